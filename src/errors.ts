@@ -1,0 +1,87 @@
+/**
+ * One catalog of errors with stable codes (in the style of Fastify's FST_ERR_*).
+ * Agents, scripts and SIEMs match on `code`; the message is for humans.
+ * A WardenError message must never contain a secret: callers pass only
+ * redacted context, and `safeMessage` scrubs anything that looks like a credential.
+ */
+
+/** Stable error codes. Never renumber or rename: clients depend on them. */
+export const ErrorCode = {
+  /** The policy denied the call (or no rule allowed it). */
+  DENIED: 'WARDEN_DENIED',
+  /** The input could not be parsed or fully understood by the tool's parser. */
+  PARSE: 'WARDEN_PARSE',
+  /** The tool arguments failed schema validation (types, sizes, unknown keys). */
+  INVALID_INPUT: 'WARDEN_INVALID_INPUT',
+  /** The connection name is not configured or not of the right type. */
+  UNKNOWN_CONNECTION: 'WARDEN_UNKNOWN_CONNECTION',
+  /** The tool name is unknown or not visible to this principal. */
+  UNKNOWN_TOOL: 'WARDEN_UNKNOWN_TOOL',
+  /** The call waits for a human approval. */
+  APPROVAL_PENDING: 'WARDEN_APPROVAL_PENDING',
+  /** A reviewer denied the call. */
+  APPROVAL_DENIED: 'WARDEN_APPROVAL_DENIED',
+  /** The approval expired before it was used. */
+  APPROVAL_EXPIRED: 'WARDEN_APPROVAL_EXPIRED',
+  /** The transcript store could not record the call, so it did not run. */
+  TRANSCRIPT: 'WARDEN_TRANSCRIPT_UNAVAILABLE',
+  /** The backend (database, host, cluster) failed while executing. */
+  BACKEND: 'WARDEN_BACKEND_ERROR',
+  /** The backend did not answer in time. */
+  TIMEOUT: 'WARDEN_TIMEOUT',
+  /** The principal could not be authenticated. */
+  UNAUTHENTICATED: 'WARDEN_UNAUTHENTICATED',
+  /** A rate limit or quota was reached. */
+  RATE_LIMITED: 'WARDEN_RATE_LIMITED',
+  /** The configuration or a policy file is invalid. */
+  CONFIG: 'WARDEN_CONFIG',
+  /** A secret reference could not be resolved. */
+  SECRET: 'WARDEN_SECRET',
+  /** An unexpected internal failure; the call did not complete. */
+  INTERNAL: 'WARDEN_INTERNAL',
+} as const;
+
+/** Union of the code strings. */
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Extra, agent-safe details attached to an error (rule ids, hints). */
+export interface ErrorDetails {
+  ruleIds?: string[];
+  reason?: string;
+  /** What the principal may do instead (a short human sentence or list). */
+  alternatives?: string[];
+  [key: string]: unknown;
+}
+
+/** The one error type that crosses layers: carries a stable code and agent-safe details. */
+export class WardenError extends Error {
+  readonly code: ErrorCodeValue;
+  readonly details: ErrorDetails;
+  constructor(code: ErrorCodeValue, message: string, details: ErrorDetails = {}) {
+    super(safeMessage(message));
+    this.name = 'WardenError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+const SECRETISH: RegExp[] = [
+  // user:password@ in URLs
+  /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi,
+  // password=... in key/value strings
+  /((?:password|passwd|pwd|secret|token)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;]+)/gi,
+];
+
+/** Scrub credential-looking fragments from a message before it can travel anywhere. */
+export function safeMessage(message: string): string {
+  let out = message;
+  for (const re of SECRETISH) out = out.replace(re, '$1***');
+  return out;
+}
+
+/** Wrap anything thrown into a WardenError without leaking internals. */
+export function toWardenError(err: unknown, fallback: ErrorCodeValue = ErrorCode.INTERNAL): WardenError {
+  if (err instanceof WardenError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new WardenError(fallback, msg);
+}

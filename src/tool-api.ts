@@ -1,0 +1,220 @@
+/**
+ * The one interface a governed tool implements.
+ *
+ * A protocol family (postgres, ssh, kubernetes) lives in its own folder under `tools/` and
+ * imports only this file (plus its own libraries). The pipeline knows nothing about SQL,
+ * shells or pods: it calls `parse` to get facts, asks the policy engine (which evaluates the
+ * family's own condition blocks, e.g. `sql:`), then calls `execute`, then masks and records.
+ */
+import type { z } from 'zod';
+import { ErrorCode, WardenError } from './errors.js';
+
+export { ErrorCode, WardenError };
+export type { ErrorCodeValue, ErrorDetails } from './errors.js';
+
+/** Who is calling. Built by `src/identity`, never by a tool or an agent. */
+export interface Principal {
+  subject: string;
+  groups: string[];
+  /** Verified token claims (OIDC) or {} for local/stdio principals. */
+  claims: Record<string, unknown>;
+  /** How the principal was established; recorded in transcripts. */
+  authMethod: 'stdio' | 'oidc' | 'local';
+}
+
+/** A connection entry of warden.yaml after validation by the family's schema. */
+export interface ConnectionConfig {
+  name: string;
+  type: string;
+  [key: string]: unknown;
+}
+
+/** Resolves `env:NAME` / `file:/path` references inside Warden. Values never leave. */
+export interface SecretResolver {
+  resolve(ref: string): Promise<string>;
+}
+
+/**
+ * What a parser understood about one call. Families extend this with their own fields;
+ * `summary` is a one-line human rendering used in transcripts, explain and the UI.
+ */
+export interface Facts {
+  family: string;
+  summary: string;
+}
+
+/** The view of a call that conditions and tools receive (arguments already validated). */
+export interface CallView {
+  tool: string;
+  connection: string | null;
+  args: Record<string, unknown>;
+}
+
+/** Result of one condition block for one rule: matched or not, and why (for explain). */
+export interface ConditionResult {
+  matched: boolean;
+  why: string;
+}
+
+/**
+ * A compiled condition. For an allow rule, `matched` means the facts lie entirely within the
+ * grant; for a deny rule, it means the facts touch what is denied. The family decides both.
+ */
+export type CompiledCondition = (facts: Facts, call: CallView) => ConditionResult;
+
+/** A policy condition block owned by a family, e.g. `sql:` for postgres or `shell:` for ssh. */
+export interface ConditionSpec {
+  /** The key in a rule, e.g. 'sql'. */
+  key: string;
+  /** Facts families this block can judge; a rule whose block cannot judge the facts never matches. */
+  families: string[];
+  /** zod schema of the block (strict: unknown keys are errors). */
+  schema: z.ZodType;
+  /** Compile once at load; the returned function runs per call. */
+  compile(block: unknown, rule: { id: string; effect: 'allow' | 'deny' }): CompiledCondition;
+  /** One-line description of what an allow block grants, for list_connections. */
+  describe?(block: unknown): string;
+}
+
+/** A configured column mask (policy `masking.columns`). */
+export interface ColumnMask {
+  /** schema.table.column, lower-cased. */
+  column: string;
+  strategy: string;
+}
+
+/** Masking services the pipeline hands to tools that need lineage-aware masking. */
+export interface MaskingContext {
+  /** Masked columns for this call (from the active policy). */
+  columns: ColumnMask[];
+  /** What to do when a masked column flows through an expression. */
+  onDerived: 'deny' | 'mask';
+  /** Apply a named strategy to one value. */
+  apply(value: unknown, strategy: string): unknown;
+}
+
+/** A column of a tabular result, with where it came from when known. */
+export interface ColumnMeta {
+  name: string;
+  type?: string;
+  /** Masking applied to the column, e.g. 'partial' (set by the masking stage or the tool). */
+  masked?: string;
+}
+
+/** What a tool returns before the pipeline masks, records and renders it. */
+export type ToolOutput =
+  | {
+      kind: 'table';
+      columns: ColumnMeta[];
+      rows: unknown[][];
+      /** Rows returned to the agent (after caps). */
+      rowCount: number;
+      truncated: boolean;
+      /** For writes: rows affected. */
+      affected?: number | null;
+      command?: string;
+      notes?: string[];
+    }
+  | {
+      kind: 'text';
+      streams: Record<string, string>;
+      exitCode?: number | null;
+      truncated: boolean;
+      notes?: string[];
+    }
+  | {
+      kind: 'json';
+      data: unknown;
+      truncated: boolean;
+      notes?: string[];
+    };
+
+/** Limits that apply to one execution (from the connection and the call). */
+export interface ExecLimits {
+  timeoutMs: number;
+  maxRows: number;
+  maxBytes: number;
+}
+
+/** Services a tool may use while executing. */
+export interface ExecContext {
+  principal: Principal;
+  connection: ConnectionConfig | null;
+  limits: ExecLimits;
+  masking: MaskingContext;
+  /** Aborted when the client cancels or the server shuts down. */
+  signal: AbortSignal;
+  /** True when the decision allows only reading (the tool must enforce it, e.g. READ ONLY). */
+  readOnly: boolean;
+  /** Structured, secret-free log to stderr. */
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
+  /** Core services for built-in tools (discovery, approvals); families ignore it. */
+  core?: unknown;
+}
+
+/** Context for parsing: no backend access, so analysis is cacheable and explainable offline. */
+export interface ParseContext {
+  principal: Principal;
+  connection: ConnectionConfig | null;
+}
+
+/** MCP tool annotations, kept honest. */
+export interface ToolAnnotations {
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+/** A governed tool. Every call to it goes through the whole pipeline. */
+export interface GovernedTool<I extends Record<string, unknown> = Record<string, unknown>, F extends Facts = Facts> {
+  name: string;
+  title: string;
+  description: string;
+  /** Connection types this tool serves; null for tools without a connection. */
+  connectionTypes: string[] | null;
+  /** Strict zod schema of the arguments. */
+  input: z.ZodType<I>;
+  /** zod schema of structuredContent (the pipeline adds the common envelope). */
+  output?: z.ZodType;
+  annotations: ToolAnnotations;
+  /** Turn validated input into facts; throw WardenError(PARSE) when not fully understood. */
+  parse(input: I, ctx: ParseContext): F | Promise<F>;
+  /** Run exactly what was analysed, with server-held credentials and guards. */
+  execute(input: I, facts: F, ctx: ExecContext): Promise<ToolOutput>;
+  /** Whether the facts describe a call that only reads (drives readOnly execution). */
+  isReadOnly?(facts: F): boolean;
+  /** Canonical form of the arguments for approval binding (defaults to sorted JSON). */
+  canonicalArgs?(input: I, facts: F): Record<string, unknown>;
+}
+
+/** What a family needs from Warden to start. */
+export interface FamilyDeps {
+  connections: ConnectionConfig[];
+  secrets: SecretResolver;
+  log: ExecContext['log'];
+}
+
+/** A protocol family plug-in: connection schema, policy conditions and tools. */
+export interface ToolFamily {
+  name: string;
+  /** The `type:` value of its connections in warden.yaml. */
+  connectionType: string;
+  /** zod schema for a connection entry of this type (without name/type). */
+  connectionSchema: z.ZodType;
+  conditions: ConditionSpec[];
+  /** Instantiate the family for a config; the returned tools close over its connectors. */
+  create(deps: FamilyDeps): FamilyInstance;
+}
+
+/** A started family. */
+export interface FamilyInstance {
+  tools: GovernedTool<any, any>[];
+  /** Release pools and sockets. */
+  close(): Promise<void>;
+}
+
+/** Throw a coded parse error (helper for parsers). */
+export function parseError(message: string, details: Record<string, unknown> = {}): WardenError {
+  return new WardenError(ErrorCode.PARSE, message, details);
+}

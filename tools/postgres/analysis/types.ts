@@ -1,0 +1,46 @@
+/**
+ * Facts about one SQL input, as the policy and the executor need them.
+ * Produced by `analyzeSql` (analysis/index.ts); consumed by the `sql:` condition and the connector.
+ */
+import type { Facts } from '../../../src/tool-api.js';
+
+/** A column reference in lineage: schema.table.column, all lower-case (or '*' for the whole row). */
+export interface SourceColumn {
+  table: string; // schema-qualified, e.g. public.users
+  column: string; // column name, or '*' when the whole row (u, u.*, row_to_json(u)) flows
+}
+
+/** Where one output column of a SELECT comes from. */
+export interface OutputColumnLineage {
+  /** Output name as PostgreSQL will label it (alias or column name or ?column?). */
+  name: string;
+  /** Base columns that flow into it (through CTEs, subqueries, unions, expressions). */
+  sources: SourceColumn[];
+  /** True when the value is computed (function, cast, operator, aggregate, CASE...), not a plain reference. */
+  derived: boolean;
+}
+
+/** Facts of a single analysed SQL statement. */
+export interface SqlFacts extends Facts {
+  family: 'sql';
+  /** Statement kinds anywhere in the statement, including nested (CTE bodies): select, insert, update, delete, drop, ... */
+  statements: string[];
+  /** The top-level statement kind. */
+  topLevel: string;
+  /** Tables (schema-qualified, lower-case) read anywhere. */
+  reads: string[];
+  /** Tables written anywhere (insert/update/delete/merge/truncate/DDL target/SELECT INTO). */
+  writes: string[];
+  /** Functions called anywhere, normalised: lower-case, schema stripped when pg_catalog/none; else schema.name. */
+  functions: string[];
+  /** Constructs that are not plain reads: for_update, select_into, data_modifying_cte, lock, set, copy, ... */
+  constructs: string[];
+  /** Lineage of the output columns (top-level SELECT only; empty otherwise). Star expands only when the catalog is known. */
+  output: OutputColumnLineage[];
+  /** True when the output contains * or t.* that analysis could not expand without a catalog. */
+  hasStar: boolean;
+  /** The exact text that will be sent to PostgreSQL (single statement, no trailing semicolon). */
+  sql: string;
+  /** True when every statement kind is a read (select/values/explain without analyze...). */
+  readOnly: boolean;
+}
