@@ -68,6 +68,41 @@ export interface VerifyResult {
   records: number;
   /** The first broken record (seq and why), when not ok. */
   firstBroken?: { seq: number; reason: string };
+  /** The last record's seq and hash: anchor it elsewhere (SIEM, ticket) to detect tail truncation. */
+  head?: { seq: number; hash: string };
+}
+
+/** Filters for listing calls across sessions (newest first). */
+export interface CallFilter {
+  sessionId?: string;
+  subject?: string;
+  tool?: string;
+  decision?: CallIntent['decision'];
+  status?: CallOutcome['status'];
+  /** ISO 8601 bounds on startedAt (inclusive from, exclusive until). */
+  since?: string;
+  until?: string;
+  limit?: number;
+}
+
+/** What startup recovery did. */
+export interface RecoveryResult {
+  /** Calls that had an intent but no outcome and now carry {status: 'interrupted'}. */
+  interruptedCalls: number;
+  /** Sessions left open by a dead process, now closed. */
+  closedSessions: number;
+}
+
+/** One raw chain record, as exported. */
+export interface ChainRecord {
+  seq: number;
+  kind: 'session_open' | 'session_close' | 'call_intent' | 'call_outcome' | 'approval_event';
+  refId: string;
+  ts: string;
+  /** Canonical JSON text (keys sorted recursively). */
+  body: string;
+  prevHash: string;
+  hash: string;
 }
 
 /** The store. Methods are synchronous for SQLite; async-capable callers await them anyway. */
@@ -80,4 +115,9 @@ export interface TranscriptStore {
   getSession(id: string): Promise<{ session: SessionRecord; calls: CallRecord[] } | null>;
   verify(): Promise<VerifyResult>;
   close(): Promise<void>;
+  /** Optional extras (the SQLite store has them all). */
+  listCalls?(f?: CallFilter): Promise<CallRecord[]>;
+  verifyRange?(fromSeq: number, toSeq: number): Promise<VerifyResult>;
+  markInterrupted?(now?: string): Promise<RecoveryResult>;
+  readRecords?(fromSeq: number, limit: number): Promise<ChainRecord[]>;
 }

@@ -35,7 +35,7 @@ export interface SqlFacts extends Facts {
   functions: string[];
   /** Constructs that are not plain reads: for_update, select_into, data_modifying_cte, lock, set, copy, ... */
   constructs: string[];
-  /** Lineage of the output columns (top-level SELECT only; empty otherwise). Star expands only when the catalog is known. */
+  /** Lineage of the output columns (top-level SELECT, or a RETURNING list; empty otherwise). Star expands only when the catalog is known. */
   output: OutputColumnLineage[];
   /** True when the output contains * or t.* that analysis could not expand without a catalog. */
   hasStar: boolean;

@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// `npm test`: prepare system deps, build, start one shared PostgreSQL cluster, run node:test.
+//
+//   npm test                      every dist/test/**/*.test.js
+//   npm test -- postgres ssh      only files whose path contains "postgres" or "ssh"
+//   npm test -- --test-name-pattern=drop support
+//                                 arguments starting with "-" go to `node --test` as they are
+//
+// Env: WARDEN_TEST_PG_URL (use that server instead of starting one; a superuser URL),
+//      WARDEN_SKIP_PREPARE=1 (do not check/install system packages).
+// The test runner's output passes through untouched; this script's own lines go to stderr.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { prepareTestEnv } from './prepare-test-env.mjs';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const log = (message) => process.stderr.write(`[test] ${message}\n`);
+
+const args = process.argv.slice(2);
+const runnerFlags = args.filter((a) => a.startsWith('-'));
+const filters = args.filter((a) => !a.startsWith('-'));
+
+let cluster = null;
+let clusterStarting = null;
+let child = null;
+let stopping = null;
+
+async function stopCluster() {
+  if (clusterStarting) await clusterStarting.catch(() => undefined);
+  const c = cluster;
+  cluster = null;
+  if (c) await c.stop().catch((err) => log(`stopping the PostgreSQL cluster failed: ${err?.message ?? err}`));
+}
+
+function finish(code) {
+  stopping ??= stopCluster().then(() => process.exit(code));
+  return stopping;
+}
+
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+  process.on(signal, () => {
+    log(`${signal}: stopping`);
+    if (child && child.exitCode === null) {
+      child.kill(signal); // its exit handler runs finish()
+      setTimeout(() => child?.kill('SIGKILL'), 10_000).unref();
+    } else {
+      void finish(code);
+    }
+  });
+}
+// Last resort if something throws past us: never leave a server running.
+process.on('exit', () => cluster?.stopSync());
+
+/** dist/test/**\/*.test.js whose TypeScript source still exists (no stale outputs), sorted. */
+function findTestFiles() {
+  const distTest = join(root, 'dist', 'test');
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && entry.name.endsWith('.test.js')) found.push(path);
+    }
+  };
+  if (existsSync(distTest)) walk(distTest);
+  return found
+    .filter((file) => existsSync(join(root, relative(join(root, 'dist'), file)).replace(/\.js$/, '.ts')))
+    .map((file) => relative(root, file))
+    .filter((file) => filters.length === 0 || filters.some((f) => file.split(sep).join('/').includes(f)))
+    .sort();
+}
+
+async function main() {
+  // (a) system programs the tests drive
+  const prepared = prepareTestEnv();
+  if (prepared !== 0) return finish(prepared);
+
+  // (b) build; type errors fail the run
+  const tsc = join(root, 'node_modules', '.bin', 'tsc');
+  const build = spawnSync(tsc, ['-p', 'tsconfig.json'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (build.status !== 0) {
+    log(`build failed (tsc exit ${build.status ?? build.signal ?? build.error?.message})`);
+    return finish(build.status || 1);
+  }
+
+  const files = findTestFiles();
+  if (files.length === 0) {
+    log(filters.length ? `no test file matches ${filters.join(', ')}` : 'no test files under dist/test');
+    return finish(1);
+  }
+
+  // (c) one PostgreSQL cluster shared by every test file of this run
+  const env = { ...process.env };
+  if (!env.WARDEN_TEST_PG_URL) {
+    const t0 = Date.now();
+    const { startPgCluster } = await import(pathToFileURL(join(root, 'dist', 'test', 'support', 'pg-cluster.js')).href);
+    if (stopping) return stopping; // a signal arrived during the build
+    clusterStarting = startPgCluster();
+    try {
+      cluster = await clusterStarting;
+    } catch (err) {
+      log(`could not start PostgreSQL: ${err?.message ?? err}`);
+      return finish(1);
+    } finally {
+      clusterStarting = null;
+    }
+    if (stopping) return stopping; // a signal arrived while it was starting
+    log(`PostgreSQL cluster on 127.0.0.1:${cluster.port} started in ${Date.now() - t0} ms`);
+    env.WARDEN_TEST_PG_URL = cluster.url;
+    env.WARDEN_TEST_PG_MANAGED = '1';
+  }
+
+  // (d) the runner; its output is what CI reads
+  child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...runnerFlags, ...files], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  child.on('error', (err) => {
+    log(`could not run node --test: ${err.message}`);
+    void finish(1);
+  });
+  child.on('exit', (code, signal) => {
+    // (e) whatever happened, the cluster goes
+    void finish(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
+  });
+  return undefined;
+}
+
+main().catch((err) => {
+  log(`unexpected error: ${err?.stack ?? err}`);
+  void finish(1);
+});

@@ -1,0 +1,166 @@
+/**
+ * `warden demo`: the embedded default. An in-process PostgreSQL (PGlite served on a loopback
+ * port, so the same `pg` connector is used), sample data, a demo policy, and a scripted agent
+ * session through a real MCP client over stdio; then the transcript. `--serve` keeps the
+ * database up and prints the MCP client config to paste into Claude Desktop or any client.
+ */
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { openSqliteStore } from '../recorder/index.js';
+import type { ParsedArgs } from './args.js';
+import { runTranscriptsCommand } from './transcripts-command.js';
+
+const SEED = `
+CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, email text, ssn text);
+CREATE TABLE orders (id serial PRIMARY KEY, user_id int REFERENCES users(id), total numeric(10,2), created timestamptz DEFAULT now());
+INSERT INTO users (name, email, ssn) VALUES
+  ('Alice', 'alice@example.com', '123-45-6789'),
+  ('Bob', 'bob@example.com', '234-56-7890'),
+  ('Carol', 'carol@example.org', '345-67-8901');
+INSERT INTO orders (user_id, total) VALUES (1, 42.50), (1, 19.99), (2, 5.00), (3, 120.00);
+`;
+
+const CONFIG = `# Demo configuration written by \`warden demo\`.
+transcripts:
+  store: sqlite:warden.db
+  synchronous: NORMAL
+identity:
+  stdio: { subject: demo-agent, groups: [analysts] }
+connections:
+  shop:
+    type: postgres
+    url: env:WARDEN_DEMO_DATABASE_URL
+    statement_timeout: 5s
+    max_rows: 100
+    pool_size: 2
+    description: Demo shop database (users, orders)
+policies: [policies/*.yaml]
+`;
+
+const POLICY = `# Demo policy: analysts read users and orders; emails and SSNs are masked.
+masking:
+  columns:
+    - { column: public.users.email, with: partial }
+    - { column: public.users.ssn, with: redact }
+  detectors: [email, credit_card, us_ssn, jwt, aws_access_key, private_key, password_in_url, bearer_token]
+rules:
+  - id: analysts-read
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [shop]
+    sql:
+      statements: [select]
+      read: [public.users, public.orders]
+      functions: [count, sum, avg, min, max, lower, upper, length, coalesce, now, date_trunc, round, abs]
+  - id: no-schema-changes
+    effect: deny
+    tool: query_database
+    sql: { statements: [drop, truncate, alter, grant, revoke] }
+    reason: Schema changes go through migrations.
+`;
+
+const SCRIPT: { say: string; tool: string; args: Record<string, unknown> }[] = [
+  { say: 'What may I reach?', tool: 'list_connections', args: {} },
+  { say: 'An allowed read (emails and SSNs come back masked)', tool: 'query_database', args: { connection: 'shop', sql: 'SELECT u.name, u.email, u.ssn, count(o.id) AS orders FROM users u LEFT JOIN orders o ON o.user_id = u.id GROUP BY u.id ORDER BY u.id' } },
+  { say: 'A schema change (denied by a deny rule)', tool: 'query_database', args: { connection: 'shop', sql: 'DROP TABLE users' } },
+  { say: 'The read-only bypass that beats other servers (denied: two statements)', tool: 'query_database', args: { connection: 'shop', sql: 'COMMIT; DROP TABLE users' } },
+  { say: 'Something that is not SQL (refused by the parser)', tool: 'query_database', args: { connection: 'shop', sql: 'SELEC name FROM users WHERE' } },
+  { say: 'A table outside the grant', tool: 'query_database', args: { connection: 'shop', sql: 'SELECT * FROM pg_catalog.pg_authid' } },
+];
+
+/** Start the embedded database; returns its URL and a stopper. */
+async function startEmbeddedDb(): Promise<{ url: string; stop(): Promise<void> }> {
+  const db = await PGlite.create();
+  await db.exec(SEED);
+  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 8 });
+  await server.start();
+  const addr = (server as unknown as { server?: { address(): { port: number } } }).server?.address();
+  const port = addr?.port ?? Number(/:(\d+)$/.exec(String((server as unknown as { getServerConn?: () => string }).getServerConn?.() ?? ''))?.[1]);
+  if (!port) throw new Error('embedded database did not report its port');
+  return {
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres?sslmode=disable`,
+    async stop() {
+      await server.stop();
+      await db.close();
+    },
+  };
+}
+
+function writeDemoConfig(dir: string): string {
+  mkdirSync(join(dir, 'policies'), { recursive: true });
+  writeFileSync(join(dir, 'warden.yaml'), CONFIG);
+  writeFileSync(join(dir, 'policies', 'demo.yaml'), POLICY);
+  return join(dir, 'warden.yaml');
+}
+
+const BIN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
+
+/** Run the demo. */
+export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
+  const out = (s: string) => process.stdout.write(s + '\n');
+  const dir = mkdtempSync(join(tmpdir(), 'warden-demo-'));
+  const configPath = writeDemoConfig(dir);
+  const db = await startEmbeddedDb();
+  try {
+    if (a.flags.serve) {
+      const snippet = {
+        mcpServers: {
+          'warden-demo': { command: process.execPath, args: [BIN, 'serve', '--config', configPath], env: { WARDEN_DEMO_DATABASE_URL: db.url } },
+        },
+      };
+      out(`Warden ${version} demo is serving. Embedded PostgreSQL on ${db.url.replace(/:[^:@/]*@/, ':***@')}`);
+      out(`Config: ${configPath}\n\nPaste this into your MCP client's configuration (Claude Desktop: claude_desktop_config.json):\n`);
+      out(JSON.stringify(snippet, null, 2));
+      out(`\nTranscripts: node ${BIN} transcripts list --config ${configPath}\nPress Ctrl-C to stop.`);
+      await new Promise<void>((r) => {
+        process.once('SIGINT', r);
+        process.once('SIGTERM', r);
+      });
+      return 0;
+    }
+    out(`Warden ${version} demo: embedded PostgreSQL with users and orders, a demo policy, and a scripted agent.\n`);
+    const client = new Client({ name: 'warden-demo-agent', version });
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [BIN, 'serve', '--config', configPath],
+      env: { ...process.env, WARDEN_DEMO_DATABASE_URL: db.url, WARDEN_LOG_LEVEL: 'error' } as Record<string, string>,
+      stderr: 'inherit',
+    });
+    await client.connect(transport);
+    const tools = await client.listTools();
+    out(`agent sees tools: ${tools.tools.map((t) => t.name).join(', ')}\n`);
+    let failures = 0;
+    for (const step of SCRIPT) {
+      out(`── ${step.say}`);
+      out(`agent> ${step.tool} ${JSON.stringify(step.args)}`);
+      const r = await client.callTool({ name: step.tool, arguments: step.args });
+      const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+      out(text.split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
+      if (step.tool === 'query_database' && step.args.sql === SCRIPT[1]!.args.sql && r.isError) failures++;
+    }
+    await client.close();
+    out('── The transcript of this session (warden transcripts show):');
+    const store = openSqliteStore(join(dir, 'warden.db'));
+    try {
+      const sessions = await store.listSessions({ limit: 1 });
+      const id = sessions[0]?.id;
+      if (id) await runTranscriptsCommand(['show', id], { store, json: false, out, err: (s) => process.stderr.write(s + '\n') });
+      const v = await store.verify();
+      out(`\nhash chain: ${v.ok ? 'intact' : 'BROKEN'} (${v.records} records)`);
+    } finally {
+      await store.close();
+    }
+    out(`\nNext: \`npx warden demo --serve\` to connect your own agent; see README.md for configuration.`);
+    return failures ? 1 : 0;
+  } finally {
+    await db.stop().catch(() => undefined);
+    if (!a.flags.serve && !a.flags.keep) rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * warden.yaml: transcripts, identity, connections (credentials as references only) and the
+ * policy files to load. Each connection is validated by its family's own schema.
+ */
+import { readdirSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import type { ConnectionConfig, ToolFamily } from '../tool-api.js';
+import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from './yaml-source.js';
+import { SECRET_REF } from './secrets.js';
+
+/** A secret reference field: `env:NAME` or `file:/path`, never an inline secret. */
+export const secretRef = z.string().regex(SECRET_REF, 'must be a secret reference: env:NAME or file:/path (inline secrets are refused)');
+
+/** Durations like 5s, 250ms, 30m, 1h → milliseconds. */
+export const duration = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 5s, 30m or 1h')])
+  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
+
+/** Parse 500ms / 5s / 30m / 1h into milliseconds. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(v);
+  if (!m) throw new Error(`bad duration ${v}`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+}
+
+const identitySchema = z
+  .object({
+    stdio: z.object({ subject: z.string().min(1), groups: z.array(z.string()).default([]) }).strict().optional(),
+    oidc: z
+      .object({
+        issuer: z.string().url(),
+        audience: z.string().min(1),
+        groups_claim: z.string().default('groups'),
+        jwks_uri: z.string().url().optional(),
+        algorithms: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+const baseSchema = z
+  .object({
+    transcripts: z
+      .object({
+        store: z.string().default('sqlite:recordings/warden.db'),
+        synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+      })
+      .strict()
+      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL' }),
+    identity: identitySchema.default({}),
+    connections: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'connection names use letters, digits, _ . -'), z.object({ type: z.string() }).passthrough()).default({}),
+    policies: z.array(z.string()).default(['policies/*.yaml']),
+    masking: z.object({ hash_key: secretRef.optional() }).strict().default({}),
+    limits: z
+      .object({
+        max_input_bytes: z.number().int().positive().default(64 * 1024),
+        max_result_bytes: z.number().int().positive().default(1024 * 1024),
+      })
+      .strict()
+      .default({ max_input_bytes: 64 * 1024, max_result_bytes: 1024 * 1024 }),
+  })
+  .strict();
+
+/** The loaded server configuration. */
+export interface ServerConfig {
+  file: string;
+  baseDir: string;
+  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL' };
+  identity: z.infer<typeof identitySchema>;
+  connections: ConnectionConfig[];
+  policyFiles: string[];
+  masking: { hash_key?: string };
+  limits: { max_input_bytes: number; max_result_bytes: number };
+}
+
+/** Load and validate warden.yaml; throws ConfigError listing every problem with its line. */
+export function loadServerConfig(file: string, families: ToolFamily[], text?: string): ServerConfig {
+  const full = resolve(file);
+  const src = readYamlSource(full, text);
+  const { value, problems } = validateSource(src, baseSchema);
+  const connections: ConnectionConfig[] = [];
+  const errs: ConfigProblem[] = [...problems];
+  const rawConns = value?.connections ?? rawConnections(src.data);
+  for (const [name, raw] of Object.entries(rawConns)) {
+    const fam = families.find((f) => f.connectionType === raw.type);
+    if (!fam) {
+      errs.push({ file: full, line: src.lineOf(['connections', name, 'type']), path: `connections.${name}.type`, message: `unknown connection type "${raw.type}" (known: ${families.map((f) => f.connectionType).join(', ')})`, severity: 'error' });
+      continue;
+    }
+    const { type: _t, ...rest } = raw;
+    const r = fam.connectionSchema.safeParse(rest);
+    if (!r.success) {
+      for (const issue of r.error.issues) {
+        const p = issue.path.filter((x): x is string | number => typeof x !== 'symbol');
+        const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
+        for (const k of keys) {
+          const path = ['connections', name, ...p, ...(k ? [k] : [])];
+          errs.push({ file: full, line: src.lineOf(path), path: path.join('.'), message: k ? 'unknown key' : issue.message, severity: 'error' });
+        }
+      }
+      continue;
+    }
+    connections.push({ ...(r.data as Record<string, unknown>), name, type: raw.type });
+  }
+  if (errs.length || !value) throw new ConfigError(errs.sort((a, b) => a.line - b.line));
+  const baseDir = dirname(full);
+  return {
+    file: full,
+    baseDir,
+    transcripts: value.transcripts,
+    identity: value.identity,
+    connections,
+    policyFiles: expandPolicyGlobs(value.policies, baseDir),
+    masking: value.masking,
+    limits: value.limits,
+  };
+}
+
+function rawConnections(data: unknown): Record<string, { type: string }> {
+  const c = (data as { connections?: unknown } | null)?.connections;
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return {};
+  return Object.fromEntries(Object.entries(c as Record<string, unknown>).filter(([, v]) => v && typeof v === 'object' && typeof (v as { type?: unknown }).type === 'string')) as Record<string, { type: string }>;
+}
+
+/** Expand `dir/*.yaml` style patterns (a `*` in the file name only) relative to the config folder. */
+export function expandPolicyGlobs(patterns: string[], baseDir: string): string[] {
+  const out: string[] = [];
+  for (const pat of patterns) {
+    const abs = isAbsolute(pat) ? pat : join(baseDir, pat);
+    const name = basename(abs);
+    if (!name.includes('*')) {
+      out.push(abs);
+      continue;
+    }
+    const dir = dirname(abs);
+    const re = new RegExp('^' + name.split('*').map(escapeRe).join('[^/]*') + '$');
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir).filter((f) => re.test(f)).sort();
+    } catch {
+      throw new ConfigError([{ file: join(baseDir, 'warden.yaml'), line: 0, path: 'policies', message: `policy folder ${dir} cannot be read`, severity: 'error' }]);
+    }
+    out.push(...entries.map((f) => join(dir, f)));
+  }
+  return [...new Set(out)];
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,148 @@
+/**
+ * Compiles the policy's detector list (plus admin regexes) into one Scanner, once per policy
+ * load. Per cell the scanner runs a cheap precheck (one keyword regex, one digit-shape regex);
+ * only cells that could contain a finding pay for the full detectors. Unknown names and bad regexes fail the policy load.
+ */
+import { ErrorCode, WardenError } from '../errors.js';
+import { DETECTOR_NAMES, DETECTORS_BY_NAME, placeholder } from './detectors.js';
+import type { Detector, HitCounts } from './detectors.js';
+
+/** An admin-defined detector: `pattern` is a JavaScript regex source; `flags` from "imsu". */
+export interface CustomDetector {
+  name: string;
+  pattern: string;
+  flags?: string;
+}
+
+/** Policy-level scanner options (`masking.detectors` and `masking.custom`). */
+export interface ScannerOptions {
+  detectors: string[];
+  custom?: CustomDetector[];
+}
+
+/** Result of scanning one text: the masked text and per-kind counts (never matched values). */
+export interface ScanResult {
+  text: string;
+  hits: HitCounts;
+}
+
+/** A compiled scanner; immutable and safe to share between concurrent calls. */
+export interface Scanner {
+  /** Masks `text` and reports what was found. */
+  scan(text: string): ScanResult;
+  /** Hot-path form for table walkers: adds to `hits`, returns `text` itself when nothing matched. */
+  maskInto(text: string, hits: HitCounts): string;
+  /** The detector kinds this scanner can report, e.g. for `describe_database` or explain. */
+  readonly kinds: readonly string[];
+}
+
+const CUSTOM_NAME_RE = /^[A-Za-z0-9_.-]{1,64}$/;
+const ALLOWED_FLAGS = /^[imsu]*$/;
+// Probes for zero-length matches: a pattern that matches "" somewhere would loop or smear.
+const EMPTY_PROBES = ['', ' ', 'a', 'Z', '0', '_', '-', '@', '\n', 'ab 12\ncd', 'user@example.com 123-45-6789'];
+
+function configError(message: string): WardenError {
+  return new WardenError(ErrorCode.CONFIG, `masking: ${message}`);
+}
+
+function compileCustom(c: CustomDetector): { kind: string; re: RegExp; label: string } {
+  const name = typeof c?.name === 'string' ? c.name : '';
+  if (!CUSTOM_NAME_RE.test(name)) {
+    throw configError(`custom detector name ${JSON.stringify(name)} must be 1-64 characters of A-Z a-z 0-9 _ . -`);
+  }
+  if (typeof c.pattern !== 'string' || c.pattern.length === 0) {
+    throw configError(`custom detector "${name}": pattern must be a non-empty string`);
+  }
+  const flags = c.flags ?? '';
+  if (!ALLOWED_FLAGS.test(flags)) {
+    throw configError(`custom detector "${name}": flags ${JSON.stringify(flags)} not allowed (use i, m, s, u)`);
+  }
+  let re: RegExp;
+  try {
+    re = new RegExp(c.pattern, `g${flags}`);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw configError(`custom detector "${name}": pattern does not compile: ${why}`);
+  }
+  for (const probe of EMPTY_PROBES) {
+    for (const m of probe.matchAll(re)) {
+      if (m[0].length === 0) {
+        throw configError(`custom detector "${name}": pattern must not match the empty string`);
+      }
+    }
+  }
+  const kind = `custom:${name}`;
+  return { kind, re, label: placeholder(kind) };
+}
+
+function customDetector(c: CustomDetector): Detector {
+  const { kind, re, label } = compileCustom(c);
+  return {
+    kind,
+    trigger: '',
+    run(text, hits) {
+      let n = 0;
+      const out = text.replace(re, (m: string) => {
+        if (m.length === 0) return m; // defensive: never "mask" nothing
+        n++;
+        return label;
+      });
+      if (n > 0) hits[kind] = (hits[kind] ?? 0) + n;
+      return n > 0 ? out : text;
+    },
+  };
+}
+
+/** Compile the scanner for a policy; throws WardenError(CONFIG) naming the bad entry. */
+export function compileScanner(opts: ScannerOptions): Scanner {
+  const requested = new Set<string>();
+  for (const name of opts.detectors ?? []) {
+    if (!Object.prototype.hasOwnProperty.call(DETECTORS_BY_NAME, name)) {
+      throw configError(`unknown detector "${String(name)}" (known: ${DETECTOR_NAMES.join(', ')})`);
+    }
+    requested.add(name);
+  }
+  const builtins: Detector[] = [];
+  for (const name of DETECTOR_NAMES) {
+    if (!requested.has(name)) continue;
+    for (const d of DETECTORS_BY_NAME[name] ?? []) if (!builtins.includes(d)) builtins.push(d);
+  }
+  const seen = new Set<string>();
+  const customs: Detector[] = [];
+  for (const c of opts.custom ?? []) {
+    const d = customDetector(c);
+    if (seen.has(d.kind)) throw configError(`custom detector "${c.name}" is defined twice`);
+    seen.add(d.kind);
+    customs.push(d);
+  }
+
+  // Two prechecks for all built-ins: keywords, then digit shapes. Two simple regexes beat one
+  // alternation of both by ~30% in irregexp; per-detector gates then pick which ones run.
+  const words = builtins.filter((d) => d.digitTail === undefined).map((d) => d.trigger);
+  const tails = builtins.filter((d) => d.digitTail !== undefined).map((d) => d.digitTail as string);
+  const wordCheck = words.length ? new RegExp([...new Set(words)].join('|')) : null;
+  const digitCheck = tails.length ? new RegExp(`\\d\\d\\d(?:${tails.join('|')})`) : null;
+  const gates = builtins.map((d) => new RegExp(d.trigger));
+  const nBuiltins = builtins.length;
+  const nCustoms = customs.length;
+
+  const maskInto = (text: string, hits: HitCounts): string => {
+    let out = text;
+    if ((wordCheck !== null && wordCheck.test(text)) || (digitCheck !== null && digitCheck.test(text))) {
+      for (let i = 0; i < nBuiltins; i++) {
+        if ((gates[i] as RegExp).test(out)) out = (builtins[i] as Detector).run(out, hits);
+      }
+    }
+    for (let i = 0; i < nCustoms; i++) out = (customs[i] as Detector).run(out, hits);
+    return out;
+  };
+
+  return {
+    kinds: Object.freeze([...builtins.map((d) => d.kind), ...customs.map((d) => d.kind)]),
+    maskInto,
+    scan(text: string): ScanResult {
+      const hits: HitCounts = {};
+      return { text: maskInto(text, hits), hits };
+    },
+  };
+}

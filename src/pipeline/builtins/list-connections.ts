@@ -1,0 +1,52 @@
+/**
+ * `list_connections`: what this principal may reach and a one-line summary of what it may do
+ * there. It shows nothing that no allow rule could grant (least privilege in discovery).
+ */
+import { z } from 'zod';
+import type { ConnectionConfig, GovernedTool, Principal } from '../../tool-api.js';
+import { describeRule, visibleConnections, whoMatches } from '../../policy/engine.js';
+import type { CompiledPolicy } from '../../policy/types.js';
+
+/** What builtins need from the core. */
+export interface DiscoveryCore {
+  policy(): CompiledPolicy;
+  connections: ConnectionConfig[];
+  tools(): GovernedTool<any, any>[];
+}
+
+/** Build the list_connections tool. */
+export function listConnectionsTool(core: DiscoveryCore): GovernedTool<Record<string, never>> {
+  return {
+    name: 'list_connections',
+    title: 'List reachable connections',
+    description: 'List the connections you may use, with the tools and a summary of what the policy allows on each.',
+    connectionTypes: null,
+    input: z.object({}).strict() as unknown as z.ZodType<Record<string, never>>,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    parse() {
+      return { family: 'discovery', summary: 'list connections' };
+    },
+    async execute(_input, _facts, ctx) {
+      return { kind: 'json', data: { connections: listFor(core, ctx.principal) }, truncated: false };
+    },
+  };
+}
+
+/** The discovery answer for one principal (also used by the CLI and tests). */
+export function listFor(core: DiscoveryCore, p: Principal) {
+  const policy = core.policy();
+  const out: { name: string; type: string; description?: string; tools: string[]; grants: string[] }[] = [];
+  for (const c of core.connections) {
+    const tools = core
+      .tools()
+      .filter((t) => t.connectionTypes?.includes(c.type))
+      .filter((t) => visibleConnections(policy, p, t.name, [c.name]).length > 0)
+      .map((t) => t.name);
+    if (!tools.length) continue;
+    const grants = policy.rules
+      .filter((r) => r.effect === 'allow' && whoMatches(r, p) && (!r.on || r.on.includes(c.name)) && (!r.tools || r.tools.some((t) => tools.includes(t))))
+      .map((r) => `${r.id}: ${describeRule(r)}`);
+    out.push({ name: c.name, type: c.type, ...(typeof c.description === 'string' ? { description: c.description } : {}), tools, grants });
+  }
+  return out;
+}

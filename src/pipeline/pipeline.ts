@@ -1,0 +1,249 @@
+/**
+ * The one path every tool call takes, stage by stage (see stages.ts). No tool skips a stage:
+ * the transport calls `handle`, and only `handle` reaches a tool's `execute`.
+ */
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, WardenError, toWardenError } from '../errors.js';
+import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOutput } from '../tool-api.js';
+import { decide, visibleTools } from '../policy/engine.js';
+import type { CompiledPolicy, Decision } from '../policy/types.js';
+import { maskOutput, type MaskReport } from './mask-output.js';
+import { renderError, renderOutput } from './render.js';
+import { STAGES, type StageName } from './stages.js';
+import type { CallRequest, CallResponse, PipelineDeps } from './types.js';
+
+/** Per-call state carried from stage to stage. */
+interface CallState {
+  id: string;
+  req: CallRequest;
+  startedAt: number;
+  startedIso: string;
+  policy: CompiledPolicy;
+  principal?: Principal;
+  tool?: GovernedTool<any, any>;
+  input?: Record<string, unknown>;
+  connection: ConnectionConfig | null;
+  facts?: Facts;
+  decision?: Decision;
+  intentWritten: boolean;
+  output?: ToolOutput;
+  masking?: MaskReport;
+  response?: CallResponse;
+  stagesRun: StageName[];
+}
+
+/** The governed core: discovery and calls. */
+export interface Pipeline {
+  handle(req: CallRequest): Promise<CallResponse>;
+  /** Tools this principal may see (discovery shows nothing it cannot use). */
+  listTools(principal: Principal): GovernedTool<any, any>[];
+  readonly stages: readonly StageName[];
+}
+
+/** Build the pipeline over its dependencies. */
+export function createPipeline(deps: PipelineDeps): Pipeline {
+  const toolsByName = new Map(deps.tools.map((t) => [t.name, t]));
+  const connByName = new Map(deps.connections.map((c) => [c.name, c]));
+  const scanners = new WeakMap<CompiledPolicy, ReturnType<PipelineDeps['masking']['scanner']>>();
+  const scannerFor = (p: CompiledPolicy) => {
+    let s = scanners.get(p);
+    if (!s) scanners.set(p, (s = deps.masking.scanner(p)));
+    return s;
+  };
+
+  const stageFns: Record<StageName, (s: CallState) => Promise<void> | void> = {
+    authenticate(s) {
+      if (!s.req.principal) throw new WardenError(ErrorCode.UNAUTHENTICATED, 'no authenticated principal for this session');
+      s.principal = s.req.principal;
+    },
+    validate(s) {
+      const tool = toolsByName.get(s.req.tool);
+      const visible = tool && visibleTools(s.policy, s.principal!, [tool.name]).length > 0;
+      if (!tool || (!visible && tool.connectionTypes !== null)) {
+        throw new WardenError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${String(s.req.tool).slice(0, 80)}"`);
+      }
+      s.tool = tool;
+      let size: number;
+      try {
+        size = Buffer.byteLength(JSON.stringify(s.req.args ?? {}));
+      } catch {
+        throw new WardenError(ErrorCode.INVALID_INPUT, 'arguments are not valid JSON');
+      }
+      if (size > deps.limits.maxInputBytes) {
+        throw new WardenError(ErrorCode.INVALID_INPUT, `arguments are ${size} bytes; the limit is ${deps.limits.maxInputBytes}`);
+      }
+      const r = tool.input.safeParse(s.req.args ?? {});
+      if (!r.success) {
+        const first = r.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`);
+        throw new WardenError(ErrorCode.INVALID_INPUT, `invalid arguments for ${tool.name}: ${first.join('; ')}`);
+      }
+      s.input = r.data as Record<string, unknown>;
+      if (tool.connectionTypes) {
+        const name = s.input.connection;
+        const conn = typeof name === 'string' ? connByName.get(name) : undefined;
+        if (!conn || !tool.connectionTypes.includes(conn.type)) {
+          throw new WardenError(ErrorCode.UNKNOWN_CONNECTION, `unknown connection "${String(name).slice(0, 80)}" for ${tool.name}; call list_connections to see what you may reach`);
+        }
+        s.connection = conn;
+      }
+    },
+    async parse(s) {
+      s.facts = await s.tool!.parse(s.input!, { principal: s.principal!, connection: s.connection });
+    },
+    decide(s) {
+      const call: CallView = { tool: s.tool!.name, connection: s.connection?.name ?? null, args: s.input! };
+      s.decision = s.tool!.connectionTypes === null ? builtinDecision(s.tool!.name) : decide(s.policy, s.principal!, call, s.facts!);
+      if (s.decision.effect === 'deny') {
+        throw new WardenError(ErrorCode.DENIED, s.decision.reason, { ruleIds: s.decision.ruleIds, alternatives: s.decision.alternatives });
+      }
+    },
+    async approve(s) {
+      const need = s.decision!.approval;
+      if (!need) return;
+      if (!deps.approvals) {
+        throw new WardenError(ErrorCode.DENIED, `rule ${need.ruleId} requires approval, and no approval service is configured`, { ruleIds: [need.ruleId] });
+      }
+      const canonicalArgs = s.tool!.canonicalArgs?.(s.input!, s.facts!) ?? s.input!;
+      const r = await deps.approvals.gate({
+        callId: s.id,
+        sessionId: s.req.sessionId,
+        principal: s.principal!,
+        tool: s.tool!.name,
+        connection: s.connection?.name ?? null,
+        canonicalArgs,
+        decision: s.decision!,
+        factsSummary: s.facts!.summary,
+        signal: s.req.signal,
+        progress: s.req.progress,
+        elicit: s.req.elicit,
+      });
+      if (!r.granted) {
+        throw new WardenError(r.code as (typeof ErrorCode)[keyof typeof ErrorCode], r.message, { ruleIds: s.decision!.ruleIds, ...(r.approvalId ? { approvalId: r.approvalId } : {}) });
+      }
+    },
+    async 'record-intent'(s) {
+      await writeIntent(s, 'allow');
+    },
+    async execute(s) {
+      const t = s.tool!;
+      s.output = await t.execute(s.input!, s.facts!, {
+        principal: s.principal!,
+        connection: s.connection,
+        limits: { timeoutMs: deps.limits.defaultTimeoutMs, maxRows: deps.limits.defaultMaxRows, maxBytes: deps.limits.maxResultBytes },
+        masking: {
+          columns: s.policy.masking.columns,
+          onDerived: s.policy.masking.onDerived,
+          apply: deps.masking.apply,
+        },
+        signal: s.req.signal,
+        readOnly: t.isReadOnly ? t.isReadOnly(s.facts!) : false,
+        log: deps.log,
+        core: deps.core,
+      });
+    },
+    mask(s) {
+      const r = maskOutput(s.output!, scannerFor(s.policy));
+      s.output = r.output;
+      s.masking = r.report;
+    },
+    async 'record-outcome'(s) {
+      s.response = renderOutput(s.output!, meta(s));
+      await deps.store.recordOutcome(s.id, {
+        status: 'ok',
+        errorCode: null,
+        result: s.response.structuredContent ?? s.response.content,
+        masking: s.masking ?? null,
+        durationMs: elapsed(s),
+        endedAt: new Date().toISOString(),
+      });
+    },
+    respond() {
+      /* the response was built in record-outcome so that what is stored is what is sent */
+    },
+  };
+
+  function meta(s: CallState): Record<string, unknown> {
+    return { call_id: s.id, rule_ids: s.decision?.ruleIds ?? [], policy_version: s.policy.version };
+  }
+
+  async function writeIntent(s: CallState, decision: 'allow' | 'deny' | 'error'): Promise<void> {
+    await deps.store.recordIntent({
+      id: s.id,
+      sessionId: s.req.sessionId,
+      tool: String(s.req.tool),
+      connection: s.connection?.name ?? (typeof (s.req.args as Record<string, unknown> | null)?.connection === 'string' ? String((s.req.args as Record<string, unknown>).connection) : null),
+      args: s.req.args ?? {},
+      factsSummary: s.facts?.summary ?? null,
+      facts: s.facts ?? null,
+      decision,
+      ruleIds: s.decision?.ruleIds ?? [],
+      policyVersion: s.policy.version,
+      startedAt: s.startedIso,
+    });
+    s.intentWritten = true;
+  }
+
+  /** Failure path: record what happened (denials, parse errors, backend errors) and answer with a code. */
+  async function fail(s: CallState, err: WardenError): Promise<CallResponse> {
+    const response = renderError(err, meta(s));
+    try {
+      if (!s.intentWritten) await writeIntent(s, err.code === ErrorCode.DENIED ? 'deny' : 'error');
+      await deps.store.recordOutcome(s.id, {
+        status: err.code === ErrorCode.DENIED || err.code === ErrorCode.APPROVAL_DENIED ? 'denied' : err.code === ErrorCode.APPROVAL_PENDING ? 'pending' : 'error',
+        errorCode: err.code,
+        result: response.structuredContent,
+        masking: null,
+        durationMs: elapsed(s),
+        endedAt: new Date().toISOString(),
+      });
+    } catch (e) {
+      const te = toWardenError(e, ErrorCode.TRANSCRIPT);
+      deps.log('error', 'transcript write failed on the failure path', { code: te.code, message: te.message });
+      if (te.code === ErrorCode.TRANSCRIPT && err.code !== ErrorCode.TRANSCRIPT) return renderError(te, meta(s));
+    }
+    return response;
+  }
+
+  return {
+    stages: STAGES,
+    listTools(principal) {
+      const policy = deps.policy();
+      const names = visibleTools(policy, principal, deps.tools.filter((t) => t.connectionTypes !== null).map((t) => t.name));
+      return deps.tools.filter((t) => t.connectionTypes === null || names.includes(t.name));
+    },
+    async handle(req) {
+      const s: CallState = {
+        id: randomUUID(),
+        req,
+        startedAt: performance.now(),
+        startedIso: new Date().toISOString(),
+        policy: deps.policy(),
+        connection: null,
+        intentWritten: false,
+        stagesRun: [],
+      };
+      try {
+        for (const stage of STAGES) {
+          s.stagesRun.push(stage);
+          await stageFns[stage](s);
+        }
+        return s.response!;
+      } catch (e) {
+        const err = toWardenError(e, s.stagesRun.at(-1) === 'execute' ? ErrorCode.BACKEND : ErrorCode.INTERNAL);
+        if (!(e instanceof WardenError)) deps.log('error', 'call failed', { stage: s.stagesRun.at(-1), message: err.message });
+        // A store that cannot record the intent stops the call: nothing ran.
+        if (err.code === ErrorCode.TRANSCRIPT && !s.intentWritten) return renderError(err, meta(s));
+        return fail(s, err);
+      }
+    },
+  };
+}
+
+function elapsed(s: CallState): number {
+  return Math.round((performance.now() - s.startedAt) * 1000) / 1000;
+}
+
+/** Built-in tools (list_connections, approval_status) are visible to everyone and decide for themselves. */
+function builtinDecision(tool: string): Decision {
+  return { effect: 'allow', ruleIds: [`builtin:${tool}`], reason: 'built-in discovery tool', trace: [], alternatives: [] };
+}

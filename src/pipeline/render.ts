@@ -1,0 +1,80 @@
+/**
+ * Respond stage helpers: a compact text rendering (what most agents read) plus
+ * structuredContent (what typed clients read), and coded error results.
+ */
+import type { ToolOutput } from '../tool-api.js';
+import type { WardenError } from '../errors.js';
+import type { CallResponse } from './types.js';
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (typeof v === 'string') return v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/** Render a tool output as text (tab-separated for tables) and structured content. */
+export function renderOutput(out: ToolOutput, meta: Record<string, unknown>): CallResponse {
+  if (out.kind === 'table') {
+    const lines: string[] = [];
+    if (out.columns.length) {
+      lines.push(out.columns.map((c) => c.name).join('\t'));
+      for (const r of out.rows) lines.push(r.map(cellText).join('\t'));
+    }
+    const tail = out.command && !out.columns.length
+      ? `${out.command}${out.affected != null ? ` ${out.affected}` : ''}`
+      : `(${out.rowCount} row${out.rowCount === 1 ? '' : 's'}${out.truncated ? ', truncated' : ''})`;
+    lines.push(tail);
+    if (out.notes?.length) lines.push(...out.notes.map((n) => `note: ${n}`));
+    return {
+      content: [{ type: 'text', text: lines.join('\n') }],
+      structuredContent: {
+        columns: out.columns.map((c) => ({ name: c.name, ...(c.type ? { type: c.type } : {}), ...(c.masked ? { masked: c.masked } : {}) })),
+        rows: out.rows.map((r) => r.map((v) => (v instanceof Date ? v.toISOString() : v))),
+        row_count: out.rowCount,
+        truncated: out.truncated,
+        ...(out.affected != null ? { affected: out.affected } : {}),
+        ...(out.command ? { command: out.command } : {}),
+        warden: meta,
+      },
+    };
+  }
+  if (out.kind === 'text') {
+    const parts: string[] = [];
+    for (const [k, v] of Object.entries(out.streams)) if (v) parts.push(Object.keys(out.streams).length > 1 ? `[${k}]\n${v}` : v);
+    if (out.exitCode !== undefined && out.exitCode !== null) parts.push(`(exit code ${out.exitCode}${out.truncated ? ', truncated' : ''})`);
+    else if (out.truncated) parts.push('(truncated)');
+    return {
+      content: [{ type: 'text', text: parts.join('\n') }],
+      structuredContent: { ...out.streams, exit_code: out.exitCode ?? null, truncated: out.truncated, warden: meta },
+    };
+  }
+  return {
+    content: [{ type: 'text', text: typeof out.data === 'string' ? out.data : JSON.stringify(out.data, null, 1) }],
+    structuredContent: { data: out.data as unknown, truncated: out.truncated, warden: meta },
+  };
+}
+
+/** A coded error result: the code, the reason, the rule ids and what the principal may do instead. */
+export function renderError(err: WardenError, meta: Record<string, unknown>): CallResponse {
+  const d = err.details;
+  const lines = [`${err.code}: ${err.message}`];
+  if (d.ruleIds?.length) lines.push(`rule: ${d.ruleIds.join(', ')}`);
+  if (d.alternatives?.length) lines.push('you may instead use:', ...d.alternatives.map((a) => `  - ${a}`));
+  if (typeof d.approvalId === 'string') lines.push(`approval id: ${d.approvalId}`);
+  return {
+    content: [{ type: 'text', text: lines.join('\n') }],
+    structuredContent: {
+      error: {
+        code: err.code,
+        message: err.message,
+        rule_ids: d.ruleIds ?? [],
+        ...(d.alternatives ? { alternatives: d.alternatives } : {}),
+        ...(typeof d.approvalId === 'string' ? { approval_id: d.approvalId } : {}),
+      },
+      warden: meta,
+    },
+    isError: true,
+  };
+}

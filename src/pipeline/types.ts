@@ -1,0 +1,61 @@
+/**
+ * Types shared by the pipeline stages and the transports that feed them.
+ */
+import type { ConnectionConfig, GovernedTool, Principal } from '../tool-api.js';
+import type { CompiledPolicy, Decision } from '../policy/types.js';
+import type { TranscriptStore } from '../recorder/types.js';
+
+/** One incoming tool call, as a transport hands it over. */
+export interface CallRequest {
+  sessionId: string;
+  principal: Principal | null;
+  tool: string;
+  /** Raw arguments exactly as the agent sent them. */
+  args: unknown;
+  signal: AbortSignal;
+  /** Progress callback when the client asked for progress (approval waits use it). */
+  progress?: (message: string, progress: number, total?: number) => void;
+  /** Ask the connected user to confirm (MCP elicitation), when the transport supports it. */
+  elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: string; content?: Record<string, unknown> }>;
+}
+
+/** The MCP tool result the transport sends back. */
+export interface CallResponse {
+  content: { type: 'text'; text: string }[];
+  structuredContent?: Record<string, unknown>;
+  isError?: boolean;
+}
+
+/** An approval gate: answers whether a call that needs approval may run now. */
+export interface ApprovalGate {
+  gate(input: {
+    callId: string;
+    sessionId: string;
+    principal: Principal;
+    tool: string;
+    connection: string | null;
+    canonicalArgs: Record<string, unknown>;
+    decision: Decision;
+    factsSummary: string;
+    signal: AbortSignal;
+    progress?: CallRequest['progress'];
+    elicit?: CallRequest['elicit'];
+  }): Promise<{ granted: true; approvalId: string } | { granted: false; code: string; message: string; approvalId?: string }>;
+}
+
+/** Everything the pipeline needs; `policy()` is read once per call so reloads swap atomically. */
+export interface PipelineDeps {
+  tools: GovernedTool<any, any>[];
+  connections: ConnectionConfig[];
+  policy: () => CompiledPolicy;
+  store: TranscriptStore;
+  masking: {
+    apply(value: unknown, strategy: string): unknown;
+    scanner(policy: CompiledPolicy): { scan(text: string): { text: string; hits: Record<string, number> } };
+  };
+  approvals?: ApprovalGate;
+  limits: { maxInputBytes: number; maxResultBytes: number; defaultTimeoutMs: number; defaultMaxRows: number };
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
+  /** Services for built-in tools (discovery); passed as ExecContext.core. */
+  core?: unknown;
+}

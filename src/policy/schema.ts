@@ -1,0 +1,90 @@
+/**
+ * The policy file schema. Generic keys (id, effect, who, tool, on, approval, reason) live
+ * here; condition blocks (`sql:`, `shell:`, `kubernetes:`) come from the tool families, so a
+ * new protocol adds its own block without touching this file.
+ */
+import { z } from 'zod';
+import type { ConditionSpec } from '../tool-api.js';
+
+const durationSchema = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 30s, 30m or 1h')])
+  .transform((v) => (typeof v === 'number' ? v * 1000 : toMs(v)));
+
+function toMs(v: string): number {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(v)!;
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
+}
+
+const nameList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+/** `who:` — subjects and/or groups; omitted means anyone. */
+export const whoSchema = z
+  .object({
+    subjects: z.array(z.string().min(1)).optional(),
+    groups: z.array(z.string().min(1)).optional(),
+    claims: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+  })
+  .strict();
+
+/** `approval:` — a human gate attached to an allow. */
+export const approvalSchema = z
+  .object({
+    reviewers: whoSchema.optional(),
+    approvals: z.number().int().min(1).max(10).default(1),
+    expires: durationSchema.default(30 * 60_000),
+    wait: durationSchema.default(60_000),
+    confirm: z.enum(['requester']).optional(),
+  })
+  .strict();
+
+/** `masking:` section of a policy file. */
+export const maskingSchema = z
+  .object({
+    columns: z
+      .array(
+        z
+          .object({
+            column: z.string().regex(/^("?[A-Za-z_][\w$]*"?\.){1,2}"?[A-Za-z_][\w$]*"?$/, 'expected [schema.]table.column'),
+            with: z.string().default('redact'),
+          })
+          .strict(),
+      )
+      .default([]),
+    detectors: z.array(z.string()).default([]),
+    custom: z.array(z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/), pattern: z.string().min(1) }).strict()).default([]),
+    on_derived: z.enum(['deny', 'mask']).default('deny'),
+  })
+  .strict();
+
+/** Build the strict schema of one policy file, including the families' condition blocks. */
+export function policyFileSchema(conditions: ConditionSpec[]) {
+  const condShape: Record<string, z.ZodType> = {};
+  for (const c of conditions) condShape[c.key] = c.schema.optional();
+  const rule = z
+    .object({
+      id: z.string().regex(/^[A-Za-z0-9_.:-]+$/, 'rule ids use letters, digits, _ . : -'),
+      effect: z.enum(['allow', 'deny']),
+      who: whoSchema.optional(),
+      tool: nameList.optional(),
+      on: nameList.optional(),
+      reason: z.string().optional(),
+      description: z.string().optional(),
+      approval: approvalSchema.optional(),
+      ...condShape,
+    })
+    .strict();
+  return z
+    .object({
+      $schema: z.string().optional(),
+      version: z.number().int().optional(),
+      masking: maskingSchema.optional(),
+      rules: z.array(rule).default([]),
+    })
+    .strict();
+}
+
+/** Parsed types. */
+export type Who = z.infer<typeof whoSchema>;
+export type ApprovalSpec = z.infer<typeof approvalSchema>;
+export type MaskingSpec = z.infer<typeof maskingSchema>;

@@ -1,0 +1,52 @@
+/**
+ * Compiled policy and decisions. Decisions always carry the ids of the rules behind them so
+ * that agents, reviewers and transcripts can say which rule allowed or denied a call.
+ */
+import type { CompiledCondition, ColumnMask } from '../tool-api.js';
+import type { ApprovalSpec, Who } from './schema.js';
+
+/** A rule after compilation. */
+export interface CompiledRule {
+  id: string;
+  effect: 'allow' | 'deny';
+  who?: Who;
+  tools?: string[];
+  on?: string[];
+  reason?: string;
+  approval?: ApprovalSpec;
+  conditions: { key: string; families: string[]; fn: CompiledCondition; describe?: string }[];
+  file: string;
+  line: number;
+}
+
+/** The active policy: rules, masking, and a version hash recorded with every call. */
+export interface CompiledPolicy {
+  version: string;
+  rules: CompiledRule[];
+  masking: {
+    columns: ColumnMask[];
+    detectors: string[];
+    custom: { name: string; pattern: string }[];
+    onDerived: 'deny' | 'mask';
+  };
+  files: string[];
+}
+
+/** Why one rule did or did not match (for explain and denials). */
+export interface RuleTrace {
+  id: string;
+  effect: 'allow' | 'deny';
+  matched: boolean;
+  why: string;
+}
+
+/** The policy's answer for one call. */
+export interface Decision {
+  effect: 'allow' | 'deny';
+  ruleIds: string[];
+  reason: string;
+  approval?: ApprovalSpec & { ruleId: string };
+  trace: RuleTrace[];
+  /** What this principal may do instead (allow rules it could use, summarised). */
+  alternatives: string[];
+}

@@ -1,0 +1,70 @@
+/**
+ * Canonical JSON: the one byte form of a transcript body, so that the hash chain is
+ * reproducible by any implementation (SQLite now, PostgreSQL later).
+ * Rules: object keys sorted by UTF-16 code units (JS default sort), recursively; no whitespace;
+ * `toJSON` honoured; undefined/function/symbol members omitted (null inside arrays);
+ * non-finite numbers become null. Exactly what JSON.stringify does, plus sorted keys.
+ */
+
+/** Why: bodies must serialise identically whatever the key order the caller used. */
+export function canonicalJson(value: unknown): string {
+  const out = write(value, []);
+  return out ?? 'null';
+}
+
+function write(value: unknown, stack: object[]): string | undefined {
+  if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    value = (value as { toJSON: () => unknown }).toJSON();
+  }
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'bigint':
+      throw new TypeError('a BigInt is not JSON-serialisable');
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    default:
+      break;
+  }
+  if (value === null) return 'null';
+  const obj = value as object;
+  if (stack.includes(obj)) throw new TypeError('a cyclic value is not JSON-serialisable');
+  stack.push(obj);
+  let s: string;
+  if (Array.isArray(obj)) {
+    s = '[' + obj.map((v) => write(v, stack) ?? 'null').join(',') + ']';
+  } else {
+    const rec = obj as Record<string, unknown>;
+    const parts: string[] = [];
+    for (const k of Object.keys(rec).sort()) {
+      const v = write(rec[k], stack);
+      if (v !== undefined) parts.push(JSON.stringify(k) + ':' + v);
+    }
+    s = '{' + parts.join(',') + '}';
+  }
+  stack.pop();
+  return s;
+}
+
+/** Canonical form of each top-level member; why: columns and body share one serialisation pass. */
+export function canonicalParts(obj: object): Map<string, string> {
+  const parts = new Map<string, string>();
+  const rec = obj as Record<string, unknown>;
+  for (const k of Object.keys(rec).sort()) {
+    const v = write(rec[k], [obj]);
+    if (v !== undefined) parts.set(k, v);
+  }
+  return parts;
+}
+
+/** Assemble an object's canonical JSON from canonical parts; why: avoids serialising results twice. */
+export function joinParts(parts: Map<string, string>): string {
+  const keys = [...parts.keys()].sort();
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + (parts.get(k) as string)).join(',') + '}';
+}

@@ -1,0 +1,11 @@
+/** The recorder's public surface; why: callers import one module, not its files. */
+export { openSqliteStore } from './sqlite-store.js';
+export type { SqliteStoreOptions, SqliteTranscriptStore } from './sqlite-store.js';
+export { canonicalJson } from './canonical-json.js';
+export { GENESIS_HASH, RECORD_KINDS, recordHash } from './hash-chain.js';
+export type { RecordKind } from './hash-chain.js';
+export { SCHEMA_VERSION } from './sqlite-schema.js';
+export type {
+  CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, RecoveryResult, SessionFilter, SessionRecord,
+  SessionStart, TranscriptStore, VerifyResult,
+} from './types.js';

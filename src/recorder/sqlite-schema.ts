@@ -1,0 +1,90 @@
+import type Database from 'better-sqlite3';
+import { RECORD_KINDS } from './hash-chain.js';
+
+/** The schema version this code writes; why: a newer file must not be written by older code. */
+export const SCHEMA_VERSION = 1;
+
+const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
+
+/** Ordered migrations; index i migrates from version i to i + 1. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE records (
+    seq       INTEGER PRIMARY KEY,
+    kind      TEXT NOT NULL CHECK (kind IN (${KINDS})),
+    ref_id    TEXT NOT NULL,
+    ts        TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  );
+  CREATE TRIGGER records_append_only_update BEFORE UPDATE ON records
+    BEGIN SELECT RAISE(ABORT, 'transcript records are append-only'); END;
+  CREATE TRIGGER records_append_only_delete BEFORE DELETE ON records
+    BEGIN SELECT RAISE(ABORT, 'transcript records are append-only'); END;
+
+  CREATE TABLE sessions (
+    id         TEXT PRIMARY KEY,
+    subject    TEXT,
+    principal  TEXT NOT NULL,
+    client     TEXT NOT NULL,
+    transport  TEXT,
+    started_at TEXT NOT NULL,
+    ended_at   TEXT,
+    call_count INTEGER NOT NULL DEFAULT 0,
+    open_seq   INTEGER NOT NULL,
+    close_seq  INTEGER,
+    owner      TEXT
+  );
+  CREATE INDEX sessions_started_at ON sessions (started_at);
+  CREATE INDEX sessions_subject ON sessions (subject, started_at);
+
+  CREATE TABLE calls (
+    id             TEXT PRIMARY KEY,
+    session_id     TEXT NOT NULL REFERENCES sessions (id),
+    seq            INTEGER NOT NULL,
+    tool           TEXT NOT NULL,
+    connection     TEXT,
+    args           TEXT NOT NULL,
+    facts_summary  TEXT,
+    facts          TEXT NOT NULL,
+    decision       TEXT NOT NULL,
+    rule_ids       TEXT NOT NULL,
+    policy_version TEXT,
+    started_at     TEXT NOT NULL,
+    status         TEXT,
+    error_code     TEXT,
+    result         TEXT,
+    masking        TEXT,
+    duration_ms    REAL,
+    ended_at       TEXT,
+    outcome_seq    INTEGER
+  );
+  CREATE INDEX calls_session ON calls (session_id, seq);
+  CREATE INDEX calls_tool ON calls (tool, started_at);
+  CREATE INDEX calls_started_at ON calls (started_at);
+  CREATE INDEX calls_without_outcome ON calls (seq) WHERE outcome_seq IS NULL;
+  `,
+];
+
+/** Read the stored schema version (0 for an empty file); why: read-only opens must not migrate. */
+export function schemaVersion(db: Database.Database): number {
+  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'`).get();
+  if (!table) return 0;
+  const row = db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null } | undefined;
+  return row?.v ?? 0;
+}
+
+/** Bring the file to SCHEMA_VERSION, one transaction per step; why: first open creates, later opens upgrade. */
+export function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const step = db.transaction((target: number, sql: string) => {
+    // Re-read inside the write lock: another process may have migrated meanwhile.
+    if (schemaVersion(db) >= target) return;
+    db.exec(sql);
+    db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(target, new Date().toISOString());
+  });
+  for (let v = schemaVersion(db); v < SCHEMA_VERSION; v++) {
+    step.immediate(v + 1, MIGRATIONS[v] as string);
+  }
+}

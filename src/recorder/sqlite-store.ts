@@ -1,0 +1,309 @@
+/**
+ * The default transcript store: one SQLite file (WAL, synchronous FULL), an append-only hash-chained
+ * `records` table, and `sessions`/`calls` tables for queries, all updated in one transaction.
+ * Every write returns only once durable, or throws WardenError(TRANSCRIPT): the call then does not run.
+ */
+import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { ErrorCode, WardenError } from '../errors.js';
+import { canonicalParts, joinParts } from './canonical-json.js';
+import { type Columns, intentColumns, outcomeColumns, rowToCall, rowToSession, sessionOpenColumns } from './columns.js';
+import { GENESIS_HASH, type RecordKind, recordHash } from './hash-chain.js';
+import { migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema.js';
+import { verifyChain } from './sqlite-verify.js';
+import { openReadonly } from './readonly-open.js';
+import { AlreadyDone, storeError, text } from './store-errors.js';
+import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
+import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
+import type {
+  CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, RecoveryResult, SessionFilter,
+  SessionRecord, SessionStart, TranscriptStore, VerifyResult,
+} from './types.js';
+
+/** Options for openSqliteStore. */
+export interface SqliteStoreOptions {
+  /** FULL (default): an fsync per write, durable across power loss. NORMAL: durable across process crash only. */
+  synchronous?: 'FULL' | 'NORMAL';
+  /** Open for reading only (`transcripts list` on a file you cannot write). Writes then throw TRANSCRIPT. */
+  readonly?: boolean;
+  /** How long a write waits for another process's lock before failing (default 5000 ms). */
+  busyTimeoutMs?: number;
+  /** At open, mark calls left without an outcome by a dead process as interrupted (see markInterrupted). */
+  recoverInterrupted?: boolean;
+}
+
+/** The SQLite store with its extras; why: the CLI and startup use listCalls, markInterrupted, verifyRange. */
+export interface SqliteTranscriptStore extends TranscriptStore {
+  listCalls(f?: CallFilter): Promise<CallRecord[]>;
+  verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult>;
+  markInterrupted(now?: string): Promise<RecoveryResult>;
+  readRecords(fromSeq: number, limit: number): Promise<ChainRecord[]>;
+  readonly path: string;
+  readonly readonly: boolean;
+  /** The raw connection, for tests and diagnostics only: writing through it breaks the chain. */
+  readonly db: Database.Database;
+}
+
+class SqliteStore implements SqliteTranscriptStore {
+  readonly db: Database.Database;
+  private readonly instance = randomUUID();
+  private readonly owner: string;
+  private readonly stmts = new Map<string, Database.Statement>();
+  private readonly appendTx: (kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => number;
+
+  readonly path: string;
+  readonly readonly: boolean;
+
+  constructor(path: string, readOnly: boolean, db: Database.Database) {
+    this.path = path;
+    this.readonly = readOnly;
+    this.db = db;
+    this.owner = ownerTag(this.instance);
+    const tx = db.transaction((kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => {
+      const head = this.stmt('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
+        | { seq: number; hash: string }
+        | undefined;
+      const seq = head ? head.seq + 1 : 1;
+      const prev = head ? head.hash : GENESIS_HASH;
+      this.stmt('INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
+        seq, kind, refId, ts, body, prev, recordHash(prev, kind, refId, ts, body),
+      );
+      apply(seq);
+      return seq;
+    });
+    this.appendTx = (...a) => tx.immediate(...a);
+    LIVE_INSTANCES.add(this.instance);
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  // One transaction: the record and its table rows land together or not at all.
+  private append(kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void): void {
+    try {
+      this.appendTx(kind, refId, ts, body, apply);
+    } catch (err) {
+      if (err instanceof AlreadyDone) return;
+      throw storeError('write', err);
+    }
+  }
+
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (err) {
+      throw storeError('read', err);
+    }
+  }
+
+  private insert(table: string, cols: Columns): void {
+    const keys = Object.keys(cols);
+    const sql = `INSERT INTO ${table} (${keys.join(', ')}) VALUES (${keys.map((k) => '@' + k).join(', ')})`;
+    this.stmt(sql).run(cols);
+  }
+
+  async openSession(s: SessionStart): Promise<void> {
+    const parts = this.parts(s);
+    const cols = sessionOpenColumns(parts);
+    const id = text(cols.id, 'session id');
+    const ts = text(cols.started_at, 'startedAt');
+    this.append('session_open', id, ts, joinParts(parts), (seq) => {
+      this.insert('sessions', { ...cols, open_seq: seq, owner: this.owner });
+    });
+  }
+
+  async closeSession(id: string, endedAt: string): Promise<void> {
+    this.closeSync(id, endedAt);
+  }
+
+  private closeSync(id: string, endedAt: string): boolean {
+    const parts = this.parts({ id, endedAt });
+    text(id, 'session id');
+    text(endedAt, 'endedAt');
+    let done = false;
+    this.append('session_close', id, endedAt, joinParts(parts), (seq) => {
+      const row = this.stmt('SELECT close_seq FROM sessions WHERE id = ?').get(id) as { close_seq: number | null } | undefined;
+      if (!row) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
+      if (row.close_seq !== null) throw new AlreadyDone(); // closing twice is a no-op
+      this.stmt('UPDATE sessions SET ended_at = ?, close_seq = ? WHERE id = ?').run(endedAt, seq, id);
+      done = true;
+    });
+    return done;
+  }
+
+  async recordIntent(c: CallIntent): Promise<void> {
+    const parts = this.parts(c);
+    const cols = intentColumns(parts);
+    const id = text(cols.id, 'call id');
+    const sessionId = text(cols.session_id, 'sessionId');
+    const ts = text(cols.started_at, 'startedAt');
+    this.append('call_intent', id, ts, joinParts(parts), (seq) => {
+      const bumped = this.stmt('UPDATE sessions SET call_count = call_count + 1 WHERE id = ?').run(sessionId);
+      if (bumped.changes !== 1) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
+      this.insert('calls', { ...cols, seq });
+    });
+  }
+
+  async recordOutcome(callId: string, o: CallOutcome): Promise<void> {
+    this.outcomeSync(callId, o, false);
+  }
+
+  private outcomeSync(callId: string, o: CallOutcome, onlyIfOpen: boolean): boolean {
+    const parts = this.parts(o);
+    parts.set('callId', JSON.stringify(text(callId, 'call id')));
+    const cols = outcomeColumns(parts);
+    const ts = text(cols.ended_at, 'endedAt');
+    let done = false;
+    this.append('call_outcome', callId, ts, joinParts(parts), (seq) => {
+      const set = Object.keys(cols).map((k) => `${k} = @${k}`).join(', ');
+      const guard = onlyIfOpen ? ' AND outcome_seq IS NULL' : '';
+      const r = this.stmt(`UPDATE calls SET ${set}, outcome_seq = @seq WHERE id = @id${guard}`).run({ ...cols, seq, id: callId });
+      if (r.changes !== 1) {
+        if (onlyIfOpen) throw new AlreadyDone();
+        throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown call');
+      }
+      done = true;
+    });
+    return done;
+  }
+
+  private parts(o: object): Map<string, string> {
+    try {
+      return canonicalParts(o);
+    } catch (err) {
+      throw storeError('write', err);
+    }
+  }
+
+  async listSessions(f: SessionFilter = {}): Promise<SessionRecord[]> {
+    const q = listSessionsSql(f);
+    return this.read(() => (this.stmt(q.sql).all(...q.params) as Record<string, unknown>[]).map(rowToSession));
+  }
+
+  async getSession(id: string): Promise<{ session: SessionRecord; calls: CallRecord[] } | null> {
+    return this.read(() => {
+      const s = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+      if (!s) return null;
+      const calls = this.stmt('SELECT * FROM calls WHERE session_id = ? ORDER BY seq').all(id) as Record<string, unknown>[];
+      return { session: rowToSession(s), calls: calls.map(rowToCall) };
+    });
+  }
+
+  async listCalls(f: CallFilter = {}): Promise<CallRecord[]> {
+    const q = listCallsSql(f);
+    return this.read(() => (this.stmt(q.sql).all(...q.params) as Record<string, unknown>[]).map(rowToCall));
+  }
+
+  async readRecords(fromSeq: number, limit: number): Promise<ChainRecord[]> {
+    return this.read(() => {
+      const rows = this.stmt('SELECT * FROM records WHERE seq >= ? ORDER BY seq LIMIT ?').all(fromSeq, limit) as Array<
+        Record<string, unknown>
+      >;
+      return rows.map((r) => ({
+        seq: Number(r.seq), kind: r.kind as ChainRecord['kind'], refId: String(r.ref_id), ts: String(r.ts),
+        body: String(r.body), prevHash: String(r.prev_hash), hash: String(r.hash),
+      }));
+    });
+  }
+
+  async verify(): Promise<VerifyResult> {
+    return this.read(() => this.db.transaction(() => verifyChain(this.db, 1, Number.MAX_SAFE_INTEGER, true)).deferred());
+  }
+
+  async verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {
+    return this.read(() => this.db.transaction(() => verifyChain(this.db, fromSeq, toSeq, false)).deferred());
+  }
+
+  async markInterrupted(now?: string): Promise<RecoveryResult> {
+    return this.recover(now ?? new Date().toISOString());
+  }
+
+  /**
+   * Close what a dead process left open: calls with an intent and no outcome get
+   * {status: 'interrupted'}; their sessions get closed. Sessions owned by a live process
+   * (this one, or another Warden on this host sharing the file) are left alone.
+   */
+  recover(now: string): RecoveryResult {
+    const result: RecoveryResult = { interruptedCalls: 0, closedSessions: 0 };
+    const open = this.read(() =>
+      this.stmt(
+        `SELECT c.id, c.started_at, s.owner FROM calls c JOIN sessions s ON s.id = c.session_id
+         WHERE c.outcome_seq IS NULL ORDER BY c.seq`,
+      ).all(),
+    ) as Array<{ id: string; started_at: string; owner: string | null }>;
+    for (const c of open) {
+      if (ownerAlive(c.owner)) continue;
+      const started = Date.parse(c.started_at);
+      const durationMs = Number.isFinite(started) ? Math.max(0, Date.parse(now) - started) : 0;
+      const o: CallOutcome = { status: 'interrupted', errorCode: null, result: null, masking: null, durationMs, endedAt: now };
+      if (this.outcomeSync(c.id, o, true)) result.interruptedCalls++;
+    }
+    const sessions = this.read(() =>
+      this.stmt('SELECT id, owner FROM sessions WHERE close_seq IS NULL ORDER BY open_seq').all(),
+    ) as Array<{ id: string; owner: string | null }>;
+    for (const s of sessions) {
+      if (!ownerAlive(s.owner) && this.closeSync(s.id, now)) result.closedSessions++;
+    }
+    return result;
+  }
+
+  async close(): Promise<void> {
+    LIVE_INSTANCES.delete(this.instance);
+    if (this.db.open) this.db.close();
+  }
+}
+
+/** Open (creating on first use) the SQLite transcript store; why: the default for one Warden host. */
+export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteTranscriptStore {
+  let readonly = opts.readonly === true;
+  if (!readonly && path !== ':memory:') {
+    if (existsSync(path)) {
+      try {
+        accessSync(path, constants.W_OK);
+      } catch {
+        readonly = true; // a file we may not write: open it for reading, writes will throw
+      }
+    } else {
+      try {
+        mkdirSync(dirname(path), { recursive: true });
+      } catch (err) {
+        throw storeError('open', err);
+      }
+    }
+  }
+  let db: Database.Database | undefined;
+  let store: SqliteStore | undefined;
+  try {
+    if (readonly && !existsSync(path)) {
+      throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: no such file');
+    }
+    db = readonly ? openReadonly(path) : new Database(path);
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
+      db.pragma('foreign_keys = ON');
+      if (schemaVersion(db) > SCHEMA_VERSION) {
+        throw new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open: schema is newer than this Warden (${SCHEMA_VERSION})`);
+      }
+      migrate(db);
+    } else if (schemaVersion(db) === 0) {
+      throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: not a transcript store');
+    }
+    store = new SqliteStore(path, readonly, db);
+    if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
+    return store;
+  } catch (err) {
+    void store?.close();
+    if (db?.open) db.close();
+    throw storeError('open', err);
+  }
+}

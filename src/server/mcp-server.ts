@@ -1,0 +1,115 @@
+/**
+ * MCP protocol binding: one low-level SDK `Server` per connection, whose tools/list and
+ * tools/call handlers hand everything to the pipeline. The transport is the only I/O seam.
+ */
+import { randomUUID } from 'node:crypto';
+import { Server, CLIENT_INFO_META_KEY } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { GovernedTool, Principal } from '../tool-api.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { TranscriptStore } from '../recorder/types.js';
+
+/** What a connection needs to serve. */
+export interface ServeDeps {
+  pipeline: Pipeline;
+  store: TranscriptStore;
+  version: string;
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
+}
+
+const schemaCache = new WeakMap<object, Record<string, unknown>>();
+function jsonSchema(s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  let out = schemaCache.get(s);
+  if (!out) {
+    const js = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+    delete js.$schema;
+    schemaCache.set(s, (out = js));
+  }
+  return out;
+}
+
+function toolDescriptor(t: GovernedTool<any, any>) {
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema: jsonSchema(t.input, 'input'),
+    ...(t.output ? { outputSchema: jsonSchema(t.output, 'output') } : {}),
+    annotations: { title: t.title, ...t.annotations },
+  };
+}
+
+/** A session handle: the server plus its transcript session. */
+export interface ConnectionSession {
+  server: Server;
+  sessionId: string;
+  close(): Promise<void>;
+}
+
+/** Create the SDK server for one connection bound to one principal. */
+export function createConnectionServer(deps: ServeDeps, principal: Principal, transport: 'stdio' | 'http'): ConnectionSession {
+  const server = new Server({ name: 'warden', version: deps.version }, { capabilities: { tools: { listChanged: false } } });
+  const sessionId = randomUUID();
+  let opened: Promise<void> | null = null;
+  const open = (meta?: Record<string, unknown>) => {
+    if (!opened) {
+      const info = server.getClientVersion() ?? (meta?.[CLIENT_INFO_META_KEY] as { name?: string; version?: string } | undefined);
+      opened = deps.store.openSession({
+        id: sessionId,
+        principal: { subject: principal.subject, groups: principal.groups, authMethod: principal.authMethod },
+        client: { name: info?.name, version: info?.version },
+        transport,
+        startedAt: new Date().toISOString(),
+      });
+      opened.catch((e) => deps.log('error', 'cannot open transcript session', { message: (e as Error).message }));
+    }
+    return opened;
+  };
+
+  server.setRequestHandler('tools/list', async (req) => {
+    await open(req.params?._meta as Record<string, unknown> | undefined).catch(() => undefined);
+    return { tools: deps.pipeline.listTools(principal).map(toolDescriptor) } as never;
+  });
+
+  server.setRequestHandler('tools/call', async (req, ctx) => {
+    try {
+      await open(req.params._meta as Record<string, unknown> | undefined);
+    } catch {
+      return {
+        content: [{ type: 'text', text: 'WARDEN_TRANSCRIPT_UNAVAILABLE: the transcript store cannot record this session, so no call runs' }],
+        isError: true,
+      };
+    }
+    const progressToken = req.params._meta?.progressToken;
+    const res = await deps.pipeline.handle({
+      sessionId,
+      principal,
+      tool: req.params.name,
+      args: req.params.arguments ?? {},
+      signal: ctx.mcpReq.signal,
+      ...(progressToken !== undefined
+        ? {
+            progress: (message: string, progress: number, total?: number) =>
+              void ctx.mcpReq
+                .notify({ method: 'notifications/progress', params: { progressToken, progress, ...(total ? { total } : {}), message } })
+                .catch(() => undefined),
+          }
+        : {}),
+      elicit: server.getClientCapabilities()?.elicitation
+        ? async (message, schema) => {
+            const r = await ctx.mcpReq.elicitInput({ mode: 'form', message, requestedSchema: schema as never });
+            return { action: r.action, ...(r.content ? { content: r.content as Record<string, unknown> } : {}) };
+          }
+        : undefined,
+    });
+    return res as never;
+  });
+
+  return {
+    server,
+    sessionId,
+    async close() {
+      if (opened) await opened.then(() => deps.store.closeSession(sessionId, new Date().toISOString())).catch(() => undefined);
+    },
+  };
+}

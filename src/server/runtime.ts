@@ -1,0 +1,120 @@
+/**
+ * Wires one Warden process: config, families, policy (compiled once, swapped atomically on
+ * reload), transcript store, masking and the pipeline. Used by `serve`, `demo` and tests.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import type { ConditionSpec, FamilyInstance, GovernedTool, ToolFamily } from '../tool-api.js';
+import { ErrorCode, WardenError } from '../errors.js';
+import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
+import { createSecretResolver } from '../config/secrets.js';
+import { ConfigError } from '../config/yaml-source.js';
+import { compilePolicy } from '../policy/load.js';
+import type { CompiledPolicy } from '../policy/types.js';
+import { compileScanner, createMasker, STRATEGY_NAMES } from '../masking/index.js';
+import { openSqliteStore } from '../recorder/index.js';
+import type { TranscriptStore } from '../recorder/types.js';
+import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
+import { listConnectionsTool } from '../pipeline/builtins/list-connections.js';
+import type { ApprovalGate } from '../pipeline/types.js';
+import { log } from './log.js';
+
+/** A running core. */
+export interface Runtime {
+  config: ServerConfig;
+  pipeline: Pipeline;
+  store: TranscriptStore;
+  policy(): CompiledPolicy;
+  tools: GovernedTool<any, any>[];
+  /** Recompile policies; on error keep the old policy and throw the ConfigError. */
+  reload(): CompiledPolicy;
+  close(): Promise<void>;
+}
+
+/** Compile policies for a config and check masking names; throws ConfigError. */
+export function compileForConfig(config: ServerConfig, families: ToolFamily[]): CompiledPolicy {
+  const conditions: ConditionSpec[] = families.flatMap((f) => f.conditions);
+  const policy = compilePolicy(config.policyFiles, conditions);
+  const where = { file: policy.files[0] ?? config.file, line: 0, severity: 'error' as const };
+  try {
+    compileScanner({ detectors: policy.masking.detectors, custom: policy.masking.custom });
+  } catch (e) {
+    throw new ConfigError([{ ...where, path: 'masking', message: (e as Error).message }]);
+  }
+  for (const c of policy.masking.columns) {
+    if (!STRATEGY_NAMES.includes(c.strategy)) {
+      throw new ConfigError([{ ...where, path: `masking.columns.${c.column}`, message: `unknown masking strategy "${c.strategy}" (known: ${STRATEGY_NAMES.join(', ')})` }]);
+    }
+  }
+  return policy;
+}
+
+/** Resolve `sqlite:relative/path` against the config folder. */
+export function storePath(config: ServerConfig): string {
+  const s = config.transcripts.store;
+  if (!s.startsWith('sqlite:')) throw new WardenError(ErrorCode.CONFIG, `transcripts.store: unsupported store "${s.split(':')[0]}" (this build supports sqlite:PATH)`);
+  const p = s.slice('sqlite:'.length);
+  return isAbsolute(p) ? p : resolve(config.baseDir, p);
+}
+
+async function hashKey(config: ServerConfig, dbPath: string): Promise<string> {
+  if (config.masking.hash_key) return createSecretResolver(config.baseDir).resolve(config.masking.hash_key);
+  // No configured key: one random key per deployment, kept beside the transcripts (stable across restarts).
+  const file = resolve(dirname(dbPath), 'masking.key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dirname(file), { recursive: true });
+  const key = randomBytes(32).toString('hex');
+  writeFileSync(file, key + '\n', { mode: 0o600 });
+  return key;
+}
+
+/** Start the core for a config file. */
+export async function startRuntime(
+  configPath: string,
+  families: ToolFamily[],
+  opts: { approvals?: (store: TranscriptStore) => ApprovalGate } = {},
+): Promise<Runtime> {
+  const config = loadServerConfig(configPath, families);
+  let policy = compileForConfig(config, families);
+  const dbPath = storePath(config);
+  const store = openSqliteStore(dbPath, { synchronous: config.transcripts.synchronous, recoverInterrupted: true });
+  const secrets = createSecretResolver(config.baseDir);
+  const instances: FamilyInstance[] = families.map((f) =>
+    f.create({ connections: config.connections.filter((c) => c.type === f.connectionType), secrets, log }),
+  );
+  const masker = createMasker({ hashKey: await hashKey(config, dbPath) });
+  const tools: GovernedTool<any, any>[] = [];
+  const core = { policy: () => policy, connections: config.connections, tools: () => tools };
+  tools.push(listConnectionsTool(core), ...instances.flatMap((i) => i.tools));
+  const pipeline = createPipeline({
+    tools,
+    connections: config.connections,
+    policy: () => policy,
+    store,
+    masking: {
+      apply: (v, s) => masker.apply(v, s),
+      scanner: (p) => compileScanner({ detectors: p.masking.detectors, custom: p.masking.custom }),
+    },
+    ...(opts.approvals ? { approvals: opts.approvals(store) } : {}),
+    limits: { maxInputBytes: config.limits.max_input_bytes, maxResultBytes: config.limits.max_result_bytes, defaultTimeoutMs: 30_000, defaultMaxRows: 1000 },
+    log,
+    core,
+  });
+  return {
+    config,
+    pipeline,
+    store,
+    tools,
+    policy: () => policy,
+    reload() {
+      const next = compileForConfig(loadServerConfig(configPath, families), families);
+      policy = next;
+      return next;
+    },
+    async close() {
+      await Promise.all(instances.map((i) => i.close().catch(() => undefined)));
+      await store.close();
+    },
+  };
+}

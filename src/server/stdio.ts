@@ -1,0 +1,38 @@
+/**
+ * `warden serve` over stdio: nothing but MCP on stdout, logs on stderr. One connection, one
+ * principal (from identity.stdio), one transcript session.
+ */
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { stdioPrincipal } from '../identity/stdio.js';
+import { ErrorCode, WardenError } from '../errors.js';
+import { createConnectionServer, type ConnectionSession } from './mcp-server.js';
+import type { Runtime } from './runtime.js';
+import { log } from './log.js';
+
+/** Serve the runtime on this process's stdin/stdout until stdin closes. */
+export async function serveOverStdio(rt: Runtime, version: string): Promise<void> {
+  if (process.env.WARDEN_TOKEN && !rt.config.identity.oidc) {
+    throw new WardenError(ErrorCode.UNAUTHENTICATED, 'WARDEN_TOKEN is set but identity.oidc is not configured, so the token cannot be verified; refusing to start');
+  }
+  const principal = stdioPrincipal(rt.config.identity.stdio);
+  const sessions: ConnectionSession[] = [];
+  const handle = serveStdio(
+    () => {
+      const s = createConnectionServer({ pipeline: rt.pipeline, store: rt.store, version, log }, principal, 'stdio');
+      sessions.push(s);
+      return s.server;
+    },
+    { onerror: (e) => log('warn', 'stdio transport error', { message: e.message }) },
+  );
+  log('info', 'warden serving MCP over stdio', { subject: principal.subject, policy_version: rt.policy().version });
+  await new Promise<void>((resolveDone) => {
+    const done = () => resolveDone();
+    process.stdin.once('end', done);
+    process.stdin.once('close', done);
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+  for (const s of sessions) await s.close();
+  await handle.close().catch(() => undefined);
+  await rt.close();
+}

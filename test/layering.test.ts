@@ -1,0 +1,78 @@
+/**
+ * Keeps the dependency arrows of DESIGN.md true: cli -> server -> pipeline -> {policy,
+ * approvals, masking, recorder}; tools import only src/tool-api.ts (and tools/shared); nothing
+ * imports cli or server. A wrong arrow fails here with the file and the import.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { REPO_ROOT } from './support/repo.js';
+
+function walk(dir: string): string[] {
+  const out: string[] = [];
+  for (const f of readdirSync(dir)) {
+    const p = join(dir, f);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (p.endsWith('.ts')) out.push(p);
+  }
+  return out;
+}
+
+function imports(file: string): string[] {
+  const src = readFileSync(file, 'utf8');
+  const re = /(?:^|\n)\s*(?:import|export)\s[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+  const out: string[] = [];
+  for (let m = re.exec(src); m; m = re.exec(src)) out.push((m[1] ?? m[2])!);
+  return out.filter((s) => s.startsWith('.')).map((s) => relative(REPO_ROOT, resolve(dirname(file), s)).replace(/\.js$/, '.ts'));
+}
+
+/** Which top-level area a repo path belongs to. */
+function area(p: string): string {
+  const parts = p.split('/');
+  if (parts[0] === 'tools') return parts[1] === 'index.ts' ? 'tools-registry' : parts[1] === 'shared' ? 'tools-shared' : `tools/${parts[1]}`;
+  if (parts[0] === 'src') return parts.length === 2 ? `src/${parts[1]!.replace(/\.ts$/, '')}` : `src/${parts[1]}`;
+  return parts[0]!;
+}
+
+const ALLOWED: Record<string, (to: string) => boolean> = {
+  'src/errors': () => false,
+  'src/tool-api': (t) => t === 'src/errors',
+  'src/config': (t) => ['src/errors', 'src/tool-api', 'src/config'].includes(t),
+  'src/policy': (t) => ['src/errors', 'src/tool-api', 'src/config', 'src/policy'].includes(t),
+  'src/masking': (t) => ['src/errors', 'src/tool-api', 'src/masking'].includes(t),
+  'src/recorder': (t) => ['src/errors', 'src/tool-api', 'src/recorder'].includes(t),
+  'src/approvals': (t) => ['src/errors', 'src/tool-api', 'src/approvals', 'src/recorder', 'src/policy'].includes(t),
+  'src/identity': (t) => ['src/errors', 'src/tool-api', 'src/identity', 'src/config'].includes(t),
+  'src/pipeline': (t) => ['src/errors', 'src/tool-api', 'src/pipeline', 'src/policy', 'src/approvals', 'src/masking', 'src/recorder'].includes(t),
+  'src/ui': (t) => ['src/errors', 'src/tool-api', 'src/ui', 'src/recorder', 'src/approvals', 'src/policy', 'src/masking'].includes(t),
+  'src/server': (t) => !['src/cli'].includes(t) && !t.startsWith('tools'),
+  'src/cli': (t) => t !== 'tools-shared' && !/^tools\/[a-z]/.test(t),
+  'tools-shared': (t) => ['src/tool-api', 'tools-shared'].includes(t),
+  'tools-registry': (t) => t.startsWith('tools/') || t === 'src/tool-api',
+};
+
+test('every import follows the layering of DESIGN.md', () => {
+  const files = [...walk(join(REPO_ROOT, 'src')), ...walk(join(REPO_ROOT, 'tools'))];
+  assert.ok(files.length > 20, 'the walk found the sources');
+  const wrong: string[] = [];
+  for (const f of files) {
+    const rel = relative(REPO_ROOT, f);
+    const from = area(rel);
+    for (const target of imports(f)) {
+      const to = area(target);
+      if (to === from) continue;
+      const rule = from.startsWith('tools/') ? (t: string) => t === 'src/tool-api' || t === 'tools-shared' : ALLOWED[from];
+      if (!rule) wrong.push(`${rel}: area ${from} has no layering rule`);
+      else if (!rule(to)) wrong.push(`${rel} imports ${target} (${from} -> ${to})`);
+    }
+  }
+  assert.deepEqual(wrong, []);
+});
+
+test('the layering check itself catches a wrong arrow', () => {
+  assert.equal(ALLOWED['src/pipeline']!('src/cli'), false);
+  assert.equal(ALLOWED['src/policy']!('src/pipeline'), false);
+  assert.equal(ALLOWED['src/server']!('src/cli'), false);
+  assert.equal(area('tools/postgres/connector.ts'), 'tools/postgres');
+});

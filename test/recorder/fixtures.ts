@@ -1,0 +1,52 @@
+/** Shared test data for the recorder tests; why: one realistic session shape everywhere. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CallIntent, CallOutcome, SessionStart } from '../../src/recorder/types.js';
+
+/** A temp dir removed after the test. */
+export function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-recorder-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A session as the server would open it. */
+export function session(id: string, subject = 'alice', startedAt = '2026-11-27T10:00:00.000Z'): SessionStart {
+  return {
+    id,
+    principal: { subject, groups: ['agents', 'dba'], authMethod: 'oidc' },
+    client: { name: 'claude-code', version: '2.0.1' },
+    transport: 'stdio',
+    startedAt,
+  };
+}
+
+/** A call intent with nested args and facts (key order deliberately unsorted). */
+export function intent(id: string, sessionId: string, tool = 'query_database', startedAt = '2026-11-27T10:00:01.000Z'): CallIntent {
+  return {
+    id,
+    sessionId,
+    tool,
+    connection: 'analytics',
+    args: { sql: 'SELECT id, email FROM users LIMIT 2', connection: 'analytics', options: { z: 1, a: [3, { y: 2, b: 1 }] } },
+    factsSummary: 'SELECT users(id, email)',
+    facts: { statements: [{ kind: 'select', tables: ['users'] }] },
+    decision: 'allow',
+    ruleIds: ['analysts-read'],
+    policyVersion: 'sha256:abc',
+    startedAt,
+  };
+}
+
+/** An ok outcome with a masked result. */
+export function outcome(endedAt = '2026-11-27T10:00:01.120Z'): CallOutcome {
+  return {
+    status: 'ok',
+    errorCode: null,
+    result: { columns: ['id', 'email'], rows: [[1, '***'], [2, '***']] },
+    masking: { columns: { email: 'email' }, counts: { email: 2 } },
+    durationMs: 120,
+    endedAt,
+  };
+}

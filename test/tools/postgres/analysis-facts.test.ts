@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeSql, analyzeSqlCached, isNeverUnderRead } from '../../../tools/postgres/analysis/index.js';
+
+const isParse = (e: unknown): boolean => (e as { code?: string }).code === 'WARDEN_PARSE';
+const src = (sql: string) => analyzeSql(sql).output.map((o) => [o.name, o.sources.map((s) => `${s.table}.${s.column}`).sort(), o.derived]);
+
+test('functions are collected everywhere', () => {
+  const cases: [string, string][] = [
+    ['SELECT id FROM users WHERE pg_sleep(1) IS NULL', 'pg_sleep'],
+    ['SELECT id FROM users ORDER BY pg_sleep(1)', 'pg_sleep'],
+    ['SELECT id FROM users GROUP BY id HAVING pg_sleep(1) IS NULL', 'pg_sleep'],
+    ["SELECT * FROM users u, LATERAL (SELECT pg_read_file('x')) f", 'pg_read_file'],
+    ['SELECT 1 FROM users JOIN orders ON pg_sleep(1) IS NULL', 'pg_sleep'],
+    ['WITH x AS (SELECT pg_sleep(1)) SELECT 1', 'pg_sleep'],
+    ['SELECT row_number() OVER (ORDER BY pg_sleep(1)) FROM users', 'pg_sleep'],
+    ['SELECT count(*) FILTER (WHERE pg_sleep(1) IS NULL) FROM users', 'pg_sleep'],
+    ['SELECT 1 FROM users WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_sleep(1))', 'pg_sleep'],
+    ['SELECT u.pg_sleep FROM users u', 'pg_sleep'],
+    ['SELECT "COUNT"(id) FROM users', 'COUNT'],
+  ];
+  for (const [sql, fn] of cases) assert.ok(analyzeSql(sql).functions.includes(fn), sql);
+});
+
+test('tables: case folding, quoting, schemas, ONLY, CTE shadowing', () => {
+  assert.deepEqual(analyzeSql('SELECT * FROM USERS').reads, ['public.users']);
+  assert.deepEqual(analyzeSql('SELECT * FROM "Users"').reads, ['public.Users']);
+  assert.deepEqual(analyzeSql('SELECT * FROM ONLY users').reads, ['public.users']);
+  assert.deepEqual(analyzeSql('SELECT * FROM pg_authid').reads, ['pg_catalog.pg_authid']);
+  assert.deepEqual(analyzeSql('WITH users AS (SELECT * FROM secrets) SELECT * FROM users').reads, ['public.secrets']);
+  assert.throws(() => analyzeSql('SELECT * FROM db.public.users'), isParse);
+});
+
+test('lineage through aliases, CTEs, subqueries, unions and whole rows', () => {
+  assert.deepEqual(src('SELECT s.e FROM (SELECT email AS e FROM users) s'), [['e', ['public.users.email'], false]]);
+  assert.deepEqual(src('WITH c(a, b) AS (SELECT id, email FROM users) SELECT b FROM c'), [['b', ['public.users.email'], false]]);
+  assert.deepEqual(src('SELECT x.y FROM users x(y)'), [['y', ['public.users.*'], true]]);
+  assert.deepEqual(src('SELECT to_jsonb(u.*) FROM users u'), [['to_jsonb', ['public.users.*'], true]]);
+  assert.deepEqual(src('SELECT u.text FROM users u'), [['text', ['public.users.*'], true]]);
+  assert.deepEqual(src('SELECT name FROM users UNION SELECT ssn FROM users'), [['name', ['public.users.name', 'public.users.ssn'], false]]);
+  assert.deepEqual(src('SELECT lower(email) e FROM users ORDER BY e'), [['e', ['public.users.email'], true]]);
+  assert.deepEqual(src('UPDATE users SET name = name RETURNING email'), [['email', ['public.users.email'], false]]);
+  const star = analyzeSql('WITH x AS (SELECT * FROM users) SELECT * FROM x');
+  assert.equal(star.hasStar, true);
+  assert.deepEqual(star.output[0]?.sources, [{ table: 'public.users', column: '*' }]);
+});
+
+test('statement kinds, constructs and readOnly', () => {
+  const f = analyzeSql('WITH d AS (UPDATE users SET name = 1 RETURNING id) SELECT * FROM d');
+  assert.deepEqual(f.statements, ['select', 'update']);
+  assert.ok(f.constructs.includes('data_modifying_cte'));
+  assert.equal(f.readOnly, false);
+  assert.deepEqual(analyzeSql('EXPLAIN ANALYZE DELETE FROM users').statements, ['delete', 'explain']);
+  assert.deepEqual(analyzeSql('LISTEN chan').statements, ['listen']);
+  assert.deepEqual(analyzeSql('start transaction').statements, ['begin']);
+  assert.equal(analyzeSql('SELECT 1').readOnly, true);
+  assert.equal(analyzeSql('SELECT * INTO t FROM users').readOnly, false);
+});
+
+test('sql is trimmed, one trailing semicolon dropped; stacked statements refused', () => {
+  assert.equal(analyzeSql('  SELECT 1 ;  -- bye').sql, 'SELECT 1');
+  assert.throws(() => analyzeSql('SELECT 1;;SELECT 2'), isParse);
+  assert.throws(() => analyzeSql('   '), isParse);
+  assert.throws(() => analyzeSql("SELECT 'a\\'; DROP TABLE users; --'"), isParse);
+});
+
+test('backslash differential: facts show what PostgreSQL reads', () => {
+  const f = analyzeSql("SELECT 'a\\', email FROM users --'");
+  assert.deepEqual(f.reads, ['public.users']);
+  assert.ok(f.output.some((o) => o.sources.some((s) => s.column === 'email')));
+});
+
+test('unknown shapes are refused', () => {
+  for (const sql of ['SELECT (u).email FROM users u', 'COPY users TO STDOUT', 'SELECT s.zz FROM (SELECT id FROM users) s', 'VALUES (1)']) {
+    assert.throws(() => analyzeSql(sql), isParse, sql);
+  }
+});
+
+test('never-under-read normalises spellings', () => {
+  for (const n of ['pg_read_file', 'PG_READ_FILE', '"PG_READ_FILE"', 'pg_catalog.pg_read_file', 'dblink_exec', 'lo_export']) {
+    assert.equal(isNeverUnderRead(n), true, n);
+  }
+  assert.equal(isNeverUnderRead('lower'), false);
+});
+
+test('cache returns the same frozen facts', () => {
+  const a = analyzeSqlCached('SELECT id FROM users');
+  const b = analyzeSqlCached('SELECT id FROM users');
+  assert.equal(a, b);
+  assert.ok(Object.isFrozen(a) && Object.isFrozen(a.reads) && Object.isFrozen(a.output[0]));
+  assert.throws(() => (a.reads as string[]).push('x'));
+});

@@ -1,0 +1,66 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
+import { sqlCondition } from '../../../tools/postgres/sql-condition.js';
+
+const call = { tool: 'query_database', connection: 'db', args: {} };
+const allow = (block: unknown) => sqlCondition.compile(block, { id: 'a', effect: 'allow' });
+const deny = (block: unknown) => sqlCondition.compile(block, { id: 'd', effect: 'deny' });
+const run = (cond: ReturnType<typeof allow>, sql: string) => cond(analyzeSql(sql), call);
+
+test('schema is strict and spec is registered under sql', () => {
+  assert.equal(sqlCondition.key, 'sql');
+  assert.deepEqual(sqlCondition.families, ['sql']);
+  assert.equal(sqlCondition.schema.safeParse({ statements: ['select'], tables: [] }).success, false);
+  assert.equal(sqlCondition.schema.safeParse({ read: ['users'], functions: ['@safe-read'] }).success, true);
+});
+
+test('allow: tables are normalised and default to select + @safe-read', () => {
+  const a = allow({ read: ['USERS'] });
+  assert.equal(run(a, 'SELECT lower(name), count(*) FROM users GROUP BY 1').matched, true);
+  assert.equal(run(a, 'SELECT * FROM orders').why, 'table public.orders is not in the allowed tables');
+  assert.match(run(a, 'DELETE FROM users').why, /statement delete/);
+});
+
+test('allow: functions outside the list and never-under-read functions are named', () => {
+  const a = allow({ read: ['public.users'], functions: ['lower', 'pg_read_file'] });
+  assert.equal(run(a, "SELECT upper(name) FROM users").why, 'function upper is not in the allowed functions');
+  assert.equal(run(a, "SELECT pg_read_file('/etc/passwd')").why, 'function pg_read_file is never allowed under a read grant');
+  assert.equal(run(a, 'SELECT "LOWER"(name) FROM users').matched, false);
+  assert.equal(run(allow({ read: ['users'], functions: ['@safe-read'] }), 'SELECT u.row_to_json FROM users u').matched, false);
+});
+
+test('allow: constructs outside a select grant do not match', () => {
+  const a = allow({ read: ['users'], write: [] });
+  assert.match(run(a, 'SELECT * INTO t FROM users').why, /may not be written|select_into/);
+  assert.equal(run(a, 'WITH d AS (UPDATE users SET name = 1 RETURNING id) SELECT * FROM d').matched, false);
+  assert.equal(run(a, 'EXPLAIN ANALYZE SELECT * FROM users').matched, false);
+  assert.equal(run(allow({ statements: ['select', 'explain'], read: ['users'] }), 'EXPLAIN SELECT * FROM users').matched, true);
+});
+
+test('allow: writes need write, reads may come from write', () => {
+  const a = allow({ statements: ['update'], write: ['public.orders'] });
+  assert.equal(run(a, 'UPDATE orders SET total = 0 WHERE id = 1').matched, true);
+  assert.equal(run(a, 'UPDATE users SET name = 1').why, 'table public.users may not be written');
+  assert.equal(run(a, 'UPDATE orders SET total = nextval(1)').matched, false);
+});
+
+test('deny: any listed item matches; empty block matches everything', () => {
+  const d = deny({ statements: ['drop', 'truncate'] });
+  assert.equal(run(d, 'DROP TABLE users').matched, true);
+  assert.equal(run(d, 'SELECT 1').matched, false);
+  assert.equal(run(deny({}), 'SELECT 1').matched, true);
+  assert.equal(run(deny({ read: ['secrets'] }), 'SELECT id FROM users WHERE id IN (SELECT id FROM secrets)').why, 'table public.secrets is denied');
+  assert.equal(run(deny({ functions: ['PG_SLEEP'] }), 'SELECT "pg_sleep"(1)').matched, true);
+  assert.equal(run(deny({ functions: ['pg_catalog.pg_sleep'] }), 'SELECT "PG_SLEEP"(1)').matched, true);
+  assert.equal(run(deny({ write: ['users'] }), 'SELECT * FROM users').matched, false);
+});
+
+test('describe renders a one-line grant', () => {
+  const text = sqlCondition.describe?.({ read: ['users'], functions: ['@safe-read'] }) ?? '';
+  assert.equal(text, 'SQL select; reading public.users; functions: @safe-read');
+});
+
+test('non-SQL facts never match', () => {
+  assert.equal(allow({})({ family: 'shell', summary: '' }, call).matched, false);
+});

@@ -1,0 +1,137 @@
+/**
+ * Shared state of one analysis: what has been seen so far, and the scope model used to resolve
+ * column references to base tables (lineage). Kept separate so select and statement walkers
+ * can both use it without importing each other in a cycle.
+ */
+import { parseError } from '../../../src/tool-api.js';
+import type { SourceColumn } from './types.js';
+import { qualifyTable } from './names.js';
+
+/** Accumulated facts while walking one statement. */
+export interface Ctx {
+  kinds: Set<string>;
+  reads: Set<string>;
+  writes: Set<string>;
+  functions: Set<string>;
+  constructs: Set<string>;
+  /** Names the lexer may see right before '(' that the AST accounts for (tables, aliases, CTEs). */
+  accounted: Set<string>;
+  literals: string[];
+}
+
+/** Create an empty context for one statement. */
+export function newCtx(literals: string[]): Ctx {
+  return {
+    kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
+    constructs: new Set(), accounted: new Set(), literals,
+  };
+}
+
+/** One output column while analysing; `starRel` marks an unexpanded `*` over that relation. */
+export interface OutCol {
+  name: string;
+  sources: SourceColumn[];
+  derived: boolean;
+  starRel?: Rel;
+}
+
+/** A relation visible in a FROM scope. */
+export type Rel =
+  | { alias: string; kind: 'table'; table: string }
+  | { alias: string; kind: 'derived'; cols: OutCol[] }
+  | { alias: string; kind: 'opaque'; sources: SourceColumn[] };
+
+/** A FROM scope with its CTEs, chained to the enclosing query for correlated references. */
+export interface Scope {
+  rels: Rel[];
+  ctes: Map<string, Rel>;
+  parent: Scope | null;
+}
+
+/** Open a scope nested in `parent`. */
+export function childScope(parent: Scope | null): Scope {
+  return { rels: [], ctes: new Map(), parent };
+}
+
+/** Find a CTE by name through the scope chain. */
+export function findCte(scope: Scope | null, name: string): Rel | undefined {
+  for (let s = scope; s; s = s.parent) {
+    const r = s.ctes.get(name);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/** De-duplicate source columns. */
+export function uniqSources(list: SourceColumn[]): SourceColumn[] {
+  const seen = new Map<string, SourceColumn>();
+  for (const s of list) seen.set(`${s.table}\u0000${s.column}`, s);
+  return [...seen.values()];
+}
+
+/** Every base column that flows out of a relation when its whole row is referenced. */
+export function wholeRow(rel: Rel): SourceColumn[] {
+  if (rel.kind === 'table') return [{ table: rel.table, column: '*' }];
+  if (rel.kind === 'opaque') return rel.sources;
+  return uniqSources(rel.cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
+}
+
+/** Lineage of one value: base columns and whether it was computed. */
+export interface Lin {
+  sources: SourceColumn[];
+  derived: boolean;
+}
+
+/** Lineage of column `name` of a relation, or null when the relation cannot have it. */
+export function lookupColumn(rel: Rel, name: string): Lin | null {
+  if (rel.kind === 'table') return { sources: [{ table: rel.table, column: name }], derived: false };
+  if (rel.kind === 'opaque') return { sources: rel.sources, derived: true };
+  const named = rel.cols.filter((c) => !c.starRel && c.name === name);
+  if (named.length > 0) {
+    return { sources: uniqSources(named.flatMap((c) => c.sources)), derived: named.some((c) => c.derived) };
+  }
+  if (!rel.cols.some((c) => c.starRel)) return null;
+  const viaStar = rel.cols.flatMap((c) => (c.starRel ? [lookupColumn(c.starRel, name)] : []));
+  return {
+    sources: uniqSources(viaStar.flatMap((l) => l?.sources ?? [])),
+    derived: viaStar.some((l) => l?.derived === true),
+  };
+}
+
+/** Text of an identifier-ish AST value: a string, {value}, or {expr:{value}}. */
+export function identText(v: unknown): string | null {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.value === 'string') return o.value;
+    if (o.expr) return identText(o.expr);
+    if (o.type === 'column_ref' && o.column) return identText(o.column);
+  }
+  return null;
+}
+
+/** Normalised table name of a FROM/target entry {db, schema, table}; three-part names are refused. */
+export function tableOf(entry: Record<string, unknown>): string {
+  const table = identText(entry.table);
+  if (!table) throw parseError('table reference not understood');
+  if (entry.schema) throw parseError('cross-database (three-part) table names are refused');
+  const db = identText(entry.db);
+  return qualifyTable(db, table);
+}
+
+/** Split an alias like `g(a, b)` into name and column aliases. */
+export function splitAlias(as: unknown): { name: string | null; columns: string[] } {
+  const text = identText(as);
+  if (!text) return { name: null, columns: [] };
+  const m = /^([^()]+)\((.*)\)$/.exec(text);
+  if (!m) return { name: text, columns: [] };
+  const cols = (m[2] as string).split(',').map((c) => c.trim().split(/\s+/)[0] ?? '').filter(Boolean);
+  return { name: (m[1] as string).trim(), columns: cols.map((c) => c.replace(/^"|"$/g, '')) };
+}
+
+/** Literal text behind a placeholder `wlitN`, when the AST value is one. */
+export function literalValue(ctx: Ctx, v: unknown): string | null {
+  const t = identText(v);
+  const m = t ? /^wlit(\d+)$/.exec(t) : null;
+  return m ? ctx.literals[Number(m[1])] ?? null : null;
+}

@@ -1,0 +1,91 @@
+/**
+ * Function lists the `sql:` condition relies on. An allow-list (`@safe-read`) admins can
+ * reference, and a never-under-read list: functions with side effects or reach outside the
+ * query (files, processes, locks, settings, notifications, sequences, other servers) that no
+ * read grant may call, whatever the admin listed.
+ */
+import { functionKey } from './names.js';
+
+/** Built-in read-only functions with no side effects; `@safe-read` in a policy expands to these. */
+export const SAFE_READ_FUNCTIONS: ReadonlySet<string> = new Set([
+  // aggregates
+  'count', 'sum', 'avg', 'min', 'max', 'bool_and', 'bool_or', 'every', 'stddev', 'stddev_pop',
+  'stddev_samp', 'variance', 'var_pop', 'var_samp', 'percentile_cont', 'percentile_disc', 'mode',
+  // strings
+  'lower', 'upper', 'length', 'char_length', 'character_length', 'octet_length', 'trim', 'btrim',
+  'ltrim', 'rtrim', 'substr', 'substring', 'left', 'right', 'replace', 'position', 'strpos',
+  'initcap', 'lpad', 'rpad', 'split_part', 'starts_with', 'reverse', 'repeat', 'concat', 'concat_ws',
+  // conditionals
+  'coalesce', 'nullif', 'greatest', 'least',
+  // math
+  'abs', 'round', 'ceil', 'ceiling', 'floor', 'trunc', 'mod', 'power', 'sqrt', 'sign', 'ln', 'log',
+  'exp', 'div', 'width_bucket',
+  // date and time
+  'now', 'date_trunc', 'date_part', 'extract', 'age', 'make_date', 'make_interval', 'make_timestamp',
+  'to_char', 'to_date', 'to_timestamp', 'to_number', 'current_date', 'current_timestamp', 'localtimestamp',
+  // window
+  'row_number', 'rank', 'dense_rank', 'percent_rank', 'cume_dist', 'ntile', 'lag', 'lead',
+  'first_value', 'last_value', 'nth_value',
+]);
+
+/** Functions no read grant may call (server files, processes, locks, settings, ...). */
+export const NEVER_UNDER_READ: ReadonlySet<string> = new Set([
+  // server files and large objects
+  'pg_read_file', 'pg_read_binary_file', 'pg_ls_dir', 'pg_stat_file', 'pg_ls_logdir', 'pg_ls_waldir',
+  'pg_ls_tmpdir', 'pg_ls_archive_statusdir', 'pg_ls_logicalmapdir', 'pg_ls_logicalsnapdir',
+  'pg_ls_replslotdir', 'pg_file_write', 'pg_file_rename', 'pg_file_unlink', 'pg_logdir_ls',
+  'lo_import', 'lo_export', 'lo_create', 'lo_creat', 'lo_unlink', 'lo_open', 'lo_close', 'lo_get',
+  'lo_put', 'lo_from_bytea', 'lo_truncate', 'lo_truncate64', 'lo_lseek', 'lo_lseek64', 'lo_tell',
+  'lo_tell64', 'loread', 'lowrite',
+  // processes, backends, server control
+  'pg_terminate_backend', 'pg_cancel_backend', 'pg_reload_conf', 'pg_rotate_logfile',
+  'pg_promote', 'pg_switch_wal', 'pg_create_restore_point', 'pg_backup_start', 'pg_backup_stop',
+  'pg_start_backup', 'pg_stop_backup', 'pg_log_backend_memory_contexts', 'pg_wal_replay_pause',
+  'pg_wal_replay_resume', 'pg_create_physical_replication_slot', 'pg_create_logical_replication_slot',
+  'pg_drop_replication_slot', 'pg_logical_slot_get_changes', 'pg_logical_emit_message',
+  'pg_stat_reset', 'pg_stat_reset_shared', 'pg_import_system_collations',
+  // locks
+  'pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared',
+  'pg_advisory_unlock_all', 'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared',
+  'pg_try_advisory_lock', 'pg_try_advisory_lock_shared', 'pg_try_advisory_xact_lock',
+  'pg_try_advisory_xact_lock_shared',
+  // settings
+  'set_config', 'current_setting',
+  // notifications
+  'pg_notify',
+  // transaction ids
+  'txid_current', 'txid_current_if_assigned', 'txid_current_snapshot', 'pg_current_xact_id',
+  'pg_current_xact_id_if_assigned', 'pg_export_snapshot',
+  // sequences
+  'nextval', 'setval', 'currval', 'lastval',
+  // other servers
+  'dblink', 'dblink_exec', 'dblink_connect', 'dblink_connect_u', 'dblink_send_query',
+  'dblink_get_result', 'dblink_open', 'dblink_fetch', 'dblink_disconnect',
+  // queries hidden in strings
+  'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'cursor_to_xml',
+  'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
+  'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml',
+  'database_to_xmlschema', 'database_to_xml_and_xmlschema', 'xpath_table',
+  // time
+  'pg_sleep', 'pg_sleep_for', 'pg_sleep_until',
+]);
+
+/**
+ * Single-argument functions PostgreSQL will call in column form (`u.row_to_json` is
+ * `row_to_json(u)`): the whole row flows out, so the analyser treats such references as calls.
+ */
+export const COLUMN_FORM_FUNCTIONS: ReadonlySet<string> = new Set([
+  'row_to_json', 'to_json', 'to_jsonb', 'text', 'hstore', 'quote_literal', 'quote_nullable',
+  'concat', 'format', 'json_build_array', 'jsonb_build_array', 'array_to_json', 'row_to_jsonb',
+  'record_out', 'varchar', 'bpchar', 'xmlforest',
+]);
+
+/** Pseudo-functions the parser reports as calls but that are SQL syntax, not function calls. */
+export const SYNTAX_PSEUDO_FUNCTIONS: ReadonlySet<string> = new Set(['exists', 'any', 'all', 'some', 'row', 'array']);
+
+/** Whether a function (any spelling) is on the never-under-read list; dblink* is matched by prefix. */
+export function isNeverUnderRead(name: string): boolean {
+  const key = functionKey(name);
+  const bare = key.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
+  return NEVER_UNDER_READ.has(bare) || bare.startsWith('dblink') || bare.startsWith('lo_') || bare.startsWith('pg_advisory') || bare.startsWith('pg_try_advisory');
+}

@@ -1,0 +1,167 @@
+/**
+ * SQL analysis entry point: text in, frozen SqlFacts out, or a WARDEN_PARSE error.
+ * The lexer (PostgreSQL rules) decides statement boundaries and tokens; node-sql-parser only
+ * sees the canonical re-rendering of those tokens (see lexer.ts for why).
+ */
+import nodeSqlParser from 'node-sql-parser';
+import { WardenError, parseError } from '../../../src/tool-api.js';
+import { type Ctx, type OutCol, childScope, newCtx, uniqSources, wholeRow } from './context.js';
+import { functionKey } from './names.js';
+import { type Token, canonicalize, lex, splitStatements } from './lexer.js';
+import { analyzeStatement } from './statement.js';
+import { analyzeUtility } from './utility.js';
+import type { OutputColumnLineage, SqlFacts } from './types.js';
+
+export type { OutputColumnLineage, SourceColumn, SqlFacts } from './types.js';
+export { analyzeSqlCached, clearSqlCache } from './cache.js';
+export { COLUMN_FORM_FUNCTIONS, NEVER_UNDER_READ, SAFE_READ_FUNCTIONS, isNeverUnderRead } from './functions.js';
+export { functionKey, normalizePolicyTable, qualifyTable } from './names.js';
+export { lex, splitStatements } from './lexer.js';
+
+const parser = new nodeSqlParser.Parser();
+/** node-sql-parser's name for the PostgreSQL grammar (its option is case-sensitive). */
+const DIALECT = { database: 'PostgresQL' } as const;
+
+/** Statement kinds that only read. */
+const READ_KINDS = new Set(['select', 'show', 'explain']);
+/** Constructs that make an otherwise read-only statement write, lock or escape. */
+const NON_READ_CONSTRUCTS = new Set(['for_update', 'for_share', 'select_into', 'data_modifying_cte', 'lock', 'explain_analyze', 'set', 'transaction', 'notification', 'ddl']);
+
+/**
+ * Names the lexer may see right before '(' without it being a function call (keywords, types,
+ * syntax). Any other `name(` must be a call the AST reported, or the input is refused.
+ */
+const PAREN_KEYWORDS = new Set([
+  'select', 'from', 'where', 'and', 'or', 'not', 'in', 'exists', 'any', 'all', 'some', 'values', 'as',
+  'on', 'using', 'over', 'filter', 'within', 'row', 'array', 'cast', 'join', 'lateral', 'when', 'then',
+  'else', 'case', 'by', 'group', 'having', 'limit', 'offset', 'returning', 'set', 'into', 'with', 'union',
+  'intersect', 'except', 'distinct', 'is', 'like', 'ilike', 'between', 'interval', 'numeric', 'decimal',
+  'varchar', 'char', 'character', 'varying', 'bit', 'timestamp', 'time', 'float', 'table', 'window',
+  'partition', 'tablesample', 'recursive', 'materialized', 'default', 'key', 'references', 'unique',
+  'check', 'index', 'returns', 'if', 'escape', 'rows', 'range', 'groups', 'to', 'at', 'for', 'only',
+  'do', 'conflict', 'zone', 'like', 'similar', 'overlaps', 'primary', 'foreign', 'constraint',
+]);
+
+/** Analyse one SQL statement; throws WARDEN_PARSE when it is not fully understood. */
+export function analyzeSql(sql: string): SqlFacts {
+  if (typeof sql !== 'string') throw parseError('SQL must be a string');
+  const tokens = lex(sql);
+  const statements = splitStatements(tokens);
+  if (statements.length === 0) throw parseError('empty SQL');
+  if (statements.length > 1) throw parseError('more than one statement is refused; send one statement per call');
+  const body = statements[0] as Token[];
+  const ctx = newCtx([]);
+  let output: OutCol[] = [];
+  let topLevel = '';
+  const analyzeTokens = (toks: Token[], top: boolean): void => {
+    if (toks.length === 0) throw parseError('empty statement');
+    const before = new Set(ctx.kinds);
+    const handled = analyzeUtility(toks, ctx, (inner) => analyzeTokens(inner, false));
+    if (!handled) {
+      const out = parseAndAnalyze(toks, ctx);
+      if (top) output = out;
+    }
+    if (top) topLevel = firstKind(toks, ctx, before);
+  };
+  analyzeTokens(body, true);
+  const kinds = [...ctx.kinds].sort();
+  const constructs = [...ctx.constructs].sort();
+  const readOnly = kinds.every((k) => READ_KINDS.has(k)) && !constructs.some((c) => NON_READ_CONSTRUCTS.has(c));
+  // Lineage of the top-level SELECT, and of RETURNING lists too (they carry row data as well).
+  const lineage: OutputColumnLineage[] = output.map((c) => ({
+    name: c.name,
+    sources: uniqSources(c.starRel ? wholeRow(c.starRel) : c.sources),
+    derived: c.derived,
+  }));
+  const text = trimSql(sql, body);
+  const facts: SqlFacts = {
+    family: 'sql',
+    summary: summarize(kinds, ctx),
+    statements: kinds,
+    topLevel,
+    reads: [...ctx.reads].sort(),
+    writes: [...ctx.writes].sort(),
+    functions: [...ctx.functions].sort(),
+    constructs,
+    output: lineage,
+    hasStar: output.some((c) => c.starRel !== undefined),
+    sql: text,
+    readOnly,
+  };
+  return deepFreeze(facts);
+}
+
+function firstKind(toks: Token[], ctx: Ctx, before: Set<string>): string {
+  const word = toks[0]?.value ?? '';
+  if (word === 'with' || word === 'select' || word === '(') return 'select';
+  const added = [...ctx.kinds].filter((k) => !before.has(k));
+  if (word === 'explain') return 'explain';
+  const direct = added.find((k) => k === word);
+  return direct ?? added[0] ?? word;
+}
+
+function parseAndAnalyze(toks: Token[], ctx: Ctx): OutCol[] {
+  const canon = canonicalize(toks);
+  const base = ctx.literals.length;
+  ctx.literals.push(...canon.literals);
+  const text = base === 0 ? canon.text : canon.text.replace(/'wlit(\d+)'/g, (_, n: string) => `'wlit${Number(n) + base}'`);
+  let ast: unknown;
+  try {
+    ast = parser.astify(text, DIALECT);
+  } catch (e) {
+    if (e instanceof WardenError) throw e;
+    const msg = e instanceof RangeError ? 'statement nested too deeply' : 'statement not understood by the SQL parser';
+    throw parseError(msg, { reason: e instanceof Error ? e.message.slice(0, 200) : undefined });
+  }
+  const nodes = Array.isArray(ast) ? ast : [ast];
+  if (nodes.length !== 1 || !nodes[0] || typeof nodes[0] !== 'object') throw parseError('expected exactly one statement');
+  let out: OutCol[];
+  try {
+    out = analyzeStatement(nodes[0] as Record<string, unknown>, childScope(null), ctx);
+  } catch (e) {
+    if (e instanceof WardenError) throw e;
+    throw parseError(e instanceof RangeError ? 'statement nested too deeply' : 'statement not understood');
+  }
+  checkCalls(toks, ctx);
+  return out;
+}
+
+/** Every `name(` the lexer sees must be a call the AST reported, a keyword, or a known name. */
+function checkCalls(toks: Token[], ctx: Ctx): void {
+  const known = new Set<string>([...ctx.accounted]);
+  for (const f of ctx.functions) {
+    const key = f.includes('.') ? f.slice(f.lastIndexOf('.') + 1) : f;
+    known.add(key);
+    known.add(functionKey(key));
+  }
+  for (let i = 0; i + 1 < toks.length; i++) {
+    const t = toks[i] as Token;
+    if ((t.kind === 'ident' || t.kind === 'qident') && toks[i + 1]?.value === '(' && toks[i + 1]?.kind === 'punct') {
+      if (t.kind === 'ident' && PAREN_KEYWORDS.has(t.value)) continue;
+      if (!known.has(t.value)) throw parseError(`"${t.value}(...)" was not understood as a function call`);
+    }
+  }
+}
+
+function trimSql(sql: string, body: Token[]): string {
+  const first = body[0] as Token;
+  const last = body[body.length - 1] as Token;
+  // Keep comments inside the statement; drop surrounding whitespace/comments and the semicolon.
+  return sql.slice(first.start, last.end).trim();
+}
+
+function summarize(kinds: string[], ctx: Ctx): string {
+  const parts = [kinds.join('+') || 'statement'];
+  if (ctx.reads.size) parts.push(`reads ${[...ctx.reads].sort().join(', ')}`);
+  if (ctx.writes.size) parts.push(`writes ${[...ctx.writes].sort().join(', ')}`);
+  if (ctx.functions.size) parts.push(`calls ${[...ctx.functions].sort().join(', ')}`);
+  return parts.join('; ');
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v as object)) deepFreeze(x);
+  }
+  return v;
+}

@@ -1,0 +1,254 @@
+/**
+ * SELECT analysis: scopes, CTEs, FROM items, set operations and expression lineage.
+ * Functions and tables are collected from every corner of the query (select list, FROM,
+ * WHERE, GROUP BY, HAVING, ORDER BY, windows, subqueries, LATERAL, JOIN ON, CTE bodies).
+ * Anything whose shape is not recognised is refused rather than skipped.
+ */
+import { parseError } from '../../../src/tool-api.js';
+import {
+  type Ctx, type Lin, type OutCol, type Rel, type Scope,
+  childScope, findCte, identText, lookupColumn, splitAlias, tableOf, uniqSources, wholeRow,
+} from './context.js';
+import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
+import { functionFactName } from './names.js';
+
+type Node = Record<string, unknown>;
+
+/** Hook for data-modifying statements inside CTEs (set by statement.ts to avoid an import cycle). */
+export const hooks: { statement: ((node: Node, scope: Scope, ctx: Ctx) => OutCol[]) | null } = { statement: null };
+
+const SELECT_KEYS = new Set([
+  'with', 'type', 'options', 'distinct', 'columns', 'into', 'from', 'where', 'groupby', 'having',
+  'orderby', 'limit', 'window', '_next', 'set_op', 'parentheses', 'collate', 'loc', '_parentheses',
+]);
+const FROM_KEYS = new Set(['db', 'schema', 'table', 'as', 'join', 'on', 'using', 'prefix', 'expr', 'type', 'tablesample', 'parentheses', 'loc']);
+
+function isEmpty(v: unknown): boolean {
+  if (v === null || v === undefined || v === false) return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return false;
+}
+
+/** Analyse a SELECT (with its CTEs and set-operation branches) and return its output columns. */
+export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCol[] {
+  if (node.type !== 'select') {
+    if (!hooks.statement) throw parseError(`statement ${String(node.type)} not supported here`);
+    return hooks.statement(node, parent ?? childScope(null), ctx);
+  }
+  ctx.kinds.add('select');
+  for (const [k, v] of Object.entries(node)) {
+    if (!SELECT_KEYS.has(k) && !isEmpty(v)) throw parseError(`SELECT clause "${k}" is not supported`);
+  }
+  if (!isEmpty(node.options)) throw parseError('SELECT options are not supported');
+  const cteScope = childScope(parent);
+  if (Array.isArray(node.with)) for (const cte of node.with as Node[]) addCte(cte, cteScope, ctx);
+  const scope = childScope(cteScope);
+  for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
+  const into = node.into as Node | null;
+  if (into && (into.expr || into.type)) {
+    ctx.constructs.add('select_into');
+    const target = identText(into.expr);
+    if (target) ctx.writes.add(tableOf({ table: target }));
+  }
+  for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct']) {
+    if (node[key] !== undefined) lineage(node[key], scope, ctx);
+  }
+  let cols = selectList(node.columns, scope, ctx);
+  if (node._next) {
+    const right = analyzeSelect(node._next as Node, cteScope, ctx);
+    cols = cols.map((c, i) => mergeBranch(c, right[i]));
+  }
+  return cols;
+}
+
+function mergeBranch(left: OutCol, right: OutCol | undefined): OutCol {
+  if (!right) return left;
+  const l = left.starRel ? wholeRow(left.starRel) : left.sources;
+  const r = right.starRel ? wholeRow(right.starRel) : right.sources;
+  return { name: left.name, sources: uniqSources([...l, ...r]), derived: left.derived || right.derived };
+}
+
+function addCte(cte: Node, scope: Scope, ctx: Ctx): void {
+  const name = identText(cte.name);
+  if (!name) throw parseError('CTE name not understood');
+  ctx.accounted.add(name);
+  const stmt = cte.stmt as Node | undefined;
+  if (!stmt) throw parseError('CTE body not understood');
+  const body = (stmt.ast as Node | undefined) ?? stmt;
+  if (cte.recursive) scope.ctes.set(name, { alias: name, kind: 'opaque', sources: [] });
+  if (body.type !== 'select') ctx.constructs.add('data_modifying_cte');
+  const cols = analyzeSelect(body, scope, ctx);
+  const renames = Array.isArray(cte.columns) ? (cte.columns as unknown[]).map((c) => identText(c)) : [];
+  scope.ctes.set(name, renameRel({ alias: name, kind: 'derived', cols }, renames));
+}
+
+/** Add one FROM item to a scope; tables are recorded as reads. */
+export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
+  for (const [k, v] of Object.entries(item)) {
+    if (!FROM_KEYS.has(k) && !isEmpty(v)) throw parseError(`FROM clause "${k}" is not supported`);
+  }
+  if (item.prefix && item.prefix !== 'lateral') throw parseError(`FROM prefix ${String(item.prefix)} is not supported`);
+  const alias = splitAlias(item.as);
+  if (alias.name) ctx.accounted.add(alias.name);
+  const expr = item.expr as Node | undefined;
+  let rel: Rel;
+  if (item.table !== undefined && item.table !== null && !expr) {
+    const name = identText(item.table);
+    if (!name) throw parseError('table reference not understood');
+    ctx.accounted.add(name);
+    const cte = item.db ? undefined : findCte(scope, name);
+    if (cte) {
+      rel = renameRel({ ...cte, alias: alias.name ?? name }, alias.columns);
+    } else {
+      const table = tableOf(item);
+      ctx.reads.add(table);
+      // `users x(a, b)` renames columns by position; without a catalog any name may be any column.
+      rel = alias.columns.length > 0
+        ? { alias: alias.name ?? name, kind: 'opaque', sources: [{ table, column: '*' }] }
+        : { alias: alias.name ?? name, kind: 'table', table };
+    }
+  } else if (expr && (expr.ast || expr.type === 'select')) {
+    const cols = analyzeSelect((expr.ast as Node | undefined) ?? expr, scope, ctx);
+    rel = renameRel({ alias: alias.name ?? '', kind: 'derived', cols }, alias.columns);
+  } else if (expr) {
+    const lin = lineage(expr, scope, ctx);
+    rel = { alias: alias.name ?? '', kind: 'opaque', sources: lin.sources };
+  } else {
+    throw parseError('FROM item not understood');
+  }
+  scope.rels.push(rel);
+  if (item.on) lineage(item.on, scope, ctx);
+  if (item.tablesample) lineage(item.tablesample, scope, ctx);
+}
+
+/** Apply positional column aliases; with an unexpanded star, positions are unknown: whole row. */
+function renameRel(rel: Rel, names: (string | null | undefined)[]): Rel {
+  if (names.length === 0 || rel.kind !== 'derived') return rel;
+  if (rel.cols.some((c) => c.starRel)) return { alias: rel.alias, kind: 'opaque', sources: wholeRow(rel) };
+  return { ...rel, cols: rel.cols.map((c, i) => (names[i] ? { ...c, name: names[i] as string } : c)) };
+}
+
+/** Find a relation by alias through the scope chain. */
+export function findRel(scope: Scope | null, alias: string): Rel | undefined {
+  for (let s = scope; s; s = s.parent) {
+    const r = s.rels.find((x) => x.alias === alias);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/** Output columns of a select list (or RETURNING list), stars expanded where known. */
+export function selectList(columns: unknown, scope: Scope, ctx: Ctx): OutCol[] {
+  if (!Array.isArray(columns)) throw parseError('select list not understood');
+  const out: OutCol[] = [];
+  for (const col of columns as Node[]) {
+    const expr = col.expr as Node | undefined;
+    if (!expr) throw parseError('select list item not understood');
+    if (expr.type === 'column_ref' && expr.column === '*') {
+      const q = identText(expr.table);
+      const rels = q ? [findRel(scope, q)] : scope.rels;
+      for (const rel of rels) {
+        if (!rel) throw parseError(`unknown table or alias "${String(q)}"`);
+        if (rel.kind === 'derived') out.push(...rel.cols);
+        else out.push({ name: '*', sources: wholeRow(rel), derived: false, starRel: rel });
+      }
+      continue;
+    }
+    const lin = lineage(expr, scope, ctx);
+    out.push({ name: identText(col.as) ?? defaultName(expr), sources: lin.sources, derived: lin.derived });
+  }
+  return out;
+}
+
+function defaultName(expr: Node): string {
+  switch (expr.type) {
+    case 'column_ref': return identText(expr.column) ?? '?column?';
+    case 'function': {
+      const parts = (expr.name as Node | undefined)?.name;
+      const last = Array.isArray(parts) ? identText(parts[parts.length - 1]) : null;
+      return last ?? '?column?';
+    }
+    case 'aggr_func':
+    case 'window_func': return String(expr.name).toLowerCase();
+    case 'cast': return expr.expr ? defaultName(expr.expr as Node) : '?column?';
+    default: return '?column?';
+  }
+}
+
+/** Name of a function node as facts spell it, or null for SQL syntax pseudo-calls. */
+function functionName(node: Node): string | null {
+  if (node.type === 'aggr_func' || node.type === 'window_func') return String(node.name).toLowerCase();
+  if (node.type === 'extract') return 'extract';
+  const nameNode = node.name as Node | undefined;
+  const parts = Array.isArray(nameNode?.name) ? (nameNode?.name as unknown[]).map(identText) : [];
+  if (parts.length === 0 || parts.some((p) => !p)) throw parseError('function name not understood');
+  const name = parts.join('.');
+  if (!nameNode?.schema && SYNTAX_PSEUDO_FUNCTIONS.has(name)) return null;
+  return functionFactName(identText(nameNode?.schema), name);
+}
+
+const FUNCTION_TYPES = new Set(['function', 'aggr_func', 'window_func', 'extract']);
+
+/** Lineage of any expression; registers functions and analyses nested subqueries on the way. */
+export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
+  if (node === null || typeof node !== 'object') return { sources: [], derived: false };
+  if (Array.isArray(node)) return merge(node.map((n) => lineage(n, scope, ctx)), node.length > 1);
+  const o = node as Node;
+  if (o.ast || o.type === 'select') {
+    const cols = analyzeSelect((o.ast as Node | undefined) ?? o, scope, ctx);
+    const sources = uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
+    return { sources, derived: cols.length !== 1 || cols[0]?.derived !== false || !!cols[0]?.starRel };
+  }
+  if (o.type === 'column_ref') return columnRef(o, scope, ctx);
+  if (typeof o.type === 'string' && FUNCTION_TYPES.has(o.type)) {
+    const name = functionName(o);
+    if (name) ctx.functions.add(name);
+    const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([, v]) => lineage(v, scope, ctx));
+    return { ...merge(parts, true), derived: true };
+  }
+  const parts = Object.values(o).map((v) => lineage(v, scope, ctx));
+  const literal = ['single_quote_string', 'number', 'bool', 'null', 'default', 'star', 'var', 'origin'].includes(String(o.type));
+  return merge(parts, !literal);
+}
+
+function merge(parts: Lin[], derived: boolean): Lin {
+  return {
+    sources: uniqSources(parts.flatMap((p) => p.sources)),
+    derived: derived || parts.some((p) => p.derived),
+  };
+}
+
+function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
+  if (o.schema) throw parseError('three-part column references are refused');
+  const col = o.column === '*' ? '*' : identText(o.column);
+  if (!col) throw parseError('column reference not understood');
+  const q = identText(o.table);
+  if (q) {
+    const rel = findRel(scope, q);
+    if (!rel) throw parseError(`unknown table or alias "${q}"`);
+    if (col === '*') return { sources: wholeRow(rel), derived: false };
+    if (COLUMN_FORM_FUNCTIONS.has(col) || isNeverUnderRead(col)) {
+      // PostgreSQL reads `u.f` as `f(u)` when u has no column f: the whole row flows into f.
+      ctx.functions.add(col);
+      ctx.constructs.add('column_form_call');
+      return { sources: wholeRow(rel), derived: true };
+    }
+    const found = lookupColumn(rel, col);
+    if (!found) throw parseError(`column "${q}.${col}" not found`);
+    return found;
+  }
+  for (let s: Scope | null = scope; s; s = s.parent) {
+    const found: Lin[] = [];
+    for (const rel of s.rels) {
+      const l = lookupColumn(rel, col);
+      if (l) found.push(l);
+      if (rel.alias === col) found.push({ sources: wholeRow(rel), derived: false });
+    }
+    if (found.length > 0) return merge(found, false);
+  }
+  // Unresolved (e.g. an output alias in ORDER BY): assume it may carry anything in scope.
+  for (let s: Scope | null = scope; s; s = s.parent) {
+    if (s.rels.length > 0) return { sources: uniqSources(s.rels.flatMap(wholeRow)), derived: true };
+  }
+  return { sources: [], derived: false };
+}

@@ -1,0 +1,151 @@
+/**
+ * Statements other than SELECT, as node-sql-parser represents them: DML (with its targets as
+ * writes), DDL, privileges, session and transaction control. Unknown statement types and
+ * unknown clauses are refused; a grant cannot be judged on a statement we only half read.
+ */
+import { parseError } from '../../../src/tool-api.js';
+import { type Ctx, type OutCol, type Scope, childScope, identText, tableOf } from './context.js';
+import { addFrom, analyzeSelect, hooks, lineage, selectList } from './select.js';
+
+type Node = Record<string, unknown>;
+
+const DML_KEYS: Record<string, Set<string>> = {
+  insert: new Set(['type', 'table', 'columns', 'values', 'returning', 'prefix', 'loc', 'partition', 'with']),
+  update: new Set(['type', 'table', 'set', 'from', 'where', 'returning', 'with', 'loc']),
+  delete: new Set(['type', 'table', 'from', 'where', 'returning', 'with', 'loc']),
+};
+const DDL_TYPES = new Set(['create', 'drop', 'alter', 'truncate', 'grant', 'revoke', 'rename', 'comment']);
+
+function isEmpty(v: unknown): boolean {
+  return v === null || v === undefined || v === false || (Array.isArray(v) && v.length === 0);
+}
+
+/** Analyse any statement node; returns output columns (SELECT or RETURNING), else []. */
+export function analyzeStatement(node: Node, scope: Scope, ctx: Ctx): OutCol[] {
+  const type = String(node.type);
+  if (type === 'select') return analyzeSelect(node, scope, ctx);
+  if (type in DML_KEYS) return dml(type, node, scope, ctx);
+  if (DDL_TYPES.has(type)) return ddl(type, node, scope, ctx);
+  switch (type) {
+    case 'set':
+      ctx.kinds.add('set');
+      ctx.constructs.add('set');
+      return [];
+    case 'show':
+      ctx.kinds.add('show');
+      return [];
+    case 'lock':
+      ctx.kinds.add('lock');
+      ctx.constructs.add('lock');
+      for (const t of (node.tables as Node[] | null) ?? []) ctx.reads.add(tableOf((t.table as Node | undefined) ?? t));
+      return [];
+    case 'transaction': {
+      const action = identText((node.expr as Node | undefined)?.action)?.toLowerCase() ?? '';
+      ctx.kinds.add(transactionKind(action));
+      ctx.constructs.add('transaction');
+      return [];
+    }
+    case 'execute':
+      ctx.kinds.add('execute');
+      ctx.constructs.add('execute');
+      return [];
+    case 'call':
+      ctx.kinds.add('call');
+      lineage(node.expr, scope, ctx);
+      return [];
+    default:
+      throw parseError(`statement type "${type}" is not supported`);
+  }
+}
+
+hooks.statement = analyzeStatement;
+
+/** Canonical kind for transaction control words. */
+export function transactionKind(action: string): string {
+  const word = action.split(/\s+/)[0] ?? '';
+  if (word === 'start' || word === 'begin') return 'begin';
+  if (word === 'end' || word === 'commit') return 'commit';
+  if (word === 'abort' || word === 'rollback') return 'rollback';
+  if (word === 'savepoint' || word === 'release') return word;
+  throw parseError(`transaction statement "${action}" is not supported`);
+}
+
+function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
+  for (const [k, v] of Object.entries(node)) {
+    if (!DML_KEYS[type]?.has(k) && !isEmpty(v)) throw parseError(`${type.toUpperCase()} clause "${k}" is not supported`);
+  }
+  if (!isEmpty(node.with)) throw parseError(`WITH on ${type.toUpperCase()} is not supported`);
+  ctx.kinds.add(type);
+  const scope = childScope(parent);
+  const targets = (node.table as Node[] | null) ?? [];
+  if (targets.length === 0) throw parseError(`${type.toUpperCase()} target not understood`);
+  const targetNames = new Set<string>();
+  for (const t of targets) {
+    const table = tableOf(t);
+    ctx.writes.add(table);
+    const name = identText(t.table) ?? '';
+    targetNames.add(name);
+    ctx.accounted.add(name);
+    const alias = identText(t.as) ?? name;
+    ctx.accounted.add(alias);
+    scope.rels.push({ alias, kind: 'table', table });
+  }
+  if (type === 'insert') {
+    const values = node.values as Node | null;
+    if (values && values.type === 'select') lineage(values, scope, ctx);
+    else if (values) lineage(values, scope, ctx);
+  }
+  if (type === 'update') {
+    for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
+    for (const s of (node.set as Node[] | null) ?? []) lineage(s.value, scope, ctx);
+  }
+  if (type === 'delete') {
+    for (const item of (node.from as Node[] | null) ?? []) {
+      const name = identText(item.table);
+      if (name && targetNames.has(name) && !item.expr) continue;
+      addFrom(item, scope, ctx);
+    }
+  }
+  if (node.where) lineage(node.where, scope, ctx);
+  if (node.returning) {
+    const ret = node.returning as Node;
+    const cols = Array.isArray(ret) ? ret : (ret.columns as unknown);
+    return selectList(cols, scope, ctx);
+  }
+  return [];
+}
+
+function ddl(type: string, node: Node, scope: Scope, ctx: Ctx): OutCol[] {
+  ctx.kinds.add(type === 'rename' ? 'alter' : type);
+  ctx.constructs.add('ddl');
+  const keyword = identText(node.keyword);
+  if (type === 'create' && keyword) ctx.constructs.add(`create_${keyword.toLowerCase()}`);
+  collectTargets(node, scope, ctx, 0);
+  return [];
+}
+
+/** Walk a DDL node: nested SELECTs are analysed (reads), every named table is a write target. */
+function collectTargets(v: unknown, scope: Scope, ctx: Ctx, depth: number): void {
+  if (depth > 200) throw parseError('statement nested too deeply');
+  if (!v || typeof v !== 'object') return;
+  if (Array.isArray(v)) {
+    for (const x of v) collectTargets(x, scope, ctx, depth + 1);
+    return;
+  }
+  const o = v as Node;
+  if (o.ast || o.type === 'select') {
+    analyzeSelect((o.ast as Node | undefined) ?? o, scope, ctx);
+    return;
+  }
+  if (typeof o.table === 'string') ctx.writes.add(tableOf(o));
+  if (o.priv_level && Array.isArray(o.priv_level)) {
+    for (const p of o.priv_level as Node[]) {
+      const name = identText(p.name);
+      if (name) ctx.writes.add(tableOf({ table: name, db: p.prefix ?? null }));
+    }
+  }
+  if (o.type === 'function' || o.type === 'aggr_func') lineage(o, scope, ctx);
+  for (const [k, x] of Object.entries(o)) {
+    if (k !== 'priv_level') collectTargets(x, scope, ctx, depth + 1);
+  }
+}

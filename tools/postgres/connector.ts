@@ -1,0 +1,123 @@
+/**
+ * Pools per connection with the server-held credential. Reads run on a pool whose sessions are
+ * read-only by default (`default_transaction_read_only=on`) with a statement_timeout, in one
+ * extended-protocol round trip; writes run in an explicit transaction on a separate pool, and
+ * their sessions are reset after every call so no state leaks into the next call.
+ */
+import pg from 'pg';
+import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
+import { cappedQuery, type CappedResult } from './capped-query.js';
+import type { PostgresConnection } from './config.js';
+
+/** Options for one statement. */
+export interface RunOptions {
+  readOnly: boolean;
+  maxRows: number;
+  timeoutMs: number;
+}
+
+/** One connection's pools and catalog cache. */
+export class PgConnector {
+  private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
+  private columnNames = new Map<string, string | null>();
+
+  constructor(
+    readonly conn: PostgresConnection,
+    private readonly secrets: SecretResolver,
+  ) {}
+
+  private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {
+    let p = this.pools.get(kind);
+    if (!p) {
+      p = this.secrets.resolve(this.conn.url).then((url) => {
+        const pool = new pg.Pool({
+          connectionString: url,
+          max: this.conn.pool_size,
+          idleTimeoutMillis: 30_000,
+          connectionTimeoutMillis: 5_000,
+          application_name: 'warden',
+          options: `-c statement_timeout=${this.conn.statement_timeout} -c idle_in_transaction_session_timeout=${Math.max(this.conn.statement_timeout * 2, 10_000)}${kind === 'ro' ? ' -c default_transaction_read_only=on' : ''}`,
+        });
+        pool.on('error', () => undefined); // idle client errors are handled on next checkout
+        return pool;
+      });
+      p.catch(() => this.pools.delete(kind));
+      this.pools.set(kind, p);
+    }
+    return p;
+  }
+
+  /** Run exactly one statement with a protocol-level row cap. */
+  async run(sql: string, params: unknown[], o: RunOptions): Promise<CappedResult> {
+    const pool = await this.pool(o.readOnly ? 'ro' : 'rw');
+    let client: pg.PoolClient;
+    try {
+      client = await pool.connect();
+    } catch (e) {
+      throw backendError(e);
+    }
+    let broken: unknown = undefined;
+    try {
+      if (o.readOnly) {
+        const q = cappedQuery(sql, params, o.maxRows + 1);
+        client.query(q.submittable as pg.QueryConfig);
+        return trim(await q.done, o.maxRows);
+      }
+      await client.query('BEGIN READ WRITE');
+      await client.query(`SET LOCAL statement_timeout = ${Math.floor(o.timeoutMs)}`);
+      const q = cappedQuery(sql, params, o.maxRows + 1);
+      client.query(q.submittable as pg.QueryConfig);
+      const r = await q.done;
+      await client.query('COMMIT');
+      await client.query('DISCARD ALL');
+      return trim(r, o.maxRows);
+    } catch (e) {
+      broken = e;
+      throw backendError(e);
+    } finally {
+      // A client that saw an error is destroyed, never reused: no half-open transaction or state leaks.
+      client.release(broken ? (broken instanceof Error ? broken : new Error('failed')) : undefined);
+    }
+  }
+
+  /** schema.table.column for a result field's table OID and column number (cached). */
+  async columnName(tableID: number, columnID: number): Promise<string | null> {
+    if (!tableID || !columnID) return null;
+    const key = `${tableID}:${columnID}`;
+    if (this.columnNames.has(key)) return this.columnNames.get(key)!;
+    const pool = await this.pool('ro');
+    const r = await pool.query({
+      text: `SELECT n.nspname, c.relname, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE a.attrelid = $1 AND a.attnum = $2`,
+      values: [tableID, columnID],
+    });
+    const row = r.rows[0] as { nspname: string; relname: string; attname: string } | undefined;
+    const name = row ? `${row.nspname}.${row.relname}.${row.attname}` : null;
+    this.columnNames.set(key, name);
+    return name;
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map(async (p) => (await p.catch(() => null))?.end()));
+  }
+}
+
+function trim(r: CappedResult, max: number): CappedResult {
+  if (r.rows.length > max) return { ...r, rows: r.rows.slice(0, max), truncated: true };
+  return r;
+}
+
+/** Map a pg error to a coded error; only the server's message (never connection details) travels. */
+function backendError(e: unknown): WardenError {
+  if (e instanceof WardenError) return e;
+  const err = e as { code?: string; message?: string };
+  if (err.code === '57014') return new WardenError(ErrorCode.TIMEOUT, 'the statement was cancelled: statement_timeout reached');
+  if (err.code === '25006') return new WardenError(ErrorCode.DENIED, 'the database refused a write in a read-only transaction', { ruleIds: [] });
+  const msg = typeof err.message === 'string' ? err.message : 'database error';
+  const code = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? ` (SQLSTATE ${err.code})` : '';
+  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated/i.test(msg)) {
+    return new WardenError(ErrorCode.BACKEND, 'the database is unreachable right now');
+  }
+  return new WardenError(ErrorCode.BACKEND, `database error: ${msg}${code}`);
+}

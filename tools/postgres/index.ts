@@ -1,0 +1,35 @@
+/**
+ * The postgres family: `type: postgres` connections, the `sql:` policy block, and its tools.
+ */
+import type { FamilyInstance, ToolFamily } from '../../src/tool-api.js';
+import { postgresConnectionSchema, type PostgresConnection } from './config.js';
+import { PgConnector } from './connector.js';
+import { queryDatabaseTool } from './query-database.js';
+import { sqlCondition } from './sql-condition.js';
+
+/** The family plug-in registered in tools/index.ts. */
+export const postgresFamily: ToolFamily = {
+  name: 'postgres',
+  connectionType: 'postgres',
+  connectionSchema: postgresConnectionSchema,
+  conditions: [sqlCondition],
+  create(deps): FamilyInstance {
+    const connectors = new Map<string, PgConnector>();
+    const connectorFor = (name: string): PgConnector => {
+      let c = connectors.get(name);
+      if (!c) {
+        const conf = deps.connections.find((x) => x.name === name && x.type === 'postgres');
+        if (!conf) throw new Error(`no postgres connection ${name}`);
+        c = new PgConnector(conf as unknown as PostgresConnection, deps.secrets);
+        connectors.set(name, c);
+      }
+      return c;
+    };
+    return {
+      tools: [queryDatabaseTool(connectorFor)],
+      async close() {
+        await Promise.all([...connectors.values()].map((c) => c.close()));
+      },
+    };
+  },
+};

@@ -1,0 +1,93 @@
+/**
+ * `query_database`: one SQL statement, analysed, decided, run read-only when the decision
+ * only reads, capped, masked by lineage. The statement that runs is the analysed text.
+ */
+import { z } from 'zod';
+import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
+import { analyzeSqlCached } from './analysis/index.js';
+import type { SqlFacts } from './analysis/types.js';
+import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
+import type { PostgresConnection } from './config.js';
+import type { PgConnector } from './connector.js';
+
+const MAX_SQL_CHARS = 20_000;
+
+/** Arguments of query_database. */
+export const queryInput = z
+  .object({
+    connection: z.string().min(1).max(128),
+    sql: z.string().min(1).max(MAX_SQL_CHARS),
+    params: z.array(z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()])).max(100).optional(),
+    max_rows: z.number().int().min(1).max(100_000).optional(),
+  })
+  .strict();
+
+type QueryInput = z.infer<typeof queryInput>;
+
+const queryOutput = z
+  .object({
+    columns: z.array(z.object({ name: z.string(), type: z.string().optional(), masked: z.string().optional() })),
+    rows: z.array(z.array(z.unknown())),
+    row_count: z.number(),
+    truncated: z.boolean(),
+    affected: z.number().optional(),
+    command: z.string().optional(),
+    warden: z.record(z.string(), z.unknown()).optional(),
+  })
+  .passthrough();
+
+/** Build the tool over the family's connectors. */
+export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): GovernedTool<QueryInput, SqlFacts> {
+  return {
+    name: 'query_database',
+    title: 'Query a PostgreSQL database (governed)',
+    description:
+      'Run one SQL statement on a configured PostgreSQL connection. Every statement is parsed and checked against policy; ' +
+      'reads run in a read-only transaction; results are capped and masked. Use list_connections to see what you may reach, ' +
+      'and $1, $2 placeholders with params for values.',
+    connectionTypes: ['postgres'],
+    input: queryInput,
+    output: queryOutput,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    parse(input) {
+      return analyzeSqlCached(input.sql);
+    },
+    isReadOnly(facts) {
+      return facts.readOnly;
+    },
+    canonicalArgs(input, facts) {
+      return { connection: input.connection, sql: facts.sql, params: input.params ?? [], max_rows: input.max_rows ?? null };
+    },
+    async execute(input, facts, ctx): Promise<ToolOutput> {
+      const conn = ctx.connection as unknown as PostgresConnection;
+      checkDerivedFlows(facts, ctx.masking);
+      const connector = connectorFor(conn.name);
+      const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
+      const r = await connector.run(facts.sql, input.params ?? [], { readOnly: ctx.readOnly, maxRows, timeoutMs: conn.statement_timeout });
+      const sources = await Promise.all(r.fields.map((f) => connector.columnName(f.tableID, f.columnID)));
+      const plan = planColumnMasks(facts, sources, ctx.masking);
+      let bytes = 0;
+      let truncated = r.truncated;
+      const rows: unknown[][] = [];
+      for (const row of r.rows) {
+        const out = row.map((v, i) => (plan[i] && v !== null ? ctx.masking.apply(v, plan[i]!) : v));
+        for (const v of out) bytes += v === null ? 4 : typeof v === 'string' ? v.length : 16;
+        if (bytes > conn.max_bytes) {
+          truncated = true;
+          break;
+        }
+        rows.push(out);
+      }
+      if (r.fields.length === 0 && !r.command) throw new WardenError(ErrorCode.BACKEND, 'the database returned no result');
+      return {
+        kind: 'table',
+        columns: r.fields.map((f, i) => ({ name: f.name, type: String(f.dataTypeID), ...(plan[i] ? { masked: plan[i]! } : {}) })),
+        rows,
+        rowCount: rows.length,
+        truncated,
+        affected: r.fields.length === 0 ? r.rowCount : null,
+        command: r.command ?? undefined,
+      };
+    },
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * The `sql:` policy block. An allow block grants a closed set (statement kinds, tables, functions,
+ * constructs): facts match only when they lie entirely inside it. A deny block matches when the
+ * facts touch anything it names. Both compile once at policy load.
+ */
+import { z } from 'zod';
+import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
+import { NEVER_UNDER_READ, SAFE_READ_FUNCTIONS, isNeverUnderRead } from './analysis/functions.js';
+import { functionKey, normalizePolicyTable } from './analysis/names.js';
+import type { SqlFacts } from './analysis/types.js';
+
+/** Reference to the built-in safe-read function set inside `functions:`. */
+export const SAFE_READ_REF = '@safe-read';
+
+/** Schema of a `sql:` block (strict: unknown keys are errors). */
+export const sqlBlockSchema = z
+  .object({
+    statements: z.array(z.string().min(1)).optional(),
+    read: z.array(z.string().min(1)).optional(),
+    write: z.array(z.string().min(1)).optional(),
+    functions: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+/** A `sql:` block as written by an admin. */
+export type SqlBlock = z.infer<typeof sqlBlockSchema>;
+
+/** Statement kinds that only read. */
+const READ_KINDS = new Set(['select', 'show', 'explain']);
+const DML_KINDS = ['insert', 'update', 'delete', 'merge'];
+const DDL_KINDS = ['create', 'drop', 'alter', 'truncate', 'grant', 'revoke', 'comment'];
+const TX_KINDS = ['begin', 'commit', 'rollback', 'savepoint', 'release'];
+
+/** Which statement kinds a construct needs in the grant before an allow rule accepts it. */
+const CONSTRUCT_NEEDS: Record<string, string[]> = {
+  column_form_call: [], // the function itself is checked against `functions`
+  for_update: ['update', 'lock'],
+  for_share: ['update', 'lock'],
+  lock: ['lock'],
+  select_into: ['create'],
+  data_modifying_cte: DML_KINDS,
+  explain_analyze: ['explain'],
+  set: ['set', 'reset', 'discard'],
+  transaction: TX_KINDS,
+  notification: ['listen', 'unlisten', 'notify'],
+  ddl: DDL_KINDS,
+  execute: ['execute'],
+  checkpoint: ['checkpoint'],
+  deallocate: ['deallocate'],
+};
+
+interface Compiled {
+  statements: Set<string> | null;
+  read: Set<string> | null;
+  write: Set<string> | null;
+  /** Exact names (allow); for deny, normalised keys. */
+  functions: Set<string> | null;
+}
+
+function compileBlock(block: SqlBlock): Compiled {
+  const lower = (xs: string[] | undefined): Set<string> | null => (xs ? new Set(xs.map((x) => x.trim().toLowerCase())) : null);
+  const tables = (xs: string[] | undefined): Set<string> | null => (xs ? new Set(xs.map(normalizePolicyTable)) : null);
+  let functions: Set<string> | null = null;
+  if (block.functions) {
+    functions = new Set();
+    for (const f of block.functions) {
+      if (f.trim() === SAFE_READ_REF) for (const s of SAFE_READ_FUNCTIONS) functions.add(s);
+      else functions.add(functionKey(f));
+    }
+  }
+  return {
+    statements: lower(block.statements),
+    read: tables(block.read),
+    write: tables(block.write),
+    functions,
+  };
+}
+
+function isSqlFacts(f: Facts): f is SqlFacts {
+  return f.family === 'sql' && Array.isArray((f as SqlFacts).statements);
+}
+
+const no = (why: string): ConditionResult => ({ matched: false, why });
+const yes = (why: string): ConditionResult => ({ matched: true, why });
+
+function allowMatch(c: Compiled, f: SqlFacts): ConditionResult {
+  const statements = c.statements ?? new Set(['select']);
+  const functions = c.functions ?? SAFE_READ_FUNCTIONS;
+  const write = c.write ?? new Set<string>();
+  const read = new Set([...(c.read ?? []), ...write]);
+  for (const k of f.statements) if (!statements.has(k)) return no(`statement ${k} is not in the allowed statements (${[...statements].join(', ')})`);
+  for (const t of f.writes) if (!write.has(t)) return no(`table ${t} may not be written`);
+  for (const t of f.reads) if (!read.has(t)) return no(`table ${t} is not in the allowed tables`);
+  const readGrant = [...statements].every((k) => READ_KINDS.has(k)) || f.statements.every((k) => READ_KINDS.has(k));
+  for (const fn of f.functions) {
+    if (readGrant && isNeverUnderRead(fn)) return no(`function ${fn} is never allowed under a read grant`);
+    if (!functions.has(fn)) return no(`function ${fn} is not in the allowed functions`);
+  }
+  for (const construct of f.constructs) {
+    const needs = CONSTRUCT_NEEDS[construct];
+    if (!needs) return no(`construct ${construct} is not allowed by this rule`);
+    if (needs.length > 0 && !needs.some((k) => statements.has(k))) return no(`construct ${construct} is not allowed by this rule`);
+  }
+  return yes(`${f.statements.join('+')} on ${[...f.reads, ...f.writes].join(', ') || 'no tables'} lies within the grant`);
+}
+
+function denyMatch(c: Compiled, f: SqlFacts): ConditionResult {
+  if (!c.statements && !c.read && !c.write && !c.functions) return yes('the rule matches every SQL statement');
+  for (const k of f.statements) if (c.statements?.has(k)) return yes(`statement ${k} is denied`);
+  for (const t of [...f.reads, ...f.writes]) if (c.read?.has(t)) return yes(`table ${t} is denied`);
+  for (const t of f.writes) if (c.write?.has(t)) return yes(`writing table ${t} is denied`);
+  for (const fn of f.functions) if (c.functions?.has(functionKey(fn))) return yes(`function ${fn} is denied`);
+  return no('the statement touches nothing this rule denies');
+}
+
+/** The `sql:` condition spec registered by the postgres family. */
+export const sqlCondition: ConditionSpec = {
+  key: 'sql',
+  families: ['sql'],
+  schema: sqlBlockSchema,
+  compile(block, rule): CompiledCondition {
+    const compiled = compileBlock(sqlBlockSchema.parse(block ?? {}));
+    return (facts) => {
+      if (!isSqlFacts(facts)) return no('the call is not SQL');
+      return rule.effect === 'allow' ? allowMatch(compiled, facts) : denyMatch(compiled, facts);
+    };
+  },
+  describe(block): string {
+    const b = sqlBlockSchema.parse(block ?? {});
+    const statements = (b.statements ?? ['select']).map((s) => s.toLowerCase()).join(', ');
+    const parts = [`SQL ${statements}`];
+    if (b.read?.length) parts.push(`reading ${b.read.map(normalizePolicyTable).join(', ')}`);
+    if (b.write?.length) parts.push(`writing ${b.write.map(normalizePolicyTable).join(', ')}`);
+    parts.push(`functions: ${b.functions?.length ? b.functions.join(', ') : SAFE_READ_REF}`);
+    return parts.join('; ');
+  },
+};
+
+/** Exposed for tests and `warden policy explain`: the never-under-read list in use. */
+export const SQL_NEVER_UNDER_READ = NEVER_UNDER_READ;

@@ -1,0 +1,125 @@
+/**
+ * Built-in catalogue of argument-injection vectors. It is applied to every command for every
+ * allow rule, whatever the policy says: listing `find` in a policy never grants `find -exec`.
+ */
+import { findFlag, optionWords } from './flags.js';
+import { awkDanger, sedDanger } from './script-checks.js';
+import type { ShellCommand } from './types.js';
+
+const SHELLS = ['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'yash', 'csh', 'tcsh', 'fish', 'busybox', 'toybox'];
+const INTERPRETERS = ['php', 'lua', 'luajit', 'tclsh', 'wish', 'expect', 'Rscript', 'irb', 'jshell', 'deno', 'bun', 'pwsh', 'osascript', 'gdb', 'jrunscript'];
+const PAGERS = ['less', 'more', 'most', 'pg', 'pager', 'sensible-pager', 'vim', 'vi', 'view', 'vimdiff', 'nvim', 'ex', 'ed', 'nano', 'emacs', 'man'];
+const WRAPPERS = [
+  'xargs', 'timeout', 'nice', 'nohup', 'flock', 'sudo', 'su', 'doas', 'chroot', 'strace', 'ltrace', 'watch', 'script',
+  'stdbuf', 'ionice', 'setsid', 'runuser', 'pkexec', 'unshare', 'nsenter', 'systemd-run', 'parallel', 'taskset', 'chrt',
+  'setarch', 'linux32', 'linux64', 'time', 'command', 'builtin', 'exec', 'eval', 'source', '.', 'sg', 'newgrp', 'firejail',
+  'valgrind', 'catchsegv', 'trap',
+];
+const BUILTINS = [
+  'coproc', 'select', 'function', 'exit', 'alias', 'enable', 'hash', 'fc', 'history', 'bind', 'complete', 'mapfile', 'readarray',
+  'read', 'let', 'local', 'declare', 'typeset', 'export', 'readonly', 'set', 'shopt', 'ulimit', 'umask', 'cd', 'pushd', 'popd',
+  'wait', 'disown', 'jobs', 'fg', 'bg', 'suspend', 'logout', 'unset', 'unalias', 'caller', 'return', 'break', 'continue', 'shift',
+];
+
+/** Programs denied outright, with the reason. Why a table: one place to audit. */
+export const DENIED_PROGRAMS: ReadonlyMap<string, string> = new Map([
+  ...SHELLS.map((p) => [p, 'is a shell'] as const),
+  ...INTERPRETERS.map((p) => [p, 'is an interpreter'] as const),
+  ...PAGERS.map((p) => [p, 'is a pager or editor with shell escapes'] as const),
+  ...WRAPPERS.map((p) => [p, 'runs other programs'] as const),
+  ...BUILTINS.map((p) => [p, 'is a shell keyword or builtin that changes the shell itself'] as const),
+]);
+
+const INTERPRETER_PATTERN = /^(python|pypy|perl|ruby|php|lua)[0-9.]*$/;
+
+/** Flags that make an otherwise harmless program run code or read names from a file. */
+export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  find: ['-exec', '-execdir', '-ok', '-okdir', '-delete', '-fprint', '-fprint0', '-fprintf', '-fls', '-files0-from'],
+  tar: ['--checkpoint-action', '-I', '--use-compress-program', '--to-command', '-F', '--info-script', '--new-volume-script', '--rmt-command', '--rsh-command'],
+  git: ['-c', '--exec-path', '--upload-pack', '--config-env', '--receive-pack', '--ext-diff', '--textconv', '-O', '--open-files-in-pager'],
+  sort: ['--compress-program', '--files0-from'],
+  wc: ['--files0-from'],
+  du: ['--files0-from'],
+  rsync: ['-e', '--rsh', '--rsync-path'],
+  ssh: ['-F'],
+  scp: ['-S', '-F'],
+  sftp: ['-S', '-F'],
+  file: ['-f', '--files-from'],
+};
+
+const SSH_OPTIONS = /^(proxycommand|localcommand|permitlocalcommand|knownhostscommand|proxyusefdpass|match)\b/i;
+const NODE_FLAGS = ['-e', '--eval', '-p', '--print', '-r', '--require', '--import', '--loader', '--experimental-loader', '-i', '--interactive'];
+const GIT_TOOL_SUBCOMMANDS = new Set(['difftool', 'mergetool', 'filter-branch', 'submodule', 'bisect', 'rebase', 'daemon', 'instaweb', 'web--browse', 'credential']);
+
+/** Environment variables that make a program load code. */
+const CODE_ENV = new Set([
+  'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'BASH_ENV', 'ENV', 'LESSOPEN', 'LESSCLOSE', 'PAGER', 'EDITOR', 'VISUAL',
+  'PERL5OPT', 'PERL5LIB', 'PYTHONSTARTUP', 'PYTHONPATH', 'NODE_OPTIONS', 'NODE_PATH', 'RUBYOPT', 'RUBYLIB', 'PATH', 'IFS',
+  'SHELLOPTS', 'BASHOPTS', 'PS4', 'PROMPT_COMMAND', 'MANPAGER', 'SYSTEMD_PAGER', 'SYSTEMD_EDITOR', 'TAR_OPTIONS', 'GREP_OPTIONS',
+]);
+
+/** Why an environment assignment name loads code, or null. */
+export function codeLoadingVariable(name: string): string | null {
+  if (CODE_ENV.has(name) || name.startsWith('LD_') || name.startsWith('BASH_FUNC_') || name.startsWith('GIT_')) {
+    return `assignment to ${name} makes programs load code`;
+  }
+  return null;
+}
+
+function firstOperand(args: string[]): string | undefined {
+  return optionWords(args).find((a) => !a.startsWith('-'));
+}
+
+/** The injection vector a command uses, as one sentence, or null. */
+export function injectionReason(cmd: ShellCommand): string | null {
+  for (const a of cmd.assignments) {
+    const reason = codeLoadingVariable(a.split('=', 1)[0] as string);
+    if (reason !== null) return `${reason}.`;
+  }
+  const p = cmd.program;
+  const base = p.slice(p.lastIndexOf('/') + 1);
+  const denied = DENIED_PROGRAMS.get(base);
+  if (denied !== undefined) return `${base} ${denied}.`;
+  if (INTERPRETER_PATTERN.test(base)) return `${base} is an interpreter.`;
+  const { args } = cmd;
+  if (base === 'env' && args.length > 0) return 'env with arguments can run other programs or change the environment.';
+  if (base === 'node' || base === 'nodejs') {
+    const hit = findFlag(base, args, NODE_FLAGS);
+    if (hit !== null) return `node ${hit.flag} evaluates code.`;
+    const script = firstOperand(args);
+    if (script === undefined || script === '-') return 'node without a script reads code from stdin.';
+  }
+  if (base === 'awk' || base === 'gawk' || base === 'mawk' || base === 'nawk') {
+    const d = awkDanger(args);
+    if (d !== null) return `${base}: ${d}.`;
+  }
+  if (base === 'sed' || base === 'gsed') {
+    const d = sedDanger(args);
+    if (d !== null) return `${base}: ${d}.`;
+  }
+  const tarArgs = base === 'tar' && args[0] !== undefined && !args[0].startsWith('-') ? [`-${args[0]}`, ...args.slice(1)] : args;
+  const flags = DENIED_FLAGS[base];
+  if (flags !== undefined) {
+    const hit = findFlag(base, tarArgs, flags);
+    if (hit !== null) return `${base} ${hit.flag} (spelled '${hit.word}') can run programs or read file lists.`;
+  }
+  if (base === 'git') {
+    const sub = firstOperand(args);
+    if (sub !== undefined && GIT_TOOL_SUBCOMMANDS.has(sub)) return `git ${sub} can run other programs.`;
+    if (sub !== undefined && ['clone', 'fetch', 'pull', 'ls-remote', 'archive'].includes(sub) && findFlag('git', args, ['-u']) !== null) {
+      return `git ${sub} -u runs a chosen upload-pack program.`;
+    }
+  }
+  if (base === 'ssh' || base === 'scp' || base === 'sftp') {
+    const words = optionWords(args);
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i] as string;
+      if (!w.startsWith('-') || w.startsWith('--')) continue;
+      const at = w.indexOf('o');
+      if (at < 0) continue;
+      const value = at + 1 < w.length ? w.slice(at + 1) : (words[i + 1] ?? '');
+      if (SSH_OPTIONS.test(value.replace(/^\s+/, ''))) return `${base} -o ${value.split(/[\s=]/, 1)[0] ?? ''} runs a local command.`;
+    }
+  }
+  return null;
+}

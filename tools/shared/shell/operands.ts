@@ -1,0 +1,151 @@
+/**
+ * Which words of a command name files. A program with `paths:` may only touch files under
+ * its prefixes, so the condition must know which words are files, patterns or option values.
+ * Modelled programs: their operands are files (absolute and under a prefix), except the
+ * pattern/script operand of grep/awk/sed and find's expression; option values are exempt
+ * unless the option names a file. Unmodelled programs: every path-like word is checked.
+ */
+import { findFlag } from './flags.js';
+import { isPathLike } from './paths.js';
+
+interface Model {
+  /** Options that consume a value (`-n 5`, `-n5`, `--lines 5`, `--lines=5`). */
+  value: string[];
+  /** Of those, the ones whose value is a file. */
+  file?: string[];
+  /** The first operand is a pattern or program text unless one of these flags is present. */
+  leadingText?: string[];
+  /** With no operands the program works on the current directory (relative: refused). */
+  cwd?: (args: string[]) => boolean;
+}
+
+const GREP: Model = {
+  value: ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--regexp', '--file', '--max-count', '--after-context', '--before-context',
+    '--context', '--directories', '--devices', '--include', '--exclude', '--exclude-dir', '--exclude-from', '--label', '--binary-files', '--group-separator'],
+  file: ['-f', '--file', '--exclude-from'],
+  leadingText: ['-e', '--regexp', '-f', '--file'],
+  cwd: (args) => findFlag('grep', args, ['-r', '-R', '-d']) !== null,
+};
+const NONE: Model = { value: [] };
+const HEAD: Model = { value: ['-n', '-c', '--lines', '--bytes'] };
+
+const MODELS: Record<string, Model> = {
+  cat: NONE, tac: { value: ['-s', '--separator'] }, zcat: NONE, md5sum: NONE, sha1sum: NONE, sha256sum: NONE, sha512sum: NONE,
+  wc: NONE, readlink: NONE, realpath: NONE,
+  head: HEAD,
+  tail: { value: ['-n', '-c', '-s', '--lines', '--bytes', '--sleep-interval', '--pid', '--max-unchanged-stats'] },
+  ls: {
+    value: ['-I', '-w', '-T', '--ignore', '--hide', '--width', '--tabsize', '--format', '--sort', '--time', '--time-style',
+      '--quoting-style', '--indicator-style', '--block-size'],
+    cwd: () => true,
+  },
+  grep: GREP, egrep: GREP, fgrep: GREP, zgrep: GREP,
+  du: {
+    value: ['-d', '-B', '-t', '-X', '--max-depth', '--block-size', '--threshold', '--exclude', '--exclude-from', '--time-style'],
+    file: ['-X', '--exclude-from'],
+    cwd: () => true,
+  },
+  stat: { value: ['-c', '--format', '--printf'] },
+  file: { value: ['-m', '-F', '-e', '--magic-file', '--separator', '--exclude'], file: ['-m', '--magic-file'] },
+  sort: {
+    value: ['-k', '-t', '-o', '-T', '-S', '--key', '--field-separator', '--output', '--temporary-directory', '--buffer-size',
+      '--parallel', '--batch-size', '--random-source'],
+    file: ['-o', '--output', '-T', '--temporary-directory', '--random-source'],
+  },
+  uniq: { value: ['-f', '-s', '-w', '--skip-fields', '--skip-chars', '--check-chars'] },
+  cut: { value: ['-b', '-c', '-d', '-f', '--bytes', '--characters', '--delimiter', '--fields', '--output-delimiter'] },
+  strings: { value: ['-n', '-t', '-e', '--bytes', '--radix', '--encoding'] },
+  awk: { value: ['-F', '-v', '--field-separator', '--assign'], leadingText: [] },
+  sed: { value: ['-e', '-l', '--expression', '--line-length'], leadingText: ['-e', '--expression'] },
+};
+for (const a of ['gawk', 'mawk', 'nawk']) MODELS[a] = MODELS.awk as Model;
+
+/** Words to check: `files` must be absolute and under a prefix; `pathLike` only if path-like. */
+export interface FileWords {
+  files: string[];
+  pathLike: string[];
+}
+
+const FIND_TEXT = new Set(['-name', '-iname', '-path', '-ipath', '-wholename', '-iwholename', '-regex', '-iregex', '-lname', '-ilname']);
+
+function findWords(args: string[]): FileWords {
+  let i = 0;
+  while (i < args.length && /^-(H|L|P|D|O\d*)$/.test(args[i] as string)) i += args[i] === '-D' ? 2 : 1;
+  const files: string[] = [];
+  while (i < args.length && !/^(-.+|[()!,])$/.test(args[i] as string)) files.push(args[i++] as string);
+  if (files.length === 0) files.push('.');
+  const pathLike: string[] = [];
+  for (; i < args.length; i++) {
+    const w = args[i] as string;
+    if (FIND_TEXT.has(w)) i++;
+    else pathLike.push(w);
+  }
+  return { files, pathLike };
+}
+
+/** Split a command's words into file operands and other path-like words. */
+export function fileWords(program: string, args: string[]): FileWords {
+  if (program === 'find') return findWords(args);
+  const model = MODELS[program];
+  if (model === undefined) return { files: [], pathLike: args.flatMap(optionValueOrWord) };
+  const out: FileWords = { files: [], pathLike: [] };
+  const value = new Set(model.value);
+  const file = new Set(model.file ?? []);
+  const take = (flag: string, v: string | undefined): void => {
+    if (v === undefined) return;
+    if (file.has(flag)) out.files.push(v);
+  };
+  const operands: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    if (w === '--') {
+      operands.push(...args.slice(i + 1));
+      break;
+    }
+    if (w.startsWith('--')) {
+      const eq = w.indexOf('=');
+      const name = eq < 0 ? w : w.slice(0, eq);
+      if (eq >= 0) {
+        if (file.has(name)) out.files.push(w.slice(eq + 1));
+        else if (!value.has(name)) out.pathLike.push(w.slice(eq + 1));
+      } else if (value.has(name)) take(name, args[++i]);
+      continue;
+    }
+    if (w.startsWith('-') && w.length > 1) {
+      for (let k = 1; k < w.length; k++) {
+        const flag = `-${w[k] as string}`;
+        if (value.has(flag)) {
+          take(flag, k + 1 < w.length ? w.slice(k + 1) : args[++i]);
+          break;
+        }
+        if (!/[A-Za-z0-9]/.test(w[k] as string)) {
+          out.pathLike.push(w.slice(k));
+          break;
+        }
+      }
+      continue;
+    }
+    operands.push(w);
+  }
+  if (model.leadingText !== undefined && findFlag(program, args, model.leadingText) === null) operands.shift();
+  if (operands.length === 0 && model.cwd?.(args) === true) operands.push('.');
+  out.files.push(...operands.filter((o) => o !== '-'));
+  return out;
+}
+
+/** For an unmodelled program: the word itself, or the value part of an option word. */
+function optionValueOrWord(w: string): string[] {
+  if (!w.startsWith('-')) return [w];
+  const eq = w.indexOf('=');
+  if (eq >= 0) return [w.slice(eq + 1)];
+  if (!w.startsWith('--')) {
+    const at = w.search(/[^A-Za-z0-9-]/);
+    if (at > 0) return [w.slice(at)];
+  }
+  return [];
+}
+
+/** The words that look like paths (and so must lie under a prefix). */
+export function relevantPathLike(words: string[]): string[] {
+  return words.filter(isPathLike);
+}

@@ -1,0 +1,241 @@
+/**
+ * Shell parser: a real bash grammar (tree-sitter-bash on web-tree-sitter) turned into
+ * ShellFacts. Fail closed: any ERROR/MISSING node, any node type not handled below,
+ * NUL bytes or oversized input throw a WARDEN_PARSE error.
+ */
+import { createRequire } from 'node:module';
+import { Language, Parser, type Node } from 'web-tree-sitter';
+import { parseError } from '../../../src/tool-api.js';
+import { decodeWord, type WordSink } from './words.js';
+import type { ShellCommand, ShellConstruct, ShellFacts } from './types.js';
+import { summarize } from './summary.js';
+
+/** Largest command line accepted, in bytes. Why: bounds parse time and refuses smuggling by bulk. */
+export const MAX_SHELL_BYTES = 8 * 1024;
+
+let parser: Parser | null = null;
+let initializing: Promise<void> | null = null;
+
+/** Load the wasm runtime and the bash grammar once. Why async: wasm instantiation is. */
+export function initShellParser(): Promise<void> {
+  if (parser !== null) return Promise.resolve();
+  initializing ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const runtime = require.resolve('web-tree-sitter/web-tree-sitter.wasm');
+    const grammar = require.resolve('tree-sitter-bash/tree-sitter-bash.wasm');
+    await Parser.init({ locateFile: () => runtime });
+    const bash = await Language.load(grammar);
+    const p = new Parser();
+    p.setLanguage(bash);
+    parser = p;
+  })().catch((err: unknown) => {
+    initializing = null;
+    throw err;
+  });
+  return initializing;
+}
+
+/** Async convenience for callers that cannot guarantee init happened. */
+export async function parseShellAsync(cmd: string): Promise<ShellFacts> {
+  await initShellParser();
+  return parseShell(cmd);
+}
+
+/** Constructs that wrap statements; their subtrees are walked for nested commands. */
+const STATEMENT_CONSTRUCTS: Record<string, ShellConstruct> = {
+  subshell: 'subshell',
+  compound_statement: 'group',
+  list: 'and_or',
+  negated_command: 'negation',
+  function_definition: 'function_definition',
+  if_statement: 'if',
+  while_statement: 'loop',
+  for_statement: 'loop',
+  c_style_for_statement: 'loop',
+  case_statement: 'case',
+  test_command: 'test',
+  declaration_command: 'declaration',
+  unset_command: 'unset',
+  variable_assignment: 'assignment',
+  variable_assignments: 'assignment',
+  array: 'array',
+  heredoc_redirect: 'heredoc',
+  herestring_redirect: 'herestring',
+  comment: 'comment',
+  command_substitution: 'command_substitution',
+  process_substitution: 'process_substitution',
+  simple_expansion: 'parameter_expansion',
+  expansion: 'parameter_expansion',
+  arithmetic_expansion: 'arithmetic_expansion',
+  brace_expression: 'brace_expansion',
+  translated_string: 'translated_string',
+  extglob_pattern: 'glob',
+};
+
+/** Named node types that carry no meaning of their own inside an already-recorded construct. */
+const INERT = new Set([
+  'case_item', 'do_group', 'elif_clause', 'else_clause', 'heredoc_body', 'heredoc_content',
+  'heredoc_start', 'heredoc_end', 'file_descriptor', 'regex', 'special_variable_name',
+  'string_content', 'test_operator', 'variable_name', 'word', 'number', 'raw_string',
+  'ansi_c_string', 'string', 'concatenation', 'command_name', 'binary_expression',
+  'unary_expression', 'ternary_expression', 'postfix_expression', 'parenthesized_expression',
+  'subscript',
+]);
+
+class Walker implements WordSink {
+  readonly commands: ShellCommand[] = [];
+  readonly found = new Set<ShellConstruct>();
+  pipelines = 0;
+
+  construct(c: ShellConstruct): void {
+    this.found.add(c);
+  }
+
+  /** Generic walk of any subtree: records constructs, extracts commands, refuses the unknown. */
+  walk(node: Node): void {
+    for (const child of node.namedChildren) {
+      if (child !== null) this.visit(child, false);
+    }
+  }
+
+  visit(node: Node, topLevel: boolean): void {
+    switch (node.type) {
+      case 'command':
+        this.command(node);
+        return;
+      case 'pipeline':
+        this.pipeline(node, topLevel);
+        return;
+      case 'redirected_statement':
+        this.redirected(node, topLevel);
+        return;
+      case 'file_redirect':
+        this.fileRedirect(node);
+        return;
+    }
+    const c = STATEMENT_CONSTRUCTS[node.type];
+    if (c !== undefined) this.construct(c);
+    else if (!INERT.has(node.type)) throw parseError(`unsupported shell construct '${node.type}'`, { node: node.type });
+    this.walk(node);
+  }
+
+  private pipeline(node: Node, topLevel: boolean): void {
+    this.construct('pipeline');
+    for (const child of node.children) {
+      if (child === null) continue;
+      if (child.type === '|') {
+        if (topLevel) this.pipelines++;
+      } else if (child.type === '|&') {
+        this.construct('pipe_stderr');
+      } else if (child.isNamed) {
+        this.visit(child, false);
+      } else {
+        throw parseError(`unsupported token '${child.type}' in a pipeline`);
+      }
+    }
+  }
+
+  private redirected(node: Node, _topLevel: boolean): void {
+    for (const child of node.children) {
+      if (child === null) continue;
+      if (!child.isNamed) throw parseError(`unsupported token '${child.type}' in a redirection`);
+      this.visit(child, false);
+    }
+  }
+
+  private fileRedirect(node: Node): void {
+    const dest = node.childForFieldName('destination');
+    const op = node.children.find((c) => c !== null && !c.isNamed)?.type ?? '';
+    const dup = (op === '>&' || op === '<&') && dest !== null && /^(\d+|-)$/.test(dest.text);
+    this.construct(dup ? 'redirection_dup' : 'redirection');
+    this.walk(node);
+  }
+
+  private command(node: Node): void {
+    const cmd: ShellCommand = { program: '', args: [], assignments: [] };
+    let named = false;
+    let prevEnd = -1;
+    for (let i = 0; i < node.childCount; i++) {
+      const child = node.child(i);
+      if (child === null) continue;
+      if (prevEnd >= 0 && !/^[ \t]*$/.test(gap(node, prevEnd, child.startIndex))) {
+        throw parseError('unsupported text between words (line continuation?)');
+      }
+      prevEnd = child.endIndex;
+      const field = node.fieldNameForChild(i);
+      if (child.type === 'variable_assignment') {
+        this.construct('assignment');
+        cmd.assignments.push(this.assignment(child));
+      } else if (field === 'name' && child.type === 'command_name') {
+        const inner = child.namedChild(0);
+        if (inner === null || child.namedChildCount !== 1) throw parseError('malformed command name');
+        const w = decodeWord(inner, this);
+        if (!w.plain) this.construct('variable_in_command_position');
+        cmd.program = w.value;
+        named = true;
+      } else if (field === 'argument' && child.isNamed) {
+        cmd.args.push(decodeWord(child, this).value);
+      } else if (field === 'redirect' && child.isNamed) {
+        this.visit(child, false);
+      } else if (child.type === 'comment') {
+        this.construct('comment');
+      } else {
+        throw parseError(`unsupported token '${child.type}' in a command`, { node: child.type });
+      }
+    }
+    if (!named) throw parseError('command without a program name');
+    this.commands.push(cmd);
+  }
+
+  private assignment(node: Node): string {
+    const name = node.childForFieldName('name');
+    const value = node.childForFieldName('value');
+    this.walk(node);
+    const v = value === null ? '' : value.type === 'array' ? value.text : decodeWord(value, this).value;
+    return `${name?.text ?? node.text}=${v}`;
+  }
+}
+
+function gap(node: Node, from: number, to: number): string {
+  // Indices are relative to the tree's source; slice via the node's own text.
+  return node.text.slice(from - node.startIndex, to - node.startIndex);
+}
+
+/** Parse one command line (sync; call initShellParser first). Why sync: parse is in the hot path. */
+export function parseShell(cmd: string): ShellFacts {
+  if (parser === null) throw new Error('shell parser not initialised: await initShellParser() first');
+  if (typeof cmd !== 'string') throw parseError('command must be a string');
+  if (Buffer.byteLength(cmd, 'utf8') > MAX_SHELL_BYTES) throw parseError(`command longer than ${MAX_SHELL_BYTES} bytes`);
+  if (cmd.includes('\0')) throw parseError('command contains a NUL byte');
+  if (cmd.trim() === '') throw parseError('empty command');
+  const tree = parser.parse(cmd);
+  if (tree === null) throw parseError('shell parser returned no tree');
+  try {
+    const root = tree.rootNode;
+    if (root.type !== 'program' || root.hasError) throw parseError('command is not valid shell syntax');
+    const w = new Walker();
+    const statements: Node[] = [];
+    for (const child of root.children) {
+      if (child === null) continue;
+      if (child.isMissing || child.isError) throw parseError('command is not valid shell syntax');
+      if (child.type === ';') continue;
+      if (child.type === '&') w.construct('background');
+      else if (child.type === 'comment') w.construct('comment');
+      else if (child.isNamed) statements.push(child);
+      else throw parseError(`unsupported token '${child.type}'`);
+    }
+    if (statements.length === 0) throw parseError('empty command');
+    if (statements.length > 1) w.construct('list');
+    for (const s of statements) w.visit(s, true);
+    if (w.commands.length === 0) throw parseError('no command found');
+    return finish(w.commands, w.pipelines, [...w.found], 'line');
+  } finally {
+    tree.delete();
+  }
+}
+
+/** Assemble facts (shared by the line, argv and sh -c paths). */
+export function finish(commands: ShellCommand[], pipelines: number, constructs: ShellConstruct[], source: ShellFacts['source']): ShellFacts {
+  const sorted = [...new Set(constructs)].sort();
+  return { family: 'shell', summary: summarize(commands, pipelines, sorted), commands, pipelines, constructs: sorted, source };
+}
