@@ -30,9 +30,9 @@ const TOO_DEEP = '[REDACTED]';
 // Only integers this long can hold a card number; shorter numbers skip the string conversion.
 const MIN_NUMERIC_CARD = 1e12;
 
-function isPlainObject(v: object): v is Record<string, unknown> {
-  const proto = Object.getPrototypeOf(v) as unknown;
-  return proto === Object.prototype || proto === null;
+/** Values that are not text and are passed through: dates, bytes, regexes. */
+function isOpaque(v: object): boolean {
+  return v instanceof Date || ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof RegExp;
 }
 
 function maskValue(v: unknown, scanner: Scanner, hits: HitCounts, depth: number): unknown {
@@ -69,11 +69,14 @@ function maskValue(v: unknown, scanner: Scanner, hits: HitCounts, depth: number)
     }
     return copy ?? v;
   }
-  if (!isPlainObject(v)) return v; // Date, Buffer, class instances: not text.
+  if (isOpaque(v)) return v;
+  // Plain objects and any other object (e.g. a driver's custom type): walk own enumerable keys;
+  // a changed one comes back as a plain object, since text inside it must not escape unmasked.
+  const obj = v as Record<string, unknown>;
   let changed = false;
   const entries: [string, unknown][] = [];
-  for (const key of Object.keys(v)) {
-    const item = v[key];
+  for (const key of Object.keys(obj)) {
+    const item = obj[key];
     // Keys are scanned too: an email or token used as a map key is still an email or token.
     const outKey = scanner.maskInto(key, hits);
     const out = maskValue(item, scanner, hits, depth + 1);
@@ -90,6 +93,11 @@ export function scanTable(rows: unknown[][], scanner: Scanner): TableScanResult 
   const out: unknown[][] = new Array<unknown[]>(rows.length);
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r] as unknown[];
+    if (!Array.isArray(row)) {
+      // Not the row shape we expect (e.g. object rows): mask it as a value rather than skip it.
+      out[r] = maskValue(row, scanner, hits, 0) as unknown[];
+      continue;
+    }
     let copy: unknown[] | null = null;
     for (let c = 0; c < row.length; c++) {
       const cell: unknown = row[c];

@@ -2,9 +2,9 @@
  * Built-in content detectors (policy `masking.detectors`).
  *
  * Each detector has a `trigger`: a regex fragment that every real finding must contain. The
- * scanner joins the triggers of the enabled detectors into one precheck, so a cell with nothing
- * to find costs one native regex test. Only cells that pass run the detectors' full patterns,
- * and checksums (Luhn, SSA rules) drop look-alikes the patterns let through.
+ * scanner folds the triggers of the enabled detectors into two prechecks (keywords, digit
+ * shapes), so a cell with nothing to find costs two native regex tests. Only cells that pass
+ * run the detectors' full patterns, and checksums (Luhn, SSA rules) drop look-alikes.
  */
 import { cardNumberValid, ssnValid } from './validators.js';
 
@@ -15,7 +15,7 @@ export type HitCounts = Record<string, number>;
 export interface Detector {
   /** Kind used for the placeholder and the hit counter, e.g. 'email'. */
   kind: string;
-  /** Regex source every finding contains; joined into the scanner's keyword precheck. */
+  /** Regex source every finding contains: the per-detector gate, and (without digitTail) the keyword precheck. */
   trigger: string;
   /**
    * For digit detectors: what follows three leading digits in every finding. The scanner folds

@@ -49,6 +49,17 @@ describe('scanTable', () => {
     assert.ok(!JSON.stringify(res.rows).includes('alice'));
   });
 
+  it('masks rows that are objects instead of arrays, and class instances', () => {
+    class Custom {
+      note = 'mail alice@example.com';
+    }
+    const rows = [{ email: 'bob@example.com' }, [new Custom()]] as unknown as unknown[][];
+    const res = scanTable(rows, scanner);
+    assert.deepEqual(res.rows[0], { email: '[email]' });
+    assert.deepEqual(res.rows[1], [{ note: 'mail [email]' }]);
+    assert.deepEqual(res.hits, { email: 2 });
+  });
+
   it('handles an empty table', () => {
     assert.deepEqual(scanTable([], scanner), { rows: [], hits: {} });
   });

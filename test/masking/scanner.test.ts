@@ -43,6 +43,30 @@ describe('compileScanner', () => {
     assert.deepEqual(hits, {});
   });
 
+  it('stays linear on adversarial input (no catastrophic backtracking)', () => {
+    const s = compileScanner({ detectors: [...DETECTOR_NAMES] });
+    const n = 200_000;
+    const inputs = [
+      'a'.repeat(n) + '@',
+      'a@'.repeat(n / 2),
+      'a@' + '1.'.repeat(n / 2),
+      '4'.repeat(n),
+      '4111 '.repeat(n / 5),
+      '123-45-'.repeat(n / 7),
+      '-----BEGIN PRIVATE KEY-----\n'.repeat(n / 28),
+      'a://b:' + 'c'.repeat(n),
+      'Authorization: '.repeat(n / 15),
+      'eyJaaaaa.'.repeat(n / 9),
+      '-'.repeat(n),
+    ];
+    for (const text of inputs) {
+      const t0 = performance.now();
+      s.scan(text);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 2000, `${JSON.stringify(text.slice(0, 20))}... took ${ms.toFixed(0)} ms`);
+    }
+  });
+
   it('maskInto aggregates into the caller hits', () => {
     const s = compileScanner({ detectors: ['email'] });
     const hits: Record<string, number> = { email: 2 };

@@ -19,8 +19,10 @@ function findUp(start: string, probe: (dir: string) => boolean): string {
 /** The repository root (the folder with package.json named warden). */
 export const REPO_ROOT = findUp(dirname(fileURLToPath(import.meta.url)), (d) => existsSync(join(d, 'package.json')) && existsSync(join(d, 'tsconfig.json')));
 
-/** The shared corpus folder (../shared/corpus beside the checkout, or WARDEN_CORPUS_DIR). */
-export const CORPUS_DIR = process.env.WARDEN_CORPUS_DIR ?? findUp(REPO_ROOT, (d) => existsSync(join(d, 'shared', 'corpus'))) + '/shared/corpus';
+/** The shared corpus folder (../shared/corpus beside the checkout, or WARDEN_CORPUS_DIR); found on first use. */
+export function corpusDir(): string {
+  return process.env.WARDEN_CORPUS_DIR ?? findUp(REPO_ROOT, (d) => existsSync(join(d, 'shared', 'corpus'))) + '/shared/corpus';
+}
 
 /** The `warden` bin. */
 export const WARDEN_BIN = resolve(REPO_ROOT, 'bin', 'warden.js');
