@@ -150,6 +150,8 @@ export interface ExecContext {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
   /** Core services for built-in tools (discovery, approvals); families ignore it. */
   core?: unknown;
+  /** For discovery tools: the condition blocks (by key) of the allow rules behind the decision. */
+  grants?: Record<string, unknown>[];
 }
 
 /** Context for parsing: no backend access, so analysis is cacheable and explainable offline. */
@@ -186,6 +188,12 @@ export interface GovernedTool<I extends Record<string, unknown> = Record<string,
   isReadOnly?(facts: F): boolean;
   /** Canonical form of the arguments for approval binding (defaults to sorted JSON). */
   canonicalArgs?(input: I, facts: F): Record<string, unknown>;
+  /**
+   * A discovery tool (e.g. describe_database) is granted wherever some allow rule grants the
+   * named tool on the same connection to the same principal; its ExecContext.grants then holds
+   * those rules' condition blocks, so it can describe exactly what they grant.
+   */
+  discoveryFor?: string;
 }
 
 /** What a family needs from Warden to start. */

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOutput } from '../tool-api.js';
-import { decide, visibleTools } from '../policy/engine.js';
+import { decide, decideDiscovery, visibleTools } from '../policy/engine.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { maskOutput, type MaskReport } from './mask-output.js';
 import { renderError, renderOutput } from './render.js';
@@ -25,6 +25,7 @@ interface CallState {
   connection: ConnectionConfig | null;
   facts?: Facts;
   decision?: Decision;
+  grants?: Record<string, unknown>[];
   intentWritten: boolean;
   output?: ToolOutput;
   masking?: MaskReport;
@@ -58,7 +59,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     validate(s) {
       const tool = toolsByName.get(s.req.tool);
-      const visible = tool && visibleTools(s.policy, s.principal!, [tool.name]).length > 0;
+      const visible = tool && visibleTools(s.policy, s.principal!, [tool.discoveryFor ?? tool.name]).length > 0;
       if (!tool || (!visible && tool.connectionTypes !== null)) {
         throw new WardenError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${String(s.req.tool).slice(0, 80)}"`);
       }
@@ -92,7 +93,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     decide(s) {
       const call: CallView = { tool: s.tool!.name, connection: s.connection?.name ?? null, args: s.input! };
-      s.decision = s.tool!.connectionTypes === null ? builtinDecision(s.tool!.name) : decide(s.policy, s.principal!, call, s.facts!);
+      if (s.tool!.connectionTypes === null) s.decision = builtinDecision(s.tool!.name);
+      else if (s.tool!.discoveryFor) {
+        const d = decideDiscovery(s.policy, s.principal!, call, s.tool!.discoveryFor);
+        s.grants = d.grants;
+        s.decision = d;
+      } else s.decision = decide(s.policy, s.principal!, call, s.facts!);
       if (s.decision.effect === 'deny') {
         throw new WardenError(ErrorCode.DENIED, s.decision.reason, { ruleIds: s.decision.ruleIds, alternatives: s.decision.alternatives });
       }
@@ -139,6 +145,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         readOnly: t.isReadOnly ? t.isReadOnly(s.facts!) : false,
         log: deps.log,
         core: deps.core,
+        ...(s.grants ? { grants: s.grants } : {}),
       });
     },
     mask(s) {
@@ -208,8 +215,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     stages: STAGES,
     listTools(principal) {
       const policy = deps.policy();
-      const names = visibleTools(policy, principal, deps.tools.filter((t) => t.connectionTypes !== null).map((t) => t.name));
-      return deps.tools.filter((t) => t.connectionTypes === null || names.includes(t.name));
+      const names = visibleTools(policy, principal, deps.tools.filter((t) => t.connectionTypes !== null).map((t) => t.discoveryFor ?? t.name));
+      return deps.tools.filter((t) => t.connectionTypes === null || names.includes(t.discoveryFor ?? t.name));
     },
     async handle(req) {
       const s: CallState = {

@@ -93,6 +93,21 @@ export function visibleTools(policy: CompiledPolicy, p: Principal, all: string[]
   return all.filter((t) => allows.some((r) => !r.tools || r.tools.includes(t)));
 }
 
+/**
+ * Decide a discovery tool (describe_database): allowed where some allow rule grants `forTool`
+ * on this connection to this principal, unless a deny rule names the discovery tool itself.
+ */
+export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: CallView, forTool: string): Decision & { grants: Record<string, unknown>[] } {
+  const alternatives = alternativesFor(policy, p, forTool);
+  const denies = policy.rules.filter((r) => r.effect === 'deny' && r.conditions.length === 0 && whoMatches(r, p) && !scopeMatches(r, call.tool, call.connection) && r.tools?.includes(call.tool));
+  if (denies.length) {
+    return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: denies[0]!.reason ?? `denied by rule ${denies[0]!.id}`, trace: [], alternatives, grants: [] };
+  }
+  const allows = policy.rules.filter((r) => r.effect === 'allow' && whoMatches(r, p) && !scopeMatches(r, forTool, call.connection));
+  if (!allows.length) return { effect: 'deny', ruleIds: [], reason: `no rule grants ${forTool} on this connection`, trace: [], alternatives, grants: [] };
+  return { effect: 'allow', ruleIds: allows.map((r) => r.id), reason: `discovery for ${forTool}`, trace: [], alternatives, grants: allows.map((r) => r.blocks) };
+}
+
 /** Connections some allow rule could grant this principal for a tool. */
 export function visibleConnections(policy: CompiledPolicy, p: Principal, tool: string, candidates: string[]): string[] {
   const allows = policy.rules.filter((r) => r.effect === 'allow' && whoMatches(r, p) && (!r.tools || r.tools.includes(tool)));

@@ -58,8 +58,10 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
       if (prev) problems.push({ file, line, path: `rules.${i}.id`, message: `duplicate rule id "${r.id}" (first defined at ${prev})`, severity: 'error' });
       seen.set(r.id, `${file}:${line}`);
       const conds: CompiledRule['conditions'] = [];
+      const blocks: Record<string, unknown> = {};
       for (const spec of conditions) {
         if (r[spec.key] === undefined) continue;
+        blocks[spec.key] = r[spec.key];
         try {
           conds.push({ key: spec.key, families: spec.families, fn: spec.compile(r[spec.key], { id: r.id, effect: r.effect }), describe: spec.describe?.(r[spec.key]) });
         } catch (e) {
@@ -75,6 +77,7 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
         reason: r.reason,
         approval: r.approval,
         conditions: conds,
+        blocks,
         file,
         line,
       });

@@ -15,6 +15,8 @@ export interface CompiledRule {
   reason?: string;
   approval?: ApprovalSpec;
   conditions: { key: string; families: string[]; fn: CompiledCondition; describe?: string }[];
+  /** The raw condition blocks by key (for discovery tools and explain). */
+  blocks: Record<string, unknown>;
   file: string;
   line: number;
 }

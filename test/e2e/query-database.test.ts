@@ -90,7 +90,7 @@ describe('query_database over stdio', () => {
   test('tools/list shows the governed tools with honest annotations and schemas', async () => {
     const { tools } = await w.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    assert.deepEqual(names, ['list_connections', 'query_database']);
+    assert.deepEqual(names, ['describe_database', 'list_connections', 'query_database']);
     const q = tools.find((t) => t.name === 'query_database')!;
     assert.equal(q.annotations?.readOnlyHint, false);
     assert.equal(q.annotations?.openWorldHint, false);
@@ -205,6 +205,21 @@ describe('query_database over stdio', () => {
     assert.equal(r.isError, false, r.text);
     assert.equal((r.structured as { affected?: number }).affected, 1);
     assert.equal(await tableCount('notes'), 1);
+  });
+
+  test('describe_database lists exactly the granted tables, masked columns marked', async () => {
+    await db.query('CREATE TABLE IF NOT EXISTS hidden (id int, secret text)');
+    const r = await w.call('describe_database', { connection: 'analytics' });
+    assert.equal(r.isError, false, r.text);
+    const tables = (r.structured as { data: { tables: { table: string; access: string[]; columns: { name: string; masked?: string }[] }[] } }).data.tables;
+    assert.deepEqual(tables.map((t) => t.table).sort(), ['public.notes', 'public.orders', 'public.users']);
+    const users = tables.find((t) => t.table === 'public.users')!;
+    assert.equal(users.columns.find((c) => c.name === 'email')?.masked, 'partial');
+    assert.equal(users.columns.find((c) => c.name === 'ssn')?.masked, 'redact');
+    assert.equal(users.columns.find((c) => c.name === 'name')?.masked, undefined);
+    assert.deepEqual(tables.find((t) => t.table === 'public.notes')!.access, ['read', 'write']);
+    const bad = await w.call('describe_database', { connection: 'elsewhere' });
+    assert.match(bad.text, /WARDEN_UNKNOWN_CONNECTION/);
   });
 
   test('list_connections shows what this principal may do', async () => {

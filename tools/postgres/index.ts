@@ -5,6 +5,7 @@ import type { FamilyInstance, ToolFamily } from '../../src/tool-api.js';
 import { postgresConnectionSchema, type PostgresConnection } from './config.js';
 import { PgConnector } from './connector.js';
 import { queryDatabaseTool } from './query-database.js';
+import { describeDatabaseTool } from './describe-database.js';
 import { sqlCondition } from './sql-condition.js';
 
 /** The family plug-in registered in tools/index.ts. */
@@ -26,7 +27,7 @@ export const postgresFamily: ToolFamily = {
       return c;
     };
     return {
-      tools: [queryDatabaseTool(connectorFor)],
+      tools: [queryDatabaseTool(connectorFor), describeDatabaseTool(connectorFor)],
       async close() {
         await Promise.all([...connectors.values()].map((c) => c.close()));
       },

@@ -1,0 +1,169 @@
+/**
+ * Explain one call offline: validate the arguments like the pipeline does, parse them with the
+ * family tool's own parser (no backend is touched), show every rule considered and why it
+ * matched or not, and the decision. Used by `warden policy explain`, `warden policy test` and
+ * the admin-only `explain_call` tool, so all three say exactly what the pipeline would decide.
+ */
+import type { ColumnMask, ConnectionConfig, Facts, GovernedTool, Principal, ToolFamily } from '../tool-api.js';
+import { ErrorCode, WardenError, toWardenError } from '../errors.js';
+import { decide } from './engine.js';
+import type { CompiledPolicy, Decision } from './types.js';
+
+/** What explain needs: the active policy, the tools and the configured connections. */
+export interface ExplainEnv {
+  policy: CompiledPolicy;
+  tools: GovernedTool<any, any>[];
+  connections: ConnectionConfig[];
+}
+
+/** One masked output column predicted from the facts' lineage. */
+export interface MaskPreview {
+  column: string;
+  strategy: string;
+  source: string;
+}
+
+/** The whole explanation of one call; `--json` prints it as is. */
+export interface ExplainReport {
+  principal: { subject: string; groups: string[]; claims: Record<string, unknown> };
+  tool: string;
+  connection: string | null;
+  /** The stage that ended the explanation: validate or parse errors stop before decide. */
+  stage: 'validate' | 'parse' | 'decide';
+  error?: { code: string; message: string };
+  facts?: Facts;
+  rules: { id: string; effect: 'allow' | 'deny'; matched: boolean; why: string; file: string; line: number }[];
+  decision: { effect: 'allow' | 'deny'; rule_ids: string[]; reason: string; approval?: Decision['approval']; alternatives: string[] };
+  masking?: { columns: MaskPreview[]; refused?: string };
+}
+
+/** Instantiate the families for a config without connecting (connectors are lazy; secrets are never resolved). */
+export function offlineTools(families: ToolFamily[], connections: ConnectionConfig[]): GovernedTool<any, any>[] {
+  const secrets = {
+    async resolve(): Promise<string> {
+      throw new WardenError(ErrorCode.SECRET, 'offline analysis never resolves secrets');
+    },
+  };
+  return families.flatMap((f) => f.create({ connections: connections.filter((c) => c.type === f.connectionType), secrets, log: () => undefined }).tools);
+}
+
+/** Predict lineage masking for facts that carry output lineage (SQL); empty for other families. */
+export function previewMasking(facts: Facts, columns: ColumnMask[], onDerived: 'deny' | 'mask'): { columns: MaskPreview[]; refused?: string } {
+  const output = (facts as { output?: unknown }).output;
+  if (!Array.isArray(output) || !columns.length) return { columns: [] };
+  const out: MaskPreview[] = [];
+  let refused: string | undefined;
+  for (const o of output as { name: string; sources: { table: string; column: string }[]; derived: boolean }[]) {
+    const hits = o.sources.flatMap((s) => (s.column === '*' ? columns.filter((c) => c.column.startsWith(s.table + '.')) : columns.filter((c) => c.column === `${s.table}.${s.column}`)));
+    if (!hits.length) continue;
+    const star = o.sources.some((s) => s.column === '*');
+    if (onDerived === 'deny' && (o.derived || star) && !refused) {
+      refused = `masked column ${hits[0]!.column} flows through ${star ? 'a whole-row reference' : 'an expression'} in output column "${o.name}" (on_derived: deny)`;
+    }
+    if (star && !o.derived) for (const h of hits) out.push({ column: h.column.split('.').at(-1)!, strategy: h.strategy, source: h.column });
+    else out.push({ column: o.name, strategy: o.derived || hits.length > 1 ? 'redact' : hits[0]!.strategy, source: hits.map((h) => h.column).join(', ') });
+  }
+  return refused ? { columns: out, refused } : { columns: out };
+}
+
+function deny(reason: string): ExplainReport['decision'] {
+  return { effect: 'deny', rule_ids: [], reason, alternatives: [] };
+}
+
+/** Explain one call as the pipeline would see it (validate → parse → decide), never executing it. */
+export async function explainCall(env: ExplainEnv, principal: Principal, toolName: string, args: unknown): Promise<ExplainReport> {
+  const base = { principal: { subject: principal.subject, groups: principal.groups, claims: principal.claims }, tool: toolName, rules: [] };
+  const tool = env.tools.find((t) => t.name === toolName);
+  if (!tool) {
+    const message = `unknown tool "${toolName}" (known: ${env.tools.map((t) => t.name).join(', ')})`;
+    return { ...base, connection: null, stage: 'validate', error: { code: ErrorCode.UNKNOWN_TOOL, message }, decision: deny(message) };
+  }
+  const r = tool.input.safeParse(args ?? {});
+  const connName = typeof (args as { connection?: unknown } | null)?.connection === 'string' ? String((args as { connection: string }).connection) : null;
+  if (!r.success) {
+    const message = `invalid arguments for ${tool.name}: ${r.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`).join('; ')}`;
+    return { ...base, connection: connName, stage: 'validate', error: { code: ErrorCode.INVALID_INPUT, message }, decision: deny(message) };
+  }
+  const input = r.data as Record<string, unknown>;
+  let connection: ConnectionConfig | null = null;
+  if (tool.connectionTypes) {
+    connection = env.connections.find((c) => c.name === input.connection && tool.connectionTypes!.includes(c.type)) ?? null;
+    if (!connection) {
+      const message = `unknown connection "${String(input.connection)}" for ${tool.name}`;
+      return { ...base, connection: connName, stage: 'validate', error: { code: ErrorCode.UNKNOWN_CONNECTION, message }, decision: deny(message) };
+    }
+  } else {
+    const message = `${tool.name} is a built-in tool: it is not governed by policy rules`;
+    return { ...base, connection: null, stage: 'decide', decision: { effect: 'allow', rule_ids: [`builtin:${tool.name}`], reason: message, alternatives: [] } };
+  }
+  let facts: Facts;
+  try {
+    facts = await tool.parse(input, { principal, connection });
+  } catch (e) {
+    const err = toWardenError(e, ErrorCode.PARSE);
+    return { ...base, connection: connection.name, stage: 'parse', error: { code: err.code, message: err.message }, decision: deny(err.message) };
+  }
+  const d = decide(env.policy, principal, { tool: tool.name, connection: connection.name, args: input }, facts);
+  const byId = new Map(env.policy.rules.map((x) => [x.id, x]));
+  const masking = previewMasking(facts, env.policy.masking.columns, env.policy.masking.onDerived);
+  return {
+    ...base,
+    connection: connection.name,
+    stage: 'decide',
+    facts,
+    rules: d.trace.map((t) => ({ ...t, file: byId.get(t.id)?.file ?? '', line: byId.get(t.id)?.line ?? 0 })),
+    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(d.approval ? { approval: d.approval } : {}), alternatives: d.alternatives },
+    ...(masking.columns.length || masking.refused ? { masking } : {}),
+  };
+}
+
+function renderValue(v: unknown): string {
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '(none)';
+    return v.map(renderItem).join(', ');
+  }
+  return renderItem(v);
+}
+
+function renderItem(v: unknown): string {
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    if (typeof o.program === 'string' && Array.isArray(o.args)) return [o.program, ...(o.args as unknown[]).map(String)].join(' ');
+    if (typeof o.name === 'string' && Array.isArray(o.sources)) {
+      const src = (o.sources as { table: string; column: string }[]).map((s) => `${s.table}.${s.column}`).join(' + ');
+      return `${o.name} <- ${src || '(constant)'}${o.derived ? ' (derived)' : ''}`;
+    }
+    return JSON.stringify(v);
+  }
+  return String(v);
+}
+
+/** Human rendering: facts, every rule considered, the decision. */
+export function formatExplain(r: ExplainReport): string {
+  const lines: string[] = [];
+  const p = r.principal;
+  lines.push(`call: ${r.tool}${r.connection ? ` on ${r.connection}` : ''} as ${p.subject}${p.groups.length ? ` (groups: ${p.groups.join(', ')})` : ''}`);
+  if (Object.keys(p.claims).length) lines.push(`claims: ${JSON.stringify(p.claims)}`);
+  if (r.error) lines.push(`${r.stage} failed: ${r.error.code}: ${r.error.message}`);
+  if (r.facts) {
+    lines.push('', `facts (${r.facts.family}): ${r.facts.summary}`);
+    for (const [k, v] of Object.entries(r.facts)) {
+      if (k === 'family' || k === 'summary') continue;
+      lines.push(`  ${k}: ${renderValue(v)}`);
+    }
+  }
+  if (r.rules.length) {
+    lines.push('', 'rules:');
+    for (const t of r.rules) lines.push(`  ${t.matched ? 'MATCH' : 'skip '} ${t.effect.padEnd(5)} ${t.id} (${t.file}:${t.line}): ${t.why}`);
+  }
+  if (r.masking) {
+    lines.push('', 'masking:');
+    for (const m of r.masking.columns) lines.push(`  ${m.column}: ${m.strategy} (from ${m.source})`);
+    if (r.masking.refused) lines.push(`  refused at execution: ${r.masking.refused}`);
+  }
+  const d = r.decision;
+  lines.push('', `decision: ${d.effect.toUpperCase()}${d.rule_ids.length ? ` by ${d.rule_ids.join(', ')}` : ''}: ${d.reason}`);
+  if (d.approval) lines.push(`  needs approval (rule ${d.approval.ruleId}): ${d.approval.approvals} reviewer(s)${d.approval.reviewers ? ` from ${JSON.stringify(d.approval.reviewers)}` : ''}`);
+  if (d.effect === 'deny' && d.alternatives.length) lines.push(`  instead you may use: ${d.alternatives.join(' | ')}`);
+  return lines.join('\n') + '\n';
+}
