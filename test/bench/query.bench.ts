@@ -1,0 +1,144 @@
+/**
+ * Side by side, in one run, over the same stdio transport and the same database: Warden's
+ * governed query_database, the ungoverned reference Postgres MCP server, and a plain `pg`
+ * pool. Reports p50/p99, calls/s and the ratios; also the in-process governance overhead
+ * (parse + policy + mask + record, no database, no transport) with a stage breakdown.
+ * Run: node dist/test/bench/query.bench.js [--json] [--calls N]
+ */
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { createTestDatabase } from '../support/pg-cluster.js';
+import { writeWardenDir } from '../support/warden-process.js';
+import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
+import { analyzeSqlCached } from '../../tools/postgres/analysis/index.js';
+import { sqlCondition } from '../../tools/postgres/sql-condition.js';
+import { compilePolicy } from '../../src/policy/load.js';
+import { decide } from '../../src/policy/engine.js';
+import { compileScanner } from '../../src/masking/index.js';
+import { maskOutput } from '../../src/pipeline/mask-output.js';
+import { renderOutput } from '../../src/pipeline/render.js';
+import { openSqliteStore } from '../../src/recorder/index.js';
+
+const Q19 = 'SELECT id, name, email, total, created FROM bench_items WHERE id < 20 ORDER BY id';
+const Q1000 = 'SELECT id, name, email, total, created FROM bench_items ORDER BY id';
+
+/** p50/p99 and calls/s of a list of durations in ms. */
+export function stats(ms: number[]): { p50: number; p99: number; callsPerSec: number } {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
+  const total = ms.reduce((a, b) => a + b, 0);
+  return { p50: round(at(0.5)), p99: round(at(0.99)), callsPerSec: Math.round((ms.length / total) * 1000) };
+}
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+async function timeIt(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+/** The in-process governance cost for one call, by stage. */
+async function governanceOverhead(n: number, dir: string) {
+  const policyText = `masking:\n  columns: [{ column: public.bench_items.email, with: partial }]\n  detectors: [email, us_ssn, credit_card, jwt, aws_access_key, private_key, password_in_url, bearer_token]\nrules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.bench_items] }\n`;
+  const policy = compilePolicy(['p.yaml'], [sqlCondition], { 'p.yaml': policyText });
+  const scanner = compileScanner({ detectors: policy.masking.detectors });
+  const store = openSqliteStore(join(dir, 'overhead.db'), { synchronous: 'FULL' });
+  await store.openSession({ id: 's', principal: { subject: 'a', groups: ['g'], authMethod: 'stdio' }, client: {}, transport: 'in-process', startedAt: new Date().toISOString() });
+  const principal = { subject: 'a', groups: ['g'], claims: {}, authMethod: 'stdio' as const };
+  const rows = Array.from({ length: 19 }, (_, i) => [i, `name ${i}`, `u${i}@example.com`, String(i * 1.5), new Date(0).toISOString()]);
+  const stages = { parse: [] as number[], decide: [] as number[], mask: [] as number[], record: [] as number[], total: [] as number[] };
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const facts = analyzeSqlCached(Q19);
+    const t1 = performance.now();
+    const d = decide(policy, principal, { tool: 'query_database', connection: 'db', args: { sql: Q19 } }, facts);
+    const t2 = performance.now();
+    const m = maskOutput({ kind: 'table', columns: [{ name: 'id' }, { name: 'name' }, { name: 'email', masked: 'partial' }, { name: 'total' }, { name: 'created' }], rows, rowCount: 19, truncated: false }, scanner);
+    const resp = renderOutput(m.output, { call_id: String(i), rule_ids: d.ruleIds });
+    const t3 = performance.now();
+    const id = `c${i}`;
+    await store.recordIntent({ id, sessionId: 's', tool: 'query_database', connection: 'db', args: { sql: Q19 }, factsSummary: facts.summary, facts, decision: 'allow', ruleIds: d.ruleIds, policyVersion: policy.version, startedAt: new Date().toISOString() });
+    await store.recordOutcome(id, { status: 'ok', errorCode: null, result: resp.structuredContent, masking: m.report, durationMs: 1, endedAt: new Date().toISOString() });
+    const t4 = performance.now();
+    stages.parse.push(t1 - t0);
+    stages.decide.push(t2 - t1);
+    stages.mask.push(t3 - t2);
+    stages.record.push(t4 - t3);
+    stages.total.push(t4 - t0);
+  }
+  await store.close();
+  return Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v.slice(Math.floor(n / 10)))]));
+}
+
+/** Run the benchmark; returns the figures (also printed unless quiet). */
+export async function runQueryBench(opts: { calls?: number } = {}) {
+  const calls = opts.calls ?? 400;
+  const db = await createTestDatabase({ prefix: 'bench' });
+  await db.query(`CREATE TABLE bench_items (id int PRIMARY KEY, name text, email text, total numeric, created timestamptz);
+    INSERT INTO bench_items SELECT g, 'item ' || g, 'user' || g || '@example.com', g * 1.25, '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 1000) g;`);
+  await db.query(`GRANT SELECT ON bench_items TO ${db.role}`);
+  const wdir = writeWardenDir(
+    `transcripts: { store: sqlite:warden.db }\nidentity: { stdio: { subject: bench, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:BENCH_DATABASE_URL, max_rows: 1000 }\npolicies: [policies/*.yaml]\n`,
+    { 'p.yaml': `masking:\n  columns: [{ column: public.bench_items.email, with: partial }]\n  detectors: [email, us_ssn, credit_card, jwt, aws_access_key, private_key, password_in_url, bearer_token]\nrules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.bench_items] }\n` },
+  );
+  const env = { PATH: process.env.PATH ?? '', BENCH_DATABASE_URL: db.url, WARDEN_LOG_LEVEL: 'error' };
+  const warden = new Client({ name: 'bench', version: '1' });
+  await warden.connect(new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', wdir.configPath], env, stderr: 'inherit' }));
+  const refMain = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-postgres', 'dist', 'index.js');
+  const ref = new Client({ name: 'bench', version: '1' });
+  await ref.connect(new StdioClientTransport({ command: process.execPath, args: [refMain, db.url], env, stderr: 'ignore' }));
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+
+  const paths = {
+    warden: (sql: string) => warden.callTool({ name: 'query_database', arguments: { connection: 'db', sql } }),
+    reference: (sql: string) => ref.callTool({ name: 'query', arguments: { sql } }),
+    pg: (sql: string) => pool.query(sql),
+  };
+  const results: Record<string, Record<string, ReturnType<typeof stats>>> = {};
+  for (const [label, sql] of [['19 rows', Q19], ['1000 rows', Q1000]] as const) {
+    for (const f of Object.values(paths)) await timeIt(50, () => f(sql)); // warm up
+    const samples: Record<string, number[]> = { warden: [], reference: [], pg: [] };
+    // Interleave rounds so that drift on a shared machine hits every path alike.
+    for (let round = 0; round < 10; round++) {
+      for (const [name, f] of Object.entries(paths)) samples[name]!.push(...(await timeIt(Math.ceil(calls / 10), () => f(sql))));
+    }
+    results[label] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
+  }
+  const check = await paths.warden(Q19);
+  if (check.isError) throw new Error(`warden call failed: ${JSON.stringify(check.content)}`);
+  const overhead = await governanceOverhead(2000, wdir.dir);
+  await warden.close();
+  await ref.close();
+  await pool.end();
+  wdir.cleanup();
+  await db.drop();
+  const ratios = Object.fromEntries(
+    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
+  );
+  return { calls, results, ratios, governance_overhead_19_rows: overhead };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const json = process.argv.includes('--json');
+  const ci = process.argv.indexOf('--calls');
+  const r = await runQueryBench({ calls: ci > 0 ? Number(process.argv[ci + 1]) : undefined });
+  if (json) process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+  else {
+    for (const [label, res] of Object.entries(r.results)) {
+      console.log(`\n${label} (${r.calls} sequential calls per path, p50 / p99 ms, calls/s)`);
+      for (const [name, s] of Object.entries(res)) console.log(`  ${name.padEnd(10)} ${String(s.p50).padStart(8)} ${String(s.p99).padStart(8)} ${String(s.callsPerSec).padStart(8)}`);
+      const q = r.ratios[label]!;
+      console.log(`  ratio warden/reference p50 = ${q.warden_vs_reference}, warden/pg p50 = ${q.warden_vs_pg}`);
+    }
+    console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
+    for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);
+  }
+  process.exit(0);
+}
