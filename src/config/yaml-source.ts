@@ -51,9 +51,9 @@ export function readYamlSource(file: string, text?: string): YamlSource {
     throw new ConfigError(
       doc.errors.map((e) => ({
         file,
-        line: e.linePos?.[0]?.line ?? 0,
+        line: e.linePos?.[0]?.line ?? lc.linePos(e.pos[0]).line,
         path: '',
-        message: `YAML syntax: ${e.message.split('\n')[0]}`,
+        message: `YAML syntax: ${e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')}`,
         severity: 'error' as const,
       })),
     );

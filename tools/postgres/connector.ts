@@ -9,6 +9,14 @@ import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.
 import { cappedQuery, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
 
+// Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
+// reinterpretation, and the agent sees exactly what the database said.
+const TEXT_OIDS = new Set([1082, 1083, 1114, 1184, 1186, 1266]);
+const TEXT_TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    TEXT_OIDS.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 /** Options for one statement. */
 export interface RunOptions {
   readOnly: boolean;
@@ -32,6 +40,7 @@ export class PgConnector {
       p = this.secrets.resolve(this.conn.url).then((url) => {
         const pool = new pg.Pool({
           connectionString: url,
+          types: TEXT_TYPES,
           max: this.conn.pool_size,
           idleTimeoutMillis: 30_000,
           connectionTimeoutMillis: 5_000,

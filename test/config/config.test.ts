@@ -1,0 +1,55 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadServerConfig } from '../../src/config/server-config.js';
+import { createSecretResolver } from '../../src/config/secrets.js';
+import { ConfigError } from '../../src/config/yaml-source.js';
+import { families } from '../../tools/index.js';
+
+function problemsOf(text: string): string[] {
+  try {
+    loadServerConfig('/x/warden.yaml', families, text);
+    return [];
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    return e.problems.map((p) => `${p.line}:${p.path}:${p.message}`);
+  }
+}
+
+test('a valid config loads with defaults and resolved policy globs', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+  writeFileSync(join(dir, 'a.yaml'), 'rules: []\n');
+  writeFileSync(join(dir, 'b.yml'), 'rules: []\n');
+  writeFileSync(join(dir, 'warden.yaml'), 'connections:\n  db: { type: postgres, url: env:DB }\npolicies: ["*.yaml"]\n');
+  const c = loadServerConfig(join(dir, 'warden.yaml'), families);
+  assert.equal(c.connections[0]!.name, 'db');
+  assert.equal(c.connections[0]!.statement_timeout, 5000);
+  assert.equal(c.transcripts.synchronous, 'FULL');
+  assert.deepEqual(c.policyFiles.map((f) => f.slice(dir.length + 1)), ['a.yaml', 'warden.yaml']);
+});
+
+test('problems name the line and key; inline secrets and unknown types are refused', () => {
+  const p = problemsOf('connections:\n  db:\n    type: postgres\n    url: postgres://u:pw@h/db\n  x:\n    type: mongo\nfoo: 1\n');
+  assert.ok(p.some((s) => s.startsWith('4:connections.db.url:must be a secret reference')), p.join('\n'));
+  assert.ok(p.some((s) => s.startsWith('6:connections.x.type:unknown connection type "mongo"')), p.join('\n'));
+  assert.ok(p.some((s) => s === '7:foo:unknown key'), p.join('\n'));
+  assert.ok(!p.join('\n').includes('pw@'), 'the secret is not echoed');
+});
+
+test('YAML syntax errors carry their line', () => {
+  const p = problemsOf('connections:\n  db: { type: postgres\n');
+  assert.ok(p.length > 0 && /^[23]:/.test(p[0]!), p.join('\n'));
+});
+
+test('secret references resolve env and files and never echo values in errors', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-sec-'));
+  writeFileSync(join(dir, 'pw'), 's3cret\n');
+  const r = createSecretResolver(dir, { DB: 'postgres://x' });
+  assert.equal(await r.resolve('env:DB'), 'postgres://x');
+  assert.equal(await r.resolve('file:pw'), 's3cret');
+  await assert.rejects(r.resolve('env:MISSING'), /WARDEN|not set/);
+  await assert.rejects(r.resolve('file:/nonexistent/x'), (e: Error) => !e.message.includes('s3cret'));
+  await assert.rejects(r.resolve('hunter2'), (e: Error) => !e.message.includes('hunter2'));
+});

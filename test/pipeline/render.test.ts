@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderError, renderOutput } from '../../src/pipeline/render.js';
+import { WardenError, ErrorCode } from '../../src/errors.js';
+import { STAGES } from '../../src/pipeline/stages.js';
+
+test('tables render as tab-separated text with escapes and NULL, plus structured rows', () => {
+  const r = renderOutput(
+    { kind: 'table', columns: [{ name: 'a' }, { name: 'b', masked: 'partial' }], rows: [['x\ty\nz\\', null], [1, { k: 2 }]], rowCount: 2, truncated: true },
+    { call_id: 'c1' },
+  );
+  assert.equal(r.content[0]!.text, 'a\tb\nx\\ty\\nz\\\\\tNULL\n1\t{"k":2}\n(2 rows, truncated)');
+  assert.deepEqual((r.structuredContent as { rows: unknown[][] }).rows[0], ['x\ty\nz\\', null]);
+  assert.deepEqual((r.structuredContent as { columns: unknown[] }).columns[1], { name: 'b', masked: 'partial' });
+  assert.equal(r.isError, undefined);
+});
+
+test('writes render their command tag and affected rows', () => {
+  const r = renderOutput({ kind: 'table', columns: [], rows: [], rowCount: 0, truncated: false, affected: 3, command: 'UPDATE' }, {});
+  assert.equal(r.content[0]!.text, 'UPDATE 3');
+});
+
+test('errors carry the code, the rules and the alternatives, as text and structured content', () => {
+  const r = renderError(new WardenError(ErrorCode.DENIED, 'no rule allows this call', { ruleIds: ['r1'], alternatives: ['r2: select on public.t'] }), { call_id: 'c' });
+  assert.equal(r.isError, true);
+  assert.match(r.content[0]!.text, /^WARDEN_DENIED: no rule allows this call\nrule: r1\nyou may instead use:\n {2}- r2/);
+  assert.deepEqual((r.structuredContent as { error: { rule_ids: string[] } }).error.rule_ids, ['r1']);
+});
+
+test('error messages are scrubbed of credentials', () => {
+  const e = new WardenError(ErrorCode.BACKEND, 'cannot connect to postgres://warden:s3cret@db/x (password=hunter2)');
+  assert.ok(!e.message.includes('s3cret') && !e.message.includes('hunter2'), e.message);
+});
+
+test('the pipeline stages are the ordered list of DESIGN.md', () => {
+  assert.deepEqual([...STAGES], ['authenticate', 'validate', 'parse', 'decide', 'approve', 'record-intent', 'execute', 'mask', 'record-outcome', 'respond']);
+});
