@@ -4,6 +4,8 @@
  */
 import type { ToolFamily } from '../src/tool-api.js';
 import { postgresFamily } from './postgres/index.js';
+import { kubernetesFamily } from './kubernetes/index.js';
+import { sshFamily } from './ssh/index.js';
 
 /** Every family Warden ships. */
-export const families: ToolFamily[] = [postgresFamily];
+export const families: ToolFamily[] = [postgresFamily, sshFamily, kubernetesFamily];

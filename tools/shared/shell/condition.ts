@@ -30,8 +30,9 @@ export const shellBlockSchema = z.strictObject({
 export type ShellBlock = z.infer<typeof shellBlockSchema>;
 type ProgramGrant = z.infer<typeof programSchema>;
 
+// 'kubernetes-exec': kubectl_exec facts carry the shell fields too, so `shell:` judges their argv/script.
 function isShellFacts(f: Facts): f is ShellFacts {
-  return f.family === 'shell' && Array.isArray((f as ShellFacts).commands) && Array.isArray((f as ShellFacts).constructs);
+  return (f.family === 'shell' || f.family === 'kubernetes-exec') && Array.isArray((f as ShellFacts).commands) && Array.isArray((f as ShellFacts).constructs);
 }
 
 function firstOperand(args: string[]): string | undefined {
@@ -122,7 +123,7 @@ function deny(block: ShellBlock, facts: ShellFacts): ConditionResult {
 /** The `shell:` condition for ssh_run and kubectl_exec (argv and `sh -c` scripts). */
 export const shellCondition: ConditionSpec = {
   key: 'shell',
-  families: ['shell'],
+  families: ['shell', 'kubernetes-exec'],
   schema: shellBlockSchema,
   compile(raw, rule): CompiledCondition {
     const block = shellBlockSchema.parse(raw);

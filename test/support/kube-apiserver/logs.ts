@@ -1,0 +1,25 @@
+/**
+ * pods/log: a container's fixture log lines with tailLines, sinceSeconds, limitBytes and
+ * timestamps, as the kubelet answers them through the API server.
+ */
+import type { KObject, Store } from './store.js';
+
+/** The log answer (200 text, or 400 with a message). */
+export function podLog(store: Store, pod: KObject, q: URLSearchParams): { code: number; text: string } {
+  const ns = pod.metadata.namespace!;
+  const names = ((pod.spec as { containers: { name: string }[] }).containers ?? []).map((c) => c.name);
+  const container = q.get('container') ?? (names.length === 1 ? names[0]! : null);
+  if (container === null) return { code: 400, text: `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]` };
+  const c = store.container(ns, pod.metadata.name, container);
+  if (!c) return { code: 400, text: `container ${container} is not valid for pod ${pod.metadata.name}` };
+  const now = Date.now();
+  let lines = (c.logs ?? []).map((l) => ({ ...l, at: new Date(now - l.ageSeconds * 1000) }));
+  const since = Number(q.get('sinceSeconds'));
+  if (since > 0) lines = lines.filter((l) => l.at.getTime() >= now - since * 1000);
+  const tail = q.get('tailLines');
+  if (tail !== null && Number(tail) >= 0) lines = lines.slice(Math.max(0, lines.length - Number(tail)));
+  let text = lines.map((l) => `${q.get('timestamps') === 'true' ? `${l.at.toISOString()} ` : ''}${l.line}\n`).join('');
+  const limit = Number(q.get('limitBytes'));
+  if (limit > 0 && Buffer.byteLength(text) > limit) text = Buffer.from(text).subarray(0, limit).toString('utf8');
+  return { code: 200, text };
+}

@@ -1,0 +1,114 @@
+/**
+ * The `kubernetes:` condition, Kubernetes name validation and selectors, and how
+ * kubectl_exec facts are judged by both `kubernetes:` and `shell:` in one rule.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { compilePolicy } from '../../../src/policy/load.js';
+import { decide } from '../../../src/policy/engine.js';
+import type { Principal } from '../../../src/tool-api.js';
+import { initShellParser, parseArgv, shellCondition, unwrapShellC } from '../../../tools/shared/shell/index.js';
+import { kubernetesCondition } from '../../../tools/kubernetes/condition.js';
+import type { KubeExecFacts, KubeFacts } from '../../../tools/kubernetes/facts.js';
+import { argvToRun } from '../../../tools/kubernetes/kubectl-exec.js';
+import { dnsLabel, dnsSubdomain, parseLabelSelector } from '../../../tools/kubernetes/names.js';
+
+const base: KubeFacts = {
+  family: 'kubernetes', summary: '', verb: 'get', kind: 'pods', namespace: 'shop', name: 'web-1', container: null,
+  podLabels: { app: 'web' }, podLookup: 'found', podUid: 'u1', labelSelector: null, revealKeys: [],
+};
+const allow = (block: unknown, f: Partial<KubeFacts>) => kubernetesCondition.compile(block, { id: 'r', effect: 'allow' })({ ...base, ...f }, { tool: 't', connection: 'c', args: {} }).matched;
+const deny = (block: unknown, f: Partial<KubeFacts>) => kubernetesCondition.compile(block, { id: 'r', effect: 'deny' })({ ...base, ...f }, { tool: 't', connection: 'c', args: {} }).matched;
+
+describe('names', () => {
+  test('DNS labels and subdomains refuse traversal, slashes, case and NUL', () => {
+    for (const bad of ['../kube-system', 'Shop', 'a/b', 'a\0b', '', '-a', 'a'.repeat(64), 'a b', 'a%2fb']) assert.equal(dnsLabel.safeParse(bad).success, false, bad);
+    for (const bad of ['web..1', '.web', 'web/1', 'WEB-1']) assert.equal(dnsSubdomain.safeParse(bad).success, false, bad);
+    assert.equal(dnsSubdomain.safeParse('web-1.shop').success, true);
+  });
+
+  test('label selectors: equality forms only', () => {
+    assert.deepEqual(parseLabelSelector('app=web, tier!=db,x,!y'), [
+      { key: 'app', op: '=', value: 'web' }, { key: 'tier', op: '!=', value: 'db' }, { key: 'x', op: 'exists' }, { key: 'y', op: '!exists' },
+    ]);
+    for (const bad of ['app in (web)', 'app=web)', 'a=b=c', '=x']) assert.equal(parseLabelSelector(bad), null, bad);
+  });
+});
+
+describe('kubernetes: allow', () => {
+  test('namespaces, kinds, verbs, containers', () => {
+    assert.equal(allow({ namespaces: ['shop'] }, {}), true);
+    assert.equal(allow({ namespaces: ['shop'] }, { namespace: 'kube-system' }), false);
+    assert.equal(allow({ namespaces: ['shop'] }, { namespace: null, verb: 'list', name: null }), false, 'all namespaces is outside a namespace grant');
+    assert.equal(allow({ verbs: ['list'] }, {}), false);
+    assert.equal(allow({ containers: ['app'] }, { verb: 'exec', container: 'sidecar' }), false);
+    assert.equal(allow({ containers: ['app'] }, { verb: 'exec', container: 'app' }), true);
+  });
+
+  test('secrets must be listed explicitly; revealed keys must be granted', () => {
+    assert.equal(allow({}, { kind: 'secrets' }), false);
+    assert.equal(allow({ kinds: ['secrets'] }, { kind: 'secrets' }), true);
+    assert.equal(allow({ kinds: ['secrets'] }, { kind: 'secrets', revealKeys: ['password'] }), false);
+    assert.equal(allow({ kinds: ['secrets'], reveal_secret_keys: ['password'] }, { kind: 'secrets', revealKeys: ['password'] }), true);
+  });
+
+  test('pod_labels judge the labels read from the API; unknown labels never match', () => {
+    assert.equal(allow({ pod_labels: { app: 'web' } }, {}), true);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, { podLabels: { app: 'db' } }), false);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, { podLabels: null, podLookup: 'not-found' }), false);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, { verb: 'list', name: null, labelSelector: [] }), false, 'a list must select the labels');
+    assert.equal(allow({ pod_labels: { app: 'web' } }, { verb: 'list', name: null, labelSelector: [{ key: 'app', op: '=', value: 'web' }] }), true);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, { kind: 'services', name: 'web', podLabels: null, podLookup: 'not-applicable' }), true, 'pod_labels constrain pods only');
+  });
+});
+
+describe('kubernetes: deny', () => {
+  test('every key given must match; unknown labels and all-namespaces count as a hit', () => {
+    assert.equal(deny({ namespaces: ['kube-system'] }, {}), false);
+    assert.equal(deny({ namespaces: ['kube-system'] }, { namespace: 'kube-system' }), true);
+    assert.equal(deny({ namespaces: ['kube-system'] }, { namespace: null, name: null, verb: 'list' }), true);
+    assert.equal(deny({ namespaces: ['shop'], kinds: ['secrets'] }, {}), false);
+    assert.equal(deny({ pod_labels: { app: 'web' } }, { podLabels: null, podLookup: 'forbidden' }), true);
+    assert.equal(deny({ containers: ['sidecar'] }, {}), false, 'a get involves no container');
+  });
+
+  test('the block schema is strict', () => {
+    assert.throws(() => kubernetesCondition.compile({ namespace: ['shop'] }, { id: 'r', effect: 'allow' }));
+    assert.throws(() => kubernetesCondition.compile({ kinds: ['crds'] }, { id: 'r', effect: 'allow' }));
+  });
+});
+
+describe('kubectl_exec facts are judged by kubernetes: and shell: together', () => {
+  const policy = compilePolicy(['p.yaml'], [kubernetesCondition, shellCondition], {
+    'p.yaml': `
+rules:
+  - id: sre-pods
+    effect: allow
+    tool: kubectl_exec
+    kubernetes: { namespaces: [shop], pod_labels: { app: web }, containers: [app] }
+    shell: { pipelines: true, programs: { ls: { paths: [/app] }, cat: { paths: [/app] } } }
+`,
+  });
+  const p: Principal = { subject: 's', groups: [], claims: {}, authMethod: 'stdio' };
+  const facts = (argv: string[], over: Partial<KubeExecFacts> = {}): KubeExecFacts => {
+    const sh = unwrapShellC(argv) ?? parseArgv(argv);
+    return { ...base, family: 'kubernetes-exec', verb: 'exec', container: 'app', argv, commands: sh.commands, pipelines: sh.pipelines, constructs: sh.constructs, source: sh.source, ...over };
+  };
+  const judge = (f: KubeExecFacts) => decide(policy, p, { tool: 'kubectl_exec', connection: 'prod', args: {} }, f).effect;
+
+  test('both blocks must hold', async () => {
+    await initShellParser();
+    assert.equal(judge(facts(['ls', '/app'])), 'allow');
+    assert.equal(judge(facts(['sh', '-c', 'ls /app | cat'])), 'allow');
+    assert.equal(judge(facts(['rm', '-rf', '/app'])), 'deny', 'shell: refuses the program');
+    assert.equal(judge(facts(['sh', '-c', 'ls /app; rm -rf /app'])), 'deny', 'shell: refuses the list');
+    assert.equal(judge(facts(['ls', '/app'], { podLabels: { app: 'db' } })), 'deny', 'kubernetes: refuses the pod');
+    assert.equal(judge(facts(['ls', '/app'], { container: 'sidecar' })), 'deny', 'kubernetes: refuses the container');
+  });
+
+  test('an allowed sh -c script runs rebuilt from its parsed words', async () => {
+    await initShellParser();
+    assert.deepEqual(argvToRun(facts(['sh', '-c', "ls   '/app' |cat"])), ['sh', '-c', "'ls' /app | 'cat'"]);
+    assert.deepEqual(argvToRun(facts(['ls', '/app'])), ['ls', '/app']);
+  });
+});

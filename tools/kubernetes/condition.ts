@@ -1,0 +1,142 @@
+/**
+ * The `kubernetes:` policy block. Allow: the call lies entirely inside the grant (namespace,
+ * pod labels read from the API server, container, kind, verb, revealed secret keys). Deny:
+ * the call touches what the block names (every key given must match, like `shell:` deny).
+ * Unknown pod labels never satisfy an allow and always satisfy a deny (fail closed).
+ */
+import { z } from 'zod';
+import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
+import { KINDS, VERBS, isKubeFacts, type KubeFacts } from './facts.js';
+import { dnsLabel, isLabelKey, isLabelValue } from './names.js';
+
+/** Schema of a `kubernetes:` block (strict: unknown keys are errors). */
+export const kubernetesBlockSchema = z.strictObject({
+  namespaces: z.array(dnsLabel).min(1).optional(),
+  pod_labels: z
+    .record(z.string().refine(isLabelKey, 'a label key'), z.string().refine(isLabelValue, 'a label value'))
+    .refine((r) => Object.keys(r).length > 0, 'at least one label')
+    .optional(),
+  containers: z.array(dnsLabel).min(1).optional(),
+  kinds: z.array(z.enum(KINDS)).min(1).optional(),
+  verbs: z.array(z.enum(VERBS)).min(1).optional(),
+  reveal_secret_keys: z.array(z.string().regex(/^[-._a-zA-Z0-9]+$/, 'a secret data key')).min(1).optional(),
+});
+
+/** A validated `kubernetes:` block. */
+export type KubernetesBlock = z.infer<typeof kubernetesBlockSchema>;
+
+const no = (why: string): ConditionResult => ({ matched: false, why });
+const yes = (why: string): ConditionResult => ({ matched: true, why });
+
+function where(f: KubeFacts): string {
+  const obj = f.name ? `${f.kind}/${f.name}` : f.kind;
+  return `${f.verb} ${f.namespace ? `${f.namespace}/` : ''}${obj}${f.container ? ` container ${f.container}` : ''}`;
+}
+
+function lookupWhy(f: KubeFacts): string {
+  if (f.podLookup === 'not-found') return `pod ${f.namespace}/${f.name} was not found, so its labels cannot be checked`;
+  if (f.podLookup === 'forbidden') return `the API server refused to read pod ${f.namespace}/${f.name}, so its labels cannot be checked`;
+  return 'the pod labels are unknown';
+}
+
+/** Does a selector require every label of the grant (equality), so a list cannot reach other pods? */
+function selectorImplies(f: KubeFacts, want: Record<string, string>): boolean {
+  const reqs = f.labelSelector ?? [];
+  return Object.entries(want).every(([k, v]) => reqs.some((r) => r.key === k && r.op === '=' && r.value === v));
+}
+
+function podLabelsWithin(f: KubeFacts, want: Record<string, string>): ConditionResult | null {
+  if (f.kind !== 'pods') return null;
+  const text = Object.entries(want).map(([k, v]) => `${k}=${v}`).join(',');
+  if (f.verb === 'list') {
+    return selectorImplies(f, want) ? null : no(`listing pods needs label_selector to include ${text}`);
+  }
+  if (f.podLabels === null) return no(lookupWhy(f));
+  for (const [k, v] of Object.entries(want)) {
+    if (f.podLabels[k] !== v) return no(`pod ${f.namespace}/${f.name} does not carry label ${k}=${v}`);
+  }
+  return null;
+}
+
+function allow(b: KubernetesBlock, f: KubeFacts): ConditionResult {
+  if (b.verbs && !b.verbs.includes(f.verb)) return no(`verb ${f.verb} is not in ${b.verbs.join(', ')}`);
+  const kinds: readonly string[] = b.kinds ?? KINDS.filter((k) => k !== 'secrets');
+  if (!kinds.includes(f.kind)) return no(`kind ${f.kind} is not in ${kinds.join(', ')}${b.kinds ? '' : ' (secrets must be listed explicitly)'}`);
+  if (b.namespaces) {
+    if (f.namespace === null) return no(`${f.kind} across all namespaces or cluster-wide is outside namespaces ${b.namespaces.join(', ')}`);
+    if (!b.namespaces.includes(f.namespace)) return no(`namespace ${f.namespace} is not in ${b.namespaces.join(', ')}`);
+  }
+  if (b.containers && f.container !== null && !b.containers.includes(f.container)) return no(`container ${f.container} is not in ${b.containers.join(', ')}`);
+  if (b.containers && f.container === null && (f.verb === 'exec' || f.verb === 'logs')) return no('the container is unknown');
+  if (b.pod_labels) {
+    const r = podLabelsWithin(f, b.pod_labels);
+    if (r) return r;
+  }
+  const reveal = new Set(b.reveal_secret_keys ?? []);
+  const hidden = f.revealKeys.filter((k) => !reveal.has(k));
+  if (hidden.length) return no(`revealing secret key${hidden.length > 1 ? 's' : ''} ${hidden.join(', ')} is not granted`);
+  return yes(`${where(f)} lies within the grant`);
+}
+
+function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
+  const bits: string[] = [];
+  if (b.verbs) {
+    if (!b.verbs.includes(f.verb)) return no(`verb ${f.verb} is not denied`);
+    bits.push(`verb ${f.verb}`);
+  }
+  if (b.kinds) {
+    if (!b.kinds.includes(f.kind)) return no(`kind ${f.kind} is not denied`);
+    bits.push(`kind ${f.kind}`);
+  }
+  if (b.namespaces) {
+    // A cluster-wide or all-namespaces call touches every namespace.
+    if (f.namespace !== null && !b.namespaces.includes(f.namespace)) return no(`namespace ${f.namespace} is not denied`);
+    bits.push(`namespace ${f.namespace ?? '(all)'}`);
+  }
+  if (b.containers) {
+    if (f.container === null && f.verb !== 'exec' && f.verb !== 'logs') return no('no container is involved');
+    if (f.container !== null && !b.containers.includes(f.container)) return no(`container ${f.container} is not denied`);
+    bits.push(`container ${f.container ?? '(unknown)'}`);
+  }
+  if (b.pod_labels) {
+    if (f.kind !== 'pods') return no('not a pod');
+    const labels = f.podLabels;
+    const hit = labels === null || Object.entries(b.pod_labels).every(([k, v]) => labels[k] === v);
+    if (!hit) return no('the pod does not carry the denied labels');
+    bits.push(labels === null ? 'unknown pod labels' : 'pod labels');
+  }
+  if (b.reveal_secret_keys) {
+    const keys = f.revealKeys.filter((k) => b.reveal_secret_keys!.includes(k));
+    if (!keys.length) return no('no denied secret key is revealed');
+    bits.push(`secret keys ${keys.join(', ')}`);
+  }
+  return yes(bits.length ? `${bits.join(', ')} denied` : 'the rule matches every Kubernetes call');
+}
+
+/** The `kubernetes:` condition registered by the kubernetes family. */
+export const kubernetesCondition: ConditionSpec = {
+  key: 'kubernetes',
+  families: ['kubernetes', 'kubernetes-exec'],
+  schema: kubernetesBlockSchema,
+  compile(raw, rule): CompiledCondition {
+    const block = kubernetesBlockSchema.parse(raw);
+    return (facts: Facts) => {
+      if (!isKubeFacts(facts)) return no(`a kubernetes rule cannot judge ${facts.family} facts`);
+      return rule.effect === 'allow' ? allow(block, facts) : deny(block, facts);
+    };
+  },
+  describe(raw) {
+    const p = kubernetesBlockSchema.safeParse(raw);
+    if (!p.success) return 'kubernetes: invalid block';
+    const b = p.data;
+    const parts = [
+      `namespaces ${b.namespaces ? b.namespaces.join(', ') : 'any'}`,
+      `kinds ${(b.kinds ?? KINDS.filter((k) => k !== 'secrets')).join(', ')}`,
+      b.verbs && `verbs ${b.verbs.join(', ')}`,
+      b.pod_labels && `pods labelled ${Object.entries(b.pod_labels).map(([k, v]) => `${k}=${v}`).join(',')}`,
+      b.containers && `containers ${b.containers.join(', ')}`,
+      b.reveal_secret_keys && `reveals secret keys ${b.reveal_secret_keys.join(', ')}`,
+    ].filter(Boolean);
+    return `kubernetes: ${parts.join('; ')}`;
+  },
+};

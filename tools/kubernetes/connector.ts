@@ -1,0 +1,157 @@
+/**
+ * One kubernetes connection: the kubeconfig (a secret reference) loaded with
+ * @kubernetes/client-node, which applies token, client-certificate or exec-plugin auth, and
+ * bounded reads and exec streams against the API server it names.
+ */
+import https from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
+import type { KubernetesConnection } from './config.js';
+import { execStream, type ExecResult } from './exec-stream.js';
+import { KubeApiError, boundedGet, kubeError, type RequestTarget } from './http.js';
+
+/** What the pod lookup returns (before exec and logs). */
+export interface PodInfo {
+  uid: string;
+  labels: Record<string, string>;
+  containers: string[];
+  defaultContainer: string | null;
+}
+
+/** A pod lookup that did not find a pod (not an error: policy decides first). */
+export type PodLookupResult = { state: 'found'; pod: PodInfo } | { state: 'not-found' | 'forbidden' };
+
+/** The API server of one connection. */
+export class KubeConnector {
+  private kc: Promise<KubeConfig> | null = null;
+  private agent: https.Agent | null = null;
+
+  constructor(
+    readonly conn: KubernetesConnection,
+    private readonly secrets: SecretResolver,
+  ) {}
+
+  private config(): Promise<KubeConfig> {
+    this.kc ??= this.secrets.resolve(this.conn.kubeconfig).then((text) => {
+      const kc = new KubeConfig();
+      try {
+        kc.loadFromString(text);
+      } catch {
+        throw new WardenError(ErrorCode.CONFIG, `connection ${this.conn.name}: the kubeconfig cannot be parsed`);
+      }
+      if (this.conn.context) {
+        if (!kc.getContexts().some((c) => c.name === this.conn.context)) {
+          throw new WardenError(ErrorCode.CONFIG, `connection ${this.conn.name}: context "${this.conn.context}" is not in the kubeconfig`);
+        }
+        kc.setCurrentContext(this.conn.context);
+      }
+      const cluster = kc.getCurrentCluster();
+      if (!cluster || !/^https?:\/\//.test(cluster.server)) throw new WardenError(ErrorCode.CONFIG, `connection ${this.conn.name}: the kubeconfig context has no cluster server`);
+      return kc;
+    });
+    this.kc.catch(() => (this.kc = null));
+    return this.kc;
+  }
+
+  /** Fresh auth for each call (exec plugins and rotated tokens), one keep-alive agent. */
+  private async target(): Promise<RequestTarget> {
+    const kc = await this.config();
+    const opts: https.RequestOptions = {};
+    await kc.applyToHTTPSOptions(opts);
+    const cluster = kc.getCurrentCluster()!;
+    const tls: https.RequestOptions = {};
+    for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) {
+      if (opts[k] !== undefined) (tls as Record<string, unknown>)[k] = opts[k];
+    }
+    if (cluster.skipTLSVerify) tls.rejectUnauthorized = false;
+    if (cluster.tlsServerName) tls.servername = cluster.tlsServerName;
+    this.agent ??= new https.Agent({ keepAlive: true, maxSockets: 16, ...(tls as https.AgentOptions) });
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+    if (opts.auth) headers.Authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    return { origin: new URL(cluster.server), headers, tls, agent: this.agent };
+  }
+
+  private pathOf(t: RequestTarget, path: string): string {
+    const base = t.origin.pathname.replace(/\/$/, '');
+    return base + path;
+  }
+
+  /** GET a JSON object; refuses bodies over the cap rather than parsing half of one. */
+  async getJson(path: string, what: string, o: { signal?: AbortSignal; maxBytes?: number } = {}): Promise<unknown> {
+    try {
+      const t = await this.target();
+      const cap = o.maxBytes ?? this.conn.max_bytes * 8;
+      const r = await boundedGet(t, this.pathOf(t, path), { timeoutMs: this.conn.request_timeout, maxBytes: cap, accept: 'application/json', signal: o.signal });
+      if (r.truncated) throw new WardenError(ErrorCode.BACKEND, `the answer is larger than ${cap} bytes; narrow it with a name, namespace or label_selector`);
+      return JSON.parse(r.body.toString('utf8'));
+    } catch (e) {
+      if (e instanceof SyntaxError) throw new WardenError(ErrorCode.BACKEND, `the API server answered with malformed JSON while trying to ${what}`);
+      throw kubeError(e, this.conn.name, what);
+    }
+  }
+
+  /** GET text (logs) with a byte cap. */
+  async getText(path: string, what: string, o: { signal?: AbortSignal; maxBytes: number }): Promise<{ text: string; truncated: boolean }> {
+    try {
+      const t = await this.target();
+      const r = await boundedGet(t, this.pathOf(t, path), { timeoutMs: this.conn.request_timeout, maxBytes: o.maxBytes, accept: 'text/plain, */*', signal: o.signal });
+      return { text: r.body.toString('utf8'), truncated: r.truncated };
+    } catch (e) {
+      throw kubeError(e, this.conn.name, what);
+    }
+  }
+
+  /** Read a pod's labels and containers; 404 and 403 are answers, other failures throw. */
+  async lookupPod(namespace: string, pod: string, signal?: AbortSignal): Promise<PodLookupResult> {
+    let raw: unknown;
+    try {
+      const t = await this.target();
+      const r = await boundedGet(t, this.pathOf(t, `/api/v1/namespaces/${namespace}/pods/${pod}`), {
+        timeoutMs: this.conn.request_timeout, maxBytes: 4 * 1024 * 1024, accept: 'application/json', signal,
+      });
+      raw = JSON.parse(r.body.toString('utf8'));
+    } catch (e) {
+      if (e instanceof KubeApiError && e.status === 404) return { state: 'not-found' };
+      if (e instanceof KubeApiError && e.status === 403) return { state: 'forbidden' };
+      if (e instanceof SyntaxError) throw new WardenError(ErrorCode.BACKEND, 'the API server answered with malformed JSON while reading the pod');
+      throw kubeError(e, this.conn.name, `read pod ${namespace}/${pod}`);
+    }
+    const p = raw as { metadata?: { uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { containers?: { name?: string }[] } };
+    const labels: Record<string, string> = {};
+    for (const [k, v] of Object.entries(p.metadata?.labels ?? {})) if (typeof v === 'string') labels[k] = v;
+    const containers = (p.spec?.containers ?? []).map((c) => c.name).filter((n): n is string => typeof n === 'string');
+    const annotated = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+    return {
+      state: 'found',
+      pod: {
+        uid: typeof p.metadata?.uid === 'string' ? p.metadata.uid : '',
+        labels,
+        containers,
+        defaultContainer: typeof annotated === 'string' && containers.includes(annotated) ? annotated : (containers[0] ?? null),
+      },
+    };
+  }
+
+  /** Exec argv in a container over the channel subprotocols; stdin and tty stay off. */
+  async exec(namespace: string, pod: string, container: string, argv: string[], o: { timeoutMs: number; maxBytes: number; signal?: AbortSignal }): Promise<ExecResult> {
+    const what = `exec in pod ${namespace}/${pod}`;
+    try {
+      const t = await this.target();
+      const q = new URLSearchParams();
+      for (const a of argv) q.append('command', a);
+      q.set('container', container);
+      q.set('stdout', 'true');
+      q.set('stderr', 'true');
+      const url = new URL(this.pathOf(t, `/api/v1/namespaces/${namespace}/pods/${pod}/exec`) + `?${q.toString()}`, t.origin);
+      return await execStream({ url, headers: t.headers, tls: t.tls, protocols: this.conn.exec_protocols, timeoutMs: o.timeoutMs, maxBytes: o.maxBytes, signal: o.signal });
+    } catch (e) {
+      throw kubeError(e, this.conn.name, what);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.agent?.destroy();
+    this.agent = null;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * What the kubernetes parsers understood about one call. Why two families: a `kubectl_exec`
+ * call must be judged by both the `kubernetes:` block (where) and the `shell:` block (what
+ * runs), so its facts carry the shell fields and the family `kubernetes-exec`, which both
+ * conditions list; get and logs facts are family `kubernetes` and only that block judges them.
+ */
+import type { Facts } from '../../src/tool-api.js';
+import type { ShellCommand, ShellConstruct } from '../shared/shell/index.js';
+import type { LabelRequirement } from './names.js';
+
+/** The kinds kubectl_get serves. */
+export const KINDS = ['pods', 'deployments', 'services', 'configmaps', 'events', 'nodes', 'namespaces', 'secrets'] as const;
+/** A kind name. */
+export type Kind = (typeof KINDS)[number];
+/** Verbs a `kubernetes:` block may grant. */
+export const VERBS = ['get', 'list', 'logs', 'exec'] as const;
+/** A verb name. */
+export type Verb = (typeof VERBS)[number];
+/** Kinds without a namespace. */
+export const CLUSTER_KINDS: ReadonlySet<string> = new Set(['nodes', 'namespaces']);
+
+/** How the pod lookup before exec/logs went; labels are known only when `found`. */
+export type PodLookup = 'found' | 'not-found' | 'forbidden' | 'not-applicable';
+
+/** Facts shared by every kubernetes tool. */
+export interface KubeFacts extends Facts {
+  family: 'kubernetes' | 'kubernetes-exec';
+  verb: Verb;
+  kind: Kind;
+  /** null for cluster-scoped kinds. */
+  namespace: string | null;
+  name: string | null;
+  /** The container the call reaches (exec/logs), resolved from the pod when omitted. */
+  container: string | null;
+  /** Labels read from the API server (pods only), null when unknown. */
+  podLabels: Record<string, string> | null;
+  podLookup: PodLookup;
+  /** The pod's uid at lookup time (exec/logs), so execute can notice a replaced pod. */
+  podUid: string | null;
+  /** Label selector of a list, canonical and parsed. */
+  labelSelector: LabelRequirement[] | null;
+  /** Secret keys the agent asked to see in clear (must be granted by reveal_secret_keys). */
+  revealKeys: string[];
+}
+
+/** Facts of kubectl_exec: the kubernetes facts plus the shell facts of the argv or script. */
+export interface KubeExecFacts extends KubeFacts {
+  family: 'kubernetes-exec';
+  argv: string[];
+  commands: ShellCommand[];
+  pipelines: number;
+  constructs: ShellConstruct[];
+  source: 'line' | 'argv' | 'sh-c';
+}
+
+/** Type guard for the kubernetes condition. */
+export function isKubeFacts(f: Facts): f is KubeFacts {
+  return (f.family === 'kubernetes' || f.family === 'kubernetes-exec') && typeof (f as KubeFacts).verb === 'string';
+}

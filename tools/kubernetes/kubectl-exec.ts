@@ -1,0 +1,119 @@
+/**
+ * `kubectl_exec`: argv only, never an implicit shell. `sh|bash|ash|dash -c SCRIPT` is the one
+ * shell form, and its script is parsed and judged by the same `shell:` rules as ssh_run. The
+ * pod's labels and default container come from the API server before the decision.
+ */
+import { z } from 'zod';
+import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
+import { canonicalCommandLine, initShellParser, parseArgv, unwrapShellC, type ShellFacts } from '../shared/shell/index.js';
+import type { KubernetesConnection } from './config.js';
+import type { KubeConnector } from './connector.js';
+import type { KubeExecFacts } from './facts.js';
+import { dnsLabel, dnsSubdomain } from './names.js';
+import { podFacts } from './pod-facts.js';
+
+/** Arguments of kubectl_exec (POLICY.md). */
+export const execInput = z.strictObject({
+  connection: z.string().min(1).max(128),
+  namespace: dnsLabel,
+  pod: dnsSubdomain,
+  container: dnsLabel.optional(),
+  command: z.array(z.string().max(8192)).min(1, 'command must name a program').max(256),
+  timeout_s: z.number().int().min(1).max(3600).optional(),
+});
+
+type ExecInput = z.infer<typeof execInput>;
+
+const execOutput = z.looseObject({
+  stdout: z.string(),
+  stderr: z.string(),
+  exit_code: z.number().nullable(),
+  truncated: z.boolean(),
+});
+
+/** The argv that runs: the argv as given, or `sh -c` with the script rebuilt from its parsed words. */
+export function argvToRun(facts: KubeExecFacts): string[] {
+  if (facts.source !== 'sh-c') return facts.argv;
+  const extra = facts.constructs.filter((c) => c !== 'pipeline');
+  // A script with more than pipes can only have been allowed by a rule without a shell: block;
+  // it runs as analysed. Otherwise the shell sees only quoted words and pipes.
+  const script = extra.length === 0 ? canonicalCommandLine(facts as unknown as ShellFacts) : (facts.argv[2] as string);
+  return [facts.argv[0] as string, '-c', script];
+}
+
+async function podGone(c: KubeConnector, namespace: string, pod: string, uid: string | null): Promise<boolean> {
+  const now = await c.lookupPod(namespace, pod).catch(() => null);
+  return now !== null && (now.state === 'not-found' || (now.state === 'found' && now.pod.uid !== uid));
+}
+
+function deleted(namespace: string, pod: string): WardenError {
+  return new WardenError(ErrorCode.BACKEND, `pod ${namespace}/${pod} was deleted (or replaced) while the command ran; its output is incomplete`);
+}
+
+/** Build the tool over the family's connectors. */
+export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): GovernedTool<ExecInput, KubeExecFacts> {
+  return {
+    name: 'kubectl_exec',
+    title: 'Run a command in a Kubernetes pod (governed)',
+    description:
+      'Run one command (an argv array, no shell) in a container of a pod. `["sh","-c","SCRIPT"]` is accepted and the script is ' +
+      'checked by the same shell rules. The pod labels, namespace and container are checked against policy; output is capped ' +
+      'and masked. Use list_connections to see what you may reach.',
+    connectionTypes: ['kubernetes'],
+    input: execInput,
+    output: execOutput,
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false },
+    async parse(input, ctx) {
+      await initShellParser();
+      const shell = unwrapShellC(input.command) ?? parseArgv(input.command);
+      const pod = await podFacts(connectorFor(ctx.connection!.name), input.namespace, input.pod, input.container);
+      const line = input.command.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+      return {
+        family: 'kubernetes-exec',
+        summary: `exec ${input.namespace}/${input.pod}${pod.container ? `[${pod.container}]` : ''}: ${line.slice(0, 200)}`,
+        verb: 'exec',
+        kind: 'pods',
+        namespace: input.namespace,
+        name: input.pod,
+        ...pod,
+        labelSelector: null,
+        revealKeys: [],
+        argv: input.command,
+        commands: shell.commands,
+        pipelines: shell.pipelines,
+        constructs: shell.constructs,
+        source: shell.source,
+      };
+    },
+    isReadOnly() {
+      return false;
+    },
+    canonicalArgs(input, facts) {
+      return { connection: input.connection, namespace: input.namespace, pod: input.pod, container: facts.container, command: input.command, timeout_s: input.timeout_s ?? null };
+    },
+    async execute(input, facts, ctx): Promise<ToolOutput> {
+      const conn = ctx.connection as unknown as KubernetesConnection;
+      const c = connectorFor(conn.name);
+      if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
+      if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
+      if (facts.container === null) throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} has no container`);
+      const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);
+      let r;
+      try {
+        r = await c.exec(input.namespace, input.pod, facts.container, argvToRun(facts), { timeoutMs, maxBytes: Math.min(conn.max_bytes, ctx.limits.maxBytes), signal: ctx.signal });
+      } catch (e) {
+        if (e instanceof WardenError && e.code === ErrorCode.BACKEND && (await podGone(c, input.namespace, input.pod, facts.podUid))) throw deleted(input.namespace, input.pod);
+        throw e;
+      }
+      // Killed by a signal: tell a deleted (or replaced) pod apart from a command that failed.
+      if (r.exitCode !== null && r.exitCode >= 128 && (await podGone(c, input.namespace, input.pod, facts.podUid))) throw deleted(input.namespace, input.pod);
+      return {
+        kind: 'text',
+        streams: { stdout: r.stdout, stderr: r.stderr },
+        exitCode: r.exitCode,
+        truncated: r.truncated,
+        notes: [`exec subprotocol ${r.protocol}`],
+      };
+    },
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * `kubectl_get`: read objects of the kinds a rule chooses, as compact JSON with managedFields
+ * dropped and Secret values masked unless a rule reveals the key the agent asked for.
+ */
+import { z } from 'zod';
+import { parseError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
+import { cleanAnswer } from './clean.js';
+import type { KubernetesConnection } from './config.js';
+import type { KubeConnector } from './connector.js';
+import { CLUSTER_KINDS, KINDS, type KubeFacts } from './facts.js';
+import { dnsLabel, dnsSubdomain, formatLabelSelector, parseLabelSelector } from './names.js';
+import { podFacts } from './pod-facts.js';
+
+/** Arguments of kubectl_get (POLICY.md, plus reveal_keys for secrets). */
+export const getInput = z.strictObject({
+  connection: z.string().min(1).max(128),
+  kind: z.enum(KINDS),
+  namespace: dnsLabel.optional(),
+  name: dnsSubdomain.optional(),
+  label_selector: z.string().max(1024).optional(),
+  reveal_keys: z.array(z.string().regex(/^[-._a-zA-Z0-9]+$/).max(253)).max(32).optional(),
+});
+
+type GetInput = z.infer<typeof getInput>;
+
+/** Items per page asked of the API server; more is reported as truncated. */
+const PAGE = 500;
+
+/** The API path of a kind (namespace null: cluster-scoped or all namespaces). */
+export function kindPath(kind: string, namespace: string | null, name: string | null): string {
+  const group = kind === 'deployments' ? '/apis/apps/v1' : '/api/v1';
+  const ns = namespace !== null && !CLUSTER_KINDS.has(kind) ? `/namespaces/${namespace}` : '';
+  return `${group}${ns}/${kind}${name !== null ? `/${name}` : ''}`;
+}
+
+/** Build the tool over the family's connectors. */
+export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): GovernedTool<GetInput, KubeFacts> {
+  return {
+    name: 'kubectl_get',
+    title: 'Read Kubernetes objects (governed)',
+    description:
+      'Get one object (name) or list objects of a kind (pods, deployments, services, configmaps, events, nodes, namespaces, ' +
+      'secrets) in a namespace, optionally filtered by an equality label_selector (a=b,c!=d). Secret values are masked; ' +
+      'reveal_keys asks for specific keys in clear, which a rule must grant.',
+    connectionTypes: ['kubernetes'],
+    input: getInput,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async parse(input, ctx) {
+      const cluster = CLUSTER_KINDS.has(input.kind);
+      if (cluster && input.namespace !== undefined) throw parseError(`${input.kind} are cluster-scoped: omit namespace`);
+      const sel = input.label_selector !== undefined ? parseLabelSelector(input.label_selector) : null;
+      if (input.label_selector !== undefined && sel === null) throw parseError('label_selector must be equality-based: key=value, key!=value, key or !key, separated by commas');
+      if (input.reveal_keys?.length && input.kind !== 'secrets') throw parseError('reveal_keys applies to secrets only');
+      const namespace = cluster ? null : (input.namespace ?? null);
+      const name = input.name ?? null;
+      const pod = input.kind === 'pods' && name !== null && namespace !== null
+        ? await podFacts(connectorFor(ctx.connection!.name), namespace, name, undefined)
+        : { podLabels: null, podLookup: 'not-applicable' as const, podUid: null };
+      const selText = sel ? formatLabelSelector(sel) : '';
+      return {
+        family: 'kubernetes',
+        summary: `${name ? 'get' : 'list'} ${namespace ?? (cluster ? '' : '(all namespaces)')}${namespace || !cluster ? '/' : ''}${input.kind}${name ? `/${name}` : ''}${selText ? ` -l ${selText}` : ''}`,
+        verb: name ? 'get' : 'list',
+        kind: input.kind,
+        namespace,
+        name,
+        container: null,
+        podLabels: pod.podLabels,
+        podLookup: pod.podLookup,
+        podUid: pod.podUid,
+        labelSelector: sel,
+        revealKeys: [...new Set(input.reveal_keys ?? [])].sort(),
+      };
+    },
+    isReadOnly() {
+      return true;
+    },
+    async execute(input, facts, ctx): Promise<ToolOutput> {
+      const conn = ctx.connection as unknown as KubernetesConnection;
+      const q = new URLSearchParams();
+      if (facts.name === null) {
+        q.set('limit', String(PAGE));
+        if (facts.labelSelector?.length) q.set('labelSelector', formatLabelSelector(facts.labelSelector));
+      }
+      const path = kindPath(facts.kind, facts.namespace, facts.name) + (q.size ? `?${q.toString()}` : '');
+      const answer = await connectorFor(conn.name).getJson(path, `${facts.verb} ${facts.kind}`, { signal: ctx.signal });
+      const { items, more } = cleanAnswer(facts.kind, answer, new Set(facts.revealKeys));
+      const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
+      const kept: unknown[] = [];
+      let bytes = 0;
+      let truncated = more;
+      for (const it of items) {
+        const n = Buffer.byteLength(JSON.stringify(it));
+        if (bytes + n > cap) {
+          truncated = true;
+          break;
+        }
+        bytes += n;
+        kept.push(it);
+      }
+      const data = facts.name !== null && kept.length === 1 ? kept[0] : { kind: facts.kind, items: kept };
+      return { kind: 'json', data, truncated, ...(truncated ? { notes: ['more objects exist; narrow with name or label_selector'] } : {}) };
+    },
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * `kubectl_logs`: the tail of a container's log, bounded by lines, time and bytes. Following
+ * is refused (a tool call returns once). The pod's labels come from the API server first.
+ */
+import { z } from 'zod';
+import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
+import type { KubernetesConnection } from './config.js';
+import type { KubeConnector } from './connector.js';
+import type { KubeFacts } from './facts.js';
+import { dnsLabel, dnsSubdomain } from './names.js';
+import { podFacts } from './pod-facts.js';
+
+/** Arguments of kubectl_logs (POLICY.md). */
+export const logsInput = z.strictObject({
+  connection: z.string().min(1).max(128),
+  namespace: dnsLabel,
+  pod: dnsSubdomain,
+  container: dnsLabel.optional(),
+  tail_lines: z.number().int().min(1).max(100_000).optional(),
+  since_s: z.number().int().min(1).max(30 * 86_400).optional(),
+});
+
+type LogsInput = z.infer<typeof logsInput>;
+
+/** Lines returned when the agent does not say. */
+const DEFAULT_TAIL = 500;
+
+/** Build the tool over the family's connectors. */
+export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): GovernedTool<LogsInput, KubeFacts> {
+  return {
+    name: 'kubectl_logs',
+    title: 'Read a pod container log (governed)',
+    description: `Read the last lines of a container log (tail_lines, default ${DEFAULT_TAIL}; since_s). Output is capped and masked; follow is not offered.`,
+    connectionTypes: ['kubernetes'],
+    input: logsInput,
+    annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
+    async parse(input, ctx) {
+      const pod = await podFacts(connectorFor(ctx.connection!.name), input.namespace, input.pod, input.container);
+      return {
+        family: 'kubernetes',
+        summary: `logs ${input.namespace}/${input.pod}${pod.container ? `[${pod.container}]` : ''} tail ${input.tail_lines ?? DEFAULT_TAIL}${input.since_s ? ` since ${input.since_s}s` : ''}`,
+        verb: 'logs',
+        kind: 'pods',
+        namespace: input.namespace,
+        name: input.pod,
+        ...pod,
+        labelSelector: null,
+        revealKeys: [],
+      };
+    },
+    isReadOnly() {
+      return true;
+    },
+    async execute(input, facts, ctx): Promise<ToolOutput> {
+      const conn = ctx.connection as unknown as KubernetesConnection;
+      if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
+      if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
+      const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
+      const q = new URLSearchParams({ tailLines: String(input.tail_lines ?? DEFAULT_TAIL), limitBytes: String(cap + 1) });
+      if (facts.container) q.set('container', facts.container);
+      if (input.since_s) q.set('sinceSeconds', String(input.since_s));
+      const r = await connectorFor(conn.name).getText(`/api/v1/namespaces/${input.namespace}/pods/${input.pod}/log?${q.toString()}`, `read logs of ${input.namespace}/${input.pod}`, { signal: ctx.signal, maxBytes: cap });
+      return { kind: 'text', streams: { log: r.text }, exitCode: null, truncated: r.truncated || Buffer.byteLength(r.text) > cap };
+    },
+  };
+}

@@ -1,0 +1,158 @@
+/**
+ * One reused SSH connection per configured host: server-held credentials resolved from
+ * secret references, the pinned host key checked before authentication, keepalive, a cap on
+ * concurrent sessions, and a fresh connection after the host went away.
+ */
+import { Client, type ConnectConfig } from 'ssh2';
+import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
+import type { SshConnection } from './config.js';
+import { execOnClient, type ExecOptions, type ExecResult } from './exec.js';
+import { compilePin, fingerprint, hostKeyAlgorithms, type HostKeyPin } from './host-key.js';
+
+/** The SSH side of one connection entry. */
+export class SshConnector {
+  private entry: { client: Promise<Client>; conn: Client | null } | null = null;
+  private readonly pin: HostKeyPin;
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    readonly conn: SshConnection,
+    private readonly secrets: SecretResolver,
+    private readonly log: ExecContext['log'] = () => undefined,
+  ) {
+    this.pin = compilePin(conn.host_key);
+  }
+
+  private where(): string {
+    return `${this.conn.user}@${this.conn.host}:${this.conn.port} (connection ${this.conn.name})`;
+  }
+
+  private async connectConfig(onKey: (fp: string) => boolean): Promise<ConnectConfig> {
+    const c = this.conn;
+    const cfg: ConnectConfig = {
+      host: c.host,
+      port: c.port,
+      username: c.user,
+      readyTimeout: c.connect_timeout,
+      keepaliveInterval: c.keepalive_interval,
+      keepaliveCountMax: 3,
+      tryKeyboard: false,
+      hostVerifier: (key: Buffer) => onKey(fingerprint(key)),
+    };
+    const algos = hostKeyAlgorithms(this.pin.keyType);
+    if (algos) cfg.algorithms = { serverHostKey: algos as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
+    if (c.private_key !== undefined) {
+      cfg.privateKey = await this.secrets.resolve(c.private_key);
+      if (c.passphrase !== undefined) cfg.passphrase = await this.secrets.resolve(c.passphrase);
+    } else if (c.password !== undefined) {
+      cfg.password = await this.secrets.resolve(c.password);
+    }
+    return cfg;
+  }
+
+  private open(onClose: () => void): Promise<Client> {
+    return new Promise<Client>((resolve, reject) => {
+      let presented: string | null = null;
+      const client = new Client();
+      client.setMaxListeners(0);
+      let ready = false;
+      // Small request/response packets: without TCP_NODELAY each call can stall on delayed ACKs.
+      client.on('connect', () => client.setNoDelay(true));
+      client.on('ready', () => {
+        ready = true;
+        resolve(client);
+      });
+      client.on('error', (e: Error & { level?: string; code?: string }) => {
+        if (ready) {
+          this.log('warn', 'ssh connection error', { connection: this.conn.name, message: e.message });
+          return;
+        }
+        reject(this.connectError(e, presented));
+      });
+      client.on('close', () => {
+        if (!ready) reject(new WardenError(ErrorCode.BACKEND, `the host ${this.where()} closed the connection during the handshake`));
+        onClose();
+      });
+      this.connectConfig((fp) => {
+        presented = fp;
+        return fp === this.pin.fingerprint;
+      })
+        .then((cfg) => {
+          try {
+            client.connect(cfg);
+          } catch (e) {
+            reject(new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()}: ${(e as Error).message}`));
+          }
+        })
+        .catch(reject);
+    });
+  }
+
+  /** Map a pre-ready failure to a clear coded error (never with a credential in it). */
+  private connectError(e: Error & { level?: string; code?: string }, presented: string | null): WardenError {
+    if (presented !== null && presented !== this.pin.fingerprint) {
+      return new WardenError(
+        ErrorCode.BACKEND,
+        `host key mismatch for ${this.where()}: expected ${this.pin.fingerprint}, the host presented ${presented}; refusing to connect`,
+      );
+    }
+    if (e.level === 'client-timeout') return new WardenError(ErrorCode.TIMEOUT, `no SSH handshake with ${this.where()} within ${this.conn.connect_timeout / 1000}s`);
+    if (e.level === 'client-authentication') return new WardenError(ErrorCode.BACKEND, `the host ${this.where()} refused the configured credential`);
+    if (e.code === 'ECONNREFUSED') return new WardenError(ErrorCode.BACKEND, `the host ${this.where()} is unreachable: connection refused`);
+    if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new WardenError(ErrorCode.BACKEND, `the host ${this.where()} cannot be resolved`);
+    if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' || e.code === 'ETIMEDOUT') return new WardenError(ErrorCode.BACKEND, `the host ${this.where()} is unreachable (${e.code})`);
+    return new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()}: ${e.message}`);
+  }
+
+  /** The shared connection, opened on first use and again after it dropped. */
+  private get(): Promise<Client> {
+    if (this.closed) return Promise.reject(new WardenError(ErrorCode.BACKEND, 'the ssh connector is closed'));
+    if (!this.entry) {
+      const entry: { client: Promise<Client>; conn: Client | null } = { client: Promise.resolve(null as unknown as Client), conn: null };
+      const drop = () => {
+        if (this.entry === entry) this.entry = null;
+      };
+      entry.client = this.open(drop);
+      entry.client.then((c) => (entry.conn = c), drop);
+      this.entry = entry;
+    }
+    return this.entry.client;
+  }
+
+  private async slot(): Promise<() => void> {
+    // A released slot passes straight to the next waiter, so a newcomer cannot overtake it.
+    if (this.active >= this.conn.max_sessions) await new Promise<void>((r) => this.waiting.push(r));
+    else this.active++;
+    return () => {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    };
+  }
+
+  /** Run one already-canonical command line on the host. */
+  async run(command: string, o: ExecOptions): Promise<ExecResult> {
+    const release = await this.slot();
+    try {
+      const client = await this.get();
+      return await execOnClient(client, command, o);
+    } finally {
+      release();
+    }
+  }
+
+  /** True while a connection is open (for tests and the bench: reuse is observable). */
+  get connected(): boolean {
+    return this.entry?.conn != null;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const p = this.entry?.client;
+    this.entry = null;
+    const c = await p?.catch(() => null);
+    c?.end();
+  }
+}
