@@ -8,13 +8,16 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { createConnectionServer, type ConnectionSession } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
 import { log } from './log.js';
+import { principalFromToken } from './http-verifier.js';
 
 /** Serve the runtime on this process's stdin/stdout until stdin closes. */
 export async function serveOverStdio(rt: Runtime, version: string): Promise<void> {
   if (process.env.WARDEN_TOKEN && !rt.config.identity.oidc) {
     throw new WardenError(ErrorCode.UNAUTHENTICATED, 'WARDEN_TOKEN is set but identity.oidc is not configured, so the token cannot be verified; refusing to start');
   }
-  const principal = stdioPrincipal(rt.config.identity.stdio);
+  // WARDEN_TOKEN with OIDC configured: that verified identity, or no start at all (fail closed).
+  const token = process.env.WARDEN_TOKEN;
+  const principal = token ? await principalFromToken(rt, token) : stdioPrincipal(rt.config.identity.stdio);
   const sessions: ConnectionSession[] = [];
   const handle = serveStdio(
     () => {

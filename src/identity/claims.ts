@@ -1,0 +1,38 @@
+/**
+ * Turning verified token claims into a principal's groups and rule-usable claims.
+ */
+
+/** Registered/time claims that rules never need (and that change on every token). */
+const DROPPED = new Set(['exp', 'nbf', 'iat', 'jti', 'auth_time', 'at_hash', 'c_hash', 'nonce', 'sid']);
+
+/**
+ * Read the groups claim: an exact top-level key first (claim names may contain dots, e.g. a
+ * namespaced URL), then a dotted path such as `realm_access.roles`. Arrays keep their strings;
+ * a single string is one group; anything else is no group (fail closed: no grant).
+ */
+export function groupsFromClaims(payload: Record<string, unknown>, claim: string): string[] {
+  let v: unknown = Object.prototype.hasOwnProperty.call(payload, claim) ? payload[claim] : undefined;
+  if (v === undefined && claim.includes('.')) {
+    v = payload;
+    for (const part of claim.split('.')) {
+      if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.prototype.hasOwnProperty.call(v, part)) {
+        v = undefined;
+        break;
+      }
+      v = (v as Record<string, unknown>)[part];
+    }
+  }
+  if (typeof v === 'string') return v.length ? [v] : [];
+  if (Array.isArray(v)) return [...new Set(v.filter((g): g is string => typeof g === 'string' && g.length > 0))];
+  return [];
+}
+
+/** Claims kept on the principal for `who.claims` rules (e.g. a CI job's repository). */
+export function principalClaims(payload: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(payload)) {
+    if (DROPPED.has(k)) continue;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || Array.isArray(v) || (v && typeof v === 'object')) out[k] = v;
+  }
+  return out;
+}

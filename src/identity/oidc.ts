@@ -1,0 +1,194 @@
+/**
+ * Bearer JWT verification against an OIDC issuer (OAuth 2.1 resource-server side).
+ *
+ * Keys come from the issuer's JWKS (discovered from `/.well-known/openid-configuration`, or a
+ * configured `jwks_uri`), cached by jose with rotation: an unknown `kid` refetches the set, at
+ * most once per cooldown. Checked: signature, allowed algorithms only (never `none`, never HS*),
+ * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway. The token itself
+ * never leaves this module: errors name what was wrong, never the token.
+ */
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { z } from 'zod';
+import { ErrorCode, WardenError } from '../errors.js';
+import type { Principal } from '../tool-api.js';
+import { groupsFromClaims, principalClaims } from './claims.js';
+
+/** Asymmetric algorithms accepted unless configured otherwise. */
+export const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'PS256'] as const;
+
+/** What the verifier needs (the `identity.oidc` block of warden.yaml, durations in ms). */
+export interface OidcOptions {
+  issuer: string;
+  audience: string;
+  groups_claim?: string;
+  jwks_uri?: string;
+  algorithms?: string[];
+  required_scopes?: string[];
+  /** Leeway for exp/nbf, ms (default 30 s). */
+  clock_tolerance_ms?: number;
+  /** Minimum time between JWKS refetches triggered by an unknown kid, ms (default 30 s). */
+  jwks_cooldown_ms?: number;
+  /** Maximum age of the cached JWKS, ms (default 10 min). */
+  jwks_max_age_ms?: number;
+}
+
+/** A verified token, reduced to what Warden uses. */
+export interface VerifiedToken {
+  principal: Principal;
+  scopes: string[];
+  /** Seconds since the epoch. */
+  expiresAt: number;
+  clientId?: string;
+}
+
+/** Verifies bearer tokens for one configured issuer. */
+export interface TokenVerifier {
+  verify(token: string): Promise<VerifiedToken>;
+  /** Scopes in `required_scopes` that the token lacks (empty when none are required). */
+  missingScopes(token: VerifiedToken): string[];
+  readonly options: Readonly<OidcOptions>;
+}
+
+/** Why a token was refused; agent-safe, machine-matchable. */
+export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
+
+const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.string().url() }).passthrough();
+
+const DISCOVERY_RETRY_MS = 5_000;
+/** Verified tokens are remembered this long at most (bounds how long a revoked key keeps working). */
+const VERIFIED_CACHE_MS = 60_000;
+const VERIFIED_CACHE_MAX = 10_000;
+
+/** Build a verifier; throws WardenError(CONFIG) on an unsafe configuration (none or HS* algorithms). */
+export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = fetch): TokenVerifier {
+  const algorithms = opts.algorithms?.length ? opts.algorithms : [...DEFAULT_ALGORITHMS];
+  const unsafe = algorithms.filter((a) => a.toLowerCase() === 'none' || /^HS/i.test(a));
+  if (unsafe.length) {
+    throw new WardenError(ErrorCode.CONFIG, `identity.oidc.algorithms: ${unsafe.join(', ')} cannot be used to verify tokens from an issuer (only asymmetric algorithms: ${DEFAULT_ALGORITHMS.join(', ')}, ...)`);
+  }
+  let jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
+  let discovering: Promise<ReturnType<typeof createRemoteJWKSet>> | null = null;
+  let lastFailure: { at: number; err: WardenError } | null = null;
+  // Same bytes, same answer: a signature check costs ~0.5 ms, so a verified token is remembered
+  // briefly (never past its exp, never past VERIFIED_CACHE_MS). Keyed by the token in memory only.
+  const verified = new Map<string, { v: VerifiedToken; until: number }>();
+
+  const keySet = (uri: string) =>
+    createRemoteJWKSet(new URL(uri), {
+      cooldownDuration: opts.jwks_cooldown_ms ?? 30_000,
+      cacheMaxAge: opts.jwks_max_age_ms ?? 600_000,
+      timeoutDuration: 5_000,
+    });
+
+  async function discover(): Promise<ReturnType<typeof createRemoteJWKSet>> {
+    if (opts.jwks_uri) return keySet(opts.jwks_uri);
+    const url = `${opts.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
+    let body: unknown;
+    try {
+      const res = await fetchImpl(url, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      body = await res.json();
+    } catch (e) {
+      throw fail('issuer_unavailable', `cannot fetch the issuer's discovery document (${(e as Error).message})`);
+    }
+    const doc = discoverySchema.safeParse(body);
+    if (!doc.success) throw fail('issuer_unavailable', 'the issuer discovery document has no valid jwks_uri');
+    if (doc.data.issuer !== opts.issuer) throw fail('issuer_unavailable', 'the issuer discovery document names another issuer');
+    return keySet(doc.data.jwks_uri);
+  }
+
+  async function resolveKeys(): Promise<ReturnType<typeof createRemoteJWKSet>> {
+    if (jwks) return jwks;
+    if (lastFailure && Date.now() - lastFailure.at < DISCOVERY_RETRY_MS) throw lastFailure.err;
+    discovering ??= discover().then(
+      (k) => {
+        jwks = k;
+        lastFailure = null;
+        return k;
+      },
+      (e: unknown) => {
+        const err = e instanceof WardenError ? e : fail('issuer_unavailable', 'issuer discovery failed');
+        lastFailure = { at: Date.now(), err };
+        throw err;
+      },
+    );
+    try {
+      return await discovering;
+    } finally {
+      discovering = null;
+    }
+  }
+
+  return {
+    options: opts,
+    async verify(token) {
+      if (!token || typeof token !== 'string') throw fail('missing', 'no bearer token');
+      if (token.length > 16_384 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token)) throw fail('malformed', 'the bearer token is not a compact JWT');
+      const hit = verified.get(token);
+      if (hit && Date.now() < hit.until) return hit.v;
+      if (hit) verified.delete(token);
+      const keys = await resolveKeys();
+      let payload: JWTPayload;
+      try {
+        ({ payload } = await jwtVerify(token, keys, {
+          issuer: opts.issuer,
+          audience: opts.audience,
+          algorithms,
+          clockTolerance: Math.round((opts.clock_tolerance_ms ?? 30_000) / 1000),
+          requiredClaims: ['sub', 'exp', 'iss', 'aud'],
+        }));
+      } catch (e) {
+        throw mapJoseError(e);
+      }
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 512) throw fail('claims', 'the token has no usable sub claim');
+      const principal: Principal = {
+        subject: payload.sub,
+        groups: groupsFromClaims(payload, opts.groups_claim ?? 'groups'),
+        claims: principalClaims(payload),
+        authMethod: 'oidc',
+      };
+      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
+      const result: VerifiedToken = { principal, scopes: scopesOf(payload), expiresAt: payload.exp!, ...(clientId ? { clientId } : {}) };
+      if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
+      verified.set(token, { v: result, until: Math.min(Date.now() + VERIFIED_CACHE_MS, payload.exp! * 1000) });
+      return result;
+    },
+    missingScopes(t) {
+      return (opts.required_scopes ?? []).filter((s) => !t.scopes.includes(s));
+    },
+  };
+}
+
+/** `scope` (space-delimited, RFC 8693/9068) or `scp` (array or string). */
+function scopesOf(p: JWTPayload): string[] {
+  const out = new Set<string>();
+  for (const v of [p.scope, p.scp]) {
+    if (typeof v === 'string') v.split(/\s+/).filter(Boolean).forEach((s) => out.add(s));
+    else if (Array.isArray(v)) v.filter((s): s is string => typeof s === 'string').forEach((s) => out.add(s));
+  }
+  return [...out];
+}
+
+function fail(reason: TokenFailure, message: string): WardenError {
+  return new WardenError(ErrorCode.UNAUTHENTICATED, message, { reason });
+}
+
+/** Map jose's errors to coded, token-free failures. */
+function mapJoseError(e: unknown): WardenError {
+  if (e instanceof WardenError) return e;
+  if (e instanceof joseErrors.JWTExpired) return fail('expired', 'the token has expired');
+  if (e instanceof joseErrors.JWTClaimValidationFailed) {
+    if (e.claim === 'nbf' || e.claim === 'iat') return fail('not_yet_valid', 'the token is not valid yet');
+    if (e.claim === 'aud') return fail('wrong_audience', 'the token was issued for another audience (resource)');
+    if (e.claim === 'iss') return fail('wrong_issuer', 'the token was issued by another issuer');
+    return fail('claims', `the token's ${e.claim} claim is missing or invalid`);
+  }
+  if (e instanceof joseErrors.JOSEAlgNotAllowed) return fail('algorithm', 'the token is signed with an algorithm this server does not accept');
+  if (e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JWKSMultipleMatchingKeys) return fail('unknown_key', "no key of the issuer's key set matches the token");
+  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return fail('signature', 'the token signature does not verify');
+  if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JWKSInvalid) return fail('issuer_unavailable', "the issuer's key set cannot be fetched");
+  if (e instanceof joseErrors.JOSENotSupported) return fail('algorithm', 'the token uses an unsupported algorithm or key type');
+  if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid) return fail('malformed', 'the token is malformed');
+  // Fetch failures of the key set surface as plain errors.
+  return fail('issuer_unavailable', "the token could not be verified against the issuer's keys");
+}

@@ -1,0 +1,113 @@
+/**
+ * Rate limits and quotas, per principal (warden.yaml `rate_limits:`) and per principal and rule
+ * (a rule's `limits:`): calls per minute (sliding window), concurrent calls, rows and bytes per
+ * hour (sliding window, checked before a call and charged after it). A refusal is a coded
+ * WARDEN_RATE_LIMITED error, so the pipeline records it like any other failure.
+ */
+import { ErrorCode, WardenError } from '../errors.js';
+import type { Principal } from '../tool-api.js';
+import type { CallLimits } from '../policy/schema.js';
+import type { CompiledRule } from '../policy/types.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+
+/** One admitted call: charge its usage, then release its concurrency slots (exactly once). */
+export interface RateTicket {
+  /** Admit the call under the limits of the rules that allowed it; throws RATE_LIMITED. */
+  admitRules(rules: Pick<CompiledRule, 'id' | 'limits'>[]): void;
+  /** Count rows and bytes the call returned against the hourly quotas. */
+  charge(rows: number, bytes: number): void;
+  release(): void;
+}
+
+/** The limiter the pipeline consults in its authenticate and decide stages. */
+export interface RateLimiter {
+  /** Admit a call for a principal under the per-principal limits; throws RATE_LIMITED. */
+  admit(principal: Principal): RateTicket;
+  /** Number of live counters (tests, and a bound on memory). */
+  size(): number;
+}
+
+interface Counter {
+  calls: number[];
+  concurrent: number;
+  usage: { at: number; rows: number; bytes: number }[];
+  touched: number;
+}
+
+/** Build a limiter; `now` is injectable so tests can move time. */
+export function createRateLimiter(defaults: () => CallLimits, now: () => number = Date.now): RateLimiter {
+  const counters = new Map<string, Counter>();
+  let sweeps = 0;
+
+  const counter = (key: string): Counter => {
+    let c = counters.get(key);
+    if (!c) counters.set(key, (c = { calls: [], concurrent: 0, usage: [], touched: now() }));
+    return c;
+  };
+
+  const sweep = () => {
+    if (++sweeps % 1024 !== 0) return;
+    const cutoff = now() - HOUR;
+    for (const [k, c] of counters) if (c.concurrent === 0 && c.touched < cutoff) counters.delete(k);
+  };
+
+  /** Check one scope's limits and take a slot; returns the counter to charge and release. */
+  function take(key: string, limits: CallLimits, scope: string): Counter {
+    const c = counter(key);
+    const t = now();
+    c.touched = t;
+    while (c.calls.length && c.calls[0]! <= t - MINUTE) c.calls.shift();
+    while (c.usage.length && c.usage[0]!.at <= t - HOUR) c.usage.shift();
+    if (limits.concurrent !== undefined && c.concurrent >= limits.concurrent) {
+      throw limited(`${scope}: ${limits.concurrent} concurrent call(s) already running`, { limit: 'concurrent', max: limits.concurrent });
+    }
+    if (limits.calls_per_minute !== undefined && c.calls.length >= limits.calls_per_minute) {
+      const retry = Math.max(1, Math.ceil((c.calls[0]! + MINUTE - t) / 1000));
+      throw limited(`${scope}: ${limits.calls_per_minute} calls per minute reached; retry in ${retry}s`, { limit: 'calls_per_minute', max: limits.calls_per_minute, retry_after_s: retry });
+    }
+    if (limits.rows_per_hour !== undefined) {
+      const rows = c.usage.reduce((n, u) => n + u.rows, 0);
+      if (rows >= limits.rows_per_hour) throw limited(`${scope}: ${limits.rows_per_hour} rows per hour used`, { limit: 'rows_per_hour', max: limits.rows_per_hour });
+    }
+    if (limits.bytes_per_hour !== undefined) {
+      const bytes = c.usage.reduce((n, u) => n + u.bytes, 0);
+      if (bytes >= limits.bytes_per_hour) throw limited(`${scope}: ${limits.bytes_per_hour} bytes per hour used`, { limit: 'bytes_per_hour', max: limits.bytes_per_hour });
+    }
+    c.calls.push(t);
+    c.concurrent++;
+    return c;
+  }
+
+  return {
+    size: () => counters.size,
+    admit(principal) {
+      sweep();
+      const who = `${principal.authMethod}:${principal.subject}`;
+      const taken: Counter[] = [take(`p\0${who}`, defaults(), `rate limit for ${principal.subject}`)];
+      let released = false;
+      return {
+        admitRules(rules) {
+          for (const r of rules) {
+            if (!r.limits) continue;
+            taken.push(take(`r\0${r.id}\0${who}`, r.limits, `rule ${r.id} limit for ${principal.subject}`));
+          }
+        },
+        charge(rows, bytes) {
+          const at = now();
+          for (const c of taken) if (rows > 0 || bytes > 0) c.usage.push({ at, rows, bytes });
+        },
+        release() {
+          if (released) return;
+          released = true;
+          for (const c of taken) c.concurrent--;
+        },
+      };
+    },
+  };
+}
+
+function limited(message: string, details: Record<string, unknown>): WardenError {
+  return new WardenError(ErrorCode.RATE_LIMITED, message, details);
+}

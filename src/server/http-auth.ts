@@ -1,0 +1,106 @@
+/**
+ * The OAuth 2.1 resource-server face of the HTTP transport: bearer authentication with RFC 6750
+ * challenges and the RFC 9728 protected-resource metadata that points clients at the issuer.
+ * The bearer token stops here: the principal goes on, the token never reaches a tool or backend.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode, WardenError } from '../errors.js';
+import type { TokenVerifier, VerifiedToken } from '../identity/oidc.js';
+
+type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+
+const WELL_KNOWN = '/.well-known/oauth-protected-resource';
+
+/** Where the resource lives and where its metadata is advertised. */
+export interface ResourceInfo {
+  /** The resource identifier (= the configured audience). */
+  resource: string;
+  /** Absolute URL of the metadata document advertised in challenges. */
+  metadataUrl: string;
+  /** Paths (on this server) that serve the metadata document. */
+  metadataPaths: string[];
+  document: Record<string, unknown>;
+}
+
+/** Build the RFC 9728 document and its URLs from the OIDC config and the listening base URL. */
+export function resourceInfo(verifier: TokenVerifier, baseUrl: string, mcpPath: string): ResourceInfo {
+  const o = verifier.options;
+  let resourceUrl: URL | null = null;
+  try {
+    resourceUrl = /^https?:\/\//i.test(o.audience) ? new URL(o.audience) : null;
+  } catch {
+    resourceUrl = null;
+  }
+  const suffix = (p: string) => (p === '/' || p === '' ? '' : p.replace(/\/+$/, ''));
+  const paths = new Set([WELL_KNOWN, WELL_KNOWN + suffix(mcpPath)]);
+  if (resourceUrl) paths.add(WELL_KNOWN + suffix(resourceUrl.pathname));
+  const metadataUrl = resourceUrl ? `${resourceUrl.origin}${WELL_KNOWN}${suffix(resourceUrl.pathname)}` : `${baseUrl}${WELL_KNOWN}${suffix(mcpPath)}`;
+  const document: Record<string, unknown> = {
+    resource: o.audience,
+    authorization_servers: [o.issuer],
+    bearer_methods_supported: ['header'],
+    resource_name: 'Warden',
+    ...(o.required_scopes?.length ? { scopes_supported: o.required_scopes } : {}),
+  };
+  return { resource: o.audience, metadataUrl, metadataPaths: [...paths], document };
+}
+
+/** Serve the metadata document when the path is one of its paths; true when answered. */
+export function serveResourceMetadata(info: ResourceInfo, path: string, req: IncomingMessage, res: ServerResponse): boolean {
+  if (!info.metadataPaths.includes(path)) return false;
+  if (req.method === 'OPTIONS') {
+    res.writeHead(204, { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'GET, OPTIONS' }).end();
+  } else if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, OPTIONS' }).end();
+  } else {
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=300', 'access-control-allow-origin': '*' }).end(JSON.stringify(info.document));
+  }
+  return true;
+}
+
+function quote(v: string): string {
+  return `"${v.replace(/["\\\r\n]/g, ' ')}"`;
+}
+
+/**
+ * Authenticate a request: the verified token, or null after answering 401/403/503 with a
+ * `WWW-Authenticate: Bearer` challenge that names the metadata document.
+ */
+export async function authenticate(req: IncomingMessage, res: ServerResponse, verifier: TokenVerifier, info: ResourceInfo, log: Log): Promise<VerifiedToken | null> {
+  const header = req.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header) : null;
+  const meta = `resource_metadata=${quote(info.metadataUrl)}`;
+  if (!m) {
+    const bad = typeof header === 'string' && header.length > 0;
+    challenge(res, 401, bad ? `Bearer error="invalid_request", error_description="expected: Authorization: Bearer <token>", ${meta}` : `Bearer ${meta}`, bad ? 'invalid_request' : 'invalid_token', bad ? 'the Authorization header is not a Bearer token' : 'a bearer token is required');
+    return null;
+  }
+  let verified: VerifiedToken;
+  try {
+    verified = await verifier.verify(m[1]!);
+  } catch (e) {
+    const err = e instanceof WardenError ? e : new WardenError(ErrorCode.UNAUTHENTICATED, 'token verification failed');
+    const reason = String(err.details.reason ?? 'invalid');
+    log('warn', 'http request refused: bearer token rejected', { reason, remote: req.socket.remoteAddress });
+    if (reason === 'issuer_unavailable') {
+      res.setHeader('retry-after', '5');
+      challenge(res, 503, `Bearer error="temporarily_unavailable", ${meta}`, 'temporarily_unavailable', err.message);
+    } else {
+      challenge(res, 401, `Bearer error="invalid_token", error_description=${quote(err.message)}, ${meta}`, 'invalid_token', err.message);
+    }
+    return null;
+  }
+  const missing = verifier.missingScopes(verified);
+  if (missing.length) {
+    const scope = (verifier.options.required_scopes ?? []).join(' ');
+    log('warn', 'http request refused: insufficient scope', { subject: verified.principal.subject, missing });
+    challenge(res, 403, `Bearer error="insufficient_scope", scope=${quote(scope)}, error_description=${quote(`missing scope(s): ${missing.join(' ')}`)}, ${meta}`, 'insufficient_scope', `the token lacks the required scope(s): ${missing.join(' ')}`);
+    return null;
+  }
+  return verified;
+}
+
+function challenge(res: ServerResponse, status: number, wwwAuthenticate: string, error: string, description: string): void {
+  res.writeHead(status, { 'www-authenticate': wwwAuthenticate, 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify({ error, error_description: description }));
+}

@@ -1,0 +1,99 @@
+/**
+ * Stateful (2025-11-25) MCP sessions over HTTP, each bound to the principal that opened it.
+ * A session id is a capability only together with a token of the same principal: presented with
+ * another principal's token it is refused (403), so a leaked or guessed id cannot be hijacked.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import type { Principal } from '../tool-api.js';
+import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
+
+/** One live session. */
+interface HttpSession {
+  transport: NodeStreamableHTTPServerTransport;
+  conn: ConnectionSession;
+  owner: string;
+  lastSeen: number;
+}
+
+/** Who may use a session: issuer, subject and groups (a token with other groups opens a new session). */
+export function principalFingerprint(p: Principal): string {
+  const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
+  return createHash('sha256').update(JSON.stringify([p.authMethod, iss, p.subject, [...p.groups].sort()])).digest('base64url');
+}
+
+/** The registry of stateful sessions. */
+export interface SessionRegistry {
+  /** Open a session for an `initialize` request and answer it. */
+  open(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void>;
+  /** Serve a request that names a session; 'unknown' and 'foreign' are answered by the caller. */
+  route(id: string, req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<'ok' | 'unknown' | 'foreign'>;
+  size(): number;
+  closeAll(): Promise<void>;
+}
+
+/** Create the registry; idle sessions are closed after `idleMs`, and at most `max` are kept. */
+export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: number; idleMs?: number; max?: number }): SessionRegistry {
+  const sessions = new Map<string, HttpSession>();
+  const idleMs = opts.idleMs ?? 30 * 60_000;
+  const max = opts.max ?? 10_000;
+
+  const drop = async (id: string) => {
+    const s = sessions.get(id);
+    if (!s) return;
+    sessions.delete(id);
+    await s.transport.close().catch(() => undefined);
+    await s.conn.close();
+  };
+
+  const sweeper = setInterval(() => {
+    const cutoff = Date.now() - idleMs;
+    for (const [id, s] of sessions) if (s.lastSeen < cutoff) void drop(id);
+  }, Math.min(idleMs, 60_000));
+  sweeper.unref();
+
+  return {
+    size: () => sessions.size,
+    async open(req, res, body, principal) {
+      if (sessions.size >= max) {
+        const oldest = [...sessions].sort((a, b) => a[1].lastSeen - b[1].lastSeen)[0];
+        if (oldest) await drop(oldest[0]);
+      }
+      const conn = createConnectionServer(deps, principal, 'http');
+      const owner = principalFingerprint(principal);
+      let sid: string | undefined;
+      const transport = new NodeStreamableHTTPServerTransport({
+        sessionIdGenerator: () => randomUUID(),
+        maxRequestBodySize: opts.maxBodyBytes,
+        onsessioninitialized: (id) => {
+          sid = id;
+          sessions.set(id, { transport, conn, owner, lastSeen: Date.now() });
+        },
+        onsessionclosed: (id) => drop(id),
+      });
+      transport.onclose = () => {
+        if (sid) void drop(sid);
+      };
+      await conn.server.connect(transport);
+      await transport.handleRequest(req, res, body);
+      // An initialize that failed never registered a session: release what it created.
+      if (!sid) {
+        await transport.close().catch(() => undefined);
+        await conn.close();
+      }
+    },
+    async route(id, req, res, body, principal) {
+      const s = sessions.get(id);
+      if (!s) return 'unknown';
+      if (s.owner !== principalFingerprint(principal)) return 'foreign';
+      s.lastSeen = Date.now();
+      await s.transport.handleRequest(req, res, body);
+      return 'ok';
+    },
+    async closeAll() {
+      clearInterval(sweeper);
+      await Promise.all([...sessions.keys()].map(drop));
+    },
+  };
+}

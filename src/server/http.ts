@@ -1,0 +1,206 @@
+/**
+ * `warden serve --http`: MCP over Streamable HTTP for many agents, each with its own identity.
+ *
+ * Every request passes, in order: Host/Origin validation (DNS rebinding) -> bearer JWT
+ * verification (OIDC, 401/403 with RFC 9728 challenges) -> body limit -> MCP. 2025-11-25
+ * clients get stateful sessions bound to their principal; 2026-07-28 clients are served per
+ * request. Tool calls then take the one pipeline like any stdio call. Shutdown stops accepting,
+ * lets in-flight calls finish (the pipeline records them), then closes sessions.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createMcpHandler, isInitializeRequest, type AuthInfo } from '@modelcontextprotocol/server';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { ErrorCode, WardenError } from '../errors.js';
+import type { TokenVerifier, VerifiedToken } from '../identity/oidc.js';
+import { verifierFromConfig } from './http-verifier.js';
+import type { Pipeline } from '../pipeline/pipeline.js';
+import type { Principal } from '../tool-api.js';
+import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
+import { checkHostAndOrigin, hostPolicy, readJsonBody, refuse } from './http-guards.js';
+import { createSessionRegistry } from './http-sessions.js';
+import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
+import type { Runtime } from './runtime.js';
+import { log } from './log.js';
+
+/** A Node request handler mounted under a path prefix (e.g. the reviewer UI under /ui). */
+export type MountHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Options of serveOverHttp. */
+export interface HttpServeOptions {
+  host: string;
+  port: number;
+  version: string;
+  mount?: Record<string, MountHandler>;
+  /** How long close() waits for in-flight calls (default 30 s). */
+  shutdownTimeoutMs?: number;
+  /** Verifier override (tests); default: built from identity.oidc. */
+  verifier?: TokenVerifier;
+}
+
+/** A running HTTP server. */
+export interface HttpServerHandle {
+  /** Base URL, e.g. http://127.0.0.1:8080 (the MCP endpoint is `${url}/mcp`). */
+  url: string;
+  close(): Promise<void>;
+}
+
+const MCP_PATH = '/mcp';
+
+/** Serve the runtime over Streamable HTTP. Default bind is loopback; the caller closes the runtime. */
+export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promise<HttpServerHandle> {
+  const verifier = opts.verifier ?? verifierFromConfig(rt);
+  const host = opts.host || '127.0.0.1';
+  const maxBody = rt.config.http.max_body_bytes;
+
+  // In-flight tool calls, so that shutdown can wait for them.
+  let inflight = 0;
+  let idleWaiters: (() => void)[] = [];
+  const pipeline: Pipeline = {
+    stages: rt.pipeline.stages,
+    listTools: (p) => rt.pipeline.listTools(p),
+    async handle(req) {
+      inflight++;
+      try {
+        return await rt.pipeline.handle(req);
+      } finally {
+        if (--inflight === 0) {
+          const w = idleWaiters;
+          idleWaiters = [];
+          w.forEach((f) => f());
+        }
+      }
+    },
+  };
+  const deps: ServeDeps = { pipeline, store: rt.store, version: opts.version, log };
+  const sessions = createSessionRegistry(deps, { maxBodyBytes: maxBody });
+
+  // 2026-07-28 (per-request) traffic: one server instance per request, bound to that request's principal.
+  const modern = createMcpHandler(
+    (ctx) => {
+      const extra = ctx.authInfo?.extra as { principal?: Principal; conns?: ConnectionSession[] } | undefined;
+      if (!extra?.principal || !extra.conns) throw new WardenError(ErrorCode.UNAUTHENTICATED, 'no authenticated principal for this request');
+      const conn = createConnectionServer(deps, extra.principal, 'http');
+      extra.conns.push(conn);
+      return conn.server;
+    },
+    { legacy: 'reject', maxRequestBodySize: maxBody, onerror: (e) => log('debug', 'mcp http (2026) request error', { message: e.message }) },
+  );
+  const modernNode = toNodeHandler(modern, { maxRequestBodySize: maxBody, onerror: (e) => log('warn', 'mcp http handler error', { message: e.message }) });
+
+  const server = createServer();
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, host, () => {
+      server.off('error', reject);
+      resolveListen();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const url = `http://${urlHost}:${addr.port}`;
+  const resource = resourceInfo(verifier, url, MCP_PATH);
+  const hosts = hostPolicy(host, rt.config.http, resource.resource);
+  const mounts = Object.entries(opts.mount ?? {}).map(([prefix, h]) => [prefix.replace(/\/+$/, ''), h] as const);
+
+  let closing = false;
+  let activePosts = 0;
+  let postWaiters: (() => void)[] = [];
+
+  async function serveMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const verified = await authenticate(req, res, verifier, resource, log);
+    if (!verified) return;
+    const body = req.method === 'POST' ? await readJsonBody(req, res, maxBody) : { ok: true as const, body: undefined };
+    if (!body.ok) return;
+    const principal = verified.principal;
+    const auth = authInfo(verified, resource.resource);
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+    const sid = req.headers['mcp-session-id'];
+    if (typeof sid === 'string' && sid.length) {
+      const r = await sessions.route(sid, req, res, body.body, principal);
+      if (r === 'unknown') refuse(res, 404, 'Session not found');
+      else if (r === 'foreign') {
+        log('warn', 'http request refused: session belongs to another principal', { subject: principal.subject });
+        refuse(res, 403, 'Forbidden: this session belongs to another principal');
+      }
+      return;
+    }
+    if (req.method === 'POST' && isInitializeRequest(body.body)) {
+      await sessions.open(req, res, body.body, principal);
+      return;
+    }
+    // Anything else without a session: the per-request (2026-07-28) leg, which rejects
+    // 2025-era messages that lack a session with a protocol-version error.
+    const conns = (auth.extra as { conns: ConnectionSession[] }).conns;
+    res.once('close', () => void Promise.all(conns.map((c) => c.close())));
+    await modernNode(req, res, body.body);
+  }
+
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (!checkHostAndOrigin(req, res, hosts)) return;
+    if (closing) {
+      refuse(res, 503, 'Service Unavailable: the server is shutting down', { connection: 'close' });
+      return;
+    }
+    if (serveResourceMetadata(resource, path, req, res)) return;
+    for (const [prefix, h] of mounts) {
+      if (path === prefix || path.startsWith(prefix + '/')) return h(req, res);
+    }
+    if (path !== MCP_PATH) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
+      return;
+    }
+    const counted = req.method === 'POST';
+    if (counted) {
+      activePosts++;
+      res.once('close', () => {
+        if (--activePosts === 0) {
+          const w = postWaiters;
+          postWaiters = [];
+          w.forEach((f) => f());
+        }
+      });
+    }
+    serveMcp(req, res).catch((e: unknown) => {
+      log('error', 'http request failed', { message: (e as Error).message });
+      refuse(res, 500, 'Internal error');
+    });
+  });
+
+  log('info', 'warden serving MCP over Streamable HTTP', { url: `${url}${MCP_PATH}`, issuer: verifier.options.issuer, policy_version: rt.policy().version });
+
+  return {
+    url,
+    async close() {
+      if (closing) return;
+      closing = true;
+      const stopped = new Promise<void>((r) => server.close(() => r()));
+      server.closeIdleConnections();
+      const deadline = new Promise<void>((r) => setTimeout(r, opts.shutdownTimeoutMs ?? 30_000).unref());
+      const drained = Promise.all([
+        inflight === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)),
+        activePosts === 0 ? Promise.resolve() : new Promise<void>((r) => postWaiters.push(r)),
+      ]);
+      await Promise.race([drained, deadline]);
+      if (inflight > 0) log('warn', 'shutdown deadline reached with calls still running', { inflight });
+      await sessions.closeAll();
+      await modern.close().catch(() => undefined);
+      server.closeAllConnections();
+      await stopped;
+      log('info', 'warden http server stopped', { url });
+    },
+  };
+}
+
+/** What the SDK handlers see of the authentication: never the token itself. */
+function authInfo(v: VerifiedToken, resource: string): AuthInfo {
+  return {
+    token: '[verified bearer token withheld]',
+    clientId: v.clientId ?? v.principal.subject,
+    scopes: v.scopes,
+    expiresAt: v.expiresAt,
+    ...(/^https?:\/\//i.test(resource) ? { resource: new URL(resource) } : {}),
+    extra: { principal: v.principal, conns: [] as ConnectionSession[] },
+  };
+}

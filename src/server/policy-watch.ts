@@ -1,0 +1,102 @@
+/**
+ * Policy hot reload: on SIGHUP, or when a policy file or warden.yaml changes, recompile and swap
+ * atomically (Runtime.reload). A file that does not load keeps the last good policy and the log
+ * says why (FILE:LINE problems). Calls already running finish under the policy they started
+ * with: the pipeline reads the policy once per call.
+ */
+import { watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import type { Runtime } from './runtime.js';
+
+type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+
+/** Options for tests: debounce window. */
+export interface WatchOptions {
+  debounceMs?: number;
+  /** Also reload on SIGHUP (default true). */
+  sighup?: boolean;
+}
+
+/** Start watching; returns a function that stops watching (and removes the SIGHUP handler). */
+export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): () => void {
+  const debounceMs = opts.debounceMs ?? 200;
+  const watchers = new Map<string, FSWatcher>();
+  let filters = new Map<string, (name: string) => boolean>();
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+
+  const reload = (why: string) => {
+    if (stopped) return;
+    const before = rt.policy().version;
+    try {
+      const p = rt.reload();
+      if (p.version !== before) log('info', 'policy reloaded', { trigger: why, previous_version: before, policy_version: p.version, files: p.files.length });
+      else log('debug', 'policy unchanged after reload', { trigger: why, policy_version: p.version });
+    } catch (e) {
+      log('error', 'policy reload failed; keeping the previous policy', { trigger: why, policy_version: before, message: (e as Error).message });
+    }
+    rewatch();
+  };
+
+  const schedule = (why: string) => {
+    if (stopped) return;
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = null;
+      reload(why);
+    }, debounceMs);
+    timer.unref?.();
+  };
+
+  /** Folders to watch: the config file's, each policy pattern's, each loaded policy file's. */
+  function folders(): Map<string, (name: string) => boolean> {
+    const out = new Map<string, ((name: string) => boolean)[]>();
+    const add = (dir: string, test: (name: string) => boolean) => out.set(dir, [...(out.get(dir) ?? []), test]);
+    const configFile = resolve(rt.config.file);
+    add(dirname(configFile), (n) => n === basename(configFile));
+    for (const pat of rt.config.policyPatterns ?? []) {
+      const name = basename(pat);
+      const re = new RegExp('^' + name.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*') + '$');
+      add(dirname(resolve(pat)), (n) => re.test(n));
+    }
+    for (const f of rt.policy().files) add(dirname(resolve(f)), (n) => n === basename(f));
+    return new Map([...out].map(([d, tests]) => [d, (n: string) => tests.some((t) => t(n))]));
+  }
+
+  function rewatch() {
+    if (stopped) return;
+    const want = folders();
+    filters = want;
+    for (const [dir, w] of watchers) {
+      if (!want.has(dir)) {
+        w.close();
+        watchers.delete(dir);
+      }
+    }
+    for (const dir of want.keys()) {
+      if (watchers.has(dir)) continue;
+      try {
+        // Watch folders, not files: editors replace files by rename, which a file watch misses.
+        const w = watch(dir, { persistent: false }, (_event, name) => {
+          const n = name ? basename(name.toString()) : null;
+          if (n === null || filters.get(dir)?.(n)) schedule(`file change${n ? `: ${n}` : ''}`);
+        });
+        w.on('error', (e) => log('warn', 'policy watch error', { dir, message: e.message }));
+        watchers.set(dir, w);
+      } catch (e) {
+        log('warn', 'cannot watch policy folder; reload with SIGHUP', { dir, message: (e as Error).message });
+      }
+    }
+  }
+
+  const onHup = () => reload('SIGHUP');
+  if (opts.sighup !== false) process.on('SIGHUP', onHup);
+  rewatch();
+  return () => {
+    stopped = true;
+    if (timer) clearTimeout(timer);
+    for (const w of watchers.values()) w.close();
+    watchers.clear();
+    if (opts.sighup !== false) process.off('SIGHUP', onHup);
+  };
+}

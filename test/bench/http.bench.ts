@@ -1,0 +1,112 @@
+/**
+ * Governed query_database over Streamable HTTP (OIDC bearer, policy, transcript, masking) with
+ * 1, 4 and 16 concurrent clients, next to the same query through a plain `pg` pool in the same
+ * run. Reports calls/s, p50 and p99 and the ratio plain/governed.
+ * Run: npx tsc -p tsconfig.json && node dist/test/bench/http.bench.js [calls-per-level]
+ */
+import { pathToFileURL } from 'node:url';
+import pg from 'pg';
+import { connectHttpAgent, type HttpAgent } from '../support/http-agent.js';
+import { startHttpWarden } from '../support/http-warden.js';
+
+const SQL = 'SELECT id, name FROM users WHERE id = 1';
+
+const POLICY = `
+rules:
+  - id: bench-read
+    effect: allow
+    who: { groups: [bench] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: [public.users] }
+`;
+
+/** One measured level. */
+export interface BenchRow {
+  clients: number;
+  calls: number;
+  governed: { perSec: number; p50: number; p99: number };
+  plain: { perSec: number; p50: number; p99: number };
+  /** The same governed call through the pipeline in-process (no HTTP, no MCP): attributes the overhead. */
+  pipeline: { perSec: number; p50: number; p99: number };
+  /** plain calls/s divided by governed calls/s. */
+  ratio: number;
+}
+
+function pct(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
+}
+
+async function measure(clients: number, perClient: number, one: (i: number) => Promise<void>): Promise<{ perSec: number; p50: number; p99: number }> {
+  const lat: number[] = [];
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: clients }, async (_, i) => {
+      for (let k = 0; k < perClient; k++) {
+        const a = performance.now();
+        await one(i);
+        lat.push(performance.now() - a);
+      }
+    }),
+  );
+  const secs = (performance.now() - t0) / 1000;
+  lat.sort((x, y) => x - y);
+  return { perSec: lat.length / secs, p50: pct(lat, 0.5), p99: pct(lat, 0.99) };
+}
+
+/** Run the benchmark and print a table; returns the rows. */
+export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
+  const w = await startHttpWarden({ 'bench.yaml': POLICY });
+  const rows: BenchRow[] = [];
+  const session = 'bench-direct-session';
+  await w.rt.store.openSession({ id: session, principal: { subject: 'bench-direct', groups: ['bench'], authMethod: 'oidc' }, client: { name: 'bench' }, transport: 'http', startedAt: new Date().toISOString() });
+  try {
+    for (const clients of [1, 4, 16]) {
+      const perClient = Math.max(1, Math.floor(callsPerLevel / clients));
+      const agents: HttpAgent[] = [];
+      for (let i = 0; i < clients; i++) agents.push(await connectHttpAgent(w.url, await w.token(`bench-${i}`, ['bench'])));
+      const pool = new pg.Pool({ connectionString: w.db.url, max: clients });
+      try {
+        const governedCall = async (i: number) => {
+          const r = await agents[i]!.call('query_database', { connection: 'analytics', sql: SQL });
+          if (r.isError) throw new Error(`governed call failed: ${r.text}`);
+        };
+        const plainCall = async () => {
+          await pool.query(SQL);
+        };
+        await measure(clients, 5, governedCall); // warm-up: sessions, pools, JIT
+        await measure(clients, 5, plainCall);
+        const principal = { subject: 'bench-direct', groups: ['bench'], claims: {}, authMethod: 'oidc' as const };
+        const directCall = async () => {
+          const r = await w.rt.pipeline.handle({ sessionId: session, principal, tool: 'query_database', args: { connection: 'analytics', sql: SQL }, signal: new AbortController().signal });
+          if (r.isError) throw new Error(`pipeline call failed: ${r.content[0]?.text}`);
+        };
+        const governed = await measure(clients, perClient, governedCall);
+        const plain = await measure(clients, perClient, plainCall);
+        const pipeline = await measure(clients, perClient, directCall);
+        rows.push({ clients, calls: perClient * clients, governed, plain, pipeline, ratio: plain.perSec / governed.perSec });
+      } finally {
+        await Promise.all(agents.map((a) => a.close()));
+        await pool.end();
+      }
+    }
+  } finally {
+    await w.stop();
+  }
+  const f = (n: number) => n.toFixed(2);
+  console.log('clients | calls | governed calls/s | p50 ms | p99 ms | plain pg calls/s | p50 ms | p99 ms | plain/governed | pipeline-only calls/s | p50 ms');
+  for (const r of rows) {
+    console.log(`${String(r.clients).padStart(7)} | ${String(r.calls).padStart(5)} | ${r.governed.perSec.toFixed(0).padStart(16)} | ${f(r.governed.p50).padStart(6)} | ${f(r.governed.p99).padStart(6)} | ${r.plain.perSec.toFixed(0).padStart(16)} | ${f(r.plain.p50).padStart(6)} | ${f(r.plain.p99).padStart(6)} | ${(r.ratio.toFixed(1) + 'x').padStart(14)} | ${r.pipeline.perSec.toFixed(0).padStart(21)} | ${f(r.pipeline.p50)}`);
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  runHttpBench(Number(process.argv[2] ?? 480)).then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * stdio clients may present WARDEN_TOKEN: verified like any bearer token (the identity it names
+ * decides what the client sees), and a token that fails verification refuses the start.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { connectWarden, writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import { WARDEN_BIN } from '../support/repo.js';
+
+let iss: OidcIssuer;
+let dir: WardenDir;
+
+const POLICY = `
+rules:
+  - id: sre-only
+    effect: allow
+    who: { groups: [sre] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: [public.orders] }
+`;
+
+before(async () => {
+  iss = await startOidcIssuer();
+  dir = writeWardenDir(
+    `
+transcripts: { store: sqlite:warden.db }
+identity:
+  stdio: { subject: local-agent, groups: [] }
+  oidc: { issuer: ${iss.issuer}, audience: ${iss.audience}, required_scopes: [mcp] }
+connections:
+  analytics: { type: postgres, url: env:UNUSED_DATABASE_URL }
+policies: [policies/*.yaml]
+`,
+    { 'base.yaml': POLICY },
+  );
+});
+after(async () => {
+  await iss?.stop();
+  dir?.cleanup();
+});
+
+test('a valid WARDEN_TOKEN makes the stdio client that principal', async () => {
+  const token = await iss.mint({ sub: 'sam', groups: ['sre'], scope: 'mcp' });
+  const w = await connectWarden(dir.configPath, { WARDEN_TOKEN: token, UNUSED_DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+  try {
+    const tools = (await w.client.listTools()).tools.map((t) => t.name);
+    assert.ok(tools.includes('query_database'), `sre sees query_database: ${tools.join(',')}`);
+  } finally {
+    await w.close();
+  }
+  const db = new Database(dir.dbPath, { readonly: true });
+  try {
+    const s = db.prepare('SELECT subject, principal FROM sessions').all() as { subject: string; principal: string }[];
+    assert.ok(s.some((r) => r.subject === 'sam' && r.principal.includes('oidc')), JSON.stringify(s));
+    assert.ok(!JSON.stringify(s).includes(token.split('.')[2]!), 'the token is not recorded');
+  } finally {
+    db.close();
+  }
+});
+
+test('without WARDEN_TOKEN identity.stdio applies (and sees nothing here)', async () => {
+  const w = await connectWarden(dir.configPath, { UNUSED_DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+  try {
+    const tools = (await w.client.listTools()).tools.map((t) => t.name);
+    assert.ok(!tools.includes('query_database'));
+  } finally {
+    await w.close();
+  }
+});
+
+test('a WARDEN_TOKEN that fails verification refuses the start with a coded error', async () => {
+  const bad = [await iss.mint({ sub: 'sam', groups: ['sre'], scope: 'mcp' }, { expiresIn: -600 }), iss.unsigned({ sub: 'sam', groups: ['sre'], scope: 'mcp' }), await iss.mint({ sub: 'sam', groups: ['sre'], scope: 'openid' })];
+  for (const token of bad) {
+    const r = spawnSync(process.execPath, [WARDEN_BIN, 'serve', '--config', dir.configPath], {
+      env: { PATH: process.env.PATH ?? '', WARDEN_TOKEN: token, UNUSED_DATABASE_URL: 'postgres://x@127.0.0.1:1/x' },
+      input: '',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /WARDEN_UNAUTHENTICATED/);
+    assert.ok(!r.stderr.includes(token), 'the token is not echoed');
+  }
+});

@@ -1,0 +1,78 @@
+/**
+ * A real MCP client over Streamable HTTP with a bearer token, plus raw HTTP helpers for the
+ * status-code checks (401/403/404/413) that a client library would hide.
+ */
+import { request } from 'node:http';
+import { Client } from '@modelcontextprotocol/client';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+
+/** A connected agent. */
+export interface HttpAgent {
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  call(tool: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean; structured: Record<string, unknown> | undefined }>;
+  tools(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Connect an MCP client to `${base}/mcp` with `Authorization: Bearer token`. */
+export async function connectHttpAgent(base: string, token: string, opts: { name?: string; modern?: boolean } = {}): Promise<HttpAgent> {
+  const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
+  const client = new Client({ name: opts.name ?? 'warden-http-test-agent', version: '1.0.0' }, opts.modern ? { versionNegotiation: { mode: 'auto' } } : {});
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    async call(tool, args) {
+      const r = await client.callTool({ name: tool, arguments: args });
+      const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+      return { text, isError: r.isError === true, structured: r.structuredContent as Record<string, unknown> | undefined };
+    },
+    async tools() {
+      return (await client.listTools()).tools.map((t) => t.name).sort();
+    },
+    async close() {
+      await client.close().catch(() => undefined);
+    },
+  };
+}
+
+/** A raw HTTP exchange (node:http, so Host can be set). */
+export interface RawResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/** Send one raw request. */
+export function rawRequest(base: string, opts: { method?: string; path?: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<RawResponse> {
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: u.hostname, port: u.port, method: opts.method ?? 'POST', path: opts.path ?? '/mcp', headers: opts.headers ?? {} },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => (body += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+/** A JSON-RPC initialize body as a 2025-11-25 client sends it. */
+export function initializeBody(): string {
+  return JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
+}
+
+/** Headers of an MCP POST with a bearer token. */
+export function mcpHeaders(token?: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
+    ...extra,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * An in-process Warden served over real Streamable HTTP: a local OIDC issuer, a real PostgreSQL
+ * database, a config folder in a temp dir, the runtime and serveOverHttp on a random port.
+ */
+import Database from 'better-sqlite3';
+import { families } from '../../tools/index.js';
+import { startRuntime, type Runtime } from '../../src/server/runtime.js';
+import { serveOverHttp, type HttpServerHandle } from '../../src/server/http.js';
+import { setLogLevel } from '../../src/server/log.js';
+import { createTestDatabase, type TestDatabase } from './pg-cluster.js';
+import { startOidcIssuer, type OidcIssuer } from './oidc-issuer.js';
+import { writeWardenDir, type WardenDir } from './warden-process.js';
+
+/** Everything a test needs. */
+export interface HttpWarden {
+  db: TestDatabase;
+  issuer: OidcIssuer;
+  dir: WardenDir;
+  rt: Runtime;
+  http: HttpServerHandle;
+  url: string;
+  /** Mint a token for a subject in groups (scope mcp unless given). */
+  token(sub: string, groups: string[], extra?: Record<string, unknown>): Promise<string>;
+  /** Rows of the transcript's calls table. */
+  calls(): Record<string, unknown>[];
+  stop(): Promise<void>;
+}
+
+/** Seed data every HTTP test uses. */
+export const SEED = `
+  CREATE TABLE users (id serial PRIMARY KEY, name text, email text);
+  CREATE TABLE orders (id serial PRIMARY KEY, user_id int, total numeric);
+  CREATE TABLE slow (id int);
+  INSERT INTO users (name, email) VALUES ('Alice', 'alice@example.com'), ('Bob', 'bob@example.com');
+  INSERT INTO orders (user_id, total) SELECT 1 + (g % 2), g FROM generate_series(1, 20) g;
+  INSERT INTO slow VALUES (1);
+`;
+
+/** Start it all. `config` gets ISSUER and AUDIENCE substituted; `extraConfig` is appended. */
+export async function startHttpWarden(policies: Record<string, string>, extraConfig = '', opts: { audience?: string } = {}): Promise<HttpWarden> {
+  setLogLevel(process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'silent');
+  const db = await createTestDatabase({ prefix: 'http' });
+  await db.query(SEED);
+  for (const t of ['users', 'orders', 'slow']) await db.query(`GRANT SELECT ON ${t} TO ${db.role}`);
+  const issuer = await startOidcIssuer({ ...(opts.audience ? { audience: opts.audience } : {}) });
+  const config = `
+transcripts: { store: sqlite:warden.db }
+identity:
+  oidc:
+    issuer: ${issuer.issuer}
+    audience: ${issuer.audience}
+    groups_claim: groups
+    required_scopes: [mcp]
+    jwks_cooldown: 0ms
+connections:
+  analytics:
+    type: postgres
+    url: env:HTTP_TEST_DATABASE_URL
+    statement_timeout: 5s
+    max_rows: 1000
+policies: [policies/*.yaml]
+${extraConfig}
+`;
+  const dir = writeWardenDir(config, policies);
+  process.env.HTTP_TEST_DATABASE_URL = db.url;
+  const rt = await startRuntime(dir.configPath, families);
+  const http = await serveOverHttp(rt, { host: '127.0.0.1', port: 0, version: 'test', shutdownTimeoutMs: 10_000 });
+  let stopped = false;
+  return {
+    db,
+    issuer,
+    dir,
+    rt,
+    http,
+    url: http.url,
+    token: (sub, groups, extra = {}) => issuer.mint({ sub, groups, scope: 'mcp', ...extra }),
+    calls() {
+      const t = new Database(dir.dbPath, { readonly: true });
+      try {
+        return t.prepare('SELECT * FROM calls ORDER BY seq').all() as Record<string, unknown>[];
+      } finally {
+        t.close();
+      }
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await http.close().catch(() => undefined);
+      await rt.close().catch(() => undefined);
+      await issuer.stop().catch(() => undefined);
+      await db.drop().catch(() => undefined);
+      dir.cleanup();
+    },
+  };
+}
+
+/** Hold an exclusive lock on a table so that a query on it blocks until `release()`. */
+export async function lockTable(db: TestDatabase, table: string): Promise<() => Promise<void>> {
+  const c = await db.admin().connect();
+  await c.query('BEGIN');
+  await c.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
+  return async () => {
+    await c.query('COMMIT');
+    c.release();
+  };
+}
+
+/** Wait until `cond()` holds (polling), or fail after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
