@@ -1,0 +1,83 @@
+/**
+ * `approval: { confirm: requester }`: ask the connected user through MCP elicitation (form mode)
+ * to confirm the parsed call. A client without elicitation, a decline, a cancel or an error is a
+ * denial, never a silent allow. The answer is recorded like any decision (auth `elicitation`).
+ */
+import { ErrorCode } from '../errors.js';
+import type { ApprovalRow, ApprovalTables } from '../recorder/index.js';
+import type { GateInput, GateResult } from './service.js';
+
+/** The form shown to the user: one required yes/no. */
+export const CONFIRM_SCHEMA: Record<string, unknown> = {
+  type: 'object',
+  properties: {
+    confirm: { type: 'boolean', title: 'Run this call?', description: 'Yes runs the call exactly as shown, once.' },
+  },
+  required: ['confirm'],
+};
+
+/** The message: the parsed call (summary and canonical arguments), not just the raw text. */
+export function confirmMessage(row: ApprovalRow): string {
+  let args = '';
+  try {
+    const c = JSON.parse(row.canonicalCall) as { args?: Record<string, unknown> };
+    args = Object.entries(c.args ?? {})
+      .filter(([k]) => k !== 'connection')
+      .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join('\n');
+  } catch {
+    /* the summary is still shown */
+  }
+  return [
+    `Warden asks you to confirm a call (rule ${row.approvalRule}).`,
+    `tool: ${row.tool}${row.connection ? ` on ${row.connection}` : ''}`,
+    `what it does: ${row.summary}`,
+    args ? `parsed call:\n${args}` : '',
+    `approval id: ${row.id}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
+  if (signal.aborted) return Promise.resolve('aborted');
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve('aborted');
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
+      (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
+    );
+  });
+}
+
+/** Ask, record the answer, and consume the confirmation when it was yes. */
+export async function confirmWithRequester(tables: ApprovalTables, row: ApprovalRow, input: GateInput, iso: () => string): Promise<GateResult> {
+  const me = input.principal.subject;
+  const deny = (comment: string, message: string): GateResult => {
+    tables.decide(row.id, { reviewer: me, decision: 'deny', comment, auth: 'elicitation', at: iso() }, () => undefined, true);
+    return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: row.id, message };
+  };
+  if (!input.elicit) {
+    return deny(
+      'client does not support elicitation',
+      `rule ${row.approvalRule} needs you to confirm this call, and your MCP client does not support elicitation (form mode), so it was not run`,
+    );
+  }
+  let answer: { action: string; content?: Record<string, unknown> } | 'aborted';
+  try {
+    answer = await abortable(input.elicit(confirmMessage(row), CONFIRM_SCHEMA), input.signal);
+  } catch {
+    return deny('elicitation failed', `rule ${row.approvalRule} needs you to confirm this call, and the confirmation request failed, so it was not run`);
+  }
+  if (answer === 'aborted') return deny('cancelled', 'the call was cancelled while waiting for your confirmation');
+  if (answer.action !== 'accept' || answer.content?.confirm !== true) {
+    const what = answer.action === 'accept' ? 'answered no' : answer.action === 'cancel' ? 'cancelled' : 'declined';
+    return deny(what, `you ${what} the confirmation, so the call was not run`);
+  }
+  tables.decide(row.id, { reviewer: me, decision: 'approve', comment: null, auth: 'elicitation', at: iso() }, () => undefined, true);
+  if (!tables.consume(row.id, input.callId, iso())) {
+    return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: row.id, message: 'the confirmation expired before the call could run' };
+  }
+  return { granted: true, approvalId: row.id };
+}

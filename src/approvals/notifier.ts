@@ -1,0 +1,139 @@
+/**
+ * Webhooks on new approval requests and decisions: a generic JSON body or a Slack-compatible
+ * one. Delivery runs in the background with retries and backoff and never blocks a call. The
+ * call's text is escaped (and fenced) so that a crafted statement cannot forge the message.
+ */
+import type { ApprovalView } from './review-api.js';
+
+/** The `notify:` block of an approval rule. */
+export interface NotifySpec {
+  webhook: string;
+  format: 'json' | 'slack';
+}
+
+/** What happened to a request. */
+export interface ApprovalNotice {
+  event: 'requested' | 'decision' | 'approved' | 'denied' | 'expired';
+  approval: ApprovalView;
+  /** The canonical call (tool, connection, normalised arguments). */
+  call: unknown;
+  reviewer?: { subject: string; decision: 'approve' | 'deny'; comment: string | null };
+}
+
+/** Fire-and-forget delivery; `drain` lets a short-lived process (the CLI) wait for it. */
+export interface Notifier {
+  notify(spec: NotifySpec, notice: ApprovalNotice): void;
+  drain(timeoutMs?: number): Promise<void>;
+}
+
+/** Options; why: tests shorten the backoff, runtime resolves secret references. */
+export interface NotifierOptions {
+  resolve?: (ref: string) => Promise<string>;
+  attempts?: number;
+  baseDelayMs?: number;
+  timeoutMs?: number;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+}
+
+const MAX_CALL_TEXT = 1500;
+
+/** Escape text for Slack mrkdwn; why: `<!channel>`, links and formatting must not come from call text. */
+export function escapeSlack(s: string): string {
+  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** Call text fenced as code: escaped, backticks neutralised so the fence cannot be closed early. */
+export function slackCode(s: string): string {
+  const cut = s.length > MAX_CALL_TEXT ? s.slice(0, MAX_CALL_TEXT) + '…' : s;
+  return '```' + escapeSlack(cut).replace(/`/g, 'ˋ') + '```';
+}
+
+function headline(n: ApprovalNotice): string {
+  const a = n.approval;
+  switch (n.event) {
+    case 'requested':
+      return `approval requested by ${a.requester} for ${a.tool}${a.connection ? ` on ${a.connection}` : ''} (${a.approvals_required} approval${a.approvals_required === 1 ? '' : 's'} needed, expires ${a.expires_at})`;
+    case 'decision':
+      return `${n.reviewer?.subject ?? 'a reviewer'} voted ${n.reviewer?.decision ?? '?'} on a request by ${a.requester}`;
+    default:
+      return `request by ${a.requester} for ${a.tool} is now ${n.event}${n.reviewer ? ` (by ${n.reviewer.subject})` : ''}`;
+  }
+}
+
+function callText(n: ApprovalNotice): string {
+  const c = n.call as { args?: { sql?: unknown; command?: unknown } } | null;
+  const sql = c?.args?.sql ?? c?.args?.command;
+  if (typeof sql === 'string') return sql;
+  if (Array.isArray(sql)) return sql.map(String).join(' ');
+  return JSON.stringify(c?.args ?? {});
+}
+
+/** The generic JSON body; why: JSON encoding already escapes, fields stay separate from text. */
+export function jsonBody(n: ApprovalNotice): Record<string, unknown> {
+  return { type: 'warden.approval', event: n.event, text: headline(n), approval: n.approval, call: n.call, ...(n.reviewer ? { reviewer: n.reviewer } : {}) };
+}
+
+/** A Slack-compatible body (incoming webhook: text + blocks), every dynamic part escaped. */
+export function slackBody(n: ApprovalNotice): Record<string, unknown> {
+  const a = n.approval;
+  const head = `*Warden* ${escapeSlack(headline(n))}`;
+  const lines = [`id: \`${escapeSlack(a.id)}\` · rules: ${escapeSlack(a.rule_ids.join(', '))}`, `summary: ${escapeSlack(a.summary.replace(/[\r\n]+/g, ' '))}`];
+  if (n.reviewer?.comment) lines.push(`comment: ${escapeSlack(n.reviewer.comment.replace(/[\r\n]+/g, ' '))}`);
+  return {
+    text: head,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: head } },
+      { type: 'section', text: { type: 'mrkdwn', text: slackCode(callText(n)) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: lines.join('\n') }] },
+    ],
+  };
+}
+
+/** Build the background webhook notifier. */
+export function createWebhookNotifier(opts: NotifierOptions = {}): Notifier {
+  const attempts = opts.attempts ?? 5;
+  const base = opts.baseDelayMs ?? 500;
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const inflight = new Set<Promise<void>>();
+  const log = opts.log ?? (() => undefined);
+
+  async function deliver(spec: NotifySpec, body: string, what: string): Promise<void> {
+    let url: string;
+    try {
+      url = /^https?:\/\//.test(spec.webhook) ? spec.webhook : await (opts.resolve ?? (async () => { throw new Error('no secret resolver'); }))(spec.webhook);
+    } catch {
+      log('warn', 'approval webhook: cannot resolve the webhook reference', { event: what });
+      return;
+    }
+    for (let i = 0; i < attempts; i++) {
+      let status = 0;
+      try {
+        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs) });
+        status = r.status;
+        await r.arrayBuffer().catch(() => undefined);
+        if (r.ok) return;
+      } catch {
+        status = 0;
+      }
+      // The URL may carry a token: log the status only.
+      log('warn', 'approval webhook delivery failed', { event: what, attempt: i + 1, status });
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429) return;
+      if (i + 1 < attempts) await new Promise((r) => setTimeout(r, base * 2 ** i * (0.75 + Math.random() * 0.5)));
+    }
+  }
+
+  return {
+    notify(spec, notice) {
+      const body = JSON.stringify(spec.format === 'slack' ? slackBody(notice) : jsonBody(notice));
+      const p = deliver(spec, body, notice.event).catch(() => undefined);
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+    },
+    async drain(timeoutMs = 30_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const limit = new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)));
+      await Promise.race([Promise.all([...inflight]).then(() => undefined), limit]);
+      clearTimeout(timer);
+    },
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * The reviewer-facing contract shared by the CLI, the HTTP API and the web UI: a plain view of
+ * an approval request and the four operations a reviewer has. The approval service implements it.
+ */
+import type { Principal } from '../tool-api.js';
+
+/** One approval request as reviewers see it; why: CLI --json, HTTP and UI print the same fields. */
+export interface ApprovalView {
+  id: string;
+  state: 'pending' | 'approved' | 'denied' | 'expired' | 'used';
+  requester: string;
+  tool: string;
+  connection: string | null;
+  summary: string;
+  rule_ids: string[];
+  approvals_required: number;
+  created_at: string;
+  expires_at: string;
+  call_id: string | null;
+  session_id: string | null;
+  decisions: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; at: string; auth: string }[];
+  /** The canonical call the approval is bound to (tool, connection, normalised arguments), for reviewers to read. */
+  call?: { tool: string; connection: string | null; args: Record<string, unknown> };
+  /** sha256 of the canonical call. */
+  call_hash?: string;
+}
+
+/** What a reviewer can do; why: one implementation behind every reviewer surface. */
+export interface ApprovalReviewApi {
+  list(filter?: { state?: ApprovalView['state']; limit?: number }): Promise<ApprovalView[]>;
+  get(id: string): Promise<ApprovalView | null>;
+  /** Throws WardenError (code WARDEN_DENIED) when refused: self-approval, reviewer not allowed, already decided, expired. */
+  approve(id: string, reviewer: Principal, comment?: string): Promise<ApprovalView>;
+  deny(id: string, reviewer: Principal, comment?: string): Promise<ApprovalView>;
+}

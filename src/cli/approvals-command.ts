@@ -1,0 +1,136 @@
+/**
+ * `warden approvals list|show|approve|deny`: reviewers act on approval requests in the same store
+ * the server uses, while it runs (the waiting call polls the store and notices the decision).
+ * Reviewers act as a local assertion (`--as SUBJECT --groups g1,g2`, recorded as `local`) on the
+ * machine that holds the config. The approval rules hold either way: no self-approval, reviewer
+ * groups enforced, distinct reviewers counted. A refused decision exits non-zero.
+ */
+import { verifierFromConfig } from '../server/http-verifier.js';
+import { families } from '../../tools/index.js';
+import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
+import { createSecretResolver } from '../config/secrets.js';
+import { ConfigError } from '../config/yaml-source.js';
+import { ErrorCode, WardenError } from '../errors.js';
+import type { Principal } from '../tool-api.js';
+import { openSqliteStore } from '../recorder/index.js';
+import type { CompiledPolicy } from '../policy/types.js';
+import { createApprovalService, createWebhookNotifier, type ApprovalView } from '../approvals/index.js';
+import { compileForConfig, storePath } from '../server/runtime.js';
+import { parseArgs, UsageError } from './args.js';
+
+const USAGE = `usage: warden approvals list [--state pending|approved|denied|expired|used] [--limit N] [--json]
+       warden approvals show ID [--json]
+       warden approvals approve|deny ID [--comment TEXT] (--as SUBJECT [--groups g1,g2] | --token JWT) [--json]
+   all take --config FILE (default ./warden.yaml)`;
+
+const STATES = ['pending', 'approved', 'denied', 'expired', 'used'] as const;
+
+function line(v: ApprovalView): string {
+  const got = v.decisions.filter((d) => d.decision === 'approve').length;
+  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${got}/${v.approvals_required}`, v.created_at, v.expires_at, v.summary.replace(/\s+/g, ' ').slice(0, 80)].join('\t');
+}
+
+function details(v: ApprovalView): string {
+  const out = [
+    `approval ${v.id}: ${v.state}`,
+    `requester:  ${v.requester}`,
+    `call:       ${v.tool}${v.connection ? ` on ${v.connection}` : ''}`,
+    `summary:    ${v.summary}`,
+    `rules:      ${v.rule_ids.join(', ')}`,
+    `approvals:  ${v.decisions.filter((d) => d.decision === 'approve').length} of ${v.approvals_required}`,
+    `created:    ${v.created_at}`,
+    `expires:    ${v.expires_at}`,
+  ];
+  if (v.call) out.push('arguments:', ...Object.entries(v.call.args).map(([k, a]) => `  ${k}: ${typeof a === 'string' ? a : JSON.stringify(a)}`));
+  if (v.call_hash) out.push(`call hash:  ${v.call_hash}`);
+  for (const d of v.decisions) out.push(`decision:   ${d.reviewer} (${d.auth}) ${d.decision} at ${d.at}${d.comment ? `: ${d.comment}` : ''}`);
+  return out.join('\n');
+}
+
+async function reviewerFrom(flags: Record<string, string | boolean>, config: ServerConfig): Promise<Principal> {
+  const token = typeof flags.token === 'string' ? flags.token : process.env.WARDEN_TOKEN;
+  if (flags.as === undefined && token) {
+    // A token is checked like any other bearer token: signature, issuer, audience, expiry (fail closed).
+    if (!config.identity.oidc) {
+      throw new WardenError(ErrorCode.UNAUTHENTICATED, '--token/WARDEN_TOKEN: identity.oidc is not configured in warden.yaml, so the token cannot be verified; act as a local reviewer with --as SUBJECT --groups g1,g2');
+    }
+    const verifier = verifierFromConfig({ config });
+    try {
+      return (await verifier.verify(token.trim())).principal;
+    } catch (e) {
+      const why = e instanceof WardenError ? String(e.details.reason ?? e.message) : 'invalid token';
+      throw new WardenError(ErrorCode.UNAUTHENTICATED, `--token/WARDEN_TOKEN could not be verified (${why})`);
+    }
+  }
+  if (typeof flags.as !== 'string' || !flags.as.trim()) throw new UsageError(`approve and deny need a reviewer identity: --as SUBJECT [--groups g1,g2] or --token JWT\n${USAGE}`);
+  const groups = typeof flags.groups === 'string' ? flags.groups.split(',').map((g) => g.trim()).filter(Boolean) : [];
+  return { subject: flags.as.trim(), groups, claims: {}, authMethod: 'local' };
+}
+
+/** Run `warden approvals SUBCOMMAND ...`; resolves to the exit code (0 ok, 1 refused or failed, 2 usage). */
+export async function runApprovalsCommand(argv: string[]): Promise<number> {
+  const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+  const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : s + '\n');
+  let store: ReturnType<typeof openSqliteStore> | undefined;
+  try {
+    const a = parseArgs(argv, ['config=', 'json', 'comment=', 'as=', 'groups=', 'token=', 'state=', 'limit=']);
+    const [sub, id, ...extra] = a.positionals;
+    if (!sub || !['list', 'show', 'approve', 'deny'].includes(sub) || extra.length) throw new UsageError(USAGE);
+    if (sub !== 'list' && !id) throw new UsageError(`${sub} needs an approval id\n${USAGE}`);
+    const json = a.flags.json === true;
+    const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), families);
+    // Decisions fire the rule's webhook: compile the policy to find it (a broken policy only loses the webhook).
+    let policy: CompiledPolicy | undefined;
+    try {
+      policy = compileForConfig(config, families);
+    } catch {
+      if (sub === 'approve' || sub === 'deny') err('warden: warning: the policy does not compile; approval webhooks will not fire');
+    }
+    store = openSqliteStore(storePath(config));
+    const secrets = createSecretResolver(config.baseDir);
+    const notifier = createWebhookNotifier({ resolve: (r) => secrets.resolve(r) });
+    const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier });
+
+    if (sub === 'list') {
+      const state = a.flags.state;
+      if (state !== undefined && !STATES.includes(state as never)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
+      const limit = a.flags.limit === undefined ? 100 : Number(a.flags.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+      const items = await svc.list({ ...(state ? { state: state as ApprovalView['state'] } : {}), limit });
+      if (json) out(JSON.stringify(items));
+      else out(items.length ? ['ID\tSTATE\tREQUESTER\tTOOL\tCONNECTION\tAPPROVALS\tCREATED\tEXPIRES\tSUMMARY', ...items.map(line)].join('\n') : '(no approval requests)');
+      return 0;
+    }
+    if (sub === 'show') {
+      const v = await svc.get(id!);
+      if (!v) {
+        err(`warden: no approval request ${id}`);
+        return 1;
+      }
+      out(json ? JSON.stringify(v) : details(v));
+      return 0;
+    }
+    const reviewer = await reviewerFrom(a.flags, config);
+    const comment = typeof a.flags.comment === 'string' ? a.flags.comment : undefined;
+    const v = sub === 'approve' ? await svc.approve(id!, reviewer, comment) : await svc.deny(id!, reviewer, comment);
+    out(json ? JSON.stringify(v) : `${sub === 'approve' ? 'approved' : 'denied'} by ${reviewer.subject} (local): approval ${v.id} is now ${v.state}`);
+    await notifier.drain(10_000);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`warden: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      err(`warden: configuration error\n${e.message}`);
+      return 1;
+    }
+    if (e instanceof WardenError) {
+      err(`warden: ${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  } finally {
+    await store?.close();
+  }
+}

@@ -1,0 +1,225 @@
+/**
+ * Approval requests in the transcript file: the `approvals` and `approval_decisions` tables,
+ * and one `approval_event` chain record per state change, written in the same transaction.
+ * The tables enforce what must hold whoever writes (server, CLI, web UI): a decision needs a
+ * pending, unexpired request; one decision per reviewer; the requester never decides (except
+ * the requester's own confirmation of a `confirm: requester` request); used once.
+ */
+import type Database from 'better-sqlite3';
+import { ErrorCode, WardenError } from '../errors.js';
+
+/** Approval states; why: one closed list shared by the schema CHECK, the service and views. */
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
+
+/** A stored reviewer decision. */
+export interface ApprovalDecisionRow {
+  reviewer: string;
+  decision: 'approve' | 'deny';
+  comment: string | null;
+  at: string;
+  auth: string;
+}
+
+/** A stored approval request with its decisions; why: the service, CLI and UI read one shape. */
+export interface ApprovalRow {
+  id: string;
+  state: ApprovalState;
+  requester: string;
+  requesterGroups: string[];
+  requesterAuth: string;
+  tool: string;
+  connection: string | null;
+  canonicalCall: string;
+  callHash: string;
+  summary: string;
+  ruleIds: string[];
+  approvalRule: string;
+  approvalsRequired: number;
+  /** The rule's `reviewers:` block as it was when the request was made. */
+  reviewers: { subjects?: string[]; groups?: string[]; claims?: Record<string, string | string[]> };
+  confirm: string | null;
+  callId: string | null;
+  sessionId: string | null;
+  usedByCall: string | null;
+  createdAt: string;
+  expiresAt: string;
+  decidedAt: string | null;
+  usedAt: string | null;
+  decisions: ApprovalDecisionRow[];
+}
+
+/** What a new request carries. */
+export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions'>;
+
+/** Appends one approval_event record inside the current transaction and returns its seq. */
+export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
+
+/** Runs fn in one IMMEDIATE write transaction with a chain writer; errors map to coded errors. */
+export type ApprovalWriteTx = <T>(fn: (event: ApprovalEventWriter) => T) => T;
+
+const refused = (message: string) => new WardenError(ErrorCode.DENIED, message);
+
+function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
+  return {
+    id: String(r.id),
+    state: r.state as ApprovalState,
+    requester: String(r.requester),
+    requesterGroups: JSON.parse(String(r.requester_groups)) as string[],
+    requesterAuth: String(r.requester_auth),
+    tool: String(r.tool),
+    connection: (r.connection as string | null) ?? null,
+    canonicalCall: String(r.canonical_call),
+    callHash: String(r.call_hash),
+    summary: String(r.summary),
+    ruleIds: JSON.parse(String(r.rule_ids)) as string[],
+    approvalRule: String(r.approval_rule),
+    approvalsRequired: Number(r.approvals_required),
+    reviewers: JSON.parse(String(r.reviewers)) as ApprovalRow['reviewers'],
+    confirm: (r.confirm as string | null) ?? null,
+    callId: (r.call_id as string | null) ?? null,
+    sessionId: (r.session_id as string | null) ?? null,
+    usedByCall: (r.used_by_call as string | null) ?? null,
+    createdAt: String(r.created_at),
+    expiresAt: String(r.expires_at),
+    decidedAt: (r.decided_at as string | null) ?? null,
+    usedAt: (r.used_at as string | null) ?? null,
+    decisions,
+  };
+}
+
+/** The approval tables of one SQLite store; why: the gate, the CLI and the UI share these writes. */
+export class ApprovalTables {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly write: ApprovalWriteTx,
+    private readonly read: <T>(fn: () => T) => T,
+  ) {}
+
+  private decisionsOf(id: string): ApprovalDecisionRow[] {
+    return this.db
+      .prepare('SELECT reviewer, decision, comment, at, auth FROM approval_decisions WHERE approval_id = ? ORDER BY seq')
+      .all(id) as ApprovalDecisionRow[];
+  }
+
+  private load(id: string): ApprovalRow | null {
+    const r = this.db.prepare('SELECT * FROM approvals WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return r ? rowOf(r, this.decisionsOf(id)) : null;
+  }
+
+  /** One request with its decisions, or null. */
+  get(id: string): ApprovalRow | null {
+    return this.read(() => this.load(id));
+  }
+
+  /** Newest first, optionally by state and requester. */
+  list(f: { state?: ApprovalState; requester?: string; limit?: number } = {}): ApprovalRow[] {
+    return this.read(() => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (f.state) (where.push('state = ?'), params.push(f.state));
+      if (f.requester) (where.push('requester = ?'), params.push(f.requester));
+      const sql = `SELECT * FROM approvals ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+      params.push(Math.max(1, Math.min(f.limit ?? 100, 10_000)));
+      return (this.db.prepare(sql).all(...params) as Record<string, unknown>[]).map((r) => rowOf(r, this.decisionsOf(String(r.id))));
+    });
+  }
+
+  /** The newest request of this requester for this exact call in a given state. */
+  findFor(requester: string, callHash: string, state: ApprovalState, now: string): ApprovalRow | null {
+    return this.read(() => {
+      const r = this.db
+        .prepare(`SELECT id FROM approvals WHERE requester = ? AND call_hash = ? AND state = ? AND expires_at > ? AND confirm IS NULL ORDER BY seq DESC LIMIT 1`)
+        .get(requester, callHash, state, now) as { id: string } | undefined;
+      return r ? this.load(r.id) : null;
+    });
+  }
+
+  /** Store a new pending request (event `requested`). */
+  create(a: NewApproval): ApprovalRow {
+    return this.write((event) => {
+      const seq = event(a.id, a.createdAt, { approvalId: a.id, event: 'requested', requester: a.requester, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt });
+      this.db
+        .prepare(
+          `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
+             approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq)
+           VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
+          JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq);
+      return this.load(a.id)!;
+    });
+  }
+
+  /**
+   * Record one reviewer decision (event `decision`, then `approved`/`denied` when it settles the request).
+   * `eligible` throws when the reviewer may not decide (checked inside the write lock). `selfConfirm`
+   * is only for the requester's own elicitation answer on a `confirm` request.
+   */
+  decide(
+    id: string,
+    d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string },
+    eligible: (row: ApprovalRow) => void,
+    selfConfirm = false,
+  ): ApprovalRow {
+    return this.write((event) => {
+      const row = this.load(id);
+      if (!row) throw refused(`no approval request ${id}`);
+      if (row.expiresAt <= d.at && (row.state === 'pending' || row.state === 'approved')) throw refused(`approval request ${id} has expired`);
+      if (row.state !== 'pending') throw refused(`approval request ${id} is already ${row.state}`);
+      if (selfConfirm ? row.confirm === null || d.reviewer !== row.requester : row.confirm !== null) {
+        throw refused(`approval request ${id} can only be answered by the requester's own confirmation`);
+      }
+      if (!selfConfirm && d.reviewer === row.requester) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
+      if (row.decisions.some((x) => x.reviewer === d.reviewer)) throw refused(`${d.reviewer} has already decided on approval request ${id}`);
+      eligible(row);
+      const seq = event(id, d.at, { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, decision: d.decision, comment: d.comment, auth: d.auth });
+      this.db
+        .prepare('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq);
+      const approvals = row.decisions.filter((x) => x.decision === 'approve').length + (d.decision === 'approve' ? 1 : 0);
+      if (d.decision === 'deny') this.settle(event, row, 'denied', d.at);
+      else if (approvals >= row.approvalsRequired) this.settle(event, row, 'approved', d.at);
+      return this.load(id)!;
+    });
+  }
+
+  private settle(event: ApprovalEventWriter, row: ApprovalRow, state: ApprovalState, at: string, usedBy?: string): void {
+    event(row.id, at, { approvalId: row.id, event: state, callId: usedBy ?? row.callId, from: row.state });
+    if (state === 'used') {
+      this.db.prepare(`UPDATE approvals SET state = 'used', used_at = ?, used_by_call = ? WHERE id = ?`).run(at, usedBy ?? null, row.id);
+    } else {
+      this.db.prepare('UPDATE approvals SET state = ?, decided_at = COALESCE(decided_at, ?) WHERE id = ?').run(state, at, row.id);
+    }
+  }
+
+  /** Consume an approved request for one call (event `used`); false when it is no longer approved or has expired. */
+  consume(id: string, callId: string, at: string): boolean {
+    return this.write((event) => {
+      const row = this.load(id);
+      if (!row || row.state !== 'approved') return false;
+      if (row.expiresAt <= at) {
+        this.settle(event, row, 'expired', at);
+        return false;
+      }
+      this.settle(event, row, 'used', at, callId);
+      return true;
+    });
+  }
+
+  /** Move every pending or approved request past its expiry to `expired`; returns how many. */
+  expireDue(now: string): number {
+    const due = this.read(
+      () => this.db.prepare(`SELECT id FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ? ORDER BY seq`).all(now) as { id: string }[],
+    );
+    let n = 0;
+    for (const { id } of due) {
+      n += this.write((event) => {
+        const row = this.load(id);
+        if (!row || (row.state !== 'pending' && row.state !== 'approved') || row.expiresAt > now) return 0;
+        this.settle(event, row, 'expired', now);
+        return 1;
+      });
+    }
+    return n;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * Helpers for the approval tests: the reviewer CLI as a second process, a local webhook receiver
+ * that fails first, and a polling wait.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
+
+/** The result of one CLI run. */
+export interface CliRun {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+const COMMAND_JS = join(REPO_ROOT, 'dist', 'src', 'cli', 'approvals-command.js');
+
+/** Whether `warden approvals` is wired into the bin; until then the exported command runs in its own process. */
+export function binHasApprovals(): boolean {
+  return existsSync(MAIN_JS) && readFileSync(MAIN_JS, 'utf8').includes('runApprovalsCommand');
+}
+
+/** Run `warden approvals ARGS` in a second process (the reviewer). */
+export function approvalsCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const argv = binHasApprovals()
+    ? [WARDEN_BIN, 'approvals', ...args]
+    : [
+        '--input-type=module',
+        '-e',
+        'const m = await import(process.argv[1]); process.exitCode = await m.runApprovalsCommand(process.argv.slice(2));',
+        pathToFileURL(COMMAND_JS).href,
+        ...args,
+      ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, argv, { env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+  });
+}
+
+/** Poll until fn returns a value (not undefined), or fail after timeoutMs. */
+export async function until<T>(fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A local webhook receiver: answers 500 to the first `failFirst` requests, then 200. */
+export interface Receiver {
+  url: string;
+  hits: { status: number; body: string; at: number }[];
+  close(): Promise<void>;
+}
+
+/** Start a receiver on a random loopback port. */
+export async function startReceiver(failFirst = 1): Promise<Receiver> {
+  const hits: Receiver['hits'] = [];
+  let failures = 0;
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      const status = failures < failFirst ? 500 : 200;
+      if (status === 500) failures++;
+      hits.push({ status, body, at: Date.now() });
+      res.writeHead(status).end(status === 200 ? 'ok' : 'try again');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address() as { port: number };
+  return { url: `http://127.0.0.1:${addr.port}/hook`, hits, close: () => new Promise((r) => server.close(() => r())) };
+}
