@@ -4,7 +4,7 @@
 import { families } from '../../tools/index.js';
 import { loadServerConfig } from '../config/server-config.js';
 import { openSqliteStore } from '../recorder/index.js';
-import { storePath } from '../server/runtime.js';
+import { chainSigner, storePath } from '../server/runtime.js';
 import { runTranscriptsCommand } from './transcripts-command.js';
 
 /** Run `warden transcripts SUBCOMMAND` against the store of --config. */
@@ -20,7 +20,8 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
     else rest.push(a);
   }
   const config = loadServerConfig(configPath, families);
-  const store = openSqliteStore(storePath(config));
+  const signer = await chainSigner(config);
+  const store = openSqliteStore(storePath(config), signer ? { signer } : {});
   try {
     return await runTranscriptsCommand(rest, {
       store,

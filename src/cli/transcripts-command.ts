@@ -1,9 +1,9 @@
 /**
- * `warden transcripts list|show|verify|export`: the reviewer's view of the transcript store.
+ * `warden transcripts list|show|replay|verify|export|purge`: the reviewer's view of the transcript store.
  * With --json each subcommand prints exactly one JSON document on stdout (export: JSON Lines);
  * errors go to stderr. `verify` exits 0 only when the whole chain is intact.
  */
-import type { CallRecord, SessionFilter, SessionRecord, TranscriptStore } from '../recorder/types.js';
+import type { CallRecord, ChainRecord, SessionFilter, SessionRecord, TranscriptStore } from '../recorder/types.js';
 
 /** What the command needs from its caller; why: tests pass a store and capture output. */
 export interface TranscriptsIo {
@@ -11,12 +11,17 @@ export interface TranscriptsIo {
   json: boolean;
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Stops `replay --follow` (Ctrl-C); how often it polls (default 500 ms). */
+  signal?: AbortSignal;
+  pollMs?: number;
 }
 
 const USAGE = `usage: warden transcripts list [--subject S] [--tool T] [--limit N] [--json]
        warden transcripts show SESSION_ID [--json]
-       warden transcripts verify [--json]
-       warden transcripts export [--format jsonl]`;
+       warden transcripts replay SESSION_ID [--follow] [--json]
+       warden transcripts verify [--from N --to N] [--json]
+       warden transcripts export [--format jsonl] [--since DATE] [--until DATE]
+       warden transcripts purge --before DATE [--json]`;
 
 class UsageError extends Error {}
 
@@ -34,6 +39,10 @@ export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): 
         return await verify(rest, io, json);
       case 'export':
         return await exportRecords(rest, io);
+      case 'replay':
+        return await replay(rest, io, json);
+      case 'purge':
+        return await purge(rest, io, json);
       default:
         io.err(sub === undefined ? USAGE : `unknown subcommand ${JSON.stringify(sub)}\n${USAGE}`);
         return 2;
@@ -132,12 +141,24 @@ async function show(args: string[], io: TranscriptsIo, json: boolean): Promise<n
 }
 
 async function verify(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
-  const { positional } = options(args, []);
+  const { opts, positional } = options(args, ['from', 'to']);
   if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
-  const v = await io.store.verify();
+  const from = opts.get('from');
+  const to = opts.get('to');
+  let v;
+  if (from !== undefined || to !== undefined) {
+    if (!io.store.verifyRange) throw new UsageError('this store cannot verify a range');
+    v = await io.store.verifyRange(seqOpt(from ?? '1', '--from'), to === undefined ? Number.MAX_SAFE_INTEGER : seqOpt(to, '--to'));
+  } else {
+    v = await io.store.verify();
+  }
   if (json) io.out(JSON.stringify(v));
   if (v.ok) {
-    if (!json) io.out(`transcript chain intact: ${v.records} records` + (v.head ? ` (head ${v.head.seq} ${v.head.hash})` : ''));
+    if (!json) {
+      const signed = v.signedHead ? `; signed head ${v.signedHead.seq} (key ${v.signedHead.keyId})${v.unsignedTail ? `, ${v.unsignedTail} newer unsigned` : ''}` : '';
+      const cp = v.checkpoint ? `; starts after retention checkpoint at ${v.checkpoint.cutSeq}` : '';
+      io.out(`transcript chain intact: ${v.records} records` + (v.head ? ` (head ${v.head.seq} ${v.head.hash})` : '') + signed + cp);
+    }
     return 0;
   }
   const b = v.firstBroken;
@@ -145,25 +166,118 @@ async function verify(args: string[], io: TranscriptsIo, json: boolean): Promise
   return 1;
 }
 
+function seqOpt(v: string, name: string): number {
+  if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`${name} must be a positive integer`);
+  return Number(v);
+}
+
+function dateOpt(v: string | undefined, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  const d = new Date(v);
+  if (!/^\d{4}-\d\d-\d\d/.test(v) || Number.isNaN(d.getTime())) throw new UsageError(`${name} must be an ISO 8601 date or time`);
+  return d.toISOString();
+}
+
+/** One export line; the schema is documented in docs/transcripts.md (stable: fields are only ever added). */
+function exportLine(r: ChainRecord): string {
+  return JSON.stringify({ v: 1, seq: r.seq, kind: r.kind, ref_id: r.refId, ts: r.ts, body: JSON.parse(r.body) as unknown, prev_hash: r.prevHash, hash: r.hash });
+}
+
 async function exportRecords(args: string[], io: TranscriptsIo): Promise<number> {
-  const { opts, positional } = options(args, ['format']);
+  const { opts, positional } = options(args, ['format', 'since', 'until']);
   if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
   if ((opts.get('format') ?? 'jsonl') !== 'jsonl') throw new UsageError('only --format jsonl is supported');
-  const read = io.store.readRecords?.bind(io.store);
+  const since = dateOpt(opts.get('since'), '--since');
+  const until = dateOpt(opts.get('until'), '--until');
+  const between = io.store.readRecordsBetween?.bind(io.store);
+  const plain = io.store.readRecords?.bind(io.store);
+  if ((since || until) && !between) throw new UsageError('this store cannot export a time window');
+  const read = between ? (from: number, n: number) => between(from, n, since, until) : plain;
   if (!read) {
     io.err('error: this transcript store cannot export records');
     return 1;
   }
   for (let from = 1; ; ) {
     const page = await read(from, 1000);
-    for (const r of page) {
-      const body: unknown = JSON.parse(r.body);
-      io.out(JSON.stringify({ seq: r.seq, kind: r.kind, ref_id: r.refId, ts: r.ts, body, prev_hash: r.prevHash, hash: r.hash }));
-    }
+    for (const r of page) io.out(exportLine(r));
     const last = page[page.length - 1];
     if (!last || page.length < 1000) return 0;
     from = last.seq + 1;
   }
+}
+
+async function purge(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
+  const { opts, positional } = options(args, ['before']);
+  if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
+  const before = dateOpt(opts.get('before'), '--before');
+  if (!before) throw new UsageError('purge needs --before DATE');
+  if (!io.store.purge) throw new UsageError('this store does not support retention');
+  const r = await io.store.purge(before);
+  if (json) io.out(JSON.stringify(r));
+  else if (r.cutSeq === 0) io.out(`nothing to purge before ${before}`);
+  else io.out(`purged ${r.sessions} sessions, ${r.calls} calls, ${r.records} records (up to record ${r.cutSeq}); checkpoint record ${r.checkpointSeq}`);
+  return 0;
+}
+
+async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
+  const follow = args.includes('--follow');
+  const { positional } = options(args.filter((a) => a !== '--follow'), []);
+  const id = positional[0];
+  if (id === undefined || positional.length > 1) throw new UsageError('replay takes exactly one SESSION_ID');
+  const read = io.store.sessionRecords?.bind(io.store);
+  if (!read) throw new UsageError('this store cannot replay');
+  const got = await io.store.getSession(id);
+  if (!got) {
+    io.err(`no session ${JSON.stringify(id)}`);
+    return 1;
+  }
+  const who = got.session.principal.subject;
+  const tools = new Map<string, string>();
+  let after = 0;
+  for (;;) {
+    const page = await read(id, after, 500);
+    for (const r of page) {
+      after = r.seq;
+      if (json) io.out(exportLine(r));
+      else io.out(clean(timelineLine(r, who, tools)));
+      if (r.kind === 'session_close') return 0;
+    }
+    if (page.length === 500) continue;
+    if (!follow || io.signal?.aborted) return 0;
+    await new Promise((resolve) => setTimeout(resolve, io.pollMs ?? 500));
+    if (io.signal?.aborted) return 0;
+  }
+}
+
+/** One replay line: time, principal, what happened. */
+function timelineLine(r: ChainRecord, who: string, tools: Map<string, string>): string {
+  const b = JSON.parse(r.body) as Record<string, any>;
+  const t = timeOf(r.ts).padEnd(12);
+  switch (r.kind) {
+    case 'session_open':
+      return `${t}  ${who}  session opened (${[b.client?.name, b.client?.version].filter(Boolean).join(' ') || '-'} over ${b.transport})`;
+    case 'session_close':
+      return `${t}  ${who}  session closed`;
+    case 'call_intent': {
+      tools.set(String(b.id), String(b.tool));
+      const rules = (b.ruleIds as string[] | undefined)?.join(',') || '-';
+      return `${t}  ${who}  -> ${b.tool}${b.connection ? ` @${b.connection}` : ''}  ${cut(b.factsSummary ?? JSON.stringify(b.args), 100)}  [${b.decision}: ${rules}]`;
+    }
+    case 'call_outcome': {
+      const res = b.result === null || b.result === undefined ? '' : `  ${cut(JSON.stringify(b.result), 120)}`;
+      return `${t}  ${who}  <- ${tools.get(String(b.callId)) ?? 'call'} ${b.status}${b.errorCode ? ` ${b.errorCode}` : ''} in ${duration(Number(b.durationMs))}${res}`;
+    }
+    case 'approval_event': {
+      const what = b.event === 'decision' ? `${b.decision} by ${b.reviewer}${b.comment ? ` "${b.comment}"` : ''}` : `${b.event}${b.requester ? ` for ${b.requester}` : ''}`;
+      return `${t}  ${who}     approval ${b.approvalId ?? r.refId}: ${what}`;
+    }
+    default:
+      return `${t}  ${r.kind}`;
+  }
+}
+
+function cut(s: string, n: number): string {
+  return s.length > n ? s.slice(0, n - 1) + '…' : s;
 }
 
 function clientOf(s: SessionRecord): string {

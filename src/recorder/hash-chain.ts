@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 export const GENESIS_HASH = '0'.repeat(64);
 
 /** Record kinds; why: one closed list that the schema CHECK and verify share. */
-export const RECORD_KINDS = ['session_open', 'session_close', 'call_intent', 'call_outcome', 'approval_event'] as const;
+export const RECORD_KINDS = ['session_open', 'session_close', 'call_intent', 'call_outcome', 'approval_event', 'checkpoint'] as const;
 
 /** One record kind. */
 export type RecordKind = (typeof RECORD_KINDS)[number];

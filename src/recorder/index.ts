@@ -5,7 +5,11 @@ export { canonicalJson } from './canonical-json.js';
 export { GENESIS_HASH, RECORD_KINDS, recordHash } from './hash-chain.js';
 export type { RecordKind } from './hash-chain.js';
 export { SCHEMA_VERSION } from './sqlite-schema.js';
+export { createChainSigner, headPath } from './signing.js';
+export type { ChainSigner } from './signing.js';
+export { ApprovalTables } from './sqlite-approvals.js';
+export type { ApprovalDecisionRow, ApprovalRow, ApprovalState, NewApproval } from './sqlite-approvals.js';
 export type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, RecoveryResult, SessionFilter, SessionRecord,
-  SessionStart, TranscriptStore, VerifyResult,
+  SessionStart, TranscriptStore, VerifyResult, PurgeResult, SessionPage, SessionSearch, SignedHead,
 } from './types.js';

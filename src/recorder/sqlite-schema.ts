@@ -2,9 +2,14 @@ import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 3;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
+// v3 rebuilds `records` so that files created before the checkpoint kind accept it.
+const KINDS_V3 = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
+
+/** The text a call contributes to the free-text index; why: writes and the v3 migration agree. */
+export const FTS_TEXT_SQL = `coalesce(tool, '') || ' ' || coalesce(connection, '') || ' ' || coalesce(facts_summary, '') || ' ' || args`;
 
 /** Ordered migrations; index i migrates from version i to i + 1. */
 const MIGRATIONS: string[] = [
@@ -64,6 +69,81 @@ const MIGRATIONS: string[] = [
   CREATE INDEX calls_tool ON calls (tool, started_at);
   CREATE INDEX calls_started_at ON calls (started_at);
   CREATE INDEX calls_without_outcome ON calls (seq) WHERE outcome_seq IS NULL;
+  `,
+  // v2: approval requests and reviewer decisions (their state changes are approval_event records).
+  `
+  CREATE TABLE approvals (
+    id                 TEXT PRIMARY KEY,
+    state              TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'used')),
+    requester          TEXT NOT NULL,
+    requester_groups   TEXT NOT NULL,
+    requester_auth     TEXT NOT NULL,
+    tool               TEXT NOT NULL,
+    connection         TEXT,
+    canonical_call     TEXT NOT NULL,
+    call_hash          TEXT NOT NULL,
+    summary            TEXT NOT NULL,
+    rule_ids           TEXT NOT NULL,
+    approval_rule      TEXT NOT NULL,
+    approvals_required INTEGER NOT NULL,
+    reviewers          TEXT NOT NULL,
+    confirm            TEXT,
+    call_id            TEXT,
+    session_id         TEXT,
+    used_by_call       TEXT,
+    created_at         TEXT NOT NULL,
+    expires_at         TEXT NOT NULL,
+    decided_at         TEXT,
+    used_at            TEXT,
+    seq                INTEGER NOT NULL
+  );
+  CREATE INDEX approvals_lookup ON approvals (requester, call_hash, state);
+  CREATE INDEX approvals_state ON approvals (state, created_at);
+  CREATE TABLE approval_decisions (
+    approval_id TEXT NOT NULL REFERENCES approvals (id),
+    reviewer    TEXT NOT NULL,
+    decision    TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
+    comment     TEXT,
+    at          TEXT NOT NULL,
+    auth        TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (approval_id, reviewer)
+  );
+  `,
+  // v3 (transcripts issue): checkpoint records for retention, a free-text index, reviewer-UI indexes.
+  `
+  CREATE TABLE records_v3 (
+    seq       INTEGER PRIMARY KEY,
+    kind      TEXT NOT NULL CHECK (kind IN (${KINDS_V3})),
+    ref_id    TEXT NOT NULL,
+    ts        TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  );
+  INSERT INTO records_v3 SELECT seq, kind, ref_id, ts, body, prev_hash, hash FROM records;
+  DROP TABLE records;
+  ALTER TABLE records_v3 RENAME TO records;
+  CREATE TRIGGER records_append_only_update BEFORE UPDATE ON records
+    BEGIN SELECT RAISE(ABORT, 'transcript records are append-only'); END;
+  CREATE TRIGGER records_append_only_delete BEFORE DELETE ON records
+    BEGIN SELECT RAISE(ABORT, 'transcript records are append-only'); END;
+  CREATE TABLE checkpoints (
+    record_seq INTEGER PRIMARY KEY,
+    cut_seq    INTEGER NOT NULL,
+    cut_hash   TEXT NOT NULL,
+    body       TEXT NOT NULL
+  );
+  CREATE VIRTUAL TABLE calls_fts USING fts5 (text, content = '', contentless_delete = 1);
+  INSERT INTO calls_fts (rowid, text) SELECT seq, ${FTS_TEXT_SQL} FROM calls;
+  DROP INDEX sessions_started_at;
+  DROP INDEX sessions_subject;
+  CREATE INDEX sessions_started_at ON sessions (started_at, open_seq);
+  CREATE INDEX sessions_subject ON sessions (subject, started_at, open_seq);
+  CREATE INDEX calls_session_tool ON calls (session_id, tool);
+  CREATE INDEX calls_tool_session ON calls (tool, session_id);
+  CREATE INDEX calls_connection_session ON calls (connection, session_id);
+  CREATE INDEX calls_decision_session ON calls (decision, session_id);
   `,
 ];
 

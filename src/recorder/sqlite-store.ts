@@ -17,9 +17,13 @@ import { openReadonly } from './readonly-open.js';
 import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
 import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
+import { ApprovalTables } from './sqlite-approvals.js';
+import { checkSignedHead, type ChainSigner, headPath, writeSignedHead } from './signing.js';
+import { purgeBefore } from './sqlite-purge.js';
+import * as search from './sqlite-search.js';
 import type {
-  CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, RecoveryResult, SessionFilter,
-  SessionRecord, SessionStart, TranscriptStore, VerifyResult,
+  CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
+  SessionPage, SessionRecord, SessionSearch, SessionStart, TranscriptStore, VerifyResult,
 } from './types.js';
 
 /** Options for openSqliteStore. */
@@ -32,6 +36,8 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** At open, mark calls left without an outcome by a dead process as interrupted (see markInterrupted). */
   recoverInterrupted?: boolean;
+  /** Sign the chain head after every write (private key) or check it on verify (public key). */
+  signer?: ChainSigner;
 }
 
 /** The SQLite store with its extras; why: the CLI and startup use listCalls, markInterrupted, verifyRange. */
@@ -40,10 +46,22 @@ export interface SqliteTranscriptStore extends TranscriptStore {
   verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult>;
   markInterrupted(now?: string): Promise<RecoveryResult>;
   readRecords(fromSeq: number, limit: number): Promise<ChainRecord[]>;
+  /** Reviewer queries (UI, replay, export); see sqlite-search.ts. */
+  searchSessions(f: SessionSearch): Promise<SessionPage>;
+  sessionInfo(id: string): Promise<SessionRecord | null>;
+  sessionCalls(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]>;
+  getCall(id: string): Promise<CallRecord | null>;
+  headSeq(): Promise<number>;
+  sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]>;
+  readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]>;
+  /** Retention: remove whole sessions that ended before `before`, leaving a checkpoint record at the cut. */
+  purge(before: string, now?: string): Promise<PurgeResult>;
   readonly path: string;
   readonly readonly: boolean;
   /** The raw connection, for tests and diagnostics only: writing through it breaks the chain. */
   readonly db: Database.Database;
+  /** Approval requests and decisions (approval_event records in the same chain). */
+  readonly approvals: ApprovalTables;
 }
 
 class SqliteStore implements SqliteTranscriptStore {
@@ -51,15 +69,19 @@ class SqliteStore implements SqliteTranscriptStore {
   private readonly instance = randomUUID();
   private readonly owner: string;
   private readonly stmts = new Map<string, Database.Statement>();
-  private readonly appendTx: (kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => number;
+  private readonly appendTx: (kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => [number, string];
 
   readonly path: string;
   readonly readonly: boolean;
+  readonly approvals: ApprovalTables;
 
-  constructor(path: string, readOnly: boolean, db: Database.Database) {
+  private readonly signer: ChainSigner | undefined;
+
+  constructor(path: string, readOnly: boolean, db: Database.Database, signer?: ChainSigner) {
     this.path = path;
     this.readonly = readOnly;
     this.db = db;
+    this.signer = signer;
     this.owner = ownerTag(this.instance);
     const tx = db.transaction((kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => {
       const head = this.stmt('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
@@ -67,13 +89,15 @@ class SqliteStore implements SqliteTranscriptStore {
         | undefined;
       const seq = head ? head.seq + 1 : 1;
       const prev = head ? head.hash : GENESIS_HASH;
+      const hash = recordHash(prev, kind, refId, ts, body);
       this.stmt('INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-        seq, kind, refId, ts, body, prev, recordHash(prev, kind, refId, ts, body),
+        seq, kind, refId, ts, body, prev, hash,
       );
       apply(seq);
-      return seq;
+      return [seq, hash] as [number, string];
     });
     this.appendTx = (...a) => tx.immediate(...a);
+    this.approvals = new ApprovalTables(db, (fn) => this.approvalWrite(fn), (fn) => this.read(fn));
     LIVE_INSTANCES.add(this.instance);
   }
 
@@ -88,10 +112,45 @@ class SqliteStore implements SqliteTranscriptStore {
 
   // One transaction: the record and its table rows land together or not at all.
   private append(kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void): void {
+    let head: [number, string];
     try {
-      this.appendTx(kind, refId, ts, body, apply);
+      head = this.appendTx(kind, refId, ts, body, apply);
     } catch (err) {
       if (err instanceof AlreadyDone) return;
+      throw storeError('write', err);
+    }
+    if (!this.db.inTransaction) this.signHead(head[0], head[1]);
+  }
+
+  /** Sign the committed head; a failure here is loud but the record is already durable. */
+  signHead(seq: number, hash: string): void {
+    if (!this.signer?.signHead || this.path === ':memory:' || this.readonly) return;
+    try {
+      writeSignedHead(this.path, this.signer.signHead(seq, hash));
+    } catch (err) {
+      throw storeError('write', err);
+    }
+  }
+
+  /** Sign the current head when no signed head exists yet (first use of a key). */
+  signIfUnsigned(): void {
+    if (!this.signer?.signHead || this.path === ':memory:' || this.readonly || existsSync(headPath(this.path))) return;
+    const h = this.db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    if (h) this.signHead(h.seq, h.hash);
+  }
+
+  // Approval writes: checks, rows and approval_event records in one IMMEDIATE transaction.
+  private approvalWrite<T>(fn: (event: (refId: string, ts: string, body: Record<string, unknown>) => number) => T): T {
+    const tx = this.db.transaction(() =>
+      fn((refId, ts, body) => {
+        let at = 0;
+        this.appendTx('approval_event', refId, ts, joinParts(this.parts(body)), (seq) => void (at = seq));
+        return at;
+      }),
+    );
+    try {
+      return tx.immediate();
+    } catch (err) {
       throw storeError('write', err);
     }
   }
@@ -149,6 +208,7 @@ class SqliteStore implements SqliteTranscriptStore {
       const bumped = this.stmt('UPDATE sessions SET call_count = call_count + 1 WHERE id = ?').run(sessionId);
       if (bumped.changes !== 1) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
       this.insert('calls', { ...cols, seq });
+      this.stmt('INSERT INTO calls_fts (rowid, text) VALUES (?, ?)').run(seq, ftsText(cols));
     });
   }
 
@@ -215,7 +275,62 @@ class SqliteStore implements SqliteTranscriptStore {
   }
 
   async verify(): Promise<VerifyResult> {
-    return this.read(() => this.db.transaction(() => verifyChain(this.db, 1, Number.MAX_SAFE_INTEGER, true)).deferred());
+    return this.read(() =>
+      this.db.transaction(() => {
+        const v = verifyChain(this.db, 1, Number.MAX_SAFE_INTEGER, true, this.signer);
+        if (!v.ok || !this.signer || this.path === ':memory:') return v;
+        const byHash = this.db.prepare('SELECT hash FROM records WHERE seq = ?');
+        const s = checkSignedHead(this.path, this.signer, v.head, (seq) => (byHash.get(seq) as { hash: string } | undefined)?.hash);
+        const extra = { ...(s.signedHead ? { signedHead: s.signedHead } : {}), ...(s.unsignedTail !== undefined ? { unsignedTail: s.unsignedTail } : {}) };
+        return s.broken ? { ...v, ...extra, ok: false, firstBroken: s.broken } : { ...v, ...extra };
+      }).deferred(),
+    );
+  }
+
+  async searchSessions(f: SessionSearch): Promise<SessionPage> {
+    return this.read(() => search.searchSessions(this.db, f));
+  }
+
+  async sessionInfo(id: string): Promise<SessionRecord | null> {
+    return this.read(() => {
+      const r = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+      return r ? rowToSession(r) : null;
+    });
+  }
+
+  async sessionCalls(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]> {
+    return this.read(() => search.sessionCalls(this.db, sessionId, afterSeq, limit));
+  }
+
+  async getCall(id: string): Promise<CallRecord | null> {
+    return this.read(() => search.getCall(this.db, id));
+  }
+
+  async headSeq(): Promise<number> {
+    return this.read(() => search.headSeq(this.db));
+  }
+
+  async sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
+    return this.read(() => search.sessionRecords(this.db, sessionId, afterSeq, limit));
+  }
+
+  async readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]> {
+    return this.read(() => search.readRecordsBetween(this.db, fromSeq, limit, since, until));
+  }
+
+  async purge(before: string, now = new Date().toISOString()): Promise<PurgeResult> {
+    if (this.readonly) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: read-only');
+    let r: PurgeResult;
+    try {
+      r = this.db
+        .transaction(() => purgeBefore(this.db, before, now, (k, id, ts, body, apply) => void this.appendTx(k, id, ts, body, apply), this.signer))
+        .immediate();
+    } catch (err) {
+      throw storeError('write', err);
+    }
+    const h = this.db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    if (r.checkpointSeq && h) this.signHead(h.seq, h.hash);
+    return r;
   }
 
   async verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {
@@ -261,6 +376,10 @@ class SqliteStore implements SqliteTranscriptStore {
   }
 }
 
+function ftsText(c: Columns): string {
+  return [c.tool, c.connection, c.facts_summary, c.args].filter((x) => typeof x === 'string').join(' ');
+}
+
 /** Open (creating on first use) the SQLite transcript store; why: the default for one Warden host. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteTranscriptStore {
   let readonly = opts.readonly === true;
@@ -298,8 +417,9 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     } else if (schemaVersion(db) === 0) {
       throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: not a transcript store');
     }
-    store = new SqliteStore(path, readonly, db);
+    store = new SqliteStore(path, readonly, db, opts.signer);
     if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
+    store.signIfUnsigned();
     return store;
   } catch (err) {
     void store?.close();

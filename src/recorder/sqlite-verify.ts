@@ -6,6 +6,8 @@ import type Database from 'better-sqlite3';
 import { canonicalParts } from './canonical-json.js';
 import { type Columns, diffColumns, intentColumns, outcomeColumns, sessionOpenColumns } from './columns.js';
 import { GENESIS_HASH, recordHash } from './hash-chain.js';
+import { checkpointMessage, latestCheckpoint } from './sqlite-purge.js';
+import type { ChainSigner } from './signing.js';
 import type { VerifyResult } from './types.js';
 
 interface RecordRow {
@@ -24,14 +26,23 @@ const BATCH = 2000;
 const OUTCOME_COLS = ['status', 'error_code', 'result', 'masking', 'duration_ms', 'ended_at'];
 
 /** Why: one walk serves both the whole-chain verify and a cheap range check. */
-export function verifyChain(db: Database.Database, fromSeq: number, toSeq: number, global: boolean): VerifyResult {
+export function verifyChain(db: Database.Database, fromSeq: number, toSeq: number, global: boolean, signer?: ChainSigner): VerifyResult {
   const page = db.prepare('SELECT * FROM records WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?');
   const sessionById = db.prepare('SELECT * FROM sessions WHERE id = ?');
   const callById = db.prepare('SELECT * FROM calls WHERE id = ?');
+  const checkpointAt = hasTable(db, 'checkpoints') ? db.prepare('SELECT * FROM checkpoints WHERE record_seq = ?') : null;
   let records = 0;
   let expected = Math.max(1, fromSeq);
   let prev = GENESIS_HASH;
-  if (expected > 1) {
+  // Retention removed a prefix: the walk starts after the newest cut, from the hash the checkpoint names.
+  const cp = latestCheckpoint(db);
+  if (cp && expected <= cp.cutSeq + 1) {
+    if (fromSeq > 1 && fromSeq <= cp.cutSeq) {
+      return { ok: false, records, firstBroken: { seq: fromSeq, reason: `records up to ${cp.cutSeq} were purged by retention` } };
+    }
+    expected = cp.cutSeq + 1;
+    prev = cp.cutHash;
+  } else if (expected > 1) {
     const before = db.prepare('SELECT hash FROM records WHERE seq = ?').get(expected - 1) as { hash: string } | undefined;
     if (!before) return { ok: false, records, firstBroken: { seq: expected - 1, reason: `record ${expected - 1} is missing` } };
     prev = before.hash;
@@ -46,7 +57,7 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
       if (recordHash(r.prev_hash, r.kind, r.ref_id, r.ts, r.body) !== r.hash) {
         return broken(r.seq, 'hash mismatch: the record was edited');
       }
-      const why = crossCheck(r, sessionById, callById);
+      const why = r.kind === 'checkpoint' ? checkCheckpoint(r, checkpointAt, signer) : crossCheck(r, sessionById, callById);
       if (why) return broken(r.seq, why);
       prev = r.hash;
       expected++;
@@ -55,11 +66,42 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
     if (rows.length < BATCH) break;
   }
   const head = records > 0 ? { seq: expected - 1, hash: prev } : undefined;
+  const withCp = (v: VerifyResult): VerifyResult => (cp ? { ...v, checkpoint: cp } : v);
   if (global) {
+    if (checkpointAt) {
+      const lost = db.prepare(
+        `SELECT c.record_seq AS seq FROM checkpoints c LEFT JOIN records r ON r.seq = c.record_seq AND r.kind = 'checkpoint'
+         WHERE r.seq IS NULL AND c.cut_seq = (SELECT MAX(cut_seq) FROM checkpoints) LIMIT 1`,
+      ).get() as { seq: number } | undefined;
+      if (lost) return withCp(broken(lost.seq, `the retention checkpoint at record ${lost.seq} has no record in the chain`));
+    }
     const orphan = orphanRow(db);
     if (orphan) return { ...broken(orphan.seq, orphan.reason), ...(head ? { head } : {}) };
   }
-  return head ? { ok: true, records, head } : { ok: true, records };
+  return withCp(head ? { ok: true, records, head } : { ok: true, records });
+}
+
+function hasTable(db: Database.Database, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
+
+/** A checkpoint record must match its checkpoints row and, with a key, carry a valid signature. */
+function checkCheckpoint(r: RecordRow, checkpointAt: Database.Statement | null, signer?: ChainSigner): string | null {
+  let body: { cutSeq?: unknown; cutHash?: unknown; signature?: unknown };
+  try {
+    body = JSON.parse(r.body) as typeof body;
+  } catch {
+    return 'body is not valid JSON';
+  }
+  const row = checkpointAt?.get(r.seq) as Row | undefined;
+  if (!row) return `checkpoints row for record ${r.seq} is missing`;
+  if (row.cut_seq !== body.cutSeq || row.cut_hash !== body.cutHash || row.body !== r.body) {
+    return `checkpoints row for record ${r.seq} differs from its record`;
+  }
+  if (signer && !(typeof body.signature === 'string' && signer.checkText(checkpointMessage(Number(body.cutSeq), String(body.cutHash)), body.signature))) {
+    return 'the retention checkpoint is not signed by the configured key';
+  }
+  return null;
 }
 
 function parseBody(r: RecordRow): Map<string, string> | string {

@@ -70,6 +70,56 @@ export interface VerifyResult {
   firstBroken?: { seq: number; reason: string };
   /** The last record's seq and hash: anchor it elsewhere (SIEM, ticket) to detect tail truncation. */
   head?: { seq: number; hash: string };
+  /** The signed head found beside the store (when a signing key is configured). */
+  signedHead?: SignedHead;
+  /** Records written after the signed head (a crash between commit and signing leaves a few). */
+  unsignedTail?: number;
+  /** The retention checkpoint the walk started from, when old records were purged. */
+  checkpoint?: { cutSeq: number; cutHash: string; recordSeq: number };
+}
+
+/** An Ed25519 signature over the chain head; why: a truncated tail no longer matches it. */
+export interface SignedHead {
+  seq: number;
+  hash: string;
+  signedAt: string;
+  /** First 16 hex digits of sha256 over the public key (SPKI DER). */
+  keyId: string;
+  /** base64 Ed25519 signature over `warden-chain-head\n{seq}\n{hash}`. */
+  signature: string;
+}
+
+/** Filters of the reviewer's session search (the UI and `transcripts list`). */
+export interface SessionSearch {
+  subject?: string;
+  tool?: string;
+  connection?: string;
+  decision?: CallIntent['decision'];
+  /** ISO 8601 bounds on the session start (inclusive from, exclusive until). */
+  since?: string;
+  until?: string;
+  /** Free text matched against call tool, connection, parsed summary and arguments. */
+  text?: string;
+  /** Opaque cursor from a previous page (`next`). */
+  cursor?: string;
+  limit?: number;
+}
+
+/** One page of sessions, newest first, and the cursor of the next page. */
+export interface SessionPage {
+  sessions: SessionRecord[];
+  next: string | null;
+}
+
+/** What a retention purge did. */
+export interface PurgeResult {
+  /** Records at or below this seq were removed (0: nothing could be purged). */
+  cutSeq: number;
+  records: number;
+  sessions: number;
+  calls: number;
+  /** The checkpoint record appended to the chain (absent when nothing was purged). */
+  checkpointSeq?: number;
 }
 
 /** Filters for listing calls across sessions (newest first). */
@@ -96,7 +146,7 @@ export interface RecoveryResult {
 /** One raw chain record, as exported. */
 export interface ChainRecord {
   seq: number;
-  kind: 'session_open' | 'session_close' | 'call_intent' | 'call_outcome' | 'approval_event';
+  kind: 'session_open' | 'session_close' | 'call_intent' | 'call_outcome' | 'approval_event' | 'checkpoint';
   refId: string;
   ts: string;
   /** Canonical JSON text (keys sorted recursively). */
@@ -120,4 +170,8 @@ export interface TranscriptStore {
   verifyRange?(fromSeq: number, toSeq: number): Promise<VerifyResult>;
   markInterrupted?(now?: string): Promise<RecoveryResult>;
   readRecords?(fromSeq: number, limit: number): Promise<ChainRecord[]>;
+  /** Reviewer extras (replay, export windows, retention); the SQLite store has them. */
+  sessionRecords?(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]>;
+  readRecordsBetween?(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]>;
+  purge?(before: string, now?: string): Promise<PurgeResult>;
 }

@@ -1,0 +1,73 @@
+/**
+ * A standalone HTTP server for the reviewer UI (`warden demo --serve`, `warden ui`): the UI
+ * mounted under /ui, / redirecting to it, nothing else. Prints nothing itself: the caller
+ * prints `loginUrl` (a single-use link, valid for 10 minutes, accepted from localhost only).
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ApprovalReviewApi } from '../approvals/review-api.js';
+import type { Principal } from '../tool-api.js';
+import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
+import { log as defaultLog } from '../server/log.js';
+
+/** What the standalone UI needs: the runtime's store and approvals (a Runtime fits). */
+export interface StandaloneUiDeps {
+  store: UiStore;
+  approvals?: ApprovalReviewApi;
+  verifyToken?: (token: string) => Promise<Principal>;
+  log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+  localPrincipal?: Principal;
+}
+
+/** A running UI server. */
+export interface StandaloneUi {
+  url: string;
+  loginUrl: string;
+  ui: UiHandler;
+  close(): Promise<void>;
+}
+
+/** Mount a UI handler on a Node server: /ui/** to the UI, / to /ui/; why: one helper for every host. */
+export function mountUi(server: Server, ui: UiHandler, next?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void): void {
+  server.on('request', (req, res) => {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path === '/ui' || path.startsWith('/ui/')) return ui.handler(req, res);
+    if (next) return next(req, res);
+    if (path === '/') {
+      res.writeHead(303, { Location: '/ui/' }).end();
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
+  });
+}
+
+/** Start the UI alone on host:port (port 0 picks one). */
+export async function startStandaloneUi(deps: StandaloneUiDeps, opts: { host: string; port: number }): Promise<StandaloneUi> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const url = `http://${host}:${port}`;
+  const ui = createUiHandler({
+    store: deps.store,
+    ...(deps.approvals ? { approvals: deps.approvals } : {}),
+    ...(deps.verifyToken ? { verifyToken: deps.verifyToken } : {}),
+    ...(deps.localPrincipal ? { localPrincipal: deps.localPrincipal } : {}),
+    baseUrl: url,
+    log: deps.log ?? defaultLog,
+  });
+  mountUi(server, ui);
+  return {
+    url: `${url}/ui/`,
+    loginUrl: ui.loginUrl(),
+    ui,
+    async close() {
+      ui.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * Chain-head signing: an Ed25519 signature over (seq, hash) of the newest record, kept in a
+ * sidecar file beside the store. Deleting the tail of the chain (and the rows it backs) leaves
+ * a store that hashes cleanly, but no longer contains the signed head: verify reports it.
+ */
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { ErrorCode, WardenError } from '../errors.js';
+import type { SignedHead } from './types.js';
+
+/** Signs and checks chain heads; why: the store and verify share one key handling. */
+export interface ChainSigner {
+  readonly keyId: string;
+  /** Absent when only a public key was given (verify-only). */
+  signHead?(seq: number, hash: string, at?: string): SignedHead;
+  check(h: SignedHead): boolean;
+  /** Signature over an arbitrary canonical text (retention checkpoints). */
+  signText?(text: string): string;
+  checkText(text: string, signature: string): boolean;
+}
+
+/** The signed message; why: a fixed prefix keeps a head signature from meaning anything else. */
+export function headMessage(seq: number, hash: string): string {
+  return `warden-chain-head\n${seq}\n${hash}`;
+}
+
+function keyIdOf(pub: KeyObject): string {
+  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex').slice(0, 16);
+}
+
+/**
+ * Build a signer from PEM text: an Ed25519 private key (sign and verify) or public key (verify only).
+ * Why: `transcripts.signing_key: file:...` resolves to this text; nothing else ever sees it.
+ */
+export function createChainSigner(pem: string): ChainSigner {
+  let priv: KeyObject | null = null;
+  let pub: KeyObject;
+  try {
+    if (/PRIVATE KEY/.test(pem)) {
+      priv = createPrivateKey(pem);
+      pub = createPublicKey(priv);
+    } else {
+      pub = createPublicKey(pem);
+    }
+  } catch {
+    throw new WardenError(ErrorCode.CONFIG, 'transcripts.signing_key: not a PEM Ed25519 key');
+  }
+  if (pub.asymmetricKeyType !== 'ed25519') {
+    throw new WardenError(ErrorCode.CONFIG, 'transcripts.signing_key: the key must be Ed25519');
+  }
+  const keyId = keyIdOf(pub);
+  const checkText = (text: string, signature: string): boolean => {
+    try {
+      return verify(null, Buffer.from(text, 'utf8'), pub, Buffer.from(signature, 'base64'));
+    } catch {
+      return false;
+    }
+  };
+  const signer: ChainSigner = {
+    keyId,
+    check: (h) => h.keyId === keyId && checkText(headMessage(h.seq, h.hash), h.signature),
+    checkText,
+  };
+  if (priv) {
+    const key = priv;
+    signer.signText = (text) => sign(null, Buffer.from(text, 'utf8'), key).toString('base64');
+    signer.signHead = (seq, hash, at = new Date().toISOString()) => ({
+      seq, hash, signedAt: at, keyId, signature: sign(null, Buffer.from(headMessage(seq, hash), 'utf8'), key).toString('base64'),
+    });
+  }
+  return signer;
+}
+
+/** Where the signed head of a store file lives. */
+export function headPath(storePath: string): string {
+  return `${storePath}.head`;
+}
+
+/** Write the signed head atomically (temp file + rename); why: a crash never leaves half a signature. */
+export function writeSignedHead(storePath: string, h: SignedHead): void {
+  const p = headPath(storePath);
+  const tmp = `${p}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(h) + '\n', { mode: 0o644 });
+  renameSync(tmp, p);
+}
+
+/** Read the signed head, or null when there is none; a malformed file reads as a forged one. */
+export function readSignedHead(storePath: string): SignedHead | null | 'malformed' {
+  const p = headPath(storePath);
+  if (!existsSync(p)) return null;
+  try {
+    const v = JSON.parse(readFileSync(p, 'utf8')) as Partial<SignedHead>;
+    if (typeof v.seq !== 'number' || typeof v.hash !== 'string' || typeof v.signature !== 'string' || typeof v.keyId !== 'string') {
+      return 'malformed';
+    }
+    return { seq: v.seq, hash: v.hash, signedAt: String(v.signedAt ?? ''), keyId: v.keyId, signature: v.signature };
+  } catch {
+    return 'malformed';
+  }
+}
+
+/**
+ * Compare the chain with its signed head; why: only a key holder can move the head, so a
+ * store that ends before it (or differs at it) was cut or rewritten.
+ */
+export function checkSignedHead(
+  storePath: string,
+  signer: ChainSigner,
+  head: { seq: number; hash: string } | undefined,
+  hashAt: (seq: number) => string | undefined,
+): { broken?: { seq: number; reason: string }; signedHead?: SignedHead; unsignedTail?: number } {
+  const h = readSignedHead(storePath);
+  const end = head?.seq ?? 0;
+  if (h === null) {
+    return end === 0 ? {} : { broken: { seq: end, reason: 'no signed head beside the store (removed?)' } };
+  }
+  if (h === 'malformed' || !signer.check(h)) {
+    return { broken: { seq: end, reason: 'the signed head does not carry a valid signature of the configured key' } };
+  }
+  if (h.seq > end) {
+    return { signedHead: h, broken: { seq: end + 1, reason: `tail truncated: the signed head is record ${h.seq}, the store ends at ${end}` } };
+  }
+  const at = hashAt(h.seq);
+  if (at !== h.hash) {
+    return { signedHead: h, broken: { seq: h.seq, reason: `record ${h.seq} is not the record the signed head names` } };
+  }
+  return { signedHead: h, unsignedTail: end - h.seq };
+}

@@ -1,0 +1,82 @@
+/**
+ * Retention for the SQLite store: remove a prefix of the chain (whole sessions that ended before
+ * a date) and append a checkpoint record naming the cut (seq and hash of the last removed
+ * record), signed when a key is configured. Verify then starts from the checkpoint.
+ */
+import type Database from 'better-sqlite3';
+import { canonicalJson } from './canonical-json.js';
+import type { ChainSigner } from './signing.js';
+import type { PurgeResult } from './types.js';
+
+/** Appends one record inside the caller's transaction and runs `apply(seq)` with it. */
+export type AppendFn = (kind: 'checkpoint', refId: string, ts: string, body: string, apply: (seq: number) => void) => void;
+
+/** The text a checkpoint signature covers; why: fixed prefix, nothing else can be replayed as one. */
+export function checkpointMessage(cutSeq: number, cutHash: string): string {
+  return `warden-checkpoint\n${cutSeq}\n${cutHash}`;
+}
+
+const GUARD = `CREATE TRIGGER records_append_only_delete BEFORE DELETE ON records
+  BEGIN SELECT RAISE(ABORT, 'transcript records are append-only'); END;`;
+
+/**
+ * The largest cut such that no session straddles it: every session opened at or below the cut
+ * closed at or below it, with all its calls and outcomes; and every record below it is older than `before`.
+ */
+function findCut(db: Database.Database, before: string): number {
+  const head = (db.prepare('SELECT MAX(seq) AS s FROM records').get() as { s: number | null }).s ?? 0;
+  const blocker = (db.prepare('SELECT MIN(open_seq) AS s FROM sessions WHERE close_seq IS NULL OR ended_at >= ?').get(before) as {
+    s: number | null;
+  }).s;
+  let cut = blocker === null ? head : blocker - 1;
+  const young = (db.prepare('SELECT MIN(seq) AS s FROM records WHERE seq <= ? AND ts >= ?').get(cut, before) as { s: number | null }).s;
+  if (young !== null) cut = young - 1;
+  const straddle = db.prepare(
+    `SELECT MIN(s.open_seq) AS s FROM sessions s WHERE s.open_seq <= @cut AND (s.close_seq IS NULL OR s.close_seq > @cut
+       OR EXISTS (SELECT 1 FROM calls x WHERE x.session_id = s.id AND (x.seq > @cut OR x.outcome_seq IS NULL OR x.outcome_seq > @cut)))`,
+  );
+  for (;;) {
+    const m = (straddle.get({ cut }) as { s: number | null }).s;
+    if (m === null) return cut;
+    cut = m - 1;
+  }
+}
+
+/** Purge inside the caller's write transaction; why: the cut and its checkpoint land together. */
+export function purgeBefore(db: Database.Database, before: string, now: string, append: AppendFn, signer?: ChainSigner): PurgeResult {
+  const first = (db.prepare('SELECT MIN(seq) AS s FROM records').get() as { s: number | null }).s;
+  const cut = findCut(db, before);
+  if (first === null || cut < first) return { cutSeq: 0, records: 0, sessions: 0, calls: 0 };
+  const cutHash = (db.prepare('SELECT hash FROM records WHERE seq = ?').get(cut) as { hash: string }).hash;
+  const doomed = 'SELECT id FROM sessions WHERE open_seq <= ?';
+  db.prepare(`DELETE FROM calls_fts WHERE rowid IN (SELECT seq FROM calls WHERE session_id IN (${doomed}))`).run(cut);
+  const calls = db.prepare(`DELETE FROM calls WHERE session_id IN (${doomed})`).run(cut).changes;
+  const sessions = db.prepare('DELETE FROM sessions WHERE open_seq <= ?').run(cut).changes;
+  db.exec('DROP TRIGGER records_append_only_delete');
+  const records = db.prepare('DELETE FROM records WHERE seq <= ?').run(cut).changes;
+  db.exec(GUARD);
+  const body: Record<string, unknown> = {
+    cutSeq: cut, cutHash, before, purgedAt: now, purged: { records, sessions, calls },
+  };
+  if (signer?.signText) {
+    body.keyId = signer.keyId;
+    body.signature = signer.signText(checkpointMessage(cut, cutHash));
+  }
+  const text = canonicalJson(body);
+  let checkpointSeq = 0;
+  append('checkpoint', `checkpoint-${cut}`, now, text, (seq) => {
+    db.prepare('INSERT INTO checkpoints (record_seq, cut_seq, cut_hash, body) VALUES (?, ?, ?, ?)').run(seq, cut, cutHash, text);
+    checkpointSeq = seq;
+  });
+  return { cutSeq: cut, records, sessions, calls, checkpointSeq };
+}
+
+/** The checkpoint the chain now starts from (the highest cut), if any. */
+export function latestCheckpoint(db: Database.Database): { recordSeq: number; cutSeq: number; cutHash: string } | null {
+  const t = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'checkpoints'`).get();
+  if (!t) return null;
+  const r = db.prepare('SELECT record_seq, cut_seq, cut_hash FROM checkpoints ORDER BY cut_seq DESC LIMIT 1').get() as
+    | { record_seq: number; cut_seq: number; cut_hash: string }
+    | undefined;
+  return r ? { recordSeq: r.record_seq, cutSeq: r.cut_seq, cutHash: r.cut_hash } : null;
+}

@@ -1,0 +1,130 @@
+/**
+ * The reviewer's queries: session search with keyset paging (fast on any page), free text over
+ * an FTS5 index of calls, a session's calls and chain records in pages. Every filter maps to an
+ * index (see the v2 migration); the free-text part is bounded so a common word stays fast.
+ */
+import type Database from 'better-sqlite3';
+import { ErrorCode, WardenError } from '../errors.js';
+import { rowToCall, rowToSession } from './columns.js';
+import { DEFAULT_LIMIT } from './sqlite-queries.js';
+import type { CallRecord, ChainRecord, SessionPage, SessionSearch } from './types.js';
+
+/** How many newest matching calls a free-text search considers; why: a bounded cost per query. */
+export const TEXT_MATCH_BOUND = 5000;
+/** The largest page of sessions. */
+export const MAX_PAGE = 500;
+
+/** Turn reviewer text into an FTS5 query of quoted prefix tokens; why: no FTS syntax from users. */
+export function ftsQuery(text: string): string | null {
+  const tokens = (text.match(/[\p{L}\p{N}_]+/gu) ?? []).slice(0, 8).map((t) => t.slice(0, 64));
+  if (tokens.length === 0) return null;
+  return tokens.map((t) => `"${t}"*`).join(' ');
+}
+
+function encodeCursor(startedAt: string, openSeq: number): string {
+  return Buffer.from(JSON.stringify([startedAt, openSeq]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(c: string): [string, number] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isInteger(v[1])) return [v[0], v[1] as number];
+  } catch {
+    /* fall through */
+  }
+  throw new WardenError(ErrorCode.INVALID_INPUT, 'invalid page cursor');
+}
+
+/** Sessions newest first, filtered, one page plus the next cursor. */
+export function searchSessions(db: Database.Database, f: SessionSearch): SessionPage {
+  const where: string[] = [];
+  const p: Record<string, string | number> = {};
+  if (f.subject) (where.push('s.subject = @subject'), (p.subject = f.subject));
+  if (f.since) (where.push('s.started_at >= @since'), (p.since = f.since));
+  if (f.until) (where.push('s.started_at < @until'), (p.until = f.until));
+  if (f.cursor) {
+    const [at, seq] = decodeCursor(f.cursor);
+    where.push('(s.started_at < @cAt OR (s.started_at = @cAt AND s.open_seq < @cSeq))');
+    p.cAt = at;
+    p.cSeq = seq;
+  }
+  const inner: string[] = [];
+  if (f.tool) (inner.push('c.tool = @tool'), (p.tool = f.tool));
+  if (f.connection) (inner.push('c.connection = @connection'), (p.connection = f.connection));
+  if (f.decision) (inner.push('c.decision = @decision'), (p.decision = f.decision));
+  const q = f.text ? ftsQuery(f.text) : null;
+  if (q) {
+    inner.push(`c.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH @q ORDER BY rowid DESC LIMIT ${TEXT_MATCH_BOUND})`);
+    p.q = q;
+  }
+  if (inner.length) where.push(`EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id AND ${inner.join(' AND ')})`);
+  const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(f.limit ?? DEFAULT_LIMIT)));
+  p.limit = limit + 1;
+  const sql = `SELECT s.* FROM sessions s ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    ORDER BY s.started_at DESC, s.open_seq DESC LIMIT @limit`;
+  const rows = db.prepare(sql).all(p) as Record<string, unknown>[];
+  const more = rows.length > limit;
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    sessions: page.map(rowToSession),
+    next: more && last ? encodeCursor(String(last.started_at), Number(last.open_seq)) : null,
+  };
+}
+
+/** A session's calls after a seq, in order; why: a session page shows calls in pages. */
+export function sessionCalls(db: Database.Database, sessionId: string, afterSeq: number, limit: number): CallRecord[] {
+  const rows = db.prepare('SELECT * FROM calls WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(sessionId, afterSeq, limit);
+  return (rows as Record<string, unknown>[]).map(rowToCall);
+}
+
+/** One call by id. */
+export function getCall(db: Database.Database, id: string): CallRecord | null {
+  const r = db.prepare('SELECT * FROM calls WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+  return r ? rowToCall(r) : null;
+}
+
+/** The newest record's seq (0 when empty); why: live views poll it to know when to refresh. */
+export function headSeq(db: Database.Database): number {
+  return (db.prepare('SELECT MAX(seq) AS s FROM records').get() as { s: number | null }).s ?? 0;
+}
+
+/** A row of `records` as the public ChainRecord. */
+export function toChainRecord(r: Record<string, unknown>): ChainRecord {
+  return {
+    seq: Number(r.seq), kind: r.kind as ChainRecord['kind'], refId: String(r.ref_id), ts: String(r.ts),
+    body: String(r.body), prevHash: String(r.prev_hash), hash: String(r.hash),
+  };
+}
+
+/**
+ * The chain records of one session after `afterSeq` (open, intents, outcomes, approval events
+ * naming the session or one of its calls, close); why: replay and --follow walk them in order.
+ */
+export function sessionRecords(db: Database.Database, sessionId: string, afterSeq: number, limit: number): ChainRecord[] {
+  const s = db.prepare('SELECT open_seq, close_seq FROM sessions WHERE id = ?').get(sessionId) as
+    | { open_seq: number; close_seq: number | null }
+    | undefined;
+  if (!s) return [];
+  const rows = db
+    .prepare(
+      `SELECT r.* FROM records r WHERE r.seq >= @open AND r.seq <= @close AND r.seq > @after AND (
+         r.ref_id = @id OR r.ref_id IN (SELECT id FROM calls WHERE session_id = @id)
+         OR (r.kind = 'approval_event' AND (
+           coalesce(json_extract(r.body, '$.sessionId'), json_extract(r.body, '$.session_id')) = @id
+           OR coalesce(json_extract(r.body, '$.callId'), json_extract(r.body, '$.call_id')) IN (SELECT id FROM calls WHERE session_id = @id))))
+       ORDER BY r.seq LIMIT @limit`,
+    )
+    .all({ open: s.open_seq, close: s.close_seq ?? Number.MAX_SAFE_INTEGER, after: afterSeq, id: sessionId, limit });
+  return (rows as Record<string, unknown>[]).map(toChainRecord);
+}
+
+/** Records in seq order from `fromSeq`, optionally bounded by record time; why: export --since/--until. */
+export function readRecordsBetween(
+  db: Database.Database, fromSeq: number, limit: number, since?: string, until?: string,
+): ChainRecord[] {
+  const rows = db
+    .prepare('SELECT * FROM records WHERE seq >= @from AND ts >= @since AND ts < @until ORDER BY seq LIMIT @limit')
+    .all({ from: fromSeq, since: since ?? '', until: until ?? '\uffff', limit });
+  return (rows as Record<string, unknown>[]).map(toChainRecord);
+}

@@ -1,0 +1,32 @@
+/** The pending-approvals queue: each request with what it would run, and approve/deny forms. */
+import type { ApprovalReviewApi, ApprovalView } from '../approvals/review-api.js';
+import { excerpt, html, href, type Safe } from './html.js';
+
+function card(a: ApprovalView, csrf: string): Safe {
+  const args = a.call ? excerpt(JSON.stringify(a.call.args, null, 2), 4000) : null;
+  const form = (action: 'approve' | 'deny', label: string) =>
+    html`<form method="post" action="${href(`/approvals/${encodeURIComponent(a.id)}/${action}`)}" class="decide">
+      <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
+      <button type="submit" name="decision" value="${action}">${label}</button></form>`;
+  return html`<section class="call approval" id="approval-${a.id}">
+    <h3>${a.tool}${a.connection ? ` @ ${a.connection}` : ''} · requested by ${a.requester} <span class="badge ${a.state}">${a.state}</span></h3>
+    <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s) · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
+      ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
+    <div><strong>Parsed:</strong> <code>${a.summary}</code></div>
+    ${args ? html`<pre>${args.text}</pre>${args.cut ? html`<div class="cut">… ${args.cut} more characters</div>` : ''}` : ''}
+    ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${d.reviewer}${d.comment ? `: “${d.comment}”` : ''}</div>`)}
+    ${a.state === 'pending' ? html`${form('approve', 'Approve')}${form('deny', 'Deny')}` : ''}
+  </section>`;
+}
+
+/** The queue region (also the live fragment). */
+export async function approvalsQueue(api: ApprovalReviewApi, csrf: string): Promise<Safe> {
+  const pending = await api.list({ state: 'pending', limit: 200 });
+  return pending.length ? html`${pending.map((a) => card(a, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
+}
+
+/** The approvals page body. */
+export async function approvalsBody(api: ApprovalReviewApi, csrf: string, flash?: string): Promise<Safe> {
+  return html`<h1>Pending approvals <span id="live" class="live"></span></h1>${flash ? html`<p class="flash">${flash}</p>` : ''}
+    <div data-live="${href('/approvals', { fragment: 1 })}">${await approvalsQueue(api, csrf)}</div>`;
+}

@@ -1,0 +1,219 @@
+/**
+ * The reviewer web UI as one Node request handler, mounted under /ui. Server-rendered pages,
+ * strict CSP (no inline script or style), HttpOnly SameSite=Strict session cookie, CSRF token
+ * on every POST, live updates over Server-Sent Events.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { ErrorCode, WardenError } from '../errors.js';
+import type { Principal } from '../tool-api.js';
+import { CSS, JS } from './assets.js';
+import { clearCookie, isLoopback, sameSecret, sessionCookie, UiAuth, type UiSession } from './auth.js';
+import { approvalsBody, approvalsQueue } from './approvals-page.js';
+import { message, page } from './layout.js';
+import { loginPage } from './login-page.js';
+import { resultBody, sessionBody, timeline } from './session-page.js';
+import { listQuery, sessionsBody, sessionsTable } from './sessions-page.js';
+import { LiveFeed } from './live.js';
+import type { UiDeps, UiHandler } from './types.js';
+
+/** The Content-Security-Policy of every UI response; why: transcript text can never run as script. */
+export const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+const MAX_BODY = 16 * 1024;
+const idParam = z.string().min(1).max(200);
+const decisionForm = z.object({ csrf: z.string().min(1).max(100), comment: z.string().max(500).optional(), decision: z.string().optional() }).strip();
+const loginForm = z.object({ token: z.string().trim().min(1).max(16 * 1024) }).strip();
+const pageQuery = z.object({ after: z.coerce.number().int().min(0).optional(), page: z.coerce.number().int().min(1).max(1_000_000).optional(), fragment: z.string().optional(), done: z.enum(['approved', 'denied']).optional() }).strip();
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function headers(res: ServerResponse, type: string): void {
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Security-Policy', CSP);
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Referrer-Policy', 'same-origin');
+  res.setHeader('X-Frame-Options', 'DENY');
+  res.setHeader('Cache-Control', 'no-store');
+  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+}
+
+function send(res: ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8'): void {
+  headers(res, type);
+  res.statusCode = status;
+  res.end(body);
+}
+
+function redirect(res: ServerResponse, to: string, cookie?: string): void {
+  headers(res, 'text/plain; charset=utf-8');
+  if (cookie) res.setHeader('Set-Cookie', cookie);
+  res.statusCode = 303;
+  res.setHeader('Location', to);
+  res.end();
+}
+
+async function readForm(req: IncomingMessage): Promise<Record<string, string>> {
+  const type = String(req.headers['content-type'] ?? '').split(';')[0]?.trim();
+  if (type !== 'application/x-www-form-urlencoded') throw new HttpError(415, 'expected a form post');
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new HttpError(413, 'form too large');
+    chunks.push(c as Buffer);
+  }
+  return Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+}
+
+function parse<T extends z.ZodType>(schema: T, v: unknown): z.infer<T> {
+  const r = schema.safeParse(v);
+  if (!r.success) throw new HttpError(400, 'invalid request: ' + r.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
+  return r.data;
+}
+
+/** Same-origin POSTs only; why: SameSite plus an Origin check plus the CSRF token. */
+function sameOrigin(req: IncomingMessage): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin';
+  const origin = req.headers.origin;
+  if (origin === undefined) return true; // not a browser: the CSRF token still applies
+  try {
+    return origin !== 'null' && new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Build the UI handler; why: `serve --http` and `demo --serve` mount the same pages. */
+export function createUiHandler(deps: UiDeps): UiHandler {
+  const sessionTtl = deps.sessionTtlMs ?? 8 * 3600_000;
+  const auth = new UiAuth(sessionTtl, deps.loginLinkTtlMs ?? 10 * 60_000);
+  const secure = deps.baseUrl.startsWith('https:');
+  const base = deps.baseUrl.replace(/\/+$/, '');
+  const local: Principal = deps.localPrincipal ?? { subject: 'local-reviewer', groups: [], claims: {}, authMethod: 'local' };
+  const live = new LiveFeed(deps, deps.pollMs ?? 1000);
+  const withApprovals = { approvals: deps.approvals !== undefined };
+
+  function login(res: ServerResponse, p: Principal): void {
+    const sid = auth.start(p);
+    deps.log('info', 'reviewer signed in to the UI', { subject: p.subject, method: p.authMethod });
+    redirect(res, '/ui/', sessionCookie(sid, secure, Math.floor(sessionTtl / 1000)));
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://ui.invalid');
+    const path = url.pathname.replace(/^\/ui(?=\/|$)/, '') || '/';
+    const query = Object.fromEntries(url.searchParams);
+    const method = req.method ?? 'GET';
+    if (method === 'GET' && path === '/static/app.css') return send(res, 200, CSS, 'text/css; charset=utf-8');
+    if (method === 'GET' && path === '/static/app.js') return send(res, 200, JS, 'text/javascript; charset=utf-8');
+    if (path === '/login') {
+      if (method === 'POST') {
+        if (!sameOrigin(req)) throw new HttpError(403, 'cross-site request refused');
+        if (!deps.verifyToken) return send(res, 401, loginPage({ oidc: false, error: 'OIDC sign-in is not configured' }));
+        const { token } = parse(loginForm, await readForm(req));
+        let p: Principal;
+        try {
+          p = await deps.verifyToken(token);
+        } catch {
+          return send(res, 401, loginPage({ oidc: true, error: 'The token was not accepted.' }));
+        }
+        return login(res, p);
+      }
+      const t = url.searchParams.get('token');
+      if (t !== null) {
+        if (isLoopback(req) && auth.useLink(t)) return login(res, local);
+        return send(res, 401, loginPage({ oidc: !!deps.verifyToken, error: 'This login link is invalid, used or expired.' }));
+      }
+      return send(res, 200, loginPage({ oidc: !!deps.verifyToken }));
+    }
+    const s = auth.get(req);
+    if (!s) {
+      if (method === 'GET' && !query.fragment && path !== '/events') return redirect(res, '/ui/login');
+      throw new HttpError(401, 'sign in first');
+    }
+    if (method === 'POST') return post(req, res, s, path);
+    if (method !== 'GET') throw new HttpError(405, 'method not allowed');
+    return get(req, res, s, path, query);
+  }
+
+  async function post(req: IncomingMessage, res: ServerResponse, s: UiSession, path: string): Promise<void> {
+    if (!sameOrigin(req)) throw new HttpError(403, 'cross-site request refused');
+    const form = parse(decisionForm, await readForm(req));
+    if (!sameSecret(form.csrf, s.csrf)) throw new HttpError(403, 'invalid CSRF token; reload the page');
+    if (path === '/logout') {
+      auth.end(req);
+      return redirect(res, '/ui/login', clearCookie(secure));
+    }
+    const m = /^\/approvals\/([^/]+)\/(approve|deny)$/.exec(path);
+    if (!m || !deps.approvals) throw new HttpError(404, 'not found');
+    const id = parse(idParam, decodeURIComponent(m[1] ?? ''));
+    const comment = form.comment?.trim() || undefined;
+    try {
+      if (m[2] === 'approve') await deps.approvals.approve(id, s.principal, comment);
+      else await deps.approvals.deny(id, s.principal, comment);
+    } catch (e) {
+      if (e instanceof WardenError) throw new HttpError(403, `${e.code}: ${e.message}`);
+      throw e;
+    }
+    deps.log('info', 'approval decided in the UI', { approval: id, decision: m[2], reviewer: s.principal.subject });
+    live.poke();
+    return redirect(res, `/ui/approvals?done=${m[2] === 'approve' ? 'approved' : 'denied'}`);
+  }
+
+  async function get(req: IncomingMessage, res: ServerResponse, s: UiSession, path: string, query: Record<string, string>): Promise<void> {
+    if (path === '/events') return live.subscribe(req, res, (r) => headers(r, 'text/event-stream; charset=utf-8'));
+    if (path === '/' || path === '') {
+      const q = parse(listQuery, query);
+      if (q.fragment) return send(res, 200, (await sessionsTable(deps.store, q)).value);
+      return send(res, 200, page('Sessions', s, await sessionsBody(deps.store, q), withApprovals));
+    }
+    const pq = parse(pageQuery, { after: query.after, page: query.page, fragment: query.fragment, done: query.done });
+    let m = /^\/sessions\/([^/]+)$/.exec(path);
+    if (m) {
+      const session = await deps.store.sessionInfo(parse(idParam, decodeURIComponent(m[1] ?? '')));
+      if (!session) throw new HttpError(404, 'no such session');
+      if (pq.fragment) return send(res, 200, (await timeline(deps.store, session, pq.after ?? 0)).value);
+      return send(res, 200, page(`Session ${session.id}`, s, await sessionBody(deps.store, session, pq.after ?? 0), withApprovals));
+    }
+    m = /^\/calls\/([^/]+)\/result$/.exec(path);
+    if (m) {
+      const c = await deps.store.getCall(parse(idParam, decodeURIComponent(m[1] ?? '')));
+      if (!c) throw new HttpError(404, 'no such call');
+      return send(res, 200, page('Result', s, resultBody(c, pq.page ?? 1), withApprovals));
+    }
+    if (path === '/approvals' && deps.approvals) {
+      if (pq.fragment) return send(res, 200, (await approvalsQueue(deps.approvals, s.csrf)).value);
+      const flash = pq.done ? `The request was ${pq.done}.` : undefined;
+      return send(res, 200, page('Approvals', s, await approvalsBody(deps.approvals, s.csrf, flash), withApprovals));
+    }
+    throw new HttpError(404, 'not found');
+  }
+
+  return {
+    handler(req, res) {
+      route(req, res).catch((e: unknown) => {
+        if (res.headersSent) {
+          res.destroy();
+          return;
+        }
+        const status = e instanceof HttpError ? e.status : e instanceof WardenError && e.code === ErrorCode.INVALID_INPUT ? 400 : 500;
+        const text = e instanceof HttpError || status === 400 ? (e as Error).message : 'internal error';
+        if (status === 500) deps.log('error', 'ui request failed', { message: (e as Error)?.message });
+        const s = auth.get(req);
+        send(res, status, page('Error', s, message(status === 404 ? 'Not found' : 'Request refused', text), withApprovals));
+      });
+    },
+    loginUrl() {
+      return `${base}/ui/login?token=${auth.newLink()}`;
+    },
+    close() {
+      live.close();
+    },
+  };
+}

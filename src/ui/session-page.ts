@@ -1,0 +1,135 @@
+/**
+ * A session: its principal and client, then the timeline of calls (parsed summary, decision
+ * with rule ids, approval events, masked result excerpt, duration), in pages; and a paged view
+ * of one call's full (masked) result, so a large output never lands in one page.
+ */
+import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
+import { excerpt, html, href, type Safe } from './html.js';
+import type { UiStore } from './types.js';
+
+/** Calls per timeline page. */
+export const CALLS_PER_PAGE = 100;
+/** Characters of a result shown inline. */
+export const RESULT_EXCERPT = 4000;
+/** Characters per page of the full result view. */
+export const RESULT_PAGE = 64_000;
+
+function pretty(v: unknown): string {
+  try {
+    return JSON.stringify(v, null, 2) ?? 'null';
+  } catch {
+    return String(v);
+  }
+}
+
+/** Cut long strings inside a value (keeps its shape visible); counts what was cut. */
+function shorten(v: unknown, cut: { n: number }, depth = 0): unknown {
+  if (typeof v === 'string' && v.length > 300) {
+    cut.n += v.length - 300;
+    return `${v.slice(0, 300)}… (+${v.length - 300} characters)`;
+  }
+  if (depth > 20 || v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const head = v.slice(0, 50).map((x) => shorten(x, cut, depth + 1));
+    if (v.length > 50) (cut.n += 1, head.push(`… (+${v.length - 50} more items)`));
+    return head;
+  }
+  return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, shorten(x, cut, depth + 1)]));
+}
+
+/** A bounded preview of a value: long strings and arrays cut, then the text capped. */
+function preview(v: unknown, max: number): { text: string; cut: number } {
+  const cut = { n: 0 };
+  const e = excerpt(pretty(shorten(v, cut)), max);
+  return { text: e.text, cut: e.cut + cut.n };
+}
+
+function badge(v: string): Safe {
+  return html`<span class="badge ${v.replace(/[^a-z]/g, '')}">${v}</span>`;
+}
+
+function eventLine(r: ChainRecord): Safe {
+  let b: Record<string, unknown> = {};
+  try {
+    b = JSON.parse(r.body) as Record<string, unknown>;
+  } catch {
+    /* shown as unknown */
+  }
+  const what = String(b.event ?? 'event');
+  const who = b.reviewer ? ` by ${String(b.reviewer)}` : b.requester ? ` for ${String(b.requester)}` : '';
+  const comment = b.comment ? `: “${String(b.comment)}”` : '';
+  return html`<div class="event">${r.ts} · approval ${String(b.approvalId ?? r.refId)} · ${badge(what === 'decision' ? String(b.decision ?? what) : what)}${who}${comment}</div>`;
+}
+
+function callBlock(c: CallRecord, events: ChainRecord[]): Safe {
+  const o = c.outcome;
+  const args = preview(c.args, 2000);
+  const result = o ? preview(o.result, RESULT_EXCERPT) : null;
+  return html`<section class="call" id="call-${c.id}">
+    <h3>${c.startedAt.slice(11).replace(/Z$/, '')} · ${c.tool}${c.connection ? ` @ ${c.connection}` : ''} ${badge(c.decision)}
+      ${o ? badge(o.status) : badge('running')}</h3>
+    <div class="meta">rules: ${c.ruleIds.join(', ') || '-'} · policy ${c.policyVersion ?? '-'} · ${o ? `${o.durationMs} ms` : 'no outcome yet'}${o?.errorCode ? ` · ${o.errorCode}` : ''} · call ${c.id}</div>
+    <div><strong>Parsed:</strong> <code>${c.factsSummary ?? '(not parsed)'}</code></div>
+    ${events.map(eventLine)}
+    <details><summary>Arguments</summary><pre>${args.text}</pre>${args.cut ? html`<div class="cut">… ${args.cut} more characters</div>` : ''}</details>
+    ${result
+      ? html`<div><strong>Result</strong> (as the agent saw it, masked)${o?.masking ? html` · masking: <code>${JSON.stringify(o.masking)}</code>` : ''}</div>
+        <pre class="result">${result.text}</pre>${result.cut
+          ? html`<div class="cut">… truncated, ${result.cut} more characters: <a href="${href(`/calls/${encodeURIComponent(c.id)}/result`)}">page through the full result</a></div>`
+          : ''}`
+      : ''}
+  </section>`;
+}
+
+/** The timeline region (also the live fragment). */
+export async function timeline(store: UiStore, s: SessionRecord, after: number): Promise<Safe> {
+  const calls = await store.sessionCalls(s.id, after, CALLS_PER_PAGE + 1);
+  const more = calls.length > CALLS_PER_PAGE;
+  const shown = calls.slice(0, CALLS_PER_PAGE);
+  const first = shown[0];
+  const last = shown[shown.length - 1];
+  // Approval events precede their call's intent (the gate runs first): read from the page start.
+  const records = first ? await store.sessionRecords(s.id, after, 20_000) : [];
+  const byCall = new Map<string, ChainRecord[]>();
+  for (const r of records) {
+    if (r.kind !== 'approval_event') continue;
+    let callId: unknown;
+    try {
+      const b = JSON.parse(r.body) as Record<string, unknown>;
+      callId = b.callId ?? b.call_id;
+    } catch {
+      continue;
+    }
+    if (typeof callId !== 'string') continue;
+    byCall.set(callId, [...(byCall.get(callId) ?? []), r]);
+  }
+  return html`${shown.length ? shown.map((c) => callBlock(c, byCall.get(c.id) ?? [])) : html`<p>No calls yet.</p>`}
+    <div class="pager">${after > 0 ? html`<a href="${href(`/sessions/${encodeURIComponent(s.id)}`)}">First calls</a>` : ''}
+    ${more && last ? html`<a rel="next" href="${href(`/sessions/${encodeURIComponent(s.id)}`, { after: last.seq })}">Next calls →</a>` : ''}</div>`;
+}
+
+/** The session page body. */
+export async function sessionBody(store: UiStore, s: SessionRecord, after: number): Promise<Safe> {
+  const client = [s.client.name, s.client.version].filter(Boolean).join(' ') || '-';
+  const live = href(`/sessions/${encodeURIComponent(s.id)}`, { after: after || undefined, fragment: 1 });
+  return html`<h1>Session <code>${s.id}</code> <span id="live" class="live"></span></h1>
+    <table class="summary"><tbody>
+      <tr><th>Principal</th><td>${s.principal.subject} (${s.principal.authMethod}; groups: ${s.principal.groups.join(', ') || '-'})</td></tr>
+      <tr><th>Client</th><td>${client} over ${s.transport}</td></tr>
+      <tr><th>Started</th><td>${s.startedAt}</td></tr><tr><th>Ended</th><td>${s.endedAt ?? 'still open'}</td></tr>
+      <tr><th>Calls</th><td>${s.callCount}</td></tr></tbody></table>
+    <h2>Timeline</h2><div data-live="${live}">${await timeline(store, s, after)}</div>`;
+}
+
+/** One page of a call's full result. */
+export function resultBody(c: CallRecord, pageNo: number): Safe {
+  const text = pretty(c.outcome?.result ?? null);
+  const pages = Math.max(1, Math.ceil(text.length / RESULT_PAGE));
+  const p = Math.min(Math.max(1, pageNo), pages);
+  const chunk = text.slice((p - 1) * RESULT_PAGE, p * RESULT_PAGE);
+  const link = (n: number, label: string) => html`<a href="${href(`/calls/${encodeURIComponent(c.id)}/result`, { page: n })}">${label}</a>`;
+  return html`<h1>Result of call <code>${c.id}</code></h1>
+    <p><a href="${href(`/sessions/${encodeURIComponent(c.sessionId)}`)}">Back to the session</a> · page ${p} of ${pages} (${text.length} characters)</p>
+    <pre class="result">${chunk}</pre>
+    <div class="pager">${p > 1 ? link(p - 1, '← Previous') : ''}${p < pages ? link(p + 1, 'Next →') : ''}</div>`;
+}

@@ -1,0 +1,39 @@
+/**
+ * What the reviewer UI needs from its host: a transcript store with the reviewer queries, the
+ * approvals API when approvals are configured, an OIDC token verifier, and where it is served.
+ */
+import type { Principal } from '../tool-api.js';
+import type { ApprovalReviewApi } from '../approvals/review-api.js';
+import type { SqliteTranscriptStore, TranscriptStore } from '../recorder/index.js';
+
+/** The store surface the UI reads; why: any store with these queries can back the UI. */
+export type UiStore = TranscriptStore &
+  Pick<SqliteTranscriptStore, 'searchSessions' | 'sessionInfo' | 'sessionCalls' | 'getCall' | 'headSeq' | 'sessionRecords'>;
+
+/** Dependencies of createUiHandler. */
+export interface UiDeps {
+  store: UiStore;
+  approvals?: ApprovalReviewApi;
+  /** Verifies an OIDC bearer token (issuer, audience, signature) and returns the reviewer. */
+  verifyToken?: (token: string) => Promise<Principal>;
+  /** Origin the UI is reached at, e.g. http://127.0.0.1:8080 (the handler serves under /ui). */
+  baseUrl: string;
+  log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
+  /** Who a one-time-link login acts as (default subject `local-reviewer`, no groups). */
+  localPrincipal?: Principal;
+  /** Lifetime of a login session (default 8 h) and of a one-time link (default 10 min). */
+  sessionTtlMs?: number;
+  loginLinkTtlMs?: number;
+  /** How often live views check for changes (default 1000 ms). */
+  pollMs?: number;
+}
+
+/** The handler and the one-time login link maker. */
+export interface UiHandler {
+  /** Serve a request whose path starts with /ui. */
+  handler(req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse): void;
+  /** A fresh single-use login link (localhost only), to print at startup. */
+  loginUrl(): string;
+  /** Stop live-update streams (server shutdown). */
+  close(): void;
+}

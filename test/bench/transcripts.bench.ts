@@ -1,0 +1,80 @@
+/**
+ * Transcripts at scale: seed 1,000,000 calls (100,000 sessions x 10 calls, one bulk transaction
+ * through the real store code, so the chain and the indexes are the real ones), then time what
+ * reviewers do: newest page, filter by principal, open a session, verify the whole chain.
+ * Targets: < 50 ms, < 50 ms, < 50 ms, < 10 s. Run: node dist/test/bench/transcripts.bench.js [calls]
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { openSqliteStore } from '../../src/recorder/index.js';
+
+/** One figure of the benchmark. */
+export interface BenchFigure {
+  name: string;
+  ms: number;
+  targetMs: number;
+}
+
+function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t0 = performance.now();
+  return fn().then((v) => [performance.now() - t0, v]);
+}
+
+/** Seed and measure; why: the issue's numbers, reproducible by anyone. */
+export async function runTranscriptsBench(calls = 1_000_000, perSession = 10): Promise<BenchFigure[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-bench-'));
+  const store = openSqliteStore(join(dir, 'w.db'), { synchronous: 'NORMAL' });
+  try {
+    const sessions = Math.ceil(calls / perSession);
+    const t0 = performance.now();
+    const base = Date.UTC(2026, 0, 1);
+    const seed = store.db.transaction(() => {
+      let c = 0;
+      for (let s = 0; s < sessions; s++) {
+        const at = (ms: number) => new Date(base + s * 60_000 + ms).toISOString();
+        const id = `s${s}`;
+        void store.openSession({ id, principal: { subject: `agent-${s % 500}`, groups: ['agents'], authMethod: 'oidc' }, client: { name: 'bench' }, transport: 'http', startedAt: at(0) });
+        for (let k = 0; k < perSession && c < calls; k++, c++) {
+          const cid = `c${c}`;
+          void store.recordIntent({ id: cid, sessionId: id, tool: k % 3 ? 'query_database' : 'ssh_run', connection: k % 2 ? 'shop' : 'web1',
+            args: { sql: `SELECT id, email FROM users WHERE id = ${c}` }, factsSummary: `SELECT public.users(id, email) #${c}`, facts: null,
+            decision: c % 13 ? 'allow' : 'deny', ruleIds: ['analysts-read'], policyVersion: 'v1', startedAt: at(k * 100 + 1) });
+          void store.recordOutcome(cid, { status: 'ok', errorCode: null, result: { rows: [[c, 'a***@example.com']] }, masking: null, durationMs: 3, endedAt: at(k * 100 + 5) });
+        }
+        void store.closeSession(id, at(59_000));
+      }
+    });
+    seed();
+    const seedMs = performance.now() - t0;
+    process.stderr.write(`seeded ${calls} calls in ${sessions} sessions in ${(seedMs / 1000).toFixed(1)} s\n`);
+    store.db.pragma('optimize');
+    const figures: BenchFigure[] = [];
+    const [list] = await time(() => store.searchSessions({ limit: 50 }));
+    figures.push({ name: 'list newest page (50 sessions)', ms: list, targetMs: 50 });
+    const [byPrincipal] = await time(() => store.searchSessions({ subject: 'agent-7', limit: 50 }));
+    figures.push({ name: 'filter by principal', ms: byPrincipal, targetMs: 50 });
+    const [byTool] = await time(() => store.searchSessions({ tool: 'ssh_run', decision: 'deny', limit: 50 }));
+    figures.push({ name: 'filter by tool + decision', ms: byTool, targetMs: 50 });
+    const [byText] = await time(() => store.searchSessions({ text: 'users 123456', limit: 50 }));
+    figures.push({ name: 'free text', ms: byText, targetMs: 50 });
+    const mid = `s${Math.floor(sessions / 2)}`;
+    const [open] = await time(async () => [await store.sessionInfo(mid), await store.sessionCalls(mid, 0, 100)]);
+    figures.push({ name: 'open a session', ms: open, targetMs: 50 });
+    const [verify, v] = await time(() => store.verify());
+    if (!v.ok) throw new Error(`verify failed: ${JSON.stringify(v.firstBroken)}`);
+    figures.push({ name: `verify whole chain (${v.records} records)`, ms: verify, targetMs: 10_000 });
+    return figures;
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const n = Number(process.argv[2] ?? 1_000_000);
+  for (const f of await runTranscriptsBench(n)) {
+    process.stdout.write(`${f.name.padEnd(44)} ${f.ms.toFixed(1).padStart(9)} ms  (target < ${f.targetMs} ms) ${f.ms < f.targetMs ? 'ok' : 'SLOW'}\n`);
+  }
+}

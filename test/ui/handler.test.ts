@@ -1,0 +1,105 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from '../../src/recorder/index.js';
+import { startStandaloneUi } from '../../src/cli/ui-serve.js';
+import { CSP } from '../../src/ui/index.js';
+import type { Principal } from '../../src/tool-api.js';
+import { seedUi, XSS } from './fixtures.js';
+
+async function setup(t: { after: (fn: () => unknown) => void }, verifyToken?: (tok: string) => Promise<Principal>) {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-'));
+  const store = openSqliteStore(join(dir, 'w.db'));
+  await seedUi(store);
+  const ui = await startStandaloneUi({ store, log: () => undefined, ...(verifyToken ? { verifyToken } : {}) }, { host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    await ui.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const origin = new URL(ui.url).origin;
+  const login = async (url = ui.loginUrl) => {
+    const r = await fetch(url, { redirect: 'manual' });
+    return { status: r.status, cookie: (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '', setCookie: r.headers.get('set-cookie') ?? '' };
+  };
+  return { ui, origin, login, store };
+}
+
+test('pages need a session; the one-time link works once and sets a strict cookie', async (t) => {
+  const { origin, login, ui } = await setup(t);
+  const anon = await fetch(`${origin}/ui/`, { redirect: 'manual' });
+  assert.equal(anon.status, 303);
+  assert.equal(anon.headers.get('location'), '/ui/login');
+  assert.equal((await fetch(`${origin}/ui/events`)).status, 401);
+  const first = await login();
+  assert.equal(first.status, 303);
+  assert.match(first.setCookie, /HttpOnly/);
+  assert.match(first.setCookie, /SameSite=Strict/);
+  assert.equal((await login(ui.loginUrl)).status, 401, 'the same link is refused the second time');
+  assert.equal((await login(`${origin}/ui/login?token=guess`)).status, 401);
+  const page = await fetch(`${origin}/ui/`, { headers: { cookie: first.cookie } });
+  assert.equal(page.status, 200);
+  assert.equal(page.headers.get('content-security-policy'), CSP);
+  assert.match(CSP, /default-src 'none'; script-src 'self'; style-src 'self'/);
+  assert.equal(page.headers.get('x-content-type-options'), 'nosniff');
+  const body = await page.text();
+  assert.equal((body.match(/<script/g) ?? []).length, 1, 'one script element, the external app.js');
+  assert.doesNotMatch(body, /<[a-z]+[^>]*\son[a-z]+=/i, 'no inline event handler');
+});
+
+test('transcript values are escaped everywhere', async (t) => {
+  const { origin, login } = await setup(t);
+  const { cookie } = await login();
+  const list = await (await fetch(`${origin}/ui/?principal=agent-evil`, { headers: { cookie } })).text();
+  assert.ok(!list.includes(XSS));
+  const s = await (await fetch(`${origin}/ui/sessions/sess-evil`, { headers: { cookie } })).text();
+  assert.ok(!s.includes('<img src=x'));
+  assert.ok(!s.includes('<script>alert'));
+  assert.ok(s.includes('&lt;img src=x onerror=alert(1)&gt;&lt;/script&gt;&lt;script&gt;alert(2)&lt;/script&gt;'));
+});
+
+test('filters, large results truncated and paged, bad input refused', async (t) => {
+  const { origin, login } = await setup(t);
+  const { cookie } = await login();
+  const get = async (p: string) => fetch(`${origin}${p}`, { headers: { cookie } });
+  const filtered = await (await get('/ui/?principal=agent-alpha&decision=deny')).text();
+  assert.match(filtered, /sess-alpha/);
+  assert.doesNotMatch(filtered, /filler-/);
+  const text = await (await get('/ui/?q=DROP')).text();
+  assert.match(text, /sess-alpha/);
+  assert.doesNotMatch(text, /sess-evil/);
+  const session = await (await get('/ui/sessions/sess-alpha')).text();
+  assert.match(session, /a\*\*\*@example\.com/);
+  assert.match(session, /truncated, \d+ more characters/);
+  assert.match(session, /\(\+19700 characters\)/);
+  assert.ok(session.length < 60_000, 'the 20 kB value is not inlined whole');
+  const full = await (await get('/ui/calls/call-alpha/result?page=1')).text();
+  assert.match(full, /page 1 of 1/);
+  assert.equal((await get('/ui/?decision=maybe')).status, 400);
+  assert.equal((await get('/ui/?since=notadate')).status, 400);
+  assert.equal((await get('/ui/?cursor=bad!cursor')).status, 400);
+  assert.equal((await get('/ui/sessions/nope')).status, 404);
+  assert.equal((await get('/ui/approvals')).status, 404, 'no approvals page without an approvals API');
+});
+
+test('POSTs need the CSRF token and the same origin; OIDC login uses verifyToken', async (t) => {
+  const verify = async (tok: string): Promise<Principal> => {
+    if (tok !== 'good-token') throw new Error('bad');
+    return { subject: 'rita', groups: ['reviewers'], claims: {}, authMethod: 'oidc' };
+  };
+  const { origin, login } = await setup(t, verify);
+  const { cookie } = await login();
+  const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
+  assert.equal((await fetch(`${origin}/ui/logout`, { method: 'POST', headers: form, body: 'csrf=wrong', redirect: 'manual' })).status, 403);
+  const cross = await fetch(`${origin}/ui/logout`, { method: 'POST', headers: { ...form, origin: 'http://evil.example' }, body: 'csrf=x', redirect: 'manual' });
+  assert.equal(cross.status, 403);
+  const bad = await fetch(`${origin}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=nope', redirect: 'manual' });
+  assert.equal(bad.status, 401);
+  const good = await fetch(`${origin}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=good-token', redirect: 'manual' });
+  assert.equal(good.status, 303);
+  const c2 = (good.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const home = await (await fetch(`${origin}/ui/`, { headers: { cookie: c2 } })).text();
+  assert.match(home, /rita \(oidc\)/);
+});
