@@ -15,6 +15,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { openSqliteStore } from '../recorder/index.js';
 import type { ParsedArgs } from './args.js';
 import { runTranscriptsCommand } from './transcripts-command.js';
+import { startStandaloneUi } from './ui-serve.js';
+import { createApprovalService } from '../approvals/index.js';
+import type { UiStore } from '../ui/index.js';
 
 const SEED = `
 CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, email text, ssn text);
@@ -118,11 +121,17 @@ export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
       out(`Warden ${version} demo is serving. Embedded PostgreSQL on ${db.url.replace(/:[^:@/]*@/, ':***@')}`);
       out(`Config: ${configPath}\n\nPaste this into your MCP client's configuration (Claude Desktop: claude_desktop_config.json):\n`);
       out(JSON.stringify(snippet, null, 2));
-      out(`\nTranscripts: node ${BIN} transcripts list --config ${configPath}\nPress Ctrl-C to stop.`);
+      // The reviewer UI reads the same transcript file the agent's Warden process writes.
+      const store = openSqliteStore(join(dir, 'warden.db'));
+      const ui = await startStandaloneUi({ store: store as unknown as UiStore, approvals: createApprovalService(store.approvals) }, { host: '127.0.0.1', port: 0 });
+      out(`\nReviewer UI: ${ui.url}\nOne-time login link (10 minutes, this machine only): ${ui.loginUrl}`);
+      out(`Transcripts: node ${BIN} transcripts list --config ${configPath}\nPress Ctrl-C to stop.`);
       await new Promise<void>((r) => {
         process.once('SIGINT', r);
         process.once('SIGTERM', r);
       });
+      await ui.close();
+      await store.close();
       return 0;
     }
     out(`Warden ${version} demo: embedded PostgreSQL with users and orders, a demo policy, and a scripted agent.\n`);

@@ -1,18 +1,13 @@
 /**
- * `warden` command line: serve, demo, policy, transcripts. Every command takes --config
- * (default ./warden.yaml); commands that print data take --json (one JSON document on stdout).
+ * `warden` command line: serve, demo, policy, approvals, transcripts. Every command takes
+ * --config (default ./warden.yaml); commands that print data take --json (one JSON document on
+ * stdout). Command modules load lazily, so `--version` and `help` start instantly and a stdio
+ * server loads only what serving needs.
  */
 import { readFileSync } from 'node:fs';
-import { families } from '../../tools/index.js';
-import { startRuntime } from '../server/runtime.js';
-import { serveOverStdio } from '../server/stdio.js';
-import { log, setLogLevel } from '../server/log.js';
 import { ConfigError } from '../config/yaml-source.js';
 import { WardenError } from '../errors.js';
 import { parseArgs, UsageError } from './args.js';
-import { runPolicyCommand } from './policy-command.js';
-import { runTranscriptsCli } from './transcripts-cli.js';
-import { runDemo } from './demo.js';
 
 /** The package version, for the MCP server info and --version. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -20,12 +15,34 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../../../packag
 const HELP = `warden ${VERSION}: governed MCP access to databases, hosts and clusters
 
 Usage:
-  warden serve [--config warden.yaml]            serve MCP over stdio
-  warden demo [--serve]                          embedded database, sample data, a scripted agent session
-  warden policy check [--config F] [--json]      validate config and policies (FILE:LINE errors)
-  warden transcripts list|show|verify [--config F] [--json]
+  warden serve [--config warden.yaml] [--http HOST:PORT]   MCP over stdio, or Streamable HTTP (reviewer UI under /ui)
+  warden demo [--serve]                                    embedded database, sample data, a scripted agent session
+  warden policy check|test|explain|schema ...              validate, test and explain policies (FILE:LINE errors)
+  warden approvals list|show|approve|deny [ID] [--comment TEXT] [--as SUBJECT --groups g1,g2 | --token JWT]
+  warden transcripts list|show|replay|verify|export|purge ...
   warden --version
+
+Every command takes --config FILE (default ./warden.yaml); commands that print data take --json.
 `;
+
+async function serve(rest: string[]): Promise<number> {
+  const a = parseArgs(rest, ['config=', 'http=']);
+  const [{ families }, { startRuntime }, { log }] = await Promise.all([import('../../tools/index.js'), import('../server/runtime.js'), import('../server/log.js')]);
+  const rt = await startRuntime(String(a.flags.config ?? 'warden.yaml'), families);
+  if (typeof a.flags.http === 'string') {
+    const { serveHttpWithUi } = await import('./serve-http.js');
+    await serveHttpWithUi(rt, a.flags.http, VERSION);
+    return 0;
+  }
+  const [{ watchPolicies }, { serveOverStdio }] = await Promise.all([import('../server/policy-watch.js'), import('../server/stdio.js')]);
+  const stopWatching = watchPolicies(rt, log);
+  try {
+    await serveOverStdio(rt, VERSION);
+  } finally {
+    stopWatching();
+  }
+  return 0;
+}
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -40,27 +57,16 @@ async function main(argv: string[]): Promise<number> {
     case 'version':
       process.stdout.write(`${VERSION}\n`);
       return 0;
-    case 'serve': {
-      const a = parseArgs(rest, ['config=', 'http=']);
-      if (a.flags.http) throw new UsageError('--http: the Streamable HTTP transport is not part of this build yet; use stdio');
-      const rt = await startRuntime(String(a.flags.config ?? 'warden.yaml'), families);
-      process.on('SIGHUP', () => {
-        try {
-          const p = rt.reload();
-          log('info', 'policy reloaded', { policy_version: p.version });
-        } catch (e) {
-          log('error', 'policy reload failed; keeping the previous policy', { message: (e as Error).message });
-        }
-      });
-      await serveOverStdio(rt, VERSION);
-      return 0;
-    }
+    case 'serve':
+      return serve(rest);
     case 'demo':
-      return runDemo(parseArgs(rest, ['serve', 'json', 'keep']), VERSION);
+      return (await import('./demo.js')).runDemo(parseArgs(rest, ['serve', 'json', 'keep']), VERSION);
     case 'policy':
-      return runPolicyCommand(rest);
+      return (await import('./policy-command.js')).runPolicyCommand(rest);
+    case 'approvals':
+      return (await import('./approvals-command.js')).runApprovalsCommand(rest);
     case 'transcripts':
-      return runTranscriptsCli(rest);
+      return (await import('./transcripts-cli.js')).runTranscriptsCli(rest);
     default:
       throw new UsageError(`unknown command "${cmd}"\n\n${HELP}`);
   }
@@ -81,7 +87,6 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`warden: ${e.code}: ${e.message}\n`);
       process.exitCode = 1;
     } else {
-      setLogLevel('error');
       process.stderr.write(`warden: ${(e as Error)?.stack ?? String(e)}\n`);
       process.exitCode = 1;
     }

@@ -1,30 +1,136 @@
 /**
- * `warden policy check`: validate warden.yaml and every policy file; print each problem as
- * FILE:LINE and exit non-zero on any error.
+ * `warden policy check|test|explain|schema`: fast, precise feedback for admins. Everything runs
+ * offline: no backend is contacted and no secret is resolved, so it is safe in CI and on a
+ * laptop that holds only the config.
  */
+import { resolve } from 'node:path';
 import { families } from '../../tools/index.js';
-import { loadServerConfig } from '../config/server-config.js';
-import { ConfigError, formatProblem } from '../config/yaml-source.js';
+import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
+import { ConfigError, formatProblem, type ConfigProblem } from '../config/yaml-source.js';
 import { compileForConfig } from '../server/runtime.js';
-import { parseArgs, UsageError } from './args.js';
+import { explainCall, formatExplain, offlineFamilies } from '../policy/explain.js';
+import { lintPolicy } from '../policy/lint.js';
+import { findTestFiles, formatResults, loadTestCases, runTestCases } from '../policy/test-cases.js';
+import { generateSchemas, type SchemaSet } from '../policy/json-schema.js';
+import type { CompiledPolicy } from '../policy/types.js';
+import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 
-/** Run `warden policy SUBCOMMAND`. */
+/** Tools Warden adds itself; rules do not govern them. */
+const BUILTINS = ['list_connections', 'approval_status', 'explain_call'];
+
+const USAGE = `warden policy check   [--config F] [--json] [--strict]
+warden policy test    [DIR] [--config F] [--json]           (DIR defaults to policies/tests beside the config)
+warden policy explain --as SUBJECT [--groups a,b] [--claims JSON] --tool T --args JSON [--config F] [--json]
+warden policy schema  [warden|policy|test]                  (prints a JSON Schema)`;
+
+interface Loaded {
+  config: ServerConfig;
+  policy: CompiledPolicy;
+}
+
+function load(a: ParsedArgs): Loaded {
+  const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), families);
+  return { config, policy: compileForConfig(config, families) };
+}
+
+function printProblems(problems: ConfigProblem[]): void {
+  for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
+}
+
+/** Run `warden policy SUBCOMMAND`; returns the exit code. */
 export async function runPolicyCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, ['config=', 'json']);
-  const [sub] = a.positionals;
-  if (sub !== 'check') throw new UsageError(`unknown policy subcommand "${sub ?? ''}" (this build has: check)`);
-  const configPath = String(a.flags.config ?? 'warden.yaml');
+  const [sub, ...rest] = argv;
   try {
-    const config = loadServerConfig(configPath, families);
-    const policy = compileForConfig(config, families);
-    const summary = { ok: true, config: config.file, files: policy.files, rules: policy.rules.length, policy_version: policy.version, problems: [] };
-    if (a.flags.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-    else process.stdout.write(`ok: ${policy.rules.length} rules in ${policy.files.length} policy files (policy version ${policy.version})\n`);
-    return 0;
+    switch (sub) {
+      case 'check':
+        return check(parseArgs(rest, ['config=', 'json', 'strict']));
+      case 'test':
+        return await test(parseArgs(rest, ['config=', 'json']));
+      case 'explain':
+        return await explain(parseArgs(rest, ['config=', 'json', 'as=', 'groups=', 'claims=', 'tool=', 'args=']));
+      case 'schema':
+        return schema(parseArgs(rest, []));
+      default:
+        throw new UsageError(`unknown policy subcommand "${sub ?? ''}"\n${USAGE}`);
+    }
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    if (a.flags.json) process.stdout.write(JSON.stringify({ ok: false, problems: e.problems }, null, 2) + '\n');
-    for (const p of e.problems) process.stderr.write(formatProblem(p) + '\n');
+    if (rest.includes('--json')) process.stdout.write(JSON.stringify({ ok: false, problems: e.problems }, null, 2) + '\n');
+    printProblems(e.problems);
     return 1;
   }
+}
+
+function check(a: ParsedArgs): number {
+  const { config, policy } = load(a);
+  const problems = lintPolicy({ policy, connections: config.connections, families: offlineFamilies(families, config.connections), builtins: BUILTINS }).sort(
+    (x, y) => x.file.localeCompare(y.file) || x.line - y.line,
+  );
+  const errors = problems.filter((p) => p.severity === 'error').length;
+  const warnings = problems.length - errors;
+  const ok = errors === 0 && !(a.flags.strict && warnings > 0);
+  if (a.flags.json) {
+    process.stdout.write(JSON.stringify({ ok, config: config.file, files: policy.files, rules: policy.rules.length, policy_version: policy.version, errors, warnings, problems }, null, 2) + '\n');
+  } else {
+    process.stdout.write(`${ok ? 'ok' : 'FAILED'}: ${policy.rules.length} rules in ${policy.files.length} policy files (policy version ${policy.version}); ${errors} errors, ${warnings} warnings\n`);
+  }
+  printProblems(problems);
+  return ok ? 0 : 1;
+}
+
+async function test(a: ParsedArgs): Promise<number> {
+  const { config, policy } = load(a);
+  const dir = a.positionals[0] ? resolve(a.positionals[0]) : resolve(config.baseDir, 'policies/tests');
+  const cases = loadTestCases(findTestFiles(dir));
+  const t0 = performance.now();
+  const results = await runTestCases({ policy, tools: offlineFamilies(families, config.connections).flatMap((f) => f.tools), connections: config.connections }, cases);
+  const failed = results.filter((r) => !r.passed).length;
+  if (a.flags.json) {
+    const doc = {
+      ok: failed === 0 && results.length > 0,
+      tests: results.length,
+      passed: results.length - failed,
+      failed,
+      policy_version: policy.version,
+      results: results.map((r) => ({ file: r.file, line: r.line, name: r.name, passed: r.passed, failures: r.failures, effect: r.report.decision.effect, rule_ids: r.report.decision.rule_ids })),
+    };
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  } else {
+    process.stdout.write(formatResults(results, process.cwd(), performance.now() - t0));
+  }
+  if (results.length === 0) process.stderr.write(`warden: no test cases found in ${dir}\n`);
+  return failed === 0 && results.length > 0 ? 0 : 1;
+}
+
+function jsonFlag(v: string | boolean | undefined, name: string): unknown {
+  if (typeof v !== 'string') return undefined;
+  try {
+    return JSON.parse(v);
+  } catch {
+    throw new UsageError(`--${name} must be JSON`);
+  }
+}
+
+async function explain(a: ParsedArgs): Promise<number> {
+  if (typeof a.flags.as !== 'string' || typeof a.flags.tool !== 'string') throw new UsageError(`explain needs --as SUBJECT and --tool T\n${USAGE}`);
+  const args = jsonFlag(a.flags.args, 'args') ?? {};
+  const claims = jsonFlag(a.flags.claims, 'claims') ?? {};
+  if (typeof args !== 'object' || Array.isArray(args) || args === null) throw new UsageError('--args must be a JSON object');
+  if (typeof claims !== 'object' || Array.isArray(claims) || claims === null) throw new UsageError('--claims must be a JSON object');
+  const { config, policy } = load(a);
+  const groups = typeof a.flags.groups === 'string' ? a.flags.groups.split(',').map((g) => g.trim()).filter(Boolean) : [];
+  const principal = { subject: a.flags.as, groups, claims: claims as Record<string, unknown>, authMethod: 'local' as const };
+  const tools = offlineFamilies(families, config.connections).flatMap((f) => f.tools);
+  const report = await explainCall({ policy, tools, connections: config.connections }, principal, a.flags.tool, args);
+  process.stdout.write(a.flags.json ? JSON.stringify({ ...report, policy_version: policy.version }, null, 2) + '\n' : formatExplain(report));
+  return 0;
+}
+
+function schema(a: ParsedArgs): number {
+  const which = a.positionals[0] ?? 'policy';
+  const names: Record<string, keyof SchemaSet> = { warden: 'warden.schema.json', policy: 'policy.schema.json', test: 'policy-test.schema.json' };
+  const name = names[which];
+  if (!name) throw new UsageError(`schema: expected warden, policy or test, not "${which}"`);
+  process.stdout.write(JSON.stringify(generateSchemas(families)[name], null, 2) + '\n');
+  return 0;
 }

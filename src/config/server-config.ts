@@ -35,11 +35,53 @@ const identitySchema = z
         groups_claim: z.string().default('groups'),
         jwks_uri: z.string().url().optional(),
         algorithms: z.array(z.string()).optional(),
+        /** Scopes every HTTP token must carry (403 insufficient_scope otherwise). */
+        required_scopes: z.array(z.string().min(1)).default([]),
+        /** Leeway for exp/nbf. */
+        clock_tolerance: duration.default(30_000),
+        /** Minimum time between JWKS refetches caused by an unknown key id. */
+        jwks_cooldown: duration.default(30_000),
+        /** Maximum age of the cached JWKS. */
+        jwks_max_age: duration.default(600_000),
       })
       .strict()
       .optional(),
   })
   .strict();
+
+/** `admins:` who may use admin-only tools (explain_call); omitted = nobody. */
+export const adminsSchema = z
+  .object({ subjects: z.array(z.string().min(1)).default([]), groups: z.array(z.string().min(1)).default([]) })
+  .strict();
+
+/** `ui:` the reviewer web UI under /ui of `serve --http`; the one-time login link acts as local_reviewer. */
+export const uiSchema = z
+  .object({
+    enabled: z.boolean().default(true),
+    local_reviewer: z.object({ subject: z.string().min(1), groups: z.array(z.string().min(1)).default([]) }).strict().default({ subject: 'local-reviewer', groups: [] }),
+  })
+  .strict();
+
+/** `http:` Streamable HTTP transport guards (DNS-rebinding protection, body size). */
+export const httpSchema = z
+  .object({
+    allowed_hosts: z.array(z.string().min(1)).default([]),
+    allowed_origins: z.array(z.string().min(1)).default([]),
+    max_body_bytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+  })
+  .strict();
+
+/** Limits shared by `rate_limits:` (per principal) and a rule's `limits:` (per principal and rule). */
+export const callLimitsSchema = z
+  .object({
+    calls_per_minute: z.number().int().positive().optional(),
+    concurrent: z.number().int().positive().optional(),
+    rows_per_hour: z.number().int().positive().optional(),
+    bytes_per_hour: z.number().int().positive().optional(),
+  })
+  .strict();
+
+const rateLimitsSchema = callLimitsSchema;
 
 const baseSchema = z
   .object({
@@ -47,6 +89,8 @@ const baseSchema = z
       .object({
         store: z.string().default('sqlite:recordings/warden.db'),
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
+        /** Ed25519 private key (PEM) that signs the chain head, so that a truncated tail is detectable. */
+        signing_key: secretRef.optional(),
       })
       .strict()
       .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL' }),
@@ -61,19 +105,36 @@ const baseSchema = z
       })
       .strict()
       .default({ max_input_bytes: 64 * 1024, max_result_bytes: 1024 * 1024 }),
+    admins: adminsSchema.default({ subjects: [], groups: [] }),
+    ui: uiSchema.default({ enabled: true, local_reviewer: { subject: 'local-reviewer', groups: [] } }),
+    http: httpSchema.default({ allowed_hosts: [], allowed_origins: [], max_body_bytes: 1024 * 1024 }),
+    rate_limits: rateLimitsSchema.default({}),
   })
   .strict();
+
+/** The generic warden.yaml schema (connections are checked per family); exported for JSON Schema generation. */
+export const serverConfigSchema = baseSchema;
 
 /** The loaded server configuration. */
 export interface ServerConfig {
   file: string;
   baseDir: string;
-  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL' };
+  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string };
   identity: z.infer<typeof identitySchema>;
   connections: ConnectionConfig[];
   policyFiles: string[];
   masking: { hash_key?: string };
   limits: { max_input_bytes: number; max_result_bytes: number };
+  /** Principals allowed to use admin-only tools such as explain_call. */
+  admins: { subjects: string[]; groups: string[] };
+  /** The reviewer UI. */
+  ui: z.infer<typeof uiSchema>;
+  /** Streamable HTTP guards. */
+  http: z.infer<typeof httpSchema>;
+  /** Per-principal call limits (defaults; rules add their own `limits:`). */
+  rate_limits: z.infer<typeof callLimitsSchema>;
+  /** The `policies:` patterns as written (policy-watch watches their folders). */
+  policyPatterns: string[];
 }
 
 /** Load and validate warden.yaml; throws ConfigError listing every problem with its line. */
@@ -116,6 +177,11 @@ export function loadServerConfig(file: string, families: ToolFamily[], text?: st
     policyFiles: expandPolicyGlobs(value.policies, baseDir),
     masking: value.masking,
     limits: value.limits,
+    admins: value.admins,
+    ui: value.ui,
+    http: value.http,
+    rate_limits: value.rate_limits,
+    policyPatterns: value.policies.map((p) => (isAbsolute(p) ? p : join(baseDir, p))),
   };
 }
 

@@ -7,10 +7,12 @@ import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOutput } from '../tool-api.js';
 import { decide, decideDiscovery, visibleTools } from '../policy/engine.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
+import { hiddenFrom } from './builtins/explain-call.js';
 import { maskOutput, type MaskReport } from './mask-output.js';
 import { renderError, renderOutput } from './render.js';
 import { STAGES, type StageName } from './stages.js';
 import type { CallRequest, CallResponse, PipelineDeps } from './types.js';
+import type { RateTicket } from './rate-limit.js';
 
 /** Per-call state carried from stage to stage. */
 interface CallState {
@@ -31,6 +33,8 @@ interface CallState {
   masking?: MaskReport;
   response?: CallResponse;
   stagesRun: StageName[];
+  /** Rate-limit admission for this call (released when the call ends). */
+  rate?: RateTicket;
 }
 
 /** The governed core: discovery and calls. */
@@ -56,11 +60,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     authenticate(s) {
       if (!s.req.principal) throw new WardenError(ErrorCode.UNAUTHENTICATED, 'no authenticated principal for this session');
       s.principal = s.req.principal;
+      if (deps.rateLimiter) s.rate = deps.rateLimiter.admit(s.principal);
     },
     validate(s) {
       const tool = toolsByName.get(s.req.tool);
       const visible = tool && visibleTools(s.policy, s.principal!, [tool.discoveryFor ?? tool.name]).length > 0;
-      if (!tool || (!visible && tool.connectionTypes !== null)) {
+      if (!tool || hiddenFrom(tool, s.principal!) || (!visible && tool.connectionTypes !== null)) {
         throw new WardenError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${String(s.req.tool).slice(0, 80)}"`);
       }
       s.tool = tool;
@@ -101,6 +106,10 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       } else s.decision = decide(s.policy, s.principal!, call, s.facts!);
       if (s.decision.effect === 'deny') {
         throw new WardenError(ErrorCode.DENIED, s.decision.reason, { ruleIds: s.decision.ruleIds, alternatives: s.decision.alternatives });
+      }
+      if (s.rate) {
+        const ids = s.decision.ruleIds;
+        s.rate.admitRules(s.policy.rules.filter((r) => r.limits && ids.includes(r.id)));
       }
     },
     async approve(s) {
@@ -155,6 +164,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     async 'record-outcome'(s) {
       s.response = renderOutput(s.output!, meta(s));
+      s.rate?.charge(s.output!.kind === 'table' ? s.output!.rowCount : 0, s.response.content.reduce((n, c) => n + Buffer.byteLength(c.text), 0));
       await deps.store.recordOutcome(s.id, {
         status: 'ok',
         errorCode: null,
@@ -216,7 +226,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     listTools(principal) {
       const policy = deps.policy();
       const names = visibleTools(policy, principal, deps.tools.filter((t) => t.connectionTypes !== null).map((t) => t.discoveryFor ?? t.name));
-      return deps.tools.filter((t) => t.connectionTypes === null || names.includes(t.discoveryFor ?? t.name));
+      return deps.tools.filter((t) => !hiddenFrom(t, principal) && (t.connectionTypes === null || names.includes(t.discoveryFor ?? t.name)));
     },
     async handle(req) {
       const s: CallState = {
@@ -241,6 +251,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         // A store that cannot record the intent stops the call: nothing ran.
         if (err.code === ErrorCode.TRANSCRIPT && !s.intentWritten) return renderError(err, meta(s));
         return fail(s, err);
+      } finally {
+        s.rate?.release();
       }
     },
   };

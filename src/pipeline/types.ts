@@ -4,6 +4,7 @@
 import type { ConnectionConfig, GovernedTool, Principal } from '../tool-api.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { TranscriptStore } from '../recorder/types.js';
+import type { RateLimiter } from './rate-limit.js';
 
 /** One incoming tool call, as a transport hands it over. */
 export interface CallRequest {
@@ -58,4 +59,6 @@ export interface PipelineDeps {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
   /** Services for built-in tools (discovery); passed as ExecContext.core. */
   core?: unknown;
+  /** Rate limits and quotas (per principal, per rule); consulted in authenticate and decide. */
+  rateLimiter?: RateLimiter;
 }

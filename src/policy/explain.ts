@@ -38,13 +38,21 @@ export interface ExplainReport {
 }
 
 /** Instantiate the families for a config without connecting (connectors are lazy; secrets are never resolved). */
-export function offlineTools(families: ToolFamily[], connections: ConnectionConfig[]): GovernedTool<any, any>[] {
+export function offlineFamilies(families: ToolFamily[], connections: ConnectionConfig[]): { family: ToolFamily; tools: GovernedTool<any, any>[] }[] {
   const secrets = {
     async resolve(): Promise<string> {
       throw new WardenError(ErrorCode.SECRET, 'offline analysis never resolves secrets');
     },
   };
-  return families.flatMap((f) => f.create({ connections: connections.filter((c) => c.type === f.connectionType), secrets, log: () => undefined }).tools);
+  return families.map((family) => ({
+    family,
+    tools: family.create({ connections: connections.filter((c) => c.type === family.connectionType), secrets, log: () => undefined }).tools,
+  }));
+}
+
+/** The governed tools of every family, offline (see offlineFamilies). */
+export function offlineTools(families: ToolFamily[], connections: ConnectionConfig[]): GovernedTool<any, any>[] {
+  return offlineFamilies(families, connections).flatMap((f) => f.tools);
 }
 
 /** Predict lineage masking for facts that carry output lineage (SQL); empty for other families. */

@@ -76,6 +76,7 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
         on: r.on,
         reason: r.reason,
         approval: r.approval,
+        ...(r.limits ? { limits: r.limits } : {}),
         conditions: conds,
         blocks,
         file,

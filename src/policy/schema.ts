@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import type { ConditionSpec } from '../tool-api.js';
+import { callLimitsSchema } from '../config/server-config.js';
 
 const durationSchema = z
   .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 30s, 30m or 1h')])
@@ -35,6 +36,14 @@ export const approvalSchema = z
     expires: durationSchema.default(30 * 60_000),
     wait: durationSchema.default(60_000),
     confirm: z.enum(['requester']).optional(),
+    /** Webhook fired on new requests and decisions: a URL, or env:NAME / file:/path when the URL holds a token. */
+    notify: z
+      .object({
+        webhook: z.string().regex(/^(https?:\/\/\S+|env:[A-Za-z_][A-Za-z0-9_]*|file:\S+)$/, 'expected an http(s) URL or a secret reference (env:NAME, file:/path)'),
+        format: z.enum(['json', 'slack']).default('json'),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -71,6 +80,7 @@ export function policyFileSchema(conditions: ConditionSpec[]) {
       reason: z.string().optional(),
       description: z.string().optional(),
       approval: approvalSchema.optional(),
+      limits: callLimitsSchema.optional(),
       ...condShape,
     })
     .strict();
@@ -88,3 +98,5 @@ export function policyFileSchema(conditions: ConditionSpec[]) {
 export type Who = z.infer<typeof whoSchema>;
 export type ApprovalSpec = z.infer<typeof approvalSchema>;
 export type MaskingSpec = z.infer<typeof maskingSchema>;
+/** A rule's `limits:` block (calls per minute, concurrency, rows/bytes per hour), counted per principal. */
+export type CallLimits = z.infer<typeof callLimitsSchema>;

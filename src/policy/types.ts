@@ -3,7 +3,7 @@
  * that agents, reviewers and transcripts can say which rule allowed or denied a call.
  */
 import type { CompiledCondition, ColumnMask } from '../tool-api.js';
-import type { ApprovalSpec, Who } from './schema.js';
+import type { ApprovalSpec, CallLimits, Who } from './schema.js';
 
 /** A rule after compilation. */
 export interface CompiledRule {
@@ -14,6 +14,8 @@ export interface CompiledRule {
   on?: string[];
   reason?: string;
   approval?: ApprovalSpec;
+  /** Per-principal limits on calls this rule allows (rate-limit.ts). */
+  limits?: CallLimits;
   conditions: { key: string; families: string[]; fn: CompiledCondition; describe?: string }[];
   /** The raw condition blocks by key (for discovery tools and explain). */
   blocks: Record<string, unknown>;

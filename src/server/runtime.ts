@@ -13,11 +13,15 @@ import { ConfigError } from '../config/yaml-source.js';
 import { compilePolicy } from '../policy/load.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { compileScanner, createMasker, STRATEGY_NAMES } from '../masking/index.js';
-import { openSqliteStore } from '../recorder/index.js';
+import { createChainSigner, openSqliteStore, type ChainSigner } from '../recorder/index.js';
 import type { TranscriptStore } from '../recorder/types.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { listConnectionsTool } from '../pipeline/builtins/list-connections.js';
+import { explainCallTool } from '../pipeline/builtins/explain-call.js';
+import { approvalStatusTool } from '../pipeline/builtins/approval-status.js';
+import { createApprovalService, createWebhookNotifier, type ApprovalReviewApi } from '../approvals/index.js';
 import type { ApprovalGate } from '../pipeline/types.js';
+import { createRateLimiter } from '../pipeline/rate-limit.js';
 import { log } from './log.js';
 
 /** A running core. */
@@ -27,6 +31,8 @@ export interface Runtime {
   store: TranscriptStore;
   policy(): CompiledPolicy;
   tools: GovernedTool<any, any>[];
+  /** Reviewers' API over the approval requests in this runtime's store (CLI, HTTP, UI). */
+  approvals?: ApprovalReviewApi;
   /** Recompile policies; on error keep the old policy and throw the ConfigError. */
   reload(): CompiledPolicy;
   close(): Promise<void>;
@@ -34,7 +40,8 @@ export interface Runtime {
 
 /** Compile policies for a config and check masking names; throws ConfigError. */
 export function compileForConfig(config: ServerConfig, families: ToolFamily[]): CompiledPolicy {
-  const conditions: ConditionSpec[] = families.flatMap((f) => f.conditions);
+  // Families may share a block (ssh and kubernetes both bring `shell:`): compile each key once.
+  const conditions: ConditionSpec[] = [...new Map(families.flatMap((f) => f.conditions).map((c) => [c.key, c])).values()];
   const policy = compilePolicy(config.policyFiles, conditions);
   const where = { file: policy.files[0] ?? config.file, line: 0, severity: 'error' as const };
   try {
@@ -69,6 +76,13 @@ async function hashKey(config: ServerConfig, dbPath: string): Promise<string> {
   return key;
 }
 
+/** The chain-head signer from transcripts.signing_key, when configured. */
+export async function chainSigner(config: ServerConfig): Promise<ChainSigner | undefined> {
+  const ref = config.transcripts.signing_key;
+  if (!ref) return undefined;
+  return createChainSigner(await createSecretResolver(config.baseDir).resolve(ref));
+}
+
 /** Start the core for a config file. */
 export async function startRuntime(
   configPath: string,
@@ -78,15 +92,20 @@ export async function startRuntime(
   const config = loadServerConfig(configPath, families);
   let policy = compileForConfig(config, families);
   const dbPath = storePath(config);
-  const store = openSqliteStore(dbPath, { synchronous: config.transcripts.synchronous, recoverInterrupted: true });
   const secrets = createSecretResolver(config.baseDir);
+  const signer = await chainSigner(config);
+  const store = openSqliteStore(dbPath, { synchronous: config.transcripts.synchronous, recoverInterrupted: true, ...(signer ? { signer } : {}) });
   const instances: FamilyInstance[] = families.map((f) =>
     f.create({ connections: config.connections.filter((c) => c.type === f.connectionType), secrets, log }),
   );
   const masker = createMasker({ hashKey: await hashKey(config, dbPath) });
   const tools: GovernedTool<any, any>[] = [];
   const core = { policy: () => policy, connections: config.connections, tools: () => tools };
-  tools.push(listConnectionsTool(core), ...instances.flatMap((i) => i.tools));
+  const approvalService = createApprovalService(store.approvals, {
+    policy: () => policy,
+    notifier: createWebhookNotifier({ resolve: (ref) => secrets.resolve(ref), log }),
+  });
+  tools.push(listConnectionsTool(core), explainCallTool(core, config.admins), approvalStatusTool(approvalService), ...instances.flatMap((i) => i.tools));
   const pipeline = createPipeline({
     tools,
     connections: config.connections,
@@ -96,16 +115,18 @@ export async function startRuntime(
       apply: (v, s) => masker.apply(v, s),
       scanner: (p) => compileScanner({ detectors: p.masking.detectors, custom: p.masking.custom }),
     },
-    ...(opts.approvals ? { approvals: opts.approvals(store) } : {}),
+    approvals: opts.approvals ? opts.approvals(store) : approvalService,
     limits: { maxInputBytes: config.limits.max_input_bytes, maxResultBytes: config.limits.max_result_bytes, defaultTimeoutMs: 30_000, defaultMaxRows: 1000 },
     log,
     core,
+    rateLimiter: createRateLimiter(() => config.rate_limits),
   });
   return {
     config,
     pipeline,
     store,
     tools,
+    approvals: approvalService,
     policy: () => policy,
     reload() {
       const next = compileForConfig(loadServerConfig(configPath, families), families);

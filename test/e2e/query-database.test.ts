@@ -90,7 +90,7 @@ describe('query_database over stdio', () => {
   test('tools/list shows the governed tools with honest annotations and schemas', async () => {
     const { tools } = await w.client.listTools();
     const names = tools.map((t) => t.name).sort();
-    assert.deepEqual(names, ['describe_database', 'list_connections', 'query_database']);
+    assert.deepEqual(names, ['approval_status', 'describe_database', 'list_connections', 'query_database']);
     const q = tools.find((t) => t.name === 'query_database')!;
     assert.equal(q.annotations?.readOnlyHint, false);
     assert.equal(q.annotations?.openWorldHint, false);

@@ -1,0 +1,48 @@
+/**
+ * `warden serve --http HOST:PORT`: MCP over Streamable HTTP with the reviewer UI mounted under
+ * /ui, policy hot reload, and a graceful shutdown on SIGTERM/SIGINT (in-flight calls finish and
+ * are recorded). On loopback a one-time login link for the UI is printed to stderr.
+ */
+import type { Runtime } from '../server/runtime.js';
+import { serveOverHttp } from '../server/http.js';
+import { parseListen } from '../server/http-serve.js';
+import { verifierFromConfig } from '../server/http-verifier.js';
+import { watchPolicies } from '../server/policy-watch.js';
+import { log } from '../server/log.js';
+import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
+
+/** Serve until a signal; returns after the graceful shutdown. */
+export async function serveHttpWithUi(rt: Runtime, listen: string, version: string): Promise<void> {
+  const { host, port } = parseListen(listen);
+  const verifier = verifierFromConfig(rt);
+  let ui: UiHandler | undefined;
+  const mount = rt.config.ui.enabled
+    ? { '/ui': (req: Parameters<UiHandler['handler']>[0], res: Parameters<UiHandler['handler']>[1]) => (ui ? ui.handler(req, res) : void res.writeHead(503).end()) }
+    : undefined;
+  const handle = await serveOverHttp(rt, { host, port, version, ...(mount ? { mount } : {}) });
+  if (mount) {
+    ui = createUiHandler({
+      store: rt.store as unknown as UiStore,
+      ...(rt.approvals ? { approvals: rt.approvals } : {}),
+      verifyToken: async (token) => (await verifier.verify(token)).principal,
+      baseUrl: handle.url,
+      log,
+      localPrincipal: { subject: rt.config.ui.local_reviewer.subject, groups: rt.config.ui.local_reviewer.groups, claims: {}, authMethod: 'local' },
+    });
+  }
+  const stopWatching = watchPolicies(rt, log);
+  process.stderr.write(`warden: MCP over Streamable HTTP at ${handle.url}/mcp\n`);
+  if (ui) {
+    process.stderr.write(`warden: reviewer UI at ${handle.url}/ui/\n`);
+    if (/^(127\.|\[::1\]|localhost)/.test(host) || host === '::1') process.stderr.write(`warden: one-time UI login link (10 minutes, this machine only): ${ui.loginUrl()}\n`);
+  }
+  await new Promise<void>((done) => {
+    process.once('SIGTERM', () => done());
+    process.once('SIGINT', () => done());
+  });
+  log('info', 'shutting down: waiting for in-flight calls');
+  stopWatching();
+  ui?.close();
+  await handle.close();
+  await rt.close();
+}

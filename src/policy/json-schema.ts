@@ -1,0 +1,151 @@
+/**
+ * JSON Schema for warden.yaml, policy files and policy test files, generated from the same zod
+ * schemas that validate them at load (so editors and the server never disagree), plus the
+ * generated part of docs/policy-reference.md. scripts/gen-schema.mjs writes the files after
+ * tsc; a test fails when the committed files are stale.
+ */
+import { z } from 'zod';
+import type { ToolFamily } from '../tool-api.js';
+import { serverConfigSchema } from '../config/server-config.js';
+import { policyFileSchema } from './schema.js';
+import { testFileSchema } from './test-cases.js';
+
+/** Published schema files (policies/schema/NAME) and their JSON. */
+export type SchemaSet = Record<'warden.schema.json' | 'policy.schema.json' | 'policy-test.schema.json', Record<string, unknown>>;
+
+const DESCRIPTIONS: Record<string, string> = {
+  transcripts: 'Where transcripts are stored (sqlite:PATH, relative to this file).',
+  identity: 'How principals are established: stdio identity and OIDC for tokens.',
+  connections: 'Named connections. Credentials are references (env:NAME or file:/path), never inline secrets.',
+  policies: 'Policy files to load; a * in the file name matches many files.',
+  admins: 'Principals who may use admin-only tools (explain_call). Omitted: nobody.',
+  'admins.subjects': 'Subjects that are admins.',
+  'admins.groups': 'Members of any of these groups are admins.',
+  masking: 'Column masks (by lineage) and content detectors applied to every result.',
+  'masking.columns': 'Columns masked wherever they flow: [schema.]table.column and a strategy.',
+  'masking.columns[].with': 'Masking strategy: redact, partial, hash, ...',
+  'masking.detectors': 'Content detectors scanned in every result (email, credit_card, jwt, ...).',
+  'masking.on_derived': 'A masked column used inside an expression: deny the call (default) or mask the whole output column.',
+  rules: 'Rules. A call is allowed only when an allow rule matches and no deny rule does (deny wins; nothing matches = deny).',
+  'rules[].id': 'Stable rule id; every decision names the rule ids behind it.',
+  'rules[].effect': 'allow or deny. Deny wins.',
+  'rules[].who': 'Who the rule applies to: subjects and/or groups (either matches), narrowed by claims. Omitted: anyone.',
+  'rules[].who.claims': 'Token claims that must all equal one of the given values (e.g. repository: org/repo from a CI OIDC token).',
+  'rules[].tool': 'A tool name or a list. Omitted: any tool.',
+  'rules[].on': 'Connection names. Omitted: any connection.',
+  'rules[].reason': 'Told to the agent when this deny rule denies a call.',
+  'rules[].approval': 'Obligation on an allow: a human approves the exact call before it runs.',
+  'rules[].approval.reviewers': 'Who may approve (never the requester).',
+  'rules[].approval.approvals': 'Distinct reviewers needed.',
+  'rules[].approval.expires': 'How long an approval stays usable (30s, 30m, 1h).',
+  'rules[].approval.wait': 'How long the tool call waits before answering "pending".',
+  'rules[].sql': 'SQL condition (query_database). Allow: statements, tables and functions the call must stay within. Deny: matches when the call touches any of them.',
+  'rules[].shell': 'Shell condition (ssh_run, kubectl_exec). Allow: programs and their subcommands, flags and paths. Deny: matches when a listed program is used as restricted.',
+  'rules[].sql.statements': 'Statement kinds (select, insert, update, ...). Allow default: [select].',
+  'rules[].sql.read': 'Tables that may be read (schema-qualified; unqualified means public).',
+  'rules[].sql.write': 'Tables that may be written (also readable).',
+  'rules[].sql.functions': 'Functions a query may call; @safe-read is a vetted read-only set.',
+  'rules[].shell.pipelines': 'Allow | between allowed commands.',
+  'rules[].shell.programs': 'Bare program names, each with optional paths, subcommands, deny_flags, allow_flags.',
+  'rules[].kubernetes.namespaces': 'Namespaces the call must stay in.',
+  'rules[].kubernetes.pod_labels': 'Labels the pod must carry (read from the API server, not from the agent).',
+  'rules[].kubernetes': 'Kubernetes condition: namespaces, pod labels and containers.',
+  cases: 'Policy test cases: a principal, a call, and the decision it must get.',
+  'cases[].expect.rules': 'Rule ids the decision must name (exactly).',
+  'cases[].expect.masked': 'Output columns that must be masked (a list, or a map column: strategy).',
+  'cases[].expect.error': 'Expected error code when the call is refused before the policy (e.g. WARDEN_PARSE).',
+};
+
+function annotate(node: unknown, path: string): void {
+  if (!node || typeof node !== 'object') return;
+  const n = node as Record<string, unknown>;
+  if (path && DESCRIPTIONS[path] && !n.description) n.description = DESCRIPTIONS[path];
+  for (const branch of ['anyOf', 'oneOf', 'allOf'] as const) if (Array.isArray(n[branch])) for (const b of n[branch] as unknown[]) annotate(b, path);
+  if (n.properties && typeof n.properties === 'object') {
+    for (const [k, v] of Object.entries(n.properties as Record<string, unknown>)) annotate(v, path ? `${path}.${k}` : k);
+  }
+  if (n.items) annotate(n.items, `${path}[]`);
+  if (n.additionalProperties && typeof n.additionalProperties === 'object') annotate(n.additionalProperties, `${path}{}`);
+}
+
+function toJson(schema: z.ZodType, title: string): Record<string, unknown> {
+  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  annotate(js, '');
+  return { $schema: js.$schema, title, ...Object.fromEntries(Object.entries(js).filter(([k]) => k !== '$schema')) };
+}
+
+/** warden.yaml with each connection checked by its family's schema (discriminated by `type`). */
+function wardenSchema(families: ToolFamily[]): z.ZodType {
+  const conns = families.map((f) => {
+    const type = z.literal(f.connectionType);
+    if (!(f.connectionSchema instanceof z.ZodObject)) return z.object({ type }).passthrough();
+    // safeExtend keeps refinements (e.g. "exactly one of private_key or password"), which extend refuses.
+    return f.connectionSchema.safeExtend({ type });
+  });
+  const conn = conns.length === 1 ? conns[0]! : z.union(conns as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+  return serverConfigSchema.extend({
+    $schema: z.string().optional(),
+    connections: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), conn).optional(),
+  });
+}
+
+/** Generate every published schema for the shipped families. */
+export function generateSchemas(families: ToolFamily[]): SchemaSet {
+  const conditions = families.flatMap((f) => f.conditions).filter((c, i, all) => all.findIndex((x) => x.key === c.key) === i);
+  return {
+    'warden.schema.json': toJson(wardenSchema(families), 'Warden server configuration (warden.yaml)'),
+    'policy.schema.json': toJson(policyFileSchema(conditions), 'Warden policy file'),
+    'policy-test.schema.json': toJson(testFileSchema, 'Warden policy test cases'),
+  };
+}
+
+function typeOf(s: Record<string, unknown>): string {
+  if (Array.isArray(s.enum)) return (s.enum as unknown[]).map((v) => `\`${String(v)}\``).join(' \\| ');
+  if (s.const !== undefined) return `\`${String(s.const)}\``;
+  if (Array.isArray(s.anyOf)) return [...new Set((s.anyOf as Record<string, unknown>[]).map(typeOf))].join(' or ');
+  if (s.type === 'array') return `list of ${typeOf((s.items ?? {}) as Record<string, unknown>)}`;
+  if (s.type === 'object' && !s.properties && s.additionalProperties) return 'map';
+  return typeof s.type === 'string' ? s.type : 'any';
+}
+
+function rows(s: Record<string, unknown>, prefix: string, out: string[], depth: number): void {
+  const props = s.properties as Record<string, Record<string, unknown>> | undefined;
+  if (!props || depth > 4) return;
+  const required = new Set((s.required as string[] | undefined) ?? []);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === '$schema') continue;
+    const key = prefix ? `${prefix}.${k}` : k;
+    const def = v.default !== undefined ? ` Default: \`${JSON.stringify(v.default)}\`.` : '';
+    out.push(`| \`${key}\` | ${typeOf(v)} | ${required.has(k) ? 'yes' : ''} | ${(v.description as string | undefined) ?? ''}${def} |`);
+    const inner = v.type === 'array' ? (v.items as Record<string, unknown>) : Array.isArray(v.anyOf) ? ((v.anyOf as Record<string, unknown>[]).find((b) => b.properties) ?? v) : v;
+    rows(inner, v.type === 'array' ? `${key}[]` : key, out, depth + 1);
+  }
+}
+
+/** The generated reference section of docs/policy-reference.md (tables of every key). */
+export function renderReference(schemas: SchemaSet): string {
+  const out: string[] = [];
+  const table = (title: string, s: Record<string, unknown>) => {
+    out.push(`### ${title}`, '', '| key | type | required | meaning |', '|---|---|---|---|');
+    rows(s, '', out, 0);
+    out.push('');
+  };
+  table('Policy files (`policies/*.yaml`)', schemas['policy.schema.json']);
+  table('Server configuration (`warden.yaml`)', schemas['warden.schema.json']);
+  table('Policy test files (`policies/tests/*.yaml`)', schemas['policy-test.schema.json']);
+  return out.join('\n');
+}
+
+/** Markers around the generated part of the reference page. */
+export const GENERATED_START = '<!-- generated from the zod schemas by scripts/gen-schema.mjs: do not edit below -->';
+/** End marker of the generated part. */
+export const GENERATED_END = '<!-- end of generated reference -->';
+
+/** Replace the generated block of a document (or append it). */
+export function spliceReference(doc: string, generated: string): string {
+  const block = `${GENERATED_START}\n\n${generated}\n${GENERATED_END}`;
+  const a = doc.indexOf(GENERATED_START);
+  const b = doc.indexOf(GENERATED_END);
+  if (a === -1 || b === -1) return `${doc.trimEnd()}\n\n${block}\n`;
+  return doc.slice(0, a) + block + doc.slice(b + GENERATED_END.length);
+}

@@ -1,0 +1,72 @@
+/**
+ * Lint knowledge about the condition blocks Warden ships (`sql:`, `shell:`), kept apart from
+ * the generic checks in lint.ts. It reads blocks as data and probes compiled conditions with
+ * synthetic facts, so it never imports a family; a block it does not know is never judged
+ * (no false alarms), and the engine stays the single source of truth for what matches.
+ */
+import type { CompiledCondition, Facts } from '../tool-api.js';
+
+type Block = Record<string, unknown>;
+
+const strings = (v: unknown): string[] | null => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null);
+
+/** Does a deny block match every call that an allow block with the same key grants? */
+export function denyBlockCovers(key: string, deny: unknown, allow: unknown): boolean {
+  const d = (deny ?? {}) as Block;
+  const a = (allow ?? {}) as Block;
+  if (key === 'sql') {
+    if (!d.statements && !d.read && !d.write && !d.functions) return true; // an empty deny block matches every SQL call
+    const denied = new Set((strings(d.statements) ?? []).map((s) => s.toLowerCase()));
+    const granted = (strings(a.statements) ?? ['select']).map((s) => s.toLowerCase());
+    return granted.length > 0 && granted.every((s) => denied.has(s)); // every call has a statement, each one denied
+  }
+  if (key === 'shell') {
+    const dp = (d.programs ?? {}) as Record<string, Block>;
+    const ap = Object.keys((a.programs ?? {}) as Record<string, Block>);
+    const unrestricted = (g: Block | undefined) => !!g && !g.paths && !g.subcommands && !g.deny_flags;
+    return ap.length > 0 && ap.every((p) => unrestricted(dp[p]));
+  }
+  return false;
+}
+
+/** Tables a block lets a rule read or write (`read:` / `write:` lists), lower-case. */
+export function blockTables(block: unknown): string[] {
+  const b = (block ?? {}) as Block;
+  return [...(strings(b.read) ?? []), ...(strings(b.write) ?? [])].map((t) => {
+    const lower = t.trim().toLowerCase();
+    return lower.includes('.') ? lower : `public.${lower}`;
+  });
+}
+
+/**
+ * For an allow `sql:` block: functions it lists that its own grant can never use (the
+ * condition refuses them, e.g. never under a read grant). Probes the compiled condition.
+ */
+export function unusableFunctions(key: string, block: unknown, fn: CompiledCondition, families: string[]): { index: number; name: string; why: string }[] {
+  if (key !== 'sql' || !families.includes('sql')) return [];
+  const b = (block ?? {}) as Block;
+  const fns = strings(b.functions) ?? [];
+  const statements = (strings(b.statements) ?? ['select']).map((s) => s.toLowerCase());
+  const out: { index: number; name: string; why: string }[] = [];
+  fns.forEach((name, index) => {
+    if (name.trim().startsWith('@')) return;
+    const bare = name.replace(/"/g, '').trim().toLowerCase().replace(/^pg_catalog\./, '');
+    const probe = {
+      family: 'sql',
+      summary: `lint probe: ${bare}()`,
+      statements,
+      topLevel: statements[0] ?? 'select',
+      reads: [],
+      writes: [],
+      functions: [bare],
+      constructs: [],
+      output: [],
+      hasStar: false,
+      sql: '',
+      readOnly: statements.every((s) => s === 'select'),
+    } as Facts;
+    const r = fn(probe, { tool: 'lint', connection: null, args: {} });
+    if (!r.matched) out.push({ index, name, why: r.why });
+  });
+  return out;
+}

@@ -1,0 +1,95 @@
+/**
+ * `warden policy check|test|explain|schema` as a user runs them: the real bin as a child
+ * process, against the repository's example config and against broken temp configs.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'warden-policy-cli-'));
+after(() => rmSync(tmp, { recursive: true, force: true }));
+
+function warden(args: string[], cwd = REPO_ROOT) {
+  const r = spawnSync(process.execPath, [WARDEN_BIN, 'policy', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+test('check: the example config is clean (also with --strict)', () => {
+  const r = warden(['check', '--strict', '--json']);
+  assert.equal(r.code, 0, r.err);
+  const doc = JSON.parse(r.out) as { ok: boolean; errors: number; warnings: number; rules: number };
+  assert.equal(doc.ok, true);
+  assert.equal(doc.errors, 0);
+  assert.equal(doc.warnings, 0);
+  assert.ok(doc.rules >= 10);
+});
+
+test('check: errors and warnings as FILE:LINE with the key; non-zero on an error only', () => {
+  const d = join(tmp, 'check');
+  mkdirSync(join(d, 'policies'), { recursive: true });
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  db: { type: postgres, url: env:DB }\npolicies: [policies/*.yaml]\n');
+  writeFileSync(join(d, 'policies', 'p.yaml'), 'rules:\n  - id: open\n    effect: allow\n    tool: query_database\n    on: [dbx]\n    sql: { statements: [select] }\n');
+  const bad = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /p\.yaml:5: rules\.0\.on\.0: rule open: unknown connection "dbx"/);
+  assert.match(bad.err, /p\.yaml:2: warning: rules\.0: rule open: allow without who/);
+  writeFileSync(join(d, 'policies', 'p.yaml'), 'rules:\n  - id: open\n    effect: allow\n    tool: query_database\n    on: [db]\n    sql: { statements: [select] }\n');
+  const warn = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(warn.code, 0, 'warnings alone do not fail');
+  assert.match(warn.err, /warning: .*allow without who/);
+  assert.equal(warden(['check', '--strict', '--config', join(d, 'warden.yaml')]).code, 1, '--strict fails on warnings');
+});
+
+test('test: the shipped cases pass in test-runner style', () => {
+  const r = warden(['test']);
+  assert.equal(r.code, 0, r.out + r.err);
+  assert.match(r.out, /^policies\/tests\/analyst\.yaml$/m);
+  assert.match(r.out, /ok {3}fixing an order needs a DBA approval/);
+  assert.match(r.out, /tests \d+, pass \d+, fail 0/);
+});
+
+test('test: a failing case exits non-zero and names FILE:LINE', () => {
+  const d = join(tmp, 'cases');
+  mkdirSync(d, { recursive: true });
+  writeFileSync(
+    join(d, 'wrong.yaml'),
+    'cases:\n  - name: analysts may drop tables (wrong)\n    principal: { subject: ana, groups: [analysts] }\n    tool: query_database\n    arguments: { connection: analytics, sql: DROP TABLE users }\n    expect: { effect: allow }\n',
+  );
+  const r = warden(['test', d, '--config', join(REPO_ROOT, 'warden.yaml')]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, /FAIL analysts may drop tables/);
+  assert.match(r.out, /wrong\.yaml:2: expected allow, got deny/);
+  assert.match(r.out, /tests 1, pass 0, fail 1/);
+  const j = warden(['test', d, '--json']);
+  assert.equal(j.code, 1);
+  assert.equal((JSON.parse(j.out) as { failed: number }).failed, 1);
+});
+
+test('explain: facts, rules and decision, as text and JSON', () => {
+  const args = JSON.stringify({ connection: 'shop', sql: "UPDATE orders SET status = 'x' WHERE id = 1" });
+  const r = warden(['explain', '--as', 'sam', '--groups', 'sre', '--tool', 'query_database', '--args', args]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /statements: update/);
+  assert.match(r.out, /writes: public\.orders/);
+  assert.match(r.out, /MATCH allow sre-fix-orders/);
+  assert.match(r.out, /skip {2}allow analysts-read .*principal sam is not in who/);
+  assert.match(r.out, /decision: ALLOW by sre-fix-orders/);
+  assert.match(r.out, /needs approval \(rule sre-fix-orders\)/);
+  const j = warden(['explain', '--as', 'x', '--claims', '{"repository":"acme/shop","ref":"refs/heads/main"}', '--tool', 'query_database', '--args', JSON.stringify({ connection: 'shop', sql: 'SELECT max(version) FROM schema_migrations' }), '--json']);
+  const doc = JSON.parse(j.out) as { decision: { effect: string; rule_ids: string[] }; facts: { reads: string[] } };
+  assert.deepEqual(doc.decision.rule_ids, ['ci-check-migrations']);
+  assert.deepEqual(doc.facts.reads, ['public.schema_migrations']);
+  assert.equal(warden(['explain', '--tool', 'query_database']).code, 2, 'usage error without --as');
+});
+
+test('schema: prints a JSON Schema', () => {
+  const r = warden(['schema', 'warden']);
+  assert.equal(r.code, 0);
+  const s = JSON.parse(r.out) as { title: string; properties: Record<string, unknown> };
+  assert.match(s.title, /warden\.yaml/);
+  assert.ok(s.properties.admins && s.properties.connections);
+});

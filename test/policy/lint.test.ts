@@ -1,0 +1,164 @@
+/**
+ * `warden policy check` lint: each finding names FILE:LINE and the offending key, with the
+ * right severity; a clean policy has no findings. Real families, real YAML files in a temp dir.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { families } from '../../tools/index.js';
+import { loadServerConfig } from '../../src/config/server-config.js';
+import { compileForConfig } from '../../src/server/runtime.js';
+import { offlineFamilies } from '../../src/policy/explain.js';
+import { lintPolicy } from '../../src/policy/lint.js';
+import type { ConfigProblem } from '../../src/config/yaml-source.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'warden-lint-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const CONFIG = `connections:
+  analytics: { type: postgres, url: env:DB }
+  web-1: { type: ssh, host: 10.0.0.5, user: deploy, private_key: file:/k, host_key: "SHA256:lTftO+26+9iM5c8NlMGDjFpORdDwtp1/tKI3rbA39LU" }
+policies: [p.yaml]
+`;
+
+function lint(policy: string): ConfigProblem[] {
+  writeFileSync(join(dir, 'warden.yaml'), CONFIG);
+  writeFileSync(join(dir, 'p.yaml'), policy);
+  const config = loadServerConfig(join(dir, 'warden.yaml'), families);
+  const compiled = compileForConfig(config, families);
+  return lintPolicy({ policy: compiled, connections: config.connections, families: offlineFamilies(families, config.connections), builtins: ['list_connections'] });
+}
+
+const find = (ps: ConfigProblem[], re: RegExp) => ps.find((p) => re.test(p.message));
+
+test('a least-privilege policy has no findings', () => {
+  const ps = lint(`masking:
+  columns: [{ column: public.users.email, with: partial }]
+rules:
+  - id: read
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: [public.users] }
+  - id: no-drop
+    effect: deny
+    tool: query_database
+    sql: { statements: [drop] }
+`);
+  assert.deepEqual(ps, []);
+});
+
+test('unknown tools and connections are errors on their own line', () => {
+  const ps = lint(`rules:
+  - id: typo
+    effect: allow
+    who: { groups: [a] }
+    tool: [query_database, query_databse]
+    on: [analytcs]
+    sql: { statements: [select] }
+`);
+  const tool = find(ps, /unknown tool "query_databse"/)!;
+  assert.equal(tool.severity, 'error');
+  assert.equal(tool.line, 5);
+  assert.equal(tool.path, 'rules.0.tool.1');
+  const conn = find(ps, /unknown connection "analytcs"/)!;
+  assert.equal(conn.severity, 'error');
+  assert.equal(conn.line, 6);
+  assert.equal(conn.path, 'rules.0.on.0');
+});
+
+test('rules that can never match: a connection of another type, a block of another family', () => {
+  const ps = lint(`rules:
+  - id: wrong-conn
+    effect: allow
+    who: { groups: [a] }
+    tool: query_database
+    on: [web-1]
+    sql: { statements: [select] }
+  - id: wrong-block
+    effect: deny
+    tool: query_database
+    shell: { programs: { rm: {} } }
+`);
+  const a = find(ps, /rule wrong-conn: can never match on web-1/)!;
+  assert.equal(a.severity, 'error');
+  assert.equal(a.line, 6);
+  const b = find(ps, /rule wrong-block: can never match: a shell: block/)!;
+  assert.equal(b.severity, 'error');
+  assert.equal(b.line, 11);
+  assert.equal(b.path, 'rules.1.shell');
+});
+
+test('an allow shadowed by a deny is a warning naming the deny', () => {
+  const ps = lint(`rules:
+  - id: ops-update
+    effect: allow
+    who: { groups: [ops] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [update], write: [public.orders] }
+  - id: no-writes
+    effect: deny
+    who: { groups: [ops, interns] }
+    tool: query_database
+    sql: { statements: [update, delete] }
+`);
+  const s = find(ps, /shadowed by deny rule no-writes/)!;
+  assert.equal(s.severity, 'warning');
+  assert.equal(s.line, 2);
+  assert.equal(s.path, 'rules.0');
+});
+
+test('a deny that does not cover the allow is not reported as shadowing', () => {
+  const ps = lint(`rules:
+  - id: ops-update
+    effect: allow
+    who: { groups: [ops] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [update, select], write: [public.orders] }
+  - id: no-deletes
+    effect: deny
+    tool: query_database
+    sql: { statements: [update, delete] }
+`);
+  assert.equal(find(ps, /shadowed/), undefined);
+});
+
+test('overly broad grants, dead masks and never-usable functions are warnings', () => {
+  const ps = lint(`masking:
+  columns:
+    - { column: public.customers.ssn, with: redact }
+rules:
+  - id: everyone
+    effect: allow
+    tool: query_database
+    on: [analytics]
+    sql:
+      statements: [select]
+      read: [public.users]
+      functions: [count, pg_read_file]
+  - id: anything-goes
+    effect: allow
+    who: { subjects: [root] }
+    tool: query_database
+`);
+  const who = find(ps, /allow without who/)!;
+  assert.equal(who.severity, 'warning');
+  assert.equal(who.line, 5);
+  const mask = find(ps, /masked column public\.customers\.ssn/)!;
+  assert.equal(mask.severity, 'warning');
+  assert.equal(mask.line, 3);
+  assert.equal(mask.path, 'masking.columns.0.column');
+  const fn = find(ps, /function pg_read_file can never be used/)!;
+  assert.equal(fn.severity, 'warning');
+  assert.equal(fn.line, 12);
+  assert.equal(fn.path, 'rules.0.sql.functions.1');
+  assert.equal(find(ps, /function count/), undefined, 'a usable function is not reported');
+  const broad = find(ps, /rule anything-goes: allow on query_database without a condition block/)!;
+  assert.equal(broad.severity, 'warning');
+  assert.equal(broad.line, 13);
+});
