@@ -137,7 +137,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
     },
     async 'record-intent'(s) {
-      await writeIntent(s, 'allow');
+      // A call that may change anything waits for a durable (fsynced) intent before it runs. A
+      // read-only call's intent commits without its own fsync (it survives a process crash at
+      // once) and becomes power-loss durable with the outcome, before the agent sees anything.
+      const t = s.tool!;
+      const readOnly = t.connectionTypes === null || (t.isReadOnly ? t.isReadOnly(s.facts!) : false);
+      await writeIntent(s, 'allow', !readOnly);
     },
     async execute(s) {
       const t = s.tool!;
@@ -183,7 +188,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     return { call_id: s.id, rule_ids: s.decision?.ruleIds ?? [], policy_version: s.policy.version };
   }
 
-  async function writeIntent(s: CallState, decision: 'allow' | 'deny' | 'error'): Promise<void> {
+  async function writeIntent(s: CallState, decision: 'allow' | 'deny' | 'error', durable = false): Promise<void> {
     await deps.store.recordIntent({
       id: s.id,
       sessionId: s.req.sessionId,
@@ -196,7 +201,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       ruleIds: s.decision?.ruleIds ?? [],
       policyVersion: s.policy.version,
       startedAt: s.startedIso,
-    });
+    }, { durable });
     s.intentWritten = true;
   }
 

@@ -77,6 +77,11 @@ class SqliteStore implements SqliteTranscriptStore {
 
   private readonly signer: ChainSigner | undefined;
 
+  /** The configured durability (FULL: fsync per commit; NORMAL: durable across process crashes only). */
+  synchronous: 'FULL' | 'NORMAL' = 'FULL';
+  private pending: { run: () => void; durable: boolean; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  private flushScheduled = false;
+
   constructor(path: string, readOnly: boolean, db: Database.Database, signer?: ChainSigner) {
     this.path = path;
     this.readonly = readOnly;
@@ -120,6 +125,76 @@ class SqliteStore implements SqliteTranscriptStore {
       throw storeError('write', err);
     }
     if (!this.db.inTransaction) this.signHead(head[0], head[1]);
+  }
+
+  /**
+   * Group commit: hot-path writes queue here and commit together in one transaction (one fsync)
+   * on the next turn of the event loop, so concurrent calls share the cost of durability. Each
+   * write runs in its own savepoint: one failing write (unknown session) rejects alone.
+   * `durable: false` writes (the intent of a read-only call) commit without their own fsync; the
+   * next durable commit (at the latest the call's outcome, before the agent sees anything)
+   * makes them durable too. In WAL mode they survive a process crash at once.
+   */
+  private enqueue(run: () => void, durable: boolean): Promise<void> {
+    if (this.readonly) return Promise.reject(new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: read-only'));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ run, durable, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    this.flushScheduled = false;
+    if (!batch.length) return;
+    const outcomes: unknown[] = new Array(batch.length);
+    const relax = this.synchronous === 'FULL' && !batch.some((b) => b.durable);
+    try {
+      if (relax) this.db.pragma('synchronous = NORMAL');
+      this.db
+        .transaction(() => {
+          batch.forEach((b, i) => {
+            try {
+              b.run();
+            } catch (e) {
+              // A logical refusal (unknown session or call) fails that write alone; an I/O error
+              // (disk full, read-only) aborts the whole batch: every waiting call fails closed.
+              if (!(e instanceof WardenError || e instanceof AlreadyDone)) throw e;
+              outcomes[i] = e;
+            }
+          });
+        })
+        .immediate();
+    } catch (err) {
+      const e = storeError('write', err);
+      for (const b of batch) b.reject(e);
+      return;
+    } finally {
+      if (relax) {
+        try {
+          this.db.pragma('synchronous = FULL');
+        } catch {
+          /* the connection is broken; the next write reports it */
+        }
+      }
+    }
+    try {
+      this.signIfHead();
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+      return;
+    }
+    batch.forEach((b, i) => (outcomes[i] === undefined || outcomes[i] instanceof AlreadyDone ? b.resolve() : b.reject(storeError('write', outcomes[i]))));
+  }
+
+  private signIfHead(): void {
+    if (!this.signer?.signHead) return;
+    const h = this.stmt('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
+    if (h) this.signHead(h.seq, h.hash);
   }
 
   /** Sign the committed head; a failure here is loud but the record is already durable. */
@@ -198,22 +273,38 @@ class SqliteStore implements SqliteTranscriptStore {
     return done;
   }
 
-  async recordIntent(c: CallIntent): Promise<void> {
+  async recordIntent(c: CallIntent, opts: { durable?: boolean } = {}): Promise<void> {
     const parts = this.parts(c);
     const cols = intentColumns(parts);
     const id = text(cols.id, 'call id');
     const sessionId = text(cols.session_id, 'sessionId');
     const ts = text(cols.started_at, 'startedAt');
-    this.append('call_intent', id, ts, joinParts(parts), (seq) => {
+    const body = joinParts(parts);
+    return this.enqueue(() => this.appendTx('call_intent', id, ts, body, (seq) => {
       const bumped = this.stmt('UPDATE sessions SET call_count = call_count + 1 WHERE id = ?').run(sessionId);
       if (bumped.changes !== 1) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
       this.insert('calls', { ...cols, seq });
       this.stmt('INSERT INTO calls_fts (rowid, text) VALUES (?, ?)').run(seq, ftsText(cols));
-    });
+    }), opts.durable !== false);
   }
 
   async recordOutcome(callId: string, o: CallOutcome): Promise<void> {
-    this.outcomeSync(callId, o, false);
+    const parts = this.parts(o);
+    parts.set('callId', JSON.stringify(text(callId, 'call id')));
+    const cols = outcomeColumns(parts);
+    const ts = text(cols.ended_at, 'endedAt');
+    const body = joinParts(parts);
+    return this.enqueue(() => this.appendTx('call_outcome', callId, ts, body, (seq) => this.applyOutcome(callId, cols, seq, false)), true);
+  }
+
+  private applyOutcome(callId: string, cols: Columns, seq: number, onlyIfOpen: boolean): void {
+    const set = Object.keys(cols).map((k) => `${k} = @${k}`).join(', ');
+    const guard = onlyIfOpen ? ' AND outcome_seq IS NULL' : '';
+    const r = this.stmt(`UPDATE calls SET ${set}, outcome_seq = @seq WHERE id = @id${guard}`).run({ ...cols, seq, id: callId });
+    if (r.changes !== 1) {
+      if (onlyIfOpen) throw new AlreadyDone();
+      throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown call');
+    }
   }
 
   private outcomeSync(callId: string, o: CallOutcome, onlyIfOpen: boolean): boolean {
@@ -223,13 +314,7 @@ class SqliteStore implements SqliteTranscriptStore {
     const ts = text(cols.ended_at, 'endedAt');
     let done = false;
     this.append('call_outcome', callId, ts, joinParts(parts), (seq) => {
-      const set = Object.keys(cols).map((k) => `${k} = @${k}`).join(', ');
-      const guard = onlyIfOpen ? ' AND outcome_seq IS NULL' : '';
-      const r = this.stmt(`UPDATE calls SET ${set}, outcome_seq = @seq WHERE id = @id${guard}`).run({ ...cols, seq, id: callId });
-      if (r.changes !== 1) {
-        if (onlyIfOpen) throw new AlreadyDone();
-        throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown call');
-      }
+      this.applyOutcome(callId, cols, seq, onlyIfOpen);
       done = true;
     });
     return done;
@@ -418,6 +503,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
       throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: not a transcript store');
     }
     store = new SqliteStore(path, readonly, db, opts.signer);
+    store.synchronous = opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
     if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
     store.signIfUnsigned();
     return store;

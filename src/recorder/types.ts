@@ -159,7 +159,8 @@ export interface ChainRecord {
 export interface TranscriptStore {
   openSession(s: SessionStart): Promise<void>;
   closeSession(id: string, endedAt: string): Promise<void>;
-  recordIntent(c: CallIntent): Promise<void>;
+  /** `durable: false` (read-only calls): committed without its own fsync; the outcome's commit makes it durable. */
+  recordIntent(c: CallIntent, opts?: { durable?: boolean }): Promise<void>;
   recordOutcome(callId: string, o: CallOutcome): Promise<void>;
   listSessions(f?: SessionFilter): Promise<SessionRecord[]>;
   getSession(id: string): Promise<{ session: SessionRecord; calls: CallRecord[] } | null>;

@@ -1,0 +1,52 @@
+/**
+ * Group commit: concurrent writes share one transaction (one fsync), a logical refusal fails
+ * alone, and a read-only call's intent (durable: false) is committed and visible at once.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from '../../src/recorder/index.js';
+import { intent, outcome, session, tempDir } from './fixtures.js';
+
+test('200 concurrent writes all land, and the chain verifies', async (t) => {
+  const path = join(tempDir(t), 'g.db');
+  const store = openSqliteStore(path);
+  t.after(() => store.close());
+  await store.openSession(session('s1'));
+  await Promise.all(Array.from({ length: 200 }, (_, i) => store.recordIntent(intent(`c${i}`, 's1'))));
+  await Promise.all(Array.from({ length: 200 }, (_, i) => store.recordOutcome(`c${i}`, outcome())));
+  const v = await store.verify();
+  assert.equal(v.ok, true);
+  assert.equal(v.records, 1 + 400);
+  const got = await store.getSession('s1');
+  assert.equal(got?.calls.length, 200);
+  assert.ok(got?.calls.every((c) => c.outcome?.status === 'ok'));
+});
+
+test('one refused write in a batch fails alone', async (t) => {
+  const store = openSqliteStore(join(tempDir(t), 'g.db'));
+  t.after(() => store.close());
+  await store.openSession(session('s1'));
+  const results = await Promise.allSettled([
+    store.recordIntent(intent('a', 's1')),
+    store.recordIntent(intent('b', 'no-such-session')),
+    store.recordIntent(intent('c', 's1')),
+  ]);
+  assert.deepEqual(results.map((r) => r.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.match(String((results[1] as PromiseRejectedResult).reason.message), /unknown session/);
+  assert.equal((await store.verify()).ok, true);
+  assert.equal((await store.getSession('s1'))?.calls.length, 2);
+});
+
+test('a non-durable intent is committed and visible to another connection at once', async (t) => {
+  const path = join(tempDir(t), 'g.db');
+  const store = openSqliteStore(path);
+  t.after(() => store.close());
+  await store.openSession(session('s1'));
+  await store.recordIntent(intent('r1', 's1'), { durable: false });
+  const other = new Database(path, { readonly: true });
+  t.after(() => other.close());
+  assert.equal((other.prepare('SELECT count(*) AS n FROM calls WHERE id = ?').get('r1') as { n: number }).n, 1);
+  assert.equal(String(store.db.pragma('synchronous', { simple: true })), '2', 'the connection is back to FULL');
+});
