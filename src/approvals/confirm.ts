@@ -4,7 +4,7 @@
  * denial, never a silent allow. The answer is recorded like any decision (auth `elicitation`).
  */
 import { ErrorCode } from '../errors.js';
-import type { ApprovalRow, ApprovalTables } from '../recorder/index.js';
+import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
 import type { GateInput, GateResult } from './service.js';
 
 /** The form shown to the user: one required yes/no. */
@@ -52,10 +52,10 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'
 }
 
 /** Ask, record the answer, and consume the confirmation when it was yes. */
-export async function confirmWithRequester(tables: ApprovalTables, row: ApprovalRow, input: GateInput, iso: () => string): Promise<GateResult> {
+export async function confirmWithRequester(tables: ApprovalStore, row: ApprovalRow, input: GateInput, iso: () => string): Promise<GateResult> {
   const me = input.principal.subject;
-  const deny = (comment: string, message: string): GateResult => {
-    tables.decide(row.id, { reviewer: me, decision: 'deny', comment, auth: 'elicitation', at: iso() }, () => undefined, true);
+  const deny = async (comment: string, message: string): Promise<GateResult> => {
+    await tables.decide(row.id, { reviewer: me, decision: 'deny', comment, auth: 'elicitation', at: iso() }, () => undefined, true);
     return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: row.id, message };
   };
   if (!input.elicit) {
@@ -75,8 +75,8 @@ export async function confirmWithRequester(tables: ApprovalTables, row: Approval
     const what = answer.action === 'accept' ? 'answered no' : answer.action === 'cancel' ? 'cancelled' : 'declined';
     return deny(what, `you ${what} the confirmation, so the call was not run`);
   }
-  tables.decide(row.id, { reviewer: me, decision: 'approve', comment: null, auth: 'elicitation', at: iso() }, () => undefined, true);
-  if (!tables.consume(row.id, input.callId, iso())) {
+  await tables.decide(row.id, { reviewer: me, decision: 'approve', comment: null, auth: 'elicitation', at: iso() }, () => undefined, true);
+  if (!(await tables.consume(row.id, input.callId, iso()))) {
     return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: row.id, message: 'the confirmation expired before the call could run' };
   }
   return { granted: true, approvalId: row.id };

@@ -9,7 +9,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
 import { whoMatches } from '../policy/engine.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
-import type { ApprovalRow, ApprovalTables } from '../recorder/index.js';
+import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
 import { confirmWithRequester } from './confirm.js';
 import type { ApprovalNotice, Notifier, NotifySpec } from './notifier.js';
@@ -59,7 +59,7 @@ const MAX_COMMENT = 2000;
 const refused = (m: string) => new WardenError(ErrorCode.DENIED, m);
 
 /** Build the approval service over the store's approval tables. */
-export function createApprovalService(tables: ApprovalTables, opts: ApprovalServiceOptions = {}): ApprovalService {
+export function createApprovalService(tables: ApprovalStore, opts: ApprovalServiceOptions = {}): ApprovalService {
   const now = opts.now ?? Date.now;
   const iso = (ms = now()) => new Date(ms).toISOString();
   const pollMs = opts.pollMs ?? 250;
@@ -83,9 +83,9 @@ export function createApprovalService(tables: ApprovalTables, opts: ApprovalServ
   async function decide(id: string, reviewer: Principal, decision: 'approve' | 'deny', comment?: string): Promise<ApprovalView> {
     if (typeof id !== 'string' || !id) throw refused('an approval id is required');
     const at = iso();
-    tables.expireDue(at);
-    const before = tables.get(id);
-    const row = tables.decide(
+    await tables.expireDue(at);
+    const before = await tables.get(id);
+    const row = await tables.decide(
       id,
       { reviewer: reviewer.subject, decision, comment: comment ? comment.slice(0, MAX_COMMENT) : null, auth: reviewer.authMethod, at },
       (r) => {
@@ -113,12 +113,12 @@ export function createApprovalService(tables: ApprovalTables, opts: ApprovalServ
     let tick = 0;
     for (;;) {
       const t = now();
-      tables.expireDue(iso(t));
-      const cur = tables.get(row.id);
+      await tables.expireDue(iso(t));
+      const cur = await tables.get(row.id);
       if (!cur) throw new WardenError(ErrorCode.INTERNAL, `approval request ${row.id} vanished`);
       switch (cur.state) {
         case 'approved':
-          if (tables.consume(cur.id, input.callId, iso())) return { granted: true, approvalId: cur.id };
+          if (await tables.consume(cur.id, input.callId, iso())) return { granted: true, approvalId: cur.id };
           continue;
         case 'denied': {
           const d = cur.decisions.find((x) => x.decision === 'deny');
@@ -142,7 +142,9 @@ export function createApprovalService(tables: ApprovalTables, opts: ApprovalServ
         lastProgress = t;
         input.progress(waitingLine(cur, t), ++tick);
       }
-      await sleep(Math.max(1, Math.min(pollMs, deadline - t)), input.signal);
+      const ms = Math.max(1, Math.min(pollMs, deadline - t));
+      // Another replica's decision wakes the wait at once (LISTEN/NOTIFY); polling is the fallback.
+      await (tables.changed ? tables.changed(ms, input.signal) : sleep(ms, input.signal));
     }
   }
 
@@ -168,28 +170,28 @@ export function createApprovalService(tables: ApprovalTables, opts: ApprovalServ
       };
       if (need.confirm === 'requester') {
         const created = iso();
-        const row = tables.create({ ...base, id: randomUUID(), reviewers: { subjects: [input.principal.subject] }, approvalsRequired: 1, confirm: 'requester', createdAt: created, expiresAt: iso(now() + need.expires) });
+        const row = await tables.create({ ...base, id: randomUUID(), reviewers: { subjects: [input.principal.subject] }, approvalsRequired: 1, confirm: 'requester', createdAt: created, expiresAt: iso(now() + need.expires) });
         const r = await confirmWithRequester(tables, row, input, iso);
         if (!r.granted || !need.reviewers) return r;
       }
       const at = iso();
-      tables.expireDue(at);
-      const ready = tables.findFor(base.requester, call.hash, 'approved', at);
-      if (ready && tables.consume(ready.id, input.callId, at)) return { granted: true, approvalId: ready.id };
-      let row = tables.findFor(base.requester, call.hash, 'pending', at);
+      await tables.expireDue(at);
+      const ready = await tables.findFor(base.requester, call.hash, 'approved', at);
+      if (ready && await tables.consume(ready.id, input.callId, at)) return { granted: true, approvalId: ready.id };
+      let row = await tables.findFor(base.requester, call.hash, 'pending', at);
       if (!row) {
-        row = tables.create({ ...base, id: randomUUID(), reviewers: need.reviewers ?? {}, confirm: null, createdAt: at, expiresAt: iso(Date.parse(at) + need.expires) });
+        row = await tables.create({ ...base, id: randomUUID(), reviewers: need.reviewers ?? {}, confirm: null, createdAt: at, expiresAt: iso(Date.parse(at) + need.expires) });
         notify(row, 'requested', {}, need.notify as NotifySpec | undefined);
       }
       return wait(row, input, need.wait);
     },
     async list(filter = {}) {
-      tables.expireDue(iso());
-      return tables.list(filter).map(toView);
+      await tables.expireDue(iso());
+      return (await tables.list(filter)).map(toView);
     },
     async get(id) {
-      tables.expireDue(iso());
-      const r = tables.get(id);
+      await tables.expireDue(iso());
+      const r = await tables.get(id);
       return r ? toView(r) : null;
     },
     approve: (id, reviewer, comment) => decide(id, reviewer, 'approve', comment),
@@ -199,8 +201,8 @@ export function createApprovalService(tables: ApprovalTables, opts: ApprovalServ
       return v && v.requester === principal.subject ? v : null;
     },
     async listFor(principal, limit = 20) {
-      tables.expireDue(iso());
-      return tables.list({ requester: principal.subject, limit }).map(toView);
+      await tables.expireDue(iso());
+      return (await tables.list({ requester: principal.subject, limit })).map(toView);
     },
   };
   return service;

@@ -12,10 +12,10 @@ import { createSecretResolver } from '../config/secrets.js';
 import { ConfigError } from '../config/yaml-source.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
-import { openSqliteStore } from '../recorder/index.js';
+import type { WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { createApprovalService, createWebhookNotifier, type ApprovalView } from '../approvals/index.js';
-import { compileForConfig, storePath } from '../server/runtime.js';
+import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
 import { parseArgs, UsageError } from './args.js';
 
 const USAGE = `usage: warden approvals list [--state pending|approved|denied|expired|used] [--limit N] [--json]
@@ -71,7 +71,7 @@ async function reviewerFrom(flags: Record<string, string | boolean>, config: Ser
 export async function runApprovalsCommand(argv: string[]): Promise<number> {
   const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
   const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : s + '\n');
-  let store: ReturnType<typeof openSqliteStore> | undefined;
+  let store: WardenStore | undefined;
   try {
     const a = parseArgs(argv, ['config=', 'json', 'comment=', 'as=', 'groups=', 'token=', 'state=', 'limit=']);
     const [sub, id, ...extra] = a.positionals;
@@ -86,7 +86,7 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     } catch {
       if (sub === 'approve' || sub === 'deny') err('warden: warning: the policy does not compile; approval webhooks will not fire');
     }
-    store = openSqliteStore(storePath(config));
+    store = await openConfiguredStore(config);
     const secrets = createSecretResolver(config.baseDir);
     const notifier = createWebhookNotifier({ resolve: (r) => secrets.resolve(r) });
     const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier });

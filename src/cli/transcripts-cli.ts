@@ -3,8 +3,7 @@
  */
 import { families } from '../../tools/index.js';
 import { loadServerConfig } from '../config/server-config.js';
-import { openSqliteStore } from '../recorder/index.js';
-import { chainSigner, storePath } from '../server/runtime.js';
+import { chainSigner, openConfiguredStore } from '../server/runtime.js';
 import { runTranscriptsCommand } from './transcripts-command.js';
 
 /** Run `warden transcripts SUBCOMMAND` against the store of --config. */
@@ -21,7 +20,7 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
   }
   const config = loadServerConfig(configPath, families);
   const signer = await chainSigner(config);
-  const store = openSqliteStore(storePath(config), signer ? { signer } : {});
+  const store = await openConfiguredStore(config, signer ? { signer } : {});
   try {
     return await runTranscriptsCommand(rest, {
       store,

@@ -29,6 +29,8 @@ interface CallState {
   decision?: Decision;
   grants?: Record<string, unknown>[];
   intentWritten: boolean;
+  /** A read-only call's intent write, still in flight while the read runs. */
+  intentPending?: Promise<void>;
   output?: ToolOutput;
   masking?: MaskReport;
   response?: CallResponse;
@@ -140,9 +142,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       // A call that may change anything waits for a durable (fsynced) intent before it runs. A
       // read-only call's intent commits without its own fsync (it survives a process crash at
       // once) and becomes power-loss durable with the outcome, before the agent sees anything.
+      // The writer thread commits intents in order, before the outcome; a read does not wait
+      // for its intent (the outcome awaits it, and no result reaches the agent if it failed).
       const t = s.tool!;
       const readOnly = t.connectionTypes === null || (t.isReadOnly ? t.isReadOnly(s.facts!) : false);
-      await writeIntent(s, 'allow', !readOnly);
+      const written = writeIntent(s, 'allow', !readOnly);
+      if (readOnly) {
+        s.intentPending = written;
+        written.catch(() => undefined);
+      } else await written;
     },
     async execute(s) {
       const t = s.tool!;
@@ -169,6 +177,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     async 'record-outcome'(s) {
       s.response = renderOutput(s.output!, meta(s));
+      if (s.intentPending) await s.intentPending;
       s.rate?.charge(s.output!.kind === 'table' ? s.output!.rowCount : 0, s.response.content.reduce((n, c) => n + Buffer.byteLength(c.text), 0));
       await deps.store.recordOutcome(s.id, {
         status: 'ok',
@@ -209,6 +218,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   async function fail(s: CallState, err: WardenError): Promise<CallResponse> {
     const response = renderError(err, meta(s));
     try {
+      if (s.intentPending) await s.intentPending;
       if (!s.intentWritten) await writeIntent(s, err.code === ErrorCode.DENIED ? 'deny' : 'error');
       await deps.store.recordOutcome(s.id, {
         status: err.code === ErrorCode.DENIED || err.code === ErrorCode.APPROVAL_DENIED ? 'denied' : err.code === ErrorCode.APPROVAL_PENDING ? 'pending' : 'error',

@@ -1,5 +1,7 @@
 /** The recorder's public surface; why: callers import one module, not its files. */
 export { openSqliteStore } from './sqlite-store.js';
+export { openWorkerBackedStore } from './worker-store.js';
+export type { WorkerStoreOptions } from './worker-store.js';
 export type { SqliteStoreOptions, SqliteTranscriptStore } from './sqlite-store.js';
 export { canonicalJson } from './canonical-json.js';
 export { GENESIS_HASH, RECORD_KINDS, recordHash } from './hash-chain.js';
@@ -8,8 +10,10 @@ export { SCHEMA_VERSION } from './sqlite-schema.js';
 export { createChainSigner, headPath } from './signing.js';
 export type { ChainSigner } from './signing.js';
 export { ApprovalTables } from './sqlite-approvals.js';
-export type { ApprovalDecisionRow, ApprovalRow, ApprovalState, NewApproval } from './sqlite-approvals.js';
+export type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, NewApproval } from './sqlite-approvals.js';
 export type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, RecoveryResult, SessionFilter, SessionRecord,
   SessionStart, TranscriptStore, VerifyResult, PurgeResult, SessionPage, SessionSearch, SignedHead,
 } from './types.js';
+export { isPgUrl, openPgStore, randomKey } from './pg-store.js';
+export type { PgStoreOptions, PgTranscriptStore, WardenStore } from './pg-store.js';

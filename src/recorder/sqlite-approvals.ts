@@ -87,8 +87,29 @@ function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): Ap
   };
 }
 
+/**
+ * The approval tables of any store, asynchronous; why: SQLite answers at once, PostgreSQL over
+ * the network, and the approval service awaits both the same way.
+ */
+export interface ApprovalStore {
+  get(id: string): Promise<ApprovalRow | null>;
+  list(f?: { state?: ApprovalState; requester?: string; limit?: number }): Promise<ApprovalRow[]>;
+  findFor(requester: string, callHash: string, state: ApprovalState, now: string): Promise<ApprovalRow | null>;
+  create(a: NewApproval): Promise<ApprovalRow>;
+  decide(
+    id: string,
+    d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string },
+    eligible: (row: ApprovalRow) => void,
+    selfConfirm?: boolean,
+  ): Promise<ApprovalRow>;
+  consume(id: string, callId: string, at: string): Promise<boolean>;
+  expireDue(now: string): Promise<number>;
+  /** Resolves when an approval may have changed (another replica wrote), or after ms; optional fast path. */
+  changed?(ms: number, signal: AbortSignal): Promise<void>;
+}
+
 /** The approval tables of one SQLite store; why: the gate, the CLI and the UI share these writes. */
-export class ApprovalTables {
+export class ApprovalTables implements ApprovalStore {
   constructor(
     private readonly db: Database.Database,
     private readonly write: ApprovalWriteTx,
@@ -107,12 +128,12 @@ export class ApprovalTables {
   }
 
   /** One request with its decisions, or null. */
-  get(id: string): ApprovalRow | null {
+  async get(id: string): Promise<ApprovalRow | null> {
     return this.read(() => this.load(id));
   }
 
   /** Newest first, optionally by state and requester. */
-  list(f: { state?: ApprovalState; requester?: string; limit?: number } = {}): ApprovalRow[] {
+  async list(f: { state?: ApprovalState; requester?: string; limit?: number } = {}): Promise<ApprovalRow[]> {
     return this.read(() => {
       const where: string[] = [];
       const params: unknown[] = [];
@@ -125,7 +146,7 @@ export class ApprovalTables {
   }
 
   /** The newest request of this requester for this exact call in a given state. */
-  findFor(requester: string, callHash: string, state: ApprovalState, now: string): ApprovalRow | null {
+  async findFor(requester: string, callHash: string, state: ApprovalState, now: string): Promise<ApprovalRow | null> {
     return this.read(() => {
       const r = this.db
         .prepare(`SELECT id FROM approvals WHERE requester = ? AND call_hash = ? AND state = ? AND expires_at > ? AND confirm IS NULL ORDER BY seq DESC LIMIT 1`)
@@ -135,7 +156,7 @@ export class ApprovalTables {
   }
 
   /** Store a new pending request (event `requested`). */
-  create(a: NewApproval): ApprovalRow {
+  async create(a: NewApproval): Promise<ApprovalRow> {
     return this.write((event) => {
       const seq = event(a.id, a.createdAt, { approvalId: a.id, event: 'requested', requester: a.requester, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt });
       this.db
@@ -155,12 +176,12 @@ export class ApprovalTables {
    * `eligible` throws when the reviewer may not decide (checked inside the write lock). `selfConfirm`
    * is only for the requester's own elicitation answer on a `confirm` request.
    */
-  decide(
+  async decide(
     id: string,
     d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string },
     eligible: (row: ApprovalRow) => void,
     selfConfirm = false,
-  ): ApprovalRow {
+  ): Promise<ApprovalRow> {
     return this.write((event) => {
       const row = this.load(id);
       if (!row) throw refused(`no approval request ${id}`);
@@ -193,7 +214,7 @@ export class ApprovalTables {
   }
 
   /** Consume an approved request for one call (event `used`); false when it is no longer approved or has expired. */
-  consume(id: string, callId: string, at: string): boolean {
+  async consume(id: string, callId: string, at: string): Promise<boolean> {
     return this.write((event) => {
       const row = this.load(id);
       if (!row || row.state !== 'approved') return false;
@@ -207,7 +228,7 @@ export class ApprovalTables {
   }
 
   /** Move every pending or approved request past its expiry to `expired`; returns how many. */
-  expireDue(now: string): number {
+  async expireDue(now: string): Promise<number> {
     const due = this.read(
       () => this.db.prepare(`SELECT id FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ? ORDER BY seq`).all(now) as { id: string }[],
     );

@@ -249,13 +249,15 @@ class SqliteStore implements SqliteTranscriptStore {
     const cols = sessionOpenColumns(parts);
     const id = text(cols.id, 'session id');
     const ts = text(cols.started_at, 'startedAt');
-    this.append('session_open', id, ts, joinParts(parts), (seq) => {
+    const body = joinParts(parts);
+    return this.enqueue(() => void this.appendTx('session_open', id, ts, body, (seq) => {
       this.insert('sessions', { ...cols, open_seq: seq, owner: this.owner });
-    });
+    }), true);
   }
 
   async closeSession(id: string, endedAt: string): Promise<void> {
-    this.closeSync(id, endedAt);
+    // Queued behind the session's outcomes, so the close is the session's last record.
+    return this.enqueue(() => void this.closeSync(id, endedAt), true);
   }
 
   private closeSync(id: string, endedAt: string): boolean {
@@ -456,6 +458,7 @@ class SqliteStore implements SqliteTranscriptStore {
   }
 
   async close(): Promise<void> {
+    if (this.pending.length && this.db.open) this.flush(); // queued writes land before the file closes
     LIVE_INSTANCES.delete(this.instance);
     if (this.db.open) this.db.close();
   }

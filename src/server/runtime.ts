@@ -13,7 +13,7 @@ import { ConfigError } from '../config/yaml-source.js';
 import { compilePolicy } from '../policy/load.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { compileScanner, createMasker, STRATEGY_NAMES } from '../masking/index.js';
-import { createChainSigner, openSqliteStore, type ChainSigner } from '../recorder/index.js';
+import { createChainSigner, isPgUrl, openPgStore, openSqliteStore, openWorkerBackedStore, randomKey, type ChainSigner, type WardenStore } from '../recorder/index.js';
 import type { TranscriptStore } from '../recorder/types.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { listConnectionsTool } from '../pipeline/builtins/list-connections.js';
@@ -65,8 +65,33 @@ export function storePath(config: ServerConfig): string {
   return isAbsolute(p) ? p : resolve(config.baseDir, p);
 }
 
-async function hashKey(config: ServerConfig, dbPath: string): Promise<string> {
+/**
+ * The transcripts.store spec with a secret reference resolved: `env:NAME`/`file:PATH` may hold a
+ * `postgres://` URL (its password then never sits in warden.yaml). Plain specs pass through.
+ */
+export async function resolveStoreSpec(config: ServerConfig): Promise<string> {
+  const s = config.transcripts.store;
+  if (!/^(env|file):/.test(s)) return s;
+  const v = (await createSecretResolver(config.baseDir).resolve(s)).trim();
+  if (!isPgUrl(v) && !v.startsWith('sqlite:')) throw new WardenError(ErrorCode.CONFIG, `transcripts.store: ${s} must hold a postgres:// URL or sqlite:PATH`);
+  return v;
+}
+
+/** Open the configured transcript store, SQLite or PostgreSQL (chosen by the spec); why: serve and the CLI agree. */
+export async function openConfiguredStore(
+  config: ServerConfig,
+  opts: { recoverInterrupted?: boolean; signer?: ChainSigner } = {},
+): Promise<WardenStore> {
+  const spec = await resolveStoreSpec(config);
+  if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true });
+  const path = storePath({ ...config, transcripts: { ...config.transcripts, store: spec } });
+  return openSqliteStore(path, { synchronous: config.transcripts.synchronous, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
+}
+
+async function hashKey(config: ServerConfig, dbPath: string, store?: WardenStore): Promise<string> {
   if (config.masking.hash_key) return createSecretResolver(config.baseDir).resolve(config.masking.hash_key);
+  // Replicas on a shared store share one key, kept in the store itself.
+  if (store && 'sharedSetting' in store) return (store as unknown as { sharedSetting(n: string, c: () => string): Promise<string> }).sharedSetting('masking.hash_key', randomKey);
   // No configured key: one random key per deployment, kept beside the transcripts (stable across restarts).
   const file = resolve(dirname(dbPath), 'masking.key');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
@@ -91,14 +116,20 @@ export async function startRuntime(
 ): Promise<Runtime> {
   const config = loadServerConfig(configPath, families);
   let policy = compileForConfig(config, families);
-  const dbPath = storePath(config);
+  const storeUrl = await resolveStoreSpec(config);
+  const pgStore = isPgUrl(storeUrl);
+  const dbPath = pgStore ? resolve(config.baseDir, 'recordings', 'warden.db') : storePath({ ...config, transcripts: { ...config.transcripts, store: storeUrl } });
   const secrets = createSecretResolver(config.baseDir);
-  const signer = await chainSigner(config);
-  const store = openSqliteStore(dbPath, { synchronous: config.transcripts.synchronous, recoverInterrupted: true, ...(signer ? { signer } : {}) });
+  const signingPem = config.transcripts.signing_key ? await createSecretResolver(config.baseDir).resolve(config.transcripts.signing_key) : undefined;
+  // Hot-path writes run on a writer thread: hashing, indexes and fsync never block the agents' event loop.
+  // A postgres:// store (several replicas) group-commits over its own pool instead.
+  const store: WardenStore = pgStore
+    ? await openPgStore(storeUrl, { recoverInterrupted: true })
+    : await openWorkerBackedStore(dbPath, { synchronous: config.transcripts.synchronous, recoverInterrupted: true, ...(signingPem ? { signingPem } : {}) });
   const instances: FamilyInstance[] = families.map((f) =>
     f.create({ connections: config.connections.filter((c) => c.type === f.connectionType), secrets, log }),
   );
-  const masker = createMasker({ hashKey: await hashKey(config, dbPath) });
+  const masker = createMasker({ hashKey: await hashKey(config, dbPath, store) });
   const tools: GovernedTool<any, any>[] = [];
   const core = { policy: () => policy, connections: config.connections, tools: () => tools };
   const approvalService = createApprovalService(store.approvals, {

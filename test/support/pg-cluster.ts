@@ -342,3 +342,18 @@ export async function createTestDatabase(opts: { prefix?: string } = {}): Promis
     },
   };
 }
+
+/**
+ * Stop (immediate, like a crash) or start again a cluster from startPgCluster(), on the same port
+ * and data; why: the reliability tests take the database away under load and bring it back.
+ */
+export async function setPgClusterRunning(cluster: PgCluster, running: boolean): Promise<void> {
+  const binDir = findPgBinDir();
+  if (binDir === null) throw new Error('PostgreSQL not found');
+  const dataDir = join(cluster.dir, 'data');
+  const args = running
+    ? ['-D', dataDir, '-l', join(cluster.dir, 'server.log'), '-w', '-t', '60', '-o', `-p ${cluster.port} -k ${join(cluster.dir, 'sock')}`, 'start']
+    : ['-D', dataDir, '-m', 'immediate', '-w', '-t', '30', 'stop'];
+  const r = await run(join(binDir, 'pg_ctl'), args, cluster.dir);
+  if (r.code !== 0) throw new Error(`pg_ctl ${running ? 'start' : 'stop'} failed:\n${r.output}`);
+}

@@ -1,0 +1,186 @@
+/**
+ * Approval requests in the PostgreSQL store: the same tables, checks and approval_event records
+ * as sqlite-approvals.ts, written through the group-commit writer (so they take the chain-head
+ * lock like every append). Each state change also sends NOTIFY warden_approvals at commit, so a
+ * call waiting on another replica wakes at once; the waiting call's polling is the fallback.
+ */
+import type pg from 'pg';
+import { ErrorCode, WardenError } from '../errors.js';
+import { canonicalParts, joinParts } from './canonical-json.js';
+import { pgStoreError } from './pg-errors.js';
+import type { PgTx, PgWriter } from './pg-writer.js';
+import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, NewApproval } from './sqlite-approvals.js';
+
+/** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
+export const APPROVALS_CHANNEL = 'warden_approvals';
+
+type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
+type Decision = { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string };
+
+const refused = (message: string) => new WardenError(ErrorCode.DENIED, message);
+
+function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
+  return {
+    id: String(r.id),
+    state: r.state as ApprovalState,
+    requester: String(r.requester),
+    requesterGroups: JSON.parse(String(r.requester_groups)) as string[],
+    requesterAuth: String(r.requester_auth),
+    tool: String(r.tool),
+    connection: (r.connection as string | null) ?? null,
+    canonicalCall: String(r.canonical_call),
+    callHash: String(r.call_hash),
+    summary: String(r.summary),
+    ruleIds: JSON.parse(String(r.rule_ids)) as string[],
+    approvalRule: String(r.approval_rule),
+    approvalsRequired: Number(r.approvals_required),
+    reviewers: JSON.parse(String(r.reviewers)) as ApprovalRow['reviewers'],
+    confirm: (r.confirm as string | null) ?? null,
+    callId: (r.call_id as string | null) ?? null,
+    sessionId: (r.session_id as string | null) ?? null,
+    usedByCall: (r.used_by_call as string | null) ?? null,
+    createdAt: String(r.created_at),
+    expiresAt: String(r.expires_at),
+    decidedAt: (r.decided_at as string | null) ?? null,
+    usedAt: (r.used_at as string | null) ?? null,
+    decisions,
+  };
+}
+
+async function load(q: Q, id: string, lock = false): Promise<ApprovalRow | null> {
+  const r = (await q(`SELECT * FROM approvals WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])).rows[0] as Record<string, unknown> | undefined;
+  if (!r) return null;
+  const d = (await q('SELECT reviewer, decision, comment, at, auth FROM approval_decisions WHERE approval_id = $1 ORDER BY seq', [id])).rows as ApprovalDecisionRow[];
+  return rowOf(r, d);
+}
+
+async function event(tx: PgTx, refId: string, ts: string, body: Record<string, unknown>): Promise<number> {
+  let text: string;
+  try {
+    text = joinParts(canonicalParts(body));
+  } catch (e) {
+    throw pgStoreError('write', e);
+  }
+  const seq = await tx.append('approval_event', refId, ts, text);
+  await tx.q('SELECT pg_notify($1, $2)', [APPROVALS_CHANNEL, refId]);
+  return seq;
+}
+
+async function settle(tx: PgTx, row: ApprovalRow, state: ApprovalState, at: string, usedBy?: string): Promise<void> {
+  await event(tx, row.id, at, { approvalId: row.id, event: state, callId: usedBy ?? row.callId, from: row.state });
+  if (state === 'used') await tx.q(`UPDATE approvals SET state = 'used', used_at = $1, used_by_call = $2 WHERE id = $3`, [at, usedBy ?? null, row.id]);
+  else await tx.q('UPDATE approvals SET state = $1, decided_at = COALESCE(decided_at, $2) WHERE id = $3', [state, at, row.id]);
+}
+
+/** The approval tables of one PostgreSQL store; why: the gate, the CLI and the UI of every replica share them. */
+export class PgApprovalTables implements ApprovalStore {
+  constructor(
+    private readonly q: Q,
+    private readonly writer: PgWriter,
+    /** Resolves on the next NOTIFY (any replica), after ms, or on abort. */
+    readonly changed: (ms: number, signal: AbortSignal) => Promise<void>,
+  ) {}
+
+  private async read<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (e) {
+      throw pgStoreError('read', e);
+    }
+  }
+
+  get(id: string): Promise<ApprovalRow | null> {
+    return this.read(() => load(this.q, id));
+  }
+
+  list(f: { state?: ApprovalState; requester?: string; limit?: number } = {}): Promise<ApprovalRow[]> {
+    return this.read(async () => {
+      const where: string[] = [];
+      const params: unknown[] = [];
+      if (f.state) (params.push(f.state), where.push(`state = $${params.length}`));
+      if (f.requester) (params.push(f.requester), where.push(`requester = $${params.length}`));
+      params.push(Math.max(1, Math.min(f.limit ?? 100, 10_000)));
+      const rows = (await this.q(`SELECT id FROM approvals ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT $${params.length}`, params)).rows as { id: string }[];
+      const out: ApprovalRow[] = [];
+      for (const r of rows) {
+        const row = await load(this.q, r.id);
+        if (row) out.push(row);
+      }
+      return out;
+    });
+  }
+
+  findFor(requester: string, callHash: string, state: ApprovalState, now: string): Promise<ApprovalRow | null> {
+    return this.read(async () => {
+      const r = (await this.q(
+        'SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state = $3 AND expires_at > $4 AND confirm IS NULL ORDER BY seq DESC LIMIT 1',
+        [requester, callHash, state, now],
+      )).rows[0] as { id: string } | undefined;
+      return r ? load(this.q, r.id) : null;
+    });
+  }
+
+  create(a: NewApproval): Promise<ApprovalRow> {
+    return this.writer.write(async (tx) => {
+      const seq = await event(tx, a.id, a.createdAt, { approvalId: a.id, event: 'requested', requester: a.requester, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt });
+      await tx.q(
+        `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
+           approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq)
+         VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+        [a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
+          JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq],
+      );
+      return (await load(tx.q, a.id))!;
+    });
+  }
+
+  decide(id: string, d: Decision, eligible: (row: ApprovalRow) => void, selfConfirm = false): Promise<ApprovalRow> {
+    return this.writer.write(async (tx) => {
+      const row = await load(tx.q, id, true);
+      if (!row) throw refused(`no approval request ${id}`);
+      if (row.expiresAt <= d.at && (row.state === 'pending' || row.state === 'approved')) throw refused(`approval request ${id} has expired`);
+      if (row.state !== 'pending') throw refused(`approval request ${id} is already ${row.state}`);
+      if (selfConfirm ? row.confirm === null || d.reviewer !== row.requester : row.confirm !== null) {
+        throw refused(`approval request ${id} can only be answered by the requester's own confirmation`);
+      }
+      if (!selfConfirm && d.reviewer === row.requester) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
+      if (row.decisions.some((x) => x.reviewer === d.reviewer)) throw refused(`${d.reviewer} has already decided on approval request ${id}`);
+      eligible(row);
+      const seq = await event(tx, id, d.at, { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, decision: d.decision, comment: d.comment, auth: d.auth });
+      await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq]);
+      const approvals = row.decisions.filter((x) => x.decision === 'approve').length + (d.decision === 'approve' ? 1 : 0);
+      if (d.decision === 'deny') await settle(tx, row, 'denied', d.at);
+      else if (approvals >= row.approvalsRequired) await settle(tx, row, 'approved', d.at);
+      return (await load(tx.q, id))!;
+    });
+  }
+
+  consume(id: string, callId: string, at: string): Promise<boolean> {
+    return this.writer.write(async (tx) => {
+      const row = await load(tx.q, id, true);
+      if (!row || row.state !== 'approved') return false;
+      if (row.expiresAt <= at) {
+        await settle(tx, row, 'expired', at);
+        return false;
+      }
+      await settle(tx, row, 'used', at, callId);
+      return true;
+    });
+  }
+
+  async expireDue(now: string): Promise<number> {
+    const due = await this.read(async () => (await this.q(`SELECT id FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= $1 ORDER BY seq LIMIT 1000`, [now])).rows as { id: string }[]);
+    if (!due.length) return 0;
+    const done = await Promise.all(
+      due.map(({ id }) =>
+        this.writer.write(async (tx) => {
+          const row = await load(tx.q, id, true);
+          if (!row || (row.state !== 'pending' && row.state !== 'approved') || row.expiresAt > now) return 0;
+          await settle(tx, row, 'expired', now);
+          return 1;
+        }),
+      ),
+    );
+    return done.reduce<number>((n, x) => n + x, 0);
+  }
+}

@@ -1,0 +1,35 @@
+/** Errors of the PostgreSQL store: every failure becomes WardenError(TRANSCRIPT) with a short, secret-free reason. */
+import { ErrorCode, WardenError } from '../errors.js';
+
+function reasonOf(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown };
+  const c = typeof e.code === 'string' ? e.code : '';
+  const msg = typeof e.message === 'string' ? e.message : '';
+  if (c === '53100') return 'disk full';
+  if (c === '25006') return 'read-only';
+  if (c === '57014') return 'statement timeout';
+  if (c === '23505') return 'duplicate id';
+  if (c.startsWith('23')) return 'constraint violated';
+  if (c.startsWith('22')) return 'value not storable (invalid text)';
+  if (c.startsWith('08') || c === '57P01' || c === '57P02' || c === '57P03' || /ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|terminated|timeout exceeded|Connection ended|not queryable/i.test(msg)) {
+    return 'database unreachable';
+  }
+  if (c === '3D000' || c === '28P01' || c === '28000') return 'cannot connect (database or login refused)';
+  if (/pool .*ended|Cannot use a pool after calling end/i.test(msg)) return 'store is closed';
+  if (err instanceof TypeError && /serialisable/.test(msg)) return msg;
+  return c ? `database error ${c}` : 'unexpected error';
+}
+
+/** Whether a PG error concerns one value (not the connection); why: such a write fails alone in a group commit. */
+export function itemError(err: unknown): boolean {
+  const c = (err as { code?: unknown }).code;
+  return typeof c === 'string' && (c.startsWith('22') || c.startsWith('23'));
+}
+
+/** Map any PostgreSQL failure to the one coded error; why: the pipeline refuses the call on it. */
+export function pgStoreError(verb: 'write' | 'read' | 'open', err: unknown): WardenError {
+  if (err instanceof WardenError) return err;
+  const code = (err as { code?: unknown }).code;
+  const details = typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? { sqlstate: code } : {};
+  return new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot ${verb}: ${reasonOf(err)}`, details);
+}

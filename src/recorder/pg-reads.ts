@@ -1,0 +1,121 @@
+/**
+ * The PostgreSQL store's queries: the listings, the reviewer's search (keyset paging, bounded
+ * free text), a session's calls and records, export windows. Same results as the SQLite store.
+ */
+import type pg from 'pg';
+import { ErrorCode, WardenError } from '../errors.js';
+import { rowToCall, rowToSession } from './columns.js';
+import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
+import type { CallFilter, CallRecord, ChainRecord, SessionFilter, SessionPage, SessionRecord, SessionSearch } from './types.js';
+
+type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
+type Row = Record<string, unknown>;
+
+const MAX_PAGE = 500;
+const TEXT_MATCH_BOUND = 5000;
+
+/** `?` placeholders (the shared listing SQL) to `$n`; why: one query builder for both stores. */
+export function dollarParams(sql: string): string {
+  let n = 0;
+  return sql.replace(/\?/g, () => `$${++n}`);
+}
+
+/** A records row as the public ChainRecord. */
+export function toChainRecord(r: Row): ChainRecord {
+  return {
+    seq: Number(r.seq), kind: r.kind as ChainRecord['kind'], refId: String(r.ref_id), ts: String(r.ts),
+    body: String(r.body), prevHash: String(r.prev_hash), hash: String(r.hash),
+  };
+}
+
+/** Sessions newest first (transcripts list). */
+export async function pgListSessions(q: Q, f: SessionFilter): Promise<SessionRecord[]> {
+  const s = listSessionsSql(f);
+  return ((await q(dollarParams(s.sql), s.params)).rows as Row[]).map(rowToSession);
+}
+
+/** Calls newest first. */
+export async function pgListCalls(q: Q, f: CallFilter): Promise<CallRecord[]> {
+  const s = listCallsSql(f);
+  return ((await q(dollarParams(s.sql), s.params)).rows as Row[]).map(rowToCall);
+}
+
+/** One session with its calls. */
+export async function pgGetSession(q: Q, id: string): Promise<{ session: SessionRecord; calls: CallRecord[] } | null> {
+  const s = (await q('SELECT * FROM sessions WHERE id = $1', [id])).rows[0] as Row | undefined;
+  if (!s) return null;
+  const calls = (await q('SELECT * FROM calls WHERE session_id = $1 ORDER BY seq', [id])).rows as Row[];
+  return { session: rowToSession(s), calls: calls.map(rowToCall) };
+}
+
+function cursorOf(c: string): [string, number] {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(c, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && typeof v[0] === 'string' && Number.isInteger(v[1])) return [v[0], v[1] as number];
+  } catch {
+    /* fall through */
+  }
+  throw new WardenError(ErrorCode.INVALID_INPUT, 'invalid page cursor');
+}
+
+/** The reviewer's session search; free text is a bounded case-insensitive substring match over the newest calls. */
+export async function pgSearchSessions(q: Q, f: SessionSearch): Promise<SessionPage> {
+  const where: string[] = [];
+  const p: unknown[] = [];
+  const add = (v: unknown) => (p.push(v), `$${p.length}`);
+  if (f.subject) where.push(`s.subject = ${add(f.subject)}`);
+  if (f.since) where.push(`s.started_at >= ${add(f.since)}`);
+  if (f.until) where.push(`s.started_at < ${add(f.until)}`);
+  if (f.cursor) {
+    const [at, seq] = cursorOf(f.cursor);
+    const a = add(at);
+    where.push(`(s.started_at < ${a} OR (s.started_at = ${a} AND s.open_seq < ${add(seq)}))`);
+  }
+  const inner: string[] = [];
+  if (f.tool) inner.push(`c.tool = ${add(f.tool)}`);
+  if (f.connection) inner.push(`c.connection = ${add(f.connection)}`);
+  if (f.decision) inner.push(`c.decision = ${add(f.decision)}`);
+  const text = f.text?.trim().slice(0, 200);
+  if (text) {
+    const like = add(`%${text.replace(/[\\%_]/g, (m) => '\\' + m)}%`);
+    inner.push(`c.seq IN (SELECT x.seq FROM (SELECT seq, tool, connection, facts_summary, args FROM calls ORDER BY seq DESC LIMIT ${TEXT_MATCH_BOUND}) x
+      WHERE concat_ws(' ', x.tool, x.connection, x.facts_summary, x.args) ILIKE ${like})`);
+  }
+  if (inner.length) where.push(`EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id AND ${inner.join(' AND ')})`);
+  const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(f.limit ?? 100)));
+  const rows = (await q(`SELECT s.* FROM sessions s ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+    ORDER BY s.started_at DESC, s.open_seq DESC LIMIT ${add(limit + 1)}`, p)).rows as Row[];
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    sessions: page.map(rowToSession),
+    next: rows.length > limit && last ? Buffer.from(JSON.stringify([String(last.started_at), Number(last.open_seq)]), 'utf8').toString('base64url') : null,
+  };
+}
+
+/** A session's calls after a seq. */
+export async function pgSessionCalls(q: Q, sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]> {
+  return ((await q('SELECT * FROM calls WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [sessionId, afterSeq, limit])).rows as Row[]).map(rowToCall);
+}
+
+/** The chain records of one session (open, intents, outcomes, its approval events, close). */
+export async function pgSessionRecords(q: Q, sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
+  const s = (await q('SELECT open_seq, close_seq FROM sessions WHERE id = $1', [sessionId])).rows[0] as { open_seq: number; close_seq: number | null } | undefined;
+  if (!s) return [];
+  const rows = (await q(
+    `SELECT r.* FROM records r WHERE r.seq >= $1 AND r.seq <= $2 AND r.seq > $3 AND (
+       r.ref_id = $4 OR r.ref_id IN (SELECT id FROM calls WHERE session_id = $4)
+       OR (r.kind = 'approval_event' AND (
+         coalesce(r.body::jsonb ->> 'sessionId', r.body::jsonb ->> 'session_id') = $4
+         OR coalesce(r.body::jsonb ->> 'callId', r.body::jsonb ->> 'call_id') IN (SELECT id FROM calls WHERE session_id = $4))))
+     ORDER BY r.seq LIMIT $5`,
+    [s.open_seq, s.close_seq ?? Number.MAX_SAFE_INTEGER, afterSeq, sessionId, limit],
+  )).rows as Row[];
+  return rows.map(toChainRecord);
+}
+
+/** Records from a seq, optionally within a time window (export). */
+export async function pgRecordsBetween(q: Q, fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]> {
+  const rows = (await q('SELECT * FROM records WHERE seq >= $1 AND ts >= $2 AND ts < $3 ORDER BY seq LIMIT $4', [fromSeq, since ?? '', until ?? '\uffff', limit])).rows as Row[];
+  return rows.map(toChainRecord);
+}

@@ -1,0 +1,147 @@
+/**
+ * The PostgreSQL store's schema and migrations (several replicas share one database). The same
+ * tables as the SQLite file, plus `chain_head` (the one row every append locks, so that the hash
+ * chain stays one chain whoever writes), `settings` (values all replicas must share) and
+ * `replicas` (who is writing; liveness is an advisory lock each replica holds).
+ */
+import type pg from 'pg';
+import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
+
+/** The schema version this code writes; why: a newer database must not be written by older code. */
+export const PG_SCHEMA_VERSION = 1;
+
+/** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
+export const LOCK_CLASS = 0x57415244;
+
+const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
+
+/** Ordered migrations; index i migrates from version i to i + 1. */
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE records (
+    seq       BIGINT PRIMARY KEY,
+    kind      TEXT NOT NULL CHECK (kind IN (${KINDS})),
+    ref_id    TEXT NOT NULL,
+    ts        TEXT NOT NULL,
+    body      TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  );
+  CREATE FUNCTION warden_records_append_only() RETURNS trigger LANGUAGE plpgsql AS $f$
+    BEGIN RAISE EXCEPTION 'transcript records are append-only'; END $f$;
+  CREATE TRIGGER records_append_only BEFORE UPDATE OR DELETE ON records
+    FOR EACH ROW EXECUTE FUNCTION warden_records_append_only();
+  CREATE TABLE chain_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    seq  BIGINT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  INSERT INTO chain_head (id, seq, hash) VALUES (1, 0, '${GENESIS_HASH}');
+  CREATE TABLE sessions (
+    id         TEXT PRIMARY KEY,
+    subject    TEXT,
+    principal  TEXT NOT NULL,
+    client     TEXT NOT NULL,
+    transport  TEXT,
+    started_at TEXT NOT NULL,
+    ended_at   TEXT,
+    call_count INTEGER NOT NULL DEFAULT 0,
+    open_seq   BIGINT NOT NULL,
+    close_seq  BIGINT,
+    owner      TEXT
+  );
+  CREATE INDEX sessions_started_at ON sessions (started_at, open_seq);
+  CREATE INDEX sessions_subject ON sessions (subject, started_at, open_seq);
+  CREATE INDEX sessions_open ON sessions (open_seq) WHERE close_seq IS NULL;
+  CREATE TABLE calls (
+    id             TEXT PRIMARY KEY,
+    session_id     TEXT NOT NULL REFERENCES sessions (id),
+    seq            BIGINT NOT NULL,
+    tool           TEXT NOT NULL,
+    connection     TEXT,
+    args           TEXT NOT NULL,
+    facts_summary  TEXT,
+    facts          TEXT NOT NULL,
+    decision       TEXT NOT NULL,
+    rule_ids       TEXT NOT NULL,
+    policy_version TEXT,
+    started_at     TEXT NOT NULL,
+    status         TEXT,
+    error_code     TEXT,
+    result         TEXT,
+    masking        TEXT,
+    duration_ms    DOUBLE PRECISION,
+    ended_at       TEXT,
+    outcome_seq    BIGINT
+  );
+  CREATE INDEX calls_session ON calls (session_id, seq);
+  CREATE INDEX calls_tool ON calls (tool, started_at);
+  CREATE INDEX calls_started_at ON calls (started_at);
+  CREATE INDEX calls_without_outcome ON calls (seq) WHERE outcome_seq IS NULL;
+  CREATE TABLE approvals (
+    id                 TEXT PRIMARY KEY,
+    state              TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'used')),
+    requester          TEXT NOT NULL,
+    requester_groups   TEXT NOT NULL,
+    requester_auth     TEXT NOT NULL,
+    tool               TEXT NOT NULL,
+    connection         TEXT,
+    canonical_call     TEXT NOT NULL,
+    call_hash          TEXT NOT NULL,
+    summary            TEXT NOT NULL,
+    rule_ids           TEXT NOT NULL,
+    approval_rule      TEXT NOT NULL,
+    approvals_required INTEGER NOT NULL,
+    reviewers          TEXT NOT NULL,
+    confirm            TEXT,
+    call_id            TEXT,
+    session_id         TEXT,
+    used_by_call       TEXT,
+    created_at         TEXT NOT NULL,
+    expires_at         TEXT NOT NULL,
+    decided_at         TEXT,
+    used_at            TEXT,
+    seq                BIGINT NOT NULL
+  );
+  CREATE INDEX approvals_lookup ON approvals (requester, call_hash, state);
+  CREATE INDEX approvals_state ON approvals (state, created_at);
+  CREATE TABLE approval_decisions (
+    approval_id TEXT NOT NULL REFERENCES approvals (id),
+    reviewer    TEXT NOT NULL,
+    decision    TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
+    comment     TEXT,
+    at          TEXT NOT NULL,
+    auth        TEXT NOT NULL,
+    seq         BIGINT NOT NULL,
+    PRIMARY KEY (approval_id, reviewer)
+  );
+  CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+];
+
+/** The stored schema version (0 for an empty database). */
+export async function pgSchemaVersion(c: pg.ClientBase): Promise<number> {
+  const t = await c.query(`SELECT to_regclass('schema_version') IS NOT NULL AS present`);
+  if (!(t.rows[0] as { present: boolean }).present) return 0;
+  const r = await c.query('SELECT MAX(version) AS v FROM schema_version');
+  return Number((r.rows[0] as { v: number | null }).v ?? 0);
+}
+
+/** Bring the database to PG_SCHEMA_VERSION; replicas starting together serialise on an advisory lock. */
+export async function pgMigrate(c: pg.ClientBase): Promise<void> {
+  await c.query('BEGIN');
+  try {
+    await c.query('SELECT pg_advisory_xact_lock($1, 0)', [LOCK_CLASS]);
+    await c.query('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+    const at = await pgSchemaVersion(c);
+    if (at > PG_SCHEMA_VERSION) throw new Error(`schema is newer than this Warden (${PG_SCHEMA_VERSION})`);
+    for (let v = at; v < PG_SCHEMA_VERSION; v++) {
+      await c.query(MIGRATIONS[v] as string);
+      await c.query('INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)', [v + 1, new Date().toISOString()]);
+    }
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  }
+}

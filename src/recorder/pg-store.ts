@@ -1,0 +1,395 @@
+/**
+ * The PostgreSQL transcript and approval store, for several Warden replicas behind a load
+ * balancer: the same interface and records as the SQLite store. Appends go through a group-commit
+ * writer that locks the one chain-head row, so concurrent replicas write one verifiable chain.
+ * Each replica holds a session-level advisory lock while it lives; startup and a periodic sweep
+ * mark calls of replicas whose lock is gone as interrupted. Every failure is WARDEN_TRANSCRIPT_UNAVAILABLE;
+ * the pool reconnects by itself when the database comes back.
+ */
+import { randomInt, randomUUID, randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import pg from 'pg';
+import { canonicalParts, joinParts } from './canonical-json.js';
+import { type Columns, intentColumns, outcomeColumns, rowToCall, sessionOpenColumns } from './columns.js';
+import { ErrorCode, WardenError } from '../errors.js';
+import { APPROVALS_CHANNEL, PgApprovalTables } from './pg-approvals.js';
+import { pgStoreError } from './pg-errors.js';
+import * as reads from './pg-reads.js';
+import { LOCK_CLASS, pgMigrate } from './pg-schema.js';
+import { pgVerifyChain } from './pg-verify.js';
+import { type PgTx, PgWriter } from './pg-writer.js';
+import { AlreadyDone, text } from './store-errors.js';
+import type { SqliteTranscriptStore } from './sqlite-store.js';
+import type { ApprovalStore } from './sqlite-approvals.js';
+import type {
+  CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
+  SessionPage, SessionRecord, SessionSearch, SessionStart, VerifyResult,
+} from './types.js';
+
+/** Any store the server, CLI and UI can run on; why: SQLite and PostgreSQL stores are interchangeable. */
+export type WardenStore = Omit<SqliteTranscriptStore, 'db' | 'path' | 'readonly' | 'approvals'> & { readonly approvals: ApprovalStore };
+
+/** Options for openPgStore. */
+export interface PgStoreOptions {
+  /** At open (and then every recoverEveryMs), mark calls of dead replicas as interrupted. */
+  recoverInterrupted?: boolean;
+  recoverEveryMs?: number;
+  /** Pool bound (default 10). */
+  poolSize?: number;
+  /** Server-side statement_timeout and client-side query timeout (default 15 s). */
+  statementTimeoutMs?: number;
+  /** How long to wait for a connection (default 5 s). */
+  connectTimeoutMs?: number;
+}
+
+/** The PostgreSQL store with its extras. */
+export interface PgTranscriptStore extends WardenStore {
+  readonly kind: 'postgres';
+  readonly approvals: PgApprovalTables;
+  /** A value every replica shares (created by the first one); why: one masking hash key for all. */
+  sharedSetting(name: string, create: () => string): Promise<string>;
+  /** This replica's owner tag (host, pid, instance, lock key). */
+  readonly owner: string;
+}
+
+const INT8 = 20;
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+};
+
+function insertSql(table: string, cols: Columns): [string, unknown[]] {
+  const keys = Object.keys(cols);
+  return [`INSERT INTO ${table} (${keys.join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})`, keys.map((k) => cols[k])];
+}
+
+function parts(o: object): Map<string, string> {
+  try {
+    return canonicalParts(o);
+  } catch (e) {
+    throw pgStoreError('write', e);
+  }
+}
+
+class PgStore implements PgTranscriptStore {
+  readonly kind = 'postgres' as const;
+  readonly approvals: PgApprovalTables;
+  readonly owner: string;
+  private readonly instance = randomUUID();
+  private readonly lockKey = randomInt(1, 2 ** 31 - 1);
+  private readonly writer: PgWriter;
+  private live: pg.Client | null = null;
+  private closed = false;
+  private waiters = new Set<() => void>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly pool: pg.Pool, private readonly clientConfig: pg.ClientConfig) {
+    this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.instance, lock: this.lockKey });
+    this.writer = new PgWriter(pool);
+    this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.changed(ms, signal));
+  }
+
+  /** Hold this replica's liveness lock and LISTEN for approval changes; reconnects while open. */
+  async holdLiveness(): Promise<void> {
+    if (this.closed) return;
+    const c = new pg.Client(this.clientConfig);
+    c.on('error', () => undefined);
+    c.on('notification', () => this.wake());
+    c.on('end', () => {
+      if (this.live === c) this.live = null;
+      if (!this.closed) this.timers.push(setTimeout(() => void this.holdLiveness().catch(() => undefined), 1000).unref());
+    });
+    try {
+      await c.connect();
+      await c.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, this.lockKey]);
+      await c.query(`LISTEN ${APPROVALS_CHANNEL}`);
+      this.live = c;
+      this.wake(); // a reconnect may have missed notifications
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private wake(): void {
+    const w = [...this.waiters];
+    this.waiters.clear();
+    for (const f of w) f();
+  }
+
+  private changed(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.waiters.add(done);
+    });
+  }
+
+  startSweeps(everyMs: number): void {
+    const t = setInterval(() => void this.markInterrupted().catch(() => undefined), everyMs);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  private async read<T>(fn: (q: (sql: string, p?: unknown[]) => Promise<pg.QueryResult>) => Promise<T>): Promise<T> {
+    try {
+      return await fn((sql, p) => this.pool.query(sql, p));
+    } catch (e) {
+      throw pgStoreError('read', e);
+    }
+  }
+
+  async openSession(s: SessionStart): Promise<void> {
+    const p = parts(s);
+    const cols = sessionOpenColumns(p);
+    const id = text(cols.id, 'session id');
+    const ts = text(cols.started_at, 'startedAt');
+    const body = joinParts(p);
+    await this.writer.write(async (tx) => {
+      const seq = await tx.append('session_open', id, ts, body);
+      await tx.q(...insertSql('sessions', { ...cols, open_seq: seq, owner: this.owner }));
+    });
+  }
+
+  private closeOp(id: string, endedAt: string): (tx: PgTx) => Promise<boolean> {
+    const body = joinParts(parts({ id, endedAt }));
+    return async (tx) => {
+      const row = (await tx.q('SELECT close_seq FROM sessions WHERE id = $1 FOR UPDATE', [id])).rows[0] as { close_seq: number | null } | undefined;
+      if (!row) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
+      if (row.close_seq !== null) throw new AlreadyDone();
+      const seq = await tx.append('session_close', id, endedAt, body);
+      await tx.q('UPDATE sessions SET ended_at = $1, close_seq = $2 WHERE id = $3', [endedAt, seq, id]);
+      return true;
+    };
+  }
+
+  async closeSession(id: string, endedAt: string): Promise<void> {
+    text(id, 'session id');
+    text(endedAt, 'endedAt');
+    await this.writer.write(this.closeOp(id, endedAt));
+  }
+
+  async recordIntent(c: CallIntent, opts: { durable?: boolean } = {}): Promise<void> {
+    const p = parts(c);
+    const cols = intentColumns(p);
+    const id = text(cols.id, 'call id');
+    const sessionId = text(cols.session_id, 'sessionId');
+    const ts = text(cols.started_at, 'startedAt');
+    const body = joinParts(p);
+    await this.writer.write(async (tx) => {
+      const seq = await tx.append('call_intent', id, ts, body);
+      const bumped = await tx.q('UPDATE sessions SET call_count = call_count + 1 WHERE id = $1', [sessionId]);
+      if (bumped.rowCount !== 1) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
+      await tx.q(...insertSql('calls', { ...cols, seq }));
+    }, opts.durable !== false);
+  }
+
+  private outcomeOp(callId: string, o: CallOutcome, onlyIfOpen: boolean): (tx: PgTx) => Promise<boolean> {
+    const p = parts(o);
+    p.set('callId', JSON.stringify(text(callId, 'call id')));
+    const cols = outcomeColumns(p);
+    const ts = text(cols.ended_at, 'endedAt');
+    const body = joinParts(p);
+    return async (tx) => {
+      const row = (await tx.q('SELECT outcome_seq FROM calls WHERE id = $1 FOR UPDATE', [callId])).rows[0] as { outcome_seq: number | null } | undefined;
+      if (!row) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown call');
+      if (onlyIfOpen && row.outcome_seq !== null) throw new AlreadyDone();
+      const seq = await tx.append('call_outcome', callId, ts, body);
+      const keys = Object.keys(cols);
+      await tx.q(`UPDATE calls SET ${keys.map((k, i) => `${k} = $${i + 1}`).join(', ')}, outcome_seq = $${keys.length + 1} WHERE id = $${keys.length + 2}`, [...keys.map((k) => cols[k]), seq, callId]);
+      return true;
+    };
+  }
+
+  async recordOutcome(callId: string, o: CallOutcome): Promise<void> {
+    await this.writer.write(this.outcomeOp(callId, o, false));
+  }
+
+  listSessions(f: SessionFilter = {}): Promise<SessionRecord[]> {
+    return this.read((q) => reads.pgListSessions(q, f));
+  }
+  getSession(id: string): Promise<{ session: SessionRecord; calls: CallRecord[] } | null> {
+    return this.read((q) => reads.pgGetSession(q, id));
+  }
+  listCalls(f: CallFilter = {}): Promise<CallRecord[]> {
+    return this.read((q) => reads.pgListCalls(q, f));
+  }
+  readRecords(fromSeq: number, limit: number): Promise<ChainRecord[]> {
+    return this.read(async (q) => ((await q('SELECT * FROM records WHERE seq >= $1 ORDER BY seq LIMIT $2', [fromSeq, limit])).rows as Record<string, unknown>[]).map(reads.toChainRecord));
+  }
+  searchSessions(f: SessionSearch): Promise<SessionPage> {
+    return this.read((q) => reads.pgSearchSessions(q, f));
+  }
+  sessionInfo(id: string): Promise<SessionRecord | null> {
+    return this.read(async (q) => (await reads.pgGetSession(q, id))?.session ?? null);
+  }
+  sessionCalls(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]> {
+    return this.read((q) => reads.pgSessionCalls(q, sessionId, afterSeq, limit));
+  }
+  getCall(id: string): Promise<CallRecord | null> {
+    return this.read(async (q) => {
+      const r = (await q('SELECT * FROM calls WHERE id = $1', [id])).rows[0] as Record<string, unknown> | undefined;
+      return r ? rowToCall(r) : null;
+    });
+  }
+  headSeq(): Promise<number> {
+    return this.read(async (q) => Number(((await q('SELECT seq FROM chain_head WHERE id = 1')).rows[0] as { seq: number } | undefined)?.seq ?? 0));
+  }
+  sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
+    return this.read((q) => reads.pgSessionRecords(q, sessionId, afterSeq, limit));
+  }
+  readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]> {
+    return this.read((q) => reads.pgRecordsBetween(q, fromSeq, limit, since, until));
+  }
+
+  private async snapshot<T>(fn: (q: (sql: string, p?: unknown[]) => Promise<pg.QueryResult>) => Promise<T>): Promise<T> {
+    let c: pg.PoolClient | undefined;
+    try {
+      c = await this.pool.connect();
+      await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const r = await fn((sql, p) => c!.query(sql, p));
+      await c.query('COMMIT');
+      return r;
+    } catch (e) {
+      await c?.query('ROLLBACK').catch(() => undefined);
+      throw pgStoreError('read', e);
+    } finally {
+      c?.release();
+    }
+  }
+
+  verify(): Promise<VerifyResult> {
+    return this.snapshot((q) => pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true));
+  }
+  verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {
+    return this.snapshot((q) => pgVerifyChain(q, fromSeq, toSeq, false));
+  }
+
+  async purge(): Promise<PurgeResult> {
+    throw new WardenError(ErrorCode.CONFIG, 'transcripts purge is not supported on the PostgreSQL store yet (use PostgreSQL partitioning or export then archive)');
+  }
+
+  async sharedSetting(name: string, create: () => string): Promise<string> {
+    return this.read(async (q) => {
+      await q('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, create()]);
+      return String(((await q('SELECT value FROM settings WHERE name = $1', [name])).rows[0] as { value: string }).value);
+    });
+  }
+
+  /** Whether the replica that owns a session is alive: it still holds its advisory lock. */
+  private async ownerLive(c: pg.PoolClient, owner: string | null, cache: Map<string, boolean>): Promise<boolean> {
+    if (owner === null) return false;
+    const hit = cache.get(owner);
+    if (hit !== undefined) return hit;
+    let o: { instance?: unknown; lock?: unknown };
+    try {
+      o = JSON.parse(owner) as typeof o;
+    } catch {
+      return false;
+    }
+    let alive: boolean;
+    if (o.instance === this.instance) alive = !this.closed;
+    else if (!Number.isInteger(o.lock)) alive = false;
+    else {
+      const got = (await c.query('SELECT pg_try_advisory_lock($1, $2) AS got', [LOCK_CLASS, o.lock])).rows[0] as { got: boolean };
+      if (got.got) await c.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, o.lock]);
+      alive = !got.got;
+    }
+    cache.set(owner, alive);
+    return alive;
+  }
+
+  async markInterrupted(now = new Date().toISOString()): Promise<RecoveryResult> {
+    let c: pg.PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      throw pgStoreError('read', e);
+    }
+    const deadCalls: { id: string; started_at: string }[] = [];
+    const deadSessions: string[] = [];
+    try {
+      const cache = new Map<string, boolean>();
+      const calls = (await c.query(`SELECT c.id, c.started_at, s.owner FROM calls c JOIN sessions s ON s.id = c.session_id WHERE c.outcome_seq IS NULL ORDER BY c.seq LIMIT 10000`)).rows as { id: string; started_at: string; owner: string | null }[];
+      for (const r of calls) if (!(await this.ownerLive(c, r.owner, cache))) deadCalls.push(r);
+      const sessions = (await c.query('SELECT id, owner FROM sessions WHERE close_seq IS NULL ORDER BY open_seq LIMIT 10000')).rows as { id: string; owner: string | null }[];
+      for (const s of sessions) if (!(await this.ownerLive(c, s.owner, cache))) deadSessions.push(s.id);
+    } catch (e) {
+      throw pgStoreError('read', e);
+    } finally {
+      c.release();
+    }
+    const ms = Date.parse(now);
+    const interrupted = await Promise.all(deadCalls.map((r) => {
+      const started = Date.parse(r.started_at);
+      const o: CallOutcome = { status: 'interrupted', errorCode: null, result: null, masking: null, durationMs: Number.isFinite(started) ? Math.max(0, ms - started) : 0, endedAt: now };
+      return this.writer.write(this.outcomeOp(r.id, o, true));
+    }));
+    const closed = await Promise.all(deadSessions.map((id) => this.writer.write(this.closeOp(id, now))));
+    return { interruptedCalls: interrupted.filter((x) => x === true).length, closedSessions: closed.filter((x) => x === true).length };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writer.idle();
+    this.closed = true;
+    this.writer.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.wake();
+    const live = this.live;
+    this.live = null;
+    await live?.end().catch(() => undefined);
+    await this.pool.end().catch(() => undefined);
+  }
+}
+
+/** Whether a store spec names PostgreSQL; why: runtime and CLI choose the store by its URL. */
+export function isPgUrl(spec: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(spec);
+}
+
+/** Open (migrating on first use) the PostgreSQL store; why: several replicas share one chain. */
+export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<PgTranscriptStore> {
+  const timeout = Math.max(1000, opts.statementTimeoutMs ?? 15_000);
+  const clientConfig: pg.ClientConfig = {
+    connectionString: url,
+    types: TYPES,
+    application_name: 'warden-transcripts',
+    keepAlive: true,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    query_timeout: timeout + 5000,
+    options: `-c statement_timeout=${timeout} -c idle_in_transaction_session_timeout=${timeout * 2}`,
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: Math.max(2, opts.poolSize ?? 10), idleTimeoutMillis: 30_000 });
+  pool.on('error', () => undefined); // an idle connection died; the next checkout opens a new one
+  let store: PgStore | undefined;
+  try {
+    const c = await pool.connect();
+    try {
+      await pgMigrate(c);
+    } finally {
+      c.release();
+    }
+    store = new PgStore(pool, clientConfig);
+    await store.holdLiveness();
+    if (opts.recoverInterrupted) {
+      await store.markInterrupted();
+      store.startSweeps(opts.recoverEveryMs ?? 15_000);
+    }
+    return store;
+  } catch (e) {
+    if (store) await store.close();
+    else await pool.end().catch(() => undefined);
+    throw pgStoreError('open', e instanceof Error && /newer than this Warden/.test(e.message) ? new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open: ${e.message}`) : e);
+  }
+}
+
+/** A fresh random hex key; why: the shared masking key's first value. */
+export function randomKey(): string {
+  return randomBytes(32).toString('hex');
+}

@@ -1,0 +1,146 @@
+/**
+ * Chain verification for the PostgreSQL store, on one consistent snapshot (REPEATABLE READ):
+ * recompute every hash in seq order, check that the chain head row names the last record, and
+ * that the sessions/calls rows say exactly what their records say (as the SQLite verify does).
+ */
+import type pg from 'pg';
+import { canonicalParts } from './canonical-json.js';
+import { type Columns, diffColumns, intentColumns, outcomeColumns, sessionOpenColumns } from './columns.js';
+import { GENESIS_HASH, recordHash } from './hash-chain.js';
+import type { VerifyResult } from './types.js';
+
+type Row = Record<string, unknown>;
+type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
+
+const BATCH = 2000;
+const OUTCOME_COLS = ['status', 'error_code', 'result', 'masking', 'duration_ms', 'ended_at'];
+
+function scalarOf(part: string | undefined): unknown {
+  return part === undefined ? undefined : JSON.parse(part);
+}
+
+function mismatch(table: string, id: string, cols: string[]): string {
+  return `${table} row ${JSON.stringify(id)} differs from its record (${cols.join(', ')})`;
+}
+
+function crossCheck(r: Row, sessions: Map<string, Row>, calls: Map<string, Row>): string | null {
+  if (r.kind === 'approval_event') return null;
+  let parts: Map<string, string>;
+  try {
+    const v: unknown = JSON.parse(String(r.body));
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return 'body is not a JSON object';
+    parts = canonicalParts(v);
+  } catch {
+    return 'body is not valid JSON';
+  }
+  const ref = String(r.ref_id);
+  const seq = Number(r.seq);
+  switch (r.kind) {
+    case 'session_open': {
+      const cols = sessionOpenColumns(parts);
+      if (cols.id !== ref || cols.started_at !== r.ts) return 'ref_id or ts disagrees with the body';
+      const row = sessions.get(ref);
+      if (!row) return `sessions row ${JSON.stringify(ref)} is missing`;
+      if (row.open_seq !== seq) return mismatch('sessions', ref, ['open_seq']);
+      const bad = diffColumns(cols, row);
+      if (bad.length) return mismatch('sessions', ref, bad);
+      if (row.close_seq === null && row.ended_at !== null) return mismatch('sessions', ref, ['ended_at']);
+      return null;
+    }
+    case 'session_close': {
+      const endedAt = scalarOf(parts.get('endedAt'));
+      if (scalarOf(parts.get('id')) !== ref || endedAt !== r.ts) return 'ref_id or ts disagrees with the body';
+      const row = sessions.get(ref);
+      if (!row) return `sessions row ${JSON.stringify(ref)} is missing`;
+      const bad = diffColumns({ close_seq: seq, ended_at: endedAt } as Columns, row);
+      return bad.length ? mismatch('sessions', ref, bad) : null;
+    }
+    case 'call_intent': {
+      const cols = intentColumns(parts);
+      if (cols.id !== ref || cols.started_at !== r.ts) return 'ref_id or ts disagrees with the body';
+      const row = calls.get(ref);
+      if (!row) return `calls row ${JSON.stringify(ref)} is missing`;
+      const bad = diffColumns({ ...cols, seq }, row);
+      if (bad.length) return mismatch('calls', ref, bad);
+      if (row.outcome_seq === null) {
+        const set = OUTCOME_COLS.filter((c) => row[c] !== null);
+        if (set.length) return mismatch('calls', ref, set);
+      } else if (typeof row.outcome_seq !== 'number' || row.outcome_seq <= seq) return mismatch('calls', ref, ['outcome_seq']);
+      return null;
+    }
+    case 'call_outcome': {
+      const cols = outcomeColumns(parts);
+      if (scalarOf(parts.get('callId')) !== ref || cols.ended_at !== r.ts) return 'ref_id or ts disagrees with the body';
+      const row = calls.get(ref);
+      if (!row) return `calls row ${JSON.stringify(ref)} is missing`;
+      const at = row.outcome_seq;
+      if (typeof at !== 'number' || at < seq) return mismatch('calls', ref, ['outcome_seq']);
+      if (at === seq) {
+        const bad = diffColumns(cols, row);
+        if (bad.length) return mismatch('calls', ref, bad);
+      }
+      return null;
+    }
+    case 'checkpoint':
+      return 'retention checkpoints are not supported by the PostgreSQL store';
+    default:
+      return `unknown record kind ${JSON.stringify(r.kind)}`;
+  }
+}
+
+const ORPHANS: Array<[string, (row: Row) => string]> = [
+  [`SELECT s.id, s.open_seq AS seq FROM sessions s LEFT JOIN records r ON r.seq = s.open_seq AND r.kind = 'session_open' AND r.ref_id = s.id WHERE r.seq IS NULL LIMIT 1`,
+    (row) => `sessions row ${JSON.stringify(row.id)} has no session_open record`],
+  [`SELECT s.id, s.close_seq AS seq FROM sessions s LEFT JOIN records r ON r.seq = s.close_seq AND r.kind = 'session_close' AND r.ref_id = s.id
+    WHERE s.close_seq IS NOT NULL AND r.seq IS NULL LIMIT 1`, (row) => `sessions row ${JSON.stringify(row.id)} has no session_close record`],
+  [`SELECT c.id, c.seq FROM calls c LEFT JOIN records r ON r.seq = c.seq AND r.kind = 'call_intent' AND r.ref_id = c.id WHERE r.seq IS NULL LIMIT 1`,
+    (row) => `calls row ${JSON.stringify(row.id)} has no call_intent record`],
+  [`SELECT c.id, c.outcome_seq AS seq FROM calls c LEFT JOIN records r ON r.seq = c.outcome_seq AND r.kind = 'call_outcome' AND r.ref_id = c.id
+    WHERE c.outcome_seq IS NOT NULL AND r.seq IS NULL LIMIT 1`, (row) => `calls row ${JSON.stringify(row.id)} has no call_outcome record`],
+  [`SELECT s.id, s.open_seq AS seq FROM sessions s WHERE s.call_count != (SELECT COUNT(*) FROM calls c WHERE c.session_id = s.id) LIMIT 1`,
+    (row) => `sessions row ${JSON.stringify(row.id)} has a wrong call_count`],
+];
+
+/** Walk records fromSeq..toSeq; `global` adds the head-row and orphan-row checks. Run inside a snapshot. */
+export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global: boolean): Promise<VerifyResult> {
+  let records = 0;
+  let expected = Math.max(1, fromSeq);
+  let prev = GENESIS_HASH;
+  const broken = (seq: number, reason: string): VerifyResult => ({ ok: false, records, firstBroken: { seq, reason } });
+  if (expected > 1) {
+    const before = (await q('SELECT hash FROM records WHERE seq = $1', [expected - 1])).rows[0] as { hash: string } | undefined;
+    if (!before) return broken(expected - 1, `record ${expected - 1} is missing`);
+    prev = before.hash;
+  }
+  for (;;) {
+    const rows = (await q('SELECT * FROM records WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3', [expected, toSeq, BATCH])).rows as Row[];
+    const refs = [...new Set(rows.map((r) => String(r.ref_id)))];
+    const sessions = new Map(((await q('SELECT * FROM sessions WHERE id = ANY($1)', [refs])).rows as Row[]).map((r) => [String(r.id), r]));
+    const calls = new Map(((await q('SELECT * FROM calls WHERE id = ANY($1)', [refs])).rows as Row[]).map((r) => [String(r.id), r]));
+    for (const r of rows) {
+      const seq = Number(r.seq);
+      if (seq !== expected) return broken(expected, `record ${expected} is missing (the next record is ${seq})`);
+      if (r.prev_hash !== prev) return broken(seq, 'prev_hash does not match the previous record (reordered or replaced)');
+      if (recordHash(String(r.prev_hash), String(r.kind), String(r.ref_id), String(r.ts), String(r.body)) !== r.hash) return broken(seq, 'hash mismatch: the record was edited');
+      const why = crossCheck(r, sessions, calls);
+      if (why) return broken(seq, why);
+      prev = String(r.hash);
+      expected++;
+      records++;
+    }
+    if (rows.length < BATCH) break;
+  }
+  const head = records > 0 ? { seq: expected - 1, hash: prev } : undefined;
+  if (global) {
+    const h = (await q('SELECT seq, hash FROM chain_head WHERE id = 1')).rows[0] as { seq: number; hash: string } | undefined;
+    const last = head ?? { seq: 0, hash: GENESIS_HASH };
+    if (!h || Number(h.seq) !== last.seq || h.hash !== last.hash) {
+      return { ...broken(Number(h?.seq ?? 0), `the chain head row (${h?.seq ?? 'missing'}) does not name the last record (${last.seq}): records were removed at the tail`), ...(head ? { head } : {}) };
+    }
+    for (const [sql, reason] of ORPHANS) {
+      const row = (await q(sql)).rows[0] as Row | undefined;
+      if (row) return { ...broken(Number(row.seq), reason(row)), ...(head ? { head } : {}) };
+    }
+  }
+  return head ? { ok: true, records, head } : { ok: true, records };
+}

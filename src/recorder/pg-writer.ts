@@ -1,0 +1,127 @@
+/**
+ * Group commit for the PostgreSQL store: writes queue, and one transaction per turn of the event
+ * loop takes the chain-head row lock (`SELECT ... FOR UPDATE`), appends every queued record in
+ * order, moves the head once and commits. Replicas serialise on that one row, so the hash chain
+ * stays one chain; each write runs in a savepoint, so one refused write fails alone.
+ */
+import type pg from 'pg';
+import { ErrorCode, WardenError } from '../errors.js';
+import { type RecordKind, recordHash } from './hash-chain.js';
+import { itemError, pgStoreError } from './pg-errors.js';
+import { AlreadyDone } from './store-errors.js';
+
+/** What a write sees: queries on the transaction's connection and the chain appender. */
+export interface PgTx {
+  q(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
+  /** Append one record after the current head; returns its seq. */
+  append(kind: RecordKind, refId: string, ts: string, body: string): Promise<number>;
+}
+
+/** One queued write; why: approval writes return rows, transcript writes nothing. */
+export type PgOp<T> = (tx: PgTx) => Promise<T>;
+
+interface Pending {
+  run: PgOp<unknown>;
+  durable: boolean;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+const MAX_BATCH = 256;
+
+/** The queue and its committer; why: one per store, so this replica holds the head lock at most once. */
+export class PgWriter {
+  private pending: Pending[] = [];
+  private flushing = false;
+  closed = false;
+
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Queue op; resolves once its transaction committed (durable unless durable === false). */
+  write<T>(op: PgOp<T>, durable = true): Promise<T> {
+    if (this.closed) return Promise.reject(new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: store is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ run: op, durable, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  /** Wait until nothing is queued or committing. */
+  async idle(): Promise<void> {
+    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length) await this.commit(this.pending.splice(0, MAX_BATCH));
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let c: pg.PoolClient;
+    try {
+      c = await this.pool.connect();
+    } catch (e) {
+      const err = pgStoreError('write', e);
+      for (const b of batch) b.reject(err);
+      return;
+    }
+    const results: Array<{ ok: true; v: unknown } | { ok: false; e: unknown }> = [];
+    let broken: Error | undefined;
+    try {
+      await c.query('BEGIN');
+      // Read-only intents alone: commit without waiting for the WAL flush; the outcome's commit makes them durable.
+      if (!batch.some((b) => b.durable)) await c.query('SET LOCAL synchronous_commit = off');
+      const h = (await c.query('SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: number; hash: string } | undefined;
+      if (!h) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: chain head row is missing');
+      const head = { seq: Number(h.seq), hash: String(h.hash) };
+      const tx: PgTx = {
+        q: (sql, params) => c.query(sql, params),
+        async append(kind, refId, ts, body) {
+          const seq = head.seq + 1;
+          const hash = recordHash(head.hash, kind, refId, ts, body);
+          await c.query('INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)', [seq, kind, refId, ts, body, head.hash, hash]);
+          head.seq = seq;
+          head.hash = hash;
+          return seq;
+        },
+      };
+      for (const b of batch) {
+        const saved = { ...head };
+        await c.query('SAVEPOINT w');
+        try {
+          const v = await b.run(tx);
+          await c.query('RELEASE SAVEPOINT w');
+          results.push({ ok: true, v });
+        } catch (e) {
+          // A refusal (unknown session, duplicate id, unstorable text) fails this write alone; anything else, the batch.
+          if (!(e instanceof WardenError || e instanceof AlreadyDone || itemError(e))) throw e;
+          await c.query('ROLLBACK TO SAVEPOINT w');
+          Object.assign(head, saved);
+          results.push({ ok: false, e });
+        }
+      }
+      await c.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [head.seq, head.hash]);
+      await c.query('COMMIT');
+    } catch (e) {
+      broken = e instanceof Error ? e : new Error(String(e));
+      await c.query('ROLLBACK').catch(() => undefined);
+      const err = pgStoreError('write', e);
+      for (const b of batch) b.reject(err);
+      return;
+    } finally {
+      c.release(broken);
+    }
+    batch.forEach((b, i) => {
+      const r = results[i]!;
+      if (r.ok) b.resolve(r.v);
+      else if (r.e instanceof AlreadyDone) b.resolve(undefined);
+      else b.reject(pgStoreError('write', r.e));
+    });
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The fast cross-check of verify: each record arrives with its calls/sessions row (ordered scans
+ * of the three tables side by side, no statement per record), and the check rebuilds the canonical body the row
+ * implies and compares strings, with no JSON.parse. It only says "certainly consistent": when the
+ * rebuilt body differs (a tampered row, an unusual but valid body, a superseded outcome) the exact
+ * check in verify-exact.ts gives the verdict and the reason, so results are unchanged.
+ */
+
+/** The record columns a walk reads, in order (raw rows are arrays). */
+export const RECORDS_SQL = 'SELECT seq, kind, ref_id, ts, body, prev_hash, hash FROM records';
+/** The calls columns, in order; why: scanned beside the records (by rowid), never looked up one by one. */
+export const CALLS_SQL = `SELECT id, session_id, seq, tool, connection, args, facts_summary, facts, decision, rule_ids, policy_version,
+  started_at, status, error_code, result, masking, duration_ms, ended_at, outcome_seq FROM calls`;
+/** The sessions columns, in order. */
+export const SESSIONS_SQL = 'SELECT id, subject, principal, client, transport, started_at, ended_at, open_seq, close_seq FROM sessions';
+
+/** Column positions in RECORDS_SQL, CALLS_SQL and SESSIONS_SQL rows. */
+export const R = { seq: 0, kind: 1, refId: 2, ts: 3, body: 4, prevHash: 5, hash: 6 } as const;
+/** Calls row positions. */
+export const C = {
+  id: 0, session: 1, seq: 2, tool: 3, connection: 4, args: 5, factsSummary: 6, facts: 7, decision: 8, ruleIds: 9,
+  policyVersion: 10, started: 11, status: 12, errorCode: 13, result: 14, masking: 15, duration: 16, ended: 17, outcomeSeq: 18,
+} as const;
+/** Sessions row positions. */
+export const S = { id: 0, subject: 1, principal: 2, client: 3, transport: 4, started: 5, ended: 6, openSeq: 7, closeSeq: 8 } as const;
+
+/** A raw row of one of the statements above. */
+export type RawRow = unknown[];
+
+/** Rows the walk matched to a record; why: equal to the table counts, no row is an orphan. */
+export interface MatchCounts {
+  opens: number;
+  closes: number;
+  intents: number;
+  outcomes: number;
+}
+
+// A TEXT column's canonical JSON member value (null for NULL); undefined: not a plain string.
+function str(v: unknown): string | undefined {
+  if (v === null) return 'null';
+  return typeof v === 'string' ? JSON.stringify(v) : undefined;
+}
+
+// A JSON-text column as stored (the writer stores canonical parts verbatim).
+function jtext(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : undefined;
+}
+
+function subjectOf(principal: string): string | null {
+  try {
+    const p: unknown = JSON.parse(principal);
+    const s = p !== null && typeof p === 'object' ? (p as { subject?: unknown }).subject : undefined;
+    return typeof s === 'string' ? s : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when the record's row (`row`: the calls row for call records, the sessions row for session
+ * records, undefined when the scan had none in place) certainly agrees with it: the exact check
+ * would return null. False means "ask the exact check". Counts the rows it matched.
+ */
+export function fastConsistent(rec: RawRow, row: RawRow | undefined, n: MatchCounts): boolean {
+  const seq = rec[R.seq] as number;
+  const ts = rec[R.ts];
+  const body = rec[R.body];
+  const ref = rec[R.refId];
+  const kind = rec[R.kind];
+  if (kind === 'approval_event') return true; // approval events have no query-table row to agree with
+  if (!row) return false;
+  switch (kind) {
+    case 'call_intent': {
+      if (row[C.id] !== ref || row[C.seq] !== seq || row[C.started] !== ts) return false;
+      const at = row[C.outcomeSeq];
+      if (at === null) {
+        for (let i = C.status; i <= C.ended; i++) if (row[i] !== null) return false;
+      } else if (typeof at !== 'number' || at <= seq) return false;
+      const expected = `{"args":${jtext(row[C.args])},"connection":${str(row[C.connection])},"decision":${str(row[C.decision])},"facts":${jtext(row[C.facts])},"factsSummary":${str(row[C.factsSummary])},"id":${str(ref)},"policyVersion":${str(row[C.policyVersion])},"ruleIds":${jtext(row[C.ruleIds])},"sessionId":${str(row[C.session])},"startedAt":${str(ts)},"tool":${str(row[C.tool])}}`;
+      if (expected !== body || expected.includes('undefined')) return false;
+      n.intents++;
+      return true;
+    }
+    case 'call_outcome': {
+      if (row[C.id] !== ref || row[C.outcomeSeq] !== seq || row[C.ended] !== ts) return false;
+      const d = row[C.duration];
+      if (d !== null && (typeof d !== 'number' || !Number.isFinite(d))) return false;
+      const expected = `{"callId":${str(ref)},"durationMs":${d === null ? 'null' : JSON.stringify(d)},"endedAt":${str(ts)},"errorCode":${str(row[C.errorCode])},"masking":${jtext(row[C.masking])},"result":${jtext(row[C.result])},"status":${str(row[C.status])}}`;
+      if (expected !== body || expected.includes('undefined')) return false;
+      n.outcomes++;
+      return true;
+    }
+    case 'session_open': {
+      if (row[S.id] !== ref || row[S.openSeq] !== seq || row[S.started] !== ts) return false;
+      if (row[S.closeSeq] === null && row[S.ended] !== null) return false;
+      const principal = row[S.principal];
+      if (typeof principal !== 'string' || row[S.subject] !== subjectOf(principal)) return false;
+      const expected = `{"client":${jtext(row[S.client])},"id":${str(ref)},"principal":${principal},"startedAt":${str(ts)},"transport":${str(row[S.transport])}}`;
+      if (expected !== body || expected.includes('undefined')) return false;
+      n.opens++;
+      return true;
+    }
+    case 'session_close': {
+      if (row[S.id] !== ref || row[S.closeSeq] !== seq || row[S.ended] !== ts) return false;
+      const expected = `{"endedAt":${str(ts)},"id":${str(ref)}}`;
+      if (expected !== body || expected.includes('undefined')) return false;
+      n.closes++;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+/**
+ * Count what an exact-check pass matched; `outcomeAt`: the call's outcome_seq in the same snapshot.
+ * Why: the orphan shortcut needs every matched row.
+ */
+export function countExact(kind: unknown, seq: number, outcomeAt: unknown, n: MatchCounts): void {
+  if (kind === 'call_intent') n.intents++;
+  else if (kind === 'call_outcome' && outcomeAt === seq) n.outcomes++;
+  else if (kind === 'session_open') n.opens++;
+  else if (kind === 'session_close') n.closes++;
+}

@@ -1,0 +1,127 @@
+/**
+ * The PostgreSQL transcript store against a real server: one chain under concurrent replicas,
+ * tampering detected, interrupted calls of a dead replica marked, approvals that cross replicas
+ * (NOTIFY wakes the waiting call long before its poll would).
+ */
+import { test, after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { openPgStore, type PgTranscriptStore } from '../../src/recorder/index.js';
+import { createApprovalService } from '../../src/approvals/index.js';
+import type { Decision } from '../../src/policy/types.js';
+
+let db: TestDatabase;
+const opened: PgTranscriptStore[] = [];
+const open = async () => {
+  const s = await openPgStore(db.url, { recoverEveryMs: 60_000 });
+  opened.push(s);
+  return s;
+};
+
+before(async () => {
+  db = await createTestDatabase({ prefix: 'pgstore' });
+  await db.query(`GRANT ALL ON SCHEMA public TO ${db.role}`);
+});
+after(async () => {
+  for (const s of opened) await s.close().catch(() => undefined);
+  await db.drop();
+});
+
+const principal = { subject: 'alice', groups: ['dev'], authMethod: 'oidc' as const };
+const now = () => new Date().toISOString();
+
+async function oneCall(s: PgTranscriptStore, sessionId: string, n: number, outcome = true): Promise<string> {
+  const id = randomUUID();
+  await s.recordIntent({ id, sessionId, tool: 'query_database', connection: 'analytics', args: { sql: `SELECT ${n}` }, factsSummary: 'read', facts: { n }, decision: 'allow', ruleIds: ['r1'], policyVersion: 'v1', startedAt: now() }, { durable: n % 2 === 0 });
+  if (outcome) await s.recordOutcome(id, { status: 'ok', errorCode: null, result: { rows: [[n]] }, masking: null, durationMs: 1.5, endedAt: now() });
+  return id;
+}
+
+test('two replicas (started together) write one verifiable chain concurrently', async () => {
+  const [a, b] = await Promise.all([open(), open()]);
+  const sa = randomUUID();
+  const sb = randomUUID();
+  await a.openSession({ id: sa, principal, client: { name: 'x' }, transport: 'http', startedAt: now() });
+  await b.openSession({ id: sb, principal, client: {}, transport: 'http', startedAt: now() });
+  const ids = await Promise.all(Array.from({ length: 300 }, (_, i) => oneCall(i % 2 ? a : b, i % 3 ? sa : sb, i)));
+  const v = await a.verify();
+  assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
+  assert.equal(v.records, 2 + 600);
+  assert.equal((await b.verify()).head?.hash, v.head?.hash);
+  assert.equal((await a.getCall(ids[7]!))?.outcome?.status, 'ok');
+  assert.equal((await b.listCalls({ limit: 1000 })).length, 300);
+  const page = await a.searchSessions({ text: 'SELECT 17', limit: 10 });
+  assert.ok(page.sessions.length >= 1);
+  // One failing write (unknown session) fails alone inside a group commit.
+  const bad = a.recordIntent({ id: randomUUID(), sessionId: 'nope', tool: 't', connection: null, args: {}, factsSummary: null, facts: null, decision: 'deny', ruleIds: [], policyVersion: 'v', startedAt: now() });
+  const good = oneCall(a, sa, 1000);
+  await assert.rejects(bad, { code: 'WARDEN_TRANSCRIPT_UNAVAILABLE' });
+  await good;
+  assert.equal((await a.verify()).ok, true);
+});
+
+test('tampering with a row or the tail is detected', async () => {
+  const s = await open();
+  const sid = randomUUID();
+  await s.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
+  const id = await oneCall(s, sid, 5);
+  assert.equal((await s.verify()).ok, true);
+  await assert.rejects(db.query(`DELETE FROM records WHERE seq = (SELECT MAX(seq) FROM records)`), /append-only/);
+  await db.query(`UPDATE calls SET result = '{"rows":[[6]]}' WHERE id = $1`, [id]);
+  const v = await s.verify();
+  assert.equal(v.ok, false);
+  assert.match(v.firstBroken!.reason, /calls row .* differs/);
+  await db.query(`UPDATE calls SET result = '{"rows":[[5]]}' WHERE id = $1`, [id]);
+  assert.equal((await s.verify()).ok, true);
+  await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+  const last = (await db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
+  await db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
+  const cut = await s.verify();
+  assert.equal(cut.ok, false);
+  await db.query('INSERT INTO records SELECT ($1::jsonb ->> \'seq\')::bigint, $1::jsonb ->> \'kind\', $1::jsonb ->> \'ref_id\', $1::jsonb ->> \'ts\', $1::jsonb ->> \'body\', $1::jsonb ->> \'prev_hash\', $1::jsonb ->> \'hash\'', [JSON.stringify(last)]);
+  await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+  assert.equal((await s.verify()).ok, true);
+});
+
+test('calls of a replica that died are marked interrupted; a live replica is left alone', async () => {
+  const dead = await open();
+  const live = await open();
+  const sd = randomUUID();
+  const sl = randomUUID();
+  await dead.openSession({ id: sd, principal, client: {}, transport: 'http', startedAt: now() });
+  await live.openSession({ id: sl, principal, client: {}, transport: 'http', startedAt: now() });
+  const inflightDead = await oneCall(dead, sd, 1, false);
+  const inflightLive = await oneCall(live, sl, 2, false);
+  await dead.close(); // its liveness lock goes with its connection, as on SIGKILL
+  const sweeper = await open();
+  const r = await sweeper.markInterrupted();
+  assert.ok(r.interruptedCalls >= 1 && r.closedSessions >= 1, JSON.stringify(r));
+  assert.equal((await sweeper.getCall(inflightDead))?.outcome?.status, 'interrupted');
+  assert.equal((await sweeper.getCall(inflightLive))?.outcome, null);
+  await live.recordOutcome(inflightLive, { status: 'ok', errorCode: null, result: null, masking: null, durationMs: 1, endedAt: now() });
+  assert.equal((await sweeper.verify()).ok, true);
+});
+
+test('an approval waiting on replica A completes when replica B approves (NOTIFY, not the poll)', async () => {
+  const a = await open();
+  const b = await open();
+  const svcA = createApprovalService(a.approvals, { pollMs: 20_000, progressEveryMs: 60_000 });
+  const svcB = createApprovalService(b.approvals);
+  const decision = { effect: 'allow', ruleIds: ['fix'], reason: '', trace: [], alternatives: [], approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 60_000, wait: 30_000, ruleId: 'fix' } } as unknown as Decision;
+  const started = Date.now();
+  const gate = svcA.gate({ callId: randomUUID(), sessionId: randomUUID(), principal: { ...principal, claims: {} }, tool: 'query_database', connection: 'analytics', canonicalArgs: { sql: 'DELETE FROM t' }, decision, factsSummary: 'delete', signal: new AbortController().signal });
+  let id: string | undefined;
+  for (let i = 0; i < 100 && !id; i++) {
+    id = (await svcB.list({ state: 'pending' }))[0]?.id;
+    if (!id) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.ok(id, 'the request is visible on replica B');
+  await assert.rejects(svcB.approve(id, { subject: 'alice', groups: ['dba'], claims: {}, authMethod: 'oidc' }), { code: 'WARDEN_DENIED' });
+  await svcB.approve(id, { subject: 'bob', groups: ['dba'], claims: {}, authMethod: 'oidc' });
+  const r = await gate;
+  assert.equal(r.granted, true);
+  assert.ok(Date.now() - started < 10_000, 'woken by NOTIFY well before the 20 s poll');
+  assert.equal((await svcB.get(id))?.state, 'used');
+  assert.equal((await b.verify()).ok, true);
+});
