@@ -14,11 +14,15 @@ export const TEXT_MATCH_BOUND = 5000;
 /** The largest page of sessions. */
 export const MAX_PAGE = 500;
 
-/** Turn reviewer text into an FTS5 query of quoted prefix tokens; why: no FTS syntax from users. */
+/**
+ * Turn reviewer text into an FTS5 query of quoted tokens; why: no FTS syntax from users. Words
+ * match exactly except the last, which matches as a prefix (the word being typed): a prefix
+ * query on a word found in every call loads that word's whole posting list, an exact one does not.
+ */
 export function ftsQuery(text: string): string | null {
   const tokens = (text.match(/[\p{L}\p{N}_]+/gu) ?? []).slice(0, 8).map((t) => t.slice(0, 64));
   if (tokens.length === 0) return null;
-  return tokens.map((t) => `"${t}"*`).join(' ');
+  return tokens.map((t, i) => (i === tokens.length - 1 ? `"${t}"*` : `"${t}"`)).join(' ');
 }
 
 function encodeCursor(startedAt: string, openSeq: number): string {
@@ -54,10 +58,13 @@ export function searchSessions(db: Database.Database, f: SessionSearch): Session
   if (f.decision) (inner.push('c.decision = @decision'), (p.decision = f.decision));
   const q = f.text ? ftsQuery(f.text) : null;
   if (q) {
-    inner.push(`c.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH @q ORDER BY rowid DESC LIMIT ${TEXT_MATCH_BOUND})`);
+    // Drive from the (bounded) text matches: FTS rowid = records.seq of the call's intent, whose
+    // ref_id is the call id. Probing every session for a match instead costs a scan of all calls.
+    where.push(`s.id IN (SELECT c.session_id FROM records r JOIN calls c ON c.id = r.ref_id AND c.seq = r.seq
+      WHERE r.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH @q ORDER BY rowid DESC LIMIT ${TEXT_MATCH_BOUND})
+      ${inner.length ? 'AND ' + inner.join(' AND ') : ''})`);
     p.q = q;
-  }
-  if (inner.length) where.push(`EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id AND ${inner.join(' AND ')})`);
+  } else if (inner.length) where.push(`EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id AND ${inner.join(' AND ')})`);
   const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(f.limit ?? DEFAULT_LIMIT)));
   p.limit = limit + 1;
   const sql = `SELECT s.* FROM sessions s ${where.length ? 'WHERE ' + where.join(' AND ') : ''}

@@ -11,7 +11,7 @@ import type { ChainSigner } from './signing.js';
 import type { VerifyResult } from './types.js';
 import { checkCheckpoint, orphanRow } from './verify-exact.js';
 import type { MatchCounts } from './verify-fast.js';
-import { parallelVerifyUseful, startWorkerSpan } from './verify-parallel.js';
+import { parallelVerifyUseful, startWorkerSpan, VERIFY_MMAP_BYTES } from './verify-parallel.js';
 import { type SpanResult, verifySpan } from './verify-span.js';
 
 /** Why: one walk serves both the whole-chain verify and a cheap range check. */
@@ -31,7 +31,7 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
     if (!before) return { ok: false, records: 0, firstBroken: { seq: expected - 1, reason: `record ${expected - 1} is missing` } };
     prev = before.hash;
   }
-  const span = walk(db, expected, toSeq, prev, cp?.cutSeq ?? null, signer);
+  const span = withMmap(db, () => walk(db, expected, toSeq, prev, cp?.cutSeq ?? null, signer));
   const records = span.records;
   const broken = (seq: number, reason: string): VerifyResult => ({ ok: false, records, firstBroken: { seq, reason } });
   if (span.broken) return broken(span.broken.seq, span.broken.reason);
@@ -51,6 +51,18 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
   return withCp(head ? { ok: true, records, head } : { ok: true, records });
 }
 
+/** Map the file for the walk, then restore the connection's setting. */
+function withMmap<T>(db: Database.Database, fn: () => T): T {
+  if (db.memory) return fn();
+  const before = db.pragma('mmap_size', { simple: true }) as number;
+  db.pragma(`mmap_size = ${VERIFY_MMAP_BYTES}`);
+  try {
+    return fn();
+  } finally {
+    db.pragma(`mmap_size = ${before}`);
+  }
+}
+
 function hasTable(db: Database.Database, name: string): boolean {
   return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
@@ -68,7 +80,7 @@ function walk(db: Database.Database, from: number, to: number, prev: string, cut
   const last = (db.prepare('SELECT MAX(seq) AS s FROM records WHERE seq <= ?').get(to) as { s: number | null }).s ?? 0;
   if (db.memory || !parallelVerifyUseful(last - from + 1)) return verifySpan(db, from, to, prev, { signer });
   // The worker starts a little later (thread and module start-up), so it gets the smaller part.
-  const mid = from + Math.floor((last - from + 1) * 0.52);
+  const mid = from + Math.floor((last - from + 1) * 0.55);
   const midHash = (db.prepare('SELECT hash FROM records WHERE seq = ?').get(mid - 1) as { hash: string } | undefined)?.hash;
   if (midHash === undefined) return verifySpan(db, from, to, prev, { signer });
   const pending = startWorkerSpan(db.name, mid, last, midHash, cutSeq);

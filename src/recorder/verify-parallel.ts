@@ -7,12 +7,23 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { VerifyWorkerData, VerifyWorkerReply } from './verify-worker.js';
 
+/** Memory-map size for verify scans; why: a 2 M-record walk is mostly page copies without it. */
+export const VERIFY_MMAP_BYTES = 4 * 1024 * 1024 * 1024;
+
 /** Below this many records a worker's start-up costs more than it saves. */
 export const PARALLEL_MIN_RECORDS = 200_000;
+let minRecords = PARALLEL_MIN_RECORDS;
+
+/** Change the threshold (tests walk small chains on two threads); returns the previous value. */
+export function setParallelVerifyThreshold(records: number): number {
+  const before = minRecords;
+  minRecords = records;
+  return before;
+}
 
 /** Why: a single-core host gains nothing from a second walker. */
 export function parallelVerifyUseful(records: number): boolean {
-  return records >= PARALLEL_MIN_RECORDS && availableParallelism() > 1;
+  return records >= minRecords && availableParallelism() > 1;
 }
 
 /** A started worker span; `wait` blocks until its reply or until `budgetMs` has passed. */

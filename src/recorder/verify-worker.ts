@@ -6,6 +6,7 @@
 import { type MessagePort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { latestCheckpoint } from './sqlite-purge.js';
+import { VERIFY_MMAP_BYTES } from './verify-parallel.js';
 import { type SpanResult, verifySpan } from './verify-span.js';
 
 /** What the main thread hands a verify worker. */
@@ -29,6 +30,7 @@ function run(d: VerifyWorkerData): VerifyWorkerReply {
   let db: Database.Database | undefined;
   try {
     db = new Database(d.path, { readonly: true, fileMustExist: true });
+    db.pragma(`mmap_size = ${VERIFY_MMAP_BYTES}`); // a read-only scan: map the file instead of copying pages
     const conn = db;
     return conn.transaction((): VerifyWorkerReply => {
       if ((latestCheckpoint(conn)?.cutSeq ?? null) !== d.cutSeq) return { unavailable: 'the store changed (retention ran)' };

@@ -38,11 +38,14 @@ export async function seedTranscripts(store: SqliteTranscriptStore, calls: numbe
   for (let from = 0; from < sessions; from += CHUNK) {
     const to = Math.min(sessions, from + CHUNK);
     const at = (s: number, ms: number) => new Date(base + s * 60_000 + ms).toISOString();
+    // Every write is awaited: depending on the store version a write commits at once or is queued.
+    const opens: Promise<void>[] = [];
     store.db.transaction(() => {
       for (let s = from; s < to; s++) {
-        void store.openSession({ id: `s${s}`, principal: { subject: `agent-${s % 500}`, groups: ['agents'], authMethod: 'oidc' }, client: { name: 'bench' }, transport: 'http', startedAt: at(s, 0) });
+        opens.push(store.openSession({ id: `s${s}`, principal: { subject: `agent-${s % 500}`, groups: ['agents'], authMethod: 'oidc' }, client: { name: 'bench' }, transport: 'http', startedAt: at(s, 0) }));
       }
     })();
+    await Promise.all(opens);
     const writes: Promise<void>[] = [];
     for (let s = from; s < to; s++) {
       for (let k = 0; k < perSession && c < calls; k++, c++) {
@@ -54,9 +57,11 @@ export async function seedTranscripts(store: SqliteTranscriptStore, calls: numbe
       }
     }
     await Promise.all(writes);
+    const closes: Promise<void>[] = [];
     store.db.transaction(() => {
-      for (let s = from; s < to; s++) void store.closeSession(`s${s}`, at(s, 59_000));
+      for (let s = from; s < to; s++) closes.push(store.closeSession(`s${s}`, at(s, 59_000)));
     })();
+    await Promise.all(closes);
   }
   store.db.pragma(`cache_size = ${defaultCache}`);
 }
@@ -86,6 +91,8 @@ export async function runTranscriptsBench(calls = 1_000_000, perSession = 10): P
     figures.push({ name: 'open a session', ms: open, targetMs: 50 });
     const [verify, v] = await time(() => store.verify());
     if (!v.ok) throw new Error(`verify failed: ${JSON.stringify(v.firstBroken)}`);
+    const expected = sessions * 2 + calls * 2;
+    if (v.records !== expected) throw new Error(`verify walked ${v.records} records, the seed wrote ${expected}`);
     figures.push({ name: `verify whole chain (${v.records} records)`, ms: verify, targetMs: 10_000 });
     return figures;
   } finally {
