@@ -363,7 +363,8 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     keepAlive: true,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     query_timeout: timeout + 5000,
-    options: `-c statement_timeout=${timeout} -c idle_in_transaction_session_timeout=${timeout * 2}`,
+    // synchronous_commit on whatever the server default: a write returns only once it is in the WAL on disk.
+    options: `-c statement_timeout=${timeout} -c idle_in_transaction_session_timeout=${timeout * 2} -c synchronous_commit=on`,
   };
   const pool = new pg.Pool({ ...clientConfig, max: Math.max(2, opts.poolSize ?? 10), idleTimeoutMillis: 30_000 });
   pool.on('error', () => undefined); // an idle connection died; the next checkout opens a new one

@@ -50,6 +50,7 @@ export async function openWorkerBackedStore(path: string, opts: WorkerStoreOptio
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
+    if (pending.size === 0) worker.unref(); // idle: the writer thread never keeps the process alive
     if (m.error) p.reject(new WardenError(m.error.code, m.error.message, m.error.details));
     else p.resolve();
   });
@@ -61,6 +62,7 @@ export async function openWorkerBackedStore(path: string, opts: WorkerStoreOptio
     if (dead) return Promise.reject(dead);
     return new Promise<void>((resolve, reject) => {
       const id = nextId++;
+      if (pending.size === 0) worker.ref(); // a write in flight keeps the process alive until it lands
       pending.set(id, { resolve, reject });
       worker.postMessage({ id, op, args });
     });

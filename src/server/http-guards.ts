@@ -79,6 +79,26 @@ export function refuse(res: ServerResponse, status: number, message: string, hea
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: status === 404 ? -32001 : -32000, message }, id: null }));
 }
 
+/** The deepest JSON nesting a request may carry; MCP messages need a handful of levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when brackets outside strings nest deeper than `max` (checked before parsing). */
+export function jsonDepthExceeds(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
 /** Read and parse a JSON body up to `max` bytes; answers 413/415/400 and returns undefined when refused. */
 export async function readJsonBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<{ ok: true; body: unknown } | { ok: false }> {
   const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -116,8 +136,13 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
     refuse(res, 400, 'Bad Request: the body could not be read');
     return { ok: false };
   }
+  const text = raw.toString('utf8');
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    refuse(res, 400, `Bad Request: JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+    return { ok: false };
+  }
   try {
-    return { ok: true, body: JSON.parse(raw.toString('utf8')) };
+    return { ok: true, body: JSON.parse(text) };
   } catch {
     if (!res.headersSent) {
       res.writeHead(400, { 'content-type': 'application/json' });

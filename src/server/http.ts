@@ -88,7 +88,8 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   );
   const modernNode = toNodeHandler(modern, { maxRequestBodySize: maxBody, onerror: (e) => log('warn', 'mcp http handler error', { message: e.message }) });
 
-  const server = createServer();
+  // Slow or stalled clients cannot hold sockets open: bounded header and request times, idle keep-alive.
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => {

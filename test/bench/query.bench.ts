@@ -13,7 +13,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createTestDatabase } from '../support/pg-cluster.js';
 import { writeWardenDir } from '../support/warden-process.js';
 import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
-import { analyzeSqlCached } from '../../tools/postgres/analysis/index.js';
+import { analyzeSql, analyzeSqlCached } from '../../tools/postgres/analysis/index.js';
 import { sqlCondition } from '../../tools/postgres/sql-condition.js';
 import { compilePolicy } from '../../src/policy/load.js';
 import { decide } from '../../src/policy/engine.js';
@@ -77,6 +77,23 @@ async function governanceOverhead(n: number, dir: string) {
   return Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v.slice(Math.floor(n / 10)))]));
 }
 
+/** Parse + policy for a ~200-character query: first sight (full parse) and repeated (analysis cache). */
+function parsePolicy200(n: number) {
+  const policy = compilePolicy(['p.yaml'], [sqlCondition], { 'p.yaml': `rules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.users, public.orders] }\n` });
+  const principal = { subject: 'a', groups: ['g'], claims: {}, authMethod: 'stdio' as const };
+  const sql = (i: number) => `SELECT u.id, u.name, count(o.id) AS orders, sum(o.total) AS spent FROM users u JOIN orders o ON o.user_id = u.id WHERE o.created > now() AND u.id > ${i} GROUP BY u.id, u.name ORDER BY spent DESC LIMIT 20`;
+  const once = (text: string, analyze: (s: string) => ReturnType<typeof analyzeSql>) => {
+    const t = performance.now();
+    const f = analyze(text);
+    const d = decide(policy, principal, { tool: 'query_database', connection: 'db', args: { sql: text } }, f);
+    if (d.effect !== 'allow') throw new Error(`bench query denied: ${d.reason}`);
+    return performance.now() - t;
+  };
+  const first = Array.from({ length: n }, (_, i) => once(sql(i), analyzeSql));
+  const cached = Array.from({ length: n * 10 }, () => once(sql(0), analyzeSqlCached));
+  return { chars: sql(0).length, first_sight: stats(first.slice(Math.floor(n / 10))), cached: stats(cached.slice(n)) };
+}
+
 /** Run the benchmark; returns the figures (also printed unless quiet). */
 export async function runQueryBench(opts: { calls?: number } = {}) {
   const calls = opts.calls ?? 400;
@@ -114,6 +131,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   const check = await paths.warden(Q19);
   if (check.isError) throw new Error(`warden call failed: ${JSON.stringify(check.content)}`);
   const overhead = await governanceOverhead(2000, wdir.dir);
+  const parse200 = parsePolicy200(300);
   await warden.close();
   await ref.close();
   await pool.end();
@@ -122,7 +140,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   const ratios = Object.fromEntries(
     Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
   );
-  return { calls, results, ratios, governance_overhead_19_rows: overhead };
+  return { calls, results, ratios, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -139,6 +157,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);
+    const pp = r.parse_and_policy_200_chars;
+    console.log(`\nparse + policy, ${pp.chars}-character query (p50 / p99 ms): first sight ${pp.first_sight.p50} / ${pp.first_sight.p99}, repeated (cached) ${pp.cached.p50} / ${pp.cached.p99}`);
   }
   process.exit(0);
 }

@@ -53,7 +53,7 @@ rules:
     tool: query_database
     on: [shop]
     sql: { statements: [update], write: [public.notes] }
-    approval: { reviewers: { groups: [dba] }, expires: 2s, wait: 10s }
+    approval: { reviewers: { groups: [dba] }, expires: 6s, wait: 15s }
 `;
 
 let db: TestDatabase;

@@ -44,6 +44,8 @@ export class PgConnector {
           max: this.conn.pool_size,
           idleTimeoutMillis: 30_000,
           connectionTimeoutMillis: 5_000,
+          // Client-side guard for a server that silently stops answering (statement_timeout is server-side).
+          query_timeout: this.conn.statement_timeout + 5_000,
           application_name: 'warden',
           options: `-c statement_timeout=${this.conn.statement_timeout} -c idle_in_transaction_session_timeout=${Math.max(this.conn.statement_timeout * 2, 10_000)}${kind === 'ro' ? ' -c default_transaction_read_only=on' : ''}`,
         });
