@@ -47,8 +47,29 @@ export interface Pipeline {
   readonly stages: readonly StageName[];
 }
 
+/**
+ * Stage profiling for the benchmark harness: with WARDEN_PROFILE_STAGES=1 the pipeline keeps
+ * per-stage durations of successful calls and prints their p50s as one JSON line on stderr at exit.
+ */
+function stageProfiler(): { add(stage: StageName, ms: number): void } | null {
+  if (process.env.WARDEN_PROFILE_STAGES !== '1') return null;
+  const samples = new Map<string, number[]>();
+  process.once('exit', () => {
+    const p50 = Object.fromEntries([...samples].map(([k, v]) => [k, Math.round([...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]! * 1000) / 1000]));
+    process.stderr.write(`WARDEN_STAGE_PROFILE ${JSON.stringify({ calls: samples.get('respond')?.length ?? 0, p50_ms: p50 })}\n`);
+  });
+  return {
+    add(stage, ms) {
+      let a = samples.get(stage);
+      if (!a) samples.set(stage, (a = []));
+      a.push(ms);
+    },
+  };
+}
+
 /** Build the pipeline over its dependencies. */
 export function createPipeline(deps: PipelineDeps): Pipeline {
+  const profile = stageProfiler();
   const toolsByName = new Map(deps.tools.map((t) => [t.name, t]));
   const connByName = new Map(deps.connections.map((c) => [c.name, c]));
   const scanners = new WeakMap<CompiledPolicy, ReturnType<PipelineDeps['masking']['scanner']>>();
@@ -257,7 +278,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       try {
         for (const stage of STAGES) {
           s.stagesRun.push(stage);
-          await stageFns[stage](s);
+          if (profile) {
+            const t = performance.now();
+            await stageFns[stage](s);
+            profile.add(stage, performance.now() - t);
+          } else await stageFns[stage](s);
         }
         return s.response!;
       } catch (e) {

@@ -107,7 +107,11 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   );
   const env = { PATH: process.env.PATH ?? '', BENCH_DATABASE_URL: db.url, WARDEN_LOG_LEVEL: 'error' };
   const warden = new Client({ name: 'bench', version: '1' });
-  await warden.connect(new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', wdir.configPath], env, stderr: 'inherit' }));
+  // The Warden child reports per-stage p50s at exit (WARDEN_PROFILE_STAGES): where the time goes.
+  const wardenTransport = new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', wdir.configPath], env: { ...env, WARDEN_PROFILE_STAGES: '1' }, stderr: 'pipe' });
+  let wardenStderr = '';
+  wardenTransport.stderr?.on('data', (d: Buffer) => (wardenStderr += d.toString()));
+  await warden.connect(wardenTransport);
   const refMain = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-postgres', 'dist', 'index.js');
   const ref = new Client({ name: 'bench', version: '1' });
   await ref.connect(new StdioClientTransport({ command: process.execPath, args: [refMain, db.url], env, stderr: 'ignore' }));
@@ -133,6 +137,9 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   const overhead = await governanceOverhead(2000, wdir.dir);
   const parse200 = parsePolicy200(300);
   await warden.close();
+  await new Promise((r) => setTimeout(r, 300));
+  const profileLine = /WARDEN_STAGE_PROFILE (\{.*\})/.exec(wardenStderr)?.[1];
+  const stageProfile = profileLine ? (JSON.parse(profileLine) as { calls: number; p50_ms: Record<string, number> }) : null;
   await ref.close();
   await pool.end();
   wdir.cleanup();
@@ -140,7 +147,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   const ratios = Object.fromEntries(
     Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
   );
-  return { calls, results, ratios, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
+  return { calls, results, ratios, stage_p50_ms_all_calls: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -157,6 +164,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);
+    if (r.stage_p50_ms_all_calls) console.log(`\nWarden pipeline stages over all ${r.stage_p50_ms_all_calls.calls} calls (p50 ms): ${JSON.stringify(r.stage_p50_ms_all_calls.p50_ms)}`);
     const pp = r.parse_and_policy_200_chars;
     console.log(`\nparse + policy, ${pp.chars}-character query (p50 / p99 ms): first sight ${pp.first_sight.p50} / ${pp.first_sight.p99}, repeated (cached) ${pp.cached.p50} / ${pp.cached.p99}`);
   }

@@ -1,6 +1,6 @@
 /**
  * A `pg` query that asks the server for at most N rows at the protocol level (Execute with a
- * row limit) and stops there: a huge table never materialises in Warden's memory, and the
+ * row limit), in a single round trip, and stops there: a huge table never materialises in Warden's memory, and the
  * statement always goes over the extended protocol, where PostgreSQL refuses a second statement.
  */
 import pg from 'pg';
@@ -44,10 +44,29 @@ export function cappedQuery(text: string, values: unknown[], limit: number): { s
       });
     },
   });
-  // More rows exist: do not fetch them; end the implicit transaction, which closes the portal.
-  (q as { handlePortalSuspended: (c: Connection) => void }).handlePortalSuspended = (c: Connection) => {
-    truncated = true;
+  // One round trip: Parse, Bind, Describe, Execute(limit) and Sync go out together. PostgreSQL
+  // stops at the limit (PortalSuspended), and Sync ends the implicit transaction, closing the
+  // portal; pg's default would Flush, wait, and Sync in a second round trip.
+  const internals = q as unknown as {
+    portal: string;
+    _getRows: (c: Connection & { execute(o: { portal: string; rows: number }): void }, rows: number) => void;
+    handlePortalSuspended: (c: Connection) => void;
+    handleCommandComplete: (msg: unknown, c: Connection) => void;
+    handleEmptyQuery: (c: Connection) => void;
+    _checkForMultirow: () => void;
+    _result: { addCommandComplete(msg: unknown): void };
+  };
+  internals._getRows = (c, rows) => {
+    c.execute({ portal: internals.portal, rows });
     c.sync();
   };
+  internals.handlePortalSuspended = () => {
+    truncated = true; // more rows exist; they are never fetched
+  };
+  internals.handleCommandComplete = (msg) => {
+    internals._checkForMultirow();
+    internals._result.addCommandComplete(msg);
+  };
+  internals.handleEmptyQuery = () => undefined;
   return { submittable: q, done };
 }
