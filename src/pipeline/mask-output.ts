@@ -10,7 +10,11 @@ export interface MaskReport {
   detectors: Record<string, number>;
 }
 
-type Scanner = { scan(text: string): { text: string; hits: Record<string, number> } };
+type Scanner = {
+  scan(text: string): { text: string; hits: Record<string, number> };
+  /** Hot path: adds to `hits`, returns the same string when nothing matched (no allocation). */
+  maskInto?(text: string, hits: Record<string, number>): string;
+};
 
 /** Apply detectors to every string in the output; returns a new output and the report. */
 export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOutput; report: MaskReport } {
@@ -18,8 +22,10 @@ export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOut
   const add = (h: Record<string, number>) => {
     for (const k in h) hits[k] = (hits[k] ?? 0) + (h[k] ?? 0);
   };
+  const maskInto = scanner.maskInto?.bind(scanner);
   const scanValue = (v: unknown, depth = 0): unknown => {
     if (typeof v === 'string') {
+      if (maskInto) return maskInto(v, hits);
       const r = scanner.scan(v);
       if (r.text !== v) add(r.hits);
       return r.text;

@@ -102,7 +102,7 @@ export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runHttpBench(Number(process.argv[2] ?? 480)).then(
+  runHttpBench(Number(process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 480)).then(
     () => process.exit(0),
     (e: unknown) => {
       console.error(e);

@@ -102,8 +102,12 @@ export async function runTranscriptsBench(calls = 1_000_000, perSession = 10): P
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const n = Number(process.argv[2] ?? 1_000_000);
-  for (const f of await runTranscriptsBench(n)) {
-    process.stdout.write(`${f.name.padEnd(44)} ${f.ms.toFixed(1).padStart(9)} ms  (target < ${f.targetMs} ms) ${f.ms < f.targetMs ? 'ok' : 'SLOW'}\n`);
-  }
+  const positional = process.argv.slice(2).find((a) => !a.startsWith('--'));
+  const n = Number(positional ?? 1_000_000);
+  const figures = await runTranscriptsBench(n);
+  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ calls: n, figures }, null, 2) + '\n');
+  else
+    for (const f of figures) {
+      process.stdout.write(`${f.name.padEnd(44)} ${f.ms.toFixed(1).padStart(9)} ms  (target < ${f.targetMs} ms) ${f.ms < f.targetMs ? 'ok' : 'SLOW'}\n`);
+    }
 }
