@@ -4,7 +4,7 @@
  * bounded reads and exec streams against the API server it names.
  */
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
 import type { KubernetesConnection } from './config.js';
 import { execStream, type ExecResult } from './exec-stream.js';
@@ -32,8 +32,9 @@ export class KubeConnector {
   ) {}
 
   private config(): Promise<KubeConfig> {
-    this.kc ??= this.secrets.resolve(this.conn.kubeconfig).then((text) => {
-      const kc = new KubeConfig();
+    // The client library is large: load it on first use, so servers without Kubernetes calls start fast.
+    this.kc ??= Promise.all([this.secrets.resolve(this.conn.kubeconfig), import('@kubernetes/client-node')]).then(([text, k8s]) => {
+      const kc = new k8s.KubeConfig();
       try {
         kc.loadFromString(text);
       } catch {
