@@ -81,7 +81,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   const stageFns: Record<StageName, (s: CallState) => Promise<void> | void> = {
     authenticate(s) {
-      if (!s.req.principal) throw new WardenError(ErrorCode.UNAUTHENTICATED, 'no authenticated principal for this session');
+      if (!s.req.principal) throw new WardenError(ErrorCode.UNAUTHENTICATED, s.req.authError ?? 'no authenticated principal for this session');
       s.principal = s.req.principal;
       if (deps.rateLimiter) s.rate = deps.rateLimiter.admit(s.principal);
     },

@@ -10,6 +10,8 @@ import type { RateLimiter } from './rate-limit.js';
 export interface CallRequest {
   sessionId: string;
   principal: Principal | null;
+  /** Why there is no principal (e.g. the session's token expired), for the UNAUTHENTICATED answer. */
+  authError?: string;
   tool: string;
   /** Raw arguments exactly as the agent sent them. */
   args: unknown;

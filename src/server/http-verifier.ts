@@ -26,6 +26,11 @@ export function verifierFromConfig(rt: Pick<Runtime, 'config'>): TokenVerifier {
 
 /** Verify WARDEN_TOKEN for a stdio client: its principal, or a coded refusal to start (fail closed). */
 export async function principalFromToken(rt: Pick<Runtime, 'config'>, token: string): Promise<Principal> {
+  return (await verifiedFromToken(rt, token)).principal;
+}
+
+/** Like principalFromToken, with the token's expiry (epoch seconds), so a stdio session ends with its token. */
+export async function verifiedFromToken(rt: Pick<Runtime, 'config'>, token: string): Promise<{ principal: Principal; expiresAt: number }> {
   const verifier = verifierFromConfig(rt);
   let verified;
   try {
@@ -36,5 +41,5 @@ export async function principalFromToken(rt: Pick<Runtime, 'config'>, token: str
   }
   const missing = verifier.missingScopes(verified);
   if (missing.length) throw new WardenError(ErrorCode.UNAUTHENTICATED, `WARDEN_TOKEN lacks the required scope(s) ${missing.join(' ')}; refusing to start`);
-  return verified.principal;
+  return { principal: verified.principal, expiresAt: verified.expiresAt };
 }

@@ -47,7 +47,7 @@ export interface ConnectionSession {
 }
 
 /** Create the SDK server for one connection bound to one principal. */
-export function createConnectionServer(deps: ServeDeps, principal: Principal, transport: 'stdio' | 'http'): ConnectionSession {
+export function createConnectionServer(deps: ServeDeps, principal: Principal, transport: 'stdio' | 'http', opts: { expiresAt?: number } = {}): ConnectionSession {
   const server = new Server({ name: 'warden', version: deps.version }, { capabilities: { tools: { listChanged: false } } });
   const sessionId = randomUUID();
   let opened: Promise<void> | null = null;
@@ -81,9 +81,12 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
       };
     }
     const progressToken = req.params._meta?.progressToken;
+    // A session authenticated by a token (WARDEN_TOKEN on stdio) ends with the token.
+    const expired = opts.expiresAt !== undefined && Date.now() >= opts.expiresAt * 1000;
     const res = await deps.pipeline.handle({
       sessionId,
-      principal,
+      principal: expired ? null : principal,
+      ...(expired ? { authError: 'the token of this session has expired; reconnect with a fresh WARDEN_TOKEN' } : {}),
       tool: req.params.name,
       args: req.params.arguments ?? {},
       signal: ctx.mcpReq.signal,

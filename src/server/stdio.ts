@@ -8,7 +8,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { createConnectionServer, type ConnectionSession } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
 import { log } from './log.js';
-import { principalFromToken } from './http-verifier.js';
+import { verifiedFromToken } from './http-verifier.js';
 
 /** Serve the runtime on this process's stdin/stdout until stdin closes. */
 export async function serveOverStdio(rt: Runtime, version: string): Promise<void> {
@@ -17,11 +17,12 @@ export async function serveOverStdio(rt: Runtime, version: string): Promise<void
   }
   // WARDEN_TOKEN with OIDC configured: that verified identity, or no start at all (fail closed).
   const token = process.env.WARDEN_TOKEN;
-  const principal = token ? await principalFromToken(rt, token) : stdioPrincipal(rt.config.identity.stdio);
+  const verified = token ? await verifiedFromToken(rt, token) : null;
+  const principal = verified ? verified.principal : stdioPrincipal(rt.config.identity.stdio);
   const sessions: ConnectionSession[] = [];
   const handle = serveStdio(
     () => {
-      const s = createConnectionServer({ pipeline: rt.pipeline, store: rt.store, version, log }, principal, 'stdio');
+      const s = createConnectionServer({ pipeline: rt.pipeline, store: rt.store, version, log }, principal, 'stdio', verified ? { expiresAt: verified.expiresAt } : {});
       sessions.push(s);
       return s.server;
     },

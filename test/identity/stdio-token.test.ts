@@ -86,3 +86,19 @@ test('a WARDEN_TOKEN that fails verification refuses the start with a coded erro
     assert.ok(!r.stderr.includes(token), 'the token is not echoed');
   }
 });
+
+test('a stdio session authenticated by WARDEN_TOKEN ends when the token expires', async () => {
+  const exp = Math.floor(Date.now() / 1000) + 3;
+  const token = await iss.mint({ sub: 'sam', groups: ['sre'], scope: 'mcp', exp });
+  const w = await connectWarden(dir.configPath, { WARDEN_TOKEN: token, UNUSED_DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
+  try {
+    const before = await w.call('list_connections', {});
+    assert.equal(before.isError, false, before.text);
+    await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 300));
+    const after = await w.call('list_connections', {});
+    assert.equal(after.isError, true);
+    assert.match(after.text, /^WARDEN_UNAUTHENTICATED: the token of this session has expired/);
+  } finally {
+    await w.close();
+  }
+});
