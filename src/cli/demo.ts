@@ -62,12 +62,21 @@ rules:
       statements: [select]
       read: [public.users, public.orders]
       functions: [count, sum, avg, min, max, lower, upper, length, coalesce, now, date_trunc, round, abs]
+  - id: order-fixes-need-a-dba
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [shop]
+    sql: { statements: [update], write: [public.orders] }
+    approval: { reviewers: { groups: [dba] }, expires: 30m, wait: 1s }
   - id: no-schema-changes
     effect: deny
     tool: query_database
     sql: { statements: [drop, truncate, alter, grant, revoke] }
     reason: Schema changes go through migrations.
 `;
+
+const FIX = { connection: 'shop', sql: 'UPDATE orders SET total = 45.00 WHERE id = 1' };
 
 const SCRIPT: { say: string; tool: string; args: Record<string, unknown> }[] = [
   { say: 'What may I reach?', tool: 'list_connections', args: {} },
@@ -77,6 +86,10 @@ const SCRIPT: { say: string; tool: string; args: Record<string, unknown> }[] = [
   { say: 'Something that is not SQL (refused by the parser)', tool: 'query_database', args: { connection: 'shop', sql: 'SELEC name FROM users WHERE' } },
   { say: 'A table outside the grant', tool: 'query_database', args: { connection: 'shop', sql: 'SELECT * FROM pg_catalog.pg_authid' } },
 ];
+
+function textOf(r: { content?: unknown }): string {
+  return ((r.content ?? []) as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+}
 
 /** Start the embedded database; returns its URL and a stopper. */
 async function startEmbeddedDb(): Promise<{ url: string; stop(): Promise<void> }> {
@@ -150,14 +163,31 @@ export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
       out(`── ${step.say}`);
       out(`agent> ${step.tool} ${JSON.stringify(step.args)}`);
       const r = await client.callTool({ name: step.tool, arguments: step.args });
-      const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+      const text = textOf(r);
       out(text.split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
       if (step.tool === 'query_database' && step.args.sql === SCRIPT[1]!.args.sql && r.isError) failures++;
     }
-    await client.close();
-    out('── The transcript of this session (warden transcripts show):');
     const store = openSqliteStore(join(dir, 'warden.db'));
     try {
+      // A write that needs a human: held, approved by a DBA (as `warden approvals approve` would), then run once.
+      out('── A write the policy holds for a DBA\'s approval');
+      out(`agent> query_database ${JSON.stringify(FIX)}`);
+      const held = await client.callTool({ name: 'query_database', arguments: FIX });
+      out(textOf(held).split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
+      const approvalId = (held.structuredContent as { error?: { approval_id?: string } } | undefined)?.error?.approval_id;
+      if (!approvalId) failures++;
+      else {
+        const reviewer = { subject: 'dana', groups: ['dba'], claims: {}, authMethod: 'local' as const };
+        await createApprovalService(store.approvals).approve(approvalId, reviewer, 'matches ticket OPS-42');
+        out(`reviewer> warden approvals approve ${approvalId} --as dana --groups dba --comment "matches ticket OPS-42"\n`);
+        out(`── The agent repeats the identical call: it runs, once`);
+        out(`agent> query_database ${JSON.stringify(FIX)}`);
+        const ran = await client.callTool({ name: 'query_database', arguments: FIX });
+        out(textOf(ran).split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
+        if (ran.isError) failures++;
+      }
+      await client.close();
+      out('── The transcript of this session (warden transcripts show):');
       const sessions = await store.listSessions({ limit: 1 });
       const id = sessions[0]?.id;
       if (id) await runTranscriptsCommand(['show', id], { store, json: false, out, err: (s) => process.stderr.write(s + '\n') });

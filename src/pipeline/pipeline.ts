@@ -240,7 +240,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     const response = renderError(err, meta(s));
     try {
       if (s.intentPending) await s.intentPending;
-      if (!s.intentWritten) await writeIntent(s, err.code === ErrorCode.DENIED ? 'deny' : 'error');
+      // The decision column is the policy's answer; the status says what became of the call.
+      const decision = err.code === ErrorCode.DENIED || err.code === ErrorCode.RATE_LIMITED ? 'deny' : s.decision?.effect === 'allow' ? 'allow' : 'error';
+      if (!s.intentWritten) await writeIntent(s, decision);
       await deps.store.recordOutcome(s.id, {
         status: err.code === ErrorCode.DENIED || err.code === ErrorCode.APPROVAL_DENIED ? 'denied' : err.code === ErrorCode.APPROVAL_PENDING ? 'pending' : 'error',
         errorCode: err.code,
