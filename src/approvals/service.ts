@@ -16,7 +16,7 @@ import type { ApprovalNotice, Notifier, NotifySpec } from './notifier.js';
 import type { ApprovalReviewApi, ApprovalView } from './review-api.js';
 import { reviewersLabel, toView, waitingLine } from './views.js';
 
-/** What the gate receives (the pipeline's ApprovalGate input, restated to keep the arrow approvals -> nothing above). */
+/** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
 export interface GateInput {
   callId: string;
   sessionId: string;

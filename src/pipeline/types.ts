@@ -4,6 +4,7 @@
 import type { ConnectionConfig, GovernedTool, Principal } from '../tool-api.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { TranscriptStore } from '../recorder/types.js';
+import type { GateInput, GateResult } from '../approvals/service.js';
 import type { RateLimiter } from './rate-limit.js';
 
 /** One incoming tool call, as a transport hands it over. */
@@ -29,21 +30,9 @@ export interface CallResponse {
   isError?: boolean;
 }
 
-/** An approval gate: answers whether a call that needs approval may run now. */
+/** An approval gate: answers whether a call that needs approval may run now (defined by src/approvals). */
 export interface ApprovalGate {
-  gate(input: {
-    callId: string;
-    sessionId: string;
-    principal: Principal;
-    tool: string;
-    connection: string | null;
-    canonicalArgs: Record<string, unknown>;
-    decision: Decision;
-    factsSummary: string;
-    signal: AbortSignal;
-    progress?: CallRequest['progress'];
-    elicit?: CallRequest['elicit'];
-  }): Promise<{ granted: true; approvalId: string } | { granted: false; code: string; message: string; approvalId?: string }>;
+  gate(input: GateInput): Promise<GateResult>;
 }
 
 /** Everything the pipeline needs; `policy()` is read once per call so reloads swap atomically. */
