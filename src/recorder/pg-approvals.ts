@@ -10,6 +10,7 @@ import { canonicalParts, joinParts } from './canonical-json.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
 import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, NewApproval } from './sqlite-approvals.js';
+import { rowOf } from './sqlite-approvals.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
 export const APPROVALS_CHANNEL = 'warden_approvals';
@@ -18,34 +19,6 @@ type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 type Decision = { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string };
 
 const refused = (message: string) => new WardenError(ErrorCode.DENIED, message);
-
-function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
-  return {
-    id: String(r.id),
-    state: r.state as ApprovalState,
-    requester: String(r.requester),
-    requesterGroups: JSON.parse(String(r.requester_groups)) as string[],
-    requesterAuth: String(r.requester_auth),
-    tool: String(r.tool),
-    connection: (r.connection as string | null) ?? null,
-    canonicalCall: String(r.canonical_call),
-    callHash: String(r.call_hash),
-    summary: String(r.summary),
-    ruleIds: JSON.parse(String(r.rule_ids)) as string[],
-    approvalRule: String(r.approval_rule),
-    approvalsRequired: Number(r.approvals_required),
-    reviewers: JSON.parse(String(r.reviewers)) as ApprovalRow['reviewers'],
-    confirm: (r.confirm as string | null) ?? null,
-    callId: (r.call_id as string | null) ?? null,
-    sessionId: (r.session_id as string | null) ?? null,
-    usedByCall: (r.used_by_call as string | null) ?? null,
-    createdAt: String(r.created_at),
-    expiresAt: String(r.expires_at),
-    decidedAt: (r.decided_at as string | null) ?? null,
-    usedAt: (r.used_at as string | null) ?? null,
-    decisions,
-  };
-}
 
 async function load(q: Q, id: string, lock = false): Promise<ApprovalRow | null> {
   const r = (await q(`SELECT * FROM approvals WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])).rows[0] as Record<string, unknown> | undefined;

@@ -59,7 +59,8 @@ export type ApprovalWriteTx = <T>(fn: (event: ApprovalEventWriter) => T) => T;
 
 const refused = (message: string) => new WardenError(ErrorCode.DENIED, message);
 
-function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
+/** An approvals table row (SQLite or PostgreSQL: the same columns) as an ApprovalRow. */
+export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
   return {
     id: String(r.id),
     state: r.state as ApprovalState,
