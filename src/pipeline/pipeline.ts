@@ -29,8 +29,6 @@ interface CallState {
   decision?: Decision;
   grants?: Record<string, unknown>[];
   intentWritten: boolean;
-  /** A read-only call's intent write, still in flight while the read runs. */
-  intentPending?: Promise<void>;
   output?: ToolOutput;
   masking?: MaskReport;
   response?: CallResponse;
@@ -160,18 +158,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
     },
     async 'record-intent'(s) {
-      // A call that may change anything waits for a durable (fsynced) intent before it runs. A
-      // read-only call's intent commits without its own fsync (it survives a process crash at
-      // once) and becomes power-loss durable with the outcome, before the agent sees anything.
-      // The writer thread commits intents in order, before the outcome; a read does not wait
-      // for its intent (the outcome awaits it, and no result reaches the agent if it failed).
+      // Every call waits for its intent to be committed before it runs, so a crash at any moment
+      // leaves it recorded (and marked interrupted on restart). A read-only call's intent commits
+      // without its own fsync: it survives a process crash at once and becomes power-loss durable
+      // with the outcome, before the agent sees anything. A call that may change anything waits
+      // for a durable (fsynced) intent.
       const t = s.tool!;
       const readOnly = t.connectionTypes === null || (t.isReadOnly ? t.isReadOnly(s.facts!) : false);
-      const written = writeIntent(s, 'allow', !readOnly);
-      if (readOnly) {
-        s.intentPending = written;
-        written.catch(() => undefined);
-      } else await written;
+      await writeIntent(s, 'allow', !readOnly);
     },
     async execute(s) {
       const t = s.tool!;
@@ -198,7 +192,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     async 'record-outcome'(s) {
       s.response = renderOutput(s.output!, meta(s));
-      if (s.intentPending) await s.intentPending;
       s.rate?.charge(s.output!.kind === 'table' ? s.output!.rowCount : 0, s.response.content.reduce((n, c) => n + Buffer.byteLength(c.text), 0));
       await deps.store.recordOutcome(s.id, {
         status: 'ok',
@@ -239,7 +232,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   async function fail(s: CallState, err: WardenError): Promise<CallResponse> {
     const response = renderError(err, meta(s));
     try {
-      if (s.intentPending) await s.intentPending;
       // The decision column is the policy's answer; the status says what became of the call.
       const decision = err.code === ErrorCode.DENIED || err.code === ErrorCode.RATE_LIMITED ? 'deny' : s.decision?.effect === 'allow' ? 'allow' : 'error';
       if (!s.intentWritten) await writeIntent(s, decision);
