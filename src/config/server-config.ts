@@ -91,9 +91,11 @@ const baseSchema = z
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
         /** Ed25519 private key (PEM) that signs the chain head, so that a truncated tail is detectable. */
         signing_key: secretRef.optional(),
+        /** SQLite writes: group commit on the serving thread (default) or on a writer thread. */
+        writer: z.enum(['inline', 'thread']).default('inline'),
       })
       .strict()
-      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL' }),
+      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL', writer: 'inline' }),
     identity: identitySchema.default({}),
     connections: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'connection names use letters, digits, _ . -'), z.object({ type: z.string() }).passthrough()).default({}),
     policies: z.array(z.string()).default(['policies/*.yaml']),
@@ -119,7 +121,7 @@ export const serverConfigSchema = baseSchema;
 export interface ServerConfig {
   file: string;
   baseDir: string;
-  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string };
+  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; writer: 'inline' | 'thread' };
   identity: z.infer<typeof identitySchema>;
   connections: ConnectionConfig[];
   policyFiles: string[];

@@ -121,11 +121,16 @@ export async function startRuntime(
   const dbPath = pgStore ? resolve(config.baseDir, 'recordings', 'warden.db') : storePath({ ...config, transcripts: { ...config.transcripts, store: storeUrl } });
   const secrets = createSecretResolver(config.baseDir);
   const signingPem = config.transcripts.signing_key ? await createSecretResolver(config.baseDir).resolve(config.transcripts.signing_key) : undefined;
-  // Hot-path writes run on a writer thread: hashing, indexes and fsync never block the agents' event loop.
-  // A postgres:// store (several replicas) group-commits over its own pool instead.
+  // SQLite group-commits on this thread by default (measured faster on 2 cores: 0.57 vs 0.92 ms per
+  // call sequentially, 12,276 vs 6,892 records/s with 16 callers); `writer: thread` moves hashing,
+  // indexes and fsync to a writer thread, which pays off with more cores. A postgres:// store
+  // (several replicas) group-commits over its own pool.
+  const sqliteOpts = { synchronous: config.transcripts.synchronous, recoverInterrupted: true };
   const store: WardenStore = pgStore
     ? await openPgStore(storeUrl, { recoverInterrupted: true })
-    : await openWorkerBackedStore(dbPath, { synchronous: config.transcripts.synchronous, recoverInterrupted: true, ...(signingPem ? { signingPem } : {}) });
+    : config.transcripts.writer === 'thread'
+      ? await openWorkerBackedStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signingPem } : {}) })
+      : openSqliteStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) });
   const instances: FamilyInstance[] = families.map((f) =>
     f.create({ connections: config.connections.filter((c) => c.type === f.connectionType), secrets, log }),
   );

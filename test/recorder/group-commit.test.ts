@@ -50,3 +50,25 @@ test('a non-durable intent is committed and visible to another connection at onc
   assert.equal((other.prepare('SELECT count(*) AS n FROM calls WHERE id = ?').get('r1') as { n: number }).n, 1);
   assert.equal(String(store.db.pragma('synchronous', { simple: true })), '2', 'the connection is back to FULL');
 });
+
+test('the writer-thread store (transcripts.writer: thread) records, refuses and verifies the same way', async (t) => {
+  const { openWorkerBackedStore } = await import('../../src/recorder/index.js');
+  const path = join(tempDir(t), 'w.db');
+  const store = await openWorkerBackedStore(path);
+  await store.openSession(session('s1'));
+  const results = await Promise.allSettled([
+    ...Array.from({ length: 50 }, (_, i) => store.recordIntent(intent(`c${i}`, 's1'), { durable: i % 2 === 0 })),
+    store.recordIntent(intent('x', 'no-such-session')),
+  ]);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 50);
+  assert.match(String((results[50] as PromiseRejectedResult).reason.message), /unknown session/);
+  await Promise.all(Array.from({ length: 50 }, (_, i) => store.recordOutcome(`c${i}`, outcome())));
+  await store.closeSession('s1', new Date().toISOString());
+  const v = await store.verify();
+  assert.equal(v.ok, true);
+  assert.equal(v.records, 1 + 100 + 1);
+  await store.close();
+  const again = openSqliteStore(path);
+  t.after(() => again.close());
+  assert.equal((await again.getSession('s1'))?.calls.filter((c) => c.outcome?.status === 'ok').length, 50);
+});
