@@ -14,6 +14,7 @@ import { GENESIS_HASH, type RecordKind, recordHash } from './hash-chain.js';
 import { migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema.js';
 import { verifyChain } from './sqlite-verify.js';
 import { openReadonly } from './readonly-open.js';
+import { GroupCommit } from './sqlite-group-commit.js';
 import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
 import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
@@ -79,8 +80,7 @@ class SqliteStore implements SqliteTranscriptStore {
 
   /** The configured durability (FULL: fsync per commit; NORMAL: durable across process crashes only). */
   synchronous: 'FULL' | 'NORMAL' = 'FULL';
-  private pending: { run: () => void; durable: boolean; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private flushScheduled = false;
+  private readonly commits: GroupCommit;
 
   constructor(path: string, readOnly: boolean, db: Database.Database, signer?: ChainSigner) {
     this.path = path;
@@ -88,6 +88,7 @@ class SqliteStore implements SqliteTranscriptStore {
     this.db = db;
     this.signer = signer;
     this.owner = ownerTag(this.instance);
+    this.commits = new GroupCommit(db, { synchronous: () => this.synchronous, afterCommit: () => this.signIfHead() });
     const tx = db.transaction((kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => {
       const head = this.stmt('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
         | { seq: number; hash: string }
@@ -127,68 +128,9 @@ class SqliteStore implements SqliteTranscriptStore {
     if (!this.db.inTransaction) this.signHead(head[0], head[1]);
   }
 
-  /**
-   * Group commit: hot-path writes queue here and commit together in one transaction (one fsync)
-   * on the next turn of the event loop, so concurrent calls share the cost of durability. Each
-   * write runs in its own savepoint: one failing write (unknown session) rejects alone.
-   * `durable: false` writes (the intent of a read-only call) commit without their own fsync; the
-   * next durable commit (at the latest the call's outcome, before the agent sees anything)
-   * makes them durable too. In WAL mode they survive a process crash at once.
-   */
   private enqueue(run: () => void, durable: boolean): Promise<void> {
     if (this.readonly) return Promise.reject(new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: read-only'));
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ run, durable, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
-  }
-
-  private flush(): void {
-    const batch = this.pending;
-    this.pending = [];
-    this.flushScheduled = false;
-    if (!batch.length) return;
-    const outcomes: unknown[] = new Array(batch.length);
-    const relax = this.synchronous === 'FULL' && !batch.some((b) => b.durable);
-    try {
-      if (relax) this.db.pragma('synchronous = NORMAL');
-      this.db
-        .transaction(() => {
-          batch.forEach((b, i) => {
-            try {
-              b.run();
-            } catch (e) {
-              // A logical refusal (unknown session or call) fails that write alone; an I/O error
-              // (disk full, read-only) aborts the whole batch: every waiting call fails closed.
-              if (!(e instanceof WardenError || e instanceof AlreadyDone)) throw e;
-              outcomes[i] = e;
-            }
-          });
-        })
-        .immediate();
-    } catch (err) {
-      const e = storeError('write', err);
-      for (const b of batch) b.reject(e);
-      return;
-    } finally {
-      if (relax) {
-        try {
-          this.db.pragma('synchronous = FULL');
-        } catch {
-          /* the connection is broken; the next write reports it */
-        }
-      }
-    }
-    try {
-      this.signIfHead();
-    } catch (e) {
-      for (const b of batch) b.reject(e);
-      return;
-    }
-    batch.forEach((b, i) => (outcomes[i] === undefined || outcomes[i] instanceof AlreadyDone ? b.resolve() : b.reject(storeError('write', outcomes[i]))));
+    return this.commits.enqueue(run, durable);
   }
 
   private signIfHead(): void {
@@ -458,7 +400,7 @@ class SqliteStore implements SqliteTranscriptStore {
   }
 
   async close(): Promise<void> {
-    if (this.pending.length && this.db.open) this.flush(); // queued writes land before the file closes
+    this.commits.flush(); // queued writes land before the file closes
     LIVE_INSTANCES.delete(this.instance);
     if (this.db.open) this.db.close();
   }
