@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { parse as parseYaml } from 'yaml';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
+import { chownToLogin, startSshd, type Sshd, pollUntil, processRunning } from '../support/sshd.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
 
 const AWS_KEY = 'AKIAZ7Q4EXAMPLEKEY12';
@@ -87,19 +87,6 @@ function freePort(): Promise<number> {
       s.close(() => r(p));
     });
   });
-}
-
-function running(pattern: string): boolean {
-  return spawnSync('pgrep', ['-f', pattern]).status === 0;
-}
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
 }
 
 before(async () => {
@@ -195,7 +182,7 @@ describe('ssh_run: the shell.yaml corpus through warden serve and a real sshd', 
         const s = r.structured as { exit_code: number | null; stdout: string; warden: { rule_ids: string[] } };
         assert.equal(typeof s.exit_code, 'number', 'the host answered with an exit code');
         assert.deepEqual(s.warden.rule_ids, ['sre-baseline']);
-        assert.equal(await until(() => sshd.sessionsStarted() === sessions + 1, 2000), true, 'exactly one session ran on the host');
+        assert.equal(await pollUntil(() => sshd.sessionsStarted() === sessions + 1, 2000), true, 'exactly one session ran on the host');
       } else {
         assert.equal(r.isError, true, `${c.id} must be refused: ${r.text}`);
         assert.match(r.text, /WARDEN_(DENIED|PARSE|INVALID_INPUT)/, c.id);
@@ -253,7 +240,7 @@ describe('ssh_run: host behaviour', () => {
       assert.equal(r.isError, true);
       assert.match(r.text, /WARDEN_TIMEOUT/);
       assert.ok(Date.now() - t0 < 6000, 'answered soon after the deadline');
-      assert.equal(await until(() => !running(`sleep ${tag}`), 3000), true, `the remote sleep ${tag} is gone`);
+      assert.equal(await pollUntil(() => !processRunning(`sleep ${tag}`), 3000), true, `the remote sleep ${tag} is gone`);
     }
   });
 
@@ -278,7 +265,7 @@ describe('ssh_run: host behaviour', () => {
   test('a host that drops the connection mid-command gives a clean error; the next call reconnects', async () => {
     await w.call('ssh_run', { connection: 'web-1', command: 'uptime' });
     const pending = w.call('ssh_run', { connection: 'web-1', command: 'sleep 3' });
-    await until(() => /Starting session: command/.test(sshd.log().split('\n').slice(-3).join('\n')), 2000);
+    await pollUntil(() => /Starting session: command/.test(sshd.log().split('\n').slice(-3).join('\n')), 2000);
     await new Promise((r) => setTimeout(r, 200));
     for (const pid of sshd.connectionPids()) process.kill(pid, 'SIGKILL');
     const r = await pending;

@@ -251,3 +251,18 @@ export async function startSshd(): Promise<Sshd> {
     throw err;
   }
 }
+
+/** Whether a process whose command line matches `pattern` is running on this host (the sshd's host). */
+export function processRunning(pattern: string): boolean {
+  return spawnSync('pgrep', ['-f', pattern]).status === 0;
+}
+
+/** Poll a condition every 50 ms for up to `ms`; resolves to its last value. */
+export async function pollUntil(check: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return check();
+}

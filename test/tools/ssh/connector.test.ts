@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { createSecretResolver } from '../../../src/config/secrets.js';
 import { sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
 import { SshConnector } from '../../../tools/ssh/connector.js';
-import { startSshd, type Sshd } from '../../support/sshd.js';
+import { startSshd, type Sshd, pollUntil, processRunning } from '../../support/sshd.js';
 
 let sshd: Sshd;
 let work: string;
@@ -33,19 +33,6 @@ function connector(over: Record<string, unknown> = {}): SshConnector {
 }
 
 const LIMITS = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
-
-function running(pattern: string): boolean {
-  return spawnSync('pgrep', ['-f', pattern]).status === 0;
-}
-
-async function until(check: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return check();
-}
 
 before(async () => {
   sshd = await startSshd();
@@ -133,11 +120,11 @@ describe('SshConnector against a real sshd', () => {
     const t0 = Date.now();
     await assert.rejects(c.run(`'sleep' ${tag}`, { timeoutMs: 700, maxBytes: 1024 }), (e: Error & { code?: string }) => e.code === 'WARDEN_TIMEOUT');
     assert.ok(Date.now() - t0 < 5000, 'the call returned soon after the deadline');
-    assert.equal(await until(() => !running(`sleep ${tag}`), 3000), true, 'the remote sleep is gone');
+    assert.equal(await pollUntil(() => !processRunning(`sleep ${tag}`), 3000), true, 'the remote sleep is gone');
     // A pipeline is killed as a whole (OpenSSH signals the session's process group).
     const tag2 = `${300 + Math.floor(Math.random() * 600)}.${process.pid + 1}`;
     await assert.rejects(c.run(`'sleep' ${tag2} | 'cat'`, { timeoutMs: 700, maxBytes: 1024 }), /ran longer than/);
-    assert.equal(await until(() => !running(`sleep ${tag2}`), 3000), true, 'the piped sleep is gone');
+    assert.equal(await pollUntil(() => !processRunning(`sleep ${tag2}`), 3000), true, 'the piped sleep is gone');
     assert.equal((await c.run("'echo' after", LIMITS)).stdout, 'after\n', 'the connection still works');
   });
 
