@@ -93,9 +93,18 @@ const baseSchema = z
         signing_key: secretRef.optional(),
         /** SQLite writes: group commit on the serving thread (default) or on a writer thread. */
         writer: z.enum(['inline', 'thread']).default('inline'),
+        /**
+         * When a read-only call's intent is committed: `overlap` (default) commits it while the
+         * statement is in flight and never releases a result before it; `before` waits for the
+         * commit before the statement starts. Calls that may change anything always wait.
+         */
+        read_intent: z
+          .enum(['overlap', 'before'])
+          .default('overlap')
+          .describe('When a read-only call\'s intent commits: overlap (while the statement runs; no result is released before it) or before (the statement waits). Calls that may write always wait for a durable intent.'),
       })
       .strict()
-      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL', writer: 'inline' }),
+      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL', writer: 'inline', read_intent: 'overlap' }),
     identity: identitySchema.default({}),
     connections: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'connection names use letters, digits, _ . -'), z.object({ type: z.string() }).passthrough()).default({}),
     policies: z.array(z.string()).default(['policies/*.yaml']),
@@ -121,7 +130,7 @@ export const serverConfigSchema = baseSchema;
 export interface ServerConfig {
   file: string;
   baseDir: string;
-  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; writer: 'inline' | 'thread' };
+  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; writer: 'inline' | 'thread'; read_intent: 'overlap' | 'before' };
   identity: z.infer<typeof identitySchema>;
   connections: ConnectionConfig[];
   policyFiles: string[];

@@ -29,6 +29,8 @@ interface CallState {
   decision?: Decision;
   grants?: Record<string, unknown>[];
   intentWritten: boolean;
+  /** A read-only call's intent commit, in flight while the statement runs (read_intent: overlap). */
+  intentPending?: Promise<void>;
   output?: ToolOutput;
   masking?: MaskReport;
   response?: CallResponse;
@@ -158,18 +160,23 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
     },
     async 'record-intent'(s) {
-      // Every call waits for its intent to be committed before it runs, so a crash at any moment
-      // leaves it recorded (and marked interrupted on restart). A read-only call's intent commits
-      // without its own fsync: it survives a process crash at once and becomes power-loss durable
-      // with the outcome, before the agent sees anything. A call that may change anything waits
-      // for a durable (fsynced) intent.
+      // A call that may change anything waits for a durable (fsynced) intent before it runs. A
+      // read-only call's intent commits without its own fsync (it survives a process crash at once
+      // and becomes power-loss durable with the outcome, before the agent sees anything); with
+      // read_intent: overlap it commits while the statement is in flight, and execute waits for it
+      // before any result moves on, so nothing an agent sees is ever unrecorded.
       const t = s.tool!;
       const readOnly = t.connectionTypes === null || (t.isReadOnly ? t.isReadOnly(s.facts!) : false);
+      if (readOnly && deps.readIntent !== 'before') {
+        s.intentPending = writeIntent(s, 'allow', false);
+        s.intentPending.catch(() => undefined); // observed in execute (or on the failure path)
+        return;
+      }
       await writeIntent(s, 'allow', !readOnly);
     },
     async execute(s) {
       const t = s.tool!;
-      s.output = await t.execute(s.input!, s.facts!, {
+      const running = t.execute(s.input!, s.facts!, {
         principal: s.principal!,
         connection: s.connection,
         limits: { timeoutMs: deps.limits.defaultTimeoutMs, maxRows: deps.limits.defaultMaxRows, maxBytes: deps.limits.maxResultBytes },
@@ -184,6 +191,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         core: deps.core,
         ...(s.grants ? { grants: s.grants } : {}),
       });
+      if (s.intentPending) {
+        // The intent's failure wins over the statement's outcome: a call whose intent did not
+        // land is refused, and its result (if any) is dropped.
+        running.catch(() => undefined);
+        await s.intentPending;
+      }
+      s.output = await running;
     },
     mask(s) {
       const r = maskOutput(s.output!, scannerFor(s.policy));
@@ -226,6 +240,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       startedAt: s.startedIso,
     }, { durable });
     s.intentWritten = true;
+    s.intentPending = undefined;
   }
 
   /** Failure path: record what happened (denials, parse errors, backend errors) and answer with a code. */
@@ -280,7 +295,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         }
         return s.response!;
       } catch (e) {
-        const err = toWardenError(e, s.stagesRun.at(-1) === 'execute' ? ErrorCode.BACKEND : ErrorCode.INTERNAL);
+        let err = toWardenError(e, s.stagesRun.at(-1) === 'execute' ? ErrorCode.BACKEND : ErrorCode.INTERNAL);
+        if (s.intentPending) {
+          // The statement failed while its intent was still committing: the intent lands first.
+          await s.intentPending.catch((ie: unknown) => (err = toWardenError(ie, ErrorCode.TRANSCRIPT)));
+        }
         if (!(e instanceof WardenError)) deps.log('error', 'call failed', { stage: s.stagesRun.at(-1), message: err.message });
         // A store that cannot record the intent stops the call: nothing ran.
         if (err.code === ErrorCode.TRANSCRIPT && !s.intentWritten) return renderError(err, meta(s));

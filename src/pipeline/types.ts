@@ -52,4 +52,6 @@ export interface PipelineDeps {
   core?: unknown;
   /** Rate limits and quotas (per principal, per rule); consulted in authenticate and decide. */
   rateLimiter?: RateLimiter;
+  /** `overlap` (default): a read-only call's intent commits while it runs; `before`: it commits first. */
+  readIntent?: 'overlap' | 'before';
 }

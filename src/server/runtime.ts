@@ -156,6 +156,7 @@ export async function startRuntime(
     log,
     core,
     rateLimiter: createRateLimiter(() => config.rate_limits),
+    readIntent: config.transcripts.read_intent,
   });
   return {
     config,

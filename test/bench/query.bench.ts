@@ -44,7 +44,13 @@ async function timeIt(n: number, fn: () => Promise<unknown>): Promise<number[]> 
   return out;
 }
 
-/** The in-process governance cost for one call, by stage. */
+/**
+ * The in-process governance cost for one call, by stage, recorded as the pipeline records a
+ * read: the intent commits without its own fsync (and, with read_intent: overlap, while the
+ * statement is in flight), the outcome commits durably before the agent sees anything.
+ * `critical` is what a read waits for (parse + decide + mask + durable outcome); `total` adds the
+ * intent's commit, which the pipeline overlaps with the database round trip.
+ */
 async function governanceOverhead(n: number, dir: string) {
   const policyText = `masking:\n  columns: [{ column: public.bench_items.email, with: partial }]\n  detectors: [email, us_ssn, credit_card, jwt, aws_access_key, private_key, password_in_url, bearer_token]\nrules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.bench_items] }\n`;
   const policy = compilePolicy(['p.yaml'], [sqlCondition], { 'p.yaml': policyText });
@@ -53,25 +59,28 @@ async function governanceOverhead(n: number, dir: string) {
   await store.openSession({ id: 's', principal: { subject: 'a', groups: ['g'], authMethod: 'stdio' }, client: {}, transport: 'in-process', startedAt: new Date().toISOString() });
   const principal = { subject: 'a', groups: ['g'], claims: {}, authMethod: 'stdio' as const };
   const rows = Array.from({ length: 19 }, (_, i) => [i, `name ${i}`, `u${i}@example.com`, String(i * 1.5), new Date(0).toISOString()]);
-  const stages = { parse: [] as number[], decide: [] as number[], mask: [] as number[], record: [] as number[], total: [] as number[] };
+  const stages = { parse: [] as number[], decide: [] as number[], intent: [] as number[], mask: [] as number[], outcome: [] as number[], critical: [] as number[], total: [] as number[] };
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
     const facts = analyzeSqlCached(Q19);
     const t1 = performance.now();
     const d = decide(policy, principal, { tool: 'query_database', connection: 'db', args: { sql: Q19 } }, facts);
     const t2 = performance.now();
+    const id = `c${i}`;
+    await store.recordIntent({ id, sessionId: 's', tool: 'query_database', connection: 'db', args: { sql: Q19 }, factsSummary: facts.summary, facts, decision: 'allow', ruleIds: d.ruleIds, policyVersion: policy.version, startedAt: new Date().toISOString() }, { durable: !facts.readOnly });
+    const t3 = performance.now();
     const m = maskOutput({ kind: 'table', columns: [{ name: 'id' }, { name: 'name' }, { name: 'email', masked: 'partial' }, { name: 'total' }, { name: 'created' }], rows, rowCount: 19, truncated: false }, scanner);
     const resp = renderOutput(m.output, { call_id: String(i), rule_ids: d.ruleIds });
-    const t3 = performance.now();
-    const id = `c${i}`;
-    await store.recordIntent({ id, sessionId: 's', tool: 'query_database', connection: 'db', args: { sql: Q19 }, factsSummary: facts.summary, facts, decision: 'allow', ruleIds: d.ruleIds, policyVersion: policy.version, startedAt: new Date().toISOString() });
-    await store.recordOutcome(id, { status: 'ok', errorCode: null, result: resp.structuredContent, masking: m.report, durationMs: 1, endedAt: new Date().toISOString() });
     const t4 = performance.now();
+    await store.recordOutcome(id, { status: 'ok', errorCode: null, result: resp.structuredContent, masking: m.report, durationMs: 1, endedAt: new Date().toISOString() });
+    const t5 = performance.now();
     stages.parse.push(t1 - t0);
     stages.decide.push(t2 - t1);
-    stages.mask.push(t3 - t2);
-    stages.record.push(t4 - t3);
-    stages.total.push(t4 - t0);
+    stages.intent.push(t3 - t2);
+    stages.mask.push(t4 - t3);
+    stages.outcome.push(t5 - t4);
+    stages.critical.push(t5 - t0 - (t3 - t2));
+    stages.total.push(t5 - t0);
   }
   await store.close();
   return Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v.slice(Math.floor(n / 10)))]));
@@ -106,40 +115,51 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     { 'p.yaml': `masking:\n  columns: [{ column: public.bench_items.email, with: partial }]\n  detectors: [email, us_ssn, credit_card, jwt, aws_access_key, private_key, password_in_url, bearer_token]\nrules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.bench_items] }\n` },
   );
   const env = { PATH: process.env.PATH ?? '', BENCH_DATABASE_URL: db.url, WARDEN_LOG_LEVEL: 'error' };
-  const warden = new Client({ name: 'bench', version: '1' });
-  // The Warden child reports per-stage p50s at exit (WARDEN_PROFILE_STAGES): where the time goes.
-  const wardenTransport = new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', wdir.configPath], env: { ...env, WARDEN_PROFILE_STAGES: '1' }, stderr: 'pipe' });
-  let wardenStderr = '';
-  wardenTransport.stderr?.on('data', (d: Buffer) => (wardenStderr += d.toString()));
-  await warden.connect(wardenTransport);
+  // One Warden child per query size: each reports its own per-stage p50s at exit
+  // (WARDEN_PROFILE_STAGES), so the breakdown says where the time goes for that size.
+  const startWarden = async () => {
+    const client = new Client({ name: 'bench', version: '1' });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', wdir.configPath], env: { ...env, WARDEN_PROFILE_STAGES: '1' }, stderr: 'pipe' });
+    let stderr = '';
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    await client.connect(transport);
+    return {
+      call: (sql: string) => client.callTool({ name: 'query_database', arguments: { connection: 'db', sql } }),
+      async stop() {
+        await client.close();
+        await new Promise((r) => setTimeout(r, 300));
+        const line = /WARDEN_STAGE_PROFILE (\{.*\})/.exec(stderr)?.[1];
+        return line ? (JSON.parse(line) as { calls: number; p50_ms: Record<string, number> }) : null;
+      },
+    };
+  };
   const refMain = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-postgres', 'dist', 'index.js');
   const ref = new Client({ name: 'bench', version: '1' });
   await ref.connect(new StdioClientTransport({ command: process.execPath, args: [refMain, db.url], env, stderr: 'ignore' }));
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
 
-  const paths = {
-    warden: (sql: string) => warden.callTool({ name: 'query_database', arguments: { connection: 'db', sql } }),
-    reference: (sql: string) => ref.callTool({ name: 'query', arguments: { sql } }),
-    pg: (sql: string) => pool.query(sql),
-  };
   const results: Record<string, Record<string, ReturnType<typeof stats>>> = {};
+  const stageProfile: Record<string, { calls: number; p50_ms: Record<string, number> } | null> = {};
   for (const [label, sql] of [['19 rows', Q19], ['1000 rows', Q1000]] as const) {
-    for (const f of Object.values(paths)) await timeIt(50, () => f(sql)); // warm up
+    const warden = await startWarden();
+    const check = await warden.call(sql);
+    if (check.isError) throw new Error(`warden call failed: ${JSON.stringify(check.content)}`);
+    const paths = {
+      warden: () => warden.call(sql),
+      reference: () => ref.callTool({ name: 'query', arguments: { sql } }),
+      pg: () => pool.query(sql),
+    };
+    for (const f of Object.values(paths)) await timeIt(50, f); // warm up
     const samples: Record<string, number[]> = { warden: [], reference: [], pg: [] };
     // Interleave rounds so that drift on a shared machine hits every path alike.
     for (let round = 0; round < 10; round++) {
-      for (const [name, f] of Object.entries(paths)) samples[name]!.push(...(await timeIt(Math.ceil(calls / 10), () => f(sql))));
+      for (const [name, f] of Object.entries(paths)) samples[name]!.push(...(await timeIt(Math.ceil(calls / 10), f)));
     }
     results[label] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
+    stageProfile[label] = await warden.stop();
   }
-  const check = await paths.warden(Q19);
-  if (check.isError) throw new Error(`warden call failed: ${JSON.stringify(check.content)}`);
   const overhead = await governanceOverhead(2000, wdir.dir);
   const parse200 = parsePolicy200(300);
-  await warden.close();
-  await new Promise((r) => setTimeout(r, 300));
-  const profileLine = /WARDEN_STAGE_PROFILE (\{.*\})/.exec(wardenStderr)?.[1];
-  const stageProfile = profileLine ? (JSON.parse(profileLine) as { calls: number; p50_ms: Record<string, number> }) : null;
   await ref.close();
   await pool.end();
   wdir.cleanup();
@@ -147,7 +167,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   const ratios = Object.fromEntries(
     Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
   );
-  return { calls, results, ratios, stage_p50_ms_all_calls: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
+  return { calls, results, ratios, stage_p50_ms: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -164,7 +184,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);
-    if (r.stage_p50_ms_all_calls) console.log(`\nWarden pipeline stages over all ${r.stage_p50_ms_all_calls.calls} calls (p50 ms): ${JSON.stringify(r.stage_p50_ms_all_calls.p50_ms)}`);
+    for (const [label, prof] of Object.entries(r.stage_p50_ms)) if (prof) console.log(`\nWarden pipeline stages, ${label} (${prof.calls} calls, p50 ms): ${JSON.stringify(prof.p50_ms)}`);
     const pp = r.parse_and_policy_200_chars;
     console.log(`\nparse + policy, ${pp.chars}-character query (p50 / p99 ms): first sight ${pp.first_sight.p50} / ${pp.first_sight.p99}, repeated (cached) ${pp.cached.p50} / ${pp.cached.p99}`);
   }
