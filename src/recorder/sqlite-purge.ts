@@ -4,6 +4,7 @@
  * record), signed when a key is configured. Verify then starts from the checkpoint.
  */
 import type Database from 'better-sqlite3';
+import { indexPendingText, resetTextIndexMark } from './sqlite-text-index.js';
 import { canonicalJson } from './canonical-json.js';
 import type { ChainSigner } from './signing.js';
 import type { PurgeResult } from './types.js';
@@ -49,8 +50,10 @@ export function purgeBefore(db: Database.Database, before: string, now: string, 
   if (first === null || cut < first) return { cutSeq: 0, records: 0, sessions: 0, calls: 0 };
   const cutHash = (db.prepare('SELECT hash FROM records WHERE seq = ?').get(cut) as { hash: string }).hash;
   const doomed = 'SELECT id FROM sessions WHERE open_seq <= ?';
+  indexPendingText(db); // so that the doomed calls' index entries exist to be removed
   db.prepare(`DELETE FROM calls_fts WHERE rowid IN (SELECT seq FROM calls WHERE session_id IN (${doomed}))`).run(cut);
   const calls = db.prepare(`DELETE FROM calls WHERE session_id IN (${doomed})`).run(cut).changes;
+  resetTextIndexMark(db);
   const sessions = db.prepare('DELETE FROM sessions WHERE open_seq <= ?').run(cut).changes;
   db.exec('DROP TRIGGER records_append_only_delete');
   const records = db.prepare('DELETE FROM records WHERE seq <= ?').run(cut).changes;

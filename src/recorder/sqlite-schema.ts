@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -144,6 +144,12 @@ const MIGRATIONS: string[] = [
   CREATE INDEX calls_tool_session ON calls (tool, session_id);
   CREATE INDEX calls_connection_session ON calls (connection, session_id);
   CREATE INDEX calls_decision_session ON calls (decision, session_id);
+  `,
+  // v4: free text is indexed behind the hot path (see sqlite-text-index.ts); this row says up to
+  // which calls row (rowid, i.e. insertion order) calls_fts is complete.
+  `
+  CREATE TABLE fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), call_rowid INTEGER NOT NULL);
+  INSERT INTO fts_progress (id, call_rowid) SELECT 1, coalesce(MAX(rowid), 0) FROM calls;
   `,
 ];
 

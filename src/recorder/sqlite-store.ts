@@ -15,6 +15,7 @@ import { migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema.js';
 import { verifyChain } from './sqlite-verify.js';
 import { openReadonly } from './readonly-open.js';
 import { GroupCommit } from './sqlite-group-commit.js';
+import { TEXT_INDEX_DELAY_MS, indexPendingText } from './sqlite-text-index.js';
 import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
 import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
@@ -77,6 +78,7 @@ class SqliteStore implements SqliteTranscriptStore {
   readonly approvals: ApprovalTables;
 
   private readonly signer: ChainSigner | undefined;
+  private textIndexTimer: NodeJS.Timeout | null = null;
 
   /** The configured durability (FULL: fsync per commit; NORMAL: durable across process crashes only). */
   synchronous: 'FULL' | 'NORMAL' = 'FULL';
@@ -88,7 +90,10 @@ class SqliteStore implements SqliteTranscriptStore {
     this.db = db;
     this.signer = signer;
     this.owner = ownerTag(this.instance);
-    this.commits = new GroupCommit(db, { synchronous: () => this.synchronous, afterCommit: () => this.signIfHead() });
+    this.commits = new GroupCommit(db, { synchronous: () => this.synchronous, afterCommit: () => {
+      this.signIfHead();
+      this.scheduleTextIndex();
+    } });
     const tx = db.transaction((kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => {
       const head = this.stmt('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
         | { seq: number; hash: string }
@@ -131,6 +136,26 @@ class SqliteStore implements SqliteTranscriptStore {
   private enqueue(run: () => void, durable: boolean): Promise<void> {
     if (this.readonly) return Promise.reject(new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: read-only'));
     return this.commits.enqueue(run, durable);
+  }
+
+  // Free text is indexed a moment after calls land, in one transaction per burst (sqlite-text-index.ts).
+  private scheduleTextIndex(): void {
+    if (this.textIndexTimer || this.readonly) return;
+    this.textIndexTimer = setTimeout(() => {
+      this.textIndexTimer = null;
+      this.indexText();
+    }, TEXT_INDEX_DELAY_MS);
+    this.textIndexTimer.unref();
+  }
+
+  /** Bring the free-text index up to date; a failure (disk full, locked) leaves it for the next try. */
+  private indexText(): void {
+    if (this.readonly || !this.db.open || this.db.inTransaction) return;
+    try {
+      indexPendingText(this.db);
+    } catch {
+      /* search still answers from what is indexed; the next catch-up retries */
+    }
   }
 
   private signIfHead(): void {
@@ -228,7 +253,6 @@ class SqliteStore implements SqliteTranscriptStore {
       const bumped = this.stmt('UPDATE sessions SET call_count = call_count + 1 WHERE id = ?').run(sessionId);
       if (bumped.changes !== 1) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
       this.insert('calls', { ...cols, seq });
-      this.stmt('INSERT INTO calls_fts (rowid, text) VALUES (?, ?)').run(seq, ftsText(cols));
     }), opts.durable !== false);
   }
 
@@ -317,6 +341,7 @@ class SqliteStore implements SqliteTranscriptStore {
   }
 
   async searchSessions(f: SessionSearch): Promise<SessionPage> {
+    if (f.text) this.indexText(); // every call recorded so far is searchable
     return this.read(() => search.searchSessions(this.db, f));
   }
 
@@ -401,14 +426,14 @@ class SqliteStore implements SqliteTranscriptStore {
 
   async close(): Promise<void> {
     this.commits.flush(); // queued writes land before the file closes
+    if (this.textIndexTimer) clearTimeout(this.textIndexTimer);
+    this.textIndexTimer = null;
+    this.indexText();
     LIVE_INSTANCES.delete(this.instance);
     if (this.db.open) this.db.close();
   }
 }
 
-function ftsText(c: Columns): string {
-  return [c.tool, c.connection, c.facts_summary, c.args].filter((x) => typeof x === 'string').join(' ');
-}
 
 /** Open (creating on first use) the SQLite transcript store; why: the default for one Warden host. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteTranscriptStore {

@@ -1,0 +1,33 @@
+/**
+ * Free-text indexing of calls behind the hot path. Recording a call does not touch the FTS5
+ * index (three to four more pages per intent, about a quarter of its commit); instead the calls
+ * recorded since the last catch-up are indexed together, a moment after they were written, before
+ * every free-text search, before a purge and when the store closes. `fts_progress` holds the
+ * last calls rowid (insertion order) that calls_fts covers, so a catch-up is one range scan, and
+ * any process that can write the file (the server, the CLI) may run it: it reads the mark inside
+ * its write lock, so two never index the same call.
+ */
+import type Database from 'better-sqlite3';
+import { FTS_TEXT_SQL } from './sqlite-schema.js';
+
+/** How long after a write the catch-up runs; why: one transaction indexes a whole burst of calls. */
+export const TEXT_INDEX_DELAY_MS = 200;
+
+/** Index the calls not yet in calls_fts; returns how many were added (a savepoint inside a transaction). */
+export function indexPendingText(db: Database.Database): number {
+  return db
+    .transaction(() => {
+      const mark = (db.prepare('SELECT call_rowid FROM fts_progress WHERE id = 1').get() as { call_rowid: number } | undefined)?.call_rowid ?? 0;
+      const top = (db.prepare('SELECT MAX(rowid) AS m FROM calls').get() as { m: number | null }).m ?? 0;
+      if (top <= mark) return 0;
+      const added = db.prepare(`INSERT INTO calls_fts (rowid, text) SELECT seq, ${FTS_TEXT_SQL} FROM calls WHERE rowid > ? ORDER BY rowid`).run(mark).changes;
+      db.prepare('UPDATE fts_progress SET call_rowid = ? WHERE id = 1').run(top);
+      return added;
+    })
+    .immediate();
+}
+
+/** After a purge removed calls (all indexed first): the mark moves to the newest remaining row. */
+export function resetTextIndexMark(db: Database.Database): void {
+  db.prepare('UPDATE fts_progress SET call_rowid = (SELECT coalesce(MAX(rowid), 0) FROM calls) WHERE id = 1').run();
+}
