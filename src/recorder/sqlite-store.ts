@@ -15,7 +15,7 @@ import { migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema.js';
 import { verifyChain } from './sqlite-verify.js';
 import { openReadonly } from './readonly-open.js';
 import { GroupCommit } from './sqlite-group-commit.js';
-import { TEXT_INDEX_DELAY_MS, indexPendingText } from './sqlite-text-index.js';
+import { TEXT_INDEX_BATCH, TEXT_INDEX_DELAY_MS, indexPendingText } from './sqlite-text-index.js';
 import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
 import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
@@ -143,16 +143,18 @@ class SqliteStore implements SqliteTranscriptStore {
     if (this.textIndexTimer || this.readonly) return;
     this.textIndexTimer = setTimeout(() => {
       this.textIndexTimer = null;
-      this.indexText();
+      this.indexText(TEXT_INDEX_BATCH);
     }, TEXT_INDEX_DELAY_MS);
     this.textIndexTimer.unref();
   }
 
   /** Bring the free-text index up to date; a failure (disk full, locked) leaves it for the next try. */
-  private indexText(): void {
+  private indexText(limit?: number): void {
     if (this.readonly || !this.db.open || this.db.inTransaction) return;
     try {
-      indexPendingText(this.db);
+      // A background catch-up that filled its batch leaves more: schedule the next one.
+      if (limit !== undefined && indexPendingText(this.db, limit) === limit) this.scheduleTextIndex();
+      else if (limit === undefined) indexPendingText(this.db);
     } catch {
       /* search still answers from what is indexed; the next catch-up retries */
     }

@@ -12,16 +12,21 @@ import { FTS_TEXT_SQL } from './sqlite-schema.js';
 
 /** How long after a write the catch-up runs; why: one transaction indexes a whole burst of calls. */
 export const TEXT_INDEX_DELAY_MS = 200;
+/** Calls indexed per background catch-up; why: a backlog never blocks the event loop for long. */
+export const TEXT_INDEX_BATCH = 2000;
 
-/** Index the calls not yet in calls_fts; returns how many were added (a savepoint inside a transaction). */
-export function indexPendingText(db: Database.Database): number {
+/**
+ * Index the calls not yet in calls_fts, at most `limit` of them (oldest first); returns how many
+ * were added. Runs as a savepoint when called inside a transaction.
+ */
+export function indexPendingText(db: Database.Database, limit = Number.MAX_SAFE_INTEGER): number {
   return db
     .transaction(() => {
       const mark = (db.prepare('SELECT call_rowid FROM fts_progress WHERE id = 1').get() as { call_rowid: number } | undefined)?.call_rowid ?? 0;
-      const top = (db.prepare('SELECT MAX(rowid) AS m FROM calls').get() as { m: number | null }).m ?? 0;
-      if (top <= mark) return 0;
-      const added = db.prepare(`INSERT INTO calls_fts (rowid, text) SELECT seq, ${FTS_TEXT_SQL} FROM calls WHERE rowid > ? ORDER BY rowid`).run(mark).changes;
-      db.prepare('UPDATE fts_progress SET call_rowid = ? WHERE id = 1').run(top);
+      const upTo = (db.prepare('SELECT MAX(rowid) AS m FROM (SELECT rowid FROM calls WHERE rowid > ? ORDER BY rowid LIMIT ?)').get(mark, limit) as { m: number | null }).m;
+      if (upTo === null) return 0;
+      const added = db.prepare(`INSERT INTO calls_fts (rowid, text) SELECT seq, ${FTS_TEXT_SQL} FROM calls WHERE rowid > ? AND rowid <= ? ORDER BY rowid`).run(mark, upTo).changes;
+      db.prepare('UPDATE fts_progress SET call_rowid = ? WHERE id = 1').run(upTo);
       return added;
     })
     .immediate();

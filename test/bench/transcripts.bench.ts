@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { TEXT_INDEX_BATCH, TEXT_INDEX_DELAY_MS } from '../../src/recorder/sqlite-text-index.js';
 import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
 
 /** One figure of the benchmark. */
@@ -77,6 +78,11 @@ export async function runTranscriptsBench(calls = 1_000_000, perSession = 10): P
     const seedMs = performance.now() - t0;
     process.stderr.write(`seeded ${calls} calls in ${sessions} sessions in ${(seedMs / 1000).toFixed(1)} s\n`);
     store.db.pragma('optimize');
+    // A serving store indexes free text in the background, TEXT_INDEX_BATCH calls every
+    // TEXT_INDEX_DELAY_MS; the seed outran it, so catch up once (untimed) to measure the steady state.
+    const t1 = performance.now();
+    await store.searchSessions({ text: 'catchup', limit: 1 });
+    process.stderr.write(`free-text index caught up in ${((performance.now() - t1) / 1000).toFixed(1)} s (${TEXT_INDEX_BATCH} calls per ${TEXT_INDEX_DELAY_MS} ms in the background)\n`);
     const figures: BenchFigure[] = [];
     const [list] = await time(() => store.searchSessions({ limit: 50 }));
     figures.push({ name: 'list newest page (50 sessions)', ms: list, targetMs: 50 });
