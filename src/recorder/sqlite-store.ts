@@ -153,8 +153,7 @@ class SqliteStore implements SqliteTranscriptStore {
     if (this.readonly || !this.db.open || this.db.inTransaction) return;
     try {
       // A background catch-up that filled its batch leaves more: schedule the next one.
-      if (limit !== undefined && indexPendingText(this.db, limit) === limit) this.scheduleTextIndex();
-      else if (limit === undefined) indexPendingText(this.db);
+      if (indexPendingText(this.db, limit) === limit) this.scheduleTextIndex();
     } catch {
       /* search still answers from what is indexed; the next catch-up retries */
     }
@@ -435,7 +434,6 @@ class SqliteStore implements SqliteTranscriptStore {
     if (this.db.open) this.db.close();
   }
 }
-
 
 /** Open (creating on first use) the SQLite transcript store; why: the default for one Warden host. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteTranscriptStore {
