@@ -99,6 +99,12 @@ export interface ColumnMeta {
   type?: string;
   /** Masking applied to the column, e.g. 'partial' (set by the masking stage or the tool). */
   masked?: string;
+  /**
+   * The values are the database's own text form of a fixed-format type (timestamps, booleans,
+   * UUIDs, intervals): no free text can hide in them, so the content detectors skip the column.
+   * Internal to the pipeline; never sent to the agent.
+   */
+  fixedFormat?: boolean;
 }
 
 /** What a tool returns before the pipeline masks, records and renders it. */

@@ -15,8 +15,13 @@ export type HitCounts = Record<string, number>;
 export interface Detector {
   /** Kind used for the placeholder and the hit counter, e.g. 'email'. */
   kind: string;
-  /** Regex source every finding contains: the per-detector gate, and (without digitTail) the keyword precheck. */
+  /** Regex source every finding contains: the keyword precheck (without digitTail), and the gate unless `gate` is set. */
   trigger: string;
+  /**
+   * A narrower regex source every finding contains, tested before the full pattern: an '@' in a
+   * masked "u***@example.com" passes the precheck, but no address can end in '*'.
+   */
+  gate?: string;
   /**
    * For digit detectors: what follows three leading digits in every finding. The scanner folds
    * these into one `\d\d\d(?:a|b)` precheck, which irregexp runs far faster than `\d...|\d...`.
@@ -36,10 +41,11 @@ function bump(hits: HitCounts, kind: string, n = 1): void {
 }
 
 /** A detector whose every match of `re` is a finding (no extra validation). */
-function simple(kind: string, trigger: string, re: RegExp, label = placeholder(kind)): Detector {
+function simple(kind: string, trigger: string, re: RegExp, label = placeholder(kind), gate?: string): Detector {
   return {
     kind,
     trigger,
+    ...(gate ? { gate } : {}),
     run(text, hits) {
       let n = 0;
       const out = text.replace(re, () => {
@@ -89,6 +95,7 @@ const URL_PW_RE = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@?#]*:)
 const passwordInUrl: Detector = {
   kind: 'password_in_url',
   trigger: '@',
+  gate: '://[^\\s/?#@]*@',
   run(text, hits) {
     let n = 0;
     const out = text.replace(URL_PW_RE, (m: string, prefix: string, pw: string) => {
@@ -154,6 +161,8 @@ const email = simple(
   'email',
   '@',
   /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])/g,
+  placeholder('email'),
+  '[A-Za-z0-9._%+-]@[A-Za-z0-9]',
 );
 
 const SSN_RE = /(?<![A-Za-z0-9-])(\d{3})-(\d{2})-(\d{4})(?![A-Za-z0-9-])/g;

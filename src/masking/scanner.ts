@@ -32,6 +32,12 @@ export interface Scanner {
   scan(text: string): ScanResult;
   /** Hot-path form for table walkers: adds to `hits`, returns `text` itself when nothing matched. */
   maskInto(text: string, hits: HitCounts): string;
+  /**
+   * For a database's fixed-format text (timestamps, UUIDs): only the policy's custom detectors,
+   * which an author may aim at such values; the built-in ones look for free text. Null when the
+   * policy has no custom detectors, so the caller can skip such cells outright.
+   */
+  readonly maskFixedInto: ((text: string, hits: HitCounts) => string) | null;
   /** The detector kinds this scanner can report, e.g. for `describe_database` or explain. */
   readonly kinds: readonly string[];
 }
@@ -122,7 +128,7 @@ export function compileScanner(opts: ScannerOptions): Scanner {
   const tails = builtins.filter((d) => d.digitTail !== undefined).map((d) => d.digitTail as string);
   const wordCheck = words.length ? new RegExp([...new Set(words)].join('|')) : null;
   const digitCheck = tails.length ? new RegExp(`\\d\\d\\d(?:${tails.join('|')})`) : null;
-  const gates = builtins.map((d) => new RegExp(d.trigger));
+  const gates = builtins.map((d) => new RegExp(d.gate ?? d.trigger));
   const nBuiltins = builtins.length;
   const nCustoms = customs.length;
 
@@ -140,6 +146,13 @@ export function compileScanner(opts: ScannerOptions): Scanner {
   return {
     kinds: Object.freeze([...builtins.map((d) => d.kind), ...customs.map((d) => d.kind)]),
     maskInto,
+    maskFixedInto: nCustoms
+      ? (text: string, hits: HitCounts): string => {
+          let out = text;
+          for (let i = 0; i < nCustoms; i++) out = (customs[i] as Detector).run(out, hits);
+          return out;
+        }
+      : null,
     scan(text: string): ScanResult {
       const hits: HitCounts = {};
       return { text: maskInto(text, hits), hits };

@@ -14,9 +14,15 @@ type Scanner = {
   scan(text: string): { text: string; hits: Record<string, number> };
   /** Hot path: adds to `hits`, returns the same string when nothing matched (no allocation). */
   maskInto?(text: string, hits: Record<string, number>): string;
+  /** Custom detectors only, for fixed-format columns; null: skip those cells; absent: scan them in full. */
+  maskFixedInto?: ((text: string, hits: Record<string, number>) => string) | null;
 };
 
-/** Apply detectors to every string in the output; returns a new output and the report. */
+/**
+ * Apply detectors to every string in the output; returns the masked output and the report.
+ * Table rows are masked in place: the pipeline owns a tool's output, and a 1,000-row result is
+ * not copied cell by cell. Columns marked fixedFormat (timestamps, UUIDs...) are not scanned.
+ */
 export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOutput; report: MaskReport } {
   const hits: Record<string, number> = {};
   const add = (h: Record<string, number>) => {
@@ -40,7 +46,22 @@ export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOut
   let output: ToolOutput;
   if (out.kind === 'table') {
     for (const c of out.columns) if (c.masked) columns.push(`${c.name}:${c.masked}`);
-    output = { ...out, rows: out.rows.map((row) => row.map((cell) => scanValue(cell))) };
+    // A scanner that cannot tell its custom detectors apart scans fixed-format cells in full.
+    const fixed = out.columns.map((c) => c.fixedFormat === true && scanner.maskFixedInto !== undefined);
+    const fixedInto = scanner.maskFixedInto ?? null;
+    for (const row of out.rows) {
+      for (let i = 0; i < row.length; i++) {
+        const cell = row[i];
+        if (cell === null || typeof cell === 'number' || typeof cell === 'boolean') continue;
+        let masked: unknown;
+        if (fixed[i] && typeof cell === 'string') {
+          if (!fixedInto) continue;
+          masked = fixedInto(cell, hits);
+        } else masked = scanValue(cell);
+        if (masked !== cell) row[i] = masked;
+      }
+    }
+    output = out;
   } else if (out.kind === 'text') {
     const streams: Record<string, string> = {};
     for (const [k, v] of Object.entries(out.streams)) streams[k] = scanValue(v) as string;

@@ -21,9 +21,18 @@ function cellText(v: unknown): string {
 export function renderOutput(out: ToolOutput, meta: Record<string, unknown>): CallResponse {
   if (out.kind === 'table') {
     const lines: string[] = [];
+    let dates = false;
     if (out.columns.length) {
       lines.push(out.columns.map((c) => c.name).join('\t'));
-      for (const r of out.rows) lines.push(r.map(cellText).join('\t'));
+      for (const r of out.rows) {
+        let line = '';
+        for (let i = 0; i < r.length; i++) {
+          const v = r[i];
+          if (v instanceof Date) dates = true;
+          line += i === 0 ? cellText(v) : '\t' + cellText(v);
+        }
+        lines.push(line);
+      }
     }
     const tail = out.command && !out.columns.length
       ? `${out.command}${out.affected != null ? ` ${out.affected}` : ''}`
@@ -34,7 +43,8 @@ export function renderOutput(out: ToolOutput, meta: Record<string, unknown>): Ca
       content: [{ type: 'text', text: lines.join('\n') }],
       structuredContent: {
         columns: out.columns.map((c) => ({ name: c.name, ...(c.type ? { type: c.type } : {}), ...(c.masked ? { masked: c.masked } : {}) })),
-        rows: out.rows.map((r) => r.map((v) => (v instanceof Date ? v.toISOString() : v))),
+        // The rows themselves, not a copy, unless a Date needs its text form.
+        rows: dates ? out.rows.map((r) => r.map((v) => (v instanceof Date ? v.toISOString() : v))) : out.rows,
         row_count: out.rowCount,
         truncated: out.truncated,
         ...(out.affected != null ? { affected: out.affected } : {}),

@@ -12,6 +12,11 @@ import type { PgConnector } from './connector.js';
 
 const MAX_SQL_CHARS = 20_000;
 
+// Types whose text form PostgreSQL fixes (bool, date/time, interval, uuid, network addresses):
+// no free text can hide in them, so the content detectors skip them. numeric and int8 stay
+// scanned: a card number fits in either.
+const FIXED_FORMAT_OIDS = new Set([16, 1082, 1083, 1114, 1184, 1186, 1266, 2950, 869, 650, 829, 774]);
+
 /** Arguments of query_database. */
 export const queryInput = z
   .object({
@@ -68,20 +73,31 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       const plan = planColumnMasks(facts, sources, ctx.masking);
       let bytes = 0;
       let truncated = r.truncated;
-      const rows: unknown[][] = [];
-      for (const row of r.rows) {
-        const out = row.map((v, i) => (plan[i] && v !== null ? ctx.masking.apply(v, plan[i]!) : v));
-        for (const v of out) bytes += v === null ? 4 : typeof v === 'string' ? v.length : 16;
+      let kept = r.rows.length;
+      const masked = plan.some((p) => p !== null);
+      // Rows are masked in place: they are this call's own arrays, fresh from the driver.
+      for (let n = 0; n < r.rows.length; n++) {
+        const row = r.rows[n]!;
+        for (let i = 0; i < row.length; i++) {
+          let v = row[i];
+          if (masked && plan[i] && v !== null) row[i] = v = ctx.masking.apply(v, plan[i]!);
+          bytes += v === null ? 4 : typeof v === 'string' ? v.length : 16;
+        }
         if (bytes > conn.max_bytes) {
           truncated = true;
+          kept = n;
           break;
         }
-        rows.push(out);
       }
+      const rows = kept === r.rows.length ? r.rows : r.rows.slice(0, kept);
       if (r.fields.length === 0 && !r.command) throw new WardenError(ErrorCode.BACKEND, 'the database returned no result');
       return {
         kind: 'table',
-        columns: r.fields.map((f, i) => ({ name: f.name, type: String(f.dataTypeID), ...(plan[i] ? { masked: plan[i]! } : {}) })),
+        columns: r.fields.map((f, i) => ({
+          name: f.name,
+          type: String(f.dataTypeID),
+          ...(plan[i] ? { masked: plan[i]! } : FIXED_FORMAT_OIDS.has(f.dataTypeID) ? { fixedFormat: true } : {}),
+        })),
         rows,
         rowCount: rows.length,
         truncated,

@@ -1,0 +1,49 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { maskOutput } from '../../src/pipeline/mask-output.js';
+import { compileScanner } from '../../src/masking/index.js';
+import type { ToolOutput } from '../../src/tool-api.js';
+
+const table = (rows: unknown[][], fixed: boolean): ToolOutput => ({
+  kind: 'table',
+  columns: [{ name: 'note' }, { name: 'at', ...(fixed ? { fixedFormat: true } : {}) }],
+  rows,
+  rowCount: rows.length,
+  truncated: false,
+});
+
+test('free-text cells are scanned; a fixed-format column skips the built-in detectors', () => {
+  const scanner = compileScanner({ detectors: ['email', 'credit_card'] });
+  // A string that the credit-card detector would flag, placed in both kinds of column.
+  const card = '4111 1111 1111 1111';
+  const free = maskOutput(table([[card, card]], false), scanner);
+  assert.deepEqual((free.output as { rows: unknown[][] }).rows[0], ['[credit_card]', '[credit_card]']);
+  assert.equal(free.report.detectors.credit_card, 2);
+  const fixed = maskOutput(table([[card, card]], true), scanner);
+  assert.deepEqual((fixed.output as { rows: unknown[][] }).rows[0], ['[credit_card]', card]);
+  assert.equal(fixed.report.detectors.credit_card, 1);
+});
+
+test('custom detectors still run on fixed-format columns (an author may aim them at dates)', () => {
+  const scanner = compileScanner({ detectors: ['email'], custom: [{ name: 'birthday', pattern: '19\\d\\d-\\d\\d-\\d\\d' }] });
+  const r = maskOutput(table([['born 1980-02-03', '1980-02-03'], ['a@example.com', '2026-01-01']], true), scanner);
+  assert.deepEqual((r.output as { rows: unknown[][] }).rows, [['born [custom:birthday]', '[custom:birthday]'], ['[email]', '2026-01-01']]);
+  assert.deepEqual(r.report.detectors, { 'custom:birthday': 2, email: 1 });
+});
+
+test('a scanner without a custom-only form scans fixed-format cells in full', () => {
+  const scanner = { scan: (t: string): { text: string; hits: Record<string, number> } => (t.includes('x') ? { text: 'MASKED', hits: { k: 1 } } : { text: t, hits: {} }) };
+  const r = maskOutput(table([['x', 'x']], true), scanner);
+  assert.deepEqual((r.output as { rows: unknown[][] }).rows[0], ['MASKED', 'MASKED']);
+  assert.equal(r.report.detectors.k, 2);
+});
+
+test('table rows are masked in place, numbers and nulls pass untouched, nested JSON is scanned', () => {
+  const scanner = compileScanner({ detectors: ['email'] });
+  const rows: unknown[][] = [[1, null, 'mail b@example.org', { contact: 'c@example.net' }], [2, true, 'u***@example.com', 'nothing']];
+  const out: ToolOutput = { kind: 'table', columns: ['id', 'ok', 'note', 'doc'].map((name) => ({ name })), rows, rowCount: 2, truncated: false };
+  const r = maskOutput(out, scanner);
+  assert.equal((r.output as { rows: unknown[][] }).rows, rows, 'the same row arrays, not a copy');
+  assert.deepEqual(rows, [[1, null, 'mail [email]', { contact: '[email]' }], [2, true, 'u***@example.com', 'nothing']]);
+  assert.equal(r.report.detectors.email, 2, 'a partially masked address (u***@…) is not an address');
+});
