@@ -120,6 +120,21 @@ const baseSchema = z
     ui: uiSchema.default({ enabled: true, local_reviewer: { subject: 'local-reviewer', groups: [] } }),
     http: httpSchema.default({ allowed_hosts: [], allowed_origins: [], max_body_bytes: 1024 * 1024 }),
     rate_limits: rateLimitsSchema.default({}),
+    responses: z
+      .object({
+        /**
+         * Off (default): a successful result is its text rendering only (tab-separated rows for
+         * tables), which is what agents read. On: results also carry MCP structuredContent and
+         * the tools declare an outputSchema, for typed clients. Errors always carry their code
+         * as structured content. Transcripts store the structured result either way.
+         */
+        structured_content: z
+          .boolean()
+          .default(false)
+          .describe('Also send results as MCP structuredContent and declare outputSchema (for typed clients). Off by default: agents read the text, and a 1,000-row table is then sent once instead of twice.'),
+      })
+      .strict()
+      .default({ structured_content: false }),
   })
   .strict();
 
@@ -146,6 +161,8 @@ export interface ServerConfig {
   rate_limits: z.infer<typeof callLimitsSchema>;
   /** The `policies:` patterns as written (policy-watch watches their folders). */
   policyPatterns: string[];
+  /** What a tool result carries on the wire. */
+  responses: { structured_content: boolean };
 }
 
 /** Load and validate warden.yaml; throws ConfigError listing every problem with its line. */
@@ -192,6 +209,7 @@ export function loadServerConfig(file: string, families: ToolFamily[], text?: st
     ui: value.ui,
     http: value.http,
     rate_limits: value.rate_limits,
+    responses: value.responses,
     policyPatterns: value.policies.map((p) => (isAbsolute(p) ? p : join(baseDir, p))),
   };
 }

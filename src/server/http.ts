@@ -72,7 +72,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
       }
     },
   };
-  const deps: ServeDeps = { pipeline, store: rt.store, version: opts.version, log };
+  const deps: ServeDeps = { pipeline, store: rt.store, version: opts.version, structuredContent: rt.config.responses.structured_content, log };
   const sessions = createSessionRegistry(deps, { maxBodyBytes: maxBody });
 
   // 2026-07-28 (per-request) traffic: one server instance per request, bound to that request's principal.

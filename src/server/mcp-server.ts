@@ -14,6 +14,8 @@ export interface ServeDeps {
   pipeline: Pipeline;
   store: TranscriptStore;
   version: string;
+  /** Send structuredContent with results and declare outputSchema (warden.yaml responses.structured_content). */
+  structuredContent: boolean;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
 }
 
@@ -28,13 +30,14 @@ function jsonSchema(s: z.ZodType, io: 'input' | 'output'): Record<string, unknow
   return out;
 }
 
-function toolDescriptor(t: GovernedTool<any, any>) {
+function toolDescriptor(t: GovernedTool<any, any>, structured: boolean) {
   return {
     name: t.name,
     title: t.title,
     description: t.description,
     inputSchema: jsonSchema(t.input, 'input'),
-    ...(t.output ? { outputSchema: jsonSchema(t.output, 'output') } : {}),
+    // An outputSchema obliges every result to carry structuredContent, so only when it is sent.
+    ...(t.output && structured ? { outputSchema: jsonSchema(t.output, 'output') } : {}),
     annotations: { title: t.title, ...t.annotations },
   };
 }
@@ -68,7 +71,7 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
 
   server.setRequestHandler('tools/list', async (req) => {
     await open(req.params?._meta as Record<string, unknown> | undefined).catch(() => undefined);
-    return { tools: deps.pipeline.listTools(principal).map(toolDescriptor) } as never;
+    return { tools: deps.pipeline.listTools(principal).map((t) => toolDescriptor(t, deps.structuredContent)) } as never;
   });
 
   server.setRequestHandler('tools/call', async (req, ctx) => {
@@ -105,6 +108,8 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
           }
         : undefined,
     });
+    // Without structured_content, a result is its text; an error keeps its structured code.
+    if (!deps.structuredContent && !res.isError) return { content: res.content } as never;
     return res as never;
   });
 

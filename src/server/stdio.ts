@@ -22,7 +22,7 @@ export async function serveOverStdio(rt: Runtime, version: string): Promise<void
   const sessions: ConnectionSession[] = [];
   const handle = serveStdio(
     () => {
-      const s = createConnectionServer({ pipeline: rt.pipeline, store: rt.store, version, log }, principal, 'stdio', verified ? { expiresAt: verified.expiresAt } : {});
+      const s = createConnectionServer({ pipeline: rt.pipeline, store: rt.store, version, structuredContent: rt.config.responses.structured_content, log }, principal, 'stdio', verified ? { expiresAt: verified.expiresAt } : {});
       sessions.push(s);
       return s.server;
     },

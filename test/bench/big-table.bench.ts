@@ -43,9 +43,12 @@ export async function runBigTableBench(rows = 10_000_000) {
     const t = performance.now();
     const r = await client.callTool({ name: 'query_database', arguments: { connection: 'db', sql: 'SELECT * FROM big' } });
     times.push(performance.now() - t);
-    const s = r.structuredContent as { row_count: number; truncated: boolean };
-    rowsReturned = s.row_count;
-    truncated = s.truncated;
+    // The default result is its text; its last line says how many rows and whether capped.
+    const text = (r.content as { text: string }[])[0]!.text;
+    const tail = /\((\d+) rows?(, truncated)?\)$/.exec(text);
+    if (r.isError || !tail) throw new Error(`unexpected answer: ${text.slice(0, 200)}`);
+    rowsReturned = Number(tail[1]);
+    truncated = tail[2] !== undefined;
     peak = Math.max(peak, rssMb(pid));
   }
   await client.close();

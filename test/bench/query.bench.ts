@@ -110,16 +110,19 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   await db.query(`CREATE TABLE bench_items (id int PRIMARY KEY, name text, email text, total numeric, created timestamptz);
     INSERT INTO bench_items SELECT g, 'item ' || g, 'user' || g || '@example.com', g * 1.25, '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 1000) g;`);
   await db.query(`GRANT SELECT ON bench_items TO ${db.role}`);
-  const wdir = writeWardenDir(
-    `transcripts: { store: sqlite:warden.db }\nidentity: { stdio: { subject: bench, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:BENCH_DATABASE_URL, max_rows: 1000 }\npolicies: [policies/*.yaml]\n`,
-    { 'p.yaml': `masking:\n  columns: [{ column: public.bench_items.email, with: partial }]\n  detectors: [email, us_ssn, credit_card, jwt, aws_access_key, private_key, password_in_url, bearer_token]\nrules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.bench_items] }\n` },
-  );
+  const config = (extra: string) =>
+    `transcripts: { store: sqlite:warden.db }\n${extra}identity: { stdio: { subject: bench, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:BENCH_DATABASE_URL, max_rows: 1000 }\npolicies: [policies/*.yaml]\n`;
+  const policies = { 'p.yaml': `masking:\n  columns: [{ column: public.bench_items.email, with: partial }]\n  detectors: [email, us_ssn, credit_card, jwt, aws_access_key, private_key, password_in_url, bearer_token]\nrules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.bench_items] }\n` };
+  // The default (results as text, what agents read) and structured_content: true (the rows also
+  // as MCP structuredContent, for typed clients), each in its own folder and process.
+  const wdir = writeWardenDir(config(''), policies);
+  const sdir = writeWardenDir(config('responses: { structured_content: true }\n'), policies);
   const env = { PATH: process.env.PATH ?? '', BENCH_DATABASE_URL: db.url, WARDEN_LOG_LEVEL: 'error' };
   // One Warden child per query size: each reports its own per-stage p50s at exit
   // (WARDEN_PROFILE_STAGES), so the breakdown says where the time goes for that size.
-  const startWarden = async () => {
+  const startWarden = async (configPath: string) => {
     const client = new Client({ name: 'bench', version: '1' });
-    const transport = new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', wdir.configPath], env: { ...env, WARDEN_PROFILE_STAGES: '1' }, stderr: 'pipe' });
+    const transport = new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', configPath], env: { ...env, WARDEN_PROFILE_STAGES: '1' }, stderr: 'pipe' });
     let stderr = '';
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     await client.connect(transport);
@@ -141,31 +144,38 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   const results: Record<string, Record<string, ReturnType<typeof stats>>> = {};
   const stageProfile: Record<string, { calls: number; p50_ms: Record<string, number> } | null> = {};
   for (const [label, sql] of [['19 rows', Q19], ['1000 rows', Q1000]] as const) {
-    const warden = await startWarden();
-    const check = await warden.call(sql);
-    if (check.isError) throw new Error(`warden call failed: ${JSON.stringify(check.content)}`);
+    const warden = await startWarden(wdir.configPath);
+    const structured = await startWarden(sdir.configPath);
+    for (const w of [warden, structured]) {
+      const check = await w.call(sql);
+      if (check.isError) throw new Error(`warden call failed: ${JSON.stringify(check.content)}`);
+    }
+    if ((await structured.call(sql)).structuredContent === undefined) throw new Error('structured_content: true sent no structuredContent');
     const paths = {
       warden: () => warden.call(sql),
+      warden_structured: () => structured.call(sql),
       reference: () => ref.callTool({ name: 'query', arguments: { sql } }),
       pg: () => pool.query(sql),
     };
     for (const f of Object.values(paths)) await timeIt(50, f); // warm up
-    const samples: Record<string, number[]> = { warden: [], reference: [], pg: [] };
+    const samples: Record<string, number[]> = { warden: [], warden_structured: [], reference: [], pg: [] };
     // Interleave rounds so that drift on a shared machine hits every path alike.
     for (let round = 0; round < 10; round++) {
       for (const [name, f] of Object.entries(paths)) samples[name]!.push(...(await timeIt(Math.ceil(calls / 10), f)));
     }
     results[label] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
     stageProfile[label] = await warden.stop();
+    await structured.stop();
   }
   const overhead = await governanceOverhead(2000, wdir.dir);
   const parse200 = parsePolicy200(300);
   await ref.close();
   await pool.end();
   wdir.cleanup();
+  sdir.cleanup();
   await db.drop();
   const ratios = Object.fromEntries(
-    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
+    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_structured_vs_reference: round(r.warden_structured!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
   );
   return { calls, results, ratios, stage_p50_ms: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
 }
@@ -178,9 +188,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   else {
     for (const [label, res] of Object.entries(r.results)) {
       console.log(`\n${label} (${r.calls} sequential calls per path, p50 / p99 ms, calls/s)`);
-      for (const [name, s] of Object.entries(res)) console.log(`  ${name.padEnd(10)} ${String(s.p50).padStart(8)} ${String(s.p99).padStart(8)} ${String(s.callsPerSec).padStart(8)}`);
+      for (const [name, s] of Object.entries(res)) console.log(`  ${name.padEnd(18)} ${String(s.p50).padStart(8)} ${String(s.p99).padStart(8)} ${String(s.callsPerSec).padStart(8)}`);
       const q = r.ratios[label]!;
-      console.log(`  ratio warden/reference p50 = ${q.warden_vs_reference}, warden/pg p50 = ${q.warden_vs_pg}`);
+      console.log(`  ratio warden/reference p50 = ${q.warden_vs_reference} (structured_content: ${q.warden_structured_vs_reference}), warden/pg p50 = ${q.warden_vs_pg}`);
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);

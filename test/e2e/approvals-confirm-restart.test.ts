@@ -14,6 +14,7 @@ import { approvalsCli } from '../approvals/support.js';
 
 const CONFIG = `
 transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
 identity: { stdio: { subject: sam, groups: [sre] } }
 connections:
   shop: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 5s, max_rows: 100 }

@@ -12,6 +12,7 @@ import { approvalsCli, startReceiver, until, type Receiver } from '../approvals/
 
 const CONFIG = `
 transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
 identity: { stdio: { subject: sam, groups: [sre, dba] } }
 connections:
   shop: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 5s, max_rows: 100 }

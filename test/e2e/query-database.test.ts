@@ -10,6 +10,7 @@ import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } fro
 
 const CONFIG = `
 transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
 identity: { stdio: { subject: ana, groups: [analysts] } }
 connections:
   analytics:

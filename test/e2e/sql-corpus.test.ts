@@ -21,6 +21,7 @@ interface Case {
 
 const CONFIG = `
 transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
 identity: { stdio: { subject: corpus-agent, groups: [analysts] } }
 connections:
   db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 3s }

@@ -112,6 +112,7 @@ before(async () => {
     `  ${name}:\n    type: ssh\n    host: ${sshd.host}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    private_key: env:WARDEN_TEST_SSH_KEY\n${extra}`;
   const config = [
     'transcripts: { store: sqlite:warden.db }',
+    'responses: { structured_content: true }',
     'identity: { stdio: { subject: sam, groups: [sre] } }',
     'connections:',
     conn('web-1', `    host_key: "${sshd.hostKeyLine}"\n    command_timeout: 5s\n`),

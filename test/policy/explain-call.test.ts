@@ -16,6 +16,7 @@ const POLICY = `rules:
     sql: { statements: [select], read: [public.users] }
 `;
 const config = (subject: string, groups: string) => `transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
 identity: { stdio: { subject: ${subject}, groups: [${groups}] } }
 admins: { groups: [policy-admins] }
 connections:

@@ -48,6 +48,7 @@ export function configText(o: { store: string; issuer?: { issuer: string; audien
     jwks_cooldown: 0ms`
     : 'identity: { stdio: { subject: agent, groups: [dev] } }';
   return `transcripts: { store: "${o.store}", synchronous: ${o.synchronous ?? 'FULL'} }
+responses: { structured_content: true }
 ${identity}
 masking: { hash_key: env:WARDEN_TEST_HASH_KEY }
 connections:

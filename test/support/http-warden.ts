@@ -45,6 +45,7 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
   const issuer = await startOidcIssuer({ ...(opts.audience ? { audience: opts.audience } : {}) });
   const config = `
 transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
 identity:
   oidc:
     issuer: ${issuer.issuer}

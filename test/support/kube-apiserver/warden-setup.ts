@@ -106,7 +106,7 @@ export async function setupWardenKube(policy = BASELINE_POLICY, subject = 'sam',
   const conns = await writeKubeconfigs(server, dir.dir);
   writeFileSync(
     dir.configPath,
-    `transcripts: { store: sqlite:warden.db }\nidentity: { stdio: { subject: ${subject}, groups: [${groups.join(', ')}] } }\nconnections:\n${conns}policies: [policies/*.yaml]\n`,
+    `transcripts: { store: sqlite:warden.db }\nresponses: { structured_content: true }\nidentity: { stdio: { subject: ${subject}, groups: [${groups.join(', ')}] } }\nconnections:\n${conns}policies: [policies/*.yaml]\n`,
   );
   return { server, dir };
 }
