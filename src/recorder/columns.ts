@@ -89,6 +89,11 @@ function parseJson(text: unknown): unknown {
   return typeof text === 'string' ? JSON.parse(text) : null;
 }
 
+// A SQLite store keeps a call's result only in its outcome record (calls.result is NULL).
+function resultOfBody(body: string): unknown {
+  return (JSON.parse(body) as { result?: unknown }).result ?? null;
+}
+
 /** A sessions row as the public record. */
 export function rowToSession(r: Record<string, unknown>): SessionRecord {
   const principal = (parseJson(r.principal) ?? {}) as SessionRecord['principal'];
@@ -112,7 +117,7 @@ export function rowToCall(r: Record<string, unknown>): CallRecord {
       : {
           status: r.status as CallOutcome['status'],
           errorCode: (r.error_code as string | null) ?? null,
-          result: parseJson(r.result),
+          result: r.result === null && typeof r.outcome_body === 'string' ? resultOfBody(r.outcome_body) : parseJson(r.result),
           masking: parseJson(r.masking),
           durationMs: Number(r.duration_ms ?? 0),
           endedAt: r.ended_at as string,

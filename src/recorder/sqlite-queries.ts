@@ -7,6 +7,9 @@ export interface Query {
   params: Array<string | number>;
 }
 
+/** SELECT prefix for SQLite calls rows with their outcome body; why: a result is stored only there. */
+export const CALLS_WITH_BODY = 'SELECT c.*, r.body AS outcome_body FROM calls c LEFT JOIN records r ON r.seq = c.outcome_seq';
+
 /** Default list size; why: a listing must never load a whole store by accident. */
 export const DEFAULT_LIMIT = 100;
 /** The largest list a caller may ask for. */
@@ -34,8 +37,8 @@ export function listSessionsSql(f: SessionFilter): Query {
   return { sql: `SELECT s.* FROM sessions s ${w} ORDER BY s.started_at DESC, s.open_seq DESC LIMIT ?`, params };
 }
 
-/** Calls across sessions, newest first. */
-export function listCallsSql(f: CallFilter): Query {
+/** Calls across sessions, newest first; `select` may join more columns onto `calls c`. */
+export function listCallsSql(f: CallFilter, select = 'SELECT c.* FROM calls c'): Query {
   const where: string[] = [];
   const params: Array<string | number> = [];
   const add = (clause: string, v: string | undefined): void => {
@@ -52,5 +55,5 @@ export function listCallsSql(f: CallFilter): Query {
   add('c.session_id IN (SELECT id FROM sessions WHERE subject = ?)', f.subject);
   params.push(limitOf(f.limit));
   const w = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  return { sql: `SELECT c.* FROM calls c ${w} ORDER BY c.started_at DESC, c.seq DESC LIMIT ?`, params };
+  return { sql: `${select} ${w} ORDER BY c.started_at DESC, c.seq DESC LIMIT ?`, params };
 }

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
 import { rowToCall, rowToSession } from './columns.js';
-import { DEFAULT_LIMIT } from './sqlite-queries.js';
+import { CALLS_WITH_BODY, DEFAULT_LIMIT } from './sqlite-queries.js';
 import type { CallRecord, ChainRecord, SessionPage, SessionSearch } from './types.js';
 
 /** How many newest matching calls a free-text search considers; why: a bounded cost per query. */
@@ -81,13 +81,13 @@ export function searchSessions(db: Database.Database, f: SessionSearch): Session
 
 /** A session's calls after a seq, in order; why: a session page shows calls in pages. */
 export function sessionCalls(db: Database.Database, sessionId: string, afterSeq: number, limit: number): CallRecord[] {
-  const rows = db.prepare('SELECT * FROM calls WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?').all(sessionId, afterSeq, limit);
+  const rows = db.prepare(`${CALLS_WITH_BODY} WHERE c.session_id = ? AND c.seq > ? ORDER BY c.seq LIMIT ?`).all(sessionId, afterSeq, limit);
   return (rows as Record<string, unknown>[]).map(rowToCall);
 }
 
 /** One call by id. */
 export function getCall(db: Database.Database, id: string): CallRecord | null {
-  const r = db.prepare('SELECT * FROM calls WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+  const r = db.prepare(`${CALLS_WITH_BODY} WHERE c.id = ?`).get(id) as Record<string, unknown> | undefined;
   return r ? rowToCall(r) : null;
 }
 

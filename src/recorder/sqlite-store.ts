@@ -18,7 +18,7 @@ import { GroupCommit } from './sqlite-group-commit.js';
 import { TEXT_INDEX_BATCH, TEXT_INDEX_DELAY_MS, indexPendingText } from './sqlite-text-index.js';
 import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
-import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
+import { CALLS_WITH_BODY, listCallsSql, listSessionsSql } from './sqlite-queries.js';
 import { ApprovalTables } from './sqlite-approvals.js';
 import { checkSignedHead, type ChainSigner, headPath, writeSignedHead } from './signing.js';
 import { purgeBefore } from './sqlite-purge.js';
@@ -64,6 +64,16 @@ export interface SqliteTranscriptStore extends TranscriptStore {
   readonly db: Database.Database;
   /** Approval requests and decisions (approval_event records in the same chain). */
   readonly approvals: ApprovalTables;
+}
+
+/**
+ * The result of a call is stored once, in its outcome record (hash-chained), not again in
+ * calls.result: a 1,000-row result is ~70 KB, and writing it twice doubled the WAL frames of the
+ * outcome's commit. Readers join the record (CALLS_WITH_BODY, rowToCall); verify accepts a NULL
+ * calls.result, and files written before keep their copies, which verify still compares.
+ */
+function chainResult(cols: Columns): Columns {
+  return { ...cols, result: null };
 }
 
 class SqliteStore implements SqliteTranscriptStore {
@@ -260,7 +270,7 @@ class SqliteStore implements SqliteTranscriptStore {
   async recordOutcome(callId: string, o: CallOutcome): Promise<void> {
     const parts = this.parts(o);
     parts.set('callId', JSON.stringify(text(callId, 'call id')));
-    const cols = outcomeColumns(parts);
+    const cols = chainResult(outcomeColumns(parts));
     const ts = text(cols.ended_at, 'endedAt');
     const body = joinParts(parts);
     return this.enqueue(() => this.appendTx('call_outcome', callId, ts, body, (seq) => this.applyOutcome(callId, cols, seq, false)), true);
@@ -279,7 +289,7 @@ class SqliteStore implements SqliteTranscriptStore {
   private outcomeSync(callId: string, o: CallOutcome, onlyIfOpen: boolean): boolean {
     const parts = this.parts(o);
     parts.set('callId', JSON.stringify(text(callId, 'call id')));
-    const cols = outcomeColumns(parts);
+    const cols = chainResult(outcomeColumns(parts));
     const ts = text(cols.ended_at, 'endedAt');
     let done = false;
     this.append('call_outcome', callId, ts, joinParts(parts), (seq) => {
@@ -306,13 +316,13 @@ class SqliteStore implements SqliteTranscriptStore {
     return this.read(() => {
       const s = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as Record<string, unknown> | undefined;
       if (!s) return null;
-      const calls = this.stmt('SELECT * FROM calls WHERE session_id = ? ORDER BY seq').all(id) as Record<string, unknown>[];
+      const calls = this.stmt(`${CALLS_WITH_BODY} WHERE c.session_id = ? ORDER BY c.seq`).all(id) as Record<string, unknown>[];
       return { session: rowToSession(s), calls: calls.map(rowToCall) };
     });
   }
 
   async listCalls(f: CallFilter = {}): Promise<CallRecord[]> {
-    const q = listCallsSql(f);
+    const q = listCallsSql(f, CALLS_WITH_BODY);
     return this.read(() => (this.stmt(q.sql).all(...q.params) as Record<string, unknown>[]).map(rowToCall));
   }
 

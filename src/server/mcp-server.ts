@@ -19,6 +19,9 @@ export interface ServeDeps {
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
 }
 
+/** The result `_meta` key under which every tool result carries its call id, rule ids and policy version. */
+export const CALL_META_KEY = 'warden/call';
+
 const schemaCache = new WeakMap<object, Record<string, unknown>>();
 function jsonSchema(s: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   let out = schemaCache.get(s);
@@ -108,9 +111,13 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
           }
         : undefined,
     });
-    // Without structured_content, a result is its text; an error keeps its structured code.
-    if (!deps.structuredContent && !res.isError) return { content: res.content } as never;
-    return res as never;
+    // The call id, rule ids and policy version travel in _meta (clients keep it from the model),
+    // whatever the result shape. Without structured_content a result is its text; an error
+    // keeps its structured code.
+    const call = (res.structuredContent as { warden?: Record<string, unknown> } | undefined)?.warden;
+    const _meta = call ? { [CALL_META_KEY]: call } : undefined;
+    if (!deps.structuredContent && !res.isError) return { content: res.content, ...(_meta ? { _meta } : {}) } as never;
+    return { ...res, ...(_meta ? { _meta } : {}) } as never;
   });
 
   return {

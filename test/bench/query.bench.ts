@@ -110,13 +110,15 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   await db.query(`CREATE TABLE bench_items (id int PRIMARY KEY, name text, email text, total numeric, created timestamptz);
     INSERT INTO bench_items SELECT g, 'item ' || g, 'user' || g || '@example.com', g * 1.25, '2026-01-01'::timestamptz + g * interval '1 minute' FROM generate_series(1, 1000) g;`);
   await db.query(`GRANT SELECT ON bench_items TO ${db.role}`);
-  const config = (extra: string) =>
-    `transcripts: { store: sqlite:warden.db }\n${extra}identity: { stdio: { subject: bench, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:BENCH_DATABASE_URL, max_rows: 1000 }\npolicies: [policies/*.yaml]\n`;
+  const config = (extra: string, transcripts = '') =>
+    `transcripts: { store: sqlite:warden.db${transcripts} }\n${extra}identity: { stdio: { subject: bench, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:BENCH_DATABASE_URL, max_rows: 1000 }\npolicies: [policies/*.yaml]\n`;
   const policies = { 'p.yaml': `masking:\n  columns: [{ column: public.bench_items.email, with: partial }]\n  detectors: [email, us_ssn, credit_card, jwt, aws_access_key, private_key, password_in_url, bearer_token]\nrules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.bench_items] }\n` };
   // The default (results as text, what agents read) and structured_content: true (the rows also
   // as MCP structuredContent, for typed clients), each in its own folder and process.
   const wdir = writeWardenDir(config(''), policies);
   const sdir = writeWardenDir(config('responses: { structured_content: true }\n'), policies);
+  // And what the fsync costs: synchronous: NORMAL (durable across a process crash, not a power cut).
+  const ndir = writeWardenDir(config('', ', synchronous: NORMAL'), policies);
   const env = { PATH: process.env.PATH ?? '', BENCH_DATABASE_URL: db.url, WARDEN_LOG_LEVEL: 'error' };
   // One Warden child per query size: each reports its own per-stage p50s at exit
   // (WARDEN_PROFILE_STAGES), so the breakdown says where the time goes for that size.
@@ -146,7 +148,8 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   for (const [label, sql] of [['19 rows', Q19], ['1000 rows', Q1000]] as const) {
     const warden = await startWarden(wdir.configPath);
     const structured = await startWarden(sdir.configPath);
-    for (const w of [warden, structured]) {
+    const normal = await startWarden(ndir.configPath);
+    for (const w of [warden, structured, normal]) {
       const check = await w.call(sql);
       if (check.isError) throw new Error(`warden call failed: ${JSON.stringify(check.content)}`);
     }
@@ -154,11 +157,12 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     const paths = {
       warden: () => warden.call(sql),
       warden_structured: () => structured.call(sql),
+      warden_sync_normal: () => normal.call(sql),
       reference: () => ref.callTool({ name: 'query', arguments: { sql } }),
       pg: () => pool.query(sql),
     };
     for (const f of Object.values(paths)) await timeIt(50, f); // warm up
-    const samples: Record<string, number[]> = { warden: [], warden_structured: [], reference: [], pg: [] };
+    const samples: Record<string, number[]> = { warden: [], warden_structured: [], warden_sync_normal: [], reference: [], pg: [] };
     // Interleave rounds so that drift on a shared machine hits every path alike.
     for (let round = 0; round < 10; round++) {
       for (const [name, f] of Object.entries(paths)) samples[name]!.push(...(await timeIt(Math.ceil(calls / 10), f)));
@@ -166,6 +170,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     results[label] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
     stageProfile[label] = await warden.stop();
     await structured.stop();
+    await normal.stop();
   }
   const overhead = await governanceOverhead(2000, wdir.dir);
   const parse200 = parsePolicy200(300);
@@ -173,9 +178,10 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   await pool.end();
   wdir.cleanup();
   sdir.cleanup();
+  ndir.cleanup();
   await db.drop();
   const ratios = Object.fromEntries(
-    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_structured_vs_reference: round(r.warden_structured!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
+    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_structured_vs_reference: round(r.warden_structured!.p50 / r.reference!.p50), warden_sync_normal_vs_reference: round(r.warden_sync_normal!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
   );
   return { calls, results, ratios, stage_p50_ms: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
 }
@@ -190,7 +196,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       console.log(`\n${label} (${r.calls} sequential calls per path, p50 / p99 ms, calls/s)`);
       for (const [name, s] of Object.entries(res)) console.log(`  ${name.padEnd(18)} ${String(s.p50).padStart(8)} ${String(s.p99).padStart(8)} ${String(s.callsPerSec).padStart(8)}`);
       const q = r.ratios[label]!;
-      console.log(`  ratio warden/reference p50 = ${q.warden_vs_reference} (structured_content: ${q.warden_structured_vs_reference}), warden/pg p50 = ${q.warden_vs_pg}`);
+      console.log(`  ratio warden/reference p50 = ${q.warden_vs_reference} (structured_content: ${q.warden_structured_vs_reference}; synchronous NORMAL: ${q.warden_sync_normal_vs_reference}), warden/pg p50 = ${q.warden_vs_pg}`);
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);

@@ -236,7 +236,8 @@ describe('query_database over stdio', () => {
   test('the transcript holds allowed, denied and failed calls, masked, without secrets', async () => {
     const t = new Database(dir.dbPath, { readonly: true });
     try {
-      const calls = t.prepare('SELECT * FROM calls').all() as Record<string, unknown>[];
+      // Each call with its outcome record, whose body holds the (masked) result.
+      const calls = t.prepare('SELECT c.*, r.body AS outcome_body FROM calls c LEFT JOIN records r ON r.seq = c.outcome_seq').all() as Record<string, unknown>[];
       assert.ok(calls.length >= 10, `calls recorded: ${calls.length}`);
       const all = JSON.stringify(calls);
       for (const secret of ['alice@example.com', '123-45-6789', db.password]) assert.ok(!all.includes(secret), `transcript leaks ${secret}`);

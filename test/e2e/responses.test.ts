@@ -62,6 +62,9 @@ describe('result shape on the wire', () => {
     assert.equal(r.structuredContent, undefined);
     const text = (r.content as { text: string }[])[0]!.text;
     assert.equal(text, 'id\tlabel\tcreated\n1\tmail [email]\t2026-01-01 00:00:00+00\n2\tplain\tNULL\n(2 rows)');
+    const call = (r._meta as Record<string, { call_id: string; rule_ids: string[] }>)['warden/call']!;
+    assert.deepEqual(call.rule_ids, ['read-items']);
+    assert.match(call.call_id, /^[0-9a-f-]{36}$/);
     const denied = await w.client.callTool({ name: 'query_database', arguments: { connection: 'main', sql: 'DELETE FROM items' } });
     assert.equal(denied.isError, true);
     assert.equal((denied.structuredContent as { error: { code: string } }).error.code, 'WARDEN_DENIED');
@@ -69,8 +72,10 @@ describe('result shape on the wire', () => {
     sessions.splice(sessions.indexOf(w), 1);
     const t = new Database(dir.dbPath, { readonly: true });
     try {
-      const row = t.prepare("SELECT result FROM calls WHERE status = 'ok'").get() as { result: string };
-      const stored = JSON.parse(row.result) as { rows: unknown[][]; columns: { name: string }[] };
+      const row = t.prepare("SELECT c.id, c.result, r.body FROM calls c JOIN records r ON r.seq = c.outcome_seq WHERE c.status = 'ok'").get() as { id: string; result: string | null; body: string };
+      assert.equal(row.id, call.call_id, 'the call id in _meta names the transcript record');
+      assert.equal(row.result, null, 'the result is stored once, in the hash-chained outcome record');
+      const stored = (JSON.parse(row.body) as { result: { rows: unknown[][]; columns: { name: string }[] } }).result;
       assert.deepEqual(stored.rows, [[1, 'mail [email]', '2026-01-01 00:00:00+00'], [2, 'plain', null]]);
       assert.deepEqual(stored.columns.map((c) => c.name), ['id', 'label', 'created']);
     } finally {

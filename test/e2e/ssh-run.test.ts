@@ -279,14 +279,15 @@ describe('ssh_run: host behaviour', () => {
   test('transcripts record the parsed command, the canonical line, the decision and the exit code, masked', async () => {
     const t = new Database(dir.dbPath, { readonly: true });
     try {
-      const calls = t.prepare("SELECT * FROM calls WHERE tool = 'ssh_run'").all() as Record<string, string | number | null>[];
+      // Each call with its outcome record, whose body holds the (masked) result.
+      const calls = t.prepare("SELECT c.*, r.body AS outcome_body FROM calls c LEFT JOIN records r ON r.seq = c.outcome_seq WHERE c.tool = 'ssh_run'").all() as Record<string, string | number | null>[];
       assert.ok(calls.length >= CASES.length, `calls recorded: ${calls.length}`);
       const ls = calls.find((c) => String(c.args).includes(`${LOG}/missing`));
       assert.ok(ls, 'the ls call is recorded');
       const facts = JSON.parse(String(ls.facts)) as { commands: { program: string; args: string[] }[]; commandLine: string };
       assert.deepEqual(facts.commands[0], { program: 'ls', args: [`${LOG}/missing`], assignments: [] });
       assert.equal(facts.commandLine, `'ls' ${LOG}/missing`);
-      assert.equal(JSON.parse(String(ls.result)).exit_code, 2);
+      assert.equal((JSON.parse(String(ls.outcome_body)) as { result: { exit_code: number } }).result.exit_code, 2);
       assert.equal(ls.decision, 'allow');
       const denied = calls.find((c) => String(c.args).includes('systemctl stop'));
       assert.equal(denied?.decision, 'deny');

@@ -99,6 +99,26 @@ test('an edited calls.result is detected against its outcome record', async (t) 
   assert.match(b.reason, /calls row "c1" differs from its record \(result\)/);
 });
 
+test('the result is stored once: calls.result is NULL and readers take the result from the outcome record', async (t) => {
+  const { store, evil } = await seeded(t);
+  const row = evil.prepare(`SELECT c.result, r.body FROM calls c JOIN records r ON r.seq = c.outcome_seq WHERE c.id = 'c1'`).get() as { result: string | null; body: string };
+  assert.equal(row.result, null);
+  const stored = (JSON.parse(row.body) as { result: unknown }).result;
+  assert.notEqual(stored, null);
+  assert.deepEqual((await store.getCall('c1'))?.outcome?.result, stored);
+  assert.deepEqual((await store.getSession('s1'))?.calls[0]?.outcome?.result, stored);
+  assert.deepEqual((await store.listCalls({ sessionId: 's1' })).find((c) => c.id === 'c1')?.outcome?.result, stored);
+  assert.deepEqual((await store.sessionCalls('s1', 0, 10))[0]?.outcome?.result, stored);
+});
+
+test('beside a NULL result, an edited outcome column is still detected', async (t) => {
+  const { store, evil } = await seeded(t);
+  evil.prepare(`UPDATE calls SET status = 'error' WHERE id = 'c1'`).run();
+  const b = await broken(store);
+  assert.equal(b.seq, 3);
+  assert.match(b.reason, /calls row "c1" differs from its record \(status\)/);
+});
+
 test('edited sessions rows, deleted calls rows and forged rows are detected', async (t) => {
   const { store, evil } = await seeded(t);
   evil.prepare(`UPDATE sessions SET subject = 'mallory' WHERE id = 's1'`).run();

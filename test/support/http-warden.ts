@@ -78,7 +78,8 @@ ${extraConfig}
     calls() {
       const t = new Database(dir.dbPath, { readonly: true });
       try {
-        return t.prepare('SELECT * FROM calls ORDER BY seq').all() as Record<string, unknown>[];
+        // outcome_body: the outcome record, which holds the result (calls.result stays NULL).
+        return t.prepare('SELECT c.*, r.body AS outcome_body FROM calls c LEFT JOIN records r ON r.seq = c.outcome_seq ORDER BY c.seq').all() as Record<string, unknown>[];
       } finally {
         t.close();
       }
