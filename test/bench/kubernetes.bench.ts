@@ -14,6 +14,7 @@ import { requireExecutable } from '../support/system-deps.js';
 import { connectWarden } from '../support/warden-process.js';
 import { TOKENS, setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
 import { KubeConnector } from '../../tools/kubernetes/connector.js';
+import { timeCalls } from './timing.js';
 
 const run = promisify(execFile);
 
@@ -44,15 +45,7 @@ function stats(lat: number[]): PathStats {
   return { calls: s.length, p50_ms: q(0.5), p90_ms: q(0.9), mean_ms: Math.round((s.reduce((a, b) => a + b, 0) / s.length) * 1000) / 1000 };
 }
 
-async function time(n: number, fn: () => Promise<void>): Promise<number[]> {
-  const lat: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    lat.push(performance.now() - t);
-  }
-  return lat;
-}
+const time = timeCalls;
 
 /** Run the comparison (kubectl is required: the ratio is the point). */
 export async function runKubernetesBench(o: { calls?: number } = {}): Promise<KubernetesBenchResult> {

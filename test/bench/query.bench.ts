@@ -21,28 +21,17 @@ import { compileScanner } from '../../src/masking/index.js';
 import { maskOutput } from '../../src/pipeline/mask-output.js';
 import { renderOutput } from '../../src/pipeline/render.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
+import { percentile, timeCalls } from './timing.js';
 
 const Q19 = 'SELECT id, name, email, total, created FROM bench_items WHERE id < 20 ORDER BY id';
 const Q1000 = 'SELECT id, name, email, total, created FROM bench_items ORDER BY id';
 
 /** p50/p99 and calls/s of a list of durations in ms. */
 export function stats(ms: number[]): { p50: number; p99: number; callsPerSec: number } {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
   const total = ms.reduce((a, b) => a + b, 0);
-  return { p50: round(at(0.5)), p99: round(at(0.99)), callsPerSec: Math.round((ms.length / total) * 1000) };
+  return { p50: round(percentile(ms, 0.5)), p99: round(percentile(ms, 0.99)), callsPerSec: Math.round((ms.length / total) * 1000) };
 }
 const round = (x: number) => Math.round(x * 1000) / 1000;
-
-async function timeIt(n: number, fn: () => Promise<unknown>): Promise<number[]> {
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = performance.now();
-    await fn();
-    out.push(performance.now() - t);
-  }
-  return out;
-}
 
 /**
  * The in-process governance cost for one call, by stage, recorded as the pipeline records a
@@ -161,11 +150,11 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
       reference: () => ref.callTool({ name: 'query', arguments: { sql } }),
       pg: () => pool.query(sql),
     };
-    for (const f of Object.values(paths)) await timeIt(50, f); // warm up
+    for (const f of Object.values(paths)) await timeCalls(50, f); // warm up
     const samples: Record<string, number[]> = { warden: [], warden_structured: [], warden_sync_normal: [], reference: [], pg: [] };
     // Interleave rounds so that drift on a shared machine hits every path alike.
     for (let round = 0; round < 10; round++) {
-      for (const [name, f] of Object.entries(paths)) samples[name]!.push(...(await timeIt(Math.ceil(calls / 10), f)));
+      for (const [name, f] of Object.entries(paths)) samples[name]!.push(...(await timeCalls(Math.ceil(calls / 10), f)));
     }
     results[label] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
     stageProfile[label] = await warden.stop();

@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { startRuntime } from '../../src/server/runtime.js';
 import { shellCondition } from '../../tools/shared/shell/index.js';
 import { families } from '../../tools/index.js';
+import { percentile, timeCalls } from './timing.js';
 import { parseSshCommand } from '../../tools/ssh/ssh-run.js';
 import { startSshd } from '../support/sshd.js';
 import { writeWardenDir } from '../support/warden-process.js';
@@ -25,10 +26,7 @@ import { writeWardenDir } from '../support/warden-process.js';
 const LINE = "grep -i 'connection refused' /var/log/app/app.log | grep -v health | tail -n 500 | head -n 99 | wc -l";
 const REMOTE = 'uptime';
 
-function p(samples: number[], q: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(s.length * q))] ?? NaN;
-}
+const p = percentile;
 
 async function parsePolicy(runs: number): Promise<{ chars: number; runs: number; p50_ms: number; p99_ms: number }> {
   const LOG = ['/var/log/app'];
@@ -93,13 +91,7 @@ export async function runSshBench(opts: { roundTrips?: number; parseRuns?: numbe
     };
     const time = async (fn: () => unknown): Promise<number[]> => {
       await fn(); // warm up (for ssh_run: opens the reused connection)
-      const out: number[] = [];
-      for (let i = 0; i < n; i++) {
-        const t = performance.now();
-        await fn();
-        out.push(performance.now() - t);
-      }
-      return out;
+      return timeCalls(n, fn);
     };
     const warden = await time(wardenOnce);
     const plain = await time(sshOnce([]));
