@@ -95,7 +95,7 @@ export class PgApprovalTables implements ApprovalStore {
 
   create(a: NewApproval): Promise<ApprovalRow> {
     return this.writer.write(async (tx) => {
-      const seq = await event(tx, a.id, a.createdAt, { approvalId: a.id, event: 'requested', requester: a.requester, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt });
+      const seq = await event(tx, a.id, a.createdAt, { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt });
       await tx.q(
         `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
            approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq)

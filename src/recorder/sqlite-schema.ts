@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 4;
+export const SCHEMA_VERSION = 5;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -150,6 +150,11 @@ const MIGRATIONS: string[] = [
   `
   CREATE TABLE fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), call_rowid INTEGER NOT NULL);
   INSERT INTO fts_progress (id, call_rowid) SELECT 1, coalesce(MAX(rowid), 0) FROM calls;
+  `,
+  // v5: verify replays the approval tables from their records; this finds those few records
+  // among millions without a scan (a partial index: other records cost it nothing).
+  `
+  CREATE INDEX records_approval_events ON records (seq) WHERE kind = 'approval_event';
   `,
 ];
 

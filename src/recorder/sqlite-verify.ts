@@ -2,7 +2,8 @@
  * Chain verification for the SQLite store: recompute every hash in seq order, then check that
  * the query tables (sessions, calls) say exactly what the records say. One ordered scan of the
  * records joined with their rows (verify-span.ts); a long chain is split in two spans, the second
- * walked by a worker thread at the same time; the link between the spans is checked here.
+ * walked by a worker thread at the same time; the link between the spans is checked here. The
+ * approval tables are replayed from their approval_event records (verify-approvals.ts).
  */
 import type Database from 'better-sqlite3';
 import { GENESIS_HASH } from './hash-chain.js';
@@ -10,6 +11,7 @@ import { latestCheckpoint } from './sqlite-purge.js';
 import type { ChainSigner } from './signing.js';
 import type { VerifyResult } from './types.js';
 import { checkCheckpoint, orphanRow } from './verify-exact.js';
+import { approvalMismatch } from './verify-approvals.js';
 import type { MatchCounts } from './verify-fast.js';
 import { parallelVerifyUseful, startWorkerSpan, VERIFY_MMAP_BYTES } from './verify-parallel.js';
 import { type SpanResult, verifySpan } from './verify-span.js';
@@ -45,7 +47,7 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
       ).get() as { seq: number } | undefined;
       if (lost) return withCp(broken(lost.seq, `the retention checkpoint at record ${lost.seq} has no record in the chain`));
     }
-    const orphan = orphanRow(db, everyRowMatched(db, span.counts));
+    const orphan = orphanRow(db, everyRowMatched(db, span.counts)) ?? approvalMismatch(db, cp?.cutSeq ?? null);
     if (orphan) return { ...broken(orphan.seq, orphan.reason), ...(head ? { head } : {}) };
   }
   return withCp(head ? { ok: true, records, head } : { ok: true, records });

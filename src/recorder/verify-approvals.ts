@@ -1,0 +1,107 @@
+/**
+ * verify's cross-check of the approval tables against their approval_event records. The gate
+ * reads `approvals` and `approval_decisions`; without this check, flipping a pending request to
+ * `approved` in the file (or deleting a reviewer's deny) would go unnoticed by `verify` even
+ * though the chain itself is intact. The events are replayed in seq order into the rows they
+ * imply, and every row must equal its replay; requests whose `requested` record was purged by
+ * retention are skipped (their history is gone), rows no record backs are reported.
+ */
+import type Database from 'better-sqlite3';
+import { canonicalJson } from './canonical-json.js';
+
+type Row = Record<string, unknown>;
+
+/** What a request's events say its rows must hold. */
+interface Expected {
+  seq: number;
+  cols: Record<string, unknown>;
+  decisions: Map<string, Record<string, unknown>>;
+}
+
+function parse(body: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(body);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
+}
+
+// JSON-text columns are compared in canonical form (the writer stored JSON.stringify of the value).
+function sameJson(column: unknown, value: unknown): boolean {
+  if (typeof column !== 'string') return false;
+  try {
+    return canonicalJson(JSON.parse(column)) === canonicalJson(value);
+  } catch {
+    return false;
+  }
+}
+
+const JSON_COLUMNS = new Set(['rule_ids', 'reviewers', 'requester_groups']);
+
+/** The first approval row or event that disagrees, or null; `cutSeq`: records up to it were purged. */
+export function approvalMismatch(db: Database.Database, cutSeq: number | null): { seq: number; reason: string } | null {
+  const has = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'`).get();
+  if (!has) return null;
+  const expected = new Map<string, Expected>();
+  const events = db.prepare(`SELECT seq, ref_id, ts, body FROM records WHERE kind = 'approval_event' ORDER BY seq`).iterate() as IterableIterator<{ seq: number; ref_id: string; ts: string; body: string }>;
+  for (const r of events) {
+    const b = parse(r.body);
+    if (!b || b.approvalId !== r.ref_id) return { seq: r.seq, reason: 'approval_event body does not name its request' };
+    const e = expected.get(r.ref_id);
+    if (b.event === 'requested') {
+      if (e) return { seq: r.seq, reason: `approval request ${JSON.stringify(r.ref_id)} is requested twice` };
+      const cols: Record<string, unknown> = {
+        state: 'pending', requester: b.requester, tool: b.tool, connection: b.connection ?? null, canonical_call: b.canonicalCall,
+        call_hash: b.callHash, summary: b.summary, rule_ids: b.ruleIds, approval_rule: b.approvalRule, approvals_required: b.approvalsRequired,
+        reviewers: b.reviewers, confirm: b.confirm ?? null, call_id: b.callId ?? null, session_id: b.sessionId ?? null, created_at: r.ts,
+        expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null,
+      };
+      // Older records lack these two; newer ones carry them and the rows must agree.
+      if (b.requesterGroups !== undefined) cols.requester_groups = b.requesterGroups;
+      if (b.requesterAuth !== undefined) cols.requester_auth = b.requesterAuth;
+      expected.set(r.ref_id, { seq: r.seq, cols, decisions: new Map() });
+      continue;
+    }
+    if (!e) {
+      if (cutSeq !== null) continue; // its request may have been purged with the records before the cut
+      return { seq: r.seq, reason: `approval_event for request ${JSON.stringify(r.ref_id)}, which was never requested` };
+    }
+    if (b.event === 'decision') {
+      e.decisions.set(String(b.reviewer), { decision: b.decision, comment: b.comment ?? null, at: r.ts, auth: b.auth, seq: r.seq });
+    } else if (b.event === 'used') {
+      Object.assign(e.cols, { state: 'used', used_at: r.ts, used_by_call: b.callId ?? null });
+    } else if (b.event === 'approved' || b.event === 'denied' || b.event === 'expired') {
+      Object.assign(e.cols, { state: b.event, decided_at: e.cols.decided_at ?? r.ts });
+    } else return { seq: r.seq, reason: `unknown approval event ${JSON.stringify(b.event)}` };
+  }
+
+  const decisionsOf = db.prepare('SELECT * FROM approval_decisions WHERE approval_id = ?');
+  const seen = new Set<string>();
+  for (const row of db.prepare('SELECT * FROM approvals ORDER BY seq').iterate() as IterableIterator<Row>) {
+    const id = String(row.id);
+    const seq = Number(row.seq);
+    const e = expected.get(id);
+    if (!e) {
+      if (cutSeq !== null && seq <= cutSeq) continue; // purged history: nothing left to compare with
+      return { seq, reason: `approvals row ${JSON.stringify(id)} has no requested record` };
+    }
+    seen.add(id);
+    const bad = Object.entries(e.cols)
+      .filter(([k, v]) => (JSON_COLUMNS.has(k) ? !sameJson(row[k], v) : row[k] !== v))
+      .map(([k]) => k);
+    if (bad.length) return { seq: e.seq, reason: `approvals row ${JSON.stringify(id)} differs from its records (${bad.join(', ')})` };
+    const rows = decisionsOf.all(id) as Row[];
+    const wrong =
+      rows.length !== e.decisions.size ||
+      rows.some((d) => {
+        const x = e.decisions.get(String(d.reviewer));
+        return !x || d.decision !== x.decision || d.comment !== x.comment || d.at !== x.at || d.auth !== x.auth || d.seq !== x.seq;
+      });
+    if (wrong) return { seq: e.seq, reason: `approval_decisions of ${JSON.stringify(id)} differ from its decision records` };
+  }
+  for (const [id, e] of expected) {
+    if (!seen.has(id)) return { seq: e.seq, reason: `approval request ${JSON.stringify(id)} has no approvals row` };
+  }
+  return null;
+}
