@@ -8,6 +8,7 @@ import { canonicalParts } from './canonical-json.js';
 import { type Columns, diffColumns, intentColumns, outcomeColumns, sessionOpenColumns } from './columns.js';
 import { GENESIS_HASH, recordHash } from './hash-chain.js';
 import type { VerifyResult } from './types.js';
+import { type ApprovalEventRecord, compareApprovals } from './verify-approvals.js';
 
 type Row = Record<string, unknown>;
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
@@ -112,6 +113,8 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
     if (!before) return broken(expected - 1, `record ${expected - 1} is missing`);
     prev = before.hash;
   }
+  // A whole-chain verify collects the approval events on its way, to replay the approval tables.
+  const approvalEvents: ApprovalEventRecord[] | null = global && expected === 1 ? [] : null;
   for (;;) {
     const rows = (await q('SELECT * FROM records WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3', [expected, toSeq, BATCH])).rows as Row[];
     const refs = [...new Set(rows.map((r) => String(r.ref_id)))];
@@ -124,6 +127,7 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
       if (recordHash(String(r.prev_hash), String(r.kind), String(r.ref_id), String(r.ts), String(r.body)) !== r.hash) return broken(seq, 'hash mismatch: the record was edited');
       const why = crossCheck(r, sessions, calls);
       if (why) return broken(seq, why);
+      if (approvalEvents && r.kind === 'approval_event') approvalEvents.push({ seq, ref_id: String(r.ref_id), ts: String(r.ts), body: String(r.body) });
       prev = String(r.hash);
       expected++;
       records++;
@@ -140,6 +144,16 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
     for (const [sql, reason] of ORPHANS) {
       const row = (await q(sql)).rows[0] as Row | undefined;
       if (row) return { ...broken(Number(row.seq), reason(row)), ...(head ? { head } : {}) };
+    }
+    if (approvalEvents) {
+      const decisions = new Map<string, Row[]>();
+      for (const d of (await q('SELECT * FROM approval_decisions')).rows as Row[]) {
+        const id = String(d.approval_id);
+        decisions.set(id, [...(decisions.get(id) ?? []), d]);
+      }
+      const rows = (await q('SELECT * FROM approvals ORDER BY seq')).rows as Row[];
+      const bad = compareApprovals(approvalEvents, rows, (id) => decisions.get(id) ?? [], null);
+      if (bad) return { ...broken(bad.seq, bad.reason), ...(head ? { head } : {}) };
     }
   }
   return head ? { ok: true, records, head } : { ok: true, records };

@@ -38,13 +38,35 @@ function sameJson(column: unknown, value: unknown): boolean {
 }
 
 const JSON_COLUMNS = new Set(['rule_ids', 'reviewers', 'requester_groups']);
+// Integer columns: PostgreSQL returns BIGINT as text.
+const NUMBER_COLUMNS = new Set(['seq', 'approvals_required']);
 
-/** The first approval row or event that disagrees, or null; `cutSeq`: records up to it were purged. */
-export function approvalMismatch(db: Database.Database, cutSeq: number | null): { seq: number; reason: string } | null {
+/** One approval_event record (seq as a number). */
+export interface ApprovalEventRecord {
+  seq: number;
+  ref_id: string;
+  ts: string;
+  body: string;
+}
+
+/** Where the approval replay found a disagreement. */
+export type ApprovalBreak = { seq: number; reason: string };
+
+/** SQLite: the first approval row or event that disagrees, or null; `cutSeq`: records up to it were purged. */
+export function approvalMismatch(db: Database.Database, cutSeq: number | null): ApprovalBreak | null {
   const has = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'approvals'`).get();
   if (!has) return null;
+  const events = db.prepare(`SELECT seq, ref_id, ts, body FROM records WHERE kind = 'approval_event' ORDER BY seq`).iterate() as IterableIterator<ApprovalEventRecord>;
+  const decisionsOf = db.prepare('SELECT * FROM approval_decisions WHERE approval_id = ?');
+  return compareApprovals(events, db.prepare('SELECT * FROM approvals ORDER BY seq').iterate() as IterableIterator<Row>, (id) => decisionsOf.all(id) as Row[], cutSeq);
+}
+
+/**
+ * Replay `events` (in seq order) and compare with the approvals rows and each request's decision
+ * rows; why exported: the PostgreSQL verify feeds the same replay from its own walk.
+ */
+export function compareApprovals(events: Iterable<ApprovalEventRecord>, approvals: Iterable<Row>, decisionsOf: (id: string) => Row[], cutSeq: number | null): ApprovalBreak | null {
   const expected = new Map<string, Expected>();
-  const events = db.prepare(`SELECT seq, ref_id, ts, body FROM records WHERE kind = 'approval_event' ORDER BY seq`).iterate() as IterableIterator<{ seq: number; ref_id: string; ts: string; body: string }>;
   for (const r of events) {
     const b = parse(r.body);
     if (!b || b.approvalId !== r.ref_id) return { seq: r.seq, reason: 'approval_event body does not name its request' };
@@ -76,9 +98,8 @@ export function approvalMismatch(db: Database.Database, cutSeq: number | null): 
     } else return { seq: r.seq, reason: `unknown approval event ${JSON.stringify(b.event)}` };
   }
 
-  const decisionsOf = db.prepare('SELECT * FROM approval_decisions WHERE approval_id = ?');
   const seen = new Set<string>();
-  for (const row of db.prepare('SELECT * FROM approvals ORDER BY seq').iterate() as IterableIterator<Row>) {
+  for (const row of approvals) {
     const id = String(row.id);
     const seq = Number(row.seq);
     const e = expected.get(id);
@@ -88,15 +109,15 @@ export function approvalMismatch(db: Database.Database, cutSeq: number | null): 
     }
     seen.add(id);
     const bad = Object.entries(e.cols)
-      .filter(([k, v]) => (JSON_COLUMNS.has(k) ? !sameJson(row[k], v) : row[k] !== v))
+      .filter(([k, v]) => (JSON_COLUMNS.has(k) ? !sameJson(row[k], v) : NUMBER_COLUMNS.has(k) ? Number(row[k]) !== v : row[k] !== v))
       .map(([k]) => k);
     if (bad.length) return { seq: e.seq, reason: `approvals row ${JSON.stringify(id)} differs from its records (${bad.join(', ')})` };
-    const rows = decisionsOf.all(id) as Row[];
+    const rows = decisionsOf(id);
     const wrong =
       rows.length !== e.decisions.size ||
       rows.some((d) => {
         const x = e.decisions.get(String(d.reviewer));
-        return !x || d.decision !== x.decision || d.comment !== x.comment || d.at !== x.at || d.auth !== x.auth || d.seq !== x.seq;
+        return !x || d.decision !== x.decision || d.comment !== x.comment || d.at !== x.at || d.auth !== x.auth || Number(d.seq) !== x.seq;
       });
     if (wrong) return { seq: e.seq, reason: `approval_decisions of ${JSON.stringify(id)} differ from its decision records` };
   }

@@ -124,4 +124,11 @@ test('an approval waiting on replica A completes when replica B approves (NOTIFY
   assert.ok(Date.now() - started < 10_000, 'woken by NOTIFY well before the 20 s poll');
   assert.equal((await svcB.get(id))?.state, 'used');
   assert.equal((await b.verify()).ok, true);
+  // verify replays the approval tables from their records: a used request set back to approved is caught.
+  await db.query(`UPDATE approvals SET state = 'approved' WHERE id = $1`, [id]);
+  const v = await b.verify();
+  assert.equal(v.ok, false);
+  assert.match(v.firstBroken!.reason, /approvals row .* differs from its records \(state\)/);
+  await db.query(`UPDATE approvals SET state = 'used' WHERE id = $1`, [id]);
+  assert.equal((await b.verify()).ok, true);
 });
