@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 1;
+export const PG_SCHEMA_VERSION = 2;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -116,6 +116,18 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (approval_id, reviewer)
   );
   CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+  `,
+  // v2: the signed chain head (transcripts.signing_key), moved in the same transaction as the
+  // head it signs; the SQLite store keeps it in a file beside the database instead.
+  `
+  CREATE TABLE signed_head (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    seq        BIGINT NOT NULL,
+    hash       TEXT NOT NULL,
+    signed_at  TEXT NOT NULL,
+    key_id     TEXT NOT NULL,
+    signature  TEXT NOT NULL
+  );
   `,
 ];
 

@@ -17,7 +17,8 @@ import { pgStoreError } from './pg-errors.js';
 import * as reads from './pg-reads.js';
 import { LOCK_CLASS, pgMigrate } from './pg-schema.js';
 import { pgVerifyChain } from './pg-verify.js';
-import { type PgTx, PgWriter } from './pg-writer.js';
+import { type PgTx, PgWriter, readPgSignedHead, writePgSignedHead } from './pg-writer.js';
+import { type ChainSigner, compareSignedHead } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
 import type { SqliteTranscriptStore } from './sqlite-store.js';
 import type { ApprovalStore } from './sqlite-approvals.js';
@@ -40,6 +41,8 @@ export interface PgStoreOptions {
   statementTimeoutMs?: number;
   /** How long to wait for a connection (default 5 s). */
   connectTimeoutMs?: number;
+  /** Sign the chain head after every write (private key) or check it on verify (public key). */
+  signer?: ChainSigner;
 }
 
 /** The PostgreSQL store with its extras. */
@@ -82,9 +85,14 @@ class PgStore implements PgTranscriptStore {
   private waiters = new Set<() => void>();
   private timers: NodeJS.Timeout[] = [];
 
-  constructor(private readonly pool: pg.Pool, private readonly clientConfig: pg.ClientConfig) {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly clientConfig: pg.ClientConfig,
+    private readonly signer?: ChainSigner,
+  ) {
     this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.instance, lock: this.lockKey });
-    this.writer = new PgWriter(pool);
+    const sign = signer?.signHead?.bind(signer);
+    this.writer = new PgWriter(pool, sign ? (seq, hash) => sign(seq, hash) : undefined);
     this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.changed(ms, signal));
   }
 
@@ -263,8 +271,39 @@ class PgStore implements PgTranscriptStore {
     }
   }
 
-  verify(): Promise<VerifyResult> {
-    return this.snapshot((q) => pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true));
+  async verify(): Promise<VerifyResult> {
+    return this.snapshot(async (q) => {
+      const v = await pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true);
+      if (!v.ok || !this.signer) return v;
+      // The same snapshot: the signed head and the chain it names.
+      const hashes = new Map<number, string>();
+      const signed = await readPgSignedHead((sql) => q(sql));
+      if (signed) {
+        const r = (await q('SELECT hash FROM records WHERE seq = $1', [signed.seq])).rows[0] as { hash: string } | undefined;
+        if (r) hashes.set(signed.seq, r.hash);
+      }
+      const s = compareSignedHead(signed, 'in the database', this.signer, v.head, (seq) => hashes.get(seq));
+      const extra = { ...(s.signedHead ? { signedHead: s.signedHead } : {}), ...(s.unsignedTail !== undefined ? { unsignedTail: s.unsignedTail } : {}) };
+      return s.broken ? { ...v, ...extra, ok: false, firstBroken: s.broken } : { ...v, ...extra };
+    });
+  }
+
+  /** Sign the current head when no signed head exists yet (first use of a key). */
+  async signIfUnsigned(): Promise<void> {
+    if (!this.signer?.signHead) return;
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const h = (await c.query('SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: number; hash: string } | undefined;
+      const has = (await c.query('SELECT 1 FROM signed_head WHERE id = 1')).rowCount;
+      if (h && Number(h.seq) > 0 && !has) await writePgSignedHead(c, this.signer.signHead(Number(h.seq), String(h.hash)));
+      await c.query('COMMIT');
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw pgStoreError('write', e);
+    } finally {
+      c.release();
+    }
   }
   verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {
     return this.snapshot((q) => pgVerifyChain(q, fromSeq, toSeq, false));
@@ -376,7 +415,8 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     } finally {
       c.release();
     }
-    store = new PgStore(pool, clientConfig);
+    store = new PgStore(pool, clientConfig, opts.signer);
+    await store.signIfUnsigned();
     await store.holdLiveness();
     if (opts.recoverInterrupted) {
       await store.markInterrupted();

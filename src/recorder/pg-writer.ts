@@ -9,6 +9,23 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { type RecordKind, recordHash } from './hash-chain.js';
 import { itemError, pgStoreError } from './pg-errors.js';
 import { AlreadyDone } from './store-errors.js';
+import type { SignedHead } from './types.js';
+
+/** Store the signed head (only ever forward: replicas serialise on the chain-head lock anyway). */
+export async function writePgSignedHead(c: pg.ClientBase, s: SignedHead): Promise<void> {
+  await c.query(
+    `INSERT INTO signed_head (id, seq, hash, signed_at, key_id, signature) VALUES (1, $1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, signed_at = EXCLUDED.signed_at,
+       key_id = EXCLUDED.key_id, signature = EXCLUDED.signature WHERE signed_head.seq <= EXCLUDED.seq`,
+    [s.seq, s.hash, s.signedAt, s.keyId, s.signature],
+  );
+}
+
+/** The stored signed head, or null; why: verify compares the chain with it. */
+export async function readPgSignedHead(q: (sql: string) => Promise<pg.QueryResult>): Promise<SignedHead | null> {
+  const r = (await q('SELECT seq, hash, signed_at, key_id, signature FROM signed_head WHERE id = 1')).rows[0] as Record<string, unknown> | undefined;
+  return r ? { seq: Number(r.seq), hash: String(r.hash), signedAt: String(r.signed_at), keyId: String(r.key_id), signature: String(r.signature) } : null;
+}
 
 /** What a write sees: queries on the transaction's connection and the chain appender. */
 export interface PgTx {
@@ -35,7 +52,11 @@ export class PgWriter {
   private flushing = false;
   closed = false;
 
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    /** With transcripts.signing_key: sign the new head, in the transaction that moves it. */
+    private readonly signHead?: (seq: number, hash: string) => SignedHead,
+  ) {}
 
   /** Queue op; resolves once its transaction committed (durable unless durable === false). */
   write<T>(op: PgOp<T>, durable = true): Promise<T> {
@@ -107,6 +128,7 @@ export class PgWriter {
         }
       }
       await c.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [head.seq, head.hash]);
+      if (this.signHead && head.seq !== Number(h.seq)) await writePgSignedHead(c, this.signHead(head.seq, head.hash));
       await c.query('COMMIT');
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e));

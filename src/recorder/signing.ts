@@ -108,11 +108,28 @@ export function checkSignedHead(
   signer: ChainSigner,
   head: { seq: number; hash: string } | undefined,
   hashAt: (seq: number) => string | undefined,
-): { broken?: { seq: number; reason: string }; signedHead?: SignedHead; unsignedTail?: number } {
-  const h = readSignedHead(storePath);
+): SignedHeadCheck {
+  return compareSignedHead(readSignedHead(storePath), 'beside the store', signer, head, hashAt);
+}
+
+/** What comparing a chain with its signed head found. */
+export interface SignedHeadCheck {
+  broken?: { seq: number; reason: string };
+  signedHead?: SignedHead;
+  unsignedTail?: number;
+}
+
+/** Compare a chain with a signed head read from anywhere (`where` names the place in messages). */
+export function compareSignedHead(
+  h: SignedHead | null | 'malformed',
+  where: string,
+  signer: ChainSigner,
+  head: { seq: number; hash: string } | undefined,
+  hashAt: (seq: number) => string | undefined,
+): SignedHeadCheck {
   const end = head?.seq ?? 0;
   if (h === null) {
-    return end === 0 ? {} : { broken: { seq: end, reason: 'no signed head beside the store (removed?)' } };
+    return end === 0 ? {} : { broken: { seq: end, reason: `no signed head ${where} (removed?)` } };
   }
   if (h === 'malformed' || !signer.check(h)) {
     return { broken: { seq: end, reason: 'the signed head does not carry a valid signature of the configured key' } };

@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { openPgStore, type PgTranscriptStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
+import { generateKeyPairSync } from 'node:crypto';
+import { createChainSigner } from '../../src/recorder/signing.js';
 import type { Decision } from '../../src/policy/types.js';
 
 let db: TestDatabase;
@@ -131,4 +133,40 @@ test('an approval waiting on replica A completes when replica B approves (NOTIFY
   assert.match(v.firstBroken!.reason, /approvals row .* differs from its records \(state\)/);
   await db.query(`UPDATE approvals SET state = 'used' WHERE id = $1`, [id]);
   assert.equal((await b.verify()).ok, true);
+});
+
+test('with a signing key the head is signed in the database: a cut tail is caught even with chain_head rewritten', async () => {
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const signer = createChainSigner(pem);
+  const s = await openPgStore(db.url, { recoverEveryMs: 60_000, signer });
+  opened.push(s);
+  const sid = randomUUID();
+  await s.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
+  await oneCall(s, sid, 8);
+  const v = await s.verify();
+  assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
+  assert.equal(v.signedHead?.seq, v.head?.seq, 'the head is signed in the same transaction that moved it');
+  assert.equal(v.unsignedTail, 0);
+  // A replica without the key still writes; its records are an unsigned tail, not a break.
+  const plain = await open();
+  await oneCall(plain, sid, 9);
+  const tail = await s.verify();
+  assert.equal(tail.ok, true);
+  assert.equal(tail.unsignedTail, 2);
+  await oneCall(s, sid, 10);
+  assert.equal((await s.verify()).unsignedTail, 0);
+  // Someone with database rights cuts the last record and moves chain_head back to match.
+  await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+  const last = (await db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
+  const prev = (await db.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
+  await db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
+  await db.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
+  await db.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
+  const cut = await s.verify();
+  assert.equal(cut.ok, false);
+  assert.match(cut.firstBroken!.reason, /tail truncated: the signed head is record \d+, the store ends at \d+/);
+  // Without the key, the same store looks whole: that is what the signature adds.
+  assert.equal((await plain.verify()).ok, true);
+  await db.query('INSERT INTO records SELECT ($1::jsonb ->> \'seq\')::bigint, $1::jsonb ->> \'kind\', $1::jsonb ->> \'ref_id\', $1::jsonb ->> \'ts\', $1::jsonb ->> \'body\', $1::jsonb ->> \'prev_hash\', $1::jsonb ->> \'hash\'', [JSON.stringify(last)]);
+  await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
 });
