@@ -4,6 +4,9 @@
  */
 import type { ToolOutput } from '../tool-api.js';
 
+/** Numbers from here up are scanned as text; why: the shortest card number has 13 digits. */
+const LONG_NUMBER = 1e12;
+
 /** What masking did to one result (recorded in the transcript). */
 export interface MaskReport {
   columns: string[];
@@ -30,6 +33,14 @@ export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOut
   };
   const maskInto = scanner.maskInto?.bind(scanner);
   const scanValue = (v: unknown, depth = 0): unknown => {
+    // A number of 13+ digits can be a card number (a float8 holds 16 digits exactly): it is
+    // scanned as its text and, when a detector fires, replaced by the masked text.
+    if (typeof v === 'number') {
+      if (!(Math.abs(v) >= LONG_NUMBER) || !Number.isFinite(v)) return v;
+      const t = String(v);
+      const m = scanValue(t, depth) as string;
+      return m === t ? v : m;
+    }
     if (typeof v === 'string') {
       if (maskInto) return maskInto(v, hits);
       const r = scanner.scan(v);
@@ -52,7 +63,7 @@ export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOut
     for (const row of out.rows) {
       for (let i = 0; i < row.length; i++) {
         const cell = row[i];
-        if (cell === null || typeof cell === 'number' || typeof cell === 'boolean') continue;
+        if (cell === null || typeof cell === 'boolean' || (typeof cell === 'number' && !(Math.abs(cell) >= LONG_NUMBER))) continue;
         let masked: unknown;
         if (fixed[i] && typeof cell === 'string') {
           if (!fixedInto) continue;

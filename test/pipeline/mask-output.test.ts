@@ -47,3 +47,17 @@ test('table rows are masked in place, numbers and nulls pass untouched, nested J
   assert.deepEqual(rows, [[1, null, 'mail [email]', { contact: '[email]' }], [2, true, 'u***@example.com', 'nothing']]);
   assert.equal(r.report.detectors.email, 2, 'a partially masked address (u***@…) is not an address');
 });
+
+test('a card number held as a number (float8, JSON) is scanned as text; ordinary numbers are left alone', () => {
+  const scanner = compileScanner({ detectors: ['credit_card'] });
+  const out: ToolOutput = {
+    kind: 'table',
+    columns: ['n', 'big', 'doc'].map((name) => ({ name })),
+    rows: [[42, 4111111111111111, { card: 4111111111111111, qty: 3 }], [1.5, 1234567890123, null]],
+    rowCount: 2,
+    truncated: false,
+  };
+  const r = maskOutput(out, scanner);
+  assert.deepEqual((r.output as { rows: unknown[][] }).rows, [[42, '[credit_card]', { card: '[credit_card]', qty: 3 }], [1.5, 1234567890123, null]]);
+  assert.equal(r.report.detectors.credit_card, 2);
+});
