@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -127,6 +127,15 @@ const MIGRATIONS: string[] = [
     signed_at  TEXT NOT NULL,
     key_id     TEXT NOT NULL,
     signature  TEXT NOT NULL
+  );
+  `,
+  // v3: retention checkpoints (transcripts purge), as in the SQLite store.
+  `
+  CREATE TABLE checkpoints (
+    record_seq BIGINT PRIMARY KEY,
+    cut_seq    BIGINT NOT NULL,
+    cut_hash   TEXT NOT NULL,
+    body       TEXT NOT NULL
   );
   `,
 ];

@@ -17,6 +17,7 @@ import { pgStoreError } from './pg-errors.js';
 import * as reads from './pg-reads.js';
 import { LOCK_CLASS, pgMigrate } from './pg-schema.js';
 import { pgVerifyChain } from './pg-verify.js';
+import { pgPurgeBefore } from './pg-purge.js';
 import { type PgTx, PgWriter, readPgSignedHead, writePgSignedHead } from './pg-writer.js';
 import { type ChainSigner, compareSignedHead } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
@@ -273,7 +274,7 @@ class PgStore implements PgTranscriptStore {
 
   async verify(): Promise<VerifyResult> {
     return this.snapshot(async (q) => {
-      const v = await pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true);
+      const v = await pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true, this.signer);
       if (!v.ok || !this.signer) return v;
       // The same snapshot: the signed head and the chain it names.
       const hashes = new Map<number, string>();
@@ -309,8 +310,17 @@ class PgStore implements PgTranscriptStore {
     return this.snapshot((q) => pgVerifyChain(q, fromSeq, toSeq, false));
   }
 
-  async purge(): Promise<PurgeResult> {
-    throw new WardenError(ErrorCode.CONFIG, 'transcripts purge is not supported on the PostgreSQL store yet (use PostgreSQL partitioning or export then archive)');
+  /** Retention: whole sessions that ended before `before` leave, a checkpoint record marks the cut. */
+  purge(before: string, now = new Date().toISOString()): Promise<PurgeResult> {
+    return this.writer.write(async (tx) => {
+      try {
+        return await pgPurgeBefore(tx, before, now, this.signer);
+      } catch (e) {
+        // A coded error fails this write alone (its savepoint), never the calls queued beside it.
+        if (e instanceof WardenError) throw e;
+        throw new WardenError(ErrorCode.TRANSCRIPT, `transcripts purge failed: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
   }
 
   async sharedSetting(name: string, create: () => string): Promise<string> {

@@ -9,6 +9,9 @@ import { type Columns, diffColumns, intentColumns, outcomeColumns, sessionOpenCo
 import { GENESIS_HASH, recordHash } from './hash-chain.js';
 import type { VerifyResult } from './types.js';
 import { type ApprovalEventRecord, compareApprovals } from './verify-approvals.js';
+import { pgLatestCheckpoint } from './pg-purge.js';
+import { checkpointMessage } from './sqlite-purge.js';
+import type { ChainSigner } from './signing.js';
 
 type Row = Record<string, unknown>;
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
@@ -24,8 +27,9 @@ function mismatch(table: string, id: string, cols: string[]): string {
   return `${table} row ${JSON.stringify(id)} differs from its record (${cols.join(', ')})`;
 }
 
-function crossCheck(r: Row, sessions: Map<string, Row>, calls: Map<string, Row>): string | null {
+function crossCheck(r: Row, sessions: Map<string, Row>, calls: Map<string, Row>, checkpoints: Map<number, Row>, signer?: ChainSigner): string | null {
   if (r.kind === 'approval_event') return null;
+  if (r.kind === 'checkpoint') return checkCheckpointRow(r, checkpoints.get(Number(r.seq)), signer);
   let parts: Map<string, string>;
   try {
     const v: unknown = JSON.parse(String(r.body));
@@ -82,8 +86,6 @@ function crossCheck(r: Row, sessions: Map<string, Row>, calls: Map<string, Row>)
       }
       return null;
     }
-    case 'checkpoint':
-      return 'retention checkpoints are not supported by the PostgreSQL store';
     default:
       return `unknown record kind ${JSON.stringify(r.kind)}`;
   }
@@ -102,30 +104,57 @@ const ORPHANS: Array<[string, (row: Row) => string]> = [
     (row) => `sessions row ${JSON.stringify(row.id)} has a wrong call_count`],
 ];
 
+/** A checkpoint record must match its checkpoints row and, with a key, carry a valid signature. */
+function checkCheckpointRow(r: Row, row: Row | undefined, signer?: ChainSigner): string | null {
+  let body: { cutSeq?: unknown; cutHash?: unknown; signature?: unknown };
+  try {
+    body = JSON.parse(String(r.body)) as typeof body;
+  } catch {
+    return 'body is not valid JSON';
+  }
+  if (!row) return `checkpoints row for record ${String(r.seq)} is missing`;
+  if (Number(row.cut_seq) !== body.cutSeq || row.cut_hash !== body.cutHash || row.body !== r.body) return `checkpoints row for record ${String(r.seq)} differs from its record`;
+  if (signer && !(typeof body.signature === 'string' && signer.checkText(checkpointMessage(Number(body.cutSeq), String(body.cutHash)), body.signature))) {
+    return 'the retention checkpoint is not signed by the configured key';
+  }
+  return null;
+}
+
 /** Walk records fromSeq..toSeq; `global` adds the head-row and orphan-row checks. Run inside a snapshot. */
-export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global: boolean): Promise<VerifyResult> {
+export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global: boolean, signer?: ChainSigner): Promise<VerifyResult> {
   let records = 0;
   let expected = Math.max(1, fromSeq);
   let prev = GENESIS_HASH;
   const broken = (seq: number, reason: string): VerifyResult => ({ ok: false, records, firstBroken: { seq, reason } });
-  if (expected > 1) {
+  // Retention removed a prefix: the walk starts after the newest cut, from the hash the checkpoint names.
+  const cp = await pgLatestCheckpoint((sql) => q(sql));
+  const start = expected;
+  if (cp && expected <= cp.cutSeq + 1) {
+    if (fromSeq > 1 && fromSeq <= cp.cutSeq) return broken(fromSeq, `records up to ${cp.cutSeq} were purged by retention`);
+    expected = cp.cutSeq + 1;
+    prev = cp.cutHash;
+  } else if (expected > 1) {
     const before = (await q('SELECT hash FROM records WHERE seq = $1', [expected - 1])).rows[0] as { hash: string } | undefined;
     if (!before) return broken(expected - 1, `record ${expected - 1} is missing`);
     prev = before.hash;
   }
   // A whole-chain verify collects the approval events on its way, to replay the approval tables.
-  const approvalEvents: ApprovalEventRecord[] | null = global && expected === 1 ? [] : null;
+  const approvalEvents: ApprovalEventRecord[] | null = global && start === 1 ? [] : null;
   for (;;) {
     const rows = (await q('SELECT * FROM records WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3', [expected, toSeq, BATCH])).rows as Row[];
     const refs = [...new Set(rows.map((r) => String(r.ref_id)))];
     const sessions = new Map(((await q('SELECT * FROM sessions WHERE id = ANY($1)', [refs])).rows as Row[]).map((r) => [String(r.id), r]));
     const calls = new Map(((await q('SELECT * FROM calls WHERE id = ANY($1)', [refs])).rows as Row[]).map((r) => [String(r.id), r]));
+    const cpSeqs = rows.filter((r) => r.kind === 'checkpoint').map((r) => Number(r.seq));
+    const checkpoints = new Map(
+      cpSeqs.length ? ((await q('SELECT * FROM checkpoints WHERE record_seq = ANY($1)', [cpSeqs])).rows as Row[]).map((r) => [Number(r.record_seq), r]) : [],
+    );
     for (const r of rows) {
       const seq = Number(r.seq);
       if (seq !== expected) return broken(expected, `record ${expected} is missing (the next record is ${seq})`);
       if (r.prev_hash !== prev) return broken(seq, 'prev_hash does not match the previous record (reordered or replaced)');
       if (recordHash(String(r.prev_hash), String(r.kind), String(r.ref_id), String(r.ts), String(r.body)) !== r.hash) return broken(seq, 'hash mismatch: the record was edited');
-      const why = crossCheck(r, sessions, calls);
+      const why = crossCheck(r, sessions, calls, checkpoints, signer);
       if (why) return broken(seq, why);
       if (approvalEvents && r.kind === 'approval_event') approvalEvents.push({ seq, ref_id: String(r.ref_id), ts: String(r.ts), body: String(r.body) });
       prev = String(r.hash);
@@ -141,6 +170,9 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
     if (!h || Number(h.seq) !== last.seq || h.hash !== last.hash) {
       return { ...broken(Number(h?.seq ?? 0), `the chain head row (${h?.seq ?? 'missing'}) does not name the last record (${last.seq}): records were removed at the tail`), ...(head ? { head } : {}) };
     }
+    const lost = (await q(`SELECT c.record_seq AS seq FROM checkpoints c LEFT JOIN records r ON r.seq = c.record_seq AND r.kind = 'checkpoint'
+      WHERE r.seq IS NULL AND c.cut_seq = (SELECT MAX(cut_seq) FROM checkpoints) LIMIT 1`)).rows[0] as { seq: number } | undefined;
+    if (lost) return { ...broken(Number(lost.seq), `the retention checkpoint at record ${lost.seq} has no record in the chain`), ...(head ? { head } : {}) };
     for (const [sql, reason] of ORPHANS) {
       const row = (await q(sql)).rows[0] as Row | undefined;
       if (row) return { ...broken(Number(row.seq), reason(row)), ...(head ? { head } : {}) };
@@ -152,9 +184,10 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
         decisions.set(id, [...(decisions.get(id) ?? []), d]);
       }
       const rows = (await q('SELECT * FROM approvals ORDER BY seq')).rows as Row[];
-      const bad = compareApprovals(approvalEvents, rows, (id) => decisions.get(id) ?? [], null);
+      const bad = compareApprovals(approvalEvents, rows, (id) => decisions.get(id) ?? [], cp?.cutSeq ?? null);
       if (bad) return { ...broken(bad.seq, bad.reason), ...(head ? { head } : {}) };
     }
   }
-  return head ? { ok: true, records, head } : { ok: true, records };
+  const ok: VerifyResult = head ? { ok: true, records, head } : { ok: true, records };
+  return cp ? { ...ok, checkpoint: cp } : ok;
 }

@@ -170,3 +170,39 @@ test('with a signing key the head is signed in the database: a cut tail is caugh
   await db.query('INSERT INTO records SELECT ($1::jsonb ->> \'seq\')::bigint, $1::jsonb ->> \'kind\', $1::jsonb ->> \'ref_id\', $1::jsonb ->> \'ts\', $1::jsonb ->> \'body\', $1::jsonb ->> \'prev_hash\', $1::jsonb ->> \'hash\'', [JSON.stringify(last)]);
   await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
 });
+
+test('retention on PostgreSQL: whole old sessions leave, a signed checkpoint marks the cut, verify starts there', async () => {
+  const own = await createTestDatabase({ prefix: 'pgpurge' });
+  await own.query(`GRANT ALL ON SCHEMA public TO ${own.role}`);
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const s = await openPgStore(own.url, { recoverEveryMs: 60_000, signer: createChainSigner(pem) });
+  try {
+    const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
+    await s.openSession({ id: 'old', principal, client: {}, transport: 'http', startedAt: at(0) });
+    await s.recordIntent({ id: 'c-old', sessionId: 'old', tool: 'query_database', connection: 'a', args: {}, factsSummary: null, facts: null, decision: 'allow', ruleIds: [], policyVersion: 'v', startedAt: at(1) });
+    await s.recordOutcome('c-old', { status: 'ok', errorCode: null, result: { rows: [] }, masking: null, durationMs: 1, endedAt: at(2) });
+    await s.closeSession('old', at(3));
+    await s.openSession({ id: 'new', principal, client: {}, transport: 'http', startedAt: at(60) });
+    const r = await s.purge(at(30), at(61));
+    assert.deepEqual([r.cutSeq, r.records, r.sessions, r.calls], [4, 4, 1, 1]);
+    assert.equal(r.checkpointSeq, 6);
+    const v = await s.verify();
+    assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
+    assert.deepEqual(v.checkpoint, { recordSeq: 6, cutSeq: 4, cutHash: v.checkpoint!.cutHash });
+    assert.equal(v.signedHead?.seq, 6, 'the head after the checkpoint is signed');
+    assert.equal((await s.getSession('old')), null);
+    assert.match((await s.verifyRange(2, 6)).firstBroken!.reason, /records up to 4 were purged by retention/);
+    // An open session blocks the cut: nothing more to purge.
+    assert.equal((await s.purge(at(120), at(121))).cutSeq, 0);
+    // A checkpoint row that no longer matches its record is caught.
+    await own.query(`UPDATE checkpoints SET body = body || ' ' WHERE record_seq = 6`);
+    assert.match((await s.verify()).firstBroken?.reason ?? '', /checkpoints row for record 6 differs from its record/);
+    await own.query(`UPDATE checkpoints SET body = rtrim(body), cut_hash = 'x' WHERE record_seq = 6`);
+    const moved = await s.verify();
+    assert.equal(moved.ok, false, 'a checkpoint that names another cut breaks the first link after it');
+    assert.equal(moved.firstBroken?.seq, 5);
+  } finally {
+    await s.close();
+    await own.drop();
+  }
+});

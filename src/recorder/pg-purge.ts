@@ -1,0 +1,65 @@
+/**
+ * Retention for the PostgreSQL store, as for SQLite (sqlite-purge.ts): remove a prefix of the
+ * chain made of whole sessions that ended before a date, and append a checkpoint record naming
+ * the cut (seq and hash of the last removed record), signed when a key is configured. It runs as
+ * one write of the store's writer, so it holds the chain-head lock: no replica appends meanwhile.
+ */
+import { canonicalJson } from './canonical-json.js';
+import type { PgTx } from './pg-writer.js';
+import { checkpointMessage } from './sqlite-purge.js';
+import type { ChainSigner } from './signing.js';
+import type { PurgeResult } from './types.js';
+
+async function one<T>(tx: PgTx, sql: string, params: unknown[] = []): Promise<T | undefined> {
+  return (await tx.q(sql, params)).rows[0] as T | undefined;
+}
+
+/** The largest cut no session straddles and below which every record is older than `before`. */
+async function findCut(tx: PgTx, before: string): Promise<number> {
+  const head = Number((await one<{ s: number | null }>(tx, 'SELECT MAX(seq) AS s FROM records'))?.s ?? 0);
+  const blocker = (await one<{ s: number | null }>(tx, 'SELECT MIN(open_seq) AS s FROM sessions WHERE close_seq IS NULL OR ended_at >= $1', [before]))?.s ?? null;
+  let cut = blocker === null ? head : Number(blocker) - 1;
+  const young = (await one<{ s: number | null }>(tx, 'SELECT MIN(seq) AS s FROM records WHERE seq <= $1 AND ts >= $2', [cut, before]))?.s ?? null;
+  if (young !== null) cut = Number(young) - 1;
+  for (;;) {
+    const m = (await one<{ s: number | null }>(
+      tx,
+      `SELECT MIN(s.open_seq) AS s FROM sessions s WHERE s.open_seq <= $1 AND (s.close_seq IS NULL OR s.close_seq > $1
+         OR EXISTS (SELECT 1 FROM calls x WHERE x.session_id = s.id AND (x.seq > $1 OR x.outcome_seq IS NULL OR x.outcome_seq > $1)))`,
+      [cut],
+    ))?.s ?? null;
+    if (m === null) return cut;
+    cut = Number(m) - 1;
+  }
+}
+
+/** Purge inside the writer's transaction; why: the cut and its checkpoint land together. */
+export async function pgPurgeBefore(tx: PgTx, before: string, now: string, signer?: ChainSigner): Promise<PurgeResult> {
+  const first = (await one<{ s: number | null }>(tx, 'SELECT MIN(seq) AS s FROM records'))?.s ?? null;
+  const cut = await findCut(tx, before);
+  if (first === null || cut < Number(first)) return { cutSeq: 0, records: 0, sessions: 0, calls: 0 };
+  const cutHash = String((await one<{ hash: string }>(tx, 'SELECT hash FROM records WHERE seq = $1', [cut]))!.hash);
+  const calls = (await tx.q('DELETE FROM calls WHERE session_id IN (SELECT id FROM sessions WHERE open_seq <= $1)', [cut])).rowCount ?? 0;
+  const sessions = (await tx.q('DELETE FROM sessions WHERE open_seq <= $1', [cut])).rowCount ?? 0;
+  // The append-only guard steps aside for this one transaction (DDL is transactional here).
+  await tx.q('ALTER TABLE records DISABLE TRIGGER records_append_only');
+  const records = (await tx.q('DELETE FROM records WHERE seq <= $1', [cut])).rowCount ?? 0;
+  await tx.q('ALTER TABLE records ENABLE TRIGGER records_append_only');
+  const body: Record<string, unknown> = { cutSeq: cut, cutHash, before, purgedAt: now, purged: { records, sessions, calls } };
+  if (signer?.signText) {
+    body.keyId = signer.keyId;
+    body.signature = signer.signText(checkpointMessage(cut, cutHash));
+  }
+  const text = canonicalJson(body);
+  const checkpointSeq = await tx.append('checkpoint', `checkpoint-${cut}`, now, text);
+  await tx.q('INSERT INTO checkpoints (record_seq, cut_seq, cut_hash, body) VALUES ($1, $2, $3, $4)', [checkpointSeq, cut, cutHash, text]);
+  return { cutSeq: cut, records, sessions, calls, checkpointSeq };
+}
+
+/** The checkpoint the chain now starts from (the highest cut), if any. */
+export async function pgLatestCheckpoint(q: (sql: string) => Promise<{ rows: unknown[] }>): Promise<{ recordSeq: number; cutSeq: number; cutHash: string } | null> {
+  const r = (await q('SELECT record_seq, cut_seq, cut_hash FROM checkpoints ORDER BY cut_seq DESC LIMIT 1')).rows[0] as
+    | { record_seq: number; cut_seq: number; cut_hash: string }
+    | undefined;
+  return r ? { recordSeq: Number(r.record_seq), cutSeq: Number(r.cut_seq), cutHash: String(r.cut_hash) } : null;
+}
