@@ -53,6 +53,7 @@ export function purgeBefore(db: Database.Database, before: string, now: string, 
   indexPendingText(db); // so that the doomed calls' index entries exist to be removed
   db.prepare(`DELETE FROM calls_fts WHERE rowid IN (SELECT seq FROM calls WHERE session_id IN (${doomed}))`).run(cut);
   const calls = db.prepare(`DELETE FROM calls WHERE session_id IN (${doomed})`).run(cut).changes;
+  db.prepare(`DELETE FROM call_facets WHERE session_id IN (${doomed})`).run(cut);
   resetTextIndexMark(db);
   const sessions = db.prepare('DELETE FROM sessions WHERE open_seq <= ?').run(cut).changes;
   db.exec('DROP TRIGGER records_append_only_delete');

@@ -20,8 +20,8 @@ function limitOf(n: number | undefined): number {
   return Math.min(MAX_LIMIT, Math.max(1, Math.floor(n)));
 }
 
-/** Sessions, newest first, by subject and/or a tool used in them. */
-export function listSessionsSql(f: SessionFilter): Query {
+/** Sessions, newest first, by subject and/or a tool used in them; `facets`: the table holding (session_id, tool). */
+export function listSessionsSql(f: SessionFilter, facets = 'calls'): Query {
   const where: string[] = [];
   const params: Array<string | number> = [];
   if (f.subject !== undefined) {
@@ -29,7 +29,7 @@ export function listSessionsSql(f: SessionFilter): Query {
     params.push(f.subject);
   }
   if (f.tool !== undefined) {
-    where.push('EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id AND c.tool = ?)');
+    where.push(`EXISTS (SELECT 1 FROM ${facets} c WHERE c.session_id = s.id AND c.tool = ?)`);
     params.push(f.tool);
   }
   params.push(limitOf(f.limit));

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 5;
+export const SCHEMA_VERSION = 6;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -155,6 +155,27 @@ const MIGRATIONS: string[] = [
   // among millions without a scan (a partial index: other records cost it nothing).
   `
   CREATE INDEX records_approval_events ON records (seq) WHERE kind = 'approval_event';
+  `,
+  // v6: the session filters (tool, connection, decision) probe call_facets, one row per distinct
+  // combination in a session, instead of four more indexes on calls: an intent's commit wrote a
+  // leaf page of each of them (4 of its 13 WAL frames); a facet row is written only the first
+  // time a session uses a combination. A NULL connection is stored as ''.
+  `
+  CREATE TABLE call_facets (
+    session_id TEXT NOT NULL,
+    tool       TEXT NOT NULL,
+    connection TEXT NOT NULL,
+    decision   TEXT NOT NULL,
+    PRIMARY KEY (session_id, tool, connection, decision)
+  ) WITHOUT ROWID;
+  INSERT OR IGNORE INTO call_facets SELECT session_id, tool, coalesce(connection, ''), decision FROM calls;
+  CREATE INDEX call_facets_tool ON call_facets (tool, session_id);
+  CREATE INDEX call_facets_connection ON call_facets (connection, session_id);
+  CREATE INDEX call_facets_decision ON call_facets (decision, session_id);
+  DROP INDEX calls_session_tool;
+  DROP INDEX calls_tool_session;
+  DROP INDEX calls_connection_session;
+  DROP INDEX calls_decision_session;
   `,
 ];
 

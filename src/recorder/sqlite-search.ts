@@ -64,7 +64,7 @@ export function searchSessions(db: Database.Database, f: SessionSearch): Session
       WHERE r.seq IN (SELECT rowid FROM calls_fts WHERE calls_fts MATCH @q ORDER BY rowid DESC LIMIT ${TEXT_MATCH_BOUND})
       ${inner.length ? 'AND ' + inner.join(' AND ') : ''})`);
     p.q = q;
-  } else if (inner.length) where.push(`EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id AND ${inner.join(' AND ')})`);
+  } else if (inner.length) where.push(`EXISTS (SELECT 1 FROM call_facets c WHERE c.session_id = s.id AND ${inner.join(' AND ')})`);
   const limit = Math.min(MAX_PAGE, Math.max(1, Math.floor(f.limit ?? DEFAULT_LIMIT)));
   p.limit = limit + 1;
   const sql = `SELECT s.* FROM sessions s ${where.length ? 'WHERE ' + where.join(' AND ') : ''}

@@ -264,6 +264,8 @@ class SqliteStore implements SqliteTranscriptStore {
       const bumped = this.stmt('UPDATE sessions SET call_count = call_count + 1 WHERE id = ?').run(sessionId);
       if (bumped.changes !== 1) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
       this.insert('calls', { ...cols, seq });
+      // Nothing is written when the session already used this combination.
+      this.stmt('INSERT OR IGNORE INTO call_facets (session_id, tool, connection, decision) VALUES (?, ?, ?, ?)').run(sessionId, cols.tool, cols.connection ?? '', cols.decision);
     }), opts.durable !== false);
   }
 
@@ -308,7 +310,7 @@ class SqliteStore implements SqliteTranscriptStore {
   }
 
   async listSessions(f: SessionFilter = {}): Promise<SessionRecord[]> {
-    const q = listSessionsSql(f);
+    const q = listSessionsSql(f, 'call_facets');
     return this.read(() => (this.stmt(q.sql).all(...q.params) as Record<string, unknown>[]).map(rowToSession));
   }
 
