@@ -24,7 +24,8 @@ type Scanner = {
 /**
  * Apply detectors to every string in the output; returns the masked output and the report.
  * Table rows are masked in place: the pipeline owns a tool's output, and a 1,000-row result is
- * not copied cell by cell. Columns marked fixedFormat (timestamps, UUIDs...) are not scanned.
+ * not copied cell by cell. Columns marked fixedFormat (timestamps, UUIDs...) skip the built-in
+ * detectors (custom ones still run), and numbers of 13+ digits are scanned as their text.
  */
 export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOutput; report: MaskReport } {
   const hits: Record<string, number> = {};
