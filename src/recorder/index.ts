@@ -1,8 +1,8 @@
 /** The recorder's public surface; why: callers import one module, not its files. */
-export { openSqliteStore } from './sqlite-store.js';
+export { openSqliteStore } from './sqlite-open.js';
 export { openWorkerBackedStore } from './worker-store.js';
 export type { WorkerStoreOptions } from './worker-store.js';
-export type { SqliteStoreOptions, SqliteTranscriptStore } from './sqlite-store.js';
+export type { SqliteStoreOptions, SqliteTranscriptStore } from './sqlite-open.js';
 export { canonicalJson } from './canonical-json.js';
 export { GENESIS_HASH, RECORD_KINDS, recordHash } from './hash-chain.js';
 export type { RecordKind } from './hash-chain.js';

@@ -21,7 +21,7 @@ import { pgPurgeBefore } from './pg-purge.js';
 import { type PgTx, PgWriter, readPgSignedHead, writePgSignedHead } from './pg-writer.js';
 import { type ChainSigner, compareSignedHead } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
-import type { SqliteTranscriptStore } from './sqlite-store.js';
+import type { SqliteTranscriptStore } from './sqlite-open.js';
 import type { ApprovalStore } from './sqlite-approvals.js';
 import type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,

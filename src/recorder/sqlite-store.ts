@@ -2,69 +2,31 @@
  * The default transcript store: one SQLite file (WAL, synchronous FULL), an append-only hash-chained
  * `records` table, and `sessions`/`calls` tables for queries, all updated in one transaction.
  * Every write returns only once durable, or throws WardenError(TRANSCRIPT): the call then does not run.
+ * Opening (create, migrate, read-only) is in sqlite-open.ts.
  */
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { type Columns, intentColumns, outcomeColumns, rowToCall, rowToSession, sessionOpenColumns } from './columns.js';
 import { GENESIS_HASH, type RecordKind, recordHash } from './hash-chain.js';
-import { migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema.js';
 import { verifyChain } from './sqlite-verify.js';
-import { openReadonly } from './readonly-open.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { TEXT_INDEX_BATCH, TEXT_INDEX_DELAY_MS, indexPendingText } from './sqlite-text-index.js';
 import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
 import { CALLS_WITH_BODY, listCallsSql, listSessionsSql } from './sqlite-queries.js';
 import { ApprovalTables } from './sqlite-approvals.js';
+import type { SqliteTranscriptStore } from './sqlite-open.js';
 import { checkSignedHead, type ChainSigner, headPath, writeSignedHead } from './signing.js';
 import { purgeBefore } from './sqlite-purge.js';
 import * as search from './sqlite-search.js';
 import type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
-  SessionPage, SessionRecord, SessionSearch, SessionStart, TranscriptStore, VerifyResult,
+  SessionPage, SessionRecord, SessionSearch, SessionStart, VerifyResult,
 } from './types.js';
 
-/** Options for openSqliteStore. */
-export interface SqliteStoreOptions {
-  /** FULL (default): an fsync per write, durable across power loss. NORMAL: durable across process crash only. */
-  synchronous?: 'FULL' | 'NORMAL';
-  /** Open for reading only (`transcripts list` on a file you cannot write). Writes then throw TRANSCRIPT. */
-  readonly?: boolean;
-  /** How long a write waits for another process's lock before failing (default 5000 ms). */
-  busyTimeoutMs?: number;
-  /** At open, mark calls left without an outcome by a dead process as interrupted (see markInterrupted). */
-  recoverInterrupted?: boolean;
-  /** Sign the chain head after every write (private key) or check it on verify (public key). */
-  signer?: ChainSigner;
-}
-
-/** The SQLite store with its extras; why: the CLI and startup use listCalls, markInterrupted, verifyRange. */
-export interface SqliteTranscriptStore extends TranscriptStore {
-  listCalls(f?: CallFilter): Promise<CallRecord[]>;
-  verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult>;
-  markInterrupted(now?: string): Promise<RecoveryResult>;
-  readRecords(fromSeq: number, limit: number): Promise<ChainRecord[]>;
-  /** Reviewer queries (UI, replay, export); see sqlite-search.ts. */
-  searchSessions(f: SessionSearch): Promise<SessionPage>;
-  sessionInfo(id: string): Promise<SessionRecord | null>;
-  sessionCalls(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]>;
-  getCall(id: string): Promise<CallRecord | null>;
-  headSeq(): Promise<number>;
-  sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]>;
-  readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]>;
-  /** Retention: remove whole sessions that ended before `before`, leaving a checkpoint record at the cut. */
-  purge(before: string, now?: string): Promise<PurgeResult>;
-  readonly path: string;
-  readonly readonly: boolean;
-  /** The raw connection, for tests and diagnostics only: writing through it breaks the chain. */
-  readonly db: Database.Database;
-  /** Approval requests and decisions (approval_event records in the same chain). */
-  readonly approvals: ApprovalTables;
-}
 
 /**
  * The result of a call is stored once, in its outcome record (hash-chained), not again in
@@ -76,7 +38,8 @@ function chainResult(cols: Columns): Columns {
   return { ...cols, result: null };
 }
 
-class SqliteStore implements SqliteTranscriptStore {
+/** The store behind openSqliteStore (sqlite-open.ts). */
+export class SqliteStore implements SqliteTranscriptStore {
   readonly db: Database.Database;
   private readonly instance = randomUUID();
   private readonly owner: string;
@@ -444,54 +407,5 @@ class SqliteStore implements SqliteTranscriptStore {
     this.indexText();
     LIVE_INSTANCES.delete(this.instance);
     if (this.db.open) this.db.close();
-  }
-}
-
-/** Open (creating on first use) the SQLite transcript store; why: the default for one Warden host. */
-export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteTranscriptStore {
-  let readonly = opts.readonly === true;
-  if (!readonly && path !== ':memory:') {
-    if (existsSync(path)) {
-      try {
-        accessSync(path, constants.W_OK);
-      } catch {
-        readonly = true; // a file we may not write: open it for reading, writes will throw
-      }
-    } else {
-      try {
-        mkdirSync(dirname(path), { recursive: true });
-      } catch (err) {
-        throw storeError('open', err);
-      }
-    }
-  }
-  let db: Database.Database | undefined;
-  let store: SqliteStore | undefined;
-  try {
-    if (readonly && !existsSync(path)) {
-      throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: no such file');
-    }
-    db = readonly ? openReadonly(path) : new Database(path);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
-    if (!readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma(`synchronous = ${opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL'}`);
-      db.pragma('foreign_keys = ON');
-      if (schemaVersion(db) > SCHEMA_VERSION) {
-        throw new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open: schema is newer than this Warden (${SCHEMA_VERSION})`);
-      }
-      migrate(db);
-    } else if (schemaVersion(db) === 0) {
-      throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: not a transcript store');
-    }
-    store = new SqliteStore(path, readonly, db, opts.signer);
-    store.synchronous = opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
-    if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
-    store.signIfUnsigned();
-    return store;
-  } catch (err) {
-    void store?.close();
-    if (db?.open) db.close();
-    throw storeError('open', err);
   }
 }

@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { WardenError } from '../errors.js';
 import { createChainSigner } from './signing.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { openSqliteStore } from './sqlite-open.js';
 
 interface Init {
   path: string;

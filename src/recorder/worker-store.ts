@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, WardenError, type ErrorCodeValue } from '../errors.js';
 import { createChainSigner } from './signing.js';
-import { openSqliteStore, type SqliteTranscriptStore } from './sqlite-store.js';
+import { openSqliteStore, type SqliteTranscriptStore } from './sqlite-open.js';
 import type { CallIntent, CallOutcome, SessionStart } from './types.js';
 
 /** Options of the worker-backed store. */
