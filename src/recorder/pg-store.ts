@@ -22,6 +22,7 @@ import { type PgTx, PgWriter, readPgSignedHead, writePgSignedHead } from './pg-w
 import { type ChainSigner, compareSignedHead } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
 import type { SqliteTranscriptStore } from './sqlite-open.js';
+import { SESSION_RECORDS_DURABLE } from './durability.js';
 import type { ApprovalStore } from './sqlite-approvals.js';
 import type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
@@ -159,10 +160,11 @@ class PgStore implements PgTranscriptStore {
     const id = text(cols.id, 'session id');
     const ts = text(cols.started_at, 'startedAt');
     const body = joinParts(p);
+    // As in the SQLite store (SESSION_RECORDS_DURABLE): the next synchronous commit carries it.
     await this.writer.write(async (tx) => {
       const seq = await tx.append('session_open', id, ts, body);
       await tx.q(...insertSql('sessions', { ...cols, open_seq: seq, owner: this.owner }));
-    });
+    }, SESSION_RECORDS_DURABLE);
   }
 
   private closeOp(id: string, endedAt: string): (tx: PgTx) => Promise<boolean> {
@@ -180,7 +182,7 @@ class PgStore implements PgTranscriptStore {
   async closeSession(id: string, endedAt: string): Promise<void> {
     text(id, 'session id');
     text(endedAt, 'endedAt');
-    await this.writer.write(this.closeOp(id, endedAt));
+    await this.writer.write(this.closeOp(id, endedAt), SESSION_RECORDS_DURABLE);
   }
 
   async recordIntent(c: CallIntent, opts: { durable?: boolean } = {}): Promise<void> {

@@ -18,6 +18,7 @@ import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
 import { CALLS_WITH_BODY, listCallsSql, listSessionsSql } from './sqlite-queries.js';
 import { ApprovalTables } from './sqlite-approvals.js';
+import { SESSION_RECORDS_DURABLE } from './durability.js';
 import type { SqliteTranscriptStore } from './sqlite-open.js';
 import { checkSignedHead, type ChainSigner, headPath, writeSignedHead } from './signing.js';
 import { purgeBefore } from './sqlite-purge.js';
@@ -191,14 +192,16 @@ export class SqliteStore implements SqliteTranscriptStore {
     const id = text(cols.id, 'session id');
     const ts = text(cols.started_at, 'startedAt');
     const body = joinParts(parts);
+    // Session records commit without their own fsync (SESSION_RECORDS_DURABLE): nothing an agent
+    // sees depends on them, and the next durable commit (a call's outcome) carries them to disk.
     return this.enqueue(() => void this.appendTx('session_open', id, ts, body, (seq) => {
       this.insert('sessions', { ...cols, open_seq: seq, owner: this.owner });
-    }), true);
+    }), SESSION_RECORDS_DURABLE);
   }
 
   async closeSession(id: string, endedAt: string): Promise<void> {
     // Queued behind the session's outcomes, so the close is the session's last record.
-    return this.enqueue(() => void this.closeSync(id, endedAt), true);
+    return this.enqueue(() => void this.closeSync(id, endedAt), SESSION_RECORDS_DURABLE);
   }
 
   private closeSync(id: string, endedAt: string): boolean {

@@ -72,3 +72,24 @@ test('the writer-thread store (transcripts.writer: thread) records, refuses and 
   t.after(() => again.close());
   assert.equal((await again.getSession('s1'))?.calls.filter((c) => c.outcome?.status === 'ok').length, 50);
 });
+
+test('session open and close commit without their own fsync; an outcome commits with one', async (t) => {
+  const store = openSqliteStore(join(tempDir(t), 's.db'));
+  t.after(() => store.close());
+  const seen: string[] = [];
+  const pragma = store.db.pragma.bind(store.db);
+  (store.db as unknown as { pragma: typeof pragma }).pragma = ((source: string, o?: { simple?: boolean }) => {
+    seen.push(source);
+    return pragma(source, o);
+  }) as typeof pragma;
+  const relaxed = async (write: () => Promise<void>) => {
+    seen.length = 0;
+    await write();
+    return seen.includes('synchronous = NORMAL');
+  };
+  assert.equal(await relaxed(() => store.openSession(session('s1'))), true, 'open: no fsync of its own');
+  assert.equal(await relaxed(() => store.recordIntent(intent('c1', 's1'))), false, 'a durable intent waits for its fsync');
+  assert.equal(await relaxed(() => store.recordOutcome('c1', outcome())), false, 'an outcome waits for its fsync');
+  assert.equal(await relaxed(() => store.closeSession('s1', '2026-11-27T11:00:00.000Z')), true, 'close: no fsync of its own');
+  assert.equal((await store.verify()).ok, true);
+});
