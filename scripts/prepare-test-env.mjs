@@ -63,7 +63,7 @@ export function findPgBinDir() {
   try {
     versions = readdirSync(root);
   } catch {
-    return null;
+    versions = []; // no Debian layout: initdb on PATH, below
   }
   versions.sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
   for (const version of versions) {

@@ -1,25 +1,24 @@
 // Locating the real system programs that integration tests drive (initdb, sshd, chromium, ...).
 // scripts/prepare-test-env.mjs installs them; this module only finds them.
 
-import { accessSync, constants, existsSync, readdirSync } from 'node:fs';
-import { delimiter, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { REPO_ROOT } from './repo.js';
 
-const EXTRA_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
+/** What scripts/prepare-test-env.mjs exports for locating programs. */
+interface ProgramLookup {
+  findExecutable(name: string): string | null;
+  findPgBinDir(): string | null;
+}
+
+// One lookup for the installer and the tests: the script runs before the build, so it holds the
+// code, and this module loads it from the repository (importing it has no side effects).
+const lookup = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'prepare-test-env.mjs')).href)) as ProgramLookup;
 
 /** Finds a system binary even when it lives in an sbin dir that is not on a user's PATH (sshd). */
 export function findExecutable(name: string): string | null {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter).filter(Boolean), ...EXTRA_DIRS];
-  for (const dir of dirs) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not in this dir
-    }
-  }
-  return null;
+  return lookup.findExecutable(name);
 }
 
 /** Like findExecutable, but throws a message naming the package to install, for clear test failures. */
@@ -36,22 +35,7 @@ export function requireExecutable(name: string, debianPackage: string): string {
  * /usr/lib/postgresql/<major>/bin; WARDEN_TEST_PG_BIN overrides for other layouts.
  */
 export function findPgBinDir(): string | null {
-  const override = process.env['WARDEN_TEST_PG_BIN'];
-  if (override) return existsSync(join(override, 'initdb')) ? override : null;
-  const root = '/usr/lib/postgresql';
-  let versions: string[] = [];
-  try {
-    versions = readdirSync(root);
-  } catch {
-    versions = [];
-  }
-  versions.sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
-  for (const version of versions) {
-    const bin = join(root, version, 'bin');
-    if (existsSync(join(bin, 'initdb')) && existsSync(join(bin, 'pg_ctl'))) return bin;
-  }
-  const initdb = findExecutable('initdb');
-  return initdb === null ? null : dirname(initdb);
+  return lookup.findPgBinDir();
 }
 
 /** Root must hand servers that refuse to run as root (postgres) to an unprivileged user. */
