@@ -4,9 +4,8 @@
  * the cut (seq and hash of the last removed record), signed when a key is configured. It runs as
  * one write of the store's writer, so it holds the chain-head lock: no replica appends meanwhile.
  */
-import { canonicalJson } from './canonical-json.js';
+import { checkpointBody } from './checkpoint.js';
 import type { PgTx } from './pg-writer.js';
-import { checkpointMessage } from './sqlite-purge.js';
 import type { ChainSigner } from './signing.js';
 import type { PurgeResult } from './types.js';
 
@@ -45,12 +44,7 @@ export async function pgPurgeBefore(tx: PgTx, before: string, now: string, signe
   await tx.q('ALTER TABLE records DISABLE TRIGGER records_append_only');
   const records = (await tx.q('DELETE FROM records WHERE seq <= $1', [cut])).rowCount ?? 0;
   await tx.q('ALTER TABLE records ENABLE TRIGGER records_append_only');
-  const body: Record<string, unknown> = { cutSeq: cut, cutHash, before, purgedAt: now, purged: { records, sessions, calls } };
-  if (signer?.signText) {
-    body.keyId = signer.keyId;
-    body.signature = signer.signText(checkpointMessage(cut, cutHash));
-  }
-  const text = canonicalJson(body);
+  const text = checkpointBody(cut, cutHash, before, now, { records, sessions, calls }, signer);
   const checkpointSeq = await tx.append('checkpoint', `checkpoint-${cut}`, now, text);
   await tx.q('INSERT INTO checkpoints (record_seq, cut_seq, cut_hash, body) VALUES ($1, $2, $3, $4)', [checkpointSeq, cut, cutHash, text]);
   return { cutSeq: cut, records, sessions, calls, checkpointSeq };

@@ -10,7 +10,7 @@ import { GENESIS_HASH, recordHash } from './hash-chain.js';
 import type { VerifyResult } from './types.js';
 import { type ApprovalEventRecord, compareApprovals } from './verify-approvals.js';
 import { pgLatestCheckpoint } from './pg-purge.js';
-import { checkpointMessage } from './sqlite-purge.js';
+import { checkpointMismatch } from './checkpoint.js';
 import type { ChainSigner } from './signing.js';
 
 type Row = Record<string, unknown>;
@@ -29,7 +29,7 @@ function mismatch(table: string, id: string, cols: string[]): string {
 
 function crossCheck(r: Row, sessions: Map<string, Row>, calls: Map<string, Row>, checkpoints: Map<number, Row>, signer?: ChainSigner): string | null {
   if (r.kind === 'approval_event') return null;
-  if (r.kind === 'checkpoint') return checkCheckpointRow(r, checkpoints.get(Number(r.seq)), signer);
+  if (r.kind === 'checkpoint') return checkpointMismatch(Number(r.seq), String(r.body), checkpoints.get(Number(r.seq)), signer);
   let parts: Map<string, string>;
   try {
     const v: unknown = JSON.parse(String(r.body));
@@ -103,22 +103,6 @@ const ORPHANS: Array<[string, (row: Row) => string]> = [
   [`SELECT s.id, s.open_seq AS seq FROM sessions s WHERE s.call_count != (SELECT COUNT(*) FROM calls c WHERE c.session_id = s.id) LIMIT 1`,
     (row) => `sessions row ${JSON.stringify(row.id)} has a wrong call_count`],
 ];
-
-/** A checkpoint record must match its checkpoints row and, with a key, carry a valid signature. */
-function checkCheckpointRow(r: Row, row: Row | undefined, signer?: ChainSigner): string | null {
-  let body: { cutSeq?: unknown; cutHash?: unknown; signature?: unknown };
-  try {
-    body = JSON.parse(String(r.body)) as typeof body;
-  } catch {
-    return 'body is not valid JSON';
-  }
-  if (!row) return `checkpoints row for record ${String(r.seq)} is missing`;
-  if (Number(row.cut_seq) !== body.cutSeq || row.cut_hash !== body.cutHash || row.body !== r.body) return `checkpoints row for record ${String(r.seq)} differs from its record`;
-  if (signer && !(typeof body.signature === 'string' && signer.checkText(checkpointMessage(Number(body.cutSeq), String(body.cutHash)), body.signature))) {
-    return 'the retention checkpoint is not signed by the configured key';
-  }
-  return null;
-}
 
 /** Walk records fromSeq..toSeq; `global` adds the head-row and orphan-row checks. Run inside a snapshot. */
 export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global: boolean, signer?: ChainSigner): Promise<VerifyResult> {

@@ -5,17 +5,12 @@
  */
 import type Database from 'better-sqlite3';
 import { indexPendingText, resetTextIndexMark } from './sqlite-text-index.js';
-import { canonicalJson } from './canonical-json.js';
+import { checkpointBody } from './checkpoint.js';
 import type { ChainSigner } from './signing.js';
 import type { PurgeResult } from './types.js';
 
 /** Appends one record inside the caller's transaction and runs `apply(seq)` with it. */
 export type AppendFn = (kind: 'checkpoint', refId: string, ts: string, body: string, apply: (seq: number) => void) => void;
-
-/** The text a checkpoint signature covers; why: fixed prefix, nothing else can be replayed as one. */
-export function checkpointMessage(cutSeq: number, cutHash: string): string {
-  return `warden-checkpoint\n${cutSeq}\n${cutHash}`;
-}
 
 const GUARD = `CREATE TRIGGER records_append_only_delete BEFORE DELETE ON records
   BEGIN SELECT RAISE(ABORT, 'transcript records are append-only'); END;`;
@@ -59,14 +54,7 @@ export function purgeBefore(db: Database.Database, before: string, now: string, 
   db.exec('DROP TRIGGER records_append_only_delete');
   const records = db.prepare('DELETE FROM records WHERE seq <= ?').run(cut).changes;
   db.exec(GUARD);
-  const body: Record<string, unknown> = {
-    cutSeq: cut, cutHash, before, purgedAt: now, purged: { records, sessions, calls },
-  };
-  if (signer?.signText) {
-    body.keyId = signer.keyId;
-    body.signature = signer.signText(checkpointMessage(cut, cutHash));
-  }
-  const text = canonicalJson(body);
+  const text = checkpointBody(cut, cutHash, before, now, { records, sessions, calls }, signer);
   let checkpointSeq = 0;
   append('checkpoint', `checkpoint-${cut}`, now, text, (seq) => {
     db.prepare('INSERT INTO checkpoints (record_seq, cut_seq, cut_hash, body) VALUES (?, ?, ?, ?)').run(seq, cut, cutHash, text);

@@ -7,7 +7,7 @@
 import type Database from 'better-sqlite3';
 import { canonicalParts } from './canonical-json.js';
 import { type Columns, diffColumns, intentColumns, outcomeColumns, sessionOpenColumns } from './columns.js';
-import { checkpointMessage } from './sqlite-purge.js';
+import { checkpointMismatch } from './checkpoint.js';
 import type { ChainSigner } from './signing.js';
 
 /** A row of `records`; why: the exact checks and the walk share one shape. */
@@ -27,21 +27,7 @@ const OUTCOME_COLS = ['status', 'error_code', 'result', 'masking', 'duration_ms'
 
 /** A checkpoint record must match its checkpoints row and, with a key, carry a valid signature. */
 export function checkCheckpoint(r: RecordRow, checkpointAt: Database.Statement | null, signer?: ChainSigner): string | null {
-  let body: { cutSeq?: unknown; cutHash?: unknown; signature?: unknown };
-  try {
-    body = JSON.parse(r.body) as typeof body;
-  } catch {
-    return 'body is not valid JSON';
-  }
-  const row = checkpointAt?.get(r.seq) as Row | undefined;
-  if (!row) return `checkpoints row for record ${r.seq} is missing`;
-  if (row.cut_seq !== body.cutSeq || row.cut_hash !== body.cutHash || row.body !== r.body) {
-    return `checkpoints row for record ${r.seq} differs from its record`;
-  }
-  if (signer && !(typeof body.signature === 'string' && signer.checkText(checkpointMessage(Number(body.cutSeq), String(body.cutHash)), body.signature))) {
-    return 'the retention checkpoint is not signed by the configured key';
-  }
-  return null;
+  return checkpointMismatch(r.seq, r.body, checkpointAt?.get(r.seq) as Row | undefined, signer);
 }
 
 function parseBody(r: RecordRow): Map<string, string> | string {
