@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import pg from 'pg';
+import Database from 'better-sqlite3';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createTestDatabase } from '../support/pg-cluster.js';
@@ -75,6 +76,26 @@ async function governanceOverhead(n: number, dir: string) {
   return Object.fromEntries(Object.entries(stages).map(([k, v]) => [k, stats(v.slice(Math.floor(n / 10)))]));
 }
 
+/**
+ * The least a durable record can cost here: one better-sqlite3 insert of `body` into a bare WAL
+ * table with synchronous=FULL (one fsync), p50 over `n` sequential commits.
+ */
+function bareDurableCommit(dir: string, body: string, n: number): number {
+  const db = new Database(join(dir, `bare-${body.length}.db`));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.exec('CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, body TEXT NOT NULL)');
+  const ins = db.prepare('INSERT INTO t (body) VALUES (?)');
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    ins.run(body);
+    ms.push(performance.now() - t);
+  }
+  db.close();
+  return round(percentile(ms.slice(Math.floor(n / 10)), 0.5));
+}
+
 /** Parse + policy for a ~200-character query: first sight (full parse) and repeated (analysis cache). */
 function parsePolicy200(n: number) {
   const policy = compilePolicy(['p.yaml'], [sqlCondition], { 'p.yaml': `rules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.users, public.orders] }\n` });
@@ -132,7 +153,15 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   await ref.connect(new StdioClientTransport({ command: process.execPath, args: [refMain, db.url], env, stderr: 'ignore' }));
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
 
+  // The transport floor: the same SDK's stdio server answering Warden's text with no work at all.
+  const startEcho = async (text: string) => {
+    const client = new Client({ name: 'bench', version: '1' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [join(REPO_ROOT, 'dist', 'test', 'bench', 'sdk-echo-server.js'), text], env, stderr: 'ignore' }));
+    return client;
+  };
+
   const results: Record<string, Record<string, ReturnType<typeof stats>>> = {};
+  const floors: Record<string, { sdk_echo: number; pg: number; durable_commit: number; sum: number; sum_vs_reference: number }> = {};
   const stageProfile: Record<string, { calls: number; p50_ms: Record<string, number> } | null> = {};
   for (const [label, sql] of [['19 rows', Q19], ['1000 rows', Q1000]] as const) {
     const warden = await startWarden(wdir.configPath);
@@ -143,20 +172,30 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
       if (check.isError) throw new Error(`warden call failed: ${JSON.stringify(check.content)}`);
     }
     if ((await structured.call(sql)).structuredContent === undefined) throw new Error('structured_content: true sent no structuredContent');
+    const answer = ((await warden.call(sql)).content as { type: string; text: string }[])[0]!.text;
+    const echo = await startEcho(answer);
     const paths = {
       warden: () => warden.call(sql),
       warden_structured: () => structured.call(sql),
       warden_sync_normal: () => normal.call(sql),
       reference: () => ref.callTool({ name: 'query', arguments: { sql } }),
       pg: () => pool.query(sql),
+      sdk_echo: () => echo.callTool({ name: 'echo', arguments: {} }),
     };
     for (const f of Object.values(paths)) await timeCalls(50, f); // warm up
-    const samples: Record<string, number[]> = { warden: [], warden_structured: [], warden_sync_normal: [], reference: [], pg: [] };
+    const samples: Record<string, number[]> = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
     // Interleave rounds so that drift on a shared machine hits every path alike.
     for (let round = 0; round < 10; round++) {
       for (const [name, f] of Object.entries(paths)) samples[name]!.push(...(await timeCalls(Math.ceil(calls / 10), f)));
     }
     results[label] = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, stats(v)]));
+    // A floor no governed server on this SDK can beat here: the transport alone, one database
+    // round trip and one fsynced record of the answer, each measured on its own.
+    const r = results[label]!;
+    const durable = bareDurableCommit(wdir.dir, answer, 1000);
+    const sum = round(r.sdk_echo!.p50 + r.pg!.p50 + durable);
+    floors[label] = { sdk_echo: r.sdk_echo!.p50, pg: r.pg!.p50, durable_commit: durable, sum, sum_vs_reference: round(sum / r.reference!.p50) };
+    await echo.close();
     stageProfile[label] = await warden.stop();
     await structured.stop();
     await normal.stop();
@@ -172,7 +211,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   const ratios = Object.fromEntries(
     Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_structured_vs_reference: round(r.warden_structured!.p50 / r.reference!.p50), warden_sync_normal_vs_reference: round(r.warden_sync_normal!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
   );
-  return { calls, results, ratios, stage_p50_ms: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
+  return { calls, results, ratios, floor_p50_ms: floors, stage_p50_ms: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
@@ -186,6 +225,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       for (const [name, s] of Object.entries(res)) console.log(`  ${name.padEnd(18)} ${String(s.p50).padStart(8)} ${String(s.p99).padStart(8)} ${String(s.callsPerSec).padStart(8)}`);
       const q = r.ratios[label]!;
       console.log(`  ratio warden/reference p50 = ${q.warden_vs_reference} (structured_content: ${q.warden_structured_vs_reference}; synchronous NORMAL: ${q.warden_sync_normal_vs_reference}), warden/pg p50 = ${q.warden_vs_pg}`);
+      const fl = r.floor_p50_ms[label]!;
+      console.log(`  floor: sdk echo ${fl.sdk_echo} + pg ${fl.pg} + one fsynced record ${fl.durable_commit} = ${fl.sum} ms, ${fl.sum_vs_reference} x the reference`);
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);
