@@ -52,14 +52,18 @@ export function purgeBefore(db: Database.Database, before: string, now: string, 
   resetTextIndexMark(db);
   const sessions = db.prepare('DELETE FROM sessions WHERE open_seq <= ?').run(cut).changes;
   db.exec('DROP TRIGGER records_append_only_delete');
-  const records = db.prepare('DELETE FROM records WHERE seq <= ?').run(cut).changes;
-  db.exec(GUARD);
+  // The cut record goes only after the checkpoint is appended: when the cut is the head, the
+  // checkpoint must still find it to take the next seq and link to its hash (with the chain
+  // emptied, numbering would restart at 1, below the cut, where verify no longer looks).
+  const records = db.prepare('DELETE FROM records WHERE seq < ?').run(cut).changes + 1;
   const text = checkpointBody(cut, cutHash, before, now, { records, sessions, calls }, signer);
   let checkpointSeq = 0;
   append('checkpoint', `checkpoint-${cut}`, now, text, (seq) => {
     db.prepare('INSERT INTO checkpoints (record_seq, cut_seq, cut_hash, body) VALUES (?, ?, ?, ?)').run(seq, cut, cutHash, text);
     checkpointSeq = seq;
   });
+  db.prepare('DELETE FROM records WHERE seq = ?').run(cut);
+  db.exec(GUARD);
   return { cutSeq: cut, records, sessions, calls, checkpointSeq };
 }
 

@@ -1,6 +1,6 @@
 /**
  * Chain verification for the SQLite store: recompute every hash in seq order, then check that
- * the query tables (sessions, calls) say exactly what the records say. One ordered scan of the
+ * the query tables (sessions, calls, and the call_facets filter index) say exactly what the records say. One ordered scan of the
  * records joined with their rows (verify-span.ts); a long chain is split in two spans, the second
  * walked by a worker thread at the same time; the link between the spans is checked here. The
  * approval tables are replayed from their approval_event records (verify-approvals.ts).
@@ -12,6 +12,7 @@ import type { ChainSigner } from './signing.js';
 import type { VerifyResult } from './types.js';
 import { checkCheckpoint, orphanRow } from './verify-exact.js';
 import { approvalMismatch } from './verify-approvals.js';
+import { facetMismatch } from './verify-facets.js';
 import type { MatchCounts } from './verify-fast.js';
 import { parallelVerifyUseful, startWorkerSpan, VERIFY_MMAP_BYTES } from './verify-parallel.js';
 import { type SpanResult, verifySpan } from './verify-span.js';
@@ -25,6 +26,12 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
   if (cp && expected <= cp.cutSeq + 1) {
     if (fromSeq > 1 && fromSeq <= cp.cutSeq) {
       return { ok: false, records: 0, firstBroken: { seq: fromSeq, reason: `records up to ${cp.cutSeq} were purged by retention` } };
+    }
+    // Nothing may sit at or below the cut: verify does not walk there, so such a record (and any
+    // row that points at it) would pass unchecked.
+    const below = (db.prepare('SELECT MIN(seq) AS s FROM records WHERE seq <= ?').get(cp.cutSeq) as { s: number | null }).s;
+    if (below !== null) {
+      return { ok: false, records: 0, firstBroken: { seq: below, reason: `record ${below} lies at or below the retention cut at ${cp.cutSeq}, where verify does not walk: purged records cannot come back` } };
     }
     expected = cp.cutSeq + 1;
     prev = cp.cutHash;
@@ -47,7 +54,7 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
       ).get() as { seq: number } | undefined;
       if (lost) return withCp(broken(lost.seq, `the retention checkpoint at record ${lost.seq} has no record in the chain`));
     }
-    const orphan = orphanRow(db, everyRowMatched(db, span.counts)) ?? approvalMismatch(db, cp?.cutSeq ?? null);
+    const orphan = orphanRow(db, everyRowMatched(db, span.counts)) ?? facetMismatch(db, span.counts.facets) ?? approvalMismatch(db, cp?.cutSeq ?? null);
     if (orphan) return { ...broken(orphan.seq, orphan.reason), ...(head ? { head } : {}) };
   }
   return withCp(head ? { ok: true, records, head } : { ok: true, records });
@@ -103,9 +110,15 @@ function walk(db: Database.Database, from: number, to: number, prev: string, cut
     }
   }
   const records = first.records + (broken ? broken.seq - mid : second.records);
+  const facets = first.counts.facets;
+  for (const [session, combos] of second.counts.facets) {
+    const seen = facets.get(session);
+    if (!seen) facets.set(session, combos);
+    else for (const c of combos) if (!seen.includes(c)) seen.push(c);
+  }
   const counts: MatchCounts = {
     opens: first.counts.opens + second.counts.opens, closes: first.counts.closes + second.counts.closes,
-    intents: first.counts.intents + second.counts.intents, outcomes: first.counts.outcomes + second.counts.outcomes,
+    intents: first.counts.intents + second.counts.intents, outcomes: first.counts.outcomes + second.counts.outcomes, facets,
   };
   return {
     records, lastSeq: second.lastSeq, lastHash: second.lastHash, counts, unsignedCheckpoints: [], ...(broken ? { broken } : {}),

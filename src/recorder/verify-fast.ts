@@ -33,6 +33,27 @@ export interface MatchCounts {
   closes: number;
   intents: number;
   outcomes: number;
+  /**
+   * The session filter facets the verified intents imply: session id -> its distinct
+   * facetCombo()s. Why: call_facets must hold exactly these (verify-facets.ts).
+   */
+  facets: Map<string, string[]>;
+}
+
+/** Empty counts for a walk. */
+export function newCounts(): MatchCounts {
+  return { opens: 0, closes: 0, intents: 0, outcomes: 0, facets: new Map() };
+}
+
+/** A call's facet within its session (a call without a connection is stored with ''). */
+export function facetCombo(tool: unknown, connection: unknown, decision: unknown): string {
+  return `${tool as string}\u0000${(connection ?? '') as string}\u0000${decision as string}`;
+}
+
+function addFacet(n: MatchCounts, sessionId: unknown, combo: string): void {
+  const seen = n.facets.get(sessionId as string);
+  if (seen === undefined) n.facets.set(sessionId as string, [combo]);
+  else if (!seen.includes(combo)) seen.push(combo);
 }
 
 // A TEXT column's canonical JSON member value (null for NULL); undefined: not a plain string.
@@ -79,6 +100,7 @@ export function fastConsistent(rec: RawRow, row: RawRow | undefined, n: MatchCou
       const expected = `{"args":${jtext(row[C.args])},"connection":${str(row[C.connection])},"decision":${str(row[C.decision])},"facts":${jtext(row[C.facts])},"factsSummary":${str(row[C.factsSummary])},"id":${str(ref)},"policyVersion":${str(row[C.policyVersion])},"ruleIds":${jtext(row[C.ruleIds])},"sessionId":${str(row[C.session])},"startedAt":${str(ts)},"tool":${str(row[C.tool])}}`;
       if (expected !== body || expected.includes('undefined')) return false;
       n.intents++;
+      addFacet(n, row[C.session], facetCombo(row[C.tool], row[C.connection], row[C.decision]));
       return true;
     }
     case 'call_outcome': {
@@ -118,12 +140,16 @@ export function fastConsistent(rec: RawRow, row: RawRow | undefined, n: MatchCou
 }
 
 /**
- * Count what an exact-check pass matched; `outcomeAt`: the call's outcome_seq in the same snapshot.
- * Why: the orphan shortcut needs every matched row.
+ * Count what an exact-check pass matched; `outcomeAt`: the call's outcome_seq in the same snapshot;
+ * `body`: the record's body (an intent's facet is read from it). Why: the orphan shortcut needs
+ * every matched row, and the facet check every intent.
  */
-export function countExact(kind: unknown, seq: number, outcomeAt: unknown, n: MatchCounts): void {
-  if (kind === 'call_intent') n.intents++;
-  else if (kind === 'call_outcome' && outcomeAt === seq) n.outcomes++;
+export function countExact(kind: unknown, seq: number, outcomeAt: unknown, body: unknown, n: MatchCounts): void {
+  if (kind === 'call_intent') {
+    n.intents++;
+    const b = JSON.parse(String(body)) as { sessionId?: unknown; tool?: unknown; connection?: unknown; decision?: unknown };
+    addFacet(n, b.sessionId, facetCombo(b.tool, b.connection, b.decision));
+  } else if (kind === 'call_outcome' && outcomeAt === seq) n.outcomes++;
   else if (kind === 'session_open') n.opens++;
   else if (kind === 'session_close') n.closes++;
 }

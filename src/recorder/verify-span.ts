@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import { recordHash } from './hash-chain.js';
 import { checkCheckpoint, crossCheck, type RecordRow } from './verify-exact.js';
-import { C, CALLS_SQL, countExact, fastConsistent, type MatchCounts, R, RECORDS_SQL, type RawRow, S, SESSIONS_SQL } from './verify-fast.js';
+import { C, CALLS_SQL, countExact, fastConsistent, type MatchCounts, newCounts, R, RECORDS_SQL, type RawRow, S, SESSIONS_SQL } from './verify-fast.js';
 import type { ChainSigner } from './signing.js';
 
 /** What a span walk found; why: spans are combined into one VerifyResult. */
@@ -136,7 +136,7 @@ function walk(
   let exact: { sessionById: Database.Statement; callById: Database.Statement; outcomeAt: Database.Statement } | undefined;
   let checkpointAt: Database.Statement | null | undefined;
   const res: SpanResult = {
-    records: 0, lastSeq: from - 1, lastHash: prev, counts: { opens: 0, closes: 0, intents: 0, outcomes: 0 }, unsignedCheckpoints: [],
+    records: 0, lastSeq: from - 1, lastHash: prev, counts: newCounts(), unsignedCheckpoints: [],
   };
   let expected = from;
   for (const rec of scan) {
@@ -160,7 +160,7 @@ function walk(
         outcomeAt: db.prepare('SELECT outcome_seq FROM calls WHERE id = ?').pluck(),
       };
       why = crossCheck(asRecord(rec), exact.sessionById, exact.callById);
-      if (!why) countExact(kind, seq, kind === 'call_outcome' ? exact.outcomeAt.get(rec[R.refId]) : null, res.counts);
+      if (!why) countExact(kind, seq, kind === 'call_outcome' ? exact.outcomeAt.get(rec[R.refId]) : null, rec[R.body], res.counts);
     }
     if (why) {
       res.broken = { seq, reason: why };

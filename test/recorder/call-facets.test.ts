@@ -82,4 +82,21 @@ test('a purge removes the facets of the sessions it removes', async (t) => {
   assert.equal(r.sessions, 1);
   assert.deepEqual(store.db.prepare('SELECT DISTINCT session_id FROM call_facets').all(), [{ session_id: 's2' }]);
   assert.deepEqual(await ids(store, { decision: 'allow' }), ['s2']);
+  assert.equal((await store.verify()).ok, true, 'the facets left match the calls left');
+});
+
+test('verify checks call_facets against the recorded intents, a call with no connection included', async (t) => {
+  const store = openSqliteStore(join(tempDir(t), 'w.db'));
+  t.after(() => void store.close());
+  await seed(store);
+  assert.equal((await store.verify()).ok, true);
+  const c3 = (store.db.prepare(`SELECT seq FROM calls WHERE id = 'c3'`).get() as { seq: number }).seq;
+  store.db.prepare(`DELETE FROM call_facets WHERE session_id = 's1' AND tool = 'list_connections'`).run();
+  const v = await store.verify();
+  assert.equal(v.ok, false);
+  assert.equal(v.firstBroken?.seq, c3);
+  assert.match(v.firstBroken?.reason ?? '', /lacks session s1 \/ tool list_connections \/ connection \(none\) \/ decision deny/);
+  // The same combination under another connection is not the same facet.
+  store.db.prepare(`INSERT INTO call_facets (session_id, tool, connection, decision) VALUES ('s1', 'list_connections', 'shop', 'deny')`).run();
+  assert.match((await store.verify()).firstBroken?.reason ?? '', /lists session s1 \/ tool list_connections \/ connection shop/);
 });

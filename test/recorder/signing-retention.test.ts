@@ -31,7 +31,7 @@ function truncateTail(path: string): void {
   const evil = new Database(path);
   evil.exec(`DROP TRIGGER records_append_only_delete;
     DELETE FROM records WHERE seq >= 5; DELETE FROM calls_fts WHERE rowid = 6;
-    DELETE FROM calls WHERE session_id = 's2'; DELETE FROM sessions WHERE id = 's2';`);
+    DELETE FROM calls WHERE session_id = 's2'; DELETE FROM call_facets WHERE session_id = 's2'; DELETE FROM sessions WHERE id = 's2';`);
   evil.close();
 }
 
@@ -98,6 +98,39 @@ test('retention purges whole old sessions, leaves a checkpoint, and the chain st
   assert.equal((await store.verify()).ok, true);
   // An open or recent session blocks the cut: nothing more to purge before April.
   assert.equal((await store.purge('2026-03-01T00:00:00.000Z')).cutSeq, 0);
+});
+
+test('a purge of the whole chain keeps the numbering: the checkpoint and later records follow the cut', async (t) => {
+  const path = join(tempDir(t), 'w.db');
+  const pem = keyPem();
+  const store = await twoSessions(path, pem);
+  t.after(() => store.close());
+  // Both sessions ended before April: the cut is the head itself.
+  const r = await store.purge('2026-04-01T00:00:00.000Z', '2026-04-02T00:00:00.000Z');
+  assert.deepEqual({ ...r }, { cutSeq: 8, records: 8, sessions: 2, calls: 2, checkpointSeq: 9 });
+  assert.deepEqual(store.db.prepare('SELECT seq, kind FROM records').all(), [{ seq: 9, kind: 'checkpoint' }]);
+  await store.openSession(session('s3', 'carol', '2026-04-03T00:00:00.000Z'));
+  await store.recordIntent(intent('c3', 's3', 'query_database', '2026-04-03T00:00:01.000Z'));
+  await store.recordOutcome('c3', outcome('2026-04-03T00:00:01.100Z'));
+  const v = await store.verify();
+  assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
+  assert.equal(v.records, 4, 'the checkpoint and the three new records are walked');
+  assert.equal(v.head?.seq, 12);
+  assert.equal(v.signedHead?.seq, 12);
+});
+
+test('a record put back at or below the retention cut is reported, with the rows that point at it', async (t) => {
+  const path = join(tempDir(t), 'w.db');
+  const store = await twoSessions(path);
+  t.after(() => store.close());
+  await store.purge('2026-02-01T00:00:00.000Z');
+  const evil = new Database(path);
+  t.after(() => evil.close());
+  evil.prepare(`INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash) VALUES (3, 'call_outcome', 'c9', '2026-01-01T00:00:00.000Z', '{}', 'x', 'y')`).run();
+  const v = await store.verify();
+  assert.equal(v.ok, false);
+  assert.equal(v.firstBroken?.seq, 3);
+  assert.match(v.firstBroken?.reason ?? '', /lies at or below the retention cut at 4/);
 });
 
 test('after a purge, deleting more of the head of the chain or forging the checkpoint is detected', async (t) => {

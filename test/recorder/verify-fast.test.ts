@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import type { CallIntent } from '../../src/recorder/types.js';
-import { fastConsistent, type RawRow } from '../../src/recorder/verify-fast.js';
+import { fastConsistent, newCounts, type RawRow } from '../../src/recorder/verify-fast.js';
 import { intent, outcome, session } from './fixtures.js';
 
 test('bodies the fast check cannot rebuild still verify through the exact check', async (t) => {
@@ -21,7 +21,7 @@ test('bodies the fast check cannot rebuild still verify through the exact check'
 });
 
 test('the fast check accepts only a body rebuilt byte for byte from its row', () => {
-  const counts = { opens: 0, closes: 0, intents: 0, outcomes: 0 };
+  const counts = newCounts();
   const rec: RawRow = [7, 'session_close', 's1', '2026-11-27T10:05:00.000Z', '{"endedAt":"2026-11-27T10:05:00.000Z","id":"s1"}', 'p', 'h'];
   const row: RawRow = ['s1', 'alice', '{}', '{}', 'stdio', '2026-11-27T10:00:00.000Z', '2026-11-27T10:05:00.000Z', 1, 7];
   assert.equal(fastConsistent(rec, row, counts), true);

@@ -104,3 +104,23 @@ test('rows the merge does not find in place still verify through the exact check
   v = await both(store);
   assert.deepEqual(v.firstBroken, { seq: 999, reason: 'calls row "forged" has no call_intent record' });
 });
+
+test('call_facets: a facet deleted in the worker span or forged is found, on one thread and on two', async (t) => {
+  const { store, evil } = await seeded(t);
+  // s15's ssh_run calls are walked by the worker; without their facet s15 leaves the ssh_run filter.
+  const firstSsh = (evil.prepare(`SELECT seq FROM calls WHERE session_id = 's15' AND tool = 'ssh_run' ORDER BY seq LIMIT 1`).get() as { seq: number }).seq;
+  evil.prepare(`DELETE FROM call_facets WHERE session_id = 's15' AND tool = 'ssh_run'`).run();
+  const lost = await both(store);
+  assert.equal(lost.ok, false);
+  assert.equal(lost.firstBroken?.seq, firstSsh);
+  assert.match(lost.firstBroken?.reason ?? '', /call_facets lacks session s15 \/ tool ssh_run .*hidden from that filter/);
+  evil.prepare(`INSERT INTO call_facets (session_id, tool, connection, decision) VALUES ('s15', 'ssh_run', 'analytics', 'allow')`).run();
+  assert.equal((await both(store)).ok, true, 'restored');
+  // A forged facet puts s3 under kubectl_exec, which none of its calls used.
+  evil.prepare(`INSERT INTO call_facets (session_id, tool, connection, decision) VALUES ('s3', 'kubectl_exec', 'analytics', 'allow')`).run();
+  const open3 = (evil.prepare(`SELECT open_seq FROM sessions WHERE id = 's3'`).get() as { open_seq: number }).open_seq;
+  const forged = await both(store);
+  assert.equal(forged.ok, false);
+  assert.equal(forged.firstBroken?.seq, open3);
+  assert.match(forged.firstBroken?.reason ?? '', /call_facets lists session s3 \/ tool kubectl_exec .*which no recorded call has/);
+});
