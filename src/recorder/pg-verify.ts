@@ -115,6 +115,12 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
   const start = expected;
   if (cp && expected <= cp.cutSeq + 1) {
     if (fromSeq > 1 && fromSeq <= cp.cutSeq) return broken(fromSeq, `records up to ${cp.cutSeq} were purged by retention`);
+    // Nothing may sit at or below the cut: verify does not walk there (same rule as SQLite).
+    const below = (await q('SELECT MIN(seq) AS s FROM records WHERE seq <= $1', [cp.cutSeq])).rows[0] as { s: string | number | null } | undefined;
+    if (below?.s !== null && below?.s !== undefined) {
+      const seq = Number(below.s);
+      return broken(seq, `record ${seq} lies at or below the retention cut at ${cp.cutSeq}, where verify does not walk: purged records cannot come back`);
+    }
     expected = cp.cutSeq + 1;
     prev = cp.cutHash;
   } else if (expected > 1) {

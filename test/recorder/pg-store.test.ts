@@ -201,6 +201,13 @@ test('retention on PostgreSQL: whole old sessions leave, a signed checkpoint mar
     const moved = await s.verify();
     assert.equal(moved.ok, false, 'a checkpoint that names another cut breaks the first link after it');
     assert.equal(moved.firstBroken?.seq, 5);
+    // A record put back below the cut, where the walk does not go, is reported.
+    await own.query('UPDATE checkpoints SET cut_hash = $1 WHERE record_seq = 6', [v.checkpoint!.cutHash]);
+    assert.equal((await s.verify()).ok, true, 'restored');
+    await own.query(`INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash) VALUES (2, 'call_outcome', 'c9', '${at(2)}', '{}', 'x', 'y')`);
+    const below = await s.verify();
+    assert.equal(below.firstBroken?.seq, 2);
+    assert.match(below.firstBroken?.reason ?? '', /lies at or below the retention cut at 4/);
   } finally {
     await s.close();
     await own.drop();
