@@ -17,10 +17,19 @@ interface HttpSession {
   lastSeen: number;
 }
 
+// The verifier hands out the same principal object for a token it has seen (its verified-token
+// cache), so a session's requests hash it once, not once per request.
+const fingerprints = new WeakMap<Principal, string>();
+
 /** Who may use a session: issuer, subject and groups (a token with other groups opens a new session). */
 export function principalFingerprint(p: Principal): string {
-  const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
-  return createHash('sha256').update(JSON.stringify([p.authMethod, iss, p.subject, [...p.groups].sort()])).digest('base64url');
+  let f = fingerprints.get(p);
+  if (f === undefined) {
+    const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
+    f = createHash('sha256').update(JSON.stringify([p.authMethod, iss, p.subject, [...p.groups].sort()])).digest('base64url');
+    fingerprints.set(p, f);
+  }
+  return f;
 }
 
 /** The registry of stateful sessions. */

@@ -1,13 +1,15 @@
 /**
  * Governed query_database over Streamable HTTP (OIDC bearer, policy, transcript, masking) with
  * 1, 4 and 16 concurrent clients, next to the same query through a plain `pg` pool in the same
- * run. Reports calls/s, p50 and p99 and the ratio plain/governed.
+ * run. Reports calls/s, p50 and p99 and the ratio plain/governed. The governed server is its own
+ * `warden serve --http` process, so that the clients' work does not run on its event loop; the
+ * pipeline-only row runs the same call in this process without HTTP or MCP.
  * Run: npx tsc -p tsconfig.json && node dist/test/bench/http.bench.js [calls-per-level]
  */
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { connectHttpAgent, type HttpAgent } from '../support/http-agent.js';
-import { startHttpWarden } from '../support/http-warden.js';
+import { spawnHttpWarden, startHttpWarden } from '../support/http-warden.js';
 
 const SQL = 'SELECT id, name FROM users WHERE id = 1';
 
@@ -57,6 +59,10 @@ async function measure(clients: number, perClient: number, one: (i: number) => P
 /** Run the benchmark and print a table; returns the rows. */
 export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
   const w = await startHttpWarden({ 'bench.yaml': POLICY });
+  const server = await spawnHttpWarden(w, { 'bench.yaml': POLICY }).catch(async (e: unknown) => {
+    await w.stop();
+    throw e;
+  });
   const rows: BenchRow[] = [];
   const session = 'bench-direct-session';
   await w.rt.store.openSession({ id: session, principal: { subject: 'bench-direct', groups: ['bench'], authMethod: 'oidc' }, client: { name: 'bench' }, transport: 'http', startedAt: new Date().toISOString() });
@@ -64,7 +70,7 @@ export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
     for (const clients of [1, 4, 16]) {
       const perClient = Math.max(1, Math.floor(callsPerLevel / clients));
       const agents: HttpAgent[] = [];
-      for (let i = 0; i < clients; i++) agents.push(await connectHttpAgent(w.url, await w.token(`bench-${i}`, ['bench'])));
+      for (let i = 0; i < clients; i++) agents.push(await connectHttpAgent(server.url, await w.token(`bench-${i}`, ['bench'])));
       const pool = new pg.Pool({ connectionString: w.db.url, max: clients });
       try {
         const governedCall = async (i: number) => {
@@ -91,6 +97,7 @@ export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
       }
     }
   } finally {
+    await server.stop();
     await w.stop();
   }
   const f = (n: number) => n.toFixed(2);

@@ -2,6 +2,7 @@
  * An in-process Warden served over real Streamable HTTP: a local OIDC issuer, a real PostgreSQL
  * database, a config folder in a temp dir, the runtime and serveOverHttp on a random port.
  */
+import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { families } from '../../tools/index.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
@@ -10,6 +11,7 @@ import { setLogLevel } from '../../src/server/log.js';
 import { createTestDatabase, type TestDatabase } from './pg-cluster.js';
 import { startOidcIssuer, type OidcIssuer } from './oidc-issuer.js';
 import { writeWardenDir, type WardenDir } from './warden-process.js';
+import { WARDEN_BIN } from './repo.js';
 
 /** Everything a test needs. */
 export interface HttpWarden {
@@ -43,26 +45,7 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
   await db.query(SEED);
   for (const t of ['users', 'orders', 'slow']) await db.query(`GRANT SELECT ON ${t} TO ${db.role}`);
   const issuer = await startOidcIssuer({ ...(opts.audience ? { audience: opts.audience } : {}) });
-  const config = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity:
-  oidc:
-    issuer: ${issuer.issuer}
-    audience: ${issuer.audience}
-    groups_claim: groups
-    required_scopes: [mcp]
-    jwks_cooldown: 0ms
-connections:
-  analytics:
-    type: postgres
-    url: env:HTTP_TEST_DATABASE_URL
-    statement_timeout: 5s
-    max_rows: 1000
-policies: [policies/*.yaml]
-${extraConfig}
-`;
-  const dir = writeWardenDir(config, policies);
+  const dir = writeWardenDir(httpConfig(issuer, extraConfig), policies);
   process.env.HTTP_TEST_DATABASE_URL = db.url;
   const rt = await startRuntime(dir.configPath, families);
   const http = await serveOverHttp(rt, { host: '127.0.0.1', port: 0, version: 'test', shutdownTimeoutMs: 10_000 });
@@ -91,6 +74,69 @@ ${extraConfig}
       await rt.close().catch(() => undefined);
       await issuer.stop().catch(() => undefined);
       await db.drop().catch(() => undefined);
+      dir.cleanup();
+    },
+  };
+}
+
+/** The warden.yaml of an HTTP test Warden: the issuer's OIDC settings, the test database as `analytics`. */
+function httpConfig(issuer: OidcIssuer, extraConfig: string): string {
+  return `
+transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
+identity:
+  oidc:
+    issuer: ${issuer.issuer}
+    audience: ${issuer.audience}
+    groups_claim: groups
+    required_scopes: [mcp]
+    jwks_cooldown: 0ms
+connections:
+  analytics:
+    type: postgres
+    url: env:HTTP_TEST_DATABASE_URL
+    statement_timeout: 5s
+    max_rows: 1000
+policies: [policies/*.yaml]
+${extraConfig}
+`;
+}
+
+/**
+ * A second Warden beside `base`, as its own `warden serve --http` process (same database and
+ * issuer, its own config folder and transcript), so that a benchmark's clients and the server do
+ * not share an event loop. Stop it before `base`.
+ */
+export async function spawnHttpWarden(base: HttpWarden, policies: Record<string, string>, extraConfig = ''): Promise<{ url: string; stop(): Promise<void> }> {
+  const dir = writeWardenDir(httpConfig(base.issuer, `ui: { enabled: false }\n${extraConfig}`), policies);
+  const child = spawn(process.execPath, [WARDEN_BIN, 'serve', '--http', '127.0.0.1:0', '--config', dir.configPath], {
+    env: { PATH: process.env.PATH ?? '', HTTP_TEST_DATABASE_URL: base.db.url, WARDEN_LOG_LEVEL: 'error' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`warden serve --http did not start: ${stderr}`)), 20_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      const m = /MCP over Streamable HTTP at (\S+)\/mcp/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`warden serve --http exited (${code}): ${stderr}`));
+    });
+  });
+  return {
+    url,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
       dir.cleanup();
     },
   };
