@@ -5,6 +5,7 @@
  * one write of the store's writer, so it holds the chain-head lock: no replica appends meanwhile.
  */
 import { checkpointBody } from './checkpoint.js';
+import { cutNumber, findCutAsync } from './retention-cut.js';
 import type { PgTx } from './pg-writer.js';
 import type { ChainSigner } from './signing.js';
 import type { PurgeResult } from './types.js';
@@ -13,23 +14,8 @@ async function one<T>(tx: PgTx, sql: string, params: unknown[] = []): Promise<T 
   return (await tx.q(sql, params)).rows[0] as T | undefined;
 }
 
-/** The largest cut no session straddles and below which every record is older than `before`. */
-async function findCut(tx: PgTx, before: string): Promise<number> {
-  const head = Number((await one<{ s: number | null }>(tx, 'SELECT MAX(seq) AS s FROM records'))?.s ?? 0);
-  const blocker = (await one<{ s: number | null }>(tx, 'SELECT MIN(open_seq) AS s FROM sessions WHERE close_seq IS NULL OR ended_at >= $1', [before]))?.s ?? null;
-  let cut = blocker === null ? head : Number(blocker) - 1;
-  const young = (await one<{ s: number | null }>(tx, 'SELECT MIN(seq) AS s FROM records WHERE seq <= $1 AND ts >= $2', [cut, before]))?.s ?? null;
-  if (young !== null) cut = Number(young) - 1;
-  for (;;) {
-    const m = (await one<{ s: number | null }>(
-      tx,
-      `SELECT MIN(s.open_seq) AS s FROM sessions s WHERE s.open_seq <= $1 AND (s.close_seq IS NULL OR s.close_seq > $1
-         OR EXISTS (SELECT 1 FROM calls x WHERE x.session_id = s.id AND (x.seq > $1 OR x.outcome_seq IS NULL OR x.outcome_seq > $1)))`,
-      [cut],
-    ))?.s ?? null;
-    if (m === null) return cut;
-    cut = Number(m) - 1;
-  }
+function findCut(tx: PgTx, before: string): Promise<number> {
+  return findCutAsync(before, async (q) => cutNumber(Object.values((await tx.q(q.sql, q.params)).rows[0] ?? {})[0]));
 }
 
 /** Purge inside the writer's transaction; why: the cut and its checkpoint land together. */

@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import { indexPendingText, resetTextIndexMark } from './sqlite-text-index.js';
 import { checkpointBody } from './checkpoint.js';
+import { cutNumber, findCutSync } from './retention-cut.js';
 import type { ChainSigner } from './signing.js';
 import type { PurgeResult } from './types.js';
 
@@ -15,27 +16,13 @@ export type AppendFn = (kind: 'checkpoint', refId: string, ts: string, body: str
 const GUARD = `CREATE TRIGGER records_append_only_delete BEFORE DELETE ON records
   BEGIN SELECT RAISE(ABORT, 'transcript records are append-only'); END;`;
 
-/**
- * The largest cut such that no session straddles it: every session opened at or below the cut
- * closed at or below it, with all its calls and outcomes; and every record below it is older than `before`.
- */
+// SQLite binds `$1` as the named parameter `p1`.
 function findCut(db: Database.Database, before: string): number {
-  const head = (db.prepare('SELECT MAX(seq) AS s FROM records').get() as { s: number | null }).s ?? 0;
-  const blocker = (db.prepare('SELECT MIN(open_seq) AS s FROM sessions WHERE close_seq IS NULL OR ended_at >= ?').get(before) as {
-    s: number | null;
-  }).s;
-  let cut = blocker === null ? head : blocker - 1;
-  const young = (db.prepare('SELECT MIN(seq) AS s FROM records WHERE seq <= ? AND ts >= ?').get(cut, before) as { s: number | null }).s;
-  if (young !== null) cut = young - 1;
-  const straddle = db.prepare(
-    `SELECT MIN(s.open_seq) AS s FROM sessions s WHERE s.open_seq <= @cut AND (s.close_seq IS NULL OR s.close_seq > @cut
-       OR EXISTS (SELECT 1 FROM calls x WHERE x.session_id = s.id AND (x.seq > @cut OR x.outcome_seq IS NULL OR x.outcome_seq > @cut)))`,
-  );
-  for (;;) {
-    const m = (straddle.get({ cut }) as { s: number | null }).s;
-    if (m === null) return cut;
-    cut = m - 1;
-  }
+  return findCutSync(before, (q) => {
+    const named = Object.fromEntries(q.params.map((v, i) => [`p${i + 1}`, v]));
+    const row = db.prepare(q.sql.replace(/\$(\d+)/g, '@p$1')).raw().get(named) as unknown[] | undefined;
+    return cutNumber(row?.[0]);
+  });
 }
 
 /** Purge inside the caller's write transaction; why: the cut and its checkpoint land together. */
