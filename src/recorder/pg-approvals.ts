@@ -5,7 +5,7 @@
  * call waiting on another replica wakes at once; the waiting call's polling is the fallback.
  */
 import type pg from 'pg';
-import { ErrorCode, WardenError } from '../errors.js';
+import { approvalInsert, checkDecision, consumeAction, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
@@ -16,9 +16,6 @@ import { rowOf } from './sqlite-approvals.js';
 export const APPROVALS_CHANNEL = 'warden_approvals';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
-type Decision = { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string };
-
-const refused = (message: string) => new WardenError(ErrorCode.DENIED, message);
 
 async function load(q: Q, id: string, lock = false): Promise<ApprovalRow | null> {
   const r = (await q(`SELECT * FROM approvals WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])).rows[0] as Record<string, unknown> | undefined;
@@ -40,7 +37,7 @@ async function event(tx: PgTx, refId: string, ts: string, body: Record<string, u
 }
 
 async function settle(tx: PgTx, row: ApprovalRow, state: ApprovalState, at: string, usedBy?: string): Promise<void> {
-  await event(tx, row.id, at, { approvalId: row.id, event: state, callId: usedBy ?? row.callId, from: row.state });
+  await event(tx, row.id, at, settleEvent(row, state, usedBy));
   if (state === 'used') await tx.q(`UPDATE approvals SET state = 'used', used_at = $1, used_by_call = $2 WHERE id = $3`, [at, usedBy ?? null, row.id]);
   else await tx.q('UPDATE approvals SET state = $1, decided_at = COALESCE(decided_at, $2) WHERE id = $3', [state, at, row.id]);
 }
@@ -95,35 +92,20 @@ export class PgApprovalTables implements ApprovalStore {
 
   create(a: NewApproval): Promise<ApprovalRow> {
     return this.writer.write(async (tx) => {
-      const seq = await event(tx, a.id, a.createdAt, { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt });
-      await tx.q(
-        `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
-           approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq)
-         VALUES ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
-        [a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
-          JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq],
-      );
+      const seq = await event(tx, a.id, a.createdAt, requestedEvent(a));
+      const ins = approvalInsert(a, seq, (n) => `$${n}`);
+      await tx.q(ins.sql, ins.params);
       return (await load(tx.q, a.id))!;
     });
   }
 
-  decide(id: string, d: Decision, eligible: (row: ApprovalRow) => void, selfConfirm = false): Promise<ApprovalRow> {
+  decide(id: string, d: ReviewerDecision, eligible: (row: ApprovalRow) => void, selfConfirm = false): Promise<ApprovalRow> {
     return this.writer.write(async (tx) => {
-      const row = await load(tx.q, id, true);
-      if (!row) throw refused(`no approval request ${id}`);
-      if (row.expiresAt <= d.at && (row.state === 'pending' || row.state === 'approved')) throw refused(`approval request ${id} has expired`);
-      if (row.state !== 'pending') throw refused(`approval request ${id} is already ${row.state}`);
-      if (selfConfirm ? row.confirm === null || d.reviewer !== row.requester : row.confirm !== null) {
-        throw refused(`approval request ${id} can only be answered by the requester's own confirmation`);
-      }
-      if (!selfConfirm && d.reviewer === row.requester) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
-      if (row.decisions.some((x) => x.reviewer === d.reviewer)) throw refused(`${d.reviewer} has already decided on approval request ${id}`);
-      eligible(row);
-      const seq = await event(tx, id, d.at, { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, decision: d.decision, comment: d.comment, auth: d.auth });
+      const row = checkDecision(id, await load(tx.q, id, true), d, selfConfirm, eligible);
+      const seq = await event(tx, id, d.at, decisionEvent(id, row, d));
       await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq]);
-      const approvals = row.decisions.filter((x) => x.decision === 'approve').length + (d.decision === 'approve' ? 1 : 0);
-      if (d.decision === 'deny') await settle(tx, row, 'denied', d.at);
-      else if (approvals >= row.approvalsRequired) await settle(tx, row, 'approved', d.at);
+      const settled = settlesTo(row, d);
+      if (settled) await settle(tx, row, settled, d.at);
       return (await load(tx.q, id))!;
     });
   }
@@ -131,13 +113,10 @@ export class PgApprovalTables implements ApprovalStore {
   consume(id: string, callId: string, at: string): Promise<boolean> {
     return this.writer.write(async (tx) => {
       const row = await load(tx.q, id, true);
-      if (!row || row.state !== 'approved') return false;
-      if (row.expiresAt <= at) {
-        await settle(tx, row, 'expired', at);
-        return false;
-      }
-      await settle(tx, row, 'used', at, callId);
-      return true;
+      const action = consumeAction(row, at);
+      if (action === 'no') return false;
+      await settle(tx, row!, action === 'use' ? 'used' : 'expired', at, action === 'use' ? callId : undefined);
+      return action === 'use';
     });
   }
 
@@ -148,7 +127,7 @@ export class PgApprovalTables implements ApprovalStore {
       due.map(({ id }) =>
         this.writer.write(async (tx) => {
           const row = await load(tx.q, id, true);
-          if (!row || (row.state !== 'pending' && row.state !== 'approved') || row.expiresAt > now) return 0;
+          if (!stillDue(row, now)) return 0;
           await settle(tx, row, 'expired', now);
           return 1;
         }),

@@ -6,7 +6,7 @@
  * the requester's own confirmation of a `confirm: requester` request); used once.
  */
 import type Database from 'better-sqlite3';
-import { ErrorCode, WardenError } from '../errors.js';
+import { approvalInsert, checkDecision, consumeAction, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue } from './approval-rules.js';
 
 /** Approval states; why: one closed list shared by the schema CHECK, the service and views. */
 export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
@@ -57,7 +57,6 @@ export type ApprovalEventWriter = (refId: string, ts: string, body: Record<strin
 /** Runs fn in one IMMEDIATE write transaction with a chain writer; errors map to coded errors. */
 export type ApprovalWriteTx = <T>(fn: (event: ApprovalEventWriter) => T) => T;
 
-const refused = (message: string) => new WardenError(ErrorCode.DENIED, message);
 
 /** An approvals table row (SQLite or PostgreSQL: the same columns) as an ApprovalRow. */
 export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
@@ -159,15 +158,9 @@ export class ApprovalTables implements ApprovalStore {
   /** Store a new pending request (event `requested`). */
   async create(a: NewApproval): Promise<ApprovalRow> {
     return this.write((event) => {
-      const seq = event(a.id, a.createdAt, { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt });
-      this.db
-        .prepare(
-          `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
-             approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq)
-           VALUES (?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
-          JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq);
+      const seq = event(a.id, a.createdAt, requestedEvent(a));
+      const ins = approvalInsert(a, seq, () => '?');
+      this.db.prepare(ins.sql).run(...ins.params);
       return this.load(a.id)!;
     });
   }
@@ -179,34 +172,24 @@ export class ApprovalTables implements ApprovalStore {
    */
   async decide(
     id: string,
-    d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string },
+    d: ReviewerDecision,
     eligible: (row: ApprovalRow) => void,
     selfConfirm = false,
   ): Promise<ApprovalRow> {
     return this.write((event) => {
-      const row = this.load(id);
-      if (!row) throw refused(`no approval request ${id}`);
-      if (row.expiresAt <= d.at && (row.state === 'pending' || row.state === 'approved')) throw refused(`approval request ${id} has expired`);
-      if (row.state !== 'pending') throw refused(`approval request ${id} is already ${row.state}`);
-      if (selfConfirm ? row.confirm === null || d.reviewer !== row.requester : row.confirm !== null) {
-        throw refused(`approval request ${id} can only be answered by the requester's own confirmation`);
-      }
-      if (!selfConfirm && d.reviewer === row.requester) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
-      if (row.decisions.some((x) => x.reviewer === d.reviewer)) throw refused(`${d.reviewer} has already decided on approval request ${id}`);
-      eligible(row);
-      const seq = event(id, d.at, { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, decision: d.decision, comment: d.comment, auth: d.auth });
+      const row = checkDecision(id, this.load(id), d, selfConfirm, eligible);
+      const seq = event(id, d.at, decisionEvent(id, row, d));
       this.db
         .prepare('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq);
-      const approvals = row.decisions.filter((x) => x.decision === 'approve').length + (d.decision === 'approve' ? 1 : 0);
-      if (d.decision === 'deny') this.settle(event, row, 'denied', d.at);
-      else if (approvals >= row.approvalsRequired) this.settle(event, row, 'approved', d.at);
+      const settled = settlesTo(row, d);
+      if (settled) this.settle(event, row, settled, d.at);
       return this.load(id)!;
     });
   }
 
   private settle(event: ApprovalEventWriter, row: ApprovalRow, state: ApprovalState, at: string, usedBy?: string): void {
-    event(row.id, at, { approvalId: row.id, event: state, callId: usedBy ?? row.callId, from: row.state });
+    event(row.id, at, settleEvent(row, state, usedBy));
     if (state === 'used') {
       this.db.prepare(`UPDATE approvals SET state = 'used', used_at = ?, used_by_call = ? WHERE id = ?`).run(at, usedBy ?? null, row.id);
     } else {
@@ -218,13 +201,10 @@ export class ApprovalTables implements ApprovalStore {
   async consume(id: string, callId: string, at: string): Promise<boolean> {
     return this.write((event) => {
       const row = this.load(id);
-      if (!row || row.state !== 'approved') return false;
-      if (row.expiresAt <= at) {
-        this.settle(event, row, 'expired', at);
-        return false;
-      }
-      this.settle(event, row, 'used', at, callId);
-      return true;
+      const action = consumeAction(row, at);
+      if (action === 'no') return false;
+      this.settle(event, row!, action === 'use' ? 'used' : 'expired', at, action === 'use' ? callId : undefined);
+      return action === 'use';
     });
   }
 
@@ -237,7 +217,7 @@ export class ApprovalTables implements ApprovalStore {
     for (const { id } of due) {
       n += this.write((event) => {
         const row = this.load(id);
-        if (!row || (row.state !== 'pending' && row.state !== 'approved') || row.expiresAt > now) return 0;
+        if (!stillDue(row, now)) return 0;
         this.settle(event, row, 'expired', now);
         return 1;
       });

@@ -1,0 +1,85 @@
+/**
+ * The approval table rules both stores enforce, written once: what a decision must satisfy, when
+ * it settles a request, and the approval_event bodies and approvals row a change writes. Each
+ * store (sqlite-approvals.ts synchronously, pg-approvals.ts asynchronously) only runs the SQL.
+ * Why shared: two copies of a security check drift apart.
+ */
+import { ErrorCode, WardenError } from '../errors.js';
+import type { ApprovalRow, ApprovalState, NewApproval } from './sqlite-approvals.js';
+
+/** One reviewer decision as a store receives it. */
+export interface ReviewerDecision {
+  reviewer: string;
+  decision: 'approve' | 'deny';
+  comment: string | null;
+  auth: string;
+  at: string;
+}
+
+/** A refusal of an approval change (coded DENIED). */
+export const refused = (message: string): WardenError => new WardenError(ErrorCode.DENIED, message);
+
+/**
+ * Throw unless `d` may be recorded on request `id` (`row` as loaded under the write lock): the
+ * request exists, is pending and unexpired; a `confirm` request takes only the requester's own
+ * confirmation and any other only reviewers; the requester never reviews; one decision each.
+ * `eligible` (the reviewer's policy check) runs last.
+ */
+export function checkDecision(id: string, row: ApprovalRow | null, d: ReviewerDecision, selfConfirm: boolean, eligible: (row: ApprovalRow) => void): ApprovalRow {
+  if (!row) throw refused(`no approval request ${id}`);
+  if (row.expiresAt <= d.at && (row.state === 'pending' || row.state === 'approved')) throw refused(`approval request ${id} has expired`);
+  if (row.state !== 'pending') throw refused(`approval request ${id} is already ${row.state}`);
+  if (selfConfirm ? row.confirm === null || d.reviewer !== row.requester : row.confirm !== null) {
+    throw refused(`approval request ${id} can only be answered by the requester's own confirmation`);
+  }
+  if (!selfConfirm && d.reviewer === row.requester) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
+  if (row.decisions.some((x) => x.reviewer === d.reviewer)) throw refused(`${d.reviewer} has already decided on approval request ${id}`);
+  eligible(row);
+  return row;
+}
+
+/** The state decision `d` moves the request to: denied at once, approved at the required count, or none yet. */
+export function settlesTo(row: ApprovalRow, d: ReviewerDecision): 'approved' | 'denied' | null {
+  if (d.decision === 'deny') return 'denied';
+  const approvals = row.decisions.filter((x) => x.decision === 'approve').length + 1;
+  return approvals >= row.approvalsRequired ? 'approved' : null;
+}
+
+/** What a consume finds: 'use' the approval, 'expire' it, or 'no' (not approved). */
+export function consumeAction(row: ApprovalRow | null, at: string): 'use' | 'expire' | 'no' {
+  if (!row || row.state !== 'approved') return 'no';
+  return row.expiresAt <= at ? 'expire' : 'use';
+}
+
+/** Whether a due request (by the expiry sweep) is still to expire when re-read under the lock. */
+export function stillDue(row: ApprovalRow | null, now: string): row is ApprovalRow {
+  return row !== null && (row.state === 'pending' || row.state === 'approved') && row.expiresAt <= now;
+}
+
+/** The `requested` event body of a new request. */
+export function requestedEvent(a: NewApproval): Record<string, unknown> {
+  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt };
+}
+
+/** The `decision` event body. */
+export function decisionEvent(id: string, row: ApprovalRow, d: ReviewerDecision): Record<string, unknown> {
+  return { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, decision: d.decision, comment: d.comment, auth: d.auth };
+}
+
+/** The event body of a state change (approved, denied, expired, used). */
+export function settleEvent(row: ApprovalRow, state: ApprovalState, usedBy?: string): Record<string, unknown> {
+  return { approvalId: row.id, event: state, callId: usedBy ?? row.callId, from: row.state };
+}
+
+/** The INSERT of a new approvals row, with `ph(n)` the store's n-th placeholder (`?` or `$n`). */
+export function approvalInsert(a: NewApproval, seq: number, ph: (n: number) => string): { sql: string; params: unknown[] } {
+  const params: unknown[] = [a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
+    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq];
+  const values = params.map((_, i) => ph(i + 1));
+  values.splice(1, 0, `'pending'`);
+  return {
+    sql: `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
+      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq) VALUES (${values.join(', ')})`,
+    params,
+  };
+}
