@@ -101,6 +101,11 @@ export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
     await w.stop();
   }
   const f = (n: number) => n.toFixed(2);
+  if (process.argv.includes('--json')) {
+    const r3 = (x: { perSec: number; p50: number; p99: number }) => ({ perSec: Math.round(x.perSec), p50: +f(x.p50), p99: +f(x.p99) });
+    console.log(JSON.stringify({ server: 'warden serve --http (own process)', rows: rows.map((r) => ({ ...r, governed: r3(r.governed), plain: r3(r.plain), pipeline: r3(r.pipeline), ratio: +r.ratio.toFixed(1) })) }));
+    return rows;
+  }
   console.log('clients | calls | governed calls/s | p50 ms | p99 ms | plain pg calls/s | p50 ms | p99 ms | plain/governed | pipeline-only calls/s | p50 ms');
   for (const r of rows) {
     console.log(`${String(r.clients).padStart(7)} | ${String(r.calls).padStart(5)} | ${r.governed.perSec.toFixed(0).padStart(16)} | ${f(r.governed.p50).padStart(6)} | ${f(r.governed.p99).padStart(6)} | ${r.plain.perSec.toFixed(0).padStart(16)} | ${f(r.plain.p50).padStart(6)} | ${f(r.plain.p99).padStart(6)} | ${(r.ratio.toFixed(1) + 'x').padStart(14)} | ${r.pipeline.perSec.toFixed(0).padStart(21)} | ${f(r.pipeline.p50)}`);
