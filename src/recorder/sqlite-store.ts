@@ -2,31 +2,27 @@
  * The default transcript store: one SQLite file (WAL, synchronous FULL), an append-only hash-chained
  * `records` table, and `sessions`/`calls` tables for queries, all updated in one transaction.
  * Every write returns only once durable, or throws WardenError(TRANSCRIPT): the call then does not run.
- * Opening (create, migrate, read-only) is in sqlite-open.ts.
+ * Opening (create, migrate, read-only) is in sqlite-open.ts; the reads are in sqlite-reader.ts.
  */
 import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
-import { type Columns, intentColumns, outcomeColumns, rowToCall, rowToSession, sessionOpenColumns } from './columns.js';
+import { type Columns, intentColumns, outcomeColumns, sessionOpenColumns } from './columns.js';
 import { GENESIS_HASH, type RecordKind, recordHash } from './hash-chain.js';
 import { verifyChain } from './sqlite-verify.js';
 import { GroupCommit } from './sqlite-group-commit.js';
 import { TEXT_INDEX_BATCH, TEXT_INDEX_DELAY_MS, indexPendingText } from './sqlite-text-index.js';
 import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
-import { CALLS_WITH_BODY, listCallsSql, listSessionsSql } from './sqlite-queries.js';
+import { SqliteReader } from './sqlite-reader.js';
 import { ApprovalTables } from './sqlite-approvals.js';
 import { SESSION_RECORDS_DURABLE } from './durability.js';
 import type { SqliteTranscriptStore } from './sqlite-open.js';
 import { checkSignedHead, type ChainSigner, headPath, writeSignedHead } from './signing.js';
 import { purgeBefore } from './sqlite-purge.js';
-import * as search from './sqlite-search.js';
-import type {
-  CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
-  SessionPage, SessionRecord, SessionSearch, SessionStart, VerifyResult,
-} from './types.js';
+import type { CallIntent, CallOutcome, PurgeResult, RecoveryResult, SessionPage, SessionSearch, SessionStart, VerifyResult } from './types.js';
 
 
 /**
@@ -40,11 +36,9 @@ function chainResult(cols: Columns): Columns {
 }
 
 /** The store behind openSqliteStore (sqlite-open.ts). */
-export class SqliteStore implements SqliteTranscriptStore {
-  readonly db: Database.Database;
+export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   private readonly instance = randomUUID();
   private readonly owner: string;
-  private readonly stmts = new Map<string, Database.Statement>();
   private readonly appendTx: (kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => [number, string];
 
   readonly path: string;
@@ -59,9 +53,9 @@ export class SqliteStore implements SqliteTranscriptStore {
   private readonly commits: GroupCommit;
 
   constructor(path: string, readOnly: boolean, db: Database.Database, signer?: ChainSigner) {
+    super(db);
     this.path = path;
     this.readonly = readOnly;
-    this.db = db;
     this.signer = signer;
     this.owner = ownerTag(this.instance);
     this.commits = new GroupCommit(db, { synchronous: () => this.synchronous, afterCommit: () => {
@@ -84,15 +78,6 @@ export class SqliteStore implements SqliteTranscriptStore {
     this.appendTx = (...a) => tx.immediate(...a);
     this.approvals = new ApprovalTables(db, (fn) => this.approvalWrite(fn), (fn) => this.read(fn));
     LIVE_INSTANCES.add(this.instance);
-  }
-
-  private stmt(sql: string): Database.Statement {
-    let s = this.stmts.get(sql);
-    if (!s) {
-      s = this.db.prepare(sql);
-      this.stmts.set(sql, s);
-    }
-    return s;
   }
 
   // One transaction: the record and its table rows land together or not at all.
@@ -169,14 +154,6 @@ export class SqliteStore implements SqliteTranscriptStore {
       return tx.immediate();
     } catch (err) {
       throw storeError('write', err);
-    }
-  }
-
-  private read<T>(fn: () => T): T {
-    try {
-      return fn();
-    } catch (err) {
-      throw storeError('read', err);
     }
   }
 
@@ -275,37 +252,6 @@ export class SqliteStore implements SqliteTranscriptStore {
     }
   }
 
-  async listSessions(f: SessionFilter = {}): Promise<SessionRecord[]> {
-    const q = listSessionsSql(f, 'call_facets');
-    return this.read(() => (this.stmt(q.sql).all(...q.params) as Record<string, unknown>[]).map(rowToSession));
-  }
-
-  async getSession(id: string): Promise<{ session: SessionRecord; calls: CallRecord[] } | null> {
-    return this.read(() => {
-      const s = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-      if (!s) return null;
-      const calls = this.stmt(`${CALLS_WITH_BODY} WHERE c.session_id = ? ORDER BY c.seq`).all(id) as Record<string, unknown>[];
-      return { session: rowToSession(s), calls: calls.map(rowToCall) };
-    });
-  }
-
-  async listCalls(f: CallFilter = {}): Promise<CallRecord[]> {
-    const q = listCallsSql(f, CALLS_WITH_BODY);
-    return this.read(() => (this.stmt(q.sql).all(...q.params) as Record<string, unknown>[]).map(rowToCall));
-  }
-
-  async readRecords(fromSeq: number, limit: number): Promise<ChainRecord[]> {
-    return this.read(() => {
-      const rows = this.stmt('SELECT * FROM records WHERE seq >= ? ORDER BY seq LIMIT ?').all(fromSeq, limit) as Array<
-        Record<string, unknown>
-      >;
-      return rows.map((r) => ({
-        seq: Number(r.seq), kind: r.kind as ChainRecord['kind'], refId: String(r.ref_id), ts: String(r.ts),
-        body: String(r.body), prevHash: String(r.prev_hash), hash: String(r.hash),
-      }));
-    });
-  }
-
   async verify(): Promise<VerifyResult> {
     return this.read(() =>
       this.db.transaction(() => {
@@ -319,36 +265,9 @@ export class SqliteStore implements SqliteTranscriptStore {
     );
   }
 
-  async searchSessions(f: SessionSearch): Promise<SessionPage> {
+  override async searchSessions(f: SessionSearch): Promise<SessionPage> {
     if (f.text) this.indexText(); // every call recorded so far is searchable
-    return this.read(() => search.searchSessions(this.db, f));
-  }
-
-  async sessionInfo(id: string): Promise<SessionRecord | null> {
-    return this.read(() => {
-      const r = this.stmt('SELECT * FROM sessions WHERE id = ?').get(id) as Record<string, unknown> | undefined;
-      return r ? rowToSession(r) : null;
-    });
-  }
-
-  async sessionCalls(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]> {
-    return this.read(() => search.sessionCalls(this.db, sessionId, afterSeq, limit));
-  }
-
-  async getCall(id: string): Promise<CallRecord | null> {
-    return this.read(() => search.getCall(this.db, id));
-  }
-
-  async headSeq(): Promise<number> {
-    return this.read(() => search.headSeq(this.db));
-  }
-
-  async sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
-    return this.read(() => search.sessionRecords(this.db, sessionId, afterSeq, limit));
-  }
-
-  async readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]> {
-    return this.read(() => search.readRecordsBetween(this.db, fromSeq, limit, since, until));
+    return super.searchSessions(f);
   }
 
   async purge(before: string, now = new Date().toISOString()): Promise<PurgeResult> {
