@@ -26,6 +26,9 @@ export async function pgPurgeBefore(tx: PgTx, before: string, now: string, signe
   const cutHash = String((await one<{ hash: string }>(tx, 'SELECT hash FROM records WHERE seq = $1', [cut]))!.hash);
   const calls = (await tx.q('DELETE FROM calls WHERE session_id IN (SELECT id FROM sessions WHERE open_seq <= $1)', [cut])).rowCount ?? 0;
   const sessions = (await tx.q('DELETE FROM sessions WHERE open_seq <= $1', [cut])).rowCount ?? 0;
+  // Settled approvals requested before the cut leave with their records (live ones hold the cut).
+  await tx.q('DELETE FROM approval_decisions WHERE approval_id IN (SELECT id FROM approvals WHERE seq <= $1)', [cut]);
+  await tx.q('DELETE FROM approvals WHERE seq <= $1', [cut]);
   // The append-only guard steps aside for this one transaction (DDL is transactional here).
   await tx.q('ALTER TABLE records DISABLE TRIGGER records_append_only');
   const records = (await tx.q('DELETE FROM records WHERE seq <= $1', [cut])).rowCount ?? 0;

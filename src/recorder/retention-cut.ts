@@ -1,7 +1,9 @@
 /**
  * Where a retention purge may cut the chain, shared by both stores: the largest seq such that no
  * session straddles it (every session opened at or below it closed at or below it, with all its
- * calls and outcomes) and every record at or below it is older than `before`.
+ * calls and outcomes), no approval requested at or below it is still live (pending or approved:
+ * its row must stay verifiable against its records), and every record at or below it is older
+ * than `before`.
  * Why a generator: the search is a few single-number queries; SQLite answers them synchronously
  * (inside its write transaction) and PostgreSQL asynchronously, so the steps are written once
  * and each store drives them with its own query function. Parameters are written `$1`, `$2`.
@@ -22,6 +24,8 @@ function* cutSearch(before: string): CutSearch {
   const young = yield { sql: 'SELECT MIN(seq) AS s FROM records WHERE seq <= $1 AND ts >= $2', params: [cut, before] };
   if (young !== null) cut = young - 1;
   for (;;) {
+    const live = yield { sql: `SELECT MIN(seq) AS s FROM approvals WHERE seq <= $1 AND state IN ('pending', 'approved')`, params: [cut] };
+    if (live !== null) cut = live - 1;
     const straddler = yield {
       sql: `SELECT MIN(s.open_seq) AS s FROM sessions s WHERE s.open_seq <= $1 AND (s.close_seq IS NULL OR s.close_seq > $1
          OR EXISTS (SELECT 1 FROM calls x WHERE x.session_id = s.id AND (x.seq > $1 OR x.outcome_seq IS NULL OR x.outcome_seq > $1)))`,

@@ -38,6 +38,9 @@ export function purgeBefore(db: Database.Database, before: string, now: string, 
   db.prepare(`DELETE FROM call_facets WHERE session_id IN (${doomed})`).run(cut);
   resetTextIndexMark(db);
   const sessions = db.prepare('DELETE FROM sessions WHERE open_seq <= ?').run(cut).changes;
+  // Settled approvals requested before the cut leave with their records (live ones hold the cut).
+  db.prepare('DELETE FROM approval_decisions WHERE approval_id IN (SELECT id FROM approvals WHERE seq <= ?)').run(cut);
+  db.prepare('DELETE FROM approvals WHERE seq <= ?').run(cut);
   db.exec('DROP TRIGGER records_append_only_delete');
   // The cut record goes only after the checkpoint is appended: when the cut is the head, the
   // checkpoint must still find it to take the next seq and link to its hash (with the chain

@@ -3,8 +3,8 @@
  * reads `approvals` and `approval_decisions`; without this check, flipping a pending request to
  * `approved` in the file (or deleting a reviewer's deny) would go unnoticed by `verify` even
  * though the chain itself is intact. The events are replayed in seq order into the rows they
- * imply, and every row must equal its replay; requests whose `requested` record was purged by
- * retention are skipped (their history is gone), rows no record backs are reported.
+ * imply, and every row must equal its replay; a row no record backs is reported, including one
+ * left at or below a retention cut (a purge removes the rows of the approvals it cuts).
  */
 import type Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.js';
@@ -104,7 +104,9 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     const seq = Number(row.seq);
     const e = expected.get(id);
     if (!e) {
-      if (cutSeq !== null && seq <= cutSeq) continue; // purged history: nothing left to compare with
+      // A purge removes the rows of the approvals it cuts, so a row whose history is gone could
+      // say anything (a used approval set back to approved) and must not be there.
+      if (cutSeq !== null && seq <= cutSeq) return { seq, reason: `approvals row ${JSON.stringify(id)} lies at or below the retention cut at ${cutSeq}, where its records were purged` };
       return { seq, reason: `approvals row ${JSON.stringify(id)} has no requested record` };
     }
     seen.add(id);

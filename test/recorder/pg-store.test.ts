@@ -213,3 +213,30 @@ test('retention on PostgreSQL: whole old sessions leave, a signed checkpoint mar
     await own.drop();
   }
 });
+
+test('retention on PostgreSQL: a live approval holds the cut; settled ones leave with their records', async () => {
+  const own = await createTestDatabase({ prefix: 'pgapcut' });
+  await own.query(`GRANT ALL ON SCHEMA public TO ${own.role}`);
+  const s = await openPgStore(own.url, { recoverEveryMs: 60_000 });
+  try {
+    const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
+    await s.openSession({ id: 'old', principal, client: {}, transport: 'http', startedAt: at(0) });
+    await s.approvals.create({
+      id: 'ap1', requester: 'alice', requesterGroups: ['dev'], requesterAuth: 'oidc', tool: 'query_database', connection: 'a', canonicalCall: '{}',
+      callHash: 'h1', summary: 'update', ruleIds: ['fix'], approvalRule: 'fix', approvalsRequired: 1, reviewers: { groups: ['dba'] }, confirm: null,
+      callId: 'c1', sessionId: 'old', createdAt: at(1), expiresAt: at(90),
+    });
+    await s.closeSession('old', at(3));
+    await s.openSession({ id: 'new', principal, client: {}, transport: 'http', startedAt: at(60) });
+    assert.equal((await s.purge(at(30), at(61))).cutSeq, 0, 'the pending request holds the cut');
+    assert.equal(await s.approvals.expireDue(at(90)), 1);
+    const r = await s.purge(at(30), at(91));
+    assert.ok(r.cutSeq >= 3, JSON.stringify(r));
+    assert.equal(Number((await own.query('SELECT COUNT(*) AS n FROM approvals')).rows[0]?.n), 0);
+    const v = await s.verify();
+    assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
+  } finally {
+    await s.close();
+    await own.drop();
+  }
+});

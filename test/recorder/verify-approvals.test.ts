@@ -88,14 +88,38 @@ test('the replay reads the approval records through their own index, not a scan 
 
 test('after retention cut the records of old requests, verify still passes and still checks newer ones', async (t) => {
   const { store, evil } = await seeded(t);
+  await store.approvals.decide('a3', { reviewer: 'dora', decision: 'deny', comment: null, auth: 'oidc', at: '2026-11-28T10:06:00.000Z' }, () => undefined);
   await store.closeSession('s1', '2026-11-28T10:10:00.000Z');
   await store.openSession(session('s2', 'bob', '2026-11-28T11:00:00.000Z'));
   const r = await store.purge('2026-11-28T10:30:00.000Z', '2026-11-28T11:30:00.000Z');
   assert.ok(r.checkpointSeq, 'the purge cut the chain');
+  assert.deepEqual(evil.prepare('SELECT id FROM approvals UNION ALL SELECT approval_id FROM approval_decisions').all(), [], 'settled requests left with their records');
   const v = await store.verify();
   assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
   await store.approvals.create({ ...request('a4', '2026-11-28T11:31:00.000Z'), sessionId: 's2' });
   assert.equal((await store.verify()).ok, true);
   evil.prepare(`UPDATE approvals SET state = 'approved' WHERE id = 'a4'`).run();
   assert.match(await brokenReason(store), /approvals row "a4" differs from its records \(state\)/);
+});
+
+test('a live request holds the retention cut; an approvals row left below a cut is reported', async (t) => {
+  const { store, evil } = await seeded(t);
+  await store.closeSession('s1', '2026-11-28T10:10:00.000Z');
+  await store.openSession(session('s2', 'bob', '2026-11-28T11:00:00.000Z'));
+  const a3 = (evil.prepare(`SELECT seq FROM approvals WHERE id = 'a3'`).get() as { seq: number }).seq;
+  // a3 is pending until 12:00: the cut stays below its request, so s1 (open before it, closed
+  // after it) is not cut either; nothing is purged.
+  const held = await store.purge('2026-11-28T10:30:00.000Z', '2026-11-28T11:30:00.000Z');
+  assert.equal(held.cutSeq, 0);
+  assert.equal((evil.prepare('SELECT COUNT(*) AS n FROM approvals').get() as { n: number }).n, 3);
+  // Once a3 expires the cut goes through, and the settled rows leave with their records.
+  assert.equal(await store.approvals.expireDue('2026-11-28T12:00:00.000Z'), 1);
+  const cut = await store.purge('2026-11-28T10:30:00.000Z', '2026-11-28T12:01:00.000Z');
+  assert.ok(cut.cutSeq > a3, JSON.stringify(cut));
+  assert.equal((await store.verify()).ok, true);
+  // A row put back below the cut (say, a used approval restored as approved) is reported.
+  evil.prepare(`INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
+      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq)
+    VALUES ('a1', 'approved', 'ana', '[]', 'oidc', 'query_database', 'shop', '{}', 'h-a1', 's', '[]', 'fixes', 1, '{}', NULL, NULL, NULL, '2026-11-28T10:00:00.000Z', '2099-01-01T00:00:00.000Z', 2)`).run();
+  assert.match(await brokenReason(store), /approvals row "a1" lies at or below the retention cut/);
 });
