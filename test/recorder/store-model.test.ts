@@ -1,5 +1,6 @@
 /**
- * A randomized run of the SQLite store (seeded, so a failure replays): sessions, calls, approvals,
+ * A randomized run of each store, SQLite and PostgreSQL (seeded: WARDEN_MODEL_SEED replays one):
+ * sessions, calls, approvals,
  * retention purges, restarts with recovery, interleaved as a busy server would; verify must say
  * "intact" after every few steps, and then every single tamper of a verified table must be found.
  * Why: each feature has its own tests; this one looks for what breaks where they meet (a purge of
@@ -9,7 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
+import { openPgStore, openSqliteStore, type WardenStore } from '../../src/recorder/index.js';
+import { createTestDatabase } from '../support/pg-cluster.js';
 import type { NewApproval } from '../../src/recorder/sqlite-approvals.js';
 import { tempDir } from './fixtures.js';
 
@@ -37,7 +39,7 @@ interface Model {
   clock: number;
 }
 
-async function step(store: SqliteTranscriptStore, m: Model, rnd: () => number): Promise<void> {
+async function step(store: WardenStore, m: Model, rnd: () => number): Promise<void> {
   const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const at = () => new Date((m.clock += 1 + Math.floor(rnd() * 90_000))).toISOString();
   const sessions = [...m.open.keys()];
@@ -98,61 +100,101 @@ async function step(store: SqliteTranscriptStore, m: Model, rnd: () => number): 
   }
 }
 
-async function verifyOk(store: SqliteTranscriptStore, what: string): Promise<void> {
+async function verifyOk(store: WardenStore, what: string): Promise<void> {
   const v = await store.verify();
   assert.equal(v.ok, true, `${what}: ${JSON.stringify(v.firstBroken)}`);
 }
 
-test('randomized sessions, calls, approvals, purges and restarts: verify stays intact, and every tamper is found', async (t) => {
+/** What the run needs of a store kind: open it (again), and raw SQL on its tables for the tampers. */
+interface Harness {
+  name: string;
+  open(): Promise<WardenStore>;
+  one<T>(sql: string): Promise<T>;
+  exec(sql: string): Promise<void>;
+  /** Let raw SQL edit and delete records (the append-only guards step aside). */
+  unguard(): Promise<void>;
+  facets: boolean;
+}
+
+async function runModel(h: Harness, steps: number, t: { after: (fn: () => unknown) => void }): Promise<void> {
   const seed = Number(process.env.WARDEN_MODEL_SEED ?? 20261128);
   const rnd = prng(seed);
-  const path = join(tempDir(t), 'w.db');
-  let store = openSqliteStore(path);
-  t.after(() => void store.close().catch(() => undefined));
+  const tag = `${h.name}, seed ${seed}`;
+  let store = await h.open();
+  t.after(() => store.close().catch(() => undefined));
   const m: Model = { open: new Map(), pending: [], approved: [], n: 0, clock: Date.UTC(2026, 0, 1) };
-  for (let i = 1; i <= 600; i++) {
+  for (let i = 1; i <= steps; i++) {
     await step(store, m, rnd);
-    if (i % 25 === 0) await verifyOk(store, `seed ${seed}, step ${i}`);
+    if (i % 25 === 0) await verifyOk(store, `${tag}, step ${i}`);
     if (i % 150 === 0) {
       // A restart: the old instance's open calls and sessions are recovered (interrupted, closed).
       await store.close();
-      store = openSqliteStore(path);
+      store = await h.open();
       await store.markInterrupted(new Date((m.clock += 1000)).toISOString());
       m.open.clear();
-      await verifyOk(store, `seed ${seed}, after restart at step ${i}`);
+      await verifyOk(store, `${tag}, after restart at step ${i}`);
     }
   }
-  await verifyOk(store, `seed ${seed}, end`);
-  const counts = store.db.prepare(`SELECT (SELECT COUNT(*) FROM calls) AS calls, (SELECT COUNT(*) FROM approvals) AS approvals,
-    (SELECT COUNT(*) FROM checkpoints) AS checkpoints, (SELECT COUNT(*) FROM call_facets) AS facets`).get() as Record<string, number>;
-  for (const [k, v] of Object.entries(counts)) assert.ok(v > 0, `the run exercised ${k} (${JSON.stringify(counts)})`);
+  await verifyOk(store, `${tag}, end`);
+  const counts = await h.one<Record<string, number | string>>(`SELECT (SELECT COUNT(*) FROM calls) AS calls, (SELECT COUNT(*) FROM approvals) AS approvals,
+    (SELECT COUNT(*) FROM checkpoints) AS checkpoints`);
+  for (const [k, v] of Object.entries(counts)) assert.ok(Number(v) > 0, `${tag}: the run exercised ${k} (${JSON.stringify(counts)})`);
 
   // Every tamper of a verified table is found; each is undone before the next.
-  const evil = new Database(path);
-  t.after(() => evil.close());
-  evil.exec('DROP TRIGGER records_append_only_update; DROP TRIGGER records_append_only_delete;');
-  const one = <T,>(sql: string) => evil.prepare(sql).get() as T;
-  const c = one<{ id: string; tool: string; decision: string; args: string; session_id: string }>('SELECT * FROM calls ORDER BY random() LIMIT 1');
-  const s = one<{ id: string; subject: string }>('SELECT * FROM sessions ORDER BY random() LIMIT 1');
-  const f = one<{ session_id: string; tool: string; connection: string; decision: string }>('SELECT * FROM call_facets ORDER BY random() LIMIT 1');
-  const a = one<{ id: string; state: string }>('SELECT * FROM approvals ORDER BY random() LIMIT 1');
-  const rec = one<{ seq: number; body: string }>('SELECT seq, body FROM records ORDER BY random() LIMIT 1');
+  await h.unguard();
+  const c = await h.one<{ id: string; tool: string; args: string }>('SELECT id, tool, args FROM calls ORDER BY random() LIMIT 1');
+  const s = await h.one<{ id: string; subject: string }>('SELECT id, subject FROM sessions ORDER BY random() LIMIT 1');
+  const a = await h.one<{ id: string; state: string }>('SELECT id, state FROM approvals ORDER BY random() LIMIT 1');
+  const rec = await h.one<{ seq: number; body: string }>('SELECT seq, body FROM records ORDER BY random() LIMIT 1');
+  const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
   const tampers: Array<[string, string, string]> = [
-    ['a call\'s tool', `UPDATE calls SET tool = 'shell' WHERE id = '${c.id}'`, `UPDATE calls SET tool = '${c.tool}' WHERE id = '${c.id}'`],
-    ['a call\'s arguments', `UPDATE calls SET args = '{"sql":"x"}' WHERE id = '${c.id}'`, `UPDATE calls SET args = '${c.args.replace(/'/g, "''")}' WHERE id = '${c.id}'`],
-    ['a session\'s subject', `UPDATE sessions SET subject = 'mallory' WHERE id = '${s.id}'`, `UPDATE sessions SET subject = '${s.subject}' WHERE id = '${s.id}'`],
-    ['a filter facet deleted', `DELETE FROM call_facets WHERE session_id = '${f.session_id}' AND tool = '${f.tool}' AND connection = '${f.connection}' AND decision = '${f.decision}'`,
-      `INSERT INTO call_facets (session_id, tool, connection, decision) VALUES ('${f.session_id}', '${f.tool}', '${f.connection}', '${f.decision}')`],
-    ['a filter facet forged', `INSERT INTO call_facets (session_id, tool, connection, decision) VALUES ('${f.session_id}', 'forged_tool', '', 'allow')`,
-      `DELETE FROM call_facets WHERE tool = 'forged_tool'`],
-    ['an approval\'s state', `UPDATE approvals SET state = '${a.state === 'approved' ? 'denied' : 'approved'}' WHERE id = '${a.id}'`, `UPDATE approvals SET state = '${a.state}' WHERE id = '${a.id}'`],
-    ['a record\'s body', `UPDATE records SET body = body || ' ' WHERE seq = ${rec.seq}`, `UPDATE records SET body = '${rec.body.replace(/'/g, "''")}' WHERE seq = ${rec.seq}`],
+    ["a call's tool", `UPDATE calls SET tool = 'shell' WHERE id = ${q(c.id)}`, `UPDATE calls SET tool = ${q(c.tool)} WHERE id = ${q(c.id)}`],
+    ["a call's arguments", `UPDATE calls SET args = '{"sql":"x"}' WHERE id = ${q(c.id)}`, `UPDATE calls SET args = ${q(c.args)} WHERE id = ${q(c.id)}`],
+    ["a session's subject", `UPDATE sessions SET subject = 'mallory' WHERE id = ${q(s.id)}`, `UPDATE sessions SET subject = ${q(s.subject)} WHERE id = ${q(s.id)}`],
+    ["an approval's state", `UPDATE approvals SET state = ${q(a.state === 'approved' ? 'denied' : 'approved')} WHERE id = ${q(a.id)}`, `UPDATE approvals SET state = ${q(a.state)} WHERE id = ${q(a.id)}`],
+    ["a record's body", `UPDATE records SET body = body || ' ' WHERE seq = ${rec.seq}`, `UPDATE records SET body = ${q(rec.body)} WHERE seq = ${rec.seq}`],
   ];
-  for (const [what, apply, undo] of tampers) {
-    evil.exec(apply);
-    const v = await store.verify();
-    assert.equal(v.ok, false, `seed ${seed}: ${what} went unnoticed`);
-    evil.exec(undo);
-    await verifyOk(store, `seed ${seed}, after undoing ${what}`);
+  if (h.facets) {
+    const f = await h.one<{ session_id: string; tool: string; connection: string; decision: string }>('SELECT * FROM call_facets ORDER BY random() LIMIT 1');
+    const where = `session_id = ${q(f.session_id)} AND tool = ${q(f.tool)} AND connection = ${q(f.connection)} AND decision = ${q(f.decision)}`;
+    tampers.push(
+      ['a filter facet deleted', `DELETE FROM call_facets WHERE ${where}`, `INSERT INTO call_facets (session_id, tool, connection, decision) VALUES (${q(f.session_id)}, ${q(f.tool)}, ${q(f.connection)}, ${q(f.decision)})`],
+      ['a filter facet forged', `INSERT INTO call_facets (session_id, tool, connection, decision) VALUES (${q(f.session_id)}, 'forged_tool', '', 'allow')`, `DELETE FROM call_facets WHERE tool = 'forged_tool'`],
+    );
   }
+  for (const [what, apply, undo] of tampers) {
+    await h.exec(apply);
+    const v = await store.verify();
+    assert.equal(v.ok, false, `${tag}: ${what} went unnoticed`);
+    await h.exec(undo);
+    await verifyOk(store, `${tag}, after undoing ${what}`);
+  }
+}
+
+test('SQLite, randomized sessions, calls, approvals, purges and restarts: verify stays intact, and every tamper is found', async (t) => {
+  const path = join(tempDir(t), 'w.db');
+  const raw = new Database(path);
+  t.after(() => raw.close());
+  await runModel({
+    name: 'SQLite',
+    open: async () => openSqliteStore(path),
+    one: async <T,>(sql: string) => raw.prepare(sql).get() as T,
+    exec: async (sql) => void raw.exec(sql),
+    unguard: async () => void raw.exec('DROP TRIGGER records_append_only_update; DROP TRIGGER records_append_only_delete;'),
+    facets: true,
+  }, 600, t);
+});
+
+test('PostgreSQL, the same randomized run', async (t) => {
+  const db = await createTestDatabase({ prefix: 'model' });
+  await db.query(`GRANT ALL ON SCHEMA public TO ${db.role}`);
+  t.after(() => db.drop());
+  await runModel({
+    name: 'PostgreSQL',
+    open: () => openPgStore(db.url, { recoverEveryMs: 60_000 }),
+    one: async <T,>(sql: string) => (await db.query(sql)).rows[0] as T,
+    exec: async (sql) => void (await db.query(sql)),
+    unguard: async () => void (await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only')),
+    facets: false,
+  }, 600, t);
 });
