@@ -1,10 +1,9 @@
 /**
- * A randomized run of each store, SQLite and PostgreSQL (seeded: WARDEN_MODEL_SEED replays one):
- * sessions, calls, approvals,
- * retention purges, restarts with recovery, interleaved as a busy server would; verify must say
- * "intact" after every few steps, and then every single tamper of a verified table must be found.
- * Why: each feature has its own tests; this one looks for what breaks where they meet (a purge of
- * the whole chain restarted its numbering until this kind of run found it).
+ * A randomized run of each store, SQLite and PostgreSQL (seeded; WARDEN_MODEL_SEED replays
+ * another): sessions, calls, approvals, retention purges and restarts with recovery, interleaved
+ * as a busy server would. verify must say "intact" every few steps, and then every single tamper
+ * of a verified table must be found. Why: each feature has its own tests; this one looks for what
+ * breaks where they meet (it found approvals rows a purge left unverifiable).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
