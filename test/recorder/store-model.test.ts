@@ -141,18 +141,30 @@ async function runModel(h: Harness, steps: number, t: { after: (fn: () => unknow
 
   // Every tamper of a verified table is found; each is undone before the next.
   await h.unguard();
-  const c = await h.one<{ id: string; tool: string; args: string }>('SELECT id, tool, args FROM calls ORDER BY random() LIMIT 1');
-  const s = await h.one<{ id: string; subject: string }>('SELECT id, subject FROM sessions ORDER BY random() LIMIT 1');
-  const a = await h.one<{ id: string; state: string }>('SELECT id, state FROM approvals ORDER BY random() LIMIT 1');
+  const c = await h.one<{ id: string; tool: string; args: string; decision: string }>('SELECT id, tool, args, decision FROM calls ORDER BY random() LIMIT 1');
+  const done = await h.one<{ id: string; status: string }>('SELECT id, status FROM calls WHERE outcome_seq IS NOT NULL ORDER BY random() LIMIT 1');
+  const s = await h.one<{ id: string; subject: string; call_count: number }>('SELECT id, subject, call_count FROM sessions ORDER BY random() LIMIT 1');
+  const a = await h.one<{ id: string; state: string; expires_at: string }>('SELECT id, state, expires_at FROM approvals ORDER BY random() LIMIT 1');
+  const d = await h.one<{ approval_id: string; reviewer: string; decision: string; comment: string | null; at: string; auth: string; seq: number } | undefined>(
+    'SELECT approval_id, reviewer, decision, comment, at, auth, seq FROM approval_decisions ORDER BY random() LIMIT 1',
+  );
   const rec = await h.one<{ seq: number; body: string }>('SELECT seq, body FROM records ORDER BY random() LIMIT 1');
   const q = (v: string) => `'${v.replace(/'/g, "''")}'`;
   const tampers: Array<[string, string, string]> = [
     ["a call's tool", `UPDATE calls SET tool = 'shell' WHERE id = ${q(c.id)}`, `UPDATE calls SET tool = ${q(c.tool)} WHERE id = ${q(c.id)}`],
     ["a call's arguments", `UPDATE calls SET args = '{"sql":"x"}' WHERE id = ${q(c.id)}`, `UPDATE calls SET args = ${q(c.args)} WHERE id = ${q(c.id)}`],
+    ["a call's decision", `UPDATE calls SET decision = ${q(c.decision === 'allow' ? 'deny' : 'allow')} WHERE id = ${q(c.id)}`, `UPDATE calls SET decision = ${q(c.decision)} WHERE id = ${q(c.id)}`],
+    ["a call's status", `UPDATE calls SET status = ${q(done.status === 'ok' ? 'error' : 'ok')} WHERE id = ${q(done.id)}`, `UPDATE calls SET status = ${q(done.status)} WHERE id = ${q(done.id)}`],
+    ["a session's call count", `UPDATE sessions SET call_count = call_count + 1 WHERE id = ${q(s.id)}`, `UPDATE sessions SET call_count = ${Number(s.call_count)} WHERE id = ${q(s.id)}`],
+    ["an approval's expiry", `UPDATE approvals SET expires_at = '2999-01-01T00:00:00.000Z' WHERE id = ${q(a.id)}`, `UPDATE approvals SET expires_at = ${q(a.expires_at)} WHERE id = ${q(a.id)}`],
     ["a session's subject", `UPDATE sessions SET subject = 'mallory' WHERE id = ${q(s.id)}`, `UPDATE sessions SET subject = ${q(s.subject)} WHERE id = ${q(s.id)}`],
     ["an approval's state", `UPDATE approvals SET state = ${q(a.state === 'approved' ? 'denied' : 'approved')} WHERE id = ${q(a.id)}`, `UPDATE approvals SET state = ${q(a.state)} WHERE id = ${q(a.id)}`],
     ["a record's body", `UPDATE records SET body = body || ' ' WHERE seq = ${rec.seq}`, `UPDATE records SET body = ${q(rec.body)} WHERE seq = ${rec.seq}`],
   ];
+  if (d) {
+    tampers.push(['a reviewer decision deleted', `DELETE FROM approval_decisions WHERE approval_id = ${q(d.approval_id)} AND reviewer = ${q(d.reviewer)}`,
+      `INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES (${q(d.approval_id)}, ${q(d.reviewer)}, ${q(d.decision)}, ${d.comment === null ? 'NULL' : q(d.comment)}, ${q(d.at)}, ${q(d.auth)}, ${Number(d.seq)})`]);
+  }
   if (h.facets) {
     const f = await h.one<{ session_id: string; tool: string; connection: string; decision: string }>('SELECT * FROM call_facets ORDER BY random() LIMIT 1');
     const where = `session_id = ${q(f.session_id)} AND tool = ${q(f.tool)} AND connection = ${q(f.connection)} AND decision = ${q(f.decision)}`;
