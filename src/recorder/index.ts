@@ -15,5 +15,5 @@ export type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, RecoveryResult, SessionFilter, SessionRecord,
   SessionStart, TranscriptStore, VerifyResult, PurgeResult, SessionPage, SessionSearch, SignedHead,
 } from './types.js';
-export { isPgUrl, openPgStore, randomKey } from './pg-store.js';
-export type { PgStoreOptions, PgTranscriptStore, WardenStore } from './pg-store.js';
+export { isPgUrl, openPgStore, randomKey } from './pg-open.js';
+export type { PgStoreOptions, PgTranscriptStore, WardenStore } from './pg-open.js';

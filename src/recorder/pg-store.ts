@@ -4,9 +4,9 @@
  * writer that locks the one chain-head row, so concurrent replicas write one verifiable chain.
  * Each replica holds a session-level advisory lock while it lives; startup and a periodic sweep
  * mark calls of replicas whose lock is gone as interrupted. Every failure is WARDEN_TRANSCRIPT_UNAVAILABLE;
- * the pool reconnects by itself when the database comes back.
+ * the pool reconnects by itself when the database comes back. Opening (pool, migration) is in pg-open.ts.
  */
-import { randomInt, randomUUID, randomBytes } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import pg from 'pg';
 import { canonicalParts, joinParts } from './canonical-json.js';
@@ -15,52 +15,18 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { APPROVALS_CHANNEL, PgApprovalTables } from './pg-approvals.js';
 import { pgStoreError } from './pg-errors.js';
 import * as reads from './pg-reads.js';
-import { LOCK_CLASS, pgMigrate } from './pg-schema.js';
+import { LOCK_CLASS } from './pg-schema.js';
 import { pgVerifyChain } from './pg-verify.js';
 import { pgPurgeBefore } from './pg-purge.js';
 import { type PgTx, PgWriter, readPgSignedHead, writePgSignedHead } from './pg-writer.js';
 import { type ChainSigner, compareSignedHead } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
-import type { SqliteTranscriptStore } from './sqlite-open.js';
+import type { PgTranscriptStore } from './pg-open.js';
 import { SESSION_RECORDS_DURABLE } from './durability.js';
-import type { ApprovalStore } from './sqlite-approvals.js';
 import type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
   SessionPage, SessionRecord, SessionSearch, SessionStart, VerifyResult,
 } from './types.js';
-
-/** Any store the server, CLI and UI can run on; why: SQLite and PostgreSQL stores are interchangeable. */
-export type WardenStore = Omit<SqliteTranscriptStore, 'db' | 'path' | 'readonly' | 'approvals'> & { readonly approvals: ApprovalStore };
-
-/** Options for openPgStore. */
-export interface PgStoreOptions {
-  /** At open (and then every recoverEveryMs), mark calls of dead replicas as interrupted. */
-  recoverInterrupted?: boolean;
-  recoverEveryMs?: number;
-  /** Pool bound (default 10). */
-  poolSize?: number;
-  /** Server-side statement_timeout and client-side query timeout (default 15 s). */
-  statementTimeoutMs?: number;
-  /** How long to wait for a connection (default 5 s). */
-  connectTimeoutMs?: number;
-  /** Sign the chain head after every write (private key) or check it on verify (public key). */
-  signer?: ChainSigner;
-}
-
-/** The PostgreSQL store with its extras. */
-export interface PgTranscriptStore extends WardenStore {
-  readonly kind: 'postgres';
-  readonly approvals: PgApprovalTables;
-  /** A value every replica shares (created by the first one); why: one masking hash key for all. */
-  sharedSetting(name: string, create: () => string): Promise<string>;
-  /** This replica's owner tag (host, pid, instance, lock key). */
-  readonly owner: string;
-}
-
-const INT8 = 20;
-const TYPES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
-};
 
 function insertSql(table: string, cols: Columns): [string, unknown[]] {
   const keys = Object.keys(cols);
@@ -75,7 +41,8 @@ function parts(o: object): Map<string, string> {
   }
 }
 
-class PgStore implements PgTranscriptStore {
+/** The store behind openPgStore (pg-open.ts). */
+export class PgStore implements PgTranscriptStore {
   readonly kind = 'postgres' as const;
   readonly approvals: PgApprovalTables;
   readonly owner: string;
@@ -397,52 +364,4 @@ class PgStore implements PgTranscriptStore {
     await live?.end().catch(() => undefined);
     await this.pool.end().catch(() => undefined);
   }
-}
-
-/** Whether a store spec names PostgreSQL; why: runtime and CLI choose the store by its URL. */
-export function isPgUrl(spec: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(spec);
-}
-
-/** Open (migrating on first use) the PostgreSQL store; why: several replicas share one chain. */
-export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<PgTranscriptStore> {
-  const timeout = Math.max(1000, opts.statementTimeoutMs ?? 15_000);
-  const clientConfig: pg.ClientConfig = {
-    connectionString: url,
-    types: TYPES,
-    application_name: 'warden-transcripts',
-    keepAlive: true,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
-    query_timeout: timeout + 5000,
-    // synchronous_commit on whatever the server default: a write returns only once it is in the WAL on disk.
-    options: `-c statement_timeout=${timeout} -c idle_in_transaction_session_timeout=${timeout * 2} -c synchronous_commit=on`,
-  };
-  const pool = new pg.Pool({ ...clientConfig, max: Math.max(2, opts.poolSize ?? 10), idleTimeoutMillis: 30_000 });
-  pool.on('error', () => undefined); // an idle connection died; the next checkout opens a new one
-  let store: PgStore | undefined;
-  try {
-    const c = await pool.connect();
-    try {
-      await pgMigrate(c);
-    } finally {
-      c.release();
-    }
-    store = new PgStore(pool, clientConfig, opts.signer);
-    await store.signIfUnsigned();
-    await store.holdLiveness();
-    if (opts.recoverInterrupted) {
-      await store.markInterrupted();
-      store.startSweeps(opts.recoverEveryMs ?? 15_000);
-    }
-    return store;
-  } catch (e) {
-    if (store) await store.close();
-    else await pool.end().catch(() => undefined);
-    throw pgStoreError('open', e instanceof Error && /newer than this Warden/.test(e.message) ? new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open: ${e.message}`) : e);
-  }
-}
-
-/** A fresh random hex key; why: the shared masking key's first value. */
-export function randomKey(): string {
-  return randomBytes(32).toString('hex');
 }

@@ -1,0 +1,96 @@
+/**
+ * Opening the PostgreSQL store (pg-store.ts): the pool with the transcript session settings, the
+ * schema migration, the first signed head, liveness and the recovery sweep; and the types the
+ * server, CLI and UI use for any store.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { ErrorCode, WardenError } from '../errors.js';
+import type { PgApprovalTables } from './pg-approvals.js';
+import { pgStoreError } from './pg-errors.js';
+import { pgMigrate } from './pg-schema.js';
+import { PgStore } from './pg-store.js';
+import type { ChainSigner } from './signing.js';
+import type { ApprovalStore } from './sqlite-approvals.js';
+import type { SqliteTranscriptStore } from './sqlite-open.js';
+
+/** Any store the server, CLI and UI can run on; why: SQLite and PostgreSQL stores are interchangeable. */
+export type WardenStore = Omit<SqliteTranscriptStore, 'db' | 'path' | 'readonly' | 'approvals'> & { readonly approvals: ApprovalStore };
+
+/** Options for openPgStore. */
+export interface PgStoreOptions {
+  /** At open (and then every recoverEveryMs), mark calls of dead replicas as interrupted. */
+  recoverInterrupted?: boolean;
+  recoverEveryMs?: number;
+  /** Pool bound (default 10). */
+  poolSize?: number;
+  /** Server-side statement_timeout and client-side query timeout (default 15 s). */
+  statementTimeoutMs?: number;
+  /** How long to wait for a connection (default 5 s). */
+  connectTimeoutMs?: number;
+  /** Sign the chain head after every write (private key) or check it on verify (public key). */
+  signer?: ChainSigner;
+}
+
+/** The PostgreSQL store with its extras. */
+export interface PgTranscriptStore extends WardenStore {
+  readonly kind: 'postgres';
+  readonly approvals: PgApprovalTables;
+  /** A value every replica shares (created by the first one); why: one masking hash key for all. */
+  sharedSetting(name: string, create: () => string): Promise<string>;
+  /** This replica's owner tag (host, pid, instance, lock key). */
+  readonly owner: string;
+}
+
+const INT8 = 20;
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser,
+};
+
+/** Whether a store spec names PostgreSQL; why: runtime and CLI choose the store by its URL. */
+export function isPgUrl(spec: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(spec);
+}
+
+/** Open (migrating on first use) the PostgreSQL store; why: several replicas share one chain. */
+export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<PgTranscriptStore> {
+  const timeout = Math.max(1000, opts.statementTimeoutMs ?? 15_000);
+  const clientConfig: pg.ClientConfig = {
+    connectionString: url,
+    types: TYPES,
+    application_name: 'warden-transcripts',
+    keepAlive: true,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    query_timeout: timeout + 5000,
+    // synchronous_commit on whatever the server default: a write returns only once it is in the WAL on disk.
+    options: `-c statement_timeout=${timeout} -c idle_in_transaction_session_timeout=${timeout * 2} -c synchronous_commit=on`,
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: Math.max(2, opts.poolSize ?? 10), idleTimeoutMillis: 30_000 });
+  pool.on('error', () => undefined); // an idle connection died; the next checkout opens a new one
+  let store: PgStore | undefined;
+  try {
+    const c = await pool.connect();
+    try {
+      await pgMigrate(c);
+    } finally {
+      c.release();
+    }
+    store = new PgStore(pool, clientConfig, opts.signer);
+    await store.signIfUnsigned();
+    await store.holdLiveness();
+    if (opts.recoverInterrupted) {
+      await store.markInterrupted();
+      store.startSweeps(opts.recoverEveryMs ?? 15_000);
+    }
+    return store;
+  } catch (e) {
+    if (store) await store.close();
+    else await pool.end().catch(() => undefined);
+    throw pgStoreError('open', e instanceof Error && /newer than this Warden/.test(e.message) ? new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open: ${e.message}`) : e);
+  }
+}
+
+/** A fresh random hex key; why: the shared masking key's first value. */
+export function randomKey(): string {
+  return randomBytes(32).toString('hex');
+}
