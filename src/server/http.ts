@@ -1,7 +1,8 @@
 /**
  * `warden serve --http`: MCP over Streamable HTTP for many agents, each with its own identity.
  *
- * Every request passes, in order: Host/Origin validation (DNS rebinding) -> bearer JWT
+ * Health probes (/healthz, /readyz; http-health.ts) answer first. Every other request passes, in
+ * order: Host/Origin validation (DNS rebinding) -> bearer JWT
  * verification (OIDC, 401/403 with RFC 9728 challenges) -> body limit -> MCP. 2025-11-25
  * clients get stateful sessions bound to their principal; 2026-07-28 clients are served per
  * request. Tool calls then take the one pipeline like any stdio call. Shutdown stops accepting,
@@ -18,6 +19,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Principal } from '../tool-api.js';
 import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
 import { checkHostAndOrigin, hostPolicy, readJsonBody, refuse } from './http-guards.js';
+import { HEALTH_PATHS, serveHealth } from './http-health.js';
 import { createSessionRegistry } from './http-sessions.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
@@ -139,6 +141,10 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
+    if (HEALTH_PATHS.has(path)) {
+      void serveHealth(path, req, res, { closing: () => closing, store: rt.store });
+      return;
+    }
     if (!checkHostAndOrigin(req, res, hosts)) return;
     if (closing) {
       refuse(res, 503, 'Service Unavailable: the server is shutting down', { connection: 'close' });
