@@ -22,22 +22,34 @@ function answer(res: ServerResponse, status: number, word: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify({ status: word }));
 }
 
-/** Answer a probe at `path` (one of HEALTH_PATHS). */
-export async function serveHealth(path: string, req: IncomingMessage, res: ServerResponse, deps: HealthDeps): Promise<void> {
-  if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD' }).end();
-    return;
-  }
-  if (deps.closing()) return answer(res, 503, 'stopping');
-  if (path === '/healthz') return answer(res, 200, 'ok');
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deps.timeoutMs ?? 2000)));
-  try {
-    const r = await Promise.race([deps.store.listSessions({ limit: 1 }).then(() => 'ok' as const), late]);
-    answer(res, r === 'ok' ? 200 : 503, r === 'ok' ? 'ready' : 'transcript store not answering');
-  } catch {
-    answer(res, 503, 'transcript store unavailable');
-  } finally {
-    clearTimeout(timer);
-  }
+type Readiness = 'ready' | 'transcript store not answering' | 'transcript store unavailable';
+
+/**
+ * The probes of one server. /readyz asks the store at most once a second, however often it is
+ * probed: the endpoint needs no token, so it must not let anyone load the store.
+ */
+export function healthProbes(deps: HealthDeps): (path: string, req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  let last: { at: number; result: Promise<Readiness> } | null = null;
+  const ask = async (): Promise<Readiness> => {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<Readiness>((r) => (timer = setTimeout(() => r('transcript store not answering'), deps.timeoutMs ?? 2000)));
+    try {
+      return await Promise.race([deps.store.listSessions({ limit: 1 }).then((): Readiness => 'ready'), late]);
+    } catch {
+      return 'transcript store unavailable';
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return async (path, req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    if (deps.closing()) return answer(res, 503, 'stopping');
+    if (path === '/healthz') return answer(res, 200, 'ok');
+    if (!last || Date.now() - last.at >= 1000) last = { at: Date.now(), result: ask() };
+    const r = await last.result;
+    answer(res, r === 'ready' ? 200 : 503, r);
+  };
 }

@@ -19,7 +19,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Principal } from '../tool-api.js';
 import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
 import { checkHostAndOrigin, hostPolicy, readJsonBody, refuse } from './http-guards.js';
-import { HEALTH_PATHS, serveHealth } from './http-health.js';
+import { HEALTH_PATHS, healthProbes } from './http-health.js';
 import { createSessionRegistry } from './http-sessions.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
@@ -107,6 +107,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   const mounts = Object.entries(opts.mount ?? {}).map(([prefix, h]) => [prefix.replace(/\/+$/, ''), h] as const);
 
   let closing = false;
+  const health = healthProbes({ closing: () => closing, store: rt.store });
   let activePosts = 0;
   let postWaiters: (() => void)[] = [];
 
@@ -142,7 +143,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     if (HEALTH_PATHS.has(path)) {
-      void serveHealth(path, req, res, { closing: () => closing, store: rt.store });
+      void health(path, req, res);
       return;
     }
     if (!checkHostAndOrigin(req, res, hosts)) return;

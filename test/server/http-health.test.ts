@@ -24,7 +24,18 @@ test('health probes: live and ready without a token from any Host; not ready onc
   // The MCP endpoint still refuses that Host: only the probes skip the check.
   assert.equal((await probe('/mcp', 'POST')).status, 403);
 
+  // Probes need no token, so they must not let anyone load the store: one question a second.
+  const store = w.rt.store;
+  const real = store.listSessions.bind(store);
+  let asked = 0;
+  store.listSessions = (f) => ((asked += 1), real(f));
+  await new Promise((r) => setTimeout(r, 1000));
+  const burst = await Promise.all(Array.from({ length: 20 }, () => probe('/readyz')));
+  assert.ok(burst.every((r) => r.status === 200));
+  assert.equal(asked, 1);
+
   await w.rt.store.close();
+  await new Promise((r) => setTimeout(r, 1000)); // readiness is asked of the store at most once a second
   const gone = await probe('/readyz');
   assert.equal(gone.status, 503);
   assert.deepEqual(JSON.parse(gone.body), { status: 'transcript store unavailable' });
