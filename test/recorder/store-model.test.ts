@@ -94,7 +94,11 @@ async function step(store: WardenStore, m: Model, rnd: () => number): Promise<vo
     await store.approvals.expireDue(at());
     m.pending = [];
   } else {
-    // Retention: everything that ended more than a few simulated minutes ago.
+    // Retention: everything that ended more than a few simulated minutes ago, after the expiry
+    // sweep a server runs on its own (a live approval holds the cut).
+    await store.approvals.expireDue(new Date(m.clock).toISOString());
+    m.pending = [];
+    m.approved = [];
     await store.purge(new Date(m.clock - Math.floor(rnd() * 600_000)).toISOString(), at());
   }
 }
