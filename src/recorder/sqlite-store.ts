@@ -143,6 +143,8 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
 
   // Approval writes: checks, rows and approval_event records in one IMMEDIATE transaction.
   private approvalWrite<T>(fn: (event: (refId: string, ts: string, body: Record<string, unknown>) => number) => T): T {
+    // Queued writes (a session's open record) go first, so the chain keeps the order of events.
+    this.commits.flush();
     const tx = this.db.transaction(() =>
       fn((refId, ts, body) => {
         let at = 0;

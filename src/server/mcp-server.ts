@@ -78,14 +78,11 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
   });
 
   server.setRequestHandler('tools/call', async (req, ctx) => {
-    try {
-      await open(req.params._meta as Record<string, unknown> | undefined);
-    } catch {
-      return {
-        content: [{ type: 'text', text: 'WARDEN_TRANSCRIPT_UNAVAILABLE: the transcript store cannot record this session, so no call runs' }],
-        isError: true,
-      };
-    }
+    // The session's open record is queued, not awaited: the store commits queued writes in order,
+    // so it lands with (or before) the call's intent, and an intent whose session never landed is
+    // refused (WARDEN_TRANSCRIPT_UNAVAILABLE), so nothing runs unrecorded. A per-request (2026)
+    // session saves a commit per call this way.
+    open(req.params._meta as Record<string, unknown> | undefined).catch(() => undefined);
     const progressToken = req.params._meta?.progressToken;
     // A session authenticated by a token (WARDEN_TOKEN on stdio) ends with the token.
     const expired = opts.expiresAt !== undefined && Date.now() >= opts.expiresAt * 1000;

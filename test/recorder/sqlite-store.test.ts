@@ -180,3 +180,17 @@ function isTranscriptError(message: RegExp): (e: unknown) => boolean {
     return true;
   };
 }
+
+test('an approval write commits queued writes first, so a session open queued before it stays before it in the chain', async (t) => {
+  const store = openSqliteStore(join(tempDir(t), 'w.db'));
+  t.after(() => void store.close());
+  const opening = store.openSession(session('s1')); // queued, as a call's session open is
+  await store.approvals.create({
+    id: 'a1', requester: 'alice', requesterGroups: ['agents'], requesterAuth: 'oidc', tool: 'query_database', connection: 'analytics',
+    canonicalCall: '{}', callHash: 'h', summary: 'update', ruleIds: ['r'], approvalRule: 'r', approvalsRequired: 1, reviewers: { groups: ['dba'] },
+    confirm: null, callId: 'c1', sessionId: 's1', createdAt: '2026-11-27T10:00:01.000Z', expiresAt: '2026-11-27T11:00:00.000Z',
+  });
+  await opening;
+  assert.deepEqual(store.db.prepare('SELECT kind FROM records ORDER BY seq').pluck().all(), ['session_open', 'approval_event']);
+  assert.equal((await store.verify()).ok, true);
+});
