@@ -58,15 +58,34 @@ export async function openWorkerBackedStore(path: string, opts: WorkerStoreOptio
   worker.on('exit', () => failAll(new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: writer thread stopped')));
   worker.unref();
 
+  const inflight = new Set<Promise<void>>();
   const call = (op: string, args: unknown[]): Promise<void> => {
     if (dead) return Promise.reject(dead);
-    return new Promise<void>((resolve, reject) => {
+    const p = new Promise<void>((resolve, reject) => {
       const id = nextId++;
       if (pending.size === 0) worker.ref(); // a write in flight keeps the process alive until it lands
       pending.set(id, { resolve, reject });
       worker.postMessage({ id, op, args });
     });
+    inflight.add(p);
+    const done = () => void inflight.delete(p);
+    p.then(done, done);
+    return p;
   };
+  // Approval requests are written on this thread: the writes queued on the writer thread before
+  // one (a call's session open) land first, so the chain keeps the order of events.
+  const approvals = new Proxy(main.approvals, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      const fn = (v as (...a: unknown[]) => unknown).bind(target);
+      if (prop !== 'create') return fn;
+      return async (...a: unknown[]) => {
+        await Promise.allSettled([...inflight]);
+        return fn(...a);
+      };
+    },
+  });
 
   const hot = {
     openSession: (s: SessionStart) => call('openSession', [s]),
@@ -82,6 +101,7 @@ export async function openWorkerBackedStore(path: string, opts: WorkerStoreOptio
   return new Proxy(main, {
     get(target, prop, receiver) {
       if (typeof prop === 'string' && prop in hot) return hot[prop as keyof typeof hot];
+      if (prop === 'approvals') return approvals;
       const v = Reflect.get(target, prop, receiver) as unknown;
       return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
     },

@@ -73,6 +73,21 @@ test('the writer-thread store (transcripts.writer: thread) records, refuses and 
   assert.equal((await again.getSession('s1'))?.calls.filter((c) => c.outcome?.status === 'ok').length, 50);
 });
 
+test('writer-thread store: an approval request waits for the writes queued before it (chain order kept)', async (t) => {
+  const { openWorkerBackedStore } = await import('../../src/recorder/index.js');
+  const store = await openWorkerBackedStore(join(tempDir(t), 'w.db'));
+  t.after(() => store.close());
+  const opening = store.openSession(session('s1')); // queued on the writer thread, as a call's session open is
+  await store.approvals.create({
+    id: 'a1', requester: 'alice', requesterGroups: ['agents'], requesterAuth: 'oidc', tool: 'query_database', connection: 'analytics',
+    canonicalCall: '{}', callHash: 'h', summary: 'update', ruleIds: ['r'], approvalRule: 'r', approvalsRequired: 1, reviewers: { groups: ['dba'] },
+    confirm: null, callId: 'c1', sessionId: 's1', createdAt: '2026-11-27T10:00:01.000Z', expiresAt: '2026-11-27T11:00:00.000Z',
+  });
+  await opening;
+  assert.deepEqual(store.db.prepare('SELECT kind FROM records ORDER BY seq').pluck().all(), ['session_open', 'approval_event']);
+  assert.equal((await store.verify()).ok, true);
+});
+
 test('session open and close commit without their own fsync; an outcome commits with one', async (t) => {
   const store = openSqliteStore(join(tempDir(t), 's.db'));
   t.after(() => store.close());
