@@ -28,6 +28,8 @@ export interface BenchRow {
   clients: number;
   calls: number;
   governed: { perSec: number; p50: number; p99: number };
+  /** The same call from 2026-07-28 clients, served per request (every request is its own session). */
+  perRequest: { perSec: number; p50: number; p99: number };
   plain: { perSec: number; p50: number; p99: number };
   /** The same governed call through the pipeline in-process (no HTTP, no MCP): attributes the overhead. */
   pipeline: { perSec: number; p50: number; p99: number };
@@ -70,17 +72,26 @@ export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
     for (const clients of [1, 4, 16]) {
       const perClient = Math.max(1, Math.floor(callsPerLevel / clients));
       const agents: HttpAgent[] = [];
-      for (let i = 0; i < clients; i++) agents.push(await connectHttpAgent(server.url, await w.token(`bench-${i}`, ['bench'])));
+      const modern: HttpAgent[] = [];
+      for (let i = 0; i < clients; i++) {
+        agents.push(await connectHttpAgent(server.url, await w.token(`bench-${i}`, ['bench'])));
+        modern.push(await connectHttpAgent(server.url, await w.token(`bench-m${i}`, ['bench']), { modern: true }));
+      }
       const pool = new pg.Pool({ connectionString: w.db.url, max: clients });
       try {
         const governedCall = async (i: number) => {
           const r = await agents[i]!.call('query_database', { connection: 'analytics', sql: SQL });
           if (r.isError) throw new Error(`governed call failed: ${r.text}`);
         };
+        const perRequestCall = async (i: number) => {
+          const r = await modern[i]!.call('query_database', { connection: 'analytics', sql: SQL });
+          if (r.isError) throw new Error(`per-request call failed: ${r.text}`);
+        };
         const plainCall = async () => {
           await pool.query(SQL);
         };
         await measure(clients, 5, governedCall); // warm-up: sessions, pools, JIT
+        await measure(clients, 5, perRequestCall);
         await measure(clients, 5, plainCall);
         const principal = { subject: 'bench-direct', groups: ['bench'], claims: {}, authMethod: 'oidc' as const };
         const directCall = async () => {
@@ -88,11 +99,12 @@ export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
           if (r.isError) throw new Error(`pipeline call failed: ${r.content[0]?.text}`);
         };
         const governed = await measure(clients, perClient, governedCall);
+        const perRequest = await measure(clients, perClient, perRequestCall);
         const plain = await measure(clients, perClient, plainCall);
         const pipeline = await measure(clients, perClient, directCall);
-        rows.push({ clients, calls: perClient * clients, governed, plain, pipeline, ratio: plain.perSec / governed.perSec });
+        rows.push({ clients, calls: perClient * clients, governed, perRequest, plain, pipeline, ratio: plain.perSec / governed.perSec });
       } finally {
-        await Promise.all(agents.map((a) => a.close()));
+        await Promise.all([...agents, ...modern].map((a) => a.close()));
         await pool.end();
       }
     }
@@ -103,12 +115,12 @@ export async function runHttpBench(callsPerLevel = 480): Promise<BenchRow[]> {
   const f = (n: number) => n.toFixed(2);
   if (process.argv.includes('--json')) {
     const r3 = (x: { perSec: number; p50: number; p99: number }) => ({ perSec: Math.round(x.perSec), p50: +f(x.p50), p99: +f(x.p99) });
-    console.log(JSON.stringify({ server: 'warden serve --http (own process)', rows: rows.map((r) => ({ ...r, governed: r3(r.governed), plain: r3(r.plain), pipeline: r3(r.pipeline), ratio: +r.ratio.toFixed(1) })) }));
+    console.log(JSON.stringify({ server: 'warden serve --http (own process)', rows: rows.map((r) => ({ ...r, governed: r3(r.governed), perRequest: r3(r.perRequest), plain: r3(r.plain), pipeline: r3(r.pipeline), ratio: +r.ratio.toFixed(1) })) }));
     return rows;
   }
-  console.log('clients | calls | governed calls/s | p50 ms | p99 ms | plain pg calls/s | p50 ms | p99 ms | plain/governed | pipeline-only calls/s | p50 ms');
+  console.log('clients | calls | governed calls/s | p50 ms | p99 ms | per-request (2026) calls/s | p50 ms | plain pg calls/s | p50 ms | p99 ms | plain/governed | pipeline-only calls/s | p50 ms');
   for (const r of rows) {
-    console.log(`${String(r.clients).padStart(7)} | ${String(r.calls).padStart(5)} | ${r.governed.perSec.toFixed(0).padStart(16)} | ${f(r.governed.p50).padStart(6)} | ${f(r.governed.p99).padStart(6)} | ${r.plain.perSec.toFixed(0).padStart(16)} | ${f(r.plain.p50).padStart(6)} | ${f(r.plain.p99).padStart(6)} | ${(r.ratio.toFixed(1) + 'x').padStart(14)} | ${r.pipeline.perSec.toFixed(0).padStart(21)} | ${f(r.pipeline.p50)}`);
+    console.log(`${String(r.clients).padStart(7)} | ${String(r.calls).padStart(5)} | ${r.governed.perSec.toFixed(0).padStart(16)} | ${f(r.governed.p50).padStart(6)} | ${f(r.governed.p99).padStart(6)} | ${r.perRequest.perSec.toFixed(0).padStart(26)} | ${f(r.perRequest.p50).padStart(6)} | ${r.plain.perSec.toFixed(0).padStart(16)} | ${f(r.plain.p50).padStart(6)} | ${f(r.plain.p99).padStart(6)} | ${(r.ratio.toFixed(1) + 'x').padStart(14)} | ${r.pipeline.perSec.toFixed(0).padStart(21)} | ${f(r.pipeline.p50)}`);
   }
   return rows;
 }
