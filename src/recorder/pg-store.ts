@@ -2,7 +2,7 @@
  * The PostgreSQL transcript and approval store, for several Warden replicas behind a load
  * balancer: the same interface and records as the SQLite store. Appends go through a group-commit
  * writer that locks the one chain-head row, so concurrent replicas write one verifiable chain.
- * Each replica holds a session-level advisory lock while it lives; startup and a periodic sweep
+ * Each replica holds a session-level advisory lock while it lives (pg-liveness.ts); startup and a periodic sweep
  * mark calls of replicas whose lock is gone as interrupted. Every failure is WARDEN_TRANSCRIPT_UNAVAILABLE;
  * the pool reconnects by itself when the database comes back. Opening (pool, migration) is in pg-open.ts.
  */
@@ -12,10 +12,10 @@ import pg from 'pg';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { type Columns, intentColumns, outcomeColumns, rowToCall, sessionOpenColumns } from './columns.js';
 import { ErrorCode, WardenError } from '../errors.js';
-import { APPROVALS_CHANNEL, PgApprovalTables } from './pg-approvals.js';
+import { PgApprovalTables } from './pg-approvals.js';
+import { PgLiveness } from './pg-liveness.js';
 import { pgStoreError } from './pg-errors.js';
 import * as reads from './pg-reads.js';
-import { LOCK_CLASS } from './pg-schema.js';
 import { pgVerifyChain } from './pg-verify.js';
 import { pgPurgeBefore } from './pg-purge.js';
 import { type PgTx, PgWriter, readPgSignedHead, writePgSignedHead } from './pg-writer.js';
@@ -46,71 +46,20 @@ export class PgStore implements PgTranscriptStore {
   readonly kind = 'postgres' as const;
   readonly approvals: PgApprovalTables;
   readonly owner: string;
-  private readonly instance = randomUUID();
-  private readonly lockKey = randomInt(1, 2 ** 31 - 1);
   private readonly writer: PgWriter;
-  private live: pg.Client | null = null;
+  private readonly liveness: PgLiveness;
   private closed = false;
-  private waiters = new Set<() => void>();
-  private timers: NodeJS.Timeout[] = [];
 
   constructor(
     private readonly pool: pg.Pool,
-    private readonly clientConfig: pg.ClientConfig,
+    clientConfig: pg.ClientConfig,
     private readonly signer?: ChainSigner,
   ) {
-    this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.instance, lock: this.lockKey });
+    this.liveness = new PgLiveness(clientConfig, randomUUID(), randomInt(1, 2 ** 31 - 1));
+    this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.liveness.instance, lock: this.liveness.lockKey });
     const sign = signer?.signHead?.bind(signer);
     this.writer = new PgWriter(pool, sign ? (seq, hash) => sign(seq, hash) : undefined);
-    this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.changed(ms, signal));
-  }
-
-  /** Hold this replica's liveness lock and LISTEN for approval changes; reconnects while open. */
-  async holdLiveness(): Promise<void> {
-    if (this.closed) return;
-    const c = new pg.Client(this.clientConfig);
-    c.on('error', () => undefined);
-    c.on('notification', () => this.wake());
-    c.on('end', () => {
-      if (this.live === c) this.live = null;
-      if (!this.closed) this.timers.push(setTimeout(() => void this.holdLiveness().catch(() => undefined), 1000).unref());
-    });
-    try {
-      await c.connect();
-      await c.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, this.lockKey]);
-      await c.query(`LISTEN ${APPROVALS_CHANNEL}`);
-      this.live = c;
-      this.wake(); // a reconnect may have missed notifications
-    } catch (e) {
-      await c.end().catch(() => undefined);
-      throw e;
-    }
-  }
-
-  private wake(): void {
-    const w = [...this.waiters];
-    this.waiters.clear();
-    for (const f of w) f();
-  }
-
-  private changed(ms: number, signal: AbortSignal): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(t);
-        signal.removeEventListener('abort', done);
-        this.waiters.delete(done);
-        resolve();
-      };
-      const t = setTimeout(done, ms);
-      signal.addEventListener('abort', done, { once: true });
-      this.waiters.add(done);
-    });
-  }
-
-  startSweeps(everyMs: number): void {
-    const t = setInterval(() => void this.markInterrupted().catch(() => undefined), everyMs);
-    t.unref();
-    this.timers.push(t);
+    this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.liveness.changed(ms, signal));
   }
 
   private async read<T>(fn: (q: (sql: string, p?: unknown[]) => Promise<pg.QueryResult>) => Promise<T>): Promise<T> {
@@ -292,34 +241,21 @@ export class PgStore implements PgTranscriptStore {
     });
   }
 
+  /** Hold this replica's liveness lock (pg-liveness.ts). */
+  holdLiveness(): Promise<void> {
+    return this.liveness.hold();
+  }
+
+  /** Mark calls of dead replicas as interrupted every `everyMs`. */
+  startSweeps(everyMs: number): void {
+    this.liveness.every(everyMs, () => void this.markInterrupted().catch(() => undefined));
+  }
+
   async sharedSetting(name: string, create: () => string): Promise<string> {
     return this.read(async (q) => {
       await q('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, create()]);
       return String(((await q('SELECT value FROM settings WHERE name = $1', [name])).rows[0] as { value: string }).value);
     });
-  }
-
-  /** Whether the replica that owns a session is alive: it still holds its advisory lock. */
-  private async ownerLive(c: pg.PoolClient, owner: string | null, cache: Map<string, boolean>): Promise<boolean> {
-    if (owner === null) return false;
-    const hit = cache.get(owner);
-    if (hit !== undefined) return hit;
-    let o: { instance?: unknown; lock?: unknown };
-    try {
-      o = JSON.parse(owner) as typeof o;
-    } catch {
-      return false;
-    }
-    let alive: boolean;
-    if (o.instance === this.instance) alive = !this.closed;
-    else if (!Number.isInteger(o.lock)) alive = false;
-    else {
-      const got = (await c.query('SELECT pg_try_advisory_lock($1, $2) AS got', [LOCK_CLASS, o.lock])).rows[0] as { got: boolean };
-      if (got.got) await c.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, o.lock]);
-      alive = !got.got;
-    }
-    cache.set(owner, alive);
-    return alive;
   }
 
   async markInterrupted(now = new Date().toISOString()): Promise<RecoveryResult> {
@@ -334,9 +270,9 @@ export class PgStore implements PgTranscriptStore {
     try {
       const cache = new Map<string, boolean>();
       const calls = (await c.query(`SELECT c.id, c.started_at, s.owner FROM calls c JOIN sessions s ON s.id = c.session_id WHERE c.outcome_seq IS NULL ORDER BY c.seq LIMIT 10000`)).rows as { id: string; started_at: string; owner: string | null }[];
-      for (const r of calls) if (!(await this.ownerLive(c, r.owner, cache))) deadCalls.push(r);
+      for (const r of calls) if (!(await this.liveness.ownerLive(c, r.owner, cache))) deadCalls.push(r);
       const sessions = (await c.query('SELECT id, owner FROM sessions WHERE close_seq IS NULL ORDER BY open_seq LIMIT 10000')).rows as { id: string; owner: string | null }[];
-      for (const s of sessions) if (!(await this.ownerLive(c, s.owner, cache))) deadSessions.push(s.id);
+      for (const s of sessions) if (!(await this.liveness.ownerLive(c, s.owner, cache))) deadSessions.push(s.id);
     } catch (e) {
       throw pgStoreError('read', e);
     } finally {
@@ -357,11 +293,7 @@ export class PgStore implements PgTranscriptStore {
     await this.writer.idle();
     this.closed = true;
     this.writer.closed = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.wake();
-    const live = this.live;
-    this.live = null;
-    await live?.end().catch(() => undefined);
+    await this.liveness.close();
     await this.pool.end().catch(() => undefined);
   }
 }

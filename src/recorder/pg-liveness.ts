@@ -1,0 +1,108 @@
+/**
+ * Replica liveness for the PostgreSQL store: each replica holds a session-level advisory lock on
+ * its own connection while it lives (and LISTENs there for approval changes); a replica whose
+ * lock can be taken is dead, and recovery closes what it left open. Why its own module: the
+ * store's reads and writes do not need to know how liveness is kept.
+ */
+import pg from 'pg';
+import { APPROVALS_CHANNEL } from './pg-approvals.js';
+import { LOCK_CLASS } from './pg-schema.js';
+
+/** This replica's liveness connection, the approval wake-ups it carries, and the dead-owner test. */
+export class PgLiveness {
+  private live: pg.Client | null = null;
+  private closed = false;
+  private waiters = new Set<() => void>();
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly clientConfig: pg.ClientConfig,
+    /** This replica's instance id and lock key, as written in its sessions' owner tag. */
+    readonly instance: string,
+    readonly lockKey: number,
+  ) {}
+
+  /** Hold the lock and LISTEN for approval changes; reconnects while open. */
+  async hold(): Promise<void> {
+    if (this.closed) return;
+    const c = new pg.Client(this.clientConfig);
+    c.on('error', () => undefined);
+    c.on('notification', () => this.wake());
+    c.on('end', () => {
+      if (this.live === c) this.live = null;
+      if (!this.closed) this.timers.push(setTimeout(() => void this.hold().catch(() => undefined), 1000).unref());
+    });
+    try {
+      await c.connect();
+      await c.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, this.lockKey]);
+      await c.query(`LISTEN ${APPROVALS_CHANNEL}`);
+      this.live = c;
+      this.wake(); // a reconnect may have missed notifications
+    } catch (e) {
+      await c.end().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Wake everyone waiting for an approval change. */
+  wake(): void {
+    const w = [...this.waiters];
+    this.waiters.clear();
+    for (const f of w) f();
+  }
+
+  /** Resolve at the next approval change, after `ms`, or on abort, whichever comes first. */
+  changed(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        signal.removeEventListener('abort', done);
+        this.waiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.waiters.add(done);
+    });
+  }
+
+  /** Run `fn` every `everyMs` until close. */
+  every(everyMs: number, fn: () => void): void {
+    const t = setInterval(fn, everyMs);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  /** Whether the replica that wrote `owner` is alive: it still holds its advisory lock. */
+  async ownerLive(c: pg.PoolClient, owner: string | null, cache: Map<string, boolean>): Promise<boolean> {
+    if (owner === null) return false;
+    const hit = cache.get(owner);
+    if (hit !== undefined) return hit;
+    let o: { instance?: unknown; lock?: unknown };
+    try {
+      o = JSON.parse(owner) as typeof o;
+    } catch {
+      return false;
+    }
+    let alive: boolean;
+    if (o.instance === this.instance) alive = !this.closed;
+    else if (!Number.isInteger(o.lock)) alive = false;
+    else {
+      const got = (await c.query('SELECT pg_try_advisory_lock($1, $2) AS got', [LOCK_CLASS, o.lock])).rows[0] as { got: boolean };
+      if (got.got) await c.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, o.lock]);
+      alive = !got.got;
+    }
+    cache.set(owner, alive);
+    return alive;
+  }
+
+  /** Let go of the lock and stop timers and waiters. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.wake();
+    const live = this.live;
+    this.live = null;
+    await live?.end().catch(() => undefined);
+  }
+}
