@@ -4,7 +4,6 @@
  * Every write returns only once durable, or throws WardenError(TRANSCRIPT): the call then does not run.
  * Opening (create, migrate, read-only) is in sqlite-open.ts; the reads are in sqlite-reader.ts.
  */
-import { existsSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
@@ -13,14 +12,15 @@ import { type Columns, intentColumns, outcomeColumns, sessionOpenColumns } from 
 import { GENESIS_HASH, type RecordKind, recordHash } from './hash-chain.js';
 import { verifyChain } from './sqlite-verify.js';
 import { GroupCommit } from './sqlite-group-commit.js';
-import { TEXT_INDEX_BATCH, TEXT_INDEX_DELAY_MS, indexPendingText } from './sqlite-text-index.js';
+import { TextIndexer } from './sqlite-text-index.js';
 import { AlreadyDone, storeError, text } from './store-errors.js';
 import { LIVE_INSTANCES, ownerAlive, ownerTag } from './owner.js';
 import { SqliteReader } from './sqlite-reader.js';
 import { ApprovalTables } from './sqlite-approvals.js';
 import { SESSION_RECORDS_DURABLE } from './durability.js';
 import type { SqliteTranscriptStore } from './sqlite-open.js';
-import { checkSignedHead, type ChainSigner, headPath, writeSignedHead } from './signing.js';
+import { checkSignedHead, type ChainSigner } from './signing.js';
+import { SqliteHeadSigner } from './sqlite-head-signing.js';
 import { purgeBefore } from './sqlite-purge.js';
 import type { CallIntent, CallOutcome, PurgeResult, RecoveryResult, SessionPage, SessionSearch, SessionStart, VerifyResult } from './types.js';
 
@@ -46,7 +46,9 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   readonly approvals: ApprovalTables;
 
   private readonly signer: ChainSigner | undefined;
-  private textIndexTimer: NodeJS.Timeout | null = null;
+  private readonly heads: SqliteHeadSigner;
+  /** Free text is indexed behind the hot path (sqlite-text-index.ts); none for a read-only store. */
+  private readonly textIndex: TextIndexer | null;
 
   /** The configured durability (FULL: fsync per commit; NORMAL: durable across process crashes only). */
   synchronous: 'FULL' | 'NORMAL' = 'FULL';
@@ -57,10 +59,12 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     this.path = path;
     this.readonly = readOnly;
     this.signer = signer;
+    this.heads = new SqliteHeadSigner(db, path, readOnly, signer);
+    this.textIndex = readOnly ? null : new TextIndexer(db);
     this.owner = ownerTag(this.instance);
     this.commits = new GroupCommit(db, { synchronous: () => this.synchronous, afterCommit: () => {
-      this.signIfHead();
-      this.scheduleTextIndex();
+      this.heads.signCurrent();
+      this.textIndex?.schedule();
     } });
     const tx = db.transaction((kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => {
       const head = this.stmt('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
@@ -89,7 +93,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
       if (err instanceof AlreadyDone) return;
       throw storeError('write', err);
     }
-    if (!this.db.inTransaction) this.signHead(head[0], head[1]);
+    if (!this.db.inTransaction) this.heads.sign(head[0], head[1]);
   }
 
   private enqueue(run: () => void, durable: boolean): Promise<void> {
@@ -97,48 +101,9 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     return this.commits.enqueue(run, durable);
   }
 
-  // Free text is indexed a moment after calls land, in one transaction per burst (sqlite-text-index.ts).
-  private scheduleTextIndex(): void {
-    if (this.textIndexTimer || this.readonly) return;
-    this.textIndexTimer = setTimeout(() => {
-      this.textIndexTimer = null;
-      this.indexText(TEXT_INDEX_BATCH);
-    }, TEXT_INDEX_DELAY_MS);
-    this.textIndexTimer.unref();
-  }
-
-  /** Bring the free-text index up to date; a failure (disk full, locked) leaves it for the next try. */
-  private indexText(limit?: number): void {
-    if (this.readonly || !this.db.open || this.db.inTransaction) return;
-    try {
-      // A background catch-up that filled its batch leaves more: schedule the next one.
-      if (indexPendingText(this.db, limit) === limit) this.scheduleTextIndex();
-    } catch {
-      /* search still answers from what is indexed; the next catch-up retries */
-    }
-  }
-
-  private signIfHead(): void {
-    if (!this.signer?.signHead) return;
-    const h = this.stmt('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    if (h) this.signHead(h.seq, h.hash);
-  }
-
-  /** Sign the committed head; a failure here is loud but the record is already durable. */
-  signHead(seq: number, hash: string): void {
-    if (!this.signer?.signHead || this.path === ':memory:' || this.readonly) return;
-    try {
-      writeSignedHead(this.path, this.signer.signHead(seq, hash));
-    } catch (err) {
-      throw storeError('write', err);
-    }
-  }
-
   /** Sign the current head when no signed head exists yet (first use of a key). */
   signIfUnsigned(): void {
-    if (!this.signer?.signHead || this.path === ':memory:' || this.readonly || existsSync(headPath(this.path))) return;
-    const h = this.db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    if (h) this.signHead(h.seq, h.hash);
+    this.heads.signIfUnsigned();
   }
 
   // Approval writes: checks, rows and approval_event records in one IMMEDIATE transaction.
@@ -268,7 +233,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   }
 
   override async searchSessions(f: SessionSearch): Promise<SessionPage> {
-    if (f.text) this.indexText(); // every call recorded so far is searchable
+    if (f.text) this.textIndex?.catchUp(); // every call recorded so far is searchable
     return super.searchSessions(f);
   }
 
@@ -282,8 +247,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     } catch (err) {
       throw storeError('write', err);
     }
-    const h = this.db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-    if (r.checkpointSeq && h) this.signHead(h.seq, h.hash);
+    if (r.checkpointSeq) this.heads.signCurrent();
     return r;
   }
 
@@ -326,9 +290,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
 
   async close(): Promise<void> {
     this.commits.flush(); // queued writes land before the file closes
-    if (this.textIndexTimer) clearTimeout(this.textIndexTimer);
-    this.textIndexTimer = null;
-    this.indexText();
+    this.textIndex?.close();
     LIVE_INSTANCES.delete(this.instance);
     if (this.db.open) this.db.close();
   }

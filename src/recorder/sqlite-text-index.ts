@@ -36,3 +36,38 @@ export function indexPendingText(db: Database.Database, limit = Number.MAX_SAFE_
 export function resetTextIndexMark(db: Database.Database): void {
   db.prepare('UPDATE fts_progress SET call_rowid = (SELECT coalesce(MAX(rowid), 0) FROM calls) WHERE id = 1').run();
 }
+
+/** The catch-up of one writable store: a timer after writes, and catch-ups on demand. */
+export class TextIndexer {
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly db: Database.Database) {}
+
+  /** A write landed: catch up a moment from now (one transaction per burst). */
+  schedule(): void {
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.catchUp(TEXT_INDEX_BATCH);
+    }, TEXT_INDEX_DELAY_MS);
+    this.timer.unref();
+  }
+
+  /** Bring the index up to date (at most `limit` calls); a failure (disk full, locked) leaves it for the next try. */
+  catchUp(limit?: number): void {
+    if (!this.db.open || this.db.inTransaction) return;
+    try {
+      // A background catch-up that filled its batch leaves more: schedule the next one.
+      if (indexPendingText(this.db, limit) === limit) this.schedule();
+    } catch {
+      /* search still answers from what is indexed; the next catch-up retries */
+    }
+  }
+
+  /** Stop the timer and catch up once more (the store is closing). */
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.catchUp();
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The signed chain head of a SQLite store: after every commit the head (seq, hash) is signed with
+ * the configured Ed25519 key and written beside the file (`<store>.head`, signing.ts), so verify
+ * can tell a truncated tail from a chain that simply ended. Why apart: the store's write path
+ * only says "a commit landed".
+ */
+import { existsSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { type ChainSigner, headPath, writeSignedHead } from './signing.js';
+import { storeError } from './store-errors.js';
+
+/** Signs the head of one store file (a no-op without a private key, in memory, or read-only). */
+export class SqliteHeadSigner {
+  private headStmt: Database.Statement | null = null;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly path: string,
+    private readonly readonly: boolean,
+    private readonly signer: ChainSigner | undefined,
+  ) {}
+
+  private get active(): boolean {
+    return Boolean(this.signer?.signHead) && this.path !== ':memory:' && !this.readonly;
+  }
+
+  private head(): { seq: number; hash: string } | undefined {
+    this.headStmt ??= this.db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1');
+    return this.headStmt.get() as { seq: number; hash: string } | undefined;
+  }
+
+  /** Sign the committed head; a failure here is loud but the record is already durable. */
+  sign(seq: number, hash: string): void {
+    if (!this.active) return;
+    try {
+      writeSignedHead(this.path, this.signer!.signHead!(seq, hash));
+    } catch (err) {
+      throw storeError('write', err);
+    }
+  }
+
+  /** Sign whatever the head is now (after a commit). */
+  signCurrent(): void {
+    if (!this.active) return;
+    const h = this.head();
+    if (h) this.sign(h.seq, h.hash);
+  }
+
+  /** Sign the current head when no signed head exists yet (first use of a key). */
+  signIfUnsigned(): void {
+    if (this.active && !existsSync(headPath(this.path))) this.signCurrent();
+  }
+}
