@@ -8,23 +8,12 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { DETECTOR_NAMES, compileScanner, scanTable } from '../../src/masking/index.js';
+import { mulberry32 } from '../support/prng.js';
 
 const ROWS = 100_000;
 const COLS = 5;
 const BATCH = 1_000;
 const SECRET_RATE = 0.02;
-
-/** Deterministic PRNG (mulberry32) so every run masks the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ['Alice', 'Bob', 'Chen', 'Dana', 'Eve', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas'];
 const LAST = ['Smith', 'Okafor', 'Nguyen', 'Garcia', 'Müller', 'Rossi', 'Kowalski', 'Tanaka'];
@@ -68,7 +57,7 @@ function innocent(r: () => number, col: number): string {
 }
 
 const SECRETS = [
-  (n: number) => `contact ${pick(rng(n), FIRST).toLowerCase()}.${n}@example.com for details`,
+  (n: number) => `contact ${pick(mulberry32(n), FIRST).toLowerCase()}.${n}@example.com for details`,
   () => 'SSN on file: 123-45-6789',
   () => 'paid with card 4111 1111 1111 1111 yesterday',
   () => 'token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U',
@@ -79,7 +68,7 @@ const SECRETS = [
 
 /** Builds the benchmark table; exported for reuse by other benches. */
 export function buildRows(rows = ROWS, seed = 42): { rows: unknown[][]; secretCells: number } {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const out: unknown[][] = [];
   let secretCells = 0;
   for (let i = 0; i < rows; i++) {

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallIntent, CallOutcome, SessionStart } from '../../src/recorder/types.js';
+import type { NewApproval } from '../../src/recorder/sqlite-approvals.js';
 
 /** A temp dir removed after the test. */
 export function tempDir(t: { after: (fn: () => void) => void }): string {
@@ -48,5 +49,15 @@ export function outcome(endedAt = '2026-11-27T10:00:01.120Z'): CallOutcome {
     masking: { columns: { email: 'email' }, counts: { email: 2 } },
     durationMs: 120,
     endedAt,
+  };
+}
+
+/** A pending approval request for an UPDATE, in session s1 unless `over` says otherwise. */
+export function approvalRequest(id: string, createdAt = '2026-11-28T10:00:00.000Z', over: Partial<NewApproval> = {}): NewApproval {
+  return {
+    id, requester: 'ana', requesterGroups: ['analysts'], requesterAuth: 'oidc', tool: 'query_database', connection: 'shop',
+    canonicalCall: '{"sql":"UPDATE orders SET total = 1"}', callHash: `h-${id}`, summary: 'update public.orders', ruleIds: ['fixes'],
+    approvalRule: 'fixes', approvalsRequired: 1, reviewers: { groups: ['dba'] }, confirm: null, callId: `call-${id}`, sessionId: 's1',
+    createdAt, expiresAt: '2026-11-28T12:00:00.000Z', ...over,
   };
 }

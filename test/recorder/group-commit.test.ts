@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/recorder/index.js';
-import { intent, outcome, session, tempDir } from './fixtures.js';
+import { approvalRequest, intent, outcome, session, tempDir } from './fixtures.js';
 
 test('200 concurrent writes all land, and the chain verifies', async (t) => {
   const path = join(tempDir(t), 'g.db');
@@ -78,11 +78,7 @@ test('writer-thread store: an approval request waits for the writes queued befor
   const store = await openWorkerBackedStore(join(tempDir(t), 'w.db'));
   t.after(() => store.close());
   const opening = store.openSession(session('s1')); // queued on the writer thread, as a call's session open is
-  await store.approvals.create({
-    id: 'a1', requester: 'alice', requesterGroups: ['agents'], requesterAuth: 'oidc', tool: 'query_database', connection: 'analytics',
-    canonicalCall: '{}', callHash: 'h', summary: 'update', ruleIds: ['r'], approvalRule: 'r', approvalsRequired: 1, reviewers: { groups: ['dba'] },
-    confirm: null, callId: 'c1', sessionId: 's1', createdAt: '2026-11-27T10:00:01.000Z', expiresAt: '2026-11-27T11:00:00.000Z',
-  });
+  await store.approvals.create(approvalRequest('a1'));
   await opening;
   assert.deepEqual(store.db.prepare('SELECT kind FROM records ORDER BY seq').pluck().all(), ['session_open', 'approval_event']);
   assert.equal((await store.verify()).ok, true);

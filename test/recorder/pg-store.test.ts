@@ -12,6 +12,7 @@ import { createApprovalService } from '../../src/approvals/index.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createChainSigner } from '../../src/recorder/signing.js';
 import type { Decision } from '../../src/policy/types.js';
+import { approvalRequest } from './fixtures.js';
 
 let db: TestDatabase;
 const opened: PgTranscriptStore[] = [];
@@ -221,11 +222,7 @@ test('retention on PostgreSQL: a live approval holds the cut; settled ones leave
   try {
     const at = (m: number) => new Date(Date.UTC(2026, 0, 1, 0, m)).toISOString();
     await s.openSession({ id: 'old', principal, client: {}, transport: 'http', startedAt: at(0) });
-    await s.approvals.create({
-      id: 'ap1', requester: 'alice', requesterGroups: ['dev'], requesterAuth: 'oidc', tool: 'query_database', connection: 'a', canonicalCall: '{}',
-      callHash: 'h1', summary: 'update', ruleIds: ['fix'], approvalRule: 'fix', approvalsRequired: 1, reviewers: { groups: ['dba'] }, confirm: null,
-      callId: 'c1', sessionId: 'old', createdAt: at(1), expiresAt: at(90),
-    });
+    await s.approvals.create(approvalRequest('ap1', at(1), { sessionId: 'old', expiresAt: at(90) }));
     await s.closeSession('old', at(3));
     await s.openSession({ id: 'new', principal, client: {}, transport: 'http', startedAt: at(60) });
     assert.equal((await s.purge(at(30), at(61))).cutSeq, 0, 'the pending request holds the cut');

@@ -7,7 +7,7 @@ import { ErrorCode, WardenError } from '../../src/errors.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { GENESIS_HASH, recordHash } from '../../src/recorder/hash-chain.js';
 import { canonicalJson } from '../../src/recorder/canonical-json.js';
-import { intent, outcome, session, tempDir } from './fixtures.js';
+import { approvalRequest, intent, outcome, session, tempDir } from './fixtures.js';
 
 test('writes a session, reads it back, chain verifies', async (t) => {
   const path = join(tempDir(t), 'nested', 'dir', 'warden.db');
@@ -185,11 +185,7 @@ test('an approval write commits queued writes first, so a session open queued be
   const store = openSqliteStore(join(tempDir(t), 'w.db'));
   t.after(() => void store.close());
   const opening = store.openSession(session('s1')); // queued, as a call's session open is
-  await store.approvals.create({
-    id: 'a1', requester: 'alice', requesterGroups: ['agents'], requesterAuth: 'oidc', tool: 'query_database', connection: 'analytics',
-    canonicalCall: '{}', callHash: 'h', summary: 'update', ruleIds: ['r'], approvalRule: 'r', approvalsRequired: 1, reviewers: { groups: ['dba'] },
-    confirm: null, callId: 'c1', sessionId: 's1', createdAt: '2026-11-27T10:00:01.000Z', expiresAt: '2026-11-27T11:00:00.000Z',
-  });
+  await store.approvals.create(approvalRequest('a1'));
   await opening;
   assert.deepEqual(store.db.prepare('SELECT kind FROM records ORDER BY seq').pluck().all(), ['session_open', 'approval_event']);
   assert.equal((await store.verify()).ok, true);

@@ -11,20 +11,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openPgStore, openSqliteStore, type WardenStore } from '../../src/recorder/index.js';
 import { createTestDatabase } from '../support/pg-cluster.js';
-import type { NewApproval } from '../../src/recorder/sqlite-approvals.js';
-import { tempDir } from './fixtures.js';
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../support/prng.js';
+import { approvalRequest, tempDir } from './fixtures.js';
 
 const TOOLS = ['query_database', 'ssh_run', 'kubectl_exec', 'list_connections'];
 const CONNECTIONS = ['shop', 'web1', null];
@@ -70,12 +58,10 @@ async function step(store: WardenStore, m: Model, rnd: () => number): Promise<vo
     m.open.delete(sid);
   } else if (r < 0.92) {
     const id = `a${m.n++}`;
-    const a: NewApproval = {
-      id, requester: 'ana', requesterGroups: ['g'], requesterAuth: 'oidc', tool: 'query_database', connection: 'shop', canonicalCall: `{"n":${m.n}}`,
-      callHash: `h${m.n}`, summary: 'update', ruleIds: ['fix'], approvalRule: 'fix', approvalsRequired: 1 + Math.floor(rnd() * 2), reviewers: { groups: ['dba'] },
-      confirm: null, callId: `call-${id}`, sessionId: sessions[0] ?? null, createdAt: at(), expiresAt: new Date(m.clock + 3_600_000).toISOString(),
-    };
-    await store.approvals.create(a);
+    const createdAt = at();
+    await store.approvals.create(approvalRequest(id, createdAt, {
+      canonicalCall: `{"n":${m.n}}`, approvalsRequired: 1 + Math.floor(rnd() * 2), sessionId: sessions[0] ?? null, expiresAt: new Date(m.clock + 3_600_000).toISOString(),
+    }));
     m.pending.push(id);
   } else if (r < 0.96 && m.pending.length) {
     const id = pick(m.pending);
@@ -121,7 +107,7 @@ interface Harness {
 
 async function runModel(h: Harness, steps: number, t: { after: (fn: () => unknown) => void }): Promise<void> {
   const seed = Number(process.env.WARDEN_MODEL_SEED ?? 20261128);
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const tag = `${h.name}, seed ${seed}`;
   let store = await h.open();
   t.after(() => store.close().catch(() => undefined));

@@ -8,14 +8,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
 import type { NewApproval } from '../../src/recorder/sqlite-approvals.js';
-import { session, tempDir } from './fixtures.js';
+import { approvalRequest, session, tempDir } from './fixtures.js';
 
-const request = (id: string, at: string): NewApproval => ({
-  id, requester: 'ana', requesterGroups: ['analysts'], requesterAuth: 'oidc', tool: 'query_database', connection: 'shop',
-  canonicalCall: '{"sql":"UPDATE orders SET total = 1"}', callHash: `h-${id}`, summary: 'update public.orders', ruleIds: ['fixes'],
-  approvalRule: 'fixes', approvalsRequired: 1, reviewers: { groups: ['dba'] }, confirm: null, callId: `call-${id}`, sessionId: 's1',
-  createdAt: at, expiresAt: '2026-11-28T12:00:00.000Z',
-});
+const request = (id: string, at: string): NewApproval => approvalRequest(id, at);
 
 // a1: approved then used; a2: denied; a3: pending.
 async function seeded(t: { after: (fn: () => void) => void }): Promise<{ store: SqliteTranscriptStore; evil: Database.Database }> {
