@@ -24,6 +24,14 @@ export function checkpointBody(
 }
 
 /**
+ * Why a record (or an approvals row) found at or below the retention cut is reported; why
+ * shared: both stores and the approval replay say it alike.
+ */
+export function belowCut(what: string, cutSeq: number): string {
+  return `${what} lies at or below the retention cut at ${cutSeq}, where verify does not walk: what was purged cannot come back`;
+}
+
+/**
  * Why a checkpoint record (`seq`, `body`) disagrees with its checkpoints row or, with a key, is
  * not signed by it; null when it agrees.
  */

@@ -57,8 +57,7 @@ export class PgStore implements PgTranscriptStore {
   ) {
     this.liveness = new PgLiveness(clientConfig, randomUUID(), randomInt(1, 2 ** 31 - 1));
     this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.liveness.instance, lock: this.liveness.lockKey });
-    const sign = signer?.signHead?.bind(signer);
-    this.writer = new PgWriter(pool, sign ? (seq, hash) => sign(seq, hash) : undefined);
+    this.writer = new PgWriter(pool, signer?.signHead?.bind(signer));
     this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.liveness.changed(ms, signal));
   }
 

@@ -10,7 +10,7 @@ import { GENESIS_HASH, recordHash } from './hash-chain.js';
 import type { VerifyResult } from './types.js';
 import { type ApprovalEventRecord, compareApprovals } from './verify-approvals.js';
 import { pgLatestCheckpoint } from './pg-purge.js';
-import { checkpointMismatch } from './checkpoint.js';
+import { belowCut, checkpointMismatch } from './checkpoint.js';
 import type { ChainSigner } from './signing.js';
 
 type Row = Record<string, unknown>;
@@ -119,7 +119,7 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
     const below = (await q('SELECT MIN(seq) AS s FROM records WHERE seq <= $1', [cp.cutSeq])).rows[0] as { s: string | number | null } | undefined;
     if (below?.s !== null && below?.s !== undefined) {
       const seq = Number(below.s);
-      return broken(seq, `record ${seq} lies at or below the retention cut at ${cp.cutSeq}, where verify does not walk: purged records cannot come back`);
+      return broken(seq, belowCut(`record ${seq}`, cp.cutSeq));
     }
     expected = cp.cutSeq + 1;
     prev = cp.cutHash;
@@ -171,7 +171,9 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
       const decisions = new Map<string, Row[]>();
       for (const d of (await q('SELECT * FROM approval_decisions')).rows as Row[]) {
         const id = String(d.approval_id);
-        decisions.set(id, [...(decisions.get(id) ?? []), d]);
+        const list = decisions.get(id);
+        if (list) list.push(d);
+        else decisions.set(id, [d]);
       }
       const rows = (await q('SELECT * FROM approvals ORDER BY seq')).rows as Row[];
       const bad = compareApprovals(approvalEvents, rows, (id) => decisions.get(id) ?? [], cp?.cutSeq ?? null);

@@ -6,6 +6,7 @@
  * approval tables are replayed from their approval_event records (verify-approvals.ts).
  */
 import type Database from 'better-sqlite3';
+import { belowCut } from './checkpoint.js';
 import { GENESIS_HASH } from './hash-chain.js';
 import { latestCheckpoint } from './sqlite-purge.js';
 import type { ChainSigner } from './signing.js';
@@ -13,7 +14,7 @@ import type { VerifyResult } from './types.js';
 import { checkCheckpoint, orphanRow } from './verify-exact.js';
 import { approvalMismatch } from './verify-approvals.js';
 import { facetMismatch } from './verify-facets.js';
-import type { MatchCounts } from './verify-fast.js';
+import { type MatchCounts, mergeFacets } from './verify-fast.js';
 import { parallelVerifyUseful, startWorkerSpan, VERIFY_MMAP_BYTES } from './verify-parallel.js';
 import { type SpanResult, verifySpan } from './verify-span.js';
 
@@ -31,7 +32,7 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
     // row that points at it) would pass unchecked.
     const below = (db.prepare('SELECT MIN(seq) AS s FROM records WHERE seq <= ?').get(cp.cutSeq) as { s: number | null }).s;
     if (below !== null) {
-      return { ok: false, records: 0, firstBroken: { seq: below, reason: `record ${below} lies at or below the retention cut at ${cp.cutSeq}, where verify does not walk: purged records cannot come back` } };
+      return { ok: false, records: 0, firstBroken: { seq: below, reason: belowCut(`record ${below}`, cp.cutSeq) } };
     }
     expected = cp.cutSeq + 1;
     prev = cp.cutHash;
@@ -110,12 +111,7 @@ function walk(db: Database.Database, from: number, to: number, prev: string, cut
     }
   }
   const records = first.records + (broken ? broken.seq - mid : second.records);
-  const facets = first.counts.facets;
-  for (const [session, combos] of second.counts.facets) {
-    const seen = facets.get(session);
-    if (!seen) facets.set(session, combos);
-    else for (const c of combos) if (!seen.includes(c)) seen.push(c);
-  }
+  const facets = mergeFacets(first.counts.facets, second.counts.facets);
   const counts: MatchCounts = {
     opens: first.counts.opens + second.counts.opens, closes: first.counts.closes + second.counts.closes,
     intents: first.counts.intents + second.counts.intents, outcomes: first.counts.outcomes + second.counts.outcomes, facets,

@@ -8,6 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.js';
+import { belowCut } from './checkpoint.js';
 
 type Row = Record<string, unknown>;
 
@@ -106,7 +107,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     if (!e) {
       // A purge removes the rows of the approvals it cuts, so a row whose history is gone could
       // say anything (a used approval set back to approved) and must not be there.
-      if (cutSeq !== null && seq <= cutSeq) return { seq, reason: `approvals row ${JSON.stringify(id)} lies at or below the retention cut at ${cutSeq}, where its records were purged` };
+      if (cutSeq !== null && seq <= cutSeq) return { seq, reason: belowCut(`approvals row ${JSON.stringify(id)}`, cutSeq) };
       return { seq, reason: `approvals row ${JSON.stringify(id)} has no requested record` };
     }
     seen.add(id);

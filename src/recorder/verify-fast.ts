@@ -50,10 +50,16 @@ export function facetCombo(tool: unknown, connection: unknown, decision: unknown
   return `${tool as string}\u0000${(connection ?? '') as string}\u0000${decision as string}`;
 }
 
-function addFacet(n: MatchCounts, sessionId: unknown, combo: string): void {
+function addFacet(n: Pick<MatchCounts, 'facets'>, sessionId: unknown, combo: string): void {
   const seen = n.facets.get(sessionId as string);
   if (seen === undefined) n.facets.set(sessionId as string, [combo]);
   else if (!seen.includes(combo)) seen.push(combo);
+}
+
+/** Add the facets one span walked to another's (a session's calls may fall in both spans). */
+export function mergeFacets(into: MatchCounts['facets'], from: MatchCounts['facets']): MatchCounts['facets'] {
+  for (const [session, combos] of from) for (const c of combos) addFacet({ facets: into }, session, c);
+  return into;
 }
 
 // A TEXT column's canonical JSON member value (null for NULL); undefined: not a plain string.
