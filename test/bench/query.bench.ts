@@ -154,14 +154,16 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
 
   // The transport floor: the same SDK's stdio server answering Warden's text with no work at all.
-  const startEcho = async (text: string) => {
+  // And the same echo on the reference's own SDK (1.x): the share of the gap that is the SDK
+  // generation, which Warden (on SDK v2, DESIGN.md) cannot choose.
+  const startEcho = async (text: string, server = 'sdk-echo-server.js') => {
     const client = new Client({ name: 'bench', version: '1' });
-    await client.connect(new StdioClientTransport({ command: process.execPath, args: [join(REPO_ROOT, 'dist', 'test', 'bench', 'sdk-echo-server.js'), text], env, stderr: 'ignore' }));
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [join(REPO_ROOT, 'dist', 'test', 'bench', server), text], env, stderr: 'ignore' }));
     return client;
   };
 
   const results: Record<string, Record<string, ReturnType<typeof stats>>> = {};
-  const floors: Record<string, { sdk_echo: number; pg: number; durable_commit: number; sum: number; sum_vs_reference: number }> = {};
+  const floors: Record<string, { sdk_echo: number; sdk1_echo: number; pg: number; durable_commit: number; sum: number; sum_vs_reference: number }> = {};
   const stageProfile: Record<string, { calls: number; p50_ms: Record<string, number> } | null> = {};
   for (const [label, sql] of [['19 rows', Q19], ['1000 rows', Q1000]] as const) {
     const warden = await startWarden(wdir.configPath);
@@ -174,6 +176,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     if ((await structured.call(sql)).structuredContent === undefined) throw new Error('structured_content: true sent no structuredContent');
     const answer = ((await warden.call(sql)).content as { type: string; text: string }[])[0]!.text;
     const echo = await startEcho(answer);
+    const echo1 = await startEcho(answer, 'sdk1-echo-server.js');
     const paths = {
       warden: () => warden.call(sql),
       warden_structured: () => structured.call(sql),
@@ -181,6 +184,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
       reference: () => ref.callTool({ name: 'query', arguments: { sql } }),
       pg: () => pool.query(sql),
       sdk_echo: () => echo.callTool({ name: 'echo', arguments: {} }),
+      sdk1_echo: () => echo1.callTool({ name: 'echo', arguments: {} }),
     };
     for (const f of Object.values(paths)) await timeCalls(50, f); // warm up
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
@@ -194,8 +198,9 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     const r = results[label]!;
     const durable = bareDurableCommit(wdir.dir, answer, 1000);
     const sum = round(r.sdk_echo!.p50 + r.pg!.p50 + durable);
-    floors[label] = { sdk_echo: r.sdk_echo!.p50, pg: r.pg!.p50, durable_commit: durable, sum, sum_vs_reference: round(sum / r.reference!.p50) };
+    floors[label] = { sdk_echo: r.sdk_echo!.p50, sdk1_echo: r.sdk1_echo!.p50, pg: r.pg!.p50, durable_commit: durable, sum, sum_vs_reference: round(sum / r.reference!.p50) };
     await echo.close();
+    await echo1.close();
     stageProfile[label] = await warden.stop();
     await structured.stop();
     await normal.stop();
@@ -227,6 +232,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       console.log(`  ratio warden/reference p50 = ${q.warden_vs_reference} (structured_content: ${q.warden_structured_vs_reference}; synchronous NORMAL: ${q.warden_sync_normal_vs_reference}), warden/pg p50 = ${q.warden_vs_pg}`);
       const fl = r.floor_p50_ms[label]!;
       console.log(`  floor: sdk echo ${fl.sdk_echo} + pg ${fl.pg} + one fsynced record ${fl.durable_commit} = ${fl.sum} ms, ${fl.sum_vs_reference} x the reference`);
+      console.log(`  transport: the same echo on the reference's SDK 1.x takes ${fl.sdk1_echo} ms (SDK v2: ${fl.sdk_echo})`);
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);
