@@ -3,7 +3,8 @@
  * With --json each subcommand prints exactly one JSON document on stdout (export: JSON Lines);
  * errors go to stderr. `verify` exits 0 only when the whole chain is intact.
  */
-import type { CallRecord, ChainRecord, SessionFilter, SessionRecord, TranscriptStore } from '../recorder/types.js';
+import type { ChainRecord, SessionFilter, TranscriptStore } from '../recorder/types.js';
+import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, clean, table } from './transcripts-format.js';
 
 /** What the command needs from its caller; why: tests pass a store and capture output. */
 export interface TranscriptsIo {
@@ -247,73 +248,4 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
     await new Promise((resolve) => setTimeout(resolve, io.pollMs ?? 500));
     if (io.signal?.aborted) return 0;
   }
-}
-
-/** One replay line: time, principal, what happened. */
-function timelineLine(r: ChainRecord, who: string, tools: Map<string, string>): string {
-  const b = JSON.parse(r.body) as Record<string, any>;
-  const t = timeOf(r.ts).padEnd(12);
-  switch (r.kind) {
-    case 'session_open':
-      return `${t}  ${who}  session opened (${[b.client?.name, b.client?.version].filter(Boolean).join(' ') || '-'} over ${b.transport})`;
-    case 'session_close':
-      return `${t}  ${who}  session closed`;
-    case 'call_intent': {
-      tools.set(String(b.id), String(b.tool));
-      const rules = (b.ruleIds as string[] | undefined)?.join(',') || '-';
-      return `${t}  ${who}  -> ${b.tool}${b.connection ? ` @${b.connection}` : ''}  ${cut(b.factsSummary ?? JSON.stringify(b.args), 100)}  [${b.decision}: ${rules}]`;
-    }
-    case 'call_outcome': {
-      const res = b.result === null || b.result === undefined ? '' : `  ${cut(JSON.stringify(b.result), 120)}`;
-      return `${t}  ${who}  <- ${tools.get(String(b.callId)) ?? 'call'} ${b.status}${b.errorCode ? ` ${b.errorCode}` : ''} in ${duration(Number(b.durationMs))}${res}`;
-    }
-    case 'approval_event': {
-      const what = b.event === 'decision' ? `${b.decision} by ${b.reviewer}${b.comment ? ` "${b.comment}"` : ''}` : `${b.event}${b.requester ? ` for ${b.requester}` : ''}`;
-      return `${t}  ${who}     approval ${b.approvalId ?? r.refId}: ${what}`;
-    }
-    default:
-      return `${t}  ${r.kind}`;
-  }
-}
-
-function cut(s: string, n: number): string {
-  return s.length > n ? s.slice(0, n - 1) + '…' : s;
-}
-
-function clientOf(s: SessionRecord): string {
-  return [s.client.name, s.client.version].filter((x) => x).join(' ') || '-';
-}
-
-function statusOf(c: CallRecord): string {
-  if (!c.outcome) return 'no outcome';
-  return c.outcome.errorCode ? `${c.outcome.status} ${c.outcome.errorCode}` : c.outcome.status;
-}
-
-function summaryOf(c: CallRecord): string {
-  const s = c.factsSummary ?? JSON.stringify(c.args) ?? '';
-  return s.length > 80 ? s.slice(0, 79) + '…' : s;
-}
-
-function timeOf(iso: string): string {
-  return /^\d{4}-\d\d-\d\dT/.test(iso) ? iso.slice(11).replace(/Z$/, '') : iso;
-}
-
-function duration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return '-';
-  if (ms < 1000) return `${Math.round(ms * 10) / 10}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(2)}s`;
-  const m = Math.floor(ms / 60_000);
-  return `${m}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}s`;
-}
-
-/** Agent-supplied text must not drive the reviewer's terminal: control characters become visible escapes. */
-function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function table(head: string[], rows: string[][]): string {
-  const cells = [head, ...rows.map((r) => r.map((c) => clean(c).replace(/\n/g, '\\n')))];
-  const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }

@@ -11,6 +11,7 @@ import { hiddenFrom } from './builtins/explain-call.js';
 import { maskOutput, type MaskReport } from './mask-output.js';
 import { renderError, renderOutput } from './render.js';
 import { STAGES, type StageName } from './stages.js';
+import { stageProfiler } from './stage-profile.js';
 import type { CallRequest, CallResponse, PipelineDeps } from './types.js';
 import type { RateTicket } from './rate-limit.js';
 
@@ -45,26 +46,6 @@ export interface Pipeline {
   /** Tools this principal may see (discovery shows nothing it cannot use). */
   listTools(principal: Principal): GovernedTool<any, any>[];
   readonly stages: readonly StageName[];
-}
-
-/**
- * Stage profiling for the benchmark harness: with WARDEN_PROFILE_STAGES=1 the pipeline keeps
- * per-stage durations of successful calls and prints their p50s as one JSON line on stderr at exit.
- */
-function stageProfiler(): { add(stage: StageName, ms: number): void } | null {
-  if (process.env.WARDEN_PROFILE_STAGES !== '1') return null;
-  const samples = new Map<string, number[]>();
-  process.once('exit', () => {
-    const p50 = Object.fromEntries([...samples].map(([k, v]) => [k, Math.round([...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]! * 1000) / 1000]));
-    process.stderr.write(`WARDEN_STAGE_PROFILE ${JSON.stringify({ calls: samples.get('respond')?.length ?? 0, p50_ms: p50 })}\n`);
-  });
-  return {
-    add(stage, ms) {
-      let a = samples.get(stage);
-      if (!a) samples.set(stage, (a = []));
-      a.push(ms);
-    },
-  };
 }
 
 /** Build the pipeline over its dependencies. */
