@@ -226,7 +226,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 
   /** Failure path: record what happened (denials, parse errors, backend errors) and answer with a code. */
   async function fail(s: CallState, err: WardenError): Promise<CallResponse> {
-    const response = renderError(err, meta(s));
+    const response = renderError(maskError(err, s), meta(s));
     try {
       // The decision column is the policy's answer; the status says what became of the call.
       const decision = err.code === ErrorCode.DENIED || err.code === ErrorCode.RATE_LIMITED ? 'deny' : s.decision?.effect === 'allow' ? 'allow' : 'error';
@@ -245,6 +245,16 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (te.code === ErrorCode.TRANSCRIPT && err.code !== ErrorCode.TRANSCRIPT) return renderError(te, meta(s));
     }
     return response;
+  }
+
+  /**
+   * An error's message can carry what a backend said (a database quoting a value, a command's
+   * stderr): the policy's content detectors mask it like a result before the agent or the
+   * transcript sees it. Rule ids and alternatives are Warden's own words and stay as they are.
+   */
+  function maskError(err: WardenError, s: CallState): WardenError {
+    const masked = scannerFor(s.policy).scan(err.message).text;
+    return masked === err.message ? err : new WardenError(err.code, masked, err.details);
   }
 
   return {

@@ -51,6 +51,13 @@ const EMAILS = ['alice@example.com', 'bob@example.com', 'carol@example.org'];
 const SSNS = ['123-45-6789', '234-56-7890', '345-67-8901'];
 const SECRET = 'top-secret-launch-code';
 
+/** No seeded value in any spelling a query can give it: any case, SSN digits without dashes. */
+function assertNoLeak(id: string, text: string, structured: string): void {
+  const hay = `${text}\n${structured}`.toLowerCase();
+  for (const secret of [...EMAILS, ...SSNS, SECRET]) assert.ok(!hay.includes(secret.toLowerCase()), `${id}: leaks ${secret}`);
+  for (const ssn of SSNS) assert.ok(!hay.includes(ssn.replace(/-/g, '')), `${id}: leaks the digits of ${ssn}`);
+}
+
 function loadCases(): Case[] {
   const doc = parse(readFileSync(join(corpusDir(), 'sql.yaml'), 'utf8')) as { cases: Case[]; generated?: Case[] };
   const generated = (doc.generated ?? []).map((g) => ({ ...g, sql: new Function(`return ${g.build}`)() as string }));
@@ -60,6 +67,10 @@ function loadCases(): Case[] {
 let db: TestDatabase;
 let dir: WardenDir;
 let w: WardenSession;
+// The same policy without content detectors: column masking by lineage must hold on its own
+// (a detector can miss a value that a query reshapes: upper-cased, doubled, aggregated).
+let lineageDir: WardenDir;
+let lineageOnly: WardenSession;
 let snapshot: string;
 
 async function tablesSnapshot(): Promise<string> {
@@ -89,12 +100,16 @@ before(async () => {
   snapshot = await tablesSnapshot();
   dir = writeWardenDir(CONFIG, { 'baseline.yaml': POLICY });
   w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+  lineageDir = writeWardenDir(CONFIG, { 'baseline.yaml': POLICY.replace(/  detectors: \[.*\]\n/, '  detectors: []\n') });
+  lineageOnly = await connectWarden(lineageDir.configPath, { TEST_DATABASE_URL: db.url });
 });
 
 after(async () => {
   await w?.close();
+  await lineageOnly?.close();
   await db?.drop();
   dir?.cleanup();
+  lineageDir?.cleanup();
 });
 
 describe('sql.yaml corpus through the whole pipeline', () => {
@@ -113,9 +128,10 @@ describe('sql.yaml corpus through the whole pipeline', () => {
         assert.match(r.text, /^WARDEN_(DENIED|PARSE|INVALID_INPUT): \S/, 'a coded error with a reason');
         assert.doesNotMatch(r.text, /WARDEN_BACKEND_ERROR/, 'refused before anything reached the database');
       }
-      for (const secret of [...EMAILS, ...SSNS, SECRET]) {
-        assert.ok(!r.text.includes(secret), `${c.id}: text leaks ${secret}`);
-        assert.ok(!structured.includes(secret), `${c.id}: structured content leaks ${secret}`);
+      assertNoLeak(c.id, r.text, structured);
+      if (c.expect !== 'deny') {
+        const l = await lineageOnly.call('query_database', { connection: 'db', sql: c.sql ?? '' });
+        assertNoLeak(`${c.id} (lineage only)`, l.text, JSON.stringify(l.structured ?? {}));
       }
     });
   }

@@ -17,6 +17,21 @@ const TEXT_TYPES = {
     TEXT_OIDS.has(oid) ? (v: string) => v : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
+/**
+ * Settings the analyser's reading of a statement depends on, pinned in the startup packet (which
+ * outranks ALTER ROLE/DATABASE ... SET and postgresql.conf), so the server reads the same bytes
+ * the same way (DESIGN.md principle 3):
+ * - standard_conforming_strings=on: in '...' a backslash is an ordinary character, as the lexer
+ *   assumes; with it off, 'a\'' would end the string where the lexer does not;
+ * - search_path=pg_catalog,public,pg_temp: unqualified names resolve as the analyser qualifies
+ *   them (pg_* in pg_catalog, everything else in public; analysis/names.ts), never to a
+ *   "$user" schema or a temporary table that shadows a granted one.
+ */
+export const PINNED_SETTINGS = '-c standard_conforming_strings=on -c search_path=pg_catalog,public,pg_temp';
+
+/** How long a table's column list is trusted before the catalog is asked again. */
+const CATALOG_TTL_MS = 60_000;
+
 /** Options for one statement. */
 export interface RunOptions {
   readOnly: boolean;
@@ -28,6 +43,7 @@ export interface RunOptions {
 export class PgConnector {
   private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
   private columnNames = new Map<string, string | null>();
+  private tableColumns = new Map<string, { at: number; columns: Set<string> | null }>();
 
   constructor(
     readonly conn: PostgresConnection,
@@ -47,7 +63,7 @@ export class PgConnector {
           // Client-side guard for a server that silently stops answering (statement_timeout is server-side).
           query_timeout: this.conn.statement_timeout + 5_000,
           application_name: 'warden',
-          options: `-c statement_timeout=${this.conn.statement_timeout} -c idle_in_transaction_session_timeout=${Math.max(this.conn.statement_timeout * 2, 10_000)}${kind === 'ro' ? ' -c default_transaction_read_only=on' : ''}`,
+          options: `-c statement_timeout=${this.conn.statement_timeout} -c idle_in_transaction_session_timeout=${Math.max(this.conn.statement_timeout * 2, 10_000)}${kind === 'ro' ? ' -c default_transaction_read_only=on' : ''} ${PINNED_SETTINGS}`,
         });
         pool.on('error', () => undefined); // idle client errors are handled on next checkout
         return pool;
@@ -91,6 +107,42 @@ export class PgConnector {
     }
   }
 
+  /**
+   * Refuse a statement that names `t.x` where base table t has no column x: PostgreSQL would
+   * run it as the call x(t) (analysis/select.ts qualifiedColumn). Column lists come from the
+   * catalog, cached per table for CATALOG_TTL_MS; a table the catalog does not know is left to
+   * PostgreSQL, which refuses the statement itself.
+   */
+  async checkQualifiedColumns(refs: readonly { table: string; column: string }[]): Promise<void> {
+    if (refs.length === 0) return;
+    const now = Date.now();
+    for (const ref of refs) {
+      let known = this.tableColumns.get(ref.table);
+      if (!known || now - known.at > CATALOG_TTL_MS || (known.columns && !known.columns.has(ref.column))) {
+        known = { at: now, columns: await this.catalogColumns(ref.table) };
+        this.tableColumns.set(ref.table, known);
+      }
+      if (known.columns && !known.columns.has(ref.column)) {
+        throw new WardenError(
+          ErrorCode.PARSE,
+          `${ref.table} has no column "${ref.column}", and PostgreSQL would read the qualified name as the call ${ref.column}(...) on the whole row; refused`,
+        );
+      }
+    }
+  }
+
+  private async catalogColumns(table: string): Promise<Set<string> | null> {
+    const dot = table.indexOf('.');
+    const pool = await this.pool('ro');
+    const r = await pool.query({
+      text: `SELECT r.oid IS NOT NULL AS found, ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped) AS cols
+             FROM (SELECT pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2)) AS oid) r`,
+      values: [table.slice(0, dot), table.slice(dot + 1)],
+    });
+    const row = r.rows[0] as { found: boolean; cols: string[] } | undefined;
+    return row?.found ? new Set(row.cols) : null;
+  }
+
   /** schema.table.column for a result field's table OID and column number (cached). */
   async columnName(tableID: number, columnID: number): Promise<string | null> {
     if (!tableID || !columnID) return null;
@@ -125,10 +177,51 @@ function backendError(e: unknown): WardenError {
   const err = e as { code?: string; message?: string };
   if (err.code === '57014') return new WardenError(ErrorCode.TIMEOUT, 'the statement was cancelled: statement_timeout reached');
   if (err.code === '25006') return new WardenError(ErrorCode.DENIED, 'the database refused a write in a read-only transaction', { ruleIds: [] });
+  const sqlstate = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : null;
+  const withheld = sqlstate ? withheldMessage(sqlstate) : null;
+  if (withheld) return new WardenError(ErrorCode.BACKEND, withheld);
   const msg = typeof err.message === 'string' ? err.message : 'database error';
-  const code = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? ` (SQLSTATE ${err.code})` : '';
+  const code = sqlstate ? ` (SQLSTATE ${sqlstate})` : '';
   if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated/i.test(msg)) {
     return new WardenError(ErrorCode.BACKEND, 'the database is unreachable right now');
   }
   return new WardenError(ErrorCode.BACKEND, `database error: ${msg}${code}`);
+}
+
+/**
+ * SQLSTATE classes whose server messages quote stored values or arbitrary text: a data exception
+ * names the value it could not convert (`invalid input syntax for type integer: "alice@..."`,
+ * also from a masked column cast in WHERE), a RAISE or an external routine says whatever it
+ * likes, an authorization failure names the server-held role. Their message never leaves
+ * Warden; the agent gets the SQLSTATE and its condition, which is enough to fix a query.
+ */
+const WITHHELD_CLASSES: Record<string, string> = {
+  '22': 'data exception',
+  '28': 'invalid authorization specification',
+  '2F': 'SQL routine exception',
+  '38': 'external routine exception',
+  '39': 'external routine invocation exception',
+  P0: 'PL/pgSQL error',
+};
+
+const CONDITIONS: Record<string, string> = {
+  '22001': 'string data right truncation',
+  '22003': 'numeric value out of range',
+  '22004': 'null value not allowed',
+  '22007': 'invalid datetime format',
+  '22008': 'datetime field overflow',
+  '22012': 'division by zero',
+  '22018': 'invalid character value for cast',
+  '22021': 'character not in repertoire',
+  '22023': 'invalid parameter value',
+  '2201B': 'invalid regular expression',
+  '22P02': 'invalid text representation',
+  '22P05': 'untranslatable character',
+  P0001: 'raise exception',
+};
+
+function withheldMessage(sqlstate: string): string | null {
+  const cls = WITHHELD_CLASSES[sqlstate.slice(0, 2)];
+  if (!cls) return null;
+  return `database error: ${CONDITIONS[sqlstate] ?? cls} (SQLSTATE ${sqlstate}); PostgreSQL's message is withheld because it can quote stored values`;
 }

@@ -68,6 +68,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       checkDerivedFlows(facts, ctx.masking);
       const connector = connectorFor(conn.name);
       const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
+      // After the policy (a denied call never touches the catalog), before the statement runs.
+      await connector.checkQualifiedColumns(facts.qualifiedColumns);
       const r = await connector.run(facts.sql, input.params ?? [], { readOnly: ctx.readOnly, maxRows, timeoutMs: conn.statement_timeout });
       const sources = await Promise.all(r.fields.map((f) => connector.columnName(f.tableID, f.columnID)));
       const plan = planColumnMasks(facts, sources, ctx.masking);

@@ -17,13 +17,15 @@ export interface Ctx {
   /** Names the lexer may see right before '(' that the AST accounts for (tables, aliases, CTEs). */
   accounted: Set<string>;
   literals: string[];
+  /** Base-table columns named through a qualifier (`u.x`), keyed table NUL column; see SqlFacts.qualifiedColumns. */
+  qualified: Map<string, SourceColumn>;
 }
 
 /** Create an empty context for one statement. */
 export function newCtx(literals: string[]): Ctx {
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
-    constructs: new Set(), accounted: new Set(), literals,
+    constructs: new Set(), accounted: new Set(), literals, qualified: new Map(),
   };
 }
 
@@ -39,7 +41,7 @@ export interface OutCol {
 export type Rel =
   | { alias: string; kind: 'table'; table: string }
   | { alias: string; kind: 'derived'; cols: OutCol[] }
-  | { alias: string; kind: 'opaque'; sources: SourceColumn[] };
+  | { alias: string; kind: 'opaque'; sources: SourceColumn[]; names: readonly string[] };
 
 /** A FROM scope with its CTEs, chained to the enclosing query for correlated references. */
 export interface Scope {
@@ -126,7 +128,8 @@ export function splitAlias(as: unknown): { name: string | null; columns: string[
   const m = /^([^()]+)\((.*)\)$/.exec(text);
   if (!m) return { name: text, columns: [] };
   const cols = (m[2] as string).split(',').map((c) => c.trim().split(/\s+/)[0] ?? '').filter(Boolean);
-  return { name: (m[1] as string).trim(), columns: cols.map((c) => c.replace(/^"|"$/g, '')) };
+  // Unquoted names fold to lower case, as PostgreSQL folds them; quoted ones keep their case.
+  return { name: (m[1] as string).trim(), columns: cols.map((c) => (c.startsWith('"') ? c.replace(/^"|"$/g, '') : c.toLowerCase())) };
 }
 
 /** Literal text behind a placeholder `wlitN`, when the AST value is one. */

@@ -87,6 +87,7 @@ export function analyzeSql(sql: string): SqlFacts {
     hasStar: output.some((c) => c.starRel !== undefined),
     sql: text,
     readOnly,
+    qualifiedColumns: [...ctx.qualified.values()].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1)),
   };
   return deepFreeze(facts);
 }

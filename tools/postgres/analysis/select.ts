@@ -75,10 +75,10 @@ function addCte(cte: Node, scope: Scope, ctx: Ctx): void {
   const stmt = cte.stmt as Node | undefined;
   if (!stmt) throw parseError('CTE body not understood');
   const body = (stmt.ast as Node | undefined) ?? stmt;
-  if (cte.recursive) scope.ctes.set(name, { alias: name, kind: 'opaque', sources: [] });
+  const renames = Array.isArray(cte.columns) ? (cte.columns as unknown[]).map((c) => identText(c)) : [];
+  if (cte.recursive) scope.ctes.set(name, { alias: name, kind: 'opaque', sources: [], names: renames.length ? renames.filter((n): n is string => !!n) : firstTermNames(body) });
   if (body.type !== 'select') ctx.constructs.add('data_modifying_cte');
   const cols = analyzeSelect(body, scope, ctx);
-  const renames = Array.isArray(cte.columns) ? (cte.columns as unknown[]).map((c) => identText(c)) : [];
   scope.ctes.set(name, renameRel({ alias: name, kind: 'derived', cols }, renames));
 }
 
@@ -104,7 +104,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
       ctx.reads.add(table);
       // `users x(a, b)` renames columns by position; without a catalog any name may be any column.
       rel = alias.columns.length > 0
-        ? { alias: alias.name ?? name, kind: 'opaque', sources: [{ table, column: '*' }] }
+        ? { alias: alias.name ?? name, kind: 'opaque', sources: [{ table, column: '*' }], names: alias.columns }
         : { alias: alias.name ?? name, kind: 'table', table };
     }
   } else if (expr && (expr.ast || expr.type === 'select')) {
@@ -112,7 +112,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
     rel = renameRel({ alias: alias.name ?? '', kind: 'derived', cols }, alias.columns);
   } else if (expr) {
     const lin = lineage(expr, scope, ctx);
-    rel = { alias: alias.name ?? '', kind: 'opaque', sources: lin.sources };
+    rel = { alias: alias.name ?? '', kind: 'opaque', sources: lin.sources, names: functionSourceNames(expr, alias) };
   } else {
     throw parseError('FROM item not understood');
   }
@@ -124,7 +124,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
 /** Apply positional column aliases; with an unexpanded star, positions are unknown: whole row. */
 function renameRel(rel: Rel, names: (string | null | undefined)[]): Rel {
   if (names.length === 0 || rel.kind !== 'derived') return rel;
-  if (rel.cols.some((c) => c.starRel)) return { alias: rel.alias, kind: 'opaque', sources: wholeRow(rel) };
+  if (rel.cols.some((c) => c.starRel)) return { alias: rel.alias, kind: 'opaque', sources: wholeRow(rel), names: names.filter((n): n is string => !!n) };
   return { ...rel, cols: rel.cols.map((c, i) => (names[i] ? { ...c, name: names[i] as string } : c)) };
 }
 
@@ -233,7 +233,7 @@ function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
       ctx.constructs.add('column_form_call');
       return { sources: wholeRow(rel), derived: true };
     }
-    const found = lookupColumn(rel, col);
+    const found = qualifiedColumn(rel, q, col, ctx);
     if (!found) throw parseError(`column "${q}.${col}" not found`);
     return found;
   }
@@ -251,4 +251,67 @@ function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
     if (s.rels.length > 0) return { sources: uniqSources(s.rels.flatMap(wholeRow)), derived: true };
   }
   return { sources: [], derived: false };
+}
+
+/**
+ * `q.col`: PostgreSQL reads it as a column of q when q has one, and otherwise as the call
+ * `col(q)` (functional notation), which runs any one-argument function on q's row or value:
+ * `t.ts_stat` over `lower('SELECT ... FROM secrets') t` runs that text; `u.json_agg` aggregates
+ * whole rows past column masking. So a qualified name must be a known column: a derived
+ * relation's own output names, a function source's declared columns, or (base tables, whose
+ * columns only the catalog knows) a name recorded in ctx.qualified, which the executor checks
+ * against the catalog before the statement runs (query-database.ts).
+ */
+function qualifiedColumn(rel: Rel, q: string, col: string, ctx: Ctx): Lin | null {
+  if (rel.kind === 'table') {
+    ctx.qualified.set(`${rel.table}\u0000${col}`, { table: rel.table, column: col });
+    return { sources: [{ table: rel.table, column: col }], derived: false };
+  }
+  if (rel.kind === 'opaque') {
+    if (!rel.names.includes(col)) {
+      throw parseError(`"${q}.${col}" is not a known column of ${q}, and PostgreSQL would read it as the call ${col}(${q}); name the columns with AS ${q}(a, b, ...) and refer to those`);
+    }
+    return { sources: rel.sources, derived: true };
+  }
+  const named = rel.cols.filter((c) => !c.starRel && c.name === col);
+  if (named.length > 0) return { sources: uniqSources(named.flatMap((c) => c.sources)), derived: named.some((c) => c.derived) };
+  const stars = rel.cols.filter((c) => c.starRel);
+  if (stars.length === 0) return null;
+  if (stars.length > 1) throw parseError(`"${q}.${col}" comes through more than one *; list the columns in the subquery instead`);
+  return qualifiedColumn(stars[0]!.starRel!, q, col, ctx);
+}
+
+/** Output columns of set-returning functions that return a fixed row type. */
+const SRF_COLUMNS: Record<string, readonly string[]> = {
+  json_each: ['key', 'value'],
+  jsonb_each: ['key', 'value'],
+  json_each_text: ['key', 'value'],
+  jsonb_each_text: ['key', 'value'],
+};
+
+/**
+ * Column names of a function in FROM: the alias's column list when given; else a known row
+ * type's columns; else the one column a scalar function yields, named by the alias (or by the
+ * function when there is none).
+ */
+function functionSourceNames(expr: Node, alias: { name: string | null; columns: string[] }): readonly string[] {
+  if (alias.columns.length > 0) return alias.columns;
+  const fn = functionName(expr);
+  const bare = fn ? fn.slice(fn.lastIndexOf('.') + 1) : null;
+  const known = bare ? SRF_COLUMNS[bare] : undefined;
+  if (known) return known;
+  return [alias.name ?? bare ?? ''].filter(Boolean);
+}
+
+/** Output names of a recursive CTE's first (non-recursive) term, to resolve `cte.col` in its body. */
+function firstTermNames(body: Node): string[] {
+  const cols = Array.isArray(body.columns) ? (body.columns as Node[]) : [];
+  const names: string[] = [];
+  for (const c of cols) {
+    const as = identText(c.as);
+    const expr = c.expr as Node | undefined;
+    const name = as ?? (expr?.type === 'column_ref' ? identText(expr.column) : null);
+    if (name && name !== '*') names.push(name);
+  }
+  return names;
 }

@@ -43,4 +43,10 @@ export interface SqlFacts extends Facts {
   sql: string;
   /** True when every statement kind is a read (select/values/explain without analyze...). */
   readOnly: boolean;
+  /**
+   * Base-table columns the statement names through a qualifier (`u.email`). PostgreSQL reads
+   * `u.x` as the call `x(u)` when the table has no column x, so each must exist in the catalog
+   * before the statement runs (the executor checks; analysis has no catalog).
+   */
+  qualifiedColumns: SourceColumn[];
 }
