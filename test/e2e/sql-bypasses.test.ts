@@ -170,3 +170,24 @@ describe('server settings are pinned to what the analyser assumes', () => {
     assertNoLeak(r, 'search_path');
   });
 });
+
+describe('stars and whole rows', () => {
+  test('SELECT * over a table with masked columns runs, each column masked by its field metadata', async () => {
+    for (const sql of ['SELECT * FROM users', 'SELECT u.* FROM users u', 'SELECT * FROM users u JOIN orders o ON o.user_id = u.id']) {
+      const r = await query(lineageOnly, sql);
+      assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 200)}`);
+      assert.match(r.text, /a\*+@example\.com/, `${sql}: email masked partially`);
+      assert.match(r.text, /Alice/);
+      assertNoLeak(r, sql);
+    }
+  });
+
+  test('a whole row in one value is still refused (table or subquery)', async () => {
+    for (const sql of ['SELECT u FROM users u', 'SELECT s FROM (SELECT email FROM users) s']) {
+      const r = await query(lineageOnly, sql);
+      assert.equal(r.isError, true, `${sql}: ${r.text.slice(0, 200)}`);
+      assert.match(r.text, /^WARDEN_DENIED: masked column public\.users\.email flows through an expression/);
+      assertNoLeak(r, sql);
+    }
+  });
+});

@@ -19,10 +19,19 @@ export function lineageMasks(columns: ColumnMask[], o: OutputColumnLineage): Col
   return o.sources.flatMap((s) => maskFor(columns, s));
 }
 
+/** A top-level `*` or `t.*` over base tables (the analyser's output entry named "*"). */
+function isStarExpansion(o: OutputColumnLineage): boolean {
+  return o.name === '*' && !o.derived && o.sources.length > 0 && o.sources.every((s) => s.column === '*');
+}
+
 /** Before execution: refuse a masked column flowing through an expression (unless on_derived: mask). */
 export function checkDerivedFlows(facts: SqlFacts, m: MaskingContext): void {
   if (!m.columns.length || m.onDerived !== 'deny') return;
   for (const o of facts.output) {
+    // `*` and `t.*` expand into separate result columns, each with its own table and column in
+    // PostgreSQL's field metadata, which planColumnMasks masks one by one: not a whole row in
+    // one value (`SELECT u`, `row_to_json(u)`), which is refused here.
+    if (isStarExpansion(o)) continue;
     const hit = lineageMasks(m.columns, o);
     const wholeRow = o.sources.some((s) => s.column === '*') && hit.length > 0;
     if (hit.length && (o.derived || wholeRow)) {

@@ -242,7 +242,9 @@ function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
     for (const rel of s.rels) {
       const l = lookupColumn(rel, col);
       if (l) found.push(l);
-      if (rel.alias === col) found.push({ sources: wholeRow(rel), derived: false });
+      // A relation's name as a value is its whole row in one composite value: a table's is
+      // marked by '*' sources; any other relation's counts as computed (on_derived applies).
+      if (rel.alias === col) found.push({ sources: wholeRow(rel), derived: rel.kind !== 'table' });
     }
     if (found.length > 0) return merge(found, false);
   }
