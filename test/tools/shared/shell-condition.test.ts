@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { initShellParser, injectionReason, parseArgv, parseShell, shellCondition } from '../../../tools/shared/shell/index.js';
+import { findSubcommand, type SubcommandResult } from '../../../tools/shared/shell/subcommand-options.js';
 
 const CALL = { tool: 'ssh_run', connection: 'web-1', args: {} };
 function allows(block: unknown, cmd: string): boolean {
@@ -84,6 +85,87 @@ describe('programs, subcommands, constructs', () => {
   it('does not judge other families', () => {
     const r = shellCondition.compile(block, { id: 'a', effect: 'allow' })({ family: 'sql', summary: '' }, CALL);
     assert.equal(r.matched, false);
+  });
+});
+
+describe('subcommands behind options that take a value', () => {
+  const status = { programs: { systemctl: { subcommands: ['status'] } } };
+  const why = (block: unknown, cmd: string): string => shellCondition.compile(block, { id: 'a', effect: 'allow' })(parseShell(cmd), CALL).why;
+  it('skips the value of -p/--property and judges the real subcommand', () => {
+    assert.equal(allows(status, 'systemctl -p status stop nginx'), false);
+    assert.match(why(status, 'systemctl -p status stop nginx'), /systemctl stop is not an allowed subcommand/);
+    assert.equal(allows(status, 'systemctl --property status restart nginx'), false);
+    assert.equal(allows(status, 'systemctl --property=status stop nginx'), false);
+    assert.equal(allows(status, 'systemctl -Pstatus stop nginx'), false);
+    assert.equal(allows(status, 'systemctl -ap status stop nginx'), false);
+    assert.equal(allows(status, 'systemctl --prop status stop nginx'), false, 'getopt_long abbreviation of --property');
+    assert.equal(allows(status, 'systemctl -H status stop nginx'), false);
+    assert.equal(allows(status, 'systemctl --kill-whom status kill nginx'), false);
+  });
+  it('allows known options and values in front of an allowed subcommand', () => {
+    for (const cmd of ['systemctl --no-pager status nginx', 'systemctl -p Id status nginx', 'systemctl --property=Id status nginx',
+      'systemctl -pId status nginx', 'systemctl -ap Id status nginx', 'systemctl --no-p -n 5 status nginx', 'systemctl -l --lines 20 status',
+      'systemctl --user -o json status x', 'systemctl status -p stop nginx']) {
+      assert.equal(allows(status, cmd), true, cmd);
+    }
+  });
+  it('refuses when an option before the subcommand is unknown, ambiguous or ends the options', () => {
+    for (const cmd of ['systemctl --frobnicate status stop', 'systemctl -Z status', 'systemctl -aZ status', 'systemctl --s status stop',
+      'systemctl -- status nginx']) {
+      assert.equal(allows(status, cmd), false, cmd);
+    }
+    assert.match(why(status, 'systemctl --frobnicate status stop'), /cannot tell the subcommand of systemctl: option --frobnicate/);
+  });
+  it('refuses an option before the subcommand of a program without a table', () => {
+    const helm = { programs: { helm: { subcommands: ['list'] } } };
+    assert.equal(allows(helm, 'helm list'), true);
+    assert.equal(allows(helm, 'helm --kube-context list uninstall x'), false);
+    assert.match(why(helm, 'helm --debug list'), /does not model helm's options/);
+    assert.equal(allows({ programs: { helm: {} } }, 'helm --kube-context list uninstall x'), true, 'no subcommand restriction: unchanged');
+  });
+  it('knows kubectl and git global options', () => {
+    const kubectl = { programs: { kubectl: { subcommands: ['get'] } } };
+    assert.equal(allows(kubectl, 'kubectl -n get delete pod x'), false);
+    assert.equal(allows(kubectl, 'kubectl --namespace get delete pod x'), false);
+    assert.equal(allows(kubectl, 'kubectl -n kube-system get pods'), true);
+    assert.equal(allows(kubectl, 'kubectl --context=prod -nkube-system get pods'), true);
+    assert.equal(allows(kubectl, 'kubectl -A get pods'), false, 'unknown at the root: cobra would take get as its value');
+    const git = { programs: { git: { subcommands: ['status', 'log'] } } };
+    assert.equal(allows(git, 'git -C status push origin'), false);
+    assert.equal(allows(git, 'git --git-dir log push'), false);
+    assert.equal(allows(git, 'git -C /srv/app --no-pager log -n 5'), true);
+    assert.equal(allows(git, 'git --git-dir=/srv/app/.git status'), true);
+    assert.equal(allows(git, 'git -Cstatus push'), false, 'git reads -C only as a word of its own');
+  });
+  it('deny rules see the real subcommand and match when it cannot be told', () => {
+    const stop = { programs: { systemctl: { subcommands: ['stop'] } } };
+    assert.equal(denies(stop, 'systemctl -p status stop nginx'), true);
+    assert.equal(denies(stop, 'systemctl --property=status stop nginx'), true);
+    assert.equal(denies(stop, 'systemctl -p stop status nginx'), false);
+    assert.equal(denies(stop, 'systemctl --frobnicate x stop nginx'), true);
+    assert.equal(denies(stop, 'systemctl -- stop nginx'), true);
+    assert.equal(denies(stop, 'systemctl --no-pager'), false);
+    assert.equal(denies({ programs: { kubectl: { subcommands: ['delete'] } } }, 'kubectl -n get delete pod x'), true);
+    assert.equal(denies({ programs: { git: { subcommands: ['push'] } } }, 'git -c log push origin'), true);
+    assert.equal(denies({ programs: { git: { subcommands: ['push'] } } }, 'git -c x=y log push'), false);
+  });
+  it('reads apt and docker option spellings', () => {
+    const sub = (cmd: string): SubcommandResult => {
+      const c = parseShell(cmd).commands[0];
+      return findSubcommand(c?.program ?? '', c?.args ?? []);
+    };
+    assert.deepEqual(sub('apt-get -o Dpkg::Use-Pty=0 -qq -y install x'), { kind: 'word', word: 'install' });
+    assert.deepEqual(sub('apt-get -t remove install x'), { kind: 'word', word: 'install' });
+    assert.deepEqual(sub('apt-get -oFoo=1 install x'), { kind: 'word', word: 'install' });
+    assert.deepEqual(sub('apt-get -o= X=1 remove x'), { kind: 'word', word: 'remove' }, 'apt reads -o= as -o');
+    assert.deepEqual(sub('apt-get --option= X=1 remove x'), { kind: 'word', word: 'remove' });
+    for (const cmd of ['apt-get -y true remove x', 'apt-get -q 2 remove x', 'apt-get -o Foo= install remove x', 'apt-get -oFoo= install remove x',
+      'apt -a install x']) {
+      assert.equal(sub(cmd).kind, 'undetermined', cmd);
+    }
+    assert.deepEqual(sub('docker -H ps rm x'), { kind: 'word', word: 'rm' });
+    assert.deepEqual(sub('docker -D --context=prod ps'), { kind: 'word', word: 'ps' });
+    assert.equal(sub('docker -Dl ps rm x').kind, 'undetermined');
   });
 });
 

@@ -2,7 +2,9 @@
  * The `shell:` policy condition. Allow: the facts lie entirely within the grant (plain
  * commands, optional pipes, listed programs, allowed subcommands/flags/paths, no catalogue
  * hit). Deny: some command (anywhere, also inside substitutions) uses a listed program and
- * every restriction given for it (deny_flags, subcommands, paths) is met.
+ * every restriction given for it (deny_flags, subcommands, paths) is met. A subcommand that
+ * cannot be told apart from an option's value (subcommand-options.ts) never satisfies an allow
+ * and always satisfies a deny (fail closed).
  */
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../../src/tool-api.js';
@@ -10,6 +12,7 @@ import { findFlag, flagsUsed, optionWords, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
 import { fileWords, relevantPathLike } from './operands.js';
 import { normalisePath, underPrefix } from './paths.js';
+import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand, ShellFacts } from './types.js';
 
 const flag = z.string().regex(/^-{1,2}[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a flag such as -f or --file');
@@ -35,17 +38,15 @@ function isShellFacts(f: Facts): f is ShellFacts {
   return (f.family === 'shell' || f.family === 'kubernetes-exec') && Array.isArray((f as ShellFacts).commands) && Array.isArray((f as ShellFacts).constructs);
 }
 
-function firstOperand(args: string[]): string | undefined {
-  return optionWords(args).find((a) => !a.startsWith('-') || a === '-');
-}
-
 /** Why one command is outside one program grant, or null when it is inside. */
 function outsideGrant(cmd: ShellCommand, g: ProgramGrant): string | null {
   const p = cmd.program;
   if (g.subcommands !== undefined) {
-    const sub = firstOperand(cmd.args);
-    if (sub === undefined || !g.subcommands.includes(sub)) {
-      return `${p} ${sub ?? '(no subcommand)'} is not an allowed subcommand (allowed: ${g.subcommands.join(', ')}).`;
+    // Fail closed: a subcommand that cannot be told apart from an option's value is never allowed.
+    const sub = findSubcommand(p, cmd.args);
+    if (sub.kind === 'undetermined') return `${sub.why} (allowed: ${g.subcommands.join(', ')}).`;
+    if (sub.kind === 'none' || !g.subcommands.includes(sub.word)) {
+      return `${p} ${sub.kind === 'word' ? sub.word : '(no subcommand)'} is not an allowed subcommand (allowed: ${g.subcommands.join(', ')}).`;
     }
   }
   if (g.deny_flags !== undefined) {
@@ -105,9 +106,10 @@ function deny(block: ShellBlock, facts: ShellFacts): ConditionResult {
       bits.push(`flag ${hit.flag}`);
     }
     if (g.subcommands !== undefined) {
-      const sub = firstOperand(cmd.args);
-      if (sub === undefined || !g.subcommands.includes(sub)) continue;
-      bits.push(`subcommand ${sub}`);
+      // Fail closed: a subcommand that cannot be determined may be a denied one.
+      const sub = findSubcommand(name, cmd.args);
+      if (sub.kind === 'none' || (sub.kind === 'word' && !g.subcommands.includes(sub.word))) continue;
+      bits.push(sub.kind === 'word' ? `subcommand ${sub.word}` : `an undetermined subcommand (${sub.why})`);
     }
     if (g.paths !== undefined) {
       const { files, pathLike } = fileWords(name, cmd.args);
