@@ -5,8 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { families } from '../../tools/index.js';
-import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
-import { ConfigError, formatProblem, type ConfigProblem } from '../config/yaml-source.js';
+import { expandPolicyGlobs, loadServerConfig, type ServerConfig } from '../config/server-config.js';
+import { ConfigError, formatProblem, readYamlSource, type ConfigProblem } from '../config/yaml-source.js';
 import { compileForConfig } from '../server/runtime.js';
 import { explainCall, formatExplain, offlineFamilies } from '../policy/explain.js';
 import { lintPolicy } from '../policy/lint.js';
@@ -61,11 +61,36 @@ export async function runPolicyCommand(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A `policies:` pattern that matches no file: a warning at its line in warden.yaml. Why: a typo
+ * in a glob otherwise loads as "0 rules", and with nothing allowed the admin sees no hint why.
+ */
+function unmatchedPolicyPatterns(config: ServerConfig): ConfigProblem[] {
+  const src = readYamlSource(config.file);
+  const written = (src.data as { policies?: unknown } | null)?.policies;
+  const out: ConfigProblem[] = [];
+  config.policyPatterns.forEach((pattern, i) => {
+    if (expandPolicyGlobs([pattern], config.baseDir).length > 0) return;
+    const as = Array.isArray(written) && typeof written[i] === 'string' ? written[i] : pattern;
+    const path = Array.isArray(written) ? ['policies', i] : ['policies'];
+    out.push({ file: config.file, line: src.lineOf(path), path: path.join('.'), message: `${as}${Array.isArray(written) ? '' : ' (the default)'} matches no policy file`, severity: 'warning' });
+  });
+  return out;
+}
+
 function check(a: ParsedArgs): number {
-  const { config, policy } = load(a);
-  const problems = lintPolicy({ policy, connections: config.connections, families: offlineFamilies(families, config.connections), builtins: BUILTINS }).sort(
-    (x, y) => x.file.localeCompare(y.file) || x.line - y.line,
-  );
+  const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), families);
+  const unmatched = unmatchedPolicyPatterns(config);
+  let policy: CompiledPolicy;
+  try {
+    policy = compileForConfig(config, families);
+  } catch (e) {
+    // Report the empty globs too: a file that failed to load may be why a rule seems missing.
+    if (e instanceof ConfigError) throw new ConfigError([...e.problems, ...unmatched]);
+    throw e;
+  }
+  const lint = lintPolicy({ policy, connections: config.connections, families: offlineFamilies(families, config.connections), builtins: BUILTINS });
+  const problems = [...unmatched, ...lint].sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line);
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;
   const ok = errors === 0 && !(a.flags.strict && warnings > 0);

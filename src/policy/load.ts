@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConditionSpec } from '../tool-api.js';
-import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from '../config/yaml-source.js';
-import { policyFileSchema } from './schema.js';
+import { ConfigError, readYamlSource, validateSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
+import { CUSTOM_DETECTOR_NAME, policyFileSchema } from './schema.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
 
 /** Normalise `users.email` / `"Public".users.email` to `public.users.email` (unquoted names fold). */
@@ -14,10 +14,26 @@ export function normaliseColumnName(name: string): string {
   return (parts.length === 2 ? ['public', ...parts] : parts).join('.');
 }
 
+/**
+ * Name checks for `masking:` entries, supplied by the caller. Why injected: the masking module
+ * owns strategy and detector names, and src/policy may not import it (DESIGN.md layering); the
+ * loader still runs them entry by entry so each problem gets its own FILE:LINE. Each returns
+ * why the value is wrong, or null.
+ */
+export interface MaskingChecks {
+  /** A column's `with:` strategy. */
+  strategy(name: string): string | null;
+  /** One name in `detectors:`. */
+  detector(name: string): string | null;
+  /** One `custom:` detector (its name's shape is already checked by the schema). */
+  custom(detector: { name: string; pattern: string }): string | null;
+}
+
 /** Compile policy files (text may be supplied for tests); throws ConfigError with FILE:LINE problems. */
-export function compilePolicy(files: string[], conditions: ConditionSpec[], texts: Record<string, string> = {}): CompiledPolicy {
+export function compilePolicy(files: string[], conditions: ConditionSpec[], texts: Record<string, string> = {}, checks?: MaskingChecks): CompiledPolicy {
   const schema = policyFileSchema(conditions);
   const problems: ConfigProblem[] = [];
+  const customSeen = new Map<string, string>();
   const rules: CompiledRule[] = [];
   const columns = new Map<string, string>();
   const detectors = new Set<string>();
@@ -44,6 +60,7 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
     }
     const { value, problems: p } = validateSource(src, schema);
     problems.push(...p);
+    problems.push(...maskingProblems(src, checks, customSeen));
     if (!value) continue;
     if (value.masking) {
       for (const c of value.masking.columns) columns.set(normaliseColumnName(c.column), c.with);
@@ -84,11 +101,45 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
       });
     });
   }
-  if (problems.length) throw new ConfigError(problems);
+  // In file order, then by line (schema, rule and masking problems were collected separately).
+  if (problems.length) throw new ConfigError(problems.sort((a, b) => files.indexOf(a.file) - files.indexOf(b.file) || a.line - b.line));
   return {
     version: hash.digest('hex').slice(0, 16),
     rules,
     masking: { columns: [...columns].map(([column, strategy]) => ({ column, strategy })), detectors: [...detectors], custom, onDerived },
     files,
   };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * Masking names that load but would fail later (unknown strategy or detector, a custom pattern
+ * that does not compile, a custom name defined twice, also across files), each at its own line.
+ * Reads the raw document, so a schema error elsewhere in the file does not hide them; entries of
+ * the wrong type are left to the schema's own message.
+ */
+function maskingProblems(src: YamlSource, checks: MaskingChecks | undefined, customSeen: Map<string, string>): ConfigProblem[] {
+  const masking = isObject(src.data) ? src.data.masking : undefined;
+  if (!isObject(masking)) return [];
+  const out: ConfigProblem[] = [];
+  const report = (path: (string | number)[], message: string | null): void => {
+    if (message) out.push({ file: src.file, line: src.lineOf(path), path: path.join('.'), message, severity: 'error' });
+  };
+  const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+  list(masking.columns).forEach((c, i) => {
+    if (checks && isObject(c) && typeof c.with === 'string') report(['masking', 'columns', i, 'with'], checks.strategy(c.with));
+  });
+  list(masking.detectors).forEach((d, i) => {
+    if (checks && typeof d === 'string') report(['masking', 'detectors', i], checks.detector(d));
+  });
+  list(masking.custom).forEach((c, i) => {
+    if (!isObject(c) || typeof c.name !== 'string' || typeof c.pattern !== 'string' || !CUSTOM_DETECTOR_NAME.test(c.name)) return;
+    const here = `${src.file}:${src.lineOf(['masking', 'custom', i, 'name'])}`;
+    const first = customSeen.get(c.name);
+    if (first) return report(['masking', 'custom', i, 'name'], `custom detector "${c.name}" is defined twice (first at ${first})`);
+    customSeen.set(c.name, here);
+    if (checks) report(['masking', 'custom', i, 'pattern'], checks.custom({ name: c.name, pattern: c.pattern }));
+  });
+  return out;
 }

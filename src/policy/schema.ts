@@ -47,6 +47,9 @@ export const approvalSchema = z
   })
   .strict();
 
+/** Shape of a custom detector name; exported so the loader checks a pattern only under a valid name. */
+export const CUSTOM_DETECTOR_NAME = /^[a-z][a-z0-9_-]*$/;
+
 /** `masking:` section of a policy file. */
 export const maskingSchema = z
   .object({
@@ -61,7 +64,7 @@ export const maskingSchema = z
       )
       .default([]),
     detectors: z.array(z.string()).default([]),
-    custom: z.array(z.object({ name: z.string().regex(/^[a-z][a-z0-9_-]*$/), pattern: z.string().min(1) }).strict()).default([]),
+    custom: z.array(z.object({ name: z.string().regex(CUSTOM_DETECTOR_NAME), pattern: z.string().min(1) }).strict()).default([]),
     on_derived: z.enum(['deny', 'mask']).default('deny'),
   })
   .strict();

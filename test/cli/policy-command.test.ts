@@ -44,6 +44,56 @@ test('check: errors and warnings as FILE:LINE with the key; non-zero on an error
   assert.equal(warden(['check', '--strict', '--config', join(d, 'warden.yaml')]).code, 1, '--strict fails on warnings');
 });
 
+test('check: an unknown SQL statement kind fails the check at FILE:LINE with the key', () => {
+  const d = join(tmp, 'kinds');
+  mkdirSync(join(d, 'policies'), { recursive: true });
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  db: { type: postgres, url: env:DB }\npolicies: [policies/*.yaml]\n');
+  writeFileSync(join(d, 'policies', 'p.yaml'), 'rules:\n  - id: no-schema-changes\n    effect: deny\n    tool: query_database\n    sql: { statements: [dorp, truncate] }\n');
+  const bad = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /p\.yaml:5: rules\.0\.sql\.statements\.0: unknown statement kind "dorp" \(known: select, /);
+  const j = warden(['check', '--json', '--config', join(d, 'warden.yaml')]);
+  const doc = JSON.parse(j.out) as { ok: boolean; problems: { line: number; path: string; severity: string }[] };
+  assert.equal(doc.ok, false);
+  assert.deepEqual(doc.problems.map((p) => [p.line, p.path, p.severity]), [[5, 'rules.0.sql.statements.0', 'error']]);
+  writeFileSync(join(d, 'policies', 'p.yaml'), 'rules:\n  - id: no-schema-changes\n    effect: deny\n    tool: query_database\n    sql: { statements: [drop, truncate] }\n');
+  const good = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(good.code, 0, good.err);
+  assert.match(good.out, /^ok: 1 rules in 1 policy files .*0 errors, 0 warnings/);
+});
+
+test('check: a policies: glob that matches no file is a warning at its line in warden.yaml', () => {
+  const d = join(tmp, 'glob');
+  mkdirSync(join(d, 'policies'), { recursive: true });
+  mkdirSync(join(d, 'extra'), { recursive: true });
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  db: { type: postgres, url: env:DB }\npolicies:\n  - policies/*.yaml\n  - extra/*.yml\n');
+  const r = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(r.code, 0, 'a warning alone does not fail');
+  assert.match(r.out, /^ok: 0 rules in 0 policy files .*0 errors, 2 warnings/);
+  assert.match(r.err, /warden\.yaml:4: warning: policies\.0: policies\/\*\.yaml matches no policy file/);
+  assert.match(r.err, /warden\.yaml:5: warning: policies\.1: extra\/\*\.yml matches no policy file/);
+  assert.equal(warden(['check', '--strict', '--config', join(d, 'warden.yaml')]).code, 1, '--strict fails on it');
+  writeFileSync(join(d, 'policies', 'p.yaml'), 'rules: []\n');
+  const j = warden(['check', '--json', '--config', join(d, 'warden.yaml')]);
+  const doc = JSON.parse(j.out) as { warnings: number; problems: { line: number; path: string }[] };
+  assert.equal(doc.warnings, 1);
+  assert.deepEqual(doc.problems.map((p) => [p.line, p.path]), [[5, 'policies.1']]);
+});
+
+test('check: masking typos are errors at their own FILE:LINE, all of them', () => {
+  const d = join(tmp, 'masking');
+  mkdirSync(join(d, 'policies'), { recursive: true });
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  db: { type: postgres, url: env:DB }\npolicies: [policies/*.yaml]\n');
+  writeFileSync(join(d, 'policies', 'a.yaml'), 'rules: []\n');
+  writeFileSync(join(d, 'policies', 'b.yaml'), 'masking:\n  columns:\n    - { column: public.users.email, with: partal }\n  detectors: [email, emial]\n');
+  const r = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /b\.yaml:3: masking\.columns\.0\.with: unknown masking strategy "partal"/);
+  assert.match(r.err, /b\.yaml:4: masking\.detectors\.1: unknown detector "emial"/);
+  assert.doesNotMatch(r.err, /:0:/, 'no problem at line 0');
+  assert.doesNotMatch(r.err, /a\.yaml/, 'not blamed on the first policy file');
+});
+
 test('test: the shipped cases pass in test-runner style', () => {
   const r = warden(['test']);
   assert.equal(r.code, 0, r.out + r.err);

@@ -6,13 +6,14 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { families } from '../../tools/index.js';
 import { loadServerConfig } from '../../src/config/server-config.js';
 import { compileForConfig } from '../../src/server/runtime.js';
 import { offlineFamilies } from '../../src/policy/explain.js';
 import { lintPolicy } from '../../src/policy/lint.js';
-import type { ConfigProblem } from '../../src/config/yaml-source.js';
+import { ConfigError, type ConfigProblem } from '../../src/config/yaml-source.js';
+import { analyzeSql } from '../../tools/postgres/analysis/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'warden-lint-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -161,4 +162,105 @@ rules:
   const broad = find(ps, /rule anything-goes: allow on query_database without a condition block/)!;
   assert.equal(broad.severity, 'warning');
   assert.equal(broad.line, 13);
+});
+
+/** Load errors (ConfigError problems) for a config whose policies are `files`; [] when it loads. */
+function loadProblems(files: Record<string, string>): ConfigProblem[] {
+  const d = mkdtempSync(join(dir, 'load-'));
+  writeFileSync(join(d, 'warden.yaml'), `connections:\n  analytics: { type: postgres, url: env:DB }\npolicies: [${Object.keys(files).join(', ')}]\n`);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text);
+  try {
+    compileForConfig(loadServerConfig(join(d, 'warden.yaml'), families), families);
+    return [];
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems.map((p) => ({ ...p, file: basename(p.file) }));
+    throw e;
+  }
+}
+
+test('an unknown SQL statement kind is a load error at its FILE:LINE with the key', () => {
+  const ps = loadProblems({
+    'p.yaml': `rules:
+  - id: no-schema-changes
+    effect: deny
+    tool: query_database
+    sql: { statements: [dorp, truncate] }
+  - id: read
+    effect: allow
+    who: { groups: [a] }
+    tool: query_database
+    sql:
+      statements:
+        - select
+        - selct
+`,
+  });
+  assert.deepEqual(ps.map((p) => [p.file, p.line, p.path, p.severity]), [
+    ['p.yaml', 5, 'rules.0.sql.statements.0', 'error'],
+    ['p.yaml', 13, 'rules.1.sql.statements.1', 'error'],
+  ]);
+  assert.match(ps[0]!.message, /^unknown statement kind "dorp" \(known: .*\bdrop\b/);
+  assert.match(ps[1]!.message, /^unknown statement kind "selct"/);
+});
+
+test('a valid statement list still loads (any case), and the deny matches what it names', () => {
+  writeFileSync(join(dir, 'warden.yaml'), CONFIG);
+  writeFileSync(join(dir, 'p.yaml'), `rules:
+  - id: no-schema-changes
+    effect: deny
+    tool: query_database
+    sql: { statements: [drop, TRUNCATE, alter, grant, revoke, create] }
+  - id: tx
+    effect: allow
+    who: { groups: [a] }
+    tool: query_database
+    sql: { statements: [select, insert, update, delete, begin, commit, rollback, savepoint, release, set, show, explain] }
+`);
+  const policy = compileForConfig(loadServerConfig(join(dir, 'warden.yaml'), families), families);
+  assert.equal(policy.rules.length, 2);
+  const deny = policy.rules[0]!.conditions[0]!.fn;
+  const call = { tool: 'query_database', connection: 'analytics', args: {} };
+  assert.equal(deny(analyzeSql('drop table public.orders'), call).matched, true);
+  assert.equal(deny(analyzeSql('truncate public.orders'), call).matched, true);
+  assert.equal(deny(analyzeSql('select 1'), call).matched, false);
+});
+
+test('masking problems are errors at their own FILE:LINE, every one of them, across files', () => {
+  const ps = loadProblems({
+    'a.yaml': `masking:
+  columns:
+    - { column: public.users.email, with: partal }
+    - { column: public.users.ssn, with: redact }
+  detectors: [email, emial]
+  custom:
+    - { name: ticket, pattern: "(" }
+    - { name: order, pattern: "O-[0-9]+" }
+`,
+    'b.yaml': `rules: []
+masking:
+  detectors:
+    - jwt
+    - credit_crad
+  custom:
+    - { name: order, pattern: "ORD-[0-9]+" }
+`,
+  });
+  assert.deepEqual(ps.map((p) => [p.file, p.line, p.path]), [
+    ['a.yaml', 3, 'masking.columns.0.with'],
+    ['a.yaml', 5, 'masking.detectors.1'],
+    ['a.yaml', 7, 'masking.custom.0.pattern'],
+    ['b.yaml', 5, 'masking.detectors.1'],
+    ['b.yaml', 7, 'masking.custom.0.name'],
+  ]);
+  assert.ok(ps.every((p) => p.severity === 'error'));
+  assert.match(ps[0]!.message, /unknown masking strategy "partal" \(known: .*partial/);
+  assert.match(ps[1]!.message, /^unknown detector "emial"/);
+  assert.match(ps[2]!.message, /custom detector "ticket": pattern does not compile/);
+  assert.match(ps[3]!.message, /^unknown detector "credit_crad"/);
+  assert.match(ps[4]!.message, /custom detector "order" is defined twice \(first at .*a\.yaml:8\)/);
+});
+
+test('a masking typo is reported even when the same file has a schema error elsewhere', () => {
+  const ps = loadProblems({ 'p.yaml': 'masking:\n  detectors: [emial]\nrules:\n  - id: x\n    effect: permit\n' });
+  assert.deepEqual(ps.map((p) => [p.line, p.path]), [[2, 'masking.detectors.0'], [5, 'rules.0.effect']]);
 });

@@ -7,15 +7,31 @@ import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
 import { NEVER_UNDER_READ, SAFE_READ_FUNCTIONS, isNeverUnderRead } from './analysis/functions.js';
 import { functionKey, normalizePolicyTable } from './analysis/names.js';
+import { STATEMENT_KINDS, type StatementKind } from './analysis/kinds.js';
 import type { SqlFacts } from './analysis/types.js';
 
 /** Reference to the built-in safe-read function set inside `functions:`. */
 export const SAFE_READ_REF = '@safe-read';
 
-/** Schema of a `sql:` block (strict: unknown keys are errors). */
+/**
+ * One entry of `statements:`: trimmed and lower-cased (SQL keywords are case-insensitive), then
+ * one of the kinds the analyser reports. A closed set, so a typo (`dorp`) fails the load at its
+ * line instead of leaving a deny rule that never matches.
+ */
+const statementKind = z.preprocess(
+  (v) => (typeof v === 'string' ? v.trim().toLowerCase() : v),
+  z.enum(STATEMENT_KINDS, {
+    error: (iss) =>
+      typeof iss.input === 'string'
+        ? `unknown statement kind "${iss.input}" (known: ${STATEMENT_KINDS.join(', ')})`
+        : `expected a statement kind (one of: ${STATEMENT_KINDS.join(', ')})`,
+  }),
+);
+
+/** Schema of a `sql:` block (strict: unknown keys and unknown statement kinds are errors). */
 export const sqlBlockSchema = z
   .object({
-    statements: z.array(z.string().min(1)).optional(),
+    statements: z.array(statementKind).optional(),
     read: z.array(z.string().min(1)).optional(),
     write: z.array(z.string().min(1)).optional(),
     functions: z.array(z.string().min(1)).optional(),
@@ -27,12 +43,12 @@ export type SqlBlock = z.infer<typeof sqlBlockSchema>;
 
 /** Statement kinds that only read. */
 const READ_KINDS = new Set(['select', 'show', 'explain']);
-const DML_KINDS = ['insert', 'update', 'delete', 'merge'];
-const DDL_KINDS = ['create', 'drop', 'alter', 'truncate', 'grant', 'revoke', 'comment'];
-const TX_KINDS = ['begin', 'commit', 'rollback', 'savepoint', 'release'];
+const DML_KINDS: StatementKind[] = ['insert', 'update', 'delete'];
+const DDL_KINDS: StatementKind[] = ['create', 'drop', 'alter', 'truncate', 'grant', 'revoke', 'comment'];
+const TX_KINDS: StatementKind[] = ['begin', 'commit', 'rollback', 'savepoint', 'release'];
 
 /** Which statement kinds a construct needs in the grant before an allow rule accepts it. */
-const CONSTRUCT_NEEDS: Record<string, string[]> = {
+const CONSTRUCT_NEEDS: Record<string, StatementKind[]> = {
   column_form_call: [], // the function itself is checked against `functions`
   for_update: ['update', 'lock'],
   for_share: ['update', 'lock'],
@@ -40,7 +56,7 @@ const CONSTRUCT_NEEDS: Record<string, string[]> = {
   select_into: ['create'],
   data_modifying_cte: DML_KINDS,
   explain_analyze: ['explain'],
-  set: ['set', 'reset', 'discard'],
+  set: ['set', 'discard'], // RESET is reported as set
   transaction: TX_KINDS,
   notification: ['listen', 'unlisten', 'notify'],
   ddl: DDL_KINDS,

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import { sqlCondition } from '../../../tools/postgres/sql-condition.js';
+import { STATEMENT_KINDS } from '../../../tools/postgres/analysis/kinds.js';
 
 const call = { tool: 'query_database', connection: 'db', args: {} };
 const allow = (block: unknown) => sqlCondition.compile(block, { id: 'a', effect: 'allow' });
@@ -63,4 +64,41 @@ test('describe renders a one-line grant', () => {
 
 test('non-SQL facts never match', () => {
   assert.equal(allow({})({ family: 'shell', summary: '' }, call).matched, false);
+});
+
+test('statements: only the kinds the analyser reports; case-insensitive; a typo is refused', () => {
+  const schema = sqlCondition.schema;
+  assert.equal(schema.safeParse({ statements: [...STATEMENT_KINDS] }).success, true);
+  assert.deepEqual((schema.parse({ statements: [' SELECT', 'Drop'] }) as { statements: string[] }).statements, ['select', 'drop']);
+  const bad = schema.safeParse({ statements: ['dorp', 'truncate'] });
+  assert.equal(bad.success, false);
+  assert.deepEqual(bad.error?.issues.map((i) => i.path), [['statements', 0]]);
+  assert.match(bad.error?.issues[0]?.message ?? '', /unknown statement kind "dorp" \(known: select, .*drop/);
+  for (const kind of ['merge', 'reset', 'copy', 'values', '', 'select; drop']) assert.equal(schema.safeParse({ statements: [kind] }).success, false, kind);
+  assert.equal(schema.safeParse({ statements: [1] }).success, false);
+});
+
+test('STATEMENT_KINDS is exactly what the analyser reports (one statement of each kind)', () => {
+  const samples: Record<string, string> = {
+    select: 'SELECT 1', show: 'SHOW search_path', explain: 'EXPLAIN SELECT 1',
+    insert: 'INSERT INTO t (a) VALUES (1)', update: 'UPDATE t SET a = 1', delete: 'DELETE FROM t',
+    create: 'CREATE SCHEMA s', drop: 'DROP TABLE t', alter: 'ALTER TABLE t RENAME TO u', truncate: 'TRUNCATE t',
+    grant: 'GRANT SELECT ON t TO bob', revoke: 'REVOKE SELECT ON t FROM bob', comment: "COMMENT ON TABLE t IS 'x'",
+    set: 'RESET search_path', discard: 'DISCARD ALL', lock: 'LOCK TABLE t', execute: 'EXECUTE p', call: 'CALL p()',
+    deallocate: 'DEALLOCATE p', checkpoint: 'CHECKPOINT',
+    begin: 'START TRANSACTION', commit: 'END', rollback: 'ABORT', savepoint: 'SAVEPOINT s', release: 'RELEASE s',
+    listen: 'LISTEN c', unlisten: 'UNLISTEN c', notify: 'NOTIFY c',
+  };
+  assert.deepEqual(Object.keys(samples).sort(), [...STATEMENT_KINDS].sort(), 'one sample per listed kind');
+  for (const [kind, sql] of Object.entries(samples)) {
+    const facts = analyzeSql(sql);
+    assert.ok(facts.statements.includes(kind), `${sql} -> ${facts.statements.join(',')}`);
+    for (const k of facts.statements) assert.ok((STATEMENT_KINDS as readonly string[]).includes(k), `${sql} reports unlisted kind ${k}`);
+  }
+});
+
+test('deny: a listed kind matches wherever it appears (the guardrail the typo used to disable)', () => {
+  const d = deny(sqlCondition.schema.parse({ statements: ['drop', 'truncate'] }));
+  assert.equal(run(d, 'drop table public.orders').matched, true);
+  assert.equal(run(d, 'TRUNCATE public.orders').matched, true);
 });

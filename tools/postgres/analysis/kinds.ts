@@ -1,0 +1,23 @@
+/**
+ * The closed set of statement kinds the analyser reports in `SqlFacts.statements`. Why one list:
+ * the `sql:` condition validates `statements:` against it, so a typo in a policy (`dorp`) is a
+ * load error instead of a rule that silently never matches. Keep it in step with the walkers
+ * (select.ts, statement.ts, utility.ts); a test analyses one statement of each kind.
+ */
+export const STATEMENT_KINDS = [
+  // reads
+  'select', 'show', 'explain',
+  // data changes
+  'insert', 'update', 'delete',
+  // schema and privileges (RENAME is reported as alter)
+  'create', 'drop', 'alter', 'truncate', 'grant', 'revoke', 'comment',
+  // session and server (RESET is reported as set)
+  'set', 'discard', 'lock', 'execute', 'call', 'deallocate', 'checkpoint',
+  // transaction control (START/END/ABORT are reported as begin/commit/rollback)
+  'begin', 'commit', 'rollback', 'savepoint', 'release',
+  // notifications
+  'listen', 'unlisten', 'notify',
+] as const;
+
+/** One statement kind the analyser can report. */
+export type StatementKind = (typeof STATEMENT_KINDS)[number];
