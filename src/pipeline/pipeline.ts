@@ -143,12 +143,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     async 'record-intent'(s) {
       // A call that may change anything waits for a durable (fsynced) intent before it runs. A
       // read-only call's intent commits without its own fsync (it survives a process crash at once
-      // and becomes power-loss durable with the outcome, before the agent sees anything); with
-      // read_intent: overlap it commits while the statement is in flight, and execute waits for it
-      // before any result moves on, so nothing an agent sees is ever unrecorded.
+      // and becomes power-loss durable with the outcome, before the agent sees anything), before
+      // the statement starts; only with read_intent: overlap (opt-in) does it commit while the
+      // statement is in flight, execute then waiting for it before any result moves on.
       const t = s.tool!;
       const readOnly = t.connectionTypes === null || (t.isReadOnly ? t.isReadOnly(s.facts!) : false);
-      if (readOnly && deps.readIntent !== 'before') {
+      if (readOnly && deps.readIntent === 'overlap') {
         s.intentPending = writeIntent(s, 'allow', false);
         s.intentPending.catch(() => undefined); // observed in execute (or on the failure path)
         return;

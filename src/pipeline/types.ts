@@ -52,6 +52,6 @@ export interface PipelineDeps {
   core?: unknown;
   /** Rate limits and quotas (per principal, per rule); consulted in authenticate and decide. */
   rateLimiter?: RateLimiter;
-  /** `overlap` (default): a read-only call's intent commits while it runs; `before`: it commits first. */
+  /** `before` (default): a read-only call's intent commits before it runs; `overlap`: while it runs. */
   readIntent?: 'overlap' | 'before';
 }
