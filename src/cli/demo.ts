@@ -147,7 +147,11 @@ export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
       await store.close();
       return 0;
     }
-    out(`Warden ${version} demo: embedded PostgreSQL with users and orders, a demo policy, and a scripted agent.\n`);
+    // --json: the same run, as one JSON document on stdout instead of the narrated transcript.
+    const human = !a.flags.json;
+    const say = human ? out : () => undefined;
+    const doc: { version: string; tools: string[]; steps: Record<string, unknown>[]; approval: Record<string, unknown> | null; transcript: Record<string, unknown> | null } = { version, tools: [], steps: [], approval: null, transcript: null };
+    say(`Warden ${version} demo: embedded PostgreSQL with users and orders, a demo policy, and a scripted agent.\n`);
     const client = new Client({ name: 'warden-demo-agent', version });
     const transport = new StdioClientTransport({
       command: process.execPath,
@@ -157,46 +161,53 @@ export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
     });
     await client.connect(transport);
     const tools = await client.listTools();
-    out(`agent sees tools: ${tools.tools.map((t) => t.name).join(', ')}\n`);
+    say(`agent sees tools: ${tools.tools.map((t) => t.name).join(', ')}\n`);
+    doc.tools = tools.tools.map((t) => t.name);
     let failures = 0;
     for (const step of SCRIPT) {
-      out(`── ${step.say}`);
-      out(`agent> ${step.tool} ${JSON.stringify(step.args)}`);
+      say(`── ${step.say}`);
+      say(`agent> ${step.tool} ${JSON.stringify(step.args)}`);
       const r = await client.callTool({ name: step.tool, arguments: step.args });
       const text = textOf(r);
-      out(text.split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
+      say(text.split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
+      doc.steps.push({ say: step.say, tool: step.tool, args: step.args, is_error: r.isError === true, text });
       if (step.tool === 'query_database' && step.args.sql === SCRIPT[1]!.args.sql && r.isError) failures++;
     }
     const store = openSqliteStore(join(dir, 'warden.db'));
     try {
       // A write that needs a human: held, approved by a DBA (as `warden approvals approve` would), then run once.
-      out('── A write the policy holds for a DBA\'s approval');
-      out(`agent> query_database ${JSON.stringify(FIX)}`);
+      say('── A write the policy holds for a DBA\'s approval');
+      say(`agent> query_database ${JSON.stringify(FIX)}`);
       const held = await client.callTool({ name: 'query_database', arguments: FIX });
-      out(textOf(held).split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
+      doc.steps.push({ say: "A write the policy holds for a DBA's approval", tool: 'query_database', args: FIX, is_error: held.isError === true, text: textOf(held) });
+      say(textOf(held).split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
       const approvalId = (held.structuredContent as { error?: { approval_id?: string } } | undefined)?.error?.approval_id;
       if (!approvalId) failures++;
       else {
         const reviewer = { subject: 'dana', groups: ['dba'], claims: {}, authMethod: 'local' as const };
         await createApprovalService(store.approvals).approve(approvalId, reviewer, 'matches ticket OPS-42');
-        out(`reviewer> warden approvals approve ${approvalId} --as dana --groups dba --comment "matches ticket OPS-42"\n`);
-        out(`── The agent repeats the identical call: it runs, once`);
-        out(`agent> query_database ${JSON.stringify(FIX)}`);
+        say(`reviewer> warden approvals approve ${approvalId} --as dana --groups dba --comment "matches ticket OPS-42"\n`);
+        say(`── The agent repeats the identical call: it runs, once`);
+        say(`agent> query_database ${JSON.stringify(FIX)}`);
+        doc.approval = { id: approvalId, reviewer: 'dana', groups: ['dba'], comment: 'matches ticket OPS-42' };
         const ran = await client.callTool({ name: 'query_database', arguments: FIX });
-        out(textOf(ran).split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
+        doc.steps.push({ say: 'The agent repeats the identical call: it runs, once', tool: 'query_database', args: FIX, is_error: ran.isError === true, text: textOf(ran) });
+        say(textOf(ran).split('\n').map((l) => `warden< ${l}`).join('\n') + '\n');
         if (ran.isError) failures++;
       }
       await client.close();
-      out('── The transcript of this session (warden transcripts show):');
+      say('── The transcript of this session (warden transcripts show):');
       const sessions = await store.listSessions({ limit: 1 });
       const id = sessions[0]?.id;
-      if (id) await runTranscriptsCommand(['show', id], { store, json: false, out, err: (s) => process.stderr.write(s + '\n') });
+      if (id && human) await runTranscriptsCommand(['show', id], { store, json: false, out, err: (s) => process.stderr.write(s + '\n') });
       const v = await store.verify();
-      out(`\nhash chain: ${v.ok ? 'intact' : 'BROKEN'} (${v.records} records)`);
+      say(`\nhash chain: ${v.ok ? 'intact' : 'BROKEN'} (${v.records} records)`);
+      doc.transcript = { session_id: id ?? null, chain_intact: v.ok, records: v.records };
     } finally {
       await store.close();
     }
-    out(`\nNext: \`npx warden demo --serve\` to connect your own agent; see README.md for configuration.`);
+    if (human) out(`\nNext: \`npx warden demo --serve\` to connect your own agent; see README.md for configuration.`);
+    else out(JSON.stringify({ ...doc, ok: failures === 0 }, null, 2));
     return failures ? 1 : 0;
   } finally {
     await db.stop().catch(() => undefined);

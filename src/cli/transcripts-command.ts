@@ -19,7 +19,7 @@ export interface TranscriptsIo {
 
 const USAGE = `usage: warden transcripts list [--subject S] [--tool T] [--limit N] [--json]
        warden transcripts show SESSION_ID [--json]
-       warden transcripts replay SESSION_ID [--follow] [--json]
+       warden transcripts replay SESSION_ID [--follow | --json]
        warden transcripts verify [--from N --to N] [--json]
        warden transcripts export [--format jsonl] [--since DATE] [--until DATE]
        warden transcripts purge --before DATE [--json]`;
@@ -181,7 +181,11 @@ function dateOpt(v: string | undefined, name: string): string | undefined {
 
 /** One export line; the schema is documented in docs/transcripts.md (stable: fields are only ever added). */
 function exportLine(r: ChainRecord): string {
-  return JSON.stringify({ v: 1, seq: r.seq, kind: r.kind, ref_id: r.refId, ts: r.ts, body: JSON.parse(r.body) as unknown, prev_hash: r.prevHash, hash: r.hash });
+  return JSON.stringify(exportObject(r));
+}
+
+function exportObject(r: ChainRecord): Record<string, unknown> {
+  return { v: 1, seq: r.seq, kind: r.kind, ref_id: r.refId, ts: r.ts, body: JSON.parse(r.body) as unknown, prev_hash: r.prevHash, hash: r.hash };
 }
 
 async function exportRecords(args: string[], io: TranscriptsIo): Promise<number> {
@@ -225,6 +229,8 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
   const { positional } = options(args.filter((a) => a !== '--follow'), []);
   const id = positional[0];
   if (id === undefined || positional.length > 1) throw new UsageError('replay takes exactly one SESSION_ID');
+  // --json is one JSON document (POLICY.md), which a stream that never ends cannot be.
+  if (json && follow) throw new UsageError('replay --json prints one document and cannot --follow; follow the human timeline, or poll with export --since');
   const read = io.store.sessionRecords?.bind(io.store);
   if (!read) throw new UsageError('this store cannot replay');
   const got = await io.store.getSession(id);
@@ -234,17 +240,22 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
   }
   const who = got.session.principal.subject;
   const tools = new Map<string, string>();
+  const records: Record<string, unknown>[] = [];
+  const done = () => {
+    if (json) io.out(JSON.stringify({ session_id: id, subject: who, records }, null, 2));
+    return 0;
+  };
   let after = 0;
   for (;;) {
     const page = await read(id, after, 500);
     for (const r of page) {
       after = r.seq;
-      if (json) io.out(exportLine(r));
+      if (json) records.push(exportObject(r));
       else io.out(clean(timelineLine(r, who, tools)));
-      if (r.kind === 'session_close') return 0;
+      if (r.kind === 'session_close') return done();
     }
     if (page.length === 500) continue;
-    if (!follow || io.signal?.aborted) return 0;
+    if (!follow || io.signal?.aborted) return done();
     await new Promise((resolve) => setTimeout(resolve, io.pollMs ?? 500));
     if (io.signal?.aborted) return 0;
   }

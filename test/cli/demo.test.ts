@@ -20,3 +20,16 @@ test('warden demo runs the scripted agent session end to end', () => {
   assert.match(out, /warden< UPDATE 1/);
   assert.match(out, /hash chain: intact/);
 });
+
+test('warden demo --json prints the same run as one JSON document', () => {
+  const r = spawnSync(process.execPath, [WARDEN_BIN, 'demo', '--json'], { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '' } });
+  assert.equal(r.status, 0, r.stderr + r.stdout.slice(-2000));
+  const doc = JSON.parse(r.stdout) as { ok: boolean; tools: string[]; steps: { tool: string; is_error: boolean; text: string }[]; approval: { id: string } | null; transcript: { chain_intact: boolean; records: number } };
+  assert.equal(doc.ok, true);
+  assert.ok(doc.tools.includes('query_database'));
+  assert.ok(doc.steps.some((s) => s.is_error && /^WARDEN_PARSE/.test(s.text)), 'the injection is refused');
+  assert.ok(doc.steps.some((s) => !s.is_error && /^UPDATE 1/.test(s.text)), 'the approved write ran once');
+  assert.match(doc.approval?.id ?? '', /\S/);
+  assert.equal(doc.transcript.chain_intact, true);
+  assert.ok(!r.stdout.includes('alice@example.com') && !r.stdout.includes('123-45-6789'), 'no unmasked email or SSN');
+});

@@ -90,6 +90,13 @@ test('replay prints the timeline; --follow waits for the session to close', asyn
   assert.match(r.out[2]!, /<- query_database ok in 120ms\s+\{"columns":\["id","email"\],"rows":\[\[1,"\*\*\*"\]/);
   assert.match(r.out[3]!, /session closed/);
   assert.equal((await run(store, ['replay', 'nope'])).code, 1);
+  // --json: one JSON document (not JSON Lines), the session's records in chain order.
+  const j = await run(store, ['replay', 'live', '--json']);
+  assert.equal(j.code, 0);
+  const doc = JSON.parse(j.out.join('\n')) as { session_id: string; subject: string; records: { kind: string; seq: number }[] };
+  assert.equal(doc.session_id, 'live');
+  assert.deepEqual(doc.records.map((x) => x.kind), ['session_open', 'call_intent', 'call_outcome', 'session_close']);
+  assert.equal((await run(store, ['replay', 'live', '--json', '--follow'])).code, 2);
 });
 
 test('verify --from/--to and purge --before from the command line', async (t) => {
