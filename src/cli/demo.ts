@@ -4,16 +4,16 @@
  * session through a real MCP client over stdio; then the transcript. `--serve` keeps the
  * database up and prints the MCP client config to paste into Claude Desktop or any client.
  */
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { openSqliteStore } from '../recorder/index.js';
-import type { ParsedArgs } from './args.js';
+import { UsageError, type ParsedArgs } from './args.js';
 import { runTranscriptsCommand } from './transcripts-command.js';
 import { startStandaloneUi } from './ui-serve.js';
 import { createApprovalService } from '../approvals/index.js';
@@ -109,11 +109,19 @@ async function startEmbeddedDb(): Promise<{ url: string; stop(): Promise<void> }
   };
 }
 
-function writeDemoConfig(dir: string): string {
+/**
+ * Write the demo's config and policy: into a temporary folder, or (`--config FILE`) as FILE with
+ * its policies beside it, kept afterwards, so that a `--serve` demo can be reused and edited.
+ * Nothing is overwritten: the demo writes only files that do not exist yet.
+ */
+function writeDemoConfig(dir: string, file = 'warden.yaml'): string {
+  const configPath = join(dir, file);
+  const policyPath = join(dir, 'policies', 'demo.yaml');
+  for (const p of [configPath, policyPath]) if (existsSync(p)) throw new UsageError(`demo --config: ${p} exists; the demo writes only new files (pick another path)`);
   mkdirSync(join(dir, 'policies'), { recursive: true });
-  writeFileSync(join(dir, 'warden.yaml'), CONFIG);
-  writeFileSync(join(dir, 'policies', 'demo.yaml'), POLICY);
-  return join(dir, 'warden.yaml');
+  writeFileSync(configPath, CONFIG);
+  writeFileSync(policyPath, POLICY);
+  return configPath;
 }
 
 const BIN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
@@ -121,8 +129,9 @@ const BIN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
 /** Run the demo. */
 export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
   const out = (s: string) => process.stdout.write(s + '\n');
-  const dir = mkdtempSync(join(tmpdir(), 'warden-demo-'));
-  const configPath = writeDemoConfig(dir);
+  const keepAt = typeof a.flags.config === 'string' ? resolve(a.flags.config) : null;
+  const dir = keepAt ? dirname(keepAt) : mkdtempSync(join(tmpdir(), 'warden-demo-'));
+  const configPath = keepAt ? writeDemoConfig(dir, basename(keepAt)) : writeDemoConfig(dir);
   const db = await startEmbeddedDb();
   try {
     if (a.flags.serve) {
@@ -211,6 +220,6 @@ export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
     return failures ? 1 : 0;
   } finally {
     await db.stop().catch(() => undefined);
-    if (!a.flags.serve && !a.flags.keep) rmSync(dir, { recursive: true, force: true });
+    if (!a.flags.serve && !a.flags.keep && !keepAt) rmSync(dir, { recursive: true, force: true });
   }
 }

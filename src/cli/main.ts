@@ -16,7 +16,7 @@ const HELP = `warden ${VERSION}: governed MCP access to databases, hosts and clu
 
 Usage:
   warden serve [--config warden.yaml] [--http HOST:PORT]   MCP over stdio, or Streamable HTTP (reviewer UI under /ui)
-  warden demo [--serve]                                    embedded database, sample data, a scripted agent session
+  warden demo [--serve] [--config NEW_FILE] [--json]       embedded database, sample data, a scripted agent session
   warden policy check|test|explain|schema ...              validate, test and explain policies (FILE:LINE errors)
   warden approvals list|show|approve|deny [ID] [--comment TEXT] [--as SUBJECT --groups g1,g2 | --token JWT]
   warden transcripts list|show|replay|verify|export|purge ...
@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     case 'serve':
       return serve(rest);
     case 'demo':
-      return (await import('./demo.js')).runDemo(parseArgs(rest, ['serve', 'json', 'keep']), VERSION);
+      return (await import('./demo.js')).runDemo(parseArgs(rest, ['serve', 'json', 'keep', 'config=']), VERSION);
     case 'policy':
       return (await import('./policy-command.js')).runPolicyCommand(rest);
     case 'approvals':

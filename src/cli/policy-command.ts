@@ -49,7 +49,9 @@ export async function runPolicyCommand(argv: string[]): Promise<number> {
       case 'explain':
         return await explain(parseArgs(rest, ['config=', 'json', 'as=', 'groups=', 'claims=', 'tool=', 'args=']));
       case 'schema':
-        return schema(parseArgs(rest, []));
+        // The schemas describe this Warden and its plug-ins, not a config: --config is accepted
+        // (every command takes it) and does not change them; the output is JSON either way.
+        return schema(parseArgs(rest, ['config=', 'json']));
       default:
         throw new UsageError(`unknown policy subcommand "${sub ?? ''}"\n${USAGE}`);
     }

@@ -5,6 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { WARDEN_BIN } from '../support/repo.js';
 
 test('warden demo runs the scripted agent session end to end', () => {
@@ -32,4 +35,26 @@ test('warden demo --json prints the same run as one JSON document', () => {
   assert.match(doc.approval?.id ?? '', /\S/);
   assert.equal(doc.transcript.chain_intact, true);
   assert.ok(!r.stdout.includes('alice@example.com') && !r.stdout.includes('123-45-6789'), 'no unmasked email or SSN');
+});
+
+test('warden demo --config NEW_FILE writes its config there and keeps it; an existing file is never overwritten', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-demo-config-'));
+  try {
+    const file = join(dir, 'demo.yaml');
+    const r = spawnSync(process.execPath, [WARDEN_BIN, 'demo', '--json', '--config', file], { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { ok: boolean }).ok, true);
+    assert.ok(existsSync(file) && existsSync(join(dir, 'policies', 'demo.yaml')) && existsSync(join(dir, 'warden.db')), 'config, policy and transcript kept');
+    const list = spawnSync(process.execPath, [WARDEN_BIN, 'transcripts', 'list', '--json', '--config', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    assert.equal(list.status, 0, list.stderr);
+    assert.equal((JSON.parse(list.stdout) as unknown[]).length, 1, 'the kept transcript holds the demo session');
+    const again = spawnSync(process.execPath, [WARDEN_BIN, 'demo', '--config', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /exists; the demo writes only new files/);
+    const schema = spawnSync(process.execPath, [WARDEN_BIN, 'policy', 'schema', 'policy', '--config', file, '--json'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+    assert.equal(schema.status, 0, schema.stderr);
+    assert.equal(typeof (JSON.parse(schema.stdout) as { $schema: string }).$schema, 'string');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
