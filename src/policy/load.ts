@@ -2,6 +2,7 @@
  * Load and compile policy files once; the result is immutable and swapped atomically on reload.
  */
 import { createHash } from 'node:crypto';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
 import type { ConditionSpec } from '../tool-api.js';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
@@ -92,7 +93,7 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
         tools: r.tool,
         on: r.on,
         reason: r.reason,
-        approval: r.approval,
+        approval: r.approval ? policyRelativeRefs(r.approval, file) : r.approval,
         ...(r.limits ? { limits: r.limits } : {}),
         conditions: conds,
         blocks,
@@ -142,4 +143,15 @@ function maskingProblems(src: YamlSource, checks: MaskingChecks | undefined, cus
     if (checks) report(['masking', 'custom', i, 'pattern'], checks.custom({ name: c.name, pattern: c.pattern }));
   });
   return out;
+}
+
+/**
+ * Relative paths inside a config file resolve against that file's folder (POLICY.md): a
+ * `file:` webhook reference written in a policy file is made absolute against the policy file's
+ * folder here, before the secret resolver (which knows only warden.yaml's folder) sees it.
+ */
+function policyRelativeRefs<T extends { notify?: { webhook: string } }>(approval: T, file: string): T {
+  const hook = approval.notify?.webhook;
+  if (!hook?.startsWith('file:') || isAbsolute(hook.slice('file:'.length))) return approval;
+  return { ...approval, notify: { ...approval.notify!, webhook: `file:${resolve(dirname(file), hook.slice('file:'.length))}` } };
 }

@@ -264,3 +264,31 @@ test('a masking typo is reported even when the same file has a schema error else
   const ps = loadProblems({ 'p.yaml': 'masking:\n  detectors: [emial]\nrules:\n  - id: x\n    effect: permit\n' });
   assert.deepEqual(ps.map((p) => [p.line, p.path]), [[2, 'masking.detectors.0'], [5, 'rules.0.effect']]);
 });
+
+test('a relative file: webhook in a policy file resolves against that policy file folder, not warden.yaml', async () => {
+  const { mkdirSync } = await import('node:fs');
+  const { compilePolicy } = await import('../../src/policy/load.js');
+  const sub = join(dir, 'team-policies');
+  mkdirSync(sub, { recursive: true });
+  const file = join(sub, 'gated.yaml');
+  writeFileSync(file, `rules:
+  - id: gated
+    effect: allow
+    who: { groups: [g] }
+    tool: query_database
+    approval:
+      reviewers: { groups: [dba] }
+      notify: { webhook: "file:secrets/hook-url" }
+  - id: absolute
+    effect: allow
+    who: { groups: [g] }
+    tool: query_database
+    approval:
+      reviewers: { groups: [dba] }
+      notify: { webhook: "file:/etc/warden/hook-url" }
+`);
+  const policy = compilePolicy([file], []);
+  const hook = (id: string) => policy.rules.find((r) => r.id === id)?.approval?.notify?.webhook;
+  assert.equal(hook('gated'), `file:${join(sub, 'secrets', 'hook-url')}`);
+  assert.equal(hook('absolute'), 'file:/etc/warden/hook-url');
+});
