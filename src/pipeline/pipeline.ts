@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOutput } from '../tool-api.js';
-import { decide, decideDiscovery, visibleTools } from '../policy/engine.js';
+import { decide, decideDiscovery, grantableTools, visibleTools } from '../policy/engine.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
 import { maskOutput, type MaskReport } from './mask-output.js';
@@ -68,7 +68,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     validate(s) {
       const tool = toolsByName.get(s.req.tool);
-      const visible = tool && visibleTools(s.policy, s.principal!, [tool.discoveryFor ?? tool.name]).length > 0;
+      // A tool exists for this call when some allow could grant it; a deny that covers it is
+      // decided (and recorded with its rule id) in decide, not hidden here as an unknown tool.
+      const visible = tool && grantableTools(s.policy, s.principal!, [tool.discoveryFor ?? tool.name]).length > 0;
       if (!tool || hiddenFrom(tool, s.principal!) || (!visible && tool.connectionTypes !== null)) {
         throw new WardenError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${String(s.req.tool).slice(0, 80)}"`);
       }

@@ -1,6 +1,35 @@
 /**
  * Evaluate compiled rules against one call. Deny by default; deny wins; approval is an
  * obligation attached to an allow. Every decision names the rules behind it.
+ *
+ * Deny wins in discovery too (DESIGN.md principle 5). The exact rule:
+ *
+ * - An *unconditional* deny is a deny rule with no condition block (only who / tool / on). It
+ *   *covers* (principal P, tool T, connection C) when its `who` matches P, it has no `tool` or
+ *   names T, and it has no `on` or names C. It overrides every allow for that triple, so:
+ *   - visibleTools (tools/list) shows T only if some allow for P and T applies to a connection
+ *     that no unconditional deny covers. An allow without `on` applies to an open set of
+ *     connections, so only a deny without `on` covers all of it; an allow with `on` is covered
+ *     when every connection it names is covered by some deny (the union counts). Calls are
+ *     admitted by grantableTools (allows only), so a call to a hidden tool is still decided and
+ *     answered WARDEN_DENIED with the deny's id, not UNKNOWN_TOOL.
+ *   - visibleConnections shows C for T only if some allow for P and T applies to C and no
+ *     unconditional deny covers (P, T, C).
+ *   - decideDiscovery (describe_database for `forTool` on C) refuses with the deny's id when an
+ *     unconditional deny covers (P, forTool, C) or (P, the discovery tool itself, C).
+ *   - alternativesFor never offers an allow that unconditional denies cover on every connection
+ *     it applies to, nor, when the call's connection is known, one that applies to that
+ *     connection while a deny covers it there.
+ * - A *conditional* deny (with a condition block, e.g. `sql: { read: [public.secrets] }`) only
+ *   matches some calls, so it hides no tool or connection. Instead:
+ *   - decideDiscovery hands the blocks of every conditional deny whose who/tool/on covers
+ *     (P, forTool, C) to the discovery tool, on each grant under DISCOVERY_DENIES_KEY; the tool
+ *     removes what it can determine from them (describe_database: see grantedTables) and
+ *     describes the rest as before.
+ *   - decide never offers, as an alternative, an allow rule that matched this exact call when a
+ *     deny matched it too: the deny overrides that grant for this call.
+ * Rules are partitioned once per compiled policy (a WeakMap; policies are immutable), so each
+ * discovery check is a scan of the principal's allows and denies, with no condition evaluated.
  */
 import type { CallView, Facts, Principal } from '../tool-api.js';
 import type { CompiledPolicy, CompiledRule, Decision, RuleTrace } from './types.js';
@@ -46,16 +75,72 @@ function evalRule(rule: CompiledRule, p: Principal, call: CallView, facts: Facts
   return t(true, whys.length ? whys.join('; ') : 'who, tool and connection match');
 }
 
+/**
+ * Key under which decideDiscovery puts, on each grant, the condition blocks of the conditional
+ * deny rules that apply to the discovered tool on that connection (an array of block records).
+ * Discovery tools read it by this literal name (tools may import only src/tool-api.ts).
+ */
+export const DISCOVERY_DENIES_KEY = '$denies';
+
+/** The policy's rules by role, computed once per compiled policy. */
+interface RuleIndex {
+  allows: CompiledRule[];
+  /** Deny rules without conditions: they override every allow they cover. */
+  unconditionalDenies: CompiledRule[];
+  /** Deny rules with conditions: they override an allow only for the calls they match. */
+  conditionalDenies: CompiledRule[];
+}
+
+const indexes = new WeakMap<CompiledPolicy, RuleIndex>();
+
+function indexOf(policy: CompiledPolicy): RuleIndex {
+  let ix = indexes.get(policy);
+  if (!ix) {
+    ix = { allows: [], unconditionalDenies: [], conditionalDenies: [] };
+    for (const r of policy.rules) {
+      if (r.effect === 'allow') ix.allows.push(r);
+      else (r.conditions.length ? ix.conditionalDenies : ix.unconditionalDenies).push(r);
+    }
+    indexes.set(policy, ix);
+  }
+  return ix;
+}
+
+const namesTool = (r: CompiledRule, tool: string): boolean => !r.tools || r.tools.includes(tool);
+const namesConnection = (r: CompiledRule, connection: string | null): boolean => !r.on || (connection !== null && r.on.includes(connection));
+
+/** Unconditional denies whose who and tool cover (p, tool), on any connection. */
+function blanketsFor(policy: CompiledPolicy, p: Principal, tool: string): CompiledRule[] {
+  return indexOf(policy).unconditionalDenies.filter((r) => whoMatches(r, p) && namesTool(r, tool));
+}
+
+/** Do these (unconditional, already who/tool-matched) denies cover every connection the allow applies to? */
+function coversEverywhere(denies: CompiledRule[], allow: CompiledRule): boolean {
+  if (!denies.length) return false;
+  if (denies.some((d) => !d.on)) return true;
+  if (!allow.on) return false;
+  return allow.on.every((c) => denies.some((d) => d.on!.includes(c)));
+}
+
+/**
+ * Unconditional deny rules covering (p, tool, connection): whatever an allow grants there, they
+ * override it. Exported so discovery built-ins can say the same thing the engine does.
+ */
+export function unconditionalDeniesFor(policy: CompiledPolicy, p: Principal, tool: string, connection: string | null): CompiledRule[] {
+  return blanketsFor(policy, p, tool).filter((r) => namesConnection(r, connection));
+}
+
 /** Decide one call. `facts` is null for calls that could not be parsed (they are denied earlier). */
 export function decide(policy: CompiledPolicy, p: Principal, call: CallView, facts: Facts | null): Decision {
   const trace = policy.rules.map((r) => evalRule(r, p, call, facts));
   const denies = trace.filter((t) => t.matched && t.effect === 'deny');
-  const alternatives = alternativesFor(policy, p, call.tool);
+  const allows = trace.filter((t) => t.matched && t.effect === 'allow');
+  // An allow that matched this call is overridden for it when a deny matched too: never offer it.
+  const alternatives = alternativesFor(policy, p, call.tool, call.connection, denies.length ? allows.map((a) => a.id) : []);
   if (denies.length) {
     const first = policy.rules.find((r) => r.id === denies[0]!.id)!;
     return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: first.reason ?? `denied by rule ${first.id}: ${denies[0]!.why}`, trace, alternatives };
   }
-  const allows = trace.filter((t) => t.matched && t.effect === 'allow');
   if (!allows.length) {
     const near = trace.find((t) => t.effect === 'allow' && /^(sql|shell|kubernetes):/.test(t.why));
     return { effect: 'deny', ruleIds: [], reason: `no rule allows this call${near ? ` (closest: ${near.id}: ${near.why})` : ''}`, trace, alternatives };
@@ -72,10 +157,18 @@ export function decide(policy: CompiledPolicy, p: Principal, call: CallView, fac
   };
 }
 
-/** Allow rules this principal could use for a tool, as short sentences. */
-export function alternativesFor(policy: CompiledPolicy, p: Principal, tool: string): string[] {
-  return policy.rules
-    .filter((r) => r.effect === 'allow' && whoMatches(r, p) && (!r.tools || r.tools.includes(tool)))
+/**
+ * Allow rules this principal could use for a tool, as short sentences; never one a deny
+ * overrides (see the rule at the top): not one unconditional denies cover everywhere it applies,
+ * not one covered on `connection` when the call's connection is given, and none of `overridden`
+ * (allows a matching deny overrides for the exact call).
+ */
+export function alternativesFor(policy: CompiledPolicy, p: Principal, tool: string, connection?: string | null, overridden: readonly string[] = []): string[] {
+  const blankets = blanketsFor(policy, p, tool);
+  const here = connection === undefined ? [] : blankets.filter((d) => namesConnection(d, connection));
+  return indexOf(policy)
+    .allows.filter((r) => whoMatches(r, p) && namesTool(r, tool) && !overridden.includes(r.id))
+    .filter((r) => !coversEverywhere(blankets, r) && !(here.length && namesConnection(r, connection ?? null)))
     .map((r) => `${r.id}: ${describeRule(r)}`);
 }
 
@@ -87,29 +180,57 @@ export function describeRule(r: CompiledRule): string {
   return parts.join(' ');
 }
 
-/** Tools some allow rule could grant this principal (discovery shows only these). */
+/** Tools some allow rule could grant this principal somewhere no unconditional deny covers (discovery shows only these). */
 export function visibleTools(policy: CompiledPolicy, p: Principal, all: string[]): string[] {
-  const allows = policy.rules.filter((r) => r.effect === 'allow' && whoMatches(r, p));
-  return all.filter((t) => allows.some((r) => !r.tools || r.tools.includes(t)));
+  const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p));
+  if (!allows.length) return [];
+  return all.filter((t) => {
+    const blankets = blanketsFor(policy, p, t);
+    return allows.some((r) => namesTool(r, t) && !coversEverywhere(blankets, r));
+  });
+}
+
+/**
+ * Tools some allow rule could grant this principal, before any deny. Calls to these must reach
+ * the decision (so a deny answers WARDEN_DENIED with its rule id, and is recorded as a deny),
+ * even when visibleTools leaves them out of tools/list; calls to any other tool are unknown.
+ */
+export function grantableTools(policy: CompiledPolicy, p: Principal, all: string[]): string[] {
+  const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p));
+  return all.filter((t) => allows.some((r) => namesTool(r, t)));
 }
 
 /**
  * Decide a discovery tool (describe_database): allowed where some allow rule grants `forTool`
- * on this connection to this principal, unless a deny rule names the discovery tool itself.
+ * on this connection to this principal and no unconditional deny covers `forTool` (or the
+ * discovery tool) there. The grants are the allows' condition blocks; conditional denies that
+ * apply to `forTool` on this connection ride along on each under DISCOVERY_DENIES_KEY.
  */
 export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: CallView, forTool: string): Decision & { grants: Record<string, unknown>[] } {
-  const alternatives = alternativesFor(policy, p, forTool);
-  const denies = policy.rules.filter((r) => r.effect === 'deny' && r.conditions.length === 0 && whoMatches(r, p) && !scopeMatches(r, call.tool, call.connection) && r.tools?.includes(call.tool));
+  const alternatives = alternativesFor(policy, p, forTool, call.connection);
+  const ix = indexOf(policy);
+  const denies = ix.unconditionalDenies.filter((r) => whoMatches(r, p) && (!scopeMatches(r, forTool, call.connection) || !scopeMatches(r, call.tool, call.connection)));
   if (denies.length) {
     return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: denies[0]!.reason ?? `denied by rule ${denies[0]!.id}`, trace: [], alternatives, grants: [] };
   }
-  const allows = policy.rules.filter((r) => r.effect === 'allow' && whoMatches(r, p) && !scopeMatches(r, forTool, call.connection));
+  const allows = ix.allows.filter((r) => whoMatches(r, p) && !scopeMatches(r, forTool, call.connection));
   if (!allows.length) return { effect: 'deny', ruleIds: [], reason: `no rule grants ${forTool} on this connection`, trace: [], alternatives, grants: [] };
-  return { effect: 'allow', ruleIds: allows.map((r) => r.id), reason: `discovery for ${forTool}`, trace: [], alternatives, grants: allows.map((r) => r.blocks) };
+  const narrowing = ix.conditionalDenies.filter((r) => whoMatches(r, p) && !scopeMatches(r, forTool, call.connection));
+  const denied = narrowing.map((r) => r.blocks);
+  return {
+    effect: 'allow',
+    ruleIds: allows.map((r) => r.id),
+    reason: `discovery for ${forTool}${narrowing.length ? ` (narrowed by ${narrowing.map((r) => r.id).join(', ')})` : ''}`,
+    trace: [],
+    alternatives,
+    grants: allows.map((r) => (denied.length ? { ...r.blocks, [DISCOVERY_DENIES_KEY]: denied } : r.blocks)),
+  };
 }
 
-/** Connections some allow rule could grant this principal for a tool. */
+/** Connections some allow rule could grant this principal for a tool, minus those an unconditional deny covers. */
 export function visibleConnections(policy: CompiledPolicy, p: Principal, tool: string, candidates: string[]): string[] {
-  const allows = policy.rules.filter((r) => r.effect === 'allow' && whoMatches(r, p) && (!r.tools || r.tools.includes(tool)));
-  return candidates.filter((c) => allows.some((r) => !r.on || r.on.includes(c)));
+  const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p) && namesTool(r, tool));
+  if (!allows.length) return [];
+  const blankets = blanketsFor(policy, p, tool);
+  return candidates.filter((c) => allows.some((r) => namesConnection(r, c)) && !blankets.some((d) => namesConnection(d, c)));
 }

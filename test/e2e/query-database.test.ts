@@ -35,7 +35,7 @@ rules:
     on: [analytics]
     sql:
       statements: [select]
-      read: [public.users, public.orders]
+      read: [public.users, public.orders, public.payroll]
       functions: [count, sum, avg, min, max, lower, upper, length, coalesce, now, date_trunc, round, abs]
   - id: analysts-notes
     effect: allow
@@ -54,6 +54,11 @@ rules:
     tool: query_database
     sql: { statements: [drop, truncate, alter, grant, revoke] }
     reason: Schema changes go through migrations.
+  - id: no-payroll
+    effect: deny
+    tool: query_database
+    sql: { read: [public.payroll] }
+    reason: Payroll is off limits.
 `;
 
 let db: TestDatabase;
@@ -71,11 +76,12 @@ before(async () => {
     CREATE TABLE users (id serial PRIMARY KEY, name text, email text, ssn text);
     CREATE TABLE orders (id serial PRIMARY KEY, user_id int, total numeric, created timestamptz DEFAULT now());
     CREATE TABLE notes (id serial PRIMARY KEY, body text);
+    CREATE TABLE payroll (id serial PRIMARY KEY, salary numeric);
     INSERT INTO users (name, email, ssn) VALUES ('Alice', 'alice@example.com', '123-45-6789'), ('Bob', 'bob@example.com', '234-56-7890');
     INSERT INTO orders (user_id, total) SELECT 1 + (g % 2), g FROM generate_series(1, 50) g;
   `);
   // The login role owns the tables: only Warden stands between the agent and a DROP.
-  for (const t of ['users', 'orders', 'notes']) await db.query(`ALTER TABLE ${t} OWNER TO ${db.role}`);
+  for (const t of ['users', 'orders', 'notes', 'payroll']) await db.query(`ALTER TABLE ${t} OWNER TO ${db.role}`);
   await db.query(`GRANT USAGE ON SCHEMA public TO ${db.role}`);
   dir = writeWardenDir(CONFIG, { 'base.yaml': POLICY });
   w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
@@ -221,6 +227,21 @@ describe('query_database over stdio', () => {
     assert.deepEqual(tables.find((t) => t.table === 'public.notes')!.access, ['read', 'write']);
     const bad = await w.call('describe_database', { connection: 'elsewhere' });
     assert.match(bad.text, /WARDEN_UNKNOWN_CONNECTION/);
+  });
+
+  test('a table a deny forbids is not described, and the grant it overrides is not offered instead', async () => {
+    // analysts-read grants public.payroll; no-payroll denies touching it: deny wins in discovery too.
+    const r = await w.call('describe_database', { connection: 'analytics' });
+    assert.equal(r.isError, false, r.text);
+    const tables = (r.structured as { data: { tables: { table: string }[] } }).data.tables.map((t) => t.table);
+    assert.ok(!tables.includes('public.payroll'), `payroll described: ${tables.join(', ')}`);
+    assert.ok(tables.includes('public.users'));
+    const q = await w.call('query_database', { connection: 'analytics', sql: 'SELECT salary FROM payroll' });
+    assert.equal(q.isError, true);
+    const e = (q.structured as { error: { code: string; rule_ids: string[]; alternatives?: string[] } }).error;
+    assert.equal(e.code, 'WARDEN_DENIED');
+    assert.deepEqual(e.rule_ids, ['no-payroll']);
+    assert.ok(!(e.alternatives ?? []).some((a) => a.startsWith('analysts-read')), `overridden grant offered: ${e.alternatives?.join(' | ')}`);
   });
 
   test('list_connections shows what this principal may do', async () => {

@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePolicy } from '../../src/policy/load.js';
-import { decide, visibleTools } from '../../src/policy/engine.js';
+import { alternativesFor, decide, decideDiscovery, visibleConnections, visibleTools } from '../../src/policy/engine.js';
+import { grantedTables } from '../../tools/postgres/describe-database.js';
 import { sqlCondition } from '../../tools/postgres/sql-condition.js';
 import { analyzeSql } from '../../tools/postgres/analysis/index.js';
 import type { Principal } from '../../src/tool-api.js';
@@ -77,4 +78,172 @@ test('discovery shows a principal only the tools some allow could grant', () => 
   const none: Principal = { subject: 'x', groups: [], claims: {}, authMethod: 'stdio' };
   assert.deepEqual(visibleTools(policy, none, ['query_database', 'ssh_run']), []);
   assert.deepEqual(visibleTools(policy, ana, ['query_database', 'ssh_run']), ['query_database']);
+});
+
+// Deny wins in discovery too: the rule is written at the top of src/policy/engine.ts.
+const DENY_POLICY = `
+rules:
+  - id: read-db
+    effect: allow
+    who: { groups: [staff] }
+    tool: query_database
+    on: [db]
+    sql: { statements: [select], read: [public.t, public.secrets] }
+  - id: read-other
+    effect: allow
+    who: { groups: [staff] }
+    tool: query_database
+    on: [other]
+    sql: { statements: [select], read: [public.t] }
+  - id: read-anywhere
+    effect: allow
+    who: { groups: [staff] }
+    tool: query_database
+    sql: { statements: [select], read: [public.t] }
+  - id: benched
+    effect: deny
+    who: { subjects: [bob] }
+    reason: bob is benched
+  - id: not-db-for-carl
+    effect: deny
+    who: { subjects: [carl] }
+    tool: query_database
+    on: [db]
+  - id: no-secrets
+    effect: deny
+    who: { subjects: [dee] }
+    tool: query_database
+    sql: { read: [public.secrets] }
+`;
+const denyPolicy = compilePolicy(['d.yaml'], [sqlCondition], { 'd.yaml': DENY_POLICY });
+const staff = (subject: string): Principal => ({ subject, groups: ['staff'], claims: {}, authMethod: 'stdio' });
+const describeOn = (p: Principal, connection: string) => decideDiscovery(denyPolicy, p, { tool: 'describe_database', connection, args: { connection } }, 'query_database');
+const decideOn = (p: Principal, sql: string, connection: string) => decide(denyPolicy, p, call(sql, connection), analyzeSql(sql));
+
+test('a blanket deny hides the tools and connections, refuses describe_database and offers nothing', () => {
+  const bob = staff('bob');
+  assert.deepEqual(visibleTools(denyPolicy, bob, ['query_database', 'ssh_run']), []);
+  assert.deepEqual(visibleConnections(denyPolicy, bob, 'query_database', ['db', 'other']), []);
+  for (const c of ['db', 'other']) {
+    const d = describeOn(bob, c);
+    assert.equal(d.effect, 'deny');
+    assert.deepEqual(d.ruleIds, ['benched']);
+    assert.equal(d.reason, 'bob is benched');
+    assert.deepEqual(d.grants, []);
+    assert.deepEqual(d.alternatives, []);
+  }
+  const q = decideOn(bob, 'SELECT * FROM t', 'db');
+  assert.equal(q.effect, 'deny');
+  assert.deepEqual(q.ruleIds, ['benched']);
+  assert.deepEqual(q.alternatives, []);
+  assert.deepEqual(alternativesFor(denyPolicy, bob, 'query_database'), []);
+  // Someone else in the same group is untouched.
+  assert.deepEqual(visibleTools(denyPolicy, staff('eve'), ['query_database', 'ssh_run']), ['query_database']);
+  assert.equal(describeOn(staff('eve'), 'db').effect, 'allow');
+});
+
+test('a deny on one connection hides only that connection', () => {
+  const carl = staff('carl');
+  assert.deepEqual(visibleTools(denyPolicy, carl, ['query_database']), ['query_database']);
+  assert.deepEqual(visibleConnections(denyPolicy, carl, 'query_database', ['db', 'other', 'third']), ['other', 'third']);
+  const d = describeOn(carl, 'db');
+  assert.equal(d.effect, 'deny');
+  assert.deepEqual(d.ruleIds, ['not-db-for-carl']);
+  const ok = describeOn(carl, 'other');
+  assert.equal(ok.effect, 'allow');
+  assert.deepEqual(ok.ruleIds, ['read-other', 'read-anywhere']);
+  // On db nothing may be offered; elsewhere only the rules that still work there.
+  const q = decideOn(carl, 'SELECT * FROM t', 'db');
+  assert.deepEqual(q.ruleIds, ['not-db-for-carl']);
+  assert.deepEqual(q.alternatives.map((a) => a.split(':')[0]), ['read-other']);
+  assert.deepEqual(alternativesFor(denyPolicy, carl, 'query_database').map((a) => a.split(':')[0]), ['read-other', 'read-anywhere']);
+  // A deny that covers every connection an allow names hides the tool, even across rules.
+  const only = compilePolicy(['o.yaml'], [sqlCondition], {
+    'o.yaml': `
+rules:
+  - { id: a, effect: allow, tool: query_database, on: [x, y] }
+  - { id: no-x, effect: deny, on: [x] }
+  - { id: no-y, effect: deny, tool: [query_database], on: [y] }
+`,
+  });
+  assert.deepEqual(visibleTools(only, staff('z'), ['query_database']), []);
+  assert.deepEqual(alternativesFor(only, staff('z'), 'query_database'), []);
+});
+
+test('a conditional deny on reading public.secrets removes it from describe_database grants', () => {
+  const dee = staff('dee');
+  assert.deepEqual(visibleTools(denyPolicy, dee, ['query_database']), ['query_database']);
+  assert.deepEqual(visibleConnections(denyPolicy, dee, 'query_database', ['db', 'other']), ['db', 'other']);
+  const d = describeOn(dee, 'db');
+  assert.equal(d.effect, 'allow');
+  assert.match(d.reason, /narrowed by no-secrets/);
+  const tables = grantedTables(d.grants);
+  assert.equal(tables.all, false);
+  assert.deepEqual([...tables.read].sort(), ['public.t']);
+  assert.ok(tables.hidden.has('public.secrets'));
+  // Without the deny, the same grants describe public.secrets.
+  assert.deepEqual([...grantedTables(describeOn(staff('eve'), 'db').grants).read].sort(), ['public.secrets', 'public.t']);
+  // A grant with no sql block (every table) still never describes the denied table.
+  assert.deepEqual([...grantedTables([{ $denies: [{ sql: { read: ['secrets'] } }] }]).hidden], ['public.secrets']);
+  // What cannot be resolved to tables leaves the description as it is; sql: {} leaves nothing.
+  assert.deepEqual([...grantedTables([{ sql: { read: ['t'] }, $denies: [{ sql: { functions: ['lower'] } }] }]).read], ['public.t']);
+  assert.deepEqual([...grantedTables([{ sql: { read: ['t'] }, $denies: [{ sql: {} }] }]).read], []);
+  assert.deepEqual([...grantedTables([{ sql: { read: ['t'] }, $denies: [{ sql: { statements: ['select'] } }] }]).read], []);
+  assert.deepEqual([...grantedTables([{ sql: { statements: ['insert'], write: ['t'] }, $denies: [{ sql: { write: ['t'] } }] }]).write], []);
+});
+
+test('alternatives never include a rule a matching deny overrides for that call', () => {
+  const dee = staff('dee');
+  const q = decideOn(dee, 'SELECT * FROM secrets', 'db');
+  assert.equal(q.effect, 'deny');
+  assert.deepEqual(q.ruleIds, ['no-secrets']);
+  const ids = q.alternatives.map((a) => a.split(':')[0]);
+  assert.ok(!ids.includes('read-db'), `read-db grants this very call and no-secrets overrides it: ${ids.join(', ')}`);
+  assert.deepEqual(ids, ['read-other', 'read-anywhere']);
+  // A call no allow covers keeps every rule that may still be used.
+  const miss = decideOn(dee, 'SELECT * FROM u', 'db');
+  assert.deepEqual(miss.ruleIds, []);
+  assert.deepEqual(miss.alternatives.map((a) => a.split(':')[0]), ['read-db', 'read-other', 'read-anywhere']);
+});
+
+test('list_connections lists no grant that an unconditional deny overrides on that connection', async () => {
+  const { listFor } = await import('../../src/pipeline/builtins/list-connections.js');
+  const tool = { name: 'query_database', connectionTypes: ['postgres'] } as never;
+  const core = { policy: () => denyPolicy, connections: [{ name: 'db', type: 'postgres' }, { name: 'other', type: 'postgres' }], tools: () => [tool] } as never;
+  const carl = listFor(core, staff('carl'));
+  assert.deepEqual(carl.map((c: { name: string }) => c.name), ['other'], 'db is denied to carl');
+  const other = carl[0] as { grants: string[] };
+  assert.ok(other.grants.some((g) => g.startsWith('read-other')) && other.grants.some((g) => g.startsWith('read-anywhere')));
+  const ann = listFor(core, staff('ann'));
+  assert.deepEqual(ann.map((c: { name: string }) => c.name).sort(), ['db', 'other']);
+  assert.ok((ann.find((c: { name: string }) => c.name === 'db') as { grants: string[] }).grants.some((g) => g.startsWith('read-db')));
+});
+
+test('on a connection still shown, an allow whose every tool there is denied is not listed as a grant', async () => {
+  const { listFor } = await import('../../src/pipeline/builtins/list-connections.js');
+  const policy = compilePolicy(['e.yaml'], [sqlCondition], { 'e.yaml': `
+rules:
+  - id: both-tools
+    effect: allow
+    who: { groups: [staff] }
+    tool: [query_database, other_tool]
+    on: [db]
+  - id: query-only
+    effect: allow
+    who: { groups: [staff] }
+    tool: query_database
+    on: [db]
+  - id: no-query-for-eve
+    effect: deny
+    who: { subjects: [eve] }
+    tool: query_database
+    on: [db]
+` });
+  const tools = [{ name: 'query_database', connectionTypes: ['postgres'] }, { name: 'other_tool', connectionTypes: ['postgres'] }];
+  const core = { policy: () => policy, connections: [{ name: 'db', type: 'postgres' }], tools: () => tools } as never;
+  const eve = listFor(core, staff('eve')) as { name: string; tools: string[]; grants: string[] }[];
+  assert.deepEqual(eve.map((c) => c.tools), [['other_tool']]);
+  assert.deepEqual(eve[0]!.grants.map((g) => g.split(':')[0]), ['both-tools'], 'query-only is overridden on db');
+  const ann = listFor(core, staff('ann')) as { grants: string[] }[];
+  assert.deepEqual(ann[0]!.grants.map((g) => g.split(':')[0]), ['both-tools', 'query-only']);
 });

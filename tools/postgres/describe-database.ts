@@ -26,23 +26,65 @@ WHERE c.relkind IN ('r','v','m','p','f') AND a.attnum > 0 AND NOT a.attisdropped
   AND ($1::text[] IS NULL OR (n.nspname || '.' || c.relname) = ANY($1::text[]))
   AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
   AND ($2::text IS NULL OR n.nspname = $2::text)
+  AND NOT ((n.nspname || '.' || c.relname) = ANY($3::text[]))
 ORDER BY 1, 2, a.attnum`;
+
+/**
+ * Where the engine puts, on each grant, the condition blocks of the conditional deny rules that
+ * apply to query_database on this connection (src/policy/engine.ts DISCOVERY_DENIES_KEY).
+ */
+const DENIES_KEY = '$denies';
+
+/** What describe_database may show, after deny rules (deny wins in discovery too). */
+export interface GrantedTables {
+  /** Some grant has no `sql` block, so every table is readable (except `hidden`). */
+  all: boolean;
+  read: Set<string>;
+  write: Set<string>;
+  /** Tables a deny forbids touching at all: never described, even when `all`. */
+  hidden: Set<string>;
+}
 
 /**
  * Tables named by the grants' `sql` blocks. A block without read/write grants no table (its
  * allow semantics require every table to be listed); a grant with no `sql` block at all grants
- * every table, so the answer is null (all tables).
+ * every table. Then the conditional denies that ride on the grants remove what they determine:
+ * a deny `sql: {}` matches every statement, so nothing is left; `read: [t]` denies any statement
+ * touching t, so t is hidden; `write: [t]` takes away write access to t; a grant whose statement
+ * kinds a deny's `statements:` all names grants nothing. A deny with a block other than `sql`
+ * (its conditions narrow one another) or with only `functions:` cannot be resolved to tables
+ * and leaves the description as it is (query_database still enforces it per call).
  */
-export function grantedTables(grants: Record<string, unknown>[]): { read: Set<string>; write: Set<string> } | null {
-  const read = new Set<string>();
-  const write = new Set<string>();
-  for (const g of grants) {
-    const sql = g.sql as { read?: string[]; write?: string[] } | undefined;
-    if (!sql) return null;
-    for (const t of sql.read ?? []) read.add(normalizePolicyTable(t));
-    for (const t of sql.write ?? []) write.add(normalizePolicyTable(t));
+export function grantedTables(grants: Record<string, unknown>[]): GrantedTables {
+  const out: GrantedTables = { all: false, read: new Set(), write: new Set(), hidden: new Set() };
+  const deniedStatements = new Set<string>();
+  const deniedWrites = new Set<string>();
+  for (const d of (grants[0]?.[DENIES_KEY] as Record<string, unknown>[] | undefined) ?? []) {
+    const keys = Object.keys(d);
+    if (keys.length !== 1 || keys[0] !== 'sql') continue;
+    const sql = d.sql as { statements?: string[]; read?: string[]; write?: string[]; functions?: string[] } | null | undefined;
+    if (!sql?.statements && !sql?.read && !sql?.write && !sql?.functions) return out; // denies every statement
+    for (const k of sql.statements ?? []) deniedStatements.add(k.trim().toLowerCase());
+    for (const t of sql.read ?? []) out.hidden.add(normalizePolicyTable(t));
+    for (const t of sql.write ?? []) deniedWrites.add(normalizePolicyTable(t));
   }
-  return { read, write };
+  for (const g of grants) {
+    const sql = g.sql as { statements?: string[]; read?: string[]; write?: string[] } | undefined;
+    if (!sql) {
+      out.all = true;
+      continue;
+    }
+    const kinds = (sql.statements ?? ['select']).map((k) => k.trim().toLowerCase());
+    if (kinds.every((k) => deniedStatements.has(k))) continue;
+    for (const t of sql.read ?? []) out.read.add(normalizePolicyTable(t));
+    for (const t of sql.write ?? []) out.write.add(normalizePolicyTable(t));
+  }
+  for (const t of out.hidden) {
+    out.read.delete(t);
+    out.write.delete(t);
+  }
+  for (const t of deniedWrites) out.write.delete(t);
+  return out;
 }
 
 /** Build the tool over the family's connectors. */
@@ -62,16 +104,16 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
     async execute(i, _facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as PostgresConnection;
       const tables = grantedTables(ctx.grants ?? []);
-      const names = tables ? [...new Set([...tables.read, ...tables.write])] : null;
+      const names = tables.all ? null : [...new Set([...tables.read, ...tables.write])];
       if (names && names.length === 0) return { kind: 'json', data: { tables: [] }, truncated: false };
-      const r = await connectorFor(conn.name).run(COLUMNS_SQL, [names, i.schema ?? null], { readOnly: true, maxRows: 20_000, timeoutMs: conn.statement_timeout });
+      const r = await connectorFor(conn.name).run(COLUMNS_SQL, [names, i.schema ?? null, [...tables.hidden]], { readOnly: true, maxRows: 20_000, timeoutMs: conn.statement_timeout });
       const masks = new Map(ctx.masking.columns.map((c) => [c.column, c.strategy]));
       const byTable = new Map<string, { table: string; access: string[]; columns: { name: string; type: string; masked?: string }[] }>();
       for (const [schema, table, column, type] of r.rows as string[][]) {
         const key = `${schema}.${table}`;
         let t = byTable.get(key);
         if (!t) {
-          const access = tables ? [...(tables.read.has(key) || tables.write.has(key) ? ['read'] : []), ...(tables.write.has(key) ? ['write'] : [])] : ['read'];
+          const access = ['read', ...(tables.write.has(key) ? ['write'] : [])];
           byTable.set(key, (t = { table: key, access, columns: [] }));
         }
         const masked = masks.get(`${key}.${column}`);
