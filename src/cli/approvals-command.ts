@@ -1,11 +1,13 @@
 /**
  * `warden approvals list|show|approve|deny`: reviewers act on approval requests in the same store
  * the server uses, while it runs (the waiting call polls the store and notices the decision).
- * Reviewers act as a local assertion (`--as SUBJECT --groups g1,g2`, recorded as `local`) on the
- * machine that holds the config. The approval rules hold either way: no self-approval, reviewer
- * groups enforced, distinct reviewers counted. A refused decision exits non-zero.
+ * Reviewers act as a verified identity (`--token JWT` or WARDEN_TOKEN, checked like any other
+ * token: signature, issuer, audience, expiry and required_scopes; recorded as `oidc`) or as a local
+ * assertion (`--as SUBJECT --groups g1,g2`, recorded as `local`) on the machine that holds the
+ * config; giving both `--token` and `--as` is a usage error. The approval rules hold either way: no
+ * self-approval, reviewer groups enforced, distinct reviewers counted. A refused decision exits non-zero.
  */
-import { verifierFromConfig } from '../server/http-verifier.js';
+import { INSUFFICIENT_SCOPE, verifierFromConfig, verifyBearerToken } from '../server/http-verifier.js';
 import { families } from '../../tools/index.js';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
 import { createSecretResolver } from '../config/secrets.js';
@@ -47,17 +49,30 @@ function details(v: ApprovalView): string {
   return out.join('\n');
 }
 
-async function reviewerFrom(flags: Record<string, string | boolean>, config: ServerConfig): Promise<Principal> {
-  const token = typeof flags.token === 'string' ? flags.token : process.env.WARDEN_TOKEN;
+/** Refuse ambiguous reviewer flags before anything is opened: one identity, stated one way. */
+function checkReviewerFlags(flags: Record<string, string | boolean>): void {
+  if (flags.token !== undefined && flags.as !== undefined) {
+    throw new UsageError(`--token and --as are two different reviewer identities: give one (--token JWT, or --as SUBJECT [--groups g1,g2])\n${USAGE}`);
+  }
+  if (flags.groups !== undefined && flags.as === undefined) {
+    throw new UsageError(`--groups goes with --as (a token's groups come from the token)\n${USAGE}`);
+  }
+}
+
+async function reviewerFrom(flags: Record<string, string | boolean>, config: ServerConfig, warn: (s: string) => void): Promise<Principal> {
+  const token = typeof flags.token === 'string' ? flags.token : flags.as === undefined ? process.env.WARDEN_TOKEN : undefined;
+  if (flags.as !== undefined && process.env.WARDEN_TOKEN) warn('warden: note: WARDEN_TOKEN is set but --as was given; acting as the local reviewer named by --as');
   if (flags.as === undefined && token) {
-    // A token is checked like any other bearer token: signature, issuer, audience, expiry (fail closed).
+    // A token is checked like any other bearer token: signature, issuer, audience, expiry and required scopes (fail closed).
     if (!config.identity.oidc) {
       throw new WardenError(ErrorCode.UNAUTHENTICATED, '--token/WARDEN_TOKEN: identity.oidc is not configured in warden.yaml, so the token cannot be verified; act as a local reviewer with --as SUBJECT --groups g1,g2');
     }
-    const verifier = verifierFromConfig({ config });
     try {
-      return (await verifier.verify(token.trim())).principal;
+      return (await verifyBearerToken(verifierFromConfig({ config }), token)).principal;
     } catch (e) {
+      if (e instanceof WardenError && e.details.reason === INSUFFICIENT_SCOPE) {
+        throw new WardenError(ErrorCode.UNAUTHENTICATED, `--token/WARDEN_TOKEN lacks the required scope(s): ${(e.details.missing as string[]).join(' ')}`, { reason: INSUFFICIENT_SCOPE });
+      }
       const why = e instanceof WardenError ? String(e.details.reason ?? e.message) : 'invalid token';
       throw new WardenError(ErrorCode.UNAUTHENTICATED, `--token/WARDEN_TOKEN could not be verified (${why})`);
     }
@@ -65,6 +80,11 @@ async function reviewerFrom(flags: Record<string, string | boolean>, config: Ser
   if (typeof flags.as !== 'string' || !flags.as.trim()) throw new UsageError(`approve and deny need a reviewer identity: --as SUBJECT [--groups g1,g2] or --token JWT\n${USAGE}`);
   const groups = typeof flags.groups === 'string' ? flags.groups.split(',').map((g) => g.trim()).filter(Boolean) : [];
   return { subject: flags.as.trim(), groups, claims: {}, authMethod: 'local' };
+}
+
+/** How the reviewer proved who they are, for the human-readable confirmation line. */
+function reviewerSource(p: Principal): string {
+  return p.authMethod === 'oidc' ? 'token' : p.authMethod;
 }
 
 /** Run `warden approvals SUBCOMMAND ...`; resolves to the exit code (0 ok, 1 refused or failed, 2 usage). */
@@ -77,6 +97,7 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     const [sub, id, ...extra] = a.positionals;
     if (!sub || !['list', 'show', 'approve', 'deny'].includes(sub) || extra.length) throw new UsageError(USAGE);
     if (sub !== 'list' && !id) throw new UsageError(`${sub} needs an approval id\n${USAGE}`);
+    if (sub === 'approve' || sub === 'deny') checkReviewerFlags(a.flags);
     const json = a.flags.json === true;
     const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), families);
     // Decisions fire the rule's webhook: compile the policy to find it (a broken policy only loses the webhook).
@@ -110,10 +131,10 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
       out(json ? JSON.stringify(v) : details(v));
       return 0;
     }
-    const reviewer = await reviewerFrom(a.flags, config);
+    const reviewer = await reviewerFrom(a.flags, config, err);
     const comment = typeof a.flags.comment === 'string' ? a.flags.comment : undefined;
     const v = sub === 'approve' ? await svc.approve(id!, reviewer, comment) : await svc.deny(id!, reviewer, comment);
-    out(json ? JSON.stringify(v) : `${sub === 'approve' ? 'approved' : 'denied'} by ${reviewer.subject} (local): approval ${v.id} is now ${v.state}`);
+    out(json ? JSON.stringify(v) : `${sub === 'approve' ? 'approved' : 'denied'} by ${reviewer.subject} (${reviewerSource(reviewer)}): approval ${v.id} is now ${v.state}`);
     await notifier.drain(10_000);
     return 0;
   } catch (e) {

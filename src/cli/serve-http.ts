@@ -6,7 +6,7 @@
 import type { Runtime } from '../server/runtime.js';
 import { serveOverHttp } from '../server/http.js';
 import { parseListen } from '../server/http-serve.js';
-import { verifierFromConfig } from '../server/http-verifier.js';
+import { verifierFromConfig, verifyBearerToken } from '../server/http-verifier.js';
 import { watchPolicies } from '../server/policy-watch.js';
 import { log } from '../server/log.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
@@ -24,7 +24,8 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
     ui = createUiHandler({
       store: rt.store as unknown as UiStore,
       ...(rt.approvals ? { approvals: rt.approvals } : {}),
-      verifyToken: async (token) => (await verifier.verify(token)).principal,
+      // The UI token login is checked like the MCP endpoint: signature, issuer, audience, expiry and required scopes.
+      verifyToken: async (token) => (await verifyBearerToken(verifier, token)).principal,
       baseUrl: handle.url,
       log,
       localPrincipal: { subject: rt.config.ui.local_reviewer.subject, groups: rt.config.ui.local_reviewer.groups, claims: {}, authMethod: 'local' },

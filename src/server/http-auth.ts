@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { TokenVerifier, VerifiedToken } from '../identity/oidc.js';
+import { INSUFFICIENT_SCOPE, verifyBearerToken } from './http-verifier.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
@@ -77,10 +78,18 @@ export async function authenticate(req: IncomingMessage, res: ServerResponse, ve
   }
   let verified: VerifiedToken;
   try {
-    verified = await verifier.verify(m[1]!);
+    // The shared helper verifies the token and its required scopes (the same check as every other token path).
+    verified = await verifyBearerToken(verifier, m[1]!);
   } catch (e) {
     const err = e instanceof WardenError ? e : new WardenError(ErrorCode.UNAUTHENTICATED, 'token verification failed');
     const reason = String(err.details.reason ?? 'invalid');
+    if (reason === INSUFFICIENT_SCOPE) {
+      const missing = Array.isArray(err.details.missing) ? (err.details.missing as string[]) : [];
+      const scope = (verifier.options.required_scopes ?? []).join(' ');
+      log('warn', 'http request refused: insufficient scope', { subject: err.details.subject, missing });
+      challenge(res, 403, `Bearer error="insufficient_scope", scope=${quote(scope)}, error_description=${quote(`missing scope(s): ${missing.join(' ')}`)}, ${meta}`, 'insufficient_scope', `the token lacks the required scope(s): ${missing.join(' ')}`);
+      return null;
+    }
     log('warn', 'http request refused: bearer token rejected', { reason, remote: req.socket.remoteAddress });
     if (reason === 'issuer_unavailable') {
       res.setHeader('retry-after', '5');
@@ -88,13 +97,6 @@ export async function authenticate(req: IncomingMessage, res: ServerResponse, ve
     } else {
       challenge(res, 401, `Bearer error="invalid_token", error_description=${quote(err.message)}, ${meta}`, 'invalid_token', err.message);
     }
-    return null;
-  }
-  const missing = verifier.missingScopes(verified);
-  if (missing.length) {
-    const scope = (verifier.options.required_scopes ?? []).join(' ');
-    log('warn', 'http request refused: insufficient scope', { subject: verified.principal.subject, missing });
-    challenge(res, 403, `Bearer error="insufficient_scope", scope=${quote(scope)}, error_description=${quote(`missing scope(s): ${missing.join(' ')}`)}, ${meta}`, 'insufficient_scope', `the token lacks the required scope(s): ${missing.join(' ')}`);
     return null;
   }
   return verified;

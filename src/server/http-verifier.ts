@@ -1,9 +1,10 @@
 /**
- * The token verifier built from warden.yaml's identity.oidc, shared by the HTTP transport and by
- * stdio clients that present WARDEN_TOKEN.
+ * The token verifier built from warden.yaml's identity.oidc, shared by the HTTP transport, stdio
+ * clients that present WARDEN_TOKEN, the reviewer CLI (`--token`) and the reviewer UI token login.
+ * Every one of them goes through verifyBearerToken, so none can skip the required_scopes check.
  */
 import { ErrorCode, WardenError } from '../errors.js';
-import { createOidcVerifier, type TokenVerifier } from '../identity/oidc.js';
+import { createOidcVerifier, type TokenVerifier, type VerifiedToken } from '../identity/oidc.js';
 import type { Principal } from '../tool-api.js';
 import type { Runtime } from './runtime.js';
 
@@ -24,6 +25,33 @@ export function verifierFromConfig(rt: Pick<Runtime, 'config'>): TokenVerifier {
   });
 }
 
+/**
+ * `details.reason` of the refusal for a verified token that lacks a required scope. The HTTP
+ * transport answers it with 403 `insufficient_scope`; every other reason is a 401 (or a 503 for
+ * `issuer_unavailable`). Why a reason and not a code: callers match on it as they do on TokenFailure.
+ */
+export const INSUFFICIENT_SCOPE = 'insufficient_scope';
+
+/**
+ * Verify a bearer token AND check identity.oidc.required_scopes: the one entry point for every
+ * place that accepts a token (HTTP, stdio WARDEN_TOKEN, reviewer CLI, reviewer UI), so a caller
+ * cannot forget the scope check. Throws WardenError(UNAUTHENTICATED) with `details.reason` set to
+ * the TokenFailure from verification, or to INSUFFICIENT_SCOPE with `details.missing`.
+ */
+export async function verifyBearerToken(verifier: TokenVerifier, token: string): Promise<VerifiedToken> {
+  let verified: VerifiedToken;
+  try {
+    verified = await verifier.verify(token.trim());
+  } catch (e) {
+    throw e instanceof WardenError ? e : new WardenError(ErrorCode.UNAUTHENTICATED, 'token verification failed', { reason: 'invalid' });
+  }
+  const missing = verifier.missingScopes(verified);
+  if (missing.length) {
+    throw new WardenError(ErrorCode.UNAUTHENTICATED, `the token lacks the required scope(s): ${missing.join(' ')}`, { reason: INSUFFICIENT_SCOPE, missing, subject: verified.principal.subject });
+  }
+  return verified;
+}
+
 /** Verify WARDEN_TOKEN for a stdio client: its principal, or a coded refusal to start (fail closed). */
 export async function principalFromToken(rt: Pick<Runtime, 'config'>, token: string): Promise<Principal> {
   return (await verifiedFromToken(rt, token)).principal;
@@ -32,14 +60,15 @@ export async function principalFromToken(rt: Pick<Runtime, 'config'>, token: str
 /** Like principalFromToken, with the token's expiry (epoch seconds), so a stdio session ends with its token. */
 export async function verifiedFromToken(rt: Pick<Runtime, 'config'>, token: string): Promise<{ principal: Principal; expiresAt: number }> {
   const verifier = verifierFromConfig(rt);
-  let verified;
+  let verified: VerifiedToken;
   try {
-    verified = await verifier.verify(token.trim());
+    verified = await verifyBearerToken(verifier, token);
   } catch (e) {
+    if (e instanceof WardenError && e.details.reason === INSUFFICIENT_SCOPE) {
+      throw new WardenError(ErrorCode.UNAUTHENTICATED, `WARDEN_TOKEN lacks the required scope(s) ${(e.details.missing as string[]).join(' ')}; refusing to start`, e.details);
+    }
     const reason = e instanceof WardenError ? ` (${String(e.details.reason ?? e.code)}: ${e.message})` : '';
     throw new WardenError(ErrorCode.UNAUTHENTICATED, `WARDEN_TOKEN could not be verified${reason}; refusing to start`);
   }
-  const missing = verifier.missingScopes(verified);
-  if (missing.length) throw new WardenError(ErrorCode.UNAUTHENTICATED, `WARDEN_TOKEN lacks the required scope(s) ${missing.join(' ')}; refusing to start`);
   return { principal: verified.principal, expiresAt: verified.expiresAt };
 }

@@ -120,7 +120,12 @@ export function createUiHandler(deps: UiDeps): UiHandler {
         let p: Principal;
         try {
           p = await deps.verifyToken(token);
-        } catch {
+        } catch (e) {
+          // A valid token without the required scope is a 403, as on the MCP endpoint; anything else a 401.
+          if (e instanceof WardenError && e.details.reason === 'insufficient_scope') {
+            deps.log('warn', 'UI sign-in refused: insufficient scope', { missing: e.details.missing });
+            return send(res, 403, loginPage({ oidc: true, error: 'The token lacks the scope this server requires.' }));
+          }
           return send(res, 401, loginPage({ oidc: true, error: 'The token was not accepted.' }));
         }
         return login(res, p);

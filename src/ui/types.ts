@@ -14,7 +14,10 @@ export type UiStore = TranscriptStore &
 export interface UiDeps {
   store: UiStore;
   approvals?: ApprovalReviewApi;
-  /** Verifies an OIDC bearer token (issuer, audience, signature) and returns the reviewer. */
+  /**
+   * Verifies an OIDC bearer token (issuer, audience, signature, required scopes) and returns the
+   * reviewer; a WardenError with `details.reason` 'insufficient_scope' makes the login a 403.
+   */
   verifyToken?: (token: string) => Promise<Principal>;
   /** Origin the UI is reached at, e.g. http://127.0.0.1:8080 (the handler serves under /ui). */
   baseUrl: string;

@@ -67,3 +67,59 @@ policies: [policies/*.yaml]
     assert.equal(stdout, '', 'nothing on stdout in HTTP mode');
   }
 });
+
+test('serve --http: the UI token login checks required_scopes like /mcp (no scope: 403, no session; with it: signed in)', async () => {
+  const issuer = await startOidcIssuer();
+  const dir = writeWardenDir(
+    `transcripts: { store: sqlite:warden.db }
+identity:
+  oidc: { issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups, required_scopes: [warden.review] }
+connections:
+  db: { type: postgres, url: env:UNUSED_URL }
+policies: [policies/*.yaml]
+`,
+    { 'p.yaml': 'rules:\n  - { id: r, effect: allow, who: { groups: [analysts] }, tool: query_database, sql: { statements: [select], read: [public.t] } }\n' },
+  );
+  const child = spawn(process.execPath, [WARDEN_BIN, 'serve', '--http', '127.0.0.1:0', '--config', dir.configPath], {
+    env: { PATH: process.env.PATH ?? '', UNUSED_URL: 'postgres://x@127.0.0.1:1/x', WARDEN_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const tokenLogin = (base: string, token: string) =>
+    fetch(`${base}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString(), redirect: 'manual' });
+  try {
+    const deadline = Date.now() + 20_000;
+    while (!/reviewer UI at (\S+)\/ui\//.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const base = /MCP over Streamable HTTP at (\S+)\/mcp/.exec(stderr)?.[1];
+    assert.ok(base, `startup lines: ${stderr}`);
+
+    const openidOnly = await issuer.mint({ sub: 'dora', groups: ['dba'], scope: 'openid' });
+    const refused = await tokenLogin(base, openidOnly);
+    assert.equal(refused.status, 403, 'the same answer as /mcp gives a token without the required scope');
+    assert.equal(refused.headers.get('set-cookie'), null, 'no session');
+    assert.match(await refused.text(), /scope/);
+    const noScopeClaim = await tokenLogin(base, await issuer.mint({ sub: 'dora', groups: ['dba'] }));
+    assert.equal(noScopeClaim.status, 403);
+    assert.equal(noScopeClaim.headers.get('set-cookie'), null);
+    const forged = await tokenLogin(base, issuer.unsigned({ sub: 'dora', groups: ['dba'], scope: 'warden.review' }));
+    assert.equal(forged.status, 401);
+    assert.equal(forged.headers.get('set-cookie'), null);
+    const mcp = await fetch(`${base}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${openidOnly}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
+    assert.equal(mcp.status, 403);
+
+    const ok = await tokenLogin(base, await issuer.mint({ sub: 'dora', groups: ['dba'], scope: 'openid warden.review' }));
+    assert.equal(ok.status, 303);
+    const cookie = (ok.headers.get('set-cookie') ?? '').split(';')[0]!;
+    assert.ok(cookie, 'a session cookie');
+    const home = await fetch(`${base}/ui/`, { headers: { cookie } });
+    assert.equal(home.status, 200);
+    assert.match(await home.text(), /dora \(oidc\)/);
+  } finally {
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    await issuer.stop();
+    dir.cleanup();
+    assert.equal(code, 0, `graceful stop: ${stderr}`);
+  }
+});

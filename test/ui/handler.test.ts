@@ -7,6 +7,7 @@ import { openSqliteStore } from '../../src/recorder/index.js';
 import { startStandaloneUi } from '../../src/cli/ui-serve.js';
 import { CSP } from '../../src/ui/index.js';
 import type { Principal } from '../../src/tool-api.js';
+import { ErrorCode, WardenError } from '../../src/errors.js';
 import { seedUi, XSS } from './fixtures.js';
 
 async function setup(t: { after: (fn: () => unknown) => void }, verifyToken?: (tok: string) => Promise<Principal>) {
@@ -102,4 +103,20 @@ test('POSTs need the CSRF token and the same origin; OIDC login uses verifyToken
   const c2 = (good.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
   const home = await (await fetch(`${origin}/ui/`, { headers: { cookie: c2 } })).text();
   assert.match(home, /rita \(oidc\)/);
+});
+
+test('OIDC login: a token refused for a missing scope is a 403 with no session; other refusals a 401', async (t) => {
+  const verify = async (tok: string): Promise<Principal> => {
+    if (tok === 'no-scope') throw new WardenError(ErrorCode.UNAUTHENTICATED, 'the token lacks the required scope(s): warden.review', { reason: 'insufficient_scope', missing: ['warden.review'] });
+    throw new WardenError(ErrorCode.UNAUTHENTICATED, 'the token has expired', { reason: 'expired' });
+  };
+  const { origin } = await setup(t, verify);
+  const post = (token: string) => fetch(`${origin}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${token}`, redirect: 'manual' });
+  const noScope = await post('no-scope');
+  assert.equal(noScope.status, 403);
+  assert.equal(noScope.headers.get('set-cookie'), null);
+  assert.match(await noScope.text(), /lacks the scope/);
+  const expired = await post('expired');
+  assert.equal(expired.status, 401);
+  assert.equal(expired.headers.get('set-cookie'), null);
 });
