@@ -11,33 +11,50 @@ import { connectHttpAgent } from '../support/http-agent.js';
 import { writeWardenDir } from '../support/warden-process.js';
 import { WARDEN_BIN } from '../support/repo.js';
 
-test('serve --http serves MCP with tokens and the reviewer UI, and stops on SIGTERM', async () => {
-  const issuer = await startOidcIssuer();
+const POLICY = { 'p.yaml': 'rules:\n  - { id: r, effect: allow, who: { groups: [analysts] }, tool: query_database, sql: { statements: [select], read: [public.t] } }\n' };
+
+/** `warden serve --http` on a free port with an OIDC identity; resolves once the startup lines name the URLs. */
+async function startServeHttp(oidc: string, extra = '', ready = /reviewer UI at (\S+)\/ui\//) {
   const dir = writeWardenDir(
     `transcripts: { store: sqlite:warden.db }
 identity:
-  oidc: { issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups }
+  oidc: { ${oidc} }
 connections:
   db: { type: postgres, url: env:UNUSED_URL }
-ui: { local_reviewer: { subject: rita, groups: [dba] } }
-policies: [policies/*.yaml]
+${extra}policies: [policies/*.yaml]
 `,
-    { 'p.yaml': 'rules:\n  - { id: r, effect: allow, who: { groups: [analysts] }, tool: query_database, sql: { statements: [select], read: [public.t] } }\n' },
+    POLICY,
   );
   const child = spawn(process.execPath, [WARDEN_BIN, 'serve', '--http', '127.0.0.1:0', '--config', dir.configPath], {
     env: { PATH: process.env.PATH ?? '', UNUSED_URL: 'postgres://x@127.0.0.1:1/x', WARDEN_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  const out = { stderr: '', stdout: '' };
+  child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (out.stdout += d.toString()));
+  const deadline = Date.now() + 20_000;
+  while (!ready.test(out.stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return {
+    out,
+    base: /MCP over Streamable HTTP at (\S+)\/mcp/.exec(out.stderr)?.[1],
+    /** SIGTERM, then the exit code (0 is a graceful stop). */
+    async stop(): Promise<number | null> {
+      child.kill('SIGTERM');
+      const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+      dir.cleanup();
+      return code;
+    },
+  };
+}
+
+test('serve --http serves MCP with tokens and the reviewer UI, and stops on SIGTERM', async () => {
+  const issuer = await startOidcIssuer();
+  const server = await startServeHttp(`issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups`, 'ui: { local_reviewer: { subject: rita, groups: [dba] } }\n', /one-time UI login link[^\n]*: (\S+)/);
+  const { out } = server;
   try {
-    const deadline = Date.now() + 20_000;
-    while (!/one-time UI login link[^\n]*: (\S+)/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const base = /MCP over Streamable HTTP at (\S+)\/mcp/.exec(stderr)?.[1];
-    const login = /one-time UI login link[^\n]*: (\S+)/.exec(stderr)?.[1];
-    assert.ok(base && login, `startup lines: ${stderr}`);
+    const base = server.base;
+    const login = /one-time UI login link[^\n]*: (\S+)/.exec(out.stderr)?.[1];
+    assert.ok(base && login, `startup lines: ${out.stderr}`);
 
     const noToken = await fetch(`${base}/mcp`, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
     assert.equal(noToken.status, 401);
@@ -59,40 +76,21 @@ policies: [policies/*.yaml]
     const reused = await fetch(login, { redirect: 'manual' });
     assert.notEqual(reused.headers.get('set-cookie') ?? '', cookie, 'the link is single use');
   } finally {
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const code = await server.stop();
     await issuer.stop();
-    dir.cleanup();
-    assert.equal(code, 0, `graceful stop: ${stderr}`);
-    assert.equal(stdout, '', 'nothing on stdout in HTTP mode');
+    assert.equal(code, 0, `graceful stop: ${out.stderr}`);
+    assert.equal(out.stdout, '', 'nothing on stdout in HTTP mode');
   }
 });
 
 test('serve --http: the UI token login checks required_scopes like /mcp (no scope: 403, no session; with it: signed in)', async () => {
   const issuer = await startOidcIssuer();
-  const dir = writeWardenDir(
-    `transcripts: { store: sqlite:warden.db }
-identity:
-  oidc: { issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups, required_scopes: [warden.review] }
-connections:
-  db: { type: postgres, url: env:UNUSED_URL }
-policies: [policies/*.yaml]
-`,
-    { 'p.yaml': 'rules:\n  - { id: r, effect: allow, who: { groups: [analysts] }, tool: query_database, sql: { statements: [select], read: [public.t] } }\n' },
-  );
-  const child = spawn(process.execPath, [WARDEN_BIN, 'serve', '--http', '127.0.0.1:0', '--config', dir.configPath], {
-    env: { PATH: process.env.PATH ?? '', UNUSED_URL: 'postgres://x@127.0.0.1:1/x', WARDEN_LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const server = await startServeHttp(`issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups, required_scopes: [warden.review]`);
   const tokenLogin = (base: string, token: string) =>
     fetch(`${base}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString(), redirect: 'manual' });
   try {
-    const deadline = Date.now() + 20_000;
-    while (!/reviewer UI at (\S+)\/ui\//.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const base = /MCP over Streamable HTTP at (\S+)\/mcp/.exec(stderr)?.[1];
-    assert.ok(base, `startup lines: ${stderr}`);
+    const base = server.base;
+    assert.ok(base, `startup lines: ${server.out.stderr}`);
 
     const openidOnly = await issuer.mint({ sub: 'dora', groups: ['dba'], scope: 'openid' });
     const refused = await tokenLogin(base, openidOnly);
@@ -116,10 +114,8 @@ policies: [policies/*.yaml]
     assert.equal(home.status, 200);
     assert.match(await home.text(), /dora \(oidc\)/);
   } finally {
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    const code = await server.stop();
     await issuer.stop();
-    dir.cleanup();
-    assert.equal(code, 0, `graceful stop: ${stderr}`);
+    assert.equal(code, 0, `graceful stop: ${server.out.stderr}`);
   }
 });
