@@ -122,14 +122,6 @@ function coversEverywhere(denies: CompiledRule[], allow: CompiledRule): boolean 
   return allow.on.every((c) => denies.some((d) => d.on!.includes(c)));
 }
 
-/**
- * Unconditional deny rules covering (p, tool, connection): whatever an allow grants there, they
- * override it. Exported so discovery built-ins can say the same thing the engine does.
- */
-export function unconditionalDeniesFor(policy: CompiledPolicy, p: Principal, tool: string, connection: string | null): CompiledRule[] {
-  return blanketsFor(policy, p, tool).filter((r) => namesConnection(r, connection));
-}
-
 /** Decide one call. `facts` is null for calls that could not be parsed (they are denied earlier). */
 export function decide(policy: CompiledPolicy, p: Principal, call: CallView, facts: Facts | null): Decision {
   const trace = policy.rules.map((r) => evalRule(r, p, call, facts));
