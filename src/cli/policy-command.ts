@@ -5,8 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { families } from '../../tools/index.js';
-import { expandPolicyGlobs, loadServerConfig, type ServerConfig } from '../config/server-config.js';
-import { ConfigError, formatProblem, readYamlSource, type ConfigProblem } from '../config/yaml-source.js';
+import { loadServerConfig, unmatchedPolicyPatterns, type ServerConfig } from '../config/server-config.js';
+import { ConfigError, formatProblem, type ConfigProblem } from '../config/yaml-source.js';
 import { compileForConfig } from '../server/runtime.js';
 import { explainCall, formatExplain, offlineFamilies } from '../policy/explain.js';
 import { lintPolicy } from '../policy/lint.js';
@@ -61,23 +61,6 @@ export async function runPolicyCommand(argv: string[]): Promise<number> {
     printProblems(e.problems);
     return 1;
   }
-}
-
-/**
- * A `policies:` pattern that matches no file: a warning at its line in warden.yaml. Why: a typo
- * in a glob otherwise loads as "0 rules", and with nothing allowed the admin sees no hint why.
- */
-function unmatchedPolicyPatterns(config: ServerConfig): ConfigProblem[] {
-  const src = readYamlSource(config.file);
-  const written = (src.data as { policies?: unknown } | null)?.policies;
-  const out: ConfigProblem[] = [];
-  config.policyPatterns.forEach((pattern, i) => {
-    if (expandPolicyGlobs([pattern], config.baseDir).length > 0) return;
-    const as = Array.isArray(written) && typeof written[i] === 'string' ? written[i] : pattern;
-    const path = Array.isArray(written) ? ['policies', i] : ['policies'];
-    out.push({ file: config.file, line: src.lineOf(path), path: path.join('.'), message: `${as}${Array.isArray(written) ? '' : ' (the default)'} matches no policy file`, severity: 'warning' });
-  });
-  return out;
 }
 
 function check(a: ParsedArgs): number {

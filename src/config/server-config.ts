@@ -204,7 +204,7 @@ export function loadServerConfig(file: string, families: ToolFamily[], text?: st
     transcripts: value.transcripts,
     identity: value.identity,
     connections,
-    policyFiles: expandPolicyGlobs(value.policies, baseDir),
+    policyFiles: expandPolicyGlobs(value.policies, baseDir, { file: full, lineOf: (i) => src.lineOf(['policies', i]) }),
     masking: value.masking,
     limits: value.limits,
     admins: value.admins,
@@ -222,10 +222,13 @@ function rawConnections(data: unknown): Record<string, { type: string }> {
   return Object.fromEntries(Object.entries(c as Record<string, unknown>).filter(([, v]) => v && typeof v === 'object' && typeof (v as { type?: unknown }).type === 'string')) as Record<string, { type: string }>;
 }
 
-/** Expand `dir/*.yaml` style patterns (a `*` in the file name only) relative to the config folder. */
-export function expandPolicyGlobs(patterns: string[], baseDir: string): string[] {
+/**
+ * Expand `dir/*.yaml` style patterns (a `*` in the file name only) relative to the config folder.
+ * `at` names the config file and the line of each pattern, for an error that points at it.
+ */
+export function expandPolicyGlobs(patterns: string[], baseDir: string, at?: { file: string; lineOf: (index: number) => number }): string[] {
   const out: string[] = [];
-  for (const pat of patterns) {
+  for (const [i, pat] of patterns.entries()) {
     const abs = isAbsolute(pat) ? pat : join(baseDir, pat);
     const name = basename(abs);
     if (!name.includes('*')) {
@@ -238,7 +241,7 @@ export function expandPolicyGlobs(patterns: string[], baseDir: string): string[]
     try {
       entries = readdirSync(dir).filter((f) => re.test(f)).sort();
     } catch {
-      throw new ConfigError([{ file: join(baseDir, 'warden.yaml'), line: 0, path: 'policies', message: `policy folder ${dir} cannot be read`, severity: 'error' }]);
+      throw new ConfigError([{ file: at?.file ?? join(baseDir, 'warden.yaml'), line: at ? at.lineOf(i) : 0, path: `policies.${i}`, message: `policy folder ${dir} cannot be read`, severity: 'error' }]);
     }
     out.push(...entries.map((f) => join(dir, f)));
   }
@@ -247,4 +250,22 @@ export function expandPolicyGlobs(patterns: string[], baseDir: string): string[]
 
 function escapeRe(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A `policies:` pattern that matches no file: a warning at its line in the config file. Why: a
+ * typo in a glob otherwise loads as "0 rules", and with nothing allowed the admin sees no hint
+ * why (`policy check` prints it; `serve` logs it).
+ */
+export function unmatchedPolicyPatterns(config: ServerConfig): ConfigProblem[] {
+  const src = readYamlSource(config.file);
+  const written = (src.data as { policies?: unknown } | null)?.policies;
+  const out: ConfigProblem[] = [];
+  config.policyPatterns.forEach((pattern, i) => {
+    if (expandPolicyGlobs([pattern], config.baseDir).length > 0) return;
+    const as = Array.isArray(written) && typeof written[i] === 'string' ? written[i] : pattern;
+    const path = Array.isArray(written) ? ['policies', i] : ['policies'];
+    out.push({ file: config.file, line: src.lineOf(path), path: path.join('.'), message: `${as}${Array.isArray(written) ? '' : ' (the default)'} matches no policy file`, severity: 'warning' });
+  });
+  return out;
 }

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ConditionSpec, FamilyInstance, GovernedTool, ToolFamily } from '../tool-api.js';
 import { ErrorCode, WardenError } from '../errors.js';
-import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
+import { loadServerConfig, unmatchedPolicyPatterns, type ServerConfig } from '../config/server-config.js';
 import { createSecretResolver } from '../config/secrets.js';
 import { ConfigError } from '../config/yaml-source.js';
 import { compilePolicy, type MaskingChecks } from '../policy/load.js';
@@ -128,6 +128,8 @@ export async function startRuntime(
 ): Promise<Runtime> {
   const config = loadServerConfig(configPath, families);
   let policy = compileForConfig(config, families);
+  // A policies: pattern that matches nothing is a typo more often than a choice: say so at start.
+  for (const w of unmatchedPolicyPatterns(config)) log('warn', 'policy pattern matches no file', { at: `${w.file}:${w.line}`, message: w.message });
   const storeUrl = await resolveStoreSpec(config);
   const pgStore = isPgUrl(storeUrl);
   const dbPath = pgStore ? resolve(config.baseDir, 'recordings', 'warden.db') : storePath({ ...config, transcripts: { ...config.transcripts, store: storeUrl } });

@@ -62,6 +62,15 @@ test('check: an unknown SQL statement kind fails the check at FILE:LINE with the
   assert.match(good.out, /^ok: 1 rules in 1 policy files .*0 errors, 0 warnings/);
 });
 
+test('check: a policies: folder that does not exist is an error at its line in the config file named by --config', () => {
+  const d = join(tmp, 'nofolder');
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'prod.yaml'), 'connections:\n  db: { type: postgres, url: env:DB }\npolicies:\n  - nowhere/*.yaml\n');
+  const r = warden(['check', '--config', join(d, 'prod.yaml')]);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /prod\.yaml:4: policies\.0: policy folder .*nowhere cannot be read/);
+});
+
 test('check: a policies: glob that matches no file is a warning at its line in warden.yaml', () => {
   const d = join(tmp, 'glob');
   mkdirSync(join(d, 'policies'), { recursive: true });
