@@ -9,6 +9,9 @@ import { parseListen } from '../server/http-serve.js';
 import { verifierFromConfig, verifyBearerToken } from '../server/http-verifier.js';
 import { watchPolicies } from '../server/policy-watch.js';
 import { log } from '../server/log.js';
+import { ErrorCode, WardenError } from '../errors.js';
+import { reviewsAnything } from '../policy/engine.js';
+import { isAdmin } from '../pipeline/builtins/explain-call.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
 
 /** Serve until a signal; returns after the graceful shutdown. */
@@ -24,8 +27,16 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
     ui = createUiHandler({
       store: rt.store as unknown as UiStore,
       ...(rt.approvals ? { approvals: rt.approvals } : {}),
-      // The UI token login is checked like the MCP endpoint: signature, issuer, audience, expiry and required scopes.
-      verifyToken: async (token) => (await verifyBearerToken(verifier, token)).principal,
+      // The UI token login is checked like the MCP endpoint (signature, issuer, audience, expiry,
+      // required scopes), and is for reviewers and admins only: the UI shows every principal's
+      // transcripts. The session ends when the token does.
+      verifyToken: async (token) => {
+        const v = await verifyBearerToken(verifier, token);
+        if (!isAdmin(rt.config.admins, v.principal) && !reviewsAnything(rt.policy(), v.principal)) {
+          throw new WardenError(ErrorCode.UNAUTHENTICATED, 'this identity reviews nothing under the current policy', { reason: 'not_a_reviewer', subject: v.principal.subject });
+        }
+        return { principal: v.principal, expiresAt: v.expiresAt };
+      },
       baseUrl: handle.url,
       log,
       localPrincipal: { subject: rt.config.ui.local_reviewer.subject, groups: rt.config.ui.local_reviewer.groups, claims: {}, authMethod: 'local' },

@@ -14,7 +14,7 @@ import { log as defaultLog } from '../server/log.js';
 export interface StandaloneUiDeps {
   store: UiStore;
   approvals?: ApprovalReviewApi;
-  verifyToken?: (token: string) => Promise<Principal>;
+  verifyToken?: (token: string) => Promise<{ principal: Principal; expiresAt: number }>;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
   localPrincipal?: Principal;
 }

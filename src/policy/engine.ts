@@ -226,3 +226,13 @@ export function visibleConnections(policy: CompiledPolicy, p: Principal, tool: s
   const blankets = blanketsFor(policy, p, tool);
   return candidates.filter((c) => allows.some((r) => namesConnection(r, c)) && !blankets.some((d) => namesConnection(d, c)));
 }
+
+/**
+ * Whether a principal reviews anything under this policy: some rule's approval names it among its
+ * reviewers (an approval without `reviewers` lets anyone but the requester decide). Why: the
+ * reviewer UI shows every principal's transcripts, so signing in with a token is for reviewers
+ * (and admins), not for any agent whose token the issuer also signed.
+ */
+export function reviewsAnything(policy: CompiledPolicy, p: Principal): boolean {
+  return policy.rules.some((r) => r.approval !== undefined && whoMatches({ who: r.approval.reviewers }, p));
+}

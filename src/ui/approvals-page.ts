@@ -1,9 +1,11 @@
 /** The pending-approvals queue: each request with what it would run, and approve/deny forms. */
 import type { ApprovalReviewApi, ApprovalView } from '../approvals/review-api.js';
-import { excerpt, html, href, type Safe } from './html.js';
+import { html, href, reviewable, type Safe } from './html.js';
 
 function card(a: ApprovalView, csrf: string): Safe {
-  const args = a.call ? excerpt(JSON.stringify(a.call.args, null, 2), 4000) : null;
+  // The whole call, never an excerpt: a reviewer approves exactly what runs (a cut at 4,000
+  // characters once hid `OR true` behind a run of spaces). Indentation is JSON's own, 2 spaces a level.
+  const args = a.call ? reviewable(JSON.stringify(a.call.args, null, 1)) : null;
   const form = (action: 'approve' | 'deny', label: string) =>
     html`<form method="post" action="${href(`/approvals/${encodeURIComponent(a.id)}/${action}`)}" class="decide">
       <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
@@ -13,7 +15,7 @@ function card(a: ApprovalView, csrf: string): Safe {
     <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s) · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
     <div><strong>Parsed:</strong> <code>${a.summary}</code></div>
-    ${args ? html`<pre>${args.text}</pre>${args.cut ? html`<div class="cut">… ${args.cut} more characters</div>` : ''}` : ''}
+    ${args !== null ? html`<pre class="bound-call">${args}</pre>` : ''}
     ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${d.reviewer}${d.comment ? `: “${d.comment}”` : ''}</div>`)}
     ${a.state === 'pending' ? html`${form('approve', 'Approve')}${form('deny', 'Deny')}` : ''}
   </section>`;

@@ -15,6 +15,7 @@ form.filters{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:1rem;align-item
 form.filters label{display:flex;flex-direction:column;font-size:12px;color:#555}
 input,select,button{font:inherit;padding:.25rem .4rem}button{cursor:pointer}
 pre{white-space:pre-wrap;word-break:break-all;background:#f3f4f6;padding:.5rem;margin:.3rem 0;max-height:24rem;overflow:auto}
+pre.bound-call{max-height:none}
 .badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;font-size:12px;background:#e3e6ea}
 .allow,.ok,.approved{background:#d7f5dd}.deny,.denied,.error{background:#fde0e0}.pending{background:#fff1c2}
 .call{background:#fff;border:1px solid #e3e6ea;border-radius:.4rem;padding:.6rem .8rem;margin:.6rem 0}

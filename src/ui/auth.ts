@@ -64,12 +64,13 @@ export class UiAuth {
     return exp !== undefined && exp > now;
   }
 
-  /** Start a session and return its cookie value. */
-  start(principal: Principal, now = Date.now()): string {
+  /** Start a session (ending no later than `notAfterMs`: a token's expiry) and return its cookie value. */
+  start(principal: Principal, now = Date.now(), notAfterMs = Infinity): { sid: string; expires: number } {
     this.sweep(now);
     const sid = token();
-    this.sessions.set(digest(sid), { principal, csrf: token(), expires: now + this.sessionTtlMs });
-    return sid;
+    const expires = Math.min(now + this.sessionTtlMs, notAfterMs);
+    this.sessions.set(digest(sid), { principal, csrf: token(), expires });
+    return { sid, expires };
   }
 
   /** The session of a request, if its cookie names a live one. */

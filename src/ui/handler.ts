@@ -99,10 +99,11 @@ export function createUiHandler(deps: UiDeps): UiHandler {
   const live = new LiveFeed(deps, deps.pollMs ?? 1000);
   const withApprovals = { approvals: deps.approvals !== undefined };
 
-  function login(res: ServerResponse, p: Principal): void {
-    const sid = auth.start(p);
+  function login(res: ServerResponse, p: Principal, notAfterMs = Infinity): void {
+    const now = Date.now();
+    const { sid, expires } = auth.start(p, now, notAfterMs);
     deps.log('info', 'reviewer signed in to the UI', { subject: p.subject, method: p.authMethod });
-    redirect(res, '/ui/', sessionCookie(sid, secure, Math.floor(sessionTtl / 1000)));
+    redirect(res, '/ui/', sessionCookie(sid, secure, Math.max(0, Math.floor((expires - now) / 1000))));
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -117,18 +118,23 @@ export function createUiHandler(deps: UiDeps): UiHandler {
         if (!sameOrigin(req)) throw new HttpError(403, 'cross-site request refused');
         if (!deps.verifyToken) return send(res, 401, loginPage({ oidc: false, error: 'OIDC sign-in is not configured' }));
         const { token } = parse(loginForm, await readForm(req));
-        let p: Principal;
+        let v: { principal: Principal; expiresAt: number };
         try {
-          p = await deps.verifyToken(token);
+          v = await deps.verifyToken(token);
         } catch (e) {
-          // A valid token without the required scope is a 403, as on the MCP endpoint; anything else a 401.
+          // A valid token without the required scope is a 403, as on the MCP endpoint; so is a
+          // valid token of a principal who reviews nothing; anything else a 401.
           if (e instanceof WardenError && e.details.reason === 'insufficient_scope') {
             deps.log('warn', 'UI sign-in refused: insufficient scope', { missing: e.details.missing });
             return send(res, 403, loginPage({ oidc: true, error: 'The token lacks the scope this server requires.' }));
           }
+          if (e instanceof WardenError && e.details.reason === 'not_a_reviewer') {
+            deps.log('warn', 'UI sign-in refused: not a reviewer', { subject: e.details.subject });
+            return send(res, 403, loginPage({ oidc: true, error: 'This identity is not a reviewer here.' }));
+          }
           return send(res, 401, loginPage({ oidc: true, error: 'The token was not accepted.' }));
         }
-        return login(res, p);
+        return login(res, v.principal, v.expiresAt * 1000);
       }
       const t = url.searchParams.get('token');
       if (t !== null) {

@@ -16,9 +16,11 @@ export interface UiDeps {
   approvals?: ApprovalReviewApi;
   /**
    * Verifies an OIDC bearer token (issuer, audience, signature, required scopes) and returns the
-   * reviewer; a WardenError with `details.reason` 'insufficient_scope' makes the login a 403.
+   * reviewer with the token's expiry (epoch seconds): the UI session never outlives the token.
+   * A WardenError with `details.reason` 'insufficient_scope' or 'not_a_reviewer' makes the login
+   * a 403 (the token is valid; this principal may not review).
    */
-  verifyToken?: (token: string) => Promise<Principal>;
+  verifyToken?: (token: string) => Promise<{ principal: Principal; expiresAt: number }>;
   /** Origin the UI is reached at, e.g. http://127.0.0.1:8080 (the handler serves under /ui). */
   baseUrl: string;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;

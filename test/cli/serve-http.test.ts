@@ -11,7 +11,11 @@ import { connectHttpAgent } from '../support/http-agent.js';
 import { writeWardenDir } from '../support/warden-process.js';
 import { WARDEN_BIN } from '../support/repo.js';
 
-const POLICY = { 'p.yaml': 'rules:\n  - { id: r, effect: allow, who: { groups: [analysts] }, tool: query_database, sql: { statements: [select], read: [public.t] } }\n' };
+// Analysts read; dba reviews writes (the UI token login is for reviewers and admins only).
+const POLICY = {
+  'p.yaml': 'rules:\n  - { id: r, effect: allow, who: { groups: [analysts] }, tool: query_database, sql: { statements: [select], read: [public.t] } }\n' +
+    '  - { id: w, effect: allow, who: { groups: [analysts] }, tool: query_database, sql: { statements: [update], write: [public.t] }, approval: { reviewers: { groups: [dba] } } }\n',
+};
 
 /** `warden serve --http` on a free port with an OIDC identity; resolves once the startup lines name the URLs. */
 async function startServeHttp(oidc: string, extra = '', ready = /reviewer UI at (\S+)\/ui\//) {
@@ -105,6 +109,12 @@ test('serve --http: the UI token login checks required_scopes like /mcp (no scop
     assert.equal(forged.headers.get('set-cookie'), null);
     const mcp = await fetch(`${base}/mcp`, { method: 'POST', headers: { authorization: `Bearer ${openidOnly}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: '{}' });
     assert.equal(mcp.status, 403);
+    // An agent's token (valid, with the scope) is not a reviewer's: the UI shows every
+    // principal's transcripts, so it is refused.
+    const agent = await tokenLogin(base, await issuer.mint({ sub: 'alice', groups: ['analysts'], scope: 'openid warden.review' }));
+    assert.equal(agent.status, 403);
+    assert.equal(agent.headers.get('set-cookie'), null);
+    assert.match(await agent.text(), /not a reviewer/);
 
     const ok = await tokenLogin(base, await issuer.mint({ sub: 'dora', groups: ['dba'], scope: 'openid warden.review' }));
     assert.equal(ok.status, 303);

@@ -10,7 +10,7 @@ import type { Principal } from '../../src/tool-api.js';
 import { ErrorCode, WardenError } from '../../src/errors.js';
 import { seedUi, XSS } from './fixtures.js';
 
-async function setup(t: { after: (fn: () => unknown) => void }, verifyToken?: (tok: string) => Promise<Principal>) {
+async function setup(t: { after: (fn: () => unknown) => void }, verifyToken?: (tok: string) => Promise<{ principal: Principal; expiresAt: number }>) {
   const dir = mkdtempSync(join(tmpdir(), 'warden-ui-'));
   const store = openSqliteStore(join(dir, 'w.db'));
   await seedUi(store);
@@ -86,9 +86,9 @@ test('filters, large results truncated and paged, bad input refused', async (t) 
 });
 
 test('POSTs need the CSRF token and the same origin; OIDC login uses verifyToken', async (t) => {
-  const verify = async (tok: string): Promise<Principal> => {
+  const verify = async (tok: string) => {
     if (tok !== 'good-token') throw new Error('bad');
-    return { subject: 'rita', groups: ['reviewers'], claims: {}, authMethod: 'oidc' };
+    return { principal: { subject: 'rita', groups: ['reviewers'], claims: {}, authMethod: 'oidc' } as Principal, expiresAt: Math.floor(Date.now() / 1000) + 3600 };
   };
   const { origin, login } = await setup(t, verify);
   const { cookie } = await login();
@@ -106,7 +106,9 @@ test('POSTs need the CSRF token and the same origin; OIDC login uses verifyToken
 });
 
 test('OIDC login: a token refused for a missing scope is a 403 with no session; other refusals a 401', async (t) => {
-  const verify = async (tok: string): Promise<Principal> => {
+  const verify = async (tok: string): Promise<{ principal: Principal; expiresAt: number }> => {
+    if (tok === 'not-reviewer') throw new WardenError(ErrorCode.UNAUTHENTICATED, 'this identity reviews nothing under the current policy', { reason: 'not_a_reviewer', subject: 'alice' });
+    if (tok === 'short') return { principal: { subject: 'rita', groups: ['reviewers'], claims: {}, authMethod: 'oidc' }, expiresAt: Math.floor(Date.now() / 1000) + 2 };
     if (tok === 'no-scope') throw new WardenError(ErrorCode.UNAUTHENTICATED, 'the token lacks the required scope(s): warden.review', { reason: 'insufficient_scope', missing: ['warden.review'] });
     throw new WardenError(ErrorCode.UNAUTHENTICATED, 'the token has expired', { reason: 'expired' });
   };
@@ -119,4 +121,19 @@ test('OIDC login: a token refused for a missing scope is a 403 with no session; 
   const expired = await post('expired');
   assert.equal(expired.status, 401);
   assert.equal(expired.headers.get('set-cookie'), null);
+  const agent = await post('not-reviewer');
+  assert.equal(agent.status, 403, 'a valid token of a principal who reviews nothing');
+  assert.equal(agent.headers.get('set-cookie'), null);
+  assert.match(await agent.text(), /not a reviewer/);
+  // The session ends with the token: a token with 2 s left gives a cookie of at most 2 s, and the
+  // session is refused once it has passed.
+  const short = await post('short');
+  assert.equal(short.status, 303);
+  const setCookie = short.headers.get('set-cookie') ?? '';
+  const maxAge = Number(/Max-Age=(\d+)/.exec(setCookie)?.[1]);
+  assert.ok(maxAge <= 2, `Max-Age ${maxAge}`);
+  const cookie = setCookie.split(';')[0] ?? '';
+  assert.equal((await fetch(`${origin}/ui/`, { headers: { cookie }, redirect: 'manual' })).status, 200);
+  await new Promise((r) => setTimeout(r, 2100));
+  assert.notEqual((await fetch(`${origin}/ui/`, { headers: { cookie }, redirect: 'manual' })).status, 200, 'the session ended with the token');
 });
