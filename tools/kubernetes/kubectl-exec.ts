@@ -10,7 +10,7 @@ import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import type { KubeExecFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
-import { podFacts } from './pod-facts.js';
+import { assertSamePod, podFacts } from './pod-facts.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
 export const execInput = z.strictObject({
@@ -97,13 +97,7 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
       if (facts.container === null) throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} has no container`);
-      // The policy decided on the pod it looked up in parse; an approval wait can take minutes, and
-      // a pod replaced under the same name (a StatefulSet's) may carry other labels. Nothing runs
-      // unless the pod is still the one decided on (same uid).
-      const now = await c.lookupPod(input.namespace, input.pod, ctx.signal);
-      if (now.state !== 'found' || now.pod.uid !== facts.podUid) {
-        throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} was deleted or replaced after the policy decided; nothing ran, call again to have the current pod checked`);
-      }
+      await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal);
       const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);
       let r;
       try {

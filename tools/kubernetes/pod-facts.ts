@@ -3,6 +3,7 @@
  * `containers` rules judge the real pod (its labels from the API server, its default
  * container) and not a name the agent chose.
  */
+import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { KubeConnector } from './connector.js';
 import type { PodLookup } from './facts.js';
 
@@ -19,4 +20,16 @@ export async function podFacts(c: KubeConnector, namespace: string, pod: string,
   const r = await c.lookupPod(namespace, pod);
   if (r.state !== 'found') return { podLabels: null, podLookup: r.state, podUid: null, container: container ?? null };
   return { podLabels: r.pod.labels, podLookup: 'found', podUid: r.pod.uid, container: container ?? r.pod.defaultContainer };
+}
+
+/**
+ * Just before a pod-level call acts: the pod must still be the one the policy decided on (same
+ * uid). An approval wait can take minutes, and a pod replaced under the same name (a
+ * StatefulSet's) may carry other labels; nothing runs or is read from it.
+ */
+export async function assertSamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, signal?: AbortSignal): Promise<void> {
+  const now = await c.lookupPod(namespace, pod, signal);
+  if (now.state !== 'found' || now.pod.uid !== uid) {
+    throw new WardenError(ErrorCode.BACKEND, `pod ${namespace}/${pod} was deleted or replaced after the policy decided; nothing ran, call again to have the current pod checked`);
+  }
 }

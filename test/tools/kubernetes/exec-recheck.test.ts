@@ -60,3 +60,19 @@ test('a pod replaced after the decision: nothing runs; the same pod still runs',
   });
   assert.equal(server.runningIn('shop', 'db-0'), 0);
 });
+
+test('kubectl_logs: a pod replaced after the decision is not read', async () => {
+  const { kubectlLogsTool } = await import('../../../tools/kubernetes/kubectl-logs.js');
+  const tool = kubectlLogsTool(() => connector);
+  server.store.addPod(pod({ app: 'web' }));
+  const input = { connection: 'prod', namespace: 'shop', pod: 'db-0', container: 'app' };
+  const ctx = { connection: connector.conn, principal: { subject: 'a', groups: [], claims: {}, authMethod: 'stdio' }, limits: { timeoutMs: 3000, maxRows: 10, maxBytes: 65536 } } as unknown as ExecContext;
+  const parseCtx = { principal: ctx.principal, connection: connector.conn } as never;
+  const same = await tool.parse(input as never, parseCtx);
+  const ok = await tool.execute(input as never, same, ctx);
+  assert.equal(ok.kind, 'text');
+  const decided = await tool.parse(input as never, parseCtx);
+  server.deletePod('shop', 'db-0');
+  server.store.addPod(pod({ app: 'database' }));
+  await assert.rejects(tool.execute(input as never, decided, ctx), /replaced after the policy decided; nothing ran/);
+});
