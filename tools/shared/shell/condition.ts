@@ -93,8 +93,56 @@ function allow(block: ShellBlock, facts: ShellFacts): ConditionResult {
   return { matched: true, why: `Allowed programs ${names} within their grants.` };
 }
 
+/**
+ * Programs that run another program named in their arguments (`nice rm`, `timeout 9 rm`,
+ * `xargs rm`, `find -exec rm`), and programs that run a script given in their arguments
+ * (`eval`, `sh -c`). A deny rule names a program; it must not be dodged by wrapping it.
+ */
+const WRAPPERS = new Set([
+  'env', 'nice', 'nohup', 'timeout', 'stdbuf', 'ionice', 'chrt', 'taskset', 'setsid', 'sudo', 'doas', 'runuser', 'xargs',
+  'command', 'builtin', 'exec', 'time', 'watch', 'flock', 'unbuffer', 'strace', 'ltrace', 'chroot', 'parallel', 'nsenter',
+  'systemd-run', 'find', 'ip', 'busybox', 'catchsegv', 'valgrind', 'rlwrap', 'faketime', 'proxychains', 'torsocks', 'caffeinate',
+]);
+const SCRIPT_RUNNERS = new Set([
+  'eval', 'source', '.', 'sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'su', 'script', 'fish', 'csh', 'tcsh',
+  'python', 'python3', 'perl', 'ruby', 'node', 'php', 'lua', 'awk', 'gawk', 'mawk', 'tclsh', 'expect', 'sed',
+]);
+
+/**
+ * The commands a deny rule must judge: each command as written, and, for a wrapper, the program
+ * its arguments name with the words after it; a script runner's script words count as named
+ * programs too (fail closed: their own flags are not judged, `why` says so).
+ */
+function deniable(block: ShellBlock, cmd: ShellCommand): { program: string; args: string[]; why?: string }[] {
+  const base = cmd.program.slice(cmd.program.lastIndexOf('/') + 1);
+  const out: { program: string; args: string[]; why?: string }[] = [{ program: cmd.program, args: cmd.args }];
+  const named = (w: string) => {
+    const b = w.slice(w.lastIndexOf('/') + 1);
+    return Object.hasOwn(block.programs, b) ? b : null;
+  };
+  if (WRAPPERS.has(base)) {
+    cmd.args.forEach((w, i) => {
+      const n = named(w);
+      if (n !== null) out.push({ program: n, args: cmd.args.slice(i + 1), why: `run through ${base}` });
+    });
+  }
+  if (SCRIPT_RUNNERS.has(base)) {
+    for (const w of cmd.args.flatMap((a) => a.split(/[^\w./+-]+/))) {
+      const n = named(w);
+      if (n !== null) out.push({ program: n, args: [], why: `named in a script run by ${base}` });
+    }
+  }
+  return out;
+}
+
 function deny(block: ShellBlock, facts: ShellFacts): ConditionResult {
-  for (const cmd of facts.commands) {
+  // A program that is not a literal word (`$a /x`, `$(...) /x`) may be any denied program.
+  if (facts.constructs.includes('variable_in_command_position') && Object.keys(block.programs).length > 0) {
+    return { matched: true, why: 'A program is given by a variable, so it may be a denied one.' };
+  }
+  for (const found of facts.commands.flatMap((c) => deniable(block, c))) {
+    if (found.why !== undefined && found.args.length === 0) return { matched: true, why: `Program ${found.program} (${found.why}) is denied.` };
+    const cmd = found;
     const base = cmd.program.slice(cmd.program.lastIndexOf('/') + 1);
     const name = Object.hasOwn(block.programs, cmd.program) ? cmd.program : Object.hasOwn(block.programs, base) ? base : null;
     if (name === null) continue;
@@ -117,7 +165,7 @@ function deny(block: ShellBlock, facts: ShellFacts): ConditionResult {
       if (hit === undefined) continue;
       bits.push(`path '${hit}'`);
     }
-    return { matched: true, why: `Program ${name}${bits.length > 0 ? ` with ${bits.join(', ')}` : ''} is denied.` };
+    return { matched: true, why: `Program ${name}${found.why ? ` (${found.why})` : ''}${bits.length > 0 ? ` with ${bits.join(', ')}` : ''} is denied.` };
   }
   return { matched: false, why: 'No denied program appears.' };
 }
