@@ -42,11 +42,17 @@ export interface SessionRegistry {
   closeAll(): Promise<void>;
 }
 
-/** Create the registry; idle sessions are closed after `idleMs`, and at most `max` are kept. */
-export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: number; idleMs?: number; max?: number }): SessionRegistry {
+/**
+ * Create the registry; idle sessions are closed after `idleMs`. At most `perPrincipal` sessions
+ * per principal: opening one more closes that principal's own least recently used session. At
+ * most `max` in all: when full, a new session is refused (503), never made by closing another
+ * principal's (a review found one principal evicting everyone by opening 10,000 sessions).
+ */
+export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: number; idleMs?: number; max?: number; perPrincipal?: number }): SessionRegistry {
   const sessions = new Map<string, HttpSession>();
   const idleMs = opts.idleMs ?? 30 * 60_000;
   const max = opts.max ?? 10_000;
+  const perPrincipal = opts.perPrincipal ?? 100;
 
   const drop = async (id: string) => {
     const s = sessions.get(id);
@@ -65,12 +71,17 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
   return {
     size: () => sessions.size,
     async open(req, res, body, principal) {
-      if (sessions.size >= max) {
-        const oldest = [...sessions].sort((a, b) => a[1].lastSeen - b[1].lastSeen)[0];
+      const owner = principalFingerprint(principal);
+      const own = [...sessions].filter(([, x]) => x.owner === owner);
+      if (own.length >= perPrincipal) {
+        const oldest = own.sort((a, b) => a[1].lastSeen - b[1].lastSeen)[0];
         if (oldest) await drop(oldest[0]);
+      } else if (sessions.size >= max) {
+        res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '60' });
+        res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'this server holds as many MCP sessions as it may; retry later or use per-request (2026-07-28) calls' }, id: null }));
+        return;
       }
       const conn = createConnectionServer(deps, principal, 'http');
-      const owner = principalFingerprint(principal);
       let sid: string | undefined;
       const transport = new NodeStreamableHTTPServerTransport({
         sessionIdGenerator: () => randomUUID(),
