@@ -11,11 +11,21 @@ export function optionWords(args: string[]): string[] {
   return end < 0 ? args : args.slice(0, end);
 }
 
+/**
+ * Arguments of `program` that can be options or act like them. find's `--` ends only its
+ * leading options (-H, -L, -P, -D, -O): `-exec`, `-delete`, `-fprint` after it still act, so
+ * for find every word counts.
+ */
+export function optionWordsOf(program: string, args: string[]): string[] {
+  return program === 'find' ? args : optionWords(args);
+}
+
 /** Well-known short/long equivalents, so `deny_flags: [-r]` also stops `--recursive`. */
 const ALIASES: Record<string, string[][]> = {
   grep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']],
-  egrep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp']],
-  fgrep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp']],
+  egrep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']],
+  fgrep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']],
+  zgrep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']],
   sed: [['-i', '--in-place'], ['-f', '--file'], ['-e', '--expression']],
   tail: [['-f', '--follow'], ['-n', '--lines'], ['-c', '--bytes']],
   head: [['-n', '--lines'], ['-c', '--bytes']],
@@ -51,13 +61,52 @@ export function wordSpellsFlag(word: string, flag: string): boolean {
   return word === flag;
 }
 
-/** First argument (before `--`) that spells one of `flags` for `program`, or null. */
+const GREPS = new Set(['grep', 'egrep', 'fgrep', 'zgrep']);
+/** grep's short options that take a value (the rest of the word or the next word). */
+const GREP_VALUE_SHORTS = 'ABCDdefm';
+
+/**
+ * The word of a grep command that sets `--directories=recurse` (`-d recurse`, `-drec`,
+ * `-id recurse`, `--dir=rec`: GNU argmatch takes any unambiguous prefix of the action), which
+ * is `-r`. Generous: a prefix as short as `r` (ambiguous, so an error for grep) also counts.
+ */
+function grepRecurseWord(words: string[]): string | null {
+  const recurse = (v: string | undefined): boolean => v !== undefined && v.length > 0 && 'recurse'.startsWith(v);
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as string;
+    if (w.startsWith('--')) {
+      const eq = w.indexOf('=');
+      const name = eq < 0 ? w.slice(2) : w.slice(2, eq);
+      if (name.length > 0 && 'directories'.startsWith(name) && recurse(eq < 0 ? words[i + 1] : w.slice(eq + 1))) return w;
+      continue;
+    }
+    if (!w.startsWith('-') || w.length < 2) continue;
+    for (let k = 1; k < w.length; k++) {
+      const ch = w[k] as string;
+      if (!GREP_VALUE_SHORTS.includes(ch)) continue;
+      if (ch === 'd' && recurse(k + 1 < w.length ? w.slice(k + 1) : words[i + 1])) return w;
+      break;
+    }
+  }
+  return null;
+}
+
+/**
+ * First argument that spells one of `flags` for `program`, or null. Only words that can be
+ * options count (before `--`; for find, every word). For grep, `--directories=recurse` in
+ * all its spellings counts as `-r`/`--recursive`.
+ */
 export function findFlag(program: string, args: string[], flags: readonly string[]): { flag: string; word: string } | null {
-  const words = optionWords(args);
+  const words = optionWordsOf(program, args);
   for (const flag of flags) {
-    for (const f of spellings(program, flag)) {
+    const names = spellings(program, flag);
+    for (const f of names) {
       const word = words.find((w) => wordSpellsFlag(w, f));
       if (word !== undefined) return { flag, word };
+    }
+    if (GREPS.has(program) && names.includes('-r')) {
+      const word = grepRecurseWord(words);
+      if (word !== null) return { flag, word };
     }
   }
   return null;

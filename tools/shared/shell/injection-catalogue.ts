@@ -4,6 +4,7 @@
  */
 import { findFlag, optionWords } from './flags.js';
 import { awkDanger, sedDanger } from './script-checks.js';
+import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
 
 const SHELLS = ['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'yash', 'csh', 'tcsh', 'fish', 'busybox', 'toybox'];
@@ -36,7 +37,10 @@ const INTERPRETER_PATTERN = /^(python|pypy|perl|ruby|php|lua)[0-9.]*$/;
 export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   find: ['-exec', '-execdir', '-ok', '-okdir', '-delete', '-fprint', '-fprint0', '-fprintf', '-fls', '-files0-from'],
   tar: ['--checkpoint-action', '-I', '--use-compress-program', '--to-command', '-F', '--info-script', '--new-volume-script', '--rmt-command', '--rsh-command'],
-  git: ['-c', '--exec-path', '--upload-pack', '--config-env', '--receive-pack', '--ext-diff', '--textconv', '-O', '--open-files-in-pager'],
+  git: [
+    '-c', '--config', '--exec', '--exec-path', '--upload-pack', '--config-env', '--receive-pack', '--ext-diff', '--textconv', '-O',
+    '--open-files-in-pager',
+  ],
   sort: ['--compress-program', '--files0-from'],
   wc: ['--files0-from'],
   du: ['--files0-from'],
@@ -45,17 +49,42 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   scp: ['-S', '-F'],
   sftp: ['-S', '-F'],
   file: ['-f', '--files-from'],
+  // apt's -o/-c set any configuration item, APT::Update::Pre-Invoke and DPkg::Pre-Invoke run commands.
+  'apt-get': ['-o', '--option', '-c', '--config-file'],
+  apt: ['-o', '--option', '-c', '--config-file'],
+  'apt-cache': ['-o', '--option', '-c', '--config-file'],
+  'apt-mark': ['-o', '--option', '-c', '--config-file'],
+  'apt-config': ['-o', '--option', '-c', '--config-file'],
+  dpkg: ['--pre-invoke', '--post-invoke', '--status-logger'],
+  zip: ['--unzip-command'],
 };
 
 const SSH_OPTIONS = /^(proxycommand|localcommand|permitlocalcommand|knownhostscommand|proxyusefdpass|match)\b/i;
 const NODE_FLAGS = ['-e', '--eval', '-p', '--print', '-r', '--require', '--import', '--loader', '--experimental-loader', '-i', '--interactive'];
 const GIT_TOOL_SUBCOMMANDS = new Set(['difftool', 'mergetool', 'filter-branch', 'submodule', 'bisect', 'rebase', 'daemon', 'instaweb', 'web--browse', 'credential']);
+/** git subcommands whose `-u` names the upload-pack program to run. */
+const GIT_PACK_SUBCOMMANDS = new Set(['clone', 'fetch', 'pull', 'ls-remote', 'archive', 'fetch-pack']);
+
+/**
+ * iproute2 `ip netns exec NS CMD` and `ip vrf exec VRF CMD` run a command, and `ip -batch FILE`
+ * runs ip commands (those too) from a file. ip matches every keyword by prefix (`ip netns e`,
+ * `-b`, `--batch`), so any word that is a prefix of `exec` or `-batch` is refused.
+ */
+function ipExec(args: string[]): string | null {
+  for (const a of args) {
+    const w = a.startsWith('--') ? a.slice(1) : a;
+    if (w.length >= 2 && w.startsWith('-') && '-batch'.startsWith(w)) return `ip ${a} runs ip commands from a file (also netns exec).`;
+    if (w.length >= 1 && !w.startsWith('-') && 'exec'.startsWith(w)) return `ip ... ${a} ... (netns/vrf exec) runs a command.`;
+  }
+  return null;
+}
 
 /** Environment variables that make a program load code. */
 const CODE_ENV = new Set([
   'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'BASH_ENV', 'ENV', 'LESSOPEN', 'LESSCLOSE', 'PAGER', 'EDITOR', 'VISUAL',
   'PERL5OPT', 'PERL5LIB', 'PYTHONSTARTUP', 'PYTHONPATH', 'NODE_OPTIONS', 'NODE_PATH', 'RUBYOPT', 'RUBYLIB', 'PATH', 'IFS',
   'SHELLOPTS', 'BASHOPTS', 'PS4', 'PROMPT_COMMAND', 'MANPAGER', 'SYSTEMD_PAGER', 'SYSTEMD_EDITOR', 'TAR_OPTIONS', 'GREP_OPTIONS',
+  'APT_CONFIG', 'RSYNC_RSH', 'RSYNC_CONNECT_PROG', 'ZIPOPT',
 ]);
 
 /** Why an environment assignment name loads code, or null. */
@@ -104,11 +133,21 @@ export function injectionReason(cmd: ShellCommand): string | null {
     if (hit !== null) return `${base} ${hit.flag} (spelled '${hit.word}') can run programs or read file lists.`;
   }
   if (base === 'git') {
-    const sub = firstOperand(args);
-    if (sub !== undefined && GIT_TOOL_SUBCOMMANDS.has(sub)) return `git ${sub} can run other programs.`;
-    if (sub !== undefined && ['clone', 'fetch', 'pull', 'ls-remote', 'archive'].includes(sub) && findFlag('git', args, ['-u']) !== null) {
-      return `git ${sub} -u runs a chosen upload-pack program.`;
-    }
+    // The subcommand behind git's global options (`git -C /x difftool`); when it cannot be told,
+    // any word that could be it counts.
+    const found = findSubcommand('git', args);
+    const subs = found.kind === 'word' ? [found.word] : found.kind === 'none' ? [] : optionWords(args).filter((a) => !a.startsWith('-'));
+    const tool = subs.find((w) => GIT_TOOL_SUBCOMMANDS.has(w));
+    if (tool !== undefined) return `git ${tool} can run other programs.`;
+    const pack = subs.find((w) => GIT_PACK_SUBCOMMANDS.has(w));
+    if (pack !== undefined && findFlag('git', args, ['-u']) !== null) return `git ${pack} -u runs a chosen upload-pack program.`;
+  }
+  if (base === 'zip' && optionWords(args).some((w) => /^-[^-]/.test(w) && w.includes('TT'))) {
+    return 'zip -TT (--unzip-command) runs a chosen program.';
+  }
+  if (base === 'ip') {
+    const reason = ipExec(args);
+    if (reason !== null) return reason;
   }
   if (base === 'ssh' || base === 'scp' || base === 'sftp') {
     const words = optionWords(args);

@@ -55,7 +55,8 @@ const MODELS: Record<string, Model> = {
   uniq: { value: ['-f', '-s', '-w', '--skip-fields', '--skip-chars', '--check-chars'] },
   cut: { value: ['-b', '-c', '-d', '-f', '--bytes', '--characters', '--delimiter', '--fields', '--output-delimiter'] },
   strings: { value: ['-n', '-t', '-e', '--bytes', '--radix', '--encoding'] },
-  awk: { value: ['-F', '-v', '--field-separator', '--assign'], leadingText: [] },
+  // -e/--source give program text (script-checks.ts judges it); then every operand is a file.
+  awk: { value: ['-F', '-v', '-e', '--field-separator', '--assign', '--source'], leadingText: ['-e', '--source'] },
   sed: { value: ['-e', '-l', '--expression', '--line-length'], leadingText: ['-e', '--expression'] },
 };
 for (const a of ['gawk', 'mawk', 'nawk']) MODELS[a] = MODELS.awk as Model;
@@ -71,6 +72,8 @@ const FIND_TEXT = new Set(['-name', '-iname', '-path', '-ipath', '-wholename', '
 function findWords(args: string[]): FileWords {
   let i = 0;
   while (i < args.length && /^-(H|L|P|D|O\d*)$/.test(args[i] as string)) i += args[i] === '-D' ? 2 : 1;
+  // `--` ends find's leading options only; the expression after the paths still acts.
+  if (args[i] === '--') i++;
   const files: string[] = [];
   while (i < args.length && !/^(-.+|[()!,])$/.test(args[i] as string)) files.push(args[i++] as string);
   if (files.length === 0) files.push('.');

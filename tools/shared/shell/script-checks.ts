@@ -2,79 +2,251 @@
  * Inspection of the small languages that allowed text tools embed: sed scripts and awk
  * programs can run commands or write files. Anything not understood counts as dangerous.
  */
+import { awkProgramDanger } from './awk-program.js';
 
-/** Why a sed script is dangerous (e/w/W/r/R commands, e/w flags of s), or null if it is not. */
+/**
+ * Why a sed script is dangerous (e/w/W/r/R commands, e/w flags of s), or null if it is not.
+ * A port of GNU sed 4.9's compile_program()/match_slash()/snarf_char_class() (sed/compile.c):
+ * where a regex ends decides what the following characters are, so the scan must match GNU's
+ * exactly (a bracket expression `[/]` does not end an `s/.../` regex). Everything GNU would
+ * reject, and every spelling whose meaning other seds (busybox, BSD) might split differently,
+ * is refused rather than guessed.
+ */
 export function sedScriptDanger(script: string): string | null {
+  // Multibyte locales (GBK, Shift-JIS) can swallow an ASCII `\` or delimiter into a character.
+  if (/[^\t\n\x20-\x7e]/.test(script)) return 'sed script has a character outside printable ASCII';
   const s = script;
   let i = 0;
-  const skipAddrRegex = (): boolean => {
-    const delim = s[i] === '\\' ? s[++i] : s[i];
-    if (delim === undefined || delim === '\n') return false;
-    i++;
-    while (i < s.length && s[i] !== delim) i += s[i] === '\\' ? 2 : 1;
-    if (i >= s.length) return false;
-    i++;
-    while (s[i] === 'I' || s[i] === 'M') i++;
-    return true;
+  const EOF = '';
+  const inchar = (): string => (i < s.length ? (s[i++] as string) : EOF);
+  const savchar = (ch: string): void => {
+    if (ch !== EOF) i--;
   };
-  const skipAddress = (): boolean => {
-    const c = s[i];
-    if (c === undefined) return true;
-    if (/[0-9]/.test(c)) {
-      while (/[0-9~]/.test(s[i] ?? '')) i++;
-    } else if (c === '$') i++;
-    else if (c === '/' || c === '\\') return skipAddrRegex();
-    else if (c === '+' || c === '~') {
-      i++;
-      while (/[0-9]/.test(s[i] ?? '')) i++;
-    }
-    return true;
+  const blank = (c: string): boolean => c === ' ' || c === '\t';
+  const digit = (c: string): boolean => c >= '0' && c <= '9';
+  const inNonblank = (): string => {
+    let c: string;
+    do c = inchar();
+    while (blank(c));
+    return c;
   };
-  const skipDelimited = (parts: number): boolean => {
-    const delim = s[i];
-    if (delim === undefined || delim === '\n' || delim === '\\') return false;
-    i++;
-    for (let p = 0; p < parts; p++) {
-      while (i < s.length && s[i] !== delim) i += s[i] === '\\' ? 2 : 1;
-      if (i >= s.length) return false;
-      i++;
-    }
-    return true;
+  const inInteger = (first: string): void => {
+    let c = first;
+    while (digit(c)) c = inchar();
+    savchar(c);
   };
-  const toEol = (stopAtSemicolon: boolean): void => {
-    while (i < s.length && s[i] !== '\n' && !(stopAtSemicolon && s[i] === ';')) i += s[i] === '\\' ? 2 : 1;
-  };
-  while (i < s.length) {
-    while (/[\s;]/.test(s[i] ?? '')) i++;
-    if (i >= s.length) return null;
-    if (!skipAddress()) return 'unterminated sed address';
-    while (s[i] === ' ' || s[i] === '\t') i++;
-    if (s[i] === ',') {
-      i++;
-      while (s[i] === ' ') i++;
-      if (!skipAddress()) return 'unterminated sed address';
-    }
-    while (s[i] === ' ' || s[i] === '!') i++;
-    const cmd = s[i++];
-    if (cmd === undefined) return 'sed address without a command';
-    if ('ewWrR'.includes(cmd)) return `sed command '${cmd}' runs commands or touches files`;
-    if ('{}pPnNdDgGhHxz=F'.includes(cmd)) continue;
-    if (cmd === '#' || 'aic'.includes(cmd)) toEol(false);
-    else if (':btTv'.includes(cmd)) toEol(true);
-    else if ('qQlL'.includes(cmd)) while (/[0-9 ]/.test(s[i] ?? '')) i++;
-    else if (cmd === 'y') {
-      if (!skipDelimited(2)) return 'unterminated sed y command';
-    } else if (cmd === 's') {
-      if (!skipDelimited(2)) return 'unterminated sed s command';
-      while (i < s.length && !/[\s;}]/.test(s[i] as string)) {
-        const f = s[i] as string;
-        if (f === 'e' || f === 'w' || f === 'W') return `sed s///${f} flag runs commands or writes files`;
-        if (!/[gpiImM0-9]/.test(f)) return `unknown sed s flag '${f}'`;
-        i++;
+
+  /**
+   * snarf_char_class(), restricted: after `[`, an optional `^`, an optional literal `]`, then
+   * plain characters and complete classes (`[:alpha:]`, `[.-.]`, `[=e=]`) up to `]`. Null when
+   * the bracket closed; otherwise why it is refused. busybox sed ends a bracket at a class's
+   * `]`, so after a class the delimiter and `\\` (which it would read outside the bracket) are refused.
+   */
+  const bracket = (delim: string): string | null => {
+    let ch = inchar();
+    if (ch === '^') ch = inchar();
+    if (ch === ']') ch = inchar();
+    let sawClass = false;
+    for (; ; ch = inchar()) {
+      if (ch === EOF || ch === '\n') return 'unterminated sed bracket expression';
+      if (ch === ']') return null;
+      if (ch === '[') {
+        const open = inchar();
+        if (open !== '.' && open !== ':' && open !== '=') return "sed bracket expression contains a '[' that starts no class";
+        let c = inchar();
+        while (/^[A-Za-z0-9_-]$/.test(c)) c = inchar();
+        if (c !== open || inchar() !== ']') return 'sed bracket expression has a class GNU and busybox sed read differently';
+        sawClass = true;
+        continue;
       }
-    } else return `unknown sed command '${cmd}'`;
+      if (sawClass && (ch === delim || ch === '\\')) {
+        return `sed bracket expression has '${ch}' after a class (busybox sed would read it outside the bracket)`;
+      }
+    }
+  };
+
+  /** match_slash(): the text up to the unescaped `slash`; a regex skips bracket expressions. */
+  const matchSlash = (slash: string, regex: boolean): string | null => {
+    if (slash === EOF || slash === '\n' || slash === '\\') return `sed delimiter '${slash === '\n' ? '\\n' : slash}' is not supported`;
+    for (;;) {
+      let ch = inchar();
+      if (ch === EOF || ch === '\n') return 'unterminated sed regex or replacement';
+      if (ch === slash) return null;
+      if (ch === '\\') {
+        ch = inchar();
+        if (ch === EOF) return 'unterminated sed regex or replacement';
+      } else if (ch === '[' && regex) {
+        const bad = bracket(slash);
+        if (bad !== null) return bad;
+      }
+    }
+  };
+
+  /** compile_address(): true when an address was read; a string is a refusal. */
+  const address = (first: string): boolean | string => {
+    let ch = first;
+    if (ch === '/' || ch === '\\') {
+      if (ch === '\\') ch = inchar();
+      const bad = matchSlash(ch, true);
+      if (bad !== null) return bad;
+      for (;;) {
+        ch = inNonblank();
+        if (ch !== 'I' && ch !== 'M') break;
+      }
+      savchar(ch);
+      return true;
+    }
+    if (digit(ch)) {
+      inInteger(ch);
+      ch = inNonblank();
+      if (ch === '~') inInteger(inNonblank());
+      else savchar(ch);
+      return true;
+    }
+    if (ch === '+' || ch === '~') {
+      inInteger(inNonblank());
+      return true;
+    }
+    return ch === '$';
+  };
+
+  /** read_end_of_cmd(): only blanks, then `;`, newline, `}` or `#`. */
+  const endOfCommand = (cmd: string): string | null => {
+    const ch = inNonblank();
+    if (ch === '}' || ch === '#') savchar(ch);
+    else if (ch !== EOF && ch !== '\n' && ch !== ';') return `extra characters after sed command '${cmd}'`;
+    return null;
+  };
+
+  /** read_label(): up to a blank, `;`, `}`, `#` or newline. */
+  const label = (): number => {
+    let ch = inNonblank();
+    let n = 0;
+    while (ch !== EOF && ch !== '\n' && !blank(ch) && ch !== ';' && ch !== '}' && ch !== '#') {
+      ch = inchar();
+      n++;
+    }
+    savchar(ch);
+    return n;
+  };
+
+  /** read_text() for a, i, c: to the first unescaped newline. */
+  const text = (leadin: string): void => {
+    if (leadin === EOF) return;
+    let ch = inchar();
+    while (ch !== EOF && ch !== '\n') {
+      if (ch === '\\') ch = inchar();
+      if (ch === EOF) return;
+      ch = inchar();
+    }
+  };
+
+  for (;;) {
+    let ch: string;
+    do ch = inchar();
+    while (ch === ';' || /^\s$/.test(ch));
+    if (ch === EOF) return null;
+    const a1 = address(ch);
+    if (typeof a1 === 'string') return a1;
+    if (a1) {
+      ch = inNonblank();
+      if (ch === ',') {
+        const a2 = address(inNonblank());
+        if (typeof a2 === 'string') return a2;
+        if (!a2) return 'sed address after , is missing';
+        ch = inNonblank();
+      }
+    }
+    if (ch === '!') {
+      ch = inNonblank();
+      if (ch === '!') return 'multiple ! in a sed address';
+    }
+    if (ch === EOF) return 'sed address without a command';
+    if ('ewWrR'.includes(ch)) return `sed command '${ch}' runs commands or touches files`;
+    let bad: string | null = null;
+    switch (ch) {
+      case '#':
+        if (a1) return 'sed comment after an address';
+        while (ch !== EOF && ch !== '\n') ch = inchar();
+        continue;
+      case 'v':
+        label();
+        continue;
+      case '{':
+        break;
+      case '}':
+        if (a1) return 'sed } after an address';
+        bad = endOfCommand(ch);
+        break;
+      case 'a':
+      case 'i':
+      case 'c': {
+        let t = inNonblank();
+        if (t === EOF) return `sed ${ch} without text`;
+        if (t === '\\') t = inchar();
+        else {
+          savchar(t);
+          t = '\n';
+        }
+        text(t);
+        break;
+      }
+      case ':':
+        if (a1) return 'sed label after an address';
+        if (label() === 0) return 'sed : without a label';
+        break;
+      case 'T':
+      case 'b':
+      case 't':
+        label();
+        break;
+      case 'Q':
+      case 'q':
+      case 'L':
+      case 'l': {
+        const n = inNonblank();
+        if (digit(n)) inInteger(n);
+        else savchar(n);
+        bad = endOfCommand(ch);
+        break;
+      }
+      case '=': case 'd': case 'D': case 'F': case 'g': case 'G': case 'h': case 'H': case 'n': case 'N': case 'p': case 'P':
+      case 'z': case 'x':
+        bad = endOfCommand(ch);
+        break;
+      case 's': {
+        const slash = inchar();
+        bad = matchSlash(slash, true) ?? matchSlash(slash, false);
+        if (bad !== null) return `sed s command: ${bad}`;
+        // mark_subst_opts(): flags may be separated by blanks.
+        for (;;) {
+          const f = inNonblank();
+          if (f === 'e' || f === 'w') return `sed s///${f} flag runs commands or writes files`;
+          if ('iImMpg'.includes(f) && f !== EOF) continue;
+          if (digit(f)) {
+            inInteger(f);
+            continue;
+          }
+          if (f === '}' || f === '#') savchar(f);
+          else if (f !== EOF && f !== '\n' && f !== ';') return `unknown sed s flag '${f}'`;
+          break;
+        }
+        break;
+      }
+      case 'y': {
+        const slash = inchar();
+        const from = i;
+        bad = matchSlash(slash, false) ?? matchSlash(slash, false);
+        // busybox sed reads y's text with bracket expressions, GNU does not.
+        if (bad === null && s.slice(from, i).includes('[')) bad = "sed y command containing '['";
+        if (bad === null) bad = endOfCommand(ch);
+        break;
+      }
+      default:
+        return `unknown sed command '${ch}'`;
+    }
+    if (bad !== null) return bad;
   }
-  return null;
 }
 
 /** Sed options: scripts given with -e/--expression, or the first operand. Dangerous options named. */
@@ -112,30 +284,81 @@ export function sedDanger(args: string[]): string | null {
     if (operands[0] === undefined) return 'sed without a script';
     scripts.push(operands[0]);
   }
-  for (const sc of scripts) {
-    const d = sedScriptDanger(sc);
-    if (d !== null) return d;
-  }
-  return null;
+  // GNU sed carries unfinished a/i/c text (`-e 'a\' -e 'more'`) into the next -e: joining the
+  // scripts with newlines reads it the same way.
+  return sedScriptDanger(scripts.join('\n'));
 }
 
-const AWK_DANGER = /system|getline|\||@|\bprintf?\b[^;{}\n]*>|\bENVIRON\b.*\bsystem/;
+/** gawk/mawk/busybox short options that neither load code nor touch files. */
+const AWK_SAFE_SHORT = new Set(['b', 'c', 'C', 'h', 'M', 'n', 'N', 'O', 'P', 'r', 's', 'S', 't', 'V']);
+/** Long options that neither load code nor touch files (values: field-separator, assign). */
+const AWK_SAFE_LONG = new Set([
+  'field-separator', 'assign', 'characters-as-bytes', 'traditional', 'copyright', 'help', 'usage', 'non-decimal-data', 'use-lc-numeric',
+  'optimize', 'no-optimize', 'posix', 're-interval', 'sandbox', 'lint', 'lint-old', 'version', 'bignum', 'csv',
+]);
+/** Long options that load code, write files or run a debugger (gawk, mawk): never allowed, also not abbreviated. */
+const AWK_UNSAFE_LONG = [
+  'file', 'exec', 'include', 'load', 'debug', 'dump-variables', 'dump', 'pretty-print', 'profile', 'gen-pot', 'trace', 'persist',
+  'parsedebug', 'nostalgia', 'interactive', 'sprintf', 'random', 'posix_space', 'locale', 'source',
+];
 
-/** Awk: program files/extensions are refused; every other word is checked for command escapes. */
+/**
+ * Awk: the program texts (the first operand unless -e/--source came before it, and every
+ * -e/--source value: busybox awk also takes options after operands) are checked with
+ * awkProgramDanger; an option that is not known to be harmless is refused (-f, -E, -i, -l, -W,
+ * -d, -o, -p, ... in every spelling: clusters such as `-bf`, abbreviations such as `--ex`).
+ */
 export function awkDanger(args: string[]): string | null {
+  const programs: string[] = [];
+  let sawSource = false;
+  let firstOperand: string | undefined;
+  let ended = false;
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
+    if (ended || a === '-' || !a.startsWith('-')) {
+      if (firstOperand === undefined) {
+        firstOperand = a;
+        if (!sawSource) programs.push(a);
+      }
+      continue;
+    }
     if (a === '--') {
-      for (const w of args.slice(i + 1)) if (AWK_DANGER.test(w)) return 'awk program runs commands or writes files (system, |, getline, print >)';
-      break;
+      ended = true;
+      continue;
     }
-    if (a.startsWith('--') && a.length > 2) {
-      const name = a.slice(2).split('=', 1)[0] as string;
-      if (['file', 'exec', 'include', 'load'].some((n) => n.startsWith(name))) return `awk --${name} loads program code from a file`;
-    } else if (a.startsWith('-') && a.length > 1 && /^-[fEil]/.test(a)) {
-      return `awk ${a.slice(0, 2)} loads program code from a file`;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
+      const known = [...AWK_SAFE_LONG, ...AWK_UNSAFE_LONG];
+      const matches = known.includes(name) ? [name] : known.filter((o) => o.startsWith(name));
+      const opt = matches.length === 1 ? (matches[0] as string) : undefined;
+      if (opt === undefined) return `awk option --${name} is ${matches.length === 0 ? 'not one Warden knows' : 'an ambiguous abbreviation'}`;
+      if (opt === 'source') {
+        sawSource = true;
+        programs.push(eq < 0 ? (args[++i] ?? '') : a.slice(eq + 1));
+        continue;
+      }
+      if (!AWK_SAFE_LONG.has(opt)) return `awk --${opt} loads program code, writes files or runs a debugger`;
+      if (eq < 0 && (opt === 'field-separator' || opt === 'assign')) i++;
+      continue;
     }
-    if (AWK_DANGER.test(a)) return 'awk program runs commands or writes files (system, |, getline, print >)';
+    for (let k = 1; k < a.length; k++) {
+      const ch = a[k] as string;
+      if (ch === 'F' || ch === 'v' || ch === 'e') {
+        const value = k + 1 < a.length ? a.slice(k + 1) : (args[++i] ?? '');
+        if (ch === 'e') {
+          sawSource = true;
+          programs.push(value);
+        }
+        break;
+      }
+      if (!AWK_SAFE_SHORT.has(ch)) return `awk -${ch} (in '${a}') loads program code, writes files or is not an option Warden knows`;
+    }
+  }
+  if (programs.length === 0) return 'awk without a program';
+  for (const p of programs) {
+    const d = awkProgramDanger(p);
+    if (d !== null) return d;
   }
   return null;
 }
