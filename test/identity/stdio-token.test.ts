@@ -88,7 +88,8 @@ test('a WARDEN_TOKEN that fails verification refuses the start with a coded erro
 });
 
 test('a stdio session authenticated by WARDEN_TOKEN ends when the token expires', async () => {
-  const exp = Math.floor(Date.now() / 1000) + 3;
+  // 8 s: the server must start and answer once before the token expires, also on a busy machine.
+  const exp = Math.floor(Date.now() / 1000) + 8;
   const token = await iss.mint({ sub: 'sam', groups: ['sre'], scope: 'mcp', exp });
   const w = await connectWarden(dir.configPath, { WARDEN_TOKEN: token, UNUSED_DATABASE_URL: 'postgres://x@127.0.0.1:1/x' });
   try {

@@ -23,12 +23,25 @@ describe('deny_flags spellings', () => {
   const block = { programs: { grep: { ...LOG, deny_flags: ['-f', '--file', '-r'] }, tail: { ...LOG, deny_flags: ['--follow'] } } };
   const f = '/var/log/app/a.log';
   for (const cmd of [`grep -f ${f} x ${f}`, `grep -f${f} x ${f}`, `grep -if ${f} ${f}`, `grep --file=${f} ${f}`, `grep --file ${f} ${f}`,
-    `grep --fi=${f} ${f}`, `grep -rn x ${f}`, `grep --recursive x ${f}`, `tail --follow ${f}`, `tail -f ${f}`, `tail --fol ${f}`]) {
+    `grep --fi=${f} ${f}`, `grep -rn x ${f}`, `grep --recursive x ${f}`, `tail --follow ${f}`, `tail -f ${f}`, `tail --fol ${f}`,
+    // --directories=recurse is -r (GNU argmatch also takes a prefix of the action)
+    `grep --directories=recurse x ${f}`, `grep --directories recurse x ${f}`, `grep -d recurse x ${f}`, `grep -drecurse x ${f}`,
+    `grep --dir=recurse x ${f}`, `grep --dir=rec x ${f}`, `grep -id rec x ${f}`, `grep -nidrecu x ${f}`]) {
     it(`refuses ${cmd}`, () => assert.equal(allows(block, cmd), false));
   }
   it('allows other flags and flag-looking operands after --', () => {
     assert.equal(allows(block, `grep -in x ${f}`), true);
     assert.equal(allows(block, `grep -- -f ${f}`), true);
+  });
+  it('allows --directories=read and skip, which do not recurse', () => {
+    for (const cmd of [`grep --directories=read x ${f}`, `grep -d skip x ${f}`, `grep --dir=skip x ${f}`, `grep --regexp=-drecurse ${f}`]) {
+      assert.equal(allows(block, cmd), true, cmd);
+    }
+  });
+  it('a deny rule on -r or --recursive matches --directories=recurse', () => {
+    assert.equal(denies({ programs: { grep: { deny_flags: ['--recursive'] } } }, 'grep -d recurse x /etc'), true);
+    assert.equal(denies({ programs: { grep: { deny_flags: ['-r'] } } }, 'grep --directories=recurse x /etc'), true);
+    assert.equal(denies({ programs: { grep: { deny_flags: ['-r'] } } }, 'grep -d skip x /etc'), false);
   });
 });
 
@@ -193,6 +206,28 @@ describe('injection catalogue (always denied, even when listed)', () => {
     ['sed', 'sed -i s/a/b/ f'], ['sed', 'sed --in-place s/a/b/ f'], ['sed', "sed 's/a/b/e' f"], ['sed', "sed 's/a/b/w /tmp/x' f"],
     ['sed', "sed '1e id' f"], ['sed', "sed 'w /tmp/x' f"], ['sed', "sed '/x/r /etc/shadow' f"], ['sed', "sed -n -e p -e 'R /etc/x' f"],
     ['sed', 'sed -f script f'], ['sed', "sed -ne '1W /tmp/x' f"],
+    // find's `--` ends its leading options only: the expression still acts
+    ['find', 'find -- /var/log/app -maxdepth 0 -exec id \\;'], ['find', 'find -L -- / -delete'], ['find', 'find -- / -fprint /tmp/x'],
+    ['find', 'find -- / -execdir id ;'], ['find', 'find / -- -okdir id ;'],
+    // apt's -o/-c set hooks such as APT::Update::Pre-Invoke
+    ['apt-get', "apt-get -o 'APT::Update::Pre-Invoke::=id' update"], ['apt-get', "apt-get -oAPT::Update::Pre-Invoke::=id update"],
+    ['apt-get', "apt-get -yo 'DPkg::Pre-Invoke::=id' install x"], ['apt-get', "apt-get --option 'APT::Update::Pre-Invoke::=id' update"],
+    ['apt-get', "apt-get --opt=APT::Update::Pre-Invoke::=id update"], ['apt-get', 'apt-get -c /tmp/apt.conf update'],
+    ['apt', "apt -o 'APT::Update::Pre-Invoke::=id' update"], ['apt-get', 'APT_CONFIG=/tmp/x apt-get update'],
+    ['dpkg', 'dpkg --pre-invoke=id -i x.deb'],
+    // git: programs run by archive/fetch/clone/ls-remote/push, and -c/--config
+    ['git', 'git archive --remote=/srv/repo --exec=id HEAD'], ['git', 'git archive --remote /srv/repo --exe id HEAD'],
+    ['git', 'git fetch --upload-pack=id origin'], ['git', "git fetch --upload-pack 'id #' origin"], ['git', 'git ls-remote -u id /srv/repo'],
+    ['git', 'git clone -u id /srv/repo /tmp/x'], ['git', 'git -C /srv/repo ls-remote -u id origin'], ['git', 'git -C /srv difftool'],
+    ['git', 'git push --receive-pack=id origin'], ['git', 'git clone --config core.sshCommand=id h:r'],
+    ['git', 'git -c core.sshCommand=id fetch'], ['git', 'git clone -c core.fsmonitor=id /srv/repo'],
+    // zip -TT, ip netns/vrf exec and -batch, rsync -e, tar's program options
+    ['zip', "zip -T -TT 'id #' a.zip f"], ['zip', 'zip -TTid -T a.zip f'], ['zip', "zip --unzip-command='id #' -T a.zip f"],
+    ['zip', 'ZIPOPT=-TTid zip -T a.zip f'],
+    ['ip', 'ip netns exec ns1 id'], ['ip', 'ip netns e ns1 id'], ['ip', 'ip -n ns1 netns exec ns2 id'], ['ip', 'ip vrf exec red id'],
+    ['ip', 'ip -batch /tmp/cmds'], ['ip', 'ip --batch /tmp/cmds'], ['ip', 'ip -b -'],
+    ['rsync', 'rsync -ave id a b'], ['rsync', 'RSYNC_RSH=id rsync a h:b'],
+    ['tar', 'tar --checkpoint=1 --checkpoint-action=exec=id -cf x y'], ['tar', 'tar --to-com=id -xf x'], ['tar', 'tar -cf x -I id y'],
   ];
   for (const [program, cmd] of cases) {
     it(`refuses ${cmd}`, () => {
@@ -203,9 +238,15 @@ describe('injection catalogue (always denied, even when listed)', () => {
   it('leaves harmless uses alone', () => {
     for (const [p, cmd] of [['env', 'env'], ['find', "find /x -name '*.log'"], ['sed', "sed -n 's/error/E/gp' f"],
       ['sed', "sed '/x/d;s|a|b|g' f"], ['awk', "awk -F: '{print $1}' f"], ['awk', "awk '$3 > 100' f"], ['git', 'git log -n 5'],
-      ['tar', 'tar -tzf x.tgz'], ['node', 'node app.js']] as const) {
+      ['tar', 'tar -tzf x.tgz'], ['node', 'node app.js'], ['find', "find -- /x -name '*.log'"], ['apt-get', 'apt-get -s -y update'],
+      ['apt-cache', 'apt-cache policy nginx'], ['git', 'git -C /srv/repo log -n 5'], ['git', 'git fetch origin'], ['ip', 'ip addr show dev eth0'],
+      ['ip', 'ip -br link'], ['zip', 'zip -r a.zip d'], ['dpkg', 'dpkg -l nginx']] as const) {
       assert.equal(allows(listed(p), cmd), true, cmd);
     }
+  });
+  it('a deny rule on a find action also matches after find --', () => {
+    assert.equal(denies({ programs: { find: { deny_flags: ['-delete'] } } }, 'find -- /x -delete'), true);
+    assert.equal(denies({ programs: { find: { deny_flags: ['-delete'] } } }, 'find -- /x -name y'), false);
   });
   it('names code-loading assignments', () => {
     for (const a of ['LD_PRELOAD=x', 'BASH_ENV=x', 'BASH_FUNC_ls%%=x', 'GIT_SSH=x', 'PAGER=x', 'NODE_OPTIONS=x', 'PATH=/tmp']) {
@@ -215,6 +256,97 @@ describe('injection catalogue (always denied, even when listed)', () => {
   it('applies to argv too', () => {
     const rule = shellCondition.compile({ programs: { find: {} } }, { id: 'a', effect: 'allow' });
     assert.equal(rule(parseArgv(['find', '/', '-exec', 'id', ';']), CALL).matched, false);
+  });
+});
+
+describe('sed scripts are read as GNU sed 4.9 reads them', () => {
+  const block = { programs: { sed: LOG } };
+  const log = '/var/log/app/app.log';
+  /** Judged as an argv, so scripts with newlines and backslashes need no shell quoting. */
+  const allowsArgv = (argv: string[]): boolean => shellCondition.compile(block, { id: 'a', effect: 'allow' })(parseArgv(argv), CALL).matched;
+  // A bracket expression does not end the regex: GNU ran `s/[/]/g;/` with flag e (audit reproduction).
+  for (const cmd of [`sed 's|.*|id #/|;s/[/]/g;/e;#/p' ${log}`, `sed 's|.*|id #/|;s/[^/]/g;/e;#/p' ${log}`,
+    `sed 's|.*|id #/|;s/[]/]/g;/e;#/p' ${log}`, `sed 's|.*|id #/|;s/[[:alpha:]/]/g;/e;#/p' ${log}`,
+    `sed 's|.*|id #/|;s/[^]/]/g;/e;#/p' ${log}`, `sed -n '/[/]/e;#/p' ${log}`, `sed -n '\\,[,],e' ${log}`]) {
+    it(`refuses ${cmd}`, () => {
+      assert.equal(allows(block, cmd), false);
+      assert.match(injectionReason(parseShell(cmd).commands[0] ?? { program: '', args: [], assignments: [] }) ?? '', /sed/);
+    });
+  }
+  it('finds e, w, W, r and R as commands and flags wherever they stand', () => {
+    for (const script of ['s/a/b/ g e', 's/a/b/gpe', 's/a/b/3e', 's/[/]/x/e', 's/a/[/e', 's/a/b/w /tmp/x', 's/a/b/ w /tmp/x', '1!e id', '/x/,/y/ e',
+      '$ e', '{e}', '1{s/a/b/;e\n}', '#c\\\ne id', ':a e', 'b x;e id', 'y/a/b/;e', 'a\\\ntext\ne id', 'a text\ne id', 'i\\\n\\\n\ne', 'W /tmp/x',
+      'R /etc/shadow', '0r /etc/shadow', '/[/]/r /etc/shadow', '\\|[|]|w /tmp/x', '/x/I,+3 !  R /etc/x', 'p;n;e', '/a/ { p ; e }']) {
+      assert.equal(allowsArgv(['sed', '-n', script, log]), false, JSON.stringify(script));
+    }
+    // -e scripts are one program: unfinished `a\` text runs on into the next -e, and then the next line is a command again
+    assert.equal(allowsArgv(['sed', '-e', 'a\\', '-e', 'x', '-e', 'e id', log]), false);
+    assert.equal(allowsArgv(['sed', '-n', '-e', 'p', '--expression=e id', log]), false);
+    assert.equal(allowsArgv(['sed', '-ne', 'p', '-e', 's/[/]/x/e', log]), false);
+  });
+  it('keeps ordinary scripts working, also text that only looks like a command', () => {
+    for (const script of ['s/[^/]*$//', '/error/p', 's/[[:space:]]\\+/ /g', 's|/var|/srv|g', '1,10p', '$!N;P;D', '/start/,/end/{/x/d;p}',
+      's/a/b/2g', 'y/abc/xyz/', ':a;N;$!ba;s/\\n/ /g', 'a\\\nappended e id', 'a text\\\ne id', 's/[]]/x/', 's/[/]/x/g', '\\,x,p', '0~3p',
+      '/x/I p', 's/a/e/', 's/w/r/g', '# e id', 'i\\\n\\\ne', '/[[:digit:]]\\{4\\}/p', 's/[[:alpha:][:digit:]]/x/g', 'l 40', 'q5', '=']) {
+      assert.equal(allowsArgv(['sed', '-n', script, log]), true, JSON.stringify(script));
+    }
+    assert.equal(allowsArgv(['sed', '-e', 'p', '-e', '$=', log]), true);
+  });
+  it('refuses what other seds split differently, and what GNU sed rejects', () => {
+    for (const script of ['s/é/e/', 's/[[:alpha:]/]/x/', 's/[[:alpha:]\\]/x/', 's/[a[]/x/', 's/[[:a]b:]]/x/', 'y/[/]/', 's\\x\\y\\',
+      's/[/', 's/a/b', '/x', 'k', 's/a/b/q', 'p x', '}', '{p', '1}', 'b x#;e id', ':a#;e id', '/x/{b end}']) {
+      assert.equal(allowsArgv(['sed', '-n', script, log]), false, JSON.stringify(script));
+    }
+  });
+});
+
+describe('awk programs: no commands, no files but the operands', () => {
+  const block = { programs: { awk: LOG, gawk: LOG, mawk: LOG } };
+  const log = '/var/log/app/app.log';
+  const allowsArgv = (argv: string[]): boolean => shellCondition.compile(block, { id: 'a', effect: 'allow' })(parseArgv(argv), CALL).matched;
+  it('refuses the audit reproductions', () => {
+    // ARGV/ARGC rewrite the file list; a newline (or backslash-newline) after `,` continues a print statement
+    assert.equal(allows(block, `awk 'BEGIN{ARGV[1]="/etc/shadow";ARGC=2}{print}' ${log}`), false);
+    assert.equal(allowsArgv(['awk', 'BEGIN{print "x",\n"y" > "/any/file"}']), false);
+    assert.equal(allowsArgv(['awk', 'BEGIN{print "x",\\\n"y" > "/any/file"}']), false);
+    assert.equal(allowsArgv(['awk', 'BEGIN{printf "%s",\n"y" >> "/any/file"}']), false);
+    // program files in option clusters and other spellings
+    for (const argv of [['awk', '-bf', log], ['awk', '-bl', 'x', '{print}', log], ['mawk', '-W', 'exec', log], ['mawk', '-Wexec', log],
+      ['gawk', '-E', log], ['gawk', '--exec=' + log], ['gawk', '--ex', log], ['gawk', '--include=x', '{print}', log], ['gawk', '-i', 'x', '{print}', log],
+      ['gawk', '--load', 'x', '{print}', log], ['gawk', '-o', '{print}', log], ['gawk', '-p/tmp/x', '{print}', log], ['gawk', '-d', '{print}', log],
+      ['gawk', '-D', '{print}', log], ['gawk', '--profile=/tmp/x', '{print}', log], ['gawk', '--fi', log], ['gawk', '--d', '{print}', log],
+      ['awk', '-vx=1', '-f', log], ['awk', '--no-such-option', '{print}', log]]) {
+      assert.equal(allowsArgv(argv), false, argv.join(' '));
+    }
+  });
+  it('checks -e and --source program text like the main program, also after an operand (busybox permutes)', () => {
+    assert.equal(allowsArgv(['gawk', '-e', 'BEGIN{system("id")}', log]), false);
+    assert.equal(allowsArgv(['gawk', '--source=BEGIN{system("id")}', log]), false);
+    assert.equal(allowsArgv(['gawk', '--source', 'BEGIN{ARGV[1]="/etc/shadow"}', log]), false);
+    assert.equal(allowsArgv(['awk', '{print}', '-e', 'BEGIN{system("id")}']), false);
+    assert.equal(allowsArgv(['gawk', '-e', '{print $1}', log]), true);
+  });
+  it('refuses commands, pipes, redirection, getline and indirection outside string and regex literals', () => {
+    for (const prog of ['BEGIN{system("id")}', '{print | "sh"}', '{print |& "sh"}', 'BEGIN{"id" | getline x; print x}', '{getline x < "/etc/shadow"}',
+      '{getline}', '{print > "/tmp/x"}', '{print>>"/tmp/x"}', '{printf("%s\\n", $1) > "/tmp/x"}', '{print $1, $2 > $3}', '{print (1 > 0)}',
+      '{close("x")}', '{fflush("x")}', 'BEGIN{SYMTAB["ARGV"][1] = "/etc/shadow"}', 'BEGIN{f = "system"; @f("id")}', '@include "x"',
+      'BEGIN{ARGC = 3}', '{delete ARGV[1]}', 'BEGIN{print length /"/; system("id"); z = "x" # "\n}', '{ n = length /2/ }', '{ x = i++ / 2 }',
+      '/[/]/', '/[^/]x/ {print}', '/a]b/', '{ print "é" }', '{ print "x" \\ }', "{ print 'x' }", 'BEGIN { x = (1\n/ 2 + system("id") + 1 / 1) }',
+      '{ print "a" # comment \\\n > "/tmp/x" }', '{ print "unterminated }']) {
+      assert.equal(allowsArgv(['awk', prog, log]), false, JSON.stringify(prog));
+    }
+  });
+  it('keeps read-only programs working (> as comparison, | and > inside literals)', () => {
+    for (const prog of ['{print $1}', '$3 > 1000 {print $1}', '$3 >= 100', '/error/ {n++} END {print n}', '{ if ($3 > 5) print $1 }',
+      '{print $1 / 2}', '{ print "a|b>c" }', '/a\\/b/', '{ x = $1 ~ /[[:digit:]]+/ }', 'NR > 10', '$1 == "a" || $1 == "b"', '{ fflush() }',
+      '{ print $1\n  if ($3 > 5) print $2 }', 'BEGIN { FS = ":" } { print $1 }', '{ a[$1] += $2 } END { for (k in a) print k, a[k] }',
+      '{ print length($0) }', '{ printf "%s %d\\n", $1, $2 }', 'NF > 3 && $2 ~ /x>y/', '{ sub(/a|b/, "c"); print }', '{ if (x) /re/ ~ $0 }',
+      '/[]a]/', '/[^]a-z]/', '{ print substr($0, 1, 10) }', '{ x = ($1 > 5) ? "big" : "small"; print x }']) {
+      assert.equal(allowsArgv(['awk', prog, log]), true, JSON.stringify(prog));
+    }
+    assert.equal(allows(block, `awk -F: '$3 > 1000 {print $1}' ${log}`), true);
+    assert.equal(allows(block, `awk -v n=5 'NR > n' ${log}`), true);
+    assert.equal(allows(block, `awk '{print $1}' ${log}`), true);
   });
 });
 

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../../src/tool-api.js';
-import { findFlag, flagsUsed, optionWords, spellings } from './flags.js';
+import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
 import { fileWords, relevantPathLike } from './operands.js';
 import { normalisePath, underPrefix } from './paths.js';
@@ -55,7 +55,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant): string | null {
   }
   if (g.allow_flags !== undefined) {
     const allowed = new Set(g.allow_flags.flatMap((f) => spellings(p, f)));
-    for (const w of optionWords(cmd.args)) {
+    for (const w of optionWordsOf(p, cmd.args)) {
       if (!w.startsWith('-') || w === '-') continue;
       const whole = w.split('=', 1)[0] as string;
       if (allowed.has(whole)) continue;

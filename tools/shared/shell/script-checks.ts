@@ -118,14 +118,19 @@ export function sedScriptDanger(script: string): string | null {
     return null;
   };
 
-  /** read_label(): up to a blank, `;`, `}`, `#` or newline. */
-  const label = (): number => {
+  /**
+   * read_label(): up to a blank, `;`, `}`, `#` or newline; the length, or why it is refused.
+   * sed before 4.3 reads `}` and `#` as part of the label (`b x#;e id` runs `e id` there), so a
+   * label ending at one of them is refused.
+   */
+  const label = (): number | string => {
     let ch = inNonblank();
     let n = 0;
     while (ch !== EOF && ch !== '\n' && !blank(ch) && ch !== ';' && ch !== '}' && ch !== '#') {
       ch = inchar();
       n++;
     }
+    if (n > 0 && (ch === '}' || ch === '#')) return `sed label followed by '${ch}' (older GNU sed reads it as part of the label)`;
     savchar(ch);
     return n;
   };
@@ -141,11 +146,12 @@ export function sedScriptDanger(script: string): string | null {
     }
   };
 
+  let blocks = 0;
   for (;;) {
     let ch: string;
     do ch = inchar();
     while (ch === ';' || /^\s$/.test(ch));
-    if (ch === EOF) return null;
+    if (ch === EOF) return blocks === 0 ? null : "sed '{' without '}'";
     const a1 = address(ch);
     if (typeof a1 === 'string') return a1;
     if (a1) {
@@ -169,13 +175,17 @@ export function sedScriptDanger(script: string): string | null {
         if (a1) return 'sed comment after an address';
         while (ch !== EOF && ch !== '\n') ch = inchar();
         continue;
-      case 'v':
-        label();
+      case 'v': {
+        const n = label();
+        if (typeof n === 'string') return n;
         continue;
+      }
       case '{':
+        blocks++;
         break;
       case '}':
         if (a1) return 'sed } after an address';
+        if (blocks-- === 0) return "sed '}' without '{'";
         bad = endOfCommand(ch);
         break;
       case 'a':
@@ -191,15 +201,20 @@ export function sedScriptDanger(script: string): string | null {
         text(t);
         break;
       }
-      case ':':
+      case ':': {
         if (a1) return 'sed label after an address';
-        if (label() === 0) return 'sed : without a label';
+        const n = label();
+        if (typeof n === 'string') return n;
+        if (n === 0) return 'sed : without a label';
         break;
+      }
       case 'T':
       case 'b':
-      case 't':
-        label();
+      case 't': {
+        const n = label();
+        if (typeof n === 'string') return n;
         break;
+      }
       case 'Q':
       case 'q':
       case 'L':
@@ -296,7 +311,7 @@ const AWK_SAFE_LONG = new Set([
   'field-separator', 'assign', 'characters-as-bytes', 'traditional', 'copyright', 'help', 'usage', 'non-decimal-data', 'use-lc-numeric',
   'optimize', 'no-optimize', 'posix', 're-interval', 'sandbox', 'lint', 'lint-old', 'version', 'bignum', 'csv',
 ]);
-/** Long options that load code, write files or run a debugger (gawk, mawk): never allowed, also not abbreviated. */
+/** Long options that load code, write files or run a debugger (gawk, mawk), known so that no abbreviation slips through (source: program text, checked). */
 const AWK_UNSAFE_LONG = [
   'file', 'exec', 'include', 'load', 'debug', 'dump-variables', 'dump', 'pretty-print', 'profile', 'gen-pot', 'trace', 'persist',
   'parsedebug', 'nostalgia', 'interactive', 'sprintf', 'random', 'posix_space', 'locale', 'source',
