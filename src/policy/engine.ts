@@ -53,8 +53,8 @@ export function whoMatches(rule: Pick<CompiledRule, 'who'>, p: Principal): boole
   return ok;
 }
 
-/** Does the rule apply to this tool and connection at all? */
-export function scopeMatches(rule: CompiledRule, tool: string, connection: string | null): string | null {
+/** Does the rule apply to this tool and connection at all? Null when it does, else why not. */
+function scopeMatches(rule: CompiledRule, tool: string, connection: string | null): string | null {
   if (rule.tools && !rule.tools.includes(tool)) return `tool ${tool} is not in ${rule.tools.join(', ')}`;
   if (rule.on && (connection === null || !rule.on.includes(connection))) return `connection ${connection ?? '(none)'} is not in ${rule.on.join(', ')}`;
   return null;
@@ -80,7 +80,7 @@ function evalRule(rule: CompiledRule, p: Principal, call: CallView, facts: Facts
  * deny rules that apply to the discovered tool on that connection (an array of block records).
  * Discovery tools read it by this literal name (tools may import only src/tool-api.ts).
  */
-export const DISCOVERY_DENIES_KEY = '$denies';
+const DISCOVERY_DENIES_KEY = '$denies';
 
 /** The policy's rules by role, computed once per compiled policy. */
 interface RuleIndex {
@@ -108,6 +108,8 @@ function indexOf(policy: CompiledPolicy): RuleIndex {
 
 const namesTool = (r: CompiledRule, tool: string): boolean => !r.tools || r.tools.includes(tool);
 const namesConnection = (r: CompiledRule, connection: string | null): boolean => !r.on || (connection !== null && r.on.includes(connection));
+/** scopeMatches as a yes/no, without building the reason. */
+const inScope = (r: CompiledRule, tool: string, connection: string | null): boolean => namesTool(r, tool) && namesConnection(r, connection);
 
 /** Unconditional denies whose who and tool cover (p, tool), on any connection. */
 function blanketsFor(policy: CompiledPolicy, p: Principal, tool: string): CompiledRule[] {
@@ -122,20 +124,23 @@ function coversEverywhere(denies: CompiledRule[], allow: CompiledRule): boolean 
   return allow.on.every((c) => denies.some((d) => d.on!.includes(c)));
 }
 
-/** Decide one call. `facts` is null for calls that could not be parsed (they are denied earlier). */
+/**
+ * Decide one call. `facts` is null for calls that could not be parsed (they are denied earlier).
+ * Alternatives are worked out for a deny only: an allowed call (the hot path) is told none.
+ */
 export function decide(policy: CompiledPolicy, p: Principal, call: CallView, facts: Facts | null): Decision {
   const trace = policy.rules.map((r) => evalRule(r, p, call, facts));
   const denies = trace.filter((t) => t.matched && t.effect === 'deny');
   const allows = trace.filter((t) => t.matched && t.effect === 'allow');
-  // An allow that matched this call is overridden for it when a deny matched too: never offer it.
-  const alternatives = alternativesFor(policy, p, call.tool, call.connection, denies.length ? allows.map((a) => a.id) : []);
   if (denies.length) {
     const first = policy.rules.find((r) => r.id === denies[0]!.id)!;
+    // An allow that matched this call is overridden for it by the deny: never offer it.
+    const alternatives = alternativesFor(policy, p, call.tool, call.connection, allows.map((a) => a.id));
     return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: first.reason ?? `denied by rule ${first.id}: ${denies[0]!.why}`, trace, alternatives };
   }
   if (!allows.length) {
     const near = trace.find((t) => t.effect === 'allow' && /^(sql|shell|kubernetes):/.test(t.why));
-    return { effect: 'deny', ruleIds: [], reason: `no rule allows this call${near ? ` (closest: ${near.id}: ${near.why})` : ''}`, trace, alternatives };
+    return { effect: 'deny', ruleIds: [], reason: `no rule allows this call${near ? ` (closest: ${near.id}: ${near.why})` : ''}`, trace, alternatives: alternativesFor(policy, p, call.tool, call.connection) };
   }
   // Obligations combine: if any matching allow carries an approval, the call needs it (safer choice; documented).
   const withApproval = policy.rules.find((r) => r.approval && allows.some((a) => a.id === r.id));
@@ -145,7 +150,7 @@ export function decide(policy: CompiledPolicy, p: Principal, call: CallView, fac
     reason: `allowed by ${allows.map((a) => a.id).join(', ')}`,
     ...(withApproval ? { approval: { ...withApproval.approval!, ruleId: withApproval.id } } : {}),
     trace,
-    alternatives,
+    alternatives: [],
   };
 }
 
@@ -199,22 +204,22 @@ export function grantableTools(policy: CompiledPolicy, p: Principal, all: string
  * apply to `forTool` on this connection ride along on each under DISCOVERY_DENIES_KEY.
  */
 export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: CallView, forTool: string): Decision & { grants: Record<string, unknown>[] } {
-  const alternatives = alternativesFor(policy, p, forTool, call.connection);
+  const alternatives = (): string[] => alternativesFor(policy, p, forTool, call.connection);
   const ix = indexOf(policy);
-  const denies = ix.unconditionalDenies.filter((r) => whoMatches(r, p) && (!scopeMatches(r, forTool, call.connection) || !scopeMatches(r, call.tool, call.connection)));
+  const denies = ix.unconditionalDenies.filter((r) => whoMatches(r, p) && (inScope(r, forTool, call.connection) || inScope(r, call.tool, call.connection)));
   if (denies.length) {
-    return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: denies[0]!.reason ?? `denied by rule ${denies[0]!.id}`, trace: [], alternatives, grants: [] };
+    return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: denies[0]!.reason ?? `denied by rule ${denies[0]!.id}`, trace: [], alternatives: alternatives(), grants: [] };
   }
-  const allows = ix.allows.filter((r) => whoMatches(r, p) && !scopeMatches(r, forTool, call.connection));
-  if (!allows.length) return { effect: 'deny', ruleIds: [], reason: `no rule grants ${forTool} on this connection`, trace: [], alternatives, grants: [] };
-  const narrowing = ix.conditionalDenies.filter((r) => whoMatches(r, p) && !scopeMatches(r, forTool, call.connection));
+  const allows = ix.allows.filter((r) => whoMatches(r, p) && inScope(r, forTool, call.connection));
+  if (!allows.length) return { effect: 'deny', ruleIds: [], reason: `no rule grants ${forTool} on this connection`, trace: [], alternatives: alternatives(), grants: [] };
+  const narrowing = ix.conditionalDenies.filter((r) => whoMatches(r, p) && inScope(r, forTool, call.connection));
   const denied = narrowing.map((r) => r.blocks);
   return {
     effect: 'allow',
     ruleIds: allows.map((r) => r.id),
     reason: `discovery for ${forTool}${narrowing.length ? ` (narrowed by ${narrowing.map((r) => r.id).join(', ')})` : ''}`,
     trace: [],
-    alternatives,
+    alternatives: [],
     grants: allows.map((r) => (denied.length ? { ...r.blocks, [DISCOVERY_DENIES_KEY]: denied } : r.blocks)),
   };
 }

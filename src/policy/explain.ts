@@ -6,7 +6,7 @@
  */
 import type { ColumnMask, ConnectionConfig, Facts, GovernedTool, Principal, ToolFamily } from '../tool-api.js';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
-import { decide } from './engine.js';
+import { alternativesFor, decide } from './engine.js';
 import type { CompiledPolicy, Decision } from './types.js';
 
 /** What explain needs: the active policy, the tools and the configured connections. */
@@ -61,11 +61,12 @@ export function previewMasking(facts: Facts, columns: ColumnMask[], onDerived: '
   if (!Array.isArray(output) || !columns.length) return { columns: [] };
   const out: MaskPreview[] = [];
   let refused: string | undefined;
-  for (const o of output as { name: string; sources: { table: string; column: string }[]; derived: boolean }[]) {
+  for (const o of output as { name: string; sources: { table: string; column: string }[]; derived: boolean; star?: string }[]) {
     const hits = o.sources.flatMap((s) => (s.column === '*' ? columns.filter((c) => c.column.startsWith(s.table + '.')) : columns.filter((c) => c.column === `${s.table}.${s.column}`)));
     if (!hits.length) continue;
     const star = o.sources.some((s) => s.column === '*');
-    if (onDerived === 'deny' && (o.derived || star) && !refused) {
+    // As tools/postgres/column-masking.ts checkDerivedFlows: a base table's `*` runs, each column masked by itself.
+    if (onDerived === 'deny' && (o.derived || (star && o.star !== 'table')) && !refused) {
       refused = `masked column ${hits[0]!.column} flows through ${star ? 'a whole-row reference' : 'an expression'} in output column "${o.name}" (on_derived: deny)`;
     }
     if (star && !o.derived) for (const h of hits) out.push({ column: h.column.split('.').at(-1)!, strategy: h.strategy, source: h.column });
@@ -120,7 +121,8 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
     stage: 'decide',
     facts,
     rules: d.trace.map((t) => ({ ...t, file: byId.get(t.id)?.file ?? '', line: byId.get(t.id)?.line ?? 0 })),
-    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(d.approval ? { approval: d.approval } : {}), alternatives: d.alternatives },
+    // decide() works alternatives out for a deny only; explain lists them for an allow too.
+    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(d.approval ? { approval: d.approval } : {}), alternatives: d.effect === 'deny' ? d.alternatives : alternativesFor(env.policy, principal, tool.name, connection.name) },
     ...(masking.columns.length || masking.refused ? { masking } : {}),
   };
 }

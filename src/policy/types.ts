@@ -51,6 +51,6 @@ export interface Decision {
   reason: string;
   approval?: ApprovalSpec & { ruleId: string };
   trace: RuleTrace[];
-  /** What this principal may do instead (allow rules it could use, summarised). */
+  /** On a deny, what this principal may do instead (allow rules it could use, summarised); empty on an allow. */
   alternatives: string[];
 }

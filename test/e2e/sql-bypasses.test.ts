@@ -182,6 +182,21 @@ describe('stars and whole rows', () => {
     }
   });
 
+  test('a star whose fields carry no table (UNION, a function source) is refused, never passed unmasked', async () => {
+    for (const sql of ['SELECT * FROM users UNION ALL SELECT * FROM users', 'SELECT u.*, t.* FROM users u, lower(CAST(u.* AS text)) t']) {
+      const r = await query(lineageOnly, sql);
+      assertNoLeak(r, sql);
+      assert.match(r.text, /^WARDEN_DENIED: masked column public\.users\.(email|ssn) flows through an expression/, sql);
+    }
+  });
+
+  test('a recursive CTE that moves a masked column into another column keeps its lineage', async () => {
+    const sql = "WITH RECURSIVE r(x, y, n) AS (SELECT email, CAST('a' AS text), 1 FROM users UNION ALL SELECT y, x, n + 1 FROM r WHERE n < 2) SELECT y FROM r";
+    const r = await query(lineageOnly, sql);
+    assertNoLeak(r, sql);
+    assert.match(r.text, /^WARDEN_DENIED: masked column public\.users\.email flows through an expression/);
+  });
+
   test('a whole row in one value is still refused (table or subquery)', async () => {
     for (const sql of ['SELECT u FROM users u', 'SELECT s FROM (SELECT email FROM users) s']) {
       const r = await query(lineageOnly, sql);

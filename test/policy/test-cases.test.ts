@@ -90,3 +90,11 @@ test('a malformed case file is reported as FILE:LINE', async () => {
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test('a base table star is predicted to run with each column masked; a star over a UNION as refused', async () => {
+  const star = await explainCall(env, ana, 'query_database', { connection: 'analytics', sql: 'SELECT * FROM users' });
+  assert.equal(star.masking?.refused, undefined);
+  assert.ok(star.masking?.columns.some((m) => m.column === 'email' && m.strategy === 'partial'));
+  const union = await explainCall(env, ana, 'query_database', { connection: 'analytics', sql: 'SELECT * FROM users UNION ALL SELECT * FROM users' });
+  assert.match(union.masking?.refused ?? '', /public\.users\.email.*whole-row.*on_derived: deny/);
+});

@@ -19,19 +19,15 @@ export function lineageMasks(columns: ColumnMask[], o: OutputColumnLineage): Col
   return o.sources.flatMap((s) => maskFor(columns, s));
 }
 
-/** A top-level `*` or `t.*` over base tables (the analyser's output entry named "*"). */
-function isStarExpansion(o: OutputColumnLineage): boolean {
-  return o.name === '*' && !o.derived && o.sources.length > 0 && o.sources.every((s) => s.column === '*');
-}
-
 /** Before execution: refuse a masked column flowing through an expression (unless on_derived: mask). */
 export function checkDerivedFlows(facts: SqlFacts, m: MaskingContext): void {
   if (!m.columns.length || m.onDerived !== 'deny') return;
   for (const o of facts.output) {
-    // `*` and `t.*` expand into separate result columns, each with its own table and column in
-    // PostgreSQL's field metadata, which planColumnMasks masks one by one: not a whole row in
-    // one value (`SELECT u`, `row_to_json(u)`), which is refused here.
-    if (isStarExpansion(o)) continue;
+    // `*` and `t.*` over a base table expand into separate result columns, each with its own
+    // table and column in PostgreSQL's field metadata, which planColumnMasks masks one by one:
+    // not a whole row in one value (`SELECT u`, `row_to_json(u)`), which is refused here, nor a
+    // star whose fields carry no table (UNION, a function source), which is refused too.
+    if (o.star === 'table') continue;
     const hit = lineageMasks(m.columns, o);
     const wholeRow = o.sources.some((s) => s.column === '*') && hit.length > 0;
     if (hit.length && (o.derived || wholeRow)) {
@@ -44,23 +40,41 @@ export function checkDerivedFlows(facts: SqlFacts, m: MaskingContext): void {
   }
 }
 
+/**
+ * The output entry each result field comes from (`at`), or undefined where `*` entries (any
+ * number of fields each) leave the position open; `open` lists the entries such a field may
+ * come from. Entries before the first `*` line up from the start, those after the last from the end.
+ */
+function entriesByField(output: readonly OutputColumnLineage[], fields: number): { at: (OutputColumnLineage | undefined)[]; open: readonly OutputColumnLineage[] } {
+  const first = output.findIndex((o) => o.star);
+  if (first < 0 && output.length === fields) return { at: [...output], open: [] };
+  let head = first < 0 ? 0 : first;
+  let tail = first < 0 ? 0 : output.length - 1 - output.findLastIndex((o) => o.star);
+  if (head + tail > fields) head = tail = 0;
+  const at = Array.from({ length: fields }, (_, i) => (i < head ? output[i] : i >= fields - tail ? output[output.length - (fields - i)] : undefined));
+  return { at, open: output.slice(head, output.length - tail) };
+}
+
 /** After execution: the strategy for each result column (null = not masked). */
 export function planColumnMasks(
   facts: SqlFacts,
   fieldSources: (string | null)[],
   m: MaskingContext,
 ): (string | null)[] {
-  const aligned = facts.output.length === fieldSources.length;
+  if (!m.columns.length) return fieldSources.map(() => null);
+  const { at, open } = entriesByField(facts.output, fieldSources.length);
+  // A field with no table in its metadata at an open position may be any entry there but a base
+  // table's `*` (whose fields all name their table): masked whole when one of them is masked.
+  const openMasked = open.some((e) => e.star !== 'table' && lineageMasks(m.columns, e).length > 0);
   return fieldSources.map((src, i) => {
     if (src) {
       const direct = m.columns.find((c) => c.column === src);
       if (direct) return direct.strategy;
     }
-    const o = aligned ? facts.output[i] : undefined;
-    if (o) {
-      const hit = lineageMasks(m.columns, o);
-      if (hit.length) return o.derived || hit.length > 1 || o.sources.some((s) => s.column === '*') ? 'redact' : hit[0]!.strategy;
-    }
+    const o = at[i];
+    if (!o) return !src && openMasked ? 'redact' : null;
+    const hit = lineageMasks(m.columns, o);
+    if (hit.length) return o.derived || hit.length > 1 || o.sources.some((s) => s.column === '*') ? 'redact' : hit[0]!.strategy;
     return null;
   });
 }

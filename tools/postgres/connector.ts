@@ -27,7 +27,7 @@ const TEXT_TYPES = {
  *   them (pg_* in pg_catalog, everything else in public; analysis/names.ts), never to a
  *   "$user" schema or a temporary table that shadows a granted one.
  */
-export const PINNED_SETTINGS = '-c standard_conforming_strings=on -c search_path=pg_catalog,public,pg_temp';
+const PINNED_SETTINGS = '-c standard_conforming_strings=on -c search_path=pg_catalog,public,pg_temp';
 
 /** How long a table's column list is trusted before the catalog is asked again. */
 const CATALOG_TTL_MS = 60_000;
@@ -43,7 +43,7 @@ export interface RunOptions {
 export class PgConnector {
   private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
   private columnNames = new Map<string, string | null>();
-  private tableColumns = new Map<string, { at: number; columns: Set<string> | null }>();
+  private tableColumns = new Map<string, { at: number; columns: Set<string> }>();
 
   constructor(
     readonly conn: PostgresConnection,
@@ -110,19 +110,22 @@ export class PgConnector {
   /**
    * Refuse a statement that names `t.x` where base table t has no column x: PostgreSQL would
    * run it as the call x(t) (analysis/select.ts qualifiedColumn). Column lists come from the
-   * catalog, cached per table for CATALOG_TTL_MS; a table the catalog does not know is left to
-   * PostgreSQL, which refuses the statement itself.
+   * catalog, cached per table for CATALOG_TTL_MS (asked again on a miss, so an added column
+   * counts at once); a table the catalog does not know is left to PostgreSQL, which refuses the
+   * statement itself, and is never cached as unknown (it may be created the next moment).
+   * Nothing qualified through a base table: no round trip.
    */
   async checkQualifiedColumns(refs: readonly { table: string; column: string }[]): Promise<void> {
     if (refs.length === 0) return;
     const now = Date.now();
     for (const ref of refs) {
       let known = this.tableColumns.get(ref.table);
-      if (!known || now - known.at > CATALOG_TTL_MS || (known.columns && !known.columns.has(ref.column))) {
-        known = { at: now, columns: await this.catalogColumns(ref.table) };
-        this.tableColumns.set(ref.table, known);
+      if (!known || now - known.at > CATALOG_TTL_MS || !known.columns.has(ref.column)) {
+        const columns = await this.catalogColumns(ref.table);
+        if (!columns) continue;
+        this.tableColumns.set(ref.table, (known = { at: now, columns }));
       }
-      if (known.columns && !known.columns.has(ref.column)) {
+      if (!known.columns.has(ref.column)) {
         throw new WardenError(
           ErrorCode.PARSE,
           `${ref.table} has no column "${ref.column}", and PostgreSQL would read the qualified name as the call ${ref.column}(...) on the whole row; refused`,

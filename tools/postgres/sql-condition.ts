@@ -5,9 +5,9 @@
  */
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
-import { NEVER_UNDER_READ, SAFE_READ_FUNCTIONS, isNeverUnderRead } from './analysis/functions.js';
+import { SAFE_READ_FUNCTIONS, isNeverUnderRead } from './analysis/functions.js';
 import { functionKey, normalizePolicyTable } from './analysis/names.js';
-import { STATEMENT_KINDS, type StatementKind } from './analysis/kinds.js';
+import { READ_KINDS, STATEMENT_KINDS, type StatementKind } from './analysis/kinds.js';
 import type { SqlFacts } from './analysis/types.js';
 
 /** Reference to the built-in safe-read function set inside `functions:`. */
@@ -41,8 +41,6 @@ export const sqlBlockSchema = z
 /** A `sql:` block as written by an admin. */
 export type SqlBlock = z.infer<typeof sqlBlockSchema>;
 
-/** Statement kinds that only read. */
-const READ_KINDS = new Set(['select', 'show', 'explain']);
 const DML_KINDS: StatementKind[] = ['insert', 'update', 'delete'];
 const DDL_KINDS: StatementKind[] = ['create', 'drop', 'alter', 'truncate', 'grant', 'revoke', 'comment'];
 const TX_KINDS: StatementKind[] = ['begin', 'commit', 'rollback', 'savepoint', 'release'];
@@ -151,6 +149,3 @@ export const sqlCondition: ConditionSpec = {
     return parts.join('; ');
   },
 };
-
-/** Exposed for tests and `warden policy explain`: the never-under-read list in use. */
-export const SQL_NEVER_UNDER_READ = NEVER_UNDER_READ;

@@ -45,6 +45,15 @@ test('lineage through aliases, CTEs, subqueries, unions and whole rows', () => {
   assert.deepEqual(star.output[0]?.sources, [{ table: 'public.users', column: '*' }]);
 });
 
+test('set operations after a star and recursive CTEs keep every source a column may carry', () => {
+  // Past a * the positions are unknown: the rest is one entry carrying both branches from there.
+  assert.deepEqual(src('SELECT * FROM orders UNION ALL SELECT id, id, email FROM users'), [['*', ['public.orders.*', 'public.users.email', 'public.users.id'], false]]);
+  assert.deepEqual(src('SELECT id, * FROM orders UNION ALL SELECT id, name, email, ssn FROM users').map((c) => c[1]), [['public.orders.id', 'public.users.id'], ['public.orders.*', 'public.users.email', 'public.users.name', 'public.users.ssn']]);
+  // A recursive term may move any column into any other, so each carries all of them.
+  assert.deepEqual(src("WITH RECURSIVE r(x, y, n) AS (SELECT email, 'a', 1 FROM users UNION ALL SELECT y, x, n + 1 FROM r WHERE n < 2) SELECT y FROM r"), [['y', ['public.users.email'], true]]);
+  assert.deepEqual(src('WITH RECURSIVE r AS (SELECT id, name FROM users UNION ALL SELECT r.id, (SELECT ssn FROM users LIMIT 1) FROM r) SELECT r.id FROM r'), [['id', ['public.users.id', 'public.users.name', 'public.users.ssn'], true]]);
+});
+
 test('statement kinds, constructs and readOnly', () => {
   const f = analyzeSql('WITH d AS (UPDATE users SET name = 1 RETURNING id) SELECT * FROM d');
   assert.deepEqual(f.statements, ['select', 'update']);

@@ -41,7 +41,7 @@ export interface OutCol {
 export type Rel =
   | { alias: string; kind: 'table'; table: string }
   | { alias: string; kind: 'derived'; cols: OutCol[] }
-  | { alias: string; kind: 'opaque'; sources: SourceColumn[]; names: readonly string[] };
+  | { alias: string; kind: 'opaque'; sources: SourceColumn[]; names: readonly string[]; renamedTable?: true };
 
 /** A FROM scope with its CTEs, chained to the enclosing query for correlated references. */
 export interface Scope {
@@ -84,14 +84,18 @@ export interface Lin {
   derived: boolean;
 }
 
+/** Lineage of the output columns a derived relation names `name` itself (not through a `*`), or null. */
+export function namedColumn(rel: Extract<Rel, { kind: 'derived' }>, name: string): Lin | null {
+  const named = rel.cols.filter((c) => !c.starRel && c.name === name);
+  return named.length > 0 ? { sources: uniqSources(named.flatMap((c) => c.sources)), derived: named.some((c) => c.derived) } : null;
+}
+
 /** Lineage of column `name` of a relation, or null when the relation cannot have it. */
 export function lookupColumn(rel: Rel, name: string): Lin | null {
   if (rel.kind === 'table') return { sources: [{ table: rel.table, column: name }], derived: false };
   if (rel.kind === 'opaque') return { sources: rel.sources, derived: true };
-  const named = rel.cols.filter((c) => !c.starRel && c.name === name);
-  if (named.length > 0) {
-    return { sources: uniqSources(named.flatMap((c) => c.sources)), derived: named.some((c) => c.derived) };
-  }
+  const named = namedColumn(rel, name);
+  if (named) return named;
   if (!rel.cols.some((c) => c.starRel)) return null;
   const viaStar = rel.cols.flatMap((c) => (c.starRel ? [lookupColumn(c.starRel, name)] : []));
   return {

@@ -7,6 +7,7 @@ import nodeSqlParser from 'node-sql-parser';
 import { WardenError, parseError } from '../../../src/tool-api.js';
 import { type Ctx, type OutCol, childScope, newCtx, uniqSources, wholeRow } from './context.js';
 import { functionKey } from './names.js';
+import { READ_KINDS } from './kinds.js';
 import { type Token, canonicalize, lex, splitStatements } from './lexer.js';
 import { analyzeStatement } from './statement.js';
 import { analyzeUtility } from './utility.js';
@@ -22,8 +23,6 @@ const parser = new nodeSqlParser.Parser();
 /** node-sql-parser's name for the PostgreSQL grammar (its option is case-sensitive). */
 const DIALECT = { database: 'PostgresQL' } as const;
 
-/** Statement kinds that only read. */
-const READ_KINDS = new Set(['select', 'show', 'explain']);
 /** Constructs that make an otherwise read-only statement write, lock or escape. */
 const NON_READ_CONSTRUCTS = new Set(['for_update', 'for_share', 'select_into', 'data_modifying_cte', 'lock', 'explain_analyze', 'set', 'transaction', 'notification', 'ddl']);
 
@@ -72,6 +71,7 @@ export function analyzeSql(sql: string): SqlFacts {
     name: c.name,
     sources: uniqSources(c.starRel ? wholeRow(c.starRel) : c.sources),
     derived: c.derived,
+    ...(c.starRel ? { star: c.starRel.kind === 'table' || (c.starRel.kind === 'opaque' && c.starRel.renamedTable) ? 'table' : 'other' } : {}),
   }));
   const text = trimSql(sql, body);
   const facts: SqlFacts = {

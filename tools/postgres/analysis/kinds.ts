@@ -21,3 +21,6 @@ export const STATEMENT_KINDS = [
 
 /** One statement kind the analyser can report. */
 export type StatementKind = (typeof STATEMENT_KINDS)[number];
+
+/** The kinds that only read: a statement of these alone is readOnly, a grant of these alone is a read grant. */
+export const READ_KINDS: ReadonlySet<string> = new Set<StatementKind>(['select', 'show', 'explain']);

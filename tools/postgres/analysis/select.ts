@@ -7,10 +7,11 @@
 import { parseError } from '../../../src/tool-api.js';
 import {
   type Ctx, type Lin, type OutCol, type Rel, type Scope,
-  childScope, findCte, identText, lookupColumn, splitAlias, tableOf, uniqSources, wholeRow,
+  childScope, findCte, identText, lookupColumn, namedColumn, splitAlias, tableOf, uniqSources, wholeRow,
 } from './context.js';
 import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
 import { functionFactName } from './names.js';
+import type { SourceColumn } from './types.js';
 
 type Node = Record<string, unknown>;
 
@@ -54,19 +55,32 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
     if (node[key] !== undefined) lineage(node[key], scope, ctx);
   }
   let cols = selectList(node.columns, scope, ctx);
-  if (node._next) {
-    const right = analyzeSelect(node._next as Node, cteScope, ctx);
-    cols = cols.map((c, i) => mergeBranch(c, right[i]));
-  }
+  if (node._next) cols = mergeBranches(cols, analyzeSelect(node._next as Node, cteScope, ctx));
   return cols;
 }
 
-function mergeBranch(left: OutCol, right: OutCol | undefined): OutCol {
-  if (!right) return left;
-  const l = left.starRel ? wholeRow(left.starRel) : left.sources;
-  const r = right.starRel ? wholeRow(right.starRel) : right.sources;
-  return { name: left.name, sources: uniqSources([...l, ...r]), derived: left.derived || right.derived };
+/**
+ * Output of a set operation: position by position up to the first `*` in either branch. A `*`
+ * is any number of columns, so from there on positions are unknown and the rest of both
+ * branches is one `*` entry that carries all of it (its fields have no table in PostgreSQL's
+ * metadata, so only this lineage masks them).
+ */
+function mergeBranches(left: OutCol[], right: OutCol[]): OutCol[] {
+  const firstStar = (cols: OutCol[]): number => {
+    const i = cols.findIndex((c) => c.starRel);
+    return i < 0 ? cols.length : i;
+  };
+  const k = Math.min(firstStar(left), firstStar(right));
+  const out: OutCol[] = left.slice(0, k).map((l, i) => ({ name: l.name, sources: uniqSources([...l.sources, ...right[i]!.sources]), derived: l.derived || right[i]!.derived }));
+  const rest = [...left.slice(k), ...right.slice(k)];
+  if (rest.length === 0) return out;
+  const sources = uniqSources(rest.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
+  out.push({ name: left[k]?.name ?? '*', sources, derived: rest.some((c) => c.derived), starRel: { alias: '', kind: 'opaque', sources, names: [] } });
+  return out;
 }
+
+/** Counter for the placeholder source of each recursive CTE's self-reference (see resolveSelf). */
+let selfRefs = 0;
 
 function addCte(cte: Node, scope: Scope, ctx: Ctx): void {
   const name = identText(cte.name);
@@ -76,10 +90,29 @@ function addCte(cte: Node, scope: Scope, ctx: Ctx): void {
   if (!stmt) throw parseError('CTE body not understood');
   const body = (stmt.ast as Node | undefined) ?? stmt;
   const renames = Array.isArray(cte.columns) ? (cte.columns as unknown[]).map((c) => identText(c)) : [];
-  if (cte.recursive) scope.ctes.set(name, { alias: name, kind: 'opaque', sources: [], names: renames.length ? renames.filter((n): n is string => !!n) : firstTermNames(body) });
+  const self: SourceColumn | null = cte.recursive ? { table: `\u0000self-reference ${++selfRefs}`, column: '*' } : null;
+  if (self) scope.ctes.set(name, { alias: name, kind: 'opaque', sources: [self], names: renames.length ? renames.filter((n): n is string => !!n) : firstTermNames(body) });
   if (body.type !== 'select') ctx.constructs.add('data_modifying_cte');
   const cols = analyzeSelect(body, scope, ctx);
-  scope.ctes.set(name, renameRel({ alias: name, kind: 'derived', cols }, renames));
+  scope.ctes.set(name, renameRel({ alias: name, kind: 'derived', cols: self ? resolveSelf(cols, self) : cols }, renames));
+}
+
+/**
+ * A recursive CTE's rows re-enter it through its self-reference, and the recursive term may put
+ * any column of an earlier row into any column: wherever the placeholder `self` reached, it
+ * stands for every source the CTE's columns draw from (one step reaches the fixpoint).
+ */
+function resolveSelf(cols: OutCol[], self: SourceColumn): OutCol[] {
+  const isSelf = (s: SourceColumn): boolean => s.table === self.table;
+  const all = uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)).filter((s) => !isSelf(s)));
+  const swap = (list: SourceColumn[]): SourceColumn[] => uniqSources([...list.filter((s) => !isSelf(s)), ...all]);
+  return cols.map((c) => {
+    if (c.starRel?.kind === 'opaque' && c.starRel.sources.some(isSelf)) {
+      const sources = swap(c.starRel.sources);
+      return { ...c, sources, starRel: { ...c.starRel, sources } };
+    }
+    return c.sources.some(isSelf) ? { ...c, sources: swap(c.sources) } : c;
+  });
 }
 
 /** Add one FROM item to a scope; tables are recorded as reads. */
@@ -104,7 +137,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
       ctx.reads.add(table);
       // `users x(a, b)` renames columns by position; without a catalog any name may be any column.
       rel = alias.columns.length > 0
-        ? { alias: alias.name ?? name, kind: 'opaque', sources: [{ table, column: '*' }], names: alias.columns }
+        ? { alias: alias.name ?? name, kind: 'opaque', sources: [{ table, column: '*' }], names: alias.columns, renamedTable: true }
         : { alias: alias.name ?? name, kind: 'table', table };
     }
   } else if (expr && (expr.ast || expr.type === 'select')) {
@@ -275,8 +308,8 @@ function qualifiedColumn(rel: Rel, q: string, col: string, ctx: Ctx): Lin | null
     }
     return { sources: rel.sources, derived: true };
   }
-  const named = rel.cols.filter((c) => !c.starRel && c.name === col);
-  if (named.length > 0) return { sources: uniqSources(named.flatMap((c) => c.sources)), derived: named.some((c) => c.derived) };
+  const named = namedColumn(rel, col);
+  if (named) return named;
   const stars = rel.cols.filter((c) => c.starRel);
   if (stars.length === 0) return null;
   if (stars.length > 1) throw parseError(`"${q}.${col}" comes through more than one *; list the columns in the subquery instead`);

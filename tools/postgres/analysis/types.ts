@@ -18,6 +18,13 @@ export interface OutputColumnLineage {
   sources: SourceColumn[];
   /** True when the value is computed (function, cast, operator, aggregate, CASE...), not a plain reference. */
   derived: boolean;
+  /**
+   * Set when the entry is a `*` analysis could not expand: PostgreSQL returns any number of
+   * columns for it. 'table' when it is a base table's columns, each of which PostgreSQL's field
+   * metadata names (table and column); 'other' when they carry no table (a set operation, a
+   * function source), so only the lineage here says what they hold.
+   */
+  star?: 'table' | 'other';
 }
 
 /** Facts of a single analysed SQL statement. */
