@@ -228,6 +228,12 @@ describe('injection catalogue (always denied, even when listed)', () => {
     ['ip', 'ip -batch /tmp/cmds'], ['ip', 'ip --batch /tmp/cmds'], ['ip', 'ip -b -'],
     ['rsync', 'rsync -ave id a b'], ['rsync', 'RSYNC_RSH=id rsync a h:b'],
     ['tar', 'tar --checkpoint=1 --checkpoint-action=exec=id -cf x y'], ['tar', 'tar --to-com=id -xf x'], ['tar', 'tar -cf x -I id y'],
+    // ssh reads a quoted keyword, and an empty first token, as the keyword; providers load libraries; sftp/scp -D run a program
+    ['ssh', `ssh -o '"ProxyCommand" id' h`], ['ssh', "ssh -o '=ProxyCommand id' h"], ['ssh', `ssh -o 'Proxy"Command" id' h`],
+    ['ssh', `ssh -o '"ProxyCommand"id' h`], ['ssh', 'ssh -o PKCS11Provider=/tmp/x.so h'], ['ssh', 'ssh -o SecurityKeyProvider=/tmp/x.so h'],
+    ['ssh', 'ssh -I /tmp/x.so h'], ['scp', "scp -o '\"ProxyCommand\" id' a h:b"], ['sftp', 'sftp -D /tmp/x h'], ['scp', 'scp -D /tmp/x a h:b'],
+    // programs that run the program their arguments name
+    ['torsocks', 'torsocks rm /x'], ['unbuffer', 'unbuffer rm /x'], ['faketime', 'faketime 1 rm /x'], ['rlwrap', 'rlwrap rm /x'],
   ];
   for (const [program, cmd] of cases) {
     it(`refuses ${cmd}`, () => {
@@ -240,7 +246,8 @@ describe('injection catalogue (always denied, even when listed)', () => {
       ['sed', "sed '/x/d;s|a|b|g' f"], ['awk', "awk -F: '{print $1}' f"], ['awk', "awk '$3 > 100' f"], ['git', 'git log -n 5'],
       ['tar', 'tar -tzf x.tgz'], ['node', 'node app.js'], ['find', "find -- /x -name '*.log'"], ['apt-get', 'apt-get -s -y update'],
       ['apt-cache', 'apt-cache policy nginx'], ['git', 'git -C /srv/repo log -n 5'], ['git', 'git fetch origin'], ['ip', 'ip addr show dev eth0'],
-      ['ip', 'ip -br link'], ['zip', 'zip -r a.zip d'], ['dpkg', 'dpkg -l nginx']] as const) {
+      ['ip', 'ip -br link'], ['zip', 'zip -r a.zip d'], ['dpkg', 'dpkg -l nginx'], ['ssh', 'ssh -o ConnectTimeout=5 h uptime'],
+      ['ssh', `ssh -o '"User" deploy' h`]] as const) {
       assert.equal(allows(listed(p), cmd), true, cmd);
     }
   });

@@ -4,6 +4,7 @@
  */
 import { parseError } from '../../../src/tool-api.js';
 import { MAX_SHELL_BYTES, finish, parseShell } from './parse.js';
+import { POSIX_SHELLS } from './runners.js';
 import type { ShellFacts } from './types.js';
 
 /** Facts for an argv that runs with no shell. Why refuse empty/NUL: the runtime would misread them. */
@@ -21,14 +22,13 @@ export function parseArgv(argv: string[]): ShellFacts {
   return finish([{ program, args, assignments: [] }], 0, [], 'argv');
 }
 
-const SHELLS = new Set(['sh', 'bash', 'ash', 'dash']);
 const SHELL_DIRS = new Set(['', '/bin/', '/usr/bin/']);
 
 function shellName(program: string): string | null {
   const slash = program.lastIndexOf('/');
   const dir = program.slice(0, slash + 1);
   const base = program.slice(slash + 1);
-  return SHELL_DIRS.has(dir) && SHELLS.has(base) ? base : null;
+  return SHELL_DIRS.has(dir) && POSIX_SHELLS.has(base) ? base : null;
 }
 
 /**

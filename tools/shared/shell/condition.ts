@@ -1,13 +1,14 @@
 /**
  * The `shell:` policy condition. Allow: the facts lie entirely within the grant (plain
  * commands, optional pipes, listed programs, allowed subcommands/flags/paths, no catalogue
- * hit). Deny: some command (anywhere, also inside substitutions) uses a listed program and
- * every restriction given for it (deny_flags, subcommands, paths) is met. A subcommand that
+ * hit). Deny (deny-rule.ts): some command (anywhere, also inside substitutions, wrappers and
+ * scripts) runs a listed program and every restriction given for it is met. A subcommand that
  * cannot be told apart from an option's value (subcommand-options.ts) never satisfies an allow
  * and always satisfies a deny (fail closed).
  */
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../../src/tool-api.js';
+import { deny } from './deny-rule.js';
 import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
 import { fileWords, relevantPathLike } from './operands.js';
@@ -31,7 +32,8 @@ export const shellBlockSchema = z.strictObject({
 
 /** A validated `shell:` block. */
 export type ShellBlock = z.infer<typeof shellBlockSchema>;
-type ProgramGrant = z.infer<typeof programSchema>;
+/** A program grant as compiled: `allowed` holds every spelling of its allow_flags. */
+export type ProgramGrant = z.infer<typeof programSchema> & { allowed?: ReadonlySet<string> };
 
 // 'kubernetes-exec': kubectl_exec facts carry the shell fields too, so `shell:` judges their argv/script.
 function isShellFacts(f: Facts): f is ShellFacts {
@@ -53,8 +55,8 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant): string | null {
     const hit = findFlag(p, cmd.args, g.deny_flags);
     if (hit !== null) return `${p} flag ${hit.flag} (spelled '${hit.word}') is denied.`;
   }
-  if (g.allow_flags !== undefined) {
-    const allowed = new Set(g.allow_flags.flatMap((f) => spellings(p, f)));
+  if (g.allowed !== undefined) {
+    const allowed = g.allowed;
     for (const w of optionWordsOf(p, cmd.args)) {
       if (!w.startsWith('-') || w === '-') continue;
       const whole = w.split('=', 1)[0] as string;
@@ -93,83 +95,6 @@ function allow(block: ShellBlock, facts: ShellFacts): ConditionResult {
   return { matched: true, why: `Allowed programs ${names} within their grants.` };
 }
 
-/**
- * Programs that run another program named in their arguments (`nice rm`, `timeout 9 rm`,
- * `xargs rm`, `find -exec rm`), and programs that run a script given in their arguments
- * (`eval`, `sh -c`). A deny rule names a program; it must not be dodged by wrapping it.
- */
-const WRAPPERS = new Set([
-  'env', 'nice', 'nohup', 'timeout', 'stdbuf', 'ionice', 'chrt', 'taskset', 'setsid', 'sudo', 'doas', 'runuser', 'xargs',
-  'command', 'builtin', 'exec', 'time', 'watch', 'flock', 'unbuffer', 'strace', 'ltrace', 'chroot', 'parallel', 'nsenter',
-  'systemd-run', 'find', 'ip', 'busybox', 'catchsegv', 'valgrind', 'rlwrap', 'faketime', 'proxychains', 'torsocks', 'caffeinate',
-]);
-const SCRIPT_RUNNERS = new Set([
-  'eval', 'source', '.', 'sh', 'bash', 'dash', 'zsh', 'ksh', 'ash', 'mksh', 'su', 'script', 'fish', 'csh', 'tcsh',
-  'python', 'python3', 'perl', 'ruby', 'node', 'php', 'lua', 'awk', 'gawk', 'mawk', 'tclsh', 'expect', 'sed',
-]);
-
-/**
- * The commands a deny rule must judge: each command as written, and, for a wrapper, the program
- * its arguments name with the words after it; a script runner's script words count as named
- * programs too (fail closed: their own flags are not judged, `why` says so).
- */
-function deniable(block: ShellBlock, cmd: ShellCommand): { program: string; args: string[]; why?: string }[] {
-  const base = cmd.program.slice(cmd.program.lastIndexOf('/') + 1);
-  const out: { program: string; args: string[]; why?: string }[] = [{ program: cmd.program, args: cmd.args }];
-  const named = (w: string) => {
-    const b = w.slice(w.lastIndexOf('/') + 1);
-    return Object.hasOwn(block.programs, b) ? b : null;
-  };
-  if (WRAPPERS.has(base)) {
-    cmd.args.forEach((w, i) => {
-      const n = named(w);
-      if (n !== null) out.push({ program: n, args: cmd.args.slice(i + 1), why: `run through ${base}` });
-    });
-  }
-  if (SCRIPT_RUNNERS.has(base)) {
-    for (const w of cmd.args.flatMap((a) => a.split(/[^\w./+-]+/))) {
-      const n = named(w);
-      if (n !== null) out.push({ program: n, args: [], why: `named in a script run by ${base}` });
-    }
-  }
-  return out;
-}
-
-function deny(block: ShellBlock, facts: ShellFacts): ConditionResult {
-  // A program that is not a literal word (`$a /x`, `$(...) /x`) may be any denied program.
-  if (facts.constructs.includes('variable_in_command_position') && Object.keys(block.programs).length > 0) {
-    return { matched: true, why: 'A program is given by a variable, so it may be a denied one.' };
-  }
-  for (const found of facts.commands.flatMap((c) => deniable(block, c))) {
-    if (found.why !== undefined && found.args.length === 0) return { matched: true, why: `Program ${found.program} (${found.why}) is denied.` };
-    const cmd = found;
-    const base = cmd.program.slice(cmd.program.lastIndexOf('/') + 1);
-    const name = Object.hasOwn(block.programs, cmd.program) ? cmd.program : Object.hasOwn(block.programs, base) ? base : null;
-    if (name === null) continue;
-    const g = block.programs[name] as ProgramGrant;
-    const bits: string[] = [];
-    if (g.deny_flags !== undefined) {
-      const hit = findFlag(name, cmd.args, g.deny_flags);
-      if (hit === null) continue;
-      bits.push(`flag ${hit.flag}`);
-    }
-    if (g.subcommands !== undefined) {
-      // Fail closed: a subcommand that cannot be determined may be a denied one.
-      const sub = findSubcommand(name, cmd.args);
-      if (sub.kind === 'none' || (sub.kind === 'word' && !g.subcommands.includes(sub.word))) continue;
-      bits.push(sub.kind === 'word' ? `subcommand ${sub.word}` : `an undetermined subcommand (${sub.why})`);
-    }
-    if (g.paths !== undefined) {
-      const { files, pathLike } = fileWords(name, cmd.args);
-      const hit = [...files, ...relevantPathLike(pathLike)].find((f) => underPrefix(f, g.paths ?? []));
-      if (hit === undefined) continue;
-      bits.push(`path '${hit}'`);
-    }
-    return { matched: true, why: `Program ${name}${found.why ? ` (${found.why})` : ''}${bits.length > 0 ? ` with ${bits.join(', ')}` : ''} is denied.` };
-  }
-  return { matched: false, why: 'No denied program appears.' };
-}
-
 /** The `shell:` condition for ssh_run and kubectl_exec (argv and `sh -c` scripts). */
 export const shellCondition: ConditionSpec = {
   key: 'shell',
@@ -177,12 +102,14 @@ export const shellCondition: ConditionSpec = {
   schema: shellBlockSchema,
   compile(raw, rule): CompiledCondition {
     const block = shellBlockSchema.parse(raw);
-    for (const g of Object.values(block.programs)) {
+    for (const [name, g] of Object.entries(block.programs) as [string, ProgramGrant][]) {
       if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? p);
+      if (g.allow_flags !== undefined) g.allowed = new Set(g.allow_flags.flatMap((f) => spellings(name, f)));
     }
+    const names: ReadonlySet<string> = new Set(Object.keys(block.programs));
     return (facts) => {
       if (!isShellFacts(facts)) return { matched: false, why: `A shell rule cannot judge ${facts.family} facts.` };
-      return rule.effect === 'allow' ? allow(block, facts) : deny(block, facts);
+      return rule.effect === 'allow' ? allow(block, facts) : deny(block, names, facts);
     };
   },
   describe(raw) {

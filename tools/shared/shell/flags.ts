@@ -20,12 +20,12 @@ export function optionWordsOf(program: string, args: string[]): string[] {
   return program === 'find' ? args : optionWords(args);
 }
 
+const GREPS = ['grep', 'egrep', 'fgrep', 'zgrep'];
+const GREP_ALIASES = [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']];
+
 /** Well-known short/long equivalents, so `deny_flags: [-r]` also stops `--recursive`. */
-const ALIASES: Record<string, string[][]> = {
-  grep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']],
-  egrep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']],
-  fgrep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']],
-  zgrep: [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']],
+const ALIASES: Readonly<Record<string, string[][]>> = {
+  ...Object.fromEntries(GREPS.map((g) => [g, GREP_ALIASES])),
   sed: [['-i', '--in-place'], ['-f', '--file'], ['-e', '--expression']],
   tail: [['-f', '--follow'], ['-n', '--lines'], ['-c', '--bytes']],
   head: [['-n', '--lines'], ['-c', '--bytes']],
@@ -40,14 +40,14 @@ const ALIASES: Record<string, string[][]> = {
 
 /** A flag and its known equivalent spellings for one program. */
 export function spellings(program: string, flag: string): string[] {
-  for (const group of ALIASES[program] ?? []) {
+  for (const group of (Object.hasOwn(ALIASES, program) ? ALIASES[program] : undefined) ?? []) {
     if (group.includes(flag)) return group;
   }
   return [flag];
 }
 
 /** Does one argument word spell `flag`? Returns false for operands. */
-export function wordSpellsFlag(word: string, flag: string): boolean {
+function wordSpellsFlag(word: string, flag: string): boolean {
   if (flag.startsWith('--')) {
     if (!word.startsWith('--') || word === '--') return false;
     const name = word.slice(2).split('=', 1)[0] as string;
@@ -61,7 +61,6 @@ export function wordSpellsFlag(word: string, flag: string): boolean {
   return word === flag;
 }
 
-const GREPS = new Set(['grep', 'egrep', 'fgrep', 'zgrep']);
 /** grep's short options that take a value (the rest of the word or the next word). */
 const GREP_VALUE_SHORTS = 'ABCDdefm';
 
@@ -104,7 +103,7 @@ export function findFlag(program: string, args: string[], flags: readonly string
       const word = words.find((w) => wordSpellsFlag(w, f));
       if (word !== undefined) return { flag, word };
     }
-    if (GREPS.has(program) && names.includes('-r')) {
+    if (GREPS.includes(program) && names.includes('-r')) {
       const word = grepRecurseWord(words);
       if (word !== null) return { flag, word };
     }

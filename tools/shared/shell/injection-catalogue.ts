@@ -3,19 +3,12 @@
  * allow rule, whatever the policy says: listing `find` in a policy never grants `find -exec`.
  */
 import { findFlag, optionWords } from './flags.js';
+import { INTERPRETER_PATTERN, INTERPRETERS, programBase, SHELL_TEXT_RUNNERS, SHELLS, WRAPPERS } from './runners.js';
 import { awkDanger, sedDanger } from './script-checks.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
 
-const SHELLS = ['sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'yash', 'csh', 'tcsh', 'fish', 'busybox', 'toybox'];
-const INTERPRETERS = ['php', 'lua', 'luajit', 'tclsh', 'wish', 'expect', 'Rscript', 'irb', 'jshell', 'deno', 'bun', 'pwsh', 'osascript', 'gdb', 'jrunscript'];
 const PAGERS = ['less', 'more', 'most', 'pg', 'pager', 'sensible-pager', 'vim', 'vi', 'view', 'vimdiff', 'nvim', 'ex', 'ed', 'nano', 'emacs', 'man'];
-const WRAPPERS = [
-  'xargs', 'timeout', 'nice', 'nohup', 'flock', 'sudo', 'su', 'doas', 'chroot', 'strace', 'ltrace', 'watch', 'script',
-  'stdbuf', 'ionice', 'setsid', 'runuser', 'pkexec', 'unshare', 'nsenter', 'systemd-run', 'parallel', 'taskset', 'chrt',
-  'setarch', 'linux32', 'linux64', 'time', 'command', 'builtin', 'exec', 'eval', 'source', '.', 'sg', 'newgrp', 'firejail',
-  'valgrind', 'catchsegv', 'trap',
-];
 const BUILTINS = [
   'coproc', 'select', 'function', 'exit', 'alias', 'enable', 'hash', 'fc', 'history', 'bind', 'complete', 'mapfile', 'readarray',
   'read', 'let', 'local', 'declare', 'typeset', 'export', 'readonly', 'set', 'shopt', 'ulimit', 'umask', 'cd', 'pushd', 'popd',
@@ -27,11 +20,9 @@ export const DENIED_PROGRAMS: ReadonlyMap<string, string> = new Map([
   ...SHELLS.map((p) => [p, 'is a shell'] as const),
   ...INTERPRETERS.map((p) => [p, 'is an interpreter'] as const),
   ...PAGERS.map((p) => [p, 'is a pager or editor with shell escapes'] as const),
-  ...WRAPPERS.map((p) => [p, 'runs other programs'] as const),
+  ...[...WRAPPERS, ...SHELL_TEXT_RUNNERS, 'newgrp'].map((p) => [p, 'runs other programs'] as const),
   ...BUILTINS.map((p) => [p, 'is a shell keyword or builtin that changes the shell itself'] as const),
 ]);
-
-const INTERPRETER_PATTERN = /^(python|pypy|perl|ruby|php|lua)[0-9.]*$/;
 
 /** Flags that make an otherwise harmless program run code or read names from a file. */
 export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
@@ -45,9 +36,10 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   wc: ['--files0-from'],
   du: ['--files0-from'],
   rsync: ['-e', '--rsh', '--rsync-path'],
-  ssh: ['-F'],
-  scp: ['-S', '-F'],
-  sftp: ['-S', '-F'],
+  // -I loads a PKCS#11 library; -D runs a local sftp server program.
+  ssh: ['-F', '-I'],
+  scp: ['-S', '-F', '-D'],
+  sftp: ['-S', '-F', '-D'],
   file: ['-f', '--files-from'],
   // apt's -o/-c set any configuration item, APT::Update::Pre-Invoke and DPkg::Pre-Invoke run commands.
   'apt-get': ['-o', '--option', '-c', '--config-file'],
@@ -59,7 +51,18 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   zip: ['--unzip-command'],
 };
 
-const SSH_OPTIONS = /^(proxycommand|localcommand|permitlocalcommand|knownhostscommand|proxyusefdpass|match)\b/i;
+/** ssh -o keywords that run a local command or load a library (prefixes: see sshKeyword). */
+const SSH_OPTIONS = /^(proxycommand|localcommand|permitlocalcommand|knownhostscommand|proxyusefdpass|match|pkcs11provider|securitykeyprovider)/i;
+
+/**
+ * The keyword of an ssh `-o` value, generously: OpenSSH's strdelim() drops a quote inside the
+ * keyword (`Proxy"Command"` is ProxyCommand) and skips an empty first token (leading blanks or
+ * `=`). Quotes are removed altogether, so the keyword may run into its value (hence prefixes).
+ */
+function sshKeyword(value: string): string {
+  return value.replace(/"/g, '').replace(/^[\s=]+/, '');
+}
+
 const NODE_FLAGS = ['-e', '--eval', '-p', '--print', '-r', '--require', '--import', '--loader', '--experimental-loader', '-i', '--interactive'];
 const GIT_TOOL_SUBCOMMANDS = new Set(['difftool', 'mergetool', 'filter-branch', 'submodule', 'bisect', 'rebase', 'daemon', 'instaweb', 'web--browse', 'credential']);
 /** git subcommands whose `-u` names the upload-pack program to run. */
@@ -105,8 +108,7 @@ export function injectionReason(cmd: ShellCommand): string | null {
     const reason = codeLoadingVariable(a.split('=', 1)[0] as string);
     if (reason !== null) return `${reason}.`;
   }
-  const p = cmd.program;
-  const base = p.slice(p.lastIndexOf('/') + 1);
+  const base = programBase(cmd.program);
   const denied = DENIED_PROGRAMS.get(base);
   if (denied !== undefined) return `${base} ${denied}.`;
   if (INTERPRETER_PATTERN.test(base)) return `${base} is an interpreter.`;
@@ -127,7 +129,7 @@ export function injectionReason(cmd: ShellCommand): string | null {
     if (d !== null) return `${base}: ${d}.`;
   }
   const tarArgs = base === 'tar' && args[0] !== undefined && !args[0].startsWith('-') ? [`-${args[0]}`, ...args.slice(1)] : args;
-  const flags = DENIED_FLAGS[base];
+  const flags = Object.hasOwn(DENIED_FLAGS, base) ? DENIED_FLAGS[base] : undefined;
   if (flags !== undefined) {
     const hit = findFlag(base, tarArgs, flags);
     if (hit !== null) return `${base} ${hit.flag} (spelled '${hit.word}') can run programs or read file lists.`;
@@ -157,7 +159,8 @@ export function injectionReason(cmd: ShellCommand): string | null {
       const at = w.indexOf('o');
       if (at < 0) continue;
       const value = at + 1 < w.length ? w.slice(at + 1) : (words[i + 1] ?? '');
-      if (SSH_OPTIONS.test(value.replace(/^\s+/, ''))) return `${base} -o ${value.split(/[\s=]/, 1)[0] ?? ''} runs a local command.`;
+      const keyword = sshKeyword(value);
+      if (SSH_OPTIONS.test(keyword)) return `${base} -o ${keyword.split(/[\s=]/, 1)[0] ?? ''} runs a local command or loads a library.`;
     }
   }
   return null;

@@ -61,6 +61,16 @@ const MODELS: Record<string, Model> = {
 };
 for (const a of ['gawk', 'mawk', 'nawk']) MODELS[a] = MODELS.awk as Model;
 
+/** A model's option lists as Sets, built once. */
+interface CompiledModel {
+  model: Model;
+  value: ReadonlySet<string>;
+  file: ReadonlySet<string>;
+}
+const COMPILED: ReadonlyMap<string, CompiledModel> = new Map(
+  Object.entries(MODELS).map(([name, model]) => [name, { model, value: new Set(model.value), file: new Set(model.file ?? []) }]),
+);
+
 /** Words to check: `files` must be absolute and under a prefix; `pathLike` only if path-like. */
 export interface FileWords {
   files: string[];
@@ -89,11 +99,10 @@ function findWords(args: string[]): FileWords {
 /** Split a command's words into file operands and other path-like words. */
 export function fileWords(program: string, args: string[]): FileWords {
   if (program === 'find') return findWords(args);
-  const model = MODELS[program];
-  if (model === undefined) return { files: [], pathLike: args.flatMap(optionValueOrWord) };
+  const compiled = COMPILED.get(program);
+  if (compiled === undefined) return { files: [], pathLike: args.flatMap(optionValueOrWord) };
+  const { model, value, file } = compiled;
   const out: FileWords = { files: [], pathLike: [] };
-  const value = new Set(model.value);
-  const file = new Set(model.file ?? []);
   const take = (flag: string, v: string | undefined): void => {
     if (v === undefined) return;
     if (file.has(flag)) out.files.push(v);

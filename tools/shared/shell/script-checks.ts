@@ -12,7 +12,7 @@ import { awkProgramDanger } from './awk-program.js';
  * reject, and every spelling whose meaning other seds (busybox, BSD) might split differently,
  * is refused rather than guessed.
  */
-export function sedScriptDanger(script: string): string | null {
+function sedScriptDanger(script: string): string | null {
   // Multibyte locales (GBK, Shift-JIS) can swallow an ASCII `\` or delimiter into a character.
   if (/[^\t\n\x20-\x7e]/.test(script)) return 'sed script has a character outside printable ASCII';
   const s = script;
@@ -264,9 +264,20 @@ export function sedScriptDanger(script: string): string | null {
   }
 }
 
-/** Sed options: scripts given with -e/--expression, or the first operand. Dangerous options named. */
-export function sedDanger(args: string[]): string | null {
-  const scripts: string[] = [];
+/** What sed's options say: its scripts, the first option that edits or reads files, and whether one reads a script file. */
+interface SedOptions {
+  scripts: string[];
+  fileOption: string | null;
+  scriptFile: boolean;
+}
+
+/** Sed options: scripts given with -e/--expression, or the first operand; -i/-f in every spelling. */
+function sedOptions(args: string[]): SedOptions {
+  const out: SedOptions = { scripts: [], fileOption: null, scriptFile: false };
+  const file = (option: string, script: boolean): void => {
+    out.fileOption ??= option;
+    out.scriptFile ||= script;
+  };
   const operands: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] as string;
@@ -276,18 +287,25 @@ export function sedDanger(args: string[]): string | null {
     }
     if (a.startsWith('--')) {
       const [name, value] = [a.slice(2).split('=', 1)[0] as string, a.includes('=') ? a.slice(a.indexOf('=') + 1) : undefined];
-      if (name.length > 0 && ('in-place'.startsWith(name) || 'file'.startsWith(name))) return `sed --${name} edits or reads files`;
-      if (name.length > 0 && 'expression'.startsWith(name)) scripts.push(value ?? args[++i] ?? '');
+      if (name.length > 0 && 'in-place'.startsWith(name)) file(`--${name}`, false);
+      else if (name.length > 0 && 'file'.startsWith(name)) {
+        file(`--${name}`, true);
+        if (value === undefined) i++;
+      } else if (name.length > 0 && 'expression'.startsWith(name)) out.scripts.push(value ?? args[++i] ?? '');
       else if (name.length > 0 && 'line-length'.startsWith(name) && value === undefined) i++;
       continue;
     }
     if (a.startsWith('-') && a.length > 1) {
       for (let k = 1; k < a.length; k++) {
         const ch = a[k] as string;
-        if (ch === 'i' || ch === 'f') return `sed -${ch} edits or reads files`;
-        if (ch === 'e' || ch === 'l') {
+        if (ch === 'i') {
+          file('-i', false); // the rest of the word is the backup suffix
+          break;
+        }
+        if (ch === 'e' || ch === 'l' || ch === 'f') {
           const v = k + 1 < a.length ? a.slice(k + 1) : (args[++i] ?? '');
-          if (ch === 'e') scripts.push(v);
+          if (ch === 'e') out.scripts.push(v);
+          if (ch === 'f') file('-f', true);
           break;
         }
       }
@@ -295,13 +313,26 @@ export function sedDanger(args: string[]): string | null {
     }
     operands.push(a);
   }
-  if (scripts.length === 0) {
-    if (operands[0] === undefined) return 'sed without a script';
-    scripts.push(operands[0]);
-  }
+  if (out.scripts.length === 0 && operands[0] !== undefined) out.scripts.push(operands[0]);
+  return out;
+}
+
+/** Why sed is dangerous: -i/-f in any spelling, or a dangerous script (sedScriptDanger); null if it is not. */
+export function sedDanger(args: string[]): string | null {
+  const o = sedOptions(args);
+  if (o.fileOption !== null) return `sed ${o.fileOption} edits or reads files`;
+  if (o.scripts.length === 0) return 'sed without a script';
   // GNU sed carries unfinished a/i/c text (`-e 'a\' -e 'more'`) into the next -e: joining the
   // scripts with newlines reads it the same way.
-  return sedScriptDanger(scripts.join('\n'));
+  return sedScriptDanger(o.scripts.join('\n'));
+}
+
+/** Why sed may run a command or touch other files (a script file, e/w/r commands; -i does neither), or null. */
+export function sedExecDanger(args: string[]): string | null {
+  const o = sedOptions(args);
+  if (o.scriptFile) return 'sed reads its script from a file';
+  if (o.scripts.length === 0) return 'sed without a script';
+  return sedScriptDanger(o.scripts.join('\n'));
 }
 
 /** gawk/mawk/busybox short options that neither load code nor touch files. */
@@ -316,6 +347,7 @@ const AWK_UNSAFE_LONG = [
   'file', 'exec', 'include', 'load', 'debug', 'dump-variables', 'dump', 'pretty-print', 'profile', 'gen-pot', 'trace', 'persist',
   'parsedebug', 'nostalgia', 'interactive', 'sprintf', 'random', 'posix_space', 'locale', 'source',
 ];
+const AWK_KNOWN_LONG = [...AWK_SAFE_LONG, ...AWK_UNSAFE_LONG];
 
 /**
  * Awk: the program texts (the first operand unless -e/--source came before it, and every
@@ -344,8 +376,7 @@ export function awkDanger(args: string[]): string | null {
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      const known = [...AWK_SAFE_LONG, ...AWK_UNSAFE_LONG];
-      const matches = known.includes(name) ? [name] : known.filter((o) => o.startsWith(name));
+      const matches = AWK_KNOWN_LONG.includes(name) ? [name] : AWK_KNOWN_LONG.filter((o) => o.startsWith(name));
       const opt = matches.length === 1 ? (matches[0] as string) : undefined;
       if (opt === undefined) return `awk option --${name} is ${matches.length === 0 ? 'not one Warden knows' : 'an ambiguous abbreviation'}`;
       if (opt === 'source') {

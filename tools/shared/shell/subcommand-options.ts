@@ -8,7 +8,7 @@
  */
 
 /** How one program reads the options before its subcommand. Why: only then can an option's value be told from the subcommand. */
-export interface SubcommandOptionTable {
+interface SubcommandOptionTable {
   /** Options that never take a value from the next word (`-a`, `--no-pager`). */
   boolean: readonly string[];
   /** Options with a required value: the next word, unless attached (`-pX`, `--property=X`). */
@@ -118,7 +118,7 @@ const APT_GET: SubcommandOptionTable = { ...APT, value: [...APT_VALUES, '-a', '-
  * Per-program tables of the options before the subcommand. Why a fixed table: only a program
  * whose options are all known can have its subcommand told apart from an option's value.
  */
-export const SUBCOMMAND_OPTIONS: Readonly<Record<string, SubcommandOptionTable>> = {
+const SUBCOMMAND_OPTIONS: Readonly<Record<string, SubcommandOptionTable>> = {
   systemctl: SYSTEMCTL,
   git: GIT,
   docker: DOCKER,
@@ -216,10 +216,10 @@ function shortStep(t: SubcommandOptionTable, word: string, next: string | undefi
  */
 export function findSubcommand(program: string, args: readonly string[]): SubcommandResult {
   const table = Object.hasOwn(SUBCOMMAND_OPTIONS, program) ? SUBCOMMAND_OPTIONS[program] : undefined;
+  const undetermined = (why: string): SubcommandResult => ({ kind: 'undetermined', why: `cannot tell the subcommand of ${program}: ${why}` });
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (!w.startsWith('-') || w === '-') return { kind: 'word', word: w };
-    const undetermined = (why: string): SubcommandResult => ({ kind: 'undetermined', why: `cannot tell the subcommand of ${program}: ${why}` });
     if (w === '--') return undetermined(`'--' stands before it`);
     if (table === undefined) return undetermined(`option ${w} stands before it, and Warden does not model ${program}'s options`);
     const step = w.startsWith('--') ? longStep(table, w, args[i + 1]) : shortStep(table, w, args[i + 1]);

@@ -1,0 +1,90 @@
+/**
+ * The deny side of the `shell:` condition: some command (anywhere, also inside substitutions)
+ * runs a listed program, directly, through a wrapper or in a script (deny-runs.ts), and every
+ * restriction given for it (deny_flags, subcommands, paths) is met.
+ */
+import type { ConditionResult } from '../../../src/tool-api.js';
+import type { ProgramGrant, ShellBlock } from './condition.js';
+import { runsOf, type Run } from './deny-runs.js';
+import { findFlag } from './flags.js';
+import { fileWords, relevantPathLike } from './operands.js';
+import { parseShell } from './parse.js';
+import { underPrefix } from './paths.js';
+import { findSubcommand } from './subcommand-options.js';
+import type { ShellConstruct, ShellFacts } from './types.js';
+
+/** Constructs that compute words: a word a wrapper runs may then name any program. */
+const EXPANSIONS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
+  'parameter_expansion', 'command_substitution', 'process_substitution', 'arithmetic_expansion', 'brace_expansion', 'glob', 'tilde',
+]);
+/** Constructs that can give a command a script on standard input or as a pipe. */
+const FEEDS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
+  'pipeline', 'pipe_stderr', 'heredoc', 'herestring', 'redirection', 'process_substitution',
+]);
+/** How deep scripts inside scripts are read, and how many per line; more match (fail closed). */
+const MAX_SCRIPT_DEPTH = 4;
+const MAX_SCRIPTS = 64;
+
+/** Why one listed program run matches the rule (every restriction given for it is met), or null. */
+function deniedRun(block: ShellBlock, run: Extract<Run, { kind: 'program' }>, outright: boolean): string | null {
+  const how = run.why !== undefined ? ` (${run.why})` : '';
+  // Fail closed: a program named in a script, or run with words Warden cannot see, is not judged flag by flag.
+  if (outright || (run.why !== undefined && run.args.length === 0)) return `Program ${run.program}${how} is denied.`;
+  const g = block.programs[run.program] as ProgramGrant;
+  const bits: string[] = [];
+  if (g.deny_flags !== undefined) {
+    const hit = findFlag(run.program, run.args, g.deny_flags);
+    if (hit === null) return null;
+    bits.push(`flag ${hit.flag}`);
+  }
+  if (g.subcommands !== undefined) {
+    // Fail closed: a subcommand that cannot be determined may be a denied one.
+    const sub = findSubcommand(run.program, run.args);
+    if (sub.kind === 'none' || (sub.kind === 'word' && !g.subcommands.includes(sub.word))) return null;
+    bits.push(sub.kind === 'word' ? `subcommand ${sub.word}` : `an undetermined subcommand (${sub.why})`);
+  }
+  if (g.paths !== undefined) {
+    const { files, pathLike } = fileWords(run.program, run.args);
+    const hit = [...files, ...relevantPathLike(pathLike)].find((f) => underPrefix(f, g.paths ?? []));
+    if (hit === undefined) return null;
+    bits.push(`path '${hit}'`);
+  }
+  return `Program ${run.program}${how}${bits.length > 0 ? ` with ${bits.join(', ')}` : ''} is denied.`;
+}
+
+/**
+ * Deny: some command runs a listed program as restricted, directly, through a wrapper or in a
+ * script (deny-runs.ts); `depth` > 0 inside a script, where every listed program matches and
+ * standard input may be `fed` by the line around it.
+ */
+export function deny(block: ShellBlock, names: ReadonlySet<string>, facts: ShellFacts, depth = 0, fed = false): ConditionResult {
+  if (names.size === 0) return { matched: false, why: 'No denied program appears.' };
+  // A program that is not a literal word (`$a /x`, `$(...) /x`) may be any denied program.
+  if (facts.constructs.includes('variable_in_command_position')) {
+    return { matched: true, why: 'A program is given by a variable, so it may be a denied one.' };
+  }
+  const line = { expanding: facts.constructs.some((c) => EXPANSIONS.has(c)), fed: fed || facts.constructs.some((c) => FEEDS.has(c)) };
+  let scripts = 0;
+  for (const run of facts.commands.flatMap((c) => runsOf(c, names, line))) {
+    let why: string | null;
+    if (run.kind === 'any') why = `${run.why}, so it may run a denied program.`;
+    else if (run.kind === 'program') why = deniedRun(block, run, depth > 0);
+    else if (depth >= MAX_SCRIPT_DEPTH) why = `Scripts nest deeper than ${MAX_SCRIPT_DEPTH} levels (${run.why}), so they may run a denied program.`;
+    else if (++scripts > MAX_SCRIPTS) why = `More than ${MAX_SCRIPTS} scripts (${run.why}), so they may run a denied program.`;
+    else why = deniedInScript(block, names, run, depth + 1, line.fed);
+    if (why !== null) return { matched: true, why };
+  }
+  return { matched: false, why: 'No denied program appears.' };
+}
+
+/** Why shell text a runner executes matches the rule (parsed; text that does not parse matches), or null. */
+function deniedInScript(block: ShellBlock, names: ReadonlySet<string>, run: Extract<Run, { kind: 'script' }>, depth: number, fed: boolean): string | null {
+  let facts: ShellFacts;
+  try {
+    facts = parseShell(run.text);
+  } catch {
+    return `Shell text ${run.why} does not parse, so it may run a denied program.`;
+  }
+  const r = deny(block, names, facts, depth, fed);
+  return r.matched ? `${r.why.replace(/\.$/, '')} (${run.why}).` : null;
+}

@@ -1,0 +1,181 @@
+/**
+ * What a `shell:` deny rule must judge in one command: the command itself, the program a
+ * wrapper runs (`nice rm`, `find -exec rm`, `sudo bash -c ...`), names in a script runner's
+ * arguments, shell text a runner executes (parsed by the caller, deny-rule.ts), and "may run
+ * any program" when what runs is not written out (a computed word, a script on stdin).
+ */
+import { INTERPRETER_PATTERN, INTERPRETERS, POSIX_SHELLS, programBase, SHELL_TEXT_RUNNERS, SHELLS, WRAPPERS } from './runners.js';
+import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript } from './runner-args.js';
+import { awkDanger, sedExecDanger } from './script-checks.js';
+import type { ShellCommand } from './types.js';
+
+/**
+ * A listed program with the words after it (`why` says how it is reached; with `why` and no
+ * words it is judged outright), shell text to parse and judge outright, or a reason the
+ * command may run any program.
+ */
+export type Run =
+  | { kind: 'program'; program: string; args: string[]; why?: string }
+  | { kind: 'script'; text: string; why: string }
+  | { kind: 'any'; why: string };
+
+/** Wrappers beyond the catalogue's "runs other programs" (which it judges by their flags). */
+const OTHER_WRAPPERS = new Set(['env', 'find', 'ip', 'busybox', 'toybox']);
+const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
+const AWKS = new Set(['awk', 'gawk', 'mawk', 'nawk']);
+const SEDS = new Set(['sed', 'gsed']);
+/** Runners whose every argument word is searched for listed names (their own flags are not judged). */
+const SCANNED = new Set([
+  ...SHELLS.filter((s) => s !== 'busybox' && s !== 'toybox'), 'eval', 'source', '.', 'su', 'script', 'trap', 'node', 'nodejs',
+  ...INTERPRETERS, ...AWKS, ...SEDS,
+]);
+/** Programs that run something their arguments say (everything else is judged only by its name). */
+const RUNNERS = new Set([...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser']);
+/** Environment variables whose value is a command line the program runs. */
+const COMMAND_VARIABLES = new Set([
+  'GIT_SSH_COMMAND', 'GIT_SSH', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'GIT_PAGER', 'GIT_EXTERNAL_DIFF', 'GIT_ASKPASS', 'GIT_PROXY_COMMAND',
+  'SSH_ASKPASS', 'PAGER', 'MANPAGER', 'EDITOR', 'VISUAL', 'SYSTEMD_PAGER', 'SYSTEMD_EDITOR', 'LESSOPEN', 'LESSCLOSE', 'PROMPT_COMMAND',
+  'RSYNC_RSH', 'RSYNC_CONNECT_PROG', 'BROWSER',
+]);
+
+/** Could the glob `pattern` match `name`? Generous: a bracket expression matches any one character. */
+function globMatches(pattern: string, name: string): boolean {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i] as string;
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      let j = i + 1;
+      if (pattern[j] === '!' || pattern[j] === '^') j++;
+      if (pattern[j] === ']') j++;
+      while (j < pattern.length && pattern[j] !== ']') {
+        const inner = /^\[([:=.])/.exec(pattern.slice(j));
+        const close = inner === null ? -1 : pattern.indexOf(`${inner[1] as string}]`, j + 2);
+        j = close < 0 ? j + 1 : close + 2;
+      }
+      if (j >= pattern.length) re += '\\[';
+      else {
+        re += '.';
+        i = j;
+      }
+    } else re += c.replace(/[\\^$.|+(){}\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`, 's').test(name);
+}
+
+/** Why a word a wrapper runs may be any listed program (the line has expansions), or null. */
+function notLiteral(word: string, names: ReadonlySet<string>): string | null {
+  if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) return null; // NAME=value: an assignment for env or sudo, never a program
+  if (/[$`]/.test(word)) return `'${word}' is computed`;
+  if (/\{[^}]*(,|\.\.)/.test(word)) return `'${word}' is a brace expansion`;
+  const base = programBase(word);
+  if (base.startsWith('~')) return `'${word}' is a tilde expansion`;
+  if (/[*?[]/.test(base) && [...names].some((n) => globMatches(base, n))) return `the glob '${word}' may name a denied program`;
+  return null;
+}
+
+/**
+ * What a script runner `base` runs, from its arguments. `fed`: the line can put a script on
+ * standard input (a pipe, heredoc, herestring, redirection or process substitution); without
+ * one, ssh_run and kubectl_exec give the command none.
+ */
+function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fed: boolean): Run[] {
+  const out: Run[] = [];
+  const any = (why: string): void => {
+    out.push({ kind: 'any', why });
+  };
+  const script = (text: string): void => {
+    // A plain word runs the program it names; anything else is parsed (by deny-rule.ts).
+    if (text.trim() === '') return;
+    if (!/^[\w./:@%+,-]*$/.test(text)) out.push({ kind: 'script', text, why: `in a script run by ${base}` });
+    else if (names.has(programBase(text))) out.push({ kind: 'program', program: programBase(text), args: [], why: `in a script run by ${base}` });
+  };
+  const operands = args.filter((a) => !a.startsWith('-'));
+  if (SCANNED.has(base) || INTERPRETER_PATTERN.test(base)) {
+    for (const w of args.flatMap((a) => a.split(/[^\w./+-]+/))) {
+      const b = programBase(w);
+      if (names.has(b)) out.push({ kind: 'program', program: b, args: [], why: `named in a script run by ${base}` });
+    }
+  }
+  if (fed && bareShell(base, args)) any(`${base} without a program runs a shell on standard input`);
+  if (SHELLS.includes(base) && !OTHER_WRAPPERS.has(base)) {
+    const s = shellScript(args);
+    if (s === 'stdin') {
+      if (fed) any(`${base} reads its script from standard input`);
+    } else if (s === null) {
+      // A script file: Warden cannot read it, as it cannot read ./script.
+    } else if (!POSIX_SHELLS.has(base)) any(`${base} runs a script in a grammar Warden does not parse`);
+    else if (s.texts.length === 0) any(`${base} -c gets its script from elsewhere`);
+    else s.texts.forEach(script);
+  } else if (base === 'eval') {
+    script(args.join(' '));
+  } else if (base === 'source' || base === '.') {
+    if (fed && pipedScript(operands[0])) any(`${base} reads a script from a pipe`);
+  } else if (SHELL_TEXT_RUNNERS.has(base) || base === 'runuser') {
+    // su, script and runuser without -c (runuser: nor -u) run a shell on standard input.
+    const direct = base === 'runuser' && args.some((a) => /^(-u|--user)/.test(a));
+    if (fed && ['su', 'script', 'runuser'].includes(base) && !direct && !args.some(commandOption)) any(`${base} runs a shell on standard input`);
+    // Each operand alone: a text that only runs on into the next one has unbalanced quotes, which do not parse.
+    if (base !== 'runuser') operands.forEach(script);
+  } else if (AWKS.has(base) || SEDS.has(base)) {
+    // With no words at all it runs nothing, unless a feed gives it some (`... | xargs awk`).
+    const d = args.length === 0 && !fed ? null : AWKS.has(base) ? awkDanger(args) : sedExecDanger(args);
+    if (d !== null) any(`${base}: ${d}`);
+  } else if (base === 'env' && envSplits(args)) {
+    any('env -S splits a command line Warden does not read');
+  }
+  return out;
+}
+
+/** `NAME=value` words whose value is a command line the program runs: shell text to judge. */
+function commandVariables(words: string[], by: string): Run[] {
+  const out: Run[] = [];
+  for (const w of words) {
+    const eq = w.indexOf('=');
+    if (eq > 0 && COMMAND_VARIABLES.has(w.slice(0, eq))) out.push({ kind: 'script', text: w.slice(eq + 1), why: `in ${w.slice(0, eq)} set by ${by}` });
+  }
+  return out;
+}
+
+/** What the line around a command can do to it. */
+export interface LineTraits {
+  /** It has expansions, so a word a wrapper runs may be computed. */
+  expanding: boolean;
+  /** It can put a script on a command's standard input (see scriptRuns). */
+  fed: boolean;
+}
+
+/** Listed programs and runners one command may reach; more match (fail closed) instead of costing time. */
+const MAX_RUNNERS = 32;
+
+/** Everything a deny rule listing `names` must judge in `cmd`. */
+export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: LineTraits): Run[] {
+  const words = [cmd.program, ...cmd.args];
+  const out: Run[] = commandVariables(cmd.assignments, 'an assignment');
+  const seen = new Set<number>();
+  let runners = 0;
+  const visit = (at: number, via: string | undefined): void => {
+    if (seen.has(at) || runners > MAX_RUNNERS) return;
+    seen.add(at);
+    const word = words[at] as string;
+    const base = programBase(word);
+    const computed = via !== undefined && line.expanding ? notLiteral(word, names) : null;
+    if (computed !== null) out.push({ kind: 'any', why: `${computed} (run through ${via})` });
+    if (!names.has(base) && !RUNNERS.has(base) && !INTERPRETER_PATTERN.test(base)) return;
+    if (++runners > MAX_RUNNERS) {
+      out.push({ kind: 'any', why: `${cmd.program} reaches more than ${MAX_RUNNERS} programs and wrappers` });
+      return;
+    }
+    const rest = via === 'find' ? findExecWords(words.slice(at + 1)) : words.slice(at + 1);
+    if (names.has(base)) out.push(via === undefined ? { kind: 'program', program: base, args: rest } : { kind: 'program', program: base, args: rest, why: `run through ${via}` });
+    out.push(...scriptRuns(base, rest, names, line.fed));
+    if (WRAPPERS.has(base) || OTHER_WRAPPERS.has(base)) {
+      out.push(...commandVariables(rest, base)); // `env GIT_SSH_COMMAND=... git`, `sudo PAGER=... git`
+      // A program may stand anywhere after a wrapper; after find, only behind -exec and its kin.
+      for (let i = 0; i < rest.length; i++) if (base !== 'find' || FIND_EXEC.has(rest[i - 1] ?? '')) visit(at + 1 + i, base);
+    }
+  };
+  visit(0, undefined);
+  return out;
+}
