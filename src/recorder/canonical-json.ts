@@ -6,6 +6,11 @@
  * non-finite numbers become null. Exactly what JSON.stringify does, plus sorted keys.
  */
 
+import { isSealed } from '../tool-api.js';
+
+/** Canonical forms of sealed values (tool-api.ts sealFacts), computed once per value. */
+const SEALED_FORMS = new WeakMap<object, string>();
+
 /** Why: bodies must serialise identically whatever the key order the caller used. */
 export function canonicalJson(value: unknown): string {
   const out = write(value, []);
@@ -34,6 +39,12 @@ function write(value: unknown, stack: object[]): string | undefined {
   }
   if (value === null) return 'null';
   const obj = value as object;
+  // A sealed value (deeply frozen, e.g. a parser's cached facts) has one canonical form forever.
+  const sealed = isSealed(obj);
+  if (sealed) {
+    const hit = SEALED_FORMS.get(obj);
+    if (hit !== undefined) return hit;
+  }
   if (stack.includes(obj)) throw new TypeError('a cyclic value is not JSON-serialisable');
   stack.push(obj);
   let s: string;
@@ -51,6 +62,7 @@ function write(value: unknown, stack: object[]): string | undefined {
     s = '{' + parts.join(',') + '}';
   }
   stack.pop();
+  if (sealed) SEALED_FORMS.set(obj, s);
   return s;
 }
 

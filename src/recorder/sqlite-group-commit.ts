@@ -22,11 +22,28 @@ interface Pending {
 export class GroupCommit {
   private pending: Pending[] = [];
   private scheduled = false;
+  private batch: Pending[] = [];
+  private outcomes: unknown[] = [];
+  private relaxStmt: Database.Statement | null = null;
+  private strictStmt: Database.Statement | null = null;
+  /** The batch transaction, built once: each write in its own savepoint (see the header). */
+  private readonly runBatch: Database.Transaction<() => void>;
 
   constructor(
     private readonly db: Database.Database,
     private readonly opts: { synchronous: () => 'FULL' | 'NORMAL'; afterCommit: () => void },
-  ) {}
+  ) {
+    this.runBatch = db.transaction(() => {
+      this.batch.forEach((b, i) => {
+        try {
+          b.run();
+        } catch (e) {
+          if (!(e instanceof WardenError || e instanceof AlreadyDone)) throw e;
+          this.outcomes[i] = e;
+        }
+      });
+    });
+  }
 
   /** Queue one write (a function that appends inside the batch transaction). */
   enqueue(run: () => void, durable: boolean): Promise<void> {
@@ -52,28 +69,20 @@ export class GroupCommit {
     }
     const outcomes: unknown[] = new Array(batch.length);
     const relax = this.opts.synchronous() === 'FULL' && !batch.some((b) => b.durable);
+    this.batch = batch;
+    this.outcomes = outcomes;
     try {
-      if (relax) this.db.pragma('synchronous = NORMAL');
-      this.db
-        .transaction(() => {
-          batch.forEach((b, i) => {
-            try {
-              b.run();
-            } catch (e) {
-              if (!(e instanceof WardenError || e instanceof AlreadyDone)) throw e;
-              outcomes[i] = e;
-            }
-          });
-        })
-        .immediate();
+      if (relax) (this.relaxStmt ??= this.db.prepare('PRAGMA synchronous = NORMAL')).run();
+      this.runBatch.immediate();
     } catch (err) {
       const e = storeError('write', err);
       for (const b of batch) b.reject(e);
       return;
     } finally {
+      this.batch = [];
       if (relax) {
         try {
-          this.db.pragma('synchronous = FULL');
+          (this.strictStmt ??= this.db.prepare('PRAGMA synchronous = FULL')).run();
         } catch {
           /* the connection is broken; the next write reports it */
         }

@@ -87,12 +87,16 @@ test('writer-thread store: an approval request waits for the writes queued befor
 test('session open and close commit without their own fsync; an outcome commits with one', async (t) => {
   const store = openSqliteStore(join(tempDir(t), 's.db'));
   t.after(() => store.close());
+  // The group commit prepares its two PRAGMA statements on first use: watch what they run.
   const seen: string[] = [];
-  const pragma = store.db.pragma.bind(store.db);
-  (store.db as unknown as { pragma: typeof pragma }).pragma = ((source: string, o?: { simple?: boolean }) => {
-    seen.push(source);
-    return pragma(source, o);
-  }) as typeof pragma;
+  const prepare = store.db.prepare.bind(store.db);
+  (store.db as unknown as { prepare: typeof prepare }).prepare = ((source: string) => {
+    const st = prepare(source);
+    if (!/^PRAGMA synchronous/i.test(source)) return st;
+    const run = st.run.bind(st);
+    (st as unknown as { run: typeof run }).run = ((...a: unknown[]) => (seen.push(source.replace(/^PRAGMA /i, '')), run(...(a as []))) ) as typeof run;
+    return st;
+  }) as typeof prepare;
   const relaxed = async (write: () => Promise<void>) => {
     seen.length = 0;
     await write();

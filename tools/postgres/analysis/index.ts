@@ -4,7 +4,7 @@
  * sees the canonical re-rendering of those tokens (see lexer.ts for why).
  */
 import nodeSqlParser from 'node-sql-parser';
-import { WardenError, parseError } from '../../../src/tool-api.js';
+import { WardenError, parseError, sealFacts } from '../../../src/tool-api.js';
 import { type Ctx, type OutCol, childScope, newCtx, uniqSources, wholeRow } from './context.js';
 import { functionKey } from './names.js';
 import { READ_KINDS } from './kinds.js';
@@ -89,7 +89,7 @@ export function analyzeSql(sql: string): SqlFacts {
     readOnly,
     qualifiedColumns: [...ctx.qualified.values()].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1)),
   };
-  return deepFreeze(facts);
+  return sealFacts(facts);
 }
 
 function firstKind(toks: Token[], ctx: Ctx, before: Set<string>): string {
@@ -159,10 +159,3 @@ function summarize(kinds: string[], ctx: Ctx): string {
   return parts.join('; ');
 }
 
-function deepFreeze<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v as object)) deepFreeze(x);
-  }
-  return v;
-}
