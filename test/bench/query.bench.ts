@@ -1,7 +1,8 @@
 /**
  * Side by side, in one run, over the same stdio transport and the same database: Warden's
  * governed query_database, the ungoverned reference Postgres MCP server, and a plain `pg`
- * pool. Reports p50/p99, calls/s and the ratios; also the in-process governance overhead
+ * pool. Reports p50/p99, calls/s and the ratios, beside two floors: an SDK echo, and a server
+ * that only runs the statement and records it durably (durable-floor-server.ts); also the in-process governance overhead
  * (parse + policy + mask + record, no database, no transport) with a stage breakdown.
  * Run: node dist/test/bench/query.bench.js [--json] [--calls N]
  */
@@ -162,6 +163,14 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     return client;
   };
 
+  let floorCount = 0;
+  const startFloor = async (url: string, dir: string, mode: 'one' | 'two') => {
+    const client = new Client({ name: 'bench', version: '1' });
+    const file = join(dir, `floor-${mode}-${floorCount++}.db`);
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [join(REPO_ROOT, 'dist', 'test', 'bench', 'durable-floor-server.js'), url, file, mode], env, stderr: 'ignore' }));
+    return client;
+  };
+
   const results: Record<string, Record<string, ReturnType<typeof stats>>> = {};
   const floors: Record<string, { sdk_echo: number; sdk1_echo: number; pg: number; durable_commit: number; sum: number; sum_vs_reference: number }> = {};
   const stageProfile: Record<string, { calls: number; p50_ms: Record<string, number> } | null> = {};
@@ -177,6 +186,11 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     const answer = ((await warden.call(sql)).content as { type: string; text: string }[])[0]!.text;
     const echo = await startEcho(answer);
     const echo1 = await startEcho(answer, 'sdk1-echo-server.js');
+    // The recording floor end to end (durable-floor-server.ts): the same SDK, one pg round trip,
+    // and the call recorded as DESIGN.md asks (intent before, fsynced outcome after) with no
+    // governance at all; and with a single fsynced record after the statement.
+    const floorTwo = await startFloor(db.url, wdir.dir, 'two');
+    const floorOne = await startFloor(db.url, wdir.dir, 'one');
     const paths = {
       warden: () => warden.call(sql),
       warden_structured: () => structured.call(sql),
@@ -185,6 +199,8 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
       pg: () => pool.query(sql),
       sdk_echo: () => echo.callTool({ name: 'echo', arguments: {} }),
       sdk1_echo: () => echo1.callTool({ name: 'echo', arguments: {} }),
+      floor_recorded: () => floorTwo.callTool({ name: 'query', arguments: { sql } }),
+      floor_one_record: () => floorOne.callTool({ name: 'query', arguments: { sql } }),
     };
     for (const f of Object.values(paths)) await timeCalls(50, f); // warm up
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
@@ -201,6 +217,8 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     floors[label] = { sdk_echo: r.sdk_echo!.p50, sdk1_echo: r.sdk1_echo!.p50, pg: r.pg!.p50, durable_commit: durable, sum, sum_vs_reference: round(sum / r.reference!.p50) };
     await echo.close();
     await echo1.close();
+    await floorTwo.close();
+    await floorOne.close();
     stageProfile[label] = await warden.stop();
     await structured.stop();
     await normal.stop();
@@ -214,7 +232,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   ndir.cleanup();
   await db.drop();
   const ratios = Object.fromEntries(
-    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_structured_vs_reference: round(r.warden_structured!.p50 / r.reference!.p50), warden_sync_normal_vs_reference: round(r.warden_sync_normal!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50) }]),
+    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_structured_vs_reference: round(r.warden_structured!.p50 / r.reference!.p50), warden_sync_normal_vs_reference: round(r.warden_sync_normal!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50), floor_recorded_vs_reference: round(r.floor_recorded!.p50 / r.reference!.p50), warden_vs_floor_recorded: round(r.warden!.p50 / r.floor_recorded!.p50) }]),
   );
   return { calls, results, ratios, floor_p50_ms: floors, stage_p50_ms: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
 }
@@ -233,6 +251,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       const fl = r.floor_p50_ms[label]!;
       console.log(`  floor: sdk echo ${fl.sdk_echo} + pg ${fl.pg} + one fsynced record ${fl.durable_commit} = ${fl.sum} ms, ${fl.sum_vs_reference} x the reference`);
       console.log(`  transport: the same echo on the reference's SDK 1.x takes ${fl.sdk1_echo} ms (SDK v2: ${fl.sdk_echo})`);
+      console.log(`  recording floor end to end (no governance, intent before + fsynced outcome): ${q.floor_recorded_vs_reference} x the reference; Warden = ${q.warden_vs_floor_recorded} x that floor`);
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);
