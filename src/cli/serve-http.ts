@@ -38,6 +38,8 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
         return { principal: v.principal, expiresAt: v.expiresAt };
       },
       baseUrl: handle.url,
+      // Behind a TLS proxy the listener is plain http, but the public resource URI says https.
+      secureCookies: handle.url.startsWith('https:') || /^https:\/\//i.test(rt.config.identity.oidc?.audience ?? ''),
       log,
       localPrincipal: { subject: rt.config.ui.local_reviewer.subject, groups: rt.config.ui.local_reviewer.groups, claims: {}, authMethod: 'local' },
     });

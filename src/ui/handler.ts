@@ -93,7 +93,7 @@ function sameOrigin(req: IncomingMessage): boolean {
 export function createUiHandler(deps: UiDeps): UiHandler {
   const sessionTtl = deps.sessionTtlMs ?? 8 * 3600_000;
   const auth = new UiAuth(sessionTtl, deps.loginLinkTtlMs ?? 10 * 60_000);
-  const secure = deps.baseUrl.startsWith('https:');
+  const secure = deps.secureCookies ?? deps.baseUrl.startsWith('https:');
   const base = deps.baseUrl.replace(/\/+$/, '');
   const local: Principal = deps.localPrincipal ?? { subject: 'local-reviewer', groups: [], claims: {}, authMethod: 'local' };
   const live = new LiveFeed(deps, deps.pollMs ?? 1000);

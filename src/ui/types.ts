@@ -23,6 +23,12 @@ export interface UiDeps {
   verifyToken?: (token: string) => Promise<{ principal: Principal; expiresAt: number }>;
   /** Origin the UI is reached at, e.g. http://127.0.0.1:8080 (the handler serves under /ui). */
   baseUrl: string;
+  /**
+   * Mark the session cookie `Secure`. Default: when baseUrl is https. Set it when a TLS proxy
+   * fronts a plain-http listener (`serve --http` does when identity.oidc.audience, the public
+   * resource URI, is an https URL), so the cookie never travels over plain http.
+   */
+  secureCookies?: boolean;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
   /** Who a one-time-link login acts as (default subject `local-reviewer`, no groups). */
   localPrincipal?: Principal;

@@ -73,6 +73,7 @@ test('serve --http serves MCP with tokens and the reviewer UI, and stops on SIGT
     assert.ok([200, 302, 303].includes(page.status), `login link answered ${page.status}`);
     const cookie = page.headers.get('set-cookie') ?? '';
     assert.match(cookie, /HttpOnly/i);
+    assert.match(cookie, /;\s*Secure/i, 'the public resource URI (the audience) is https: a TLS proxy fronts this listener, so the cookie is Secure');
     const ui = await fetch(`${base}/ui/`, { headers: { cookie: cookie.split(';')[0]! } });
     assert.equal(ui.status, 200);
     assert.match(ui.headers.get('content-security-policy') ?? '', /default-src 'none'/);
@@ -127,5 +128,20 @@ test('serve --http: the UI token login checks required_scopes like /mcp (no scop
     const code = await server.stop();
     await issuer.stop();
     assert.equal(code, 0, `graceful stop: ${server.out.stderr}`);
+  }
+});
+
+test('serve --http: with a resource URI that is not https, the UI cookie is not marked Secure (plain http would drop it)', async () => {
+  const issuer = await startOidcIssuer({ audience: 'warden-local' });
+  const server = await startServeHttp(`issuer: ${issuer.issuer}, audience: warden-local, groups_claim: groups`, 'ui: { local_reviewer: { subject: rita, groups: [dba] } }\n', /one-time UI login link[^\n]*: (\S+)/);
+  try {
+    const login = /one-time UI login link[^\n]*: (\S+)/.exec(server.out.stderr)?.[1];
+    assert.ok(login, server.out.stderr);
+    const cookie = (await fetch(login, { redirect: 'manual' })).headers.get('set-cookie') ?? '';
+    assert.match(cookie, /HttpOnly/i);
+    assert.doesNotMatch(cookie, /Secure/i);
+  } finally {
+    await server.stop();
+    await issuer.stop();
   }
 });
