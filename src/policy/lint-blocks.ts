@@ -5,6 +5,7 @@
  * (no false alarms), and the engine stays the single source of truth for what matches.
  */
 import type { CompiledCondition, Facts } from '../tool-api.js';
+import { normaliseTableName } from './sql-names.js';
 
 type Block = Record<string, unknown>;
 
@@ -29,13 +30,10 @@ export function denyBlockCovers(key: string, deny: unknown, allow: unknown): boo
   return false;
 }
 
-/** Tables a block lets a rule read or write (`read:` / `write:` lists), lower-case. */
+/** Tables a block lets a rule read or write (`read:` / `write:` lists), normalised by SQL identifier rules. */
 export function blockTables(block: unknown): string[] {
   const b = (block ?? {}) as Block;
-  return [...(strings(b.read) ?? []), ...(strings(b.write) ?? [])].map((t) => {
-    const lower = t.trim().toLowerCase();
-    return lower.includes('.') ? lower : `public.${lower}`;
-  });
+  return [...(strings(b.read) ?? []), ...(strings(b.write) ?? [])].map(normaliseTableName);
 }
 
 /**

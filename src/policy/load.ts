@@ -8,12 +8,10 @@ import type { ConditionSpec } from '../tool-api.js';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
 import { CUSTOM_DETECTOR_NAME, policyFileSchema } from './schema.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
+import { normaliseColumnName } from './sql-names.js';
 
-/** Normalise `users.email` / `"Public".users.email` to `public.users.email` (unquoted names fold). */
-export function normaliseColumnName(name: string): string {
-  const parts = name.split('.').map((p) => (p.startsWith('"') && p.endsWith('"') ? p.slice(1, -1) : p.toLowerCase()));
-  return (parts.length === 2 ? ['public', ...parts] : parts).join('.');
-}
+/** Normalise `users.email` / `"Public".users.email` to `public.users.email` (SQL identifier rules; sql-names.ts). */
+export { normaliseColumnName } from './sql-names.js';
 
 /**
  * Name checks for `masking:` entries, supplied by the caller. Why injected: the masking module

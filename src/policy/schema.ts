@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ConditionSpec } from '../tool-api.js';
 import { callLimitsSchema } from '../config/server-config.js';
+import { columnNameProblem } from './sql-names.js';
 
 const durationSchema = z
   .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 30s, 30m or 1h')])
@@ -50,6 +51,8 @@ export const approvalSchema = z
 /** Shape of a custom detector name; exported so the loader checks a pattern only under a valid name. */
 export const CUSTOM_DETECTOR_NAME = /^[a-z][a-z0-9_-]*$/;
 
+const COLUMN_SHAPE = /^("?[A-Za-z_][\w$]*"?\.){1,2}"?[A-Za-z_][\w$]*"?$/;
+
 /** `masking:` section of a policy file. */
 export const maskingSchema = z
   .object({
@@ -57,7 +60,12 @@ export const maskingSchema = z
       .array(
         z
           .object({
-            column: z.string().regex(/^("?[A-Za-z_][\w$]*"?\.){1,2}"?[A-Za-z_][\w$]*"?$/, 'expected [schema.]table.column'),
+            // The pattern (also the JSON Schema's) gives the shape; the refinement applies the
+            // identifier rules to a name of that shape (balanced quotes; sql-names.ts).
+            column: z.string().regex(COLUMN_SHAPE, 'expected [schema.]table.column').superRefine((name, ctx) => {
+              const problem = COLUMN_SHAPE.test(name) ? columnNameProblem(name) : null;
+              if (problem) ctx.addIssue({ code: 'custom', message: problem });
+            }),
             with: z.string().default('redact'),
           })
           .strict(),

@@ -6,7 +6,8 @@
  * the query runs (on_derived: deny, the default) or masked whole (on_derived: mask).
  */
 import { ErrorCode, WardenError, type ColumnMask, type MaskingContext } from '../../src/tool-api.js';
-import type { OutputColumnLineage, SqlFacts } from './analysis/types.js';
+import type { OutputColumnLineage, SourceColumn } from './analysis/types.js';
+import type { ColumnLineage } from './view-lineage.js';
 
 function maskFor(columns: ColumnMask[], source: { table: string; column: string }): ColumnMask[] {
   if (source.column === '*') return columns.filter((c) => c.column.startsWith(source.table + '.'));
@@ -14,20 +15,24 @@ function maskFor(columns: ColumnMask[], source: { table: string; column: string 
   return columns.filter((c) => c.column === full);
 }
 
-/** Masks that an output column's lineage touches. */
-export function lineageMasks(columns: ColumnMask[], o: OutputColumnLineage): ColumnMask[] {
+/** Masks that an output column's (or a view column's) lineage touches. */
+export function lineageMasks(columns: ColumnMask[], o: { sources: readonly SourceColumn[] }): ColumnMask[] {
   return o.sources.flatMap((s) => maskFor(columns, s));
 }
 
-/** Before execution: refuse a masked column flowing through an expression (unless on_derived: mask). */
-export function checkDerivedFlows(facts: SqlFacts, m: MaskingContext): void {
+/**
+ * Before execution: refuse a masked column flowing through an expression (unless on_derived:
+ * mask). `facts.output` may be the lineage followed through views (view-lineage.ts resolveOutput).
+ */
+export function checkDerivedFlows(facts: { output: readonly OutputColumnLineage[] }, m: MaskingContext): void {
   if (!m.columns.length || m.onDerived !== 'deny') return;
   for (const o of facts.output) {
     // `*` and `t.*` over a base table expand into separate result columns, each with its own
     // table and column in PostgreSQL's field metadata, which planColumnMasks masks one by one:
     // not a whole row in one value (`SELECT u`, `row_to_json(u)`), which is refused here, nor a
-    // star whose fields carry no table (UNION, a function source), which is refused too.
-    if (o.star === 'table') continue;
+    // star whose fields carry no table (UNION, a function source), which is refused too. A star
+    // over a view counts as computed when one of the view's columns computes a masked column.
+    if (o.star === 'table' && !o.derived) continue;
     const hit = lineageMasks(m.columns, o);
     const wholeRow = o.sources.some((s) => s.column === '*') && hit.length > 0;
     if (hit.length && (o.derived || wholeRow)) {
@@ -55,11 +60,21 @@ function entriesByField(output: readonly OutputColumnLineage[], fields: number):
   return { at, open: output.slice(head, output.length - tail) };
 }
 
-/** After execution: the strategy for each result column (null = not masked). */
+/** Strategy for a column whose lineage touches `hit`: whole-value redact unless it is one plain column. */
+function strategyFor(l: { sources: readonly SourceColumn[]; derived: boolean }, hit: ColumnMask[]): string {
+  return l.derived || hit.length > 1 || l.sources.some((s) => s.column === '*') ? 'redact' : hit[0]!.strategy;
+}
+
+/**
+ * After execution: the strategy for each result column (null = not masked). `fieldSources` is
+ * PostgreSQL's field metadata (schema.table.column); `through[i]`, when that relation is a view,
+ * is what the view column carries (view-lineage.ts), masked like the lineage of a column.
+ */
 export function planColumnMasks(
-  facts: SqlFacts,
+  facts: { output: readonly OutputColumnLineage[] },
   fieldSources: (string | null)[],
   m: MaskingContext,
+  through: readonly (ColumnLineage | undefined)[] = [],
 ): (string | null)[] {
   if (!m.columns.length) return fieldSources.map(() => null);
   const { at, open } = entriesByField(facts.output, fieldSources.length);
@@ -70,11 +85,13 @@ export function planColumnMasks(
     if (src) {
       const direct = m.columns.find((c) => c.column === src);
       if (direct) return direct.strategy;
+      const view = through[i];
+      const viaView = view ? lineageMasks(m.columns, view) : [];
+      if (view && viaView.length) return strategyFor(view, viaView);
     }
     const o = at[i];
     if (!o) return !src && openMasked ? 'redact' : null;
     const hit = lineageMasks(m.columns, o);
-    if (hit.length) return o.derived || hit.length > 1 || o.sources.some((s) => s.column === '*') ? 'redact' : hit[0]!.strategy;
-    return null;
+    return hit.length ? strategyFor(o, hit) : null;
   });
 }

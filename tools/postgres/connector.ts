@@ -8,6 +8,7 @@ import pg from 'pg';
 import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
 import { cappedQuery, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
+import { ViewCatalog, pgViewReader } from './view-catalog.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
 // reinterpretation, and the agent sees exactly what the database said.
@@ -29,7 +30,7 @@ const TEXT_TYPES = {
  */
 const PINNED_SETTINGS = '-c standard_conforming_strings=on -c search_path=pg_catalog,public,pg_temp';
 
-/** How long a table's column list is trusted before the catalog is asked again. */
+/** How long a table's column list, a relation's kind and a view's lineage are trusted before the catalog is asked again. */
 const CATALOG_TTL_MS = 60_000;
 
 /** Options for one statement. */
@@ -39,16 +40,29 @@ export interface RunOptions {
   timeoutMs: number;
 }
 
+/** Where a result field comes from, by PostgreSQL's field metadata (table OID, column number). */
+export interface FieldOrigin {
+  /** schema.relation, as facts spell tables. */
+  relation: string;
+  column: string;
+  /** pg_class.relkind: 'v' and 'm' are views, whose columns masking follows (view-lineage.ts). */
+  relkind: string;
+}
+
 /** One connection's pools and catalog cache. */
 export class PgConnector {
   private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
-  private columnNames = new Map<string, string | null>();
+  private fieldOrigins = new Map<string, FieldOrigin | null>();
   private tableColumns = new Map<string, { at: number; columns: Set<string> }>();
+  /** Relation kinds and view lineage, for masking through views (cached for CATALOG_TTL_MS). */
+  readonly views: ViewCatalog;
 
   constructor(
     readonly conn: PostgresConnection,
     private readonly secrets: SecretResolver,
-  ) {}
+  ) {
+    this.views = new ViewCatalog(pgViewReader(() => this.pool('ro')), CATALOG_TTL_MS);
+  }
 
   private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {
     let p = this.pools.get(kind);
@@ -146,20 +160,20 @@ export class PgConnector {
     return row?.found ? new Set(row.cols) : null;
   }
 
-  /** schema.table.column for a result field's table OID and column number (cached). */
-  async columnName(tableID: number, columnID: number): Promise<string | null> {
+  /** The relation, column and relation kind of a result field's table OID and column number (cached by OID). */
+  async fieldOrigin(tableID: number, columnID: number): Promise<FieldOrigin | null> {
     if (!tableID || !columnID) return null;
     const key = `${tableID}:${columnID}`;
-    if (this.columnNames.has(key)) return this.columnNames.get(key)!;
+    if (this.fieldOrigins.has(key)) return this.fieldOrigins.get(key)!;
     const pool = await this.pool('ro');
     const r = await pool.query({
-      text: `SELECT n.nspname, c.relname, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE a.attrelid = $1 AND a.attnum = $2`,
+      text: `SELECT n.nspname, c.relname, c.relkind::text AS relkind, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE a.attrelid = $1 AND a.attnum = $2`,
       values: [tableID, columnID],
     });
-    const row = r.rows[0] as { nspname: string; relname: string; attname: string } | undefined;
-    const name = row ? `${row.nspname}.${row.relname}.${row.attname}` : null;
-    this.columnNames.set(key, name);
-    return name;
+    const row = r.rows[0] as { nspname: string; relname: string; relkind: string; attname: string } | undefined;
+    const origin = row ? { relation: `${row.nspname}.${row.relname}`, column: row.attname, relkind: row.relkind } : null;
+    this.fieldOrigins.set(key, origin);
+    return origin;
   }
 
   async close(): Promise<void> {

@@ -6,9 +6,11 @@ import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { analyzeSqlCached } from './analysis/index.js';
 import type { SqlFacts } from './analysis/types.js';
+import type { CappedResult } from './capped-query.js';
 import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
+import { fieldsThroughViews, outputThroughViews } from './view-masking.js';
 
 const MAX_SQL_CHARS = 20_000;
 
@@ -68,11 +70,22 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       checkDerivedFlows(facts, ctx.masking);
       const connector = connectorFor(conn.name);
       const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
-      // After the policy (a denied call never touches the catalog), before the statement runs.
+      // After the policy (a denied call never touches the catalog), before the statement runs:
+      // masks follow the views the statement reads (fail closed), then qualified columns.
+      const lineage = await outputThroughViews(facts, ctx.masking, connector.views);
+      if (lineage.output !== facts.output) checkDerivedFlows(lineage, ctx.masking);
       await connector.checkQualifiedColumns(facts.qualifiedColumns);
-      const r = await connector.run(facts.sql, input.params ?? [], { readOnly: ctx.readOnly, maxRows, timeoutMs: conn.statement_timeout });
-      const sources = await Promise.all(r.fields.map((f) => connector.columnName(f.tableID, f.columnID)));
-      const plan = planColumnMasks(facts, sources, ctx.masking);
+      let r: CappedResult;
+      try {
+        r = await connector.run(facts.sql, input.params ?? [], { readOnly: ctx.readOnly, maxRows, timeoutMs: conn.statement_timeout });
+      } finally {
+        // A statement that may write may have created, dropped or redefined a view.
+        if (!ctx.readOnly) connector.views.forget();
+      }
+      const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID)));
+      const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views);
+      const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));
+      const plan = planColumnMasks(fields, sources, ctx.masking, fields.through);
       let bytes = 0;
       let truncated = r.truncated;
       let kept = r.rows.length;

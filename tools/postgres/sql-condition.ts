@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
 import { SAFE_READ_FUNCTIONS, isNeverUnderRead } from './analysis/functions.js';
-import { functionKey, normalizePolicyTable } from './analysis/names.js';
+import { functionKey, normalizePolicyTable, policyTableProblem } from './analysis/names.js';
 import { READ_KINDS, STATEMENT_KINDS, type StatementKind } from './analysis/kinds.js';
 import type { SqlFacts } from './analysis/types.js';
 
@@ -28,12 +28,22 @@ const statementKind = z.preprocess(
   }),
 );
 
-/** Schema of a `sql:` block (strict: unknown keys and unknown statement kinds are errors). */
+/**
+ * One entry of `read:` / `write:`: a [schema.]table name by SQL identifier rules (unquoted parts
+ * fold to lower case, "Quoted" parts keep their case; analysis/names.ts). An ill-formed name
+ * fails the load at its line instead of leaving a rule that names no table.
+ */
+const tableName = z.string().min(1).superRefine((name, ctx) => {
+  const problem = name ? policyTableProblem(name) : null; // an empty name is reported by min(1)
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** Schema of a `sql:` block (strict: unknown keys, unknown statement kinds and ill-formed table names are errors). */
 export const sqlBlockSchema = z
   .object({
     statements: z.array(statementKind).optional(),
-    read: z.array(z.string().min(1)).optional(),
-    write: z.array(z.string().min(1)).optional(),
+    read: z.array(tableName).optional(),
+    write: z.array(tableName).optional(),
     functions: z.array(z.string().min(1)).optional(),
   })
   .strict();

@@ -122,6 +122,11 @@ export function tableOf(entry: Record<string, unknown>): string {
   if (!table) throw parseError('table reference not understood');
   if (entry.schema) throw parseError('cross-database (three-part) table names are refused');
   const db = identText(entry.db);
+  // Facts join schema and table with '.', so a name part holding a '.' ("a.b") could not be told
+  // apart from a qualified name (policies and the catalog lookups split on it): refused.
+  for (const part of [db, table]) {
+    if (part?.includes('.')) throw parseError(`the table or schema name "${part}" contains ".", which cannot be told apart from a qualified name; refused`);
+  }
   return qualifyTable(db, table);
 }
 

@@ -121,6 +121,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
     if (!FROM_KEYS.has(k) && !isEmpty(v)) throw parseError(`FROM clause "${k}" is not supported`);
   }
   if (item.prefix && item.prefix !== 'lateral') throw parseError(`FROM prefix ${String(item.prefix)} is not supported`);
+  if (isJoinGroup(item.expr)) return addJoinGroup(item, scope, ctx);
   const alias = splitAlias(item.as);
   if (alias.name) ctx.accounted.add(alias.name);
   const expr = item.expr as Node | undefined;
@@ -152,6 +153,26 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
   scope.rels.push(rel);
   if (item.on) lineage(item.on, scope, ctx);
   if (item.tablesample) lineage(item.tablesample, scope, ctx);
+}
+
+function isJoinGroup(expr: unknown): expr is Node & { expr: Node[] } {
+  return !!expr && typeof expr === 'object' && (expr as Node).type === 'tables' && Array.isArray((expr as Node).expr);
+}
+
+/**
+ * A parenthesised join, `(a JOIN b ON ...)` (PostgreSQL prints every join in a view definition
+ * this way): its tables are in scope by their own names, as if written without the parentheses.
+ * With an alias, `(a JOIN b) AS j` hides them behind j's merged columns, which is refused.
+ */
+function addJoinGroup(item: Node, scope: Scope, ctx: Ctx): void {
+  if (!isEmpty(item.as) || !isEmpty(item.prefix) || !isEmpty(item.tablesample)) throw parseError('an aliased or prefixed parenthesised join is not supported; name the tables of the join instead');
+  const group = item.expr as Node & { expr: Node[] };
+  for (const [k, v] of Object.entries(group)) {
+    if (!['type', 'expr', 'parentheses', 'loc'].includes(k) && !isEmpty(v)) throw parseError(`parenthesised join clause "${k}" is not supported`);
+  }
+  if (group.expr.length === 0) throw parseError('empty parenthesised join');
+  for (const inner of group.expr) addFrom(inner, scope, ctx);
+  if (item.on) lineage(item.on, scope, ctx);
 }
 
 /** Apply positional column aliases; with an unexpanded star, positions are unknown: whole row. */

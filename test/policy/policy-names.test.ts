@@ -1,0 +1,97 @@
+/**
+ * Policy names of tables and columns follow SQL identifier rules everywhere the policy layer
+ * reads them (masking.columns, lint): unquoted parts fold to lower case, "quoted" parts keep
+ * their case, "" is one quote. Ill-formed names are load errors at FILE:LINE with the key.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { families } from '../../tools/index.js';
+import { loadServerConfig } from '../../src/config/server-config.js';
+import { compileForConfig } from '../../src/server/runtime.js';
+import { offlineFamilies } from '../../src/policy/explain.js';
+import { lintPolicy } from '../../src/policy/lint.js';
+import { normaliseColumnName } from '../../src/policy/load.js';
+import { blockTables } from '../../src/policy/lint-blocks.js';
+import { ConfigError, type ConfigProblem } from '../../src/config/yaml-source.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'warden-names-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function load(policy: string): { problems: ConfigProblem[]; lint: ConfigProblem[]; masks: string[] } {
+  const d = mkdtempSync(join(dir, 'p-'));
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  analytics: { type: postgres, url: env:DB }\npolicies: [p.yaml]\n');
+  writeFileSync(join(d, 'p.yaml'), policy);
+  try {
+    const config = loadServerConfig(join(d, 'warden.yaml'), families);
+    const compiled = compileForConfig(config, families);
+    const lint = lintPolicy({ policy: compiled, connections: config.connections, families: offlineFamilies(families, config.connections), builtins: [] });
+    return { problems: [], lint, masks: compiled.masking.columns.map((c) => c.column) };
+  } catch (e) {
+    if (e instanceof ConfigError) return { problems: e.problems.map((p) => ({ ...p, file: basename(p.file) })), lint: [], masks: [] };
+    throw e;
+  }
+}
+
+test('masked column names: quoted parts keep their case, "" is a quote, pg_* tables are in pg_catalog', () => {
+  assert.equal(normaliseColumnName('"Secrets"."Value"'), 'public.Secrets.Value');
+  assert.equal(normaliseColumnName('Public.Users.Email'), 'public.users.email');
+  assert.equal(normaliseColumnName('"Sales"."Or""ders".id'), 'Sales.Or"ders.id');
+  assert.equal(normaliseColumnName('pg_authid.rolpassword'), 'pg_catalog.pg_authid.rolpassword');
+  assert.deepEqual(blockTables({ read: ['"Secrets"', 'Users'], write: ['"Sales".Orders'] }), ['public.Secrets', 'public.users', 'Sales.orders']);
+});
+
+test('a quoted masked column read by a quoted grant is not reported as a dead mask', () => {
+  const r = load(`masking:
+  columns: [{ column: '"Secrets"."Value"', with: redact }]
+rules:
+  - id: read
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: ['"Secrets"'] }
+`);
+  assert.deepEqual(r.problems, []);
+  assert.deepEqual(r.masks, ['public.Secrets.Value']);
+  assert.deepEqual(r.lint, []);
+});
+
+test('a masked column of another table than the quoted one granted is still reported', () => {
+  const r = load(`masking:
+  columns: [{ column: 'Secrets.value', with: redact }]
+rules:
+  - id: read
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    sql: { statements: [select], read: ['"Secrets"'] }
+`);
+  assert.match(r.lint.find((p) => p.path === 'masking.columns.0.column')?.message ?? '', /public\.secrets\.value: no allow rule's read covers public\.secrets/);
+});
+
+test('ill-formed table and column names are load errors at their line', () => {
+  const r = load(`masking:
+  columns:
+    - { column: '"Users.email', with: redact }
+    - { column: 'users.email.x.y', with: redact }
+rules:
+  - id: deny-secrets
+    effect: deny
+    tool: query_database
+    sql:
+      read: ['"Secrets', public.users]
+      write: [a.b.c]
+`);
+  const at = (path: string) => r.problems.find((p) => p.path === path);
+  assert.equal(at('masking.columns.0.column')?.line, 3);
+  assert.match(at('masking.columns.0.column')?.message ?? '', /\[schema\.\]table\.column/);
+  assert.equal(at('masking.columns.1.column')?.line, 4);
+  assert.equal(at('rules.0.sql.read.0')?.line, 10);
+  assert.match(at('rules.0.sql.read.0')?.message ?? '', /unterminated quoted identifier/);
+  assert.equal(at('rules.0.sql.read.1'), undefined);
+  assert.equal(at('rules.0.sql.write.0')?.line, 11);
+  assert.match(at('rules.0.sql.write.0')?.message ?? '', /\[schema\.\]table/);
+});

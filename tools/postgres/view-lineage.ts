@@ -1,0 +1,174 @@
+/**
+ * Column lineage through views. PostgreSQL's field metadata names a view's own column, and the
+ * analyser's lineage of `FROM v` stops at v too; a mask on public.users.email must still hold
+ * for `SELECT email FROM user_view`. A view's definition (pg_get_viewdef, read by
+ * view-catalog.ts) is analysed with the project's own analyser, so each view column gets the
+ * columns it carries; resolution then follows views of views down to base tables.
+ * Everything here is pure: the catalog work and the caches live in view-catalog.ts.
+ */
+import { ErrorCode, WardenError, type ColumnMask } from '../../src/tool-api.js';
+import { analyzeSql } from './analysis/index.js';
+import { lineageMasks } from './column-masking.js';
+import type { OutputColumnLineage, SourceColumn } from './analysis/types.js';
+
+/** What one column carries: the relation columns it flows from, and whether it is computed. */
+export interface ColumnLineage {
+  sources: readonly SourceColumn[];
+  derived: boolean;
+}
+
+/** A view's columns (by name) and their lineage. */
+export type ViewColumns = ReadonlyMap<string, ColumnLineage>;
+
+/** Views (schema.name, as facts spell tables) and their columns' lineage. */
+export type ViewLineages = ReadonlyMap<string, ViewColumns>;
+
+/** A view or materialized view as the catalog describes it. */
+export interface ViewDefinition {
+  name: string;
+  /** pg_get_viewdef text, printed with only pg_catalog on the search_path (every other table qualified). */
+  definition: string;
+  /** Column names in attnum order. */
+  columns: readonly string[];
+}
+
+/** How deep views of views are followed before the statement is refused. */
+export const MAX_VIEW_DEPTH = 16;
+
+/** Schemas whose views read only system catalogs: followed only when a mask names a column there. */
+const SYSTEM_SCHEMAS = ['pg_catalog', 'information_schema'];
+
+/** The refusal when masking cannot follow a view: never return what a mask might have covered. */
+export function viewRefusal(view: string, why: string): WardenError {
+  return new WardenError(
+    ErrorCode.DENIED,
+    `masked columns cannot be followed through view ${view}: ${why}; refused rather than return data a mask may cover (select from the base tables, or ask an admin to simplify the view)`,
+    { ruleIds: ['masking.columns'], reason: 'view lineage unknown' },
+  );
+}
+
+/**
+ * Lineage of each column of one view, one level down (sources may be other views): the
+ * definition is analysed like any statement and its output lines up with the view's columns by
+ * position. Throws viewRefusal when the definition is not fully understood.
+ */
+export function analyseView(view: ViewDefinition): Map<string, ColumnLineage> {
+  let output: readonly OutputColumnLineage[];
+  try {
+    output = analyzeSql(view.definition).output;
+  } catch (e) {
+    throw viewRefusal(view.name, `its definition is not understood by the SQL analyser (${e instanceof Error ? e.message : 'parse error'})`);
+  }
+  if (output.some((o) => o.star) || output.length !== view.columns.length) {
+    throw viewRefusal(view.name, `its definition's ${output.length} output columns do not line up with the view's ${view.columns.length}`);
+  }
+  const columns = new Map<string, ColumnLineage>();
+  output.forEach((o, i) => {
+    const name = view.columns[i]!;
+    if (o.name !== name) throw viewRefusal(view.name, `its definition names column ${i + 1} "${o.name}", the view "${name}"`);
+    columns.set(name, { sources: o.sources, derived: o.derived });
+  });
+  return columns;
+}
+
+/** Relations (schema.name) an output or a view's columns draw from; placeholders are skipped. */
+export function lineageTables(lineage: Iterable<{ sources: readonly SourceColumn[] }>): string[] {
+  const out = new Set<string>();
+  for (const l of lineage) for (const s of l.sources) if (!s.table.startsWith('\u0000')) out.add(s.table);
+  return [...out];
+}
+
+/** Which relations are followed as views for these masks (system views only when a mask names a system column). */
+export function viewsToFollow(masks: readonly ColumnMask[]): (relation: string) => boolean {
+  const system = masks.some((m) => SYSTEM_SCHEMAS.some((s) => m.column.startsWith(`${s}.`)));
+  return (relation) => system || !SYSTEM_SCHEMAS.some((s) => relation.startsWith(`${s}.`));
+}
+
+function uniq(list: SourceColumn[]): SourceColumn[] {
+  const seen = new Map<string, SourceColumn>();
+  for (const s of list) seen.set(`${s.table}\u0000${s.column}`, s);
+  return [...seen.values()];
+}
+
+/** Everything a view's columns carry, for its whole row (`v`, `v.*`) or a name it lacks. */
+function wholeView(columns: ViewColumns): ColumnLineage {
+  const all = [...columns.values()];
+  return { sources: uniq(all.flatMap((c) => c.sources)), derived: all.some((c) => c.derived) };
+}
+
+/**
+ * A view column's lineage; a name the view does not have (the catalog changed under a cached
+ * entry) stands for the whole view, computed: fail closed.
+ */
+export function viewColumn(columns: ViewColumns, name: string): ColumnLineage {
+  return columns.get(name) ?? { ...wholeView(columns), derived: true };
+}
+
+/**
+ * Add to `sources` what each source in a view carries; the view's own columns stay listed (a
+ * mask may name them, and a `v.*` source keeps its whole-row meaning).
+ */
+function expand(sources: readonly SourceColumn[], views: ViewLineages): { sources: SourceColumn[]; derived: boolean } {
+  const out: SourceColumn[] = [...sources];
+  let derived = false;
+  for (const s of sources) {
+    const view = views.get(s.table);
+    if (!view) continue;
+    const l = s.column === '*' ? wholeView(view) : viewColumn(view, s.column);
+    out.push(...l.sources);
+    derived ||= l.derived;
+  }
+  return { sources: uniq(out), derived };
+}
+
+/**
+ * Resolve one-level view lineage (analyseView of each view) into lineage down to base tables,
+ * through views of views. A view that reaches itself is refused.
+ */
+export function resolveViews(oneLevel: ViewLineages): Map<string, ViewColumns> {
+  const done = new Map<string, ViewColumns>();
+  const visiting: string[] = [];
+  const resolve = (name: string): ViewColumns => {
+    const ready = done.get(name);
+    if (ready) return ready;
+    if (visiting.includes(name)) throw viewRefusal(name, `it reaches itself (${[...visiting, name].join(' -> ')})`);
+    if (visiting.length >= MAX_VIEW_DEPTH) throw viewRefusal(name, `views are nested deeper than ${MAX_VIEW_DEPTH}`);
+    visiting.push(name);
+    const inner = new Map<string, ViewColumns>();
+    for (const t of lineageTables(oneLevel.get(name)!.values())) if (oneLevel.has(t)) inner.set(t, resolve(t));
+    const columns = new Map<string, ColumnLineage>();
+    for (const [col, l] of oneLevel.get(name)!) {
+      const e = expand(l.sources, inner);
+      columns.set(col, { sources: e.sources, derived: l.derived || e.derived });
+    }
+    visiting.pop();
+    done.set(name, columns);
+    return columns;
+  };
+  for (const name of oneLevel.keys()) resolve(name);
+  return done;
+}
+
+/** Does this view column carry a masked column in a form per-column masking cannot keep apart? */
+function mixesMasked(c: ColumnLineage, masks: ColumnMask[]): boolean {
+  return (c.derived || c.sources.some((s) => s.column === '*')) && lineageMasks(masks, c).length > 0;
+}
+
+/**
+ * The statement's output lineage followed through views. A `*` over a view returns the view's
+ * columns one by one (PostgreSQL names each in its field metadata, and planColumnMasks follows
+ * each through the view), so it counts as computed only when one of those columns computes or
+ * bundles a masked column (checkDerivedFlows then applies on_derived to it).
+ */
+export function resolveOutput(output: readonly OutputColumnLineage[], views: ViewLineages, masks: ColumnMask[]): OutputColumnLineage[] {
+  if (views.size === 0) return [...output];
+  return output.map((o) => {
+    const e = expand(o.sources, views);
+    if (o.star === 'table') {
+      const view = views.get(o.sources[0]?.table ?? '');
+      const derived = o.derived || (view ? [...view.values()].some((c) => mixesMasked(c, masks)) : false);
+      return { ...o, sources: e.sources, derived };
+    }
+    return { ...o, sources: e.sources, derived: o.derived || e.derived };
+  });
+}

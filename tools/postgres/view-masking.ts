@@ -1,0 +1,66 @@
+/**
+ * Masking follows lineage through views (view-lineage.ts): the statement's output lineage
+ * before it runs, for the on_derived check; each result field's view column after it runs, for
+ * planColumnMasks. Nothing is asked from the catalog when no mask is configured, and a
+ * statement that reads only tables whose kind is cached costs no round trip.
+ */
+import type { MaskingContext } from '../../src/tool-api.js';
+import type { OutputColumnLineage, SqlFacts } from './analysis/types.js';
+import type { FieldOrigin } from './connector.js';
+import type { ViewCatalog } from './view-catalog.js';
+import { lineageTables, resolveOutput, viewColumn, viewsToFollow, type ColumnLineage, type ViewLineages } from './view-lineage.js';
+
+/** Lineage masking works from: the output through views, and the views found on the way. */
+export interface MaskLineage {
+  output: readonly OutputColumnLineage[];
+  views: ViewLineages;
+}
+
+const NO_VIEWS: ViewLineages = new Map();
+
+/** Relations a statement reads or returns columns of (RETURNING from a view it writes). */
+function relationsOf(facts: SqlFacts): string[] {
+  return [...new Set([...facts.reads, ...lineageTables(facts.output)])];
+}
+
+/**
+ * Before execution: the statement's output lineage followed through the views it reads. Every
+ * view it reads is followed, also one whose columns it does not return (fail closed: a view
+ * masking cannot follow is refused wherever it appears).
+ */
+export async function outputThroughViews(facts: SqlFacts, masking: MaskingContext, catalog: ViewCatalog): Promise<MaskLineage> {
+  if (!masking.columns.length) return { output: facts.output, views: NO_VIEWS };
+  const views = await catalog.lineages(relationsOf(facts), viewsToFollow(masking.columns));
+  return { output: views.size ? resolveOutput(facts.output, views, masking.columns) : facts.output, views };
+}
+
+/**
+ * After execution: what each field's view column carries (undefined for a table's column). A
+ * field whose metadata names a view that analysis did not see as one (a table replaced by a view
+ * since its kind was cached) has that view followed now, and the output lineage is resolved
+ * again; with the rows already read, a masked column it computes is redacted, not refused.
+ */
+export async function fieldsThroughViews(
+  origins: readonly (FieldOrigin | null)[],
+  before: MaskLineage,
+  facts: SqlFacts,
+  masking: MaskingContext,
+  catalog: ViewCatalog,
+): Promise<{ output: readonly OutputColumnLineage[]; through: (ColumnLineage | undefined)[] }> {
+  if (!masking.columns.length) return { output: before.output, through: [] };
+  const follow = viewsToFollow(masking.columns);
+  const unseen = [...new Set(origins.flatMap((o) => (o && (o.relkind === 'v' || o.relkind === 'm') && follow(o.relation) && !before.views.has(o.relation) ? [o.relation] : [])))];
+  let { output, views } = before;
+  if (unseen.length) {
+    // Every relation the output names may have changed kind, not only those the fields show.
+    const relations = [...new Set([...unseen, ...relationsOf(facts)])];
+    catalog.forget(relations);
+    views = await catalog.lineages(relations, follow);
+    output = resolveOutput(facts.output, views, masking.columns);
+  }
+  const through = origins.map((o) => {
+    const view = o ? views.get(o.relation) : undefined;
+    return view && o ? viewColumn(view, o.column) : undefined;
+  });
+  return { output, through };
+}
