@@ -1,7 +1,7 @@
 /**
  * The `shell:` policy condition. Allow: the facts lie entirely within the grant (plain
  * commands, optional pipes, listed programs, allowed subcommands/flags/paths, no catalogue
- * hit). Deny (deny-rule.ts): some command (anywhere, also inside substitutions, wrappers and
+ * hit, and ssh's remote command judged as a nested line under the same grants: see remoteRefusal). Deny (deny-rule.ts): some command (anywhere, also inside substitutions, wrappers and
  * scripts) runs a listed program and every restriction given for it is met. A subcommand that
  * cannot be told apart from an option's value (subcommand-options.ts) never satisfies an allow
  * and always satisfies a deny (fail closed).
@@ -9,10 +9,14 @@
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../../src/tool-api.js';
 import { deny } from './deny-rule.js';
+import { lineTraits } from './deny-runs.js';
 import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
 import { fileWords, relevantPathLike } from './operands.js';
 import { normalisePath, underPrefix } from './paths.js';
+import { parseShell } from './parse.js';
+import { sshRemote } from './runner-args.js';
+import { programBase } from './runners.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand, ShellFacts } from './types.js';
 
@@ -78,17 +82,50 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant): string | null {
   return null;
 }
 
-function allow(block: ShellBlock, facts: ShellFacts): ConditionResult {
+/** How deep ssh remote commands inside remote commands are judged; deeper ones are refused. */
+const MAX_REMOTE_DEPTH = 4;
+
+/**
+ * Why ssh's remote command is refused, or null. It is judged as a nested command line under the
+ * same rule, exactly as if it ran here: constructs, pipelines, listed programs within their
+ * grants (flags, subcommands, paths), the injection catalogue, a fed standard input, and ssh
+ * inside it again. Why listed: a grant of `ssh` alone must not be a grant of every command on
+ * every host it reaches (`ssh h rm -rf /`); `ssh h` with no remote command needs only ssh.
+ * Deny rules see the remote command's programs too (deny-runs.ts), so a denied program stays
+ * denied behind ssh.
+ */
+function remoteRefusal(block: ShellBlock, cmd: ShellCommand, depth: number, fed: boolean): string | null {
+  if (programBase(cmd.program) !== 'ssh') return null;
+  const remote = sshRemote(cmd.args);
+  if ('unknown' in remote) return `${remote.unknown}, so its remote command cannot be told.`;
+  if (remote.command.length === 0) return null;
+  if (depth >= MAX_REMOTE_DEPTH) return `ssh remote commands nest deeper than ${MAX_REMOTE_DEPTH} levels.`;
+  let facts: ShellFacts;
+  try {
+    facts = parseShell(remote.command.join(' '));
+  } catch {
+    return 'The remote command of ssh is not a command line Warden can parse.';
+  }
+  const r = allow(block, facts, depth + 1, fed); // what feeds ssh feeds its remote command
+  return r.matched ? null : `In the remote command of ssh: ${r.why}`;
+}
+
+/**
+ * Allow: every command is inside the grant; `depth` > 0 for an ssh remote command (see
+ * remoteRefusal), whose standard input is `fed` when the line around ssh feeds it.
+ */
+function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): ConditionResult {
   const extra = facts.constructs.filter((c) => !(c === 'pipeline' && block.pipelines));
   if (extra.length > 0) return { matched: false, why: `The command line uses ${extra.join(', ')}, which this rule does not allow.` };
   if (facts.commands.length === 0) return { matched: false, why: 'No command to judge.' };
+  const feeds = fed || lineTraits(facts.constructs).fed;
   for (const cmd of facts.commands) {
     if (cmd.program.includes('/')) return { matched: false, why: `Program '${cmd.program}' is given as a path; only bare program names are allowed.` };
     const grant = Object.hasOwn(block.programs, cmd.program) ? block.programs[cmd.program] : undefined;
     if (grant === undefined) return { matched: false, why: `Program '${cmd.program}' is not allowed by this rule.` };
-    const inj = injectionReason(cmd);
+    const inj = injectionReason(cmd, feeds);
     if (inj !== null) return { matched: false, why: `Always denied: ${inj}` };
-    const out = outsideGrant(cmd, grant);
+    const out = outsideGrant(cmd, grant) ?? remoteRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };
   }
   const names = [...new Set(facts.commands.map((c) => c.program))].join(', ');

@@ -5,22 +5,14 @@
  */
 import type { ConditionResult } from '../../../src/tool-api.js';
 import type { ProgramGrant, ShellBlock } from './condition.js';
-import { runsOf, type Run } from './deny-runs.js';
+import { lineTraits, runsOf, type Run } from './deny-runs.js';
 import { findFlag } from './flags.js';
 import { fileWords, relevantPathLike } from './operands.js';
 import { parseShell } from './parse.js';
 import { underPrefix } from './paths.js';
 import { findSubcommand } from './subcommand-options.js';
-import type { ShellConstruct, ShellFacts } from './types.js';
+import type { ShellFacts } from './types.js';
 
-/** Constructs that compute words: a word a wrapper runs may then name any program. */
-const EXPANSIONS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
-  'parameter_expansion', 'command_substitution', 'process_substitution', 'arithmetic_expansion', 'brace_expansion', 'glob', 'tilde',
-]);
-/** Constructs that can give a command a script on standard input or as a pipe. */
-const FEEDS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
-  'pipeline', 'pipe_stderr', 'heredoc', 'herestring', 'redirection', 'process_substitution',
-]);
 /** How deep scripts inside scripts are read, and how many per line; more match (fail closed). */
 const MAX_SCRIPT_DEPTH = 4;
 const MAX_SCRIPTS = 64;
@@ -63,7 +55,8 @@ export function deny(block: ShellBlock, names: ReadonlySet<string>, facts: Shell
   if (facts.constructs.includes('variable_in_command_position')) {
     return { matched: true, why: 'A program is given by a variable, so it may be a denied one.' };
   }
-  const line = { expanding: facts.constructs.some((c) => EXPANSIONS.has(c)), fed: fed || facts.constructs.some((c) => FEEDS.has(c)) };
+  const traits = lineTraits(facts.constructs);
+  const line = { expanding: traits.expanding, fed: fed || traits.fed };
   let scripts = 0;
   for (const run of facts.commands.flatMap((c) => runsOf(c, names, line))) {
     let why: string | null;

@@ -4,10 +4,12 @@
  * arguments, shell text a runner executes (parsed by the caller, deny-rule.ts), and "may run
  * any program" when what runs is not written out (a computed word, a script on stdin).
  */
-import { INTERPRETER_PATTERN, INTERPRETERS, POSIX_SHELLS, programBase, SHELL_TEXT_RUNNERS, SHELLS, WRAPPERS } from './runners.js';
-import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript } from './runner-args.js';
+import { gitConfigDanger } from './git-config.js';
+import { injectionReason } from './injection-catalogue.js';
+import { INTERPRETER_PATTERN, INTERPRETERS, POSIX_SHELLS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS } from './runners.js';
+import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
-import type { ShellCommand } from './types.js';
+import type { ShellCommand, ShellConstruct } from './types.js';
 
 /**
  * A listed program with the words after it (`why` says how it is reached; with `why` and no
@@ -24,18 +26,29 @@ const OTHER_WRAPPERS = new Set(['env', 'find', 'ip', 'busybox', 'toybox']);
 const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 const AWKS = new Set(['awk', 'gawk', 'mawk', 'nawk']);
 const SEDS = new Set(['sed', 'gsed']);
+/** Builtins that set the variables their `NAME=value` words name (tree-sitter's declaration commands). */
+const DECLARATIONS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
+/** Builtins that set a variable they name to a value Warden cannot read (input, a format, an option). */
+const INPUT_SETTERS = new Set(['read', 'mapfile', 'readarray', 'printf', 'getopts']);
+/** ssh and its kin: their catalogue entries (a program, a config file, a batch) may run any program. */
+const SSH_FAMILY = new Set(['ssh', 'scp', 'sftp']);
 /** Runners whose every argument word is searched for listed names (their own flags are not judged). */
 const SCANNED = new Set([
-  ...SHELLS.filter((s) => s !== 'busybox' && s !== 'toybox'), 'eval', 'source', '.', 'su', 'script', 'trap', 'node', 'nodejs',
+  ...SHELLS.filter((s) => s !== 'busybox' && s !== 'toybox'), 'eval', 'source', '.', 'su', 'script', 'trap', 'node', 'nodejs', 'hash',
   ...INTERPRETERS, ...AWKS, ...SEDS,
 ]);
 /** Programs that run something their arguments say (everything else is judged only by its name). */
-const RUNNERS = new Set([...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser']);
-/** Environment variables whose value is a command line the program runs. */
-const COMMAND_VARIABLES = new Set([
-  'GIT_SSH_COMMAND', 'GIT_SSH', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'GIT_PAGER', 'GIT_EXTERNAL_DIFF', 'GIT_ASKPASS', 'GIT_PROXY_COMMAND',
-  'SSH_ASKPASS', 'PAGER', 'MANPAGER', 'EDITOR', 'VISUAL', 'SYSTEMD_PAGER', 'SYSTEMD_EDITOR', 'LESSOPEN', 'LESSCLOSE', 'PROMPT_COMMAND',
-  'RSYNC_RSH', 'RSYNC_CONNECT_PROG', 'BROWSER',
+const RUNNERS = new Set([
+  ...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser', ...DECLARATIONS, ...INPUT_SETTERS, ...SSH_FAMILY, 'git',
+]);
+
+/** Constructs that compute words: a word a wrapper runs may then name any program. */
+const EXPANSIONS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
+  'parameter_expansion', 'command_substitution', 'process_substitution', 'arithmetic_expansion', 'brace_expansion', 'glob', 'tilde',
+]);
+/** Constructs that can give a command a script on standard input or as a pipe. */
+const FEEDS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
+  'pipeline', 'pipe_stderr', 'heredoc', 'herestring', 'redirection', 'process_substitution',
 ]);
 
 /** Could the glob `pattern` match `name`? Generous: a bracket expression matches any one character. */
@@ -124,16 +137,41 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
     if (d !== null) any(`${base}: ${d}`);
   } else if (base === 'env' && envSplits(args)) {
     any('env -S splits a command line Warden does not read');
+  } else if (DECLARATIONS.has(base)) {
+    out.push(...commandVariables(args, base));
+    if (args.some((a) => /^-[A-Za-z]*n/.test(a))) any(`${base} -n makes a name reference, which may set a command-running variable`);
+    const computed = args.find((a) => /[$`]/.test(a.split('=', 1)[0] as string));
+    if (computed !== undefined) any(`${base} sets a variable whose name '${computed}' is computed`);
+  } else if (INPUT_SETTERS.has(base) && (base !== 'printf' || args.some((a) => /^-[A-Za-z]*v/.test(a)))) {
+    // printf sets a variable only with -v (`-vNAME` too).
+    const hit = args.map((a) => a.replace(/^-[A-Za-z]*v(?=[A-Za-z_])/, '')).find((a) => /[$`]/.test(a) || variableRuns(a) !== null);
+    if (hit !== undefined) any(`${base} sets '${hit}' to a value Warden cannot read`);
+  } else if (base === 'git') {
+    const config = gitConfigDanger(args);
+    if (config !== null) any(config.replace(/\.$/, ''));
+  } else if (SSH_FAMILY.has(base)) {
+    const inj = injectionReason({ program: base, args, assignments: [] }, fed);
+    if (inj !== null) any(inj.replace(/\.$/, ''));
+    const remote = base === 'ssh' ? sshRemote(args) : null;
+    // The remote user's shell parses the joined words: judged like `sh -c` (also a single word, which may read fed input).
+    if (remote !== null && 'unknown' in remote) any(remote.unknown);
+    else if (remote !== null && remote.command.length > 0) out.push({ kind: 'script', text: remote.command.join(' '), why: 'in the remote command of ssh' });
   }
   return out;
 }
 
-/** `NAME=value` words whose value is a command line the program runs: shell text to judge. */
+/**
+ * `NAME=value` words that make programs run something: a command line in the value (shell text
+ * to judge), or code Warden cannot read (a library, a file to source).
+ */
 function commandVariables(words: string[], by: string): Run[] {
   const out: Run[] = [];
   for (const w of words) {
     const eq = w.indexOf('=');
-    if (eq > 0 && COMMAND_VARIABLES.has(w.slice(0, eq))) out.push({ kind: 'script', text: w.slice(eq + 1), why: `in ${w.slice(0, eq)} set by ${by}` });
+    const name = w.slice(0, eq);
+    const kind = eq > 0 ? variableRuns(name) : null;
+    if (kind === 'command') out.push({ kind: 'script', text: w.slice(eq + 1), why: `in ${name} set by ${by}` });
+    else if (kind === 'loader') out.push({ kind: 'any', why: `${name} set by ${by} makes programs load code Warden cannot read` });
   }
   return out;
 }
@@ -146,13 +184,21 @@ export interface LineTraits {
   fed: boolean;
 }
 
+/**
+ * The traits of a line from its constructs. Why the whole line: ssh_run and kubectl_exec give a
+ * command no standard input, so only a construct of the line can feed one (generously: any pipe).
+ */
+export function lineTraits(constructs: readonly ShellConstruct[]): LineTraits {
+  return { expanding: constructs.some((c) => EXPANSIONS.has(c)), fed: constructs.some((c) => FEEDS.has(c)) };
+}
+
 /** Listed programs and runners one command may reach; more match (fail closed) instead of costing time. */
 const MAX_RUNNERS = 32;
 
 /** Everything a deny rule listing `names` must judge in `cmd`. */
 export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: LineTraits): Run[] {
   const words = [cmd.program, ...cmd.args];
-  const out: Run[] = commandVariables(cmd.assignments, 'an assignment');
+  const out: Run[] = commandVariables(cmd.assignments, cmd.program === '' ? 'an assignment in the line' : 'an assignment');
   const seen = new Set<number>();
   let runners = 0;
   const visit = (at: number, via: string | undefined): void => {

@@ -3,7 +3,9 @@
  * allow rule, whatever the policy says: listing `find` in a policy never grants `find -exec`.
  */
 import { findFlag, optionWords } from './flags.js';
-import { INTERPRETER_PATTERN, INTERPRETERS, programBase, SHELL_TEXT_RUNNERS, SHELLS, WRAPPERS } from './runners.js';
+import { INTERPRETER_PATTERN, INTERPRETERS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS } from './runners.js';
+import { gitConfigDanger } from './git-config.js';
+import { sshRemote } from './runner-args.js';
 import { awkDanger, sedDanger } from './script-checks.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
@@ -39,7 +41,8 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   // -I loads a PKCS#11 library; -D runs a local sftp server program.
   ssh: ['-F', '-I'],
   scp: ['-S', '-F', '-D'],
-  sftp: ['-S', '-F', '-D'],
+  // sftp -b runs a batch of sftp commands, where `!cmd` runs a local command.
+  sftp: ['-S', '-F', '-D', '-b'],
   file: ['-f', '--files-from'],
   // apt's -o/-c set any configuration item, APT::Update::Pre-Invoke and DPkg::Pre-Invoke run commands.
   'apt-get': ['-o', '--option', '-c', '--config-file'],
@@ -51,8 +54,12 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   zip: ['--unzip-command'],
 };
 
-/** ssh -o keywords that run a local command or load a library (prefixes: see sshKeyword). */
-const SSH_OPTIONS = /^(proxycommand|localcommand|permitlocalcommand|knownhostscommand|proxyusefdpass|match|pkcs11provider|securitykeyprovider)/i;
+/**
+ * ssh -o keywords that run a local command, load a library or another config file, or give a
+ * remote command Warden would not judge (prefixes: see sshKeyword).
+ */
+const SSH_OPTIONS =
+  /^(proxycommand|localcommand|permitlocalcommand|knownhostscommand|proxyusefdpass|match|pkcs11provider|securitykeyprovider|remotecommand|include|xauthlocation)/i;
 
 /**
  * The keyword of an ssh `-o` value, generously: OpenSSH's strdelim() drops a quote inside the
@@ -82,17 +89,12 @@ function ipExec(args: string[]): string | null {
   return null;
 }
 
-/** Environment variables that make a program load code. */
-const CODE_ENV = new Set([
-  'LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT', 'BASH_ENV', 'ENV', 'LESSOPEN', 'LESSCLOSE', 'PAGER', 'EDITOR', 'VISUAL',
-  'PERL5OPT', 'PERL5LIB', 'PYTHONSTARTUP', 'PYTHONPATH', 'NODE_OPTIONS', 'NODE_PATH', 'RUBYOPT', 'RUBYLIB', 'PATH', 'IFS',
-  'SHELLOPTS', 'BASHOPTS', 'PS4', 'PROMPT_COMMAND', 'MANPAGER', 'SYSTEMD_PAGER', 'SYSTEMD_EDITOR', 'TAR_OPTIONS', 'GREP_OPTIONS',
-  'APT_CONFIG', 'RSYNC_RSH', 'RSYNC_CONNECT_PROG', 'ZIPOPT',
-]);
+/** Variables beyond runners.ts's command and loader tables that change what a program runs or reads. */
+const OTHER_CODE_ENV = new Set(['PATH', 'IFS', 'GREP_OPTIONS']);
 
 /** Why an environment assignment name loads code, or null. */
 export function codeLoadingVariable(name: string): string | null {
-  if (CODE_ENV.has(name) || name.startsWith('LD_') || name.startsWith('BASH_FUNC_') || name.startsWith('GIT_')) {
+  if (variableRuns(name) !== null || OTHER_CODE_ENV.has(name) || name.startsWith('GIT_')) {
     return `assignment to ${name} makes programs load code`;
   }
   return null;
@@ -102,8 +104,11 @@ function firstOperand(args: string[]): string | undefined {
   return optionWords(args).find((a) => !a.startsWith('-'));
 }
 
-/** The injection vector a command uses, as one sentence, or null. */
-export function injectionReason(cmd: ShellCommand): string | null {
+/**
+ * The injection vector a command uses, as one sentence, or null. `fed`: the line can put input
+ * on the command's standard input (deny-runs.ts lineTraits); unknown, it counts as fed.
+ */
+export function injectionReason(cmd: ShellCommand, fed = true): string | null {
   for (const a of cmd.assignments) {
     const reason = codeLoadingVariable(a.split('=', 1)[0] as string);
     if (reason !== null) return `${reason}.`;
@@ -143,6 +148,8 @@ export function injectionReason(cmd: ShellCommand): string | null {
     if (tool !== undefined) return `git ${tool} can run other programs.`;
     const pack = subs.find((w) => GIT_PACK_SUBCOMMANDS.has(w));
     if (pack !== undefined && findFlag('git', args, ['-u']) !== null) return `git ${pack} -u runs a chosen upload-pack program.`;
+    const config = gitConfigDanger(args);
+    if (config !== null) return config;
   }
   if (base === 'zip' && optionWords(args).some((w) => /^-[^-]/.test(w) && w.includes('TT'))) {
     return 'zip -TT (--unzip-command) runs a chosen program.';
@@ -160,7 +167,13 @@ export function injectionReason(cmd: ShellCommand): string | null {
       if (at < 0) continue;
       const value = at + 1 < w.length ? w.slice(at + 1) : (words[i + 1] ?? '');
       const keyword = sshKeyword(value);
-      if (SSH_OPTIONS.test(keyword)) return `${base} -o ${keyword.split(/[\s=]/, 1)[0] ?? ''} runs a local command or loads a library.`;
+      if (SSH_OPTIONS.test(keyword)) return `${base} -o ${keyword.split(/[\s=]/, 1)[0] ?? ''} runs a local command, loads code or gives a remote command.`;
+    }
+    if (fed && base === 'sftp') return 'sftp reads a batch from standard input, which the line feeds, and a batch runs local commands (!cmd).';
+    if (fed && base === 'ssh') {
+      const remote = sshRemote(args);
+      if ('unknown' in remote) return `${remote.unknown}.`;
+      if (remote.command.length === 0) return 'ssh without a remote command runs a remote shell on standard input, which the line feeds.';
     }
   }
   return null;

@@ -93,6 +93,7 @@ class Walker implements WordSink {
 
   /** Generic walk of any subtree: records constructs, extracts commands, refuses the unknown. */
   walk(node: Node): void {
+    if (node.type === 'expansion') this.expansionAssignment(node);
     for (const child of node.namedChildren) {
       if (child !== null) this.visit(child, false);
     }
@@ -111,6 +112,16 @@ class Walker implements WordSink {
         return;
       case 'file_redirect':
         this.fileRedirect(node);
+        return;
+      case 'declaration_command':
+        this.declaration(node);
+        return;
+      case 'variable_assignment':
+      case 'variable_assignments':
+        this.bareAssignments(node);
+        return;
+      case 'for_statement':
+        this.forLoop(node);
         return;
     }
     const c = STATEMENT_CONSTRUCTS[node.type];
@@ -187,6 +198,83 @@ class Walker implements WordSink {
     this.commands.push(cmd);
   }
 
+  /**
+   * `export|declare|typeset|local|readonly WORD...`: a command of that builtin, each
+   * `NAME=value` as one word. Why a command: the variables it sets reach later commands, so a
+   * deny rule must see them (deny-runs.ts).
+   */
+  private declaration(node: Node): void {
+    this.construct('declaration');
+    const cmd: ShellCommand = { program: node.child(0)?.type ?? '', args: [], assignments: [] };
+    for (const child of node.namedChildren) {
+      if (child === null) continue;
+      if (child.type === 'variable_assignment') {
+        this.construct('assignment');
+        cmd.args.push(this.assignment(child));
+      } else if (child.type === 'variable_name') {
+        cmd.args.push(child.text);
+      } else if (child.type === 'comment') {
+        this.construct('comment');
+      } else {
+        cmd.args.push(decodeWord(child, this).value);
+      }
+    }
+    if (!/^[a-z]+$/.test(cmd.program)) throw parseError('malformed declaration');
+    this.commands.push(cmd);
+  }
+
+  /**
+   * Assignments that stand alone (`A=1; B=2 C=3`), and so set shell variables for the rest of
+   * the line: a command without a program (see variableWrite).
+   */
+  private bareAssignments(node: Node): void {
+    this.construct('assignment');
+    const nodes = node.type === 'variable_assignment' ? [node] : node.namedChildren;
+    const assignments: string[] = [];
+    for (const child of nodes) {
+      if (child === null) continue;
+      if (child.type !== 'variable_assignment') throw parseError(`unsupported token '${child.type}' among assignments`);
+      assignments.push(this.assignment(child));
+    }
+    this.variableWrite(assignments);
+  }
+
+  /** `for NAME in WORDS`: NAME is set to each word in turn, as if assigned. */
+  private forLoop(node: Node): void {
+    this.construct('loop');
+    const name = node.childForFieldName('variable')?.text ?? '';
+    const rest: Node[] = [];
+    const assignments: string[] = [];
+    for (let i = 0; i < node.childCount; i++) {
+      const child = node.child(i);
+      if (child === null || !child.isNamed) continue;
+      const field = node.fieldNameForChild(i);
+      if (field === 'value') assignments.push(`${name}=${decodeWord(child, this).value}`);
+      else if (field !== 'variable') rest.push(child);
+    }
+    this.variableWrite(assignments);
+    for (const child of rest) this.visit(child, false);
+  }
+
+  /** `${NAME=value}` and `${NAME:=value}` assign NAME; the value is kept as written, so it reads as computed. */
+  private expansionAssignment(node: Node): void {
+    const kids = node.children;
+    const op = kids.findIndex((c) => c !== null && !c.isNamed && (c.type === '=' || c.type === ':='));
+    const name = op > 0 ? kids[op - 1] : null;
+    if (name !== null && name !== undefined && (name.type === 'variable_name' || name.type === 'subscript')) {
+      this.variableWrite([`${name.text}=${node.text}`]);
+    }
+  }
+
+  /**
+   * Variables set outside a command's own prefix, recorded as a command without a program.
+   * Why: a variable such as GIT_SSH_COMMAND set anywhere in the line can reach any later command
+   * (exported, or already in the environment), so deny rules judge it wherever it is set.
+   */
+  private variableWrite(assignments: string[]): void {
+    if (assignments.length > 0) this.commands.push({ program: '', args: [], assignments });
+  }
+
   private assignment(node: Node): string {
     const name = node.childForFieldName('name');
     const value = node.childForFieldName('value');
@@ -227,7 +315,7 @@ export function parseShell(cmd: string): ShellFacts {
     if (statements.length === 0) throw parseError('empty command');
     if (statements.length > 1) w.construct('list');
     for (const s of statements) w.visit(s, true);
-    if (w.commands.length === 0) throw parseError('no command found');
+    if (!w.commands.some((c) => c.program !== '')) throw parseError('no command found');
     return finish(w.commands, w.pipelines, [...w.found], 'line');
   } finally {
     tree.delete();

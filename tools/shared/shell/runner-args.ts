@@ -103,3 +103,39 @@ export function findExecWords(words: string[]): string[] {
   const end = words.findIndex((w, i) => w === ';' || (w === '+' && words[i - 1] === '{}'));
   return end < 0 ? words : words.slice(0, end);
 }
+
+/** ssh's short options that take a value (OpenSSH 9.x getopt string); the other letters it knows are switches. */
+const SSH_VALUES = 'BbcDEeFIiJLlmOoPpQRSWw';
+const SSH_SWITCHES = '1246AaCfGgKkMNnqsTtVvXxYy';
+
+/**
+ * ssh's destination and the words of its remote command. OpenSSH reads options before the
+ * destination and again after it (unless `--` came first), up to the first operand or `--`; the
+ * remaining words are joined with spaces into a command line for the remote user's shell.
+ * Unknown is returned for an option letter ssh does not have (its words cannot be told apart).
+ */
+export function sshRemote(args: string[]): { destination: string | undefined; command: string[] } | { unknown: string } {
+  let destination: string | undefined;
+  let ended = false;
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    if (!ended && w === '--') {
+      ended = true;
+      continue;
+    }
+    if (!ended && w.length > 1 && w.startsWith('-')) {
+      for (let k = 1; k < w.length; k++) {
+        const ch = w[k] as string;
+        if (SSH_VALUES.includes(ch)) {
+          if (k === w.length - 1) i++;
+          break;
+        }
+        if (!SSH_SWITCHES.includes(ch)) return { unknown: `ssh option -${ch} (in '${w}') is not one Warden knows` };
+      }
+      continue;
+    }
+    if (destination !== undefined) return { destination, command: args.slice(i) };
+    destination = w;
+  }
+  return { destination, command: [] };
+}

@@ -1,7 +1,7 @@
 /**
- * Programs that run other programs or code. One table for both sides of the `shell:` condition:
- * the injection catalogue never lets an allow grant them, and a deny rule looks through them
- * (deny-runs.ts) at what they run.
+ * Programs and environment variables that run other programs or code. One table for both sides
+ * of the `shell:` condition: the injection catalogue never lets an allow grant them, and a deny
+ * rule looks through them (deny-runs.ts) at what they run.
  */
 
 /** Shells whose scripts bash's grammar reads as they do: Warden parses their `-c` scripts. */
@@ -35,4 +35,33 @@ export const SHELL_TEXT_RUNNERS: ReadonlySet<string> = new Set([
 /** The last path component of a program word (`/usr/bin/rm` is `rm`). */
 export function programBase(word: string): string {
   return word.slice(word.lastIndexOf('/') + 1);
+}
+
+/** Environment variables whose value is a command line a program runs (a deny rule parses it). */
+const COMMAND_VARIABLES: ReadonlySet<string> = new Set([
+  'GIT_SSH_COMMAND', 'GIT_SSH', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'GIT_PAGER', 'GIT_EXTERNAL_DIFF', 'GIT_ASKPASS', 'GIT_PROXY_COMMAND',
+  'SSH_ASKPASS', 'PAGER', 'MANPAGER', 'EDITOR', 'VISUAL', 'FCEDIT', 'SYSTEMD_PAGER', 'SYSTEMD_EDITOR', 'LESSOPEN', 'LESSCLOSE',
+  'PROMPT_COMMAND', 'RSYNC_RSH', 'RSYNC_CONNECT_PROG', 'BROWSER',
+]);
+
+/**
+ * Environment variables that make a program load code from a file, a library, a directory or an
+ * option string (a deny rule cannot read it, so it may run any program); also every `LD_*` and
+ * `BASH_FUNC_*` (exported functions).
+ */
+const LOADER_VARIABLES: ReadonlySet<string> = new Set([
+  'BASH_ENV', 'ENV', 'PERL5OPT', 'PERL5LIB', 'PYTHONSTARTUP', 'PYTHONPATH', 'NODE_OPTIONS', 'NODE_PATH', 'RUBYOPT', 'RUBYLIB', 'SHELLOPTS',
+  'BASHOPTS', 'PS4', 'TAR_OPTIONS', 'APT_CONFIG', 'ZIPOPT', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_GLOBAL',
+  'GIT_CONFIG_SYSTEM', 'GIT_CONFIG', 'GIT_EXEC_PATH', 'GIT_TEMPLATE_DIR',
+]);
+
+/**
+ * What setting the variable `name` (`NAME`, `NAME[i]`, `NAME+`) can make programs run: the
+ * command line its value holds, code Warden cannot read, or nothing Warden knows of (null).
+ */
+export function variableRuns(name: string): 'command' | 'loader' | null {
+  const n = name.replace(/\+$/, '').replace(/\[.*$/s, '');
+  if (COMMAND_VARIABLES.has(n)) return 'command';
+  if (LOADER_VARIABLES.has(n) || n.startsWith('LD_') || n.startsWith('BASH_FUNC_')) return 'loader';
+  return null;
 }

@@ -9,6 +9,7 @@ import type { Facts } from '../../../src/tool-api.js';
  * the spelling the agent chose.
  */
 export interface ShellCommand {
+  /** Empty for variables set outside a command's prefix (`A=1;`, `for A in ...`, `${A:=1}`). */
   program: string;
   args: string[];
   /** `NAME=value` prefixes of the command (always a construct too). */
