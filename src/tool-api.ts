@@ -10,6 +10,8 @@ import type { z } from 'zod';
 import { ErrorCode, WardenError } from './errors.js';
 
 export { ErrorCode, WardenError };
+/** SQL identifier rules for names in policies (one parser for the core and the postgres family). */
+export { sqlNameParts } from './sql-names.js';
 export type { ErrorCodeValue, ErrorDetails } from './errors.js';
 
 /** Who is calling. Built by `src/identity`, never by a tool or an agent. */

@@ -37,9 +37,10 @@ function area(p: string): string {
 
 const ALLOWED: Record<string, (to: string) => boolean> = {
   'src/errors': () => false,
-  'src/tool-api': (t) => t === 'src/errors',
+  'src/sql-names': () => false,
+  'src/tool-api': (t) => t === 'src/errors' || t === 'src/sql-names',
   'src/config': (t) => ['src/errors', 'src/tool-api', 'src/config'].includes(t),
-  'src/policy': (t) => ['src/errors', 'src/tool-api', 'src/config', 'src/policy'].includes(t),
+  'src/policy': (t) => ['src/errors', 'src/tool-api', 'src/sql-names', 'src/config', 'src/policy'].includes(t),
   'src/masking': (t) => ['src/errors', 'src/tool-api', 'src/masking'].includes(t),
   'src/recorder': (t) => ['src/errors', 'src/tool-api', 'src/recorder'].includes(t),
   'src/approvals': (t) => ['src/errors', 'src/tool-api', 'src/approvals', 'src/recorder', 'src/policy'].includes(t),

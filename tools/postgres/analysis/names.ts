@@ -2,6 +2,7 @@
  * Name normalisation shared by the analyser, the function lists and the `sql:` condition.
  * One place decides how `Users`, `public.users` and `pg_catalog.pg_sleep` compare.
  */
+import { sqlNameParts } from '../../../src/tool-api.js';
 
 /** Default schema for unqualified tables (PostgreSQL's usual search_path). */
 export const DEFAULT_SCHEMA = 'public';
@@ -23,7 +24,7 @@ export function qualifyTable(schema: string | null | undefined, table: string): 
  * so a rule never silently names nothing).
  */
 export function normalizePolicyTable(name: string): string {
-  const parsed = parsePolicyName(name);
+  const parsed = sqlNameParts(name);
   if (typeof parsed === 'string') throw new Error(`policy table name ${JSON.stringify(name)}: ${parsed}`);
   if (parsed.length > 2) throw new Error(`policy table name ${JSON.stringify(name)}: ${TABLE_SHAPE}`);
   return parsed.length === 1 ? qualifyTable(null, parsed[0]!) : `${parsed[0]}.${parsed[1]}`;
@@ -33,55 +34,9 @@ const TABLE_SHAPE = 'expected [schema.]table, each part an identifier or a "quot
 
 /** Why a policy table name is ill-formed, or null when it is a valid [schema.]table. */
 export function policyTableProblem(name: string): string | null {
-  const parsed = parsePolicyName(name);
+  const parsed = sqlNameParts(name);
   if (typeof parsed === 'string') return `${JSON.stringify(name)} is not a table name: ${parsed}`;
   return parsed.length > 2 ? `${JSON.stringify(name)} is not a table name: ${TABLE_SHAPE}` : null;
-}
-
-const UNQUOTED_PART = /^[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*/;
-
-/**
- * Split a dotted policy name into identifier parts as PostgreSQL reads identifiers: an unquoted
- * part folds to lower case (ASCII only, as PostgreSQL and the lexer do); a "quoted" part keeps
- * its case, with "" standing for one quote. A part containing '.' is refused: facts join parts
- * with '.', so it could not be told apart from a qualified name (the analyser refuses such table
- * names too, context.ts tableOf). Returns the parts, or why the name is ill-formed.
- */
-export function parsePolicyName(name: string): string[] | string {
-  const text = name.trim();
-  if (!text) return 'empty name';
-  const parts: string[] = [];
-  let i = 0;
-  for (;;) {
-    let part: string;
-    if (text[i] === '"') {
-      part = '';
-      let j = i + 1;
-      for (;;) {
-        const q = text.indexOf('"', j);
-        if (q < 0) return 'unterminated quoted identifier';
-        part += text.slice(j, q);
-        if (text[q + 1] !== '"') {
-          i = q + 1;
-          break;
-        }
-        part += '"';
-        j = q + 2;
-      }
-      if (!part) return 'zero-length quoted identifier';
-      if (part.includes('.')) return `quoted identifier "${part}" contains ".", which cannot be told apart from a qualified name`;
-    } else {
-      const m = UNQUOTED_PART.exec(text.slice(i));
-      if (!m) return `expected an identifier at ${i < text.length ? JSON.stringify(text.slice(i, i + 20)) : 'the end'}`;
-      part = m[0].replace(/[A-Z]/g, (c) => c.toLowerCase());
-      i += m[0].length;
-    }
-    if (Buffer.byteLength(part, 'utf8') > 63) return 'identifier longer than 63 bytes (PostgreSQL truncates identifiers)';
-    parts.push(part);
-    if (i === text.length) return parts;
-    if (text[i] !== '.') return `unexpected ${JSON.stringify(text[i])} after identifier "${part}"`;
-    i++;
-  }
 }
 
 /** Facts spelling of a function: pg_catalog (or no schema) dropped, otherwise schema.name. */
