@@ -33,6 +33,17 @@ const PINNED_SETTINGS = '-c standard_conforming_strings=on -c search_path=pg_cat
 /** How long a table's column list, a relation's kind and a view's lineage are trusted before the catalog is asked again. */
 const CATALOG_TTL_MS = 60_000;
 
+/**
+ * Of the unqualified pg_* names asked: relations pg_catalog lacks, and functions public has
+ * (functions are never looked up in pg_temp; public is the only other schema of the pinned path).
+ */
+const PG_NAMES_SQL = `SELECT
+  ARRAY(SELECT r.name FROM unnest($1::text[]) AS r(name) WHERE NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace AND c.relname = r.name)) AS missing,
+  ARRAY(SELECT f.name FROM unnest($2::text[]) AS f(name) WHERE EXISTS (
+    SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public' AND p.proname = f.name)) AS shadowed`;
+
 /** Options for one statement. */
 export interface RunOptions {
   readOnly: boolean;
@@ -54,6 +65,8 @@ export class PgConnector {
   private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
   private fieldOrigins = new Map<string, FieldOrigin | null>();
   private tableColumns = new Map<string, { at: number; columns: Set<string> }>();
+  /** When an unqualified pg_* name was last found safe: 'r:name' (relation), 'f:name' (function). */
+  private pgNames = new Map<string, number>();
   /** Relation kinds and view lineage, for masking through views (cached for CATALOG_TTL_MS). */
   readonly views: ViewCatalog;
 
@@ -146,6 +159,45 @@ export class PgConnector {
         );
       }
     }
+  }
+
+  /**
+   * Refuse a statement whose unqualified `pg_*` names PostgreSQL would not read as pg_catalog's
+   * (SqlFacts.unqualifiedPgRelations/Functions): a relation pg_catalog does not have resolves to
+   * public.pg_* (or pg_temp), and a function public also has may resolve there (it wins when
+   * pg_catalog has none or when its arguments match better), while facts, and so the policy,
+   * named pg_catalog's. Answers that are safe are cached per name for CATALOG_TTL_MS; a refusal
+   * is asked again next time. Statements with no such name: no round trip.
+   */
+  async checkUnqualifiedPgNames(relations: readonly string[], functions: readonly string[]): Promise<void> {
+    if (relations.length === 0 && functions.length === 0) return;
+    const now = Date.now();
+    const fresh = (key: string): boolean => now - (this.pgNames.get(key) ?? -Infinity) <= CATALOG_TTL_MS;
+    const rels = relations.filter((r) => !fresh(`r:${r}`));
+    const fns = functions.filter((f) => !fresh(`f:${f}`));
+    if (rels.length === 0 && fns.length === 0) return;
+    const pool = await this.pool('ro');
+    const r = await pool.query({ text: PG_NAMES_SQL, values: [rels, fns] });
+    const row = r.rows[0] as { missing: string[]; shadowed: string[] } | undefined;
+    if (!row) throw new WardenError(ErrorCode.BACKEND, 'the catalog did not answer');
+    const missing = rels.find((n) => row.missing.includes(n));
+    if (missing) {
+      throw new WardenError(
+        ErrorCode.PARSE,
+        `${missing} is not a relation of pg_catalog, so PostgreSQL would read public.${missing} (or a temporary table) where the policy saw pg_catalog.${missing}; write the schema (public.${missing}); refused`,
+        { reason: 'unqualified pg_ relation' },
+      );
+    }
+    const shadowed = fns.find((n) => row.shadowed.includes(n));
+    if (shadowed) {
+      throw new WardenError(
+        ErrorCode.PARSE,
+        `public.${shadowed} exists, so PostgreSQL may call it for ${shadowed}(...) where the policy saw the built-in; write the schema (pg_catalog.${shadowed} or public.${shadowed}); refused`,
+        { reason: 'unqualified pg_ function' },
+      );
+    }
+    for (const n of rels) this.pgNames.set(`r:${n}`, now);
+    for (const n of fns) this.pgNames.set(`f:${n}`, now);
   }
 
   private async catalogColumns(table: string): Promise<Set<string> | null> {

@@ -68,6 +68,11 @@ const CONSTRUCT_NEEDS: Record<string, StatementKind[]> = {
   transaction: TX_KINDS,
   notification: ['listen', 'unlisten', 'notify'],
   ddl: DDL_KINDS,
+  // CREATE forms whose facts name everything they create and read (analysis/ddl.ts). Other
+  // create_* constructs (schema, extension, function, sequence...) no allow rule grants.
+  create_table: ['create'],
+  create_index: ['create'],
+  create_view: ['create'],
   execute: ['execute'],
   checkpoint: ['checkpoint'],
   deallocate: ['deallocate'],

@@ -19,6 +19,10 @@ export interface Ctx {
   literals: string[];
   /** Base-table columns named through a qualifier (`u.x`), keyed table NUL column; see SqlFacts.qualifiedColumns. */
   qualified: Map<string, SourceColumn>;
+  /** Unqualified `pg_*` relation names reported in pg_catalog; see SqlFacts.unqualifiedPgRelations. */
+  pgRelations: Set<string>;
+  /** Unqualified `pg_*` function names; see SqlFacts.unqualifiedPgFunctions. */
+  pgFunctions: Set<string>;
 }
 
 /** Create an empty context for one statement. */
@@ -26,6 +30,7 @@ export function newCtx(literals: string[]): Ctx {
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, qualified: new Map(),
+    pgRelations: new Set(), pgFunctions: new Set(),
   };
 }
 
@@ -116,8 +121,12 @@ export function identText(v: unknown): string | null {
   return null;
 }
 
-/** Normalised table name of a FROM/target entry {db, schema, table}; three-part names are refused. */
-export function tableOf(entry: Record<string, unknown>): string {
+/**
+ * Normalised table name of a FROM/target entry {db, schema, table}; three-part names are refused.
+ * An unqualified `pg_*` name is reported in pg_catalog and noted in ctx.pgRelations: PostgreSQL
+ * falls back to public.pg_* when pg_catalog has no such relation, so the executor checks it.
+ */
+export function tableOf(entry: Record<string, unknown>, ctx: Ctx): string {
   const table = identText(entry.table);
   if (!table) throw parseError('table reference not understood');
   if (entry.schema) throw parseError('cross-database (three-part) table names are refused');
@@ -127,6 +136,7 @@ export function tableOf(entry: Record<string, unknown>): string {
   for (const part of [db, table]) {
     if (part?.includes('.')) throw parseError(`the table or schema name "${part}" contains ".", which cannot be told apart from a qualified name; refused`);
   }
+  if (!db && table.startsWith('pg_')) ctx.pgRelations.add(table);
   return qualifyTable(db, table);
 }
 

@@ -6,6 +6,7 @@
 import nodeSqlParser from 'node-sql-parser';
 import { WardenError, parseError, sealFacts } from '../../../src/tool-api.js';
 import { type Ctx, type OutCol, childScope, newCtx, uniqSources, wholeRow } from './context.js';
+import { analyzeDdl } from './ddl.js';
 import { functionKey } from './names.js';
 import { READ_KINDS } from './kinds.js';
 import { type Token, canonicalize, lex, splitStatements } from './lexer.js';
@@ -55,7 +56,8 @@ export function analyzeSql(sql: string): SqlFacts {
   const analyzeTokens = (toks: Token[], top: boolean): void => {
     if (toks.length === 0) throw parseError('empty statement');
     const before = new Set(ctx.kinds);
-    const handled = analyzeUtility(toks, ctx, (inner) => analyzeTokens(inner, false));
+    const handled = analyzeUtility(toks, ctx, (inner) => analyzeTokens(inner, false))
+      || analyzeDdl(toks, ctx, { query: (inner) => analyzeTokens(inner, false), expression: (expr) => analyzeExpression(expr, ctx) });
     if (!handled) {
       const out = parseAndAnalyze(toks, ctx);
       if (top) output = out;
@@ -88,6 +90,8 @@ export function analyzeSql(sql: string): SqlFacts {
     sql: text,
     readOnly,
     qualifiedColumns: [...ctx.qualified.values()].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1)),
+    unqualifiedPgRelations: [...ctx.pgRelations].sort(),
+    unqualifiedPgFunctions: [...ctx.pgFunctions].sort(),
   };
   return sealFacts(facts);
 }
@@ -125,6 +129,26 @@ function parseAndAnalyze(toks: Token[], ctx: Ctx): OutCol[] {
   }
   checkCalls(toks, ctx);
   return out;
+}
+
+const synthetic = (kind: Token['kind'], value: string): Token => ({ kind, value, start: -1, end: -1 });
+
+/**
+ * One expression of a DDL statement (DEFAULT, CHECK, GENERATED, an index expression or
+ * predicate, ALTER ... USING), analysed as `SELECT (expr)`: the same parser, function list and
+ * `name(` check as any query, and the parentheses keep it one expression (`1 FROM t` fails).
+ * PostgreSQL refuses subqueries in all of these, so one that reads or writes a table is refused.
+ */
+function analyzeExpression(toks: Token[], ctx: Ctx): void {
+  if (toks.length === 0) throw parseError('an expression is missing');
+  const sub = newCtx(ctx.literals);
+  parseAndAnalyze([synthetic('ident', 'select'), synthetic('punct', '('), ...toks, synthetic('punct', ')')], sub);
+  if (sub.reads.size > 0 || sub.writes.size > 0 || [...sub.kinds].some((k) => k !== 'select')) {
+    throw parseError('an expression in a DDL statement may not read or write tables (PostgreSQL refuses subqueries there)');
+  }
+  for (const f of sub.functions) ctx.functions.add(f);
+  for (const f of sub.pgFunctions) ctx.pgFunctions.add(f);
+  for (const c of sub.constructs) ctx.constructs.add(c);
 }
 
 /** Every `name(` the lexer sees must be a call the AST reported, a keyword, or a known name. */

@@ -49,7 +49,7 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
   if (into && (into.expr || into.type)) {
     ctx.constructs.add('select_into');
     const target = identText(into.expr);
-    if (target) ctx.writes.add(tableOf({ table: target }));
+    if (target) ctx.writes.add(tableOf({ table: target }, ctx));
   }
   for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct']) {
     if (node[key] !== undefined) lineage(node[key], scope, ctx);
@@ -134,7 +134,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
     if (cte) {
       rel = renameRel({ ...cte, alias: alias.name ?? name }, alias.columns);
     } else {
-      const table = tableOf(item);
+      const table = tableOf(item, ctx);
       ctx.reads.add(table);
       // `users x(a, b)` renames columns by position; without a catalog any name may be any column.
       rel = alias.columns.length > 0
@@ -256,7 +256,10 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
   if (o.type === 'column_ref') return columnRef(o, scope, ctx);
   if (typeof o.type === 'string' && FUNCTION_TYPES.has(o.type)) {
     const name = functionName(o);
-    if (name) ctx.functions.add(name);
+    if (name) {
+      ctx.functions.add(name);
+      if (name.startsWith('pg_') && !identText((o.name as Node | undefined)?.schema)) ctx.pgFunctions.add(name);
+    }
     const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([, v]) => lineage(v, scope, ctx));
     return { ...merge(parts, true), derived: true };
   }
@@ -284,6 +287,7 @@ function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
     if (COLUMN_FORM_FUNCTIONS.has(col) || isNeverUnderRead(col)) {
       // PostgreSQL reads `u.f` as `f(u)` when u has no column f: the whole row flows into f.
       ctx.functions.add(col);
+      if (col.startsWith('pg_')) ctx.pgFunctions.add(col);
       ctx.constructs.add('column_form_call');
       return { sources: wholeRow(rel), derived: true };
     }

@@ -5,6 +5,7 @@
  */
 import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, type OutCol, type Scope, childScope, identText, tableOf } from './context.js';
+import { unqualifiedCreate } from './ddl.js';
 import { addFrom, analyzeSelect, hooks, lineage, selectList } from './select.js';
 
 type Node = Record<string, unknown>;
@@ -37,7 +38,7 @@ export function analyzeStatement(node: Node, scope: Scope, ctx: Ctx): OutCol[] {
     case 'lock':
       ctx.kinds.add('lock');
       ctx.constructs.add('lock');
-      for (const t of (node.tables as Node[] | null) ?? []) ctx.reads.add(tableOf((t.table as Node | undefined) ?? t));
+      for (const t of (node.tables as Node[] | null) ?? []) ctx.reads.add(tableOf((t.table as Node | undefined) ?? t, ctx));
       return [];
     case 'transaction': {
       const action = identText((node.expr as Node | undefined)?.action)?.toLowerCase() ?? '';
@@ -81,7 +82,7 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
   if (targets.length === 0) throw parseError(`${type.toUpperCase()} target not understood`);
   const targetNames = new Set<string>();
   for (const t of targets) {
-    const table = tableOf(t);
+    const table = tableOf(t, ctx);
     ctx.writes.add(table);
     const name = identText(t.table) ?? '';
     targetNames.add(name);
@@ -120,6 +121,10 @@ function ddl(type: string, node: Node, scope: Scope, ctx: Ctx): OutCol[] {
   ctx.constructs.add('ddl');
   const keyword = identText(node.keyword);
   if (type === 'create' && keyword) ctx.constructs.add(`create_${keyword.toLowerCase()}`);
+  if (type === 'create' && keyword?.toLowerCase() === 'sequence' && !node.temporary) {
+    // Like tables (ddl.ts): unqualified, it would be created in pg_catalog, not public.
+    for (const s of (node.sequence as Node[] | null) ?? []) if (!s.db) throw unqualifiedCreate('SEQUENCE', identText(s.table) ?? '');
+  }
   collectTargets(node, scope, ctx, 0);
   return [];
 }
@@ -137,11 +142,11 @@ function collectTargets(v: unknown, scope: Scope, ctx: Ctx, depth: number): void
     analyzeSelect((o.ast as Node | undefined) ?? o, scope, ctx);
     return;
   }
-  if (typeof o.table === 'string') ctx.writes.add(tableOf(o));
+  if (typeof o.table === 'string') ctx.writes.add(tableOf(o, ctx));
   if (o.priv_level && Array.isArray(o.priv_level)) {
     for (const p of o.priv_level as Node[]) {
       const name = identText(p.name);
-      if (name) ctx.writes.add(tableOf({ table: name, db: p.prefix ?? null }));
+      if (name) ctx.writes.add(tableOf({ table: name, db: p.prefix ?? null }, ctx));
     }
   }
   if (o.type === 'function' || o.type === 'aggr_func') lineage(o, scope, ctx);

@@ -56,4 +56,16 @@ export interface SqlFacts extends Facts {
    * before the statement runs (the executor checks; analysis has no catalog).
    */
   qualifiedColumns: SourceColumn[];
+  /**
+   * Relations written `pg_x` without a schema, which facts report as pg_catalog.pg_x. PostgreSQL
+   * (search_path pg_catalog, public, pg_temp) reads public.pg_x instead when pg_catalog has no
+   * pg_x, so the executor refuses the statement unless pg_catalog has each (analysis has no catalog).
+   */
+  unqualifiedPgRelations: string[];
+  /**
+   * Functions called `pg_f(...)` (or `t.pg_f`) without a schema, which facts spell like the
+   * pg_catalog ones. A function named pg_f in public is a candidate too (and wins when it is the
+   * only one or matches the arguments better), so the executor refuses when public has one.
+   */
+  unqualifiedPgFunctions: string[];
 }

@@ -1,0 +1,138 @@
+/**
+ * Column definitions and constraints, shared by CREATE TABLE and ALTER TABLE (ddl.ts).
+ * Facts they add: each expression (DEFAULT, CHECK, GENERATED) goes through the expression
+ * analyser, so its calls are checked like a SELECT's; the table behind REFERENCES is a read
+ * (a foreign key lets its creator probe the referenced values: an insert succeeds exactly when
+ * the value exists there). Shapes whose effect the statement does not show are refused: LIKE
+ * (copies defaults and checks), EXCLUDE, identity sequence options, index parameters.
+ */
+import type { Ctx } from './context.js';
+import { tableOf } from './context.js';
+import type { Cursor } from './ddl-cursor.js';
+import type { Token } from './lexer.js';
+
+/** How ddl.ts analyses the parts it does not read itself. */
+export interface DdlHooks {
+  /** One value expression (DEFAULT, CHECK, index expression...), analysed like a SELECT's. */
+  expression(tokens: Token[]): void;
+  /** A whole query (CREATE TABLE AS, CREATE VIEW), analysed as its own statement. */
+  query(tokens: Token[]): void;
+}
+
+/** Words that begin a column constraint: a DEFAULT expression ends before one of them. */
+const COLUMN_CONSTRAINT_WORDS = new Set(['constraint', 'not', 'null', 'check', 'default', 'unique', 'primary', 'references', 'collate', 'generated', 'deferrable', 'initially']);
+
+const startsColumnConstraint = (c: Cursor): boolean => {
+  const t = c.peek();
+  return t?.kind === 'ident' && COLUMN_CONSTRAINT_WORDS.has(t.value);
+};
+
+/** The {db, schema, table} entry tableOf expects, from a dotted name as written. */
+export function tableEntry(parts: string[]): Record<string, unknown> {
+  const n = parts.length;
+  return { table: parts[n - 1], db: n >= 2 ? parts[n - 2] : null, schema: n >= 3 ? parts[n - 3] : null };
+}
+
+/** Whether a table element or an ALTER TABLE ... ADD begins a table constraint. */
+export function startsTableConstraint(c: Cursor): boolean {
+  if (c.is('constraint') || c.is('check') || c.is('unique') || c.is('primary') || c.is('foreign')) return true;
+  // EXCLUDE is not reserved: `exclude int` is a column named exclude.
+  return c.is('exclude') && (c.isPunct('(', 1) || c.is('using', 1));
+}
+
+/** `name type [constraints]` (a column of CREATE TABLE or ALTER TABLE ... ADD COLUMN). */
+export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
+  c.name();
+  c.type();
+  for (;;) {
+    const named = c.accept('constraint');
+    if (named) c.name();
+    if (c.accept('not', 'null') || c.accept('null') || c.accept('primary', 'key')) continue;
+    if (c.accept('check')) {
+      hooks.expression(c.group());
+      c.accept('no', 'inherit');
+    } else if (c.accept('default')) {
+      hooks.expression(c.until(startsColumnConstraint));
+    } else if (c.accept('generated')) {
+      generated(c, hooks);
+    } else if (c.accept('unique')) {
+      nullsDistinct(c);
+    } else if (c.accept('references')) {
+      references(c, ctx);
+    } else if (c.accept('collate')) {
+      c.qname();
+    } else if (!constraintAttribute(c)) {
+      if (named) c.fail('expected a constraint after CONSTRAINT name');
+      return;
+    }
+  }
+}
+
+/** A table constraint: CHECK, UNIQUE, PRIMARY KEY or FOREIGN KEY, with its attributes. */
+export function tableConstraint(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
+  if (c.accept('constraint')) c.name();
+  if (c.accept('check')) {
+    hooks.expression(c.group());
+    c.accept('no', 'inherit');
+  } else if (c.accept('unique')) {
+    nullsDistinct(c);
+    c.nameList();
+    if (c.accept('include')) c.nameList();
+  } else if (c.accept('primary', 'key')) {
+    c.nameList();
+    if (c.accept('include')) c.nameList();
+  } else if (c.accept('foreign', 'key')) {
+    c.nameList();
+    c.expect('references');
+    references(c, ctx);
+  } else if (c.is('exclude')) {
+    c.fail('EXCLUDE constraints are not supported');
+  } else {
+    c.fail('expected CHECK, UNIQUE, PRIMARY KEY or FOREIGN KEY');
+  }
+  while (constraintAttribute(c)) {
+    // [NOT] DEFERRABLE, INITIALLY ..., NOT VALID: no facts, only timing
+  }
+}
+
+/** `[NOT] DROP ... [RESTRICT]`: CASCADE is refused (it drops objects the statement does not name). */
+export function dropBehaviour(c: Cursor): void {
+  if (c.is('cascade')) c.fail('CASCADE drops dependent objects the statement does not name, possibly in other tables; drop them explicitly');
+  c.accept('restrict');
+}
+
+function constraintAttribute(c: Cursor): boolean {
+  return c.accept('deferrable') || c.accept('not', 'deferrable') || c.accept('initially', 'deferred') || c.accept('initially', 'immediate') || c.accept('not', 'valid');
+}
+
+function nullsDistinct(c: Cursor): void {
+  if (!c.accept('nulls', 'distinct')) c.accept('nulls', 'not', 'distinct');
+}
+
+function generated(c: Cursor, hooks: DdlHooks): void {
+  if (c.accept('always', 'as', 'identity') || c.accept('by', 'default', 'as', 'identity')) {
+    if (c.isPunct('(')) c.fail('identity sequence options are not supported');
+    return;
+  }
+  c.expect('always', 'as');
+  hooks.expression(c.group());
+  c.expect('stored');
+}
+
+/** `REFERENCES table [(cols)] [MATCH ...] [ON DELETE|UPDATE action]...`: the table is a read. */
+function references(c: Cursor, ctx: Ctx): void {
+  ctx.reads.add(tableOf(tableEntry(c.qname()), ctx));
+  if (c.isPunct('(')) c.nameList();
+  for (;;) {
+    if (c.accept('match', 'full') || c.accept('match', 'partial') || c.accept('match', 'simple')) continue;
+    if (c.accept('on', 'delete') || c.accept('on', 'update')) {
+      if (c.accept('set', 'null') || c.accept('set', 'default')) {
+        if (c.isPunct('(')) c.nameList();
+      } else if (!(c.accept('no', 'action') || c.accept('restrict') || c.accept('cascade'))) {
+        c.fail('expected a referential action');
+      }
+      continue;
+    }
+    return;
+  }
+}
