@@ -8,15 +8,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { sqlConfig } from '../support/sql-warden.js';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: agent, groups: [analysts] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 3s }
-policies: [policies/*.yaml]
-`;
+const CONFIG = sqlConfig();
 
 // Column masking only (no content detectors): what must hold comes from lineage alone.
 const policy = (detectors: string) => `

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { sqlConfig } from '../support/sql-warden.js';
 import { corpusDir } from '../support/repo.js';
 
 interface Case {
@@ -19,14 +20,7 @@ interface Case {
   expect: 'allow' | 'deny' | 'no-leak';
 }
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: corpus-agent, groups: [analysts] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 3s }
-policies: [policies/*.yaml]
-`;
+const CONFIG = sqlConfig('corpus-agent', ['analysts']);
 
 // The corpus's baseline policy, in Warden's language.
 const POLICY = `

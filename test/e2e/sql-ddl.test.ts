@@ -9,16 +9,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: agent, groups: [dba] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 3s }
-policies: [policies/*.yaml]
-`;
+const CONFIG = sqlConfig('agent', ['dba']);
 
 const POLICY = `
 rules:
@@ -50,8 +43,7 @@ rules:
 const SECRET = 'pg-shadow-secret-0000';
 
 let db: TestDatabase;
-let dir: WardenDir;
-let w: WardenSession;
+let warden: SqlWarden;
 
 before(async () => {
   db = await createTestDatabase({ prefix: 'ddl' });
@@ -66,17 +58,15 @@ before(async () => {
     GRANT CREATE, USAGE ON SCHEMA public TO ${db.role};
     GRANT SELECT, REFERENCES ON users, secrets, pg_secret TO ${db.role};
   `);
-  dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
-  w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+  warden = await startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG);
 });
 
 after(async () => {
-  await w?.close();
+  await warden?.close();
   await db?.drop();
-  dir?.cleanup();
 });
 
-const query = (sql: string) => w.call('query_database', { connection: 'db', sql });
+const query = (sql: string) => warden.query(sql);
 const ok = async (sql: string) => {
   const r = await query(sql);
   assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);

@@ -7,16 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: agent, groups: [analysts] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 3s }
-policies: [policies/*.yaml]
-`;
+const CONFIG = sqlConfig();
 
 const POLICY = `
 masking:
@@ -39,8 +32,7 @@ const SECRET = 'launch-code-0000';
 const EMAIL = 'carol@example.com';
 
 let db: TestDatabase;
-let dir: WardenDir;
-let w: WardenSession;
+let warden: SqlWarden;
 
 before(async () => {
   db = await createTestDatabase({ prefix: 'quoted' });
@@ -53,17 +45,15 @@ before(async () => {
     INSERT INTO "Customers" VALUES (1, '${EMAIL}');
   `);
   for (const t of ['"Secrets"', 'secrets', '"Customers"']) await db.query(`ALTER TABLE public.${t} OWNER TO ${db.role}`);
-  dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
-  w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+  warden = await startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG);
 });
 
 after(async () => {
-  await w?.close();
+  await warden?.close();
   await db?.drop();
-  dir?.cleanup();
 });
 
-const query = (sql: string) => w.call('query_database', { connection: 'db', sql });
+const query = (sql: string) => warden.query(sql);
 
 describe('a policy naming "Secrets" applies to the table created as "Secrets"', () => {
   test('the deny fires, however the statement spells the table', async () => {
@@ -83,7 +73,7 @@ describe('a policy naming "Secrets" applies to the table created as "Secrets"', 
   });
 
   test('describe_database hides "Secrets" (deny wins in discovery too) but describes secrets', async () => {
-    const r = await w.call('describe_database', { connection: 'db' });
+    const r = await warden.w.call('describe_database', { connection: 'db' });
     assert.equal(r.isError, false, r.text);
     const tables = (r.structured as { data: { tables: { table: string; columns: { name: string; masked?: string }[] }[] } }).data.tables;
     const names = tables.map((t) => t.table);

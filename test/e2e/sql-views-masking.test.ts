@@ -9,16 +9,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: agent, groups: [analysts] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 3s }
-policies: [policies/*.yaml]
-`;
+const CONFIG = sqlConfig();
 
 // Column masking only (no content detectors): what must hold comes from lineage alone.
 const POLICY = `
@@ -42,8 +35,7 @@ const EMAIL = 'alice@example.com';
 const SSN = '123-45-6789';
 
 let db: TestDatabase;
-let dir: WardenDir;
-let w: WardenSession;
+let warden: SqlWarden;
 
 before(async () => {
   db = await createTestDatabase({ prefix: 'e2eviews' });
@@ -59,17 +51,15 @@ before(async () => {
   `);
   // The login role may read the views only; the views read users with their owner's rights.
   await db.query(`GRANT SELECT ON user_view, user_view2, "Contacts", lower_view, safe_view, row_view TO ${db.role}`);
-  dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
-  w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+  warden = await startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG);
 });
 
 after(async () => {
-  await w?.close();
+  await warden?.close();
   await db?.drop();
-  dir?.cleanup();
 });
 
-const query = (sql: string) => w.call('query_database', { connection: 'db', sql });
+const query = (sql: string) => warden.query(sql);
 
 function assertNoLeak(r: { text: string; structured?: Record<string, unknown> }, what: string): void {
   const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`;
@@ -110,7 +100,7 @@ describe('masks follow views', () => {
   });
 
   test('the transcript holds no unmasked value', () => {
-    const raw = Buffer.concat([dir.dbPath, dir.dbPath + '-wal'].filter((f) => existsSync(f)).map((f) => readFileSync(f))).toString('latin1');
+    const raw = Buffer.concat([warden.dir.dbPath, warden.dir.dbPath + '-wal'].filter((f) => existsSync(f)).map((f) => readFileSync(f))).toString('latin1');
     for (const secret of [EMAIL, SSN]) assert.equal(raw.includes(secret), false, `transcript holds ${secret}`);
   });
 });

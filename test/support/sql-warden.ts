@@ -1,0 +1,54 @@
+/**
+ * The setup the SQL end-to-end tests share: a warden.yaml with one PostgreSQL connection `db`
+ * (TEST_DATABASE_URL, 3 s statement timeout), structured results and a stdio principal, and a
+ * `warden serve` started on it with the given policy files.
+ */
+import type { TestDatabase } from './pg-cluster.js';
+import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from './warden-process.js';
+
+/** warden.yaml for a stdio principal `subject` in `groups` and the connection `db`. */
+export function sqlConfig(subject = 'agent', groups: string[] = ['analysts']): string {
+  return `
+transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
+identity: { stdio: { subject: ${subject}, groups: [${groups.join(', ')}] } }
+connections:
+  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 3s }
+policies: [policies/*.yaml]
+`;
+}
+
+/** A running Warden over `db` and what stops it (the session, then its folder). */
+export interface SqlWarden {
+  w: WardenSession;
+  /** The config folder (dir.dbPath is the transcript file). */
+  dir: WardenDir;
+  query(sql: string): ReturnType<WardenSession['call']>;
+  close(): Promise<void>;
+}
+
+/** Start `warden serve` with these policy files (name -> YAML) against the test database. */
+export async function startSqlWarden(db: TestDatabase, policies: Record<string, string>, config = sqlConfig()): Promise<SqlWarden> {
+  const dir = writeWardenDir(config, policies);
+  let w: WardenSession;
+  try {
+    w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+  } catch (e) {
+    dir.cleanup();
+    throw e;
+  }
+  return {
+    w,
+    dir,
+    query: (sql) => w.call('query_database', { connection: 'db', sql }),
+    async close() {
+      await w.close();
+      dir.cleanup();
+    },
+  };
+}
+
+/** Hand public tables to the test role, as an application's tables belong to its role. */
+export async function ownTables(db: TestDatabase, tables: string[]): Promise<void> {
+  for (const t of tables) await db.query(`ALTER TABLE public.${t} OWNER TO ${db.role}`);
+}
