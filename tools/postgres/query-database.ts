@@ -10,6 +10,7 @@ import type { CappedResult } from './capped-query.js';
 import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
+import { checkMaskedCopies } from './masked-copies.js';
 import { fieldsThroughViews, outputThroughViews } from './view-masking.js';
 
 const MAX_SQL_CHARS = 20_000;
@@ -67,6 +68,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
     },
     async execute(input, facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as PostgresConnection;
+      // A masked column's value stored by a write is refused whatever on_derived says.
+      checkMaskedCopies(facts, ctx.masking);
       checkDerivedFlows(facts, ctx.masking);
       const connector = connectorFor(conn.name);
       const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
@@ -75,6 +78,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       // statement reads (fail closed), then qualified columns.
       await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedPgFunctions);
       const lineage = await outputThroughViews(facts, ctx.masking, connector.views);
+      if (lineage.stored !== facts.stored) checkMaskedCopies(lineage, ctx.masking);
       if (lineage.output !== facts.output) checkDerivedFlows(lineage, ctx.masking);
       await connector.checkQualifiedColumns(facts.qualifiedColumns);
       let r: CappedResult;

@@ -121,6 +121,13 @@ function expand(sources: readonly SourceColumn[], views: ViewLineages): { source
   return { sources: uniq(out), derived };
 }
 
+/** One lineage (a value a statement stores) followed through views down to base tables. */
+export function throughViews<T extends ColumnLineage>(l: T, views: ViewLineages): T {
+  if (views.size === 0) return l;
+  const e = expand(l.sources, views);
+  return { ...l, sources: e.sources, derived: l.derived || e.derived };
+}
+
 /**
  * Resolve one-level view lineage (analyseView of each view) into lineage down to base tables,
  * through views of views. A view that reaches itself is refused.

@@ -5,33 +5,35 @@
  * statement that reads only tables whose kind is cached costs no round trip.
  */
 import type { MaskingContext } from '../../src/tool-api.js';
-import type { OutputColumnLineage, SqlFacts } from './analysis/types.js';
+import type { OutputColumnLineage, SqlFacts, StoredLineage } from './analysis/types.js';
 import type { FieldOrigin } from './connector.js';
 import type { ViewCatalog } from './view-catalog.js';
-import { lineageTables, resolveOutput, viewColumn, viewsToFollow, type ColumnLineage, type ViewLineages } from './view-lineage.js';
+import { lineageTables, resolveOutput, throughViews, viewColumn, viewsToFollow, type ColumnLineage, type ViewLineages } from './view-lineage.js';
 
-/** Lineage masking works from: the output through views, and the views found on the way. */
+/** Lineage masking works from: the output and the stored values through views, and the views found on the way. */
 export interface MaskLineage {
   output: readonly OutputColumnLineage[];
+  stored: readonly StoredLineage[];
   views: ViewLineages;
 }
 
 const NO_VIEWS: ViewLineages = new Map();
 
-/** Relations a statement reads or returns columns of (RETURNING from a view it writes). */
+/** Relations a statement reads, returns columns of (RETURNING from a view it writes) or stores values of (UPDATE v SET a = b). */
 function relationsOf(facts: SqlFacts): string[] {
-  return [...new Set([...facts.reads, ...lineageTables(facts.output)])];
+  return [...new Set([...facts.reads, ...lineageTables(facts.output), ...lineageTables(facts.stored)])];
 }
 
 /**
- * Before execution: the statement's output lineage followed through the views it reads. Every
- * view it reads is followed, also one whose columns it does not return (fail closed: a view
- * masking cannot follow is refused wherever it appears).
+ * Before execution: the statement's output lineage, and the lineage of the values it stores,
+ * followed through the views it reads. Every view it reads is followed, also one whose columns
+ * it does not return (fail closed: a view masking cannot follow is refused wherever it appears).
  */
 export async function outputThroughViews(facts: SqlFacts, masking: MaskingContext, catalog: ViewCatalog): Promise<MaskLineage> {
-  if (!masking.columns.length) return { output: facts.output, views: NO_VIEWS };
+  if (!masking.columns.length) return { output: facts.output, stored: facts.stored, views: NO_VIEWS };
   const views = await catalog.lineages(relationsOf(facts), viewsToFollow(masking.columns));
-  return { output: views.size ? resolveOutput(facts.output, views, masking.columns) : facts.output, views };
+  if (!views.size) return { output: facts.output, stored: facts.stored, views };
+  return { output: resolveOutput(facts.output, views, masking.columns), stored: facts.stored.map((s) => throughViews(s, views)), views };
 }
 
 /**

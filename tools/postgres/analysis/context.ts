@@ -4,7 +4,7 @@
  * can both use it without importing each other in a cycle.
  */
 import { parseError } from '../../../src/tool-api.js';
-import type { SourceColumn } from './types.js';
+import type { SourceColumn, StoredLineage } from './types.js';
 import { qualifyTable } from './names.js';
 
 /** Accumulated facts while walking one statement. */
@@ -23,6 +23,8 @@ export interface Ctx {
   pgRelations: Set<string>;
   /** Unqualified `pg_*` function names; see SqlFacts.unqualifiedPgFunctions. */
   pgFunctions: Set<string>;
+  /** Values written into tables, in the order met; see SqlFacts.stored (analysis/stored.ts). */
+  stored: StoredLineage[];
 }
 
 /** Create an empty context for one statement. */
@@ -30,7 +32,7 @@ export function newCtx(literals: string[]): Ctx {
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, qualified: new Map(),
-    pgRelations: new Set(), pgFunctions: new Set(),
+    pgRelations: new Set(), pgFunctions: new Set(), stored: [],
   };
 }
 

@@ -6,17 +6,22 @@
  * the value exists there). Shapes whose effect the statement does not show are refused: LIKE
  * (copies defaults and checks), EXCLUDE, identity sequence options, index parameters.
  */
-import type { Ctx } from './context.js';
+import type { Ctx, OutCol } from './context.js';
 import { tableOf } from './context.js';
 import type { Cursor } from './ddl-cursor.js';
 import type { Token } from './lexer.js';
 
 /** How ddl.ts analyses the parts it does not read itself. */
 export interface DdlHooks {
-  /** One value expression (DEFAULT, CHECK, index expression...), analysed like a SELECT's. */
-  expression(tokens: Token[]): void;
-  /** A whole query (CREATE TABLE AS, CREATE VIEW), analysed as its own statement. */
-  query(tokens: Token[]): void;
+  /**
+   * One value expression (DEFAULT, CHECK, index expression...), analysed like a SELECT's. With
+   * `into`, the expression computes a stored column from the row of `into.table` (a generated
+   * column, ALTER ... TYPE ... USING): its columns resolve to that table's, and its lineage is
+   * recorded as stored into `into.column` (SqlFacts.stored).
+   */
+  expression(tokens: Token[], into?: { table: string; column: string }): void;
+  /** A whole query (CREATE TABLE AS, CREATE VIEW), analysed as its own statement; its output columns. */
+  query(tokens: Token[]): readonly OutCol[];
 }
 
 /** Words that begin a column constraint: a DEFAULT expression ends before one of them. */
@@ -41,8 +46,8 @@ export function startsTableConstraint(c: Cursor): boolean {
 }
 
 /** `name type [constraints]` (a column of CREATE TABLE or ALTER TABLE ... ADD COLUMN). */
-export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
-  c.name();
+export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: string): void {
+  const column = c.name();
   c.type();
   for (;;) {
     const named = c.accept('constraint');
@@ -54,7 +59,7 @@ export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
     } else if (c.accept('default')) {
       hooks.expression(c.until(startsColumnConstraint));
     } else if (c.accept('generated')) {
-      generated(c, hooks);
+      generated(c, hooks, { table, column });
     } else if (c.accept('unique')) {
       nullsDistinct(c);
     } else if (c.accept('references')) {
@@ -109,13 +114,13 @@ function nullsDistinct(c: Cursor): void {
   if (!c.accept('nulls', 'distinct')) c.accept('nulls', 'not', 'distinct');
 }
 
-function generated(c: Cursor, hooks: DdlHooks): void {
+function generated(c: Cursor, hooks: DdlHooks, into: { table: string; column: string }): void {
   if (c.accept('always', 'as', 'identity') || c.accept('by', 'default', 'as', 'identity')) {
     if (c.isPunct('(')) c.fail('identity sequence options are not supported');
     return;
   }
   c.expect('always', 'as');
-  hooks.expression(c.group());
+  hooks.expression(c.group(), into);
   c.expect('stored');
 }
 

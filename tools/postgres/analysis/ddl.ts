@@ -12,6 +12,7 @@ import { type Ctx, tableOf } from './context.js';
 import { Cursor } from './ddl-cursor.js';
 import { type DdlHooks, columnDefinition, dropBehaviour, startsTableConstraint, tableConstraint, tableEntry } from './ddl-table.js';
 import type { Token } from './lexer.js';
+import { storeOutput } from './stored.js';
 
 export type { DdlHooks } from './ddl-table.js';
 
@@ -95,18 +96,20 @@ function create(c: Cursor, ctx: Ctx, hooks: DdlHooks): boolean {
 
 function createTable(c: Cursor, temp: boolean, ctx: Ctx, hooks: DdlHooks): void {
   c.accept('if', 'not', 'exists');
-  ctx.writes.add(createdName('TABLE', c.qname(), temp, ctx));
+  const table = createdName('TABLE', c.qname(), temp, ctx);
+  ctx.writes.add(table);
+  let names: string[] | null = null;
   if (c.isPunct('(')) {
     const elements = new Cursor(c.group(), c.what);
     if (c.is('as')) {
       // CREATE TABLE t (a, b) AS query: the list only names the query's columns.
-      elements.names();
+      names = elements.names();
     } else {
       if (elements.done) c.fail('a table needs at least one column');
       do {
         if (elements.is('like')) elements.fail('LIKE is not supported (it copies defaults and constraints the statement does not show)');
         if (startsTableConstraint(elements)) tableConstraint(elements, ctx, hooks);
-        else columnDefinition(elements, ctx, hooks);
+        else columnDefinition(elements, ctx, hooks, table);
       } while (elements.acceptPunct(','));
       elements.end('unexpected text in the column list');
       c.end('options after the column list (WITH, INHERITS, PARTITION BY, TABLESPACE, ON COMMIT...) are not supported');
@@ -114,7 +117,11 @@ function createTable(c: Cursor, temp: boolean, ctx: Ctx, hooks: DdlHooks): void 
     }
   }
   c.expect('as');
-  hooks.query(query(c, [['with', 'data'], ['with', 'no', 'data']]));
+  // The query's rows are stored in the new table (WITH NO DATA stores none, but the statement is
+  // judged as written: one word away from WITH DATA).
+  const cols = hooks.query(query(c, [['with', 'data'], ['with', 'no', 'data']]));
+  // Columns the list does not name keep the query's names.
+  storeOutput(ctx, table, cols, names ? cols.map((col, i) => names![i] ?? col.name) : 'output');
 }
 
 function createView(c: Cursor, temp: boolean, ctx: Ctx, hooks: DdlHooks): void {
@@ -220,16 +227,16 @@ function alterTable(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
     c.end();
     return;
   }
-  do alterAction(c, ctx, hooks);
+  do alterAction(c, table, ctx, hooks);
   while (c.acceptPunct(','));
   c.end();
 }
 
-function alterAction(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
+function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void {
   if (c.accept('add')) {
     if (!c.accept('column') && startsTableConstraint(c)) return tableConstraint(c, ctx, hooks);
     c.accept('if', 'not', 'exists');
-    return columnDefinition(c, ctx, hooks);
+    return columnDefinition(c, ctx, hooks, table);
   }
   if (c.accept('drop')) {
     if (!c.accept('constraint')) c.accept('column');
@@ -239,11 +246,12 @@ function alterAction(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
   }
   if (c.accept('alter')) {
     c.accept('column');
-    c.name();
+    const column = c.name();
     if (c.accept('set', 'data', 'type') || c.accept('type')) {
       c.type();
       if (c.accept('collate')) c.qname();
-      if (c.accept('using')) hooks.expression(c.until(() => false));
+      // USING computes the column's new value from the row: stored into the column.
+      if (c.accept('using')) hooks.expression(c.until(() => false), { table, column });
     } else if (c.accept('set', 'default')) {
       hooks.expression(c.until(() => false));
     } else if (!(c.accept('drop', 'default') || c.accept('set', 'not', 'null') || c.accept('drop', 'not', 'null'))) {

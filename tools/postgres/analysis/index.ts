@@ -5,16 +5,17 @@
  */
 import nodeSqlParser from 'node-sql-parser';
 import { WardenError, parseError, sealFacts } from '../../../src/tool-api.js';
-import { type Ctx, type OutCol, childScope, newCtx, uniqSources, wholeRow } from './context.js';
+import { type Ctx, type OutCol, type Scope, childScope, newCtx, uniqSources, wholeRow } from './context.js';
 import { analyzeDdl } from './ddl.js';
 import { functionKey } from './names.js';
 import { READ_KINDS } from './kinds.js';
 import { type Token, canonicalize, lex, splitStatements } from './lexer.js';
 import { analyzeStatement } from './statement.js';
+import { storeOutput } from './stored.js';
 import { analyzeUtility } from './utility.js';
 import type { OutputColumnLineage, SqlFacts } from './types.js';
 
-export type { OutputColumnLineage, SourceColumn, SqlFacts } from './types.js';
+export type { OutputColumnLineage, SourceColumn, SqlFacts, StoredLineage } from './types.js';
 export { analyzeSqlCached, clearSqlCache } from './cache.js';
 export { COLUMN_FORM_FUNCTIONS, NEVER_UNDER_READ, SAFE_READ_FUNCTIONS, isNeverUnderRead } from './functions.js';
 export { functionKey, normalizePolicyTable, qualifyTable } from './names.js';
@@ -53,16 +54,19 @@ export function analyzeSql(sql: string): SqlFacts {
   const ctx = newCtx([]);
   let output: OutCol[] = [];
   let topLevel = '';
-  const analyzeTokens = (toks: Token[], top: boolean): void => {
+  // Returns the statement's output columns ([] for utility statements and DDL).
+  const analyzeTokens = (toks: Token[], top: boolean): OutCol[] => {
     if (toks.length === 0) throw parseError('empty statement');
     const before = new Set(ctx.kinds);
-    const handled = analyzeUtility(toks, ctx, (inner) => analyzeTokens(inner, false))
-      || analyzeDdl(toks, ctx, { query: (inner) => analyzeTokens(inner, false), expression: (expr) => analyzeExpression(expr, ctx) });
+    let out: OutCol[] = [];
+    const handled = analyzeUtility(toks, ctx, (inner) => void analyzeTokens(inner, false))
+      || analyzeDdl(toks, ctx, { query: (inner) => analyzeTokens(inner, false), expression: (expr, into) => analyzeExpression(expr, ctx, into) });
     if (!handled) {
-      const out = parseAndAnalyze(toks, ctx);
+      out = parseAndAnalyze(toks, ctx);
       if (top) output = out;
     }
     if (top) topLevel = firstKind(toks, ctx, before);
+    return out;
   };
   analyzeTokens(body, true);
   const kinds = [...ctx.kinds].sort();
@@ -86,6 +90,7 @@ export function analyzeSql(sql: string): SqlFacts {
     functions: [...ctx.functions].sort(),
     constructs,
     output: lineage,
+    stored: ctx.stored,
     hasStar: output.some((c) => c.starRel !== undefined),
     sql: text,
     readOnly,
@@ -105,7 +110,7 @@ function firstKind(toks: Token[], ctx: Ctx, before: Set<string>): string {
   return direct ?? added[0] ?? word;
 }
 
-function parseAndAnalyze(toks: Token[], ctx: Ctx): OutCol[] {
+function parseAndAnalyze(toks: Token[], ctx: Ctx, scope: Scope = childScope(null)): OutCol[] {
   const canon = canonicalize(toks);
   const base = ctx.literals.length;
   ctx.literals.push(...canon.literals);
@@ -122,7 +127,7 @@ function parseAndAnalyze(toks: Token[], ctx: Ctx): OutCol[] {
   if (nodes.length !== 1 || !nodes[0] || typeof nodes[0] !== 'object') throw parseError('expected exactly one statement');
   let out: OutCol[];
   try {
-    out = analyzeStatement(nodes[0] as Record<string, unknown>, childScope(null), ctx);
+    out = analyzeStatement(nodes[0] as Record<string, unknown>, scope, ctx);
   } catch (e) {
     if (e instanceof WardenError) throw e;
     throw parseError(e instanceof RangeError ? 'statement nested too deeply' : 'statement not understood');
@@ -138,17 +143,23 @@ const synthetic = (kind: Token['kind'], value: string): Token => ({ kind, value,
  * predicate, ALTER ... USING), analysed as `SELECT (expr)`: the same parser, function list and
  * `name(` check as any query, and the parentheses keep it one expression (`1 FROM t` fails).
  * PostgreSQL refuses subqueries in all of these, so one that reads or writes a table is refused.
+ * With `into` (a generated column, ALTER ... USING), the expression reads the row of `into.table`:
+ * its columns resolve there, and its lineage is stored into `into.column`.
  */
-function analyzeExpression(toks: Token[], ctx: Ctx): void {
+function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; column: string }): void {
   if (toks.length === 0) throw parseError('an expression is missing');
   const sub = newCtx(ctx.literals);
-  parseAndAnalyze([synthetic('ident', 'select'), synthetic('punct', '('), ...toks, synthetic('punct', ')')], sub);
+  const scope = childScope(null);
+  if (into) scope.rels.push({ alias: into.table.slice(into.table.indexOf('.') + 1), kind: 'table', table: into.table });
+  const out = parseAndAnalyze([synthetic('ident', 'select'), synthetic('punct', '('), ...toks, synthetic('punct', ')')], sub, scope);
   if (sub.reads.size > 0 || sub.writes.size > 0 || [...sub.kinds].some((k) => k !== 'select')) {
     throw parseError('an expression in a DDL statement may not read or write tables (PostgreSQL refuses subqueries there)');
   }
   for (const f of sub.functions) ctx.functions.add(f);
   for (const f of sub.pgFunctions) ctx.pgFunctions.add(f);
   for (const c of sub.constructs) ctx.constructs.add(c);
+  for (const [k, q] of sub.qualified) ctx.qualified.set(k, q);
+  if (into) storeOutput(ctx, into.table, out, [into.column]);
 }
 
 /** Every `name(` the lexer sees must be a call the AST reported, a keyword, or a known name. */

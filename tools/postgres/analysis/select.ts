@@ -11,6 +11,7 @@ import {
 } from './context.js';
 import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
 import { functionFactName } from './names.js';
+import { storeOutput } from './stored.js';
 import type { SourceColumn } from './types.js';
 
 type Node = Record<string, unknown>;
@@ -46,16 +47,21 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
   const scope = childScope(cteScope);
   for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
   const into = node.into as Node | null;
+  let intoTable: string | null = null;
   if (into && (into.expr || into.type)) {
     ctx.constructs.add('select_into');
     const target = identText(into.expr);
-    if (target) ctx.writes.add(tableOf({ table: target }, ctx));
+    if (!target) throw parseError('SELECT INTO target not understood');
+    intoTable = tableOf({ table: target }, ctx);
+    ctx.writes.add(intoTable);
   }
   for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct']) {
     if (node[key] !== undefined) lineage(node[key], scope, ctx);
   }
   let cols = selectList(node.columns, scope, ctx);
   if (node._next) cols = mergeBranches(cols, analyzeSelect(node._next as Node, cteScope, ctx));
+  // SELECT INTO stores the whole result in a new table, named like the output columns.
+  if (intoTable) storeOutput(ctx, intoTable, cols, 'output');
   return cols;
 }
 

@@ -7,6 +7,7 @@ import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, type OutCol, type Scope, childScope, identText, tableOf } from './context.js';
 import { unqualifiedCreate } from './ddl.js';
 import { addFrom, analyzeSelect, hooks, lineage, selectList } from './select.js';
+import { storeOutput, storeValue } from './stored.js';
 
 type Node = Record<string, unknown>;
 
@@ -81,8 +82,10 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
   const targets = (node.table as Node[] | null) ?? [];
   if (targets.length === 0) throw parseError(`${type.toUpperCase()} target not understood`);
   const targetNames = new Set<string>();
+  let written = '';
   for (const t of targets) {
     const table = tableOf(t, ctx);
+    written = table;
     ctx.writes.add(table);
     const name = identText(t.table) ?? '';
     targetNames.add(name);
@@ -91,14 +94,13 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     ctx.accounted.add(alias);
     scope.rels.push({ alias, kind: 'table', table });
   }
-  if (type === 'insert') {
-    const values = node.values as Node | null;
-    if (values && values.type === 'select') lineage(values, scope, ctx);
-    else if (values) lineage(values, scope, ctx);
-  }
+  if (type === 'insert') insertValues(node, written, scope, ctx);
   if (type === 'update') {
     for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
-    for (const s of (node.set as Node[] | null) ?? []) lineage(s.value, scope, ctx);
+    for (const s of (node.set as Node[] | null) ?? []) {
+      if (targets.length !== 1) throw parseError('UPDATE of more than one table is not supported');
+      storeValue(ctx, written, identText(s) ?? '*', lineage(s.value, scope, ctx));
+    }
   }
   if (type === 'delete') {
     for (const item of (node.from as Node[] | null) ?? []) {
@@ -114,6 +116,29 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     return selectList(cols, scope, ctx);
   }
   return [];
+}
+
+/**
+ * What an INSERT stores: its query's output columns or each VALUES row's expressions, by
+ * position into the listed columns (any column when there is no list or the position is open).
+ */
+function insertValues(node: Node, table: string, scope: Scope, ctx: Ctx): void {
+  const values = node.values as Node | null;
+  if (!values) return;
+  const listed = Array.isArray(node.columns) ? (node.columns as unknown[]).map((c) => identText(c) ?? '*') : null;
+  if (values.ast || values.type === 'select') {
+    storeOutput(ctx, table, analyzeSelect((values.ast as Node | undefined) ?? values, scope, ctx), listed);
+    return;
+  }
+  const rows = values.type === 'values' && Array.isArray(values.values) ? (values.values as Node[]) : null;
+  if (!rows || rows.some((r) => r.type !== 'expr_list' || !Array.isArray(r.value))) {
+    // A shape not read row by row: everything in it may go into any column.
+    storeValue(ctx, table, '*', lineage(values, scope, ctx));
+    return;
+  }
+  for (const row of rows) {
+    (row.value as unknown[]).forEach((v, i) => storeValue(ctx, table, listed?.[i] ?? '*', lineage(v, scope, ctx)));
+  }
 }
 
 function ddl(type: string, node: Node, scope: Scope, ctx: Ctx): OutCol[] {

@@ -27,6 +27,21 @@ export interface OutputColumnLineage {
   star?: 'table' | 'other';
 }
 
+/**
+ * A value a statement stores (INSERT, UPDATE SET, CREATE TABLE AS, SELECT INTO, ALTER TABLE
+ * ... USING, a generated column): the written relation and column, and where the value comes from.
+ */
+export interface StoredLineage {
+  /** The written relation, schema-qualified like `writes`. */
+  table: string;
+  /** The written column, or '*' when analysis cannot tell which (INSERT without a column list next to a `*`). */
+  column: string;
+  /** Base columns (or view columns) whose values flow into it, '*' for a whole row. */
+  sources: SourceColumn[];
+  /** True when the value is computed from them rather than copied as is. */
+  derived: boolean;
+}
+
 /** Facts of a single analysed SQL statement. */
 export interface SqlFacts extends Facts {
   family: 'sql';
@@ -44,6 +59,12 @@ export interface SqlFacts extends Facts {
   constructs: string[];
   /** Lineage of the output columns (top-level SELECT, or a RETURNING list; empty otherwise). Star expands only when the catalog is known. */
   output: OutputColumnLineage[];
+  /**
+   * Lineage of every value drawn from a column that the statement writes into a table (anywhere,
+   * also in a data-modifying CTE or under EXPLAIN); constants and parameters are not listed.
+   * Predicates (WHERE, JOIN ON, ORDER BY) store nothing and are not listed either. Masking refuses a statement that stores a masked column's value (masked-copies.ts).
+   */
+  stored: StoredLineage[];
   /** True when the output contains * or t.* that analysis could not expand without a catalog. */
   hasStar: boolean;
   /** The exact text that will be sent to PostgreSQL (single statement, no trailing semicolon). */
