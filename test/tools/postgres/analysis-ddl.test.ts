@@ -98,6 +98,12 @@ test('ALTER TABLE: columns, constraints, renames', () => {
   assert.deepEqual(analyzeSql('ALTER TABLE t RENAME CONSTRAINT a TO b').writes, ['public.t']);
   assert.deepEqual(analyzeSql('ALTER TABLE t ADD x int').writes, ['public.t']);
   assert.deepEqual(analyzeSql('ALTER TABLE t OWNER TO bob').writes, ['public.t']);
+  // A change of owner is a privilege statement too: an allow of alter alone does not cover it.
+  assert.deepEqual([...analyzeSql('ALTER TABLE t OWNER TO bob').statements].sort(), ['alter', 'grant']);
+  const alterOnly = sqlCondition.compile({ statements: ['alter'], write: ['public.t'] }, { id: 'a', effect: 'allow' });
+  const call = { tool: 'query_database', connection: 'db', args: {} };
+  assert.equal(alterOnly(analyzeSql('ALTER TABLE public.t OWNER TO postgres'), call).matched, false);
+  assert.equal(alterOnly(analyzeSql('ALTER TABLE public.t ADD COLUMN b int'), call).matched, true);
 });
 
 test('DROP INDEX, COMMENT ON, CREATE SCHEMA', () => {

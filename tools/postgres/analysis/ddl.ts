@@ -259,8 +259,16 @@ function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void 
     }
     return;
   }
-  if (c.accept('validate', 'constraint') || c.accept('owner', 'to')) {
+  if (c.accept('validate', 'constraint')) {
     c.name();
+    return;
+  }
+  if (c.accept('owner', 'to')) {
+    // A change of owner hands the table's privileges to another role: a privilege statement
+    // as much as GRANT is, so it is reported as one too (an allow of alter alone does not
+    // cover it; a deny of grant matches it).
+    c.name();
+    ctx.kinds.add('grant');
     return;
   }
   c.fail('this ALTER TABLE action is not supported (ADD, DROP, ALTER COLUMN, VALIDATE CONSTRAINT, OWNER TO and RENAME are)');
