@@ -192,6 +192,8 @@ describe('injection catalogue (always denied, even when listed)', () => {
     ['tar', 'tar --use-compress-program=id -xf x'], ['tar', 'tar --to-command=id -xf x'],
     ['git', 'git -c core.pager=id log'], ['git', 'git --exec-path=/tmp log'], ['git', 'git fetch --upload-pack=id'],
     ['git', 'git --config-env=core.pager=X log'], ['git', 'git difftool'],
+    ['git', 'git clone --template=/tmp/t https://example.com/r'], ['git', 'git init --template /tmp/t'], ['git', 'git log --output=/etc/x'],
+    ['git', 'git diff --output /etc/x'],
     ['sort', 'sort --compress-program=id x'], ['ssh', 'ssh -o ProxyCommand=id h'], ['ssh', 'ssh -oLocalCommand=id h'],
     ['ssh', "ssh -o 'proxycommand id' h"], ['rsync', 'rsync -e id a b'], ['rsync', 'rsync --rsh=id a b'],
     ['less', 'less x'], ['more', 'more x'], ['vim', 'vim x'], ['vi', 'vi x'], ['man', 'man ls'],

@@ -33,6 +33,8 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   git: [
     '-c', '--config', '--exec', '--exec-path', '--upload-pack', '--config-env', '--receive-pack', '--ext-diff', '--textconv', '-O',
     '--open-files-in-pager',
+    // A template folder's hooks run on clone/init/checkout; --output writes wherever it names.
+    '--template', '--output',
   ],
   sort: ['--compress-program', '--files0-from'],
   wc: ['--files0-from'],
