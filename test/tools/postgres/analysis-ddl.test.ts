@@ -241,3 +241,18 @@ test('unqualified pg_* relations and functions are listed for the executor to ch
   assert.deepEqual(analyzeSql('CREATE TABLE public.t (a int REFERENCES pg_x (a) DEFAULT pg_f())').unqualifiedPgRelations, ['pg_x']);
   assert.deepEqual(analyzeSql('CREATE TABLE public.t (a int REFERENCES pg_x (a) DEFAULT pg_f())').unqualifiedPgFunctions, ['pg_f']);
 });
+
+test('DROP and TRUNCATE: CASCADE is refused (it touches objects the statement does not name), so is DROP of a non-relation', () => {
+  for (const sql of ['DROP TABLE public.t CASCADE', 'DROP VIEW public.v CASCADE', 'TRUNCATE public.t CASCADE', 'TRUNCATE TABLE public.t RESTART IDENTITY CASCADE', 'DROP TABLE IF EXISTS public.a, public.b CASCADE']) {
+    assert.throws(() => analyzeSql(sql), /CASCADE drops or empties dependent objects/, sql);
+  }
+  for (const sql of ['DROP TYPE public.x', 'DROP FUNCTION public.f()', 'DROP SCHEMA s', 'DROP DATABASE d', 'DROP ROLE r', 'DROP EXTENSION e', 'DROP OWNED BY r']) {
+    assert.throws(() => analyzeSql(sql), /WARDEN_PARSE|not supported|not understood/, sql);
+  }
+  // Without CASCADE, and a table that is merely named "cascade", they still analyse.
+  assert.deepEqual(analyzeSql('DROP TABLE public.t').writes, ['public.t']);
+  assert.deepEqual(analyzeSql('DROP TABLE public.t RESTRICT').writes, ['public.t']);
+  assert.deepEqual(analyzeSql('TRUNCATE public.t').writes, ['public.t']);
+  assert.deepEqual(analyzeSql('DROP TABLE public."cascade"').writes, ['public.cascade']);
+  assert.deepEqual(analyzeSql('DROP VIEW public.v').writes, ['public.v']);
+});

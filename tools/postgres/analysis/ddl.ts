@@ -35,8 +35,31 @@ export function analyzeDdl(tokens: Token[], ctx: Ctx, hooks: DdlHooks): boolean 
   if (c.is('alter') && c.is('table', 1)) alterTable(c, ctx, hooks);
   else if (c.is('drop') && c.is('index', 1)) dropIndex(c, ctx);
   else if (c.is('comment') && c.is('on', 1)) comment(c, ctx);
-  else return false;
+  else {
+    if (c.is('drop') || c.is('truncate')) checkDropOrTruncate(c, tokens);
+    return false;
+  }
   return true;
+}
+
+/** What DROP may name on the general path: relations, whose names the facts can carry. */
+const DROPPABLE = new Set(['table', 'view', 'sequence', 'materialized']);
+
+/**
+ * DROP and TRUNCATE go through the general parser, which cannot be trusted with what they touch
+ * beyond the names they list: CASCADE drops or empties every dependent object (views, foreign
+ * keys, referencing tables) that the statement does not name, so it is refused, as for DROP
+ * INDEX and ALTER TABLE; DROP of a non-relation (TYPE, FUNCTION, SCHEMA, ...) has no table name
+ * for a `write:` list to match (the parser reported DROP TYPE public.x as a write of
+ * public.public), so it is refused too.
+ */
+function checkDropOrTruncate(c: Cursor, tokens: Token[]): void {
+  if (tokens.some((t) => t.kind === 'ident' && t.value === 'cascade')) {
+    c.fail('CASCADE drops or empties dependent objects the statement does not name, possibly other tables; name them explicitly');
+  }
+  if (c.is('drop') && !DROPPABLE.has(c.peek(1)?.kind === 'ident' ? c.peek(1)!.value : '')) {
+    c.fail('DROP of this kind of object is not supported (DROP TABLE, VIEW, MATERIALIZED VIEW, SEQUENCE and INDEX are)');
+  }
 }
 
 /**
