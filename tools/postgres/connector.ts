@@ -49,6 +49,11 @@ export interface RunOptions {
   readOnly: boolean;
   maxRows: number;
   timeoutMs: number;
+  /**
+   * The statement touches a table with a masked column: PostgreSQL's message is withheld
+   * unless its SQLSTATE is one whose message never quotes a value (see QUOTES_NO_VALUE).
+   */
+  masked?: boolean;
 }
 
 /** Where a result field comes from, by PostgreSQL's field metadata (table OID, column number). */
@@ -127,7 +132,7 @@ export class PgConnector {
       return trim(r, o.maxRows);
     } catch (e) {
       broken = e;
-      throw backendError(e);
+      throw backendError(e, o.masked === true);
     } finally {
       // A client that saw an error is destroyed, never reused: no half-open transaction or state leaks.
       client.release(broken ? (broken instanceof Error ? broken : new Error('failed')) : undefined);
@@ -241,21 +246,24 @@ function trim(r: CappedResult, max: number): CappedResult {
 }
 
 /** Map a pg error to a coded error; only the server's message (never connection details) travels. */
-function backendError(e: unknown): WardenError {
+function backendError(e: unknown, masked = false): WardenError {
   if (e instanceof WardenError) return e;
   const err = e as { code?: string; message?: string };
   if (err.code === '57014') return new WardenError(ErrorCode.TIMEOUT, 'the statement was cancelled: statement_timeout reached');
   if (err.code === '25006') return new WardenError(ErrorCode.DENIED, 'the database refused a write in a read-only transaction', { ruleIds: [] });
   const sqlstate = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : null;
-  const withheld = sqlstate ? withheldMessage(sqlstate) : null;
+  const withheld = sqlstate ? withheldMessage(sqlstate) ?? (masked ? maskedMessage(sqlstate) : null) : null;
   if (withheld) return new WardenError(ErrorCode.BACKEND, withheld);
+  if (masked && !sqlstate && !CONNECTION_ERROR.test(err.message ?? '')) return new WardenError(ErrorCode.BACKEND, 'database error; the message is withheld because the statement touches masked columns');
   const msg = typeof err.message === 'string' ? err.message : 'database error';
   const code = sqlstate ? ` (SQLSTATE ${sqlstate})` : '';
-  if (/ECONNREFUSED|ENOTFOUND|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated/i.test(msg)) {
+  if (CONNECTION_ERROR.test(msg)) {
     return new WardenError(ErrorCode.BACKEND, 'the database is unreachable right now');
   }
   return new WardenError(ErrorCode.BACKEND, `database error: ${msg}${code}`);
 }
+
+const CONNECTION_ERROR = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated/i;
 
 /**
  * SQLSTATE classes whose server messages quote stored values or arbitrary text: a data exception
@@ -293,4 +301,21 @@ function withheldMessage(sqlstate: string): string | null {
   const cls = WITHHELD_CLASSES[sqlstate.slice(0, 2)];
   if (!cls) return null;
   return `database error: ${CONDITIONS[sqlstate] ?? cls} (SQLSTATE ${sqlstate}); PostgreSQL's message is withheld because it can quote stored values`;
+}
+
+/**
+ * Errors whose message never quotes a value, only names from the statement or the catalog:
+ * constraint violations (the values are in the detail, which never travels), transaction,
+ * resource and operator-intervention states, permission and undefined-column errors. Any other
+ * message may quote a value: a lookup by name echoes it (`email::regclass` -> `relation
+ * "<value>" does not exist`, 42P01; regtype, regproc, regrole, regnamespace: 42601, 42883,
+ * 42704, 3F000), as do text-search parsers (`no operand in tsquery: "<value>"`, 42601).
+ */
+const QUOTES_NO_VALUE_CLASSES = new Set(['08', '0A', '23', '25', '40', '53', '54', '55', '57']);
+const QUOTES_NO_VALUE = new Set(['42501', '42703']);
+
+/** The message for an error of a statement that touches masked columns, or null when PostgreSQL's may travel. */
+function maskedMessage(sqlstate: string): string | null {
+  if (QUOTES_NO_VALUE.has(sqlstate) || QUOTES_NO_VALUE_CLASSES.has(sqlstate.slice(0, 2))) return null;
+  return `database error (SQLSTATE ${sqlstate}); PostgreSQL's message is withheld because the statement touches masked columns and the message can quote their values`;
 }

@@ -11,7 +11,7 @@ import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import { checkMaskedCopies } from './masked-copies.js';
-import { fieldsThroughViews, outputThroughViews } from './view-masking.js';
+import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
 const MAX_SQL_CHARS = 20_000;
 
@@ -83,7 +83,13 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       await connector.checkQualifiedColumns(facts.qualifiedColumns);
       let r: CappedResult;
       try {
-        r = await connector.run(facts.sql, input.params ?? [], { readOnly: ctx.readOnly, maxRows, timeoutMs: conn.statement_timeout });
+        r = await connector.run(facts.sql, input.params ?? [], {
+          readOnly: ctx.readOnly,
+          maxRows,
+          timeoutMs: conn.statement_timeout,
+          // Its error messages may quote a masked value (`email::regclass` in WHERE): withheld.
+          masked: touchesMaskedTable(facts, lineage, ctx.masking),
+        });
       } finally {
         // A statement that may write may have created, dropped or redefined a view.
         if (!ctx.readOnly) connector.views.forget();

@@ -66,3 +66,16 @@ export async function fieldsThroughViews(
   });
   return { output, through };
 }
+
+/**
+ * Whether a statement touches a table with a masked column: reads or writes it, draws a value
+ * from it, or reads a view that does (followed in `lineage.views`). Such a statement's error
+ * messages are withheld unless they never quote values (connector.ts): PostgreSQL's message
+ * for `WHERE email::regclass IS NULL` names the masked value it could not find.
+ */
+export function touchesMaskedTable(facts: SqlFacts, lineage: MaskLineage, masking: MaskingContext): boolean {
+  if (!masking.columns.length) return false;
+  const masked = new Set(masking.columns.map((c) => c.column.slice(0, c.column.lastIndexOf('.'))));
+  const viewTables = [...lineage.views.values()].flatMap((columns) => lineageTables(columns.values()));
+  return [...relationsOf(facts), ...facts.writes, ...viewTables].some((t) => masked.has(t));
+}

@@ -12,7 +12,7 @@ import { type Ctx, tableOf } from './context.js';
 import { Cursor } from './ddl-cursor.js';
 import { type DdlHooks, columnDefinition, dropBehaviour, startsTableConstraint, tableConstraint, tableEntry } from './ddl-table.js';
 import type { Token } from './lexer.js';
-import { storeOutput } from './stored.js';
+import { storeOutput, storeValue } from './stored.js';
 
 export type { DdlHooks } from './ddl-table.js';
 
@@ -238,14 +238,20 @@ function alterTable(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
   ctx.constructs.add('ddl');
   ctx.writes.add(table);
   if (c.accept('rename')) {
+    // A rename moves the values under a new name that no mask names (masks name schema.table.
+    // column): reported as the values stored there, so masking refuses it like a copy.
     if (c.accept('to')) {
       // The table keeps its schema.
-      ctx.writes.add(tableOf({ db: table.slice(0, table.indexOf('.')), table: c.name() }, ctx));
+      const renamed = tableOf({ db: table.slice(0, table.indexOf('.')), table: c.name() }, ctx);
+      ctx.writes.add(renamed);
+      storeValue(ctx, renamed, '*', { sources: [{ table, column: '*' }], derived: false });
     } else {
-      if (!c.accept('constraint')) c.accept('column');
-      c.name();
+      const constraint = c.accept('constraint');
+      if (!constraint) c.accept('column');
+      const from = c.name();
       c.expect('to');
-      c.name();
+      const to = c.name();
+      if (!constraint) storeValue(ctx, table, to, { sources: [{ table, column: from }], derived: false });
     }
     c.end();
     return;

@@ -150,7 +150,44 @@ function ddl(type: string, node: Node, scope: Scope, ctx: Ctx): OutCol[] {
     // Like tables (ddl.ts): unqualified, it would be created in pg_catalog, not public.
     for (const s of (node.sequence as Node[] | null) ?? []) if (!s.db) throw unqualifiedCreate('SEQUENCE', identText(s.table) ?? '');
   }
+  // Like ALTER TABLE ... OWNER TO (ddl.ts): a change of owner hands over privileges.
+  if (checkGeneralDdl(type, node).some((a) => /^owner\b/i.test(String(a?.prefix ?? '')))) ctx.kinds.add('grant');
+  const before = ctx.writes.size;
   collectTargets(node, scope, ctx, 0);
+  // A statement that changes or hands over something and names no table would pass any
+  // `write:` list untouched (ALTER SCHEMA public RENAME, ALTER TYPE, GRANT role TO role).
+  if (TARGETED.has(type) && ctx.writes.size === before) {
+    throw parseError(`${type.toUpperCase()} of an object that is not a table, view or sequence is not supported`);
+  }
+  return [];
+}
+
+/** DDL kinds that must name the table (or view, sequence) they act on. */
+const TARGETED = new Set(['alter', 'rename', 'drop', 'truncate', 'grant', 'revoke', 'comment']);
+
+/**
+ * Shapes of the general DDL path whose facts would not name what they touch: privileges on a
+ * database, schema, function or every table of a schema (reported, if at all, as a table named
+ * like the schema), role membership, and ALTER of anything but a sequence (a schema, type or
+ * domain rename changes objects no `write:` list names; a sequence rename names no new name).
+ * Returns the actions of an ALTER SEQUENCE.
+ */
+function checkGeneralDdl(type: string, node: Node): Node[] {
+  if (type === 'grant' || type === 'revoke') {
+    const on = node.on as Node | null | undefined;
+    const objectType = identText(on?.object_type)?.toLowerCase() ?? null;
+    if (node.keyword !== 'priv' || !on || (objectType !== null && objectType !== 'table' && objectType !== 'sequence')) {
+      throw parseError(`${type.toUpperCase()} is supported on tables and sequences only (not on roles, schemas, databases, functions or ALL TABLES IN SCHEMA)`);
+    }
+  }
+  if (type === 'alter' || type === 'rename') {
+    if (identText(node.keyword)?.toLowerCase() !== 'sequence') throw parseError('this ALTER statement is not supported (ALTER TABLE and ALTER SEQUENCE are)');
+    const actions = Array.isArray(node.expr) ? (node.expr as Node[]) : [node.expr as Node];
+    if (actions.some((a) => String(a?.prefix ?? '').toLowerCase().startsWith('rename'))) {
+      throw parseError('ALTER SEQUENCE ... RENAME is not supported');
+    }
+    return actions;
+  }
   return [];
 }
 
