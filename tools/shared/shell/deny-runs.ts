@@ -5,7 +5,7 @@
  * any program" when what runs is not written out (a computed word, a script on stdin).
  */
 import { gitConfigDanger } from './git-config.js';
-import { injectionReason } from './injection-catalogue.js';
+import { DENIED_FLAGS, deniedFlag, GIT_CONFIG_FLAGS, injectionReason, PAGERS } from './injection-catalogue.js';
 import { INTERPRETER_PATTERN, INTERPRETERS, POSIX_SHELLS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS } from './runners.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
@@ -35,11 +35,14 @@ const SSH_FAMILY = new Set(['ssh', 'scp', 'sftp']);
 /** Runners whose every argument word is searched for listed names (their own flags are not judged). */
 const SCANNED = new Set([
   ...SHELLS.filter((s) => s !== 'busybox' && s !== 'toybox'), 'eval', 'source', '.', 'su', 'script', 'trap', 'node', 'nodejs', 'hash',
-  ...INTERPRETERS, ...AWKS, ...SEDS,
+  ...INTERPRETERS, ...AWKS, ...SEDS, ...PAGERS,
 ]);
+/** Editors that read their commands (`!cmd` among them) from standard input. */
+const STDIN_EDITORS = new Set(['ed', 'ex']);
 /** Programs that run something their arguments say (everything else is judged only by its name). */
 const RUNNERS = new Set([
   ...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser', ...DECLARATIONS, ...INPUT_SETTERS, ...SSH_FAMILY, 'git',
+  'alias', 'enable', ...Object.keys(DENIED_FLAGS),
 ]);
 
 /** Constructs that compute words: a word a wrapper runs may then name any program. */
@@ -129,6 +132,7 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
     // su, script and runuser without -c (runuser: nor -u) run a shell on standard input.
     const direct = base === 'runuser' && args.some((a) => /^(-u|--user)/.test(a));
     if (fed && ['su', 'script', 'runuser'].includes(base) && !direct && !args.some(commandOption)) any(`${base} runs a shell on standard input`);
+    if (fed && (base === 'at' || base === 'batch')) any(`${base} runs the commands on its standard input`);
     // Each operand alone: a text that only runs on into the next one has unbalanced quotes, which do not parse.
     if (base !== 'runuser') operands.forEach(script);
   } else if (AWKS.has(base) || SEDS.has(base)) {
@@ -146,6 +150,13 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
     // printf sets a variable only with -v (`-vNAME` too).
     const hit = args.map((a) => a.replace(/^-[A-Za-z]*v(?=[A-Za-z_])/, '')).find((a) => /[$`]/.test(a) || variableRuns(a) !== null);
     if (hit !== undefined) any(`${base} sets '${hit}' to a value Warden cannot read`);
+  } else if (base === 'alias') {
+    // dash, and bash with expand_aliases, expand an alias on the lines after it: its value is shell text.
+    for (const a of args) if (/^[^-=][^=]*=/.test(a)) script(a.slice(a.indexOf('=') + 1));
+  } else if (base === 'enable') {
+    if (args.some((a) => /^-[A-Za-z]*f/.test(a))) any('enable -f loads a builtin from a shared library');
+  } else if (STDIN_EDITORS.has(base)) {
+    if (fed) any(`${base} reads its commands from standard input`);
   } else if (base === 'git') {
     const config = gitConfigDanger(args);
     if (config !== null) any(config.replace(/\.$/, ''));
@@ -157,6 +168,10 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
     if (remote !== null && 'unknown' in remote) any(remote.unknown);
     else if (remote !== null && remote.command.length > 0) out.push({ kind: 'script', text: remote.command.join(' '), why: 'in the remote command of ssh' });
   }
+  // A catalogue flag runs a program it names (`tar --to-command=X`, `sort --compress-program=X`,
+  // `git --ext-diff`) or reads a list Warden cannot see. find: its -exec is judged as a wrapper; ssh and kin above.
+  const flag = base === 'find' || SSH_FAMILY.has(base) ? null : deniedFlag(base, args, base === 'git' ? GIT_CONFIG_FLAGS : []);
+  if (flag !== null) any(`${base} ${flag.flag} (spelled '${flag.word}') can run a program`);
   return out;
 }
 

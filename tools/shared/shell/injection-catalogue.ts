@@ -10,9 +10,10 @@ import { awkDanger, sedDanger } from './script-checks.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
 
-const PAGERS = ['less', 'more', 'most', 'pg', 'pager', 'sensible-pager', 'vim', 'vi', 'view', 'vimdiff', 'nvim', 'ex', 'ed', 'nano', 'emacs', 'man'];
+/** Pagers and editors: each can run a command (`!cmd`, `-c '!cmd'`, `+'!cmd'`). */
+export const PAGERS = ['less', 'more', 'most', 'pg', 'pager', 'sensible-pager', 'vim', 'vi', 'view', 'vimdiff', 'nvim', 'ex', 'ed', 'nano', 'emacs', 'man'];
 const BUILTINS = [
-  'coproc', 'select', 'function', 'exit', 'alias', 'enable', 'hash', 'fc', 'history', 'bind', 'complete', 'mapfile', 'readarray',
+  'select', 'function', 'exit', 'alias', 'enable', 'hash', 'fc', 'history', 'bind', 'complete', 'mapfile', 'readarray',
   'read', 'let', 'local', 'declare', 'typeset', 'export', 'readonly', 'set', 'shopt', 'ulimit', 'umask', 'cd', 'pushd', 'popd',
   'wait', 'disown', 'jobs', 'fg', 'bg', 'suspend', 'logout', 'unset', 'unalias', 'caller', 'return', 'break', 'continue', 'shift',
 ];
@@ -54,7 +55,25 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'apt-config': ['-o', '--option', '-c', '--config-file'],
   dpkg: ['--pre-invoke', '--post-invoke', '--status-logger'],
   zip: ['--unzip-command'],
+  // man's pager and browser run through a shell.
+  man: ['-P', '--pager', '-H', '--html'],
 };
+
+/** The catalogue flag (DENIED_FLAGS) a command uses, or null. tar's first word may be a cluster without `-` (`tar cIf X`). */
+export function deniedFlag(base: string, args: string[], except: readonly string[] = []): { flag: string; word: string } | null {
+  const listed = Object.hasOwn(DENIED_FLAGS, base) ? DENIED_FLAGS[base] : undefined;
+  if (listed === undefined) return null;
+  if (base === 'zip') {
+    const tt = optionWords(args).find((w) => /^-[^-]/.test(w) && w.includes('TT'));
+    if (tt !== undefined) return { flag: '-TT', word: tt };
+  }
+  const flags = listed.filter((f) => !except.includes(f));
+  const tarArgs = base === 'tar' && args[0] !== undefined && !args[0].startsWith('-') ? [`-${args[0]}`, ...args.slice(1)] : args;
+  return findFlag(base, tarArgs, flags);
+}
+
+/** git's flags that set configuration: a deny rule judges them by the key they set (git-config.ts). */
+export const GIT_CONFIG_FLAGS: readonly string[] = ['-c', '--config', '--config-env'];
 
 /**
  * ssh -o keywords that run a local command, load a library or another config file, or give a
@@ -135,12 +154,8 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
     const d = sedDanger(args);
     if (d !== null) return `${base}: ${d}.`;
   }
-  const tarArgs = base === 'tar' && args[0] !== undefined && !args[0].startsWith('-') ? [`-${args[0]}`, ...args.slice(1)] : args;
-  const flags = Object.hasOwn(DENIED_FLAGS, base) ? DENIED_FLAGS[base] : undefined;
-  if (flags !== undefined) {
-    const hit = findFlag(base, tarArgs, flags);
-    if (hit !== null) return `${base} ${hit.flag} (spelled '${hit.word}') can run programs or read file lists.`;
-  }
+  const hit = deniedFlag(base, args);
+  if (hit !== null) return `${base} ${hit.flag} (spelled '${hit.word}') can run programs or read file lists.`;
   if (base === 'git') {
     // The subcommand behind git's global options (`git -C /x difftool`); when it cannot be told,
     // any word that could be it counts.
@@ -152,9 +167,6 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
     if (pack !== undefined && findFlag('git', args, ['-u']) !== null) return `git ${pack} -u runs a chosen upload-pack program.`;
     const config = gitConfigDanger(args);
     if (config !== null) return config;
-  }
-  if (base === 'zip' && optionWords(args).some((w) => /^-[^-]/.test(w) && w.includes('TT'))) {
-    return 'zip -TT (--unzip-command) runs a chosen program.';
   }
   if (base === 'ip') {
     const reason = ipExec(args);

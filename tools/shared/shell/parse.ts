@@ -59,7 +59,6 @@ const STATEMENT_CONSTRUCTS: Record<string, ShellConstruct> = {
   variable_assignment: 'assignment',
   variable_assignments: 'assignment',
   array: 'array',
-  heredoc_redirect: 'heredoc',
   herestring_redirect: 'herestring',
   comment: 'comment',
   command_substitution: 'command_substitution',
@@ -82,6 +81,14 @@ const INERT = new Set([
   'subscript',
 ]);
 
+/** Leaf text bash may still expand, where tree-sitter-bash leaves a backtick as plain text (`${x:-`cmd`}`). */
+const TEXT_LEAVES = new Set(['word', 'regex', 'string_content', 'heredoc_content']);
+
+/** Does `text` hold a backtick no backslash escapes? */
+function unescapedBacktick(text: string): boolean {
+  return /(^|[^\\])(\\\\)*`/.test(text);
+}
+
 class Walker implements WordSink {
   readonly commands: ShellCommand[] = [];
   readonly found = new Set<ShellConstruct>();
@@ -93,6 +100,10 @@ class Walker implements WordSink {
 
   /** Generic walk of any subtree: records constructs, extracts commands, refuses the unknown. */
   walk(node: Node): void {
+    // Inside backticks bash reads `\``, `\$` and `\\` once more before parsing: `echo \`rm x\`` runs rm.
+    if (node.type === 'command_substitution' && node.text.startsWith('`') && node.text.includes('\\')) {
+      throw parseError('unsupported backslash inside a backtick command substitution');
+    }
     if (node.type === 'expansion') this.expansionAssignment(node);
     for (const child of node.namedChildren) {
       if (child !== null) this.visit(child, false);
@@ -123,6 +134,12 @@ class Walker implements WordSink {
       case 'for_statement':
         this.forLoop(node);
         return;
+      case 'heredoc_redirect':
+        this.heredoc(node);
+        return;
+    }
+    if (TEXT_LEAVES.has(node.type) && unescapedBacktick(node.text)) {
+      throw parseError('unsupported backtick the shell parser reads as text');
     }
     const c = STATEMENT_CONSTRUCTS[node.type];
     if (c !== undefined) this.construct(c);
@@ -150,6 +167,35 @@ class Walker implements WordSink {
     for (const child of node.children) {
       if (child === null) continue;
       if (!child.isNamed) throw parseError(`unsupported token '${child.type}' in a redirection`);
+      this.visit(child, false);
+    }
+  }
+
+  /**
+   * A here-document. Why the check: bash expands `$(..)` and backticks in the body of an unquoted
+   * delimiter, and tree-sitter-bash reads a body's backticks as text (`cat <<E` / `` `rm x` ``).
+   * A quoted delimiter (`<<'E'`, `<<"E"`, `<<\E`) keeps the body literal.
+   */
+  private heredoc(node: Node): void {
+    this.construct('heredoc');
+    const start = node.children.find((c) => c !== null && c.type === 'heredoc_start');
+    const quoted = start === undefined || /['"\\]/.test(start.text);
+    const body = node.children.find((c) => c !== null && c.type === 'heredoc_body');
+    if (!quoted && body !== undefined && body !== null && unescapedBacktick(body.text)) {
+      throw parseError('unsupported backtick in a here-document');
+    }
+    for (const child of node.namedChildren) {
+      if (child === null) continue;
+      if (child.type === 'heredoc_body' && quoted) this.walkLiteral(child);
+      else this.visit(child, false);
+    }
+  }
+
+  /** A literal body: its commands are still collected (deny sees more, never less), its text is not checked. */
+  private walkLiteral(node: Node): void {
+    for (const child of node.namedChildren) {
+      if (child === null) continue;
+      if (child.type === 'heredoc_content') continue;
       this.visit(child, false);
     }
   }

@@ -24,12 +24,16 @@ export const WRAPPERS: ReadonlySet<string> = new Set([
   'xargs', 'timeout', 'nice', 'nohup', 'flock', 'sudo', 'doas', 'chroot', 'strace', 'ltrace', 'watch', 'stdbuf', 'ionice', 'setsid',
   'runuser', 'pkexec', 'unshare', 'nsenter', 'systemd-run', 'parallel', 'taskset', 'chrt', 'setarch', 'linux32', 'linux64', 'time',
   'command', 'builtin', 'exec', 'sg', 'firejail', 'valgrind', 'catchsegv', 'unbuffer', 'rlwrap', 'faketime', 'proxychains',
-  'proxychains4', 'torsocks', 'torify', 'caffeinate',
+  'proxychains4', 'torsocks', 'torify', 'caffeinate', 'coproc', 'setpriv', 'gosu', 'su-exec', 'runcon', 'fakeroot', 'numactl', 'dumb-init',
+  'tini', 'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon',
 ]);
 
-/** Run shell text given in their arguments (`eval X`, `su -c X`, `watch X`, `flock F -c X`, `trap X SIG`). */
+/**
+ * Run shell text given in their arguments (`eval X`, `su -c X`, `watch X`, `flock F -c X`, `trap X SIG`,
+ * `tmux new X`, `screen -dm X`, `capsh -- -c X`) or read on standard input (`at`, `batch`).
+ */
 export const SHELL_TEXT_RUNNERS: ReadonlySet<string> = new Set([
-  'eval', 'source', '.', 'su', 'script', 'sg', 'trap', 'watch', 'flock', 'parallel',
+  'eval', 'source', '.', 'su', 'script', 'sg', 'trap', 'watch', 'flock', 'parallel', 'tmux', 'screen', 'capsh', 'at', 'batch',
 ]);
 
 /** The last path component of a program word (`/usr/bin/rm` is `rm`). */
