@@ -34,15 +34,18 @@ const PINNED_SETTINGS = '-c standard_conforming_strings=on -c search_path=pg_cat
 const CATALOG_TTL_MS = 60_000;
 
 /**
- * Of the unqualified pg_* names asked: relations pg_catalog lacks, and functions public has
- * (functions are never looked up in pg_temp; public is the only other schema of the pinned path).
+ * Of the unqualified names asked: pg_* relations pg_catalog lacks, and functions that some schema
+ * other than pg_catalog has, as schema.name (public first). PostgreSQL never looks functions up in
+ * pg_temp, so public is the only other candidate on the pinned path; temporary schemas are
+ * counted anyway (fail closed: a false refusal costs a schema prefix, a missed one a hole).
  */
 const PG_NAMES_SQL = `SELECT
   ARRAY(SELECT r.name FROM unnest($1::text[]) AS r(name) WHERE NOT EXISTS (
     SELECT 1 FROM pg_catalog.pg_class c WHERE c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace AND c.relname = r.name)) AS missing,
-  ARRAY(SELECT f.name FROM unnest($2::text[]) AS f(name) WHERE EXISTS (
-    SELECT 1 FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = 'public' AND p.proname = f.name)) AS shadowed`;
+  ARRAY(SELECT DISTINCT ON (f.name) n.nspname::text || '.' || f.name FROM unnest($2::text[]) AS f(name)
+    JOIN pg_catalog.pg_proc p ON p.proname = f.name JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = 'public' OR n.nspname LIKE 'pg\\_temp\\_%'
+    ORDER BY f.name, n.nspname <> 'public') AS shadowed`;
 
 /** Options for one statement. */
 export interface RunOptions {
@@ -70,7 +73,7 @@ export class PgConnector {
   private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
   private fieldOrigins = new Map<string, FieldOrigin | null>();
   private tableColumns = new Map<string, { at: number; columns: Set<string> }>();
-  /** When an unqualified pg_* name was last found safe: 'r:name' (relation), 'f:name' (function). */
+  /** When an unqualified name was last found safe: 'r:name' (pg_* relation), 'f:name' (function). */
   private pgNames = new Map<string, number>();
   /** Relation kinds and view lineage, for masking through views (cached for CATALOG_TTL_MS). */
   readonly views: ViewCatalog;
@@ -167,12 +170,24 @@ export class PgConnector {
   }
 
   /**
-   * Refuse a statement whose unqualified `pg_*` names PostgreSQL would not read as pg_catalog's
-   * (SqlFacts.unqualifiedPgRelations/Functions): a relation pg_catalog does not have resolves to
-   * public.pg_* (or pg_temp), and a function public also has may resolve there (it wins when
-   * pg_catalog has none or when its arguments match better), while facts, and so the policy,
-   * named pg_catalog's. Answers that are safe are cached per name for CATALOG_TTL_MS; a refusal
-   * is asked again next time. Statements with no such name: no round trip.
+   * Refuse a statement whose unqualified names PostgreSQL may not read as facts did:
+   * - a `pg_*` relation (SqlFacts.unqualifiedPgRelations) that pg_catalog does not have resolves
+   *   to public.pg_* (or pg_temp), while facts, and so the policy, named pg_catalog's;
+   * - a function called without a schema (SqlFacts.unqualifiedFunctions: `lower(x)`, `count(*)`,
+   *   the column form `t.f`) that public also has: PostgreSQL weighs every candidate on the path
+   *   and calls public's when it is the only one or matches the arguments better
+   *   (public.lower(int) for lower(1)), while facts named the built-in the allowlist trusts.
+   * Names found safe are cached per name for CATALOG_TTL_MS; a refusal is asked again next time.
+   * The names not known safe are asked in one query; a statement whose names are all known safe
+   * (or that has none) costs no round trip.
+   *
+   * Unqualified relations other than pg_*: with search_path pg_catalog, public, pg_temp, a name
+   * public lacks would resolve to pg_temp.<name> while facts say public.<name>. That needs a
+   * temporary table in the session that runs the statement, and no call can leave one behind:
+   * reads run in read-only transactions (CREATE TEMP TABLE is refused there) and a write's
+   * session is reset by DISCARD ALL, or destroyed on an error, before it goes back to the pool
+   * (test/tools/postgres/connector-temp-tables.test.ts proves both against a real server). So
+   * they are not looked up here.
    */
   async checkUnqualifiedPgNames(relations: readonly string[], functions: readonly string[]): Promise<void> {
     if (relations.length === 0 && functions.length === 0) return;
@@ -184,7 +199,7 @@ export class PgConnector {
     const pool = await this.pool('ro');
     const r = await pool.query({ text: PG_NAMES_SQL, values: [rels, fns] });
     const row = r.rows[0] as { missing: string[]; shadowed: string[] } | undefined;
-    if (!row) throw new WardenError(ErrorCode.BACKEND, 'the catalog did not answer');
+    if (!row || !Array.isArray(row.missing) || !Array.isArray(row.shadowed)) throw new WardenError(ErrorCode.BACKEND, 'the catalog did not answer');
     const missing = rels.find((n) => row.missing.includes(n));
     if (missing) {
       throw new WardenError(
@@ -193,12 +208,14 @@ export class PgConnector {
         { reason: 'unqualified pg_ relation' },
       );
     }
-    const shadowed = fns.find((n) => row.shadowed.includes(n));
+    const shadowing = new Map(row.shadowed.map((q) => [q.slice(q.indexOf('.') + 1), q] as const));
+    const shadowed = fns.find((n) => shadowing.has(n));
     if (shadowed) {
+      const where = shadowing.get(shadowed)!;
       throw new WardenError(
         ErrorCode.PARSE,
-        `public.${shadowed} exists, so PostgreSQL may call it for ${shadowed}(...) where the policy saw the built-in; write the schema (pg_catalog.${shadowed} or public.${shadowed}); refused`,
-        { reason: 'unqualified pg_ function' },
+        `${where} exists, so PostgreSQL may call it for ${shadowed}(...) where the policy saw the built-in; write the schema (pg_catalog.${shadowed} or public.${shadowed}); refused`,
+        { reason: shadowed.startsWith('pg_') ? 'unqualified pg_ function' : 'unqualified function shadowed outside pg_catalog' },
       );
     }
     for (const n of rels) this.pgNames.set(`r:${n}`, now);

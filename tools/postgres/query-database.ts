@@ -74,9 +74,9 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       const connector = connectorFor(conn.name);
       const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
       // After the policy (a denied call never touches the catalog), before the statement runs:
-      // unqualified pg_* names must be pg_catalog's as facts said, masks follow the views the
-      // statement reads (fail closed), then qualified columns.
-      await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedPgFunctions);
+      // unqualified pg_* relations and unqualified functions must be pg_catalog's as facts said,
+      // masks follow the views the statement reads (fail closed), then qualified columns.
+      await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions);
       const lineage = await outputThroughViews(facts, ctx.masking, connector.views);
       if (lineage.stored !== facts.stored) checkMaskedCopies(lineage, ctx.masking);
       if (lineage.output !== facts.output) checkDerivedFlows(lineage, ctx.masking);

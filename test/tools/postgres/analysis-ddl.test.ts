@@ -256,3 +256,13 @@ test('DROP and TRUNCATE: CASCADE is refused (it touches objects the statement do
   assert.deepEqual(analyzeSql('DROP TABLE public."cascade"').writes, ['public.cascade']);
   assert.deepEqual(analyzeSql('DROP VIEW public.v').writes, ['public.v']);
 });
+
+test('every function called without a schema is listed for the executor to check (a public overload can win)', () => {
+  const f = analyzeSql("SELECT lower(1), count(*), row_number() OVER (), u.row_to_json, pg_catalog.upper('a'), public.f(1), pg_size_pretty(1) FROM users u");
+  assert.deepEqual(f.unqualifiedFunctions, ['count', 'lower', 'pg_size_pretty', 'row_number', 'row_to_json']);
+  assert.deepEqual(f.unqualifiedPgFunctions, ['pg_size_pretty']);
+  assert.deepEqual(analyzeSql('SELECT pg_catalog.lower(name) FROM users').unqualifiedFunctions, []);
+  assert.deepEqual(analyzeSql('SELECT * FROM generate_series(1, 3) g').unqualifiedFunctions, ['generate_series']);
+  assert.deepEqual(analyzeSql('CREATE TABLE public.t (a text DEFAULT lower(\'X\'))').unqualifiedFunctions, ['lower']);
+  assert.deepEqual(analyzeSql('CREATE INDEX ON public.t (upper(a))').unqualifiedFunctions, ['upper']);
+});

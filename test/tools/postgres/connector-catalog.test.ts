@@ -72,3 +72,88 @@ test('an unqualified pg_* function must not also exist in public (an overload th
     await fresh.close();
   }
 });
+
+/** Count the statements the connector sends on its read-only pool (the catalog lookups). */
+async function countQueries(c: PgConnector): Promise<{ n: number; texts: string[] }> {
+  const pool = await (c as unknown as { pool(kind: 'ro' | 'rw'): Promise<{ query: (...a: unknown[]) => unknown }> }).pool('ro');
+  const seen = { n: 0, texts: [] as string[] };
+  const original = pool.query.bind(pool);
+  pool.query = (...a: unknown[]) => {
+    seen.n++;
+    seen.texts.push(String((a[0] as { text?: string })?.text ?? a[0]));
+    return original(...a);
+  };
+  return seen;
+}
+
+test('any unqualified function that public also has is refused (public.lower(int) wins for lower(1))', async () => {
+  const fresh = new PgConnector(conn('env:DB'), resolver(db.url));
+  try {
+    await fresh.checkUnqualifiedPgNames([], ['lower', 'upper', 'count']);
+    await db.query(`CREATE FUNCTION public.lower(int) RETURNS text LANGUAGE sql AS 'SELECT ''shadow'''`);
+    // Sanity: PostgreSQL does call public's overload for the unqualified name.
+    const sanity = (await db.query(`BEGIN; SET LOCAL search_path = pg_catalog, public, pg_temp; SELECT lower(1) AS v; COMMIT`)) as unknown as { rows: { v: string }[] }[];
+    assert.equal(sanity[2]!.rows[0]!.v, 'shadow');
+    const other = new PgConnector(conn('env:DB'), resolver(db.url));
+    try {
+      await assert.rejects(other.checkUnqualifiedPgNames([], ['count', 'lower']), (e: unknown) => {
+        assert.equal((e as { code?: string }).code, 'WARDEN_PARSE');
+        assert.match((e as Error).message, /public\.lower exists.*pg_catalog\.lower/);
+        return true;
+      });
+      await other.checkUnqualifiedPgNames([], ['upper', 'count']);
+      // A refusal is not cached: once the overload is gone, the name is asked again and passes.
+      await db.query('DROP FUNCTION public.lower(int)');
+      await other.checkUnqualifiedPgNames([], ['lower']);
+    } finally {
+      await other.close();
+    }
+  } finally {
+    await db.query('DROP FUNCTION IF EXISTS public.lower(int)');
+    await fresh.close();
+  }
+});
+
+test('a shadowing overload of any argument type counts (varchar, several overloads)', async () => {
+  await db.query(`CREATE FUNCTION public.upper(varchar) RETURNS text LANGUAGE sql AS 'SELECT ''shadow'''`);
+  await db.query(`CREATE FUNCTION public.length(int, int) RETURNS int LANGUAGE sql AS 'SELECT 0'`);
+  const fresh = new PgConnector(conn('env:DB'), resolver(db.url));
+  try {
+    await assert.rejects(fresh.checkUnqualifiedPgNames([], ['upper']), /public\.upper exists/);
+    await assert.rejects(fresh.checkUnqualifiedPgNames([], ['abs', 'length']), /public\.length exists/);
+  } finally {
+    await fresh.close();
+    await db.query('DROP FUNCTION public.upper(varchar); DROP FUNCTION public.length(int, int)');
+  }
+});
+
+test('unqualified functions: names asked in one query, then cached clean with no round trip', async () => {
+  const fresh = new PgConnector(conn('env:DB'), resolver(db.url));
+  try {
+    const seen = await countQueries(fresh);
+    await fresh.checkUnqualifiedPgNames(['pg_class'], ['lower', 'upper', 'count', 'coalesce', 'pg_typeof_nothing']);
+    assert.equal(seen.n, 1, 'several names, one lookup');
+    await fresh.checkUnqualifiedPgNames(['pg_class'], ['count', 'lower']);
+    await fresh.checkUnqualifiedPgNames([], ['upper']);
+    assert.equal(seen.n, 1, 'all names known clean: no round trip');
+    await fresh.checkUnqualifiedPgNames([], ['upper', 'trim']);
+    assert.equal(seen.n, 2, 'only the new name is asked');
+    assert.match(seen.texts[1]!, /pg_proc/);
+  } finally {
+    await fresh.close();
+  }
+});
+
+test('a refused function name is asked again on every call (refusals are not cached)', async () => {
+  await db.query(`CREATE FUNCTION public.initcap(int) RETURNS text LANGUAGE sql AS 'SELECT ''shadow'''`);
+  const fresh = new PgConnector(conn('env:DB'), resolver(db.url));
+  try {
+    const seen = await countQueries(fresh);
+    await assert.rejects(fresh.checkUnqualifiedPgNames([], ['initcap']), /public\.initcap/);
+    await assert.rejects(fresh.checkUnqualifiedPgNames([], ['initcap']), /public\.initcap/);
+    assert.equal(seen.n, 2);
+  } finally {
+    await fresh.close();
+    await db.query('DROP FUNCTION public.initcap(int)');
+  }
+});

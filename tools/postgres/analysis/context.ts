@@ -23,6 +23,8 @@ export interface Ctx {
   pgRelations: Set<string>;
   /** Unqualified `pg_*` function names; see SqlFacts.unqualifiedPgFunctions. */
   pgFunctions: Set<string>;
+  /** Every function called without a schema; see SqlFacts.unqualifiedFunctions. */
+  unqualifiedFunctions: Set<string>;
   /** Values written into tables, in the order met; see SqlFacts.stored (analysis/stored.ts). */
   stored: StoredLineage[];
 }
@@ -32,7 +34,7 @@ export function newCtx(literals: string[]): Ctx {
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, qualified: new Map(),
-    pgRelations: new Set(), pgFunctions: new Set(), stored: [],
+    pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [],
   };
 }
 

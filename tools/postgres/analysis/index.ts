@@ -97,6 +97,7 @@ export function analyzeSql(sql: string): SqlFacts {
     qualifiedColumns: [...ctx.qualified.values()].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1)),
     unqualifiedPgRelations: [...ctx.pgRelations].sort(),
     unqualifiedPgFunctions: [...ctx.pgFunctions].sort(),
+    unqualifiedFunctions: [...ctx.unqualifiedFunctions].sort(),
   };
   return sealFacts(facts);
 }
@@ -157,6 +158,7 @@ function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; colu
   }
   for (const f of sub.functions) ctx.functions.add(f);
   for (const f of sub.pgFunctions) ctx.pgFunctions.add(f);
+  for (const f of sub.unqualifiedFunctions) ctx.unqualifiedFunctions.add(f);
   for (const c of sub.constructs) ctx.constructs.add(c);
   for (const [k, q] of sub.qualified) ctx.qualified.set(k, q);
   if (into) storeOutput(ctx, into.table, out, [into.column]);

@@ -264,7 +264,10 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
     const name = functionName(o);
     if (name) {
       ctx.functions.add(name);
-      if (name.startsWith('pg_') && !identText((o.name as Node | undefined)?.schema)) ctx.pgFunctions.add(name);
+      if (!identText((o.name as Node | undefined)?.schema)) {
+        ctx.unqualifiedFunctions.add(name);
+        if (name.startsWith('pg_')) ctx.pgFunctions.add(name);
+      }
     }
     const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([, v]) => lineage(v, scope, ctx));
     return { ...merge(parts, true), derived: true };
@@ -293,6 +296,7 @@ function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
     if (COLUMN_FORM_FUNCTIONS.has(col) || isNeverUnderRead(col)) {
       // PostgreSQL reads `u.f` as `f(u)` when u has no column f: the whole row flows into f.
       ctx.functions.add(col);
+      ctx.unqualifiedFunctions.add(col);
       if (col.startsWith('pg_')) ctx.pgFunctions.add(col);
       ctx.constructs.add('column_form_call');
       return { sources: wholeRow(rel), derived: true };

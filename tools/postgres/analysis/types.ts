@@ -89,4 +89,12 @@ export interface SqlFacts extends Facts {
    * only one or matches the arguments better), so the executor refuses when public has one.
    */
   unqualifiedPgFunctions: string[];
+  /**
+   * Every function called without a schema (`lower(x)`, `count(*)`, the column form `t.f`), as
+   * facts spell it (a superset of unqualifiedPgFunctions). PostgreSQL weighs public's functions
+   * of that name against pg_catalog's and calls one of public's when it matches the arguments
+   * better (public.lower(int) for lower(1)), while facts named the built-in, so the executor
+   * refuses the statement when public has a function of that name (analysis has no catalog).
+   */
+  unqualifiedFunctions: string[];
 }
