@@ -6,7 +6,9 @@
  */
 import { gitConfigDanger } from './git-config.js';
 import { DENIED_FLAGS, deniedFlag, GIT_CONFIG_FLAGS, injectionReason, PAGERS } from './injection-catalogue.js';
-import { INTERPRETER_PATTERN, INTERPRETERS, POSIX_SHELLS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS } from './runners.js';
+import {
+  evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, NAME_READERS, POSIX_SHELLS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS,
+} from './runners.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
@@ -42,7 +44,7 @@ const STDIN_EDITORS = new Set(['ed', 'ex']);
 /** Programs that run something their arguments say (everything else is judged only by its name). */
 const RUNNERS = new Set([
   ...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser', ...DECLARATIONS, ...INPUT_SETTERS, ...SSH_FAMILY, 'git',
-  'alias', 'enable', ...Object.keys(DENIED_FLAGS),
+  'alias', 'enable', ...NAME_READERS, ...Object.keys(DENIED_FLAGS),
 ]);
 
 /** Constructs that compute words: a word a wrapper runs may then name any program. */
@@ -108,6 +110,9 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
     else if (names.has(programBase(text))) out.push({ kind: 'program', program: programBase(text), args: [], why: `in a script run by ${base}` });
   };
   const operands = args.filter((a) => !a.startsWith('-'));
+  for (const w of evaluatedWords(base, args)) {
+    if (/[$`]/.test(w)) out.push({ kind: 'script', text: expandedText(w), why: `in '${w}', a variable name ${base} reads (bash evaluates its subscript)` });
+  }
   if (SCANNED.has(base) || INTERPRETER_PATTERN.test(base)) {
     for (const w of args.flatMap((a) => a.split(/[^\w./+-]+/))) {
       const b = programBase(w);
@@ -176,17 +181,42 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
 }
 
 /**
+ * Shell text that expands `text` the way bash expands a subscript, an indirection's target or a
+ * prompt (`${x@P}`): inside double quotes, generously. Double quotes and backslashes in it are
+ * kept as literal text and single quotes dropped (tree-sitter-bash reads `'..'` inside `"${x:-..}"`
+ * as quoting, bash does not), so every `$(..)`, backtick and `${..}` in it counts, even one bash
+ * would not run.
+ */
+function expandedText(text: string): string {
+  return `: "${text.replace(/'/g, '').replace(/[\\"]/g, '\\$&')}"`;
+}
+
+/**
+ * A value judged as shell text (expandedText), its `${X:=v}` and `${X=v}` read as `${X:-v}`: the
+ * assignment is already recorded (parse.ts keeps its value as written), and judging it again
+ * would judge the same text without end.
+ */
+function valueText(value: string): string {
+  return expandedText(value.replace(/(\$\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:?)=/g, '$1-'));
+}
+
+/**
  * `NAME=value` words that make programs run something: a command line in the value (shell text
- * to judge), or code Warden cannot read (a library, a file to source).
+ * to judge), or code Warden cannot read (a library, a file to source). Any other value holding
+ * `$` or a backtick is judged as shell text too: bash runs the `$(..)` in it when the variable
+ * is read as arithmetic, by indirection or as a prompt (`x='a[$(cmd)]'; echo $((x))`), also in
+ * a later shell that inherits it.
  */
 function commandVariables(words: string[], by: string): Run[] {
   const out: Run[] = [];
   for (const w of words) {
     const eq = w.indexOf('=');
     const name = w.slice(0, eq);
+    const value = w.slice(eq + 1);
     const kind = eq > 0 ? variableRuns(name) : null;
-    if (kind === 'command') out.push({ kind: 'script', text: w.slice(eq + 1), why: `in ${name} set by ${by}` });
+    if (kind === 'command') out.push({ kind: 'script', text: value, why: `in ${name} set by ${by}` });
     else if (kind === 'loader') out.push({ kind: 'any', why: `${name} set by ${by} makes programs load code Warden cannot read` });
+    else if (eq > 0 && /[$`]/.test(value)) out.push({ kind: 'script', text: valueText(value), why: `in the value of ${name} set by ${by}, which bash may read as code` });
   }
   return out;
 }

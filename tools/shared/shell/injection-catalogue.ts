@@ -3,7 +3,7 @@
  * allow rule, whatever the policy says: listing `find` in a policy never grants `find -exec`.
  */
 import { findFlag, optionWords } from './flags.js';
-import { INTERPRETER_PATTERN, INTERPRETERS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS } from './runners.js';
+import { evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS } from './runners.js';
 import { gitConfigDanger } from './git-config.js';
 import { sshRemote } from './runner-args.js';
 import { awkDanger, sedDanger } from './script-checks.js';
@@ -139,6 +139,10 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
   if (denied !== undefined) return `${base} ${denied}.`;
   if (INTERPRETER_PATTERN.test(base)) return `${base} is an interpreter.`;
   const { args } = cmd;
+  // Bash evaluates a subscript in a variable name as arithmetic and runs `$(..)` in it; a subscript
+  // may also name a variable whose value holds one, so any subscript or expansion is refused.
+  const name = evaluatedWords(base, args).find((w) => /[$`[]/.test(w));
+  if (name !== undefined) return `${base} reads '${name}' as a variable name, and bash evaluates a subscript or expansion in it as code.`;
   if (base === 'env' && args.length > 0) return 'env with arguments can run other programs or change the environment.';
   if (base === 'node' || base === 'nodejs') {
     const hit = findFlag(base, args, NODE_FLAGS);

@@ -84,6 +84,31 @@ const INERT = new Set([
 /** Leaf text bash may still expand, where tree-sitter-bash leaves a backtick as plain text (`${x:-`cmd`}`). */
 const TEXT_LEAVES = new Set(['word', 'regex', 'string_content', 'heredoc_content']);
 
+/**
+ * Where bash evaluates text as arithmetic or a variable name after quote removal, so a `$(..)`,
+ * backtick or `${..}` written inside quotes still runs (`(( 'a[$(cmd)]' ))`, `[[ 'a[$(cmd)]' -eq 1 ]]`,
+ * `[[ -v 'a[$(cmd)]' ]]`, `unset 'a[$(cmd)]'`, `${a['$(cmd)']}`). `((` is a compound_statement.
+ */
+const EVALUATING = new Set(['test_command', 'arithmetic_expansion', 'subscript', 'c_style_for_statement', 'unset_command']);
+/** Quoted or escaped text: its `$` and backticks are literal to the parser, not to bash's evaluation. */
+const LITERAL_TEXT = new Set(['raw_string', 'ansi_c_string', 'string_content', 'word', 'number']);
+/** Nested statements and substitutions: their words are ordinary words again. */
+const STATEMENTS = new Set([
+  'command_substitution', 'process_substitution', 'do_group', 'compound_statement', 'command', 'pipeline', 'list', 'redirected_statement',
+  'subshell', 'declaration_command',
+]);
+
+/** Refuse literal `$` or backticks that bash evaluates inside `node` (see EVALUATING). Why refuse: neither side can judge them. */
+function refuseEvaluatedLiterals(node: Node): void {
+  for (const child of node.namedChildren) {
+    if (child === null || STATEMENTS.has(child.type)) continue;
+    if (LITERAL_TEXT.has(child.type) && /[$`]/.test(child.text)) {
+      throw parseError('unsupported quoted $ or backtick where bash evaluates text as arithmetic or a variable name');
+    }
+    refuseEvaluatedLiterals(child);
+  }
+}
+
 /** Does `text` hold a backtick no backslash escapes? */
 function unescapedBacktick(text: string): boolean {
   return /(^|[^\\])(\\\\)*`/.test(text);
@@ -104,6 +129,7 @@ class Walker implements WordSink {
     if (node.type === 'command_substitution' && node.text.startsWith('`') && node.text.includes('\\')) {
       throw parseError('unsupported backslash inside a backtick command substitution');
     }
+    if (EVALUATING.has(node.type) || (node.type === 'compound_statement' && node.child(0)?.type === '((')) refuseEvaluatedLiterals(node);
     if (node.type === 'expansion') this.expansionAssignment(node);
     for (const child of node.namedChildren) {
       if (child !== null) this.visit(child, false);

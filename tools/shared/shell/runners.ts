@@ -69,3 +69,25 @@ export function variableRuns(name: string): 'command' | 'loader' | null {
   if (LOADER_VARIABLES.has(n) || n.startsWith('LD_') || n.startsWith('BASH_FUNC_')) return 'loader';
   return null;
 }
+
+/**
+ * Builtins that read some of their words as variable names or arithmetic (`let`), where bash
+ * evaluates an array subscript and expands `$(..)`, backticks and `${..}` in it, even from a quoted
+ * literal: `test -v 'a[$(cmd)]'`, `printf -v 'a[$(cmd)]' x`, `read 'a[$(cmd)]'` run cmd. Every
+ * word counts for these, except for test (the operand of -v and -R) and printf (the -v name).
+ */
+export const NAME_READERS: ReadonlySet<string> = new Set([
+  'test', '[', 'printf', 'let', 'export', 'declare', 'typeset', 'local', 'readonly', 'read', 'mapfile', 'readarray', 'unset', 'wait',
+  'getopts',
+]);
+
+/** The words of `base args` that bash reads as a variable name or arithmetic (see NAME_READERS). */
+export function evaluatedWords(base: string, args: readonly string[]): string[] {
+  if (!NAME_READERS.has(base)) return [];
+  if (base === 'test' || base === '[') return args.filter((_, i) => i > 0 && /^-[vR]$/.test(args[i - 1] as string));
+  if (base === 'printf') {
+    // `-v NAME` or `-vNAME`, generously wherever it stands.
+    return args.flatMap((a, i) => (a === '-v' && i + 1 < args.length ? [args[i + 1] as string] : /^-v./s.test(a) ? [a.slice(2)] : []));
+  }
+  return [...args];
+}
