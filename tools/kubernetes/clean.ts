@@ -2,7 +2,10 @@
  * Make API objects compact and safe for an agent: managedFields and the last-applied
  * annotation (which holds a Secret's data in clear) are dropped; Secret `data` and
  * `stringData` values are masked unless the call asked for a key that a rule reveals.
- * Content detectors (env values, configmap data) run later, in the pipeline's mask stage.
+ * Literal values that a name marks as secret (an env var `DB_PASSWORD`, a configmap key
+ * `API_TOKEN`, a container argument `--token=...`) are masked here too: the pipeline's content
+ * detectors see each JSON string alone, without the name beside it, so a bare value such as
+ * an AWS secret key or a plain password would pass them. Detectors still run later.
  */
 
 /** The mask put in place of a secret value. */
@@ -39,8 +42,19 @@ function decode(v: unknown): unknown {
   return Buffer.from(s, 'utf8').equals(b) ? s : `base64:${v}`;
 }
 
+/** Secret annotations whose values are shown (the service-account link); every other value is masked. */
+const SECRET_SAFE_ANNOTATION = /^kubernetes\.io\/service-account\.(name|uid)$/;
+
 function maskSecret(o: Obj, reveal: ReadonlySet<string>): Obj {
   const out: Obj = { ...o };
+  // Deploy tools keep a Secret's whole manifest in an annotation (kapp's `kapp.k14s.io/original`,
+  // custom last-applied copies): on a Secret, an annotation value may be its data.
+  const meta = out.metadata;
+  if (isObj(meta) && isObj(meta.annotations)) {
+    const a: Obj = {};
+    for (const [k, v] of Object.entries(meta.annotations)) a[k] = SECRET_SAFE_ANNOTATION.test(k) ? v : SECRET_MASK;
+    out.metadata = { ...meta, annotations: a };
+  }
   for (const field of ['data', 'stringData'] as const) {
     const d = o[field];
     if (!isObj(d)) {
@@ -54,11 +68,60 @@ function maskSecret(o: Obj, reveal: ReadonlySet<string>): Obj {
   return out;
 }
 
+/** Names whose literal value is a secret (env var names, configmap keys, flag names). */
+const SECRET_NAME = /pass(word|wd|phrase)?|secret|token|credential|private|api[-_]?key|access[-_]?key|auth|session|cookie|signing|encryption[-_]?key|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
+
+/** Is this a name whose value must not be shown? */
+export function secretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/** `--password=x`, `-token=x`, `PASSWORD=x`: mask what follows `=` when the name is a secret one. */
+function maskArg(a: unknown): unknown {
+  if (typeof a !== 'string') return a;
+  const m = /^(-{0,2}[A-Za-z0-9_.-]+)([=:])(.+)$/s.exec(a);
+  return m && secretName(m[1]!) ? `${m[1]}${m[2]}${SECRET_MASK}` : a;
+}
+
+/** Container-like objects anywhere (pods, pod templates, ephemeral containers): mask secret env values and flags. */
+function maskLiterals(v: unknown, depth = 0): unknown {
+  if (depth > 64) return SECRET_MASK;
+  if (Array.isArray(v)) return v.map((x) => maskLiterals(x, depth + 1));
+  if (!isObj(v)) return v;
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) {
+    if (k === 'env' && Array.isArray(x)) {
+      out[k] = x.map((e) => (isObj(e) && typeof e.name === 'string' && e.value !== undefined && secretName(e.name) ? { ...e, value: SECRET_MASK } : maskLiterals(e, depth + 1)));
+    } else if ((k === 'args' || k === 'command') && Array.isArray(x)) {
+      // `--password hunter2`: the word after a bare secret flag is its value.
+      out[k] = x.map((a, i) => (i > 0 && typeof x[i - 1] === 'string' && /^-{1,2}[A-Za-z0-9_.-]+$/.test(x[i - 1] as string) && secretName(x[i - 1] as string) ? SECRET_MASK : maskArg(a)));
+    } else {
+      out[k] = maskLiterals(x, depth + 1);
+    }
+  }
+  return out;
+}
+
+/** ConfigMap values under a secret-looking key. */
+function maskConfigMap(o: Obj): Obj {
+  const out: Obj = { ...o };
+  for (const field of ['data', 'binaryData'] as const) {
+    const d = o[field];
+    if (!isObj(d)) continue;
+    const m: Obj = {};
+    for (const [k, v] of Object.entries(d)) m[k] = secretName(k) ? SECRET_MASK : v;
+    out[field] = m;
+  }
+  return out;
+}
+
 /** Clean one object of a kind. */
 export function cleanObject(kind: string, o: unknown, reveal: ReadonlySet<string>): unknown {
   if (!isObj(o)) return o;
   let out: Obj = { ...o, ...(o.metadata !== undefined ? { metadata: cleanMetadata(o.metadata) } : {}) };
-  if (kind === 'secrets' || o.kind === 'Secret') out = maskSecret(out, reveal);
+  if (kind === 'secrets' || o.kind === 'Secret') return maskSecret(out, reveal);
+  if (kind === 'configmaps' || o.kind === 'ConfigMap') out = maskConfigMap(out);
+  if (out.spec !== undefined) out = { ...out, spec: maskLiterals(out.spec) };
   return out;
 }
 

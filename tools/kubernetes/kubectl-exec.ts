@@ -97,7 +97,7 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
       if (facts.container === null) throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} has no container`);
-      await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal);
+      await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
       const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);
       let r;
       try {

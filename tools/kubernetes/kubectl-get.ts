@@ -9,7 +9,7 @@ import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import { CLUSTER_KINDS, KINDS, type KubeFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain, formatLabelSelector, parseLabelSelector } from './names.js';
-import { podFacts } from './pod-facts.js';
+import { podFacts, relabelled, replaced, sameLabels } from './pod-facts.js';
 
 /** Arguments of kubectl_get (POLICY.md, plus reveal_keys for secrets). */
 export const getInput = z.strictObject({
@@ -84,6 +84,13 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
       }
       const path = kindPath(facts.kind, facts.namespace, facts.name) + (q.size ? `?${q.toString()}` : '');
       const answer = await connectorFor(conn.name).getJson(path, `${facts.verb} ${facts.kind}`, { signal: ctx.signal });
+      if (facts.kind === 'pods' && facts.name !== null && facts.podLookup === 'found') {
+        // The pod read now must be the one the policy judged (an approval wait, a StatefulSet
+        // pod recreated, labels overwritten): compare the answer itself, no second request.
+        const meta = (answer as { metadata?: { uid?: unknown; labels?: unknown } } | null)?.metadata;
+        if (!facts.podUid || meta?.uid !== facts.podUid) throw replaced(facts.namespace ?? '', facts.name, 'nothing is returned');
+        if (!sameLabels(facts.podLabels, meta.labels ?? {})) throw relabelled(facts.namespace ?? '', facts.name, 'nothing is returned');
+      }
       const { items, more } = cleanAnswer(facts.kind, answer, new Set(facts.revealKeys));
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
       const kept: unknown[] = [];

@@ -55,7 +55,7 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
       const conn = ctx.connection as unknown as KubernetesConnection;
       if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
-      await assertSamePod(connectorFor(conn.name), input.namespace, input.pod, facts.podUid, ctx.signal);
+      await assertSamePod(connectorFor(conn.name), input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
       const q = new URLSearchParams({ tailLines: String(input.tail_lines ?? DEFAULT_TAIL), limitBytes: String(cap + 1) });
       if (facts.container) q.set('container', facts.container);

@@ -1,0 +1,95 @@
+/**
+ * A decision judged a pod's uid and labels; the call must act on that pod only. Beyond a pod
+ * replaced under the same name (exec-recheck.test.ts): kubectl_get of a named pod was not
+ * re-checked at all, and labels overwritten on the same pod (same uid) went unnoticed.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSecretResolver } from '../../../src/config/secrets.js';
+import { KubeConnector } from '../../../tools/kubernetes/connector.js';
+import { kubectlExecTool } from '../../../tools/kubernetes/kubectl-exec.js';
+import { kubectlGetTool } from '../../../tools/kubernetes/kubectl-get.js';
+import { kubectlLogsTool } from '../../../tools/kubernetes/kubectl-logs.js';
+import type { KubernetesConnection } from '../../../tools/kubernetes/config.js';
+import { startTestCluster, TOKENS } from '../../support/kube-apiserver/warden-setup.js';
+import type { KubeApiServer } from '../../support/kube-apiserver/index.js';
+import type { ExecContext } from '../../../src/tool-api.js';
+
+let server: KubeApiServer;
+let dir: string;
+let connector: KubeConnector;
+let ctx: ExecContext;
+let parseCtx: never;
+
+before(async () => {
+  server = await startTestCluster();
+  dir = mkdtempSync(join(tmpdir(), 'warden-stale-'));
+  writeFileSync(join(dir, 'kube.yaml'), server.kubeconfig({ token: TOKENS.good }), { mode: 0o600 });
+  const conn: KubernetesConnection = {
+    name: 'prod', type: 'kubernetes', kubeconfig: `file:${join(dir, 'kube.yaml')}`, context: 'test',
+    request_timeout: 3000, exec_timeout: 3000, max_bytes: 65536, exec_protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+  };
+  connector = new KubeConnector(conn, createSecretResolver(dir));
+  ctx = { connection: connector.conn, principal: { subject: 'a', groups: [], claims: {}, authMethod: 'stdio' }, limits: { timeoutMs: 3000, maxRows: 10, maxBytes: 65536 } } as unknown as ExecContext;
+  parseCtx = { principal: ctx.principal, connection: connector.conn } as never;
+});
+
+after(async () => {
+  await connector?.close();
+  await server?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const addPod = (labels: Record<string, string>) =>
+  server.store.addPod({ namespace: 'shop', name: 'db-0', labels, containers: [{ name: 'app', logs: [{ line: 'secret-ish log', ageSeconds: 5 }] }], files: { '/app/x': 'x' } });
+const relabel = (labels: Record<string, string>) => {
+  const p = server.store.get('pods', 'shop', 'db-0')!;
+  (p.metadata as { labels?: Record<string, string> }).labels = labels; // same uid: `kubectl label --overwrite`
+};
+
+test('kubectl_get of a named pod: the same pod is returned; a replaced or relabelled one is not', async () => {
+  const tool = kubectlGetTool(() => connector);
+  const input = { connection: 'prod', kind: 'pods', namespace: 'shop', name: 'db-0' };
+  addPod({ app: 'web' });
+  const ok = await tool.execute(input as never, await tool.parse(input as never, parseCtx), ctx);
+  assert.equal(ok.kind, 'json');
+
+  let decided = await tool.parse(input as never, parseCtx);
+  assert.deepEqual(decided.podLabels, { app: 'web' });
+  server.deletePod('shop', 'db-0');
+  addPod({ app: 'database' });
+  await assert.rejects(tool.execute(input as never, decided, ctx), /replaced after the policy decided; nothing is returned/);
+
+  relabel({ app: 'web' });
+  decided = await tool.parse(input as never, parseCtx);
+  relabel({ app: 'database' });
+  await assert.rejects(tool.execute(input as never, decided, ctx), /labels of pod shop\/db-0 changed after the policy decided/);
+  server.deletePod('shop', 'db-0');
+});
+
+test('kubectl_exec: labels overwritten on the same pod after the decision: nothing runs', async () => {
+  const tool = kubectlExecTool(() => connector);
+  addPod({ app: 'web' });
+  const input = { connection: 'prod', namespace: 'shop', pod: 'db-0', container: 'app', command: ['cat', '/app/x'] };
+  const decided = await tool.parse(input as never, parseCtx);
+  relabel({ app: 'web', extra: 'x' });
+  const execs = server.requests.filter((r) => r.upgrade === 'websocket').length;
+  await assert.rejects(tool.execute(input as never, decided, ctx), /labels of pod shop\/db-0 changed after the policy decided; nothing ran/);
+  assert.equal(server.requests.filter((r) => r.upgrade === 'websocket').length, execs, 'no exec was opened');
+  server.deletePod('shop', 'db-0');
+});
+
+test('kubectl_logs: labels overwritten on the same pod after the decision: nothing is read', async () => {
+  const tool = kubectlLogsTool(() => connector);
+  addPod({ app: 'web' });
+  const input = { connection: 'prod', namespace: 'shop', pod: 'db-0', container: 'app' };
+  const same = await tool.parse(input as never, parseCtx);
+  assert.equal((await tool.execute(input as never, same, ctx)).kind, 'text');
+  const decided = await tool.parse(input as never, parseCtx);
+  relabel({ app: 'database' });
+  await assert.rejects(tool.execute(input as never, decided, ctx), /labels of pod shop\/db-0 changed/);
+  server.deletePod('shop', 'db-0');
+});
