@@ -5,6 +5,7 @@
  */
 import { ErrorCode } from '../errors.js';
 import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
+import { reviewable, reviewableValue } from './reviewable.js';
 import type { GateInput, GateResult } from './service.js';
 
 /** The form shown to the user: one required yes/no. */
@@ -16,22 +17,25 @@ export const CONFIRM_SCHEMA: Record<string, unknown> = {
   required: ['confirm'],
 };
 
-/** The message: the parsed call (summary and canonical arguments), not just the raw text. */
+/**
+ * The message: the parsed call (summary and canonical arguments), not just the raw text, with
+ * hidden characters and long blank runs made visible (the agent wrote that text).
+ */
 export function confirmMessage(row: ApprovalRow): string {
   let args = '';
   try {
     const c = JSON.parse(row.canonicalCall) as { args?: Record<string, unknown> };
     args = Object.entries(c.args ?? {})
       .filter(([k]) => k !== 'connection')
-      .map(([k, v]) => `  ${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .map(([k, v]) => `  ${reviewable(k)}: ${reviewableValue(v)}`)
       .join('\n');
   } catch {
     /* the summary is still shown */
   }
   return [
     `Warden asks you to confirm a call (rule ${row.approvalRule}).`,
-    `tool: ${row.tool}${row.connection ? ` on ${row.connection}` : ''}`,
-    `what it does: ${row.summary}`,
+    `tool: ${row.tool}${row.connection ? ` on ${reviewable(row.connection)}` : ''}`,
+    `what it does: ${reviewable(row.summary)}`,
     args ? `parsed call:\n${args}` : '',
     `approval id: ${row.id}`,
   ]

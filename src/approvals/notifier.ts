@@ -108,7 +108,8 @@ export function createWebhookNotifier(opts: NotifierOptions = {}): Notifier {
     for (let i = 0; i < attempts; i++) {
       let status = 0;
       try {
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs) });
+        // No redirects: a 307/308 would re-post the bound call to wherever the receiver points.
+        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
         status = r.status;
         await r.arrayBuffer().catch(() => undefined);
         if (r.ok) return;
@@ -117,7 +118,7 @@ export function createWebhookNotifier(opts: NotifierOptions = {}): Notifier {
       }
       // The URL may carry a token: log the status only.
       log('warn', 'approval webhook delivery failed', { event: what, attempt: i + 1, status });
-      if (status >= 400 && status < 500 && status !== 408 && status !== 429) return;
+      if ((status >= 300 && status < 400) || (status >= 400 && status < 500 && status !== 408 && status !== 429)) return;
       if (i + 1 < attempts) await new Promise((r) => setTimeout(r, base * 2 ** i * (0.75 + Math.random() * 0.5)));
     }
   }

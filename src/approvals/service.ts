@@ -11,6 +11,8 @@ import { whoMatches } from '../policy/engine.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
+import { canonicalJson } from '../recorder/index.js';
+import { sameSubject } from './subjects.js';
 import { confirmWithRequester } from './confirm.js';
 import type { ApprovalNotice, Notifier, NotifySpec } from './notifier.js';
 import type { ApprovalReviewApi, ApprovalView } from './review-api.js';
@@ -89,6 +91,11 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       id,
       { reviewer: reviewer.subject, decision, comment: comment ? comment.slice(0, MAX_COMMENT) : null, auth: reviewer.authMethod, at },
       (r) => {
+        // The store compares subjects exactly; a variant spelling of the requester or of an
+        // earlier reviewer (case, width, whitespace, zero-width characters) is the same person.
+        if (sameSubject(reviewer.subject, r.requester)) throw refused(`${reviewer.subject} requested this call (as ${r.requester}) and cannot approve or deny it`);
+        const twice = r.decisions.find((x) => sameSubject(x.reviewer, reviewer.subject));
+        if (twice) throw refused(`${reviewer.subject} has already decided on approval request ${r.id} (as ${twice.reviewer})`);
         if (!whoMatches({ who: r.reviewers }, reviewer)) throw refused(`${reviewer.subject} is not a reviewer for this request (reviewers: ${reviewersLabel(r)})`);
       },
     );
@@ -176,10 +183,21 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       }
       const at = iso();
       await tables.expireDue(at);
+      // A stored request serves this call only when it was made by the same identity source and
+      // under the approval terms the live policy asks for now (rule, reviewers, count): the same
+      // subject over stdio does not spend an OIDC principal's approval, and after a reload that
+      // tightens a rule, a request approved (or pending) under the looser terms is not enough.
+      const reviewersNow = canonicalJson(need.reviewers ?? {});
+      const fits = (r: ApprovalRow | null): r is ApprovalRow =>
+        r !== null &&
+        r.requesterAuth === input.principal.authMethod &&
+        r.approvalRule === need.ruleId &&
+        r.approvalsRequired >= need.approvals &&
+        canonicalJson(r.reviewers) === reviewersNow;
       const ready = await tables.findFor(base.requester, call.hash, 'approved', at);
-      if (ready && await tables.consume(ready.id, input.callId, at)) return { granted: true, approvalId: ready.id };
+      if (fits(ready) && await tables.consume(ready.id, input.callId, at)) return { granted: true, approvalId: ready.id };
       let row = await tables.findFor(base.requester, call.hash, 'pending', at);
-      if (!row) {
+      if (!fits(row)) {
         row = await tables.create({ ...base, id: randomUUID(), reviewers: need.reviewers ?? {}, confirm: null, createdAt: at, expiresAt: iso(Date.parse(at) + need.expires) });
         notify(row, 'requested', {}, need.notify as NotifySpec | undefined);
       }

@@ -18,6 +18,7 @@ import type { WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { createApprovalService, createWebhookNotifier, type ApprovalView } from '../approvals/index.js';
 import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
+import { reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
 
 const USAGE = `usage: warden approvals list [--state pending|approved|denied|expired|used] [--limit N] [--json]
@@ -27,25 +28,30 @@ const USAGE = `usage: warden approvals list [--state pending|approved|denied|exp
 
 const STATES = ['pending', 'approved', 'denied', 'expired', 'used'] as const;
 
+// Human output goes to a terminal, which obeys escape sequences and carriage returns: every text
+// that came from an agent, a token or another reviewer is printed through `r` (reviewable), so it
+// cannot rewrite what the reviewer reads. --json prints the exact text (JSON escapes controls).
 function line(v: ApprovalView): string {
   const got = v.decisions.filter((d) => d.decision === 'approve').length;
-  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${got}/${v.approvals_required}`, v.created_at, v.expires_at, v.summary.replace(/\s+/g, ' ').slice(0, 80)].join('\t');
+  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${got}/${v.approvals_required}`, v.created_at, v.expires_at, v.summary.replace(/\s+/g, ' ').slice(0, 80)]
+    .map((f) => r(f).replace(/\s+/g, ' '))
+    .join('\t');
 }
 
 function details(v: ApprovalView): string {
   const out = [
     `approval ${v.id}: ${v.state}`,
-    `requester:  ${v.requester}`,
-    `call:       ${v.tool}${v.connection ? ` on ${v.connection}` : ''}`,
-    `summary:    ${v.summary}`,
-    `rules:      ${v.rule_ids.join(', ')}`,
+    `requester:  ${r(v.requester)}`,
+    `call:       ${r(v.tool)}${v.connection ? ` on ${r(v.connection)}` : ''}`,
+    `summary:    ${r(v.summary)}`,
+    `rules:      ${r(v.rule_ids.join(', '))}`,
     `approvals:  ${v.decisions.filter((d) => d.decision === 'approve').length} of ${v.approvals_required}`,
     `created:    ${v.created_at}`,
     `expires:    ${v.expires_at}`,
   ];
-  if (v.call) out.push('arguments:', ...Object.entries(v.call.args).map(([k, a]) => `  ${k}: ${typeof a === 'string' ? a : JSON.stringify(a)}`));
+  if (v.call) out.push('arguments:', ...Object.entries(v.call.args).map(([k, a]) => `  ${r(k)}: ${reviewableValue(a)}`));
   if (v.call_hash) out.push(`call hash:  ${v.call_hash}`);
-  for (const d of v.decisions) out.push(`decision:   ${d.reviewer} (${d.auth}) ${d.decision} at ${d.at}${d.comment ? `: ${d.comment}` : ''}`);
+  for (const d of v.decisions) out.push(`decision:   ${r(d.reviewer)} (${d.auth}) ${d.decision} at ${d.at}${d.comment ? `: ${r(d.comment)}` : ''}`);
   return out.join('\n');
 }
 

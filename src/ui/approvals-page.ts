@@ -3,6 +3,9 @@ import type { ApprovalReviewApi, ApprovalView } from '../approvals/review-api.js
 import { html, href, reviewable, type Safe } from './html.js';
 
 function card(a: ApprovalView, csrf: string): Safe {
+  // Every text a reviewer reads here is shown with hidden (bidi, zero-width, control) characters
+  // visible: the summary quotes names from the agent's statement, and subjects and comments come
+  // from tokens and other reviewers.
   // The whole call, never an excerpt: a reviewer approves exactly what runs (a cut at 4,000
   // characters once hid `OR true` behind a run of spaces). Indentation is JSON's own, 2 spaces a level.
   const args = a.call ? reviewable(JSON.stringify(a.call.args, null, 1)) : null;
@@ -11,12 +14,12 @@ function card(a: ApprovalView, csrf: string): Safe {
       <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
       <button type="submit" name="decision" value="${action}">${label}</button></form>`;
   return html`<section class="call approval" id="approval-${a.id}">
-    <h3>${a.tool}${a.connection ? ` @ ${a.connection}` : ''} · requested by ${a.requester} <span class="badge ${a.state}">${a.state}</span></h3>
+    <h3>${a.tool}${a.connection ? ` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(a.requester)} <span class="badge ${a.state}">${a.state}</span></h3>
     <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s) · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
-    <div><strong>Parsed:</strong> <code>${a.summary}</code></div>
+    <div><strong>Parsed:</strong> <code>${reviewable(a.summary)}</code></div>
     ${args !== null ? html`<pre class="bound-call">${args}</pre>` : ''}
-    ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${d.reviewer}${d.comment ? `: “${d.comment}”` : ''}</div>`)}
+    ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${reviewable(d.reviewer)}${d.comment ? `: “${reviewable(d.comment)}”` : ''}</div>`)}
     ${a.state === 'pending' ? html`${form('approve', 'Approve')}${form('deny', 'Deny')}` : ''}
   </section>`;
 }

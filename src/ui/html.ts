@@ -47,14 +47,5 @@ export function excerpt(s: string, max: number): { text: string; cut: number } {
   return { text: s.slice(0, max), cut: s.length - max };
 }
 
-/**
- * Text a reviewer decides on, with nothing hidden: control, format and bidi characters (which
- * can reorder or hide what follows) become visible \u{...} escapes, and runs of 4 or more spaces
- * or tabs become a visible count, so `WHERE id = 1` followed by a comment, 4,000 spaces and
- * `OR true` shows the `OR true` where the reviewer looks.
- */
-export function reviewable(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)
-    .replace(/[ \t]{4,}/g, (run) => ` ⟨${run.length} ${/\t/.test(run) ? 'spaces/tabs' : 'spaces'}⟩ `);
-}
+/** Text a reviewer decides on, with nothing hidden (shared with the CLI and elicitation). */
+export { reviewable } from '../approvals/reviewable.js';

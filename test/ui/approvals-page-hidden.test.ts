@@ -1,0 +1,26 @@
+/**
+ * The approval card's other texts (the parsed summary, which quotes names from the agent's
+ * statement, the requester, reviewers and their comments) show hidden characters too: a review
+ * found a right-to-left override in a quoted table name reordering the summary a reviewer reads.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { approvalsBody } from '../../src/ui/approvals-page.js';
+import type { ApprovalReviewApi, ApprovalView } from '../../src/approvals/review-api.js';
+
+const view: ApprovalView = {
+  id: 'a1', state: 'pending', requester: 'mal\u200blory', tool: 'query_database', connection: 'db',
+  summary: 'update; writes public."sredro\u202e"', rule_ids: ['fix'], approvals_required: 2,
+  created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T00:30:00Z', call_id: null, session_id: null,
+  decisions: [{ reviewer: 'dana', decision: 'approve', comment: 'ok\u202e kool', at: '2026-11-28T00:01:00Z', auth: 'local' }],
+  call: { tool: 'query_database', connection: 'db', args: { connection: 'db', sql: 'UPDATE x' } },
+};
+const api = { list: async () => [view] } as unknown as ApprovalReviewApi;
+
+test('summary, requester and comments on the approval card show hidden characters', async () => {
+  const page = String(await approvalsBody(api, 'csrf-token'));
+  assert.ok(!/[\u200b\u202e]/.test(page), 'no raw bidi or zero-width character reaches the page');
+  assert.match(page, /mal\\u\{200b\}lory/);
+  assert.match(page, /sredro\\u\{202e\}/);
+  assert.match(page, /ok\\u\{202e\} kool/);
+});
