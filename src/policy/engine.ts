@@ -232,12 +232,21 @@ export function visibleConnections(policy: CompiledPolicy, p: Principal, tool: s
   return candidates.filter((c) => allows.some((r) => namesConnection(r, c)) && !blankets.some((d) => namesConnection(d, c)));
 }
 
+/** A who block that names somebody (subjects, groups or claims), not an empty one. */
+function hasWho(w: NonNullable<CompiledRule['who']>): boolean {
+  return Boolean(w.subjects?.length || w.groups?.length || (w.claims && Object.keys(w.claims).length));
+}
+
 /**
  * Whether a principal reviews anything under this policy: some rule's approval names it among its
- * reviewers (an approval without `reviewers` lets anyone but the requester decide). Why: the
+ * reviewers (an approval without `reviewers` lets anyone but the requester decide from the CLI,
+ * and makes nobody a UI reviewer). Why: the
  * reviewer UI shows every principal's transcripts, so signing in with a token is for reviewers
  * (and admins), not for any agent whose token the issuer also signed.
  */
 export function reviewsAnything(policy: CompiledPolicy, p: Principal): boolean {
-  return policy.rules.some((r) => r.approval !== undefined && whoMatches({ who: r.approval.reviewers }, p));
+  // Only rules that name their reviewers count: an approval without `reviewers:` may be given by
+  // anyone but the requester (from the CLI on the machine that holds the config), but it does not
+  // make every token holder a UI reviewer, who could then read every principal's transcripts.
+  return policy.rules.some((r) => r.approval?.reviewers !== undefined && hasWho(r.approval.reviewers) && whoMatches({ who: r.approval.reviewers }, p));
 }

@@ -106,6 +106,10 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
       }
     }
     if (r.effect !== 'allow') continue;
+    // An approval anyone but the requester may give.
+    if (r.approval && !(r.approval.reviewers?.subjects?.length || r.approval.reviewers?.groups?.length || (r.approval.reviewers?.claims && Object.keys(r.approval.reviewers.claims).length))) {
+      at(r, ['approval'], 'approval without reviewers: any principal but the requester may approve it from the CLI, and no token holder becomes a UI reviewer through it (name reviewers: subjects, groups or claims)', 'warning');
+    }
     // Overly broad grants.
     if (!r.who || (!r.who.subjects?.length && !r.who.groups?.length && !r.who.claims)) {
       at(r, r.who ? ['who'] : [], 'allow without who: it grants every principal (give subjects, groups or claims)', 'warning');

@@ -247,3 +247,32 @@ rules:
   const ann = listFor(core, staff('ann')) as { grants: string[] }[];
   assert.deepEqual(ann[0]!.grants.map((g) => g.split(':')[0]), ['both-tools', 'query-only']);
 });
+
+test('reviewsAnything: only approvals that name their reviewers make a principal a (UI) reviewer', async () => {
+  const { reviewsAnything } = await import('../../src/policy/engine.js');
+  const p = compilePolicy(['r.yaml'], [sqlCondition], {
+    'r.yaml': `rules:
+  - id: open-approval
+    effect: allow
+    who: { groups: [support] }
+    tool: query_database
+    sql: { statements: [update], write: [public.orders] }
+    approval: { approvals: 1 }
+`,
+  });
+  // An approval without reviewers makes nobody a UI reviewer: not an agent, not anyone.
+  assert.equal(reviewsAnything(p, ana), false);
+  assert.equal(reviewsAnything(p, sam), false);
+  const named = compilePolicy(['r.yaml'], [sqlCondition], {
+    'r.yaml': `rules:
+  - id: named-approval
+    effect: allow
+    who: { groups: [support] }
+    tool: query_database
+    sql: { statements: [update], write: [public.orders] }
+    approval: { reviewers: { groups: [analysts] } }
+`,
+  });
+  assert.equal(reviewsAnything(named, ana), true, 'ana is in analysts');
+  assert.equal(reviewsAnything(named, sam), false);
+});

@@ -292,3 +292,27 @@ test('a relative file: webhook in a policy file resolves against that policy fil
   assert.equal(hook('gated'), `file:${join(sub, 'secrets', 'hook-url')}`);
   assert.equal(hook('absolute'), 'file:/etc/warden/hook-url');
 });
+
+test('an approval without reviewers is a warning at its line (anyone but the requester may approve it)', () => {
+  const ps = lint(`rules:
+  - id: fixes
+    effect: allow
+    who: { groups: [support] }
+    tool: query_database
+    sql: { statements: [update], write: [public.orders] }
+    approval:
+      approvals: 1
+  - id: named
+    effect: allow
+    who: { groups: [support] }
+    tool: query_database
+    sql: { statements: [delete], write: [public.orders] }
+    approval:
+      reviewers: { groups: [dba] }
+`);
+  const open = ps.filter((p) => /approval without reviewers/.test(p.message));
+  assert.equal(open.length, 1, JSON.stringify(ps));
+  assert.equal(open[0]!.severity, 'warning');
+  assert.equal(open[0]!.line, 7);
+  assert.match(open[0]!.message, /^rule fixes: /);
+});
