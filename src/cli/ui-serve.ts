@@ -9,6 +9,7 @@ import type { ApprovalReviewApi } from '../approvals/review-api.js';
 import type { Principal } from '../tool-api.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
 import { log as defaultLog } from '../server/log.js';
+import { checkHostAndOrigin, hostPolicy } from '../server/http-guards.js';
 
 /** What the standalone UI needs: the runtime's store and approvals (a Runtime fits). */
 export interface StandaloneUiDeps {
@@ -27,9 +28,14 @@ export interface StandaloneUi {
   close(): Promise<void>;
 }
 
-/** Mount a UI handler on a Node server: /ui/** to the UI, / to /ui/; why: one helper for every host. */
-export function mountUi(server: Server, ui: UiHandler, next?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void): void {
+/**
+ * Mount a UI handler on a Node server: /ui/** to the UI, / to /ui/; why: one helper for every
+ * host. With `hosts`, every request first passes the Host and Origin check `serve --http` uses
+ * (DNS rebinding: a page on another name that resolves to this address is refused).
+ */
+export function mountUi(server: Server, ui: UiHandler, next?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void, hosts?: ReturnType<typeof hostPolicy>): void {
   server.on('request', (req, res) => {
+    if (hosts && !checkHostAndOrigin(req, res, hosts)) return;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/ui' || path.startsWith('/ui/')) return ui.handler(req, res);
     if (next) return next(req, res);
@@ -59,7 +65,7 @@ export async function startStandaloneUi(deps: StandaloneUiDeps, opts: { host: st
     baseUrl: url,
     log: deps.log ?? defaultLog,
   });
-  mountUi(server, ui);
+  mountUi(server, ui, undefined, hostPolicy(opts.host, { allowed_hosts: [], allowed_origins: [] }, ''));
   return {
     url: `${url}/ui/`,
     loginUrl: ui.loginUrl(),

@@ -137,3 +137,22 @@ test('OIDC login: a token refused for a missing scope is a 403 with no session; 
   await new Promise((r) => setTimeout(r, 2100));
   assert.notEqual((await fetch(`${origin}/ui/`, { headers: { cookie }, redirect: 'manual' })).status, 200, 'the session ended with the token');
 });
+
+test('the standalone UI refuses a request whose Host or Origin is another name (DNS rebinding)', async (t) => {
+  const { origin } = await setup(t);
+  const port = new URL(origin).port;
+  const { request } = await import('node:http');
+  const status = (headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path: '/ui/login', method: 'GET', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  assert.equal(await status({ host: `evil.example:${port}` }), 403, 'a rebound name');
+  assert.equal(await status({ host: `127.0.0.1:${port}`, origin: 'http://evil.example' }), 403, 'a foreign origin');
+  assert.equal(await status({ host: `127.0.0.1:${port}` }), 200, 'this address');
+  assert.equal(await status({ host: `localhost:${port}` }), 200, 'localhost');
+});
