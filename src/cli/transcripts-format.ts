@@ -68,10 +68,13 @@ export function duration(ms: number): string {
   return `${m}m${String(Math.floor((ms % 60_000) / 1000)).padStart(2, '0')}s`;
 }
 
-/** Agent-supplied text must not drive the reviewer's terminal: control characters become visible escapes. */
+/**
+ * Agent-supplied text must not drive the reviewer's terminal: control characters, and the
+ * bidirectional marks, embeddings, overrides and isolates that reorder what a line shows, become visible escapes.
+ */
 export function clean(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** A plain-text table with padded columns; cells are cleaned and kept on one line. */

@@ -51,7 +51,7 @@ function write(value: unknown, stack: object[]): string | undefined {
   if (Array.isArray(obj)) {
     // Result tables (arrays of rows of primitives) have no keys to sort: JSON.stringify gives
     // the same bytes, several times faster.
-    s = isPrimitiveTable(obj) ? JSON.stringify(obj) : '[' + obj.map((v) => write(v, stack) ?? 'null').join(',') + ']';
+    s = isPrimitiveTable(obj) ? JSON.stringify(obj) : '[' + Array.from(obj, (v) => write(v, stack) ?? 'null').join(',') + ']';
   } else {
     const rec = obj as Record<string, unknown>;
     const parts: string[] = [];

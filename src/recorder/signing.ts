@@ -5,6 +5,7 @@
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { threadId } from 'node:worker_threads';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { SignedHead } from './types.js';
 
@@ -76,10 +77,14 @@ export function headPath(storePath: string): string {
   return `${storePath}.head`;
 }
 
+let tmpCount = 0;
+
 /** Write the signed head atomically (temp file + rename); why: a crash never leaves half a signature. */
 export function writeSignedHead(storePath: string, h: SignedHead): void {
   const p = headPath(storePath);
-  const tmp = `${p}.${process.pid}.tmp`;
+  // Unique per write: the writer thread and the main connection (approvals, recovery) sign the
+  // same file from one process; a shared temp name made one rename fail (ENOENT) after its commit.
+  const tmp = `${p}.${process.pid}.${threadId}.${++tmpCount}.tmp`;
   writeFileSync(tmp, JSON.stringify(h) + '\n', { mode: 0o644 });
   renameSync(tmp, p);
 }

@@ -6,12 +6,13 @@
  */
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { type ChainSigner, headPath, writeSignedHead } from './signing.js';
+import { type ChainSigner, headPath, readSignedHead, writeSignedHead } from './signing.js';
 import { storeError } from './store-errors.js';
 
 /** Signs the head of one store file (a no-op without a private key, in memory, or read-only). */
 export class SqliteHeadSigner {
   private headStmt: Database.Statement | null = null;
+  private hashStmt: Database.Statement | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -33,10 +34,22 @@ export class SqliteHeadSigner {
   sign(seq: number, hash: string): void {
     if (!this.active) return;
     try {
+      // Two connections of one file (the writer thread, the main one) sign after their own
+      // commits: the head never moves back to an older record of this same chain, which would
+      // leave the newer records unsigned (and so truncatable).
+      if (this.newerSigned(seq)) return;
       writeSignedHead(this.path, this.signer!.signHead!(seq, hash));
     } catch (err) {
       throw storeError('write', err);
     }
+  }
+
+  /** A valid signed head beside the file already names a newer record of this chain. */
+  private newerSigned(seq: number): boolean {
+    const cur = readSignedHead(this.path);
+    if (cur === null || cur === 'malformed' || cur.seq <= seq || !this.signer!.check(cur)) return false;
+    this.hashStmt ??= this.db.prepare('SELECT hash FROM records WHERE seq = ?').pluck();
+    return this.hashStmt.get(cur.seq) === cur.hash;
   }
 
   /** Sign whatever the head is now (after a commit). */

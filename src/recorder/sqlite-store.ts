@@ -117,11 +117,16 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
         return at;
       }),
     );
+    let r: T;
     try {
-      return tx.immediate();
+      r = tx.immediate();
     } catch (err) {
       throw storeError('write', err);
     }
+    // The signed head covers approval events too: otherwise a tail of them (a `used` event, a
+    // reviewer's deny) could be cut away with its rows reset and verify would still pass.
+    if (!this.db.inTransaction) this.heads.signCurrent();
+    return r;
   }
 
   private insert(table: string, cols: Columns): void {
