@@ -42,7 +42,7 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
     if (!before) return { ok: false, records: 0, firstBroken: { seq: expected - 1, reason: `record ${expected - 1} is missing` } };
     prev = before.hash;
   }
-  const span = withMmap(db, () => walk(db, expected, toSeq, prev, cp?.cutSeq ?? null, signer));
+  const span = withMmap(db, () => walk(db, expected, toSeq, prev, cp?.cutSeq ?? null, global, signer));
   const records = span.records;
   const broken = (seq: number, reason: string): VerifyResult => ({ ok: false, records, firstBroken: { seq, reason } });
   if (span.broken) return broken(span.broken.seq, span.broken.reason);
@@ -56,7 +56,7 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
       ).get() as { seq: number } | undefined;
       if (lost) return withCp(broken(lost.seq, `the retention checkpoint at record ${lost.seq} has no record in the chain`));
     }
-    const orphan = orphanRow(db, everyRowMatched(db, span.counts)) ?? facetMismatch(db, span.counts.facets) ?? approvalMismatch(db, cp?.cutSeq ?? null) ?? textIndexMismatch(db);
+    const orphan = orphanRow(db, everyRowMatched(db, span.counts)) ?? facetMismatch(db, span.counts.facets) ?? approvalMismatch(db, cp?.cutSeq ?? null) ?? textIndexMismatch(db, expected, span.lastSeq);
     if (orphan) return { ...broken(orphan.seq, orphan.reason), ...(head ? { head } : {}) };
   }
   return withCp(head ? { ok: true, records, head } : { ok: true, records });
@@ -87,19 +87,19 @@ function everyRowMatched(db: Database.Database, n: MatchCounts): boolean {
 }
 
 /** Walk from..to, in two concurrent spans when the chain is long and the store is a file. */
-function walk(db: Database.Database, from: number, to: number, prev: string, cutSeq: number | null, signer?: ChainSigner): SpanResult {
+function walk(db: Database.Database, from: number, to: number, prev: string, cutSeq: number | null, textIndex: boolean, signer?: ChainSigner): SpanResult {
   const last = (db.prepare('SELECT MAX(seq) AS s FROM records WHERE seq <= ?').get(to) as { s: number | null }).s ?? 0;
-  if (db.memory || !parallelVerifyUseful(last - from + 1)) return verifySpan(db, from, to, prev, { signer });
+  if (db.memory || !parallelVerifyUseful(last - from + 1)) return verifySpan(db, from, to, prev, { signer, textIndex });
   // The worker starts a little later (thread and module start-up), so it gets the smaller part.
   const mid = from + Math.floor((last - from + 1) * 0.55);
   const midHash = (db.prepare('SELECT hash FROM records WHERE seq = ?').get(mid - 1) as { hash: string } | undefined)?.hash;
-  if (midHash === undefined) return verifySpan(db, from, to, prev, { signer });
-  const pending = startWorkerSpan(db.name, mid, last, midHash, cutSeq);
+  if (midHash === undefined) return verifySpan(db, from, to, prev, { signer, textIndex });
+  const pending = startWorkerSpan(db.name, mid, last, midHash, cutSeq, textIndex);
   const t0 = performance.now();
-  const first = verifySpan(db, from, mid - 1, prev, { signer, mustReach: true });
+  const first = verifySpan(db, from, mid - 1, prev, { signer, mustReach: true, textIndex });
   const reply = pending.wait(first.broken ? 0 : Math.max(10_000, 3 * (performance.now() - t0)));
   if (first.broken) return first;
-  const second = 'span' in reply ? reply.span : verifySpan(db, mid, last, midHash, { signer });
+  const second = 'span' in reply ? reply.span : verifySpan(db, mid, last, midHash, { signer, textIndex });
   // Checkpoints in the worker's span: their signatures are checked here, with the key.
   let broken = second.broken;
   if (signer && 'span' in reply && second.unsignedCheckpoints.length) {

@@ -32,10 +32,10 @@ export interface PendingSpan {
 }
 
 /** Start a worker on span from..to of the file at `path`. */
-export function startWorkerSpan(path: string, from: number, to: number, prevHash: string, cutSeq: number | null): PendingSpan {
+export function startWorkerSpan(path: string, from: number, to: number, prevHash: string, cutSeq: number | null, textIndex = false): PendingSpan {
   const { port1, port2 } = new MessageChannel();
   const done = new Int32Array(new SharedArrayBuffer(4));
-  const data: VerifyWorkerData = { path, from, to, prevHash, cutSeq, port: port2, done };
+  const data: VerifyWorkerData = { path, from, to, prevHash, cutSeq, textIndex, port: port2, done };
   let worker: Worker;
   try {
     worker = new Worker(new URL('./verify-worker.js', import.meta.url), { workerData: data, transferList: [port2] });

@@ -10,6 +10,7 @@ import { recordHash } from './hash-chain.js';
 import { checkCheckpoint, crossCheck, type RecordRow } from './verify-exact.js';
 import { C, CALLS_SQL, countExact, fastConsistent, type MatchCounts, newCounts, R, RECORDS_SQL, type RawRow, S, SESSIONS_SQL } from './verify-fast.js';
 import type { ChainSigner } from './signing.js';
+import { TextEntries } from './verify-text-entries.js';
 
 /** What a span walk found; why: spans are combined into one VerifyResult. */
 export interface SpanResult {
@@ -31,6 +32,8 @@ export interface SpanOptions {
   deferSignatures?: boolean;
   /** The span must reach `to`: a missing record at its end is a gap, not the chain's end. */
   mustReach?: boolean;
+  /** Check the free-text index's entries of the span against its calls (whole-chain verify). */
+  textIndex?: boolean;
 }
 
 function hasTable(db: Database.Database, name: string): boolean {
@@ -95,11 +98,13 @@ export function verifySpan(db: Database.Database, from: number, to: number, prev
   const records = db.prepare(`${RECORDS_SQL} WHERE seq >= ? AND seq <= ? ORDER BY seq`).raw();
   const calls = new Merge(db, 'calls', CALLS_SQL, 'seq', C.seq, from);
   const sessions = new Merge(db, 'sessions', SESSIONS_SQL, 'open_seq', S.openSeq, from);
+  const text = opts.textIndex ? TextEntries.open(db, from, to) : null;
   try {
-    return walk(db, records.iterate(from, to) as IterableIterator<RawRow>, from, to, prev, calls, sessions, opts);
+    return walk(db, records.iterate(from, to) as IterableIterator<RawRow>, from, to, prev, calls, sessions, opts, text);
   } finally {
     calls.close();
     sessions.close();
+    text?.close();
   }
 }
 
@@ -132,6 +137,7 @@ function rowFor(rec: RawRow, calls: Merge, sessions: Merge): RawRow | undefined 
 
 function walk(
   db: Database.Database, scan: IterableIterator<RawRow>, from: number, to: number, prev: string, calls: Merge, sessions: Merge, opts: SpanOptions,
+  text: TextEntries | null,
 ): SpanResult {
   let exact: { sessionById: Database.Statement; callById: Database.Statement; outcomeAt: Database.Statement } | undefined;
   let checkpointAt: Database.Statement | null | undefined;
@@ -166,11 +172,20 @@ function walk(
       res.broken = { seq, reason: why };
       break;
     }
+    const unindexed = text && kind === 'call_intent' ? text.intent(seq) : null;
+    if (unindexed) {
+      res.broken = unindexed;
+      break;
+    }
     prev = rec[R.hash] as string;
     res.lastSeq = seq;
     res.lastHash = prev;
     res.records++;
     expected++;
+  }
+  if (!res.broken && text) {
+    const left = text.end();
+    if (left) res.broken = left;
   }
   if (!res.broken && opts.mustReach && res.lastSeq < to) {
     const next = (db.prepare('SELECT MIN(seq) AS s FROM records WHERE seq > ?').get(res.lastSeq) as { s: number | null }).s;

@@ -18,6 +18,8 @@ export interface VerifyWorkerData {
   prevHash: string;
   /** The retention cut the main thread saw (its snapshot and ours must agree). */
   cutSeq: number | null;
+  /** Check the free-text index's entries of the span too (whole-chain verify). */
+  textIndex: boolean;
   port: MessagePort;
   /** Int32Array(1) over a SharedArrayBuffer: set to 1 when the message is posted. */
   done: Int32Array;
@@ -36,7 +38,7 @@ function run(d: VerifyWorkerData): VerifyWorkerReply {
       if ((latestCheckpoint(conn)?.cutSeq ?? null) !== d.cutSeq) return { unavailable: 'the store changed (retention ran)' };
       const before = conn.prepare('SELECT hash FROM records WHERE seq = ?').get(d.from - 1) as { hash: string } | undefined;
       if (before?.hash !== d.prevHash) return { unavailable: 'the store changed under the walk' };
-      return { span: verifySpan(conn, d.from, d.to, d.prevHash, { deferSignatures: true, mustReach: false }) };
+      return { span: verifySpan(conn, d.from, d.to, d.prevHash, { deferSignatures: true, mustReach: false, textIndex: d.textIndex }) };
     }).deferred();
   } catch (err) {
     return { unavailable: err instanceof Error ? err.message : String(err) };

@@ -98,3 +98,44 @@ test('bidirectional overrides in agent text are made visible in the terminal vie
     assert.equal(clean(`a${ch}b`), `a\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}b`);
   }
 });
+
+test('the free-text check runs on both verify threads: a missing entry in either span, an extra entry and one past the chain are reported', async (t) => {
+  const { setParallelVerifyThreshold } = await import('../../src/recorder/verify-parallel.js');
+  const before = setParallelVerifyThreshold(1);
+  t.after(() => setParallelVerifyThreshold(before));
+  const path = join(tempDir(t), 'w.db');
+  const store = openSqliteStore(path);
+  t.after(() => store.close());
+  await store.openSession(session('s1'));
+  for (let i = 0; i < 40; i++) {
+    await store.recordIntent(intent(`c${i}`, 's1'));
+    await store.recordOutcome(`c${i}`, outcome());
+  }
+  await store.searchSessions({ text: 'users' }); // indexes everything written so far
+  assert.equal((await store.verify()).ok, true, 'an untouched store verifies on two threads');
+  const evil = new Database(path);
+  t.after(() => evil.close());
+  const seqOf = (id: string) => evil.prepare('SELECT seq FROM calls WHERE id = ?').pluck().get(id) as number;
+  const textOf = (seq: number) => `query_database analytics SELECT users x ${seq}`;
+  const expectBroken = async (what: string, seq: number) => {
+    const v = await store.verify();
+    assert.equal(v.ok, false, what);
+    assert.match(v.firstBroken?.reason ?? '', /free-text index/, what);
+    assert.equal(v.firstBroken?.seq, seq, what);
+  };
+  for (const id of ['c2', 'c38']) {
+    // c2 lies in the main thread's span, c38 in the worker's.
+    const seq = seqOf(id);
+    evil.prepare('DELETE FROM calls_fts WHERE rowid = ?').run(seq);
+    await expectBroken(`${id} removed from the index`, seq);
+    evil.prepare('INSERT INTO calls_fts (rowid, text) VALUES (?, ?)').run(seq, textOf(seq));
+    assert.equal((await store.verify()).ok, true, `${id} put back`);
+  }
+  // An entry under an outcome's seq (no call), and one past the end of the chain.
+  const outcomeSeq = evil.prepare("SELECT outcome_seq FROM calls WHERE id = 'c30'").pluck().get() as number;
+  evil.prepare('INSERT INTO calls_fts (rowid, text) VALUES (?, ?)').run(outcomeSeq, textOf(outcomeSeq));
+  await expectBroken('an extra entry inside the chain', outcomeSeq);
+  evil.prepare('DELETE FROM calls_fts WHERE rowid = ?').run(outcomeSeq);
+  evil.prepare('INSERT INTO calls_fts (rowid, text) VALUES (?, ?)').run(1_000_000, textOf(1_000_000));
+  await expectBroken('an extra entry past the chain', 1_000_000);
+});
