@@ -10,7 +10,8 @@ import { WardenError } from '../../src/tool-api.js';
 import { analyseView, lineageTables, MAX_VIEW_DEPTH, resolveViews, viewRefusal, type ViewColumns, type ViewDefinition, type ViewLineages } from './view-lineage.js';
 
 /** relkind values whose rows come from a stored query: view and materialized view. */
-const VIEW_KINDS = new Set(['v', 'm']);
+/** pg_class.relkind of the relations masking follows through: views and materialized views. */
+export const VIEW_KINDS: ReadonlySet<string> = new Set(['v', 'm']);
 
 /** What the catalog is asked (PgViewReader in production). */
 export interface ViewReader {

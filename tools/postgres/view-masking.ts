@@ -7,7 +7,7 @@
 import type { MaskingContext } from '../../src/tool-api.js';
 import type { OutputColumnLineage, SqlFacts, StoredLineage } from './analysis/types.js';
 import type { FieldOrigin } from './connector.js';
-import type { ViewCatalog } from './view-catalog.js';
+import { type ViewCatalog, VIEW_KINDS } from './view-catalog.js';
 import { lineageTables, resolveOutput, throughViews, viewColumn, viewsToFollow, type ColumnLineage, type ViewLineages } from './view-lineage.js';
 
 /** Lineage masking works from: the output and the stored values through views, and the views found on the way. */
@@ -51,7 +51,7 @@ export async function fieldsThroughViews(
 ): Promise<{ output: readonly OutputColumnLineage[]; through: (ColumnLineage | undefined)[] }> {
   if (!masking.columns.length) return { output: before.output, through: [] };
   const follow = viewsToFollow(masking.columns);
-  const unseen = [...new Set(origins.flatMap((o) => (o && (o.relkind === 'v' || o.relkind === 'm') && follow(o.relation) && !before.views.has(o.relation) ? [o.relation] : [])))];
+  const unseen = [...new Set(origins.flatMap((o) => (o && VIEW_KINDS.has(o.relkind) && follow(o.relation) && !before.views.has(o.relation) ? [o.relation] : [])))];
   let { output, views } = before;
   if (unseen.length) {
     // Every relation the output names may have changed kind, not only those the fields show.
@@ -67,6 +67,14 @@ export async function fieldsThroughViews(
   return { output, through };
 }
 
+/** The tables of a policy's masked columns, once per compiled column list (it lives as long as its policy). */
+const MASKED_TABLES = new WeakMap<MaskingContext['columns'], ReadonlySet<string>>();
+function maskedTablesOf(columns: MaskingContext['columns']): ReadonlySet<string> {
+  let set = MASKED_TABLES.get(columns);
+  if (!set) MASKED_TABLES.set(columns, (set = new Set(columns.map((c) => c.column.slice(0, c.column.lastIndexOf('.'))))));
+  return set;
+}
+
 /**
  * Whether a statement touches a table with a masked column: reads or writes it, draws a value
  * from it, or reads a view that does (followed in `lineage.views`). Such a statement's error
@@ -75,7 +83,7 @@ export async function fieldsThroughViews(
  */
 export function touchesMaskedTable(facts: SqlFacts, lineage: MaskLineage, masking: MaskingContext): boolean {
   if (!masking.columns.length) return false;
-  const masked = new Set(masking.columns.map((c) => c.column.slice(0, c.column.lastIndexOf('.'))));
+  const masked = maskedTablesOf(masking.columns);
   const viewTables = [...lineage.views.values()].flatMap((columns) => lineageTables(columns.values()));
   return [...relationsOf(facts), ...facts.writes, ...viewTables].some((t) => masked.has(t));
 }

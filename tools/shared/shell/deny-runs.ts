@@ -7,7 +7,7 @@
 import { gitConfigDanger } from './git-config.js';
 import { DENIED_FLAGS, deniedFlag, GIT_CONFIG_FLAGS, injectionReason, PAGERS } from './injection-catalogue.js';
 import {
-  evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, NAME_READERS, POSIX_SHELLS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS,
+  AWKS, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, NAME_READERS, POSIX_SHELLS, programBase, SEDS, SHELL_TEXT_RUNNERS, SHELLS, SSH_FAMILY, variableRuns, WRAPPERS,
 } from './runners.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
@@ -26,14 +26,11 @@ export type Run =
 /** Wrappers beyond the catalogue's "runs other programs" (which it judges by their flags). */
 const OTHER_WRAPPERS = new Set(['env', 'find', 'ip', 'busybox', 'toybox']);
 const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
-const AWKS = new Set(['awk', 'gawk', 'mawk', 'nawk']);
-const SEDS = new Set(['sed', 'gsed']);
 /** Builtins that set the variables their `NAME=value` words name (tree-sitter's declaration commands). */
 const DECLARATIONS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
 /** Builtins that set a variable they name to a value Warden cannot read (input, a format, an option). */
 const INPUT_SETTERS = new Set(['read', 'mapfile', 'readarray', 'printf', 'getopts']);
 /** ssh and its kin: their catalogue entries (a program, a config file, a batch) may run any program. */
-const SSH_FAMILY = new Set(['ssh', 'scp', 'sftp']);
 /** Runners whose every argument word is searched for listed names (their own flags are not judged). */
 const SCANNED = new Set([
   ...SHELLS.filter((s) => s !== 'busybox' && s !== 'toybox'), 'eval', 'source', '.', 'su', 'script', 'trap', 'node', 'nodejs', 'hash',
@@ -56,8 +53,8 @@ const FEEDS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
   'pipeline', 'pipe_stderr', 'heredoc', 'herestring', 'redirection', 'process_substitution',
 ]);
 
-/** Could the glob `pattern` match `name`? Generous: a bracket expression matches any one character. */
-function globMatches(pattern: string, name: string): boolean {
+/** The glob `pattern` as a RegExp, generously: a bracket expression matches any one character. */
+function globRegExp(pattern: string): RegExp {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i] as string;
@@ -79,7 +76,7 @@ function globMatches(pattern: string, name: string): boolean {
       }
     } else re += c.replace(/[\\^$.|+(){}\]]/g, '\\$&');
   }
-  return new RegExp(`^${re}$`, 's').test(name);
+  return new RegExp(`^${re}$`, 's');
 }
 
 /** Why a word a wrapper runs may be any listed program (the line has expansions), or null. */
@@ -89,7 +86,10 @@ function notLiteral(word: string, names: ReadonlySet<string>): string | null {
   if (/\{[^}]*(,|\.\.)/.test(word)) return `'${word}' is a brace expansion`;
   const base = programBase(word);
   if (base.startsWith('~')) return `'${word}' is a tilde expansion`;
-  if (/[*?[]/.test(base) && [...names].some((n) => globMatches(base, n))) return `the glob '${word}' may name a denied program`;
+  if (/[*?[]/.test(base)) {
+    const glob = globRegExp(base); // built once per word, tried against every listed name
+    for (const n of names) if (glob.test(n)) return `the glob '${word}' may name a denied program`;
+  }
   return null;
 }
 

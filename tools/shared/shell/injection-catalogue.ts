@@ -3,7 +3,7 @@
  * allow rule, whatever the policy says: listing `find` in a policy never grants `find -exec`.
  */
 import { findFlag, optionWords } from './flags.js';
-import { evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, programBase, SHELL_TEXT_RUNNERS, SHELLS, variableRuns, WRAPPERS } from './runners.js';
+import { AWKS, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, programBase, SEDS, SHELL_TEXT_RUNNERS, SHELLS, SSH_FAMILY, variableRuns, WRAPPERS } from './runners.js';
 import { gitConfigDanger } from './git-config.js';
 import { sshRemote } from './runner-args.js';
 import { awkDanger, sedDanger } from './script-checks.js';
@@ -150,11 +150,11 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
     const script = firstOperand(args);
     if (script === undefined || script === '-') return 'node without a script reads code from stdin.';
   }
-  if (base === 'awk' || base === 'gawk' || base === 'mawk' || base === 'nawk') {
+  if (AWKS.has(base)) {
     const d = awkDanger(args);
     if (d !== null) return `${base}: ${d}.`;
   }
-  if (base === 'sed' || base === 'gsed') {
+  if (SEDS.has(base)) {
     const d = sedDanger(args);
     if (d !== null) return `${base}: ${d}.`;
   }
@@ -176,7 +176,7 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
     const reason = ipExec(args);
     if (reason !== null) return reason;
   }
-  if (base === 'ssh' || base === 'scp' || base === 'sftp') {
+  if (SSH_FAMILY.has(base)) {
     const words = optionWords(args);
     for (let i = 0; i < words.length; i++) {
       const w = words[i] as string;

@@ -7,6 +7,7 @@
  */
 import { findFlag } from './flags.js';
 import { isPathLike } from './paths.js';
+import { AWKS } from './runners.js';
 
 interface Model {
   /** Options that consume a value (`-n 5`, `-n5`, `--lines 5`, `--lines=5`). */
@@ -59,7 +60,7 @@ const MODELS: Record<string, Model> = {
   awk: { value: ['-F', '-v', '-e', '--field-separator', '--assign', '--source'], leadingText: ['-e', '--source'] },
   sed: { value: ['-e', '-l', '--expression', '--line-length'], leadingText: ['-e', '--expression'] },
 };
-for (const a of ['gawk', 'mawk', 'nawk']) MODELS[a] = MODELS.awk as Model;
+for (const a of AWKS) if (a !== 'awk') MODELS[a] = MODELS.awk as Model;
 
 /** A model's option lists as Sets, built once. */
 interface CompiledModel {

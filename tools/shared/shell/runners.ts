@@ -7,6 +7,12 @@
 /** Shells whose scripts bash's grammar reads as they do: Warden parses their `-c` scripts. */
 export const POSIX_SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'dash', 'ash']);
 
+/** awk and sed under their usual names (their programs are judged by script-checks.ts). */
+export const AWKS: ReadonlySet<string> = new Set(['awk', 'gawk', 'mawk', 'nawk']);
+export const SEDS: ReadonlySet<string> = new Set(['sed', 'gsed']);
+/** The OpenSSH clients: options that run programs, and a remote command or batch. */
+export const SSH_FAMILY: ReadonlySet<string> = new Set(['ssh', 'scp', 'sftp']);
+
 /** Every shell (busybox and toybox contain one). */
 export const SHELLS: readonly string[] = [
   ...POSIX_SHELLS, 'zsh', 'ksh', 'mksh', 'yash', 'csh', 'tcsh', 'fish', 'busybox', 'toybox',
