@@ -76,6 +76,19 @@ export interface ConditionSpec {
   compile(block: unknown, rule: { id: string; effect: 'allow' | 'deny' }): CompiledCondition;
   /** One-line description of what an allow block grants, for list_connections. */
   describe?(block: unknown): string;
+  /**
+   * Warnings for `warden policy check` about an allow block that loads fine but grants more
+   * than it seems to. Why here: only the family knows what its keys reach, and the linter
+   * never imports a family. `key` is the path inside the block.
+   */
+  lint?(block: unknown): { key: (string | number)[]; message: string }[];
+}
+
+/** The answer of ExecContext.judge: may this part of the answer be shown, and which rules say so. */
+export interface ItemJudgement {
+  allowed: boolean;
+  reason: string;
+  ruleIds: string[];
 }
 
 /** A configured column mask (policy `masking.columns`). */
@@ -160,6 +173,14 @@ export interface ExecContext {
   core?: unknown;
   /** For discovery tools: the condition blocks (by key) of the allow rules behind the decision. */
   grants?: Record<string, unknown>[];
+  /**
+   * Decide this same call (principal, tool, connection) again with other facts. Why: some
+   * answers hold items the decision could not see before reading them (kubectl_get events: an
+   * event about a pod is shown only when the policy allows the call for that pod's labels). An
+   * allow that needs an approval this call did not get counts as a no. Absent: judge nothing
+   * allowed (fail closed).
+   */
+  judge?(facts: Facts): ItemJudgement;
 }
 
 /** Context for parsing: no backend access, so analysis is cacheable and explainable offline. */

@@ -8,6 +8,7 @@ import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOu
 import { decide, decideDiscovery, grantableTools, visibleTools } from '../policy/engine.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
+import { itemJudge } from './item-judge.js';
 import { maskOutput, type MaskReport } from './mask-output.js';
 import { renderError, renderOutput } from './render.js';
 import { STAGES, type StageName } from './stages.js';
@@ -173,6 +174,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         log: deps.log,
         core: deps.core,
         ...(s.grants ? { grants: s.grants } : {}),
+        ...(t.connectionTypes !== null && !t.discoveryFor
+          ? { judge: itemJudge(s.policy, s.principal!, { tool: t.name, connection: s.connection?.name ?? null, args: s.input! }, s.decision!) }
+          : {}),
       });
       if (s.intentPending) {
         // The intent's failure wins over the statement's outcome: a call whose intent did not

@@ -63,9 +63,11 @@ export function renderOutput(out: ToolOutput, meta: Record<string, unknown>): Ca
       structuredContent: { ...out.streams, exit_code: out.exitCode ?? null, truncated: out.truncated, warden: meta },
     };
   }
+  const body = typeof out.data === 'string' ? out.data : JSON.stringify(out.data, null, 1);
+  const notes = out.notes?.length ? out.notes : null;
   return {
-    content: [{ type: 'text', text: typeof out.data === 'string' ? out.data : JSON.stringify(out.data, null, 1) }],
-    structuredContent: { data: out.data as unknown, truncated: out.truncated, warden: meta },
+    content: [{ type: 'text', text: notes ? [body, ...notes.map((n) => `note: ${n}`)].join('\n') : body }],
+    structuredContent: { data: out.data as unknown, truncated: out.truncated, ...(notes ? { notes } : {}), warden: meta },
   };
 }
 

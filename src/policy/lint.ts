@@ -1,7 +1,8 @@
 /**
  * `warden policy check` beyond the schema: mistakes that load fine but do not do what the
  * admin meant (unknown names, rules that can never match, allows shadowed by denies, masks no
- * grant reaches, overly broad grants). Every finding is FILE:LINE with the offending key.
+ * grant reaches, overly broad grants, and what a family's own `lint` hook finds in its blocks).
+ * Every finding is FILE:LINE with the offending key.
  */
 import type { ConnectionConfig, GovernedTool, ToolFamily } from '../tool-api.js';
 import { readYamlSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
@@ -77,6 +78,7 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
   const governed = [...toolByName.keys()];
   const connByName = new Map(input.connections.map((c) => [c.name, c]));
   const toolsForKey = (key: string) => governed.filter((t) => toolFamily.get(t)!.conditions.some((c) => c.key === key));
+  const specOf = (key: string) => input.families.flatMap((f) => f.family.conditions).find((c) => c.key === key);
 
   for (const r of policy.rules) {
     // Unknown or built-in tools.
@@ -124,6 +126,10 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
       for (const u of unusableFunctions(c.key, rawBlock(srcOf(r.file), indexOf.get(r)!, c.key), c.fn, c.families)) {
         at(r, [c.key, 'functions', u.index], `function ${u.name} can never be used by this grant: ${u.why}`, 'warning');
       }
+    }
+    // What the family itself knows a block grants beyond its appearance (e.g. secret keys).
+    for (const c of blocks) {
+      for (const w of specOf(c.key)?.lint?.(rawBlock(srcOf(r.file), indexOf.get(r)!, c.key)) ?? []) at(r, [c.key, ...w.key], w.message, 'warning');
     }
     // Shadowed by a deny.
     for (const d of policy.rules) {

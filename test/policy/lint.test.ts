@@ -316,3 +316,37 @@ test('an approval without reviewers is a warning at its line (anyone but the req
   assert.equal(open[0]!.line, 7);
   assert.match(open[0]!.message, /^rule fixes: /);
 });
+
+test('reveal_secret_keys naming a key that credential Secret types use is a warning on that key', () => {
+  const ps = lint(`rules:
+  - id: reveal
+    effect: allow
+    who: { groups: [sre] }
+    tool: kubectl_get
+    kubernetes:
+      kinds: [secrets]
+      reveal_secret_keys:
+        - username
+        - token
+        - tls.key
+        - .dockerconfigjson
+        - ssh-privatekey
+        - password
+        - tls.crt
+  - id: no-reveal
+    effect: deny
+    tool: kubectl_get
+    kubernetes: { reveal_secret_keys: [token] }
+`);
+  const hits = ps.filter((p) => /reveal_secret_keys/.test(p.message));
+  assert.deepEqual(hits.map((p) => [p.line, p.path, p.severity]), [
+    [10, 'rules.0.kubernetes.reveal_secret_keys.1', 'warning'],
+    [11, 'rules.0.kubernetes.reveal_secret_keys.2', 'warning'],
+    [12, 'rules.0.kubernetes.reveal_secret_keys.3', 'warning'],
+    [13, 'rules.0.kubernetes.reveal_secret_keys.4', 'warning'],
+    [14, 'rules.0.kubernetes.reveal_secret_keys.5', 'warning'],
+  ], JSON.stringify(ps));
+  assert.match(hits[0]!.message, /^rule reveal: .*"token".*kubernetes\.io\/service-account-token/);
+  assert.match(hits[1]!.message, /"tls\.key".*kubernetes\.io\/tls/);
+  assert.match(hits[4]!.message, /"password".*kubernetes\.io\/basic-auth/);
+});

@@ -1,12 +1,16 @@
 /**
  * Make API objects compact and safe for an agent: managedFields and the last-applied
  * annotation (which holds a Secret's data in clear) are dropped; Secret `data` and
- * `stringData` values are masked unless the call asked for a key that a rule reveals.
+ * `stringData` values are masked unless the call asked for a key that a rule reveals and the
+ * Secret's type lets that key be shown (secret-types.ts: a service-account token, a registry
+ * login, a TLS private key... stay masked whatever the grant says).
  * Literal values that a name marks as secret (an env var `DB_PASSWORD`, a configmap key
  * `API_TOKEN`, a container argument `--token=...`) are masked here too: the pipeline's content
  * detectors see each JSON string alone, without the name beside it, so a bare value such as
  * an AWS secret key or a plain password would pass them. Detectors still run later.
  */
+
+import { revealableKey } from './secret-types.js';
 
 /** The mask put in place of a secret value. */
 export const SECRET_MASK = '***';
@@ -45,11 +49,12 @@ function decode(v: unknown): unknown {
 /** Secret annotations whose values are shown (the service-account link); every other value is masked. */
 const SECRET_SAFE_ANNOTATION = /^kubernetes\.io\/service-account\.(name|uid)$/;
 
-function maskSecret(o: Obj, reveal: ReadonlySet<string>): Obj {
+function maskSecret(o: Obj, reveal: ReadonlySet<string>, notes?: string[]): Obj {
   const out: Obj = { ...o };
   // Deploy tools keep a Secret's whole manifest in an annotation (kapp's `kapp.k14s.io/original`,
   // custom last-applied copies): on a Secret, an annotation value may be its data.
   const meta = out.metadata;
+  const withheld = new Set<string>();
   if (isObj(meta) && isObj(meta.annotations)) {
     const a: Obj = {};
     for (const [k, v] of Object.entries(meta.annotations)) a[k] = SECRET_SAFE_ANNOTATION.test(k) ? v : SECRET_MASK;
@@ -62,8 +67,17 @@ function maskSecret(o: Obj, reveal: ReadonlySet<string>): Obj {
       continue;
     }
     const m: Obj = {};
-    for (const [k, v] of Object.entries(d)) m[k] = reveal.has(k) ? (field === 'data' ? decode(v) : v) : SECRET_MASK;
+    for (const [k, v] of Object.entries(d)) {
+      const show = reveal.has(k) && revealableKey(o.type, k);
+      if (reveal.has(k) && !show) withheld.add(k);
+      m[k] = show ? (field === 'data' ? decode(v) : v) : SECRET_MASK;
+    }
     out[field] = m;
+  }
+  if (withheld.size && notes) {
+    const name = isObj(meta) ? `${typeof meta.namespace === 'string' ? `${meta.namespace}/` : ''}${String(meta.name)}` : '(unnamed)';
+    const type = typeof o.type === 'string' ? `of type ${o.type}` : 'without a type';
+    notes.push(`secret ${name}: ${[...withheld].join(', ')} stay${withheld.size === 1 ? 's' : ''} masked; Warden never reveals ${withheld.size === 1 ? 'that key' : 'those keys'} of a Secret ${type}, whatever reveal_secret_keys grants`);
   }
   return out;
 }
@@ -115,21 +129,21 @@ function maskConfigMap(o: Obj): Obj {
   return out;
 }
 
-/** Clean one object of a kind. */
-export function cleanObject(kind: string, o: unknown, reveal: ReadonlySet<string>): unknown {
+/** Clean one object of a kind; `notes` collects what the agent should be told (granted keys kept masked). */
+export function cleanObject(kind: string, o: unknown, reveal: ReadonlySet<string>, notes?: string[]): unknown {
   if (!isObj(o)) return o;
   let out: Obj = { ...o, ...(o.metadata !== undefined ? { metadata: cleanMetadata(o.metadata) } : {}) };
-  if (kind === 'secrets' || o.kind === 'Secret') return maskSecret(out, reveal);
+  if (kind === 'secrets' || o.kind === 'Secret') return maskSecret(out, reveal, notes);
   if (kind === 'configmaps' || o.kind === 'ConfigMap') out = maskConfigMap(out);
   if (out.spec !== undefined) out = { ...out, spec: maskLiterals(out.spec) };
   return out;
 }
 
 /** Clean a list (or a single object) as returned by the API server. */
-export function cleanAnswer(kind: string, answer: unknown, reveal: ReadonlySet<string>): { items: unknown[]; more: boolean } {
+export function cleanAnswer(kind: string, answer: unknown, reveal: ReadonlySet<string>, notes?: string[]): { items: unknown[]; more: boolean } {
   if (isObj(answer) && Array.isArray(answer.items)) {
     const meta = isObj(answer.metadata) ? answer.metadata : {};
-    return { items: answer.items.map((i) => cleanObject(kind, i, reveal)), more: typeof meta.continue === 'string' && meta.continue !== '' };
+    return { items: answer.items.map((i) => cleanObject(kind, i, reveal, notes)), more: typeof meta.continue === 'string' && meta.continue !== '' };
   }
-  return { items: [cleanObject(kind, answer, reveal)], more: false };
+  return { items: [cleanObject(kind, answer, reveal, notes)], more: false };
 }

@@ -3,11 +3,14 @@
  * pod labels read from the API server, container, kind, verb, revealed secret keys). Deny:
  * the call touches what the block names (every key given must match, like `shell:` deny).
  * Unknown pod labels never satisfy an allow and always satisfy a deny (fail closed).
+ * `pod_labels` judge pods, and each event about a pod (kubectl_get judges every event it
+ * read with the labels of its pod, through ExecContext.judge, before showing it).
  */
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
 import { KINDS, VERBS, isKubeFacts, type KubeFacts } from './facts.js';
 import { dnsLabel, isLabelKey, isLabelValue } from './names.js';
+import { credentialTypesUsing } from './secret-types.js';
 
 /** Schema of a `kubernetes:` block (strict: unknown keys are errors). */
 export const kubernetesBlockSchema = z.strictObject({
@@ -33,9 +36,19 @@ function where(f: KubeFacts): string {
   return `${f.verb} ${f.namespace ? `${f.namespace}/` : ''}${obj}${f.container ? ` container ${f.container}` : ''}`;
 }
 
+/** How reasons name the pod the facts are about. */
+function podOf(f: KubeFacts): string {
+  return f.involvedPod ?? `pod ${f.namespace}/${f.name}`;
+}
+
+/** Facts about one pod whose labels pod_labels judge: a pod call, or one event about a pod. */
+function aboutPod(f: KubeFacts): boolean {
+  return f.kind === 'pods' || (f.kind === 'events' && f.podLookup !== 'not-applicable');
+}
+
 function lookupWhy(f: KubeFacts): string {
-  if (f.podLookup === 'not-found') return `pod ${f.namespace}/${f.name} was not found, so its labels cannot be checked`;
-  if (f.podLookup === 'forbidden') return `the API server refused to read pod ${f.namespace}/${f.name}, so its labels cannot be checked`;
+  if (f.podLookup === 'not-found') return `${podOf(f)} was not found, so its labels cannot be checked`;
+  if (f.podLookup === 'forbidden') return `the API server refused to read ${podOf(f)}, so its labels cannot be checked`;
   return 'the pod labels are unknown';
 }
 
@@ -46,14 +59,14 @@ function selectorImplies(f: KubeFacts, want: Record<string, string>): boolean {
 }
 
 function podLabelsWithin(f: KubeFacts, want: Record<string, string>): ConditionResult | null {
-  if (f.kind !== 'pods') return null;
+  if (!aboutPod(f)) return null;
   const text = Object.entries(want).map(([k, v]) => `${k}=${v}`).join(',');
-  if (f.verb === 'list') {
+  if (f.kind === 'pods' && f.verb === 'list') {
     return selectorImplies(f, want) ? null : no(`listing pods needs label_selector to include ${text}`);
   }
   if (f.podLabels === null) return no(lookupWhy(f));
   for (const [k, v] of Object.entries(want)) {
-    if (f.podLabels[k] !== v) return no(`pod ${f.namespace}/${f.name} does not carry label ${k}=${v}`);
+    if (f.podLabels[k] !== v) return no(`${podOf(f)} does not carry label ${k}=${v}`);
   }
   return null;
 }
@@ -99,7 +112,7 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
     bits.push(`container ${f.container ?? '(unknown)'}`);
   }
   if (b.pod_labels) {
-    if (f.kind !== 'pods') return no('not a pod');
+    if (!aboutPod(f)) return no(f.kind === 'events' ? 'each event about a pod is judged with that pod\'s labels when it is read' : 'not a pod');
     const labels = f.podLabels;
     const hit = labels === null || Object.entries(b.pod_labels).every(([k, v]) => labels[k] === v);
     if (!hit) return no('the pod does not carry the denied labels');
@@ -138,5 +151,20 @@ export const kubernetesCondition: ConditionSpec = {
       b.reveal_secret_keys && `reveals secret keys ${b.reveal_secret_keys.join(', ')}`,
     ].filter(Boolean);
     return `kubernetes: ${parts.join('; ')}`;
+  },
+  lint(raw) {
+    // A key name is granted in every Secret: `token` for an app token also names the key of
+    // every service-account token. Those stay masked (secret-types.ts); the admin should know
+    // that the same key of any other Secret is revealed, where it is as likely a credential.
+    const p = kubernetesBlockSchema.safeParse(raw);
+    if (!p.success) return [];
+    return (p.data.reveal_secret_keys ?? []).flatMap((k, i) => {
+      const types = credentialTypesUsing(k);
+      if (!types.length) return [];
+      return [{
+        key: ['reveal_secret_keys', i],
+        message: `reveal_secret_keys names "${k}", the credential key of Secrets of type ${types.join(', ')}: Warden keeps it masked in those whatever this says, but it reveals "${k}" of every other Secret (Opaque ones included), where it is as likely a credential`,
+      }];
+    });
   },
 };

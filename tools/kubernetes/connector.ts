@@ -21,6 +21,25 @@ export interface PodInfo {
 /** A pod lookup that did not find a pod (not an error: policy decides first). */
 export type PodLookupResult = { state: 'found'; pod: PodInfo } | { state: 'not-found' | 'forbidden' };
 
+/** Pods per page, and pages at most, when every pod's labels are needed (listPods). */
+const POD_PAGE = 250;
+const MAX_POD_PAGES = 40;
+
+/** A pod object's labels, uid and containers (what pod_labels and containers rules judge). */
+function podInfoOf(raw: unknown): PodInfo {
+  const p = raw as { metadata?: { uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { containers?: { name?: string }[] } } | null;
+  const labels: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p?.metadata?.labels ?? {})) if (typeof v === 'string') labels[k] = v;
+  const containers = (p?.spec?.containers ?? []).map((c) => c.name).filter((n): n is string => typeof n === 'string');
+  const annotated = p?.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
+  return {
+    uid: typeof p?.metadata?.uid === 'string' ? p.metadata.uid : '',
+    labels,
+    containers,
+    defaultContainer: typeof annotated === 'string' && containers.includes(annotated) ? annotated : (containers[0] ?? null),
+  };
+}
+
 /** The API server of one connection. */
 export class KubeConnector {
   private kc: Promise<KubeConfig> | null = null;
@@ -118,20 +137,32 @@ export class KubeConnector {
       if (e instanceof SyntaxError) throw new WardenError(ErrorCode.BACKEND, 'the API server answered with malformed JSON while reading the pod');
       throw kubeError(e, this.conn.name, `read pod ${namespace}/${pod}`);
     }
-    const p = raw as { metadata?: { uid?: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: { containers?: { name?: string }[] } };
-    const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(p.metadata?.labels ?? {})) if (typeof v === 'string') labels[k] = v;
-    const containers = (p.spec?.containers ?? []).map((c) => c.name).filter((n): n is string => typeof n === 'string');
-    const annotated = p.metadata?.annotations?.['kubectl.kubernetes.io/default-container'];
-    return {
-      state: 'found',
-      pod: {
-        uid: typeof p.metadata?.uid === 'string' ? p.metadata.uid : '',
-        labels,
-        containers,
-        defaultContainer: typeof annotated === 'string' && containers.includes(annotated) ? annotated : (containers[0] ?? null),
-      },
-    };
+    return { state: 'found', pod: podInfoOf(raw) };
+  }
+
+  /**
+   * Every pod of a namespace (null: of all namespaces), keyed `namespace/name`, read page by
+   * page. Why: judging a list of events needs the labels of the pods they are about, in one
+   * read per page rather than one per event. More than MAX_POD_PAGES pages is refused (fail
+   * closed) rather than judged against part of the pods.
+   */
+  async listPods(namespace: string | null, signal?: AbortSignal): Promise<Map<string, PodInfo>> {
+    const out = new Map<string, PodInfo>();
+    let cont = '';
+    for (let page = 0; page < MAX_POD_PAGES; page++) {
+      const q = new URLSearchParams({ limit: String(POD_PAGE) });
+      if (cont) q.set('continue', cont);
+      const path = `/api/v1${namespace !== null ? `/namespaces/${namespace}` : ''}/pods?${q.toString()}`;
+      const answer = (await this.getJson(path, `list pods${namespace !== null ? ` in ${namespace}` : ''}`, { signal })) as { items?: unknown; metadata?: { continue?: unknown } } | null;
+      if (!answer || !Array.isArray(answer.items)) throw new WardenError(ErrorCode.BACKEND, 'the API server answered a pod list without items');
+      for (const it of answer.items) {
+        const m = (it as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
+        if (typeof m?.name === 'string') out.set(`${typeof m.namespace === 'string' ? m.namespace : (namespace ?? '')}/${m.name}`, podInfoOf(it));
+      }
+      cont = typeof answer.metadata?.continue === 'string' ? answer.metadata.continue : '';
+      if (!cont) return out;
+    }
+    throw new WardenError(ErrorCode.BACKEND, `more than ${MAX_POD_PAGES * POD_PAGE} pods to read; their labels cannot all be checked, so nothing is returned`);
   }
 
   /** Exec argv in a container over the channel subprotocols; stdin and tty stay off. */

@@ -19,7 +19,11 @@ export type Verb = (typeof VERBS)[number];
 /** Kinds without a namespace. */
 export const CLUSTER_KINDS: ReadonlySet<string> = new Set(['nodes', 'namespaces']);
 
-/** How the pod lookup before exec/logs went; labels are known only when `found`. */
+/**
+ * How the pod lookup before exec/logs went; labels are known only when `found`. For events it
+ * says whether the facts are about a pod at all: `not-applicable` on the facts of the call (each
+ * event it returns is judged later, one by one, with the labels of the pod it is about).
+ */
 export type PodLookup = 'found' | 'not-found' | 'forbidden' | 'not-applicable';
 
 /** Facts shared by every kubernetes tool. */
@@ -41,6 +45,11 @@ export interface KubeFacts extends Facts {
   labelSelector: LabelRequirement[] | null;
   /** Secret keys the agent asked to see in clear (must be granted by reveal_secret_keys). */
   revealKeys: string[];
+  /**
+   * Events only, on the facts of one event judged before it is shown: the pod it is about, as
+   * reasons name it (`pod shop/web-1`); its labels are podLabels. Absent on the call's facts.
+   */
+  involvedPod?: string;
 }
 
 /** Facts of kubectl_exec: the kubernetes facts plus the shell facts of the argv or script. */

@@ -1,10 +1,12 @@
 /**
  * `kubectl_get`: read objects of the kinds a rule chooses, as compact JSON with managedFields
- * dropped and Secret values masked unless a rule reveals the key the agent asked for.
+ * dropped and Secret values masked unless a rule reveals the key the agent asked for (and the
+ * Secret's type lets it be shown). Events about pods are judged one by one (event-scope.ts).
  */
 import { z } from 'zod';
 import { parseError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { cleanAnswer } from './clean.js';
+import { scopeEvents } from './event-scope.js';
 import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import { CLUSTER_KINDS, KINDS, type KubeFacts } from './facts.js';
@@ -26,6 +28,13 @@ type GetInput = z.infer<typeof getInput>;
 /** Items per page asked of the API server; more is reported as truncated. */
 const PAGE = 500;
 
+/** Notes told to the agent at most (one per Secret whose granted keys stayed masked can be many). */
+const MAX_NOTES = 5;
+
+function capNotes(notes: string[]): string[] {
+  return notes.length <= MAX_NOTES ? notes : [...notes.slice(0, MAX_NOTES - 1), `${notes.length - MAX_NOTES + 1} more notes like these`];
+}
+
 /** The API path of a kind (namespace null: cluster-scoped or all namespaces). */
 export function kindPath(kind: string, namespace: string | null, name: string | null): string {
   const group = kind === 'deployments' ? '/apis/apps/v1' : '/api/v1';
@@ -41,7 +50,8 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
     description:
       'Get one object (name) or list objects of a kind (pods, deployments, services, configmaps, events, nodes, namespaces, ' +
       'secrets) in a namespace, optionally filtered by an equality label_selector (a=b,c!=d). Secret values are masked; ' +
-      'reveal_keys asks for specific keys in clear, which a rule must grant.',
+      'reveal_keys asks for specific keys in clear, which a rule must grant (credentials of typed Secrets, such as ' +
+      'service-account tokens and TLS private keys, stay masked). Events about pods you may not read are withheld.',
     connectionTypes: ['kubernetes'],
     input: getInput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -91,7 +101,10 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
         if (!facts.podUid || meta?.uid !== facts.podUid) throw replaced(facts.namespace ?? '', facts.name, 'nothing is returned');
         if (!sameLabels(facts.podLabels, meta.labels ?? {})) throw relabelled(facts.namespace ?? '', facts.name, 'nothing is returned');
       }
-      const { items, more } = cleanAnswer(facts.kind, answer, new Set(facts.revealKeys));
+      // Events about pods are judged one by one with their pod's labels (event-scope.ts).
+      const scoped = facts.kind === 'events' ? await scopeEvents(answer, facts, ctx, connectorFor(conn.name)) : { answer, notes: [] };
+      const notes = scoped.notes;
+      const { items, more } = cleanAnswer(facts.kind, scoped.answer, new Set(facts.revealKeys), notes);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
       const kept: unknown[] = [];
       let bytes = 0;
@@ -106,7 +119,8 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
         kept.push(it);
       }
       const data = facts.name !== null && kept.length === 1 ? kept[0] : { kind: facts.kind, items: kept };
-      return { kind: 'json', data, truncated, ...(truncated ? { notes: ['more objects exist; narrow with name or label_selector'] } : {}) };
+      if (truncated) notes.unshift('more objects exist; narrow with name or label_selector');
+      return { kind: 'json', data, truncated, ...(notes.length ? { notes: capNotes(notes) } : {}) };
     },
   };
 }

@@ -62,6 +62,28 @@ describe('kubernetes: allow', () => {
   });
 });
 
+describe('kubernetes: events about a pod', () => {
+  const call: Partial<KubeFacts> = { kind: 'events', verb: 'list', name: null, podLabels: null, podLookup: 'not-applicable', podUid: null };
+  const about = (labels: Record<string, string> | null): Partial<KubeFacts> => ({ ...call, involvedPod: 'pod shop/x', podLabels: labels, podLookup: labels ? 'found' : 'not-found' });
+
+  test('the call itself is not judged by pod labels; each event is, by its pod', () => {
+    assert.equal(allow({ pod_labels: { app: 'web' } }, call), true, 'the events read are judged one by one');
+    assert.equal(allow({ pod_labels: { app: 'web' } }, about({ app: 'web' })), true);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, about({ app: 'db' })), false);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, about(null)), false, 'a pod of unknown labels is outside the grant');
+    assert.equal(allow({}, about(null)), true, 'without pod_labels the labels do not matter');
+    assert.equal(deny({ pod_labels: { app: 'db' } }, call), false);
+    assert.equal(deny({ pod_labels: { app: 'db' } }, about({ app: 'db' })), true);
+    assert.equal(deny({ pod_labels: { app: 'db' } }, about({ app: 'web' })), false);
+    assert.equal(deny({ pod_labels: { app: 'db' } }, about(null)), true, 'unknown labels hit a deny');
+  });
+
+  test('reasons name the pod the event is about', () => {
+    const why = kubernetesCondition.compile({ pod_labels: { app: 'web' } }, { id: 'r', effect: 'allow' })({ ...base, ...about({ app: 'db' }) }, { tool: 't', connection: 'c', args: {} }).why;
+    assert.match(why, /^pod shop\/x does not carry label app=web$/);
+  });
+});
+
 describe('kubernetes: deny', () => {
   test('every key given must match; unknown labels and all-namespaces count as a hit', () => {
     assert.equal(deny({ namespaces: ['kube-system'] }, {}), false);
