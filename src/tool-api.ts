@@ -91,6 +91,27 @@ export interface ItemJudgement {
   ruleIds: string[];
 }
 
+/**
+ * ExecContext.judge: the policy asked again, inside execute, about facts the decision could not
+ * see, for the same principal, tool, connection and arguments (src/pipeline/item-judge.ts).
+ */
+export interface CallJudge {
+  /**
+   * Decide this same call again with other facts, allow and deny rules alike. Why: some answers
+   * hold items the decision could not see before reading them (kubectl_get events: an event
+   * about a pod is shown only when the policy allows the call for that pod's labels). An allow
+   * that needs an approval this call did not get counts as a no.
+   */
+  call(facts: Facts): ItemJudgement;
+  /**
+   * The conditional deny rules that apply to this principal, tool and connection, as a judge of
+   * other facts; null when there are none (nothing the tool learns could change the decision, so
+   * it need not look). Why: deny wins over what a tool learns while executing (the partitions a
+   * parent's read returns), while a grant stays decided on what the call names.
+   */
+  denies(): ((facts: Facts) => ItemJudgement) | null;
+}
+
 /** A configured column mask (policy `masking.columns`). */
 export interface ColumnMask {
   /** schema.table.column, lower-cased. */
@@ -174,13 +195,10 @@ export interface ExecContext {
   /** For discovery tools: the condition blocks (by key) of the allow rules behind the decision. */
   grants?: Record<string, unknown>[];
   /**
-   * Decide this same call (principal, tool, connection) again with other facts. Why: some
-   * answers hold items the decision could not see before reading them (kubectl_get events: an
-   * event about a pod is shown only when the policy allows the call for that pod's labels). An
-   * allow that needs an approval this call did not get counts as a no. Absent: judge nothing
-   * allowed (fail closed).
+   * The policy asked again about facts learnt while executing. Given to every tool of a
+   * connection family; absent elsewhere (a tool then judges nothing allowed: fail closed).
    */
-  judge?(facts: Facts): ItemJudgement;
+  judge?: CallJudge;
 }
 
 /** Context for parsing: no backend access, so analysis is cacheable and explainable offline. */

@@ -155,6 +155,24 @@ export function decide(policy: CompiledPolicy, p: Principal, call: CallView, fac
 }
 
 /**
+ * The deny check a tool runs on facts it learns after the decision (ExecContext.judge.denies, src/pipeline/item-judge.ts):
+ * the conditional denies whose who, tool and connection cover the call, judged on the new facts.
+ * Null when there are none (unconditional denies were decided already), so the tool need not
+ * look. Allow rules are not judged again: a grant was decided on what the call names, and only a
+ * deny widens with what it turns out to reach (tools/postgres/inherited-denies.ts).
+ */
+export function lateDenies(policy: CompiledPolicy, p: Principal, call: CallView): ((facts: Facts) => { ruleIds: string[]; reason: string } | null) | null {
+  const rules = indexOf(policy).conditionalDenies.filter((r) => whoMatches(r, p) && inScope(r, call.tool, call.connection));
+  if (!rules.length) return null;
+  return (facts) => {
+    const hits = rules.map((r) => ({ rule: r, trace: evalRule(r, p, call, facts) })).filter((h) => h.trace.matched);
+    const first = hits[0];
+    if (!first) return null;
+    return { ruleIds: hits.map((h) => h.rule.id), reason: first.rule.reason ?? `denied by rule ${first.rule.id}: ${first.trace.why}` };
+  };
+}
+
+/**
  * Allow rules this principal could use for a tool, as short sentences; never one a deny
  * overrides (see the rule at the top): not one unconditional denies cover everywhere it applies,
  * not one covered on `connection` when the call's connection is given, and none of `overridden`

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compilePolicy } from '../../src/policy/load.js';
-import { alternativesFor, decide, decideDiscovery, visibleConnections, visibleTools } from '../../src/policy/engine.js';
+import { alternativesFor, decide, decideDiscovery, lateDenies, visibleConnections, visibleTools } from '../../src/policy/engine.js';
 import { grantedTables } from '../../tools/postgres/describe-database.js';
 import { sqlCondition } from '../../tools/postgres/sql-condition.js';
 import { analyzeSql } from '../../tools/postgres/analysis/index.js';
@@ -275,4 +275,21 @@ test('reviewsAnything: only approvals that name their reviewers make a principal
   });
   assert.equal(reviewsAnything(named, ana), true, 'ana is in analysts');
   assert.equal(reviewsAnything(named, sam), false);
+});
+
+test('lateDenies judges only the conditional denies that cover the call, on the facts handed back', () => {
+  const p = compilePolicy(['p.yaml'], [sqlCondition], {
+    'p.yaml': `
+rules:
+  - { id: read, effect: allow, tool: query_database, sql: { statements: [select], read: [public.parent] } }
+  - { id: no-child, effect: deny, tool: query_database, on: [db], sql: { read: [public.child] }, reason: child is off limits }
+  - { id: no-ssh, effect: deny, tool: ssh_run }
+`,
+  });
+  const late = lateDenies(p, ana, call('SELECT * FROM parent'));
+  assert.ok(late, 'a conditional deny covers the call');
+  const facts = analyzeSql('SELECT * FROM parent');
+  assert.equal(late(facts), null, 'the facts the decision saw match no deny');
+  assert.deepEqual(late({ ...facts, reads: ['public.child', 'public.parent'] } as typeof facts), { ruleIds: ['no-child'], reason: 'child is off limits' });
+  assert.equal(lateDenies(p, ana, call('SELECT * FROM parent', 'other')), null, 'no conditional deny on that connection: nothing to judge');
 });

@@ -68,7 +68,7 @@ function factsFor(call: KubeFacts, ev: unknown, p: EventPod, pods: Map<string, P
 
 /** Judge each event; the refusal of the first pod refused, or null when the event may be shown. */
 async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<(ItemJudgement | null)[]> {
-  const judge = ctx.judge ?? ((): ItemJudgement => ({ allowed: false, reason: 'events about pods cannot be judged here', ruleIds: [] }));
+  const judge = ctx.judge ? (f: KubeFacts) => ctx.judge!.call(f) : (): ItemJudgement => ({ allowed: false, reason: 'events about pods cannot be judged here', ruleIds: [] });
   const about = events.map((ev) => podsOf(ev, call.namespace));
   if (!about.some((pods) => pods.length)) return events.map(() => null);
   // A call the policy allows for a pod of unknown labels is allowed for any labels (unknown

@@ -8,6 +8,7 @@ import type { GovernedTool, ToolOutput } from '../../src/tool-api.js';
 import { normalizePolicyTable } from './analysis/names.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
+import { inheritedMasks } from './inheritance.js';
 
 const input = z
   .object({
@@ -106,8 +107,13 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
       const tables = grantedTables(ctx.grants ?? []);
       const names = tables.all ? null : [...new Set([...tables.read, ...tables.write])];
       if (names && names.length === 0) return { kind: 'json', data: { tables: [] }, truncated: false };
-      const r = await connectorFor(conn.name).run(COLUMNS_SQL, [names, i.schema ?? null, [...tables.hidden]], { readOnly: true, maxRows: 20_000, timeoutMs: conn.statement_timeout });
-      const masks = new Map(ctx.masking.columns.map((c) => [c.column, c.strategy]));
+      const connector = connectorFor(conn.name);
+      const r = await connector.run(COLUMNS_SQL, [names, i.schema ?? null, [...tables.hidden]], { readOnly: true, maxRows: 20_000, timeoutMs: conn.statement_timeout });
+      // Marked as a read without ONLY would mask them: masks follow inheritance (inheritance.ts).
+      // Names with a '.' inside a part are left out: facts cannot spell them, nor can a mask.
+      const described = (r.rows as string[][]).filter(([schema, table]) => !`${schema}${table}`.includes('.')).map(([schema, table]) => `${schema}.${table}`);
+      const families = ctx.masking.columns.length ? await connector.views.families(described) : new Map();
+      const masks = new Map(inheritedMasks(ctx.masking.columns, families, () => true).map((c) => [c.column, c.strategy]));
       const byTable = new Map<string, { table: string; access: string[]; columns: { name: string; type: string; masked?: string }[] }>();
       for (const [schema, table, column, type] of r.rows as string[][]) {
         const key = `${schema}.${table}`;

@@ -10,6 +10,7 @@ import type { CappedResult } from './capped-query.js';
 import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
+import { checkInheritedDenies } from './inherited-denies.js';
 import { checkMaskedCopies } from './masked-copies.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
@@ -75,11 +76,14 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
       // After the policy (a denied call never touches the catalog), before the statement runs:
       // unqualified pg_* relations and unqualified functions must be pg_catalog's as facts said,
-      // masks follow the views the statement reads (fail closed), then qualified columns.
+      // deny rules and masks follow inheritance (a parent's rows include its partitions'), masks
+      // follow the views the statement reads (fail closed), then qualified columns.
       await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions);
+      await checkInheritedDenies(facts, ctx, connector.views);
       const lineage = await outputThroughViews(facts, ctx.masking, connector.views);
-      if (lineage.stored !== facts.stored) checkMaskedCopies(lineage, ctx.masking);
-      if (lineage.output !== facts.output) checkDerivedFlows(lineage, ctx.masking);
+      const widened = lineage.masking !== ctx.masking;
+      if (widened || lineage.stored !== facts.stored) checkMaskedCopies(lineage, lineage.masking);
+      if (widened || lineage.output !== facts.output) checkDerivedFlows(lineage, lineage.masking);
       await connector.checkQualifiedColumns(facts.qualifiedColumns);
       let r: CappedResult;
       try {
@@ -88,7 +92,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
           maxRows,
           timeoutMs: conn.statement_timeout,
           // Its error messages may quote a masked value (`email::regclass` in WHERE): withheld.
-          masked: touchesMaskedTable(facts, lineage, ctx.masking),
+          masked: touchesMaskedTable(facts, lineage, lineage.masking),
         });
       } finally {
         // A statement that may write may have created, dropped or redefined a view.
@@ -97,7 +101,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID)));
       const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views);
       const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));
-      const plan = planColumnMasks(fields, sources, ctx.masking, fields.through);
+      const plan = planColumnMasks(fields, sources, fields.masking, fields.through);
       let bytes = 0;
       let truncated = r.truncated;
       let kept = r.rows.length;

@@ -1,22 +1,29 @@
 /**
- * Which relations are views, and what their columns carry, asked from the catalog and cached
- * per connection like the connector's other catalog answers (a TTL, so a redefined view counts
- * within it; forget() after a statement that could change the schema). The hot path costs no
- * round trip: a table's kind is asked once, then a statement that reads only tables it knows is
- * answered from memory. Views are read with pg_get_viewdef and analysed (view-lineage.ts).
+ * Which relations are views, what their columns carry, and where each relation sits in its
+ * inheritance tree, asked from the catalog and cached per connection like the connector's other
+ * catalog answers (a TTL, so a redefined view or a new partition counts within it; forget()
+ * after a statement that could change the schema). The hot path costs no round trip: a
+ * relation's kind and family (ancestors, descendants, columns; inheritance.ts) are asked once,
+ * in one query for all of a statement's relations, then answered from memory. Views are read
+ * with pg_get_viewdef and analysed (view-lineage.ts).
  */
 import type pg from 'pg';
 import { WardenError } from '../../src/tool-api.js';
+import type { RelationFamily } from './inheritance.js';
 import { analyseView, lineageTables, MAX_VIEW_DEPTH, resolveViews, viewRefusal, type ViewColumns, type ViewDefinition, type ViewLineages } from './view-lineage.js';
 
-/** relkind values whose rows come from a stored query: view and materialized view. */
 /** pg_class.relkind of the relations masking follows through: views and materialized views. */
 export const VIEW_KINDS: ReadonlySet<string> = new Set(['v', 'm']);
 
+/** A relation as the catalog describes it: its pg_class.relkind and its inheritance family. */
+export interface CatalogRelation extends RelationFamily {
+  kind: string;
+}
+
 /** What the catalog is asked (PgViewReader in production). */
 export interface ViewReader {
-  /** pg_class.relkind of each named relation the catalog knows (unknown names are left out). */
-  relationKinds(names: readonly string[]): Promise<Map<string, string>>;
+  /** Kind and family of each named relation the catalog knows (unknown names are left out). */
+  relations(names: readonly string[]): Promise<Map<string, CatalogRelation>>;
   /** Definitions and column names of the named views (views the catalog no longer has are left out). */
   viewDefinitions(names: readonly string[]): Promise<ViewDefinition[]>;
 }
@@ -25,7 +32,7 @@ type Cached<T> = { at: number; value: T };
 
 /** One connection's view knowledge. */
 export class ViewCatalog {
-  private kinds = new Map<string, Cached<string>>();
+  private relations = new Map<string, Cached<CatalogRelation>>();
   /** One-level lineage of each view (analyseView), or the refusal its definition earned. */
   private views = new Map<string, Cached<ViewColumns | WardenError>>();
 
@@ -44,23 +51,31 @@ export class ViewCatalog {
     let frontier = [...new Set(relations)].filter((r) => follow(r) && !r.startsWith('\u0000'));
     for (let depth = 0; frontier.length > 0; depth++) {
       if (depth > MAX_VIEW_DEPTH) throw viewRefusal(frontier[0]!, `views are nested deeper than ${MAX_VIEW_DEPTH}`);
-      const kinds = await this.kindsOf(frontier);
-      const views = frontier.filter((r) => VIEW_KINDS.has(kinds.get(r) ?? '') && !oneLevel.has(r));
+      const known = await this.relationsOf(frontier);
+      const views = frontier.filter((r) => VIEW_KINDS.has(known.get(r)?.kind ?? '') && !oneLevel.has(r));
       for (const [name, columns] of await this.definitionsOf(views)) oneLevel.set(name, columns);
       frontier = lineageTables(views.flatMap((v) => [...oneLevel.get(v)!.values()])).filter((r) => follow(r) && !oneLevel.has(r));
     }
     return oneLevel.size ? resolveViews(oneLevel) : new Map();
   }
 
+  /**
+   * The inheritance family of each of `relations` the catalog knows (a relation it does not know
+   * is left out, and asked again next time). One query for all those not cached.
+   */
+  async families(relations: Iterable<string>): Promise<Map<string, RelationFamily>> {
+    return this.relationsOf([...new Set(relations)]);
+  }
+
   /** Forget what is known about `relations` (the field metadata showed a view where a table was cached), or everything. */
   forget(relations?: Iterable<string>): void {
     if (!relations) {
-      this.kinds.clear();
+      this.relations.clear();
       this.views.clear();
       return;
     }
     for (const r of relations) {
-      this.kinds.delete(r);
+      this.relations.delete(r);
       this.views.delete(r);
     }
   }
@@ -69,21 +84,21 @@ export class ViewCatalog {
     return !!c && now - c.at <= this.ttlMs;
   }
 
-  private async kindsOf(relations: string[]): Promise<Map<string, string>> {
+  private async relationsOf(relations: string[]): Promise<Map<string, CatalogRelation>> {
     const now = Date.now();
-    const out = new Map<string, string>();
+    const out = new Map<string, CatalogRelation>();
     const missing: string[] = [];
     for (const r of relations) {
-      const c = this.kinds.get(r);
+      const c = this.relations.get(r);
       if (this.fresh(c, now)) out.set(r, c.value);
       else missing.push(r);
     }
     if (missing.length === 0) return out;
     // A relation the catalog does not know is not cached: it may be created the next moment,
     // and PostgreSQL refuses a statement that reads it anyway.
-    for (const [r, kind] of await this.reader.relationKinds(missing)) {
-      this.kinds.set(r, { at: now, value: kind });
-      out.set(r, kind);
+    for (const [r, info] of await this.reader.relations(missing)) {
+      this.relations.set(r, { at: now, value: info });
+      out.set(r, info);
     }
     return out;
   }
@@ -128,10 +143,22 @@ function splitRelation(name: string): [string, string] {
   return [name.slice(0, dot), name.slice(dot + 1)];
 }
 
-const KINDS_SQL = `SELECT q.name, c.relkind::text AS relkind
+/** schema.name of the relations whose oids a recursive walk of pg_inherits (CTE `t`) reached. */
+const FAMILY_NAMES = `SELECT fn.nspname::text || '.' || fc.relname::text FROM t
+  JOIN pg_catalog.pg_class fc ON fc.oid = t.oid JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace`;
+
+/** Kind, own columns, ancestors and descendants (pg_inherits, both directions, to any depth). */
+const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind,
+  ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
+  ARRAY(WITH RECURSIVE t(oid) AS (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
+    UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN t ON i.inhrelid = t.oid) ${FAMILY_NAMES}) AS ancestors,
+  ARRAY(WITH RECURSIVE t(oid) AS (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid
+    UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN t ON i.inhparent = t.oid) ${FAMILY_NAMES}) AS descendants
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
 JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel`;
+
+type RelationRow = { name: string; relkind: string; columns: string[]; ancestors: string[]; descendants: string[] };
 
 const VIEWS_SQL = `SELECT q.name, pg_catalog.pg_get_viewdef(c.oid) AS definition,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
@@ -148,9 +175,11 @@ function byParts(names: readonly string[]): [string[], string[], string[]] {
 /** The catalog queries, on the connection's read-only pool. */
 export function pgViewReader(pool: () => Promise<pg.Pool>): ViewReader {
   return {
-    async relationKinds(names) {
-      const r = await (await pool()).query({ text: KINDS_SQL, values: byParts(names) });
-      return new Map((r.rows as { name: string; relkind: string }[]).map((row) => [row.name, row.relkind]));
+    async relations(names) {
+      const r = await (await pool()).query({ text: RELATIONS_SQL, values: byParts(names) });
+      return new Map(
+        (r.rows as RelationRow[]).map((row) => [row.name, { kind: row.relkind, columns: row.columns, ancestors: row.ancestors, descendants: row.descendants }]),
+      );
     },
     async viewDefinitions(names) {
       // pg_get_viewdef qualifies a table unless the search_path finds it by its bare name: with

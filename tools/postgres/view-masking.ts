@@ -1,12 +1,14 @@
 /**
- * Masking follows lineage through views (view-lineage.ts): the statement's output lineage
- * before it runs, for the on_derived check; each result field's view column after it runs, for
- * planColumnMasks. Nothing is asked from the catalog when no mask is configured, and a
- * statement that reads only tables whose kind is cached costs no round trip.
+ * Masking follows lineage through views (view-lineage.ts) and inheritance (inheritance.ts): the
+ * statement's output lineage before it runs, for the on_derived check; each result field's view
+ * column after it runs, for planColumnMasks; and the masks themselves, widened to the children,
+ * partitions and parents of the relations it reaches. Nothing is asked from the catalog when no
+ * mask is configured, and a statement whose relations are cached costs no round trip.
  */
 import type { MaskingContext } from '../../src/tool-api.js';
 import type { OutputColumnLineage, SqlFacts, StoredLineage } from './analysis/types.js';
 import type { FieldOrigin } from './connector.js';
+import { inheritedMasks, statementRelations, type RelationFamily } from './inheritance.js';
 import { type ViewCatalog, VIEW_KINDS } from './view-catalog.js';
 import { lineageTables, resolveOutput, throughViews, viewColumn, viewsToFollow, type ColumnLineage, type ViewLineages } from './view-lineage.js';
 
@@ -15,9 +17,42 @@ export interface MaskLineage {
   output: readonly OutputColumnLineage[];
   stored: readonly StoredLineage[];
   views: ViewLineages;
+  /**
+   * The masks the statement is judged by: the policy's, plus those inheritance carries to the
+   * relations it reaches (the policy's own context when it carries none).
+   */
+  masking: MaskingContext;
+  /** The inheritance family of every relation the masks were widened for (those the catalog knows). */
+  families: ReadonlyMap<string, RelationFamily>;
 }
 
 const NO_VIEWS: ViewLineages = new Map();
+const NO_FAMILIES: ReadonlyMap<string, RelationFamily> = new Map();
+
+/** Tables the followed views draw from. */
+function viewTables(views: ViewLineages): string[] {
+  return [...views.values()].flatMap((columns) => lineageTables(columns.values()));
+}
+
+/**
+ * The policy's masks widened along inheritance for a statement's relations, those its views
+ * read, and `extra` (relations field metadata named). A relation named only with ONLY takes its
+ * ancestors' masks, not its descendants'; one reached through a view is taken as named without
+ * ONLY (the view's definition is not judged for it: fail closed, a mask too many at worst).
+ */
+async function inheritedMasking(
+  facts: SqlFacts,
+  views: ViewLineages,
+  masking: MaskingContext,
+  catalog: ViewCatalog,
+  extra: readonly string[] = [],
+): Promise<{ masking: MaskingContext; families: ReadonlyMap<string, RelationFamily> }> {
+  const throughViews = new Set(viewTables(views));
+  const families = await catalog.families([...statementRelations(facts), ...throughViews, ...extra]);
+  const only = new Set(facts.onlyRelations);
+  const columns = inheritedMasks(masking.columns, families, (r) => throughViews.has(r) || !only.has(r));
+  return { masking: columns === masking.columns ? masking : { ...masking, columns: [...columns] }, families };
+}
 
 /** Relations a statement reads, returns columns of (RETURNING from a view it writes) or stores values of (UPDATE v SET a = b). */
 function relationsOf(facts: SqlFacts): string[] {
@@ -29,42 +64,51 @@ function relationsOf(facts: SqlFacts): string[] {
  * followed through the views it reads. Every view it reads is followed, also one whose columns
  * it does not return (fail closed: a view masking cannot follow is refused wherever it appears).
  */
-export async function outputThroughViews(facts: SqlFacts, masking: MaskingContext, catalog: ViewCatalog): Promise<MaskLineage> {
-  if (!masking.columns.length) return { output: facts.output, stored: facts.stored, views: NO_VIEWS };
-  const views = await catalog.lineages(relationsOf(facts), viewsToFollow(masking.columns));
-  if (!views.size) return { output: facts.output, stored: facts.stored, views };
-  return { output: resolveOutput(facts.output, views, masking.columns), stored: facts.stored.map((s) => throughViews(s, views)), views };
+export async function outputThroughViews(facts: SqlFacts, policy: MaskingContext, catalog: ViewCatalog): Promise<MaskLineage> {
+  if (!policy.columns.length) return { output: facts.output, stored: facts.stored, views: NO_VIEWS, masking: policy, families: NO_FAMILIES };
+  // One catalog query for the kinds and families of every relation the statement names.
+  await catalog.families(statementRelations(facts));
+  const views = await catalog.lineages(relationsOf(facts), viewsToFollow(policy.columns));
+  const { masking, families } = await inheritedMasking(facts, views, policy, catalog);
+  if (!views.size) return { output: facts.output, stored: facts.stored, views, masking, families };
+  return { output: resolveOutput(facts.output, views, masking.columns), stored: facts.stored.map((s) => throughViews(s, views)), views, masking, families };
 }
 
 /**
- * After execution: what each field's view column carries (undefined for a table's column). A
- * field whose metadata names a view that analysis did not see as one (a table replaced by a view
- * since its kind was cached) has that view followed now, and the output lineage is resolved
- * again; with the rows already read, a masked column it computes is redacted, not refused.
+ * After execution: what each field's view column carries (undefined for a table's column), and
+ * the masks to apply. A field whose metadata names a view that analysis did not see as one (a
+ * table replaced by a view since its kind was cached) has that view followed now, and the output
+ * lineage is resolved again; with the rows already read, a masked column it computes is
+ * redacted, not refused. A field naming a relation whose family was not known before it ran
+ * (created since) has its family asked now, and the masks widened again.
  */
 export async function fieldsThroughViews(
   origins: readonly (FieldOrigin | null)[],
   before: MaskLineage,
   facts: SqlFacts,
-  masking: MaskingContext,
+  policy: MaskingContext,
   catalog: ViewCatalog,
-): Promise<{ output: readonly OutputColumnLineage[]; through: (ColumnLineage | undefined)[] }> {
-  if (!masking.columns.length) return { output: before.output, through: [] };
-  const follow = viewsToFollow(masking.columns);
+): Promise<{ output: readonly OutputColumnLineage[]; through: (ColumnLineage | undefined)[]; masking: MaskingContext }> {
+  if (!policy.columns.length) return { output: before.output, through: [], masking: policy };
+  const follow = viewsToFollow(policy.columns);
   const unseen = [...new Set(origins.flatMap((o) => (o && VIEW_KINDS.has(o.relkind) && follow(o.relation) && !before.views.has(o.relation) ? [o.relation] : [])))];
-  let { output, views } = before;
+  const unknown = [...new Set(origins.flatMap((o) => (o && !VIEW_KINDS.has(o.relkind) && !before.families.has(o.relation) ? [o.relation] : [])))];
+  let { output, views, masking } = before;
   if (unseen.length) {
     // Every relation the output names may have changed kind, not only those the fields show.
     const relations = [...new Set([...unseen, ...relationsOf(facts)])];
     catalog.forget(relations);
     views = await catalog.lineages(relations, follow);
+  }
+  if (unseen.length || unknown.length) {
+    masking = (await inheritedMasking(facts, views, policy, catalog, unknown)).masking;
     output = resolveOutput(facts.output, views, masking.columns);
   }
   const through = origins.map((o) => {
     const view = o ? views.get(o.relation) : undefined;
     return view && o ? viewColumn(view, o.column) : undefined;
   });
-  return { output, through };
+  return { output, through, masking };
 }
 
 /** The tables of a policy's masked columns, once per compiled column list (it lives as long as its policy). */
@@ -84,6 +128,5 @@ function maskedTablesOf(columns: MaskingContext['columns']): ReadonlySet<string>
 export function touchesMaskedTable(facts: SqlFacts, lineage: MaskLineage, masking: MaskingContext): boolean {
   if (!masking.columns.length) return false;
   const masked = maskedTablesOf(masking.columns);
-  const viewTables = [...lineage.views.values()].flatMap((columns) => lineageTables(columns.values()));
-  return [...relationsOf(facts), ...facts.writes, ...viewTables].some((t) => masked.has(t));
+  return [...relationsOf(facts), ...facts.writes, ...viewTables(lineage.views)].some((t) => masked.has(t));
 }

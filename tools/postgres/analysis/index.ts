@@ -10,6 +10,7 @@ import { analyzeDdl } from './ddl.js';
 import { functionKey } from './names.js';
 import { READ_KINDS } from './kinds.js';
 import { type Token, canonicalize, lex, splitStatements } from './lexer.js';
+import { onlyRelations } from './only.js';
 import { analyzeStatement } from './statement.js';
 import { storeOutput } from './stored.js';
 import { analyzeUtility } from './utility.js';
@@ -87,6 +88,7 @@ export function analyzeSql(sql: string): SqlFacts {
     topLevel,
     reads: [...ctx.reads].sort(),
     writes: [...ctx.writes].sort(),
+    onlyRelations: onlyRelations(body),
     functions: [...ctx.functions].sort(),
     constructs,
     output: lineage,

@@ -240,8 +240,11 @@ export function canonicalize(tokens: Token[]): Canonical {
         piece = `"${t.value}"`;
         break;
       case 'ident':
-        // ONLY is reserved in PostgreSQL: `FROM ONLY users` reads users (without children).
+        // ONLY is reserved in PostgreSQL: `FROM ONLY users` reads users (without children); facts
+        // record it (analysis/only.ts). `ONLY (users)` means the same to PostgreSQL, while the
+        // parser would read a call only(users): refused.
         if (t.value === 'only' && nxt !== undefined && (nxt.kind === 'ident' || nxt.kind === 'qident')) { prev = t; continue; }
+        if (t.value === 'only' && nxt?.kind === 'punct' && nxt.value === '(') throw parseError('ONLY (table) is refused; write ONLY table, without parentheses');
         piece = t.value;
         break;
       case 'param':

@@ -57,6 +57,12 @@ export interface SqlFacts extends Facts {
   functions: string[];
   /** Constructs that are not plain reads: for_update, select_into, data_modifying_cte, lock, set, copy, ... */
   constructs: string[];
+  /**
+   * Relations the statement names only as `ONLY name`: their child tables and partitions are not
+   * reached, so masks and deny rules on those do not follow them (analysis/only.ts). Every
+   * other relation, named without ONLY, returns (or changes) its descendants' rows too.
+   */
+  onlyRelations: string[];
   /** Lineage of the output columns (top-level SELECT, or a RETURNING list; empty otherwise). Star expands only when the catalog is known. */
   output: OutputColumnLineage[];
   /**

@@ -1,0 +1,124 @@
+/**
+ * Masks and deny rules follow table inheritance and partitioning. PostgreSQL's field metadata
+ * names the relation a statement names, so neither a mask on `payments.card` read through a
+ * child (`SELECT card FROM payments_2024`) nor a child's mask or deny read through its parent
+ * (`SELECT card FROM payments`, which returns every descendant's rows) was seen. The semantics:
+ * - a mask on a table's column holds on the same-named column of every descendant (inherited
+ *   columns keep their names; a partition's columns are its parent's);
+ * - a relation named without ONLY reaches its descendants' rows: a mask on a descendant's
+ *   column holds on its column of the same name, and deny rules judge the descendants as read,
+ *   or as written when the statement writes the parent (UPDATE, DELETE, TRUNCATE, ALTER recurse;
+ *   an INSERT into a partitioned table lands in a partition; one into a plain parent does not,
+ *   and counts all the same: a refusal too many at worst). `ONLY parent` reaches its own rows.
+ * - a child's rows are its ancestors' rows too: deny rules judge its ancestors as read (or
+ *   written) when it is, ONLY or not.
+ * - Allow rules are not widened: a grant on the parent covers its descendants' rows read
+ *   through it (granting every partition is not needed), and reading a child directly needs a
+ *   grant on the child. Deny wins: a deny on a descendant refuses its parent read without ONLY,
+ *   and a deny on a parent refuses its children.
+ * Everything here is pure; the catalog answers (pg_inherits) come from view-catalog.ts.
+ */
+import type { ColumnMask } from '../../src/tool-api.js';
+import type { SqlFacts } from './analysis/types.js';
+import { lineageTables } from './view-lineage.js';
+
+/** One relation's place in its inheritance tree, as the catalog says (schema.name everywhere). */
+export interface RelationFamily {
+  /** Parents, their parents, ... (multiple inheritance: all of them). */
+  ancestors: readonly string[];
+  /** Children and partitions, theirs, ... */
+  descendants: readonly string[];
+  /** The relation's own column names. */
+  columns: readonly string[];
+}
+
+/** Strategy of a column masked twice over (its own rule and an ancestor's, say) with different strategies: the whole value. */
+const CONFLICT_STRATEGY = 'redact';
+
+/**
+ * Every relation a statement names or draws a value from: reads, writes, and the tables of its
+ * output and stored lineage. Placeholders (no relation) are skipped.
+ */
+export function statementRelations(facts: Pick<SqlFacts, 'reads' | 'writes' | 'output' | 'stored'>): string[] {
+  const all = [...facts.reads, ...facts.writes, ...lineageTables(facts.output), ...lineageTables(facts.stored)];
+  return [...new Set(all.filter((r) => !r.startsWith('\u0000')))];
+}
+
+/** Masks by table, once per compiled column list (it lives as long as its policy). */
+const BY_TABLE = new WeakMap<readonly ColumnMask[], ReadonlyMap<string, readonly ColumnMask[]>>();
+function masksByTable(masks: readonly ColumnMask[]): ReadonlyMap<string, readonly ColumnMask[]> {
+  let index = BY_TABLE.get(masks);
+  if (!index) {
+    const m = new Map<string, ColumnMask[]>();
+    for (const c of masks) {
+      const table = c.column.slice(0, c.column.lastIndexOf('.'));
+      m.set(table, [...(m.get(table) ?? []), c]);
+    }
+    BY_TABLE.set(masks, (index = m));
+  }
+  return index;
+}
+
+/**
+ * The masks a statement is judged by: the policy's, plus, for each relation in `families`, the
+ * masks of its ancestors' columns, and, when `inheriting(relation)` (it is named without ONLY),
+ * of its descendants' columns, on its own column of the same name. A column that ends up with
+ * different strategies is redacted whole. Returns `masks` itself when inheritance adds nothing.
+ */
+export function inheritedMasks(masks: readonly ColumnMask[], families: ReadonlyMap<string, RelationFamily>, inheriting: (relation: string) => boolean): readonly ColumnMask[] {
+  if (!masks.length) return masks;
+  const byTable = masksByTable(masks);
+  const added = new Map<string, Set<string>>();
+  for (const [relation, family] of families) {
+    const from = inheriting(relation) ? [...family.ancestors, ...family.descendants] : family.ancestors;
+    if (!from.length) continue;
+    const columns = new Set(family.columns);
+    for (const table of from) {
+      for (const m of byTable.get(table) ?? []) {
+        const column = m.column.slice(m.column.lastIndexOf('.') + 1);
+        if (!columns.has(column)) continue;
+        const key = `${relation}.${column}`;
+        let strategies = added.get(key);
+        if (!strategies) added.set(key, (strategies = new Set()));
+        strategies.add(m.strategy);
+      }
+    }
+  }
+  if (!added.size) return masks;
+  const out: ColumnMask[] = [];
+  for (const m of masks) {
+    const more = added.get(m.column);
+    if (!more) {
+      out.push(m);
+      continue;
+    }
+    more.add(m.strategy);
+    added.delete(m.column);
+    out.push(more.size === 1 ? m : { column: m.column, strategy: CONFLICT_STRATEGY });
+  }
+  for (const [column, strategies] of added) out.push({ column, strategy: strategies.size === 1 ? [...strategies][0]! : CONFLICT_STRATEGY });
+  return out;
+}
+
+/** Relations a statement reaches through inheritance from one relation it names. */
+export interface Reached {
+  /** Its descendants, when it is named without ONLY: their rows come back through it. */
+  descendants: readonly string[];
+  /** Its ancestors: its rows are theirs too (a parent's read returns them). */
+  ancestors: readonly string[];
+}
+
+/**
+ * What each of `named` reaches through inheritance (`only`: the relations named only with
+ * ONLY, analysis/only.ts); relations that reach nothing are left out.
+ */
+export function reachedRelations(named: readonly string[], only: readonly string[], families: ReadonlyMap<string, RelationFamily>): Map<string, Reached> {
+  const out = new Map<string, Reached>();
+  for (const r of named) {
+    const f = families.get(r);
+    if (!f) continue;
+    const descendants = only.includes(r) ? [] : f.descendants;
+    if (descendants.length || f.ancestors.length) out.set(r, { descendants, ancestors: f.ancestors });
+  }
+  return out;
+}
