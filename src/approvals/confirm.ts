@@ -5,7 +5,7 @@
  */
 import { ErrorCode } from '../errors.js';
 import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
-import { reviewable, reviewableValue } from './reviewable.js';
+import { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
 import type { GateInput, GateResult } from './service.js';
 
 /** The form shown to the user: one required yes/no. */
@@ -19,21 +19,23 @@ export const CONFIRM_SCHEMA: Record<string, unknown> = {
 
 /**
  * The message: the parsed call (summary and canonical arguments), not just the raw text, with
- * hidden characters and long blank runs made visible (the agent wrote that text).
+ * hidden characters and long blank runs made visible and look-alike words flagged (the agent
+ * wrote that text).
  */
 export function confirmMessage(row: ApprovalRow): string {
   let args = '';
+  const raw: string[] = [row.summary, row.connection ?? ''];
   try {
     const c = JSON.parse(row.canonicalCall) as { args?: Record<string, unknown> };
-    args = Object.entries(c.args ?? {})
-      .filter(([k]) => k !== 'connection')
-      .map(([k, v]) => `  ${reviewable(k)}: ${reviewableValue(v)}`)
-      .join('\n');
+    const entries = Object.entries(c.args ?? {}).filter(([k]) => k !== 'connection');
+    args = entries.map(([k, v]) => `  ${reviewable(k)}: ${reviewableValue(v)}`).join('\n');
+    raw.push(...entries.flatMap(([k, v]) => [k, typeof v === 'string' ? v : (JSON.stringify(v) ?? '')]));
   } catch {
     /* the summary is still shown */
   }
   return [
     `Warden asks you to confirm a call (rule ${row.approvalRule}).`,
+    lookalikeWarning(...raw) ?? '',
     `tool: ${row.tool}${row.connection ? ` on ${reviewable(row.connection)}` : ''}`,
     `what it does: ${reviewable(row.summary)}`,
     args ? `parsed call:\n${args}` : '',

@@ -8,6 +8,6 @@ export { createApprovalsHttpHandler } from './http-api.js';
 export type { ApprovalsHttpHandler } from './http-api.js';
 export { canonicalCall } from './canonical.js';
 export { CONFIRM_SCHEMA, confirmMessage } from './confirm.js';
-export { reviewable, reviewableValue } from './reviewable.js';
+export { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
 export { sameSubject, subjectKey } from './subjects.js';
 export { humanDuration, reviewersLabel, toView, waitingLine } from './views.js';

@@ -1,9 +1,13 @@
 /**
  * Webhooks on new approval requests and decisions: a generic JSON body or a Slack-compatible
  * one. Delivery runs in the background with retries and backoff and never blocks a call. The
- * call's text is escaped (and fenced) so that a crafted statement cannot forge the message.
+ * call's text is escaped (and fenced) so that a crafted statement cannot forge the message, and
+ * shown as every reviewer view shows it (preview.ts): hidden characters visible, look-alike words
+ * flagged, a cut announced outside the fence.
  */
 import type { ApprovalView } from './review-api.js';
+import { callPreview, type CallPreview } from './preview.js';
+import { reviewable } from './reviewable.js';
 
 /** The `notify:` block of an approval rule. */
 export interface NotifySpec {
@@ -42,10 +46,28 @@ export function escapeSlack(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-/** Call text fenced as code: escaped, backticks neutralised so the fence cannot be closed early. */
+/** Text fenced as code: escaped, backticks neutralised so the fence cannot be closed early. */
 export function slackCode(s: string): string {
-  const cut = s.length > MAX_CALL_TEXT ? s.slice(0, MAX_CALL_TEXT) + '…' : s;
-  return '```' + escapeSlack(cut).replace(/`/g, 'ˋ') + '```';
+  return '```' + escapeSlack(s).replace(/`/g, 'ˋ') + '```';
+}
+
+/**
+ * The call's section: the look-alike warning, the fenced preview, and, when the preview was cut,
+ * a notice outside the fence (call text cannot forge or hide it) saying how much is shown and
+ * where to read the whole call.
+ */
+function slackCall(p: CallPreview, id: string): string {
+  const parts = [p.warning ? escapeSlack(p.warning) : '', slackCode(p.text)];
+  if (p.cut) {
+    const n = (v: number) => v.toLocaleString('en-US');
+    parts.push(`_preview cut: ${n(p.shown)} of ${n(p.total)} characters shown, the middle left out; read the whole call in the reviewer UI or with_ \`warden approvals show ${escapeSlack(id).replace(/`/g, 'ˋ')}\``);
+  }
+  return parts.filter(Boolean).join('\n');
+}
+
+/** One line of agent- or token-supplied text for a Slack field: hidden characters visible, on one line, escaped. */
+function slackLine(s: string): string {
+  return escapeSlack(reviewable(s).replace(/[\r\n]+/g, ' '));
 }
 
 function headline(n: ApprovalNotice): string {
@@ -60,6 +82,11 @@ function headline(n: ApprovalNotice): string {
   }
 }
 
+function preview(n: ApprovalNotice): CallPreview {
+  const a = n.approval;
+  return callPreview(callText(n), MAX_CALL_TEXT, [a.summary, a.requester, a.connection ?? '', n.reviewer?.subject ?? '', n.reviewer?.comment ?? '']);
+}
+
 function callText(n: ApprovalNotice): string {
   const c = n.call as { args?: { sql?: unknown; command?: unknown } } | null;
   const sql = c?.args?.sql ?? c?.args?.command;
@@ -68,22 +95,37 @@ function callText(n: ApprovalNotice): string {
   return JSON.stringify(c?.args ?? {});
 }
 
-/** The generic JSON body; why: JSON encoding already escapes, fields stay separate from text. */
+/**
+ * The generic JSON body; why: JSON encoding already escapes, fields stay separate from text.
+ * `call` is exact (for machines); `text`, `preview` and `warnings` are what a person should read
+ * (a receiver that relays to chat shows hidden characters, the cut and look-alikes the same way).
+ */
 export function jsonBody(n: ApprovalNotice): Record<string, unknown> {
-  return { type: 'warden.approval', event: n.event, text: headline(n), approval: n.approval, call: n.call, ...(n.reviewer ? { reviewer: n.reviewer } : {}) };
+  const p = preview(n);
+  return {
+    type: 'warden.approval',
+    event: n.event,
+    text: reviewable(headline(n)),
+    preview: p.text,
+    preview_cut: p.cut,
+    warnings: p.warning ? [p.warning] : [],
+    approval: n.approval,
+    call: n.call,
+    ...(n.reviewer ? { reviewer: n.reviewer } : {}),
+  };
 }
 
 /** A Slack-compatible body (incoming webhook: text + blocks), every dynamic part escaped. */
 export function slackBody(n: ApprovalNotice): Record<string, unknown> {
   const a = n.approval;
-  const head = `*Warden* ${escapeSlack(headline(n))}`;
-  const lines = [`id: \`${escapeSlack(a.id)}\` · rules: ${escapeSlack(a.rule_ids.join(', '))}`, `summary: ${escapeSlack(a.summary.replace(/[\r\n]+/g, ' '))}`];
-  if (n.reviewer?.comment) lines.push(`comment: ${escapeSlack(n.reviewer.comment.replace(/[\r\n]+/g, ' '))}`);
+  const head = `*Warden* ${slackLine(headline(n))}`;
+  const lines = [`id: \`${escapeSlack(a.id)}\` · rules: ${slackLine(a.rule_ids.join(', '))}`, `summary: ${slackLine(a.summary)}`];
+  if (n.reviewer?.comment) lines.push(`comment: ${slackLine(n.reviewer.comment)}`);
   return {
     text: head,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: head } },
-      { type: 'section', text: { type: 'mrkdwn', text: slackCode(callText(n)) } },
+      { type: 'section', text: { type: 'mrkdwn', text: slackCall(preview(n), a.id) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: lines.join('\n') }] },
     ],
   };

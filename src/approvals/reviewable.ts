@@ -1,7 +1,9 @@
 /**
  * Text a reviewer decides on, with nothing hidden. Why here: every surface that shows a bound
- * call to a person (web UI, `warden approvals show|list`, the elicitation form) must render the
- * agent's text the same way, and a terminal, unlike a browser, also obeys escape sequences.
+ * call to a person (web UI, `warden approvals show|list`, the elicitation form, the Slack and
+ * webhook previews) must render the agent's text the same way, and a terminal, unlike a browser,
+ * also obeys escape sequences. Look-alike letters (a Cyrillic `ѕ` in `uѕers`) are flagged here
+ * too, by a script check on each word, so every view warns about the same words.
  */
 
 /**
@@ -11,12 +13,80 @@
  * and `OR true` shows the `OR true` where the reviewer looks. Newlines are kept.
  */
 export function reviewable(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`)
-    .replace(/[ \t]{4,}/g, (run) => ` ⟨${run.length} ${/\t/.test(run) ? 'spaces/tabs' : 'spaces'}⟩ `);
+  return showHidden(s).replace(/[ \t]{4,}/g, (run) => ` ⟨${run.length} ${/\t/.test(run) ? 'spaces/tabs' : 'spaces'}⟩ `);
+}
+
+/**
+ * Control, format and bidi characters as visible \u{...} escapes, newlines kept. Why exported:
+ * the transcripts views (show, replay, tables) escape exactly the same set as the reviewer views.
+ */
+export function showHidden(s: string): string {
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** One value for a line of text: strings as they are, anything else as JSON, both made reviewable. */
 export function reviewableValue(v: unknown): string {
   return reviewable(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
+}
+
+// Letter classes a reader can mistake for one another. Full-width and mathematical letters are
+// Latin look-alikes wherever they appear; the others only mislead when mixed inside one word.
+const CLASSES: [name: string, re: RegExp][] = [
+  ['full-width', /[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/u],
+  ['mathematical', /[\u{1d400}-\u{1d7ff}]/u],
+  ['Latin', /\p{Script=Latin}/u],
+  ['Cyrillic', /\p{Script=Cyrillic}/u],
+  ['Greek', /\p{Script=Greek}/u],
+];
+// A word: letters, marks, digits, `_`, and format characters (a zero-width space must not split
+// `u\u200bѕers` into two innocent-looking halves).
+const WORD = /[\p{L}\p{M}\p{N}\p{Cf}_]+/gu;
+const MAX_WORDS = 10;
+
+function classOf(ch: string): string | null {
+  for (const [name, re] of CLASSES) if (re.test(ch)) return name;
+  return null;
+}
+
+/** Why a word misleads, as `U+0455 Cyrillic ...`, or null when it does not. */
+function suspicion(word: string): string | null {
+  const seen = new Set<string>();
+  const marks = new Map<string, string>();
+  let styledLetter = false;
+  for (const ch of word) {
+    const c = classOf(ch);
+    if (!c) continue;
+    seen.add(c);
+    if (c === 'mathematical' || (c === 'full-width' && /\p{L}/u.test(ch))) styledLetter = true;
+    if (c !== 'Latin' || ch.codePointAt(0)! > 0x7f) {
+      if (marks.size < 6) marks.set(ch, `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} ${c}`);
+    }
+  }
+  if (!styledLetter && seen.size < 2) return null;
+  return [...marks.values()].join(', ') || null;
+}
+
+/**
+ * One warning line for all the texts of a view, or null: the words that mix Latin with Cyrillic,
+ * Greek or full-width letters (or use full-width or mathematical letters at all), each with the
+ * code points that are not plain ASCII: `⚠ look-alike letters (mixed scripts), check these words:
+ * "uѕers" (U+0455 Cyrillic)`.
+ * Why: `DELETE FROM uѕers` reads as `users` and names another table; a script check per word
+ * catches it without a confusables table. Pass the raw texts (before `reviewable`).
+ */
+export function lookalikeWarning(...texts: string[]): string | null {
+  const found = new Map<string, string>();
+  for (const t of texts) {
+    for (const m of t.matchAll(WORD)) {
+      const w = m[0];
+      if (found.has(w) || /^[\x00-\x7f]*$/.test(w)) continue;
+      const why = suspicion(w);
+      if (why) found.set(w, why);
+    }
+  }
+  if (!found.size) return null;
+  const shown = (w: string) => (Array.from(w).length > 60 ? Array.from(w).slice(0, 60).join('') + '…' : w);
+  const list = [...found].slice(0, MAX_WORDS).map(([w, why]) => `"${reviewable(shown(w))}" (${why})`);
+  const more = found.size > MAX_WORDS ? `; and ${found.size - MAX_WORDS} more` : '';
+  return `⚠ look-alike letters (mixed scripts), check these words: ${list.join('; ')}${more}`;
 }

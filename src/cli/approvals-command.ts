@@ -18,7 +18,7 @@ import type { WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { createApprovalService, createWebhookNotifier, type ApprovalView } from '../approvals/index.js';
 import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
-import { reviewable as r, reviewableValue } from '../approvals/reviewable.js';
+import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
 
 const USAGE = `usage: warden approvals list [--state pending|approved|denied|expired|used] [--limit N] [--json]
@@ -49,6 +49,10 @@ function details(v: ApprovalView): string {
     `created:    ${v.created_at}`,
     `expires:    ${v.expires_at}`,
   ];
+  // Look-alike words anywhere in what follows, flagged first (the raw texts, before `r`).
+  const args = Object.entries(v.call?.args ?? {}).flatMap(([k, a]) => [k, typeof a === 'string' ? a : (JSON.stringify(a) ?? '')]);
+  const lookalikes = lookalikeWarning(...args, v.summary, v.connection ?? '', v.requester, ...v.decisions.flatMap((d) => [d.reviewer, d.comment ?? '']));
+  if (lookalikes) out.splice(1, 0, `warning:    ${lookalikes}`);
   if (v.call) out.push('arguments:', ...Object.entries(v.call.args).map(([k, a]) => `  ${r(k)}: ${reviewableValue(a)}`));
   if (v.call_hash) out.push(`call hash:  ${v.call_hash}`);
   for (const d of v.decisions) out.push(`decision:   ${r(d.reviewer)} (${d.auth}) ${d.decision} at ${d.at}${d.comment ? `: ${r(d.comment)}` : ''}`);

@@ -38,6 +38,8 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
         return { principal: v.principal, expiresAt: v.expiresAt };
       },
       baseUrl: handle.url,
+      // The same Origin policy as every request to this listener passed (scheme, host and port).
+      allowsOrigin: (o) => handle.allowsOrigin(o),
       // Behind a TLS proxy the listener is plain http, but the public resource URI says https.
       secureCookies: handle.url.startsWith('https:') || /^https:\/\//i.test(rt.config.identity.oidc?.audience ?? ''),
       log,

@@ -4,6 +4,7 @@
  * reaches the reviewer's terminal.
  */
 import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
+import { showHidden } from '../approvals/reviewable.js';
 
 /** One replay line: time, principal, what happened. */
 export function timelineLine(r: ChainRecord, who: string, tools: Map<string, string>): string {
@@ -69,12 +70,11 @@ export function duration(ms: number): string {
 }
 
 /**
- * Agent-supplied text must not drive the reviewer's terminal: control characters, and the
- * bidirectional marks, embeddings, overrides and isolates that reorder what a line shows, become visible escapes.
+ * Agent-supplied text must not drive the reviewer's terminal: control, zero-width and bidi
+ * characters become visible escapes, the same set the approval views escape (showHidden).
  */
 export function clean(s: string): string {
-  // eslint-disable-next-line no-control-regex
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return showHidden(s);
 }
 
 /** A plain-text table with padded columns; cells are cleaned and kept on one line. */

@@ -1,15 +1,15 @@
 /**
- * A standalone HTTP server for the reviewer UI (`warden demo --serve`, `warden ui`): the UI
+ * A standalone HTTP server for the reviewer UI (`warden demo --serve`; `serve --http` mounts the same UI on its own listener): the UI
  * mounted under /ui, / redirecting to it, nothing else. Prints nothing itself: the caller
  * prints `loginUrl` (a single-use link, valid for 10 minutes, accepted from localhost only).
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApprovalReviewApi } from '../approvals/review-api.js';
 import type { Principal } from '../tool-api.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
 import { log as defaultLog } from '../server/log.js';
-import { checkHostAndOrigin, hostPolicy } from '../server/http-guards.js';
+import { checkHostAndOrigin, hostPolicy, originAllowed, type HostPolicy } from '../server/http-guards.js';
 
 /** What the standalone UI needs: the runtime's store and approvals (a Runtime fits). */
 export interface StandaloneUiDeps {
@@ -30,12 +30,12 @@ export interface StandaloneUi {
 
 /**
  * Mount a UI handler on a Node server: /ui/** to the UI, / to /ui/; why: one helper for every
- * host. With `hosts`, every request first passes the Host and Origin check `serve --http` uses
- * (DNS rebinding: a page on another name that resolves to this address is refused).
+ * host. Every request first passes the Host and Origin check `serve --http` uses (DNS rebinding,
+ * and pages of other origins, including another port of this host, are refused).
  */
-export function mountUi(server: Server, ui: UiHandler, next?: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void, hosts?: ReturnType<typeof hostPolicy>): void {
+export function mountUi(server: Server, ui: UiHandler, hosts: HostPolicy, next?: (req: IncomingMessage, res: ServerResponse) => void): void {
   server.on('request', (req, res) => {
-    if (hosts && !checkHostAndOrigin(req, res, hosts)) return;
+    if (!checkHostAndOrigin(req, res, hosts)) return;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/ui' || path.startsWith('/ui/')) return ui.handler(req, res);
     if (next) return next(req, res);
@@ -57,15 +57,17 @@ export async function startStandaloneUi(deps: StandaloneUiDeps, opts: { host: st
   const port = (server.address() as AddressInfo).port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
   const url = `http://${host}:${port}`;
+  const hosts = hostPolicy(opts.host, port, { allowed_hosts: [], allowed_origins: [] }, '');
   const ui = createUiHandler({
     store: deps.store,
     ...(deps.approvals ? { approvals: deps.approvals } : {}),
     ...(deps.verifyToken ? { verifyToken: deps.verifyToken } : {}),
     ...(deps.localPrincipal ? { localPrincipal: deps.localPrincipal } : {}),
     baseUrl: url,
+    allowsOrigin: (o) => originAllowed(hosts, o),
     log: deps.log ?? defaultLog,
   });
-  mountUi(server, ui, undefined, hostPolicy(opts.host, { allowed_hosts: [], allowed_origins: [] }, ''));
+  mountUi(server, ui, hosts);
   return {
     url: `${url}/ui/`,
     loginUrl: ui.loginUrl(),

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ConnectionConfig, ToolFamily } from '../tool-api.js';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from './yaml-source.js';
 import { SECRET_REF } from './secrets.js';
+import { ORIGIN_ENTRY_HINT, parseOriginEntry } from './allowed-origins.js';
 
 /** A secret reference field: `env:NAME` or `file:/path`, never an inline secret. */
 export const secretRef = z.string().regex(SECRET_REF, 'must be a secret reference: env:NAME or file:/path (inline secrets are refused)');
@@ -62,11 +63,19 @@ export const uiSchema = z
   })
   .strict();
 
-/** `http:` Streamable HTTP transport guards (DNS-rebinding protection, body size). */
+/** `http:` HTTP guards for MCP and the reviewer UI (DNS rebinding, cross-origin requests, body size). */
 export const httpSchema = z
   .object({
-    allowed_hosts: z.array(z.string().min(1)).default([]),
-    allowed_origins: z.array(z.string().min(1)).default([]),
+    allowed_hosts: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Extra names a request may give in its Host header (a hostname; any port), e.g. the name a proxy forwards. Not an allowed Origin by itself.'),
+    allowed_origins: z
+      .array(z.string().min(1).refine((s) => parseOriginEntry(s) !== null, ORIGIN_ENTRY_HINT))
+      .default([])
+      .describe(
+        "Extra browser origins allowed besides this server's own (its bind address and port, and the origin of identity.oidc.audience). An origin (https://app.example.com, http://localhost:5173) is compared whole: scheme, host and port. A bare hostname allows that host on this server's own scheme and port only.",
+      ),
     max_body_bytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
   })
   .strict();

@@ -2,7 +2,7 @@
  * `warden serve --http`: MCP over Streamable HTTP for many agents, each with its own identity.
  *
  * Health probes (/healthz, /readyz; http-health.ts) answer first. Every other request passes, in
- * order: Host/Origin validation (DNS rebinding) -> bearer JWT
+ * order: Host/Origin validation (DNS rebinding; Origin compared as scheme, host and port) -> bearer JWT
  * verification (OIDC, 401/403 with RFC 9728 challenges) -> body limit -> MCP. 2025-11-25
  * clients get stateful sessions bound to their principal; 2026-07-28 clients are served per
  * request. Tool calls then take the one pipeline like any stdio call. Shutdown stops accepting,
@@ -18,7 +18,7 @@ import { verifierFromConfig } from './http-verifier.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Principal } from '../tool-api.js';
 import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
-import { checkHostAndOrigin, hostPolicy, readJsonBody, refuse } from './http-guards.js';
+import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse } from './http-guards.js';
 import { HEALTH_PATHS, healthProbes } from './http-health.js';
 import { createSessionRegistry } from './http-sessions.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
@@ -44,6 +44,8 @@ export interface HttpServeOptions {
 export interface HttpServerHandle {
   /** Base URL, e.g. http://127.0.0.1:8080 (the MCP endpoint is `${url}/mcp`). */
   url: string;
+  /** Whether an Origin header names this server (scheme, host, port) or a configured origin; mounts that take cookies ask it. */
+  allowsOrigin(origin: string): boolean;
   close(): Promise<void>;
 }
 
@@ -103,7 +105,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   const urlHost = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
   const url = `http://${urlHost}:${addr.port}`;
   const resource = resourceInfo(verifier, url, MCP_PATH);
-  const hosts = hostPolicy(host, rt.config.http, resource.resource);
+  const hosts = hostPolicy(host, addr.port, rt.config.http, resource.resource);
   const mounts = Object.entries(opts.mount ?? {}).map(([prefix, h]) => [prefix.replace(/\/+$/, ''), h] as const);
 
   let closing = false;
@@ -180,6 +182,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
 
   return {
     url,
+    allowsOrigin: (o) => originAllowed(hosts, o),
     async close() {
       if (closing) return;
       closing = true;

@@ -1,6 +1,6 @@
 /** The pending-approvals queue: each request with what it would run, and approve/deny forms. */
 import type { ApprovalReviewApi, ApprovalView } from '../approvals/review-api.js';
-import { html, href, reviewable, type Safe } from './html.js';
+import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
 
 function card(a: ApprovalView, csrf: string): Safe {
   // Every text a reviewer reads here is shown with hidden (bidi, zero-width, control) characters
@@ -9,6 +9,9 @@ function card(a: ApprovalView, csrf: string): Safe {
   // The whole call, never an excerpt: a reviewer approves exactly what runs (a cut at 4,000
   // characters once hid `OR true` behind a run of spaces). Indentation is JSON's own, 2 spaces a level.
   const args = a.call ? reviewable(JSON.stringify(a.call.args, null, 1)) : null;
+  // Words that mix Latin with Cyrillic, Greek or full-width letters, over every text on the card.
+  const texts = [a.call ? JSON.stringify(a.call.args) : '', a.summary, a.connection ?? '', a.requester, ...a.decisions.flatMap((d) => [d.reviewer, d.comment ?? ''])];
+  const lookalikes = lookalikeWarning(...texts);
   const form = (action: 'approve' | 'deny', label: string) =>
     html`<form method="post" action="${href(`/approvals/${encodeURIComponent(a.id)}/${action}`)}" class="decide">
       <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
@@ -17,6 +20,7 @@ function card(a: ApprovalView, csrf: string): Safe {
     <h3>${a.tool}${a.connection ? ` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(a.requester)} <span class="badge ${a.state}">${a.state}</span></h3>
     <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s) · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
+    ${lookalikes ? html`<div class="lookalike">${lookalikes}</div>` : ''}
     <div><strong>Parsed:</strong> <code>${reviewable(a.summary)}</code></div>
     ${args !== null ? html`<pre class="bound-call">${args}</pre>` : ''}
     ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${reviewable(d.reviewer)}${d.comment ? `: “${reviewable(d.comment)}”` : ''}</div>`)}

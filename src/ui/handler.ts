@@ -1,7 +1,7 @@
 /**
  * The reviewer web UI as one Node request handler, mounted under /ui. Server-rendered pages,
  * strict CSP (no inline script or style), HttpOnly SameSite=Strict session cookie, CSRF token
- * on every POST, live updates over Server-Sent Events.
+ * and this server's Origin (scheme, host and port) on every POST, live updates over Server-Sent Events.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -76,17 +76,20 @@ function parse<T extends z.ZodType>(schema: T, v: unknown): z.infer<T> {
   return r.data;
 }
 
-/** Same-origin POSTs only; why: SameSite plus an Origin check plus the CSRF token. */
-function sameOrigin(req: IncomingMessage): boolean {
+/**
+ * Same-origin POSTs only; why: SameSite ignores ports, so a page on another port of this host
+ * sends the reviewer's cookie. The Origin must be one the host serves (scheme, host and port, as
+ * `deps.allowsOrigin` says); a browser's Sec-Fetch-Site, when sent, must say same-origin. A POST
+ * that carries the session cookie must name its Origin (every browser does on POST; a missing or
+ * `null` one is refused); the token login, which carries no cookie yet, may come without one from
+ * a non-browser client.
+ */
+function sameOrigin(req: IncomingMessage, allowsOrigin: (origin: string) => boolean, cookieAuth: boolean): boolean {
   const site = req.headers['sec-fetch-site'];
-  if (site !== undefined) return site === 'same-origin';
+  if (site !== undefined && site !== 'same-origin') return false;
   const origin = req.headers.origin;
-  if (origin === undefined) return true; // not a browser: the CSRF token still applies
-  try {
-    return origin !== 'null' && new URL(origin).host === req.headers.host;
-  } catch {
-    return false;
-  }
+  if (origin === undefined || origin === '') return !cookieAuth;
+  return origin !== 'null' && allowsOrigin(origin);
 }
 
 /** Build the UI handler; why: `serve --http` and `demo --serve` mount the same pages. */
@@ -115,7 +118,7 @@ export function createUiHandler(deps: UiDeps): UiHandler {
     if (method === 'GET' && path === '/static/app.js') return send(res, 200, JS, 'text/javascript; charset=utf-8');
     if (path === '/login') {
       if (method === 'POST') {
-        if (!sameOrigin(req)) throw new HttpError(403, 'cross-site request refused');
+        if (!sameOrigin(req, (o) => deps.allowsOrigin(o), false)) throw new HttpError(403, 'cross-site request refused');
         if (!deps.verifyToken) return send(res, 401, loginPage({ oidc: false, error: 'OIDC sign-in is not configured' }));
         const { token } = parse(loginForm, await readForm(req));
         let v: { principal: Principal; expiresAt: number };
@@ -154,7 +157,7 @@ export function createUiHandler(deps: UiDeps): UiHandler {
   }
 
   async function post(req: IncomingMessage, res: ServerResponse, s: UiSession, path: string): Promise<void> {
-    if (!sameOrigin(req)) throw new HttpError(403, 'cross-site request refused');
+    if (!sameOrigin(req, (o) => deps.allowsOrigin(o), true)) throw new HttpError(403, 'cross-origin request refused: this form must be posted from this server\'s own pages');
     const form = parse(decisionForm, await readForm(req));
     if (!sameSecret(form.csrf, s.csrf)) throw new HttpError(403, 'invalid CSRF token; reload the page');
     if (path === '/logout') {

@@ -47,5 +47,5 @@ export function excerpt(s: string, max: number): { text: string; cut: number } {
   return { text: s.slice(0, max), cut: s.length - max };
 }
 
-/** Text a reviewer decides on, with nothing hidden (shared with the CLI and elicitation). */
-export { reviewable } from '../approvals/reviewable.js';
+/** Text a reviewer decides on, with nothing hidden and look-alikes flagged (shared with the CLI, elicitation and webhooks). */
+export { lookalikeWarning, reviewable } from '../approvals/reviewable.js';

@@ -24,6 +24,12 @@ export interface UiDeps {
   /** Origin the UI is reached at, e.g. http://127.0.0.1:8080 (the handler serves under /ui). */
   baseUrl: string;
   /**
+   * Whether a request's Origin header is one this server is reached at (scheme, host and port
+   * compared whole; the host's Host/Origin policy decides). Required: the UI's POSTs carry the
+   * reviewer's cookie, and only this server's own pages may send them.
+   */
+  allowsOrigin(origin: string): boolean;
+  /**
    * Mark the session cookie `Secure`. Default: when baseUrl is https. Set it when a TLS proxy
    * fronts a plain-http listener (`serve --http` does when identity.oidc.audience, the public
    * resource URI, is an https URL), so the cookie never travels over plain http.

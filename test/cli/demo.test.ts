@@ -4,11 +4,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WARDEN_BIN } from '../support/repo.js';
+import { rawRequest } from '../support/http-agent.js';
 
 test('warden demo runs the scripted agent session end to end', () => {
   const r = spawnSync(process.execPath, [WARDEN_BIN, 'demo'], { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '' } });
@@ -55,6 +56,37 @@ test('warden demo --config NEW_FILE writes its config there and keeps it; an exi
     assert.equal(schema.status, 0, schema.stderr);
     assert.equal(typeof (JSON.parse(schema.stdout) as { $schema: string }).$schema, 'string');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('warden demo --serve: the reviewer UI refuses another port\'s Origin and cookie POSTs without Origin', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-demo-serve-'));
+  const child = spawn(process.execPath, [WARDEN_BIN, 'demo', '--serve', '--config', join(dir, 'demo.yaml')], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  try {
+    const deadline = Date.now() + 60_000;
+    while (!/One-time login link[^\n]*: (\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+    const login = /One-time login link[^\n]*: (\S+)/.exec(out)?.[1];
+    assert.ok(login, out);
+    const base = new URL(login).origin;
+    const port = new URL(login).port;
+    const cookie = ((await fetch(login, { redirect: 'manual' })).headers.get('set-cookie') ?? '').split(';')[0]!;
+    const ui = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+      rawRequest(base, { method, path, headers: { cookie, ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers }, ...(body ? { body } : {}) });
+    const home = await ui('GET', '/ui/approvals');
+    assert.equal(home.status, 200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(home.body)?.[1];
+    assert.ok(csrf);
+    assert.equal((await ui('GET', '/ui/approvals', { origin: 'http://127.0.0.1:3000' })).status, 403, 'a page on another port reading the queue');
+    assert.equal((await ui('POST', '/ui/logout', {}, `csrf=${encodeURIComponent(csrf)}`)).status, 403, 'no Origin');
+    assert.equal((await ui('POST', '/ui/logout', { origin: 'http://localhost:3000' }, `csrf=${encodeURIComponent(csrf)}`)).status, 403, 'another port');
+    assert.equal((await ui('POST', '/ui/logout', { origin: `http://127.0.0.1:${port}` }, `csrf=${encodeURIComponent(csrf)}`)).status, 303, 'this server');
+  } finally {
+    child.kill('SIGINT');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { startOidcIssuer } from '../support/oidc-issuer.js';
-import { connectHttpAgent } from '../support/http-agent.js';
+import { connectHttpAgent, initializeBody, mcpHeaders, rawRequest } from '../support/http-agent.js';
 import { writeWardenDir } from '../support/warden-process.js';
 import { WARDEN_BIN } from '../support/repo.js';
 
@@ -143,5 +143,50 @@ test('serve --http: with a resource URI that is not https, the UI cookie is not 
   } finally {
     await server.stop();
     await issuer.stop();
+  }
+});
+
+test('serve --http: Origin is a full origin on /mcp and /ui (another port of this host is refused); UI cookie POSTs need it', async () => {
+  const issuer = await startOidcIssuer();
+  const server = await startServeHttp(
+    `issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups`,
+    'ui: { local_reviewer: { subject: rita, groups: [dba] } }\nhttp: { allowed_origins: [http://localhost:5173, tools.internal] }\n',
+    /one-time UI login link[^\n]*: (\S+)/,
+  );
+  try {
+    const base = server.base;
+    const login = /one-time UI login link[^\n]*: (\S+)/.exec(server.out.stderr)?.[1];
+    assert.ok(base && login, server.out.stderr);
+    const port = new URL(base).port;
+    const token = await issuer.mint({ sub: 'ana', groups: ['analysts'], scope: 'mcp' });
+    const mcp = async (origin?: string) => (await rawRequest(base, { headers: mcpHeaders(token, origin ? { origin } : {}), body: initializeBody() })).status;
+    assert.equal(await mcp(), 200, 'a bearer-token client without Origin (not a browser) is served');
+    for (const origin of [`http://127.0.0.1:${port}`, `http://localhost:${port}`, 'http://localhost:5173', 'https://warden.test', `http://tools.internal:${port}`, 'https://tools.internal']) {
+      assert.equal(await mcp(origin), 200, origin);
+    }
+    for (const origin of ['http://localhost:3000', 'http://127.0.0.1:3000', `https://127.0.0.1:${port}`, 'http://localhost:5174', 'http://tools.internal:3000', 'null']) {
+      assert.equal(await mcp(origin), 403, origin);
+    }
+
+    const cookie = ((await fetch(login, { redirect: 'manual' })).headers.get('set-cookie') ?? '').split(';')[0]!;
+    const ui = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+      rawRequest(base, { method, path, headers: { cookie, ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers }, ...(body ? { body } : {}) });
+    const home = await ui('GET', '/ui/');
+    assert.equal(home.status, 200);
+    const csrf = /name="csrf" value="([^"]+)"/.exec(home.body)?.[1];
+    assert.ok(csrf);
+    assert.equal((await ui('GET', '/ui/', { origin: 'http://localhost:3000' })).status, 403, 'a cross-port read with the cookie');
+    const refused: Record<string, string>[] = [{}, { origin: 'null' }, { origin: 'http://localhost:3000' }, { origin: `http://localhost:${port}`, 'sec-fetch-site': 'same-site' }];
+    for (const headers of refused) {
+      const r = await ui('POST', '/ui/logout', headers, `csrf=${encodeURIComponent(csrf)}`);
+      assert.equal(r.status, 403, JSON.stringify(headers));
+    }
+    assert.equal((await ui('GET', '/ui/')).status, 200, 'the session survived every refused POST');
+    assert.equal((await ui('POST', '/ui/logout', { origin: `http://127.0.0.1:${port}` }, `csrf=${encodeURIComponent(csrf)}`)).status, 303);
+    assert.notEqual((await ui('GET', '/ui/')).status, 200, 'logged out');
+  } finally {
+    const code = await server.stop();
+    await issuer.stop();
+    assert.equal(code, 0, server.out.stderr);
   }
 });

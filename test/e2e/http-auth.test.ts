@@ -150,8 +150,9 @@ describe('HTTP identity and least privilege', () => {
     assert.equal(nullOrigin.status, 403);
     const evilMeta = await rawRequest(w.url, { method: 'GET', path: '/.well-known/oauth-protected-resource', headers: { host: 'evil.example' } });
     assert.equal(evilMeta.status, 403, 'every route is guarded');
+    const port = new URL(w.url).port;
     const allowed: [string, string | undefined][] = [
-      ['localhost', 'http://localhost:5173'],
+      ['localhost', `http://localhost:${port}`],
       ['127.0.0.1', undefined],
       ['warden.internal', 'https://ui.warden.internal'],
       ['warden.test', 'https://warden.test'],
@@ -162,6 +163,11 @@ describe('HTTP identity and least privilege', () => {
     }
     const otherOrigin = await rawRequest(w.url, { headers: mcpHeaders(token, { host: 'warden.internal', origin: 'https://warden.internal' }), body: initializeBody() });
     assert.equal(otherOrigin.status, 403, 'an allowed Host is not an allowed Origin by itself');
+    // Origins are compared whole: another port or scheme of an allowed host is another origin.
+    for (const origin of ['http://localhost:5173', `https://localhost:${port}`, 'http://ui.warden.internal', 'https://ui.warden.internal:8443', 'http://warden.test']) {
+      const r = await rawRequest(w.url, { headers: mcpHeaders(token, { host: 'localhost', origin }), body: initializeBody() });
+      assert.equal(r.status, 403, origin);
+    }
   });
 
   test('a session id presented with another principal’s token is refused', async () => {

@@ -70,7 +70,7 @@ test('show prints a timeline, escaping control characters', async (t) => {
   const text = (await run(store, ['show', 's1'])).out.join('\n');
   assert.match(text, /principal\s+alice \(oidc; groups: agents, dba\)/);
   assert.match(text, /09:00:01\.000\s+alice\s+query_database\s+analytics\s+allow\s+analysts-read\s+ok\s+120ms\s+SELECT users\(id, email\)/);
-  assert.match(text, /ssh_run .* deny .* denied WARDEN_DENIED\s+1ms\s+rm -rf \/\\u001b\[2J/);
+  assert.match(text, /ssh_run .* deny .* denied WARDEN_DENIED\s+1ms\s+rm -rf \/\\u\{1b\}\[2J/);
   assert.doesNotMatch(text, /\u001b/);
 });
 

@@ -26,11 +26,11 @@ test('--http addresses parse, default to loopback and refuse garbage', () => {
 test('Host/Origin defaults: localhost names only when bound to loopback', () => {
   assert.ok(isLoopback('127.0.0.1') && isLoopback('::1') && isLoopback('localhost'));
   assert.ok(!isLoopback('0.0.0.0') && !isLoopback('10.0.0.5'));
-  const lo = hostPolicy('127.0.0.1', { allowed_hosts: [], allowed_origins: [] }, 'https://warden.example.com/mcp');
+  const lo = hostPolicy('127.0.0.1', 8080, { allowed_hosts: [], allowed_origins: [] }, 'https://warden.example.com/mcp');
   assert.ok(lo.hosts.includes('localhost') && lo.hosts.includes('warden.example.com'));
-  const wide = hostPolicy('0.0.0.0', { allowed_hosts: ['mcp.internal'], allowed_origins: ['https://ui.internal'] }, 'urn:warden');
+  const wide = hostPolicy('0.0.0.0', 8080, { allowed_hosts: ['mcp.internal'], allowed_origins: ['https://ui.internal'] }, 'urn:warden');
   assert.deepEqual(wide.hosts, ['mcp.internal']);
-  assert.deepEqual(wide.origins, ['ui.internal']);
+  assert.deepEqual(wide.origins, ['https://ui.internal'], 'origins are full origins (origin-ports.test.ts has the details)');
 });
 
 test('a session fingerprint changes with the subject, issuer or groups, not with group order', () => {

@@ -92,8 +92,10 @@ test('POSTs need the CSRF token and the same origin; OIDC login uses verifyToken
   };
   const { origin, login } = await setup(t, verify);
   const { cookie } = await login();
-  const form = { 'content-type': 'application/x-www-form-urlencoded', cookie };
-  assert.equal((await fetch(`${origin}/ui/logout`, { method: 'POST', headers: form, body: 'csrf=wrong', redirect: 'manual' })).status, 403);
+  const form = { 'content-type': 'application/x-www-form-urlencoded', cookie, origin };
+  const wrong = await fetch(`${origin}/ui/logout`, { method: 'POST', headers: form, body: 'csrf=wrong', redirect: 'manual' });
+  assert.equal(wrong.status, 403);
+  assert.match(await wrong.text(), /CSRF/, 'this server\'s Origin, refused for the token');
   const cross = await fetch(`${origin}/ui/logout`, { method: 'POST', headers: { ...form, origin: 'http://evil.example' }, body: 'csrf=x', redirect: 'manual' });
   assert.equal(cross.status, 403);
   const bad = await fetch(`${origin}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=nope', redirect: 'manual' });
