@@ -3,13 +3,15 @@
  * pod labels read from the API server, container, kind, verb, revealed secret keys). Deny:
  * the call touches what the block names (every key given must match, like `shell:` deny).
  * Unknown pod labels never satisfy an allow and always satisfy a deny (fail closed).
- * `pod_labels` judge pods, and each event about a pod (kubectl_get judges every event it
- * read with the labels of its pod, through ExecContext.judge, before showing it).
+ * `pod_labels` judge pods, each event about a pod or a workload object, and each workload
+ * object kubectl_get reads (it judges every such item with the labels of its pod, or of the
+ * pod template, through ExecContext.judge, before showing it).
  */
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
 import { KINDS, VERBS, isKubeFacts, type KubeFacts } from './facts.js';
 import { dnsLabel, isLabelKey, isLabelValue } from './names.js';
+import { TEMPLATE_KINDS } from './pod-templates.js';
 import { credentialTypesUsing } from './secret-types.js';
 
 /** Schema of a `kubernetes:` block (strict: unknown keys are errors). */
@@ -41,9 +43,20 @@ function podOf(f: KubeFacts): string {
   return f.involvedPod ?? `pod ${f.namespace}/${f.name}`;
 }
 
-/** Facts about one pod whose labels pod_labels judge: a pod call, or one event about a pod. */
+/**
+ * Facts about pods whose labels pod_labels judge: a pod call, or one item judged by the labels
+ * of its pods (an event about a pod or a workload, a workload object); the call that reads such
+ * items is `not-applicable` itself.
+ */
 function aboutPod(f: KubeFacts): boolean {
-  return f.kind === 'pods' || (f.kind === 'events' && f.podLookup !== 'not-applicable');
+  return f.kind === 'pods' || f.podLookup !== 'not-applicable';
+}
+
+/** Why a call of this kind is not judged by pod labels itself. */
+function notAboutPod(f: KubeFacts): string {
+  if (f.kind === 'events') return 'each event about pods is judged with their labels when it is read';
+  if (TEMPLATE_KINDS.has(f.kind)) return `each of the ${f.kind} is judged with the labels of its pod template when it is read`;
+  return 'not a pod';
 }
 
 function lookupWhy(f: KubeFacts): string {
@@ -66,6 +79,7 @@ function podLabelsWithin(f: KubeFacts, want: Record<string, string>): ConditionR
   }
   if (f.podLabels === null) return no(lookupWhy(f));
   for (const [k, v] of Object.entries(want)) {
+    if (f.unknownLabelKeys?.includes(k)) return no(`${podOf(f)}: label ${k} of its pods is set by their controller, so it cannot be checked`);
     if (f.podLabels[k] !== v) return no(`${podOf(f)} does not carry label ${k}=${v}`);
   }
   return null;
@@ -112,9 +126,10 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
     bits.push(`container ${f.container ?? '(unknown)'}`);
   }
   if (b.pod_labels) {
-    if (!aboutPod(f)) return no(f.kind === 'events' ? 'each event about a pod is judged with that pod\'s labels when it is read' : 'not a pod');
+    if (!aboutPod(f)) return no(notAboutPod(f));
     const labels = f.podLabels;
-    const hit = labels === null || Object.entries(b.pod_labels).every(([k, v]) => labels[k] === v);
+    // A key the pods' controller sets has an unknown value on a template: it counts as a hit.
+    const hit = labels === null || Object.entries(b.pod_labels).every(([k, v]) => f.unknownLabelKeys?.includes(k) || labels[k] === v);
     if (!hit) return no('the pod does not carry the denied labels');
     bits.push(labels === null ? 'unknown pod labels' : 'pod labels');
   }

@@ -21,9 +21,9 @@ export interface PodInfo {
 /** A pod lookup that did not find a pod (not an error: policy decides first). */
 export type PodLookupResult = { state: 'found'; pod: PodInfo } | { state: 'not-found' | 'forbidden' };
 
-/** Pods per page, and pages at most, when every pod's labels are needed (listPods). */
-const POD_PAGE = 250;
-const MAX_POD_PAGES = 40;
+/** Objects per page, and pages at most, when every pod's (or pod template's) labels are needed (listAll). */
+const LIST_PAGE = 250;
+const MAX_LIST_PAGES = 40;
 
 /** A pod object's labels, uid and containers (what pod_labels and containers rules judge). */
 function podInfoOf(raw: unknown): PodInfo {
@@ -141,28 +141,36 @@ export class KubeConnector {
   }
 
   /**
-   * Every pod of a namespace (null: of all namespaces), keyed `namespace/name`, read page by
-   * page. Why: judging a list of events needs the labels of the pods they are about, in one
-   * read per page rather than one per event. More than MAX_POD_PAGES pages is refused (fail
-   * closed) rather than judged against part of the pods.
+   * Every pod of a namespace (null: of all namespaces), keyed `namespace/name`. Why: judging a
+   * list of events needs the labels of the pods they are about, in one read per page rather
+   * than one per event.
    */
-  async listPods(namespace: string | null, signal?: AbortSignal): Promise<Map<string, PodInfo>> {
-    const out = new Map<string, PodInfo>();
+  listPods(namespace: string | null, signal?: AbortSignal): Promise<Map<string, PodInfo>> {
+    return this.listAll('/api/v1', 'pods', namespace, podInfoOf, signal);
+  }
+
+  /**
+   * Every object of a resource (`group` such as `/apis/apps/v1`) in a namespace (null: all),
+   * keyed `namespace/name` and reduced by `infoOf`, read page by page. More than
+   * MAX_LIST_PAGES pages is refused (fail closed) rather than judged against part of them.
+   */
+  async listAll<T>(group: string, resource: string, namespace: string | null, infoOf: (raw: unknown) => T, signal?: AbortSignal): Promise<Map<string, T>> {
+    const out = new Map<string, T>();
     let cont = '';
-    for (let page = 0; page < MAX_POD_PAGES; page++) {
-      const q = new URLSearchParams({ limit: String(POD_PAGE) });
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const q = new URLSearchParams({ limit: String(LIST_PAGE) });
       if (cont) q.set('continue', cont);
-      const path = `/api/v1${namespace !== null ? `/namespaces/${namespace}` : ''}/pods?${q.toString()}`;
-      const answer = (await this.getJson(path, `list pods${namespace !== null ? ` in ${namespace}` : ''}`, { signal })) as { items?: unknown; metadata?: { continue?: unknown } } | null;
-      if (!answer || !Array.isArray(answer.items)) throw new WardenError(ErrorCode.BACKEND, 'the API server answered a pod list without items');
+      const path = `${group}${namespace !== null ? `/namespaces/${namespace}` : ''}/${resource}?${q.toString()}`;
+      const answer = (await this.getJson(path, `list ${resource}${namespace !== null ? ` in ${namespace}` : ''}`, { signal })) as { items?: unknown; metadata?: { continue?: unknown } } | null;
+      if (!answer || !Array.isArray(answer.items)) throw new WardenError(ErrorCode.BACKEND, `the API server answered a ${resource} list without items`);
       for (const it of answer.items) {
         const m = (it as { metadata?: { namespace?: unknown; name?: unknown } } | null)?.metadata;
-        if (typeof m?.name === 'string') out.set(`${typeof m.namespace === 'string' ? m.namespace : (namespace ?? '')}/${m.name}`, podInfoOf(it));
+        if (typeof m?.name === 'string') out.set(`${typeof m.namespace === 'string' ? m.namespace : (namespace ?? '')}/${m.name}`, infoOf(it));
       }
       cont = typeof answer.metadata?.continue === 'string' ? answer.metadata.continue : '';
       if (!cont) return out;
     }
-    throw new WardenError(ErrorCode.BACKEND, `more than ${MAX_POD_PAGES * POD_PAGE} pods to read; their labels cannot all be checked, so nothing is returned`);
+    throw new WardenError(ErrorCode.BACKEND, `more than ${MAX_LIST_PAGES * LIST_PAGE} ${resource} to read; their labels cannot all be checked, so nothing is returned`);
   }
 
   /** Exec argv in a container over the channel subprotocols; stdin and tty stay off. */

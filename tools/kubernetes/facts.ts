@@ -20,9 +20,10 @@ export type Verb = (typeof VERBS)[number];
 export const CLUSTER_KINDS: ReadonlySet<string> = new Set(['nodes', 'namespaces']);
 
 /**
- * How the pod lookup before exec/logs went; labels are known only when `found`. For events it
- * says whether the facts are about a pod at all: `not-applicable` on the facts of the call (each
- * event it returns is judged later, one by one, with the labels of the pod it is about).
+ * How the pod lookup before exec/logs went; labels are known only when `found`. For events and
+ * workload objects it says whether the facts are about pods at all: `not-applicable` on the
+ * facts of the call (each item it returns is judged later, one by one, with the labels of the
+ * pods it is about: a pod's, or a pod template's).
  */
 export type PodLookup = 'found' | 'not-found' | 'forbidden' | 'not-applicable';
 
@@ -46,10 +47,17 @@ export interface KubeFacts extends Facts {
   /** Secret keys the agent asked to see in clear (must be granted by reveal_secret_keys). */
   revealKeys: string[];
   /**
-   * Events only, on the facts of one event judged before it is shown: the pod it is about, as
-   * reasons name it (`pod shop/web-1`); its labels are podLabels. Absent on the call's facts.
+   * On the facts of one item judged before it is shown (an event, a workload object): the pods
+   * it is about, as reasons name them (`pod shop/web-1`, `the pod template of ReplicaSet
+   * shop/web-5c4`); their labels are podLabels. Absent on the call's facts.
    */
   involvedPod?: string;
+  /**
+   * Pod-template items only: label keys the pods carry with values the template does not know
+   * (set by the workload's controller, such as `pod-template-hash`). No allow is met by them and
+   * every deny on them is (pod-templates.ts).
+   */
+  unknownLabelKeys?: string[];
 }
 
 /** Facts of kubectl_exec: the kubernetes facts plus the shell facts of the argv or script. */

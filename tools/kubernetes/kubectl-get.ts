@@ -1,12 +1,15 @@
 /**
  * `kubectl_get`: read objects of the kinds a rule chooses, as compact JSON with managedFields
  * dropped and Secret values masked unless a rule reveals the key the agent asked for (and the
- * Secret's type lets it be shown). Events about pods are judged one by one (event-scope.ts).
+ * Secret's type lets it be shown). Under pod_labels, events about pods and workloads, and
+ * workload objects (by their pod template), are judged one by one (event-scope.ts,
+ * workload-scope.ts).
  */
 import { z } from 'zod';
 import { parseError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { cleanAnswer } from './clean.js';
 import { scopeEvents } from './event-scope.js';
+import { judgedByTemplate, scopeWorkloads } from './workload-scope.js';
 import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import { CLUSTER_KINDS, KINDS, type KubeFacts } from './facts.js';
@@ -51,7 +54,8 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
       'Get one object (name) or list objects of a kind (pods, deployments, services, configmaps, events, nodes, namespaces, ' +
       'secrets) in a namespace, optionally filtered by an equality label_selector (a=b,c!=d). Secret values are masked; ' +
       'reveal_keys asks for specific keys in clear, which a rule must grant (credentials of typed Secrets, such as ' +
-      'service-account tokens and TLS private keys, stay masked). Events about pods you may not read are withheld.',
+      'service-account tokens and TLS private keys, stay masked). Events about pods you may not read, and deployments ' +
+      'whose pods you may not read, are withheld.',
     connectionTypes: ['kubernetes'],
     input: getInput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -101,8 +105,11 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
         if (!facts.podUid || meta?.uid !== facts.podUid) throw replaced(facts.namespace ?? '', facts.name, 'nothing is returned');
         if (!sameLabels(facts.podLabels, meta.labels ?? {})) throw relabelled(facts.namespace ?? '', facts.name, 'nothing is returned');
       }
-      // Events about pods are judged one by one with their pod's labels (event-scope.ts).
-      const scoped = facts.kind === 'events' ? await scopeEvents(answer, facts, ctx, connectorFor(conn.name)) : { answer, notes: [] };
+      // Events about pods and workloads, and workload objects, are judged one by one with the
+      // labels of their pods (event-scope.ts, workload-scope.ts).
+      const scoped = facts.kind === 'events'
+        ? await scopeEvents(answer, facts, ctx, connectorFor(conn.name))
+        : judgedByTemplate(facts) ? await scopeWorkloads(answer, facts, ctx) : { answer, notes: [] };
       const notes = scoped.notes;
       const { items, more } = cleanAnswer(facts.kind, scoped.answer, new Set(facts.revealKeys), notes);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);

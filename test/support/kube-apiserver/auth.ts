@@ -55,6 +55,6 @@ export function forbidden(u: KubeUser, verb: string, resource: string, namespace
   const hit = u.forbidResources?.some((r) => r === resource || r === base) || (namespace !== undefined && u.forbidNamespaces?.includes(namespace));
   if (!hit) return null;
   const [res, sub] = resource.split('/');
-  const group = res === 'deployments' ? 'apps' : '';
+  const group = ['deployments', 'replicasets', 'statefulsets', 'daemonsets'].includes(res!) ? 'apps' : ['jobs', 'cronjobs'].includes(res!) ? 'batch' : '';
   return `${res}${sub ? `/${sub}` : ''} is forbidden: User "${u.name}" cannot ${verb} resource "${res}"${sub ? ` subresource "${sub}"` : ''} in API group "${group}"${namespace ? ` in the namespace "${namespace}"` : ' at the cluster scope'}`;
 }

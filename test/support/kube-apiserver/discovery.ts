@@ -1,5 +1,5 @@
 /**
- * Discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/apps/v1`, `/version`) as a real API
+ * Discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/apps/v1`, `/apis/batch/v1`, `/version`) as a real API
  * server serves them, so that kubectl's RESTMapper resolves `pods`, `po`, `deploy`, ...
  */
 type Res = { name: string; kind: string; namespaced: boolean; short?: string[]; verbs?: string[] };
@@ -33,7 +33,7 @@ export function discovery(path: string, hostPort: string): Record<string, unknow
       return {
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } }],
+        groups: ['apps', 'batch'].map((name) => ({ name, versions: [{ groupVersion: `${name}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' } })),
       };
     case '/api/v1':
       return list('v1', [
@@ -46,9 +46,20 @@ export function discovery(path: string, hostPort: string): Record<string, unknow
         { name: 'secrets', kind: 'Secret', namespaced: true },
         { name: 'events', kind: 'Event', namespaced: true, short: ['ev'] },
         { name: 'nodes', kind: 'Node', namespaced: false, short: ['no'] },
+        { name: 'replicationcontrollers', kind: 'ReplicationController', namespaced: true, short: ['rc'] },
       ]);
     case '/apis/apps/v1':
-      return list('apps/v1', [{ name: 'deployments', kind: 'Deployment', namespaced: true, short: ['deploy'] }]);
+      return list('apps/v1', [
+        { name: 'deployments', kind: 'Deployment', namespaced: true, short: ['deploy'] },
+        { name: 'replicasets', kind: 'ReplicaSet', namespaced: true, short: ['rs'] },
+        { name: 'statefulsets', kind: 'StatefulSet', namespaced: true, short: ['sts'] },
+        { name: 'daemonsets', kind: 'DaemonSet', namespaced: true, short: ['ds'] },
+      ]);
+    case '/apis/batch/v1':
+      return list('batch/v1', [
+        { name: 'jobs', kind: 'Job', namespaced: true },
+        { name: 'cronjobs', kind: 'CronJob', namespaced: true, short: ['cj'] },
+      ]);
     default:
       return null;
   }

@@ -50,7 +50,11 @@ export function seedCluster(store: Store): void {
   });
   store.put('configmaps', { metadata: { name: 'web-config', namespace: 'shop' }, data: { LOG_LEVEL: 'info', API_TOKEN: PLANTED.configmapToken } });
   store.put('services', { metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }], clusterIP: '10.96.0.10' } });
-  store.put('deployments', { metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } }, spec: { replicas: 1, selector: { matchLabels: { app: 'web' } } }, status: { replicas: 1, readyReplicas: 1 } });
+  store.put('deployments', {
+    metadata: { name: 'web', namespace: 'shop', labels: { app: 'web' } },
+    spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web', tier: 'frontend' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1.0' }] } } },
+    status: { replicas: 1, readyReplicas: 1 },
+  });
   store.put('events', { metadata: { name: 'web-1.17a', namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop' }, reason: 'Started', message: 'Started container app', type: 'Normal', lastTimestamp: new Date(now - 60_000).toISOString() });
   store.put('nodes', { metadata: { name: 'node-1', labels: { 'kubernetes.io/hostname': 'node-1' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
 }

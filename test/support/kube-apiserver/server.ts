@@ -45,15 +45,20 @@ interface Route {
   sub?: string;
 }
 
-/** Parse `/api/v1/...` and `/apis/apps/v1/...` resource paths. */
+/**
+ * Parse `/api/v1/...`, `/apis/apps/v1/...` and `/apis/batch/v1/...` resource paths. A resource
+ * is found only under its own group, as a real server answers (`/api/v1/deployments` is a 404).
+ */
 export function route(path: string): Route | null {
-  const m = /^\/(?:api\/v1|apis\/apps\/v1)(?:\/namespaces\/([^/]+)\/([^/]+)|\/([^/]+))(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(path);
+  const m = /^\/(api\/v1|apis\/apps\/v1|apis\/batch\/v1)(?:\/namespaces\/([^/]+)\/([^/]+)|\/([^/]+))(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(path);
   if (!m) return null;
-  if (m[3] !== undefined) {
+  const version = m[1] === 'api/v1' ? 'v1' : m[1]!.slice('apis/'.length);
+  const r: Route = m[4] !== undefined
     // /api/v1/{resource}[/{name}[/{sub}]] or /api/v1/namespaces[/{name}]
-    return { resource: m[3], ...(m[4] !== undefined ? { name: m[4] } : {}), ...(m[5] !== undefined ? { sub: m[5] } : {}) };
-  }
-  return { resource: m[2]!, namespace: m[1]!, ...(m[4] !== undefined ? { name: m[4] } : {}), ...(m[5] !== undefined ? { sub: m[5] } : {}) };
+    ? { resource: m[4], ...(m[5] !== undefined ? { name: m[5] } : {}), ...(m[6] !== undefined ? { sub: m[6] } : {}) }
+    : { resource: m[3]!, namespace: m[2]!, ...(m[5] !== undefined ? { name: m[5] } : {}), ...(m[6] !== undefined ? { sub: m[6] } : {}) };
+  const served = RESOURCES[r.resource];
+  return served && served.apiVersion !== version ? null : r;
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {

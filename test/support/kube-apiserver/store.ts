@@ -37,7 +37,13 @@ const GROUP: Record<string, { apiVersion: string; kind: string }> = {
   secrets: { apiVersion: 'v1', kind: 'Secret' },
   events: { apiVersion: 'v1', kind: 'Event' },
   nodes: { apiVersion: 'v1', kind: 'Node' },
+  replicationcontrollers: { apiVersion: 'v1', kind: 'ReplicationController' },
   deployments: { apiVersion: 'apps/v1', kind: 'Deployment' },
+  replicasets: { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  statefulsets: { apiVersion: 'apps/v1', kind: 'StatefulSet' },
+  daemonsets: { apiVersion: 'apps/v1', kind: 'DaemonSet' },
+  jobs: { apiVersion: 'batch/v1', kind: 'Job' },
+  cronjobs: { apiVersion: 'batch/v1', kind: 'CronJob' },
 };
 
 /** Kinds served, with their apiVersion and Kind. */

@@ -84,6 +84,39 @@ describe('kubernetes: events about a pod', () => {
   });
 });
 
+describe('kubernetes: workload objects and their pod templates', () => {
+  const call: Partial<KubeFacts> = { kind: 'deployments', verb: 'list', name: null, podLabels: null, podLookup: 'not-applicable', podUid: null };
+  const tpl = (labels: Record<string, string> | null, unknownLabelKeys?: string[]): Partial<KubeFacts> => ({
+    ...call, involvedPod: 'the pod template of Deployment shop/x', podLabels: labels, podLookup: labels ? 'found' : 'not-found', ...(unknownLabelKeys ? { unknownLabelKeys } : {}),
+  });
+
+  test('the call is not judged by pod labels; each object is, by its template', () => {
+    assert.equal(allow({ pod_labels: { app: 'web' } }, call), true);
+    assert.equal(deny({ pod_labels: { app: 'web' } }, call), false);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, tpl({ app: 'web' })), true);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, tpl({ app: 'db' })), false);
+    assert.equal(allow({ pod_labels: { app: 'web' } }, tpl(null)), false);
+    assert.equal(deny({ pod_labels: { app: 'db' } }, tpl({ app: 'db' })), true);
+    assert.equal(deny({ pod_labels: { app: 'db' } }, tpl(null)), true);
+    assert.equal(deny({ kinds: ['events'], pod_labels: { app: 'db' } }, tpl({ app: 'db' })), false, 'a deny limited to other kinds');
+  });
+
+  test('labels the controller sets on the pods are unknown on the template: no allow, every deny', () => {
+    const job = tpl({ app: 'db', 'job-name': 'fake' }, ['job-name', 'controller-uid']);
+    assert.equal(allow({ pod_labels: { app: 'db' } }, job), true);
+    assert.equal(allow({ pod_labels: { 'job-name': 'fake' } }, job), false, 'the controller overwrites it');
+    assert.equal(deny({ pod_labels: { 'job-name': 'migrate' } }, job), true);
+    assert.equal(deny({ pod_labels: { 'job-name': 'migrate', app: 'web' } }, job), false, 'every denied label must still be possible');
+    const why = kubernetesCondition.compile({ pod_labels: { 'job-name': 'x' } }, { id: 'r', effect: 'allow' })({ ...base, ...job }, { tool: 't', connection: 'c', args: {} }).why;
+    assert.match(why, /^the pod template of Deployment shop\/x: label job-name of its pods is set by their controller/);
+  });
+
+  test('reasons name the template', () => {
+    const why = kubernetesCondition.compile({ pod_labels: { app: 'web' } }, { id: 'r', effect: 'allow' })({ ...base, ...tpl({ app: 'db' }) }, { tool: 't', connection: 'c', args: {} }).why;
+    assert.equal(why, 'the pod template of Deployment shop/x does not carry label app=web');
+  });
+});
+
 describe('kubernetes: deny', () => {
   test('every key given must match; unknown labels and all-namespaces count as a hit', () => {
     assert.equal(deny({ namespaces: ['kube-system'] }, {}), false);

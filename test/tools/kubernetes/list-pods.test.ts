@@ -1,6 +1,7 @@
 /**
- * KubeConnector.listPods, the pod index events are judged against: every page is read (a pod
- * on the last page keeps its labels), and an RBAC refusal is an error, never an empty index.
+ * KubeConnector.listPods and readTemplates, the pod and pod-template indexes events are judged
+ * against: every page is read (an object on the last page keeps its labels), each kind at its
+ * own API group, and an RBAC refusal is an error, never an empty index.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSecretResolver } from '../../../src/config/secrets.js';
 import { KubeConnector } from '../../../tools/kubernetes/connector.js';
+import { readTemplates } from '../../../tools/kubernetes/pod-templates.js';
 import type { KubernetesConnection } from '../../../tools/kubernetes/config.js';
 import { startTestCluster, TOKENS } from '../../support/kube-apiserver/warden-setup.js';
 import type { KubeApiServer } from '../../support/kube-apiserver/index.js';
@@ -20,6 +22,8 @@ const connectors: KubeConnector[] = [];
 before(async () => {
   server = await startTestCluster();
   dir = mkdtempSync(join(tmpdir(), 'warden-listpods-'));
+  for (let i = 0; i < 260; i++) server.store.put('replicasets', { metadata: { name: `rs-${String(i).padStart(3, '0')}`, namespace: 'big' }, spec: { template: { metadata: { labels: { n: String(i) } } } } });
+  server.store.put('cronjobs', { metadata: { name: 'backup', namespace: 'shop' }, spec: { jobTemplate: { spec: { template: { metadata: { labels: { app: 'db' } } } } } } });
   for (let i = 0; i < 260; i++) server.store.put('pods', { metadata: { name: `p-${String(i).padStart(3, '0')}`, namespace: 'big', labels: { n: String(i) } }, spec: { containers: [{ name: 'app' }] } });
 });
 
@@ -59,4 +63,19 @@ test('all namespaces: keys carry each pod\'s namespace', async () => {
 test('a refused list is an error, not an empty index', async () => {
   server.tokens.get(TOKENS.limited)!.user.forbidResources = ['pods'];
   await assert.rejects(connector(TOKENS.limited).listPods('shop'), /403 Forbidden/);
+});
+
+test('pod templates: every page, at the kind\'s own group', async () => {
+  server.tokens.get(TOKENS.limited)!.user.forbidResources = ['secrets'];
+  const seen = server.requests.length;
+  const rs = await readTemplates(connector(TOKENS.good), 'ReplicaSet', 'big');
+  assert.equal(rs.size, 260);
+  assert.deepEqual(rs.get('big/rs-259')?.labels, { n: '259' });
+  assert.equal(rs.get('big/rs-259')?.uid, server.store.get('replicasets', 'big', 'rs-259')!.metadata.uid);
+  assert.equal(server.requests.slice(seen).filter((r) => r.path.startsWith('/apis/apps/v1/namespaces/big/replicasets?')).length, 2);
+  const cj = await readTemplates(connector(TOKENS.good), 'CronJob', null);
+  assert.deepEqual(cj.get('shop/backup')?.labels, { app: 'db' });
+  assert.ok(server.requests.some((r) => r.path.startsWith('/apis/batch/v1/cronjobs?')));
+  server.tokens.get(TOKENS.limited)!.user.forbidResources = ['cronjobs'];
+  await assert.rejects(readTemplates(connector(TOKENS.limited), 'CronJob', 'shop'), /403 Forbidden/);
 });

@@ -1,0 +1,81 @@
+/**
+ * What kubectl_get shares between the answers it judges item by item under `pod_labels`
+ * (events about pods and workloads, event-scope.ts; workload objects, workload-scope.ts):
+ * each item is judged, through ExecContext.judge, as this same call made for the pods the
+ * item is about, with their labels. A named item that may not be shown is refused; a list
+ * loses those items, and a note says how many (never which).
+ */
+import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '../../src/tool-api.js';
+import type { KubeFacts } from './facts.js';
+import { addedLabelKeys } from './pod-templates.js';
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Judge the facts of one item. */
+export type Judge = (facts: KubeFacts) => ItemJudgement;
+
+/** The judge of the call. Why a fallback: without one nothing about pods can be shown (fail closed). */
+export function judgeOf(ctx: ExecContext, what: string): Judge {
+  const j = ctx.judge;
+  return j ? (facts) => j.call(facts) : (): ItemJudgement => ({ allowed: false, reason: `${what} cannot be judged here`, ruleIds: [] });
+}
+
+/**
+ * The facts of the call narrowed to one item about pods (`who` as reasons name them), of
+ * known labels or of unknown ones (null). `unknownKeys`: label keys the pods carry with values
+ * the item does not know (a template's controller-added keys).
+ */
+export function itemFacts(call: KubeFacts, who: string, labels: Record<string, string> | null, uid: string | null, namespace?: string, unknownKeys?: readonly string[]): KubeFacts {
+  return {
+    ...call,
+    namespace: namespace || call.namespace,
+    involvedPod: who,
+    podLabels: labels,
+    podLookup: labels !== null ? 'found' : 'not-found',
+    podUid: uid,
+    ...(labels !== null && unknownKeys?.length ? { unknownLabelKeys: [...unknownKeys] } : {}),
+  };
+}
+
+/** The facts of one item about the pods of a workload object of `kind`, judged by its pod template's labels. */
+export function templateFacts(call: KubeFacts, kind: string, namespace: string, name: string, labels: Record<string, string> | null, note = ''): KubeFacts {
+  return itemFacts(call, `the pod template of ${kind} ${namespace ? `${namespace}/` : ''}${name}${note}`, labels, null, namespace, addedLabelKeys(kind));
+}
+
+/**
+ * Is the call allowed whatever labels the pods have? Why: unknown labels satisfy no pod_labels
+ * allow and every pod_labels deny, so a call allowed for pods of unknown labels is allowed for
+ * any, and nothing needs to be read or judged (no extra request when labels do not matter).
+ */
+export function allowedForAnyLabels(call: KubeFacts, judge: Judge): boolean {
+  return judge(itemFacts(call, 'pods of unknown labels', null, null)).allowed;
+}
+
+/** How a refusal and a note read for one kind of item. */
+export interface ItemWords {
+  /** The message of a refused named item. */
+  refused(j: ItemJudgement): string;
+  /** The note of a list that lost `n` items. */
+  withheld(n: number): string;
+}
+
+/**
+ * Keep the items of an answer (a list, or one named object) whose verdict is null. Why one
+ * place: the named refusal (WARDEN_DENIED with the refusing rules) and the count-only note are
+ * the same for every kind judged item by item.
+ */
+export async function keepAllowed(answer: unknown, verdicts: (items: unknown[]) => Promise<(ItemJudgement | null)[]>, words: ItemWords): Promise<{ answer: unknown; notes: string[] }> {
+  const list = isObj(answer) && Array.isArray(answer.items) ? answer.items : null;
+  const items = list ?? [answer];
+  const v = await verdicts(items);
+  if (list === null) {
+    const refused = v[0];
+    if (refused) throw new WardenError(ErrorCode.DENIED, words.refused(refused), { ruleIds: refused.ruleIds });
+    return { answer, notes: [] };
+  }
+  const kept = items.filter((_, i) => v[i] === null);
+  const n = items.length - kept.length;
+  return { answer: { ...(answer as Obj), items: kept }, notes: n ? [words.withheld(n)] : [] };
+}
