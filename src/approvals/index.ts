@@ -4,8 +4,6 @@ export type { ApprovalService, ApprovalServiceOptions, GateInput, GateResult } f
 export type { ApprovalReviewApi, ApprovalView } from './review-api.js';
 export { createWebhookNotifier, escapeSlack, jsonBody, slackBody, slackCode } from './notifier.js';
 export type { ApprovalNotice, Notifier, NotifierOptions, NotifySpec } from './notifier.js';
-export { createApprovalsHttpHandler } from './http-api.js';
-export type { ApprovalsHttpHandler } from './http-api.js';
 export { canonicalCall } from './canonical.js';
 export { CONFIRM_SCHEMA, confirmMessage } from './confirm.js';
 export { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';

@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
-import { canonicalCall, createApprovalService, createApprovalsHttpHandler, slackBody, type ApprovalService } from '../../src/approvals/index.js';
+import { canonicalCall, createApprovalService, slackBody, type ApprovalService } from '../../src/approvals/index.js';
 import type { Principal } from '../../src/tool-api.js';
 import type { Decision } from '../../src/policy/types.js';
 
@@ -103,31 +103,6 @@ test('a denial carries the comment, and the chain with approval events verifies'
   assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
   const events = (await store.readRecords(1, 1000)).filter((x) => x.kind === 'approval_event').map((x) => (JSON.parse(x.body) as { event: string }).event);
   for (const e of ['requested', 'decision', 'approved', 'used', 'expired', 'denied']) assert.ok(events.includes(e), e);
-});
-
-test('the HTTP review API: list, show, approve with JSON only, refusals as 403', async () => {
-  const r = (await gate('UPDATE h', decision())) as { approvalId: string };
-  const handler = createApprovalsHttpHandler(svc);
-  let as: Principal = sam;
-  const server: Server = createServer((req, res) => void handler(req, res, as).then((done) => done || res.writeHead(404).end()));
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}/api/approvals`;
-  try {
-    const list = (await (await fetch(`${base}?state=pending`)).json()) as { approvals: { id: string }[] };
-    assert.ok(list.approvals.some((a) => a.id === r.approvalId));
-    assert.equal((await fetch(`${base}?state=bogus`)).status, 400);
-    const form = await fetch(`${base}/${r.approvalId}/approve`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'comment=x' });
-    assert.equal(form.status, 415, 'form posts (CSRF) are refused');
-    const self = await fetch(`${base}/${r.approvalId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
-    assert.equal(self.status, 403);
-    as = p('dana', ['dba']);
-    const ok = await fetch(`${base}/${r.approvalId}/approve`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ comment: 'fine' }) });
-    assert.equal(ok.status, 200);
-    assert.equal(((await ok.json()) as { approval: { state: string } }).approval.state, 'approved');
-    assert.equal((await fetch(`${base}/nope`)).status, 404);
-  } finally {
-    await new Promise((ok) => server.close(ok));
-  }
 });
 
 test('the Slack body escapes mentions, links and code fences from the call text', () => {
