@@ -2,8 +2,12 @@
  * Turning verified token claims into a principal's groups and rule-usable claims.
  */
 
-/** Registered/time claims that rules never need (and that change on every token). */
-const DROPPED = new Set(['exp', 'nbf', 'iat', 'jti', 'auth_time', 'at_hash', 'c_hash', 'nonce', 'sid']);
+/**
+ * Registered/time claims that rules never need and that change on every token (`uti`, `rh` and
+ * `aio` are Entra ID's per-token ids): an HTTP session is bound to the remaining claims, so these
+ * would end it at every token refresh.
+ */
+const DROPPED = new Set(['exp', 'nbf', 'iat', 'jti', 'auth_time', 'at_hash', 'c_hash', 'nonce', 'sid', 'uti', 'rh', 'aio']);
 
 /**
  * Read the groups claim: an exact top-level key first (claim names may contain dots, e.g. a
@@ -27,11 +31,16 @@ export function groupsFromClaims(payload: Record<string, unknown>, claim: string
   return [];
 }
 
-/** Claims kept on the principal for `who.claims` rules (e.g. a CI job's repository). */
+/**
+ * Claims kept on the principal for `who.claims` rules (e.g. a CI job's repository). A claim named
+ * `__proto__` (an own key after JSON.parse) is dropped: assigned here it would become the
+ * prototype of the claims object, and a rule reading `claims.repository` would find the value it
+ * holds as if the token carried that claim.
+ */
 export function principalClaims(payload: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(payload)) {
-    if (DROPPED.has(k)) continue;
+    if (DROPPED.has(k) || k === '__proto__') continue;
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' || Array.isArray(v) || (v && typeof v === 'object')) out[k] = v;
   }
   return out;

@@ -4,14 +4,16 @@
  * Keys come from the issuer's JWKS (discovered from `/.well-known/openid-configuration`, or a
  * configured `jwks_uri`), cached by jose with rotation: an unknown `kid` refetches the set, at
  * most once per cooldown. Checked: signature, allowed algorithms only (never `none`, never HS*),
- * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway. The token itself
- * never leaves this module: errors name what was wrong, never the token.
+ * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway (at most 5 minutes).
+ * Discovery and keys come over https only, or plain http on this machine (key-source-url.ts).
+ * The token itself never leaves this module: errors name what was wrong, never the token.
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
 import { groupsFromClaims, principalClaims } from './claims.js';
+import { keySourceProblem } from './key-source-url.js';
 
 /** Asymmetric algorithms accepted unless configured otherwise. */
 export const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'PS256'] as const;
@@ -55,6 +57,11 @@ export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'not_yet_valid'
 const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.string().url() }).passthrough();
 
 const DISCOVERY_RETRY_MS = 5_000;
+/**
+ * The largest exp/nbf leeway a configuration may ask for: clocks drift by seconds, and a leeway
+ * of an hour (say `30m` typed for `30s`) would keep every expired token working that long.
+ */
+export const MAX_CLOCK_TOLERANCE_MS = 300_000;
 /** Verified tokens are remembered this long at most (bounds how long a revoked key keeps working). */
 const VERIFIED_CACHE_MS = 60_000;
 const VERIFIED_CACHE_MAX = 10_000;
@@ -65,6 +72,14 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
   const unsafe = algorithms.filter((a) => a.toLowerCase() === 'none' || /^HS/i.test(a));
   if (unsafe.length) {
     throw new WardenError(ErrorCode.CONFIG, `identity.oidc.algorithms: ${unsafe.join(', ')} cannot be used to verify tokens from an issuer (only asymmetric algorithms: ${DEFAULT_ALGORITHMS.join(', ')}, ...)`);
+  }
+  // The issuer URL is fetched only for discovery, i.e. when no jwks_uri is configured.
+  const [fetchedKey, fetchedUrl] = opts.jwks_uri === undefined ? ['issuer', opts.issuer] : ['jwks_uri', opts.jwks_uri];
+  const insecure = keySourceProblem(fetchedUrl);
+  if (insecure) throw new WardenError(ErrorCode.CONFIG, `identity.oidc.${fetchedKey} ${insecure}: the issuer's keys decide every identity, so they are never fetched over plain http from another host`);
+  const tolerance = opts.clock_tolerance_ms ?? 30_000;
+  if (!(tolerance >= 0 && tolerance <= MAX_CLOCK_TOLERANCE_MS)) {
+    throw new WardenError(ErrorCode.CONFIG, `identity.oidc.clock_tolerance must be between 0 and ${MAX_CLOCK_TOLERANCE_MS / 1000}s (it lets expired tokens through for that long), got ${tolerance / 1000}s`);
   }
   let jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
   let discovering: Promise<ReturnType<typeof createRemoteJWKSet>> | null = null;
@@ -94,6 +109,7 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
     const doc = discoverySchema.safeParse(body);
     if (!doc.success) throw fail('issuer_unavailable', 'the issuer discovery document has no valid jwks_uri');
     if (doc.data.issuer !== opts.issuer) throw fail('issuer_unavailable', 'the issuer discovery document names another issuer');
+    if (keySourceProblem(doc.data.jwks_uri)) throw fail('issuer_unavailable', 'the issuer discovery document names a key set that is not served over https');
     return keySet(doc.data.jwks_uri);
   }
 
@@ -134,7 +150,7 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
           issuer: opts.issuer,
           audience: opts.audience,
           algorithms,
-          clockTolerance: Math.round((opts.clock_tolerance_ms ?? 30_000) / 1000),
+          clockTolerance: Math.round(tolerance / 1000),
           requiredClaims: ['sub', 'exp', 'iss', 'aud'],
         }));
       } catch (e) {

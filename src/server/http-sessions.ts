@@ -2,11 +2,14 @@
  * Stateful (2025-11-25) MCP sessions over HTTP, each bound to the principal that opened it.
  * A session id is a capability only together with a token of the same principal: presented with
  * another principal's token it is refused (403), so a leaked or guessed id cannot be hijacked.
+ * "The same principal" is everything a policy decision reads: the session's tool calls are decided
+ * for the principal that opened it, so a token that differs in groups or claims is another one.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Principal } from '../tool-api.js';
+import { canonicalJson } from '../recorder/canonical-json.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 
 /** One live session. */
@@ -21,12 +24,19 @@ interface HttpSession {
 // cache), so a session's requests hash it once, not once per request.
 const fingerprints = new WeakMap<Principal, string>();
 
-/** Who may use a session: issuer, subject and groups (a token with other groups opens a new session). */
+/**
+ * Who may use a session: issuer, subject, groups and string claims, since `who.claims` rules
+ * decide on a principal's top-level string claims (policy/engine.ts whoMatches; a review found a
+ * CI job of the same subject and groups but another repository running calls under the grant of
+ * the job that opened the session). Per-token claims (exp, jti, ...) are not on the principal
+ * (identity/claims.ts), so a refreshed token keeps the session; group order does not matter.
+ */
 export function principalFingerprint(p: Principal): string {
   let f = fingerprints.get(p);
   if (f === undefined) {
     const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
-    f = createHash('sha256').update(JSON.stringify([p.authMethod, iss, p.subject, [...p.groups].sort()])).digest('base64url');
+    const claims = Object.fromEntries(Object.entries(p.claims).filter(([, v]) => typeof v === 'string'));
+    f = createHash('sha256').update(canonicalJson([p.authMethod, iss, p.subject, [...new Set(p.groups)].sort(), claims])).digest('base64url');
     fingerprints.set(p, f);
   }
   return f;

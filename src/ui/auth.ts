@@ -25,10 +25,24 @@ function digest(s: string): string {
   return createHash('sha256').update(s).digest('hex');
 }
 
-/** Whether a request comes from this machine; why: one-time links are for localhost only. */
+/** Headers a reverse proxy adds: their presence means the peer address is the proxy's, not the client's. */
+const FORWARDED = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip'] as const;
+
+/** A Host header naming this machine: localhost, 127.0.0.0/8 or [::1], with an optional port. */
+const LOOPBACK_HOST = /^(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/i;
+
+/**
+ * Whether a request comes from this machine; why: one-time links are for localhost only. Behind
+ * a reverse proxy on the same host (the TLS setup `serve --http` supports) every client's socket
+ * is 127.0.0.1, and a link that leaked from the startup log would sign in anyone who reaches the
+ * proxy: so the request must also carry no forwarding header and name a loopback Host, as the
+ * printed link does.
+ */
 export function isLoopback(req: IncomingMessage): boolean {
   const a = req.socket.remoteAddress ?? '';
-  return a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.');
+  if (!(a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.'))) return false;
+  if (!LOOPBACK_HOST.test(req.headers.host ?? '')) return false;
+  return FORWARDED.every((h) => req.headers[h] === undefined);
 }
 
 /** Equal strings in constant time. */

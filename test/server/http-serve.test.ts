@@ -33,13 +33,23 @@ test('Host/Origin defaults: localhost names only when bound to loopback', () => 
   assert.deepEqual(wide.origins, ['https://ui.internal'], 'origins are full origins (origin-ports.test.ts has the details)');
 });
 
-test('a session fingerprint changes with the subject, issuer or groups, not with group order', () => {
+test('a session fingerprint changes with the subject, issuer, groups or string claims, not with group order', () => {
   const p = { subject: 'ana', groups: ['a', 'b'], claims: { iss: 'https://idp' }, authMethod: 'oidc' as const };
   assert.equal(principalFingerprint(p), principalFingerprint({ ...p, groups: ['b', 'a'] }));
   assert.notEqual(principalFingerprint(p), principalFingerprint({ ...p, subject: 'bob' }));
   assert.notEqual(principalFingerprint(p), principalFingerprint({ ...p, groups: ['a'] }));
   assert.notEqual(principalFingerprint(p), principalFingerprint({ ...p, claims: { iss: 'https://evil' } }));
+  // who.claims rules read string claims, so another value (or one more) is another principal.
+  const ci = { ...p, claims: { iss: 'https://idp', repository: 'acme/shop', groups: ['a', 'b'] } };
+  assert.notEqual(principalFingerprint(ci), principalFingerprint({ ...ci, claims: { ...ci.claims, repository: 'acme/other' } }));
+  assert.notEqual(principalFingerprint(p), principalFingerprint({ ...p, claims: { ...p.claims, environment: 'prod' } }));
+  assert.equal(principalFingerprint(ci), principalFingerprint({ ...ci, claims: { repository: 'acme/shop', groups: ['b', 'a'], iss: 'https://idp' } }), 'not with key or array order');
 });
+
+/** Resolve once `cond` holds, or after `ms` (the assertions that follow then say what did not happen). */
+async function until(cond: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !cond() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
+}
 
 test('SIGHUP reloads the policy; a broken file keeps the old one and logs why', async () => {
   const dir = writeWardenDir('transcripts: { store: sqlite:warden.db }\npolicies: [policies/*.yaml]\n', { 'a.yaml': 'rules: []\n' });
@@ -50,13 +60,14 @@ test('SIGHUP reloads the policy; a broken file keeps the old one and logs why', 
     const v0 = rt.policy().version;
     writeFileSync(join(dir.dir, 'policies', 'a.yaml'), 'rules:\n  - { id: r1, effect: deny, tool: query_database }\n');
     process.kill(process.pid, 'SIGHUP');
-    await new Promise((r) => setTimeout(r, 100));
+    // Polled, well inside the 10 s debounce: a loaded machine may take longer than a fixed pause.
+    await until(() => rt.policy().version !== v0, 5000);
     const v1 = rt.policy().version;
     assert.notEqual(v1, v0, 'SIGHUP reloaded without waiting for the debounce');
     assert.equal(rt.policy().rules[0]?.id, 'r1');
     writeFileSync(join(dir.dir, 'policies', 'a.yaml'), 'rules:\n  - { id: r1, effect: deny, tool: query_database, bogus: 1 }\n');
     process.kill(process.pid, 'SIGHUP');
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => logs.some((l) => l.msg.startsWith('policy reload failed')), 5000);
     assert.equal(rt.policy().version, v1, 'the broken file did not replace the policy');
     const failed = logs.find((l) => l.msg.startsWith('policy reload failed'));
     assert.match(String(failed?.data?.message), /a\.yaml:2.*bogus|bogus.*a\.yaml/s);

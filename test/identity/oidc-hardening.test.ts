@@ -1,0 +1,95 @@
+/**
+ * The verifier under attack: claims that try to reach the prototype of the principal's claims,
+ * key sets fetched over plain http from a host that is not this machine, and a leeway so wide
+ * that expired tokens live on. Plus the forgeries jose must keep refusing (unknown `crit`,
+ * a key embedded in the header).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createSign, KeyObject } from 'node:crypto';
+import { SignJWT } from 'jose';
+import { createOidcVerifier } from '../../src/identity/oidc.js';
+import { whoMatches } from '../../src/policy/engine.js';
+import { WardenError } from '../../src/errors.js';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+
+let iss: OidcIssuer;
+
+before(async () => {
+  iss = await startOidcIssuer();
+});
+after(() => iss?.stop());
+
+async function refusal(p: Promise<unknown>): Promise<WardenError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof WardenError, `a WardenError, got ${String(e)}`);
+    assert.equal(e.code, 'WARDEN_UNAUTHENTICATED');
+    return e;
+  }
+  assert.fail('the token was accepted');
+}
+
+test('a __proto__ claim cannot lend the principal claims it does not own', async () => {
+  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience });
+  // JSON.parse keeps "__proto__" as an own key, as a token payload does.
+  const token = await iss.mint(JSON.parse('{"sub":"ci-proto","groups":["ci"],"__proto__":{"repository":"acme/shop"}}') as Record<string, unknown>);
+  const { principal } = await v.verify(token);
+  assert.equal(Object.getPrototypeOf(principal.claims), Object.prototype, 'the claims object keeps its prototype');
+  assert.equal(principal.claims.repository, undefined, 'no inherited repository claim');
+  assert.equal(whoMatches({ who: { groups: ['ci'], claims: { repository: 'acme/shop' } } }, principal), false, 'a who.claims rule does not match');
+});
+
+test('a key set over plain http is refused unless it is on this machine', async () => {
+  // Configured: an http issuer or jwks_uri on another host cannot start (an on-path attacker
+  // would serve their own keys); loopback stays allowed (a local issuer, as in these tests).
+  for (const o of [{ issuer: 'http://idp.example.com' }, { issuer: 'https://idp.example.com', jwks_uri: 'http://idp.example.com/jwks' }, { issuer: 'http://0.0.0.0:8443' }]) {
+    assert.throws(() => createOidcVerifier({ audience: iss.audience, ...o }), (e: unknown) => e instanceof WardenError && e.code === 'WARDEN_CONFIG' && /https/.test(e.message), JSON.stringify(o));
+  }
+  assert.doesNotThrow(() => createOidcVerifier({ issuer: 'http://localhost:9000', audience: iss.audience, jwks_uri: 'http://[::1]:9000/jwks' }));
+
+  // Discovered: a discovery document that points the key set at plain http on another host.
+  // 0.0.0.0 reaches this machine's listeners, so without the check the keys would be fetched.
+  const jwksPort = new URL(iss.jwksUri).port;
+  let base = '';
+  const disco: Server = createServer((req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ issuer: base, jwks_uri: `http://0.0.0.0:${jwksPort}/jwks` }));
+  });
+  await new Promise<void>((r) => disco.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(disco.address() as AddressInfo).port}`;
+  try {
+    const v = createOidcVerifier({ issuer: base, audience: iss.audience });
+    const jwksBefore = iss.hits().jwks;
+    const e = await refusal(v.verify(await iss.mint({ sub: 'a', iss: base })));
+    assert.equal(e.details.reason, 'issuer_unavailable');
+    assert.equal(iss.hits().jwks, jwksBefore, 'the insecure key set was never fetched');
+  } finally {
+    disco.closeAllConnections();
+    await new Promise<void>((r) => disco.close(() => r()));
+  }
+});
+
+test('the exp/nbf leeway is bounded: a configured clock_tolerance over 5 minutes refuses to start', async () => {
+  assert.throws(() => createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 3600_000 }), (e: unknown) => e instanceof WardenError && e.code === 'WARDEN_CONFIG' && /clock_tolerance/.test(e.message));
+  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 300_000 });
+  assert.equal((await v.verify(await iss.mint({ sub: 'a' }, { expiresIn: -200 }))).principal.subject, 'a', '5 minutes is still allowed');
+  assert.equal((await refusal(v.verify(await iss.mint({ sub: 'a' }, { expiresIn: -400 })))).details.reason, 'expired');
+});
+
+test('forged headers stay refused: an unknown crit extension, a key embedded in the header', async () => {
+  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience });
+  const k = iss.current();
+  const now = Math.floor(Date.now() / 1000);
+  const payload = { iss: iss.issuer, aud: iss.audience, sub: 'a', exp: now + 300 };
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const input = `${b64({ alg: 'RS256', kid: k.kid, crit: ['x-warden-test'], 'x-warden-test': 1 })}.${b64(payload)}`;
+  const crit = `${input}.${createSign('RSA-SHA256').update(input).sign(KeyObject.from(k.privateKey)).toString('base64url')}`;
+  assert.equal((await refusal(v.verify(crit))).details.reason, 'algorithm');
+  const forger = await iss.foreignKey();
+  const embedded = await new SignJWT(payload).setProtectedHeader({ alg: forger.alg, kid: k.kid, jwk: forger.publicJwk }).sign(forger.privateKey);
+  assert.equal((await refusal(v.verify(embedded))).details.reason, 'signature');
+});

@@ -1,0 +1,94 @@
+/**
+ * The reviewer UI's login under attack: the one-time link is for this machine only, so a request
+ * that a reverse proxy forwarded (the listener then sees every client as 127.0.0.1) cannot use
+ * it; a cookie value the attacker chose is never adopted as a session (fixation); logout ends the
+ * session on the server, not just in the browser.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { openSqliteStore } from '../../src/recorder/index.js';
+import { mountUi, startStandaloneUi } from '../../src/cli/ui-serve.js';
+import { createUiHandler, type UiStore } from '../../src/ui/index.js';
+import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
+import { rawRequest } from '../support/http-agent.js';
+import { seedUi } from './fixtures.js';
+
+async function setup(t: { after: (fn: () => unknown) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-login-'));
+  const store = openSqliteStore(join(dir, 'w.db'));
+  await seedUi(store);
+  const ui = await startStandaloneUi({ store, log: () => undefined }, { host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    await ui.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { ui, origin: new URL(ui.url).origin };
+}
+
+const cookieOf = (r: Response) => (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+
+test('a login link arriving through a reverse proxy is refused, and stays usable locally', async (t) => {
+  // As `serve --http` on loopback behind a TLS proxy: the public name passes the Host check (it
+  // is the audience's), and every request's socket is 127.0.0.1.
+  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-proxy-'));
+  const store = openSqliteStore(join(dir, 'w.db'));
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const base = `http://127.0.0.1:${port}`;
+  const hosts = hostPolicy('127.0.0.1', port, { allowed_hosts: [], allowed_origins: [] }, 'https://warden.example.com/mcp');
+  const ui = createUiHandler({ store: store as unknown as UiStore, baseUrl: base, log: () => undefined, allowsOrigin: (o) => originAllowed(hosts, o) });
+  mountUi(server, ui, hosts);
+  t.after(async () => {
+    ui.close();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const local = new URL(base).host;
+  const proxied: Record<string, string>[] = [
+    { host: 'warden.example.com', 'x-forwarded-for': '203.0.113.7' },
+    { host: 'warden.example.com' },
+    { host: local, 'x-forwarded-for': '203.0.113.7' },
+    { host: local, forwarded: 'for=203.0.113.7;proto=https' },
+    { host: local, 'x-real-ip': '203.0.113.7' },
+  ];
+  const link = new URL(ui.loginUrl());
+  const linkPath = link.pathname + link.search;
+  for (const headers of proxied) {
+    const r = await rawRequest(base, { method: 'GET', path: linkPath, headers });
+    assert.equal(r.status, 401, `${JSON.stringify(headers)}: a forwarded request is not this machine`);
+    assert.equal(r.headers['set-cookie'], undefined);
+  }
+  const ok = await rawRequest(base, { method: 'GET', path: linkPath, headers: { host: local } });
+  assert.equal(ok.status, 303, 'the refused attempts did not burn the link');
+  assert.match(String(ok.headers['set-cookie']), /^warden_ui=.{40,}/);
+});
+
+test('a session cookie chosen before login is never adopted, and logout ends the session on the server', async (t) => {
+  const { ui, origin } = await setup(t);
+  const planted = 'warden_ui=attacker-chosen-value-0123456789abcdef0123456789';
+  assert.equal((await fetch(`${origin}/ui/`, { headers: { cookie: planted }, redirect: 'manual' })).status, 303, 'an unknown id is no session');
+  const r = await fetch(ui.loginUrl, { headers: { cookie: planted }, redirect: 'manual' });
+  assert.equal(r.status, 303);
+  const cookie = cookieOf(r);
+  assert.notEqual(cookie, planted, 'login issues its own id');
+  assert.equal((await fetch(`${origin}/ui/`, { headers: { cookie: planted }, redirect: 'manual' })).status, 303, 'the planted id is still no session');
+  const home = await fetch(`${origin}/ui/`, { headers: { cookie } });
+  assert.equal(home.status, 200);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(await home.text())?.[1];
+  assert.ok(csrf, 'the page carries a CSRF token');
+  const out = await fetch(`${origin}/ui/logout`, { method: 'POST', headers: { cookie, origin, 'content-type': 'application/x-www-form-urlencoded' }, body: `csrf=${encodeURIComponent(csrf)}`, redirect: 'manual' });
+  assert.equal(out.status, 303);
+  assert.match(out.headers.get('set-cookie') ?? '', /Max-Age=0/);
+  const replay = await fetch(`${origin}/ui/`, { headers: { cookie }, redirect: 'manual' });
+  assert.equal(replay.status, 303, 'the old cookie no longer opens a session');
+  assert.equal(replay.headers.get('location'), '/ui/login');
+});
