@@ -1,14 +1,15 @@
 /**
  * `describe_database`: the tables and columns this principal may read on a connection, with
  * masked columns marked, so that agents stop guessing. It is granted wherever query_database
- * is, and describes exactly the tables those grants name.
+ * is, and describes exactly the tables those grants name, as query_database treats them
+ * (describe-tables.ts): masks through views and inheritance, denies through inheritance.
  */
 import { z } from 'zod';
 import type { GovernedTool, ToolOutput } from '../../src/tool-api.js';
 import { normalizePolicyTable } from './analysis/names.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
-import { inheritedMasks } from './inheritance.js';
+import { describeTables } from './describe-tables.js';
 
 const input = z
   .object({
@@ -44,6 +45,8 @@ export interface GrantedTables {
   write: Set<string>;
   /** Tables a deny forbids touching at all: never described, even when `all`. */
   hidden: Set<string>;
+  /** Tables a deny forbids writing: never listed with write access, nor their children (inheritance). */
+  writeDenied: Set<string>;
 }
 
 /**
@@ -57,9 +60,8 @@ export interface GrantedTables {
  * and leaves the description as it is (query_database still enforces it per call).
  */
 export function grantedTables(grants: Record<string, unknown>[]): GrantedTables {
-  const out: GrantedTables = { all: false, read: new Set(), write: new Set(), hidden: new Set() };
+  const out: GrantedTables = { all: false, read: new Set(), write: new Set(), hidden: new Set(), writeDenied: new Set() };
   const deniedStatements = new Set<string>();
-  const deniedWrites = new Set<string>();
   for (const d of (grants[0]?.[DENIES_KEY] as Record<string, unknown>[] | undefined) ?? []) {
     const keys = Object.keys(d);
     if (keys.length !== 1 || keys[0] !== 'sql') continue;
@@ -67,7 +69,7 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
     if (!sql?.statements && !sql?.read && !sql?.write && !sql?.functions) return out; // denies every statement
     for (const k of sql.statements ?? []) deniedStatements.add(k.trim().toLowerCase());
     for (const t of sql.read ?? []) out.hidden.add(normalizePolicyTable(t));
-    for (const t of sql.write ?? []) deniedWrites.add(normalizePolicyTable(t));
+    for (const t of sql.write ?? []) out.writeDenied.add(normalizePolicyTable(t));
   }
   for (const g of grants) {
     const sql = g.sql as { statements?: string[]; read?: string[]; write?: string[] } | undefined;
@@ -84,7 +86,8 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
     out.read.delete(t);
     out.write.delete(t);
   }
-  for (const t of deniedWrites) out.write.delete(t);
+  // A write grant grants reading too (allow rules read `write` as readable): a denied write leaves the read.
+  for (const t of out.writeDenied) if (out.write.delete(t)) out.read.add(t);
   return out;
 }
 
@@ -93,7 +96,11 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
   return {
     name: 'describe_database',
     title: 'Describe what you may query',
-    description: 'List the tables and columns you may read (and write) on a PostgreSQL connection; masked columns are marked.',
+    description:
+      'List the tables and columns you may read (and write) on a PostgreSQL connection, as query_database treats them: ' +
+      '`masked` names how a column arrives masked (also through views and table inheritance), `refused` why selecting it is refused; ' +
+      'a relation whose `access` lacks "read" is refused whole and `note` says why; `requires_only` lists the access that must name ' +
+      'the table as ONLY schema.table (a child table or partition is denied).',
     connectionTypes: ['postgres'],
     discoveryFor: 'query_database',
     input,
@@ -109,23 +116,9 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
       if (names && names.length === 0) return { kind: 'json', data: { tables: [] }, truncated: false };
       const connector = connectorFor(conn.name);
       const r = await connector.run(COLUMNS_SQL, [names, i.schema ?? null, [...tables.hidden]], { readOnly: true, maxRows: 20_000, timeoutMs: conn.statement_timeout });
-      // Marked as a read without ONLY would mask them: masks follow inheritance (inheritance.ts).
-      // Names with a '.' inside a part are left out: facts cannot spell them, nor can a mask.
-      const described = (r.rows as string[][]).filter(([schema, table]) => !`${schema}${table}`.includes('.')).map(([schema, table]) => `${schema}.${table}`);
-      const families = ctx.masking.columns.length ? await connector.views.families(described) : new Map();
-      const masks = new Map(inheritedMasks(ctx.masking.columns, families, () => true).map((c) => [c.column, c.strategy]));
-      const byTable = new Map<string, { table: string; access: string[]; columns: { name: string; type: string; masked?: string }[] }>();
-      for (const [schema, table, column, type] of r.rows as string[][]) {
-        const key = `${schema}.${table}`;
-        let t = byTable.get(key);
-        if (!t) {
-          const access = ['read', ...(tables.write.has(key) ? ['write'] : [])];
-          byTable.set(key, (t = { table: key, access, columns: [] }));
-        }
-        const masked = masks.get(`${key}.${column}`);
-        t.columns.push({ name: column!, type: type!, ...(masked ? { masked } : {}) });
-      }
-      return { kind: 'json', data: { tables: [...byTable.values()] }, truncated: r.truncated };
+      // What query_database would do with each: masks through views and inheritance, denies through inheritance.
+      const described = await describeTables(r.rows as string[][], tables, ctx.masking, connector.views);
+      return { kind: 'json', data: { tables: described }, truncated: r.truncated };
     },
   };
 }

@@ -5,7 +5,8 @@
  * after a statement that could change the schema). The hot path costs no round trip: a
  * relation's kind and family (ancestors, descendants, columns; inheritance.ts) are asked once,
  * in one query for all of a statement's relations, then answered from memory. Views are read
- * with pg_get_viewdef and analysed (view-lineage.ts).
+ * with pg_get_viewdef and analysed (view-lineage.ts). describe_database warms the cache for all
+ * the relations it lists at once, then asks per relation as query_database would.
  */
 import type pg from 'pg';
 import { WardenError } from '../../src/tool-api.js';
@@ -47,16 +48,41 @@ export class ViewCatalog {
    * is a view. Throws viewRefusal when a view cannot be followed.
    */
   async lineages(relations: Iterable<string>, follow: (relation: string) => boolean): Promise<ViewLineages> {
+    const { oneLevel, refusal } = await this.walk(relations, follow, true);
+    if (refusal) throw refusal;
+    return oneLevel.size ? resolveViews(oneLevel) : new Map();
+  }
+
+  /**
+   * Ask, in one query per level of nesting, for everything lineages() needs for any one of
+   * `relations` (kinds, families, view definitions), going on past a view that cannot be
+   * followed: describe_database then asks lineages() relation by relation from the cache,
+   * each with the answer, or the refusal, query_database would get.
+   */
+  async warm(relations: Iterable<string>, follow: (relation: string) => boolean): Promise<void> {
+    await this.walk(relations, follow, false);
+  }
+
+  /** The one walk down views, level by level; the first refusal ends it when `stop`. */
+  private async walk(relations: Iterable<string>, follow: (relation: string) => boolean, stop: boolean): Promise<{ oneLevel: Map<string, ViewColumns>; refusal: WardenError | null }> {
     const oneLevel = new Map<string, ViewColumns>();
     let frontier = [...new Set(relations)].filter((r) => follow(r) && !r.startsWith('\u0000'));
     for (let depth = 0; frontier.length > 0; depth++) {
-      if (depth > MAX_VIEW_DEPTH) throw viewRefusal(frontier[0]!, `views are nested deeper than ${MAX_VIEW_DEPTH}`);
+      if (depth > MAX_VIEW_DEPTH) return { oneLevel, refusal: viewRefusal(frontier[0]!, `views are nested deeper than ${MAX_VIEW_DEPTH}`) };
       const known = await this.relationsOf(frontier);
       const views = frontier.filter((r) => VIEW_KINDS.has(known.get(r)?.kind ?? '') && !oneLevel.has(r));
-      for (const [name, columns] of await this.definitionsOf(views)) oneLevel.set(name, columns);
-      frontier = lineageTables(views.flatMap((v) => [...oneLevel.get(v)!.values()])).filter((r) => follow(r) && !oneLevel.has(r));
+      const definitions = await this.definitionsOf(views);
+      for (const v of views) {
+        const columns = definitions.get(v) ?? viewRefusal(v, 'its definition was not read');
+        if (columns instanceof WardenError) {
+          if (stop) return { oneLevel, refusal: columns };
+          continue;
+        }
+        oneLevel.set(v, columns);
+      }
+      frontier = lineageTables(views.flatMap((v) => [...(oneLevel.get(v)?.values() ?? [])])).filter((r) => follow(r) && !oneLevel.has(r));
     }
-    return oneLevel.size ? resolveViews(oneLevel) : new Map();
+    return { oneLevel, refusal: null };
   }
 
   /**
@@ -103,31 +129,31 @@ export class ViewCatalog {
     return out;
   }
 
-  private async definitionsOf(views: string[]): Promise<Map<string, ViewColumns>> {
+  /** Each view's one-level lineage, or the refusal its definition earned (remembered like a definition). */
+  private async definitionsOf(views: string[]): Promise<Map<string, ViewColumns | WardenError>> {
     const now = Date.now();
-    const out = new Map<string, ViewColumns>();
+    const out = new Map<string, ViewColumns | WardenError>();
     const missing: string[] = [];
     for (const v of views) {
       const c = this.views.get(v);
-      if (this.fresh(c, now)) {
-        if (c.value instanceof WardenError) throw c.value;
-        out.set(v, c.value);
-      } else {
-        missing.push(v);
-      }
+      if (this.fresh(c, now)) out.set(v, c.value);
+      else missing.push(v);
     }
     if (missing.length === 0) return out;
     const found = new Map((await this.reader.viewDefinitions(missing)).map((d) => [d.name, d]));
     for (const v of missing) {
       const def = found.get(v);
-      if (!def) throw viewRefusal(v, 'the catalog no longer has its definition');
-      let columns: ViewColumns;
+      if (!def) {
+        out.set(v, viewRefusal(v, 'the catalog no longer has its definition'));
+        continue;
+      }
+      let columns: ViewColumns | WardenError;
       try {
         columns = analyseView(def);
       } catch (e) {
+        if (!(e instanceof WardenError)) throw e;
         // Remembered like a definition: an unanalysable view costs no round trip per call either.
-        if (e instanceof WardenError) this.views.set(v, { at: now, value: e });
-        throw e;
+        columns = e;
       }
       this.views.set(v, { at: now, value: columns });
       out.set(v, columns);

@@ -145,10 +145,22 @@ export function lex(sql: string): Token[] {
 
 let lastEnd = 0;
 
+const TOO_LONG = 'identifiers longer than 63 bytes are refused (PostgreSQL truncates them)';
+
+/**
+ * Why a name written as a quoted identifier is refused, or null. Exported so that
+ * describe_database says so of a catalog name no statement can spell, instead of listing it.
+ */
+export function quotedIdentifierProblem(v: string): string | null {
+  if (v.length === 0) return 'zero-length quoted identifier';
+  if (Buffer.byteLength(v, 'utf8') > 63) return TOO_LONG;
+  if (/["\u0000-\u001f\u007f`'\\]/.test(v)) return 'quoted identifier with special characters is refused';
+  return null;
+}
+
 function checkIdent(v: string, quoted: boolean): void {
-  if (quoted && v.length === 0) throw parseError('zero-length quoted identifier');
-  if (Buffer.byteLength(v, 'utf8') > 63) throw parseError('identifiers longer than 63 bytes are refused (PostgreSQL truncates them)');
-  if (quoted && /["\u0000-\u001f\u007f`'\\]/.test(v)) throw parseError('quoted identifier with special characters is refused');
+  const problem = quoted ? quotedIdentifierProblem(v) : Buffer.byteLength(v, 'utf8') > 63 ? TOO_LONG : null;
+  if (problem) throw parseError(problem);
 }
 
 function skipBlockComment(sql: string, start: number): number {

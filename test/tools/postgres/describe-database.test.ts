@@ -1,0 +1,141 @@
+/**
+ * describe_database's parts: the read it judges each relation by has the analyser's facts
+ * (describe-masking.ts builds them without parsing), deny rules judged along a family
+ * (describe-family.ts), and, against a real PostgreSQL, the catalog asked in batches: one
+ * query for every relation's family and one per level of view nesting, whatever the number of
+ * relations, and none but the column list once cached. End to end, with query_database as the
+ * cross-check: test/e2e/sql-describe-truth.test.ts.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import type { ExecContext, MaskingContext } from '../../../src/tool-api.js';
+import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
+import type { PostgresConnection } from '../../../tools/postgres/config.js';
+import { PgConnector } from '../../../tools/postgres/connector.js';
+import { describeDatabaseTool } from '../../../tools/postgres/describe-database.js';
+import { familyAccess } from '../../../tools/postgres/describe-family.js';
+import { describedReadFacts } from '../../../tools/postgres/describe-masking.js';
+import type { DescribedTable } from '../../../tools/postgres/describe-tables.js';
+import { createTestDatabase, type TestDatabase } from '../../support/pg-cluster.js';
+
+describe('describedReadFacts', () => {
+  const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
+  for (const [relation, columns, only] of [
+    ['public.users', ['id', 'email'], false],
+    ['public.ledger', ['id'], true],
+    ['Sales.Orders', ['Total', 'a b', 'select'], false],
+    ['other.v', [], true],
+  ] as const) {
+    test(`equals the analyser's facts of SELECT ..., * FROM ${only ? 'ONLY ' : ''}${relation}`, () => {
+      const [schema, table] = relation.split('.') as [string, string];
+      const sql = `SELECT ${[...columns.map(ident), '*'].join(', ')} FROM ${only ? 'ONLY ' : ''}${ident(schema)}.${ident(table)}`;
+      const { sql: _a, ...analysed } = analyzeSql(sql);
+      const { sql: _b, ...built } = describedReadFacts(relation, columns, only);
+      assert.deepEqual(built, analysed);
+    });
+  }
+});
+
+describe('familyAccess', () => {
+  const family = (ancestors: string[], descendants: string[]) => ({ ancestors, descendants, columns: ['id'] });
+  const denied = { hidden: new Set(['public.vault', 'public.top']), writeDenied: new Set(['public.frozen', 'public.locked']) };
+
+  test('no family known, or nothing denied in it: access as granted, nothing said', () => {
+    assert.deepEqual(familyAccess('public.t', undefined, { write: true }, denied), { hidden: false, write: true, requiresOnly: [] });
+    assert.deepEqual(familyAccess('public.t', family(['public.p'], ['public.c']), { write: false }, denied), { hidden: false, write: false, requiresOnly: [] });
+  });
+
+  test('a denied ancestor hides the relation; an ancestor whose writes are denied takes write away', () => {
+    assert.equal(familyAccess('public.c', family(['public.mid', 'public.top'], []), { write: true }, denied).hidden, true);
+    assert.deepEqual(familyAccess('public.c', family(['public.locked'], []), { write: true }, denied), { hidden: false, write: false, requiresOnly: [] });
+  });
+
+  test('a denied descendant: read (and write, when granted) need ONLY, and the note names it', () => {
+    const a = familyAccess('public.p', family([], ['public.ok', 'public.vault']), { write: true }, denied);
+    assert.deepEqual(a.requiresOnly, ['read', 'write']);
+    assert.match(a.note ?? '', /^read and write it as ONLY public\.p: .*public\.vault/);
+    assert.ok(!a.note?.includes('public.ok'));
+    assert.deepEqual(familyAccess('public.p', family([], ['public.vault']), { write: false }, denied).requiresOnly, ['read']);
+  });
+
+  test('a descendant whose writes are denied: write needs ONLY, read does not', () => {
+    const a = familyAccess('public.p', family([], ['public.frozen']), { write: true }, denied);
+    assert.deepEqual(a.requiresOnly, ['write']);
+    assert.match(a.note ?? '', /^write it as ONLY public\.p: .*public\.frozen/);
+    assert.deepEqual(familyAccess('public.p', family([], ['public.frozen']), { write: false }, denied).requiresOnly, []);
+  });
+
+  test('many denied descendants are counted, not all listed', () => {
+    const kids = Array.from({ length: 8 }, (_, i) => `public.k${i}`);
+    const a = familyAccess('public.p', family([], kids), { write: false }, { hidden: new Set(kids), writeDenied: new Set() });
+    assert.match(a.note ?? '', /public\.k4 and 3 more/);
+  });
+});
+
+describe('catalog lookups, against a real PostgreSQL', () => {
+  const VIEWS = 30;
+  const conn = (url: string): PostgresConnection => ({ name: 'db', type: 'postgres', url, statement_timeout: 3000, max_rows: 100, max_bytes: 1 << 20, pool_size: 3 });
+  let db: TestDatabase;
+  let connector: PgConnector;
+  const tool = describeDatabaseTool(() => connector);
+  const masking: MaskingContext = { columns: [{ column: 'public.users.email', strategy: 'partial' }], onDerived: 'deny', apply: (v) => v };
+
+  before(async () => {
+    db = await createTestDatabase({ prefix: 'describecat' });
+    const views = Array.from({ length: VIEWS }, (_, i) => `CREATE VIEW v${i} AS SELECT id, email AS e${i} FROM users; CREATE VIEW w${i} AS SELECT e${i} FROM v${i};`);
+    await db.query(`CREATE TABLE users (id int, email text); CREATE TABLE parent (id int); CREATE TABLE child () INHERITS (parent); ${views.join(' ')}`);
+    connector = new PgConnector(conn('env:DB'), { resolve: async () => db.url });
+  });
+
+  after(async () => {
+    await connector?.close();
+    await db?.drop();
+  });
+
+  async function describeAll(): Promise<DescribedTable[]> {
+    const ctx = {
+      principal: { subject: 'agent', groups: [], claims: {}, authMethod: 'stdio' },
+      connection: conn('env:DB'),
+      masking,
+      grants: [{ sql: { read: ['parent', ...Array.from({ length: VIEWS }, (_, i) => `w${i}`)] }, $denies: [{ sql: { read: ['public.child'] } }] }],
+      signal: new AbortController().signal,
+      readOnly: true,
+      log: () => undefined,
+    } as unknown as ExecContext;
+    const out = await tool.execute({ connection: 'db' }, { family: 'sql-describe', summary: '' }, ctx);
+    assert.equal(out.kind, 'json');
+    return (out as unknown as { data: { tables: DescribedTable[] } }).data.tables;
+  }
+
+  /** Count the pool checkouts (each catalog query takes one) while `fn` runs. */
+  async function checkouts(fn: () => Promise<unknown>): Promise<number> {
+    let proto = pg.Pool.prototype as unknown as Record<string, unknown>;
+    while (!Object.prototype.hasOwnProperty.call(proto, 'connect')) proto = Object.getPrototypeOf(proto) as Record<string, unknown>;
+    const original = proto.connect as (...a: unknown[]) => unknown;
+    let n = 0;
+    proto.connect = function (this: unknown, ...a: unknown[]) {
+      n++;
+      return original.apply(this, a);
+    };
+    try {
+      await fn();
+    } finally {
+      proto.connect = original;
+    }
+    return n;
+  }
+
+  test('cold: the column list, one family query, then per level of views one definition query and one for the relations they read', async () => {
+    let tables: DescribedTable[] = [];
+    // columns (1), families of the described (1), definitions of w* (1), kinds of v* (1), definitions of v* (1), kind of users (1)
+    assert.equal(await checkouts(async () => (tables = await describeAll())), 6);
+    assert.equal(tables.length, VIEWS + 1);
+    for (let i = 0; i < VIEWS; i++) assert.equal(tables.find((t) => t.table === `public.w${i}`)?.columns[0]?.masked, 'partial', `w${i}`);
+    assert.deepEqual(tables.find((t) => t.table === 'public.parent')?.requires_only, ['read']);
+  });
+
+  test('warm: the column list only', async () => {
+    assert.equal(await checkouts(() => describeAll()), 1);
+  });
+});

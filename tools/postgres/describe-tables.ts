@@ -1,0 +1,108 @@
+/**
+ * describe_database's answer, from the catalog's column list of the granted relations: what
+ * query_database would do with each, said in the description rather than found out by trial.
+ * Deny rules follow inheritance (describe-family.ts); masks follow views and inheritance, and a
+ * view masking cannot follow is refused (describe-masking.ts, which asks query_database's own
+ * masking). The catalog is asked once for every relation's family, then once per level of view
+ * nesting; nothing at all when no mask is configured and no deny names a table.
+ */
+import type { MaskingContext } from '../../src/tool-api.js';
+import { quotedIdentifierProblem } from './analysis/lexer.js';
+import { familyAccess, type DeniedTables } from './describe-family.js';
+import { relationVerdict, type RelationVerdict } from './describe-masking.js';
+import type { ViewCatalog } from './view-catalog.js';
+import { viewsToFollow } from './view-lineage.js';
+
+/** One column as described: `masked` names the strategy query_database applies; `refused` says why it refuses the column. */
+export interface DescribedColumn {
+  name: string;
+  type: string;
+  masked?: string;
+  refused?: string;
+}
+
+/**
+ * One relation as described. `access` lists what the grants allow and query_database does:
+ * empty when it refuses every read (`note` says why). `requires_only` lists the access kinds
+ * that must name the relation as `ONLY schema.table`.
+ */
+export interface DescribedTable {
+  table: string;
+  access: string[];
+  requires_only?: string[];
+  note?: string;
+  columns: DescribedColumn[];
+}
+
+const STAR_REFUSED = 'SELECT * is refused: a column computes a masked value (on_derived: deny); select the columns not marked refused by name';
+
+/**
+ * Why no statement can spell a relation (schema, table) or a column name, or null. Facts join
+ * schema and table with '.', so a part holding one cannot be told apart from a qualified name
+ * (analysis/context.ts); the lexer refuses quotes, backslashes and control characters in names.
+ */
+function nameProblem(...parts: string[]): string | null {
+  for (const p of parts) {
+    if (p.includes('.')) return `"${p}" holds a ".", which cannot be told apart from a qualified name`;
+    const problem = quotedIdentifierProblem(p);
+    if (problem) return `"${p}": ${problem}`;
+  }
+  return null;
+}
+
+type Relation = { unnameable: string | null; columns: DescribedColumn[] };
+
+/** The granted relations' rows (schema, table, column, type), grouped in catalog order. */
+function byRelation(rows: readonly (readonly string[])[]): Map<string, Relation> {
+  const out = new Map<string, Relation>();
+  for (const [schema, table, name, type] of rows) {
+    const key = `${schema}.${table}`;
+    let r = out.get(key);
+    if (!r) out.set(key, (r = { unnameable: nameProblem(schema!, table!), columns: [] }));
+    const unnameable = nameProblem(name!);
+    // SELECT * still returns such a column, masked as the others: only naming it is refused.
+    r.columns.push({ name: name!, type: type!, ...(unnameable ? { refused: `query_database cannot name it (${unnameable}); SELECT * returns it` } : {}) });
+  }
+  return out;
+}
+
+/**
+ * Describe the relations of `rows` for a principal: `granted.write` the tables it may write,
+ * `granted.hidden`/`writeDenied` what the conditional deny rules forbid, `masking` the policy's masks.
+ */
+export async function describeTables(
+  rows: readonly (readonly string[])[],
+  granted: DeniedTables & { write: ReadonlySet<string> },
+  masking: MaskingContext,
+  catalog: ViewCatalog,
+): Promise<DescribedTable[]> {
+  const relations = byRelation(rows);
+  const nameable = [...relations].filter(([, r]) => !r.unnameable).map(([key]) => key);
+  const masked = masking.columns.length > 0;
+  const families = masked || granted.hidden.size || granted.writeDenied.size ? await catalog.families(nameable) : new Map();
+  if (masked) await catalog.warm(nameable, viewsToFollow(masking.columns));
+  const out: DescribedTable[] = [];
+  for (const [key, r] of relations) {
+    if (r.unnameable) {
+      out.push({ table: key, access: [], note: `query_database cannot name it: ${r.unnameable}; every statement naming it is refused`, columns: r.columns });
+      continue;
+    }
+    const family = familyAccess(key, families.get(key), { write: granted.write.has(key) }, granted);
+    if (family.hidden) continue;
+    const names = r.columns.map((c) => c.name);
+    const verdict: RelationVerdict | null = masked ? await relationVerdict(key, names, family.requiresOnly.includes('read'), masking, catalog) : null;
+    if (verdict?.refused) {
+      out.push({ table: key, access: [], note: verdict.refused, columns: r.columns });
+      continue;
+    }
+    const notes = [family.note, verdict?.star ? STAR_REFUSED : undefined].filter((n): n is string => !!n);
+    out.push({
+      table: key,
+      access: ['read', ...(family.write ? ['write'] : [])],
+      ...(family.requiresOnly.length ? { requires_only: family.requiresOnly } : {}),
+      ...(notes.length ? { note: notes.join('; ') } : {}),
+      columns: r.columns.map((c) => ({ ...c, ...verdict?.columns.get(c.name), ...(c.refused ? { refused: c.refused } : {}) })),
+    });
+  }
+  return out;
+}
