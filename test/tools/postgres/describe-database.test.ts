@@ -8,7 +8,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import type { ExecContext, MaskingContext } from '../../../src/tool-api.js';
 import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import type { PostgresConnection } from '../../../tools/postgres/config.js';
@@ -18,6 +17,7 @@ import { familyAccess } from '../../../tools/postgres/describe-family.js';
 import { describedReadFacts } from '../../../tools/postgres/describe-masking.js';
 import type { DescribedTable } from '../../../tools/postgres/describe-tables.js';
 import { createTestDatabase, type TestDatabase } from '../../support/pg-cluster.js';
+import { checkouts } from '../../support/pg-checkouts.js';
 
 describe('describedReadFacts', () => {
   const ident = (s: string) => `"${s.replace(/"/g, '""')}"`;
@@ -108,23 +108,6 @@ describe('catalog lookups, against a real PostgreSQL', () => {
     return (out as unknown as { data: { tables: DescribedTable[] } }).data.tables;
   }
 
-  /** Count the pool checkouts (each catalog query takes one) while `fn` runs. */
-  async function checkouts(fn: () => Promise<unknown>): Promise<number> {
-    let proto = pg.Pool.prototype as unknown as Record<string, unknown>;
-    while (!Object.prototype.hasOwnProperty.call(proto, 'connect')) proto = Object.getPrototypeOf(proto) as Record<string, unknown>;
-    const original = proto.connect as (...a: unknown[]) => unknown;
-    let n = 0;
-    proto.connect = function (this: unknown, ...a: unknown[]) {
-      n++;
-      return original.apply(this, a);
-    };
-    try {
-      await fn();
-    } finally {
-      proto.connect = original;
-    }
-    return n;
-  }
 
   test('cold: the column list, one family query, then per level of views one definition query and one for the relations they read', async () => {
     let tables: DescribedTable[] = [];

@@ -8,13 +8,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import pg from 'pg';
 import { WardenError, type ExecContext, type MaskingContext } from '../../../src/tool-api.js';
 import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import { PgConnector } from '../../../tools/postgres/connector.js';
 import type { PostgresConnection } from '../../../tools/postgres/config.js';
 import { queryDatabaseTool } from '../../../tools/postgres/query-database.js';
 import { createTestDatabase, type TestDatabase } from '../../support/pg-cluster.js';
+import { checkouts } from '../../support/pg-checkouts.js';
 
 const EMAIL = 'alice@example.com';
 const SSN = '123-45-6789';
@@ -69,23 +69,6 @@ async function refused(sql: string, re: RegExp, m: MaskingContext = masking()): 
   }, sql);
 }
 
-/** Count the pool checkouts (each catalog query or statement takes one) while `fn` runs. */
-async function checkouts(fn: () => Promise<unknown>): Promise<number> {
-  let proto = pg.Pool.prototype as unknown as Record<string, unknown>;
-  while (!Object.prototype.hasOwnProperty.call(proto, 'connect')) proto = Object.getPrototypeOf(proto) as Record<string, unknown>;
-  const original = proto.connect as (...a: unknown[]) => unknown;
-  let n = 0;
-  proto.connect = function (this: unknown, ...a: unknown[]) {
-    n++;
-    return original.apply(this, a);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.connect = original;
-  }
-  return n;
-}
 
 before(async () => {
   db = await createTestDatabase({ prefix: 'viewmask' });
