@@ -72,7 +72,12 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
     return opened;
   };
 
+  // A session authenticated by a token (WARDEN_TOKEN on stdio) ends with the token.
+  const expired = () => opts.expiresAt !== undefined && Date.now() >= opts.expiresAt * 1000;
+
   server.setRequestHandler('tools/list', async (req) => {
+    // What a principal may see is theirs only while their token holds: after it, nothing.
+    if (expired()) return { tools: [] } as never;
     await open(req.params?._meta as Record<string, unknown> | undefined).catch(() => undefined);
     return { tools: deps.pipeline.listTools(principal).map((t) => toolDescriptor(t, deps.structuredContent)) } as never;
   });
@@ -84,12 +89,11 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
     // session saves a commit per call this way.
     open(req.params._meta as Record<string, unknown> | undefined).catch(() => undefined);
     const progressToken = req.params._meta?.progressToken;
-    // A session authenticated by a token (WARDEN_TOKEN on stdio) ends with the token.
-    const expired = opts.expiresAt !== undefined && Date.now() >= opts.expiresAt * 1000;
+    const ended = expired();
     const res = await deps.pipeline.handle({
       sessionId,
-      principal: expired ? null : principal,
-      ...(expired ? { authError: 'the token of this session has expired; reconnect with a fresh WARDEN_TOKEN' } : {}),
+      principal: ended ? null : principal,
+      ...(ended ? { authError: 'the token of this session has expired; reconnect with a fresh WARDEN_TOKEN' } : {}),
       tool: req.params.name,
       args: req.params.arguments ?? {},
       signal: ctx.mcpReq.signal,

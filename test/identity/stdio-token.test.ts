@@ -95,10 +95,12 @@ test('a stdio session authenticated by WARDEN_TOKEN ends when the token expires'
   try {
     const before = await w.call('list_connections', {});
     assert.equal(before.isError, false, before.text);
+    assert.ok((await w.client.listTools()).tools.some((t) => t.name === 'list_connections'), 'tools are listed while the token holds');
     await new Promise((r) => setTimeout(r, Math.max(0, exp * 1000 - Date.now()) + 300));
     const after = await w.call('list_connections', {});
     assert.equal(after.isError, true);
     assert.match(after.text, /^WARDEN_UNAUTHENTICATED: the token of this session has expired/);
+    assert.deepEqual((await w.client.listTools()).tools, [], 'and no longer once it has expired');
   } finally {
     await w.close();
   }
