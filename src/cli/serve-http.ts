@@ -37,6 +37,9 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
         }
         return { principal: v.principal, expiresAt: v.expiresAt };
       },
+      // ... and stays for reviewers and admins only: a policy reload can end a session early.
+      // The one-time-link session is the machine's own reviewer (ui.local_reviewer) and stays.
+      stillReviewer: (p) => p.authMethod === 'local' || isAdmin(rt.config.admins, p) || reviewsAnything(rt.policy(), p),
       baseUrl: handle.url,
       // The same Origin policy as every request to this listener passed (scheme, host and port).
       allowsOrigin: (o) => handle.allowsOrigin(o),

@@ -147,6 +147,12 @@ export function createUiHandler(deps: UiDeps): UiHandler {
       return send(res, 200, loginPage({ oidc: !!deps.verifyToken }));
     }
     const s = auth.get(req);
+    if (s && deps.stillReviewer && !deps.stillReviewer(s.principal)) {
+      auth.end(req);
+      deps.log('warn', 'UI session ended: no longer a reviewer under the current policy', { subject: s.principal.subject });
+      res.setHeader('Set-Cookie', clearCookie(secure));
+      return send(res, 403, loginPage({ oidc: !!deps.verifyToken, error: 'This identity no longer reviews anything here; the session has ended.' }));
+    }
     if (!s) {
       if (method === 'GET' && !query.fragment && path !== '/events') return redirect(res, '/ui/login');
       throw new HttpError(401, 'sign in first');

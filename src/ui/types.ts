@@ -36,6 +36,13 @@ export interface UiDeps {
    */
   secureCookies?: boolean;
   log(level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>): void;
+  /**
+   * Whether a signed-in reviewer still reviews anything under the current policy, asked on every
+   * request. Why: a UI session lasts hours and shows every principal's transcripts, so a reload
+   * that takes someone off the reviewers ends their session at their next request, not at its end.
+   * Absent: sessions last their term.
+   */
+  stillReviewer?(p: Principal): boolean;
   /** Who a one-time-link login acts as (default subject `local-reviewer`, no groups). */
   localPrincipal?: Principal;
   /** Lifetime of a login session (default 8 h) and of a one-time link (default 10 min). */
