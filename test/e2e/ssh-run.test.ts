@@ -155,6 +155,10 @@ rules:
 `;
   dir = writeWardenDir(config, { 'ssh.yaml': policy });
   w = await connectWarden(dir.configPath, { WARDEN_TEST_SSH_KEY: sshd.clientKey });
+  // Open web-1's connection now: a new connection first runs the login-shell probe (one
+  // session of its own), and the corpus counts exactly one session per allowed call.
+  const warm = await w.call('ssh_run', { connection: 'web-1', command: 'uptime' });
+  assert.equal(warm.isError, false, warm.text);
 });
 
 after(async () => {

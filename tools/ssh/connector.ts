@@ -1,20 +1,26 @@
 /**
  * One reused SSH connection per configured host: server-held credentials resolved from
  * secret references, the pinned host key checked before authentication, keepalive, a cap on
- * concurrent sessions, and a fresh connection after the host went away.
+ * concurrent sessions, and a fresh connection after the host went away. A new connection is
+ * used only once a probe showed that the host's login shell reads the canonical quoting as
+ * written (shell-probe.ts). A call's deadline and cancel cover its whole life: the wait for a
+ * session slot, the connection, the command.
  */
 import { Client, type ConnectConfig } from 'ssh2';
 import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
 import type { SshConnection } from './config.js';
+import { deadlineIn, within } from './call-deadline.js';
 import { execOnClient, type ExecOptions, type ExecResult } from './exec.js';
 import { compilePin, fingerprint, hostKeyAlgorithms, type HostKeyPin } from './host-key.js';
+import { privateKeyError } from './key-error.js';
+import { SessionSlots } from './session-slots.js';
+import { checkLoginShell } from './shell-probe.js';
 
 /** The SSH side of one connection entry. */
 export class SshConnector {
   private entry: { client: Promise<Client>; conn: Client | null } | null = null;
   private readonly pin: HostKeyPin;
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
+  private readonly slots: SessionSlots;
   private closed = false;
 
   constructor(
@@ -23,6 +29,7 @@ export class SshConnector {
     private readonly log: ExecContext['log'] = () => undefined,
   ) {
     this.pin = compilePin(conn.host_key);
+    this.slots = new SessionSlots(conn.max_sessions);
   }
 
   private where(): string {
@@ -62,7 +69,14 @@ export class SshConnector {
       client.on('connect', () => client.setNoDelay(true));
       client.on('ready', () => {
         ready = true;
-        resolve(client);
+        // Only a host whose shell reads the canonical quoting as written gets a command.
+        checkLoginShell(client, this.where(), this.conn.connect_timeout).then(
+          () => resolve(client),
+          (e: unknown) => {
+            client.end();
+            reject(e);
+          },
+        );
       });
       client.on('error', (e: Error & { level?: string; code?: string }) => {
         if (ready) {
@@ -83,7 +97,8 @@ export class SshConnector {
           try {
             client.connect(cfg);
           } catch (e) {
-            reject(new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()}: ${(e as Error).message}`));
+            // ssh2 throws here only when it cannot use the private key; its message can quote the key's bytes.
+            reject(privateKeyError(e, this.conn.name));
           }
         })
         .catch(reject);
@@ -121,23 +136,13 @@ export class SshConnector {
     return this.entry.client;
   }
 
-  private async slot(): Promise<() => void> {
-    // A released slot passes straight to the next waiter, so a newcomer cannot overtake it.
-    if (this.active >= this.conn.max_sessions) await new Promise<void>((r) => this.waiting.push(r));
-    else this.active++;
-    return () => {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    };
-  }
-
-  /** Run one already-canonical command line on the host. */
+  /** Run one already-canonical command line on the host, all of it within the call's deadline. */
   async run(command: string, o: ExecOptions): Promise<ExecResult> {
-    const release = await this.slot();
+    const d = deadlineIn(o.timeoutMs, o.signal);
+    const release = await this.slots.acquire(d, `free session on ${this.where()} (max_sessions ${this.conn.max_sessions} busy)`);
     try {
-      const client = await this.get();
-      return await execOnClient(client, command, o);
+      const client = await within(this.get(), d, `SSH connection to ${this.where()}`);
+      return await execOnClient(client, command, { answerTimeoutMs: this.conn.connect_timeout, log: this.log, ...o, deadline: d.at });
     } finally {
       release();
     }

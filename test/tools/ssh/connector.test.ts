@@ -1,18 +1,19 @@
 /**
  * The ssh connector against a real OpenSSH sshd: reuse, pinned host keys, unreachable hosts,
- * deadlines that kill the remote command, output caps, exit codes and a host that drops
- * the connection mid-command.
+ * deadlines that kill the remote command or end a wait for a session slot, output caps, exit
+ * codes and a host that drops the connection mid-command. A host that misbehaves on purpose:
+ * hostile-host.test.ts.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createSecretResolver } from '../../../src/config/secrets.js';
 import { sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
 import { SshConnector } from '../../../tools/ssh/connector.js';
-import { startSshd, type Sshd, pollUntil, processRunning } from '../../support/sshd.js';
+import { chownToLogin, startSshd, type Sshd, pollUntil, processRunning } from '../../support/sshd.js';
 
 let sshd: Sshd;
 let work: string;
@@ -126,6 +127,33 @@ describe('SshConnector against a real sshd', () => {
     await assert.rejects(c.run(`'sleep' ${tag2} | 'cat'`, { timeoutMs: 700, maxBytes: 1024 }), /ran longer than/);
     assert.equal(await pollUntil(() => !processRunning(`sleep ${tag2}`), 3000), true, 'the piped sleep is gone');
     assert.equal((await c.run("'echo' after", LIMITS)).stdout, 'after\n', 'the connection still works');
+  });
+
+  test('a call waiting for a free session ends at its own deadline or on cancel, and never runs late', async () => {
+    const c = connector({ max_sessions: 1 });
+    const dir = join(work, 'queued');
+    mkdirSync(dir);
+    chownToLogin(dir, sshd);
+    const busy = c.run("'sleep' 1.5", LIMITS);
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    await assert.rejects(c.run(`'touch' ${join(dir, 'timed-out')}`, { timeoutMs: 400, maxBytes: 1024 }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'WARDEN_TIMEOUT', e.message);
+      assert.match(e.message, /free session/);
+      return true;
+    });
+    assert.ok(Date.now() - t0 < 1200, `the queued call ended at its deadline (${Date.now() - t0} ms)`);
+    const ac = new AbortController();
+    const cancelled = c.run(`'touch' ${join(dir, 'cancelled')}`, { ...LIMITS, signal: ac.signal });
+    setTimeout(() => ac.abort(), 100);
+    const t1 = Date.now();
+    await assert.rejects(cancelled, (e: Error & { code?: string }) => e.code === 'WARDEN_BACKEND_ERROR' && /cancelled/.test(e.message));
+    assert.ok(Date.now() - t1 < 800, `the cancelled call answered at once (${Date.now() - t1} ms)`);
+    assert.equal((await busy).exitCode, 0);
+    assert.equal((await c.run(`'touch' ${join(dir, 'next')}`, LIMITS)).exitCode, 0, 'the slot passed on');
+    assert.equal(existsSync(join(dir, 'next')), true);
+    assert.equal(existsSync(join(dir, 'timed-out')), false, 'the timed-out call never ran');
+    assert.equal(existsSync(join(dir, 'cancelled')), false, 'the cancelled call never ran');
   });
 
   test('output is capped across stdout and stderr with a truncated flag', async () => {
