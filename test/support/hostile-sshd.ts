@@ -20,6 +20,8 @@ const { Server, utils } = ssh2;
 export interface HostileScript {
   /** Host key (OpenSSH private key text); a fresh ed25519 key when absent. */
   hostKey?: string;
+  /** Host key signature algorithms the server offers (ssh2's defaults when absent). */
+  hostKeyAlgorithms?: string[];
   /** Listen on this port (to stand in for another host at the same address). */
   port?: number;
   /** Called on a session channel open; default: accept. Do nothing to never answer. */
@@ -88,7 +90,8 @@ export async function startHostileSshd(script: HostileScript = {}): Promise<Host
   const execs: string[] = [];
   const clients = new Set<Connection>();
 
-  const server = new Server({ hostKeys: [key] }, (client) => {
+  const algorithms = script.hostKeyAlgorithms ? { algorithms: { serverHostKey: script.hostKeyAlgorithms as never } } : {};
+  const server = new Server({ hostKeys: [key], ...algorithms }, (client) => {
     clients.add(client);
     client.on('close', () => clients.delete(client));
     client.on('error', () => undefined);

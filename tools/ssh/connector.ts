@@ -48,8 +48,7 @@ export class SshConnector {
       tryKeyboard: false,
       hostVerifier: (key: Buffer) => onKey(fingerprint(key)),
     };
-    const algos = hostKeyAlgorithms(this.pin.keyType);
-    if (algos) cfg.algorithms = { serverHostKey: algos as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
+    cfg.algorithms = { serverHostKey: hostKeyAlgorithms(this.pin.keyType) as NonNullable<ConnectConfig['algorithms']>['serverHostKey'] };
     if (c.private_key !== undefined) {
       cfg.privateKey = await this.secrets.resolve(c.private_key);
       if (c.passphrase !== undefined) cfg.passphrase = await this.secrets.resolve(c.passphrase);

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 
 /** Accepted spellings of `host_key`. Why strict: a typo must fail at load, not at connect. */
 export const HOST_KEY_PIN =
-  /^(?:(?:ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,2}(?: [^\n]*)?|SHA256:[A-Za-z0-9+/]{43}=?)$/;
+  /^(?:(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,2}(?: [^\n]*)?|SHA256:[A-Za-z0-9+/]{43}=?)$/;
 
 /** A compiled pin. */
 export interface HostKeyPin {
@@ -35,9 +35,18 @@ export function compilePin(pin: string): HostKeyPin {
   return { fingerprint: fingerprint(blob), keyType: type ?? null };
 }
 
-/** Host key algorithms to offer for a pinned key type. Why: a host with several keys must present the pinned one. */
-export function hostKeyAlgorithms(keyType: string | null): string[] | null {
-  if (keyType === null) return null;
-  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'];
+/**
+ * Host key signature algorithms offered, as OpenSSH >= 8.8 does: never `ssh-rsa` (an RSA key's
+ * SHA-1 signature) nor DSA (a `ssh-dss` pin is refused at load). Why a list for a pinned key
+ * type: a host with several keys must present the pinned one.
+ */
+export const HOST_KEY_ALGORITHMS = [
+  'ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256',
+] as const;
+
+/** Host key algorithms to offer for a pinned key type (every safe one for a fingerprint pin). */
+export function hostKeyAlgorithms(keyType: string | null): string[] {
+  if (keyType === null) return [...HOST_KEY_ALGORITHMS];
+  if (keyType === 'ssh-rsa') return ['rsa-sha2-512', 'rsa-sha2-256'];
   return [keyType];
 }

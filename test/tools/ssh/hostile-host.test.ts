@@ -11,7 +11,8 @@ import { createServer, type Server as NetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { ServerChannel } from 'ssh2';
+import ssh2, { type ServerChannel } from 'ssh2';
+import { createHash } from 'node:crypto';
 import { createSecretResolver } from '../../../src/config/secrets.js';
 import type { ExecContext } from '../../../src/tool-api.js';
 import { sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
@@ -25,6 +26,11 @@ let work: string;
 const PASSWORD = 'pw-Zq81-never-to-leave';
 const connectors: SshConnector[] = [];
 const hosts: HostileSshd[] = [];
+
+/** The SHA256 fingerprint pin of a public key line. */
+function fingerprintPin(line: string): string {
+  return `SHA256:${createHash('sha256').update(Buffer.from(line.split(' ')[1] ?? '', 'base64')).digest('base64').replace(/=+$/, '')}`;
+}
 
 function connectionFor(host: { port: number; hostKeyLine: string }, over: Record<string, unknown> = {}): SshConnection {
   const parsed = sshConnectionSchema.parse({
@@ -207,6 +213,20 @@ describe('what the host sends back', () => {
 });
 
 describe('credentials and channels', () => {
+  test('an RSA host is accepted only with a SHA-2 signature; ssh-dss pins are refused at load', async () => {
+    // ssh2's generator gives RSA keys in its own format; the host signs with what it offers.
+    const rsa = ssh2.utils.generateKeyPairSync('rsa', { bits: 2048 }).private;
+    const sha1Only = await host({ hostKey: rsa, hostKeyAlgorithms: ['ssh-rsa'] });
+    for (const pin of [sha1Only.hostKeyLine, fingerprintPin(sha1Only.hostKeyLine)]) {
+      await assert.rejects(connector(sha1Only, { host_key: pin }).run("'true'", { timeoutMs: 5000, maxBytes: 4096 }), code('WARDEN_BACKEND_ERROR'));
+    }
+    assert.deepEqual(sha1Only.auth, [], 'no credential went to a host that signs with SHA-1');
+    const sha2 = await host({ hostKey: rsa, hostKeyAlgorithms: ['rsa-sha2-256', 'ssh-rsa'] });
+    assert.equal((await connector(sha2, { host_key: fingerprintPin(sha2.hostKeyLine) }).run("'true'", { timeoutMs: 5000, maxBytes: 4096 })).exitCode, 0);
+    const dss = `ssh-dss ${Buffer.concat([Buffer.from([0, 0, 0, 7]), Buffer.from('ssh-dss'), Buffer.alloc(20, 1)]).toString('base64')}`;
+    assert.throws(() => connectionFor(sha2, { host_key: dss }), /host key|host_key/i);
+  });
+
   test('the host key is checked on every reconnection; a host that swapped its key gets no credential', async () => {
     const first = await host();
     const c = connector(first);
