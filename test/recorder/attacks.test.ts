@@ -94,8 +94,9 @@ test('a call removed from the free-text index, or an index mark moved past the c
 test('bidirectional overrides in agent text are made visible in the terminal views', async () => {
   const { clean } = await import('../../src/cli/transcripts-format.js');
   // "DROP TABLE users" shown as something else by a right-to-left override and isolates.
-  for (const ch of ['\u202e', '\u202a', '\u2066', '\u2069', '\u200f', '\u061c']) {
-    assert.equal(clean(`a${ch}b`), `a\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}b`);
+  // Zero-width and soft-hyphen characters too: the same set the approval views escape.
+  for (const ch of ['\u202e', '\u202a', '\u2066', '\u2069', '\u200f', '\u061c', '\u200b', '\u00ad', '\ufeff']) {
+    assert.equal(clean(`a${ch}b`), `a\\u{${ch.charCodeAt(0).toString(16)}}b`);
   }
 });
 
