@@ -107,7 +107,8 @@ export interface CallJudge {
    * The conditional deny rules that apply to this principal, tool and connection, as a judge of
    * other facts; null when there are none (nothing the tool learns could change the decision, so
    * it need not look). Why: deny wins over what a tool learns while executing (the partitions a
-   * parent's read returns), while a grant stays decided on what the call names.
+   * parent's read returns, the tables a view reads), while a grant stays decided on what the
+   * call names.
    */
   denies(): ((facts: Facts) => ItemJudgement) | null;
 }

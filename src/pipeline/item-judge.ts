@@ -1,9 +1,9 @@
 /**
  * ExecContext.judge: the decide stage run again, inside execute, on facts the decision could
  * not see beforehand (an event about a pod, judged with that pod's labels; the partitions a
- * parent's read returns, judged against the deny rules). The same policy version, principal,
- * tool, connection and arguments as the call; only the facts differ, so the families' own
- * condition blocks stay the one place that judges them.
+ * parent's read returns and the tables a view reads, judged against the deny rules). The same
+ * policy version, principal, tool, connection and arguments as the call; only the facts differ,
+ * so the families' own condition blocks stay the one place that judges them.
  */
 import { decide, lateDenies } from '../policy/engine.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';

@@ -159,7 +159,7 @@ export function decide(policy: CompiledPolicy, p: Principal, call: CallView, fac
  * the conditional denies whose who, tool and connection cover the call, judged on the new facts.
  * Null when there are none (unconditional denies were decided already), so the tool need not
  * look. Allow rules are not judged again: a grant was decided on what the call names, and only a
- * deny widens with what it turns out to reach (tools/postgres/inherited-denies.ts).
+ * deny widens with what it turns out to reach (tools/postgres/widened-denies.ts).
  */
 export function lateDenies(policy: CompiledPolicy, p: Principal, call: CallView): ((facts: Facts) => { ruleIds: string[]; reason: string } | null) | null {
   const rules = indexOf(policy).conditionalDenies.filter((r) => whoMatches(r, p) && inScope(r, call.tool, call.connection));

@@ -2,11 +2,11 @@
  * `describe_database`: the tables and columns this principal may read on a connection, with
  * masked columns marked, so that agents stop guessing. It is granted wherever query_database
  * is, and describes exactly the tables those grants name, as query_database treats them
- * (describe-tables.ts): masks through views and inheritance, denies through inheritance.
+ * (describe-tables.ts): masks and denies through views and inheritance.
  */
 import { z } from 'zod';
 import type { GovernedTool, ToolOutput } from '../../src/tool-api.js';
-import { normalizePolicyTable } from './analysis/names.js';
+import { functionKey, normalizePolicyTable } from './analysis/names.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import { describeTables } from './describe-tables.js';
@@ -45,8 +45,12 @@ export interface GrantedTables {
   write: Set<string>;
   /** Tables a deny forbids touching at all: never described, even when `all`. */
   hidden: Set<string>;
-  /** Tables a deny forbids writing: never listed with write access, nor their children (inheritance). */
+  /** Tables a deny forbids writing: never listed with write access, nor their children (inheritance), nor views over them. */
   writeDenied: Set<string>;
+  /** Functions a deny forbids calling (functionKey spelling): a view calling one is refused. */
+  deniedFunctions: Set<string>;
+  /** Some conditional deny applies to query_database here: it then refuses a view deny rules cannot follow. */
+  conditional: boolean;
 }
 
 /**
@@ -55,14 +59,16 @@ export interface GrantedTables {
  * every table. Then the conditional denies that ride on the grants remove what they determine:
  * a deny `sql: {}` matches every statement, so nothing is left; `read: [t]` denies any statement
  * touching t, so t is hidden; `write: [t]` takes away write access to t; a grant whose statement
- * kinds a deny's `statements:` all names grants nothing. A deny with a block other than `sql`
- * (its conditions narrow one another) or with only `functions:` cannot be resolved to tables
- * and leaves the description as it is (query_database still enforces it per call).
+ * kinds a deny's `statements:` all names grants nothing; `functions: [f]` refuses the views that
+ * call f. A deny with a block other than `sql` (its conditions narrow one another) cannot be
+ * resolved to tables and leaves the description as it is (query_database still enforces it per
+ * call); any conditional deny makes the views deny rules cannot follow refused (describe-reach.ts).
  */
 export function grantedTables(grants: Record<string, unknown>[]): GrantedTables {
-  const out: GrantedTables = { all: false, read: new Set(), write: new Set(), hidden: new Set(), writeDenied: new Set() };
+  const out: GrantedTables = { all: false, read: new Set(), write: new Set(), hidden: new Set(), writeDenied: new Set(), deniedFunctions: new Set(), conditional: false };
   const deniedStatements = new Set<string>();
   for (const d of (grants[0]?.[DENIES_KEY] as Record<string, unknown>[] | undefined) ?? []) {
+    out.conditional = true;
     const keys = Object.keys(d);
     if (keys.length !== 1 || keys[0] !== 'sql') continue;
     const sql = d.sql as { statements?: string[]; read?: string[]; write?: string[]; functions?: string[] } | null | undefined;
@@ -70,6 +76,7 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
     for (const k of sql.statements ?? []) deniedStatements.add(k.trim().toLowerCase());
     for (const t of sql.read ?? []) out.hidden.add(normalizePolicyTable(t));
     for (const t of sql.write ?? []) out.writeDenied.add(normalizePolicyTable(t));
+    for (const f of sql.functions ?? []) out.deniedFunctions.add(functionKey(f));
   }
   for (const g of grants) {
     const sql = g.sql as { statements?: string[]; read?: string[]; write?: string[] } | undefined;
@@ -116,7 +123,7 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
       if (names && names.length === 0) return { kind: 'json', data: { tables: [] }, truncated: false };
       const connector = connectorFor(conn.name);
       const r = await connector.run(COLUMNS_SQL, [names, i.schema ?? null, [...tables.hidden]], { readOnly: true, maxRows: 20_000, timeoutMs: conn.statement_timeout });
-      // What query_database would do with each: masks through views and inheritance, denies through inheritance.
+      // What query_database would do with each: masks and denies through views and inheritance.
       const described = await describeTables(r.rows as string[][], tables, ctx.masking, connector.views);
       return { kind: 'json', data: { tables: described }, truncated: r.truncated };
     },

@@ -1,14 +1,15 @@
 /**
  * describe_database's answer, from the catalog's column list of the granted relations: what
  * query_database would do with each, said in the description rather than found out by trial.
- * Deny rules follow inheritance (describe-family.ts); masks follow views and inheritance, and a
- * view masking cannot follow is refused (describe-masking.ts, which asks query_database's own
- * masking). The catalog is asked once for every relation's family, then once per level of view
- * nesting; nothing at all when no mask is configured and no deny names a table.
+ * Deny rules follow views and inheritance (describe-reach.ts); masks too, and a view masking
+ * cannot follow is refused (describe-masking.ts, which asks query_database's own masking). The
+ * catalog is asked once for every relation's kind and family, then once per level of view
+ * nesting, the walk shared by both; nothing at all when no mask is configured and no
+ * conditional deny applies.
  */
 import type { MaskingContext } from '../../src/tool-api.js';
 import { quotedIdentifierProblem } from './analysis/lexer.js';
-import { familyAccess, type DeniedTables } from './describe-family.js';
+import { relationAccess, type DeniedTables } from './describe-reach.js';
 import { relationVerdict, type RelationVerdict } from './describe-masking.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { viewsToFollow } from './view-lineage.js';
@@ -68,7 +69,7 @@ function byRelation(rows: readonly (readonly string[])[]): Map<string, Relation>
 
 /**
  * Describe the relations of `rows` for a principal: `granted.write` the tables it may write,
- * `granted.hidden`/`writeDenied` what the conditional deny rules forbid, `masking` the policy's masks.
+ * the rest of `granted` what the conditional deny rules forbid, `masking` the policy's masks.
  */
 export async function describeTables(
   rows: readonly (readonly string[])[],
@@ -79,7 +80,8 @@ export async function describeTables(
   const relations = byRelation(rows);
   const nameable = [...relations].filter(([, r]) => !r.unnameable).map(([key]) => key);
   const masked = masking.columns.length > 0;
-  const families = masked || granted.hidden.size || granted.writeDenied.size ? await catalog.families(nameable) : new Map();
+  // The deny walk first: masking's walk is then answered from the cache.
+  const reach = granted.conditional ? await catalog.reach(nameable) : null;
   if (masked) await catalog.warm(nameable, viewsToFollow(masking.columns));
   const out: DescribedTable[] = [];
   for (const [key, r] of relations) {
@@ -87,19 +89,23 @@ export async function describeTables(
       out.push({ table: key, access: [], note: `query_database cannot name it: ${r.unnameable}; every statement naming it is refused`, columns: r.columns });
       continue;
     }
-    const family = familyAccess(key, families.get(key), { write: granted.write.has(key) }, granted);
-    if (family.hidden) continue;
+    const access = relationAccess(key, reach, { write: granted.write.has(key) }, granted);
+    if (access.hidden) continue;
+    if (access.refused) {
+      out.push({ table: key, access: [], note: access.refused, columns: r.columns });
+      continue;
+    }
     const names = r.columns.map((c) => c.name);
-    const verdict: RelationVerdict | null = masked ? await relationVerdict(key, names, family.requiresOnly.includes('read'), masking, catalog) : null;
+    const verdict: RelationVerdict | null = masked ? await relationVerdict(key, names, access.requiresOnly.includes('read'), masking, catalog) : null;
     if (verdict?.refused) {
       out.push({ table: key, access: [], note: verdict.refused, columns: r.columns });
       continue;
     }
-    const notes = [family.note, verdict?.star ? STAR_REFUSED : undefined].filter((n): n is string => !!n);
+    const notes = [access.note, verdict?.star ? STAR_REFUSED : undefined].filter((n): n is string => !!n);
     out.push({
       table: key,
-      access: ['read', ...(family.write ? ['write'] : [])],
-      ...(family.requiresOnly.length ? { requires_only: family.requiresOnly } : {}),
+      access: ['read', ...(access.write ? ['write'] : [])],
+      ...(access.requiresOnly.length ? { requires_only: access.requiresOnly } : {}),
       ...(notes.length ? { note: notes.join('; ') } : {}),
       columns: r.columns.map((c) => ({ ...c, ...verdict?.columns.get(c.name), ...(c.refused ? { refused: c.refused } : {}) })),
     });

@@ -16,6 +16,7 @@
  *   through it (granting every partition is not needed), and reading a child directly needs a
  *   grant on the child. Deny wins: a deny on a descendant refuses its parent read without ONLY,
  *   and a deny on a parent refuses its children.
+ * Deny rules are widened along inheritance with views, in one step (widened-relations.ts).
  * Everything here is pure; the catalog answers (pg_inherits) come from view-catalog.ts.
  */
 import type { ColumnMask } from '../../src/tool-api.js';
@@ -97,28 +98,5 @@ export function inheritedMasks(masks: readonly ColumnMask[], families: ReadonlyM
     out.push(more.size === 1 ? m : { column: m.column, strategy: CONFLICT_STRATEGY });
   }
   for (const [column, strategies] of added) out.push({ column, strategy: strategies.size === 1 ? [...strategies][0]! : CONFLICT_STRATEGY });
-  return out;
-}
-
-/** Relations a statement reaches through inheritance from one relation it names. */
-export interface Reached {
-  /** Its descendants, when it is named without ONLY: their rows come back through it. */
-  descendants: readonly string[];
-  /** Its ancestors: its rows are theirs too (a parent's read returns them). */
-  ancestors: readonly string[];
-}
-
-/**
- * What each of `named` reaches through inheritance (`only`: the relations named only with
- * ONLY, analysis/only.ts); relations that reach nothing are left out.
- */
-export function reachedRelations(named: readonly string[], only: readonly string[], families: ReadonlyMap<string, RelationFamily>): Map<string, Reached> {
-  const out = new Map<string, Reached>();
-  for (const r of named) {
-    const f = families.get(r);
-    if (!f) continue;
-    const descendants = only.includes(r) ? [] : f.descendants;
-    if (descendants.length || f.ancestors.length) out.set(r, { descendants, ancestors: f.ancestors });
-  }
   return out;
 }

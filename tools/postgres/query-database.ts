@@ -10,7 +10,7 @@ import type { CappedResult } from './capped-query.js';
 import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
-import { checkInheritedDenies } from './inherited-denies.js';
+import { checkWidenedDenies } from './widened-denies.js';
 import { checkMaskedCopies } from './masked-copies.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
@@ -76,10 +76,11 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
       // After the policy (a denied call never touches the catalog), before the statement runs:
       // unqualified pg_* relations and unqualified functions must be pg_catalog's as facts said,
-      // deny rules and masks follow inheritance (a parent's rows include its partitions'), masks
-      // follow the views the statement reads (fail closed), then qualified columns.
+      // deny rules follow inheritance and views (a parent's rows include its partitions', a view
+      // reads what its definition reads), masks follow inheritance and the views the statement
+      // reads (fail closed both), then qualified columns.
       await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions);
-      await checkInheritedDenies(facts, ctx, connector.views);
+      await checkWidenedDenies(facts, ctx, connector.views);
       const lineage = await outputThroughViews(facts, ctx.masking, connector.views);
       const widened = lineage.masking !== ctx.masking;
       if (widened || lineage.stored !== facts.stored) checkMaskedCopies(lineage, lineage.masking);

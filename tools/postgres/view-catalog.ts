@@ -5,13 +5,19 @@
  * after a statement that could change the schema). The hot path costs no round trip: a
  * relation's kind and family (ancestors, descendants, columns; inheritance.ts) are asked once,
  * in one query for all of a statement's relations, then answered from memory. Views are read
- * with pg_get_viewdef and analysed (view-lineage.ts). describe_database warms the cache for all
- * the relations it lists at once, then asks per relation as query_database would.
+ * with pg_get_viewdef and analysed once for both masks (their columns' lineage) and deny rules
+ * (what they reach; widened-relations.ts), by one walk down views of views. describe_database
+ * warms the cache for all the relations it lists at once, then asks per relation as
+ * query_database would.
  */
 import type pg from 'pg';
 import { WardenError } from '../../src/tool-api.js';
 import type { RelationFamily } from './inheritance.js';
-import { analyseView, lineageTables, MAX_VIEW_DEPTH, resolveViews, viewRefusal, type ViewColumns, type ViewDefinition, type ViewLineages } from './view-lineage.js';
+import {
+  analyseDefinition, isSystemRelation, lineageTables, MAX_VIEW_DEPTH, resolveViews, viewRefusal,
+  type AnalysedView, type ViewColumns, type ViewDefinition, type ViewLineages, type ViewReach,
+} from './view-lineage.js';
+import type { CatalogReach } from './widened-relations.js';
 
 /** pg_class.relkind of the relations masking follows through: views and materialized views. */
 export const VIEW_KINDS: ReadonlySet<string> = new Set(['v', 'm']);
@@ -27,15 +33,38 @@ export interface ViewReader {
   relations(names: readonly string[]): Promise<Map<string, CatalogRelation>>;
   /** Definitions and column names of the named views (views the catalog no longer has are left out). */
   viewDefinitions(names: readonly string[]): Promise<ViewDefinition[]>;
+  /** schema.name of every relation in pg_catalog and information_schema. */
+  systemRelations(): Promise<string[]>;
 }
 
 type Cached<T> = { at: number; value: T };
 
+/** What one walk down views found. */
+interface Walk {
+  /** Every view `follow` accepted, analysed (or refused), in the order it was met. */
+  views: Map<string, AnalysedView>;
+  /** Views `follow` did not accept (their definitions were not read). */
+  unfollowed: Set<string>;
+  /** Kind and family of every relation met that the catalog knows. */
+  known: Map<string, CatalogRelation>;
+  /** A view at which the walk stopped, nested too deep. */
+  tooDeep: string | null;
+}
+
+/** Relations a view's definition reads or draws its columns from: the next level of the walk. */
+function readBy(view: AnalysedView): string[] {
+  const reads = typeof view.reach === 'string' ? [] : view.reach.reads;
+  const lineage = view.columns instanceof WardenError ? [] : lineageTables(view.columns.values());
+  return [...reads, ...lineage];
+}
+
 /** One connection's view knowledge. */
 export class ViewCatalog {
   private relations = new Map<string, Cached<CatalogRelation>>();
-  /** One-level lineage of each view (analyseView), or the refusal its definition earned. */
-  private views = new Map<string, Cached<ViewColumns | WardenError>>();
+  /** Each view's definition, analysed (analyseDefinition). */
+  private views = new Map<string, Cached<AnalysedView>>();
+  /** The relations of the system schemas, asked once when a system view is reached. */
+  private system: Cached<readonly string[]> | null = null;
 
   constructor(
     private readonly reader: ViewReader,
@@ -48,41 +77,56 @@ export class ViewCatalog {
    * is a view. Throws viewRefusal when a view cannot be followed.
    */
   async lineages(relations: Iterable<string>, follow: (relation: string) => boolean): Promise<ViewLineages> {
-    const { oneLevel, refusal } = await this.walk(relations, follow, true);
-    if (refusal) throw refusal;
+    const { views, tooDeep } = await this.walk(relations, follow);
+    const oneLevel = new Map<string, ViewColumns>();
+    for (const [v, analysed] of views) {
+      if (analysed.columns instanceof WardenError) throw analysed.columns;
+      oneLevel.set(v, analysed.columns);
+    }
+    if (tooDeep) throw viewRefusal(tooDeep, `views are nested deeper than ${MAX_VIEW_DEPTH}`);
     return oneLevel.size ? resolveViews(oneLevel) : new Map();
   }
 
   /**
-   * Ask, in one query per level of nesting, for everything lineages() needs for any one of
-   * `relations` (kinds, families, view definitions), going on past a view that cannot be
-   * followed: describe_database then asks lineages() relation by relation from the cache,
-   * each with the answer, or the refusal, query_database would get.
+   * Ask, in one query per level of nesting, for everything lineages() and reach() need for any
+   * one of `relations` (kinds, families, view definitions), going on past a view that cannot be
+   * followed: describe_database then asks relation by relation from the cache, each with the
+   * answer, or the refusal, query_database would get.
    */
   async warm(relations: Iterable<string>, follow: (relation: string) => boolean): Promise<void> {
-    await this.walk(relations, follow, false);
+    await this.walk(relations, follow);
   }
 
-  /** The one walk down views, level by level; the first refusal ends it when `stop`. */
-  private async walk(relations: Iterable<string>, follow: (relation: string) => boolean, stop: boolean): Promise<{ oneLevel: Map<string, ViewColumns>; refusal: WardenError | null }> {
-    const oneLevel = new Map<string, ViewColumns>();
-    let frontier = [...new Set(relations)].filter((r) => follow(r) && !r.startsWith('\u0000'));
+  /**
+   * What `relations` reach for deny rules (widened-relations.ts): the families of every relation
+   * met, what each view reads, down through views of views; a system view (pg_catalog,
+   * information_schema) is not read but reaches every relation of the system schemas (one query,
+   * cached, and only when one is met). Costs no round trip once cached.
+   */
+  async reach(relations: Iterable<string>): Promise<CatalogReach> {
+    const { views, unfollowed, known, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r));
+    const reach = new Map<string, ViewReach | string>([...views].map(([v, a]) => [v, a.reach]));
+    if (tooDeep) reach.set(tooDeep, `views are nested deeper than ${MAX_VIEW_DEPTH}`);
+    return { families: known, views: reach, systemViews: unfollowed, system: unfollowed.size ? await this.systemRelations() : [] };
+  }
+
+  /** The one walk down views, level by level: kinds of every relation met, definitions of the views `follow` accepts. */
+  private async walk(relations: Iterable<string>, follow: (relation: string) => boolean): Promise<Walk> {
+    const out: Walk = { views: new Map(), unfollowed: new Set(), known: new Map(), tooDeep: null };
+    let frontier = [...new Set(relations)].filter((r) => !r.startsWith('\u0000'));
     for (let depth = 0; frontier.length > 0; depth++) {
-      if (depth > MAX_VIEW_DEPTH) return { oneLevel, refusal: viewRefusal(frontier[0]!, `views are nested deeper than ${MAX_VIEW_DEPTH}`) };
-      const known = await this.relationsOf(frontier);
-      const views = frontier.filter((r) => VIEW_KINDS.has(known.get(r)?.kind ?? '') && !oneLevel.has(r));
+      if (depth > MAX_VIEW_DEPTH) return { ...out, tooDeep: frontier[0]! };
+      const kinds = await this.relationsOf(frontier);
+      for (const [r, k] of kinds) out.known.set(r, k);
+      const found = frontier.filter((r) => VIEW_KINDS.has(kinds.get(r)?.kind ?? '') && !out.views.has(r));
+      for (const v of found) if (!follow(v)) out.unfollowed.add(v);
+      const views = found.filter(follow);
       const definitions = await this.definitionsOf(views);
-      for (const v of views) {
-        const columns = definitions.get(v) ?? viewRefusal(v, 'its definition was not read');
-        if (columns instanceof WardenError) {
-          if (stop) return { oneLevel, refusal: columns };
-          continue;
-        }
-        oneLevel.set(v, columns);
-      }
-      frontier = lineageTables(views.flatMap((v) => [...(oneLevel.get(v)?.values() ?? [])])).filter((r) => follow(r) && !oneLevel.has(r));
+      for (const v of views) out.views.set(v, definitions.get(v)!);
+      const next = new Set(views.flatMap((v) => readBy(out.views.get(v)!)));
+      frontier = [...next].filter((r) => !r.startsWith('\u0000') && !out.known.has(r));
     }
-    return { oneLevel, refusal: null };
+    return out;
   }
 
   /**
@@ -98,6 +142,7 @@ export class ViewCatalog {
     if (!relations) {
       this.relations.clear();
       this.views.clear();
+      this.system = null;
       return;
     }
     for (const r of relations) {
@@ -129,10 +174,10 @@ export class ViewCatalog {
     return out;
   }
 
-  /** Each view's one-level lineage, or the refusal its definition earned (remembered like a definition). */
-  private async definitionsOf(views: string[]): Promise<Map<string, ViewColumns | WardenError>> {
+  /** Each view's definition, analysed (a refusal when the catalog no longer has it; remembered like a definition otherwise). */
+  private async definitionsOf(views: string[]): Promise<Map<string, AnalysedView>> {
     const now = Date.now();
-    const out = new Map<string, ViewColumns | WardenError>();
+    const out = new Map<string, AnalysedView>();
     const missing: string[] = [];
     for (const v of views) {
       const c = this.views.get(v);
@@ -144,21 +189,25 @@ export class ViewCatalog {
     for (const v of missing) {
       const def = found.get(v);
       if (!def) {
-        out.set(v, viewRefusal(v, 'the catalog no longer has its definition'));
+        const why = 'the catalog no longer has its definition';
+        out.set(v, { columns: viewRefusal(v, why), reach: why });
         continue;
       }
-      let columns: ViewColumns | WardenError;
-      try {
-        columns = analyseView(def);
-      } catch (e) {
-        if (!(e instanceof WardenError)) throw e;
-        // Remembered like a definition: an unanalysable view costs no round trip per call either.
-        columns = e;
-      }
-      this.views.set(v, { at: now, value: columns });
-      out.set(v, columns);
+      // Remembered refused too: an unanalysable view costs no round trip per call either.
+      const analysed = analyseDefinition(def);
+      this.views.set(v, { at: now, value: analysed });
+      out.set(v, analysed);
     }
     return out;
+  }
+
+  /** Every relation of the system schemas (cached like the rest). */
+  private async systemRelations(): Promise<readonly string[]> {
+    const now = Date.now();
+    if (this.fresh(this.system ?? undefined, now)) return this.system!.value;
+    const value = await this.reader.systemRelations();
+    this.system = { at: now, value };
+    return value;
   }
 }
 
@@ -193,6 +242,11 @@ JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
 WHERE c.relkind IN ('v', 'm')`;
 
+/** Relations of the system schemas (a system view reaches them: widened-relations.ts). */
+const SYSTEM_SQL = `SELECT n.nspname::text || '.' || c.relname::text AS name FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`;
+
 function byParts(names: readonly string[]): [string[], string[], string[]] {
   const parts = names.map(splitRelation);
   return [[...names], parts.map((p) => p[0]), parts.map((p) => p[1])];
@@ -206,6 +260,10 @@ export function pgViewReader(pool: () => Promise<pg.Pool>): ViewReader {
       return new Map(
         (r.rows as RelationRow[]).map((row) => [row.name, { kind: row.relkind, columns: row.columns, ancestors: row.ancestors, descendants: row.descendants }]),
       );
+    },
+    async systemRelations() {
+      const r = await (await pool()).query(SYSTEM_SQL);
+      return (r.rows as { name: string }[]).map((row) => row.name);
     },
     async viewDefinitions(names) {
       // pg_get_viewdef qualifies a table unless the search_path finds it by its bare name: with

@@ -3,13 +3,14 @@
  * analyser's lineage of `FROM v` stops at v too; a mask on public.users.email must still hold
  * for `SELECT email FROM user_view`. A view's definition (pg_get_viewdef, read by
  * view-catalog.ts) is analysed with the project's own analyser, so each view column gets the
- * columns it carries; resolution then follows views of views down to base tables.
+ * columns it carries; resolution then follows views of views down to base tables. The same
+ * analysis says what the definition reaches, for deny rules (widened-relations.ts).
  * Everything here is pure: the catalog work and the caches live in view-catalog.ts.
  */
 import { ErrorCode, WardenError, type ColumnMask } from '../../src/tool-api.js';
-import { analyzeSql } from './analysis/index.js';
+import { analyzeSql, runsQueryText } from './analysis/index.js';
 import { lineageMasks } from './column-masking.js';
-import type { OutputColumnLineage, SourceColumn } from './analysis/types.js';
+import type { OutputColumnLineage, SourceColumn, SqlFacts } from './analysis/types.js';
 
 /** What one column carries: the relation columns it flows from, and whether it is computed. */
 export interface ColumnLineage {
@@ -48,26 +49,72 @@ export function viewRefusal(view: string, why: string): WardenError {
 }
 
 /**
+ * What a view's definition reaches, for deny rules: the relations it reads anywhere (also in a
+ * WHERE, a subquery or a join whose columns it does not show), those it names only with ONLY
+ * (analysis/only.ts), and the functions it calls.
+ */
+export interface ViewReach {
+  reads: readonly string[];
+  only: readonly string[];
+  functions: readonly string[];
+}
+
+/**
+ * One view's definition, analysed once for masks and deny rules: its columns' one-level lineage
+ * or the refusal masking gives it; what it reaches, or why deny rules cannot follow it.
+ */
+export interface AnalysedView {
+  columns: ViewColumns | WardenError;
+  reach: ViewReach | string;
+}
+
+/**
+ * Why deny rules cannot follow a view that calls this function, or null. Why: a function
+ * outside pg_catalog (facts spell it schema.name) reads whatever its body reads, and a built-in
+ * that runs query text reads what its arguments name; neither is in the definition's reads.
+ */
+function opaqueCall(fn: string): string | null {
+  if (fn.includes('.')) return `it calls ${fn}, whose body deny rules cannot see`;
+  if (runsQueryText(fn)) return `it calls ${fn}, which reads what its arguments name`;
+  return null;
+}
+
+/** Lineage and reach of one view, one level down (both may name other views). Never throws. */
+export function analyseDefinition(view: ViewDefinition): AnalysedView {
+  let facts: SqlFacts;
+  try {
+    facts = analyzeSql(view.definition);
+  } catch (e) {
+    const why = `its definition is not understood by the SQL analyser (${e instanceof Error ? e.message : 'parse error'})`;
+    return { columns: viewRefusal(view.name, why), reach: why };
+  }
+  const opaque = facts.functions.map(opaqueCall).find((why) => why !== null);
+  const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions };
+  return { columns: viewColumns(view, facts.output), reach };
+}
+
+/**
  * Lineage of each column of one view, one level down (sources may be other views): the
  * definition is analysed like any statement and its output lines up with the view's columns by
  * position. Throws viewRefusal when the definition is not fully understood.
  */
-export function analyseView(view: ViewDefinition): Map<string, ColumnLineage> {
-  let output: readonly OutputColumnLineage[];
-  try {
-    output = analyzeSql(view.definition).output;
-  } catch (e) {
-    throw viewRefusal(view.name, `its definition is not understood by the SQL analyser (${e instanceof Error ? e.message : 'parse error'})`);
-  }
+export function analyseView(view: ViewDefinition): ViewColumns {
+  const { columns } = analyseDefinition(view);
+  if (columns instanceof WardenError) throw columns;
+  return columns;
+}
+
+/** The view's columns lined up with its definition's output, or the refusal masking gives it. */
+function viewColumns(view: ViewDefinition, output: readonly OutputColumnLineage[]): ViewColumns | WardenError {
   if (output.some((o) => o.star) || output.length !== view.columns.length) {
-    throw viewRefusal(view.name, `its definition's ${output.length} output columns do not line up with the view's ${view.columns.length}`);
+    return viewRefusal(view.name, `its definition's ${output.length} output columns do not line up with the view's ${view.columns.length}`);
   }
   const columns = new Map<string, ColumnLineage>();
-  output.forEach((o, i) => {
+  for (const [i, o] of output.entries()) {
     const name = view.columns[i]!;
-    if (o.name !== name) throw viewRefusal(view.name, `its definition names column ${i + 1} "${o.name}", the view "${name}"`);
+    if (o.name !== name) return viewRefusal(view.name, `its definition names column ${i + 1} "${o.name}", the view "${name}"`);
     columns.set(name, { sources: o.sources, derived: o.derived });
-  });
+  }
   return columns;
 }
 
@@ -78,10 +125,15 @@ export function lineageTables(lineage: Iterable<{ sources: readonly SourceColumn
   return [...out];
 }
 
+/** Whether a relation (or a column) lives in a system schema, whose views read only system catalogs. */
+export function isSystemRelation(relation: string): boolean {
+  return SYSTEM_SCHEMAS.some((s) => relation.startsWith(`${s}.`));
+}
+
 /** Which relations are followed as views for these masks (system views only when a mask names a system column). */
 export function viewsToFollow(masks: readonly ColumnMask[]): (relation: string) => boolean {
-  const system = masks.some((m) => SYSTEM_SCHEMAS.some((s) => m.column.startsWith(`${s}.`)));
-  return (relation) => system || !SYSTEM_SCHEMAS.some((s) => relation.startsWith(`${s}.`));
+  const system = masks.some((m) => isSystemRelation(m.column));
+  return (relation) => system || !isSystemRelation(relation);
 }
 
 function uniq(list: SourceColumn[]): SourceColumn[] {

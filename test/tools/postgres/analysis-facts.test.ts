@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analyzeSql, analyzeSqlCached, isNeverUnderRead } from '../../../tools/postgres/analysis/index.js';
+import { analyzeSql, analyzeSqlCached, isNeverUnderRead, runsQueryText } from '../../../tools/postgres/analysis/index.js';
 
 const isParse = (e: unknown): boolean => (e as { code?: string }).code === 'WARDEN_PARSE';
 const src = (sql: string) => analyzeSql(sql).output.map((o) => [o.name, o.sources.map((s) => `${s.table}.${s.column}`).sort(), o.derived]);
@@ -90,6 +90,15 @@ test('never-under-read normalises spellings', () => {
     assert.equal(isNeverUnderRead(n), true, n);
   }
   assert.equal(isNeverUnderRead('lower'), false);
+});
+
+test('functions that run query text are never under read, and views calling them are not followed', () => {
+  // ts_stat('SELECT ...') and ts_rewrite(q, 'SELECT ...') run the text they are given.
+  for (const n of ['ts_stat', 'pg_catalog.ts_rewrite', 'query_to_xml', 'table_to_xml', 'dblink']) {
+    assert.equal(isNeverUnderRead(n), true, n);
+    assert.equal(runsQueryText(n), true, n);
+  }
+  for (const n of ['lower', 'current_setting', 'pg_read_file']) assert.equal(runsQueryText(n), false, n);
 });
 
 test('cache returns the same frozen facts', () => {

@@ -1,7 +1,7 @@
 /**
  * describe_database's parts: the read it judges each relation by has the analyser's facts
- * (describe-masking.ts builds them without parsing), deny rules judged along a family
- * (describe-family.ts), and, against a real PostgreSQL, the catalog asked in batches: one
+ * (describe-masking.ts builds them without parsing), deny rules judged on what it reaches
+ * (describe-reach.ts), and, against a real PostgreSQL, the catalog asked in batches: one
  * query for every relation's family and one per level of view nesting, whatever the number of
  * relations, and none but the column list once cached. End to end, with query_database as the
  * cross-check: test/e2e/sql-describe-truth.test.ts.
@@ -13,9 +13,11 @@ import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import type { PostgresConnection } from '../../../tools/postgres/config.js';
 import { PgConnector } from '../../../tools/postgres/connector.js';
 import { describeDatabaseTool } from '../../../tools/postgres/describe-database.js';
-import { familyAccess } from '../../../tools/postgres/describe-family.js';
+import { relationAccess, type DeniedTables } from '../../../tools/postgres/describe-reach.js';
 import { describedReadFacts } from '../../../tools/postgres/describe-masking.js';
 import type { DescribedTable } from '../../../tools/postgres/describe-tables.js';
+import type { ViewReach } from '../../../tools/postgres/view-lineage.js';
+import type { CatalogReach } from '../../../tools/postgres/widened-relations.js';
 import { createTestDatabase, type TestDatabase } from '../../support/pg-cluster.js';
 import { checkouts } from '../../support/pg-checkouts.js';
 
@@ -37,39 +39,70 @@ describe('describedReadFacts', () => {
   }
 });
 
-describe('familyAccess', () => {
+describe('relationAccess', () => {
   const family = (ancestors: string[], descendants: string[]) => ({ ancestors, descendants, columns: ['id'] });
-  const denied = { hidden: new Set(['public.vault', 'public.top']), writeDenied: new Set(['public.frozen', 'public.locked']) };
+  const denied: DeniedTables = {
+    hidden: new Set(['public.vault', 'public.top']),
+    writeDenied: new Set(['public.frozen', 'public.locked']),
+    deniedFunctions: new Set(['public.leak']),
+    conditional: true,
+  };
+  const catalog = (relation: string, f: ReturnType<typeof family> | undefined, views: [string, ViewReach | string][] = []): CatalogReach => ({
+    families: new Map(f ? [[relation, f]] : []),
+    views: new Map(views),
+    systemViews: new Set(),
+    system: [],
+  });
+  const view = (reads: string[], functions: string[] = []): ViewReach => ({ reads, only: [], functions });
 
-  test('no family known, or nothing denied in it: access as granted, nothing said', () => {
-    assert.deepEqual(familyAccess('public.t', undefined, { write: true }, denied), { hidden: false, write: true, requiresOnly: [] });
-    assert.deepEqual(familyAccess('public.t', family(['public.p'], ['public.c']), { write: false }, denied), { hidden: false, write: false, requiresOnly: [] });
+  test('no family known, nothing denied in it, or no conditional deny: access as granted, nothing said', () => {
+    assert.deepEqual(relationAccess('public.t', catalog('public.t', undefined), { write: true }, denied), { hidden: false, write: true, requiresOnly: [] });
+    assert.deepEqual(relationAccess('public.t', catalog('public.t', family(['public.p'], ['public.c'])), { write: false }, denied), { hidden: false, write: false, requiresOnly: [] });
+    assert.deepEqual(relationAccess('public.c', null, { write: true }, denied), { hidden: false, write: true, requiresOnly: [] });
   });
 
   test('a denied ancestor hides the relation; an ancestor whose writes are denied takes write away', () => {
-    assert.equal(familyAccess('public.c', family(['public.mid', 'public.top'], []), { write: true }, denied).hidden, true);
-    assert.deepEqual(familyAccess('public.c', family(['public.locked'], []), { write: true }, denied), { hidden: false, write: false, requiresOnly: [] });
+    assert.equal(relationAccess('public.c', catalog('public.c', family(['public.mid', 'public.top'], [])), { write: true }, denied).hidden, true);
+    assert.deepEqual(relationAccess('public.c', catalog('public.c', family(['public.locked'], [])), { write: true }, denied), { hidden: false, write: false, requiresOnly: [] });
   });
 
   test('a denied descendant: read (and write, when granted) need ONLY, and the note names it', () => {
-    const a = familyAccess('public.p', family([], ['public.ok', 'public.vault']), { write: true }, denied);
+    const a = relationAccess('public.p', catalog('public.p', family([], ['public.ok', 'public.vault'])), { write: true }, denied);
     assert.deepEqual(a.requiresOnly, ['read', 'write']);
     assert.match(a.note ?? '', /^read and write it as ONLY public\.p: .*public\.vault/);
     assert.ok(!a.note?.includes('public.ok'));
-    assert.deepEqual(familyAccess('public.p', family([], ['public.vault']), { write: false }, denied).requiresOnly, ['read']);
+    assert.deepEqual(relationAccess('public.p', catalog('public.p', family([], ['public.vault'])), { write: false }, denied).requiresOnly, ['read']);
   });
 
   test('a descendant whose writes are denied: write needs ONLY, read does not', () => {
-    const a = familyAccess('public.p', family([], ['public.frozen']), { write: true }, denied);
+    const a = relationAccess('public.p', catalog('public.p', family([], ['public.frozen'])), { write: true }, denied);
     assert.deepEqual(a.requiresOnly, ['write']);
     assert.match(a.note ?? '', /^write it as ONLY public\.p: .*public\.frozen/);
-    assert.deepEqual(familyAccess('public.p', family([], ['public.frozen']), { write: false }, denied).requiresOnly, []);
+    assert.deepEqual(relationAccess('public.p', catalog('public.p', family([], ['public.frozen'])), { write: false }, denied).requiresOnly, []);
   });
 
   test('many denied descendants are counted, not all listed', () => {
     const kids = Array.from({ length: 8 }, (_, i) => `public.k${i}`);
-    const a = familyAccess('public.p', family([], kids), { write: false }, { hidden: new Set(kids), writeDenied: new Set() });
+    const a = relationAccess('public.p', catalog('public.p', family([], kids)), { write: false }, { ...denied, hidden: new Set(kids) });
     assert.match(a.note ?? '', /public\.k4 and 3 more/);
+  });
+
+  test('a view over a denied table, or calling a denied function, is refused, saying how it reaches it', () => {
+    const over = relationAccess('public.v', catalog('public.v', undefined, [['public.v', view(['public.vault'])]]), { write: true }, denied);
+    assert.deepEqual([over.hidden, over.write], [false, false]);
+    assert.match(over.refused ?? '', /public\.v reads public\.vault/);
+    const calls = relationAccess('public.v', catalog('public.v', undefined, [['public.v', view(['public.t'], ['public.leak'])]]), { write: false }, denied);
+    assert.match(calls.refused ?? '', /public\.v calls public\.leak/);
+  });
+
+  test('a view over a table whose writes are denied keeps read, loses write', () => {
+    assert.deepEqual(relationAccess('public.v', catalog('public.v', undefined, [['public.v', view(['public.frozen'])]]), { write: true }, denied), { hidden: false, write: false, requiresOnly: [] });
+  });
+
+  test('a view deny rules cannot follow is refused while a conditional deny applies', () => {
+    const c = catalog('public.v', undefined, [['public.v', 'it calls public.f, whose body deny rules cannot see']]);
+    assert.match(relationAccess('public.v', c, { write: false }, denied).refused ?? '', /^deny rules cannot be followed through view public\.v: it calls public\.f/);
+    assert.deepEqual(relationAccess('public.v', c, { write: false }, { ...denied, conditional: false }), { hidden: false, write: false, requiresOnly: [] });
   });
 });
 

@@ -1,12 +1,12 @@
 /**
  * The pure parts of masks and denies following inheritance: which relations a statement names
- * only with ONLY (analysis/only.ts), the masks widened along a family (inheritance.ts), and the
- * descendants a statement reaches. Against a real server: test/e2e/sql-inheritance.test.ts.
+ * only with ONLY (analysis/only.ts) and the masks widened along a family (inheritance.ts); what
+ * deny rules reach: widened-relations.test.ts. Against a real server: test/e2e/sql-inheritance.test.ts.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
-import { inheritedMasks, reachedRelations, type RelationFamily } from '../../../tools/postgres/inheritance.js';
+import { inheritedMasks, type RelationFamily } from '../../../tools/postgres/inheritance.js';
 
 const only = (sql: string) => analyzeSql(sql).onlyRelations;
 
@@ -20,13 +20,21 @@ describe('onlyRelations', () => {
     assert.deepEqual(only('SELECT * FROM ONLY a.t, ONLY b.t'), ['a.t', 'b.t']);
   });
 
+  test('a name that qualifies a column, a star or a relation is no reference of its own', () => {
+    // As pg_get_viewdef prints a view over ONLY a table: every column qualified by the table's name.
+    assert.deepEqual(only('SELECT payments.id, payments.card FROM ONLY public.payments'), ['public.payments']);
+    assert.deepEqual(only('SELECT payments.* FROM ONLY payments'), ['public.payments']);
+    assert.deepEqual(only('SELECT p.id FROM ONLY payments p JOIN payments.t x ON true'), ['public.payments']);
+  });
+
   test('any other spelling of the name leaves the relation out (fail closed)', () => {
     assert.deepEqual(only('SELECT * FROM payments'), []);
     assert.deepEqual(only('SELECT * FROM ONLY payments p JOIN payments q ON p.id = q.id'), []);
-    assert.deepEqual(only('SELECT payments.id FROM ONLY payments'), []);
     assert.deepEqual(only('UPDATE ONLY ledger SET x = 1 FROM ledger l2 WHERE l2.id = ledger.id'), []);
     assert.deepEqual(only('SELECT * FROM ONLY a.t, b.t'), []);
     assert.deepEqual(only('SELECT * FROM ONLY payments WHERE id IN (SELECT id FROM payments)'), []);
+    assert.deepEqual(only('SELECT payments.id FROM ONLY payments, other.payments'), []);
+    assert.deepEqual(only('SELECT payments.id FROM ONLY public.payments, public.t payments'), []);
   });
 
   test('a quoted "only" is a name, not the keyword', () => {
@@ -75,20 +83,5 @@ describe('inheritedMasks', () => {
     const families = new Map([['public.payments_2024', family({ ancestors: ['public.payments'], columns: ['card'] })]]);
     const out = inheritedMasks(twice, families, () => true).filter((m) => m.column === 'public.payments_2024.card');
     assert.deepEqual(out, [{ column: 'public.payments_2024.card', strategy: 'redact' }]);
-  });
-});
-
-describe('reachedRelations', () => {
-  const families = new Map([
-    ['public.ledger', family({ descendants: ['public.ledger_mid', 'public.ledger_vault'] })],
-    ['public.ledger_mid', family({ ancestors: ['public.ledger'], descendants: ['public.ledger_vault'] })],
-    ['public.other', family({})],
-  ]);
-
-  test('descendants of the relations named without ONLY, to any depth; ancestors of every one', () => {
-    assert.deepEqual([...reachedRelations(['public.ledger'], [], families)], [['public.ledger', { descendants: ['public.ledger_mid', 'public.ledger_vault'], ancestors: [] }]]);
-    assert.deepEqual([...reachedRelations(['public.ledger'], ['public.ledger'], families)], []);
-    assert.deepEqual([...reachedRelations(['public.ledger_mid'], ['public.ledger_mid'], families)], [['public.ledger_mid', { descendants: [], ancestors: ['public.ledger'] }]]);
-    assert.deepEqual([...reachedRelations(['public.other', 'public.unknown'], [], families)], []);
   });
 });

@@ -28,6 +28,19 @@ export const SAFE_READ_FUNCTIONS: ReadonlySet<string> = new Set([
   'first_value', 'last_value', 'nth_value',
 ]);
 
+/**
+ * Built-in functions that run a query, or read a relation, named in their arguments (a string, a
+ * regclass, a cursor): what they read is not in the statement's facts. Why a list of its own: a
+ * view that calls one reads what deny rules cannot see (view-lineage.ts), and no read grant may
+ * call one (NEVER_UNDER_READ). ts_stat and ts_rewrite run the SELECT text they are given.
+ */
+export const QUERY_TEXT_FUNCTIONS: ReadonlySet<string> = new Set([
+  'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'cursor_to_xml',
+  'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
+  'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml',
+  'database_to_xmlschema', 'database_to_xml_and_xmlschema', 'xpath_table', 'ts_stat', 'ts_rewrite',
+]);
+
 /** Functions no read grant may call (server files, processes, locks, settings, ...). */
 export const NEVER_UNDER_READ: ReadonlySet<string> = new Set([
   // server files and large objects
@@ -62,10 +75,7 @@ export const NEVER_UNDER_READ: ReadonlySet<string> = new Set([
   'dblink', 'dblink_exec', 'dblink_connect', 'dblink_connect_u', 'dblink_send_query',
   'dblink_get_result', 'dblink_open', 'dblink_fetch', 'dblink_disconnect',
   // queries hidden in strings
-  'query_to_xml', 'query_to_xmlschema', 'query_to_xml_and_xmlschema', 'cursor_to_xml',
-  'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
-  'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml',
-  'database_to_xmlschema', 'database_to_xml_and_xmlschema', 'xpath_table',
+  ...QUERY_TEXT_FUNCTIONS,
   // time
   'pg_sleep', 'pg_sleep_for', 'pg_sleep_until',
 ]);
@@ -88,4 +98,14 @@ export function isNeverUnderRead(name: string): boolean {
   const key = functionKey(name);
   const bare = key.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
   return NEVER_UNDER_READ.has(bare) || bare.startsWith('dblink') || bare.startsWith('lo_') || bare.startsWith('pg_advisory') || bare.startsWith('pg_try_advisory');
+}
+
+/**
+ * Whether a function (any spelling) runs query text or reads relations its arguments name: the
+ * QUERY_TEXT_FUNCTIONS, and dblink* (another connection, possibly to this very database).
+ */
+export function runsQueryText(name: string): boolean {
+  const key = functionKey(name);
+  const bare = key.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
+  return QUERY_TEXT_FUNCTIONS.has(bare) || bare.startsWith('dblink');
 }

@@ -18,7 +18,7 @@ import type { OutputColumnLineage, SqlFacts } from './types.js';
 
 export type { OutputColumnLineage, SourceColumn, SqlFacts, StoredLineage } from './types.js';
 export { analyzeSqlCached, clearSqlCache } from './cache.js';
-export { COLUMN_FORM_FUNCTIONS, NEVER_UNDER_READ, SAFE_READ_FUNCTIONS, isNeverUnderRead } from './functions.js';
+export { COLUMN_FORM_FUNCTIONS, NEVER_UNDER_READ, QUERY_TEXT_FUNCTIONS, SAFE_READ_FUNCTIONS, isNeverUnderRead, runsQueryText } from './functions.js';
 export { functionKey, normalizePolicyTable, qualifyTable } from './names.js';
 export { lex, splitStatements } from './lexer.js';
 

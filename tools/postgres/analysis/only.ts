@@ -15,8 +15,11 @@ const isDot = (t: Token | undefined): boolean => t?.kind === 'punct' && t.value 
  * Relations (schema.name, as facts spell them) every reference of which follows ONLY. Judged
  * without the AST: a relation counts only when every token spelling its name in the statement is
  * the name right after `ONLY` or `ONLY schema.`; any other use of that name (another reference,
- * a column qualifier, an alias, a column) leaves it out, so a mistake can only make inheritance
- * followed where it need not be (fail closed), never skipped where PostgreSQL follows it.
+ * an alias, a column) leaves it out, so a mistake can only make inheritance followed where it
+ * need not be (fail closed), never skipped where PostgreSQL follows it. A name followed by '.'
+ * is not counted: it qualifies something (`payments.id`, `payments.*`, schema `payments.t`), and
+ * a relation reference ends with the relation's own name, never with a '.' (pg_get_viewdef
+ * qualifies every column so: `SELECT payments.id FROM ONLY public.payments`).
  */
 export function onlyRelations(tokens: readonly Token[]): string[] {
   const spelled = new Map<string, number>();
@@ -25,7 +28,7 @@ export function onlyRelations(tokens: readonly Token[]): string[] {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (!isName(t)) continue;
-    spelled.set(t.value, (spelled.get(t.value) ?? 0) + 1);
+    if (!isDot(tokens[i + 1])) spelled.set(t.value, (spelled.get(t.value) ?? 0) + 1);
     if (t.kind !== 'ident' || t.value !== 'only') continue;
     const first = tokens[i + 1];
     if (!isName(first)) continue;

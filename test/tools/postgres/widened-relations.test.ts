@@ -1,0 +1,98 @@
+/**
+ * What deny rules judge a statement by (widened-relations.ts): the relations it names, widened
+ * along inheritance and views, pure. Against a real server: test/e2e/sql-view-denies.test.ts and
+ * test/e2e/sql-inheritance.test.ts.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RelationFamily } from '../../../tools/postgres/inheritance.js';
+import type { ViewReach } from '../../../tools/postgres/view-lineage.js';
+import { describePath, widenRelations, type CatalogReach, type NamedRelations } from '../../../tools/postgres/widened-relations.js';
+
+const family = (f: Partial<RelationFamily>): RelationFamily => ({ ancestors: [], descendants: [], columns: [], ...f });
+const view = (reads: string[], only: string[] = [], functions: string[] = []): ViewReach => ({ reads, only, functions });
+
+const CATALOG: CatalogReach = {
+  families: new Map([
+    ['public.ledger', family({ descendants: ['public.ledger_mid', 'public.ledger_vault'] })],
+    ['public.ledger_mid', family({ ancestors: ['public.ledger'], descendants: ['public.ledger_vault'] })],
+    ['public.vaults_open', family({ ancestors: ['public.vaults'] })],
+  ]),
+  views: new Map<string, ViewReach | string>([
+    ['public.v1', view(['public.secrets'])],
+    ['public.v2', view(['public.v1', 'public.info'], [], ['lower'])],
+    ['public.ledger_view', view(['public.ledger'])],
+    ['public.ledger_only', view(['public.ledger'], ['public.ledger'])],
+    ['public.child_view', view(['public.vaults_open'])],
+    ['public.loop_a', view(['public.loop_b'])],
+    ['public.loop_b', view(['public.loop_a'])],
+    ['public.fn_view', 'it calls public.f, whose body deny rules cannot see'],
+    ['public.over_fn', view(['public.fn_view'])],
+    ['public.sys_over', view(['pg_catalog.pg_roles'])],
+  ]),
+  systemViews: new Set(['pg_catalog.pg_roles']),
+  system: ['pg_catalog.pg_authid', 'pg_catalog.pg_roles'],
+};
+
+const named = (f: Partial<NamedRelations>): NamedRelations => ({ statements: ['select'], reads: [], writes: [], onlyRelations: [], functions: [], ...f });
+
+describe('widenRelations', () => {
+  test('inheritance: descendants of what is named without ONLY, ancestors of everything', () => {
+    assert.deepEqual(widenRelations(named({ reads: ['public.ledger'] }), CATALOG).reads, ['public.ledger', 'public.ledger_mid', 'public.ledger_vault']);
+    assert.deepEqual(widenRelations(named({ reads: ['public.ledger'], onlyRelations: ['public.ledger'] }), CATALOG).reads, ['public.ledger']);
+    assert.deepEqual(widenRelations(named({ reads: ['public.ledger_mid'], onlyRelations: ['public.ledger_mid'] }), CATALOG).reads, ['public.ledger', 'public.ledger_mid']);
+    const w = widenRelations(named({ reads: ['public.other', 'public.unknown'] }), CATALOG);
+    assert.deepEqual([w.reads, w.paths.size], [['public.other', 'public.unknown'], 0]);
+  });
+
+  test('a view reads what its definition reads, through views of views, and calls what it calls', () => {
+    const w = widenRelations(named({ reads: ['public.v2'] }), CATALOG);
+    assert.deepEqual(w.reads, ['public.info', 'public.secrets', 'public.v1', 'public.v2']);
+    assert.deepEqual(w.functions, ['lower']);
+    assert.equal(describePath(w.paths.get('public.secrets')!), 'public.v2 reads public.v1, which reads public.secrets');
+  });
+
+  test('inheritance inside a view: without ONLY its descendants, with ONLY its own rows, ancestors always', () => {
+    assert.deepEqual(widenRelations(named({ reads: ['public.ledger_view'] }), CATALOG).reads, ['public.ledger', 'public.ledger_mid', 'public.ledger_vault', 'public.ledger_view']);
+    assert.deepEqual(widenRelations(named({ reads: ['public.ledger_only'] }), CATALOG).reads, ['public.ledger', 'public.ledger_only']);
+    const w = widenRelations(named({ reads: ['public.child_view'] }), CATALOG);
+    assert.ok(w.reads.includes('public.vaults'));
+    assert.equal(describePath(w.paths.get('public.vaults')!), 'public.child_view reads public.vaults_open, which holds rows of public.vaults');
+  });
+
+  test("ONLY on the view itself does not change its definition's reach", () => {
+    const w = widenRelations(named({ reads: ['public.ledger_view'], onlyRelations: ['public.ledger_view'] }), CATALOG);
+    assert.ok(w.reads.includes('public.ledger_vault'));
+  });
+
+  test('a write through a view writes what it reads; DDL on a view does not reach its rows', () => {
+    const w = widenRelations(named({ statements: ['update'], writes: ['public.v1'] }), CATALOG);
+    assert.deepEqual([w.reads, w.writes], [[], ['public.secrets', 'public.v1']]);
+    const ddl = widenRelations(named({ statements: ['drop'], writes: ['public.v1'] }), CATALOG);
+    assert.deepEqual([ddl.writes, ddl.paths.size], [['public.v1'], 0]);
+    const parent = widenRelations(named({ statements: ['alter'], writes: ['public.ledger'] }), CATALOG);
+    assert.ok(parent.writes.includes('public.ledger_vault'), 'DDL on a parent recurses');
+  });
+
+  test('a relation the statement reads, reached as written through a view, is an addition', () => {
+    const w = widenRelations(named({ statements: ['update'], reads: ['public.secrets'], writes: ['public.v1'] }), CATALOG);
+    assert.deepEqual(w.writes, ['public.secrets', 'public.v1']);
+    assert.equal(describePath(w.paths.get('public.secrets')!), 'public.v1 reads public.secrets');
+  });
+
+  test('a view that cannot be followed is reported with how it is reached, also nested', () => {
+    const w = widenRelations(named({ reads: ['public.over_fn'] }), CATALOG);
+    assert.deepEqual([...w.unknown.keys()], ['public.fn_view']);
+    assert.equal(describePath(w.unknown.get('public.fn_view')!.path), 'public.over_fn reads public.fn_view');
+  });
+
+  test('a system view reaches every system relation', () => {
+    const w = widenRelations(named({ reads: ['public.sys_over'] }), CATALOG);
+    assert.ok(w.reads.includes('pg_catalog.pg_authid'));
+    assert.match(describePath(w.paths.get('pg_catalog.pg_authid')!), /^public\.sys_over reads pg_catalog\.pg_roles, which is a system view/);
+  });
+
+  test('views that read each other end', () => {
+    assert.deepEqual(widenRelations(named({ reads: ['public.loop_a'] }), CATALOG).reads, ['public.loop_a', 'public.loop_b']);
+  });
+});

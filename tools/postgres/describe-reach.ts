@@ -1,0 +1,87 @@
+/**
+ * What describe_database says about a relation once deny rules judge what reading or writing it
+ * reaches, so that it describes what query_database does (widened-relations.ts, the same
+ * widening widened-denies.ts judges): a child's rows are its ancestors' rows, so a deny on an
+ * ancestor refuses it (left out, like the denied ancestor, or without write); a relation named
+ * without ONLY reaches its descendants' rows, so a deny on a descendant refuses it unless it is
+ * named `ONLY schema.table` (marked, with a note saying so); a view reads what its definition
+ * reads, so a deny on any of that refuses it (listed with no access, the refusal as note), as
+ * does a view deny rules cannot follow while one applies. Pure: the catalog's answers come from
+ * ViewCatalog.reach, the denied tables from grantedTables (describe-database.ts).
+ */
+import { functionKey } from './analysis/names.js';
+import { describePaths, viewDenyRefusal, widenRelations, type CatalogReach, type Widened } from './widened-relations.js';
+
+/** Names listed in a note before the rest are counted. */
+const LISTED = 5;
+
+/** What the conditional deny rules on query_database forbid (grantedTables). */
+export interface DeniedTables {
+  /** A deny forbids touching them (reading or writing). */
+  hidden: ReadonlySet<string>;
+  /** A deny forbids writing them. */
+  writeDenied: ReadonlySet<string>;
+  /** A deny forbids calling them (functionKey spelling). */
+  deniedFunctions: ReadonlySet<string>;
+  /** Some conditional deny applies: query_database then refuses a view deny rules cannot follow. */
+  conditional: boolean;
+}
+
+/** A relation's access once deny rules judge what it reaches. */
+export interface RelationAccess {
+  /** A deny forbids touching an ancestor: every statement naming the table is refused, so it is left out. */
+  hidden: boolean;
+  /** Why query_database refuses every read of the view (it is listed with no access, this as note). */
+  refused?: string;
+  /** Whether a granted write survives (false when a write would reach what a deny forbids writing). */
+  write: boolean;
+  /** The access kinds that must name the relation as ONLY (empty when none). */
+  requiresOnly: ('read' | 'write')[];
+  /** Why, for the agent (absent when nothing is said). */
+  note?: string;
+}
+
+function list(names: readonly string[]): string {
+  return names.length <= LISTED ? names.join(', ') : `${names.slice(0, LISTED).join(', ')} and ${names.length - LISTED} more`;
+}
+
+/**
+ * Judge `relation` (granted `write` or not) by what it reaches. `catalog` is null when no
+ * conditional deny applies (the catalog was not asked): the access is as granted.
+ */
+export function relationAccess(relation: string, catalog: CatalogReach | null, granted: { write: boolean }, denied: DeniedTables): RelationAccess {
+  if (!catalog || !denied.conditional) return { hidden: false, write: granted.write, requiresOnly: [] };
+  const widen = (write: boolean, only: boolean): Widened =>
+    widenRelations(
+      { statements: [write ? 'update' : 'select'], reads: write ? [] : [relation], writes: write ? [relation] : [], onlyRelations: only ? [relation] : [], functions: [] },
+      catalog,
+    );
+  const touched = (w: Widened) => [...w.reads, ...w.writes].filter((r) => denied.hidden.has(r));
+  const written = (w: Widened) => w.writes.filter((r) => denied.writeDenied.has(r) || denied.hidden.has(r));
+  const own = widen(false, true);
+  const hits = [...touched(own), ...own.functions.filter((f) => denied.deniedFunctions.has(functionKey(f)))];
+  const isView = catalog.views.has(relation) || catalog.systemViews.has(relation);
+  if (hits.length) {
+    if (!isView) return { hidden: true, write: false, requiresOnly: [] };
+    const paths = describePaths(hits.map((h) => own.paths.get(h)!));
+    return { hidden: false, refused: `reading it reaches what a deny rule forbids (${paths}); every statement reading it is refused`, write: false, requiresOnly: [] };
+  }
+  const [unknown] = own.unknown;
+  if (unknown) return { hidden: false, refused: viewDenyRefusal(unknown[0], unknown[1].why, unknown[1].path).message, write: false, requiresOnly: [] };
+  const write = granted.write && written(widen(true, true)).length === 0;
+  const untouchable = touched(widen(false, false));
+  const unwritable = write ? written(widen(true, false)).filter((r) => !denied.hidden.has(r)) : [];
+  const requiresOnly: ('read' | 'write')[] = [];
+  const notes: string[] = [];
+  if (untouchable.length) {
+    requiresOnly.push('read', ...(write ? (['write'] as const) : []));
+    notes.push(
+      `${write ? 'read and write' : 'read'} it as ONLY ${relation}: without ONLY it reaches the rows of ${list(untouchable)}, which a deny rule forbids, and is refused`,
+    );
+  }
+  if (unwritable.length) {
+    if (!requiresOnly.includes('write')) requiresOnly.push('write');
+    notes.push(`write it as ONLY ${relation}: without ONLY a write reaches the rows of ${list(unwritable)}, which a deny rule forbids writing, and is refused`);
+  }
+  return { hidden: false, write, requiresOnly, ...(notes.length ? { note: notes.join('; ') } : {}) };
+}

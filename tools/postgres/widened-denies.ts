@@ -1,0 +1,52 @@
+/**
+ * Deny rules follow what a statement reaches (widened-relations.ts): the rows of a parent named
+ * without ONLY include its descendants', a child's rows are its ancestors', and reading (or
+ * changing rows through) a view reads (or changes) what its definition reads. The policy decided
+ * on the names the statement used; the catalog is asked after the decision, so the deny rules
+ * are judged again here on the widened facts (ExecContext.judge.denies). Allow rules are not: a
+ * grant on a view or a parent covers what is read through it.
+ */
+import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '../../src/tool-api.js';
+import type { SqlFacts } from './analysis/types.js';
+import { statementRelations } from './inheritance.js';
+import type { ViewCatalog } from './view-catalog.js';
+import { describePaths, viewDenyRefusal, widenRelations, type Widened } from './widened-relations.js';
+
+/** The statement as if it reached `added` alone: which additions a deny rule matches, for the refusal. */
+function alone(facts: SqlFacts, added: string, widened: Widened): SqlFacts {
+  const only = (list: readonly string[]) => (list.includes(added) ? [added] : []);
+  return { ...facts, reads: only(widened.reads), writes: only(widened.writes), functions: only(widened.functions) };
+}
+
+/** Refuse with the deny rules' ids, saying how the statement reaches what they deny. */
+function refusal(facts: SqlFacts, widened: Widened, deny: ItemJudgement, recheck: (f: SqlFacts) => ItemJudgement): WardenError {
+  const added = [...widened.paths.keys()];
+  const culprits = added.filter((x) => !recheck(alone(facts, x, widened)).allowed);
+  const paths = (culprits.length ? culprits : added).map((x) => widened.paths.get(x)!);
+  return new WardenError(ErrorCode.DENIED, `${deny.reason} (through views and inheritance: ${describePaths(paths)})`, {
+    ruleIds: deny.ruleIds,
+    reason: 'denied through views or inheritance',
+  });
+}
+
+/**
+ * Refuse (WARDEN_DENIED, with the deny rules' ids) a statement whose reads, writes or calls,
+ * widened along inheritance and views, match a deny rule; refuse one that reaches a view deny
+ * rules cannot follow. No catalog lookup when no deny rule could match differently (the pipeline
+ * then offers no recheck) or when the statement names no relation; the walk is cached with the
+ * relation kinds and view definitions masking uses (view-catalog.ts), so it costs no round trip
+ * once warm.
+ */
+export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext, 'judge'>, catalog: ViewCatalog): Promise<void> {
+  const recheck = ctx.judge?.denies() ?? null;
+  if (!recheck || (facts.reads.length === 0 && facts.writes.length === 0)) return;
+  // Every relation of the statement, so that masking's lookup that follows is answered from the cache.
+  const widened = widenRelations(facts, await catalog.reach(statementRelations(facts)));
+  if (widened.paths.size) {
+    const wide: SqlFacts = { ...facts, reads: widened.reads, writes: widened.writes, functions: widened.functions };
+    const deny = recheck(wide);
+    if (!deny.allowed) throw refusal(facts, widened, deny, recheck);
+  }
+  const [unknown] = widened.unknown;
+  if (unknown) throw viewDenyRefusal(unknown[0], unknown[1].why, unknown[1].path);
+}

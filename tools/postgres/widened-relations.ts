@@ -1,0 +1,146 @@
+/**
+ * Deny rules judge what a statement reaches, not only what it names. The policy decided on the
+ * relations the statement names; what they reach is asked from the catalog afterwards
+ * (ViewCatalog.reach) and widened here, then the deny rules judge the widened facts again
+ * (widened-denies.ts; describe_database the same way, describe-reach.ts):
+ * - inheritance (inheritance.ts): a relation named without ONLY reaches its descendants' rows; a
+ *   child's rows are its ancestors' rows, ONLY or not;
+ * - views and materialized views: reading one reads every relation its definition reads (also
+ *   in a WHERE, a subquery or a join whose columns it does not show), named with ONLY or not as
+ *   the definition names them, and calls the functions it calls; views of views are followed;
+ * - a system view (pg_catalog, information_schema) is not analysed: it reads only system
+ *   catalogs, so it counts as reading every one of them;
+ * - a write (INSERT, UPDATE, DELETE) to a view is a write to every relation its definition reads
+ *   (the base table of an updatable view, and, a refusal too many at worst, the tables of its
+ *   subqueries); DDL on a view changes the view, not the rows it shows.
+ * A view whose definition is not understood, or that calls a function whose reads deny rules
+ * cannot see, cannot be followed: the caller refuses it while a deny rule could apply.
+ * Allow rules are not widened: a grant on a view (or a parent) covers what is read through it.
+ * Pure: the catalog answers come from view-catalog.ts.
+ */
+import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import type { SqlFacts } from './analysis/types.js';
+import type { RelationFamily } from './inheritance.js';
+import type { ViewReach } from './view-lineage.js';
+
+/** What the catalog says about the relations a statement reaches (ViewCatalog.reach). */
+export interface CatalogReach {
+  /** The inheritance family of every relation met that the catalog knows. */
+  families: ReadonlyMap<string, RelationFamily>;
+  /** Each view met: what its definition reaches, or why deny rules cannot follow it. */
+  views: ReadonlyMap<string, ViewReach | string>;
+  /** System views met (not analysed): each reaches every relation of `system`. */
+  systemViews: ReadonlySet<string>;
+  /** Every relation of the system schemas (empty when no system view was met). */
+  system: readonly string[];
+}
+
+/** How one step of a path reaches the next relation (or function). */
+type Step = { to: string; how: 'view' | 'descendant' | 'ancestor' | 'system' | 'call' };
+
+/** A relation or function the statement does not name, and the steps from one it names. */
+export interface Path {
+  from: string;
+  steps: readonly Step[];
+}
+
+/** The facts deny rules judge again, widened, and how each addition is reached. */
+export interface Widened {
+  reads: string[];
+  writes: string[];
+  functions: string[];
+  /** How each relation or function added to reads, writes or functions is reached (the shortest way); empty when nothing was added. */
+  paths: ReadonlyMap<string, Path>;
+  /** Views deny rules cannot follow: why, and how the statement reaches them. */
+  unknown: ReadonlyMap<string, { why: string; path: Path }>;
+}
+
+/** The part of a statement's facts the widening starts from. */
+export type NamedRelations = Pick<SqlFacts, 'statements' | 'reads' | 'writes' | 'onlyRelations' | 'functions'>;
+
+/** Statement kinds that change rows: through a view, they change what it reads. */
+const ROW_CHANGES: ReadonlySet<string> = new Set(['insert', 'update', 'delete']);
+
+type Item = { relation: string; write: boolean; only: boolean; path: Path };
+
+/** Widen a statement's reads, writes and functions along inheritance and views (see the top of the file). */
+export function widenRelations(named: NamedRelations, catalog: CatalogReach): Widened {
+  const reads = new Set(named.reads);
+  const writes = new Set(named.writes);
+  const functions = new Set(named.functions);
+  const paths = new Map<string, Path>();
+  const unknown = new Map<string, { why: string; path: Path }>();
+  const throughViews = named.statements.some((k) => ROW_CHANGES.has(k));
+  // An addition is new to its set (a relation the statement reads may be reached as written).
+  const add = (set: Set<string>, name: string, path: Path, step: Step): void => {
+    if (set.has(name)) return;
+    set.add(name);
+    if (!paths.has(name)) paths.set(name, { from: path.from, steps: [...path.steps, step] });
+  };
+  const root = (relation: string, write: boolean): Item => ({ relation, write, only: named.onlyRelations.includes(relation), path: { from: relation, steps: [] } });
+  const queue: Item[] = [...named.reads.map((r) => root(r, false)), ...named.writes.map((r) => root(r, true))];
+  const seen = new Set<string>();
+  for (let item = queue.shift(); item; item = queue.shift()) {
+    const { relation, write, only, path } = item;
+    const key = `${write ? 'w' : 'r'}${only ? 'o' : 'a'}\u0000${relation}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const into = write ? writes : reads;
+    const family = catalog.families.get(relation);
+    for (const a of family?.ancestors ?? []) add(into, a, path, { to: a, how: 'ancestor' });
+    if (!only) for (const d of family?.descendants ?? []) add(into, d, path, { to: d, how: 'descendant' });
+    if (write && !throughViews) continue;
+    if (catalog.systemViews.has(relation)) {
+      for (const s of catalog.system) add(into, s, path, { to: s, how: 'system' });
+      continue;
+    }
+    const view = catalog.views.get(relation);
+    if (view === undefined) continue;
+    if (typeof view === 'string') {
+      if (!unknown.has(relation)) unknown.set(relation, { why: view, path });
+      continue;
+    }
+    for (const f of view.functions) add(functions, f, path, { to: f, how: 'call' });
+    for (const r of view.reads) {
+      const step: Step = { to: r, how: 'view' };
+      add(into, r, path, step);
+      queue.push({ relation: r, write, only: view.only.includes(r), path: { from: path.from, steps: [...path.steps, step] } });
+    }
+  }
+  return { reads: [...reads].sort(), writes: [...writes].sort(), functions: [...functions].sort(), paths, unknown };
+}
+
+const VERBS: Record<Step['how'], (to: string) => string> = {
+  view: (to) => `reads ${to}`,
+  descendant: (to) => `returns, named without ONLY, the rows of ${to}`,
+  ancestor: (to) => `holds rows of ${to}`,
+  system: (to) => `is a system view, reading the system catalogs (${to} among them)`,
+  call: (to) => `calls ${to}`,
+};
+
+/** A path in words: "public.v2 reads public.v1, which reads public.secrets". Why: the agent is told how it reached what is denied. */
+export function describePath(path: Path): string {
+  return [path.from, ...path.steps.map((s, i) => `${i ? ', which ' : ' '}${VERBS[s.how](s.to)}`)].join('');
+}
+
+/** Names listed in a message before the rest are counted. */
+const LISTED = 5;
+
+/** Up to LISTED paths in words, the rest counted. */
+export function describePaths(paths: readonly Path[]): string {
+  const shown = paths.slice(0, LISTED).map(describePath).join('; ');
+  return paths.length > LISTED ? `${shown}; and ${paths.length - LISTED} more` : shown;
+}
+
+/**
+ * The refusal when deny rules cannot follow a view while one could apply: never return rows a
+ * deny rule may forbid (as viewRefusal for masks).
+ */
+export function viewDenyRefusal(view: string, why: string, path: Path): WardenError {
+  const via = path.steps.length ? ` (${describePath(path)})` : '';
+  return new WardenError(
+    ErrorCode.DENIED,
+    `deny rules cannot be followed through view ${view}${via}: ${why}; refused rather than return rows a deny rule may forbid (read the base tables, or ask an admin to simplify the view)`,
+    { ruleIds: [], reason: 'view reach unknown' },
+  );
+}
