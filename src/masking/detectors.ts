@@ -3,9 +3,12 @@
  *
  * Each detector has a `trigger`: a regex fragment that every real finding must contain. The
  * scanner folds the triggers of the enabled detectors into two prechecks (keywords, digit
- * shapes), so a cell with nothing to find costs two native regex tests. Only cells that pass
- * run the detectors' full patterns, and checksums (Luhn, SSA rules) drop look-alikes.
+ * shapes), so a cell with nothing to find costs two native regex tests (plus the scanner's
+ * one-class fold hint, fold.ts). Only cells that pass run the detectors' full patterns, and
+ * checksums (Luhn, SSA rules) drop look-alikes.
  */
+import { emailUnicode } from './email-unicode.js';
+import { privateKeyBody } from './key-body.js';
 import { cardNumberValid, ssnValid } from './validators.js';
 
 /** Per-kind hit counters; keys are detector kinds, values are counts (never matched text). */
@@ -183,10 +186,12 @@ const usSsn: Detector = {
   },
 };
 
-// A maximal run of 13+ digits with single space/dash separators; the callback decides which
-// part of it (if any) is a card, so a prefix like "ref 12 " cannot hide the card after it.
-const CARD_RUN_RE = /(?<![A-Za-z0-9])\d(?:[ -]?\d){12,}/g;
-const SEP_SPLIT = /([ -])/;
+// A maximal run of 13+ digits with single space/dash/dot/slash separators (as cards are printed;
+// Unicode spaces and dashes arrive folded to these); the callback decides which part of it (if
+// any) is a card, so a prefix like "ref 12 " cannot hide the card after it.
+const CARD_RUN_RE = /(?<![A-Za-z0-9])\d(?:[ ./-]?\d){12,}/g;
+const SEP_SPLIT = /([ ./-])/;
+const HAS_SEP = /[ ./-]/;
 
 function isAlpha(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
@@ -208,7 +213,7 @@ function groupFits(len: number, index: number, first: number, last: number): boo
 }
 
 function maskCardRun(run: string, onHit: () => void): string {
-  if (!/[ -]/.test(run)) {
+  if (!HAS_SEP.test(run)) {
     if (run.length > 19 || !cardNumberValid(run)) return run;
     onHit();
     return '[credit_card]';
@@ -247,9 +252,9 @@ function maskCardRun(run: string, onHit: () => void): string {
 
 const creditCard: Detector = {
   kind: 'credit_card',
-  trigger: '\\d(?:[ -]?\\d){12}',
+  trigger: '\\d(?:[ ./-]?\\d){12}',
   // Every finding starts with a group of 4+ digits (or 13+ in a row), then 10 more digits.
-  digitTail: '(?:[ -]?\\d){10}',
+  digitTail: '(?:[ ./-]?\\d){10}',
   run(text, hits) {
     let n = 0;
     const onHit = (): void => {
@@ -286,13 +291,13 @@ export const DETECTOR_NAMES: readonly string[] = Object.freeze([
 
 /** Which built-in detectors each policy name switches on (aws_access_key covers labelled secrets too). */
 export const DETECTORS_BY_NAME: Readonly<Record<string, readonly Detector[]>> = Object.freeze({
-  private_key: [privateKey],
+  private_key: [privateKey, privateKeyBody],
   password_in_url: [passwordInUrl],
   bearer_token: [bearerToken],
   aws_access_key: [awsSecretKey, awsAccessKey],
   aws_secret_key: [awsSecretKey],
   jwt: [jwt],
-  email: [email],
+  email: [email, emailUnicode],
   us_ssn: [usSsn],
   credit_card: [creditCard],
 });

@@ -1,11 +1,16 @@
 /**
  * Compiles the policy's detector list (plus admin regexes) into one Scanner, once per policy
- * load. Per cell the scanner runs a cheap precheck (one keyword regex, one digit-shape regex);
- * only cells that could contain a finding pay for the full detectors. Unknown names and bad regexes fail the policy load.
+ * load. Per cell the scanner runs a cheap precheck (one keyword regex, one digit-shape regex)
+ * and one character-class test for text that reads differently folded (fold.ts: invisible and
+ * look-alike characters, escapes); only cells that could contain a finding pay for the full
+ * detectors, and only hinted cells for the fold. bytea hex text is read as the text it holds.
+ * Unknown names and bad regexes fail the policy load.
  */
 import { ErrorCode, WardenError } from '../errors.js';
+import { byteaHexText, toByteaHex } from './bytes.js';
 import { DETECTOR_NAMES, DETECTORS_BY_NAME, placeholder } from './detectors.js';
 import type { Detector, HitCounts } from './detectors.js';
+import { FOLD_HINT, foldText } from './fold.js';
 
 /** An admin-defined detector: `pattern` is a JavaScript regex source; `flags` from "imsu". */
 export interface CustomDetector {
@@ -99,6 +104,16 @@ function customDetector(c: CustomDetector): Detector {
   };
 }
 
+function addHits(into: HitCounts, from: HitCounts): void {
+  for (const k in from) into[k] = (into[k] ?? 0) + (from[k] ?? 0);
+}
+
+/** Whether `a` found at least as many of every kind as `b`. */
+function covers(a: HitCounts, b: HitCounts): boolean {
+  for (const k in b) if ((a[k] ?? 0) < (b[k] ?? 0)) return false;
+  return true;
+}
+
 /** Compile the scanner for a policy; throws WardenError(CONFIG) naming the bad entry. */
 export function compileScanner(opts: ScannerOptions): Scanner {
   const requested = new Set<string>();
@@ -132,7 +147,7 @@ export function compileScanner(opts: ScannerOptions): Scanner {
   const nBuiltins = builtins.length;
   const nCustoms = customs.length;
 
-  const maskInto = (text: string, hits: HitCounts): string => {
+  const maskPlain = (text: string, hits: HitCounts): string => {
     let out = text;
     if ((wordCheck !== null && wordCheck.test(text)) || (digitCheck !== null && digitCheck.test(text))) {
       for (let i = 0; i < nBuiltins; i++) {
@@ -143,8 +158,46 @@ export function compileScanner(opts: ScannerOptions): Scanner {
     return out;
   };
 
+  // Text that reads differently folded (fold.ts) is scanned both ways. When the folded reading
+  // finds more, the text comes back in its folded form, masked; the plain form would keep the
+  // pieces around an invisible character ("al<ZWSP>ice@x.io" -> "al[email]").
+  const maskFolded = (text: string, hits: HitCounts): string => {
+    const folded = foldText(text);
+    if (folded === text) return maskPlain(text, hits);
+    const plainHits: HitCounts = {};
+    const plain = maskPlain(text, plainHits);
+    const foldedHits: HitCounts = {};
+    const masked = maskPlain(folded, foldedHits);
+    if (masked === folded) {
+      addHits(hits, plainHits);
+      return plain;
+    }
+    if (covers(foldedHits, plainHits)) {
+      addHits(hits, foldedHits);
+      return masked;
+    }
+    // Folding joined what the plain reading found apart: fold what that reading left, and scan again.
+    const rest = foldText(plain);
+    addHits(hits, plainHits);
+    return maskPlain(rest, hits);
+  };
+
+  const maskInto = (text: string, hits: HitCounts): string => {
+    if (nBuiltins + nCustoms === 0) return text; // nothing to find: no fold, no bytes to read
+    const bytes = text.charCodeAt(0) === 92 ? byteaHexText(text) : null;
+    if (bytes !== null) {
+      // bytea's text form: the bytes are read as text; what is masked goes back out as bytea.
+      const found: HitCounts = {};
+      const masked = maskInto(bytes, found);
+      if (masked === bytes) return text;
+      addHits(hits, found);
+      return toByteaHex(masked);
+    }
+    return FOLD_HINT.test(text) ? maskFolded(text, hits) : maskPlain(text, hits);
+  };
+
   return {
-    kinds: Object.freeze([...builtins.map((d) => d.kind), ...customs.map((d) => d.kind)]),
+    kinds: Object.freeze([...new Set([...builtins.map((d) => d.kind), ...customs.map((d) => d.kind)])]),
     maskInto,
     maskFixedInto: nCustoms
       ? (text: string, hits: HitCounts): string => {

@@ -1,7 +1,10 @@
 /**
- * The mask stage: content detectors over every string a tool returns (cells, streams, JSON
- * leaves), after the tool's own lineage masking. Reports what was masked, never the values.
+ * The mask stage: content detectors over every text a tool returns (cells, streams, JSON leaves
+ * and keys, the text of bytes, long numbers, notes), after the tool's own lineage masking.
+ * Reports what was masked, never the values. The walk itself is masking's (maskAny), so the
+ * stage and the masking library agree on what is text and on what is too deep to walk.
  */
+import { maskAny, type MaskText } from '../masking/index.js';
 import type { ToolOutput } from '../tool-api.js';
 
 /** Numbers from here up are scanned as text; why: the shortest card number has 13 digits. */
@@ -21,40 +24,29 @@ type Scanner = {
   maskFixedInto?: ((text: string, hits: Record<string, number>) => string) | null;
 };
 
+/** The scanner's hot path, or its `scan` adapted to the same shape. */
+function textMasker(scanner: Scanner): MaskText {
+  if (scanner.maskInto) return scanner.maskInto.bind(scanner);
+  return (text, hits) => {
+    const r = scanner.scan(text);
+    if (r.text === text) return text;
+    for (const k in r.hits) hits[k] = (hits[k] ?? 0) + (r.hits[k] ?? 0);
+    return r.text;
+  };
+}
+
 /**
- * Apply detectors to every string in the output; returns the masked output and the report.
+ * Apply detectors to every text in the output; returns the masked output and the report.
  * Table rows are masked in place: the pipeline owns a tool's output, and a 1,000-row result is
  * not copied cell by cell. Columns marked fixedFormat (timestamps, UUIDs...) skip the built-in
  * detectors (custom ones still run), and numbers of 13+ digits are scanned as their text.
+ * Notes are scanned too: a tool may quote what a backend said in one.
  */
 export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOutput; report: MaskReport } {
   const hits: Record<string, number> = {};
-  const add = (h: Record<string, number>) => {
-    for (const k in h) hits[k] = (hits[k] ?? 0) + (h[k] ?? 0);
-  };
-  const maskInto = scanner.maskInto?.bind(scanner);
-  const scanValue = (v: unknown, depth = 0): unknown => {
-    // A number of 13+ digits can be a card number (a float8 holds 16 digits exactly): it is
-    // scanned as its text and, when a detector fires, replaced by the masked text.
-    if (typeof v === 'number') {
-      if (!(Math.abs(v) >= LONG_NUMBER) || !Number.isFinite(v)) return v;
-      const t = String(v);
-      const m = scanValue(t, depth) as string;
-      return m === t ? v : m;
-    }
-    if (typeof v === 'string') {
-      if (maskInto) return maskInto(v, hits);
-      const r = scanner.scan(v);
-      if (r.text !== v) add(r.hits);
-      return r.text;
-    }
-    if (v === null || typeof v !== 'object' || depth > 32) return v;
-    if (Array.isArray(v)) return v.map((x) => scanValue(x, depth + 1));
-    const o: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) o[k] = scanValue(x, depth + 1);
-    return o;
-  };
+  const maskText = textMasker(scanner);
   const columns: string[] = [];
+  const notes = out.notes?.length ? { notes: out.notes.map((n) => maskText(n, hits)) } : {};
   let output: ToolOutput;
   if (out.kind === 'table') {
     for (const c of out.columns) if (c.masked) columns.push(`${c.name}:${c.masked}`);
@@ -69,17 +61,17 @@ export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOut
         if (fixed[i] && typeof cell === 'string') {
           if (!fixedInto) continue;
           masked = fixedInto(cell, hits);
-        } else masked = scanValue(cell);
+        } else masked = typeof cell === 'string' ? maskText(cell, hits) : maskAny(cell, maskText, hits);
         if (masked !== cell) row[i] = masked;
       }
     }
-    output = out;
+    output = { ...out, ...notes };
   } else if (out.kind === 'text') {
     const streams: Record<string, string> = {};
-    for (const [k, v] of Object.entries(out.streams)) streams[k] = scanValue(v) as string;
-    output = { ...out, streams };
+    for (const [k, v] of Object.entries(out.streams)) streams[k] = maskAny(v, maskText, hits) as string;
+    output = { ...out, streams, ...notes };
   } else {
-    output = { ...out, data: scanValue(out.data) };
+    output = { ...out, data: maskAny(out.data, maskText, hits), ...notes };
   }
   return { output, report: { columns, detectors: hits } };
 }

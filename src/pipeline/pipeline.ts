@@ -8,6 +8,7 @@ import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOu
 import { decide, decideDiscovery, grantableTools, visibleTools } from '../policy/engine.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
+import { MAX_INPUT_DEPTH, nestsDeeperThan, unrecordedArgs } from './input-guard.js';
 import { itemJudge } from './item-judge.js';
 import { maskOutput, type MaskReport } from './mask-output.js';
 import { renderError, renderOutput } from './render.js';
@@ -39,6 +40,8 @@ interface CallState {
   stagesRun: StageName[];
   /** Rate-limit admission for this call (released when the call ends). */
   rate?: RateTicket;
+  /** Why the arguments are not stored (too deep, too large, not JSON): the transcript says so instead. */
+  unstored?: string;
 }
 
 /** The governed core: discovery and calls. */
@@ -76,15 +79,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         throw new WardenError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${String(s.req.tool).slice(0, 80)}"`);
       }
       s.tool = tool;
-      let size: number;
+      const refuse = (why: string): never => {
+        s.unstored = why;
+        throw new WardenError(ErrorCode.INVALID_INPUT, why);
+      };
+      if (nestsDeeperThan(s.req.args, MAX_INPUT_DEPTH)) refuse(`arguments nest deeper than ${MAX_INPUT_DEPTH} levels`);
+      let size = 0;
       try {
         size = Buffer.byteLength(JSON.stringify(s.req.args ?? {}));
       } catch {
-        throw new WardenError(ErrorCode.INVALID_INPUT, 'arguments are not valid JSON');
+        refuse('arguments are not valid JSON');
       }
-      if (size > deps.limits.maxInputBytes) {
-        throw new WardenError(ErrorCode.INVALID_INPUT, `arguments are ${size} bytes; the limit is ${deps.limits.maxInputBytes}`);
-      }
+      if (size > deps.limits.maxInputBytes) refuse(`arguments are ${size} bytes; the limit is ${deps.limits.maxInputBytes}`);
       const r = tool.input.safeParse(s.req.args ?? {});
       if (!r.success) {
         const first = r.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`);
@@ -218,7 +224,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       sessionId: s.req.sessionId,
       tool: String(s.req.tool),
       connection: s.connection?.name ?? (typeof (s.req.args as Record<string, unknown> | null)?.connection === 'string' ? String((s.req.args as Record<string, unknown>).connection) : null),
-      args: s.req.args ?? {},
+      args: s.unstored ? unrecordedArgs(s.unstored) : (s.req.args ?? {}),
       factsSummary: s.facts?.summary ?? null,
       facts: s.facts ?? null,
       decision,
@@ -297,7 +303,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           // The statement failed while its intent was still committing: the intent lands first.
           await s.intentPending.catch((ie: unknown) => (err = toWardenError(ie, ErrorCode.TRANSCRIPT)));
         }
-        if (!(e instanceof WardenError)) deps.log('error', 'call failed', { stage: s.stagesRun.at(-1), message: err.message });
+        // Masked like the agent's copy: an unexpected exception's message may quote a backend's data.
+        if (!(e instanceof WardenError)) deps.log('error', 'call failed', { stage: s.stagesRun.at(-1), message: maskError(err, s).message });
         // A store that cannot record the intent stops the call: nothing ran.
         if (err.code === ErrorCode.TRANSCRIPT && !s.intentWritten) return renderError(err, meta(s));
         return fail(s, err);

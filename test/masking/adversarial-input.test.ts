@@ -1,0 +1,48 @@
+/**
+ * Crafted input against the fold, the Unicode email pattern, the key-body pattern, the bytea
+ * reading and the wider card separators: each must stay linear (no catastrophic backtracking),
+ * since the scanner runs on the event loop and a 1 MB result is allowed. The bound is loose (a
+ * shared, loaded machine); quadratic behaviour on 200,000 characters takes far longer.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DETECTOR_NAMES, compileScanner } from '../../src/masking/index.js';
+
+const scanner = compileScanner({ detectors: [...DETECTOR_NAMES], custom: [{ name: 'ticket', pattern: 'TCK-[0-9]{6}' }] });
+const n = 200_000;
+
+const inputs: [string, string][] = [
+  ['percent runs', '%41'.repeat(n / 3)],
+  ['bad UTF-8 percent runs', '%C3%'.repeat(n / 4)],
+  ['JSON escapes', '\\u0041'.repeat(n / 6)],
+  ['HTML references', '&#65;'.repeat(n / 5)],
+  ['zero-width between letters', 'a\u200B'.repeat(n / 2)],
+  ['full-width digits', '４'.repeat(n)],
+  ['Devanagari digits', '४'.repeat(n)],
+  ['tag characters', String.fromCodePoint(0xe0041).repeat(n / 2)],
+  ['marks after ASCII', 'a\u0332'.repeat(n / 2)],
+  ['blanks before a bracket', `é${' '.repeat(n)}(x`],
+  ['written-out at without a domain', 'é [at] '.repeat(n / 7)],
+  ['Unicode local parts', `é${'a@'.repeat(n / 2)}`],
+  ['Unicode dotted domain without a TLD', `é@${'a.'.repeat(n / 2)}1`],
+  ['Unicode runs and at signs', ('é'.repeat(10) + '@').repeat(n / 11)],
+  ['key body starts', 'MHcCAQEE'.repeat(n / 8)],
+  ['key body lines', `MHcCAQEE${'AAAA\n'.repeat(n / 5)}`],
+  ['key body escaped lines', `MHcCAQEE${'AAAA\\n'.repeat(n / 6)}`],
+  ['key body lookbehind', '\\nMII'.repeat(n / 5)],
+  ['dotted digit groups', '4111.'.repeat(n / 5)],
+  ['slashed digit groups', '1/2/'.repeat(n / 4)],
+  ['bytea text', `\\x${'41'.repeat(n / 2)}`],
+  ['bytea of zero-width text', `\\x${'e2808b41'.repeat(n / 8)}`],
+];
+
+describe('adversarial input stays linear', () => {
+  for (const [name, text] of inputs) {
+    it(name, () => {
+      const t0 = performance.now();
+      scanner.scan(text);
+      const ms = performance.now() - t0;
+      assert.ok(ms < 3000, `${name}: ${text.length} characters took ${ms.toFixed(0)} ms`);
+    });
+  }
+});
