@@ -6,7 +6,10 @@
 import { resolve } from 'node:path';
 import { families } from '../../tools/index.js';
 import { loadServerConfig, unmatchedPolicyPatterns, type ServerConfig } from '../config/server-config.js';
-import { ConfigError, formatProblem, type ConfigProblem } from '../config/yaml-source.js';
+import { secretFileProblems } from '../config/secret-files.js';
+import { ConfigError, formatProblem, readYamlSource, type ConfigProblem } from '../config/yaml-source.js';
+import { keySourceProblem } from '../identity/key-source-url.js';
+import { MAX_CLOCK_TOLERANCE_MS } from '../identity/oidc.js';
 import { compileForConfig } from '../server/runtime.js';
 import { explainCall, formatExplain, offlineFamilies } from '../policy/explain.js';
 import { lintPolicy } from '../policy/lint.js';
@@ -75,7 +78,8 @@ function check(a: ParsedArgs): number {
     throw e;
   }
   const lint = lintPolicy({ policy, connections: config.connections, families: offlineFamilies(families, config.connections), builtins: BUILTINS });
-  const problems = [...unmatched, ...lint].sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line);
+  const configLine = readYamlSource(config.file).lineOf;
+  const problems = [...unmatched, ...identityProblems(config, configLine), ...secretFileProblems(config, configLine), ...lint].sort((x, y) => x.file.localeCompare(y.file) || x.line - y.line);
   const errors = problems.filter((p) => p.severity === 'error').length;
   const warnings = problems.length - errors;
   const ok = errors === 0 && !(a.flags.strict && warnings > 0);
@@ -86,6 +90,23 @@ function check(a: ParsedArgs): number {
   }
   printProblems(problems);
   return ok ? 0 : 1;
+}
+
+/**
+ * What the token verifier refuses when it starts (identity/oidc.ts), reported by check at its
+ * line. Why: "ok" from check must mean the server starts; an issuer or jwks_uri over plain http
+ * to another host, or a clock tolerance that keeps expired tokens alive, loaded as ok before.
+ */
+function identityProblems(config: ServerConfig, lineOf: (path: (string | number)[]) => number): ConfigProblem[] {
+  const oidc = config.identity.oidc;
+  if (!oidc) return [];
+  const at = (key: string, message: string): ConfigProblem => ({ file: config.file, line: lineOf(['identity', 'oidc', key]), path: `identity.oidc.${key}`, message, severity: 'error' });
+  const out: ConfigProblem[] = [];
+  const [key, url] = oidc.jwks_uri === undefined ? ['issuer', oidc.issuer] : ['jwks_uri', oidc.jwks_uri];
+  const insecure = keySourceProblem(url);
+  if (insecure) out.push(at(key, `${insecure}: the issuer's keys decide every identity (the server refuses to start)`));
+  if (oidc.clock_tolerance > MAX_CLOCK_TOLERANCE_MS) out.push(at('clock_tolerance', `at most ${MAX_CLOCK_TOLERANCE_MS / 1000}s (expired tokens pass for that long; the server refuses to start)`));
+  return out;
 }
 
 async function test(a: ParsedArgs): Promise<number> {

@@ -2,7 +2,8 @@
  * Secret references: `env:NAME` and `file:/path`. Values are resolved inside Warden only and
  * never logged; errors name the reference, never the value.
  */
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import { constants } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { SecretResolver } from '../tool-api.js';
@@ -25,13 +26,39 @@ export function createSecretResolver(baseDir: string, env: NodeJS.ProcessEnv = p
       if (ref.startsWith('file:')) {
         const p = ref.slice(5);
         const full = isAbsolute(p) ? p : resolve(baseDir, p);
-        try {
-          return (await readFile(full, 'utf8')).replace(/\r?\n$/, '');
-        } catch {
-          throw new WardenError(ErrorCode.SECRET, `secret reference ${ref} cannot be read`);
-        }
+        return readSecretFile(ref, full);
       }
       throw new WardenError(ErrorCode.SECRET, 'not a secret reference (expected env:NAME or file:/path)');
     },
   };
+}
+
+/** Largest secret file read (a kubeconfig with embedded certificates is a few KiB). */
+export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Read a `file:` secret, refusing what must not be trusted as one: a file anyone on the host may
+ * write (they could swap the credential: a kubeconfig pointing at their own API server), and
+ * anything but a regular file (`file:/dev/zero` or a FIFO would never end). Opened once and
+ * checked through the same descriptor, so the file checked is the file read.
+ */
+async function readSecretFile(ref: string, full: string): Promise<string> {
+  const refused = (why: string) => new WardenError(ErrorCode.SECRET, `secret reference ${ref} ${why}`);
+  let fh;
+  try {
+    fh = await open(full, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    throw refused('cannot be read');
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw refused('is not a regular file');
+    if (st.mode & 0o002) throw refused('is writable by every user on this host (chmod o-w it)');
+    if (st.size > MAX_SECRET_FILE_BYTES) throw refused(`is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+    return (await fh.readFile('utf8')).replace(/\r?\n$/, '');
+  } catch (e) {
+    throw e instanceof WardenError ? e : refused('cannot be read');
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
 }

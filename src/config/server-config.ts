@@ -13,9 +13,17 @@ import { ORIGIN_ENTRY_HINT, parseOriginEntry } from './allowed-origins.js';
 /** A secret reference field: `env:NAME` or `file:/path`, never an inline secret. */
 export const secretRef = z.string().regex(SECRET_REF, 'must be a secret reference: env:NAME or file:/path (inline secrets are refused)');
 
-/** Durations like 5s, 250ms, 30m, 1h → milliseconds. */
+/**
+ * Durations like 5s, 250ms, 30m, 1h → milliseconds. A bare number is refused: it used to mean
+ * seconds, which nothing documented, so `expires: 1800000` written in milliseconds kept an
+ * approval usable for 20 days. (The integer stays in the union so the published JSON Schema is
+ * unchanged; the refinement gives the message.)
+ */
 export const duration = z
   .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 5s, 30m or 1h')])
+  .superRefine((v, ctx) => {
+    if (typeof v === 'number') ctx.addIssue({ code: 'custom', message: `a duration needs a unit: ${v}ms, ${v}s, ${v}m or ${v}h (a bare number is ambiguous)` });
+  })
   .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
 
 /** Parse 500ms / 5s / 30m / 1h into milliseconds. */
@@ -180,6 +188,9 @@ export interface ServerConfig {
 export function loadServerConfig(file: string, families: ToolFamily[], text?: string): ServerConfig {
   const full = resolve(file);
   const src = readYamlSource(full, text);
+  // A file caught empty (an editor that truncates before it writes, `> warden.yaml`) would load every
+  // default, `policies/*.yaml` among them: on a reload, another set of policies than the one written.
+  if (src.empty) throw new ConfigError([{ file: full, line: 1, path: '', message: 'configuration file is empty (it would load the defaults, policies/*.yaml among them); write at least `policies: [...]`', severity: 'error' }]);
   const { value, problems } = validateSource(src, baseSchema);
   const connections: ConnectionConfig[] = [];
   const errs: ConfigProblem[] = [...problems];
@@ -232,7 +243,8 @@ function rawConnections(data: unknown): Record<string, { type: string }> {
 }
 
 /**
- * Expand `dir/*.yaml` style patterns (a `*` in the file name only) relative to the config folder.
+ * Expand `dir/*.yaml` style patterns (a `*` in the file name only, never matching a leading dot)
+ * relative to the config folder.
  * `at` names the config file and the line of each pattern, for an error that points at it.
  */
 export function expandPolicyGlobs(patterns: string[], baseDir: string, at?: { file: string; lineOf: (index: number) => number }): string[] {
@@ -248,7 +260,9 @@ export function expandPolicyGlobs(patterns: string[], baseDir: string, at?: { fi
     const re = new RegExp('^' + name.split('*').map(escapeRe).join('[^/]*') + '$');
     let entries: string[] = [];
     try {
-      entries = readdirSync(dir).filter((f) => re.test(f)).sort();
+      // As in a shell, `*` does not match a leading dot: `.old-grants.yaml`, an admin's way to set a
+      // file aside, and editor lock files such as emacs's `.#rules.yaml` are not policies.
+      entries = readdirSync(dir).filter((f) => re.test(f) && (!f.startsWith('.') || name.startsWith('.'))).sort();
     } catch {
       throw new ConfigError([{ file: at?.file ?? join(baseDir, 'warden.yaml'), line: at ? at.lineOf(i) : 0, path: `policies.${i}`, message: `policy folder ${dir} cannot be read`, severity: 'error' }]);
     }

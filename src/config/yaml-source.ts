@@ -2,10 +2,11 @@
  * YAML files validated by zod, with every problem mapped back to FILE:LINE and the offending
  * key, so that admins fix the right line the first time.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isMap, isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
+import { decodeUtf8, documentIssues, MAX_YAML_BYTES, textIssues, type YamlIssue } from './yaml-strict.js';
 
 /** One problem in one file. */
 export interface ConfigProblem {
@@ -34,19 +35,52 @@ export function formatProblem(p: ConfigProblem): string {
 export interface YamlSource {
   file: string;
   data: unknown;
+  /** The file holds no document at all (empty, or only comments): `data` is then {}. */
+  empty: boolean;
   lineOf(path: (string | number)[]): number;
 }
 
-/** Parse a YAML file; syntax errors become ConfigError with lines. */
-export function readYamlSource(file: string, text?: string): YamlSource {
-  let src: string;
+const asProblems = (file: string, issues: YamlIssue[]): ConfigProblem[] => issues.map((i) => ({ file, line: i.line, path: '', message: i.message, severity: 'error' as const }));
+
+/**
+ * Read a YAML file's text: at most MAX_YAML_BYTES, and valid UTF-8 (a byte that is not would
+ * otherwise become U+FFFD, a name nobody wrote). Why exported: the policy loader hashes exactly
+ * the text it parses.
+ */
+export function readYamlText(file: string): string {
+  let bytes: Buffer;
+  let fd: number | undefined;
   try {
-    src = text ?? readFileSync(file, 'utf8');
+    // One descriptor for the checks and the read; O_NONBLOCK so a FIFO named like a policy cannot hang a reload.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ConfigError(asProblems(file, [{ line: 0, message: 'not a regular file' }]));
+    if (st.size > MAX_YAML_BYTES) throw new ConfigError(asProblems(file, [{ line: 0, message: `file is larger than ${MAX_YAML_BYTES} bytes` }]));
+    bytes = readFileSync(fd);
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError([{ file, line: 0, path: '', message: `cannot read file (${(e as NodeJS.ErrnoException).code ?? 'error'})`, severity: 'error' }]);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+  if (bytes.length > MAX_YAML_BYTES) throw new ConfigError(asProblems(file, [{ line: 0, message: `file is larger than ${MAX_YAML_BYTES} bytes` }]));
+  const text = decodeUtf8(bytes);
+  if (text === null) {
+    const lossy = bytes.toString('utf8'); // the first U+FFFD is the first bad byte (or a U+FFFD written before it)
+    const line = lossy.slice(0, lossy.indexOf('\uFFFD')).split('\n').length;
+    throw new ConfigError(asProblems(file, [{ line, message: 'not valid UTF-8 (save the file as UTF-8)' }]));
+  }
+  return text;
+}
+
+/** Parse a YAML file; syntax errors and anything strict-yaml refuses become ConfigError with lines. */
+export function readYamlSource(file: string, text?: string): YamlSource {
+  const src = text ?? readYamlText(file);
+  const textProblems = textIssues(src);
+  if (textProblems.length) throw new ConfigError(asProblems(file, textProblems));
   const lc = new LineCounter();
-  const doc = parseDocument(src, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  // resolveKnownTags: false leaves YAML 1.1 tags (!!binary, !!set, !!timestamp...) unresolved, so they are refused below.
+  const doc = parseDocument(src, { lineCounter: lc, uniqueKeys: true, prettyErrors: false, resolveKnownTags: false });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((e) => ({
@@ -58,6 +92,15 @@ export function readYamlSource(file: string, text?: string): YamlSource {
       })),
     );
   }
+  const strict = documentIssues(doc, lc);
+  if (strict.length) throw new ConfigError(asProblems(file, strict));
+  let data: unknown;
+  try {
+    // Aliases were bounded and checked for cycles above, so the expansion limit is documentIssues's.
+    data = doc.toJS({ maxAliasCount: -1 });
+  } catch (e) {
+    throw new ConfigError(asProblems(file, [{ line: 1, message: `YAML: ${(e as Error).message.split('\n')[0]}` }]));
+  }
   const lineOf = (path: (string | number)[]): number => {
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
@@ -66,7 +109,7 @@ export function readYamlSource(file: string, text?: string): YamlSource {
     }
     return 1;
   };
-  return { file, data: doc.toJS({ maxAliasCount: 50 }) ?? {}, lineOf: (p) => keyLine(doc, lc, p) ?? lineOf(p) };
+  return { file, data: data ?? {}, empty: data === null || data === undefined, lineOf: (p) => keyLine(doc, lc, p) ?? lineOf(p) };
 }
 
 function keyLine(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: (string | number)[]): number | undefined {

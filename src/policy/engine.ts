@@ -33,25 +33,10 @@
  */
 import type { CallView, Facts, Principal } from '../tool-api.js';
 import type { CompiledPolicy, CompiledRule, Decision, RuleTrace } from './types.js';
+import { whoMatches } from './who.js';
 
-/** Does the rule's `who` cover the principal? (omitted = anyone) */
-export function whoMatches(rule: Pick<CompiledRule, 'who'>, p: Principal): boolean {
-  const w = rule.who;
-  if (!w) return true;
-  const hasSubjects = !!w.subjects?.length;
-  const hasGroups = !!w.groups?.length;
-  let ok = !hasSubjects && !hasGroups;
-  if (hasSubjects && w.subjects!.includes(p.subject)) ok = true;
-  if (hasGroups && w.groups!.some((g) => p.groups.includes(g))) ok = true;
-  if (ok && w.claims) {
-    for (const [k, want] of Object.entries(w.claims)) {
-      const have = p.claims[k];
-      const wants = Array.isArray(want) ? want : [want];
-      if (typeof have !== 'string' || !wants.includes(have)) return false;
-    }
-  }
-  return ok;
-}
+/** Who-matching lives in who.ts (allows exact, denies generous); re-exported for the pipeline, approvals and UI. */
+export { whoMatches } from './who.js';
 
 /** Does the rule apply to this tool and connection at all? Null when it does, else why not. */
 function scopeMatches(rule: CompiledRule, tool: string, connection: string | null): string | null {

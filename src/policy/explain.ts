@@ -75,6 +75,24 @@ export function previewMasking(facts: Facts, columns: ColumnMask[], onDerived: '
   return refused ? { columns: out, refused } : { columns: out };
 }
 
+/**
+ * The approval as explain shows it: an inline webhook URL cut to its origin. Why: a Slack or
+ * generic webhook URL is a credential (whoever holds it posts to the channel), and explain's
+ * report goes to stdout, CI logs and, through explain_call, to an agent and its transcript.
+ * A reference (env:NAME, file:/path) is a name, not the secret, and is shown.
+ */
+export function withoutWebhookSecret<T extends { notify?: { webhook: string; format: string } | undefined }>(approval: T): T {
+  const hook = approval.notify?.webhook;
+  if (!hook || !/^https?:/i.test(hook)) return approval;
+  let shown: string;
+  try {
+    shown = `${new URL(hook).origin}/…`;
+  } catch {
+    shown = '(an inline URL)';
+  }
+  return { ...approval, notify: { ...approval.notify!, webhook: shown } };
+}
+
 function deny(reason: string): ExplainReport['decision'] {
   return { effect: 'deny', rule_ids: [], reason, alternatives: [] };
 }
@@ -122,7 +140,7 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
     facts,
     rules: d.trace.map((t) => ({ ...t, file: byId.get(t.id)?.file ?? '', line: byId.get(t.id)?.line ?? 0 })),
     // decide() works alternatives out for a deny only; explain lists them for an allow too.
-    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(d.approval ? { approval: d.approval } : {}), alternatives: d.effect === 'deny' ? d.alternatives : alternativesFor(env.policy, principal, tool.name, connection.name) },
+    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(d.approval ? { approval: withoutWebhookSecret(d.approval) } : {}), alternatives: d.effect === 'deny' ? d.alternatives : alternativesFor(env.policy, principal, tool.name, connection.name) },
     ...(masking.columns.length || masking.refused ? { masking } : {}),
   };
 }

@@ -3,9 +3,8 @@
  */
 import { createHash } from 'node:crypto';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { readFileSync } from 'node:fs';
 import type { ConditionSpec } from '../tool-api.js';
-import { ConfigError, readYamlSource, validateSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
+import { ConfigError, readYamlSource, readYamlText, validateSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
 import { CUSTOM_DETECTOR_NAME, policyFileSchema } from './schema.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
 import { normaliseColumnName } from './sql-names.js';
@@ -34,7 +33,8 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
   const problems: ConfigProblem[] = [];
   const customSeen = new Map<string, string>();
   const rules: CompiledRule[] = [];
-  const columns = new Map<string, string>();
+  const columns = new Map<string, { strategy: string; at: string }>();
+  let derivedSaid: { value: string; at: string } | undefined;
   const detectors = new Set<string>();
   const custom: { name: string; pattern: string }[] = [];
   let onDerived: 'deny' | 'mask' = 'deny';
@@ -43,9 +43,10 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
   for (const file of files) {
     let text: string;
     try {
-      text = texts[file] ?? readFileSync(file, 'utf8');
-    } catch {
-      problems.push({ file, line: 0, path: '', message: 'cannot read policy file', severity: 'error' });
+      text = Object.hasOwn(texts, file) ? texts[file]! : readYamlText(file);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems.map((p) => (p.message.startsWith('cannot read file') ? { ...p, message: `cannot read policy file${p.message.slice('cannot read file'.length)}` } : p)));
       continue;
     }
     hash.update(file).update('\0').update(text).update('\0');
@@ -57,12 +58,31 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
       else throw e;
       continue;
     }
+    if (src.empty) {
+      // An editor that truncates before it writes, or a file emptied by mistake, must not load as "no rules"
+      // (a reload would drop its deny rules); a file meant to hold none says so.
+      problems.push({ file, line: 1, path: '', message: 'policy file is empty (write `rules: []` for a file with no rules)', severity: 'error' });
+      continue;
+    }
     const { value, problems: p } = validateSource(src, schema);
     problems.push(...p);
     problems.push(...maskingProblems(src, checks, customSeen));
     if (!value) continue;
     if (value.masking) {
-      for (const c of value.masking.columns) columns.set(normaliseColumnName(c.column), c.with);
+      value.masking.columns.forEach((c, i) => {
+        // One column, one strategy: a second entry (here or in another file) must not quietly replace the first.
+        const name = normaliseColumnName(c.column);
+        const at = `${file}:${src.lineOf(['masking', 'columns', i])}`;
+        const first = columns.get(name);
+        if (!first) columns.set(name, { strategy: c.with, at });
+        else if (first.strategy !== c.with) problems.push({ file, line: src.lineOf(['masking', 'columns', i, 'with']), path: `masking.columns.${i}.with`, message: `column ${name} is masked with "${first.strategy}" at ${first.at}; a second strategy "${c.with}" is ambiguous (one entry per column)`, severity: 'error' });
+      });
+      const said = (src.data as { masking?: { on_derived?: unknown } }).masking?.on_derived;
+      if (typeof said === 'string') {
+        const at = `${file}:${src.lineOf(['masking', 'on_derived'])}`;
+        if (derivedSaid && derivedSaid.value !== said) problems.push({ file, line: src.lineOf(['masking', 'on_derived']), path: 'masking.on_derived', message: `on_derived: ${said} contradicts on_derived: ${derivedSaid.value} at ${derivedSaid.at} (it applies to every file: say it once)`, severity: 'error' });
+        derivedSaid ??= { value: said, at };
+      }
       for (const d of value.masking.detectors) detectors.add(d);
       custom.push(...value.masking.custom);
       if (value.masking.on_derived === 'mask') onDerived = 'mask';
@@ -83,6 +103,13 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
         } catch (e) {
           problems.push({ file, line: src.lineOf(['rules', i, spec.key]), path: `rules.${i}.${spec.key}`, message: (e as Error).message, severity: 'error' });
         }
+      }
+      const common = conds.slice(1).reduce((acc, c) => acc.filter((f) => c.families.includes(f)), conds[0]?.families ?? []);
+      if (conds.length > 1 && !common.length) {
+        // Every block must judge the call, and no call is judged by all of these: the rule could never
+        // match (a deny meant as "no DROP and no rm" in one rule denied nothing).
+        const blocks = conds.map((c) => `${c.key}: judges ${c.families.join('/')} calls`).join(', ');
+        problems.push({ file, line, path: `rules.${i}`, message: `can never match: ${blocks}, and no call is of all of them (write one rule per block)`, severity: 'error' });
       }
       rules.push({
         id: r.id,
@@ -105,7 +132,7 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
   return {
     version: hash.digest('hex').slice(0, 16),
     rules,
-    masking: { columns: [...columns].map(([column, strategy]) => ({ column, strategy })), detectors: [...detectors], custom, onDerived },
+    masking: { columns: [...columns].map(([column, m]) => ({ column, strategy: m.strategy })), detectors: [...detectors], custom, onDerived },
     files,
   };
 }

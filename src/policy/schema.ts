@@ -5,18 +5,8 @@
  */
 import { z } from 'zod';
 import type { ConditionSpec } from '../tool-api.js';
-import { callLimitsSchema } from '../config/server-config.js';
+import { callLimitsSchema, duration as durationSchema } from '../config/server-config.js';
 import { columnNameProblem } from './sql-names.js';
-
-const durationSchema = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 30s, 30m or 1h')])
-  .transform((v) => (typeof v === 'number' ? v * 1000 : toMs(v)));
-
-function toMs(v: string): number {
-  const m = /^(\d+)(ms|s|m|h)$/.exec(v)!;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
-}
 
 const nameList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -27,7 +17,23 @@ export const whoSchema = z
     groups: z.array(z.string().min(1)).optional(),
     claims: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine(whoNamesSomeone);
+
+/**
+ * A `who:` must name somebody. Why: matching reads an empty `groups: []` or `who: {}` as "no
+ * restriction", so an allow with a list emptied by a template granted every principal (and lint
+ * did not warn about an empty `claims: {}`), while an empty claim list matched nobody and left a
+ * deny dead. Omitting `who:` is the one way to say "anyone".
+ */
+function whoNamesSomeone(w: { subjects?: string[]; groups?: string[]; claims?: Record<string, string | string[]> }, ctx: z.RefinementCtx): void {
+  const nobody = 'an empty list names nobody (omit who: to mean anyone)';
+  if (w.subjects && !w.subjects.length) ctx.addIssue({ code: 'custom', path: ['subjects'], message: nobody });
+  if (w.groups && !w.groups.length) ctx.addIssue({ code: 'custom', path: ['groups'], message: nobody });
+  if (w.claims && !Object.keys(w.claims).length) ctx.addIssue({ code: 'custom', path: ['claims'], message: 'an empty claims map narrows nothing (omit it, or name claims)' });
+  for (const [k, v] of Object.entries(w.claims ?? {})) if (Array.isArray(v) && !v.length) ctx.addIssue({ code: 'custom', path: ['claims', k], message: 'an empty list of values is matched by no token' });
+  if (!w.subjects && !w.groups && !w.claims) ctx.addIssue({ code: 'custom', message: 'who: names nobody (give subjects, groups or claims; omit who: to mean anyone)' });
+}
 
 /** `approval:` — a human gate attached to an allow. */
 export const approvalSchema = z
@@ -94,7 +100,13 @@ export function policyFileSchema(conditions: ConditionSpec[]) {
       limits: callLimitsSchema.optional(),
       ...condShape,
     })
-    .strict();
+    .strict()
+    .superRefine((r, ctx) => {
+      // A deny cannot be approved or rate-limited: an admin who wrote "deny unless approved" must learn it at load.
+      for (const key of ['approval', 'limits'] as const) {
+        if (r.effect === 'deny' && r[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `${key}: applies to allow rules only (a deny rule always denies)` });
+      }
+    });
   return z
     .object({
       $schema: z.string().optional(),

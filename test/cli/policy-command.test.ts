@@ -5,7 +5,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
@@ -151,4 +151,59 @@ test('schema: prints a JSON Schema', () => {
   const s = JSON.parse(r.out) as { title: string; properties: Record<string, unknown> };
   assert.match(s.title, /warden\.yaml/);
   assert.ok(s.properties.admins && s.properties.connections);
+});
+
+test('check: an alias bomb is a FILE:LINE error in --json (not a stack trace); anchors used often still load', () => {
+  const d = join(tmp, 'aliases');
+  mkdirSync(join(d, 'policies'), { recursive: true });
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  db: { type: postgres, url: env:DB }\npolicies: [policies/*.yaml]\n');
+  // One `who` anchored in the first rule and reused by 60 more (the yaml library's own alias limit refused this, uncoded).
+  const rules = Array.from({ length: 60 }, (_, i) => `  - { id: r${i}, effect: allow, who: *sre, tool: query_database, on: [db], sql: { read: [public.t${i}] } }\n`).join('');
+  writeFileSync(join(d, 'policies', 'p.yaml'), `rules:\n  - { id: a, effect: allow, who: &sre { groups: [sre] }, tool: query_database, on: [db], sql: { read: [public.t] } }\n${rules}`);
+  const ok = warden(['check', '--json', '--config', join(d, 'warden.yaml')]);
+  assert.equal(ok.code, 0, ok.err);
+  assert.equal((JSON.parse(ok.out) as { rules: number }).rules, 61);
+  let bomb = 'rules: []\nb0: &b0 [x, x, x, x, x, x, x, x, x, x]\n';
+  for (let i = 1; i < 9; i++) bomb += `b${i}: &b${i} [${Array(10).fill(`*b${i - 1}`).join(', ')}]\n`;
+  writeFileSync(join(d, 'policies', 'p.yaml'), bomb);
+  const r = warden(['check', '--json', '--config', join(d, 'warden.yaml')]);
+  assert.equal(r.code, 1);
+  const doc = JSON.parse(r.out) as { ok: boolean; problems: { file: string; line: number; message: string }[] };
+  assert.equal(doc.ok, false);
+  assert.match(`${doc.problems[0]!.file}:${doc.problems[0]!.line}: ${doc.problems[0]!.message}`, /p\.yaml:\d+: more than 200000 values once aliases are expanded/);
+  assert.doesNotMatch(r.err, /\n\s+at /, 'no stack trace');
+});
+
+test('check: identity settings the server refuses at start are errors at their line', () => {
+  const d = join(tmp, 'identity');
+  mkdirSync(join(d, 'policies'), { recursive: true });
+  writeFileSync(join(d, 'policies', 'p.yaml'), 'rules: []\n');
+  const cfg = (oidc: string) => `identity:\n  oidc:\n    audience: https://warden.example.com/mcp\n${oidc}policies: [policies/*.yaml]\n`;
+  writeFileSync(join(d, 'warden.yaml'), cfg('    issuer: http://idp.example.com\n    clock_tolerance: 10m\n'));
+  const r = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(r.code, 1, r.out);
+  assert.match(r.err, /warden\.yaml:4: identity\.oidc\.issuer: must be an https URL/);
+  assert.match(r.err, /warden\.yaml:5: identity\.oidc\.clock_tolerance: at most 300s/);
+  writeFileSync(join(d, 'warden.yaml'), cfg('    issuer: https://idp.example.com\n    jwks_uri: http://127.0.0.1:9999/jwks\n    clock_tolerance: 1m\n'));
+  const ok = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(ok.code, 0, ok.err);
+});
+
+test('check: a file: secret other users can read is a warning at its line; one anyone can write is an error', () => {
+  const d = join(tmp, 'secret-perms');
+  mkdirSync(join(d, 'policies'), { recursive: true });
+  writeFileSync(join(d, 'policies', 'p.yaml'), 'rules: []\n');
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  db:\n    type: postgres\n    url: file:db-url\npolicies: [policies/*.yaml]\n');
+  writeFileSync(join(d, 'db-url'), 'postgres://warden:pw@db/app\n', { mode: 0o644 });
+  chmodSync(join(d, 'db-url'), 0o644);
+  const r = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.err, /warden\.yaml:4: warning: connections\.db\.url: file:db-url is readable by other users/);
+  assert.doesNotMatch(r.out + r.err, /pw@/, 'the secret is not read into the output');
+  chmodSync(join(d, 'db-url'), 0o666);
+  const w = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(w.code, 1);
+  assert.match(w.err, /warden\.yaml:4: connections\.db\.url: file:db-url is writable by every user/);
+  chmodSync(join(d, 'db-url'), 0o600);
+  assert.doesNotMatch(warden(['check', '--config', join(d, 'warden.yaml')]).err, /db-url/);
 });

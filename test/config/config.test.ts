@@ -53,3 +53,8 @@ test('secret references resolve env and files and never echo values in errors', 
   await assert.rejects(r.resolve('file:/nonexistent/x'), (e: Error) => !e.message.includes('s3cret'));
   await assert.rejects(r.resolve('hunter2'), (e: Error) => !e.message.includes('hunter2'));
 });
+
+test('an empty or comment-only warden.yaml is refused: caught mid-write on a reload it would load the default policies/*.yaml', () => {
+  for (const text of ['', '# being rewritten\n', '---\n']) assert.deepEqual(problemsOf(text), ['1::configuration file is empty (it would load the defaults, policies/*.yaml among them); write at least `policies: [...]`'], JSON.stringify(text));
+  assert.deepEqual(problemsOf('policies: []\n'), []);
+});

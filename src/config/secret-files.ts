@@ -1,0 +1,44 @@
+/**
+ * `warden policy check` on the `file:` secret references of warden.yaml: their permissions are
+ * looked at (stat only: nothing is read or resolved, so check stays safe on a laptop and in CI,
+ * where the files are usually absent and nothing is said).
+ */
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { ServerConfig } from './server-config.js';
+import type { ConfigProblem } from './yaml-source.js';
+
+/** Every `file:` reference of a loaded config, with the key path it was written at. */
+export function fileSecretRefs(config: ServerConfig): { path: (string | number)[]; ref: string }[] {
+  const out: { path: (string | number)[]; ref: string }[] = [];
+  const add = (path: (string | number)[], v: unknown): void => {
+    if (typeof v === 'string' && v.startsWith('file:')) out.push({ path, ref: v });
+  };
+  for (const c of config.connections) for (const [k, v] of Object.entries(c)) add(['connections', c.name, k], v);
+  add(['masking', 'hash_key'], config.masking.hash_key);
+  add(['transcripts', 'signing_key'], config.transcripts.signing_key);
+  add(['transcripts', 'store'], config.transcripts.store);
+  return out;
+}
+
+/**
+ * A secret file other users may read is a warning; one every user may write is an error (the
+ * resolver refuses it: anyone could swap the credential). Why here: the server reads secrets
+ * only when a connection is first used, so check is where an admin learns it before a call does.
+ */
+export function secretFileProblems(config: ServerConfig, lineOf: (path: (string | number)[]) => number): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  for (const { path, ref } of fileSecretRefs(config)) {
+    const p = ref.slice('file:'.length);
+    let mode: number;
+    try {
+      mode = statSync(isAbsolute(p) ? p : resolve(config.baseDir, p)).mode;
+    } catch {
+      continue; // absent here (a laptop, CI): nothing to say
+    }
+    const at = { file: config.file, line: lineOf(path), path: path.join('.') };
+    if (mode & 0o002) out.push({ ...at, message: `${ref} is writable by every user on this host: the server refuses it (chmod o-w)`, severity: 'error' });
+    else if (mode & 0o044) out.push({ ...at, message: `${ref} is readable by other users on this host (chmod 600 it, owned by the user Warden runs as)`, severity: 'warning' });
+  }
+  return out;
+}

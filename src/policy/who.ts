@@ -1,0 +1,93 @@
+/**
+ * Whether a rule's `who:` covers a principal. Allow rules (and approval reviewers) match names
+ * exactly as written: a grant never reaches a look-alike. Deny rules match generously, since a
+ * deny that reaches too far can only refuse: a subject, group or claim value is compared by its
+ * folded form (case, width, invisible characters, as approvals compare subjects), and a claim
+ * the token carries as a list or a number counts by each value. Why: an IdP that spells a name
+ * `Mallory`, `ｍａｌｌｏｒｙ` or `mallory\u200b`, or sends `roles: [contractor]`, must not walk past
+ * `deny: { who: { subjects: [mallory] } }` or `claims: { roles: contractor }`.
+ */
+import type { Principal } from '../tool-api.js';
+import type { Who } from './schema.js';
+
+/** The comparison key of a name under a deny: NFKC, format and control characters dropped, whitespace collapsed, case folded. */
+export function foldName(s: string): string {
+  return s
+    .normalize('NFKC')
+    .replace(/[\p{Cf}\p{Cc}]/gu, '')
+    .replace(/\s+/gu, ' ')
+    .trim()
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFKC');
+}
+
+/** A rule's who, folded once (rules are immutable once compiled). */
+interface FoldedWho {
+  subjects: Set<string>;
+  groups: Set<string>;
+  claims: [string, Set<string>][];
+}
+
+const folded = new WeakMap<Who, FoldedWho>();
+
+function foldWho(w: Who): FoldedWho {
+  let f = folded.get(w);
+  if (!f) {
+    f = {
+      subjects: new Set((w.subjects ?? []).map(foldName)),
+      groups: new Set((w.groups ?? []).map(foldName)),
+      claims: Object.entries(w.claims ?? {}).map(([k, v]) => [k, new Set((Array.isArray(v) ? v : [v]).map(foldName))]),
+    };
+    folded.set(w, f);
+  }
+  return f;
+}
+
+const foldedPrincipals = new WeakMap<Principal, { from: string[]; subject: string; groups: string[] }>();
+
+/** The principal's subject and groups folded, once per principal object (the verifier reuses them per token); redone if they changed. */
+function foldPrincipal(p: Principal): { subject: string; groups: string[] } {
+  const from = [p.subject, ...p.groups];
+  let f = foldedPrincipals.get(p);
+  if (!f || f.from.length !== from.length || f.from.some((x, i) => x !== from[i])) {
+    f = { from, subject: foldName(p.subject), groups: p.groups.map(foldName) };
+    foldedPrincipals.set(p, f);
+  }
+  return f;
+}
+
+/** Every value of a claim a deny can judge: a string, a number or boolean as text, or each such item of a list. */
+function claimValues(have: unknown): string[] {
+  const one = (v: unknown): string[] => (typeof v === 'string' ? [v] : typeof v === 'number' || typeof v === 'boolean' ? [String(v)] : []);
+  return Array.isArray(have) ? have.flatMap(one) : one(have);
+}
+
+/** Does the rule's `who` cover the principal? (omitted = anyone; `effect: deny` matches generously, see above) */
+export function whoMatches(rule: { who?: Who | undefined; effect?: 'allow' | 'deny' }, p: Principal): boolean {
+  const w = rule.who;
+  if (!w) return true;
+  const hasSubjects = !!w.subjects?.length;
+  const hasGroups = !!w.groups?.length;
+  const claim = (k: string): unknown => (Object.hasOwn(p.claims, k) ? p.claims[k] : undefined);
+  if (rule.effect === 'deny') {
+    const f = foldWho(w);
+    const me = foldPrincipal(p);
+    let ok = !hasSubjects && !hasGroups;
+    if (hasSubjects && f.subjects.has(me.subject)) ok = true;
+    if (!ok && hasGroups && me.groups.some((g) => f.groups.has(g))) ok = true;
+    if (!ok) return false;
+    return f.claims.every(([k, wants]) => claimValues(claim(k)).some((v) => wants.has(foldName(v))));
+  }
+  let ok = !hasSubjects && !hasGroups;
+  if (hasSubjects && w.subjects!.includes(p.subject)) ok = true;
+  if (hasGroups && w.groups!.some((g) => p.groups.includes(g))) ok = true;
+  if (ok && w.claims) {
+    for (const [k, want] of Object.entries(w.claims)) {
+      const have = claim(k);
+      const wants = Array.isArray(want) ? want : [want];
+      if (typeof have !== 'string' || !wants.includes(have)) return false;
+    }
+  }
+  return ok;
+}
