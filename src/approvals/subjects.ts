@@ -7,17 +7,10 @@
  * refuse a decision, never allow one (fail closed).
  */
 
-/** The comparison key: NFKC, format and control characters dropped, whitespace collapsed, case folded. */
-export function subjectKey(s: string): string {
-  return s
-    .normalize('NFKC')
-    .replace(/[\p{Cf}\p{Cc}]/gu, '')
-    .replace(/\s+/gu, ' ')
-    .trim()
-    .toUpperCase()
-    .toLowerCase()
-    .normalize('NFKC');
-}
+import { foldName } from '../policy/who.js';
+
+/** The comparison key: the folding deny rules use for names (policy/who.ts foldName), one definition for both. */
+export const subjectKey: (s: string) => string = foldName;
 
 /** Whether two subjects name the same person under subjectKey. */
 export function sameSubject(a: string, b: string): boolean {

@@ -57,8 +57,8 @@ function foldPrincipal(p: Principal): { subject: string; groups: string[] } {
   return f;
 }
 
-/** Every value of a claim a deny can judge: a string, a number or boolean as text, or each such item of a list. */
-function claimValues(have: unknown): string[] {
+/** Every value of a claim a deny can judge: a string, a number or boolean as text, or each such item of a list. Why exported: an HTTP session's owner is keyed by exactly these. */
+export function claimValues(have: unknown): string[] {
   const one = (v: unknown): string[] => (typeof v === 'string' ? [v] : typeof v === 'number' || typeof v === 'boolean' ? [String(v)] : []);
   return Array.isArray(have) ? have.flatMap(one) : one(have);
 }

@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Principal } from '../tool-api.js';
 import { canonicalJson } from '../recorder/canonical-json.js';
+import { claimValues } from '../policy/who.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 
 /** One live session. */
@@ -25,8 +26,8 @@ interface HttpSession {
 const fingerprints = new WeakMap<Principal, string>();
 
 /**
- * Who may use a session: issuer, subject, groups and string claims, since `who.claims` rules
- * decide on a principal's top-level string claims (policy/engine.ts whoMatches; a review found a
+ * Who may use a session: issuer, subject, groups and claims, since `who.claims` rules decide on
+ * a principal's top-level claims (strings, numbers, lists of them) (policy/engine.ts whoMatches; a review found a
  * CI job of the same subject and groups but another repository running calls under the grant of
  * the job that opened the session). Per-token claims (exp, jti, ...) are not on the principal
  * (identity/claims.ts), so a refreshed token keeps the session; group order does not matter.
@@ -35,7 +36,8 @@ export function principalFingerprint(p: Principal): string {
   let f = fingerprints.get(p);
   if (f === undefined) {
     const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
-    const claims = Object.fromEntries(Object.entries(p.claims).filter(([, v]) => typeof v === 'string'));
+    // Every claim value a rule can judge (policy/who.ts claimValues: strings, numbers, lists).
+    const claims = Object.fromEntries(Object.entries(p.claims).map(([k, v]) => [k, claimValues(v).sort()] as const).filter(([, v]) => v.length > 0));
     f = createHash('sha256').update(canonicalJson([p.authMethod, iss, p.subject, [...new Set(p.groups)].sort(), claims])).digest('base64url');
     fingerprints.set(p, f);
   }

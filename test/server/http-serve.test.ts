@@ -44,6 +44,10 @@ test('a session fingerprint changes with the subject, issuer, groups or string c
   assert.notEqual(principalFingerprint(ci), principalFingerprint({ ...ci, claims: { ...ci.claims, repository: 'acme/other' } }));
   assert.notEqual(principalFingerprint(p), principalFingerprint({ ...p, claims: { ...p.claims, environment: 'prod' } }));
   assert.equal(principalFingerprint(ci), principalFingerprint({ ...ci, claims: { repository: 'acme/shop', groups: ['b', 'a'], iss: 'https://idp' } }), 'not with key or array order');
+  // Deny rules judge list and number claims too (policy/who.ts): a token with other roles is another principal.
+  const roles = { ...p, claims: { iss: 'https://idp', roles: ['dev'], level: 2 } };
+  assert.notEqual(principalFingerprint(roles), principalFingerprint({ ...roles, claims: { ...roles.claims, roles: ['dev', 'contractor'] } }));
+  assert.notEqual(principalFingerprint(roles), principalFingerprint({ ...roles, claims: { ...roles.claims, level: 3 } }));
 });
 
 /** Resolve once `cond` holds, or after `ms` (the assertions that follow then say what did not happen). */
