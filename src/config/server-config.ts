@@ -257,12 +257,10 @@ export function expandPolicyGlobs(patterns: string[], baseDir: string, at?: { fi
       continue;
     }
     const dir = dirname(abs);
-    const re = new RegExp('^' + name.split('*').map(escapeRe).join('[^/]*') + '$');
+    const matches = policyNameMatcher(name);
     let entries: string[] = [];
     try {
-      // As in a shell, `*` does not match a leading dot: `.old-grants.yaml`, an admin's way to set a
-      // file aside, and editor lock files such as emacs's `.#rules.yaml` are not policies.
-      entries = readdirSync(dir).filter((f) => re.test(f) && (!f.startsWith('.') || name.startsWith('.'))).sort();
+      entries = readdirSync(dir).filter(matches).sort();
     } catch {
       throw new ConfigError([{ file: at?.file ?? join(baseDir, 'warden.yaml'), line: at ? at.lineOf(i) : 0, path: `policies.${i}`, message: `policy folder ${dir} cannot be read`, severity: 'error' }]);
     }
@@ -273,6 +271,17 @@ export function expandPolicyGlobs(patterns: string[], baseDir: string, at?: { fi
 
 function escapeRe(s: string): string {
   return s.replace(/[.+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Whether a file name matches a pattern's file-name part (`*` any run of characters). As in a
+ * shell, `*` does not match a leading dot: `.old-grants.yaml`, an admin's way to set a file aside,
+ * and editor lock files such as emacs's `.#rules.yaml` are not policies. Why exported: the policy
+ * watcher must react to exactly the files the loader reads.
+ */
+export function policyNameMatcher(name: string): (file: string) => boolean {
+  const re = new RegExp('^' + name.split('*').map(escapeRe).join('[^/]*') + '$');
+  return (f) => re.test(f) && (!f.startsWith('.') || name.startsWith('.'));
 }
 
 /**

@@ -7,6 +7,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Runtime } from './runtime.js';
+import { policyNameMatcher } from '../config/server-config.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
@@ -55,9 +56,7 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
     const configFile = resolve(rt.config.file);
     add(dirname(configFile), (n) => n === basename(configFile));
     for (const pat of rt.config.policyPatterns ?? []) {
-      const name = basename(pat);
-      const re = new RegExp('^' + name.split('*').map((x) => x.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('[^/]*') + '$');
-      add(dirname(resolve(pat)), (n) => re.test(n));
+      add(dirname(resolve(pat)), policyNameMatcher(basename(pat)));
     }
     for (const f of rt.policy().files) add(dirname(resolve(f)), (n) => n === basename(f));
     return new Map([...out].map(([d, tests]) => [d, (n: string) => tests.some((t) => t(n))]));
