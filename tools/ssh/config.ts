@@ -3,12 +3,10 @@
  * Warden; the host key is pinned, so a host presenting any other key is refused.
  */
 import { z } from 'zod';
+import { connectionDuration as duration } from '../shared/duration.js';
 import { compilePin, HOST_KEY_PIN } from './host-key.js';
 
 const ref = z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, 'must be a secret reference: env:NAME or file:/path (inline secrets are refused)');
-const duration = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m)$/, 'expected a duration such as 500ms or 5s')])
-  .transform((v) => (typeof v === 'number' ? v * 1000 : Number(/^\d+/.exec(v)![0]) * (v.endsWith('ms') ? 1 : v.endsWith('s') ? 1000 : 60_000)));
 
 function validPin(v: string): boolean {
   try {
