@@ -148,7 +148,13 @@ export const sqlCondition: ConditionSpec = {
   families: ['sql'],
   schema: sqlBlockSchema,
   compile(block, rule): CompiledCondition {
-    const compiled = compileBlock(sqlBlockSchema.parse(block ?? {}));
+    const parsed = sqlBlockSchema.parse(block ?? {});
+    // A deny list that names nothing matches nothing: the rule would load and deny nothing.
+    if (rule.effect === 'deny') {
+      const empty = (['statements', 'read', 'write', 'functions'] as const).filter((k) => parsed[k]?.length === 0);
+      if (empty.length) throw new Error(`a deny's ${empty.join(', ')} ${empty.length === 1 ? 'list is' : 'lists are'} empty, so it would deny nothing: name what to deny, or leave the key out`);
+    }
+    const compiled = compileBlock(parsed);
     return (facts) => {
       if (!isSqlFacts(facts)) return no('the call is not SQL');
       return rule.effect === 'allow' ? allowMatch(compiled, facts) : denyMatch(compiled, facts);

@@ -139,6 +139,8 @@ export const shellCondition: ConditionSpec = {
   schema: shellBlockSchema,
   compile(raw, rule): CompiledCondition {
     const block = shellBlockSchema.parse(raw);
+    // A deny naming no program matches nothing: the rule would load and deny nothing.
+    if (rule.effect === 'deny' && Object.keys(block.programs).length === 0) throw new Error('a deny\'s programs map is empty, so it would deny nothing: name the programs to deny');
     for (const [name, g] of Object.entries(block.programs) as [string, ProgramGrant][]) {
       if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? p);
       if (g.allow_flags !== undefined) g.allowed = new Set(g.allow_flags.flatMap((f) => spellings(name, f)));
