@@ -23,6 +23,7 @@ import { createApprovalService, createWebhookNotifier, type ApprovalReviewApi } 
 import type { ApprovalGate } from '../pipeline/types.js';
 import { createRateLimiter } from '../pipeline/rate-limit.js';
 import { log } from './log.js';
+import { refuseDeadDenies } from './dead-denies.js';
 
 /** A running core. */
 export interface Runtime {
@@ -156,6 +157,15 @@ export async function startRuntime(
     notifier: createWebhookNotifier({ resolve: (ref) => secrets.resolve(ref), log }),
   });
   tools.push(listConnectionsTool(core), explainCallTool(core, config.admins), approvalStatusTool(approvalService), ...instances.flatMap((i) => i.tools));
+  const byFamily = families.map((family, i) => ({ family, tools: instances[i]!.tools }));
+  const builtins = tools.filter((t) => t.connectionTypes === null).map((t) => t.name);
+  try {
+    refuseDeadDenies(policy, config.connections, byFamily, builtins);
+  } catch (e) {
+    await Promise.all(instances.map((i) => i.close().catch(() => undefined)));
+    await store.close();
+    throw e;
+  }
   const pipeline = createPipeline({
     tools,
     connections: config.connections,
@@ -180,7 +190,9 @@ export async function startRuntime(
     approvals: approvalService,
     policy: () => policy,
     reload() {
-      const next = compileForConfig(loadServerConfig(configPath, families), families);
+      const nextConfig = loadServerConfig(configPath, families);
+      const next = compileForConfig(nextConfig, families);
+      refuseDeadDenies(next, nextConfig.connections, byFamily, builtins);
       policy = next;
       return next;
     },
