@@ -10,6 +10,7 @@
  * an AWS secret key or a plain password would pass them. Detectors still run later.
  */
 
+import { isObj, type Obj } from './objects.js';
 import { revealableKey } from './secret-types.js';
 
 /** The mask put in place of a secret value. */
@@ -17,11 +18,6 @@ export const SECRET_MASK = '***';
 
 const DROP_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
 
-type Obj = Record<string, unknown>;
-
-function isObj(v: unknown): v is Obj {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 function cleanMetadata(m: unknown): unknown {
   if (!isObj(m)) return m;

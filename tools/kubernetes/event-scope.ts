@@ -20,10 +20,7 @@ import type { KubeConnector } from './connector.js';
 import type { KubeFacts } from './facts.js';
 import { allowedForAnyLabels, itemFacts, judgeOf, keepAllowed, templateFacts, type Judge } from './item-scope.js';
 import { isWorkloadKind, readTemplates } from './pod-templates.js';
-
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj } from './objects.js';
 
 /** An object an event names whose pods' labels matter; kind and name null when the event's object cannot be read. */
 interface Subject {

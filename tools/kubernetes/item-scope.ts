@@ -8,10 +8,7 @@
 import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '../../src/tool-api.js';
 import type { KubeFacts } from './facts.js';
 import { addedLabelKeys } from './pod-templates.js';
-
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj, type Obj } from './objects.js';
 
 /** Judge the facts of one item. */
 export type Judge = (facts: KubeFacts) => ItemJudgement;

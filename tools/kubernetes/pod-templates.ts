@@ -15,10 +15,7 @@
  */
 import type { KubeConnector } from './connector.js';
 import type { Kind } from './facts.js';
-
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj } from './objects.js';
 
 /** Where a workload kind lives, and the pod labels its controller adds beside the template's. */
 interface Workload {

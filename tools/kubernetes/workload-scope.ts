@@ -11,10 +11,7 @@ import type { ExecContext } from '../../src/tool-api.js';
 import type { KubeFacts } from './facts.js';
 import { allowedForAnyLabels, judgeOf, keepAllowed, templateFacts } from './item-scope.js';
 import { TEMPLATE_KINDS, templateLabels } from './pod-templates.js';
-
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObj } from './objects.js';
 
 /** Does kubectl_get judge the objects of this kind by their pod template? */
 export function judgedByTemplate(call: KubeFacts): boolean {
