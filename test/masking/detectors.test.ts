@@ -1,21 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DETECTOR_NAMES, compileScanner } from '../../src/masking/index.js';
+import { compileScanner } from '../../src/masking/index.js';
+import { all, masks, untouched } from './scan-asserts.js';
 
-const all = compileScanner({ detectors: [...DETECTOR_NAMES] });
 const only = (name: string) => compileScanner({ detectors: [name] });
-
-function masks(text: string, expected: string, kind: string, n = 1): void {
-  const res = all.scan(text);
-  assert.equal(res.text, expected, `text of ${JSON.stringify(text)}`);
-  assert.equal(res.hits[kind], n, `hits of ${JSON.stringify(text)}: ${JSON.stringify(res.hits)}`);
-}
-
-function untouched(text: string): void {
-  const res = all.scan(text);
-  assert.equal(res.text, text, `should not mask ${JSON.stringify(text)}`);
-  assert.deepEqual(res.hits, {});
-}
 
 const JWT =
   'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4ifQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c';

@@ -6,22 +6,7 @@
  * must not change. What is deliberately not covered is listed in fold.ts.
  */
 import { describe, it } from 'node:test';
-import assert from 'node:assert/strict';
-import { DETECTOR_NAMES, compileScanner } from '../../src/masking/index.js';
-
-const all = compileScanner({ detectors: [...DETECTOR_NAMES] });
-
-function masks(text: string, expected: string, kind: string, n = 1): void {
-  const res = all.scan(text);
-  assert.equal(res.text, expected, `text of ${JSON.stringify(text)}`);
-  assert.equal(res.hits[kind], n, `hits of ${JSON.stringify(text)}: ${JSON.stringify(res.hits)}`);
-}
-
-function untouched(text: string): void {
-  const res = all.scan(text);
-  assert.equal(res.text, text, `should not change ${JSON.stringify(text)}`);
-  assert.deepEqual(res.hits, {});
-}
+import { masks, untouched } from './scan-asserts.js';
 
 const ZW = '\u200B';
 const SHY = '\u00AD';
