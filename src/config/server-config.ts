@@ -20,11 +20,16 @@ export const secretRef = z.string().regex(SECRET_REF, 'must be a secret referenc
  * unchanged; the refinement gives the message.)
  */
 export const duration = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 5s, 30m or 1h')])
-  .superRefine((v, ctx) => {
-    if (typeof v === 'number') ctx.addIssue({ code: 'custom', message: `a duration needs a unit: ${v}ms, ${v}s, ${v}m or ${v}h (a bare number is ambiguous)` });
-  })
-  .transform((v) => (typeof v === 'number' ? v * 1000 : parseDuration(v)));
+  .string({ error: (iss) => (typeof iss.input === 'number' ? `a duration needs a unit: ${iss.input}ms, ${iss.input}s, ${iss.input}m or ${iss.input}h (a bare number is ambiguous)` : 'expected a duration such as 500ms, 5s, 30m or 1h') })
+  .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 5s, 30m or 1h')
+  .transform(parseDuration);
+
+/**
+ * The least `jwks_cooldown` may be. Why: a token with an unknown key id makes the verifier fetch
+ * the issuer's JWKS again once the cooldown has passed; at 0 every such request (anyone can send
+ * one) is a fetch from the identity provider.
+ */
+export const MIN_JWKS_COOLDOWN_MS = 1000;
 
 /** Parse 500ms / 5s / 30m / 1h into milliseconds. */
 export function parseDuration(v: string): number {
@@ -49,7 +54,9 @@ const identitySchema = z
         /** Leeway for exp/nbf. */
         clock_tolerance: duration.default(30_000),
         /** Minimum time between JWKS refetches caused by an unknown key id. */
-        jwks_cooldown: duration.default(30_000),
+        jwks_cooldown: duration
+          .refine((ms) => ms >= MIN_JWKS_COOLDOWN_MS, `jwks_cooldown must be at least ${MIN_JWKS_COOLDOWN_MS / 1000}s: below that, every token with an unknown key id refetches the issuer's keys`)
+          .default(30_000),
         /** Maximum age of the cached JWKS. */
         jwks_max_age: duration.default(600_000),
       })

@@ -58,3 +58,13 @@ test('an empty or comment-only warden.yaml is refused: caught mid-write on a rel
   for (const text of ['', '# being rewritten\n', '---\n']) assert.deepEqual(problemsOf(text), ['1::configuration file is empty (it would load the defaults, policies/*.yaml among them); write at least `policies: [...]`'], JSON.stringify(text));
   assert.deepEqual(problemsOf('policies: []\n'), []);
 });
+
+test('jwks_cooldown has a floor: at 0 every token with an unknown key id would refetch the issuer keys', () => {
+  const oidc = (cooldown: string) => `identity:\n  oidc:\n    issuer: https://idp.example\n    audience: warden\n    jwks_cooldown: ${cooldown}\n`;
+  for (const bad of ['0ms', '999ms']) {
+    const p = problemsOf(oidc(bad));
+    assert.ok(p.some((s) => /jwks_cooldown:jwks_cooldown must be at least 1s/.test(s)), `${bad}: ${p.join('\n')}`);
+  }
+  assert.ok(problemsOf(oidc('5000')).some((s) => /jwks_cooldown:a duration needs a unit: 5000ms/.test(s)), 'a bare number names the spellings');
+  for (const good of ['1s', '2m']) assert.ok(!problemsOf(oidc(good)).some((s) => s.includes('jwks_cooldown')), good);
+});

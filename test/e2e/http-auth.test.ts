@@ -131,7 +131,19 @@ describe('HTTP identity and least privilege', () => {
 
   test('a rotated issuer key is picked up', async () => {
     await w.issuer.rotate({ keepOld: true });
-    const fresh = await connectHttpAgent(w.url, await w.token('ana', ['analysts']));
+    // The new key id is fetched at most once per jwks_cooldown (1s here): a token signed with it
+    // may be refused until the cooldown since the last fetch has passed, then it is accepted.
+    const token = await w.token('ana', ['analysts']);
+    const deadline = Date.now() + 5_000;
+    let fresh: Awaited<ReturnType<typeof connectHttpAgent>> | null = null;
+    while (!fresh) {
+      try {
+        fresh = await connectHttpAgent(w.url, token);
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     try {
       const r = await fresh.call('query_database', { connection: 'analytics', sql: 'SELECT count(*) FROM users' });
       assert.equal(r.isError, false, r.text);

@@ -40,3 +40,24 @@ test('example files point editors at the schema', () => {
   }
   assert.match(readFileSync(join(REPO_ROOT, 'warden.yaml'), 'utf8'), /\$schema=\.\/policies\/schema\/warden\.schema\.json/);
 });
+
+test('no published schema offers a bare number where a duration is wanted (the loader refuses one)', () => {
+  // Every duration the loaders take (approval expires/wait, OIDC timings, connection timeouts)
+  // is a string with a unit; a schema that also listed integers would let an editor pass
+  // `statement_timeout: 5000`, which the server refuses at start.
+  const durations: string[] = [];
+  const walk = (node: unknown, path: string): void => {
+    if (!node || typeof node !== 'object') return;
+    const n = node as Record<string, unknown>;
+    if (typeof n.pattern === 'string' && /\(ms\|s\|m/.test(n.pattern)) durations.push(path);
+    for (const [k, v] of Object.entries(n)) walk(v, `${path}.${k}`);
+    const alts = [...((n.anyOf as unknown[]) ?? []), ...((n.oneOf as unknown[]) ?? [])] as Record<string, unknown>[];
+    if (alts.some((a) => typeof a.pattern === 'string' && /\(ms\|s\|m/.test(a.pattern))) {
+      assert.ok(!alts.some((a) => a.type === 'integer' || a.type === 'number'), `${path} offers a number beside the duration pattern`);
+    }
+  };
+  for (const [name, schema] of Object.entries(schemas)) walk(schema, name);
+  for (const p of ['approval.properties.expires', 'approval.properties.wait', 'jwks_cooldown', 'statement_timeout']) {
+    assert.ok(durations.some((d) => d.includes(p)), `a duration pattern at ${p} (found: ${durations.length})`);
+  }
+});

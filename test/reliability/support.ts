@@ -45,7 +45,7 @@ export function configText(o: { store: string; issuer?: { issuer: string; audien
     audience: ${o.issuer.audience}
     groups_claim: groups
     required_scopes: [mcp]
-    jwks_cooldown: 0ms`
+    jwks_cooldown: 1s`
     : 'identity: { stdio: { subject: agent, groups: [dev] } }';
   return `transcripts: { store: "${o.store}", synchronous: ${o.synchronous ?? 'FULL'} }
 responses: { structured_content: true }

@@ -90,7 +90,7 @@ identity:
     audience: ${issuer.audience}
     groups_claim: groups
     required_scopes: [mcp]
-    jwks_cooldown: 0ms
+    jwks_cooldown: 1s
 connections:
   analytics:
     type: postgres

@@ -8,14 +8,16 @@ import { z } from 'zod';
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 
-/** The schema: accepts `<digits>(ms|s|m)` above zero; refuses bare numbers with the spellings to use. */
+/**
+ * The schema: accepts `<digits>(ms|s|m)` above zero; refuses bare numbers with the spellings to
+ * use. A string schema (not a union with numbers), so the published JSON Schema does not offer
+ * integers as durations either.
+ */
 export const connectionDuration = z
-  .union([z.number(), z.string().regex(/^\d+(ms|s|m)$/, 'expected a duration such as 500ms, 5s or 2m')])
-  .superRefine((v, ctx) => {
-    if (typeof v === 'number') ctx.addIssue({ code: 'custom', message: `a duration needs a unit: ${v}ms, ${v}s or ${v}m (a bare number is ambiguous)` });
-    else if (/^0+(ms|s|m)$/.test(v)) ctx.addIssue({ code: 'custom', message: 'a duration must be more than zero (zero would turn the limit off)' });
-  })
+  .string({ error: (iss) => (typeof iss.input === 'number' ? `a duration needs a unit: ${iss.input}ms, ${iss.input}s or ${iss.input}m (a bare number is ambiguous)` : 'expected a duration such as 500ms, 5s or 2m') })
+  .regex(/^\d+(ms|s|m)$/, 'expected a duration such as 500ms, 5s or 2m')
+  .refine((v) => !/^0+(ms|s|m)$/.test(v), 'a duration must be more than zero (zero would turn the limit off)')
   .transform((v) => {
-    const m = /^(\d+)(ms|s|m)$/.exec(String(v));
-    return m ? Number(m[1]) * UNITS[m[2]!]! : Number.NaN;
+    const m = /^(\d+)(ms|s|m)$/.exec(v)!;
+    return Number(m[1]) * UNITS[m[2]!]!;
   });
