@@ -9,6 +9,9 @@ import type Database from 'better-sqlite3';
 import { type ChainSigner, headPath, readSignedHead, writeSignedHead } from './signing.js';
 import { storeError } from './store-errors.js';
 
+/** Passes of sign(): write, then re-sign while other commits moved the head on meanwhile. */
+const MAX_SIGN_PASSES = 8;
+
 /** Signs the head of one store file (a no-op without a private key, in memory, or read-only). */
 export class SqliteHeadSigner {
   private headStmt: Database.Statement | null = null;
@@ -36,9 +39,18 @@ export class SqliteHeadSigner {
     try {
       // Two connections of one file (the writer thread, the main one) sign after their own
       // commits: the head never moves back to an older record of this same chain, which would
-      // leave the newer records unsigned (and so truncatable).
-      if (this.newerSigned(seq)) return;
-      writeSignedHead(this.path, this.signer!.signHead!(seq, hash));
+      // leave the newer records unsigned (and so truncatable). The check and the rename are not
+      // one step: the other connection may commit and sign a newer head in between, which our
+      // rename then replaces. So whoever renames last looks at the committed head again and
+      // signs it if it moved on; each pass only moves forward, and a few are plenty.
+      let at = { seq, hash };
+      for (let pass = 0; pass < MAX_SIGN_PASSES; pass++) {
+        if (this.newerSigned(at.seq)) return;
+        writeSignedHead(this.path, this.signer!.signHead!(at.seq, at.hash));
+        const now = this.head();
+        if (!now || now.seq <= at.seq) return;
+        at = now;
+      }
     } catch (err) {
       throw storeError('write', err);
     }
