@@ -4,8 +4,9 @@
  * the call touches what the block names (every key given must match, like `shell:` deny).
  * Unknown pod labels never satisfy an allow and always satisfy a deny (fail closed).
  * `pod_labels` judge pods, each event about a pod or a workload object, and each workload
- * object kubectl_get reads (it judges every such item with the labels of its pod, or of the
- * pod template, through ExecContext.judge, before showing it).
+ * object and service kubectl_get reads (it judges every such item with the labels of its pod,
+ * of the pod template, or that a Service's selector fixes, through ExecContext.judge, before
+ * showing it); a node read under them loses the fields that show its pods (node-scope.ts).
  */
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
@@ -56,6 +57,7 @@ function aboutPod(f: KubeFacts): boolean {
 function notAboutPod(f: KubeFacts): string {
   if (f.kind === 'events') return 'each event about pods is judged with their labels when it is read';
   if (TEMPLATE_KINDS.has(f.kind)) return `each of the ${f.kind} is judged with the labels of its pod template when it is read`;
+  if (f.kind === 'services') return 'each service is judged with the pod labels its selector fixes when it is read';
   return 'not a pod';
 }
 
@@ -71,6 +73,15 @@ function selectorImplies(f: KubeFacts, want: Record<string, string>): boolean {
   return Object.entries(want).every(([k, v]) => reqs.some((r) => r.key === k && r.op === '=' && r.value === v));
 }
 
+/**
+ * Is this label key's value on the pods unknown although their labels are known? A key a
+ * controller sets (templates), or any key a Service's selector does not fix.
+ */
+function unknownKey(f: KubeFacts, k: string): boolean {
+  if (f.unknownLabelKeys?.includes(k)) return true;
+  return f.otherLabelsUnknown === true && f.podLabels !== null && !Object.hasOwn(f.podLabels, k);
+}
+
 function podLabelsWithin(f: KubeFacts, want: Record<string, string>): ConditionResult | null {
   if (!aboutPod(f)) return null;
   const text = Object.entries(want).map(([k, v]) => `${k}=${v}`).join(',');
@@ -80,6 +91,7 @@ function podLabelsWithin(f: KubeFacts, want: Record<string, string>): ConditionR
   if (f.podLabels === null) return no(lookupWhy(f));
   for (const [k, v] of Object.entries(want)) {
     if (f.unknownLabelKeys?.includes(k)) return no(`${podOf(f)}: label ${k} of its pods is set by their controller, so it cannot be checked`);
+    if (unknownKey(f, k)) return no(`${podOf(f)}: the selector does not fix label ${k}, so they need not carry ${k}=${v}`);
     if (f.podLabels[k] !== v) return no(`${podOf(f)} does not carry label ${k}=${v}`);
   }
   return null;
@@ -128,8 +140,9 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
   if (b.pod_labels) {
     if (!aboutPod(f)) return no(notAboutPod(f));
     const labels = f.podLabels;
-    // A key the pods' controller sets has an unknown value on a template: it counts as a hit.
-    const hit = labels === null || Object.entries(b.pod_labels).every(([k, v]) => f.unknownLabelKeys?.includes(k) || labels[k] === v);
+    // A key the pods' controller sets has an unknown value on a template, and a key a selector
+    // does not fix on the pods it selects: either counts as a hit.
+    const hit = labels === null || Object.entries(b.pod_labels).every(([k, v]) => unknownKey(f, k) || labels[k] === v);
     if (!hit) return no('the pod does not carry the denied labels');
     bits.push(labels === null ? 'unknown pod labels' : 'pod labels');
   }

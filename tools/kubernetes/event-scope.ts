@@ -9,9 +9,12 @@
  * read from the API server now. The `kubernetes:` condition (and any deny on pod labels)
  * judges it as it judges a pod.
  *
- * An event is about pods when its involvedObject or its related object is a Pod or a workload
- * (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob, ReplicationController); one
- * whose involvedObject cannot be read counts as about pods of unknown labels (fail closed). An
+ * An event is about pods when the object it is about or its related object is a Pod or a
+ * workload (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob,
+ * ReplicationController). The object it is about is `involvedObject` in core/v1 and `regarding`
+ * in events.k8s.io/v1 (kubectl_get reads core/v1 only, but an answer in the other shape, or
+ * carrying both, is judged on every reference it holds); an event with neither, or with a
+ * reference that cannot be read, counts as about pods of unknown labels (fail closed). An
  * object that no longer exists, or exists under another uid than the event names, has unknown
  * labels. Events about other objects (Services, Nodes, ...) follow the call's decision as before.
  */
@@ -38,7 +41,10 @@ function eventName(ev: unknown, fallbackNs: string | null): { namespace: string;
   return { namespace: typeof m.namespace === 'string' ? m.namespace : (fallbackNs ?? ''), name: typeof m.name === 'string' ? m.name : '(unnamed)' };
 }
 
-/** The pods and workload objects an event is about (involvedObject, related). */
+/** The fields naming the object an event is about: core/v1's, then events.k8s.io/v1's. */
+const ABOUT = ['involvedObject', 'regarding'] as const;
+
+/** The pods and workload objects an event is about (involvedObject or regarding, and related). */
 function subjectsOf(ev: unknown, fallbackNs: string | null): Subject[] {
   const o = isObj(ev) ? ev : {};
   const ns = eventName(ev, fallbackNs).namespace;
@@ -54,7 +60,9 @@ function subjectsOf(ev: unknown, fallbackNs: string | null): Subject[] {
       uid: typeof r.uid === 'string' && r.uid ? r.uid : null,
     });
   };
-  ref(o.involvedObject);
+  const about = ABOUT.filter((k) => o[k] !== undefined && o[k] !== null);
+  if (!about.length) ref(undefined);
+  for (const k of about) ref(o[k]);
   if (o.related !== undefined && o.related !== null) ref(o.related);
   return out;
 }

@@ -20,10 +20,10 @@ export type Verb = (typeof VERBS)[number];
 export const CLUSTER_KINDS: ReadonlySet<string> = new Set(['nodes', 'namespaces']);
 
 /**
- * How the pod lookup before exec/logs went; labels are known only when `found`. For events and
- * workload objects it says whether the facts are about pods at all: `not-applicable` on the
- * facts of the call (each item it returns is judged later, one by one, with the labels of the
- * pods it is about: a pod's, or a pod template's).
+ * How the pod lookup before exec/logs went; labels are known only when `found`. For events,
+ * workload objects and services it says whether the facts are about pods at all:
+ * `not-applicable` on the facts of the call (each item it returns is judged later, one by one,
+ * with the labels of the pods it is about: a pod's, a pod template's, or a Service selector's).
  */
 export type PodLookup = 'found' | 'not-found' | 'forbidden' | 'not-applicable';
 
@@ -47,7 +47,8 @@ export interface KubeFacts extends Facts {
   /** Secret keys the agent asked to see in clear (must be granted by reveal_secret_keys). */
   revealKeys: string[];
   /**
-   * On the facts of one item judged before it is shown (an event, a workload object): the pods
+   * On the facts of one item judged before it is shown (an event, a workload object, a
+   * service): the pods
    * it is about, as reasons name them (`pod shop/web-1`, `the pod template of ReplicaSet
    * shop/web-5c4`); their labels are podLabels. Absent on the call's facts.
    */
@@ -58,6 +59,12 @@ export interface KubeFacts extends Facts {
    * every deny on them is (pod-templates.ts).
    */
   unknownLabelKeys?: string[];
+  /**
+   * Selector items only (a Service, by its selector): podLabels are the labels every selected
+   * pod carries, and any other key has a value the item does not know. No allow is met by such a
+   * key and every deny on one is (service-scope.ts).
+   */
+  otherLabelsUnknown?: boolean;
 }
 
 /** Facts of kubectl_exec: the kubernetes facts plus the shell facts of the argv or script. */

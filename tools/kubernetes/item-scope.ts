@@ -1,6 +1,7 @@
 /**
  * What kubectl_get shares between the answers it judges item by item under `pod_labels`
- * (events about pods and workloads, event-scope.ts; workload objects, workload-scope.ts):
+ * (events about pods and workloads, event-scope.ts; workload objects, workload-scope.ts;
+ * services, service-scope.ts; the pod fields of nodes, node-scope.ts):
  * each item is judged, through ExecContext.judge, as this same call made for the pods the
  * item is about, with their labels. A named item that may not be shown is refused; a list
  * loses those items, and a note says how many (never which).
@@ -39,6 +40,15 @@ export function itemFacts(call: KubeFacts, who: string, labels: Record<string, s
 /** The facts of one item about the pods of a workload object of `kind`, judged by its pod template's labels. */
 export function templateFacts(call: KubeFacts, kind: string, namespace: string, name: string, labels: Record<string, string> | null, note = ''): KubeFacts {
   return itemFacts(call, `the pod template of ${kind} ${namespace ? `${namespace}/` : ''}${name}${note}`, labels, null, namespace, addedLabelKeys(kind));
+}
+
+/**
+ * The facts of one item about the pods a label selector picks (`who` as reasons name them):
+ * they carry the selector's labels and any others, so every other key is unknown. A selector
+ * that cannot be read (null) is pods of unknown labels.
+ */
+export function selectorFacts(call: KubeFacts, who: string, selector: Record<string, string> | null, namespace: string): KubeFacts {
+  return { ...itemFacts(call, who, selector, null, namespace), ...(selector !== null ? { otherLabelsUnknown: true } : {}) };
 }
 
 /**

@@ -1,14 +1,18 @@
 /**
  * `kubectl_get`: read objects of the kinds a rule chooses, as compact JSON with managedFields
  * dropped and Secret values masked unless a rule reveals the key the agent asked for (and the
- * Secret's type lets it be shown). Under pod_labels, events about pods and workloads, and
- * workload objects (by their pod template), are judged one by one (event-scope.ts,
- * workload-scope.ts).
+ * Secret's type lets it be shown). Under pod_labels, events about pods and workloads, workload
+ * objects (by their pod template) and services (by their selector) are judged one by one, and
+ * nodes lose the fields that show their pods (event-scope.ts, workload-scope.ts,
+ * service-scope.ts, node-scope.ts). Events are read from core/v1 only; Endpoints and
+ * EndpointSlices (their targetRefs name pods) are not kinds it serves.
  */
 import { z } from 'zod';
-import { parseError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
+import { parseError, type ExecContext, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { cleanAnswer } from './clean.js';
 import { scopeEvents } from './event-scope.js';
+import { scopeNodes } from './node-scope.js';
+import { scopeServices } from './service-scope.js';
 import { judgedByTemplate, scopeWorkloads } from './workload-scope.js';
 import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
@@ -38,6 +42,18 @@ function capNotes(notes: string[]): string[] {
   return notes.length <= MAX_NOTES ? notes : [...notes.slice(0, MAX_NOTES - 1), `${notes.length - MAX_NOTES + 1} more notes like these`];
 }
 
+/**
+ * Under pod_labels, what this kind's answer shows of pods, judged by the labels of those pods
+ * (each scope asks ExecContext.judge through item-scope.ts; kinds that show no pods pass).
+ */
+async function scopeAnswer(answer: unknown, facts: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<{ answer: unknown; notes: string[] }> {
+  if (facts.kind === 'events') return scopeEvents(answer, facts, ctx, c);
+  if (facts.kind === 'services') return scopeServices(answer, facts, ctx);
+  if (facts.kind === 'nodes') return scopeNodes(answer, facts, ctx);
+  if (judgedByTemplate(facts)) return scopeWorkloads(answer, facts, ctx);
+  return { answer, notes: [] };
+}
+
 /** The API path of a kind (namespace null: cluster-scoped or all namespaces). */
 export function kindPath(kind: string, namespace: string | null, name: string | null): string {
   const group = kind === 'deployments' ? '/apis/apps/v1' : '/api/v1';
@@ -55,7 +71,8 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
       'secrets) in a namespace, optionally filtered by an equality label_selector (a=b,c!=d). Secret values are masked; ' +
       'reveal_keys asks for specific keys in clear, which a rule must grant (credentials of typed Secrets, such as ' +
       'service-account tokens and TLS private keys, stay masked). Events about pods you may not read, and deployments ' +
-      'whose pods you may not read, are withheld.',
+      'and services whose pods you may not read, are withheld; under a pod-label grant nodes are shown without the ' +
+      'images and volumes of their pods.',
     connectionTypes: ['kubernetes'],
     input: getInput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -105,11 +122,9 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
         if (!facts.podUid || meta?.uid !== facts.podUid) throw replaced(facts.namespace ?? '', facts.name, 'nothing is returned');
         if (!sameLabels(facts.podLabels, meta.labels ?? {})) throw relabelled(facts.namespace ?? '', facts.name, 'nothing is returned');
       }
-      // Events about pods and workloads, and workload objects, are judged one by one with the
-      // labels of their pods (event-scope.ts, workload-scope.ts).
-      const scoped = facts.kind === 'events'
-        ? await scopeEvents(answer, facts, ctx, connectorFor(conn.name))
-        : judgedByTemplate(facts) ? await scopeWorkloads(answer, facts, ctx) : { answer, notes: [] };
+      // Events about pods and workloads, workload objects and services are judged one by one
+      // with the labels of their pods; nodes lose their pods' fields (scopeAnswer).
+      const scoped = await scopeAnswer(answer, facts, ctx, connectorFor(conn.name));
       const notes = scoped.notes;
       const { items, more } = cleanAnswer(facts.kind, scoped.answer, new Set(facts.revealKeys), notes);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);

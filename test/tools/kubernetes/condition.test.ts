@@ -117,6 +117,34 @@ describe('kubernetes: workload objects and their pod templates', () => {
   });
 });
 
+describe('kubernetes: services, by the labels their selector fixes', () => {
+  const call: Partial<KubeFacts> = { kind: 'services', verb: 'list', name: null, podLabels: null, podLookup: 'not-applicable', podUid: null };
+  const sel = (labels: Record<string, string> | null): Partial<KubeFacts> => ({
+    ...call, involvedPod: 'the pods selected by Service shop/x', podLabels: labels, podLookup: labels ? 'found' : 'not-found', ...(labels ? { otherLabelsUnknown: true } : {}),
+  });
+
+  test('an allow needs the selector to fix every granted label', () => {
+    assert.equal(allow({ pod_labels: { app: 'web' } }, call), true, 'the services read are judged one by one');
+    assert.equal(allow({ pod_labels: { app: 'web' } }, sel({ app: 'web', tier: 'x' })), true);
+    assert.equal(allow({ pod_labels: { app: 'web', tier: 'x' } }, sel({ app: 'web' })), false, 'tier is not fixed');
+    assert.equal(allow({ pod_labels: { app: 'web' } }, sel({})), false, 'an empty selector picks every pod');
+    assert.equal(allow({ pod_labels: { app: 'web' } }, sel(null)), false);
+    const why = kubernetesCondition.compile({ pod_labels: { tier: 'x' } }, { id: 'r', effect: 'allow' })({ ...base, ...sel({ app: 'web' }) }, { tool: 't', connection: 'c', args: {} }).why;
+    assert.equal(why, 'the pods selected by Service shop/x: the selector does not fix label tier, so they need not carry tier=x');
+  });
+
+  test('a deny is hit unless the selector rules the label out', () => {
+    assert.equal(deny({ pod_labels: { track: 'canary' } }, call), false);
+    assert.equal(deny({ pod_labels: { track: 'canary' } }, sel({ app: 'web' })), true, 'track is open');
+    assert.equal(deny({ pod_labels: { track: 'canary' } }, sel({ app: 'web', track: 'stable' })), false);
+    assert.equal(deny({ pod_labels: { track: 'canary' } }, sel({ track: 'canary' })), true);
+    assert.equal(deny({ pod_labels: { track: 'canary', app: 'db' } }, sel({ app: 'web' })), false, 'app=web rules app=db out');
+    assert.equal(deny({ pod_labels: { track: 'canary' } }, sel(null)), true);
+    assert.equal(deny({ pod_labels: { constructor: 'x' } }, sel({ app: 'web' })), true, 'an inherited name is no label');
+    assert.equal(deny({ pod_labels: { track: 'canary' } }, { ...sel({ app: 'web' }), otherLabelsUnknown: false }), false, 'only selector facts leave other keys open');
+  });
+});
+
 describe('kubernetes: deny', () => {
   test('every key given must match; unknown labels and all-namespaces count as a hit', () => {
     assert.equal(deny({ namespaces: ['kube-system'] }, {}), false);
