@@ -24,6 +24,16 @@ export interface Principal {
   authMethod: 'stdio' | 'oidc' | 'local';
 }
 
+/**
+ * The key under which per-principal limits count a caller: rate limits and quotas, and a
+ * family's own shares (an SSH connection's sessions per principal). Why one definition: a
+ * principal must be one tenant for every limit, so no limit can be sidestepped by a spelling
+ * another limit would count as someone else.
+ */
+export function principalKey(p: Pick<Principal, 'authMethod' | 'subject'>): string {
+  return `${p.authMethod}:${p.subject}`;
+}
+
 /** A connection entry of warden.yaml after validation by the family's schema. */
 export interface ConnectionConfig {
   name: string;

@@ -5,7 +5,7 @@
  * WARDEN_RATE_LIMITED error, so the pipeline records it like any other failure.
  */
 import { ErrorCode, WardenError } from '../errors.js';
-import type { Principal } from '../tool-api.js';
+import { principalKey, type Principal } from '../tool-api.js';
 import type { CallLimits } from '../policy/schema.js';
 import type { CompiledRule } from '../policy/types.js';
 
@@ -84,7 +84,7 @@ export function createRateLimiter(defaults: () => CallLimits, now: () => number 
     size: () => counters.size,
     admit(principal) {
       sweep();
-      const who = `${principal.authMethod}:${principal.subject}`;
+      const who = principalKey(principal);
       const taken: Counter[] = [take(`p\0${who}`, defaults(), `rate limit for ${principal.subject}`)];
       let released = false;
       return {

@@ -39,14 +39,16 @@ export function cancelledError(detail: string): WardenError {
  * Settle like `p`, or reject with WARDEN_TIMEOUT ("no {what} within Ns") at the deadline, or
  * with a cancel error when the caller aborts. `p` keeps running; its late outcome is ignored.
  * Why: a step that is not the command itself has no channel to kill, only a wait to end.
+ * `what` may be a function, asked at the deadline: what the call waited on can change while it
+ * waits (a session slot: its principal's share, or every slot of the connection).
  */
-export function within<T>(p: Promise<T>, d: CallDeadline, what: string): Promise<T> {
+export function within<T>(p: Promise<T>, d: CallDeadline, what: string | (() => string)): Promise<T> {
   p.catch(() => undefined); // a late rejection is nobody's concern once we gave up
   if (d.signal?.aborted) return Promise.reject(cancelledError('the command was not started'));
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       done();
-      reject(new WardenError(ErrorCode.TIMEOUT, `no ${what} within ${seconds(d.totalMs)}s; the command was not started`));
+      reject(new WardenError(ErrorCode.TIMEOUT, `no ${typeof what === 'function' ? what() : what} within ${seconds(d.totalMs)}s; the command was not started`));
     }, remainingMs(d));
     const onAbort = () => {
       done();

@@ -36,6 +36,13 @@ export const sshConnectionSchema = z
     max_output_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
     keepalive_interval: duration.default(15_000),
     max_sessions: z.number().int().min(1).max(64).default(8),
+    max_sessions_per_principal: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Sessions of this connection one principal may hold at once (default: half of max_sessions, rounded up); a call over it waits for one of its own'),
     description: z.string().optional(),
   })
   .strict()
@@ -46,6 +53,11 @@ export const sshConnectionSchema = z
   .refine((c) => c.passphrase === undefined || c.private_key !== undefined, {
     message: 'passphrase needs private_key',
     path: ['passphrase'],
+  })
+  .superRefine((c, ctx) => {
+    if (c.max_sessions_per_principal !== undefined && c.max_sessions_per_principal > c.max_sessions) {
+      ctx.addIssue({ code: 'custom', path: ['max_sessions_per_principal'], message: `must be at most max_sessions (${c.max_sessions}): a principal cannot hold more sessions than the connection has` });
+    }
   });
 
 /** A validated ssh connection. */
@@ -64,5 +76,17 @@ export interface SshConnection {
   max_output_bytes: number;
   keepalive_interval: number;
   max_sessions: number;
+  /** Absent: see sessionsPerPrincipal. */
+  max_sessions_per_principal?: number;
   description?: string;
+}
+
+/**
+ * How many of a connection's sessions one principal may hold at once: the configured
+ * `max_sessions_per_principal`, else half of `max_sessions` rounded up (all of it when that is
+ * 1). Why a default below max_sessions: without one, a principal that fires slow commands on
+ * every slot makes every other principal's ssh_run wait out its deadline.
+ */
+export function sessionsPerPrincipal(c: Pick<SshConnection, 'max_sessions' | 'max_sessions_per_principal'>): number {
+  return c.max_sessions_per_principal ?? Math.ceil(c.max_sessions / 2);
 }

@@ -1,20 +1,29 @@
 /**
  * One reused SSH connection per configured host: server-held credentials resolved from
  * secret references, the pinned host key checked before authentication, keepalive, a cap on
- * concurrent sessions, and a fresh connection after the host went away. A new connection is
- * used only once a probe showed that the host's login shell reads the canonical quoting as
- * written (shell-probe.ts). A call's deadline and cancel cover its whole life: the wait for a
+ * concurrent sessions with a share per principal (session-slots.ts), and a fresh connection
+ * after the host went away. A new connection is used only once a probe showed that the host's
+ * login shell reads the canonical quoting as written (shell-probe.ts). A call's deadline and cancel cover its whole life: the wait for a
  * session slot, the connection, the command.
  */
 import { Client, type ConnectConfig } from 'ssh2';
 import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
-import type { SshConnection } from './config.js';
+import { sessionsPerPrincipal, type SshConnection } from './config.js';
 import { deadlineIn, within } from './call-deadline.js';
 import { execOnClient, type ExecOptions, type ExecResult } from './exec.js';
 import { compilePin, fingerprint, hostKeyAlgorithms, type HostKeyPin } from './host-key.js';
 import { privateKeyError } from './key-error.js';
 import { SessionSlots } from './session-slots.js';
 import { checkLoginShell } from './shell-probe.js';
+
+/** Options of one run: the command's limits, and whose share of the host's sessions it takes. */
+export interface RunOptions extends ExecOptions {
+  /**
+   * The calling principal's key (tool-api principalKey). Calls that name none (tests, the bench)
+   * count as one principal together.
+   */
+  principal?: string;
+}
 
 /** The SSH side of one connection entry. */
 export class SshConnector {
@@ -29,7 +38,7 @@ export class SshConnector {
     private readonly log: ExecContext['log'] = () => undefined,
   ) {
     this.pin = compilePin(conn.host_key);
-    this.slots = new SessionSlots(conn.max_sessions);
+    this.slots = new SessionSlots(conn.max_sessions, sessionsPerPrincipal(conn));
   }
 
   private where(): string {
@@ -136,9 +145,13 @@ export class SshConnector {
   }
 
   /** Run one already-canonical command line on the host, all of it within the call's deadline. */
-  async run(command: string, o: ExecOptions): Promise<ExecResult> {
+  async run(command: string, { principal = '', ...o }: RunOptions): Promise<ExecResult> {
     const d = deadlineIn(o.timeoutMs, o.signal);
-    const release = await this.slots.acquire(d, `free session on ${this.where()} (max_sessions ${this.conn.max_sessions} busy)`);
+    const release = await this.slots.acquire(d, principal, (overShare) =>
+      overShare
+        ? `free session on ${this.where()} within this principal's share (max_sessions_per_principal ${sessionsPerPrincipal(this.conn)} busy with its own calls)`
+        : `free session on ${this.where()} (max_sessions ${this.conn.max_sessions} busy)`,
+    );
     try {
       const client = await within(this.get(), d, `SSH connection to ${this.where()}`);
       return await execOnClient(client, command, { answerTimeoutMs: this.conn.connect_timeout, log: this.log, ...o, deadline: d.at });

@@ -4,7 +4,7 @@
  * with a deadline and an output cap. The content detectors then mask stdout and stderr.
  */
 import { z } from 'zod';
-import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
+import { ErrorCode, principalKey, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { canonicalCommandLine, initShellParser, MAX_SHELL_BYTES, parseShell, type ShellFacts } from '../shared/shell/index.js';
 import type { SshConnection } from './config.js';
 import type { SshConnector } from './connector.js';
@@ -78,7 +78,8 @@ export function sshRunTool(connectorFor: (name: string) => SshConnector): Govern
       const line = canonicalCommandLine(facts);
       const timeoutMs = Math.min(input.timeout_s !== undefined ? input.timeout_s * 1000 : conn.command_timeout, conn.command_timeout);
       const maxBytes = Math.min(conn.max_output_bytes, ctx.limits.maxBytes > 0 ? ctx.limits.maxBytes : conn.max_output_bytes);
-      const r = await connectorFor(conn.name).run(line, { timeoutMs, maxBytes, signal: ctx.signal });
+      // The principal's share of the host's sessions (max_sessions_per_principal) bounds what it can hold.
+      const r = await connectorFor(conn.name).run(line, { timeoutMs, maxBytes, signal: ctx.signal, principal: principalKey(ctx.principal) });
       const notes: string[] = [];
       if (r.truncated) notes.push(`output capped at ${maxBytes} bytes; the command was stopped`);
       else if (r.exitSignal !== null) notes.push(`the command was ended by signal ${r.exitSignal}`);

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createSecretResolver } from '../../../src/config/secrets.js';
-import { sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
+import { sessionsPerPrincipal, sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
 import { SshConnector } from '../../../tools/ssh/connector.js';
 import { chownToLogin, startSshd, type Sshd, pollUntil, processRunning } from '../../support/sshd.js';
 
@@ -193,6 +193,25 @@ describe('ssh connection schema', () => {
     assert.equal(c.command_timeout, 5000);
     assert.equal(c.connect_timeout, 10_000);
     assert.equal(c.max_output_bytes, 1024 * 1024);
+  });
+  test('max_sessions_per_principal: defaults to half of max_sessions (rounded up), at most max_sessions', () => {
+    const fp = 'SHA256:' + 'A'.repeat(43);
+    const share = (over: Record<string, unknown>) => sessionsPerPrincipal(sshConnectionSchema.parse({ ...base, host_key: fp, ...over }) as SshConnection);
+    assert.equal(share({}), 4, 'default max_sessions 8 -> 4');
+    assert.equal(share({ max_sessions: 1 }), 1);
+    assert.equal(share({ max_sessions: 2 }), 1);
+    assert.equal(share({ max_sessions: 3 }), 2);
+    assert.equal(share({ max_sessions: 64 }), 32);
+    assert.equal(share({ max_sessions: 8, max_sessions_per_principal: 8 }), 8, 'the share may be the whole connection (no fairness)');
+    assert.equal(share({ max_sessions: 8, max_sessions_per_principal: 1 }), 1);
+    const refused = (over: Record<string, unknown>) => sshConnectionSchema.safeParse({ ...base, host_key: fp, ...over });
+    for (const v of [0, -1, 1.5, '2', null]) assert.equal(refused({ max_sessions_per_principal: v }).success, false, `max_sessions_per_principal: ${String(v)}`);
+    const over = refused({ max_sessions: 4, max_sessions_per_principal: 5 });
+    assert.equal(over.success, false, 'a share larger than the connection is refused');
+    assert.deepEqual(over.error!.issues[0]!.path, ['max_sessions_per_principal']);
+    assert.match(over.error!.issues[0]!.message, /at most max_sessions \(4\)/);
+    assert.equal(refused({ max_sessions: 1, max_sessions_per_principal: 2 }).success, false, 'a share above an explicit max_sessions is refused');
+    assert.equal(refused({ max_sessions_per_principal: 9 }).success, false, 'above the default max_sessions (8)');
   });
   test('inline secrets, missing or double credentials and malformed pins are refused', () => {
     writeFileSync(join(work, 'unused'), '');

@@ -170,6 +170,7 @@ describe('what the host sends back', () => {
       const tool = sshRunTool(() => c);
       const facts = await parseSshCommand('uptime');
       const ctx = {
+        principal: { subject: 'agent', groups: [], claims: {}, authMethod: 'stdio' },
         connection: connectionFor(h),
         limits: { timeoutMs: 5000, maxRows: 1, maxBytes: 4096 },
         signal: new AbortController().signal,

@@ -70,6 +70,41 @@ describe('ssh family', () => {
     assert.throws(() => compilePin(`ssh-rsa ${blob.toString('base64')}`));
   });
 
+  test('warden.yaml: max_sessions_per_principal above max_sessions, or misspelt, is refused at its line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-ssh-conf-'));
+    try {
+      const file = join(dir, 'warden.yaml');
+      const head = 'policies: []\nconnections:\n  web-1:\n    type: ssh\n    host: 10.0.0.5\n    user: deploy\n    private_key: env:KEY\n    host_key: "SHA256:' + 'A'.repeat(43) + '"\n    max_sessions: 4\n';
+      writeFileSync(file, head + '    max_sessions_per_principal: 6\n');
+      assert.throws(() => loadServerConfig(file, families), (e: Error) => {
+        assert.match(e.message, /warden\.yaml:10: connections\.web-1\.max_sessions_per_principal: .*at most max_sessions \(4\)/);
+        return true;
+      });
+      writeFileSync(file, head + '    max_session_per_principal: 2\n');
+      assert.throws(() => loadServerConfig(file, families), /warden\.yaml:10: connections\.web-1\.max_session_per_principal: unknown key/);
+      writeFileSync(file, head + '    max_sessions_per_principal: 2\n');
+      const conn = loadServerConfig(file, families).connections.find((c) => c.name === 'web-1');
+      assert.equal(conn?.max_sessions_per_principal, 2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('execute runs the command under the calling principal (its share of the host’s sessions)', async () => {
+    const seen: { principal?: string | undefined }[] = [];
+    const fake = { run: async (_line: string, o: { principal?: string }) => (seen.push({ principal: o.principal }), { stdout: '', stderr: '', exitCode: 0, exitSignal: null, truncated: false, durationMs: 1 }) };
+    const tool = sshRunTool((() => fake) as never);
+    const facts = (await parseSshCommand('uptime')) as SshRunFacts;
+    const ctx = {
+      principal: { subject: 'alice', groups: [], claims: {}, authMethod: 'oidc' },
+      connection: { name: 'web-1', type: 'ssh', command_timeout: 1000, max_output_bytes: 1024 },
+      limits: { timeoutMs: 1000, maxRows: 1, maxBytes: 1024 },
+      signal: new AbortController().signal,
+    } as unknown as ExecContext;
+    await tool.execute({ connection: 'web-1', command: 'uptime' }, facts, ctx);
+    assert.deepEqual(seen, [{ principal: 'oidc:alice' }]);
+  });
+
   test('warden.yaml with a bad ssh connection names the file, line and key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'warden-ssh-conf-'));
     try {
