@@ -38,7 +38,8 @@ export function renderOutput(out: ToolOutput, meta: Record<string, unknown>): Ca
       ? `${out.command}${out.affected != null ? ` ${out.affected}` : ''}`
       : `(${out.rowCount} row${out.rowCount === 1 ? '' : 's'}${out.truncated ? ', truncated' : ''})`;
     lines.push(tail);
-    if (out.notes?.length) lines.push(...out.notes.map((n) => `note: ${n}`));
+    const notes = out.notes?.length ? out.notes : null;
+    if (notes) lines.push(...notes.map((n) => `note: ${n}`));
     return {
       content: [{ type: 'text', text: lines.join('\n') }],
       structuredContent: {
@@ -49,6 +50,8 @@ export function renderOutput(out: ToolOutput, meta: Record<string, unknown>): Ca
         truncated: out.truncated,
         ...(out.affected != null ? { affected: out.affected } : {}),
         ...(out.command ? { command: out.command } : {}),
+        // What the agent read under the rows is what the transcript stores (and typed clients get).
+        ...(notes ? { notes } : {}),
         warden: meta,
       },
     };
@@ -58,9 +61,12 @@ export function renderOutput(out: ToolOutput, meta: Record<string, unknown>): Ca
     for (const [k, v] of Object.entries(out.streams)) if (v) parts.push(Object.keys(out.streams).length > 1 ? `[${k}]\n${v}` : v);
     if (out.exitCode !== undefined && out.exitCode !== null) parts.push(`(exit code ${out.exitCode}${out.truncated ? ', truncated' : ''})`);
     else if (out.truncated) parts.push('(truncated)');
+    // A command ended by a signal or stopped at the output cap says so (its notes were dropped before).
+    const notes = out.notes?.length ? out.notes : null;
+    if (notes) parts.push(...notes.map((n) => `note: ${n}`));
     return {
       content: [{ type: 'text', text: parts.join('\n') }],
-      structuredContent: { ...out.streams, exit_code: out.exitCode ?? null, truncated: out.truncated, warden: meta },
+      structuredContent: { ...out.streams, exit_code: out.exitCode ?? null, truncated: out.truncated, ...(notes ? { notes } : {}), warden: meta },
     };
   }
   const body = typeof out.data === 'string' ? out.data : JSON.stringify(out.data, null, 1);

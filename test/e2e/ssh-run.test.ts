@@ -235,6 +235,9 @@ describe('ssh_run: host behaviour', () => {
     assert.equal(s.truncated, true);
     assert.equal(Buffer.byteLength(s.stdout), 1024);
     assert.match(r.text, /truncated/);
+    // Why it stopped reaches the agent and the transcript (structured content is what is stored).
+    assert.match(r.text, /\nnote: output capped at 1024 bytes; the command was stopped$/);
+    assert.deepEqual((r.structured as { notes?: string[] }).notes, ['output capped at 1024 bytes; the command was stopped']);
   });
 
   test('a command past its timeout is killed on the host (command_timeout and timeout_s)', async () => {

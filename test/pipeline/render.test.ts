@@ -35,3 +35,17 @@ test('error messages are scrubbed of credentials', () => {
 test('the pipeline stages are the ordered list of DESIGN.md', () => {
   assert.deepEqual([...STAGES], ['authenticate', 'validate', 'parse', 'decide', 'approve', 'record-intent', 'execute', 'mask', 'record-outcome', 'respond']);
 });
+
+test('notes reach the agent and the structured content (which the transcript stores) for every output kind', () => {
+  const table = renderOutput({ kind: 'table', columns: [{ name: 'a' }], rows: [[1]], rowCount: 1, truncated: false, notes: ['2 rows withheld'] }, {});
+  assert.equal(table.content[0]!.text, 'a\n1\n(1 row)\nnote: 2 rows withheld');
+  assert.deepEqual((table.structuredContent as { notes?: string[] }).notes, ['2 rows withheld']);
+  const text = renderOutput({ kind: 'text', streams: { stdout: 'partial', stderr: '' }, exitCode: null, truncated: false, notes: ['the command was ended by signal KILL'] }, {});
+  assert.equal(text.content[0]!.text, '[stdout]\npartial\nnote: the command was ended by signal KILL');
+  assert.deepEqual((text.structuredContent as { notes?: string[] }).notes, ['the command was ended by signal KILL']);
+  const json = renderOutput({ kind: 'json', data: { x: 1 }, truncated: false, notes: ['n'] }, {});
+  assert.deepEqual((json.structuredContent as { notes?: string[] }).notes, ['n']);
+  const none = renderOutput({ kind: 'text', streams: { stdout: 'ok' }, exitCode: 0, truncated: false }, {});
+  assert.equal(none.content[0]!.text, 'ok\n(exit code 0)');
+  assert.equal('notes' in (none.structuredContent as object), false);
+});

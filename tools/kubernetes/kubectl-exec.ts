@@ -113,7 +113,6 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
         streams: { stdout: r.stdout, stderr: r.stderr },
         exitCode: r.exitCode,
         truncated: r.truncated,
-        notes: [`exec subprotocol ${r.protocol}`],
       };
     },
   };
