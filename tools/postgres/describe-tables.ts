@@ -2,7 +2,8 @@
  * describe_database's answer, from the catalog's column list of the granted relations: what
  * query_database would do with each, said in the description rather than found out by trial.
  * Deny rules follow views and inheritance (describe-reach.ts); masks too, and a view masking
- * cannot follow is refused (describe-masking.ts, which asks query_database's own masking). The
+ * cannot follow is refused (describe-masking.ts, which asks query_database's own masking), and
+ * so is one that reaches planner statistics while either applies (statistics-values.ts). The
  * catalog is asked once for every relation's kind and family, then once per level of view
  * nesting, the walk shared by both; nothing at all when no mask is configured and no
  * conditional deny applies.
@@ -11,6 +12,7 @@ import type { MaskingContext } from '../../src/tool-api.js';
 import { quotedIdentifierProblem } from './analysis/lexer.js';
 import { relationAccess, type DeniedTables } from './describe-reach.js';
 import { relationVerdict, type RelationVerdict } from './describe-masking.js';
+import { statisticsRefusal } from './statistics-values.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { viewsToFollow } from './view-lineage.js';
 
@@ -83,6 +85,8 @@ export async function describeTables(
   // The deny walk first: masking's walk is then answered from the cache.
   const reach = granted.conditional ? await catalog.reach(nameable) : null;
   if (masked) await catalog.warm(nameable, viewsToFollow(masking.columns));
+  // Planner statistics reached through a view: refused while masks or deny rules apply (statistics-values.ts).
+  const guards = { masks: masked, denies: granted.conditional };
   const out: DescribedTable[] = [];
   for (const [key, r] of relations) {
     if (r.unnameable) {
@@ -93,6 +97,11 @@ export async function describeTables(
     if (access.hidden) continue;
     if (access.refused) {
       out.push({ table: key, access: [], note: access.refused, columns: r.columns });
+      continue;
+    }
+    const statistics = await statisticsRefusal(key, guards, catalog);
+    if (statistics) {
+      out.push({ table: key, access: [], note: statistics, columns: r.columns });
       continue;
     }
     const names = r.columns.map((c) => c.name);

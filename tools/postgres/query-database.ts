@@ -12,6 +12,7 @@ import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import { checkWidenedDenies } from './widened-denies.js';
 import { checkMaskedCopies } from './masked-copies.js';
+import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
 const MAX_SQL_CHARS = 20_000;
@@ -77,10 +78,15 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       // After the policy (a denied call never touches the catalog), before the statement runs:
       // unqualified pg_* relations and unqualified functions must be pg_catalog's as facts said,
       // deny rules follow inheritance and views (a parent's rows include its partitions', a view
-      // reads what its definition reads), masks follow inheritance and the views the statement
-      // reads (fail closed both), then qualified columns.
+      // reads what its definition reads), planner statistics and EXPLAIN over views (values no
+      // mask or deny rule follows) are refused while either applies (statistics-values.ts),
+      // masks follow inheritance and the views the statement reads (fail closed both), then
+      // qualified columns.
       await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions);
       await checkWidenedDenies(facts, ctx, connector.views);
+      // Without a judge, as if deny rules applied (fail closed).
+      const guards = { masks: ctx.masking.columns.length > 0, denies: ctx.judge ? ctx.judge.denies() !== null : true };
+      await checkStatisticsValues(facts, guards, connector.views);
       const lineage = await outputThroughViews(facts, ctx.masking, connector.views);
       const widened = lineage.masking !== ctx.masking;
       if (widened || lineage.stored !== facts.stored) checkMaskedCopies(lineage, lineage.masking);

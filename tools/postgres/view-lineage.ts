@@ -66,6 +66,13 @@ export interface ViewReach {
 export interface AnalysedView {
   columns: ViewColumns | WardenError;
   reach: ViewReach | string;
+  /**
+   * Every relation the definition reads, also when deny rules cannot follow it (an opaque call):
+   * what it reaches by name, for the checks on what a statement may touch at all
+   * (statistics-values.ts). Empty when the definition is not understood (masking and deny rules
+   * refuse such a view).
+   */
+  reads: readonly string[];
 }
 
 /**
@@ -86,11 +93,11 @@ export function analyseDefinition(view: ViewDefinition): AnalysedView {
     facts = analyzeSql(view.definition);
   } catch (e) {
     const why = `its definition is not understood by the SQL analyser (${e instanceof Error ? e.message : 'parse error'})`;
-    return { columns: viewRefusal(view.name, why), reach: why };
+    return { columns: viewRefusal(view.name, why), reach: why, reads: [] };
   }
   const opaque = facts.functions.map(opaqueCall).find((why) => why !== null);
   const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions };
-  return { columns: viewColumns(view, facts.output), reach };
+  return { columns: viewColumns(view, facts.output), reach, reads: facts.reads };
 }
 
 /**

@@ -1,0 +1,117 @@
+/**
+ * The planner-statistics and EXPLAIN rule (statistics-values.ts) over a catalog that answers from
+ * memory: which statements it refuses, under which guards, and that it asks the catalog nothing
+ * when neither masks nor deny rules apply. Against a real server: test/e2e/sql-statistics.test.ts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WardenError } from '../../../src/tool-api.js';
+import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
+import { checkStatisticsValues, statisticsRefusal, VALUE_STATISTICS, type ValueGuards } from '../../../tools/postgres/statistics-values.js';
+import { ViewCatalog, type CatalogRelation, type ViewReader } from '../../../tools/postgres/view-catalog.js';
+import type { ViewDefinition } from '../../../tools/postgres/view-lineage.js';
+
+const VIEWS: ViewDefinition[] = [
+  { name: 'public.stats_view', definition: 'SELECT s.attname, s.most_common_vals::text AS mcv FROM pg_catalog.pg_stats s', columns: ['attname', 'mcv'] },
+  { name: 'public.stats_over', definition: 'SELECT stats_view.attname FROM public.stats_view', columns: ['attname'] },
+  { name: 'public.stats_where', definition: 'SELECT u.id FROM public.users u WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_stats s)', columns: ['id'] },
+  // A call deny rules cannot see into: the view's reads still count.
+  { name: 'public.stats_opaque', definition: 'SELECT public.f(u.id) AS x FROM public.users u WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext_data d)', columns: ['x'] },
+  { name: 'public.user_view', definition: 'SELECT users.id FROM public.users', columns: ['id'] },
+];
+
+function fakeCatalog(): { catalog: ViewCatalog; asked: () => number } {
+  let asked = 0;
+  const kinds = new Map<string, string>([
+    ['public.users', 'r'],
+    ...VIEWS.map((v) => [v.name, 'v'] as [string, string]),
+    ...[...VALUE_STATISTICS].map((s) => [s, s.includes('pg_statistic') ? 'r' : 'v'] as [string, string]),
+  ]);
+  const reader: ViewReader = {
+    async relations(names) {
+      asked++;
+      const out = new Map<string, CatalogRelation>();
+      for (const n of names) if (kinds.has(n)) out.set(n, { kind: kinds.get(n)!, ancestors: [], descendants: [], columns: [] });
+      return out;
+    },
+    async viewDefinitions(names) {
+      asked++;
+      return VIEWS.filter((v) => names.includes(v.name));
+    },
+    async systemRelations() {
+      asked++;
+      return [...VALUE_STATISTICS];
+    },
+  };
+  return { catalog: new ViewCatalog(reader, 60_000), asked: () => asked };
+}
+
+const MASKS: ValueGuards = { masks: true, denies: false };
+const DENIES: ValueGuards = { masks: false, denies: true };
+const NONE: ValueGuards = { masks: false, denies: false };
+
+async function refusalOf(sql: string, g: ValueGuards, catalog: ViewCatalog): Promise<string | null> {
+  try {
+    await checkStatisticsValues(analyzeSql(sql), g, catalog);
+    return null;
+  } catch (e) {
+    assert.ok(e instanceof WardenError && e.code === 'WARDEN_DENIED', String(e));
+    return e.message;
+  }
+}
+
+test('every statistics relation, named with or without its schema, is refused under masks and under deny rules', async () => {
+  const { catalog } = fakeCatalog();
+  for (const g of [MASKS, DENIES]) {
+    for (const stat of VALUE_STATISTICS) {
+      const bare = stat.slice('pg_catalog.'.length);
+      for (const sql of [`SELECT * FROM ${stat}`, `SELECT count(*) FROM ${bare} WHERE true`, `SELECT u.id FROM public.users u WHERE EXISTS (SELECT 1 FROM ${bare})`]) {
+        const why = await refusalOf(sql, g, catalog);
+        assert.ok(why?.startsWith(`${stat} holds planner statistics`), `${sql}: ${why}`);
+        assert.match(why!, g.masks ? /column masks apply/ : /deny rules apply/);
+      }
+    }
+  }
+});
+
+test('views that reach statistics are refused, also through views and past a call deny rules cannot see into', async () => {
+  const { catalog } = fakeCatalog();
+  for (const [view, stat] of [
+    ['public.stats_view', 'pg_catalog.pg_stats'],
+    ['public.stats_over', 'pg_catalog.pg_stats'],
+    ['public.stats_where', 'pg_catalog.pg_stats'],
+    ['public.stats_opaque', 'pg_catalog.pg_statistic_ext_data'],
+  ] as const) {
+    const why = await refusalOf(`SELECT * FROM ${view}`, MASKS, catalog);
+    assert.ok(why?.startsWith(`${stat} holds planner statistics (reached through ${view})`), `${view}: ${why}`);
+    assert.equal(await statisticsRefusal(view, MASKS, catalog), why, `${view}: describe_database says what query_database does`);
+  }
+  assert.equal(await refusalOf('SELECT * FROM public.user_view', MASKS, catalog), null);
+  assert.equal(await statisticsRefusal('public.user_view', MASKS, catalog), null);
+});
+
+test('EXPLAIN of a statement that reads a view is refused while masks or deny rules apply; of a table it is not', async () => {
+  const { catalog } = fakeCatalog();
+  for (const g of [MASKS, DENIES]) {
+    assert.match((await refusalOf('EXPLAIN SELECT id FROM public.user_view', g, catalog)) ?? '', /^EXPLAIN prints the definition .* view public\.user_view/);
+    assert.equal(await refusalOf('EXPLAIN SELECT id FROM public.users', g, catalog), null);
+    assert.equal(await refusalOf('SELECT id FROM public.user_view', g, catalog), null);
+  }
+  // A system view's definition is PostgreSQL's own.
+  assert.equal(await refusalOf('EXPLAIN SELECT rolname FROM pg_catalog.pg_roles', MASKS, catalog), null);
+});
+
+test('without masks or deny rules nothing is refused and the catalog is not asked', async () => {
+  const { catalog, asked } = fakeCatalog();
+  for (const sql of ['SELECT * FROM pg_catalog.pg_stats', 'SELECT * FROM public.stats_view', 'EXPLAIN SELECT id FROM public.user_view']) {
+    assert.equal(await refusalOf(sql, NONE, catalog), null, sql);
+  }
+  assert.equal(await statisticsRefusal('public.stats_view', NONE, catalog), null);
+  assert.equal(asked(), 0);
+});
+
+test('a statistics relation named directly costs no catalog round trip', async () => {
+  const { catalog, asked } = fakeCatalog();
+  assert.ok(await refusalOf('SELECT most_common_vals FROM pg_stats', MASKS, catalog));
+  assert.equal(asked(), 0);
+});

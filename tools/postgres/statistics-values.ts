@@ -1,0 +1,103 @@
+/**
+ * Planner statistics and EXPLAIN plans quote what no mask or deny rule can follow.
+ * - pg_stats (most_common_vals, histogram_bounds...), pg_stats_ext and pg_stats_ext_exprs (the
+ *   most common values of extended statistics) and the tables behind them, pg_statistic and
+ *   pg_statistic_ext_data, hold copies of column values of every table ANALYZE has seen. A row
+ *   says which table it is about only in a column the statement may ignore (`WHERE
+ *   most_common_vals::text LIKE ...` reads values without returning any), so Warden cannot tell
+ *   before the statement runs whose values it reads.
+ * - EXPLAIN prints the definition of every view its statement reads, constants included (`WHERE
+ *   ssn = '...'`), in a text column no lineage points to.
+ * The rule: while a column mask or a conditional deny rule applies to the call, a statement that
+ * reaches one of those relations, named or through views (system views are not opened: they read
+ * only system catalogs), is refused, and so is EXPLAIN of a statement that reaches a view. Without
+ * masks or deny rules nothing here applies: a grant that lists pg_stats reads what the database
+ * role may read, as any other grant. describe_database says the same (describe-tables.ts).
+ */
+import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import type { SqlFacts } from './analysis/types.js';
+import { statementRelations } from './inheritance.js';
+import type { ViewCatalog } from './view-catalog.js';
+import { isSystemRelation, MAX_VIEW_DEPTH } from './view-lineage.js';
+
+/** Relations whose rows hold copies of column values (PostgreSQL's planner statistics). */
+export const VALUE_STATISTICS: ReadonlySet<string> = new Set([
+  'pg_catalog.pg_stats',
+  'pg_catalog.pg_stats_ext',
+  'pg_catalog.pg_stats_ext_exprs',
+  'pg_catalog.pg_statistic',
+  'pg_catalog.pg_statistic_ext_data',
+]);
+
+/** What applies to the call: column masks, conditional deny rules. Nothing here applies without either. */
+export interface ValueGuards {
+  masks: boolean;
+  denies: boolean;
+}
+
+function guardWords(g: ValueGuards): string {
+  return g.masks && g.denies ? 'column masks and deny rules' : g.masks ? 'column masks' : 'deny rules';
+}
+
+function refusal(message: string, g: ValueGuards): WardenError {
+  return new WardenError(ErrorCode.DENIED, message, { ruleIds: g.masks ? ['masking.columns'] : [], reason: 'values outside masks and deny rules' });
+}
+
+/** A view at which the walk stopped: what lies below it is unknown (fail closed). */
+function tooDeepMessage(view: string): string {
+  return `views are nested deeper than ${MAX_VIEW_DEPTH} at ${view}, so Warden cannot tell whether the statement reaches planner statistics; refused`;
+}
+
+/**
+ * Why query_database refuses every statement that reads `relation` (as named by a statement, or
+ * listed by describe_database), or null: it is, or reaches through views, a relation of
+ * VALUE_STATISTICS while masks or deny rules apply.
+ */
+export async function statisticsRefusal(relation: string, g: ValueGuards, catalog: ViewCatalog): Promise<string | null> {
+  if (!g.masks && !g.denies) return null;
+  let stat = VALUE_STATISTICS.has(relation) ? relation : undefined;
+  if (!stat) {
+    const reached = await catalog.reached([relation]);
+    if (reached.tooDeep) return tooDeepMessage(reached.tooDeep);
+    stat = [...VALUE_STATISTICS].find((s) => reached.relations.has(s));
+    if (!stat) return null;
+  }
+  const via = stat === relation ? '' : ` (reached through ${relation})`;
+  return (
+    `${stat} holds planner statistics${via}: copies of column values (most common values, histogram bounds) of every table ` +
+    `ANALYZE has seen, which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you ` +
+    `(pg_class.reltuples gives row counts; ask an admin for the statistics you need)`
+  );
+}
+
+/**
+ * Refuse (WARDEN_DENIED) a statement that reaches planner statistics, or an EXPLAIN of one that
+ * reaches a view, while masks or deny rules apply (see the top of the file). No catalog lookup
+ * when neither applies or the statement names no relation; the walk is the one masking and deny
+ * rules take (view-catalog.ts), so it costs no round trip once warm.
+ */
+export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, catalog: ViewCatalog): Promise<void> {
+  if (!g.masks && !g.denies) return;
+  const named = statementRelations(facts);
+  const direct = named.find((r) => VALUE_STATISTICS.has(r));
+  if (direct) throw refusal((await statisticsRefusal(direct, g, catalog))!, g);
+  if (named.length === 0) return;
+  const all = await catalog.reached(named); // one walk for all; each relation below is answered from the cache
+  if (all.tooDeep) throw refusal(tooDeepMessage(all.tooDeep), g);
+  // Which named relation leads there is asked only when one does (the common read: never).
+  if ([...VALUE_STATISTICS].some((s) => all.relations.has(s))) {
+    for (const r of named) {
+      const why = await statisticsRefusal(r, g, catalog);
+      if (why) throw refusal(why, g);
+    }
+  }
+  if (!facts.statements.includes('explain')) return;
+  const view = all.views.find((v) => !isSystemRelation(v));
+  if (view) {
+    throw refusal(
+      `EXPLAIN prints the definition of every view its statement reads, constants included, and the statement reads view ${view}; ` +
+        `refused while ${guardWords(g)} apply to you (EXPLAIN the statement over the base tables, or run it without EXPLAIN)`,
+      g,
+    );
+  }
+}
