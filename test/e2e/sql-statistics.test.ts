@@ -280,6 +280,39 @@ describe('EXPLAIN prints the definitions of the views it reads', () => {
   });
 });
 
+describe('view definitions and other sessions\' statements quote values too', () => {
+  let w: SqlWarden;
+  let plain: SqlWarden;
+  const DEFS = ['public.users', 'public.vip', 'pg_catalog.pg_views', 'pg_catalog.pg_stat_activity', 'information_schema.views'];
+  before(async () => {
+    w = await startSqlWarden(db, { 'p.yaml': MASKS + grant(DEFS) });
+    plain = await startSqlWarden(db, { 'p.yaml': grant(DEFS) });
+  });
+  after(async () => {
+    await w?.close();
+    await plain?.close();
+  });
+
+  test('the fixture: pg_views quotes the masked value in vip\'s definition (read without masks)', async () => {
+    const r = await plain.query("SELECT definition FROM pg_views WHERE viewname = 'vip'");
+    assert.equal(r.isError, false, r.text);
+    assert.ok(r.text.includes(SSN_A), 'the definition quotes the value: the leak this rule closes');
+  });
+
+  for (const [sql, relation] of [
+    ["SELECT definition FROM pg_views WHERE viewname = 'vip'", 'pg_catalog.pg_views'],
+    ["SELECT view_definition FROM information_schema.views WHERE table_name = 'vip'", 'information_schema.views'],
+    ['SELECT query FROM pg_stat_activity', 'pg_catalog.pg_stat_activity'],
+  ] as const) {
+    test(`${sql}: refused while masks apply`, async () => {
+      const r = await w.query(sql);
+      assert.equal(r.isError, true, `${sql}: ${r.text.slice(0, 400)}`);
+      assert.match(r.text, new RegExp(`^WARDEN_DENIED: ${relation.replace('.', '\\.')} (holds|shows) `), sql);
+      assertNoLeak(r, sql);
+    });
+  }
+});
+
 describe('without masks or deny rules, a grant that lists pg_stats reads it', () => {
   let w: SqlWarden;
   before(async () => {

@@ -7,9 +7,12 @@
  *   most_common_vals::text LIKE ...` reads values without returning any), so Warden cannot tell
  *   before the statement runs whose values it reads.
  * - EXPLAIN prints the definition of every view its statement reads, constants included (`WHERE
- *   ssn = '...'`), in a text column no lineage points to.
+ *   ssn = '...'`), in a text column no lineage points to; so do pg_views, pg_matviews, pg_rules,
+ *   pg_rewrite and information_schema.views, and pg_policies / pg_policy quote the conditions of
+ *   row security policies. pg_stat_activity shows the statements other sessions run, with the
+ *   literal values they write (`INSERT INTO users (ssn) VALUES ('...')` by the application).
  * The rule: while a column mask or a conditional deny rule applies to the call, a statement that
- * reaches one of those relations, named or through views (system views are not opened: they read
+ * reaches one of those relations (VALUE_STATISTICS, QUOTED_VALUES), named or through views (system views are not opened: they read
  * only system catalogs), is refused, and so is EXPLAIN of a statement that reaches a view. Without
  * masks or deny rules nothing here applies: a grant that lists pg_stats reads what the database
  * role may read, as any other grant. describe_database says the same (describe-tables.ts).
@@ -28,6 +31,25 @@ export const VALUE_STATISTICS: ReadonlySet<string> = new Set([
   'pg_catalog.pg_statistic',
   'pg_catalog.pg_statistic_ext_data',
 ]);
+
+/**
+ * Relations whose text columns quote values: definitions with their constants, other sessions'
+ * statements with their literals. Refused under the same rule as VALUE_STATISTICS; why each.
+ * Not listed (documented): function bodies (pg_proc.prosrc), column defaults, CHECK and index
+ * predicates, whose constants are the schema's, not rows'.
+ */
+export const QUOTED_VALUES: ReadonlyMap<string, string> = new Map([
+  ...['pg_catalog.pg_views', 'pg_catalog.pg_matviews', 'pg_catalog.pg_rules', 'pg_catalog.pg_rewrite', 'information_schema.views'].map(
+    (r) => [r, 'holds the definitions of views and rules, constants included (`WHERE ssn = ...`)'] as const,
+  ),
+  ...['pg_catalog.pg_policies', 'pg_catalog.pg_policy'].map((r) => [r, 'holds the conditions of row security policies, constants included'] as const),
+  ['pg_catalog.pg_stat_activity', 'shows the statements other sessions run, with the literal values they write'] as const,
+]);
+
+/** Is this relation one whose rows quote values (statistics, definitions, other sessions' statements)? */
+function quotesValues(relation: string): boolean {
+  return VALUE_STATISTICS.has(relation) || QUOTED_VALUES.has(relation);
+}
 
 /** What applies to the call: column masks, conditional deny rules. Nothing here applies without either. */
 export interface ValueGuards {
@@ -51,18 +73,20 @@ function tooDeepMessage(view: string): string {
 /**
  * Why query_database refuses every statement that reads `relation` (as named by a statement, or
  * listed by describe_database), or null: it is, or reaches through views, a relation of
- * VALUE_STATISTICS while masks or deny rules apply.
+ * VALUE_STATISTICS or QUOTED_VALUES while masks or deny rules apply.
  */
 export async function statisticsRefusal(relation: string, g: ValueGuards, catalog: ViewCatalog): Promise<string | null> {
   if (!g.masks && !g.denies) return null;
-  let stat = VALUE_STATISTICS.has(relation) ? relation : undefined;
+  let stat = quotesValues(relation) ? relation : undefined;
   if (!stat) {
     const reached = await catalog.reached([relation]);
     if (reached.tooDeep) return tooDeepMessage(reached.tooDeep);
-    stat = [...VALUE_STATISTICS].find((s) => reached.relations.has(s));
+    stat = [...reached.relations].find(quotesValues);
     if (!stat) return null;
   }
   const via = stat === relation ? '' : ` (reached through ${relation})`;
+  const quoted = QUOTED_VALUES.get(stat);
+  if (quoted) return `${stat} ${quoted}${via}, which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you`;
   return (
     `${stat} holds planner statistics${via}: copies of column values (most common values, histogram bounds) of every table ` +
     `ANALYZE has seen, which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you ` +
@@ -79,13 +103,13 @@ export async function statisticsRefusal(relation: string, g: ValueGuards, catalo
 export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, catalog: ViewCatalog): Promise<void> {
   if (!g.masks && !g.denies) return;
   const named = statementRelations(facts);
-  const direct = named.find((r) => VALUE_STATISTICS.has(r));
+  const direct = named.find(quotesValues);
   if (direct) throw refusal((await statisticsRefusal(direct, g, catalog))!, g);
   if (named.length === 0) return;
   const all = await catalog.reached(named); // one walk for all; each relation below is answered from the cache
   if (all.tooDeep) throw refusal(tooDeepMessage(all.tooDeep), g);
   // Which named relation leads there is asked only when one does (the common read: never).
-  if ([...VALUE_STATISTICS].some((s) => all.relations.has(s))) {
+  if ([...all.relations].some(quotesValues)) {
     for (const r of named) {
       const why = await statisticsRefusal(r, g, catalog);
       if (why) throw refusal(why, g);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WardenError } from '../../../src/tool-api.js';
 import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
-import { checkStatisticsValues, statisticsRefusal, VALUE_STATISTICS, type ValueGuards } from '../../../tools/postgres/statistics-values.js';
+import { checkStatisticsValues, QUOTED_VALUES, statisticsRefusal, VALUE_STATISTICS, type ValueGuards } from '../../../tools/postgres/statistics-values.js';
 import { ViewCatalog, type CatalogRelation, type ViewReader } from '../../../tools/postgres/view-catalog.js';
 import type { ViewDefinition } from '../../../tools/postgres/view-lineage.js';
 
@@ -18,6 +18,7 @@ const VIEWS: ViewDefinition[] = [
   // A call deny rules cannot see into: the view's reads still count.
   { name: 'public.stats_opaque', definition: 'SELECT public.f(u.id) AS x FROM public.users u WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext_data d)', columns: ['x'] },
   { name: 'public.user_view', definition: 'SELECT users.id FROM public.users', columns: ['id'] },
+  { name: 'public.defs_view', definition: 'SELECT v.viewname, v.definition FROM pg_catalog.pg_views v', columns: ['viewname', 'definition'] },
 ];
 
 function fakeCatalog(): { catalog: ViewCatalog; asked: () => number } {
@@ -26,6 +27,7 @@ function fakeCatalog(): { catalog: ViewCatalog; asked: () => number } {
     ['public.users', 'r'],
     ...VIEWS.map((v) => [v.name, 'v'] as [string, string]),
     ...[...VALUE_STATISTICS].map((s) => [s, s.includes('pg_statistic') ? 'r' : 'v'] as [string, string]),
+    ...[...QUOTED_VALUES.keys()].map((s) => [s, 'v'] as [string, string]),
   ]);
   const reader: ViewReader = {
     async relations(names) {
@@ -40,7 +42,7 @@ function fakeCatalog(): { catalog: ViewCatalog; asked: () => number } {
     },
     async systemRelations() {
       asked++;
-      return [...VALUE_STATISTICS];
+      return [...VALUE_STATISTICS, ...QUOTED_VALUES.keys()];
     },
   };
   return { catalog: new ViewCatalog(reader, 60_000), asked: () => asked };
@@ -114,4 +116,19 @@ test('a statistics relation named directly costs no catalog round trip', async (
   const { catalog, asked } = fakeCatalog();
   assert.ok(await refusalOf('SELECT most_common_vals FROM pg_stats', MASKS, catalog));
   assert.equal(asked(), 0);
+});
+
+test('relations that quote values in text (view and policy definitions, other sessions\' statements) follow the same rule', async () => {
+  const { catalog } = fakeCatalog();
+  for (const [relation, why] of QUOTED_VALUES) {
+    const bare = relation.startsWith('pg_catalog.') ? relation.slice('pg_catalog.'.length) : relation;
+    for (const g of [MASKS, DENIES]) {
+      const refused = await refusalOf(`SELECT * FROM ${bare}`, g, catalog);
+      assert.ok(refused?.startsWith(`${relation} ${why}`), `${relation}: ${refused}`);
+    }
+    assert.equal(await refusalOf(`SELECT * FROM ${bare}`, NONE, catalog), null, `${relation} without masks or denies`);
+  }
+  const through = await refusalOf('SELECT * FROM public.defs_view', MASKS, catalog);
+  assert.ok(through?.startsWith('pg_catalog.pg_views holds the definitions of views and rules, constants included (`WHERE ssn = ...`) (reached through public.defs_view)'), String(through));
+  assert.equal(await statisticsRefusal('public.defs_view', MASKS, catalog), through, 'describe_database says what query_database does');
 });
