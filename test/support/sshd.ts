@@ -20,6 +20,9 @@ import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort, isRoot, requireExecutable } from './system-deps.js';
+import { createSecretResolver } from '../../src/config/secrets.js';
+import { sshConnectionSchema, type SshConnection } from '../../tools/ssh/config.js';
+import { SshConnector } from '../../tools/ssh/connector.js';
 
 /** A running sshd; stop() kills it (and its session children) and deletes its files. */
 export interface Sshd {
@@ -253,4 +256,22 @@ export async function pollUntil(check: () => boolean, ms: number): Promise<boole
     await new Promise((r) => setTimeout(r, 50));
   }
   return check();
+}
+
+/**
+ * A connector named `web-1` to this sshd with its client key (secrets resolved from `work`), the
+ * schema's defaults and `over`; pushed onto `into` so the test can close it.
+ */
+export function sshdConnector(sshd: Sshd, work: string, into: SshConnector[], over: Record<string, unknown> = {}): SshConnector {
+  const parsed = sshConnectionSchema.parse({
+    host: sshd.host,
+    port: sshd.port,
+    user: sshd.user,
+    private_key: `file:${sshd.clientKeyPath}`,
+    host_key: sshd.hostKeyLine,
+    ...over,
+  });
+  const c = new SshConnector({ ...(parsed as object), name: 'web-1', type: 'ssh' } as SshConnection, createSecretResolver(work));
+  into.push(c);
+  return c;
 }

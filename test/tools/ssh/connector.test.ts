@@ -10,28 +10,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createSecretResolver } from '../../../src/config/secrets.js';
 import { sessionsPerPrincipal, sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
-import { SshConnector } from '../../../tools/ssh/connector.js';
-import { chownToLogin, startSshd, type Sshd, pollUntil, processRunning } from '../../support/sshd.js';
+import type { SshConnector } from '../../../tools/ssh/connector.js';
+import { chownToLogin, startSshd, type Sshd, pollUntil, processRunning, sshdConnector } from '../../support/sshd.js';
 
 let sshd: Sshd;
 let work: string;
 const connectors: SshConnector[] = [];
 
-function connector(over: Record<string, unknown> = {}): SshConnector {
-  const parsed = sshConnectionSchema.parse({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    private_key: `file:${sshd.clientKeyPath}`,
-    host_key: sshd.hostKeyLine,
-    ...over,
-  });
-  const c = new SshConnector({ ...(parsed as object), name: 'web-1', type: 'ssh' } as SshConnection, createSecretResolver(work));
-  connectors.push(c);
-  return c;
-}
+const connector = (over: Record<string, unknown> = {}): SshConnector => sshdConnector(sshd, work, connectors, over);
 
 const LIMITS = { timeoutMs: 10_000, maxBytes: 1024 * 1024 };
 

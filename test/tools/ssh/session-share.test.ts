@@ -10,28 +10,14 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createSecretResolver } from '../../../src/config/secrets.js';
-import { sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
-import { SshConnector } from '../../../tools/ssh/connector.js';
-import { pollUntil, processRunning, startSshd, type Sshd } from '../../support/sshd.js';
+import type { SshConnector } from '../../../tools/ssh/connector.js';
+import { pollUntil, processRunning, sshdConnector, startSshd, type Sshd } from '../../support/sshd.js';
 
 let sshd: Sshd;
 let work: string;
 const connectors: SshConnector[] = [];
 
-function connector(over: Record<string, unknown> = {}): SshConnector {
-  const parsed = sshConnectionSchema.parse({
-    host: sshd.host,
-    port: sshd.port,
-    user: sshd.user,
-    private_key: `file:${sshd.clientKeyPath}`,
-    host_key: sshd.hostKeyLine,
-    ...over,
-  });
-  const c = new SshConnector({ ...(parsed as object), name: 'web-1', type: 'ssh' } as SshConnection, createSecretResolver(work));
-  connectors.push(c);
-  return c;
-}
+const connector = (over: Record<string, unknown> = {}): SshConnector => sshdConnector(sshd, work, connectors, over);
 
 /** Number of processes on the host whose command line matches `pattern`. */
 function running(pattern: string): number {
