@@ -6,11 +6,13 @@
  * without ONLY reaches its descendants' rows, so a deny on a descendant refuses it unless it is
  * named `ONLY schema.table` (marked, with a note saying so); a view reads what its definition
  * reads, so a deny on any of that refuses it (listed with no access, the refusal as note), as
- * does a view deny rules cannot follow while one applies. Pure: the catalog's answers come from
+ * does a view or a foreign table deny rules cannot follow while one applies (foreign-tables.ts);
+ * a parent one of whose descendants is a foreign table is marked to be read (and written) as
+ * ONLY, the note saying why. Pure: the catalog's answers come from
  * ViewCatalog.reach, the denied tables from grantedTables (describe-database.ts).
  */
 import { functionKey } from './analysis/names.js';
-import { describePaths, viewDenyRefusal, widenRelations, type CatalogReach, type Widened } from './widened-relations.js';
+import { describePaths, reachRefusal, widenRelations, type CatalogReach, type Widened } from './widened-relations.js';
 
 /** Names listed in a note before the rest are counted. */
 const LISTED = 5;
@@ -67,17 +69,22 @@ export function relationAccess(relation: string, catalog: CatalogReach | null, g
     return { hidden: false, refused: `reading it reaches what a deny rule forbids (${paths}); every statement reading it is refused`, write: false, requiresOnly: [] };
   }
   const [unknown] = own.unknown;
-  if (unknown) return { hidden: false, refused: viewDenyRefusal(unknown[0], unknown[1].why, unknown[1].path).message, write: false, requiresOnly: [] };
+  if (unknown) return { hidden: false, refused: reachRefusal(unknown[0], unknown[1]).message, write: false, requiresOnly: [] };
   const write = granted.write && written(widen(true, true)).length === 0;
-  const untouchable = touched(widen(false, false));
+  const wide = widen(false, false);
+  const untouchable = touched(wide);
+  // Foreign descendants (views are no one's descendants): read without ONLY, refused as they are.
+  const unfollowed = [...wide.unknown.keys()];
   const unwritable = write ? written(widen(true, false)).filter((r) => !denied.hidden.has(r)) : [];
   const requiresOnly: ('read' | 'write')[] = [];
   const notes: string[] = [];
+  const both = write ? 'read and write' : 'read';
+  if (untouchable.length || unfollowed.length) requiresOnly.push('read', ...(write ? (['write'] as const) : []));
   if (untouchable.length) {
-    requiresOnly.push('read', ...(write ? (['write'] as const) : []));
-    notes.push(
-      `${write ? 'read and write' : 'read'} it as ONLY ${relation}: without ONLY it reaches the rows of ${list(untouchable)}, which a deny rule forbids, and is refused`,
-    );
+    notes.push(`${both} it as ONLY ${relation}: without ONLY it reaches the rows of ${list(untouchable)}, which a deny rule forbids, and is refused`);
+  }
+  if (unfollowed.length) {
+    notes.push(`${both} it as ONLY ${relation}: without ONLY it reaches the rows of foreign table ${list(unfollowed)}, which deny rules cannot follow, and is refused`);
   }
   if (unwritable.length) {
     if (!requiresOnly.includes('write')) requiresOnly.push('write');

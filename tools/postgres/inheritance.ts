@@ -12,6 +12,11 @@
  *   and counts all the same: a refusal too many at worst). `ONLY parent` reaches its own rows.
  * - a child's rows are its ancestors' rows too: deny rules judge its ancestors as read (or
  *   written) when it is, ONLY or not.
+ * - multiple inheritance (`CREATE TABLE c (...) INHERITS (p1, p2)`): c's rows are p1's and p2's
+ *   rows, so p1 named without ONLY returns rows of p2 too. A relation named without ONLY takes,
+ *   besides its descendants' masks, those of its descendants' other ancestors (p2, and p2's
+ *   ancestors), on its column of the same name (c's `card` is p1's and p2's `card`, merged), and
+ *   deny rules judge those ancestors as read (or written) too.
  * - Allow rules are not widened: a grant on the parent covers its descendants' rows read
  *   through it (granting every partition is not needed), and reading a child directly needs a
  *   grant on the child. Deny wins: a deny on a descendant refuses its parent read without ONLY,
@@ -29,6 +34,14 @@ export interface RelationFamily {
   ancestors: readonly string[];
   /** Children and partitions, theirs, ... */
   descendants: readonly string[];
+  /**
+   * Multiple inheritance: the ancestors of its descendants that are neither itself, nor its own
+   * ancestors, nor its descendants, each with one descendant that has it (`via`). Named without
+   * ONLY, the relation returns that descendant's rows, which are that ancestor's rows too.
+   */
+  descendantsAncestors: readonly { relation: string; via: string }[];
+  /** Its descendants that are foreign tables (foreign-tables.ts): named without ONLY, it returns rows a foreign server sends. */
+  foreignDescendants: readonly string[];
   /** The relation's own column names. */
   columns: readonly string[];
 }
@@ -60,10 +73,17 @@ function masksByTable(masks: readonly ColumnMask[]): ReadonlyMap<string, readonl
   return index;
 }
 
+/** The relations whose masks hold on `family`'s columns of the same name: its ancestors, and, `inheriting`, its descendants and their other ancestors. */
+function maskSources(family: RelationFamily, inheriting: boolean): readonly string[] {
+  if (!inheriting) return family.ancestors;
+  return [...family.ancestors, ...family.descendants, ...family.descendantsAncestors.map((a) => a.relation)];
+}
+
 /**
  * The masks a statement is judged by: the policy's, plus, for each relation in `families`, the
  * masks of its ancestors' columns, and, when `inheriting(relation)` (it is named without ONLY),
- * of its descendants' columns, on its own column of the same name. A column that ends up with
+ * of its descendants' columns and of their other ancestors' (multiple inheritance), on its own
+ * column of the same name. A column that ends up with
  * different strategies is redacted whole. Returns `masks` itself when inheritance adds nothing.
  */
 export function inheritedMasks(masks: readonly ColumnMask[], families: ReadonlyMap<string, RelationFamily>, inheriting: (relation: string) => boolean): readonly ColumnMask[] {
@@ -71,7 +91,7 @@ export function inheritedMasks(masks: readonly ColumnMask[], families: ReadonlyM
   const byTable = masksByTable(masks);
   const added = new Map<string, Set<string>>();
   for (const [relation, family] of families) {
-    const from = inheriting(relation) ? [...family.ancestors, ...family.descendants] : family.ancestors;
+    const from = maskSources(family, inheriting(relation));
     if (!from.length) continue;
     const columns = new Set(family.columns);
     for (const table of from) {

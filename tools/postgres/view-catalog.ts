@@ -3,8 +3,9 @@
  * inheritance tree, asked from the catalog and cached per connection like the connector's other
  * catalog answers (a TTL, so a redefined view or a new partition counts within it; forget()
  * after a statement that could change the schema). The hot path costs no round trip: a
- * relation's kind and family (ancestors, descendants, columns; inheritance.ts) are asked once,
- * in one query for all of a statement's relations, then answered from memory. Views are read
+ * relation's kind and family (ancestors, descendants, their other ancestors, foreign
+ * descendants, columns; inheritance.ts) are asked once, in one query for all of a statement's
+ * relations, then answered from memory. Views are read
  * with pg_get_viewdef and analysed once for both masks (their columns' lineage) and deny rules
  * (what they reach; widened-relations.ts), by one walk down views of views. describe_database
  * warms the cache for all the relations it lists at once, then asks per relation as
@@ -12,6 +13,7 @@
  */
 import type pg from 'pg';
 import { WardenError } from '../../src/tool-api.js';
+import { FOREIGN_TABLE_KIND } from './foreign-tables.js';
 import type { RelationFamily } from './inheritance.js';
 import {
   analyseDefinition, isSystemRelation, lineageTables, MAX_VIEW_DEPTH, resolveViews, viewRefusal,
@@ -117,7 +119,8 @@ export class ViewCatalog {
     const { views, unfollowed, known, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r));
     const reach = new Map<string, ViewReach | string>([...views].map(([v, a]) => [v, a.reach]));
     if (tooDeep) reach.set(tooDeep, `views are nested deeper than ${MAX_VIEW_DEPTH}`);
-    return { families: known, views: reach, systemViews: unfollowed, system: unfollowed.size ? await this.systemRelations() : [] };
+    const foreign = new Set([...known].filter(([, r]) => r.kind === FOREIGN_TABLE_KIND).map(([name]) => name));
+    return { families: known, views: reach, systemViews: unfollowed, system: unfollowed.size ? await this.systemRelations() : [], foreign };
   }
 
   /**
@@ -152,10 +155,10 @@ export class ViewCatalog {
   }
 
   /**
-   * The inheritance family of each of `relations` the catalog knows (a relation it does not know
-   * is left out, and asked again next time). One query for all those not cached.
+   * The kind and inheritance family of each of `relations` the catalog knows (a relation it does
+   * not know is left out, and asked again next time). One query for all those not cached.
    */
-  async families(relations: Iterable<string>): Promise<Map<string, RelationFamily>> {
+  async families(relations: Iterable<string>): Promise<Map<string, CatalogRelation>> {
     return this.relationsOf([...new Set(relations)]);
   }
 
@@ -240,22 +243,62 @@ function splitRelation(name: string): [string, string] {
   return [name.slice(0, dot), name.slice(dot + 1)];
 }
 
-/** schema.name of the relations whose oids a recursive walk of pg_inherits (CTE `t`) reached. */
-const FAMILY_NAMES = `SELECT fn.nspname::text || '.' || fc.relname::text FROM t
-  JOIN pg_catalog.pg_class fc ON fc.oid = t.oid JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace`;
+/** schema.name of the relation whose oid is `oid` (an expression). */
+const nameOf = (oid: string) => `(SELECT fn.nspname::text || '.' || fc.relname::text FROM pg_catalog.pg_class fc
+  JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = ${oid})`;
 
-/** Kind, own columns, ancestors and descendants (pg_inherits, both directions, to any depth). */
+/**
+ * Kind, own columns and family, walking pg_inherits to any depth: ancestors (`up`), descendants
+ * (`down`), and the other ancestors of the descendants (`kin`, multiple inheritance: a parent of
+ * a descendant that is neither the relation nor one of its descendants, and that parent's
+ * ancestors, less the relation's own ancestors), each with one descendant it is reached from.
+ */
 const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
-  ARRAY(WITH RECURSIVE t(oid) AS (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
-    UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN t ON i.inhrelid = t.oid) ${FAMILY_NAMES}) AS ancestors,
-  ARRAY(WITH RECURSIVE t(oid) AS (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid
-    UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN t ON i.inhparent = t.oid) ${FAMILY_NAMES}) AS descendants
+  f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
 JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
-JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel`;
+JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
+CROSS JOIN LATERAL (
+  WITH RECURSIVE
+    up(oid) AS (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
+      UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.oid),
+    down(oid) AS (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid
+      UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN down ON i.inhparent = down.oid),
+    kin_up(oid, via) AS (SELECT i.inhparent, i.inhrelid FROM pg_catalog.pg_inherits i JOIN down ON i.inhrelid = down.oid
+        WHERE i.inhparent <> c.oid AND i.inhparent NOT IN (SELECT oid FROM down)
+      UNION SELECT i.inhparent, k.via FROM pg_catalog.pg_inherits i JOIN kin_up k ON i.inhrelid = k.oid),
+    kin(oid, via) AS (SELECT DISTINCT ON (k.oid) k.oid, k.via FROM kin_up k WHERE k.oid NOT IN (SELECT oid FROM up) ORDER BY k.oid, k.via)
+  SELECT ARRAY(SELECT ${nameOf('up.oid')} FROM up) AS ancestors,
+    ARRAY(SELECT ${nameOf('down.oid')} FROM down) AS descendants,
+    ARRAY(SELECT ${nameOf('down.oid')} FROM down JOIN pg_catalog.pg_class dc ON dc.oid = down.oid WHERE dc.relkind = '${FOREIGN_TABLE_KIND}') AS foreign_descendants,
+    ARRAY(SELECT ${nameOf('kin.oid')} FROM kin ORDER BY kin.oid) AS kin,
+    ARRAY(SELECT ${nameOf('kin.via')} FROM kin ORDER BY kin.oid) AS kin_via
+) f`;
 
-type RelationRow = { name: string; relkind: string; columns: string[]; ancestors: string[]; descendants: string[] };
+type RelationRow = {
+  name: string;
+  relkind: string;
+  columns: string[];
+  ancestors: string[];
+  descendants: string[];
+  foreign_descendants: string[];
+  kin: string[];
+  kin_via: string[];
+};
+
+/** A row of RELATIONS_SQL as the relation it describes (fail closed: kin and their vias must line up). */
+function catalogRelation(row: RelationRow): CatalogRelation {
+  if (row.kin.length !== row.kin_via.length) throw new Error(`catalog answer for ${row.name}: ${row.kin.length} other ancestors, ${row.kin_via.length} descendants they come through`);
+  return {
+    kind: row.relkind,
+    columns: row.columns,
+    ancestors: row.ancestors,
+    descendants: row.descendants,
+    descendantsAncestors: row.kin.map((relation, i) => ({ relation, via: row.kin_via[i]! })),
+    foreignDescendants: row.foreign_descendants,
+  };
+}
 
 const VIEWS_SQL = `SELECT q.name, pg_catalog.pg_get_viewdef(c.oid) AS definition,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
@@ -279,9 +322,7 @@ export function pgViewReader(pool: () => Promise<pg.Pool>): ViewReader {
   return {
     async relations(names) {
       const r = await (await pool()).query({ text: RELATIONS_SQL, values: byParts(names) });
-      return new Map(
-        (r.rows as RelationRow[]).map((row) => [row.name, { kind: row.relkind, columns: row.columns, ancestors: row.ancestors, descendants: row.descendants }]),
-      );
+      return new Map((r.rows as RelationRow[]).map((row) => [row.name, catalogRelation(row)]));
     },
     async systemRelations() {
       const r = await (await pool()).query(SYSTEM_SQL);

@@ -2,12 +2,15 @@
  * Masking follows lineage through views (view-lineage.ts) and inheritance (inheritance.ts): the
  * statement's output lineage before it runs, for the on_derived check; each result field's view
  * column after it runs, for planColumnMasks; and the masks themselves, widened to the children,
- * partitions and parents of the relations it reaches. Nothing is asked from the catalog when no
- * mask is configured, and a statement whose relations are cached costs no round trip.
+ * partitions and parents of the relations it reaches. A statement that reaches a foreign table
+ * is refused while a mask is configured: its columns cannot be traced to the foreign server's
+ * (foreign-tables.ts). Nothing is asked from the catalog when no mask is configured, and a
+ * statement whose relations are cached costs no round trip.
  */
 import type { MaskingContext } from '../../src/tool-api.js';
 import type { OutputColumnLineage, SqlFacts, StoredLineage } from './analysis/types.js';
 import type { FieldOrigin } from './connector.js';
+import { FOREIGN_TABLE_KIND, foreignMaskRefusal, foreignReached } from './foreign-tables.js';
 import { inheritedMasks, statementRelations, type RelationFamily } from './inheritance.js';
 import { type ViewCatalog, VIEW_KINDS } from './view-catalog.js';
 import { lineageTables, resolveOutput, throughViews, viewColumn, viewsToFollow, type ColumnLineage, type ViewLineages } from './view-lineage.js';
@@ -39,6 +42,7 @@ function viewTables(views: ViewLineages): string[] {
  * read, and `extra` (relations field metadata named). A relation named only with ONLY takes its
  * ancestors' masks, not its descendants'; one reached through a view is taken as named without
  * ONLY (the view's definition is not judged for it: fail closed, a mask too many at worst).
+ * Throws foreignMaskRefusal when one of them is a foreign table or reaches one (a partition).
  */
 async function inheritedMasking(
   facts: SqlFacts,
@@ -50,7 +54,12 @@ async function inheritedMasking(
   const throughViews = new Set(viewTables(views));
   const families = await catalog.families([...statementRelations(facts), ...throughViews, ...extra]);
   const only = new Set(facts.onlyRelations);
-  const columns = inheritedMasks(masking.columns, families, (r) => throughViews.has(r) || !only.has(r));
+  const inheriting = (r: string) => throughViews.has(r) || !only.has(r);
+  for (const [relation, family] of families) {
+    const [foreign] = foreignReached(relation, family.kind, family, inheriting(relation));
+    if (foreign) throw foreignMaskRefusal(foreign);
+  }
+  const columns = inheritedMasks(masking.columns, families, inheriting);
   return { masking: columns === masking.columns ? masking : { ...masking, columns: [...columns] }, families };
 }
 
@@ -80,7 +89,8 @@ export async function outputThroughViews(facts: SqlFacts, policy: MaskingContext
  * table replaced by a view since its kind was cached) has that view followed now, and the output
  * lineage is resolved again; with the rows already read, a masked column it computes is
  * redacted, not refused. A field naming a relation whose family was not known before it ran
- * (created since) has its family asked now, and the masks widened again.
+ * (created since) has its family asked now, and the masks widened again. A field naming a
+ * foreign table (one since it was cached) is refused, rows read or not.
  */
 export async function fieldsThroughViews(
   origins: readonly (FieldOrigin | null)[],
@@ -90,6 +100,8 @@ export async function fieldsThroughViews(
   catalog: ViewCatalog,
 ): Promise<{ output: readonly OutputColumnLineage[]; through: (ColumnLineage | undefined)[]; masking: MaskingContext }> {
   if (!policy.columns.length) return { output: before.output, through: [], masking: policy };
+  const foreign = origins.find((o) => o?.relkind === FOREIGN_TABLE_KIND);
+  if (foreign) throw foreignMaskRefusal({ table: foreign.relation, via: null });
   const follow = viewsToFollow(policy.columns);
   const unseen = [...new Set(origins.flatMap((o) => (o && VIEW_KINDS.has(o.relkind) && follow(o.relation) && !before.views.has(o.relation) ? [o.relation] : [])))];
   const unknown = [...new Set(origins.flatMap((o) => (o && !VIEW_KINDS.has(o.relkind) && !before.families.has(o.relation) ? [o.relation] : [])))];

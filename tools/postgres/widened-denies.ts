@@ -10,7 +10,7 @@ import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '..
 import type { SqlFacts } from './analysis/types.js';
 import { statementRelations } from './inheritance.js';
 import type { ViewCatalog } from './view-catalog.js';
-import { describePaths, viewDenyRefusal, widenRelations, type Widened } from './widened-relations.js';
+import { describePaths, reachRefusal, widenRelations, type Widened } from './widened-relations.js';
 
 /** The statement as if it reached `added` alone: which additions a deny rule matches, for the refusal. */
 function alone(facts: SqlFacts, added: string, widened: Widened): SqlFacts {
@@ -31,11 +31,11 @@ function refusal(facts: SqlFacts, widened: Widened, deny: ItemJudgement, recheck
 
 /**
  * Refuse (WARDEN_DENIED, with the deny rules' ids) a statement whose reads, writes or calls,
- * widened along inheritance and views, match a deny rule; refuse one that reaches a view deny
- * rules cannot follow. No catalog lookup when no deny rule could match differently (the pipeline
- * then offers no recheck) or when the statement names no relation; the walk is cached with the
- * relation kinds and view definitions masking uses (view-catalog.ts), so it costs no round trip
- * once warm.
+ * widened along inheritance and views, match a deny rule; refuse one that reaches a view or a
+ * foreign table deny rules cannot follow (foreign-tables.ts). No catalog lookup when no deny
+ * rule could match differently (the pipeline then offers no recheck) or when the statement
+ * names no relation; the walk is cached with the relation kinds and view definitions masking
+ * uses (view-catalog.ts), so it costs no round trip once warm.
  */
 export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext, 'judge'>, catalog: ViewCatalog): Promise<void> {
   const recheck = ctx.judge?.denies() ?? null;
@@ -48,5 +48,5 @@ export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext,
     if (!deny.allowed) throw refusal(facts, widened, deny, recheck);
   }
   const [unknown] = widened.unknown;
-  if (unknown) throw viewDenyRefusal(unknown[0], unknown[1].why, unknown[1].path);
+  if (unknown) throw reachRefusal(unknown[0], unknown[1]);
 }

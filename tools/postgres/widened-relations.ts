@@ -3,8 +3,9 @@
  * relations the statement names; what they reach is asked from the catalog afterwards
  * (ViewCatalog.reach) and widened here, then the deny rules judge the widened facts again
  * (widened-denies.ts; describe_database the same way, describe-reach.ts):
- * - inheritance (inheritance.ts): a relation named without ONLY reaches its descendants' rows; a
- *   child's rows are its ancestors' rows, ONLY or not;
+ * - inheritance (inheritance.ts): a relation named without ONLY reaches its descendants' rows,
+ *   which are also the rows of their other ancestors (multiple inheritance); a child's rows are
+ *   its ancestors' rows, ONLY or not;
  * - views and materialized views: reading one reads every relation its definition reads (also
  *   in a WHERE, a subquery or a join whose columns it does not show), named with ONLY or not as
  *   the definition names them, and calls the functions it calls; views of views are followed;
@@ -14,12 +15,15 @@
  *   (the base table of an updatable view, and, a refusal too many at worst, the tables of its
  *   subqueries); DDL on a view changes the view, not the rows it shows.
  * A view whose definition is not understood, or that calls a function whose reads deny rules
- * cannot see, cannot be followed: the caller refuses it while a deny rule could apply.
+ * cannot see, cannot be followed; nor can a foreign table (foreign-tables.ts), reached by name
+ * (ONLY or not), through a view, or as a descendant of a relation named without ONLY, read or
+ * written: the caller refuses either while a deny rule could apply (reachRefusal).
  * Allow rules are not widened: a grant on a view (or a parent) covers what is read through it.
  * Pure: the catalog answers come from view-catalog.ts.
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { SqlFacts } from './analysis/types.js';
+import { FOREIGN_WHY } from './foreign-tables.js';
 import type { RelationFamily } from './inheritance.js';
 import type { ViewReach } from './view-lineage.js';
 
@@ -33,6 +37,8 @@ export interface CatalogReach {
   systemViews: ReadonlySet<string>;
   /** Every relation of the system schemas (empty when no system view was met). */
   system: readonly string[];
+  /** Foreign tables among the relations met (pg_class.relkind 'f'): deny rules cannot follow them. */
+  foreign: ReadonlySet<string>;
 }
 
 /** How one step of a path reaches the next relation (or function). */
@@ -44,6 +50,9 @@ export interface Path {
   steps: readonly Step[];
 }
 
+/** What deny rules cannot follow: a view (its definition) or a foreign table (its server). */
+export type Unfollowable = { kind: 'view' | 'foreign table'; why: string; path: Path };
+
 /** The facts deny rules judge again, widened, and how each addition is reached. */
 export interface Widened {
   reads: string[];
@@ -51,8 +60,8 @@ export interface Widened {
   functions: string[];
   /** How each relation or function added to reads, writes or functions is reached (the shortest way); empty when nothing was added. */
   paths: ReadonlyMap<string, Path>;
-  /** Views deny rules cannot follow: why, and how the statement reaches them. */
-  unknown: ReadonlyMap<string, { why: string; path: Path }>;
+  /** Views and foreign tables deny rules cannot follow: why, and how the statement reaches them. */
+  unknown: ReadonlyMap<string, Unfollowable>;
 }
 
 /** The part of a statement's facts the widening starts from. */
@@ -69,13 +78,16 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   const writes = new Set(named.writes);
   const functions = new Set(named.functions);
   const paths = new Map<string, Path>();
-  const unknown = new Map<string, { why: string; path: Path }>();
+  const unknown = new Map<string, Unfollowable>();
   const throughViews = named.statements.some((k) => ROW_CHANGES.has(k));
   // An addition is new to its set (a relation the statement reads may be reached as written).
   const add = (set: Set<string>, name: string, path: Path, step: Step): void => {
     if (set.has(name)) return;
     set.add(name);
     if (!paths.has(name)) paths.set(name, { from: path.from, steps: [...path.steps, step] });
+  };
+  const unfollowable = (relation: string, u: Unfollowable): void => {
+    if (!unknown.has(relation)) unknown.set(relation, u);
   };
   const root = (relation: string, write: boolean): Item => ({ relation, write, only: named.onlyRelations.includes(relation), path: { from: relation, steps: [] } });
   const queue: Item[] = [...named.reads.map((r) => root(r, false)), ...named.writes.map((r) => root(r, true))];
@@ -87,8 +99,14 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
     seen.add(key);
     const into = write ? writes : reads;
     const family = catalog.families.get(relation);
+    if (catalog.foreign.has(relation)) unfollowable(relation, { kind: 'foreign table', why: FOREIGN_WHY, path });
     for (const a of family?.ancestors ?? []) add(into, a, path, { to: a, how: 'ancestor' });
-    if (!only) for (const d of family?.descendants ?? []) add(into, d, path, { to: d, how: 'descendant' });
+    if (!only && family) {
+      const through = (d: string): Path => ({ from: path.from, steps: [...path.steps, { to: d, how: 'descendant' }] });
+      for (const d of family.descendants) add(into, d, path, { to: d, how: 'descendant' });
+      for (const a of family.descendantsAncestors) add(into, a.relation, through(a.via), { to: a.relation, how: 'ancestor' });
+      for (const d of family.foreignDescendants) unfollowable(d, { kind: 'foreign table', why: FOREIGN_WHY, path: through(d) });
+    }
     if (write && !throughViews) continue;
     if (catalog.systemViews.has(relation)) {
       for (const s of catalog.system) add(into, s, path, { to: s, how: 'system' });
@@ -97,7 +115,7 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
     const view = catalog.views.get(relation);
     if (view === undefined) continue;
     if (typeof view === 'string') {
-      if (!unknown.has(relation)) unknown.set(relation, { why: view, path });
+      unfollowable(relation, { kind: 'view', why: view, path });
       continue;
     }
     for (const f of view.functions) add(functions, f, path, { to: f, how: 'call' });
@@ -130,6 +148,20 @@ const LISTED = 5;
 export function describePaths(paths: readonly Path[]): string {
   const shown = paths.slice(0, LISTED).map(describePath).join('; ');
   return paths.length > LISTED ? `${shown}; and ${paths.length - LISTED} more` : shown;
+}
+
+/**
+ * The refusal when deny rules cannot follow a view or a foreign table while one could apply:
+ * never return rows a deny rule may forbid.
+ */
+export function reachRefusal(relation: string, u: Unfollowable): WardenError {
+  if (u.kind === 'view') return viewDenyRefusal(relation, u.why, u.path);
+  const via = u.path.steps.length ? ` (${describePath(u.path)})` : '';
+  return new WardenError(
+    ErrorCode.DENIED,
+    `deny rules cannot be followed through foreign table ${relation}${via}: ${u.why}; refused rather than return rows a deny rule may forbid (read the source table, or ask an admin)`,
+    { ruleIds: [], reason: 'foreign table reach unknown' },
+  );
 }
 
 /**

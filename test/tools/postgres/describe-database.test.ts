@@ -16,6 +16,7 @@ import { describeDatabaseTool } from '../../../tools/postgres/describe-database.
 import { relationAccess, type DeniedTables } from '../../../tools/postgres/describe-reach.js';
 import { describedReadFacts } from '../../../tools/postgres/describe-masking.js';
 import type { DescribedTable } from '../../../tools/postgres/describe-tables.js';
+import type { RelationFamily } from '../../../tools/postgres/inheritance.js';
 import type { ViewReach } from '../../../tools/postgres/view-lineage.js';
 import type { CatalogReach } from '../../../tools/postgres/widened-relations.js';
 import { createTestDatabase, type TestDatabase } from '../../support/pg-cluster.js';
@@ -40,18 +41,25 @@ describe('describedReadFacts', () => {
 });
 
 describe('relationAccess', () => {
-  const family = (ancestors: string[], descendants: string[]) => ({ ancestors, descendants, columns: ['id'] });
+  const family = (ancestors: string[], descendants: string[], foreignDescendants: string[] = []): RelationFamily => ({
+    ancestors,
+    descendants,
+    descendantsAncestors: [],
+    foreignDescendants,
+    columns: ['id'],
+  });
   const denied: DeniedTables = {
     hidden: new Set(['public.vault', 'public.top']),
     writeDenied: new Set(['public.frozen', 'public.locked']),
     deniedFunctions: new Set(['public.leak']),
     conditional: true,
   };
-  const catalog = (relation: string, f: ReturnType<typeof family> | undefined, views: [string, ViewReach | string][] = []): CatalogReach => ({
+  const catalog = (relation: string, f: RelationFamily | undefined, views: [string, ViewReach | string][] = [], foreign: string[] = []): CatalogReach => ({
     families: new Map(f ? [[relation, f]] : []),
     views: new Map(views),
     systemViews: new Set(),
     system: [],
+    foreign: new Set(foreign),
   });
   const view = (reads: string[], functions: string[] = []): ViewReach => ({ reads, only: [], functions });
 
@@ -103,6 +111,15 @@ describe('relationAccess', () => {
     const c = catalog('public.v', undefined, [['public.v', 'it calls public.f, whose body deny rules cannot see']]);
     assert.match(relationAccess('public.v', c, { write: false }, denied).refused ?? '', /^deny rules cannot be followed through view public\.v: it calls public\.f/);
     assert.deepEqual(relationAccess('public.v', c, { write: false }, { ...denied, conditional: false }), { hidden: false, write: false, requiresOnly: [] });
+  });
+
+  test('a foreign table is refused while a conditional deny applies; a parent of one needs ONLY', () => {
+    const ft = catalog('public.ft', family([], []), [], ['public.ft']);
+    assert.match(relationAccess('public.ft', ft, { write: true }, denied).refused ?? '', /^deny rules cannot be followed through foreign table public\.ft: its rows come from a foreign server/);
+    assert.deepEqual(relationAccess('public.ft', ft, { write: true }, { ...denied, conditional: false }), { hidden: false, write: true, requiresOnly: [] });
+    const parent = relationAccess('public.p', catalog('public.p', family([], ['public.local', 'public.ft'], ['public.ft'])), { write: true }, denied);
+    assert.deepEqual([parent.refused, parent.write, parent.requiresOnly], [undefined, true, ['read', 'write']]);
+    assert.match(parent.note ?? '', /^read and write it as ONLY public\.p: without ONLY it reaches the rows of foreign table public\.ft, which deny rules cannot follow/);
   });
 });
 

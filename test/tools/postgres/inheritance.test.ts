@@ -46,7 +46,7 @@ describe('onlyRelations', () => {
   });
 });
 
-const family = (f: Partial<RelationFamily>): RelationFamily => ({ ancestors: [], descendants: [], columns: [], ...f });
+const family = (f: Partial<RelationFamily>): RelationFamily => ({ ancestors: [], descendants: [], descendantsAncestors: [], foreignDescendants: [], columns: [], ...f });
 
 describe('inheritedMasks', () => {
   const masks = [
@@ -76,6 +76,31 @@ describe('inheritedMasks', () => {
   test('nothing inherited: the same list, no copy', () => {
     const families = new Map([['public.other', family({ columns: ['card'] })]]);
     assert.equal(inheritedMasks(masks, families, () => true), masks);
+  });
+
+  test("multiple inheritance: a descendant's other ancestors' masks hold on the parent named without ONLY", () => {
+    // c INHERITS (p1, p2); p2 INHERITS (top). Reading p1 returns c's rows: p2's and top's rows too.
+    const multi = [
+      { column: 'public.p2.card', strategy: 'partial' },
+      { column: 'public.top.memo', strategy: 'redact' },
+    ];
+    const p1 = family({
+      descendants: ['public.c'],
+      descendantsAncestors: [
+        { relation: 'public.p2', via: 'public.c' },
+        { relation: 'public.top', via: 'public.c' },
+      ],
+      columns: ['id', 'card', 'memo'],
+    });
+    const families = new Map([['public.p1', p1]]);
+    assert.deepEqual(
+      inheritedMasks(multi, families, () => true).filter((m) => m.column.startsWith('public.p1.')),
+      [
+        { column: 'public.p1.card', strategy: 'partial' },
+        { column: 'public.p1.memo', strategy: 'redact' },
+      ],
+    );
+    assert.equal(inheritedMasks(multi, families, () => false), multi, 'ONLY p1: its own rows');
   });
 
   test('a column masked twice with different strategies is redacted whole', () => {

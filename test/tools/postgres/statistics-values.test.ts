@@ -33,7 +33,7 @@ function fakeCatalog(): { catalog: ViewCatalog; asked: () => number } {
     async relations(names) {
       asked++;
       const out = new Map<string, CatalogRelation>();
-      for (const n of names) if (kinds.has(n)) out.set(n, { kind: kinds.get(n)!, ancestors: [], descendants: [], columns: [] });
+      for (const n of names) if (kinds.has(n)) out.set(n, { kind: kinds.get(n)!, ancestors: [], descendants: [], descendantsAncestors: [], foreignDescendants: [], columns: [] });
       return out;
     },
     async viewDefinitions(names) {

@@ -7,9 +7,9 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RelationFamily } from '../../../tools/postgres/inheritance.js';
 import type { ViewReach } from '../../../tools/postgres/view-lineage.js';
-import { describePath, widenRelations, type CatalogReach, type NamedRelations } from '../../../tools/postgres/widened-relations.js';
+import { describePath, reachRefusal, widenRelations, type CatalogReach, type NamedRelations } from '../../../tools/postgres/widened-relations.js';
 
-const family = (f: Partial<RelationFamily>): RelationFamily => ({ ancestors: [], descendants: [], columns: [], ...f });
+const family = (f: Partial<RelationFamily>): RelationFamily => ({ ancestors: [], descendants: [], descendantsAncestors: [], foreignDescendants: [], columns: [], ...f });
 const view = (reads: string[], only: string[] = [], functions: string[] = []): ViewReach => ({ reads, only, functions });
 
 const CATALOG: CatalogReach = {
@@ -17,6 +17,11 @@ const CATALOG: CatalogReach = {
     ['public.ledger', family({ descendants: ['public.ledger_mid', 'public.ledger_vault'] })],
     ['public.ledger_mid', family({ ancestors: ['public.ledger'], descendants: ['public.ledger_vault'] })],
     ['public.vaults_open', family({ ancestors: ['public.vaults'] })],
+    // c INHERITS (p1, p2), p2 INHERITS (top)
+    ['public.p1', family({ descendants: ['public.c'], descendantsAncestors: [{ relation: 'public.p2', via: 'public.c' }, { relation: 'public.top', via: 'public.c' }] })],
+    // events: one partition local, one foreign
+    ['public.events', family({ descendants: ['public.events_local', 'public.events_remote'], foreignDescendants: ['public.events_remote'] })],
+    ['public.events_remote', family({ ancestors: ['public.events'] })],
   ]),
   views: new Map<string, ViewReach | string>([
     ['public.v1', view(['public.secrets'])],
@@ -29,9 +34,12 @@ const CATALOG: CatalogReach = {
     ['public.fn_view', 'it calls public.f, whose body deny rules cannot see'],
     ['public.over_fn', view(['public.fn_view'])],
     ['public.sys_over', view(['pg_catalog.pg_roles'])],
+    ['public.remote_view', view(['public.secrets_remote'])],
+    ['public.events_view', view(['public.events'])],
   ]),
   systemViews: new Set(['pg_catalog.pg_roles']),
   system: ['pg_catalog.pg_authid', 'pg_catalog.pg_roles'],
+  foreign: new Set(['public.secrets_remote', 'public.events_remote']),
 };
 
 const named = (f: Partial<NamedRelations>): NamedRelations => ({ statements: ['select'], reads: [], writes: [], onlyRelations: [], functions: [], ...f });
@@ -90,6 +98,38 @@ describe('widenRelations', () => {
     const w = widenRelations(named({ reads: ['public.sys_over'] }), CATALOG);
     assert.ok(w.reads.includes('pg_catalog.pg_authid'));
     assert.match(describePath(w.paths.get('pg_catalog.pg_authid')!), /^public\.sys_over reads pg_catalog\.pg_roles, which is a system view/);
+  });
+
+  test("multiple inheritance: a descendant's rows are its other ancestors' rows, read or written without ONLY", () => {
+    const w = widenRelations(named({ reads: ['public.p1'] }), CATALOG);
+    assert.deepEqual(w.reads, ['public.c', 'public.p1', 'public.p2', 'public.top']);
+    assert.equal(describePath(w.paths.get('public.p2')!), 'public.p1 returns, named without ONLY, the rows of public.c, which holds rows of public.p2');
+    assert.deepEqual(widenRelations(named({ statements: ['delete'], writes: ['public.p1'] }), CATALOG).writes, ['public.c', 'public.p1', 'public.p2', 'public.top']);
+    assert.deepEqual(widenRelations(named({ reads: ['public.p1'], onlyRelations: ['public.p1'] }), CATALOG).reads, ['public.p1']);
+  });
+
+  test('a foreign table cannot be followed: named (ONLY or not), through a view, or as a descendant without ONLY', () => {
+    const kinds = (w: ReturnType<typeof widenRelations>) => [...w.unknown].map(([r, u]) => [r, u.kind, describePath(u.path)]);
+    for (const only of [[], ['public.secrets_remote']]) {
+      assert.deepEqual(kinds(widenRelations(named({ reads: ['public.secrets_remote'], onlyRelations: only }), CATALOG)), [['public.secrets_remote', 'foreign table', 'public.secrets_remote']]);
+    }
+    assert.deepEqual(kinds(widenRelations(named({ reads: ['public.remote_view'] }), CATALOG)), [['public.secrets_remote', 'foreign table', 'public.remote_view reads public.secrets_remote']]);
+    assert.deepEqual(kinds(widenRelations(named({ reads: ['public.events'] }), CATALOG)), [
+      ['public.events_remote', 'foreign table', 'public.events returns, named without ONLY, the rows of public.events_remote'],
+    ]);
+    assert.deepEqual(kinds(widenRelations(named({ statements: ['delete'], writes: ['public.events'] }), CATALOG)).map((k) => k[0]), ['public.events_remote']);
+    assert.deepEqual(kinds(widenRelations(named({ reads: ['public.events_view'] }), CATALOG)).map((k) => k[0]), ['public.events_remote']);
+    assert.equal(widenRelations(named({ reads: ['public.events'], onlyRelations: ['public.events'] }), CATALOG).unknown.size, 0);
+    assert.equal(widenRelations(named({ reads: ['public.ledger'] }), CATALOG).unknown.size, 0);
+  });
+
+  test('the refusals name what cannot be followed and why', () => {
+    const foreign = widenRelations(named({ reads: ['public.remote_view'] }), CATALOG).unknown.get('public.secrets_remote')!;
+    const e = reachRefusal('public.secrets_remote', foreign);
+    assert.equal(e.code, 'WARDEN_DENIED');
+    assert.match(e.message, /^deny rules cannot be followed through foreign table public\.secrets_remote \(public\.remote_view reads public\.secrets_remote\): its rows come from a foreign server/);
+    const v = widenRelations(named({ reads: ['public.over_fn'] }), CATALOG).unknown.get('public.fn_view')!;
+    assert.match(reachRefusal('public.fn_view', v).message, /^deny rules cannot be followed through view public\.fn_view/);
   });
 
   test('views that read each other end', () => {
