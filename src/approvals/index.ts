@@ -1,11 +1,11 @@
 /** The approvals module's public surface; why: the pipeline, server, CLI and UI import one module. */
 export { createApprovalService } from './service.js';
 export type { ApprovalService, ApprovalServiceOptions, GateInput, GateResult } from './service.js';
-export type { ApprovalReviewApi, ApprovalView } from './review-api.js';
+export type { ApprovalCombination, ApprovalReviewApi, ApprovalView } from './review-api.js';
 export { createWebhookNotifier, escapeSlack, jsonBody, slackBody, slackCode } from './notifier.js';
 export type { ApprovalNotice, Notifier, NotifierOptions, NotifySpec } from './notifier.js';
 export { canonicalCall } from './canonical.js';
 export { CONFIRM_SCHEMA, confirmMessage } from './confirm.js';
 export { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
 export { sameSubject, subjectKey } from './subjects.js';
-export { humanDuration, reviewersLabel, toView, waitingLine } from './views.js';
+export { combinationLine, humanDuration, reviewersLabel, toView, waitingLine, withCombination } from './views.js';

@@ -8,6 +8,7 @@
 import type { ApprovalView } from './review-api.js';
 import { callPreview, type CallPreview } from './preview.js';
 import { reviewable } from './reviewable.js';
+import { combinationLine } from './views.js';
 
 /** The `notify:` block of an approval rule. */
 export interface NotifySpec {
@@ -74,7 +75,7 @@ function headline(n: ApprovalNotice): string {
   const a = n.approval;
   switch (n.event) {
     case 'requested':
-      return `approval requested by ${a.requester} for ${a.tool}${a.connection ? ` on ${a.connection}` : ''} (${a.approvals_required} approval${a.approvals_required === 1 ? '' : 's'} needed, expires ${a.expires_at})`;
+      return `approval requested by ${a.requester} for ${a.tool}${a.connection ? ` on ${a.connection}` : ''} (${a.approvals_required} approval${a.approvals_required === 1 ? '' : 's'} needed, expires ${a.expires_at})${a.combination ? `; ${combinationLine(a)}` : ''}`;
     case 'decision':
       return `${n.reviewer?.subject ?? 'a reviewer'} voted ${n.reviewer?.decision ?? '?'} on a request by ${a.requester}`;
     default:
@@ -119,7 +120,8 @@ export function jsonBody(n: ApprovalNotice): Record<string, unknown> {
 export function slackBody(n: ApprovalNotice): Record<string, unknown> {
   const a = n.approval;
   const head = `*Warden* ${slackLine(headline(n))}`;
-  const lines = [`id: \`${escapeSlack(a.id)}\` · rules: ${slackLine(a.rule_ids.join(', '))}`, `summary: ${slackLine(a.summary)}`];
+  const lines = [`id: \`${escapeSlack(a.id)}\` · rules: ${slackLine(a.rule_ids.join(', '))}${a.approval_rule ? ` · approval rule: ${slackLine(a.approval_rule)}` : ''}`, `summary: ${slackLine(a.summary)}`];
+  if (a.combination && n.event !== 'requested') lines.push(slackLine(combinationLine(a)));
   if (n.reviewer?.comment) lines.push(`comment: ${slackLine(n.reviewer.comment)}`);
   return {
     text: head,

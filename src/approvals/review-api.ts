@@ -23,6 +23,23 @@ export interface ApprovalView {
   call?: { tool: string; connection: string | null; args: Record<string, unknown> };
   /** sha256 of the canonical call. */
   call_hash?: string;
+  /** The rule whose `approval:` terms this request carries (a confirmation lists its rules). */
+  approval_rule?: string;
+  /** Who may decide this request (the rule's `reviewers:` as it was when it was made; empty: anyone but the requester). */
+  reviewers?: { subjects?: string[]; groups?: string[]; claims?: Record<string, string | string[]> };
+  /**
+   * When the same call by the same requester has open requests under other approval rules (a call
+   * that several approval rules match needs every one of them): this request's place among them
+   * and the others. Absent when this request is the only one, or is no longer open.
+   */
+  combination?: ApprovalCombination;
+}
+
+/** The open requests one call needs together; `part` counts from 1, in the order they were made. */
+export interface ApprovalCombination {
+  part: number;
+  of: number;
+  others: { id: string; approval_rule: string; state: ApprovalView['state']; approvals_required: number; approvals: number }[];
 }
 
 /** What a reviewer can do; why: one implementation behind every reviewer surface. */

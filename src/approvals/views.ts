@@ -29,7 +29,41 @@ export function toView(r: ApprovalRow): ApprovalView {
     decisions: r.decisions.map((d) => ({ ...d })),
     ...(call ? { call } : {}),
     call_hash: r.callHash,
+    approval_rule: r.approvalRule,
+    reviewers: r.reviewers,
   };
+}
+
+/**
+ * The view with its combination: `open` is the requester's open requests for the same call
+ * (store openFor, oldest first, or the gate's own list). Of those, the requests under rules this
+ * request's decision matched count, one per rule (the newest); nothing is added when this
+ * request is not among them or is the only one.
+ */
+export function withCombination(r: ApprovalRow, open: readonly ApprovalRow[], view: ApprovalView = toView(r)): ApprovalView {
+  // Only rules this request's own decision matched (its rule ids) belong with it.
+  const related = open.filter((o) => o.id === r.id || r.ruleIds.includes(o.approvalRule));
+  const newest = new Map<string, ApprovalRow>();
+  for (const o of related) newest.set(o.approvalRule, o);
+  const group = related.filter((o) => newest.get(o.approvalRule) === o);
+  const part = group.findIndex((o) => o.id === r.id);
+  if (part < 0 || group.length < 2) return view;
+  const others = group
+    .filter((o) => o.id !== r.id)
+    .map((o) => ({ id: o.id, approval_rule: o.approvalRule, state: o.state, approvals_required: o.approvalsRequired, approvals: approvalsOf(o) }));
+  return { ...view, combination: { part: part + 1, of: group.length, others } };
+}
+
+/** "approval 1 of 2 for this call; the call also needs 3f2c… (rule security-two: security, 0 of 2, pending)"; '' without a combination. */
+export function combinationLine(v: Pick<ApprovalView, 'combination'>): string {
+  const c = v.combination;
+  if (!c) return '';
+  const others = c.others.map((o) => `${o.id} (rule ${o.approval_rule}, ${o.approvals} of ${o.approvals_required}, ${o.state})`).join('; ');
+  return `approval ${c.part} of ${c.of} for this call, which runs only when every one is approved; also needed: ${others}`;
+}
+
+function approvalsOf(r: Pick<ApprovalRow, 'decisions'>): number {
+  return r.decisions.filter((d) => d.decision === 'approve').length;
 }
 
 /** "dba", "dba or alice", "any reviewer". */
@@ -48,7 +82,6 @@ export function humanDuration(ms: number): string {
 }
 
 /** The progress line: "waiting for approval by dba, 0 of 1, expires in 29m". */
-export function waitingLine(r: ApprovalRow, now: number): string {
-  const got = r.decisions.filter((d) => d.decision === 'approve').length;
-  return `waiting for approval by ${reviewersLabel(r)}, ${got} of ${r.approvalsRequired}, expires in ${humanDuration(Date.parse(r.expiresAt) - now)} (approval id ${r.id})`;
+export function waitingLine(r: ApprovalRow, now: number, expiresAt = Date.parse(r.expiresAt)): string {
+  return `waiting for approval by ${reviewersLabel(r)}, ${approvalsOf(r)} of ${r.approvalsRequired}, expires in ${humanDuration(expiresAt - now)} (approval id ${r.id})`;
 }

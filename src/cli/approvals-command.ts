@@ -16,7 +16,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
 import type { WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import { createApprovalService, createWebhookNotifier, type ApprovalView } from '../approvals/index.js';
+import { combinationLine, createApprovalService, createWebhookNotifier, reviewersLabel, type ApprovalView } from '../approvals/index.js';
 import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
@@ -33,7 +33,8 @@ const STATES = ['pending', 'approved', 'denied', 'expired', 'used'] as const;
 // cannot rewrite what the reviewer reads. --json prints the exact text (JSON escapes controls).
 function line(v: ApprovalView): string {
   const got = v.decisions.filter((d) => d.decision === 'approve').length;
-  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${got}/${v.approvals_required}`, v.created_at, v.expires_at, v.summary.replace(/\s+/g, ' ').slice(0, 80)]
+  const part = v.combination ? ` (${v.combination.part} of ${v.combination.of})` : '';
+  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${got}/${v.approvals_required}${part}`, v.created_at, v.expires_at, v.summary.replace(/\s+/g, ' ').slice(0, 80)]
     .map((f) => r(f).replace(/\s+/g, ' '))
     .join('\t');
 }
@@ -45,7 +46,9 @@ function details(v: ApprovalView): string {
     `call:       ${r(v.tool)}${v.connection ? ` on ${r(v.connection)}` : ''}`,
     `summary:    ${r(v.summary)}`,
     `rules:      ${r(v.rule_ids.join(', '))}`,
+    ...(v.approval_rule ? [`terms:      rule ${r(v.approval_rule)}: ${v.approvals_required} approval(s) by ${r(reviewersLabel({ reviewers: v.reviewers ?? {} }))}`] : []),
     `approvals:  ${v.decisions.filter((d) => d.decision === 'approve').length} of ${v.approvals_required}`,
+    ...(v.combination ? [`combined:   ${r(combinationLine(v))}`] : []),
     `created:    ${v.created_at}`,
     `expires:    ${v.expires_at}`,
   ];

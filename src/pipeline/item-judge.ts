@@ -6,20 +6,25 @@
  * so the families' own condition blocks stay the one place that judges them.
  */
 import { decide, lateDenies } from '../policy/engine.js';
+import { approvalRequirements } from '../policy/approval-terms.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { CallJudge, CallView, Principal } from '../tool-api.js';
 
 /**
- * The judge of one call. Why `decided`: an item may lean on the approval the call itself got,
- * never on another. Nothing is computed until a tool asks (most calls never do).
+ * The judge of one call. Why `decided`: an item may lean on the approvals the call itself got,
+ * never on another (an item that needs several needs every one of them). Nothing is computed
+ * until a tool asks (most calls never do).
  */
 export function itemJudge(policy: CompiledPolicy, principal: Principal, call: CallView, decided: Decision): CallJudge {
   return {
     call(facts) {
       const d = decide(policy, principal, call, facts);
       if (d.effect === 'deny') return { allowed: false, reason: d.reason, ruleIds: d.ruleIds };
-      if (d.approval && d.approval.ruleId !== decided.approval?.ruleId) {
-        return { allowed: false, reason: `rule ${d.approval.ruleId} requires an approval this call did not get`, ruleIds: [d.approval.ruleId] };
+      const got = new Set(approvalRequirements(decided).map((a) => a.ruleId));
+      const missing = approvalRequirements(d).filter((a) => !got.has(a.ruleId));
+      if (missing.length) {
+        const ids = missing.map((a) => a.ruleId);
+        return { allowed: false, reason: `rule${ids.length > 1 ? 's' : ''} ${ids.join(', ')} require${ids.length > 1 ? '' : 's'} an approval this call did not get`, ruleIds: ids };
       }
       return { allowed: true, reason: d.reason, ruleIds: d.ruleIds };
     },

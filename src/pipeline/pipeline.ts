@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOutput } from '../tool-api.js';
 import { decide, decideDiscovery, grantableTools, visibleTools } from '../policy/engine.js';
+import { approvalRequirements } from '../policy/approval-terms.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
 import { MAX_INPUT_DEPTH, nestsDeeperThan, unrecordedArgs } from './input-guard.js';
@@ -126,10 +127,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
     },
     async approve(s) {
-      const need = s.decision!.approval;
-      if (!need) return;
+      // Every approval the decision needs (one per matching approval rule); the gate grants all or none.
+      const needs = approvalRequirements(s.decision!);
+      if (!needs.length) return;
       if (!deps.approvals) {
-        throw new WardenError(ErrorCode.DENIED, `rule ${need.ruleId} requires approval, and no approval service is configured`, { ruleIds: [need.ruleId] });
+        const ids = needs.map((n) => n.ruleId);
+        throw new WardenError(ErrorCode.DENIED, `rule ${ids.join(', ')} requires approval, and no approval service is configured`, { ruleIds: ids });
       }
       const canonicalArgs = s.tool!.canonicalArgs?.(s.input!, s.facts!) ?? s.input!;
       const r = await deps.approvals.gate({

@@ -34,6 +34,7 @@
 import type { CallView, Facts, Principal } from '../tool-api.js';
 import type { CompiledPolicy, CompiledRule, Decision, RuleTrace } from './types.js';
 import { whoMatches } from './who.js';
+import { requirementsOf } from './approval-terms.js';
 
 /** Who-matching lives in who.ts (allows exact, denies generous); re-exported for the pipeline, approvals and UI. */
 export { whoMatches } from './who.js';
@@ -127,13 +128,14 @@ export function decide(policy: CompiledPolicy, p: Principal, call: CallView, fac
     const near = trace.find((t) => t.effect === 'allow' && /^(sql|shell|kubernetes):/.test(t.why));
     return { effect: 'deny', ruleIds: [], reason: `no rule allows this call${near ? ` (closest: ${near.id}: ${near.why})` : ''}`, trace, alternatives: alternativesFor(policy, p, call.tool, call.connection) };
   }
-  // Obligations combine: if any matching allow carries an approval, the call needs it (safer choice; documented).
-  const withApproval = policy.rules.find((r) => r.approval && allows.some((a) => a.id === r.id));
+  // Obligations combine: the call needs the approval of every matching allow that carries one,
+  // not just the first in file order (the safer choice; approval-terms.ts, README "Approvals").
+  const approvals = requirementsOf(policy.rules.filter((r) => r.approval && allows.some((a) => a.id === r.id)));
   return {
     effect: 'allow',
     ruleIds: allows.map((a) => a.id),
     reason: `allowed by ${allows.map((a) => a.id).join(', ')}`,
-    ...(withApproval ? { approval: { ...withApproval.approval!, ruleId: withApproval.id } } : {}),
+    ...(approvals.length ? { approvals, approval: approvals[0]! } : {}),
     trace,
     alternatives: [],
   };

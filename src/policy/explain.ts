@@ -8,6 +8,7 @@ import type { ColumnMask, ConnectionConfig, Facts, GovernedTool, Principal, Tool
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import { alternativesFor, decide } from './engine.js';
 import type { CompiledPolicy, Decision } from './types.js';
+import { approvalRequirements, combinedTiming, requirementLabel } from './approval-terms.js';
 
 /** What explain needs: the active policy, the tools and the configured connections. */
 export interface ExplainEnv {
@@ -33,7 +34,8 @@ export interface ExplainReport {
   error?: { code: string; message: string };
   facts?: Facts;
   rules: { id: string; effect: 'allow' | 'deny'; matched: boolean; why: string; file: string; line: number }[];
-  decision: { effect: 'allow' | 'deny'; rule_ids: string[]; reason: string; approval?: Decision['approval']; alternatives: string[] };
+  /** `approvals` lists every approval the call needs (all required); `approval` is its first, as before. */
+  decision: { effect: 'allow' | 'deny'; rule_ids: string[]; reason: string; approval?: Decision['approval']; approvals?: Decision['approvals']; alternatives: string[] };
   masking?: { columns: MaskPreview[]; refused?: string };
 }
 
@@ -131,6 +133,7 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
     return { ...base, connection: connection.name, stage: 'parse', error: { code: err.code, message: err.message }, decision: deny(err.message) };
   }
   const d = decide(env.policy, principal, { tool: tool.name, connection: connection.name, args: input }, facts);
+  const approvals = approvalRequirements(d).map(withoutWebhookSecret);
   const byId = new Map(env.policy.rules.map((x) => [x.id, x]));
   const masking = previewMasking(facts, env.policy.masking.columns, env.policy.masking.onDerived);
   return {
@@ -140,7 +143,7 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
     facts,
     rules: d.trace.map((t) => ({ ...t, file: byId.get(t.id)?.file ?? '', line: byId.get(t.id)?.line ?? 0 })),
     // decide() works alternatives out for a deny only; explain lists them for an allow too.
-    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(d.approval ? { approval: withoutWebhookSecret(d.approval) } : {}), alternatives: d.effect === 'deny' ? d.alternatives : alternativesFor(env.policy, principal, tool.name, connection.name) },
+    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(approvals.length ? { approval: approvals[0]!, approvals } : {}), alternatives: d.effect === 'deny' ? d.alternatives : alternativesFor(env.policy, principal, tool.name, connection.name) },
     ...(masking.columns.length || masking.refused ? { masking } : {}),
   };
 }
@@ -191,7 +194,16 @@ export function formatExplain(r: ExplainReport): string {
   }
   const d = r.decision;
   lines.push('', `decision: ${d.effect.toUpperCase()}${d.rule_ids.length ? ` by ${d.rule_ids.join(', ')}` : ''}: ${d.reason}`);
-  if (d.approval) lines.push(`  needs approval (rule ${d.approval.ruleId}): ${d.approval.approvals} reviewer(s)${d.approval.reviewers ? ` from ${JSON.stringify(d.approval.reviewers)}` : ''}`);
+  const needs = approvalRequirements(d);
+  if (needs.length > 1) lines.push(`  needs ${needs.length} approvals, each its own request; the call runs only when every one is approved:`);
+  needs.forEach((a, i) => {
+    const terms = `${a.approvals} reviewer(s)${a.reviewers ? ` from ${JSON.stringify(a.reviewers)}` : ''}`;
+    lines.push(needs.length > 1 ? `    ${requirementLabel(a.ruleId, i, needs.length)}: ${terms}` : `  needs approval (rule ${a.ruleId}): ${terms}`);
+  });
+  if (needs.length > 1) {
+    const t = combinedTiming(needs);
+    lines.push(`    every request expires ${t.expires / 1000}s after it is made (the shortest expires); the call waits up to ${t.wait / 1000}s for all of them (the shortest wait)`);
+  }
   if (d.effect === 'deny' && d.alternatives.length) lines.push(`  instead you may use: ${d.alternatives.join(' | ')}`);
   return lines.join('\n') + '\n';
 }

@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from '../config/yaml-source.js';
 import { explainCall, type ExplainEnv, type ExplainReport } from './explain.js';
+import { approvalRequirements } from './approval-terms.js';
 
 const idList = z.union([z.string().min(1), z.array(z.string().min(1))]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -104,7 +105,7 @@ export function checkCase(c: PolicyTestCase, r: ExplainReport): string[] {
   if (e.rules && !sameSet(e.rules, d.rule_ids)) f.push(`expected rules [${e.rules.join(', ')}], got [${d.rule_ids.join(', ')}]`);
   if (e.error !== undefined && r.error?.code !== e.error) f.push(`expected error ${e.error}, got ${r.error ? r.error.code : 'no error'}`);
   if (e.error === undefined && r.error && e.effect === 'allow') f.push(`unexpected ${r.error.code}: ${r.error.message}`);
-  if (e.approval !== undefined && !!d.approval !== e.approval) f.push(e.approval ? 'expected an approval obligation, got none' : `expected no approval, got one from rule ${d.approval?.ruleId}`);
+  if (e.approval !== undefined && !!d.approval !== e.approval) f.push(e.approval ? 'expected an approval obligation, got none' : `expected no approval, got one from rule ${approvalRequirements(d).map((a) => a.ruleId).join(', ')}`);
   if (e.masked !== undefined) {
     const got = r.masking?.columns ?? [];
     if (Array.isArray(e.masked)) {

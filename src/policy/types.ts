@@ -44,12 +44,24 @@ export interface RuleTrace {
   why: string;
 }
 
+/** One approval rule's terms on a call: the rule's `approval:` block and the rule's id. */
+export type ApprovalRequirement = ApprovalSpec & { ruleId: string };
+
 /** The policy's answer for one call. */
 export interface Decision {
   effect: 'allow' | 'deny';
   ruleIds: string[];
   reason: string;
-  approval?: ApprovalSpec & { ruleId: string };
+  /**
+   * Every approval the call needs: one per matching allow rule with `approval:`, in policy file
+   * order. All of them must be granted (each its own request); see policy/approval-terms.ts.
+   */
+  approvals?: ApprovalRequirement[];
+  /**
+   * The first of `approvals`, for readers that only ask whether an approval is needed (and for
+   * decisions built by hand with one approval). Never gate on it alone: use approvalRequirements().
+   */
+  approval?: ApprovalRequirement;
   trace: RuleTrace[];
   /** On a deny, what this principal may do instead (allow rules it could use, summarised); empty on an allow. */
   alternatives: string[];

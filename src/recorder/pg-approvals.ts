@@ -80,13 +80,18 @@ export class PgApprovalTables implements ApprovalStore {
     });
   }
 
-  findFor(requester: string, callHash: string, state: ApprovalState, now: string): Promise<ApprovalRow | null> {
+  openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]> {
     return this.read(async () => {
-      const r = (await this.q(
-        'SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state = $3 AND expires_at > $4 AND confirm IS NULL ORDER BY seq DESC LIMIT 1',
-        [requester, callHash, state, now],
-      )).rows[0] as { id: string } | undefined;
-      return r ? load(this.q, r.id) : null;
+      const ids = (await this.q(
+        `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state IN ('pending', 'approved') AND expires_at > $3 AND confirm IS NULL ORDER BY seq`,
+        [requester, callHash, now],
+      )).rows as { id: string }[];
+      const out: ApprovalRow[] = [];
+      for (const r of ids) {
+        const row = await load(this.q, r.id);
+        if (row) out.push(row);
+      }
+      return out;
     });
   }
 

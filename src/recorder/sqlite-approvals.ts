@@ -94,7 +94,11 @@ export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow
 export interface ApprovalStore {
   get(id: string): Promise<ApprovalRow | null>;
   list(f?: { state?: ApprovalState; requester?: string; limit?: number }): Promise<ApprovalRow[]>;
-  findFor(requester: string, callHash: string, state: ApprovalState, now: string): Promise<ApprovalRow | null>;
+  /**
+   * This requester's open (pending or approved), unexpired reviewer requests for this exact call,
+   * oldest first (confirmations excluded). A call that several approval rules match has one per rule.
+   */
+  openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]>;
   create(a: NewApproval): Promise<ApprovalRow>;
   decide(
     id: string,
@@ -145,13 +149,13 @@ export class ApprovalTables implements ApprovalStore {
     });
   }
 
-  /** The newest request of this requester for this exact call in a given state. */
-  async findFor(requester: string, callHash: string, state: ApprovalState, now: string): Promise<ApprovalRow | null> {
+  /** This requester's open, unexpired reviewer requests for this exact call, oldest first. */
+  async openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]> {
     return this.read(() => {
-      const r = this.db
-        .prepare(`SELECT id FROM approvals WHERE requester = ? AND call_hash = ? AND state = ? AND expires_at > ? AND confirm IS NULL ORDER BY seq DESC LIMIT 1`)
-        .get(requester, callHash, state, now) as { id: string } | undefined;
-      return r ? this.load(r.id) : null;
+      const ids = this.db
+        .prepare(`SELECT id FROM approvals WHERE requester = ? AND call_hash = ? AND state IN ('pending', 'approved') AND expires_at > ? AND confirm IS NULL ORDER BY seq`)
+        .all(requester, callHash, now) as { id: string }[];
+      return ids.map((r) => this.load(r.id)!);
     });
   }
 

@@ -1,5 +1,6 @@
 /** The pending-approvals queue: each request with what it would run, and approve/deny forms. */
 import type { ApprovalReviewApi, ApprovalView } from '../approvals/review-api.js';
+import { combinationLine, reviewersLabel } from '../approvals/views.js';
 import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
 
 function card(a: ApprovalView, csrf: string): Safe {
@@ -18,8 +19,9 @@ function card(a: ApprovalView, csrf: string): Safe {
       <button type="submit" name="decision" value="${action}">${label}</button></form>`;
   return html`<section class="call approval" id="approval-${a.id}">
     <h3>${a.tool}${a.connection ? ` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(a.requester)} <span class="badge ${a.state}">${a.state}</span></h3>
-    <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s) · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
+    <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? ` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
+    ${a.combination ? html`<div class="combination"><strong>Combined:</strong> ${reviewable(combinationLine(a))}</div>` : ''}
     ${lookalikes ? html`<div class="lookalike">${lookalikes}</div>` : ''}
     <div><strong>Parsed:</strong> <code>${reviewable(a.summary)}</code></div>
     ${args !== null ? html`<pre class="bound-call">${args}</pre>` : ''}
