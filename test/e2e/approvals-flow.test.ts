@@ -33,14 +33,14 @@ rules:
     tool: query_database
     on: [shop]
     sql: { statements: [update], write: [public.orders] }
-    approval: { reviewers: { groups: [dba] }, approvals: 1, expires: 30m, wait: 20s, notify: { webhook: "${slackHook}", format: slack } }
+    approval: { reviewers: { groups: [dba] }, approvals: 1, expires: 30m, wait: 50s, notify: { webhook: "${slackHook}", format: slack } }
   - id: orders-delete
     effect: allow
     who: { groups: [sre] }
     tool: query_database
     on: [shop]
     sql: { statements: [delete], write: [public.orders] }
-    approval: { reviewers: { groups: [dba] }, approvals: 2, expires: 30m, wait: 20s, notify: { webhook: "${jsonHook}", format: json } }
+    approval: { reviewers: { groups: [dba] }, approvals: 2, expires: 30m, wait: 50s, notify: { webhook: "${jsonHook}", format: json } }
   - id: orders-insert
     effect: allow
     who: { groups: [sre] }
