@@ -350,3 +350,21 @@ test('reveal_secret_keys naming a key that credential Secret types use is a warn
   assert.match(hits[1]!.message, /"tls\.key".*kubernetes\.io\/tls/);
   assert.match(hits[4]!.message, /"password".*kubernetes\.io\/basic-auth/);
 });
+
+test('a grant that lists a catalog quoting column values is flagged: refused under masks or denies, and unmasked without', () => {
+  const ps = lint(`rules:
+  - id: stats
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [analytics]
+    sql: { read: [public.users, pg_stats, pg_catalog.pg_stat_activity] }
+`);
+  const stats = find(ps, /pg_catalog\.pg_stats quotes column values/);
+  assert.ok(stats, ps.map((p) => p.message).join('\n'));
+  assert.equal(stats.severity, 'warning');
+  assert.equal(stats.path, 'rules.0.sql.read.1');
+  assert.match(stats.message, /planner statistics.*refuses it while any column mask or deny rule applies/);
+  assert.ok(find(ps, /pg_catalog\.pg_stat_activity quotes column values .*definitions or statements/), ps.map((p) => p.message).join('\n'));
+  assert.equal(find(ps, /public\.users quotes/), undefined);
+});

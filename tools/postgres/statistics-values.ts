@@ -47,7 +47,7 @@ export const QUOTED_VALUES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Is this relation one whose rows quote values (statistics, definitions, other sessions' statements)? */
-function quotesValues(relation: string): boolean {
+export function quotesValues(relation: string): boolean {
   return VALUE_STATISTICS.has(relation) || QUOTED_VALUES.has(relation);
 }
 
