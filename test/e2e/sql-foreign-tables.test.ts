@@ -26,7 +26,7 @@ const GRANT = `
     on: [db]
     sql:
       statements: [select, insert, delete]
-      read: [secrets_remote, users_remote, remote_view, events, events_local, events_remote, plain]
+      read: [secrets_remote, users_remote, remote_view, filter_remote, events, events_local, events_remote, plain]
       write: [events, events_local, plain]
       functions: [count]
 `;
@@ -90,6 +90,8 @@ before(async () => {
 
     CREATE TABLE plain (id int, body text);
     INSERT INTO plain VALUES (1, 'plain-row');
+    -- Reads a foreign table only to filter: none of its columns shows one.
+    CREATE VIEW filter_remote AS SELECT p.id, p.body FROM plain p WHERE EXISTS (SELECT 1 FROM users_remote r WHERE r.id = p.id AND r.email LIKE 'remote-a%');
 
     GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${db.role};
     GRANT INSERT, DELETE ON events, events_local, plain TO ${db.role};
@@ -181,7 +183,7 @@ describe('while a deny rule applies', () => {
 
   test('describe_database lists foreign tables and views over them with no access, and says to read the parent as ONLY', async () => {
     const tables = await describeAll(w);
-    for (const name of ['public.secrets_remote', 'public.users_remote', 'public.events_remote', 'public.remote_view']) {
+    for (const name of ['public.secrets_remote', 'public.users_remote', 'public.events_remote', 'public.remote_view', 'public.filter_remote']) {
       const t = find(tables, name);
       assert.deepEqual(t.access, [], `${name}: ${JSON.stringify(t)}`);
       assert.match(t.note ?? '', /deny rules cannot be followed through foreign table public\.(secrets|users|events)_remote/, name);
@@ -208,6 +210,8 @@ describe('while a column mask is configured', () => {
   test("a foreign table is refused: its columns are not traced to the foreign server's", async () => {
     await refused(w, 'SELECT email FROM users_remote', /masked columns cannot be followed through foreign table public\.users_remote: .*foreign server/);
     await refused(w, 'SELECT * FROM remote_view', /masked columns cannot be followed through foreign table public\.secrets_remote/);
+    // A view reading one only in its WHERE reaches it too, as the same statement written out does.
+    await refused(w, 'SELECT * FROM filter_remote', /masked columns cannot be followed through foreign table public\.users_remote/);
     await refused(w, 'SELECT * FROM events', /foreign table public\.events_remote/);
     const r = await ok(w, 'SELECT count(*) AS n FROM ONLY events');
     assertNoLeak(r, 'ONLY events');
@@ -216,7 +220,7 @@ describe('while a column mask is configured', () => {
 
   test('describe_database says so', async () => {
     const tables = await describeAll(w);
-    for (const name of ['public.users_remote', 'public.secrets_remote', 'public.remote_view', 'public.events']) {
+    for (const name of ['public.users_remote', 'public.secrets_remote', 'public.remote_view', 'public.filter_remote', 'public.events']) {
       const t = find(tables, name);
       assert.deepEqual(t.access, [], `${name}: ${JSON.stringify(t)}`);
       assert.match(t.note ?? '', /masked columns cannot be followed through foreign table/, name);

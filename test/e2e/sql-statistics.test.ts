@@ -13,6 +13,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { ownTables, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
 
@@ -31,7 +32,7 @@ masking:
 
 const STATISTICS = ['pg_catalog.pg_stats', 'pg_stats_ext', 'pg_catalog.pg_stats_ext_exprs', 'pg_catalog.pg_statistic', 'pg_catalog.pg_statistic_ext_data'];
 
-const grant = (read: string[], statements = ['select']) => `
+const grant = (read: string[], statements = ['select'], functions = ['count']) => `
 rules:
   - id: analysts
     effect: allow
@@ -41,7 +42,7 @@ rules:
     sql:
       statements: [${statements.join(', ')}]
       read: [${read.join(', ')}]
-      functions: [count]
+      functions: [${functions.join(', ')}]
 `;
 
 const EVERYTHING = `
@@ -69,6 +70,8 @@ const STATS_READS: [string, string][] = [
   ['SELECT statistics_name, most_common_vals FROM pg_stats_ext_exprs', 'pg_catalog.pg_stats_ext_exprs'],
   ['SELECT stavalues1, stavalues2 FROM pg_catalog.pg_statistic', 'pg_catalog.pg_statistic'],
   ['SELECT stxdmcv FROM pg_catalog.pg_statistic_ext_data', 'pg_catalog.pg_statistic_ext_data'],
+  // Other spellings and paths (pinned): a quoted name, a LATERAL subquery.
+  ["SELECT u.id, x.v FROM users u, LATERAL (SELECT most_common_vals::text AS v FROM pg_catalog.\"pg_stats\" s WHERE s.tablename = 'users' LIMIT 1) x", 'pg_catalog.pg_stats'],
 ];
 
 let db: TestDatabase;
@@ -93,8 +96,11 @@ before(async () => {
     CREATE FUNCTION public.one() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1';
     CREATE VIEW stats_opaque AS SELECT u.id, public.one() AS one FROM users u WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_stats s WHERE s.most_common_vals::text LIKE '%A1234%');
     CREATE VIEW vip AS SELECT id, name FROM users WHERE ssn = '${SSN_A}';
+    CREATE VIEW defs AS SELECT pg_catalog.pg_get_viewdef('public.vip'::regclass) AS d;
+    CREATE VIEW acts AS SELECT pid, query FROM pg_catalog.pg_stat_get_activity(NULL::integer);
+    CREATE FUNCTION public.vip_ids() RETURNS SETOF int LANGUAGE sql STABLE AS 'SELECT id FROM public.vip';
   `);
-  await ownTables(db, ['users', 'secrets', 'stats_view', 'stats_where', 'stats_over', 'stats_opaque', 'vip']);
+  await ownTables(db, ['users', 'secrets', 'stats_view', 'stats_where', 'stats_over', 'stats_opaque', 'vip', 'defs', 'acts']);
 });
 
 after(async () => {
@@ -331,5 +337,97 @@ describe('without masks or deny rules, a grant that lists pg_stats reads it', ()
   test('EXPLAIN of a view runs', async () => {
     const r = await w.query('EXPLAIN SELECT id FROM vip');
     assert.equal(r.isError, false, r.text);
+  });
+});
+
+/**
+ * Functions do what those catalogs do: pg_get_viewdef and pg_get_ruledef print definitions with
+ * their constants, pg_stat_get_activity and pg_stat_get_backend_activity (what pg_stat_activity
+ * reads) return other sessions' statements, and the query_to_xml family runs the query text (or
+ * reads the table) its arguments give, which no deny rule or mask sees. A grant without a sql
+ * block allows every function, and one may list them: while masks or deny rules apply, each is
+ * refused, called directly or through a view, and describe_database says so of such a view.
+ */
+describe('functions that quote values or run query text', () => {
+  let masked: SqlWarden;
+  let denied: SqlWarden;
+  let listed: SqlWarden;
+  let plain: SqlWarden;
+  let other: pg.Client;
+  let otherQuery: Promise<unknown>;
+  const CALLS = ['pg_get_viewdef', 'pg_get_ruledef', 'pg_stat_get_activity', 'pg_stat_get_backend_activity', 'pg_stat_get_backend_idset', 'query_to_xml', 'table_to_xml'];
+  const RULEDEF = "SELECT pg_get_ruledef(objid) AS d FROM pg_catalog.pg_depend WHERE refobjid = 'public.vip'::regclass AND classid = 'pg_catalog.pg_rewrite'::regclass";
+
+  before(async () => {
+    // Another session of the database role (the application's, say) runs a statement with a literal.
+    other = new pg.Client({ connectionString: db.url });
+    await other.connect();
+    otherQuery = other.query(`SELECT '${SSN_B}' AS probe, pg_sleep(60)`).catch(() => undefined);
+    for (let i = 0; i < 100; i++) {
+      const r = await db.query("SELECT 1 FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
+      if (r.rowCount) break;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    masked = await startSqlWarden(db, { 'p.yaml': MASKS + EVERYTHING });
+    denied = await startSqlWarden(db, { 'p.yaml': EVERYTHING + NO_SECRETS });
+    listed = await startSqlWarden(db, { 'p.yaml': MASKS + grant(['public.users', 'public.vip', 'pg_catalog.pg_depend', 'public.defs', 'public.acts'], ['select', 'explain'], [...CALLS, 'public.vip_ids']) });
+    plain = await startSqlWarden(db, { 'p.yaml': EVERYTHING });
+  });
+  after(async () => {
+    await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");
+    await otherQuery;
+    await other?.end().catch(() => undefined);
+    await Promise.all([masked, denied, listed, plain].map((w) => w?.close()));
+  });
+
+  const LEAKS: [string, string][] = [
+    ["SELECT pg_get_viewdef('public.vip'::regclass) AS d", SSN_A],
+    [RULEDEF, SSN_A],
+    ['SELECT query FROM pg_stat_get_activity(NULL::integer)', SSN_B],
+    ['SELECT pg_stat_get_backend_activity(s) AS q FROM pg_stat_get_backend_idset() AS s', SSN_B],
+    ["SELECT query_to_xml('SELECT ssn FROM public.users ORDER BY id LIMIT 2', true, true, '') AS x", SSN_B],
+    ["SELECT table_to_xml('public.secrets'::regclass, true, true, '') AS x", TOKEN],
+    ['EXPLAIN SELECT * FROM public.vip_ids()', SSN_A],
+  ];
+
+  test('the fixture: without masks or deny rules each call quotes the value (the leak this rule closes)', async () => {
+    for (const [sql, value] of LEAKS) {
+      const r = await plain.query(sql);
+      assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
+      assert.ok(`${r.text}${JSON.stringify(r.structured ?? {})}`.includes(value), `${sql} does not quote ${value}: ${r.text.slice(0, 300)}`);
+    }
+  });
+
+  const refusedCall = (r: Result, sql: string, fn: RegExp): void => {
+    assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 400)}`);
+    assert.match(r.text, /^WARDEN_DENIED: /, sql);
+    assert.match(r.text, fn, sql);
+    assertNoLeak(r, sql);
+  };
+  const CALL_OF: RegExp[] = [/pg_get_viewdef prints/, /pg_get_ruledef prints/, /pg_stat_get_activity returns/, /pg_stat_get_backend_activity returns/, /query_to_xml (runs|is never allowed under a read grant)/, /table_to_xml (runs|is never allowed under a read grant)/, /EXPLAIN .*public\.vip_ids/];
+
+  for (const [name, w] of [['a grant without a sql block, with masks', () => masked], ['a grant without a sql block, with a deny rule', () => denied], ['a grant that lists the functions, with masks', () => listed]] as const) {
+    test(`${name}: every call is refused, saying why`, async () => {
+      for (const [i, [sql]] of LEAKS.entries()) refusedCall(await w().query(sql), sql, CALL_OF[i]!);
+      const spelled = "SELECT pg_catalog.pg_get_viewdef('public.vip'::regclass, true) AS d";
+      refusedCall(await w().query(spelled), spelled, /pg_get_viewdef prints/);
+    });
+  }
+
+  test('a view that calls one is refused, and describe_database says the same', async () => {
+    for (const w of [masked, denied]) {
+      for (const [view, fn] of [['defs', 'pg_get_viewdef'], ['acts', 'pg_stat_get_activity']]) {
+        const sql = `SELECT * FROM ${view}`;
+        refusedCall(await w.query(sql), sql, new RegExp(`${fn} .*\\(called through public\\.${view}\\)`));
+      }
+      const r = await w.w.call('describe_database', { connection: 'db' });
+      assert.equal(r.isError, false, r.text);
+      const tables = (r.structured as { data: { tables: { table: string; access: string[]; note?: string }[] } }).data.tables;
+      for (const [view, fn] of [['public.defs', 'pg_get_viewdef'], ['public.acts', 'pg_stat_get_activity']]) {
+        const t = tables.find((x) => x.table === view);
+        assert.deepEqual(t?.access, [], `${view}: ${JSON.stringify(t)}`);
+        assert.match(t?.note ?? '', new RegExp(`^${fn} `), view);
+      }
+    }
   });
 });

@@ -11,13 +11,25 @@
  *   pg_rewrite and information_schema.views, and pg_policies / pg_policy quote the conditions of
  *   row security policies. pg_stat_activity shows the statements other sessions run, with the
  *   literal values they write (`INSERT INTO users (ssn) VALUES ('...')` by the application).
+ * - Functions do the same (QUOTING_FUNCTIONS): pg_get_viewdef and pg_get_ruledef print
+ *   definitions, pg_stat_get_activity and pg_stat_get_backend_activity (what pg_stat_activity
+ *   reads) other sessions' statements; and a function that runs query text or reads a relation
+ *   its arguments name (query_to_xml, table_to_xml, ts_stat, dblink...: runsQueryText) reads
+ *   what no deny rule or mask sees. A grant without a sql block allows every function.
+ * - EXPLAIN of a statement calling a function outside pg_catalog prints what the planner inlines
+ *   of its body (a SQL function's query, with the view definitions it reads), which Warden does
+ *   not read.
  * The rule: while a column mask or a conditional deny rule applies to the call, a statement that
- * reaches one of those relations (VALUE_STATISTICS, QUOTED_VALUES), named or through views (system views are not opened: they read
- * only system catalogs), is refused, and so is EXPLAIN of a statement that reaches a view. Without
- * masks or deny rules nothing here applies: a grant that lists pg_stats reads what the database
- * role may read, as any other grant. describe_database says the same (describe-tables.ts).
+ * reaches one of those relations (VALUE_STATISTICS, QUOTED_VALUES) or calls one of those
+ * functions, named or through views (system views are not opened: they read only system
+ * catalogs), is refused, and so is EXPLAIN of a statement that reaches a view or calls a
+ * function outside pg_catalog. Without masks or deny rules nothing here applies: a grant that
+ * lists pg_stats reads what the database role may read, as any other grant. describe_database
+ * says the same (describe-tables.ts).
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import { runsQueryText } from './analysis/functions.js';
+import { functionKey } from './analysis/names.js';
 import type { SqlFacts } from './analysis/types.js';
 import { statementRelations } from './inheritance.js';
 import type { ViewCatalog } from './view-catalog.js';
@@ -51,6 +63,28 @@ export function quotesValues(relation: string): boolean {
   return VALUE_STATISTICS.has(relation) || QUOTED_VALUES.has(relation);
 }
 
+/**
+ * Built-in functions (pg_catalog) whose results quote values, keyed as functionKey spells them:
+ * the functions behind the QUOTED_VALUES views. Why each. Not listed (documented): those that
+ * print the schema's own constants (pg_get_functiondef, pg_get_constraintdef, pg_get_indexdef,
+ * pg_get_expr over defaults and CHECK constraints).
+ */
+export const QUOTING_FUNCTIONS: ReadonlyMap<string, string> = new Map([
+  ['pg_get_viewdef', 'prints the definitions of views, constants included (`WHERE ssn = ...`)'],
+  ['pg_get_ruledef', 'prints the definitions of rules and views, constants included (`WHERE ssn = ...`)'],
+  ['pg_stat_get_activity', 'returns the statements other sessions run, with the literal values they write'],
+  ['pg_stat_get_backend_activity', 'returns the statement another session runs, with the literal values it writes'],
+]);
+
+/** Why a call (as facts spell it) returns values masks and deny rules cannot follow, or null. */
+function quotingCall(fn: string): string | null {
+  // Any schema: dblink lives where its extension was installed.
+  if (runsQueryText(fn)) return 'runs the query text, or reads the relation, its arguments name';
+  const key = functionKey(fn);
+  // A function outside pg_catalog is the grant's to trust (facts spell it schema.name).
+  return key.includes('.') ? null : (QUOTING_FUNCTIONS.get(key) ?? null);
+}
+
 /** What applies to the call: column masks, conditional deny rules. Nothing here applies without either. */
 export interface ValueGuards {
   masks: boolean;
@@ -70,10 +104,17 @@ function tooDeepMessage(view: string): string {
   return `views are nested deeper than ${MAX_VIEW_DEPTH} at ${view}, so Warden cannot tell whether the statement reaches planner statistics; refused`;
 }
 
+/** Why a call returns values masks and deny rules cannot follow, in words, or null. */
+function callRefusal(fn: string, g: ValueGuards, via: string): string | null {
+  const why = quotingCall(fn);
+  return why ? `${fn} ${why}${via}, which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you` : null;
+}
+
 /**
  * Why query_database refuses every statement that reads `relation` (as named by a statement, or
  * listed by describe_database), or null: it is, or reaches through views, a relation of
- * VALUE_STATISTICS or QUOTED_VALUES while masks or deny rules apply.
+ * VALUE_STATISTICS or QUOTED_VALUES, or calls through views a function quotingCall names,
+ * while masks or deny rules apply.
  */
 export async function statisticsRefusal(relation: string, g: ValueGuards, catalog: ViewCatalog): Promise<string | null> {
   if (!g.masks && !g.denies) return null;
@@ -82,7 +123,10 @@ export async function statisticsRefusal(relation: string, g: ValueGuards, catalo
     const reached = await catalog.reached([relation]);
     if (reached.tooDeep) return tooDeepMessage(reached.tooDeep);
     stat = [...reached.relations].find(quotesValues);
-    if (!stat) return null;
+    if (!stat) {
+      const call = [...reached.functions].find((f) => quotingCall(f) !== null);
+      return call ? callRefusal(call, g, ` (called through ${relation})`) : null;
+    }
   }
   const via = stat === relation ? '' : ` (reached through ${relation})`;
   const quoted = QUOTED_VALUES.get(stat);
@@ -95,13 +139,28 @@ export async function statisticsRefusal(relation: string, g: ValueGuards, catalo
 }
 
 /**
- * Refuse (WARDEN_DENIED) a statement that reaches planner statistics, or an EXPLAIN of one that
- * reaches a view, while masks or deny rules apply (see the top of the file). No catalog lookup
- * when neither applies or the statement names no relation; the walk is the one masking and deny
- * rules take (view-catalog.ts), so it costs no round trip once warm.
+ * Refuse (WARDEN_DENIED) a statement that reaches planner statistics or a quoting function, or
+ * an EXPLAIN of one that reaches a view or calls a function outside pg_catalog, while masks or
+ * deny rules apply (see the top of the file). No catalog lookup when neither applies or the
+ * statement names no relation; the walk is the one masking and deny rules take
+ * (view-catalog.ts), so it costs no round trip once warm.
  */
 export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, catalog: ViewCatalog): Promise<void> {
   if (!g.masks && !g.denies) return;
+  for (const fn of facts.functions) {
+    const why = callRefusal(fn, g, '');
+    if (why) throw refusal(why, g);
+  }
+  if (facts.statements.includes('explain')) {
+    const opaque = facts.functions.find((fn) => functionKey(fn).includes('.'));
+    if (opaque) {
+      throw refusal(
+        `EXPLAIN prints what the planner inlines of the functions its statement calls (a SQL function's query, with the definitions of the views it reads, constants included), ` +
+          `and the statement calls ${opaque}, whose body Warden does not read; refused while ${guardWords(g)} apply to you (run it without EXPLAIN)`,
+        g,
+      );
+    }
+  }
   const named = statementRelations(facts);
   const direct = named.find(quotesValues);
   if (direct) throw refusal((await statisticsRefusal(direct, g, catalog))!, g);
@@ -109,7 +168,7 @@ export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, cat
   const all = await catalog.reached(named); // one walk for all; each relation below is answered from the cache
   if (all.tooDeep) throw refusal(tooDeepMessage(all.tooDeep), g);
   // Which named relation leads there is asked only when one does (the common read: never).
-  if ([...all.relations].some(quotesValues)) {
+  if ([...all.relations].some(quotesValues) || [...all.functions].some((f) => quotingCall(f) !== null)) {
     for (const r of named) {
       const why = await statisticsRefusal(r, g, catalog);
       if (why) throw refusal(why, g);

@@ -47,6 +47,8 @@ export interface Reached {
   relations: ReadonlySet<string>;
   /** Those that are (plain) views, system views included. */
   views: readonly string[];
+  /** Every function the views met call (system views are not opened), spelled as facts spell them. */
+  functions: ReadonlySet<string>;
   /** A view at which the walk stopped, nested too deep (what lies below it is unknown). */
   tooDeep: string | null;
 }
@@ -125,14 +127,16 @@ export class ViewCatalog {
 
   /**
    * What `relations` reach by name, down through views of views (what each definition reads
-   * anywhere, also one deny rules cannot follow, and what its columns draw from); system views
-   * are not opened. For the checks on what a statement may touch at all (statistics-values.ts).
-   * The walk reach() takes, on the same cache: no round trip once warm.
+   * anywhere, also one deny rules cannot follow, and what its columns draw from), and the
+   * functions those views call; system views are not opened. For the checks on what a
+   * statement may touch at all (statistics-values.ts, foreign tables under masks in
+   * view-masking.ts). The walk reach() takes, on the same cache: no round trip once warm.
    */
   async reached(relations: Iterable<string>): Promise<Reached> {
-    const { known, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r));
+    const { known, views: followed, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r));
     const views = [...known].filter(([, k]) => k.kind === 'v').map(([r]) => r);
-    return { relations: new Set(known.keys()), views, tooDeep };
+    const functions = new Set([...followed.values()].flatMap((v) => v.calls));
+    return { relations: new Set(known.keys()), views, functions, tooDeep };
   }
 
   /** The one walk down views, level by level: kinds of every relation met, definitions of the views `follow` accepts. */
@@ -215,7 +219,7 @@ export class ViewCatalog {
       const def = found.get(v);
       if (!def) {
         const why = 'the catalog no longer has its definition';
-        out.set(v, { columns: viewRefusal(v, why), reach: why, reads: [] });
+        out.set(v, { columns: viewRefusal(v, why), reach: why, reads: [], calls: [] });
         continue;
       }
       // Remembered refused too: an unanalysable view costs no round trip per call either.

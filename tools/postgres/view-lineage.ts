@@ -73,6 +73,12 @@ export interface AnalysedView {
    * refuse such a view).
    */
   reads: readonly string[];
+  /**
+   * Every function the definition calls, also when deny rules cannot follow it, spelled as facts
+   * spell them: for the same checks (a view calling pg_get_viewdef quotes definitions). Empty
+   * when the definition is not understood.
+   */
+  calls: readonly string[];
 }
 
 /**
@@ -93,11 +99,11 @@ export function analyseDefinition(view: ViewDefinition): AnalysedView {
     facts = analyzeSql(view.definition);
   } catch (e) {
     const why = `its definition is not understood by the SQL analyser (${e instanceof Error ? e.message : 'parse error'})`;
-    return { columns: viewRefusal(view.name, why), reach: why, reads: [] };
+    return { columns: viewRefusal(view.name, why), reach: why, reads: [], calls: [] };
   }
   const opaque = facts.functions.map(opaqueCall).find((why) => why !== null);
   const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions };
-  return { columns: viewColumns(view, facts.output), reach, reads: facts.reads };
+  return { columns: viewColumns(view, facts.output), reach, reads: facts.reads, calls: facts.functions };
 }
 
 /**

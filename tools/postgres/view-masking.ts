@@ -42,7 +42,8 @@ function viewTables(views: ViewLineages): string[] {
  * read, and `extra` (relations field metadata named). A relation named only with ONLY takes its
  * ancestors' masks, not its descendants'; one reached through a view is taken as named without
  * ONLY (the view's definition is not judged for it: fail closed, a mask too many at worst).
- * Throws foreignMaskRefusal when one of them is a foreign table or reaches one (a partition).
+ * Throws foreignMaskRefusal when one of them, or a relation a view reads anywhere (also only in
+ * a WHERE or a join), is a foreign table or reaches one (a partition).
  */
 async function inheritedMasking(
   facts: SqlFacts,
@@ -53,9 +54,14 @@ async function inheritedMasking(
 ): Promise<{ masking: MaskingContext; families: ReadonlyMap<string, RelationFamily> }> {
   const throughViews = new Set(viewTables(views));
   const families = await catalog.families([...statementRelations(facts), ...throughViews, ...extra]);
+  // What the views read anywhere (a WHERE, a join), not only what their columns draw from: a
+  // foreign table there is reached as much as one a column shows (the same walk, cached).
+  const viewsMet = [...families].filter(([, f]) => VIEW_KINDS.has(f.kind)).map(([r]) => r);
+  const read = viewsMet.length ? [...(await catalog.reached(viewsMet)).relations].filter((r) => !viewsMet.includes(r)) : [];
+  const viaViews = new Set([...throughViews, ...read]);
   const only = new Set(facts.onlyRelations);
-  const inheriting = (r: string) => throughViews.has(r) || !only.has(r);
-  for (const [relation, family] of families) {
+  const inheriting = (r: string) => viaViews.has(r) || !only.has(r);
+  for (const [relation, family] of [...families, ...(await catalog.families(read))]) {
     const [foreign] = foreignReached(relation, family.kind, family, inheriting(relation));
     if (foreign) throw foreignMaskRefusal(foreign);
   }
