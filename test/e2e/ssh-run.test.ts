@@ -15,13 +15,13 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { parse as parseYaml } from 'yaml';
 import { chownToLogin, startSshd, type Sshd, pollUntil, processRunning } from '../support/sshd.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { corpusDir } from '../support/repo.js';
 
 const AWS_KEY = 'AKIAZ7Q4EXAMPLEKEY12';
 const DB_PASSWORD = 'hunter2-s3cret-pw';
@@ -33,21 +33,9 @@ let BASE = '';
 let LOG = '';
 let VICTIM = '';
 
-function corpusFile(): string {
-  for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
-    let d = resolve(start);
-    for (;;) {
-      for (const c of [join(d, 'shared', 'corpus'), join(d, '..', 'shared', 'corpus')]) if (existsSync(join(c, 'shell.yaml'))) return join(c, 'shell.yaml');
-      const up = dirname(d);
-      if (up === d) break;
-      d = up;
-    }
-  }
-  throw new Error('shared/corpus/shell.yaml not found');
-}
 
 type Case = { id: string; cmd: string; expect: 'allow' | 'deny' };
-const CASES = (parseYaml(readFileSync(corpusFile(), 'utf8')) as { cases: Case[] }).cases;
+const CASES = (parseYaml(readFileSync(join(corpusDir(), 'shell.yaml'), 'utf8')) as { cases: Case[] }).cases;
 
 /** The consistent path mapping described at the top of this file. */
 function rewrite(cmd: string): string {

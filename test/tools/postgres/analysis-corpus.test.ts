@@ -5,28 +5,17 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { analyzeSql, type SqlFacts } from '../../../tools/postgres/analysis/index.js';
 import { sqlCondition } from '../../../tools/postgres/sql-condition.js';
+import { corpusDir } from '../../support/repo.js';
 
 interface Case { id: string; sql?: string; build?: string; expect: 'allow' | 'deny' | 'no-leak' }
 
-function findCorpus(): string {
-  const starts = [dirname(fileURLToPath(import.meta.url)), process.cwd()];
-  for (const start of starts) {
-    for (let dir = start; ; dir = dirname(dir)) {
-      const candidate = join(dir, 'shared', 'corpus', 'sql.yaml');
-      if (existsSync(candidate)) return candidate;
-      if (dirname(dir) === dir) break;
-    }
-  }
-  throw new Error('shared/corpus/sql.yaml not found');
-}
 
-const corpus = parseYaml(readFileSync(findCorpus(), 'utf8')) as { cases: Case[]; generated: Case[] };
+const corpus = parseYaml(readFileSync(join(corpusDir(), 'sql.yaml'), 'utf8')) as { cases: Case[]; generated: Case[] };
 
 /** The corpus baseline policy, in Warden's own `sql:` language. */
 export const baselineAllow = sqlCondition.compile(

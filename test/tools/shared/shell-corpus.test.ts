@@ -3,28 +3,16 @@
  * (kubernetes.yaml), run at the parser + `shell:` condition level.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import {
   canonicalCommandLine, initShellParser, parseArgv, parseShell, shellCondition, unwrapShellC,
 } from '../../../tools/shared/shell/index.js';
 import type { ShellFacts } from '../../../tools/shared/shell/index.js';
+import { corpusDir } from '../../support/repo.js';
 
-function corpusDir(): string {
-  for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
-    let dir = resolve(start);
-    for (;;) {
-      for (const c of [join(dir, 'shared', 'corpus'), join(dir, '..', 'shared', 'corpus')]) if (existsSync(c)) return c;
-      const up = dirname(dir);
-      if (up === dir) break;
-      dir = up;
-    }
-  }
-  throw new Error('shared/corpus not found');
-}
 
 function cases<T>(file: string): T[] {
   return (parseYaml(readFileSync(join(corpusDir(), file), 'utf8')) as { cases: T[] }).cases;
