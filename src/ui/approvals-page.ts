@@ -18,14 +18,14 @@ function card(a: ApprovalView, csrf: string): Safe {
       <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
       <button type="submit" name="decision" value="${action}">${label}</button></form>`;
   return html`<section class="call approval" id="approval-${a.id}">
-    <h3>${a.tool}${a.connection ? ` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(a.requester)} <span class="badge ${a.state}">${a.state}</span></h3>
-    <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? ` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
+    <h3>${a.tool}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(a.requester)} <span class="badge ${a.state}">${a.state}</span></h3>
+    <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? html` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
     ${a.combination ? html`<div class="combination"><strong>Combined:</strong> ${reviewable(combinationLine(a))}</div>` : ''}
     ${lookalikes ? html`<div class="lookalike">${lookalikes}</div>` : ''}
     <div><strong>Parsed:</strong> <code>${reviewable(a.summary)}</code></div>
     ${args !== null ? html`<pre class="bound-call">${args}</pre>` : ''}
-    ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${reviewable(d.reviewer)}${d.comment ? `: “${reviewable(d.comment)}”` : ''}</div>`)}
+    ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${reviewable(d.reviewer)}${d.comment ? html`: “${reviewable(d.comment)}”` : ''}</div>`)}
     ${a.state === 'pending' ? html`${form('approve', 'Approve')}${form('deny', 'Deny')}` : ''}
   </section>`;
 }

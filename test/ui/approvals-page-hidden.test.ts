@@ -24,3 +24,16 @@ test('summary, requester and comments on the approval card show hidden character
   assert.match(page, /sredro\\u\{202e\}/);
   assert.match(page, /ok\\u\{202e\} kool/);
 });
+
+test('texts nested in the card are escaped once: a comment, a connection and the reviewers read as written', async () => {
+  const plain: ApprovalView = {
+    ...view, requester: 'sam', connection: 'db & co', summary: 'update',
+    approval_rule: 'fix', reviewers: { groups: ["dba's"] },
+    decisions: [{ reviewer: 'dana', decision: 'approve', comment: `it's <fine> & "done"`, at: '2026-11-28T00:01:00Z', auth: 'local' }],
+  };
+  const page = String(await approvalsBody({ list: async () => [plain] } as unknown as ApprovalReviewApi, 'csrf-token'));
+  assert.match(page, /: “it&#39;s &lt;fine&gt; &amp; &quot;done&quot;”/);
+  assert.match(page, / @ db &amp; co/);
+  assert.match(page, /dba&#39;s/);
+  assert.ok(!/&amp;(amp|lt|gt|quot|#39);/.test(page), 'nothing is escaped twice');
+});
