@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
-import { sqlConfig } from '../support/sql-warden.js';
+import { sqlConfig, noLeakOf } from '../support/sql-warden.js';
 
 const CONFIG = sqlConfig();
 
@@ -76,12 +76,7 @@ after(async () => {
 
 const query = (w: WardenSession, sql: string) => w.call('query_database', { connection: 'db', sql });
 
-function assertNoLeak(r: { text: string; structured?: Record<string, unknown> }, what: string): void {
-  const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`.toLowerCase();
-  for (const secret of [EMAIL, SSN, SSN.replace(/-/g, ''), SECRET, SHADOW]) {
-    assert.ok(!all.includes(secret.toLowerCase()), `${what} leaks ${secret}: ${r.text.slice(0, 300)}`);
-  }
-}
+const assertNoLeak = noLeakOf([EMAIL, SSN, SSN.replace(/-/g, ''), SECRET, SHADOW], { caseless: true });
 
 describe('functional notation: t.f is the call f(t)', () => {
   test('a column-form call on a function source is refused before it runs (it would run the SQL text it is given)', async () => {

@@ -14,7 +14,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { startSqlWarden, type SqlWarden, noLeakOf } from '../support/sql-warden.js';
 
 const masking = (onDerived: 'deny' | 'mask') => `
 masking:
@@ -142,10 +142,7 @@ function maskedBy(r: Result): Record<string, string | null> {
   return Object.fromEntries(columns.map((c) => [c.name, c.masked ?? null]));
 }
 
-function assertNoLeak(r: Result, what: string): void {
-  const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`;
-  for (const s of SECRETS) assert.ok(!all.includes(s), `${what} leaks ${s}: ${r.text.slice(0, 300)}`);
-}
+const assertNoLeak = noLeakOf(SECRETS);
 
 function assertRefused(r: Result, sql: string, code = /^WARDEN_DENIED: /): void {
   assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 300)}`);

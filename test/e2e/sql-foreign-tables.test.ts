@@ -16,7 +16,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { sqlConfig, startSqlWarden, type SqlWarden, noLeakOf } from '../support/sql-warden.js';
 
 const GRANT = `
   - id: analysts
@@ -105,10 +105,7 @@ after(async () => {
 type Result = Awaited<ReturnType<SqlWarden['query']>>;
 type Described = { table: string; access: string[]; requires_only?: string[]; note?: string; columns: { name: string; masked?: string }[] };
 
-function assertNoLeak(r: Result, what: string): void {
-  const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`;
-  for (const secret of ALL_SECRETS) assert.ok(!all.includes(secret), `${what} leaks ${secret}: ${r.text.slice(0, 400)}`);
-}
+const assertNoLeak = noLeakOf(ALL_SECRETS);
 
 async function ok(w: SqlWarden, sql: string): Promise<Result> {
   const r = await w.query(sql);

@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ownTables, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { ownTables, sqlConfig, startSqlWarden, type SqlWarden, noLeakOf } from '../support/sql-warden.js';
 
 // Column masking only (no content detectors): what must hold comes from lineage alone.
 const POLICY = `
@@ -142,10 +142,7 @@ type Result = Awaited<ReturnType<SqlWarden['query']>>;
 const query = (sql: string) => warden.query(sql);
 
 /** The whole response (text and structured content) holds none of the secrets. */
-function assertNoLeak(r: Result, what: string): void {
-  const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`;
-  for (const secret of ALL_SECRETS) assert.ok(!all.includes(secret), `${what} leaks ${secret}: ${r.text.slice(0, 400)}`);
-}
+const assertNoLeak = noLeakOf(ALL_SECRETS);
 
 async function ok(sql: string): Promise<Result> {
   const r = await query(sql);

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ownTables, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { ownTables, sqlConfig, startSqlWarden, type SqlWarden, noLeakOf } from '../support/sql-warden.js';
 
 // on_derived: mask, the lenient setting: copies are refused all the same.
 const POLICY = `
@@ -64,10 +64,7 @@ const ok = async (sql: string, params?: unknown[]) => {
   return r;
 };
 
-function assertNoLeak(r: { text: string; structured?: Record<string, unknown> }, what: string): void {
-  const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`;
-  for (const secret of [EMAIL, SALARY]) assert.ok(!all.includes(secret), `${what} leaks ${secret}: ${r.text.slice(0, 300)}`);
-}
+const assertNoLeak = noLeakOf([EMAIL, SALARY]);
 
 describe('a write may not copy a masked column', () => {
   for (const [sql, column] of [

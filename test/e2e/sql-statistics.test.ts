@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ownTables, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { ownTables, startSqlWarden, type SqlWarden, noLeakOf } from '../support/sql-warden.js';
 
 // Values no content detector recognises: only the column masks and the deny rule protect them.
 const SSN_A = 'A123456789Z';
@@ -109,10 +109,7 @@ after(async () => {
 
 type Result = Awaited<ReturnType<SqlWarden['query']>>;
 
-function assertNoLeak(r: Result, what: string): void {
-  const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`;
-  for (const s of SECRETS) assert.ok(!all.includes(s), `${what} leaks ${s}: ${r.text.slice(0, 400)}`);
-}
+const assertNoLeak = noLeakOf(SECRETS);
 
 /** Refused by Warden because the relation holds statistics values (not by the policy's table list, not by PostgreSQL). */
 function assertStatisticsRefusal(r: Result, sql: string, relation: string): void {

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { sqlConfig, startSqlWarden, type SqlWarden, noLeakOf } from '../support/sql-warden.js';
 
 const POLICY = `
 rules:
@@ -137,10 +137,7 @@ after(async () => {
 type Result = Awaited<ReturnType<SqlWarden['query']>>;
 
 /** The whole response (text and structured content) holds none of the denied rows' values. */
-function assertNoLeak(r: Result, what: string): void {
-  const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`;
-  for (const secret of ALL_SECRETS) assert.ok(!all.includes(secret), `${what} leaks ${secret}: ${r.text.slice(0, 400)}`);
-}
+const assertNoLeak = noLeakOf(ALL_SECRETS);
 
 async function ok(sql: string, w = warden): Promise<Result> {
   const r = await w.query(sql);

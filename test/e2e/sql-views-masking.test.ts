@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { sqlConfig, startSqlWarden, type SqlWarden, noLeakOf } from '../support/sql-warden.js';
 
 const CONFIG = sqlConfig();
 
@@ -61,10 +61,7 @@ after(async () => {
 
 const query = (sql: string) => warden.query(sql);
 
-function assertNoLeak(r: { text: string; structured?: Record<string, unknown> }, what: string): void {
-  const all = `${r.text}\n${JSON.stringify(r.structured ?? {})}`;
-  for (const secret of [EMAIL, SSN, SSN.replace(/-/g, '')]) assert.ok(!all.includes(secret), `${what} leaks ${secret}: ${r.text.slice(0, 300)}`);
-}
+const assertNoLeak = noLeakOf([EMAIL, SSN, SSN.replace(/-/g, '')]);
 
 describe('masks follow views', () => {
   for (const sql of ['SELECT email FROM user_view', 'SELECT * FROM user_view', 'SELECT contact, ssn FROM user_view2', 'SELECT * FROM user_view2', 'SELECT "Email" FROM "Contacts"']) {

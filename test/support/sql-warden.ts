@@ -1,8 +1,9 @@
 /**
  * The setup the SQL end-to-end tests share: a warden.yaml with one PostgreSQL connection `db`
  * (TEST_DATABASE_URL, 3 s statement timeout), structured results and a stdio principal, and a
- * `warden serve` started on it with the given policy files.
+ * `warden serve` started on it with the given policy files; and the leak assertion they share.
  */
+import assert from 'node:assert/strict';
 import type { TestDatabase } from './pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from './warden-process.js';
 
@@ -51,4 +52,16 @@ export async function startSqlWarden(db: TestDatabase, policies: Record<string, 
 /** Hand public tables to the test role, as an application's tables belong to its role. */
 export async function ownTables(db: TestDatabase, tables: string[]): Promise<void> {
   for (const t of tables) await db.query(`ALTER TABLE public.${t} OWNER TO ${db.role}`);
+}
+
+/**
+ * The assertion every SQL e2e test makes of a result: its text and structured content quote none
+ * of `secrets` (`caseless`: compared in lower case, for values a query may re-case).
+ */
+export function noLeakOf(secrets: readonly string[], opts: { caseless?: boolean } = {}): (r: { text: string; structured?: unknown }, what: string) => void {
+  const fold = (s: string): string => (opts.caseless ? s.toLowerCase() : s);
+  return (r, what) => {
+    const all = fold(`${r.text}\n${JSON.stringify(r.structured ?? {})}`);
+    for (const secret of secrets) assert.ok(!all.includes(fold(secret)), `${what} leaks ${secret}: ${r.text.slice(0, 400)}`);
+  };
 }
