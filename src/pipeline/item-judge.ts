@@ -16,6 +16,7 @@ import type { CallJudge, CallView, Principal } from '../tool-api.js';
  * until a tool asks (most calls never do).
  */
 export function itemJudge(policy: CompiledPolicy, principal: Principal, call: CallView, decided: Decision): CallJudge {
+  let late: ReturnType<CallJudge['denies']> | undefined;
   return {
     call(facts) {
       const d = decide(policy, principal, call, facts);
@@ -29,12 +30,18 @@ export function itemJudge(policy: CompiledPolicy, principal: Principal, call: Ca
       return { allowed: true, reason: d.reason, ruleIds: d.ruleIds };
     },
     denies() {
-      const judge = lateDenies(policy, principal, call);
-      if (!judge) return null;
-      return (facts) => {
-        const hit = judge(facts);
-        return hit ? { allowed: false, reason: hit.reason, ruleIds: hit.ruleIds } : { allowed: true, reason: 'no deny rule matches', ruleIds: [] };
-      };
+      // Worked out once per call: several checks of one call ask (query_database's deny
+      // re-check and its statistics guard), and the answer cannot change within it.
+      if (late === undefined) {
+        const judge = lateDenies(policy, principal, call);
+        late = judge
+          ? (facts) => {
+              const hit = judge(facts);
+              return hit ? { allowed: false, reason: hit.reason, ruleIds: hit.ruleIds } : { allowed: true, reason: 'no deny rule matches', ruleIds: [] };
+            }
+          : null;
+      }
+      return late;
     },
   };
 }
