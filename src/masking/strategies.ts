@@ -25,7 +25,19 @@ export interface MaskerOptions {
   hashKey: string | Buffer;
 }
 
-const EMAIL_RE = /^([^@\s]+)@([^@\s]+)$/;
+const WHITESPACE = /\s/;
+
+/**
+ * Where the '@' of an email-shaped value is (`local@domain`: exactly one '@', neither side empty,
+ * no whitespace), or -1. Why not a capturing regex: partial masking runs once per cell of a masked
+ * column, and a match array with two captured copies per cell was a fifth of a 1,000-row read's
+ * allocations.
+ */
+export function emailAt(s: string): number {
+  const at = s.indexOf('@');
+  if (at <= 0 || at === s.length - 1 || s.indexOf('@', at + 1) !== -1 || WHITESPACE.test(s)) return -1;
+  return at;
+}
 const SSN_RE = /^\d{3}([- ])\d{2}\1(\d{4})$/;
 const CARD_RE = /^\d(?:[ -]?\d){12,18}$/;
 const HEX_LEN = 16;
@@ -60,11 +72,12 @@ function starAll(s: string): string {
 /** Keeps a hint of the value: enough for a human to recognise it, not enough to reuse it. */
 export function partialMask(s: string): string {
   if (s.length === 0) return s;
-  const email = EMAIL_RE.exec(s);
-  if (email) {
-    const local = Array.from(email[1] ?? '');
-    const head = local.length > 1 ? (local[0] ?? '') : '';
-    return `${head}***@${email[2] ?? ''}`;
+  const at = emailAt(s);
+  if (at > 0) {
+    // The local part's first character (a code point), kept only when the local part has more.
+    const first = s.codePointAt(0)!;
+    const width = first > 0xffff ? 2 : 1;
+    return `${at > width ? s.slice(0, width) : ''}***@${s.slice(at + 1)}`;
   }
   const ssn = SSN_RE.exec(s);
   if (ssn) {

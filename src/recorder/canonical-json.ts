@@ -51,7 +51,7 @@ function write(value: unknown, stack: object[]): string | undefined {
   if (Array.isArray(obj)) {
     // Result tables (arrays of rows of primitives) have no keys to sort: JSON.stringify gives
     // the same bytes, several times faster.
-    s = isPrimitiveTable(obj) ? JSON.stringify(obj) : '[' + Array.from(obj, (v) => write(v, stack) ?? 'null').join(',') + ']';
+    s = isPrimitiveTable(obj) ? JSON.stringify(obj) : '[' + joinComma(Array.from(obj, (v) => write(v, stack) ?? 'null')) + ']';
   } else {
     const rec = obj as Record<string, unknown>;
     const parts: string[] = [];
@@ -59,10 +59,22 @@ function write(value: unknown, stack: object[]): string | undefined {
       const v = write(rec[k], stack);
       if (v !== undefined) parts.push(JSON.stringify(k) + ':' + v);
     }
-    s = '{' + parts.join(',') + '}';
+    s = '{' + joinComma(parts) + '}';
   }
   stack.pop();
   if (sealed) SEALED_FORMS.set(obj, s);
+  return s;
+}
+
+/**
+ * parts.join(','), without copying: a few parts are concatenated (V8 keeps the pieces and copies
+ * them once, when the body is first read whole); why: `join` copied a 70 KB result at every level
+ * of the body it was nested in. Many parts still use `join` (a deep chain of pieces would cost more).
+ */
+function joinComma(parts: string[]): string {
+  if (parts.length > 16) return parts.join(',');
+  let s = parts[0] ?? '';
+  for (let i = 1; i < parts.length; i++) s = s + ',' + parts[i]!;
   return s;
 }
 
@@ -94,5 +106,5 @@ export function canonicalParts(obj: object): Map<string, string> {
 /** Assemble an object's canonical JSON from canonical parts; why: avoids serialising results twice. */
 export function joinParts(parts: Map<string, string>): string {
   const keys = [...parts.keys()].sort();
-  return '{' + keys.map((k) => JSON.stringify(k) + ':' + (parts.get(k) as string)).join(',') + '}';
+  return '{' + joinComma(keys.map((k) => JSON.stringify(k) + ':' + (parts.get(k) as string))) + '}';
 }

@@ -15,11 +15,17 @@ const sha256Hex: (text: string) => string = oneShot
   ? (text) => oneShot('sha256', text, 'hex')
   : (text) => crypto.createHash('sha256').update(text, 'utf8').digest('hex');
 
+/** Above this many UTF-16 units a body is hashed in two updates (recordHash). */
+const LARGE_BODY = 4096;
+
 /**
  * hash = sha256_hex(prev_hash "\n" kind "\n" ref_id "\n" ts "\n" body), UTF-8.
  * Why the separators: plain concatenation would let a byte move between ref_id and ts unnoticed.
  * Any other store implementation must reproduce exactly this.
  */
 export function recordHash(prevHash: string, kind: string, refId: string, ts: string, body: string): string {
+  // A large body (a result) is hashed on its own instead of copied into one string with the
+  // header first: the same bytes, one copy fewer of ~70 KB per 1,000-row read.
+  if (body.length > LARGE_BODY) return crypto.createHash('sha256').update(`${prevHash}\n${kind}\n${refId}\n${ts}\n`, 'utf8').update(body, 'utf8').digest('hex');
   return sha256Hex(`${prevHash}\n${kind}\n${refId}\n${ts}\n${body}`);
 }

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { REDACTED, STRATEGY_NAMES, createMasker, partialMask } from '../../src/masking/index.js';
+import { emailAt } from '../../src/masking/strategies.js';
 import { WardenError } from '../../src/errors.js';
 
 const masker = createMasker({ hashKey: 'test-key-one' });
@@ -32,6 +33,27 @@ describe('masking strategies', () => {
   it('partial keeps a hint of emails', () => {
     assert.equal(masker.apply('alice@example.com', 'partial'), 'a***@example.com');
     assert.equal(masker.apply('a@example.com', 'partial'), '***@example.com');
+  });
+
+  it('partial masks emails exactly as the capturing-regex definition does, astral and odd inputs included', () => {
+    // The definition the fast path replaced: /^([^@\s]+)@([^@\s]+)$/ with the local part's
+    // first code point kept when it has more than one.
+    const reference = (s: string): string | null => {
+      const m = /^([^@\s]+)@([^@\s]+)$/.exec(s);
+      if (!m) return null;
+      const local = Array.from(m[1]!);
+      return `${local.length > 1 ? local[0] : ''}***@${m[2]}`;
+    };
+    const cases = [
+      'alice@example.com', 'a@b', 'ab@b', '@example.com', 'alice@', 'a@b@c', 'al ice@example.com', 'alice@exa\u00a0mple.com',
+      'alice@example.com\n', 'x\u2028y@z', '\u{1F600}@example.com', '\u{1F600}x@example.com', '\u{1F600}\u{1F601}@e',
+      '\ud800@e', '\ud800x@e', 'x\udc00@e', '\udc00\ud800@e', 'é@e', 'éé@e', '\ufeffa@e', 'a\t@e', '@', '@@', 'a@@b',
+    ];
+    for (const c of cases) {
+      const want = reference(c);
+      if (want === null) assert.equal(emailAt(c), -1, JSON.stringify(c));
+      else assert.equal(partialMask(c), want, JSON.stringify(c));
+    }
   });
 
   it('partial keeps the last four of SSNs and cards', () => {

@@ -15,6 +15,20 @@ test('tables render as tab-separated text with escapes and NULL, plus structured
   assert.equal(r.isError, undefined);
 });
 
+test('plain rows (strings needing no escape, numbers) render exactly as cell-by-cell rendering does', () => {
+  const rows: unknown[][] = [
+    ['a', 'b c', ''], [1, -0, 1e21], [NaN, 'x', 2.5], ['tab\there', 'ok', 'x'], ['cr\r', 'back\\slash', 'nl\n'],
+    ['x', null, 'y'], [true, 'x', 'y'], ['\u{1F600}', '\u00e9', 'z'], [undefined, 'a', 'b'],
+  ];
+  const cell = (v: unknown): string =>
+    typeof v === 'string' ? v.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!) : v === null || v === undefined ? 'NULL' : String(v);
+  const r = renderOutput({ kind: 'table', columns: [{ name: 'a' }, { name: 'b' }, { name: 'c' }], rows, rowCount: rows.length, truncated: false }, {});
+  const want = ['a\tb\tc', ...rows.map((row) => row.map(cell).join('\t')), `(${rows.length} rows)`].join('\n');
+  assert.equal(r.content[0]!.text, want);
+  assert.ok(r.content[0]!.text.includes('tab\\there\tok'), 'an escaped row keeps its escapes');
+  assert.ok(r.content[0]!.text.includes('\n1\t0\t1e+21\n'), 'numbers render as String() renders them');
+});
+
 test('writes render their command tag and affected rows', () => {
   const r = renderOutput({ kind: 'table', columns: [], rows: [], rowCount: 0, truncated: false, affected: 3, command: 'UPDATE' }, {});
   assert.equal(r.content[0]!.text, 'UPDATE 3');
