@@ -48,7 +48,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'rules[].shell.pipelines': 'Allow | between allowed commands.',
   'rules[].shell.programs': 'Bare program names, each with optional paths, subcommands, deny_flags, allow_flags.',
   'rules[].kubernetes.namespaces': 'Namespaces the call must stay in.',
-  'rules[].kubernetes.pod_labels': 'Labels the pod must carry (read from the API server, not from the agent). A Deployment is judged by the labels of its pod template, and an event about a pod or a workload (ReplicaSet, Job, ...) by the labels of those pods: shown only for the pods it allows.',
+  'rules[].kubernetes.pod_labels': 'Labels the pod must carry (read from the API server, not from the agent). A Deployment is judged by the labels of its pod template, and an event about a pod or a workload (ReplicaSet, Job, ...) by the labels of those pods, one about a Service or PodDisruptionBudget by its selector: shown only for the pods it allows. Events about other kinds are withheld under pod_labels, but those about a Node\'s own state (NodeReady, ...).',
   'rules[].kubernetes.reveal_secret_keys': 'Secret data keys kubectl_get may show in clear when the agent asks (reveal_keys). Never the credential of a credential Secret type (service-account token, registry login, basic-auth password, SSH or TLS private key, bootstrap token, Helm release): those stay masked.',
   'rules[].kubernetes': 'Kubernetes condition: namespaces, pod labels and containers.',
   cases: 'Policy test cases: a principal, a call, and the decision it must get.',

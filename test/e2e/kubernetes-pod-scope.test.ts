@@ -2,7 +2,7 @@
  * A grant limited to pods with some labels (`pod_labels`) must not show, through events, what
  * it hides as pods: an event about a pod is returned only when the policy would allow the same
  * call for that pod's labels (read from the API server when the events are read). Events about
- * other objects follow the grant of `events` as before. Through `warden serve` and the test
+ * other objects: kubernetes-event-objects.test.ts. Through `warden serve` and the test
  * API server; what is withheld must be absent from the whole answer and from the transcript.
  */
 import { after, before, describe, test } from 'node:test';

@@ -3,10 +3,11 @@
  * pod labels read from the API server, container, kind, verb, revealed secret keys). Deny:
  * the call touches what the block names (every key given must match, like `shell:` deny).
  * Unknown pod labels never satisfy an allow and always satisfy a deny (fail closed).
- * `pod_labels` judge pods, each event about a pod or a workload object, and each workload
- * object and service kubectl_get reads (it judges every such item with the labels of its pod,
- * of the pod template, or that a Service's selector fixes, through ExecContext.judge, before
- * showing it); a node read under them loses the fields that show its pods (node-scope.ts).
+ * `pod_labels` judge pods, each event, and each workload object and service kubectl_get reads
+ * (it judges every such item with the labels of its pod, of the pod template, or that a
+ * Service's or PodDisruptionBudget's selector fixes, through ExecContext.judge, before showing
+ * it; an event about another kind is pods of unknown labels, event-scope.ts); a node read under
+ * them loses the fields that show its pods (node-scope.ts).
  */
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
@@ -55,7 +56,7 @@ function aboutPod(f: KubeFacts): boolean {
 
 /** Why a call of this kind is not judged by pod labels itself. */
 function notAboutPod(f: KubeFacts): string {
-  if (f.kind === 'events') return 'each event about pods is judged with their labels when it is read';
+  if (f.kind === 'events') return 'each event is judged with the labels of the pods its object shows when it is read';
   if (TEMPLATE_KINDS.has(f.kind)) return `each of the ${f.kind} is judged with the labels of its pod template when it is read`;
   if (f.kind === 'services') return 'each service is judged with the pod labels its selector fixes when it is read';
   return 'not a pod';
@@ -64,6 +65,7 @@ function notAboutPod(f: KubeFacts): string {
 function lookupWhy(f: KubeFacts): string {
   if (f.podLookup === 'not-found') return `${podOf(f)} was not found, so its labels cannot be checked`;
   if (f.podLookup === 'forbidden') return `the API server refused to read ${podOf(f)}, so its labels cannot be checked`;
+  if (f.podLookup === 'unknown') return `${podOf(f)}: Warden cannot tell which pods it shows, so their labels cannot be checked`;
   return 'the pod labels are unknown';
 }
 

@@ -1,31 +1,45 @@
 /**
  * Events are about objects, and an event about a pod says what that pod is doing (probe
  * failures with their output, images, restarts); an event about a workload object names the
- * pods it makes (`Created pod: db-7f9-x2x`, `create Pod pg-0 in StatefulSet pg`). A grant
- * limited by `pod_labels` must not show through events what it hides as pods. The decision
- * cannot see which objects a list of events names before they are read, so each event read is
- * judged here, through ExecContext.judge (item-scope.ts), as this same call made for the pods
- * it is about: a pod's labels, or a workload object's pod-template labels (pod-templates.ts),
- * read from the API server now. The `kubernetes:` condition (and any deny on pod labels)
- * judges it as it judges a pod.
+ * pods it makes (`Created pod: db-7f9-x2x`, `create Pod pg-0 in StatefulSet pg`); an event
+ * about a Service or a PodDisruptionBudget names the object and what happens to the pods it
+ * picks. A grant limited by `pod_labels` must not show through events what it hides as pods or
+ * as those objects. The decision cannot see which objects a list of events names before they
+ * are read, so each event read is judged here, through ExecContext.judge (item-scope.ts), as
+ * this same call made for the pods it is about, read from the API server now (one list per
+ * kind named, not one read per event):
+ * - a Pod: its labels;
+ * - a workload (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob,
+ *   ReplicationController): its pod template's labels (pod-templates.ts);
+ * - a Service or a PodDisruptionBudget: the labels its selector fixes, as kubectl_get judges a
+ *   Service (selector-objects.ts, service-scope.ts); an ExternalName Service without a selector
+ *   picks no pod and follows the call's decision;
+ * - a Node: nothing is read. An event about its own state (NODE_OWN_REASONS, node-scope.ts) is
+ *   shown as a pod_labels grant sees the node; any other may show its pods without naming them
+ *   (an OOM victim, pulled images) and is pods of unknown labels, as `status.images` is withheld;
+ * - any other kind (ConfigMap, PersistentVolumeClaim, HorizontalPodAutoscaler, a custom
+ *   resource, ...): Warden cannot tell which pods it shows: pods of unknown labels.
+ * Pods of unknown labels are outside every pod_labels allow and inside every deny on pod
+ * labels (fail closed). The `kubernetes:` condition judges each as it judges a pod.
  *
- * An event is about pods when the object it is about or its related object is a Pod or a
- * workload (Deployment, ReplicaSet, StatefulSet, DaemonSet, Job, CronJob,
- * ReplicationController). The object it is about is `involvedObject` in core/v1 and `regarding`
- * in events.k8s.io/v1 (kubectl_get reads core/v1 only, but an answer in the other shape, or
- * carrying both, is judged on every reference it holds); an event with neither, or with a
- * reference that cannot be read, counts as about pods of unknown labels (fail closed). An
- * object that no longer exists, or exists under another uid than the event names, has unknown
- * labels. Events about other objects (Services, Nodes, ...) follow the call's decision as before.
+ * The object an event is about is `involvedObject` in core/v1 and `regarding` in
+ * events.k8s.io/v1 (kubectl_get reads core/v1 only, but an answer in the other shape, or
+ * carrying both, is judged on every reference it holds), with `related`; an event with neither,
+ * or with a reference that cannot be read, is about pods of unknown labels. An object that no
+ * longer exists, or exists under another uid than the event names, has unknown labels. When no
+ * pod_labels rule applies (the call is allowed for pods of unknown labels), every event follows
+ * the call's decision and nothing more is read.
  */
 import type { ExecContext, ItemJudgement } from '../../src/tool-api.js';
 import type { KubeConnector } from './connector.js';
 import type { KubeFacts } from './facts.js';
-import { allowedForAnyLabels, itemFacts, judgeOf, keepAllowed, templateFacts, type Judge } from './item-scope.js';
+import { allowedForAnyLabels, itemFacts, judgeOf, keepAllowed, selectorFacts, templateFacts, type Judge } from './item-scope.js';
+import { aboutNodeItself } from './node-scope.js';
 import { isWorkloadKind, readTemplates } from './pod-templates.js';
+import { isSelectorKind, readSelectors } from './selector-objects.js';
 import { isObj } from './objects.js';
 
-/** An object an event names whose pods' labels matter; kind and name null when the event's object cannot be read. */
+/** An object an event names; kind and name null when the event's object cannot be read. */
 interface Subject {
   kind: string | null;
   namespace: string;
@@ -33,8 +47,8 @@ interface Subject {
   uid: string | null;
 }
 
-/** The labels and uid of the objects of one kind, keyed `namespace/name`. */
-type Index = Map<string, { uid: string; labels: Record<string, string> | null }>;
+/** The uid and the labels (a pod's, a template's, or those a selector fixes) of the objects of one kind, keyed `namespace/name`. */
+type Index = Map<string, { uid: string; labels: Record<string, string> | null; selectsNoPods?: boolean }>;
 
 function eventName(ev: unknown, fallbackNs: string | null): { namespace: string; name: string } {
   const m = isObj(ev) && isObj(ev.metadata) ? ev.metadata : {};
@@ -44,18 +58,22 @@ function eventName(ev: unknown, fallbackNs: string | null): { namespace: string;
 /** The fields naming the object an event is about: core/v1's, then events.k8s.io/v1's. */
 const ABOUT = ['involvedObject', 'regarding'] as const;
 
-/** The pods and workload objects an event is about (involvedObject or regarding, and related). */
+/** Are the objects of this kind read to judge an event about one? */
+function isRead(kind: string): boolean {
+  return kind === 'Pod' || isWorkloadKind(kind) || isSelectorKind(kind);
+}
+
+/** The objects an event is about (involvedObject or regarding, and related). */
 function subjectsOf(ev: unknown, fallbackNs: string | null): Subject[] {
   const o = isObj(ev) ? ev : {};
   const ns = eventName(ev, fallbackNs).namespace;
   const out: Subject[] = [];
   const ref = (r: unknown) => {
-    if (!isObj(r) || typeof r.kind !== 'string') return void out.push({ kind: null, namespace: ns, name: null, uid: null });
-    if (r.kind !== 'Pod' && !isWorkloadKind(r.kind)) return;
+    if (!isObj(r) || typeof r.kind !== 'string' || !r.kind) return void out.push({ kind: null, namespace: ns, name: null, uid: null });
     const name = typeof r.name === 'string' && r.name ? r.name : null;
     out.push({
       kind: name === null ? null : r.kind,
-      namespace: typeof r.namespace === 'string' && r.namespace ? r.namespace : ns,
+      namespace: r.kind === 'Node' ? '' : typeof r.namespace === 'string' && r.namespace ? r.namespace : ns,
       name,
       uid: typeof r.uid === 'string' && r.uid ? r.uid : null,
     });
@@ -67,37 +85,55 @@ function subjectsOf(ev: unknown, fallbackNs: string | null): Subject[] {
   return out;
 }
 
-/** The facts of the call, narrowed to one event about one subject (labels from its kind's index). */
-function factsFor(call: KubeFacts, ev: unknown, s: Subject, indexes: Map<string, Index>): KubeFacts {
-  if (s.kind === null || s.name === null) {
-    const e = eventName(ev, call.namespace);
-    return itemFacts(call, `the unnamed object of event ${e.namespace}/${e.name}`, null, null, s.namespace);
-  }
+/** An event that may show pods Warden cannot name (`who` as reasons name it): pods of unknown labels. */
+function unknownFacts(call: KubeFacts, who: string, namespace: string): KubeFacts {
+  return { ...itemFacts(call, who, null, null, namespace), podLookup: 'unknown' };
+}
+
+/**
+ * The facts of the call, narrowed to one event about one subject (labels from its kind's
+ * index); null when the subject shows no pod (the event follows the call's decision for it).
+ */
+function factsFor(call: KubeFacts, ev: unknown, s: Subject, indexes: Map<string, Index>): KubeFacts | null {
+  const e = eventName(ev, call.namespace);
+  if (s.kind === null || s.name === null) return itemFacts(call, `the unnamed object of event ${e.namespace}/${e.name}`, null, null, s.namespace);
+  const obj = `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
+  if (s.kind === 'Node') return aboutNodeItself(ev) ? null : unknownFacts(call, `event ${e.namespace}/${e.name} about ${obj}`, e.namespace);
+  if (!isRead(s.kind)) return unknownFacts(call, `event ${e.namespace}/${e.name} about ${obj}`, s.namespace);
   const found = indexes.get(s.kind)?.get(`${s.namespace}/${s.name}`);
   const same = found !== undefined && (s.uid === null || found.uid === s.uid) ? found : undefined;
   const note = s.uid && found && !same ? ` (uid ${s.uid})` : '';
+  if (isSelectorKind(s.kind)) {
+    if (same?.selectsNoPods) return null;
+    return selectorFacts(call, `the pods selected by ${obj}${note}`, same ? same.labels : null, s.namespace);
+  }
   if (s.kind !== 'Pod') return templateFacts(call, s.kind, s.namespace, s.name, same ? same.labels : null, note);
   return itemFacts(call, `pod ${s.namespace}/${s.name}${note}`, same ? same.labels : null, same ? same.uid : null, s.namespace);
 }
 
-/** Read the labels of every kind the events name: pods, and the pod templates of workloads. */
+/** Read every kind the events name that is judged by its objects: pods, workloads' pod templates, selectors. */
 async function readIndexes(kinds: Set<string>, call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<Map<string, Index>> {
-  const read = async (kind: string): Promise<[string, Index]> => [kind, kind === 'Pod' ? await c.listPods(call.namespace, ctx.signal) : await readTemplates(c, kind, call.namespace, ctx.signal)];
-  return new Map(await Promise.all([...kinds].map(read)));
+  const read = async (kind: string): Promise<Index> => {
+    if (kind === 'Pod') return c.listPods(call.namespace, ctx.signal);
+    if (isSelectorKind(kind)) return readSelectors(c, kind, call.namespace, ctx.signal);
+    return readTemplates(c, kind, call.namespace, ctx.signal);
+  };
+  return new Map(await Promise.all([...kinds].map(async (k): Promise<[string, Index]> => [k, await read(k)])));
 }
 
 /** Judge each event; the refusal of the first subject refused, or null when the event may be shown. */
 async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<(ItemJudgement | null)[]> {
-  const judge: Judge = judgeOf(ctx, 'events about pods');
+  const judge: Judge = judgeOf(ctx, 'events');
   const about = events.map((ev) => subjectsOf(ev, call.namespace));
   if (!about.some((s) => s.length)) return events.map(() => null);
   if (allowedForAnyLabels(call, judge)) return events.map(() => null);
-  const kinds = new Set(about.flat().flatMap((s) => (s.kind !== null && s.name !== null ? [s.kind] : [])));
+  const kinds = new Set(about.flat().flatMap((s) => (s.kind !== null && s.name !== null && isRead(s.kind) ? [s.kind] : [])));
   const indexes = await readIndexes(kinds, call, ctx, c);
   return events.map((ev, i) => {
     for (const s of about[i]!) {
-      const j = judge(factsFor(call, ev, s, indexes));
-      if (!j.allowed) return j;
+      const f = factsFor(call, ev, s, indexes);
+      const j = f === null ? null : judge(f);
+      if (j && !j.allowed) return j;
     }
     return null;
   });
@@ -111,6 +147,6 @@ async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext,
 export function scopeEvents(answer: unknown, call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<{ answer: unknown; notes: string[] }> {
   return keepAllowed(answer, (events) => judgeEvents(events, call, ctx, c), {
     refused: (j) => `event ${call.namespace ?? ''}/${call.name ?? ''} is withheld: ${j.reason}`,
-    withheld: (n) => `${n} event${n === 1 ? '' : 's'} about pods outside what this principal may read ${n === 1 ? 'was' : 'were'} withheld`,
+    withheld: (n) => `${n} event${n === 1 ? '' : 's'} about pods, or objects showing pods, outside what this principal may read ${n === 1 ? 'was' : 'were'} withheld`,
   });
 }

@@ -23,9 +23,11 @@ export const CLUSTER_KINDS: ReadonlySet<string> = new Set(['nodes', 'namespaces'
  * How the pod lookup before exec/logs went; labels are known only when `found`. For events,
  * workload objects and services it says whether the facts are about pods at all:
  * `not-applicable` on the facts of the call (each item it returns is judged later, one by one,
- * with the labels of the pods it is about: a pod's, a pod template's, or a Service selector's).
+ * with the labels of the pods it is about: a pod's, a pod template's, or a selector's).
+ * `unknown`: an item that may show pods Warden cannot name (an event about a kind it cannot
+ * judge, or about a Node but not its own state): pods of unknown labels.
  */
-export type PodLookup = 'found' | 'not-found' | 'forbidden' | 'not-applicable';
+export type PodLookup = 'found' | 'not-found' | 'forbidden' | 'unknown' | 'not-applicable';
 
 /** Facts shared by every kubernetes tool. */
 export interface KubeFacts extends Facts {

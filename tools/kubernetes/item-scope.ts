@@ -1,6 +1,6 @@
 /**
  * What kubectl_get shares between the answers it judges item by item under `pod_labels`
- * (events about pods and workloads, event-scope.ts; workload objects, workload-scope.ts;
+ * (events, by the object they are about, event-scope.ts; workload objects, workload-scope.ts;
  * services, service-scope.ts; the pod fields of nodes, node-scope.ts):
  * each item is judged, through ExecContext.judge, as this same call made for the pods the
  * item is about, with their labels. A named item that may not be shown is refused; a list

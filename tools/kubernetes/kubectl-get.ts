@@ -1,9 +1,9 @@
 /**
  * `kubectl_get`: read objects of the kinds a rule chooses, as compact JSON with managedFields
  * dropped and Secret values masked unless a rule reveals the key the agent asked for (and the
- * Secret's type lets it be shown). Under pod_labels, events about pods and workloads, workload
- * objects (by their pod template) and services (by their selector) are judged one by one, and
- * nodes lose the fields that show their pods (event-scope.ts, workload-scope.ts,
+ * Secret's type lets it be shown). Under pod_labels, events (by the object they are about),
+ * workload objects (by their pod template) and services (by their selector) are judged one by
+ * one, and nodes lose the fields that show their pods (event-scope.ts, workload-scope.ts,
  * service-scope.ts, node-scope.ts). Events are read from core/v1 only; Endpoints and
  * EndpointSlices (their targetRefs name pods) are not kinds it serves.
  */
@@ -70,7 +70,7 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
       'Get one object (name) or list objects of a kind (pods, deployments, services, configmaps, events, nodes, namespaces, ' +
       'secrets) in a namespace, optionally filtered by an equality label_selector (a=b,c!=d). Secret values are masked; ' +
       'reveal_keys asks for specific keys in clear, which a rule must grant (credentials of typed Secrets, such as ' +
-      'service-account tokens and TLS private keys, stay masked). Events about pods you may not read, and deployments ' +
+      'service-account tokens and TLS private keys, stay masked). Events about pods (or objects selecting pods) you may not read, and deployments ' +
       'and services whose pods you may not read, are withheld; under a pod-label grant nodes are shown without the ' +
       'images and volumes of their pods.',
     connectionTypes: ['kubernetes'],
@@ -122,7 +122,7 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
         if (!facts.podUid || meta?.uid !== facts.podUid) throw replaced(facts.namespace ?? '', facts.name, 'nothing is returned');
         if (!sameLabels(facts.podLabels, meta.labels ?? {})) throw relabelled(facts.namespace ?? '', facts.name, 'nothing is returned');
       }
-      // Events about pods and workloads, workload objects and services are judged one by one
+      // Events (by their object), workload objects and services are judged one by one
       // with the labels of their pods; nodes lose their pods' fields (scopeAnswer).
       const scoped = await scopeAnswer(answer, facts, ctx, connectorFor(conn.name));
       const notes = scoped.notes;

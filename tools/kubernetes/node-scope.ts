@@ -44,3 +44,23 @@ export function scopeNodes(answer: unknown, call: KubeFacts, ctx: ExecContext): 
   const fields = NODE_POD_FIELDS.map((f) => `status.${f}`).join(', ');
   return { answer: out, notes: any ? [`${fields} of nodes are withheld: they show pods of every label, and this grant is limited by pod labels`] : [] };
 }
+
+/**
+ * Reasons of the events kubelet and the node controllers record about a Node's own state
+ * (readiness, pressure conditions, registration, reboots, schedulability), none of which names
+ * a pod, an image or a process. Why a list: other events about a Node can show its pods with no
+ * word of which pod (`SystemOOM` names the victim process, `ImageGCFailed` / `FreeDiskSpaceFailed`
+ * images, `EvictionThresholdMet` and node-problem-detector's `TaskHung` / `KernelOops` what its
+ * pods run), like `status.images`: under `pod_labels` only these are shown (event-scope.ts).
+ */
+export const NODE_OWN_REASONS: ReadonlySet<string> = new Set([
+  'Starting', 'NodeReady', 'NodeNotReady', 'NodeSchedulable', 'NodeNotSchedulable', 'NodeAllocatableEnforced',
+  'NodeHasSufficientMemory', 'NodeHasInsufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasDiskPressure',
+  'NodeHasSufficientPID', 'NodeHasInsufficientPID', 'RegisteredNode', 'RemovingNode', 'DeletingNode',
+  'Rebooted', 'Shutdown', 'InvalidDiskCapacity', 'CIDRNotAvailable', 'CIDRAssignmentFailed',
+]);
+
+/** Is this event about a Node's own state (NODE_OWN_REASONS), so a pod_labels grant sees it as it sees the node? */
+export function aboutNodeItself(ev: unknown): boolean {
+  return isObj(ev) && typeof ev.reason === 'string' && NODE_OWN_REASONS.has(ev.reason);
+}

@@ -10,8 +10,9 @@
  * template (its labels are on every pod), a deny on an added key is not, so the keys each kind
  * may add are listed here and a deny treats them as unknown (condition.ts).
  *
- * Kinds with no pod template (Services, Nodes, ConfigMaps, HorizontalPodAutoscalers, ...) are
- * not judged by pod labels: they follow the call's decision as before.
+ * Kinds with no pod template are not judged here: Services and PodDisruptionBudgets by their
+ * selector (service-scope.ts, selector-objects.ts), Nodes by what they show (node-scope.ts),
+ * events about any other kind as pods of unknown labels (event-scope.ts).
  */
 import type { KubeConnector } from './connector.js';
 import type { Kind } from './facts.js';

@@ -1,5 +1,5 @@
 /**
- * Discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/apps/v1`, `/apis/batch/v1`, `/version`) as a real API
+ * Discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/apps/v1`, `/apis/batch/v1`, `/apis/policy/v1`, `/version`) as a real API
  * server serves them, so that kubectl's RESTMapper resolves `pods`, `po`, `deploy`, ...
  */
 type Res = { name: string; kind: string; namespaced: boolean; short?: string[]; verbs?: string[] };
@@ -33,7 +33,7 @@ export function discovery(path: string, hostPort: string): Record<string, unknow
       return {
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: ['apps', 'batch'].map((name) => ({ name, versions: [{ groupVersion: `${name}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' } })),
+        groups: ['apps', 'batch', 'policy'].map((name) => ({ name, versions: [{ groupVersion: `${name}/v1`, version: 'v1' }], preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' } })),
       };
     case '/api/v1':
       return list('v1', [
@@ -60,6 +60,8 @@ export function discovery(path: string, hostPort: string): Record<string, unknow
         { name: 'jobs', kind: 'Job', namespaced: true },
         { name: 'cronjobs', kind: 'CronJob', namespaced: true, short: ['cj'] },
       ]);
+    case '/apis/policy/v1':
+      return list('policy/v1', [{ name: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', namespaced: true, short: ['pdb'] }]);
     default:
       return null;
   }

@@ -46,11 +46,11 @@ interface Route {
 }
 
 /**
- * Parse `/api/v1/...`, `/apis/apps/v1/...` and `/apis/batch/v1/...` resource paths. A resource
+ * Parse `/api/v1/...`, `/apis/apps/v1/...`, `/apis/batch/v1/...` and `/apis/policy/v1/...` resource paths. A resource
  * is found only under its own group, as a real server answers (`/api/v1/deployments` is a 404).
  */
 export function route(path: string): Route | null {
-  const m = /^\/(api\/v1|apis\/apps\/v1|apis\/batch\/v1)(?:\/namespaces\/([^/]+)\/([^/]+)|\/([^/]+))(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(path);
+  const m = /^\/(api\/v1|apis\/apps\/v1|apis\/batch\/v1|apis\/policy\/v1)(?:\/namespaces\/([^/]+)\/([^/]+)|\/([^/]+))(?:\/([^/]+))?(?:\/([^/]+))?$/.exec(path);
   if (!m) return null;
   const version = m[1] === 'api/v1' ? 'v1' : m[1]!.slice('apis/'.length);
   const r: Route = m[4] !== undefined

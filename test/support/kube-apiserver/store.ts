@@ -44,6 +44,7 @@ const GROUP: Record<string, { apiVersion: string; kind: string }> = {
   daemonsets: { apiVersion: 'apps/v1', kind: 'DaemonSet' },
   jobs: { apiVersion: 'batch/v1', kind: 'Job' },
   cronjobs: { apiVersion: 'batch/v1', kind: 'CronJob' },
+  poddisruptionbudgets: { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget' },
 };
 
 /** Kinds served, with their apiVersion and Kind. */

@@ -82,6 +82,15 @@ describe('kubernetes: events about a pod', () => {
     const why = kubernetesCondition.compile({ pod_labels: { app: 'web' } }, { id: 'r', effect: 'allow' })({ ...base, ...about({ app: 'db' }) }, { tool: 't', connection: 'c', args: {} }).why;
     assert.match(why, /^pod shop\/x does not carry label app=web$/);
   });
+
+  test('an event about an object whose pods cannot be told (unknown) is outside every allow and inside every deny', () => {
+    const unknown: Partial<KubeFacts> = { ...call, involvedPod: 'event shop/e about ConfigMap shop/x', podLabels: null, podLookup: 'unknown' };
+    assert.equal(allow({ pod_labels: { app: 'web' } }, unknown), false);
+    assert.equal(allow({ kinds: ['events'] }, unknown), true, 'without pod_labels it follows the call');
+    assert.equal(deny({ pod_labels: { app: 'db' } }, unknown), true);
+    const why = kubernetesCondition.compile({ pod_labels: { app: 'web' } }, { id: 'r', effect: 'allow' })({ ...base, ...unknown }, { tool: 't', connection: 'c', args: {} }).why;
+    assert.match(why, /^event shop\/e about ConfigMap shop\/x: Warden cannot tell which pods it shows/);
+  });
 });
 
 describe('kubernetes: workload objects and their pod templates', () => {
