@@ -28,9 +28,10 @@ export interface ApprovalView {
   /** Who may decide this request (the rule's `reviewers:` as it was when it was made; empty: anyone but the requester). */
   reviewers?: { subjects?: string[]; groups?: string[]; claims?: Record<string, string | string[]> };
   /**
-   * When the same call by the same requester has open requests under other approval rules (a call
-   * that several approval rules match needs every one of them): this request's place among them
-   * and the others. Absent when this request is the only one, or is no longer open.
+   * When the call needs other open requests too (a call that several approval rules match needs
+   * every one of them): this request's place among them and the others, read from the link the
+   * gate stored (inferred from the requester's open requests for the same call for requests made
+   * before the link existed). Absent when this request is the only one, or is no longer open.
    */
   combination?: ApprovalCombination;
 }

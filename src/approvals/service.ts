@@ -1,6 +1,7 @@
 /**
  * The approval service: the pipeline's gate (find or create the requests bound to the exact call,
- * one per approval the decision needs, wait for reviewers with progress, consume each once) and
+ * one per approval the decision needs, linked as one combination; wait for reviewers with
+ * progress; use them all up at once, in one store transaction, or none) and
  * the reviewers' API (list, show, approve, deny). State lives in the transcript store, so a CLI
  * in another process and a restarted server see the same requests; the waiting call polls the store.
  */
@@ -18,6 +19,8 @@ import { confirmWithRequester } from './confirm.js';
 import type { ApprovalNotice, Notifier, NotifySpec } from './notifier.js';
 import type { ApprovalReviewApi, ApprovalView } from './review-api.js';
 import { reviewersLabel, toView, waitingLine, withCombination } from './views.js';
+import { combinationIdFor, combinedView, combinedViews } from './combination.js';
+import { pendingResult, refusalOf } from './gate-results.js';
 
 /** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
 export interface GateInput {
@@ -87,31 +90,8 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     }
   }
 
-  /**
-   * A request's view with the other open requests the same call needs (one store read); a
-   * request that is not open, or a failed read, shows the request alone.
-   */
-  async function viewOf(row: ApprovalRow, open?: ApprovalRow[]): Promise<ApprovalView> {
-    if (row.confirm !== null || (row.state !== 'pending' && row.state !== 'approved')) return toView(row);
-    try {
-      return withCombination(row, open ?? (await tables.openFor(row.requester, row.callHash, iso())));
-    } catch {
-      return toView(row);
-    }
-  }
-
-  /** Views of listed rows, each with its combination (one store read per open call listed). */
-  async function viewsOf(rows: ApprovalRow[]): Promise<ApprovalView[]> {
-    const open = new Map<string, Promise<ApprovalRow[]>>();
-    return Promise.all(
-      rows.map((r) => {
-        if (r.confirm !== null || (r.state !== 'pending' && r.state !== 'approved')) return toView(r);
-        const key = `${r.requester}\u0000${r.callHash}`;
-        if (!open.has(key)) open.set(key, tables.openFor(r.requester, r.callHash, iso()));
-        return open.get(key)!.then((o) => viewOf(r, o), () => toView(r));
-      }),
-    );
-  }
+  /** A request's view with the other requests its call needs (combination.ts). */
+  const viewOf = (row: ApprovalRow): Promise<ApprovalView> => combinedView(tables, row, iso());
 
   async function decide(id: string, reviewer: Principal, decision: 'approve' | 'deny', comment?: string): Promise<ApprovalView> {
     if (typeof id !== 'string' || !id) throw refused('an approval id is required');
@@ -138,55 +118,47 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
   }
 
   /**
-   * Wait until every request is approved (then consume each for this call), or any is denied,
+   * Wait until every request is approved (then use them all up for this call), or any is denied,
    * expired or used by another call, or the combination's wait ends. `usableUntil` is a request's
    * expiry for this combination: never later than the shortest matching rule's (approval-terms.ts).
-   * Consumption is one request at a time: if one can no longer be used when the others were
-   * already consumed (it expired in between), the call is refused and those stay spent.
+   * The store uses up the whole combination in one transaction or none of it: if one request can
+   * no longer be used at that moment (it expired, or another call used it), the call is refused
+   * and the others stay approved for the next attempt.
    */
-  async function wait(rows: ApprovalRow[], input: GateInput, waitMs: number, usableUntil: (r: ApprovalRow) => number): Promise<GateResult> {
+  async function wait(rows: ApprovalRow[], input: GateInput, callHash: string, waitMs: number, usableUntil: (r: ApprovalRow) => number): Promise<GateResult> {
     const deadline = now() + waitMs;
     const n = rows.length;
-    // One request reads as before; several are named by their place and rule.
-    const name = (r: ApprovalRow, i: number) => (n > 1 ? `approval ${r.id} (${i + 1} of ${n}, rule ${r.approvalRule})` : `approval ${r.id}`);
     const line = (r: ApprovalRow, i: number, t: number) =>
       n > 1 ? `${requirementLabel(r.approvalRule, i, n)}: ${r.state === 'approved' ? `approved (approval id ${r.id})` : waitingLine(r, t, usableUntil(r))}` : waitingLine(r, t, usableUntil(r));
-    const used = new Set<string>();
-    let lastProgress = -Infinity;
-    let tick = 0;
-    for (;;) {
-      const t = now();
-      await tables.expireDue(iso(t));
+    const reread = async (): Promise<ApprovalRow[]> => {
       const cur: ApprovalRow[] = [];
       for (const r of rows) {
         const c = await tables.get(r.id);
         if (!c) throw new WardenError(ErrorCode.INTERNAL, `approval request ${r.id} vanished`);
         cur.push(c);
       }
-      // Any request that can no longer be granted refuses the call.
-      for (const [i, c] of cur.entries()) {
-        if (c.state === 'denied') {
-          const d = c.decisions.find((x) => x.decision === 'deny');
-          return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: c.id, message: `${name(c, i)} was denied by ${d?.reviewer ?? 'a reviewer'}${d?.comment ? `: ${d.comment}` : ' (no comment)'}` };
-        }
-        if (c.state === 'expired' || ((c.state === 'pending' || c.state === 'approved') && usableUntil(c) <= t)) {
-          return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: c.id, message: `${name(c, i)} expired before it was approved and used; calling again asks for a new approval` };
-        }
-        if (c.state === 'used' && !used.has(c.id)) {
-          return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: c.id, message: `${name(c, i)} was already used by another call; an approval runs one call, so calling again asks for a new approval` };
-        }
+      return cur;
+    };
+    let lastProgress = -Infinity;
+    let tick = 0;
+    for (;;) {
+      const t = now();
+      await tables.expireDue(iso(t));
+      const cur = await reread();
+      const refused = refusalOf(cur, t, usableUntil);
+      if (refused) return refused;
+      if (cur.every((c) => c.state === 'approved')) {
+        const at = iso();
+        const r = await tables.consumeAll(cur.map((c) => c.id), { callId: input.callId, callHash, requester: input.principal.subject }, at);
+        if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };
+        // None was used: say which request refused the call, as the store found it.
+        const after = await reread();
+        return (
+          refusalOf(after, Date.parse(at), usableUntil) ?? { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: r.id || rows[0]!.id, message: `the approvals could not be used for this call (${r.reason}); calling again asks anew` }
+        );
       }
-      if (cur.every((c) => c.state === 'approved' || used.has(c.id))) {
-        for (const c of cur) {
-          if (used.has(c.id)) continue;
-          if (!(await tables.consume(c.id, input.callId, iso()))) break;
-          used.add(c.id);
-        }
-        if (used.size === n) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((r) => r.id) } : { granted: true, approvalId: rows[0]!.id };
-        continue;
-      }
-      if (input.signal.aborted) return pending(cur, 'cancelled while waiting', usableUntil);
-      if (t >= deadline) return pending(cur, 'not decided in time', usableUntil);
+      if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', now(), usableUntil);
+      if (t >= deadline) return pendingResult(cur, 'not decided in time', now(), usableUntil);
       if (input.progress && t - lastProgress >= progressEveryMs) {
         lastProgress = t;
         input.progress(cur.map((c, i) => line(c, i, t)).join('; '), ++tick);
@@ -195,27 +167,6 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       // Another replica's decision wakes the wait at once (LISTEN/NOTIFY); polling is the fallback.
       await (tables.changed ? tables.changed(ms, input.signal) : sleep(ms, input.signal));
     }
-  }
-
-  function pending(rows: ApprovalRow[], why: string, usableUntil: (r: ApprovalRow) => number): GateResult {
-    const t = now();
-    const first = rows.find((r) => r.state === 'pending') ?? rows[0]!;
-    const waiting = (r: ApprovalRow) => waitingLine(r, t, usableUntil(r)).replace(/ \(approval id [^)]*\)$/, '');
-    if (rows.length === 1) {
-      return {
-        granted: false,
-        code: ErrorCode.APPROVAL_PENDING,
-        approvalId: first.id,
-        message: `${why}: approval ${first.id} is ${waiting(first)}. Call ${first.tool} again with the same arguments once it is approved; approval_status reports its state`,
-      };
-    }
-    const parts = rows.map((r, i) => `${requirementLabel(r.approvalRule, i, rows.length)} ${r.id} is ${r.state === 'approved' ? 'approved' : waiting(r)}`);
-    return {
-      granted: false,
-      code: ErrorCode.APPROVAL_PENDING,
-      approvalId: first.id,
-      message: `${why}: this call needs ${rows.length} approvals, each its own request: ${parts.join('; ')}. Call ${first.tool} again with the same arguments once every one is approved; approval_status reports each one's state`,
-    };
   }
 
   const service: ApprovalService = {
@@ -270,26 +221,33 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         usableUntil(r) > atMs;
       const open = await tables.openFor(base.requester, call.hash, at);
       // One request per requirement, all at once: reviewers of every rule can decide in parallel.
+      // An open request that fits is taken up again; all of them share one stored combination id.
+      const picks = reviewed.map((need) => {
+        const fitting = open.filter((r) => fits(r, need));
+        return { need, row: fitting.findLast((r) => r.state === 'approved') ?? fitting.findLast((r) => r.state === 'pending') };
+      });
+      const reused = picks.flatMap((p) => (p.row ? [p.row] : []));
+      const combinationId = combinationIdFor(reused, open);
+      await tables.link(reused.filter((r) => r.combinationId !== combinationId).map((r) => r.id), combinationId, input.callId, at);
       const rows: ApprovalRow[] = [];
       const created: [ApprovalRow, ApprovalRequirement][] = [];
-      for (const need of reviewed) {
-        const fitting = open.filter((r) => fits(r, need));
-        let row = fitting.findLast((r) => r.state === 'approved') ?? fitting.findLast((r) => r.state === 'pending');
+      for (const { need, row: reusedRow } of picks) {
+        let row: ApprovalRow | undefined = reusedRow ? { ...reusedRow, combinationId } : undefined;
         if (!row) {
           row = await tables.create({
             ...base, id: randomUUID(), approvalRule: need.ruleId, approvalsRequired: need.approvals, reviewers: need.reviewers ?? {},
-            confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires),
+            confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires), combinationId,
           });
           created.push([row, need]);
         }
         rows.push(row);
       }
       for (const [row, need] of created) notify(row, 'requested', {}, need.notify as NotifySpec | undefined, withCombination(row, rows));
-      return wait(rows, input, timing.wait, usableUntil);
+      return wait(rows, input, call.hash, timing.wait, usableUntil);
     },
     async list(filter = {}) {
       await tables.expireDue(iso());
-      return viewsOf(await tables.list(filter));
+      return combinedViews(tables, await tables.list(filter), iso());
     },
     async get(id) {
       await tables.expireDue(iso());
@@ -304,7 +262,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     },
     async listFor(principal, limit = 20) {
       await tables.expireDue(iso());
-      return viewsOf(await tables.list({ requester: principal.subject, limit }));
+      return combinedViews(tables, await tables.list({ requester: principal.subject, limit }), iso());
     },
   };
   return service;

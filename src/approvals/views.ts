@@ -35,23 +35,35 @@ export function toView(r: ApprovalRow): ApprovalView {
 }
 
 /**
- * The view with its combination: `open` is the requester's open requests for the same call
- * (store openFor, oldest first, or the gate's own list). Of those, the requests under rules this
- * request's decision matched count, one per rule (the newest); nothing is added when this
- * request is not among them or is the only one.
+ * The view with its combination. A linked request (its combinationId, stored when the gate made
+ * or reused it) belongs with the open requests of `open` that carry the same link, in the order
+ * they were made. A request stored before the link existed falls back to inference: `open` is the
+ * requester's open requests for the same call (store openFor, oldest first), and of those the
+ * requests under rules this request's decision matched count, one per rule (the newest). Nothing
+ * is added when this request is not among them or is the only one.
  */
 export function withCombination(r: ApprovalRow, open: readonly ApprovalRow[], view: ApprovalView = toView(r)): ApprovalView {
-  // Only rules this request's own decision matched (its rule ids) belong with it.
-  const related = open.filter((o) => o.id === r.id || r.ruleIds.includes(o.approvalRule));
-  const newest = new Map<string, ApprovalRow>();
-  for (const o of related) newest.set(o.approvalRule, o);
-  const group = related.filter((o) => newest.get(o.approvalRule) === o);
+  const group = r.combinationId !== null ? linkedGroup(r, open) : inferredGroup(r, open);
   const part = group.findIndex((o) => o.id === r.id);
   if (part < 0 || group.length < 2) return view;
   const others = group
     .filter((o) => o.id !== r.id)
     .map((o) => ({ id: o.id, approval_rule: o.approvalRule, state: o.state, approvals_required: o.approvalsRequired, approvals: approvalsOf(o) }));
   return { ...view, combination: { part: part + 1, of: group.length, others } };
+}
+
+// The open requests with the same stored link, oldest first (a stable sort keeps the order of
+// requests made at the same instant: the gate makes them in requirement order).
+function linkedGroup(r: ApprovalRow, open: readonly ApprovalRow[]): ApprovalRow[] {
+  return open.filter((o) => o.combinationId === r.combinationId).sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+}
+
+// Before the link: only rules this request's own decision matched (its rule ids), newest per rule.
+function inferredGroup(r: ApprovalRow, open: readonly ApprovalRow[]): ApprovalRow[] {
+  const related = open.filter((o) => o.id === r.id || r.ruleIds.includes(o.approvalRule));
+  const newest = new Map<string, ApprovalRow>();
+  for (const o of related) newest.set(o.approvalRule, o);
+  return related.filter((o) => newest.get(o.approvalRule) === o);
 }
 
 /** "approval 1 of 2 for this call; the call also needs 3f2c… (rule security-two: security, 0 of 2, pending)"; '' without a combination. */

@@ -51,6 +51,39 @@ export function consumeAction(row: ApprovalRow | null, at: string): 'use' | 'exp
   return row.expiresAt <= at ? 'expire' : 'use';
 }
 
+/** The call a combination is used for: requests serve only this call of this requester. */
+export interface CallBinding {
+  callId: string;
+  callHash: string;
+  requester: string;
+}
+
+/** Why a combination could not be used: the first request that refused it, and its state then. */
+export interface ConsumeRefusal {
+  id: string;
+  state: ApprovalState | null;
+  reason: string;
+}
+
+/**
+ * Whether every request of a combination (as loaded under the write lock) may be used now by
+ * `call`: each exists, is an approved reviewer request (not a confirmation), unexpired at `at`,
+ * bound to the same call hash and requester, and listed once. Null when all may; why shared: both
+ * stores use a combination whole or not at all on this one check.
+ */
+export function consumeRefusal(ids: readonly string[], rows: readonly (ApprovalRow | null)[], call: CallBinding, at: string): ConsumeRefusal | null {
+  if (!ids.length) return { id: '', state: null, reason: 'no approval requests to use' };
+  if (new Set(ids).size !== ids.length) return { id: ids[0]!, state: null, reason: 'a request is listed twice' };
+  for (const [i, row] of rows.entries()) {
+    const id = ids[i]!;
+    if (!row) return { id, state: null, reason: `no approval request ${id}` };
+    if (row.callHash !== call.callHash || row.requester !== call.requester || row.confirm !== null) return { id, state: row.state, reason: `approval request ${id} is not for this call` };
+    if (row.state !== 'approved') return { id, state: row.state, reason: `approval request ${id} is ${row.state}` };
+    if (row.expiresAt <= at) return { id, state: 'expired', reason: `approval request ${id} has expired` };
+  }
+  return null;
+}
+
 /** Whether a due request (by the expiry sweep) is still to expire when re-read under the lock. */
 export function stillDue(row: ApprovalRow | null, now: string): row is ApprovalRow {
   return row !== null && (row.state === 'pending' || row.state === 'approved') && row.expiresAt <= now;
@@ -58,7 +91,12 @@ export function stillDue(row: ApprovalRow | null, now: string): row is ApprovalR
 
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {
-  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt };
+  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.combinationId ? { combinationId: a.combinationId } : {}) };
+}
+
+/** The `combined` event body: the request joins combination `combinationId` (the gate of call `callId` waits on it). */
+export function combinedEvent(row: ApprovalRow, combinationId: string, callId: string): Record<string, unknown> {
+  return { approvalId: row.id, event: 'combined', callId, combinationId, previous: row.combinationId };
 }
 
 /** The `decision` event body. */
@@ -74,12 +112,12 @@ export function settleEvent(row: ApprovalRow, state: ApprovalState, usedBy?: str
 /** The INSERT of a new approvals row, with `ph(n)` the store's n-th placeholder (`?` or `$n`). */
 export function approvalInsert(a: NewApproval, seq: number, ph: (n: number) => string): { sql: string; params: unknown[] } {
   const params: unknown[] = [a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
-    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq];
+    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq, a.combinationId ?? null];
   const values = params.map((_, i) => ph(i + 1));
   values.splice(1, 0, `'pending'`);
   return {
     sql: `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
-      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq) VALUES (${values.join(', ')})`,
+      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq, combination_id) VALUES (${values.join(', ')})`,
     params,
   };
 }

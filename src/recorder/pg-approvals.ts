@@ -5,11 +5,13 @@
  * call waiting on another replica wakes at once; the waiting call's polling is the fallback.
  */
 import type pg from 'pg';
-import { approvalInsert, checkDecision, consumeAction, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue } from './approval-rules.js';
+import {
+  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+} from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
-import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, NewApproval } from './sqlite-approvals.js';
+import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval } from './sqlite-approvals.js';
 import { rowOf } from './sqlite-approvals.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
@@ -81,17 +83,36 @@ export class PgApprovalTables implements ApprovalStore {
   }
 
   openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]> {
+    return this.loadAll(
+      `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state IN ('pending', 'approved') AND expires_at > $3 AND confirm IS NULL ORDER BY seq`,
+      [requester, callHash, now],
+    );
+  }
+
+  combination(combinationId: string, now: string): Promise<ApprovalRow[]> {
+    return this.loadAll(`SELECT id FROM approvals WHERE combination_id = $1 AND state IN ('pending', 'approved') AND expires_at > $2 ORDER BY seq`, [combinationId, now]);
+  }
+
+  private loadAll(sql: string, params: unknown[]): Promise<ApprovalRow[]> {
     return this.read(async () => {
-      const ids = (await this.q(
-        `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state IN ('pending', 'approved') AND expires_at > $3 AND confirm IS NULL ORDER BY seq`,
-        [requester, callHash, now],
-      )).rows as { id: string }[];
       const out: ApprovalRow[] = [];
-      for (const r of ids) {
+      for (const r of (await this.q(sql, params)).rows as { id: string }[]) {
         const row = await load(this.q, r.id);
         if (row) out.push(row);
       }
       return out;
+    });
+  }
+
+  async link(ids: readonly string[], combinationId: string, callId: string, at: string): Promise<void> {
+    if (!ids.length) return;
+    await this.writer.write(async (tx) => {
+      for (const id of [...ids].sort()) {
+        const row = await load(tx.q, id, true);
+        if (!row || row.combinationId === combinationId) continue;
+        await event(tx, id, at, combinedEvent(row, combinationId, callId));
+        await tx.q('UPDATE approvals SET combination_id = $1 WHERE id = $2', [combinationId, id]);
+      }
     });
   }
 
@@ -122,6 +143,22 @@ export class PgApprovalTables implements ApprovalStore {
       if (action === 'no') return false;
       await settle(tx, row!, action === 'use' ? 'used' : 'expired', at, action === 'use' ? callId : undefined);
       return action === 'use';
+    });
+  }
+
+  consumeAll(ids: readonly string[], call: CallBinding, at: string): Promise<ConsumeResult> {
+    return this.writer.write(async (tx) => {
+      // Lock in id order (no deadlock with another replica's consume), check in the gate's order.
+      const locked = new Map<string, ApprovalRow | null>();
+      for (const id of [...new Set(ids)].sort()) locked.set(id, await load(tx.q, id, true));
+      const rows = ids.map((id) => locked.get(id) ?? null);
+      const refusal = consumeRefusal(ids, rows, call, at);
+      if (refusal) {
+        for (const row of locked.values()) if (row && consumeAction(row, at) === 'expire') await settle(tx, row, 'expired', at);
+        return { used: false, ...refusal };
+      }
+      for (const row of rows) await settle(tx, row!, 'used', at, call.callId);
+      return { used: true };
     });
   }
 

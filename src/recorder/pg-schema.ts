@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 3;
+export const PG_SCHEMA_VERSION = 4;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -137,6 +137,11 @@ const MIGRATIONS: string[] = [
     cut_hash   TEXT NOT NULL,
     body       TEXT NOT NULL
   );
+  `,
+  // v4: approval requests linked into their combination, as in the SQLite store (v7).
+  `
+  ALTER TABLE approvals ADD COLUMN combination_id TEXT;
+  CREATE INDEX approvals_combination ON approvals (combination_id) WHERE combination_id IS NOT NULL;
   `,
 ];
 

@@ -3,10 +3,13 @@
  * and one `approval_event` chain record per state change, written in the same transaction.
  * The tables enforce what must hold whoever writes (server, CLI, web UI): a decision needs a
  * pending, unexpired request; one decision per reviewer; the requester never decides (except
- * the requester's own confirmation of a `confirm: requester` request); used once.
+ * the requester's own confirmation of a `confirm: requester` request); used once, and a
+ * combination (the requests one call needs together) used whole, in one transaction, or not at all.
  */
 import type Database from 'better-sqlite3';
-import { approvalInsert, checkDecision, consumeAction, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue } from './approval-rules.js';
+import {
+  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, type ConsumeRefusal, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+} from './approval-rules.js';
 
 /** Approval states; why: one closed list shared by the schema CHECK, the service and views. */
 export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
@@ -45,11 +48,20 @@ export interface ApprovalRow {
   expiresAt: string;
   decidedAt: string | null;
   usedAt: string | null;
+  /**
+   * The combination this request belongs to: every request a call waits on together shares it
+   * (set when the gate makes or reuses the request). Null for confirmations and for requests
+   * stored before the link existed (schema v7 / PostgreSQL v4): views then infer it.
+   */
+  combinationId: string | null;
   decisions: ApprovalDecisionRow[];
 }
 
-/** What a new request carries. */
-export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions'>;
+/** What a new request carries (no combination: a confirmation, or a test's lone request). */
+export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId'> & { combinationId?: string | null };
+
+/** The result of using up a combination: all of its requests, or none (with why not). */
+export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal);
 
 /** Appends one approval_event record inside the current transaction and returns its seq. */
 export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
@@ -83,6 +95,7 @@ export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow
     expiresAt: String(r.expires_at),
     decidedAt: (r.decided_at as string | null) ?? null,
     usedAt: (r.used_at as string | null) ?? null,
+    combinationId: (r.combination_id as string | null | undefined) ?? null,
     decisions,
   };
 }
@@ -106,7 +119,18 @@ export interface ApprovalStore {
     eligible: (row: ApprovalRow) => void,
     selfConfirm?: boolean,
   ): Promise<ApprovalRow>;
+  /** The open, unexpired members of a combination, oldest first (a view's linked combination). */
+  combination(combinationId: string, now: string): Promise<ApprovalRow[]>;
+  /** Link requests into a combination (event `combined` for each that was elsewhere), in one transaction. */
+  link(ids: readonly string[], combinationId: string, callId: string, at: string): Promise<void>;
+  /** Use up one approved request (a confirmation); false when it is no longer approved or has expired. */
   consume(id: string, callId: string, at: string): Promise<boolean>;
+  /**
+   * Use up every request of a combination for one call in ONE transaction (event `used` each), or
+   * none: each must be approved, unexpired and bound to `call` (approval-rules.ts consumeRefusal).
+   * A request found expired is marked so; the others are left as they were.
+   */
+  consumeAll(ids: readonly string[], call: CallBinding, at: string): Promise<ConsumeResult>;
   expireDue(now: string): Promise<number>;
   /** Resolves when an approval may have changed (another replica wrote), or after ms; optional fast path. */
   changed?(ms: number, signal: AbortSignal): Promise<void>;
@@ -156,6 +180,29 @@ export class ApprovalTables implements ApprovalStore {
         .prepare(`SELECT id FROM approvals WHERE requester = ? AND call_hash = ? AND state IN ('pending', 'approved') AND expires_at > ? AND confirm IS NULL ORDER BY seq`)
         .all(requester, callHash, now) as { id: string }[];
       return ids.map((r) => this.load(r.id)!);
+    });
+  }
+
+  /** The open, unexpired members of a combination, oldest first. */
+  async combination(combinationId: string, now: string): Promise<ApprovalRow[]> {
+    return this.read(() => {
+      const ids = this.db
+        .prepare(`SELECT id FROM approvals WHERE combination_id = ? AND state IN ('pending', 'approved') AND expires_at > ? ORDER BY seq`)
+        .all(combinationId, now) as { id: string }[];
+      return ids.map((r) => this.load(r.id)!);
+    });
+  }
+
+  /** Link requests into a combination, one `combined` event for each that was not in it. */
+  async link(ids: readonly string[], combinationId: string, callId: string, at: string): Promise<void> {
+    if (!ids.length) return;
+    this.write((event) => {
+      for (const id of ids) {
+        const row = this.load(id);
+        if (!row || row.combinationId === combinationId) continue;
+        event(id, at, combinedEvent(row, combinationId, callId));
+        this.db.prepare('UPDATE approvals SET combination_id = ? WHERE id = ?').run(combinationId, id);
+      }
     });
   }
 
@@ -209,6 +256,21 @@ export class ApprovalTables implements ApprovalStore {
       if (action === 'no') return false;
       this.settle(event, row!, action === 'use' ? 'used' : 'expired', at, action === 'use' ? callId : undefined);
       return action === 'use';
+    });
+  }
+
+  /** Use up a whole combination for one call in one transaction, or none of it. */
+  async consumeAll(ids: readonly string[], call: CallBinding, at: string): Promise<ConsumeResult> {
+    return this.write((event) => {
+      const rows = ids.map((id) => this.load(id));
+      const refusal = consumeRefusal(ids, rows, call, at);
+      if (refusal) {
+        const seen = new Set<string>();
+        for (const row of rows) if (row && !seen.has(row.id) && seen.add(row.id) && consumeAction(row, at) === 'expire') this.settle(event, row, 'expired', at);
+        return { used: false, ...refusal };
+      }
+      for (const row of rows) this.settle(event, row!, 'used', at, call.callId);
+      return { used: true };
     });
   }
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 6;
+export const SCHEMA_VERSION = 7;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -176,6 +176,12 @@ const MIGRATIONS: string[] = [
   DROP INDEX calls_tool_session;
   DROP INDEX calls_connection_session;
   DROP INDEX calls_decision_session;
+  `,
+  // v7: the requests a call waits on together are linked when made (approvals/service.ts); views
+  // read the combination from the link. Older requests keep NULL, and views infer theirs.
+  `
+  ALTER TABLE approvals ADD COLUMN combination_id TEXT;
+  CREATE INDEX approvals_combination ON approvals (combination_id) WHERE combination_id IS NOT NULL;
   `,
 ];
 

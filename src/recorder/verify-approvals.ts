@@ -41,6 +41,8 @@ function sameJson(column: unknown, value: unknown): boolean {
 const JSON_COLUMNS = new Set(['rule_ids', 'reviewers', 'requester_groups']);
 // Integer columns: PostgreSQL returns BIGINT as text.
 const NUMBER_COLUMNS = new Set(['seq', 'approvals_required']);
+// Columns a later migration added: a file opened read-only before it lacks them (read as NULL).
+const LATER_COLUMNS = new Set(['combination_id']);
 
 /** One approval_event record (seq as a number). */
 export interface ApprovalEventRecord {
@@ -78,7 +80,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
         state: 'pending', requester: b.requester, tool: b.tool, connection: b.connection ?? null, canonical_call: b.canonicalCall,
         call_hash: b.callHash, summary: b.summary, rule_ids: b.ruleIds, approval_rule: b.approvalRule, approvals_required: b.approvalsRequired,
         reviewers: b.reviewers, confirm: b.confirm ?? null, call_id: b.callId ?? null, session_id: b.sessionId ?? null, created_at: r.ts,
-        expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null,
+        expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null, combination_id: b.combinationId ?? null,
       };
       // Older records lack these two; newer ones carry them and the rows must agree.
       if (b.requesterGroups !== undefined) cols.requester_groups = b.requesterGroups;
@@ -92,6 +94,8 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     }
     if (b.event === 'decision') {
       e.decisions.set(String(b.reviewer), { decision: b.decision, comment: b.comment ?? null, at: r.ts, auth: b.auth, seq: r.seq });
+    } else if (b.event === 'combined') {
+      e.cols.combination_id = b.combinationId ?? null;
     } else if (b.event === 'used') {
       Object.assign(e.cols, { state: 'used', used_at: r.ts, used_by_call: b.callId ?? null });
     } else if (b.event === 'approved' || b.event === 'denied' || b.event === 'expired') {
@@ -112,7 +116,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     }
     seen.add(id);
     const bad = Object.entries(e.cols)
-      .filter(([k, v]) => (JSON_COLUMNS.has(k) ? !sameJson(row[k], v) : NUMBER_COLUMNS.has(k) ? Number(row[k]) !== v : row[k] !== v))
+      .filter(([k, v]) => (JSON_COLUMNS.has(k) ? !sameJson(row[k], v) : NUMBER_COLUMNS.has(k) ? Number(row[k]) !== v : (LATER_COLUMNS.has(k) && !(k in row) ? null : row[k]) !== v))
       .map(([k]) => k);
     if (bad.length) return { seq: e.seq, reason: `approvals row ${JSON.stringify(id)} differs from its records (${bad.join(', ')})` };
     const rows = decisionsOf(id);

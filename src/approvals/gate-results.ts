@@ -1,0 +1,55 @@
+/**
+ * The gate's answers when a call does not run: a refusal (a request of the combination was
+ * denied, expired or used by another call) or "pending" (not decided in time, or cancelled).
+ * Why a module: the wait loop and the failed use of a combination refuse with the same words.
+ */
+import { ErrorCode } from '../errors.js';
+import { requirementLabel } from '../policy/approval-terms.js';
+import type { ApprovalRow } from '../recorder/index.js';
+import type { GateResult } from './service.js';
+import { waitingLine } from './views.js';
+
+// One request reads as before; several are named by their place and rule.
+const nameOf = (r: ApprovalRow, i: number, n: number) => (n > 1 ? `approval ${r.id} (${i + 1} of ${n}, rule ${r.approvalRule})` : `approval ${r.id}`);
+
+/**
+ * The refusal of the first request (of `rows`, as just read) that can no longer be granted at
+ * time `t`, or undefined; `usableUntil` is a request's expiry for this combination.
+ */
+export function refusalOf(rows: readonly ApprovalRow[], t: number, usableUntil: (r: ApprovalRow) => number): GateResult | undefined {
+  const name = (r: ApprovalRow, i: number) => nameOf(r, i, rows.length);
+  for (const [i, c] of rows.entries()) {
+    if (c.state === 'denied') {
+      const d = c.decisions.find((x) => x.decision === 'deny');
+      return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: c.id, message: `${name(c, i)} was denied by ${d?.reviewer ?? 'a reviewer'}${d?.comment ? `: ${d.comment}` : ' (no comment)'}` };
+    }
+    if (c.state === 'expired' || ((c.state === 'pending' || c.state === 'approved') && usableUntil(c) <= t)) {
+      return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: c.id, message: `${name(c, i)} expired before it was approved and used; calling again asks for a new approval` };
+    }
+    if (c.state === 'used') {
+      return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: c.id, message: `${name(c, i)} was already used by another call; an approval runs one call, so calling again asks for a new approval` };
+    }
+  }
+  return undefined;
+}
+
+/** The "pending" answer at time `t`: which requests still wait, and to call again once they are approved. */
+export function pendingResult(rows: readonly ApprovalRow[], why: string, t: number, usableUntil: (r: ApprovalRow) => number): GateResult {
+  const first = rows.find((r) => r.state === 'pending') ?? rows[0]!;
+  const waiting = (r: ApprovalRow) => waitingLine(r, t, usableUntil(r)).replace(/ \(approval id [^)]*\)$/, '');
+  if (rows.length === 1) {
+    return {
+      granted: false,
+      code: ErrorCode.APPROVAL_PENDING,
+      approvalId: first.id,
+      message: `${why}: approval ${first.id} is ${waiting(first)}. Call ${first.tool} again with the same arguments once it is approved; approval_status reports its state`,
+    };
+  }
+  const parts = rows.map((r, i) => `${requirementLabel(r.approvalRule, i, rows.length)} ${r.id} is ${r.state === 'approved' ? 'approved' : waiting(r)}`);
+  return {
+    granted: false,
+    code: ErrorCode.APPROVAL_PENDING,
+    approvalId: first.id,
+    message: `${why}: this call needs ${rows.length} approvals, each its own request: ${parts.join('; ')}. Call ${first.tool} again with the same arguments once every one is approved; approval_status reports each one's state`,
+  };
+}
