@@ -368,3 +368,21 @@ test('a grant that lists a catalog quoting column values is flagged: refused und
   assert.ok(find(ps, /pg_catalog\.pg_stat_activity quotes column values .*definitions or statements/), ps.map((p) => p.message).join('\n'));
   assert.equal(find(ps, /public\.users quotes/), undefined);
 });
+
+test('a grant that lists a catalog quoting the schema\'s constants (defaults, function bodies) is flagged; one listing names only is not', () => {
+  const ps = lint(`rules:
+  - id: schema
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [analytics]
+    sql: { read: [information_schema.columns, pg_proc, pg_class, information_schema.tables, information_schema.domain_constraints] }
+`);
+  const columns = find(ps, /information_schema\.columns quotes constants of the schema/);
+  assert.ok(columns, ps.map((p) => p.message).join('\n'));
+  assert.equal(columns.severity, 'warning');
+  assert.equal(columns.path, 'rules.0.sql.read.0');
+  assert.match(columns.message, /column defaults.*refuses it while any column mask or deny rule applies/);
+  assert.equal(find(ps, /pg_catalog\.pg_proc quotes constants of the schema .*function bodies/)?.path, 'rules.0.sql.read.1');
+  for (const names of ['pg_class', 'information_schema\\.tables', 'domain_constraints']) assert.equal(find(ps, new RegExp(`${names} quotes`)), undefined, names);
+});

@@ -3,7 +3,7 @@
  * query_database would do with each, said in the description rather than found out by trial.
  * Deny rules follow views and inheritance (describe-reach.ts); masks too, and a view masking
  * cannot follow is refused (describe-masking.ts, which asks query_database's own masking), and
- * so is one that reaches planner statistics while either applies (statistics-values.ts). The
+ * so is one that reaches values no mask follows while either applies (statistics-values.ts). The
  * catalog is asked once for every relation's kind and family, then once per level of view
  * nesting, the walk shared by both; nothing at all when no mask is configured and no
  * conditional deny applies.
@@ -85,7 +85,7 @@ export async function describeTables(
   // The deny walk first: masking's walk is then answered from the cache.
   const reach = granted.conditional ? await catalog.reach(nameable) : null;
   if (masked) await catalog.warm(nameable, viewsToFollow(masking.columns));
-  // Planner statistics reached through a view: refused while masks or deny rules apply (statistics-values.ts).
+  // Statistics, definitions or the schema's constants reached through a view: refused while masks or deny rules apply (statistics-values.ts).
   const guards = { masks: masked, denies: granted.conditional };
   const out: DescribedTable[] = [];
   for (const [key, r] of relations) {

@@ -9,6 +9,7 @@ import { SAFE_READ_FUNCTIONS, isNeverUnderRead } from './analysis/functions.js';
 import { functionKey, normalizePolicyTable, policyTableProblem } from './analysis/names.js';
 import { READ_KINDS, STATEMENT_KINDS, type StatementKind } from './analysis/kinds.js';
 import type { SqlFacts } from './analysis/types.js';
+import { SCHEMA_CONSTANTS } from './schema-constants.js';
 import { quotesValues, VALUE_STATISTICS } from './statistics-values.js';
 
 /** Reference to the built-in safe-read function set inside `functions:`. */
@@ -171,8 +172,8 @@ export const sqlCondition: ConditionSpec = {
     return parts.join('; ');
   },
   lint(raw) {
-    // Catalogs that quote column values (planner statistics, definitions, other sessions'
-    // statements) are refused at run time while masks or deny rules apply (statistics-values.ts),
+    // Catalogs that quote column values (planner statistics, definitions, the schema's constants,
+    // other sessions' statements) are refused at run time while masks or deny rules apply (statistics-values.ts),
     // and without them show values of every table the database role may read: say so.
     const p = sqlBlockSchema.safeParse(raw ?? {});
     if (!p.success) return [];
@@ -180,9 +181,13 @@ export const sqlCondition: ConditionSpec = {
       (p.data[list] ?? []).flatMap((entry, i) => {
         const relation = normalizePolicyTable(entry);
         if (!quotesValues(relation)) return [];
+        const constants = SCHEMA_CONSTANTS.get(relation);
+        const what = constants
+          ? `quotes constants of the schema (it ${constants})`
+          : `quotes column values of every table the database role may read (${VALUE_STATISTICS.has(relation) ? 'planner statistics' : 'definitions or statements with their constants'})`;
         return [{
           key: [list, i],
-          message: `${relation} quotes column values of every table the database role may read (${VALUE_STATISTICS.has(relation) ? 'planner statistics' : 'definitions or statements with their constants'}): query_database refuses it while any column mask or deny rule applies to the caller, and without them this grant shows those values unmasked`,
+          message: `${relation} ${what}: query_database refuses it while any column mask or deny rule applies to the caller, and without them this grant shows those values unmasked`,
         }];
       }),
     );

@@ -1,5 +1,5 @@
 /**
- * Planner statistics and EXPLAIN plans quote what no mask or deny rule can follow.
+ * Planner statistics, definitions and EXPLAIN plans quote what no mask or deny rule can follow.
  * - pg_stats (most_common_vals, histogram_bounds...), pg_stats_ext and pg_stats_ext_exprs (the
  *   most common values of extended statistics) and the tables behind them, pg_statistic and
  *   pg_statistic_ext_data, hold copies of column values of every table ANALYZE has seen. A row
@@ -10,28 +10,38 @@
  *   ssn = '...'`), in a text column no lineage points to; so do pg_views, pg_matviews, pg_rules,
  *   pg_rewrite and information_schema.views, and pg_policies / pg_policy quote the conditions of
  *   row security policies. pg_stat_activity shows the statements other sessions run, with the
- *   literal values they write (`INSERT INTO users (ssn) VALUES ('...')` by the application).
- * - Functions do the same (QUOTING_FUNCTIONS): pg_get_viewdef and pg_get_ruledef print
- *   definitions, pg_stat_get_activity and pg_stat_get_backend_activity (what pg_stat_activity
- *   reads) other sessions' statements; and a function that runs query text or reads a relation
- *   its arguments name (query_to_xml, table_to_xml, ts_stat, dblink...: runsQueryText) reads
- *   what no deny rule or mask sees. A grant without a sql block allows every function.
+ *   literal values they write (`INSERT INTO users (ssn) VALUES ('...')` by the application);
+ *   pg_prepared_statements, pg_cursors and pg_backend_memory_contexts (ident) those prepared on
+ *   the connection, which the pool shares across callers.
+ * - The schema's own constants (schema-constants.ts): column defaults, CHECK constraints,
+ *   index and trigger conditions, partition bounds, function bodies (`DEFAULT 'token'`, `WHERE
+ *   email <> 'ceo@corp'`), in pg_proc, pg_attrdef, pg_constraint, pg_index, information_schema
+ *   .columns, .routines, .check_constraints... and the pg_get_*def functions that print them.
+ * - Functions do the same (QUOTING_FUNCTIONS, CONSTANT_FUNCTIONS): pg_get_viewdef and
+ *   pg_get_ruledef print definitions, pg_stat_get_activity and pg_stat_get_backend_activity
+ *   (what pg_stat_activity reads) other sessions' statements; and a function that runs query
+ *   text or reads a relation its arguments name (query_to_xml, table_to_xml, ts_stat,
+ *   dblink...: runsQueryText) reads what no deny rule or mask sees. A grant without a sql block
+ *   allows every function.
  * - EXPLAIN of a statement calling a function outside pg_catalog prints what the planner inlines
  *   of its body (a SQL function's query, with the view definitions it reads), which Warden does
- *   not read.
+ *   not read; EXPLAIN of one reading a table with row level security enabled prints the
+ *   policies' conditions; EXPLAIN (VERBOSE) of an INSERT, UPDATE or MERGE the defaults and
+ *   generation expressions of the columns it fills.
  * The rule: while a column mask or a conditional deny rule applies to the call, a statement that
- * reaches one of those relations (VALUE_STATISTICS, QUOTED_VALUES) or calls one of those
- * functions, named or through views (system views are not opened: they read only system
- * catalogs), is refused, and so is EXPLAIN of a statement that reaches a view or calls a
- * function outside pg_catalog. Without masks or deny rules nothing here applies: a grant that
- * lists pg_stats reads what the database role may read, as any other grant. describe_database
- * says the same (describe-tables.ts).
+ * reaches one of those relations (VALUE_STATISTICS, QUOTED_VALUES, SCHEMA_CONSTANTS) or calls one
+ * of those functions, named or through views (system views are not opened: they read only system
+ * catalogs), is refused, and so is EXPLAIN of a statement that reaches a view or a table with row
+ * level security, calls a function outside pg_catalog, or writes. Without masks or deny rules
+ * nothing here applies: a grant that lists pg_stats reads what the database role may read, as
+ * any other grant. describe_database says the same (describe-tables.ts).
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import { runsQueryText } from './analysis/functions.js';
 import { functionKey } from './analysis/names.js';
 import type { SqlFacts } from './analysis/types.js';
 import { statementRelations } from './inheritance.js';
+import { CONSTANT_FUNCTIONS, SCHEMA_CONSTANTS } from './schema-constants.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { isSystemRelation, MAX_VIEW_DEPTH } from './view-lineage.js';
 
@@ -47,8 +57,7 @@ export const VALUE_STATISTICS: ReadonlySet<string> = new Set([
 /**
  * Relations whose text columns quote values: definitions with their constants, other sessions'
  * statements with their literals. Refused under the same rule as VALUE_STATISTICS; why each.
- * Not listed (documented): function bodies (pg_proc.prosrc), column defaults, CHECK and index
- * predicates, whose constants are the schema's, not rows'.
+ * The schema's constants (defaults, CHECK, function bodies): SCHEMA_CONSTANTS.
  */
 export const QUOTED_VALUES: ReadonlyMap<string, string> = new Map([
   ...['pg_catalog.pg_views', 'pg_catalog.pg_matviews', 'pg_catalog.pg_rules', 'pg_catalog.pg_rewrite', 'information_schema.views'].map(
@@ -56,24 +65,29 @@ export const QUOTED_VALUES: ReadonlyMap<string, string> = new Map([
   ),
   ...['pg_catalog.pg_policies', 'pg_catalog.pg_policy'].map((r) => [r, 'holds the conditions of row security policies, constants included'] as const),
   ['pg_catalog.pg_stat_activity', 'shows the statements other sessions run, with the literal values they write'] as const,
+  ...['pg_catalog.pg_prepared_statements', 'pg_catalog.pg_cursors'].map(
+    (r) => [r, 'shows the statements prepared on the connection, which the pool shares across callers, with the literal values they hold'] as const,
+  ),
+  ['pg_catalog.pg_backend_memory_contexts', 'shows the query text of plans cached on the connection (ident), which the pool shares across callers, with its literal values'] as const,
 ]);
 
-/** Is this relation one whose rows quote values (statistics, definitions, other sessions' statements)? */
+/** Is this relation one whose rows quote values (statistics, definitions, the schema's constants, other sessions' statements)? */
 export function quotesValues(relation: string): boolean {
-  return VALUE_STATISTICS.has(relation) || QUOTED_VALUES.has(relation);
+  return VALUE_STATISTICS.has(relation) || QUOTED_VALUES.has(relation) || SCHEMA_CONSTANTS.has(relation);
 }
 
 /**
  * Built-in functions (pg_catalog) whose results quote values, keyed as functionKey spells them:
- * the functions behind the QUOTED_VALUES views. Why each. Not listed (documented): those that
- * print the schema's own constants (pg_get_functiondef, pg_get_constraintdef, pg_get_indexdef,
- * pg_get_expr over defaults and CHECK constraints).
+ * the functions behind the QUOTED_VALUES views. Why each. Those that print the schema's own
+ * constants (pg_get_functiondef, pg_get_expr...): CONSTANT_FUNCTIONS.
  */
 export const QUOTING_FUNCTIONS: ReadonlyMap<string, string> = new Map([
   ['pg_get_viewdef', 'prints the definitions of views, constants included (`WHERE ssn = ...`)'],
   ['pg_get_ruledef', 'prints the definitions of rules and views, constants included (`WHERE ssn = ...`)'],
   ['pg_stat_get_activity', 'returns the statements other sessions run, with the literal values they write'],
   ['pg_stat_get_backend_activity', 'returns the statement another session runs, with the literal values it writes'],
+  ...['pg_prepared_statement', 'pg_cursor'].map((f) => [f, 'returns the statements prepared on the connection, which the pool shares across callers, with their literal values'] as const),
+  ['pg_get_backend_memory_contexts', 'returns the query text of plans cached on the connection, which the pool shares across callers, with its literal values'],
 ]);
 
 /** Why a call (as facts spell it) returns values masks and deny rules cannot follow, or null. */
@@ -82,8 +96,11 @@ function quotingCall(fn: string): string | null {
   if (runsQueryText(fn)) return 'runs the query text, or reads the relation, its arguments name';
   const key = functionKey(fn);
   // A function outside pg_catalog is the grant's to trust (facts spell it schema.name).
-  return key.includes('.') ? null : (QUOTING_FUNCTIONS.get(key) ?? null);
+  return key.includes('.') ? null : (QUOTING_FUNCTIONS.get(key) ?? CONSTANT_FUNCTIONS.get(key) ?? null);
 }
+
+/** Statement kinds whose plans print the defaults of the columns they fill (EXPLAIN VERBOSE). */
+const FILLING_WRITES: ReadonlySet<string> = new Set(['insert', 'update', 'merge']);
 
 /** What applies to the call: column masks, conditional deny rules. Nothing here applies without either. */
 export interface ValueGuards {
@@ -129,7 +146,7 @@ export async function statisticsRefusal(relation: string, g: ValueGuards, catalo
     }
   }
   const via = stat === relation ? '' : ` (reached through ${relation})`;
-  const quoted = QUOTED_VALUES.get(stat);
+  const quoted = QUOTED_VALUES.get(stat) ?? SCHEMA_CONSTANTS.get(stat);
   if (quoted) return `${stat} ${quoted}${via}, which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you`;
   return (
     `${stat} holds planner statistics${via}: copies of column values (most common values, histogram bounds) of every table ` +
@@ -139,8 +156,9 @@ export async function statisticsRefusal(relation: string, g: ValueGuards, catalo
 }
 
 /**
- * Refuse (WARDEN_DENIED) a statement that reaches planner statistics or a quoting function, or
- * an EXPLAIN of one that reaches a view or calls a function outside pg_catalog, while masks or
+ * Refuse (WARDEN_DENIED) a statement that reaches planner statistics, a quoting relation or a
+ * quoting function, or an EXPLAIN of one that reaches a view or a table with row level security,
+ * calls a function outside pg_catalog, or fills columns (INSERT, UPDATE, MERGE), while masks or
  * deny rules apply (see the top of the file). No catalog lookup when neither applies or the
  * statement names no relation; the walk is the one masking and deny rules take
  * (view-catalog.ts), so it costs no round trip once warm.
@@ -157,6 +175,14 @@ export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, cat
       throw refusal(
         `EXPLAIN prints what the planner inlines of the functions its statement calls (a SQL function's query, with the definitions of the views it reads, constants included), ` +
           `and the statement calls ${opaque}, whose body Warden does not read; refused while ${guardWords(g)} apply to you (run it without EXPLAIN)`,
+        g,
+      );
+    }
+    const write = facts.statements.find((k) => FILLING_WRITES.has(k));
+    if (write) {
+      throw refusal(
+        `EXPLAIN (VERBOSE) of ${write.toUpperCase()} prints the defaults and generation expressions of the columns it fills, constants included (\`DEFAULT 'token'\`); ` +
+          `refused while ${guardWords(g)} apply to you (run it without EXPLAIN)`,
         g,
       );
     }
@@ -180,6 +206,14 @@ export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, cat
     throw refusal(
       `EXPLAIN prints the definition of every view its statement reads, constants included, and the statement reads view ${view}; ` +
         `refused while ${guardWords(g)} apply to you (EXPLAIN the statement over the base tables, or run it without EXPLAIN)`,
+      g,
+    );
+  }
+  const secured = all.rowSecurity.find((r) => !isSystemRelation(r));
+  if (secured) {
+    throw refusal(
+      `EXPLAIN prints the conditions of the row security policies of the tables its statement reads, constants included, and the statement reads ${secured}, whose row level security is enabled; ` +
+        `refused while ${guardWords(g)} apply to you (run it without EXPLAIN)`,
       g,
     );
   }

@@ -27,6 +27,8 @@ export const VIEW_KINDS: ReadonlySet<string> = new Set(['v', 'm']);
 /** A relation as the catalog describes it: its pg_class.relkind and its inheritance family. */
 export interface CatalogRelation extends RelationFamily {
   kind: string;
+  /** pg_class.relrowsecurity: EXPLAIN of a statement reading it prints its policies' conditions (statistics-values.ts). */
+  rowSecurity?: boolean;
 }
 
 /** What the catalog is asked (PgViewReader in production). */
@@ -47,6 +49,8 @@ export interface Reached {
   relations: ReadonlySet<string>;
   /** Those that are (plain) views, system views included. */
   views: readonly string[];
+  /** Those with row level security enabled (pg_class.relrowsecurity). */
+  rowSecurity: readonly string[];
   /** Every function the views met call (system views are not opened), spelled as facts spell them. */
   functions: ReadonlySet<string>;
   /** A view at which the walk stopped, nested too deep (what lies below it is unknown). */
@@ -136,7 +140,8 @@ export class ViewCatalog {
     const { known, views: followed, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r));
     const views = [...known].filter(([, k]) => k.kind === 'v').map(([r]) => r);
     const functions = new Set([...followed.values()].flatMap((v) => v.calls));
-    return { relations: new Set(known.keys()), views, functions, tooDeep };
+    const rowSecurity = [...known].filter(([, k]) => k.rowSecurity === true).map(([r]) => r);
+    return { relations: new Set(known.keys()), views, rowSecurity, functions, tooDeep };
   }
 
   /** The one walk down views, level by level: kinds of every relation met, definitions of the views `follow` accepts. */
@@ -257,7 +262,7 @@ const nameOf = (oid: string) => `(SELECT fn.nspname::text || '.' || fc.relname::
  * a descendant that is neither the relation nor one of its descendants, and that parent's
  * ancestors, less the relation's own ancestors), each with one descendant it is reached from.
  */
-const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind,
+const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
   f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
@@ -283,6 +288,7 @@ CROSS JOIN LATERAL (
 type RelationRow = {
   name: string;
   relkind: string;
+  rowsecurity: boolean;
   columns: string[];
   ancestors: string[];
   descendants: string[];
@@ -296,6 +302,7 @@ function catalogRelation(row: RelationRow): CatalogRelation {
   if (row.kin.length !== row.kin_via.length) throw new Error(`catalog answer for ${row.name}: ${row.kin.length} other ancestors, ${row.kin_via.length} descendants they come through`);
   return {
     kind: row.relkind,
+    rowSecurity: row.rowsecurity,
     columns: row.columns,
     ancestors: row.ancestors,
     descendants: row.descendants,

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WardenError } from '../../../src/tool-api.js';
 import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
+import { CONSTANT_FUNCTIONS, SCHEMA_CONSTANTS } from '../../../tools/postgres/schema-constants.js';
 import { checkStatisticsValues, QUOTED_VALUES, statisticsRefusal, VALUE_STATISTICS, type ValueGuards } from '../../../tools/postgres/statistics-values.js';
 import { ViewCatalog, type CatalogRelation, type ViewReader } from '../../../tools/postgres/view-catalog.js';
 import type { ViewDefinition } from '../../../tools/postgres/view-lineage.js';
@@ -19,12 +20,17 @@ const VIEWS: ViewDefinition[] = [
   { name: 'public.stats_opaque', definition: 'SELECT public.f(u.id) AS x FROM public.users u WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_statistic_ext_data d)', columns: ['x'] },
   { name: 'public.user_view', definition: 'SELECT users.id FROM public.users', columns: ['id'] },
   { name: 'public.defs_view', definition: 'SELECT v.viewname, v.definition FROM pg_catalog.pg_views v', columns: ['viewname', 'definition'] },
+  { name: 'public.defaults_view', definition: 'SELECT c.table_name, c.column_default FROM information_schema.columns c', columns: ['table_name', 'column_default'] },
+  { name: 'public.fndef_view', definition: "SELECT pg_catalog.pg_get_functiondef('f'::regproc) AS d", columns: ['d'] },
+  { name: 'public.notes_view', definition: 'SELECT notes.id FROM public.notes', columns: ['id'] },
 ];
 
 function fakeCatalog(): { catalog: ViewCatalog; asked: () => number } {
   let asked = 0;
   const kinds = new Map<string, string>([
     ['public.users', 'r'],
+    ['public.notes', 'r'],
+    ...[...SCHEMA_CONSTANTS.keys()].map((s) => [s, 'v'] as [string, string]),
     ...VIEWS.map((v) => [v.name, 'v'] as [string, string]),
     ...[...VALUE_STATISTICS].map((s) => [s, s.includes('pg_statistic') ? 'r' : 'v'] as [string, string]),
     ...[...QUOTED_VALUES.keys()].map((s) => [s, 'v'] as [string, string]),
@@ -33,7 +39,9 @@ function fakeCatalog(): { catalog: ViewCatalog; asked: () => number } {
     async relations(names) {
       asked++;
       const out = new Map<string, CatalogRelation>();
-      for (const n of names) if (kinds.has(n)) out.set(n, { kind: kinds.get(n)!, ancestors: [], descendants: [], descendantsAncestors: [], foreignDescendants: [], columns: [] });
+      for (const n of names) {
+        if (kinds.has(n)) out.set(n, { kind: kinds.get(n)!, rowSecurity: n === 'public.notes', ancestors: [], descendants: [], descendantsAncestors: [], foreignDescendants: [], columns: [] });
+      }
       return out;
     },
     async viewDefinitions(names) {
@@ -42,7 +50,7 @@ function fakeCatalog(): { catalog: ViewCatalog; asked: () => number } {
     },
     async systemRelations() {
       asked++;
-      return [...VALUE_STATISTICS, ...QUOTED_VALUES.keys()];
+      return [...VALUE_STATISTICS, ...QUOTED_VALUES.keys(), ...SCHEMA_CONSTANTS.keys()];
     },
   };
   return { catalog: new ViewCatalog(reader, 60_000), asked: () => asked };
@@ -131,4 +139,63 @@ test('relations that quote values in text (view and policy definitions, other se
   const through = await refusalOf('SELECT * FROM public.defs_view', MASKS, catalog);
   assert.ok(through?.startsWith('pg_catalog.pg_views holds the definitions of views and rules, constants included (`WHERE ssn = ...`) (reached through public.defs_view)'), String(through));
   assert.equal(await statisticsRefusal('public.defs_view', MASKS, catalog), through, 'describe_database says what query_database does');
+});
+
+test('relations that quote the schema\'s constants (defaults, CHECK, function bodies) follow the same rule, named or through a view', async () => {
+  const { catalog } = fakeCatalog();
+  for (const [relation, why] of SCHEMA_CONSTANTS) {
+    const bare = relation.startsWith('pg_catalog.') ? relation.slice('pg_catalog.'.length) : relation;
+    for (const g of [MASKS, DENIES]) {
+      const refused = await refusalOf(`SELECT * FROM ${bare}`, g, catalog);
+      assert.ok(refused?.startsWith(`${relation} ${why}`), `${relation}: ${refused}`);
+    }
+    assert.equal(await refusalOf(`SELECT * FROM ${bare}`, NONE, catalog), null, `${relation} without masks or denies`);
+  }
+  const through = await refusalOf('SELECT * FROM public.defaults_view', DENIES, catalog);
+  assert.match(through ?? '', /^information_schema\.columns shows column defaults.* \(reached through public\.defaults_view\)/);
+  assert.equal(await statisticsRefusal('public.defaults_view', DENIES, catalog), through, 'describe_database says what query_database does');
+  // Catalogs that expose only names are not refused.
+  for (const sql of ['SELECT relname FROM pg_class', 'SELECT attname FROM pg_attribute', 'SELECT table_name FROM information_schema.tables', 'SELECT constraint_name FROM information_schema.domain_constraints', 'SELECT table_name FROM information_schema.view_routine_usage']) {
+    assert.equal(await refusalOf(sql, MASKS, catalog), null, sql);
+  }
+});
+
+test('functions that print the schema\'s constants are refused, called directly or through a view; those that print names are not', async () => {
+  const { catalog } = fakeCatalog();
+  for (const [fn, why] of CONSTANT_FUNCTIONS) {
+    for (const sql of [`SELECT ${fn}(1)`, `SELECT pg_catalog.${fn}(1)`]) {
+      const refused = await refusalOf(sql, MASKS, catalog);
+      assert.ok(refused?.startsWith(`${fn} ${why}`), `${sql}: ${refused}`);
+      assert.equal(await refusalOf(sql, NONE, catalog), null, `${sql} without masks or denies`);
+    }
+  }
+  for (const fn of ['pg_prepared_statement', 'pg_cursor', 'pg_get_backend_memory_contexts']) {
+    assert.match((await refusalOf(`SELECT * FROM ${fn}()`, DENIES, catalog)) ?? '', new RegExp(`^${fn} returns`), fn);
+  }
+  assert.match((await refusalOf('SELECT * FROM public.fndef_view', MASKS, catalog)) ?? '', /^pg_get_functiondef prints .*\(called through public\.fndef_view\)/);
+  for (const fn of ['pg_get_function_identity_arguments', 'pg_get_function_result', 'pg_get_userbyid', 'format_type']) {
+    assert.equal(await refusalOf(`SELECT ${fn}(1)`, MASKS, catalog), null, fn);
+  }
+});
+
+test('EXPLAIN of a statement that reads a table with row level security, also through a view, is refused; reading it is not, and costs no extra round trip', async () => {
+  const { catalog, asked } = fakeCatalog();
+  assert.equal(await refusalOf('SELECT id FROM public.notes', MASKS, catalog), null);
+  assert.equal(asked(), 1, 'the kind query answers row security too');
+  for (const g of [MASKS, DENIES]) {
+    for (const sql of ['EXPLAIN SELECT id FROM public.notes', 'EXPLAIN SELECT n.id FROM public.users u JOIN public.notes n ON n.id = u.id']) {
+      assert.match((await refusalOf(sql, g, catalog)) ?? '', /^EXPLAIN prints the conditions of the row security policies .* public\.notes/, sql);
+    }
+  }
+  assert.match((await refusalOf('EXPLAIN SELECT id FROM public.notes_view', MASKS, catalog)) ?? '', /^EXPLAIN prints the definition .* view public\.notes_view/);
+  assert.equal(await refusalOf('EXPLAIN SELECT id FROM public.notes', NONE, catalog), null);
+  assert.equal(await refusalOf('EXPLAIN SELECT id FROM public.users', MASKS, catalog), null);
+});
+
+test('EXPLAIN of a statement that fills columns (INSERT, UPDATE) is refused: its plan prints their defaults', async () => {
+  const { catalog } = fakeCatalog();
+  for (const sql of ['EXPLAIN VERBOSE INSERT INTO public.users (id) VALUES (1)', 'EXPLAIN UPDATE public.users SET id = 2']) {
+    assert.match((await refusalOf(sql, MASKS, catalog)) ?? '', /^EXPLAIN \(VERBOSE\) of (INSERT|UPDATE) prints the defaults/, sql);
+    assert.equal(await refusalOf(sql, NONE, catalog), null, sql);
+  }
 });

@@ -1,0 +1,65 @@
+/**
+ * The schema's own constants, which catalogs and functions quote: a column DEFAULT holding a
+ * token, a CHECK constraint, partial-index predicate, trigger condition or partition bound naming
+ * a value (`WHERE email <> 'ceo@corp'`), a function body or argument default with a hard-coded
+ * key. No mask or deny rule follows them: they are not rows of the tables those rules name, so
+ * statistics-values.ts refuses them under its rule (while masks or conditional deny rules apply).
+ * Checked on PostgreSQL 15, view by view; catalogs that expose only names are not listed
+ * (information_schema.domain_constraints: names, its CHECK clause is check_constraints';
+ * view_routine_usage: names; pg_get_function_identity_arguments, pg_get_function_result: types).
+ * Not listed, though each holds a constant, because every description of the schema reads them
+ * (documented): pg_class (relpartbound: a partition's bound, as a node tree), pg_attribute
+ * (attmissingval: the default of a column added later), pg_type (typdefault: a domain's
+ * default); their readable forms (pg_get_expr, pg_get_partition_constraintdef,
+ * information_schema.domains) are listed.
+ */
+
+const DEFAULTS = 'shows column defaults, constants included (`DEFAULT \'token\'`)';
+const CHECKS = 'holds the expressions of CHECK constraints, constants included (`CHECK (email <> ...)`)';
+const BODIES = 'holds function bodies and argument defaults, constants included (a hard-coded key)';
+const INDEXES = 'holds the expressions and predicates of indexes, constants included (`WHERE email <> ...`)';
+const TRIGGERS = 'holds the conditions and arguments of triggers, constants included (`WHEN (NEW.email = ...)`)';
+
+/** Relations whose columns quote the schema's constants (as statements name them: schema.name), and why each. */
+export const SCHEMA_CONSTANTS: ReadonlyMap<string, string> = new Map([
+  ['pg_catalog.pg_proc', BODIES],
+  ['information_schema.routines', BODIES],
+  ['information_schema.parameters', 'shows the defaults of function arguments, constants included'],
+  ['pg_catalog.pg_attrdef', DEFAULTS],
+  ['information_schema.columns', DEFAULTS],
+  ['information_schema.attributes', 'shows the defaults of composite type attributes, constants included'],
+  ['information_schema.domains', 'shows the defaults of domains, constants included'],
+  ['pg_catalog.pg_constraint', CHECKS],
+  ['information_schema.check_constraints', CHECKS],
+  ['pg_catalog.pg_index', INDEXES],
+  ['pg_catalog.pg_indexes', INDEXES],
+  ['pg_catalog.pg_trigger', TRIGGERS],
+  ['information_schema.triggers', TRIGGERS],
+  ['pg_catalog.pg_partitioned_table', 'holds the expressions of partition keys, constants included'],
+  ['pg_catalog.pg_statistic_ext', 'holds the expressions of extended statistics, constants included'],
+  ...['pg_catalog.pg_publication_rel', 'pg_catalog.pg_publication_tables'].map(
+    (r) => [r, 'holds the row filters of publications, constants included (`WHERE email <> ...`)'] as const,
+  ),
+  // objname of a labelled function lists its arguments with their defaults (pg_get_function_arguments).
+  ['pg_catalog.pg_seclabels', 'names functions with their argument defaults, constants included'],
+]);
+
+const PRINTS_EXPRESSION = 'prints stored expressions (defaults, CHECK constraints, index predicates, partition bounds), constants included';
+
+/** Built-in functions (pg_catalog, keyed as functionKey spells them) that print the schema's constants, and why each. */
+export const CONSTANT_FUNCTIONS: ReadonlyMap<string, string> = new Map([
+  ['pg_get_functiondef', 'prints function bodies, constants included (a hard-coded key)'],
+  ['pg_get_function_sqlbody', 'prints function bodies, constants included (a hard-coded key)'],
+  ['pg_get_function_arguments', 'prints function arguments with their defaults, constants included'],
+  ['pg_get_function_arg_default', 'prints the defaults of function arguments, constants included'],
+  ['pg_get_expr', PRINTS_EXPRESSION],
+  ['pg_get_constraintdef', 'prints constraints, CHECK expressions and their constants included'],
+  ['pg_get_indexdef', 'prints index definitions, expressions and predicates with their constants included'],
+  ['pg_get_triggerdef', 'prints trigger definitions, conditions and arguments with their constants included'],
+  ['pg_get_partkeydef', 'prints partition keys, expressions with their constants included'],
+  ['pg_get_partition_constraintdef', 'prints partition bounds, constants included'],
+  ...['pg_get_statisticsobjdef', 'pg_get_statisticsobjdef_columns', 'pg_get_statisticsobjdef_expressions'].map(
+    (f) => [f, 'prints the expressions of extended statistics, constants included'] as const,
+  ),
+  ['pg_get_publication_tables', 'returns the row filters of publications, constants included'],
+]);
