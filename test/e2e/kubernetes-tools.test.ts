@@ -131,6 +131,23 @@ describe('kubectl_exec', () => {
     assert.match(r.text, /web-2 was deleted/);
   });
 
+  test('pod replaced as the exec request arrives: the output is withheld from the agent and the transcript, which says it may have run there', async () => {
+    const marker = 'REPLACED-POD-OUTPUT-9b2d';
+    server.store.addPod({ namespace: 'shop', name: 'web-3', labels: { app: 'web' }, containers: [{ name: 'app' }], files: { '/app/x': 'judged' } });
+    server.onPodRequest('exec', 'shop', 'web-3', () => {
+      server.deletePod('shop', 'web-3');
+      server.store.addPod({ namespace: 'shop', name: 'web-3', labels: { app: 'db' }, containers: [{ name: 'app' }], files: { '/app/x': marker } });
+    });
+    const r = await exec({ pod: 'web-3', command: ['cat', '/app/x'] }).finally(() => server.deletePod('shop', 'web-3'));
+    assert.equal(r.isError, true, r.text);
+    assert.equal(code(r), 'WARDEN_BACKEND_ERROR');
+    assert.match(r.text, /the command ran and may have run in a pod the policy did not judge, so its output is withheld/);
+    assert.ok(!r.text.includes(marker));
+    const all = dumpTranscript(dir.dbPath);
+    assert.match(all, /may have run in a pod the policy did not judge/);
+    assert.ok(!all.includes(marker), 'the transcript holds none of the withheld output');
+  });
+
   test('API server unreachable: a clear backend error', async () => {
     const r = await w.call('kubectl_exec', { connection: 'down', namespace: 'shop', pod: 'web-1', container: 'app', command: ['ls', '/app'] });
     assert.equal(code(r), 'WARDEN_BACKEND_ERROR');

@@ -10,7 +10,7 @@ import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import type { KubeExecFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
-import { assertSamePod, podFacts } from './pod-facts.js';
+import { assertAnsweredBySamePod, assertSamePod, podFacts } from './pod-facts.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
 export const execInput = z.strictObject({
@@ -106,8 +106,9 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
         if (e instanceof WardenError && e.code === ErrorCode.BACKEND && (await podGone(c, input.namespace, input.pod, facts.podUid))) throw deleted(input.namespace, input.pod);
         throw e;
       }
-      // Killed by a signal: tell a deleted (or replaced) pod apart from a command that failed.
-      if (r.exitCode !== null && r.exitCode >= 128 && (await podGone(c, input.namespace, input.pod, facts.podUid))) throw deleted(input.namespace, input.pod);
+      // The exec API names the pod, not its uid: one more read says whether the judged pod is
+      // the one that answered (a pod killed because it was deleted is refused here too).
+      await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'exec', ctx.signal);
       return {
         kind: 'text',
         streams: { stdout: r.stdout, stderr: r.stderr },

@@ -8,7 +8,7 @@ import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import type { KubeFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
-import { assertSamePod, podFacts } from './pod-facts.js';
+import { assertAnsweredBySamePod, assertSamePod, podFacts } from './pod-facts.js';
 
 /** Arguments of kubectl_logs (POLICY.md). */
 export const logsInput = z.strictObject({
@@ -53,14 +53,17 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
     },
     async execute(input, facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as KubernetesConnection;
+      const c = connectorFor(conn.name);
       if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
-      await assertSamePod(connectorFor(conn.name), input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
+      await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
       const q = new URLSearchParams({ tailLines: String(input.tail_lines ?? DEFAULT_TAIL), limitBytes: String(cap + 1) });
       if (facts.container) q.set('container', facts.container);
       if (input.since_s) q.set('sinceSeconds', String(input.since_s));
-      const r = await connectorFor(conn.name).getText(`/api/v1/namespaces/${input.namespace}/pods/${input.pod}/log?${q.toString()}`, `read logs of ${input.namespace}/${input.pod}`, { signal: ctx.signal, maxBytes: cap });
+      const r = await c.getText(`/api/v1/namespaces/${input.namespace}/pods/${input.pod}/log?${q.toString()}`, `read logs of ${input.namespace}/${input.pod}`, { signal: ctx.signal, maxBytes: cap });
+      // The log API names the pod, not its uid: the pod that answered must still be the judged one.
+      await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'logs', ctx.signal);
       return { kind: 'text', streams: { log: r.text }, exitCode: null, truncated: r.truncated || Buffer.byteLength(r.text) > cap };
     },
   };

@@ -1,10 +1,11 @@
 /**
  * The pod lookup every pod-level call does before the decision, so that `pod_labels` and
  * `containers` rules judge the real pod (its labels from the API server, its default
- * container) and not a name the agent chose.
+ * container) and not a name the agent chose; and the re-reads just before and just after the
+ * call acts, so that it acts on (and answers from) that pod only.
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
-import type { KubeConnector } from './connector.js';
+import type { KubeConnector, PodLookupResult } from './connector.js';
 import type { PodLookup } from './facts.js';
 
 /** The pod part of the facts. */
@@ -28,10 +29,50 @@ export async function podFacts(c: KubeConnector, namespace: string, pod: string,
  * StatefulSet's) may carry other labels; nothing runs or is read from it.
  */
 export async function assertSamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, signal?: AbortSignal, labels?: Record<string, string> | null): Promise<void> {
-  const now = await c.lookupPod(namespace, pod, signal);
-  if (now.state !== 'found' || !uid || now.pod.uid !== uid) throw replaced(namespace, pod);
+  judgeNow(await c.lookupPod(namespace, pod, signal), namespace, pod, uid, labels);
+}
+
+/** What a pod-level call had done when the pod is read after it (said in the error). */
+export type PodAction = 'exec' | 'logs';
+
+const AFTER: Record<PodAction, { when: string; replaced: string; withheld: string }> = {
+  exec: {
+    when: 'after the command ran',
+    replaced: 'the command ran and may have run in a pod the policy did not judge, so its output is withheld',
+    withheld: 'the command ran and its output is withheld',
+  },
+  logs: {
+    when: 'after its log was read',
+    replaced: 'the log read may be from a pod the policy did not judge and is withheld',
+    withheld: 'the log read is withheld',
+  },
+};
+
+/**
+ * Just after a pod-level call acted (the exec stream ended, the log was read). Why: the exec
+ * and log APIs name a pod, never a uid, so a pod replaced (or relabelled) between
+ * assertSamePod and the request answers in place of the judged one. One more read; when the
+ * pod is not the one decided on, what came back is withheld. For exec this protects what the
+ * agent sees, not what ran: the command has run, maybe in the other pod.
+ */
+export async function assertAnsweredBySamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, labels: Record<string, string> | null, action: PodAction, signal?: AbortSignal): Promise<void> {
+  const t = AFTER[action];
+  const unconfirmed = (why: string) =>
+    new WardenError(ErrorCode.BACKEND, `pod ${namespace}/${pod} could not be read again ${t.when} to confirm it is the one the policy decided on (${why}); ${t.withheld}`);
+  let now: PodLookupResult;
+  try {
+    now = await c.lookupPod(namespace, pod, signal);
+  } catch (e) {
+    throw unconfirmed(e instanceof Error ? e.message : String(e));
+  }
+  if (now.state === 'forbidden') throw unconfirmed('403 Forbidden');
+  judgeNow(now, namespace, pod, uid, labels, t);
+}
+
+function judgeNow(now: PodLookupResult, namespace: string, pod: string, uid: string | null, labels: Record<string, string> | null | undefined, t?: { replaced: string; withheld: string }): void {
+  if (now.state !== 'found' || !uid || now.pod.uid !== uid) throw replaced(namespace, pod, t?.replaced);
   // Labels are mutable on the same pod (`kubectl label --overwrite`): the decision judged these.
-  if (labels !== undefined && !sameLabels(labels, now.pod.labels)) throw relabelled(namespace, pod);
+  if (labels !== undefined && !sameLabels(labels, now.pod.labels)) throw relabelled(namespace, pod, t?.withheld);
 }
 
 /** The error when the pod is not the one decided on. */

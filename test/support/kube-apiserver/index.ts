@@ -31,6 +31,12 @@ export interface KubeApiServer {
   kubeconfig(auth: { token: string } | { cert: string; key: string }, o?: { context?: string; server?: string; caData?: string }): string;
   /** Delete a pod; its running execs are killed as the kubelet would (SIGKILL, exit 137). */
   deletePod(namespace: string, name: string): void;
+  /**
+   * Run `fn` once when the next exec (or log) request for this pod arrives, before the server
+   * reads the pod. Why: a test can replace or relabel the pod in the window between Warden's
+   * last check and its request, deterministically.
+   */
+  onPodRequest(sub: 'exec' | 'log', namespace: string, name: string, fn: () => void): void;
   /** Execs running now in a pod. */
   runningIn(namespace: string, name: string): number;
   stop(): Promise<void>;
@@ -45,8 +51,9 @@ export async function startKubeApiServer(o: { tokens?: Record<string, TokenEntry
   const tokens = new Map(Object.entries(o.tokens ?? {}));
   const certUsers = new Map((o.certUsers ?? []).map((u) => [u.name, u]));
   const running = new Map<string, Set<RunningExec>>();
+  const podHooks = new Map<string, () => void>();
   const api: Partial<KubeApiServer> = { execProtocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'] };
-  const server = createKubeHttpsServer({ pki, store, tokens, certUsers, requests, running, execProtocols: () => api.execProtocols! });
+  const server = createKubeHttpsServer({ pki, store, tokens, certUsers, requests, running, podHooks, execProtocols: () => api.execProtocols! });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -87,6 +94,9 @@ current-context: ${ctx}
     deletePod(namespace: string, name: string) {
       store.delete('pods', namespace, name);
       for (const r of running.get(`${namespace}/${name}`) ?? []) r.kill();
+    },
+    onPodRequest(sub: 'exec' | 'log', namespace: string, name: string, fn: () => void) {
+      podHooks.set(`${sub} ${namespace}/${name}`, fn);
     },
     runningIn(namespace: string, name: string) {
       return running.get(`${namespace}/${name}`)?.size ?? 0;

@@ -36,6 +36,8 @@ export interface ServeOptions {
   execProtocols: () => string[];
   requests: RequestRecord[];
   running: Map<string, Set<RunningExec>>;
+  /** One-shot hooks keyed `exec|log namespace/name` (see KubeApiServer.onPodRequest). */
+  podHooks: Map<string, () => void>;
 }
 
 interface Route {
@@ -59,6 +61,14 @@ export function route(path: string): Route | null {
     : { resource: m[3]!, namespace: m[2]!, ...(m[5] !== undefined ? { name: m[5] } : {}), ...(m[6] !== undefined ? { sub: m[6] } : {}) };
   const served = RESOURCES[r.resource];
   return served && served.apiVersion !== version ? null : r;
+}
+
+/** Run (and forget) the hook for a pod subresource request, before the pod is read. */
+function firePodHook(o: ServeOptions, sub: string, namespace: string, name: string): void {
+  const key = `${sub} ${namespace}/${name}`;
+  const fn = o.podHooks.get(key);
+  o.podHooks.delete(key);
+  fn?.();
 }
 
 function json(res: ServerResponse, code: number, body: unknown): void {
@@ -106,6 +116,7 @@ export function createKubeHttpsServer(o: ServeOptions): https.Server {
       return json(res, 403, status(403, 'Forbidden', deny, { kind: r.resource, ...(r.name ? { name: r.name } : {}) }));
     }
     if (r.name !== undefined) {
+      if (r.resource === 'pods' && r.sub === 'log' && r.namespace) firePodHook(o, 'log', r.namespace, r.name);
       const obj = o.store.get(r.resource, r.namespace, r.name);
       if (!obj) {
         record(req, user, 404);
@@ -159,6 +170,7 @@ export function createKubeHttpsServer(o: ServeOptions): https.Server {
     if (!r || r.resource !== 'pods' || r.sub !== 'exec' || !r.namespace || !r.name) return fail(404, 'NotFound', 'the server could not find the requested resource');
     const deny = forbidden(user, 'create', 'pods/exec', r.namespace);
     if (deny) return fail(403, 'Forbidden', deny);
+    firePodHook(o, 'exec', r.namespace, r.name);
     const pod = o.store.get('pods', r.namespace, r.name);
     if (!pod) return fail(404, 'NotFound', `pods "${r.name}" not found`);
     const names = ((pod.spec as { containers: { name: string }[] }).containers ?? []).map((c) => c.name);
