@@ -22,3 +22,28 @@ export function keySourceProblem(url: string): string | null {
   if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return null;
   return `must be an https URL (plain http is accepted only on this machine), got ${u.protocol}//${u.host}`;
 }
+
+/** Redirects a discovery fetch follows at most. */
+const MAX_REDIRECTS = 3;
+
+/**
+ * Fetch an issuer's discovery document, following a redirect only to a URL that could carry it
+ * itself (keySourceProblem), hop by hop. Why: a redirect to plain http on another host hands the
+ * document to whoever is on that path, and the document names the key set; the key set itself
+ * is fetched by jose, which follows no redirects.
+ */
+export async function fetchKeySource(url: string, fetchImpl: typeof fetch, init: RequestInit = {}): Promise<Response> {
+  let at = url;
+  for (let hop = 0; ; hop++) {
+    const res = await fetchImpl(at, { ...init, redirect: 'manual' });
+    if (res.status < 300 || res.status > 399 || res.status === 304) return res;
+    const location = res.headers.get('location');
+    if (!location) return res;
+    await res.body?.cancel().catch(() => undefined);
+    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    const next = new URL(location, at).href;
+    const problem = keySourceProblem(next);
+    if (problem) throw new Error(`it redirects to a URL that ${problem}`);
+    at = next;
+  }
+}

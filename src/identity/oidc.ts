@@ -5,7 +5,8 @@
  * configured `jwks_uri`), cached by jose with rotation: an unknown `kid` refetches the set, at
  * most once per cooldown. Checked: signature, allowed algorithms only (never `none`, never HS*),
  * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway (at most 5 minutes).
- * Discovery and keys come over https only, or plain http on this machine (key-source-url.ts).
+ * Discovery and keys come over https only, or plain http on this machine (key-source-url.ts),
+ * also through redirects.
  * The token itself never leaves this module: errors name what was wrong, never the token.
  */
 import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
@@ -13,7 +14,7 @@ import { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
 import { groupsFromClaims, principalClaims } from './claims.js';
-import { keySourceProblem } from './key-source-url.js';
+import { fetchKeySource, keySourceProblem } from './key-source-url.js';
 
 /** Asymmetric algorithms accepted unless configured otherwise. */
 export const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'PS256'] as const;
@@ -100,7 +101,8 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
     const url = `${opts.issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`;
     let body: unknown;
     try {
-      const res = await fetchImpl(url, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
+      // Redirects are followed only to URLs that could serve the document themselves (https, or http on this machine).
+      const res = await fetchKeySource(url, fetchImpl, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       body = await res.json();
     } catch (e) {

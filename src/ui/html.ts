@@ -2,6 +2,7 @@
  * HTML with escaping by construction: `html` escapes every interpolated value unless it is
  * already `Safe` (built by `html` itself). Transcript text can never become markup.
  */
+import { showHidden } from '../approvals/reviewable.js';
 
 /** Markup that was built by `html`; why: only this type is inserted without escaping. */
 export class Safe {
@@ -49,3 +50,12 @@ export function excerpt(s: string, max: number): { text: string; cut: number } {
 
 /** Text a reviewer decides on, with nothing hidden and look-alikes flagged (shared with the CLI, elicitation and webhooks). */
 export { lookalikeWarning, reviewable } from '../approvals/reviewable.js';
+
+/**
+ * Agent-supplied text in the transcript views, with control, zero-width and bidi characters as
+ * visible escapes (the set the approval card and the CLI transcript views escape); why: an
+ * override in a statement, a client name or a result must not reorder what a reviewer audits.
+ */
+export function shown(v: unknown): string {
+  return showHidden(String(v ?? ''));
+}

@@ -4,7 +4,7 @@
  * of one call's full (masked) result, so a large output never lands in one page.
  */
 import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
-import { excerpt, html, href, type Safe } from './html.js';
+import { excerpt, html, href, shown, type Safe } from './html.js';
 import type { UiStore } from './types.js';
 
 /** Calls per timeline page. */
@@ -41,11 +41,11 @@ function shorten(v: unknown, cut: { n: number }, depth = 0): unknown {
 function preview(v: unknown, max: number): { text: string; cut: number } {
   const cut = { n: 0 };
   const e = excerpt(pretty(shorten(v, cut)), max);
-  return { text: e.text, cut: e.cut + cut.n };
+  return { text: shown(e.text), cut: e.cut + cut.n };
 }
 
 function badge(v: string): Safe {
-  return html`<span class="badge ${v.replace(/[^a-z]/g, '')}">${v}</span>`;
+  return html`<span class="badge ${v.replace(/[^a-z]/g, '')}">${shown(v)}</span>`;
 }
 
 function eventLine(r: ChainRecord): Safe {
@@ -58,7 +58,7 @@ function eventLine(r: ChainRecord): Safe {
   const what = String(b.event ?? 'event');
   const who = b.reviewer ? ` by ${String(b.reviewer)}` : b.requester ? ` for ${String(b.requester)}` : '';
   const comment = b.comment ? `: “${String(b.comment)}”` : '';
-  return html`<div class="event">${r.ts} · approval ${String(b.approvalId ?? r.refId)} · ${badge(what === 'decision' ? String(b.decision ?? what) : what)}${who}${comment}</div>`;
+  return html`<div class="event">${r.ts} · approval ${shown(b.approvalId ?? r.refId)} · ${badge(what === 'decision' ? String(b.decision ?? what) : what)}${shown(who)}${shown(comment)}</div>`;
 }
 
 function callBlock(c: CallRecord, events: ChainRecord[]): Safe {
@@ -66,14 +66,14 @@ function callBlock(c: CallRecord, events: ChainRecord[]): Safe {
   const args = preview(c.args, 2000);
   const result = o ? preview(o.result, RESULT_EXCERPT) : null;
   return html`<section class="call" id="call-${c.id}">
-    <h3>${c.startedAt.slice(11).replace(/Z$/, '')} · ${c.tool}${c.connection ? ` @ ${c.connection}` : ''} ${badge(c.decision)}
+    <h3>${c.startedAt.slice(11).replace(/Z$/, '')} · ${shown(c.tool)}${c.connection ? ` @ ${shown(c.connection)}` : ''} ${badge(c.decision)}
       ${o ? badge(o.status) : badge('running')}</h3>
-    <div class="meta">rules: ${c.ruleIds.join(', ') || '-'} · policy ${c.policyVersion ?? '-'} · ${o ? `${o.durationMs} ms` : 'no outcome yet'}${o?.errorCode ? ` · ${o.errorCode}` : ''} · call ${c.id}</div>
-    <div><strong>Parsed:</strong> <code>${c.factsSummary ?? '(not parsed)'}</code></div>
+    <div class="meta">rules: ${shown(c.ruleIds.join(', ') || '-')} · policy ${c.policyVersion ?? '-'} · ${o ? `${o.durationMs} ms` : 'no outcome yet'}${o?.errorCode ? ` · ${shown(o.errorCode)}` : ''} · call ${shown(c.id)}</div>
+    <div><strong>Parsed:</strong> <code>${shown(c.factsSummary ?? '(not parsed)')}</code></div>
     ${events.map(eventLine)}
     <details><summary>Arguments</summary><pre>${args.text}</pre>${args.cut ? html`<div class="cut">… ${args.cut} more characters</div>` : ''}</details>
     ${result
-      ? html`<div><strong>Result</strong> (as the agent saw it, masked)${o?.masking ? html` · masking: <code>${JSON.stringify(o.masking)}</code>` : ''}</div>
+      ? html`<div><strong>Result</strong> (as the agent saw it, masked)${o?.masking ? html` · masking: <code>${shown(JSON.stringify(o.masking))}</code>` : ''}</div>
         <pre class="result">${result.text}</pre>${result.cut
           ? html`<div class="cut">… truncated, ${result.cut} more characters: <a href="${href(`/calls/${encodeURIComponent(c.id)}/result`)}">page through the full result</a></div>`
           : ''}`
@@ -112,10 +112,10 @@ export async function timeline(store: UiStore, s: SessionRecord, after: number):
 export async function sessionBody(store: UiStore, s: SessionRecord, after: number): Promise<Safe> {
   const client = [s.client.name, s.client.version].filter(Boolean).join(' ') || '-';
   const live = href(`/sessions/${encodeURIComponent(s.id)}`, { after: after || undefined, fragment: 1 });
-  return html`<h1>Session <code>${s.id}</code> <span id="live" class="live"></span></h1>
+  return html`<h1>Session <code>${shown(s.id)}</code> <span id="live" class="live"></span></h1>
     <table class="summary"><tbody>
-      <tr><th>Principal</th><td>${s.principal.subject} (${s.principal.authMethod}; groups: ${s.principal.groups.join(', ') || '-'})</td></tr>
-      <tr><th>Client</th><td>${client} over ${s.transport}</td></tr>
+      <tr><th>Principal</th><td>${shown(s.principal.subject)} (${s.principal.authMethod}; groups: ${shown(s.principal.groups.join(', ') || '-')})</td></tr>
+      <tr><th>Client</th><td>${shown(client)} over ${s.transport}</td></tr>
       <tr><th>Started</th><td>${s.startedAt}</td></tr><tr><th>Ended</th><td>${s.endedAt ?? 'still open'}</td></tr>
       <tr><th>Calls</th><td>${s.callCount}</td></tr></tbody></table>
     <h2>Timeline</h2><div data-live="${live}">${await timeline(store, s, after)}</div>`;
@@ -128,8 +128,8 @@ export function resultBody(c: CallRecord, pageNo: number): Safe {
   const p = Math.min(Math.max(1, pageNo), pages);
   const chunk = text.slice((p - 1) * RESULT_PAGE, p * RESULT_PAGE);
   const link = (n: number, label: string) => html`<a href="${href(`/calls/${encodeURIComponent(c.id)}/result`, { page: n })}">${label}</a>`;
-  return html`<h1>Result of call <code>${c.id}</code></h1>
+  return html`<h1>Result of call <code>${shown(c.id)}</code></h1>
     <p><a href="${href(`/sessions/${encodeURIComponent(c.sessionId)}`)}">Back to the session</a> · page ${p} of ${pages} (${text.length} characters)</p>
-    <pre class="result">${chunk}</pre>
+    <pre class="result">${shown(chunk)}</pre>
     <div class="pager">${p > 1 ? link(p - 1, '← Previous') : ''}${p < pages ? link(p + 1, 'Next →') : ''}</div>`;
 }

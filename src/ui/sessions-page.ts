@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { SessionRecord, SessionSearch } from '../recorder/types.js';
-import { html, href, type Safe } from './html.js';
+import { html, href, shown, type Safe } from './html.js';
 import type { UiStore } from './types.js';
 
 const text = z.string().trim().max(200).optional().transform((v) => (v ? v : undefined));
@@ -61,7 +61,7 @@ function filterParams(q: ListQuery): Record<string, string | undefined> {
 function row(s: SessionRecord): Safe {
   const client = [s.client.name, s.client.version].filter(Boolean).join(' ') || '-';
   return html`<tr><td><a href="${href(`/sessions/${encodeURIComponent(s.id)}`)}">${s.startedAt}</a></td>
-    <td>${s.principal.subject}</td><td>${client}</td><td>${s.transport}</td><td>${s.callCount}</td>
+    <td>${shown(s.principal.subject)}</td><td>${shown(client)}</td><td>${s.transport}</td><td>${s.callCount}</td>
     <td>${s.endedAt ?? html`<span class="badge pending">open</span>`}</td></tr>`;
 }
 

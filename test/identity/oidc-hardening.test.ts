@@ -1,8 +1,9 @@
 /**
  * The verifier under attack: claims that try to reach the prototype of the principal's claims,
  * key sets fetched over plain http from a host that is not this machine, and a leeway so wide
- * that expired tokens live on. Plus the forgeries jose must keep refusing (unknown `crit`,
- * a key embedded in the header).
+ * that expired tokens live on, a discovery document redirected to plain http on another host.
+ * Plus the forgeries jose must keep refusing (unknown `crit`, a key embedded in the header, key
+ * URLs in `jku`/`x5u`).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -92,4 +93,70 @@ test('forged headers stay refused: an unknown crit extension, a key embedded in 
   const forger = await iss.foreignKey();
   const embedded = await new SignJWT(payload).setProtectedHeader({ alg: forger.alg, kid: k.kid, jwk: forger.publicJwk }).sign(forger.privateKey);
   assert.equal((await refusal(v.verify(embedded))).details.reason, 'signature');
+});
+
+test('a discovery document reached through a redirect to plain http on another host is refused', async () => {
+  // The issuer (plain http on this machine, as allowed) redirects its discovery document to
+  // plain http on 0.0.0.0 (another host as far as the key-source rule goes, where an on-path
+  // attacker answers): that document names the attacker's key set, over a URL that passes the
+  // rule by itself. Followed, the attacker's keys would mint any identity.
+  const forger = await iss.foreignKey();
+  let port = 0;
+  const evil: Server = createServer((req, res) => {
+    if (req.url === '/.well-known/openid-configuration') {
+      res.writeHead(302, { location: `http://0.0.0.0:${port}/moved` }).end();
+    } else if (req.url === '/moved') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: `http://127.0.0.1:${port}`, jwks_uri: `http://127.0.0.1:${port}/jwks` }));
+    } else if (req.url === '/jwks') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [forger.publicJwk] }));
+    } else if (req.url === '/tenant/.well-known/openid-configuration') {
+      res.writeHead(301, { location: `http://localhost:${port}/tenant/moved` }).end();
+    } else if (req.url === '/tenant/moved') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ issuer: `http://127.0.0.1:${port}/tenant`, jwks_uri: iss.jwksUri }));
+    } else res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
+  port = (evil.address() as AddressInfo).port;
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    const v = createOidcVerifier({ issuer: base, audience: iss.audience });
+    const now = Math.floor(Date.now() / 1000);
+    const forged = await new SignJWT({ sub: 'admin', groups: ['admins'] })
+      .setProtectedHeader({ alg: forger.alg, kid: forger.kid })
+      .setIssuer(base).setAudience(iss.audience).setIssuedAt(now).setExpirationTime(now + 300)
+      .sign(forger.privateKey);
+    const e = await refusal(v.verify(forged));
+    assert.equal(e.details.reason, 'issuer_unavailable');
+    assert.match(e.message, /redirect/);
+    // A redirect to a URL that could serve the document itself (here http on this machine) is followed.
+    const tenant = `${base}/tenant`;
+    const ok = createOidcVerifier({ issuer: tenant, audience: iss.audience });
+    assert.equal((await ok.verify(await iss.mint({ sub: 'a', iss: tenant }))).principal.subject, 'a');
+  } finally {
+    evil.closeAllConnections();
+    await new Promise<void>((r) => evil.close(() => r()));
+  }
+});
+
+test('jku and x5u headers are never followed: only the configured issuer\'s keys verify', async () => {
+  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience });
+  const forger = await iss.foreignKey();
+  let fetched = 0;
+  const keys: Server = createServer((_req, res) => {
+    fetched++;
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [forger.publicJwk] }));
+  });
+  await new Promise<void>((r) => keys.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(keys.address() as AddressInfo).port}/jwks`;
+  try {
+    const payload = { iss: iss.issuer, aud: iss.audience, sub: 'admin', exp: Math.floor(Date.now() / 1000) + 300 };
+    for (const extra of [{ jku: url }, { x5u: url }]) {
+      const t = await new SignJWT(payload).setProtectedHeader({ alg: forger.alg, kid: forger.kid, ...extra }).sign(forger.privateKey);
+      assert.equal((await refusal(v.verify(t))).details.reason, 'unknown_key', JSON.stringify(extra));
+    }
+    assert.equal(fetched, 0, 'the URL in the header was never fetched');
+  } finally {
+    keys.closeAllConnections();
+    await new Promise<void>((r) => keys.close(() => r()));
+  }
 });

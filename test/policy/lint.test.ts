@@ -386,3 +386,24 @@ test('a grant that lists a catalog quoting the schema\'s constants (defaults, fu
   assert.equal(find(ps, /pg_catalog\.pg_proc quotes constants of the schema .*function bodies/)?.path, 'rules.0.sql.read.1');
   for (const names of ['pg_class', 'information_schema\\.tables', 'domain_constraints']) assert.equal(find(ps, new RegExp(`${names} quotes`)), undefined, names);
 });
+
+test('a grant that lists pg_aggregate, pg_stat_statements (any schema) or a catalog with a constant-quoting column is flagged', () => {
+  const ps = lint(`rules:
+  - id: catalogs
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [analytics]
+    sql: { read: [pg_aggregate, ext.pg_stat_statements, pg_attribute, pg_catalog.pg_type, pg_class, pg_namespace] }
+`);
+  const all = ps.map((p) => p.message).join('\n');
+  assert.equal(find(ps, /pg_catalog\.pg_aggregate quotes constants of the schema .*initial values of aggregates/)?.path, 'rules.0.sql.read.0', all);
+  assert.equal(find(ps, /ext\.pg_stat_statements quotes column values .*statements/)?.path, 'rules.0.sql.read.1', all);
+  const attribute = find(ps, /pg_catalog\.pg_attribute\.attmissingval quotes constants of the schema/);
+  assert.equal(attribute?.path, 'rules.0.sql.read.2', all);
+  assert.equal(attribute?.severity, 'warning');
+  assert.match(attribute!.message, /refuses statements that read it \(by name or through \*\) while any column mask or deny rule applies.*its other columns read/);
+  assert.equal(find(ps, /pg_catalog\.pg_type\.typdefault quotes/)?.path, 'rules.0.sql.read.3', all);
+  assert.equal(find(ps, /pg_catalog\.pg_class\.relpartbound quotes/)?.path, 'rules.0.sql.read.4', all);
+  assert.equal(find(ps, /pg_namespace/), undefined, all);
+});

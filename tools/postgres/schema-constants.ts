@@ -7,11 +7,14 @@
  * Checked on PostgreSQL 15, view by view; catalogs that expose only names are not listed
  * (information_schema.domain_constraints: names, its CHECK clause is check_constraints';
  * view_routine_usage: names; pg_get_function_identity_arguments, pg_get_function_result: types).
- * Not listed, though each holds a constant, because every description of the schema reads them
- * (documented): pg_class (relpartbound: a partition's bound, as a node tree), pg_attribute
- * (attmissingval: the default of a column added later), pg_type (typdefault: a domain's
- * default); their readable forms (pg_get_expr, pg_get_partition_constraintdef,
- * information_schema.domains) are listed.
+ * pg_aggregate is listed whole: agginitval and aggminitval hold an aggregate's initial value,
+ * a constant (`initcond = 'token'`), and the catalog is rarely needed (pg_proc names aggregates,
+ * prokind = 'a', and is refused anyway). Not listed, though each holds a constant, because
+ * every description of the schema reads them: pg_class (relpartbound: a partition's bound, as a
+ * node tree), pg_attribute (attmissingval: the default of a column added later), pg_type
+ * (typdefault, typdefaultbin: a domain's default); only statements reading those columns (by
+ * name, through `*` or a whole row) are refused (catalog-columns.ts), and their readable forms
+ * (pg_get_expr, pg_get_partition_constraintdef, information_schema.domains) are listed.
  */
 
 const DEFAULTS = 'shows column defaults, constants included (`DEFAULT \'token\'`)';
@@ -37,6 +40,7 @@ export const SCHEMA_CONSTANTS: ReadonlyMap<string, string> = new Map([
   ['information_schema.triggers', TRIGGERS],
   ['pg_catalog.pg_partitioned_table', 'holds the expressions of partition keys, constants included'],
   ['pg_catalog.pg_statistic_ext', 'holds the expressions of extended statistics, constants included'],
+  ['pg_catalog.pg_aggregate', "holds the initial values of aggregates, constants included (`initcond = 'token'`)"],
   ...['pg_catalog.pg_publication_rel', 'pg_catalog.pg_publication_tables'].map(
     (r) => [r, 'holds the row filters of publications, constants included (`WHERE email <> ...`)'] as const,
   ),

@@ -9,6 +9,7 @@ import { SAFE_READ_FUNCTIONS, isNeverUnderRead } from './analysis/functions.js';
 import { functionKey, normalizePolicyTable, policyTableProblem } from './analysis/names.js';
 import { READ_KINDS, STATEMENT_KINDS, type StatementKind } from './analysis/kinds.js';
 import type { SqlFacts } from './analysis/types.js';
+import { CONSTANT_COLUMNS } from './catalog-columns.js';
 import { SCHEMA_CONSTANTS } from './schema-constants.js';
 import { quotesValues, VALUE_STATISTICS } from './statistics-values.js';
 
@@ -174,12 +175,22 @@ export const sqlCondition: ConditionSpec = {
   lint(raw) {
     // Catalogs that quote column values (planner statistics, definitions, the schema's constants,
     // other sessions' statements) are refused at run time while masks or deny rules apply (statistics-values.ts),
-    // and without them show values of every table the database role may read: say so.
+    // and without them show values of every table the database role may read: say so. Of pg_attribute,
+    // pg_type and pg_class only the columns holding a constant are refused (catalog-columns.ts).
     const p = sqlBlockSchema.safeParse(raw ?? {});
     if (!p.success) return [];
     return (['read', 'write'] as const).flatMap((list) =>
       (p.data[list] ?? []).flatMap((entry, i) => {
         const relation = normalizePolicyTable(entry);
+        const columns = [...(CONSTANT_COLUMNS.get(relation) ?? [])];
+        if (columns.length) {
+          const [[name, why], ...others] = columns as [[string, string], ...[string, string][]];
+          const also = others.length ? `; so does ${others.map(([c]) => c).join(', ')}` : '';
+          return [{
+            key: [list, i],
+            message: `${relation}.${name} quotes constants of the schema (it ${why}${also}): query_database refuses statements that read it (by name or through *) while any column mask or deny rule applies to the caller, and without them this grant shows it unmasked; its other columns read as usual`,
+          }];
+        }
         if (!quotesValues(relation)) return [];
         const constants = SCHEMA_CONSTANTS.get(relation);
         const what = constants

@@ -12,11 +12,18 @@
  *   row security policies. pg_stat_activity shows the statements other sessions run, with the
  *   literal values they write (`INSERT INTO users (ssn) VALUES ('...')` by the application);
  *   pg_prepared_statements, pg_cursors and pg_backend_memory_contexts (ident) those prepared on
- *   the connection, which the pool shares across callers.
+ *   the connection, which the pool shares across callers. pg_stat_statements (an extension's
+ *   view and function, in whatever schema it was installed: EXTENSION_RELATIONS, matched by
+ *   bare name) keeps utility statements as written (`ALTER ROLE ... PASSWORD '...'`) and some
+ *   constants of normalised ones.
  * - The schema's own constants (schema-constants.ts): column defaults, CHECK constraints,
- *   index and trigger conditions, partition bounds, function bodies (`DEFAULT 'token'`, `WHERE
- *   email <> 'ceo@corp'`), in pg_proc, pg_attrdef, pg_constraint, pg_index, information_schema
- *   .columns, .routines, .check_constraints... and the pg_get_*def functions that print them.
+ *   index and trigger conditions, partition bounds, function bodies, aggregates' initial values
+ *   (`DEFAULT 'token'`, `WHERE email <> 'ceo@corp'`), in pg_proc, pg_attrdef, pg_constraint,
+ *   pg_index, pg_aggregate, information_schema.columns, .routines, .check_constraints... and the
+ *   pg_get_*def functions that print them; and, column by column, in catalogs every description
+ *   of the schema reads (catalog-columns.ts: pg_attribute.attmissingval, pg_type.typdefault,
+ *   pg_class.relpartbound), refused only when the statement, or a view it reaches, reads one
+ *   (by name, through `*` or a whole row: facts' readColumns).
  * - Functions do the same (QUOTING_FUNCTIONS, CONSTANT_FUNCTIONS): pg_get_viewdef and
  *   pg_get_ruledef print definitions, pg_stat_get_activity and pg_stat_get_backend_activity
  *   (what pg_stat_activity reads) other sessions' statements; and a function that runs query
@@ -29,8 +36,9 @@
  *   policies' conditions; EXPLAIN (VERBOSE) of an INSERT, UPDATE or MERGE the defaults and
  *   generation expressions of the columns it fills.
  * The rule: while a column mask or a conditional deny rule applies to the call, a statement that
- * reaches one of those relations (VALUE_STATISTICS, QUOTED_VALUES, SCHEMA_CONSTANTS) or calls one
- * of those functions, named or through views (system views are not opened: they read only system
+ * reaches one of those relations (VALUE_STATISTICS, QUOTED_VALUES, SCHEMA_CONSTANTS,
+ * EXTENSION_RELATIONS), reads one of those columns (CONSTANT_COLUMNS) or calls one of those
+ * functions, named or through views (system views are not opened: they read only system
  * catalogs), is refused, and so is EXPLAIN of a statement that reaches a view or a table with row
  * level security, calls a function outside pg_catalog, or writes. Without masks or deny rules
  * nothing here applies: a grant that lists pg_stats reads what the database role may read, as
@@ -40,6 +48,7 @@ import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import { runsQueryText } from './analysis/functions.js';
 import { functionKey } from './analysis/names.js';
 import type { SqlFacts } from './analysis/types.js';
+import { constantColumnRead } from './catalog-columns.js';
 import { statementRelations } from './inheritance.js';
 import { CONSTANT_FUNCTIONS, SCHEMA_CONSTANTS } from './schema-constants.js';
 import type { ViewCatalog } from './view-catalog.js';
@@ -71,9 +80,29 @@ export const QUOTED_VALUES: ReadonlyMap<string, string> = new Map([
   ['pg_catalog.pg_backend_memory_contexts', 'shows the query text of plans cached on the connection (ident), which the pool shares across callers, with its literal values'] as const,
 ]);
 
-/** Is this relation one whose rows quote values (statistics, definitions, the schema's constants, other sessions' statements)? */
+const STATEMENT_TEXT = 'the statements sessions ran: utility statements as written, literals included (`ALTER ROLE ... PASSWORD ...`, `COPY ...`), others with the constants normalisation keeps';
+
+/**
+ * Relations of extensions whose rows quote values, by bare name: they live in whatever schema
+ * the extension was installed in (often public), so any schema's relation of that name counts.
+ * Refused under the same rule as QUOTED_VALUES; why each. Their functions: EXTENSION_FUNCTIONS.
+ */
+export const EXTENSION_RELATIONS: ReadonlyMap<string, string> = new Map([['pg_stat_statements', `shows ${STATEMENT_TEXT}`]]);
+
+/** Functions of extensions whose results quote values, by bare name (any schema), and why each. */
+export const EXTENSION_FUNCTIONS: ReadonlyMap<string, string> = new Map([['pg_stat_statements', `returns ${STATEMENT_TEXT}`]]);
+
+/** The name after the schema (facts spell relations schema.name; a '.' inside a part is refused). */
+const bareName = (name: string): string => name.slice(name.lastIndexOf('.') + 1);
+
+/** Why the rows of `relation` quote values, or undefined: QUOTED_VALUES, SCHEMA_CONSTANTS, EXTENSION_RELATIONS (statistics say it themselves). */
+function quotedBy(relation: string): string | undefined {
+  return QUOTED_VALUES.get(relation) ?? SCHEMA_CONSTANTS.get(relation) ?? EXTENSION_RELATIONS.get(bareName(relation));
+}
+
+/** Is this relation one whose rows quote values (statistics, definitions, the schema's constants, statements sessions ran)? */
 export function quotesValues(relation: string): boolean {
-  return VALUE_STATISTICS.has(relation) || QUOTED_VALUES.has(relation) || SCHEMA_CONSTANTS.has(relation);
+  return VALUE_STATISTICS.has(relation) || quotedBy(relation) !== undefined;
 }
 
 /**
@@ -95,6 +124,8 @@ function quotingCall(fn: string): string | null {
   // Any schema: dblink lives where its extension was installed.
   if (runsQueryText(fn)) return 'runs the query text, or reads the relation, its arguments name';
   const key = functionKey(fn);
+  const extension = EXTENSION_FUNCTIONS.get(bareName(key));
+  if (extension) return extension;
   // A function outside pg_catalog is the grant's to trust (facts spell it schema.name).
   return key.includes('.') ? null : (QUOTING_FUNCTIONS.get(key) ?? CONSTANT_FUNCTIONS.get(key) ?? null);
 }
@@ -142,11 +173,13 @@ export async function statisticsRefusal(relation: string, g: ValueGuards, catalo
     stat = [...reached.relations].find(quotesValues);
     if (!stat) {
       const call = [...reached.functions].find((f) => quotingCall(f) !== null);
-      return call ? callRefusal(call, g, ` (called through ${relation})`) : null;
+      if (call) return callRefusal(call, g, ` (called through ${relation})`);
+      const column = constantColumnRead(reached.columns);
+      return column ? `${column} (read by a view reached through ${relation}), which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you` : null;
     }
   }
   const via = stat === relation ? '' : ` (reached through ${relation})`;
-  const quoted = QUOTED_VALUES.get(stat) ?? SCHEMA_CONSTANTS.get(stat);
+  const quoted = quotedBy(stat);
   if (quoted) return `${stat} ${quoted}${via}, which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you`;
   return (
     `${stat} holds planner statistics${via}: copies of column values (most common values, histogram bounds) of every table ` +
@@ -190,11 +223,13 @@ export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, cat
   const named = statementRelations(facts);
   const direct = named.find(quotesValues);
   if (direct) throw refusal((await statisticsRefusal(direct, g, catalog))!, g);
+  const column = constantColumnRead(facts.readColumns);
+  if (column) throw refusal(`${column}, which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you (its catalog's other columns read as usual)`, g);
   if (named.length === 0) return;
   const all = await catalog.reached(named); // one walk for all; each relation below is answered from the cache
   if (all.tooDeep) throw refusal(tooDeepMessage(all.tooDeep), g);
   // Which named relation leads there is asked only when one does (the common read: never).
-  if ([...all.relations].some(quotesValues) || [...all.functions].some((f) => quotingCall(f) !== null)) {
+  if ([...all.relations].some(quotesValues) || [...all.functions].some((f) => quotingCall(f) !== null) || constantColumnRead(all.columns)) {
     for (const r of named) {
       const why = await statisticsRefusal(r, g, catalog);
       if (why) throw refusal(why, g);

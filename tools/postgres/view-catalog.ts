@@ -19,6 +19,7 @@ import {
   analyseDefinition, isSystemRelation, lineageTables, MAX_VIEW_DEPTH, resolveViews, viewRefusal,
   type AnalysedView, type ViewColumns, type ViewDefinition, type ViewLineages, type ViewReach,
 } from './view-lineage.js';
+import type { SourceColumn } from './analysis/types.js';
 import type { CatalogReach } from './widened-relations.js';
 
 /** pg_class.relkind of the relations masking follows through: views and materialized views. */
@@ -53,6 +54,8 @@ export interface Reached {
   rowSecurity: readonly string[];
   /** Every function the views met call (system views are not opened), spelled as facts spell them. */
   functions: ReadonlySet<string>;
+  /** Every column the definitions of the views met read anywhere (system views are not opened). */
+  columns: readonly SourceColumn[];
   /** A view at which the walk stopped, nested too deep (what lies below it is unknown). */
   tooDeep: string | null;
 }
@@ -132,7 +135,7 @@ export class ViewCatalog {
   /**
    * What `relations` reach by name, down through views of views (what each definition reads
    * anywhere, also one deny rules cannot follow, and what its columns draw from), and the
-   * functions those views call; system views are not opened. For the checks on what a
+   * functions those views call and columns they read; system views are not opened. For the checks on what a
    * statement may touch at all (statistics-values.ts, foreign tables under masks in
    * view-masking.ts). The walk reach() takes, on the same cache: no round trip once warm.
    */
@@ -140,8 +143,9 @@ export class ViewCatalog {
     const { known, views: followed, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r));
     const views = [...known].filter(([, k]) => k.kind === 'v').map(([r]) => r);
     const functions = new Set([...followed.values()].flatMap((v) => v.calls));
+    const columns = [...followed.values()].flatMap((v) => v.readColumns);
     const rowSecurity = [...known].filter(([, k]) => k.rowSecurity === true).map(([r]) => r);
-    return { relations: new Set(known.keys()), views, rowSecurity, functions, tooDeep };
+    return { relations: new Set(known.keys()), views, rowSecurity, functions, columns, tooDeep };
   }
 
   /** The one walk down views, level by level: kinds of every relation met, definitions of the views `follow` accepts. */
@@ -224,7 +228,7 @@ export class ViewCatalog {
       const def = found.get(v);
       if (!def) {
         const why = 'the catalog no longer has its definition';
-        out.set(v, { columns: viewRefusal(v, why), reach: why, reads: [], calls: [] });
+        out.set(v, { columns: viewRefusal(v, why), reach: why, reads: [], calls: [], readColumns: [] });
         continue;
       }
       // Remembered refused too: an unanalysable view costs no round trip per call either.

@@ -79,6 +79,8 @@ export interface AnalysedView {
    * when the definition is not understood.
    */
   calls: readonly string[];
+  /** Every column the definition reads anywhere (facts' readColumns), for the same checks (catalog-columns.ts). Empty when not understood. */
+  readColumns: readonly SourceColumn[];
 }
 
 /**
@@ -99,11 +101,11 @@ export function analyseDefinition(view: ViewDefinition): AnalysedView {
     facts = analyzeSql(view.definition);
   } catch (e) {
     const why = `its definition is not understood by the SQL analyser (${e instanceof Error ? e.message : 'parse error'})`;
-    return { columns: viewRefusal(view.name, why), reach: why, reads: [], calls: [] };
+    return { columns: viewRefusal(view.name, why), reach: why, reads: [], calls: [], readColumns: [] };
   }
   const opaque = facts.functions.map(opaqueCall).find((why) => why !== null);
   const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions };
-  return { columns: viewColumns(view, facts.output), reach, reads: facts.reads, calls: facts.functions };
+  return { columns: viewColumns(view, facts.output), reach, reads: facts.reads, calls: facts.functions, readColumns: facts.readColumns };
 }
 
 /**

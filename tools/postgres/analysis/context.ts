@@ -19,6 +19,8 @@ export interface Ctx {
   literals: string[];
   /** Base-table columns named through a qualifier (`u.x`), keyed table NUL column; see SqlFacts.qualifiedColumns. */
   qualified: Map<string, SourceColumn>;
+  /** Base-table columns read anywhere, '*' for a whole row, keyed table NUL column; see SqlFacts.readColumns. */
+  read: Map<string, SourceColumn>;
   /** Unqualified `pg_*` relation names reported in pg_catalog; see SqlFacts.unqualifiedPgRelations. */
   pgRelations: Set<string>;
   /** Unqualified `pg_*` function names; see SqlFacts.unqualifiedPgFunctions. */
@@ -33,7 +35,7 @@ export interface Ctx {
 export function newCtx(literals: string[]): Ctx {
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
-    constructs: new Set(), accounted: new Set(), literals, qualified: new Map(),
+    constructs: new Set(), accounted: new Set(), literals, qualified: new Map(), read: new Map(),
     pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [],
   };
 }
@@ -78,6 +80,11 @@ export function uniqSources(list: SourceColumn[]): SourceColumn[] {
   const seen = new Map<string, SourceColumn>();
   for (const s of list) seen.set(`${s.table}\u0000${s.column}`, s);
   return [...seen.values()];
+}
+
+/** Note columns as read (SqlFacts.readColumns); placeholders (a recursive CTE's self-reference) are skipped. */
+export function noteRead(ctx: Ctx, sources: readonly SourceColumn[]): void {
+  for (const s of sources) if (!s.table.startsWith('\u0000')) ctx.read.set(`${s.table}\u0000${s.column}`, s);
 }
 
 /** Every base column that flows out of a relation when its whole row is referenced. */
@@ -160,4 +167,18 @@ export function literalValue(ctx: Ctx, v: unknown): string | null {
   const t = identText(v);
   const m = t ? /^wlit(\d+)$/.exec(t) : null;
   return m ? ctx.literals[Number(m[1])] ?? null : null;
+}
+
+/**
+ * Columns a join compares without naming a table (SqlFacts.readColumns): USING (a) reads a of
+ * every relation in scope that may have it; NATURAL JOIN, which the parser reads as an alias
+ * `natural` before a join without ON, every column of every relation in scope.
+ */
+export function joinReads(item: Record<string, unknown>, scope: Scope, ctx: Ctx): void {
+  for (const u of Array.isArray(item.using) ? (item.using as unknown[]) : []) {
+    const name = identText(u);
+    if (!name) throw parseError('JOIN ... USING column not understood');
+    for (const r of scope.rels) noteRead(ctx, lookupColumn(r, name)?.sources ?? []);
+  }
+  if (item.join && scope.rels.some((r) => r.alias.toLowerCase() === 'natural')) for (const r of scope.rels) noteRead(ctx, wholeRow(r));
 }

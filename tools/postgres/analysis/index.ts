@@ -14,7 +14,7 @@ import { onlyRelations } from './only.js';
 import { analyzeStatement } from './statement.js';
 import { storeOutput } from './stored.js';
 import { analyzeUtility } from './utility.js';
-import type { OutputColumnLineage, SqlFacts } from './types.js';
+import type { OutputColumnLineage, SourceColumn, SqlFacts } from './types.js';
 
 export type { OutputColumnLineage, SourceColumn, SqlFacts, StoredLineage } from './types.js';
 export { analyzeSqlCached, clearSqlCache } from './cache.js';
@@ -96,12 +96,18 @@ export function analyzeSql(sql: string): SqlFacts {
     hasStar: output.some((c) => c.starRel !== undefined),
     sql: text,
     readOnly,
-    qualifiedColumns: [...ctx.qualified.values()].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1)),
+    qualifiedColumns: sortColumns(ctx.qualified.values()),
+    readColumns: sortColumns(ctx.read.values()),
     unqualifiedPgRelations: [...ctx.pgRelations].sort(),
     unqualifiedPgFunctions: [...ctx.pgFunctions].sort(),
     unqualifiedFunctions: [...ctx.unqualifiedFunctions].sort(),
   };
   return sealFacts(facts);
+}
+
+/** Columns by table, then column. */
+function sortColumns(columns: Iterable<SourceColumn>): SourceColumn[] {
+  return [...columns].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1));
 }
 
 function firstKind(toks: Token[], ctx: Ctx, before: Set<string>): string {
@@ -163,6 +169,7 @@ function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; colu
   for (const f of sub.unqualifiedFunctions) ctx.unqualifiedFunctions.add(f);
   for (const c of sub.constructs) ctx.constructs.add(c);
   for (const [k, q] of sub.qualified) ctx.qualified.set(k, q);
+  for (const [k, q] of sub.read) ctx.read.set(k, q);
   if (into) storeOutput(ctx, into.table, out, [into.column]);
 }
 

@@ -7,7 +7,7 @@
 import { parseError } from '../../../src/tool-api.js';
 import {
   type Ctx, type Lin, type OutCol, type Rel, type Scope,
-  childScope, findCte, identText, lookupColumn, namedColumn, splitAlias, tableOf, uniqSources, wholeRow,
+  childScope, findCte, identText, joinReads, lookupColumn, namedColumn, noteRead, splitAlias, tableOf, uniqSources, wholeRow,
 } from './context.js';
 import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
 import { functionFactName } from './names.js';
@@ -159,6 +159,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
   scope.rels.push(rel);
   if (item.on) lineage(item.on, scope, ctx);
   if (item.tablesample) lineage(item.tablesample, scope, ctx);
+  joinReads(item, scope, ctx);
 }
 
 function isJoinGroup(expr: unknown): expr is Node & { expr: Node[] } {
@@ -179,6 +180,7 @@ function addJoinGroup(item: Node, scope: Scope, ctx: Ctx): void {
   if (group.expr.length === 0) throw parseError('empty parenthesised join');
   for (const inner of group.expr) addFrom(inner, scope, ctx);
   if (item.on) lineage(item.on, scope, ctx);
+  joinReads(item, scope, ctx);
 }
 
 /** Apply positional column aliases; with an unexpanded star, positions are unknown: whole row. */
@@ -209,6 +211,7 @@ export function selectList(columns: unknown, scope: Scope, ctx: Ctx): OutCol[] {
       const rels = q ? [findRel(scope, q)] : scope.rels;
       for (const rel of rels) {
         if (!rel) throw parseError(`unknown table or alias "${String(q)}"`);
+        noteRead(ctx, wholeRow(rel));
         if (rel.kind === 'derived') out.push(...rel.cols);
         else out.push({ name: '*', sources: wholeRow(rel), derived: false, starRel: rel });
       }
@@ -259,7 +262,11 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
     const sources = uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
     return { sources, derived: cols.length !== 1 || cols[0]?.derived !== false || !!cols[0]?.starRel };
   }
-  if (o.type === 'column_ref') return columnRef(o, scope, ctx);
+  if (o.type === 'column_ref') {
+    const read = columnRef(o, scope, ctx);
+    noteRead(ctx, read.sources);
+    return read;
+  }
   if (typeof o.type === 'string' && FUNCTION_TYPES.has(o.type)) {
     const name = functionName(o);
     if (name) {

@@ -84,6 +84,14 @@ export interface SqlFacts extends Facts {
    */
   qualifiedColumns: SourceColumn[];
   /**
+   * Base-table columns the statement reads anywhere (select list, WHERE, JOIN ON and USING,
+   * GROUP BY, ORDER BY, subqueries, RETURNING, CTE bodies...), column '*' when it reads every
+   * column: `*`, `t.*`, a whole-row reference (`t`, `row_to_json(t)`), a table renamed with
+   * AS t(a, b), NATURAL JOIN. An unqualified name counts for every table in scope (analysis has
+   * no catalog). For the catalog columns no mask follows (catalog-columns.ts).
+   */
+  readColumns: SourceColumn[];
+  /**
    * Relations written `pg_x` without a schema, which facts report as pg_catalog.pg_x. PostgreSQL
    * (search_path pg_catalog, public, pg_temp) reads public.pg_x instead when pg_catalog has no
    * pg_x, so the executor refuses the statement unless pg_catalog has each (analysis has no catalog).
