@@ -7,8 +7,10 @@
 import { gitConfigDanger } from './git-config.js';
 import { DENIED_FLAGS, deniedFlag, GIT_CONFIG_FLAGS, injectionReason, PAGERS } from './injection-catalogue.js';
 import {
-  AWKS, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, NAME_READERS, POSIX_SHELLS, programBase, SEDS, SHELL_TEXT_RUNNERS, SHELLS, SSH_FAMILY, variableRuns, WRAPPERS,
+  AWKS, ESCAPING, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, NAME_READERS, POSIX_SHELLS, programBase, runsNamedProgram, SEDS, SHELL_TEXT_RUNNERS,
+  SHELLS, SSH_FAMILY, variableRuns, WRAPPERS,
 } from './runners.js';
+import { callbackTexts, crontabFromStdin, fillsIn, multiCallName, straceCommands } from './indirect-runs.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
@@ -23,8 +25,8 @@ export type Run =
   | { kind: 'script'; text: string; why: string }
   | { kind: 'any'; why: string };
 
-/** Wrappers beyond the catalogue's "runs other programs" (which it judges by their flags). */
-const OTHER_WRAPPERS = new Set(['env', 'find', 'ip', 'busybox', 'toybox']);
+/** Wrappers beyond the catalogue's "runs other programs" (which it judges by their flags); `hash -p PATH NAME` makes NAME run PATH. */
+const OTHER_WRAPPERS = new Set(['env', 'find', 'ip', 'busybox', 'toybox', 'hash']);
 const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 /** Builtins that set the variables their `NAME=value` words name (tree-sitter's declaration commands). */
 const DECLARATIONS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
@@ -34,14 +36,14 @@ const INPUT_SETTERS = new Set(['read', 'mapfile', 'readarray', 'printf', 'getopt
 /** Runners whose every argument word is searched for listed names (their own flags are not judged). */
 const SCANNED = new Set([
   ...SHELLS.filter((s) => s !== 'busybox' && s !== 'toybox'), 'eval', 'source', '.', 'su', 'script', 'trap', 'node', 'nodejs', 'hash',
-  ...INTERPRETERS, ...AWKS, ...SEDS, ...PAGERS,
+  ...INTERPRETERS, ...AWKS, ...SEDS, ...PAGERS, ...ESCAPING,
 ]);
 /** Editors that read their commands (`!cmd` among them) from standard input. */
 const STDIN_EDITORS = new Set(['ed', 'ex']);
 /** Programs that run something their arguments say (everything else is judged only by its name). */
 const RUNNERS = new Set([
   ...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser', ...DECLARATIONS, ...INPUT_SETTERS, ...SSH_FAMILY, 'git',
-  'alias', 'enable', ...NAME_READERS, ...Object.keys(DENIED_FLAGS),
+  'alias', 'enable', 'crontab', 'compgen', 'complete', ...NAME_READERS, ...Object.keys(DENIED_FLAGS),
 ]);
 
 /** Constructs that compute words: a word a wrapper runs may then name any program. */
@@ -120,6 +122,10 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
     }
   }
   if (fed && bareShell(base, args)) any(`${base} without a program runs a shell on standard input`);
+  callbackTexts(base, args).forEach(script);
+  if (base === 'strace') straceCommands(args).forEach(script);
+  if (fed && ESCAPING.has(base)) any(`${base} reads commands on standard input, where a shell escape runs any program`);
+  if (fed && base === 'crontab' && crontabFromStdin(args)) any('crontab installs a table from standard input, whose commands run later');
   if (SHELLS.includes(base) && !OTHER_WRAPPERS.has(base)) {
     const s = shellScript(args);
     if (s === 'stdin') {
@@ -246,22 +252,40 @@ export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: Line
   const out: Run[] = commandVariables(cmd.assignments, cmd.program === '' ? 'an assignment in the line' : 'an assignment');
   const seen = new Set<number>();
   let runners = 0;
+  // What find, xargs or parallel fill in (indirect-runs.ts), judged where they start a command and after wrappers there.
+  const marks: string[] = [];
+  let appending: string | null = null;
+  const filled = new Set<number>();
   const visit = (at: number, via: string | undefined): void => {
     if (seen.has(at) || runners > MAX_RUNNERS) return;
     seen.add(at);
-    const word = words[at] as string;
+    const word = multiCallName(via, words[at] as string);
     const base = programBase(word);
     const computed = via !== undefined && line.expanding ? notLiteral(word, names) : null;
     if (computed !== null) out.push({ kind: 'any', why: `${computed} (run through ${via})` });
-    if (!names.has(base) && !RUNNERS.has(base) && !INTERPRETER_PATTERN.test(base)) return;
+    if (filled.has(at) && marks.some((m) => word.includes(m))) out.push({ kind: 'any', why: `'${word}' is filled in with a file name or input words Warden cannot see (run through ${via})` });
+    if (!names.has(base) && !RUNNERS.has(base) && !INTERPRETER_PATTERN.test(base) && !runsNamedProgram(base)) return;
+    if (appending !== null && filled.has(at)) out.push({ kind: 'any', why: `${appending} appends input words to ${base}, which may name a program or options that run one` });
     if (++runners > MAX_RUNNERS) {
       out.push({ kind: 'any', why: `${cmd.program} reaches more than ${MAX_RUNNERS} programs and wrappers` });
       return;
     }
     const rest = via === 'find' ? findExecWords(words.slice(at + 1)) : words.slice(at + 1);
     if (names.has(base)) out.push(via === undefined ? { kind: 'program', program: base, args: rest } : { kind: 'program', program: base, args: rest, why: `run through ${via}` });
-    out.push(...scriptRuns(base, rest, names, line.fed));
-    if (WRAPPERS.has(base) || OTHER_WRAPPERS.has(base)) {
+    const fills = fillsIn(base, rest, line.fed);
+    if (fills !== null) {
+      marks.push(...fills.marks);
+      if (fills.appends) appending = base;
+      for (const s of fills.starts) filled.add(at + 1 + s);
+    }
+    for (const run of scriptRuns(base, rest, names, line.fed)) {
+      const f = run.kind === 'script' && marks.some((m) => run.text.includes(m));
+      out.push(f ? { kind: 'any', why: `shell text ${run.why} is filled in with a file name or input words Warden cannot see` } : run);
+    }
+    const wraps = runsNamedProgram(base) || OTHER_WRAPPERS.has(base);
+    // A wrapper where a filled-in command starts passes the filling on to every word after it.
+    if (wraps && filled.has(at)) for (let i = at + 1; i < words.length; i++) filled.add(i);
+    if (wraps) {
       out.push(...commandVariables(rest, base)); // `env GIT_SSH_COMMAND=... git`, `sudo PAGER=... git`
       // A program may stand anywhere after a wrapper; after find, only behind -exec and its kin.
       for (let i = 0; i < rest.length; i++) if (base !== 'find' || FIND_EXEC.has(rest[i - 1] ?? '')) visit(at + 1 + i, base);

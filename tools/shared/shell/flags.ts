@@ -36,6 +36,20 @@ const ALIASES: Readonly<Record<string, string[][]>> = {
   du: [['-X', '--exclude-from']],
   file: [['-f', '--files-from']],
   systemctl: [['-H', '--host'], ['-M', '--machine']],
+  // GNU coreutils: -r and -R are one option for rm and cp.
+  rm: [['-r', '-R', '--recursive'], ['-f', '--force'], ['-d', '--dir']],
+  cp: [['-r', '-R', '--recursive'], ['-f', '--force'], ['-a', '--archive'], ['-l', '--link'], ['-s', '--symbolic-link'], ['-t', '--target-directory']],
+  mv: [['-f', '--force'], ['-t', '--target-directory']],
+  ln: [['-s', '--symbolic'], ['-f', '--force']],
+  ...Object.fromEntries(['chmod', 'chown', 'chgrp'].map((p) => [p, [['-R', '--recursive']]])),
+};
+
+/**
+ * Options that also turn a flag on, for deny_flags only (allow_flags do not widen): `tail -F` is
+ * `--follow=name --retry`.
+ */
+const IMPLIED: Readonly<Record<string, Readonly<Record<string, string[]>>>> = {
+  tail: { '-f': ['-F'] },
 };
 
 /** A flag and its known equivalent spellings for one program. */
@@ -99,7 +113,8 @@ export function findFlag(program: string, args: string[], flags: readonly string
   const words = optionWordsOf(program, args);
   for (const flag of flags) {
     const names = spellings(program, flag);
-    for (const f of names) {
+    const implied = names.flatMap((n) => (Object.hasOwn(IMPLIED, program) ? IMPLIED[program]?.[n] : undefined) ?? []);
+    for (const f of [...names, ...implied]) {
       const word = words.find((w) => wordSpellsFlag(w, f));
       if (word !== undefined) return { flag, word };
     }

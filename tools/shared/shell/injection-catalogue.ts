@@ -3,7 +3,7 @@
  * allow rule, whatever the policy says: listing `find` in a policy never grants `find -exec`.
  */
 import { findFlag, optionWords } from './flags.js';
-import { AWKS, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, programBase, SEDS, SHELL_TEXT_RUNNERS, SHELLS, SSH_FAMILY, variableRuns, WRAPPERS } from './runners.js';
+import { AWKS, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, LOADER_PATTERN, programBase, SEDS, SHELL_TEXT_RUNNERS, SHELLS, SSH_FAMILY, variableRuns, WRAPPERS } from './runners.js';
 import { gitConfigDanger } from './git-config.js';
 import { sshRemote } from './runner-args.js';
 import { awkDanger, sedDanger } from './script-checks.js';
@@ -16,6 +16,7 @@ const BUILTINS = [
   'select', 'function', 'exit', 'alias', 'enable', 'hash', 'fc', 'history', 'bind', 'complete', 'mapfile', 'readarray',
   'read', 'let', 'local', 'declare', 'typeset', 'export', 'readonly', 'set', 'shopt', 'ulimit', 'umask', 'cd', 'pushd', 'popd',
   'wait', 'disown', 'jobs', 'fg', 'bg', 'suspend', 'logout', 'unset', 'unalias', 'caller', 'return', 'break', 'continue', 'shift',
+  'compgen',
 ];
 
 /** Programs denied outright, with the reason. Why a table: one place to audit. */
@@ -138,6 +139,7 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
   const denied = DENIED_PROGRAMS.get(base);
   if (denied !== undefined) return `${base} ${denied}.`;
   if (INTERPRETER_PATTERN.test(base)) return `${base} is an interpreter.`;
+  if (LOADER_PATTERN.test(base)) return `${base} is the dynamic loader, which runs other programs.`;
   const { args } = cmd;
   // Bash evaluates a subscript in a variable name as arithmetic and runs `$(..)` in it; a subscript
   // may also name a variable whose value holds one, so any subscript or expansion is refused.

@@ -119,7 +119,8 @@ export function fileWords(program: string, args: string[]): FileWords {
       const eq = w.indexOf('=');
       const name = eq < 0 ? w : w.slice(0, eq);
       if (eq >= 0) {
-        if (file.has(name)) out.files.push(w.slice(eq + 1));
+        // GNU getopt_long takes an unambiguous prefix (`--out=x` is `--output=x`); any prefix counts here.
+        if (file.has(name) || (name.length >= 3 && [...file].some((f) => f.startsWith(name)))) out.files.push(w.slice(eq + 1));
         else if (!value.has(name)) out.pathLike.push(w.slice(eq + 1));
       } else if (value.has(name)) take(name, args[++i]);
       continue;

@@ -31,8 +31,24 @@ export const WRAPPERS: ReadonlySet<string> = new Set([
   'runuser', 'pkexec', 'unshare', 'nsenter', 'systemd-run', 'parallel', 'taskset', 'chrt', 'setarch', 'linux32', 'linux64', 'time',
   'command', 'builtin', 'exec', 'sg', 'firejail', 'valgrind', 'catchsegv', 'unbuffer', 'rlwrap', 'faketime', 'proxychains',
   'proxychains4', 'torsocks', 'torify', 'caffeinate', 'coproc', 'setpriv', 'gosu', 'su-exec', 'runcon', 'fakeroot', 'numactl', 'dumb-init',
-  'tini', 'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon',
+  'tini', 'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon', 'prlimit', 'systemd-inhibit', 'systemd-cat', 'systemd-nspawn', 'eatmydata',
+  'run0', 'sshpass', 'bwrap', 'dbus-run-session', 'dbus-launch', 'xvfb-run', 'chronic', 'ifne', 'perf', 'envdir', 'setuidgid', 'softlimit',
+  'setlock', 'daemonize', 'nocache', 'trickle', 'cpulimit', 'entr', 'lckdo', 'sem', 'coreutils',
 ]);
+
+/** The dynamic loader (`ld-linux-x86-64.so.2`, `ld.so`, `ld-musl-*.so.1`): it runs the program its words name. */
+export const LOADER_PATTERN = /^ld(-[\w.-]+)?\.so(\.[0-9]+)*$/;
+
+/** Does `base` run the program named among its words (a wrapper or the dynamic loader)? */
+export function runsNamedProgram(base: string): boolean {
+  return WRAPPERS.has(base) || LOADER_PATTERN.test(base);
+}
+
+/**
+ * Programs with a shell escape in the commands they read from their words or standard input
+ * (psql `\!`, sqlite3 `.shell`, mysql `system`, dc `!`, m4 `syscmd`, gnuplot `system`).
+ */
+export const ESCAPING: ReadonlySet<string> = new Set(['psql', 'sqlite3', 'mysql', 'mariadb', 'dc', 'm4', 'gnuplot', 'ftp', 'lftp']);
 
 /**
  * Run shell text given in their arguments (`eval X`, `su -c X`, `watch X`, `flock F -c X`, `trap X SIG`,
@@ -51,7 +67,7 @@ export function programBase(word: string): string {
 const COMMAND_VARIABLES: ReadonlySet<string> = new Set([
   'GIT_SSH_COMMAND', 'GIT_SSH', 'GIT_EDITOR', 'GIT_SEQUENCE_EDITOR', 'GIT_PAGER', 'GIT_EXTERNAL_DIFF', 'GIT_ASKPASS', 'GIT_PROXY_COMMAND',
   'SSH_ASKPASS', 'PAGER', 'MANPAGER', 'EDITOR', 'VISUAL', 'FCEDIT', 'SYSTEMD_PAGER', 'SYSTEMD_EDITOR', 'LESSOPEN', 'LESSCLOSE',
-  'PROMPT_COMMAND', 'RSYNC_RSH', 'RSYNC_CONNECT_PROG', 'BROWSER',
+  'PROMPT_COMMAND', 'RSYNC_RSH', 'RSYNC_CONNECT_PROG', 'BROWSER', 'SUDO_ASKPASS', 'SUDO_EDITOR', 'KUBE_EDITOR',
 ]);
 
 /**
