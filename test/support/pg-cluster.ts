@@ -298,7 +298,13 @@ export async function createTestDatabase(opts: { prefix?: string } = {}): Promis
   let dropped = false;
   const admin = (): pg.Pool => {
     if (dropped) throw new Error(`test database ${dbName} was dropped`);
-    pool ??= new pg.Pool({ connectionString: adminUrl, max: 4, allowExitOnIdle: true });
+    if (!pool) {
+      pool = new pg.Pool({ connectionString: adminUrl, max: 4, allowExitOnIdle: true });
+      // pg-pool's end() resolves before its clients have closed; drop() then terminates their
+      // backends, and an idle client told "terminating connection" emits a pool 'error' that,
+      // unheard, was an uncaught exception failing whichever test file was tearing down.
+      pool.on('error', () => undefined);
+    }
     return pool;
   };
 
