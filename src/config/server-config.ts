@@ -51,7 +51,7 @@ const identitySchema = z
         algorithms: z.array(z.string()).optional(),
         /** Scopes every HTTP token must carry (403 insufficient_scope otherwise). */
         required_scopes: z.array(z.string().min(1)).default([]),
-        /** Leeway for exp/nbf. */
+        /** Leeway for exp/nbf, and for an iat in the future. */
         clock_tolerance: duration.default(30_000),
         /** Minimum time between JWKS refetches caused by an unknown key id. */
         jwks_cooldown: duration

@@ -4,7 +4,8 @@
  * Keys come from the issuer's JWKS (discovered from `/.well-known/openid-configuration`, or a
  * configured `jwks_uri`), cached by jose with rotation: an unknown `kid` refetches the set, at
  * most once per cooldown. Checked: signature, allowed algorithms only (never `none`, never HS*),
- * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway (at most 5 minutes).
+ * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway (at most 5 minutes),
+ * and an `iat` no later than now plus that leeway (no maximum token age: nothing configures one).
  * Discovery and keys come over https only, or plain http on this machine (key-source-url.ts),
  * also through redirects.
  * The token itself never leaves this module: errors name what was wrong, never the token.
@@ -27,7 +28,7 @@ export interface OidcOptions {
   jwks_uri?: string;
   algorithms?: string[];
   required_scopes?: string[];
-  /** Leeway for exp/nbf, ms (default 30 s). */
+  /** Leeway for exp/nbf/iat, ms (default 30 s). */
   clock_tolerance_ms?: number;
   /** Minimum time between JWKS refetches triggered by an unknown kid, ms (default 30 s). */
   jwks_cooldown_ms?: number;
@@ -157,6 +158,11 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
         }));
       } catch (e) {
         throw mapJoseError(e);
+      }
+      // jose compares iat with the clock only when given a maxTokenAge: a token minted in the
+      // future (a skewed or misused signer) would otherwise pass, outliving what its exp suggests.
+      if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000) + Math.round(tolerance / 1000)) {
+        throw fail('not_yet_valid', 'the token was issued in the future (its iat is later than now plus the clock leeway)');
       }
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 512) throw fail('claims', 'the token has no usable sub claim');
       const principal: Principal = {

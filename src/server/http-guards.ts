@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { localhostAllowedHostnames, validateHostHeader } from '@modelcontextprotocol/server';
 import { parseOriginEntry } from '../config/allowed-origins.js';
+import { ErrorCode } from '../errors.js';
 
 /** What a request may name: hostnames in Host, full origins in Origin. */
 export interface HostPolicy {
@@ -130,6 +131,19 @@ export function refuse(res: ServerResponse, status: number, message: string, hea
   }
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: status === 404 ? -32001 : -32000, message }, id: null }));
+}
+
+/**
+ * Refuse a JSON-RPC batch (a JSON array body) with 400 and -32600 Invalid Request; true when
+ * refused. Why: MCP 2025-06-18 removed batching, yet the SDK still runs an array of up to 100
+ * messages inside a stateful session, so one POST would do the work of a hundred.
+ */
+export function refuseBatch(res: ServerResponse, body: unknown): boolean {
+  if (!Array.isArray(body)) return false;
+  res.writeHead(400, { 'content-type': 'application/json' });
+  const message = `${ErrorCode.INVALID_INPUT}: JSON-RPC batches (a JSON array body) are not accepted, MCP removed batching in 2025-06-18; send one message per request`;
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32600, message }, id: null }));
+  return true;
 }
 
 /** The deepest JSON nesting a request may carry; MCP messages need a handful of levels. */

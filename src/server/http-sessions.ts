@@ -4,6 +4,7 @@
  * another principal's token it is refused (403), so a leaked or guessed id cannot be hijacked.
  * "The same principal" is everything a policy decision reads: the session's tool calls are decided
  * for the principal that opened it, so a token that differs in groups or claims is another one.
+ * Caps: per principal, per issuer and subject (however its claims vary), and in all.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -11,6 +12,8 @@ import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Principal } from '../tool-api.js';
 import { canonicalJson } from '../recorder/canonical-json.js';
 import { claimValues } from '../policy/who.js';
+import { ErrorCode } from '../errors.js';
+import { endAtExpiry } from './http-expiry.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 
 /** One live session. */
@@ -18,6 +21,8 @@ interface HttpSession {
   transport: NodeStreamableHTTPServerTransport;
   conn: ConnectionSession;
   owner: string;
+  /** subjectKey of the owner. */
+  subject: string;
   lastSeen: number;
 }
 
@@ -44,12 +49,30 @@ export function principalFingerprint(p: Principal): string {
   return f;
 }
 
+/**
+ * Issuer and subject, the key of the per-subject cap. Why: the owner fingerprint holds every claim,
+ * so a subject whose IdP varies a claim per login (Keycloak `session_state`, a GitHub Actions
+ * `run_id`) is a new principal at each login, and the per-principal cap alone would let it hold
+ * any number of sessions (a red-team pass filled the server-wide cap that way, 100 x 100).
+ */
+export function subjectKey(p: Principal): string {
+  return JSON.stringify([p.authMethod, typeof p.claims.iss === 'string' ? p.claims.iss : '', p.subject]);
+}
+
+function refuseOpen(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Retry-After': '60' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
+}
+
 /** The registry of stateful sessions. */
 export interface SessionRegistry {
   /** Open a session for an `initialize` request and answer it. */
   open(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void>;
-  /** Serve a request that names a session; 'unknown' and 'foreign' are answered by the caller. */
-  route(id: string, req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<'ok' | 'unknown' | 'foreign'>;
+  /**
+   * Serve a request that names a session; 'unknown' and 'foreign' are answered by the caller.
+   * A GET (the session's SSE stream) is ended at `expiresAt` (epoch seconds), its token's exp.
+   */
+  route(id: string, req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal, expiresAt: number): Promise<'ok' | 'unknown' | 'foreign'>;
   size(): number;
   closeAll(): Promise<void>;
 }
@@ -57,14 +80,20 @@ export interface SessionRegistry {
 /**
  * Create the registry; idle sessions are closed after `idleMs`. At most `perPrincipal` sessions
  * per principal: opening one more closes that principal's own least recently used session. At
+ * most `perSubject` (default: `perPrincipal`) per issuer and subject, whatever other claims its
+ * tokens carry: one more is refused (429 WARDEN_RATE_LIMITED), nothing is closed for it. At
  * most `max` in all: when full, a new session is refused (503), never made by closing another
  * principal's (a review found one principal evicting everyone by opening 10,000 sessions).
+ * Opens still initializing count too, so a burst of concurrent initializes cannot overshoot.
  */
-export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: number; idleMs?: number; max?: number; perPrincipal?: number }): SessionRegistry {
+export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: number; idleMs?: number; max?: number; perPrincipal?: number; perSubject?: number }): SessionRegistry {
   const sessions = new Map<string, HttpSession>();
   const idleMs = opts.idleMs ?? 30 * 60_000;
   const max = opts.max ?? 10_000;
   const perPrincipal = opts.perPrincipal ?? 100;
+  const perSubject = opts.perSubject ?? perPrincipal;
+  // Opens between their check and their registration (subject keys; a subject may hold several).
+  const opening: string[] = [];
 
   const drop = async (id: string) => {
     const s = sessions.get(id);
@@ -84,42 +113,68 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
     size: () => sessions.size,
     async open(req, res, body, principal) {
       const owner = principalFingerprint(principal);
+      const subject = subjectKey(principal);
       const own = [...sessions].filter(([, x]) => x.owner === owner);
-      if (own.length >= perPrincipal) {
-        const oldest = own.sort((a, b) => a[1].lastSeen - b[1].lastSeen)[0];
-        if (oldest) await drop(oldest[0]);
-      } else if (sessions.size >= max) {
-        res.writeHead(503, { 'Content-Type': 'application/json', 'Retry-After': '60' });
-        res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'this server holds as many MCP sessions as it may; retry later or use per-request (2026-07-28) calls' }, id: null }));
+      // At its own cap the principal trades its least recently used session for the new one.
+      const evict = own.length >= perPrincipal ? own.sort((a, b) => a[1].lastSeen - b[1].lastSeen)[0] : undefined;
+      const held = opening.filter((k) => k === subject).length + [...sessions.values()].filter((x) => x.subject === subject).length - (evict ? 1 : 0);
+      if (held >= perSubject) {
+        deps.log('warn', 'http session refused: the subject holds as many sessions as it may', { subject: principal.subject, limit: perSubject });
+        refuseOpen(res, 429, `${ErrorCode.RATE_LIMITED}: this identity (issuer and subject, whatever its other claims) holds as many MCP sessions as it may (${perSubject}); end one (DELETE /mcp) or retry later`);
         return;
       }
-      const conn = createConnectionServer(deps, principal, 'http');
-      let sid: string | undefined;
-      const transport = new NodeStreamableHTTPServerTransport({
-        sessionIdGenerator: () => randomUUID(),
-        maxRequestBodySize: opts.maxBodyBytes,
-        onsessioninitialized: (id) => {
-          sid = id;
-          sessions.set(id, { transport, conn, owner, lastSeen: Date.now() });
-        },
-        onsessionclosed: (id) => drop(id),
-      });
-      transport.onclose = () => {
-        if (sid) void drop(sid);
+      if (!evict && sessions.size + opening.length >= max) {
+        refuseOpen(res, 503, 'this server holds as many MCP sessions as it may; retry later or use per-request (2026-07-28) calls');
+        return;
+      }
+      // Reserved before any await (drop() unregisters synchronously), so concurrent opens count it.
+      const dropping = evict ? drop(evict[0]) : undefined;
+      opening.push(subject);
+      let reserved = true;
+      const release = () => {
+        if (reserved) opening.splice(opening.indexOf(subject), 1);
+        reserved = false;
       };
-      await conn.server.connect(transport);
-      await transport.handleRequest(req, res, body);
-      // An initialize that failed never registered a session: release what it created.
-      if (!sid) {
-        await transport.close().catch(() => undefined);
-        await conn.close();
+      try {
+        await dropping?.catch(() => undefined);
+        const conn = createConnectionServer(deps, principal, 'http');
+        let sid: string | undefined;
+        const transport = new NodeStreamableHTTPServerTransport({
+          sessionIdGenerator: () => randomUUID(),
+          maxRequestBodySize: opts.maxBodyBytes,
+          onsessioninitialized: (id) => {
+            sid = id;
+            release();
+            sessions.set(id, { transport, conn, owner, subject, lastSeen: Date.now() });
+          },
+          onsessionclosed: (id) => drop(id),
+        });
+        transport.onclose = () => {
+          if (sid) void drop(sid);
+        };
+        await conn.server.connect(transport);
+        await transport.handleRequest(req, res, body);
+        // An initialize that failed never registered a session: release what it created.
+        if (!sid) {
+          await transport.close().catch(() => undefined);
+          await conn.close();
+        }
+      } finally {
+        release();
       }
     },
-    async route(id, req, res, body, principal) {
+    async route(id, req, res, body, principal, expiresAt) {
       const s = sessions.get(id);
       if (!s) return 'unknown';
       if (s.owner !== principalFingerprint(principal)) return 'foreign';
       s.lastSeen = Date.now();
+      // The stream this GET opens is the session's one standalone stream while this response lasts.
+      if (req.method === 'GET') {
+        endAtExpiry(res, expiresAt, () => {
+          deps.log('info', 'http SSE stream closed: the token that opened it expired', { subject: principal.subject });
+          s.transport.closeStandaloneSSEStream();
+        });
+      }
       await s.transport.handleRequest(req, res, body);
       return 'ok';
     },

@@ -3,7 +3,7 @@
  *
  * Health probes (/healthz, /readyz; http-health.ts) answer first. Every other request passes, in
  * order: Host/Origin validation (DNS rebinding; Origin compared as scheme, host and port) -> bearer JWT
- * verification (OIDC, 401/403 with RFC 9728 challenges) -> body limit -> MCP. 2025-11-25
+ * verification (OIDC, 401/403 with RFC 9728 challenges) -> body limit, no JSON-RPC batches -> MCP. 2025-11-25
  * clients get stateful sessions bound to their principal; 2026-07-28 clients are served per
  * request. Tool calls then take the one pipeline like any stdio call. Shutdown stops accepting,
  * lets in-flight calls finish (the pipeline records them), then closes sessions.
@@ -18,7 +18,7 @@ import { verifierFromConfig } from './http-verifier.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Principal } from '../tool-api.js';
 import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
-import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse } from './http-guards.js';
+import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse, refuseBatch } from './http-guards.js';
 import { HEALTH_PATHS, healthProbes } from './http-health.js';
 import { createSessionRegistry } from './http-sessions.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
@@ -117,13 +117,13 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
     const verified = await authenticate(req, res, verifier, resource, log);
     if (!verified) return;
     const body = req.method === 'POST' ? await readJsonBody(req, res, maxBody) : { ok: true as const, body: undefined };
-    if (!body.ok) return;
+    if (!body.ok || refuseBatch(res, body.body)) return;
     const principal = verified.principal;
     const auth = authInfo(verified, resource.resource);
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
     const sid = req.headers['mcp-session-id'];
     if (typeof sid === 'string' && sid.length) {
-      const r = await sessions.route(sid, req, res, body.body, principal);
+      const r = await sessions.route(sid, req, res, body.body, principal, verified.expiresAt);
       if (r === 'unknown') refuse(res, 404, 'Session not found');
       else if (r === 'foreign') {
         log('warn', 'http request refused: session belongs to another principal', { subject: principal.subject });

@@ -76,6 +76,15 @@ function parse<T extends z.ZodType>(schema: T, v: unknown): z.infer<T> {
   return r.data;
 }
 
+/** A decoded path segment; why: decodeURIComponent throws on a malformed escape (`%E0%A4%A`), which was a 500. */
+function pathSegment(v: string | undefined): string {
+  try {
+    return decodeURIComponent(v ?? '');
+  } catch {
+    throw new HttpError(400, 'invalid request: the path holds a malformed percent-escape');
+  }
+}
+
 /**
  * Same-origin POSTs only; why: SameSite ignores ports, so a page on another port of this host
  * sends the reviewer's cookie. The Origin must be one the host serves (scheme, host and port, as
@@ -172,7 +181,7 @@ export function createUiHandler(deps: UiDeps): UiHandler {
     }
     const m = /^\/approvals\/([^/]+)\/(approve|deny)$/.exec(path);
     if (!m || !deps.approvals) throw new HttpError(404, 'not found');
-    const id = parse(idParam, decodeURIComponent(m[1] ?? ''));
+    const id = parse(idParam, pathSegment(m[1]));
     const comment = form.comment?.trim() || undefined;
     try {
       if (m[2] === 'approve') await deps.approvals.approve(id, s.principal, comment);
@@ -196,14 +205,14 @@ export function createUiHandler(deps: UiDeps): UiHandler {
     const pq = parse(pageQuery, { after: query.after, page: query.page, fragment: query.fragment, done: query.done });
     let m = /^\/sessions\/([^/]+)$/.exec(path);
     if (m) {
-      const session = await deps.store.sessionInfo(parse(idParam, decodeURIComponent(m[1] ?? '')));
+      const session = await deps.store.sessionInfo(parse(idParam, pathSegment(m[1])));
       if (!session) throw new HttpError(404, 'no such session');
       if (pq.fragment) return send(res, 200, (await timeline(deps.store, session, pq.after ?? 0)).value);
       return send(res, 200, page(`Session ${session.id}`, s, await sessionBody(deps.store, session, pq.after ?? 0), withApprovals));
     }
     m = /^\/calls\/([^/]+)\/result$/.exec(path);
     if (m) {
-      const c = await deps.store.getCall(parse(idParam, decodeURIComponent(m[1] ?? '')));
+      const c = await deps.store.getCall(parse(idParam, pathSegment(m[1])));
       if (!c) throw new HttpError(404, 'no such call');
       return send(res, 200, page('Result', s, resultBody(c, pq.page ?? 1), withApprovals));
     }

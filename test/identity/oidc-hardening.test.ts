@@ -160,3 +160,18 @@ test('jku and x5u headers are never followed: only the configured issuer\'s keys
     await new Promise<void>((r) => keys.close(() => r()));
   }
 });
+
+test('a token issued in the future (iat past now + the leeway) is refused; within the leeway it passes', async () => {
+  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 30_000 });
+  const now = Math.floor(Date.now() / 1000);
+  const future = await iss.mint({ sub: 'time-traveller', iat: now + 3600 }, { expiresIn: 7200 });
+  const e = await refusal(v.verify(future));
+  assert.equal(e.details.reason, 'not_yet_valid');
+  assert.match(e.message, /iat|issued/);
+  assert.ok(!e.message.includes(future) && !JSON.stringify(e.details).includes(future), 'the token is not in the refusal');
+  assert.equal((await v.verify(await iss.mint({ sub: 'skewed', iat: now + 20 }))).principal.subject, 'skewed', 'a few seconds of skew is within the leeway');
+  assert.equal((await v.verify(await iss.mint({ sub: 'no-iat' }, { omit: ['iat'] }))).principal.subject, 'no-iat', 'iat stays optional');
+  const zero = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 0 });
+  assert.equal((await refusal(zero.verify(await iss.mint({ sub: 'x', iat: now + 5 })))).details.reason, 'not_yet_valid', 'no leeway: 5 s ahead is refused');
+  await refusal(v.verify(await iss.mint({ sub: 'bad-iat', iat: 'soon' as unknown as number })));
+});

@@ -158,3 +158,16 @@ test('the standalone UI refuses a request whose Host or Origin is another name (
   assert.equal(await status({ host: `127.0.0.1:${port}` }), 200, 'this address');
   assert.equal(await status({ host: `localhost:${port}` }), 200, 'localhost');
 });
+
+test('a malformed percent-escape in a path is a 400, not a 500', async (t) => {
+  const { origin, login } = await setup(t);
+  const { cookie } = await login();
+  for (const p of ['/ui/sessions/%E0%A4%A', '/ui/calls/%E0%A4%A/result', '/ui/sessions/%ZZ']) {
+    const r = await fetch(`${origin}${p}`, { headers: { cookie } });
+    assert.equal(r.status, 400, p);
+    assert.match(await r.text(), /percent|escape|encoded/i);
+  }
+  const form = { 'content-type': 'application/x-www-form-urlencoded', cookie, origin };
+  const post = await fetch(`${origin}/ui/approvals/%E0%A4%A/approve`, { method: 'POST', headers: form, body: 'csrf=x', redirect: 'manual' });
+  assert.notEqual(post.status, 500, 'a POST path is no 500 either');
+});
