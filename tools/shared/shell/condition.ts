@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../../src/tool-api.js';
 import { deny } from './deny-rule.js';
+import { languageEscape } from './command-languages.js';
 import { lineTraits } from './deny-runs.js';
 import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
@@ -112,18 +113,19 @@ function remoteRefusal(block: ShellBlock, cmd: ShellCommand, depth: number, fed:
 
 /**
  * Allow: every command is inside the grant; `depth` > 0 for an ssh remote command (see
- * remoteRefusal), whose standard input is `fed` when the line around ssh feeds it.
+ * remoteRefusal), whose standard input is `fed` when the line around ssh feeds it. With only
+ * pipes allowed, `commands` are the pipeline's stages in order, so each is fed by the one before.
  */
 function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): ConditionResult {
   const extra = facts.constructs.filter((c) => !(c === 'pipeline' && block.pipelines));
   if (extra.length > 0) return { matched: false, why: `The command line uses ${extra.join(', ')}, which this rule does not allow.` };
   if (facts.commands.length === 0) return { matched: false, why: 'No command to judge.' };
   const feeds = fed || lineTraits(facts.constructs).fed;
-  for (const cmd of facts.commands) {
+  for (const [i, cmd] of facts.commands.entries()) {
     if (cmd.program.includes('/')) return { matched: false, why: `Program '${cmd.program}' is given as a path; only bare program names are allowed.` };
     const grant = Object.hasOwn(block.programs, cmd.program) ? block.programs[cmd.program] : undefined;
     if (grant === undefined) return { matched: false, why: `Program '${cmd.program}' is not allowed by this rule.` };
-    const inj = injectionReason(cmd, feeds);
+    const inj = injectionReason(cmd, feeds) ?? languageEscape(cmd, i > 0 ? (facts.commands[i - 1] as ShellCommand) : fed ? 'unknown' : 'none');
     if (inj !== null) return { matched: false, why: `Always denied: ${inj}` };
     const out = outsideGrant(cmd, grant) ?? remoteRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };

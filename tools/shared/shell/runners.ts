@@ -46,7 +46,8 @@ export function runsNamedProgram(base: string): boolean {
 
 /**
  * Programs with a shell escape in the commands they read from their words or standard input
- * (psql `\!`, sqlite3 `.shell`, mysql `system`, dc `!`, m4 `syscmd`, gnuplot `system`).
+ * (psql `\!`, sqlite3 `.shell`, mysql `system`, dc `!`, m4 `syscmd`, gnuplot `system`). An allow
+ * judges their options and text by command-languages.ts, which must know each of them.
  */
 export const ESCAPING: ReadonlySet<string> = new Set(['psql', 'sqlite3', 'mysql', 'mariadb', 'dc', 'm4', 'gnuplot', 'ftp', 'lftp']);
 
