@@ -246,16 +246,18 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
     return 0;
   };
   let after = 0;
+  // The close is not the end: a call still running when the client left records its outcome after it.
+  let closed = false;
   for (;;) {
     const page = await read(id, after, 500);
     for (const r of page) {
       after = r.seq;
       if (json) records.push(exportObject(r));
       else io.out(clean(timelineLine(r, who, tools)));
-      if (r.kind === 'session_close') return done();
+      if (r.kind === 'session_close') closed = true;
     }
     if (page.length === 500) continue;
-    if (!follow || io.signal?.aborted) return done();
+    if (closed || !follow || io.signal?.aborted) return done();
     await new Promise((resolve) => setTimeout(resolve, io.pollMs ?? 500));
     if (io.signal?.aborted) return 0;
   }

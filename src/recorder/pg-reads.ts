@@ -100,7 +100,13 @@ export async function pgSessionCalls(q: Q, sessionId: string, afterSeq: number, 
 
 /** The chain records of one session (open, intents, outcomes, its approval events, close). */
 export async function pgSessionRecords(q: Q, sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
-  const s = (await q('SELECT open_seq, close_seq FROM sessions WHERE id = $1', [sessionId])).rows[0] as { open_seq: number; close_seq: number | null } | undefined;
+  // As in SQLite: a closed session's records end at its close or its calls' last outcome, if later.
+  const s = (await q(
+    `SELECT open_seq, CASE WHEN close_seq IS NULL THEN NULL
+       ELSE GREATEST(close_seq, (SELECT MAX(outcome_seq) FROM calls WHERE session_id = $1)) END AS close_seq
+     FROM sessions WHERE id = $1`,
+    [sessionId],
+  )).rows[0] as { open_seq: number; close_seq: number | null } | undefined;
   if (!s) return [];
   const rows = (await q(
     `SELECT r.* FROM records r WHERE r.seq >= $1 AND r.seq <= $2 AND r.seq > $3 AND (

@@ -109,7 +109,12 @@ export function toChainRecord(r: Record<string, unknown>): ChainRecord {
  * naming the session or one of its calls, close); why: replay and --follow walk them in order.
  */
 export function sessionRecords(db: Database.Database, sessionId: string, afterSeq: number, limit: number): ChainRecord[] {
-  const s = db.prepare('SELECT open_seq, close_seq FROM sessions WHERE id = ?').get(sessionId) as
+  // A closed session's records end at its close or at the last outcome of its calls, whichever is
+  // later: a call still running when the client left records its outcome after the close.
+  const s = db.prepare(
+    `SELECT open_seq, max(close_seq, coalesce((SELECT MAX(outcome_seq) FROM calls WHERE session_id = @id), 0)) AS close_seq
+     FROM sessions WHERE id = @id`,
+  ).get({ id: sessionId }) as
     | { open_seq: number; close_seq: number | null }
     | undefined;
   if (!s) return [];

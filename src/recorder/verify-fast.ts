@@ -27,6 +27,25 @@ export const S = { id: 0, subject: 1, principal: 2, client: 3, transport: 4, sta
 /** A raw row of one of the statements above. */
 export type RawRow = unknown[];
 
+/** The record columns that must be TEXT (a raw row's positions and names). */
+const TEXT_COLUMNS: ReadonlyArray<readonly [number, string]> = [
+  [R.kind, 'kind'], [R.refId, 'ref_id'], [R.ts, 'ts'], [R.body, 'body'], [R.prevHash, 'prev_hash'], [R.hash, 'hash'],
+];
+
+/**
+ * Why a record's columns are not all text, or null. Why: the hash is computed over the text the
+ * driver decodes, so a column retyped to a BLOB of the same bytes still hashes alike, while
+ * readers (and SQL's JSON functions) take it for something else: a result read from a blob body
+ * shows as null.
+ */
+export function nonTextColumn(rec: RawRow): string | null {
+  for (const [i, name] of TEXT_COLUMNS) {
+    const v = rec[i];
+    if (typeof v !== 'string') return `${name} is stored as ${v === null ? 'NULL' : v instanceof Uint8Array ? 'a blob' : typeof v}, not text`;
+  }
+  return null;
+}
+
 /** Rows the walk matched to a record; why: equal to the table counts, no row is an orphan. */
 export interface MatchCounts {
   opens: number;

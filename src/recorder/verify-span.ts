@@ -8,7 +8,7 @@
 import type Database from 'better-sqlite3';
 import { recordHash } from './hash-chain.js';
 import { checkCheckpoint, crossCheck, type RecordRow } from './verify-exact.js';
-import { C, CALLS_SQL, countExact, fastConsistent, type MatchCounts, newCounts, R, RECORDS_SQL, type RawRow, S, SESSIONS_SQL } from './verify-fast.js';
+import { C, CALLS_SQL, countExact, fastConsistent, type MatchCounts, newCounts, nonTextColumn, R, RECORDS_SQL, type RawRow, S, SESSIONS_SQL } from './verify-fast.js';
 import type { ChainSigner } from './signing.js';
 import { TextEntries } from './verify-text-entries.js';
 
@@ -153,7 +153,9 @@ function walk(
       res.broken = { seq: expected, reason: `record ${expected} is missing (the next record is ${seq})` };
       break;
     }
-    if (rec[R.prevHash] !== prev) why = 'prev_hash does not match the previous record (reordered or replaced)';
+    const untyped = nonTextColumn(rec);
+    if (untyped) why = `record ${seq}'s ${untyped}`;
+    else if (rec[R.prevHash] !== prev) why = 'prev_hash does not match the previous record (reordered or replaced)';
     else if (recordHash(prev, kind as string, rec[R.refId] as string, rec[R.ts] as string, rec[R.body] as string) !== rec[R.hash]) {
       why = 'hash mismatch: the record was edited';
     } else if (kind === 'checkpoint') {

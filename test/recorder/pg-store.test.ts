@@ -237,3 +237,21 @@ test('retention on PostgreSQL: a live approval holds the cut; settled ones leave
     await own.drop();
   }
 });
+
+test('a session read for replay includes an outcome recorded after its close', async () => {
+  const own = await createTestDatabase({ prefix: 'pgreplay' });
+  await own.query(`GRANT ALL ON SCHEMA public TO ${own.role}`);
+  const s = await openPgStore(own.url, { recoverEveryMs: 60_000 });
+  try {
+    const sid = randomUUID();
+    await s.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
+    const id = await oneCall(s, sid, 1, false);
+    await s.closeSession(sid, now());
+    await s.recordOutcome(id, { status: 'ok', errorCode: null, result: { rows: [[1]] }, masking: null, durationMs: 1, endedAt: now() });
+    const kinds = (await s.sessionRecords(sid, 0, 100)).map((r) => r.kind);
+    assert.deepEqual(kinds, ['session_open', 'call_intent', 'session_close', 'call_outcome']);
+  } finally {
+    await s.close();
+    await own.drop();
+  }
+});

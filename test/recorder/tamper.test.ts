@@ -153,3 +153,18 @@ test('verifyRange checks only the given records', async (t) => {
   const v = await store.verifyRange(4, 6);
   assert.equal(v.firstBroken?.seq, 5);
 });
+
+test('a record column retyped to a BLOB with the same bytes is reported (its hash would still match)', async (t) => {
+  const { store, evil } = await seeded(t);
+  // The hash is computed over the text the driver decodes, so the bytes hash alike; readers that
+  // take a result from its outcome record skip a non-text body and would show `null`.
+  evil.exec('UPDATE records SET body = CAST(body AS BLOB) WHERE seq = 3');
+  assert.equal((await store.getCall('c1'))?.outcome?.result, null);
+  const b = await broken(store);
+  assert.equal(b.seq, 3);
+  assert.match(b.reason, /body is stored as a blob, not text/);
+  evil.exec('UPDATE records SET body = CAST(body AS TEXT) WHERE seq = 3');
+  assert.equal((await store.verify()).ok, true);
+  evil.exec('UPDATE records SET ts = CAST(ts AS BLOB) WHERE seq = 5');
+  assert.equal((await broken(store)).seq, 5);
+});

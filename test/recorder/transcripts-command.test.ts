@@ -108,3 +108,15 @@ test('export writes one JSON object per record; unknown subcommands are usage er
   assert.equal((await run(store, ['frobnicate'])).code, 2);
   assert.equal((await run(store, [])).code, 2);
 });
+
+test('replay shows an outcome recorded after its session closed (a client that left mid-call)', async (t) => {
+  const store = await seeded(t);
+  await store.recordIntent(intent('c3', 's2', 'query_database', '2026-11-27T10:00:01.000Z'));
+  await store.closeSession('s2', '2026-11-27T10:00:02.000Z');
+  await store.recordOutcome('c3', outcome('2026-11-27T10:00:03.000Z'));
+  const human = await run(store, ['replay', 's2']);
+  assert.equal(human.code, 0);
+  assert.match(human.out.at(-1) ?? '', /<- query_database ok/);
+  const doc = JSON.parse((await run(store, ['replay', 's2', '--json'])).out[0] ?? '') as { records: Array<{ kind: string }> };
+  assert.deepEqual(doc.records.map((r) => r.kind), ['session_open', 'call_intent', 'session_close', 'call_outcome']);
+});
