@@ -1,10 +1,14 @@
 /**
  * The canonical call an approval binds to: tool, connection and normalised arguments, as
  * canonical JSON (keys sorted), and its sha256. Why: an approval covers exactly one call, and a
- * changed argument (or the same text sent to another connection) is another call.
+ * changed argument (or the same text sent to another connection) is another call. The connection
+ * is bound by its name and by a digest of its configured entry: a name pointed at another
+ * database, host or cluster (a restart with an edited warden.yaml, a replica on the shared store
+ * configured otherwise) is another connection.
  */
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../recorder/index.js';
+import type { ConnectionConfig } from '../tool-api.js';
 
 /** The bound call and its hash. */
 export interface CanonicalCall {
@@ -12,8 +16,19 @@ export interface CanonicalCall {
   hash: string;
 }
 
-/** Canonicalise and hash one call. */
-export function canonicalCall(tool: string, connection: string | null, args: Record<string, unknown>): CanonicalCall {
-  const text = canonicalJson({ tool, connection, args });
-  return { text, hash: createHash('sha256').update(text, 'utf8').digest('hex') };
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+/**
+ * The digest of a connection's configured entry (warden.yaml holds secret references, never
+ * secret values, so this reveals nothing); null for a tool without a connection. Every field
+ * counts: changing a connection's settings also asks its open approvals anew (fail closed).
+ */
+export function connectionDigest(conn: ConnectionConfig | null): string | null {
+  return conn ? `sha256:${sha256(canonicalJson(conn))}` : null;
+}
+
+/** Canonicalise and hash one call; `connectionConfig` is connectionDigest of the connection it runs on. */
+export function canonicalCall(tool: string, connection: string | null, args: Record<string, unknown>, connectionConfig: string | null = null): CanonicalCall {
+  const text = canonicalJson({ tool, connection, args, ...(connectionConfig ? { connection_config: connectionConfig } : {}) });
+  return { text, hash: sha256(text) };
 }

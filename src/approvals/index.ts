@@ -4,7 +4,7 @@ export type { ApprovalService, ApprovalServiceOptions, GateInput, GateResult } f
 export type { ApprovalCombination, ApprovalReviewApi, ApprovalView } from './review-api.js';
 export { createWebhookNotifier, escapeSlack, jsonBody, slackBody, slackCode } from './notifier.js';
 export type { ApprovalNotice, Notifier, NotifierOptions, NotifySpec } from './notifier.js';
-export { canonicalCall } from './canonical.js';
+export { canonicalCall, connectionDigest } from './canonical.js';
 export { CONFIRM_SCHEMA, confirmMessage } from './confirm.js';
 export { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
 export { sameSubject, subjectKey } from './subjects.js';

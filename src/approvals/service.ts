@@ -21,6 +21,7 @@ import type { ApprovalReviewApi, ApprovalView } from './review-api.js';
 import { reviewersLabel, toView, waitingLine, withCombination } from './views.js';
 import { combinationIdFor, combinedView, combinedViews } from './combination.js';
 import { pendingResult, refusalOf } from './gate-results.js';
+import { staleTerms } from './live-terms.js';
 
 /** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
 export interface GateInput {
@@ -30,6 +31,8 @@ export interface GateInput {
   tool: string;
   connection: string | null;
   canonicalArgs: Record<string, unknown>;
+  /** connectionDigest of the configured connection (canonical.ts); bound with the call. */
+  connectionConfig?: string | null;
   decision: Decision;
   factsSummary: string;
   signal: AbortSignal;
@@ -107,6 +110,10 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         if (sameSubject(reviewer.subject, r.requester)) throw refused(`${reviewer.subject} requested this call (as ${r.requester}) and cannot approve or deny it`);
         const twice = r.decisions.find((x) => sameSubject(x.reviewer, reviewer.subject));
         if (twice) throw refused(`${reviewer.subject} has already decided on approval request ${r.id} (as ${twice.reviewer})`);
+        // A reload that changed the rule's terms: the reviewers named when it was made no longer
+        // approve it (a deny only refuses, and such a request never runs a call anyway).
+        const stale = decision === 'approve' ? staleTerms(r, opts.policy?.()) : null;
+        if (stale) throw refused(stale);
         if (!whoMatches({ who: r.reviewers }, reviewer)) throw refused(`${reviewer.subject} is not a reviewer for this request (reviewers: ${reviewersLabel(r)})`);
       },
     );
@@ -148,6 +155,10 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       const refused = refusalOf(cur, t, usableUntil);
       if (refused) return refused;
       if (cur.every((c) => c.state === 'approved')) {
+        // A reload while the call waited changed a rule's terms: approvals under the old ones do not run it.
+        const live = opts.policy?.();
+        const staleRow = cur.find((c) => staleTerms(c, live));
+        if (staleRow) return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: staleRow.id, message: staleTerms(staleRow, live)! };
         const at = iso();
         const r = await tables.consumeAll(cur.map((c) => c.id), { callId: input.callId, callHash, requester: input.principal.subject }, at);
         if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };
@@ -173,7 +184,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     async gate(input) {
       const needs = approvalRequirements(input.decision);
       if (!needs.length) return { granted: false, code: ErrorCode.INTERNAL, message: 'approval gate called without an approval obligation' };
-      const call = canonicalCall(input.tool, input.connection, input.canonicalArgs);
+      const call = canonicalCall(input.tool, input.connection, input.canonicalArgs, input.connectionConfig ?? null);
       // Several approvals combine (policy/approval-terms.ts): every request expires with the
       // shortest matching `expires`, and the call waits the shortest matching `wait` for all.
       const timing = combinedTiming(needs);
@@ -256,13 +267,17 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     },
     approve: (id, reviewer, comment) => decide(id, reviewer, 'approve', comment),
     deny: (id, reviewer, comment) => decide(id, reviewer, 'deny', comment),
+    // The caller's own requests: the same subject and the same identity source (a stdio subject
+    // and an OIDC subject that happen to be spelled alike are two principals, as in the gate).
     async statusFor(principal, id) {
-      const v = await service.get(id);
-      return v && v.requester === principal.subject ? v : null;
+      await tables.expireDue(iso());
+      const r = await tables.get(id);
+      return r && r.requester === principal.subject && r.requesterAuth === principal.authMethod ? viewOf(r) : null;
     },
     async listFor(principal, limit = 20) {
       await tables.expireDue(iso());
-      return combinedViews(tables, await tables.list({ requester: principal.subject, limit }), iso());
+      const mine = (await tables.list({ requester: principal.subject, limit })).filter((r) => r.requesterAuth === principal.authMethod);
+      return combinedViews(tables, mine, iso());
     },
   };
   return service;

@@ -1,8 +1,9 @@
 /**
  * When two subject strings name the same person, for the approval rules only (no self-approval,
  * distinct reviewers). Why: the requester must not approve as `Sam`, ` sam`, `ｓａｍ` or `sam` with
- * a zero-width space (a local `--as`, a differently configured local reviewer, an IdP that is
- * case-insensitive), and one person must not count twice that way. Folding is deliberately
+ * a zero-width space, U+034F, a variation selector or a Hangul filler (a local `--as`, a
+ * differently configured local reviewer, an IdP that is case-insensitive), and one person must
+ * not count twice that way. Folding is deliberately
  * generous: two real people whose subjects differ only so are treated as one, which can only
  * refuse a decision, never allow one (fail closed).
  */

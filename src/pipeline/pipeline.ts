@@ -7,6 +7,7 @@ import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOutput } from '../tool-api.js';
 import { decide, decideDiscovery, grantableTools, visibleTools } from '../policy/engine.js';
 import { approvalRequirements } from '../policy/approval-terms.js';
+import { connectionDigest } from '../approvals/canonical.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
 import { MAX_INPUT_DEPTH, nestsDeeperThan, unrecordedArgs } from './input-guard.js';
@@ -142,6 +143,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         tool: s.tool!.name,
         connection: s.connection?.name ?? null,
         canonicalArgs,
+        // The connection as configured, not only its name (approvals/canonical.ts).
+        connectionConfig: connectionDigest(s.connection),
         decision: s.decision!,
         factsSummary: s.facts!.summary,
         signal: s.req.signal,

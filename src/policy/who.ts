@@ -10,12 +10,16 @@
 import type { Principal } from '../tool-api.js';
 import type { Who } from './schema.js';
 
-/** The comparison key of a name under a deny: NFKC, format and control characters dropped, whitespace collapsed, case folded. */
+/**
+ * The comparison key of a name under a deny: NFKC, format, control and other default-ignorable
+ * characters dropped (U+034F, variation selectors and Hangul fillers are not format characters
+ * but render as nothing), whitespace and the braille blank collapsed, case folded.
+ */
 export function foldName(s: string): string {
   return s
     .normalize('NFKC')
-    .replace(/[\p{Cf}\p{Cc}]/gu, '')
-    .replace(/\s+/gu, ' ')
+    .replace(/[\p{Cf}\p{Cc}\p{Default_Ignorable_Code_Point}]/gu, '')
+    .replace(/[\s\u2800]+/gu, ' ')
     .trim()
     .toUpperCase()
     .toLowerCase()

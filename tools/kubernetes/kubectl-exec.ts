@@ -88,8 +88,10 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
     isReadOnly() {
       return false;
     },
+    // The pod's uid too: the call after WARDEN_APPROVAL_PENDING parses afresh, and a pod replaced
+    // under the same name in between (another image, another volume) is not the one approved.
     canonicalArgs(input, facts) {
-      return { connection: input.connection, namespace: input.namespace, pod: input.pod, container: facts.container, command: input.command, timeout_s: input.timeout_s ?? null };
+      return { connection: input.connection, namespace: input.namespace, pod: input.pod, pod_uid: facts.podUid, container: facts.container, command: input.command, timeout_s: input.timeout_s ?? null };
     },
     async execute(input, facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as KubernetesConnection;

@@ -106,6 +106,10 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
     isReadOnly() {
       return true;
     },
+    // A named pod's approval binds its uid (a pod replaced under the same name is another call).
+    canonicalArgs(input, facts) {
+      return facts.podUid ? { ...input, pod_uid: facts.podUid } : input;
+    },
     async execute(input, facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as KubernetesConnection;
       const q = new URLSearchParams();

@@ -51,6 +51,10 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
     isReadOnly() {
       return true;
     },
+    // An approval binds the pod (its uid) and the container read, as kubectl_exec's does.
+    canonicalArgs(input, facts) {
+      return { connection: input.connection, namespace: input.namespace, pod: input.pod, pod_uid: facts.podUid, container: facts.container, tail_lines: input.tail_lines ?? null, since_s: input.since_s ?? null };
+    },
     async execute(input, facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as KubernetesConnection;
       const c = connectorFor(conn.name);

@@ -93,3 +93,28 @@ test('kubectl_logs: labels overwritten on the same pod after the decision: nothi
   await assert.rejects(tool.execute(input as never, decided, ctx), /labels of pod shop\/db-0 changed/);
   server.deletePod('shop', 'db-0');
 });
+
+test('an approval binds the pod it was asked for: a pod replaced under the same name is another call', async () => {
+  // The pipeline binds an approval to canonicalArgs (or the input when a tool has none). The
+  // retry after `WARDEN_APPROVAL_PENDING` parses afresh: a pod replaced in between (a
+  // StatefulSet's db-0 with another image or volume) must not run on the approval of the old one.
+  const tools = [kubectlExecTool(() => connector), kubectlLogsTool(() => connector), kubectlGetTool(() => connector)] as const;
+  const inputs = [
+    { connection: 'prod', namespace: 'shop', pod: 'db-0', command: ['rm', '-rf', '/app/x'] },
+    { connection: 'prod', namespace: 'shop', pod: 'db-0' },
+    { connection: 'prod', kind: 'pods', namespace: 'shop', name: 'db-0' },
+  ];
+  const bound = async (i: number) => {
+    const tool = tools[i]! as unknown as { parse: (a: never, c: never) => Promise<unknown>; canonicalArgs?: (a: never, f: never) => Record<string, unknown> };
+    const facts = await tool.parse(inputs[i] as never, parseCtx);
+    return JSON.stringify(tool.canonicalArgs?.(inputs[i] as never, facts as never) ?? inputs[i]);
+  };
+  addPod({ app: 'web' });
+  const first = await Promise.all([0, 1, 2].map(bound));
+  assert.deepEqual(await Promise.all([0, 1, 2].map(bound)), first, 'the same pod: the same bound call');
+  server.deletePod('shop', 'db-0');
+  addPod({ app: 'web' });
+  const after = await Promise.all([0, 1, 2].map(bound));
+  for (const i of [0, 1, 2]) assert.notEqual(after[i], first[i], `${String(tools[i]!.name)}: the replaced pod is bound as another call`);
+  server.deletePod('shop', 'db-0');
+});

@@ -1,0 +1,27 @@
+/**
+ * Whether a request's approval terms (its rule, reviewers and count, stored when it was made)
+ * are still the live policy's. Why: a request keeps the reviewers its rule named when it was
+ * made; after a reload that changes them (a reviewer group no longer trusted, a rule removed or
+ * no longer asking for approval), the reviewers it no longer names must not decide it, and a
+ * call already waiting must not run on what they approved. A later call never takes such a
+ * request up again (the gate's `fits`); these checks close the decision and the wait in between.
+ */
+import { canonicalJson } from '../recorder/index.js';
+import type { ApprovalRow } from '../recorder/index.js';
+import type { CompiledPolicy } from '../policy/types.js';
+
+/** Why the request's terms are no longer the live policy's, or null when they are (or no policy is known, or it is a confirmation). */
+export function staleTerms(row: ApprovalRow, policy: CompiledPolicy | undefined): string | null {
+  if (!policy || row.confirm !== null) return null;
+  const rule = policy.rules.find((r) => r.id === row.approvalRule);
+  const why = !rule
+    ? 'the rule is gone'
+    : !rule.approval || (rule.approval.confirm === 'requester' && !rule.approval.reviewers)
+      ? 'the rule no longer asks reviewers for approval'
+      : canonicalJson(rule.approval.reviewers ?? {}) !== canonicalJson(row.reviewers)
+        ? 'its reviewers changed'
+        : rule.approval.approvals > row.approvalsRequired
+          ? `it now needs ${rule.approval.approvals} approvals`
+          : null;
+  return why ? `the approval terms of rule ${row.approvalRule} changed since request ${row.id} was made (policy reload: ${why}); calling again asks anew under the current terms` : null;
+}
