@@ -7,26 +7,64 @@
  * Literal values that a name marks as secret (an env var `DB_PASSWORD`, a configmap key
  * `API_TOKEN`, a container argument `--token=...`) are masked here too: the pipeline's content
  * detectors see each JSON string alone, without the name beside it, so a bare value such as
- * an AWS secret key or a plain password would pass them. Detectors still run later.
+ * an AWS secret key or a plain password would pass them. Detectors still run later. So are
+ * secret-named assignments inside any string (a ConfigMap's `.env` file, a `sh -c` script, a
+ * termination message: secret-text.ts) and copies of a manifest in another tool's annotation.
  */
 
 import { isObj, type Obj } from './objects.js';
+import { SECRET_MASK, maskSecretText, secretName } from './secret-text.js';
 import { revealableKey } from './secret-types.js';
 
-/** The mask put in place of a secret value. */
-export const SECRET_MASK = '***';
+export { SECRET_MASK, secretName };
 
 const DROP_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
 
+/** YAML that looks like a manifest: its Secret data cannot be cleaned without reading it as one. */
+const YAML_MANIFEST = /^\s*(apiVersion|kind|data|stringData)\s*:/m;
 
-function cleanMetadata(m: unknown): unknown {
+/**
+ * One annotation value of an object that is not a Secret. Deploy tools keep a copy of the whole
+ * manifest there (kapp's `kapp.k14s.io/original`, custom last-applied copies): a JSON copy is
+ * cleaned like the object it copies, any other manifest-looking text is masked, and so is the
+ * value of a secret-named annotation; other text loses its secret-named assignments.
+ */
+function cleanAnnotation(key: string, v: unknown): unknown {
+  if (typeof v !== 'string') return SECRET_MASK;
+  if (secretName(key.slice(key.indexOf('/') + 1))) return SECRET_MASK;
+  const t = v.trimStart();
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      return JSON.stringify(cleanEmbedded(JSON.parse(v), 0));
+    } catch {
+      return SECRET_MASK;
+    }
+  }
+  return YAML_MANIFEST.test(v) ? SECRET_MASK : maskSecretText(v);
+}
+
+/** A JSON copy of objects: each object with a kind (or Secret-like data) is cleaned as one. */
+function cleanEmbedded(v: unknown, depth: number): unknown {
+  if (depth > 16) return SECRET_MASK;
+  if (Array.isArray(v)) return v.map((x) => cleanEmbedded(x, depth + 1));
+  if (!isObj(v)) return typeof v === 'string' ? maskSecretText(v) : v;
+  // Without a kind, data or stringData may be a Secret's: masked as one (fail closed).
+  const secretLike = v.kind === 'Secret' || (typeof v.kind !== 'string' && (v.data !== undefined || v.stringData !== undefined));
+  if (secretLike) return cleanObject('secrets', v, new Set());
+  if (typeof v.kind === 'string' && !Array.isArray(v.items)) return cleanObject('', v, new Set());
+  const out: Obj = {};
+  for (const [k, x] of Object.entries(v)) out[k] = cleanEmbedded(x, depth + 1);
+  return out;
+}
+
+function cleanMetadata(m: unknown, secret: boolean): unknown {
   if (!isObj(m)) return m;
   const out: Obj = {};
   for (const [k, v] of Object.entries(m)) {
     if (k === 'managedFields' || k === 'selfLink') continue;
     if (k === 'annotations' && isObj(v)) {
       const a: Obj = {};
-      for (const [ak, av] of Object.entries(v)) if (!DROP_ANNOTATIONS.includes(ak)) a[ak] = av;
+      for (const [ak, av] of Object.entries(v)) if (!DROP_ANNOTATIONS.includes(ak)) a[ak] = secret ? av : cleanAnnotation(ak, av);
       if (Object.keys(a).length) out[k] = a;
       continue;
     }
@@ -78,14 +116,6 @@ function maskSecret(o: Obj, reveal: ReadonlySet<string>, notes?: string[]): Obj 
   return out;
 }
 
-/** Names whose literal value is a secret (env var names, configmap keys, flag names). */
-const SECRET_NAME = /pass(word|wd|phrase)?|secret|token|credential|private|api[-_]?key|access[-_]?key|auth|session|cookie|signing|encryption[-_]?key|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
-
-/** Is this a name whose value must not be shown? */
-export function secretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
-
 /** `--password=x`, `-token=x`, `PASSWORD=x`: mask what follows `=` when the name is a secret one. */
 function maskArg(a: unknown): unknown {
   if (typeof a !== 'string') return a;
@@ -93,23 +123,37 @@ function maskArg(a: unknown): unknown {
   return m && secretName(m[1]!) ? `${m[1]}${m[2]}${SECRET_MASK}` : a;
 }
 
-/** Container-like objects anywhere (pods, pod templates, ephemeral containers): mask secret env values and flags. */
+/**
+ * Anything but metadata (pod specs and templates, status, event messages, ConfigMap data): the
+ * value of a secret-named name/value pair (env, a probe's httpHeaders), the word after a secret
+ * flag in args/command, and secret-named assignments inside every string (secret-text.ts).
+ */
 function maskLiterals(v: unknown, depth = 0): unknown {
   if (depth > 64) return SECRET_MASK;
+  if (typeof v === 'string') return maskSecretText(v);
   if (Array.isArray(v)) return v.map((x) => maskLiterals(x, depth + 1));
   if (!isObj(v)) return v;
+  const pair = typeof v.name === 'string' && v.value !== undefined && secretName(v.name);
   const out: Obj = {};
   for (const [k, x] of Object.entries(v)) {
-    if (k === 'env' && Array.isArray(x)) {
-      out[k] = x.map((e) => (isObj(e) && typeof e.name === 'string' && e.value !== undefined && secretName(e.name) ? { ...e, value: SECRET_MASK } : maskLiterals(e, depth + 1)));
+    if (pair && k === 'value') {
+      out[k] = SECRET_MASK;
     } else if ((k === 'args' || k === 'command') && Array.isArray(x)) {
       // `--password hunter2`: the word after a bare secret flag is its value.
-      out[k] = x.map((a, i) => (i > 0 && typeof x[i - 1] === 'string' && /^-{1,2}[A-Za-z0-9_.-]+$/.test(x[i - 1] as string) && secretName(x[i - 1] as string) ? SECRET_MASK : maskArg(a)));
+      out[k] = x.map((a, i) => (i > 0 && typeof x[i - 1] === 'string' && /^-{1,2}[A-Za-z0-9_.-]+$/.test(x[i - 1] as string) && secretName(x[i - 1] as string) ? SECRET_MASK : maskLiterals(maskArg(a), depth + 1)));
     } else {
       out[k] = maskLiterals(x, depth + 1);
     }
   }
   return out;
+}
+
+/** A binaryData value is shown only when it is text without a secret-named assignment (a keystore is not). */
+function cleanBinary(v: unknown): unknown {
+  if (typeof v !== 'string') return SECRET_MASK;
+  const b = Buffer.from(v, 'base64');
+  const s = b.toString('utf8');
+  return Buffer.from(s, 'utf8').equals(b) && maskSecretText(s) === s ? v : SECRET_MASK;
 }
 
 /** ConfigMap values under a secret-looking key. */
@@ -119,7 +163,7 @@ function maskConfigMap(o: Obj): Obj {
     const d = o[field];
     if (!isObj(d)) continue;
     const m: Obj = {};
-    for (const [k, v] of Object.entries(d)) m[k] = secretName(k) ? SECRET_MASK : v;
+    for (const [k, v] of Object.entries(d)) m[k] = secretName(k) ? SECRET_MASK : field === 'binaryData' ? cleanBinary(v) : v;
     out[field] = m;
   }
   return out;
@@ -128,10 +172,12 @@ function maskConfigMap(o: Obj): Obj {
 /** Clean one object of a kind; `notes` collects what the agent should be told (granted keys kept masked). */
 export function cleanObject(kind: string, o: unknown, reveal: ReadonlySet<string>, notes?: string[]): unknown {
   if (!isObj(o)) return o;
-  let out: Obj = { ...o, ...(o.metadata !== undefined ? { metadata: cleanMetadata(o.metadata) } : {}) };
-  if (kind === 'secrets' || o.kind === 'Secret') return maskSecret(out, reveal, notes);
+  const secret = kind === 'secrets' || o.kind === 'Secret';
+  let out: Obj = { ...o, ...(o.metadata !== undefined ? { metadata: cleanMetadata(o.metadata, secret) } : {}) };
+  if (secret) return maskSecret(out, reveal, notes);
   if (kind === 'configmaps' || o.kind === 'ConfigMap') out = maskConfigMap(out);
-  if (out.spec !== undefined) out = { ...out, spec: maskLiterals(out.spec) };
+  // binaryData is base64 (judged decoded, cleanBinary): its text is not an assignment.
+  for (const k of Object.keys(out)) if (!['metadata', 'apiVersion', 'kind', 'binaryData'].includes(k)) out[k] = maskLiterals(out[k]);
   return out;
 }
 

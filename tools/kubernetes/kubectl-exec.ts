@@ -1,7 +1,8 @@
 /**
  * `kubectl_exec`: argv only, never an implicit shell. `sh|bash|ash|dash -c SCRIPT` is the one
  * shell form, and its script is parsed and judged by the same `shell:` rules as ssh_run. The
- * pod's labels and default container come from the API server before the decision.
+ * pod's labels and default container come from the API server before the decision. Output
+ * loses the values of secret-named assignments (`DB_PASSWORD=...` printed by `env`).
  */
 import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
@@ -11,6 +12,7 @@ import type { KubeConnector } from './connector.js';
 import type { KubeExecFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
 import { assertAnsweredBySamePod, assertSamePod, podFacts } from './pod-facts.js';
+import { maskSecretText } from './secret-text.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
 export const execInput = z.strictObject({
@@ -111,9 +113,10 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       // The exec API names the pod, not its uid: one more read says whether the judged pod is
       // the one that answered (a pod killed because it was deleted is refused here too).
       await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'exec', ctx.signal);
+      // `env`, a config file: the values kubectl_get masks by name in the pod spec (secret-text.ts).
       return {
         kind: 'text',
-        streams: { stdout: r.stdout, stderr: r.stderr },
+        streams: { stdout: maskSecretText(r.stdout), stderr: maskSecretText(r.stderr) },
         exitCode: r.exitCode,
         truncated: r.truncated,
       };

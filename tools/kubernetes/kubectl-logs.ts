@@ -1,6 +1,7 @@
 /**
  * `kubectl_logs`: the tail of a container's log, bounded by lines, time and bytes. Following
  * is refused (a tool call returns once). The pod's labels come from the API server first.
+ * Values of secret-named assignments in the log are masked.
  */
 import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
@@ -9,6 +10,7 @@ import type { KubeConnector } from './connector.js';
 import type { KubeFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
 import { assertAnsweredBySamePod, assertSamePod, podFacts } from './pod-facts.js';
+import { maskSecretText } from './secret-text.js';
 
 /** Arguments of kubectl_logs (POLICY.md). */
 export const logsInput = z.strictObject({
@@ -68,7 +70,8 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
       const r = await c.getText(`/api/v1/namespaces/${input.namespace}/pods/${input.pod}/log?${q.toString()}`, `read logs of ${input.namespace}/${input.pod}`, { signal: ctx.signal, maxBytes: cap });
       // The log API names the pod, not its uid: the pod that answered must still be the judged one.
       await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'logs', ctx.signal);
-      return { kind: 'text', streams: { log: r.text }, exitCode: null, truncated: r.truncated || Buffer.byteLength(r.text) > cap };
+      // A log line quoting `password=...`: masked as kubectl_get masks it by name (secret-text.ts).
+      return { kind: 'text', streams: { log: maskSecretText(r.text) }, exitCode: null, truncated: r.truncated || Buffer.byteLength(r.text) > cap };
     },
   };
 }
