@@ -43,6 +43,8 @@ export function newCtx(literals: string[]): Ctx {
 /** One output column while analysing; `starRel` marks an unexpanded `*` over that relation. */
 export interface OutCol {
   name: string;
+  /** The name is the analyser's guess for an unaliased expression; PostgreSQL's may differ (unqualified.ts). */
+  guessed?: boolean;
   sources: SourceColumn[];
   derived: boolean;
   starRel?: Rel;
@@ -59,6 +61,8 @@ export interface Scope {
   rels: Rel[];
   ctes: Map<string, Rel>;
   parent: Scope | null;
+  /** While a WITH RECURSIVE query is analysed, the names of the queries after it in the list. */
+  later?: Set<string> | undefined;
 }
 
 /** Open a scope nested in `parent`. */
@@ -73,6 +77,12 @@ export function findCte(scope: Scope | null, name: string): Rel | undefined {
     if (r) return r;
   }
   return undefined;
+}
+
+/** Whether `name`, not found as a CTE, is a query later in an enclosing WITH RECURSIVE list. */
+export function laterCte(scope: Scope | null, name: string): boolean {
+  for (let s = scope; s; s = s.parent) if (s.later?.has(name)) return true;
+  return false;
 }
 
 /** De-duplicate source columns. */

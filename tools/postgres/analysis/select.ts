@@ -7,11 +7,12 @@
 import { parseError } from '../../../src/tool-api.js';
 import {
   type Ctx, type Lin, type OutCol, type Rel, type Scope,
-  childScope, findCte, identText, joinReads, lookupColumn, namedColumn, noteRead, splitAlias, tableOf, uniqSources, wholeRow,
+  childScope, findCte, identText, laterCte, joinReads, namedColumn, noteRead, splitAlias, tableOf, uniqSources, wholeRow,
 } from './context.js';
 import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
 import { functionFactName } from './names.js';
 import { storeOutput } from './stored.js';
+import { resolveUnqualified } from './unqualified.js';
 import type { SourceColumn } from './types.js';
 
 type Node = Record<string, unknown>;
@@ -43,7 +44,7 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
   }
   if (!isEmpty(node.options)) throw parseError('SELECT options are not supported');
   const cteScope = childScope(parent);
-  if (Array.isArray(node.with)) for (const cte of node.with as Node[]) addCte(cte, cteScope, ctx);
+  if (Array.isArray(node.with)) addCtes(node.with as Node[], cteScope, ctx);
   const scope = childScope(cteScope);
   for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
   const into = node.into as Node | null;
@@ -77,7 +78,7 @@ function mergeBranches(left: OutCol[], right: OutCol[]): OutCol[] {
     return i < 0 ? cols.length : i;
   };
   const k = Math.min(firstStar(left), firstStar(right));
-  const out: OutCol[] = left.slice(0, k).map((l, i) => ({ name: l.name, sources: uniqSources([...l.sources, ...right[i]!.sources]), derived: l.derived || right[i]!.derived }));
+  const out: OutCol[] = left.slice(0, k).map((l, i) => ({ name: l.name, sources: uniqSources([...l.sources, ...right[i]!.sources]), derived: l.derived || right[i]!.derived, ...(l.guessed ? { guessed: true } : {}) }));
   const rest = [...left.slice(k), ...right.slice(k)];
   if (rest.length === 0) return out;
   const sources = uniqSources(rest.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
@@ -88,7 +89,23 @@ function mergeBranches(left: OutCol[], right: OutCol[]): OutCol[] {
 /** Counter for the placeholder source of each recursive CTE's self-reference (see resolveSelf). */
 let selfRefs = 0;
 
-function addCte(cte: Node, scope: Scope, ctx: Ctx): void {
+/**
+ * A WITH list. Under RECURSIVE (which the parser marks on the first query only) every query of
+ * the list may refer to itself, and PostgreSQL lets one name a query later in the list, which
+ * it analyses first: `WITH RECURSIVE a AS (SELECT name FROM users), users AS (SELECT ssn AS
+ * name FROM public.users)` reads the second `users`, not the table. Analysed in written order,
+ * a later name is refused rather than taken for a table.
+ */
+function addCtes(ctes: Node[], scope: Scope, ctx: Ctx): void {
+  const recursive = ctes.some((c) => c.recursive);
+  ctes.forEach((cte, i) => {
+    scope.later = recursive ? new Set(ctes.slice(i + 1).map((c) => identText(c.name)).filter((n): n is string => !!n)) : undefined;
+    addCte(cte, scope, ctx, recursive);
+  });
+  scope.later = undefined;
+}
+
+function addCte(cte: Node, scope: Scope, ctx: Ctx, recursive: boolean): void {
   const name = identText(cte.name);
   if (!name) throw parseError('CTE name not understood');
   ctx.accounted.add(name);
@@ -96,7 +113,7 @@ function addCte(cte: Node, scope: Scope, ctx: Ctx): void {
   if (!stmt) throw parseError('CTE body not understood');
   const body = (stmt.ast as Node | undefined) ?? stmt;
   const renames = Array.isArray(cte.columns) ? (cte.columns as unknown[]).map((c) => identText(c)) : [];
-  const self: SourceColumn | null = cte.recursive ? { table: `\u0000self-reference ${++selfRefs}`, column: '*' } : null;
+  const self: SourceColumn | null = recursive ? { table: `\u0000self-reference ${++selfRefs}`, column: '*' } : null;
   if (self) scope.ctes.set(name, { alias: name, kind: 'opaque', sources: [self], names: renames.length ? renames.filter((n): n is string => !!n) : firstTermNames(body) });
   if (body.type !== 'select') ctx.constructs.add('data_modifying_cte');
   const cols = analyzeSelect(body, scope, ctx);
@@ -137,6 +154,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
     if (!name) throw parseError('table reference not understood');
     ctx.accounted.add(name);
     const cte = item.db ? undefined : findCte(scope, name);
+    if (!cte && !item.db && laterCte(scope, name)) throw parseError(`"${name}" names a query later in its WITH RECURSIVE list; PostgreSQL reads that query, not the table: put it first, or write the table's schema`);
     if (cte) {
       rel = renameRel({ ...cte, alias: alias.name ?? name }, alias.columns);
     } else {
@@ -187,7 +205,7 @@ function addJoinGroup(item: Node, scope: Scope, ctx: Ctx): void {
 function renameRel(rel: Rel, names: (string | null | undefined)[]): Rel {
   if (names.length === 0 || rel.kind !== 'derived') return rel;
   if (rel.cols.some((c) => c.starRel)) return { alias: rel.alias, kind: 'opaque', sources: wholeRow(rel), names: names.filter((n): n is string => !!n) };
-  return { ...rel, cols: rel.cols.map((c, i) => (names[i] ? { ...c, name: names[i] as string } : c)) };
+  return { ...rel, cols: rel.cols.map((c, i) => (names[i] ? { ...c, name: names[i] as string, guessed: false } : c)) };
 }
 
 /** Find a relation by alias through the scope chain. */
@@ -218,7 +236,10 @@ export function selectList(columns: unknown, scope: Scope, ctx: Ctx): OutCol[] {
       continue;
     }
     const lin = lineage(expr, scope, ctx);
-    out.push({ name: identText(col.as) ?? defaultName(expr), sources: lin.sources, derived: lin.derived });
+    const alias = identText(col.as);
+    // Without an alias, only a column reference's name is sure to be PostgreSQL's (unqualified.ts).
+    const guessed = !alias && expr.type !== 'column_ref';
+    out.push({ name: alias ?? defaultName(expr), sources: lin.sources, derived: lin.derived, ...(guessed ? { guessed } : {}) });
   }
   return out;
 }
@@ -312,17 +333,8 @@ function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
     if (!found) throw parseError(`column "${q}.${col}" not found`);
     return found;
   }
-  for (let s: Scope | null = scope; s; s = s.parent) {
-    const found: Lin[] = [];
-    for (const rel of s.rels) {
-      const l = lookupColumn(rel, col);
-      if (l) found.push(l);
-      // A relation's name as a value is its whole row in one composite value: a table's is
-      // marked by '*' sources; any other relation's counts as computed (on_derived applies).
-      if (rel.alias === col) found.push({ sources: wholeRow(rel), derived: rel.kind !== 'table' });
-    }
-    if (found.length > 0) return merge(found, false);
-  }
+  const found = resolveUnqualified(scope, col);
+  if (found) return found;
   // Unresolved (e.g. an output alias in ORDER BY): assume it may carry anything in scope.
   for (let s: Scope | null = scope; s; s = s.parent) {
     if (s.rels.length > 0) return { sources: uniqSources(s.rels.flatMap(wholeRow)), derived: true };

@@ -94,7 +94,8 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     ctx.accounted.add(alias);
     scope.rels.push({ alias, kind: 'table', table });
   }
-  if (type === 'insert') insertValues(node, written, scope, ctx);
+  // An INSERT's query and VALUES do not see the table it fills (only RETURNING does).
+  if (type === 'insert') insertValues(node, written, childScope(parent), ctx);
   if (type === 'update') {
     for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
     for (const s of (node.set as Node[] | null) ?? []) {
