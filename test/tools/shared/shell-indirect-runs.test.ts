@@ -86,7 +86,7 @@ test('shell escapes of database shells, dc and m4 are read for denied names', ()
 test('wrappers the tables did not know run the program after them', () => {
   for (const w of [
     'prlimit --nofile=10', 'systemd-inhibit', 'systemd-cat', 'systemd-nspawn -D /', 'eatmydata', 'run0', 'sshpass -p x', 'bwrap --bind / /',
-    'dbus-run-session', 'xvfb-run', 'chronic', 'ifne', 'perf stat', 'envdir /etc/env', 'setuidgid app', 'cpulimit -l 10', 'sem',
+    'dbus-run-session', 'xvfb-run', 'chronic', 'ifne', 'perf stat', 'envdir /etc/env', 'setuidgid app', 'cpulimit -l 10', 'sem', 'catatonit --',
   ]) {
     assert.equal(denies(RM, `${w} rm /x`), true, w);
     assert.equal(denies(RM, `${w} ls /x`), false, w);

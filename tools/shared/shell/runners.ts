@@ -31,7 +31,7 @@ export const WRAPPERS: ReadonlySet<string> = new Set([
   'runuser', 'pkexec', 'unshare', 'nsenter', 'systemd-run', 'parallel', 'taskset', 'chrt', 'setarch', 'linux32', 'linux64', 'time',
   'command', 'builtin', 'exec', 'sg', 'firejail', 'valgrind', 'catchsegv', 'unbuffer', 'rlwrap', 'faketime', 'proxychains',
   'proxychains4', 'torsocks', 'torify', 'caffeinate', 'coproc', 'setpriv', 'gosu', 'su-exec', 'runcon', 'fakeroot', 'numactl', 'dumb-init',
-  'tini', 'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon', 'prlimit', 'systemd-inhibit', 'systemd-cat', 'systemd-nspawn', 'eatmydata',
+  'tini', 'catatonit', 'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon', 'prlimit', 'systemd-inhibit', 'systemd-cat', 'systemd-nspawn', 'eatmydata',
   'run0', 'sshpass', 'bwrap', 'dbus-run-session', 'dbus-launch', 'xvfb-run', 'chronic', 'ifne', 'perf', 'envdir', 'setuidgid', 'softlimit',
   'setlock', 'daemonize', 'nocache', 'trickle', 'cpulimit', 'entr', 'lckdo', 'sem', 'coreutils',
 ]);
