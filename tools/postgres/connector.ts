@@ -8,7 +8,8 @@ import pg from 'pg';
 import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
 import { cappedQuery, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
-import { ViewCatalog, pgViewReader } from './view-catalog.js';
+import { ViewCatalog } from './view-catalog.js';
+import { pgViewReader } from './view-reader.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
 // reinterpretation, and the agent sees exactly what the database said.
@@ -144,7 +145,7 @@ export class PgConnector {
 
   /**
    * Refuse a statement that names `t.x` where base table t has no column x: PostgreSQL would
-   * run it as the call x(t) (analysis/select.ts qualifiedColumn). Column lists come from the
+   * run it as the call x(t) (analysis/lineage.ts qualifiedColumn). Column lists come from the
    * catalog, cached per table for CATALOG_TTL_MS (asked again on a miss, so an added column
    * counts at once); a table the catalog does not know is left to PostgreSQL, which refuses the
    * statement itself, and is never cached as unknown (it may be created the next moment).

@@ -9,38 +9,22 @@
  * with pg_get_viewdef and analysed once for both masks (their columns' lineage) and deny rules
  * (what they reach; widened-relations.ts), by one walk down views of views. describe_database
  * warms the cache for all the relations it lists at once, then asks per relation as
- * query_database would.
+ * query_database would. The catalog queries themselves are in view-reader.ts.
  */
-import type pg from 'pg';
 import { WardenError } from '../../src/tool-api.js';
 import { FOREIGN_TABLE_KIND } from './foreign-tables.js';
-import type { RelationFamily } from './inheritance.js';
 import {
   analyseDefinition, isSystemRelation, lineageTables, MAX_VIEW_DEPTH, resolveViews, viewRefusal,
-  type AnalysedView, type ViewColumns, type ViewDefinition, type ViewLineages, type ViewReach,
+  type AnalysedView, type ViewColumns, type ViewLineages, type ViewReach,
 } from './view-lineage.js';
+import type { CatalogRelation, ViewReader } from './view-reader.js';
 import type { SourceColumn } from './analysis/types.js';
 import type { CatalogReach } from './widened-relations.js';
 
+export type { CatalogRelation, ViewReader } from './view-reader.js';
+
 /** pg_class.relkind of the relations masking follows through: views and materialized views. */
 export const VIEW_KINDS: ReadonlySet<string> = new Set(['v', 'm']);
-
-/** A relation as the catalog describes it: its pg_class.relkind and its inheritance family. */
-export interface CatalogRelation extends RelationFamily {
-  kind: string;
-  /** pg_class.relrowsecurity: EXPLAIN of a statement reading it prints its policies' conditions (statistics-values.ts). */
-  rowSecurity?: boolean;
-}
-
-/** What the catalog is asked (PgViewReader in production). */
-export interface ViewReader {
-  /** Kind and family of each named relation the catalog knows (unknown names are left out). */
-  relations(names: readonly string[]): Promise<Map<string, CatalogRelation>>;
-  /** Definitions and column names of the named views (views the catalog no longer has are left out). */
-  viewDefinitions(names: readonly string[]): Promise<ViewDefinition[]>;
-  /** schema.name of every relation in pg_catalog and information_schema. */
-  systemRelations(): Promise<string[]>;
-}
 
 type Cached<T> = { at: number; value: T };
 
@@ -247,119 +231,4 @@ export class ViewCatalog {
     this.system = { at: now, value };
     return value;
   }
-}
-
-/** Split schema.name (analysis refuses a '.' inside either part, so the first '.' separates them). */
-function splitRelation(name: string): [string, string] {
-  const dot = name.indexOf('.');
-  if (dot <= 0 || name.indexOf('.', dot + 1) >= 0) throw viewRefusal(name, 'its name cannot be split into schema and relation');
-  return [name.slice(0, dot), name.slice(dot + 1)];
-}
-
-/** schema.name of the relation whose oid is `oid` (an expression). */
-const nameOf = (oid: string) => `(SELECT fn.nspname::text || '.' || fc.relname::text FROM pg_catalog.pg_class fc
-  JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = ${oid})`;
-
-/**
- * Kind, own columns and family, walking pg_inherits to any depth: ancestors (`up`), descendants
- * (`down`), and the other ancestors of the descendants (`kin`, multiple inheritance: a parent of
- * a descendant that is neither the relation nor one of its descendants, and that parent's
- * ancestors, less the relation's own ancestors), each with one descendant it is reached from.
- */
-const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity,
-  ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
-  f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via
-FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
-JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
-JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
-CROSS JOIN LATERAL (
-  WITH RECURSIVE
-    up(oid) AS (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid = c.oid
-      UNION SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN up ON i.inhrelid = up.oid),
-    down(oid) AS (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = c.oid
-      UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN down ON i.inhparent = down.oid),
-    kin_up(oid, via) AS (SELECT i.inhparent, i.inhrelid FROM pg_catalog.pg_inherits i JOIN down ON i.inhrelid = down.oid
-        WHERE i.inhparent <> c.oid AND i.inhparent NOT IN (SELECT oid FROM down)
-      UNION SELECT i.inhparent, k.via FROM pg_catalog.pg_inherits i JOIN kin_up k ON i.inhrelid = k.oid),
-    kin(oid, via) AS (SELECT DISTINCT ON (k.oid) k.oid, k.via FROM kin_up k WHERE k.oid NOT IN (SELECT oid FROM up) ORDER BY k.oid, k.via)
-  SELECT ARRAY(SELECT ${nameOf('up.oid')} FROM up) AS ancestors,
-    ARRAY(SELECT ${nameOf('down.oid')} FROM down) AS descendants,
-    ARRAY(SELECT ${nameOf('down.oid')} FROM down JOIN pg_catalog.pg_class dc ON dc.oid = down.oid WHERE dc.relkind = '${FOREIGN_TABLE_KIND}') AS foreign_descendants,
-    ARRAY(SELECT ${nameOf('kin.oid')} FROM kin ORDER BY kin.oid) AS kin,
-    ARRAY(SELECT ${nameOf('kin.via')} FROM kin ORDER BY kin.oid) AS kin_via
-) f`;
-
-type RelationRow = {
-  name: string;
-  relkind: string;
-  rowsecurity: boolean;
-  columns: string[];
-  ancestors: string[];
-  descendants: string[];
-  foreign_descendants: string[];
-  kin: string[];
-  kin_via: string[];
-};
-
-/** A row of RELATIONS_SQL as the relation it describes (fail closed: kin and their vias must line up). */
-function catalogRelation(row: RelationRow): CatalogRelation {
-  if (row.kin.length !== row.kin_via.length) throw new Error(`catalog answer for ${row.name}: ${row.kin.length} other ancestors, ${row.kin_via.length} descendants they come through`);
-  return {
-    kind: row.relkind,
-    rowSecurity: row.rowsecurity,
-    columns: row.columns,
-    ancestors: row.ancestors,
-    descendants: row.descendants,
-    descendantsAncestors: row.kin.map((relation, i) => ({ relation, via: row.kin_via[i]! })),
-    foreignDescendants: row.foreign_descendants,
-  };
-}
-
-const VIEWS_SQL = `SELECT q.name, pg_catalog.pg_get_viewdef(c.oid) AS definition,
-  ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
-FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
-JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
-JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
-WHERE c.relkind IN ('v', 'm')`;
-
-/** Relations of the system schemas (a system view reaches them: widened-relations.ts). */
-const SYSTEM_SQL = `SELECT n.nspname::text || '.' || c.relname::text AS name FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`;
-
-function byParts(names: readonly string[]): [string[], string[], string[]] {
-  const parts = names.map(splitRelation);
-  return [[...names], parts.map((p) => p[0]), parts.map((p) => p[1])];
-}
-
-/** The catalog queries, on the connection's read-only pool. */
-export function pgViewReader(pool: () => Promise<pg.Pool>): ViewReader {
-  return {
-    async relations(names) {
-      const r = await (await pool()).query({ text: RELATIONS_SQL, values: byParts(names) });
-      return new Map((r.rows as RelationRow[]).map((row) => [row.name, catalogRelation(row)]));
-    },
-    async systemRelations() {
-      const r = await (await pool()).query(SYSTEM_SQL);
-      return (r.rows as { name: string }[]).map((row) => row.name);
-    },
-    async viewDefinitions(names) {
-      // pg_get_viewdef qualifies a table unless the search_path finds it by its bare name: with
-      // only pg_catalog (and pg_temp last) on it, every other table is printed schema-qualified,
-      // so the analyser never reads an unqualified `pg_foo` in public as pg_catalog.pg_foo.
-      const client = await (await pool()).connect();
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN READ ONLY; SET LOCAL search_path = pg_catalog, pg_temp');
-        const r = await client.query({ text: VIEWS_SQL, values: byParts(names) });
-        await client.query('COMMIT');
-        return r.rows as ViewDefinition[];
-      } catch (e) {
-        broken = e instanceof Error ? e : new Error('catalog query failed');
-        throw e;
-      } finally {
-        client.release(broken);
-      }
-    },
-  };
 }

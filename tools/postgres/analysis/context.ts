@@ -104,6 +104,13 @@ export function wholeRow(rel: Rel): SourceColumn[] {
   return uniqSources(rel.cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
 }
 
+/** Apply positional column aliases; with an unexpanded star, positions are unknown: whole row. */
+export function renameRel(rel: Rel, names: (string | null | undefined)[]): Rel {
+  if (names.length === 0 || rel.kind !== 'derived') return rel;
+  if (rel.cols.some((c) => c.starRel)) return { alias: rel.alias, kind: 'opaque', sources: wholeRow(rel), names: names.filter((n): n is string => !!n) };
+  return { ...rel, cols: rel.cols.map((c, i) => (names[i] ? { ...c, name: names[i] as string, guessed: false } : c)) };
+}
+
 /** Lineage of one value: base columns and whether it was computed. */
 export interface Lin {
   sources: SourceColumn[];

@@ -1,24 +1,25 @@
 /**
- * SELECT analysis: scopes, CTEs, FROM items, set operations and expression lineage.
- * Functions and tables are collected from every corner of the query (select list, FROM,
- * WHERE, GROUP BY, HAVING, ORDER BY, windows, subqueries, LATERAL, JOIN ON, CTE bodies).
- * Anything whose shape is not recognised is refused rather than skipped.
+ * SELECT analysis: scopes, FROM items, select lists and set operations. CTEs are in cte.ts and
+ * expression lineage in lineage.ts. Functions and tables are collected from every corner of the
+ * query (select list, FROM, WHERE, GROUP BY, HAVING, ORDER BY, windows, subqueries, LATERAL,
+ * JOIN ON, CTE bodies). Anything whose shape is not recognised is refused rather than skipped.
  */
 import { parseError } from '../../../src/tool-api.js';
 import {
-  type Ctx, type Lin, type OutCol, type Rel, type Scope,
-  childScope, findCte, identText, laterCte, joinReads, namedColumn, noteRead, splitAlias, tableOf, uniqSources, wholeRow,
+  type Ctx, type OutCol, type Rel, type Scope,
+  childScope, findCte, identText, laterCte, joinReads, noteRead, renameRel, splitAlias, tableOf, uniqSources, wholeRow,
 } from './context.js';
-import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
-import { functionFactName } from './names.js';
+import { addCtes } from './cte.js';
+import { findRel, functionName, lineage, lineageHooks } from './lineage.js';
 import { storeOutput } from './stored.js';
-import { resolveUnqualified } from './unqualified.js';
-import type { SourceColumn } from './types.js';
 
 type Node = Record<string, unknown>;
 
 /** Hook for data-modifying statements inside CTEs (set by statement.ts to avoid an import cycle). */
 export const hooks: { statement: ((node: Node, scope: Scope, ctx: Ctx) => OutCol[]) | null } = { statement: null };
+
+// Subqueries inside expressions (lineage.ts) come back here.
+lineageHooks.select = analyzeSelect;
 
 const SELECT_KEYS = new Set([
   'with', 'type', 'options', 'distinct', 'columns', 'into', 'from', 'where', 'groupby', 'having',
@@ -44,7 +45,7 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
   }
   if (!isEmpty(node.options)) throw parseError('SELECT options are not supported');
   const cteScope = childScope(parent);
-  if (Array.isArray(node.with)) addCtes(node.with as Node[], cteScope, ctx);
+  if (Array.isArray(node.with)) addCtes(node.with as Node[], cteScope, ctx, analyzeSelect);
   const scope = childScope(cteScope);
   for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
   const into = node.into as Node | null;
@@ -84,58 +85,6 @@ function mergeBranches(left: OutCol[], right: OutCol[]): OutCol[] {
   const sources = uniqSources(rest.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
   out.push({ name: left[k]?.name ?? '*', sources, derived: rest.some((c) => c.derived), starRel: { alias: '', kind: 'opaque', sources, names: [] } });
   return out;
-}
-
-/** Counter for the placeholder source of each recursive CTE's self-reference (see resolveSelf). */
-let selfRefs = 0;
-
-/**
- * A WITH list. Under RECURSIVE (which the parser marks on the first query only) every query of
- * the list may refer to itself, and PostgreSQL lets one name a query later in the list, which
- * it analyses first: `WITH RECURSIVE a AS (SELECT name FROM users), users AS (SELECT ssn AS
- * name FROM public.users)` reads the second `users`, not the table. Analysed in written order,
- * a later name is refused rather than taken for a table.
- */
-function addCtes(ctes: Node[], scope: Scope, ctx: Ctx): void {
-  const recursive = ctes.some((c) => c.recursive);
-  ctes.forEach((cte, i) => {
-    scope.later = recursive ? new Set(ctes.slice(i + 1).map((c) => identText(c.name)).filter((n): n is string => !!n)) : undefined;
-    addCte(cte, scope, ctx, recursive);
-  });
-  scope.later = undefined;
-}
-
-function addCte(cte: Node, scope: Scope, ctx: Ctx, recursive: boolean): void {
-  const name = identText(cte.name);
-  if (!name) throw parseError('CTE name not understood');
-  ctx.accounted.add(name);
-  const stmt = cte.stmt as Node | undefined;
-  if (!stmt) throw parseError('CTE body not understood');
-  const body = (stmt.ast as Node | undefined) ?? stmt;
-  const renames = Array.isArray(cte.columns) ? (cte.columns as unknown[]).map((c) => identText(c)) : [];
-  const self: SourceColumn | null = recursive ? { table: `\u0000self-reference ${++selfRefs}`, column: '*' } : null;
-  if (self) scope.ctes.set(name, { alias: name, kind: 'opaque', sources: [self], names: renames.length ? renames.filter((n): n is string => !!n) : firstTermNames(body) });
-  if (body.type !== 'select') ctx.constructs.add('data_modifying_cte');
-  const cols = analyzeSelect(body, scope, ctx);
-  scope.ctes.set(name, renameRel({ alias: name, kind: 'derived', cols: self ? resolveSelf(cols, self) : cols }, renames));
-}
-
-/**
- * A recursive CTE's rows re-enter it through its self-reference, and the recursive term may put
- * any column of an earlier row into any column: wherever the placeholder `self` reached, it
- * stands for every source the CTE's columns draw from (one step reaches the fixpoint).
- */
-function resolveSelf(cols: OutCol[], self: SourceColumn): OutCol[] {
-  const isSelf = (s: SourceColumn): boolean => s.table === self.table;
-  const all = uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)).filter((s) => !isSelf(s)));
-  const swap = (list: SourceColumn[]): SourceColumn[] => uniqSources([...list.filter((s) => !isSelf(s)), ...all]);
-  return cols.map((c) => {
-    if (c.starRel?.kind === 'opaque' && c.starRel.sources.some(isSelf)) {
-      const sources = swap(c.starRel.sources);
-      return { ...c, sources, starRel: { ...c.starRel, sources } };
-    }
-    return c.sources.some(isSelf) ? { ...c, sources: swap(c.sources) } : c;
-  });
 }
 
 /** Add one FROM item to a scope; tables are recorded as reads. */
@@ -201,22 +150,6 @@ function addJoinGroup(item: Node, scope: Scope, ctx: Ctx): void {
   joinReads(item, scope, ctx);
 }
 
-/** Apply positional column aliases; with an unexpanded star, positions are unknown: whole row. */
-function renameRel(rel: Rel, names: (string | null | undefined)[]): Rel {
-  if (names.length === 0 || rel.kind !== 'derived') return rel;
-  if (rel.cols.some((c) => c.starRel)) return { alias: rel.alias, kind: 'opaque', sources: wholeRow(rel), names: names.filter((n): n is string => !!n) };
-  return { ...rel, cols: rel.cols.map((c, i) => (names[i] ? { ...c, name: names[i] as string, guessed: false } : c)) };
-}
-
-/** Find a relation by alias through the scope chain. */
-export function findRel(scope: Scope | null, alias: string): Rel | undefined {
-  for (let s = scope; s; s = s.parent) {
-    const r = s.rels.find((x) => x.alias === alias);
-    if (r) return r;
-  }
-  return undefined;
-}
-
 /** Output columns of a select list (or RETURNING list), stars expanded where known. */
 export function selectList(columns: unknown, scope: Scope, ctx: Ctx): OutCol[] {
   if (!Array.isArray(columns)) throw parseError('select list not understood');
@@ -259,117 +192,6 @@ function defaultName(expr: Node): string {
   }
 }
 
-/** Name of a function node as facts spell it, or null for SQL syntax pseudo-calls. */
-function functionName(node: Node): string | null {
-  if (node.type === 'aggr_func' || node.type === 'window_func') return String(node.name).toLowerCase();
-  if (node.type === 'extract') return 'extract';
-  const nameNode = node.name as Node | undefined;
-  const parts = Array.isArray(nameNode?.name) ? (nameNode?.name as unknown[]).map(identText) : [];
-  if (parts.length === 0 || parts.some((p) => !p)) throw parseError('function name not understood');
-  const name = parts.join('.');
-  if (!nameNode?.schema && SYNTAX_PSEUDO_FUNCTIONS.has(name)) return null;
-  return functionFactName(identText(nameNode?.schema), name);
-}
-
-const FUNCTION_TYPES = new Set(['function', 'aggr_func', 'window_func', 'extract']);
-
-/** Lineage of any expression; registers functions and analyses nested subqueries on the way. */
-export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
-  if (node === null || typeof node !== 'object') return { sources: [], derived: false };
-  if (Array.isArray(node)) return merge(node.map((n) => lineage(n, scope, ctx)), node.length > 1);
-  const o = node as Node;
-  if (o.ast || o.type === 'select') {
-    const cols = analyzeSelect((o.ast as Node | undefined) ?? o, scope, ctx);
-    const sources = uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
-    return { sources, derived: cols.length !== 1 || cols[0]?.derived !== false || !!cols[0]?.starRel };
-  }
-  if (o.type === 'column_ref') {
-    const read = columnRef(o, scope, ctx);
-    noteRead(ctx, read.sources);
-    return read;
-  }
-  if (typeof o.type === 'string' && FUNCTION_TYPES.has(o.type)) {
-    const name = functionName(o);
-    if (name) {
-      ctx.functions.add(name);
-      if (!identText((o.name as Node | undefined)?.schema)) {
-        ctx.unqualifiedFunctions.add(name);
-        if (name.startsWith('pg_')) ctx.pgFunctions.add(name);
-      }
-    }
-    const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([, v]) => lineage(v, scope, ctx));
-    return { ...merge(parts, true), derived: true };
-  }
-  const parts = Object.values(o).map((v) => lineage(v, scope, ctx));
-  const literal = ['single_quote_string', 'number', 'bool', 'null', 'default', 'star', 'var', 'origin'].includes(String(o.type));
-  return merge(parts, !literal);
-}
-
-function merge(parts: Lin[], derived: boolean): Lin {
-  return {
-    sources: uniqSources(parts.flatMap((p) => p.sources)),
-    derived: derived || parts.some((p) => p.derived),
-  };
-}
-
-function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
-  if (o.schema) throw parseError('three-part column references are refused');
-  const col = o.column === '*' ? '*' : identText(o.column);
-  if (!col) throw parseError('column reference not understood');
-  const q = identText(o.table);
-  if (q) {
-    const rel = findRel(scope, q);
-    if (!rel) throw parseError(`unknown table or alias "${q}"`);
-    if (col === '*') return { sources: wholeRow(rel), derived: false };
-    if (COLUMN_FORM_FUNCTIONS.has(col) || isNeverUnderRead(col)) {
-      // PostgreSQL reads `u.f` as `f(u)` when u has no column f: the whole row flows into f.
-      ctx.functions.add(col);
-      ctx.unqualifiedFunctions.add(col);
-      if (col.startsWith('pg_')) ctx.pgFunctions.add(col);
-      ctx.constructs.add('column_form_call');
-      return { sources: wholeRow(rel), derived: true };
-    }
-    const found = qualifiedColumn(rel, q, col, ctx);
-    if (!found) throw parseError(`column "${q}.${col}" not found`);
-    return found;
-  }
-  const found = resolveUnqualified(scope, col);
-  if (found) return found;
-  // Unresolved (e.g. an output alias in ORDER BY): assume it may carry anything in scope.
-  for (let s: Scope | null = scope; s; s = s.parent) {
-    if (s.rels.length > 0) return { sources: uniqSources(s.rels.flatMap(wholeRow)), derived: true };
-  }
-  return { sources: [], derived: false };
-}
-
-/**
- * `q.col`: PostgreSQL reads it as a column of q when q has one, and otherwise as the call
- * `col(q)` (functional notation), which runs any one-argument function on q's row or value:
- * `t.ts_stat` over `lower('SELECT ... FROM secrets') t` runs that text; `u.json_agg` aggregates
- * whole rows past column masking. So a qualified name must be a known column: a derived
- * relation's own output names, a function source's declared columns, or (base tables, whose
- * columns only the catalog knows) a name recorded in ctx.qualified, which the executor checks
- * against the catalog before the statement runs (query-database.ts).
- */
-function qualifiedColumn(rel: Rel, q: string, col: string, ctx: Ctx): Lin | null {
-  if (rel.kind === 'table') {
-    ctx.qualified.set(`${rel.table}\u0000${col}`, { table: rel.table, column: col });
-    return { sources: [{ table: rel.table, column: col }], derived: false };
-  }
-  if (rel.kind === 'opaque') {
-    if (!rel.names.includes(col)) {
-      throw parseError(`"${q}.${col}" is not a known column of ${q}, and PostgreSQL would read it as the call ${col}(${q}); name the columns with AS ${q}(a, b, ...) and refer to those`);
-    }
-    return { sources: rel.sources, derived: true };
-  }
-  const named = namedColumn(rel, col);
-  if (named) return named;
-  const stars = rel.cols.filter((c) => c.starRel);
-  if (stars.length === 0) return null;
-  if (stars.length > 1) throw parseError(`"${q}.${col}" comes through more than one *; list the columns in the subquery instead`);
-  return qualifiedColumn(stars[0]!.starRel!, q, col, ctx);
-}
-
 /** Output columns of set-returning functions that return a fixed row type. */
 const SRF_COLUMNS: Record<string, readonly string[]> = {
   json_each: ['key', 'value'],
@@ -390,17 +212,4 @@ function functionSourceNames(expr: Node, alias: { name: string | null; columns: 
   const known = bare ? SRF_COLUMNS[bare] : undefined;
   if (known) return known;
   return [alias.name ?? bare ?? ''].filter(Boolean);
-}
-
-/** Output names of a recursive CTE's first (non-recursive) term, to resolve `cte.col` in its body. */
-function firstTermNames(body: Node): string[] {
-  const cols = Array.isArray(body.columns) ? (body.columns as Node[]) : [];
-  const names: string[] = [];
-  for (const c of cols) {
-    const as = identText(c.as);
-    const expr = c.expr as Node | undefined;
-    const name = as ?? (expr?.type === 'column_ref' ? identText(expr.column) : null);
-    if (name && name !== '*') names.push(name);
-  }
-  return names;
 }

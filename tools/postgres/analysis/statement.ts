@@ -6,7 +6,8 @@
 import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, type OutCol, type Scope, childScope, identText, tableOf } from './context.js';
 import { unqualifiedCreate } from './ddl.js';
-import { addFrom, analyzeSelect, hooks, lineage, selectList } from './select.js';
+import { lineage } from './lineage.js';
+import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
 import { storeOutput, storeValue } from './stored.js';
 
 type Node = Record<string, unknown>;

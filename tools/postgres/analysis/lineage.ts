@@ -1,0 +1,138 @@
+/**
+ * Expression lineage: which base columns each expression draws from and whether it computes a
+ * new value, with the functions it calls registered on the way. Column references resolve
+ * through the scope chain (a qualified `q.col` must be a known column, see qualifiedColumn).
+ * Subqueries go to the SELECT walker through lineageHooks (set by select.ts, which imports this
+ * module, so the two do not import each other in a cycle).
+ */
+import { parseError } from '../../../src/tool-api.js';
+import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, namedColumn, noteRead, uniqSources, wholeRow } from './context.js';
+import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
+import { functionFactName } from './names.js';
+import { resolveUnqualified } from './unqualified.js';
+
+type Node = Record<string, unknown>;
+
+/** The SELECT walker for subqueries inside expressions (select.ts sets it to analyzeSelect when loaded). */
+export const lineageHooks: { select: ((node: Node, parent: Scope | null, ctx: Ctx) => OutCol[]) | null } = { select: null };
+
+/** Find a relation by alias through the scope chain. */
+export function findRel(scope: Scope | null, alias: string): Rel | undefined {
+  for (let s = scope; s; s = s.parent) {
+    const r = s.rels.find((x) => x.alias === alias);
+    if (r) return r;
+  }
+  return undefined;
+}
+
+/** Name of a function node as facts spell it, or null for SQL syntax pseudo-calls. */
+export function functionName(node: Node): string | null {
+  if (node.type === 'aggr_func' || node.type === 'window_func') return String(node.name).toLowerCase();
+  if (node.type === 'extract') return 'extract';
+  const nameNode = node.name as Node | undefined;
+  const parts = Array.isArray(nameNode?.name) ? (nameNode?.name as unknown[]).map(identText) : [];
+  if (parts.length === 0 || parts.some((p) => !p)) throw parseError('function name not understood');
+  const name = parts.join('.');
+  if (!nameNode?.schema && SYNTAX_PSEUDO_FUNCTIONS.has(name)) return null;
+  return functionFactName(identText(nameNode?.schema), name);
+}
+
+const FUNCTION_TYPES = new Set(['function', 'aggr_func', 'window_func', 'extract']);
+
+/** Lineage of any expression; registers functions and analyses nested subqueries on the way. */
+export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
+  if (node === null || typeof node !== 'object') return { sources: [], derived: false };
+  if (Array.isArray(node)) return merge(node.map((n) => lineage(n, scope, ctx)), node.length > 1);
+  const o = node as Node;
+  if (o.ast || o.type === 'select') {
+    if (!lineageHooks.select) throw new Error('analysis/select.ts is not loaded');
+    const cols = lineageHooks.select((o.ast as Node | undefined) ?? o, scope, ctx);
+    const sources = uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
+    return { sources, derived: cols.length !== 1 || cols[0]?.derived !== false || !!cols[0]?.starRel };
+  }
+  if (o.type === 'column_ref') {
+    const read = columnRef(o, scope, ctx);
+    noteRead(ctx, read.sources);
+    return read;
+  }
+  if (typeof o.type === 'string' && FUNCTION_TYPES.has(o.type)) {
+    const name = functionName(o);
+    if (name) {
+      ctx.functions.add(name);
+      if (!identText((o.name as Node | undefined)?.schema)) {
+        ctx.unqualifiedFunctions.add(name);
+        if (name.startsWith('pg_')) ctx.pgFunctions.add(name);
+      }
+    }
+    const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([, v]) => lineage(v, scope, ctx));
+    return { ...merge(parts, true), derived: true };
+  }
+  const parts = Object.values(o).map((v) => lineage(v, scope, ctx));
+  const literal = ['single_quote_string', 'number', 'bool', 'null', 'default', 'star', 'var', 'origin'].includes(String(o.type));
+  return merge(parts, !literal);
+}
+
+function merge(parts: Lin[], derived: boolean): Lin {
+  return {
+    sources: uniqSources(parts.flatMap((p) => p.sources)),
+    derived: derived || parts.some((p) => p.derived),
+  };
+}
+
+function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
+  if (o.schema) throw parseError('three-part column references are refused');
+  const col = o.column === '*' ? '*' : identText(o.column);
+  if (!col) throw parseError('column reference not understood');
+  const q = identText(o.table);
+  if (q) {
+    const rel = findRel(scope, q);
+    if (!rel) throw parseError(`unknown table or alias "${q}"`);
+    if (col === '*') return { sources: wholeRow(rel), derived: false };
+    if (COLUMN_FORM_FUNCTIONS.has(col) || isNeverUnderRead(col)) {
+      // PostgreSQL reads `u.f` as `f(u)` when u has no column f: the whole row flows into f.
+      ctx.functions.add(col);
+      ctx.unqualifiedFunctions.add(col);
+      if (col.startsWith('pg_')) ctx.pgFunctions.add(col);
+      ctx.constructs.add('column_form_call');
+      return { sources: wholeRow(rel), derived: true };
+    }
+    const found = qualifiedColumn(rel, q, col, ctx);
+    if (!found) throw parseError(`column "${q}.${col}" not found`);
+    return found;
+  }
+  const found = resolveUnqualified(scope, col);
+  if (found) return found;
+  // Unresolved (e.g. an output alias in ORDER BY): assume it may carry anything in scope.
+  for (let s: Scope | null = scope; s; s = s.parent) {
+    if (s.rels.length > 0) return { sources: uniqSources(s.rels.flatMap(wholeRow)), derived: true };
+  }
+  return { sources: [], derived: false };
+}
+
+/**
+ * `q.col`: PostgreSQL reads it as a column of q when q has one, and otherwise as the call
+ * `col(q)` (functional notation), which runs any one-argument function on q's row or value:
+ * `t.ts_stat` over `lower('SELECT ... FROM secrets') t` runs that text; `u.json_agg` aggregates
+ * whole rows past column masking. So a qualified name must be a known column: a derived
+ * relation's own output names, a function source's declared columns, or (base tables, whose
+ * columns only the catalog knows) a name recorded in ctx.qualified, which the executor checks
+ * against the catalog before the statement runs (query-database.ts).
+ */
+function qualifiedColumn(rel: Rel, q: string, col: string, ctx: Ctx): Lin | null {
+  if (rel.kind === 'table') {
+    ctx.qualified.set(`${rel.table}\u0000${col}`, { table: rel.table, column: col });
+    return { sources: [{ table: rel.table, column: col }], derived: false };
+  }
+  if (rel.kind === 'opaque') {
+    if (!rel.names.includes(col)) {
+      throw parseError(`"${q}.${col}" is not a known column of ${q}, and PostgreSQL would read it as the call ${col}(${q}); name the columns with AS ${q}(a, b, ...) and refer to those`);
+    }
+    return { sources: rel.sources, derived: true };
+  }
+  const named = namedColumn(rel, col);
+  if (named) return named;
+  const stars = rel.cols.filter((c) => c.starRel);
+  if (stars.length === 0) return null;
+  if (stars.length > 1) throw parseError(`"${q}.${col}" comes through more than one *; list the columns in the subquery instead`);
+  return qualifiedColumn(stars[0]!.starRel!, q, col, ctx);
+}
