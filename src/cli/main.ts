@@ -19,7 +19,7 @@ Usage:
   warden demo [--serve] [--config NEW_FILE] [--json]       embedded database, sample data, a scripted agent session
   warden policy check|test|explain|schema ...              validate, test and explain policies (FILE:LINE errors)
   warden approvals list|show|approve|deny [ID] [--comment TEXT] [--as SUBJECT --groups g1,g2 | --token JWT]
-  warden transcripts list|show|replay|verify|export|purge ...
+  warden transcripts list|show|replay|verify|head|export|purge ...
   warden --version
 
 Every command takes --config FILE (default ./warden.yaml); commands that print data take --json.

@@ -1,9 +1,11 @@
 /**
- * `warden transcripts list|show|replay|verify|export|purge`: the reviewer's view of the transcript store.
+ * `warden transcripts list|show|replay|verify|head|export|purge`: the reviewer's view of the transcript store.
  * With --json each subcommand prints exactly one JSON document on stdout (export: JSON Lines);
- * errors go to stderr. `verify` exits 0 only when the whole chain is intact.
+ * errors go to stderr. `verify` exits 0 only when the whole chain is intact (verify and head: transcripts-verify.ts).
  */
 import type { ChainRecord, SessionFilter, TranscriptStore } from '../recorder/types.js';
+import { options, UsageError } from './transcripts-options.js';
+import { head, verify } from './transcripts-verify.js';
 import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, clean, table } from './transcripts-format.js';
 
 /** What the command needs from its caller; why: tests pass a store and capture output. */
@@ -20,11 +22,10 @@ export interface TranscriptsIo {
 const USAGE = `usage: warden transcripts list [--subject S] [--tool T] [--limit N] [--json]
        warden transcripts show SESSION_ID [--json]
        warden transcripts replay SESSION_ID [--follow | --json]
-       warden transcripts verify [--from N --to N] [--json]
+       warden transcripts verify [--from N --to N] [--strict] [--expect-head SEQ:HASH ...] [--expect-head-file FILE] [--json]
+       warden transcripts head [--json]
        warden transcripts export [--format jsonl] [--since DATE] [--until DATE]
        warden transcripts purge --before DATE [--json]`;
-
-class UsageError extends Error {}
 
 /** Run one transcripts subcommand and return the process exit code (0 ok, 1 failure, 2 usage). */
 export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): Promise<number> {
@@ -38,6 +39,8 @@ export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): 
         return await show(rest, io, json);
       case 'verify':
         return await verify(rest, io, json);
+      case 'head':
+        return await head(rest, io, json);
       case 'export':
         return await exportRecords(rest, io);
       case 'replay':
@@ -57,25 +60,6 @@ export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): 
     io.err(`error: ${e instanceof Error ? e.message : String(e)}${typeof code === 'string' ? ` (${code})` : ''}`);
     return 1;
   }
-}
-
-function options(args: string[], known: string[]): { opts: Map<string, string>; positional: string[] } {
-  const opts = new Map<string, string>();
-  const positional: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-    if (!known.includes(name)) throw new UsageError(`unknown option --${name}`);
-    const value = eq > 0 ? a.slice(eq + 1) : args[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    opts.set(name, value);
-  }
-  return { opts, positional };
 }
 
 async function list(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
@@ -139,37 +123,6 @@ async function show(args: string[], io: TranscriptsIo, json: boolean): Promise<n
     : '(no calls)';
   io.out(clean(header.join('\n')) + '\n\n' + timeline);
   return 0;
-}
-
-async function verify(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
-  const { opts, positional } = options(args, ['from', 'to']);
-  if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
-  const from = opts.get('from');
-  const to = opts.get('to');
-  let v;
-  if (from !== undefined || to !== undefined) {
-    if (!io.store.verifyRange) throw new UsageError('this store cannot verify a range');
-    v = await io.store.verifyRange(seqOpt(from ?? '1', '--from'), to === undefined ? Number.MAX_SAFE_INTEGER : seqOpt(to, '--to'));
-  } else {
-    v = await io.store.verify();
-  }
-  if (json) io.out(JSON.stringify(v));
-  if (v.ok) {
-    if (!json) {
-      const signed = v.signedHead ? `; signed head ${v.signedHead.seq} (key ${v.signedHead.keyId})${v.unsignedTail ? `, ${v.unsignedTail} newer unsigned` : ''}` : '';
-      const cp = v.checkpoint ? `; starts after retention checkpoint at ${v.checkpoint.cutSeq}` : '';
-      io.out(`transcript chain intact: ${v.records} records` + (v.head ? ` (head ${v.head.seq} ${v.head.hash})` : '') + signed + cp);
-    }
-    return 0;
-  }
-  const b = v.firstBroken;
-  io.err(`transcript chain broken at record ${b?.seq ?? '?'}: ${clean(b?.reason ?? 'unknown reason')}`);
-  return 1;
-}
-
-function seqOpt(v: string, name: string): number {
-  if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`${name} must be a positive integer`);
-  return Number(v);
 }
 
 function dateOpt(v: string | undefined, name: string): string | undefined {

@@ -16,16 +16,16 @@ import { PgApprovalTables } from './pg-approvals.js';
 import { PgLiveness } from './pg-liveness.js';
 import { pgStoreError } from './pg-errors.js';
 import * as reads from './pg-reads.js';
-import { pgVerifyChain } from './pg-verify.js';
+import { pgChainHead, pgVerifyChain, pgVerifyStore } from './pg-verify.js';
 import { pgPurgeBefore } from './pg-purge.js';
-import { type PgTx, PgWriter, readPgSignedHead, writePgSignedHead } from './pg-writer.js';
-import { type ChainSigner, compareSignedHead } from './signing.js';
+import { type PgTx, PgWriter, writePgSignedHead } from './pg-writer.js';
+import type { ChainSigner } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
 import type { PgTranscriptStore } from './pg-open.js';
 import { SESSION_RECORDS_DURABLE } from './durability.js';
 import type {
-  CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
-  SessionPage, SessionRecord, SessionSearch, SessionStart, VerifyResult,
+  CallFilter, CallIntent, CallOutcome, CallRecord, ChainHeadInfo, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
+  SessionPage, SessionRecord, SessionSearch, SessionStart, VerifyOptions, VerifyResult,
 } from './types.js';
 
 function insertSql(table: string, cols: Columns): [string, unknown[]] {
@@ -189,21 +189,12 @@ export class PgStore implements PgTranscriptStore {
     }
   }
 
-  async verify(): Promise<VerifyResult> {
-    return this.snapshot(async (q) => {
-      const v = await pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true, this.signer);
-      if (!v.ok || !this.signer) return v;
-      // The same snapshot: the signed head and the chain it names.
-      const hashes = new Map<number, string>();
-      const signed = await readPgSignedHead((sql) => q(sql));
-      if (signed) {
-        const r = (await q('SELECT hash FROM records WHERE seq = $1', [signed.seq])).rows[0] as { hash: string } | undefined;
-        if (r) hashes.set(signed.seq, r.hash);
-      }
-      const s = compareSignedHead(signed, 'in the database', this.signer, v.head, (seq) => hashes.get(seq));
-      const extra = { ...(s.signedHead ? { signedHead: s.signedHead } : {}), ...(s.unsignedTail !== undefined ? { unsignedTail: s.unsignedTail } : {}) };
-      return s.broken ? { ...v, ...extra, ok: false, firstBroken: s.broken } : { ...v, ...extra };
-    });
+  verify(opts: VerifyOptions = {}): Promise<VerifyResult> {
+    return this.snapshot((q) => pgVerifyStore(q, this.signer, opts));
+  }
+
+  chainHead(): Promise<ChainHeadInfo> {
+    return this.snapshot((q) => pgChainHead(q, this.signer));
   }
 
   /** Sign the current head when no signed head exists yet (first use of a key). */

@@ -7,11 +7,13 @@ import type pg from 'pg';
 import { canonicalParts } from './canonical-json.js';
 import { type Columns, diffColumns, intentColumns, outcomeColumns, sessionOpenColumns } from './columns.js';
 import { GENESIS_HASH, recordHash } from './hash-chain.js';
-import type { VerifyResult } from './types.js';
+import type { ChainHeadInfo, VerifyOptions, VerifyResult } from './types.js';
 import { type ApprovalEventRecord, compareApprovals } from './verify-approvals.js';
 import { pgLatestCheckpoint } from './pg-purge.js';
 import { belowCut, checkpointMismatch } from './checkpoint.js';
-import type { ChainSigner } from './signing.js';
+import { type ChainSigner, chainHeadInfo, compareSignedHead } from './signing.js';
+import { readPgSignedHead } from './pg-writer.js';
+import { anchorMismatch, withHeadChecks } from './verify-anchors.js';
 
 type Row = Record<string, unknown>;
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
@@ -182,4 +184,29 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
   }
   const ok: VerifyResult = head ? { ok: true, records, head } : { ok: true, records };
   return cp ? { ...ok, checkpoint: cp } : ok;
+}
+
+/**
+ * The whole-store verify on one snapshot: the chain, then the signed head in the database and the
+ * operator's anchors (verify-anchors.ts), whose hashes come in one query. Why: the store's verify().
+ */
+export async function pgVerifyStore(q: Q, signer: ChainSigner | undefined, opts: VerifyOptions): Promise<VerifyResult> {
+  const v = await pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true, signer);
+  if (!v.ok) return v;
+  const signed = signer ? await readPgSignedHead((sql) => q(sql)) : null;
+  const seqs = [...(signed ? [signed.seq] : []), ...(opts.anchors ?? []).map((a) => a.seq)];
+  const hashes = new Map<number, string>();
+  if (seqs.length) {
+    for (const r of (await q('SELECT seq, hash FROM records WHERE seq = ANY($1::bigint[])', [seqs])).rows as Row[]) hashes.set(Number(r.seq), String(r.hash));
+  }
+  const hashAt = (seq: number) => hashes.get(seq);
+  const s = signer ? compareSignedHead(signed, 'in the database', signer, v.head, hashAt) : undefined;
+  const anchored = opts.anchors?.length ? anchorMismatch(opts.anchors, hashAt, v.head, v.checkpoint) : undefined;
+  return withHeadChecks(v, s, anchored);
+}
+
+/** The newest record and the signed head row; why: `transcripts head` without a walk. */
+export async function pgChainHead(q: Q, signer: ChainSigner | undefined): Promise<ChainHeadInfo> {
+  const head = (await q('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as { seq: number; hash: string } | undefined;
+  return chainHeadInfo(head, await readPgSignedHead((sql) => q(sql)), signer);
 }

@@ -7,7 +7,7 @@ import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyOb
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { threadId } from 'node:worker_threads';
 import { ErrorCode, WardenError } from '../errors.js';
-import type { SignedHead } from './types.js';
+import type { ChainHeadInfo, SignedHead } from './types.js';
 
 /** Signs and checks chain heads; why: the store and verify share one key handling. */
 export interface ChainSigner {
@@ -147,4 +147,17 @@ export function compareSignedHead(
     return { signedHead: h, broken: { seq: h.seq, reason: `record ${h.seq} is not the record the signed head names` } };
   }
   return { signedHead: h, unsignedTail: end - h.seq };
+}
+
+/** The head and its signed copy as `transcripts head` shows them; why: one shape for both stores. */
+export function chainHeadInfo(
+  head: { seq: number; hash: string } | undefined,
+  signed: SignedHead | null | 'malformed',
+  signer: ChainSigner | undefined,
+): ChainHeadInfo {
+  return {
+    ...(head ? { head: { seq: Number(head.seq), hash: String(head.hash) } } : {}),
+    ...(signed !== null ? { signedHead: signed } : {}),
+    ...(signer && signed !== null ? { signatureValid: signed !== 'malformed' && signer.check(signed) } : {}),
+  };
 }

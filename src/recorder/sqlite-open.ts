@@ -14,7 +14,7 @@ import type { ApprovalTables } from './sqlite-approvals.js';
 import type { ChainSigner } from './signing.js';
 import { SqliteStore } from './sqlite-store.js';
 import type {
-  CallFilter, CallRecord, ChainRecord, PurgeResult, RecoveryResult, SessionPage, SessionRecord, SessionSearch, TranscriptStore, VerifyResult,
+  CallFilter, CallRecord, ChainHeadInfo, ChainRecord, PurgeResult, RecoveryResult, SessionPage, SessionRecord, SessionSearch, TranscriptStore, VerifyResult,
 } from './types.js';
 
 /** Options for openSqliteStore. */
@@ -43,6 +43,7 @@ export interface SqliteTranscriptStore extends TranscriptStore {
   sessionCalls(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]>;
   getCall(id: string): Promise<CallRecord | null>;
   headSeq(): Promise<number>;
+  chainHead(): Promise<ChainHeadInfo>;
   sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]>;
   readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]>;
   /** Retention: remove whole sessions that ended before `before`, leaving a checkpoint record at the cut. */

@@ -19,10 +19,11 @@ import { SqliteReader } from './sqlite-reader.js';
 import { ApprovalTables } from './sqlite-approvals.js';
 import { SESSION_RECORDS_DURABLE } from './durability.js';
 import type { SqliteTranscriptStore } from './sqlite-open.js';
-import { checkSignedHead, type ChainSigner } from './signing.js';
+import type { ChainSigner } from './signing.js';
+import { sqliteChainHead, verifySqliteStore } from './sqlite-head-checks.js';
 import { SqliteHeadSigner } from './sqlite-head-signing.js';
 import { purgeBefore } from './sqlite-purge.js';
-import type { CallIntent, CallOutcome, PurgeResult, RecoveryResult, SessionPage, SessionSearch, SessionStart, VerifyResult } from './types.js';
+import type { CallIntent, CallOutcome, ChainHeadInfo, PurgeResult, RecoveryResult, SessionPage, SessionSearch, SessionStart, VerifyOptions, VerifyResult } from './types.js';
 
 
 /**
@@ -224,17 +225,12 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     }
   }
 
-  async verify(): Promise<VerifyResult> {
-    return this.read(() =>
-      this.db.transaction(() => {
-        const v = verifyChain(this.db, 1, Number.MAX_SAFE_INTEGER, true, this.signer);
-        if (!v.ok || !this.signer || this.path === ':memory:') return v;
-        const byHash = this.db.prepare('SELECT hash FROM records WHERE seq = ?');
-        const s = checkSignedHead(this.path, this.signer, v.head, (seq) => (byHash.get(seq) as { hash: string } | undefined)?.hash);
-        const extra = { ...(s.signedHead ? { signedHead: s.signedHead } : {}), ...(s.unsignedTail !== undefined ? { unsignedTail: s.unsignedTail } : {}) };
-        return s.broken ? { ...v, ...extra, ok: false, firstBroken: s.broken } : { ...v, ...extra };
-      }).deferred(),
-    );
+  async verify(opts: VerifyOptions = {}): Promise<VerifyResult> {
+    return this.read(() => this.db.transaction(() => verifySqliteStore(this.db, this.path, this.signer, opts)).deferred());
+  }
+
+  async chainHead(): Promise<ChainHeadInfo> {
+    return this.read(() => sqliteChainHead(this.db, this.path, this.signer));
   }
 
   override async searchSessions(f: SessionSearch): Promise<SessionPage> {

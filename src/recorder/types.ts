@@ -78,6 +78,28 @@ export interface VerifyResult {
   checkpoint?: { cutSeq: number; cutHash: string; recordSeq: number };
 }
 
+/** A chain head copied off the host earlier; why: the chain must still hold exactly this record. */
+export interface HeadAnchor {
+  seq: number;
+  hash: string;
+}
+
+/** What a whole-chain verify checks beyond the chain itself. */
+export interface VerifyOptions {
+  /** Every anchor must name a record of the chain by its hash (verify-anchors.ts). */
+  anchors?: HeadAnchor[];
+}
+
+/** The current head as `warden transcripts head` prints it; why: it is what operators copy off the host. */
+export interface ChainHeadInfo {
+  /** The newest record (absent for an empty store). */
+  head?: { seq: number; hash: string };
+  /** The signed head stored beside the chain, when there is one ('malformed': unreadable). */
+  signedHead?: SignedHead | 'malformed';
+  /** Whether it carries a valid signature of the configured key (absent without a key). */
+  signatureValid?: boolean;
+}
+
 /** An Ed25519 signature over the chain head; why: a truncated tail no longer matches it. */
 export interface SignedHead {
   seq: number;
@@ -164,8 +186,10 @@ export interface TranscriptStore {
   recordOutcome(callId: string, o: CallOutcome): Promise<void>;
   listSessions(f?: SessionFilter): Promise<SessionRecord[]>;
   getSession(id: string): Promise<{ session: SessionRecord; calls: CallRecord[] } | null>;
-  verify(): Promise<VerifyResult>;
+  verify(opts?: VerifyOptions): Promise<VerifyResult>;
   close(): Promise<void>;
+  /** The newest record and the signed head, without a walk (`warden transcripts head`). */
+  chainHead?(): Promise<ChainHeadInfo>;
   /** Optional extras (the SQLite store has them all). */
   listCalls?(f?: CallFilter): Promise<CallRecord[]>;
   verifyRange?(fromSeq: number, toSeq: number): Promise<VerifyResult>;

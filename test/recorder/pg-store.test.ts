@@ -13,6 +13,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createChainSigner } from '../../src/recorder/signing.js';
 import type { Decision } from '../../src/policy/types.js';
 import { approvalRequest } from './fixtures.js';
+import { runTranscriptsCommand } from '../../src/cli/transcripts-command.js';
 
 let db: TestDatabase;
 const opened: PgTranscriptStore[] = [];
@@ -170,6 +171,58 @@ test('with a signing key the head is signed in the database: a cut tail is caugh
   assert.equal((await plain.verify()).ok, true);
   await db.query('INSERT INTO records SELECT ($1::jsonb ->> \'seq\')::bigint, $1::jsonb ->> \'kind\', $1::jsonb ->> \'ref_id\', $1::jsonb ->> \'ts\', $1::jsonb ->> \'body\', $1::jsonb ->> \'prev_hash\', $1::jsonb ->> \'hash\'', [JSON.stringify(last)]);
   await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+});
+
+test('an older signed head put back on PostgreSQL: verify passes, the head copied off the host does not (and --strict sees the tail)', async () => {
+  const own = await createTestDatabase({ prefix: 'pganchor' });
+  await own.query(`GRANT ALL ON SCHEMA public TO ${own.role}`);
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const s = await openPgStore(own.url, { recoverEveryMs: 60_000, signer: createChainSigner(pem) });
+  const plain = await openPgStore(own.url, { recoverEveryMs: 60_000 });
+  const cli = async (args: string[]) => {
+    const err: string[] = [];
+    const code = await runTranscriptsCommand(args, { store: s, json: false, out: () => {}, err: (e) => err.push(e) });
+    return { code, err: err.join('\n') };
+  };
+  try {
+    await s.openSession({ id: 'a', principal, client: {}, transport: 'http', startedAt: now() });
+    await s.closeSession('a', now());
+    const older = (await own.query('SELECT * FROM signed_head')).rows[0] as Record<string, unknown>;
+    await s.openSession({ id: 'b', principal, client: {}, transport: 'http', startedAt: now() });
+    await s.closeSession('b', now());
+    const h = await s.chainHead();
+    assert.deepEqual([h.head?.seq, (h.signedHead as { seq: number }).seq, h.signatureValid], [4, 4, true]);
+    const copied = h.head!;
+    assert.equal((await s.verify({ anchors: [copied] })).ok, true);
+    for (const args of [['verify', '--strict'], ['verify', '--expect-head', `4:${copied.hash}`]]) assert.equal((await cli(args)).code, 0);
+    // Someone with database rights cuts 3-4, moves chain_head back and puts the older signed head back.
+    await own.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+    const two = (await own.query('SELECT hash FROM records WHERE seq = 2')).rows[0] as { hash: string };
+    await own.query('DELETE FROM records WHERE seq >= 3');
+    await own.query(`DELETE FROM sessions WHERE id = 'b'`);
+    await own.query('UPDATE chain_head SET seq = 2, hash = $1 WHERE id = 1', [two.hash]);
+    await own.query('UPDATE signed_head SET seq = $1, hash = $2, signed_at = $3, key_id = $4, signature = $5', [older.seq, older.hash, older.signed_at, older.key_id, older.signature]);
+    await own.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+    const cut = await s.verify({ anchors: [copied] });
+    assert.match(cut.firstBroken?.reason ?? '', /expected head 4 is missing: the chain ends at 2/);
+    assert.equal((await s.verify()).ok, true, 'the cut alone verifies: the signed head is the last record');
+    // ... and writes other records after it without the key.
+    await plain.openSession({ id: 'c', principal, client: {}, transport: 'http', startedAt: now() });
+    await plain.closeSession('c', now());
+    const v = await s.verify();
+    assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
+    assert.deepEqual([v.head?.seq, v.signedHead?.seq, v.unsignedTail], [4, 2, 2]);
+    const rewritten = await s.verify({ anchors: [copied] });
+    assert.equal(rewritten.firstBroken?.seq, 4);
+    assert.match(rewritten.firstBroken?.reason ?? '', /record 4 is not the expected head/);
+    assert.match((await cli(['verify', '--strict'])).err, /broken at record 3: records 3-4 are newer than the signed head 2/);
+    assert.equal((await cli(['verify', '--expect-head', `4:${copied.hash}`])).code, 1);
+    assert.equal((await cli(['verify'])).code, 0);
+  } finally {
+    await plain.close();
+    await s.close();
+    await own.drop();
+  }
 });
 
 test('retention on PostgreSQL: whole old sessions leave, a signed checkpoint marks the cut, verify starts there', async () => {

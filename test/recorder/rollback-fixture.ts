@@ -1,0 +1,49 @@
+/**
+ * The rollback attack on a signed SQLite store, shared by the recorder and CLI tests: an older,
+ * validly signed head file put back and the chain after it rewritten by someone without the key.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { openSqliteStore } from '../../src/recorder/index.js';
+import type { SqliteTranscriptStore } from '../../src/recorder/index.js';
+import { createChainSigner, readSignedHead, writeSignedHead } from '../../src/recorder/signing.js';
+import { intent, outcome, session } from './fixtures.js';
+
+/** A fresh Ed25519 private key (PKCS#8 PEM). */
+export function keyPem(): string {
+  return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+}
+
+/** One closed session: four records (open, intent, outcome, close). */
+export async function oneSession(store: SqliteTranscriptStore, id: string, call: string, day: string): Promise<void> {
+  await store.openSession(session(id, 'alice', `${day}T10:00:00.000Z`));
+  await store.recordIntent(intent(call, id, 'query_database', `${day}T10:00:01.000Z`));
+  await store.recordOutcome(call, outcome(`${day}T10:00:01.100Z`));
+  await store.closeSession(id, `${day}T10:05:00.000Z`);
+}
+
+/**
+ * Records 1-8 signed; then the attack: the head file of record 4 is put back, records 5-8 and their
+ * rows are deleted and four other records are written in their place (without the key).
+ * Returns the head an operator copied off the host before the attack (record 8).
+ */
+export async function rollbackAttack(path: string, pem: string | undefined): Promise<{ store: SqliteTranscriptStore; copied: { seq: number; hash: string } }> {
+  const store = openSqliteStore(path, pem ? { signer: createChainSigner(pem) } : {});
+  await oneSession(store, 's1', 'c1', '2026-01-01');
+  const older = readSignedHead(path);
+  await oneSession(store, 's2', 'c2', '2026-03-01');
+  const copied = (await store.chainHead()).head!;
+  assert.equal(copied.seq, 8);
+  const evil = new Database(path);
+  evil.exec(`DROP TRIGGER records_append_only_delete;
+    DELETE FROM records WHERE seq >= 5; DELETE FROM calls_fts WHERE rowid = 6;
+    DELETE FROM calls WHERE session_id = 's2'; DELETE FROM call_facets WHERE session_id = 's2'; DELETE FROM sessions WHERE id = 's2';`);
+  evil.close();
+  if (older && older !== 'malformed') writeSignedHead(path, older);
+  const forger = openSqliteStore(path);
+  await oneSession(forger, 's3', 'c3', '2026-03-02');
+  await forger.close();
+  return { store, copied };
+}
+
