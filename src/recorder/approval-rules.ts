@@ -23,11 +23,12 @@ export const refused = (message: string): WardenError => new WardenError(ErrorCo
  * Throw unless `d` may be recorded on request `id` (`row` as loaded under the write lock): the
  * request exists, is pending and unexpired; a `confirm` request takes only the requester's own
  * confirmation and any other only reviewers; the requester never reviews; one decision each.
- * `eligible` (the reviewer's policy check) runs last.
+ * `eligible` (the reviewer's policy check) runs last. Expiry is judged at `now`: the decision's
+ * own time in SQLite, the database's time in PostgreSQL (pg-clock.ts).
  */
-export function checkDecision(id: string, row: ApprovalRow | null, d: ReviewerDecision, selfConfirm: boolean, eligible: (row: ApprovalRow) => void): ApprovalRow {
+export function checkDecision(id: string, row: ApprovalRow | null, d: ReviewerDecision, selfConfirm: boolean, eligible: (row: ApprovalRow) => void, now = d.at): ApprovalRow {
   if (!row) throw refused(`no approval request ${id}`);
-  if (row.expiresAt <= d.at && (row.state === 'pending' || row.state === 'approved')) throw refused(`approval request ${id} has expired`);
+  if (row.expiresAt <= now && (row.state === 'pending' || row.state === 'approved')) throw refused(`approval request ${id} has expired`);
   if (row.state !== 'pending') throw refused(`approval request ${id} is already ${row.state}`);
   if (selfConfirm ? row.confirm === null || d.reviewer !== row.requester : row.confirm !== null) {
     throw refused(`approval request ${id} can only be answered by the requester's own confirmation`);

@@ -3,12 +3,17 @@
  * as sqlite-approvals.ts, written through the group-commit writer (so they take the chain-head
  * lock like every append). Each state change also sends NOTIFY warden_approvals at commit, so a
  * call waiting on another replica wakes at once; the waiting call's polling is the fallback.
+ * Whether a request has expired is decided by the database's clock (pg-clock.ts) when a request
+ * is used, decided or swept: replicas and CLIs share this store but not their clocks. The
+ * callers' times are kept on the records (`used`, `decision`); an `expired` record carries the
+ * database time that decided it. The reads (openFor, combination) filter by the caller's time.
  */
 import type pg from 'pg';
 import {
   approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
+import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
 import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval } from './sqlite-approvals.js';
@@ -127,7 +132,7 @@ export class PgApprovalTables implements ApprovalStore {
 
   decide(id: string, d: ReviewerDecision, eligible: (row: ApprovalRow) => void, selfConfirm = false): Promise<ApprovalRow> {
     return this.writer.write(async (tx) => {
-      const row = checkDecision(id, await load(tx.q, id, true), d, selfConfirm, eligible);
+      const row = checkDecision(id, await load(tx.q, id, true), d, selfConfirm, eligible, await dbNow(tx.q));
       const seq = await event(tx, id, d.at, decisionEvent(id, row, d));
       await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq]);
       const settled = settlesTo(row, d);
@@ -139,9 +144,11 @@ export class PgApprovalTables implements ApprovalStore {
   consume(id: string, callId: string, at: string): Promise<boolean> {
     return this.writer.write(async (tx) => {
       const row = await load(tx.q, id, true);
-      const action = consumeAction(row, at);
+      const now = await dbNow(tx.q);
+      const action = consumeAction(row, now);
       if (action === 'no') return false;
-      await settle(tx, row!, action === 'use' ? 'used' : 'expired', at, action === 'use' ? callId : undefined);
+      if (action === 'expire') await settle(tx, row!, 'expired', now);
+      else await settle(tx, row!, 'used', at, callId);
       return action === 'use';
     });
   }
@@ -152,9 +159,10 @@ export class PgApprovalTables implements ApprovalStore {
       const locked = new Map<string, ApprovalRow | null>();
       for (const id of [...new Set(ids)].sort()) locked.set(id, await load(tx.q, id, true));
       const rows = ids.map((id) => locked.get(id) ?? null);
-      const refusal = consumeRefusal(ids, rows, call, at);
+      const now = await dbNow(tx.q);
+      const refusal = consumeRefusal(ids, rows, call, now);
       if (refusal) {
-        for (const row of locked.values()) if (row && consumeAction(row, at) === 'expire') await settle(tx, row, 'expired', at);
+        for (const row of locked.values()) if (row && consumeAction(row, now) === 'expire') await settle(tx, row, 'expired', now);
         return { used: false, ...refusal };
       }
       for (const row of rows) await settle(tx, row!, 'used', at, call.callId);
@@ -162,13 +170,15 @@ export class PgApprovalTables implements ApprovalStore {
     });
   }
 
-  async expireDue(now: string): Promise<number> {
-    const due = await this.read(async () => (await this.q(`SELECT id FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= $1 ORDER BY seq LIMIT 1000`, [now])).rows as { id: string }[]);
+  /** Expire what is due by the database's clock; `_callerNow` (the caller's clock) decides nothing here. */
+  async expireDue(_callerNow: string): Promise<number> {
+    const due = await this.read(async () => (await this.q(`SELECT id FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ${DB_NOW_ISO} ORDER BY seq LIMIT 1000`)).rows as { id: string }[]);
     if (!due.length) return 0;
     const done = await Promise.all(
       due.map(({ id }) =>
         this.writer.write(async (tx) => {
           const row = await load(tx.q, id, true);
+          const now = await dbNow(tx.q);
           if (!stillDue(row, now)) return 0;
           await settle(tx, row, 'expired', now);
           return 1;

@@ -131,6 +131,11 @@ export interface ApprovalStore {
    * A request found expired is marked so; the others are left as they were.
    */
   consumeAll(ids: readonly string[], call: CallBinding, at: string): Promise<ConsumeResult>;
+  /**
+   * Mark every open request past its expiry expired. Clocks: SQLite (one file on one host) judges
+   * expiry here, in decide and in consume/consumeAll by the caller's time; PostgreSQL, shared by
+   * replicas and CLIs whose clocks differ, by the database's (pg-clock.ts).
+   */
   expireDue(now: string): Promise<number>;
   /** Resolves when an approval may have changed (another replica wrote), or after ms; optional fast path. */
   changed?(ms: number, signal: AbortSignal): Promise<void>;

@@ -20,12 +20,34 @@ interface Store {
 const at = (min: number) => new Date(Date.parse('2026-11-28T10:00:00.000Z') + min * 60_000).toISOString();
 const bind = (callId: string) => ({ callId, callHash: 'h-call', requester: 'ana' });
 
-/** Two approved requests of one combination for call hash h-call: `a` expires at 12:00, `b` at `bExpires`. */
-async function approvedPair(s: Store, tag: string, bExpires = at(120)): Promise<[string, string]> {
+/**
+ * The times a store's checks run at: `at(min)` minutes after the first request, and a short
+ * expiry `soon` that has passed once `pass` resolves. SQLite judges expiry by the caller's time,
+ * so fixed times do; PostgreSQL by the database's (pg-clock.ts), so its times are the present's.
+ */
+interface Times {
+  at(min: number): string;
+  soon(): string;
+  pass(expiresAt: string): Promise<void>;
+}
+const fixedTimes: Times = { at, soon: () => at(5), pass: async () => undefined };
+const presentTimes = (): Times => {
+  const base = Date.now() - 60_000;
+  return {
+    at: (min) => new Date(base + min * 60_000).toISOString(),
+    soon: () => new Date(Date.now() + 800).toISOString(),
+    pass: async (e) => {
+      while (Date.now() <= Date.parse(e) + 50) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+};
+
+/** Two approved requests of one combination for call hash h-call: `a` expires at at(120), `b` at `bExpires`. */
+async function approvedPair(s: Store, tag: string, t: Times, bExpires = t.at(120)): Promise<[string, string]> {
   const [a, b] = [`${tag}-a`, `${tag}-b`];
-  await s.approvals.create(approvalRequest(a, at(0), { callHash: 'h-call', combinationId: `combo-${tag}` }));
-  await s.approvals.create(approvalRequest(b, at(0), { callHash: 'h-call', approvalRule: 'second', combinationId: `combo-${tag}`, expiresAt: bExpires }));
-  for (const id of [a, b]) await s.approvals.decide(id, { reviewer: 'dora', decision: 'approve', comment: null, auth: 'oidc', at: at(1) }, () => undefined);
+  await s.approvals.create(approvalRequest(a, t.at(0), { callHash: 'h-call', combinationId: `combo-${tag}`, expiresAt: t.at(120) }));
+  await s.approvals.create(approvalRequest(b, t.at(0), { callHash: 'h-call', approvalRule: 'second', combinationId: `combo-${tag}`, expiresAt: bExpires }));
+  for (const id of [a, b]) await s.approvals.decide(id, { reviewer: 'dora', decision: 'approve', comment: null, auth: 'oidc', at: t.at(1) }, () => undefined);
   return [a, b];
 }
 
@@ -35,23 +57,26 @@ const stateOf = async (s: Store, id: string) => {
 };
 
 /** The same checks on either store. */
-async function atomicUse(s: Store): Promise<void> {
+async function atomicUse(s: Store, t: Times = fixedTimes): Promise<void> {
+  const at = t.at;
   // b expired at the moment of use: nothing is used, a stays approved.
-  const [a1, b1] = await approvedPair(s, 'exp', at(5));
+  const bExpires = t.soon();
+  const [a1, b1] = await approvedPair(s, 'exp', t, bExpires);
+  await t.pass(bExpires);
   const r1 = await s.approvals.consumeAll([a1, b1], bind('call-1'), at(6));
   assert.deepEqual([r1.used, !r1.used && r1.id], [false, b1]);
   assert.deepEqual(await stateOf(s, a1), ['approved', null], 'the unexpired request was not spent');
   assert.deepEqual(await stateOf(s, b1), ['expired', null]);
 
   // b used by another call first: nothing is used, a stays approved.
-  const [a2, b2] = await approvedPair(s, 'used');
+  const [a2, b2] = await approvedPair(s, 'used', t);
   assert.equal(await s.approvals.consume(b2, 'other-call', at(2)), true);
   const r2 = await s.approvals.consumeAll([a2, b2], bind('call-2'), at(3));
   assert.deepEqual([r2.used, !r2.used && r2.state], [false, 'used']);
   assert.deepEqual(await stateOf(s, a2), ['approved', null]);
 
   // Bound to the exact call: another call hash or requester uses nothing; a request listed twice neither.
-  const [a3, b3] = await approvedPair(s, 'bind');
+  const [a3, b3] = await approvedPair(s, 'bind', t);
   assert.equal((await s.approvals.consumeAll([a3, b3], { ...bind('call-3'), callHash: 'h-other' }, at(3))).used, false);
   assert.equal((await s.approvals.consumeAll([a3, b3], { ...bind('call-3'), requester: 'eve' }, at(3))).used, false);
   assert.equal((await s.approvals.consumeAll([a3, a3], bind('call-3'), at(3))).used, false);
@@ -134,7 +159,7 @@ after(async () => {
 
 test('PostgreSQL: a combination is used up in one transaction or not at all; the link is kept and verified', async () => {
   const s = await openPg(await newDb());
-  await atomicUse(s);
+  await atomicUse(s, presentTimes());
   await linkKept(s);
 });
 
