@@ -54,6 +54,7 @@ test('env and a cat file in kubectl_exec: secret-named values masked, the rest s
   assert.equal(cat.isError, false, cat.text);
   assert.ok(!cat.text.includes(HIDDEN.file), 'cat leaks the file password');
   assert.match(cat.text, /LOG_LEVEL=debug/);
+  for (const r of [env, cat]) assert.match(r.text, /\nnote: \d+ values? beside secret-looking names .* masked as \*\*\*/, 'a note says why *** is shown');
 });
 
 test('kubectl_logs: a secret-named assignment in a log line is masked', async () => {
@@ -61,6 +62,7 @@ test('kubectl_logs: a secret-named assignment in a log line is masked', async ()
   assert.equal(r.isError, false, r.text);
   assert.ok(!r.text.includes(HIDDEN.log), 'log leaks');
   assert.match(r.text, /GET \/ 200/);
+  assert.match(r.text, /\nnote: 1 value beside secret-looking names/);
 });
 
 test('kubectl_get: a manifest copy in a Deployment annotation is masked like the Deployment', async () => {

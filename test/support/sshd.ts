@@ -128,7 +128,16 @@ function sessionSshdPids(pid: number): number[] {
   return out;
 }
 
-function config(dir: string, port: number, user: string): string {
+/** Options of startSshd. */
+export interface SshdOptions {
+  /** Environment variables sshd sets in every session (sshd_config `SetEnv`), as `env` on a host shows them. */
+  setEnv?: Record<string, string>;
+}
+
+function config(dir: string, port: number, user: string, o: SshdOptions = {}): string {
+  // One line: sshd keeps the first SetEnv it reads.
+  const vars = Object.entries(o.setEnv ?? {}).map(([k, v]) => `${k}=${v}`);
+  const setEnv = vars.length ? [`SetEnv ${vars.join(' ')}`] : [];
   return [
     '# written by test/support/sshd.ts',
     `Port ${port}`,
@@ -151,12 +160,13 @@ function config(dir: string, port: number, user: string): string {
     'MaxSessions 32',
     'MaxStartups 100:30:200',
     'LogLevel VERBOSE',
+    ...setEnv,
     '',
   ].join('\n');
 }
 
 /** Start a private sshd on a random loopback port. */
-export async function startSshd(): Promise<Sshd> {
+export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
   const sshd = requireExecutable('sshd', 'openssh-server');
   const login = loginUser();
   const user = login.name;
@@ -176,7 +186,7 @@ export async function startSshd(): Promise<Sshd> {
     let exited = false;
     for (let attempt = 0; attempt < 3 && child === null; attempt++) {
       port = await freePort();
-      writeFileSync(join(dir, 'sshd_config'), config(dir, port, user));
+      writeFileSync(join(dir, 'sshd_config'), config(dir, port, user, o));
       const fd = openSync(logFile, 'a');
       const c = spawn(sshd, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', fd] });
       closeSync(fd);

@@ -9,11 +9,11 @@
  * detectors see each JSON string alone, without the name beside it, so a bare value such as
  * an AWS secret key or a plain password would pass them. Detectors still run later. So are
  * secret-named assignments inside any string (a ConfigMap's `.env` file, a `sh -c` script, a
- * termination message: secret-text.ts) and copies of a manifest in another tool's annotation.
+ * termination message: shared/secret-text.ts) and copies of a manifest in another tool's annotation.
  */
 
 import { isObj, type Obj } from './objects.js';
-import { SECRET_MASK, maskSecretText, secretName } from './secret-text.js';
+import { SECRET_MASK, maskSecretText, secretName } from '../shared/secret-text.js';
 import { revealableKey } from './secret-types.js';
 
 export { SECRET_MASK, secretName };
@@ -126,7 +126,7 @@ function maskArg(a: unknown): unknown {
 /**
  * Anything but metadata (pod specs and templates, status, event messages, ConfigMap data): the
  * value of a secret-named name/value pair (env, a probe's httpHeaders), the word after a secret
- * flag in args/command, and secret-named assignments inside every string (secret-text.ts).
+ * flag in args/command, and secret-named assignments inside every string (shared/secret-text.ts).
  */
 function maskLiterals(v: unknown, depth = 0): unknown {
   if (depth > 64) return SECRET_MASK;

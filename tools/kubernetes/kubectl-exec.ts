@@ -12,7 +12,7 @@ import type { KubeConnector } from './connector.js';
 import type { KubeExecFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
 import { assertAnsweredBySamePod, assertSamePod, podFacts } from './pod-facts.js';
-import { maskSecretText } from './secret-text.js';
+import { maskSecretStreams, secretNote } from '../shared/secret-text.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
 export const execInput = z.strictObject({
@@ -113,13 +113,10 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       // The exec API names the pod, not its uid: one more read says whether the judged pod is
       // the one that answered (a pod killed because it was deleted is refused here too).
       await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'exec', ctx.signal);
-      // `env`, a config file: the values kubectl_get masks by name in the pod spec (secret-text.ts).
-      return {
-        kind: 'text',
-        streams: { stdout: maskSecretText(r.stdout), stderr: maskSecretText(r.stderr) },
-        exitCode: r.exitCode,
-        truncated: r.truncated,
-      };
+      // `env`, a config file: the values kubectl_get masks by name in the pod spec (shared/secret-text.ts).
+      const { streams, masked } = maskSecretStreams({ stdout: r.stdout, stderr: r.stderr });
+      const note = secretNote(masked);
+      return { kind: 'text', streams, exitCode: r.exitCode, truncated: r.truncated, ...(note ? { notes: [note] } : {}) };
     },
   };
 }

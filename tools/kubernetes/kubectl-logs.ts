@@ -10,7 +10,7 @@ import type { KubeConnector } from './connector.js';
 import type { KubeFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
 import { assertAnsweredBySamePod, assertSamePod, podFacts } from './pod-facts.js';
-import { maskSecretText } from './secret-text.js';
+import { maskSecretStreams, secretNote } from '../shared/secret-text.js';
 
 /** Arguments of kubectl_logs (POLICY.md). */
 export const logsInput = z.strictObject({
@@ -70,8 +70,10 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
       const r = await c.getText(`/api/v1/namespaces/${input.namespace}/pods/${input.pod}/log?${q.toString()}`, `read logs of ${input.namespace}/${input.pod}`, { signal: ctx.signal, maxBytes: cap });
       // The log API names the pod, not its uid: the pod that answered must still be the judged one.
       await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'logs', ctx.signal);
-      // A log line quoting `password=...`: masked as kubectl_get masks it by name (secret-text.ts).
-      return { kind: 'text', streams: { log: maskSecretText(r.text) }, exitCode: null, truncated: r.truncated || Buffer.byteLength(r.text) > cap };
+      // A log line quoting `password=...`: masked as kubectl_get masks it by name (shared/secret-text.ts).
+      const { streams, masked } = maskSecretStreams({ log: r.text });
+      const note = secretNote(masked);
+      return { kind: 'text', streams, exitCode: null, truncated: r.truncated || Buffer.byteLength(r.text) > cap, ...(note ? { notes: [note] } : {}) };
     },
   };
 }

@@ -1,11 +1,14 @@
 /**
  * `ssh_run`: one shell command line, parsed by a real bash grammar, decided by the `shell:`
  * policy, then rebuilt from the parsed words (never the raw input) and run on the pinned host
- * with a deadline and an output cap. The content detectors then mask stdout and stderr.
+ * with a deadline and an output cap. Values beside secret names (`DB_PASSWORD=...` from `env` or
+ * `cat .env`) are masked here, so the transcript never holds them; the content detectors then
+ * mask stdout and stderr.
  */
 import { z } from 'zod';
 import { ErrorCode, principalKey, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { canonicalCommandLine, initShellParser, MAX_SHELL_BYTES, parseShell, type ShellFacts } from '../shared/shell/index.js';
+import { maskSecretStreams, secretNote } from '../shared/secret-text.js';
 import type { SshConnection } from './config.js';
 import type { SshConnector } from './connector.js';
 
@@ -56,7 +59,8 @@ export function sshRunTool(connectorFor: (name: string) => SshConnector): Govern
     description:
       'Run one command line on a configured SSH host. The line is parsed by a real shell grammar and checked against policy: ' +
       'only listed programs, allowed paths and subcommands, and (where granted) pipes between them; no ;, &&, substitutions, ' +
-      'redirections or variables. What runs is rebuilt from the parsed words. Output is capped and masked. ' +
+      'redirections or variables. What runs is rebuilt from the parsed words. Output is capped and masked ' +
+      '(values beside secret names such as DB_PASSWORD= or --token show as ***). ' +
       'Use list_connections to see the hosts and programs you may use.',
     connectionTypes: ['ssh'],
     input: sshRunInput,
@@ -80,10 +84,14 @@ export function sshRunTool(connectorFor: (name: string) => SshConnector): Govern
       const maxBytes = Math.min(conn.max_output_bytes, ctx.limits.maxBytes > 0 ? ctx.limits.maxBytes : conn.max_output_bytes);
       // The principal's share of the host's sessions (max_sessions_per_principal) bounds what it can hold.
       const r = await connectorFor(conn.name).run(line, { timeoutMs, maxBytes, signal: ctx.signal, principal: principalKey(ctx.principal) });
+      // After the cap: a value the cap cuts ends the stream, and an open quote masks to its end.
+      const { streams, masked } = maskSecretStreams({ stdout: r.stdout, stderr: r.stderr });
       const notes: string[] = [];
       if (r.truncated) notes.push(`output capped at ${maxBytes} bytes; the command was stopped`);
       else if (r.exitSignal !== null) notes.push(`the command was ended by signal ${r.exitSignal}`);
-      return { kind: 'text', streams: { stdout: r.stdout, stderr: r.stderr }, exitCode: r.exitCode, truncated: r.truncated, ...(notes.length ? { notes } : {}) };
+      const secrets = secretNote(masked);
+      if (secrets) notes.push(secrets);
+      return { kind: 'text', streams, exitCode: r.exitCode, truncated: r.truncated, ...(notes.length ? { notes } : {}) };
     },
   };
 }

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SECRET_MASK, cleanAnswer, cleanObject, secretName } from '../../../tools/kubernetes/clean.js';
-import { maskSecretText } from '../../../tools/kubernetes/secret-text.js';
+import { maskSecretText } from '../../../tools/shared/secret-text.js';
 
 const none = new Set<string>();
 const text = (kind: string, o: unknown) => JSON.stringify(cleanObject(kind, o, none));

@@ -1,0 +1,91 @@
+/**
+ * Secret values inside free text: a `.properties`, `.env`, YAML or JSON file in a ConfigMap or
+ * printed by `cat` over SSH, `env` output, a `sh -c` script in a container's command, a `curl -H
+ * 'Authorization: ...'` argument, a log line, a termination or event message. Why: masking by
+ * name (kubernetes/clean.ts) sees only the name beside a JSON value, and the content detectors
+ * see each string without any name; these texts carry their own names (`DB_PASSWORD=...`,
+ * `password: ...`, `"apiKey": "..."`, `--token ...`). Shared by kubectl_get, kubectl_exec,
+ * kubectl_logs and ssh_run.
+ * Generous: whatever follows a secret-looking name is masked, even when it is not a secret.
+ * Not seen: values whose name is elsewhere (`-p hunter2`, a YAML `name:`/`value:` pair, a
+ * `user:pass` operand), which the content detectors may still catch.
+ */
+
+/** The mask put in place of a secret value. */
+export const SECRET_MASK = '***';
+
+/** Names whose literal value is a secret (env var names, configmap keys, flag names). */
+const SECRET_NAME = /pass(word|wd|phrase)?|secret|token|credential|private|api[-_]?key|access[-_]?key|auth|session|cookie|signing|encryption[-_]?key|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
+/** `STRIPE_KEY`, `jwt.key`, `DB_PW`: a key or pw word of a name. */
+const KEY_WORD = /(^|[-_.])(key|pw)($|[-_.])/i;
+/** `masterKey`, `signingKeyId`: a camel-case Key word. */
+const CAMEL_KEY = /[a-z0-9]Key($|[A-Z0-9_.-])/;
+
+/** Is this a name whose value must not be shown? */
+export function secretName(name: string): boolean {
+  return SECRET_NAME.test(name) || KEY_WORD.test(name) || CAMEL_KEY.test(name);
+}
+
+const NAME = String.raw`[A-Za-z_][A-Za-z0-9_.\-]*`;
+// A quote left open runs to the end of the line: output cut at the cap ends inside a value.
+const QUOTED = String.raw`"(?:[^"\\\n]|\\.?)*(?:"|$)|'[^'\n]*(?:'|$)`;
+/** `grep -r`/`grep -rn` line prefixes: `FILE:`, `FILE:12:`, a context line's `FILE-12-`. */
+const GREP_PREFIX = String.raw`(?:[^\s:]+:(?:\d+[:-])?|[^\s:]+-\d+-)`;
+
+/** A whole line `NAME=...`/`NAME: ...` after `prefix`. */
+const wholeLine = (prefix: string) =>
+  new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${NAME})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
+
+/**
+ * The forms, each `(before)(name)(between)(value)`, tried in order (a masked value no longer
+ * matches later forms): a whole line `NAME=...`/`NAME: ...` (.env, properties, ini, YAML,
+ * `export`), the same behind a grep file-name prefix, a JSON member `"NAME": value`, `NAME:
+ * value` after a blank, `{` or `,` (a header, YAML flow), `NAME=value` after a blank, quote or
+ * separator (a script, a URL query), and a flag `--NAME value`. A `:` needs a blank after it
+ * or a quoted name: `auth-proxy:1.2` is an image.
+ */
+const FORMS: RegExp[] = [
+  wholeLine(''),
+  // Separate, not an optional prefix: a prefix matched greedily (`A=b:c=d`) would hide the line.
+  wholeLine(GREP_PREFIX),
+  new RegExp(String.raw`(")(${NAME})("\s*:\s*)(${QUOTED}|[^\s,}\]]+)`, 'g'),
+  new RegExp(String.raw`(^|[\s{,'"])(${NAME})(:[ \t]+)(${QUOTED}|[^\n"'},]+)`, 'gm'),
+  new RegExp(String.raw`(^|[\s;&|(\x60"'?{,])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,]+)`, 'gm'),
+  new RegExp(String.raw`(^|\s)(--?${NAME})([ \t]+)(${QUOTED}|[^\s;&|\-][^\s;&|]*)`, 'gm'),
+];
+
+/** The shell's working directories in `env` output (`PWD=/srv/app`), not passwords (`PWD=` in an ODBC string is). */
+const SHELL_DIR = /^(OLD)?PWD$/;
+
+/** Mask the values of secret-named assignments inside a text; `count.n` grows by each value masked. */
+export function maskSecretText(text: string, count?: { n: number }): string {
+  if (text.length < 3 || !/[=:\s]/.test(text)) return text;
+  let out = text;
+  for (const form of FORMS) {
+    out = out.replace(form, (all: string, before: string, name: string, between: string, value: string) => {
+      if (!secretName(name.replace(/^-+/, '')) || value.trim() === '' || value === SECRET_MASK) return all;
+      if (SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(value)) return all;
+      if (count) count.n++;
+      return `${before}${name}${between}${SECRET_MASK}`;
+    });
+  }
+  return out;
+}
+
+/**
+ * A command's output streams with named secrets masked, and how many values were. Why a tool
+ * calls it in execute (not the pipeline): the transcript stores what the tool returns, so the
+ * value never reaches it. A stream cut at the output cap is safe: an open quote runs to its end.
+ */
+export function maskSecretStreams<S extends Record<string, string>>(streams: S): { streams: S; masked: number } {
+  const count = { n: 0 };
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(streams)) out[k] = maskSecretText(v, count);
+  return { streams: out as S, masked: count.n };
+}
+
+/** The note telling the agent why it sees `***` (null when nothing was masked). */
+export function secretNote(masked: number): string | null {
+  if (masked === 0) return null;
+  return `${masked} value${masked === 1 ? '' : 's'} beside secret-looking names (DB_PASSWORD=, password:, "apiKey":, --token) masked as ${SECRET_MASK}`;
+}
