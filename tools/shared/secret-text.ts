@@ -32,9 +32,17 @@ const QUOTED = String.raw`"(?:[^"\\\n]|\\.?)*(?:"|$)|'[^'\n]*(?:'|$)`;
 /** `grep -r`/`grep -rn` line prefixes: `FILE:`, `FILE:12:`, a context line's `FILE-12-`. */
 const GREP_PREFIX = String.raw`(?:[^\s:]+:(?:\d+[:-])?|[^\s:]+-\d+-)`;
 
+/**
+ * NAME behind a grep prefix. Why: a context line's file name holds `-12-` too (`a-1-b-2-c=`),
+ * and with NAME running over them every split was retried to the line's end (a 100 KB line
+ * took seconds). Behind `-12-` the name holds no `-12-` and a letter; the longest prefix wins
+ * as before, so the match is the same. Behind `:`, `:12:` or a blank it is a whole NAME.
+ */
+const GREP_NAME = String.raw`(?:(?<=[ \t:]["']?|:\d+[:-]["']?)${NAME}|[A-Za-z_](?:[A-Za-z0-9_.]|-(?!\d+-[A-Za-z_]))*)`;
+
 /** A whole line `NAME=...`/`NAME: ...` after `prefix`. */
-const wholeLine = (prefix: string) =>
-  new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${NAME})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
+const wholeLine = (prefix: string, name = NAME) =>
+  new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${name})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
 
 /**
  * The forms, each `(before)(name)(between)(value)`, tried in order (a masked value no longer
@@ -47,7 +55,7 @@ const wholeLine = (prefix: string) =>
 const FORMS: RegExp[] = [
   wholeLine(''),
   // Separate, not an optional prefix: a prefix matched greedily (`A=b:c=d`) would hide the line.
-  wholeLine(GREP_PREFIX),
+  wholeLine(GREP_PREFIX, GREP_NAME),
   new RegExp(String.raw`(")(${NAME})("\s*:\s*)(${QUOTED}|[^\s,}\]]+)`, 'g'),
   new RegExp(String.raw`(^|[\s{,'"])(${NAME})(:[ \t]+)(${QUOTED}|[^\n"'},]+)`, 'gm'),
   new RegExp(String.raw`(^|[\s;&|(\x60"'?{,])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,]+)`, 'gm'),

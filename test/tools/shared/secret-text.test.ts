@@ -52,6 +52,36 @@ test('grep file-name and line-number prefixes do not hide the name', () => {
   for (const kept of ['image: auth-proxy:1.2', 'see https://example.com/a:b', '/var/log/app.log:ERROR connection refused']) assert.equal(maskSecretText(kept), kept);
 });
 
+/** Fastest of three runs, in ms (the least disturbed by GC and other load). */
+function bestOf3(f: () => void): number {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    f();
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+
+// Many `-12-` splits in one line: every split used to be retried to the line's end (quadratic).
+test('a grep-like prefix with many -N- splits costs linear time', () => {
+  for (const unit of ['a-1-', 'a-1-a', '-1-a']) {
+    const line = (n: number): string => unit.repeat(Math.ceil(n / unit.length)).slice(0, n) + ' \n';
+    const small = bestOf3(() => maskSecretText(line(20_000)));
+    const big = bestOf3(() => maskSecretText(line(80_000)));
+    // Linear is about x4 for x4 the size; quadratic was x16 and more. Slack for timer noise.
+    assert.ok(big < 8 * small + 100, `${unit}: 20k ${small.toFixed(1)} ms, 80k ${big.toFixed(1)} ms`);
+  }
+  // The same longest-prefix reading as before: a name holding -N- after a colon, a blank or export.
+  const cases: [string, string][] = [
+    ['/etc/a-b/app.ini-13-my-2-token: QQ', '/etc/a-b/app.ini-13-my-2-token: ***'],
+    ['f.env:DB-1-PASSWORD=QQ', 'f.env:DB-1-PASSWORD=***'],
+    ['F-1-export a-2-password=QQ', 'F-1-export a-2-password=***'],
+    ['F-1- "a-2-password=QQ', 'F-1- "a-2-password=***'],
+  ];
+  for (const [text, want] of cases) assert.equal(maskSecretText(text), want, text);
+});
+
 test('env output: the shell\'s working directories stay, a PWD that is not a path is masked', () => {
   assert.equal(maskSecretText('PWD=/srv/app\nOLDPWD=/\nDB_PWD=QQ\n'), 'PWD=/srv/app\nOLDPWD=/\nDB_PWD=***\n');
   assert.equal(maskSecretText('Driver={PostgreSQL};UID=app;PWD=QQQQ;'), 'Driver={PostgreSQL};UID=app;PWD=***;');

@@ -83,6 +83,18 @@ describe('shell parser: fail closed', () => {
     assert.throws(() => parseShell(`echo ${'a'.repeat(MAX_SHELL_BYTES)}`), isParse);
     assert.doesNotThrow(() => parseShell(`echo ${'a'.repeat(MAX_SHELL_BYTES - 10)}`));
   });
+  // Within the byte cap, nesting used to overflow the walk's stack: a RangeError, not a refusal.
+  it('refuses nesting too deep to walk with WARDEN_PARSE, not a stack overflow', () => {
+    const fill = (open: string, inner: string, close: string): string => {
+      const d = Math.floor((MAX_SHELL_BYTES - 16 - inner.length) / (open.length + close.length));
+      return open.repeat(d) + inner + close.repeat(d);
+    };
+    for (const cmd of [`echo ${fill('$(', 'ls', ')')}`, `cat ${fill('<(', 'ls', ')')}`, `echo $((${fill('(', '1', ')')}))`]) {
+      assert.throws(() => parseShell(cmd), (err: unknown) => isParse(err) && /nests deeper/.test((err as Error).message), cmd.slice(0, 20));
+    }
+    assert.doesNotThrow(() => parseShell(`echo ${'$('.repeat(40)}ls${')'.repeat(40)}`));
+    assert.doesNotThrow(() => parseShell(Array(100).fill('ls').join(' && ')));
+  });
 });
 
 describe('canonical rebuild', () => {

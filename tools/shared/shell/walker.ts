@@ -9,6 +9,13 @@ import { EVALUATING, INERT, STATEMENT_CONSTRUCTS, TEXT_LEAVES, refuseEvaluatedLi
 import { decodeWord, type WordSink } from './words.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
 
+/**
+ * Deepest nesting of syntax nodes walked. Why: the walk recurses, and 8 KB of `$( $( ... ) )`
+ * overflowed the stack (a RangeError, not a refusal). Real command lines nest a few levels; a
+ * `&&` chain nests one level per command.
+ */
+export const MAX_SHELL_DEPTH = 256;
+
 /** Collects commands, constructs and top-level pipes from one parse. Why a class: words report constructs back through WordSink. */
 export class Walker implements WordSink {
   readonly commands: ShellCommand[] = [];
@@ -32,7 +39,20 @@ export class Walker implements WordSink {
     }
   }
 
+  /** Nodes being visited, outermost first; bounded by MAX_SHELL_DEPTH. */
+  private depth = 0;
+
   visit(node: Node, topLevel: boolean): void {
+    if (this.depth >= MAX_SHELL_DEPTH) throw parseError(`command nests deeper than ${MAX_SHELL_DEPTH} levels`);
+    this.depth++;
+    try {
+      this.visitNode(node, topLevel);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private visitNode(node: Node, topLevel: boolean): void {
     switch (node.type) {
       case 'command':
         this.command(node);
