@@ -3,8 +3,9 @@
  * call to a person (web UI, `warden approvals show|list`, the elicitation form, the Slack and
  * webhook previews) must render the agent's text the same way, and a terminal, unlike a browser,
  * also obeys escape sequences. Look-alike letters (a Cyrillic `ѕ` in `uѕers`) are flagged here
- * too, by a script check on each word, so every view warns about the same words.
+ * too, by a script check on each word (policy/lookalike.ts), so every view warns about the same words.
  */
+import { lookalikeWhy, WORD } from '../policy/lookalike.js';
 
 /**
  * Control, format and bidi characters (which can reorder, hide or, in a terminal, rewrite what
@@ -29,42 +30,7 @@ export function reviewableValue(v: unknown): string {
   return reviewable(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));
 }
 
-// Letter classes a reader can mistake for one another. Full-width and mathematical letters are
-// Latin look-alikes wherever they appear; the others only mislead when mixed inside one word.
-const CLASSES: [name: string, re: RegExp][] = [
-  ['full-width', /[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/u],
-  ['mathematical', /[\u{1d400}-\u{1d7ff}]/u],
-  ['Latin', /\p{Script=Latin}/u],
-  ['Cyrillic', /\p{Script=Cyrillic}/u],
-  ['Greek', /\p{Script=Greek}/u],
-];
-// A word: letters, marks, digits, `_`, and format characters (a zero-width space must not split
-// `u\u200bѕers` into two innocent-looking halves).
-const WORD = /[\p{L}\p{M}\p{N}\p{Cf}_]+/gu;
 const MAX_WORDS = 10;
-
-function classOf(ch: string): string | null {
-  for (const [name, re] of CLASSES) if (re.test(ch)) return name;
-  return null;
-}
-
-/** Why a word misleads, as `U+0455 Cyrillic ...`, or null when it does not. */
-function suspicion(word: string): string | null {
-  const seen = new Set<string>();
-  const marks = new Map<string, string>();
-  let styledLetter = false;
-  for (const ch of word) {
-    const c = classOf(ch);
-    if (!c) continue;
-    seen.add(c);
-    if (c === 'mathematical' || (c === 'full-width' && /\p{L}/u.test(ch))) styledLetter = true;
-    if (c !== 'Latin' || ch.codePointAt(0)! > 0x7f) {
-      if (marks.size < 6) marks.set(ch, `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} ${c}`);
-    }
-  }
-  if (!styledLetter && seen.size < 2) return null;
-  return [...marks.values()].join(', ') || null;
-}
 
 /**
  * One warning line for all the texts of a view, or null: the words that mix Latin with Cyrillic,
@@ -79,8 +45,8 @@ export function lookalikeWarning(...texts: string[]): string | null {
   for (const t of texts) {
     for (const m of t.matchAll(WORD)) {
       const w = m[0];
-      if (found.has(w) || /^[\x00-\x7f]*$/.test(w)) continue;
-      const why = suspicion(w);
+      if (found.has(w)) continue;
+      const why = lookalikeWhy(w);
       if (why) found.set(w, why);
     }
   }

@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 import { LineCounter, parseDocument, isMap, isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
+import { sharedWriteProblem } from './shared-write.js';
 import { decodeUtf8, documentIssues, MAX_YAML_BYTES, textIssues, type YamlIssue } from './yaml-strict.js';
 
 /** One problem in one file. */
@@ -43,8 +44,8 @@ export interface YamlSource {
 const asProblems = (file: string, issues: YamlIssue[]): ConfigProblem[] => issues.map((i) => ({ file, line: i.line, path: '', message: i.message, severity: 'error' as const }));
 
 /**
- * Read a YAML file's text: at most MAX_YAML_BYTES, and valid UTF-8 (a byte that is not would
- * otherwise become U+FFFD, a name nobody wrote). Why exported: the policy loader hashes exactly
+ * Read a YAML file's text: at most MAX_YAML_BYTES, valid UTF-8 (a byte that is not would
+ * otherwise become U+FFFD, a name nobody wrote), and not writable by every user (shared-write.ts). Why exported: the policy loader hashes exactly
  * the text it parses.
  */
 export function readYamlText(file: string): string {
@@ -55,6 +56,8 @@ export function readYamlText(file: string): string {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const st = fstatSync(fd);
     if (!st.isFile()) throw new ConfigError(asProblems(file, [{ line: 0, message: 'not a regular file' }]));
+    const shared = sharedWriteProblem(file, st.mode);
+    if (shared) throw new ConfigError(asProblems(file, [{ line: 0, message: shared }]));
     if (st.size > MAX_YAML_BYTES) throw new ConfigError(asProblems(file, [{ line: 0, message: `file is larger than ${MAX_YAML_BYTES} bytes` }]));
     bytes = readFileSync(fd);
   } catch (e) {

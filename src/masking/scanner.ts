@@ -11,6 +11,7 @@ import { byteaHexText, toByteaHex } from './bytes.js';
 import { DETECTOR_NAMES, DETECTORS_BY_NAME, placeholder } from './detectors.js';
 import type { Detector, HitCounts } from './detectors.js';
 import { FOLD_HINT, foldText } from './fold.js';
+import { nestedRepeat } from './pattern-safety.js';
 
 /** An admin-defined detector: `pattern` is a JavaScript regex source; `flags` from "imsu". */
 export interface CustomDetector {
@@ -74,6 +75,10 @@ function compileCustom(c: CustomDetector): { kind: string; re: RegExp; label: st
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw configError(`custom detector "${name}": pattern does not compile: ${why}`);
+  }
+  const nested = nestedRepeat(c.pattern);
+  if (nested) {
+    throw configError(`custom detector "${name}": pattern has a repeated group holding an unbounded quantifier (${nested}): on a long cell that does not match it backtracks exponentially and holds every call; write the repetition once (e.g. [\\w\\s]+ instead of (\\w+\\s?)+)`);
   }
   for (const probe of EMPTY_PROBES) {
     for (const m of probe.matchAll(re)) {

@@ -8,6 +8,7 @@ import type { ConnectionConfig, GovernedTool, ToolFamily } from '../tool-api.js'
 import { readYamlSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
 import { normaliseColumnName } from './load.js';
 import { blockTables, denyBlockCovers, unusableFunctions } from './lint-blocks.js';
+import { lookalikeNames } from './lint-names.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
 import type { Who } from './schema.js';
 
@@ -107,6 +108,8 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
         break;
       }
     }
+    // Names that read as another name (mixed scripts).
+    for (const f of lookalikeNames(r)) at(r, f.key, f.message, 'warning');
     if (r.effect !== 'allow') continue;
     // An approval anyone but the requester may give.
     if (r.approval && !(r.approval.reviewers?.subjects?.length || r.approval.reviewers?.groups?.length || (r.approval.reviewers?.claims && Object.keys(r.approval.reviewers.claims).length))) {

@@ -110,7 +110,8 @@ export function policyFileSchema(conditions: ConditionSpec[]) {
   return z
     .object({
       $schema: z.string().optional(),
-      version: z.number().int().optional(),
+      // Only format 1 exists: a file written for a later one must not load under these rules.
+      version: z.literal(1, { error: 'only version 1 of the policy format exists (a file written for another would be read with other rules): write version: 1 or leave it out' }).optional(),
       masking: maskingSchema.optional(),
       rules: z.array(rule).default([]),
     })

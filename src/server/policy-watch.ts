@@ -1,7 +1,8 @@
 /**
  * Policy hot reload: on SIGHUP, or when a policy file or warden.yaml changes, recompile and swap
  * atomically (Runtime.reload). A file that does not load keeps the last good policy and the log
- * says why (FILE:LINE problems). Calls already running finish under the policy they started
+ * says why (FILE:LINE problems). warden.yaml sections other than `policies:` apply at the next
+ * start; a reload that finds them changed warns with their names. Calls already running finish under the policy they started
  * with: the pipeline reads the policy once per call.
  */
 import { watch, type FSWatcher } from 'node:fs';
@@ -33,6 +34,8 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
       const p = rt.reload();
       if (p.version !== before) log('info', 'policy reloaded', { trigger: why, previous_version: before, policy_version: p.version, files: p.files.length });
       else log('debug', 'policy unchanged after reload', { trigger: why, policy_version: p.version });
+      const sections = rt.pendingRestart?.() ?? [];
+      if (sections.length) log('warn', 'warden.yaml changes that take effect only after a restart', { trigger: why, sections });
     } catch (e) {
       log('error', 'policy reload failed; keeping the previous policy', { trigger: why, policy_version: before, message: (e as Error).message });
     }

@@ -24,6 +24,7 @@ import type { ApprovalGate } from '../pipeline/types.js';
 import { createRateLimiter } from '../pipeline/rate-limit.js';
 import { log } from './log.js';
 import { refuseDeadDenies } from './dead-denies.js';
+import { restartOnlyChanges } from './config-drift.js';
 
 /** A running core. */
 export interface Runtime {
@@ -36,6 +37,8 @@ export interface Runtime {
   approvals?: ApprovalReviewApi;
   /** Recompile policies; on error keep the old policy and throw the ConfigError. */
   reload(): CompiledPolicy;
+  /** warden.yaml sections changed on disk, as of the last reload, that apply only after a restart (config-drift.ts). */
+  pendingRestart?(): string[];
   close(): Promise<void>;
 }
 
@@ -166,6 +169,7 @@ export async function startRuntime(
     await store.close();
     throw e;
   }
+  let pending: string[] = [];
   const pipeline = createPipeline({
     tools,
     connections: config.connections,
@@ -193,9 +197,11 @@ export async function startRuntime(
       const nextConfig = loadServerConfig(configPath, families);
       const next = compileForConfig(nextConfig, families);
       refuseDeadDenies(next, nextConfig.connections, byFamily, builtins);
+      pending = restartOnlyChanges(config, nextConfig);
       policy = next;
       return next;
     },
+    pendingRestart: () => [...pending],
     async close() {
       await Promise.all(instances.map((i) => i.close().catch(() => undefined)));
       await store.close();

@@ -1,0 +1,44 @@
+/**
+ * Lint for look-alike names in `who:` and approval reviewers (lookalike.ts): a deny for group
+ * `аdmins` with a Cyrillic `а` reads as `admins` and never matches it; a grant to a look-alike
+ * name reaches whoever the identity provider gives that name. Why a warning, not an error: a
+ * name in a script other than Latin is valid, and only the admin knows which one was meant.
+ */
+import { foldName } from './who.js';
+import { lookalikeName } from './lookalike.js';
+import type { CompiledRule } from './types.js';
+import type { Who } from './schema.js';
+
+/** One finding: the key path inside the rule and the message. */
+export interface NameFinding {
+  key: (string | number)[];
+  message: string;
+}
+
+const KIND = { subjects: 'subject', groups: 'group' } as const;
+
+/** Look-alike names of a rule's `who:` and `approval.reviewers`, each at its own key. */
+export function lookalikeNames(r: CompiledRule): NameFinding[] {
+  const out: NameFinding[] = [];
+  // A deny compares folded names (who.ts), so a full-width name there still matches: judge what it compares.
+  const denyFolds = (s: string) => (r.effect === 'deny' ? foldName(s) : s);
+  const effect = r.effect === 'deny' ? 'a deny never matches the name it reads as' : 'it grants whoever holds this exact name, not the one it reads as';
+  const check = (who: Who | undefined, base: string[], what: string, fold: (s: string) => string) => {
+    if (!who) return;
+    for (const list of ['subjects', 'groups'] as const) {
+      who[list]?.forEach((name, i) => {
+        const why = lookalikeName(fold(name));
+        if (why) out.push({ key: [...base, list, i], message: `${KIND[list]} "${name}" has look-alike letters (${why}): ${what}` });
+      });
+    }
+    for (const [claim, want] of Object.entries(who.claims ?? {})) {
+      const keyWhy = lookalikeName(claim);
+      const valueWhy = (Array.isArray(want) ? want : [want]).map((v) => lookalikeName(fold(v))).find((w) => w);
+      if (keyWhy) out.push({ key: [...base, 'claims', claim], message: `claim name "${claim}" has look-alike letters (${keyWhy}): no token carries it, so ${what}` });
+      else if (valueWhy) out.push({ key: [...base, 'claims', claim], message: `claim ${claim} names a value with look-alike letters (${valueWhy}): ${what}` });
+    }
+  };
+  check(r.who, ['who'], effect, denyFolds);
+  check(r.approval?.reviewers, ['approval', 'reviewers'], 'it makes whoever holds this exact name a reviewer, not the one it reads as', (s) => s);
+  return out;
+}
