@@ -37,6 +37,8 @@ export const ErrorCode = {
   CONFIG: 'WARDEN_CONFIG',
   /** A secret reference could not be resolved. */
   SECRET: 'WARDEN_SECRET',
+  /** The client cancelled the call before it ran (notifications/cancelled); nothing ran. */
+  CANCELLED: 'WARDEN_CANCELLED',
   /** An unexpected internal failure; the call did not complete. */
   INTERNAL: 'WARDEN_INTERNAL',
 } as const;

@@ -154,6 +154,8 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       const cur = await reread();
       const refused = refusalOf(cur, t, usableUntil);
       if (refused) return refused;
+      // A cancelled call consumes nothing: approvals given meanwhile stay for the next attempt.
+      if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', now(), usableUntil);
       if (cur.every((c) => c.state === 'approved')) {
         // A reload while the call waited changed a rule's terms: approvals under the old ones do not run it.
         const live = opts.policy?.();
@@ -168,7 +170,6 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
           refusalOf(after, Date.parse(at), usableUntil) ?? { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: r.id || rows[0]!.id, message: `the approvals could not be used for this call (${r.reason}); calling again asks anew` }
         );
       }
-      if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', now(), usableUntil);
       if (t >= deadline) return pendingResult(cur, 'not decided in time', now(), usableUntil);
       if (input.progress && t - lastProgress >= progressEveryMs) {
         lastProgress = t;

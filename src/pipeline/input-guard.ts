@@ -23,3 +23,36 @@ export function nestsDeeperThan(v: unknown, max: number): boolean {
 export function unrecordedArgs(reason: string): Record<string, unknown> {
   return { $unrecorded: reason };
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * Where the arguments hold a string (a value or a key) no backend receives as sent: a NUL ends a
+ * C string (PostgreSQL reads a statement only up to it; exec truncates argv there), and a lone
+ * surrogate has no UTF-8 form (it turns into U+FFFD on the wire, so what runs would differ from
+ * what was analysed and approved). Null when there is none; iterative, run after the depth check.
+ */
+export function unencodableString(v: unknown): string | null {
+  const stack: [unknown, string][] = [[v, '']];
+  const why = (s: string, path: string): string | null => {
+    const at = path ? ` at ${path.slice(0, 80)}` : '';
+    if (s.includes('\u0000')) return `a NUL character${at}`;
+    return LONE_SURROGATE.test(s) ? `a lone surrogate (text that has no UTF-8 form)${at}` : null;
+  };
+  while (stack.length) {
+    const [x, at] = stack.pop()!;
+    if (typeof x === 'string') {
+      const bad = why(x, at);
+      if (bad) return bad;
+      continue;
+    }
+    if (x === null || typeof x !== 'object') continue;
+    for (const [k, c] of Object.entries(x as object)) {
+      const path = at ? `${at}.${k}` : k;
+      const badKey = why(k, at || '(arguments)');
+      if (badKey) return `${badKey} in a key`;
+      stack.push([c, path]);
+    }
+  }
+  return null;
+}

@@ -5,12 +5,12 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOutput } from '../tool-api.js';
-import { decide, decideDiscovery, grantableTools, visibleTools } from '../policy/engine.js';
+import { decide, decideDiscovery, grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
 import { approvalRequirements } from '../policy/approval-terms.js';
 import { connectionDigest } from '../approvals/canonical.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
-import { MAX_INPUT_DEPTH, nestsDeeperThan, unrecordedArgs } from './input-guard.js';
+import { MAX_INPUT_DEPTH, nestsDeeperThan, unencodableString, unrecordedArgs } from './input-guard.js';
 import { itemJudge } from './item-judge.js';
 import { maskOutput, type MaskReport } from './mask-output.js';
 import { renderError, renderOutput } from './render.js';
@@ -86,6 +86,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         throw new WardenError(ErrorCode.INVALID_INPUT, why);
       };
       if (nestsDeeperThan(s.req.args, MAX_INPUT_DEPTH)) refuse(`arguments nest deeper than ${MAX_INPUT_DEPTH} levels`);
+      // Recorded as sent (JSON escapes both), refused before any parser or backend reads them.
+      const unencodable = unencodableString(s.req.args);
+      if (unencodable) throw new WardenError(ErrorCode.INVALID_INPUT, `arguments contain ${unencodable}; it cannot reach a backend as sent`);
       let size = 0;
       try {
         size = Buffer.byteLength(JSON.stringify(s.req.args ?? {}));
@@ -102,7 +105,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (tool.connectionTypes) {
         const name = s.input.connection;
         const conn = typeof name === 'string' ? connByName.get(name) : undefined;
-        if (!conn || !tool.connectionTypes.includes(conn.type)) {
+        // A connection no allow could grant this principal the tool on is answered as unknown:
+        // whether it exists is none of this principal's business (a covering deny is decided).
+        if (!conn || !tool.connectionTypes.includes(conn.type) || !grantableOn(s.policy, s.principal!, tool.discoveryFor ?? tool.name, conn.name)) {
           throw new WardenError(ErrorCode.UNKNOWN_CONNECTION, `unknown connection "${String(name).slice(0, 80)}" for ${tool.name}; call list_connections to see what you may reach`);
         }
         s.connection = conn;
@@ -295,6 +300,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       };
       try {
         for (const stage of STAGES) {
+          // A call the client cancelled stops at the next stage boundary until it executes
+          // (an approved write must not run for a client that no longer waits for it).
+          if (req.signal.aborted && STAGES.indexOf(stage) <= EXECUTE_AT) throw new WardenError(ErrorCode.CANCELLED, `the call was cancelled by the client before it ran (at ${stage})`);
           s.stagesRun.push(stage);
           if (profile) {
             const t = performance.now();
@@ -320,6 +328,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
   };
 }
+
+const EXECUTE_AT = STAGES.indexOf('execute');
 
 function elapsed(s: CallState): number {
   return Math.round((performance.now() - s.startedAt) * 1000) / 1000;

@@ -229,6 +229,15 @@ export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: Call
   };
 }
 
+/**
+ * Whether some allow rule could grant this principal `tool` on `connection`, before any deny.
+ * Why: like grantableTools for tools, a call naming any other connection is answered as if the
+ * connection did not exist, so a principal cannot learn which connections others may reach.
+ */
+export function grantableOn(policy: CompiledPolicy, p: Principal, tool: string, connection: string): boolean {
+  return indexOf(policy).allows.some((r) => whoMatches(r, p) && inScope(r, tool, connection));
+}
+
 /** Connections some allow rule could grant this principal for a tool, minus those an unconditional deny covers. */
 export function visibleConnections(policy: CompiledPolicy, p: Principal, tool: string, candidates: string[]): string[] {
   const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p) && namesTool(r, tool));

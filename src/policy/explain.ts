@@ -6,7 +6,7 @@
  */
 import type { ColumnMask, ConnectionConfig, Facts, GovernedTool, Principal, ToolFamily } from '../tool-api.js';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
-import { alternativesFor, decide } from './engine.js';
+import { alternativesFor, decide, grantableOn } from './engine.js';
 import type { CompiledPolicy, Decision } from './types.js';
 import { approvalRequirements, combinedTiming, requirementLabel } from './approval-terms.js';
 
@@ -120,6 +120,11 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
     if (!connection) {
       const message = `unknown connection "${String(input.connection)}" for ${tool.name}`;
       return { ...base, connection: connName, stage: 'validate', error: { code: ErrorCode.UNKNOWN_CONNECTION, message }, decision: deny(message) };
+    }
+    // The pipeline answers a connection no allow could grant this principal as unknown too.
+    if (!grantableOn(env.policy, principal, tool.discoveryFor ?? tool.name, connection.name)) {
+      const message = `unknown connection "${connection.name}" for ${tool.name}, as far as ${principal.subject} can tell: no allow rule could grant it ${tool.discoveryFor ?? tool.name} there`;
+      return { ...base, connection: connection.name, stage: 'validate', error: { code: ErrorCode.UNKNOWN_CONNECTION, message }, decision: deny(message) };
     }
   } else {
     const message = `${tool.name} is a built-in tool: it is not governed by policy rules`;

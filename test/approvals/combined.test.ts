@@ -148,8 +148,13 @@ test('a deny on any of the requests refuses the waiting call, and the requester 
   assert.match(r.text, /\(2 of 2, rule security-two\) was denied by sofia: not today/);
   assert.deepEqual(ran, []);
   // As with one approval, a denial refuses the call that waited; calling again asks anew, never runs on what is left.
-  // (An aborted signal: the call answers at once instead of waiting 30s.)
-  const again = await call('drop', AbortSignal.abort());
+  // (Cancelled once its new request is open: the call answers then instead of waiting 30s; a
+  // call cancelled before it reached the gate would answer WARDEN_CANCELLED and ask nothing.)
+  const ac = new AbortController();
+  const pending = call('drop', ac.signal);
+  await until(async () => ((await requests('drop')).get('security-two') ? true : undefined), 10_000, 'the new request');
+  ac.abort();
+  const again = await pending;
   assert.equal(again.code, 'WARDEN_APPROVAL_PENDING', again.text);
   assert.match(again.text, /approval 1 of 2 \(rule dev-ok\) \S+ is approved; approval 2 of 2 \(rule security-two\) \S+ is waiting for approval by security, 0 of 2/);
   assert.deepEqual(ran, []);

@@ -69,6 +69,16 @@ test('pending, then no self-approval, reviewer groups, distinct reviewers, singl
   await assert.rejects(svc.deny(id, p('omar2', ['dba'])), /already used/);
 });
 
+test('a call its client cancelled consumes no approval: it stays approved for the next attempt', async () => {
+  const r = await gate('UPDATE cancelled', decision(1));
+  const id = (r as { approvalId: string }).approvalId;
+  await svc.approve(id, p('dana', ['dba']));
+  const cancelled = await gate('UPDATE cancelled', decision(1), 'shop', AbortSignal.abort());
+  assert.equal(cancelled.granted, false);
+  assert.equal((await svc.get(id))?.state, 'approved', 'the approval was not used by a call that will not run');
+  assert.deepEqual(await gate('UPDATE cancelled', decision(1)), { granted: true, approvalId: id });
+});
+
 test('an approval for one connection does not cover another; another requester cannot consume it', async () => {
   const r = (await gate('UPDATE b', decision())) as { approvalId: string };
   await svc.approve(r.approvalId, p('dana', ['dba']));
