@@ -16,7 +16,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { noLeakOf, ownTables, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { guardedWardens, type GuardedWardens, noLeakOf, ownTables, refusalOf, type SqlWarden } from '../support/sql-warden.js';
 
 const MISSING = 'MISSING-SECRET-1';
 const DOMAIN = 'DOMAIN-SECRET-2';
@@ -110,28 +110,19 @@ after(async () => {
 });
 
 const assertNoLeak = noLeakOf(SECRETS);
-type Result = Awaited<ReturnType<SqlWarden['query']>>;
-
-function assertRefused(r: Result, sql: string, guard: RegExp): void {
-  assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 400)}`);
-  assert.match(r.text, /^WARDEN_DENIED: /, sql);
-  assert.match(r.text, guard, sql);
-  assertNoLeak(r, sql);
-}
+const assertRefused = refusalOf(SECRETS);
 
 describe('constants in catalogs the schema\'s descriptions read, and in pg_stat_statements', () => {
   let plain: SqlWarden;
   let masked: SqlWarden;
   let denied: SqlWarden;
+  let all: GuardedWardens;
   before(async () => {
-    [plain, masked, denied] = await Promise.all([
-      startSqlWarden(db, { 'p.yaml': EVERYTHING }),
-      startSqlWarden(db, { 'p.yaml': MASKS + EVERYTHING }),
-      startSqlWarden(db, { 'p.yaml': EVERYTHING + NO_KEYS }),
-    ]);
+    all = await guardedWardens(db, { grants: EVERYTHING, masks: MASKS, deny: NO_KEYS });
+    ({ plain, masked, denied } = all);
   });
   after(async () => {
-    await Promise.all([plain, masked, denied].map((w) => w?.close()));
+    await all?.close();
   });
 
   test('the fixture: without masks or deny rules each statement quotes its constant (the leak this rule closes)', async () => {

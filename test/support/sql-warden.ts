@@ -65,3 +65,35 @@ export function noLeakOf(secrets: readonly string[], opts: { caseless?: boolean 
     for (const secret of secrets) assert.ok(!all.includes(fold(secret)), `${what} leaks ${secret}: ${r.text.slice(0, 400)}`);
   };
 }
+
+/**
+ * A check that a call was refused (WARDEN_DENIED) for the reason `guard` matches, with none of
+ * `secrets` in its answer. Why shared: the value-quoting suites all assert refusals this way.
+ */
+export function refusalOf(secrets: readonly string[]): (r: { isError: boolean; text: string; structured?: unknown }, sql: string, guard: RegExp) => void {
+  const noLeak = noLeakOf(secrets);
+  return (r, sql, guard) => {
+    assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 400)}`);
+    assert.match(r.text, /^WARDEN_DENIED: /, sql);
+    assert.match(r.text, guard, sql);
+    noLeak(r, sql);
+  };
+}
+
+/** One database seen three ways: every grant alone, under column masks, under a deny rule. */
+export interface GuardedWardens {
+  plain: SqlWarden;
+  masked: SqlWarden;
+  denied: SqlWarden;
+  close(): Promise<void>;
+}
+
+/** Start the three Wardens of GuardedWardens (policy texts: the grants, the masks, the deny rule). */
+export async function guardedWardens(db: TestDatabase, p: { grants: string; masks: string; deny: string }): Promise<GuardedWardens> {
+  const [plain, masked, denied] = await Promise.all([
+    startSqlWarden(db, { 'p.yaml': p.grants }),
+    startSqlWarden(db, { 'p.yaml': p.masks + p.grants }),
+    startSqlWarden(db, { 'p.yaml': p.grants + p.deny }),
+  ]);
+  return { plain, masked, denied, close: async () => void (await Promise.all([plain, masked, denied].map((w) => w.close()))) };
+}

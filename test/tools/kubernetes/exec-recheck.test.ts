@@ -5,35 +5,25 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createSecretResolver } from '../../../src/config/secrets.js';
-import { KubeConnector } from '../../../tools/kubernetes/connector.js';
+import type { KubeConnector } from '../../../tools/kubernetes/connector.js';
 import { kubectlExecTool } from '../../../tools/kubernetes/kubectl-exec.js';
-import type { KubernetesConnection } from '../../../tools/kubernetes/config.js';
-import { startTestCluster, TOKENS } from '../../support/kube-apiserver/warden-setup.js';
+import { startTestCluster } from '../../support/kube-apiserver/warden-setup.js';
+import { testConnector, type TestConnector } from '../../support/kube-apiserver/test-connector.js';
 import type { KubeApiServer } from '../../support/kube-apiserver/index.js';
-import type { ExecContext } from '../../../src/tool-api.js';
 
 let server: KubeApiServer;
-let dir: string;
+let kube: TestConnector;
 let connector: KubeConnector;
 
 before(async () => {
   server = await startTestCluster();
-  dir = mkdtempSync(join(tmpdir(), 'warden-recheck-'));
-  writeFileSync(join(dir, 'kube.yaml'), server.kubeconfig({ token: TOKENS.good }), { mode: 0o600 });
-  const conn: KubernetesConnection = {
-    name: 'prod', type: 'kubernetes', kubeconfig: `file:${join(dir, 'kube.yaml')}`, context: 'test',
-    request_timeout: 3000, exec_timeout: 3000, max_bytes: 65536, exec_protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
-  };
-  connector = new KubeConnector(conn, createSecretResolver(dir));
+  kube = testConnector(server, 'recheck');
+  connector = kube.connector;
 });
 
 after(async () => {
+  await kube?.close();
   await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const pod = (labels: Record<string, string>) => ({ namespace: 'shop', name: 'db-0', labels, containers: [{ name: 'app' }], files: { '/app/x': 'x' } });
@@ -42,7 +32,7 @@ test('a pod replaced after the decision: nothing runs; the same pod still runs',
   const tool = kubectlExecTool(() => connector);
   server.store.addPod(pod({ app: 'web' }));
   const input = { connection: 'prod', namespace: 'shop', pod: 'db-0', container: 'app', command: ['cat', '/app/x'] };
-  const ctx = { connection: connector.conn, principal: { subject: 'a', groups: [], claims: {}, authMethod: 'stdio' }, limits: { timeoutMs: 3000, maxRows: 10, maxBytes: 65536 } } as unknown as ExecContext;
+  const ctx = kube.ctx;
   const parseCtx = { principal: ctx.principal, connection: connector.conn } as never;
 
   const same = await tool.parse(input as never, parseCtx);
@@ -66,7 +56,7 @@ test('kubectl_logs: a pod replaced after the decision is not read', async () => 
   const tool = kubectlLogsTool(() => connector);
   server.store.addPod(pod({ app: 'web' }));
   const input = { connection: 'prod', namespace: 'shop', pod: 'db-0', container: 'app' };
-  const ctx = { connection: connector.conn, principal: { subject: 'a', groups: [], claims: {}, authMethod: 'stdio' }, limits: { timeoutMs: 3000, maxRows: 10, maxBytes: 65536 } } as unknown as ExecContext;
+  const ctx = kube.ctx;
   const parseCtx = { principal: ctx.principal, connection: connector.conn } as never;
   const same = await tool.parse(input as never, parseCtx);
   const ok = await tool.execute(input as never, same, ctx);

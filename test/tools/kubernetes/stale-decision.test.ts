@@ -5,42 +5,32 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createSecretResolver } from '../../../src/config/secrets.js';
-import { KubeConnector } from '../../../tools/kubernetes/connector.js';
+import type { KubeConnector } from '../../../tools/kubernetes/connector.js';
 import { kubectlExecTool } from '../../../tools/kubernetes/kubectl-exec.js';
 import { kubectlGetTool } from '../../../tools/kubernetes/kubectl-get.js';
 import { kubectlLogsTool } from '../../../tools/kubernetes/kubectl-logs.js';
-import type { KubernetesConnection } from '../../../tools/kubernetes/config.js';
-import { startTestCluster, TOKENS } from '../../support/kube-apiserver/warden-setup.js';
+import { startTestCluster } from '../../support/kube-apiserver/warden-setup.js';
+import { testConnector, type TestConnector } from '../../support/kube-apiserver/test-connector.js';
 import type { KubeApiServer } from '../../support/kube-apiserver/index.js';
 import type { ExecContext } from '../../../src/tool-api.js';
 
 let server: KubeApiServer;
-let dir: string;
+let kube: TestConnector;
 let connector: KubeConnector;
 let ctx: ExecContext;
 let parseCtx: never;
 
 before(async () => {
   server = await startTestCluster();
-  dir = mkdtempSync(join(tmpdir(), 'warden-stale-'));
-  writeFileSync(join(dir, 'kube.yaml'), server.kubeconfig({ token: TOKENS.good }), { mode: 0o600 });
-  const conn: KubernetesConnection = {
-    name: 'prod', type: 'kubernetes', kubeconfig: `file:${join(dir, 'kube.yaml')}`, context: 'test',
-    request_timeout: 3000, exec_timeout: 3000, max_bytes: 65536, exec_protocols: ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
-  };
-  connector = new KubeConnector(conn, createSecretResolver(dir));
-  ctx = { connection: connector.conn, principal: { subject: 'a', groups: [], claims: {}, authMethod: 'stdio' }, limits: { timeoutMs: 3000, maxRows: 10, maxBytes: 65536 } } as unknown as ExecContext;
+  kube = testConnector(server, 'stale');
+  connector = kube.connector;
+  ctx = kube.ctx;
   parseCtx = { principal: ctx.principal, connection: connector.conn } as never;
 });
 
 after(async () => {
-  await connector?.close();
+  await kube?.close();
   await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const addPod = (labels: Record<string, string>) =>
