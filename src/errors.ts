@@ -37,7 +37,10 @@ export const ErrorCode = {
   CONFIG: 'WARDEN_CONFIG',
   /** A secret reference could not be resolved. */
   SECRET: 'WARDEN_SECRET',
-  /** The client cancelled the call before it ran (notifications/cancelled); nothing ran. */
+  /**
+   * The client cancelled the call (notifications/cancelled) before it ran, or while its statement
+   * ran and before it took effect (a write is never committed after a cancel); no result.
+   */
   CANCELLED: 'WARDEN_CANCELLED',
   /** An unexpected internal failure; the call did not complete. */
   INTERNAL: 'WARDEN_INTERNAL',

@@ -10,6 +10,7 @@ import { cappedQuery, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
+import { cancelledError, unlessCancelled } from './statement-cancel.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
 // reinterpretation, and the agent sees exactly what the database said.
@@ -58,6 +59,11 @@ export interface RunOptions {
    * unless its SQLSTATE is one whose message never quotes a value (see QUOTES_NO_VALUE).
    */
   masked?: boolean;
+  /**
+   * The call's signal: when its client cancels, the statement in flight is cancelled in
+   * PostgreSQL and a write is rolled back unless its COMMIT was already sent (statement-cancel.ts).
+   */
+  signal?: AbortSignal;
 }
 
 /** Where a result field comes from, by PostgreSQL's field metadata (table OID, column number). */
@@ -113,6 +119,7 @@ export class PgConnector {
   /** Run exactly one statement with a protocol-level row cap. */
   async run(sql: string, params: unknown[], o: RunOptions): Promise<CappedResult> {
     const pool = await this.pool(o.readOnly ? 'ro' : 'rw');
+    if (o.signal?.aborted) throw cancelledError('before the statement was sent');
     let client: pg.PoolClient;
     try {
       client = await pool.connect();
@@ -124,13 +131,16 @@ export class PgConnector {
       if (o.readOnly) {
         const q = cappedQuery(sql, params, o.maxRows + 1);
         client.query(q.submittable as pg.QueryConfig);
-        return trim(await q.done, o.maxRows);
+        return trim(await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and its result was dropped'), o.maxRows);
       }
       await client.query('BEGIN READ WRITE');
       await client.query(`SET LOCAL statement_timeout = ${Math.floor(o.timeoutMs)}`);
+      if (o.signal?.aborted) throw cancelledError('before the statement was sent');
       const q = cappedQuery(sql, params, o.maxRows + 1);
       client.query(q.submittable as pg.QueryConfig);
-      const r = await q.done;
+      const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)');
+      // The last point of no return: a cancel that arrives once COMMIT is sent finds the write done.
+      if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
       await client.query('COMMIT');
       await client.query('DISCARD ALL');
       return trim(r, o.maxRows);
@@ -138,7 +148,8 @@ export class PgConnector {
       broken = e;
       throw backendError(e, o.masked === true);
     } finally {
-      // A client that saw an error is destroyed, never reused: no half-open transaction or state leaks.
+      // A client that saw an error (or a cancel) is destroyed, never reused: no half-open
+      // transaction, state or pending cancel leaks; an uncommitted write rolls back with it.
       client.release(broken ? (broken instanceof Error ? broken : new Error('failed')) : undefined);
     }
   }

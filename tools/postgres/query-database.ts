@@ -98,6 +98,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
           readOnly: ctx.readOnly,
           maxRows,
           timeoutMs: conn.statement_timeout,
+          // A client's cancel stops the statement in PostgreSQL; a write is rolled back before COMMIT.
+          signal: ctx.signal,
           // Its error messages may quote a masked value (`email::regclass` in WHERE): withheld.
           masked: touchesMaskedTable(facts, lineage, lineage.masking),
         });
