@@ -2,7 +2,8 @@
  * Policy hot reload: on SIGHUP, or when a policy file or warden.yaml changes, recompile and swap
  * atomically (Runtime.reload). A file that does not load keeps the last good policy and the log
  * says why (FILE:LINE problems). warden.yaml sections other than `policies:` apply at the next
- * start; a reload that finds them changed warns with their names. Calls already running finish under the policy they started
+ * start; a reload that finds them changed warns with their names. A changed `policies:` list
+ * moves the watch to its folders. Calls already running finish under the policy they started
  * with: the pipeline reads the policy once per call.
  */
 import { watch, type FSWatcher } from 'node:fs';
@@ -52,13 +53,17 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
     timer.unref?.();
   };
 
-  /** Folders to watch: the config file's, each policy pattern's, each loaded policy file's. */
+  /**
+   * Folders to watch: the config file's, each policy pattern's, each loaded policy file's. Derived
+   * again after every reload (rewatch): the patterns are those of the warden.yaml last read, so a
+   * `policies:` list pointing at a new folder is watched there, and the old folder is let go.
+   */
   function folders(): Map<string, (name: string) => boolean> {
     const out = new Map<string, ((name: string) => boolean)[]>();
     const add = (dir: string, test: (name: string) => boolean) => out.set(dir, [...(out.get(dir) ?? []), test]);
     const configFile = resolve(rt.config.file);
     add(dirname(configFile), (n) => n === basename(configFile));
-    for (const pat of rt.config.policyPatterns ?? []) {
+    for (const pat of rt.policyPatterns?.() ?? rt.config.policyPatterns ?? []) {
       add(dirname(resolve(pat)), policyNameMatcher(basename(pat)));
     }
     for (const f of rt.policy().files) add(dirname(resolve(f)), (n) => n === basename(f));

@@ -39,6 +39,12 @@ export interface Runtime {
   reload(): CompiledPolicy;
   /** warden.yaml sections changed on disk, as of the last reload, that apply only after a restart (config-drift.ts). */
   pendingRestart?(): string[];
+  /**
+   * `policies:` patterns of the warden.yaml last read, at start or by a reload (even one whose
+   * policies then failed to compile). Why: the watcher follows them, so a file added under a new
+   * folder, or a fix to the broken file there, reloads without a restart.
+   */
+  policyPatterns?(): string[];
   close(): Promise<void>;
 }
 
@@ -170,6 +176,7 @@ export async function startRuntime(
     throw e;
   }
   let pending: string[] = [];
+  let patterns = config.policyPatterns;
   const pipeline = createPipeline({
     tools,
     connections: config.connections,
@@ -195,6 +202,7 @@ export async function startRuntime(
     policy: () => policy,
     reload() {
       const nextConfig = loadServerConfig(configPath, families);
+      patterns = nextConfig.policyPatterns;
       const next = compileForConfig(nextConfig, families);
       refuseDeadDenies(next, nextConfig.connections, byFamily, builtins);
       pending = restartOnlyChanges(config, nextConfig);
@@ -202,6 +210,7 @@ export async function startRuntime(
       return next;
     },
     pendingRestart: () => [...pending],
+    policyPatterns: () => [...patterns],
     async close() {
       await Promise.all(instances.map((i) => i.close().catch(() => undefined)));
       await store.close();

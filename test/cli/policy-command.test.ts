@@ -207,3 +207,18 @@ test('check: a file: secret other users can read is a warning at its line; one a
   chmodSync(join(d, 'db-url'), 0o600);
   assert.doesNotMatch(warden(['check', '--config', join(d, 'warden.yaml')]).err, /db-url/);
 });
+
+test('check: a file: secret in a folder every user may write is an error, as the server refuses it', () => {
+  const d = join(tmp, 'secret-folder');
+  mkdirSync(join(d, 'policies'), { recursive: true });
+  mkdirSync(join(d, 'shared'));
+  writeFileSync(join(d, 'policies', 'p.yaml'), 'rules: []\n');
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  db:\n    type: postgres\n    url: file:shared/db-url\npolicies: [policies/*.yaml]\n');
+  writeFileSync(join(d, 'shared', 'db-url'), 'postgres://warden:pw@db/app\n', { mode: 0o600 });
+  chmodSync(join(d, 'shared'), 0o1777);
+  const r = warden(['check', '--config', join(d, 'warden.yaml')]);
+  assert.equal(r.code, 1, r.err);
+  assert.match(r.err, /warden\.yaml:4: connections\.db\.url: file:shared\/db-url: the server refuses it: its folder .*shared is writable by every user/);
+  chmodSync(join(d, 'shared'), 0o700);
+  assert.doesNotMatch(warden(['check', '--config', join(d, 'warden.yaml')]).err, /db-url/);
+});

@@ -1,7 +1,8 @@
 /**
  * A policy file (or warden.yaml) that every user on the host may change, or that sits in a
- * folder every user may write, is refused: anyone could grant themselves access, and the policy
- * watcher would load their rule on its own. `file:` secrets were already refused this way.
+ * folder every user may write, or under one without the sticky bit, is refused: anyone could
+ * grant themselves access, and the policy watcher would load their rule on its own. `file:`
+ * secrets are refused the same way (secret-files.test.ts).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -61,4 +62,39 @@ test('a world-writable warden.yaml is refused (it names the policy files and the
   assert.throws(() => loadServerConfig(join(dir, 'warden.yaml'), families), /warden\.yaml:0: writable by every user on this host/);
   chmodSync(join(dir, 'warden.yaml'), 0o600);
   assert.equal(loadServerConfig(join(dir, 'warden.yaml'), families).policyFiles.length, 1);
+});
+
+/** A folder every user may write, 0777 or 1777, with `warden/policies/dev.yaml` under it (0755 folders). */
+function underShared(mode: number): { open: string; config: string; file: string } {
+  const open = join(mkdtempSync(join(tmpdir(), 'warden-shared-parent-')), 'srv');
+  mkdirSync(join(open, 'warden', 'policies'), { recursive: true, mode: 0o755 });
+  chmodSync(open, mode);
+  const file = join(open, 'warden', 'policies', 'dev.yaml');
+  writeFileSync(file, RULE, { mode: 0o644 });
+  writeFileSync(join(open, 'warden', 'warden.yaml'), 'policies: [policies/*.yaml]\n', { mode: 0o644 });
+  return { open, config: join(open, 'warden', 'warden.yaml'), file };
+}
+
+test('a folder above that every user may write without the sticky bit is refused (anyone could rename the policies folder and put their own in its place)', () => {
+  const { open, config, file } = underShared(0o777);
+  const above = (e: Error) => e.message.includes(`the folder ${open} above it is writable by every user on this host without the sticky bit`) && e.message.includes(`chmod +t ${open}`);
+  assert.throws(() => compilePolicy([file], conditions), (e: Error) => e.message.includes(`${file}:0:`) && above(e));
+  assert.throws(() => loadServerConfig(config, families), above);
+  chmodSync(open, 0o755);
+  assert.equal(compilePolicy([file], conditions).rules.length, 1);
+});
+
+test('a folder above with the sticky bit (as /tmp) is allowed: others may add entries there but not rename ours', () => {
+  const { config, file } = underShared(0o1777);
+  assert.equal(compilePolicy([file], conditions).rules.length, 1);
+  assert.equal(loadServerConfig(config, families).policyFiles.length, 1);
+});
+
+test('a symlinked policy file is judged by the folders above the file it points to as well', () => {
+  const { policies } = setup();
+  const { open, file } = underShared(0o777);
+  symlinkSync(file, join(policies, 'linked.yaml'));
+  assert.throws(() => compilePolicy([join(policies, 'linked.yaml')], conditions), (e: Error) => e.message.includes(`the folder ${open} above it`));
+  chmodSync(open, 0o1777);
+  assert.equal(compilePolicy([join(policies, 'linked.yaml')], conditions).rules.length, 1);
 });

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startRuntime } from '../../src/server/runtime.js';
 import { watchPolicies } from '../../src/server/policy-watch.js';
 import { families } from '../../tools/index.js';
@@ -42,6 +43,54 @@ test('the policy watcher warns when warden.yaml changed sections that wait for a
     await until(() => logs.some((l) => l.level === 'warn' && /restart/.test(l.msg)), 5000, 'the restart warning');
     const w = logs.find((l) => l.level === 'warn' && /restart/.test(l.msg))!;
     assert.deepEqual(w.data?.sections, ['admins', 'rate_limits']);
+  } finally {
+    stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
+const RULE_B = 'rules:\n  - { id: b, effect: allow, who: { groups: [ops] }, tool: query_database, sql: { read: [public.u] } }\n';
+type Entry = { level: string; msg: string; data?: Record<string, unknown> };
+const triggered = (logs: Entry[], name: string) => logs.filter((l) => String(l.data?.trigger ?? '').endsWith(`: ${name}`));
+
+test('after a reload that moves `policies:` to a new folder, that folder is watched and the old one is let go', async () => {
+  const dir = writeWardenDir(BASE, { 'old.yaml': RULES['a.yaml'] });
+  mkdirSync(join(dir.dir, 'next'));
+  writeFileSync(join(dir.dir, 'next', 'a.yaml'), RULES['a.yaml']);
+  const rt = await startRuntime(dir.configPath, families);
+  const logs: Entry[] = [];
+  const stop = watchPolicies(rt, (level, msg, data) => logs.push({ level, msg, ...(data ? { data } : {}) }), { debounceMs: 30, sighup: false });
+  try {
+    writeFileSync(dir.configPath, BASE.replace('policies/*.yaml', 'next/*.yaml'));
+    await until(() => rt.policy().files.some((f) => f.endsWith(join('next', 'a.yaml'))), 5000, 'the reload onto next/');
+    writeFileSync(join(dir.dir, 'next', 'b.yaml'), RULE_B);
+    await until(() => rt.policy().files.length === 2, 5000, 'next/b.yaml, a new file in the new folder, to be loaded without a restart');
+    assert.deepEqual(rt.policyPatterns?.(), [join(dir.dir, 'next', '*.yaml')]);
+    writeFileSync(join(dir.dir, 'policies', 'old.yaml'), RULE_B);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(triggered(logs, 'old.yaml'), [], 'the old folder is no longer watched');
+  } finally {
+    stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
+test('when the new folder holds a broken file, the reload fails but the folder is watched: fixing the file reloads', async () => {
+  const dir = writeWardenDir(BASE, RULES);
+  mkdirSync(join(dir.dir, 'next'));
+  writeFileSync(join(dir.dir, 'next', 'b.yaml'), 'rules: [\n');
+  const rt = await startRuntime(dir.configPath, families);
+  const logs: Entry[] = [];
+  const stop = watchPolicies(rt, (level, msg, data) => logs.push({ level, msg, ...(data ? { data } : {}) }), { debounceMs: 30, sighup: false });
+  try {
+    const first = rt.policy().version;
+    writeFileSync(dir.configPath, BASE.replace('policies/*.yaml', 'next/*.yaml'));
+    await until(() => logs.some((l) => l.level === 'error' && /reload failed/.test(l.msg)), 5000, 'the failed reload');
+    assert.equal(rt.policy().version, first, 'the last good policy stays');
+    writeFileSync(join(dir.dir, 'next', 'b.yaml'), RULE_B);
+    await until(() => rt.policy().files.some((f) => f.endsWith(join('next', 'b.yaml'))), 5000, 'the fixed file in the new folder to be loaded');
   } finally {
     stop();
     await rt.close();
