@@ -4,47 +4,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
-import type { CallView, ConnectionConfig, Facts, GovernedTool, Principal, ToolOutput } from '../tool-api.js';
+import type { CallView, GovernedTool, Principal } from '../tool-api.js';
 import { decide, decideDiscovery, grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
 import { approvalRequirements } from '../policy/approval-terms.js';
 import { connectionDigest } from '../approvals/canonical.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
-import { MAX_INPUT_DEPTH, nestsDeeperThan, unencodableString, unrecordedArgs } from './input-guard.js';
+import { elapsed, meta, type CallState } from './call-state.js';
+import { MAX_INPUT_DEPTH, nestsDeeperThan, unencodableString } from './input-guard.js';
 import { itemJudge } from './item-judge.js';
-import { maskOutput, type MaskReport } from './mask-output.js';
+import { maskOutput } from './mask-output.js';
+import { callRecorder } from './record.js';
 import { renderError, renderOutput } from './render.js';
 import { STAGES, type StageName } from './stages.js';
 import { stageProfiler } from './stage-profile.js';
 import type { CallRequest, CallResponse, PipelineDeps } from './types.js';
-import type { RateTicket } from './rate-limit.js';
-
-/** Per-call state carried from stage to stage. */
-interface CallState {
-  id: string;
-  req: CallRequest;
-  startedAt: number;
-  startedIso: string;
-  policy: CompiledPolicy;
-  principal?: Principal;
-  tool?: GovernedTool<any, any>;
-  input?: Record<string, unknown>;
-  connection: ConnectionConfig | null;
-  facts?: Facts;
-  decision?: Decision;
-  grants?: Record<string, unknown>[];
-  intentWritten: boolean;
-  /** A read-only call's intent commit, in flight while the statement runs (read_intent: overlap). */
-  intentPending?: Promise<void>;
-  output?: ToolOutput;
-  masking?: MaskReport;
-  response?: CallResponse;
-  stagesRun: StageName[];
-  /** Rate-limit admission for this call (released when the call ends). */
-  rate?: RateTicket;
-  /** Why the arguments are not stored (too deep, too large, not JSON): the transcript says so instead. */
-  unstored?: string;
-}
 
 /** The governed core: discovery and calls. */
 export interface Pipeline {
@@ -65,6 +39,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     if (!s) scanners.set(p, (s = deps.masking.scanner(p)));
     return s;
   };
+  const { writeIntent, fail, maskError } = callRecorder(deps, scannerFor);
 
   const stageFns: Record<StageName, (s: CallState) => Promise<void> | void> = {
     authenticate(s) {
@@ -225,61 +200,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
   };
 
-  function meta(s: CallState): Record<string, unknown> {
-    return { call_id: s.id, rule_ids: s.decision?.ruleIds ?? [], policy_version: s.policy.version };
-  }
-
-  async function writeIntent(s: CallState, decision: 'allow' | 'deny' | 'error', durable = false): Promise<void> {
-    await deps.store.recordIntent({
-      id: s.id,
-      sessionId: s.req.sessionId,
-      tool: String(s.req.tool),
-      connection: s.connection?.name ?? (typeof (s.req.args as Record<string, unknown> | null)?.connection === 'string' ? String((s.req.args as Record<string, unknown>).connection) : null),
-      args: s.unstored ? unrecordedArgs(s.unstored) : (s.req.args ?? {}),
-      factsSummary: s.facts?.summary ?? null,
-      facts: s.facts ?? null,
-      decision,
-      ruleIds: s.decision?.ruleIds ?? [],
-      policyVersion: s.policy.version,
-      startedAt: s.startedIso,
-    }, { durable });
-    s.intentWritten = true;
-    s.intentPending = undefined;
-  }
-
-  /** Failure path: record what happened (denials, parse errors, backend errors) and answer with a code. */
-  async function fail(s: CallState, err: WardenError): Promise<CallResponse> {
-    const response = renderError(maskError(err, s), meta(s));
-    try {
-      // The decision column is the policy's answer; the status says what became of the call.
-      const decision = err.code === ErrorCode.DENIED || err.code === ErrorCode.RATE_LIMITED ? 'deny' : s.decision?.effect === 'allow' ? 'allow' : 'error';
-      if (!s.intentWritten) await writeIntent(s, decision);
-      await deps.store.recordOutcome(s.id, {
-        status: err.code === ErrorCode.DENIED || err.code === ErrorCode.APPROVAL_DENIED ? 'denied' : err.code === ErrorCode.APPROVAL_PENDING ? 'pending' : 'error',
-        errorCode: err.code,
-        result: response.structuredContent,
-        masking: null,
-        durationMs: elapsed(s),
-        endedAt: new Date().toISOString(),
-      });
-    } catch (e) {
-      const te = toWardenError(e, ErrorCode.TRANSCRIPT);
-      deps.log('error', 'transcript write failed on the failure path', { code: te.code, message: te.message });
-      if (te.code === ErrorCode.TRANSCRIPT && err.code !== ErrorCode.TRANSCRIPT) return renderError(te, meta(s));
-    }
-    return response;
-  }
-
-  /**
-   * An error's message can carry what a backend said (a database quoting a value, a command's
-   * stderr): the policy's content detectors mask it like a result before the agent or the
-   * transcript sees it. Rule ids and alternatives are Warden's own words and stay as they are.
-   */
-  function maskError(err: WardenError, s: CallState): WardenError {
-    const masked = scannerFor(s.policy).scan(err.message).text;
-    return masked === err.message ? err : new WardenError(err.code, masked, err.details);
-  }
-
   return {
     stages: STAGES,
     listTools(principal) {
@@ -330,10 +250,6 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 }
 
 const EXECUTE_AT = STAGES.indexOf('execute');
-
-function elapsed(s: CallState): number {
-  return Math.round((performance.now() - s.startedAt) * 1000) / 1000;
-}
 
 /** Built-in tools (list_connections, approval_status) are visible to everyone and decide for themselves. */
 function builtinDecision(tool: string): Decision {

@@ -6,6 +6,7 @@
  */
 import pg from 'pg';
 import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
+import { backendError } from './backend-error.js';
 import { cappedQuery, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
@@ -56,7 +57,7 @@ export interface RunOptions {
   timeoutMs: number;
   /**
    * The statement touches a table with a masked column: PostgreSQL's message is withheld
-   * unless its SQLSTATE is one whose message never quotes a value (see QUOTES_NO_VALUE).
+   * unless its SQLSTATE is one whose message never quotes a value (see QUOTES_NO_VALUE in backend-error.ts).
    */
   masked?: boolean;
   /**
@@ -272,79 +273,4 @@ export class PgConnector {
 function trim(r: CappedResult, max: number): CappedResult {
   if (r.rows.length > max) return { ...r, rows: r.rows.slice(0, max), truncated: true };
   return r;
-}
-
-/** Map a pg error to a coded error; only the server's message (never connection details) travels. */
-function backendError(e: unknown, masked = false): WardenError {
-  if (e instanceof WardenError) return e;
-  const err = e as { code?: string; message?: string };
-  if (err.code === '57014') return new WardenError(ErrorCode.TIMEOUT, 'the statement was cancelled: statement_timeout reached');
-  if (err.code === '25006') return new WardenError(ErrorCode.DENIED, 'the database refused a write in a read-only transaction', { ruleIds: [] });
-  const sqlstate = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : null;
-  const withheld = sqlstate ? withheldMessage(sqlstate) ?? (masked ? maskedMessage(sqlstate) : null) : null;
-  if (withheld) return new WardenError(ErrorCode.BACKEND, withheld);
-  if (masked && !sqlstate && !CONNECTION_ERROR.test(err.message ?? '')) return new WardenError(ErrorCode.BACKEND, 'database error; the message is withheld because the statement touches masked columns');
-  const msg = typeof err.message === 'string' ? err.message : 'database error';
-  const code = sqlstate ? ` (SQLSTATE ${sqlstate})` : '';
-  if (CONNECTION_ERROR.test(msg)) {
-    return new WardenError(ErrorCode.BACKEND, 'the database is unreachable right now');
-  }
-  return new WardenError(ErrorCode.BACKEND, `database error: ${msg}${code}`);
-}
-
-const CONNECTION_ERROR = /ECONNREFUSED|ENOTFOUND|ETIMEDOUT|timeout exceeded when trying to connect|Connection terminated/i;
-
-/**
- * SQLSTATE classes whose server messages quote stored values or arbitrary text: a data exception
- * names the value it could not convert (`invalid input syntax for type integer: "alice@..."`,
- * also from a masked column cast in WHERE), a RAISE or an external routine says whatever it
- * likes, an authorization failure names the server-held role. Their message never leaves
- * Warden; the agent gets the SQLSTATE and its condition, which is enough to fix a query.
- */
-const WITHHELD_CLASSES: Record<string, string> = {
-  '22': 'data exception',
-  '28': 'invalid authorization specification',
-  '2F': 'SQL routine exception',
-  '38': 'external routine exception',
-  '39': 'external routine invocation exception',
-  P0: 'PL/pgSQL error',
-};
-
-const CONDITIONS: Record<string, string> = {
-  '22001': 'string data right truncation',
-  '22003': 'numeric value out of range',
-  '22004': 'null value not allowed',
-  '22007': 'invalid datetime format',
-  '22008': 'datetime field overflow',
-  '22012': 'division by zero',
-  '22018': 'invalid character value for cast',
-  '22021': 'character not in repertoire',
-  '22023': 'invalid parameter value',
-  '2201B': 'invalid regular expression',
-  '22P02': 'invalid text representation',
-  '22P05': 'untranslatable character',
-  P0001: 'raise exception',
-};
-
-function withheldMessage(sqlstate: string): string | null {
-  const cls = WITHHELD_CLASSES[sqlstate.slice(0, 2)];
-  if (!cls) return null;
-  return `database error: ${CONDITIONS[sqlstate] ?? cls} (SQLSTATE ${sqlstate}); PostgreSQL's message is withheld because it can quote stored values`;
-}
-
-/**
- * Errors whose message never quotes a value, only names from the statement or the catalog:
- * constraint violations (the values are in the detail, which never travels), transaction,
- * resource and operator-intervention states, permission and undefined-column errors. Any other
- * message may quote a value: a lookup by name echoes it (`email::regclass` -> `relation
- * "<value>" does not exist`, 42P01; regtype, regproc, regrole, regnamespace: 42601, 42883,
- * 42704, 3F000), as do text-search parsers (`no operand in tsquery: "<value>"`, 42601).
- */
-const QUOTES_NO_VALUE_CLASSES = new Set(['08', '0A', '23', '25', '40', '53', '54', '55', '57']);
-const QUOTES_NO_VALUE = new Set(['42501', '42703']);
-
-/** The message for an error of a statement that touches masked columns, or null when PostgreSQL's may travel. */
-function maskedMessage(sqlstate: string): string | null {
-  if (QUOTES_NO_VALUE.has(sqlstate) || QUOTES_NO_VALUE_CLASSES.has(sqlstate.slice(0, 2))) return null;
-  return `database error (SQLSTATE ${sqlstate}); PostgreSQL's message is withheld because the statement touches masked columns and the message can quote their values`;
 }
