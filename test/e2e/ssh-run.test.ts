@@ -52,6 +52,8 @@ const FIXTURES: Record<string, string> = {
   'app.log': APP_LOG,
   'other.log': 'nothing to see\n',
   'secrets.log': `aws_access_key_id=${AWS_KEY}\nDATABASE_URL=postgres://admin:${DB_PASSWORD}@db.internal:5432/app\n`,
+  // Secrets not beside a name the masker knows as such, for the colour-code test.
+  'keys.log': `upload by ${AWS_KEY} refused\nDB_PASSWORD=${DB_PASSWORD}\n`,
   'big.log': 'x'.repeat(99) + '\n'.repeat(1) + ('y'.repeat(99) + '\n').repeat(999),
 };
 
@@ -214,6 +216,18 @@ describe('ssh_run: host behaviour', () => {
       assert.ok(!JSON.stringify(r.structured).includes(secret), `structured leaks ${secret}`);
     }
     assert.match((r.structured as { stdout: string }).stdout, /db\.internal/, 'the rest of the line is still there');
+  });
+
+  test('terminal escape sequences (grep --color=always) cannot split a secret past the masking, and never reach the agent', async () => {
+    // grep colours the match: AKIA\e[01;31m\e[KZ7Q4\e[m\e[KEXAMPLEKEY12 read by any terminal or model as the key.
+    for (const pattern of ['Z7Q4', 'PASSWORD', '2-s3c']) {
+      const r = await w.call('ssh_run', { connection: 'web-1', command: `grep --color=always -e ${pattern} ${LOG}/keys.log` });
+      assert.equal(r.isError, false, r.text);
+      // What a reader sees once the colour codes are dropped (in the text and in the JSON of the structured result).
+      const seen = (r.text + JSON.stringify(r.structured)).replace(/(?:\x1b|\\u001b)\[[0-9;]*[A-Za-z]/g, '');
+      for (const secret of ['Z7Q4EXAMPLE', 's3cret-pw']) assert.ok(!seen.includes(secret), `${pattern}: leaks ${secret}: ${r.text}`);
+      assert.ok(!/\x1b|\\u001b/.test(r.text + JSON.stringify(r.structured)), `${pattern}: an escape character reached the agent: ${JSON.stringify(r.text)}`);
+    }
   });
 
   test('output over max_output_bytes is cut with a truncated flag', async () => {

@@ -10,6 +10,7 @@
  * Not seen: values whose name is elsewhere (`-p hunter2`, a YAML `name:`/`value:` pair, a
  * `user:pass` operand), which the content detectors may still catch.
  */
+import { plainText } from './terminal-text.js';
 
 /** The mask put in place of a secret value. */
 export const SECRET_MASK = '***';
@@ -81,14 +82,16 @@ export function maskSecretText(text: string, count?: { n: number }): string {
 }
 
 /**
- * A command's output streams with named secrets masked, and how many values were. Why a tool
- * calls it in execute (not the pipeline): the transcript stores what the tool returns, so the
- * value never reaches it. A stream cut at the output cap is safe: an open quote runs to its end.
+ * A command's output streams as plain text (terminal-text.ts: no escape sequence can split a
+ * name or a value) with named secrets masked, and how many values were. Why a tool calls it in
+ * execute (not the pipeline): the transcript stores what the tool returns, so the value never
+ * reaches it; the content detectors then read the same plain text. A stream cut at the output
+ * cap is safe: an open quote runs to its end.
  */
 export function maskSecretStreams<S extends Record<string, string>>(streams: S): { streams: S; masked: number } {
   const count = { n: 0 };
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(streams)) out[k] = maskSecretText(v, count);
+  for (const [k, v] of Object.entries(streams)) out[k] = maskSecretText(plainText(v), count);
   return { streams: out as S, masked: count.n };
 }
 
