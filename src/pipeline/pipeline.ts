@@ -14,6 +14,7 @@ import { elapsed, meta, type CallState } from './call-state.js';
 import { MAX_INPUT_DEPTH, nestsDeeperThan, unencodableString } from './input-guard.js';
 import { itemJudge } from './item-judge.js';
 import { maskOutput } from './mask-output.js';
+import { withinRowsQuota } from './rate-limit.js';
 import { callRecorder } from './record.js';
 import { renderError, renderOutput } from './render.js';
 import { STAGES, type StageName } from './stages.js';
@@ -177,6 +178,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         await s.intentPending;
       }
       s.output = await running;
+      if (s.rate) s.output = withinRowsQuota(s.output, s.rate);
     },
     mask(s) {
       const r = maskOutput(s.output!, scannerFor(s.policy));
@@ -185,7 +187,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     async 'record-outcome'(s) {
       s.response = renderOutput(s.output!, meta(s));
-      s.rate?.charge(s.output!.kind === 'table' ? s.output!.rowCount : 0, s.response.content.reduce((n, c) => n + Buffer.byteLength(c.text), 0));
+      // Rows were taken in execute (withinRowsQuota); the bytes are those sent.
+      s.rate?.charge(0, s.response.content.reduce((n, c) => n + Buffer.byteLength(c.text), 0));
       await deps.store.recordOutcome(s.id, {
         status: 'ok',
         errorCode: null,

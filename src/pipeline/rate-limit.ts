@@ -1,11 +1,15 @@
 /**
  * Rate limits and quotas, per principal (warden.yaml `rate_limits:`) and per principal and rule
  * (a rule's `limits:`): calls per minute (sliding window), concurrent calls, rows and bytes per
- * hour (sliding window, checked before a call and charged after it). A refusal is a coded
+ * hour (sliding window, checked before a call and charged after it). A table's rows are cut to
+ * what the rows quotas have left as it is charged, so neither one large result nor concurrent
+ * calls that all passed the check can take more rows than the hour allows; bytes are charged
+ * after the fact (a quota may be passed by the results of the calls already running). Counters
+ * are per process (stdio sessions and replicas each count their own). A refusal is a coded
  * WARDEN_RATE_LIMITED error, so the pipeline records it like any other failure.
  */
 import { ErrorCode, WardenError } from '../errors.js';
-import { principalKey, type Principal } from '../tool-api.js';
+import { principalKey, type Principal, type ToolOutput } from '../tool-api.js';
 import type { CallLimits } from '../policy/schema.js';
 import type { CompiledRule } from '../policy/types.js';
 
@@ -16,6 +20,11 @@ const HOUR = 3_600_000;
 export interface RateTicket {
   /** Admit the call under the limits of the rules that allowed it; throws RATE_LIMITED. */
   admitRules(rules: Pick<CompiledRule, 'id' | 'limits'>[]): void;
+  /**
+   * Take up to `rows` rows from the hourly rows quotas, charged at once (before any other call can
+   * take them); returns how many fit, which the caller cuts its result to.
+   */
+  takeRows(rows: number): number;
   /** Count rows and bytes the call returned against the hourly quotas. */
   charge(rows: number, bytes: number): void;
   release(): void;
@@ -85,19 +94,41 @@ export function createRateLimiter(defaults: () => CallLimits, now: () => number 
     admit(principal) {
       sweep();
       const who = principalKey(principal);
-      const taken: Counter[] = [take(`p\0${who}`, defaults(), `rate limit for ${principal.subject}`)];
+      const base = defaults();
+      const taken: Counter[] = [take(`p\0${who}`, base, `rate limit for ${principal.subject}`)];
+      const limitsOf = new Map<Counter, CallLimits>([[taken[0]!, base]]);
       let released = false;
+      const charge = (rows: number, bytes: number) => {
+        if (rows <= 0 && bytes <= 0) return;
+        const at = now();
+        // A late charge keeps its counter from the idle sweep for the hour it counts.
+        for (const c of taken) {
+          c.usage.push({ at, rows, bytes });
+          c.touched = at;
+        }
+      };
       return {
         admitRules(rules) {
           for (const r of rules) {
             if (!r.limits) continue;
-            taken.push(take(`r\0${r.id}\0${who}`, r.limits, `rule ${r.id} limit for ${principal.subject}`));
+            const c = take(`r\0${r.id}\0${who}`, r.limits, `rule ${r.id} limit for ${principal.subject}`);
+            taken.push(c);
+            limitsOf.set(c, r.limits);
           }
         },
-        charge(rows, bytes) {
-          const at = now();
-          for (const c of taken) if (rows > 0 || bytes > 0) c.usage.push({ at, rows, bytes });
+        takeRows(rows) {
+          const t = now();
+          let fit = rows;
+          for (const c of taken) {
+            const max = limitsOf.get(c)?.rows_per_hour;
+            if (max === undefined) continue;
+            const used = c.usage.reduce((n, u) => (u.at > t - HOUR ? n + u.rows : n), 0);
+            fit = Math.min(fit, Math.max(0, max - used));
+          }
+          charge(fit, 0);
+          return fit;
         },
+        charge,
         release() {
           if (released) return;
           released = true;
@@ -106,6 +137,19 @@ export function createRateLimiter(defaults: () => CallLimits, now: () => number 
       };
     },
   };
+}
+
+/**
+ * Cut a table to the rows its call's rows quotas have left (takeRows charges them at once). Why
+ * here, after execute: every call passed the check before it ran, so only the charge can stop
+ * one large result, or several concurrent ones, from taking more than the hour allows.
+ */
+export function withinRowsQuota(output: ToolOutput, ticket: RateTicket): ToolOutput {
+  if (output.kind !== 'table') return output;
+  const fit = ticket.takeRows(output.rows.length);
+  if (fit >= output.rows.length) return output;
+  const note = `cut to ${fit} of ${output.rows.length} rows: the rows-per-hour quota is used up`;
+  return { ...output, rows: output.rows.slice(0, fit), rowCount: fit, truncated: true, notes: [...(output.notes ?? []), note] };
 }
 
 function limited(message: string, details: Record<string, unknown>): WardenError {

@@ -104,3 +104,35 @@ test('a rule concurrency slot is released with the call', () => {
   c2.admitRules([rule]);
   c2.release();
 });
+
+test('usage charged at the end of a long call outlives the idle sweep for the hour it counts', () => {
+  const c = clock();
+  const rl = createRateLimiter(() => ({ rows_per_hour: 100 }), c.now);
+  const long = rl.admit(ana);
+  c.advance(59 * 60_000); // the call ran (or waited for approval) 59 minutes
+  long.charge(100, 0);
+  long.release();
+  c.advance(2 * 60_000); // ana's last admission is over an hour old; her rows are 2 minutes old
+  for (let i = 0; i < 1024; i++) rl.admit(bob).release(); // enough admissions to run the sweep
+  assert.equal(code(() => rl.admit(ana)), 'WARDEN_RATE_LIMITED', 'the rows still count');
+});
+
+test('takeRows hands out only what every rows quota has left, and charges it at once', () => {
+  const rl = createRateLimiter(() => ({ rows_per_hour: 10 }));
+  const rule = { id: 'r', limits: { rows_per_hour: 6 } as CallLimits };
+  const a = rl.admit(ana);
+  a.admitRules([rule]);
+  const b = rl.admit(ana); // admitted while a runs: both passed the check
+  b.admitRules([rule]);
+  assert.equal(a.takeRows(4), 4);
+  assert.equal(b.takeRows(4), 2, 'the rule has 2 rows left');
+  a.release();
+  b.release();
+  assert.equal(code(() => rl.admit(ana).admitRules([rule])), 'WARDEN_RATE_LIMITED');
+  const other = rl.admit(ana);
+  assert.equal(other.takeRows(9), 4, 'the principal quota has 4 rows left');
+  other.release();
+  const free = createRateLimiter(() => ({})).admit(ana);
+  assert.equal(free.takeRows(1000), 1000, 'no rows quota, no cut');
+  free.release();
+});
