@@ -10,6 +10,7 @@
 import { emailUnicode } from './email-unicode.js';
 import { privateKeyBody } from './key-body.js';
 import { cardNumberValid, ssnValid } from './validators.js';
+import { VENDOR_TOKEN_NAMES, VENDOR_TOKENS_BY_NAME } from './vendor-tokens.js';
 
 /** Per-kind hit counters; keys are detector kinds, values are counts (never matched text). */
 export type HitCounts = Record<string, number>;
@@ -30,6 +31,11 @@ export interface Detector {
    * these into one `\d\d\d(?:a|b)` precheck, which irregexp runs far faster than `\d...|\d...`.
    */
   digitTail?: string;
+  /**
+   * For vendor-token prefixes (`ghp_`, `xoxb-`, ...): the trigger goes into a third precheck of
+   * its own; a dozen more words in the keyword alternation cost irregexp about twice as much.
+   */
+  prefixed?: true;
   /** Replaces every finding in `text`, adding to `hits`; returns `text` itself when none. */
   run(text: string, hits: HitCounts): string;
 }
@@ -275,7 +281,8 @@ const creditCard: Detector = {
 /**
  * Detector names a policy may list, in the order they run. Order matters: a PEM block goes
  * before anything could match inside it, a URL password before the email pattern sees
- * `pass@host`, and an Authorization header before the JWT it carries.
+ * `pass@host`, an Authorization header before the JWT it carries, and vendor tokens before the
+ * card pattern sees a Slack token's digit runs.
  */
 export const DETECTOR_NAMES: readonly string[] = Object.freeze([
   'private_key',
@@ -284,6 +291,7 @@ export const DETECTOR_NAMES: readonly string[] = Object.freeze([
   'aws_access_key',
   'aws_secret_key',
   'jwt',
+  ...VENDOR_TOKEN_NAMES,
   'email',
   'us_ssn',
   'credit_card',
@@ -297,6 +305,7 @@ export const DETECTORS_BY_NAME: Readonly<Record<string, readonly Detector[]>> = 
   aws_access_key: [awsSecretKey, awsAccessKey],
   aws_secret_key: [awsSecretKey],
   jwt: [jwt],
+  ...VENDOR_TOKENS_BY_NAME,
   email: [email, emailUnicode],
   us_ssn: [usSsn],
   credit_card: [creditCard],

@@ -1,8 +1,9 @@
 /**
  * Crafted input against the fold, the Unicode email pattern, the key-body pattern, the bytea
- * reading and the wider card separators: each must stay linear (no catastrophic backtracking),
- * since the scanner runs on the event loop and a 1 MB result is allowed. The bound is loose (a
- * shared, loaded machine); quadratic behaviour on 200,000 characters takes far longer.
+ * reading, the wider card separators and the vendor-token patterns: each must stay linear (no
+ * catastrophic backtracking), since the scanner runs on the event loop and a 1 MB result is
+ * allowed. The bound is loose (a shared, loaded machine); quadratic behaviour on 200,000
+ * characters takes far longer.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,6 +34,10 @@ const inputs: [string, string][] = [
   ['dotted digit groups', '4111.'.repeat(n / 5)],
   ['slashed digit groups', '1/2/'.repeat(n / 4)],
   ['bytea text', `\\x${'41'.repeat(n / 2)}`],
+  ['vendor prefixes back to back', 'ghp_xoxb-1-sk-ant-api03-glpat-AIzanpm_'.repeat(n / 38)],
+  ['GitHub bodies one past the bound', `ghp_${'a'.repeat(256)}`.repeat(n / 260)],
+  ['Slack digits without a dash', `xoxb-${'1'.repeat(n)}`],
+  ['GitLab dotted tail', `glpat-${'a'.repeat(20)}${'.a'.repeat(n / 2)}.`],
   ['bytea of zero-width text', `\\x${'e2808b41'.repeat(n / 8)}`],
 ];
 
