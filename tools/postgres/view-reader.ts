@@ -13,6 +13,16 @@ export interface CatalogRelation extends RelationFamily {
   kind: string;
   /** pg_class.relrowsecurity: EXPLAIN of a statement reading it prints its policies' conditions (statistics-values.ts). */
   rowSecurity?: boolean;
+  /**
+   * What a change of its rows (or its descendants') runs that its facts do not name: non-SELECT
+   * rules (their actions are statements deny rules do not see), in words. User triggers are not
+   * listed: refusing every write to a table with an ordinary trigger (updated_at, audit) whenever
+   * any conditional deny applies (the shipped guardrail is one) would block common schemas; what
+   * a trigger writes is not followed (README).
+   */
+  sideEffects?: readonly string[];
+  /** Tables whose foreign keys cascade (CASCADE, SET NULL, SET DEFAULT) a delete or update of its rows into theirs. */
+  cascades?: readonly string[];
 }
 
 /** What the catalog is asked (PgViewReader in production). */
@@ -44,7 +54,7 @@ const nameOf = (oid: string) => `(SELECT fn.nspname::text || '.' || fc.relname::
  */
 const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
-  f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via
+  f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via, f.side_effects, f.cascades
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
 JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
@@ -62,7 +72,12 @@ CROSS JOIN LATERAL (
     ARRAY(SELECT ${nameOf('down.oid')} FROM down) AS descendants,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down JOIN pg_catalog.pg_class dc ON dc.oid = down.oid WHERE dc.relkind = '${FOREIGN_TABLE_KIND}') AS foreign_descendants,
     ARRAY(SELECT ${nameOf('kin.oid')} FROM kin ORDER BY kin.oid) AS kin,
-    ARRAY(SELECT ${nameOf('kin.via')} FROM kin ORDER BY kin.oid) AS kin_via
+    ARRAY(SELECT ${nameOf('kin.via')} FROM kin ORDER BY kin.oid) AS kin_via,
+    ARRAY(SELECT 'rule ' || r.rulename::text || ' on ' || ${nameOf('r.ev_class')} FROM pg_catalog.pg_rewrite r
+        WHERE r.ev_type <> '1' AND (r.ev_class = c.oid OR r.ev_class IN (SELECT oid FROM down))) AS side_effects,
+    ARRAY(SELECT DISTINCT ${nameOf('k.conrelid')} FROM pg_catalog.pg_constraint k
+        WHERE k.contype = 'f' AND (k.confdeltype IN ('c', 'n', 'd') OR k.confupdtype IN ('c', 'n', 'd'))
+          AND (k.confrelid = c.oid OR k.confrelid IN (SELECT oid FROM down))) AS cascades
 ) f`;
 
 type RelationRow = {
@@ -75,6 +90,8 @@ type RelationRow = {
   foreign_descendants: string[];
   kin: string[];
   kin_via: string[];
+  side_effects: string[];
+  cascades: string[];
 };
 
 /** A row of RELATIONS_SQL as the relation it describes (fail closed: kin and their vias must line up). */
@@ -88,6 +105,8 @@ function catalogRelation(row: RelationRow): CatalogRelation {
     descendants: row.descendants,
     descendantsAncestors: row.kin.map((relation, i) => ({ relation, via: row.kin_via[i]! })),
     foreignDescendants: row.foreign_descendants,
+    sideEffects: row.side_effects,
+    cascades: row.cascades,
   };
 }
 

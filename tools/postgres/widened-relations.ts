@@ -30,7 +30,7 @@ import type { ViewReach } from './view-lineage.js';
 /** What the catalog says about the relations a statement reaches (ViewCatalog.reach). */
 export interface CatalogReach {
   /** The inheritance family of every relation met that the catalog knows. */
-  families: ReadonlyMap<string, RelationFamily>;
+  families: ReadonlyMap<string, RelationFamily & { sideEffects?: readonly string[]; cascades?: readonly string[] }>;
   /** Each view met: what its definition reaches, or why deny rules cannot follow it. */
   views: ReadonlyMap<string, ViewReach | string>;
   /** System views met (not analysed): each reaches every relation of `system`. */
@@ -42,7 +42,7 @@ export interface CatalogReach {
 }
 
 /** How one step of a path reaches the next relation (or function). */
-type Step = { to: string; how: 'view' | 'descendant' | 'ancestor' | 'system' | 'call' };
+type Step = { to: string; how: 'view' | 'descendant' | 'ancestor' | 'system' | 'call' | 'cascade' };
 
 /** A relation or function the statement does not name, and the steps from one it names. */
 export interface Path {
@@ -51,7 +51,7 @@ export interface Path {
 }
 
 /** What deny rules cannot follow: a view (its definition) or a foreign table (its server). */
-export type Unfollowable = { kind: 'view' | 'foreign table'; why: string; path: Path };
+export type Unfollowable = { kind: 'view' | 'foreign table' | 'write side effect'; why: string; path: Path };
 
 /** The facts deny rules judge again, widened, and how each addition is reached. */
 export interface Widened {
@@ -65,7 +65,7 @@ export interface Widened {
 }
 
 /** The part of a statement's facts the widening starts from. */
-export type NamedRelations = Pick<SqlFacts, 'statements' | 'reads' | 'writes' | 'onlyRelations' | 'functions'>;
+export type NamedRelations = Pick<SqlFacts, 'statements' | 'reads' | 'writes' | 'onlyRelations' | 'functions'> & { constructs?: readonly string[] };
 
 /** Statement kinds that change rows: through a view, they change what it reads. */
 const ROW_CHANGES: ReadonlySet<string> = new Set(['insert', 'update', 'delete']);
@@ -80,6 +80,8 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   const paths = new Map<string, Path>();
   const unknown = new Map<string, Unfollowable>();
   const throughViews = named.statements.some((k) => ROW_CHANGES.has(k));
+  // Rows change (firing triggers, rules and cascading foreign keys) unless the statement is only EXPLAINed.
+  const changesRows = (throughViews || named.statements.includes('truncate')) && !(named.statements.includes('explain') && !named.constructs?.includes('explain_analyze'));
   // An addition is new to its set (a relation the statement reads may be reached as written).
   const add = (set: Set<string>, name: string, path: Path, step: Step): void => {
     if (set.has(name)) return;
@@ -106,6 +108,18 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
       for (const d of family.descendants) add(into, d, path, { to: d, how: 'descendant' });
       for (const a of family.descendantsAncestors) add(into, a.relation, through(a.via), { to: a.relation, how: 'ancestor' });
       for (const d of family.foreignDescendants) unfollowable(d, { kind: 'foreign table', why: FOREIGN_WHY, path: through(d) });
+    }
+    if (write && changesRows) {
+      // Changing its rows runs rules whose writes no facts name: deny rules cannot follow them.
+      const effects = family?.sideEffects ?? [];
+      if (effects.length) unfollowable(relation, { kind: 'write side effect', why: `changing its rows runs ${effects.slice(0, 3).join(', ')}${effects.length > 3 ? ' and more' : ''}`, path });
+      // Foreign keys with ON DELETE/UPDATE CASCADE (SET NULL, SET DEFAULT) change the referencing table's rows.
+      const cascades = family?.cascades ?? [];
+      for (const r of cascades) {
+        const step: Step = { to: r, how: 'cascade' };
+        add(writes, r, path, step);
+        queue.push({ relation: r, write: true, only: false, path: { from: path.from, steps: [...path.steps, step] } });
+      }
     }
     if (write && !throughViews) continue;
     if (catalog.systemViews.has(relation)) {
@@ -134,6 +148,7 @@ const VERBS: Record<Step['how'], (to: string) => string> = {
   ancestor: (to) => `holds rows of ${to}`,
   system: (to) => `is a system view, reading the system catalogs (${to} among them)`,
   call: (to) => `calls ${to}`,
+  cascade: (to) => `changes, through a cascading foreign key, the rows of ${to}`,
 };
 
 /** A path in words: "public.v2 reads public.v1, which reads public.secrets". Why: the agent is told how it reached what is denied. */
@@ -156,6 +171,14 @@ export function describePaths(paths: readonly Path[]): string {
  */
 export function reachRefusal(relation: string, u: Unfollowable): WardenError {
   if (u.kind === 'view') return viewDenyRefusal(relation, u.why, u.path);
+  if (u.kind === 'write side effect') {
+    const via = u.path.steps.length ? ` (${describePath(u.path)})` : '';
+    return new WardenError(
+      ErrorCode.DENIED,
+      `deny rules cannot be followed through the rules of ${relation}${via}: ${u.why}; refused rather than change rows a deny rule may forbid (ask an admin)`,
+      { ruleIds: [], reason: 'write side effects unknown' },
+    );
+  }
   const via = u.path.steps.length ? ` (${describePath(u.path)})` : '';
   return new WardenError(
     ErrorCode.DENIED,
