@@ -33,25 +33,30 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * what was analysed and approved). Null when there is none; iterative, run after the depth check.
  */
 export function unencodableString(v: unknown): string | null {
-  const stack: [unknown, string][] = [[v, '']];
-  const why = (s: string, path: string): string | null => {
-    const at = path ? ` at ${path.slice(0, 80)}` : '';
-    if (s.includes('\u0000')) return `a NUL character${at}`;
-    return LONE_SURROGATE.test(s) ? `a lone surrogate (text that has no UTF-8 form)${at}` : null;
+  // Paths are spelled only for the answer (a refusal): every call passes through here.
+  type Entry = { value: unknown; parent: Entry | null; key: string };
+  const pathOf = (e: Entry | null): string => {
+    const keys: string[] = [];
+    for (let x = e; x?.parent; x = x.parent) keys.push(x.key);
+    return keys.reverse().join('.');
   };
+  const why = (s: string): string | null =>
+    s.includes('\u0000') ? 'a NUL character' : LONE_SURROGATE.test(s) ? 'a lone surrogate (text that has no UTF-8 form)' : null;
+  const at = (path: string) => (path ? ` at ${path.slice(0, 80)}` : '');
+  const stack: Entry[] = [{ value: v, parent: null, key: '' }];
   while (stack.length) {
-    const [x, at] = stack.pop()!;
+    const e = stack.pop()!;
+    const x = e.value;
     if (typeof x === 'string') {
-      const bad = why(x, at);
-      if (bad) return bad;
+      const bad = why(x);
+      if (bad) return `${bad}${at(pathOf(e))}`;
       continue;
     }
     if (x === null || typeof x !== 'object') continue;
-    for (const [k, c] of Object.entries(x as object)) {
-      const path = at ? `${at}.${k}` : k;
-      const badKey = why(k, at || '(arguments)');
-      if (badKey) return `${badKey} in a key`;
-      stack.push([c, path]);
+    for (const k of Object.keys(x)) {
+      const badKey = why(k);
+      if (badKey) return `${badKey}${at(pathOf(e) || '(arguments)')} in a key`;
+      stack.push({ value: (x as Record<string, unknown>)[k], parent: e, key: k });
     }
   }
   return null;
