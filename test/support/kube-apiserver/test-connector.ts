@@ -3,6 +3,7 @@
  * build it: a kubeconfig file with the good token, the `prod` connection, and an ExecContext for
  * a plain stdio principal. Why one place: four test files built the same connection by hand.
  */
+import { after, before } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +12,7 @@ import type { ExecContext } from '../../../src/tool-api.js';
 import type { KubernetesConnection } from '../../../tools/kubernetes/config.js';
 import { KubeConnector } from '../../../tools/kubernetes/connector.js';
 import type { KubeApiServer } from './index.js';
-import { TOKENS } from './warden-setup.js';
+import { startTestCluster, TOKENS } from './warden-setup.js';
 
 /** The connector, a context for its tools, and the cleanup of both. */
 export interface TestConnector {
@@ -38,4 +39,32 @@ export function testConnector(server: KubeApiServer, prefix: string): TestConnec
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What testCluster hands a test file: filled in by its `before` hook. */
+export interface TestCluster extends Omit<TestConnector, 'close'> {
+  server: KubeApiServer;
+  /** A parse-time context of the same principal and connection (podFacts and the tools' parse). */
+  parseCtx: never;
+}
+
+/**
+ * Register a `before` that starts the standard test cluster and connects to it, and an `after`
+ * that stops both; why: the tool-level Kubernetes tests each repeated these hooks.
+ */
+export function testCluster(prefix: string): TestCluster {
+  const k = {} as TestCluster;
+  let conn: TestConnector | undefined;
+  before(async () => {
+    k.server = await startTestCluster();
+    conn = testConnector(k.server, prefix);
+    k.connector = conn.connector;
+    k.ctx = conn.ctx;
+    k.parseCtx = { principal: conn.ctx.principal, connection: conn.connector.conn } as never;
+  });
+  after(async () => {
+    await conn?.close();
+    await k.server?.stop();
+  });
+  return k;
 }

@@ -3,66 +3,46 @@
  * same name between parse (labels looked up, policy decided, maybe an approval wait) and execute
  * gets a new uid, and the command must not run in it.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { KubeConnector } from '../../../tools/kubernetes/connector.js';
 import { kubectlExecTool } from '../../../tools/kubernetes/kubectl-exec.js';
-import { startTestCluster } from '../../support/kube-apiserver/warden-setup.js';
-import { testConnector, type TestConnector } from '../../support/kube-apiserver/test-connector.js';
-import type { KubeApiServer } from '../../support/kube-apiserver/index.js';
+import { testCluster } from '../../support/kube-apiserver/test-connector.js';
 
-let server: KubeApiServer;
-let kube: TestConnector;
-let connector: KubeConnector;
-
-before(async () => {
-  server = await startTestCluster();
-  kube = testConnector(server, 'recheck');
-  connector = kube.connector;
-});
-
-after(async () => {
-  await kube?.close();
-  await server?.stop();
-});
+const k = testCluster('recheck');
 
 const pod = (labels: Record<string, string>) => ({ namespace: 'shop', name: 'db-0', labels, containers: [{ name: 'app' }], files: { '/app/x': 'x' } });
 
 test('a pod replaced after the decision: nothing runs; the same pod still runs', async () => {
-  const tool = kubectlExecTool(() => connector);
-  server.store.addPod(pod({ app: 'web' }));
+  const tool = kubectlExecTool(() => k.connector);
+  k.server.store.addPod(pod({ app: 'web' }));
   const input = { connection: 'prod', namespace: 'shop', pod: 'db-0', container: 'app', command: ['cat', '/app/x'] };
-  const ctx = kube.ctx;
-  const parseCtx = { principal: ctx.principal, connection: connector.conn } as never;
 
-  const same = await tool.parse(input as never, parseCtx);
-  const ok = await tool.execute(input as never, same, ctx);
+  const same = await tool.parse(input as never, k.parseCtx);
+  const ok = await tool.execute(input as never, same, k.ctx);
   assert.equal(ok.kind, 'text');
   assert.equal(ok.kind === 'text' ? ok.streams.stdout : null, 'x');
 
-  const decided = await tool.parse(input as never, parseCtx);
-  server.deletePod('shop', 'db-0');
-  server.store.addPod(pod({ app: 'database' })); // same name, new uid, other labels
-  await assert.rejects(tool.execute(input as never, decided, ctx), (e: Error & { code?: string }) => {
+  const decided = await tool.parse(input as never, k.parseCtx);
+  k.server.deletePod('shop', 'db-0');
+  k.server.store.addPod(pod({ app: 'database' })); // same name, new uid, other labels
+  await assert.rejects(tool.execute(input as never, decided, k.ctx), (e: Error & { code?: string }) => {
     assert.equal(e.code, 'WARDEN_BACKEND_ERROR');
     assert.match(e.message, /replaced after the policy decided; nothing ran/);
     return true;
   });
-  assert.equal(server.runningIn('shop', 'db-0'), 0);
+  assert.equal(k.server.runningIn('shop', 'db-0'), 0);
 });
 
 test('kubectl_logs: a pod replaced after the decision is not read', async () => {
   const { kubectlLogsTool } = await import('../../../tools/kubernetes/kubectl-logs.js');
-  const tool = kubectlLogsTool(() => connector);
-  server.store.addPod(pod({ app: 'web' }));
+  const tool = kubectlLogsTool(() => k.connector);
+  k.server.store.addPod(pod({ app: 'web' }));
   const input = { connection: 'prod', namespace: 'shop', pod: 'db-0', container: 'app' };
-  const ctx = kube.ctx;
-  const parseCtx = { principal: ctx.principal, connection: connector.conn } as never;
-  const same = await tool.parse(input as never, parseCtx);
-  const ok = await tool.execute(input as never, same, ctx);
+  const same = await tool.parse(input as never, k.parseCtx);
+  const ok = await tool.execute(input as never, same, k.ctx);
   assert.equal(ok.kind, 'text');
-  const decided = await tool.parse(input as never, parseCtx);
-  server.deletePod('shop', 'db-0');
-  server.store.addPod(pod({ app: 'database' }));
-  await assert.rejects(tool.execute(input as never, decided, ctx), /replaced after the policy decided; nothing ran/);
+  const decided = await tool.parse(input as never, k.parseCtx);
+  k.server.deletePod('shop', 'db-0');
+  k.server.store.addPod(pod({ app: 'database' }));
+  await assert.rejects(tool.execute(input as never, decided, k.ctx), /replaced after the policy decided; nothing ran/);
 });
