@@ -16,7 +16,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { guardedWardens, type GuardedWardens, noLeakOf, ownTables, refusalOf, type SqlWarden } from '../support/sql-warden.js';
+import { noLeakOf, ownTables, quotingSuite } from '../support/sql-warden.js';
 
 const MISSING = 'MISSING-SECRET-1';
 const DOMAIN = 'DOMAIN-SECRET-2';
@@ -110,36 +110,16 @@ after(async () => {
 });
 
 const assertNoLeak = noLeakOf(SECRETS);
-const assertRefused = refusalOf(SECRETS);
 
 describe('constants in catalogs the schema\'s descriptions read, and in pg_stat_statements', () => {
-  let plain: SqlWarden;
-  let masked: SqlWarden;
-  let denied: SqlWarden;
-  let all: GuardedWardens;
-  before(async () => {
-    all = await guardedWardens(db, { grants: EVERYTHING, masks: MASKS, deny: NO_KEYS });
-    ({ plain, masked, denied } = all);
-  });
-  after(async () => {
-    await all?.close();
-  });
-
-  test('the fixture: without masks or deny rules each statement quotes its constant (the leak this rule closes)', async () => {
-    for (const [sql, value] of LEAKS) {
-      const r = await plain.query(sql);
-      assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
-      assert.ok(`${r.text}${JSON.stringify(r.structured ?? {})}`.includes(value), `${sql} does not quote ${value}: ${r.text.slice(0, 300)}`);
-    }
-  });
-
-  test('under masks every statement is refused, saying the masks are why', async () => {
-    for (const sql of [...LEAKS.map(([s]) => s), ...REFUSED]) assertRefused(await masked.query(sql), sql, /column masks apply/);
-  });
-
-  test('under a deny rule every statement is refused, saying the deny rules are why', async () => {
-    // The extension's view calls its function, whose body deny rules cannot see: refused by them first.
-    for (const sql of [...LEAKS.map(([s]) => s), ...REFUSED]) assertRefused(await denied.query(sql), sql, /deny rules apply|deny rules cannot be followed through view public\.pg_stat_statements/);
+  // The extension's view calls its function, whose body deny rules cannot see: refused by them first.
+  const g = quotingSuite({
+    db: () => db,
+    policies: { grants: EVERYTHING, masks: MASKS, deny: NO_KEYS },
+    leaks: LEAKS,
+    refused: REFUSED,
+    secrets: SECRETS,
+    denyReason: /deny rules apply|deny rules cannot be followed through view public\.pg_stat_statements/,
   });
 
   test('the reasons name the column, the catalog or the extension view', async () => {
@@ -154,19 +134,19 @@ describe('constants in catalogs the schema\'s descriptions read, and in pg_stat_
       ['SELECT * FROM public.pg_stat_statements(true)', /^WARDEN_DENIED: public\.pg_stat_statements returns the statements sessions ran/],
       ['SELECT * FROM public.queries', /^WARDEN_DENIED: public\.pg_stat_statements .*\(reached through public\.queries\)/],
     ];
-    for (const [sql, why] of cases) assert.match((await masked.query(sql)).text, why, sql);
+    for (const [sql, why] of cases) assert.match((await g.masked.query(sql)).text, why, sql);
   });
 
   test('pg_stat_statements named without its schema is refused even without masks or deny rules (public has it, not pg_catalog)', async () => {
     for (const sql of ['SELECT query FROM pg_stat_statements', 'SELECT pg_stat_statements(true)']) {
-      const r = await plain.query(sql);
+      const r = await g.plain.query(sql);
       assert.equal(r.isError, true, `${sql}: ${r.text.slice(0, 300)}`);
       assert.match(r.text, /write the schema/, sql);
     }
   });
 
   test('the catalogs\' other columns still read under masks and deny rules', async () => {
-    for (const w of [masked, denied]) {
+    for (const w of [g.masked, g.denied]) {
       for (const sql of STILL_READ) {
         const r = await w.query(sql);
         assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
@@ -176,12 +156,12 @@ describe('constants in catalogs the schema\'s descriptions read, and in pg_stat_
   });
 
   test('describe_database lists a view reading such a column, and pg_stat_statements, as not readable, with the same reason', async () => {
-    for (const w of [masked, denied]) {
+    for (const w of [g.masked, g.denied]) {
       const r = await w.w.call('describe_database', { connection: 'db' });
       assert.equal(r.isError, false, r.text);
       const tables = (r.structured as { data: { tables: { table: string; access: string[]; note?: string }[] } }).data.tables;
       // Under deny rules the extension's view is refused by them first (it calls a function outside pg_catalog), as query_database does.
-      const calls = w === denied ? /^deny rules cannot be followed through view public\.pg_stat_statements/ : null;
+      const calls = w === g.denied ? /^deny rules cannot be followed through view public\.pg_stat_statements/ : null;
       for (const [view, why] of [
         ['public.missing_defaults', /^pg_catalog\.pg_attribute\.attmissingval .*\(read by a view reached through public\.missing_defaults\)/],
         ['public.pg_stat_statements', calls ?? /^public\.pg_stat_statements shows the statements sessions ran/],

@@ -13,7 +13,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { guardedWardens, type GuardedWardens, noLeakOf, ownTables, refusalOf, type SqlWarden } from '../support/sql-warden.js';
+import { noLeakOf, ownTables, quotingSuite } from '../support/sql-warden.js';
 
 const DEFAULT = 'DEFAULT-TOKEN-1';
 const CHECK = 'CHECK-CEO-2';
@@ -149,35 +149,15 @@ after(async () => {
 });
 
 const assertNoLeak = noLeakOf(SECRETS);
-const assertRefused = refusalOf(SECRETS);
 
 describe('the schema\'s constants', () => {
-  let plain: SqlWarden;
-  let masked: SqlWarden;
-  let denied: SqlWarden;
-  let all: GuardedWardens;
-  before(async () => {
-    all = await guardedWardens(db, { grants: EVERYTHING, masks: MASKS, deny: NO_KEYS });
-    ({ plain, masked, denied } = all);
-  });
-  after(async () => {
-    await all?.close();
-  });
-
-  test('the fixture: without masks or deny rules each statement quotes its constant (the leak this rule closes)', async () => {
-    for (const [sql, value] of LEAKS) {
-      const r = await plain.query(sql);
-      assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
-      assert.ok(`${r.text}${JSON.stringify(r.structured ?? {})}`.includes(value), `${sql} does not quote ${value}: ${r.text.slice(0, 300)}`);
-    }
-  });
-
-  test('under masks every statement is refused, saying the masks are why', async () => {
-    for (const sql of [...LEAKS.map(([s]) => s), ...REFUSED]) assertRefused(await masked.query(sql), sql, /column masks apply/);
-  });
-
-  test('under a deny rule every statement is refused, saying the deny rules are why', async () => {
-    for (const sql of [...LEAKS.map(([s]) => s), ...REFUSED]) assertRefused(await denied.query(sql), sql, /deny rules apply/);
+  const g = quotingSuite({
+    db: () => db,
+    policies: { grants: EVERYTHING, masks: MASKS, deny: NO_KEYS },
+    leaks: LEAKS,
+    refused: REFUSED,
+    secrets: SECRETS,
+    denyReason: /deny rules apply/,
   });
 
   test('the reasons name what quotes the constant', async () => {
@@ -190,11 +170,11 @@ describe('the schema\'s constants', () => {
       ['SELECT * FROM public.fn_src', /^WARDEN_DENIED: pg_catalog\.pg_proc holds function bodies.* \(reached through public\.fn_src\)/],
       ['SELECT * FROM public.idx_defs', /^WARDEN_DENIED: pg_get_indexdef prints .*\(called through public\.idx_defs\)/],
     ];
-    for (const [sql, why] of cases) assert.match((await masked.query(sql)).text, why, sql);
+    for (const [sql, why] of cases) assert.match((await g.masked.query(sql)).text, why, sql);
   });
 
   test('catalogs that expose only names still read under masks and deny rules', async () => {
-    for (const w of [masked, denied]) {
+    for (const w of [g.masked, g.denied]) {
       for (const sql of NAMES_ONLY) {
         const r = await w.query(sql);
         assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
@@ -205,13 +185,13 @@ describe('the schema\'s constants', () => {
 
   test('without masks or deny rules the same statements still run', async () => {
     for (const sql of [...NAMES_ONLY, 'SELECT indpred FROM pg_index', 'SELECT * FROM public.col_defaults', 'SELECT statement FROM pg_prepared_statements']) {
-      const r = await plain.query(sql);
+      const r = await g.plain.query(sql);
       assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
     }
   });
 
   test('describe_database lists a view over such a catalog as not readable, with the same reason', async () => {
-    for (const w of [masked, denied]) {
+    for (const w of [g.masked, g.denied]) {
       const r = await w.w.call('describe_database', { connection: 'db' });
       assert.equal(r.isError, false, r.text);
       const tables = (r.structured as { data: { tables: { table: string; access: string[]; note?: string }[] } }).data.tables;

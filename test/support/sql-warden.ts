@@ -3,6 +3,7 @@
  * (TEST_DATABASE_URL, 3 s statement timeout), structured results and a stdio principal, and a
  * `warden serve` started on it with the given policy files; and the leak assertion they share.
  */
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestDatabase } from './pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from './warden-process.js';
@@ -85,15 +86,50 @@ export interface GuardedWardens {
   plain: SqlWarden;
   masked: SqlWarden;
   denied: SqlWarden;
-  close(): Promise<void>;
 }
 
-/** Start the three Wardens of GuardedWardens (policy texts: the grants, the masks, the deny rule). */
-export async function guardedWardens(db: TestDatabase, p: { grants: string; masks: string; deny: string }): Promise<GuardedWardens> {
-  const [plain, masked, denied] = await Promise.all([
-    startSqlWarden(db, { 'p.yaml': p.grants }),
-    startSqlWarden(db, { 'p.yaml': p.masks + p.grants }),
-    startSqlWarden(db, { 'p.yaml': p.grants + p.deny }),
-  ]);
-  return { plain, masked, denied, close: async () => void (await Promise.all([plain, masked, denied].map((w) => w.close()))) };
+/**
+ * The shared part of the value-quoting suites (statistics, schema constants, catalog columns):
+ * inside the caller's describe, start the three Wardens of GuardedWardens before its tests and
+ * close them after, and test that each of `leaks` quotes its value without masks or denies (the
+ * fixture shows the leak) and that every statement (`leaks` and `refused`) is refused under the
+ * masks and under the deny rule (`denyReason`), leaking none of `secrets`. Returns the Wardens
+ * (filled in by the before hook) for the suite's own tests.
+ */
+export function quotingSuite(o: {
+  db: () => TestDatabase;
+  policies: { grants: string; masks: string; deny: string };
+  leaks: readonly (readonly [string, string])[];
+  refused: readonly string[];
+  secrets: readonly string[];
+  denyReason: RegExp;
+}): GuardedWardens {
+  const w = {} as GuardedWardens;
+  const refused = refusalOf(o.secrets);
+  const all = [...o.leaks.map(([s]) => s), ...o.refused];
+  before(async () => {
+    const p = o.policies;
+    [w.plain, w.masked, w.denied] = await Promise.all([
+      startSqlWarden(o.db(), { 'p.yaml': p.grants }),
+      startSqlWarden(o.db(), { 'p.yaml': p.masks + p.grants }),
+      startSqlWarden(o.db(), { 'p.yaml': p.grants + p.deny }),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([w.plain, w.masked, w.denied].map((x) => x?.close()));
+  });
+  test('the fixture: without masks or deny rules each statement quotes its constant (the leak this rule closes)', async () => {
+    for (const [sql, value] of o.leaks) {
+      const r = await w.plain.query(sql);
+      assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
+      assert.ok(`${r.text}${JSON.stringify(r.structured ?? {})}`.includes(value), `${sql} does not quote ${value}: ${r.text.slice(0, 300)}`);
+    }
+  });
+  test('under masks every statement is refused, saying the masks are why', async () => {
+    for (const sql of all) refused(await w.masked.query(sql), sql, /column masks apply/);
+  });
+  test('under a deny rule every statement is refused, saying the deny rules are why', async () => {
+    for (const sql of all) refused(await w.denied.query(sql), sql, o.denyReason);
+  });
+  return w;
 }
