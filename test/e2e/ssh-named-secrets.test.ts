@@ -1,6 +1,7 @@
 /**
  * End to end: secret values beside their names in `ssh_run` output (`env`, `cat .env`, `grep -r
- * password`) through `warden serve` and a real sshd. The content detectors know shapes (AWS
+ * password`), and passwords behind program flags (`mysqldump -p`, `curl -u`), through `warden
+ * serve` and a real sshd. The content detectors know shapes (AWS
  * keys, JWTs), not a plain `hunter2`; the name beside it is what gives it away. Neither the
  * agent's answer nor anything in the transcript database may hold the value, also when the
  * output cap cuts the value in half; output without secret names comes back byte for byte.
@@ -33,6 +34,8 @@ const FIXTURES: Record<string, string> = {
   'app.ini': '[db]\nhost = db.internal\npassword = hunter2-SSHMASK-ini\n',
   'app.json': '{"apiKey": "hunter2-SSHMASK-json", "region": "eu-west-1"}\n',
   'app.log': APP_LOG,
+  // Passwords behind program-specific flags, as a cron table or shell history holds them.
+  'crontab.txt': '0 3 * * * mysqldump -u backup -phunter2-SSHMASK-cron shop > /srv/shop.sql\n*/5 * * * * curl -su monitor:hunter2-SSHMASK-curl https://db.internal/health\n',
   // `--db-password="` starts at byte 1000: the cap leaves `"hunter2-S` unterminated.
   'worker.log': FILLER + CUT_LINE,
 };
@@ -122,6 +125,13 @@ describe('ssh_run: values beside secret names are masked', () => {
     assert.equal(a.stdout, '3:password = ***\n');
   });
 
+  test('passwords behind program flags (mysqldump -p, curl -u) are masked, the rest of the line stays', async () => {
+    const a = await run(`cat ${APP}/crontab.txt`);
+    assertNoLeak(a, 'cat crontab.txt');
+    assert.equal(a.stdout, '0 3 * * * mysqldump -u backup -p*** shop > /srv/shop.sql\n*/5 * * * * curl -su monitor:*** https://db.internal/health\n');
+    assert.ok(a.notes?.some((n) => /2 values .*password flags/.test(n)), `a note says two values were masked: ${JSON.stringify(a.notes)}`);
+  });
+
   test('a value cut in half by the output cap is masked to the end', async () => {
     const a = await run(`cat ${APP}/worker.log`, 'small');
     assert.equal(a.truncated, true);
@@ -133,7 +143,7 @@ describe('ssh_run: values beside secret names are masked', () => {
 
   test('output without secret names is unchanged and carries no note', async () => {
     const ls = await run(`ls ${APP}`);
-    assert.equal(ls.stdout, 'app.ini\napp.json\napp.log\nworker.log\n');
+    assert.equal(ls.stdout, 'app.ini\napp.json\napp.log\ncrontab.txt\nworker.log\n');
     const uname = await run('uname -a');
     assert.equal(uname.stdout, spawnSync('uname', ['-a'], { encoding: 'utf8' }).stdout);
     const log = await run(`cat ${APP}/app.log`);

@@ -7,9 +7,11 @@
  * `password: ...`, `"apiKey": "..."`, `--token ...`). Shared by kubectl_get, kubectl_exec,
  * kubectl_logs and ssh_run.
  * Generous: whatever follows a secret-looking name is masked, even when it is not a secret.
- * Not seen: values whose name is elsewhere (`-p hunter2`, a YAML `name:`/`value:` pair, a
- * `user:pass` operand), which the content detectors may still catch.
+ * Passwords behind flags whose name says nothing (`mysql -phunter2`, `curl -u alice:pw`) are
+ * masked by credential-flags.ts, called from here. Not seen: a YAML `name:`/`value:` pair, a
+ * program's password flag it does not know, which the content detectors may still catch.
  */
+import { maskCredentialFlags } from './credential-flags.js';
 import { plainText } from './terminal-text.js';
 
 /** The mask put in place of a secret value. */
@@ -78,7 +80,7 @@ export function maskSecretText(text: string, count?: { n: number }): string {
       return `${before}${name}${between}${SECRET_MASK}`;
     });
   }
-  return out;
+  return maskCredentialFlags(out, count);
 }
 
 /**
@@ -98,5 +100,5 @@ export function maskSecretStreams<S extends Record<string, string>>(streams: S):
 /** The note telling the agent why it sees `***` (null when nothing was masked). */
 export function secretNote(masked: number): string | null {
   if (masked === 0) return null;
-  return `${masked} value${masked === 1 ? '' : 's'} beside secret-looking names (DB_PASSWORD=, password:, "apiKey":, --token) masked as ${SECRET_MASK}`;
+  return `${masked} value${masked === 1 ? '' : 's'} beside secret-looking names (DB_PASSWORD=, password:, "apiKey":, --token) or password flags (mysql -p, curl -u) masked as ${SECRET_MASK}`;
 }
