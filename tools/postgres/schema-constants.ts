@@ -15,6 +15,18 @@
  * (typdefault, typdefaultbin: a domain's default); only statements reading those columns (by
  * name, through `*` or a whole row) are refused (catalog-columns.ts), and their readable forms
  * (pg_get_expr, pg_get_partition_constraintdef, information_schema.domains) are listed.
+ * Stored settings and options are constants too, kept outside the tables rules name: listed
+ * whole are pg_db_role_setting (`ALTER ROLE/DATABASE ... SET app.api_key = '...'`), pg_shadow and
+ * pg_file_settings (superuser-only, but a grant may run as one), the user mappings (umoptions:
+ * passwords) and information_schema's *_options views and the _pg_foreign_* views behind them;
+ * pg_roles.rolconfig, pg_settings.setting, pg_class.reloptions, pg_foreign_server.srvoptions...
+ * column by column (catalog-columns.ts); current_setting, pg_show_all_settings (behind
+ * pg_settings) and pg_options_to_table (which prints an options array) as functions.
+ * Sequences are not listed: a sequence's value (pg_sequences.last_value, `SELECT last_value
+ * FROM s`, currval, lastval) is a counter, no copy of a column's value or of a constant, and
+ * reading a sequence relation is granted and denied like any table; nextval and setval write,
+ * so a read grant never allows them (analysis/functions.ts) and reads run in a read-only
+ * transaction, where PostgreSQL refuses them.
  */
 
 const DEFAULTS = 'shows column defaults, constants included (`DEFAULT \'token\'`)';
@@ -46,6 +58,17 @@ export const SCHEMA_CONSTANTS: ReadonlyMap<string, string> = new Map([
   ),
   // objname of a labelled function lists its arguments with their defaults (pg_get_function_arguments).
   ['pg_catalog.pg_seclabels', 'names functions with their argument defaults, constants included'],
+  ['pg_catalog.pg_db_role_setting', "holds the settings given to roles and databases (`ALTER ROLE ... SET app.api_key = '...'`), secrets included"],
+  ['pg_catalog.pg_shadow', 'holds the settings given to roles, secrets included, and password hashes'],
+  ['pg_catalog.pg_file_settings', 'shows the settings of the server configuration files, secrets included'],
+  ...['pg_catalog.pg_user_mapping', 'pg_catalog.pg_user_mappings', 'information_schema.user_mapping_options', 'information_schema._pg_user_mappings'].map(
+    (r) => [r, 'holds the options of user mappings, passwords included'] as const,
+  ),
+  ...[
+    'information_schema.foreign_server_options', 'information_schema.foreign_table_options', 'information_schema.column_options',
+    'information_schema.foreign_data_wrapper_options', 'information_schema._pg_foreign_servers', 'information_schema._pg_foreign_tables',
+    'information_schema._pg_foreign_table_columns', 'information_schema._pg_foreign_data_wrappers',
+  ].map((r) => [r, 'shows the options of foreign servers, tables, columns or wrappers (hosts, file names, programs, sometimes credentials)'] as const),
 ]);
 
 const PRINTS_EXPRESSION = 'prints stored expressions (defaults, CHECK constraints, index predicates, partition bounds), constants included';
@@ -66,4 +89,7 @@ export const CONSTANT_FUNCTIONS: ReadonlyMap<string, string> = new Map([
     (f) => [f, 'prints the expressions of extended statistics, constants included'] as const,
   ),
   ['pg_get_publication_tables', 'returns the row filters of publications, constants included'],
+  ['current_setting', "returns the value of a setting, custom ones included (`app.api_key`, set for a role or database)"],
+  ...['pg_show_all_settings', 'pg_show_all_file_settings'].map((f) => [f, 'returns the values of settings, custom ones included (`app.api_key`)'] as const),
+  ['pg_options_to_table', 'prints stored options (of foreign servers, user mappings, relations), passwords included'],
 ]);

@@ -12,10 +12,10 @@
  *   row security policies. pg_stat_activity shows the statements other sessions run, with the
  *   literal values they write (`INSERT INTO users (ssn) VALUES ('...')` by the application);
  *   pg_prepared_statements, pg_cursors and pg_backend_memory_contexts (ident) those prepared on
- *   the connection, which the pool shares across callers. pg_stat_statements (an extension's
- *   view and function, in whatever schema it was installed: EXTENSION_RELATIONS, matched by
- *   bare name) keeps utility statements as written (`ALTER ROLE ... PASSWORD '...'`) and some
- *   constants of normalised ones.
+ *   the connection, which the pool shares across callers. pg_stat_statements and pg_stat_monitor
+ *   (extensions' views and functions, in whatever schema installed: EXTENSION_RELATIONS, matched
+ *   by bare name) keep utility statements as written (`ALTER ROLE ... PASSWORD '...'`) and some
+ *   constants of normalised ones (pg_stat_monitor, configured so, every literal).
  * - The schema's own constants (schema-constants.ts): column defaults, CHECK constraints,
  *   index and trigger conditions, partition bounds, function bodies, aggregates' initial values
  *   (`DEFAULT 'token'`, `WHERE email <> 'ceo@corp'`), in pg_proc, pg_attrdef, pg_constraint,
@@ -87,10 +87,10 @@ const STATEMENT_TEXT = 'the statements sessions ran: utility statements as writt
  * the extension was installed in (often public), so any schema's relation of that name counts.
  * Refused under the same rule as QUOTED_VALUES; why each. Their functions: EXTENSION_FUNCTIONS.
  */
-export const EXTENSION_RELATIONS: ReadonlyMap<string, string> = new Map([['pg_stat_statements', `shows ${STATEMENT_TEXT}`]]);
+export const EXTENSION_RELATIONS: ReadonlyMap<string, string> = new Map(['pg_stat_statements', 'pg_stat_monitor'].map((r) => [r, `shows ${STATEMENT_TEXT}`]));
 
-/** Functions of extensions whose results quote values, by bare name (any schema), and why each. */
-export const EXTENSION_FUNCTIONS: ReadonlyMap<string, string> = new Map([['pg_stat_statements', `returns ${STATEMENT_TEXT}`]]);
+/** Functions of extensions whose results quote values, by bare name (any schema), and why each (pg_stat_monitor's view reads pg_stat_monitor_internal). */
+export const EXTENSION_FUNCTIONS: ReadonlyMap<string, string> = new Map(['pg_stat_statements', 'pg_stat_monitor_internal'].map((f) => [f, `returns ${STATEMENT_TEXT}`]));
 
 /** The name after the schema (facts spell relations schema.name; a '.' inside a part is refused). */
 const bareName = (name: string): string => name.slice(name.lastIndexOf('.') + 1);

@@ -19,6 +19,9 @@ const VIEWS: ViewDefinition[] = [
   { name: 'public.over_missing', definition: 'SELECT missing.attname FROM public.missing', columns: ['attname'] },
   { name: 'public.att_names', definition: 'SELECT a.attrelid, a.attname FROM pg_catalog.pg_attribute a', columns: ['attrelid', 'attname'] },
   { name: 'public.queries', definition: 'SELECT s.query FROM ext.pg_stat_statements s', columns: ['query'] },
+  { name: 'public.role_keys', definition: 'SELECT r.rolname, r.rolconfig FROM pg_catalog.pg_roles r', columns: ['rolname', 'rolconfig'] },
+  { name: 'public.monitored', definition: 'SELECT m.query FROM ext.pg_stat_monitor m', columns: ['query'] },
+  { name: 'ext.pg_stat_monitor', definition: 'SELECT pg_stat_monitor.query FROM ext.pg_stat_monitor_internal(true) pg_stat_monitor(query)', columns: ['query'] },
   { name: 'ext.pg_stat_statements', definition: 'SELECT pg_stat_statements.query FROM ext.pg_stat_statements(true) pg_stat_statements(query)', columns: ['query'] },
 ];
 
@@ -29,6 +32,8 @@ function fakeCatalog(): ViewCatalog {
     ['pg_catalog.pg_type', 'r'],
     ['pg_catalog.pg_class', 'r'],
     ['pg_catalog.pg_aggregate', 'r'],
+    ...['pg_roles', 'pg_user', 'pg_settings', 'pg_foreign_server', 'pg_foreign_table', 'pg_foreign_data_wrapper', 'pg_sequences'].map((r) => [`pg_catalog.${r}`, 'v'] as [string, string]),
+    ['public.s', 'S'],
     ...VIEWS.map((v) => [v.name, 'v'] as [string, string]),
   ]);
   const reader: ViewReader = {
@@ -152,4 +157,64 @@ test('pg_stat_statements, in any schema, and its function are refused; through a
   assert.equal(await statisticsRefusal('public.queries', MASKS, catalog), through);
   // Other relations of the extension's name family are not the view.
   assert.equal(await refusalOf('SELECT 1 FROM public.pg_stat_statements_info', MASKS, catalog), null);
+});
+
+test('stored settings and options: their columns (rolconfig, setting, reloptions, srvoptions...) are refused under masks and deny rules, the catalogs\' other columns still read', async () => {
+  const catalog = fakeCatalog();
+  const refused: [string, RegExp][] = [
+    ["SELECT rolconfig FROM pg_roles WHERE rolname = 'agent'", /^pg_catalog\.pg_roles\.rolconfig holds the settings given to a role/],
+    ['SELECT * FROM pg_roles', /^pg_catalog\.pg_roles\.rolconfig .*every column of pg_catalog\.pg_roles is read/],
+    ['SELECT usename FROM pg_user WHERE useconfig IS NOT NULL', /^pg_catalog\.pg_user\.useconfig /],
+    ["SELECT setting FROM pg_settings WHERE name = 'app.api_key'", /^pg_catalog\.pg_settings\.setting holds the values of settings/],
+    ['SELECT name, reset_val FROM pg_catalog.pg_settings', /^pg_catalog\.pg_settings\.reset_val /],
+    ['SHOW app.api_key', /^pg_catalog\.pg_settings\.setting /],
+    ['SHOW "app.api_key"', /^pg_catalog\.pg_settings\.setting /],
+    ['SHOW ALL', /^pg_catalog\.pg_settings\.setting /],
+    ['SELECT relname, reloptions FROM pg_class', /^pg_catalog\.pg_class\.reloptions holds storage options/],
+    ['SELECT attname FROM pg_attribute WHERE attoptions IS NOT NULL', /^pg_catalog\.pg_attribute\.attoptions /],
+    ['SELECT a.attfdwoptions FROM pg_attribute a', /^pg_catalog\.pg_attribute\.attfdwoptions holds the options of foreign table columns/],
+    ['SELECT srvname, srvoptions FROM pg_foreign_server', /^pg_catalog\.pg_foreign_server\.srvoptions holds the options of foreign servers/],
+    ['SELECT ftoptions FROM pg_foreign_table', /^pg_catalog\.pg_foreign_table\.ftoptions /],
+    ['SELECT fdwoptions FROM pg_foreign_data_wrapper', /^pg_catalog\.pg_foreign_data_wrapper\.fdwoptions /],
+    ['SELECT rolname FROM public.role_keys', /^pg_catalog\.pg_roles\.rolconfig .*\(read by a view reached through public\.role_keys\)/],
+  ];
+  for (const g of [MASKS, DENIES]) {
+    for (const [sql, why] of refused) {
+      assert.match((await refusalOf(sql, g, catalog)) ?? '', why, sql);
+      assert.equal(await refusalOf(sql, NONE, catalog), null, `${sql} without masks or denies`);
+    }
+  }
+  for (const sql of [
+    "SELECT rolname, rolsuper FROM pg_roles WHERE rolname = 'agent'",
+    'SELECT usename FROM pg_user',
+    "SELECT name, unit, short_desc FROM pg_settings WHERE name = 'work_mem'",
+    'SHOW search_path',
+    'SHOW "TimeZone"',
+    'SELECT relname, relkind FROM pg_class',
+    'SELECT srvname FROM pg_foreign_server',
+    'SELECT ftrelid, ftserver FROM pg_foreign_table',
+  ]) {
+    for (const g of [MASKS, DENIES]) assert.equal(await refusalOf(sql, g, catalog), null, sql);
+  }
+});
+
+test('sequence values are no copies of stored values: pg_sequences, a sequence relation, currval and lastval read under masks and deny rules', async () => {
+  const catalog = fakeCatalog();
+  for (const sql of ['SELECT last_value FROM pg_sequences', 'SELECT last_value, is_called FROM public.s', "SELECT currval('public.s')", 'SELECT lastval()']) {
+    for (const g of [MASKS, DENIES]) assert.equal(await refusalOf(sql, g, catalog), null, sql);
+  }
+});
+
+test('pg_stat_monitor, in any schema, and the function behind it are refused like pg_stat_statements; through a view too', async () => {
+  const catalog = fakeCatalog();
+  for (const sql of ['SELECT query FROM pg_stat_monitor', 'SELECT query FROM public.pg_stat_monitor', 'SELECT m.query FROM ext.pg_stat_monitor m']) {
+    assert.match((await refusalOf(sql, MASKS, catalog)) ?? '', /^[a-z_]+\.pg_stat_monitor shows the statements sessions ran/, sql);
+    assert.equal(await refusalOf(sql, NONE, catalog), null, sql);
+  }
+  for (const sql of ['SELECT * FROM public.pg_stat_monitor_internal(true)', 'SELECT pg_stat_monitor_internal(false)']) {
+    assert.match((await refusalOf(sql, DENIES, catalog)) ?? '', /pg_stat_monitor_internal returns the statements sessions ran/, sql);
+  }
+  const through = await refusalOf('SELECT * FROM public.monitored', MASKS, catalog);
+  assert.match(through ?? '', /^ext\.pg_stat_monitor shows the statements sessions ran.*\(reached through public\.monitored\)/);
+  assert.equal(await statisticsRefusal('public.monitored', MASKS, catalog), through);
 });

@@ -4,7 +4,7 @@
  * unknown clauses are refused; a grant cannot be judged on a statement we only half read.
  */
 import { parseError } from '../../../src/tool-api.js';
-import { type Ctx, type OutCol, type Scope, childScope, identText, tableOf } from './context.js';
+import { type Ctx, type OutCol, type Scope, childScope, identText, noteRead, tableOf } from './context.js';
 import { unqualifiedCreate } from './ddl.js';
 import { lineage } from './lineage.js';
 import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
@@ -34,9 +34,16 @@ export function analyzeStatement(node: Node, scope: Scope, ctx: Ctx): OutCol[] {
       ctx.kinds.add('set');
       ctx.constructs.add('set');
       return [];
-    case 'show':
+    case 'show': {
       ctx.kinds.add('show');
+      // SHOW reads pg_settings.setting. A custom setting (its name has a dot: `app.api_key`, given
+      // to a role or database) or SHOW ALL may hold a secret: recorded as that column's read, which
+      // catalog-columns.ts refuses under masks and deny rules. Built-in settings read as before.
+      const v = node.var as Node | undefined;
+      const builtIn = node.keyword === 'var' && typeof v?.name === 'string' && v.name.toLowerCase() !== 'all' && isEmpty(v.members);
+      if (!builtIn) noteRead(ctx, [{ table: 'pg_catalog.pg_settings', column: 'setting' }]);
       return [];
+    }
     case 'lock':
       ctx.kinds.add('lock');
       ctx.constructs.add('lock');
