@@ -97,11 +97,11 @@ describe('events under a pod_labels grant', () => {
   });
 
   test('an event fetched by name is refused when its pod lies outside the grant', async () => {
-    for (const [name, why] of [['db-1.a1', /db-1/], ['ghost-1.c1', /ghost-1/], ['web-1.old', /web-1/], ['web-1.rel', /db-1/], ['noobj.e1', /noobj\.e1/]] as const) {
+    for (const name of ['db-1.a1', 'ghost-1.c1', 'web-1.old', 'web-1.rel', 'noobj.e1']) {
       const r = await events({ name });
       assert.equal(r.isError, true, `${name}: ${r.text}`);
       assert.equal(code(r), 'WARDEN_DENIED', name);
-      assert.match(r.text, why, name);
+      assert.ok(r.text.includes(`event shop/${name} is not among the events this grant reaches (absent, or outside the grant)`), name);
       assertHidden(r);
     }
     const q = await events({ name: 'web-2.b1' });

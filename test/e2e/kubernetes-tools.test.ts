@@ -88,11 +88,11 @@ describe('kubectl_exec', () => {
     assert.equal(server.requests.filter((q) => q.upgrade === 'websocket').at(-1)!.user, 'warden-cert');
   });
 
-  test('unknown pod: denied, saying the pod was not found (its labels cannot be checked)', async () => {
+  test('unknown pod: denied in the words of a pod outside the grant (no existence oracle)', async () => {
     const r = await exec({ pod: 'web-404', command: ['ls', '/app'] });
     assert.equal(r.isError, true);
     assert.equal(code(r), 'WARDEN_DENIED');
-    assert.match(r.text, /web-404 was not found/);
+    assert.match(r.text, /pod shop\/web-404 is not among the pods this grant reaches \(absent, or outside the grant\)/);
   });
 
   test('sh -c with extra operands is refused as a parse error', async () => {

@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
 import { KINDS, VERBS, isKubeFacts, type KubeFacts } from './facts.js';
-import { dnsLabel, isLabelKey, isLabelValue } from './names.js';
+import { dnsLabel, isLabelKey, isLabelValue, notReached } from './names.js';
 import { TEMPLATE_KINDS } from './pod-templates.js';
 import { credentialTypesUsing } from './secret-types.js';
 
@@ -62,6 +62,11 @@ function notAboutPod(f: KubeFacts): string {
   return 'not a pod';
 }
 
+/** Facts of a call naming one pod (not an item about pods, nor a list). */
+function namedPod(f: KubeFacts): boolean {
+  return f.kind === 'pods' && f.name !== null && f.involvedPod === undefined;
+}
+
 function lookupWhy(f: KubeFacts): string {
   if (f.podLookup === 'not-found') return `${podOf(f)} was not found, so its labels cannot be checked`;
   if (f.podLookup === 'forbidden') return `the API server refused to read ${podOf(f)}, so its labels cannot be checked`;
@@ -90,6 +95,11 @@ function podLabelsWithin(f: KubeFacts, want: Record<string, string>): ConditionR
   if (f.kind === 'pods' && f.verb === 'list') {
     return selectorImplies(f, want) ? null : no(`listing pods needs label_selector to include ${text}`);
   }
+  // A named pod absent and one outside the grant are refused in the same words (names.ts).
+  if (namedPod(f) && f.podLookup !== 'forbidden') {
+    const inside = f.podLabels !== null && Object.entries(want).every(([k, v]) => f.podLabels![k] === v);
+    return inside ? null : no(notReached('pods', f.namespace, f.name ?? ''));
+  }
   if (f.podLabels === null) return no(lookupWhy(f));
   for (const [k, v] of Object.entries(want)) {
     if (f.unknownLabelKeys?.includes(k)) return no(`${podOf(f)}: label ${k} of its pods is set by their controller, so it cannot be checked`);
@@ -107,12 +117,14 @@ function allow(b: KubernetesBlock, f: KubeFacts): ConditionResult {
     if (f.namespace === null) return no(`${f.kind} across all namespaces or cluster-wide is outside namespaces ${b.namespaces.join(', ')}`);
     if (!b.namespaces.includes(f.namespace)) return no(`namespace ${f.namespace} is not in ${b.namespaces.join(', ')}`);
   }
-  if (b.containers && f.container !== null && !b.containers.includes(f.container)) return no(`container ${f.container} is not in ${b.containers.join(', ')}`);
-  if (b.containers && f.container === null && (f.verb === 'exec' || f.verb === 'logs')) return no('the container is unknown');
+  // Pod labels before containers: a pod outside the grant is refused without a word about its
+  // containers (the default container of an absent pod is unknown, of a present one is not).
   if (b.pod_labels) {
     const r = podLabelsWithin(f, b.pod_labels);
     if (r) return r;
   }
+  if (b.containers && f.container !== null && !b.containers.includes(f.container)) return no(`container ${f.container} is not in ${b.containers.join(', ')}`);
+  if (b.containers && f.container === null && (f.verb === 'exec' || f.verb === 'logs')) return no('the container is unknown');
   const reveal = new Set(b.reveal_secret_keys ?? []);
   const hidden = f.revealKeys.filter((k) => !reveal.has(k));
   if (hidden.length) return no(`revealing secret key${hidden.length > 1 ? 's' : ''} ${hidden.join(', ')} is not granted`);
@@ -146,7 +158,8 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
     // does not fix on the pods it selects: either counts as a hit.
     const hit = labels === null || Object.entries(b.pod_labels).every(([k, v]) => unknownKey(f, k) || labels[k] === v);
     if (!hit) return no('the pod does not carry the denied labels');
-    bits.push(labels === null ? 'unknown pod labels' : 'pod labels');
+    // A named pod absent, and one carrying the denied labels, are denied in the same words.
+    bits.push(labels === null && !namedPod(f) ? 'unknown pod labels' : 'pod labels');
   }
   if (b.reveal_secret_keys) {
     const keys = f.revealKeys.filter((k) => b.reveal_secret_keys!.includes(k));

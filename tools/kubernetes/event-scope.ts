@@ -141,12 +141,11 @@ async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext,
 
 /**
  * Keep the events of an answer (a list, or one named event) that this caller may see. A named
- * event it may not see is refused (WARDEN_DENIED, with the rules and reason of the refusal); a
+ * event it may not see is refused (WARDEN_DENIED, with the refusing rules, in the words of an absent one); a
  * list loses those events, and a note says how many (never which pods).
  */
 export function scopeEvents(answer: unknown, call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<{ answer: unknown; notes: string[] }> {
-  return keepAllowed(answer, (events) => judgeEvents(events, call, ctx, c), {
-    refused: (j) => `event ${call.namespace ?? ''}/${call.name ?? ''} is withheld: ${j.reason}`,
+  return keepAllowed(answer, call, (events) => judgeEvents(events, call, ctx, c), {
     withheld: (n) => `${n} event${n === 1 ? '' : 's'} about pods, or objects showing pods, outside what this principal may read ${n === 1 ? 'was' : 'were'} withheld`,
   });
 }

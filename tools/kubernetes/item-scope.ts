@@ -3,12 +3,14 @@
  * (events, by the object they are about, event-scope.ts; workload objects, workload-scope.ts;
  * services, service-scope.ts; the pod fields of nodes, node-scope.ts):
  * each item is judged, through ExecContext.judge, as this same call made for the pods the
- * item is about, with their labels. A named item that may not be shown is refused; a list
+ * item is about, with their labels. A named item that may not be shown is refused in the words
+ * of an absent one (names.ts notReached); a list
  * loses those items, and a note says how many (never which).
  */
 import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '../../src/tool-api.js';
 import type { KubeFacts } from './facts.js';
 import { addedLabelKeys } from './pod-templates.js';
+import { notReached } from './names.js';
 import { isObj, type Obj } from './objects.js';
 
 /** Judge the facts of one item. */
@@ -60,12 +62,29 @@ export function allowedForAnyLabels(call: KubeFacts, judge: Judge): boolean {
   return judge(itemFacts(call, 'pods of unknown labels', null, null)).allowed;
 }
 
-/** How a refusal and a note read for one kind of item. */
+/** How a note reads for one kind of item. */
 export interface ItemWords {
-  /** The message of a refused named item. */
-  refused(j: ItemJudgement): string;
   /** The note of a list that lost `n` items. */
   withheld(n: number): string;
+}
+
+/**
+ * The refusal of a named item, absent or outside the grant alike (names.ts notReached): the
+ * judgement's reason is not told, as it would say which (and what labels the object's pods carry).
+ */
+function refusal(call: KubeFacts, j: ItemJudgement): WardenError {
+  return new WardenError(ErrorCode.DENIED, notReached(call.kind, call.namespace, call.name ?? ''), { ruleIds: j.ruleIds });
+}
+
+/**
+ * A named item of a kind judged item by item that the API server says does not exist (`e`,
+ * its 404): refused as one outside the grant is, judged as pods of unknown labels; when the call
+ * is allowed for any labels, the 404 itself (the object would be within the grant).
+ */
+export function absentNamed(call: KubeFacts, ctx: ExecContext, e: unknown): unknown {
+  if (call.name === null || !(e instanceof WardenError) || e.details.status !== 404) return e;
+  const j = judgeOf(ctx, call.kind)(itemFacts(call, 'pods of unknown labels', null, null));
+  return j.allowed ? e : refusal(call, j);
 }
 
 /**
@@ -73,13 +92,13 @@ export interface ItemWords {
  * place: the named refusal (WARDEN_DENIED with the refusing rules) and the count-only note are
  * the same for every kind judged item by item.
  */
-export async function keepAllowed(answer: unknown, verdicts: (items: unknown[]) => Promise<(ItemJudgement | null)[]>, words: ItemWords): Promise<{ answer: unknown; notes: string[] }> {
+export async function keepAllowed(answer: unknown, call: KubeFacts, verdicts: (items: unknown[]) => Promise<(ItemJudgement | null)[]>, words: ItemWords): Promise<{ answer: unknown; notes: string[] }> {
   const list = isObj(answer) && Array.isArray(answer.items) ? answer.items : null;
   const items = list ?? [answer];
   const v = await verdicts(items);
   if (list === null) {
     const refused = v[0];
-    if (refused) throw new WardenError(ErrorCode.DENIED, words.refused(refused), { ruleIds: refused.ruleIds });
+    if (refused) throw refusal(call, refused);
     return { answer, notes: [] };
   }
   const kept = items.filter((_, i) => v[i] === null);

@@ -5,11 +5,14 @@
  * workload objects (by their pod template) and services (by their selector) are judged one by
  * one, and nodes lose the fields that show their pods (event-scope.ts, workload-scope.ts,
  * service-scope.ts, node-scope.ts). Events are read from core/v1 only; Endpoints and
- * EndpointSlices (their targetRefs name pods) are not kinds it serves.
+ * EndpointSlices (their targetRefs name pods) are not kinds it serves. Pods and pod templates
+ * show only the containers the policy allows the call (`containers:`, container-scope.ts).
  */
 import { z } from 'zod';
 import { parseError, type ExecContext, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { cleanAnswer } from './clean.js';
+import { scopeContainers } from './container-scope.js';
+import { absentNamed } from './item-scope.js';
 import { scopeEvents } from './event-scope.js';
 import { scopeNodes } from './node-scope.js';
 import { scopeServices } from './service-scope.js';
@@ -54,6 +57,11 @@ async function scopeAnswer(answer: unknown, facts: KubeFacts, ctx: ExecContext, 
   return { answer, notes: [] };
 }
 
+/** Kinds whose items scopeAnswer judges one by one (nodes only lose fields). */
+function judgedOneByOne(facts: KubeFacts): boolean {
+  return facts.kind === 'events' || facts.kind === 'services' || judgedByTemplate(facts);
+}
+
 /** The API path of a kind (namespace null: cluster-scoped or all namespaces). */
 export function kindPath(kind: string, namespace: string | null, name: string | null): string {
   const group = kind === 'deployments' ? '/apis/apps/v1' : '/api/v1';
@@ -72,7 +80,7 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
       'reveal_keys asks for specific keys in clear, which a rule must grant (credentials of typed Secrets, such as ' +
       'service-account tokens and TLS private keys, stay masked). Events about pods (or objects selecting pods) you may not read, and deployments ' +
       'and services whose pods you may not read, are withheld; under a pod-label grant nodes are shown without the ' +
-      'images and volumes of their pods.',
+      'images and volumes of their pods; under a grant limited to some containers, pods show only those containers.',
     connectionTypes: ['kubernetes'],
     input: getInput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
@@ -118,7 +126,10 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
         if (facts.labelSelector?.length) q.set('labelSelector', formatLabelSelector(facts.labelSelector));
       }
       const path = kindPath(facts.kind, facts.namespace, facts.name) + (q.size ? `?${q.toString()}` : '');
-      const answer = await connectorFor(conn.name).getJson(path, `${facts.verb} ${facts.kind}`, { signal: ctx.signal });
+      // A named item judged one by one (scopeAnswer) that does not exist is refused as one
+      // outside the grant is: a 404 would say which (item-scope.ts absentNamed).
+      const answer = await connectorFor(conn.name).getJson(path, `${facts.verb} ${facts.kind}`, { signal: ctx.signal })
+        .catch((e: unknown) => { throw judgedOneByOne(facts) ? absentNamed(facts, ctx, e) : e; });
       if (facts.kind === 'pods' && facts.name !== null && facts.podLookup === 'found') {
         // The pod read now must be the one the policy judged (an approval wait, a StatefulSet
         // pod recreated, labels overwritten): compare the answer itself, no second request.
@@ -129,8 +140,10 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
       // Events (by their object), workload objects and services are judged one by one
       // with the labels of their pods; nodes lose their pods' fields (scopeAnswer).
       const scoped = await scopeAnswer(answer, facts, ctx, connectorFor(conn.name));
-      const notes = scoped.notes;
-      const { items, more } = cleanAnswer(facts.kind, scoped.answer, new Set(facts.revealKeys), notes);
+      // Pods and pod templates show only the containers the policy allows this call (containers:).
+      const contained = scopeContainers(scoped.answer, facts, ctx);
+      const notes = [...scoped.notes, ...contained.notes];
+      const { items, more } = cleanAnswer(facts.kind, contained.answer, new Set(facts.revealKeys), notes);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
       const kept: unknown[] = [];
       let bytes = 0;

@@ -60,3 +60,13 @@ export function parseLabelSelector(sel: string): LabelRequirement[] | null {
 export function formatLabelSelector(reqs: LabelRequirement[]): string {
   return reqs.map((r) => (r.op === 'exists' ? r.key : r.op === '!exists' ? `!${r.key}` : `${r.key}${r.op}${r.value ?? ''}`)).join(',');
 }
+
+/**
+ * What an agent is told when an object it named (a pod, a deployment, a service, an event) is
+ * absent or outside its grant: the same words for both. Why: a refusal that told "not found"
+ * from "does not carry label ..." would tell the agent whether an object outside its grant
+ * exists. `kind` is the plural kind (`pods`).
+ */
+export function notReached(kind: string, namespace: string | null, name: string): string {
+  return `${kind.replace(/s$/, '')} ${namespace ? `${namespace}/` : ''}${name} is not among the ${kind} this grant reaches (absent, or outside the grant)`;
+}

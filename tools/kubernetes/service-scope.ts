@@ -47,7 +47,7 @@ export function selectsNoPods(svc: unknown): boolean {
  * note says how many (never which).
  */
 export function scopeServices(answer: unknown, call: KubeFacts, ctx: ExecContext): Promise<{ answer: unknown; notes: string[] }> {
-  return keepAllowed(answer, async (items) => {
+  return keepAllowed(answer, call, async (items) => {
     const judge = judgeOf(ctx, 'services with pod selectors');
     if (allowedForAnyLabels(call, judge)) return items.map(() => null);
     return items.map((o) => {
@@ -59,7 +59,6 @@ export function scopeServices(answer: unknown, call: KubeFacts, ctx: ExecContext
       return j.allowed ? null : j;
     });
   }, {
-    refused: (j) => `service ${call.namespace ?? ''}/${call.name ?? ''} is withheld: ${j.reason}`,
     withheld: (n) => `${n} service${n === 1 ? '' : 's'} selecting pods outside what this principal may read ${n === 1 ? 'was' : 'were'} withheld`,
   });
 }

@@ -26,7 +26,7 @@ export function judgedByTemplate(call: KubeFacts): boolean {
 export function scopeWorkloads(answer: unknown, call: KubeFacts, ctx: ExecContext): Promise<{ answer: unknown; notes: string[] }> {
   const kind = TEMPLATE_KINDS.get(call.kind) ?? call.kind;
   const noun = call.kind.replace(/s$/, '');
-  return keepAllowed(answer, async (items) => {
+  return keepAllowed(answer, call, async (items) => {
     const judge = judgeOf(ctx, `${call.kind} with pod templates`);
     if (allowedForAnyLabels(call, judge)) return items.map(() => null);
     return items.map((o) => {
@@ -37,7 +37,6 @@ export function scopeWorkloads(answer: unknown, call: KubeFacts, ctx: ExecContex
       return j.allowed ? null : j;
     });
   }, {
-    refused: (j) => `${noun} ${call.namespace ?? ''}/${call.name ?? ''} is withheld: ${j.reason}`,
     withheld: (n) => `${n} ${n === 1 ? noun : call.kind} whose pods lie outside what this principal may read ${n === 1 ? 'was' : 'were'} withheld`,
   });
 }

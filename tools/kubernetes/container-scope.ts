@@ -1,0 +1,87 @@
+/**
+ * `containers:` limits what kubectl_get shows of a pod (and of a workload object's pod template)
+ * as it limits kubectl_exec and kubectl_logs: each container is shown only when the policy
+ * allows this same call for that container (ExecContext.judge with the container set), so a
+ * grant naming `containers: [app]` shows the `app` container and withholds the others' specs
+ * (image, command, args, env, mounts) and statuses, and a deny naming containers withholds
+ * those. A grant without `containers:` shows every container. A note says how many were
+ * withheld, never which. Annotations holding a JSON or YAML copy of the object (a deploy
+ * tool's copy of the manifest) would show them again: withheld too when any container is.
+ */
+import type { ExecContext } from '../../src/tool-api.js';
+import type { KubeFacts } from './facts.js';
+import { judgeOf } from './item-scope.js';
+import { isObj, type Obj } from './objects.js';
+import { TEMPLATE_KINDS } from './pod-templates.js';
+
+const SPEC_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+const STATUS_LISTS = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'] as const;
+
+/** An annotation value that may copy the object (JSON, or YAML that looks like a manifest). */
+const MANIFEST_COPY = /^\s*[[{]|^\s*(apiVersion|kind|spec|containers)\s*:/m;
+
+/** Does kubectl_get judge the containers of this kind? */
+function showsContainers(call: KubeFacts): boolean {
+  return call.kind === 'pods' || TEMPLATE_KINDS.has(call.kind);
+}
+
+/** The named entries of `list` that `keep` keeps; how many it dropped (entries without a name are dropped). */
+function filterNamed(list: unknown, keep: (name: string) => boolean): { kept: unknown[]; dropped: number } {
+  if (!Array.isArray(list)) return { kept: [], dropped: 0 };
+  const kept = list.filter((c) => isObj(c) && typeof c.name === 'string' && keep(c.name));
+  return { kept, dropped: list.length - kept.length };
+}
+
+/** The object with its pod spec's (and pod status') other containers withheld; how many. */
+function scopeObject(o: unknown, pod: boolean, keep: (name: string) => boolean): { obj: unknown; dropped: number } {
+  if (!isObj(o)) return { obj: o, dropped: 0 };
+  const tpl = !pod && isObj(o.spec) && isObj(o.spec.template) ? o.spec.template : null;
+  const spec = pod ? o.spec : tpl?.spec;
+  if (!isObj(spec)) return { obj: o, dropped: 0 };
+  let dropped = 0;
+  const newSpec: Obj = { ...spec };
+  for (const k of SPEC_LISTS) {
+    if (spec[k] === undefined) continue;
+    const r = filterNamed(spec[k], keep);
+    dropped += r.dropped;
+    if (r.kept.length || k === 'containers') newSpec[k] = r.kept;
+    else delete newSpec[k];
+  }
+  if (dropped === 0) return { obj: o, dropped: 0 };
+  const out: Obj = pod ? { ...o, spec: newSpec } : { ...o, spec: { ...(o.spec as Obj), template: { ...tpl, spec: newSpec } } };
+  if (pod && isObj(o.status)) {
+    const status: Obj = { ...o.status };
+    for (const k of STATUS_LISTS) if (status[k] !== undefined) status[k] = filterNamed(status[k], keep).kept;
+    out.status = status;
+  }
+  if (isObj(o.metadata) && isObj(o.metadata.annotations)) {
+    const a = Object.fromEntries(Object.entries(o.metadata.annotations).filter(([, v]) => typeof v !== 'string' || !MANIFEST_COPY.test(v)));
+    out.metadata = { ...o.metadata, annotations: a };
+  }
+  return { obj: out, dropped };
+}
+
+/**
+ * Withhold the containers of the pods (or pod templates) of an answer that the policy does not
+ * allow this call to show; a note counts them.
+ */
+export function scopeContainers(answer: unknown, call: KubeFacts, ctx: ExecContext): { answer: unknown; notes: string[] } {
+  if (!showsContainers(call)) return { answer, notes: [] };
+  const judge = judgeOf(ctx, 'containers');
+  const verdicts = new Map<string, boolean>();
+  const keep = (name: string): boolean => {
+    let v = verdicts.get(name);
+    if (v === undefined) verdicts.set(name, (v = judge({ ...call, container: name }).allowed));
+    return v;
+  };
+  const pod = call.kind === 'pods';
+  const list = isObj(answer) && Array.isArray(answer.items) ? answer.items : null;
+  const scoped = (list ?? [answer]).map((o) => scopeObject(o, pod, keep));
+  const dropped = scoped.reduce((n, s) => n + s.dropped, 0);
+  const out = list === null ? scoped[0]!.obj : { ...(answer as Obj), items: scoped.map((s) => s.obj) };
+  if (!dropped) return { answer: out, notes: [] };
+  const noun = pod ? 'pod' : `${call.kind.replace(/s$/, '')} pod template`;
+  const where = list === null ? `${noun} ${call.namespace ? `${call.namespace}/` : ''}${call.name ?? ''}` : `${scoped.filter((s) => s.dropped).length} ${noun}s`;
+  const n = `${dropped} container${dropped === 1 ? '' : 's'}`;
+  return { answer: out, notes: [`${n} of ${where} ${dropped === 1 ? 'lies' : 'lie'} outside the containers this grant reaches and ${dropped === 1 ? 'was' : 'were'} withheld (with their statuses and any annotation copying the object)`] };
+}
