@@ -22,6 +22,7 @@ import { reviewersLabel, toView, waitingLine, withCombination } from './views.js
 import { combinationIdFor, combinedView, combinedViews } from './combination.js';
 import { pendingResult, refusalOf } from './gate-results.js';
 import { staleTerms } from './live-terms.js';
+import { cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 
 /** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
 export interface GateInput {
@@ -132,8 +133,8 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
    * no longer be used at that moment (it expired, or another call used it), the call is refused
    * and the others stay approved for the next attempt.
    */
-  async function wait(rows: ApprovalRow[], input: GateInput, callHash: string, waitMs: number, usableUntil: (r: ApprovalRow) => number): Promise<GateResult> {
-    const deadline = now() + waitMs;
+  async function wait(rows: ApprovalRow[], input: GateInput, callHash: string, waitMs: number, usableUntil: (r: ApprovalRow) => number, clock: () => number): Promise<GateResult> {
+    const deadline = clock() + waitMs;
     const n = rows.length;
     const line = (r: ApprovalRow, i: number, t: number) =>
       n > 1 ? `${requirementLabel(r.approvalRule, i, n)}: ${r.state === 'approved' ? `approved (approval id ${r.id})` : waitingLine(r, t, usableUntil(r))}` : waitingLine(r, t, usableUntil(r));
@@ -149,19 +150,19 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     let lastProgress = -Infinity;
     let tick = 0;
     for (;;) {
-      const t = now();
+      const t = clock();
       await tables.expireDue(iso(t));
       const cur = await reread();
       const refused = refusalOf(cur, t, usableUntil);
       if (refused) return refused;
       // A cancelled call consumes nothing: approvals given meanwhile stay for the next attempt.
-      if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', now(), usableUntil);
+      if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', clock(), usableUntil);
       if (cur.every((c) => c.state === 'approved')) {
         // A reload while the call waited changed a rule's terms: approvals under the old ones do not run it.
         const live = opts.policy?.();
         const staleRow = cur.find((c) => staleTerms(c, live));
         if (staleRow) return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: staleRow.id, message: staleTerms(staleRow, live)! };
-        const at = iso();
+        const at = iso(clock());
         const r = await tables.consumeAll(cur.map((c) => c.id), { callId: input.callId, callHash, requester: input.principal.subject }, at);
         if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };
         // None was used: say which request refused the call, as the store found it.
@@ -170,7 +171,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
           refusalOf(after, Date.parse(at), usableUntil) ?? { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: r.id || rows[0]!.id, message: `the approvals could not be used for this call (${r.reason}); calling again asks anew` }
         );
       }
-      if (t >= deadline) return pendingResult(cur, 'not decided in time', now(), usableUntil);
+      if (t >= deadline) return pendingResult(cur, 'not decided in time', clock(), usableUntil);
       if (input.progress && t - lastProgress >= progressEveryMs) {
         lastProgress = t;
         input.progress(cur.map((c, i) => line(c, i, t)).join('; '), ++tick);
@@ -202,21 +203,27 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         callId: input.callId,
         sessionId: input.sessionId,
       };
+      // A rule with `confirm: requester` and no reviewers needs the confirmation only.
+      const reviewed = needs.filter((n) => !(n.confirm === 'requester' && !n.reviewers));
+      // Times the gate judges by are the store's (on PostgreSQL the database's: replicas' clocks differ).
+      const clock = await storeClock(tables, now);
+      // Denied a moment ago: refused for the cooldown, before anyone is asked anything (cooldown.ts).
+      const cooling = reviewed.length ? await cooldownRefusal(tables, base.requester, call.hash, denyCooldownOf(reviewed), clock()) : undefined;
+      if (cooling) return cooling;
       // The requester confirms the call once, for every rule that asks it to (the same act).
       const confirms = needs.filter((n) => n.confirm === 'requester');
       let confirmed: GateResult | undefined;
       if (confirms.length) {
+        const made = clock();
         const row = await tables.create({
           ...base, id: randomUUID(), approvalRule: confirms.map((n) => n.ruleId).join(', '), reviewers: { subjects: [input.principal.subject] },
-          approvalsRequired: 1, confirm: 'requester', createdAt: iso(), expiresAt: iso(now() + timing.expires),
+          approvalsRequired: 1, confirm: 'requester', createdAt: iso(made), expiresAt: iso(made + timing.expires), ttlMs: timing.expires,
         });
         confirmed = await confirmWithRequester(tables, row, input, iso);
         if (!confirmed.granted) return confirmed;
       }
-      // A rule with `confirm: requester` and no reviewers needs the confirmation only.
-      const reviewed = needs.filter((n) => !(n.confirm === 'requester' && !n.reviewers));
       if (!reviewed.length) return confirmed!;
-      const at = iso();
+      const at = iso(clock());
       const atMs = Date.parse(at);
       await tables.expireDue(at);
       const usableUntil = (r: ApprovalRow) => Math.min(Date.parse(r.expiresAt), Date.parse(r.createdAt) + timing.expires);
@@ -248,14 +255,14 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         if (!row) {
           row = await tables.create({
             ...base, id: randomUUID(), approvalRule: need.ruleId, approvalsRequired: need.approvals, reviewers: need.reviewers ?? {},
-            confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires), combinationId,
+            confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires), ttlMs: timing.expires, combinationId,
           });
           created.push([row, need]);
         }
         rows.push(row);
       }
       for (const [row, need] of created) notify(row, 'requested', {}, need.notify as NotifySpec | undefined, withCombination(row, rows));
-      return wait(rows, input, call.hash, timing.wait, usableUntil);
+      return wait(rows, input, call.hash, timing.wait, usableUntil, clock);
     },
     async list(filter = {}) {
       await tables.expireDue(iso());

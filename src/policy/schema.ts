@@ -43,6 +43,12 @@ export const approvalSchema = z
     expires: durationSchema.default(30 * 60_000),
     wait: durationSchema.default(60_000),
     confirm: z.enum(['requester']).optional(),
+    /**
+     * After a reviewer denies a call, how long the same requester's same call is refused before it
+     * may be asked again (0s: no cooldown); unset: DEFAULT_DENY_COOLDOWN_MS (approvals/cooldown.ts).
+     * Optional rather than defaulted so decisions built in code need not name it.
+     */
+    deny_cooldown: durationSchema.optional(),
     /** Webhook fired on new requests and decisions: a URL, or env:NAME / file:/path when the URL holds a token. */
     notify: z
       .object({

@@ -90,6 +90,9 @@ export function stillDue(row: ApprovalRow | null, now: string): row is ApprovalR
   return row !== null && (row.state === 'pending' || row.state === 'approved') && row.expiresAt <= now;
 }
 
+/** The deny cooldown's lookup (both stores; `$n` placeholders); served by the approvals_lookup index. */
+export const LAST_DENIED = `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state = 'denied' AND confirm IS NULL ORDER BY decided_at DESC, seq DESC LIMIT 1`;
+
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {
   return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.combinationId ? { combinationId: a.combinationId } : {}) };

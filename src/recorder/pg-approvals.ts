@@ -5,12 +5,14 @@
  * call waiting on another replica wakes at once; the waiting call's polling is the fallback.
  * Whether a request has expired is decided by the database's clock (pg-clock.ts) when a request
  * is used, decided or swept: replicas and CLIs share this store but not their clocks. The
- * callers' times are kept on the records (`used`, `decision`); an `expired` record carries the
- * database time that decided it. The reads (openFor, combination) filter by the caller's time.
+ * callers' times are kept on the `used` and `decision` records; an `expired`, `approved` or
+ * `denied` record (and decided_at) carries the database time that decided it, and a request made
+ * with `ttlMs` gets its created_at and expires_at from the database's clock too. The reads
+ * (openFor, combination) filter by the time the caller passes (the gate passes the store's clock).
  */
 import type pg from 'pg';
 import {
-  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
@@ -121,8 +123,24 @@ export class PgApprovalTables implements ApprovalStore {
     });
   }
 
-  create(a: NewApproval): Promise<ApprovalRow> {
+  /** The database's time (the clock this store decides by). */
+  now(): Promise<string> {
+    return this.read(() => dbNow(this.q));
+  }
+
+  async lastDenied(requester: string, callHash: string): Promise<ApprovalRow | null> {
+    const r = await this.read(async () => (await this.q(LAST_DENIED, [requester, callHash])).rows[0] as { id: string } | undefined);
+    return r ? this.get(r.id) : null;
+  }
+
+  /** Store a new request; with `ttlMs`, made at the database's time and expiring ttlMs after it (not the replica's clock). */
+  create(req: NewApproval): Promise<ApprovalRow> {
     return this.writer.write(async (tx) => {
+      let a = req;
+      if (req.ttlMs !== undefined) {
+        const now = await dbNow(tx.q);
+        a = { ...req, createdAt: now, expiresAt: new Date(Date.parse(now) + req.ttlMs).toISOString() };
+      }
       const seq = await event(tx, a.id, a.createdAt, requestedEvent(a));
       const ins = approvalInsert(a, seq, (n) => `$${n}`);
       await tx.q(ins.sql, ins.params);
@@ -132,11 +150,13 @@ export class PgApprovalTables implements ApprovalStore {
 
   decide(id: string, d: ReviewerDecision, eligible: (row: ApprovalRow) => void, selfConfirm = false): Promise<ApprovalRow> {
     return this.writer.write(async (tx) => {
-      const row = checkDecision(id, await load(tx.q, id, true), d, selfConfirm, eligible, await dbNow(tx.q));
+      const now = await dbNow(tx.q);
+      const row = checkDecision(id, await load(tx.q, id, true), d, selfConfirm, eligible, now);
       const seq = await event(tx, id, d.at, decisionEvent(id, row, d));
       await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq]);
       const settled = settlesTo(row, d);
-      if (settled) await settle(tx, row, settled, d.at);
+      // Settled (decided_at) at the database's time: the deny cooldown counts from it, whatever the reviewer's clock.
+      if (settled) await settle(tx, row, settled, now);
       return (await load(tx.q, id))!;
     });
   }

@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, type ConsumeRefusal, decisionEvent, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, type ConsumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
 } from './approval-rules.js';
 
 /** Approval states; why: one closed list shared by the schema CHECK, the service and views. */
@@ -57,8 +57,12 @@ export interface ApprovalRow {
   decisions: ApprovalDecisionRow[];
 }
 
-/** What a new request carries (no combination: a confirmation, or a test's lone request). */
-export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId'> & { combinationId?: string | null };
+/**
+ * What a new request carries (no combination: a confirmation, or a test's lone request). With
+ * `ttlMs`, the PostgreSQL store sets `createdAt` to the database's time and `expiresAt` ttlMs later
+ * (pg-clock.ts); SQLite keeps the caller's times as given.
+ */
+export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId'> & { combinationId?: string | null; ttlMs?: number };
 
 /** The result of using up a combination: all of its requests, or none (with why not). */
 export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal);
@@ -68,7 +72,6 @@ export type ApprovalEventWriter = (refId: string, ts: string, body: Record<strin
 
 /** Runs fn in one IMMEDIATE write transaction with a chain writer; errors map to coded errors. */
 export type ApprovalWriteTx = <T>(fn: (event: ApprovalEventWriter) => T) => T;
-
 
 /** An approvals table row (SQLite or PostgreSQL: the same columns) as an ApprovalRow. */
 export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
@@ -113,6 +116,10 @@ export interface ApprovalStore {
    */
   openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]>;
   create(a: NewApproval): Promise<ApprovalRow>;
+  /** This requester's most recently denied reviewer request for this exact call (the deny cooldown), or null. */
+  lastDenied(requester: string, callHash: string): Promise<ApprovalRow | null>;
+  /** The store's clock when it is not the caller's (PostgreSQL: the database's time); absent: the caller's. */
+  now?(): Promise<string>;
   decide(
     id: string,
     d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string },
@@ -185,6 +192,14 @@ export class ApprovalTables implements ApprovalStore {
         .prepare(`SELECT id FROM approvals WHERE requester = ? AND call_hash = ? AND state IN ('pending', 'approved') AND expires_at > ? AND confirm IS NULL ORDER BY seq`)
         .all(requester, callHash, now) as { id: string }[];
       return ids.map((r) => this.load(r.id)!);
+    });
+  }
+
+  /** The latest denied reviewer request of this requester for this call (by decision time), or null. */
+  async lastDenied(requester: string, callHash: string): Promise<ApprovalRow | null> {
+    return this.read(() => {
+      const r = this.db.prepare(LAST_DENIED.replace(/\$\d/g, '?')).get(requester, callHash) as { id: string } | undefined;
+      return r ? this.load(r.id) : null;
     });
   }
 

@@ -59,9 +59,9 @@ test("the database's time reads in Node's exact ISO form", async () => {
 });
 
 test('a replica 10 minutes slow cannot use an approval the database finds expired (consume and consumeAll)', async () => {
-  const e1 = await approvedSoon('slow-use-1', 800);
-  await approvedSoon('slow-use-2', 800);
-  await untilPast(e1);
+  await approvedSoon('slow-use-1', 800);
+  // Wait past the later of the two expiries (the second is made a few ms after the first).
+  await untilPast(await approvedSoon('slow-use-2', 800));
   assert.equal(await s.approvals.consume('slow-use-1', 'call-slow', slowIso()), false);
   const r = await s.approvals.consumeAll(['slow-use-2'], { callId: 'call-slow', callHash: 'h-clock', requester: 'ana' }, slowIso());
   assert.deepEqual([r.used, !r.used && r.state], [false, 'expired']);
@@ -83,22 +83,63 @@ test('a correct clock still uses an unexpired approval; a slow one does too whil
   assert.equal((await s.approvals.get('ok-use-2'))?.usedAt !== null, true);
 });
 
-test('a reviewer CLI and a replica 10 minutes slow cannot approve or run a request the database finds expired', async () => {
+test('a replica 10 minutes slow sees its request expire by the database\'s clock, and a slow reviewer CLI cannot approve it then', async () => {
   const slow = createApprovalService(s.approvals, { now: () => Date.now() - SKEW, pollMs: 50, progressEveryMs: 60_000 });
-  // The slow replica makes the request with a 5-minute expiry: by its clock it has 5 minutes left,
-  // by the database's it expired 5 minutes ago.
-  const gate = slow.gate(gateInput('UPDATE orders SET total = 101', decisionFor(5 * 60_000, 2_000)));
+  // A 1-second expiry: by the slow replica's clock it has 10 minutes left for a long while; the
+  // database expires it after 1 second, and the waiting call is refused then.
+  const gate = slow.gate(gateInput('UPDATE orders SET total = 101', decisionFor(1_000, 5_000)));
   let id: string | undefined;
   for (let i = 0; i < 100 && !id; i++) {
     id = (await s.approvals.list({ requester: 'ana' })).find((r) => r.canonicalCall.includes('UPDATE orders SET total = 101'))?.id;
     if (!id) await new Promise((r) => setTimeout(r, 20));
   }
   assert.ok(id, 'the request was made');
-  await assert.rejects(slow.approve(id, dora), (e: Error & { code?: string }) => e.code === 'WARDEN_DENIED' && /expired/.test(e.message));
   const r = await gate;
   assert.equal(r.granted, false, JSON.stringify(r));
+  assert.equal((r as { code: string }).code, 'WARDEN_APPROVAL_EXPIRED', JSON.stringify(r));
+  await assert.rejects(slow.approve(id, dora), (e: Error & { code?: string }) => e.code === 'WARDEN_DENIED' && /expired/.test(e.message));
   const row = (await s.approvals.get(id))!;
   assert.deepEqual([row.state, row.decisions.length], ['expired', 0]);
+});
+
+test("a replica whose clock is 10 minutes fast or slow makes requests that expire the configured time after the database's now", async () => {
+  const TTL = 5 * 60_000;
+  for (const [name, skew] of [['fast', SKEW], ['slow', -SKEW]] as const) {
+    const replica = createApprovalService(s.approvals, { now: () => Date.now() + skew, pollMs: 50, progressEveryMs: 60_000 });
+    const sql = `UPDATE orders SET total = 303 -- ${name}`;
+    const before = Date.parse(await dbNow((q) => db.query(q)));
+    const r = await replica.gate(gateInput(sql, decisionFor(TTL, 0)));
+    const after = Date.parse(await dbNow((q) => db.query(q)));
+    assert.equal((r as { code: string }).code, 'WARDEN_APPROVAL_PENDING', `${name}: ${JSON.stringify(r)}`);
+    const row = (await s.approvals.list({ requester: 'ana' })).find((x) => x.canonicalCall.includes(sql))!;
+    assert.ok(row, `${name}: the request was made`);
+    const created = Date.parse(row.createdAt);
+    const expires = Date.parse(row.expiresAt);
+    assert.equal(new Date(expires).toISOString(), row.expiresAt, 'expires_at keeps the ISO text form');
+    assert.ok(created >= before - 1000 && created <= after + 1000, `${name}: created_at ${row.createdAt} is the database's now (${iso(before)}..${iso(after)})`);
+    assert.ok(expires >= before + TTL - 1000 && expires <= after + TTL + 1000, `${name}: expires_at ${row.expiresAt} is the database's now + 5 minutes`);
+    assert.equal(expires - created, TTL);
+  }
+  assert.equal((await s.verify()).ok, true);
+});
+
+test("on PostgreSQL the cooldown after a denial runs on the database's clock (fast replica, slow reviewer)", async () => {
+  const fast = createApprovalService(s.approvals, { now: () => Date.now() + SKEW, pollMs: 50, progressEveryMs: 60_000 });
+  const slowCli = createApprovalService(s.approvals, { now: () => Date.now() - SKEW });
+  const sql = 'UPDATE orders SET total = 404';
+  const decision = { ...decisionFor(60 * 60_000, 0) } as Decision;
+  (decision.approval as unknown as Record<string, unknown>).deny_cooldown = 5 * 60_000;
+  const first = (await fast.gate(gateInput(sql, decision))) as { code: string; approvalId: string };
+  assert.equal(first.code, 'WARDEN_APPROVAL_PENDING');
+  await slowCli.deny(first.approvalId, dora, 'no');
+  const deniedAt = Date.parse(await dbNow((q) => db.query(q)));
+  // By the fast replica's clock the slow reviewer denied 20 minutes ago; by the database's, just now.
+  const again = (await fast.gate(gateInput(sql, decision))) as { code: string; message: string; approvalId?: string };
+  assert.equal(again.code, 'WARDEN_APPROVAL_DENIED', again.message);
+  assert.equal(again.approvalId, first.approvalId);
+  const retry = Date.parse(/(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)/.exec(again.message)?.[1] ?? '');
+  assert.ok(Math.abs(retry - (deniedAt + 5 * 60_000)) < 5_000, `may ask again 5 minutes after the database's time of the denial: ${again.message}`);
+  assert.equal((await s.approvals.list({ requester: 'ana' })).filter((r) => r.canonicalCall.includes(sql)).length, 1, 'no new request');
 });
 
 test('a correct replica with a slow reviewer CLI: an unexpired request is approved and the call runs', async () => {

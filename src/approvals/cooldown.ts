@@ -1,0 +1,52 @@
+/**
+ * The store's clock for the gate, and the deny cooldown. Why: after a reviewer denies a call, the
+ * agent asking the identical call again at once opens a fresh request, and reviewers asked the
+ * same thing over and over may click approve to make it stop. For `deny_cooldown` after a denial
+ * the same requester's same call is refused without a new request. It is read from the stored
+ * denied request (so it survives a restart and holds on every replica) and judged by the store's
+ * clock (on PostgreSQL the database's, which also set the denial's decided_at).
+ */
+import { ErrorCode } from '../errors.js';
+import type { ApprovalRequirement } from '../policy/types.js';
+import type { ApprovalStore } from '../recorder/index.js';
+import type { GateResult } from './service.js';
+import { humanDuration } from './views.js';
+
+/** The cooldown of a rule that does not name one: 5 minutes. */
+export const DEFAULT_DENY_COOLDOWN_MS = 5 * 60_000;
+
+/** The combination's cooldown: the longest of its requirements' (fail closed, like the other terms). */
+export function denyCooldownOf(needs: readonly ApprovalRequirement[]): number {
+  return Math.max(0, ...needs.map((n) => n.deny_cooldown ?? DEFAULT_DENY_COOLDOWN_MS));
+}
+
+/**
+ * A clock reading the store's time: the caller's `now` shifted by the store's offset, measured
+ * once (one round trip per gate, not per poll). A store without its own clock (SQLite) is `now`.
+ */
+export async function storeClock(tables: ApprovalStore, now: () => number): Promise<() => number> {
+  if (!tables.now) return now;
+  const before = now();
+  const at = Date.parse(await tables.now());
+  const offset = at - Math.round((before + now()) / 2);
+  return () => now() + offset;
+}
+
+/** The refusal of a call still cooling down after a denial of this requester's same call at `t`, or undefined. */
+export async function cooldownRefusal(tables: ApprovalStore, requester: string, callHash: string, cooldownMs: number, t: number): Promise<GateResult | undefined> {
+  if (cooldownMs <= 0) return undefined;
+  const denied = await tables.lastDenied(requester, callHash);
+  if (!denied?.decidedAt) return undefined;
+  const retryAt = Date.parse(denied.decidedAt) + cooldownMs;
+  if (!(retryAt > t)) return undefined;
+  const d = denied.decisions.find((x) => x.decision === 'deny');
+  const by = d ? `${d.reviewer}${d.comment ? `: ${d.comment}` : ' (no comment)'}` : 'a reviewer';
+  return {
+    granted: false,
+    code: ErrorCode.APPROVAL_DENIED,
+    approvalId: denied.id,
+    message:
+      `approval ${denied.id} for this same call was denied by ${by}; the same call is not asked again until ${new Date(retryAt).toISOString()} ` +
+      `(in ${humanDuration(retryAt - t)}, the rule's deny_cooldown). Change the call, or ask the reviewers directly`,
+  };
+}
