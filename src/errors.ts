@@ -33,6 +33,11 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'WARDEN_UNAUTHENTICATED',
   /** A rate limit or quota was reached. */
   RATE_LIMITED: 'WARDEN_RATE_LIMITED',
+  /**
+   * The server cannot take the request now, for no fault of the caller's: it is shutting down,
+   * or holds as many HTTP sessions as it may. Answered with HTTP 503 and Retry-After.
+   */
+  UNAVAILABLE: 'WARDEN_UNAVAILABLE',
   /** The configuration or a policy file is invalid. */
   CONFIG: 'WARDEN_CONFIG',
   /** A secret reference could not be resolved. */

@@ -59,6 +59,15 @@ const identitySchema = z
           .default(30_000),
         /** Maximum age of the cached JWKS. */
         jwks_max_age: duration.default(600_000),
+        /** RFC 9068 typ check; off by default because some IdPs type access tokens `JWT` too. */
+        require_access_token_type: z
+          .boolean()
+          .default(false)
+          .describe('Refuse tokens whose header typ is present and is not at+jwt (RFC 9068), e.g. an ID token (typ JWT) sent as a bearer token. Off by default: some IdPs (Keycloak, Entra ID) type access tokens JWT too.'),
+        max_token_age: duration
+          .refine((ms) => ms >= 1000, 'max_token_age must be at least 1s')
+          .optional()
+          .describe('Refuse tokens issued (iat) longer ago than this (e.g. 1h), even when exp is later; a token without iat is then refused. Sessions and SSE streams end when their token reaches this age. Default: no maximum age beyond exp.'),
       })
       .strict()
       .optional(),

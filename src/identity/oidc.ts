@@ -5,7 +5,8 @@
  * configured `jwks_uri`), cached by jose with rotation: an unknown `kid` refetches the set, at
  * most once per cooldown. Checked: signature, allowed algorithms only (never `none`, never HS*),
  * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway (at most 5 minutes),
- * and an `iat` no later than now plus that leeway (no maximum token age: nothing configures one).
+ * an `iat` no later than now plus that leeway, and, when configured, an `iat` no older than
+ * `max_token_age` and a header `typ` of `at+jwt` when there is one (RFC 9068; token-type.ts).
  * Discovery and keys come over https only, or plain http on this machine (key-source-url.ts),
  * also through redirects.
  * The token itself never leaves this module: errors name what was wrong, never the token.
@@ -16,6 +17,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
 import { groupsFromClaims, principalClaims } from './claims.js';
 import { fetchKeySource, keySourceProblem } from './key-source-url.js';
+import { tokenAgeProblem, tokenTypeProblem } from './token-type.js';
 
 /** Asymmetric algorithms accepted unless configured otherwise. */
 export const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'PS256'] as const;
@@ -34,6 +36,10 @@ export interface OidcOptions {
   jwks_cooldown_ms?: number;
   /** Maximum age of the cached JWKS, ms (default 10 min). */
   jwks_max_age_ms?: number;
+  /** Refuse a token whose header `typ` is present and is not `at+jwt` (RFC 9068), e.g. an ID token's `JWT` (default off). */
+  require_access_token_type?: boolean;
+  /** Refuse a token whose `iat` is older than this, ms, or that has no `iat` (default: no maximum age). */
+  max_token_age_ms?: number;
 }
 
 /** A verified token, reduced to what Warden uses. */
@@ -54,7 +60,7 @@ export interface TokenVerifier {
 }
 
 /** Why a token was refused; agent-safe, machine-matchable. */
-export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
+export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'too_old' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'wrong_type' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
 
 const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.string().url() }).passthrough();
 
@@ -82,6 +88,10 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
   const tolerance = opts.clock_tolerance_ms ?? 30_000;
   if (!(tolerance >= 0 && tolerance <= MAX_CLOCK_TOLERANCE_MS)) {
     throw new WardenError(ErrorCode.CONFIG, `identity.oidc.clock_tolerance must be between 0 and ${MAX_CLOCK_TOLERANCE_MS / 1000}s (it lets expired tokens through for that long), got ${tolerance / 1000}s`);
+  }
+  const maxAge = opts.max_token_age_ms;
+  if (maxAge !== undefined && !(Number.isFinite(maxAge) && maxAge >= 1000)) {
+    throw new WardenError(ErrorCode.CONFIG, `identity.oidc.max_token_age must be at least 1s (shorter refuses every token), got ${maxAge}ms`);
   }
   let jwks: ReturnType<typeof createRemoteJWKSet> | null = null;
   let discovering: Promise<ReturnType<typeof createRemoteJWKSet>> | null = null;
@@ -148,8 +158,9 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
       if (hit) verified.delete(token);
       const keys = await resolveKeys();
       let payload: JWTPayload;
+      let header: { typ?: unknown };
       try {
-        ({ payload } = await jwtVerify(token, keys, {
+        ({ payload, protectedHeader: header } = await jwtVerify(token, keys, {
           issuer: opts.issuer,
           audience: opts.audience,
           algorithms,
@@ -164,6 +175,11 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
       if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000) + Math.round(tolerance / 1000)) {
         throw fail('not_yet_valid', 'the token was issued in the future (its iat is later than now plus the clock leeway)');
       }
+      // Checked after the signature, so an unsigned header cannot pick its own refusal.
+      const typeProblem = opts.require_access_token_type ? tokenTypeProblem(header.typ) : null;
+      if (typeProblem) throw fail('wrong_type', typeProblem);
+      const age = maxAge === undefined ? null : tokenAgeProblem(payload.iat, maxAge, tolerance);
+      if (age) throw fail(age.reason, age.message);
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 512) throw fail('claims', 'the token has no usable sub claim');
       const principal: Principal = {
         subject: payload.sub,
@@ -172,9 +188,12 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
         authMethod: 'oidc',
       };
       const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
-      const result: VerifiedToken = { principal, scopes: scopesOf(payload), expiresAt: payload.exp!, ...(clientId ? { clientId } : {}) };
+      // With a maximum age, the token is done at iat + that age if its exp is later: sessions,
+      // streams and the cache below end then.
+      const expiresAt = maxAge === undefined ? payload.exp! : Math.min(payload.exp!, (payload.iat as number) + Math.floor(maxAge / 1000));
+      const result: VerifiedToken = { principal, scopes: scopesOf(payload), expiresAt, ...(clientId ? { clientId } : {}) };
       if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
-      verified.set(token, { v: result, until: Math.min(Date.now() + VERIFIED_CACHE_MS, payload.exp! * 1000) });
+      verified.set(token, { v: result, until: Math.min(Date.now() + VERIFIED_CACHE_MS, expiresAt * 1000) });
       return result;
     },
     missingScopes(t) {

@@ -82,7 +82,7 @@ export interface SessionRegistry {
  * per principal: opening one more closes that principal's own least recently used session. At
  * most `perSubject` (default: `perPrincipal`) per issuer and subject, whatever other claims its
  * tokens carry: one more is refused (429 WARDEN_RATE_LIMITED), nothing is closed for it. At
- * most `max` in all: when full, a new session is refused (503), never made by closing another
+ * most `max` in all: when full, a new session is refused (503 WARDEN_UNAVAILABLE, Retry-After), never made by closing another
  * principal's (a review found one principal evicting everyone by opening 10,000 sessions).
  * Opens still initializing count too, so a burst of concurrent initializes cannot overshoot.
  */
@@ -124,7 +124,8 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
         return;
       }
       if (!evict && sessions.size + opening.length >= max) {
-        refuseOpen(res, 503, 'this server holds as many MCP sessions as it may; retry later or use per-request (2026-07-28) calls');
+        deps.log('warn', 'http session refused: the server holds as many sessions as it may', { subject: principal.subject, limit: max });
+        refuseOpen(res, 503, `${ErrorCode.UNAVAILABLE}: this server holds as many MCP sessions as it may; retry later or use per-request (2026-07-28) calls`);
         return;
       }
       // Reserved before any await (drop() unregisters synchronously), so concurrent opens count it.

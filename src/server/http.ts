@@ -2,7 +2,8 @@
  * `warden serve --http`: MCP over Streamable HTTP for many agents, each with its own identity.
  *
  * Health probes (/healthz, /readyz; http-health.ts) answer first. Every other request passes, in
- * order: Host/Origin validation (DNS rebinding; Origin compared as scheme, host and port) -> bearer JWT
+ * order: Host/Origin validation (DNS rebinding; Origin compared as scheme, host and port; CORS
+ * preflights of /mcp answered next, without a token: http-cors.ts) -> bearer JWT
  * verification (OIDC, 401/403 with RFC 9728 challenges) -> body limit, no JSON-RPC batches -> MCP. 2025-11-25
  * clients get stateful sessions bound to their principal; 2026-07-28 clients are served per
  * request. Tool calls then take the one pipeline like any stdio call. Shutdown stops accepting,
@@ -20,6 +21,7 @@ import type { Principal } from '../tool-api.js';
 import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
 import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse, refuseBatch } from './http-guards.js';
 import { HEALTH_PATHS, healthProbes } from './http-health.js';
+import { allowOrigin, answerPreflight } from './http-cors.js';
 import { createSessionRegistry } from './http-sessions.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
@@ -149,8 +151,10 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
       return;
     }
     if (!checkHostAndOrigin(req, res, hosts)) return;
+    // The Origin, if any, passed the check: a browser client may read every /mcp answer.
+    if (path === MCP_PATH) allowOrigin(req, res);
     if (closing) {
-      refuse(res, 503, 'Service Unavailable: the server is shutting down', { connection: 'close' });
+      refuse(res, 503, `${ErrorCode.UNAVAILABLE}: the server is shutting down; retry shortly (another replica, or this one once restarted)`, { connection: 'close', 'retry-after': '5' });
       return;
     }
     if (serveResourceMetadata(resource, path, req, res)) return;
@@ -161,6 +165,8 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
       res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found\n');
       return;
     }
+    // A CORS preflight carries no token (browsers never send one): answered before authentication.
+    if (req.method === 'OPTIONS') return answerPreflight(req, res);
     const counted = req.method === 'POST';
     if (counted) {
       activePosts++;

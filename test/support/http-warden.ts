@@ -38,14 +38,17 @@ export const SEED = `
   INSERT INTO slow VALUES (1);
 `;
 
-/** Start it all. `config` gets ISSUER and AUDIENCE substituted; `extraConfig` is appended. */
-export async function startHttpWarden(policies: Record<string, string>, extraConfig = '', opts: { audience?: string } = {}): Promise<HttpWarden> {
+/**
+ * Start it all. `config` gets ISSUER and AUDIENCE substituted; `extraConfig` is appended;
+ * `opts.oidc` (YAML lines) is added to identity.oidc.
+ */
+export async function startHttpWarden(policies: Record<string, string>, extraConfig = '', opts: { audience?: string; oidc?: string } = {}): Promise<HttpWarden> {
   setLogLevel(process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'silent');
   const db = await createTestDatabase({ prefix: 'http' });
   await db.query(SEED);
   for (const t of ['users', 'orders', 'slow']) await db.query(`GRANT SELECT ON ${t} TO ${db.role}`);
   const issuer = await startOidcIssuer({ ...(opts.audience ? { audience: opts.audience } : {}) });
-  const dir = writeWardenDir(httpConfig(issuer, extraConfig), policies);
+  const dir = writeWardenDir(httpConfig(issuer, extraConfig, opts.oidc), policies);
   process.env.HTTP_TEST_DATABASE_URL = db.url;
   const rt = await startRuntime(dir.configPath, families);
   const http = await serveOverHttp(rt, { host: '127.0.0.1', port: 0, version: 'test', shutdownTimeoutMs: 10_000 });
@@ -80,7 +83,8 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
 }
 
 /** The warden.yaml of an HTTP test Warden: the issuer's OIDC settings, the test database as `analytics`. */
-function httpConfig(issuer: OidcIssuer, extraConfig: string): string {
+function httpConfig(issuer: OidcIssuer, extraConfig: string, oidcExtra = ''): string {
+  const more = oidcExtra.split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('');
   return `
 transcripts: { store: sqlite:warden.db }
 responses: { structured_content: true }
@@ -91,7 +95,7 @@ identity:
     groups_claim: groups
     required_scopes: [mcp]
     jwks_cooldown: 1s
-connections:
+${more}connections:
   analytics:
     type: postgres
     url: env:HTTP_TEST_DATABASE_URL

@@ -17,6 +17,8 @@ export interface MintOptions {
   /** Sign with this key instead of the current one (e.g. a retired key). */
   key?: IssuerKey;
   omit?: (keyof JWTPayload)[];
+  /** The JOSE header `typ` (default `JWT`); null leaves it out. */
+  typ?: string | null;
 }
 
 /** A signing key of the issuer. */
@@ -103,7 +105,8 @@ export async function startOidcIssuer(opts: { alg?: string; audience?: string } 
     current: () => keys[keys.length - 1]!,
     async mint(claims, o = {}) {
       const key = o.key ?? keys[keys.length - 1]!;
-      return new SignJWT(payloadFor(claims, o)).setProtectedHeader({ alg: key.alg, kid: o.kid ?? key.kid, typ: 'JWT' }).sign(key.privateKey);
+      const typ = o.typ === undefined ? 'JWT' : o.typ;
+      return new SignJWT(payloadFor(claims, o)).setProtectedHeader({ alg: key.alg, kid: o.kid ?? key.kid, ...(typ === null ? {} : { typ }) }).sign(key.privateKey);
     },
     async rotate(o = {}) {
       const k = await newKey(alg, ++n);
