@@ -27,24 +27,10 @@ const RLS = 'RLS-CEO-9';
 const STATS = 'STATS-EXPR-10';
 const SECRETS = [DEFAULT, CHECK, INDEX, ARGDEF, BODY, TRIGGER, DOMAIN, BOUND, RLS, STATS];
 
-const EVERYTHING = `
-rules:
-  - id: agents
-    effect: allow
-    who: { groups: [analysts] }
-    tool: [query_database, describe_database]
-    on: [db]
-`;
 const MASKS = `
 masking:
   columns:
     - { column: public.users.ssn, with: redact }
-`;
-const NO_KEYS = `
-  - id: no-keys
-    effect: deny
-    tool: query_database
-    sql: { read: [public.keys] }
 `;
 
 /** Statements that quote a constant of the schema, and the constant each quotes without masks or denies. */
@@ -153,7 +139,7 @@ const assertNoLeak = noLeakOf(SECRETS);
 describe('the schema\'s constants', () => {
   const g = quotingSuite({
     db: () => db,
-    policies: { grants: EVERYTHING, masks: MASKS, deny: NO_KEYS },
+    policies: { masks: MASKS },
     leaks: LEAKS,
     refused: REFUSED,
     secrets: SECRETS,

@@ -14,7 +14,7 @@ import { SignJWT } from 'jose';
 import { createOidcVerifier } from '../../src/identity/oidc.js';
 import { whoMatches } from '../../src/policy/engine.js';
 import { WardenError } from '../../src/errors.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { startOidcIssuer, unauthenticated, type OidcIssuer } from '../support/oidc-issuer.js';
 
 let iss: OidcIssuer;
 
@@ -23,16 +23,6 @@ before(async () => {
 });
 after(() => iss?.stop());
 
-async function refusal(p: Promise<unknown>): Promise<WardenError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof WardenError, `a WardenError, got ${String(e)}`);
-    assert.equal(e.code, 'WARDEN_UNAUTHENTICATED');
-    return e;
-  }
-  assert.fail('the token was accepted');
-}
 
 test('a __proto__ claim cannot lend the principal claims it does not own', async () => {
   const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience });
@@ -65,7 +55,7 @@ test('a key set over plain http is refused unless it is on this machine', async 
   try {
     const v = createOidcVerifier({ issuer: base, audience: iss.audience });
     const jwksBefore = iss.hits().jwks;
-    const e = await refusal(v.verify(await iss.mint({ sub: 'a', iss: base })));
+    const e = await unauthenticated(v.verify(await iss.mint({ sub: 'a', iss: base })));
     assert.equal(e.details.reason, 'issuer_unavailable');
     assert.equal(iss.hits().jwks, jwksBefore, 'the insecure key set was never fetched');
   } finally {
@@ -78,7 +68,7 @@ test('the exp/nbf leeway is bounded: a configured clock_tolerance over 5 minutes
   assert.throws(() => createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 3600_000 }), (e: unknown) => e instanceof WardenError && e.code === 'WARDEN_CONFIG' && /clock_tolerance/.test(e.message));
   const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 300_000 });
   assert.equal((await v.verify(await iss.mint({ sub: 'a' }, { expiresIn: -200 }))).principal.subject, 'a', '5 minutes is still allowed');
-  assert.equal((await refusal(v.verify(await iss.mint({ sub: 'a' }, { expiresIn: -400 })))).details.reason, 'expired');
+  assert.equal((await unauthenticated(v.verify(await iss.mint({ sub: 'a' }, { expiresIn: -400 })))).details.reason, 'expired');
 });
 
 test('forged headers stay refused: an unknown crit extension, a key embedded in the header', async () => {
@@ -89,10 +79,10 @@ test('forged headers stay refused: an unknown crit extension, a key embedded in 
   const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
   const input = `${b64({ alg: 'RS256', kid: k.kid, crit: ['x-warden-test'], 'x-warden-test': 1 })}.${b64(payload)}`;
   const crit = `${input}.${createSign('RSA-SHA256').update(input).sign(KeyObject.from(k.privateKey)).toString('base64url')}`;
-  assert.equal((await refusal(v.verify(crit))).details.reason, 'algorithm');
+  assert.equal((await unauthenticated(v.verify(crit))).details.reason, 'algorithm');
   const forger = await iss.foreignKey();
   const embedded = await new SignJWT(payload).setProtectedHeader({ alg: forger.alg, kid: k.kid, jwk: forger.publicJwk }).sign(forger.privateKey);
-  assert.equal((await refusal(v.verify(embedded))).details.reason, 'signature');
+  assert.equal((await unauthenticated(v.verify(embedded))).details.reason, 'signature');
 });
 
 test('a discovery document reached through a redirect to plain http on another host is refused', async () => {
@@ -125,7 +115,7 @@ test('a discovery document reached through a redirect to plain http on another h
       .setProtectedHeader({ alg: forger.alg, kid: forger.kid })
       .setIssuer(base).setAudience(iss.audience).setIssuedAt(now).setExpirationTime(now + 300)
       .sign(forger.privateKey);
-    const e = await refusal(v.verify(forged));
+    const e = await unauthenticated(v.verify(forged));
     assert.equal(e.details.reason, 'issuer_unavailable');
     assert.match(e.message, /redirect/);
     // A redirect to a URL that could serve the document itself (here http on this machine) is followed.
@@ -152,7 +142,7 @@ test('jku and x5u headers are never followed: only the configured issuer\'s keys
     const payload = { iss: iss.issuer, aud: iss.audience, sub: 'admin', exp: Math.floor(Date.now() / 1000) + 300 };
     for (const extra of [{ jku: url }, { x5u: url }]) {
       const t = await new SignJWT(payload).setProtectedHeader({ alg: forger.alg, kid: forger.kid, ...extra }).sign(forger.privateKey);
-      assert.equal((await refusal(v.verify(t))).details.reason, 'unknown_key', JSON.stringify(extra));
+      assert.equal((await unauthenticated(v.verify(t))).details.reason, 'unknown_key', JSON.stringify(extra));
     }
     assert.equal(fetched, 0, 'the URL in the header was never fetched');
   } finally {
@@ -165,13 +155,13 @@ test('a token issued in the future (iat past now + the leeway) is refused; withi
   const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 30_000 });
   const now = Math.floor(Date.now() / 1000);
   const future = await iss.mint({ sub: 'time-traveller', iat: now + 3600 }, { expiresIn: 7200 });
-  const e = await refusal(v.verify(future));
+  const e = await unauthenticated(v.verify(future));
   assert.equal(e.details.reason, 'not_yet_valid');
   assert.match(e.message, /iat|issued/);
   assert.ok(!e.message.includes(future) && !JSON.stringify(e.details).includes(future), 'the token is not in the refusal');
   assert.equal((await v.verify(await iss.mint({ sub: 'skewed', iat: now + 20 }))).principal.subject, 'skewed', 'a few seconds of skew is within the leeway');
   assert.equal((await v.verify(await iss.mint({ sub: 'no-iat' }, { omit: ['iat'] }))).principal.subject, 'no-iat', 'iat stays optional');
   const zero = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 0 });
-  assert.equal((await refusal(zero.verify(await iss.mint({ sub: 'x', iat: now + 5 })))).details.reason, 'not_yet_valid', 'no leeway: 5 s ahead is refused');
-  await refusal(v.verify(await iss.mint({ sub: 'bad-iat', iat: 'soon' as unknown as number })));
+  assert.equal((await unauthenticated(zero.verify(await iss.mint({ sub: 'x', iat: now + 5 })))).details.reason, 'not_yet_valid', 'no leeway: 5 s ahead is refused');
+  await unauthenticated(v.verify(await iss.mint({ sub: 'bad-iat', iat: 'soon' as unknown as number })));
 });

@@ -12,7 +12,7 @@ import { loadServerConfig } from '../../src/config/server-config.js';
 import { ConfigError } from '../../src/config/yaml-source.js';
 import { WardenError } from '../../src/errors.js';
 import { families } from '../../tools/index.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { startOidcIssuer, unauthenticated, type OidcIssuer } from '../support/oidc-issuer.js';
 import { mcpHeaders, initializeBody, rawRequest } from '../support/http-agent.js';
 import { startHttpWarden } from '../support/http-warden.js';
 
@@ -23,23 +23,13 @@ before(async () => {
 });
 after(() => iss?.stop());
 
-async function refusal(p: Promise<unknown>): Promise<WardenError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof WardenError, `a WardenError, got ${String(e)}`);
-    assert.equal(e.code, 'WARDEN_UNAUTHENTICATED');
-    return e;
-  }
-  assert.fail('the token was accepted');
-}
 
 test('require_access_token_type refuses a typ other than at+jwt (an ID token\'s JWT); at+jwt, application/at+jwt and no typ pass; off by default', async () => {
   const off = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience });
   assert.equal((await off.verify(await iss.mint({ sub: 'idt' }, { typ: 'JWT' }))).principal.subject, 'idt', 'off by default: existing IdPs keep working');
   const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, require_access_token_type: true });
   for (const typ of ['JWT', 'jwt', 'id_token+jwt', 'application/jwt', 'at+jwt ']) {
-    const e = await refusal(v.verify(await iss.mint({ sub: 'idt' }, { typ })));
+    const e = await unauthenticated(v.verify(await iss.mint({ sub: 'idt' }, { typ })));
     assert.equal(e.details.reason, 'wrong_type', typ);
     assert.match(e.message, /at\+jwt/);
   }
@@ -52,11 +42,11 @@ test('max_token_age refuses a token whose iat is older than the age though its e
   const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 0, max_token_age_ms: 600_000 });
   const now = Math.floor(Date.now() / 1000);
   const old = await iss.mint({ sub: 'old', iat: now - 3600 }, { expiresIn: 7200 });
-  const e = await refusal(v.verify(old));
+  const e = await unauthenticated(v.verify(old));
   assert.equal(e.details.reason, 'too_old');
   assert.match(e.message, /iat|issued/);
   assert.ok(!e.message.includes(old), 'the token is not in the refusal');
-  assert.equal((await refusal(v.verify(await iss.mint({ sub: 'no-iat' }, { omit: ['iat'] })))).details.reason, 'claims', 'no iat: refused when a maximum age is set');
+  assert.equal((await unauthenticated(v.verify(await iss.mint({ sub: 'no-iat' }, { omit: ['iat'] })))).details.reason, 'claims', 'no iat: refused when a maximum age is set');
   const young = await v.verify(await iss.mint({ sub: 'young', iat: now - 60 }, { expiresIn: 7200 }));
   assert.equal(young.principal.subject, 'young');
   assert.equal(young.expiresAt, now - 60 + 600, 'a session or stream ends when the token reaches its maximum age, not at its later exp');

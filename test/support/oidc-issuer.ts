@@ -3,9 +3,23 @@
  * on loopback, tokens minted with any claims, key rotation, and the forged tokens an attacker
  * would try (alg none, HS256 signed with the public key, a tampered payload).
  */
+import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
+import { WardenError } from '../../src/errors.js';
+
+/** The WARDEN_UNAUTHENTICATED error a verification rejects with (fails the test if it resolves). */
+export async function unauthenticated(p: Promise<unknown>): Promise<WardenError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof WardenError, `a WardenError, got ${String(e)}`);
+    assert.equal(e.code, 'WARDEN_UNAUTHENTICATED');
+    return e;
+  }
+  assert.fail('the token was accepted');
+}
 
 /** Options for one minted token. */
 export interface MintOptions {

@@ -96,9 +96,28 @@ export interface GuardedWardens {
  * masks and under the deny rule (`denyReason`), leaking none of `secrets`. Returns the Wardens
  * (filled in by the before hook) for the suite's own tests.
  */
+/** The grant the value-quoting suites share: every table, both SQL tools, for analysts. */
+export const ANALYSTS_READ_ALL = `
+rules:
+  - id: agents
+    effect: allow
+    who: { groups: [analysts] }
+    tool: [query_database, describe_database]
+    on: [db]
+`;
+
+/** The conditional deny the value-quoting suites share (a rule on public.keys). */
+export const NO_KEYS_DENY = `
+  - id: no-keys
+    effect: deny
+    tool: query_database
+    sql: { read: [public.keys] }
+`;
+
 export function quotingSuite(o: {
   db: () => TestDatabase;
-  policies: { grants: string; masks: string; deny: string };
+  /** Defaults: ANALYSTS_READ_ALL and NO_KEYS_DENY. */
+  policies: { grants?: string; masks: string; deny?: string };
   leaks: readonly (readonly [string, string])[];
   refused: readonly string[];
   secrets: readonly string[];
@@ -108,7 +127,7 @@ export function quotingSuite(o: {
   const refused = refusalOf(o.secrets);
   const all = [...o.leaks.map(([s]) => s), ...o.refused];
   before(async () => {
-    const p = o.policies;
+    const p = { grants: ANALYSTS_READ_ALL, deny: NO_KEYS_DENY, ...o.policies };
     [w.plain, w.masked, w.denied] = await Promise.all([
       startSqlWarden(o.db(), { 'p.yaml': p.grants }),
       startSqlWarden(o.db(), { 'p.yaml': p.masks + p.grants }),
