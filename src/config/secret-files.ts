@@ -14,6 +14,8 @@ export function fileSecretRefs(config: ServerConfig): { path: (string | number)[
   const out: { path: (string | number)[]; ref: string }[] = [];
   const add = (path: (string | number)[], v: unknown): void => {
     if (typeof v === 'string' && v.startsWith('file:')) out.push({ path, ref: v });
+    // A nested block's references too (a postgres connection's tls: ca, cert, key).
+    else if (v && typeof v === 'object' && !Array.isArray(v)) for (const [k, x] of Object.entries(v)) add([...path, k], x);
   };
   for (const c of config.connections) for (const [k, v] of Object.entries(c)) add(['connections', c.name, k], v);
   add(['masking', 'hash_key'], config.masking.hash_key);

@@ -116,11 +116,19 @@ async function tailLog(file: string): Promise<string> {
   }
 }
 
+/** Extras for a cluster some tests need (pg-tls-cluster.ts: `ssl = on` and its certificate). */
+export interface PgClusterOptions {
+  /** Files written into the data directory (mode 0600, owned by the server's user). */
+  files?: Record<string, string>;
+  /** Lines appended to postgresql.conf. */
+  conf?: string;
+}
+
 /**
  * Starts a private PostgreSQL cluster: initdb on a temp dir, a random free 127.0.0.1 port,
  * unix sockets inside the temp dir. Built for speed, not durability (fsync off).
  */
-export async function startPgCluster(): Promise<PgCluster> {
+export async function startPgCluster(opts: PgClusterOptions = {}): Promise<PgCluster> {
   const binDir = findPgBinDir();
   if (binDir === null) {
     throw new Error('PostgreSQL not found under /usr/lib/postgresql/*/bin: install the Debian package postgresql');
@@ -148,7 +156,12 @@ export async function startPgCluster(): Promise<PgCluster> {
     );
     if (init.code !== 0) throw new Error(`initdb failed (exit ${init.code}):\n${init.output}`);
     await writeFile(join(dataDir, 'pg_hba.conf'), HBA);
-    await appendFile(join(dataDir, 'postgresql.conf'), CONF);
+    await appendFile(join(dataDir, 'postgresql.conf'), CONF + (opts.conf ?? ''));
+    for (const [name, text] of Object.entries(opts.files ?? {})) {
+      const file = join(dataDir, name);
+      await writeFile(file, text, { mode: 0o600 });
+      if (isRoot()) await chown(file, postgresIds().uid, postgresIds().gid);
+    }
 
     let port = 0;
     let started: RunResult | null = null;
@@ -227,7 +240,8 @@ export async function testServerUrl(): Promise<string> {
   return (await lazyCluster).url;
 }
 
-function stopAtExit(cluster: PgCluster): void {
+/** Stop `cluster` when this process exits or is interrupted. */
+export function stopAtExit(cluster: PgCluster): void {
   process.once('exit', () => cluster.stopSync());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     const onSignal = () => {
@@ -267,9 +281,10 @@ async function withMaintenance<T>(serverUrl: string, fn: (client: pg.Client) => 
 /**
  * Creates a uniquely named database plus a LOGIN role with a random password and CONNECT on
  * that database only. Seed through `admin()`/`query()` and grant the role what the test needs.
+ * `serverUrl`: another cluster's superuser URL (pg-tls-cluster.ts) instead of testServerUrl().
  */
-export async function createTestDatabase(opts: { prefix?: string } = {}): Promise<TestDatabase> {
-  const serverUrl = await testServerUrl();
+export async function createTestDatabase(opts: { prefix?: string; serverUrl?: string } = {}): Promise<TestDatabase> {
+  const serverUrl = opts.serverUrl ?? (await testServerUrl());
   const suffix = randomBytes(5).toString('hex');
   const dbName = `${sanitizePrefix(opts.prefix ?? 'warden_test')}_${suffix}`;
   const role = `${dbName}_login`;

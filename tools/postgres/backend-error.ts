@@ -5,10 +5,13 @@
  * it is pure and is where the withholding rules are read and reviewed.
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import { tlsFailure } from './tls.js';
 
 /** Map a pg error to a coded error; only the server's message (never connection details) travels. */
 export function backendError(e: unknown, masked = false): WardenError {
   if (e instanceof WardenError) return e;
+  const tls = tlsFailure(e);
+  if (tls) return tls;
   const err = e as { code?: string; message?: string };
   if (err.code === '57014') return new WardenError(ErrorCode.TIMEOUT, 'the statement was cancelled: statement_timeout reached');
   if (err.code === '25006') return new WardenError(ErrorCode.DENIED, 'the database refused a write in a read-only transaction', { ruleIds: [] });

@@ -1,16 +1,52 @@
 /**
  * The `type: postgres` connection entry. Credentials are a reference (env:/file:) to a URL;
- * the agent never sees or supplies it.
+ * the agent never sees or supplies it. TLS to the server is the `tls:` block only (tls.ts):
+ * ssl parameters in the URL are refused when the URL is read.
  */
 import { z } from 'zod';
 import { connectionDuration as duration } from '../shared/duration.js';
 
 const ref = z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, 'must be a secret reference: env:NAME or file:/path (inline secrets are refused)');
 
+/** libpq's sslmode values Warden supports (no `allow`/`prefer`: a mode either requires TLS or never uses it). */
+export const TLS_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
+/** The `tls:` block: libpq's meanings for the modes; ca/cert/key are secret references to PEM text. */
+export const postgresTlsSchema = z
+  .object({
+    mode: z
+      .enum(TLS_MODES)
+      .describe('disable: no TLS; require: encrypted, the certificate is not checked; verify-ca: the chain must lead to `ca`; verify-full: chain and host name (server_name, else the URL host)'),
+    ca: ref.optional().describe('PEM of the CA(s) the server certificate must chain to (verify-ca: required; verify-full: default the public CAs Node trusts)'),
+    cert: ref.optional().describe('PEM client certificate (with key), for servers that ask for one'),
+    key: ref.optional().describe('PEM private key of the client certificate'),
+    server_name: z
+      .string()
+      .regex(/^[A-Za-z0-9.:*-]+$/, 'must be a host name or IP address')
+      .max(253)
+      .optional()
+      .describe('the SNI name sent and, under verify-full, the name the server certificate must carry; default the URL host'),
+  })
+  .strict()
+  .superRefine((t, ctx) => {
+    const problem = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if ((t.cert === undefined) !== (t.key === undefined)) problem(t.cert === undefined ? 'cert' : 'key', 'cert and key go together');
+    if (t.mode === 'disable') {
+      for (const k of ['ca', 'cert', 'key', 'server_name'] as const) if (t[k] !== undefined) problem(k, 'not used with mode: disable');
+    }
+    if (t.mode === 'require') {
+      // libpq would verify the chain when a root certificate is present; say which one is meant.
+      if (t.ca !== undefined) problem('ca', 'mode: require does not check the certificate; use mode: verify-ca or verify-full with a ca');
+    }
+    if (t.mode === 'verify-ca' && t.ca === undefined) problem('ca', 'verify-ca needs a ca (with the public CAs any of their customers would pass); or use verify-full');
+  });
+
 /** Schema of a postgres connection (name and type are handled by the config loader). */
 export const postgresConnectionSchema = z
   .object({
     url: ref,
+    tls: postgresTlsSchema.optional(),
     statement_timeout: duration.default(5000),
     max_rows: z.number().int().min(1).max(1_000_000).default(1000),
     max_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
@@ -19,11 +55,22 @@ export const postgresConnectionSchema = z
   })
   .strict();
 
+/** A validated `tls:` block. */
+export interface PostgresTls {
+  mode: TlsMode;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  server_name?: string;
+}
+
 /** A validated postgres connection. */
 export interface PostgresConnection {
   name: string;
   type: 'postgres';
   url: string;
+  /** Absent: no TLS (mode disable). */
+  tls?: PostgresTls;
   statement_timeout: number;
   max_rows: number;
   max_bytes: number;

@@ -12,6 +12,7 @@ import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
 import { cancelledError, unlessCancelled } from './statement-cancel.js';
+import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
 // reinterpretation, and the agent sees exactly what the database said.
@@ -79,6 +80,8 @@ export interface FieldOrigin {
 /** One connection's pools and catalog cache. */
 export class PgConnector {
   private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
+  /** The TLS both pools and every CancelRequest use (tls.ts), set with the first pool. */
+  private tls: TlsPlan = { mode: 'disable', ssl: false };
   private fieldOrigins = new Map<string, FieldOrigin | null>();
   private tableColumns = new Map<string, { at: number; columns: Set<string> }>();
   /** When an unqualified name was last found safe: 'r:name' (pg_* relation), 'f:name' (function). */
@@ -96,9 +99,13 @@ export class PgConnector {
   private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {
     let p = this.pools.get(kind);
     if (!p) {
-      p = this.secrets.resolve(this.conn.url).then((url) => {
+      p = Promise.all([this.secrets.resolve(this.conn.url), tlsPlan(this.conn, this.secrets)]).then(([url, tls]) => {
+        refuseSslInUrl(url, this.conn);
+        this.tls = tls;
         const pool = new pg.Pool({
           connectionString: url,
+          // Always set, so neither PGSSLMODE nor pg's defaults decide (ssl parameters in the URL are refused above).
+          ssl: tls.ssl,
           types: TEXT_TYPES,
           max: this.conn.pool_size,
           idleTimeoutMillis: 30_000,
@@ -132,14 +139,14 @@ export class PgConnector {
       if (o.readOnly) {
         const q = cappedQuery(sql, params, o.maxRows + 1);
         client.query(q.submittable as pg.QueryConfig);
-        return trim(await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and its result was dropped'), o.maxRows);
+        return trim(await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and its result was dropped', this.tls), o.maxRows);
       }
       await client.query('BEGIN READ WRITE');
       await client.query(`SET LOCAL statement_timeout = ${Math.floor(o.timeoutMs)}`);
       if (o.signal?.aborted) throw cancelledError('before the statement was sent');
       const q = cappedQuery(sql, params, o.maxRows + 1);
       client.query(q.submittable as pg.QueryConfig);
-      const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)');
+      const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)', this.tls);
       // The last point of no return: a cancel that arrives once COMMIT is sent finds the write done.
       if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
       await client.query('COMMIT');

@@ -11,16 +11,25 @@
  * happens, the caller never sends COMMIT after a cancel, and the client is destroyed, never
  * pooled again (connector.ts), so a statement the request did not reach still cannot commit and
  * ends at statement_timeout on a session nobody reuses.
+ *
+ * On a connection with TLS (tls.ts) the request goes as libpq sends it: SSLRequest first, then,
+ * on the server's 'S', the TLS handshake with the connection's own options (same CA, host name
+ * check, client certificate) and the request inside it. A server that answers 'N', or a
+ * handshake that fails, gets nothing: the backend's key never travels in clear where the
+ * session is encrypted, and the statement ends at statement_timeout.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import type { TlsPlan } from './tls.js';
 
 /** How long a cancelled statement may take to stop before its client is destroyed anyway. */
 const CANCEL_GRACE_MS = 2_000;
 /** How long the CancelRequest's socket may take to connect and be closed by the server. */
 const CANCEL_SEND_MS = 2_000;
 const CANCEL_REQUEST_CODE = 80877102;
+const SSL_REQUEST_CODE = 80877103;
 
 /** The parts of pg's Client the request needs (set by pg from the connection string and BackendKeyData). */
 interface BackendKey {
@@ -41,7 +50,7 @@ export function cancelledError(when: string): WardenError {
  * whatever it did meanwhile (its result, if any, is dropped). A result that arrives before the
  * abort is returned as usual.
  */
-export async function unlessCancelled<T>(done: Promise<T>, client: pg.ClientBase, signal: AbortSignal | undefined, what: string): Promise<T> {
+export async function unlessCancelled<T>(done: Promise<T>, client: pg.ClientBase, signal: AbortSignal | undefined, what: string, tls?: TlsPlan): Promise<T> {
   if (!signal) return done;
   done.catch(() => undefined); // the cancel path stops listening; a late rejection is expected
   let onAbort!: () => void;
@@ -56,17 +65,18 @@ export async function unlessCancelled<T>(done: Promise<T>, client: pg.ClientBase
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
-  await sendCancelRequest(client as unknown as BackendKey);
+  await sendCancelRequest(client as unknown as BackendKey, tls);
   await Promise.race([done.then(noop, noop), sleep(CANCEL_GRACE_MS)]);
   throw cancelledError(what);
 }
 
 /**
  * Send PostgreSQL a CancelRequest for the client's backend and wait until the server closes the
- * socket (it has read the request) or CANCEL_SEND_MS passes. Never throws: a request that cannot
- * be sent leaves the statement to statement_timeout.
+ * socket (it has read the request) or CANCEL_SEND_MS passes; over TLS when `tls` says the
+ * connection uses it. Never throws: a request that cannot be sent leaves the statement to
+ * statement_timeout.
  */
-export function sendCancelRequest(key: BackendKey): Promise<void> {
+export function sendCancelRequest(key: BackendKey, tls?: TlsPlan): Promise<void> {
   const { host, port, processID, secretKey } = key;
   if (typeof processID !== 'number' || typeof secretKey !== 'number' || !port) return Promise.resolve();
   const packet = Buffer.alloc(16);
@@ -74,21 +84,50 @@ export function sendCancelRequest(key: BackendKey): Promise<void> {
   packet.writeInt32BE(CANCEL_REQUEST_CODE, 4);
   packet.writeInt32BE(processID, 8);
   packet.writeInt32BE(secretKey, 12);
+  const secure = tls && tls.mode !== 'disable' && tls.ssl ? tls.ssl : null;
   return new Promise<void>((resolve) => {
-    let socket: Socket;
+    const sockets: Socket[] = [];
     const finish = () => {
       clearTimeout(timer);
-      socket.destroy();
+      for (const s of sockets) s.destroy();
       resolve();
     };
     const timer = setTimeout(finish, CANCEL_SEND_MS);
-    // pg reaches a host starting with '/' through the unix socket in that directory.
-    socket = host?.startsWith('/') ? connect(`${host}/.s.PGSQL.${port}`) : connect(port, host || 'localhost');
-    socket.setNoDelay(true);
-    socket.once('connect', () => socket.write(packet));
-    socket.once('error', finish);
-    socket.once('close', finish);
-    socket.on('data', noop);
+    try {
+      // pg reaches a host starting with '/' through the unix socket in that directory.
+      const socket = host?.startsWith('/') ? connect(`${host}/.s.PGSQL.${port}`) : connect(port, host || 'localhost');
+      sockets.push(socket);
+      socket.setNoDelay(true);
+      socket.once('error', finish);
+      socket.once('close', finish);
+      if (!secure) {
+        socket.once('connect', () => socket.write(packet));
+        socket.on('data', noop);
+        return;
+      }
+      const request = Buffer.alloc(8);
+      request.writeInt32BE(8, 0);
+      request.writeInt32BE(SSL_REQUEST_CODE, 4);
+      socket.once('connect', () => socket.write(request));
+      socket.once('data', (answer: Buffer) => {
+        // Exactly 'S', nothing after it (bytes before the handshake would be read as if encrypted).
+        if (answer.length !== 1 || answer[0] !== 0x53) return finish();
+        try {
+          const options: ConnectionOptions = { ...secure, socket, host: host || 'localhost' };
+          if (secure.servername === undefined && host && !/^[0-9.]+$|:/.test(host)) options.servername = host;
+          const encrypted = tlsConnect(options);
+          sockets.push(encrypted);
+          encrypted.once('secureConnect', () => encrypted.write(packet));
+          encrypted.once('error', finish);
+          encrypted.once('close', finish);
+          encrypted.on('data', noop);
+        } catch {
+          finish();
+        }
+      });
+    } catch {
+      finish();
+    }
   });
 }
 
