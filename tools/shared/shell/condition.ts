@@ -1,7 +1,9 @@
 /**
  * The `shell:` policy condition. Allow: the facts lie entirely within the grant (plain
  * commands, optional pipes, listed programs, allowed subcommands/flags/paths, no catalogue
- * hit, and ssh's remote command judged as a nested line under the same grants: see remoteRefusal). Deny (deny-rule.ts): some command (anywhere, also inside substitutions, wrappers and
+ * hit, and ssh's remote command judged as a nested line under the same grants: see remoteRefusal;
+ * likewise the command `kubectl exec`, `docker run` and the other hops run: see hopRefusal).
+ * Deny (deny-rule.ts): some command (anywhere, also inside substitutions, wrappers and
  * scripts) runs a listed program and every restriction given for it is met. A subcommand that
  * cannot be told apart from an option's value (subcommand-options.ts) never satisfies an allow
  * and always satisfies a deny (fail closed).
@@ -17,7 +19,9 @@ import { fileWords, relevantPathLike } from './operands.js';
 import { normalisePath, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
 import { sshRemote } from './runner-args.js';
-import { programBase } from './runners.js';
+import { programBase, SHELLS } from './runners.js';
+import { execHop } from './exec-hops.js';
+import { parseArgv } from './argv.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand, ShellFacts } from './types.js';
 
@@ -112,6 +116,32 @@ function remoteRefusal(block: ShellBlock, cmd: ShellCommand, depth: number, fed:
 }
 
 /**
+ * Why the command a hop runs in a pod, a container or a machine (exec-hops.ts: `kubectl exec POD
+ * -- CMD`, `docker run IMAGE CMD`, ...) is refused, or null. It runs as an argv, with no shell:
+ * judged as one command of its own under the same rule, as ssh's remote command is. With no
+ * command, a hop that runs a shell on a terminal needs a shell listed in the rule, and never
+ * reads a script the line feeds it.
+ */
+function hopRefusal(block: ShellBlock, cmd: ShellCommand, depth: number, fed: boolean): string | null {
+  const hop = execHop(programBase(cmd.program), cmd.args);
+  if (hop === null) return null;
+  if ('unknown' in hop) return `${hop.unknown}, so the command it runs cannot be told.`;
+  if ('shell' in hop) {
+    if (fed) return `${hop.shell}, which would read the script the line feeds it.`;
+    return SHELLS.some((s) => Object.hasOwn(block.programs, s)) ? null : `${hop.shell}, and this rule lists no shell.`;
+  }
+  if (depth >= MAX_REMOTE_DEPTH) return `Commands run through ssh and hops nest deeper than ${MAX_REMOTE_DEPTH} levels.`;
+  let facts: ShellFacts;
+  try {
+    facts = parseArgv(hop.command);
+  } catch {
+    return `The command ${hop.how} runs is not one Warden can judge.`;
+  }
+  const r = allow(block, facts, depth + 1, fed);
+  return r.matched ? null : `In the command ${hop.how} runs: ${r.why}`;
+}
+
+/**
  * Allow: every command is inside the grant; `depth` > 0 for an ssh remote command (see
  * remoteRefusal), whose standard input is `fed` when the line around ssh feeds it. With only
  * pipes allowed, `commands` are the pipeline's stages in order, so each is fed by the one before.
@@ -127,7 +157,7 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     if (grant === undefined) return { matched: false, why: `Program '${cmd.program}' is not allowed by this rule.` };
     const inj = injectionReason(cmd, feeds) ?? languageEscape(cmd, i > 0 ? (facts.commands[i - 1] as ShellCommand) : fed ? 'unknown' : 'none');
     if (inj !== null) return { matched: false, why: `Always denied: ${inj}` };
-    const out = outsideGrant(cmd, grant) ?? remoteRefusal(block, cmd, depth, feeds);
+    const out = outsideGrant(cmd, grant) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };
   }
   const names = [...new Set(facts.commands.map((c) => c.program))].join(', ');

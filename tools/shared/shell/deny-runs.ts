@@ -11,6 +11,7 @@ import {
   SHELLS, SSH_FAMILY, variableRuns, WRAPPERS,
 } from './runners.js';
 import { callbackTexts, crontabFromStdin, fillsIn, multiCallName, straceCommands } from './indirect-runs.js';
+import { HOP_PROGRAMS, hopRuns } from './exec-hops.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
@@ -43,7 +44,7 @@ const STDIN_EDITORS = new Set(['ed', 'ex']);
 /** Programs that run something their arguments say (everything else is judged only by its name). */
 const RUNNERS = new Set([
   ...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser', ...DECLARATIONS, ...INPUT_SETTERS, ...SSH_FAMILY, 'git',
-  'alias', 'enable', 'crontab', 'compgen', 'complete', ...NAME_READERS, ...Object.keys(DENIED_FLAGS),
+  'alias', 'enable', 'crontab', 'compgen', 'complete', ...NAME_READERS, ...Object.keys(DENIED_FLAGS), ...HOP_PROGRAMS,
 ]);
 
 /** Constructs that compute words: a word a wrapper runs may then name any program. */
@@ -282,6 +283,9 @@ export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: Line
       const f = run.kind === 'script' && marks.some((m) => run.text.includes(m));
       out.push(f ? { kind: 'any', why: `shell text ${run.why} is filled in with a file name or input words Warden cannot see` } : run);
     }
+    const hop = hopRuns(base, rest, line); // `kubectl exec POD -- CMD`, `docker run IMAGE CMD`, ... (exec-hops.ts)
+    out.push(...hop.runs);
+    if (hop.start !== null) visit(at + 1 + hop.start, base);
     const wraps = runsNamedProgram(base) || OTHER_WRAPPERS.has(base);
     // A wrapper where a filled-in command starts passes the filling on to every word after it.
     if (wraps && filled.has(at)) for (let i = at + 1; i < words.length; i++) filled.add(i);

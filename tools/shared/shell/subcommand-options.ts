@@ -128,6 +128,11 @@ const SUBCOMMAND_OPTIONS: Readonly<Record<string, SubcommandOptionTable>> = {
   'apt-get': APT_GET,
 };
 
+/** The options `program` reads before its subcommand (which take a value), or undefined when not modelled. */
+export function rootOptions(program: string): { boolean: readonly string[]; value: readonly string[] } | undefined {
+  return Object.hasOwn(SUBCOMMAND_OPTIONS, program) ? SUBCOMMAND_OPTIONS[program] : undefined;
+}
+
 /**
  * Where the subcommand is: the word, none at all (`systemctl`, `kubectl -n x`), or undetermined
  * with the reason. Why three cases: a deny rule must treat "undetermined" as a match and
@@ -215,11 +220,17 @@ function shortStep(t: SubcommandOptionTable, word: string, next: string | undefi
  * value for the subcommand lets `systemctl -p status stop` pass as `status`.
  */
 export function findSubcommand(program: string, args: readonly string[]): SubcommandResult {
+  const found = locateSubcommand(program, args);
+  return found.kind === 'word' ? { kind: 'word', word: args[found.at] as string } : found;
+}
+
+/** findSubcommand with the subcommand's index among `args` (exec-hops.ts reads the words after it). */
+export function locateSubcommand(program: string, args: readonly string[]): { kind: 'word'; at: number } | Exclude<SubcommandResult, { kind: 'word' }> {
   const table = Object.hasOwn(SUBCOMMAND_OPTIONS, program) ? SUBCOMMAND_OPTIONS[program] : undefined;
-  const undetermined = (why: string): SubcommandResult => ({ kind: 'undetermined', why: `cannot tell the subcommand of ${program}: ${why}` });
+  const undetermined = (why: string): { kind: 'undetermined'; why: string } => ({ kind: 'undetermined', why: `cannot tell the subcommand of ${program}: ${why}` });
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
-    if (!w.startsWith('-') || w === '-') return { kind: 'word', word: w };
+    if (!w.startsWith('-') || w === '-') return { kind: 'word', at: i };
     if (w === '--') return undetermined(`'--' stands before it`);
     if (table === undefined) return undetermined(`option ${w} stands before it, and Warden does not model ${program}'s options`);
     const step = w.startsWith('--') ? longStep(table, w, args[i + 1]) : shortStep(table, w, args[i + 1]);
