@@ -203,4 +203,11 @@ rules:
     assert.deepEqual(argvToRun(facts(['sh', '-c', "ls   '/app' |cat"])), ['sh', '-c', "'ls' /app | 'cat'"]);
     assert.deepEqual(argvToRun(facts(['ls', '/app'])), ['ls', '/app']);
   });
+
+  test('psql, mysql and sqlite3 run (argv or sh -c) without reading their start-up files', async () => {
+    await initShellParser();
+    assert.deepEqual(argvToRun(facts(['psql', '-c', 'select 1'])), ['psql', '-X', '-c', 'select 1']);
+    assert.deepEqual(argvToRun(facts(['/usr/bin/mysql', '-e', 'select 1'])), ['/usr/bin/mysql', '--no-defaults', '-e', 'select 1']);
+    assert.deepEqual(argvToRun(facts(['sh', '-c', 'sqlite3 /a.db .tables'])), ['sh', '-c', "'sqlite3' -init /dev/null /a.db .tables"]);
+  });
 });

@@ -109,7 +109,8 @@ test('every program deny rules know to have shell escapes has a command language
 test('an ssh remote command is judged the same way', () => {
   const r = verdict({ programs: { ssh: {}, psql: {} } }, "ssh db-1 psql -c \"'\\\\! id'\"");
   assert.equal(r.matched, false, r.why);
-  assert.equal(verdict({ programs: { ssh: {}, psql: {} } }, "ssh db-1 psql -c \"'select 1'\"").matched, true);
+  // Not rebuilt by Warden, so psql must skip ~/.psqlrc itself (startup-files.ts).
+  assert.equal(verdict({ programs: { ssh: {}, psql: {} } }, "ssh db-1 psql -X -c \"'select 1'\"").matched, true);
 });
 
 test('ordinary use of those programs stays allowed', () => {

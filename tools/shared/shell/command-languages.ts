@@ -8,6 +8,7 @@
  */
 import { fedTexts } from './fed-text.js';
 import { dcEscape, ftpEscape, gnuplotEscape, lftpEscape, m4Escape, mysqlEscape, psqlEscape, sqliteEscape, type TextJudge } from './language-escapes.js';
+import { mysqlWrites, psqlWrites, sqliteWrites, type WriteJudge, type Written } from './language-writes.js';
 import type { ShellCommand } from './types.js';
 
 /**
@@ -19,6 +20,10 @@ type OptionKind = 'text' | 'script' | 'output' | 'value' | 'attached' | { deny: 
 
 interface Language {
   judge: TextJudge;
+  /** The files its text writes (language-writes.ts), held to a grant's `paths:`. */
+  writes?: WriteJudge;
+  /** sqlite3: the first operand is the database file (written too), not text. */
+  database?: boolean;
   /** Short option letters, or for `words` programs (sqlite3) whole option names after `-`/`--`. */
   short: Readonly<Record<string, OptionKind>>;
   long: Readonly<Record<string, OptionKind>>;
@@ -33,19 +38,21 @@ const deny = (why: string, takesValue = true): OptionKind => ({ deny: why, value
 
 const PSQL: Language = {
   judge: psqlEscape,
-  short: { ...value('d', 'v', 'F', 'h', 'p', 'U', 'L', 'P', 'R', 'T'), c: 'text', f: 'script', o: 'output' },
+  writes: psqlWrites,
+  short: { ...value('d', 'v', 'F', 'h', 'p', 'U', 'P', 'R', 'T'), c: 'text', f: 'script', o: 'output', L: 'output' },
   long: {
-    ...value('dbname', 'set', 'variable', 'field-separator', 'host', 'port', 'username', 'log-file', 'pset', 'record-separator', 'table-attr'),
-    command: 'text', file: 'script', output: 'output',
+    ...value('dbname', 'set', 'variable', 'field-separator', 'host', 'port', 'username', 'pset', 'record-separator', 'table-attr'),
+    command: 'text', file: 'script', output: 'output', 'log-file': 'output',
   },
   operands: 'name',
 };
 const MYSQL: Language = {
   judge: mysqlEscape,
+  writes: mysqlWrites,
   short: { ...value('D', 'h', 'P', 'u', 'S', 'O'), e: 'text', p: 'attached', G: deny('lets client commands (system) stand anywhere in a line', false) },
   long: {
-    ...value('database', 'host', 'port', 'user', 'socket', 'init-command', 'login-path', 'delimiter', 'protocol', 'character-sets-dir', 'default-character-set'),
-    execute: 'text', password: 'attached',
+    ...value('database', 'host', 'port', 'user', 'socket', 'login-path', 'delimiter', 'protocol', 'character-sets-dir', 'default-character-set'),
+    execute: 'text', 'init-command': 'text', password: 'attached',
     pager: deny('runs a pager command'), tee: deny('writes its output to a file'),
     'defaults-file': deny('reads options (a pager among them) from a file Warden cannot read'),
     'defaults-extra-file': deny('reads options (a pager among them) from a file Warden cannot read'),
@@ -56,6 +63,8 @@ const MYSQL: Language = {
 };
 const SQLITE: Language = {
   judge: sqliteEscape,
+  writes: sqliteWrites,
+  database: true,
   short: {
     ...value('separator', 'newline', 'nullvalue', 'vfs', 'maxsize', 'mmap', 'escape', 'heap', 'lookaside', 'pagecache'),
     cmd: 'text', init: 'script', A: deny('(archive mode) reads and writes files', false), archive: deny('(archive mode) reads and writes files', false),
@@ -148,6 +157,32 @@ function walk(lang: Language, args: readonly string[]): { uses: Use[]; operands:
   return { uses, operands };
 }
 
+/** What a command's words and feed give its language: texts (operands apart), output option values, operands; or why they cannot be read. */
+type Read = { why: string } | { texts: string[]; outputs: string[]; operands: string[] };
+
+function read(base: string, lang: Language, cmd: ShellCommand, feed: ShellCommand | 'none' | 'unknown'): Read {
+  const { uses, operands } = walk(lang, cmd.args);
+  const texts: string[] = [];
+  const outputs: string[] = [];
+  for (const u of uses) {
+    if (typeof u.kind === 'object') return { why: `${base} ${u.spelled} ${u.kind.deny}.` };
+    if (u.kind === 'text') texts.push(u.value);
+    // An empty script (`sqlite3 -init /dev/null`, what Warden's own rebuild adds) runs nothing.
+    if (u.kind === 'script' && u.value !== '-' && u.value !== '/dev/null') return { why: `${base} ${u.spelled} runs a script file, whose commands Warden cannot read.` };
+    if (u.kind === 'output' && u.value.trimStart().startsWith('|')) return { why: `${base} ${u.spelled} '${u.value}' sends output to a command.` };
+    if (u.kind === 'output') outputs.push(u.value);
+  }
+  const script = lang.operands === 'script' ? operands.find((o) => o !== '-') : undefined;
+  if (script !== undefined) return { why: `${base} runs the script file '${script}', whose commands Warden cannot read.` };
+  if (feed === 'unknown') return { why: `${base} reads commands on standard input, fed from outside this command line.` };
+  if (feed !== 'none') {
+    const fed = fedTexts(feed);
+    if (fed === null) return { why: `${base} reads commands on standard input, and what ${feed.program} writes there is not text Warden can read.` };
+    texts.push(...fed);
+  }
+  return { texts, outputs, operands };
+}
+
 /**
  * Why `cmd`, a program with a command language, may run another program, or null (also for
  * any other program). `feed`: the command before it in the pipeline, 'unknown' when what feeds
@@ -157,26 +192,34 @@ export function languageEscape(cmd: ShellCommand, feed: ShellCommand | 'none' | 
   const base = cmd.program;
   const lang = LANGUAGES.get(base);
   if (lang === undefined) return null;
-  const { uses, operands } = walk(lang, cmd.args);
-  const texts: string[] = [];
-  for (const u of uses) {
-    if (typeof u.kind === 'object') return `${base} ${u.spelled} ${u.kind.deny}.`;
-    if (u.kind === 'text') texts.push(u.value);
-    if (u.kind === 'script' && u.value !== '-') return `${base} ${u.spelled} runs a script file, whose commands Warden cannot read.`;
-    if (u.kind === 'output' && u.value.trimStart().startsWith('|')) return `${base} ${u.spelled} '${u.value}' sends output to a command.`;
-  }
-  if (lang.operands === 'text') texts.push(...operands);
-  const script = lang.operands === 'script' ? operands.find((o) => o !== '-') : undefined;
-  if (script !== undefined) return `${base} runs the script file '${script}', whose commands Warden cannot read.`;
-  if (feed === 'unknown') return `${base} reads commands on standard input, fed from outside this command line.`;
-  if (feed !== 'none') {
-    const fed = fedTexts(feed);
-    if (fed === null) return `${base} reads commands on standard input, and what ${feed.program} writes there is not text Warden can read.`;
-    texts.push(...fed);
-  }
+  const r = read(base, lang, cmd, feed);
+  if ('why' in r) return r.why;
+  const texts = lang.operands === 'text' ? [...r.texts, ...r.operands] : r.texts;
   for (const t of texts) {
     const escape = lang.judge(t);
     if (escape !== null) return `${base}: ${escape}.`;
   }
   return null;
+}
+
+/**
+ * The files `cmd` writes through its language (psql `\o FILE`, `-o FILE`, `-L FILE`, sqlite3's
+ * database and `.output FILE`, mysql `INTO OUTFILE`, ...), or why they cannot be read; null for
+ * a program without one. condition.ts holds them to the grant's `paths:`.
+ */
+export function languageWrites(cmd: ShellCommand, feed: ShellCommand | 'none' | 'unknown'): Written | null {
+  const lang = LANGUAGES.get(cmd.program);
+  if (lang?.writes === undefined) return null;
+  const r = read(cmd.program, lang, cmd, feed);
+  if ('why' in r) return { unreadable: r.why };
+  const files = [...r.outputs];
+  const db = lang.database === true ? r.operands[0] : undefined;
+  if (db !== undefined && db !== '' && db !== ':memory:') files.push(db);
+  const texts = lang.operands === 'text' ? [...r.texts, ...r.operands.slice(lang.database === true ? 1 : 0)] : r.texts;
+  for (const t of texts) {
+    const w = lang.writes(t);
+    if ('unreadable' in w) return w;
+    files.push(...w.files);
+  }
+  return { files };
 }

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../../src/tool-api.js';
 import { deny } from './deny-rule.js';
-import { languageEscape } from './command-languages.js';
+import { languageEscape, languageWrites } from './command-languages.js';
 import { lineTraits } from './deny-runs.js';
 import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
@@ -19,6 +19,7 @@ import { fileWords, relevantPathLike } from './operands.js';
 import { normalisePath, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
 import { sshRemote } from './runner-args.js';
+import { startupFilesRead } from './startup-files.js';
 import { programBase, SHELLS } from './runners.js';
 import { execHop } from './exec-hops.js';
 import { parseArgv } from './argv.js';
@@ -49,8 +50,11 @@ function isShellFacts(f: Facts): f is ShellFacts {
   return (f.family === 'shell' || f.family === 'kubernetes-exec') && Array.isArray((f as ShellFacts).commands) && Array.isArray((f as ShellFacts).constructs);
 }
 
-/** Why one command is outside one program grant, or null when it is inside. */
-function outsideGrant(cmd: ShellCommand, g: ProgramGrant): string | null {
+/** What feeds a command's standard input (see languageEscape). */
+type Feed = ShellCommand | 'none' | 'unknown';
+
+/** Why one command (fed by `feed`) is outside one program grant, or null when it is inside. */
+function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | null {
   const p = cmd.program;
   if (g.subcommands !== undefined) {
     // Fail closed: a subcommand that cannot be told apart from an option's value is never allowed.
@@ -82,6 +86,12 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant): string | null {
     }
     for (const w of relevantPathLike(pathLike)) {
       if (!underPrefix(w, g.paths)) return `${p} path argument '${w}' is not under ${g.paths.join(', ')}.`;
+    }
+    // Files its command language writes (psql \o, sqlite3 .output, mysql INTO OUTFILE, ...).
+    const written = languageWrites(cmd, feed);
+    if (written !== null && 'unreadable' in written) return `${p} may write a file, and ${written.unreadable}: with paths: granted, every file it writes must be read.`;
+    for (const f of written?.files ?? []) {
+      if (!underPrefix(f, g.paths)) return `${p} writes '${normalisePath(f) ?? f}', which is not an absolute path under ${g.paths.join(', ')}.`;
     }
   }
   return null;
@@ -155,9 +165,10 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     if (cmd.program.includes('/')) return { matched: false, why: `Program '${cmd.program}' is given as a path; only bare program names are allowed.` };
     const grant = Object.hasOwn(block.programs, cmd.program) ? block.programs[cmd.program] : undefined;
     if (grant === undefined) return { matched: false, why: `Program '${cmd.program}' is not allowed by this rule.` };
-    const inj = injectionReason(cmd, feeds) ?? languageEscape(cmd, i > 0 ? (facts.commands[i - 1] as ShellCommand) : fed ? 'unknown' : 'none');
+    const feed: Feed = i > 0 ? (facts.commands[i - 1] as ShellCommand) : fed ? 'unknown' : 'none';
+    const inj = injectionReason(cmd, feeds) ?? languageEscape(cmd, feed) ?? (depth > 0 ? startupFilesRead(cmd) : null);
     if (inj !== null) return { matched: false, why: `Always denied: ${inj}` };
-    const out = outsideGrant(cmd, grant) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
+    const out = outsideGrant(cmd, grant, feed) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };
   }
   const names = [...new Set(facts.commands.map((c) => c.program))].join(', ');

@@ -31,7 +31,8 @@ function sqlCode(text: string): string {
  */
 export const psqlEscape: TextJudge = (text) => {
   if (text.includes('`')) return 'backquoted text in a psql meta-command runs a shell command';
-  for (const m of text.matchAll(/\\([A-Za-z]+|!)([^\n]*)/g)) {
+  // The rest of the line is looked at, not consumed: a line may hold several meta-commands (`\dt \! id`).
+  for (const m of text.matchAll(/\\([A-Za-z]+|!)(?=([^\n]*))/g)) {
     const name = m[1] as string;
     const rest = m[2] as string;
     if (name === '!') return '\\! runs a shell command';
@@ -58,7 +59,7 @@ export const mysqlEscape: TextJudge = (text) => {
 };
 
 /** sqlite3 dot-commands (any prefix of them, as the shell takes) that run a command, load code or read a script. */
-const SQLITE_ALWAYS = ['shell', 'system', 'load', 'read', 'excel'];
+const SQLITE_ALWAYS = ['shell', 'system', 'load', 'read', 'excel', 'www'];
 const SQLITE_OPENERS = ['once', 'output'];
 
 /** sqlite3: `.shell`, `.system`, `.load`, `.read`, `.excel`, `.once -x`, any `|` in a dot-command, and edit()/load_extension()/writefile(). */
@@ -70,7 +71,7 @@ export const sqliteEscape: TextJudge = (text) => {
     const rest = m[2] as string;
     if (name !== '' && SQLITE_ALWAYS.some((c) => c.startsWith(name))) return `.${name} runs a command, loads code or reads a script file`;
     if (rest.includes('|') || name.includes('|')) return `.${name} with '|' pipes to or from a command`;
-    if (name !== '' && SQLITE_OPENERS.some((c) => c.startsWith(name)) && /(^|\s)--?[ex]/.test(rest)) return `.${name} -x/-e opens a program`;
+    if (name !== '' && SQLITE_OPENERS.some((c) => c.startsWith(name)) && /(^|\s)--?[exw]/.test(rest)) return `.${name} -x/-e/-w opens a program`;
   }
   const fn = /\b(edit|load_extension|writefile)\s*\(/i.exec(text);
   if (fn !== null) return `${fn[1] as string}() runs an editor, loads code or writes a file`;

@@ -1,0 +1,33 @@
+/**
+ * Start-up files. psql reads ~/.psqlrc (or $PSQLRC), mysql/mariadb ~/.my.cnf, /etc/mysql/* and
+ * the like, sqlite3 ~/.sqliterc; they can hold shell escapes (`\!`, `.shell`) or options that load
+ * code (`plugin-dir`) or write files (`tee`), so whoever can write one plants a command for the
+ * next granted call. Warden's rebuilt line (quote.ts, kubectl_exec's argv) therefore starts these
+ * programs with the option that skips them; an ssh remote command, which is not rebuilt, must
+ * give that option itself.
+ */
+import type { ShellCommand } from './types.js';
+
+/** The option, first after the program, that keeps it from reading its start-up files. */
+const GUARDS: ReadonlyMap<string, readonly string[]> = new Map([
+  ['psql', ['-X']], // --no-psqlrc
+  ['mysql', ['--no-defaults']], // must be the first option; MySQL still reads ~/.mylogin.cnf
+  ['mariadb', ['--no-defaults']],
+  ['sqlite3', ['-init', '/dev/null']], // replaces ~/.sqliterc
+]);
+
+const base = (program: string): string => program.slice(program.lastIndexOf('/') + 1);
+
+/** `args` of `program` with its start-up guard put first (unless already there). */
+export function withoutStartupFiles(program: string, args: readonly string[]): string[] {
+  const guard = GUARDS.get(base(program));
+  if (guard === undefined || guard.every((g, i) => args[i] === g)) return [...args];
+  return [...guard, ...args];
+}
+
+/** Why `cmd` (not rebuilt by Warden) reads start-up files, or null: its guard must come first. */
+export function startupFilesRead(cmd: ShellCommand): string | null {
+  const guard = GUARDS.get(base(cmd.program));
+  if (guard === undefined || guard.every((g, i) => cmd.args[i] === g)) return null;
+  return `${cmd.program} reads start-up files that may hold commands; in a command Warden does not rebuild, start it with ${guard.join(' ')}.`;
+}
