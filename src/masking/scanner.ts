@@ -11,7 +11,7 @@ import { byteaHexText, toByteaHex } from './bytes.js';
 import { DETECTOR_NAMES, DETECTORS_BY_NAME, placeholder } from './detectors.js';
 import type { Detector, HitCounts } from './detectors.js';
 import { FOLD_HINT, foldText } from './fold.js';
-import { nestedRepeat } from './pattern-safety.js';
+import { ambiguousRepeat, nestedRepeat } from './pattern-safety.js';
 
 /** An admin-defined detector: `pattern` is a JavaScript regex source; `flags` from "imsu". */
 export interface CustomDetector {
@@ -79,6 +79,10 @@ function compileCustom(c: CustomDetector): { kind: string; re: RegExp; label: st
   const nested = nestedRepeat(c.pattern);
   if (nested) {
     throw configError(`custom detector "${name}": pattern has a repeated group holding an unbounded quantifier (${nested}): on a long cell that does not match it backtracks exponentially and holds every call; write the repetition once (e.g. [\\w\\s]+ instead of (\\w+\\s?)+)`);
+  }
+  const ambiguous = ambiguousRepeat(c.pattern, flags);
+  if (ambiguous) {
+    throw configError(`custom detector "${name}": pattern has a repeated group whose alternatives can start with the same character (${ambiguous}): on a long cell that does not match it tries every way of splitting a run between them, which backtracks exponentially and holds every call; make the alternatives start differently or merge them (e.g. \\w+ instead of (\\w|\\d)+, (?:ab?)* instead of (a|ab)*)`);
   }
   for (const probe of EMPTY_PROBES) {
     for (const m of probe.matchAll(re)) {
