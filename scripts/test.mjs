@@ -113,7 +113,10 @@ async function main() {
     env.WARDEN_TEST_PG_MANAGED = '1';
   }
 
-  // (d) the runner; its output is what CI reads
+  // (d) the runner; its output is what CI reads. Umask 022 so files the tests write without a
+  // mode are not group-writable (a user's umask 002, Ubuntu's default, would make every config a
+  // test writes one Warden refuses: shared-write.ts).
+  process.umask(0o022);
   child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...runnerFlags, ...files], {
     cwd: root,
     env,

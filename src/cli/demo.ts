@@ -118,9 +118,10 @@ function writeDemoConfig(dir: string, file = 'warden.yaml'): string {
   const configPath = join(dir, file);
   const policyPath = join(dir, 'policies', 'demo.yaml');
   for (const p of [configPath, policyPath]) if (existsSync(p)) throw new UsageError(`demo --config: ${p} exists; the demo writes only new files (pick another path)`);
-  mkdirSync(join(dir, 'policies'), { recursive: true });
-  writeFileSync(configPath, CONFIG);
-  writeFileSync(policyPath, POLICY);
+  // Modes given, not left to the umask: Warden refuses a config others may write (shared-write.ts).
+  mkdirSync(join(dir, 'policies'), { recursive: true, mode: 0o755 });
+  writeFileSync(configPath, CONFIG, { mode: 0o644 });
+  writeFileSync(policyPath, POLICY, { mode: 0o644 });
   return configPath;
 }
 

@@ -3,10 +3,10 @@
  * looked at (stat only: nothing is read or resolved, so check stays safe on a laptop and in CI,
  * where the files are usually absent and nothing is said).
  */
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ServerConfig } from './server-config.js';
-import { sharedFolderProblem } from './shared-write.js';
+import { sharedWriteProblem } from './shared-write.js';
 import type { ConfigProblem } from './yaml-source.js';
 
 /** Every `file:` reference of a loaded config, with the key path it was written at. */
@@ -25,9 +25,9 @@ export function fileSecretRefs(config: ServerConfig): { path: (string | number)[
 }
 
 /**
- * A secret file other users may read is a warning; one every user may write, or that sits where
- * every user may replace it (shared-write.ts), is an error (the resolver refuses it: anyone could
- * swap the credential). Why here: the server reads secrets only when a connection is first
+ * A secret file other users may read is a warning; one every user may write, or that another
+ * user or a group may write or replace (shared-write.ts), is an error (the resolver refuses it:
+ * they could swap the credential). Why here: the server reads secrets only when a connection is first
  * used, so check is where an admin learns it before a call does.
  */
 export function secretFileProblems(config: ServerConfig, lineOf: (path: (string | number)[]) => number): ConfigProblem[] {
@@ -35,16 +35,17 @@ export function secretFileProblems(config: ServerConfig, lineOf: (path: (string 
   for (const { path, ref } of fileSecretRefs(config)) {
     const p = ref.slice('file:'.length);
     const full = isAbsolute(p) ? p : resolve(config.baseDir, p);
-    let mode: number;
+    let st: Stats;
     try {
-      mode = statSync(full).mode;
+      st = statSync(full);
     } catch {
       continue; // absent here (a laptop, CI): nothing to say
     }
     const at = { file: config.file, line: lineOf(path), path: path.join('.') };
-    const folder = sharedFolderProblem(full);
+    const mode = st.mode;
+    const shared = sharedWriteProblem(full, st);
     if (mode & 0o002) out.push({ ...at, message: `${ref} is writable by every user on this host: the server refuses it (chmod o-w)`, severity: 'error' });
-    else if (folder) out.push({ ...at, message: `${ref}: the server refuses it: ${folder}`, severity: 'error' });
+    else if (shared) out.push({ ...at, message: `${ref}: the server refuses it: ${shared}`, severity: 'error' });
     else if (mode & 0o044) out.push({ ...at, message: `${ref} is readable by other users on this host (chmod 600 it, owned by the user Warden runs as)`, severity: 'warning' });
   }
   return out;

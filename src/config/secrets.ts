@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { SecretResolver } from '../tool-api.js';
-import { sharedFolderProblem } from './shared-write.js';
+import { sharedWriteProblem } from './shared-write.js';
 
 /** Matches a secret reference; inline secrets are refused by the config schema. */
 export const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
@@ -39,8 +39,8 @@ export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
 
 /**
  * Read a `file:` secret, refusing what must not be trusted as one: a file anyone on the host may
- * write, or that sits where anyone may replace it (shared-write.ts: they could swap the
- * credential, a kubeconfig pointing at their own API server), and anything but a regular file
+ * write, or that another user or a group may write or replace (shared-write.ts: they could swap
+ * the credential, a kubeconfig pointing at their own API server), and anything but a regular file
  * (`file:/dev/zero` or a FIFO would never end). Opened once and checked through the same
  * descriptor, so the file checked is the file read.
  */
@@ -56,8 +56,8 @@ async function readSecretFile(ref: string, full: string): Promise<string> {
     const st = await fh.stat();
     if (!st.isFile()) throw refused('is not a regular file');
     if (st.mode & 0o002) throw refused('is writable by every user on this host (chmod o-w it)');
-    const folder = sharedFolderProblem(full);
-    if (folder) throw refused(`is refused: ${folder}`);
+    const shared = sharedWriteProblem(full, st);
+    if (shared) throw refused(`is refused: ${shared}`);
     if (st.size > MAX_SECRET_FILE_BYTES) throw refused(`is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
     return (await fh.readFile('utf8')).replace(/\r?\n$/, '');
   } catch (e) {

@@ -45,7 +45,7 @@ const asProblems = (file: string, issues: YamlIssue[]): ConfigProblem[] => issue
 
 /**
  * Read a YAML file's text: at most MAX_YAML_BYTES, valid UTF-8 (a byte that is not would
- * otherwise become U+FFFD, a name nobody wrote), and not writable by every user (shared-write.ts). Why exported: the policy loader hashes exactly
+ * otherwise become U+FFFD, a name nobody wrote), and writable by no one but root and the user Warden runs as (shared-write.ts). Why exported: the policy loader hashes exactly
  * the text it parses.
  */
 export function readYamlText(file: string): string {
@@ -56,7 +56,7 @@ export function readYamlText(file: string): string {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
     const st = fstatSync(fd);
     if (!st.isFile()) throw new ConfigError(asProblems(file, [{ line: 0, message: 'not a regular file' }]));
-    const shared = sharedWriteProblem(file, st.mode);
+    const shared = sharedWriteProblem(file, st);
     if (shared) throw new ConfigError(asProblems(file, [{ line: 0, message: shared }]));
     if (st.size > MAX_YAML_BYTES) throw new ConfigError(asProblems(file, [{ line: 0, message: `file is larger than ${MAX_YAML_BYTES} bytes` }]));
     bytes = readFileSync(fd);
