@@ -2,6 +2,8 @@
  * Chain verification for the PostgreSQL store, on one consistent snapshot (REPEATABLE READ):
  * recompute every hash in seq order, check that the chain head row names the last record, and
  * that the sessions/calls rows say exactly what their records say (as the SQLite verify does).
+ * No UTF-8 check of the stored bytes (verify-utf8.ts does one for SQLite): a UTF8 database refuses
+ * invalid UTF-8 in text columns, so what is read is what is stored (a SQL_ASCII one would not).
  */
 import type pg from 'pg';
 import { canonicalParts } from './canonical-json.js';

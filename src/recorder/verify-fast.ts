@@ -27,8 +27,8 @@ export const S = { id: 0, subject: 1, principal: 2, client: 3, transport: 4, sta
 /** A raw row of one of the statements above. */
 export type RawRow = unknown[];
 
-/** The record columns that must be TEXT (a raw row's positions and names). */
-const TEXT_COLUMNS: ReadonlyArray<readonly [number, string]> = [
+/** The record columns that must be TEXT (a raw row's positions and names); all are hashed. */
+export const TEXT_COLUMNS: ReadonlyArray<readonly [number, string]> = [
   [R.kind, 'kind'], [R.refId, 'ref_id'], [R.ts, 'ts'], [R.body, 'body'], [R.prevHash, 'prev_hash'], [R.hash, 'hash'],
 ];
 

@@ -11,6 +11,7 @@ import { checkCheckpoint, crossCheck, type RecordRow } from './verify-exact.js';
 import { C, CALLS_SQL, countExact, fastConsistent, type MatchCounts, newCounts, nonTextColumn, R, RECORDS_SQL, type RawRow, S, SESSIONS_SQL } from './verify-fast.js';
 import type { ChainSigner } from './signing.js';
 import { TextEntries } from './verify-text-entries.js';
+import { Utf8Check } from './verify-utf8.js';
 
 /** What a span walk found; why: spans are combined into one VerifyResult. */
 export interface SpanResult {
@@ -141,6 +142,7 @@ function walk(
 ): SpanResult {
   let exact: { sessionById: Database.Statement; callById: Database.Statement; outcomeAt: Database.Statement } | undefined;
   let checkpointAt: Database.Statement | null | undefined;
+  const utf8 = new Utf8Check(db);
   const res: SpanResult = {
     records: 0, lastSeq: from - 1, lastHash: prev, counts: newCounts(), unsignedCheckpoints: [],
   };
@@ -153,7 +155,7 @@ function walk(
       res.broken = { seq: expected, reason: `record ${expected} is missing (the next record is ${seq})` };
       break;
     }
-    const untyped = nonTextColumn(rec);
+    const untyped = nonTextColumn(rec) ?? utf8.invalidColumn(rec);
     if (untyped) why = `record ${seq}'s ${untyped}`;
     else if (rec[R.prevHash] !== prev) why = 'prev_hash does not match the previous record (reordered or replaced)';
     else if (recordHash(prev, kind as string, rec[R.refId] as string, rec[R.ts] as string, rec[R.body] as string) !== rec[R.hash]) {

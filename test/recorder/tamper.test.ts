@@ -168,3 +168,38 @@ test('a record column retyped to a BLOB with the same bytes is reported (its has
   evil.exec('UPDATE records SET ts = CAST(ts AS BLOB) WHERE seq = 5');
   assert.equal((await broken(store)).seq, 5);
 });
+
+test('a record column whose stored bytes are not valid UTF-8 is reported, though it reads as U+FFFD', async (t) => {
+  const path = join(tempDir(t), 'w.db');
+  const store = openSqliteStore(path);
+  t.after(() => void store.close());
+  await store.openSession(session('s1'));
+  await store.recordIntent(intent('c1', 's1'));
+  // A result that really holds U+FFFD (a database's own replacement character), stored as EF BF BD.
+  await store.recordOutcome('c1', { ...outcome(), result: { columns: ['v'], rows: [['a\uFFFDb']] } });
+  assert.equal((await store.verify()).ok, true);
+  const evil = new Database(path);
+  t.after(() => evil.close());
+  evil.exec('DROP TRIGGER records_append_only_update;');
+  const hexOf = (seq: number, col: string) => (evil.prepare(`SELECT hex(CAST(${col} AS BLOB)) AS h FROM records WHERE seq = ?`).get(seq) as { h: string }).h;
+  const body = hexOf(3, 'body');
+  assert.equal(body.split('EFBFBD').length, 2);
+  // Three bytes for three: a truncated 4-byte sequence (F0 90 80) reads as one U+FFFD, exactly as
+  // EF BF BD does, so neither the text read, its hash nor a byte-length comparison tells them
+  // apart (the hash and the chain stay as they were); the stored bytes do.
+  const before = (evil.prepare('SELECT body FROM records WHERE seq = 3').get() as { body: string }).body;
+  evil.exec(`UPDATE records SET body = CAST(X'${body.replace('EFBFBD', 'F09080')}' AS TEXT) WHERE seq = 3`);
+  const row = evil.prepare('SELECT body, typeof(body) AS ty, length(CAST(body AS BLOB)) AS n FROM records WHERE seq = 3').get() as { body: string; ty: string; n: number };
+  assert.deepEqual([row.body, row.ty, row.n], [before, 'text', body.length / 2], 'the driver reads the same text from as many bytes');
+  const b = await broken(store);
+  assert.equal(b.seq, 3);
+  assert.match(b.reason, /record 3's body is not valid UTF-8/);
+
+  // A lone invalid byte (FF) added to an ASCII column: named too, by record and column.
+  evil.exec(`UPDATE records SET body = CAST(X'${body}' AS TEXT) WHERE seq = 3`);
+  assert.equal((await store.verify()).ok, true);
+  evil.exec(`UPDATE records SET ref_id = CAST(X'${hexOf(2, 'ref_id')}FF' AS TEXT) WHERE seq = 2`);
+  const c = await broken(store);
+  assert.equal(c.seq, 2);
+  assert.match(c.reason, /record 2's ref_id is not valid UTF-8/);
+});

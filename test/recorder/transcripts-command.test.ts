@@ -97,6 +97,23 @@ test('verify exits 0 when intact and 1 with the first broken record otherwise', 
   assert.deepEqual(human.out, []);
 });
 
+test('verify exits 1 naming the record and column whose stored bytes are not valid UTF-8', async (t) => {
+  const store = await seeded(t);
+  const evil = new Database(store.path);
+  t.after(() => evil.close());
+  evil.exec('DROP TRIGGER records_append_only_update');
+  // C3 A9 is "é"; C3 alone (then a quote) is invalid and reads as U+FFFD.
+  const hex = (evil.prepare('SELECT hex(body) AS h FROM records WHERE seq = 4').get() as { h: string }).h;
+  evil.exec(`UPDATE records SET body = CAST(X'${hex.replace('2A2A2A', '2AC32A')}' AS TEXT) WHERE seq = 4`);
+  const bad = await run(store, ['verify'], true);
+  assert.equal(bad.code, 1);
+  assert.equal(JSON.parse(bad.out[0] ?? '').firstBroken.seq, 4);
+  assert.match(bad.err.join(''), /broken at record 4: record 4's body is not valid UTF-8/);
+  const human = await run(store, ['verify']);
+  assert.equal(human.code, 1);
+  assert.match(human.err.join(''), /record 4's body is not valid UTF-8/);
+});
+
 test('export writes one JSON object per record; unknown subcommands are usage errors', async (t) => {
   const store = await seeded(t);
   const r = await run(store, ['export', '--format', 'jsonl']);
