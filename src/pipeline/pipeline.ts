@@ -14,6 +14,7 @@ import { elapsed, meta, type CallState } from './call-state.js';
 import { MAX_INPUT_DEPTH, nestsDeeperThan, unencodableString } from './input-guard.js';
 import { itemJudge } from './item-judge.js';
 import { maskOutput } from './mask-output.js';
+import { withinBytesQuota } from './bytes-quota.js';
 import { withinRowsQuota } from './rate-limit.js';
 import { callRecorder } from './record.js';
 import { renderError, renderOutput } from './render.js';
@@ -186,9 +187,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       s.masking = r.report;
     },
     async 'record-outcome'(s) {
-      s.response = renderOutput(s.output!, meta(s));
-      // Rows were taken in execute (withinRowsQuota); the bytes are those sent.
-      s.rate?.charge(0, s.response.content.reduce((n, c) => n + Buffer.byteLength(c.text), 0));
+      // Rows were taken in execute (withinRowsQuota); the bytes are those sent, cut to the quota.
+      if (s.rate) ({ output: s.output, response: s.response } = withinBytesQuota(s.output!, (o) => renderOutput(o, meta(s)), s.rate));
+      else s.response = renderOutput(s.output!, meta(s));
       await deps.store.recordOutcome(s.id, {
         status: 'ok',
         errorCode: null,

@@ -1,10 +1,10 @@
 /**
  * Rate limits and quotas, per principal (warden.yaml `rate_limits:`) and per principal and rule
  * (a rule's `limits:`): calls per minute (sliding window), concurrent calls, rows and bytes per
- * hour (sliding window, checked before a call and charged after it). A table's rows are cut to
- * what the rows quotas have left as it is charged, so neither one large result nor concurrent
- * calls that all passed the check can take more rows than the hour allows; bytes are charged
- * after the fact (a quota may be passed by the results of the calls already running). Counters
+ * hour (sliding window, checked before a call and charged as its result is produced). A table's
+ * rows are cut to what the rows quotas have left as they are charged, and a result to what the
+ * bytes quotas have left as it is rendered (bytes-quota.ts), so neither one large result nor
+ * concurrent calls that all passed the check can take more than the hour allows. Counters
  * are per process (stdio sessions and replicas each count their own). A refusal is a coded
  * WARDEN_RATE_LIMITED error, so the pipeline records it like any other failure.
  */
@@ -25,6 +25,12 @@ export interface RateTicket {
    * take them); returns how many fit, which the caller cuts its result to.
    */
   takeRows(rows: number): number;
+  /**
+   * Bytes the hourly bytes quotas have left (Infinity without one). Why no takeBytes: a result's
+   * size is known only once rendered; the caller renders, cuts and charges in the same synchronous
+   * turn, so no other call can take the same bytes in between (bytes-quota.ts).
+   */
+  bytesLeft(): number;
   /** Count rows and bytes the call returned against the hourly quotas. */
   charge(rows: number, bytes: number): void;
   release(): void;
@@ -107,6 +113,18 @@ export function createRateLimiter(defaults: () => CallLimits, now: () => number 
           c.touched = at;
         }
       };
+      /** What every quota on `what` has left within the hour (Infinity without one). */
+      const left = (what: 'rows' | 'bytes'): number => {
+        const t = now();
+        let fit = Infinity;
+        for (const c of taken) {
+          const max = limitsOf.get(c)?.[what === 'rows' ? 'rows_per_hour' : 'bytes_per_hour'];
+          if (max === undefined) continue;
+          const used = c.usage.reduce((n, u) => (u.at > t - HOUR ? n + u[what] : n), 0);
+          fit = Math.min(fit, Math.max(0, max - used));
+        }
+        return fit;
+      };
       return {
         admitRules(rules) {
           for (const r of rules) {
@@ -117,17 +135,11 @@ export function createRateLimiter(defaults: () => CallLimits, now: () => number 
           }
         },
         takeRows(rows) {
-          const t = now();
-          let fit = rows;
-          for (const c of taken) {
-            const max = limitsOf.get(c)?.rows_per_hour;
-            if (max === undefined) continue;
-            const used = c.usage.reduce((n, u) => (u.at > t - HOUR ? n + u.rows : n), 0);
-            fit = Math.min(fit, Math.max(0, max - used));
-          }
+          const fit = Math.min(rows, left('rows'));
           charge(fit, 0);
           return fit;
         },
+        bytesLeft: () => left('bytes'),
         charge,
         release() {
           if (released) return;

@@ -136,3 +136,23 @@ test('takeRows hands out only what every rows quota has left, and charges it at 
   assert.equal(free.takeRows(1000), 1000, 'no rows quota, no cut');
   free.release();
 });
+
+test('bytesLeft is what every bytes quota has left, after charges of calls admitted together', () => {
+  const rl = createRateLimiter(() => ({ bytes_per_hour: 1000 }));
+  const rule = { id: 'r', limits: { bytes_per_hour: 600 } as CallLimits };
+  const a = rl.admit(ana);
+  a.admitRules([rule]);
+  const b = rl.admit(ana); // admitted while a runs: both passed the check
+  b.admitRules([rule]);
+  assert.equal(a.bytesLeft(), 600);
+  a.charge(0, 450);
+  assert.equal(b.bytesLeft(), 150, 'the rule has 150 bytes left');
+  a.release();
+  b.release();
+  const other = rl.admit(ana);
+  assert.equal(other.bytesLeft(), 550, 'the principal quota has 550 bytes left');
+  other.release();
+  const free = createRateLimiter(() => ({})).admit(ana);
+  assert.equal(free.bytesLeft(), Infinity, 'no bytes quota, no cut');
+  free.release();
+});
