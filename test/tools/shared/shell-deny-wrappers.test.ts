@@ -46,6 +46,8 @@ test('a denied program is denied through nested runners, obfuscated scripts and 
     `script -c "r''m /x" /dev/null`, `su -c "r''m /x"`, `trap "r''m /x" EXIT`, 'sg grp "rm /x"', `awk 'BEGIN{system("r" "m /x")}'`,
     'GIT_SSH_COMMAND="rm -rf /x" git fetch', `GIT_SSH_COMMAND="r''m" git fetch`, 'env GIT_SSH_COMMAND="rm /x" git fetch',
     `sudo GIT_SSH_COMMAND="r''m" git fetch`, `echo 'BEGIN{system("r" "m /x")}' | xargs -0 awk`,
+    // psql's pager and editor variables hold a command line too
+    'env PSQL_PAGER="rm /x" psql -c "select 1"', 'PSQL_EDITOR="rm /x" psql', 'env PSQL_WATCH_PAGER="rm -rf /x" psql',
     "env -S 'rm /x'", 'env --split-string="rm /x"', 'zsh -c "=rm /x"',
     // a shell reading its script from stdin
     'echo "rm /x" | sh', 'echo "rm /x" | bash -s', 'echo "rm /x" | bash -o pipefail', 'echo rm /x | bash /dev/stdin', 'echo rm /x | bash -',

@@ -53,7 +53,7 @@ describe('the command a hop runs', () => {
       ['kubectl run t --image=busybox -- ls /var/log', 'kubectl run t --image=busybox -- rm /x'],
       ['kubectl create job j --image=busybox -- uptime', 'kubectl create job j --image=busybox -- rm /x'],
       ['docker exec web ls /var/log', 'docker exec -it -u root web rm /x'],
-      ['docker exec -e A=1 -w /tmp web uptime', 'docker container exec web rm /x'],
+      ['docker exec -e HOME -w /tmp web uptime', 'docker container exec web rm /x'],
       ['docker run --rm -v /a:/b alpine ls /var/log', 'docker run --rm --name x -p 80:80 alpine rm /x'],
       ['docker run --rm -it alpine uptime', 'docker run --rm --entrypoint rm alpine /x'],
       ['docker create alpine uptime', 'docker create alpine rm /x'],

@@ -136,6 +136,9 @@ function hopRefusal(block: ShellBlock, cmd: ShellCommand, depth: number, fed: bo
   const hop = execHop(programBase(cmd.program), cmd.args);
   if (hop === null) return null;
   if ('unknown' in hop) return `${hop.unknown}, so the command it runs cannot be told.`;
+  // Environment given to the command (`-e NAME=value`, `--env-file`) is an assignment, which no allow grants on a line either.
+  const set = hop.env.find((e) => e.includes('='));
+  if (set !== undefined || hop.envFile) return `${programBase(cmd.program)} sets the environment of the command it runs (${set ?? 'from a file'}), which this rule does not allow.`;
   if ('shell' in hop) {
     if (fed) return `${hop.shell}, which would read the script the line feeds it.`;
     return SHELLS.some((s) => Object.hasOwn(block.programs, s)) ? null : `${hop.shell}, and this rule lists no shell.`;

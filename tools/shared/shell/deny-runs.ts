@@ -284,7 +284,7 @@ export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: Line
       out.push(f ? { kind: 'any', why: `shell text ${run.why} is filled in with a file name or input words Warden cannot see` } : run);
     }
     const hop = hopRuns(base, rest, line); // `kubectl exec POD -- CMD`, `docker run IMAGE CMD`, ... (exec-hops.ts)
-    out.push(...hop.runs);
+    out.push(...hop.runs, ...commandVariables(hop.env, `${base} for the command it runs`)); // `docker exec -e GIT_SSH_COMMAND=...`
     if (hop.start !== null) visit(at + 1 + hop.start, base);
     const wraps = runsNamedProgram(base) || OTHER_WRAPPERS.has(base);
     // A wrapper where a filled-in command starts passes the filling on to every word after it.

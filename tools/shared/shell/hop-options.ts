@@ -17,6 +17,8 @@ export interface HopOptions {
   interspersed: boolean;
   /** Options that give the command standard input or a terminal. */
   interactive: readonly string[];
+  /** Options that set the command's environment: `NAME=value` (or NAME, passed on), or a file of them (`files`). */
+  env?: { values: readonly string[]; files?: readonly string[] };
 }
 
 const KUBE_ROOT = rootOptions('kubectl') ?? { boolean: [], value: [] };
@@ -25,6 +27,7 @@ const kube = (booleans: string[], values: string[], interactive: string[]): HopO
   values: [...values, '-c', '--container', '-f', '--filename', ...KUBE_ROOT.value],
   interspersed: true,
   interactive,
+  env: { values: ['--env'] },
 });
 const STDIN_TTY = ['-i', '--stdin', '-t', '--tty'];
 
@@ -55,7 +58,7 @@ const DOCKER_TTY = ['-i', '--interactive', '-t', '--tty'];
 export const DOCKER_EXEC: HopOptions = {
   booleans: ['-d', '--detach', '-i', '--interactive', '--privileged', '-t', '--tty'],
   values: ['--detach-keys', '-e', '--env', '--env-file', '-u', '--user', '-w', '--workdir'],
-  interspersed: false, interactive: DOCKER_TTY,
+  interspersed: false, interactive: DOCKER_TTY, env: { values: ['-e', '--env'], files: ['--env-file'] },
 };
 // docker run/create (Docker 28 `docker run --help`); --entrypoint is read by exec-hops.ts.
 export const DOCKER_RUN: HopOptions = {
@@ -71,7 +74,7 @@ export const DOCKER_RUN: HopOptions = {
     '--net', '--network-alias', '--net-alias', '--oom-score-adj', '--pid', '--pids-limit', '--platform', '-p', '--publish', '--pull',
     '--restart', '--runtime', '--security-opt', '--shm-size', '--stop-signal', '--stop-timeout', '--storage-opt', '--sysctl', '--tmpfs',
     '--ulimit', '-u', '--user', '--userns', '--uts', '-v', '--volume', '--volume-driver', '--volumes-from', '-w', '--workdir'],
-  interspersed: false, interactive: [...DOCKER_TTY, '-a', '--attach'],
+  interspersed: false, interactive: [...DOCKER_TTY, '-a', '--attach'], env: { values: ['-e', '--env'], files: ['--env-file'] },
 };
 // podman run/create (podman 4/5) adds these to docker's.
 export const PODMAN_RUN: HopOptions = {
@@ -82,7 +85,10 @@ export const PODMAN_RUN: HopOptions = {
     '--subuidname', '--subgidname', '--tz', '--umask', '--unsetenv', '--requires', '--pidfile', '--hostuser', '--image-volume',
     '--passwd-entry', '--group-entry', '--chrootdirs', '--cgroup-conf', '--cgroups', '--env-merge', '--sdnotify', '--seccomp-policy',
     '--personality', '--retry', '--retry-delay', '--decryption-key', '--cert-dir', '--conmon-pidfile', '--health-on-failure', '--init-path'],
+  env: { values: ['-e', '--env', '--env-merge'], files: ['--env-file'] },
 };
+// podman unshare (podman 4/5): runs its command (none: $SHELL) in podman's user namespace, on the host.
+export const PODMAN_UNSHARE: HopOptions = { booleans: ['--rootless-netns', '--rootless-cni'], values: [], interspersed: false, interactive: [] };
 
 // crictl exec (cri-tools 1.3x; filters such as --name replace the container word: unknown).
 export const CRICTL_EXEC: HopOptions = {
@@ -98,19 +104,19 @@ export const CTR_RUN: HopOptions = {
   values: ['--env', '--env-file', '--label', '--mount', '--cwd', '-u', '--user', '--snapshotter', '--runtime', '--fifo-dir', '--log-uri', '--cpus',
     '--cpu-shares', '--memory-limit', '--cap-add', '--cap-drop', '--platform', '--hostname', '--device', '--with-ns', '--pid-file', '--gpus',
     '--annotation', '--uidmap', '--gidmap', '--seccomp-profile', '--apparmor-default-profile', '--apparmor-profile'],
-  interspersed: false, interactive: ['-t', '--tty'],
+  interspersed: false, interactive: ['-t', '--tty'], env: { values: ['--env'], files: ['--env-file'] },
 };
 // lxc/incus exec (LXD 5, Incus 6): cobra, the command after `--`.
 export const LXC_EXEC: HopOptions = {
   booleans: ['-n', '--disable-stdin', '-t', '--force-interactive', '-T', '--force-noninteractive', '-q', '--quiet', '--debug', '--verbose',
     '--force-local'],
   values: ['--cwd', '--env', '--mode', '--user', '--group', '--project'],
-  interspersed: true, interactive: [],
+  interspersed: true, interactive: [], env: { values: ['--env'] },
 };
 // machinectl (systemd v252-v257): for `shell`, options stop at the machine name, and the words after it are the command.
 export const MACHINECTL: HopOptions = {
   booleans: ['-h', '--help', '-a', '--all', '-l', '--full', '-q', '--quiet', '--no-pager', '--no-legend', '--no-ask-password', '--value'],
   values: ['-p', '--property', '-s', '--signal', '-H', '--host', '-M', '--machine', '-n', '--lines', '-o', '--output', '-E', '--setenv', '--uid',
     '--kill-whom', '--kill-who', '--format', '--verify', '--max-addresses'],
-  interspersed: false, interactive: [],
+  interspersed: false, interactive: [], env: { values: ['-E', '--setenv'] },
 };
