@@ -32,10 +32,14 @@ export async function storeClock(tables: ApprovalStore, now: () => number): Prom
   return () => now() + offset;
 }
 
-/** The refusal of a call still cooling down after a denial of this requester's same call at `t`, or undefined. */
-export async function cooldownRefusal(tables: ApprovalStore, requester: string, callHash: string, cooldownMs: number, t: number): Promise<GateResult | undefined> {
+/**
+ * The refusal of a call still cooling down after a denial of this requester's same call at `t`, or
+ * undefined. The requester is the subject and its identity source (`authMethod`), as in the gate:
+ * another principal spelled alike is neither held back nor told the reviewer's comment.
+ */
+export async function cooldownRefusal(tables: ApprovalStore, requester: { subject: string; authMethod: string }, callHash: string, cooldownMs: number, t: number): Promise<GateResult | undefined> {
   if (cooldownMs <= 0) return undefined;
-  const denied = await tables.lastDenied(requester, callHash);
+  const denied = await tables.lastDenied(requester.subject, requester.authMethod, callHash);
   if (!denied?.decidedAt) return undefined;
   const retryAt = Date.parse(denied.decidedAt) + cooldownMs;
   if (!(retryAt > t)) return undefined;

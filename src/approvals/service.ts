@@ -208,7 +208,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       // Times the gate judges by are the store's (on PostgreSQL the database's: replicas' clocks differ).
       const clock = await storeClock(tables, now);
       // Denied a moment ago: refused for the cooldown, before anyone is asked anything (cooldown.ts).
-      const cooling = reviewed.length ? await cooldownRefusal(tables, base.requester, call.hash, denyCooldownOf(reviewed), clock()) : undefined;
+      const cooling = reviewed.length ? await cooldownRefusal(tables, input.principal, call.hash, denyCooldownOf(reviewed), clock()) : undefined;
       if (cooling) return cooling;
       // The requester confirms the call once, for every rule that asks it to (the same act).
       const confirms = needs.filter((n) => n.confirm === 'requester');

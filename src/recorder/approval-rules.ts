@@ -90,8 +90,11 @@ export function stillDue(row: ApprovalRow | null, now: string): row is ApprovalR
   return row !== null && (row.state === 'pending' || row.state === 'approved') && row.expiresAt <= now;
 }
 
-/** The deny cooldown's lookup (both stores; `$n` placeholders); served by the approvals_lookup index. */
-export const LAST_DENIED = `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state = 'denied' AND confirm IS NULL ORDER BY decided_at DESC, seq DESC LIMIT 1`;
+/**
+ * The deny cooldown's lookup (both stores; `$n` placeholders); served by the approvals_lookup index.
+ * The requester is subject and identity source, as in the gate: a stdio `sam` is not an OIDC `sam`.
+ */
+export const LAST_DENIED = `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND requester_auth = $3 AND state = 'denied' AND confirm IS NULL ORDER BY decided_at DESC, seq DESC LIMIT 1`;
 
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {

@@ -116,8 +116,8 @@ export interface ApprovalStore {
    */
   openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]>;
   create(a: NewApproval): Promise<ApprovalRow>;
-  /** This requester's most recently denied reviewer request for this exact call (the deny cooldown), or null. */
-  lastDenied(requester: string, callHash: string): Promise<ApprovalRow | null>;
+  /** This requester's (subject and identity source) most recently denied reviewer request for this exact call (the deny cooldown), or null. */
+  lastDenied(requester: string, requesterAuth: string, callHash: string): Promise<ApprovalRow | null>;
   /** The store's clock when it is not the caller's (PostgreSQL: the database's time); absent: the caller's. */
   now?(): Promise<string>;
   decide(
@@ -196,9 +196,9 @@ export class ApprovalTables implements ApprovalStore {
   }
 
   /** The latest denied reviewer request of this requester for this call (by decision time), or null. */
-  async lastDenied(requester: string, callHash: string): Promise<ApprovalRow | null> {
+  async lastDenied(requester: string, requesterAuth: string, callHash: string): Promise<ApprovalRow | null> {
     return this.read(() => {
-      const r = this.db.prepare(LAST_DENIED.replace(/\$\d/g, '?')).get(requester, callHash) as { id: string } | undefined;
+      const r = this.db.prepare(LAST_DENIED.replace(/\$\d/g, '?')).get(requester, callHash, requesterAuth) as { id: string } | undefined;
       return r ? this.load(r.id) : null;
     });
   }

@@ -100,13 +100,20 @@ function safeUrl(v: string): URL | null {
 /**
  * Whether an Origin header may proceed: absent or empty (not a browser; what else that request
  * needs is its route's business), or an http(s) origin equal, as a whole, to an allowed one.
- * `null`, unparsable values and other schemes are refused.
+ * `null`, unparsable values and other schemes are refused, and so is anything but
+ * `scheme://host[:port]` (case and a default port are normalised): URL would read
+ * `https://x@app.example.com/p` or a trailing slash as the allowed origin, and CORS echoes the
+ * header, so what is echoed must be an origin, not a URL that contains one.
  */
 export function originAllowed(policy: HostPolicy, header: string | undefined): boolean {
   if (header === undefined || header === '') return true;
+  if (!ORIGIN_SHAPE.test(header)) return false;
   const o = normalOrigin(header);
   return o !== null && o !== 'null' && policy.origins.includes(o);
 }
+
+/** An origin as sent: scheme, `://`, host and optional port; no userinfo, path, query, list or space. */
+const ORIGIN_SHAPE = /^[a-z][a-z0-9+.-]*:\/\/(?:\[[0-9a-f:.]+\]|[^/?#@\s,[\]:]+)(?::[0-9]{1,5})?$/i;
 
 /** Check Host and Origin; answers 403 and returns false when refused. */
 export function checkHostAndOrigin(req: IncomingMessage, res: ServerResponse, policy: HostPolicy): boolean {

@@ -100,3 +100,20 @@ test('the cooldown is read from the stored denial, so it survives a restart', as
   const again = (await b.gate('UPDATE d SET x = 1')) as { code: string; message: string };
   assert.equal(again.code, 'WARDEN_APPROVAL_DENIED', again.message);
 });
+
+test('a denial of one identity source does not cool, nor tell its reviewer comment to, the same subject name from another source', async (t) => {
+  // Red team: `sam` over stdio and an OIDC `sam` are two principals (the gate never lets one use
+  // the other's approval); the cooldown matched the subject only, so the stdio principal's call
+  // was refused on the OIDC principal's denial, with that reviewer's comment in the refusal.
+  const { svc, gate, clock } = setup(t);
+  const oidcSam: Principal = { ...sam, authMethod: 'oidc' };
+  const stdioSam: Principal = { ...sam, authMethod: 'stdio' };
+  const first = await gate('UPDATE c SET x = 1', undefined, oidcSam);
+  await svc.deny(idOf(first), dana, 'private note about the oidc caller');
+  clock.ms = T0 + MIN;
+  const other = (await gate('UPDATE c SET x = 1', undefined, stdioSam)) as { code: string; message: string };
+  assert.equal(other.code, 'WARDEN_APPROVAL_PENDING', other.message);
+  assert.doesNotMatch(other.message, /private note/);
+  const same = (await gate('UPDATE c SET x = 1', undefined, oidcSam)) as { code: string; message: string };
+  assert.equal(same.code, 'WARDEN_APPROVAL_DENIED', 'the denied principal itself is still cooling down');
+});

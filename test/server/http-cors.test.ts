@@ -80,3 +80,35 @@ test('POST, GET and DELETE answers to an allowed origin carry Access-Control-All
   assert.equal(evil.status, 403);
   assert.equal(evil.headers['access-control-allow-origin'], undefined);
 });
+
+test('only an origin is allowed and echoed, not a URL holding one: userinfo, a path, a trailing slash, a query or two origins are refused', async () => {
+  // Red team: URL() read these as the allowed origin, so they passed and were echoed as sent
+  // (a browser never sends them; what is echoed must be what was judged, and the UI asks the same).
+  const odd = [
+    'https://evil@app.example.com',
+    'https://app.example.com/',
+    'https://app.example.com/path',
+    'https://app.example.com?x',
+    'https://app.example.com#x',
+    `${APP}, ${APP}`,
+    `${APP} https://evil.example.com`,
+  ];
+  for (const origin of odd) {
+    for (const method of ['OPTIONS', 'POST'] as const) {
+      const r = await rawRequest(w.url, method === 'OPTIONS' ? { method, headers: { origin, 'access-control-request-method': 'POST' } } : { headers: { ...mcpHeaders(), origin }, body: initializeBody() });
+      assert.equal(r.status, 403, `${method} ${JSON.stringify(origin)}: ${r.status}`);
+      for (const h of Object.keys(r.headers)) assert.ok(!h.startsWith('access-control-'), `${origin}: no ${h}`);
+    }
+  }
+  const ok = await rawRequest(w.url, { method: 'OPTIONS', headers: { origin: APP, 'access-control-request-method': 'PUT' } });
+  assert.equal(ok.status, 204);
+  assert.ok(!list(ok.headers['access-control-allow-methods']).includes('put'), 'PUT is not offered');
+});
+
+test('CORS is offered on /mcp only: the UI, health probes and unknown paths answer a preflight without Access-Control-Allow-Origin', async () => {
+  for (const path of ['/ui', '/ui/approvals/x/approve', '/healthz', '/readyz', '/nope']) {
+    const r = await rawRequest(w.url, { method: 'OPTIONS', path, headers: { origin: APP, 'access-control-request-method': 'POST' } });
+    assert.equal(r.headers['access-control-allow-origin'], undefined, `${path}: ${r.status}`);
+    assert.equal(r.headers['access-control-allow-credentials'], undefined, path);
+  }
+});
