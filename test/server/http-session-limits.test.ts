@@ -10,16 +10,10 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSessionRegistry } from '../../src/server/http-sessions.js';
-import type { ServeDeps } from '../../src/server/mcp-server.js';
+import { SESSION_ONLY_DEPS } from '../support/http-warden.js';
 import type { Principal } from '../../src/tool-api.js';
 
-const deps = {
-  pipeline: { listTools: () => [], handle: async () => { throw new Error('not used'); }, stages: [] },
-  store: { openSession: async () => undefined, closeSession: async () => undefined },
-  version: '0',
-  structuredContent: false,
-  log: () => undefined,
-} as unknown as ServeDeps;
+const deps = SESSION_ONLY_DEPS;
 
 const principal = (subject: string): Principal => ({ subject, groups: [], claims: {}, authMethod: 'oidc' });
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } } };

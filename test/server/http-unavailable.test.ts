@@ -9,17 +9,10 @@ import { createServer } from 'node:http';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createSessionRegistry } from '../../src/server/http-sessions.js';
-import type { ServeDeps } from '../../src/server/mcp-server.js';
 import { initializeBody } from '../support/http-agent.js';
-import { startHttpWarden } from '../support/http-warden.js';
+import { SESSION_ONLY_DEPS, startHttpWarden } from '../support/http-warden.js';
 
-const deps = {
-  pipeline: { listTools: () => [], handle: async () => { throw new Error('not used'); }, stages: [] },
-  store: { openSession: async () => undefined, closeSession: async () => undefined },
-  version: '0',
-  structuredContent: false,
-  log: () => undefined,
-} as unknown as ServeDeps;
+const deps = SESSION_ONLY_DEPS;
 
 test('a full server refuses a new session with 503, WARDEN_UNAVAILABLE and Retry-After', async (t) => {
   const registry = createSessionRegistry(deps, { maxBodyBytes: 1 << 20, max: 1 });

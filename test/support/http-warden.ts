@@ -8,10 +8,23 @@ import { families } from '../../tools/index.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
 import { serveOverHttp, type HttpServerHandle } from '../../src/server/http.js';
 import { setLogLevel } from '../../src/server/log.js';
+import type { ServeDeps } from '../../src/server/mcp-server.js';
 import { createTestDatabase, type TestDatabase } from './pg-cluster.js';
 import { startOidcIssuer, type OidcIssuer } from './oidc-issuer.js';
 import { writeWardenDir, type WardenDir } from './warden-process.js';
 import { WARDEN_BIN } from './repo.js';
+
+/**
+ * ServeDeps for tests of the HTTP session registry alone (createSessionRegistry): no tool is
+ * listed or called, sessions open and close without a store.
+ */
+export const SESSION_ONLY_DEPS = {
+  pipeline: { listTools: () => [], handle: async () => { throw new Error('not used'); }, stages: [] },
+  store: { openSession: async () => undefined, closeSession: async () => undefined },
+  version: '0',
+  structuredContent: false,
+  log: () => undefined,
+} as unknown as ServeDeps;
 
 /** Everything a test needs. */
 export interface HttpWarden {
