@@ -90,6 +90,28 @@ describe('a write may not copy a masked column', () => {
     refused('EXPLAIN ANALYZE INSERT INTO notes (body) SELECT email FROM users');
   });
 
+  test('INSERT ... ON CONFLICT DO UPDATE: the insert, SET from the existing row, SET from EXCLUDED', () => {
+    // Was refused as not understood; now understood, and refused for the copy its INSERT makes.
+    refused('INSERT INTO notes (body) SELECT email FROM users ON CONFLICT (id) DO UPDATE SET body = excluded.body', 'public.users.email', 'public.notes.body');
+    // The same copy an UPDATE makes (refused above as `UPDATE users SET name = email`).
+    refused("INSERT INTO users (id, name) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET name = email", 'public.users.email', 'public.users.name');
+    refused("INSERT INTO users (id, name) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET name = users.email", 'public.users.email', 'public.users.name');
+    refused("INSERT INTO users (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = lower(users.ssn)", 'public.users.ssn', 'public.users.name');
+    refused("INSERT INTO notes (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET body = (SELECT u.email FROM users u LIMIT 1)", 'public.users.email', 'public.notes.body');
+    refused('INSERT INTO users (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = users::text', 'public.users.email', 'public.users.name');
+    // EXCLUDED carries the insert's lineage: a masked value is refused where it goes in, and where SET moves it.
+    refused('INSERT INTO notes (id, title) SELECT id, email FROM users ON CONFLICT (id) DO UPDATE SET body = excluded.title', 'public.users.email', 'public.notes.title');
+    // In a data-modifying CTE; and a subquery's own alias `excluded` shadows the proposed row, as in PostgreSQL.
+    refused('WITH m AS (INSERT INTO users (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = email RETURNING id) SELECT * FROM m', 'public.users.email', 'public.users.name');
+    refused('INSERT INTO notes (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET body = (SELECT excluded.email FROM users excluded LIMIT 1)', 'public.users.email', 'public.notes.body');
+  });
+
+  test('INSERT ... ON CONFLICT that stores no masked value runs', () => {
+    allowed("INSERT INTO users (id, name) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE users.email LIKE $1");
+    allowed("INSERT INTO users (id, name) VALUES (1, 'x') ON CONFLICT (id) DO NOTHING");
+    allowed("INSERT INTO users (id, email) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET email = excluded.email, name = DEFAULT");
+  });
+
   test('DDL that computes stored values from a masked column', () => {
     refused('ALTER TABLE public.users ALTER COLUMN name TYPE text USING email', 'public.users.email', 'public.users.name');
     refused('ALTER TABLE public.users ADD COLUMN e2 text GENERATED ALWAYS AS (lower(email)) STORED', 'public.users.email', 'public.users.e2');
@@ -100,7 +122,6 @@ describe('a write may not copy a masked column', () => {
       'WITH x AS (SELECT email FROM users) INSERT INTO notes SELECT * FROM x',
       'WITH m AS (INSERT INTO notes (body) SELECT email FROM users RETURNING body) SELECT * FROM m',
       'INSERT INTO notes (body) SELECT email FROM users RETURNING body',
-      'INSERT INTO notes (body) SELECT email FROM users ON CONFLICT (id) DO UPDATE SET body = excluded.body',
       'MERGE INTO notes USING users ON true WHEN MATCHED THEN UPDATE SET body = users.email',
       'UPDATE notes SET (body, id) = (SELECT email, id FROM users LIMIT 1)',
       'SELECT email INTO public.copy FROM users',

@@ -102,3 +102,33 @@ test('deny: a listed kind matches wherever it appears (the guardrail the typo us
   assert.equal(run(d, 'drop table public.orders').matched, true);
   assert.equal(run(d, 'TRUNCATE public.orders').matched, true);
 });
+
+test('INSERT ... ON CONFLICT: DO UPDATE needs insert and update on the table; DO NOTHING needs insert', () => {
+  const upsert = 'INSERT INTO users (id, name) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name';
+  const nothing = 'INSERT INTO users (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING';
+  const writer = allow({ statements: ['select', 'insert', 'update'], write: ['public.users'] });
+  assert.equal(run(writer, upsert).matched, true);
+  assert.equal(run(writer, nothing).matched, true);
+  assert.equal(run(writer, 'INSERT INTO orders (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = 2').why, 'table public.orders may not be written');
+  // An insert-only grant does not cover the update the upsert may make.
+  const inserter = allow({ statements: ['insert'], write: ['users'] });
+  assert.match(run(inserter, upsert).why, /statement update is not in the allowed statements/);
+  assert.equal(run(inserter, nothing).matched, true);
+  // A read-only grant refuses any upsert.
+  const reader = allow({ statements: ['select'], read: ['users'] });
+  assert.equal(run(reader, upsert).matched, false);
+  assert.equal(run(reader, nothing).matched, false);
+  // A subquery in SET reads its table, which the grant must cover.
+  assert.equal(run(writer, 'INSERT INTO users (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = (SELECT o.note FROM orders o LIMIT 1)').why, 'table public.orders is not in the allowed tables');
+  // Deny rules: an upsert counts as an insert and (DO UPDATE) an update of the table.
+  assert.equal(run(deny({ write: ['public.users'] }), upsert).matched, true);
+  assert.equal(run(deny({ write: ['public.users'] }), nothing).matched, true);
+  assert.equal(run(deny({ statements: ['update'] }), upsert).matched, true);
+  assert.equal(run(deny({ statements: ['update'] }), nothing).matched, false);
+  assert.equal(run(deny({ statements: ['insert'] }), upsert).matched, true);
+  assert.equal(run(deny({ read: ['public.orders'] }), 'INSERT INTO users (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET name = (SELECT o.note FROM orders o LIMIT 1)').matched, true);
+});
+
+test('INSERT ... ON CONFLICT ON CONSTRAINT stays refused (not understood)', () => {
+  assert.throws(() => analyzeSql('INSERT INTO users (id) VALUES (1) ON CONFLICT ON CONSTRAINT users_pkey DO UPDATE SET name = EXCLUDED.name'), (e: unknown) => (e as { code?: string }).code === 'WARDEN_PARSE');
+});

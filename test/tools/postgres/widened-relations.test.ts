@@ -5,6 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import type { RelationFamily } from '../../../tools/postgres/inheritance.js';
 import type { ViewReach } from '../../../tools/postgres/view-lineage.js';
 import { describePath, reachRefusal, widenRelations, type CatalogReach, type NamedRelations } from '../../../tools/postgres/widened-relations.js';
@@ -134,5 +135,22 @@ describe('widenRelations', () => {
 
   test('views that read each other end', () => {
     assert.deepEqual(widenRelations(named({ reads: ['public.loop_a'] }), CATALOG).reads, ['public.loop_a', 'public.loop_b']);
+  });
+});
+
+describe('INSERT ... ON CONFLICT changes rows as an insert and an update do', () => {
+  const reach: CatalogReach = {
+    families: new Map([['public.users', { ...family({}), cascades: ['public.orders'], sideEffects: ['rule users_upd on public.users'] }]]),
+    views: new Map(), systemViews: new Set(), system: [], foreign: new Set(),
+  };
+  test('a cascading foreign key (ON UPDATE CASCADE) is a write of the referencing table; a rule cannot be followed', () => {
+    for (const sql of [
+      'INSERT INTO users (id, name) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET id = excluded.id + 1',
+      'INSERT INTO users (id) VALUES (1) ON CONFLICT DO NOTHING',
+    ]) {
+      const w = widenRelations(analyzeSql(sql), reach);
+      assert.ok(w.writes.includes('public.orders'), sql);
+      assert.equal(w.unknown.get('public.users')?.kind, 'write side effect', sql);
+    }
   });
 });

@@ -4,16 +4,17 @@
  * unknown clauses are refused; a grant cannot be judged on a statement we only half read.
  */
 import { parseError } from '../../../src/tool-api.js';
-import { type Ctx, type OutCol, type Scope, childScope, identText, noteRead, tableOf } from './context.js';
+import { type Ctx, type Lin, type OutCol, type Scope, childScope, identText, noteRead, tableOf, uniqSources, wholeRow } from './context.js';
 import { unqualifiedCreate } from './ddl.js';
 import { lineage } from './lineage.js';
 import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
 import { storeOutput, storeValue } from './stored.js';
+import { analyzeConflict } from './upsert.js';
 
 type Node = Record<string, unknown>;
 
 const DML_KEYS: Record<string, Set<string>> = {
-  insert: new Set(['type', 'table', 'columns', 'values', 'returning', 'prefix', 'loc', 'partition', 'with']),
+  insert: new Set(['type', 'table', 'columns', 'values', 'returning', 'prefix', 'loc', 'partition', 'with', 'conflict']),
   update: new Set(['type', 'table', 'set', 'from', 'where', 'returning', 'with', 'loc']),
   delete: new Set(['type', 'table', 'from', 'where', 'returning', 'with', 'loc']),
 };
@@ -103,7 +104,15 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     scope.rels.push({ alias, kind: 'table', table });
   }
   // An INSERT's query and VALUES do not see the table it fills (only RETURNING does).
-  if (type === 'insert') insertValues(node, written, childScope(parent), ctx);
+  if (type === 'insert') {
+    const proposed = insertValues(node, written, childScope(parent), ctx);
+    if (!isEmpty(node.conflict)) {
+      if (targets.length !== 1) throw parseError('INSERT ... ON CONFLICT target not understood');
+      const name = [...targetNames][0] ?? '';
+      if (!isEmpty(targets[0]?.as)) throw parseError('INSERT INTO ... AS alias ... ON CONFLICT is not supported');
+      analyzeConflict(node.conflict, { table: written, name, proposed }, scope, ctx);
+    }
+  }
   if (type === 'update') {
     for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
     for (const s of (node.set as Node[] | null) ?? []) {
@@ -130,24 +139,45 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
 /**
  * What an INSERT stores: its query's output columns or each VALUES row's expressions, by
  * position into the listed columns (any column when there is no list or the position is open).
+ * Returns what goes into each listed column (ON CONFLICT's EXCLUDED row, upsert.ts); a column
+ * whose position analysis cannot tell gets everything the statement stores.
  */
-function insertValues(node: Node, table: string, scope: Scope, ctx: Ctx): void {
+function insertValues(node: Node, table: string, scope: Scope, ctx: Ctx): Map<string, Lin> {
   const values = node.values as Node | null;
-  if (!values) return;
   const listed = Array.isArray(node.columns) ? (node.columns as unknown[]).map((c) => identText(c) ?? '*') : null;
+  const proposed = new Map<string, Lin>();
+  const into = (i: number | null, lin: Lin): void => {
+    for (const [j, name] of (listed ?? []).entries()) {
+      if (i !== null && i !== j) continue;
+      const had = proposed.get(name) ?? { sources: [], derived: false };
+      proposed.set(name, { sources: uniqSources([...had.sources, ...lin.sources]), derived: had.derived || lin.derived });
+    }
+  };
+  for (const name of listed ?? []) proposed.set(name, { sources: [], derived: false });
+  if (!values) return proposed;
   if (values.ast || values.type === 'select') {
-    storeOutput(ctx, table, analyzeSelect((values.ast as Node | undefined) ?? values, scope, ctx), listed);
-    return;
+    const out = analyzeSelect((values.ast as Node | undefined) ?? values, scope, ctx);
+    storeOutput(ctx, table, out, listed);
+    const open = out.some((c) => c.starRel);
+    out.forEach((c, i) => into(open ? null : i, { sources: c.starRel ? wholeRow(c.starRel) : c.sources, derived: c.derived }));
+    return proposed;
   }
   const rows = values.type === 'values' && Array.isArray(values.values) ? (values.values as Node[]) : null;
   if (!rows || rows.some((r) => r.type !== 'expr_list' || !Array.isArray(r.value))) {
     // A shape not read row by row: everything in it may go into any column.
-    storeValue(ctx, table, '*', lineage(values, scope, ctx));
-    return;
+    const lin = lineage(values, scope, ctx);
+    storeValue(ctx, table, '*', lin);
+    into(null, lin);
+    return proposed;
   }
   for (const row of rows) {
-    (row.value as unknown[]).forEach((v, i) => storeValue(ctx, table, listed?.[i] ?? '*', lineage(v, scope, ctx)));
+    (row.value as unknown[]).forEach((v, i) => {
+      const lin = lineage(v, scope, ctx);
+      storeValue(ctx, table, listed?.[i] ?? '*', lin);
+      into(listed && i < listed.length ? i : null, lin);
+    });
   }
+  return proposed;
 }
 
 function ddl(type: string, node: Node, scope: Scope, ctx: Ctx): OutCol[] {
