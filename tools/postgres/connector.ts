@@ -11,6 +11,7 @@ import { cappedQuery, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
+import { poolSession, withSession } from './pool-session.js';
 import { cancelledError, unlessCancelled } from './statement-cancel.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 
@@ -93,7 +94,7 @@ export class PgConnector {
     readonly conn: PostgresConnection,
     private readonly secrets: SecretResolver,
   ) {
-    this.views = new ViewCatalog(pgViewReader(() => this.pool('ro')), CATALOG_TTL_MS);
+    this.views = new ViewCatalog(pgViewReader(() => poolSession(this.pool('ro'))), CATALOG_TTL_MS);
   }
 
   private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {
@@ -128,12 +129,7 @@ export class PgConnector {
   async run(sql: string, params: unknown[], o: RunOptions): Promise<CappedResult> {
     const pool = await this.pool(o.readOnly ? 'ro' : 'rw');
     if (o.signal?.aborted) throw cancelledError('before the statement was sent');
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (e) {
-      throw backendError(e);
-    }
+    const client = await poolSession(pool);
     let broken: unknown = undefined;
     try {
       if (o.readOnly) {
@@ -216,8 +212,7 @@ export class PgConnector {
     const rels = relations.filter((r) => !fresh(`r:${r}`));
     const fns = functions.filter((f) => !fresh(`f:${f}`));
     if (rels.length === 0 && fns.length === 0) return;
-    const pool = await this.pool('ro');
-    const r = await pool.query({ text: PG_NAMES_SQL, values: [rels, fns] });
+    const r = await this.lookup({ text: PG_NAMES_SQL, values: [rels, fns] });
     const row = r.rows[0] as { missing: string[]; shadowed: string[] } | undefined;
     if (!row || !Array.isArray(row.missing) || !Array.isArray(row.shadowed)) throw new WardenError(ErrorCode.BACKEND, 'the catalog did not answer');
     const missing = rels.find((n) => row.missing.includes(n));
@@ -244,8 +239,7 @@ export class PgConnector {
 
   private async catalogColumns(table: string): Promise<Set<string> | null> {
     const dot = table.indexOf('.');
-    const pool = await this.pool('ro');
-    const r = await pool.query({
+    const r = await this.lookup({
       text: `SELECT r.oid IS NOT NULL AS found, ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped) AS cols
              FROM (SELECT pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2)) AS oid) r`,
       values: [table.slice(0, dot), table.slice(dot + 1)],
@@ -259,8 +253,7 @@ export class PgConnector {
     if (!tableID || !columnID) return null;
     const key = `${tableID}:${columnID}`;
     if (this.fieldOrigins.has(key)) return this.fieldOrigins.get(key)!;
-    const pool = await this.pool('ro');
-    const r = await pool.query({
+    const r = await this.lookup({
       text: `SELECT n.nspname, c.relname, c.relkind::text AS relkind, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE a.attrelid = $1 AND a.attnum = $2`,
       values: [tableID, columnID],
     });
@@ -268,6 +261,11 @@ export class PgConnector {
     const origin = row ? { relation: `${row.nspname}.${row.relname}`, column: row.attname, relkind: row.relkind } : null;
     this.fieldOrigins.set(key, origin);
     return origin;
+  }
+
+  /** One catalog query on the read-only pool, its session opened where run()'s is (pool-session.ts). */
+  private lookup(q: pg.QueryConfig): Promise<pg.QueryResult> {
+    return withSession(() => poolSession(this.pool('ro')), (c) => c.query(q));
   }
 
   async close(): Promise<void> {

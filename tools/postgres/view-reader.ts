@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import { FOREIGN_TABLE_KIND } from './foreign-tables.js';
+import { withSession } from './pool-session.js';
 import type { RelationFamily } from './inheritance.js';
 import { type ViewDefinition, viewRefusal } from './view-lineage.js';
 
@@ -127,34 +128,27 @@ function byParts(names: readonly string[]): [string[], string[], string[]] {
   return [[...names], parts.map((p) => p[0]), parts.map((p) => p[1])];
 }
 
-/** The catalog queries, on the connection's read-only pool. */
-export function pgViewReader(pool: () => Promise<pg.Pool>): ViewReader {
+/** The catalog queries, each on a session of the connection's read-only pool (`session`: pool-session.ts, failures to connect coded). */
+export function pgViewReader(session: () => Promise<pg.PoolClient>): ViewReader {
   return {
     async relations(names) {
-      const r = await (await pool()).query({ text: RELATIONS_SQL, values: byParts(names) });
+      const r = await withSession(session, (c) => c.query({ text: RELATIONS_SQL, values: byParts(names) }));
       return new Map((r.rows as RelationRow[]).map((row) => [row.name, catalogRelation(row)]));
     },
     async systemRelations() {
-      const r = await (await pool()).query(SYSTEM_SQL);
+      const r = await withSession(session, (c) => c.query(SYSTEM_SQL));
       return (r.rows as { name: string }[]).map((row) => row.name);
     },
     async viewDefinitions(names) {
       // pg_get_viewdef qualifies a table unless the search_path finds it by its bare name: with
       // only pg_catalog (and pg_temp last) on it, every other table is printed schema-qualified,
       // so the analyser never reads an unqualified `pg_foo` in public as pg_catalog.pg_foo.
-      const client = await (await pool()).connect();
-      let broken: Error | undefined;
-      try {
+      return withSession(session, async (client) => {
         await client.query('BEGIN READ ONLY; SET LOCAL search_path = pg_catalog, pg_temp');
         const r = await client.query({ text: VIEWS_SQL, values: byParts(names) });
         await client.query('COMMIT');
         return r.rows as ViewDefinition[];
-      } catch (e) {
-        broken = e instanceof Error ? e : new Error('catalog query failed');
-        throw e;
-      } finally {
-        client.release(broken);
-      }
+      });
     },
   };
 }

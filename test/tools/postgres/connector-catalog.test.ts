@@ -73,15 +73,25 @@ test('an unqualified pg_* function must not also exist in public (an overload th
   }
 });
 
-/** Count the statements the connector sends on its read-only pool (the catalog lookups). */
+/** Count the catalog lookups the connector makes on its read-only pool (a session each) and the statements they send. */
 async function countQueries(c: PgConnector): Promise<{ n: number; texts: string[] }> {
-  const pool = await (c as unknown as { pool(kind: 'ro' | 'rw'): Promise<{ query: (...a: unknown[]) => unknown }> }).pool('ro');
+  type Client = { query: (...a: unknown[]) => unknown };
+  const pool = await (c as unknown as { pool(kind: 'ro' | 'rw'): Promise<{ connect: () => Promise<Client> }> }).pool('ro');
   const seen = { n: 0, texts: [] as string[] };
-  const original = pool.query.bind(pool);
-  pool.query = (...a: unknown[]) => {
+  const connect = pool.connect.bind(pool);
+  const spied = new WeakSet<Client>();
+  pool.connect = async () => {
     seen.n++;
-    seen.texts.push(String((a[0] as { text?: string })?.text ?? a[0]));
-    return original(...a);
+    const client = await connect();
+    if (!spied.has(client)) {
+      spied.add(client);
+      const query = client.query.bind(client);
+      client.query = (...a: unknown[]) => {
+        seen.texts.push(String((a[0] as { text?: string })?.text ?? a[0]));
+        return query(...a);
+      };
+    }
+    return client;
   };
   return seen;
 }

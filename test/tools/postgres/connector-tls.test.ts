@@ -3,12 +3,18 @@
  * default one without TLS: verify-full connects with the right CA and name and fails closed with
  * a wrong CA, a wrong name or no TLS at all; verify-ca checks the chain only; require encrypts
  * without a CA; a client certificate is presented; ssl parameters in the URL are refused; and a
- * cancelled statement is stopped by a CancelRequest sent inside TLS, never in clear.
+ * cancelled statement is stopped by a CancelRequest sent inside TLS, never in clear. A TLS failure
+ * reads the same to the agent whichever query of a call first meets it: the statement's own or a
+ * catalog lookup of its analysis (view reader, name checks, field origins, describe_database).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import type { ExecContext, CallJudge } from '../../../src/tool-api.js';
+import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import { PgConnector, type RunOptions } from '../../../tools/postgres/connector.js';
+import { describeDatabaseTool } from '../../../tools/postgres/describe-database.js';
+import { queryDatabaseTool } from '../../../tools/postgres/query-database.js';
 import type { PostgresConnection } from '../../../tools/postgres/config.js';
 import { sendCancelRequest } from '../../../tools/postgres/statement-cancel.js';
 import { createTestDatabase, type TestDatabase } from '../../support/pg-cluster.js';
@@ -68,6 +74,42 @@ test('verify-full with the right CA and a server_name the certificate carries co
 
 test('verify-full with a CA that did not sign the server certificate fails closed', async () => {
   await failsClosed(connector(db.url, { mode: 'verify-full', ca: 'env:OTHER_CA' }), /TLS to the database failed: the server's certificate does not chain to the configured CA/);
+});
+
+test('a TLS failure first met by a catalog lookup reads as the coded TLS error, as one met by the statement does', async () => {
+  const UNTRUSTED = "TLS to the database failed: the server's certificate does not chain to the configured CA (tls.ca); no statement was sent";
+  const wrongCa = () => connector(db.url, { mode: 'verify-full', ca: 'env:OTHER_CA' });
+  // A conditional deny rule: the analysis asks the catalog what the statement's relations reach.
+  const judge: CallJudge = { call: () => ({ allowed: true, reason: '', ruleIds: [] }), denies: () => () => ({ allowed: true, reason: '', ruleIds: [] }) };
+  const ctx = (extra: Record<string, unknown> = {}) =>
+    ({
+      principal: { subject: 'agent', groups: [], claims: {}, authMethod: 'stdio' },
+      connection: { name: 'main', type: 'postgres', url: 'env:DB', statement_timeout: 30_000, max_rows: 10, max_bytes: 65536, pool_size: 1 },
+      limits: { timeoutMs: 30_000, maxRows: 10, maxBytes: 65536 },
+      masking: { columns: [], onDerived: 'deny', apply: (v: unknown) => v },
+      signal: new AbortController().signal,
+      readOnly: true,
+      log: () => undefined,
+      judge,
+      ...extra,
+    }) as unknown as ExecContext;
+  const query = (sql: string) => queryDatabaseTool(wrongCa).execute({ connection: 'main', sql }, analyzeSql(sql), ctx());
+  const calls: [string, () => Promise<unknown>][] = [
+    ['a plain statement (its own query meets the failure)', () => query('SELECT 1')],
+    ['an unqualified function (the name check asks first)', () => query("SELECT lower('A')")],
+    ['a view under a conditional deny (the view reader asks first)', () => query('SELECT id FROM public.some_view')],
+    ['describe_database', () => describeDatabaseTool(wrongCa).execute({ connection: 'main' }, { family: 'sql-describe', summary: 'describe' }, ctx({ grants: [{}] }))],
+    ['a qualified column check', () => wrongCa().checkQualifiedColumns([{ table: 'public.t', column: 'x' }])],
+    ['a field origin', () => wrongCa().fieldOrigin(1259, 1)],
+  ];
+  for (const [what, call] of calls) {
+    await assert.rejects(call(), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'WARDEN_BACKEND_ERROR', `${what}: ${e.message}`);
+      assert.equal(e.message, UNTRUSTED, what);
+      assert.ok(!/self[- ]signed|certificate chain/i.test(e.message), `${what}: ${e.message}`);
+      return true;
+    }, what);
+  }
 });
 
 test('a server_name the certificate lacks fails verify-full, and passes verify-ca (chain only)', async () => {
