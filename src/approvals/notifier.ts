@@ -8,7 +8,7 @@
 import type { ApprovalView } from './review-api.js';
 import { callPreview, type CallPreview } from './preview.js';
 import { reviewable } from './reviewable.js';
-import { combinationLine } from './views.js';
+import { combinationLine, requesterLabel } from './views.js';
 
 /** The `notify:` block of an approval rule. */
 export interface NotifySpec {
@@ -75,17 +75,17 @@ function headline(n: ApprovalNotice): string {
   const a = n.approval;
   switch (n.event) {
     case 'requested':
-      return `approval requested by ${a.requester} for ${a.tool}${a.connection ? ` on ${a.connection}` : ''} (${a.approvals_required} approval${a.approvals_required === 1 ? '' : 's'} needed, expires ${a.expires_at})${a.combination ? `; ${combinationLine(a)}` : ''}`;
+      return `approval requested by ${requesterLabel(a)} for ${a.tool}${a.connection ? ` on ${a.connection}` : ''} (${a.approvals_required} approval${a.approvals_required === 1 ? '' : 's'} needed, expires ${a.expires_at})${a.combination ? `; ${combinationLine(a)}` : ''}`;
     case 'decision':
-      return `${n.reviewer?.subject ?? 'a reviewer'} voted ${n.reviewer?.decision ?? '?'} on a request by ${a.requester}`;
+      return `${n.reviewer?.subject ?? 'a reviewer'} voted ${n.reviewer?.decision ?? '?'} on a request by ${requesterLabel(a)}`;
     default:
-      return `request by ${a.requester} for ${a.tool} is now ${n.event}${n.reviewer ? ` (by ${n.reviewer.subject})` : ''}`;
+      return `request by ${requesterLabel(a)} for ${a.tool} is now ${n.event}${n.reviewer ? ` (by ${n.reviewer.subject})` : ''}`;
   }
 }
 
 function preview(n: ApprovalNotice): CallPreview {
   const a = n.approval;
-  return callPreview(callText(n), MAX_CALL_TEXT, [a.summary, a.requester, a.connection ?? '', n.reviewer?.subject ?? '', n.reviewer?.comment ?? '']);
+  return callPreview(callText(n), MAX_CALL_TEXT, [a.summary, requesterLabel(a), a.connection ?? '', n.reviewer?.subject ?? '', n.reviewer?.comment ?? '']);
 }
 
 function callText(n: ApprovalNotice): string {

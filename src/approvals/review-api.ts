@@ -9,6 +9,8 @@ export interface ApprovalView {
   id: string;
   state: 'pending' | 'approved' | 'denied' | 'expired' | 'used';
   requester: string;
+  /** The agents that acted for `requester` (token exchange `act` chain, current actor first); absent without delegation. */
+  requester_actors?: string[];
   tool: string;
   connection: string | null;
   summary: string;

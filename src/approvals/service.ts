@@ -15,6 +15,7 @@ import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
 import { canonicalJson } from '../recorder/index.js';
 import { sameSubject } from './subjects.js';
+import { actingFor, actorChain, isDelegated } from './actors.js';
 import { confirmWithRequester } from './confirm.js';
 import type { ApprovalNotice, Notifier, NotifySpec } from './notifier.js';
 import type { ApprovalReviewApi, ApprovalView } from './review-api.js';
@@ -99,6 +100,16 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
 
   async function decide(id: string, reviewer: Principal, decision: 'approve' | 'deny', comment?: string): Promise<ApprovalView> {
     if (typeof id !== 'string' || !id) throw refused('an approval id is required');
+    // Decisions come from a human acting directly: a token in which someone acts for the
+    // reviewer (an RFC 8693 `act` claim) is an agent, and an agent never decides for a human.
+    if (isDelegated(reviewer.claims)) {
+      const chain = actorChain(reviewer.claims);
+      throw new WardenError(
+        ErrorCode.DENIED,
+        `${chain.length ? actingFor(reviewer.subject, chain) : `someone acting for ${reviewer.subject}`} cannot approve or deny: the token carries an act (delegation) claim, and approvals must come from a human acting directly`,
+        { reason: 'delegated_reviewer' },
+      );
+    }
     const at = iso();
     await tables.expireDue(at);
     const before = await tables.get(id);
@@ -108,7 +119,10 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       (r) => {
         // The store compares subjects exactly; a variant spelling of the requester or of an
         // earlier reviewer (case, width, whitespace, zero-width characters) is the same person.
-        if (sameSubject(reviewer.subject, r.requester)) throw refused(`${reviewer.subject} requested this call (as ${r.requester}) and cannot approve or deny it`);
+        // With delegation (an agent acting for a human), the human and every actor of the chain
+        // requested the call: alice does not approve what agent-x did for her.
+        const as = [r.requester, ...r.requesterActors].find((s) => sameSubject(reviewer.subject, s));
+        if (as !== undefined) throw refused(`${reviewer.subject} requested this call (as ${as}, request by ${actingFor(r.requester, r.requesterActors)}) and cannot approve or deny it`);
         const twice = r.decisions.find((x) => sameSubject(x.reviewer, reviewer.subject));
         if (twice) throw refused(`${reviewer.subject} has already decided on approval request ${r.id} (as ${twice.reviewer})`);
         // A reload that changed the rule's terms: the reviewers named when it was made no longer
@@ -194,6 +208,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         requester: input.principal.subject,
         requesterGroups: input.principal.groups,
         requesterAuth: input.principal.authMethod,
+        requesterActors: actorChain(input.principal.claims),
         tool: input.tool,
         connection: input.connection,
         canonicalCall: call.text,
@@ -230,10 +245,12 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       // A stored request serves a requirement only when it was made by the same identity source and
       // under the approval terms the live policy asks for now (rule, reviewers, count), and is
       // younger than the combination's expiry: the same subject over stdio does not spend an OIDC
-      // principal's approval, and after a reload that tightens a rule, or adds a stricter one the
-      // call also matches, a request approved (or pending) under the looser terms is not enough.
+      // principal's approval, nor agent-y acting for alice one given to agent-x acting for her;
+      // and after a reload that tightens a rule, or adds a stricter one the call also matches, a
+      // request approved (or pending) under the looser terms is not enough.
       const fits = (r: ApprovalRow, need: ApprovalRequirement): boolean =>
         r.requesterAuth === input.principal.authMethod &&
+        canonicalJson(r.requesterActors) === canonicalJson(base.requesterActors) &&
         r.approvalRule === need.ruleId &&
         r.approvalsRequired >= need.approvals &&
         canonicalJson(r.reviewers) === canonicalJson(need.reviewers ?? {}) &&

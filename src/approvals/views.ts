@@ -4,6 +4,7 @@
  */
 import type { ApprovalRow } from '../recorder/index.js';
 import type { ApprovalView } from './review-api.js';
+import { actingFor } from './actors.js';
 
 /** The reviewer-facing view of a stored request. */
 export function toView(r: ApprovalRow): ApprovalView {
@@ -17,6 +18,7 @@ export function toView(r: ApprovalRow): ApprovalView {
     id: r.id,
     state: r.state,
     requester: r.requester,
+    ...(r.requesterActors.length ? { requester_actors: [...r.requesterActors] } : {}),
     tool: r.tool,
     connection: r.connection,
     summary: r.summary,
@@ -96,4 +98,8 @@ export function humanDuration(ms: number): string {
 /** The progress line: "waiting for approval by dba, 0 of 1, expires in 29m". */
 export function waitingLine(r: ApprovalRow, now: number, expiresAt = Date.parse(r.expiresAt)): string {
   return `waiting for approval by ${reviewersLabel(r)}, ${approvalsOf(r)} of ${r.approvalsRequired}, expires in ${humanDuration(expiresAt - now)} (approval id ${r.id})`;
+}
+/** "alice (agent-x acting for alice)" when an agent acted for the requester; the subject alone otherwise. Raw text: callers make it reviewable. */
+export function requesterLabel(v: Pick<ApprovalView, 'requester' | 'requester_actors'>): string {
+  return v.requester_actors?.length ? `${v.requester} (${actingFor(v.requester, v.requester_actors)})` : v.requester;
 }

@@ -16,7 +16,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
 import type { WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import { combinationLine, createApprovalService, createWebhookNotifier, reviewersLabel, type ApprovalView } from '../approvals/index.js';
+import { combinationLine, createApprovalService, createWebhookNotifier, requesterLabel, reviewersLabel, type ApprovalView } from '../approvals/index.js';
 import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
@@ -42,7 +42,7 @@ function line(v: ApprovalView): string {
 function details(v: ApprovalView): string {
   const out = [
     `approval ${v.id}: ${v.state}`,
-    `requester:  ${r(v.requester)}`,
+    `requester:  ${r(requesterLabel(v))}`,
     `call:       ${r(v.tool)}${v.connection ? ` on ${r(v.connection)}` : ''}`,
     `summary:    ${r(v.summary)}`,
     `rules:      ${r(v.rule_ids.join(', '))}`,
@@ -54,7 +54,7 @@ function details(v: ApprovalView): string {
   ];
   // Look-alike words anywhere in what follows, flagged first (the raw texts, before `r`).
   const args = Object.entries(v.call?.args ?? {}).flatMap(([k, a]) => [k, typeof a === 'string' ? a : (JSON.stringify(a) ?? '')]);
-  const lookalikes = lookalikeWarning(...args, v.summary, v.connection ?? '', v.requester, ...v.decisions.flatMap((d) => [d.reviewer, d.comment ?? '']));
+  const lookalikes = lookalikeWarning(...args, v.summary, v.connection ?? '', requesterLabel(v), ...v.decisions.flatMap((d) => [d.reviewer, d.comment ?? '']));
   if (lookalikes) out.splice(1, 0, `warning:    ${lookalikes}`);
   if (v.call) out.push('arguments:', ...Object.entries(v.call.args).map(([k, a]) => `  ${r(k)}: ${reviewableValue(a)}`));
   if (v.call_hash) out.push(`call hash:  ${v.call_hash}`);

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 4;
+export const PG_SCHEMA_VERSION = 5;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -142,6 +142,10 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE approvals ADD COLUMN combination_id TEXT;
   CREATE INDEX approvals_combination ON approvals (combination_id) WHERE combination_id IS NOT NULL;
+  `,
+  // v5: the requester's delegation (actor) chain, as in the SQLite store (v8).
+  `
+  ALTER TABLE approvals ADD COLUMN requester_actors TEXT;
   `,
 ];
 

@@ -30,6 +30,12 @@ export interface ApprovalRow {
   requester: string;
   requesterGroups: string[];
   requesterAuth: string;
+  /**
+   * The requester's actor chain (identity/actors.ts: `act` claims, current actor first) when an
+   * agent acted for `requester` by token exchange; [] otherwise. Every one of them is a requester
+   * for the no-self-approval rule. NULL in rows stored before schema v8 / PostgreSQL v5: [].
+   */
+  requesterActors: string[];
   tool: string;
   connection: string | null;
   canonicalCall: string;
@@ -62,7 +68,7 @@ export interface ApprovalRow {
  * `ttlMs`, the PostgreSQL store sets `createdAt` to the database's time and `expiresAt` ttlMs later
  * (pg-clock.ts); SQLite keeps the caller's times as given.
  */
-export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId'> & { combinationId?: string | null; ttlMs?: number };
+export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors'> & { combinationId?: string | null; ttlMs?: number; requesterActors?: string[] };
 
 /** The result of using up a combination: all of its requests, or none (with why not). */
 export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal);
@@ -81,6 +87,7 @@ export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow
     requester: String(r.requester),
     requesterGroups: JSON.parse(String(r.requester_groups)) as string[],
     requesterAuth: String(r.requester_auth),
+    requesterActors: typeof r.requester_actors === 'string' ? (JSON.parse(r.requester_actors) as string[]) : [],
     tool: String(r.tool),
     connection: (r.connection as string | null) ?? null,
     canonicalCall: String(r.canonical_call),

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 7;
+export const SCHEMA_VERSION = 8;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -182,6 +182,11 @@ const MIGRATIONS: string[] = [
   `
   ALTER TABLE approvals ADD COLUMN combination_id TEXT;
   CREATE INDEX approvals_combination ON approvals (combination_id) WHERE combination_id IS NOT NULL;
+  `,
+  // v8: the requester's delegation (actor) chain, JSON text; NULL when no agent acted for the
+  // requester, as in every older row (approvals/service.ts, identity/actors.ts).
+  `
+  ALTER TABLE approvals ADD COLUMN requester_actors TEXT;
   `,
 ];
 

@@ -7,7 +7,8 @@
 /** A session: one MCP connection. */
 export interface SessionStart {
   id: string;
-  principal: { subject: string; groups: string[]; authMethod: string };
+  /** `actors`: the delegation chain (token exchange `act` claims, current actor first), only when an agent acts for `subject`. */
+  principal: { subject: string; groups: string[]; authMethod: string; actors?: string[] };
   client: { name?: string; version?: string };
   transport: 'stdio' | 'http' | 'in-process';
   startedAt: string; // ISO 8601

@@ -9,6 +9,7 @@
 import type Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.js';
 import { belowCut } from './checkpoint.js';
+import { actorsColumn } from './approval-rules.js';
 
 type Row = Record<string, unknown>;
 
@@ -42,7 +43,7 @@ const JSON_COLUMNS = new Set(['rule_ids', 'reviewers', 'requester_groups']);
 // Integer columns: PostgreSQL returns BIGINT as text.
 const NUMBER_COLUMNS = new Set(['seq', 'approvals_required']);
 // Columns a later migration added: a file opened read-only before it lacks them (read as NULL).
-const LATER_COLUMNS = new Set(['combination_id']);
+const LATER_COLUMNS = new Set(['combination_id', 'requester_actors']);
 
 /** One approval_event record (seq as a number). */
 export interface ApprovalEventRecord {
@@ -81,6 +82,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
         call_hash: b.callHash, summary: b.summary, rule_ids: b.ruleIds, approval_rule: b.approvalRule, approvals_required: b.approvalsRequired,
         reviewers: b.reviewers, confirm: b.confirm ?? null, call_id: b.callId ?? null, session_id: b.sessionId ?? null, created_at: r.ts,
         expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null, combination_id: b.combinationId ?? null,
+        requester_actors: actorsColumn(Array.isArray(b.requesterActors) ? (b.requesterActors as string[]) : undefined),
       };
       // Older records lack these two; newer ones carry them and the rows must agree.
       if (b.requesterGroups !== undefined) cols.requester_groups = b.requesterGroups;

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { GovernedTool, Principal } from '../tool-api.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { TranscriptStore } from '../recorder/types.js';
+import { actorChain } from '../approvals/actors.js';
 
 /** What a connection needs to serve. */
 export interface ServeDeps {
@@ -56,13 +57,14 @@ export interface ConnectionSession {
 export function createConnectionServer(deps: ServeDeps, principal: Principal, transport: 'stdio' | 'http', opts: { expiresAt?: number } = {}): ConnectionSession {
   const server = new Server({ name: 'warden', version: deps.version }, { capabilities: { tools: { listChanged: false } } });
   const sessionId = randomUUID();
+  const actors = actorChain(principal.claims);
   let opened: Promise<void> | null = null;
   const open = (meta?: Record<string, unknown>) => {
     if (!opened) {
       const info = server.getClientVersion() ?? (meta?.[CLIENT_INFO_META_KEY] as { name?: string; version?: string } | undefined);
       opened = deps.store.openSession({
         id: sessionId,
-        principal: { subject: principal.subject, groups: principal.groups, authMethod: principal.authMethod },
+        principal: { subject: principal.subject, groups: principal.groups, authMethod: principal.authMethod, ...(actors.length ? { actors } : {}) },
         client: { name: info?.name, version: info?.version },
         transport,
         startedAt: new Date().toISOString(),

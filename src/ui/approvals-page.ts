@@ -1,6 +1,6 @@
 /** The pending-approvals queue: each request with what it would run, and approve/deny forms. */
 import type { ApprovalReviewApi, ApprovalView } from '../approvals/review-api.js';
-import { combinationLine, reviewersLabel } from '../approvals/views.js';
+import { combinationLine, requesterLabel, reviewersLabel } from '../approvals/views.js';
 import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
 
 function card(a: ApprovalView, csrf: string): Safe {
@@ -11,14 +11,14 @@ function card(a: ApprovalView, csrf: string): Safe {
   // characters once hid `OR true` behind a run of spaces). Indentation is JSON's own, 2 spaces a level.
   const args = a.call ? reviewable(JSON.stringify(a.call.args, null, 1)) : null;
   // Words that mix Latin with Cyrillic, Greek or full-width letters, over every text on the card.
-  const texts = [a.call ? JSON.stringify(a.call.args) : '', a.summary, a.connection ?? '', a.requester, ...a.decisions.flatMap((d) => [d.reviewer, d.comment ?? ''])];
+  const texts = [a.call ? JSON.stringify(a.call.args) : '', a.summary, a.connection ?? '', requesterLabel(a), ...a.decisions.flatMap((d) => [d.reviewer, d.comment ?? ''])];
   const lookalikes = lookalikeWarning(...texts);
   const form = (action: 'approve' | 'deny', label: string) =>
     html`<form method="post" action="${href(`/approvals/${encodeURIComponent(a.id)}/${action}`)}" class="decide">
       <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
       <button type="submit" name="decision" value="${action}">${label}</button></form>`;
   return html`<section class="call approval" id="approval-${a.id}">
-    <h3>${a.tool}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(a.requester)} <span class="badge ${a.state}">${a.state}</span></h3>
+    <h3>${a.tool}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(requesterLabel(a))} <span class="badge ${a.state}">${a.state}</span></h3>
     <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? html` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
     ${a.combination ? html`<div class="combination"><strong>Combined:</strong> ${reviewable(combinationLine(a))}</div>` : ''}

@@ -6,6 +6,7 @@
 import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
 import { excerpt, html, href, shown, type Safe } from './html.js';
 import type { UiStore } from './types.js';
+import { actingFor } from '../approvals/actors.js';
 
 /** Calls per timeline page. */
 export const CALLS_PER_PAGE = 100;
@@ -114,7 +115,7 @@ export async function sessionBody(store: UiStore, s: SessionRecord, after: numbe
   const live = href(`/sessions/${encodeURIComponent(s.id)}`, { after: after || undefined, fragment: 1 });
   return html`<h1>Session <code>${shown(s.id)}</code> <span id="live" class="live"></span></h1>
     <table class="summary"><tbody>
-      <tr><th>Principal</th><td>${shown(s.principal.subject)} (${s.principal.authMethod}; groups: ${shown(s.principal.groups.join(', ') || '-')})</td></tr>
+      <tr><th>Principal</th><td>${shown(s.principal.actors?.length ? actingFor(s.principal.subject, s.principal.actors) : s.principal.subject)} (${s.principal.authMethod}; groups: ${shown(s.principal.groups.join(', ') || '-')})</td></tr>
       <tr><th>Client</th><td>${shown(client)} over ${s.transport}</td></tr>
       <tr><th>Started</th><td>${s.startedAt}</td></tr><tr><th>Ended</th><td>${s.endedAt ?? 'still open'}</td></tr>
       <tr><th>Calls</th><td>${s.callCount}</td></tr></tbody></table>

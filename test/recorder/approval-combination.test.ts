@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { openPgStore, openSqliteStore, type ApprovalStore } from '../../src/recorder/index.js';
+import { openPgStore, openSqliteStore, SCHEMA_VERSION, type ApprovalStore } from '../../src/recorder/index.js';
+import { PG_SCHEMA_VERSION } from '../../src/recorder/pg-schema.js';
 import { approvalRequest, tempDir } from './fixtures.js';
 
 interface Store {
@@ -127,13 +128,13 @@ test('SQLite v7 migration: an older file gains the link column, its requests kee
   const first = openSqliteStore(path);
   await first.approvals.create(approvalRequest('old1', at(0)));
   await first.close();
-  // Back to the v6 shape: no combination_id column.
+  // Back to the v6 shape: no combination_id column (nor any later one).
   const raw = new Database(path);
-  raw.exec(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; DELETE FROM schema_version WHERE version = 7;`);
+  raw.exec(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors; DELETE FROM schema_version WHERE version >= 7;`);
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
-  assert.equal((s.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, 7);
+  assert.equal((s.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION);
   assert.equal((await s.approvals.get('old1'))?.combinationId, null);
   assert.equal((await s.verify()).ok, true);
   await linkKept(s);
@@ -168,10 +169,10 @@ test('PostgreSQL v4 migration: an older database gains the link column, its requ
   const s = await openPg(db);
   await s.approvals.create(approvalRequest('pg-old', at(0)));
   await s.close();
-  // Back to the v3 shape: no combination_id column.
-  await db.query(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; DELETE FROM schema_version WHERE version = 4`);
+  // Back to the v3 shape: no combination_id column (nor any later one).
+  await db.query(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors; DELETE FROM schema_version WHERE version >= 4`);
   const again = await openPg(db);
-  assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), 4);
+  assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
   assert.equal((await again.approvals.get('pg-old'))?.combinationId, null);
   const v = await again.verify();
   assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
