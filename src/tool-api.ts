@@ -66,6 +66,13 @@ export interface CallView {
 export interface ConditionResult {
   matched: boolean;
   why: string;
+  /**
+   * A deny's match that rests only on facts the tool could not learn (an absent pod's labels):
+   * it overrides an allow that matched, but when no allow matched the call is refused as no rule
+   * allowing it. Why: the refusal would otherwise name the deny for an absent object and not for
+   * a present one outside every allow, telling which exists (the call is refused either way).
+   */
+  presumed?: boolean;
 }
 
 /**

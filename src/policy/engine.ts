@@ -28,6 +28,10 @@
  *     describes the rest as before.
  *   - decide never offers, as an alternative, an allow rule that matched this exact call when a
  *     deny matched it too: the deny overrides that grant for this call.
+ *   - A conditional deny that matched only on facts the tool could not learn (ConditionResult
+ *     presumed: an absent pod's labels count as inside every deny) overrides a matching allow,
+ *     but names no rule when no allow matched: the call is refused as "no rule allows" then, as
+ *     a present object outside every allow is, so the rule ids do not tell which exists.
  * Rules are partitioned once per compiled policy (a WeakMap; policies are immutable), so each
  * discovery check is a scan of the principal's allows and denies, with no condition evaluated.
  */
@@ -47,18 +51,20 @@ function scopeMatches(rule: CompiledRule, tool: string, connection: string | nul
 }
 
 function evalRule(rule: CompiledRule, p: Principal, call: CallView, facts: Facts | null): RuleTrace {
-  const t = (matched: boolean, why: string): RuleTrace => ({ id: rule.id, effect: rule.effect, matched, why });
+  const t = (matched: boolean, why: string, presumed = false): RuleTrace => ({ id: rule.id, effect: rule.effect, matched, why, ...(presumed ? { presumed } : {}) });
   if (!whoMatches(rule, p)) return t(false, `principal ${p.subject} is not in who`);
   const scope = scopeMatches(rule, call.tool, call.connection);
   if (scope) return t(false, scope);
   const whys: string[] = [];
+  let presumed = false;
   for (const c of rule.conditions) {
     if (!facts || !c.families.includes(facts.family)) return t(false, `${c.key}: does not apply to ${facts ? facts.family : 'this'} calls`);
     const r = c.fn(facts, call);
     if (!r.matched) return t(false, `${c.key}: ${r.why}`);
     whys.push(`${c.key}: ${r.why}`);
+    presumed ||= rule.effect === 'deny' && r.presumed === true;
   }
-  return t(true, whys.length ? whys.join('; ') : 'who, tool and connection match');
+  return t(true, whys.length ? whys.join('; ') : 'who, tool and connection match', presumed);
 }
 
 /**
@@ -116,8 +122,11 @@ function coversEverywhere(denies: CompiledRule[], allow: CompiledRule): boolean 
  */
 export function decide(policy: CompiledPolicy, p: Principal, call: CallView, facts: Facts | null): Decision {
   const trace = policy.rules.map((r) => evalRule(r, p, call, facts));
-  const denies = trace.filter((t) => t.matched && t.effect === 'deny');
   const allows = trace.filter((t) => t.matched && t.effect === 'allow');
+  // A deny matched only on unknown facts counts against a matching allow; without one the call
+  // is refused as no rule allowing it (ConditionResult.presumed: an absent object and a present
+  // one outside every allow get the same refusal).
+  const denies = trace.filter((t) => t.matched && t.effect === 'deny' && (allows.length > 0 || !t.presumed));
   if (denies.length) {
     const first = policy.rules.find((r) => r.id === denies[0]!.id)!;
     // An allow that matched this call is overridden for it by the deny: never offer it.

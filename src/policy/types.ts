@@ -42,6 +42,8 @@ export interface RuleTrace {
   effect: 'allow' | 'deny';
   matched: boolean;
   why: string;
+  /** A deny matched only on unknown facts (ConditionResult.presumed): it counts only against a matching allow. */
+  presumed?: boolean;
 }
 
 /** One approval rule's terms on a call: the rule's `approval:` block and the rule's id. */

@@ -2,7 +2,9 @@
  * The `kubernetes:` policy block. Allow: the call lies entirely inside the grant (namespace,
  * pod labels read from the API server, container, kind, verb, revealed secret keys). Deny:
  * the call touches what the block names (every key given must match, like `shell:` deny).
- * Unknown pod labels never satisfy an allow and always satisfy a deny (fail closed).
+ * Unknown pod labels never satisfy an allow and always satisfy a deny (fail closed); such a
+ * deny match is `presumed`: it overrides a matching allow, but when no allow matches the call is
+ * refused as "no rule allows", as a present pod outside every allow is (src/policy/engine.ts).
  * `pod_labels` judge pods, each event, and each workload object and service kubectl_get reads
  * (it judges every such item with the labels of its pod, of the pod template, or that a
  * Service's or PodDisruptionBudget's selector fixes, through ExecContext.judge, before showing
@@ -146,9 +148,12 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
     if (f.namespace !== null && !b.namespaces.includes(f.namespace)) return no(`namespace ${f.namespace} is not denied`);
     bits.push(`namespace ${f.namespace ?? '(all)'}`);
   }
+  // Unknown facts (labels, container) count as a hit, but only against a matching allow (presumed).
+  let presumed = false;
   if (b.containers) {
     if (f.container === null && f.verb !== 'exec' && f.verb !== 'logs') return no('no container is involved');
     if (f.container !== null && !b.containers.includes(f.container)) return no(`container ${f.container} is not denied`);
+    presumed ||= f.container === null;
     bits.push(`container ${f.container ?? '(unknown)'}`);
   }
   if (b.pod_labels) {
@@ -158,6 +163,7 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
     // does not fix on the pods it selects: either counts as a hit.
     const hit = labels === null || Object.entries(b.pod_labels).every(([k, v]) => unknownKey(f, k) || labels[k] === v);
     if (!hit) return no('the pod does not carry the denied labels');
+    presumed ||= labels === null || Object.entries(b.pod_labels).some(([k, v]) => labels[k] !== v);
     // A named pod absent, and one carrying the denied labels, are denied in the same words.
     bits.push(labels === null && !namedPod(f) ? 'unknown pod labels' : 'pod labels');
   }
@@ -166,7 +172,8 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
     if (!keys.length) return no('no denied secret key is revealed');
     bits.push(`secret keys ${keys.join(', ')}`);
   }
-  return yes(bits.length ? `${bits.join(', ')} denied` : 'the rule matches every Kubernetes call');
+  const r = yes(bits.length ? `${bits.join(', ')} denied` : 'the rule matches every Kubernetes call');
+  return presumed ? { ...r, presumed } : r;
 }
 
 /** The `kubernetes:` condition registered by the kubernetes family. */

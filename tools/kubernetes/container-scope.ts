@@ -6,15 +6,18 @@
  * (image, command, args, env, mounts) and statuses, and a deny naming containers withholds
  * those. A grant without `containers:` shows every container. A note says how many were
  * withheld, never which. Annotations holding a JSON or YAML copy of the object (a deploy
- * tool's copy of the manifest) would show them again: withheld too when any container is.
+ * tool's copy of the manifest) would show them again: withheld too when any container is. An
+ * ephemeral container whose targetContainerName is withheld is withheld with it, and what else
+ * names a withheld container (volumes only it mounts, annotations, condition messages, an
+ * eviction message) is withheld too (container-traces.ts).
  */
 import type { ExecContext } from '../../src/tool-api.js';
 import type { KubeFacts } from './facts.js';
 import { judgeOf } from './item-scope.js';
 import { isObj, type Obj } from './objects.js';
 import { TEMPLATE_KINDS } from './pod-templates.js';
+import { SPEC_LISTS, scopeAnnotations, scopeStatusText, scopeVolumes } from './container-traces.js';
 
-const SPEC_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
 const STATUS_LISTS = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'] as const;
 
 /** An annotation value that may copy the object (JSON, or YAML that looks like a manifest). */
@@ -25,11 +28,24 @@ function showsContainers(call: KubeFacts): boolean {
   return call.kind === 'pods' || TEMPLATE_KINDS.has(call.kind);
 }
 
-/** The named entries of `list` that `keep` keeps; how many it dropped (entries without a name are dropped). */
-function filterNamed(list: unknown, keep: (name: string) => boolean): { kept: unknown[]; dropped: number } {
-  if (!Array.isArray(list)) return { kept: [], dropped: 0 };
-  const kept = list.filter((c) => isObj(c) && typeof c.name === 'string' && keep(c.name));
-  return { kept, dropped: list.length - kept.length };
+/** The named entries of `list` that `keep` keeps, and those it drops (entries without a name are dropped). */
+function filterNamed(list: unknown, keep: (c: Obj & { name: string }) => boolean): { kept: unknown[]; dropped: unknown[] } {
+  if (!Array.isArray(list)) return { kept: [], dropped: [] };
+  const kept = list.filter((c) => isObj(c) && typeof c.name === 'string' && keep(c as Obj & { name: string }));
+  return { kept, dropped: list.filter((c) => !kept.includes(c)) };
+}
+
+/** An ephemeral container is shown when it is, and so is the container it targets. */
+function keepEntry(k: (typeof SPEC_LISTS)[number], keep: (name: string) => boolean): (c: Obj & { name: string }) => boolean {
+  if (k !== 'ephemeralContainers') return (c) => keep(c.name);
+  return (c) => keep(c.name) && (typeof c.targetContainerName !== 'string' || keep(c.targetContainerName));
+}
+
+/** The object's annotations (at `meta`) without copies of the object and those naming a hidden container. */
+function scopeMeta(meta: unknown, hidden: ReadonlySet<string>): unknown {
+  if (!isObj(meta) || !isObj(meta.annotations)) return meta;
+  const a = Object.fromEntries(Object.entries(meta.annotations).filter(([, v]) => typeof v !== 'string' || !MANIFEST_COPY.test(v)));
+  return { ...meta, annotations: scopeAnnotations(a, hidden) };
 }
 
 /** The object with its pod spec's (and pod status') other containers withheld; how many. */
@@ -38,27 +54,27 @@ function scopeObject(o: unknown, pod: boolean, keep: (name: string) => boolean):
   const tpl = !pod && isObj(o.spec) && isObj(o.spec.template) ? o.spec.template : null;
   const spec = pod ? o.spec : tpl?.spec;
   if (!isObj(spec)) return { obj: o, dropped: 0 };
-  let dropped = 0;
+  const dropped: unknown[] = [];
   const newSpec: Obj = { ...spec };
   for (const k of SPEC_LISTS) {
     if (spec[k] === undefined) continue;
-    const r = filterNamed(spec[k], keep);
-    dropped += r.dropped;
+    const r = filterNamed(spec[k], keepEntry(k, keep));
+    dropped.push(...r.dropped);
     if (r.kept.length || k === 'containers') newSpec[k] = r.kept;
     else delete newSpec[k];
   }
-  if (dropped === 0) return { obj: o, dropped: 0 };
-  const out: Obj = pod ? { ...o, spec: newSpec } : { ...o, spec: { ...(o.spec as Obj), template: { ...tpl, spec: newSpec } } };
+  if (dropped.length === 0) return { obj: o, dropped: 0 };
+  const hidden = new Set(dropped.flatMap((c) => (isObj(c) && typeof c.name === 'string' ? [c.name] : [])));
+  scopeVolumes(newSpec, dropped);
+  const out: Obj = pod ? { ...o, spec: newSpec } : { ...o, spec: { ...(o.spec as Obj), template: { ...tpl, ...(tpl?.metadata !== undefined ? { metadata: scopeMeta(tpl.metadata, hidden) } : {}), spec: newSpec } } };
   if (pod && isObj(o.status)) {
     const status: Obj = { ...o.status };
-    for (const k of STATUS_LISTS) if (status[k] !== undefined) status[k] = filterNamed(status[k], keep).kept;
+    for (const k of STATUS_LISTS) if (status[k] !== undefined) status[k] = filterNamed(status[k], (c) => keep(c.name) && !hidden.has(c.name)).kept;
+    scopeStatusText(status, hidden);
     out.status = status;
   }
-  if (isObj(o.metadata) && isObj(o.metadata.annotations)) {
-    const a = Object.fromEntries(Object.entries(o.metadata.annotations).filter(([, v]) => typeof v !== 'string' || !MANIFEST_COPY.test(v)));
-    out.metadata = { ...o.metadata, annotations: a };
-  }
-  return { obj: out, dropped };
+  if (isObj(o.metadata)) out.metadata = scopeMeta(o.metadata, hidden);
+  return { obj: out, dropped: dropped.length };
 }
 
 /**

@@ -29,6 +29,11 @@
  * longer exists, or exists under another uid than the event names, has unknown labels. When no
  * pod_labels rule applies (the call is allowed for pods of unknown labels), every event follows
  * the call's decision and nothing more is read.
+ *
+ * A reference whose `fieldPath` names a container (`spec.containers{sidecar}`, also
+ * initContainers and ephemeralContainers) is judged with that container set, as kubectl_get
+ * judges a pod's containers (container-scope.ts): under a grant naming `containers:`, an event
+ * about a container the grant does not reach is withheld, as that container is from the pod.
  */
 import type { ExecContext, ItemJudgement } from '../../src/tool-api.js';
 import type { KubeConnector } from './connector.js';
@@ -45,6 +50,14 @@ interface Subject {
   namespace: string;
   name: string | null;
   uid: string | null;
+  /** The container the reference's fieldPath names, if any. */
+  container: string | null;
+}
+
+/** The container a reference's fieldPath names (`spec.containers{NAME}`), or null. */
+function containerOf(r: unknown): string | null {
+  const m = isObj(r) && typeof r.fieldPath === 'string' ? /^spec\.(?:containers|initContainers|ephemeralContainers)\{([^}]+)\}/.exec(r.fieldPath) : null;
+  return m ? m[1]! : null;
 }
 
 /** The uid and the labels (a pod's, a template's, or those a selector fixes) of the objects of one kind, keyed `namespace/name`. */
@@ -69,13 +82,15 @@ function subjectsOf(ev: unknown, fallbackNs: string | null): Subject[] {
   const ns = eventName(ev, fallbackNs).namespace;
   const out: Subject[] = [];
   const ref = (r: unknown) => {
-    if (!isObj(r) || typeof r.kind !== 'string' || !r.kind) return void out.push({ kind: null, namespace: ns, name: null, uid: null });
+    const container = containerOf(r);
+    if (!isObj(r) || typeof r.kind !== 'string' || !r.kind) return void out.push({ kind: null, namespace: ns, name: null, uid: null, container });
     const name = typeof r.name === 'string' && r.name ? r.name : null;
     out.push({
       kind: name === null ? null : r.kind,
       namespace: r.kind === 'Node' ? '' : typeof r.namespace === 'string' && r.namespace ? r.namespace : ns,
       name,
       uid: typeof r.uid === 'string' && r.uid ? r.uid : null,
+      container,
     });
   };
   const about = ABOUT.filter((k) => o[k] !== undefined && o[k] !== null);
@@ -125,14 +140,22 @@ async function readIndexes(kinds: Set<string>, call: KubeFacts, ctx: ExecContext
 async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<(ItemJudgement | null)[]> {
   const judge: Judge = judgeOf(ctx, 'events');
   const about = events.map((ev) => subjectsOf(ev, call.namespace));
-  if (!about.some((s) => s.length)) return events.map(() => null);
-  if (allowedForAnyLabels(call, judge)) return events.map(() => null);
-  const kinds = new Set(about.flat().flatMap((s) => (s.kind !== null && s.name !== null && isRead(s.kind) ? [s.kind] : [])));
+  // A subject is open when the call is allowed for pods of unknown labels (with its container):
+  // it follows the call's decision, and nothing is read for it.
+  const open = new Map<string | null, boolean>();
+  const isOpen = (s: Subject): boolean => {
+    let v = open.get(s.container);
+    if (v === undefined) open.set(s.container, (v = allowedForAnyLabels({ ...call, container: s.container ?? call.container }, judge)));
+    return v;
+  };
+  if (about.every((ss) => ss.every(isOpen))) return events.map(() => null);
+  const kinds = new Set(about.flat().flatMap((s) => (!isOpen(s) && s.kind !== null && s.name !== null && isRead(s.kind) ? [s.kind] : [])));
   const indexes = await readIndexes(kinds, call, ctx, c);
   return events.map((ev, i) => {
     for (const s of about[i]!) {
-      const f = factsFor(call, ev, s, indexes);
-      const j = f === null ? null : judge(f);
+      if (isOpen(s)) continue;
+      const f = factsFor(call, ev, s, indexes) ?? (s.container !== null ? call : null);
+      const j = f === null ? null : judge(s.container !== null ? { ...f, container: s.container } : f);
       if (j && !j.allowed) return j;
     }
     return null;
