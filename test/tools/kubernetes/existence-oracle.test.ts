@@ -19,17 +19,21 @@ const policy = judgedPolicy(`  - id: web-pods
     kubernetes: { namespaces: [shop], pod_labels: { app: web }, containers: [app] }
 `);
 
+/** The tools that look up a pod by name, each with its input for a pod of namespace shop. */
+function namedPodTools() {
+  return [
+    { tool: kubectlExecTool(() => k.connector), name: 'kubectl_exec', input: (pod: string) => ({ connection: 'prod', namespace: 'shop', pod, command: ['ls', '/app'] }) },
+    { tool: kubectlLogsTool(() => k.connector), name: 'kubectl_logs', input: (pod: string) => ({ connection: 'prod', namespace: 'shop', pod }) },
+    { tool: kubectlGetTool(() => k.connector), name: 'kubectl_get', input: (pod: string) => ({ connection: 'prod', kind: 'pods', namespace: 'shop', name: pod }) },
+  ];
+}
+
 /** The agent-visible refusal with the name the agent gave replaced. */
 const seen = (code: string, message: string, ruleIds: string[], name: string) => JSON.stringify({ code, message: message.replaceAll(name, '<name>'), ruleIds });
 
 test('a named pod: absent and present outside the grant are refused alike (exec, logs, get)', async () => {
   // db-1 exists in shop labelled app=db; ghost-9 does not exist.
-  const tools = [
-    { tool: kubectlExecTool(() => k.connector), name: 'kubectl_exec', input: (pod: string) => ({ connection: 'prod', namespace: 'shop', pod, command: ['ls', '/app'] }) },
-    { tool: kubectlLogsTool(() => k.connector), name: 'kubectl_logs', input: (pod: string) => ({ connection: 'prod', namespace: 'shop', pod }) },
-    { tool: kubectlGetTool(() => k.connector), name: 'kubectl_get', input: (pod: string) => ({ connection: 'prod', kind: 'pods', namespace: 'shop', name: pod }) },
-  ];
-  for (const t of tools) {
+  for (const t of namedPodTools()) {
     const answers = [];
     for (const pod of ['ghost-9', 'db-1']) {
       const facts = await t.tool.parse(t.input(pod) as never, k.parseCtx);
@@ -79,12 +83,7 @@ const withDeny = judgedPolicy(`  - id: web-pods
 test('allow and deny on pod labels: an absent pod is refused as a present one outside the allow is, not by the deny', async () => {
   // db-1 exists labelled app=db (outside the allow, not matching the deny); ghost-9 does not exist.
   k.server.store.addPod({ namespace: 'shop', name: 'vault-1', labels: { app: 'web', tier: 'secret' }, containers: [{ name: 'app' }] });
-  const tools = [
-    { tool: kubectlExecTool(() => k.connector), name: 'kubectl_exec', input: (pod: string) => ({ connection: 'prod', namespace: 'shop', pod, command: ['ls', '/app'] }) },
-    { tool: kubectlLogsTool(() => k.connector), name: 'kubectl_logs', input: (pod: string) => ({ connection: 'prod', namespace: 'shop', pod }) },
-    { tool: kubectlGetTool(() => k.connector), name: 'kubectl_get', input: (pod: string) => ({ connection: 'prod', kind: 'pods', namespace: 'shop', name: pod }) },
-  ];
-  for (const t of tools) {
+  for (const t of namedPodTools()) {
     const answers = [];
     for (const pod of ['ghost-9', 'db-1']) {
       const facts = await t.tool.parse(t.input(pod) as never, k.parseCtx);
