@@ -68,4 +68,32 @@ describe('hop bypasses', () => {
     }
     for (const cmd of ['podman unshare uptime', 'podman machine list', 'podman ps']) assert.equal(allows(block, cmd), true, cmd);
   });
+  it('a kubectl plugin (kubectl-NAME on PATH) runs anything: refused unless named in subcommands:, any program to a deny rule', () => {
+    const block = { programs: { kubectl: {}, uptime: {} } };
+    const plugins = ['kubectl node-shell n1 -- rm -rf /x', 'kubectl node-shell n1', 'kubectl foo', 'kubectl ctx prod', 'kubectl create foo bar', 'kubectl exec p -- kubectl node-shell n1'];
+    for (const cmd of plugins) assert.equal(allows(block, cmd), false, cmd);
+    for (const cmd of ['kubectl node-shell n1 -- rm -rf /x', 'kubectl foo', 'kubectl create foo bar']) assert.equal(denies(RM, cmd), true, cmd);
+    assert.equal(denies({ programs: { kubectl: { subcommands: ['delete'] } } }, 'kubectl node-shell n1'), true);
+    for (const cmd of ['kubectl get pods', 'kubectl plugin list', 'kubectl -n x get pods', 'kubectl api-resources', 'kubectl create deployment d --image=x', 'kubectl create -f /x.yaml']) {
+      assert.equal(allows(block, cmd), true, cmd);
+    }
+    for (const cmd of ['kubectl get pods', 'kubectl plugin list', 'kubectl create -f /x.yaml']) assert.equal(denies(RM, cmd), false, cmd);
+    assert.equal(allows({ programs: { kubectl: { subcommands: ['get', 'node-shell'] } } }, 'kubectl node-shell n1'), true);
+    assert.equal(allows({ programs: { kubectl: { subcommands: ['get'] } } }, 'kubectl node-shell n1'), false);
+  });
+
+  it('podman container runlabel and podman pod create|clone --infra-command run a command Warden cannot read', () => {
+    const block = { programs: { podman: {}, uptime: {} } };
+    for (const cmd of [
+      'podman container runlabel install alpine', 'podman --remote container runlabel run alpine', 'podman runlabel install alpine',
+      'podman pod create --infra-command /bin/evil', "podman pod create --infra-command='[\"rm\",\"-rf\",\"/x\"]'", 'podman pod clone --infra-command=/x p1',
+    ]) {
+      assert.equal(allows(block, cmd), false, cmd);
+      assert.equal(denies(RM, cmd), true, cmd);
+    }
+    for (const cmd of ['podman pod create --name p1', 'podman pod ps', 'podman container ls', 'podman run alpine uptime']) {
+      assert.equal(allows(block, cmd), true, cmd);
+      assert.equal(denies(RM, cmd), false, cmd);
+    }
+  });
 });

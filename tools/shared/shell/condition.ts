@@ -24,6 +24,7 @@ import { programBase, SHELLS } from './runners.js';
 import { execHop } from './exec-hops.js';
 import { parseArgv } from './argv.js';
 import { findSubcommand } from './subcommand-options.js';
+import { kubectlPlugin } from './unread-runs.js';
 import type { ShellCommand, ShellFacts } from './types.js';
 
 const flag = z.string().regex(/^-{1,2}[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a flag such as -f or --file');
@@ -64,6 +65,9 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
       return `${p} ${sub.kind === 'word' ? sub.word : '(no subcommand)'} is not an allowed subcommand (allowed: ${g.subcommands.join(', ')}).`;
     }
   }
+  // A kubectl plugin runs whatever kubectl-NAME on PATH is: only a grant that names it allows it.
+  const plugin = p === 'kubectl' ? kubectlPlugin(cmd.args) : null;
+  if (plugin !== null && g.subcommands?.includes(plugin.word) !== true) return `${plugin.why}, which this rule does not name in subcommands:.`;
   if (g.deny_flags !== undefined) {
     const hit = findFlag(p, cmd.args, g.deny_flags);
     if (hit !== null) return `${p} flag ${hit.flag} (spelled '${hit.word}') is denied.`;

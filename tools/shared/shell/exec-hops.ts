@@ -14,6 +14,7 @@ import {
 import type { LineTraits, Run } from './deny-runs.js';
 import { quoteWord } from './quote.js';
 import { locateSubcommand, rootOptions } from './subcommand-options.js';
+import { kubectlPlugin, podmanUnread } from './unread-runs.js';
 
 /**
  * The command a hop runs (`start`: its index among the words after the program, null when an
@@ -173,6 +174,8 @@ function readVerb(v: Verb, args: readonly string[], offset: number, label: strin
 export function execHop(base: string, args: readonly string[]): Hop | null {
   const p = Object.hasOwn(PROGRAMS, base) ? PROGRAMS[base] : undefined;
   if (p === undefined) return null;
+  const unread = base === 'podman' ? podmanUnread(args) : null; // runlabel, --infra-command (unread-runs.ts)
+  if (unread !== null) return { unknown: unread };
   let at: number;
   if (base === 'machinectl') {
     const s = scan(args, MACHINECTL, base);
@@ -212,6 +215,8 @@ function readVerbs(verbs: Verbs, args: readonly string[], at: number, label: str
  * or a shell reads what the line feeds it.
  */
 export function hopRuns(base: string, args: readonly string[], line: LineTraits): { runs: Run[]; start: number | null; env: string[] } {
+  const plugin = base === 'kubectl' ? kubectlPlugin(args) : null; // kubectl-NAME from PATH (unread-runs.ts)
+  if (plugin !== null) return { runs: [{ kind: 'any', why: plugin.why }], start: null, env: [] };
   const hop = execHop(base, args);
   if (hop === null) return { runs: [], start: null, env: [] };
   if ('unknown' in hop) return { runs: [{ kind: 'any', why: hop.unknown }], start: null, env: [] };
