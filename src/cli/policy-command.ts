@@ -5,7 +5,8 @@
  */
 import { resolve } from 'node:path';
 import { families } from '../../tools/index.js';
-import { loadServerConfig, unmatchedPolicyPatterns, type ServerConfig } from '../config/server-config.js';
+import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
+import { unmatchedPolicyPatterns } from '../config/policy-globs.js';
 import { secretFileProblems } from '../config/secret-files.js';
 import { ConfigError, formatProblem, readYamlSource, type ConfigProblem } from '../config/yaml-source.js';
 import { keySourceProblem } from '../identity/key-source-url.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ConditionSpec } from '../tool-api.js';
-import { callLimitsSchema, duration as durationSchema } from '../config/server-config.js';
+import { callLimitsSchema, duration as durationSchema } from '../config/schema-parts.js';
 import { columnNameProblem } from './sql-names.js';
 
 const nameList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));

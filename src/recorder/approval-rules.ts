@@ -5,7 +5,7 @@
  * Why shared: two copies of a security check drift apart.
  */
 import { ErrorCode, WardenError } from '../errors.js';
-import type { ApprovalRow, ApprovalState, NewApproval } from './sqlite-approvals.js';
+import type { ApprovalRow, ApprovalState, NewApproval } from './approval-store.js';
 
 /** One reviewer decision as a store receives it. */
 export interface ReviewerDecision {

@@ -18,8 +18,8 @@ import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
-import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval } from './sqlite-approvals.js';
-import { rowOf } from './sqlite-approvals.js';
+import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval } from './approval-store.js';
+import { rowOf } from './approval-store.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
 export const APPROVALS_CHANNEL = 'warden_approvals';

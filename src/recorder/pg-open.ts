@@ -11,7 +11,7 @@ import { pgStoreError } from './pg-errors.js';
 import { pgMigrate } from './pg-schema.js';
 import { PgStore } from './pg-store.js';
 import type { ChainSigner } from './signing.js';
-import type { ApprovalStore } from './sqlite-approvals.js';
+import type { ApprovalStore } from './approval-store.js';
 import type { SqliteTranscriptStore } from './sqlite-open.js';
 
 /** Any store the server, CLI and UI can run on; why: SQLite and PostgreSQL stores are interchangeable. */

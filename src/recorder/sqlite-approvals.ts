@@ -8,152 +8,15 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, type ConsumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
 } from './approval-rules.js';
-
-/** Approval states; why: one closed list shared by the schema CHECK, the service and views. */
-export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
-
-/** A stored reviewer decision. */
-export interface ApprovalDecisionRow {
-  reviewer: string;
-  decision: 'approve' | 'deny';
-  comment: string | null;
-  at: string;
-  auth: string;
-}
-
-/** A stored approval request with its decisions; why: the service, CLI and UI read one shape. */
-export interface ApprovalRow {
-  id: string;
-  state: ApprovalState;
-  requester: string;
-  requesterGroups: string[];
-  requesterAuth: string;
-  /**
-   * The requester's actor chain (identity/actors.ts: `act` claims, current actor first) when an
-   * agent acted for `requester` by token exchange; [] otherwise. Every one of them is a requester
-   * for the no-self-approval rule. NULL in rows stored before schema v8 / PostgreSQL v5: [].
-   */
-  requesterActors: string[];
-  tool: string;
-  connection: string | null;
-  canonicalCall: string;
-  callHash: string;
-  summary: string;
-  ruleIds: string[];
-  approvalRule: string;
-  approvalsRequired: number;
-  /** The rule's `reviewers:` block as it was when the request was made. */
-  reviewers: { subjects?: string[]; groups?: string[]; claims?: Record<string, string | string[]> };
-  confirm: string | null;
-  callId: string | null;
-  sessionId: string | null;
-  usedByCall: string | null;
-  createdAt: string;
-  expiresAt: string;
-  decidedAt: string | null;
-  usedAt: string | null;
-  /**
-   * The combination this request belongs to: every request a call waits on together shares it
-   * (set when the gate makes or reuses the request). Null for confirmations and for requests
-   * stored before the link existed (schema v7 / PostgreSQL v4): views then infer it.
-   */
-  combinationId: string | null;
-  decisions: ApprovalDecisionRow[];
-}
-
-/**
- * What a new request carries (no combination: a confirmation, or a test's lone request). With
- * `ttlMs`, the PostgreSQL store sets `createdAt` to the database's time and `expiresAt` ttlMs later
- * (pg-clock.ts); SQLite keeps the caller's times as given.
- */
-export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors'> & { combinationId?: string | null; ttlMs?: number; requesterActors?: string[] };
-
-/** The result of using up a combination: all of its requests, or none (with why not). */
-export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal);
+import { rowOf, type ApprovalDecisionRow, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval } from './approval-store.js';
 
 /** Appends one approval_event record inside the current transaction and returns its seq. */
 export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
 
 /** Runs fn in one IMMEDIATE write transaction with a chain writer; errors map to coded errors. */
 export type ApprovalWriteTx = <T>(fn: (event: ApprovalEventWriter) => T) => T;
-
-/** An approvals table row (SQLite or PostgreSQL: the same columns) as an ApprovalRow. */
-export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
-  return {
-    id: String(r.id),
-    state: r.state as ApprovalState,
-    requester: String(r.requester),
-    requesterGroups: JSON.parse(String(r.requester_groups)) as string[],
-    requesterAuth: String(r.requester_auth),
-    requesterActors: typeof r.requester_actors === 'string' ? (JSON.parse(r.requester_actors) as string[]) : [],
-    tool: String(r.tool),
-    connection: (r.connection as string | null) ?? null,
-    canonicalCall: String(r.canonical_call),
-    callHash: String(r.call_hash),
-    summary: String(r.summary),
-    ruleIds: JSON.parse(String(r.rule_ids)) as string[],
-    approvalRule: String(r.approval_rule),
-    approvalsRequired: Number(r.approvals_required),
-    reviewers: JSON.parse(String(r.reviewers)) as ApprovalRow['reviewers'],
-    confirm: (r.confirm as string | null) ?? null,
-    callId: (r.call_id as string | null) ?? null,
-    sessionId: (r.session_id as string | null) ?? null,
-    usedByCall: (r.used_by_call as string | null) ?? null,
-    createdAt: String(r.created_at),
-    expiresAt: String(r.expires_at),
-    decidedAt: (r.decided_at as string | null) ?? null,
-    usedAt: (r.used_at as string | null) ?? null,
-    combinationId: (r.combination_id as string | null | undefined) ?? null,
-    decisions,
-  };
-}
-
-/**
- * The approval tables of any store, asynchronous; why: SQLite answers at once, PostgreSQL over
- * the network, and the approval service awaits both the same way.
- */
-export interface ApprovalStore {
-  get(id: string): Promise<ApprovalRow | null>;
-  list(f?: { state?: ApprovalState; requester?: string; limit?: number }): Promise<ApprovalRow[]>;
-  /**
-   * This requester's open (pending or approved), unexpired reviewer requests for this exact call,
-   * oldest first (confirmations excluded). A call that several approval rules match has one per rule.
-   */
-  openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]>;
-  create(a: NewApproval): Promise<ApprovalRow>;
-  /** This requester's (subject and identity source) most recently denied reviewer request for this exact call (the deny cooldown), or null. */
-  lastDenied(requester: string, requesterAuth: string, callHash: string): Promise<ApprovalRow | null>;
-  /** The store's clock when it is not the caller's (PostgreSQL: the database's time); absent: the caller's. */
-  now?(): Promise<string>;
-  decide(
-    id: string,
-    d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string },
-    eligible: (row: ApprovalRow) => void,
-    selfConfirm?: boolean,
-  ): Promise<ApprovalRow>;
-  /** The open, unexpired members of a combination, oldest first (a view's linked combination). */
-  combination(combinationId: string, now: string): Promise<ApprovalRow[]>;
-  /** Link requests into a combination (event `combined` for each that was elsewhere), in one transaction. */
-  link(ids: readonly string[], combinationId: string, callId: string, at: string): Promise<void>;
-  /** Use up one approved request (a confirmation); false when it is no longer approved or has expired. */
-  consume(id: string, callId: string, at: string): Promise<boolean>;
-  /**
-   * Use up every request of a combination for one call in ONE transaction (event `used` each), or
-   * none: each must be approved, unexpired and bound to `call` (approval-rules.ts consumeRefusal).
-   * A request found expired is marked so; the others are left as they were.
-   */
-  consumeAll(ids: readonly string[], call: CallBinding, at: string): Promise<ConsumeResult>;
-  /**
-   * Mark every open request past its expiry expired. Clocks: SQLite (one file on one host) judges
-   * expiry here, in decide and in consume/consumeAll by the caller's time; PostgreSQL, shared by
-   * replicas and CLIs whose clocks differ, by the database's (pg-clock.ts).
-   */
-  expireDue(now: string): Promise<number>;
-  /** Resolves when an approval may have changed (another replica wrote), or after ms; optional fast path. */
-  changed?(ms: number, signal: AbortSignal): Promise<void>;
-}
 
 /** The approval tables of one SQLite store; why: the gate, the CLI and the UI share these writes. */
 export class ApprovalTables implements ApprovalStore {

@@ -177,14 +177,14 @@ const MIGRATIONS: string[] = [
   DROP INDEX calls_connection_session;
   DROP INDEX calls_decision_session;
   `,
-  // v7: the requests a call waits on together are linked when made (approvals/service.ts); views
+  // v7: the requests a call waits on together are linked when made (approvals/gate.ts); views
   // read the combination from the link. Older requests keep NULL, and views infer theirs.
   `
   ALTER TABLE approvals ADD COLUMN combination_id TEXT;
   CREATE INDEX approvals_combination ON approvals (combination_id) WHERE combination_id IS NOT NULL;
   `,
   // v8: the requester's delegation (actor) chain, JSON text; NULL when no agent acted for the
-  // requester, as in every older row (approvals/service.ts, identity/actors.ts).
+  // requester, as in every older row (approvals/gate.ts, approvals/decide.ts, identity/actors.ts).
   `
   ALTER TABLE approvals ADD COLUMN requester_actors TEXT;
   `,

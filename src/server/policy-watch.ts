@@ -9,7 +9,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Runtime } from './runtime.js';
-import { policyNameMatcher } from '../config/server-config.js';
+import { policyNameMatcher } from '../config/policy-globs.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CallIntent, CallOutcome, SessionStart } from '../../src/recorder/types.js';
-import type { NewApproval } from '../../src/recorder/sqlite-approvals.js';
+import type { NewApproval } from '../../src/recorder/approval-store.js';
 
 /** A temp dir removed after the test. */
 export function tempDir(t: { after: (fn: () => void) => void }): string {

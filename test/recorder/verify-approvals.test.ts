@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
-import type { NewApproval } from '../../src/recorder/sqlite-approvals.js';
+import type { NewApproval } from '../../src/recorder/approval-store.js';
 import { approvalRequest, session, tempDir } from './fixtures.js';
 
 const request = (id: string, at: string): NewApproval => approvalRequest(id, at);

@@ -1,0 +1,178 @@
+/**
+ * The pipeline's gate of the approval service (service.ts): find or create the requests bound to
+ * the exact call, one per approval the decision needs, linked as one combination; wait for
+ * reviewers with progress; use them all up at once, in one store transaction, or none.
+ */
+import { randomUUID } from 'node:crypto';
+import { ErrorCode, WardenError } from '../errors.js';
+import type { ApprovalRequirement } from '../policy/types.js';
+import { approvalRequirements, combinedTiming, requirementLabel } from '../policy/approval-terms.js';
+import type { ApprovalRow } from '../recorder/index.js';
+import { canonicalJson } from '../recorder/index.js';
+import { canonicalCall } from './canonical.js';
+import { actorChain } from './actors.js';
+import { confirmWithRequester } from './confirm.js';
+import type { NotifySpec } from './notifier.js';
+import { waitingLine, withCombination } from './views.js';
+import { combinationIdFor } from './combination.js';
+import { pendingResult, refusalOf } from './gate-results.js';
+import { staleTerms } from './live-terms.js';
+import { cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
+import type { GateInput, GateResult, ServiceContext } from './service.js';
+
+/** Gate one call that the policy says needs approval. */
+export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateResult> {
+  const { tables, now, iso, notify } = ctx;
+  const needs = approvalRequirements(input.decision);
+  if (!needs.length) return { granted: false, code: ErrorCode.INTERNAL, message: 'approval gate called without an approval obligation' };
+  const call = canonicalCall(input.tool, input.connection, input.canonicalArgs, input.connectionConfig ?? null);
+  // Several approvals combine (policy/approval-terms.ts): every request expires with the
+  // shortest matching `expires`, and the call waits the shortest matching `wait` for all.
+  const timing = combinedTiming(needs);
+  const base = {
+    requester: input.principal.subject,
+    requesterGroups: input.principal.groups,
+    requesterAuth: input.principal.authMethod,
+    requesterActors: actorChain(input.principal.claims),
+    tool: input.tool,
+    connection: input.connection,
+    canonicalCall: call.text,
+    callHash: call.hash,
+    summary: input.factsSummary,
+    ruleIds: input.decision.ruleIds,
+    callId: input.callId,
+    sessionId: input.sessionId,
+  };
+  // A rule with `confirm: requester` and no reviewers needs the confirmation only.
+  const reviewed = needs.filter((n) => !(n.confirm === 'requester' && !n.reviewers));
+  // Times the gate judges by are the store's (on PostgreSQL the database's: replicas' clocks differ).
+  const clock = await storeClock(tables, now);
+  // Denied a moment ago: refused for the cooldown, before anyone is asked anything (cooldown.ts).
+  const cooling = reviewed.length ? await cooldownRefusal(tables, input.principal, call.hash, denyCooldownOf(reviewed), clock()) : undefined;
+  if (cooling) return cooling;
+  // The requester confirms the call once, for every rule that asks it to (the same act).
+  const confirms = needs.filter((n) => n.confirm === 'requester');
+  let confirmed: GateResult | undefined;
+  if (confirms.length) {
+    const made = clock();
+    const row = await tables.create({
+      ...base, id: randomUUID(), approvalRule: confirms.map((n) => n.ruleId).join(', '), reviewers: { subjects: [input.principal.subject] },
+      approvalsRequired: 1, confirm: 'requester', createdAt: iso(made), expiresAt: iso(made + timing.expires), ttlMs: timing.expires,
+    });
+    confirmed = await confirmWithRequester(tables, row, input, iso);
+    if (!confirmed.granted) return confirmed;
+  }
+  if (!reviewed.length) return confirmed!;
+  const at = iso(clock());
+  const atMs = Date.parse(at);
+  await tables.expireDue(at);
+  const usableUntil = (r: ApprovalRow) => Math.min(Date.parse(r.expiresAt), Date.parse(r.createdAt) + timing.expires);
+  // A stored request serves a requirement only when it was made by the same identity source and
+  // under the approval terms the live policy asks for now (rule, reviewers, count), and is
+  // younger than the combination's expiry: the same subject over stdio does not spend an OIDC
+  // principal's approval, nor agent-y acting for alice one given to agent-x acting for her;
+  // and after a reload that tightens a rule, or adds a stricter one the call also matches, a
+  // request approved (or pending) under the looser terms is not enough.
+  const fits = (r: ApprovalRow, need: ApprovalRequirement): boolean =>
+    r.requesterAuth === input.principal.authMethod &&
+    canonicalJson(r.requesterActors) === canonicalJson(base.requesterActors) &&
+    r.approvalRule === need.ruleId &&
+    r.approvalsRequired >= need.approvals &&
+    canonicalJson(r.reviewers) === canonicalJson(need.reviewers ?? {}) &&
+    usableUntil(r) > atMs;
+  const open = await tables.openFor(base.requester, call.hash, at);
+  // One request per requirement, all at once: reviewers of every rule can decide in parallel.
+  // An open request that fits is taken up again; all of them share one stored combination id.
+  const picks = reviewed.map((need) => {
+    const fitting = open.filter((r) => fits(r, need));
+    return { need, row: fitting.findLast((r) => r.state === 'approved') ?? fitting.findLast((r) => r.state === 'pending') };
+  });
+  const reused = picks.flatMap((p) => (p.row ? [p.row] : []));
+  const combinationId = combinationIdFor(reused, open);
+  await tables.link(reused.filter((r) => r.combinationId !== combinationId).map((r) => r.id), combinationId, input.callId, at);
+  const rows: ApprovalRow[] = [];
+  const created: [ApprovalRow, ApprovalRequirement][] = [];
+  for (const { need, row: reusedRow } of picks) {
+    let row: ApprovalRow | undefined = reusedRow ? { ...reusedRow, combinationId } : undefined;
+    if (!row) {
+      row = await tables.create({
+        ...base, id: randomUUID(), approvalRule: need.ruleId, approvalsRequired: need.approvals, reviewers: need.reviewers ?? {},
+        confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires), ttlMs: timing.expires, combinationId,
+      });
+      created.push([row, need]);
+    }
+    rows.push(row);
+  }
+  for (const [row, need] of created) notify(row, 'requested', {}, need.notify as NotifySpec | undefined, withCombination(row, rows));
+  return wait(ctx, rows, input, call.hash, timing.wait, usableUntil, clock);
+}
+
+/**
+ * Wait until every request is approved (then use them all up for this call), or any is denied,
+ * expired or used by another call, or the combination's wait ends. `usableUntil` is a request's
+ * expiry for this combination: never later than the shortest matching rule's (approval-terms.ts).
+ * The store uses up the whole combination in one transaction or none of it: if one request can
+ * no longer be used at that moment (it expired, or another call used it), the call is refused
+ * and the others stay approved for the next attempt.
+ */
+async function wait(ctx: ServiceContext, rows: ApprovalRow[], input: GateInput, callHash: string, waitMs: number, usableUntil: (r: ApprovalRow) => number, clock: () => number): Promise<GateResult> {
+  const { tables, opts, iso, pollMs, progressEveryMs } = ctx;
+  const deadline = clock() + waitMs;
+  const n = rows.length;
+  const line = (r: ApprovalRow, i: number, t: number) =>
+    n > 1 ? `${requirementLabel(r.approvalRule, i, n)}: ${r.state === 'approved' ? `approved (approval id ${r.id})` : waitingLine(r, t, usableUntil(r))}` : waitingLine(r, t, usableUntil(r));
+  const reread = async (): Promise<ApprovalRow[]> => {
+    const cur: ApprovalRow[] = [];
+    for (const r of rows) {
+      const c = await tables.get(r.id);
+      if (!c) throw new WardenError(ErrorCode.INTERNAL, `approval request ${r.id} vanished`);
+      cur.push(c);
+    }
+    return cur;
+  };
+  let lastProgress = -Infinity;
+  let tick = 0;
+  for (;;) {
+    const t = clock();
+    await tables.expireDue(iso(t));
+    const cur = await reread();
+    const refused = refusalOf(cur, t, usableUntil);
+    if (refused) return refused;
+    // A cancelled call consumes nothing: approvals given meanwhile stay for the next attempt.
+    if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', clock(), usableUntil);
+    if (cur.every((c) => c.state === 'approved')) {
+      // A reload while the call waited changed a rule's terms: approvals under the old ones do not run it.
+      const live = opts.policy?.();
+      const staleRow = cur.find((c) => staleTerms(c, live));
+      if (staleRow) return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: staleRow.id, message: staleTerms(staleRow, live)! };
+      const at = iso(clock());
+      const r = await tables.consumeAll(cur.map((c) => c.id), { callId: input.callId, callHash, requester: input.principal.subject }, at);
+      if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };
+      // None was used: say which request refused the call, as the store found it.
+      const after = await reread();
+      return (
+        refusalOf(after, Date.parse(at), usableUntil) ?? { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: r.id || rows[0]!.id, message: `the approvals could not be used for this call (${r.reason}); calling again asks anew` }
+      );
+    }
+    if (t >= deadline) return pendingResult(cur, 'not decided in time', clock(), usableUntil);
+    if (input.progress && t - lastProgress >= progressEveryMs) {
+      lastProgress = t;
+      input.progress(cur.map((c, i) => line(c, i, t)).join('; '), ++tick);
+    }
+    const ms = Math.max(1, Math.min(pollMs, deadline - t));
+    // Another replica's decision wakes the wait at once (LISTEN/NOTIFY); polling is the fallback.
+    await (tables.changed ? tables.changed(ms, input.signal) : sleep(ms, input.signal));
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
