@@ -2,9 +2,13 @@
  * `approval: { confirm: requester }`: ask the connected user through MCP elicitation (form mode)
  * to confirm the parsed call. A client without elicitation, a decline, a cancel or an error is a
  * denial, never a silent allow. The answer is recorded like any decision (auth `elicitation`).
+ * A delegated principal (an agent acting for the requester, `act` claim) is never asked: the
+ * agent would confirm on the human's behalf, so the call is refused (delegatedConfirmRefusal).
  */
 import { ErrorCode } from '../errors.js';
+import type { Principal } from '../tool-api.js';
 import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
+import { actingFor, actorChain, isDelegated } from './actors.js';
 import { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
 import type { GateInput, GateResult } from './service.js';
 
@@ -55,6 +59,23 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'
       (e: unknown) => (signal.removeEventListener('abort', onAbort), reject(e)),
     );
   });
+}
+
+/**
+ * The refusal for a delegated principal, or undefined for one acting directly. Why refuse rather
+ * than route to reviewers: the rule asks the requester themself, and whoever holds an `act` token
+ * is an agent, not that human; a reviewer approval would be another rule. Any `act` claim counts,
+ * well formed or not (fail closed, as for reviewers). Nothing is stored and no prompt is shown.
+ */
+export function delegatedConfirmRefusal(principal: Principal, rule: string): GateResult | undefined {
+  if (!isDelegated(principal.claims)) return undefined;
+  const chain = actorChain(principal.claims);
+  const who = chain.length ? actingFor(principal.subject, chain) : `someone acting for ${principal.subject}`;
+  return {
+    granted: false,
+    code: ErrorCode.APPROVAL_DENIED,
+    message: `rule ${rule} needs ${principal.subject} to confirm this call, and the caller is ${who} (delegated token, act claim): a confirmation must come from ${principal.subject} acting directly, not from an agent on their behalf, so it was not run`,
+  };
 }
 
 /** Ask, record the answer, and consume the confirmation when it was yes. */

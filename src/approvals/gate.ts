@@ -11,7 +11,7 @@ import type { ApprovalRow } from '../recorder/index.js';
 import { canonicalJson } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
 import { actorChain } from './actors.js';
-import { confirmWithRequester } from './confirm.js';
+import { confirmWithRequester, delegatedConfirmRefusal } from './confirm.js';
 import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
 import { combinationIdFor } from './combination.js';
@@ -54,6 +54,9 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   const confirms = needs.filter((n) => n.confirm === 'requester');
   let confirmed: GateResult | undefined;
   if (confirms.length) {
+    // An agent acting for the requester is not the requester: refused before any request or prompt.
+    const delegated = delegatedConfirmRefusal(input.principal, confirms.map((n) => n.ruleId).join(', '));
+    if (delegated) return delegated;
     const made = clock();
     const row = await tables.create({
       ...base, id: randomUUID(), approvalRule: confirms.map((n) => n.ruleId).join(', '), reviewers: { subjects: [input.principal.subject] },

@@ -13,6 +13,8 @@ import type { ApprovalReviewApi, ApprovalView } from './review-api.js';
 import { toView } from './views.js';
 import { combinedView, combinedViews } from './combination.js';
 import { gate } from './gate.js';
+import { actorChain } from './actors.js';
+import { canonicalJson } from '../recorder/index.js';
 import { decide } from './decide.js';
 
 /** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
@@ -112,18 +114,28 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     },
     approve: (id, reviewer, comment) => decide(ctx, id, reviewer, 'approve', comment),
     deny: (id, reviewer, comment) => decide(ctx, id, reviewer, 'deny', comment),
-    // The caller's own requests: the same subject and the same identity source (a stdio subject
-    // and an OIDC subject that happen to be spelled alike are two principals, as in the gate).
+    // The caller's own requests: the same subject, the same identity source and the same actor
+    // chain, exactly as the gate's `fits` takes a request up (a stdio subject and an OIDC subject
+    // spelled alike are two principals; agent-x acting for alice, agent-y acting for her and alice
+    // herself are three). Exact, not folded (subjects.ts): folding only ever refuses a decision,
+    // and here it would show `Sam`'s requests to `sam`.
     async statusFor(principal, id) {
       await tables.expireDue(iso());
       const r = await tables.get(id);
-      return r && r.requester === principal.subject && r.requesterAuth === principal.authMethod ? viewOf(r) : null;
+      return r && ownRequest(r, principal) ? viewOf(r) : null;
     },
     async listFor(principal, limit = 20) {
       await tables.expireDue(iso());
-      const mine = (await tables.list({ requester: principal.subject, limit })).filter((r) => r.requesterAuth === principal.authMethod);
+      // Narrowed in the store, before the limit: an agent's requests are not crowded out by the human's.
+      const filter = { requester: principal.subject, requesterAuth: principal.authMethod, requesterActors: actorChain(principal.claims), limit };
+      const mine = (await tables.list(filter)).filter((r) => ownRequest(r, principal));
       return combinedViews(tables, mine, iso());
     },
   };
   return service;
+}
+
+/** Whether the principal made this request: subject, identity source and actor chain all equal. */
+function ownRequest(r: ApprovalRow, p: Principal): boolean {
+  return r.requester === p.subject && r.requesterAuth === p.authMethod && canonicalJson(r.requesterActors) === canonicalJson(actorChain(p.claims));
 }

@@ -62,6 +62,16 @@ export interface ApprovalRow {
  * `ttlMs`, the PostgreSQL store sets `createdAt` to the database's time and `expiresAt` ttlMs later
  * (pg-clock.ts); SQLite keeps the caller's times as given.
  */
+/** What list() can narrow by; see ApprovalStore.list. */
+export interface ApprovalListFilter {
+  state?: ApprovalState;
+  requester?: string;
+  requesterAuth?: string;
+  /** The exact actor chain as stored (requester_actors); [] matches rows made without delegation. */
+  requesterActors?: readonly string[];
+  limit?: number;
+}
+
 export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors'> & { combinationId?: string | null; ttlMs?: number; requesterActors?: string[] };
 
 /** The result of using up a combination: all of its requests, or none (with why not). */
@@ -105,7 +115,11 @@ export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow
  */
 export interface ApprovalStore {
   get(id: string): Promise<ApprovalRow | null>;
-  list(f?: { state?: ApprovalState; requester?: string; limit?: number }): Promise<ApprovalRow[]>;
+  /**
+   * Newest first, optionally by state and requester; `requesterAuth` and `requesterActors` (the
+   * exact actor chain, [] for a principal acting directly) narrow to one principal before the limit.
+   */
+  list(f?: ApprovalListFilter): Promise<ApprovalRow[]>;
   /**
    * This requester's open (pending or approved), unexpired reviewer requests for this exact call,
    * oldest first (confirmations excluded). A call that several approval rules match has one per rule.

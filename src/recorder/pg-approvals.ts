@@ -12,13 +12,13 @@
  */
 import type pg from 'pg';
 import {
-  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
-import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval } from './approval-store.js';
+import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval } from './approval-store.js';
 import { rowOf } from './approval-store.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
@@ -72,12 +72,14 @@ export class PgApprovalTables implements ApprovalStore {
     return this.read(() => load(this.q, id));
   }
 
-  list(f: { state?: ApprovalState; requester?: string; limit?: number } = {}): Promise<ApprovalRow[]> {
+  list(f: ApprovalListFilter = {}): Promise<ApprovalRow[]> {
     return this.read(async () => {
       const where: string[] = [];
       const params: unknown[] = [];
       if (f.state) (params.push(f.state), where.push(`state = $${params.length}`));
       if (f.requester) (params.push(f.requester), where.push(`requester = $${params.length}`));
+      if (f.requesterAuth) (params.push(f.requesterAuth), where.push(`requester_auth = $${params.length}`));
+      if (f.requesterActors) (params.push(actorsColumn(f.requesterActors)), where.push(`requester_actors IS NOT DISTINCT FROM $${params.length}`));
       params.push(Math.max(1, Math.min(f.limit ?? 100, 10_000)));
       const rows = (await this.q(`SELECT id FROM approvals ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT $${params.length}`, params)).rows as { id: string }[];
       const out: ApprovalRow[] = [];

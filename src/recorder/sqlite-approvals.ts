@@ -8,9 +8,9 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
 } from './approval-rules.js';
-import { rowOf, type ApprovalDecisionRow, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval } from './approval-store.js';
+import { rowOf, type ApprovalDecisionRow, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval } from './approval-store.js';
 
 /** Appends one approval_event record inside the current transaction and returns its seq. */
 export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
@@ -42,13 +42,15 @@ export class ApprovalTables implements ApprovalStore {
     return this.read(() => this.load(id));
   }
 
-  /** Newest first, optionally by state and requester. */
-  async list(f: { state?: ApprovalState; requester?: string; limit?: number } = {}): Promise<ApprovalRow[]> {
+  /** Newest first, optionally by state and requester (and identity source and actor chain). */
+  async list(f: ApprovalListFilter = {}): Promise<ApprovalRow[]> {
     return this.read(() => {
       const where: string[] = [];
       const params: unknown[] = [];
       if (f.state) (where.push('state = ?'), params.push(f.state));
       if (f.requester) (where.push('requester = ?'), params.push(f.requester));
+      if (f.requesterAuth) (where.push('requester_auth = ?'), params.push(f.requesterAuth));
+      if (f.requesterActors) (where.push('requester_actors IS ?'), params.push(actorsColumn(f.requesterActors)));
       const sql = `SELECT * FROM approvals ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
       params.push(Math.max(1, Math.min(f.limit ?? 100, 10_000)));
       return (this.db.prepare(sql).all(...params) as Record<string, unknown>[]).map((r) => rowOf(r, this.decisionsOf(String(r.id))));

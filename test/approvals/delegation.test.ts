@@ -115,3 +115,59 @@ test('an approval given for agent-x acting for alice does not run the call for a
   assert.notEqual(other, id, 'agent-y gets its own request');
   assert.equal((await svc.get(id))?.state, 'approved');
 });
+
+test('approval_status shows each delegated agent its own requests only, not the human\'s nor another agent\'s', async () => {
+  const x = await as({ sub: 'carol', act: { sub: 'agent-x' } });
+  const y = await as({ sub: 'carol', act: { sub: 'agent-y' } });
+  const xb = await as({ sub: 'carol', act: { sub: 'agent-x', act: { sub: 'broker' } } });
+  const carol = await as({ sub: 'carol' });
+  const ids = new Map<Principal, string>([
+    [x, await request(x, 'UPDATE status-x')],
+    [y, await request(y, 'UPDATE status-y')],
+    [xb, await request(xb, 'UPDATE status-xb')],
+    [carol, await request(carol, 'UPDATE status-carol')],
+  ]);
+  for (const [who, own] of ids) {
+    const label = actorChain(who.claims).join('>') || 'carol';
+    assert.equal((await svc.statusFor(who, own))?.id, own, `${label} reads its own request`);
+    assert.deepEqual((await svc.listFor(who)).map((r) => r.id), [own], `${label} lists only its own request`);
+    for (const [other, theirs] of ids) {
+      if (other !== who) assert.equal(await svc.statusFor(who, theirs), null, `${label} does not read ${actorChain(other.claims).join('>') || 'carol'}'s request`);
+    }
+  }
+});
+
+test('approval_status lists a delegated agent\'s requests even behind many of the human\'s own (the limit applies after the match)', async () => {
+  const x = await as({ sub: 'erin', act: { sub: 'agent-x' } });
+  const erin = await as({ sub: 'erin' });
+  const own = await request(x, 'UPDATE behind-1');
+  for (let i = 0; i < 3; i++) await request(erin, `UPDATE behind-erin-${i}`);
+  assert.deepEqual((await svc.listFor(x, 2)).map((r) => r.id), [own]);
+  assert.equal((await svc.listFor(erin, 2)).length, 2);
+});
+
+test('confirm: requester refuses a delegated caller: the agent is never asked to confirm for the human', async () => {
+  const confirm: Decision = {
+    effect: 'allow', ruleIds: ['confirm-it'], reason: 'x', trace: [], alternatives: [],
+    approval: { confirm: 'requester', approvals: 1, expires: 60_000, wait: 0, ruleId: 'confirm-it' },
+  };
+  let asked = 0;
+  const gate = (principal: Principal) =>
+    svc.gate({
+      callId: `call-${Math.random()}`, sessionId: 's1', principal, tool: 'query_database', connection: 'shop',
+      canonicalArgs: { connection: 'shop', sql: 'UPDATE confirm-delegated' }, decision: confirm, factsSummary: 'update', signal: new AbortController().signal,
+      elicit: async () => (asked++, { action: 'accept', content: { confirm: true } }),
+    });
+  for (const claims of [{ sub: 'frank', act: { sub: 'agent-x' } }, { sub: 'frank', act: 'malformed' }]) {
+    const r = await gate(await as(claims));
+    assert.equal(r.granted, false);
+    assert.equal((r as { code: string }).code, 'WARDEN_APPROVAL_DENIED');
+    assert.match((r as { message: string }).message, /acting for frank|on behalf of frank/);
+    assert.match((r as { message: string }).message, /human acting directly|frank acting directly/);
+  }
+  assert.equal(asked, 0, 'no prompt reached the agent');
+  assert.equal((await svc.listFor(await as({ sub: 'frank', act: { sub: 'agent-x' } }))).length, 0, 'no request was made on frank\'s behalf');
+  // frank acting directly confirms as before.
+  assert.equal((await gate(await as({ sub: 'frank' }))).granted, true);
+  assert.equal(asked, 1);
+});

@@ -1,6 +1,8 @@
 /**
  * `approval_status`: the state of the caller's own approval requests. Visible to every principal;
  * it never shows another principal's request (an unknown id and a foreign id look the same).
+ * "Own" is the source's call: same subject, auth method and actor chain (approvals/service.ts),
+ * so each agent acting for a human sees its own requests, not the human's nor another agent's.
  */
 import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type Principal } from '../../tool-api.js';
