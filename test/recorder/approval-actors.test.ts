@@ -19,6 +19,10 @@ test('SQLite: the actor chain is stored and verified; a changed chain breaks ver
   await s.approvals.create(approvalRequest('a2', undefined, { requester: 'bob', callHash: 'h-a2' }));
   assert.deepEqual((await s.approvals.get('a1'))?.requesterActors, ['agent-x', 'broker']);
   assert.deepEqual((await s.approvals.get('a2'))?.requesterActors, []);
+  // list() narrows by the exact chain ([] is a principal acting directly) before its limit.
+  assert.deepEqual((await s.approvals.list({ requesterActors: ['agent-x', 'broker'] })).map((r) => r.id), ['a1']);
+  assert.deepEqual((await s.approvals.list({ requesterActors: [] })).map((r) => r.id), ['a2']);
+  assert.deepEqual((await s.approvals.list({ requesterActors: ['agent-x'] })).map((r) => r.id), []);
   assert.equal((await s.verify()).ok, true);
   // The row says only agent-x acted: the records say otherwise.
   s.db.prepare(`UPDATE approvals SET requester_actors = ? WHERE id = 'a1'`).run(JSON.stringify(['agent-x']));
@@ -61,6 +65,10 @@ test('PostgreSQL: the chain is stored and verified; the v5 migration gives older
     assert.deepEqual((await again.approvals.get('pg-old'))?.requesterActors, []);
     await again.approvals.create(approvalRequest('pg-new', undefined, { requester: 'alice', requesterActors: ['agent-x'], callHash: 'h-new' }));
     assert.deepEqual((await again.approvals.get('pg-new'))?.requesterActors, ['agent-x']);
+    // list() narrows by the exact chain; a request from before the column matches an empty one.
+    assert.deepEqual((await again.approvals.list({ requesterActors: ['agent-x'] })).map((r) => r.id), ['pg-new']);
+    assert.deepEqual((await again.approvals.list({ requesterActors: [] })).map((r) => r.id), ['pg-old']);
+    assert.deepEqual((await again.approvals.list({ requester: 'alice', requesterAuth: 'stdio', requesterActors: ['agent-x'] })).map((r) => r.id), []);
     const v = await again.verify();
     assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
   } finally {
