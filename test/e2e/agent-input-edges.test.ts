@@ -4,11 +4,11 @@
  * and lone surrogates (which a backend truncates at or cannot encode) are refused before any
  * parser sees them, and a call cancelled before it runs never runs, with its outcome recorded.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { connectWarden, writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import { notesFixture } from '../support/sql-warden.js';
+import { connectWarden } from '../support/warden-process.js';
 
 const CONFIG = `transcripts: { store: sqlite:warden.db }
 identity: { stdio: { subject: alice, groups: [devs] } }
@@ -38,21 +38,10 @@ const POLICY = `rules:
 `;
 
 describe('agent input edges', () => {
-  let db: TestDatabase;
-  let dir: WardenDir;
-  before(async () => {
-    db = await createTestDatabase({ prefix: 'edges' });
-    await db.query('CREATE TABLE notes (id serial PRIMARY KEY, body text)');
-    await db.query(`ALTER TABLE notes OWNER TO ${db.role}`);
-    dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
-  });
-  after(async () => {
-    await db?.drop();
-    dir?.cleanup();
-  });
+  const fx = notesFixture('edges', CONFIG, POLICY);
 
   const transcript = (sql: string, ...params: unknown[]) => {
-    const t = new Database(dir.dbPath, { readonly: true });
+    const t = new Database(fx.dir.dbPath, { readonly: true });
     try {
       return t.prepare(sql).all(...params) as Record<string, string | null>[];
     } finally {
@@ -61,7 +50,7 @@ describe('agent input edges', () => {
   };
 
   test('a connection no rule could grant this principal answers like one that does not exist', async () => {
-    const w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+    const w = await connectWarden(fx.dir.configPath, { TEST_DATABASE_URL: fx.db.url });
     try {
       const text = async (tool: string, connection: string) => {
         const r = await w.call(tool, tool === 'query_database' ? { connection, sql: 'SELECT 1' } : { connection });
@@ -83,7 +72,7 @@ describe('agent input edges', () => {
   });
 
   test('NUL characters and lone surrogates in any argument are refused before parsing, and recorded', async () => {
-    const w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+    const w = await connectWarden(fx.dir.configPath, { TEST_DATABASE_URL: fx.db.url });
     try {
       const cases: Record<string, unknown>[] = [
         // PostgreSQL reads a statement up to its first NUL: the comment would end there.
@@ -99,7 +88,7 @@ describe('agent input edges', () => {
         assert.equal(r.isError, true, JSON.stringify(args));
         assert.match(r.text, /^WARDEN_INVALID_INPUT: .*(NUL|surrogate)/, JSON.stringify(args));
       }
-      const n = await db.query('SELECT count(*)::int AS n FROM notes');
+      const n = await fx.db.query('SELECT count(*)::int AS n FROM notes');
       assert.equal((n.rows[0] as { n: number }).n, 0);
       const rows = transcript("SELECT error_code FROM calls WHERE error_code = 'WARDEN_INVALID_INPUT'");
       assert.equal(rows.length, cases.length, 'every refusal is in the transcript');
@@ -109,7 +98,7 @@ describe('agent input edges', () => {
   });
 
   test('a write cancelled by the client before it runs never runs, and its outcome is recorded', async () => {
-    const w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+    const w = await connectWarden(fx.dir.configPath, { TEST_DATABASE_URL: fx.db.url });
     try {
       // The request and its cancellation leave together, as a client that changed its mind at
       // once sends them: the server reads both before the INSERT could run.
@@ -126,7 +115,7 @@ describe('agent input edges', () => {
         rows = transcript("SELECT status, error_code FROM calls WHERE args LIKE '%cancelled%' AND status IS NOT NULL");
       }
       assert.deepEqual(rows, [{ status: 'error', error_code: 'WARDEN_CANCELLED' }]);
-      const n = await db.query("SELECT count(*)::int AS n FROM notes WHERE body = 'cancelled'");
+      const n = await fx.db.query("SELECT count(*)::int AS n FROM notes WHERE body = 'cancelled'");
       assert.equal((n.rows[0] as { n: number }).n, 0, 'the cancelled INSERT never reached the database');
       const ok = await w.call('query_database', { connection: 'main', sql: "INSERT INTO notes (body) VALUES ('kept')" });
       assert.equal(ok.isError, false, ok.text);

@@ -2,12 +2,12 @@
  * Fail closed: a transcript store that cannot write stops the call (nothing runs), and a bad
  * config or policy file refuses the start with FILE:LINE messages.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { connectWarden, writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import { notesFixture } from '../support/sql-warden.js';
+import { connectWarden, writeWardenDir } from '../support/warden-process.js';
 import { WARDEN_BIN } from '../support/repo.js';
 
 const CONFIG = `transcripts: { store: sqlite:warden.db }
@@ -25,26 +25,15 @@ const POLICY = `rules:
 `;
 
 describe('fail closed', () => {
-  let db: TestDatabase;
-  let dir: WardenDir;
-  before(async () => {
-    db = await createTestDatabase({ prefix: 'failclosed' });
-    await db.query('CREATE TABLE notes (id serial PRIMARY KEY, body text)');
-    await db.query(`ALTER TABLE notes OWNER TO ${db.role}`);
-    dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
-  });
-  after(async () => {
-    await db?.drop();
-    dir?.cleanup();
-  });
+  const fx = notesFixture('failclosed', CONFIG, POLICY);
 
   test('a transcript store that cannot write stops the call before it runs', async () => {
-    const w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+    const w = await connectWarden(fx.dir.configPath, { TEST_DATABASE_URL: fx.db.url });
     try {
       const ok = await w.call('query_database', { connection: 'main', sql: "INSERT INTO notes (body) VALUES ('first')" });
       assert.equal(ok.isError, false, ok.text);
       // Another process holds the write lock: the store cannot record the intent.
-      const locker = new Database(dir.dbPath);
+      const locker = new Database(fx.dir.dbPath);
       locker.exec('BEGIN EXCLUSIVE');
       let refused;
       try {
@@ -55,7 +44,7 @@ describe('fail closed', () => {
       }
       assert.equal(refused.isError, true);
       assert.match(refused.text, /WARDEN_TRANSCRIPT_UNAVAILABLE/);
-      const n = await db.query('SELECT count(*)::int AS n FROM notes');
+      const n = await fx.db.query('SELECT count(*)::int AS n FROM notes');
       assert.equal((n.rows[0] as { n: number }).n, 1, 'the refused INSERT never reached the database');
       const again = await w.call('query_database', { connection: 'main', sql: 'SELECT count(*) FROM notes' });
       assert.equal(again.isError, false, 'service resumes when the store is writable again');
@@ -86,7 +75,7 @@ describe('fail closed', () => {
       'p.yaml': `rules:\n  - id: a\n    effect: allow\n    tool: query_database\n  - id: b\n    effect: permit\n    sql: { statements: [select], colour: red }\n`,
     });
     try {
-      const r = spawnSync(process.execPath, [WARDEN_BIN, 'serve', '--config', bad.configPath], { encoding: 'utf8', input: '', env: { ...process.env, TEST_DATABASE_URL: db.url } });
+      const r = spawnSync(process.execPath, [WARDEN_BIN, 'serve', '--config', bad.configPath], { encoding: 'utf8', input: '', env: { ...process.env, TEST_DATABASE_URL: fx.db.url } });
       assert.notEqual(r.status, 0);
       assert.match(r.stderr, /p\.yaml:6: rules\.1\.effect/);
       assert.match(r.stderr, /p\.yaml:7: rules\.1\.sql\.colour: unknown key/);

@@ -4,11 +4,11 @@
  * commits nothing, the transcript records WARDEN_CANCELLED with no result, and the connection's
  * pool serves the next call at once.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { notesFixture } from '../support/sql-warden.js';
+import { connectWarden, type WardenSession } from '../support/warden-process.js';
 
 const CONFIG = `transcripts: { store: sqlite:warden.db }
 identity: { stdio: { subject: alice, groups: [devs] } }
@@ -26,24 +26,14 @@ const POLICY = `rules:
 `;
 
 describe('query_database cancelled while its statement runs', () => {
-  let db: TestDatabase;
-  let dir: WardenDir;
-  before(async () => {
-    db = await createTestDatabase({ prefix: 'qcancel' });
-    await db.query('CREATE TABLE notes (id serial PRIMARY KEY, body text)');
-    await db.query(`ALTER TABLE notes OWNER TO ${db.role}`);
-    // No read grant may call pg_sleep: a long read is a cross join instead (10^9 rows to count).
+  // No read grant may call pg_sleep: a long read is a cross join instead (10^9 rows to count).
+  const fx = notesFixture('qcancel', CONFIG, POLICY, async (db) => {
     await db.query('CREATE TABLE spin AS SELECT n FROM generate_series(1, 1000) AS n');
     await db.query(`ALTER TABLE spin OWNER TO ${db.role}`);
-    dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
-  });
-  after(async () => {
-    await db?.drop();
-    dir?.cleanup();
   });
 
   const transcript = (marker: string) => {
-    const t = new Database(dir.dbPath, { readonly: true });
+    const t = new Database(fx.dir.dbPath, { readonly: true });
     try {
       return t.prepare('SELECT status, error_code, result FROM calls WHERE args LIKE ? AND status IS NOT NULL').all(`%${marker}%`) as Record<string, string | null>[];
     } finally {
@@ -67,7 +57,7 @@ describe('query_database cancelled while its statement runs', () => {
   }
 
   test('a write cancelled while it runs commits nothing and is recorded WARDEN_CANCELLED', async () => {
-    const w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+    const w = await connectWarden(fx.dir.configPath, { TEST_DATABASE_URL: fx.db.url });
     try {
       const { rows, ms } = await callThenCancel(w, 'slow-write', "INSERT INTO notes (body) SELECT 'slow-write' FROM pg_sleep(3)", 'slow-write', 300);
       assert.equal(rows.length, 1, 'the outcome is recorded');
@@ -75,13 +65,13 @@ describe('query_database cancelled while its statement runs', () => {
       assert.equal(rows[0]!.error_code, 'WARDEN_CANCELLED');
       assert.doesNotMatch(String(rows[0]!.result), /"rows"|affected/, 'no result is recorded');
       assert.ok(ms < 2000, `recorded ${ms} ms after the cancel`);
-      const n = await db.query("SELECT count(*)::int AS n FROM notes WHERE body = 'slow-write'");
+      const n = await fx.db.query("SELECT count(*)::int AS n FROM notes WHERE body = 'slow-write'");
       assert.equal((n.rows[0] as { n: number }).n, 0, 'nothing was committed');
       const ok = await w.call('query_database', { connection: 'main', sql: "INSERT INTO notes (body) VALUES ('after')" });
       assert.equal(ok.isError, false, ok.text);
       // Past the time the cancelled statement would have taken: still no row.
       await new Promise((r) => setTimeout(r, 3000 - ms));
-      const later = await db.query("SELECT count(*)::int AS n FROM notes WHERE body = 'slow-write'");
+      const later = await fx.db.query("SELECT count(*)::int AS n FROM notes WHERE body = 'slow-write'");
       assert.equal((later.rows[0] as { n: number }).n, 0);
     } finally {
       await w.close();
@@ -89,7 +79,7 @@ describe('query_database cancelled while its statement runs', () => {
   });
 
   test('a read cancelled while it runs is recorded WARDEN_CANCELLED and the pool serves the next call at once', async () => {
-    const w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+    const w = await connectWarden(fx.dir.configPath, { TEST_DATABASE_URL: fx.db.url });
     try {
       const { rows, ms } = await callThenCancel(w, 'slow-read', 'SELECT count(*) AS slow_read FROM spin a, spin b, spin c WHERE a.n + b.n + c.n < 0', 'slow_read', 300);
       assert.deepEqual(rows.map((r) => [r.status, r.error_code]), [['error', 'WARDEN_CANCELLED']]);

@@ -95,7 +95,6 @@ after(async () => {
   await db?.drop();
 });
 
-
 describe('constants in catalogs the schema\'s descriptions read, and in pg_stat_statements', () => {
   // The extension's view calls its function, whose body deny rules cannot see: refused by them first.
   const g = quotingSuite({

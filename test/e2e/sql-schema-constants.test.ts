@@ -134,7 +134,6 @@ after(async () => {
   await db?.drop();
 });
 
-
 describe('the schema\'s constants', () => {
   const g = quotingSuite({
     db: () => db,

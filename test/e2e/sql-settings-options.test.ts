@@ -86,7 +86,6 @@ after(async () => {
   await db?.drop();
 });
 
-
 describe('stored settings and options, and pg_stat_monitor', () => {
   const g = quotingSuite({
     db: () => db,

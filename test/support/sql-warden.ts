@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestDatabase } from './pg-cluster.js';
+import { createTestDatabase, type TestDatabase } from './pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from './warden-process.js';
 
 /** warden.yaml for a stdio principal `subject` in `groups` and the connection `db`. */
@@ -166,4 +166,32 @@ export function quotingSuite(o: {
     });
   }
   return w;
+}
+
+/** What notesFixture fills in before the suite's tests. */
+export interface NotesFixture {
+  db: TestDatabase;
+  dir: WardenDir;
+}
+
+/**
+ * A database with a `notes (id serial, body text)` table the test role owns, and a Warden config
+ * folder with `config` and one policy file, made before the calling suite's tests (`seed` adds
+ * what else the suite needs) and removed after. Why shared: the end-to-end suites of calls on notes
+ * (agent input, fail-closed, cancellation) each set this up alike.
+ */
+export function notesFixture(prefix: string, config: string, policy: string, seed?: (db: TestDatabase) => Promise<unknown>): NotesFixture {
+  const fx = {} as NotesFixture;
+  before(async () => {
+    fx.db = await createTestDatabase({ prefix });
+    await fx.db.query('CREATE TABLE notes (id serial PRIMARY KEY, body text)');
+    await fx.db.query(`ALTER TABLE notes OWNER TO ${fx.db.role}`);
+    await seed?.(fx.db);
+    fx.dir = writeWardenDir(config, { 'p.yaml': policy });
+  });
+  after(async () => {
+    await fx.db?.drop();
+    fx.dir?.cleanup();
+  });
+  return fx;
 }
