@@ -8,9 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createSessionRegistry } from '../../src/server/http-sessions.js';
-import { SESSION_ONLY_DEPS } from '../support/http-warden.js';
+import { listenForRegistry, SESSION_ONLY_DEPS } from '../support/http-warden.js';
 import type { Principal } from '../../src/tool-api.js';
 
 const deps = SESSION_ONLY_DEPS;
@@ -25,13 +24,7 @@ test('per-principal cap closes only the caller\'s own oldest session; a full ser
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => void registry.open(req, res, JSON.parse(raw), principal(String(req.headers['x-sub']))));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  t.after(async () => {
-    await registry.closeAll();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+  const url = await listenForRegistry(t, server, registry);
   const open = (sub: string) =>
     fetch(url, { method: 'POST', headers: { 'x-sub': sub, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: JSON.stringify(INIT) });
 
@@ -60,13 +53,7 @@ test('a subject whose claims vary per login is capped as one: further sessions a
       if (held.length === 6) held.splice(0).forEach((f) => f());
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  t.after(async () => {
-    await registry.closeAll();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+  const url = await listenForRegistry(t, server, registry);
   const open = (sub: string, run: string, extra: Record<string, string> = {}) =>
     fetch(url, { method: 'POST', headers: { 'x-sub': sub, 'x-run': run, 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...extra }, body: JSON.stringify(INIT) });
 

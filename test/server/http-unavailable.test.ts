@@ -7,10 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { createSessionRegistry } from '../../src/server/http-sessions.js';
 import { initializeBody } from '../support/http-agent.js';
-import { SESSION_ONLY_DEPS, startHttpWarden } from '../support/http-warden.js';
+import { listenForRegistry, SESSION_ONLY_DEPS, startHttpWarden } from '../support/http-warden.js';
 
 const deps = SESSION_ONLY_DEPS;
 
@@ -21,13 +20,7 @@ test('a full server refuses a new session with 503, WARDEN_UNAVAILABLE and Retry
     req.on('data', (d: Buffer) => (raw += d.toString()));
     req.on('end', () => void registry.open(req, res, JSON.parse(raw), { subject: String(req.headers['x-sub']), groups: [], claims: {}, authMethod: 'oidc' }));
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  t.after(async () => {
-    await registry.closeAll();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+  const url = await listenForRegistry(t, server, registry);
   const open = (sub: string) => fetch(url, { method: 'POST', headers: { 'x-sub': sub, 'content-type': 'application/json', accept: 'application/json, text/event-stream' }, body: initializeBody() });
   assert.equal((await open('bob')).status, 200);
   const full = await open('carol');

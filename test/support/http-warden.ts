@@ -3,6 +3,8 @@
  * database, a config folder in a temp dir, the runtime and serveOverHttp on a random port.
  */
 import { spawn } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
 import { families } from '../../tools/index.js';
 import { startRuntime, type Runtime } from '../../src/server/runtime.js';
@@ -25,6 +27,20 @@ export const SESSION_ONLY_DEPS = {
   structuredContent: false,
   log: () => undefined,
 } as unknown as ServeDeps;
+
+/**
+ * Listen on a loopback port with `server` (a plain node:http server in front of a session
+ * registry) and close the registry, its connections and the server after test `t`; the /mcp URL.
+ */
+export async function listenForRegistry(t: { after(fn: () => Promise<void>): void }, server: Server, registry: { closeAll(): Promise<void> }): Promise<string> {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(async () => {
+    await registry.closeAll();
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`;
+}
 
 /** Everything a test needs. */
 export interface HttpWarden {
