@@ -67,6 +67,9 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   };
   const pool = new pg.Pool({ ...clientConfig, max: Math.max(2, opts.poolSize ?? 10), idleTimeoutMillis: 30_000 });
   pool.on('error', () => undefined); // an idle connection died; the next checkout opens a new one
+  // A checked-out connection that dies emits 'error' after failing its query; unheard, that ended
+  // the process. The query's failure fails the write (fail closed) and the client is not reused.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let store: PgStore | undefined;
   try {
     const c = await pool.connect();

@@ -117,6 +117,9 @@ export class PgConnector {
           options: `-c statement_timeout=${this.conn.statement_timeout} -c idle_in_transaction_session_timeout=${Math.max(this.conn.statement_timeout * 2, 10_000)}${kind === 'ro' ? ' -c default_transaction_read_only=on' : ''} ${PINNED_SETTINGS}`,
         });
         pool.on('error', () => undefined); // idle client errors are handled on next checkout
+        // A checked-out session whose socket ends emits 'error' after failing its queries; unheard,
+        // that ended the process. Its query already failed (and is coded where sessions are used).
+        pool.on('connect', (client) => client.on('error', () => undefined));
         return pool;
       });
       p.catch(() => this.pools.delete(kind));

@@ -18,7 +18,11 @@ export async function poolSession(pool: pg.Pool | Promise<pg.Pool>): Promise<pg.
   }
 }
 
-/** Run `fn` on a session of its own; released after, and destroyed (never pooled again) after an error. */
+/**
+ * Run `fn` on a session of its own; released after, and destroyed (never pooled again) after an
+ * error. A session that breaks while `fn` runs (the network cut, the server gone) is coded as
+ * backendError codes it, like a failure to open one: never the driver's words.
+ */
 export async function withSession<T>(session: () => Promise<pg.PoolClient>, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await session();
   let broken: Error | undefined;
@@ -26,7 +30,7 @@ export async function withSession<T>(session: () => Promise<pg.PoolClient>, fn: 
     return await fn(client);
   } catch (e) {
     broken = e instanceof Error ? e : new Error('query failed');
-    throw e;
+    throw backendError(e);
   } finally {
     client.release(broken);
   }
