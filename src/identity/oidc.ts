@@ -221,7 +221,8 @@ function mapJoseError(e: unknown): WardenError {
   if (e instanceof WardenError) return e;
   if (e instanceof joseErrors.JWTExpired) return fail('expired', 'the token has expired');
   if (e instanceof joseErrors.JWTClaimValidationFailed) {
-    if (e.claim === 'nbf' || e.claim === 'iat') return fail('not_yet_valid', 'the token is not valid yet');
+    // jose's reason is 'check_failed' for a time in the future, 'invalid' for a claim that is not a number.
+    if ((e.claim === 'nbf' || e.claim === 'iat') && e.reason === 'check_failed') return fail('not_yet_valid', 'the token is not valid yet');
     if (e.claim === 'aud') return fail('wrong_audience', 'the token was issued for another audience (resource)');
     if (e.claim === 'iss') return fail('wrong_issuer', 'the token was issued by another issuer');
     return fail('claims', `the token's ${e.claim} claim is missing or invalid`);

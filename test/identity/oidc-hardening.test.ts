@@ -163,5 +163,13 @@ test('a token issued in the future (iat past now + the leeway) is refused; withi
   assert.equal((await v.verify(await iss.mint({ sub: 'no-iat' }, { omit: ['iat'] }))).principal.subject, 'no-iat', 'iat stays optional');
   const zero = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, clock_tolerance_ms: 0 });
   assert.equal((await unauthenticated(zero.verify(await iss.mint({ sub: 'x', iat: now + 5 })))).details.reason, 'not_yet_valid', 'no leeway: 5 s ahead is refused');
-  await unauthenticated(v.verify(await iss.mint({ sub: 'bad-iat', iat: 'soon' as unknown as number })));
+  // A non-numeric iat is a broken claim, not a token from the future: it says so.
+  const bad = await unauthenticated(v.verify(await iss.mint({ sub: 'bad-iat', iat: 'soon' as unknown as number })));
+  assert.equal(bad.details.reason, 'claims');
+  assert.equal(bad.message, "the token's iat claim is missing or invalid");
+  for (const claim of ['nbf', 'exp'] as const) {
+    const e = await unauthenticated(v.verify(await iss.mint({ sub: `bad-${claim}`, [claim]: 'soon' as unknown as number })));
+    assert.equal(e.details.reason, 'claims', claim);
+    assert.equal(e.message, `the token's ${claim} claim is missing or invalid`);
+  }
 });
