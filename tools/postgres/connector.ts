@@ -1,8 +1,8 @@
 /**
  * Pools per connection with the server-held credential. Reads run on a pool whose sessions are
  * read-only by default (`default_transaction_read_only=on`) with a statement_timeout, in one
- * extended-protocol round trip; writes run in an explicit transaction on a separate pool, and
- * their sessions are reset after every call so no state leaks into the next call.
+ * extended-protocol round trip; writes run in an explicit transaction on a separate pool. Every
+ * session is reset (DISCARD ALL) after every call, reads too, so no state leaks into the next.
  */
 import pg from 'pg';
 import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
@@ -134,11 +134,15 @@ export class PgConnector {
     if (o.signal?.aborted) throw cancelledError('before the statement was sent');
     const client = await poolSession(pool);
     let broken: unknown = undefined;
+    let handedOff = false;
     try {
       if (o.readOnly) {
         const q = cappedQuery(sql, params, o.maxRows + 1);
         client.query(q.submittable as pg.QueryConfig);
-        return trim(await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and its result was dropped', this.tls), o.maxRows);
+        const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and its result was dropped', this.tls);
+        handedOff = true;
+        resetThenRelease(client);
+        return trim(r, o.maxRows);
       }
       await client.query('BEGIN READ WRITE');
       await client.query(`SET LOCAL statement_timeout = ${Math.floor(o.timeoutMs)}`);
@@ -157,7 +161,7 @@ export class PgConnector {
     } finally {
       // A client that saw an error (or a cancel) is destroyed, never reused: no half-open
       // transaction, state or pending cancel leaks; an uncommitted write rolls back with it.
-      client.release(broken ? (broken instanceof Error ? broken : new Error('failed')) : undefined);
+      if (!handedOff) client.release(broken ? (broken instanceof Error ? broken : new Error('failed')) : undefined);
     }
   }
 
@@ -276,6 +280,24 @@ export class PgConnector {
     this.pools.clear();
     await Promise.all(pools.map(async (p) => (await p.catch(() => null))?.end()));
   }
+}
+
+/**
+ * Return a read's session to the pool only once it is as it started, as a write's is (DISCARD
+ * ALL): a read may change its session (set_config(..., false), SET, an advisory lock, LISTEN,
+ * a function that does any of these) and the next call on it, whoever makes it, would inherit
+ * that: a search_path or standard_conforming_strings of the caller's choosing (the statement
+ * the policy saw is not the one the server reads), default_transaction_read_only off, no
+ * statement_timeout, a masked value kept in a setting for SHOW to return. DISCARD ALL resets
+ * every setting to the session's start (the startup packet's pinned values), releases locks
+ * and listens, and drops prepared statements and cursors. It runs once the answer is in, so the
+ * caller does not wait for it; a session it fails on is destroyed, never pooled again.
+ */
+function resetThenRelease(client: pg.PoolClient): void {
+  client.query('DISCARD ALL').then(
+    () => client.release(),
+    (e: unknown) => client.release(e instanceof Error ? e : new Error('reset failed')),
+  );
 }
 
 function trim(r: CappedResult, max: number): CappedResult {
