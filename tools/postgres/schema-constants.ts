@@ -20,8 +20,9 @@
  * pg_file_settings (superuser-only, but a grant may run as one), the user mappings (umoptions:
  * passwords) and information_schema's *_options views and the _pg_foreign_* views behind them;
  * pg_roles.rolconfig, pg_settings.setting, pg_class.reloptions, pg_foreign_server.srvoptions...
- * column by column (catalog-columns.ts); current_setting, pg_show_all_settings (behind
- * pg_settings) and pg_options_to_table (which prints an options array) as functions.
+ * column by column (catalog-columns.ts); current_setting (unless each call names a built-in
+ * setting by a constant: setting-reads.ts), pg_show_all_settings (behind pg_settings) and
+ * pg_options_to_table (which prints an options array) as functions.
  * Sequences are not listed: a sequence's value (pg_sequences.last_value, `SELECT last_value
  * FROM s`, currval, lastval) is a counter, no copy of a column's value or of a constant, and
  * reading a sequence relation is granted and denied like any table; nextval and setval write,
@@ -90,6 +91,9 @@ export const CONSTANT_FUNCTIONS: ReadonlyMap<string, string> = new Map([
   ),
   ['pg_get_publication_tables', 'returns the row filters of publications, constants included'],
   ['current_setting', "returns the value of a setting, custom ones included (`app.api_key`, set for a role or database)"],
+  // Not a printer of constants but their source: what it stores, current_setting (now allowed for
+  // built-in names: setting-reads.ts) and SHOW return as is, in the same statement or the next.
+  ['set_config', "stores a value in a setting, which current_setting and SHOW return as it is: a masked column's value would come back unmasked"],
   ...['pg_show_all_settings', 'pg_show_all_file_settings'].map((f) => [f, 'returns the values of settings, custom ones included (`app.api_key`)'] as const),
   ['pg_options_to_table', 'prints stored options (of foreign servers, user mappings, relations), passwords included'],
 ]);

@@ -29,7 +29,8 @@
  *   (what pg_stat_activity reads) other sessions' statements; and a function that runs query
  *   text or reads a relation its arguments name (query_to_xml, table_to_xml, ts_stat,
  *   dblink...: runsQueryText) reads what no deny rule or mask sees. A grant without a sql block
- *   allows every function.
+ *   allows every function. current_setting reads when each call names a built-in setting by a
+ *   constant (setting-reads.ts).
  * - EXPLAIN of a statement calling a function outside pg_catalog prints what the planner inlines
  *   of its body (a SQL function's query, with the view definitions it reads), which Warden does
  *   not read; EXPLAIN of one reading a table with row level security enabled prints the
@@ -51,6 +52,7 @@ import type { SqlFacts } from './analysis/types.js';
 import { constantColumnRead } from './catalog-columns.js';
 import { statementRelations } from './inheritance.js';
 import { CONSTANT_FUNCTIONS, SCHEMA_CONSTANTS } from './schema-constants.js';
+import { isCurrentSetting, settingReadProblem } from './setting-reads.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { isSystemRelation, MAX_VIEW_DEPTH } from './view-lineage.js';
 
@@ -199,7 +201,10 @@ export async function statisticsRefusal(relation: string, g: ValueGuards, catalo
 export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, catalog: ViewCatalog): Promise<void> {
   if (!g.masks && !g.denies) return;
   for (const fn of facts.functions) {
-    const why = callRefusal(fn, g, '');
+    // current_setting of built-in settings, each named by a constant, reads (setting-reads.ts).
+    const setting = isCurrentSetting(fn) ? settingReadProblem(facts) : '';
+    if (setting === null) continue;
+    const why = callRefusal(fn, g, setting);
     if (why) throw refusal(why, g);
   }
   if (facts.statements.includes('explain')) {

@@ -17,6 +17,10 @@ export interface Ctx {
   /** Names the lexer may see right before '(' that the AST accounts for (tables, aliases, CTEs). */
   accounted: Set<string>;
   literals: string[];
+  /** By the same index as literals, the text PostgreSQL reads for each, or null (lexer.ts literalText). */
+  literalTexts: (string | null)[];
+  /** Settings read through current_setting(), as SqlFacts.settings spells them (analysis/settings.ts). */
+  settings: (string | null)[];
   /** Base-table columns named through a qualifier (`u.x`), keyed table NUL column; see SqlFacts.qualifiedColumns. */
   qualified: Map<string, SourceColumn>;
   /** Base-table columns read anywhere, '*' for a whole row, keyed table NUL column; see SqlFacts.readColumns. */
@@ -32,10 +36,10 @@ export interface Ctx {
 }
 
 /** Create an empty context for one statement. */
-export function newCtx(literals: string[]): Ctx {
+export function newCtx(literals: string[], literalTexts: (string | null)[] = []): Ctx {
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
-    constructs: new Set(), accounted: new Set(), literals, qualified: new Map(), read: new Map(),
+    constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
     pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [],
   };
 }

@@ -12,6 +12,7 @@ import { READ_KINDS } from './kinds.js';
 import { type Token, canonicalize, lex, splitStatements } from './lexer.js';
 import { onlyRelations } from './only.js';
 import { analyzeStatement } from './statement.js';
+import { sortSettings } from './settings.js';
 import { storeOutput } from './stored.js';
 import { analyzeUtility } from './utility.js';
 import type { OutputColumnLineage, SourceColumn, SqlFacts } from './types.js';
@@ -90,6 +91,7 @@ export function analyzeSql(sql: string): SqlFacts {
     writes: [...ctx.writes].sort(),
     onlyRelations: onlyRelations(body),
     functions: [...ctx.functions].sort(),
+    settings: sortSettings(ctx.settings),
     constructs,
     output: lineage,
     stored: ctx.stored,
@@ -123,6 +125,7 @@ function parseAndAnalyze(toks: Token[], ctx: Ctx, scope: Scope = childScope(null
   const canon = canonicalize(toks);
   const base = ctx.literals.length;
   ctx.literals.push(...canon.literals);
+  ctx.literalTexts.push(...canon.texts);
   const text = base === 0 ? canon.text : canon.text.replace(/'wlit(\d+)'/g, (_, n: string) => `'wlit${Number(n) + base}'`);
   let ast: unknown;
   try {
@@ -157,7 +160,7 @@ const synthetic = (kind: Token['kind'], value: string): Token => ({ kind, value,
  */
 function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; column: string }): void {
   if (toks.length === 0) throw parseError('an expression is missing');
-  const sub = newCtx(ctx.literals);
+  const sub = newCtx(ctx.literals, ctx.literalTexts);
   const scope = childScope(null);
   if (into) scope.rels.push({ alias: into.table.slice(into.table.indexOf('.') + 1), kind: 'table', table: into.table });
   const out = parseAndAnalyze([synthetic('ident', 'select'), synthetic('punct', '('), ...toks, synthetic('punct', ')')], sub, scope);
@@ -168,6 +171,7 @@ function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; colu
   for (const f of sub.pgFunctions) ctx.pgFunctions.add(f);
   for (const f of sub.unqualifiedFunctions) ctx.unqualifiedFunctions.add(f);
   for (const c of sub.constructs) ctx.constructs.add(c);
+  ctx.settings.push(...sub.settings);
   for (const [k, q] of sub.qualified) ctx.qualified.set(k, q);
   for (const [k, q] of sub.read) ctx.read.set(k, q);
   if (into) storeOutput(ctx, into.table, out, [into.column]);

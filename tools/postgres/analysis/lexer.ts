@@ -26,6 +26,8 @@ export interface Token {
   value: string;
   start: number;
   end: number;
+  /** Of a string written with a prefix (E'', B'', X'', N''): the prefix, lower-cased. */
+  prefix?: 'e' | 'b' | 'x' | 'n';
 }
 
 /** Limits that keep hostile input (huge or deeply nested) away from the recursive parser. */
@@ -105,6 +107,7 @@ export function lex(sql: string): Token[] {
         const v = readQuoted(sql, i + 1, "'", c === 'E' || c === 'e');
         i = lastEnd;
         push('string', v, start);
+        (out[out.length - 1] as Token).prefix = c.toLowerCase() as Token['prefix'];
         continue;
       }
       let j = i + 1;
@@ -230,12 +233,26 @@ export function splitStatements(tokens: Token[]): Token[][] {
 export interface Canonical {
   text: string;
   literals: string[];
+  /** By the same index, the text PostgreSQL reads for the literal, or null where Warden does not decode it (literalText). */
+  texts: (string | null)[];
+}
+
+/**
+ * The text PostgreSQL reads for a string token, or null where Warden does not decode it: a ''
+ * string (doubled quotes undone) and a dollar-quoted body read as written, an E'' string only
+ * without a backslash (escapes such as \x2e are not decoded, not guessed at); B'', X'' (bits)
+ * and N'' (a typed bpchar) are not text as written.
+ */
+export function literalText(t: Token): string | null {
+  if (t.kind !== 'string' || (t.prefix !== undefined && t.prefix !== 'e')) return null;
+  return t.prefix === 'e' && t.value.includes('\\') ? null : t.value;
 }
 
 /** Canonical text of one statement's tokens (see the header comment). */
 export function canonicalize(tokens: Token[]): Canonical {
   const parts: string[] = [];
   const literals: string[] = [];
+  const texts: (string | null)[] = [];
   let depth = 0;
   let prev: Token | undefined;
   for (let k = 0; k < tokens.length; k++) {
@@ -247,6 +264,7 @@ export function canonicalize(tokens: Token[]): Canonical {
         if (prev?.kind === 'string') throw parseError('adjacent string literals are refused');
         piece = `'wlit${literals.length}'`;
         literals.push(t.value);
+        texts.push(literalText(t));
         break;
       case 'qident':
         piece = `"${t.value}"`;
@@ -274,5 +292,5 @@ export function canonicalize(tokens: Token[]): Canonical {
     parts.push(glue || parts.length === 0 ? piece : ' ' + piece);
     prev = t;
   }
-  return { text: parts.join(''), literals };
+  return { text: parts.join(''), literals, texts };
 }

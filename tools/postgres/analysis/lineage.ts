@@ -9,6 +9,7 @@ import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, namedColumn, noteRead, uniqSources, wholeRow } from './context.js';
 import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
 import { functionFactName } from './names.js';
+import { isCurrentSetting, noteSettingCall } from './settings.js';
 import { resolveUnqualified } from './unqualified.js';
 
 type Node = Record<string, unknown>;
@@ -59,6 +60,7 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
     const name = functionName(o);
     if (name) {
       ctx.functions.add(name);
+      if (isCurrentSetting(name)) noteSettingCall(ctx, o);
       if (!identText((o.name as Node | undefined)?.schema)) {
         ctx.unqualifiedFunctions.add(name);
         if (name.startsWith('pg_')) ctx.pgFunctions.add(name);
@@ -91,6 +93,7 @@ function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {
     if (COLUMN_FORM_FUNCTIONS.has(col) || isNeverUnderRead(col)) {
       // PostgreSQL reads `u.f` as `f(u)` when u has no column f: the whole row flows into f.
       ctx.functions.add(col);
+      if (isCurrentSetting(col)) noteSettingCall(ctx, null); // current_setting(u): no constant name
       ctx.unqualifiedFunctions.add(col);
       if (col.startsWith('pg_')) ctx.pgFunctions.add(col);
       ctx.constructs.add('column_form_call');

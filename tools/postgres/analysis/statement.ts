@@ -8,6 +8,7 @@ import { type Ctx, type Lin, type OutCol, type Scope, childScope, identText, not
 import { unqualifiedCreate } from './ddl.js';
 import { lineage } from './lineage.js';
 import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
+import { isBuiltInSetting } from './settings.js';
 import { storeOutput, storeValue } from './stored.js';
 import { analyzeConflict } from './upsert.js';
 
@@ -39,9 +40,10 @@ export function analyzeStatement(node: Node, scope: Scope, ctx: Ctx): OutCol[] {
       ctx.kinds.add('show');
       // SHOW reads pg_settings.setting. A custom setting (its name has a dot: `app.api_key`, given
       // to a role or database) or SHOW ALL may hold a secret: recorded as that column's read, which
-      // catalog-columns.ts refuses under masks and deny rules. Built-in settings read as before.
+      // catalog-columns.ts refuses under masks and deny rules. Built-in settings read as before
+      // (the rule current_setting() follows too: analysis/settings.ts).
       const v = node.var as Node | undefined;
-      const builtIn = node.keyword === 'var' && typeof v?.name === 'string' && v.name.toLowerCase() !== 'all' && isEmpty(v.members);
+      const builtIn = node.keyword === 'var' && typeof v?.name === 'string' && isBuiltInSetting(v.name) && isEmpty(v.members);
       if (!builtIn) noteRead(ctx, [{ table: 'pg_catalog.pg_settings', column: 'setting' }]);
       return [];
     }

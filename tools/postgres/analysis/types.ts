@@ -55,6 +55,14 @@ export interface SqlFacts extends Facts {
   writes: string[];
   /** Functions called anywhere, normalised: lower-case, schema stripped when pg_catalog/none; else schema.name. */
   functions: string[];
+  /**
+   * Settings read through current_setting(name) (pg_catalog's, any spelling), one entry per
+   * distinct name: the name lower-cased (PostgreSQL compares them case-insensitively) when it is a
+   * string constant Warden reads as PostgreSQL does, null when it is not (a column, a parameter,
+   * an expression, an E'' string with escapes, a cast other than to text or varchar) or the call
+   * is a column form (`t.current_setting`). analysis/settings.ts; refused by setting-reads.ts.
+   */
+  settings: (string | null)[];
   /** Constructs that are not plain reads: for_update, select_into, data_modifying_cte, lock, set, copy, ... */
   constructs: string[];
   /**
