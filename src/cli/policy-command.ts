@@ -14,6 +14,7 @@ import { MAX_CLOCK_TOLERANCE_MS } from '../identity/oidc.js';
 import { compileForConfig } from '../server/runtime.js';
 import { explainCall, formatExplain, offlineFamilies } from '../policy/explain.js';
 import { lintPolicy } from '../policy/lint.js';
+import { claimsWithActors } from '../policy/actors.js';
 import { findTestFiles, formatResults, loadTestCases, runTestCases } from '../policy/test-cases.js';
 import { generateSchemas, type SchemaSet } from '../policy/json-schema.js';
 import type { CompiledPolicy } from '../policy/types.js';
@@ -24,7 +25,7 @@ const BUILTINS = ['list_connections', 'approval_status', 'explain_call'];
 
 const USAGE = `warden policy check   [--config F] [--json] [--strict]
 warden policy test    [DIR] [--config F] [--json]           (DIR defaults to policies/tests beside the config)
-warden policy explain --as SUBJECT [--groups a,b] [--claims JSON] --tool T --args JSON [--config F] [--json]
+warden policy explain --as SUBJECT [--groups a,b] [--claims JSON] [--actors agent,...] --tool T --args JSON [--config F] [--json]
 warden policy schema  [warden|policy|test]                  (prints a JSON Schema)`;
 
 interface Loaded {
@@ -51,7 +52,7 @@ export async function runPolicyCommand(argv: string[]): Promise<number> {
       case 'test':
         return await test(parseArgs(rest, ['config=', 'json']));
       case 'explain':
-        return await explain(parseArgs(rest, ['config=', 'json', 'as=', 'groups=', 'claims=', 'tool=', 'args=']));
+        return await explain(parseArgs(rest, ['config=', 'json', 'as=', 'groups=', 'claims=', 'actors=', 'tool=', 'args=']));
       case 'schema':
         // The schemas describe this Warden and its plug-ins, not a config: --config is accepted
         // (every command takes it) and does not change them; the output is JSON either way.
@@ -151,7 +152,11 @@ async function explain(a: ParsedArgs): Promise<number> {
   if (typeof claims !== 'object' || Array.isArray(claims) || claims === null) throw new UsageError('--claims must be a JSON object');
   const { config, policy } = load(a);
   const groups = typeof a.flags.groups === 'string' ? a.flags.groups.split(',').map((g) => g.trim()).filter(Boolean) : [];
-  const principal = { subject: a.flags.as, groups, claims: claims as Record<string, unknown>, authMethod: 'local' as const };
+  // --actors agent-x,broker: the RFC 8693 act chain, current actor first (or give claims.act in --claims).
+  const actors = typeof a.flags.actors === 'string' ? a.flags.actors.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  const withActors = claimsWithActors(claims as Record<string, unknown>, actors);
+  if (!withActors) throw new UsageError('give the actor chain once: --actors or an act in --claims, not both');
+  const principal = { subject: a.flags.as, groups, claims: withActors, authMethod: 'local' as const };
   const tools = offlineFamilies(families, config.connections).flatMap((f) => f.tools);
   const report = await explainCall({ policy, tools, connections: config.connections }, principal, a.flags.tool, args);
   process.stdout.write(a.flags.json ? JSON.stringify({ ...report, policy_version: policy.version }, null, 2) + '\n' : formatExplain(report));

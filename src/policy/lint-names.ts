@@ -15,7 +15,7 @@ export interface NameFinding {
   message: string;
 }
 
-const KIND = { subjects: 'subject', groups: 'group' } as const;
+const KIND = { subjects: 'subject', groups: 'group', actors: 'actor' } as const;
 
 /** Look-alike names of a rule's `who:` and `approval.reviewers`, each at its own key. */
 export function lookalikeNames(r: CompiledRule): NameFinding[] {
@@ -25,7 +25,7 @@ export function lookalikeNames(r: CompiledRule): NameFinding[] {
   const effect = r.effect === 'deny' ? 'a deny never matches the name it reads as' : 'it grants whoever holds this exact name, not the one it reads as';
   const check = (who: Who | undefined, base: string[], what: string, fold: (s: string) => string) => {
     if (!who) return;
-    for (const list of ['subjects', 'groups'] as const) {
+    for (const list of ['subjects', 'groups', 'actors'] as const) {
       who[list]?.forEach((name, i) => {
         const why = lookalikeName(fold(name));
         if (why) out.push({ key: [...base, list, i], message: `${KIND[list]} "${name}" has look-alike letters (${why}): ${what}` });

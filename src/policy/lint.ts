@@ -32,9 +32,9 @@ function sameOrSuper(outer: string[] | undefined, inner: string[] | undefined): 
 
 /** Does deny `who` cover every principal allow `who` covers? */
 function whoCovers(d: Who | undefined, a: Who | undefined): boolean {
-  const empty = (w: Who | undefined) => !w || (!w.subjects?.length && !w.groups?.length && !w.claims);
+  const empty = (w: Who | undefined) => !w || (!w.subjects?.length && !w.groups?.length && !w.claims && !w.actors);
   if (empty(d)) return true;
-  if (empty(a) || d!.claims) return JSON.stringify(d) === JSON.stringify(a);
+  if (empty(a) || d!.claims || d!.actors) return JSON.stringify(d) === JSON.stringify(a);
   const subjectsOk = !a!.subjects?.length || sameOrSuper(d!.subjects ?? [], a!.subjects);
   const groupsOk = !a!.groups?.length || sameOrSuper(d!.groups ?? [], a!.groups);
   return subjectsOk && groupsOk;
@@ -116,7 +116,7 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
       at(r, ['approval'], 'approval without reviewers: any principal but the requester may approve it from the CLI, and no token holder becomes a UI reviewer through it (name reviewers: subjects, groups or claims)', 'warning');
     }
     // Overly broad grants.
-    if (!r.who || (!r.who.subjects?.length && !r.who.groups?.length && !r.who.claims)) {
+    if (!r.who || (!r.who.subjects?.length && !r.who.groups?.length && !r.who.claims && !r.who.actors)) {
       at(r, r.who ? ['who'] : [], 'allow without who: it grants every principal (give subjects, groups or claims)', 'warning');
     }
     const bearing = knownTools.filter((t) => toolByName.get(t)!.connectionTypes !== null);

@@ -10,15 +10,24 @@ import { columnNameProblem } from './sql-names.js';
 
 const nameList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
 
-/** `who:` — subjects and/or groups; omitted means anyone. */
+const whoFields = {
+  subjects: z.array(z.string().min(1)).optional(),
+  groups: z.array(z.string().min(1)).optional(),
+  claims: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
+};
+
+/**
+ * `who:` — subjects and/or groups, narrowed by claims and by `actors:` (the agents of an RFC 8693
+ * `act` chain: on an allow every actor must be listed, on a deny any one; policy/who.ts);
+ * omitted means anyone.
+ */
 export const whoSchema = z
-  .object({
-    subjects: z.array(z.string().min(1)).optional(),
-    groups: z.array(z.string().min(1)).optional(),
-    claims: z.record(z.string(), z.union([z.string(), z.array(z.string())])).optional(),
-  })
+  .object({ ...whoFields, actors: z.array(z.string().min(1)).optional() })
   .strict()
   .superRefine(whoNamesSomeone);
+
+/** `approval.reviewers:` — a who without `actors:`: reviewers act directly (an agent acting for one approves nothing). */
+export const reviewersSchema = z.object(whoFields).strict().superRefine(whoNamesSomeone);
 
 /**
  * A `who:` must name somebody. Why: matching reads an empty `groups: []` or `who: {}` as "no
@@ -26,19 +35,20 @@ export const whoSchema = z
  * did not warn about an empty `claims: {}`), while an empty claim list matched nobody and left a
  * deny dead. Omitting `who:` is the one way to say "anyone".
  */
-function whoNamesSomeone(w: { subjects?: string[]; groups?: string[]; claims?: Record<string, string | string[]> }, ctx: z.RefinementCtx): void {
+function whoNamesSomeone(w: { subjects?: string[]; groups?: string[]; claims?: Record<string, string | string[]>; actors?: string[] }, ctx: z.RefinementCtx): void {
   const nobody = 'an empty list names nobody (omit who: to mean anyone)';
   if (w.subjects && !w.subjects.length) ctx.addIssue({ code: 'custom', path: ['subjects'], message: nobody });
   if (w.groups && !w.groups.length) ctx.addIssue({ code: 'custom', path: ['groups'], message: nobody });
+  if (w.actors && !w.actors.length) ctx.addIssue({ code: 'custom', path: ['actors'], message: 'an empty list of actors names no agent (omit actors: to leave agents unrestricted)' });
   if (w.claims && !Object.keys(w.claims).length) ctx.addIssue({ code: 'custom', path: ['claims'], message: 'an empty claims map narrows nothing (omit it, or name claims)' });
   for (const [k, v] of Object.entries(w.claims ?? {})) if (Array.isArray(v) && !v.length) ctx.addIssue({ code: 'custom', path: ['claims', k], message: 'an empty list of values is matched by no token' });
-  if (!w.subjects && !w.groups && !w.claims) ctx.addIssue({ code: 'custom', message: 'who: names nobody (give subjects, groups or claims; omit who: to mean anyone)' });
+  if (!w.subjects && !w.groups && !w.claims && !w.actors) ctx.addIssue({ code: 'custom', message: 'who: names nobody (give subjects, groups, claims or actors; omit who: to mean anyone)' });
 }
 
 /** `approval:` — a human gate attached to an allow. */
 export const approvalSchema = z
   .object({
-    reviewers: whoSchema.optional(),
+    reviewers: reviewersSchema.optional(),
     approvals: z.number().int().min(1).max(10).default(1),
     expires: durationSchema.default(30 * 60_000),
     wait: durationSchema.default(60_000),

@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from '../config/yaml-source.js';
 import { explainCall, type ExplainEnv, type ExplainReport } from './explain.js';
 import { approvalRequirements } from './approval-terms.js';
+import { claimsWithActors } from './actors.js';
 
 const idList = z.union([z.string().min(1), z.array(z.string().min(1))]).transform((v) => (Array.isArray(v) ? v : [v]));
 
@@ -21,8 +22,11 @@ export const testCaseSchema = z
         subject: z.string().min(1),
         groups: z.array(z.string()).default([]),
         claims: z.record(z.string(), z.unknown()).default({}),
+        /** Agents acting for the subject (RFC 8693 `act` chain), current actor first; or give `claims.act` itself. */
+        actors: z.array(z.string().min(1)).min(1).optional(),
       })
-      .strict(),
+      .strict()
+      .refine((p) => !(p.actors && Object.hasOwn(p.claims, 'act')), { message: 'give the actor chain once: actors: or claims.act, not both', path: ['actors'] }),
     tool: z.string().min(1),
     arguments: z.record(z.string(), z.unknown()).default({}),
     expect: z
@@ -124,7 +128,8 @@ export function checkCase(c: PolicyTestCase, r: ExplainReport): string[] {
 export async function runTestCases(env: ExplainEnv, cases: { file: string; line: number; c: PolicyTestCase }[]): Promise<CaseResult[]> {
   const out: CaseResult[] = [];
   for (const { file, line, c } of cases) {
-    const report = await explainCall(env, { subject: c.principal.subject, groups: c.principal.groups, claims: c.principal.claims, authMethod: 'local' }, c.tool, c.arguments);
+    const claims = claimsWithActors(c.principal.claims, c.principal.actors ?? []) ?? c.principal.claims;
+    const report = await explainCall(env, { subject: c.principal.subject, groups: c.principal.groups, claims, authMethod: 'local' }, c.tool, c.arguments);
     const failures = checkCase(c, report);
     out.push({ file, line, name: c.name, passed: failures.length === 0, failures, report });
   }

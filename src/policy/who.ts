@@ -6,9 +6,21 @@
  * the token carries as a list or a number counts by each value. Why: an IdP that spells a name
  * `Mallory`, `ｍａｌｌｏｒｙ` or `mallory\u200b`, or sends `roles: [contractor]`, must not walk past
  * `deny: { who: { subjects: [mallory] } }` or `claims: { roles: contractor }`.
+ *
+ * Delegation (RFC 8693 `act`, policy/actors.ts): a deny's `subjects:` also matches any actor of
+ * the chain, at any depth, by subject alone (a link's `iss` is ignored: matching more only
+ * refuses), so an admin cutting off agent-x reaches it while it acts for alice. Actors carry no
+ * groups or claims: `groups:` and `claims:` stay the principal's. `actors:` narrows like
+ * `claims:`: on a deny, some actor of the chain is listed (folded); on an allow, the chain is
+ * well formed and not empty and every actor is listed exactly, named by the token's own issuer
+ * (a link without `iss`, or with the token's `iss`). So an allow with `actors:` admits only
+ * delegated calls, and only through the agents it lists; a principal acting directly needs a
+ * rule without `actors:`. A chain deeper than actors.ts reads matches every deny that names
+ * subjects or actors, and no allow that names actors.
  */
 import type { Principal } from '../tool-api.js';
 import type { Who } from './schema.js';
+import { actorLinks, actorNamesForDeny } from './actors.js';
 
 /**
  * The comparison key of a name under a deny: NFKC, format, control and other default-ignorable
@@ -31,6 +43,7 @@ interface FoldedWho {
   subjects: Set<string>;
   groups: Set<string>;
   claims: [string, Set<string>][];
+  actors: Set<string>;
 }
 
 const folded = new WeakMap<Who, FoldedWho>();
@@ -42,23 +55,44 @@ function foldWho(w: Who): FoldedWho {
       subjects: new Set((w.subjects ?? []).map(foldName)),
       groups: new Set((w.groups ?? []).map(foldName)),
       claims: Object.entries(w.claims ?? {}).map(([k, v]) => [k, new Set((Array.isArray(v) ? v : [v]).map(foldName))]),
+      actors: new Set((w.actors ?? []).map(foldName)),
     };
     folded.set(w, f);
   }
   return f;
 }
 
-const foldedPrincipals = new WeakMap<Principal, { from: string[]; subject: string; groups: string[] }>();
+interface FoldedPrincipal {
+  from: string[];
+  act: unknown;
+  subject: string;
+  groups: string[];
+  /** Folded subjects of every actor a deny reads (actors.ts actorNamesForDeny). */
+  actors: string[];
+  /** Links beyond the depth read: a deny naming subjects or actors presumes they are among them. */
+  unread: boolean;
+}
 
-/** The principal's subject and groups folded, once per principal object (the verifier reuses them per token); redone if they changed. */
-function foldPrincipal(p: Principal): { subject: string; groups: string[] } {
+const foldedPrincipals = new WeakMap<Principal, FoldedPrincipal>();
+
+/** The principal's subject, groups and actors folded, once per principal object (the verifier reuses them per token); redone if they changed. */
+function foldPrincipal(p: Principal): FoldedPrincipal {
   const from = [p.subject, ...p.groups];
+  const act = Object.hasOwn(p.claims, 'act') ? p.claims.act : undefined;
   let f = foldedPrincipals.get(p);
-  if (!f || f.from.length !== from.length || f.from.some((x, i) => x !== from[i])) {
-    f = { from, subject: foldName(p.subject), groups: p.groups.map(foldName) };
+  if (!f || f.act !== act || f.from.length !== from.length || f.from.some((x, i) => x !== from[i])) {
+    const chain = actorNamesForDeny(p.claims);
+    f = { from, act, subject: foldName(p.subject), groups: p.groups.map(foldName), actors: chain.names.map(foldName), unread: chain.unread };
     foldedPrincipals.set(p, f);
   }
   return f;
+}
+
+/** An allow's `actors:`: a well-formed, non-empty chain whose every actor is listed exactly and named by the token's own issuer. */
+function actorsAllowed(listed: string[], p: Principal): boolean {
+  const { links, wellFormed } = actorLinks(p.claims);
+  const iss = Object.hasOwn(p.claims, 'iss') ? p.claims.iss : undefined;
+  return wellFormed && links.length > 0 && links.every((l) => listed.includes(l.sub) && (l.iss === undefined || l.iss === iss));
 }
 
 /** Every value of a claim a deny can judge: a string, a number or boolean as text, or each such item of a list. Why exported: an HTTP session's owner is keyed by exactly these. */
@@ -78,9 +112,10 @@ export function whoMatches(rule: { who?: Who | undefined; effect?: 'allow' | 'de
     const f = foldWho(w);
     const me = foldPrincipal(p);
     let ok = !hasSubjects && !hasGroups;
-    if (hasSubjects && f.subjects.has(me.subject)) ok = true;
+    if (hasSubjects && (me.unread || f.subjects.has(me.subject) || me.actors.some((a) => f.subjects.has(a)))) ok = true;
     if (!ok && hasGroups && me.groups.some((g) => f.groups.has(g))) ok = true;
     if (!ok) return false;
+    if (w.actors && !(me.unread || me.actors.some((a) => f.actors.has(a)))) return false;
     return f.claims.every(([k, wants]) => claimValues(claim(k)).some((v) => wants.has(foldName(v))));
   }
   let ok = !hasSubjects && !hasGroups;
@@ -93,5 +128,5 @@ export function whoMatches(rule: { who?: Who | undefined; effect?: 'allow' | 'de
       if (typeof have !== 'string' || !wants.includes(have)) return false;
     }
   }
-  return ok;
+  return ok && (!w.actors || actorsAllowed(w.actors, p));
 }

@@ -12,6 +12,7 @@ import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Principal } from '../tool-api.js';
 import { canonicalJson } from '../recorder/canonical-json.js';
 import { claimValues } from '../policy/who.js';
+import { actorLinks, actorNamesForDeny } from '../policy/actors.js';
 import { ErrorCode } from '../errors.js';
 import { endAtExpiry } from './http-expiry.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
@@ -34,7 +35,9 @@ const fingerprints = new WeakMap<Principal, string>();
  * Who may use a session: issuer, subject, groups and claims, since `who.claims` rules decide on
  * a principal's top-level claims (strings, numbers, lists of them) (policy/engine.ts whoMatches; a review found a
  * CI job of the same subject and groups but another repository running calls under the grant of
- * the job that opened the session). Per-token claims (exp, jti, ...) are not on the principal
+ * the job that opened the session), and the actor chain (`act`) as `who:` reads it (policy/actors.ts:
+ * a token of agent-x acting for alice must not ride a session alice opened acting directly, nor
+ * one agent-y opened for her). Per-token claims (exp, jti, ...) are not on the principal
  * (identity/claims.ts), so a refreshed token keeps the session; group order does not matter.
  */
 export function principalFingerprint(p: Principal): string {
@@ -43,7 +46,8 @@ export function principalFingerprint(p: Principal): string {
     const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
     // Every claim value a rule can judge (policy/who.ts claimValues: strings, numbers, lists).
     const claims = Object.fromEntries(Object.entries(p.claims).map(([k, v]) => [k, claimValues(v).sort()] as const).filter(([, v]) => v.length > 0));
-    f = createHash('sha256').update(canonicalJson([p.authMethod, iss, p.subject, [...new Set(p.groups)].sort(), claims])).digest('base64url');
+    const actors = [actorLinks(p.claims), actorNamesForDeny(p.claims)];
+    f = createHash('sha256').update(canonicalJson([p.authMethod, iss, p.subject, [...new Set(p.groups)].sort(), claims, actors])).digest('base64url');
     fingerprints.set(p, f);
   }
   return f;

@@ -14,6 +14,10 @@ const POLICY = `rules:
     tool: query_database
     on: [analytics]
     sql: { statements: [select], read: [public.users] }
+  - id: cut-off-agent-x
+    effect: deny
+    who: { subjects: [agent-x] }
+    tool: query_database
 `;
 const config = (subject: string, groups: string) => `transcripts: { store: sqlite:warden.db }
 responses: { structured_content: true }
@@ -39,10 +43,13 @@ test('an admin sees explain_call and gets facts, rules and the decision', async 
     const data = (r.structured as { data: { decision: { effect: string; rule_ids: string[] }; rules: unknown[]; text: string } }).data;
     assert.equal(data.decision.effect, 'allow');
     assert.deepEqual(data.decision.rule_ids, ['analysts-read']);
-    assert.equal(data.rules.length, 1);
+    assert.equal(data.rules.length, 2, 'every rule is considered');
     assert.match(data.text, /reads: public\.users/);
     const denied = await w.call('explain_call', { as: { subject: 'mallory' }, tool: 'query_database', arguments: { connection: 'analytics', sql: 'DROP TABLE users' } });
     assert.equal((denied.structured as { data: { decision: { effect: string } } }).data.decision.effect, 'deny');
+    // An actor chain (RFC 8693 act), current actor first: the deny on agent-x reaches it behind a broker.
+    const viaAgent = await w.call('explain_call', { as: { subject: 'ana', groups: ['analysts'], actors: ['broker', 'agent-x'] }, tool: 'query_database', arguments: { connection: 'analytics', sql: 'SELECT id FROM users' } });
+    assert.deepEqual((viaAgent.structured as { data: { decision: { rule_ids: string[] } } }).data.decision.rule_ids, ['cut-off-agent-x']);
   } finally {
     await w.close();
   }

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { GovernedTool, Principal } from '../../tool-api.js';
 import { explainCall, formatExplain } from '../../policy/explain.js';
+import { claimsWithActors } from '../../policy/actors.js';
 import type { DiscoveryCore } from './list-connections.js';
 
 /** Who counts as an admin (warden.yaml `admins:`). */
@@ -38,6 +39,8 @@ const explainInput = z
         subject: z.string().min(1).max(256),
         groups: z.array(z.string().min(1).max(256)).max(100).default([]),
         claims: z.record(z.string(), z.union([z.string(), z.array(z.string())])).default({}),
+        /** Agents acting for the subject (an RFC 8693 act chain), current actor first. */
+        actors: z.array(z.string().min(1).max(256)).min(1).max(32).optional(),
       })
       .strict(),
     tool: z.string().min(1).max(128),
@@ -62,7 +65,9 @@ export function explainCallTool(core: DiscoveryCore, admins: AdminSpec): Governe
       return { family: 'discovery', summary: `explain ${input.tool} as ${input.as.subject}` };
     },
     async execute(input) {
-      const principal: Principal = { subject: input.as.subject, groups: input.as.groups, claims: input.as.claims, authMethod: 'local' };
+      // `as.claims` holds strings and lists only, so it carries no `act` of its own to conflict with.
+      const claims = claimsWithActors(input.as.claims, input.as.actors ?? []) ?? input.as.claims;
+      const principal: Principal = { subject: input.as.subject, groups: input.as.groups, claims, authMethod: 'local' };
       const tools = core.tools().filter((t) => t.connectionTypes !== null);
       const report = await explainCall({ policy: core.policy(), tools, connections: core.connections }, principal, input.tool, input.arguments);
       return { kind: 'json', data: { ...report, text: formatExplain(report) }, truncated: false };
