@@ -8,7 +8,9 @@
  * reads, so a deny on any of that refuses it (listed with no access, the refusal as note), as
  * does a view or a foreign table deny rules cannot follow while one applies (foreign-tables.ts);
  * a parent one of whose descendants is a foreign table is marked to be read (and written) as
- * ONLY, the note saying why. Pure: the catalog's answers come from
+ * ONLY, the note saying why; a write that cascades into a table a deny forbids writing, or fires
+ * a trigger whose function a deny names, is not offered (write-reach.ts; a trigger whose function
+ * deny rules cannot trust is refused by query_database, not said here). Pure: the catalog's answers come from
  * ViewCatalog.reach, the denied tables from grantedTables (describe-database.ts).
  */
 import { functionKey } from './analysis/names.js';
@@ -59,7 +61,11 @@ export function relationAccess(relation: string, catalog: CatalogReach | null, g
       catalog,
     );
   const touched = (w: Widened) => [...w.reads, ...w.writes].filter((r) => denied.hidden.has(r));
-  const written = (w: Widened) => w.writes.filter((r) => denied.writeDenied.has(r) || denied.hidden.has(r));
+  // A write also reaches cascades and its triggers' functions (write-reach.ts): a denied one makes it unwritable.
+  const written = (w: Widened) => [
+    ...w.writes.filter((r) => denied.writeDenied.has(r) || denied.hidden.has(r)),
+    ...[...w.triggered.values()].map((t) => t.fn).filter((f) => denied.deniedFunctions.has(functionKey(f))),
+  ];
   const own = widen(false, true);
   const hits = [...touched(own), ...own.functions.filter((f) => denied.deniedFunctions.has(functionKey(f)))];
   const isView = catalog.views.has(relation) || catalog.systemViews.has(relation);
@@ -88,7 +94,7 @@ export function relationAccess(relation: string, catalog: CatalogReach | null, g
   }
   if (unwritable.length) {
     if (!requiresOnly.includes('write')) requiresOnly.push('write');
-    notes.push(`write it as ONLY ${relation}: without ONLY a write reaches the rows of ${list(unwritable)}, which a deny rule forbids writing, and is refused`);
+    notes.push(`write it as ONLY ${relation}: without ONLY a write reaches ${list(unwritable)} (rows, or a trigger function), which a deny rule forbids writing (or calling), and is refused`);
   }
   return { hidden: false, write, requiresOnly, ...(notes.length ? { note: notes.join('; ') } : {}) };
 }

@@ -83,7 +83,7 @@ export async function describeTables(
   const nameable = [...relations].filter(([, r]) => !r.unnameable).map(([key]) => key);
   const masked = masking.columns.length > 0;
   // The deny walk first: masking's walk is then answered from the cache.
-  const reach = granted.conditional ? await catalog.reach(nameable) : null;
+  const reach = granted.conditional ? await catalog.reach(nameable, { writes: granted.write.size > 0 }) : null;
   if (masked) await catalog.warm(nameable, viewsToFollow(masking.columns));
   // Statistics, definitions or the schema's constants reached through a view: refused while masks or deny rules apply (statistics-values.ts).
   const guards = { masks: masked, denies: granted.conditional };

@@ -70,6 +70,8 @@ export class ViewCatalog {
   private views = new Map<string, Cached<AnalysedView>>();
   /** The relations of the system schemas, asked once when a system view is reached. */
   private system: Cached<readonly string[]> | null = null;
+  /** Every relation of the database, asked once when a write fires a trigger deny rules cannot follow. */
+  private all: Cached<readonly string[]> | null = null;
 
   constructor(
     private readonly reader: ViewReader,
@@ -106,10 +108,13 @@ export class ViewCatalog {
    * What `relations` reach for deny rules (widened-relations.ts): the families of every relation
    * met, what each view reads, down through views of views; a system view (pg_catalog,
    * information_schema) is not read but reaches every relation of the system schemas (one query,
-   * cached, and only when one is met). Costs no round trip once cached.
+   * cached, and only when one is met). `writes` (the statement changes rows): the tables foreign
+   * keys cascade into are walked too, level by level, so that their own cascades, triggers and
+   * rules are known (write-reach.ts); a read-only statement asks nothing for them. Costs no round
+   * trip once cached.
    */
-  async reach(relations: Iterable<string>): Promise<CatalogReach> {
-    const { views, unfollowed, known, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r));
+  async reach(relations: Iterable<string>, opts: { writes?: boolean } = {}): Promise<CatalogReach> {
+    const { views, unfollowed, known, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r), opts.writes === true);
     const reach = new Map<string, ViewReach | string>([...views].map(([v, a]) => [v, a.reach]));
     if (tooDeep) reach.set(tooDeep, `views are nested deeper than ${MAX_VIEW_DEPTH}`);
     const foreign = new Set([...known].filter(([, r]) => r.kind === FOREIGN_TABLE_KIND).map(([name]) => name));
@@ -133,7 +138,7 @@ export class ViewCatalog {
   }
 
   /** The one walk down views, level by level: kinds of every relation met, definitions of the views `follow` accepts. */
-  private async walk(relations: Iterable<string>, follow: (relation: string) => boolean): Promise<Walk> {
+  private async walk(relations: Iterable<string>, follow: (relation: string) => boolean, cascading = false): Promise<Walk> {
     const out: Walk = { views: new Map(), unfollowed: new Set(), known: new Map(), tooDeep: null };
     let frontier = [...new Set(relations)].filter((r) => !r.startsWith('\u0000'));
     for (let depth = 0; frontier.length > 0; depth++) {
@@ -146,6 +151,7 @@ export class ViewCatalog {
       const definitions = await this.definitionsOf(views);
       for (const v of views) out.views.set(v, definitions.get(v)!);
       const next = new Set(views.flatMap((v) => readBy(out.views.get(v)!)));
+      if (cascading) for (const k of kinds.values()) for (const r of k.cascades ?? []) next.add(r);
       frontier = [...next].filter((r) => !r.startsWith('\u0000') && !out.known.has(r));
     }
     return out;
@@ -165,6 +171,7 @@ export class ViewCatalog {
       this.relations.clear();
       this.views.clear();
       this.system = null;
+      this.all = null;
       return;
     }
     for (const r of relations) {
@@ -221,6 +228,19 @@ export class ViewCatalog {
       out.set(v, analysed);
     }
     return out;
+  }
+
+  /**
+   * Every relation of the database (cached like the rest), or null when the reader cannot say:
+   * what an unanalysed trigger function could touch (write-reach.ts).
+   */
+  async allRelations(): Promise<readonly string[] | null> {
+    if (!this.reader.allRelations) return null;
+    const now = Date.now();
+    if (this.fresh(this.all ?? undefined, now)) return this.all!.value;
+    const value = await this.reader.allRelations();
+    this.all = { at: now, value };
+    return value;
   }
 
   /** Every relation of the system schemas (cached like the rest). */

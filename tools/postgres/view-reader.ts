@@ -16,14 +16,29 @@ export interface CatalogRelation extends RelationFamily {
   rowSecurity?: boolean;
   /**
    * What a change of its rows (or its descendants') runs that its facts do not name: non-SELECT
-   * rules (their actions are statements deny rules do not see), in words. User triggers are not
-   * listed: refusing every write to a table with an ordinary trigger (updated_at, audit) whenever
-   * any conditional deny applies (the shipped guardrail is one) would block common schemas; what
-   * a trigger writes is not followed (README).
+   * rules (their actions are statements deny rules do not see), in words. Triggers are listed
+   * apart (`triggers`): their functions are judged as functions the statement calls (write-reach.ts).
    */
   sideEffects?: readonly string[];
   /** Tables whose foreign keys cascade (CASCADE, SET NULL, SET DEFAULT) a delete or update of its rows into theirs. */
   cascades?: readonly string[];
+  /** For each of `cascades`, the actions that reach it, in words ("ON DELETE CASCADE"). */
+  cascadeActions?: readonly string[];
+  /** Enabled user triggers a change of its rows may fire (write-reach.ts). */
+  triggers?: readonly Trigger[];
+}
+
+/**
+ * An enabled user trigger (pg_trigger: not internal, tgenabled other than 'D', any event and
+ * timing, INSTEAD OF on a view included) on the relation, on one of its descendants, or on a
+ * partitioned ancestor (whose row triggers are cloned onto its partitions).
+ */
+export interface Trigger {
+  name: string;
+  /** The relation it is on (schema.name). */
+  on: string;
+  /** Its function, spelled as facts spell functions (pg_catalog's bare). */
+  fn: string;
 }
 
 /** What the catalog is asked (PgViewReader in production). */
@@ -34,6 +49,8 @@ export interface ViewReader {
   viewDefinitions(names: readonly string[]): Promise<ViewDefinition[]>;
   /** schema.name of every relation in pg_catalog and information_schema. */
   systemRelations(): Promise<string[]>;
+  /** schema.name of every relation of the database (what a trigger's function could touch: write-reach.ts). */
+  allRelations?(): Promise<string[]>;
 }
 
 /** Split schema.name (analysis refuses a '.' inside either part, so the first '.' separates them). */
@@ -47,15 +64,23 @@ function splitRelation(name: string): [string, string] {
 const nameOf = (oid: string) => `(SELECT fn.nspname::text || '.' || fc.relname::text FROM pg_catalog.pg_class fc
   JOIN pg_catalog.pg_namespace fn ON fn.oid = fc.relnamespace WHERE fc.oid = ${oid})`;
 
+/** The words for a foreign key's ON DELETE/UPDATE action `column` when it changes the referencing rows (CASCADE, SET NULL, SET DEFAULT), else NULL. */
+const action = (column: string, event: string) =>
+  `CASE k.${column} WHEN 'c' THEN 'ON ${event} CASCADE' WHEN 'n' THEN 'ON ${event} SET NULL' WHEN 'd' THEN 'ON ${event} SET DEFAULT' END`;
+
 /**
  * Kind, own columns and family, walking pg_inherits to any depth: ancestors (`up`), descendants
  * (`down`), and the other ancestors of the descendants (`kin`, multiple inheritance: a parent of
  * a descendant that is neither the relation nor one of its descendants, and that parent's
- * ancestors, less the relation's own ancestors), each with one descendant it is reached from.
+ * ancestors, less the relation's own ancestors), each with one descendant it is reached from;
+ * and what a change of its rows runs: rules, cascading foreign keys (`fk`) and triggers (`tg`).
+ * All in the one query a statement's relations already cost (read-only statements included, at
+ * no extra round trip: the answer is cached for the writes that need it).
  */
 const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
-  f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via, f.side_effects, f.cascades
+  f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via, f.side_effects, f.cascades, f.cascade_actions,
+  f.trigger_names, f.trigger_relations, f.trigger_functions
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
 JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
@@ -68,7 +93,16 @@ CROSS JOIN LATERAL (
     kin_up(oid, via) AS (SELECT i.inhparent, i.inhrelid FROM pg_catalog.pg_inherits i JOIN down ON i.inhrelid = down.oid
         WHERE i.inhparent <> c.oid AND i.inhparent NOT IN (SELECT oid FROM down)
       UNION SELECT i.inhparent, k.via FROM pg_catalog.pg_inherits i JOIN kin_up k ON i.inhrelid = k.oid),
-    kin(oid, via) AS (SELECT DISTINCT ON (k.oid) k.oid, k.via FROM kin_up k WHERE k.oid NOT IN (SELECT oid FROM up) ORDER BY k.oid, k.via)
+    kin(oid, via) AS (SELECT DISTINCT ON (k.oid) k.oid, k.via FROM kin_up k WHERE k.oid NOT IN (SELECT oid FROM up) ORDER BY k.oid, k.via),
+    fk(oid, actions) AS (SELECT k.conrelid, string_agg(DISTINCT a.action, ' / ' ORDER BY a.action) FROM pg_catalog.pg_constraint k
+        CROSS JOIN LATERAL (VALUES (${action('confdeltype', 'DELETE')}), (${action('confupdtype', 'UPDATE')})) a(action)
+        WHERE k.contype = 'f' AND a.action IS NOT NULL AND (k.confrelid = c.oid OR k.confrelid IN (SELECT oid FROM down))
+        GROUP BY k.conrelid),
+    tg(oid, tgname, tgrelid, fn) AS (SELECT t.oid, t.tgname, t.tgrelid,
+          CASE WHEN pn.nspname = 'pg_catalog' THEN p.proname::text ELSE pn.nspname::text || '.' || p.proname::text END
+        FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
+        WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND (t.tgrelid = c.oid OR t.tgrelid IN (SELECT oid FROM down)
+          OR t.tgrelid IN (SELECT up.oid FROM up JOIN pg_catalog.pg_class uc ON uc.oid = up.oid WHERE uc.relkind = 'p')))
   SELECT ARRAY(SELECT ${nameOf('up.oid')} FROM up) AS ancestors,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down) AS descendants,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down JOIN pg_catalog.pg_class dc ON dc.oid = down.oid WHERE dc.relkind = '${FOREIGN_TABLE_KIND}') AS foreign_descendants,
@@ -76,9 +110,11 @@ CROSS JOIN LATERAL (
     ARRAY(SELECT ${nameOf('kin.via')} FROM kin ORDER BY kin.oid) AS kin_via,
     ARRAY(SELECT 'rule ' || r.rulename::text || ' on ' || ${nameOf('r.ev_class')} FROM pg_catalog.pg_rewrite r
         WHERE r.ev_type <> '1' AND (r.ev_class = c.oid OR r.ev_class IN (SELECT oid FROM down))) AS side_effects,
-    ARRAY(SELECT DISTINCT ${nameOf('k.conrelid')} FROM pg_catalog.pg_constraint k
-        WHERE k.contype = 'f' AND (k.confdeltype IN ('c', 'n', 'd') OR k.confupdtype IN ('c', 'n', 'd'))
-          AND (k.confrelid = c.oid OR k.confrelid IN (SELECT oid FROM down))) AS cascades
+    ARRAY(SELECT ${nameOf('fk.oid')} FROM fk ORDER BY fk.oid) AS cascades,
+    ARRAY(SELECT fk.actions FROM fk ORDER BY fk.oid) AS cascade_actions,
+    ARRAY(SELECT t.tgname::text FROM tg t ORDER BY t.oid) AS trigger_names,
+    ARRAY(SELECT ${nameOf('t.tgrelid')} FROM tg t ORDER BY t.oid) AS trigger_relations,
+    ARRAY(SELECT t.fn FROM tg t ORDER BY t.oid) AS trigger_functions
 ) f`;
 
 type RelationRow = {
@@ -93,11 +129,19 @@ type RelationRow = {
   kin_via: string[];
   side_effects: string[];
   cascades: string[];
+  cascade_actions: string[];
+  trigger_names: string[];
+  trigger_relations: string[];
+  trigger_functions: string[];
 };
 
 /** A row of RELATIONS_SQL as the relation it describes (fail closed: kin and their vias must line up). */
 function catalogRelation(row: RelationRow): CatalogRelation {
   if (row.kin.length !== row.kin_via.length) throw new Error(`catalog answer for ${row.name}: ${row.kin.length} other ancestors, ${row.kin_via.length} descendants they come through`);
+  const triggers = row.trigger_names.length;
+  if (row.cascades.length !== row.cascade_actions.length || row.trigger_relations.length !== triggers || row.trigger_functions.length !== triggers) {
+    throw new Error(`catalog answer for ${row.name}: cascades or triggers do not line up`);
+  }
   return {
     kind: row.relkind,
     rowSecurity: row.rowsecurity,
@@ -108,6 +152,8 @@ function catalogRelation(row: RelationRow): CatalogRelation {
     foreignDescendants: row.foreign_descendants,
     sideEffects: row.side_effects,
     cascades: row.cascades,
+    cascadeActions: row.cascade_actions,
+    triggers: row.trigger_names.map((name, i) => ({ name, on: row.trigger_relations[i]!, fn: row.trigger_functions[i]! })),
   };
 }
 
@@ -123,6 +169,10 @@ const SYSTEM_SQL = `SELECT n.nspname::text || '.' || c.relname::text AS name FRO
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v', 'm', 'p', 'f')`;
 
+/** Every relation of the database, system schemas included. */
+const ALL_SQL = `SELECT n.nspname::text || '.' || c.relname::text AS name FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f')`;
+
 function byParts(names: readonly string[]): [string[], string[], string[]] {
   const parts = names.map(splitRelation);
   return [[...names], parts.map((p) => p[0]), parts.map((p) => p[1])];
@@ -137,6 +187,10 @@ export function pgViewReader(session: () => Promise<pg.PoolClient>): ViewReader 
     },
     async systemRelations() {
       const r = await withSession(session, (c) => c.query(SYSTEM_SQL));
+      return (r.rows as { name: string }[]).map((row) => row.name);
+    },
+    async allRelations() {
+      const r = await withSession(session, (c) => c.query(ALL_SQL));
       return (r.rows as { name: string }[]).map((row) => row.name);
     },
     async viewDefinitions(names) {

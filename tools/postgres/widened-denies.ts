@@ -1,7 +1,8 @@
 /**
  * Deny rules follow what a statement reaches (widened-relations.ts): the rows of a parent named
- * without ONLY include its descendants', a child's rows are its ancestors', and reading (or
- * changing rows through) a view reads (or changes) what its definition reads. The policy decided
+ * without ONLY include its descendants', a child's rows are its ancestors', reading (or
+ * changing rows through) a view reads (or changes) what its definition reads, and a write also
+ * changes what cascading foreign keys reach and calls its triggers' functions (write-reach.ts). The policy decided
  * on the names the statement used; the catalog is asked after the decision, so the deny rules
  * are judged again here on the widened facts (ExecContext.judge.denies). Allow rules are not: a
  * grant on a view or a parent covers what is read through it.
@@ -10,7 +11,8 @@ import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '..
 import type { SqlFacts } from './analysis/types.js';
 import { statementRelations } from './inheritance.js';
 import type { ViewCatalog } from './view-catalog.js';
-import { describePaths, reachRefusal, widenRelations, type Widened } from './widened-relations.js';
+import { changesRows, describePaths, reachRefusal, widenRelations, type Widened } from './widened-relations.js';
+import { checkTriggers } from './write-reach.js';
 
 /** The statement as if it reached `added` alone: which additions a deny rule matches, for the refusal. */
 function alone(facts: SqlFacts, added: string, widened: Widened): SqlFacts {
@@ -23,7 +25,7 @@ function refusal(facts: SqlFacts, widened: Widened, deny: ItemJudgement, recheck
   const added = [...widened.paths.keys()];
   const culprits = added.filter((x) => !recheck(alone(facts, x, widened)).allowed);
   const paths = (culprits.length ? culprits : added).map((x) => widened.paths.get(x)!);
-  return new WardenError(ErrorCode.DENIED, `${deny.reason} (through views and inheritance: ${describePaths(paths)})`, {
+  return new WardenError(ErrorCode.DENIED, `${deny.reason} (through views, inheritance, cascades and triggers: ${describePaths(paths)})`, {
     ruleIds: deny.ruleIds,
     reason: 'denied through views or inheritance',
   });
@@ -41,7 +43,8 @@ export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext,
   const recheck = ctx.judge?.denies() ?? null;
   if (!recheck || (facts.reads.length === 0 && facts.writes.length === 0)) return;
   // Every relation of the statement, so that masking's lookup that follows is answered from the cache.
-  const widened = widenRelations(facts, await catalog.reach(statementRelations(facts)));
+  // A write also follows cascading foreign keys into the tables they reach (write-reach.ts).
+  const widened = widenRelations(facts, await catalog.reach(statementRelations(facts), { writes: changesRows(facts) }));
   if (widened.paths.size) {
     const wide: SqlFacts = { ...facts, reads: widened.reads, writes: widened.writes, functions: widened.functions };
     const deny = recheck(wide);
@@ -49,4 +52,5 @@ export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext,
   }
   const [unknown] = widened.unknown;
   if (unknown) throw reachRefusal(unknown[0], unknown[1]);
+  await checkTriggers(facts, widened, ctx, recheck, catalog);
 }

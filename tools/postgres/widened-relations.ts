@@ -13,7 +13,10 @@
  *   catalogs, so it counts as reading every one of them;
  * - a write (INSERT, UPDATE, DELETE) to a view is a write to every relation its definition reads
  *   (the base table of an updatable view, and, a refusal too many at worst, the tables of its
- *   subqueries); DDL on a view changes the view, not the rows it shows.
+ *   subqueries); DDL on a view changes the view, not the rows it shows;
+ * - a change of rows also changes what cascading foreign keys reach (followed in turn), and calls
+ *   the functions of the triggers it fires; a rule on a written relation cannot be followed
+ *   (write-reach.ts, which also judges triggers whose functions deny rules cannot trust).
  * A view whose definition is not understood, or that calls a function whose reads deny rules
  * cannot see, cannot be followed; nor can a foreign table (foreign-tables.ts), reached by name
  * (ONLY or not), through a view, or as a descendant of a relation named without ONLY, read or
@@ -26,11 +29,12 @@ import type { SqlFacts } from './analysis/types.js';
 import { FOREIGN_WHY } from './foreign-tables.js';
 import type { RelationFamily } from './inheritance.js';
 import type { ViewReach } from './view-lineage.js';
+import type { CatalogRelation } from './view-reader.js';
 
 /** What the catalog says about the relations a statement reaches (ViewCatalog.reach). */
 export interface CatalogReach {
   /** The inheritance family of every relation met that the catalog knows. */
-  families: ReadonlyMap<string, RelationFamily & { sideEffects?: readonly string[]; cascades?: readonly string[] }>;
+  families: ReadonlyMap<string, RelationFamily & Pick<CatalogRelation, 'sideEffects' | 'cascades' | 'cascadeActions' | 'triggers'>>;
   /** Each view met: what its definition reaches, or why deny rules cannot follow it. */
   views: ReadonlyMap<string, ViewReach | string>;
   /** System views met (not analysed): each reaches every relation of `system`. */
@@ -42,7 +46,7 @@ export interface CatalogReach {
 }
 
 /** How one step of a path reaches the next relation (or function). */
-type Step = { to: string; how: 'view' | 'descendant' | 'ancestor' | 'system' | 'call' | 'cascade' };
+type Step = { to: string; how: 'view' | 'descendant' | 'ancestor' | 'system' | 'call' | 'cascade' | 'trigger'; note?: string };
 
 /** A relation or function the statement does not name, and the steps from one it names. */
 export interface Path {
@@ -62,6 +66,8 @@ export interface Widened {
   paths: ReadonlyMap<string, Path>;
   /** Views and foreign tables deny rules cannot follow: why, and how the statement reaches them. */
   unknown: ReadonlyMap<string, Unfollowable>;
+  /** Triggers the statement fires ("name on schema.table"): the function (also in `functions`) and how it is reached (write-reach.ts). */
+  triggered: ReadonlyMap<string, { fn: string; path: Path }>;
 }
 
 /** The part of a statement's facts the widening starts from. */
@@ -72,6 +78,12 @@ const ROW_CHANGES: ReadonlySet<string> = new Set(['insert', 'update', 'delete'])
 
 type Item = { relation: string; write: boolean; only: boolean; path: Path };
 
+/** Whether the statement changes rows (firing triggers, rules and cascading foreign keys): not when it is only EXPLAINed. */
+export function changesRows(named: Pick<NamedRelations, 'statements' | 'constructs'>): boolean {
+  const rows = named.statements.some((k) => ROW_CHANGES.has(k)) || named.statements.includes('truncate');
+  return rows && !(named.statements.includes('explain') && !named.constructs?.includes('explain_analyze'));
+}
+
 /** Widen a statement's reads, writes and functions along inheritance and views (see the top of the file). */
 export function widenRelations(named: NamedRelations, catalog: CatalogReach): Widened {
   const reads = new Set(named.reads);
@@ -79,9 +91,9 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   const functions = new Set(named.functions);
   const paths = new Map<string, Path>();
   const unknown = new Map<string, Unfollowable>();
+  const triggered = new Map<string, { fn: string; path: Path }>();
   const throughViews = named.statements.some((k) => ROW_CHANGES.has(k));
-  // Rows change (firing triggers, rules and cascading foreign keys) unless the statement is only EXPLAINed.
-  const changesRows = (throughViews || named.statements.includes('truncate')) && !(named.statements.includes('explain') && !named.constructs?.includes('explain_analyze'));
+  const rowsChange = changesRows(named);
   // An addition is new to its set (a relation the statement reads may be reached as written).
   const add = (set: Set<string>, name: string, path: Path, step: Step): void => {
     if (set.has(name)) return;
@@ -109,16 +121,26 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
       for (const a of family.descendantsAncestors) add(into, a.relation, through(a.via), { to: a.relation, how: 'ancestor' });
       for (const d of family.foreignDescendants) unfollowable(d, { kind: 'foreign table', why: FOREIGN_WHY, path: through(d) });
     }
-    if (write && changesRows) {
+    if (write && rowsChange) {
       // Changing its rows runs rules whose writes no facts name: deny rules cannot follow them.
       const effects = family?.sideEffects ?? [];
       if (effects.length) unfollowable(relation, { kind: 'write side effect', why: `changing its rows runs ${effects.slice(0, 3).join(', ')}${effects.length > 3 ? ' and more' : ''}`, path });
       // Foreign keys with ON DELETE/UPDATE CASCADE (SET NULL, SET DEFAULT) change the referencing table's rows.
       const cascades = family?.cascades ?? [];
-      for (const r of cascades) {
-        const step: Step = { to: r, how: 'cascade' };
+      for (const [i, r] of cascades.entries()) {
+        const step: Step = { to: r, how: 'cascade', note: family?.cascadeActions?.[i] ?? 'that cascades' };
         add(writes, r, path, step);
         queue.push({ relation: r, write: true, only: false, path: { from: path.from, steps: [...path.steps, step] } });
+      }
+      // Triggers run their functions: functions the statement calls (write-reach.ts judges what they may touch).
+      for (const t of family?.triggers ?? []) {
+        const onDescendant = t.on !== relation && family?.descendants.includes(t.on);
+        if (only && onDescendant) continue;
+        const at: Path = onDescendant ? { from: path.from, steps: [...path.steps, { to: t.on, how: 'descendant' }] } : path;
+        const step: Step = { to: t.fn, how: 'trigger', note: t.on === relation ? t.name : `${t.name} on ${t.on}` };
+        add(functions, t.fn, at, step);
+        const key = `${t.name} on ${t.on}`;
+        if (!triggered.has(key)) triggered.set(key, { fn: t.fn, path: { from: at.from, steps: [...at.steps, step] } });
       }
     }
     if (write && !throughViews) continue;
@@ -139,21 +161,22 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
       queue.push({ relation: r, write, only: view.only.includes(r), path: { from: path.from, steps: [...path.steps, step] } });
     }
   }
-  return { reads: [...reads].sort(), writes: [...writes].sort(), functions: [...functions].sort(), paths, unknown };
+  return { reads: [...reads].sort(), writes: [...writes].sort(), functions: [...functions].sort(), paths, unknown, triggered };
 }
 
-const VERBS: Record<Step['how'], (to: string) => string> = {
+const VERBS: Record<Step['how'], (to: string, note?: string) => string> = {
   view: (to) => `reads ${to}`,
   descendant: (to) => `returns, named without ONLY, the rows of ${to}`,
   ancestor: (to) => `holds rows of ${to}`,
   system: (to) => `is a system view, reading the system catalogs (${to} among them)`,
   call: (to) => `calls ${to}`,
-  cascade: (to) => `changes, through a cascading foreign key, the rows of ${to}`,
+  cascade: (to, note) => `changes, through a foreign key ${note}, the rows of ${to}`,
+  trigger: (to, note) => `fires trigger ${note}, running ${to}`,
 };
 
 /** A path in words: "public.v2 reads public.v1, which reads public.secrets". Why: the agent is told how it reached what is denied. */
 export function describePath(path: Path): string {
-  return [path.from, ...path.steps.map((s, i) => `${i ? ', which ' : ' '}${VERBS[s.how](s.to)}`)].join('');
+  return [path.from, ...path.steps.map((s, i) => `${i ? ', which ' : ' '}${VERBS[s.how](s.to, s.note)}`)].join('');
 }
 
 /** Names listed in a message before the rest are counted. */

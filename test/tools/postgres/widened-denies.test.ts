@@ -61,6 +61,12 @@ before(async () => {
     CREATE VIEW v2 AS SELECT id FROM v1;
     CREATE VIEW info_view AS SELECT id, body FROM info;
     CREATE VIEW info_view2 AS SELECT v.id, v.body FROM info_view v JOIN info i ON i.id = v.id;
+    CREATE TABLE parents (id int PRIMARY KEY, body text);
+    CREATE TABLE kids (id int, parent_id int REFERENCES parents (id) ON DELETE CASCADE);
+    CREATE TABLE grandkids (id int, kid_id int);
+    CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+    CREATE TRIGGER parents_touch BEFORE UPDATE ON parents FOR EACH ROW EXECUTE FUNCTION touch();
+    INSERT INTO parents VALUES (1, 'p');
     GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${db.role};
   `);
   connector = new PgConnector(conn('env:DB'), { resolve: async () => db.url });
@@ -77,7 +83,7 @@ describe('checkWidenedDenies through query_database', () => {
       assert.ok(e instanceof WardenError);
       assert.equal(e.code, 'WARDEN_DENIED');
       assert.deepEqual(e.details.ruleIds, ['deny-secrets']);
-      assert.match(e.message, /^denied by rule deny-secrets \(through views and inheritance: public\.v2 reads public\.v1, which reads public\.secrets\)$/);
+      assert.match(e.message, /^denied by rule deny-secrets \(through views, inheritance, cascades and triggers: public\.v2 reads public\.v1, which reads public\.secrets\)$/);
       return true;
     });
   });
@@ -98,4 +104,28 @@ describe('checkWidenedDenies through query_database', () => {
     assert.equal(await checkouts(() => run(sql, DENY_SECRETS)), 1);
     assert.deepEqual(await run(sql, DENY_SECRETS), [['plain']]);
   });
+
+  test('a plain SELECT of a table with triggers and cascading foreign keys asks nothing beyond its own kinds', async () => {
+    const sql = 'SELECT body FROM parents';
+    await run(sql, NO_DENIES); // warms the field origin
+    connector.views.forget();
+    // kinds of parents (with its triggers, rules and cascades, in the same query), the statement: kids is not looked up
+    assert.equal(await checkouts(() => run(sql, DENY_SECRETS)), 2);
+    assert.equal(await checkouts(() => run(sql, DENY_SECRETS)), 1);
+  });
+
+  test('a write looks up, one query per level, what its cascades reach; then nothing beyond the statement', async () => {
+    const facts = analyzeSql('DELETE FROM parents WHERE id = 0');
+    connector.views.forget();
+    const reach = () => connector.views.reach(['public.parents'], { writes: true });
+    // kinds of parents, kinds of kids (reached by the cascade)
+    assert.equal(await checkouts(reach), 2);
+    assert.equal(await checkouts(reach), 0);
+    const r = await reach();
+    assert.deepEqual(r.families.get('public.parents')?.cascades, ['public.kids']);
+    assert.deepEqual(r.families.get('public.parents')?.triggers, [{ name: 'parents_touch', on: 'public.parents', fn: 'public.touch' }]);
+    assert.ok(r.families.has('public.kids'));
+    assert.deepEqual(facts.writes, ['public.parents']);
+  });
 });
+

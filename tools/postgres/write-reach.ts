@@ -1,0 +1,82 @@
+/**
+ * What a write reaches beyond the rows it names, for deny rules (widened-relations.ts follows it,
+ * widened-denies.ts judges it). A change of rows (INSERT, UPDATE, DELETE, also through a view or
+ * an INSERT ... ON CONFLICT; TRUNCATE; not a plain EXPLAIN) of a relation, of its descendants when
+ * named without ONLY, of a view's base table, and of every table reached so, runs:
+ * - cascading foreign keys (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT): the referencing
+ *   table is written, followed in turn (its own cascades, triggers, rules). Any change counts, not
+ *   only the event the key names: a refusal too many at worst. TRUNCATE ... CASCADE is refused by
+ *   the analyser (it names no table it empties);
+ * - rules (pg_rewrite other than a view's `_RETURN`): their actions are not followed, so the write
+ *   is refused while any conditional deny applies (reachRefusal);
+ * - triggers (pg_trigger: not internal, enabled in any mode, 'O', 'R' or 'A', so one that fires
+ *   only under session_replication_role = replica counts too; any event and timing, statement or
+ *   row, INSTEAD OF on a view; on the relation, its descendants unless named ONLY, a partitioned
+ *   ancestor): the trigger's function is a function the statement calls, so a deny on
+ *   `functions:` refuses the write. What the function's body reads, writes or calls is not
+ *   analysed, so, fail closed, a trigger function that is neither built in (pg_catalog's) nor
+ *   named by the grant (a grant naming `public.f` trusts what `f` does, as for a function the
+ *   statement calls itself) refuses the write while a deny rule on tables could apply: one that
+ *   would match the statement if it read and wrote every relation of the database
+ *   (checkTriggers; one cached catalog query, only then). A deny rule on `statements:` or
+ *   `functions:` alone does not see what a trigger runs.
+ * The catalog answers (cascades, triggers, rules) come with a relation's kind and family, in the
+ * one query a statement's relations cost (view-reader.ts); the tables cascades reach are looked
+ * up, level by level, only for a statement that changes rows (ViewCatalog.reach).
+ */
+import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '../../src/tool-api.js';
+import type { SqlFacts } from './analysis/types.js';
+import type { ViewCatalog } from './view-catalog.js';
+import { describePath, type Path, type Widened } from './widened-relations.js';
+
+/** A trigger function known not to touch other tables: pg_catalog's (facts spell them without a schema). */
+function builtIn(fn: string): boolean {
+  return !fn.includes('.');
+}
+
+/**
+ * The triggers among `widened.triggered` whose function deny rules cannot trust: neither built in
+ * nor granted (the decision, judged again with the function among the statement's calls, allows).
+ */
+function untrusted(facts: SqlFacts, widened: Widened, call: (f: SqlFacts) => ItemJudgement): [string, { fn: string; path: Path }][] {
+  const verdicts = new Map<string, boolean>();
+  const trusted = (fn: string): boolean => {
+    if (builtIn(fn) || facts.functions.includes(fn)) return true;
+    let v = verdicts.get(fn);
+    if (v === undefined) verdicts.set(fn, (v = call({ ...facts, functions: [...facts.functions, fn] }).allowed));
+    return v;
+  };
+  return [...widened.triggered].filter(([, t]) => !trusted(t.fn));
+}
+
+/**
+ * Refuse a write that fires a trigger whose function deny rules cannot follow (see the top of the
+ * file) while a deny rule on tables could apply. Asks the catalog (every relation's name, cached)
+ * only when such a trigger is fired and a conditional deny applies.
+ */
+export async function checkTriggers(
+  facts: SqlFacts,
+  widened: Widened,
+  ctx: Pick<ExecContext, 'judge'>,
+  recheck: (f: SqlFacts) => ItemJudgement,
+  catalog: ViewCatalog,
+): Promise<void> {
+  if (!widened.triggered.size || !ctx.judge) return;
+  const judge = ctx.judge;
+  const blind = untrusted(facts, widened, (f) => judge.call(f));
+  if (!blind.length) return;
+  const all = await catalog.allRelations();
+  // Without the list (a reader that cannot say), as if a deny on tables applied: fail closed.
+  const probe = all ? recheck({ ...facts, statements: [], reads: [], writes: [...all], functions: [], constructs: [] }) : null;
+  if (probe?.allowed) return;
+  const [trigger, { fn, path }] = blind[0]!;
+  const ids = probe?.ruleIds ?? [];
+  const more = blind.length > 1 ? ` (and ${blind.length - 1} more trigger${blind.length > 2 ? 's' : ''})` : '';
+  throw new WardenError(
+    ErrorCode.DENIED,
+    `deny rules cannot be followed into trigger ${trigger} (${describePath(path)})${more}: what its function ${fn} reads and writes is not analysed, ` +
+      `and deny rule${ids.length === 1 ? '' : 's'} ${ids.join(', ') || '(unknown)'} forbid${ids.length === 1 ? 's' : ''} tables it could reach; ` +
+      `refused rather than change rows a deny rule may forbid (an admin who trusts ${fn} may name it in the grant's functions)`,
+    { ruleIds: ids, reason: 'trigger reach unknown' },
+  );
+}
