@@ -169,6 +169,8 @@ function renderItem(v: unknown): string {
       const src = (o.sources as { table: string; column: string }[]).map((s) => `${s.table}.${s.column}`).join(' + ');
       return `${o.name} <- ${src || '(constant)'}${o.derived ? ' (derived)' : ''}`;
     }
+    // A column (readColumns, writtenColumns...): schema.table.column, '*' for the whole row.
+    if (Object.keys(o).length === 2 && typeof o.table === 'string' && typeof o.column === 'string') return `${o.table}.${o.column}`;
     return JSON.stringify(v);
   }
   return String(v);

@@ -46,6 +46,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'rules[].sql.statements': 'Statement kinds (select, insert, update, ...). Allow default: [select].',
   'rules[].sql.read': 'Tables that may be read (schema-qualified; unqualified means public).',
   'rules[].sql.write': 'Tables that may be written (also readable).',
+  'rules[].sql.write_columns': 'Columns ([schema.]table.column). Allow: every column a statement writes must be listed (a whole-row write: DELETE, INSERT without a column list, TRUNCATE, DDL never fits); the tables are writable and readable, and with write: a table must be in both. Deny: matches a listed column written, or its table written whole.',
   'rules[].sql.functions': 'Functions a query may call; @safe-read is a vetted read-only set.',
   'rules[].shell.pipelines': 'Allow | between allowed commands.',
   'rules[].shell.programs': 'Bare program names, each with optional paths, subcommands, deny_flags, allow_flags.',

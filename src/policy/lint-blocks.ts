@@ -5,7 +5,7 @@
  * (no false alarms), and the engine stays the single source of truth for what matches.
  */
 import type { CompiledCondition, Facts } from '../tool-api.js';
-import { normaliseTableName } from './sql-names.js';
+import { normaliseColumnName, normaliseTableName } from './sql-names.js';
 
 type Block = Record<string, unknown>;
 
@@ -16,7 +16,7 @@ export function denyBlockCovers(key: string, deny: unknown, allow: unknown): boo
   const d = (deny ?? {}) as Block;
   const a = (allow ?? {}) as Block;
   if (key === 'sql') {
-    if (!d.statements && !d.read && !d.write && !d.functions) return true; // an empty deny block matches every SQL call
+    if (!d.statements && !d.read && !d.write && !d.write_columns && !d.functions) return true; // an empty deny block matches every SQL call
     const denied = new Set((strings(d.statements) ?? []).map((s) => s.toLowerCase()));
     const granted = (strings(a.statements) ?? ['select']).map((s) => s.toLowerCase());
     return granted.length > 0 && granted.every((s) => denied.has(s)); // every call has a statement, each one denied
@@ -30,10 +30,11 @@ export function denyBlockCovers(key: string, deny: unknown, allow: unknown): boo
   return false;
 }
 
-/** Tables a block lets a rule read or write (`read:` / `write:` lists), normalised by SQL identifier rules. */
+/** Tables a block lets a rule read or write (`read:` / `write:` lists, `write_columns:` tables), normalised by SQL identifier rules. */
 export function blockTables(block: unknown): string[] {
   const b = (block ?? {}) as Block;
-  return [...(strings(b.read) ?? []), ...(strings(b.write) ?? [])].map(normaliseTableName);
+  const columnTables = (strings(b.write_columns) ?? []).map((c) => normaliseColumnName(c)).map((c) => c.slice(0, c.lastIndexOf('.')));
+  return [...[...(strings(b.read) ?? []), ...(strings(b.write) ?? [])].map(normaliseTableName), ...columnTables];
 }
 
 /**
@@ -56,6 +57,7 @@ export function unusableFunctions(key: string, block: unknown, fn: CompiledCondi
       topLevel: statements[0] ?? 'select',
       reads: [],
       writes: [],
+      writtenColumns: [],
       functions: [bare],
       constructs: [],
       output: [],

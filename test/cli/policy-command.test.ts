@@ -134,6 +134,7 @@ test('explain: facts, rules and decision, as text and JSON', () => {
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /statements: update/);
   assert.match(r.out, /writes: public\.orders/);
+  assert.match(r.out, /writtenColumns: public\.orders\.status\n/);
   assert.match(r.out, /MATCH allow sre-fix-orders/);
   assert.match(r.out, /skip {2}allow analysts-read .*principal sam is not in who/);
   assert.match(r.out, /decision: ALLOW by sre-fix-orders/);

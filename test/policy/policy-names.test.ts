@@ -95,3 +95,24 @@ rules:
   assert.equal(at('rules.0.sql.write.0')?.line, 11);
   assert.match(at('rules.0.sql.write.0')?.message ?? '', /\[schema\.\]table/);
 });
+
+test('ill-formed write_columns entries are load errors at their line', () => {
+  const r = load(`rules:
+  - id: no-role
+    effect: deny
+    tool: query_database
+    sql:
+      write_columns:
+        - public.users.role
+        - users
+        - '"Users.role'
+        - a.b.c.d
+`);
+  const at = (path: string) => r.problems.find((p) => p.path === path);
+  assert.equal(at('rules.0.sql.write_columns.0'), undefined);
+  assert.equal(at('rules.0.sql.write_columns.1')?.line, 8);
+  assert.match(at('rules.0.sql.write_columns.1')?.message ?? '', /\[schema\.\]table\.column/);
+  assert.equal(at('rules.0.sql.write_columns.2')?.line, 9);
+  assert.match(at('rules.0.sql.write_columns.2')?.message ?? '', /unterminated/);
+  assert.equal(at('rules.0.sql.write_columns.3')?.line, 10);
+});

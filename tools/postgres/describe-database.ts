@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { GovernedTool, ToolOutput } from '../../src/tool-api.js';
-import { functionKey, normalizePolicyTable } from './analysis/names.js';
+import { functionKey, normalizePolicyColumn, normalizePolicyTable } from './analysis/names.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import { describeTables } from './describe-tables.js';
@@ -71,15 +71,16 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
     out.conditional = true;
     const keys = Object.keys(d);
     if (keys.length !== 1 || keys[0] !== 'sql') continue;
-    const sql = d.sql as { statements?: string[]; read?: string[]; write?: string[]; functions?: string[] } | null | undefined;
-    if (!sql?.statements && !sql?.read && !sql?.write && !sql?.functions) return out; // denies every statement
+    const sql = d.sql as { statements?: string[]; read?: string[]; write?: string[]; write_columns?: string[]; functions?: string[] } | null | undefined;
+    if (!sql?.statements && !sql?.read && !sql?.write && !sql?.write_columns && !sql?.functions) return out; // denies every statement
+    // write_columns denies some columns of a table: its other columns stay writable, so it is listed as before.
     for (const k of sql.statements ?? []) deniedStatements.add(k.trim().toLowerCase());
     for (const t of sql.read ?? []) out.hidden.add(normalizePolicyTable(t));
     for (const t of sql.write ?? []) out.writeDenied.add(normalizePolicyTable(t));
     for (const f of sql.functions ?? []) out.deniedFunctions.add(functionKey(f));
   }
   for (const g of grants) {
-    const sql = g.sql as { statements?: string[]; read?: string[]; write?: string[] } | undefined;
+    const sql = g.sql as { statements?: string[]; read?: string[]; write?: string[]; write_columns?: string[] } | undefined;
     if (!sql) {
       out.all = true;
       continue;
@@ -87,7 +88,12 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
     const kinds = (sql.statements ?? ['select']).map((k) => k.trim().toLowerCase());
     if (kinds.every((k) => deniedStatements.has(k))) continue;
     for (const t of sql.read ?? []) out.read.add(normalizePolicyTable(t));
-    for (const t of sql.write ?? []) out.write.add(normalizePolicyTable(t));
+    // write_columns makes its tables writable (and readable); with write: too, only those in both (sql-write-columns.ts).
+    const columnTables = (sql.write_columns ?? []).map((c) => normalizePolicyColumn(c).table);
+    const write = sql.write?.map(normalizePolicyTable) ?? [];
+    const both = sql.write_columns && sql.write;
+    for (const t of both ? write.filter((w) => columnTables.includes(w)) : [...write, ...columnTables]) out.write.add(t);
+    for (const t of both ? [...write, ...columnTables].filter((x) => !out.write.has(x)) : []) out.read.add(t);
   }
   for (const t of out.hidden) {
     out.read.delete(t);

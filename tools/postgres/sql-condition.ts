@@ -12,6 +12,7 @@ import type { SqlFacts } from './analysis/types.js';
 import { CONSTANT_COLUMNS } from './catalog-columns.js';
 import { SCHEMA_CONSTANTS } from './schema-constants.js';
 import { quotesValues, VALUE_STATISTICS } from './statistics-values.js';
+import { type ColumnGrant, columnName, columnsOutsideGrant, compileColumns, deniedColumnWrite, describeColumns } from './sql-write-columns.js';
 
 /** Reference to the built-in safe-read function set inside `functions:`. */
 export const SAFE_READ_REF = '@safe-read';
@@ -47,6 +48,8 @@ export const sqlBlockSchema = z
     statements: z.array(statementKind).optional(),
     read: z.array(tableName).optional(),
     write: z.array(tableName).optional(),
+    /** [schema.]table.column names (sql-write-columns.ts). */
+    write_columns: z.array(columnName).optional(),
     functions: z.array(z.string().min(1)).optional(),
   })
   .strict();
@@ -85,6 +88,8 @@ interface Compiled {
   statements: Set<string> | null;
   read: Set<string> | null;
   write: Set<string> | null;
+  /** `write_columns:` by table (sql-write-columns.ts). */
+  writeColumns: ColumnGrant | null;
   /** Exact names (allow); for deny, normalised keys. */
   functions: Set<string> | null;
 }
@@ -104,6 +109,7 @@ function compileBlock(block: SqlBlock): Compiled {
     statements: lower(block.statements),
     read: tables(block.read),
     write: tables(block.write),
+    writeColumns: compileColumns(block.write_columns),
     functions,
   };
 }
@@ -118,10 +124,14 @@ const yes = (why: string): ConditionResult => ({ matched: true, why });
 function allowMatch(c: Compiled, f: SqlFacts): ConditionResult {
   const statements = c.statements ?? new Set(['select']);
   const functions = c.functions ?? SAFE_READ_FUNCTIONS;
-  const write = c.write ?? new Set<string>();
-  const read = new Set([...(c.read ?? []), ...write]);
+  // write_columns makes its tables writable; with write: too, a table must be in both.
+  const columnTables = [...(c.writeColumns?.keys() ?? [])];
+  const write = c.write && c.writeColumns ? new Set(columnTables.filter((t) => c.write!.has(t))) : (c.write ?? new Set(columnTables));
+  const read = new Set([...(c.read ?? []), ...(c.write ?? []), ...columnTables]);
   for (const k of f.statements) if (!statements.has(k)) return no(`statement ${k} is not in the allowed statements (${[...statements].join(', ')})`);
   for (const t of f.writes) if (!write.has(t)) return no(`table ${t} may not be written`);
+  const outside = c.writeColumns ? columnsOutsideGrant(c.writeColumns, f) : null;
+  if (outside) return no(outside);
   for (const t of f.reads) if (!read.has(t)) return no(`table ${t} is not in the allowed tables`);
   const readGrant = [...statements].every((k) => READ_KINDS.has(k)) || f.statements.every((k) => READ_KINDS.has(k));
   for (const fn of f.functions) {
@@ -137,10 +147,12 @@ function allowMatch(c: Compiled, f: SqlFacts): ConditionResult {
 }
 
 function denyMatch(c: Compiled, f: SqlFacts): ConditionResult {
-  if (!c.statements && !c.read && !c.write && !c.functions) return yes('the rule matches every SQL statement');
+  if (!c.statements && !c.read && !c.write && !c.writeColumns && !c.functions) return yes('the rule matches every SQL statement');
   for (const k of f.statements) if (c.statements?.has(k)) return yes(`statement ${k} is denied`);
   for (const t of [...f.reads, ...f.writes]) if (c.read?.has(t)) return yes(`table ${t} is denied`);
   for (const t of f.writes) if (c.write?.has(t)) return yes(`writing table ${t} is denied`);
+  const column = c.writeColumns ? deniedColumnWrite(c.writeColumns, f) : null;
+  if (column) return yes(column);
   for (const fn of f.functions) if (c.functions?.has(functionKey(fn))) return yes(`function ${fn} is denied`);
   return no('the statement touches nothing this rule denies');
 }
@@ -154,7 +166,7 @@ export const sqlCondition: ConditionSpec = {
     const parsed = sqlBlockSchema.parse(block ?? {});
     // A deny list that names nothing matches nothing: the rule would load and deny nothing.
     if (rule.effect === 'deny') {
-      const empty = (['statements', 'read', 'write', 'functions'] as const).filter((k) => parsed[k]?.length === 0);
+      const empty = (['statements', 'read', 'write', 'write_columns', 'functions'] as const).filter((k) => parsed[k]?.length === 0);
       if (empty.length) throw new Error(`a deny's ${empty.join(', ')} ${empty.length === 1 ? 'list is' : 'lists are'} empty, so it would deny nothing: name what to deny, or leave the key out`);
     }
     const compiled = compileBlock(parsed);
@@ -169,6 +181,7 @@ export const sqlCondition: ConditionSpec = {
     const parts = [`SQL ${statements}`];
     if (b.read?.length) parts.push(`reading ${b.read.map(normalizePolicyTable).join(', ')}`);
     if (b.write?.length) parts.push(`writing ${b.write.map(normalizePolicyTable).join(', ')}`);
+    if (b.write_columns?.length) parts.push(`writing columns ${describeColumns(b.write_columns)}`);
     parts.push(`functions: ${b.functions?.length ? b.functions.join(', ') : SAFE_READ_REF}`);
     return parts.join('; ');
   },

@@ -57,6 +57,11 @@ export interface ViewReach {
   reads: readonly string[];
   only: readonly string[];
   functions: readonly string[];
+  /**
+   * The view's columns' one-level lineage, when its output lines up with its columns: a write
+   * of a plain column lands on the column it shows (written columns, widened-relations.ts).
+   */
+  columns?: ViewColumns;
 }
 
 /**
@@ -104,8 +109,9 @@ export function analyseDefinition(view: ViewDefinition): AnalysedView {
     return { columns: viewRefusal(view.name, why), reach: why, reads: [], calls: [], readColumns: [] };
   }
   const opaque = facts.functions.map(opaqueCall).find((why) => why !== null);
-  const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions };
-  return { columns: viewColumns(view, facts.output), reach, reads: facts.reads, calls: facts.functions, readColumns: facts.readColumns };
+  const columns = viewColumns(view, facts.output);
+  const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions, ...(columns instanceof WardenError ? {} : { columns }) };
+  return { columns, reach, reads: facts.reads, calls: facts.functions, readColumns: facts.readColumns };
 }
 
 /**

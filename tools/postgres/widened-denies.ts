@@ -4,7 +4,7 @@
  * changing rows through) a view reads (or changes) what its definition reads, and a write also
  * changes what cascading foreign keys reach and calls its triggers' functions (write-reach.ts). The policy decided
  * on the names the statement used; the catalog is asked after the decision, so the deny rules
- * are judged again here on the widened facts (ExecContext.judge.denies). Allow rules are not: a
+ * are judged again here on the widened facts (ExecContext.judge.denies), written columns too. Allow rules are not: a
  * grant on a view or a parent covers what is read through it.
  */
 import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '../../src/tool-api.js';
@@ -17,7 +17,8 @@ import { checkTriggers } from './write-reach.js';
 /** The statement as if it reached `added` alone: which additions a deny rule matches, for the refusal. */
 function alone(facts: SqlFacts, added: string, widened: Widened): SqlFacts {
   const only = (list: readonly string[]) => (list.includes(added) ? [added] : []);
-  return { ...facts, reads: only(widened.reads), writes: only(widened.writes), functions: only(widened.functions) };
+  const writtenColumns = widened.writtenColumns.filter((c) => c.table === added);
+  return { ...facts, reads: only(widened.reads), writes: only(widened.writes), writtenColumns, functions: only(widened.functions) };
 }
 
 /** Refuse with the deny rules' ids, saying how the statement reaches what they deny. */
@@ -46,7 +47,7 @@ export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext,
   // A write also follows cascading foreign keys into the tables they reach (write-reach.ts).
   const widened = widenRelations(facts, await catalog.reach(statementRelations(facts), { writes: changesRows(facts) }));
   if (widened.paths.size) {
-    const wide: SqlFacts = { ...facts, reads: widened.reads, writes: widened.writes, functions: widened.functions };
+    const wide: SqlFacts = { ...facts, reads: widened.reads, writes: widened.writes, writtenColumns: widened.writtenColumns, functions: widened.functions };
     const deny = recheck(wide);
     if (!deny.allowed) throw refusal(facts, widened, deny, recheck);
   }

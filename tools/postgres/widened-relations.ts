@@ -17,6 +17,13 @@
  * - a change of rows also changes what cascading foreign keys reach (followed in turn), and calls
  *   the functions of the triggers it fires; a rule on a written relation cannot be followed
  *   (write-reach.ts, which also judges triggers whose functions deny rules cannot trust).
+ * Written columns (SqlFacts.writtenColumns, for `write_columns:` denies) widen with their
+ * relations: a column written on a relation is written, by the same name, on the ancestors and
+ * descendants its write reaches (inherited columns and partitions keep their names); a column
+ * written through a view is written on the base column it shows when the view's column is a
+ * plain reference to one (an updatable view's), and otherwise (a computed column, a view whose
+ * columns are not known) every relation the view reads is written whole, as is the referencing
+ * table of a cascading foreign key and any relation a whole-row write reaches: fail closed.
  * A view whose definition is not understood, or that calls a function whose reads deny rules
  * cannot see, cannot be followed; nor can a foreign table (foreign-tables.ts), reached by name
  * (ONLY or not), through a view, or as a descendant of a relation named without ONLY, read or
@@ -25,7 +32,7 @@
  * Pure: the catalog answers come from view-catalog.ts.
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
-import type { SqlFacts } from './analysis/types.js';
+import type { SourceColumn, SqlFacts } from './analysis/types.js';
 import { FOREIGN_WHY } from './foreign-tables.js';
 import type { RelationFamily } from './inheritance.js';
 import type { ViewReach } from './view-lineage.js';
@@ -61,6 +68,8 @@ export type Unfollowable = { kind: 'view' | 'foreign table' | 'write side effect
 export interface Widened {
   reads: string[];
   writes: string[];
+  /** The statement's written columns, widened (see the top of the file); by table, then column. */
+  writtenColumns: SourceColumn[];
   functions: string[];
   /** How each relation or function added to reads, writes or functions is reached (the shortest way); empty when nothing was added. */
   paths: ReadonlyMap<string, Path>;
@@ -71,12 +80,35 @@ export interface Widened {
 }
 
 /** The part of a statement's facts the widening starts from. */
-export type NamedRelations = Pick<SqlFacts, 'statements' | 'reads' | 'writes' | 'onlyRelations' | 'functions'> & { constructs?: readonly string[] };
+export type NamedRelations = Pick<SqlFacts, 'statements' | 'reads' | 'writes' | 'onlyRelations' | 'functions'> & {
+  constructs?: readonly string[];
+  /** Without it (synthetic facts), every write counts as a whole-row write. */
+  writtenColumns?: readonly SourceColumn[];
+};
 
 /** Statement kinds that change rows: through a view, they change what it reads. */
 const ROW_CHANGES: ReadonlySet<string> = new Set(['insert', 'update', 'delete']);
 
-type Item = { relation: string; write: boolean; only: boolean; path: Path };
+/** `columns`: the columns written on `relation` ('*' the whole row); empty for a read. */
+type Item = { relation: string; write: boolean; only: boolean; path: Path; columns: readonly string[] };
+
+const WHOLE: readonly string[] = ['*'];
+
+/**
+ * The columns of each relation a view reads that a write of `columns` through it writes: the
+ * base column a plain view column shows, else (a computed column, '*', columns unknown) every
+ * relation the view reads, whole.
+ */
+function throughView(view: ViewReach, columns: readonly string[]): Map<string, Set<string>> {
+  const out = new Map(view.reads.map((r) => [r, new Set<string>()]));
+  for (const c of columns) {
+    const l = c === '*' ? undefined : view.columns?.get(c);
+    const s = l && !l.derived && l.sources.length === 1 ? l.sources[0]! : null;
+    if (s && s.column !== '*' && out.has(s.table)) out.get(s.table)!.add(s.column);
+    else for (const set of out.values()) set.add('*');
+  }
+  return out;
+}
 
 /** Whether the statement changes rows (firing triggers, rules and cascading foreign keys): not when it is only EXPLAINed. */
 export function changesRows(named: Pick<NamedRelations, 'statements' | 'constructs'>): boolean {
@@ -103,22 +135,39 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   const unfollowable = (relation: string, u: Unfollowable): void => {
     if (!unknown.has(relation)) unknown.set(relation, u);
   };
-  const root = (relation: string, write: boolean): Item => ({ relation, write, only: named.onlyRelations.includes(relation), path: { from: relation, steps: [] } });
+  const written = new Map<string, SourceColumn>();
+  const writeColumns = (relation: string, columns: readonly string[], path: Path, step: Step | null): void => {
+    for (const column of columns) {
+      const key = `${relation}\u0000${column}`;
+      if (written.has(key)) continue;
+      written.set(key, { table: relation, column });
+      if (step && !paths.has(relation)) paths.set(relation, { from: path.from, steps: [...path.steps, step] });
+    }
+  };
+  const namedWritten = named.writtenColumns ?? named.writes.map((table) => ({ table, column: '*' }));
+  for (const c of namedWritten) writeColumns(c.table, [c.column], { from: c.table, steps: [] }, null);
+  const namedColumns = (relation: string): string[] => namedWritten.filter((c) => c.table === relation).map((c) => c.column);
+  const root = (relation: string, write: boolean): Item => ({ relation, write, only: named.onlyRelations.includes(relation), path: { from: relation, steps: [] }, columns: write ? namedColumns(relation) : [] });
   const queue: Item[] = [...named.reads.map((r) => root(r, false)), ...named.writes.map((r) => root(r, true))];
   const seen = new Set<string>();
   for (let item = queue.shift(); item; item = queue.shift()) {
-    const { relation, write, only, path } = item;
-    const key = `${write ? 'w' : 'r'}${only ? 'o' : 'a'}\u0000${relation}`;
+    const { relation, write, only, path, columns } = item;
+    const key = `${write ? 'w' : 'r'}${only ? 'o' : 'a'}\u0000${relation}\u0000${[...columns].sort().join('\u0000')}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const into = write ? writes : reads;
     const family = catalog.families.get(relation);
     if (catalog.foreign.has(relation)) unfollowable(relation, { kind: 'foreign table', why: FOREIGN_WHY, path });
-    for (const a of family?.ancestors ?? []) add(into, a, path, { to: a, how: 'ancestor' });
+    // Inherited columns keep their names: the written ones are written on each relation reached.
+    const reach = (set: Set<string>, to: string, from: Path, step: Step): void => {
+      add(set, to, from, step);
+      if (write) writeColumns(to, columns, from, step);
+    };
+    for (const a of family?.ancestors ?? []) reach(into, a, path, { to: a, how: 'ancestor' });
     if (!only && family) {
       const through = (d: string): Path => ({ from: path.from, steps: [...path.steps, { to: d, how: 'descendant' }] });
-      for (const d of family.descendants) add(into, d, path, { to: d, how: 'descendant' });
-      for (const a of family.descendantsAncestors) add(into, a.relation, through(a.via), { to: a.relation, how: 'ancestor' });
+      for (const d of family.descendants) reach(into, d, path, { to: d, how: 'descendant' });
+      for (const a of family.descendantsAncestors) reach(into, a.relation, through(a.via), { to: a.relation, how: 'ancestor' });
       for (const d of family.foreignDescendants) unfollowable(d, { kind: 'foreign table', why: FOREIGN_WHY, path: through(d) });
     }
     if (write && rowsChange) {
@@ -130,7 +179,8 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
       for (const [i, r] of cascades.entries()) {
         const step: Step = { to: r, how: 'cascade', note: family?.cascadeActions?.[i] ?? 'that cascades' };
         add(writes, r, path, step);
-        queue.push({ relation: r, write: true, only: false, path: { from: path.from, steps: [...path.steps, step] } });
+        writeColumns(r, WHOLE, path, step);
+        queue.push({ relation: r, write: true, only: false, path: { from: path.from, steps: [...path.steps, step] }, columns: WHOLE });
       }
       // Triggers run their functions: functions the statement calls (write-reach.ts judges what they may touch).
       for (const t of family?.triggers ?? []) {
@@ -145,7 +195,11 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
     }
     if (write && !throughViews) continue;
     if (catalog.systemViews.has(relation)) {
-      for (const s of catalog.system) add(into, s, path, { to: s, how: 'system' });
+      for (const s of catalog.system) {
+        const step: Step = { to: s, how: 'system' };
+        add(into, s, path, step);
+        if (write) writeColumns(s, WHOLE, path, step); // its columns are not known: whole rows
+      }
       continue;
     }
     const view = catalog.views.get(relation);
@@ -155,13 +209,17 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
       continue;
     }
     for (const f of view.functions) add(functions, f, path, { to: f, how: 'call' });
+    const onto = write ? throughView(view, columns) : new Map<string, Set<string>>();
     for (const r of view.reads) {
       const step: Step = { to: r, how: 'view' };
+      const via = [...(onto.get(r) ?? [])];
       add(into, r, path, step);
-      queue.push({ relation: r, write, only: view.only.includes(r), path: { from: path.from, steps: [...path.steps, step] } });
+      if (write) writeColumns(r, via, path, step);
+      queue.push({ relation: r, write, only: view.only.includes(r), path: { from: path.from, steps: [...path.steps, step] }, columns: via });
     }
   }
-  return { reads: [...reads].sort(), writes: [...writes].sort(), functions: [...functions].sort(), paths, unknown, triggered };
+  const writtenColumns = [...written.values()].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1));
+  return { reads: [...reads].sort(), writes: [...writes].sort(), writtenColumns, functions: [...functions].sort(), paths, unknown, triggered };
 }
 
 const VERBS: Record<Step['how'], (to: string, note?: string) => string> = {

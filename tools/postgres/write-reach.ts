@@ -67,7 +67,10 @@ export async function checkTriggers(
   if (!blind.length) return;
   const all = await catalog.allRelations();
   // Without the list (a reader that cannot say), as if a deny on tables applied: fail closed.
-  const probe = all ? recheck({ ...facts, statements: [], reads: [], writes: [...all], functions: [], constructs: [] }) : null;
+  // Whole rows of every relation, so a `write_columns:` deny counts as a deny on tables too.
+  const probe = all
+    ? recheck({ ...facts, statements: [], reads: [], writes: [...all], writtenColumns: all.map((table) => ({ table, column: '*' })), functions: [], constructs: [] })
+    : null;
   if (probe?.allowed) return;
   const [trigger, { fn, path }] = blind[0]!;
   const ids = probe?.ruleIds ?? [];

@@ -33,6 +33,8 @@ export interface Ctx {
   unqualifiedFunctions: Set<string>;
   /** Values written into tables, in the order met; see SqlFacts.stored (analysis/stored.ts). */
   stored: StoredLineage[];
+  /** Columns written, '*' for the whole row, keyed table NUL column; see SqlFacts.writtenColumns (noteWrite). */
+  written: Map<string, SourceColumn>;
 }
 
 /** Create an empty context for one statement. */
@@ -40,7 +42,7 @@ export function newCtx(literals: string[], literalTexts: (string | null)[] = [])
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
-    pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [],
+    pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [], written: new Map(),
   };
 }
 
@@ -99,6 +101,16 @@ export function uniqSources(list: SourceColumn[]): SourceColumn[] {
 /** Note columns as read (SqlFacts.readColumns); placeholders (a recursive CTE's self-reference) are skipped. */
 export function noteRead(ctx: Ctx, sources: readonly SourceColumn[]): void {
   for (const s of sources) if (!s.table.startsWith('\u0000')) ctx.read.set(`${s.table}\u0000${s.column}`, s);
+}
+
+/**
+ * Note a write of `table` (SqlFacts.writes) and of the columns it writes (SqlFacts.writtenColumns):
+ * the columns named, or '*' when the statement writes (or may write) the whole row. Every write
+ * goes through here; a table in `writes` with no column noted counts as written whole (index.ts).
+ */
+export function noteWrite(ctx: Ctx, table: string, columns: readonly string[] | '*'): void {
+  ctx.writes.add(table);
+  for (const column of columns === '*' ? ['*'] : columns) ctx.written.set(`${table}\u0000${column}`, { table, column });
 }
 
 /** Every base column that flows out of a relation when its whole row is referenced. */

@@ -8,7 +8,7 @@
  * (node-sql-parser, statement.ts); a shape this grammar does not know is refused.
  */
 import { WardenError, parseError } from '../../../src/tool-api.js';
-import { type Ctx, tableOf } from './context.js';
+import { type Ctx, noteWrite, tableOf } from './context.js';
 import { Cursor } from './ddl-cursor.js';
 import { type DdlHooks, columnDefinition, dropBehaviour, startsTableConstraint, tableConstraint, tableEntry } from './ddl-table.js';
 import type { Token } from './lexer.js';
@@ -120,7 +120,7 @@ function create(c: Cursor, ctx: Ctx, hooks: DdlHooks): boolean {
 function createTable(c: Cursor, temp: boolean, ctx: Ctx, hooks: DdlHooks): void {
   c.accept('if', 'not', 'exists');
   const table = createdName('TABLE', c.qname(), temp, ctx);
-  ctx.writes.add(table);
+  noteWrite(ctx, table, '*');
   let names: string[] | null = null;
   if (c.isPunct('(')) {
     const elements = new Cursor(c.group(), c.what);
@@ -148,7 +148,7 @@ function createTable(c: Cursor, temp: boolean, ctx: Ctx, hooks: DdlHooks): void 
 }
 
 function createView(c: Cursor, temp: boolean, ctx: Ctx, hooks: DdlHooks): void {
-  ctx.writes.add(createdName('VIEW', c.qname(), temp, ctx));
+  noteWrite(ctx, createdName('VIEW', c.qname(), temp, ctx), '*');
   if (c.isPunct('(')) c.nameList();
   if (c.is('with')) c.fail('view options (WITH (...)) are not supported');
   c.expect('as');
@@ -180,7 +180,7 @@ function createIndex(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
   }
   c.expect('on');
   c.accept('only');
-  ctx.writes.add(tableOf(tableEntry(c.qname()), ctx));
+  noteWrite(ctx, tableOf(tableEntry(c.qname()), ctx), '*');
   if (c.accept('using')) {
     if (!INDEX_METHODS.has(c.name())) c.fail(`the index method must be one of ${[...INDEX_METHODS].join(', ')}`);
   }
@@ -236,14 +236,14 @@ function alterTable(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
   if (c.peek()?.kind === 'op' && c.peek()?.value === '*') c.i++;
   ctx.kinds.add('alter');
   ctx.constructs.add('ddl');
-  ctx.writes.add(table);
+  noteWrite(ctx, table, '*');
   if (c.accept('rename')) {
     // A rename moves the values under a new name that no mask names (masks name schema.table.
     // column): reported as the values stored there, so masking refuses it like a copy.
     if (c.accept('to')) {
       // The table keeps its schema.
       const renamed = tableOf({ db: table.slice(0, table.indexOf('.')), table: c.name() }, ctx);
-      ctx.writes.add(renamed);
+      noteWrite(ctx, renamed, '*');
       storeValue(ctx, renamed, '*', { sources: [{ table, column: '*' }], derived: false });
     } else {
       const constraint = c.accept('constraint');
@@ -307,7 +307,7 @@ function dropIndex(c: Cursor, ctx: Ctx): void {
   c.expect('drop', 'index');
   if (c.is('concurrently')) c.fail(CONCURRENTLY);
   c.accept('if', 'exists');
-  do ctx.writes.add(tableOf(tableEntry(c.qname()), ctx));
+  do noteWrite(ctx, tableOf(tableEntry(c.qname()), ctx), '*');
   while (c.acceptPunct(','));
   dropBehaviour(c);
   c.end();
@@ -342,5 +342,5 @@ function comment(c: Cursor, ctx: Ctx): void {
   c.end();
   ctx.kinds.add('comment');
   ctx.constructs.add('ddl');
-  ctx.writes.add(target);
+  noteWrite(ctx, target, '*');
 }

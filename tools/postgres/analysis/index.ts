@@ -89,6 +89,7 @@ export function analyzeSql(sql: string): SqlFacts {
     topLevel,
     reads: [...ctx.reads].sort(),
     writes: [...ctx.writes].sort(),
+    writtenColumns: writtenColumns(ctx),
     onlyRelations: onlyRelations(body),
     functions: [...ctx.functions].sort(),
     settings: sortSettings(ctx.settings),
@@ -105,6 +106,13 @@ export function analyzeSql(sql: string): SqlFacts {
     unqualifiedFunctions: [...ctx.unqualifiedFunctions].sort(),
   };
   return sealFacts(facts);
+}
+
+/** SqlFacts.writtenColumns: what noteWrite recorded; a written table with no column noted is written whole (fail closed). */
+function writtenColumns(ctx: Ctx): SourceColumn[] {
+  const noted = new Set([...ctx.written.values()].map((c) => c.table));
+  const whole = [...ctx.writes].filter((t) => !noted.has(t)).map((table) => ({ table, column: '*' }));
+  return sortColumns([...ctx.written.values(), ...whole]);
 }
 
 /** Columns by table, then column. */

@@ -3,6 +3,7 @@
  * One place decides how `Users`, `public.users` and `pg_catalog.pg_sleep` compare.
  */
 import { sqlNameParts } from '../../../src/tool-api.js';
+import type { SourceColumn } from './types.js';
 
 /** Default schema for unqualified tables (PostgreSQL's usual search_path). */
 export const DEFAULT_SCHEMA = 'public';
@@ -37,6 +38,27 @@ export function policyTableProblem(name: string): string | null {
   const parsed = sqlNameParts(name);
   if (typeof parsed === 'string') return `${JSON.stringify(name)} is not a table name: ${parsed}`;
   return parsed.length > 2 ? `${JSON.stringify(name)} is not a table name: ${TABLE_SHAPE}` : null;
+}
+
+const COLUMN_SHAPE = 'expected [schema.]table.column, each part an identifier or a "quoted identifier"';
+
+/** Why a policy column name (`write_columns:`) is ill-formed, or null when it is a valid [schema.]table.column. */
+export function policyColumnProblem(name: string): string | null {
+  const parsed = sqlNameParts(name);
+  if (typeof parsed === 'string') return `${JSON.stringify(name)} is not a column name: ${parsed}`;
+  return parsed.length === 2 || parsed.length === 3 ? null : `${JSON.stringify(name)} is not a column name: ${COLUMN_SHAPE}`;
+}
+
+/**
+ * Normalise a column name written in a policy as facts spell it (SourceColumn): the table part
+ * by normalizePolicyTable's rules, the column folded unless quoted. Throws on an ill-formed name.
+ */
+export function normalizePolicyColumn(name: string): SourceColumn {
+  const problem = policyColumnProblem(name);
+  if (problem) throw new Error(`policy column name: ${problem}`);
+  const parts = sqlNameParts(name) as string[];
+  const column = parts.at(-1)!;
+  return { table: parts.length === 2 ? qualifyTable(null, parts[0]!) : `${parts[0]}.${parts[1]}`, column };
 }
 
 /** Facts spelling of a function: pg_catalog (or no schema) dropped, otherwise schema.name. */

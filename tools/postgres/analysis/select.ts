@@ -7,7 +7,7 @@
 import { parseError } from '../../../src/tool-api.js';
 import {
   type Ctx, type OutCol, type Rel, type Scope,
-  childScope, findCte, identText, laterCte, joinReads, noteRead, renameRel, splitAlias, tableOf, uniqSources, wholeRow,
+  childScope, findCte, identText, laterCte, joinReads, noteRead, noteWrite, renameRel, splitAlias, tableOf, uniqSources, wholeRow,
 } from './context.js';
 import { addCtes } from './cte.js';
 import { findRel, functionName, lineage, lineageHooks } from './lineage.js';
@@ -55,7 +55,7 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
     const target = identText(into.expr);
     if (!target) throw parseError('SELECT INTO target not understood');
     intoTable = tableOf({ table: target }, ctx);
-    ctx.writes.add(intoTable);
+    noteWrite(ctx, intoTable, '*');
   }
   for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct']) {
     if (node[key] !== undefined) lineage(node[key], scope, ctx);

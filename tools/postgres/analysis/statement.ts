@@ -4,7 +4,7 @@
  * unknown clauses are refused; a grant cannot be judged on a statement we only half read.
  */
 import { parseError } from '../../../src/tool-api.js';
-import { type Ctx, type Lin, type OutCol, type Scope, childScope, identText, noteRead, tableOf, uniqSources, wholeRow } from './context.js';
+import { type Ctx, type Lin, type OutCol, type Scope, childScope, identText, noteRead, noteWrite, tableOf, uniqSources, wholeRow } from './context.js';
 import { unqualifiedCreate } from './ddl.js';
 import { lineage } from './lineage.js';
 import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
@@ -97,7 +97,7 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
   for (const t of targets) {
     const table = tableOf(t, ctx);
     written = table;
-    ctx.writes.add(table);
+    noteWrite(ctx, table, writtenColumns(type, node));
     const name = identText(t.table) ?? '';
     targetNames.add(name);
     ctx.accounted.add(name);
@@ -136,6 +136,23 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     return selectList(cols, scope, ctx);
   }
   return [];
+}
+
+/**
+ * The columns a DML statement writes (SqlFacts.writtenColumns): an UPDATE its SET columns, an
+ * INSERT its column list; an INSERT without one, a DELETE, or a SET item not understood, the
+ * whole row ('*'). ON CONFLICT ... DO UPDATE adds its SET columns (upsert.ts).
+ */
+function writtenColumns(type: string, node: Node): string[] | '*' {
+  if (type === 'update') {
+    const names = ((node.set as Node[] | null) ?? []).map((s) => identText(s));
+    return names.length > 0 && names.every((n): n is string => !!n && n !== '*') ? names : '*';
+  }
+  if (type === 'insert' && Array.isArray(node.columns) && node.columns.length > 0) {
+    const names = (node.columns as unknown[]).map((c) => identText(c));
+    return names.every((n): n is string => !!n && n !== '*') ? names : '*';
+  }
+  return '*';
 }
 
 /**
@@ -245,11 +262,11 @@ function collectTargets(v: unknown, scope: Scope, ctx: Ctx, depth: number): void
     analyzeSelect((o.ast as Node | undefined) ?? o, scope, ctx);
     return;
   }
-  if (typeof o.table === 'string') ctx.writes.add(tableOf(o, ctx));
+  if (typeof o.table === 'string') noteWrite(ctx, tableOf(o, ctx), '*');
   if (o.priv_level && Array.isArray(o.priv_level)) {
     for (const p of o.priv_level as Node[]) {
       const name = identText(p.name);
-      if (name) ctx.writes.add(tableOf({ table: name, db: p.prefix ?? null }, ctx));
+      if (name) noteWrite(ctx, tableOf({ table: name, db: p.prefix ?? null }, ctx), '*');
     }
   }
   if (o.type === 'function' || o.type === 'aggr_func') lineage(o, scope, ctx);

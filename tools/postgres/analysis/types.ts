@@ -53,6 +53,15 @@ export interface SqlFacts extends Facts {
   reads: string[];
   /** Tables written anywhere (insert/update/delete/merge/truncate/DDL target/SELECT INTO). */
   writes: string[];
+  /**
+   * Columns written anywhere (also in a data-modifying CTE or under EXPLAIN), by table, then
+   * column: an UPDATE's SET columns, an INSERT's column list, ON CONFLICT ... DO UPDATE's SET
+   * columns. Column '*' when the statement writes (or may write) the whole row: DELETE, INSERT
+   * without a column list, TRUNCATE, DDL on the relation (CREATE TABLE AS, SELECT INTO, ALTER,
+   * DROP, COMMENT, GRANT...), and any write analysis cannot tell column by column. Every table
+   * of `writes` has at least one entry. Judged by `write_columns:` (sql-condition.ts).
+   */
+  writtenColumns: SourceColumn[];
   /** Functions called anywhere, normalised: lower-case, schema stripped when pg_catalog/none; else schema.name. */
   functions: string[];
   /**

@@ -6,7 +6,8 @@
  * target column, a qualified SET column) is refused: the parser fails on most of them, and a
  * node of any other shape is refused here.
  *
- * Facts: the statement also counts as an UPDATE of the target (kind `update`) when it may update.
+ * Facts: the statement also counts as an UPDATE of the target (kind `update`) when it may update,
+ * and its SET columns (DEFAULT too) are written columns besides the INSERT's (writtenColumns).
  * The conflict target's columns and the columns SET and WHERE read are reads of the target's
  * existing row (readColumns), as in an UPDATE. `EXCLUDED.col` is the proposed row: not a table
  * read; its lineage is what the INSERT stores into col (the insert's VALUES or query), so
@@ -14,7 +15,7 @@
  * EXCLUDED of a column the INSERT does not list (its default, or a trigger's value) is refused.
  */
 import { parseError } from '../../../src/tool-api.js';
-import { type Ctx, type Lin, type OutCol, type Scope, identText, noteRead } from './context.js';
+import { type Ctx, type Lin, type OutCol, type Scope, identText, noteRead, noteWrite } from './context.js';
 import { lineage } from './lineage.js';
 import { storeValue } from './stored.js';
 
@@ -87,6 +88,8 @@ export function analyzeConflict(conflict: unknown, target: UpsertTarget, scope: 
   for (const item of set as unknown[]) {
     const column = bareColumn(item, 'a SET item', ['value']);
     const value = (item as Node).value;
+    // Written whatever the value (DEFAULT too): SqlFacts.writtenColumns.
+    noteWrite(ctx, target.table, [column]);
     if (!isDefaultKeyword(value)) storeValue(ctx, target.table, column, lineage(value, inner, ctx));
   }
   if (update.where) lineage(update.where, inner, ctx);
