@@ -2,7 +2,7 @@
  * `warden serve` over stdio: nothing but MCP on stdout, logs on stderr. One connection, one
  * principal (from identity.stdio), one transcript session.
  */
-import { serveStdio } from '@modelcontextprotocol/server/stdio';
+import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { stdioPrincipal } from '../identity/stdio.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import { createConnectionServer, type ConnectionSession } from './mcp-server.js';
@@ -10,7 +10,7 @@ import type { Runtime } from './runtime.js';
 import { log } from './log.js';
 import { verifiedFromToken } from './http-verifier.js';
 
-/** Serve the runtime on this process's stdin/stdout until stdin closes. */
+/** Serve the runtime on this process's stdin/stdout until stdin closes or stdout fails. */
 export async function serveOverStdio(rt: Runtime, version: string): Promise<void> {
   if (process.env.WARDEN_TOKEN && !rt.config.identity.oidc) {
     throw new WardenError(ErrorCode.UNAUTHENTICATED, 'WARDEN_TOKEN is set but identity.oidc is not configured, so the token cannot be verified; refusing to start');
@@ -20,17 +20,28 @@ export async function serveOverStdio(rt: Runtime, version: string): Promise<void
   const verified = token ? await verifiedFromToken(rt, token) : null;
   const principal = verified ? verified.principal : stdioPrincipal(rt.config.identity.stdio);
   const sessions: ConnectionSession[] = [];
+  const wire = new StdioServerTransport();
   const handle = serveStdio(
     () => {
       const s = createConnectionServer({ pipeline: rt.pipeline, store: rt.store, version, structuredContent: rt.config.responses.structured_content, log }, principal, 'stdio', verified ? { expiresAt: verified.expiresAt } : {});
       sessions.push(s);
       return s.server;
     },
-    { onerror: (e) => log('warn', 'stdio transport error', { message: e.message }) },
+    { transport: wire, onerror: (e) => log('warn', 'stdio transport error', { message: e.message }) },
   );
+  // The transport closes itself when stdout fails (EPIPE: the client is gone) and then stops
+  // reading stdin, whose end never comes: waiting only on stdin left a process serving no one.
+  const wireClosed = new Promise<void>((resolveClosed) => {
+    const sdkOnClose = wire.onclose;
+    wire.onclose = () => {
+      sdkOnClose?.();
+      resolveClosed();
+    };
+  });
   log('info', 'warden serving MCP over stdio', { subject: principal.subject, policy_version: rt.policy().version });
   await new Promise<void>((resolveDone) => {
     const done = () => resolveDone();
+    void wireClosed.then(done);
     process.stdin.once('end', done);
     process.stdin.once('close', done);
     process.once('SIGTERM', done);
