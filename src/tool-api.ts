@@ -254,6 +254,11 @@ export interface GovernedTool<I extends Record<string, unknown> = Record<string,
   /** Canonical form of the arguments for approval binding (defaults to sorted JSON). */
   canonicalArgs?(input: I, facts: F): Record<string, unknown>;
   /**
+   * canonicalArgs with the text as it would run whatever its spelling (SQL tokens, a rebuilt
+   * script): the deny cooldown's key, never an approval's (default canonicalArgs).
+   */
+  cooldownArgs?(input: I, facts: F): Record<string, unknown>;
+  /**
    * A discovery tool (e.g. describe_database) is granted wherever some allow rule grants the
    * named tool on the same connection to the same principal; its ExecContext.grants then holds
    * those rules' condition blocks, so it can describe exactly what they grant.

@@ -2,7 +2,8 @@
  * The store's clock for the gate, and the deny cooldown. Why: after a reviewer denies a call, the
  * agent asking the identical call again at once opens a fresh request, and reviewers asked the
  * same thing over and over may click approve to make it stop. For `deny_cooldown` after a denial
- * the same requester's same call is refused without a new request. It is read from the stored
+ * the same requester's same call (exactly, or as it would run: reworded by whitespace, comments,
+ * keyword case or quoting) is refused without a new request. It is read from the stored
  * denied request (so it survives a restart and holds on every replica) and judged by the store's
  * clock (on PostgreSQL the database's, which also set the denial's decided_at).
  */
@@ -35,22 +36,32 @@ export async function storeClock(tables: ApprovalStore, now: () => number): Prom
 /**
  * The refusal of a call still cooling down after a denial of this requester's same call at `t`, or
  * undefined. The requester is the subject and its identity source (`authMethod`), as in the gate:
- * another principal spelled alike is neither held back nor told the reviewer's comment.
+ * another principal spelled alike is neither held back nor told the reviewer's comment. The same
+ * call is the exact one (`callHash`) or the one that would run alike (`cooldownHash`: the same
+ * statement or command line up to whitespace, comments, keyword case and quoting); requests stored
+ * before the cooldown hash existed are matched by their exact hash only.
  */
-export async function cooldownRefusal(tables: ApprovalStore, requester: { subject: string; authMethod: string }, callHash: string, cooldownMs: number, t: number): Promise<GateResult | undefined> {
+export async function cooldownRefusal(
+  tables: ApprovalStore,
+  requester: { subject: string; authMethod: string },
+  call: { callHash: string; cooldownHash: string },
+  cooldownMs: number,
+  t: number,
+): Promise<GateResult | undefined> {
   if (cooldownMs <= 0) return undefined;
-  const denied = await tables.lastDenied(requester.subject, requester.authMethod, callHash);
+  const denied = await tables.lastDenied(requester.subject, requester.authMethod, call.callHash, call.cooldownHash);
   if (!denied?.decidedAt) return undefined;
   const retryAt = Date.parse(denied.decidedAt) + cooldownMs;
   if (!(retryAt > t)) return undefined;
   const d = denied.decisions.find((x) => x.decision === 'deny');
   const by = d ? `${d.reviewer}${d.comment ? `: ${d.comment}` : ' (no comment)'}` : 'a reviewer';
+  const which = denied.callHash === call.callHash ? 'this same call' : 'a call that is the same as this one up to whitespace/comments/case';
   return {
     granted: false,
     code: ErrorCode.APPROVAL_DENIED,
     approvalId: denied.id,
     message:
-      `approval ${denied.id} for this same call was denied by ${by}; the same call is not asked again until ${new Date(retryAt).toISOString()} ` +
+      `approval ${denied.id} for ${which} was denied by ${by}; the same call is not asked again until ${new Date(retryAt).toISOString()} ` +
       `(in ${humanDuration(retryAt - t)}, the rule's deny_cooldown). Change the call, or ask the reviewers directly`,
   };
 }

@@ -26,6 +26,9 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   const needs = approvalRequirements(input.decision);
   if (!needs.length) return { granted: false, code: ErrorCode.INTERNAL, message: 'approval gate called without an approval obligation' };
   const call = canonicalCall(input.tool, input.connection, input.canonicalArgs, input.connectionConfig ?? null);
+  // The deny cooldown's key: the call as it would run (same tool, connection and other
+  // arguments), so a denied call respelled is held too. Approvals bind to `call` only.
+  const cooldownHash = input.cooldownArgs ? canonicalCall(input.tool, input.connection, input.cooldownArgs, input.connectionConfig ?? null).hash : call.hash;
   // Several approvals combine (policy/approval-terms.ts): every request expires with the
   // shortest matching `expires`, and the call waits the shortest matching `wait` for all.
   const timing = combinedTiming(needs);
@@ -38,6 +41,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
     connection: input.connection,
     canonicalCall: call.text,
     callHash: call.hash,
+    cooldownHash,
     summary: input.factsSummary,
     ruleIds: input.decision.ruleIds,
     callId: input.callId,
@@ -48,7 +52,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   // Times the gate judges by are the store's (on PostgreSQL the database's: replicas' clocks differ).
   const clock = await storeClock(tables, now);
   // Denied a moment ago: refused for the cooldown, before anyone is asked anything (cooldown.ts).
-  const cooling = reviewed.length ? await cooldownRefusal(tables, input.principal, call.hash, denyCooldownOf(reviewed), clock()) : undefined;
+  const cooling = reviewed.length ? await cooldownRefusal(tables, input.principal, { callHash: call.hash, cooldownHash }, denyCooldownOf(reviewed), clock()) : undefined;
   if (cooling) return cooling;
   // The requester confirms the call once, for every rule that asks it to (the same act).
   const confirms = needs.filter((n) => n.confirm === 'requester');

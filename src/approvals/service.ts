@@ -25,6 +25,8 @@ export interface GateInput {
   tool: string;
   connection: string | null;
   canonicalArgs: Record<string, unknown>;
+  /** The arguments as they would run whatever their spelling (GovernedTool.cooldownArgs): the deny cooldown's wider key; absent: canonicalArgs. */
+  cooldownArgs?: Record<string, unknown>;
   /** connectionDigest of the configured connection (canonical.ts); bound with the call. */
   connectionConfig?: string | null;
   decision: Decision;

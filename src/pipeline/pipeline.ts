@@ -118,6 +118,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         throw new WardenError(ErrorCode.DENIED, `rule ${ids.join(', ')} requires approval, and no approval service is configured`, { ruleIds: ids });
       }
       const canonicalArgs = s.tool!.canonicalArgs?.(s.input!, s.facts!) ?? s.input!;
+      // The call as it would run whatever its spelling: the deny cooldown also holds rewordings.
+      const cooldownArgs = s.tool!.cooldownArgs?.(s.input!, s.facts!);
       const r = await deps.approvals.gate({
         callId: s.id,
         sessionId: s.req.sessionId,
@@ -125,6 +127,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         tool: s.tool!.name,
         connection: s.connection?.name ?? null,
         canonicalArgs,
+        ...(cooldownArgs ? { cooldownArgs } : {}),
         // The connection as configured, not only its name (approvals/canonical.ts).
         connectionConfig: connectionDigest(s.connection),
         decision: s.decision!,

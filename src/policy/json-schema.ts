@@ -40,7 +40,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'rules[].approval.approvals': 'Distinct reviewers needed.',
   'rules[].approval.expires': 'How long an approval stays usable (30s, 30m, 1h). Combined with other matching approvals: the shortest applies to every request.',
   'rules[].approval.wait': 'How long the tool call waits before answering "pending". Combined with other matching approvals: the call waits the shortest.',
-  'rules[].approval.deny_cooldown': 'After a reviewer denies a call, how long the same requester asking the same call again is refused (WARDEN_APPROVAL_DENIED, saying when it may be asked) instead of opening a new request (default 5m; 0s turns it off). Combined with other matching approvals: the longest applies.',
+  'rules[].approval.deny_cooldown': 'After a reviewer denies a call, how long the same requester asking the same call again (exactly, or reworded: the same SQL up to whitespace, comments and keyword case, the same command line up to quoting and spacing) is refused (WARDEN_APPROVAL_DENIED, saying when it may be asked) instead of opening a new request (default 5m; 0s turns it off). Combined with other matching approvals: the longest applies.',
   'rules[].sql': 'SQL condition (query_database). Allow: statements, tables and functions the call must stay within. Deny: matches when the call touches any of them.',
   'rules[].shell': 'Shell condition (ssh_run, kubectl_exec). Allow: programs and their subcommands, flags and paths. Deny: matches when a listed program is used as restricted.',
   'rules[].sql.statements': 'Statement kinds (select, insert, update, ...). Allow default: [select].',

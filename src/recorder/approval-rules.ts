@@ -92,14 +92,17 @@ export function stillDue(row: ApprovalRow | null, now: string): row is ApprovalR
 }
 
 /**
- * The deny cooldown's lookup (both stores; `$n` placeholders); served by the approvals_lookup index.
- * The requester is subject and identity source, as in the gate: a stdio `sam` is not an OIDC `sam`.
+ * The deny cooldown's lookup (both stores; `$n` placeholders, in order: requester, identity
+ * source, exact call hash, cooldown hash): by the exact call hash (the approvals_lookup index) or
+ * the cooldown hash (approvals_cooldown; NULL in rows older than the column, which so match by
+ * their exact hash only). The requester is subject and identity source, as in the gate: a stdio
+ * `sam` is not an OIDC `sam`.
  */
-export const LAST_DENIED = `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND requester_auth = $3 AND state = 'denied' AND confirm IS NULL ORDER BY decided_at DESC, seq DESC LIMIT 1`;
+export const LAST_DENIED = `SELECT id FROM approvals WHERE requester = $1 AND requester_auth = $2 AND (call_hash = $3 OR cooldown_hash = $4) AND state = 'denied' AND confirm IS NULL ORDER BY decided_at DESC, seq DESC LIMIT 1`;
 
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {
-  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, ...(a.requesterActors?.length ? { requesterActors: a.requesterActors } : {}), tool: a.tool, connection: a.connection, callHash: a.callHash, canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.combinationId ? { combinationId: a.combinationId } : {}) };
+  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, ...(a.requesterActors?.length ? { requesterActors: a.requesterActors } : {}), tool: a.tool, connection: a.connection, callHash: a.callHash, ...(a.cooldownHash ? { cooldownHash: a.cooldownHash } : {}), canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.combinationId ? { combinationId: a.combinationId } : {}) };
 }
 
 /** The `combined` event body: the request joins combination `combinationId` (the gate of call `callId` waits on it). */
@@ -120,12 +123,12 @@ export function settleEvent(row: ApprovalRow, state: ApprovalState, usedBy?: str
 /** The INSERT of a new approvals row, with `ph(n)` the store's n-th placeholder (`?` or `$n`). */
 export function approvalInsert(a: NewApproval, seq: number, ph: (n: number) => string): { sql: string; params: unknown[] } {
   const params: unknown[] = [a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
-    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq, a.combinationId ?? null, actorsColumn(a.requesterActors)];
+    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq, a.combinationId ?? null, actorsColumn(a.requesterActors), a.cooldownHash ?? null];
   const values = params.map((_, i) => ph(i + 1));
   values.splice(1, 0, `'pending'`);
   return {
     sql: `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
-      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq, combination_id, requester_actors) VALUES (${values.join(', ')})`,
+      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq, combination_id, requester_actors, cooldown_hash) VALUES (${values.join(', ')})`,
     params,
   };
 }

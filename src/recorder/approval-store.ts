@@ -34,6 +34,12 @@ export interface ApprovalRow {
   connection: string | null;
   canonicalCall: string;
   callHash: string;
+  /**
+   * The deny cooldown's hash of the call as it would run (approvals/gate.ts: the same call up to
+   * whitespace, comments, keyword case and quoting); never used to bind an approval. NULL in rows
+   * stored before schema v9 / PostgreSQL v6: the cooldown then matches their exact callHash.
+   */
+  cooldownHash: string | null;
   summary: string;
   ruleIds: string[];
   approvalRule: string;
@@ -72,7 +78,12 @@ export interface ApprovalListFilter {
   limit?: number;
 }
 
-export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors'> & { combinationId?: string | null; ttlMs?: number; requesterActors?: string[] };
+export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors' | 'cooldownHash'> & {
+  combinationId?: string | null;
+  ttlMs?: number;
+  requesterActors?: string[];
+  cooldownHash?: string | null;
+};
 
 /** The result of using up a combination: all of its requests, or none (with why not). */
 export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal);
@@ -91,6 +102,7 @@ export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow
     connection: (r.connection as string | null) ?? null,
     canonicalCall: String(r.canonical_call),
     callHash: String(r.call_hash),
+    cooldownHash: (r.cooldown_hash as string | null | undefined) ?? null,
     summary: String(r.summary),
     ruleIds: JSON.parse(String(r.rule_ids)) as string[],
     approvalRule: String(r.approval_rule),
@@ -126,8 +138,12 @@ export interface ApprovalStore {
    */
   openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]>;
   create(a: NewApproval): Promise<ApprovalRow>;
-  /** This requester's (subject and identity source) most recently denied reviewer request for this exact call (the deny cooldown), or null. */
-  lastDenied(requester: string, requesterAuth: string, callHash: string): Promise<ApprovalRow | null>;
+  /**
+   * This requester's (subject and identity source) most recently denied reviewer request for this
+   * exact call or, by its cooldown hash, this call as it would run (the deny cooldown), or null.
+   * `cooldownHash` defaults to `callHash`.
+   */
+  lastDenied(requester: string, requesterAuth: string, callHash: string, cooldownHash?: string): Promise<ApprovalRow | null>;
   /** The store's clock when it is not the caller's (PostgreSQL: the database's time); absent: the caller's. */
   now?(): Promise<string>;
   decide(

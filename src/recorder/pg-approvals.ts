@@ -130,8 +130,8 @@ export class PgApprovalTables implements ApprovalStore {
     return this.read(() => dbNow(this.q));
   }
 
-  async lastDenied(requester: string, requesterAuth: string, callHash: string): Promise<ApprovalRow | null> {
-    const r = await this.read(async () => (await this.q(LAST_DENIED, [requester, callHash, requesterAuth])).rows[0] as { id: string } | undefined);
+  async lastDenied(requester: string, requesterAuth: string, callHash: string, cooldownHash = callHash): Promise<ApprovalRow | null> {
+    const r = await this.read(async () => (await this.q(LAST_DENIED, [requester, requesterAuth, callHash, cooldownHash])).rows[0] as { id: string } | undefined);
     return r ? this.get(r.id) : null;
   }
 

@@ -8,7 +8,7 @@ import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 5;
+export const PG_SCHEMA_VERSION = 6;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -146,6 +146,11 @@ const MIGRATIONS: string[] = [
   // v5: the requester's delegation (actor) chain, as in the SQLite store (v8).
   `
   ALTER TABLE approvals ADD COLUMN requester_actors TEXT;
+  `,
+  // v6: the deny cooldown's hash of the call as it would run, as in the SQLite store (v9).
+  `
+  ALTER TABLE approvals ADD COLUMN cooldown_hash TEXT;
+  CREATE INDEX approvals_cooldown ON approvals (requester, cooldown_hash, state);
   `,
 ];
 

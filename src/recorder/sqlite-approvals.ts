@@ -67,10 +67,10 @@ export class ApprovalTables implements ApprovalStore {
     });
   }
 
-  /** The latest denied reviewer request of this requester for this call (by decision time), or null. */
-  async lastDenied(requester: string, requesterAuth: string, callHash: string): Promise<ApprovalRow | null> {
+  /** The latest denied reviewer request of this requester for this call, exact or as it would run (by decision time), or null. */
+  async lastDenied(requester: string, requesterAuth: string, callHash: string, cooldownHash = callHash): Promise<ApprovalRow | null> {
     return this.read(() => {
-      const r = this.db.prepare(LAST_DENIED.replace(/\$\d/g, '?')).get(requester, callHash, requesterAuth) as { id: string } | undefined;
+      const r = this.db.prepare(LAST_DENIED.replace(/\$\d/g, '?')).get(requester, requesterAuth, callHash, cooldownHash) as { id: string } | undefined;
       return r ? this.load(r.id) : null;
     });
   }

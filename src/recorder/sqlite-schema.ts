@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 8;
+export const SCHEMA_VERSION = 9;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -187,6 +187,12 @@ const MIGRATIONS: string[] = [
   // requester, as in every older row (approvals/gate.ts, approvals/decide.ts, identity/actors.ts).
   `
   ALTER TABLE approvals ADD COLUMN requester_actors TEXT;
+  `,
+  // v9: the deny cooldown's hash of the call as it would run (approvals/gate.ts, cooldown.ts);
+  // NULL in every older row, whose denials then hold only their exact call_hash.
+  `
+  ALTER TABLE approvals ADD COLUMN cooldown_hash TEXT;
+  CREATE INDEX approvals_cooldown ON approvals (requester, cooldown_hash, state);
   `,
 ];
 

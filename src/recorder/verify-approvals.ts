@@ -43,7 +43,7 @@ const JSON_COLUMNS = new Set(['rule_ids', 'reviewers', 'requester_groups']);
 // Integer columns: PostgreSQL returns BIGINT as text.
 const NUMBER_COLUMNS = new Set(['seq', 'approvals_required']);
 // Columns a later migration added: a file opened read-only before it lacks them (read as NULL).
-const LATER_COLUMNS = new Set(['combination_id', 'requester_actors']);
+const LATER_COLUMNS = new Set(['combination_id', 'requester_actors', 'cooldown_hash']);
 
 /** One approval_event record (seq as a number). */
 export interface ApprovalEventRecord {
@@ -79,7 +79,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
       if (e) return { seq: r.seq, reason: `approval request ${JSON.stringify(r.ref_id)} is requested twice` };
       const cols: Record<string, unknown> = {
         state: 'pending', requester: b.requester, tool: b.tool, connection: b.connection ?? null, canonical_call: b.canonicalCall,
-        call_hash: b.callHash, summary: b.summary, rule_ids: b.ruleIds, approval_rule: b.approvalRule, approvals_required: b.approvalsRequired,
+        call_hash: b.callHash, cooldown_hash: typeof b.cooldownHash === 'string' ? b.cooldownHash : null, summary: b.summary, rule_ids: b.ruleIds, approval_rule: b.approvalRule, approvals_required: b.approvalsRequired,
         reviewers: b.reviewers, confirm: b.confirm ?? null, call_id: b.callId ?? null, session_id: b.sessionId ?? null, created_at: r.ts,
         expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null, combination_id: b.combinationId ?? null,
         requester_actors: actorsColumn(Array.isArray(b.requesterActors) ? (b.requesterActors as string[]) : undefined),

@@ -146,6 +146,14 @@ describe('approvals over stdio with a reviewer CLI', () => {
     assert.equal(r.structured?.error?.code, 'WARDEN_APPROVAL_DENIED');
     assert.match(r.text, /not during the sale/);
     assert.equal(await total(2), 100);
+    // Reworded (whitespace, a comment, keyword case), it is the same call: refused by the
+    // deny cooldown at once, without a new request for the reviewers.
+    const pending = (await list('pending')).length;
+    const again = await callQuery('update  orders /* please */ SET TOTAL = 0\n WHERE id = 2;');
+    assert.equal(again.structured?.error?.code, 'WARDEN_APPROVAL_DENIED', again.text);
+    assert.match(again.text, /up to whitespace\/comments\/case/);
+    assert.equal((await list('pending')).length, pending, 'no new request');
+    assert.equal(await total(2), 100);
   });
 
   test('the requester cannot approve (whatever groups), nor a non-reviewer; a second vote is refused', async () => {

@@ -37,7 +37,7 @@ test('SQLite v8 migration: an older file gains the actors column, its requests h
   await first.approvals.create(approvalRequest('old1'));
   await first.close();
   const raw = new Database(path);
-  raw.exec(`ALTER TABLE approvals DROP COLUMN requester_actors; DELETE FROM schema_version WHERE version >= 8;`);
+  raw.exec(`ALTER TABLE approvals DROP COLUMN requester_actors; DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 8;`);
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
@@ -58,7 +58,7 @@ test('PostgreSQL: the chain is stored and verified; the v5 migration gives older
   const s = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   await s.approvals.create(approvalRequest('pg-old'));
   await s.close();
-  await db.query(`ALTER TABLE approvals DROP COLUMN requester_actors; DELETE FROM schema_version WHERE version >= 5`);
+  await db.query(`ALTER TABLE approvals DROP COLUMN requester_actors; DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 5`);
   const again = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   try {
     assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);

@@ -130,7 +130,7 @@ test('SQLite v7 migration: an older file gains the link column, its requests kee
   await first.close();
   // Back to the v6 shape: no combination_id column (nor any later one).
   const raw = new Database(path);
-  raw.exec(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors; DELETE FROM schema_version WHERE version >= 7;`);
+  raw.exec(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors; DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 7;`);
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
@@ -170,7 +170,7 @@ test('PostgreSQL v4 migration: an older database gains the link column, its requ
   await s.approvals.create(approvalRequest('pg-old', at(0)));
   await s.close();
   // Back to the v3 shape: no combination_id column (nor any later one).
-  await db.query(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors; DELETE FROM schema_version WHERE version >= 4`);
+  await db.query(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors; DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 4`);
   const again = await openPg(db);
   assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
   assert.equal((await again.approvals.get('pg-old'))?.combinationId, null);

@@ -58,6 +58,7 @@ test('the v6 migration builds the facets of an older file and drops the four cal
   const raw = new Database(path);
   raw.exec(`DROP TABLE call_facets; DELETE FROM schema_version WHERE version >= 6;
     DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors;
+    DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash;
     CREATE INDEX calls_session_tool ON calls (session_id, tool); CREATE INDEX calls_tool_session ON calls (tool, session_id);
     CREATE INDEX calls_connection_session ON calls (connection, session_id); CREATE INDEX calls_decision_session ON calls (decision, session_id);`);
   raw.close();

@@ -46,6 +46,15 @@ export function argvToRun(facts: KubeExecFacts): string[] {
   return [facts.argv[0] as string, '-c', script];
 }
 
+/** The argv that would run; null when it cannot be rebuilt (the deny cooldown then keys on the argv as sent). */
+function canonicalArgv(facts: KubeExecFacts): string[] | null {
+  try {
+    return argvToRun(facts);
+  } catch {
+    return null;
+  }
+}
+
 async function podGone(c: KubeConnector, namespace: string, pod: string, uid: string | null): Promise<boolean> {
   const now = await c.lookupPod(namespace, pod).catch(() => null);
   return now !== null && (now.state === 'not-found' || (now.state === 'found' && now.pod.uid !== uid));
@@ -73,7 +82,7 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       const shell = unwrapShellC(input.command) ?? parseArgv(input.command);
       const pod = await podFacts(connectorFor(ctx.connection!.name), input.namespace, input.pod, input.container);
       const line = input.command.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
-      return {
+      const facts: KubeExecFacts = {
         family: 'kubernetes-exec',
         summary: `exec ${input.namespace}/${input.pod}${pod.container ? `[${pod.container}]` : ''}: ${line.slice(0, 200)}`,
         verb: 'exec',
@@ -89,6 +98,7 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
         constructs: shell.constructs,
         source: shell.source,
       };
+      return facts;
     },
     isReadOnly() {
       return false;
@@ -97,6 +107,10 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
     // under the same name in between (another image, another volume) is not the one approved.
     canonicalArgs(input, facts) {
       return { connection: input.connection, namespace: input.namespace, pod: input.pod, pod_uid: facts.podUid, container: facts.container, command: input.command, timeout_s: input.timeout_s ?? null };
+    },
+    // The argv as it would run (an `sh -c` script rebuilt from its words): respelled scripts share it.
+    cooldownArgs(input, facts) {
+      return { connection: input.connection, namespace: input.namespace, pod: input.pod, pod_uid: facts.podUid, container: facts.container, command: canonicalArgv(facts) ?? input.command, timeout_s: input.timeout_s ?? null };
     },
     async execute(input, facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as KubernetesConnection;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { analyzeSqlCached } from './analysis/index.js';
+import { canonicalSql } from './analysis/canonical-form.js';
 import type { SqlFacts } from './analysis/types.js';
 import type { CappedResult } from './capped-query.js';
 import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
@@ -67,6 +68,11 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
     },
     canonicalArgs(input, facts) {
       return { connection: input.connection, sql: facts.sql, params: input.params ?? [], max_rows: input.max_rows ?? null };
+    },
+    // The same statement up to whitespace, comments and keyword case (analysis/canonical-form.ts).
+    // ssh_run needs none: its canonicalArgs already hold the rebuilt command line.
+    cooldownArgs(input, facts) {
+      return { connection: input.connection, sql: canonicalSql(facts.sql), params: input.params ?? [], max_rows: input.max_rows ?? null };
     },
     async execute(input, facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as PostgresConnection;
