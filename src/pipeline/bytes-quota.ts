@@ -2,12 +2,14 @@
  * Cut a result to the bytes its call's bytes quotas have left, and charge what is sent. Why here,
  * when the response is rendered: the quota counts the bytes the agent is sent, which only the
  * rendered text tells; every call passed the check before it ran, so only this charge can stop
- * one large result, or several concurrent ones, from taking more than the hour allows. Rendering,
- * cutting and charging run in one synchronous turn, so no other call takes the same bytes.
+ * one large result, or several concurrent ones, from taking more than the hour allows. The whole
+ * response's bytes are taken from the quotas at once (a reservation, atomic in the database when
+ * replicas share counters); the result is cut to what was taken and the unused part given back,
+ * so no other call, in this process or another replica, takes the same bytes.
  */
 import { ErrorCode, WardenError } from '../errors.js';
 import type { ToolOutput } from '../tool-api.js';
-import type { RateTicket } from './rate-limit.js';
+import type { LocalRateTicket, Maybe, RateTicket } from './rate-limit.js';
 import type { CallResponse } from './types.js';
 
 /** The bytes a response sends (its text content, as the quota counts them). */
@@ -17,27 +19,34 @@ export function responseBytes(r: CallResponse): number {
 
 const NOTE = 'the bytes-per-hour quota is used up';
 
+type Sent = { output: ToolOutput; response: CallResponse };
+
 /**
  * Render `output`, cut to what the bytes quotas have left (a table keeps its first rows, text its
  * first characters, with a note; a JSON document is not cut), charge the bytes and return the
- * output and response. Throws RATE_LIMITED when not even an empty cut fits.
+ * output and response. Throws RATE_LIMITED when not even an empty cut fits. At once with a
+ * per-process ticket; after the round trips with a shared one.
  */
-export function withinBytesQuota(
-  output: ToolOutput, render: (o: ToolOutput) => CallResponse, ticket: RateTicket,
-): { output: ToolOutput; response: CallResponse } {
+export function withinBytesQuota(output: ToolOutput, render: (o: ToolOutput) => CallResponse, ticket: LocalRateTicket): Sent;
+export function withinBytesQuota(output: ToolOutput, render: (o: ToolOutput) => CallResponse, ticket: RateTicket): Maybe<Sent>;
+export function withinBytesQuota(output: ToolOutput, render: (o: ToolOutput) => CallResponse, ticket: RateTicket): Maybe<Sent> {
   const response = render(output);
   const size = responseBytes(response);
-  const left = ticket.bytesLeft();
-  if (size <= left) {
-    ticket.charge(0, size);
-    return { output, response };
-  }
-  const cut = largestFit(output, render, left);
-  if (!cut) {
-    throw new WardenError(ErrorCode.RATE_LIMITED, `bytes per hour used: the result (${size} bytes) does not fit the ${left} bytes left`, { limit: 'bytes_per_hour', left });
-  }
-  ticket.charge(0, responseBytes(cut.response));
-  return cut;
+  const settle = (taken: number): Maybe<Sent> => {
+    if (taken >= size) return { output, response };
+    const cut = largestFit(output, render, taken);
+    const sent = cut ? responseBytes(cut.response) : 0;
+    const finish = (): Sent => {
+      if (!cut) {
+        throw new WardenError(ErrorCode.RATE_LIMITED, `bytes per hour used: the result (${size} bytes) does not fit the ${taken} bytes left`, { limit: 'bytes_per_hour', left: taken });
+      }
+      return cut;
+    };
+    const back = taken > sent ? ticket.returnBytes(taken - sent) : undefined;
+    return back instanceof Promise ? back.then(finish) : finish();
+  };
+  const taken = ticket.takeBytes(size);
+  return taken instanceof Promise ? taken.then(settle) : settle(taken);
 }
 
 /** The output cut to n units (rows or characters), or null when it cannot be cut. */
@@ -69,9 +78,9 @@ function textLength(streams: Record<string, string>): number {
 }
 
 /** The longest cut whose response fits `left` bytes (binary search on rows or characters). */
-function largestFit(o: ToolOutput, render: (o: ToolOutput) => CallResponse, left: number): { output: ToolOutput; response: CallResponse } | null {
+function largestFit(o: ToolOutput, render: (o: ToolOutput) => CallResponse, left: number): Sent | null {
   const units = o.kind === 'table' ? o.rows.length : o.kind === 'text' ? textLength(o.streams) : 0;
-  let best: { output: ToolOutput; response: CallResponse } | null = null;
+  let best: Sent | null = null;
   let lo = 0;
   let hi = units - 1; // the whole output did not fit
   while (lo <= hi) {

@@ -44,10 +44,11 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const { writeIntent, fail, maskError } = callRecorder(deps, scannerFor);
 
   const stageFns: Record<StageName, (s: CallState) => Promise<void> | void> = {
-    authenticate(s) {
+    async authenticate(s) {
       if (!s.req.principal) throw new WardenError(ErrorCode.UNAUTHENTICATED, s.req.authError ?? 'no authenticated principal for this session');
       s.principal = s.req.principal;
-      if (deps.rateLimiter) s.rate = deps.rateLimiter.admit(s.principal);
+      // A shared limiter answers after a round trip, and only when a limit applies.
+      if (deps.rateLimiter) s.rate = await deps.rateLimiter.admit(s.principal);
     },
     validate(s) {
       const tool = toolsByName.get(s.req.tool);
@@ -93,7 +94,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     async parse(s) {
       s.facts = await s.tool!.parse(s.input!, { principal: s.principal!, connection: s.connection });
     },
-    decide(s) {
+    async decide(s) {
       const call: CallView = { tool: s.tool!.name, connection: s.connection?.name ?? null, args: s.input! };
       if (s.tool!.connectionTypes === null) s.decision = builtinDecision(s.tool!.name);
       else if (s.tool!.discoveryFor) {
@@ -106,7 +107,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       }
       if (s.rate) {
         const ids = s.decision.ruleIds;
-        s.rate.admitRules(s.policy.rules.filter((r) => r.limits && ids.includes(r.id)));
+        const limited = s.policy.rules.filter((r) => r.limits && ids.includes(r.id));
+        if (limited.length) await s.rate.admitRules(limited);
       }
     },
     async approve(s) {
@@ -182,7 +184,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         await s.intentPending;
       }
       s.output = await running;
-      if (s.rate) s.output = withinRowsQuota(s.output, s.rate);
+      if (s.rate) s.output = await withinRowsQuota(s.output, s.rate);
     },
     mask(s) {
       const r = maskOutput(s.output!, scannerFor(s.policy));
@@ -191,7 +193,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     },
     async 'record-outcome'(s) {
       // Rows were taken in execute (withinRowsQuota); the bytes are those sent, cut to the quota.
-      if (s.rate) ({ output: s.output, response: s.response } = withinBytesQuota(s.output!, (o) => renderOutput(o, meta(s)), s.rate));
+      if (s.rate) ({ output: s.output, response: s.response } = await withinBytesQuota(s.output!, (o) => renderOutput(o, meta(s)), s.rate));
       else s.response = renderOutput(s.output!, meta(s));
       await deps.store.recordOutcome(s.id, {
         status: 'ok',
@@ -250,7 +252,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         if (err.code === ErrorCode.TRANSCRIPT && !s.intentWritten) return renderError(err, meta(s));
         return fail(s, err);
       } finally {
-        s.rate?.release();
+        // Before the answer leaves: the agent's next call finds the slot free, on any replica.
+        await s.rate?.release();
       }
     },
   };

@@ -4,9 +4,11 @@
  * hour (sliding window, checked before a call and charged as its result is produced). A table's
  * rows are cut to what the rows quotas have left as they are charged, and a result to what the
  * bytes quotas have left as it is rendered (bytes-quota.ts), so neither one large result nor
- * concurrent calls that all passed the check can take more than the hour allows. Counters
- * are per process (stdio sessions and replicas each count their own). A refusal is a coded
- * WARDEN_RATE_LIMITED error, so the pipeline records it like any other failure.
+ * concurrent calls that all passed the check can take more than the hour allows. This module's
+ * counters are per process (stdio sessions and replicas on SQLite each count their own); on a
+ * PostgreSQL store the replicas share counters in the database (rate-limit-shared.ts), behind the
+ * same RateLimiter interface. A refusal is a coded WARDEN_RATE_LIMITED error, so the pipeline
+ * records it like any other failure.
  */
 import { ErrorCode, WardenError } from '../errors.js';
 import { principalKey, type Principal, type ToolOutput } from '../tool-api.js';
@@ -16,32 +18,60 @@ import type { CompiledRule } from '../policy/types.js';
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 
-/** One admitted call: charge its usage, then release its concurrency slots (exactly once). */
+/** A value now (the per-process limiter) or after a round trip (the shared one). */
+export type Maybe<T> = T | Promise<T>;
+
+/**
+ * One admitted call: charge its usage, then release its concurrency slots (exactly once). The
+ * per-process limiter answers at once; the one shared by replicas (rate-limit-shared.ts) after a
+ * round trip to PostgreSQL, and only when a limit applies.
+ */
 export interface RateTicket {
   /** Admit the call under the limits of the rules that allowed it; throws RATE_LIMITED. */
-  admitRules(rules: Pick<CompiledRule, 'id' | 'limits'>[]): void;
+  admitRules(rules: Pick<CompiledRule, 'id' | 'limits'>[]): Maybe<void>;
   /**
    * Take up to `rows` rows from the hourly rows quotas, charged at once (before any other call can
    * take them); returns how many fit, which the caller cuts its result to.
    */
-  takeRows(rows: number): number;
+  takeRows(rows: number): Maybe<number>;
   /**
-   * Bytes the hourly bytes quotas have left (Infinity without one). Why no takeBytes: a result's
-   * size is known only once rendered; the caller renders, cuts and charges in the same synchronous
-   * turn, so no other call can take the same bytes in between (bytes-quota.ts).
+   * Take up to `bytes` bytes from the hourly bytes quotas, charged at once (a reservation: a
+   * result's size is known only once rendered; the caller cuts it to what was taken and gives the
+   * unused part back), so no other call can take the same bytes in between (bytes-quota.ts).
    */
-  bytesLeft(): number;
+  takeBytes(bytes: number): Maybe<number>;
+  /** Give back bytes taken by the last takeBytes and not sent. */
+  returnBytes(bytes: number): Maybe<void>;
+  /** Bytes the hourly bytes quotas have left (Infinity without one). */
+  bytesLeft(): Maybe<number>;
   /** Count rows and bytes the call returned against the hourly quotas. */
-  charge(rows: number, bytes: number): void;
-  release(): void;
+  charge(rows: number, bytes: number): Maybe<void>;
+  /** Free the call's concurrency slots; never throws. */
+  release(): Maybe<void>;
 }
 
 /** The limiter the pipeline consults in its authenticate and decide stages. */
 export interface RateLimiter {
   /** Admit a call for a principal under the per-principal limits; throws RATE_LIMITED. */
-  admit(principal: Principal): RateTicket;
+  admit(principal: Principal): Maybe<RateTicket>;
   /** Number of live counters (tests, and a bound on memory). */
   size(): number;
+}
+
+/** The per-process ticket: every answer at once. */
+export interface LocalRateTicket extends RateTicket {
+  admitRules(rules: Pick<CompiledRule, 'id' | 'limits'>[]): void;
+  takeRows(rows: number): number;
+  takeBytes(bytes: number): number;
+  returnBytes(bytes: number): void;
+  bytesLeft(): number;
+  charge(rows: number, bytes: number): void;
+  release(): void;
+}
+
+/** The per-process limiter (SQLite store, or no shared store). */
+export interface LocalRateLimiter extends RateLimiter {
+  admit(principal: Principal): LocalRateTicket;
 }
 
 interface Counter {
@@ -52,7 +82,7 @@ interface Counter {
 }
 
 /** Build a limiter; `now` is injectable so tests can move time. */
-export function createRateLimiter(defaults: () => CallLimits, now: () => number = Date.now): RateLimiter {
+export function createRateLimiter(defaults: () => CallLimits, now: () => number = Date.now): LocalRateLimiter {
   const counters = new Map<string, Counter>();
   let sweeps = 0;
 
@@ -104,6 +134,7 @@ export function createRateLimiter(defaults: () => CallLimits, now: () => number 
       const taken: Counter[] = [take(`p\0${who}`, base, `rate limit for ${principal.subject}`)];
       const limitsOf = new Map<Counter, CallLimits>([[taken[0]!, base]]);
       let released = false;
+      let reserved: { at: number; rows: number; bytes: number } | null = null;
       const charge = (rows: number, bytes: number) => {
         if (rows <= 0 && bytes <= 0) return;
         const at = now();
@@ -139,6 +170,22 @@ export function createRateLimiter(defaults: () => CallLimits, now: () => number 
           charge(fit, 0);
           return fit;
         },
+        takeBytes(bytes) {
+          const fit = Math.min(bytes, left('bytes'));
+          reserved = null;
+          if (fit <= 0) return 0;
+          const at = now();
+          reserved = { at, rows: 0, bytes: fit };
+          for (const c of taken) {
+            c.usage.push(reserved);
+            c.touched = at;
+          }
+          return fit;
+        },
+        returnBytes(bytes) {
+          // The same entry in every counter: what was reserved and not sent leaves the hour.
+          if (reserved) reserved.bytes -= Math.min(bytes, reserved.bytes);
+        },
         bytesLeft: () => left('bytes'),
         charge,
         release() {
@@ -156,14 +203,21 @@ export function createRateLimiter(defaults: () => CallLimits, now: () => number 
  * here, after execute: every call passed the check before it ran, so only the charge can stop
  * one large result, or several concurrent ones, from taking more than the hour allows.
  */
-export function withinRowsQuota(output: ToolOutput, ticket: RateTicket): ToolOutput {
+export function withinRowsQuota(output: ToolOutput, ticket: LocalRateTicket): ToolOutput;
+export function withinRowsQuota(output: ToolOutput, ticket: RateTicket): Maybe<ToolOutput>;
+export function withinRowsQuota(output: ToolOutput, ticket: RateTicket): Maybe<ToolOutput> {
   if (output.kind !== 'table') return output;
   const fit = ticket.takeRows(output.rows.length);
+  return fit instanceof Promise ? fit.then((n) => cutRows(output, n)) : cutRows(output, fit);
+}
+
+function cutRows(output: Extract<ToolOutput, { kind: 'table' }>, fit: number): ToolOutput {
   if (fit >= output.rows.length) return output;
   const note = `cut to ${fit} of ${output.rows.length} rows: the rows-per-hour quota is used up`;
   return { ...output, rows: output.rows.slice(0, fit), rowCount: fit, truncated: true, notes: [...(output.notes ?? []), note] };
 }
 
-function limited(message: string, details: Record<string, unknown>): WardenError {
+/** A coded refusal; why exported: the shared limiter words its refusals alike. */
+export function limited(message: string, details: Record<string, unknown>): WardenError {
   return new WardenError(ErrorCode.RATE_LIMITED, message, details);
 }

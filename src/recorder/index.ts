@@ -18,3 +18,4 @@ export type {
 } from './types.js';
 export { isPgUrl, openPgStore, randomKey } from './pg-open.js';
 export type { PgStoreOptions, PgTranscriptStore, WardenStore } from './pg-open.js';
+export type { RateCounterStore, RateRefusal, RateScope, RateScopeLimits } from './pg-rate-counters.js';

@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { PgApprovalTables } from './pg-approvals.js';
+import type { RateCounterStore } from './pg-rate-counters.js';
 import { pgStoreError } from './pg-errors.js';
 import { pgMigrate } from './pg-schema.js';
 import { PgStore } from './pg-store.js';
@@ -40,6 +41,8 @@ export interface PgTranscriptStore extends WardenStore {
   sharedSetting(name: string, create: () => string): Promise<string>;
   /** This replica's owner tag (host, pid, instance, lock key). */
   readonly owner: string;
+  /** Rate-limit counters every replica shares (pg-rate-counters.ts). */
+  readonly rateCounters: RateCounterStore;
 }
 
 const INT8 = 20;
@@ -83,6 +86,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     await store.holdLiveness();
     if (opts.recoverInterrupted) {
       await store.markInterrupted();
+      await store.rateCounters.sweep().catch(() => undefined);
       store.startSweeps(opts.recoverEveryMs ?? 15_000);
     }
     return store;

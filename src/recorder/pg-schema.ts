@@ -2,13 +2,15 @@
  * The PostgreSQL store's schema and migrations (several replicas share one database). The same
  * tables as the SQLite file, plus `chain_head` (the one row every append locks, so that the hash
  * chain stays one chain whoever writes), `settings` (values all replicas must share) and
- * `replicas` (who is writing; liveness is an advisory lock each replica holds).
+ * `replicas` (who is writing; liveness is an advisory lock each replica holds), and the rate-limit
+ * counters every replica checks (pg-rate-sql.ts).
  */
 import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
+import { rateCountersMigration } from './pg-rate-sql.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 6;
+export const PG_SCHEMA_VERSION = 7;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -152,6 +154,8 @@ const MIGRATIONS: string[] = [
   ALTER TABLE approvals ADD COLUMN cooldown_hash TEXT;
   CREATE INDEX approvals_cooldown ON approvals (requester, cooldown_hash, state);
   `,
+  // v7: rate-limit counters shared by the replicas (pg-rate-sql.ts); SQLite has none (per process).
+  rateCountersMigration(LOCK_CLASS),
 ];
 
 /** The stored schema version (0 for an empty database). */

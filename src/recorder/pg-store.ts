@@ -18,6 +18,7 @@ import { pgStoreError } from './pg-errors.js';
 import * as reads from './pg-reads.js';
 import { pgChainHead, pgVerifyChain, pgVerifyStore } from './pg-verify.js';
 import { pgPurgeBefore } from './pg-purge.js';
+import { PgRateCounters } from './pg-rate-counters.js';
 import { type PgTx, PgWriter, writePgSignedHead } from './pg-writer.js';
 import type { ChainSigner } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
@@ -46,6 +47,7 @@ export class PgStore implements PgTranscriptStore {
   readonly kind = 'postgres' as const;
   readonly approvals: PgApprovalTables;
   readonly owner: string;
+  readonly rateCounters: PgRateCounters;
   private readonly writer: PgWriter;
   private readonly liveness: PgLiveness;
   private closed = false;
@@ -59,6 +61,7 @@ export class PgStore implements PgTranscriptStore {
     this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.liveness.instance, lock: this.liveness.lockKey });
     this.writer = new PgWriter(pool, signer?.signHead?.bind(signer));
     this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.liveness.changed(ms, signal));
+    this.rateCounters = new PgRateCounters((sql, p) => pool.query(sql, p), this.liveness.lockKey);
   }
 
   private async read<T>(fn: (q: (sql: string, p?: unknown[]) => Promise<pg.QueryResult>) => Promise<T>): Promise<T> {
@@ -236,9 +239,12 @@ export class PgStore implements PgTranscriptStore {
     return this.liveness.hold();
   }
 
-  /** Mark calls of dead replicas as interrupted every `everyMs`. */
+  /** Mark calls of dead replicas as interrupted, and free their rate-limit slots, every `everyMs`. */
   startSweeps(everyMs: number): void {
-    this.liveness.every(everyMs, () => void this.markInterrupted().catch(() => undefined));
+    this.liveness.every(everyMs, () => {
+      void this.markInterrupted().catch(() => undefined);
+      void this.rateCounters.sweep().catch(() => undefined);
+    });
   }
 
   async sharedSetting(name: string, create: () => string): Promise<string> {

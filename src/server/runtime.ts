@@ -14,7 +14,7 @@ import { ConfigError } from '../config/yaml-source.js';
 import { compilePolicy, type MaskingChecks } from '../policy/load.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { compileScanner, createMasker, STRATEGY_NAMES, type ScannerOptions } from '../masking/index.js';
-import { createChainSigner, isPgUrl, openPgStore, openSqliteStore, openWorkerBackedStore, randomKey, type ChainSigner, type WardenStore } from '../recorder/index.js';
+import { createChainSigner, isPgUrl, openPgStore, openSqliteStore, openWorkerBackedStore, randomKey, type ChainSigner, type PgTranscriptStore, type WardenStore } from '../recorder/index.js';
 import type { TranscriptStore } from '../recorder/types.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { listConnectionsTool } from '../pipeline/builtins/list-connections.js';
@@ -23,6 +23,7 @@ import { approvalStatusTool } from '../pipeline/builtins/approval-status.js';
 import { createApprovalService, createWebhookNotifier, type ApprovalReviewApi } from '../approvals/index.js';
 import type { ApprovalGate } from '../pipeline/types.js';
 import { createRateLimiter } from '../pipeline/rate-limit.js';
+import { createSharedRateLimiter } from '../pipeline/rate-limit-shared.js';
 import { log } from './log.js';
 import { refuseDeadDenies } from './dead-denies.js';
 import { restartOnlyChanges } from './config-drift.js';
@@ -191,7 +192,10 @@ export async function startRuntime(
     limits: { maxInputBytes: config.limits.max_input_bytes, maxResultBytes: config.limits.max_result_bytes, defaultTimeoutMs: 30_000, defaultMaxRows: 1000 },
     log,
     core,
-    rateLimiter: createRateLimiter(() => config.rate_limits),
+    // On a PostgreSQL store the replicas (and stdio processes) sharing it share the counters too.
+    rateLimiter: 'rateCounters' in store
+      ? createSharedRateLimiter(() => config.rate_limits, (store as PgTranscriptStore).rateCounters)
+      : createRateLimiter(() => config.rate_limits),
     readIntent: config.transcripts.read_intent,
   });
   return {

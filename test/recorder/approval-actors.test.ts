@@ -9,7 +9,7 @@ import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { openPgStore, openSqliteStore, SCHEMA_VERSION } from '../../src/recorder/index.js';
 import { PG_SCHEMA_VERSION } from '../../src/recorder/pg-schema.js';
-import { approvalRequest, tempDir } from './fixtures.js';
+import { approvalRequest, tempDir, PG_UNDO_V7 } from './fixtures.js';
 
 test('SQLite: the actor chain is stored and verified; a changed chain breaks verify', async (t) => {
   const path = join(tempDir(t), 'w.db');
@@ -58,7 +58,7 @@ test('PostgreSQL: the chain is stored and verified; the v5 migration gives older
   const s = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   await s.approvals.create(approvalRequest('pg-old'));
   await s.close();
-  await db.query(`ALTER TABLE approvals DROP COLUMN requester_actors; DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 5`);
+  await db.query(`ALTER TABLE approvals DROP COLUMN requester_actors; DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 5; ${PG_UNDO_V7}`);
   const again = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   try {
     assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);

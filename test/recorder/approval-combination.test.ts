@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { openPgStore, openSqliteStore, SCHEMA_VERSION, type ApprovalStore } from '../../src/recorder/index.js';
 import { PG_SCHEMA_VERSION } from '../../src/recorder/pg-schema.js';
-import { approvalRequest, tempDir } from './fixtures.js';
+import { approvalRequest, tempDir, PG_UNDO_V7 } from './fixtures.js';
 
 interface Store {
   approvals: ApprovalStore;
@@ -170,7 +170,7 @@ test('PostgreSQL v4 migration: an older database gains the link column, its requ
   await s.approvals.create(approvalRequest('pg-old', at(0)));
   await s.close();
   // Back to the v3 shape: no combination_id column (nor any later one).
-  await db.query(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors; DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 4`);
+  await db.query(`DROP INDEX approvals_combination; ALTER TABLE approvals DROP COLUMN combination_id; ALTER TABLE approvals DROP COLUMN requester_actors; DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 4; ${PG_UNDO_V7}`);
   const again = await openPg(db);
   assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
   assert.equal((await again.approvals.get('pg-old'))?.combinationId, null);

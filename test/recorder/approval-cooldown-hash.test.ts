@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { openPgStore, openSqliteStore, SCHEMA_VERSION, type ApprovalStore } from '../../src/recorder/index.js';
 import { PG_SCHEMA_VERSION } from '../../src/recorder/pg-schema.js';
-import { approvalRequest, tempDir } from './fixtures.js';
+import { approvalRequest, tempDir, PG_UNDO_V7 } from './fixtures.js';
 
 // Unexpired by any clock (PostgreSQL judges expiry by the database's).
 const LATER = { expiresAt: '2099-01-01T00:00:00.000Z' };
@@ -68,10 +68,10 @@ test('PostgreSQL: the cooldown hash is stored and verified; the v6 migration giv
   await s.approvals.create(approvalRequest('pg-old', undefined, LATER));
   await deny(s.approvals, 'pg-old');
   await s.close();
-  await db.query(`DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 6`);
+  await db.query(`DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 6; ${PG_UNDO_V7}`);
   const again = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   try {
-    assert.equal(PG_SCHEMA_VERSION, 6);
+    assert.equal(PG_SCHEMA_VERSION, 7);
     assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
     assert.equal((await again.approvals.get('pg-old'))?.cooldownHash, null);
     assert.equal((await again.approvals.lastDenied('ana', 'oidc', 'h-pg-old', 'loose-x'))?.id, 'pg-old');

@@ -61,3 +61,6 @@ export function approvalRequest(id: string, createdAt = '2026-11-28T10:00:00.000
     createdAt, expiresAt: '2026-11-28T12:00:00.000Z', ...over,
   };
 }
+
+/** Undo the PostgreSQL v7 migration (rate-limit counters), for tests that rebuild an older database. */
+export const PG_UNDO_V7 = 'DROP TABLE rate_usage, rate_inflight; DROP FUNCTION warden_rate_admit, warden_rate_take, warden_rate_release_dead, warden_rate_lock, warden_rate_now;';

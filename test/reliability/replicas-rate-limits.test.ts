@@ -1,0 +1,87 @@
+/**
+ * Rate limits across two `warden serve --http` processes on one PostgreSQL store: a principal's
+ * calls per minute hold across both (three calls on each, the sixth refused), a call waiting for
+ * approval on one replica holds the principal's one concurrency slot on the other, and when that
+ * replica is SIGKILLed its slot is freed for the survivor.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import { connectHttpAgent } from '../support/http-agent.js';
+import { configText, freePort, POLICY, SEED, startReplica, type Replica } from './support.js';
+
+let storeDb: TestDatabase;
+let target: TestDatabase;
+let issuer: OidcIssuer;
+let dir: WardenDir;
+const replicas: Replica[] = [];
+
+before(async () => {
+  [storeDb, target, issuer] = await Promise.all([createTestDatabase({ prefix: 'rlstore' }), createTestDatabase({ prefix: 'rltarget' }), startOidcIssuer()]);
+  await storeDb.query(`GRANT ALL ON SCHEMA public TO ${storeDb.role}`);
+  await target.query(SEED);
+  await target.query(`GRANT SELECT, INSERT, UPDATE ON items TO ${target.role}; GRANT USAGE ON SEQUENCE items_id_seq TO ${target.role}`);
+  dir = writeWardenDir(`${configText({ store: 'env:WARDEN_STORE_URL', issuer })}rate_limits: { calls_per_minute: 5, concurrent: 1 }\n`, { 'base.yaml': POLICY });
+  const env = { WARDEN_STORE_URL: storeDb.url, TARGET_DATABASE_URL: target.url };
+  const [a, b] = await Promise.all([startReplica(dir.configPath, await freePort(), env), startReplica(dir.configPath, await freePort(), env)]);
+  replicas.push(a, b);
+});
+
+after(async () => {
+  await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
+  await issuer?.stop();
+  await Promise.all([storeDb?.drop(), target?.drop()]);
+  dir?.cleanup();
+});
+
+test('calls per minute hold across replicas; a killed replica frees its concurrency slot', async () => {
+  const [a, b] = replicas as [Replica, Replica];
+  const token = (sub: string) => issuer.mint({ sub, groups: ['dev'], scope: 'mcp' });
+  const read = { connection: 'target', sql: 'SELECT name FROM items WHERE id = 1' };
+
+  // 1. Limit 5 per minute: three calls on A, then three on B; the sixth is refused (on B).
+  const aliceA = await connectHttpAgent(a.url, await token('alice'));
+  const aliceB = await connectHttpAgent(b.url, await token('alice'));
+  try {
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await aliceA.call('query_database', read));
+    for (let i = 0; i < 3; i++) results.push(await aliceB.call('query_database', read));
+    assert.deepEqual(results.map((r) => r.isError), [false, false, false, false, false, true], results.map((r) => r.text).join('\n'));
+    assert.match(results[5]!.text, /^WARDEN_RATE_LIMITED: rate limit for alice: 5 calls per minute reached; retry in \d+s/);
+    assert.equal((await aliceA.call('query_database', read)).isError, true, 'and on A');
+  } finally {
+    await Promise.all([aliceA.close(), aliceB.close()]);
+  }
+  const refused = await storeDb.query(`SELECT count(*) AS n FROM calls WHERE error_code = 'WARDEN_RATE_LIMITED'`);
+  assert.equal(Number(refused.rows[0]?.n), 2, 'refusals are recorded');
+
+  // 2. Concurrency 1: carol's update waits for approval on A, holding her slot on both replicas.
+  const carolA = await connectHttpAgent(a.url, await token('carol'));
+  const carolB = await connectHttpAgent(b.url, await token('carol'));
+  try {
+    const waiting = carolA.call('query_database', { connection: 'target', sql: 'UPDATE items SET n = 7 WHERE id = 3' }).catch((e: unknown) => e);
+    for (let i = 0; i < 100; i++) {
+      if (Number((await storeDb.query('SELECT count(*) AS n FROM approvals')).rows[0]?.n) > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const busy = await carolB.call('query_database', read);
+    assert.equal(busy.isError, true);
+    assert.match(busy.text, /^WARDEN_RATE_LIMITED: rate limit for carol: 1 concurrent call\(s\) already running/);
+
+    // 3. A dies mid-call: its liveness lock goes, and B's next admission frees the slot.
+    await a.kill('SIGKILL');
+    await waiting;
+    // (Once PostgreSQL has seen the dead connection go; a refused call counts nothing.)
+    let after = await carolB.call('query_database', read);
+    for (let i = 0; i < 25 && after.isError && /concurrent/.test(after.text); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      after = await carolB.call('query_database', read);
+    }
+    assert.equal(after.isError, false, after.text);
+    assert.equal(Number((await storeDb.query('SELECT count(*) AS n FROM rate_inflight')).rows[0]?.n), 0);
+  } finally {
+    await Promise.all([carolA.close().catch(() => undefined), carolB.close()]);
+  }
+});
