@@ -8,7 +8,7 @@
  */
 import { fedTexts } from './fed-text.js';
 import { dcEscape, ftpEscape, gnuplotEscape, lftpEscape, m4Escape, mysqlEscape, psqlEscape, sqliteEscape, type TextJudge } from './language-escapes.js';
-import { mysqlWrites, psqlWrites, sqliteWrites, type WriteJudge, type Written } from './language-writes.js';
+import { mysqlFiles, psqlFiles, sqliteFiles, type FileAccess, type FileJudge } from './language-file-access.js';
 import type { ShellCommand } from './types.js';
 
 /**
@@ -20,8 +20,8 @@ type OptionKind = 'text' | 'script' | 'output' | 'value' | 'attached' | { deny: 
 
 interface Language {
   judge: TextJudge;
-  /** The files its text writes (language-writes.ts), held to a grant's `paths:`. */
-  writes?: WriteJudge;
+  /** The files its text reads and writes (language-file-access.ts), held to a grant's `paths:`. */
+  files?: FileJudge;
   /** sqlite3: the first operand is the database file (written too), not text. */
   database?: boolean;
   /** Short option letters, or for `words` programs (sqlite3) whole option names after `-`/`--`. */
@@ -38,7 +38,7 @@ const deny = (why: string, takesValue = true): OptionKind => ({ deny: why, value
 
 const PSQL: Language = {
   judge: psqlEscape,
-  writes: psqlWrites,
+  files: psqlFiles,
   short: { ...value('d', 'v', 'F', 'h', 'p', 'U', 'P', 'R', 'T'), c: 'text', f: 'script', o: 'output', L: 'output' },
   long: {
     ...value('dbname', 'set', 'variable', 'field-separator', 'host', 'port', 'username', 'pset', 'record-separator', 'table-attr'),
@@ -48,7 +48,7 @@ const PSQL: Language = {
 };
 const MYSQL: Language = {
   judge: mysqlEscape,
-  writes: mysqlWrites,
+  files: mysqlFiles,
   short: { ...value('D', 'h', 'P', 'u', 'S', 'O'), e: 'text', p: 'attached', G: deny('lets client commands (system) stand anywhere in a line', false) },
   long: {
     ...value('database', 'host', 'port', 'user', 'socket', 'login-path', 'delimiter', 'protocol', 'character-sets-dir', 'default-character-set'),
@@ -63,7 +63,7 @@ const MYSQL: Language = {
 };
 const SQLITE: Language = {
   judge: sqliteEscape,
-  writes: sqliteWrites,
+  files: sqliteFiles,
   database: true,
   short: {
     ...value('separator', 'newline', 'nullvalue', 'vfs', 'maxsize', 'mmap', 'escape', 'heap', 'lookaside', 'pagecache'),
@@ -203,23 +203,26 @@ export function languageEscape(cmd: ShellCommand, feed: ShellCommand | 'none' | 
 }
 
 /**
- * The files `cmd` writes through its language (psql `\o FILE`, `-o FILE`, `-L FILE`, sqlite3's
- * database and `.output FILE`, mysql `INTO OUTFILE`, ...), or why they cannot be read; null for
- * a program without one. condition.ts holds them to the grant's `paths:`.
+ * The files `cmd` reads and writes through its language (psql `\o FILE`, `\copy ... FROM FILE`,
+ * `-o FILE`, `-L FILE`, sqlite3's database, `.output FILE` and `.import FILE`, mysql `INTO
+ * OUTFILE` and `LOAD DATA LOCAL INFILE`, ...), or why they cannot be read; null for a program
+ * without them. condition.ts holds them to the grant's `paths:`.
  */
-export function languageWrites(cmd: ShellCommand, feed: ShellCommand | 'none' | 'unknown'): Written | null {
+export function languageFiles(cmd: ShellCommand, feed: ShellCommand | 'none' | 'unknown'): FileAccess | null {
   const lang = LANGUAGES.get(cmd.program);
-  if (lang?.writes === undefined) return null;
+  if (lang?.files === undefined) return null;
   const r = read(cmd.program, lang, cmd, feed);
   if ('why' in r) return { unreadable: r.why };
-  const files = [...r.outputs];
+  const reads: string[] = [];
+  const writes = [...r.outputs];
   const db = lang.database === true ? r.operands[0] : undefined;
-  if (db !== undefined && db !== '' && db !== ':memory:') files.push(db);
+  if (db !== undefined && db !== '' && db !== ':memory:') writes.push(db);
   const texts = lang.operands === 'text' ? [...r.texts, ...r.operands.slice(lang.database === true ? 1 : 0)] : r.texts;
   for (const t of texts) {
-    const w = lang.writes(t);
-    if ('unreadable' in w) return w;
-    files.push(...w.files);
+    const a = lang.files(t);
+    if ('unreadable' in a) return a;
+    reads.push(...a.reads);
+    writes.push(...a.writes);
   }
-  return { files };
+  return { reads, writes };
 }

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../../src/tool-api.js';
 import { deny } from './deny-rule.js';
-import { languageEscape, languageWrites } from './command-languages.js';
+import { languageEscape, languageFiles } from './command-languages.js';
 import { lineTraits } from './deny-runs.js';
 import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
@@ -91,11 +91,15 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     for (const w of relevantPathLike(pathLike)) {
       if (!underPrefix(w, g.paths)) return `${p} path argument '${w}' is not under ${g.paths.join(', ')}.`;
     }
-    // Files its command language writes (psql \o, sqlite3 .output, mysql INTO OUTFILE, ...).
-    const written = languageWrites(cmd, feed);
-    if (written !== null && 'unreadable' in written) return `${p} may write a file, and ${written.unreadable}: with paths: granted, every file it writes must be read.`;
-    for (const f of written?.files ?? []) {
-      if (!underPrefix(f, g.paths)) return `${p} writes '${normalisePath(f) ?? f}', which is not an absolute path under ${g.paths.join(', ')}.`;
+    // Files its command language reads and writes (psql \copy, \o, sqlite3 .import, .output, mysql INFILE, OUTFILE, ...).
+    const touched = languageFiles(cmd, feed);
+    const prefixes = g.paths;
+    if (touched !== null && 'unreadable' in touched) {
+      return `${p} may read or write a file, and ${touched.unreadable}: with paths: granted, every file it reads or writes must be named plainly.`;
+    }
+    for (const [verb, files] of [['reads', touched?.reads ?? []], ['writes', touched?.writes ?? []]] as const) {
+      const out = files.find((f) => !underPrefix(f, prefixes));
+      if (out !== undefined) return `${p} ${verb} '${normalisePath(out) ?? out}', which is not an absolute path under ${prefixes.join(', ')}.`;
     }
   }
   return null;
