@@ -94,3 +94,11 @@ test('nor can the same statement store a masked value in a setting and read it b
     assert.ok(!r.text.includes(SECRET), r.text);
   }
 });
+
+test('the reset keeps the session: the next call runs on the same backend, not a new connection', async () => {
+  const pid = async () => (((await sw.query('SELECT pg_backend_pid() AS pid')).structured as { rows: unknown[][] }).rows[0]![0]);
+  const first = await pid();
+  const r = await sw.query("SELECT set_config('application_name', 'x', false) AS v");
+  assert.equal(r.isError, false, r.text);
+  assert.equal(await pid(), first);
+});
