@@ -153,7 +153,8 @@ export class PgConnector {
       // The last point of no return: a cancel that arrives once COMMIT is sent finds the write done.
       if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
       await client.query('COMMIT');
-      await client.query('DISCARD ALL');
+      handedOff = true;
+      resetThenRelease(client);
       return trim(r, o.maxRows);
     } catch (e) {
       broken = e;
@@ -283,15 +284,16 @@ export class PgConnector {
 }
 
 /**
- * Return a read's session to the pool only once it is as it started, as a write's is (DISCARD
- * ALL): a read may change its session (set_config(..., false), SET, an advisory lock, LISTEN,
+ * Return a session to the pool only once it is as it started (DISCARD ALL), after a write and
+ * after a read alike: a read may change its session (set_config(..., false), SET, an advisory lock, LISTEN,
  * a function that does any of these) and the next call on it, whoever makes it, would inherit
  * that: a search_path or standard_conforming_strings of the caller's choosing (the statement
  * the policy saw is not the one the server reads), default_transaction_read_only off, no
  * statement_timeout, a masked value kept in a setting for SHOW to return. DISCARD ALL resets
  * every setting to the session's start (the startup packet's pinned values), releases locks
- * and listens, and drops prepared statements and cursors. It runs once the answer is in, so the
- * caller does not wait for it; a session it fails on is destroyed, never pooled again.
+ * and listens, and drops prepared statements and cursors. It runs once the answer is in (for a
+ * write, once COMMIT is answered), so the caller does not wait for it; a session it fails on is
+ * destroyed, never pooled again.
  */
 function resetThenRelease(client: pg.PoolClient): void {
   client.query('DISCARD ALL').then(
