@@ -6,38 +6,21 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
-import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 import { connectHttpAgent } from '../support/http-agent.js';
-import { configText, freePort, POLICY, SEED, startReplica, type Replica } from './support.js';
+import { startReplicaPair, type ReplicaPair } from './support.js';
 
-let storeDb: TestDatabase;
-let target: TestDatabase;
-let issuer: OidcIssuer;
-let dir: WardenDir;
-const replicas: Replica[] = [];
+let fleet: ReplicaPair;
 
 before(async () => {
-  [storeDb, target, issuer] = await Promise.all([createTestDatabase({ prefix: 'rlstore' }), createTestDatabase({ prefix: 'rltarget' }), startOidcIssuer()]);
-  await storeDb.query(`GRANT ALL ON SCHEMA public TO ${storeDb.role}`);
-  await target.query(SEED);
-  await target.query(`GRANT SELECT, INSERT, UPDATE ON items TO ${target.role}; GRANT USAGE ON SEQUENCE items_id_seq TO ${target.role}`);
-  dir = writeWardenDir(`${configText({ store: 'env:WARDEN_STORE_URL', issuer })}rate_limits: { calls_per_minute: 5, concurrent: 1 }\n`, { 'base.yaml': POLICY });
-  const env = { WARDEN_STORE_URL: storeDb.url, TARGET_DATABASE_URL: target.url };
-  const [a, b] = await Promise.all([startReplica(dir.configPath, await freePort(), env), startReplica(dir.configPath, await freePort(), env)]);
-  replicas.push(a, b);
+  fleet = await startReplicaPair('rl', 'rate_limits: { calls_per_minute: 5, concurrent: 1 }\n');
 });
 
 after(async () => {
-  await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
-  await issuer?.stop();
-  await Promise.all([storeDb?.drop(), target?.drop()]);
-  dir?.cleanup();
+  await fleet?.stop();
 });
 
 test('calls per minute hold across replicas; a killed replica frees its concurrency slot', async () => {
-  const [a, b] = replicas as [Replica, Replica];
+  const { storeDb, issuer, replicas: [a, b] } = fleet;
   const token = (sub: string) => issuer.mint({ sub, groups: ['dev'], scope: 'mcp' });
   const read = { connection: 'target', sql: 'SELECT name FROM items WHERE id = 1' };
 

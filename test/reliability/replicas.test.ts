@@ -6,40 +6,21 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
-import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 import { connectHttpAgent } from '../support/http-agent.js';
-import { configText, freePort, POLICY, SEED, startReplica, wardenCli, type Replica } from './support.js';
+import { startReplicaPair, wardenCli, type ReplicaPair } from './support.js';
 
-let storeDb: TestDatabase;
-let target: TestDatabase;
-let issuer: OidcIssuer;
-let dir: WardenDir;
-let env: Record<string, string>;
-const replicas: Replica[] = [];
+let fleet: ReplicaPair;
 
 before(async () => {
-  [storeDb, target, issuer] = await Promise.all([createTestDatabase({ prefix: 'store' }), createTestDatabase({ prefix: 'target' }), startOidcIssuer()]);
-  await storeDb.query(`GRANT ALL ON SCHEMA public TO ${storeDb.role}`);
-  await target.query(SEED);
-  await target.query(`GRANT SELECT, INSERT, UPDATE ON items TO ${target.role}; GRANT USAGE ON SEQUENCE items_id_seq TO ${target.role}`);
-  // The store URL is a secret reference: its password never sits in warden.yaml.
-  dir = writeWardenDir(configText({ store: 'env:WARDEN_STORE_URL', issuer }), { 'base.yaml': POLICY });
-  env = { WARDEN_STORE_URL: storeDb.url, TARGET_DATABASE_URL: target.url };
-  const [a, b] = await Promise.all([startReplica(dir.configPath, await freePort(), env), startReplica(dir.configPath, await freePort(), env)]);
-  replicas.push(a, b);
+  fleet = await startReplicaPair('');
 });
 
 after(async () => {
-  await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
-  await issuer?.stop();
-  await Promise.all([storeDb?.drop(), target?.drop()]);
-  dir?.cleanup();
+  await fleet?.stop();
 });
 
 test('agents on both replicas; approvals granted on another replica; one chain verifies', async () => {
-  const [a, b] = replicas as [Replica, Replica];
+  const { storeDb, target, issuer, dir, env, replicas: [a, b] } = fleet;
   const token = (sub: string, groups: string[]) => issuer.mint({ sub, groups, scope: 'mcp' });
   const onA = await connectHttpAgent(a.url, await token('alice', ['dev']));
   const onB = await connectHttpAgent(b.url, await token('carol', ['dev']));

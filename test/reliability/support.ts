@@ -7,6 +7,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { WARDEN_BIN } from '../support/repo.js';
 import { connectHttpAgent, type HttpAgent } from '../support/http-agent.js';
+import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 
 /** Policy: dev reads items; an update of items needs one dba approval (waits up to 30 s). */
 export const POLICY = `
@@ -105,6 +108,42 @@ export async function startReplica(configPath: string, port: number, env: Record
     async kill(signal = 'SIGKILL') {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       await exited;
+    },
+  };
+}
+
+/** Two replicas on one PostgreSQL store, their target database and OIDC issuer, and what stops them all. */
+export interface ReplicaPair {
+  storeDb: TestDatabase;
+  target: TestDatabase;
+  issuer: OidcIssuer;
+  dir: WardenDir;
+  /** The environment the replicas run with (store and target URLs), for a third process on the same store. */
+  env: Record<string, string>;
+  replicas: [Replica, Replica];
+  stop(): Promise<void>;
+}
+
+/**
+ * Start two `warden serve --http` replicas sharing one PostgreSQL transcript store (the store URL
+ * a secret reference: its password never sits in warden.yaml), on the POLICY and SEED target;
+ * `extraConfig` is appended to warden.yaml.
+ */
+export async function startReplicaPair(prefix: string, extraConfig = ''): Promise<ReplicaPair> {
+  const [storeDb, target, issuer] = await Promise.all([createTestDatabase({ prefix: `${prefix}store` }), createTestDatabase({ prefix: `${prefix}target` }), startOidcIssuer()]);
+  await storeDb.query(`GRANT ALL ON SCHEMA public TO ${storeDb.role}`);
+  await target.query(SEED);
+  await target.query(`GRANT SELECT, INSERT, UPDATE ON items TO ${target.role}; GRANT USAGE ON SEQUENCE items_id_seq TO ${target.role}`);
+  const dir = writeWardenDir(`${configText({ store: 'env:WARDEN_STORE_URL', issuer })}${extraConfig}`, { 'base.yaml': POLICY });
+  const env = { WARDEN_STORE_URL: storeDb.url, TARGET_DATABASE_URL: target.url };
+  const replicas = (await Promise.all([startReplica(dir.configPath, await freePort(), env), startReplica(dir.configPath, await freePort(), env)])) as [Replica, Replica];
+  return {
+    storeDb, target, issuer, dir, env, replicas,
+    async stop() {
+      await Promise.all(replicas.map((r) => r.kill('SIGTERM')));
+      await issuer.stop();
+      await Promise.all([storeDb.drop(), target.drop()]);
+      dir.cleanup();
     },
   };
 }
