@@ -31,6 +31,10 @@
  *   dblink...: runsQueryText) reads what no deny rule or mask sees. A grant without a sql block
  *   allows every function. current_setting reads when each call names a built-in setting by a
  *   constant (setting-reads.ts).
+ * - Functions that keep a value where another statement, or another part of this one, reads it
+ *   back (value-stores.ts: advisory locks, whose keys pg_locks shows; large objects, which a
+ *   read keeps; setval, pg_notify, pg_logical_emit_message), pg_largeobject, and TOAST tables
+ *   (pg_toast.*: other tables' long values, in chunks).
  * - EXPLAIN of a statement calling a function outside pg_catalog prints what the planner inlines
  *   of its body (a SQL function's query, with the view definitions it reads), which Warden does
  *   not read; EXPLAIN of one reading a table with row level security enabled prints the
@@ -38,7 +42,7 @@
  *   generation expressions of the columns it fills.
  * The rule: while a column mask or a conditional deny rule applies to the call, a statement that
  * reaches one of those relations (VALUE_STATISTICS, QUOTED_VALUES, SCHEMA_CONSTANTS,
- * EXTENSION_RELATIONS), reads one of those columns (CONSTANT_COLUMNS) or calls one of those
+ * STORE_RELATIONS, EXTENSION_RELATIONS), reads one of those columns (CONSTANT_COLUMNS) or calls one of those
  * functions, named or through views (system views are not opened: they read only system
  * catalogs), is refused, and so is EXPLAIN of a statement that reaches a view or a table with row
  * level security, calls a function outside pg_catalog, or writes. Without masks or deny rules
@@ -53,6 +57,7 @@ import { constantColumnRead } from './catalog-columns.js';
 import { statementRelations } from './inheritance.js';
 import { CONSTANT_FUNCTIONS, SCHEMA_CONSTANTS } from './schema-constants.js';
 import { isCurrentSetting, settingReadProblem } from './setting-reads.js';
+import { storeRelation, storingCall } from './value-stores.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { isSystemRelation, MAX_VIEW_DEPTH } from './view-lineage.js';
 
@@ -99,7 +104,7 @@ const bareName = (name: string): string => name.slice(name.lastIndexOf('.') + 1)
 
 /** Why the rows of `relation` quote values, or undefined: QUOTED_VALUES, SCHEMA_CONSTANTS, EXTENSION_RELATIONS (statistics say it themselves). */
 function quotedBy(relation: string): string | undefined {
-  return QUOTED_VALUES.get(relation) ?? SCHEMA_CONSTANTS.get(relation) ?? EXTENSION_RELATIONS.get(bareName(relation));
+  return QUOTED_VALUES.get(relation) ?? SCHEMA_CONSTANTS.get(relation) ?? storeRelation(relation) ?? EXTENSION_RELATIONS.get(bareName(relation));
 }
 
 /** Is this relation one whose rows quote values (statistics, definitions, the schema's constants, statements sessions ran)? */
@@ -129,7 +134,7 @@ function quotingCall(fn: string): string | null {
   const extension = EXTENSION_FUNCTIONS.get(bareName(key));
   if (extension) return extension;
   // A function outside pg_catalog is the grant's to trust (facts spell it schema.name).
-  return key.includes('.') ? null : (QUOTING_FUNCTIONS.get(key) ?? CONSTANT_FUNCTIONS.get(key) ?? null);
+  return key.includes('.') ? null : (QUOTING_FUNCTIONS.get(key) ?? CONSTANT_FUNCTIONS.get(key) ?? storingCall(key));
 }
 
 /** Statement kinds whose plans print the defaults of the columns they fill (EXPLAIN VERBOSE). */

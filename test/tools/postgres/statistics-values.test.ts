@@ -199,3 +199,33 @@ test('EXPLAIN of a statement that fills columns (INSERT, UPDATE) is refused: its
     assert.equal(await refusalOf(sql, NONE, catalog), null, sql);
   }
 });
+
+test('functions that keep a value outside the tables rules name (value-stores.ts) are refused under masks and deny rules, any spelling; a public one is the grant\'s', async () => {
+  const { catalog } = fakeCatalog();
+  const cases: [string, RegExp][] = [
+    ['SELECT count(*) FROM public.users WHERE pg_try_advisory_xact_lock(id, ascii(email))', /^pg_try_advisory_xact_lock takes an advisory lock whose key pg_locks shows/],
+    ['SELECT count(*) FROM public.users WHERE PG_CATALOG.PG_ADVISORY_LOCK(length(email)) IS NULL', /^pg_advisory_lock takes an advisory lock/],
+    ["SELECT count(*) FROM public.users WHERE lo_from_bytea(0, convert_to(email, 'UTF8')) > 0", /^lo_from_bytea reads or writes large objects/],
+    ['SELECT lo_get(4242)', /^lo_get reads or writes large objects/],
+    ['SELECT loread(0, 10)', /^loread reads or writes large objects/],
+    ["SELECT setval('public.s', 42)", /^setval stores a number in a sequence/],
+    ["SELECT count(*) FROM public.users WHERE pg_notify('c', email) IS NULL", /^pg_notify sends its payload/],
+    ["SELECT pg_logical_emit_message(true, 'p', 'x')", /^pg_logical_emit_message writes its message into the WAL/],
+    ["SELECT * FROM pg_logical_slot_peek_changes('s', NULL, NULL)", /^pg_logical_slot_peek_changes returns the changes logical decoding read/],
+    ['SELECT count(*) FROM pg_catalog.pg_largeobject', /^pg_catalog\.pg_largeobject holds the contents of large objects/],
+    ["SELECT pg_read_binary_file(pg_relation_filepath('public.keys'))", /^pg_read_binary_file reads the server's files/],
+    ["SELECT public.get_raw_page('public.keys', 0)", /^public\.get_raw_page runs the query text, or reads the relation, its arguments name/],
+    ["SELECT encode(chunk_data, 'escape') FROM pg_toast.pg_toast_16386", /^pg_toast\.pg_toast_16386 holds, in chunks, the out-of-line values \(TOAST\)/],
+  ];
+  for (const g of [MASKS, DENIES]) {
+    for (const [sql, why] of cases) {
+      const said = await refusalOf(sql, g, catalog);
+      assert.match(said ?? '', why, sql);
+      assert.match(said!, g.masks ? /column masks apply/ : /deny rules apply/, sql);
+    }
+  }
+  for (const sql of ['SELECT lo_get(4242)', "SELECT setval('public.s', 42)", 'SELECT count(*) FROM pg_catalog.pg_largeobject']) assert.equal(await refusalOf(sql, NONE, catalog), null, sql);
+  for (const sql of ["SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory'", 'SELECT count(*) FROM pg_catalog.pg_largeobject_metadata', 'SELECT public.lo_get(1)']) {
+    assert.equal(await refusalOf(sql, MASKS, catalog), null, sql);
+  }
+});

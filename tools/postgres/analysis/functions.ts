@@ -39,6 +39,8 @@ export const QUERY_TEXT_FUNCTIONS: ReadonlySet<string> = new Set([
   'cursor_to_xmlschema', 'table_to_xml', 'table_to_xmlschema', 'table_to_xml_and_xmlschema',
   'schema_to_xml', 'schema_to_xmlschema', 'schema_to_xml_and_xmlschema', 'database_to_xml',
   'database_to_xmlschema', 'database_to_xml_and_xmlschema', 'xpath_table', 'ts_stat', 'ts_rewrite',
+  // pageinspect (any schema): a raw page of the relation it names, rows and all
+  'get_raw_page',
 ]);
 
 /** Functions no read grant may call (server files, processes, locks, settings, ...). */
@@ -55,7 +57,8 @@ export const NEVER_UNDER_READ: ReadonlySet<string> = new Set([
   'pg_promote', 'pg_switch_wal', 'pg_create_restore_point', 'pg_backup_start', 'pg_backup_stop',
   'pg_start_backup', 'pg_stop_backup', 'pg_log_backend_memory_contexts', 'pg_wal_replay_pause',
   'pg_wal_replay_resume', 'pg_create_physical_replication_slot', 'pg_create_logical_replication_slot',
-  'pg_drop_replication_slot', 'pg_logical_slot_get_changes', 'pg_logical_emit_message',
+  'pg_drop_replication_slot', 'pg_logical_slot_get_changes', 'pg_logical_slot_peek_changes',
+  'pg_logical_slot_get_binary_changes', 'pg_logical_slot_peek_binary_changes', 'pg_logical_emit_message',
   'pg_stat_reset', 'pg_stat_reset_shared', 'pg_import_system_collations',
   // locks
   'pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared',
@@ -97,7 +100,7 @@ export const SYNTAX_PSEUDO_FUNCTIONS: ReadonlySet<string> = new Set(['exists', '
 export function isNeverUnderRead(name: string): boolean {
   const key = functionKey(name);
   const bare = key.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
-  return NEVER_UNDER_READ.has(bare) || bare.startsWith('dblink') || bare.startsWith('lo_') || bare.startsWith('pg_advisory') || bare.startsWith('pg_try_advisory');
+  return NEVER_UNDER_READ.has(bare) || bare.startsWith('dblink') || bare.startsWith('lo_') || bare.startsWith('pg_advisory') || bare.startsWith('pg_try_advisory') || bare.startsWith('pg_logical_slot_');
 }
 
 /**
