@@ -8,6 +8,7 @@
 import { findFlag } from './flags.js';
 import { isPathLike } from './paths.js';
 import { AWKS } from './runners.js';
+import { tarWords } from './tar-files.js';
 
 interface Model {
   /** Options that consume a value (`-n 5`, `-n5`, `--lines 5`, `--lines=5`). */
@@ -18,6 +19,8 @@ interface Model {
   leadingText?: string[];
   /** With no operands the program works on the current directory (relative: refused). */
   cwd?: (args: string[]) => boolean;
+  /** Operands that are not files: `none` (date's +FORMAT), `pathLike` (journalctl matches: checked when path-like). */
+  operands?: 'none' | 'pathLike';
 }
 
 const GREP: Model = {
@@ -57,6 +60,29 @@ const MODELS: Record<string, Model> = {
   cut: { value: ['-b', '-c', '-d', '-f', '--bytes', '--characters', '--delimiter', '--fields', '--output-delimiter'] },
   strings: { value: ['-n', '-t', '-e', '--bytes', '--radix', '--encoding'] },
   // -e/--source give program text (script-checks.ts judges it); then every operand is a file.
+  // date: -f reads dates from a file, -r gives a file's time; operands are +FORMAT or the time to set (state-options.ts).
+  date: {
+    value: ['-d', '-f', '-r', '-s', '-I', '--date', '--file', '--reference', '--set', '--rfc-3339', '--resolution'],
+    file: ['-f', '--file', '-r', '--reference'],
+    operands: 'none',
+  },
+  diff: {
+    value: ['-C', '-U', '-F', '-I', '-x', '-X', '-S', '-W', '--label', '--show-function-line', '--ignore-matching-lines', '--exclude',
+      '--exclude-from', '--starting-file', '--width', '--tabsize', '--from-file', '--to-file', '--line-format', '--old-line-format',
+      '--new-line-format', '--unchanged-line-format', '--old-group-format', '--new-group-format', '--changed-group-format',
+      '--unchanged-group-format', '--horizon-lines', '--palette'],
+    file: ['-X', '--exclude-from', '--from-file', '--to-file'],
+  },
+  // journalctl: --file/-D/--root/--image read journals there, --cursor-file writes; operands are field matches.
+  journalctl: {
+    value: ['-u', '-t', '-T', '-p', '-n', '-o', '-S', '-U', '-b', '-g', '-M', '-D', '-H', '-F', '-I', '--unit', '--user-unit',
+      '--identifier', '--exclude-identifier', '--priority', '--facility', '--lines', '--output', '--output-fields', '--since', '--until',
+      '--boot', '--grep', '--machine', '--host', '--directory', '--file', '--root', '--image', '--image-policy', '--cursor',
+      '--after-cursor', '--cursor-file', '--namespace', '--field', '--vacuum-size', '--vacuum-time', '--vacuum-files', '--interval',
+      '--verify-key', '--invocation'],
+    file: ['-D', '--directory', '--file', '--root', '--image', '--cursor-file'],
+    operands: 'pathLike',
+  },
   awk: { value: ['-F', '-v', '-e', '--field-separator', '--assign', '--source'], leadingText: ['-e', '--source'] },
   sed: { value: ['-e', '-l', '--expression', '--line-length'], leadingText: ['-e', '--expression'] },
 };
@@ -100,6 +126,7 @@ function findWords(args: string[]): FileWords {
 /** Split a command's words into file operands and other path-like words. */
 export function fileWords(program: string, args: string[]): FileWords {
   if (program === 'find') return findWords(args);
+  if (program === 'tar') return tarWords(args);
   const compiled = COMPILED.get(program);
   if (compiled === undefined) return { files: [], pathLike: args.flatMap(optionValueOrWord) };
   const { model, value, file } = compiled;
@@ -123,6 +150,10 @@ export function fileWords(program: string, args: string[]): FileWords {
         if (file.has(name) || (name.length >= 3 && [...file].some((f) => f.startsWith(name)))) out.files.push(w.slice(eq + 1));
         else if (!value.has(name)) out.pathLike.push(w.slice(eq + 1));
       } else if (value.has(name)) take(name, args[++i]);
+      else if (name.length >= 3 && [...file].some((f) => f.startsWith(name))) {
+        // An abbreviation (`--fi X`) of an option whose value is a file: X is that file; it stays an operand too, generously.
+        if (args[i + 1] !== undefined) out.files.push(args[i + 1] as string);
+      }
       continue;
     }
     if (w.startsWith('-') && w.length > 1) {
@@ -143,7 +174,8 @@ export function fileWords(program: string, args: string[]): FileWords {
   }
   if (model.leadingText !== undefined && findFlag(program, args, model.leadingText) === null) operands.shift();
   if (operands.length === 0 && model.cwd?.(args) === true) operands.push('.');
-  out.files.push(...operands.filter((o) => o !== '-'));
+  if (model.operands === 'pathLike') out.pathLike.push(...operands);
+  else if (model.operands !== 'none') out.files.push(...operands.filter((o) => o !== '-'));
   return out;
 }
 

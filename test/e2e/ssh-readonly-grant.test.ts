@@ -1,0 +1,125 @@
+/**
+ * End to end: a read-only tar grant with `paths:` (through `warden serve`, the real MCP client and
+ * a real OpenSSH sshd). `tar -xf ARCHIVE` under the paths used to be allowed, yet it writes the
+ * names the archive holds into the session's current folder (the login user's home), outside the
+ * paths: a planted archive whose member is `tmp/.../pwned-tar` lands a file there. Now refused
+ * before any session starts, and the marker never appears; the control shows the plant is real,
+ * and listing, extraction to standard output and extraction into `-C DIR` under the paths still run.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
+import { isRoot } from '../support/system-deps.js';
+import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+
+let sshd: Sshd;
+let dir: WardenDir;
+let w: WardenSession;
+let BASE = '';
+let DATA = '';
+/** The archive member, relative: where it lands depends on the folder tar extracts in. */
+let MEMBER = '';
+/** The session's current folder: the login user's home (`/` for the dedicated test user). */
+const HOME = isRoot() ? '/' : homedir();
+
+before(async () => {
+  sshd = await startSshd();
+  BASE = mkdtempSync(join(tmpdir(), 'wrog-'));
+  chmodSync(BASE, 0o777);
+  DATA = join(BASE, 'data');
+  mkdirSync(DATA);
+  writeFileSync(join(BASE, 'payload'), 'planted\n');
+  MEMBER = `${relative('/', BASE)}/pwned-tar`;
+  const made = spawnSync('tar', ['-cf', join(DATA, 'plant.tar'), '-C', BASE, `--transform=s,^payload$,${MEMBER},`, 'payload'], { encoding: 'utf8' });
+  assert.equal(made.status, 0, made.stderr);
+  for (const p of [BASE, DATA, join(DATA, 'plant.tar')]) chownToLogin(p, sshd);
+  const config = [
+    'transcripts: { store: sqlite:warden.db }',
+    'responses: { structured_content: true }',
+    'identity: { stdio: { subject: sam, groups: [sre] } }',
+    'connections:',
+    `  web-1:\n    type: ssh\n    host: ${sshd.host}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    private_key: env:WARDEN_TEST_SSH_KEY\n    host_key: "${sshd.hostKeyLine}"\n    command_timeout: 20s\n`,
+    'policies: [policies/*.yaml]',
+    '',
+  ].join('\n');
+  const P = JSON.stringify([DATA]);
+  const policy = `
+rules:
+  - id: read-only
+    effect: allow
+    who: { groups: [sre] }
+    tool: ssh_run
+    on: [web-1]
+    shell:
+      pipelines: true
+      programs: { tar: { paths: ${P} }, date: { paths: ${P} }, ls: { paths: ${P} } }
+  - id: no-shells
+    effect: deny
+    tool: ssh_run
+    shell: { programs: { rm: {}, sh: {}, bash: {} } }
+`;
+  dir = writeWardenDir(config, { 'ro.yaml': policy });
+  w = await connectWarden(dir.configPath, { WARDEN_TEST_SSH_KEY: sshd.clientKey });
+});
+
+after(async () => {
+  await w?.close();
+  await sshd?.stop();
+  dir?.cleanup();
+  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  // The control's copy in a non-root user's home mirrors BASE's path there.
+  if (HOME !== '/' && BASE) rmSync(join(HOME, relative('/', BASE)), { recursive: true, force: true });
+});
+
+async function refused(command: string, mentions: RegExp): Promise<void> {
+  const sessions = sshd.sessionsStarted();
+  const r = await w.call('ssh_run', { connection: 'web-1', command });
+  assert.equal(r.isError, true, `${command} must be refused: ${r.text}`);
+  assert.match(r.text, /WARDEN_DENIED/, command);
+  assert.match(r.text, mentions, r.text);
+  await new Promise((res) => setTimeout(res, 50));
+  assert.equal(sshd.sessionsStarted(), sessions, `${command}: no session was started on the host`);
+}
+
+async function ran(command: string): Promise<string> {
+  const r = await w.call('ssh_run', { connection: 'web-1', command });
+  assert.equal(r.isError, false, `${command} must run: ${r.text}`);
+  const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
+  assert.equal(s.exit_code, 0, `${command}: ${s.stderr}`);
+  return s.stdout;
+}
+
+describe('ssh_run: a read-only tar grant does not extract outside its paths', () => {
+  const marker = () => join(HOME, MEMBER);
+
+  test('control: extracting the planted archive in the home folder writes the marker', () => {
+    const r = spawnSync('tar', ['-xf', join(DATA, 'plant.tar')], { cwd: HOME, encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(existsSync(marker()), true, 'the archive really writes outside the paths');
+    rmSync(marker());
+  });
+
+  test('tar -xf of an archive under paths: is refused; the marker never appears', async () => {
+    const archive = join(DATA, 'plant.tar');
+    await refused(`tar -xf ${archive}`, /'\.' is not an absolute path/);
+    await refused(`tar xvf ${archive}`, /'\.' is not an absolute path/);
+    await refused(`tar --ext --file=${archive}`, /'\.' is not an absolute path/);
+    await refused(`tar -xPf ${archive} -C ${DATA}`, /path '\/' is outside/);
+    await refused(`tar -xf ${archive} -C tmp`, /'tmp' is not an absolute path/);
+    await refused(`date -s 2001-01-01`, /sets the system clock/);
+    assert.equal(existsSync(marker()), false, 'nothing was extracted outside the paths');
+  });
+
+  test('listing, extraction to stdout and into -C under paths: still run', async () => {
+    const archive = join(DATA, 'plant.tar');
+    assert.equal(await ran(`tar -tf ${archive}`), `${MEMBER}\n`);
+    assert.equal(await ran(`tar -xOf ${archive}`), 'planted\n');
+    await ran(`tar -xf ${archive} -C ${DATA}`);
+    assert.equal(existsSync(join(DATA, MEMBER)), true, 'extracted under the granted folder');
+    assert.equal(existsSync(marker()), false);
+  });
+});
