@@ -15,6 +15,7 @@
 import { isObj, type Obj } from './objects.js';
 import { SECRET_MASK, maskSecretText, secretName } from '../shared/secret-text.js';
 import { revealableKey } from './secret-types.js';
+import { helmReleaseConfigMap, secretInValue } from './configmap-values.js';
 
 export { SECRET_MASK, secretName };
 
@@ -148,22 +149,29 @@ function maskLiterals(v: unknown, depth = 0): unknown {
   return out;
 }
 
-/** A binaryData value is shown only when it is text without a secret-named assignment (a keystore is not). */
+/** A binaryData value is shown only when it is text without a secret-named assignment or a Secret (a keystore is not). */
 function cleanBinary(v: unknown): unknown {
   if (typeof v !== 'string') return SECRET_MASK;
   const b = Buffer.from(v, 'base64');
   const s = b.toString('utf8');
-  return Buffer.from(s, 'utf8').equals(b) && maskSecretText(s) === s ? v : SECRET_MASK;
+  return Buffer.from(s, 'utf8').equals(b) && maskSecretText(s) === s && !secretInValue(s) ? v : SECRET_MASK;
 }
 
-/** ConfigMap values under a secret-looking key. */
+/**
+ * ConfigMap values under a secret-looking key, every value of a Helm release record, and values
+ * holding a Secret or compressed data (configmap-values.ts).
+ */
 function maskConfigMap(o: Obj): Obj {
   const out: Obj = { ...o };
+  const helm = helmReleaseConfigMap(o);
   for (const field of ['data', 'binaryData'] as const) {
     const d = o[field];
     if (!isObj(d)) continue;
     const m: Obj = {};
-    for (const [k, v] of Object.entries(d)) m[k] = secretName(k) ? SECRET_MASK : field === 'binaryData' ? cleanBinary(v) : v;
+    for (const [k, v] of Object.entries(d)) {
+      if (helm || secretName(k) || (typeof v === 'string' && field === 'data' && secretInValue(v))) m[k] = SECRET_MASK;
+      else m[k] = field === 'binaryData' ? cleanBinary(v) : v;
+    }
     out[field] = m;
   }
   return out;

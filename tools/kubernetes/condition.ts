@@ -111,6 +111,17 @@ function podLabelsWithin(f: KubeFacts, want: Record<string, string>): ConditionR
   return null;
 }
 
+/**
+ * Do the other containers an exec or log call reaches lie in the grant too? The reason does not
+ * name them: kubectl_get withholds a container outside the grant, name included.
+ */
+function reachWithin(f: KubeFacts, containers: readonly string[]): ConditionResult | null {
+  if (f.alsoReaches === undefined) return null;
+  if (f.alsoReaches === null) return no(`container ${f.container} is not a container of the pod, so what it reaches is unknown`);
+  if (f.alsoReaches.every((c) => containers.includes(c))) return null;
+  return no(`container ${f.container} shares the processes of a container outside ${containers.join(', ')} (an ephemeral container's target, or a pod with shareProcessNamespace)`);
+}
+
 function allow(b: KubernetesBlock, f: KubeFacts): ConditionResult {
   if (b.verbs && !b.verbs.includes(f.verb)) return no(`verb ${f.verb} is not in ${b.verbs.join(', ')}`);
   const kinds: readonly string[] = b.kinds ?? KINDS.filter((k) => k !== 'secrets');
@@ -127,6 +138,10 @@ function allow(b: KubernetesBlock, f: KubeFacts): ConditionResult {
   }
   if (b.containers && f.container !== null && !b.containers.includes(f.container)) return no(`container ${f.container} is not in ${b.containers.join(', ')}`);
   if (b.containers && f.container === null && (f.verb === 'exec' || f.verb === 'logs')) return no('the container is unknown');
+  if (b.containers && f.container !== null) {
+    const r = reachWithin(f, b.containers);
+    if (r) return r;
+  }
   const reveal = new Set(b.reveal_secret_keys ?? []);
   const hidden = f.revealKeys.filter((k) => !reveal.has(k));
   if (hidden.length) return no(`revealing secret key${hidden.length > 1 ? 's' : ''} ${hidden.join(', ')} is not granted`);
@@ -152,9 +167,13 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
   let presumed = false;
   if (b.containers) {
     if (f.container === null && f.verb !== 'exec' && f.verb !== 'logs') return no('no container is involved');
-    if (f.container !== null && !b.containers.includes(f.container)) return no(`container ${f.container} is not denied`);
-    presumed ||= f.container === null;
-    bits.push(`container ${f.container ?? '(unknown)'}`);
+    // The container itself, or one it reaches (an ephemeral container's target, a shared
+    // process namespace); a container of unknown reach counts as reaching a denied one.
+    const itself = f.container !== null && b.containers.includes(f.container);
+    const reached = f.alsoReaches === undefined ? false : f.alsoReaches === null || f.alsoReaches.some((c) => b.containers!.includes(c));
+    if (f.container !== null && !itself && !reached) return no(`container ${f.container} is not denied`);
+    presumed ||= f.container === null || (!itself && f.alsoReaches === null);
+    bits.push(f.container === null ? 'container (unknown)' : itself ? `container ${f.container}` : `container ${f.container} (it reaches a denied container's processes)`);
   }
   if (b.pod_labels) {
     if (!aboutPod(f)) return no(notAboutPod(f));

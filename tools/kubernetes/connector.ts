@@ -9,6 +9,7 @@ import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.
 import type { KubernetesConnection } from './config.js';
 import { execStream, type ExecResult } from './exec-stream.js';
 import { KubeApiError, boundedGet, kubeError, type RequestTarget } from './http.js';
+import { reachOf, type ContainerReach } from './container-reach.js';
 
 /** What the pod lookup returns (before exec and logs). */
 export interface PodInfo {
@@ -16,6 +17,8 @@ export interface PodInfo {
   labels: Record<string, string>;
   containers: string[];
   defaultContainer: string | null;
+  /** Every container and what each shares (container-reach.ts). */
+  reach: ContainerReach;
 }
 
 /** A pod lookup that did not find a pod (not an error: policy decides first). */
@@ -37,6 +40,7 @@ function podInfoOf(raw: unknown): PodInfo {
     labels,
     containers,
     defaultContainer: typeof annotated === 'string' && containers.includes(annotated) ? annotated : (containers[0] ?? null),
+    reach: reachOf(p?.spec),
   };
 }
 

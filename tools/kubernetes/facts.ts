@@ -39,6 +39,12 @@ export interface KubeFacts extends Facts {
   name: string | null;
   /** The container the call reaches (exec/logs), resolved from the pod when omitted. */
   container: string | null;
+  /**
+   * exec and logs: the other containers of the pod the call reaches (an ephemeral container's
+   * target; under shareProcessNamespace, for exec, every container), null when unknown (the
+   * container is not one of the pod's). `containers:` rules judge them too (container-reach.ts).
+   */
+  alsoReaches?: string[] | null;
   /** Labels read from the API server (pods only), null when unknown. */
   podLabels: Record<string, string> | null;
   podLookup: PodLookup;

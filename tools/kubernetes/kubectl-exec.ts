@@ -11,7 +11,7 @@ import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import type { KubeExecFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
-import { assertAnsweredBySamePod, assertSamePod, podFacts } from './pod-facts.js';
+import { assertAnsweredBySamePod, assertKnownContainer, assertSamePod, podFacts } from './pod-facts.js';
 import { maskSecretStreams, secretNote } from '../shared/secret-text.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
@@ -80,7 +80,7 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
     async parse(input, ctx) {
       await initShellParser();
       const shell = unwrapShellC(input.command) ?? parseArgv(input.command);
-      const pod = await podFacts(connectorFor(ctx.connection!.name), input.namespace, input.pod, input.container);
+      const pod = await podFacts(connectorFor(ctx.connection!.name), input.namespace, input.pod, input.container, 'exec');
       const line = input.command.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
       const facts: KubeExecFacts = {
         family: 'kubernetes-exec',
@@ -118,6 +118,7 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
       if (facts.container === null) throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} has no container`);
+      assertKnownContainer(input.namespace, input.pod, facts.container, facts.alsoReaches);
       await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
       const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);
       let r;

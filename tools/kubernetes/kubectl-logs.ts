@@ -9,7 +9,7 @@ import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import type { KubeFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
-import { assertAnsweredBySamePod, assertSamePod, podFacts } from './pod-facts.js';
+import { assertAnsweredBySamePod, assertKnownContainer, assertSamePod, podFacts } from './pod-facts.js';
 import { maskSecretStreams, secretNote } from '../shared/secret-text.js';
 
 /** Arguments of kubectl_logs (POLICY.md). */
@@ -37,7 +37,7 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
     input: logsInput,
     annotations: { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     async parse(input, ctx) {
-      const pod = await podFacts(connectorFor(ctx.connection!.name), input.namespace, input.pod, input.container);
+      const pod = await podFacts(connectorFor(ctx.connection!.name), input.namespace, input.pod, input.container, 'logs');
       return {
         family: 'kubernetes',
         summary: `logs ${input.namespace}/${input.pod}${pod.container ? `[${pod.container}]` : ''} tail ${input.tail_lines ?? DEFAULT_TAIL}${input.since_s ? ` since ${input.since_s}s` : ''}`,
@@ -62,6 +62,7 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
       const c = connectorFor(conn.name);
       if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
+      if (facts.container !== null) assertKnownContainer(input.namespace, input.pod, facts.container, facts.alsoReaches);
       await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
       const q = new URLSearchParams({ tailLines: String(input.tail_lines ?? DEFAULT_TAIL), limitBytes: String(cap + 1) });

@@ -7,6 +7,7 @@
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { KubeConnector, PodLookupResult } from './connector.js';
 import type { PodLookup } from './facts.js';
+import { reachedBesides } from './container-reach.js';
 
 /** The pod part of the facts. */
 export interface PodFacts {
@@ -14,13 +15,29 @@ export interface PodFacts {
   podLookup: PodLookup;
   podUid: string | null;
   container: string | null;
+  /** exec and logs: the other containers reached (null: unknown, the container is not the pod's). */
+  alsoReaches?: string[] | null;
 }
 
-/** Look the pod up and resolve the container (the given one, or the pod's default). */
-export async function podFacts(c: KubeConnector, namespace: string, pod: string, container: string | undefined): Promise<PodFacts> {
+/**
+ * Look the pod up and resolve the container (the given one, or the pod's default). With
+ * `action` (exec, logs), also the other containers that call reaches (container-reach.ts):
+ * null when the container is not one of the pod's (unknown reach).
+ */
+export async function podFacts(c: KubeConnector, namespace: string, pod: string, container: string | undefined, action?: PodAction): Promise<PodFacts> {
   const r = await c.lookupPod(namespace, pod);
-  if (r.state !== 'found') return { podLabels: null, podLookup: r.state, podUid: null, container: container ?? null };
-  return { podLabels: r.pod.labels, podLookup: 'found', podUid: r.pod.uid, container: container ?? r.pod.defaultContainer };
+  if (r.state !== 'found') return { podLabels: null, podLookup: r.state, podUid: null, container: container ?? null, ...(action ? { alsoReaches: null } : {}) };
+  const name = container ?? r.pod.defaultContainer;
+  const alsoReaches = action && name !== null ? reachedBesides(r.pod.reach, name, action) : null;
+  return { podLabels: r.pod.labels, podLookup: 'found', podUid: r.pod.uid, container: name, ...(action ? { alsoReaches } : {}) };
+}
+
+/**
+ * Just before exec or logs act: the container must be one the pod had when the policy decided
+ * (an ephemeral container added since could share another container's processes unjudged).
+ */
+export function assertKnownContainer(namespace: string, pod: string, container: string, alsoReaches: string[] | null | undefined): void {
+  if (alsoReaches === null) throw new WardenError(ErrorCode.BACKEND, `container ${container} is not a container of pod ${namespace}/${pod} (it was not when the policy decided); nothing ran`);
 }
 
 /**

@@ -4,14 +4,24 @@
  */
 import type { KObject, Store } from './store.js';
 
+/**
+ * Every container name of a pod: containers, initContainers and ephemeralContainers, as the
+ * API server's podHasContainerWithName visits them for exec and logs.
+ */
+export function allContainerNames(pod: KObject): string[] {
+  const spec = (pod.spec ?? {}) as Record<string, { name?: string }[] | undefined>;
+  return ['containers', 'initContainers', 'ephemeralContainers'].flatMap((k) => (spec[k] ?? []).map((c) => c.name).filter((n): n is string => typeof n === 'string'));
+}
+
 /** The log answer (200 text, or 400 with a message). */
 export function podLog(store: Store, pod: KObject, q: URLSearchParams): { code: number; text: string } {
   const ns = pod.metadata.namespace!;
   const names = ((pod.spec as { containers: { name: string }[] }).containers ?? []).map((c) => c.name);
   const container = q.get('container') ?? (names.length === 1 ? names[0]! : null);
   if (container === null) return { code: 400, text: `a container name must be specified for pod ${pod.metadata.name}, choose one of: [${names.join(' ')}]` };
-  const c = store.container(ns, pod.metadata.name, container);
-  if (!c) return { code: 400, text: `container ${container} is not valid for pod ${pod.metadata.name}` };
+  if (!allContainerNames(pod).includes(container)) return { code: 400, text: `container ${container} is not valid for pod ${pod.metadata.name}` };
+  // An init or ephemeral container added to the spec by a test has its fixture (logs) only if registered.
+  const c = store.container(ns, pod.metadata.name, container) ?? { name: container };
   const now = Date.now();
   let lines = (c.logs ?? []).map((l) => ({ ...l, at: new Date(now - l.ageSeconds * 1000) }));
   const since = Number(q.get('sinceSeconds'));

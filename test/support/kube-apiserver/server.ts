@@ -13,7 +13,7 @@ import { runExec, type RunningExec } from './exec-runner.js';
 import { createExecWsServer, serveExecWs } from './exec-ws.js';
 import { serveExecSpdy } from './exec-spdy.js';
 import { page, selectorMatches, toTable } from './lists.js';
-import { podLog } from './logs.js';
+import { allContainerNames, podLog } from './logs.js';
 import { CLUSTER_SCOPED, RESOURCES, type KObject, type Store } from './store.js';
 import type { TestPki } from './certs.js';
 
@@ -176,7 +176,8 @@ export function createKubeHttpsServer(o: ServeOptions): https.Server {
     const names = ((pod.spec as { containers: { name: string }[] }).containers ?? []).map((c) => c.name);
     const container = url.searchParams.get('container') ?? (names.length === 1 ? names[0]! : null);
     if (container === null) return fail(400, 'BadRequest', `a container name must be specified for pod ${r.name}, choose one of: [${names.join(' ')}]`);
-    if (!names.includes(container)) return fail(400, 'BadRequest', `container ${container} is not valid for pod ${r.name}`);
+    // Like podHasContainerWithName: init and ephemeral containers are exec targets too.
+    if (!allContainerNames(pod).includes(container)) return fail(400, 'BadRequest', `container ${container} is not valid for pod ${r.name}`);
     const argv = url.searchParams.getAll('command');
     if (argv.length === 0) return fail(400, 'BadRequest', 'you must specify at least 1 command');
     const dir = o.store.podDir(r.namespace, r.name)!;

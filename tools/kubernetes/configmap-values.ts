@@ -1,0 +1,41 @@
+/**
+ * ConfigMap values that are Secrets in another form, masked whole. Why: masking by name sees
+ * `password: x`, not a Secret manifest kept in a ConfigMap (a GitOps bundle, a chart's
+ * rendered output) whose keys are not secret-named, nor compressed data it cannot read:
+ * - a Helm release record kept with `HELM_DRIVER=configmap` (labels `owner: helm`; Helm 2's
+ *   `OWNER: TILLER`): its `release` is the gzipped rendered chart, the chart's Secrets included,
+ *   which kubectl_get never shows from a `helm.sh/release.v1` Secret (secret-types.ts);
+ * - a value that is base64 of gzip data (`H4sI...`): what it holds cannot be judged;
+ * - a JSON value holding a Secret (an object of kind Secret, or with data/stringData and no kind);
+ * - YAML text with a `kind: Secret` line (any document of a multi-document manifest).
+ */
+import { isObj } from './objects.js';
+
+/** Is this ConfigMap a Helm release record (every value masked)? */
+export function helmReleaseConfigMap(o: unknown): boolean {
+  const labels = isObj(o) && isObj(o.metadata) && isObj(o.metadata.labels) ? o.metadata.labels : {};
+  return labels.owner === 'helm' || labels.OWNER === 'TILLER';
+}
+
+const GZIP_BASE64 = /^\s*H4sI/;
+const YAML_SECRET = /^[ \t-]*kind\s*:\s*["']?Secret["']?\s*(#.*)?$/m;
+
+function holdsSecret(v: unknown, depth: number): boolean {
+  if (depth > 32) return true;
+  if (Array.isArray(v)) return v.some((x) => holdsSecret(x, depth + 1));
+  if (!isObj(v)) return false;
+  if (v.kind === 'Secret' || (typeof v.kind !== 'string' && (v.data !== undefined || v.stringData !== undefined))) return true;
+  return Object.values(v).some((x) => holdsSecret(x, depth + 1));
+}
+
+/** Does this ConfigMap data value hold a Secret (or compressed data) that must be masked whole? */
+export function secretInValue(v: string): boolean {
+  if (GZIP_BASE64.test(v) || YAML_SECRET.test(v)) return true;
+  const t = v.trimStart();
+  if (!t.startsWith('{') && !t.startsWith('[')) return false;
+  try {
+    return holdsSecret(JSON.parse(v), 0);
+  } catch {
+    return false;
+  }
+}

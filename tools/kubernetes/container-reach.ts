@@ -1,0 +1,54 @@
+/**
+ * What a container of a pod reaches besides itself. Why: an ephemeral container started with
+ * a target (`kubectl debug --target=X`) joins X's process namespace, so a command in it reads
+ * X's processes (their environment with `ps eww`, their files under /proc/PID/root), and its
+ * log is what was done there; in a pod with `spec.shareProcessNamespace: true` every container
+ * sees every other's processes. A `containers:` rule judges exec (and logs of an ephemeral
+ * container) as reaching those containers too, as kubectl_get withholds an ephemeral
+ * container whose target it withholds (container-scope.ts).
+ */
+import { isObj } from './objects.js';
+
+const LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
+
+/** The container facts of a pod spec that reach decisions need. */
+export interface ContainerReach {
+  /** Every container name: containers, initContainers, ephemeralContainers (all exec and log targets). */
+  all: string[];
+  /** Ephemeral container -> the container whose process namespace it joined. */
+  targets: Record<string, string>;
+  /** spec.shareProcessNamespace. */
+  sharedPids: boolean;
+}
+
+/** Read the reach facts of a pod spec (anything not a spec: no containers). */
+export function reachOf(spec: unknown): ContainerReach {
+  const out: ContainerReach = { all: [], targets: {}, sharedPids: false };
+  if (!isObj(spec)) return out;
+  for (const k of LISTS) {
+    const list = spec[k];
+    if (!Array.isArray(list)) continue;
+    for (const c of list) {
+      if (!isObj(c) || typeof c.name !== 'string') continue;
+      out.all.push(c.name);
+      if (k === 'ephemeralContainers' && typeof c.targetContainerName === 'string') out.targets[c.name] = c.targetContainerName;
+    }
+  }
+  out.sharedPids = spec.shareProcessNamespace === true;
+  return out;
+}
+
+/**
+ * The other containers a call on `container` reaches (sorted), or null when `container` is not
+ * one of the pod's (its reach is unknown: fail closed). `exec` reaches the target of an
+ * ephemeral container and, under shareProcessNamespace, every container; `logs` the target only.
+ */
+export function reachedBesides(r: ContainerReach, container: string, action: 'exec' | 'logs'): string[] | null {
+  if (!r.all.includes(container)) return null;
+  const out = new Set<string>();
+  const target = r.targets[container];
+  if (target !== undefined) out.add(target);
+  if (action === 'exec' && r.sharedPids) for (const c of r.all) out.add(c);
+  out.delete(container);
+  return [...out].sort();
+}
