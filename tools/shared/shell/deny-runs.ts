@@ -12,6 +12,7 @@ import {
 } from './runners.js';
 import { callbackTexts, crontabFromStdin, fillsIn, multiCallName, straceCommands } from './indirect-runs.js';
 import { HOP_PROGRAMS, hopRuns } from './exec-hops.js';
+import { interpreterCode, isInterpreter } from './interpreters.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
@@ -33,14 +34,11 @@ const FIND_EXEC = new Set(['-exec', '-execdir', '-ok', '-okdir']);
 const DECLARATIONS = new Set(['export', 'declare', 'typeset', 'local', 'readonly']);
 /** Builtins that set a variable they name to a value Warden cannot read (input, a format, an option). */
 const INPUT_SETTERS = new Set(['read', 'mapfile', 'readarray', 'printf', 'getopts']);
-/** ssh and its kin: their catalogue entries (a program, a config file, a batch) may run any program. */
 /** Runners whose every argument word is searched for listed names (their own flags are not judged). */
 const SCANNED = new Set([
   ...SHELLS.filter((s) => s !== 'busybox' && s !== 'toybox'), 'eval', 'source', '.', 'su', 'script', 'trap', 'node', 'nodejs', 'hash',
   ...INTERPRETERS, ...AWKS, ...SEDS, ...PAGERS, ...ESCAPING,
 ]);
-/** Editors that read their commands (`!cmd` among them) from standard input. */
-const STDIN_EDITORS = new Set(['ed', 'ex']);
 /** Programs that run something their arguments say (everything else is judged only by its name). */
 const RUNNERS = new Set([
   ...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser', ...DECLARATIONS, ...INPUT_SETTERS, ...SSH_FAMILY, 'git',
@@ -122,6 +120,9 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
       if (names.has(b)) out.push({ kind: 'program', program: b, args: [], why: `named in a script run by ${base}` });
     }
   }
+  // Code an interpreter or editor is given (interpreters.ts) is not read: it runs any program, as a kubectl plugin does.
+  const code = interpreterCode(base, args);
+  if (code !== null && (code.kind !== 'stdin' || fed)) any(code.kind === 'stdin' ? `${code.why}, which the line feeds` : code.why);
   if (fed && bareShell(base, args)) any(`${base} without a program runs a shell on standard input`);
   callbackTexts(base, args).forEach(script);
   if (base === 'strace') straceCommands(args).forEach(script);
@@ -167,8 +168,6 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
     for (const a of args) if (/^[^-=][^=]*=/.test(a)) script(a.slice(a.indexOf('=') + 1));
   } else if (base === 'enable') {
     if (args.some((a) => /^-[A-Za-z]*f/.test(a))) any('enable -f loads a builtin from a shared library');
-  } else if (STDIN_EDITORS.has(base)) {
-    if (fed) any(`${base} reads its commands from standard input`);
   } else if (base === 'git') {
     const config = gitConfigDanger(args);
     if (config !== null) any(config.replace(/\.$/, ''));
@@ -265,7 +264,7 @@ export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: Line
     const computed = via !== undefined && line.expanding ? notLiteral(word, names) : null;
     if (computed !== null) out.push({ kind: 'any', why: `${computed} (run through ${via})` });
     if (filled.has(at) && marks.some((m) => word.includes(m))) out.push({ kind: 'any', why: `'${word}' is filled in with a file name or input words Warden cannot see (run through ${via})` });
-    if (!names.has(base) && !RUNNERS.has(base) && !INTERPRETER_PATTERN.test(base) && !runsNamedProgram(base)) return;
+    if (!names.has(base) && !RUNNERS.has(base) && !isInterpreter(base) && !runsNamedProgram(base)) return;
     if (appending !== null && filled.has(at)) out.push({ kind: 'any', why: `${appending} appends input words to ${base}, which may name a program or options that run one` });
     if (++runners > MAX_RUNNERS) {
       out.push({ kind: 'any', why: `${cmd.program} reaches more than ${MAX_RUNNERS} programs and wrappers` });

@@ -5,13 +5,16 @@
 import { findFlag, optionWords } from './flags.js';
 import { AWKS, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, LOADER_PATTERN, programBase, SEDS, SHELL_TEXT_RUNNERS, SHELLS, SSH_FAMILY, variableRuns, WRAPPERS } from './runners.js';
 import { gitConfigDanger } from './git-config.js';
+import { interpreterCode, printsOnly } from './interpreters.js';
 import { sshRemote } from './runner-args.js';
 import { awkDanger, sedDanger } from './script-checks.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
 
 /** Pagers and editors: each can run a command (`!cmd`, `-c '!cmd'`, `+'!cmd'`). */
-export const PAGERS = ['less', 'more', 'most', 'pg', 'pager', 'sensible-pager', 'vim', 'vi', 'view', 'vimdiff', 'nvim', 'ex', 'ed', 'nano', 'emacs', 'man'];
+export const PAGERS = [
+  'less', 'more', 'most', 'pg', 'pager', 'sensible-pager', 'vim', 'vi', 'view', 'vimdiff', 'nvim', 'gvim', 'evim', 'ex', 'ed', 'nano', 'emacs', 'man',
+];
 const BUILTINS = [
   'select', 'function', 'exit', 'alias', 'enable', 'hash', 'fc', 'history', 'bind', 'complete', 'mapfile', 'readarray',
   'read', 'let', 'local', 'declare', 'typeset', 'export', 'readonly', 'set', 'shopt', 'ulimit', 'umask', 'cd', 'pushd', 'popd',
@@ -92,7 +95,6 @@ function sshKeyword(value: string): string {
   return value.replace(/"/g, '').replace(/^[\s=]+/, '');
 }
 
-const NODE_FLAGS = ['-e', '--eval', '-p', '--print', '-r', '--require', '--import', '--loader', '--experimental-loader', '-i', '--interactive'];
 const GIT_TOOL_SUBCOMMANDS = new Set(['difftool', 'mergetool', 'filter-branch', 'submodule', 'bisect', 'rebase', 'daemon', 'instaweb', 'web--browse', 'credential']);
 /** git subcommands whose `-u` names the upload-pack program to run. */
 const GIT_PACK_SUBCOMMANDS = new Set(['clone', 'fetch', 'pull', 'ls-remote', 'archive', 'fetch-pack']);
@@ -122,10 +124,6 @@ export function codeLoadingVariable(name: string): string | null {
   return null;
 }
 
-function firstOperand(args: string[]): string | undefined {
-  return optionWords(args).find((a) => !a.startsWith('-'));
-}
-
 /**
  * The injection vector a command uses, as one sentence, or null. `fed`: the line can put input
  * on the command's standard input (deny-runs.ts lineTraits); unknown, it counts as fed.
@@ -136,21 +134,22 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
     if (reason !== null) return `${reason}.`;
   }
   const base = programBase(cmd.program);
-  const denied = DENIED_PROGRAMS.get(base);
-  if (denied !== undefined) return `${base} ${denied}.`;
-  if (INTERPRETER_PATTERN.test(base)) return `${base} is an interpreter.`;
-  if (LOADER_PATTERN.test(base)) return `${base} is the dynamic loader, which runs other programs.`;
   const { args } = cmd;
+  // An interpreter or editor that only prints and exits (`python3 --version`, interpreters.ts) runs no code.
+  const denied = printsOnly(base, args) ? undefined : DENIED_PROGRAMS.get(base);
+  if (denied !== undefined) return `${base} ${denied}.`;
+  if (INTERPRETER_PATTERN.test(base) && !printsOnly(base, args)) return `${base} is an interpreter.`;
+  if (LOADER_PATTERN.test(base)) return `${base} is the dynamic loader, which runs other programs.`;
   // Bash evaluates a subscript in a variable name as arithmetic and runs `$(..)` in it; a subscript
   // may also name a variable whose value holds one, so any subscript or expansion is refused.
   const name = evaluatedWords(base, args).find((w) => /[$`[]/.test(w));
   if (name !== undefined) return `${base} reads '${name}' as a variable name, and bash evaluates a subscript or expansion in it as code.`;
   if (base === 'env' && args.length > 0) return 'env with arguments can run other programs or change the environment.';
   if (base === 'node' || base === 'nodejs') {
-    const hit = findFlag(base, args, NODE_FLAGS);
-    if (hit !== null) return `node ${hit.flag} evaluates code.`;
-    const script = firstOperand(args);
-    if (script === undefined || script === '-') return 'node without a script reads code from stdin.';
+    // A granted node runs the script file it names; inline code, preloads and code on stdin are refused.
+    const code = interpreterCode(base, args);
+    if (code?.kind === 'code') return `${code.why}.`;
+    if (code?.kind === 'stdin') return 'node without a script reads code from stdin.';
   }
   if (AWKS.has(base)) {
     const d = awkDanger(args);

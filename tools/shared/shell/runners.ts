@@ -3,6 +3,7 @@
  * of the `shell:` condition: the injection catalogue never lets an allow grant them, and a deny
  * rule looks through them (deny-runs.ts) at what they run.
  */
+import { INTERPRETER_VARIABLES } from './interpreters.js';
 
 /** Shells whose scripts bash's grammar reads as they do: Warden parses their `-c` scripts. */
 export const POSIX_SHELLS: ReadonlySet<string> = new Set(['sh', 'bash', 'dash', 'ash']);
@@ -18,12 +19,16 @@ export const SHELLS: readonly string[] = [
   ...POSIX_SHELLS, 'zsh', 'ksh', 'mksh', 'yash', 'csh', 'tcsh', 'fish', 'busybox', 'toybox',
 ];
 
-/** Interpreters an allow never grants (node is judged by its flags instead). */
+/**
+ * Interpreters an allow never grants (node is judged by its flags instead); what their words run
+ * is interpreters.ts, which a test keeps in step with these names, PAGERS and the pattern.
+ */
 export const INTERPRETERS: readonly string[] = [
-  'php', 'lua', 'luajit', 'tclsh', 'wish', 'expect', 'Rscript', 'irb', 'jshell', 'deno', 'bun', 'pwsh', 'osascript', 'gdb', 'jrunscript',
+  'php', 'lua', 'luajit', 'tclsh', 'wish', 'expect', 'Rscript', 'R', 'irb', 'jshell', 'deno', 'bun', 'pwsh', 'powershell', 'osascript', 'gdb',
+  'jrunscript', 'julia', 'ghci', 'runghc', 'runhaskell',
 ];
-/** Versioned interpreter names: python3.11, perl5.36, pypy3. */
-export const INTERPRETER_PATTERN = /^(python|pypy|perl|ruby|php|lua)[0-9.]*$/;
+/** Versioned interpreter names: python3.11, perl5.36, pypy3, tclsh8.6, luajit-2.1.0-beta3. */
+export const INTERPRETER_PATTERN = /^(python|pypy|perl|j?ruby|php|lua|tclsh|wish)[0-9.]*$|^luajit[\w.-]*$/;
 
 /** Run the program their arguments name, with the words after it (`nice rm`, `sudo -u x rm`). */
 export const WRAPPERS: ReadonlySet<string> = new Set([
@@ -80,7 +85,7 @@ const COMMAND_VARIABLES: ReadonlySet<string> = new Set([
 const LOADER_VARIABLES: ReadonlySet<string> = new Set([
   'BASH_ENV', 'ENV', 'PERL5OPT', 'PERL5LIB', 'PYTHONSTARTUP', 'PYTHONPATH', 'NODE_OPTIONS', 'NODE_PATH', 'RUBYOPT', 'RUBYLIB', 'SHELLOPTS',
   'BASHOPTS', 'PS4', 'TAR_OPTIONS', 'APT_CONFIG', 'ZIPOPT', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_GLOBAL',
-  'GIT_CONFIG_SYSTEM', 'GIT_CONFIG', 'GIT_EXEC_PATH', 'GIT_TEMPLATE_DIR',
+  'GIT_CONFIG_SYSTEM', 'GIT_CONFIG', 'GIT_EXEC_PATH', 'GIT_TEMPLATE_DIR', ...INTERPRETER_VARIABLES,
 ]);
 
 /**
