@@ -16,6 +16,7 @@ import { lineTraits } from './deny-runs.js';
 import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
 import { fileWords, relevantPathLike } from './operands.js';
+import { gitObeys, gitObeysWhy } from './git-files.js';
 import { normalisePath, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
 import { sshRemote } from './runner-args.js';
@@ -84,11 +85,12 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     }
   }
   if (g.paths !== undefined) {
-    const { files, pathLike } = fileWords(p, cmd.args);
+    const { files, pathLike, writes, unjudged } = fileWords(p, cmd.args);
     for (const f of files) {
       if (normalisePath(f) === null) return `${p} file argument '${f}' is not an absolute path.`;
       if (!underPrefix(f, g.paths)) return `${p} path '${normalisePath(f) ?? f}' is outside ${g.paths.join(', ')}.`;
     }
+    if (unjudged !== undefined) return `${unjudged}.`;
     for (const w of relevantPathLike(pathLike)) {
       if (!underPrefix(w, g.paths)) return `${p} path argument '${w}' is not under ${g.paths.join(', ')}.`;
     }
@@ -102,6 +104,9 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
       const out = files.find((f) => !underPrefix(f, prefixes));
       if (out !== undefined) return `${p} ${verb} '${normalisePath(out) ?? out}', which is not an absolute path under ${prefixes.join(', ')}.`;
     }
+    // The one place writes are judged: none may land in a file git obeys (git-files.ts).
+    const obeyed = [...writes, ...(touched?.writes ?? [])].find(gitObeys);
+    if (obeyed !== undefined) return gitObeysWhy(p, normalisePath(obeyed) ?? obeyed);
   }
   return null;
 }

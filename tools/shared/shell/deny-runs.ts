@@ -4,7 +4,7 @@
  * arguments, shell text a runner executes (parsed by the caller, deny-rule.ts), and "may run
  * any program" when what runs is not written out (a computed word, a script on stdin).
  */
-import { gitConfigDanger } from './git-config.js';
+import { gitConfigDanger, gitGuardLength } from './git-config.js';
 import { DENIED_FLAGS, deniedFlag, GIT_CONFIG_FLAGS, injectionReason, PAGERS } from './injection-catalogue.js';
 import {
   AWKS, ESCAPING, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, NAME_READERS, POSIX_SHELLS, programBase, runsNamedProgram, SEDS, SHELL_TEXT_RUNNERS,
@@ -169,7 +169,7 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
   } else if (base === 'enable') {
     if (args.some((a) => /^-[A-Za-z]*f/.test(a))) any('enable -f loads a builtin from a shared library');
   } else if (base === 'git') {
-    const config = gitConfigDanger(args);
+    const config = gitConfigDanger(args.slice(gitGuardLength(args))); // Warden's own guard (git-guard.ts) runs nothing
     if (config !== null) any(config.replace(/\.$/, ''));
   } else if (SSH_FAMILY.has(base)) {
     const inj = injectionReason({ program: base, args, assignments: [] }, fed);

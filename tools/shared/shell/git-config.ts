@@ -8,6 +8,8 @@
 import { findSubcommand } from './subcommand-options.js';
 import { optionWords } from './flags.js';
 
+export { gitGuardLength } from './git-guard.js';
+
 /** Keys, lower-cased as git compares section and key names (subsections too, generously). */
 const CODE_KEYS: readonly RegExp[] = [
   // Whole sections: aliases (`!cmd`, or a git command with -c), filters, helpers, hooks, other

@@ -6,6 +6,7 @@ import { findFlag, optionWords } from './flags.js';
 import { AWKS, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, LOADER_PATTERN, programBase, SEDS, SHELL_TEXT_RUNNERS, SHELLS, SSH_FAMILY, variableRuns, WRAPPERS } from './runners.js';
 import { gitConfigDanger } from './git-config.js';
 import { interpreterCode, printsOnly } from './interpreters.js';
+import { gitGuardLength } from './git-guard.js';
 import { sshRemote } from './runner-args.js';
 import { awkDanger, sedDanger } from './script-checks.js';
 import { findSubcommand } from './subcommand-options.js';
@@ -134,7 +135,8 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
     if (reason !== null) return `${reason}.`;
   }
   const base = programBase(cmd.program);
-  const { args } = cmd;
+  // Warden's own git guard (git-guard.ts), given in a command it does not rebuild, is not the agent's configuration.
+  const args = base === 'git' ? cmd.args.slice(gitGuardLength(cmd.args)) : cmd.args;
   // An interpreter or editor that only prints and exits (`python3 --version`, interpreters.ts) runs no code.
   const denied = printsOnly(base, args) ? undefined : DENIED_PROGRAMS.get(base);
   if (denied !== undefined) return `${base} ${denied}.`;

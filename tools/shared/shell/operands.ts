@@ -15,6 +15,10 @@ interface Model {
   value: string[];
   /** Of those, the ones whose value is a file. */
   file?: string[];
+  /** Of the file options, the ones whose file is written (`sort -o`). */
+  writes?: string[];
+  /** The operands, in order, that are written (`uniq IN OUT`: index 1). */
+  writeOperands?: number[];
   /** The first operand is a pattern or program text unless one of these flags is present. */
   leadingText?: string[];
   /** With no operands the program works on the current directory (relative: refused). */
@@ -55,8 +59,9 @@ const MODELS: Record<string, Model> = {
     value: ['-k', '-t', '-o', '-T', '-S', '--key', '--field-separator', '--output', '--temporary-directory', '--buffer-size',
       '--parallel', '--batch-size', '--random-source'],
     file: ['-o', '--output', '-T', '--temporary-directory', '--random-source'],
+    writes: ['-o', '--output'],
   },
-  uniq: { value: ['-f', '-s', '-w', '--skip-fields', '--skip-chars', '--check-chars'] },
+  uniq: { value: ['-f', '-s', '-w', '--skip-fields', '--skip-chars', '--check-chars'], writeOperands: [1] },
   cut: { value: ['-b', '-c', '-d', '-f', '--bytes', '--characters', '--delimiter', '--fields', '--output-delimiter'] },
   strings: { value: ['-n', '-t', '-e', '--bytes', '--radix', '--encoding'] },
   // -e/--source give program text (script-checks.ts judges it); then every operand is a file.
@@ -81,6 +86,7 @@ const MODELS: Record<string, Model> = {
       '--after-cursor', '--cursor-file', '--namespace', '--field', '--vacuum-size', '--vacuum-time', '--vacuum-files', '--interval',
       '--verify-key', '--invocation'],
     file: ['-D', '--directory', '--file', '--root', '--image', '--cursor-file'],
+    writes: ['--cursor-file'],
     operands: 'pathLike',
   },
   awk: { value: ['-F', '-v', '-e', '--field-separator', '--assign', '--source'], leadingText: ['-e', '--source'] },
@@ -98,11 +104,20 @@ const COMPILED: ReadonlyMap<string, CompiledModel> = new Map(
   Object.entries(MODELS).map(([name, model]) => [name, { model, value: new Set(model.value), file: new Set(model.file ?? []) }]),
 );
 
-/** Words to check: `files` must be absolute and under a prefix; `pathLike` only if path-like. */
+/**
+ * Words to check: `files` must be absolute and under a prefix; `pathLike` only if path-like.
+ * `writes`: those of them the program may write (an unmodelled program's path-like words, generously);
+ * `unjudged`: why it writes files whose names the line does not give (tar extracting an archive).
+ */
 export interface FileWords {
   files: string[];
   pathLike: string[];
+  writes: string[];
+  unjudged?: string;
 }
+
+/** Programs whose path words are not writes of their own: git's writes are judged by the keys it sets (git-config.ts). */
+const NOT_WRITERS = new Set(['git']);
 
 const FIND_TEXT = new Set(['-name', '-iname', '-path', '-ipath', '-wholename', '-iwholename', '-regex', '-iregex', '-lname', '-ilname']);
 
@@ -120,7 +135,8 @@ function findWords(args: string[]): FileWords {
     if (FIND_TEXT.has(w)) i++;
     else pathLike.push(w);
   }
-  return { files, pathLike };
+  // find's writing actions (-fprint, -delete, ...) are the injection catalogue's.
+  return { files, pathLike, writes: [] };
 }
 
 /** Split a command's words into file operands and other path-like words. */
@@ -128,12 +144,21 @@ export function fileWords(program: string, args: string[]): FileWords {
   if (program === 'find') return findWords(args);
   if (program === 'tar') return tarWords(args);
   const compiled = COMPILED.get(program);
-  if (compiled === undefined) return { files: [], pathLike: args.flatMap(optionValueOrWord) };
+  if (compiled === undefined) {
+    const pathLike = args.flatMap(optionValueOrWord);
+    return { files: [], pathLike, writes: NOT_WRITERS.has(program) ? [] : relevantPathLike(pathLike) };
+  }
   const { model, value, file } = compiled;
-  const out: FileWords = { files: [], pathLike: [] };
+  const out: FileWords = { files: [], pathLike: [], writes: [] };
+  // GNU getopt_long takes an unambiguous prefix (`--out=x` is `--output=x`); any prefix counts here.
+  const writes = (flag: string): boolean => (model.writes ?? []).some((f) => f === flag || (flag.length >= 3 && f.startsWith(flag)));
+  const fileOf = (flag: string, v: string): void => {
+    out.files.push(v);
+    if (writes(flag)) out.writes.push(v);
+  };
   const take = (flag: string, v: string | undefined): void => {
     if (v === undefined) return;
-    if (file.has(flag)) out.files.push(v);
+    if (file.has(flag)) fileOf(flag, v);
   };
   const operands: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -146,13 +171,12 @@ export function fileWords(program: string, args: string[]): FileWords {
       const eq = w.indexOf('=');
       const name = eq < 0 ? w : w.slice(0, eq);
       if (eq >= 0) {
-        // GNU getopt_long takes an unambiguous prefix (`--out=x` is `--output=x`); any prefix counts here.
-        if (file.has(name) || (name.length >= 3 && [...file].some((f) => f.startsWith(name)))) out.files.push(w.slice(eq + 1));
+        if (file.has(name) || (name.length >= 3 && [...file].some((f) => f.startsWith(name)))) fileOf(name, w.slice(eq + 1));
         else if (!value.has(name)) out.pathLike.push(w.slice(eq + 1));
       } else if (value.has(name)) take(name, args[++i]);
       else if (name.length >= 3 && [...file].some((f) => f.startsWith(name))) {
         // An abbreviation (`--fi X`) of an option whose value is a file: X is that file; it stays an operand too, generously.
-        if (args[i + 1] !== undefined) out.files.push(args[i + 1] as string);
+        if (args[i + 1] !== undefined) fileOf(name, args[i + 1] as string);
       }
       continue;
     }
@@ -174,6 +198,7 @@ export function fileWords(program: string, args: string[]): FileWords {
   }
   if (model.leadingText !== undefined && findFlag(program, args, model.leadingText) === null) operands.shift();
   if (operands.length === 0 && model.cwd?.(args) === true) operands.push('.');
+  for (const at of model.writeOperands ?? []) if (operands[at] !== undefined && operands[at] !== '-') out.writes.push(operands[at] as string);
   if (model.operands === 'pathLike') out.pathLike.push(...operands);
   else if (model.operands !== 'none') out.files.push(...operands.filter((o) => o !== '-'));
   return out;

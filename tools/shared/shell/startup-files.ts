@@ -4,8 +4,10 @@
  * code (`plugin-dir`) or write files (`tee`), so whoever can write one plants a command for the
  * next granted call. Warden's rebuilt line (quote.ts, kubectl_exec's argv) therefore starts these
  * programs with the option that skips them; an ssh remote command, which is not rebuilt, must
- * give that option itself.
+ * give that option itself. git reads the repository's configuration, which can name programs
+ * too: it is started with the overrides of git-guard.ts.
  */
+import { GIT_GUARD, withGitGuard } from './git-guard.js';
 import type { ShellCommand } from './types.js';
 
 /** The option, first after the program, that keeps it from reading its start-up files. */
@@ -20,6 +22,7 @@ const base = (program: string): string => program.slice(program.lastIndexOf('/')
 
 /** `args` of `program` with its start-up guard put first (unless already there). */
 export function withoutStartupFiles(program: string, args: readonly string[]): string[] {
+  if (base(program) === 'git') return withGitGuard(args);
   const guard = GUARDS.get(base(program));
   if (guard === undefined || guard.every((g, i) => args[i] === g)) return [...args];
   return [...guard, ...args];
@@ -27,6 +30,11 @@ export function withoutStartupFiles(program: string, args: readonly string[]): s
 
 /** Why `cmd` (not rebuilt by Warden) reads start-up files, or null: its guard must come first. */
 export function startupFilesRead(cmd: ShellCommand): string | null {
+  if (base(cmd.program) === 'git') {
+    const guarded = withGitGuard(cmd.args);
+    if (guarded.length === cmd.args.length) return null;
+    return `git reads the repository's configuration, which may name commands (a diff textconv, fsmonitor, hooks); in a command Warden does not rebuild, start it as: git ${[...GIT_GUARD, '...'].join(' ')} (and --no-textconv --no-ext-diff right after log, show, diff, blame).`;
+  }
   const guard = GUARDS.get(base(cmd.program));
   if (guard === undefined || guard.every((g, i) => cmd.args[i] === g)) return null;
   return `${cmd.program} reads start-up files that may hold commands; in a command Warden does not rebuild, start it with ${guard.join(' ')}.`;

@@ -11,7 +11,10 @@
  * it stays relative (refused). Listing treats operands as member names, which are only checked
  * when they look like paths. An archive named `host:file` is remote (tar runs rsh or ssh): it is
  * relative, so refused too. The options that run programs (`-I`, `-F`, `--to-command`, ...)
- * are the injection catalogue's.
+ * are the injection catalogue's. Writes (for the files git obeys, git-files.ts): the archive when
+ * creating, appending or deleting, `-g`, `--index-file`, `--volno-file`; extracting into a folder
+ * writes names only the archive knows, and `--transform`/`--xform` renames members as tar
+ * writes them (also into an archive), so neither can be judged (`unjudged`).
  */
 import { normalisePath } from './paths.js';
 import type { FileWords } from './operands.js';
@@ -61,8 +64,15 @@ export function tarWords(args: string[]): FileWords {
   let dir: string | null = null;
   let toStdout = false;
   let absolute = false;
+  let writing = false; // -x, --extract, --get (not --diff, which reads)
+  let deleting = false;
+  let transform: string | null = null;
+  const archives: string[] = [];
+  const writes: string[] = [];
   const value = (flag: string, v: string | undefined): void => {
     if (v === undefined) return;
+    if (flag === 'f' || flag === '--file') archives.push(v);
+    if (['g', '--listed-incremental', '--index-file', '--volno-file'].includes(flag)) writes.push(v);
     if (flag === 'C' || flag === '--directory') dir = normalisePath(v) === null ? null : v;
     if (FILE_SHORT.has(flag) || FILE_LONG.includes(flag)) files.push(v);
     else pathLike.push(v);
@@ -78,6 +88,9 @@ export function tarWords(args: string[]): FileWords {
       const name = eq < 0 ? w : w.slice(0, eq);
       const mod = longName(name, Object.keys(LONG_MODE));
       if (mod !== undefined) mode = LONG_MODE[mod] ?? mode;
+      if (mod === '--extract' || mod === '--get') writing = true;
+      if (mod === '--delete') deleting = true;
+      if (name.length >= 4 && ['--transform', '--xform'].some((t) => t.startsWith(name))) transform = w;
       if (longName(name, ['--to-stdout']) !== undefined) toStdout = true;
       if (longName(name, ['--absolute-names']) !== undefined) absolute = true;
       const long = longName(name, LONG_VALUE);
@@ -91,6 +104,7 @@ export function tarWords(args: string[]): FileWords {
       for (let k = 1; k < w.length; k++) {
         const ch = w[k] as string;
         mode = SHORT_MODE[ch] ?? mode;
+        if (ch === 'x') writing = true;
         if (ch === 'O') toStdout = true;
         if (ch === 'P') absolute = true;
         if (!SHORT_VALUE.has(ch)) continue;
@@ -114,5 +128,14 @@ export function tarWords(args: string[]): FileWords {
     if (mode !== 'create') pathLike.push(word);
     else files.push(word.startsWith('/') || base === null ? word : `${base}/${word}`);
   }
-  return { files: files.filter((f) => f !== '-'), pathLike };
+  if (mode === 'create' || deleting) writes.push(...archives);
+  let unjudged: string | undefined;
+  if (transform !== null && (mode === 'create' || writing)) {
+    unjudged = `tar ${transform} renames the members it writes, so their names cannot be judged (one may become a file git obeys, such as .git/config)`;
+  } else if (mode === 'extract' && writing && !toStdout) {
+    unjudged = 'tar extraction into a folder writes names only the archive knows (one may be a file git obeys, such as .git/config): extract with -O (--to-stdout)';
+  }
+  const out: FileWords = { files: files.filter((f) => f !== '-'), pathLike, writes: writes.filter((f) => f !== '-') };
+  if (unjudged !== undefined) out.unjudged = unjudged;
+  return out;
 }

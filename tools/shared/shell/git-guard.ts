@@ -1,0 +1,60 @@
+/**
+ * What a repository's configuration can make git run, switched off on every git command Warden
+ * rebuilds (ssh_run's line, kubectl_exec's argv). A grant of git reads repositories that other
+ * grants, or anyone on the host, may write: `.git/config` can name a diff textconv, an fsmonitor
+ * hook, hooks, a pager, an ssh command, a credential helper or askpass, an editor, a gpg program
+ * (run by `log --show-signature` or `log.showSignature`), an `ext::` transport. Command-line
+ * configuration (`-c`, which git hands to the git processes it starts) wins over every file, so:
+ *
+ *   git --no-pager -c core.fsmonitor=false -c core.hooksPath=/dev/null ... SUB [--no-textconv --no-ext-diff] ARGS
+ *
+ * `--no-textconv --no-ext-diff` follow the subcommands that show diffs by default (textconv and
+ * external diff drivers are named by attributes, so no key switches them off by name); the agent's
+ * own `--textconv`/`--ext-diff`/`-c` are refused by the injection catalogue. Not switched off
+ * (README): clean/smudge filters (`filter.X.*`, named by `.gitattributes`), merge drivers,
+ * `remote.X.uploadpack`, aliases and `git-NAME` programs on PATH, and in git 2.46+ `hook.*`.
+ * `diff.external` is not set empty: git 2.39 then tries to run "" (`--no-ext-diff` covers it).
+ */
+import { locateSubcommand } from './subcommand-options.js';
+
+/** Key=value pairs, checked against `git help config` (git 2.39): each keeps the key from running a program. */
+const OVERRIDES = [
+  'core.fsmonitor=false', // a hook run by status/diff/add/... (bool or a command)
+  'core.hooksPath=/dev/null', // no hooks: /dev/null/<hook> never exists
+  'core.pager=cat',
+  'core.sshCommand=ssh',
+  'core.askPass=', // empty: git falls back to GIT_ASKPASS/SSH_ASKPASS from the host's environment
+  'core.editor=:', // git does not start the editor ":"
+  'sequence.editor=:',
+  'credential.helper=', // empty resets the list of helpers, also credential.<url>.helper
+  'protocol.ext.allow=never',
+  'log.showSignature=false',
+  'gpg.program=gpg',
+  'gpg.openpgp.program=gpg',
+  'gpg.x509.program=gpgsm',
+  'gpg.ssh.program=ssh-keygen',
+  'core.attributesFile=/dev/null', // the global attributes file only; in-tree .gitattributes still count
+  'safe.bareRepository=explicit', // 2.38+: no implicit bare repository (a `config` planted in any folder)
+];
+
+/** The words Warden puts first after `git`. */
+export const GIT_GUARD: readonly string[] = ['--no-pager', ...OVERRIDES.flatMap((kv) => ['-c', kv])];
+
+/** Subcommands that show diffs (and so run textconv or an external diff) and accept both options (checked on 2.39). */
+const DIFF_SUBCOMMANDS = new Set(['log', 'show', 'diff', 'whatchanged', 'format-patch', 'blame', 'annotate']);
+const DIFF_GUARD: readonly string[] = ['--no-textconv', '--no-ext-diff'];
+
+const startsWith = (args: readonly string[], at: number, words: readonly string[]): boolean => words.every((w, i) => args[at + i] === w);
+
+/** How many of `args` are Warden's guard words (0 when they do not start with them exactly). */
+export function gitGuardLength(args: readonly string[]): number {
+  return startsWith(args, 0, GIT_GUARD) ? GIT_GUARD.length : 0;
+}
+
+/** `args` of git as Warden runs them: the guard first, the diff options after a diff subcommand (idempotent). */
+export function withGitGuard(args: readonly string[]): string[] {
+  const out = gitGuardLength(args) > 0 ? [...args] : [...GIT_GUARD, ...args];
+  const sub = locateSubcommand('git', out);
+  if (sub.kind !== 'word' || !DIFF_SUBCOMMANDS.has(out[sub.at] as string) || startsWith(out, sub.at + 1, DIFF_GUARD)) return out;
+  return [...out.slice(0, sub.at + 1), ...DIFF_GUARD, ...out.slice(sub.at + 1)];
+}
