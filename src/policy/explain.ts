@@ -74,7 +74,20 @@ export function previewMasking(facts: Facts, columns: ColumnMask[], onDerived: '
     if (star && !o.derived) for (const h of hits) out.push({ column: h.column.split('.').at(-1)!, strategy: h.strategy, source: h.column });
     else out.push({ column: o.name, strategy: o.derived || hits.length > 1 ? 'redact' : hits[0]!.strategy, source: hits.map((h) => h.column).join(', ') });
   }
+  refused ??= predicateRefusal(facts, columns);
   return refused ? { columns: out, refused } : { columns: out };
+}
+
+/** As tools/postgres/predicate-channels.ts (without views): a masked column a predicate uses outside the outermost row filters. */
+function predicateRefusal(facts: Facts, columns: ColumnMask[]): string | undefined {
+  const used = (facts as { predicateColumns?: { column: { table: string; column: string }; where: string }[] }).predicateColumns ?? [];
+  for (const p of used) {
+    if (p.where.startsWith('top-')) continue;
+    const s = p.column;
+    const hit = columns.find((c) => (s.column === '*' ? c.column.startsWith(s.table + '.') : c.column === `${s.table}.${s.column}`));
+    if (hit) return `masked column ${hit.column} is used in a predicate at ${p.where}, whose result the statement returns computed from its value`;
+  }
+  return undefined;
 }
 
 /**
@@ -169,6 +182,8 @@ function renderItem(v: unknown): string {
       const src = (o.sources as { table: string; column: string }[]).map((s) => `${s.table}.${s.column}`).join(' + ');
       return `${o.name} <- ${src || '(constant)'}${o.derived ? ' (derived)' : ''}`;
     }
+    // A predicate's column (predicateColumns): schema.table.column @ place.
+    if (typeof o.where === 'string' && o.column && typeof o.column === 'object') return `${renderItem(o.column)} @ ${o.where}`;
     // A column (readColumns, writtenColumns...): schema.table.column, '*' for the whole row.
     if (Object.keys(o).length === 2 && typeof o.table === 'string' && typeof o.column === 'string') return `${o.table}.${o.column}`;
     return JSON.stringify(v);

@@ -13,6 +13,7 @@ import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import { checkWidenedDenies } from './widened-denies.js';
 import { checkMaskedCopies } from './masked-copies.js';
+import { checkPredicateChannels } from './predicate-channels.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
@@ -97,6 +98,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       const widened = lineage.masking !== ctx.masking;
       if (widened || lineage.stored !== facts.stored) checkMaskedCopies(lineage, lineage.masking);
       if (widened || lineage.output !== facts.output) checkDerivedFlows(lineage, lineage.masking);
+      // A masked column compared where the comparison computes the output (a join, a subquery).
+      checkPredicateChannels(facts, lineage.views, lineage.masking);
       await connector.checkQualifiedColumns(facts.qualifiedColumns);
       let r: CappedResult;
       try {

@@ -28,11 +28,11 @@
  * of these while a column mask or a conditional deny rule applies, named or called through a view,
  * whatever the grant lists (a grant without a `sql:` block allows every function; a sql grant
  * never allows them under a read: analysis/functions.ts NEVER_UNDER_READ).
- * Not closed here, and said in the README: a predicate is a channel of its own. A WHERE or JOIN
- * ON on a masked column, under count() or a scalar subquery, returns a number computed from the
- * value (`(SELECT count(*) FROM generate_series(1, 255) g WHERE g <= ascii(email))`), and so do
- * counters a statement moves (pg_stat_get_xact_*, nextval in a write): masks keep a value from
- * being returned, not from being computed on.
+ * Not closed here: a predicate is a channel of its own. Those that compute the output from a
+ * masked value (a join on it, a scalar subquery counting below it: `(SELECT count(*) FROM
+ * generate_series(1, 255) g WHERE g <= ascii(email))`) are refused by predicate-channels.ts; the
+ * outermost query's own filters (a bit per row) remain, as do counters a statement moves
+ * (pg_stat_get_xact_*, nextval in a write), said in the README.
  */
 
 const LOCKS =

@@ -4,7 +4,7 @@
  * can both use it without importing each other in a cycle.
  */
 import { parseError } from '../../../src/tool-api.js';
-import type { SourceColumn, StoredLineage } from './types.js';
+import type { PredicateColumn, PredicatePlace, SourceColumn, StoredLineage } from './types.js';
 import { qualifyTable } from './names.js';
 
 /** Accumulated facts while walking one statement. */
@@ -35,6 +35,21 @@ export interface Ctx {
   stored: StoredLineage[];
   /** Columns written, '*' for the whole row, keyed table NUL column; see SqlFacts.writtenColumns (noteWrite). */
   written: Map<string, SourceColumn>;
+  /** Columns predicates use, by place, keyed place NUL table NUL column; see SqlFacts.predicateColumns (predicate-refs.ts). */
+  predicates: Map<string, PredicateColumn>;
+  /** How many queries deep the walk is: 0 in the statement's own query (and its set-operation branches). */
+  nested: number;
+  /** While one outermost WHERE conjunct (or ORDER BY, GROUP BY item) is walked, the references it makes (predicate-refs.ts). */
+  tracker: RefTracker | null;
+}
+
+/** The column references an outermost conjunct makes to its query's relations, and the values subqueries feed it. */
+export interface RefTracker {
+  scope: Scope;
+  /** Each reference: the relations of `scope` it may name, whether its value is computed, and a key for the name. */
+  refs: { rels: Rel[]; derived: boolean; key: string }[];
+  /** Sources that reach the conjunct through a subquery's output. */
+  viaSubquery: SourceColumn[];
 }
 
 /** Create an empty context for one statement. */
@@ -43,6 +58,7 @@ export function newCtx(literals: string[], literalTexts: (string | null)[] = [])
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
     pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [], written: new Map(),
+    predicates: new Map(), nested: 0, tracker: null,
   };
 }
 
@@ -202,16 +218,33 @@ export function literalValue(ctx: Ctx, v: unknown): string | null {
   return m ? ctx.literals[Number(m[1])] ?? null : null;
 }
 
+/** Note columns a predicate uses at `where` (SqlFacts.predicateColumns); placeholders are skipped as in noteRead. */
+export function notePredicate(ctx: Ctx, sources: readonly SourceColumn[], where: PredicatePlace): void {
+  for (const column of sources) {
+    if (!column.table.startsWith('\u0000')) ctx.predicates.set(`${where}\u0000${column.table}\u0000${column.column}`, { column, where });
+  }
+}
+
 /**
- * Columns a join compares without naming a table (SqlFacts.readColumns): USING (a) reads a of
- * every relation in scope that may have it; NATURAL JOIN, which the parser reads as an alias
- * `natural` before a join without ON, every column of every relation in scope.
+ * Columns a join compares without naming a table (SqlFacts.readColumns, and predicateColumns
+ * at 'join'): USING (a) reads a of every relation in scope that may have it; NATURAL JOIN, which
+ * the parser reads as an alias `natural` before a join without ON, every column of every
+ * relation in scope.
  */
 export function joinReads(item: Record<string, unknown>, scope: Scope, ctx: Ctx): void {
   for (const u of Array.isArray(item.using) ? (item.using as unknown[]) : []) {
     const name = identText(u);
     if (!name) throw parseError('JOIN ... USING column not understood');
-    for (const r of scope.rels) noteRead(ctx, lookupColumn(r, name)?.sources ?? []);
+    for (const r of scope.rels) {
+      const sources = lookupColumn(r, name)?.sources ?? [];
+      noteRead(ctx, sources);
+      notePredicate(ctx, sources, 'join');
+    }
   }
-  if (item.join && scope.rels.some((r) => r.alias.toLowerCase() === 'natural')) for (const r of scope.rels) noteRead(ctx, wholeRow(r));
+  if (item.join && scope.rels.some((r) => r.alias.toLowerCase() === 'natural')) {
+    for (const r of scope.rels) {
+      noteRead(ctx, wholeRow(r));
+      notePredicate(ctx, wholeRow(r), 'join');
+    }
+  }
 }

@@ -15,7 +15,7 @@ import { analyzeStatement } from './statement.js';
 import { sortSettings } from './settings.js';
 import { storeOutput } from './stored.js';
 import { analyzeUtility } from './utility.js';
-import type { OutputColumnLineage, SourceColumn, SqlFacts } from './types.js';
+import type { OutputColumnLineage, PredicateColumn, SourceColumn, SqlFacts } from './types.js';
 
 export type { OutputColumnLineage, SourceColumn, SqlFacts, StoredLineage } from './types.js';
 export { analyzeSqlCached, clearSqlCache } from './cache.js';
@@ -96,6 +96,7 @@ export function analyzeSql(sql: string): SqlFacts {
     constructs,
     output: lineage,
     stored: ctx.stored,
+    predicateColumns: predicateColumns(ctx),
     hasStar: output.some((c) => c.starRel !== undefined),
     sql: text,
     readOnly,
@@ -113,6 +114,12 @@ function writtenColumns(ctx: Ctx): SourceColumn[] {
   const noted = new Set([...ctx.written.values()].map((c) => c.table));
   const whole = [...ctx.writes].filter((t) => !noted.has(t)).map((table) => ({ table, column: '*' }));
   return sortColumns([...ctx.written.values(), ...whole]);
+}
+
+/** SqlFacts.predicateColumns: by table, column, then place. */
+function predicateColumns(ctx: Ctx): PredicateColumn[] {
+  const key = (p: PredicateColumn): string => `${p.column.table}\u0000${p.column.column}\u0000${p.where}`;
+  return [...ctx.predicates.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
 }
 
 /** Columns by table, then column. */

@@ -6,9 +6,10 @@
  * module, so the two do not import each other in a cycle).
  */
 import { parseError } from '../../../src/tool-api.js';
-import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, namedColumn, noteRead, uniqSources, wholeRow } from './context.js';
+import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, namedColumn, notePredicate, noteRead, uniqSources, wholeRow } from './context.js';
 import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
 import { functionFactName } from './names.js';
+import { trackRef, trackSubquery } from './predicate-refs.js';
 import { isCurrentSetting, noteSettingCall } from './settings.js';
 import { resolveUnqualified } from './unqualified.js';
 
@@ -47,12 +48,15 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
   const o = node as Node;
   if (o.ast || o.type === 'select') {
     if (!lineageHooks.select) throw new Error('analysis/select.ts is not loaded');
-    const cols = lineageHooks.select((o.ast as Node | undefined) ?? o, scope, ctx);
+    const select = lineageHooks.select;
+    const cols = nestedQuery(ctx, () => select((o.ast as Node | undefined) ?? o, scope, ctx));
     const sources = uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)));
+    trackSubquery(ctx, sources);
     return { sources, derived: cols.length !== 1 || cols[0]?.derived !== false || !!cols[0]?.starRel };
   }
   if (o.type === 'column_ref') {
     const read = columnRef(o, scope, ctx);
+    trackColumnRef(o, scope, ctx, read);
     noteRead(ctx, read.sources);
     return read;
   }
@@ -66,7 +70,12 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
         if (name.startsWith('pg_')) ctx.pgFunctions.add(name);
       }
     }
-    const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([, v]) => lineage(v, scope, ctx));
+    const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([k, v]) => {
+      const lin = lineage(v, scope, ctx);
+      // An aggregate's FILTER and a window's PARTITION BY / ORDER BY decide what it computes.
+      if (k === 'filter' || k === 'over') notePredicate(ctx, lin.sources, k === 'filter' ? 'filter' : 'window');
+      return lin;
+    });
     return { ...merge(parts, true), derived: true };
   }
   const parts = Object.values(o).map((v) => lineage(v, scope, ctx));
@@ -74,11 +83,29 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
   return merge(parts, !literal);
 }
 
+/** Run `walk` one query deeper (ctx.nested): a subquery's clauses are not the outermost query's. */
+export function nestedQuery<T>(ctx: Ctx, walk: () => T): T {
+  ctx.nested++;
+  try {
+    return walk();
+  } finally {
+    ctx.nested--;
+  }
+}
+
 function merge(parts: Lin[], derived: boolean): Lin {
   return {
     sources: uniqSources(parts.flatMap((p) => p.sources)),
     derived: derived || parts.some((p) => p.derived),
   };
+}
+
+/** Tell an outermost conjunct's tracker (predicate-refs.ts) which relation and name a reference reads. */
+function trackColumnRef(o: Node, scope: Scope, ctx: Ctx, read: Lin): void {
+  if (!ctx.tracker) return;
+  const q = identText(o.table);
+  const col = o.column === '*' ? '*' : identText(o.column) ?? '';
+  trackRef(ctx, scope, q ? findRel(scope, q) ?? null : null, col, read);
 }
 
 function columnRef(o: Node, scope: Scope, ctx: Ctx): Lin {

@@ -7,10 +7,11 @@
 import { parseError } from '../../../src/tool-api.js';
 import {
   type Ctx, type OutCol, type Rel, type Scope,
-  childScope, findCte, identText, laterCte, joinReads, noteRead, noteWrite, renameRel, splitAlias, tableOf, uniqSources, wholeRow,
+  childScope, findCte, identText, laterCte, joinReads, notePredicate, noteRead, noteWrite, renameRel, splitAlias, tableOf, uniqSources, wholeRow,
 } from './context.js';
 import { addCtes } from './cte.js';
-import { findRel, functionName, lineage, lineageHooks } from './lineage.js';
+import { findRel, functionName, lineage, lineageHooks, nestedQuery } from './lineage.js';
+import { walkClause } from './predicates.js';
 import { storeOutput } from './stored.js';
 
 type Node = Record<string, unknown>;
@@ -45,7 +46,8 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
   }
   if (!isEmpty(node.options)) throw parseError('SELECT options are not supported');
   const cteScope = childScope(parent);
-  if (Array.isArray(node.with)) addCtes(node.with as Node[], cteScope, ctx, analyzeSelect);
+  // A WITH query's result feeds this one: its clauses are a subquery's (predicates.ts).
+  if (Array.isArray(node.with)) nestedQuery(ctx, () => addCtes(node.with as Node[], cteScope, ctx, analyzeSelect));
   const scope = childScope(cteScope);
   for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
   const into = node.into as Node | null;
@@ -57,8 +59,9 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
     intoTable = tableOf({ table: target }, ctx);
     noteWrite(ctx, intoTable, '*');
   }
+  // Each clause with the place its columns are used at (SqlFacts.predicateColumns).
   for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct']) {
-    if (node[key] !== undefined) lineage(node[key], scope, ctx);
+    if (node[key] !== undefined && node[key] !== null) walkClause(key, node[key], scope, ctx);
   }
   let cols = selectList(node.columns, scope, ctx);
   if (node._next) cols = mergeBranches(cols, analyzeSelect(node._next as Node, cteScope, ctx));
@@ -115,17 +118,19 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
         : { alias: alias.name ?? name, kind: 'table', table };
     }
   } else if (expr && (expr.ast || expr.type === 'select')) {
-    const cols = analyzeSelect((expr.ast as Node | undefined) ?? expr, scope, ctx);
+    const cols = nestedQuery(ctx, () => analyzeSelect((expr.ast as Node | undefined) ?? expr, scope, ctx));
     rel = renameRel({ alias: alias.name ?? '', kind: 'derived', cols }, alias.columns);
   } else if (expr) {
     const lin = lineage(expr, scope, ctx);
+    // A function's rows are computed from its arguments (generate_series(1, length(email))).
+    notePredicate(ctx, lin.sources, 'srf');
     rel = { alias: alias.name ?? '', kind: 'opaque', sources: lin.sources, names: functionSourceNames(expr, alias) };
   } else {
     throw parseError('FROM item not understood');
   }
   scope.rels.push(rel);
-  if (item.on) lineage(item.on, scope, ctx);
-  if (item.tablesample) lineage(item.tablesample, scope, ctx);
+  if (item.on) notePredicate(ctx, lineage(item.on, scope, ctx).sources, 'join');
+  if (item.tablesample) notePredicate(ctx, lineage(item.tablesample, scope, ctx).sources, 'srf');
   joinReads(item, scope, ctx);
 }
 
@@ -146,7 +151,7 @@ function addJoinGroup(item: Node, scope: Scope, ctx: Ctx): void {
   }
   if (group.expr.length === 0) throw parseError('empty parenthesised join');
   for (const inner of group.expr) addFrom(inner, scope, ctx);
-  if (item.on) lineage(item.on, scope, ctx);
+  if (item.on) notePredicate(ctx, lineage(item.on, scope, ctx).sources, 'join');
   joinReads(item, scope, ctx);
 }
 

@@ -7,6 +7,7 @@ import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, type Lin, type OutCol, type Scope, childScope, identText, noteRead, noteWrite, tableOf, uniqSources, wholeRow } from './context.js';
 import { unqualifiedCreate } from './ddl.js';
 import { lineage } from './lineage.js';
+import { walkClause } from './predicates.js';
 import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
 import { isBuiltInSetting } from './settings.js';
 import { storeOutput, storeValue } from './stored.js';
@@ -129,7 +130,8 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
       addFrom(item, scope, ctx);
     }
   }
-  if (node.where) lineage(node.where, scope, ctx);
+  // A write's WHERE filters its target's rows like an outermost query's (predicates.ts).
+  if (node.where) walkClause('where', node.where, scope, ctx);
   if (node.returning) {
     const ret = node.returning as Node;
     const cols = Array.isArray(ret) ? ret : (ret.columns as unknown);

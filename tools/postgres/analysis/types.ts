@@ -42,6 +42,29 @@ export interface StoredLineage {
   derived: boolean;
 }
 
+/**
+ * Where a predicate (or a clause that compares, orders, groups or counts rows) uses a column:
+ * - 'top-where': a conjunct of the outermost query's WHERE or HAVING (or a write's WHERE, or
+ *   the outermost LIMIT) that compares one relation's columns of the same row with constants,
+ *   parameters or subquery values no other relation's column feeds: it only keeps or drops rows;
+ * - 'top-order': an outermost ORDER BY or DISTINCT ON item of the same kind;
+ * - 'top-group': an outermost GROUP BY item of the same kind;
+ * - 'join': a JOIN's ON or USING (NATURAL JOIN: every column), or an outermost conjunct or item
+ *   that also names another relation's column (an outer one too), or a computed column of a
+ *   subquery or function in FROM: what it compares, the other side returns;
+ * - 'subquery': any clause but the select list of a query inside the statement (scalar, EXISTS,
+ *   IN, ANY, LATERAL, a subquery or CTE in FROM or WITH): its result feeds the outer query;
+ * - 'filter': an aggregate's FILTER (WHERE ...); 'window': a window's PARTITION BY or ORDER BY;
+ * - 'srf': the arguments of a function in FROM (its rows are computed from them), TABLESAMPLE.
+ */
+export type PredicatePlace = 'top-where' | 'top-order' | 'top-group' | 'join' | 'subquery' | 'filter' | 'window' | 'srf';
+
+/** One column a predicate uses, and where (SqlFacts.predicateColumns). */
+export interface PredicateColumn {
+  column: SourceColumn;
+  where: PredicatePlace;
+}
+
 /** Facts of a single analysed SQL statement. */
 export interface SqlFacts extends Facts {
   family: 'sql';
@@ -85,9 +108,17 @@ export interface SqlFacts extends Facts {
   /**
    * Lineage of every value drawn from a column that the statement writes into a table (anywhere,
    * also in a data-modifying CTE or under EXPLAIN); constants and parameters are not listed.
-   * Predicates (WHERE, JOIN ON, ORDER BY) store nothing and are not listed either. Masking refuses a statement that stores a masked column's value (masked-copies.ts).
+   * Predicates (WHERE, JOIN ON, ORDER BY) store nothing and are not listed either (predicateColumns lists them). Masking refuses a statement that stores a masked column's value (masked-copies.ts).
    */
   stored: StoredLineage[];
+  /**
+   * Every column (base table, view or '*' for a whole row) that a predicate, join, grouping,
+   * ordering, window, aggregate FILTER or FROM function uses, with its place, one entry per
+   * column and place (analysis/predicates.ts). Analysis has no catalog: masking knows which are
+   * masked, and refuses those outside the outermost query's own row filters
+   * (predicate-channels.ts).
+   */
+  predicateColumns: PredicateColumn[];
   /** True when the output contains * or t.* that analysis could not expand without a catalog. */
   hasStar: boolean;
   /** The exact text that will be sent to PostgreSQL (single statement, no trailing semicolon). */

@@ -18,7 +18,7 @@ import type { Lin, OutCol, Rel, Scope } from './context.js';
 import { uniqSources, wholeRow } from './context.js';
 
 /** Lineage of `name` in one relation, and whether PostgreSQL certainly finds it there. */
-interface Match {
+export interface Match {
   lin: Lin;
   certain: boolean;
 }
@@ -37,7 +37,7 @@ function ofCols(cols: readonly OutCol[]): Lin {
  * reference, and may have it under any guessed name or through a `*`; a function source has its
  * declared columns certainly and may have others (a composite result's columns).
  */
-function matchColumn(rel: Rel, name: string): Match | null {
+export function matchColumn(rel: Rel, name: string): Match | null {
   if (rel.kind === 'table') return { lin: { sources: [{ table: rel.table, column: name }], derived: false }, certain: false };
   if (rel.kind === 'opaque') return { lin: { sources: rel.sources, derived: true }, certain: rel.names.includes(name) };
   const named = rel.cols.filter((c) => !c.starRel && !c.guessed && c.name === name);

@@ -1,0 +1,143 @@
+/**
+ * Predicates wired so that a statement's output is computed from a masked column's value, via
+ * `warden serve` against a real PostgreSQL (predicate-channels.ts, analysis/predicates.ts): a
+ * scalar subquery counting below a character's code, a join whose other side matches the value
+ * (a function's rows, a dictionary table), the same join written in WHERE, ORDER BY or GROUP BY,
+ * EXISTS, IN and LATERAL subqueries, a WITH query, an aggregate's FILTER, a window's partition, a
+ * FROM function's arguments, a write's join. Without masks each returns the email's first
+ * characters (the leak); under a mask on users.email each is refused, leaking nothing; and the
+ * filters column masking accepts (a bit per row of the outermost query, an order, a count of
+ * equal values: README, Masking by lineage) still read.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { ANALYSTS_READ_ALL, noLeakOf, ownTables, refusalOf, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+
+const SECRET = 'alice.secret@example.com';
+const MASKS = 'masking:\n  columns: [{ column: public.users.email, with: redact }]\n';
+/** The code of user 1's email's character `i` (1-based), as SQL. */
+const code = (i: number): string => `ascii(substr(u.email, ${i}, 1))`;
+
+/** Each channel, and how its rows (as text) give back the email's first characters without masks. */
+type Decode = (rows: string[][]) => string;
+const chars = (codes: (string | undefined)[]): string => String.fromCharCode(...codes.map(Number));
+const firstCell: Decode = (rows) => chars([rows[0]?.[0]]);
+const CHANNELS: readonly (readonly [string, Decode, string])[] = [
+  [
+    `SELECT u.id, ${[1, 2, 3].map((i) => `(SELECT count(*) FROM generate_series(1, 255) g WHERE g <= ${code(i)}) AS c${i}`).join(', ')} FROM public.users u WHERE u.id = 1`,
+    (rows) => chars(rows[0]!.slice(1)),
+    'ali',
+  ],
+  [`SELECT g FROM public.users u JOIN generate_series(1, 255) g ON g = ${code(1)} WHERE u.id = 1`, firstCell, 'a'],
+  ['SELECT d.word FROM public.users u JOIN public.dictionary d ON d.word = u.email WHERE u.id = 1', (rows) => rows[0]![0]!, SECRET],
+  [`SELECT g FROM public.users u, generate_series(1, 255) g WHERE u.id = 1 AND g = ${code(1)}`, firstCell, 'a'],
+  ['SELECT d.email FROM public.users u JOIN (SELECT word AS email FROM public.dictionary) d USING (email) WHERE u.id = 1', (rows) => rows[0]![0]!, SECRET],
+  [`SELECT g FROM public.users u, generate_series(1, 255) g WHERE u.id = 1 ORDER BY abs(g - ${code(2)}) LIMIT 1`, firstCell, 'l'],
+  [`SELECT count(*) AS n, min(g) AS lo FROM public.users u, generate_series(1, 255) g WHERE u.id = 1 GROUP BY g <= ${code(1)} ORDER BY lo LIMIT 1`, firstCell, 'a'],
+  [`SELECT g FROM generate_series(1, 255) g WHERE EXISTS (SELECT 1 FROM public.users u WHERE u.id = 1 AND ${code(1)} = g)`, firstCell, 'a'],
+  [`SELECT g FROM generate_series(1, 255) g WHERE g IN (SELECT ${code(1)} FROM public.users u WHERE u.id = 1)`, firstCell, 'a'],
+  [`SELECT n.id FROM public.numbers n WHERE n.id = (SELECT ${code(1)} FROM public.users u WHERE u.id = 1)`, firstCell, 'a'],
+  [`SELECT x.g FROM public.users u, LATERAL (SELECT g FROM generate_series(1, 255) g WHERE g = ${code(1)}) x WHERE u.id = 1`, firstCell, 'a'],
+  [`WITH c AS (SELECT g FROM public.users u, generate_series(1, 255) g WHERE u.id = 1 AND g = ${code(1)}) SELECT g FROM c`, firstCell, 'a'],
+  [`SELECT count(*) FILTER (WHERE g <= ${code(1)}) AS n FROM public.users u, generate_series(1, 255) g WHERE u.id = 1`, firstCell, 'a'],
+  [`SELECT x.g FROM (SELECT g, rank() OVER (ORDER BY abs(g - ${code(1)})) AS r FROM public.users u, generate_series(1, 255) g WHERE u.id = 1) x WHERE x.r = 1`, firstCell, 'a'],
+  [`SELECT count(*) AS n FROM public.users u, generate_series(1, ${code(1)}) g WHERE u.id = 1`, firstCell, 'a'],
+];
+
+/** A write that tags the number equal to the first character's code, and the read that finds it. */
+const TAG_WRITE = `UPDATE public.numbers n SET tag = 'hit' FROM public.users u WHERE u.id = 1 AND n.id = ${code(1)}`;
+const TAG_READ = "SELECT id FROM public.numbers WHERE tag = 'hit'";
+
+/** What column masking accepts: the outermost query's own filters, orders and groups, and joins and subqueries that do not touch the masked column. */
+const STILL_READ = [
+  "SELECT id, email FROM public.users WHERE email = 'nobody@example.com'",
+  "SELECT id, email FROM public.users WHERE email LIKE '%@example.com' ORDER BY email",
+  "SELECT count(*) AS n FROM public.users WHERE email IS NOT NULL",
+  "SELECT id FROM public.users u WHERE u.email = 'x' OR u.id = 2",
+  'SELECT u.id, o.total FROM public.users u JOIN public.orders o ON o.user_id = u.id WHERE u.email LIKE \'alice%\'',
+  'SELECT u.id FROM public.users u, public.orders o WHERE o.user_id = u.id AND u.email IS NOT NULL ORDER BY u.email',
+  'SELECT id FROM public.users WHERE id IN (SELECT user_id FROM public.orders WHERE total > 5)',
+  'SELECT u.id, (SELECT count(*) FROM public.orders o WHERE o.user_id = u.id) AS n FROM public.users u WHERE u.email LIKE \'%example.com\'',
+  'SELECT u.id FROM public.users u WHERE u.email IN (SELECT d.word FROM public.dictionary d)',
+  'SELECT email, count(*) AS n FROM public.users GROUP BY email',
+  'SELECT DISTINCT ON (email) id, email FROM public.users ORDER BY email, id',
+  "SELECT id FROM public.users GROUP BY id HAVING max(email) LIKE 'a%'",
+];
+
+let db: TestDatabase;
+let plain: SqlWarden;
+let masked: SqlWarden;
+
+before(async () => {
+  db = await createTestDatabase({ prefix: 'e2epredch' });
+  await db.query(`
+    CREATE TABLE users (id int PRIMARY KEY, email text);
+    INSERT INTO users VALUES (1, '${SECRET}'), (2, 'bob@example.com');
+    CREATE TABLE dictionary (word text);
+    INSERT INTO dictionary VALUES ('carol@example.com'), ('${SECRET}'), ('dave@example.com');
+    CREATE TABLE numbers (id int PRIMARY KEY, tag text);
+    INSERT INTO numbers SELECT g, NULL FROM generate_series(1, 255) g;
+    CREATE TABLE orders (id int, user_id int, total int);
+    INSERT INTO orders VALUES (1, 1, 10), (2, 2, 3);
+  `);
+  await ownTables(db, ['users', 'dictionary', 'numbers', 'orders']);
+  [plain, masked] = await Promise.all([startSqlWarden(db, { 'p.yaml': ANALYSTS_READ_ALL }), startSqlWarden(db, { 'p.yaml': MASKS + ANALYSTS_READ_ALL })]);
+});
+
+after(async () => {
+  await Promise.all([plain, masked].map((x) => x?.close()));
+  await db?.drop();
+});
+
+const rows = (r: { structured?: unknown }): string[][] => (r.structured as { rows: unknown[][] }).rows.map((row) => row.map(String));
+
+describe('without masks each channel returns the email (the leak)', () => {
+  test('each statement gives back the first characters', async () => {
+    for (const [sql, decode, expected] of CHANNELS) {
+      const r = await plain.query(sql);
+      assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
+      assert.equal(decode(rows(r)), expected, sql);
+    }
+  });
+
+  test('a write joined on the value tags the number equal to its code', async () => {
+    await db.query('UPDATE numbers SET tag = NULL');
+    const w = await plain.query(TAG_WRITE);
+    assert.equal(w.isError, false, w.text);
+    const r = await plain.query(TAG_READ);
+    assert.equal(firstCell(rows(r)), 'a');
+  });
+});
+
+describe('under a mask on users.email', () => {
+  const refused = refusalOf([SECRET, 'alice']);
+  test('each channel is refused, naming the column', async () => {
+    for (const [sql] of CHANNELS) refused(await masked.query(sql), sql, /masked column public\.users\.email/);
+  });
+
+  test('the write is refused before it runs', async () => {
+    await db.query('UPDATE numbers SET tag = NULL');
+    refused(await masked.query(TAG_WRITE), TAG_WRITE, /masked column public\.users\.email .*join condition/);
+    const left = await db.query<{ n: string }>("SELECT count(*) AS n FROM numbers WHERE tag = 'hit'");
+    assert.equal(left.rows[0]!.n, '0');
+  });
+
+  test('the refusal says where the column was used', async () => {
+    const r = await masked.query(CHANNELS[0]![0]);
+    assert.match(r.text, /subquery/);
+    const j = await masked.query(CHANNELS[1]![0]);
+    assert.match(j.text, /join condition/);
+  });
+
+  test('filters of the outermost query, and joins and subqueries not touching the column, still read', async () => {
+    const noLeak = noLeakOf([SECRET]);
+    for (const sql of STILL_READ) {
+      const r = await masked.query(sql);
+      assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
+      noLeak(r, sql);
+    }
+    const hit = await masked.query("SELECT id FROM public.users WHERE email LIKE 'alice%'");
+    assert.deepEqual(rows(hit), [['1']]);
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * Where a statement's predicates use columns (SqlFacts.predicateColumns, analysis/predicates.ts)
+ * and the refusal masking makes of a masked column used anywhere but the outermost query's own
+ * row filters (predicate-channels.ts); the end-to-end proof of each leak is
+ * test/e2e/sql-predicate-channels.test.ts.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WardenError, type MaskingContext } from '../../../src/tool-api.js';
+import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
+import { checkPredicateChannels } from '../../../tools/postgres/predicate-channels.js';
+import type { ViewLineages } from '../../../tools/postgres/view-lineage.js';
+
+const masking: MaskingContext = { columns: [{ column: 'public.users.email', strategy: 'redact' }], onDerived: 'deny', apply: () => '<m>' };
+const NO_VIEWS: ViewLineages = new Map();
+
+/** The places `sql` uses public.users.email at. */
+function placesOfEmail(sql: string): string[] {
+  return analyzeSql(sql).predicateColumns.filter((p) => p.column.table === 'public.users' && p.column.column === 'email').map((p) => p.where);
+}
+
+describe('predicateColumns: the place of each column a predicate uses', () => {
+  const cases: [string, string[]][] = [
+    ["SELECT id FROM users WHERE email = 'x' AND id > 2", ['top-where']],
+    ['SELECT id FROM users ORDER BY email', ['top-order']],
+    ['SELECT count(*) FROM users GROUP BY email', ['top-group']],
+    ['SELECT DISTINCT ON (email) id FROM users', ['top-order']],
+    ['SELECT id FROM users u WHERE u.email = u.name OR u.id = 1', ['top-where']],
+    ["SELECT u.id FROM users u JOIN orders o ON o.user_id = u.id WHERE u.email LIKE 'a%'", ['top-where']],
+    ['SELECT g FROM users u JOIN generate_series(1, 255) g ON g = ascii(u.email)', ['join']],
+    ['SELECT g FROM users u, generate_series(1, 255) g WHERE u.id = 1 AND g = ascii(u.email)', ['join']],
+    ['SELECT o.id FROM users u, orders o WHERE u.email = o.note', ['join']],
+    ['SELECT id FROM users JOIN dictionary USING (email)', ['join']],
+    ['SELECT g FROM users u, generate_series(1, 255) g ORDER BY abs(g - ascii(u.email))', ['join']],
+    ['SELECT count(*) FROM users u, generate_series(1, 255) g GROUP BY g < ascii(u.email)', ['join']],
+    ['SELECT s.g FROM (SELECT ascii(u.email) - g AS d, g FROM users u, generate_series(1, 255) g) s WHERE s.d = 0', ['join']],
+    ['SELECT u.id, (SELECT count(*) FROM generate_series(1, 255) g WHERE g <= ascii(u.email)) FROM users u', ['subquery']],
+    ['SELECT n.id FROM numbers n WHERE n.id = (SELECT ascii(email) FROM users WHERE id = 1)', ['subquery']],
+    ['SELECT g FROM generate_series(1, 255) g WHERE EXISTS (SELECT 1 FROM users u WHERE ascii(u.email) = g)', ['subquery']],
+    ["WITH c AS (SELECT id FROM users WHERE email LIKE 'a%') SELECT id FROM c", ['subquery']],
+    ['SELECT x.g FROM users u, LATERAL (SELECT g FROM generate_series(1, 255) g WHERE g = ascii(u.email)) x', ['subquery']],
+    ['SELECT count(*) FILTER (WHERE u.email > 0) FROM users u', ['filter']],
+    ['SELECT rank() OVER (ORDER BY u.email) FROM users u', ['window']],
+    ['SELECT count(*) FROM users u, generate_series(1, length(u.email)) g', ['srf']],
+    ["DELETE FROM users WHERE email = 'x'", ['top-where']],
+    ['UPDATE notes n SET body = 1 FROM users u WHERE n.id = ascii(u.email)', ['join']],
+  ];
+  for (const [sql, places] of cases) {
+    test(sql, () => assert.deepEqual(placesOfEmail(sql), places));
+  }
+});
+
+describe('checkPredicateChannels', () => {
+  test('refuses a masked column outside the row filters, naming it and the place', () => {
+    assert.throws(
+      () => checkPredicateChannels(analyzeSql('SELECT g FROM users u JOIN generate_series(1, 255) g ON g = ascii(u.email)'), NO_VIEWS, masking),
+      (e: unknown) => e instanceof WardenError && /masked column public\.users\.email .*join condition/.test(e.message),
+    );
+  });
+
+  test('lets the outermost filters, orders and groups run, and columns no mask names anywhere', () => {
+    for (const sql of [
+      "SELECT id FROM users WHERE email LIKE '%@example.com' ORDER BY email",
+      'SELECT email, count(*) FROM users GROUP BY email',
+      'SELECT u.id FROM users u JOIN orders o ON o.user_id = u.id',
+      'SELECT id FROM users WHERE id IN (SELECT user_id FROM orders WHERE total > 5)',
+    ]) {
+      checkPredicateChannels(analyzeSql(sql), NO_VIEWS, masking);
+    }
+  });
+
+  test('follows views: a view column carrying the masked column, and a computed one even in WHERE', () => {
+    const views: ViewLineages = new Map([
+      ['public.v', new Map([
+        ['email', { sources: [{ table: 'public.users', column: 'email' }], derived: false }],
+        ['d', { sources: [{ table: 'public.users', column: 'email' }], derived: true }],
+      ])],
+    ]);
+    assert.throws(() => checkPredicateChannels(analyzeSql('SELECT g FROM v JOIN generate_series(1, 255) g ON g = ascii(v.email)'), views, masking), WardenError);
+    assert.throws(() => checkPredicateChannels(analyzeSql('SELECT id FROM v WHERE v.d = 0'), views, masking), WardenError);
+    checkPredicateChannels(analyzeSql("SELECT id FROM v WHERE v.email = 'x'"), views, masking);
+  });
+});
