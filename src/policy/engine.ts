@@ -38,6 +38,7 @@
 import type { CallView, Facts, Principal } from '../tool-api.js';
 import type { CompiledPolicy, CompiledRule, Decision, RuleTrace } from './types.js';
 import { whoMatches } from './who.js';
+import { actorChain } from './actors.js';
 import { requirementsOf } from './approval-terms.js';
 
 /** Who-matching lives in who.ts (allows exact, denies generous); re-exported for the pipeline, approvals and UI. */
@@ -50,9 +51,25 @@ function scopeMatches(rule: CompiledRule, tool: string, connection: string | nul
   return null;
 }
 
+/**
+ * Why `who` does not cover the principal, for the trace. When only `actors:` fails (the subjects,
+ * groups and claims match), the words name the actor chain, not the principal.
+ */
+function whoMiss(rule: CompiledRule, p: Principal): string {
+  const w = rule.who;
+  if (w?.actors && whoMatches({ effect: rule.effect, who: { ...w, actors: undefined } }, p)) {
+    const chain = actorChain(p.claims);
+    if (!chain.length) return `principal ${p.subject} acts directly, and who.actors admits only calls delegated through ${w.actors.join(', ')}`;
+    return rule.effect === 'deny'
+      ? `no actor of the chain (${chain.join(' <- ')}) is in who.actors`
+      : `the actor chain (${chain.join(' <- ')}) is not all within who.actors (${w.actors.join(', ')})`;
+  }
+  return `principal ${p.subject} is not in who`;
+}
+
 function evalRule(rule: CompiledRule, p: Principal, call: CallView, facts: Facts | null): RuleTrace {
   const t = (matched: boolean, why: string, presumed = false): RuleTrace => ({ id: rule.id, effect: rule.effect, matched, why, ...(presumed ? { presumed } : {}) });
-  if (!whoMatches(rule, p)) return t(false, `principal ${p.subject} is not in who`);
+  if (!whoMatches(rule, p)) return t(false, whoMiss(rule, p));
   const scope = scopeMatches(rule, call.tool, call.connection);
   if (scope) return t(false, scope);
   const whys: string[] = [];

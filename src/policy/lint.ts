@@ -110,6 +110,10 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
     }
     // Names that read as another name (mixed scripts).
     for (const f of lookalikeNames(r)) at(r, f.key, f.message, 'warning');
+    // A deny naming people and agents together needs both (like claims:), which reads as "either".
+    if (r.effect === 'deny' && r.who?.actors?.length && (r.who.subjects?.length || r.who.groups?.length)) {
+      at(r, ['who', 'actors'], 'this deny matches only a call whose principal is in subjects/groups AND whose actor chain names one of actors (subjects alone already reach every actor); to deny either, write two rules', 'warning');
+    }
     if (r.effect !== 'allow') continue;
     // An approval anyone but the requester may give.
     if (r.approval && !(r.approval.reviewers?.subjects?.length || r.approval.reviewers?.groups?.length || (r.approval.reviewers?.claims && Object.keys(r.approval.reviewers.claims).length))) {

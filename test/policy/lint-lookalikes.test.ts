@@ -57,3 +57,22 @@ test('subjects, claim names and values, and approval reviewers are checked too; 
   assert.deepEqual(paths, ['rules.0.approval.reviewers.groups.0', 'rules.0.who.claims.role', 'rules.0.who.claims.team', 'rules.0.who.subjects.0'].map((p) => p.replace('role', 'r\u03bfle')).sort(), ps.map((p) => `${p.path}: ${p.message}`).join('\n'));
   assert.ok(ps.every((p) => !/look-alike/.test(p.message) || p.severity === 'warning'));
 });
+
+test('a deny naming subjects and actors together is a warning (it needs both, which reads as either)', () => {
+  const both = lint(`rules:
+  - id: no-bots
+    effect: deny
+    who: { subjects: [mallory], actors: [agent-x] }
+    tool: query_database
+`);
+  const w = both.find((p) => /AND whose actor chain/.test(p.message));
+  assert.ok(w, both.map((p) => p.message).join('\n'));
+  assert.equal(w.severity, 'warning');
+  const alone = lint(`rules:
+  - id: no-bots
+    effect: deny
+    who: { actors: [agent-x] }
+    tool: query_database
+`);
+  assert.equal(alone.find((p) => /AND whose actor chain/.test(p.message)), undefined);
+});

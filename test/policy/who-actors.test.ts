@@ -131,3 +131,11 @@ test('policy check warns about an actor name with look-alike letters', () => {
   assert.deepEqual(found[0]!.key, ['who', 'actors', 0]);
   assert.match(found[0]!.message, /^actor "/);
 });
+
+test('the trace says which actor chain who.actors did not admit, not that the principal is outside who', () => {
+  const why = (p: Principal, id: string) => update(p).trace.find((t) => t.id === id)!.why;
+  assert.equal(why(P({ sub: 'agent-ok', act: { sub: 'stranger' } }), 'bots-write'), 'the actor chain (agent-ok <- stranger) is not all within who.actors (agent-ok, broker)');
+  assert.equal(why(P(), 'bots-write'), 'principal alice acts directly, and who.actors admits only calls delegated through agent-ok, broker');
+  assert.equal(why(P({ sub: 'agent-ok' }), 'no-relay-bot'), 'no actor of the chain (agent-ok) is in who.actors');
+  assert.equal(why(P({ sub: 'agent-ok' }, ['visitors']), 'bots-write'), 'principal alice is not in who', 'the groups fail first: the principal is named');
+});
