@@ -10,6 +10,7 @@ import { functionKey, normalizePolicyColumn, normalizePolicyTable } from './anal
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import { describeTables } from './describe-tables.js';
+import { compileColumns } from './sql-write-columns.js';
 
 const input = z
   .object({
@@ -51,6 +52,18 @@ export interface GrantedTables {
   deniedFunctions: Set<string>;
   /** Some conditional deny applies to query_database here: it then refuses a view deny rules cannot follow. */
   conditional: boolean;
+  /** Writable tables whose grants list only some columns (`write_columns:` allows): the columns, by table. */
+  writeColumns: Map<string, Set<string>>;
+  /** Columns a deny's `write_columns:` forbids writing, by table (their table's whole row too). */
+  deniedColumns: Map<string, Set<string>>;
+}
+
+function addColumns(into: Map<string, Set<string>>, names: readonly string[] | undefined): void {
+  for (const [table, columns] of compileColumns(names) ?? []) {
+    let set = into.get(table);
+    if (!set) into.set(table, (set = new Set()));
+    for (const c of columns) set.add(c);
+  }
 }
 
 /**
@@ -65,7 +78,13 @@ export interface GrantedTables {
  * call); any conditional deny makes the views deny rules cannot follow refused (describe-reach.ts).
  */
 export function grantedTables(grants: Record<string, unknown>[]): GrantedTables {
-  const out: GrantedTables = { all: false, read: new Set(), write: new Set(), hidden: new Set(), writeDenied: new Set(), deniedFunctions: new Set(), conditional: false };
+  const out: GrantedTables = {
+    all: false, read: new Set(), write: new Set(), hidden: new Set(), writeDenied: new Set(), deniedFunctions: new Set(), conditional: false,
+    writeColumns: new Map(), deniedColumns: new Map(),
+  };
+  // Tables some grant lets write whole, and the columns of those granted by column.
+  const whole = new Set<string>();
+  const limited = new Map<string, Set<string>>();
   const deniedStatements = new Set<string>();
   for (const d of (grants[0]?.[DENIES_KEY] as Record<string, unknown>[] | undefined) ?? []) {
     out.conditional = true;
@@ -73,7 +92,8 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
     if (keys.length !== 1 || keys[0] !== 'sql') continue;
     const sql = d.sql as { statements?: string[]; read?: string[]; write?: string[]; write_columns?: string[]; functions?: string[] } | null | undefined;
     if (!sql?.statements && !sql?.read && !sql?.write && !sql?.write_columns && !sql?.functions) return out; // denies every statement
-    // write_columns denies some columns of a table: its other columns stay writable, so it is listed as before.
+    // write_columns denies some columns of a table (and its whole row): its other columns stay writable (describe-write-columns.ts).
+    addColumns(out.deniedColumns, sql.write_columns);
     for (const k of sql.statements ?? []) deniedStatements.add(k.trim().toLowerCase());
     for (const t of sql.read ?? []) out.hidden.add(normalizePolicyTable(t));
     for (const t of sql.write ?? []) out.writeDenied.add(normalizePolicyTable(t));
@@ -92,7 +112,11 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
     const columnTables = (sql.write_columns ?? []).map((c) => normalizePolicyColumn(c).table);
     const write = sql.write?.map(normalizePolicyTable) ?? [];
     const both = sql.write_columns && sql.write;
-    for (const t of both ? write.filter((w) => columnTables.includes(w)) : [...write, ...columnTables]) out.write.add(t);
+    const writable = both ? write.filter((w) => columnTables.includes(w)) : [...write, ...columnTables];
+    for (const t of writable) out.write.add(t);
+    // With write: too, a listed column of a table not in write: is not writable under this grant.
+    if (sql.write_columns) addColumns(limited, sql.write_columns.filter((c) => writable.includes(normalizePolicyColumn(c).table)));
+    else for (const t of write) whole.add(t);
     for (const t of both ? [...write, ...columnTables].filter((x) => !out.write.has(x)) : []) out.read.add(t);
   }
   for (const t of out.hidden) {
@@ -101,6 +125,7 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
   }
   // A write grant grants reading too (allow rules read `write` as readable): a denied write leaves the read.
   for (const t of out.writeDenied) if (out.write.delete(t)) out.read.add(t);
+  for (const t of out.write) if (!whole.has(t) && limited.has(t)) out.writeColumns.set(t, limited.get(t)!);
   return out;
 }
 
@@ -113,7 +138,8 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
       'List the tables and columns you may read (and write) on a PostgreSQL connection, as query_database treats them: ' +
       '`masked` names how a column arrives masked (also through views and table inheritance), `refused` why selecting it is refused; ' +
       'a relation whose `access` lacks "read" is refused whole and `note` says why; `requires_only` lists the access that must name ' +
-      'the table as ONLY schema.table (a child table or partition is denied).',
+      'the table as ONLY schema.table (a child table or partition is denied); `write_columns` lists the only columns that may be written ' +
+      '(`write_denied` those a deny rule forbids): whole-row writes (DELETE, INSERT without a column list, TRUNCATE, DDL) of that table are refused.',
     connectionTypes: ['postgres'],
     discoveryFor: 'query_database',
     input,

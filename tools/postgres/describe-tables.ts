@@ -12,6 +12,7 @@ import type { MaskingContext } from '../../src/tool-api.js';
 import { quotedIdentifierProblem } from './analysis/lexer.js';
 import { relationAccess, type DeniedTables } from './describe-reach.js';
 import { relationVerdict, type RelationVerdict } from './describe-masking.js';
+import { columnWrites } from './describe-write-columns.js';
 import { statisticsRefusal } from './statistics-values.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { viewsToFollow } from './view-lineage.js';
@@ -33,6 +34,10 @@ export interface DescribedTable {
   table: string;
   access: string[];
   requires_only?: string[];
+  /** With "write" access: the only columns that may be written (absent when every column may, whole-row writes included). */
+  write_columns?: string[];
+  /** Columns a deny rule forbids writing (whole-row writes of the relation are then refused too). */
+  write_denied?: string[];
   note?: string;
   columns: DescribedColumn[];
 }
@@ -75,7 +80,7 @@ function byRelation(rows: readonly (readonly string[])[]): Map<string, Relation>
  */
 export async function describeTables(
   rows: readonly (readonly string[])[],
-  granted: DeniedTables & { write: ReadonlySet<string> },
+  granted: DeniedTables & { write: ReadonlySet<string>; writeColumns: ReadonlyMap<string, ReadonlySet<string>>; deniedColumns: ReadonlyMap<string, ReadonlySet<string>> },
   masking: MaskingContext,
   catalog: ViewCatalog,
 ): Promise<DescribedTable[]> {
@@ -110,11 +115,17 @@ export async function describeTables(
       out.push({ table: key, access: [], note: verdict.refused, columns: r.columns });
       continue;
     }
-    const notes = [access.note, verdict?.star ? STAR_REFUSED : undefined].filter((n): n is string => !!n);
+    // Columns: what write_columns allows and denies (describe-write-columns.ts).
+    const cols = access.write ? columnWrites(key, names, granted.writeColumns.get(key) ?? null, granted.deniedColumns, access.requiresOnly.includes('write'), reach) : null;
+    const write = access.write && cols?.writable?.length !== 0;
+    const requiresOnly = access.requiresOnly.filter((k) => write || k !== 'write');
+    const notes = [access.note, cols?.note, verdict?.star ? STAR_REFUSED : undefined].filter((n): n is string => !!n);
     out.push({
       table: key,
-      access: ['read', ...(access.write ? ['write'] : [])],
-      ...(access.requiresOnly.length ? { requires_only: access.requiresOnly } : {}),
+      access: ['read', ...(write ? ['write'] : [])],
+      ...(requiresOnly.length ? { requires_only: requiresOnly } : {}),
+      ...(write && cols?.writable ? { write_columns: cols.writable } : {}),
+      ...(cols?.denied.length ? { write_denied: cols.denied } : {}),
       ...(notes.length ? { note: notes.join('; ') } : {}),
       columns: r.columns.map((c) => ({ ...c, ...verdict?.columns.get(c.name), ...(c.refused ? { refused: c.refused } : {}) })),
     });

@@ -10,6 +10,8 @@ import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import { normalizePolicyColumn } from '../../../tools/postgres/analysis/names.js';
 import { sqlCondition } from '../../../tools/postgres/sql-condition.js';
 import { grantedTables } from '../../../tools/postgres/describe-database.js';
+import { columnWrites } from '../../../tools/postgres/describe-write-columns.js';
+import type { CatalogReach } from '../../../tools/postgres/widened-relations.js';
 import { blockTables, denyBlockCovers } from '../../../src/policy/lint-blocks.js';
 
 const call = { tool: 'query_database', connection: 'db', args: {} };
@@ -164,6 +166,42 @@ describe('write_columns in discovery and lint', () => {
     assert.deepEqual([[...both.write], [...both.read].sort()], [['public.tickets'], ['public.notes', 'public.orders']]);
     const denied = grantedTables([{ sql: { read: ['users'] }, $denies: [{ sql: { write_columns: ['users.role'] } }] }]);
     assert.deepEqual([[...denied.read], [...denied.hidden]], [['public.users'], []]);
+  });
+
+  test('describe_database: which columns a grant limits writes to, and which a deny forbids', () => {
+    const g = grantedTables([
+      { sql: { statements: ['update'], write: ['orders'], write_columns: ['tickets.status', 'orders.total', 'staff.name'] }, $denies: [{ sql: { write_columns: ['users.role', 'Staff.Role'] } }] },
+      { sql: { statements: ['update'], write_columns: ['tickets.note', 'staff.role'] } },
+      { sql: { statements: ['update'], write: ['staff', 'notes'] } },
+    ]);
+    // orders: limited by both lists; tickets: by two grants (status is not writable under the first: tickets is not in its write:); staff and notes whole.
+    assert.deepEqual(Object.fromEntries([...g.writeColumns].map(([t, c]) => [t, [...c].sort()])), { 'public.orders': ['total'], 'public.tickets': ['note'] });
+    assert.deepEqual(Object.fromEntries([...g.deniedColumns].map(([t, c]) => [t, [...c]])), { 'public.users': ['role'], 'public.staff': ['role'] });
+  });
+
+  test('describe_database: columnWrites judges denies through inheritance and views, allows as listed', () => {
+    const denied = new Map([['public.users', new Set(['role'])]]);
+    const catalog: CatalogReach = {
+      families: new Map([['public.users', { ancestors: [], descendants: ['public.users_old'], descendantsAncestors: [], foreignDescendants: [], columns: ['id', 'name', 'role'] }],
+        ['public.users_old', { ancestors: ['public.users'], descendants: [], descendantsAncestors: [], foreignDescendants: [], columns: ['id', 'name', 'role'] }]]),
+      views: new Map([['public.v', { reads: ['public.users'], only: [], functions: [], columns: new Map([
+        ['who', { name: 'who', sources: [{ table: 'public.users', column: 'name' }], derived: false }],
+        ['r', { name: 'r', sources: [{ table: 'public.users', column: 'role' }], derived: false }],
+        ['up', { name: 'up', sources: [{ table: 'public.users', column: 'name' }], derived: true }],
+      ]) }]]),
+      systemViews: new Set(), system: [], foreign: new Set(),
+    } as unknown as CatalogReach;
+    assert.deepEqual(columnWrites('public.notes', ['id', 'body'], null, denied, false, catalog), { writable: null, denied: [] });
+    const users = columnWrites('public.users', ['id', 'name', 'role'], null, denied, false, catalog);
+    assert.deepEqual([users.writable, users.denied], [['id', 'name'], ['role']]);
+    assert.match(users.note ?? '', /a deny rule forbids writing role: whole-row writes \(DELETE/);
+    const child = columnWrites('public.users_old', ['id', 'name', 'role'], new Set(['name', 'role']), denied, false, catalog);
+    assert.deepEqual([child.writable, child.denied], [['name'], ['role']]);
+    const v = columnWrites('public.v', ['who', 'r', 'up'], null, denied, false, catalog);
+    assert.deepEqual([v.writable, v.denied], [['who'], ['r', 'up']]);
+    const limited = columnWrites('public.tickets', ['id', 'status'], new Set(['status']), new Map(), false, null);
+    assert.deepEqual([limited.writable, limited.denied], [['status'], []]);
+    assert.match(limited.note ?? '', /^only the columns in write_columns may be written/);
   });
 
   test('lint: a deny naming only columns does not cover every call; the tables count as granted', () => {
