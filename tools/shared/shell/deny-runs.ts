@@ -12,7 +12,8 @@ import {
 } from './runners.js';
 import { callbackTexts, crontabFromStdin, fillsIn, multiCallName, straceCommands } from './indirect-runs.js';
 import { HOP_PROGRAMS, hopRuns } from './exec-hops.js';
-import { interpreterCode, isInterpreter } from './interpreters.js';
+import { isInterpreter } from './interpreters.js';
+import { codeRun, programStands, unjudgedProgram } from './unjudged-code.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
@@ -101,9 +102,7 @@ function notLiteral(word: string, names: ReadonlySet<string>): string | null {
  */
 function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fed: boolean): Run[] {
   const out: Run[] = [];
-  const any = (why: string): void => {
-    out.push({ kind: 'any', why });
-  };
+  const any = (why: string): void => void out.push({ kind: 'any', why });
   const script = (text: string): void => {
     // A plain word runs the program it names; anything else is parsed (by deny-rule.ts).
     if (text.trim() === '') return;
@@ -120,8 +119,8 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
       if (names.has(b)) out.push({ kind: 'program', program: b, args: [], why: `named in a script run by ${base}` });
     }
   }
-  // Code an interpreter or editor is given (interpreters.ts) is not read: it runs any program, as a kubectl plugin does.
-  const code = interpreterCode(base, args);
+  // Code an interpreter, editor, build tool or shell is given (a script file, `source x`) is not read: it runs any program (unjudged-code.ts).
+  const code = codeRun(base, args);
   if (code !== null && (code.kind !== 'stdin' || fed)) any(code.kind === 'stdin' ? `${code.why}, which the line feeds` : code.why);
   if (fed && bareShell(base, args)) any(`${base} without a program runs a shell on standard input`);
   callbackTexts(base, args).forEach(script);
@@ -132,11 +131,11 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
     const s = shellScript(args);
     if (s === 'stdin') {
       if (fed) any(`${base} reads its script from standard input`);
-    } else if (s === null) {
-      // A script file: Warden cannot read it, as it cannot read ./script.
-    } else if (!POSIX_SHELLS.has(base)) any(`${base} runs a script in a grammar Warden does not parse`);
-    else if (s.texts.length === 0) any(`${base} -c gets its script from elsewhere`);
-    else s.texts.forEach(script);
+    } else if (s !== null) { // null: a script file, which codeRun counted above
+      if (!POSIX_SHELLS.has(base)) any(`${base} runs a script in a grammar Warden does not parse`);
+      else if (s.texts.length === 0) any(`${base} -c gets its script from elsewhere`);
+      else s.texts.forEach(script);
+    }
   } else if (base === 'eval') {
     script(args.join(' '));
   } else if (base === 'source' || base === '.') {
@@ -253,16 +252,17 @@ export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: Line
   const seen = new Set<number>();
   let runners = 0;
   // What find, xargs or parallel fill in (indirect-runs.ts), judged where they start a command and after wrappers there.
+  // visit's `first`: a program stands there (the command's, the first word after a wrapper, behind -exec): a path is judged.
   const marks: string[] = [];
   let appending: string | null = null;
   const filled = new Set<number>();
-  const visit = (at: number, via: string | undefined): void => {
+  const visit = (at: number, via: string | undefined, first = true): void => {
     if (seen.has(at) || runners > MAX_RUNNERS) return;
     seen.add(at);
     const word = multiCallName(via, words[at] as string);
     const base = programBase(word);
-    const computed = via !== undefined && line.expanding ? notLiteral(word, names) : null;
-    if (computed !== null) out.push({ kind: 'any', why: `${computed} (run through ${via})` });
+    const computed = (via !== undefined && line.expanding ? notLiteral(word, names) : null) ?? (first ? unjudgedProgram(word) : null);
+    if (computed !== null) out.push({ kind: 'any', why: via === undefined ? computed : `${computed} (run through ${via})` });
     if (filled.has(at) && marks.some((m) => word.includes(m))) out.push({ kind: 'any', why: `'${word}' is filled in with a file name or input words Warden cannot see (run through ${via})` });
     if (!names.has(base) && !RUNNERS.has(base) && !isInterpreter(base) && !runsNamedProgram(base)) return;
     if (appending !== null && filled.has(at)) out.push({ kind: 'any', why: `${appending} appends input words to ${base}, which may name a program or options that run one` });
@@ -291,7 +291,7 @@ export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: Line
     if (wraps) {
       out.push(...commandVariables(rest, base)); // `env GIT_SSH_COMMAND=... git`, `sudo PAGER=... git`
       // A program may stand anywhere after a wrapper; after find, only behind -exec and its kin.
-      for (let i = 0; i < rest.length; i++) if (base !== 'find' || FIND_EXEC.has(rest[i - 1] ?? '')) visit(at + 1 + i, base);
+      for (let i = 0; i < rest.length; i++) if (base !== 'find' || FIND_EXEC.has(rest[i - 1] ?? '')) visit(at + 1 + i, base, base === 'find' || programStands(base, i));
     }
   };
   visit(0, undefined);

@@ -7,6 +7,9 @@
  * code as running any program (deny-runs.ts), as it does a kubectl plugin; an allow never grants
  * one (injection-catalogue.ts) except a granted `node SCRIPT`. An invocation whose every word
  * only prints and exits (`python3 --version`, `perl -v`) runs no code and is an ordinary command.
+ * Build tools and package managers (`make`, `npm`, `cargo`, ...) run a project's code: to a deny
+ * rule, like an interpreter; an allow that lists one still grants it (the catalogue omits them).
+ * Shells given a script file and programs run by a path: unjudged-code.ts.
  */
 
 /** What Warden knows of one interpreter's words. */
@@ -15,8 +18,13 @@ interface Interpreter {
   code: readonly string[];
   /** Options that only print something and exit: given these alone, it runs no code. */
   info: readonly string[];
-  /** Its operands: the first is the script it runs, or files it edits or debugs (never run). */
-  operands: 'script' | 'files';
+  /**
+   * Its operands: the first is the script it runs, files it edits or debugs (never run), or
+   * `project`: a build tool or package manager that runs what a project's files give (a
+   * Makefile's recipes, package.json scripts, a build script, the program it builds) whatever
+   * its words, unless they only print.
+   */
+  operands: 'script' | 'files' | 'project';
   /** Long options are also spelled with one dash and may be abbreviated (getopt_long_only: gdb, pwsh). */
   abbreviated?: boolean;
   /** `+cmd` runs an editor command (vim; `+` and `+N` only move the cursor). */
@@ -46,6 +54,7 @@ const PHP: Interpreter = {
   info: ['-v', '--version', ...HELP, '-i', '--info', '-m', '--modules', '--ini'],
   operands: 'script',
 };
+const PROJECT = (info: string[]): Interpreter => ({ code: [], info, operands: 'project' });
 const LUA: Interpreter = { code: ['-e', '-l', '-b', '-j'], info: ['-v'], operands: 'script' };
 const SCRIPT_E = (info: string[]): Interpreter => ({ code: ['-e', '-f', '--file'], info, operands: 'script' });
 const VIM: Interpreter = {
@@ -89,6 +98,11 @@ const BY_NAME: ReadonlyMap<string, Interpreter> = new Map([
   ...['vim', 'vi', 'nvim', 'ex', 'view', 'vimdiff', 'gvim', 'evim'].map((n) => [n, VIM] as const),
   // ed reads its commands (`!cmd` among them) from standard input only.
   ['ed', { code: [], info: ['-V', '--version', ...HELP], operands: 'files', bang: true }],
+  // Build tools and package managers (`make`, `npm run`, `npx`, `cargo run`, `go run`, `rake`, ...): every invocation but a version or help check.
+  ...['make', 'gmake', 'bmake', 'just', 'task', 'rake'].map((n) => [n, PROJECT(['-v', '-V', '--version', ...HELP])] as const),
+  ...['npm', 'npx', 'yarn', 'pnpm', 'pnpx'].map((n) => [n, PROJECT(['-v', '--version', ...HELP])] as const),
+  ['cargo', PROJECT(['-V', '--version', ...HELP, 'version'])],
+  ['go', PROJECT(['version', 'help'])],
 ]);
 /** Versioned names: python3.11, pypy3, perl5.36, ruby3.2, php8.2, lua5.4, luajit, tclsh8.6, wish8.6. */
 const BY_PATTERN: readonly (readonly [RegExp, Interpreter])[] = [
@@ -145,6 +159,7 @@ export interface InterpreterCode { kind: 'code' | 'script' | 'stdin'; why: strin
 export function interpreterCode(base: string, args: readonly string[]): InterpreterCode | null {
   const it = interpreterOf(base);
   if (it === undefined || printsOnly(base, args)) return null;
+  if (it.operands === 'project') return { kind: 'code', why: `${base} runs the commands a project's files give (a Makefile, package scripts, a build script), which Warden does not read` };
   const stdin: InterpreterCode = { kind: 'stdin', why: `${base} reads code on standard input` };
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
