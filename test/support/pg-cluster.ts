@@ -319,6 +319,8 @@ export async function createTestDatabase(opts: { prefix?: string; serverUrl?: st
       // backends, and an idle client told "terminating connection" emits a pool 'error' that,
       // unheard, was an uncaught exception failing whichever test file was tearing down.
       pool.on('error', () => undefined);
+      // A checked-out client whose backend drop() terminates emits 'error' too (not the pool).
+      pool.on('connect', (c) => c.on('error', () => undefined));
     }
     return pool;
   };
