@@ -4,7 +4,8 @@
  * scalar subquery counting below a character's code, a join whose other side matches the value
  * (a function's rows, a dictionary table), the same join written in WHERE, ORDER BY or GROUP BY,
  * EXISTS, IN and LATERAL subqueries, a WITH query, an aggregate's FILTER, a window's partition, a
- * FROM function's arguments, a write's join. Without masks each returns the email's first
+ * FROM function's arguments, a write's join, set-operation branches and self-joins each filtering
+ * on a bit of the value, a view whose own definition joins on it. Without masks each returns the email's first
  * characters (the leak); under a mask on users.email each is refused, leaking nothing; and the
  * filters column masking accepts (a bit per row of the outermost query, an order, a count of
  * equal values: README, Masking by lineage) still read.
@@ -18,6 +19,10 @@ const SECRET = 'alice.secret@example.com';
 const MASKS = 'masking:\n  columns: [{ column: public.users.email, with: redact }]\n';
 /** The code of user 1's email's character `i` (1-based), as SQL. */
 const code = (i: number): string => `ascii(substr(u.email, ${i}, 1))`;
+
+/** Bit `k` of the first character's code of alias `a`'s email is set, as SQL. */
+const bit = (a: string, k: number): string => `mod(ascii(substr(${a}.email, 1, 1)) / ${2 ** k}, 2) = 1`;
+const sumOf = (cells: (string | undefined)[]): string => String(cells.reduce((n, c) => n + Number(c), 0));
 
 /** Each channel, and how its rows (as text) give back the email's first characters without masks. */
 type Decode = (rows: string[][]) => string;
@@ -43,6 +48,13 @@ const CHANNELS: readonly (readonly [string, Decode, string])[] = [
   [`SELECT count(*) FILTER (WHERE g <= ${code(1)}) AS n FROM public.users u, generate_series(1, 255) g WHERE u.id = 1`, firstCell, 'a'],
   [`SELECT x.g FROM (SELECT g, rank() OVER (ORDER BY abs(g - ${code(1)})) AS r FROM public.users u, generate_series(1, 255) g WHERE u.id = 1) x WHERE x.r = 1`, firstCell, 'a'],
   [`SELECT count(*) AS n FROM public.users u, generate_series(1, ${code(1)}) g WHERE u.id = 1`, firstCell, 'a'],
+  // Each relation filtered on the value is a bit per row of its own: set-operation branches, self-joins.
+  [[0, 1, 2, 3, 4, 5, 6].map((k) => `SELECT ${2 ** k} AS b FROM public.users u WHERE u.id = 1 AND ${bit('u', k)}`).join(' UNION ALL '), (rows) => chars([sumOf(rows.map((r) => r[0]))]), 'a'],
+  [`SELECT ${[0, 1, 2, 3, 4, 5, 6].map((k) => `u${k}.id AS b${k}`).join(', ')} FROM ${[0, 1, 2, 3, 4, 5, 6].map((k) => `public.users u${k}`).join(', ')} WHERE ${[0, 1, 2, 3, 4, 5, 6].map((k) => `((u${k}.id = 1 AND ${bit(`u${k}`, k)}) OR u${k}.id = 2)`).join(' AND ')}`,
+    (rows) => chars([sumOf([0, 1, 2, 3, 4, 5, 6].map((k) => (rows.some((r) => r[k] === '1') ? String(2 ** k) : '0')))]), 'a'],
+  [`SELECT a.id AS a, b.id AS b FROM (SELECT id, email FROM public.users) a, (SELECT id, email FROM public.users) b WHERE a.id = 1 AND b.id = 1 AND ${bit('a', 0)} AND ${bit('b', 1)}`, (rows) => String(rows.length), '0'],
+  // A view an admin defined with a join on the value (its own predicates are judged too).
+  ['SELECT c.code FROM public.user_codes c WHERE c.id = 1', firstCell, 'a'],
 ];
 
 /** A write that tags the number equal to the first character's code, and the read that finds it. */
@@ -63,6 +75,9 @@ const STILL_READ = [
   'SELECT email, count(*) AS n FROM public.users GROUP BY email',
   'SELECT DISTINCT ON (email) id, email FROM public.users ORDER BY email, id',
   "SELECT id FROM public.users GROUP BY id HAVING max(email) LIKE 'a%'",
+  "SELECT u.id FROM public.users u JOIN public.orders o ON o.user_id = u.id WHERE u.email LIKE 'a%' AND o.total > 1 ORDER BY u.email",
+  "SELECT id FROM public.users WHERE email LIKE 'a%' UNION SELECT user_id FROM public.orders",
+  'SELECT a.id FROM public.alice_ids a JOIN public.users u ON u.id = a.id',
 ];
 
 let db: TestDatabase;
@@ -80,8 +95,10 @@ before(async () => {
     INSERT INTO numbers SELECT g, NULL FROM generate_series(1, 255) g;
     CREATE TABLE orders (id int, user_id int, total int);
     INSERT INTO orders VALUES (1, 1, 10), (2, 2, 3);
+    CREATE VIEW user_codes AS SELECT u.id, n.id AS code FROM users u JOIN numbers n ON n.id = ascii(substr(u.email, 1, 1));
+    CREATE VIEW alice_ids AS SELECT id FROM users WHERE email LIKE 'alice%';
   `);
-  await ownTables(db, ['users', 'dictionary', 'numbers', 'orders']);
+  await ownTables(db, ['users', 'dictionary', 'numbers', 'orders', 'user_codes', 'alice_ids']);
   [plain, masked] = await Promise.all([startSqlWarden(db, { 'p.yaml': ANALYSTS_READ_ALL }), startSqlWarden(db, { 'p.yaml': MASKS + ANALYSTS_READ_ALL })]);
 });
 

@@ -9,6 +9,7 @@
 import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.js';
 import type { OutputColumnLineage, SqlFacts } from './analysis/types.js';
 import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
+import { checkViewPredicates } from './predicate-channels.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { viewColumn } from './view-lineage.js';
 import { outputThroughViews, type MaskLineage } from './view-masking.js';
@@ -90,6 +91,7 @@ export async function relationVerdict(relation: string, columns: readonly string
   let lineage: MaskLineage;
   try {
     lineage = await outputThroughViews(facts, policy, catalog);
+    checkViewPredicates(lineage.views, lineage.masking);
   } catch (e) {
     return { refused: refusalMessage(e), columns: new Map() };
   }

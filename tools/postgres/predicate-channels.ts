@@ -11,15 +11,17 @@
  * d.word), an aggregate's FILTER, a window's rank, a FROM function's rows
  * (`generate_series(1, length(email))`). Those are refused under masks, through views too (a
  * view column carrying a masked column; a computed one is refused in the outermost filters as
- * well, since it is computed in a query the view joins). Deny rules refuse a table's reads whole.
+ * well, since it is computed in a query the view joins). Filters in more than one relation of the
+ * outermost query (a self-join, set-operation branches) are a bit per row each, all of the value
+ * in one statement of many: one relation may filter. A view whose own definition uses a masked
+ * column so is refused (checkViewPredicates). Deny rules refuse a table's reads whole.
  */
 import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.js';
+import { ROW_FILTERS } from './analysis/predicates.js';
 import type { PredicateColumn, PredicatePlace } from './analysis/types.js';
 import { lineageMasks } from './column-masking.js';
-import { throughViews, type ViewLineages } from './view-lineage.js';
+import { throughViews, VIEW_PREDICATES, type ViewLineages } from './view-lineage.js';
 
-/** The places a masked column may be used at: the outermost query's own row filters. */
-const ROW_FILTERS: ReadonlySet<PredicatePlace> = new Set(['top-where', 'top-order', 'top-group']);
 
 const PLACES: Record<PredicatePlace, string> = {
   'top-where': 'a WHERE condition',
@@ -38,19 +40,59 @@ const PLACES: Record<PredicatePlace, string> = {
  */
 export function checkPredicateChannels(facts: { predicateColumns: readonly PredicateColumn[] }, views: ViewLineages, m: MaskingContext): void {
   if (!m.columns.length) return;
+  checkViewPredicates(views, m);
+  /** The rows (PredicateColumn.row) each table's masked columns are filtered in. */
+  const rows = new Map<string, Set<string>>();
   for (const p of facts.predicateColumns) {
     const lineage = throughViews({ sources: [p.column], derived: false }, views);
     const hit = lineageMasks(m.columns, lineage);
     if (!hit.length) continue;
     // Through a view, a column computed from a masked one was computed in the view's query.
     const where: PredicatePlace = ROW_FILTERS.has(p.where) && lineage.derived ? 'join' : p.where;
-    if (ROW_FILTERS.has(where)) continue;
+    if (ROW_FILTERS.has(where)) {
+      for (const { column } of hit) {
+        const table = column.slice(0, column.lastIndexOf('.'));
+        const seen = rows.get(table) ?? new Set<string>();
+        rows.set(table, seen.add(p.row ?? ''));
+        if (seen.size > 1) throw moreRows(column);
+      }
+      continue;
+    }
     const named = p.column.column === '*' ? `the whole row of ${p.column.table}` : `${p.column.table}.${p.column.column}`;
     throw new WardenError(
       ErrorCode.DENIED,
       `masked column ${hit[0]!.column} (${named}) is used in ${PLACES[where]}, whose result the statement returns computed from its value; ` +
         "under masks a masked column may be compared only in the outermost query's own WHERE, HAVING, ORDER BY or GROUP BY, against constants, parameters or columns of the same row",
       { ruleIds: ['masking.columns'], reason: 'masked column used in a predicate that feeds the output' },
+    );
+  }
+}
+
+/** The refusal for a masked column filtered in two relations of the outermost query: each is a bit per row of its own. */
+function moreRows(column: string): WardenError {
+  return new WardenError(
+    ErrorCode.DENIED,
+    `masked column ${column} is compared in the row filters of more than one relation (a self-join, or branches of UNION, INTERSECT or EXCEPT), each a bit per row of its own, so that together they return its value; ` +
+      'under masks a masked column may be compared in the filters of one relation of the outermost query (combine the conditions with OR in one query)',
+    { ruleIds: ['masking.columns'], reason: 'masked column filtered in more than one relation' },
+  );
+}
+
+/**
+ * Refuse a statement reading a view whose own definition uses a masked column outside its row
+ * filters (VIEW_PREDICATES, view-lineage.ts): the view's rows are computed from the value (a
+ * view joining users to numbers on the first character's code returns the code as a number).
+ */
+export function checkViewPredicates(views: ViewLineages, m: MaskingContext): void {
+  for (const [view, columns] of views) {
+    const predicates = columns.get(VIEW_PREDICATES);
+    const hit = predicates ? lineageMasks(m.columns, predicates) : [];
+    if (!hit.length) continue;
+    throw new WardenError(
+      ErrorCode.DENIED,
+      `masked column ${hit[0]!.column} is used in view ${view}'s own definition in a join condition, a subquery, a FILTER, a window or a FROM function's arguments (or filtered in more than one of its relations), so the view's rows are computed from its value; ` +
+        'under masks such a view is refused (ask an admin for a view that compares the column only in its own WHERE, or none)',
+      { ruleIds: ['masking.columns'], reason: 'masked column used in a view predicate that feeds its rows' },
     );
   }
 }

@@ -10,7 +10,8 @@
 import { ErrorCode, WardenError, type ColumnMask } from '../../src/tool-api.js';
 import { analyzeSql, runsQueryText } from './analysis/index.js';
 import { lineageMasks } from './column-masking.js';
-import type { OutputColumnLineage, SourceColumn, SqlFacts } from './analysis/types.js';
+import { ROW_FILTERS } from './analysis/predicates.js';
+import type { OutputColumnLineage, PredicateColumn, SourceColumn, SqlFacts } from './analysis/types.js';
 
 /** What one column carries: the relation columns it flows from, and whether it is computed. */
 export interface ColumnLineage {
@@ -32,6 +33,13 @@ export interface ViewDefinition {
   /** Column names in attnum order. */
   columns: readonly string[];
 }
+
+/**
+ * The entry of a view's masking lineage (AnalysedView.columns) that lists the columns its own
+ * predicates compute its rows from (feedingPredicates), resolved through views of views like a
+ * column; no column has this name. A whole-row or `*` read of the view carries it, computed.
+ */
+export const VIEW_PREDICATES = '\u0000predicates';
 
 /** How deep views of views are followed before the statement is refused. */
 export const MAX_VIEW_DEPTH = 16;
@@ -109,8 +117,11 @@ export function analyseDefinition(view: ViewDefinition): AnalysedView {
     return { columns: viewRefusal(view.name, why), reach: why, reads: [], calls: [], readColumns: [] };
   }
   const opaque = facts.functions.map(opaqueCall).find((why) => why !== null);
-  const columns = viewColumns(view, facts.output);
-  const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions, ...(columns instanceof WardenError ? {} : { columns }) };
+  const shown = viewColumns(view, facts.output);
+  // Masking's lineage also carries what the view's predicates compute its rows from (VIEW_PREDICATES).
+  const feeding = feedingPredicates(facts.predicateColumns);
+  const columns = feeding.length && !(shown instanceof WardenError) ? new Map([...shown, [VIEW_PREDICATES, { sources: feeding, derived: true }]]) : shown;
+  const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions, ...(shown instanceof WardenError ? {} : { columns: shown }) };
   return { columns, reach, reads: facts.reads, calls: facts.functions, readColumns: facts.readColumns };
 }
 
@@ -123,6 +134,20 @@ export function analyseView(view: ViewDefinition): ViewColumns {
   const { columns } = analyseDefinition(view);
   if (columns instanceof WardenError) throw columns;
   return columns;
+}
+
+/**
+ * The columns the definition's predicates compute its rows from (predicate-channels.ts): those
+ * used outside its outermost query's row filters (a join on the value, a subquery, a FILTER, a
+ * window, a FROM function's arguments), and a table's columns filtered in more than one of its
+ * relations (a self-join, set-operation branches): a view joining users to numbers on the first
+ * character's code returns the code as a number. Under masks, a statement reading a view whose
+ * predicates use a masked column is refused (predicate-channels.ts).
+ */
+function feedingPredicates(predicates: readonly PredicateColumn[]): SourceColumn[] {
+  const rows = new Map<string, Set<string>>();
+  for (const p of predicates) if (ROW_FILTERS.has(p.where)) rows.set(p.column.table, (rows.get(p.column.table) ?? new Set()).add(p.row ?? ''));
+  return uniq(predicates.filter((p) => !ROW_FILTERS.has(p.where) || rows.get(p.column.table)!.size > 1).map((p) => p.column));
 }
 
 /** The view's columns lined up with its definition's output, or the refusal masking gives it. */
@@ -165,7 +190,7 @@ function uniq(list: SourceColumn[]): SourceColumn[] {
 
 /** Everything a view's columns carry, for its whole row (`v`, `v.*`) or a name it lacks. */
 function wholeView(columns: ViewColumns): ColumnLineage {
-  const all = [...columns.values()];
+  const all = [...columns].filter(([name]) => name !== VIEW_PREDICATES).map(([, l]) => l);
   return { sources: uniq(all.flatMap((c) => c.sources)), derived: all.some((c) => c.derived) };
 }
 

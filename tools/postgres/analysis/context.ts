@@ -41,6 +41,8 @@ export interface Ctx {
   nested: number;
   /** While one outermost WHERE conjunct (or ORDER BY, GROUP BY item) is walked, the references it makes (predicate-refs.ts). */
   tracker: RefTracker | null;
+  /** Ids of the relations outermost row filters name (PredicateColumn.row), in the order met. */
+  rowIds: Map<Rel, number>;
 }
 
 /** The column references an outermost conjunct makes to its query's relations, and the values subqueries feed it. */
@@ -58,7 +60,7 @@ export function newCtx(literals: string[], literalTexts: (string | null)[] = [])
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
     pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [], written: new Map(),
-    predicates: new Map(), nested: 0, tracker: null,
+    predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(),
   };
 }
 
@@ -219,9 +221,10 @@ export function literalValue(ctx: Ctx, v: unknown): string | null {
 }
 
 /** Note columns a predicate uses at `where` (SqlFacts.predicateColumns); placeholders are skipped as in noteRead. */
-export function notePredicate(ctx: Ctx, sources: readonly SourceColumn[], where: PredicatePlace): void {
+export function notePredicate(ctx: Ctx, sources: readonly SourceColumn[], where: PredicatePlace, row?: string): void {
   for (const column of sources) {
-    if (!column.table.startsWith('\u0000')) ctx.predicates.set(`${where}\u0000${column.table}\u0000${column.column}`, { column, where });
+    if (column.table.startsWith('\u0000')) continue;
+    ctx.predicates.set(`${where}\u0000${column.table}\u0000${column.column}\u0000${row ?? ''}`, { column, where, ...(row === undefined ? {} : { row }) });
   }
 }
 

@@ -118,7 +118,7 @@ function writtenColumns(ctx: Ctx): SourceColumn[] {
 
 /** SqlFacts.predicateColumns: by table, column, then place. */
 function predicateColumns(ctx: Ctx): PredicateColumn[] {
-  const key = (p: PredicateColumn): string => `${p.column.table}\u0000${p.column.column}\u0000${p.where}`;
+  const key = (p: PredicateColumn): string => `${p.column.table}\u0000${p.column.column}\u0000${p.where}\u0000${p.row ?? ''}`;
   return [...ctx.predicates.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
 }
 

@@ -47,6 +47,21 @@ function baseTable(rel: Rel): boolean {
 }
 
 /**
+ * Which row a tracked conjunct that filters rows filters (PredicateColumn.row): the ids of the
+ * relations its references may name, leaving out functions no column feeds (a bare name that
+ * generate_series(1, 3) may also have is still the table's), as `1` or `1,3`.
+ */
+export function filteredRow(tracker: RefTracker, ctx: Ctx): string {
+  const all = [...new Set(tracker.refs.flatMap((r) => r.rels))];
+  const fed = all.filter((r) => r.kind !== 'opaque' || r.sources.length > 0);
+  const ids = (fed.length ? fed : all).map((r) => {
+    if (!ctx.rowIds.has(r)) ctx.rowIds.set(r, ctx.rowIds.size + 1);
+    return ctx.rowIds.get(r)!;
+  });
+  return ids.sort((a, b) => a - b).join(',');
+}
+
+/**
  * Whether the tracked conjunct only filters rows: one plain column named (any number of times),
  * or plain columns of one base table, each reference naming that table and no other.
  */

@@ -11,10 +11,13 @@
  */
 import { type Ctx, type Lin, type RefTracker, type Scope, notePredicate, uniqSources } from './context.js';
 import { lineage } from './lineage.js';
-import { filtersRows } from './predicate-refs.js';
+import { filteredRow, filtersRows } from './predicate-refs.js';
 import type { PredicatePlace } from './types.js';
 
 type Node = Record<string, unknown>;
+
+/** The places a column only filters, orders or groups the outermost query's rows at (anywhere else it computes the output). */
+export const ROW_FILTERS: ReadonlySet<PredicatePlace> = new Set(['top-where', 'top-order', 'top-group']);
 
 /** The conjuncts of a condition: the operands of its top-level ANDs. */
 function conjuncts(node: unknown): unknown[] {
@@ -44,7 +47,8 @@ function outermostItem(node: unknown, scope: Scope, ctx: Ctx, place: PredicatePl
   const fedKeys = new Set(fed.map((s) => `${s.table}\u0000${s.column}`));
   notePredicate(ctx, fed, 'subquery');
   const direct = lin.sources.filter((s) => !fedKeys.has(`${s.table}\u0000${s.column}`));
-  notePredicate(ctx, direct, filtersRows(tracker) ? place : 'join');
+  if (filtersRows(tracker)) notePredicate(ctx, direct, place, filteredRow(tracker, ctx));
+  else notePredicate(ctx, direct, 'join');
 }
 
 /** Items of a GROUP BY or DISTINCT ON: its `columns` list (or the node itself), and whatever else it holds. */

@@ -63,6 +63,13 @@ export type PredicatePlace = 'top-where' | 'top-order' | 'top-group' | 'join' | 
 export interface PredicateColumn {
   column: SourceColumn;
   where: PredicatePlace;
+  /**
+   * At a row filter (top-where, top-order, top-group): which relation of the outermost query the
+   * filtered row is, as ids of the FROM items it may be (one, unless a bare name is ambiguous),
+   * unique within the statement. Each relation filtered on a value is a bit per row of its own
+   * (a self-join, set-operation branches), so masking lets one relation filter on a masked column.
+   */
+  row?: string;
 }
 
 /** Facts of a single analysed SQL statement. */
