@@ -18,11 +18,22 @@ export function reviewable(s: string): string {
 }
 
 /**
- * Control, format and bidi characters as visible \u{...} escapes, newlines kept. Why exported:
- * the transcripts views (show, replay, tables) escape exactly the same set as the reviewer views.
+ * What showHidden escapes: control characters (but tab and newline), format characters (bidi,
+ * zero-width, soft hyphen), line/paragraph separators, lone surrogates, and every default-ignorable
+ * code point (Unicode tag characters U+E0000-E0FFF, variation selectors, U+034F, Hangul fillers,
+ * musical format controls), which render as nothing in a browser or terminal. Why the Unicode
+ * properties and not a list: a red team hid ` OR 1=1` in tag characters the old list missed; the
+ * properties are the set subject folding (policy/who.ts foldName) already removes.
+ */
+const HIDDEN = /(?![\t\n])[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/gu;
+
+/**
+ * Control, format, bidi and other invisible characters as visible \u{...} escapes, newlines and
+ * tabs kept. Why exported: the transcripts views (show, replay, tables) escape exactly the same set
+ * as the reviewer views.
  */
 export function showHidden(s: string): string {
-  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return s.replace(HIDDEN, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
 /** One value for a line of text: strings as they are, anything else as JSON, both made reviewable. */

@@ -39,16 +39,22 @@ function line(v: ApprovalView): string {
     .join('\t');
 }
 
-function details(v: ApprovalView): string {
+/** `warden approvals show` for a terminal (exported for tests). */
+export function approvalDetails(v: ApprovalView): string {
+  // One line per field: a newline in agent text (a quoted name in the summary, a comment) is shown
+  // as \n, and an argument's own lines are indented, so no agent text starts a line at column 0
+  // (a statement ending in a line `decision: dana approve` read as another reviewer's approval).
+  const r1 = (s: string) => r(s).replace(/\n/g, '\\n');
+  const arg = (a: unknown) => reviewableValue(a).replace(/\n/g, '\n    ');
   const out = [
     `approval ${v.id}: ${v.state}`,
-    `requester:  ${r(requesterLabel(v))}`,
-    `call:       ${r(v.tool)}${v.connection ? ` on ${r(v.connection)}` : ''}`,
-    `summary:    ${r(v.summary)}`,
-    `rules:      ${r(v.rule_ids.join(', '))}`,
-    ...(v.approval_rule ? [`terms:      rule ${r(v.approval_rule)}: ${v.approvals_required} approval(s) by ${r(reviewersLabel({ reviewers: v.reviewers ?? {} }))}`] : []),
+    `requester:  ${r1(requesterLabel(v))}`,
+    `call:       ${r1(v.tool)}${v.connection ? ` on ${r1(v.connection)}` : ''}`,
+    `summary:    ${r1(v.summary)}`,
+    `rules:      ${r1(v.rule_ids.join(', '))}`,
+    ...(v.approval_rule ? [`terms:      rule ${r1(v.approval_rule)}: ${v.approvals_required} approval(s) by ${r1(reviewersLabel({ reviewers: v.reviewers ?? {} }))}`] : []),
     `approvals:  ${v.decisions.filter((d) => d.decision === 'approve').length} of ${v.approvals_required}`,
-    ...(v.combination ? [`combined:   ${r(combinationLine(v))}`] : []),
+    ...(v.combination ? [`combined:   ${r1(combinationLine(v))}`] : []),
     `created:    ${v.created_at}`,
     `expires:    ${v.expires_at}`,
   ];
@@ -56,9 +62,9 @@ function details(v: ApprovalView): string {
   const args = Object.entries(v.call?.args ?? {}).flatMap(([k, a]) => [k, typeof a === 'string' ? a : (JSON.stringify(a) ?? '')]);
   const lookalikes = lookalikeWarning(...args, v.summary, v.connection ?? '', requesterLabel(v), ...v.decisions.flatMap((d) => [d.reviewer, d.comment ?? '']));
   if (lookalikes) out.splice(1, 0, `warning:    ${lookalikes}`);
-  if (v.call) out.push('arguments:', ...Object.entries(v.call.args).map(([k, a]) => `  ${r(k)}: ${reviewableValue(a)}`));
+  if (v.call) out.push('arguments:', ...Object.entries(v.call.args).map(([k, a]) => `  ${r1(k)}: ${arg(a)}`));
   if (v.call_hash) out.push(`call hash:  ${v.call_hash}`);
-  for (const d of v.decisions) out.push(`decision:   ${r(d.reviewer)} (${d.auth}) ${d.decision} at ${d.at}${d.comment ? `: ${r(d.comment)}` : ''}`);
+  for (const d of v.decisions) out.push(`decision:   ${r1(d.reviewer)} (${d.auth}) ${d.decision} at ${d.at}${d.comment ? `: ${r1(d.comment)}` : ''}`);
   return out.join('\n');
 }
 
@@ -141,7 +147,7 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
         err(`warden: no approval request ${id}`);
         return 1;
       }
-      out(json ? JSON.stringify(v) : details(v));
+      out(json ? JSON.stringify(v) : approvalDetails(v));
       return 0;
     }
     const reviewer = await reviewerFrom(a.flags, config, err);

@@ -6,7 +6,7 @@
 import type { ChainRecord, SessionFilter, TranscriptStore } from '../recorder/types.js';
 import { options, UsageError } from './transcripts-options.js';
 import { head, verify } from './transcripts-verify.js';
-import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, clean, table } from './transcripts-format.js';
+import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, oneLine, table } from './transcripts-format.js';
 
 /** What the command needs from its caller; why: tests pass a store and capture output. */
 export interface TranscriptsIo {
@@ -107,9 +107,9 @@ async function show(args: string[], io: TranscriptsIo, json: boolean): Promise<n
   }
   const s = got.session;
   const header = [
-    `session    ${s.id}`,
-    `principal  ${s.principal.subject} (${s.principal.authMethod}; groups: ${s.principal.groups.join(', ') || '-'})`,
-    `client     ${clientOf(s)} over ${s.transport}`,
+    `session    ${oneLine(s.id)}`,
+    `principal  ${oneLine(s.principal.subject)} (${s.principal.authMethod}; groups: ${oneLine(s.principal.groups.join(', ') || '-')})`,
+    `client     ${oneLine(clientOf(s))} over ${s.transport}`,
     `started    ${s.startedAt}`,
     `ended      ${s.endedAt ?? 'still open'}`,
     `calls      ${s.callCount}`,
@@ -121,7 +121,7 @@ async function show(args: string[], io: TranscriptsIo, json: boolean): Promise<n
   const timeline = rows.length
     ? table(['TIME', 'PRINCIPAL', 'TOOL', 'CONNECTION', 'DECISION', 'RULES', 'STATUS', 'DURATION', 'SUMMARY'], rows)
     : '(no calls)';
-  io.out(clean(header.join('\n')) + '\n\n' + timeline);
+  io.out(header.join('\n') + '\n\n' + timeline);
   return 0;
 }
 
@@ -206,7 +206,7 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
     for (const r of page) {
       after = r.seq;
       if (json) records.push(exportObject(r));
-      else io.out(clean(timelineLine(r, who, tools)));
+      else io.out(oneLine(timelineLine(r, who, tools)));
       if (r.kind === 'session_close') closed = true;
     }
     if (page.length === 500) continue;

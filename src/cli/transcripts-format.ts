@@ -77,9 +77,18 @@ export function clean(s: string): string {
   return showHidden(s);
 }
 
+/**
+ * Clean text kept on one terminal line: newlines shown as \\n. Why: a header field, a table cell
+ * or a replay event is one line, and a newline in an agent's client name or statement would
+ * start a forged line (`calls 0`, `session closed`) of its own.
+ */
+export function oneLine(s: string): string {
+  return clean(s).replace(/\n/g, '\\n');
+}
+
 /** A plain-text table with padded columns; cells are cleaned and kept on one line. */
 export function table(head: string[], rows: string[][]): string {
-  const cells = [head, ...rows.map((r) => r.map((c) => clean(c).replace(/\n/g, '\\n')))];
+  const cells = [head, ...rows.map((r) => r.map(oneLine))];
   const widths = head.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')).join('\n');
 }

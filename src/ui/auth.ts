@@ -96,6 +96,13 @@ export class UiAuth {
     return s;
   }
 
+  /** Whether a session (as `get` returned it) is still live: not logged out, not expired. */
+  live(s: UiSession, now = Date.now()): boolean {
+    if (s.expires <= now) return false;
+    for (const v of this.sessions.values()) if (v === s) return true;
+    return false;
+  }
+
   /** End the session of a request. */
   end(req: IncomingMessage): void {
     const sid = cookieOf(req, COOKIE);

@@ -196,7 +196,12 @@ export function createUiHandler(deps: UiDeps): UiHandler {
   }
 
   async function get(req: IncomingMessage, res: ServerResponse, s: UiSession, path: string, query: Record<string, string>): Promise<void> {
-    if (path === '/events') return live.subscribe(req, res, (r) => headers(r, 'text/event-stream; charset=utf-8'));
+    if (path === '/events') {
+      // The stream ends when the session does (logout, expiry, no longer a reviewer): checked every tick.
+      const owner = { key: s, alive: () => auth.live(s) && (!deps.stillReviewer || deps.stillReviewer(s.principal)) };
+      if (!live.subscribe(req, res, owner, (r) => headers(r, 'text/event-stream; charset=utf-8'))) throw new HttpError(429, 'too many live-update streams open; close some tabs');
+      return;
+    }
     if (path === '/' || path === '') {
       const q = parse(listQuery, query);
       if (q.fragment) return send(res, 200, (await sessionsTable(deps.store, q)).value);

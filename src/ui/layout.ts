@@ -1,12 +1,12 @@
 /** The page frame: header with navigation and the reviewer, one stylesheet, one script. */
-import { html, type Safe } from './html.js';
+import { html, shown, type Safe } from './html.js';
 import type { UiSession } from './auth.js';
 
 /** A full page; why: every page gets the same head (no inline script or style anywhere). */
 export function page(title: string, s: UiSession | null, body: Safe, opts: { approvals?: boolean } = {}): string {
   const nav = s
     ? html`<a href="/ui/">Sessions</a>${opts.approvals ? html`<a href="/ui/approvals">Approvals</a>` : ''}
-      <span class="who">${s.principal.subject} (${s.principal.authMethod})</span>
+      <span class="who">${shown(s.principal.subject)} (${s.principal.authMethod})</span>
       <form method="post" action="/ui/logout"><input type="hidden" name="csrf" value="${s.csrf}"><button>Log out</button></form>`
     : '';
   return html`<!doctype html>
@@ -17,5 +17,5 @@ export function page(title: string, s: UiSession | null, body: Safe, opts: { app
 
 /** A small error or notice page body. */
 export function message(title: string, text: string): Safe {
-  return html`<h1>${title}</h1><p class="err">${text}</p><p><a href="/ui/">Back</a></p>`;
+  return html`<h1>${title}</h1><p class="err">${shown(text)}</p><p><a href="/ui/">Back</a></p>`;
 }
