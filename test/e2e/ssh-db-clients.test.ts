@@ -16,12 +16,11 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { chownToLogin, pollUntil, startSshd, type Sshd } from '../support/sshd.js';
-import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 let sshd: Sshd;
 let db: TestDatabase;
-let dir: WardenDir;
-let w: WardenSession;
+let sw: SshWarden;
 let BASE = '';
 let DATA = '';
 let CONNINFO = '';
@@ -48,15 +47,6 @@ before(async () => {
   writeFileSync(join(DATA, 'rows.csv'), 'granted-row\n');
   writeFileSync(join(BASE, 'secret.txt'), 'secret-row\n');
   for (const p of [BASE, DATA, ...['plant.sql', 'plant-sqlite.sql', 'rows.csv'].map((f) => join(DATA, f)), join(BASE, 'secret.txt')]) chownToLogin(p, sshd);
-  const config = [
-    'transcripts: { store: sqlite:warden.db }',
-    'responses: { structured_content: true }',
-    'identity: { stdio: { subject: sam, groups: [sre] } }',
-    'connections:',
-    `  db-host:\n    type: ssh\n    host: ${sshd.host}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    private_key: env:WARDEN_TEST_SSH_KEY\n    host_key: "${sshd.hostKeyLine}"\n    command_timeout: 20s\n`,
-    'policies: [policies/*.yaml]',
-    '',
-  ].join('\n');
   const P = JSON.stringify([DATA]);
   const policy = `
 rules:
@@ -72,34 +62,24 @@ rules:
         sqlite3: { paths: ${P} }
         printf: {}
 `;
-  dir = writeWardenDir(config, { 'db.yaml': policy });
-  w = await connectWarden(dir.configPath, { WARDEN_TEST_SSH_KEY: sshd.clientKey });
-  const warm = await w.call('ssh_run', { connection: 'db-host', command: `${PSQL} -c 'select 1'` });
+  sw = await startSshWarden(sshd, policy, 'db-host');
+  const warm = await sw.run(`${PSQL} -c 'select 1'`);
   assert.equal(warm.isError, false, warm.text);
 });
 
 after(async () => {
-  await w?.close();
+  await sw?.close();
   await sshd?.stop();
   await db?.drop();
-  dir?.cleanup();
   if (BASE) rmSync(BASE, { recursive: true, force: true });
 });
 
-/** Calls ssh_run and asserts it was refused with a coded error before any session reached the host. */
-async function refused(command: string, mentions: RegExp): Promise<void> {
-  const sessions = sshd.sessionsStarted();
-  const r = await w.call('ssh_run', { connection: 'db-host', command });
-  assert.equal(r.isError, true, `${command} must be refused: ${r.text}`);
-  assert.match(r.text, /WARDEN_DENIED/, command);
-  assert.match(r.text, mentions, r.text);
-  await new Promise((res) => setTimeout(res, 50));
-  assert.equal(sshd.sessionsStarted(), sessions, `${command}: no session was started on the host`);
-}
+/** Refused before any session reached the host (SshWarden.refused). */
+const refused = (command: string, mentions: RegExp): Promise<void> => sw.refused(command, mentions);
 
 /** Calls ssh_run and asserts it ran, with exit code 0; returns its stdout. */
 async function ran(command: string): Promise<string> {
-  const r = await w.call('ssh_run', { connection: 'db-host', command });
+  const r = await sw.run(command);
   assert.equal(r.isError, false, `${command} must run: ${r.text}`);
   const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
   assert.equal(s.exit_code, 0, `${command}: ${s.stderr}`);

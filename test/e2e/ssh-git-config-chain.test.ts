@@ -15,11 +15,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
 import { isRoot } from '../support/system-deps.js';
-import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 let sshd: Sshd;
-let dir: WardenDir;
-let w: WardenSession;
+let sw: SshWarden;
 let BASE = '';
 let DATA = '';
 let REPO = '';
@@ -66,15 +65,6 @@ before(async () => {
   CONFIG = readFileSync(join(REPO, '.git', 'config'), 'utf8');
   writeFileSync(join(DATA, 'a'), 'x\n');
   chownTree(BASE);
-  const config = [
-    'transcripts: { store: sqlite:warden.db }',
-    'responses: { structured_content: true }',
-    'identity: { stdio: { subject: sam, groups: [sre] } }',
-    'connections:',
-    `  web-1:\n    type: ssh\n    host: ${sshd.host}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    private_key: env:WARDEN_TEST_SSH_KEY\n    host_key: "${sshd.hostKeyLine}"\n    command_timeout: 20s\n`,
-    'policies: [policies/*.yaml]',
-    '',
-  ].join('\n');
   const P = JSON.stringify([DATA]);
   const policy = `
 rules:
@@ -96,29 +86,20 @@ rules:
     tool: ssh_run
     shell: { programs: { sh: {}, bash: {}, touch: {} } }
 `;
-  dir = writeWardenDir(config, { 'git.yaml': policy });
-  w = await connectWarden(dir.configPath, { WARDEN_TEST_SSH_KEY: sshd.clientKey });
+  sw = await startSshWarden(sshd, policy);
 });
 
 after(async () => {
-  await w?.close();
+  await sw?.close();
   await sshd?.stop();
-  dir?.cleanup();
   if (BASE) rmSync(BASE, { recursive: true, force: true });
 });
 
-async function refused(command: string, mentions: RegExp): Promise<void> {
-  const sessions = sshd.sessionsStarted();
-  const r = await w.call('ssh_run', { connection: 'web-1', command });
-  assert.equal(r.isError, true, `${command} must be refused: ${r.text}`);
-  assert.match(r.text, /WARDEN_DENIED/, command);
-  assert.match(r.text, mentions, r.text);
-  await new Promise((res) => setTimeout(res, 50));
-  assert.equal(sshd.sessionsStarted(), sessions, `${command}: no session was started on the host`);
-}
+/** Refused before any session reached the host (SshWarden.refused). */
+const refused = (command: string, mentions: RegExp): Promise<void> => sw.refused(command, mentions);
 
 async function ran(command: string): Promise<string> {
-  const r = await w.call('ssh_run', { connection: 'web-1', command });
+  const r = await sw.run(command);
   assert.equal(r.isError, false, `${command} must run: ${r.text}`);
   const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
   assert.equal(s.exit_code, 0, `${command}: ${s.stderr}`);
