@@ -119,7 +119,7 @@ function reachWithin(f: KubeFacts, containers: readonly string[]): ConditionResu
   if (f.alsoReaches === undefined) return null;
   if (f.alsoReaches === null) return no(`container ${f.container} is not a container of the pod, so what it reaches is unknown`);
   if (f.alsoReaches.every((c) => containers.includes(c))) return null;
-  return no(`container ${f.container} shares the processes of a container outside ${containers.join(', ')} (an ephemeral container's target, or a pod with shareProcessNamespace)`);
+  return no(`container ${f.container} shares the processes or a volume of a container outside ${containers.join(', ')} (an ephemeral container's target, a pod with shareProcessNamespace, or a volume both mount)`);
 }
 
 function allow(b: KubernetesBlock, f: KubeFacts): ConditionResult {
@@ -168,12 +168,12 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
   if (b.containers) {
     if (f.container === null && f.verb !== 'exec' && f.verb !== 'logs') return no('no container is involved');
     // The container itself, or one it reaches (an ephemeral container's target, a shared
-    // process namespace); a container of unknown reach counts as reaching a denied one.
+    // process namespace, a volume both mount); a container of unknown reach counts as reaching a denied one.
     const itself = f.container !== null && b.containers.includes(f.container);
     const reached = f.alsoReaches === undefined ? false : f.alsoReaches === null || f.alsoReaches.some((c) => b.containers!.includes(c));
     if (f.container !== null && !itself && !reached) return no(`container ${f.container} is not denied`);
     presumed ||= f.container === null || (!itself && f.alsoReaches === null);
-    bits.push(f.container === null ? 'container (unknown)' : itself ? `container ${f.container}` : `container ${f.container} (it reaches a denied container's processes)`);
+    bits.push(f.container === null ? 'container (unknown)' : itself ? `container ${f.container}` : `container ${f.container} (it reaches a denied container's processes or volumes)`);
   }
   if (b.pod_labels) {
     if (!aboutPod(f)) return no(notAboutPod(f));

@@ -3,9 +3,13 @@
  * a target (`kubectl debug --target=X`) joins X's process namespace, so a command in it reads
  * X's processes (their environment with `ps eww`, their files under /proc/PID/root), and its
  * log is what was done there; in a pod with `spec.shareProcessNamespace: true` every container
- * sees every other's processes. A `containers:` rule judges exec (and logs of an ephemeral
- * container) as reaching those containers too, as kubectl_get withholds an ephemeral
- * container whose target it withholds (container-scope.ts).
+ * sees every other's processes. A volume two containers mount carries what one writes (or is
+ * given: a secret, a token) to the other: a vault-agent sidecar renders secrets into an
+ * emptyDir the app mounts, and `cat /vault/secrets/db` in the app reads them. Any volume both
+ * mount counts, whatever its kind, `subPath` or `readOnly` (fail closed; a read-only mount
+ * still reads). A `containers:` rule judges exec (and logs of an ephemeral container: the
+ * target only, a log is not a volume) as reaching those containers too, as kubectl_get
+ * withholds an ephemeral container whose target it withholds (container-scope.ts).
  */
 import { isObj } from './objects.js';
 
@@ -19,11 +23,13 @@ export interface ContainerReach {
   targets: Record<string, string>;
   /** spec.shareProcessNamespace. */
   sharedPids: boolean;
+  /** Container -> the volume names its volumeMounts name (any list). */
+  mounts: Record<string, string[]>;
 }
 
 /** Read the reach facts of a pod spec (anything not a spec: no containers). */
 export function reachOf(spec: unknown): ContainerReach {
-  const out: ContainerReach = { all: [], targets: {}, sharedPids: false };
+  const out: ContainerReach = { all: [], targets: {}, sharedPids: false, mounts: {} };
   if (!isObj(spec)) return out;
   for (const k of LISTS) {
     const list = spec[k];
@@ -32,6 +38,9 @@ export function reachOf(spec: unknown): ContainerReach {
       if (!isObj(c) || typeof c.name !== 'string') continue;
       out.all.push(c.name);
       if (k === 'ephemeralContainers' && typeof c.targetContainerName === 'string') out.targets[c.name] = c.targetContainerName;
+      const vols = Array.isArray(c.volumeMounts) ? c.volumeMounts.flatMap((m) => (isObj(m) && typeof m.name === 'string' ? [m.name] : [])) : [];
+      // A name in two lists (invalid, but fail closed): the union of its mounts.
+      out.mounts[c.name] = [...(out.mounts[c.name] ?? []), ...vols];
     }
   }
   out.sharedPids = spec.shareProcessNamespace === true;
@@ -41,7 +50,8 @@ export function reachOf(spec: unknown): ContainerReach {
 /**
  * The other containers a call on `container` reaches (sorted), or null when `container` is not
  * one of the pod's (its reach is unknown: fail closed). `exec` reaches the target of an
- * ephemeral container and, under shareProcessNamespace, every container; `logs` the target only.
+ * ephemeral container, under shareProcessNamespace every container, and every container that
+ * mounts a volume it mounts; `logs` the target only.
  */
 export function reachedBesides(r: ContainerReach, container: string, action: 'exec' | 'logs'): string[] | null {
   if (!r.all.includes(container)) return null;
@@ -49,6 +59,10 @@ export function reachedBesides(r: ContainerReach, container: string, action: 'ex
   const target = r.targets[container];
   if (target !== undefined) out.add(target);
   if (action === 'exec' && r.sharedPids) for (const c of r.all) out.add(c);
+  if (action === 'exec') {
+    const mine = new Set(r.mounts[container] ?? []);
+    for (const [c, vols] of Object.entries(r.mounts)) if (vols.some((v) => mine.has(v))) out.add(c);
+  }
   out.delete(container);
   return [...out].sort();
 }

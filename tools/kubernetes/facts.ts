@@ -41,8 +41,9 @@ export interface KubeFacts extends Facts {
   container: string | null;
   /**
    * exec and logs: the other containers of the pod the call reaches (an ephemeral container's
-   * target; under shareProcessNamespace, for exec, every container), null when unknown (the
-   * container is not one of the pod's). `containers:` rules judge them too (container-reach.ts).
+   * target; for exec, under shareProcessNamespace every container, and every container
+   * mounting a volume it mounts), null when unknown (the container is not one of the pod's).
+   * `containers:` rules judge them too (container-reach.ts).
    */
   alsoReaches?: string[] | null;
   /** Labels read from the API server (pods only), null when unknown. */

@@ -119,7 +119,9 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
       if (facts.container === null) throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} has no container`);
       assertKnownContainer(input.namespace, input.pod, facts.container, facts.alsoReaches);
-      await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
+      // An ephemeral container added since the decision may mount a volume this one mounts.
+      const reach = { container: facts.container, alsoReaches: facts.alsoReaches, action: 'exec' as const };
+      await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels, reach);
       const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);
       let r;
       try {
@@ -130,7 +132,7 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       }
       // The exec API names the pod, not its uid: one more read says whether the judged pod is
       // the one that answered (a pod killed because it was deleted is refused here too).
-      await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'exec', ctx.signal);
+      await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'exec', ctx.signal, reach);
       // `env`, a config file: the values kubectl_get masks by name in the pod spec (shared/secret-text.ts).
       const { streams, masked } = maskSecretStreams({ stdout: r.stdout, stderr: r.stderr });
       const note = secretNote(masked);

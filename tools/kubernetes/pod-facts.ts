@@ -45,8 +45,19 @@ export function assertKnownContainer(namespace: string, pod: string, container: 
  * uid). An approval wait can take minutes, and a pod replaced under the same name (a
  * StatefulSet's) may carry other labels; nothing runs or is read from it.
  */
-export async function assertSamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, signal?: AbortSignal, labels?: Record<string, string> | null): Promise<void> {
-  judgeNow(await c.lookupPod(namespace, pod, signal), namespace, pod, uid, labels);
+export async function assertSamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, signal?: AbortSignal, labels?: Record<string, string> | null, reach?: DecidedReach): Promise<void> {
+  judgeNow(await c.lookupPod(namespace, pod, signal), namespace, pod, uid, labels, undefined, reach);
+}
+
+/**
+ * What the policy judged an exec to reach besides its container. Why checked again: a volume
+ * is shared by mounting it, and an ephemeral container added after the decision (same pod uid)
+ * may mount one the exec'd container mounts, so the call would reach a container nobody judged.
+ */
+export interface DecidedReach {
+  container: string;
+  alsoReaches: string[] | null | undefined;
+  action: PodAction;
 }
 
 /** What a pod-level call had done when the pod is read after it (said in the error). */
@@ -72,7 +83,7 @@ const AFTER: Record<PodAction, { when: string; replaced: string; withheld: strin
  * pod is not the one decided on, what came back is withheld. For exec this protects what the
  * agent sees, not what ran: the command has run, maybe in the other pod.
  */
-export async function assertAnsweredBySamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, labels: Record<string, string> | null, action: PodAction, signal?: AbortSignal): Promise<void> {
+export async function assertAnsweredBySamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, labels: Record<string, string> | null, action: PodAction, signal?: AbortSignal, reach?: DecidedReach): Promise<void> {
   const t = AFTER[action];
   const unconfirmed = (why: string) =>
     new WardenError(ErrorCode.BACKEND, `pod ${namespace}/${pod} could not be read again ${t.when} to confirm it is the one the policy decided on (${why}); ${t.withheld}`);
@@ -83,13 +94,24 @@ export async function assertAnsweredBySamePod(c: KubeConnector, namespace: strin
     throw unconfirmed(e instanceof Error ? e.message : String(e));
   }
   if (now.state === 'forbidden') throw unconfirmed('403 Forbidden');
-  judgeNow(now, namespace, pod, uid, labels, t);
+  judgeNow(now, namespace, pod, uid, labels, t, reach);
 }
 
-function judgeNow(now: PodLookupResult, namespace: string, pod: string, uid: string | null, labels: Record<string, string> | null | undefined, t?: { replaced: string; withheld: string }): void {
+function judgeNow(now: PodLookupResult, namespace: string, pod: string, uid: string | null, labels: Record<string, string> | null | undefined, t?: { replaced: string; withheld: string }, reach?: DecidedReach): void {
   if (now.state !== 'found' || !uid || now.pod.uid !== uid) throw replaced(namespace, pod, t?.replaced);
   // Labels are mutable on the same pod (`kubectl label --overwrite`): the decision judged these.
   if (labels !== undefined && !sameLabels(labels, now.pod.labels)) throw relabelled(namespace, pod, t?.withheld);
+  if (reach && !sameReach(reach, reachedBesides(now.pod.reach, reach.container, reach.action))) throw reachGrew(namespace, pod, reach.container, t?.withheld);
+}
+
+/** Does the call reach no container now that it did not reach when judged? */
+function sameReach(decided: DecidedReach, now: string[] | null): boolean {
+  return now !== null && Array.isArray(decided.alsoReaches) && now.every((c) => decided.alsoReaches!.includes(c));
+}
+
+/** The error when the container reaches more than was judged (the others are not named: they may be withheld). */
+function reachGrew(namespace: string, pod: string, container: string, nothing = 'nothing ran'): WardenError {
+  return new WardenError(ErrorCode.BACKEND, `container ${container} of pod ${namespace}/${pod} shares processes or a volume with a container it did not when the policy decided (one added since); ${nothing}, call again to have the current pod checked`);
 }
 
 /** The error when the pod is not the one decided on. */
