@@ -13,7 +13,7 @@ import {
 import { callbackTexts, crontabFromStdin, fillsIn, multiCallName, straceCommands } from './indirect-runs.js';
 import { HOP_PROGRAMS, hopRuns } from './exec-hops.js';
 import { isInterpreter } from './interpreters.js';
-import { codeRun, programStands, unjudgedProgram } from './unjudged-code.js';
+import { codeRun, programWords, unjudgedProgram } from './unjudged-code.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
@@ -282,16 +282,16 @@ export function runsOf(cmd: ShellCommand, names: ReadonlySet<string>, line: Line
       const f = run.kind === 'script' && marks.some((m) => run.text.includes(m));
       out.push(f ? { kind: 'any', why: `shell text ${run.why} is filled in with a file name or input words Warden cannot see` } : run);
     }
-    const hop = hopRuns(base, rest, line); // `kubectl exec POD -- CMD`, `docker run IMAGE CMD`, ... (exec-hops.ts)
-    out.push(...hop.runs, ...commandVariables(hop.env, `${base} for the command it runs`)); // `docker exec -e GIT_SSH_COMMAND=...`
+    const hop = hopRuns(base, rest, line); // `kubectl exec POD -- CMD`, `docker exec -e GIT_SSH_COMMAND=...`, ... (exec-hops.ts)
+    out.push(...hop.runs, ...commandVariables(hop.env, `${base} for the command it runs`));
     if (hop.start !== null) visit(at + 1 + hop.start, base);
     const wraps = runsNamedProgram(base) || OTHER_WRAPPERS.has(base);
-    // A wrapper where a filled-in command starts passes the filling on to every word after it.
-    if (wraps && filled.has(at)) for (let i = at + 1; i < words.length; i++) filled.add(i);
+    if (wraps && filled.has(at)) for (let i = at + 1; i < words.length; i++) filled.add(i); // a filled-in wrapper fills in every word after it
     if (wraps) {
       out.push(...commandVariables(rest, base)); // `env GIT_SSH_COMMAND=... git`, `sudo PAGER=... git`
-      // A program may stand anywhere after a wrapper; after find, only behind -exec and its kin.
-      for (let i = 0; i < rest.length; i++) if (base !== 'find' || FIND_EXEC.has(rest[i - 1] ?? '')) visit(at + 1 + i, base, base === 'find' || programStands(base, i));
+      const stands = programWords(base, rest); // a program may stand anywhere (after find: behind -exec); a path only where this says
+      if (stands.unknown !== undefined) out.push({ kind: 'any', why: stands.unknown });
+      for (let i = 0; i < rest.length; i++) if (base !== 'find' || FIND_EXEC.has(rest[i - 1] ?? '')) visit(at + 1 + i, base, base === 'find' || stands.at.has(i));
     }
   };
   visit(0, undefined);

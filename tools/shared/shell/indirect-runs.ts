@@ -93,19 +93,33 @@ export function callbackTexts(base: string, args: readonly string[]): string[] {
   return out;
 }
 
-/** Does crontab install a table from standard input (no operand or `-`, and not -l, -r or -e)? */
-export function crontabFromStdin(args: readonly string[]): boolean {
+/** What crontab installs: a table from standard input (no operand or `-`), from a file (its operand), or nothing (-l, -r, -e). */
+export function crontabTable(args: readonly string[]): 'stdin' | { file: string } | null {
   let operand: string | undefined;
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
+    if (w === '--') {
+      operand = args[i + 1];
+      break;
+    }
     if (w === '-' || !w.startsWith('-')) {
       operand = w;
       break;
     }
-    if (/^-[A-Za-z]*[lre]/.test(w)) return false;
+    if (/^-[A-Za-z]*[lre]/.test(w)) return null;
     if (/^-[A-Za-z]*[un]$/.test(w)) i++; // -u USER, -n HOST
   }
-  return operand === undefined || operand === '-';
+  return operand === undefined || operand === '-' ? 'stdin' : { file: operand };
+}
+
+/** Does crontab install a table from standard input? */
+export function crontabFromStdin(args: readonly string[]): boolean {
+  return crontabTable(args) === 'stdin';
+}
+
+/** Where xargs' command starts among its words. */
+export function xargsStart(args: readonly string[]): number {
+  return xargsOptions(args).start;
 }
 
 /** The program a word names after coreutils (`--coreutils-prog=rm` is rm), or the word itself. */

@@ -8,6 +8,7 @@ import { gitConfigDanger } from './git-config.js';
 import { interpreterCode, printsOnly } from './interpreters.js';
 import { gitGuardLength } from './git-guard.js';
 import { sshRemote } from './runner-args.js';
+import { crontabTable } from './indirect-runs.js';
 import { awkDanger, sedDanger } from './script-checks.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
@@ -146,6 +147,7 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
   // may also name a variable whose value holds one, so any subscript or expansion is refused.
   const name = evaluatedWords(base, args).find((w) => /[$`[]/.test(w));
   if (name !== undefined) return `${base} reads '${name}' as a variable name, and bash evaluates a subscript or expansion in it as code.`;
+  if (base === 'crontab' && crontabTable(args) !== null) return 'crontab installs a table (a file or standard input) whose commands run later, unjudged.';
   if (base === 'env' && args.length > 0) return 'env with arguments can run other programs or change the environment.';
   if (base === 'node' || base === 'nodejs') {
     // A granted node runs the script file it names; inline code, preloads and code on stdin are refused.

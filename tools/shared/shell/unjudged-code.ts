@@ -10,6 +10,9 @@ import { interpreterCode, type InterpreterCode } from './interpreters.js';
 import { normalisePath } from './paths.js';
 import { pipedScript, shellScript } from './runner-args.js';
 import { LOADER_PATTERN, programBase, SHELLS } from './runners.js';
+import { commandOption } from './runner-args.js';
+import { crontabTable, xargsStart } from './indirect-runs.js';
+import { wrappedProgram } from './wrapper-options.js';
 
 /** What `base args` runs that Warden does not read: an interpreter's code (interpreters.ts), a shell's script file, a sourced file; or null. */
 export function codeRun(base: string, args: readonly string[]): InterpreterCode | null {
@@ -17,6 +20,11 @@ export function codeRun(base: string, args: readonly string[]): InterpreterCode 
   if (code !== null) return code;
   // busybox and toybox name their shell in the next word, which deny-runs.ts judges as a program of its own.
   if (SHELLS.includes(base) && base !== 'busybox' && base !== 'toybox') return shellFile(base, [...args]);
+  if (base === 'su' || base === 'runuser') return suCode(base, args);
+  if (base === 'crontab') {
+    const t = crontabTable(args);
+    if (t !== null && t !== 'stdin') return { kind: 'code', why: `crontab installs the table '${t.file}', whose commands run later and which Warden does not read` };
+  }
   if (base === 'source' || base === '.') {
     const file = args.find((a) => a !== '--');
     // No file: nothing runs; a pipe or /dev/stdin: deny-runs.ts judges it by whether the line feeds it.
@@ -60,14 +68,47 @@ export function unjudgedProgram(word: string): string | null {
   return `the program '${word}' is named by a path outside the system's program folders (${[...SYSTEM_FOLDERS].join(', ')}), so its name says nothing of what it runs`;
 }
 
-/** Wrappers whose first word is a folder or a lock file, with the program after it (`chroot /srv/root ls`, `flock /tmp/l ls`). */
-const PATH_FIRST: ReadonlySet<string> = new Set(['chroot', 'envdir', 'flock', 'setlock', 'lckdo']);
+/** su's and runuser's short options that take a value (util-linux 2.39: -c command, -g, -G, -s shell, -w, runuser -u). */
+const SU_VALUES = 'cgGswu';
 
 /**
- * Is the `i`th word after the wrapper `base` where its program stands, so that a path there is
- * judged by unjudgedProgram? The first word (the second for PATH_FIRST). A program behind the
- * wrapper's options (`sudo -u app ./x`, `timeout 5 ./x`) is not: its options are not modelled here.
+ * What su (or runuser without -u) runs that Warden does not read: a `-c` command that is a program
+ * path (`su app -c ./x`; other -c text is parsed by deny-runs.ts), or words after the user, which
+ * go to the user's shell, whose first is a script file (`su app ./x` runs `sh ./x`).
  */
-export function programStands(base: string, i: number): boolean {
-  return i === (PATH_FIRST.has(base) ? 1 : 0);
+function suCode(base: string, args: readonly string[]): InterpreterCode | null {
+  if (base === 'runuser' && args.some((a) => /^(-[A-Za-z]*u|--user)/.test(a))) return null; // a wrapper: wrapper-options.ts
+  let user = false;
+  let command = false;
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    if (commandOption(w)) {
+      const text = w.includes('=') ? w.slice(w.indexOf('=') + 1) : (args[++i] ?? '');
+      command = true;
+      const why = /^[\w./~-]+$/.test(text) ? unjudgedProgram(text) : null;
+      if (why !== null) return { kind: 'script', why: `${base} -c runs ${why}` };
+    } else if (w === '-' || w === '--' || !w.startsWith('-')) {
+      if (w !== '-' && w !== '--' && user && !command) return { kind: 'script', why: `${base} gives '${w}' to the user's shell, which runs it as a script file Warden does not read` };
+      if (w !== '-' && w !== '--') user = true;
+    } else if (!w.startsWith('--') && SU_VALUES.includes(w[w.length - 1] as string)) i++;
+    else if (/^--(group|supp-group|shell|whitelist-environment)$/.test(w)) i++;
+  }
+  return null;
+}
+
+/** Wrappers whose first word is a folder or a lock file, with the program after it, when wrapper-options.ts does not model them. */
+const PATH_FIRST: ReadonlySet<string> = new Set(['envdir', 'setlock', 'lckdo']);
+
+/**
+ * Where, among the words after the wrapper `base`, its program may stand, so that a path there is
+ * judged by unjudgedProgram: past its options (wrapper-options.ts; xargs by indirect-runs.ts), or
+ * the first word (the second for PATH_FIRST) of a wrapper not modelled there. `unknown`: an
+ * option Warden does not know hides the program word, so the wrapper may run any program.
+ */
+export function programWords(base: string, args: readonly string[]): { at: ReadonlySet<number>; unknown?: string } {
+  if (base === 'xargs') return { at: new Set([xargsStart(args)]) };
+  const w = wrappedProgram(base, args);
+  if (w === null) return { at: new Set([PATH_FIRST.has(base) ? 1 : 0]) };
+  if ('unknown' in w) return { at: new Set(), unknown: `${w.unknown}, so the program ${base} runs cannot be found` };
+  return { at: new Set(w.at) };
 }

@@ -1,0 +1,79 @@
+/**
+ * A program named by a path behind a wrapper's options (`sudo -u app ./x`, `timeout -s KILL 5 ./x`)
+ * is found past them (wrapper-options.ts) and runs any program to a deny rule; an option Warden
+ * does not know fails closed. `crontab FILE` installs commands no rule read. The same wrappers
+ * around a system program stay judged by name.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import { initShellParser, parseShell, shellCondition } from '../../../tools/shared/shell/index.js';
+import { wrappedProgram } from '../../../tools/shared/shell/wrapper-options.js';
+import type { ShellFacts } from '../../../tools/shared/shell/index.js';
+
+const CALL = { tool: 'ssh_run', connection: 'web-1', args: {} };
+const verdict = (effect: 'allow' | 'deny', block: unknown, facts: ShellFacts) => shellCondition.compile(block, { id: effect[0] as string, effect })(facts, CALL);
+const denies = (block: unknown, cmd: string): boolean => verdict('deny', block, parseShell(cmd)).matched;
+const allows = (block: unknown, cmd: string): boolean => verdict('allow', block, parseShell(cmd)).matched;
+
+before(async () => {
+  await initShellParser();
+});
+
+const WRAPPED_PATHS: readonly string[] = [
+  'sudo -u app /srv/x.sh', 'sudo -E -- ./x', 'sudo -u app -g grp -H ./x', 'sudo --user=app ./x', 'sudo --user app ./x', 'sudo -uapp ./x', 'sudo A=1 ./x',
+  'timeout 5 ./x', 'timeout -s KILL 5 ./x', 'timeout --signal=KILL -k 2 5s ./x', 'timeout --foreground 5 ./x',
+  'nice -n 5 ./x', 'nice -5 ./x', 'nice --adjustment=5 ./x', 'ionice -c3 ./x', 'ionice -c 2 -n 7 ./x', 'stdbuf -oL ./x', 'stdbuf -o L -e 0 ./x',
+  'env -u X ./x', 'env -i A=1 ./x', 'env -C /srv ./x', 'env - ./x', 'setsid ./x', 'setsid -f ./x', 'nohup ./x', 'nohup -- ./x',
+  'chrt 1 ./x', 'chrt -f 1 ./x', 'chrt --other ./x', 'taskset 1 ./x', 'taskset -c 0-3 ./x', 'runuser -u app -- ./x', 'runuser -u app ./x',
+  'su app -c ./x', 'su - app -c /srv/x.sh', 'su app ./x', 'su -c "./x; ls" app', 'doas ./x', 'doas -u app ./x',
+  'flock /tmp/l ./x', 'flock -w 5 /tmp/l ./x', 'flock -x /tmp/l -- ./x', 'watch ./x', 'watch -n 1 ./x', 'strace ./x', 'strace -f -o /tmp/t ./x',
+  'ltrace ./x', 'ltrace -o /tmp/t ./x', 'valgrind ./x', 'valgrind --leak-check=full ./x', 'time ./x', 'time -p ./x', 'xargs -0 ./x', 'xargs -n 1 ./x',
+  'parallel ./x', 'sudo timeout 5 nice -n 5 ./x', 'command -p ./x', 'exec -a name ./x', 'chroot /srv/root ./x',
+];
+
+const UNKNOWN_OPTIONS: readonly string[] = ['sudo -Z ./x', 'timeout --bogus 5 ls', 'nice -q ls', 'env --frobnicate ls', 'setsid -z ls'];
+
+const SYSTEM_PROGRAMS: readonly string[] = [
+  'timeout 5 ls', 'timeout -s KILL 5 ls', 'sudo -u app ls /srv', 'sudo -E -- ls', 'nice -n 5 ls', 'nice -5 ls', 'ionice -c3 ls', 'stdbuf -oL ls',
+  'env -u X ls', 'setsid ls', 'nohup ls', 'chrt 1 ls', 'taskset 1 ls', 'runuser -u app -- ls', 'su app -c ls', 'su app -c "ls -l"', 'doas ls',
+  'flock /tmp/l ls', 'watch ls', 'watch -n 1 df -h', 'strace ls', 'ltrace ls', 'valgrind ls', 'time ls', 'xargs -0 ls', 'sudo -u app cat ./x.sh',
+  'timeout 5 cat ./x', 'flock -w 5 /tmp/l ls ./x', 'env -u X /usr/bin/ls', 'sudo -u app /bin/ls', 'crontab -l', 'crontab -r', 'crontab -u app -l',
+];
+
+describe('a path behind a wrapper\'s options runs any program to a deny rule', () => {
+  for (const block of [{ programs: { rm: {} } }, { programs: { sh: {} } }, { programs: { touch: {} } }]) {
+    const label = Object.keys(block.programs).join();
+    it(`deny on ${label}: every wrapped path program matches`, () => {
+      for (const cmd of WRAPPED_PATHS) assert.equal(denies(block, cmd), true, `${label}: ${cmd}`);
+    });
+    it(`deny on ${label}: an option Warden does not know fails closed`, () => {
+      for (const cmd of UNKNOWN_OPTIONS) assert.equal(denies(block, cmd), true, `${label}: ${cmd}`);
+    });
+    it(`deny on ${label}: crontab FILE installs commands no rule read`, () => {
+      for (const cmd of ['crontab /srv/cron.txt', 'crontab -u root /tmp/c', 'crontab -- x']) assert.equal(denies(block, cmd), true, `${label}: ${cmd}`);
+    });
+    it(`deny on ${label}: the same wrappers around a system program stay judged by name`, () => {
+      for (const cmd of SYSTEM_PROGRAMS) assert.equal(denies(block, cmd), false, `${label}: ${cmd}`);
+    });
+  }
+  it('says why', () => {
+    const why = (cmd: string): string => verdict('deny', { programs: { rm: {} } }, parseShell(cmd)).why;
+    assert.match(why('sudo -u app /srv/x.sh'), /the program '\/srv\/x\.sh' is named by a path outside .* \(run through sudo\)/);
+    assert.match(why('sudo -Z ./x'), /sudo option -Z \(in '-Z'\) is not one Warden knows, so the program sudo runs cannot be found/);
+    assert.match(why('su app ./x'), /su gives '\.\/x' to the user's shell/);
+    assert.match(why('crontab /srv/cron.txt'), /crontab installs the table '\/srv\/cron\.txt', whose commands run later/);
+  });
+  it('wrappedProgram: where the program stands', () => {
+    assert.deepEqual(wrappedProgram('sudo', ['-u', 'app', 'A=1', './x']), { at: [3] });
+    assert.deepEqual(wrappedProgram('timeout', ['-s', 'KILL', '5', './x']), { at: [3] });
+    assert.deepEqual(wrappedProgram('chrt', ['--other', './x', 'a']), { at: [1, 2] }, 'a lead word that is no priority may be the program');
+    assert.deepEqual(wrappedProgram('flock', ['-w', '5', '/tmp/l', 'ls']), { at: [3] });
+    assert.equal(wrappedProgram('proxychains', ['./x']), null);
+    assert.ok('unknown' in (wrappedProgram('nice', ['-q', 'ls']) ?? {}));
+  });
+  it('allow rules: a listed wrapper still grants a listed program; crontab FILE is refused', () => {
+    const block = { programs: { timeout: {}, nice: {}, ls: {}, crontab: {} } };
+    for (const cmd of ['timeout 5 ./x', 'nice -n 5 ./x', 'crontab /srv/cron.txt', 'crontab', 'crontab -', 'crontab -u app x']) assert.equal(allows(block, cmd), false, cmd);
+    for (const cmd of ['ls', 'crontab -l']) assert.equal(allows(block, cmd), true, cmd);
+  });
+});
