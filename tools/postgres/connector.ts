@@ -11,7 +11,7 @@ import { cappedQuery, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
-import { poolSession, withSession } from './pool-session.js';
+import { poolSession, resetThenRelease, withSession } from './pool-session.js';
 import { cancelledError, unlessCancelled } from './statement-cancel.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 
@@ -281,25 +281,6 @@ export class PgConnector {
     this.pools.clear();
     await Promise.all(pools.map(async (p) => (await p.catch(() => null))?.end()));
   }
-}
-
-/**
- * Return a session to the pool only once it is as it started (DISCARD ALL), after a write and
- * after a read alike: a read may change its session (set_config(..., false), SET, an advisory lock, LISTEN,
- * a function that does any of these) and the next call on it, whoever makes it, would inherit
- * that: a search_path or standard_conforming_strings of the caller's choosing (the statement
- * the policy saw is not the one the server reads), default_transaction_read_only off, no
- * statement_timeout, a masked value kept in a setting for SHOW to return. DISCARD ALL resets
- * every setting to the session's start (the startup packet's pinned values), releases locks
- * and listens, and drops prepared statements and cursors. It runs once the answer is in (for a
- * write, once COMMIT is answered), so the caller does not wait for it; a session it fails on is
- * destroyed, never pooled again.
- */
-function resetThenRelease(client: pg.PoolClient): void {
-  client.query('DISCARD ALL').then(
-    () => client.release(),
-    (e: unknown) => client.release(e instanceof Error ? e : new Error('reset failed')),
-  );
 }
 
 function trim(r: CappedResult, max: number): CappedResult {

@@ -4,6 +4,7 @@
  * failure to open one (TLS refused, bad credentials, server unreachable) is mapped here, once, as
  * backendError maps it, so it reads the same to the agent whichever query met it first, and
  * the driver's own words (Node's TLS message, PostgreSQL's naming the login role) never travel.
+ * And where a session goes back: only once reset (resetThenRelease).
  */
 import type pg from 'pg';
 import { backendError } from './backend-error.js';
@@ -34,4 +35,23 @@ export async function withSession<T>(session: () => Promise<pg.PoolClient>, fn: 
   } finally {
     client.release(broken);
   }
+}
+
+/**
+ * Return a session to the pool only once it is as it started (DISCARD ALL), after a write and
+ * after a read alike: a read may change its session (set_config(..., false), SET, an advisory lock, LISTEN,
+ * a function that does any of these) and the next call on it, whoever makes it, would inherit
+ * that: a search_path or standard_conforming_strings of the caller's choosing (the statement
+ * the policy saw is not the one the server reads), default_transaction_read_only off, no
+ * statement_timeout, a masked value kept in a setting for SHOW to return. DISCARD ALL resets
+ * every setting to the session's start (the startup packet's pinned values), releases locks
+ * and listens, and drops prepared statements and cursors. It runs once the answer is in (for a
+ * write, once COMMIT is answered), so the caller does not wait for it; a session it fails on is
+ * destroyed, never pooled again.
+ */
+export function resetThenRelease(client: pg.PoolClient): void {
+  client.query('DISCARD ALL').then(
+    () => client.release(),
+    (e: unknown) => client.release(e instanceof Error ? e : new Error('reset failed')),
+  );
 }
