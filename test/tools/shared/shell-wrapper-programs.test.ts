@@ -29,15 +29,26 @@ const WRAPPED_PATHS: readonly string[] = [
   'flock /tmp/l ./x', 'flock -w 5 /tmp/l ./x', 'flock -x /tmp/l -- ./x', 'watch ./x', 'watch -n 1 ./x', 'strace ./x', 'strace -f -o /tmp/t ./x',
   'ltrace ./x', 'ltrace -o /tmp/t ./x', 'valgrind ./x', 'valgrind --leak-check=full ./x', 'time ./x', 'time -p ./x', 'xargs -0 ./x', 'xargs -n 1 ./x',
   'parallel ./x', 'sudo timeout 5 nice -n 5 ./x', 'command -p ./x', 'exec -a name ./x', 'chroot /srv/root ./x',
+  // Checked against the installed tools: an optional value is only ever glued (`-dX`, `--opt=X`), never the next word.
+  'watch -d ./x', 'watch -d -n 1 ./x', 'watch --differences ./x', 'watch -dpermanent ./x', 'watch --differences=permanent ./x',
+  'strace --follow-forks ./x', 'strace --quiet ./x', 'strace --daemonize ./x', 'strace --decode-fds ./x', 'strace --summary-only ./x',
+  'strace --absolute-timestamps ./x', 'strace --syscall-times ./x', 'strace --stack-traces ./x', 'strace --instruction-pointer ./x',
+  'strace --interruptible 1 ./x', 'strace --summary-columns name ./x', 'strace --summary-syscall-overhead 1 ./x', 'strace -A -o /tmp/t ./x',
+  'nice --5 ./x', 'nice -+5 ./x', 'sudo -hhost ./x', 'sudo -hu ./x', 'sudo -c class ./x', 'sudo --login-class=class ./x',
 ];
 
-const UNKNOWN_OPTIONS: readonly string[] = ['sudo -Z ./x', 'timeout --bogus 5 ls', 'nice -q ls', 'env --frobnicate ls', 'setsid -z ls'];
+const UNKNOWN_OPTIONS: readonly string[] = [
+  'sudo -Z ./x', 'timeout --bogus 5 ls', 'nice -q ls', 'env --frobnicate ls', 'setsid -z ls',
+  // `env -S 'PROG ARGS'` runs the program inside its value (coreutils 9.1 runs `env -S './x a' ls` as ./x).
+  "env -S './x a' ls", 'env -iS./x ls', 'env --split-string=./x ls', "env --split-string './x' ls",
+];
 
 const SYSTEM_PROGRAMS: readonly string[] = [
   'timeout 5 ls', 'timeout -s KILL 5 ls', 'sudo -u app ls /srv', 'sudo -E -- ls', 'nice -n 5 ls', 'nice -5 ls', 'ionice -c3 ls', 'stdbuf -oL ls',
   'env -u X ls', 'setsid ls', 'nohup ls', 'chrt 1 ls', 'taskset 1 ls', 'runuser -u app -- ls', 'su app -c ls', 'su app -c "ls -l"', 'doas ls',
   'flock /tmp/l ls', 'watch ls', 'watch -n 1 df -h', 'strace ls', 'ltrace ls', 'valgrind ls', 'time ls', 'xargs -0 ls', 'sudo -u app cat ./x.sh',
-  'timeout 5 cat ./x', 'flock -w 5 /tmp/l ls ./x', 'env -u X /usr/bin/ls', 'sudo -u app /bin/ls', 'crontab -l', 'crontab -r', 'crontab -u app -l',
+  'timeout 5 cat ./x', 'flock -w 5 /tmp/l ls ./x', 'watch -d ls', 'watch -dpermanent ls', 'strace --follow-forks ls', 'strace --interruptible 1 ls',
+  'strace --quiet ls', 'nice --5 ls', 'sudo -hhost ls', 'env -u S ls', 'env -CS ls', 'env -u X /usr/bin/ls', 'sudo -u app /bin/ls', 'crontab -l', 'crontab -r', 'crontab -u app -l',
 ];
 
 describe('a path behind a wrapper\'s options runs any program to a deny rule', () => {
@@ -68,6 +79,14 @@ describe('a path behind a wrapper\'s options runs any program to a deny rule', (
     assert.deepEqual(wrappedProgram('timeout', ['-s', 'KILL', '5', './x']), { at: [3] });
     assert.deepEqual(wrappedProgram('chrt', ['--other', './x', 'a']), { at: [1, 2] }, 'a lead word that is no priority may be the program');
     assert.deepEqual(wrappedProgram('flock', ['-w', '5', '/tmp/l', 'ls']), { at: [3] });
+    assert.deepEqual(wrappedProgram('watch', ['-d', './x']), { at: [1] }, 'watch -d[=permanent]: an optional value, never the next word');
+    assert.deepEqual(wrappedProgram('watch', ['-dn', '1', './x']), { at: [1] }, '-dn: n is the value of -d, glued');
+    assert.deepEqual(wrappedProgram('strace', ['--follow-forks', './x']), { at: [1] });
+    assert.deepEqual(wrappedProgram('strace', ['--quiet', './x']), { at: [1] }, 'strace --quiet[=SET]');
+    assert.deepEqual(wrappedProgram('strace', ['--interruptible', '1', './x']), { at: [2] });
+    assert.deepEqual(wrappedProgram('sudo', ['-hu', './x']), { at: [1] }, 'sudo -h[host]: u is the host');
+    assert.deepEqual(wrappedProgram('env', ['-CS', './x']), { at: [1] }, 'env -CS: S is the folder');
+    assert.ok('unknown' in (wrappedProgram('env', ['-S', './x', 'ls']) ?? {}));
     assert.equal(wrappedProgram('proxychains', ['./x']), null);
     assert.ok('unknown' in (wrappedProgram('nice', ['-q', 'ls']) ?? {}));
   });

@@ -13,9 +13,11 @@ interface WrapperModel {
   values: string;
   /** Short option letters that take none. */
   flags: string;
+  /** Short option letters whose value is optional: only glued (`-dX`), never the next word. */
+  optional?: string;
   /** Long options (without `--`) that take a value. */
   longValues?: readonly string[];
-  /** Long options that take none (or only an attached `=value`). */
+  /** Long options that take none, or an optional value only when attached (`--opt[=value]`, never the next word). */
   longFlags?: readonly string[];
   /** Operands before the program; when a word there does not match `leadPattern`, it may be the program too. */
   lead?: number;
@@ -27,11 +29,14 @@ interface WrapperModel {
 }
 
 const HELP = ['help', 'version'];
+/** `env -S 'PROG ARGS'` runs the program named inside its value (coreutils 9.1 runs `env -S './x a' y` as ./x). */
+const SPLIT = (w: string): string => `env option -S (in '${w}') names the program inside its string, which Warden does not split`;
 const MODELS: Readonly<Record<string, WrapperModel>> = {
-  // sudo 1.9: -h alone is help; --host takes a value.
+  // sudo 1.9 (getopt `+Aa:BbC:c:D:Eeg:Hh::iKklNnPp:R:r:SsT:t:U:u:Vv`): -h alone is help, `-hHOST` glued names a
+  // host (optional value), --host takes a value; --preserve-env[=list] only takes one attached.
   sudo: {
-    values: 'ugpCrtUDTR', flags: 'AbEeHiKklnPSsVvBNh', assignments: true,
-    longValues: ['user', 'group', 'prompt', 'close-from', 'role', 'type', 'other-user', 'chdir', 'chroot', 'command-timeout', 'host'],
+    values: 'ugpCrtUDTRac', flags: 'AbEeHiKklnPSsVvBN', optional: 'h', assignments: true,
+    longValues: ['user', 'group', 'prompt', 'close-from', 'role', 'type', 'other-user', 'chdir', 'chroot', 'command-timeout', 'host', 'login-class', 'auth-type'],
     longFlags: ['askpass', 'background', 'bell', 'preserve-env', 'edit', 'set-home', 'login', 'remove-timestamp', 'reset-timestamp', 'list',
       'non-interactive', 'preserve-groups', 'stdin', 'shell', 'validate', ...HELP],
   },
@@ -41,7 +46,7 @@ const MODELS: Readonly<Record<string, WrapperModel>> = {
   nice: { values: 'n', flags: '', longValues: ['adjustment'], longFlags: HELP, numeric: true },
   stdbuf: { values: 'ioe', flags: '', longValues: ['input', 'output', 'error'], longFlags: HELP },
   env: {
-    values: 'uCSa', flags: 'i0v', assignments: true, longValues: ['unset', 'chdir', 'split-string', 'argv0'],
+    values: 'uCa', flags: 'i0v', assignments: true, longValues: ['unset', 'chdir', 'argv0'],
     longFlags: ['ignore-environment', 'null', 'debug', 'ignore-signal', 'default-signal', 'block-signal', 'list-signal-handling', ...HELP],
   },
   nohup: { values: '', flags: '', longFlags: HELP },
@@ -66,14 +71,22 @@ const MODELS: Readonly<Record<string, WrapperModel>> = {
   },
   setpriv: { values: '', flags: '', longValues: ['reuid', 'regid', 'groups', 'inh-caps', 'ambient-caps', 'bounding-set', 'securebits', 'pdeathsig', 'selinux-label', 'apparmor-profile', 'landlock-access', 'landlock-rule', 'ruid', 'euid', 'rgid', 'egid'], longFlags: ['dump', 'keep-groups', 'clear-groups', 'init-groups', 'nnp', 'no-new-privs', 'reset-env', ...HELP] },
   // procps-ng watch 4: the program is shell text (`sh -c`), judged as a program word here.
+  // `-d, --differences[=<permanent>]`: optional, so `watch -d ./x` runs ./x.
   watch: {
-    values: 'nqd', flags: 'bceprtwxgChv', longValues: ['interval', 'equexit', 'differences'],
-    longFlags: ['beep', 'color', 'no-color', 'errexit', 'precise', 'no-rerun', 'no-title', 'no-wrap', 'exec', 'chgexit', 'no-linewrap', ...HELP],
+    values: 'nq', flags: 'bceprtwxgChv', optional: 'd', longValues: ['interval', 'equexit'],
+    longFlags: ['differences', 'beep', 'color', 'no-color', 'errexit', 'precise', 'no-rerun', 'no-title', 'no-wrap', 'exec', 'chgexit', 'no-linewrap', ...HELP],
   },
+  // strace 6 (getopt `+a:Ab:cCdDe:E:fFhiI:kno:O:p:P:qrs:S:tTu:U:vVwxX:yYzZ`), each long option checked against
+  // strace 6.1: a required value may be the next word; `--quiet`, `--daemonize`, `--decode-fds`, the timestamp
+  // options, `--strings-in-hex`, `--secontext`, `--tips` only take one attached (`=`).
   strace: {
-    values: 'abeEIoOpPSsUuXP', flags: 'cCdDfFhiknqrtTvVwxyYzZ',
-    longValues: ['output', 'signal', 'trace', 'status', 'user', 'attach', 'string-limit', 'summary-sort-by', 'decode-fds', 'trace-path', 'env', 'columns', 'detach-on', 'const-print-style', 'seccomp-bpf', 'kvm', 'inject', 'fault', 'quiet', 'silence', 'absolute-timestamps', 'timestamps', 'syscall-times', 'secontext', 'daemonize', 'follow-forks', 'output-separately', 'summary', 'summary-only', 'summary-wall-clock', 'xlat-verbosity', 'abbrev', 'verbose', 'raw', 'read', 'write', 'expression', 'stack-trace', 'instruction-pointer', 'decode-pids', 'argv0', 'tips'],
-    longFlags: ['debug', 'always-show-pid', 'relative-timestamps', 'no-abbrev', 'seccomp-bpf', 'interruptible', 'summary-columns', 'stack-traces', ...HELP],
+    values: 'abeEIoOpPSsUuX', flags: 'AcCdDfFhiknqrtTvVwxyYzZ',
+    longValues: ['output', 'signal', 'trace', 'status', 'user', 'attach', 'string-limit', 'summary-sort-by', 'summary-columns', 'summary-syscall-overhead',
+      'trace-path', 'env', 'columns', 'detach-on', 'const-print-style', 'interruptible', 'kvm', 'inject', 'fault', 'silence', 'xlat-verbosity', 'abbrev',
+      'verbose', 'raw', 'read', 'write', 'decode-pids', 'argv0'],
+    longFlags: ['debug', 'always-show-pid', 'no-abbrev', 'seccomp-bpf', 'stack-traces', 'follow-forks', 'output-separately', 'output-append-mode',
+      'summary', 'summary-only', 'summary-wall-clock', 'instruction-pointer', 'syscall-number', 'successful-only', 'failed-only',
+      'quiet', 'daemonize', 'decode-fds', 'absolute-timestamps', 'timestamps', 'relative-timestamps', 'syscall-times', 'strings-in-hex', 'secontext', 'tips', ...HELP],
   },
   ltrace: { values: 'aAeEFlLnopsuwxXDb', flags: 'bcCfhiLrStTV', longValues: ['output', 'align', 'config', 'indent', 'library'], longFlags: ['demangle', 'no-signals', ...HELP] },
   // valgrind's options are all `--name=value` or `-q`/`-v`/`-s`.
@@ -104,11 +117,12 @@ export function wrappedProgram(base: string, args: readonly string[]): { at: num
       if (m.assignments === true && /^[A-Za-z_][A-Za-z0-9_]*=/.test(w)) continue;
       break;
     }
-    if (m.numeric === true && /^-[0-9]+$/.test(w)) continue;
+    if (m.numeric === true && /^-[-+]?[0-9]+$/.test(w)) continue; // nice -5, --5, -+5
     if (base === 'valgrind' && w.startsWith('--')) continue; // every long option of valgrind is `--name=value` or a flag
     if (w.startsWith('--')) {
       const eq = w.indexOf('=');
       const name = w.slice(2, eq < 0 ? undefined : eq);
+      if (base === 'env' && name === 'split-string') return { unknown: SPLIT(w) };
       if (m.longValues?.includes(name) === true) {
         if (eq < 0) i++;
       } else if (m.longFlags?.includes(name) !== true) return { unknown: `${base} option --${name} is not one Warden knows` };
@@ -116,6 +130,8 @@ export function wrappedProgram(base: string, args: readonly string[]): { at: num
     }
     for (let k = 1; k < w.length; k++) {
       const ch = w[k] as string;
+      if (base === 'env' && ch === 'S') return { unknown: SPLIT(w) };
+      if (m.optional?.includes(ch) === true) break; // `-dX`: the rest of the word is its value, never the next word
       if (m.values.includes(ch)) {
         if (k === w.length - 1) i++;
         break;
