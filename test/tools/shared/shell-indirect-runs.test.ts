@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { initShellParser, parseShell, shellCondition } from '../../../tools/shared/shell/index.js';
+import { OPAQUE_WRAPPERS } from '../../../tools/shared/shell/unjudged-code.js';
 
 const CALL = { tool: 'ssh_run', connection: 'web-1', args: {} };
 const denies = (block: unknown, cmd: string) => shellCondition.compile(block, { id: 'd', effect: 'deny' })(parseShell(cmd), CALL).matched;
@@ -83,13 +84,14 @@ test('shell escapes of database shells, dc and m4 are read for denied names', ()
   }
 });
 
-test('wrappers the tables did not know run the program after them', () => {
+test('wrappers the tables did not know run the program after them, or any program when their options are not modelled', () => {
   for (const w of [
     'prlimit --nofile=10', 'systemd-inhibit', 'systemd-cat', 'systemd-nspawn -D /', 'eatmydata', 'run0', 'sshpass -p x', 'bwrap --bind / /',
     'dbus-run-session', 'xvfb-run', 'chronic', 'ifne', 'perf stat', 'envdir /etc/env', 'setuidgid app', 'cpulimit -l 10', 'sem', 'catatonit --',
   ]) {
     assert.equal(denies(RM, `${w} rm /x`), true, w);
-    assert.equal(denies(RM, `${w} ls /x`), false, w);
+    // Modelled wrappers find their program; the rest run any program to a deny rule (OPAQUE_WRAPPERS): fail closed.
+    assert.equal(denies(RM, `${w} ls /x`), OPAQUE_WRAPPERS.has(w.split(' ', 1)[0] as string), w);
     assert.equal(allows({ programs: { [w.split(' ', 1)[0] as string]: {}, ls: {} } }, `${w} ls /x`), false, w);
   }
 });

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { initShellParser, parseShell, shellCondition } from '../../../tools/shared/shell/index.js';
 import { wrappedProgram } from '../../../tools/shared/shell/wrapper-options.js';
+import { OPAQUE_WRAPPERS } from '../../../tools/shared/shell/unjudged-code.js';
+import { WRAPPERS } from '../../../tools/shared/shell/runners.js';
 import type { ShellFacts } from '../../../tools/shared/shell/index.js';
 
 const CALL = { tool: 'ssh_run', connection: 'web-1', args: {} };
@@ -37,6 +39,25 @@ const WRAPPED_PATHS: readonly string[] = [
   'nice --5 ./x', 'nice -+5 ./x', 'sudo -hhost ./x', 'sudo -hu ./x', 'sudo -c class ./x', 'sudo --login-class=class ./x',
 ];
 
+/** Wrappers with options beyond the table: modelled ones find the program, the rest (OPAQUE_WRAPPERS) run any program, fail closed. */
+const OTHER_WRAPPED: readonly string[] = [
+  'parallel -j4 ./x', 'sem -j2 ./x', 'firejail --noprofile ./x', 'unshare -r ./x', 'unshare -m -f ./x', 'unshare --mount-proc ./x', 'unshare -S 0 ./x',
+  'nsenter -t 1 -m ./x', 'nsenter --target 1 --mount --uts ./x', 'systemd-run --user ./x', 'bwrap --bind / / ./x', 'proxychains -q ./x',
+  'proxychains4 -q ./x', 'torsocks ./x', 'torsocks -i ./x', 'catchsegv ./x', "faketime '1 day' ./x", 'unbuffer -p ./x', 'script -c ./x', 'script -qc ./x',
+  'sg grp ./x', 'sg grp -c ./x', 'prlimit --nofile=1 ./x', 'prlimit -n1 ./x', 'prlimit --pid 1 ./x', 'numactl -C 0 ./x', 'cpulimit -l 5 -- ./x',
+  'trickle -d 10 ./x', 'tsocks ./x', 'dbus-launch ./x', 'dbus-run-session -- ./x', 'xvfb-run -a ./x', 'daemonize ./x', 'start-stop-daemon --start --exec ./x',
+  'ssh-agent ./x', 'ssh-agent -a /tmp/s ./x', 'gpg-agent --daemon ./x', 'systemd-inhibit --why=x ./x', 'systemd-inhibit --who x ./x', 'systemd-cat -t x ./x',
+  'setarch x86_64 -R ./x', 'fakeroot -- ./x', 'eval ./x', 'eval /srv/x', 'script -q -c ./x /dev/null', 'script --command=./x', 'gosu app ./x', 'chpst -u app ./x', 'cgexec -g cpu:x ./x',
+  // A listed name anywhere behind them was already seen.
+  'parallel -j4 rm', "ssh-agent sh -c 'rm x; touch y'", 'gpg-agent --daemon touch x', 'tsocks sh -c ls',
+];
+
+/** Wrappers the table models stay judged by name around a system program. */
+const OTHER_SYSTEM: readonly string[] = [
+  'unshare -r ls', 'unshare -m -f ls', 'nsenter -t 1 -m ls', 'prlimit --nofile=1 ls', 'prlimit -n1 ls', 'systemd-inhibit --why x ls', 'systemd-cat -t x ls',
+  'ssh-agent -s', 'ssh-agent -k', 'ssh-agent ls', 'eval ls', 'eval /usr/bin/ls', 'script -c ls /tmp/log',
+];
+
 const UNKNOWN_OPTIONS: readonly string[] = [
   'sudo -Z ./x', 'timeout --bogus 5 ls', 'nice -q ls', 'env --frobnicate ls', 'setsid -z ls',
   // `env -S 'PROG ARGS'` runs the program inside its value (coreutils 9.1 runs `env -S './x a' ls` as ./x).
@@ -59,6 +80,10 @@ describe('a path behind a wrapper\'s options runs any program to a deny rule', (
     });
     it(`deny on ${label}: an option Warden does not know fails closed`, () => {
       for (const cmd of UNKNOWN_OPTIONS) assert.equal(denies(block, cmd), true, `${label}: ${cmd}`);
+    });
+    it(`deny on ${label}: wrappers beyond the first table find the program or run any`, () => {
+      for (const cmd of OTHER_WRAPPED) assert.equal(denies(block, cmd), true, `${label}: ${cmd}`);
+      for (const cmd of OTHER_SYSTEM) assert.equal(denies(block, cmd), false, `${label}: ${cmd}`);
     });
     it(`deny on ${label}: crontab FILE installs commands no rule read`, () => {
       for (const cmd of ['crontab /srv/cron.txt', 'crontab -u root /tmp/c', 'crontab -- x']) assert.equal(denies(block, cmd), true, `${label}: ${cmd}`);
@@ -88,11 +113,33 @@ describe('a path behind a wrapper\'s options runs any program to a deny rule', (
     assert.deepEqual(wrappedProgram('env', ['-CS', './x']), { at: [1] }, 'env -CS: S is the folder');
     assert.ok('unknown' in (wrappedProgram('env', ['-S', './x', 'ls']) ?? {}));
     assert.equal(wrappedProgram('proxychains', ['./x']), null);
+    assert.deepEqual(wrappedProgram('unshare', ['-mu', './x']), { at: [1] }, 'unshare -m[file]: u is the file, glued');
+    assert.deepEqual(wrappedProgram('nsenter', ['-t', '1', '-m', './x']), { at: [3] });
+    assert.deepEqual(wrappedProgram('prlimit', ['--nofile=1', '-n', './x']), { at: [2] }, 'prlimit -n[limit]: optional, never the next word');
+    assert.deepEqual(wrappedProgram('ssh-agent', ['-t', '60', './x']), { at: [2] });
+  });
+  it('every wrapper is modelled, handled on its own, or runs any program (OPAQUE_WRAPPERS)', () => {
+    const own = new Set(['xargs', 'envdir', 'setlock', 'lckdo', 'coreutils', 'coproc']);
+    for (const w of WRAPPERS) {
+      const modelled = wrappedProgram(w, []) !== null;
+      assert.equal([modelled, own.has(w), OPAQUE_WRAPPERS.has(w)].filter(Boolean).length, 1, w);
+    }
+    for (const w of OPAQUE_WRAPPERS) assert.ok(WRAPPERS.has(w), `${w} is a wrapper`);
+  });
+  it('an opaque wrapper says why', () => {
+    assert.match(verdict('deny', { programs: { rm: {} } }, parseShell('torsocks ls')).why, /torsocks .*options Warden does not model/);
     assert.ok('unknown' in (wrappedProgram('nice', ['-q', 'ls']) ?? {}));
   });
   it('allow rules: a listed wrapper still grants a listed program; crontab FILE is refused', () => {
     const block = { programs: { timeout: {}, nice: {}, ls: {}, crontab: {} } };
     for (const cmd of ['timeout 5 ./x', 'nice -n 5 ./x', 'crontab /srv/cron.txt', 'crontab', 'crontab -', 'crontab -u app x']) assert.equal(allows(block, cmd), false, cmd);
     for (const cmd of ['ls', 'crontab -l']) assert.equal(allows(block, cmd), true, cmd);
+  });
+});
+
+describe('tini is modelled', () => {
+  it('finds the program after its options', () => {
+    assert.deepEqual(wrappedProgram('tini', ['-s', '-p', 'SIGKILL', '--', 'ls', '/x']), { at: [4] });
+    assert.deepEqual(wrappedProgram('tini', ['-e', '143', './x']), { at: [2] });
   });
 });

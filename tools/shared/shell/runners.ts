@@ -39,6 +39,7 @@ export const WRAPPERS: ReadonlySet<string> = new Set([
   'tini', 'catatonit', 'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon', 'prlimit', 'systemd-inhibit', 'systemd-cat', 'systemd-nspawn', 'eatmydata',
   'run0', 'sshpass', 'bwrap', 'dbus-run-session', 'dbus-launch', 'xvfb-run', 'chronic', 'ifne', 'perf', 'envdir', 'setuidgid', 'softlimit',
   'setlock', 'daemonize', 'nocache', 'trickle', 'cpulimit', 'entr', 'lckdo', 'sem', 'coreutils',
+  'tsocks', 'ssh-agent', 'gpg-agent',
 ]);
 
 /** The dynamic loader (`ld-linux-x86-64.so.2`, `ld.so`, `ld-musl-*.so.1`): it runs the program its words name. */

@@ -21,6 +21,7 @@ export function codeRun(base: string, args: readonly string[]): InterpreterCode 
   // busybox and toybox name their shell in the next word, which deny-runs.ts judges as a program of its own.
   if (SHELLS.includes(base) && base !== 'busybox' && base !== 'toybox') return shellFile(base, [...args]);
   if (base === 'su' || base === 'runuser') return suCode(base, args);
+  if (base === 'eval' || base === 'script') return pathText(base, args);
   if (base === 'crontab') {
     const t = crontabTable(args);
     if (t !== null && t !== 'stdin') return { kind: 'code', why: `crontab installs the table '${t.file}', whose commands run later and which Warden does not read` };
@@ -96,18 +97,44 @@ function suCode(base: string, args: readonly string[]): InterpreterCode | null {
   return null;
 }
 
+/**
+ * A path as the whole shell text eval or `script -c` runs (`eval ./x`, `script -qc ./x`): a plain
+ * word deny-runs.ts judges by name only; other text it parses, a path at its program word too.
+ */
+function pathText(base: string, args: readonly string[]): InterpreterCode | null {
+  const at = args.findIndex(commandOption);
+  const w = args[at] ?? '';
+  const text = base === 'eval' ? args.join(' ') : at < 0 ? '' : w.includes('=') ? w.slice(w.indexOf('=') + 1) : (args[at + 1] ?? '');
+  const why = /^[\w./~-]+$/.test(text) ? unjudgedProgram(text) : null;
+  return why === null ? null : { kind: 'script', why: `${base} runs ${why}` };
+}
+
 /** Wrappers whose first word is a folder or a lock file, with the program after it, when wrapper-options.ts does not model them. */
 const PATH_FIRST: ReadonlySet<string> = new Set(['envdir', 'setlock', 'lckdo']);
 
 /**
+ * Wrappers (runners.ts WRAPPERS) whose options and operands wrapper-options.ts does not model:
+ * where their program stands is unknown (`parallel -j4 ./x`, `firejail --noprofile ./x`,
+ * `faketime '1 day' ./x`), so each runs any program to a deny rule, fail closed. A test keeps
+ * every wrapper modelled, handled on its own (xargs, PATH_FIRST, coreutils, coproc) or here.
+ */
+export const OPAQUE_WRAPPERS: ReadonlySet<string> = new Set([
+  'systemd-run', 'parallel', 'sem', 'setarch', 'linux32', 'linux64', 'sg', 'firejail', 'catchsegv', 'unbuffer', 'rlwrap', 'faketime', 'proxychains',
+  'proxychains4', 'torsocks', 'torify', 'tsocks', 'caffeinate', 'gosu', 'su-exec', 'runcon', 'fakeroot', 'numactl', 'dumb-init', 'catatonit',
+  'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon', 'systemd-nspawn', 'eatmydata', 'run0', 'sshpass', 'bwrap', 'dbus-run-session', 'dbus-launch',
+  'xvfb-run', 'chronic', 'ifne', 'perf', 'setuidgid', 'softlimit', 'daemonize', 'nocache', 'trickle', 'cpulimit', 'entr', 'gpg-agent',
+]);
+
+/**
  * Where, among the words after the wrapper `base`, its program may stand, so that a path there is
  * judged by unjudgedProgram: past its options (wrapper-options.ts; xargs by indirect-runs.ts), or
- * the first word (the second for PATH_FIRST) of a wrapper not modelled there. `unknown`: an
- * option Warden does not know hides the program word, so the wrapper may run any program.
+ * the first word (the second for PATH_FIRST) of another wrapper. `unknown`: an option Warden does
+ * not know hides the program word, or the wrapper is opaque, so it may run any program.
  */
 export function programWords(base: string, args: readonly string[]): { at: ReadonlySet<number>; unknown?: string } {
   if (base === 'xargs') return { at: new Set([xargsStart(args)]) };
   const w = wrappedProgram(base, args);
+  if (w === null && OPAQUE_WRAPPERS.has(base)) return { at: new Set([0]), unknown: `${base} has options Warden does not model, so the program it runs cannot be found` };
   if (w === null) return { at: new Set([PATH_FIRST.has(base) ? 1 : 0]) };
   if ('unknown' in w) return { at: new Set(), unknown: `${w.unknown}, so the program ${base} runs cannot be found` };
   return { at: new Set(w.at) };

@@ -50,6 +50,8 @@ const MODELS: Readonly<Record<string, WrapperModel>> = {
     longFlags: ['ignore-environment', 'null', 'debug', 'ignore-signal', 'default-signal', 'block-signal', 'list-signal-handling', ...HELP],
   },
   nohup: { values: '', flags: '', longFlags: HELP },
+  // tini 0.19 (usage text): tini [-hsvwgl] [-p SIGNAL] [-e EXIT_CODE] [--] PROGRAM [ARGS]
+  tini: { values: 'pe', flags: 'hsvwgl', longFlags: ['version'] },
   chroot: { values: '', flags: '', longValues: ['groups', 'userspec'], longFlags: ['skip-chdir', ...HELP], lead: 1 },
   time: { values: 'fo', flags: 'apqvV', longValues: ['format', 'output'], longFlags: ['append', 'portability', 'quiet', 'verbose', ...HELP] },
   // util-linux 2.39
@@ -94,6 +96,27 @@ const MODELS: Readonly<Record<string, WrapperModel>> = {
   command: { values: '', flags: 'pvV' },
   builtin: { values: '', flags: '' },
   exec: { values: 'a', flags: 'cl' },
+  // util-linux 2.39 (checked with --help): a namespace option's file is optional, so only ever glued (`-mFILE`, `--mount=FILE`).
+  unshare: {
+    values: 'RwSG', flags: 'frcVh', optional: 'muinpUCT',
+    longValues: ['map-user', 'map-group', 'map-users', 'map-groups', 'propagation', 'setgroups', 'root', 'wd', 'setuid', 'setgid', 'monotonic', 'boottime'],
+    longFlags: ['mount', 'uts', 'ipc', 'net', 'pid', 'user', 'cgroup', 'time', 'fork', 'map-root-user', 'map-current-user', 'map-auto', 'kill-child', 'mount-proc', 'keep-caps', ...HELP],
+  },
+  nsenter: {
+    values: 'tSGW', flags: 'aFZVh', optional: 'muinpCUTrw', longValues: ['target', 'setuid', 'setgid', 'wdns'],
+    longFlags: ['all', 'mount', 'uts', 'ipc', 'net', 'pid', 'cgroup', 'user', 'time', 'root', 'wd', 'no-fork', 'follow-context', 'preserve-credentials', ...HELP],
+  },
+  // A resource option's limit is optional: `--nofile=1`, `-n1`, never the next word.
+  prlimit: {
+    values: 'po', flags: 'Vh', optional: 'cdefilmnqrstuvxy', longValues: ['pid', 'output'],
+    longFlags: ['noheadings', 'raw', 'verbose', 'core', 'data', 'nice', 'fsize', 'sigpending', 'memlock', 'rss', 'nofile', 'msgqueue', 'rtprio', 'stack', 'cpu',
+      'nproc', 'as', 'locks', 'rttime', ...HELP],
+  },
+  // systemd 252
+  'systemd-inhibit': { values: '', flags: 'h', longValues: ['what', 'who', 'why', 'mode'], longFlags: ['no-pager', 'no-legend', 'list', ...HELP] },
+  'systemd-cat': { values: 'tp', flags: 'h', longValues: ['identifier', 'priority', 'stderr-priority', 'level-prefix'], longFlags: HELP },
+  // OpenSSH 9 (getopt `+cDdksE:a:O:P:t:`).
+  'ssh-agent': { values: 'aEOPt', flags: 'cDdks' },
   pkexec: { values: '', flags: '', longValues: ['user'], longFlags: ['disable-internal-agent', 'keep-cwd', ...HELP] },
 };
 
