@@ -12,6 +12,7 @@ import type { SqlFacts } from './analysis/types.js';
 import { CONSTANT_COLUMNS } from './catalog-columns.js';
 import { SCHEMA_CONSTANTS } from './schema-constants.js';
 import { quotesValues, VALUE_STATISTICS } from './statistics-values.js';
+import { isCurrentSetting, settingReadProblem } from './setting-reads.js';
 import { type ColumnGrant, columnName, columnsOutsideGrant, compileColumns, deniedColumnWrite, describeColumns } from './sql-write-columns.js';
 
 /** Reference to the built-in safe-read function set inside `functions:`. */
@@ -135,7 +136,10 @@ function allowMatch(c: Compiled, f: SqlFacts): ConditionResult {
   for (const t of f.reads) if (!read.has(t)) return no(`table ${t} is not in the allowed tables`);
   const readGrant = [...statements].every((k) => READ_KINDS.has(k)) || f.statements.every((k) => READ_KINDS.has(k));
   for (const fn of f.functions) {
-    if (readGrant && isNeverUnderRead(fn)) return no(`function ${fn} is never allowed under a read grant`);
+    // current_setting of built-in settings, each named by a constant, holds no stored value
+    // (setting-reads.ts); a custom or unknown name stays never allowed under a read grant.
+    const builtInSettings = isCurrentSetting(fn) && settingReadProblem(f) === null;
+    if (readGrant && isNeverUnderRead(fn) && !builtInSettings) return no(`function ${fn} is never allowed under a read grant`);
     if (!functions.has(fn)) return no(`function ${fn} is not in the allowed functions`);
   }
   for (const construct of f.constructs) {

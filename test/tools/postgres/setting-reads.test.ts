@@ -146,3 +146,25 @@ test('set_config is refused under masks; pg_settings.setting keeps its behaviour
   // pg_settings.setting stays refused, even for a built-in name: the WHERE clause is not read.
   assert.match((await refusalOf("SELECT setting FROM pg_settings WHERE name = 'search_path'", MASKS)) ?? '', /^pg_catalog\.pg_settings\.setting /);
 });
+
+test('a read grant that lists current_setting allows a built-in setting by a constant name, and still never a custom or unknown one', async () => {
+  const { compilePolicy } = await import('../../../src/policy/load.js');
+  const { decide } = await import('../../../src/policy/engine.js');
+  const { sqlCondition } = await import('../../../tools/postgres/sql-condition.js');
+  const policy = compilePolicy(['p.yaml'], [sqlCondition], {
+    'p.yaml': 'rules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], read: [public.t], functions: [current_setting, lower] }\n',
+  });
+  const principal = { subject: 'a', groups: ['g'], claims: {}, authMethod: 'stdio' as const };
+  const run = (sql: string) => decide(policy, principal, { tool: 'query_database', connection: 'db', args: { sql } }, analyzeSql(sql));
+  for (const sql of ["SELECT current_setting('search_path')", "SELECT current_setting('TimeZone', true) AS tz", "SELECT pg_catalog.current_setting('server_version_num')"]) {
+    assert.equal(run(sql).effect, 'allow', sql);
+  }
+  for (const sql of ["SELECT current_setting('app.api_key')", 'SELECT current_setting(name) FROM public.t', "SELECT current_setting(lower('SEARCH_PATH'))", "SELECT current_setting('search_path'), current_setting('app.x')"]) {
+    const d = run(sql);
+    assert.equal(d.effect, 'deny', sql);
+    assert.match(d.trace[0]!.why, /current_setting is never allowed under a read grant/, sql);
+  }
+  // set_config stays never allowed under a read grant.
+  const p2 = compilePolicy(['p.yaml'], [sqlCondition], { 'p.yaml': 'rules:\n  - id: r\n    effect: allow\n    who: { groups: [g] }\n    tool: query_database\n    sql: { statements: [select], functions: [set_config] }\n' });
+  assert.equal(decide(p2, principal, { tool: 'query_database', connection: 'db', args: {} }, analyzeSql("SELECT set_config('search_path', 'x', true)")).effect, 'deny');
+});
