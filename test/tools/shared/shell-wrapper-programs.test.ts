@@ -137,9 +137,18 @@ describe('a path behind a wrapper\'s options runs any program to a deny rule', (
   });
 });
 
-describe('tini is modelled', () => {
-  it('finds the program after its options', () => {
+describe('tini, fakeroot and dbus-run-session are modelled', () => {
+  it('finds the program after their options', () => {
     assert.deepEqual(wrappedProgram('tini', ['-s', '-p', 'SIGKILL', '--', 'ls', '/x']), { at: [4] });
     assert.deepEqual(wrappedProgram('tini', ['-e', '143', './x']), { at: [2] });
+    assert.deepEqual(wrappedProgram('fakeroot', ['-s', '/tmp/save', '-u', '--', 'ls']), { at: [4] });
+    assert.deepEqual(wrappedProgram('fakeroot', ['-b', '3', './x']), { at: [2] });
+    assert.deepEqual(wrappedProgram('dbus-run-session', ['--config-file', '/tmp/c', 'ls']), { at: [2] });
+    assert.deepEqual(wrappedProgram('dbus-run-session', ['--config-file=/tmp/c', '--', './x']), { at: [2] });
+  });
+  it('options that name code they run (dbus-run-session --dbus-daemon, fakeroot --lib/--faked) make the program unknown', () => {
+    assert.ok('unknown' in (wrappedProgram('dbus-run-session', ['--dbus-daemon=./evil', 'ls']) ?? {}));
+    assert.ok('unknown' in (wrappedProgram('fakeroot', ['-l', './evil.so', 'ls']) ?? {}));
+    assert.ok('unknown' in (wrappedProgram('fakeroot', ['--faked', './evil', 'ls']) ?? {}));
   });
 });

@@ -120,8 +120,8 @@ const PATH_FIRST: ReadonlySet<string> = new Set(['envdir', 'setlock', 'lckdo']);
  */
 export const OPAQUE_WRAPPERS: ReadonlySet<string> = new Set([
   'systemd-run', 'parallel', 'sem', 'setarch', 'linux32', 'linux64', 'sg', 'firejail', 'catchsegv', 'unbuffer', 'rlwrap', 'faketime', 'proxychains',
-  'proxychains4', 'torsocks', 'torify', 'tsocks', 'caffeinate', 'gosu', 'su-exec', 'runcon', 'fakeroot', 'numactl', 'dumb-init', 'catatonit',
-  'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon', 'systemd-nspawn', 'eatmydata', 'run0', 'sshpass', 'bwrap', 'dbus-run-session', 'dbus-launch',
+  'proxychains4', 'torsocks', 'torify', 'tsocks', 'caffeinate', 'gosu', 'su-exec', 'runcon', 'numactl', 'dumb-init', 'catatonit',
+  'chpst', 'cgexec', 's6-setuidgid', 'start-stop-daemon', 'systemd-nspawn', 'eatmydata', 'run0', 'sshpass', 'bwrap', 'dbus-launch',
   'xvfb-run', 'chronic', 'ifne', 'perf', 'setuidgid', 'softlimit', 'daemonize', 'nocache', 'trickle', 'cpulimit', 'entr', 'gpg-agent',
 ]);
 

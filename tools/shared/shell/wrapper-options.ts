@@ -50,6 +50,13 @@ const MODELS: Readonly<Record<string, WrapperModel>> = {
     longFlags: ['ignore-environment', 'null', 'debug', 'ignore-signal', 'default-signal', 'block-signal', 'list-signal-handling', ...HELP],
   },
   nohup: { values: '', flags: '', longFlags: HELP },
+  // fakeroot 1.31 (usage text): [-l|--lib lib] [-f|--faked bin] [-i file] [-s file] [-u|--unknown-is-real] [-b|--fd-base fd] [-h] [-v] [--] [command]
+  // -l/--lib (a library it preloads) and -f/--faked (a program it runs) run code of their own:
+  // left out, so the program word becomes unknown.
+  fakeroot: { values: 'isb', flags: 'uhv', longValues: ['fd-base'], longFlags: ['unknown-is-real', ...HELP] },
+  // dbus-run-session 1.14: [--config-file FILE] [--] PROGRAM (checked: the next word is the file).
+  // --dbus-daemon names a program it runs, so it is left out: the program word becomes unknown.
+  'dbus-run-session': { values: '', flags: '', longValues: ['config-file'], longFlags: HELP },
   // tini 0.19 (usage text): tini [-hsvwgl] [-p SIGNAL] [-e EXIT_CODE] [--] PROGRAM [ARGS]
   tini: { values: 'pe', flags: 'hsvwgl', longFlags: ['version'] },
   chroot: { values: '', flags: '', longValues: ['groups', 'userspec'], longFlags: ['skip-chdir', ...HELP], lead: 1 },
