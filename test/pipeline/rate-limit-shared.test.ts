@@ -4,11 +4,9 @@
  * across both; a dead replica's slots are freed; a counter store that cannot answer refuses the
  * call (fail closed), while a call without limits never asks it.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { openPgStore, type PgTranscriptStore } from '../../src/recorder/index.js';
 import { PgRateCounters } from '../../src/recorder/pg-rate-counters.js';
 import { createSharedRateLimiter } from '../../src/pipeline/rate-limit-shared.js';
 import { withinRowsQuota } from '../../src/pipeline/rate-limit.js';
@@ -18,24 +16,11 @@ import type { CallLimits } from '../../src/policy/schema.js';
 import type { Principal, ToolOutput } from '../../src/tool-api.js';
 import { freePort } from '../support/system-deps.js';
 import { PG_UNDO_V7 } from '../recorder/fixtures.js';
+import { pgStoreSuite } from '../recorder/pg-store-suite.js';
 import { PG_SCHEMA_VERSION } from '../../src/recorder/pg-schema.js';
 
-let db: TestDatabase;
-const opened: PgTranscriptStore[] = [];
-const open = async () => {
-  const s = await openPgStore(db.url, { recoverEveryMs: 60_000 });
-  opened.push(s);
-  return s;
-};
-
-before(async () => {
-  db = await createTestDatabase({ prefix: 'ratelimits' });
-  await db.query(`GRANT ALL ON SCHEMA public TO ${db.role}`);
-});
-after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  await db.drop();
-});
+const suite = pgStoreSuite('ratelimits');
+const open = () => suite.open();
 
 let n = 0;
 /** A principal of its own per test (the counters persist in the database between tests). */
@@ -83,7 +68,7 @@ test('concurrent calls are capped across replicas and a released slot is reusabl
   const z = await b.admit(p);
   assert.equal(await code(a.admit(p)), 'WARDEN_RATE_LIMITED');
   await Promise.all([y.release(), z.release()]);
-  assert.equal(Number((await db.query('SELECT count(*) AS n FROM rate_inflight')).rows[0]?.n), 0);
+  assert.equal(Number((await suite.db.query('SELECT count(*) AS n FROM rate_inflight')).rows[0]?.n), 0);
 });
 
 test('concurrent admissions racing on two replicas never exceed the limit', async () => {
@@ -138,7 +123,7 @@ test('bytes are reserved in the database: concurrent renders on two replicas sen
   assert.ok(bytes <= 1000, `${bytes} bytes sent under a 1000-byte quota`);
   assert.ok(sent.some((r) => r.status === 'fulfilled' && /bytes-per-hour quota/.test(r.value.response.content[0]!.text)), 'one was cut, with a note');
   // What was reserved and not sent was given back: the stored total is what was sent.
-  const stored = Number((await db.query(`SELECT coalesce(sum(amount), 0) AS n FROM rate_usage WHERE kind = 'bytes' AND key = $1`, [JSON.stringify(['p', `oidc:${p.subject}`])])).rows[0]?.n);
+  const stored = Number((await suite.db.query(`SELECT coalesce(sum(amount), 0) AS n FROM rate_usage WHERE kind = 'bytes' AND key = $1`, [JSON.stringify(['p', `oidc:${p.subject}`])])).rows[0]?.n);
   assert.equal(stored, bytes);
   for (const t of tickets) await t.release();
 });
@@ -155,7 +140,7 @@ test("a dead replica's concurrency slots are freed: at the next admission and by
   await dead.close(); // its liveness lock goes, as when the process dies
   const t = await a.admit(p);
   await t.release();
-  assert.equal(Number((await db.query(`SELECT count(*) AS n FROM rate_inflight`)).rows[0]?.n), 0, 'all of its slots went');
+  assert.equal(Number((await suite.db.query(`SELECT count(*) AS n FROM rate_inflight`)).rows[0]?.n), 0, 'all of its slots went');
   // The sweep does it without an admission.
   const dead2 = await open();
   await createSharedRateLimiter(() => ({ concurrent: 1 }), dead2.rateCounters).admit(q);
@@ -190,9 +175,9 @@ test('fail closed: a counter store that cannot answer refuses the call; a call w
 test('the v7 migration adds the counters to an older database, and counting works after it', async () => {
   const s = await open();
   await s.close();
-  await db.query(`${PG_UNDO_V7} DELETE FROM schema_version WHERE version >= 7`);
+  await suite.db.query(`${PG_UNDO_V7} DELETE FROM schema_version WHERE version >= 7`);
   const again = await open();
-  assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
+  assert.equal(Number((await suite.db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
   const l = createSharedRateLimiter(() => ({ calls_per_minute: 1 }), again.rateCounters);
   const p = someone();
   await (await l.admit(p)).release();

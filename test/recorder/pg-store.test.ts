@@ -3,34 +3,21 @@
  * tampering detected, interrupted calls of a dead replica marked, approvals that cross replicas
  * (NOTIFY wakes the waiting call long before its poll would).
  */
-import { test, after, before } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { openPgStore, type PgTranscriptStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
 import { generateKeyPairSync } from 'node:crypto';
 import { createChainSigner } from '../../src/recorder/signing.js';
 import type { Decision } from '../../src/policy/types.js';
 import { approvalRequest } from './fixtures.js';
+import { pgStoreSuite } from './pg-store-suite.js';
+import { createTestDatabase } from '../support/pg-cluster.js';
 import { runTranscriptsCommand } from '../../src/cli/transcripts-command.js';
 
-let db: TestDatabase;
-const opened: PgTranscriptStore[] = [];
-const open = async () => {
-  const s = await openPgStore(db.url, { recoverEveryMs: 60_000 });
-  opened.push(s);
-  return s;
-};
-
-before(async () => {
-  db = await createTestDatabase({ prefix: 'pgstore' });
-  await db.query(`GRANT ALL ON SCHEMA public TO ${db.role}`);
-});
-after(async () => {
-  for (const s of opened) await s.close().catch(() => undefined);
-  await db.drop();
-});
+const suite = pgStoreSuite('pgstore');
+const open = () => suite.open();
 
 const principal = { subject: 'alice', groups: ['dev'], authMethod: 'oidc' as const };
 const now = () => new Date().toISOString();
@@ -71,20 +58,20 @@ test('tampering with a row or the tail is detected', async () => {
   await s.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
   const id = await oneCall(s, sid, 5);
   assert.equal((await s.verify()).ok, true);
-  await assert.rejects(db.query(`DELETE FROM records WHERE seq = (SELECT MAX(seq) FROM records)`), /append-only/);
-  await db.query(`UPDATE calls SET result = '{"rows":[[6]]}' WHERE id = $1`, [id]);
+  await assert.rejects(suite.db.query(`DELETE FROM records WHERE seq = (SELECT MAX(seq) FROM records)`), /append-only/);
+  await suite.db.query(`UPDATE calls SET result = '{"rows":[[6]]}' WHERE id = $1`, [id]);
   const v = await s.verify();
   assert.equal(v.ok, false);
   assert.match(v.firstBroken!.reason, /calls row .* differs/);
-  await db.query(`UPDATE calls SET result = '{"rows":[[5]]}' WHERE id = $1`, [id]);
+  await suite.db.query(`UPDATE calls SET result = '{"rows":[[5]]}' WHERE id = $1`, [id]);
   assert.equal((await s.verify()).ok, true);
-  await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
-  const last = (await db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
-  await db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
+  await suite.db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+  const last = (await suite.db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
+  await suite.db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
   const cut = await s.verify();
   assert.equal(cut.ok, false);
-  await db.query('INSERT INTO records SELECT ($1::jsonb ->> \'seq\')::bigint, $1::jsonb ->> \'kind\', $1::jsonb ->> \'ref_id\', $1::jsonb ->> \'ts\', $1::jsonb ->> \'body\', $1::jsonb ->> \'prev_hash\', $1::jsonb ->> \'hash\'', [JSON.stringify(last)]);
-  await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+  await suite.db.query('INSERT INTO records SELECT ($1::jsonb ->> \'seq\')::bigint, $1::jsonb ->> \'kind\', $1::jsonb ->> \'ref_id\', $1::jsonb ->> \'ts\', $1::jsonb ->> \'body\', $1::jsonb ->> \'prev_hash\', $1::jsonb ->> \'hash\'', [JSON.stringify(last)]);
+  await suite.db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
   assert.equal((await s.verify()).ok, true);
 });
 
@@ -129,19 +116,18 @@ test('an approval waiting on replica A completes when replica B approves (NOTIFY
   assert.equal((await svcB.get(id))?.state, 'used');
   assert.equal((await b.verify()).ok, true);
   // verify replays the approval tables from their records: a used request set back to approved is caught.
-  await db.query(`UPDATE approvals SET state = 'approved' WHERE id = $1`, [id]);
+  await suite.db.query(`UPDATE approvals SET state = 'approved' WHERE id = $1`, [id]);
   const v = await b.verify();
   assert.equal(v.ok, false);
   assert.match(v.firstBroken!.reason, /approvals row .* differs from its records \(state\)/);
-  await db.query(`UPDATE approvals SET state = 'used' WHERE id = $1`, [id]);
+  await suite.db.query(`UPDATE approvals SET state = 'used' WHERE id = $1`, [id]);
   assert.equal((await b.verify()).ok, true);
 });
 
 test('with a signing key the head is signed in the database: a cut tail is caught even with chain_head rewritten', async () => {
   const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const signer = createChainSigner(pem);
-  const s = await openPgStore(db.url, { recoverEveryMs: 60_000, signer });
-  opened.push(s);
+  const s = await suite.open({ signer });
   const sid = randomUUID();
   await s.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
   await oneCall(s, sid, 8);
@@ -158,19 +144,19 @@ test('with a signing key the head is signed in the database: a cut tail is caugh
   await oneCall(s, sid, 10);
   assert.equal((await s.verify()).unsignedTail, 0);
   // Someone with database rights cuts the last record and moves chain_head back to match.
-  await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
-  const last = (await db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
-  const prev = (await db.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
-  await db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
-  await db.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
-  await db.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
+  await suite.db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+  const last = (await suite.db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
+  const prev = (await suite.db.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
+  await suite.db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
+  await suite.db.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
+  await suite.db.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
   const cut = await s.verify();
   assert.equal(cut.ok, false);
   assert.match(cut.firstBroken!.reason, /tail truncated: the signed head is record \d+, the store ends at \d+/);
   // Without the key, the same store looks whole: that is what the signature adds.
   assert.equal((await plain.verify()).ok, true);
-  await db.query('INSERT INTO records SELECT ($1::jsonb ->> \'seq\')::bigint, $1::jsonb ->> \'kind\', $1::jsonb ->> \'ref_id\', $1::jsonb ->> \'ts\', $1::jsonb ->> \'body\', $1::jsonb ->> \'prev_hash\', $1::jsonb ->> \'hash\'', [JSON.stringify(last)]);
-  await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+  await suite.db.query('INSERT INTO records SELECT ($1::jsonb ->> \'seq\')::bigint, $1::jsonb ->> \'kind\', $1::jsonb ->> \'ref_id\', $1::jsonb ->> \'ts\', $1::jsonb ->> \'body\', $1::jsonb ->> \'prev_hash\', $1::jsonb ->> \'hash\'', [JSON.stringify(last)]);
+  await suite.db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
 });
 
 test('an older signed head put back on PostgreSQL: verify passes, the head copied off the host does not (and --strict sees the tail)', async () => {
