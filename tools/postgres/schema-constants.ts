@@ -91,9 +91,6 @@ export const CONSTANT_FUNCTIONS: ReadonlyMap<string, string> = new Map([
   ),
   ['pg_get_publication_tables', 'returns the row filters of publications, constants included'],
   ['current_setting', "returns the value of a setting, custom ones included (`app.api_key`, set for a role or database)"],
-  // Not a printer of constants but their source: what it stores, current_setting (now allowed for
-  // built-in names: setting-reads.ts) and SHOW return as is, in the same statement or the next.
-  ['set_config', "stores a value in a setting, which current_setting and SHOW return as it is: a masked column's value would come back unmasked"],
   ...['pg_show_all_settings', 'pg_show_all_file_settings'].map((f) => [f, 'returns the values of settings, custom ones included (`app.api_key`)'] as const),
   ['pg_options_to_table', 'prints stored options (of foreign servers, user mappings, relations), passwords included'],
 ]);

@@ -23,9 +23,9 @@
  *   in chunks (`encode(chunk_data, 'escape')`); a role that may read it (a superuser, or one
  *   granted pg_toast) reads a masked column or a denied table there under another name.
  * - pg_read_file and pg_read_binary_file read the table's data files themselves.
- * set_config, which stores a value in a setting for SHOW and current_setting, is listed with the
- * schema's constants (schema-constants.ts CONSTANT_FUNCTIONS). statistics-values.ts refuses all
- * of these while a column mask or a conditional deny rule applies, named or called through a view,
+ * - set_config stores a value in a setting that SHOW and current_setting return.
+ * statistics-values.ts refuses all of these while a column mask or a conditional deny rule
+ * applies, named or called through a view,
  * whatever the grant lists (a grant without a `sql:` block allows every function; a sql grant
  * never allows them under a read: analysis/functions.ts NEVER_UNDER_READ).
  * Not closed here: a predicate is a channel of its own. Those that compute the output from a
@@ -42,6 +42,8 @@ const LARGE_OBJECTS =
 
 /** The storing functions named one by one (locks, large objects and logical slots go by prefix: storingCall). */
 export const STORING_FUNCTIONS: ReadonlyMap<string, string> = new Map([
+  // current_setting (allowed for built-in names: setting-reads.ts) and SHOW return it, in the same statement or the next.
+  ['set_config', "stores a value in a setting, which current_setting and SHOW return as it is: a masked column's value would come back unmasked"],
   ['setval', 'stores a number in a sequence, which last_value and currval return in the next call'],
   ['pg_notify', 'sends its payload to every session that LISTENs, where no mask follows it'],
   ['pg_logical_emit_message', 'writes its message into the WAL, which logical decoding returns as it is'],
