@@ -45,13 +45,22 @@ export async function withSession<T>(session: () => Promise<pg.PoolClient>, fn: 
  * the policy saw is not the one the server reads), default_transaction_read_only off, no
  * statement_timeout, a masked value kept in a setting for SHOW to return. DISCARD ALL resets
  * every setting to the session's start (the startup packet's pinned values), releases locks
- * and listens, and drops prepared statements and cursors. It runs once the answer is in (for a
- * write, once COMMIT is answered), so the caller does not wait for it; a session it fails on is
- * destroyed, never pooled again.
+ * and listens, and drops prepared statements and cursors. A session it fails on is destroyed,
+ * never pooled again.
+ *
+ * It is sent on a timer, not at once: the answer is in (for a write, COMMIT is answered), and
+ * the rest of the call (masking, the durable outcome, the response) runs in this turn of the
+ * event loop and its immediates, before any timer. So the reset's own work (building and
+ * sending the query, reading its answer) lands after the agent has its response, not before.
+ * The session is not back in the pool until the reset is answered, so nothing can use it
+ * unreset meanwhile; a call that needs a session then takes another (bench: `npm run bench --
+ * query`, README Performance).
  */
 export function resetThenRelease(client: pg.PoolClient): void {
-  client.query('DISCARD ALL').then(
-    () => client.release(),
-    (e: unknown) => client.release(e instanceof Error ? e : new Error('reset failed')),
-  );
+  setTimeout(() => {
+    client.query('DISCARD ALL').then(
+      () => client.release(),
+      (e: unknown) => client.release(e instanceof Error ? e : new Error('reset failed')),
+    );
+  }, 0);
 }
