@@ -119,7 +119,7 @@ function reachWithin(f: KubeFacts, containers: readonly string[]): ConditionResu
   if (f.alsoReaches === undefined) return null;
   if (f.alsoReaches === null) return no(`container ${f.container} is not a container of the pod, so what it reaches is unknown`);
   if (f.alsoReaches.every((c) => containers.includes(c))) return null;
-  return no(`container ${f.container} shares the processes or a volume of a container outside ${containers.join(', ')} (an ephemeral container's target, a pod with shareProcessNamespace, or a volume both mount)`);
+  return no(`container ${f.container} shares the processes or a volume of a container outside ${containers.join(', ')} (an ephemeral container's target or one targeting it, a pod with shareProcessNamespace, or a volume both mount)`);
 }
 
 function allow(b: KubernetesBlock, f: KubeFacts): ConditionResult {
@@ -167,8 +167,8 @@ function deny(b: KubernetesBlock, f: KubeFacts): ConditionResult {
   let presumed = false;
   if (b.containers) {
     if (f.container === null && f.verb !== 'exec' && f.verb !== 'logs') return no('no container is involved');
-    // The container itself, or one it reaches (an ephemeral container's target, a shared
-    // process namespace, a volume both mount); a container of unknown reach counts as reaching a denied one.
+    // The container itself, or one it reaches (an ephemeral container's target or one
+    // targeting it, a shared process namespace, a volume both mount); a container of unknown reach counts as reaching a denied one.
     const itself = f.container !== null && b.containers.includes(f.container);
     const reached = f.alsoReaches === undefined ? false : f.alsoReaches === null || f.alsoReaches.some((c) => b.containers!.includes(c));
     if (f.container !== null && !itself && !reached) return no(`container ${f.container} is not denied`);

@@ -2,14 +2,16 @@
  * What a container of a pod reaches besides itself. Why: an ephemeral container started with
  * a target (`kubectl debug --target=X`) joins X's process namespace, so a command in it reads
  * X's processes (their environment with `ps eww`, their files under /proc/PID/root), and its
- * log is what was done there; in a pod with `spec.shareProcessNamespace: true` every container
- * sees every other's processes. A volume two containers mount carries what one writes (or is
- * given: a secret, a token) to the other: a vault-agent sidecar renders secrets into an
- * emptyDir the app mounts, and `cat /vault/secrets/db` in the app reads them. Any volume both
- * mount counts, whatever its kind, `subPath` or `readOnly` (fail closed; a read-only mount
- * still reads). A `containers:` rule judges exec (and logs of an ephemeral container: the
- * target only, a log is not a volume) as reaching those containers too, as kubectl_get
- * withholds an ephemeral container whose target it withholds (container-scope.ts).
+ * log is what was done there. The namespace is shared both ways: an exec into X sees the debug
+ * container's processes (and those of every other one targeting X) the same way. In a pod with
+ * `spec.shareProcessNamespace: true` every container sees every other's processes. A volume two
+ * containers mount carries what one writes (or is given: a secret, a token) to the other: a
+ * vault-agent sidecar renders secrets into an emptyDir the app mounts, and `cat
+ * /vault/secrets/db` in the app reads them. Any volume both mount counts, whatever its kind,
+ * `subPath` or `readOnly` (fail closed; a read-only mount still reads). A `containers:` rule
+ * judges exec (and logs of an ephemeral container: the target only, a log is neither a process
+ * namespace nor a volume) as reaching those containers too, as kubectl_get withholds an
+ * ephemeral container whose target it withholds (container-scope.ts).
  */
 import { isObj } from './objects.js';
 
@@ -49,15 +51,17 @@ export function reachOf(spec: unknown): ContainerReach {
 
 /**
  * The other containers a call on `container` reaches (sorted), or null when `container` is not
- * one of the pod's (its reach is unknown: fail closed). `exec` reaches the target of an
- * ephemeral container, under shareProcessNamespace every container, and every container that
- * mounts a volume it mounts; `logs` the target only.
+ * one of the pod's (its reach is unknown: fail closed). `exec` reaches every container in its
+ * process namespace (its target, whatever targets it, whatever targets the same), under
+ * shareProcessNamespace every container, and every container that mounts a volume it mounts;
+ * `logs` the target only.
  */
 export function reachedBesides(r: ContainerReach, container: string, action: 'exec' | 'logs'): string[] | null {
   if (!r.all.includes(container)) return null;
   const out = new Set<string>();
   const target = r.targets[container];
   if (target !== undefined) out.add(target);
+  if (action === 'exec') for (const c of processNamespace(r, container)) out.add(c);
   if (action === 'exec' && r.sharedPids) for (const c of r.all) out.add(c);
   if (action === 'exec') {
     const mine = new Set(r.mounts[container] ?? []);
@@ -65,4 +69,23 @@ export function reachedBesides(r: ContainerReach, container: string, action: 'ex
   }
   out.delete(container);
   return [...out].sort();
+}
+
+/**
+ * The containers whose processes `container`'s process namespace holds through targets,
+ * itself included: followed both ways and transitively, so two debug containers targeting app
+ * see each other, and a target chain (one ephemeral container targeting another: fail closed)
+ * is one namespace.
+ */
+function processNamespace(r: ContainerReach, container: string): Set<string> {
+  const group = new Set([container]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [e, t] of Object.entries(r.targets)) {
+      if (group.has(e) === group.has(t)) continue;
+      group.add(e).add(t);
+      grew = true;
+    }
+  }
+  return group;
 }

@@ -41,8 +41,8 @@ export interface KubeFacts extends Facts {
   container: string | null;
   /**
    * exec and logs: the other containers of the pod the call reaches (an ephemeral container's
-   * target; for exec, under shareProcessNamespace every container, and every container
-   * mounting a volume it mounts), null when unknown (the container is not one of the pod's).
+   * target; for exec, the ephemeral containers targeting it, under shareProcessNamespace every
+   * container, and every container mounting a volume it mounts), null when unknown (the container is not one of the pod's).
    * `containers:` rules judge them too (container-reach.ts).
    */
   alsoReaches?: string[] | null;

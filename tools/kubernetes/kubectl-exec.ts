@@ -119,7 +119,8 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
       if (facts.container === null) throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} has no container`);
       assertKnownContainer(input.namespace, input.pod, facts.container, facts.alsoReaches);
-      // An ephemeral container added since the decision may mount a volume this one mounts.
+      // An ephemeral container added since the decision may mount a volume this one mounts, or
+      // target it and so share its processes.
       const reach = { container: facts.container, alsoReaches: facts.alsoReaches, action: 'exec' as const };
       await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels, reach);
       const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);

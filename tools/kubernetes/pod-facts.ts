@@ -50,9 +50,10 @@ export async function assertSamePod(c: KubeConnector, namespace: string, pod: st
 }
 
 /**
- * What the policy judged an exec to reach besides its container. Why checked again: a volume
- * is shared by mounting it, and an ephemeral container added after the decision (same pod uid)
- * may mount one the exec'd container mounts, so the call would reach a container nobody judged.
+ * What the policy judged an exec to reach besides its container. Why checked again: an
+ * ephemeral container added after the decision (same pod uid) may mount a volume the exec'd
+ * container mounts, or target it (`kubectl debug --target`) and so put its processes in the
+ * exec'd container's view; the call would reach a container nobody judged.
  */
 export interface DecidedReach {
   container: string;

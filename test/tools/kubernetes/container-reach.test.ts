@@ -82,8 +82,11 @@ test('an allow naming the ephemeral container but not its target does not reach 
   assert.equal(d.effect, 'deny');
   // The reason does not name the container kubectl_get would withhold.
   assert.doesNotMatch(d.reason, /vault-agent/);
+  // app itself is refused here too: debug-app targets it, so its processes are in app's view
+  // (container-reach-target.test.ts); naming debug-app as well allows it.
   const app = await tool.parse({ connection: 'prod', namespace: 'shop', pod: 'dbg-3', container: 'app', command: ['ls', '/'] } as never, k.parseCtx);
-  assert.equal(policy.decide('kubectl_exec', app).effect, 'allow');
+  assert.equal(policy.decide('kubectl_exec', app).effect, 'deny');
+  assert.equal(judgedPolicy(ONLY_APP.replaceAll('[app, debugger]', '[app, debugger, debug-app]')).decide('kubectl_exec', app).effect, 'allow');
 });
 
 test('shareProcessNamespace: exec into any container reaches every container; logs do not', async () => {
