@@ -8,7 +8,10 @@
  * on a bit of the value, a view whose own definition joins on it. Without masks each returns the email's first
  * characters (the leak); under a mask on users.email each is refused, leaking nothing; and the
  * filters column masking accepts (a bit per row of the outermost query, an order, a count of
- * equal values: README, Masking by lineage) still read.
+ * equal values: README, Masking by lineage) still read, as do a bare masked column next to a
+ * function in FROM whose columns are known (generate_series, unnest of constants) and a UNION
+ * whose branches select the same plain columns of users (one query with OR); a bare one next to a
+ * function that may return such a column, and UNION branches the output tells apart, stay refused.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -50,6 +53,8 @@ const CHANNELS: readonly (readonly [string, Decode, string])[] = [
   [`SELECT count(*) AS n FROM public.users u, generate_series(1, ${code(1)}) g WHERE u.id = 1`, firstCell, 'a'],
   // Each relation filtered on the value is a bit per row of its own: set-operation branches, self-joins.
   [[0, 1, 2, 3, 4, 5, 6].map((k) => `SELECT ${2 ** k} AS b FROM public.users u WHERE u.id = 1 AND ${bit('u', k)}`).join(' UNION ALL '), (rows) => chars([sumOf(rows.map((r) => r[0]))]), 'a'],
+  // UNION without ALL, each branch told apart by its constant: the distinct values still add up to the code.
+  [[0, 1, 2, 3, 4, 5, 6].map((k) => `SELECT ${2 ** k} AS b FROM public.users u WHERE u.id = 1 AND ${bit('u', k)}`).join(' UNION '), (rows) => chars([sumOf(rows.map((r) => r[0]))]), 'a'],
   [`SELECT ${[0, 1, 2, 3, 4, 5, 6].map((k) => `u${k}.id AS b${k}`).join(', ')} FROM ${[0, 1, 2, 3, 4, 5, 6].map((k) => `public.users u${k}`).join(', ')} WHERE ${[0, 1, 2, 3, 4, 5, 6].map((k) => `((u${k}.id = 1 AND ${bit(`u${k}`, k)}) OR u${k}.id = 2)`).join(' AND ')}`,
     (rows) => chars([sumOf([0, 1, 2, 3, 4, 5, 6].map((k) => (rows.some((r) => r[k] === '1') ? String(2 ** k) : '0')))]), 'a'],
   [`SELECT a.id AS a, b.id AS b FROM (SELECT id, email FROM public.users) a, (SELECT id, email FROM public.users) b WHERE a.id = 1 AND b.id = 1 AND ${bit('a', 0)} AND ${bit('b', 1)}`, (rows) => String(rows.length), '0'],
@@ -78,6 +83,23 @@ const STILL_READ = [
   "SELECT u.id FROM public.users u JOIN public.orders o ON o.user_id = u.id WHERE u.email LIKE 'a%' AND o.total > 1 ORDER BY u.email",
   "SELECT id FROM public.users WHERE email LIKE 'a%' UNION SELECT user_id FROM public.orders",
   'SELECT a.id FROM public.alice_ids a JOIN public.users u ON u.id = a.id',
+  // A bare name next to a function in FROM whose columns are known is the table's.
+  "SELECT id FROM public.users, generate_series(1, 3) g WHERE email = 'nobody@example.com'",
+  "SELECT id FROM public.users u CROSS JOIN LATERAL unnest(ARRAY[1]) x WHERE email LIKE '%@example.com'",
+  // A UNION whose branches select the same plain columns of the table is one query with OR.
+  "SELECT id FROM public.users WHERE email = 'nobody@example.com' UNION SELECT id FROM public.users WHERE email LIKE 'bob%'",
+];
+
+/** Seven UNION branches, each selecting the same id when one bit of the first character's code is set: one bit in all, as with OR. */
+const UNION_OF_BITS = [0, 1, 2, 3, 4, 5, 6].map((k) => `SELECT u.id FROM public.users u WHERE u.id = 1 AND ${bit('u', k)}`).join(' UNION ');
+/** The same seven filters in one query with OR. */
+const OR_OF_BITS = `SELECT DISTINCT u.id FROM public.users u WHERE u.id = 1 AND (${[0, 1, 2, 3, 4, 5, 6].map((k) => bit('u', k)).join(' OR ')})`;
+
+/** A function in FROM with a column named email: a bare email next to it may be its, so it stays refused. */
+const MAIL_ROWS = [
+  "SELECT u.id FROM public.users u, public.mail_rows() f WHERE email LIKE 'a%'",
+  "SELECT u.id FROM public.users u, public.mail_rows() f(k) WHERE email LIKE 'a%'",
+  "SELECT u.id FROM public.users u, generate_series(1, 3) g(email) WHERE email LIKE 'a%'",
 ];
 
 let db: TestDatabase;
@@ -97,6 +119,7 @@ before(async () => {
     INSERT INTO orders VALUES (1, 1, 10), (2, 2, 3);
     CREATE VIEW user_codes AS SELECT u.id, n.id AS code FROM users u JOIN numbers n ON n.id = ascii(substr(u.email, 1, 1));
     CREATE VIEW alice_ids AS SELECT id FROM users WHERE email LIKE 'alice%';
+    CREATE FUNCTION public.mail_rows() RETURNS TABLE (n int, email text) LANGUAGE sql AS $$ SELECT 7, 'fn@example.com' $$;
   `);
   await ownTables(db, ['users', 'dictionary', 'numbers', 'orders', 'user_codes', 'alice_ids']);
   [plain, masked] = await Promise.all([startSqlWarden(db, { 'p.yaml': ANALYSTS_READ_ALL }), startSqlWarden(db, { 'p.yaml': MASKS + ANALYSTS_READ_ALL })]);
@@ -127,6 +150,22 @@ describe('without masks each channel returns the email (the leak)', () => {
   });
 });
 
+describe('a function in FROM next to an unqualified column, and UNION branches (without masks)', () => {
+  test('an alias column list renames only the first column of a function returning a row: email is still its', async () => {
+    const r = await plain.query('SELECT k, email FROM public.mail_rows() f(k)');
+    assert.equal(r.isError, false, r.text);
+    assert.deepEqual(rows(r), [['7', 'fn@example.com']]);
+  });
+
+  test('seven UNION branches selecting the same id return what the one query with OR does: one bit', async () => {
+    const union = await plain.query(UNION_OF_BITS);
+    const or = await plain.query(OR_OF_BITS);
+    assert.equal(union.isError, false, union.text);
+    assert.deepEqual(rows(union), rows(or));
+    assert.deepEqual(rows(union), [['1']]);
+  });
+});
+
 describe('under a mask on users.email', () => {
   const refused = refusalOf([SECRET, 'alice']);
   test('each channel is refused, naming the column', async () => {
@@ -145,6 +184,30 @@ describe('under a mask on users.email', () => {
     assert.match(r.text, /subquery/);
     const j = await masked.query(CHANNELS[1]![0]);
     assert.match(j.text, /join condition/);
+  });
+
+  test('a bare email next to a function that may have such a column stays refused', async () => {
+    for (const sql of MAIL_ROWS) refused(await masked.query(sql), sql, /masked column public\.users\.email .*join condition/);
+  });
+
+  test('next to generate_series or unnest of constants, a bare email is the table\'s: it filters', async () => {
+    const r = await masked.query("SELECT id, g FROM public.users, generate_series(1, 2) g WHERE email LIKE 'alice%' ORDER BY g");
+    assert.equal(r.isError, false, r.text);
+    assert.deepEqual(rows(r), [['1', '1'], ['1', '2']]);
+    const u = await masked.query("SELECT id, x FROM public.users u CROSS JOIN LATERAL unnest(ARRAY[5]) x WHERE email LIKE '%@example.com' ORDER BY id");
+    assert.equal(u.isError, false, u.text);
+    assert.deepEqual(rows(u), [['1', '5'], ['2', '5']]);
+  });
+
+  test('a UNION of branches selecting the same columns of users reads, as the one query with OR does; told apart, refused', async () => {
+    const union = await masked.query(UNION_OF_BITS);
+    assert.equal(union.isError, false, union.text);
+    assert.deepEqual(rows(union), [['1']]);
+    const r = await masked.query("SELECT id FROM public.users WHERE email LIKE 'alice%' UNION SELECT id FROM public.users WHERE email LIKE 'bob%' ORDER BY id");
+    assert.equal(r.isError, false, r.text);
+    assert.deepEqual(rows(r), [['1'], ['2']]);
+    const apart = "SELECT id, 1 AS b FROM public.users WHERE email LIKE 'a%' UNION SELECT id, 2 AS b FROM public.users WHERE email LIKE 'b%'";
+    refused(await masked.query(apart), apart, /more than one relation.*combine the conditions with OR in one query/);
   });
 
   test('filters of the outermost query, and joins and subqueries not touching the column, still read', async () => {

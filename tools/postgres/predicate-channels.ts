@@ -13,7 +13,10 @@
  * view column carrying a masked column; a computed one is refused in the outermost filters as
  * well, since it is computed in a query the view joins). Filters in more than one relation of the
  * outermost query (a self-join, set-operation branches) are a bit per row each, all of the value
- * in one statement of many: one relation may filter. A view whose own definition uses a masked
+ * in one statement of many: one relation may filter. A UNION (without ALL) whose branches each
+ * read one table and select the same plain columns of it is `SELECT DISTINCT ... WHERE w1 OR w2
+ * ...`, one bit per row however many branches, so its branches count as one relation
+ * (analysis/predicates.ts sameRowsUnion); branches the output tells apart stay refused. A view whose own definition uses a masked
  * column so is refused (checkViewPredicates). Deny rules refuse a table's reads whole.
  */
 import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.js';
@@ -72,8 +75,9 @@ export function checkPredicateChannels(facts: { predicateColumns: readonly Predi
 function moreRows(column: string): WardenError {
   return new WardenError(
     ErrorCode.DENIED,
-    `masked column ${column} is compared in the row filters of more than one relation (a self-join, or branches of UNION, INTERSECT or EXCEPT), each a bit per row of its own, so that together they return its value; ` +
-      'under masks a masked column may be compared in the filters of one relation of the outermost query (combine the conditions with OR in one query)',
+    `masked column ${column} is compared in the row filters of more than one relation (a self-join, or branches of UNION, INTERSECT or EXCEPT that tell themselves apart), each a bit per row of its own, so that together they return its value; ` +
+      'under masks a masked column may be compared in the filters of one relation of the outermost query: combine the conditions with OR in one query ' +
+      '(a UNION, without ALL, whose branches each read only that table and select the same plain columns of it counts as that one query)',
     { ruleIds: ['masking.columns'], reason: 'masked column filtered in more than one relation' },
   );
 }

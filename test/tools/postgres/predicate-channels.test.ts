@@ -43,6 +43,24 @@ describe('predicateColumns: the place of each column a predicate uses', () => {
     ['SELECT rank() OVER (ORDER BY u.email) FROM users u', ['window']],
     ['SELECT count(*) FROM users u, generate_series(1, length(u.email)) g', ['srf']],
     ["DELETE FROM users WHERE email = 'x'", ['top-where']],
+    // A bare name next to a function in FROM whose output columns are known for certain is the table's.
+    ["SELECT id FROM users, generate_series(1, 3) g WHERE email = 'a@b.c'", ['top-where']],
+    ["SELECT id FROM users, generate_series(1, 3) g(n) WHERE email = 'a@b.c' ORDER BY email", ['top-order', 'top-where']],
+    ["SELECT id FROM users, pg_catalog.generate_series(1, 3) WHERE email = 'a@b.c'", ['top-where']],
+    ["SELECT id FROM users u CROSS JOIN LATERAL unnest(ARRAY[1]) x WHERE email LIKE '%@x.com'", ['top-where']],
+    ["SELECT id FROM users, unnest('{a,b}'::text[]) x(w) WHERE email = 'a'", ['top-where']],
+    ["SELECT id FROM users, generate_subscripts(ARRAY[1, 2], 1) s WHERE email = 'a'", ['top-where']],
+    ["SELECT id FROM users, jsonb_each('{}'::jsonb) j WHERE email = 'a'", ['top-where']],
+    // Where the function may return a column of that name, the name may be the function's: a join.
+    ["SELECT id FROM users, my_rows() f WHERE email = 'a'", ['join']],
+    ["SELECT id FROM users, my_rows() f(n) WHERE email = 'a'", ['join']],
+    ["SELECT id FROM users, public.generate_series(1, 3) g WHERE email = 'a'", ['join']],
+    ["SELECT id FROM users, generate_series(1, 3) email WHERE email = 'a'", ['join']],
+    ["SELECT id FROM users, generate_series(1, 3) g(email) WHERE email = 'a'", ['join']],
+    ["SELECT id FROM users, jsonb_each('{}'::jsonb) j(email) WHERE email = 'a'", ['join']],
+    ['SELECT id FROM users u, unnest(ARRAY[u]) x WHERE email = 1', ['join']],
+    ["SELECT id FROM users, unnest(ARRAY[1], ARRAY[2]) x WHERE email = 'a'", ['join']],
+    ["SELECT g FROM users, generate_series(1, 255) g WHERE g = ascii(email)", ['join']],
     ['UPDATE notes n SET body = 1 FROM users u WHERE n.id = ascii(u.email)', ['join']],
   ];
   for (const [sql, places] of cases) {
@@ -67,6 +85,53 @@ describe('checkPredicateChannels', () => {
     ]) {
       checkPredicateChannels(analyzeSql(sql), NO_VIEWS, masking);
     }
+  });
+
+  test('a bare name next to a function in FROM: the table\'s when the function\'s columns are known, else refused', () => {
+    for (const sql of [
+      "SELECT id FROM users, generate_series(1, 3) g WHERE email = 'a@b.c'",
+      "SELECT id FROM users u CROSS JOIN LATERAL unnest(ARRAY[1]) x WHERE email LIKE '%@x.com'",
+      "SELECT id, email FROM users, generate_series(1, 3) g(n) WHERE email LIKE 'a%' ORDER BY email",
+    ]) {
+      checkPredicateChannels(analyzeSql(sql), NO_VIEWS, masking);
+    }
+    for (const sql of [
+      "SELECT id FROM users, my_rows() f WHERE email = 'a'",
+      "SELECT id FROM users, my_rows() f(n) WHERE email = 'a'",
+      "SELECT id FROM users, generate_series(1, 3) g(email) WHERE email = 'a'",
+      'SELECT g FROM users, generate_series(1, 255) g WHERE g = ascii(substr(email, 1, 1))',
+      'SELECT n FROM users, generate_series(1, 255) g(n) WHERE ascii(substr(email, 1, 1)) = n',
+      'SELECT id FROM users, generate_series(1, length(email)) g',
+    ]) {
+      assert.throws(() => checkPredicateChannels(analyzeSql(sql), NO_VIEWS, masking), (e: unknown) => e instanceof WardenError && /masked column public\.users\.email/.test(e.message), sql);
+    }
+  });
+
+  test('UNION branches that each select the same plain columns of the one table: what one query with OR reveals', () => {
+    const bits = (op: string, select: (k: number) => string): string =>
+      [0, 1, 2, 3, 4, 5, 6].map((k) => `SELECT ${select(k)} FROM users u WHERE u.id = 1 AND mod(ascii(substr(u.email, 1, 1)) / ${2 ** k}, 2) = 1`).join(` ${op} `);
+    for (const sql of [
+      "SELECT id FROM users WHERE email = 'a' UNION SELECT id FROM users WHERE email = 'b'",
+      "SELECT id, email FROM users WHERE email LIKE 'a%' UNION SELECT u.id, u.email FROM public.users u WHERE u.email LIKE 'b%' ORDER BY id LIMIT 5",
+      "SELECT * FROM users WHERE email = 'a' UNION DISTINCT SELECT * FROM users WHERE email = 'b'",
+      bits('UNION', () => 'u.id'),
+    ]) {
+      checkPredicateChannels(analyzeSql(sql), NO_VIEWS, masking);
+    }
+    const refusedAsRows = (sql: string): void =>
+      assert.throws(() => checkPredicateChannels(analyzeSql(sql), NO_VIEWS, masking), (e: unknown) => e instanceof WardenError && /more than one relation.*combine the conditions with OR in one query/.test(e.message), sql);
+    // Each branch tells itself apart (a constant, another column, a count of duplicates): a bit per row each.
+    refusedAsRows(bits('UNION', (k) => `${2 ** k} AS b`));
+    refusedAsRows(bits('UNION ALL', (k) => `${2 ** k} AS b`));
+    refusedAsRows(bits('UNION ALL', () => 'u.id'));
+    refusedAsRows(bits('INTERSECT', () => 'u.id'));
+    refusedAsRows(bits('EXCEPT', () => 'u.id'));
+    refusedAsRows("SELECT id, 1 AS b FROM users WHERE email = 'a' UNION SELECT id, 2 AS b FROM users WHERE email = 'b'");
+    refusedAsRows("SELECT id FROM users WHERE email = 'a' UNION SELECT name FROM users WHERE email = 'b'");
+    refusedAsRows("SELECT id, nextval('s') FROM users WHERE email = 'a' UNION SELECT id, nextval('s') FROM users WHERE email = 'b'");
+    refusedAsRows("SELECT id FROM users WHERE email = 'a' UNION SELECT id FROM users WHERE email = 'b' GROUP BY id");
+    refusedAsRows("SELECT u.id FROM users u, orders o WHERE u.email = 'a' UNION SELECT id FROM users WHERE email = 'b'");
+    refusedAsRows(`SELECT ${[0, 1, 2, 3, 4, 5, 6].map((k) => `u${k}.id`).join(', ')} FROM ${[0, 1, 2, 3, 4, 5, 6].map((k) => `users u${k}`).join(', ')} WHERE ${[0, 1, 2, 3, 4, 5, 6].map((k) => `mod(ascii(substr(u${k}.email, 1, 1)) / ${2 ** k}, 2) = 1`).join(' AND ')}`);
   });
 
   test('follows views: a view column carrying the masked column, and a computed one even in WHERE', () => {

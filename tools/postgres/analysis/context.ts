@@ -43,6 +43,12 @@ export interface Ctx {
   tracker: RefTracker | null;
   /** Ids of the relations outermost row filters name (PredicateColumn.row), in the order met. */
   rowIds: Map<Rel, number>;
+  /**
+   * While the branches of an outermost UNION that each select the same plain columns of one
+   * table are walked (predicates.ts sameRowsUnion): the first branch's relation, whose row id
+   * the others' share, since together they filter that table's rows as one query with OR would.
+   */
+  unionRows: { first: Rel | null } | null;
 }
 
 /** The column references an outermost conjunct makes to its query's relations, and the values subqueries feed it. */
@@ -60,7 +66,7 @@ export function newCtx(literals: string[], literalTexts: (string | null)[] = [])
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
     pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [], written: new Map(),
-    predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(),
+    predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(), unionRows: null,
   };
 }
 
@@ -78,7 +84,11 @@ export interface OutCol {
 export type Rel =
   | { alias: string; kind: 'table'; table: string }
   | { alias: string; kind: 'derived'; cols: OutCol[] }
-  | { alias: string; kind: 'opaque'; sources: SourceColumn[]; names: readonly string[]; renamedTable?: true };
+  | {
+      alias: string; kind: 'opaque'; sources: SourceColumn[]; names: readonly string[]; renamedTable?: true;
+      /** `names` are all its columns (a built-in function in FROM of a known row shape, select.ts functionColumns): no other name is its. */
+      exact?: true;
+    };
 
 /** A FROM scope with its CTEs, chained to the enclosing query for correlated references. */
 export interface Scope {

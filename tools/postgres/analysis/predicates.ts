@@ -9,7 +9,7 @@
  * (predicate-channels.ts). Clauses the select list computes from (an aggregate's FILTER in the
  * select list) are also in the output's lineage, refused there as a derived flow.
  */
-import { type Ctx, type Lin, type RefTracker, type Scope, notePredicate, uniqSources } from './context.js';
+import { type Ctx, type Lin, type Rel, type RefTracker, type Scope, identText, notePredicate, splitAlias, uniqSources } from './context.js';
 import { lineage } from './lineage.js';
 import { filteredRow, filtersRows } from './predicate-refs.js';
 import type { PredicatePlace } from './types.js';
@@ -82,4 +82,86 @@ export function walkClause(key: string, node: unknown, scope: Scope, ctx: Ctx): 
     return;
   }
   for (const item of how.split(node)) outermostItem(item, scope, ctx, how.place);
+}
+
+/** Set operators whose result is a set: UNION without ALL. */
+const SET_UNIONS = new Set(['union', 'union distinct']);
+
+function empty(v: unknown): boolean {
+  return v === null || v === undefined || v === false || (Array.isArray(v) && v.length === 0);
+}
+
+/**
+ * The output columns of one branch of an outermost UNION, as names ('*' for all), when the
+ * branch reads one table (no join, no other FROM item, no alias column list) and selects only
+ * plain columns of it, with no clause that makes its rows other than the rows its WHERE keeps
+ * (GROUP BY, HAVING, DISTINCT, a window, WITH, INTO; ORDER BY and LIMIT only on the last branch,
+ * where the parser puts the whole UNION's own); else null.
+ */
+function plainBranch(b: Node, last: boolean): string[] | null {
+  if (b.type !== 'select' || !empty(b.with) || !empty(b.options) || !empty(b.groupby) || !empty(b.having) || !empty(b.window)) return null;
+  if ((b.distinct as Node | null)?.type) return null;
+  const into = b.into as Node | null;
+  if (into && (into.expr || into.type)) return null;
+  if (!last && (!empty(b.orderby) || !empty((b.limit as Node | null)?.value))) return null;
+  const from = b.from as Node[] | null;
+  if (!Array.isArray(from) || from.length !== 1) return null;
+  const item = from[0]!;
+  const table = identText(item.table);
+  if (!table || item.expr || !empty(item.join) || !empty(item.on) || !empty(item.using) || !empty(item.tablesample) || !empty(item.prefix)) return null;
+  const alias = splitAlias(item.as);
+  if (alias.columns.length > 0) return null;
+  const names: string[] = [];
+  for (const col of (b.columns as Node[] | null) ?? []) {
+    const e = col?.expr as Node | undefined;
+    if (!e || e.type !== 'column_ref' || !empty(e.collate)) return null;
+    if (Object.keys(e).some((k) => !['type', 'table', 'column', 'collate', 'loc'].includes(k))) return null;
+    const q = identText(e.table);
+    if (q !== null && q !== (alias.name ?? table)) return null;
+    const name = identText(e.column);
+    if (!name) return null;
+    names.push(name);
+  }
+  return names.length > 0 ? names : null;
+}
+
+/**
+ * Whether an outermost set operation is a UNION (without ALL) whose branches each select the
+ * same plain columns (same names, same positions) of one table, filtering its rows in their own
+ * WHERE. Its result is then `SELECT DISTINCT <columns> FROM <table> WHERE <w1> OR <w2> OR ...`:
+ * each output row is a row of the table, present when one branch's condition holds, one bit per
+ * row whatever the number of branches, so the branches filter one relation (ctx.unionRows).
+ * Anything that tells the branches apart in the output is a bit per row per branch (seven
+ * branches, each filtering one bit of a character's code, return the character) and stays
+ * refused: UNION ALL (a row's count is how many conditions hold), INTERSECT and EXCEPT (not an
+ * OR), a constant or another column per branch, a computed select list (nextval differs per
+ * branch), GROUP BY or a join in a branch, another table.
+ */
+export function sameRowsUnion(node: Node): boolean {
+  const shapes: string[][] = [];
+  for (let b: Node | undefined = node; b; b = b._next as Node | undefined) {
+    if (b._next && !SET_UNIONS.has(String(b.set_op).toLowerCase())) return false;
+    const shape = plainBranch(b, !b._next);
+    if (!shape) return false;
+    shapes.push(shape);
+  }
+  const first = shapes[0]!;
+  return shapes.length > 1 && shapes.every((s) => s.length === first.length && s.every((c, i) => c === first[i]));
+}
+
+/**
+ * In a UNION sameRowsUnion accepted, give a branch's table the row id of the first branch's
+ * (PredicateColumn.row): a branch over another table keeps its own.
+ */
+export function shareUnionRow(ctx: Ctx, rels: readonly Rel[]): void {
+  const union = ctx.unionRows;
+  const rel = rels.length === 1 ? rels[0]! : null;
+  if (!union || ctx.nested > 0 || rel?.kind !== 'table') return;
+  if (!union.first) {
+    union.first = rel;
+    return;
+  }
+  if (union.first.kind !== 'table' || union.first.table !== rel.table) return;
+  if (!ctx.rowIds.has(union.first)) ctx.rowIds.set(union.first, ctx.rowIds.size + 1);
+  ctx.rowIds.set(rel, ctx.rowIds.get(union.first)!);
 }

@@ -11,7 +11,7 @@ import {
 } from './context.js';
 import { addCtes } from './cte.js';
 import { findRel, functionName, lineage, lineageHooks, nestedQuery } from './lineage.js';
-import { walkClause } from './predicates.js';
+import { sameRowsUnion, shareUnionRow, walkClause } from './predicates.js';
 import { storeOutput } from './stored.js';
 
 type Node = Record<string, unknown>;
@@ -48,8 +48,21 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
   const cteScope = childScope(parent);
   // A WITH query's result feeds this one: its clauses are a subquery's (predicates.ts).
   if (Array.isArray(node.with)) nestedQuery(ctx, () => addCtes(node.with as Node[], cteScope, ctx, analyzeSelect));
+  // An outermost UNION of branches filtering one table's rows alike filters one relation (predicates.ts).
+  const unionHead = ctx.nested === 0 && !ctx.unionRows && !!node._next && sameRowsUnion(node);
+  if (unionHead) ctx.unionRows = { first: null };
+  try {
+    return selectBody(node, cteScope, ctx);
+  } finally {
+    if (unionHead) ctx.unionRows = null;
+  }
+}
+
+/** analyzeSelect past its WITH: FROM, the clauses, the select list and the next set-operation branch. */
+function selectBody(node: Node, cteScope: Scope, ctx: Ctx): OutCol[] {
   const scope = childScope(cteScope);
   for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
+  shareUnionRow(ctx, scope.rels);
   const into = node.into as Node | null;
   let intoTable: string | null = null;
   if (into && (into.expr || into.type)) {
@@ -124,7 +137,8 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
     const lin = lineage(expr, scope, ctx);
     // A function's rows are computed from its arguments (generate_series(1, length(email))).
     notePredicate(ctx, lin.sources, 'srf');
-    rel = { alias: alias.name ?? '', kind: 'opaque', sources: lin.sources, names: functionSourceNames(expr, alias) };
+    const { names, exact } = functionColumns(expr, alias);
+    rel = { alias: alias.name ?? '', kind: 'opaque', sources: lin.sources, names, ...(exact ? { exact } : {}) };
   } else {
     throw parseError('FROM item not understood');
   }
@@ -204,6 +218,67 @@ const SRF_COLUMNS: Record<string, readonly string[]> = {
   json_each_text: ['key', 'value'],
   jsonb_each_text: ['key', 'value'],
 };
+
+/** Built-in set-returning functions whose result is always one scalar column (named by the alias, or the function). */
+const SCALAR_SRFS = new Set(['generate_series', 'generate_subscripts']);
+
+/**
+ * Built-in scalar types an array cast may name (`'{a,b}'::text[]`): with search_path pinned to
+ * pg_catalog first (connector.ts), these names are pg_catalog's types, none of them composite.
+ */
+const SCALAR_TYPES = new Set([
+  'int', 'integer', 'int2', 'int4', 'int8', 'smallint', 'bigint', 'numeric', 'decimal', 'real', 'float', 'float4', 'float8',
+  'double precision', 'text', 'varchar', 'character varying', 'char', 'character', 'bool', 'boolean', 'date', 'timestamp',
+  'timestamptz', 'uuid',
+]);
+const LITERALS = new Set(['number', 'single_quote_string', 'bool', 'null']);
+
+/**
+ * Whether the argument of unnest(...) is certainly an array of a scalar type: an ARRAY[...] of
+ * literals, or a cast to a built-in scalar array type. Any other array may hold composite values
+ * (`unnest(ARRAY[u])` returns users' columns, email among them).
+ */
+function scalarArray(arg: unknown): boolean {
+  const o = arg as Node | null;
+  if (!o || typeof o !== 'object') return false;
+  if (o.type === 'array') {
+    const list = (o.expr_list as Node | undefined)?.value;
+    return Array.isArray(list) && list.every((e) => LITERALS.has(String((e as Node | null)?.type)));
+  }
+  if (o.type === 'cast') {
+    const target = Array.isArray(o.target) && o.target.length === 1 ? (o.target[0] as Node) : null;
+    if (!target || typeof target.dataType !== 'string') return false;
+    const type = target.dataType.toLowerCase();
+    const array = type.endsWith('[]') || (target.array as Node | undefined)?.dimension === 1;
+    return array && SCALAR_TYPES.has(type.replace(/\[\]$/, ''));
+  }
+  return false;
+}
+
+/**
+ * Column names of a function in FROM, and whether they are all its columns (`exact`).
+ *
+ * Exact only for built-ins whose result shape is fixed whatever the database holds
+ * (functionName gives the bare name only for an unqualified or pg_catalog call, and an
+ * unqualified one that a public overload may win is refused before it runs, connector.ts):
+ * generate_series and generate_subscripts return one scalar column, and so does unnest of one
+ * array of a scalar type; the column is named by the alias's column list, else the alias, else
+ * the function. json_each and the like return (key, value), the alias's column list renaming the
+ * first ones. Any other function (or unnest of an array that may hold rows) may return a row
+ * type with columns of any name, so a bare name may be its: not exact, the alias's column list
+ * renaming only the first columns of a composite result.
+ */
+function functionColumns(expr: Node, alias: { name: string | null; columns: string[] }): { names: readonly string[]; exact: boolean } {
+  const fn = functionName(expr);
+  const bare = fn && !fn.includes('.') ? fn : null;
+  const args = (expr.args as Node | undefined)?.value;
+  const argList = Array.isArray(args) ? args : [];
+  const scalar = !!bare && (SCALAR_SRFS.has(bare) || (bare === 'unnest' && argList.length === 1 && scalarArray(argList[0])));
+  if (scalar && alias.columns.length <= 1) return { names: [alias.columns[0] ?? alias.name ?? bare], exact: true };
+  const known = bare ? SRF_COLUMNS[bare] : undefined;
+  if (known && alias.columns.length <= known.length) return { names: known.map((n, i) => alias.columns[i] ?? n), exact: true };
+  return { names: functionSourceNames(expr, alias), exact: false };
+}
 
 /**
  * Column names of a function in FROM: the alias's column list when given; else a known row

@@ -35,11 +35,17 @@ function ofCols(cols: readonly OutCol[]): Lin {
  * What `name` may be in `rel`: a base table may or may not have it (only the catalog knows); a
  * subquery has it certainly when one of its columns is named so by an alias or a column
  * reference, and may have it under any guessed name or through a `*`; a function source has its
- * declared columns certainly and may have others (a composite result's columns).
+ * declared columns certainly and may have others (a composite result's columns), unless it is a
+ * built-in whose columns are all known (exact: generate_series, unnest of an array of scalars).
  */
 export function matchColumn(rel: Rel, name: string): Match | null {
   if (rel.kind === 'table') return { lin: { sources: [{ table: rel.table, column: name }], derived: false }, certain: false };
-  if (rel.kind === 'opaque') return { lin: { sources: rel.sources, derived: true }, certain: rel.names.includes(name) };
+  if (rel.kind === 'opaque') {
+    const certain = rel.names.includes(name);
+    // A function whose columns are all known (generate_series(1, 3) g has g only) has no other.
+    if (!certain && rel.exact) return null;
+    return { lin: { sources: rel.sources, derived: true }, certain };
+  }
   const named = rel.cols.filter((c) => !c.starRel && !c.guessed && c.name === name);
   if (named.length > 0) return { lin: ofCols(named), certain: true };
   const guessed = rel.cols.filter((c) => !c.starRel && c.guessed);
