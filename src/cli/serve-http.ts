@@ -12,12 +12,18 @@ import { log } from '../server/log.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import { reviewsAnything } from '../policy/engine.js';
 import { isAdmin } from '../pipeline/builtins/explain-call.js';
+import { isDelegated } from '../policy/actors.js';
+import type { Principal } from '../tool-api.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
 
 /** Serve until a signal; returns after the graceful shutdown. */
 export async function serveHttpWithUi(rt: Runtime, listen: string, version: string): Promise<void> {
   const { host, port } = parseListen(listen);
   const verifier = verifierFromConfig(rt);
+  // Who may use the UI: a reviewer or an admin acting directly. A token with an `act` claim (an
+  // agent acting for a reviewer, well formed or not) is refused, as approvals refuse it: the UI
+  // shows every principal's transcripts, and an agent's own grants do not reach them.
+  const uiReviewer = (p: Principal) => !isDelegated(p.claims) && (isAdmin(rt.config.admins, p) || reviewsAnything(rt.policy(), p));
   let ui: UiHandler | undefined;
   const mount = rt.config.ui.enabled
     ? { '/ui': (req: Parameters<UiHandler['handler']>[0], res: Parameters<UiHandler['handler']>[1]) => (ui ? ui.handler(req, res) : void res.writeHead(503).end()) }
@@ -28,18 +34,21 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
       store: rt.store as unknown as UiStore,
       ...(rt.approvals ? { approvals: rt.approvals } : {}),
       // The UI token login is checked like the MCP endpoint (signature, issuer, audience, expiry,
-      // required scopes), and is for reviewers and admins only: the UI shows every principal's
-      // transcripts. The session ends when the token does.
+      // required scopes), and is for reviewers and admins acting directly only: the UI shows
+      // every principal's transcripts. The session ends when the token does.
       verifyToken: async (token) => {
         const v = await verifyBearerToken(verifier, token);
-        if (!isAdmin(rt.config.admins, v.principal) && !reviewsAnything(rt.policy(), v.principal)) {
+        if (isDelegated(v.principal.claims)) {
+          throw new WardenError(ErrorCode.UNAUTHENTICATED, 'the token carries an act (delegation) claim: the UI is for reviewers acting directly, not agents acting for them', { reason: 'not_a_reviewer', subject: v.principal.subject });
+        }
+        if (!uiReviewer(v.principal)) {
           throw new WardenError(ErrorCode.UNAUTHENTICATED, 'this identity reviews nothing under the current policy', { reason: 'not_a_reviewer', subject: v.principal.subject });
         }
         return { principal: v.principal, expiresAt: v.expiresAt };
       },
       // ... and stays for reviewers and admins only: a policy reload can end a session early.
       // The one-time-link session is the machine's own reviewer (ui.local_reviewer) and stays.
-      stillReviewer: (p) => p.authMethod === 'local' || isAdmin(rt.config.admins, p) || reviewsAnything(rt.policy(), p),
+      stillReviewer: (p) => p.authMethod === 'local' || uiReviewer(p),
       baseUrl: handle.url,
       // The same Origin policy as every request to this listener passed (scheme, host and port).
       allowsOrigin: (o) => handle.allowsOrigin(o),

@@ -3,7 +3,8 @@
  *
  * Keys come from the issuer's JWKS (discovered from `/.well-known/openid-configuration`, or a
  * configured `jwks_uri`), cached by jose with rotation: an unknown `kid` refetches the set, at
- * most once per cooldown. Checked: signature, allowed algorithms only (never `none`, never HS*),
+ * most once per cooldown; after a fetch that failed, the next waits JWKS_RETRY_MS. Checked:
+ * signature, allowed algorithms only (never `none`, never HS*),
  * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway (at most 5 minutes),
  * an `iat` no later than now plus that leeway, and, when configured, an `iat` no older than
  * `max_token_age` and a header `typ` of `at+jwt` when there is one (RFC 9068; token-type.ts).
@@ -11,7 +12,7 @@
  * also through redirects.
  * The token itself never leaves this module: errors name what was wrong, never the token.
  */
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
@@ -66,6 +67,12 @@ const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.string().url(
 
 const DISCOVERY_RETRY_MS = 5_000;
 /**
+ * After a key-set fetch that failed, no other is tried for this long (or jwks_cooldown, if shorter).
+ * Why: jose starts its cooldown only after a fetch that succeeded, so while the key set answers
+ * errors every token with a made-up kid (no token needed, any signature) was one more fetch.
+ */
+const JWKS_RETRY_MS = 5_000;
+/**
  * The largest exp/nbf leeway a configuration may ask for: clocks drift by seconds, and a leeway
  * of an hour (say `30m` typed for `30s`) would keep every expired token working that long.
  */
@@ -100,11 +107,29 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
   // briefly (never past its exp, never past VERIFIED_CACHE_MS). Keyed by the token in memory only.
   const verified = new Map<string, { v: VerifiedToken; until: number }>();
 
+  const cooldown = opts.jwks_cooldown_ms ?? 30_000;
+  const jwksRetryMs = Math.min(cooldown, JWKS_RETRY_MS);
+  let jwksFailedAt = -Infinity;
+  // Every key-set fetch jose makes goes through here: one that failed holds the next back.
+  const gatedFetch = async (url: string, init: RequestInit): Promise<Response> => {
+    if (Date.now() - jwksFailedAt < jwksRetryMs) throw new Error("the issuer's key set failed to load a moment ago");
+    try {
+      const res = await fetch(url, init);
+      // A 200 that is no key set fails in jose too: read here, so that it counts as a failure.
+      const body = res.status === 200 ? await res.text() : '';
+      if (res.status !== 200 || !isKeySet(body)) jwksFailedAt = Date.now();
+      return res.status === 200 ? new Response(body, { status: 200, headers: res.headers }) : res;
+    } catch (e) {
+      jwksFailedAt = Date.now();
+      throw e;
+    }
+  };
   const keySet = (uri: string) =>
     createRemoteJWKSet(new URL(uri), {
-      cooldownDuration: opts.jwks_cooldown_ms ?? 30_000,
+      cooldownDuration: cooldown,
       cacheMaxAge: opts.jwks_max_age_ms ?? 600_000,
       timeoutDuration: 5_000,
+      [customFetch]: gatedFetch,
     });
 
   async function discover(): Promise<ReturnType<typeof createRemoteJWKSet>> {
@@ -200,6 +225,16 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
       return (opts.required_scopes ?? []).filter((s) => !t.scopes.includes(s));
     },
   };
+}
+
+/** Whether a key-set response body is a JSON object with a `keys` array. */
+function isKeySet(body: string): boolean {
+  try {
+    const v = JSON.parse(body) as unknown;
+    return typeof v === 'object' && v !== null && Array.isArray((v as { keys?: unknown }).keys);
+  } catch {
+    return false;
+  }
 }
 
 /** `scope` (space-delimited, RFC 8693/9068) or `scp` (array or string). */

@@ -59,8 +59,12 @@ export function serveResourceMetadata(info: ResourceInfo, path: string, req: Inc
   return true;
 }
 
+/**
+ * A quoted-string of visible ASCII: a refusal's text may quote what a token carried (its `typ`),
+ * and a header value outside Latin-1 or with a control character made Node throw (a 500).
+ */
 function quote(v: string): string {
-  return `"${v.replace(/["\\\r\n]/g, ' ')}"`;
+  return `"${v.replace(/["\\]/g, ' ').replace(/[^\x20-\x7e]/g, '?')}"`;
 }
 
 /**

@@ -190,3 +190,34 @@ test('serve --http: Origin is a full origin on /mcp and /ui (another port of thi
     assert.equal(code, 0, server.out.stderr);
   }
 });
+
+test('serve --http: a delegated token (an agent acting for a reviewer, act claim) cannot sign in to the UI', async () => {
+  // The UI shows every principal's transcripts and is for people who review: approvals already
+  // refuse a delegated reviewer, and the sign-in must too, or agent-x acting for dora reads everything.
+  const issuer = await startOidcIssuer();
+  const server = await startServeHttp(`issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups`, 'admins: { groups: [wardens] }\n');
+  const tokenLogin = (base: string, token: string) =>
+    fetch(`${base}/ui/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token }).toString(), redirect: 'manual' });
+  try {
+    const base = server.base;
+    assert.ok(base, `startup lines: ${server.out.stderr}`);
+    for (const [claims, what] of [
+      [{ sub: 'dora', groups: ['dba'], act: { sub: 'agent-x' } }, 'an agent acting for a reviewer'],
+      [{ sub: 'dora', groups: ['dba'], act: { sub: 'agent-x', act: { sub: 'broker' } } }, 'a chain of agents acting for a reviewer'],
+      [{ sub: 'dora', groups: ['dba'], act: 'agent-x' }, 'a malformed act claim (fail closed)'],
+      [{ sub: 'wendy', groups: ['wardens'], act: { sub: 'agent-x' } }, 'an agent acting for an admin'],
+    ] as const) {
+      const r = await tokenLogin(base, await issuer.mint(claims));
+      assert.equal(r.status, 403, what);
+      assert.equal(r.headers.get('set-cookie'), null, `no session for ${what}`);
+    }
+    // The same people acting directly still sign in.
+    for (const claims of [{ sub: 'dora', groups: ['dba'] }, { sub: 'wendy', groups: ['wardens'] }]) {
+      const ok = await tokenLogin(base, await issuer.mint(claims));
+      assert.equal(ok.status, 303, claims.sub);
+    }
+  } finally {
+    await server.stop();
+    await issuer.stop();
+  }
+});

@@ -173,3 +173,50 @@ test('a token issued in the future (iat past now + the leeway) is refused; withi
     assert.equal(e.message, `the token's ${claim} claim is missing or invalid`);
   }
 });
+
+test('a key set that fails to load is refetched at most once per backoff: made-up kids cannot hammer a failing issuer', async () => {
+  // jose starts its cooldown only after a fetch that succeeded: while the key set answers errors
+  // (an issuer in trouble, or rate limiting us), every token with an unknown kid was one more fetch.
+  let hits = 0;
+  let failing = false;
+  const keys = createServer((req, res) => {
+    hits++;
+    if (failing) return void res.writeHead(503, { 'retry-after': '30' }).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [iss.current().publicJwk] }));
+  });
+  await new Promise<void>((r) => keys.listen(0, '127.0.0.1', r));
+  try {
+    const jwks_uri = `http://127.0.0.1:${(keys.address() as AddressInfo).port}/jwks`;
+    const reason = async (p: Promise<unknown>) => String((await unauthenticated(p)).details.reason);
+    const forger = await iss.foreignKey();
+    const forged = () => iss.mint({ sub: 'mallory' }, { key: forger, kid: `made-up-${Math.random()}` });
+
+    // Down from the start: the first token tries once, the next ones are refused without a fetch.
+    failing = true;
+    const cold = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, jwks_uri, jwks_cooldown_ms: 60_000 });
+    for (let i = 0; i < 20; i++) assert.equal(await reason(cold.verify(await forged())), 'issuer_unavailable');
+    assert.ok(hits <= 1, `a cold verifier fetched a failing key set ${hits} times for 20 tokens`);
+
+    // Up, then failing after the cooldown of the last good fetch: unknown kids fetch at most once more.
+    failing = false;
+    hits = 0;
+    const warm = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, jwks_uri, jwks_cooldown_ms: 1000 });
+    assert.equal((await warm.verify(await iss.mint({ sub: 'ana' }))).principal.subject, 'ana');
+    await new Promise((r) => setTimeout(r, 1100));
+    failing = true;
+    for (let i = 0; i < 20; i++) await unauthenticated(warm.verify(await forged()));
+    assert.ok(hits <= 2, `unknown kids fetched a failing key set ${hits - 1} times after the cooldown`);
+    // A token signed with a key already loaded still verifies while the key set fails.
+    assert.equal((await warm.verify(await iss.mint({ sub: 'bo' }))).principal.subject, 'bo');
+
+    // Recovered: after the backoff the key set is fetched again and works.
+    failing = false;
+    await new Promise((r) => setTimeout(r, 1100));
+    const rotated = await iss.rotate({ keepOld: true });
+    const fresh = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, jwks_uri, jwks_cooldown_ms: 1000 });
+    assert.equal((await fresh.verify(await iss.mint({ sub: 'cy' }, { key: rotated }))).principal.subject, 'cy');
+  } finally {
+    keys.closeAllConnections();
+    await new Promise<void>((r) => keys.close(() => r()));
+  }
+});

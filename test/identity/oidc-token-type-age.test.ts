@@ -89,10 +89,13 @@ test('over HTTP a refused type or age is the usual 401 invalid_token challenge',
   for (const [what, token, reason] of [
     ['an ID token', await w.issuer.mint({ sub: 'ana', groups: [], scope: 'mcp' }, { typ: 'JWT' }), /at\+jwt/],
     ['an old token', await w.issuer.mint({ sub: 'ana', groups: [], scope: 'mcp', iat: now - 3600 }, { typ: 'at+jwt', expiresIn: 7200 }), /iat|issued/],
+    // The refusal quotes the type; a header value may hold only visible ASCII (a 500 before).
+    ['a type outside Latin-1', await w.issuer.mint({ sub: 'ana', groups: [], scope: 'mcp' }, { typ: 'at+jwt\u2603\u0000' }), /at\+jwt/],
   ] as const) {
     const r = await rawRequest(w.url, { headers: mcpHeaders(token), body: initializeBody() });
     assert.equal(r.status, 401, what);
     assert.match(String(r.headers['www-authenticate']), /^Bearer error="invalid_token"/, what);
+    assert.match(String(r.headers['www-authenticate']), /^[\x20-\x7e]*$/, `${what}: a challenge of visible ASCII only`);
     assert.match(JSON.parse(r.body).error_description, reason, what);
   }
   const ok = await rawRequest(w.url, { headers: mcpHeaders(await w.issuer.mint({ sub: 'ana', groups: [], scope: 'mcp' }, { typ: 'at+jwt' })), body: initializeBody() });
