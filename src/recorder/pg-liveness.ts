@@ -2,7 +2,9 @@
  * Replica liveness for the PostgreSQL store: each replica holds a session-level advisory lock on
  * its own connection while it lives (and LISTENs there for approval changes); a replica whose
  * lock can be taken is dead, and recovery closes what it left open. Why its own module: the
- * store's reads and writes do not need to know how liveness is kept.
+ * store's reads and writes do not need to know how liveness is kept. When the connection drops,
+ * it reconnects (after a second) and takes the same lock again; until then `held` is false, and
+ * `onHeld` runs on the new connection once the lock is back, before `held` turns true.
  */
 import pg from 'pg';
 import { APPROVALS_CHANNEL } from './pg-approvals.js';
@@ -14,6 +16,8 @@ export class PgLiveness {
   private closed = false;
   private waiters = new Set<() => void>();
   private timers: NodeJS.Timeout[] = [];
+  /** Run on the connection that has just taken the lock, before it counts as held (a failure drops it). */
+  onHeld: ((c: pg.Client) => Promise<void>) | null = null;
 
   constructor(
     private readonly clientConfig: pg.ClientConfig,
@@ -36,12 +40,19 @@ export class PgLiveness {
       await c.connect();
       await c.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, this.lockKey]);
       await c.query(`LISTEN ${APPROVALS_CHANNEL}`);
+      await this.onHeld?.(c);
+      if (this.closed) throw new Error('liveness closed');
       this.live = c;
       this.wake(); // a reconnect may have missed notifications
     } catch (e) {
       await c.end().catch(() => undefined);
       throw e;
     }
+  }
+
+  /** Whether this replica holds its liveness lock now (false while it reconnects). */
+  get held(): boolean {
+    return this.live !== null && !this.closed;
   }
 
   /** Wake everyone waiting for an approval change. */

@@ -31,6 +31,12 @@ export interface PgStoreOptions {
   connectTimeoutMs?: number;
   /** Sign the chain head after every write (private key) or check it on verify (public key). */
   signer?: ChainSigner;
+  /**
+   * How long another replica's liveness lock must stay free before its rate-limit concurrency
+   * slots are freed (default 5 s; pg-rate-sql.ts LIVENESS_GRACE_MS): a live replica reconnecting
+   * its liveness connection keeps its slots.
+   */
+  livenessGraceMs?: number;
 }
 
 /** The PostgreSQL store with its extras. */
@@ -81,7 +87,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     } finally {
       c.release();
     }
-    store = new PgStore(pool, clientConfig, opts.signer);
+    store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs);
     await store.signIfUnsigned();
     await store.holdLiveness();
     if (opts.recoverInterrupted) {

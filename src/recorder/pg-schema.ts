@@ -7,10 +7,10 @@
  */
 import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
-import { rateCountersMigration } from './pg-rate-sql.js';
+import { rateCountersMigration, rateCountersV8Migration } from './pg-rate-sql.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 7;
+export const PG_SCHEMA_VERSION = 8;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -156,6 +156,9 @@ const MIGRATIONS: string[] = [
   `,
   // v7: rate-limit counters shared by the replicas (pg-rate-sql.ts); SQLite has none (per process).
   rateCountersMigration(LOCK_CLASS),
+  // v8: rows and bytes in 10 s buckets (the hour's sum reads a bounded number of rows; v7 charges
+  // summed into their buckets), and a grace before a replica whose lock is free loses its slots.
+  rateCountersV8Migration(LOCK_CLASS),
 ];
 
 /** The stored schema version (0 for an empty database). */

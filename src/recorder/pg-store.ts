@@ -56,12 +56,18 @@ export class PgStore implements PgTranscriptStore {
     private readonly pool: pg.Pool,
     clientConfig: pg.ClientConfig,
     private readonly signer?: ChainSigner,
+    livenessGraceMs?: number,
   ) {
     this.liveness = new PgLiveness(clientConfig, randomUUID(), randomInt(1, 2 ** 31 - 1));
     this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.liveness.instance, lock: this.liveness.lockKey });
     this.writer = new PgWriter(pool, signer?.signHead?.bind(signer));
     this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.liveness.changed(ms, signal));
-    this.rateCounters = new PgRateCounters((sql, p) => pool.query(sql, p), this.liveness.lockKey);
+    this.rateCounters = new PgRateCounters((sql, p) => pool.query(sql, p), this.liveness.lockKey, {
+      live: () => this.liveness.held,
+      ...(livenessGraceMs !== undefined ? { graceMs: livenessGraceMs } : {}),
+    });
+    // Back from a reconnect: claim again the slots of calls still running before admitting more.
+    this.liveness.onHeld = (c) => this.rateCounters.reclaim((sql, p) => c.query(sql, p));
   }
 
   private async read<T>(fn: (q: (sql: string, p?: unknown[]) => Promise<pg.QueryResult>) => Promise<T>): Promise<T> {

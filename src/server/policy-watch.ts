@@ -4,12 +4,15 @@
  * says why (FILE:LINE problems). warden.yaml sections other than `policies:` apply at the next
  * start; a reload that finds them changed warns with their names. A changed `policies:` list
  * moves the watch to its folders. Calls already running finish under the policy they started
- * with: the pipeline reads the policy once per call.
+ * with: the pipeline reads the policy once per call. A reload that adds a rule's rows or bytes
+ * quota warns that the quota starts from zero (quotasAdded): usage is counted only under a quota
+ * that applied when the call ran.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Runtime } from './runtime.js';
 import { policyNameMatcher } from '../config/policy-globs.js';
+import type { CompiledPolicy } from '../policy/types.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
@@ -18,6 +21,23 @@ export interface WatchOptions {
   debounceMs?: number;
   /** Also reload on SIGHUP (default true). */
   sighup?: boolean;
+}
+
+/**
+ * The hourly quotas a new policy adds to its rules ("rule: rows_per_hour"). Why: rows and bytes are
+ * recorded only under the quotas that apply to a call (a call under no limit makes no round trip
+ * to the shared counters), so a quota added by a reload counts from the reload on, not the hour
+ * before it; the reload says so rather than let an admin believe the earlier usage counts.
+ */
+export function quotasAdded(before: Pick<CompiledPolicy, 'rules'>, after: Pick<CompiledPolicy, 'rules'>): string[] {
+  const had = new Map(before.rules.map((r) => [r.id, r.limits]));
+  const added: string[] = [];
+  for (const r of after.rules) {
+    for (const q of ['rows_per_hour', 'bytes_per_hour'] as const) {
+      if (r.limits?.[q] !== undefined && had.get(r.id)?.[q] === undefined) added.push(`${r.id}: ${q}`);
+    }
+  }
+  return added;
 }
 
 /** Start watching; returns a function that stops watching (and removes the SIGHUP handler). */
@@ -30,9 +50,14 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
 
   const reload = (why: string) => {
     if (stopped) return;
-    const before = rt.policy().version;
+    const old = rt.policy();
+    const before = old.version;
     try {
       const p = rt.reload();
+      const quotas = quotasAdded(old, p);
+      if (quotas.length) {
+        log('warn', 'policy reload adds hourly quotas; each starts from zero: rows and bytes used before the reload were not counted under it (with per-process counters, the SQLite store, a rule that already had a limit counted them)', { trigger: why, quotas });
+      }
       if (p.version !== before) log('info', 'policy reloaded', { trigger: why, previous_version: before, policy_version: p.version, files: p.files.length });
       else log('debug', 'policy unchanged after reload', { trigger: why, policy_version: p.version });
       const sections = rt.pendingRestart?.() ?? [];

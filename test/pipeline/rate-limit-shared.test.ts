@@ -17,7 +17,10 @@ import type { Principal, ToolOutput } from '../../src/tool-api.js';
 import { freePort } from '../support/system-deps.js';
 import { PG_UNDO_V7 } from '../recorder/fixtures.js';
 import { pgStoreSuite } from '../recorder/pg-store-suite.js';
-import { PG_SCHEMA_VERSION } from '../../src/recorder/pg-schema.js';
+import { LOCK_CLASS, PG_SCHEMA_VERSION } from '../../src/recorder/pg-schema.js';
+import { RATE_BUCKET_MS, rateCountersMigration } from '../../src/recorder/pg-rate-sql.js';
+import { openPgStore } from '../../src/recorder/index.js';
+import { cuttingRelay } from '../support/cutting-relay.js';
 
 const suite = pgStoreSuite('ratelimits');
 const open = () => suite.open();
@@ -123,13 +126,15 @@ test('bytes are reserved in the database: concurrent renders on two replicas sen
   assert.ok(bytes <= 1000, `${bytes} bytes sent under a 1000-byte quota`);
   assert.ok(sent.some((r) => r.status === 'fulfilled' && /bytes-per-hour quota/.test(r.value.response.content[0]!.text)), 'one was cut, with a note');
   // What was reserved and not sent was given back: the stored total is what was sent.
-  const stored = Number((await suite.db.query(`SELECT coalesce(sum(amount), 0) AS n FROM rate_usage WHERE kind = 'bytes' AND key = $1`, [JSON.stringify(['p', `oidc:${p.subject}`])])).rows[0]?.n);
+  const stored = Number((await suite.db.query(`SELECT coalesce(sum(amount), 0) AS n FROM rate_buckets WHERE kind = 'bytes' AND key = $1`, [JSON.stringify(['p', `oidc:${p.subject}`])])).rows[0]?.n);
   assert.equal(stored, bytes);
   for (const t of tickets) await t.release();
 });
 
 test("a dead replica's concurrency slots are freed: at the next admission and by the sweep", async () => {
-  const [a, , sa] = await pair({ concurrent: 1 });
+  // (No grace here: the grace before a free lock counts as dead has a test of its own.)
+  const sa = await suite.open({ livenessGraceMs: 0 });
+  const a = createSharedRateLimiter(() => ({ concurrent: 1 }), sa.rateCounters);
   const dead = await open();
   const p = someone();
   const q = someone();
@@ -182,4 +187,144 @@ test('the v7 migration adds the counters to an older database, and counting work
   const p = someone();
   await (await l.admit(p)).release();
   assert.equal(await code(l.admit(p)), 'WARDEN_RATE_LIMITED');
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const HOUR = 3_600_000;
+const pKey = (p: Principal) => JSON.stringify(['p', `oidc:${p.subject}`]);
+const slots = async (p: Principal) => Number((await suite.db.query('SELECT count(*) AS n FROM rate_inflight WHERE key = $1', [pKey(p)])).rows[0]?.n);
+
+/** A replica whose every connection to the database goes through a relay that can cut them all. */
+async function cutReplica(limits: CallLimits) {
+  const relay = await cuttingRelay(Number(new URL(suite.db.url).port));
+  const store = await openPgStore(relay.through(suite.db.url), { recoverEveryMs: 60_000 });
+  const limiter = createSharedRateLimiter(() => limits, store.rateCounters);
+  /** Wait until its liveness lock is back: an admission that takes a slot is no longer refused for it. */
+  const relocked = async () => {
+    for (let i = 0; i < 100; i++) {
+      const t = await Promise.resolve(limiter.admit(someone())).catch(() => null);
+      if (t) return t.release();
+      await sleep(100);
+    }
+    assert.fail('the liveness lock never came back');
+  };
+  return { relay, store, limiter, relocked, async close() { await store.close(); relay.close(); } };
+}
+
+test("a replica reconnecting its liveness connection keeps its slots (no other replica takes them for dead) and takes no new slot until its lock is back", async () => {
+  const a = await cutReplica({ concurrent: 1 });
+  try {
+    const b = createSharedRateLimiter(() => ({ concurrent: 1 }), (await open()).rateCounters);
+    const p = someone();
+    const running = await a.limiter.admit(p);
+    assert.ok(a.relay.cutNow({ reset: true }) >= 1, 'connections cut');
+    await sleep(200); // its liveness lock is free now; it reconnects after a second
+    const e = await Promise.resolve(a.limiter.admit(someone())).then(() => null, (err: { code: string; message: string }) => err);
+    assert.equal(e?.code, 'WARDEN_TRANSCRIPT_UNAVAILABLE', 'fail closed while the lock is not held');
+    assert.match(e!.message, /reconnecting its liveness connection/);
+    for (let i = 0; i < 3; i++) {
+      assert.equal(await code(b.admit(p)), 'WARDEN_RATE_LIMITED', 'the running call keeps its slot while its replica reconnects');
+      await sleep(150);
+    }
+    await a.relocked();
+    assert.equal(await code(b.admit(p)), 'WARDEN_RATE_LIMITED', 'and after it reconnected');
+    assert.equal(await slots(p), 1);
+    await running.release();
+    const t = await b.admit(p);
+    await t.release();
+  } finally {
+    await a.close();
+  }
+});
+
+test('a replica whose lock stayed free past the grace claims its running slots again once the lock is back', async () => {
+  const a = await cutReplica({ concurrent: 2 });
+  try {
+    // An impatient observer: no grace, so it takes the reconnecting replica for dead at once.
+    const b = createSharedRateLimiter(() => ({ concurrent: 2 }), (await suite.open({ livenessGraceMs: 0 })).rateCounters);
+    const p = someone();
+    const running = await a.limiter.admit(p);
+    a.relay.cutNow({ reset: true });
+    await sleep(200);
+    const b1 = await b.admit(p); // frees the slot of A's running call
+    const b2 = await b.admit(p);
+    await a.relocked();
+    assert.equal(await slots(p), 3, "A's running call holds its slot again");
+    await b1.release();
+    assert.equal(await code(b.admit(p)), 'WARDEN_RATE_LIMITED', 'so the limit counts it: two running');
+    await running.release();
+    const t = await b.admit(p);
+    await Promise.all([t.release(), b2.release()]);
+    assert.equal(await slots(p), 0);
+  } finally {
+    await a.close();
+  }
+});
+
+test("a free liveness lock is taken for dead only after the grace (on the observer's side)", async () => {
+  const observer = createSharedRateLimiter(() => ({ concurrent: 1 }), (await suite.open({ livenessGraceMs: 1500 })).rateCounters);
+  const dead = await open();
+  const p = someone();
+  await createSharedRateLimiter(() => ({ concurrent: 1 }), dead.rateCounters).admit(p);
+  await dead.close();
+  assert.equal(await code(observer.admit(p)), 'WARDEN_RATE_LIMITED', 'first seen free: not yet');
+  await sleep(1600);
+  const t = await observer.admit(p);
+  await t.release();
+});
+
+test('rows and bytes are summed from 10 s buckets: many charges in a bucket are one row, and a charge counts for at least the hour', async () => {
+  const t0 = 100_000_000 * RATE_BUCKET_MS; // a bucket's start
+  let t = t0;
+  const [a, b] = await pair({ rows_per_hour: 500, bytes_per_hour: 10_000 }, () => t);
+  const p = someone();
+  for (let i = 0; i < 100; i++) {
+    t = t0 + i * 90; // all within the first 10 s
+    const k = await (i % 2 ? a : b).admit(p);
+    assert.equal(await k.takeRows(5), 5);
+    assert.equal(await k.takeBytes(100), 100);
+    await k.returnBytes(20);
+    await k.release();
+  }
+  const rows = await suite.db.query('SELECT kind, bucket, amount FROM rate_buckets WHERE key = $1 ORDER BY kind', [pKey(p)]);
+  assert.deepEqual(rows.rows.map((r) => [r.kind, Number(r.bucket), Number(r.amount)]), [['bytes', t0 / RATE_BUCKET_MS, 8000], ['rows', t0 / RATE_BUCKET_MS, 500]]);
+  t = t0 + HOUR - 1;
+  assert.equal(await code(a.admit(p)), 'WARDEN_RATE_LIMITED');
+  t = t0 + HOUR + RATE_BUCKET_MS - 1; // the bucket's end is not yet an hour ago: still counted
+  assert.equal(await code(b.admit(p)), 'WARDEN_RATE_LIMITED');
+  t = t0 + HOUR + RATE_BUCKET_MS; // now it is: the window slid past the whole bucket
+  const k = await a.admit(p);
+  assert.equal(await k.takeRows(600), 500);
+  await k.release();
+  assert.equal(Number((await suite.db.query('SELECT count(*) AS n FROM rate_buckets WHERE key = $1 AND bucket = $2', [pKey(p), t0 / RATE_BUCKET_MS])).rows[0]?.n), 0, 'pruned at the admission');
+});
+
+test('the v8 migration sums the v7 rows and bytes charges into buckets: the hour already used still counts', async () => {
+  const s = await open();
+  await s.close();
+  await suite.db.query(`${PG_UNDO_V7} DELETE FROM schema_version WHERE version >= 7`);
+  // The v7 shape as the store's role built it, with a charged hour in it.
+  const c = new pg.Client({ connectionString: suite.db.url });
+  await c.connect();
+  const p = someone();
+  try {
+    await c.query(rateCountersMigration(LOCK_CLASS));
+    await c.query(`INSERT INTO schema_version (version, applied_at) VALUES (7, 'then')`);
+    const now = Number((await c.query('SELECT warden_rate_now() AS t')).rows[0]?.t);
+    await c.query(
+      `INSERT INTO rate_usage (key, kind, at, amount) VALUES ($1, 'rows', $2, 300), ($1, 'rows', $2 + 1, -50), ($1, 'bytes', $2, 900), ($1, 'rows', $3, 1000), ($1, 'calls', $4, 1)`,
+      [pKey(p), now - 60_000, now - 2 * HOUR, now],
+    );
+  } finally {
+    await c.end();
+  }
+  const again = await open();
+  assert.equal(Number((await suite.db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
+  assert.equal(PG_SCHEMA_VERSION, 8);
+  const l = createSharedRateLimiter(() => ({ rows_per_hour: 260, bytes_per_hour: 1000 }), again.rateCounters);
+  const k = await l.admit(p);
+  assert.equal(await k.takeRows(100), 10, '250 rows of the hour were used before the migration');
+  assert.equal(await k.bytesLeft(), 100);
+  await k.release();
+  assert.deepEqual((await suite.db.query('SELECT DISTINCT kind FROM rate_usage')).rows.map((r) => r.kind), ['calls']);
 });

@@ -50,6 +50,24 @@ test('the policy watcher warns when warden.yaml changed sections that wait for a
   }
 });
 
+test('a reload that adds an hourly quota to a rule warns that the quota starts from zero', async () => {
+  const dir = writeWardenDir(BASE, RULES);
+  const rt = await startRuntime(dir.configPath, families);
+  const logs: { level: string; msg: string; data?: Record<string, unknown> }[] = [];
+  const stop = watchPolicies(rt, (level, msg, data) => logs.push({ level, msg, ...(data ? { data } : {}) }), { debounceMs: 30, sighup: false });
+  try {
+    writeFileSync(join(dir.dir, 'policies', 'a.yaml'), 'rules:\n  - { id: r, effect: allow, who: { groups: [dev] }, tool: query_database, sql: { read: [public.t] }, limits: { rows_per_hour: 1000 } }\n');
+    await until(() => logs.some((l) => l.level === 'warn' && /quota/.test(l.msg)), 5000, 'the quota warning');
+    const w = logs.find((l) => l.level === 'warn' && /quota/.test(l.msg))!;
+    assert.match(w.msg, /starts? from zero/);
+    assert.deepEqual(w.data?.quotas, ['r: rows_per_hour']);
+  } finally {
+    stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
 const RULE_B = 'rules:\n  - { id: b, effect: allow, who: { groups: [ops] }, tool: query_database, sql: { read: [public.u] } }\n';
 type Entry = { level: string; msg: string; data?: Record<string, unknown> };
 const triggered = (logs: Entry[], name: string) => logs.filter((l) => String(l.data?.trigger ?? '').endsWith(`: ${name}`));
