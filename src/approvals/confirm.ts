@@ -102,6 +102,12 @@ export async function confirmWithRequester(tables: ApprovalStore, row: ApprovalR
     const what = answer.action === 'accept' ? 'answered no' : answer.action === 'cancel' ? 'cancelled' : 'declined';
     return deny(what, `you ${what} the confirmation, so the call was not run`);
   }
+  // A reload while the user answered: the call is judged again under the live policy first.
+  const now = input.recheck?.();
+  if (now) {
+    await tables.decide(row.id, { reviewer: me, decision: 'deny', comment: 'the policy changed while waiting', auth: 'elicitation', at: iso() }, () => undefined, true);
+    return { granted: false, code: now.code, approvalId: row.id, message: now.message };
+  }
   await tables.decide(row.id, { reviewer: me, decision: 'approve', comment: null, auth: 'elicitation', at: iso() }, () => undefined, true);
   if (!(await tables.consume(row.id, input.callId, iso()))) {
     return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: row.id, message: 'the confirmation expired before the call could run' };

@@ -152,6 +152,9 @@ async function wait(ctx: ServiceContext, rows: ApprovalRow[], input: GateInput, 
       const live = opts.policy?.();
       const staleRow = cur.find((c) => staleTerms(c, live));
       if (staleRow) return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: staleRow.id, message: staleTerms(staleRow, live)! };
+      // The call itself is judged again under the live policy; refused, its approvals stay unused.
+      const now = input.recheck?.();
+      if (now) return { granted: false, code: now.code, approvalId: cur[0]!.id, message: now.message };
       const at = iso(clock());
       const r = await tables.consumeAll(cur.map((c) => c.id), { callId: input.callId, callHash, requester: input.principal.subject }, at);
       if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };

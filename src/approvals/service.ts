@@ -30,6 +30,12 @@ export interface GateInput {
   /** connectionDigest of the configured connection (canonical.ts); bound with the call. */
   connectionConfig?: string | null;
   decision: Decision;
+  /**
+   * Judge the call again under the live policy, just before its approvals are used: a reload
+   * while the call waited (a freeze rule added, the grant narrowed) must not let it run on the
+   * decision taken before. A refusal, or null when the live policy still allows it on these approvals.
+   */
+  recheck?: () => { code: string; message: string } | null;
   factsSummary: string;
   signal: AbortSignal;
   progress?: (message: string, progress: number, total?: number) => void;

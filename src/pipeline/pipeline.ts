@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, GovernedTool, Principal } from '../tool-api.js';
-import { decide, decideDiscovery, grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
+import { grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
 import { approvalRequirements } from '../policy/approval-terms.js';
 import { connectionDigest } from '../approvals/canonical.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
@@ -16,6 +16,7 @@ import { itemJudge } from './item-judge.js';
 import { maskOutput } from './mask-output.js';
 import { withinBytesQuota } from './bytes-quota.js';
 import { withinRowsQuota } from './rate-limit.js';
+import { decideUnder, missingApprovals } from './decide-call.js';
 import { callRecorder } from './record.js';
 import { renderError, renderOutput } from './render.js';
 import { STAGES, type StageName } from './stages.js';
@@ -95,13 +96,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       s.facts = await s.tool!.parse(s.input!, { principal: s.principal!, connection: s.connection });
     },
     async decide(s) {
-      const call: CallView = { tool: s.tool!.name, connection: s.connection?.name ?? null, args: s.input! };
-      if (s.tool!.connectionTypes === null) s.decision = builtinDecision(s.tool!.name);
-      else if (s.tool!.discoveryFor) {
-        const d = decideDiscovery(s.policy, s.principal!, call, s.tool!.discoveryFor);
-        s.grants = d.grants;
-        s.decision = d;
-      } else s.decision = decide(s.policy, s.principal!, call, s.facts!);
+      const d = decideUnder(s.policy, s);
+      s.decision = d.decision;
+      if (d.grants) s.grants = d.grants;
       if (s.decision.effect === 'deny') {
         throw new WardenError(ErrorCode.DENIED, s.decision.reason, { ruleIds: s.decision.ruleIds, alternatives: s.decision.alternatives });
       }
@@ -122,7 +119,23 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const canonicalArgs = s.tool!.canonicalArgs?.(s.input!, s.facts!) ?? s.input!;
       // The call as it would run whatever its spelling: the deny cooldown also holds rewordings.
       const cooldownArgs = s.tool!.cooldownArgs?.(s.input!, s.facts!);
+      // A reload while the call waits: judged again under the live policy before its approvals
+      // are used (gate.ts), and run under that policy (its masks, its judge) when it still allows.
+      let relive: { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
+      const recheck = (): { code: string; message: string } | null => {
+        relive = undefined;
+        const live = deps.policy();
+        if (live === s.policy) return null;
+        const d = decideUnder(live, s);
+        const why = d.decision.effect === 'deny'
+          ? `the policy was reloaded (version ${live.version}) while the call waited for approval, and now denies it: ${d.decision.reason}`
+          : missingApprovals(needs, approvalRequirements(d.decision));
+        if (why) return { code: d.decision.effect === 'deny' ? ErrorCode.DENIED : ErrorCode.APPROVAL_DENIED, message: why };
+        relive = { policy: live, ...d };
+        return null;
+      };
       const r = await deps.approvals.gate({
+        recheck,
         callId: s.id,
         sessionId: s.req.sessionId,
         principal: s.principal!,
@@ -140,6 +153,12 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       });
       if (!r.granted) {
         throw new WardenError(r.code as (typeof ErrorCode)[keyof typeof ErrorCode], r.message, { ruleIds: s.decision!.ruleIds, ...(r.approvalId ? { approvalId: r.approvalId } : {}) });
+      }
+      const now = relive as { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
+      if (now) {
+        s.policy = now.policy;
+        s.decision = now.decision;
+        if (now.grants) s.grants = now.grants;
       }
     },
     async 'record-intent'(s) {
@@ -260,8 +279,3 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 }
 
 const EXECUTE_AT = STAGES.indexOf('execute');
-
-/** Built-in tools (list_connections, approval_status) are visible to everyone and decide for themselves. */
-function builtinDecision(tool: string): Decision {
-  return { effect: 'allow', ruleIds: [`builtin:${tool}`], reason: 'built-in discovery tool', trace: [], alternatives: [] };
-}
