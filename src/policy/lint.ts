@@ -88,16 +88,9 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
       if (input.builtins.includes(t)) at(r, listKey(r, 'tool', j), `${t} is a built-in tool; rules do not govern it, so this entry has no effect`, 'warning');
       else if (!toolByName.has(t)) at(r, listKey(r, 'tool', j), `unknown tool "${t}" (known: ${governed.join(', ')})`, 'error');
     });
-    // Unknown connections, and connections no listed tool serves.
-    r.on?.forEach((c, j) => {
-      const conn = connByName.get(c);
-      if (!conn) return at(r, listKey(r, 'on', j), `unknown connection "${c}" (configured: ${[...connByName.keys()].join(', ') || 'none'})`, 'error');
-      if (r.tools && knownTools.length && !knownTools.some((t) => toolByName.get(t)!.connectionTypes?.includes(conn.type))) {
-        at(r, listKey(r, 'on', j), `can never match on ${c}: it is a ${conn.type} connection and ${knownTools.join(', ')} serve ${[...new Set(knownTools.flatMap((t) => toolByName.get(t)!.connectionTypes ?? []))].join(', ') || 'no connections'}`, 'error');
-      }
-    });
     // Condition blocks that cannot judge the rule's tools.
     let reachable = knownTools;
+    let blocksDead = false;
     const blocks = r.conditions.filter((c, i, all) => all.findIndex((x) => x.key === c.key) === i);
     for (const c of blocks) {
       const judged = toolsForKey(c.key);
@@ -105,9 +98,23 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
       reachable = reachable.filter((t) => judged.includes(t));
       if (before.length && !reachable.length) {
         at(r, [c.key], `can never match: a ${c.key}: block judges ${judged.join(', ') || 'no tool'}, not ${before.join(', ')}`, 'error');
+        blocksDead = true;
         break;
       }
     }
+    // Unknown connections, and connections no tool the rule can reach serves: the tools it lists,
+    // or with a condition block the tools that block judges (`on: [web-1]` with `sql:` and no
+    // `tool:` judges only query_database, which never runs on an SSH host).
+    const narrowed = !!r.tools || blocks.length > 0;
+    const serving = narrowed && !blocksDead ? reachable : [];
+    const servedBy = blocks.length && !r.tools ? `the ${blocks.map((c) => c.key + ':').join(', ')} block${blocks.length > 1 ? 's judge' : ' judges'} only ${serving.join(', ')}, which serve${serving.length > 1 ? '' : 's'}` : `${serving.join(', ')} serve`;
+    r.on?.forEach((c, j) => {
+      const conn = connByName.get(c);
+      if (!conn) return at(r, listKey(r, 'on', j), `unknown connection "${c}" (configured: ${[...connByName.keys()].join(', ') || 'none'})`, 'error');
+      if (serving.length && !serving.some((t) => toolByName.get(t)!.connectionTypes?.includes(conn.type))) {
+        at(r, listKey(r, 'on', j), `can never match on ${c}: it is a ${conn.type} connection and ${servedBy} ${[...new Set(serving.flatMap((t) => toolByName.get(t)!.connectionTypes ?? []))].join(', ') || 'no connections'}`, 'error');
+      }
+    });
     // Names that read as another name (mixed scripts).
     for (const f of lookalikeNames(r)) at(r, f.key, f.message, 'warning');
     // A deny naming people and agents together needs both (like claims:), which reads as "either".

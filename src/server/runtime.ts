@@ -209,8 +209,11 @@ export async function startRuntime(
       const nextConfig = loadServerConfig(configPath, families);
       patterns = nextConfig.policyPatterns;
       const next = compileForConfig(nextConfig, families);
-      refuseDeadDenies(next, nextConfig.connections, byFamily, builtins);
-      pending = restartOnlyChanges(config, nextConfig);
+      const drift = restartOnlyChanges(config, nextConfig);
+      // The policy runs against the connections the server has (a change to warden.yaml's waits for
+      // a restart): a deny on a renamed connection would cover nothing the server serves.
+      refuseDeadDenies(next, config.connections, byFamily, builtins, drift.includes('connections') ? 'warden.yaml renames or adds connections, but they take effect only after a restart: until then the policy is judged against the running ones' : undefined);
+      pending = drift;
       policy = next;
       return next;
     },

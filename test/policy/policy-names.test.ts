@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { families } from '../../tools/index.js';
 import { loadServerConfig } from '../../src/config/server-config.js';
 import { compileForConfig } from '../../src/server/runtime.js';
-import { offlineFamilies } from '../../src/policy/explain.js';
+import { explainCall, offlineFamilies, offlineTools } from '../../src/policy/explain.js';
 import { lintPolicy } from '../../src/policy/lint.js';
 import { normaliseColumnName } from '../../src/policy/load.js';
 import { blockTables } from '../../src/policy/lint-blocks.js';
@@ -115,4 +115,34 @@ test('ill-formed write_columns entries are load errors at their line', () => {
   assert.equal(at('rules.0.sql.write_columns.2')?.line, 9);
   assert.match(at('rules.0.sql.write_columns.2')?.message ?? '', /unterminated/);
   assert.equal(at('rules.0.sql.write_columns.3')?.line, 10);
+});
+
+test('a deny on an unqualified function reaches the call that names its schema (public or pg_catalog), and public.f reaches f()', async () => {
+  const d = mkdtempSync(join(dir, 'f-'));
+  writeFileSync(join(d, 'warden.yaml'), 'connections:\n  analytics: { type: postgres, url: env:DB }\npolicies: [p.yaml]\n');
+  // The contractors' deny names the function as an admin calls it; the team's grant names its schema.
+  writeFileSync(join(d, 'p.yaml'), `rules:
+  - id: reports
+    effect: allow
+    who: { groups: [staff] }
+    tool: query_database
+    sql: { functions: [public.export_report, export_all, app.export_report, public.purge] }
+  - id: no-exports
+    effect: deny
+    who: { groups: [contractors] }
+    tool: query_database
+    sql: { functions: [export_report, public.export_all] }
+`);
+  const config = loadServerConfig(join(d, 'warden.yaml'), families);
+  const env = { policy: compileForConfig(config, families), tools: offlineTools(families, config.connections), connections: config.connections };
+  const contractor = { subject: 'carl', groups: ['staff', 'contractors'], claims: {}, authMethod: 'local' as const };
+  const decide = async (sql: string) => (await explainCall(env, contractor, 'query_database', { connection: 'analytics', sql })).decision;
+  for (const sql of ['SELECT public.export_report()', 'SELECT "public"."export_report"()', 'SELECT export_all()']) {
+    const r = await decide(sql);
+    assert.equal(r.effect, 'deny', `${sql}: ${r.reason}`);
+    assert.deepEqual(r.rule_ids, ['no-exports'], sql);
+  }
+  // Another schema's function of that name is another function, as another schema's table is another table.
+  assert.equal((await decide('SELECT app.export_report()')).effect, 'allow');
+  assert.equal((await decide('SELECT public.purge()')).effect, 'allow');
 });

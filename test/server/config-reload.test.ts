@@ -13,6 +13,9 @@ import { watchPolicies } from '../../src/server/policy-watch.js';
 import { families } from '../../tools/index.js';
 import { writeWardenDir } from '../support/warden-process.js';
 import { until } from '../support/http-warden.js';
+import { ConfigError } from '../../src/config/yaml-source.js';
+import { decide } from '../../src/policy/engine.js';
+import { analyzeSql } from '../../tools/postgres/analysis/index.js';
 
 const BASE = 'transcripts: { store: sqlite:warden.db }\npolicies: [policies/*.yaml]\n';
 const RULES = { 'a.yaml': 'rules:\n  - { id: r, effect: allow, who: { groups: [dev] }, tool: query_database, sql: { read: [public.t] } }\n' };
@@ -111,6 +114,30 @@ test('when the new folder holds a broken file, the reload fails but the folder i
     await until(() => rt.policy().files.some((f) => f.endsWith(join('next', 'b.yaml'))), 5000, 'the fixed file in the new folder to be loaded');
   } finally {
     stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
+test('a reload judges the policy against the connections the server runs, not a warden.yaml rename that waits for a restart', async () => {
+  const conf = (name: string) => `${BASE}connections:\n  ${name}: { type: postgres, url: env:UNUSED_SHOP_URL }\n`;
+  const rules = (name: string) => `rules:
+  - { id: staff, effect: allow, who: { groups: [staff] }, tool: query_database, sql: { read: [public.orders] } }
+  - { id: not-contractors, effect: deny, who: { groups: [contractors] }, tool: query_database, on: [${name}] }
+`;
+  const dir = writeWardenDir(conf('shop'), { 'a.yaml': rules('shop') });
+  const rt = await startRuntime(dir.configPath, families);
+  try {
+    const v0 = rt.policy().version;
+    // The admin renames the connection and follows it in the policy; the server still serves "shop" until a restart.
+    writeFileSync(dir.configPath, conf('shop-db'));
+    writeFileSync(join(dir.dir, 'policies', 'a.yaml'), rules('shop-db'));
+    assert.throws(() => rt.reload(), (e: unknown) => e instanceof ConfigError && /unknown connection "shop-db"/.test(e.message) && /restart/.test(e.message));
+    assert.equal(rt.policy().version, v0, 'the running policy, whose deny covers the running "shop", stays');
+    const p = { subject: 'carl', groups: ['staff', 'contractors'], claims: {}, authMethod: 'local' as const };
+    const d = decide(rt.policy(), p, { tool: 'query_database', connection: 'shop', args: {} }, analyzeSql('SELECT * FROM orders'));
+    assert.deepEqual([d.effect, d.ruleIds], ['deny', ['not-contractors']]);
+  } finally {
     await rt.close();
     dir.cleanup();
   }

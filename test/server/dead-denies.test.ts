@@ -35,3 +35,37 @@ test('serve refuses a deny that names an unknown tool or connection, at start an
     dir.cleanup();
   }
 });
+
+const MIXED = `transcripts: { store: sqlite:warden.db }
+connections:
+  shop: { type: postgres, url: env:UNUSED_SHOP_URL }
+  web-1: { type: ssh, host: 10.0.0.5, user: deploy, private_key: file:/k, host_key: "SHA256:lTftO+26+9iM5c8NlMGDjFpORdDwtp1/tKI3rbA39LU" }
+policies: [policies/*.yaml]
+`;
+
+test('serve refuses a deny that can never match: a connection no listed tool serves, a block of another family, a block no tool on its connections reads', async () => {
+  const cases = [
+    // web-1 taken for the database: the deny names a real connection, but query_database never runs there.
+    ['{ id: no-drops, effect: deny, tool: query_database, on: [web-1], sql: { statements: [drop] } }', /rule no-drops: can never match on web-1/],
+    // rm meant for the database tool: a shell: block judges no query_database call.
+    ['{ id: no-rm, effect: deny, tool: query_database, shell: { programs: { rm: {} } } }', /rule no-rm: can never match: a shell: block/],
+    // No tool named, but sql: judges only query_database, which does not serve the SSH host.
+    ['{ id: no-drops-there, effect: deny, on: [web-1], sql: { statements: [drop] } }', /rule no-drops-there: can never match on web-1/],
+  ] as const;
+  for (const [rule, what] of cases) {
+    const dir = writeWardenDir(MIXED, { 'a.yaml': `rules:\n  - ${rule}\n` });
+    try {
+      await assert.rejects(startRuntime(dir.configPath, families), (e: unknown) => e instanceof ConfigError && what.test(e.message) && /would deny nothing/.test(e.message), String(what));
+    } finally {
+      dir.cleanup();
+    }
+  }
+  // Still loads: each block judges a call on a connection its tools serve.
+  const dir = writeWardenDir(MIXED, { 'a.yaml': 'rules:\n  - { id: ok-sql, effect: deny, on: [shop], sql: { statements: [drop] } }\n  - { id: ok-shell, effect: deny, on: [web-1], shell: { programs: { rm: {} } } }\n' });
+  try {
+    const rt = await startRuntime(dir.configPath, families);
+    await rt.close();
+  } finally {
+    dir.cleanup();
+  }
+});

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { GovernedTool, ToolOutput } from '../../src/tool-api.js';
-import { functionKey, normalizePolicyColumn, normalizePolicyTable } from './analysis/names.js';
+import { deniedFunctionKeys, normalizePolicyColumn, normalizePolicyTable } from './analysis/names.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import { describeTables } from './describe-tables.js';
@@ -97,7 +97,7 @@ export function grantedTables(grants: Record<string, unknown>[]): GrantedTables 
     for (const k of sql.statements ?? []) deniedStatements.add(k.trim().toLowerCase());
     for (const t of sql.read ?? []) out.hidden.add(normalizePolicyTable(t));
     for (const t of sql.write ?? []) out.writeDenied.add(normalizePolicyTable(t));
-    for (const f of sql.functions ?? []) out.deniedFunctions.add(functionKey(f));
+    for (const f of sql.functions ?? []) for (const k of deniedFunctionKeys(f)) out.deniedFunctions.add(k);
   }
   for (const g of grants) {
     const sql = g.sql as { statements?: string[]; read?: string[]; write?: string[]; write_columns?: string[] } | undefined;

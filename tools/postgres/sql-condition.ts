@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../src/tool-api.js';
 import { SAFE_READ_FUNCTIONS, isNeverUnderRead } from './analysis/functions.js';
-import { functionKey, normalizePolicyTable, policyTableProblem } from './analysis/names.js';
+import { deniedFunctionKeys, functionKey, normalizePolicyTable, policyTableProblem } from './analysis/names.js';
 import { READ_KINDS, STATEMENT_KINDS, type StatementKind } from './analysis/kinds.js';
 import type { SqlFacts } from './analysis/types.js';
 import { CONSTANT_COLUMNS } from './catalog-columns.js';
@@ -95,7 +95,7 @@ interface Compiled {
   functions: Set<string> | null;
 }
 
-function compileBlock(block: SqlBlock): Compiled {
+function compileBlock(block: SqlBlock, effect: 'allow' | 'deny'): Compiled {
   const lower = (xs: string[] | undefined): Set<string> | null => (xs ? new Set(xs.map((x) => x.trim().toLowerCase())) : null);
   const tables = (xs: string[] | undefined): Set<string> | null => (xs ? new Set(xs.map(normalizePolicyTable)) : null);
   let functions: Set<string> | null = null;
@@ -103,6 +103,8 @@ function compileBlock(block: SqlBlock): Compiled {
     functions = new Set();
     for (const f of block.functions) {
       if (f.trim() === SAFE_READ_REF) for (const s of SAFE_READ_FUNCTIONS) functions.add(s);
+      // An allow grants the spelling it names; a deny reaches every spelling of the function (deniedFunctionKeys).
+      else if (effect === 'deny') for (const k of deniedFunctionKeys(f)) functions.add(k);
       else functions.add(functionKey(f));
     }
   }
@@ -173,7 +175,7 @@ export const sqlCondition: ConditionSpec = {
       const empty = (['statements', 'read', 'write', 'write_columns', 'functions'] as const).filter((k) => parsed[k]?.length === 0);
       if (empty.length) throw new Error(`a deny's ${empty.join(', ')} ${empty.length === 1 ? 'list is' : 'lists are'} empty, so it would deny nothing: name what to deny, or leave the key out`);
     }
-    const compiled = compileBlock(parsed);
+    const compiled = compileBlock(parsed, rule.effect);
     return (facts) => {
       if (!isSqlFacts(facts)) return no('the call is not SQL');
       return rule.effect === 'allow' ? allowMatch(compiled, facts) : denyMatch(compiled, facts);

@@ -76,3 +76,15 @@ export function functionKey(name: string): string {
   return bare.startsWith('pg_catalog.') ? bare.slice('pg_catalog.'.length) : bare;
 }
 
+/**
+ * The functionKey spellings a deny's `functions:` entry reaches. A name without a schema means
+ * what such a call resolves to on the pinned search_path (pg_catalog, then public), so it also
+ * reaches `public.name(...)`; and `public.name` reaches `name(...)`. Why: a user function lives in
+ * public, a call without its schema is refused there (connector.ts), and `deny: functions:
+ * [export_report]` let `public.export_report()` through a grant that named its schema.
+ */
+export function deniedFunctionKeys(name: string): string[] {
+  const key = functionKey(name);
+  if (!key.includes('.')) return [key, `public.${key}`];
+  return key.startsWith('public.') ? [key, key.slice('public.'.length)] : [key];
+}
