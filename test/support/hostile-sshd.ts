@@ -33,6 +33,8 @@ export interface HostileScript {
    * true). false hands the probe to onExec like any command.
    */
   answerProbe?: boolean;
+  /** Called with every client connection as it arrives (to play the host at the protocol level). */
+  onClient?: (client: Connection) => void;
 }
 
 /** A running scripted host. */
@@ -94,6 +96,7 @@ export async function startHostileSshd(script: HostileScript = {}): Promise<Host
   const server = new Server({ hostKeys: [key], ...algorithms }, (client) => {
     clients.add(client);
     client.on('close', () => clients.delete(client));
+    script.onClient?.(client);
     client.on('error', () => undefined);
     client.on('authentication', (ctx) => {
       if (ctx.method === 'none') return ctx.reject(['password', 'publickey']);

@@ -12,6 +12,7 @@ import { sessionsPerPrincipal, type SshConnection } from './config.js';
 import { deadlineIn, within } from './call-deadline.js';
 import { execOnClient, type ExecOptions, type ExecResult } from './exec.js';
 import { compilePin, fingerprint, hostKeyAlgorithms, type HostKeyPin } from './host-key.js';
+import { disconnectReason, hostDescription, ssh2OwnMessage } from './host-text.js';
 import { privateKeyError } from './key-error.js';
 import { SessionSlots } from './session-slots.js';
 import { checkLoginShell } from './shell-probe.js';
@@ -86,9 +87,9 @@ export class SshConnector {
           },
         );
       });
-      client.on('error', (e: Error & { level?: string; code?: string }) => {
+      client.on('error', (e: Error & { level?: string; code?: string | number }) => {
         if (ready) {
-          this.log('warn', 'ssh connection error', { connection: this.conn.name, message: e.message });
+          this.log('warn', 'ssh connection error', { connection: this.conn.name, message: hostDescription(e) });
           return;
         }
         reject(this.connectError(e, presented));
@@ -114,7 +115,7 @@ export class SshConnector {
   }
 
   /** Map a pre-ready failure to a clear coded error (never with a credential in it). */
-  private connectError(e: Error & { level?: string; code?: string }, presented: string | null): WardenError {
+  private connectError(e: Error & { level?: string; code?: string | number }, presented: string | null): WardenError {
     if (presented !== null && presented !== this.pin.fingerprint) {
       return new WardenError(
         ErrorCode.BACKEND,
@@ -126,7 +127,17 @@ export class SshConnector {
     if (e.code === 'ECONNREFUSED') return new WardenError(ErrorCode.BACKEND, `the host ${this.where()} is unreachable: connection refused`);
     if (e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN') return new WardenError(ErrorCode.BACKEND, `the host ${this.where()} cannot be resolved`);
     if (e.code === 'EHOSTUNREACH' || e.code === 'ENETUNREACH' || e.code === 'ETIMEDOUT') return new WardenError(ErrorCode.BACKEND, `the host ${this.where()} is unreachable (${e.code})`);
-    return new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()}: ${e.message}`);
+    // The peer's own words (a disconnect description, possibly before its key was checked) go to
+    // Warden's log only: the agent gets the reason code's name (host-text.ts).
+    const reason = disconnectReason(e);
+    if (reason !== null) {
+      this.log('warn', 'ssh host ended the connection during the handshake', { connection: this.conn.name, reason, description: hostDescription(e) });
+      return new WardenError(ErrorCode.BACKEND, `the host ${this.where()} ended the connection during the handshake (${reason})`);
+    }
+    if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()} (${e.code})`);
+    const own = ssh2OwnMessage(e);
+    if (own === null) this.log('warn', 'ssh handshake failed', { connection: this.conn.name, level: e.level ?? null, message: hostDescription(e) });
+    return new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()}: ${own ?? `the SSH handshake failed (${e.level === 'protocol' ? 'protocol' : 'handshake'} error; details in Warden's log)`}`);
   }
 
   /** The shared connection, opened on first use and again after it dropped. */

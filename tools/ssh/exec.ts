@@ -7,6 +7,7 @@
 import type { Client, ClientChannel } from 'ssh2';
 import { ErrorCode, WardenError, type ExecContext } from '../../src/tool-api.js';
 import { cancelledError, seconds } from './call-deadline.js';
+import { hostDescription, sessionRefusal } from './host-text.js';
 
 /** What one remote command produced. */
 export interface ExecResult {
@@ -107,7 +108,11 @@ export function execOnClient(client: Client, command: string, o: ExecOptions): P
       }
       clearTimeout(waitTimer);
       o.signal?.removeEventListener('abort', onWaitAbort);
-      if (err) return reject(new WardenError(ErrorCode.BACKEND, `the host refused a session: ${err.message}`));
+      if (err) {
+        // The host's description stays in Warden's log: it is the host's text, not Warden's (host-text.ts).
+        o.log?.('warn', 'ssh host refused a session', { description: hostDescription(err) });
+        return reject(new WardenError(ErrorCode.BACKEND, sessionRefusal(err)));
+      }
       collect(ch, deadline, secs, o, client, started, resolve, reject);
     };
     try {
@@ -143,6 +148,7 @@ function collect(
   let done = false;
   let grace: NodeJS.Timeout | undefined;
 
+  let channelClosed = false;
   const kill = () => {
     signalChannel(ch, 'KILL');
     try {
@@ -150,7 +156,15 @@ function collect(
     } catch {
       /* already closed */
     }
-    grace ??= setTimeout(finish, o.killGraceMs ?? 2000);
+    grace ??= setTimeout(() => {
+      finish();
+      // A host that keeps a killed channel open past the grace can go on streaming into it (and
+      // holds a session Warden counts as free): the connection is closed, the next call opens another.
+      if (!channelClosed) {
+        o.log?.('warn', 'ssh host kept a killed channel open; closing the connection', { after_ms: o.killGraceMs ?? 2000 });
+        client.destroy();
+      }
+    }, o.killGraceMs ?? 2000);
   };
   const take = (into: Buffer[]) => (d: Buffer) => {
     if (truncated) return;
@@ -212,6 +226,7 @@ function collect(
   });
   ch.on('error', () => undefined);
   ch.on('close', () => {
+    channelClosed = true;
     // A closed connection closes its channels first; let the client 'close' land before judging.
     setImmediate(finish);
   });
