@@ -1,13 +1,16 @@
 /**
  * Replica liveness for the PostgreSQL store: each replica holds a session-level advisory lock on
  * its own connection while it lives (and LISTENs there for approval changes); a replica whose
- * lock can be taken is dead, and recovery closes what it left open. Why its own module: the
+ * lock has been free for the grace is dead (warden_owner_dead, pg-liveness-sql.ts: the rule the
+ * rate-limit counters use too), and recovery closes what it left open. Why its own module: the
  * store's reads and writes do not need to know how liveness is kept. When the connection drops,
- * it reconnects (after a second) and takes the same lock again; until then `held` is false, and
- * `onHeld` runs on the new connection once the lock is back, before `held` turns true.
+ * it reconnects (after a second) and takes the same lock again, clearing the "seen free" mark
+ * another replica may have left; until then `held` is false, and `onHeld` runs on the new
+ * connection once the lock is back, before `held` turns true.
  */
 import pg from 'pg';
 import { APPROVALS_CHANNEL } from './pg-approvals.js';
+import { LIVENESS_GRACE_MS, LIVENESS_MARK_KEEP_MS } from './pg-liveness-sql.js';
 import { LOCK_CLASS } from './pg-schema.js';
 
 /** This replica's liveness connection, the approval wake-ups it carries, and the dead-owner test. */
@@ -18,13 +21,18 @@ export class PgLiveness {
   private timers: NodeJS.Timeout[] = [];
   /** Run on the connection that has just taken the lock, before it counts as held (a failure drops it). */
   onHeld: ((c: pg.Client) => Promise<void>) | null = null;
+  /** How long another replica's lock must stay free before it counts as dead (ms, whole). */
+  readonly graceMs: number;
 
   constructor(
     private readonly clientConfig: pg.ClientConfig,
     /** This replica's instance id and lock key, as written in its sessions' owner tag. */
     readonly instance: string,
     readonly lockKey: number,
-  ) {}
+    graceMs: number = LIVENESS_GRACE_MS,
+  ) {
+    this.graceMs = Math.max(0, Math.floor(graceMs));
+  }
 
   /** Hold the lock and LISTEN for approval changes; reconnects while open. */
   async hold(): Promise<void> {
@@ -39,6 +47,8 @@ export class PgLiveness {
     try {
       await c.connect();
       await c.query('SELECT pg_advisory_lock($1, $2)', [LOCK_CLASS, this.lockKey]);
+      // Alive again: the time another replica saw the lock free no longer counts toward the grace.
+      await c.query('DELETE FROM liveness_marks WHERE owner_lock = $1', [this.lockKey]);
       await c.query(`LISTEN ${APPROVALS_CHANNEL}`);
       await this.onHeld?.(c);
       if (this.closed) throw new Error('liveness closed');
@@ -77,6 +87,13 @@ export class PgLiveness {
     });
   }
 
+  /** Run `fn` once after `ms`, unless closed first. */
+  after(ms: number, fn: () => void): void {
+    const t = setTimeout(fn, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
   /** Run `fn` every `everyMs` until close. */
   every(everyMs: number, fn: () => void): void {
     const t = setInterval(fn, everyMs);
@@ -84,7 +101,11 @@ export class PgLiveness {
     this.timers.push(t);
   }
 
-  /** Whether the replica that wrote `owner` is alive: it still holds its advisory lock. */
+  /**
+   * Whether the replica that wrote `owner` counts as alive: it is this one (while open), or it
+   * holds its advisory lock, or its lock has been free for less than the grace (it may be
+   * reconnecting). The same test (warden_owner_dead) frees a dead replica's rate-limit slots.
+   */
   async ownerLive(c: pg.PoolClient, owner: string | null, cache: Map<string, boolean>): Promise<boolean> {
     if (owner === null) return false;
     const hit = cache.get(owner);
@@ -99,12 +120,23 @@ export class PgLiveness {
     if (o.instance === this.instance) alive = !this.closed;
     else if (!Number.isInteger(o.lock)) alive = false;
     else {
-      const got = (await c.query('SELECT pg_try_advisory_lock($1, $2) AS got', [LOCK_CLASS, o.lock])).rows[0] as { got: boolean };
-      if (got.got) await c.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_CLASS, o.lock]);
-      alive = !got.got;
+      const r = (await c.query('SELECT warden_owner_dead($1, $2) AS dead', [o.lock, this.graceMs])).rows[0] as { dead: boolean };
+      alive = !r.dead;
     }
     cache.set(owner, alive);
     return alive;
+  }
+
+  /**
+   * Drop "seen free" marks of locks free for an hour past the grace (replicas that never came
+   * back); returns whether a lock was seen free less than the grace ago (worth a look once the
+   * grace has passed).
+   */
+  async tidyMarks(c: pg.PoolClient): Promise<boolean> {
+    const now = '(extract(epoch FROM clock_timestamp()) * 1000)::BIGINT';
+    await c.query(`DELETE FROM liveness_marks WHERE free_since < ${now} - $1::bigint`, [this.graceMs + LIVENESS_MARK_KEEP_MS]);
+    const r = await c.query(`SELECT EXISTS (SELECT 1 FROM liveness_marks WHERE free_since > ${now} - $1::bigint) AS soon`, [this.graceMs]);
+    return (r.rows[0] as { soon: boolean }).soon;
   }
 
   /** Let go of the lock and stop timers and waiters. */

@@ -32,9 +32,10 @@ export interface PgStoreOptions {
   /** Sign the chain head after every write (private key) or check it on verify (public key). */
   signer?: ChainSigner;
   /**
-   * How long another replica's liveness lock must stay free before its rate-limit concurrency
-   * slots are freed (default 5 s; pg-rate-sql.ts LIVENESS_GRACE_MS): a live replica reconnecting
-   * its liveness connection keeps its slots.
+   * How long another replica's liveness lock must stay free before it counts as dead: its calls
+   * marked interrupted, its sessions closed, its rate-limit concurrency slots freed (default 5 s;
+   * pg-liveness-sql.ts LIVENESS_GRACE_MS): a live replica reconnecting its liveness connection
+   * keeps its calls, sessions and slots.
    */
   livenessGraceMs?: number;
 }

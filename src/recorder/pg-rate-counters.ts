@@ -9,7 +9,8 @@
  * replica took them for dead meanwhile.
  */
 import type pg from 'pg';
-import { LIVENESS_GRACE_MS, RATE_BUCKET_MS } from './pg-rate-sql.js';
+import { LIVENESS_GRACE_MS } from './pg-liveness-sql.js';
+import { RATE_BUCKET_MS } from './pg-rate-sql.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import { pgStoreError } from './pg-errors.js';
 
@@ -64,7 +65,7 @@ function counterError(e: unknown): WardenError {
 export interface PgRateCountersOptions {
   /** Whether this replica holds its liveness lock now (default: always); false refuses slots. */
   live?: () => boolean;
-  /** How long another replica's lock must stay free before its slots are freed (LIVENESS_GRACE_MS). */
+  /** How long another replica's lock must stay free before its slots are freed (LIVENESS_GRACE_MS; recovery uses the same). */
   graceMs?: number;
 }
 
@@ -109,8 +110,8 @@ export class PgRateCounters implements RateCounterStore {
 
   /**
    * Claim again the slots of calls still running, over the liveness connection that has just taken
-   * the lock again (and clear the "seen free" mark): another replica may have freed them while the
-   * lock was free for longer than the grace. Then the key counts them again (possibly above its
+   * the lock again (PgLiveness.hold has cleared its "seen free" mark): another replica may have
+   * freed them while the lock was free for longer than the grace. Then the key counts them again (possibly above its
    * limit, for as long as they run): later admissions wait for them.
    */
   async reclaim(q: Query): Promise<void> {
@@ -123,7 +124,6 @@ export class PgRateCounters implements RateCounterStore {
         keys.push(k);
       }
     }
-    await q('DELETE FROM rate_owners WHERE owner_lock = $1', [this.ownerLock]);
     if (!tickets.length) return;
     await q(
       `INSERT INTO rate_inflight (ticket, key, owner_lock, started_at)

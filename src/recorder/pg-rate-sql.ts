@@ -13,8 +13,9 @@
  *   while the bucket's end is less than an hour ago: the hour's sum reads at most 361 rows per key
  *   and kind whatever the rate. Only what a quota counts is written.
  * - rate_inflight: one row per scope of a running call with a concurrency limit, carrying the
- *   liveness lock of its replica (pg-liveness.ts): slots of a replica whose lock has been free for
- *   the grace (dead; rate_owners, v8) are deleted when a key is full and by the sweep.
+ *   liveness lock of its replica (pg-liveness.ts): slots of a dead replica (v8: its lock seen free
+ *   for the grace, warden_owner_dead in pg-liveness-sql.ts, the rule recovery uses too) are
+ *   deleted when a key is full and by the sweep.
  */
 
 /** Advisory lock class of rate-limit keys ("WRAT"); why: apart from migration and liveness locks. */
@@ -137,24 +138,18 @@ export function rateCountersMigration(livenessClass: number): string {
 export const RATE_BUCKET_MS = 10_000;
 
 /**
- * How long a replica's liveness lock must stay free before its concurrency slots are freed (the
- * default of PgStoreOptions.livenessGraceMs). Why: a live replica whose liveness connection drops
- * reconnects and takes its lock again within about a second; its calls keep running meanwhile.
- */
-export const LIVENESS_GRACE_MS = 5_000;
-
-/**
  * The v8 migration: rows and bytes in 10 s buckets (rate_buckets; calls stay one row each in
  * rate_usage, at most the limit within a minute), the v7 charges summed into the bucket of their
- * time (so the hour's usage keeps counting), and a grace before a replica is taken for dead
- * (rate_owners: when its lock was first seen free).
+ * time (so the hour's usage keeps counting), and slots freed only once their replica is dead by
+ * warden_owner_dead (its lock seen free for a grace; pg-liveness-sql.ts, created first in the
+ * same migration).
  *
  * - A bucket counts while its end is less than an hour ago: a charge counts for at least an hour
  *   and at most an hour and 10 s (never less than the exact sliding hour; fail closed).
  * - A replica whose liveness lock is free has its slots freed only once the lock has been seen
- *   free for p_grace ms (on the database clock); seen held again, the mark goes.
+ *   free for p_grace ms (on the database clock), the same rule and marks recovery uses.
  */
-export function rateCountersV8Migration(livenessClass: number): string {
+export function rateCountersV8Migration(): string {
   const B = RATE_BUCKET_MS;
   return `
   CREATE TABLE rate_buckets (
@@ -169,30 +164,18 @@ export function rateCountersV8Migration(livenessClass: number): string {
     SELECT key, kind, at / ${B}, sum(amount) FROM rate_usage WHERE kind IN ('rows', 'bytes') GROUP BY 1, 2, 3;
   DELETE FROM rate_usage WHERE kind <> 'calls';
   ALTER TABLE rate_usage DROP CONSTRAINT rate_usage_kind_check, ADD CONSTRAINT rate_usage_kind_check CHECK (kind = 'calls');
-  CREATE TABLE rate_owners (
-    owner_lock INTEGER PRIMARY KEY,
-    free_since BIGINT NOT NULL
-  );
   DROP FUNCTION warden_rate_admit(TEXT[], BIGINT[], BIGINT[], BIGINT[], BIGINT[], TEXT, INTEGER, BIGINT);
   DROP FUNCTION warden_rate_release_dead(TEXT);
 
-  -- Delete the slots of replicas whose liveness lock has been free for p_grace ms; returns how many.
+  -- Delete the slots of dead replicas (warden_owner_dead: lock free for p_grace ms); returns how many.
   CREATE FUNCTION warden_rate_release_dead(p_key TEXT, p_grace BIGINT) RETURNS INTEGER LANGUAGE plpgsql AS $f$
-    DECLARE o INTEGER; n INTEGER := 0; d INTEGER; t BIGINT := warden_rate_now(); since BIGINT;
+    DECLARE o INTEGER; n INTEGER := 0; d INTEGER;
     BEGIN
       FOR o IN SELECT DISTINCT owner_lock FROM rate_inflight WHERE p_key IS NULL OR key = p_key ORDER BY owner_lock LOOP
-        IF pg_try_advisory_lock(${livenessClass}, o) THEN
-          PERFORM pg_advisory_unlock(${livenessClass}, o);
-          INSERT INTO rate_owners (owner_lock, free_since) VALUES (o, t) ON CONFLICT (owner_lock) DO NOTHING;
-          SELECT free_since INTO since FROM rate_owners WHERE owner_lock = o;
-          IF t - since >= p_grace THEN
-            DELETE FROM rate_inflight WHERE owner_lock = o;
-            GET DIAGNOSTICS d = ROW_COUNT;
-            n := n + d;
-            DELETE FROM rate_owners WHERE owner_lock = o;
-          END IF;
-        ELSE
-          DELETE FROM rate_owners WHERE owner_lock = o;
+        IF warden_owner_dead(o, p_grace) THEN
+          DELETE FROM rate_inflight WHERE owner_lock = o;
+          GET DIAGNOSTICS d = ROW_COUNT;
+          n := n + d;
         END IF;
       END LOOP;
       RETURN n;

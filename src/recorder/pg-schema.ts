@@ -2,11 +2,13 @@
  * The PostgreSQL store's schema and migrations (several replicas share one database). The same
  * tables as the SQLite file, plus `chain_head` (the one row every append locks, so that the hash
  * chain stays one chain whoever writes), `settings` (values all replicas must share) and
- * `replicas` (who is writing; liveness is an advisory lock each replica holds), and the rate-limit
+ * `replicas` (who is writing; liveness is an advisory lock each replica holds, and
+ * `liveness_marks` when a free one was first seen, pg-liveness-sql.ts), and the rate-limit
  * counters every replica checks (pg-rate-sql.ts).
  */
 import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
+import { livenessMarksMigration } from './pg-liveness-sql.js';
 import { rateCountersMigration, rateCountersV8Migration } from './pg-rate-sql.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
@@ -156,9 +158,11 @@ const MIGRATIONS: string[] = [
   `,
   // v7: rate-limit counters shared by the replicas (pg-rate-sql.ts); SQLite has none (per process).
   rateCountersMigration(LOCK_CLASS),
-  // v8: rows and bytes in 10 s buckets (the hour's sum reads a bounded number of rows; v7 charges
-  // summed into their buckets), and a grace before a replica whose lock is free loses its slots.
-  rateCountersV8Migration(LOCK_CLASS),
+  // v8: a grace before a replica whose liveness lock is free counts as dead (liveness_marks and
+  // warden_owner_dead, pg-liveness-sql.ts), for recovery and rate limits alike; and rows and bytes
+  // in 10 s buckets (the hour's sum reads a bounded number of rows; v7 charges summed into their
+  // buckets), slots freed only once their replica is dead by that rule.
+  livenessMarksMigration(LOCK_CLASS) + rateCountersV8Migration(),
 ];
 
 /** The stored schema version (0 for an empty database). */

@@ -3,7 +3,7 @@
  * balancer: the same interface and records as the SQLite store. Appends go through a group-commit
  * writer that locks the one chain-head row, so concurrent replicas write one verifiable chain.
  * Each replica holds a session-level advisory lock while it lives (pg-liveness.ts); startup and a periodic sweep
- * mark calls of replicas whose lock is gone as interrupted. Every failure is WARDEN_TRANSCRIPT_UNAVAILABLE;
+ * mark calls of dead replicas (lock free for the grace, so not one reconnecting) as interrupted. Every failure is WARDEN_TRANSCRIPT_UNAVAILABLE;
  * the pool reconnects by itself when the database comes back. Opening (pool, migration) is in pg-open.ts.
  */
 import { randomInt, randomUUID } from 'node:crypto';
@@ -14,6 +14,7 @@ import { type Columns, intentColumns, outcomeColumns, rowToCall, sessionOpenColu
 import { ErrorCode, WardenError } from '../errors.js';
 import { PgApprovalTables } from './pg-approvals.js';
 import { PgLiveness } from './pg-liveness.js';
+import { type DeadWork, findDeadWork, scheduleSweeps } from './pg-recovery.js';
 import { pgStoreError } from './pg-errors.js';
 import * as reads from './pg-reads.js';
 import { pgChainHead, pgVerifyChain, pgVerifyStore } from './pg-verify.js';
@@ -51,6 +52,8 @@ export class PgStore implements PgTranscriptStore {
   private readonly writer: PgWriter;
   private readonly liveness: PgLiveness;
   private closed = false;
+  /** A lock was seen free less than the grace ago by the last recovery pass (so: look again then). */
+  private freeWithinGrace = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -58,13 +61,13 @@ export class PgStore implements PgTranscriptStore {
     private readonly signer?: ChainSigner,
     livenessGraceMs?: number,
   ) {
-    this.liveness = new PgLiveness(clientConfig, randomUUID(), randomInt(1, 2 ** 31 - 1));
+    this.liveness = new PgLiveness(clientConfig, randomUUID(), randomInt(1, 2 ** 31 - 1), livenessGraceMs);
     this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.liveness.instance, lock: this.liveness.lockKey });
     this.writer = new PgWriter(pool, signer?.signHead?.bind(signer));
     this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.liveness.changed(ms, signal));
     this.rateCounters = new PgRateCounters((sql, p) => pool.query(sql, p), this.liveness.lockKey, {
       live: () => this.liveness.held,
-      ...(livenessGraceMs !== undefined ? { graceMs: livenessGraceMs } : {}),
+      graceMs: this.liveness.graceMs, // one grace for recovery and slots: both ask warden_owner_dead
     });
     // Back from a reconnect: claim again the slots of calls still running before admitting more.
     this.liveness.onHeld = (c) => this.rateCounters.reclaim((sql, p) => c.query(sql, p));
@@ -245,11 +248,10 @@ export class PgStore implements PgTranscriptStore {
     return this.liveness.hold();
   }
 
-  /** Mark calls of dead replicas as interrupted, and free their rate-limit slots, every `everyMs`. */
+  /** Mark calls of dead replicas as interrupted, and free their rate-limit slots, every `everyMs` (pg-recovery.ts). */
   startSweeps(everyMs: number): void {
-    this.liveness.every(everyMs, () => {
-      void this.markInterrupted().catch(() => undefined);
-      void this.rateCounters.sweep().catch(() => undefined);
+    scheduleSweeps(this.liveness, everyMs, () => this.freeWithinGrace, async () => {
+      await Promise.all([this.markInterrupted().catch(() => undefined), this.rateCounters.sweep().catch(() => undefined)]);
     });
   }
 
@@ -260,6 +262,11 @@ export class PgStore implements PgTranscriptStore {
     });
   }
 
+  /**
+   * Mark calls without an outcome of dead replicas as interrupted and close their sessions. Dead:
+   * not this replica, and its liveness lock has been free for the grace (PgLiveness.ownerLive), so
+   * a replica reconnecting its liveness connection keeps its running calls and open sessions.
+   */
   async markInterrupted(now = new Date().toISOString()): Promise<RecoveryResult> {
     let c: pg.PoolClient;
     try {
@@ -267,19 +274,16 @@ export class PgStore implements PgTranscriptStore {
     } catch (e) {
       throw pgStoreError('read', e);
     }
-    const deadCalls: { id: string; started_at: string }[] = [];
-    const deadSessions: string[] = [];
+    let dead: DeadWork;
     try {
-      const cache = new Map<string, boolean>();
-      const calls = (await c.query(`SELECT c.id, c.started_at, s.owner FROM calls c JOIN sessions s ON s.id = c.session_id WHERE c.outcome_seq IS NULL ORDER BY c.seq LIMIT 10000`)).rows as { id: string; started_at: string; owner: string | null }[];
-      for (const r of calls) if (!(await this.liveness.ownerLive(c, r.owner, cache))) deadCalls.push(r);
-      const sessions = (await c.query('SELECT id, owner FROM sessions WHERE close_seq IS NULL ORDER BY open_seq LIMIT 10000')).rows as { id: string; owner: string | null }[];
-      for (const s of sessions) if (!(await this.liveness.ownerLive(c, s.owner, cache))) deadSessions.push(s.id);
+      dead = await findDeadWork(c, this.liveness);
+      this.freeWithinGrace = dead.freeWithinGrace;
     } catch (e) {
       throw pgStoreError('read', e);
     } finally {
       c.release();
     }
+    const { deadCalls, deadSessions } = dead;
     const ms = Date.parse(now);
     const interrupted = await Promise.all(deadCalls.map((r) => {
       const started = Date.parse(r.started_at);

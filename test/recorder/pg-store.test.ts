@@ -1,7 +1,8 @@
 /**
  * The PostgreSQL transcript store against a real server: one chain under concurrent replicas,
- * tampering detected, interrupted calls of a dead replica marked, approvals that cross replicas
- * (NOTIFY wakes the waiting call long before its poll would).
+ * tampering detected, interrupted calls of a dead replica marked (once its lock has stayed free
+ * for the grace; a replica reconnecting its liveness connection keeps its calls and sessions),
+ * approvals that cross replicas (NOTIFY wakes the waiting call long before its poll would).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +16,8 @@ import { approvalRequest } from './fixtures.js';
 import { pgStoreSuite } from './pg-store-suite.js';
 import { createTestDatabase } from '../support/pg-cluster.js';
 import { runTranscriptsCommand } from '../../src/cli/transcripts-command.js';
+import { LOCK_CLASS } from '../../src/recorder/pg-schema.js';
+import { cuttingRelay } from '../support/cutting-relay.js';
 
 const suite = pgStoreSuite('pgstore');
 const open = () => suite.open();
@@ -27,6 +30,18 @@ async function oneCall(s: PgTranscriptStore, sessionId: string, n: number, outco
   await s.recordIntent({ id, sessionId, tool: 'query_database', connection: 'analytics', args: { sql: `SELECT ${n}` }, factsSummary: 'read', facts: { n }, decision: 'allow', ruleIds: ['r1'], policyVersion: 'v1', startedAt: now() }, { durable: n % 2 === 0 });
   if (outcome) await s.recordOutcome(id, { status: 'ok', errorCode: null, result: { rows: [[n]] }, masking: null, durationMs: 1.5, endedAt: now() });
   return id;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const lockOf = (s: PgTranscriptStore) => (JSON.parse(s.owner) as { lock: number }).lock;
+/** Whether the liveness lock `lock` is held now (read from pg_locks, so it is never taken). */
+async function lockHeld(lock: number): Promise<boolean> {
+  const r = await suite.db.query(`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::bigint::oid AND objid = $2::bigint::oid AND objsubid = 2 AND granted`, [LOCK_CLASS, lock]);
+  return Number(r.rows[0]?.n) > 0;
+}
+async function until(what: string, ok: () => Promise<boolean>, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(20)) if (await ok()) return;
+  assert.fail(`timed out waiting until ${what}`);
 }
 
 test('two replicas (started together) write one verifiable chain concurrently', async () => {
@@ -75,7 +90,7 @@ test('tampering with a row or the tail is detected', async () => {
   assert.equal((await s.verify()).ok, true);
 });
 
-test('calls of a replica that died are marked interrupted; a live replica is left alone', async () => {
+test('calls of a replica that died are marked interrupted once its lock has stayed free for the grace; a live replica is left alone', async () => {
   const dead = await open();
   const live = await open();
   const sd = randomUUID();
@@ -85,13 +100,78 @@ test('calls of a replica that died are marked interrupted; a live replica is lef
   const inflightDead = await oneCall(dead, sd, 1, false);
   const inflightLive = await oneCall(live, sl, 2, false);
   await dead.close(); // its liveness lock goes with its connection, as on SIGKILL
-  const sweeper = await open();
+  const sweeper = await suite.open({ livenessGraceMs: 400 });
+  await sweeper.markInterrupted(); // first seen free: not yet dead
+  assert.equal((await sweeper.getCall(inflightDead))?.outcome, null, 'not before the grace');
+  assert.equal((await sweeper.sessionInfo(sd))?.endedAt, null);
+  await sleep(450);
   const r = await sweeper.markInterrupted();
   assert.ok(r.interruptedCalls >= 1 && r.closedSessions >= 1, JSON.stringify(r));
   assert.equal((await sweeper.getCall(inflightDead))?.outcome?.status, 'interrupted');
+  assert.notEqual((await sweeper.sessionInfo(sd))?.endedAt, null);
   assert.equal((await sweeper.getCall(inflightLive))?.outcome, null);
+  assert.equal((await sweeper.sessionInfo(sl))?.endedAt, null);
   await live.recordOutcome(inflightLive, { status: 'ok', errorCode: null, result: null, masking: null, durationMs: 1, endedAt: now() });
   assert.equal((await sweeper.verify()).ok, true);
+});
+
+test("a replica reconnecting its liveness connection keeps its running call and open session: another replica's sweep leaves them, and its outcome lands", async () => {
+  const relay = await cuttingRelay(Number(new URL(suite.db.url).port));
+  const a = await openPgStore(relay.through(suite.db.url), { recoverEveryMs: 60_000 });
+  try {
+    const b = await open(); // the default grace
+    const sid = randomUUID();
+    await a.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
+    const running = await oneCall(a, sid, 3, false);
+    assert.ok(relay.cutNow({ reset: true }) >= 1, 'connections cut');
+    await until("A's lock is free", async () => !(await lockHeld(lockOf(a))), 900);
+    // A reconnects after a second: B sweeps while the lock is free, and again once it is back.
+    await b.markInterrupted();
+    assert.equal((await b.getCall(running))?.outcome, null, 'the running call is not marked interrupted');
+    assert.equal((await b.sessionInfo(sid))?.endedAt, null, 'the session stays open');
+    const marks = async () => Number((await suite.db.query('SELECT count(*) AS n FROM liveness_marks WHERE owner_lock = $1', [lockOf(a)])).rows[0]?.n);
+    assert.equal(await marks(), 1, 'B noted when it first saw the lock free');
+    await until("A's lock is back", () => lockHeld(lockOf(a)));
+    await until('A cleared the mark as it took its lock again', async () => (await marks()) === 0, 2000);
+    await b.markInterrupted();
+    assert.equal((await b.getCall(running))?.outcome, null);
+    await a.recordOutcome(running, { status: 'ok', errorCode: null, result: { rows: [[3]] }, masking: null, durationMs: 2, endedAt: now() });
+    assert.equal((await b.getCall(running))?.outcome?.status, 'ok');
+    await a.closeSession(sid, now());
+    assert.notEqual((await b.sessionInfo(sid))?.endedAt, null);
+    assert.equal((await b.verify()).ok, true);
+  } finally {
+    await a.close();
+    relay.close();
+  }
+});
+
+test('a replica started just after another died recovers its calls once the grace has passed, not at the next periodic sweep', async () => {
+  const dead = await open();
+  const sid = randomUUID();
+  await dead.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
+  const inflight = await oneCall(dead, sid, 5, false);
+  await dead.close();
+  const started = await suite.open({ recoverInterrupted: true, recoverEveryMs: 60_000, livenessGraceMs: 300 });
+  assert.equal((await started.getCall(inflight))?.outcome, null, 'the startup pass only saw the lock free');
+  await until('the pass after the grace marked it', async () => (await started.getCall(inflight))?.outcome?.status === 'interrupted', 3000);
+  assert.notEqual((await started.sessionInfo(sid))?.endedAt, null);
+});
+
+test('recovery and the rate-limit sweep share one "seen free" mark: a lock the rate-limit sweep saw free counts for recovery too', async () => {
+  const dead = await open();
+  const sid = randomUUID();
+  await dead.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
+  const inflight = await oneCall(dead, sid, 4, false);
+  await suite.db.query(`INSERT INTO rate_inflight (ticket, key, owner_lock, started_at) VALUES ('t-shared', 'k-shared', $1, 0)`, [lockOf(dead)]);
+  await dead.close();
+  const sweeper = await suite.open({ livenessGraceMs: 400 });
+  assert.equal(await sweeper.rateCounters.sweep(), 0, 'first seen free (by the rate-limit sweep): not yet dead');
+  await sleep(450);
+  await sweeper.markInterrupted(); // its first look, but the mark is older than the grace
+  assert.equal((await sweeper.getCall(inflight))?.outcome?.status, 'interrupted');
+  assert.notEqual((await sweeper.sessionInfo(sid))?.endedAt, null);
+  assert.equal(await sweeper.rateCounters.sweep(), 1, 'and its slot goes');
 });
 
 test('an approval waiting on replica A completes when replica B approves (NOTIFY, not the poll)', async () => {

@@ -3,7 +3,8 @@
  * SIGKILLs and restarts the server at random points. Afterwards every call an agent saw succeed
  * (its call_id from structuredContent.warden.call_id) is in the transcript with status ok, the
  * chain verifies, and no call is left without an outcome: those in flight at a kill are marked
- * interrupted by the next start. Run on SQLite (synchronous FULL) and on PostgreSQL.
+ * interrupted by the next start (on PostgreSQL once the killed replica's lock has stayed free for
+ * the grace). Run on SQLite (synchronous FULL) and on PostgreSQL.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -101,8 +102,11 @@ async function loadWithKills(store: string, env: Record<string, string>, seconds
   await killer;
   await restarting;
   await server.kill('SIGTERM');
-  // One more start runs startup recovery for anything the last kill left, then a clean stop.
+  // One more start runs recovery for anything the last kill left, then a clean stop. (On
+  // PostgreSQL a replica counts as dead once its lock has stayed free for the 5 s grace a
+  // reconnecting replica gets: the start's pass after the grace recovers what the last kill left.)
   server = await startReplica(dir.configPath, port, allEnv);
+  for (const until = Date.now() + 30_000; Date.now() < until && (await rows()).some((r) => r.status === null);) await new Promise((r) => setTimeout(r, 250));
   await server.kill('SIGTERM');
 
   const byId = new Map((await rows()).map((r) => [r.id, r.status]));
