@@ -7,65 +7,175 @@
  * with: the pipeline reads the policy once per call. A reload that adds a rule's rows or bytes
  * quota warns that the quota starts from zero (quotasAdded): usage is counted only under a quota
  * that applied when the call ran.
+ *
+ * A change seen by the watcher is a deploy that may still be writing: `git checkout`, rsync
+ * without --delay-updates or `cp -r` unlink or truncate a file and write it again, and a file
+ * read half-way can be missing or cut at a rule boundary (still valid YAML, the last denies gone).
+ * Such a policy has fewer denies than the old one and the new one alike, so the watcher:
+ * - waits until the files settle: the watched folders' matching files, with each one's size,
+ *   mtime and inode, the same at two looks `settleMs` apart. Bounded by `settleTimeoutMs`: files
+ *   that keep changing keep the last good policy, logged, and a change seen meanwhile tries again;
+ * - holds a reload that would lose part of the running policy (policyLosses): a file it was
+ *   loaded from no longer loads, or a deny rule (by id), a masked column or a masking detector is
+ *   gone. It looks again after each settle: a rewrite that completes within `holdMs` loads whole,
+ *   and a loss still there after it is applied as deliberate, with a warning naming each dropped
+ *   file and its deny rules. A deliberate deletion thus applies about two seconds late.
+ * Losses are judged by rule id: a deny cut inside its own block-style list (`groups:` one per
+ * line) keeps its id; only the settle guards that case. SIGHUP (and Runtime.reload) is an admin's
+ * deliberate act: it applies at once, the warning logged all the same.
  */
-import { watch, type FSWatcher } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Runtime } from './runtime.js';
 import { policyNameMatcher } from '../config/policy-globs.js';
 import type { CompiledPolicy } from '../policy/types.js';
+import { describeLosses, policyLosses, quotasAdded } from './policy-diff.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
-/** Options for tests: debounce window. */
+/** Options (tests shorten or lengthen them). */
 export interface WatchOptions {
+  /** Quiet time after a file event before a reload starts (default 200 ms). */
   debounceMs?: number;
+  /** Time between the two looks at the files that must agree before a reload reads them (default 250 ms). */
+  settleMs?: number;
+  /** How long the files may keep changing before the reload gives up and keeps the last good policy (default 4000 ms). */
+  settleTimeoutMs?: number;
+  /** How long a reload that loses a file, deny rules or masking is held before it applies with a warning (default 2000 ms). */
+  holdMs?: number;
   /** Also reload on SIGHUP (default true). */
   sighup?: boolean;
 }
 
-/**
- * The hourly quotas a new policy adds to its rules ("rule: rows_per_hour"). Why: rows and bytes are
- * recorded only under the quotas that apply to a call (a call under no limit makes no round trip
- * to the shared counters), so a quota added by a reload counts from the reload on, not the hour
- * before it; the reload says so rather than let an admin believe the earlier usage counts.
- */
-export function quotasAdded(before: Pick<CompiledPolicy, 'rules'>, after: Pick<CompiledPolicy, 'rules'>): string[] {
-  const had = new Map(before.rules.map((r) => [r.id, r.limits]));
-  const added: string[] = [];
-  for (const r of after.rules) {
-    for (const q of ['rows_per_hour', 'bytes_per_hour'] as const) {
-      if (r.limits?.[q] !== undefined && had.get(r.id)?.[q] === undefined) added.push(`${r.id}: ${q}`);
-    }
-  }
-  return added;
-}
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref?.());
 
 /** Start watching; returns a function that stops watching (and removes the SIGHUP handler). */
 export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): () => void {
   const debounceMs = opts.debounceMs ?? 200;
+  const settleMs = opts.settleMs ?? 250;
+  const settleTimeoutMs = opts.settleTimeoutMs ?? 4000;
+  const holdMs = opts.holdMs ?? 2000;
   const watchers = new Map<string, FSWatcher>();
   let filters = new Map<string, (name: string) => boolean>();
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+  /** A watcher reload in progress (settling or held), and the trigger of a change seen meanwhile. */
+  let running = false;
+  let again: string | null = null;
 
-  const reload = (why: string) => {
+  /** Swap in a prepared policy and log what the swap did. */
+  const apply = (why: string, old: CompiledPolicy, staged: { policy: CompiledPolicy; apply(): CompiledPolicy }, held?: number) => {
+    const lost = describeLosses(policyLosses(old, staged.policy));
+    const p = staged.apply();
+    if (lost) {
+      const how = held === undefined ? 'applied at once' : `still so after ${held} ms: applied as a deliberate change`;
+      log('warn', `policy reload drops part of the running policy: ${lost} (${how})`, { trigger: why, previous_version: old.version, policy_version: p.version });
+    }
+    const quotas = quotasAdded(old, p);
+    if (quotas.length) {
+      log('warn', 'policy reload adds hourly quotas; each starts from zero: rows and bytes used before the reload were not counted under it (with per-process counters, the SQLite store, a rule that already had a limit counted them)', { trigger: why, quotas });
+    }
+    if (p.version !== old.version) log('info', 'policy reloaded', { trigger: why, previous_version: old.version, policy_version: p.version, files: p.files.length });
+    else log('debug', 'policy unchanged after reload', { trigger: why, policy_version: p.version });
+    const sections = rt.pendingRestart?.() ?? [];
+    if (sections.length) log('warn', 'warden.yaml changes that take effect only after a restart', { trigger: why, sections });
+  };
+
+  const failed = (why: string, version: string, e: unknown) =>
+    log('error', 'policy reload failed; keeping the previous policy', { trigger: why, policy_version: version, message: (e as Error).message });
+
+  /** SIGHUP: at once, as the admin asked. */
+  const reloadNow = (why: string) => {
     if (stopped) return;
     const old = rt.policy();
-    const before = old.version;
     try {
-      const p = rt.reload();
-      const quotas = quotasAdded(old, p);
-      if (quotas.length) {
-        log('warn', 'policy reload adds hourly quotas; each starts from zero: rows and bytes used before the reload were not counted under it (with per-process counters, the SQLite store, a rule that already had a limit counted them)', { trigger: why, quotas });
-      }
-      if (p.version !== before) log('info', 'policy reloaded', { trigger: why, previous_version: before, policy_version: p.version, files: p.files.length });
-      else log('debug', 'policy unchanged after reload', { trigger: why, policy_version: p.version });
-      const sections = rt.pendingRestart?.() ?? [];
-      if (sections.length) log('warn', 'warden.yaml changes that take effect only after a restart', { trigger: why, sections });
+      apply(why, old, rt.prepareReload());
     } catch (e) {
-      log('error', 'policy reload failed; keeping the previous policy', { trigger: why, policy_version: before, message: (e as Error).message });
+      failed(why, old.version, e);
     }
     rewatch();
+  };
+
+  /** The watched files as one string: names, sizes, mtimes, inodes. */
+  function snapshot(): string {
+    const out: string[] = [];
+    for (const [dir, test] of [...filters].sort(([a], [b]) => a.localeCompare(b))) {
+      let names: string[];
+      try {
+        names = readdirSync(dir).filter((n) => test(n)).sort();
+      } catch {
+        out.push(`${dir}: unreadable`);
+        continue;
+      }
+      for (const n of names) {
+        try {
+          const st = statSync(join(dir, n));
+          out.push(`${join(dir, n)}\0${st.size}\0${st.mtimeMs}\0${st.ino}`);
+        } catch {
+          out.push(`${join(dir, n)}: gone`);
+        }
+      }
+    }
+    return out.join('\n');
+  }
+
+  /** Whether the files stood still for settleMs before settleTimeoutMs ran out. */
+  async function settle(): Promise<boolean> {
+    const end = Date.now() + settleTimeoutMs;
+    let prev = snapshot();
+    for (;;) {
+      await sleep(settleMs);
+      if (stopped) return false;
+      const now = snapshot();
+      if (now === prev) return true;
+      if (Date.now() >= end) return false;
+      prev = now;
+    }
+  }
+
+  /** A watcher-triggered reload: settle, compile, hold a loss (policyLosses) up to holdMs, swap. */
+  async function reloadSettled(why: string): Promise<void> {
+    let heldSince: number | null = null;
+    for (;;) {
+      if (!(await settle())) {
+        if (!stopped) log('warn', 'policy files kept changing; keeping the previous policy until they settle', { trigger: why, policy_version: rt.policy().version, waited_ms: settleTimeoutMs });
+        return;
+      }
+      const old = rt.policy();
+      let staged: { policy: CompiledPolicy; apply(): CompiledPolicy };
+      try {
+        staged = rt.prepareReload();
+      } catch (e) {
+        failed(why, old.version, e);
+        return;
+      }
+      const lost = describeLosses(policyLosses(old, staged.policy));
+      if (lost && heldSince === null) {
+        heldSince = Date.now();
+        log('info', `policy reload held: ${lost}; looking again in case a deploy is still writing`, { trigger: why, policy_version: old.version, hold_ms: holdMs });
+      }
+      if (lost && Date.now() - heldSince! < holdMs) continue;
+      apply(why, old, staged, lost ? Date.now() - heldSince! : undefined);
+      return;
+    }
+  }
+
+  const run = (why: string) => {
+    if (stopped) return;
+    if (running) {
+      again = why;
+      return;
+    }
+    running = true;
+    void reloadSettled(why)
+      .catch((e) => failed(why, rt.policy().version, e))
+      .finally(() => {
+        running = false;
+        rewatch();
+        const next = again;
+        again = null;
+        if (next !== null) run(next);
+      });
   };
 
   const schedule = (why: string) => {
@@ -73,7 +183,7 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => {
       timer = null;
-      reload(why);
+      run(why);
     }, debounceMs);
     timer.unref?.();
   };
@@ -121,7 +231,7 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
     }
   }
 
-  const onHup = () => reload('SIGHUP');
+  const onHup = () => reloadNow('SIGHUP');
   if (opts.sighup !== false) process.on('SIGHUP', onHup);
   rewatch();
   return () => {

@@ -39,6 +39,11 @@ export interface Runtime {
   approvals?: ApprovalReviewApi;
   /** Recompile policies; on error keep the old policy and throw the ConfigError. */
   reload(): CompiledPolicy;
+  /**
+   * Recompile policies without swapping: `apply()` swaps. Why: the watcher compares the candidate
+   * with the running policy and holds one that loses deny rules (policy-watch.ts). Throws as reload.
+   */
+  prepareReload(): { policy: CompiledPolicy; apply(): CompiledPolicy };
   /** warden.yaml sections changed on disk, as of the last reload, that apply only after a restart (config-drift.ts). */
   pendingRestart?(): string[];
   /**
@@ -198,6 +203,23 @@ export async function startRuntime(
       : createRateLimiter(() => config.rate_limits),
     readIntent: config.transcripts.read_intent,
   });
+  function prepareReload(): { policy: CompiledPolicy; apply(): CompiledPolicy } {
+    const nextConfig = loadServerConfig(configPath, families);
+    patterns = nextConfig.policyPatterns;
+    const next = compileForConfig(nextConfig, families);
+    const drift = restartOnlyChanges(config, nextConfig);
+    // The policy runs against the connections the server has (a change to warden.yaml's waits for
+    // a restart): a deny on a renamed connection would cover nothing the server serves.
+    refuseDeadDenies(next, config.connections, byFamily, builtins, drift.includes('connections') ? 'warden.yaml renames or adds connections, but they take effect only after a restart: until then the policy is judged against the running ones' : undefined);
+    return {
+      policy: next,
+      apply() {
+        pending = drift;
+        policy = next;
+        return next;
+      },
+    };
+  }
   return {
     config,
     pipeline,
@@ -205,18 +227,8 @@ export async function startRuntime(
     tools,
     approvals: approvalService,
     policy: () => policy,
-    reload() {
-      const nextConfig = loadServerConfig(configPath, families);
-      patterns = nextConfig.policyPatterns;
-      const next = compileForConfig(nextConfig, families);
-      const drift = restartOnlyChanges(config, nextConfig);
-      // The policy runs against the connections the server has (a change to warden.yaml's waits for
-      // a restart): a deny on a renamed connection would cover nothing the server serves.
-      refuseDeadDenies(next, config.connections, byFamily, builtins, drift.includes('connections') ? 'warden.yaml renames or adds connections, but they take effect only after a restart: until then the policy is judged against the running ones' : undefined);
-      pending = drift;
-      policy = next;
-      return next;
-    },
+    prepareReload,
+    reload: () => prepareReload().apply(),
     pendingRestart: () => [...pending],
     policyPatterns: () => [...patterns],
     async close() {

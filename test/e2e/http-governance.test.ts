@@ -115,7 +115,8 @@ describe('HTTP governance', () => {
       assert.equal(still.isError, false, still.text);
 
       unlinkSync(join(w.dir.dir, 'policies', 'auditors.yaml'));
-      await until(() => w.rt.policy().version === v0, 5000, 'the removal to reload');
+      // A deleted policy file applies after the watcher's hold (policy-watch.ts, about 2 s).
+      await until(() => w.rt.policy().version === v0, 10_000, 'the removal to reload');
       assert.match((await ivy.call('query_database', { connection: 'analytics', sql: 'SELECT count(*) FROM users' })).text, /WARDEN_UNKNOWN_TOOL|WARDEN_DENIED/);
     } finally {
       await ivy.close();
@@ -137,7 +138,7 @@ describe('HTTP governance', () => {
       const after = await ana.call('query_database', { connection: 'analytics', sql: 'SELECT id FROM slow' });
       assert.match(after.text, /frozen/);
       unlinkSync(join(w.dir.dir, 'policies', 'zz-deny.yaml'));
-      await until(() => w.rt.policy().version === v0, 5000, 'the deny policy to go');
+      await until(() => w.rt.policy().version === v0, 10_000, 'the deny policy to go (after the hold)');
     } finally {
       await ana.close();
     }

@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startRuntime } from '../../src/server/runtime.js';
 import { watchPolicies } from '../../src/server/policy-watch.js';
@@ -138,6 +138,145 @@ test('a reload judges the policy against the connections the server runs, not a 
     const d = decide(rt.policy(), p, { tool: 'query_database', connection: 'shop', args: {} }, analyzeSql('SELECT * FROM orders'));
     assert.deepEqual([d.effect, d.ruleIds], ['deny', ['not-contractors']]);
   } finally {
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
+/*
+ * Deploys that rewrite policy files non-atomically (git checkout, rsync without --delay-updates,
+ * `cp` of a folder, an in-place write) can be caught half-way: the file holding the denies is
+ * missing, or cut at a rule boundary (still valid YAML). A watcher-triggered reload waits for the
+ * files to settle and holds a reload that would lose deny rules, so such a half-written policy is
+ * never served; a deliberate removal applies after the bounded wait, with a warning. The calls are
+ * driven continuously (a decision under the live policy on every turn of the event loop: the
+ * watcher swaps the policy only in its own callbacks, so every policy in force is judged).
+ */
+const SHOP = `${BASE}connections:\n  shop: { type: postgres, url: env:UNUSED_SHOP_URL }\n`;
+const ALLOW = '  - { id: staff, effect: allow, who: { groups: [staff] }, tool: query_database, sql: { read: [public.orders] } }\n';
+const DENY = '  - { id: not-contractors, effect: deny, who: { groups: [contractors] }, tool: query_database }\n';
+const CARL = { subject: 'carl', groups: ['staff', 'contractors'], claims: {}, authMethod: 'local' as const };
+
+/** Judge carl's read of public.orders under the live policy on every turn until stopped; note each allow. */
+function driveCalls(rt: { policy(): import('../../src/policy/types.js').CompiledPolicy }, timeline: unknown[]) {
+  const facts = analyzeSql('SELECT * FROM orders');
+  const allowed: { version: string; files: string[]; at: number }[] = [];
+  let calls = 0;
+  let running = true;
+  const turn = () => {
+    if (!running) return;
+    const policy = rt.policy();
+    const d = decide(policy, CARL, { tool: 'query_database', connection: 'shop', args: {} }, facts);
+    calls++;
+    if (d.effect === 'allow' && allowed.at(-1)?.version !== policy.version) {
+      allowed.push({ version: policy.version, files: policy.files.map((f) => f.split(/[\\/]/).pop()!), at: timeline.length });
+      timeline.push('allowed');
+    }
+    setImmediate(turn);
+  };
+  turn();
+  return { allowed, calls: () => calls, stop: () => void (running = false) };
+}
+
+function watchWithLog(rt: Parameters<typeof watchPolicies>[0], opts: Parameters<typeof watchPolicies>[2] = { debounceMs: 30, sighup: false }) {
+  const logs: Entry[] = [];
+  const stop = watchPolicies(rt, (level, msg, data) => logs.push({ level, msg, ...(data ? { data } : {}) }), opts);
+  return { logs, stop };
+}
+const applied = (l: Entry) => /^policy (reloaded|unchanged)/.test(l.msg);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('a deny file deleted and written again 300 ms later (a git checkout) is never served without its denies', async () => {
+  const dir = writeWardenDir(SHOP, { 'allow.yaml': `rules:\n${ALLOW}`, 'deny.yaml': `rules:\n${DENY}` });
+  const rt = await startRuntime(dir.configPath, families);
+  const { logs, stop } = watchWithLog(rt);
+  const calls = driveCalls(rt, logs);
+  try {
+    const deny = join(dir.dir, 'policies', 'deny.yaml');
+    unlinkSync(deny);
+    await sleep(300);
+    writeFileSync(deny, `rules:\n${DENY}`);
+    const mark = logs.length;
+    await until(() => logs.slice(mark).some(applied), 8000, 'the reload after the file came back');
+    await sleep(300);
+    calls.stop();
+    assert.ok(calls.calls() > 50, `calls were driven throughout (${calls.calls()})`);
+    assert.deepEqual(calls.allowed, [], 'no call the deny covers was allowed during the rewrite');
+    assert.ok(rt.policy().files.some((f) => f.endsWith('deny.yaml')));
+    assert.deepEqual(logs.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a rewrite that completed is not a dropped file');
+  } finally {
+    calls.stop();
+    stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
+test('a policy file cut in place to a valid prefix (the allows only), then written in full 300 ms later, is never served cut', async () => {
+  const full = `rules:\n${ALLOW}${DENY}`;
+  const dir = writeWardenDir(SHOP, { 'a.yaml': full });
+  const rt = await startRuntime(dir.configPath, families);
+  const { logs, stop } = watchWithLog(rt);
+  const calls = driveCalls(rt, logs);
+  try {
+    const file = join(dir.dir, 'policies', 'a.yaml');
+    writeFileSync(file, `rules:\n${ALLOW}`); // truncates in place, then writes the first rule
+    await sleep(300);
+    writeFileSync(file, full);
+    const mark = logs.length;
+    await until(() => logs.slice(mark).some(applied), 8000, 'the reload of the full file');
+    await sleep(300);
+    calls.stop();
+    assert.ok(calls.calls() > 50, `calls were driven throughout (${calls.calls()})`);
+    assert.deepEqual(calls.allowed, [], 'no call the deny covers was allowed while the file was cut');
+    assert.deepEqual(rt.policy().rules.map((r) => r.id), ['staff', 'not-contractors']);
+  } finally {
+    calls.stop();
+    stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
+test('a deny file deleted for good is dropped after the bounded wait, and the log warns naming it and its deny rules', async () => {
+  const dir = writeWardenDir(SHOP, { 'allow.yaml': `rules:\n${ALLOW}`, 'deny.yaml': `rules:\n${DENY}` });
+  const rt = await startRuntime(dir.configPath, families);
+  const { logs, stop } = watchWithLog(rt);
+  const calls = driveCalls(rt, logs);
+  try {
+    unlinkSync(join(dir.dir, 'policies', 'deny.yaml'));
+    await until(() => !rt.policy().files.some((f) => f.endsWith('deny.yaml')), 10_000, 'the deletion to apply');
+    await until(() => calls.allowed.length > 0, 5000, 'a call under the new policy');
+    calls.stop();
+    const warned = logs.findIndex((l) => l.level === 'warn' && /deny\.yaml/.test(l.msg));
+    assert.ok(warned >= 0, `a warning names deny.yaml: ${JSON.stringify(logs)}`);
+    assert.match(logs[warned]!.msg, /1 deny rule/);
+    const held = logs.findIndex((l) => /^policy reload held/.test(l.msg));
+    assert.ok(held >= 0 && held < warned, 'the reload was held first');
+    assert.ok(calls.allowed[0]!.at > warned, 'nothing was allowed before the drop was applied and logged');
+    assert.deepEqual(calls.allowed[0]!.files, ['allow.yaml']);
+  } finally {
+    calls.stop();
+    stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
+test('SIGHUP applies a deleted deny file at once, without the hold, and still names it in the log', async () => {
+  const dir = writeWardenDir(SHOP, { 'allow.yaml': `rules:\n${ALLOW}`, 'deny.yaml': `rules:\n${DENY}` });
+  const rt = await startRuntime(dir.configPath, families);
+  // A debounce and a hold far beyond the wait below: only SIGHUP can apply the change in time.
+  const opts = { debounceMs: 60_000, holdMs: 60_000 };
+  const { logs, stop } = watchWithLog(rt, opts);
+  try {
+    unlinkSync(join(dir.dir, 'policies', 'deny.yaml'));
+    process.kill(process.pid, 'SIGHUP');
+    await until(() => !rt.policy().files.some((f) => f.endsWith('deny.yaml')), 5000, 'SIGHUP to apply the deletion');
+    assert.ok(logs.some((l) => l.level === 'warn' && /deny\.yaml/.test(l.msg) && /1 deny rule/.test(l.msg)), 'the drop is named');
+    assert.ok(!logs.some((l) => /^policy reload held/.test(l.msg)), 'SIGHUP is not held');
+  } finally {
+    stop();
     await rt.close();
     dir.cleanup();
   }

@@ -1,0 +1,70 @@
+/**
+ * What a reloaded policy changes against the running one, for the watcher's warnings and holds
+ * (policy-watch.ts): hourly quotas it adds (they start from zero), and what it loses (files,
+ * deny rules, masked columns, detectors), which a half-written deploy shows as.
+ */
+import { resolve } from 'node:path';
+import type { CompiledPolicy } from '../policy/types.js';
+
+/**
+ * The hourly quotas a new policy adds to its rules ("rule: rows_per_hour"). Why: rows and bytes are
+ * recorded only under the quotas that apply to a call (a call under no limit makes no round trip
+ * to the shared counters), so a quota added by a reload counts from the reload on, not the hour
+ * before it; the reload says so rather than let an admin believe the earlier usage counts.
+ */
+export function quotasAdded(before: Pick<CompiledPolicy, 'rules'>, after: Pick<CompiledPolicy, 'rules'>): string[] {
+  const had = new Map(before.rules.map((r) => [r.id, r.limits]));
+  const added: string[] = [];
+  for (const r of after.rules) {
+    for (const q of ['rows_per_hour', 'bytes_per_hour'] as const) {
+      if (r.limits?.[q] !== undefined && had.get(r.id)?.[q] === undefined) added.push(`${r.id}: ${q}`);
+    }
+  }
+  return added;
+}
+
+/** What a new policy loses against the running one (policy files are absolute paths). */
+export interface PolicyLosses {
+  /** Files the running policy was loaded from that the new one does not load, with their deny rules. */
+  files: { file: string; denyRules: string[] }[];
+  /** Deny rules (by id) gone from files the new policy still loads. */
+  denyRules: { id: string; file: string }[];
+  /** Masked columns no longer masked. */
+  maskedColumns: string[];
+  /** Masking detectors (built-in or custom, by name) no longer scanning results. */
+  detectors: string[];
+}
+
+/**
+ * What `after` loses against `before`. Why by file and rule id: a half-written deploy shows as a
+ * missing file or a file cut after its last whole rule, both of which lose rules by id.
+ */
+export function policyLosses(before: Pick<CompiledPolicy, 'rules' | 'files' | 'masking'>, after: Pick<CompiledPolicy, 'rules' | 'files' | 'masking'>): PolicyLosses {
+  const nowFiles = new Set(after.files.map((f) => resolve(f)));
+  const nowDenies = new Set(after.rules.filter((r) => r.effect === 'deny').map((r) => r.id));
+  const denies = before.rules.filter((r) => r.effect === 'deny' && !nowDenies.has(r.id));
+  const gone = before.files.filter((f) => !nowFiles.has(resolve(f)));
+  const masked = new Set(after.masking.columns.map((c) => c.column));
+  return {
+    files: gone.map((file) => ({ file, denyRules: denies.filter((r) => resolve(r.file) === resolve(file)).map((r) => r.id) })),
+    denyRules: denies.filter((r) => nowFiles.has(resolve(r.file))).map((r) => ({ id: r.id, file: r.file })),
+    maskedColumns: before.masking.columns.map((c) => c.column).filter((c) => !masked.has(c)),
+    detectors: detectorNames(before).filter((d) => !detectorNames(after).includes(d)),
+  };
+}
+
+const detectorNames = (p: Pick<CompiledPolicy, 'masking'>) => [...p.masking.detectors, ...p.masking.custom.map((c) => c.name)];
+
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** The losses in words, or null for none. */
+export function describeLosses(l: PolicyLosses): string | null {
+  const parts = [
+    ...l.files.map((f) => `${f.file} no longer loads, and with it ${plural(f.denyRules.length, 'deny rule')}${f.denyRules.length ? ` (${f.denyRules.join(', ')})` : ''}`),
+    ...l.denyRules.map((r) => `deny rule ${r.id} is gone from ${r.file}`),
+    ...(l.maskedColumns.length ? [`no longer masked: ${l.maskedColumns.join(', ')}`] : []),
+    ...(l.detectors.length ? [`masking detectors gone: ${l.detectors.join(', ')}`] : []),
+  ];
+  return parts.length ? parts.join('; ') : null;
+}
+
