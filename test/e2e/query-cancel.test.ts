@@ -83,7 +83,8 @@ describe('query_database cancelled while its statement runs', () => {
     try {
       const { rows, ms } = await callThenCancel(w, 'slow-read', 'SELECT count(*) AS slow_read FROM spin a, spin b, spin c WHERE a.n + b.n + c.n < 0', 'slow_read', 300);
       assert.deepEqual(rows.map((r) => [r.status, r.error_code]), [['error', 'WARDEN_CANCELLED']]);
-      assert.ok(ms < 2000, `recorded ${ms} ms after the cancel`);
+      // Uncancelled, the count runs into the 10 s statement_timeout; 2 s proved too tight on a loaded machine (2.1 s seen).
+      assert.ok(ms < 5000, `recorded ${ms} ms after the cancel`);
       const t0 = Date.now();
       const ok = await w.call('query_database', { connection: 'main', sql: 'SELECT count(*) FROM notes' });
       assert.equal(ok.isError, false, ok.text);
