@@ -1,0 +1,260 @@
+/**
+ * Red-team: a requester confirmation outliving a policy change. A call under `confirm: requester`
+ * shows the user the confirmation form; while the form is open, an operator reloads the policy;
+ * the user then says yes. The call was decided under the old policy: it must be judged again
+ * under the live one after the user's yes and before that yes is recorded as an approval. A
+ * reload that now denies it (a freeze, a narrowed grant) or asks for an approval the user's yes
+ * does not give (a reviewer) refuses it; a reload that still allows it on the same terms runs it
+ * once, under the live policy. Real `warden serve` over stdio, a real MCP client that declares
+ * elicitation and answers the form (it writes the new policy and waits for the reload first),
+ * real PostgreSQL.
+ */
+import { after, before, beforeEach, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { writeFileSync, rmSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '@modelcontextprotocol/client';
+import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
+import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import { WARDEN_BIN } from '../support/repo.js';
+import { approvalsCli, until } from '../approvals/support.js';
+
+const CONFIG = `
+transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
+identity: { stdio: { subject: sam, groups: [sre] } }
+connections:
+  shop: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 5s, max_rows: 100 }
+policies: [policies/*.yaml]
+`;
+
+const BASE = `
+rules:
+  - id: notes-confirm
+    effect: allow
+    who: { groups: [sre] }
+    tool: query_database
+    on: [shop]
+    sql: { statements: [insert], write: [public.notes], read: [public.notes] }
+    approval: { confirm: requester }
+`;
+
+let db: TestDatabase;
+let dir: WardenDir;
+let client: Client;
+let stderr = '';
+/** What the user does while the form is open, before answering yes. */
+let whileOpen: (message: string) => Promise<void> = async () => undefined;
+const asked: string[] = [];
+
+type CallResult = { isError: boolean; text: string; error?: { code: string; approval_id?: string } };
+type View = { id: string; state: string; decisions: { decision: string; comment: string | null; auth: string; reviewer: string }[] };
+
+function call(sql: string): Promise<CallResult> {
+  return client.callTool({ name: 'query_database', arguments: { connection: 'shop', sql } }, { timeout: 60_000 }).then((r) => ({
+    isError: r.isError === true,
+    text: (r.content as { text?: string }[]).map((c) => c.text ?? '').join('\n'),
+    error: (r.structuredContent as { error?: { code: string; approval_id?: string } } | undefined)?.error,
+  }));
+}
+
+const reloads = () => (stderr.match(/policy reloaded/g) ?? []).length;
+
+/** Write (or, with null, remove) a policy file and wait until the server reports the reload. */
+async function reloadWith(file: string, text: string | null): Promise<void> {
+  const seen = reloads();
+  const path = join(dir.dir, 'policies', file);
+  if (text === null) rmSync(path, { force: true });
+  else writeFileSync(path, text);
+  await until(() => (reloads() > seen ? true : undefined), 15_000, `the policy reload (${file})`);
+}
+
+const notes = async () => (await db.query<{ body: string }>('SELECT body FROM notes ORDER BY id')).rows.map((r) => r.body);
+
+async function approval(id: string): Promise<View> {
+  const shown = await approvalsCli(['show', id, '--json', '--config', dir.configPath]);
+  assert.equal(shown.code, 0, shown.err);
+  return JSON.parse(shown.out) as View;
+}
+
+/** The transcript's records (JSON Lines from `warden transcripts export`). */
+function transcript(): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WARDEN_BIN, 'transcripts', 'export', '--config', dir.configPath], {
+      env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`transcripts export exited ${code}: ${err}`));
+      resolve(out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+    });
+  });
+}
+
+/** The transcript's records of the call (or approval) whose records mention `needle`: every record with the same ref id. */
+async function recordsOf(needle: string): Promise<Record<string, unknown>[]> {
+  const all = await transcript();
+  const refs = new Set(all.filter((r) => JSON.stringify(r.body).includes(needle)).map((r) => r.ref_id));
+  return all.filter((r) => refs.has(r.ref_id));
+}
+
+before(async () => {
+  db = await createTestDatabase({ prefix: 'apprcr' });
+  await db.query(`CREATE TABLE notes (id serial PRIMARY KEY, body text); CREATE TABLE refunds (id serial PRIMARY KEY, body text);`);
+  for (const t of ['notes', 'refunds']) await db.query(`ALTER TABLE ${t} OWNER TO ${db.role}`);
+  await db.query(`GRANT USAGE ON SEQUENCE notes_id_seq TO ${db.role}`);
+  dir = writeWardenDir(CONFIG, { 'base.yaml': BASE });
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [WARDEN_BIN, 'serve', '--config', dir.configPath],
+    env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'info', TEST_DATABASE_URL: db.url },
+    stderr: 'pipe',
+  });
+  transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  client = new Client({ name: 'confirm-reload-test', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+  client.setRequestHandler('elicitation/create', async (req) => {
+    const p = req.params as { message: string };
+    asked.push(p.message);
+    await whileOpen(p.message);
+    return { action: 'accept', content: { confirm: true } } as never;
+  });
+  await client.connect(transport);
+});
+
+after(async () => {
+  await client?.close();
+  await db?.drop();
+  dir?.cleanup();
+});
+
+// Each case starts from the base policy alone (a case's reload is undone before the next).
+beforeEach(async () => {
+  whileOpen = async () => undefined;
+  asked.length = 0;
+  for (const f of ['freeze.yaml', 'extra.yaml']) if (existsSync(join(dir.dir, 'policies', f))) await reloadWith(f, null);
+  await reloadWith('base.yaml', `${BASE}# ${Date.now()}\n`);
+});
+
+/** The refusal every "changed while the form was open" case must show. */
+async function assertRefused(r: CallResult, code: string, body: string, why: RegExp): Promise<void> {
+  assert.equal(asked.length, 1, 'the form was shown once');
+  assert.equal(r.isError, true, `the call ran under the old policy: ${r.text}`);
+  assert.equal(r.error?.code, code, r.text);
+  assert.match(r.text, why);
+  assert.ok(!(await notes()).includes(body), 'nothing was written');
+  // The user's yes is not recorded as an approval: the request is denied, with the reason.
+  const id = r.error?.approval_id;
+  assert.ok(id, `the refusal names the confirmation request: ${r.text}`);
+  const v = await approval(id);
+  assert.equal(v.state, 'denied', JSON.stringify(v));
+  assert.equal(v.decisions.length, 1, JSON.stringify(v.decisions));
+  assert.deepEqual([v.decisions[0]!.decision, v.decisions[0]!.auth, v.decisions[0]!.reviewer], ['deny', 'elicitation', 'sam']);
+  assert.match(v.decisions[0]!.comment ?? '', /policy changed/);
+  // The transcript records the call as refused with that code, never as run, and the request's denial.
+  const recs = await until(async () => {
+    const r = await recordsOf(body);
+    return r.some((x) => x.kind === 'call_outcome') ? r : undefined;
+  }, 10_000, `the transcript record of the refused call (${body})`);
+  const outcomes = recs.filter((x) => x.kind === 'call_outcome').map((x) => JSON.stringify(x.body));
+  const events = (await recordsOf(id)).filter((x) => x.kind === 'approval_event').map((x) => x.body as { event: string; decision?: string });
+  assert.deepEqual(events.map((e) => e.decision ?? e.event), ['requested', 'deny', 'denied'], JSON.stringify(events));
+  assert.equal(outcomes.length, 1, outcomes.join('\n'));
+  assert.match(outcomes[0]!, new RegExp(code), outcomes[0]);
+  assert.doesNotMatch(outcomes[0]!, /"status":"ok"/, outcomes[0]);
+}
+
+test('(a) a deny added while the confirmation form is open: the yes does not run the call', async () => {
+  const body = 'during-freeze';
+  whileOpen = () =>
+    reloadWith('freeze.yaml', `
+rules:
+  - id: notes-freeze
+    effect: deny
+    tool: query_database
+    sql: { write: [public.notes] }
+    reason: incident freeze on notes
+`);
+  const r = await call(`INSERT INTO notes (body) VALUES ('${body}')`);
+  await assertRefused(r, 'WARDEN_DENIED', body, /policy was reloaded.*now denies it/s);
+  assert.match(r.text, /incident freeze on notes|notes-freeze/);
+});
+
+test('(b) the grant narrowed while the confirmation form is open: the yes does not run the call', async () => {
+  const body = 'after-narrowing';
+  whileOpen = () => reloadWith('base.yaml', BASE.replace('write: [public.notes], read: [public.notes]', 'write: [public.refunds], read: [public.refunds]'));
+  const r = await call(`INSERT INTO notes (body) VALUES ('${body}')`);
+  await assertRefused(r, 'WARDEN_DENIED', body, /policy was reloaded.*now denies it/s);
+});
+
+test('(c) a reload that still allows the call on the same confirmation terms: it runs once, under the live policy', async () => {
+  const body = 'still-allowed';
+  // An unrelated rule and a column mask on notes.body: the call stays allowed under the same rule,
+  // and its RETURNING rows are masked by the live policy, not the one it was decided under.
+  whileOpen = () =>
+    reloadWith('extra.yaml', `
+masking:
+  columns:
+    - { column: public.notes.body, with: redact }
+rules:
+  - id: refunds-read
+    effect: allow
+    who: { groups: [sre] }
+    tool: query_database
+    on: [shop]
+    sql: { statements: [select], read: [public.refunds] }
+`);
+  const r = await call(`INSERT INTO notes (body) VALUES ('${body}') RETURNING id, body`);
+  assert.equal(asked.length, 1, 'the form was shown once');
+  assert.equal(r.isError, false, r.text);
+  assert.equal((await notes()).filter((b) => b === body).length, 1, 'the call ran exactly once');
+  assert.ok(!r.text.includes(body), `the RETURNING rows are masked under the live policy: ${r.text}`);
+  const id = (await approvalsCli(['list', '--json', '--config', dir.configPath])).out;
+  const mine = (JSON.parse(id) as (View & { call?: { args: { sql: string } } })[]).filter((v) => v.call?.args.sql.includes(body));
+  assert.equal(mine.length, 1, JSON.stringify(mine));
+  assert.equal(mine[0]!.state, 'used', JSON.stringify(mine[0]));
+});
+
+test('(d) a reload that now also needs a reviewer (another rule): refused, the yes is not enough', async () => {
+  const body = 'needs-reviewer';
+  whileOpen = () =>
+    reloadWith('extra.yaml', `
+rules:
+  - id: notes-review
+    effect: allow
+    who: { groups: [sre] }
+    tool: query_database
+    on: [shop]
+    sql: { statements: [insert], write: [public.notes], read: [public.notes] }
+    approval: { reviewers: { groups: [dba] }, wait: 1s }
+`);
+  const r = await call(`INSERT INTO notes (body) VALUES ('${body}')`);
+  await assertRefused(r, 'WARDEN_APPROVAL_DENIED', body, /now also needs the approval of rule notes-review/);
+});
+
+test('(d2) a reload that makes the same rule ask a reviewer too: refused, the yes is not enough', async () => {
+  const body = 'same-rule-reviewer';
+  whileOpen = () => reloadWith('base.yaml', BASE.replace('approval: { confirm: requester }', 'approval: { confirm: requester, reviewers: { groups: [dba] }, wait: 1s }'));
+  const r = await call(`INSERT INTO notes (body) VALUES ('${body}')`);
+  await assertRefused(r, 'WARDEN_APPROVAL_DENIED', body, /policy was reloaded.*notes-confirm/s);
+  // Calling again asks anew under the live terms (the refused confirmation holds no cooldown):
+  // the form once more, then a reviewer, who is not there within the 1 s wait.
+  whileOpen = async () => undefined;
+  const again = await call(`INSERT INTO notes (body) VALUES ('${body}')`);
+  assert.equal(asked.length, 2, 'the form was shown again');
+  assert.equal(again.error?.code, 'WARDEN_APPROVAL_PENDING', again.text);
+  assert.ok(!(await notes()).includes(body), 'nothing was written');
+});
+
+test('(d3) a reload that makes the rule ask a reviewer instead of the requester: refused, the yes is not enough', async () => {
+  const body = 'reviewer-instead';
+  whileOpen = () => reloadWith('base.yaml', BASE.replace('approval: { confirm: requester }', 'approval: { reviewers: { groups: [dba] }, wait: 1s }'));
+  const r = await call(`INSERT INTO notes (body) VALUES ('${body}')`);
+  await assertRefused(r, 'WARDEN_APPROVAL_DENIED', body, /policy was reloaded.*notes-confirm/s);
+});
