@@ -130,9 +130,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const why = d.decision.effect === 'deny'
           ? `the policy was reloaded (version ${live.version}) while the call waited for approval, and now denies it: ${d.decision.reason}`
           : missingApprovals(needs, approvalRequirements(d.decision));
-        if (why) return { code: d.decision.effect === 'deny' ? ErrorCode.DENIED : ErrorCode.APPROVAL_DENIED, message: why };
+        // Kept either way: a refusal names the live rules and policy version that refused it.
         relive = { policy: live, ...d };
-        return null;
+        return why ? { code: d.decision.effect === 'deny' ? ErrorCode.DENIED : ErrorCode.APPROVAL_DENIED, message: why } : null;
       };
       const r = await deps.approvals.gate({
         recheck,
@@ -151,14 +151,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         progress: s.req.progress,
         elicit: s.req.elicit,
       });
-      if (!r.granted) {
-        throw new WardenError(r.code as (typeof ErrorCode)[keyof typeof ErrorCode], r.message, { ruleIds: s.decision!.ruleIds, ...(r.approvalId ? { approvalId: r.approvalId } : {}) });
-      }
       const now = relive as { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
       if (now) {
         s.policy = now.policy;
         s.decision = now.decision;
         if (now.grants) s.grants = now.grants;
+      }
+      if (!r.granted) {
+        throw new WardenError(r.code as (typeof ErrorCode)[keyof typeof ErrorCode], r.message, { ruleIds: s.decision!.ruleIds, ...(r.approvalId ? { approvalId: r.approvalId } : {}) });
       }
     },
     async 'record-intent'(s) {

@@ -56,7 +56,7 @@ function callQuery(sql: string) {
   return w.client.callTool({ name: 'query_database', arguments: { connection: 'shop', sql } }, { timeout: 60_000 }).then((r) => ({
     isError: r.isError === true,
     text: (r.content as { text?: string }[]).map((c) => c.text ?? '').join('\n'),
-    structured: r.structuredContent as { error?: { code: string } } | undefined,
+    structured: r.structuredContent as { error?: { code: string; rule_ids?: string[] } } | undefined,
   }));
 }
 
@@ -100,6 +100,8 @@ rules:
   assert.equal(r.isError, true, `the waiting call ran under the old policy: ${r.text}`);
   assert.equal(r.structured?.error?.code, 'WARDEN_DENIED', r.text);
   assert.match(r.text, /orders-freeze|reloaded/);
+  // The refusal names the rule that refused it, under the live policy, not the old approval rule.
+  assert.ok(r.structured?.error?.rule_ids?.includes('orders-freeze'), `rule_ids of the refusal: ${JSON.stringify(r.structured?.error?.rule_ids)}`);
   assert.equal(await total(1), 100, 'nothing ran');
   const shown = await approvalsCli(['show', req.id, '--json', '--config', dir.configPath]);
   assert.equal((JSON.parse(shown.out) as View).state, 'approved', 'the approval was not used up');
