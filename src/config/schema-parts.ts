@@ -85,7 +85,10 @@ export const uiSchema = z
   })
   .strict();
 
-/** `http:` HTTP guards for MCP and the reviewer UI (DNS rebinding, cross-origin requests, body size). */
+/** Defaults of the `http:` caps, as written in warden.yaml; why here: the default of `http:` as a whole repeats them. */
+export const DEFAULT_HTTP_LIMITS = { max_requests_per_principal: 32, max_streams_per_principal: 4, request_timeout: '120s' } as const;
+
+/** `http:` HTTP guards for MCP and the reviewer UI (DNS rebinding, cross-origin requests, body size, per-principal caps). */
 export const httpSchema = z
   .object({
     allowed_hosts: z
@@ -99,6 +102,26 @@ export const httpSchema = z
         "Extra browser origins allowed besides this server's own (its bind address and port, and the origin of identity.oidc.audience). An origin (https://app.example.com, http://localhost:5173) is compared whole: scheme, host and port. A bare hostname allows that host on this server's own scheme and port only.",
       ),
     max_body_bytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+    max_requests_per_principal: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000)
+      .default(DEFAULT_HTTP_LIMITS.max_requests_per_principal)
+      .describe(
+        'Requests one identity (issuer and subject) may have in flight on /mcp at once, from authentication until the response ends (a slow body, an SSE answer of a POST, tools/list and pings included; GET streams count below). One more is answered 429 WARDEN_RATE_LIMITED with Retry-After.',
+      ),
+    max_streams_per_principal: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000)
+      .default(DEFAULT_HTTP_LIMITS.max_streams_per_principal)
+      .describe('Standalone GET (SSE) streams on /mcp one identity (issuer and subject) may hold open at once, across its sessions. One more is answered 429 WARDEN_RATE_LIMITED with Retry-After.'),
+    request_timeout: duration
+      .refine((ms) => ms >= 1000 && ms <= 3_600_000, 'request_timeout must be between 1s and 1h')
+      .default(parseDuration(DEFAULT_HTTP_LIMITS.request_timeout))
+      .describe('How long a client may take to send a whole request (headers and body), 120s by default; then the connection is closed (408) and its slot freed. Headers must arrive within 10s (or this, if shorter).'),
   })
   .strict();
 

@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ConnectionConfig, ToolFamily } from '../tool-api.js';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from './yaml-source.js';
-import { adminsSchema, callLimitsSchema, httpSchema, identitySchema, secretRef, uiSchema } from './schema-parts.js';
+import { adminsSchema, callLimitsSchema, DEFAULT_HTTP_LIMITS, httpSchema, identitySchema, secretRef, uiSchema } from './schema-parts.js';
 import { expandPolicyGlobs } from './policy-globs.js';
 
 const rateLimitsSchema = callLimitsSchema;
@@ -49,7 +49,8 @@ const baseSchema = z
       .default({ max_input_bytes: 64 * 1024, max_result_bytes: 1024 * 1024 }),
     admins: adminsSchema.default({ subjects: [], groups: [] }),
     ui: uiSchema.default({ enabled: true, local_reviewer: { subject: 'local-reviewer', groups: [] } }),
-    http: httpSchema.default({ allowed_hosts: [], allowed_origins: [], max_body_bytes: 1024 * 1024 }),
+    // prefault: the default is parsed like a written value (request_timeout is written as a duration).
+    http: httpSchema.prefault({ allowed_hosts: [], allowed_origins: [], max_body_bytes: 1024 * 1024, ...DEFAULT_HTTP_LIMITS }),
     rate_limits: rateLimitsSchema.default({}),
     responses: z
       .object({

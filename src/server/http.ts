@@ -4,7 +4,8 @@
  * Health probes (/healthz, /readyz; http-health.ts) answer first. Every other request passes, in
  * order: Host/Origin validation (DNS rebinding; Origin compared as scheme, host and port; CORS
  * preflights of /mcp answered next, without a token: http-cors.ts) -> bearer JWT
- * verification (OIDC, 401/403 with RFC 9728 challenges) -> body limit, no JSON-RPC batches -> MCP. 2025-11-25
+ * verification (OIDC, 401/403 with RFC 9728 challenges) -> per-principal caps on requests in flight
+ * and GET streams (429; http-limits.ts) -> body limit, no JSON-RPC batches -> MCP. 2025-11-25
  * clients get stateful sessions bound to their principal; 2026-07-28 clients are served per
  * request. Tool calls then take the one pipeline like any stdio call. Shutdown stops accepting,
  * lets in-flight calls finish (the pipeline records them), then closes sessions.
@@ -23,6 +24,7 @@ import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse, re
 import { HEALTH_PATHS, healthProbes } from './http-health.js';
 import { allowOrigin, answerPreflight } from './http-cors.js';
 import { createSessionRegistry } from './http-sessions.js';
+import { createPrincipalLimits } from './http-limits.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
 import { log } from './log.js';
@@ -94,8 +96,16 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   );
   const modernNode = toNodeHandler(modern, { maxRequestBodySize: maxBody, onerror: (e) => log('warn', 'mcp http handler error', { message: e.message }) });
 
-  // Slow or stalled clients cannot hold sockets open: bounded header and request times, idle keep-alive.
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 120_000, keepAliveTimeout: 5_000 });
+  // Slow or stalled clients cannot hold sockets open: bounded header and request times, idle
+  // keep-alive. Node enforces the first two only when it checks its connections, so it checks at
+  // least four times per request timeout (every 30 s at the default 120 s, as Node's default).
+  const requestTimeout = rt.config.http.request_timeout;
+  const server = createServer({
+    headersTimeout: Math.min(10_000, requestTimeout),
+    requestTimeout,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeout / 4))),
+    keepAliveTimeout: 5_000,
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => {
@@ -112,12 +122,14 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
 
   let closing = false;
   const health = healthProbes({ closing: () => closing, store: rt.store });
+  const limits = createPrincipalLimits({ maxRequests: rt.config.http.max_requests_per_principal, maxStreams: rt.config.http.max_streams_per_principal, log });
   let activePosts = 0;
   let postWaiters: (() => void)[] = [];
 
   async function serveMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verified = await authenticate(req, res, verifier, resource, log);
-    if (!verified) return;
+    // Counted from here, before the body is read: a slow body holds its principal's slot, no other's.
+    if (!verified || !limits.admit(req, res, verified.principal)) return;
     const body = req.method === 'POST' ? await readJsonBody(req, res, maxBody) : { ok: true as const, body: undefined };
     if (!body.ok || refuseBatch(res, body.body)) return;
     const principal = verified.principal;

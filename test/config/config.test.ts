@@ -68,3 +68,25 @@ test('jwks_cooldown has a floor: at 0 every token with an unknown key id would r
   assert.ok(problemsOf(oidc('5000')).some((s) => /jwks_cooldown:a duration needs a unit: 5000ms/.test(s)), 'a bare number names the spellings');
   for (const good of ['1s', '2m']) assert.ok(!problemsOf(oidc(good)).some((s) => s.includes('jwks_cooldown')), good);
 });
+
+test('http per-principal caps: defaults without settings, configured values, wrong types refused at their line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+  writeFileSync(join(dir, 'warden.yaml'), 'policies: []\n');
+  const d = loadServerConfig(join(dir, 'warden.yaml'), families).http;
+  assert.deepEqual([d.max_requests_per_principal, d.max_streams_per_principal, d.request_timeout], [32, 4, 120_000]);
+  writeFileSync(join(dir, 'warden.yaml'), 'policies: []\nhttp:\n  max_body_bytes: 4096\n');
+  const partial = loadServerConfig(join(dir, 'warden.yaml'), families).http;
+  assert.deepEqual([partial.max_requests_per_principal, partial.max_streams_per_principal, partial.request_timeout], [32, 4, 120_000], 'another http key set keeps the defaults');
+  writeFileSync(join(dir, 'warden.yaml'), 'policies: []\nhttp:\n  max_requests_per_principal: 8\n  max_streams_per_principal: 1\n  request_timeout: 30s\n');
+  const c = loadServerConfig(join(dir, 'warden.yaml'), families).http;
+  assert.deepEqual([c.max_requests_per_principal, c.max_streams_per_principal, c.request_timeout], [8, 1, 30_000]);
+
+  const p = problemsOf('policies: []\nhttp:\n  max_requests_per_principal: many\n  max_streams_per_principal: 0\n  request_timeout: 30\n  max_inflight: 3\n');
+  assert.ok(p.some((s) => /^3:http\.max_requests_per_principal:.*number/i.test(s)), p.join('\n'));
+  assert.ok(p.some((s) => /^4:http\.max_streams_per_principal:.*(>|greater|positive)/i.test(s)), p.join('\n'));
+  assert.ok(p.some((s) => s.startsWith('5:http.request_timeout:a duration needs a unit')), p.join('\n'));
+  assert.ok(p.some((s) => s === '6:http.max_inflight:unknown key'), p.join('\n'));
+  const q = problemsOf('policies: []\nhttp:\n  max_requests_per_principal: 2.5\n  request_timeout: 500ms\n');
+  assert.ok(q.some((s) => /^3:http\.max_requests_per_principal:/.test(s)), q.join('\n'));
+  assert.ok(q.some((s) => s.startsWith('4:http.request_timeout:request_timeout must be between 1s and 1h')), q.join('\n'));
+});

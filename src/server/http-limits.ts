@@ -1,0 +1,126 @@
+/**
+ * Per-principal caps on what one authenticated identity holds open on the HTTP listener at once:
+ * requests in flight (any method but GET: tool calls, tools/list, initialize, pings, unknown
+ * methods, and a POST's SSE response while it lasts) and standalone GET streams. Why: sessions
+ * are capped and policies limit tool calls, but nothing else bounded one valid token, so one
+ * agent could hold hundreds of slow bodies or streams open (sockets, memory, the event loop)
+ * and deny the server to every other principal.
+ *
+ * A slot is taken once the request is authenticated (an unauthenticated request is refused
+ * before and never reaches a counter) and given back when its response closes: ended, the
+ * client gone mid-body or mid-stream, the server's request timeout, or an error answer. The key
+ * is issuer and subject (subjectKey, as the session registry's per-subject cap), so a subject
+ * whose tokens vary a claim per login is still one identity. Counters exist only while a
+ * principal holds a slot, so their number is bounded by the requests open.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Principal } from '../tool-api.js';
+import { ErrorCode } from '../errors.js';
+import { refuse } from './http-guards.js';
+import { subjectKey } from './http-sessions.js';
+
+type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+
+/** What counts against which cap. */
+type Kind = 'requests' | 'streams';
+
+interface Held {
+  requests: number;
+  streams: number;
+}
+
+/** When a principal's refusals were last logged, and how many were not logged since. */
+interface Burst {
+  loggedAt: number;
+  unlogged: number;
+}
+
+/** How often a principal that keeps running into a cap is logged again; why: one line per burst, not per request. */
+const LOG_EVERY_MS = 60_000;
+/** Retry-After: a request slot frees when any response ends; a stream is held for long. */
+const RETRY_AFTER: Record<Kind, string> = { requests: '1', streams: '30' };
+
+/** The per-principal caps of one listener. */
+export interface PrincipalLimits {
+  /**
+   * Take a slot for this authenticated request, released when `res` closes; false after
+   * answering 429 (WARDEN_RATE_LIMITED, Retry-After) when the principal holds its cap, or when
+   * the client has already gone (nothing to answer, nothing held).
+   */
+  admit(req: IncomingMessage, res: ServerResponse, principal: Principal): boolean;
+  /** Slots held (tests, diagnostics): in all, or by one principal. */
+  held(principal?: Principal): Held;
+}
+
+/** Create the caps: at most `maxRequests` requests in flight and `maxStreams` GET streams per issuer and subject. */
+export function createPrincipalLimits(opts: { maxRequests: number; maxStreams: number; log: Log }): PrincipalLimits {
+  const counts = new Map<string, Held>();
+  // An entry goes once its principal holds nothing and its log window has passed, or in the sweep
+  // below: so it holds at most the identities refused within the last window.
+  const bursts = new Map<string, Burst>();
+  const limit: Record<Kind, number> = { requests: opts.maxRequests, streams: opts.maxStreams };
+
+  const refused = (key: string, kind: Kind, principal: Principal, req: IncomingMessage) => {
+    const now = Date.now();
+    const b = bursts.get(key);
+    if (b && now - b.loggedAt < LOG_EVERY_MS) {
+      b.unlogged++;
+      return;
+    }
+    if (bursts.size >= 1024) for (const [k, v] of bursts) if (now - v.loggedAt >= LOG_EVERY_MS) bursts.delete(k);
+    // Never the token: the subject and issuer name the principal.
+    opts.log('warn', `http ${kind === 'requests' ? 'request' : 'stream'} refused: the principal holds as many open as it may`, {
+      subject: principal.subject,
+      issuer: typeof principal.claims.iss === 'string' ? principal.claims.iss : undefined,
+      limit: limit[kind],
+      kind,
+      remote: req.socket.remoteAddress,
+      ...(b?.unlogged ? { refused_since_last_logged: b.unlogged } : {}),
+    });
+    bursts.set(key, { loggedAt: now, unlogged: 0 });
+  };
+
+  const forget = (key: string) => {
+    counts.delete(key);
+    const b = bursts.get(key);
+    if (b && Date.now() - b.loggedAt >= LOG_EVERY_MS) bursts.delete(key);
+  };
+
+  return {
+    admit(req, res, principal) {
+      // The client left during authentication: its 'close' has fired, a slot would never be released.
+      if (res.closed || res.destroyed) return false;
+      const key = subjectKey(principal);
+      const kind: Kind = req.method === 'GET' ? 'streams' : 'requests';
+      const held = counts.get(key) ?? { requests: 0, streams: 0 };
+      if (held[kind] >= limit[kind]) {
+        refused(key, kind, principal, req);
+        const what = kind === 'requests' ? `requests in flight (${limit.requests}, http.max_requests_per_principal)` : `open GET streams (${limit.streams}, http.max_streams_per_principal)`;
+        // Connection: close, so that a refused request's unread (perhaps never-ending) body holds no socket.
+        refuse(res, 429, `${ErrorCode.RATE_LIMITED}: this identity (issuer and subject) holds as many ${what} as it may; retry when one has ended`, { 'retry-after': RETRY_AFTER[kind], connection: 'close' });
+        return false;
+      }
+      held[kind]++;
+      counts.set(key, held);
+      let released = false;
+      // 'close' fires once the response has ended or its connection is gone (abort, timeout, error).
+      res.once('close', () => {
+        if (released) return;
+        released = true;
+        held[kind]--;
+        if (held.requests === 0 && held.streams === 0 && counts.get(key) === held) forget(key);
+      });
+      return true;
+    },
+    held(principal) {
+      if (principal) return { ...(counts.get(subjectKey(principal)) ?? { requests: 0, streams: 0 }) };
+      let requests = 0;
+      let streams = 0;
+      for (const h of counts.values()) {
+        requests += h.requests;
+        streams += h.streams;
+      }
+      return { requests, streams };
+    },
+  };
+}
