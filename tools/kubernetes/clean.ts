@@ -15,6 +15,7 @@
 import { isObj, type Obj } from './objects.js';
 import { SECRET_MASK, maskSecretText, secretName } from '../shared/secret-text.js';
 import { revealableKey } from './secret-types.js';
+import { maskCredentialArgv } from '../shared/credential-flags.js';
 import { helmReleaseConfigMap, secretInValue } from './configmap-values.js';
 
 export { SECRET_MASK, secretName };
@@ -125,6 +126,20 @@ function maskArg(a: unknown): unknown {
 }
 
 /**
+ * A container's `command` then `args` read as one argv (the program in `command`, its flags in
+ * `args`), with the passwords a program takes from its own flags masked (`mysqldump -pPW`,
+ * `curl -u alice:PW`: shared/credential-flags.ts); null when the object has neither as words.
+ */
+function programArgv(v: Obj): Record<string, unknown[] | undefined> | null {
+  const words = (x: unknown): x is string[] => Array.isArray(x) && x.every((a) => typeof a === 'string');
+  const command = words(v.command) ? v.command : [];
+  const args = words(v.args) ? v.args : [];
+  if (!command.length && !args.length) return null;
+  const masked = maskCredentialArgv([...command, ...args]);
+  return { ...(command.length ? { command: masked.slice(0, command.length) } : {}), ...(args.length ? { args: masked.slice(command.length) } : {}) };
+}
+
+/**
  * Anything but metadata (pod specs and templates, status, event messages, ConfigMap data): the
  * value of a secret-named name/value pair (env, a probe's httpHeaders), the word after a secret
  * flag in args/command, and secret-named assignments inside every string (shared/secret-text.ts).
@@ -136,7 +151,9 @@ function maskLiterals(v: unknown, depth = 0): unknown {
   if (!isObj(v)) return v;
   const pair = typeof v.name === 'string' && v.value !== undefined && secretName(v.name);
   const out: Obj = {};
-  for (const [k, x] of Object.entries(v)) {
+  const argv = programArgv(v);
+  for (const [k, x0] of Object.entries(v)) {
+    const x = argv?.[k] ?? x0;
     if (pair && k === 'value') {
       out[k] = SECRET_MASK;
     } else if ((k === 'args' || k === 'command') && Array.isArray(x)) {

@@ -169,8 +169,31 @@ function rabbitPassword(words: Word[]): Word | null {
   return at === -1 ? null : (plain[at + 2] ?? null);
 }
 
-/** Mask the passwords given by program-specific flags and positions; `count.n` grows by each value masked. */
-export function maskCredentialFlags(text: string, count?: { n: number }): string {
+/**
+ * An argv (a container's `command` then `args`, one string per word) with the passwords its
+ * programs take from flags or positions masked. Why: masked one word at a time, `-phunter2`
+ * is not known as mysql's without the `mysqldump` word before it. Each word is read as one
+ * (its blanks, quotes and separators made plain characters), so positions map back to words.
+ */
+export function maskCredentialArgv(argv: readonly string[]): string[] {
+  const starts: number[] = [];
+  let line = '';
+  for (const w of argv) {
+    if (line) line += ' ';
+    starts.push(line.length);
+    line += w.length ? w.replace(/[\s;|&'"]/g, '_') : '_';
+  }
+  const out = [...argv];
+  for (const e of credentialEdits(line)) {
+    const k = starts.findIndex((s, i) => s === e.start && s + (argv[i]!.length || 1) === e.end);
+    if (k === -1 || !e.text.endsWith(MASK)) continue;
+    out[k] = argv[k]!.slice(0, e.text.length - MASK.length) + MASK;
+  }
+  return out;
+}
+
+/** The edits masking every program's passwords in a text. */
+function credentialEdits(text: string): Edit[] {
   const edits: Edit[] = [];
   let last: Word[] = [];
   PROGRAM.lastIndex = 0;
@@ -180,6 +203,12 @@ export function maskCredentialFlags(text: string, count?: { n: number }): string
     last = wordsFrom(text, at + m[0].length);
     for (const e of editsFor(SPECS[m[1]!]!, last)) edits.push(e);
   }
+  return edits;
+}
+
+/** Mask the passwords given by program-specific flags and positions; `count.n` grows by each value masked. */
+export function maskCredentialFlags(text: string, count?: { n: number }): string {
+  const edits = credentialEdits(text);
   if (!edits.length) return text;
   edits.sort((a, b) => a.start - b.start);
   let out = '';

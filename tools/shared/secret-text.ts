@@ -59,8 +59,10 @@ const FORMS: RegExp[] = [
   wholeLine(''),
   // Separate, not an optional prefix: a prefix matched greedily (`A=b:c=d`) would hide the line.
   wholeLine(GREP_PREFIX, GREP_NAME),
-  new RegExp(String.raw`(")(${NAME})("\s*:\s*)(${QUOTED}|[^\s,}\]]+)`, 'g'),
-  new RegExp(String.raw`(^|[\s{,'"])(${NAME})(:[ \t]+)(${QUOTED}|[^\n"'},]+)`, 'gm'),
+  // A value opening an object or array is not taken whole (`"db":{"password":"x"}`): the scan
+  // goes on inside it, where a secret-named member is masked (OBJECT_VALUE masks a secret-named one whole).
+  new RegExp(String.raw`(")(${NAME})("\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
+  new RegExp(String.raw`(^|[\s{,'"])(${NAME})(:[ \t]+)(${QUOTED}|[^\n"'},{\[][^\n"'},]*)`, 'gm'),
   new RegExp(String.raw`(^|[\s;&|(\x60"'?{,])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,]+)`, 'gm'),
   new RegExp(String.raw`(^|\s)(--?${NAME})([ \t]+)(${QUOTED}|[^\s;&|\-][^\s;&|]*)`, 'gm'),
 ];
@@ -68,10 +70,56 @@ const FORMS: RegExp[] = [
 /** The shell's working directories in `env` output (`PWD=/srv/app`), not passwords (`PWD=` in an ODBC string is). */
 const SHELL_DIR = /^(OLD)?PWD$/;
 
+/** A JSON member or YAML flow entry whose value opens an object or array: `"credentials": {`, `auth: [`. */
+const OBJECT_VALUE = new RegExp(String.raw`(?:(")(${NAME})"\s*:\s*|(^|[\s{,])(${NAME}):[ \t]+)(?=[{\[])`, 'gm');
+
+/** Where the object or array opening at `from` closes (strings skipped), or the line's end. */
+function closingBracket(text: string, from: number): number {
+  let depth = 0;
+  let quoted = false;
+  for (let i = from; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\n') return i;
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '{' || c === '[') depth++;
+    else if ((c === '}' || c === ']') && --depth === 0) return i + 1;
+  }
+  return text.length;
+}
+
+/**
+ * The object or array value of a secret-named member, masked whole to its closing bracket
+ * (`"credentials":{"user":"a","value":"pw"}`): its members need not have secret names.
+ */
+function maskObjectValues(text: string, count?: { n: number }): string {
+  if (!text.includes('{') && !text.includes('[')) return text;
+  let out = '';
+  let at = 0;
+  OBJECT_VALUE.lastIndex = 0;
+  for (let m = OBJECT_VALUE.exec(text); m; m = OBJECT_VALUE.exec(text)) {
+    if (m.index < at) continue;
+    const name = m[2] ?? m[4]!;
+    if (!secretName(name)) {
+      if (m[0].length === 0) OBJECT_VALUE.lastIndex++;
+      continue;
+    }
+    const start = m.index + m[0].length;
+    const end = closingBracket(text, start);
+    out += text.slice(at, start) + SECRET_MASK;
+    at = end;
+    OBJECT_VALUE.lastIndex = Math.max(end, start + 1);
+    if (count) count.n++;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
+
 /** Mask the values of secret-named assignments inside a text; `count.n` grows by each value masked. */
 export function maskSecretText(text: string, count?: { n: number }): string {
   if (text.length < 3 || !/[=:\s]/.test(text)) return text;
-  let out = text;
+  let out = maskObjectValues(text, count);
   for (const form of FORMS) {
     out = out.replace(form, (all: string, before: string, name: string, between: string, value: string) => {
       if (!secretName(name.replace(/^-+/, '')) || value.trim() === '' || value === SECRET_MASK) return all;
