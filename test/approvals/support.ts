@@ -82,3 +82,18 @@ export async function startReceiver(failFirst = 1): Promise<Receiver> {
   const addr = server.address() as { port: number };
   return { url: `http://127.0.0.1:${addr.port}/hook`, hits, close: () => new Promise((r) => server.close(() => r())) };
 }
+
+/**
+ * warden.yaml of the approval end-to-end tests: a stdio identity `sam` in `groups`, structured
+ * results, one PostgreSQL connection `shop` on TEST_DATABASE_URL, policies from policies/*.yaml.
+ */
+export function shopConfig(groups: string[] = ['sre']): string {
+  return `
+transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
+identity: { stdio: { subject: sam, groups: [${groups.join(', ')}] } }
+connections:
+  shop: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 5s, max_rows: 100 }
+policies: [policies/*.yaml]
+`;
+}

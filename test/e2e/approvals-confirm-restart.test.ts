@@ -10,16 +10,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 import { WARDEN_BIN } from '../support/repo.js';
-import { approvalsCli } from '../approvals/support.js';
+import { approvalsCli, shopConfig } from '../approvals/support.js';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: sam, groups: [sre] } }
-connections:
-  shop: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 5s, max_rows: 100 }
-policies: [policies/*.yaml]
-`;
+const CONFIG = shopConfig();
 
 const POLICY = `
 rules:

@@ -8,16 +8,9 @@ import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
-import { approvalsCli, startReceiver, until, type Receiver } from '../approvals/support.js';
+import { approvalsCli, shopConfig, startReceiver, until, type Receiver } from '../approvals/support.js';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: sam, groups: [sre, dba] } }
-connections:
-  shop: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 5s, max_rows: 100 }
-policies: [policies/*.yaml]
-`;
+const CONFIG = shopConfig(['sre', 'dba']);
 
 const policy = (slackHook: string, jsonHook: string) => `
 rules:

@@ -12,16 +12,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
-import { approvalsCli, until } from '../approvals/support.js';
+import { approvalsCli, until, shopConfig } from '../approvals/support.js';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: sam, groups: [sre] } }
-connections:
-  shop: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 5s, max_rows: 100 }
-policies: [policies/*.yaml]
-`;
+const CONFIG = shopConfig();
 
 const BASE = `
 rules:
