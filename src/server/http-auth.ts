@@ -106,7 +106,11 @@ export async function authenticate(req: IncomingMessage, res: ServerResponse, ve
   return verified;
 }
 
+/**
+ * The refusal, and the connection closed after it: an unauthenticated body is never read, and one
+ * that never finishes (a slow-loris) must not hold its socket until the request timeout.
+ */
 function challenge(res: ServerResponse, status: number, wwwAuthenticate: string, error: string, description: string): void {
-  res.writeHead(status, { 'www-authenticate': wwwAuthenticate, 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.writeHead(status, { 'www-authenticate': wwwAuthenticate, 'content-type': 'application/json', 'cache-control': 'no-store', connection: 'close' });
   res.end(JSON.stringify({ error, error_description: description }));
 }
