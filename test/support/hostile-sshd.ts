@@ -12,6 +12,12 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ServerChannel, Session } from 'ssh2';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSecretResolver } from '../../src/config/secrets.js';
+import { sshConnectionSchema, type SshConnection } from '../../tools/ssh/config.js';
+import { SshConnector } from '../../tools/ssh/connector.js';
 import { PROBE_EXPECTED, PROBE_LINE } from '../../tools/ssh/shell-probe.js';
 
 const { Server, utils } = ssh2;
@@ -179,6 +185,59 @@ export async function startHostileSshd(script: HostileScript = {}): Promise<Host
     async stop() {
       dropClients();
       await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+/**
+ * What a test against hostile hosts sets up alike: connections to them (password from a secret
+ * env name, short timeouts), connectors and hosts that `close()` stops, and a folder for files.
+ */
+export interface HostileFixture {
+  /** The folder the tests' files and secret references live in (set in `before`). */
+  readonly work: string;
+  connectionFor(host: { port: number; hostKeyLine: string }, over?: Record<string, unknown>): SshConnection;
+  connector(host: { port: number; hostKeyLine: string }, over?: Record<string, unknown>): SshConnector;
+  host(script?: HostileScript): Promise<HostileSshd>;
+  /** Stop every connector and host, remove the folder. */
+  close(): Promise<void>;
+}
+
+/** A fixture whose connections log in as `deploy` with `password`, read from env `envName`. */
+export function hostileFixture(prefix: string, envName: string, password: string): HostileFixture {
+  const work = mkdtempSync(join(tmpdir(), prefix));
+  const connectors: SshConnector[] = [];
+  const hosts: HostileSshd[] = [];
+  const connectionFor = (host: { port: number; hostKeyLine: string }, over: Record<string, unknown> = {}): SshConnection => {
+    const parsed = sshConnectionSchema.parse({
+      host: '127.0.0.1',
+      port: host.port,
+      user: 'deploy',
+      password: `env:${envName}`,
+      host_key: host.hostKeyLine,
+      connect_timeout: '3s',
+      keepalive_interval: '200ms',
+      ...over,
+    });
+    return { ...(parsed as object), name: 'hostile', type: 'ssh' } as SshConnection;
+  };
+  return {
+    work,
+    connectionFor,
+    connector(host, over = {}) {
+      const c = new SshConnector(connectionFor(host, over), createSecretResolver(work, { [envName]: password }));
+      connectors.push(c);
+      return c;
+    },
+    async host(script = {}) {
+      const h = await startHostileSshd(script);
+      hosts.push(h);
+      return h;
+    },
+    async close() {
+      await Promise.all(connectors.map((c) => c.close()));
+      await Promise.all(hosts.map((h) => h.stop()));
+      rmSync(work, { recursive: true, force: true });
     },
   };
 }

@@ -6,57 +6,31 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, type Server as NetServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import ssh2, { type ServerChannel } from 'ssh2';
 import { createHash } from 'node:crypto';
-import { createSecretResolver } from '../../../src/config/secrets.js';
 import type { ExecContext } from '../../../src/tool-api.js';
-import { sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
-import { SshConnector } from '../../../tools/ssh/connector.js';
+import type { SshConnection } from '../../../tools/ssh/config.js';
+import type { SshConnector } from '../../../tools/ssh/connector.js';
 import { parseSshCommand, sshRunTool } from '../../../tools/ssh/ssh-run.js';
 import { PROBE_EXPECTED, PROBE_LINE } from '../../../tools/ssh/shell-probe.js';
-import { newKeyPair, ssh2SignalTable, startHostileSshd, type HostileSshd, type HostileScript } from '../../support/hostile-sshd.js';
+import { newKeyPair, ssh2SignalTable, type HostileSshd, type HostileScript, type HostileFixture, hostileFixture } from '../../support/hostile-sshd.js';
 import { pollUntil } from '../../support/sshd.js';
 
-let work: string;
+let fx: HostileFixture;
 const PASSWORD = 'pw-Zq81-never-to-leave';
-const connectors: SshConnector[] = [];
-const hosts: HostileSshd[] = [];
 
 /** The SHA256 fingerprint pin of a public key line. */
 function fingerprintPin(line: string): string {
   return `SHA256:${createHash('sha256').update(Buffer.from(line.split(' ')[1] ?? '', 'base64')).digest('base64').replace(/=+$/, '')}`;
 }
 
-function connectionFor(host: { port: number; hostKeyLine: string }, over: Record<string, unknown> = {}): SshConnection {
-  const parsed = sshConnectionSchema.parse({
-    host: '127.0.0.1',
-    port: host.port,
-    user: 'deploy',
-    password: 'env:HOSTILE_TEST_PW',
-    host_key: host.hostKeyLine,
-    connect_timeout: '3s',
-    keepalive_interval: '200ms',
-    ...over,
-  });
-  return { ...(parsed as object), name: 'hostile', type: 'ssh' } as SshConnection;
-}
-
-function connector(host: { port: number; hostKeyLine: string }, over: Record<string, unknown> = {}): SshConnector {
-  const c = new SshConnector(connectionFor(host, over), createSecretResolver(work, { HOSTILE_TEST_PW: PASSWORD }));
-  connectors.push(c);
-  return c;
-}
-
-async function host(script: HostileScript = {}): Promise<HostileSshd> {
-  const h = await startHostileSshd(script);
-  hosts.push(h);
-  return h;
-}
+const connectionFor = (h: { port: number; hostKeyLine: string }, over: Record<string, unknown> = {}): SshConnection => fx.connectionFor(h, over);
+const connector = (h: { port: number; hostKeyLine: string }, over: Record<string, unknown> = {}): SshConnector => fx.connector(h, over);
+const host = (script: HostileScript = {}): Promise<HostileSshd> => fx.host(script);
 
 /** Settles like `p`, or rejects with "still pending" after `ms`: a hang fails the test instead of stalling it. */
 function within<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -73,13 +47,11 @@ const code = (want: string) => (e: Error & { code?: string }) => {
 };
 
 before(() => {
-  work = mkdtempSync(join(tmpdir(), 'warden-ssh-hostile-'));
+  fx = hostileFixture('warden-ssh-hostile-', 'HOSTILE_TEST_PW', PASSWORD);
 });
 
 after(async () => {
-  await Promise.all(connectors.map((c) => c.close()));
-  await Promise.all(hosts.map((h) => h.stop()));
-  rmSync(work, { recursive: true, force: true });
+  await fx.close();
 });
 
 describe('a host that does not answer', () => {
@@ -297,7 +269,7 @@ describe('credentials and channels', () => {
   test('an unusable private key is reported without any of its bytes', async () => {
     const h = await host();
     const body = Buffer.from('TOPSECRETKEYBYTES-0123456789abcdefghij-and-more-key-material').toString('base64');
-    const file = join(work, 'bad_key');
+    const file = join(fx.work, 'bad_key');
     writeFileSync(file, `-----BEGIN OPENSSH PRIVATE KEY-----\n${body}\n-----END OPENSSH PRIVATE KEY-----\n`, { mode: 0o600 });
     const c = connector(h, { password: undefined, private_key: `file:${file}` });
     await assert.rejects(c.run("'true'", { timeoutMs: 5000, maxBytes: 4096 }), (e: Error & { code?: string }) => {
