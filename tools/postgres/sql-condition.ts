@@ -142,7 +142,12 @@ function allowMatch(c: Compiled, f: SqlFacts): ConditionResult {
     // (setting-reads.ts); a custom or unknown name stays never allowed under a read grant.
     const builtInSettings = isCurrentSetting(fn) && settingReadProblem(f) === null;
     if (readGrant && isNeverUnderRead(fn) && !builtInSettings) return no(`function ${fn} is never allowed under a read grant`);
-    if (!functions.has(fn)) return no(`function ${fn} is not in the allowed functions`);
+    if (!functions.has(fn)) {
+      // An allow matches the spelling it names (deny entries reach both): say why `f` did not grant `public.f`.
+      const bare = fn.startsWith('public.') ? fn.slice('public.'.length) : null;
+      const hint = bare && functions.has(bare) ? ` (the rule names ${bare} without a schema, which grants only a built-in of that name; write public.${bare} to grant the function in public)` : '';
+      return no(`function ${fn} is not in the allowed functions${hint}`);
+    }
   }
   for (const construct of f.constructs) {
     const needs = CONSTRUCT_NEEDS[construct];

@@ -31,6 +31,17 @@ test('allow: functions outside the list and never-under-read functions are named
   assert.equal(run(allow({ read: ['users'], functions: ['@safe-read'] }), 'SELECT u.row_to_json FROM users u').matched, false);
 });
 
+test('allow: a function named without its schema grants only that spelling, and the refusal says how to grant public.f', () => {
+  const a = allow({ read: ['users'], functions: ['export_report'] });
+  const r = run(a, 'SELECT public.export_report()');
+  assert.equal(r.matched, false);
+  assert.match(r.why, /^function public\.export_report is not in the allowed functions/);
+  assert.match(r.why, /names export_report without a schema.*public\.export_report/);
+  // A qualified grant matches; an unrelated refusal carries no hint.
+  assert.equal(run(allow({ read: ['users'], functions: ['public.export_report'] }), 'SELECT public.export_report()').matched, true);
+  assert.doesNotMatch(run(a, 'SELECT public.other_report()').why, /without a schema/);
+});
+
 test('allow: constructs outside a select grant do not match', () => {
   const a = allow({ read: ['users'], write: [] });
   assert.match(run(a, 'SELECT * INTO t FROM users').why, /may not be written|select_into/);
