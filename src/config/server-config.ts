@@ -7,10 +7,12 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ConnectionConfig, ToolFamily } from '../tool-api.js';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from './yaml-source.js';
-import { adminsSchema, callLimitsSchema, DEFAULT_HTTP_LIMITS, httpSchema, identitySchema, secretRef, uiSchema } from './schema-parts.js';
+import { adminsSchema, callLimitsSchema, DEFAULT_HTTP_LIMITS, duration, httpSchema, identitySchema, parseDuration, secretRef, uiSchema } from './schema-parts.js';
 import { expandPolicyGlobs } from './policy-globs.js';
 
 const rateLimitsSchema = callLimitsSchema;
+/** transcripts.liveness_grace by default: pg-liveness-sql.ts LIVENESS_GRACE_MS. */
+const DEFAULT_LIVENESS_GRACE = '5s';
 
 const baseSchema = z
   .object({
@@ -33,9 +35,17 @@ const baseSchema = z
           .enum(['overlap', 'before'])
           .default('before')
           .describe('When a read-only call\'s intent commits: before (default: the statement waits for it) or overlap (while the statement runs; no result is released before it, but a read whose intent fails to commit has run unrecorded). Calls that may write always wait for a durable intent.'),
+        /**
+         * PostgreSQL store only: how long a replica's liveness lock must stay free before the
+         * others take it as dead (recovery and the shared rate limits alike, pg-liveness-sql.ts).
+         */
+        liveness_grace: duration
+          .refine((ms) => ms >= 1000 && ms <= 300_000, 'liveness_grace must be between 1s and 5m')
+          .default(parseDuration(DEFAULT_LIVENESS_GRACE))
+          .describe(`PostgreSQL store (several replicas) only: how long a replica's liveness lock must stay free before the others take it as dead, mark its running calls interrupted, close its sessions and free its rate-limit slots (${DEFAULT_LIVENESS_GRACE} by default). Longer rides out longer network blips of a live replica; shorter recovers a killed one sooner. Use the same value on every replica.`),
       })
       .strict()
-      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL', writer: 'inline', read_intent: 'before' }),
+      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL', writer: 'inline', read_intent: 'before', liveness_grace: parseDuration(DEFAULT_LIVENESS_GRACE) }),
     identity: identitySchema.default({}),
     connections: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'connection names use letters, digits, _ . -'), z.object({ type: z.string() }).passthrough()).default({}),
     policies: z.array(z.string()).default(['policies/*.yaml']),
@@ -77,7 +87,7 @@ export const serverConfigSchema = baseSchema;
 export interface ServerConfig {
   file: string;
   baseDir: string;
-  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; writer: 'inline' | 'thread'; read_intent: 'overlap' | 'before' };
+  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; writer: 'inline' | 'thread'; read_intent: 'overlap' | 'before'; liveness_grace: number };
   identity: z.infer<typeof identitySchema>;
   connections: ConnectionConfig[];
   policyFiles: string[];

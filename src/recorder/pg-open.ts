@@ -50,6 +50,8 @@ export interface PgTranscriptStore extends WardenStore {
   readonly owner: string;
   /** Rate-limit counters every replica shares (pg-rate-counters.ts). */
   readonly rateCounters: RateCounterStore;
+  /** How long another replica's lock must stay free before it counts as dead (transcripts.liveness_grace). */
+  readonly livenessGraceMs: number;
 }
 
 const INT8 = 20;

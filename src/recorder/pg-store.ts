@@ -52,6 +52,9 @@ export class PgStore implements PgTranscriptStore {
   private readonly writer: PgWriter;
   private readonly liveness: PgLiveness;
   private closed = false;
+  get livenessGraceMs(): number {
+    return this.liveness.graceMs;
+  }
   /** A lock was seen free less than the grace ago by the last recovery pass (so: look again then). */
   private freeWithinGrace = false;
 

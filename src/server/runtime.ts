@@ -112,7 +112,7 @@ export async function openConfiguredStore(
   opts: { recoverInterrupted?: boolean; signer?: ChainSigner } = {},
 ): Promise<WardenStore> {
   const spec = await resolveStoreSpec(config);
-  if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, ...(opts.signer ? { signer: opts.signer } : {}) });
+  if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, ...(opts.signer ? { signer: opts.signer } : {}) });
   const path = storePath({ ...config, transcripts: { ...config.transcripts, store: spec } });
   return openSqliteStore(path, { synchronous: config.transcripts.synchronous, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
 }
@@ -158,7 +158,7 @@ export async function startRuntime(
   // (several replicas) group-commits over its own pool.
   const sqliteOpts = { synchronous: config.transcripts.synchronous, recoverInterrupted: true };
   const store: WardenStore = pgStore
-    ? await openPgStore(storeUrl, { recoverInterrupted: true, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) })
+    ? await openPgStore(storeUrl, { recoverInterrupted: true, livenessGraceMs: config.transcripts.liveness_grace, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) })
     : config.transcripts.writer === 'thread'
       ? await openWorkerBackedStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signingPem } : {}) })
       : openSqliteStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) });
