@@ -23,8 +23,12 @@
  * Losses are judged by rule id: a deny cut inside its own block-style list (`groups:` one per
  * line) keeps its id; only the settle guards that case. SIGHUP (and Runtime.reload) is an admin's
  * deliberate act: it applies at once, the warning logged all the same.
+ *
+ * Symlinks on the way to a watched folder, and policy files that are links, are watched where
+ * they change (watch-links.ts); a watch whose folder now resolves elsewhere is made again.
  */
 import { readdirSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { linkTarget, realPath, symlinksOnPath } from './watch-links.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Runtime } from './runtime.js';
 import { policyNameMatcher } from '../config/policy-globs.js';
@@ -55,7 +59,7 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
   const settleMs = opts.settleMs ?? 250;
   const settleTimeoutMs = opts.settleTimeoutMs ?? 4000;
   const holdMs = opts.holdMs ?? 2000;
-  const watchers = new Map<string, FSWatcher>();
+  const watchers = new Map<string, { watcher: FSWatcher; real: string | null }>();
   let filters = new Map<string, (name: string) => boolean>();
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
@@ -201,7 +205,14 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
     for (const pat of rt.policyPatterns?.() ?? rt.config.policyPatterns ?? []) {
       add(dirname(resolve(pat)), policyNameMatcher(basename(pat)));
     }
-    for (const f of rt.policy().files) add(dirname(resolve(f)), (n) => n === basename(f));
+    for (const f of rt.policy().files) {
+      add(dirname(resolve(f)), (n) => n === basename(f));
+      // A file that links elsewhere (policies/team.yaml -> ../shared/team.yaml) changes there.
+      const target = linkTarget(resolve(f));
+      if (target) add(dirname(target), (n) => n === basename(target));
+    }
+    // A symlink on the way to a watched folder (current -> releases/v1) is swapped in its parent.
+    for (const dir of [...out.keys()]) for (const link of symlinksOnPath(dir)) add(dirname(link), (n) => n === basename(link));
     return new Map([...out].map(([d, tests]) => [d, (n: string) => tests.some((t) => t(n))]));
   }
 
@@ -210,8 +221,9 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
     const want = folders();
     filters = want;
     for (const [dir, w] of watchers) {
-      if (!want.has(dir)) {
-        w.close();
+      // A watch holds the folder it found (an inode): after a symlink swap the path names another.
+      if (!want.has(dir) || realPath(dir) !== w.real) {
+        w.watcher.close();
         watchers.delete(dir);
       }
     }
@@ -224,7 +236,7 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
           if (n === null || filters.get(dir)?.(n)) schedule(`file change${n ? `: ${n}` : ''}`);
         });
         w.on('error', (e) => log('warn', 'policy watch error', { dir, message: e.message }));
-        watchers.set(dir, w);
+        watchers.set(dir, { watcher: w, real: realPath(dir) });
       } catch (e) {
         log('warn', 'cannot watch policy folder; reload with SIGHUP', { dir, message: (e as Error).message });
       }
@@ -237,7 +249,7 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
   return () => {
     stopped = true;
     if (timer) clearTimeout(timer);
-    for (const w of watchers.values()) w.close();
+    for (const w of watchers.values()) w.watcher.close();
     watchers.clear();
     if (opts.sighup !== false) process.off('SIGHUP', onHup);
   };
