@@ -29,6 +29,8 @@ export interface PolicyLosses {
   files: { file: string; denyRules: string[] }[];
   /** Deny rules (by id) gone from files the new policy still loads. */
   denyRules: { id: string; file: string }[];
+  /** Deny rules kept by id that no longer name an entry they named ("who.groups: contractors"). */
+  narrowedDenies: { id: string; lost: string[] }[];
   /** Masked columns no longer masked. */
   maskedColumns: string[];
   /** Masking detectors (built-in or custom, by name) no longer scanning results. */
@@ -48,9 +50,41 @@ export function policyLosses(before: Pick<CompiledPolicy, 'rules' | 'files' | 'm
   return {
     files: gone.map((file) => ({ file, denyRules: denies.filter((r) => resolve(r.file) === resolve(file)).map((r) => r.id) })),
     denyRules: denies.filter((r) => nowFiles.has(resolve(r.file))).map((r) => ({ id: r.id, file: r.file })),
+    narrowedDenies: narrowed(before, after),
     maskedColumns: before.masking.columns.map((c) => c.column).filter((c) => !masked.has(c)),
     detectors: detectorNames(before).filter((d) => !detectorNames(after).includes(d)),
   };
+}
+
+/**
+ * Deny rules whose terms lost an entry: a value a list or key held that the new rule has nowhere
+ * under the same path. Why: a deploy cut inside a block-style list (`groups:` one per line) keeps
+ * the rule's id and still loads, naming fewer groups. A deliberate edit shows the same, and is
+ * held and warned about like a deleted deny. (Order within a list does not count.)
+ */
+function narrowed(before: Pick<CompiledPolicy, 'rules'>, after: Pick<CompiledPolicy, 'rules'>): { id: string; lost: string[] }[] {
+  const now = new Map(after.rules.filter((r) => r.effect === 'deny').map((r) => [r.id, r] as const));
+  const out: { id: string; lost: string[] }[] = [];
+  for (const r of before.rules) {
+    const n = r.effect === 'deny' ? now.get(r.id) : undefined;
+    if (!n) continue;
+    const has = new Set(termLeaves(n));
+    const lost = [...new Set(termLeaves(r))].filter((l) => !has.has(l));
+    if (lost.length) out.push({ id: r.id, lost });
+  }
+  return out;
+}
+
+/** A rule's terms as `path: value` strings, list indexes left out. */
+function termLeaves(r: CompiledPolicy['rules'][number]): string[] {
+  const out: string[] = [];
+  const walk = (v: unknown, path: string) => {
+    if (Array.isArray(v)) for (const x of v) walk(x, path);
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
+    else if (v !== undefined) out.push(`${path}: ${String(v)}`);
+  };
+  walk({ who: r.who, tool: r.tools, on: r.on, ...r.blocks }, '');
+  return out;
 }
 
 const detectorNames = (p: Pick<CompiledPolicy, 'masking'>) => [...p.masking.detectors, ...p.masking.custom.map((c) => c.name)];
@@ -62,6 +96,7 @@ export function describeLosses(l: PolicyLosses): string | null {
   const parts = [
     ...l.files.map((f) => `${f.file} no longer loads, and with it ${plural(f.denyRules.length, 'deny rule')}${f.denyRules.length ? ` (${f.denyRules.join(', ')})` : ''}`),
     ...l.denyRules.map((r) => `deny rule ${r.id} is gone from ${r.file}`),
+    ...l.narrowedDenies.map((r) => `deny rule ${r.id} no longer covers ${r.lost.join(', ')}`),
     ...(l.maskedColumns.length ? [`no longer masked: ${l.maskedColumns.join(', ')}`] : []),
     ...(l.detectors.length ? [`masking detectors gone: ${l.detectors.join(', ')}`] : []),
   ];

@@ -20,8 +20,8 @@
  *   gone. It looks again after each settle: a rewrite that completes within `holdMs` loads whole,
  *   and a loss still there after it is applied as deliberate, with a warning naming each dropped
  *   file and its deny rules. A deliberate deletion thus applies about two seconds late.
- * Losses are judged by rule id: a deny cut inside its own block-style list (`groups:` one per
- * line) keeps its id; only the settle guards that case. SIGHUP (and Runtime.reload) is an admin's
+ * A deny cut inside its own block-style list (`groups:` one per line) keeps its id: it counts as
+ * a loss when it no longer names an entry it named (policy-diff.ts narrowed). SIGHUP (and Runtime.reload) is an admin's
  * deliberate act: it applies at once, the warning logged all the same.
  *
  * Symlinks on the way to a watched folder, and policy files that are links, are watched where

@@ -238,6 +238,52 @@ test('a policy file cut in place to a valid prefix (the allows only), then writt
   }
 });
 
+test('a deny cut inside its own list (a block-style groups: list, still valid YAML), then written in full, is never served narrowed', async () => {
+  const deny = (groups: string[]) => `  - id: not-contractors\n    effect: deny\n    who:\n      groups:\n${groups.map((g) => `        - ${g}\n`).join('')}    tool: query_database\n`;
+  const full = `rules:\n${ALLOW}${deny(['temps', 'contractors'])}`;
+  const dir = writeWardenDir(SHOP, { 'a.yaml': full });
+  const rt = await startRuntime(dir.configPath, families);
+  const { logs, stop } = watchWithLog(rt);
+  const calls = driveCalls(rt, logs);
+  try {
+    const file = join(dir.dir, 'policies', 'a.yaml');
+    // Cut after `- temps`: the rule keeps its id and still loads, but no longer names contractors.
+    writeFileSync(file, `rules:\n${ALLOW}  - id: not-contractors\n    effect: deny\n    who:\n      groups:\n        - temps\n`);
+    await sleep(300);
+    writeFileSync(file, full);
+    const mark = logs.length;
+    await until(() => logs.slice(mark).some(applied), 8000, 'the reload of the full file');
+    await sleep(300);
+    calls.stop();
+    assert.ok(calls.calls() > 50, `calls were driven throughout (${calls.calls()})`);
+    assert.deepEqual(calls.allowed, [], 'no call the deny covers was allowed while its list was cut');
+    assert.deepEqual(rt.policy().rules.find((r) => r.id === 'not-contractors')?.who?.groups, ['temps', 'contractors']);
+  } finally {
+    calls.stop();
+    stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
+test('a deny narrowed on purpose applies after the bounded wait, and the log names what it no longer covers', async () => {
+  const deny = (groups: string) => `  - { id: not-contractors, effect: deny, who: { groups: [${groups}] }, tool: query_database }\n`;
+  const dir = writeWardenDir(SHOP, { 'a.yaml': `rules:\n${ALLOW}${deny('temps, contractors')}` });
+  const rt = await startRuntime(dir.configPath, families);
+  const { logs, stop } = watchWithLog(rt, { debounceMs: 30, holdMs: 600, sighup: false });
+  try {
+    writeFileSync(join(dir.dir, 'policies', 'a.yaml'), `rules:\n${ALLOW}${deny('temps')}`);
+    await until(() => rt.policy().rules.find((r) => r.id === 'not-contractors')?.who?.groups?.length === 1, 8000, 'the narrowed deny to apply');
+    const warn = logs.find((l) => l.level === 'warn' && /drops part of the running policy/.test(l.msg));
+    assert.ok(warn, JSON.stringify(logs));
+    assert.match(warn.msg, /deny rule not-contractors no longer covers who\.groups: contractors/);
+  } finally {
+    stop();
+    await rt.close();
+    dir.cleanup();
+  }
+});
+
 test('a deny file deleted for good is dropped after the bounded wait, and the log warns naming it and its deny rules', async () => {
   const dir = writeWardenDir(SHOP, { 'allow.yaml': `rules:\n${ALLOW}`, 'deny.yaml': `rules:\n${DENY}` });
   const rt = await startRuntime(dir.configPath, families);
