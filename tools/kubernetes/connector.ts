@@ -10,6 +10,7 @@ import type { KubernetesConnection } from './config.js';
 import { execStream, type ExecResult } from './exec-stream.js';
 import { KubeApiError, boundedGet, kubeError, type RequestTarget } from './http.js';
 import { reachOf, type ContainerReach } from './container-reach.js';
+import { sharedMountsOf, type SharedMount } from './volume-reach.js';
 
 /** What the pod lookup returns (before exec and logs). */
 export interface PodInfo {
@@ -19,6 +20,8 @@ export interface PodInfo {
   defaultContainer: string | null;
   /** Every container and what each shares (container-reach.ts). */
   reach: ContainerReach;
+  /** Container -> its mounts of volumes other pods can mount too (volume-reach.ts). */
+  shared: Record<string, SharedMount[]>;
 }
 
 /** A pod lookup that did not find a pod (not an error: policy decides first). */
@@ -41,6 +44,7 @@ function podInfoOf(raw: unknown): PodInfo {
     containers,
     defaultContainer: typeof annotated === 'string' && containers.includes(annotated) ? annotated : (containers[0] ?? null),
     reach: reachOf(p?.spec),
+    shared: sharedMountsOf(raw),
   };
 }
 

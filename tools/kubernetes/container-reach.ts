@@ -11,7 +11,9 @@
  * `subPath` or `readOnly` (fail closed; a read-only mount still reads). A `containers:` rule
  * judges exec (and logs of an ephemeral container: the target only, a log is neither a process
  * namespace nor a volume) as reaching those containers too, as kubectl_get withholds an
- * ephemeral container whose target it withholds (container-scope.ts).
+ * ephemeral container unless it shows every container whose processes it shares
+ * (sharesProcessesWith, container-scope.ts). Volumes other pods can mount too (a hostPath, a
+ * claim, a network volume) are judged against those pods just before an exec (shared-volumes.ts).
  */
 import { isObj } from './objects.js';
 
@@ -67,6 +69,18 @@ export function reachedBesides(r: ContainerReach, container: string, action: 'ex
     const mine = new Set(r.mounts[container] ?? []);
     for (const [c, vols] of Object.entries(r.mounts)) if (vols.some((v) => mine.has(v))) out.add(c);
   }
+  out.delete(container);
+  return [...out].sort();
+}
+
+/**
+ * The other containers whose processes `container` shares (sorted): its process namespace
+ * through targets (processNamespace), every container under shareProcessNamespace. Why
+ * exported: kubectl_get shows an ephemeral container only when it shows all of these
+ * (container-scope.ts), as kubectl_exec into it is judged as reaching them.
+ */
+export function sharesProcessesWith(r: ContainerReach, container: string): string[] {
+  const out = r.sharedPids ? new Set(r.all) : processNamespace(r, container);
   out.delete(container);
   return [...out].sort();
 }

@@ -7,7 +7,8 @@
  * those. A grant without `containers:` shows every container. A note says how many were
  * withheld, never which. Annotations holding a JSON or YAML copy of the object (a deploy
  * tool's copy of the manifest) would show them again: withheld too when any container is. An
- * ephemeral container whose targetContainerName is withheld is withheld with it, and what else
+ * ephemeral container is withheld unless every container whose processes it shares is shown
+ * too (its target, the others targeting the same; keepEntry), and what else
  * names a withheld container (volumes only it mounts, annotations, condition messages, an
  * eviction message) is withheld too (container-traces.ts).
  */
@@ -16,6 +17,7 @@ import type { KubeFacts } from './facts.js';
 import { judgeOf } from './item-scope.js';
 import { isObj, type Obj } from './objects.js';
 import { TEMPLATE_KINDS } from './pod-templates.js';
+import { reachOf, sharesProcessesWith, type ContainerReach } from './container-reach.js';
 import { SPEC_LISTS, scopeAnnotations, scopeStatusText, scopeVolumes } from './container-traces.js';
 
 const STATUS_LISTS = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'] as const;
@@ -35,10 +37,16 @@ function filterNamed(list: unknown, keep: (c: Obj & { name: string }) => boolean
   return { kept, dropped: list.filter((c) => !kept.includes(c)) };
 }
 
-/** An ephemeral container is shown when it is, and so is the container it targets. */
-function keepEntry(k: (typeof SPEC_LISTS)[number], keep: (name: string) => boolean): (c: Obj & { name: string }) => boolean {
+/**
+ * An ephemeral container is shown when it is, and so is every container whose processes it
+ * shares (its target, the others targeting the same one, a chain followed both ways; every
+ * container under shareProcessNamespace): what kubectl_exec into it is judged as reaching
+ * (container-reach.ts). A container it targets stays shown by its own verdict: its entry says
+ * nothing of the ephemeral containers targeting it.
+ */
+function keepEntry(k: (typeof SPEC_LISTS)[number], keep: (name: string) => boolean, reach: ContainerReach): (c: Obj & { name: string }) => boolean {
   if (k !== 'ephemeralContainers') return (c) => keep(c.name);
-  return (c) => keep(c.name) && (typeof c.targetContainerName !== 'string' || keep(c.targetContainerName));
+  return (c) => keep(c.name) && (typeof c.targetContainerName !== 'string' || keep(c.targetContainerName)) && sharesProcessesWith(reach, c.name).every(keep);
 }
 
 /** The object's annotations (at `meta`) without copies of the object and those naming a hidden container. */
@@ -56,9 +64,10 @@ function scopeObject(o: unknown, pod: boolean, keep: (name: string) => boolean):
   if (!isObj(spec)) return { obj: o, dropped: 0 };
   const dropped: unknown[] = [];
   const newSpec: Obj = { ...spec };
+  const reach = reachOf(spec);
   for (const k of SPEC_LISTS) {
     if (spec[k] === undefined) continue;
-    const r = filterNamed(spec[k], keepEntry(k, keep));
+    const r = filterNamed(spec[k], keepEntry(k, keep, reach));
     dropped.push(...r.dropped);
     if (r.kept.length || k === 'containers') newSpec[k] = r.kept;
     else delete newSpec[k];

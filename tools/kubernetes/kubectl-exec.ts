@@ -12,6 +12,7 @@ import type { KubeConnector } from './connector.js';
 import type { KubeExecFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
 import { assertAnsweredBySamePod, assertKnownContainer, assertSamePod, podFacts } from './pod-facts.js';
+import { assertSharedVolumesWithinGrant } from './shared-volumes.js';
 import { maskSecretStreams, secretNote } from '../shared/secret-text.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
@@ -122,7 +123,9 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       // An ephemeral container added since the decision may mount a volume this one mounts, or
       // target it and so share its processes.
       const reach = { container: facts.container, alsoReaches: facts.alsoReaches, action: 'exec' as const };
-      await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels, reach);
+      const now = await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels, reach);
+      // A hostPath, claim or network volume it mounts reaches the other pods mounting it (shared-volumes.ts).
+      await assertSharedVolumesWithinGrant(c, ctx, facts, now, ctx.signal);
       const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);
       let r;
       try {

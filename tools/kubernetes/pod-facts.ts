@@ -5,7 +5,7 @@
  * call acts, so that it acts on (and answers from) that pod only.
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
-import type { KubeConnector, PodLookupResult } from './connector.js';
+import type { KubeConnector, PodInfo, PodLookupResult } from './connector.js';
 import type { PodLookup } from './facts.js';
 import { reachedBesides } from './container-reach.js';
 
@@ -45,8 +45,8 @@ export function assertKnownContainer(namespace: string, pod: string, container: 
  * uid). An approval wait can take minutes, and a pod replaced under the same name (a
  * StatefulSet's) may carry other labels; nothing runs or is read from it.
  */
-export async function assertSamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, signal?: AbortSignal, labels?: Record<string, string> | null, reach?: DecidedReach): Promise<void> {
-  judgeNow(await c.lookupPod(namespace, pod, signal), namespace, pod, uid, labels, undefined, reach);
+export async function assertSamePod(c: KubeConnector, namespace: string, pod: string, uid: string | null, signal?: AbortSignal, labels?: Record<string, string> | null, reach?: DecidedReach): Promise<PodInfo> {
+  return judgeNow(await c.lookupPod(namespace, pod, signal), namespace, pod, uid, labels, undefined, reach);
 }
 
 /**
@@ -98,11 +98,13 @@ export async function assertAnsweredBySamePod(c: KubeConnector, namespace: strin
   judgeNow(now, namespace, pod, uid, labels, t, reach);
 }
 
-function judgeNow(now: PodLookupResult, namespace: string, pod: string, uid: string | null, labels: Record<string, string> | null | undefined, t?: { replaced: string; withheld: string }, reach?: DecidedReach): void {
+/** The pod as read now, when it is the one decided on. */
+function judgeNow(now: PodLookupResult, namespace: string, pod: string, uid: string | null, labels: Record<string, string> | null | undefined, t?: { replaced: string; withheld: string }, reach?: DecidedReach): PodInfo {
   if (now.state !== 'found' || !uid || now.pod.uid !== uid) throw replaced(namespace, pod, t?.replaced);
   // Labels are mutable on the same pod (`kubectl label --overwrite`): the decision judged these.
   if (labels !== undefined && !sameLabels(labels, now.pod.labels)) throw relabelled(namespace, pod, t?.withheld);
   if (reach && !sameReach(reach, reachedBesides(now.pod.reach, reach.container, reach.action))) throw reachGrew(namespace, pod, reach.container, t?.withheld);
+  return now.pod;
 }
 
 /** Does the call reach no container now that it did not reach when judged? */

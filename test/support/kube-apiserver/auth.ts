@@ -13,6 +13,8 @@ export interface KubeUser {
   forbidResources?: string[];
   /** Namespaces this user may never touch. */
   forbidNamespaces?: string[];
+  /** `VERB RESOURCE` pairs this user may not do (e.g. 'list pods': reading one pod still works). */
+  forbidVerbs?: string[];
 }
 
 /** A bearer token entry. */
@@ -52,7 +54,7 @@ export function authenticate(req: IncomingMessage, tokens: Map<string, TokenEntr
 /** The 403 message a real API server writes, or null when allowed. */
 export function forbidden(u: KubeUser, verb: string, resource: string, namespace: string | undefined): string | null {
   const base = resource.split('/')[0]!;
-  const hit = u.forbidResources?.some((r) => r === resource || r === base) || (namespace !== undefined && u.forbidNamespaces?.includes(namespace));
+  const hit = u.forbidResources?.some((r) => r === resource || r === base) || (namespace !== undefined && u.forbidNamespaces?.includes(namespace)) || u.forbidVerbs?.includes(`${verb} ${resource}`);
   if (!hit) return null;
   const [res, sub] = resource.split('/');
   const group = ['deployments', 'replicasets', 'statefulsets', 'daemonsets'].includes(res!) ? 'apps' : ['jobs', 'cronjobs'].includes(res!) ? 'batch' : '';

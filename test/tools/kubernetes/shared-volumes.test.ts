@@ -1,0 +1,117 @@
+/**
+ * kubectl_exec into a container mounting a volume other pods can mount too (a hostPath, a claim,
+ * an NFS share): what the command writes there the other pods read, and what they write it
+ * reads. The exec runs only when the policy allows the same exec into every container mounting
+ * the same storage; when the pods cannot be listed it is refused, naming the volume.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCode, WardenError } from '../../../src/tool-api.js';
+import { kubectlExecTool } from '../../../tools/kubernetes/kubectl-exec.js';
+import { judgedPolicy } from '../../support/kube-apiserver/judged-policy.js';
+import { testCluster } from '../../support/kube-apiserver/test-connector.js';
+import { TOKENS } from '../../support/kube-apiserver/warden-setup.js';
+
+const k = testCluster('shared-volumes');
+
+/** Exec into pods labelled app=web only. */
+const WEB = `  - id: web
+    effect: allow
+    tool: kubectl_exec
+    kubernetes: { pod_labels: { app: web } }
+    shell: { programs: { cat: {} } }
+`;
+/** Exec into web and db pods. */
+const WEB_AND_DB = WEB.replace('id: web', 'id: web-db').replace('{ app: web }', '{ tier: back }');
+
+type Vol = Record<string, unknown>;
+type Mount = { name: string; mountPath: string; readOnly?: boolean };
+
+/** A pod whose `app` container mounts `volumes` (every one, at /v/NAME); `sidecar` too when given. */
+function addPod(namespace: string, name: string, app: string, volumes: Vol[], o: { readOnly?: boolean; sidecar?: Vol[] } = {}) {
+  k.server.store.addPod({ namespace, name, labels: { app, tier: 'back' }, containers: [{ name: 'app' }, ...(o.sidecar ? [{ name: 'sidecar' }] : [])], files: { '/v/x': 'x' } });
+  const p = k.server.store.get('pods', namespace, name) as unknown as { spec: { volumes?: Vol[]; containers: { name: string; volumeMounts?: Mount[] }[] } };
+  const mounts = (vs: Vol[]) => vs.map((v) => ({ name: v.name as string, mountPath: `/v/${v.name as string}`, ...(o.readOnly ? { readOnly: true } : {}) }));
+  p.spec.volumes = [...volumes, ...(o.sidecar ?? [])];
+  p.spec.containers[0]!.volumeMounts = mounts(volumes);
+  if (o.sidecar) p.spec.containers[1]!.volumeMounts = mounts(o.sidecar);
+}
+
+const hostPath = (name: string, path: string): Vol => ({ name, hostPath: { path, type: 'DirectoryOrCreate' } });
+const claim = (name: string, claimName: string): Vol => ({ name, persistentVolumeClaim: { claimName } });
+const input = (namespace: string, pod: string) => ({ connection: 'prod', namespace, pod, container: 'app', command: ['cat', '/v/x'] });
+const execs = () => k.server.requests.filter((r) => r.upgrade === 'websocket').length;
+const podLists = () => k.server.requests.filter((r) => /\/pods\?/.test(r.path)).length;
+
+/** Parse, decide (must allow), execute under `rules`. */
+async function run(rules: string, namespace: string, pod: string) {
+  const policy = judgedPolicy(rules);
+  const tool = kubectlExecTool(() => k.connector);
+  const facts = await tool.parse(input(namespace, pod) as never, k.parseCtx);
+  assert.equal(policy.decide('kubectl_exec', facts).effect, 'allow');
+  return tool.execute(input(namespace, pod) as never, facts, policy.ctx(k.ctx, 'kubectl_exec'));
+}
+
+/** The refusal: coded, naming the volume, never the other pod; nothing was opened. */
+async function refused(rules: string, namespace: string, pod: string, code: string, volume: RegExp, other: RegExp) {
+  const before = execs();
+  await assert.rejects(run(rules, namespace, pod), (e: unknown) => {
+    assert.ok(e instanceof WardenError, String(e));
+    assert.equal(e.code, code, e.message);
+    assert.match(e.message, volume);
+    assert.match(e.message, /nothing ran/);
+    assert.doesNotMatch(e.message, other);
+    return true;
+  });
+  assert.equal(execs(), before, 'no exec was opened');
+  assert.equal(k.server.runningIn(namespace, pod), 0);
+}
+
+test('a hostPath another pod mounts inside (any node, any namespace): exec refused unless that pod is granted too', async () => {
+  addPod('shop', 'hp-web', 'web', [hostPath('data', '/var/lib/shared/')]);
+  addPod('billing', 'hp-db', 'db', [hostPath('dbdata', '/var/lib//shared/db')]);
+  await refused(WEB, 'shop', 'hp-web', ErrorCode.DENIED, /volume data \(hostPath\)/, /hp-db|billing|dbdata/);
+  const out = await run(WEB_AND_DB, 'shop', 'hp-web');
+  assert.equal(out.kind === 'text' ? out.streams.stdout : null, 'x');
+  // A path that lies in neither: nothing to judge.
+  addPod('shop', 'hp-web-2', 'web', [hostPath('logs', '/var/log/web')]);
+  addPod('billing', 'hp-db-2', 'db', [hostPath('logs', '/var/lib/shared-not')]);
+  const ok = await run(WEB, 'shop', 'hp-web-2');
+  assert.equal(ok.kind === 'text' ? ok.streams.stdout : null, 'x');
+});
+
+test('a claim another pod of the namespace mounts: refused unless granted; both read-only does not count', async () => {
+  addPod('shop', 'pvc-web', 'web', [claim('data', 'uploads')]);
+  addPod('shop', 'pvc-db', 'db', [claim('files', 'uploads')], { readOnly: true });
+  // Its mount is read-only, this one is not: it reads what the command writes.
+  await refused(WEB, 'shop', 'pvc-web', ErrorCode.DENIED, /volume data \(persistentVolumeClaim\)/, /pvc-db|files/);
+  assert.equal((await run(WEB_AND_DB, 'shop', 'pvc-web')).kind, 'text');
+  addPod('shop', 'pvc-web-ro', 'web', [claim('data', 'uploads')], { readOnly: true });
+  assert.equal((await run(WEB, 'shop', 'pvc-web-ro')).kind, 'text');
+  // The same claim name in another namespace is another claim.
+  addPod('shop', 'pvc-web-2', 'web', [claim('data', 'reports')]);
+  addPod('billing', 'pvc-db-2', 'db', [claim('data', 'reports')]);
+  assert.equal((await run(WEB, 'shop', 'pvc-web-2')).kind, 'text');
+});
+
+test('another container of the same pod mounting the same host path through another volume is judged', async () => {
+  addPod('shop', 'hp-self', 'web', [hostPath('a', '/srv/self')], { sidecar: [hostPath('b', '/srv/self/keys')] });
+  const onlyApp = WEB.replace('{ app: web }', '{ app: web }, containers: [app]');
+  await refused(onlyApp, 'shop', 'hp-self', ErrorCode.DENIED, /volume a \(hostPath\)/, /sidecar|\bb\b/);
+  assert.equal((await run(WEB, 'shop', 'hp-self')).kind, 'text');
+});
+
+test('the pods cannot be listed: refused, naming the volume; a pod without such volumes lists nothing', async () => {
+  addPod('shop', 'nolist-web', 'web', [claim('data', 'cache')]);
+  addPod('shop', 'plain-web', 'web', []);
+  const user = k.server.tokens.get(TOKENS.good)!.user;
+  user.forbidVerbs = ['list pods'];
+  try {
+    await refused(WEB, 'shop', 'nolist-web', ErrorCode.BACKEND, /volume data \(persistentVolumeClaim\).*could not be listed/, /^$/);
+    const lists = podLists();
+    assert.equal((await run(WEB, 'shop', 'plain-web')).kind, 'text');
+    assert.equal(podLists(), lists, 'no list for a pod without shared volumes');
+  } finally {
+    delete user.forbidVerbs;
+  }
+});
