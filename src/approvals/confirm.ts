@@ -10,6 +10,7 @@ import type { Principal } from '../tool-api.js';
 import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
 import { actingFor, actorChain, isDelegated } from './actors.js';
 import { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
+import { voidedRefusal } from './gate-results.js';
 import type { GateInput, GateResult } from './service.js';
 
 /** The form shown to the user: one required yes/no. */
@@ -102,13 +103,12 @@ export async function confirmWithRequester(tables: ApprovalStore, row: ApprovalR
     const what = answer.action === 'accept' ? 'answered no' : answer.action === 'cancel' ? 'cancelled' : 'declined';
     return deny(what, `you ${what} the confirmation, so the call was not run`);
   }
-  // A reload while the user answered: the call is judged again under the live policy first.
-  const now = input.recheck?.();
-  if (now) {
-    await tables.decide(row.id, { reviewer: me, decision: 'deny', comment: 'the policy changed while waiting', auth: 'elicitation', at: iso() }, () => undefined, true);
-    return { granted: false, code: now.code, approvalId: row.id, message: now.message };
-  }
+  // The user's yes is recorded as given. A reload while the user answered: the call is judged
+  // again under the live policy before the yes is used; refused, the confirmation is voided with
+  // that reason, as a reviewer approval is (gate-results.ts voidedRefusal).
   await tables.decide(row.id, { reviewer: me, decision: 'approve', comment: null, auth: 'elicitation', at: iso() }, () => undefined, true);
+  const now = input.recheck?.();
+  if (now) return voidedRefusal(tables, [row], { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso());
   if (!(await tables.consume(row.id, input.callId, iso()))) {
     return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: row.id, message: 'the confirmation expired before the call could run' };
   }

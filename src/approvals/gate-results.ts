@@ -1,11 +1,12 @@
 /**
  * The gate's answers when a call does not run: a refusal (a request of the combination was
- * denied, expired or used by another call) or "pending" (not decided in time, or cancelled).
+ * denied, expired or used by another call, or the live policy refused the call: its requests are
+ * voided) or "pending" (not decided in time, or cancelled).
  * Why a module: the wait loop and the failed use of a combination refuse with the same words.
  */
 import { ErrorCode } from '../errors.js';
 import { requirementLabel } from '../policy/approval-terms.js';
-import type { ApprovalRow } from '../recorder/index.js';
+import type { ApprovalRow, ApprovalStore, VoidReason } from '../recorder/index.js';
 import type { GateResult } from './service.js';
 import { waitingLine } from './views.js';
 
@@ -31,6 +32,18 @@ export function refusalOf(rows: readonly ApprovalRow[], t: number, usableUntil: 
     }
   }
   return undefined;
+}
+
+/**
+ * The refusal of a call the live policy refused after a reload (the gate's recheck, or a rule's
+ * changed terms): the requests it waited on are voided with that reason, in one transaction, so
+ * that none of them ever runs a call, even if the policy is reloaded back. Why void rather than
+ * keep them: an approval given for a call the live policy refused must not wait in the store
+ * for the next policy that would let it through. `approvalId` names the request that refused.
+ */
+export async function voidedRefusal(tables: ApprovalStore, rows: readonly ApprovalRow[], reason: VoidReason, at: string, approvalId = rows[0]!.id): Promise<GateResult> {
+  await tables.voidAll(rows.map((r) => r.id), reason, at);
+  return { granted: false, code: reason.code, approvalId, message: reason.message };
 }
 
 /** The "pending" answer at time `t`: which requests still wait, and to call again once they are approved. */

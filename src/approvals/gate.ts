@@ -15,7 +15,7 @@ import { confirmWithRequester, delegatedConfirmRefusal } from './confirm.js';
 import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
 import { combinationIdFor } from './combination.js';
-import { pendingResult, refusalOf } from './gate-results.js';
+import { pendingResult, refusalOf, voidedRefusal } from './gate-results.js';
 import { staleTerms } from './live-terms.js';
 import { cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 import type { GateInput, GateResult, ServiceContext } from './service.js';
@@ -148,13 +148,17 @@ async function wait(ctx: ServiceContext, rows: ApprovalRow[], input: GateInput, 
     // A cancelled call consumes nothing: approvals given meanwhile stay for the next attempt.
     if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', clock(), usableUntil);
     if (cur.every((c) => c.state === 'approved')) {
-      // A reload while the call waited changed a rule's terms: approvals under the old ones do not run it.
+      // A reload while the call waited changed a rule's terms: approvals under the old ones do not
+      // run it. Refused either way below, the approvals are voided (gate-results.ts voidedRefusal).
       const live = opts.policy?.();
       const staleRow = cur.find((c) => staleTerms(c, live));
-      if (staleRow) return { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: staleRow.id, message: staleTerms(staleRow, live)! };
-      // The call itself is judged again under the live policy; refused, its approvals stay unused.
+      if (staleRow) {
+        const reason = { code: ErrorCode.APPROVAL_DENIED, message: staleTerms(staleRow, live)!, ruleIds: [staleRow.approvalRule] };
+        return voidedRefusal(tables, cur, reason, iso(clock()), staleRow.id);
+      }
+      // The call itself is judged again under the live policy.
       const now = input.recheck?.();
-      if (now) return { granted: false, code: now.code, approvalId: cur[0]!.id, message: now.message };
+      if (now) return voidedRefusal(tables, cur, { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(clock()));
       const at = iso(clock());
       const r = await tables.consumeAll(cur.map((c) => c.id), { callId: input.callId, callHash, requester: input.principal.subject }, at);
       if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };

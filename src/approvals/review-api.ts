@@ -7,7 +7,7 @@ import type { Principal } from '../tool-api.js';
 /** One approval request as reviewers see it; why: CLI --json, HTTP and UI print the same fields. */
 export interface ApprovalView {
   id: string;
-  state: 'pending' | 'approved' | 'denied' | 'expired' | 'used';
+  state: 'pending' | 'approved' | 'denied' | 'expired' | 'used' | 'voided';
   requester: string;
   /** The agents that acted for `requester` (token exchange `act` chain, current actor first); absent without delegation. */
   requester_actors?: string[];
@@ -36,6 +36,11 @@ export interface ApprovalView {
    * before the link existed). Absent when this request is the only one, or is no longer open.
    */
   combination?: ApprovalCombination;
+  /**
+   * State `voided`: the live policy refused the call this request waited for, after a reload
+   * (the refusal's code and message, and the live decision's rule ids); it can never run a call.
+   */
+  voided?: { code: string; message: string; rule_ids: string[] };
 }
 
 /** The open requests one call needs together; `part` counts from 1, in the order they were made. */

@@ -33,9 +33,10 @@ export interface GateInput {
   /**
    * Judge the call again under the live policy, just before its approvals are used: a reload
    * while the call waited (a freeze rule added, the grant narrowed) must not let it run on the
-   * decision taken before. A refusal, or null when the live policy still allows it on these approvals.
+   * decision taken before. A refusal (with the live decision's rule ids), or null when the live
+   * policy still allows it on these approvals. Refused, the approvals are voided (never used).
    */
-  recheck?: () => { code: string; message: string } | null;
+  recheck?: () => { code: string; message: string; ruleIds?: string[] } | null;
   factsSummary: string;
   signal: AbortSignal;
   progress?: (message: string, progress: number, total?: number) => void;

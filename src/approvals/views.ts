@@ -33,6 +33,7 @@ export function toView(r: ApprovalRow): ApprovalView {
     call_hash: r.callHash,
     approval_rule: r.approvalRule,
     reviewers: r.reviewers,
+    ...(r.voided ? { voided: { code: r.voided.code, message: r.voided.message, rule_ids: [...r.voided.ruleIds] } } : {}),
   };
 }
 
@@ -78,6 +79,12 @@ export function combinationLine(v: Pick<ApprovalView, 'combination'>): string {
 
 function approvalsOf(r: Pick<ApprovalRow, 'decisions'>): number {
   return r.decisions.filter((d) => d.decision === 'approve').length;
+}
+
+/** "WARDEN_DENIED: the policy was reloaded … (live rules: freeze)"; '' unless voided. Raw text: callers make it reviewable. */
+export function voidedLine(v: Pick<ApprovalView, 'voided'>): string {
+  const x = v.voided;
+  return x ? `${x.code}: ${x.message} (live rules: ${x.rule_ids.length ? x.rule_ids.join(', ') : 'none'})` : '';
 }
 
 /** "dba", "dba or alice", "any reviewer". */

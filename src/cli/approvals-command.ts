@@ -14,19 +14,19 @@ import { createSecretResolver } from '../config/secrets.js';
 import { ConfigError } from '../config/yaml-source.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
-import type { WardenStore } from '../recorder/index.js';
+import { APPROVAL_STATES, type WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import { combinationLine, createApprovalService, createWebhookNotifier, requesterLabel, reviewersLabel, type ApprovalView } from '../approvals/index.js';
+import { combinationLine, createApprovalService, createWebhookNotifier, requesterLabel, reviewersLabel, voidedLine, type ApprovalView } from '../approvals/index.js';
 import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
 
-const USAGE = `usage: warden approvals list [--state pending|approved|denied|expired|used] [--limit N] [--json]
+const USAGE = `usage: warden approvals list [--state ${APPROVAL_STATES.join('|')}] [--limit N] [--json]
        warden approvals show ID [--json]
        warden approvals approve|deny ID [--comment TEXT] (--as SUBJECT [--groups g1,g2] | --token JWT) [--json]
    all take --config FILE (default ./warden.yaml)`;
 
-const STATES = ['pending', 'approved', 'denied', 'expired', 'used'] as const;
+const STATES = APPROVAL_STATES;
 
 // Human output goes to a terminal, which obeys escape sequences and carriage returns: every text
 // that came from an agent, a token or another reviewer is printed through `r` (reviewable), so it
@@ -48,6 +48,8 @@ export function approvalDetails(v: ApprovalView): string {
   const arg = (a: unknown) => reviewableValue(a).replace(/\n/g, '\n    ');
   const out = [
     `approval ${v.id}: ${v.state}`,
+    // Why it can never run a call: the live policy's refusal (right under the state).
+    ...(v.voided ? [`voided:     ${r1(voidedLine(v))}`] : []),
     `requester:  ${r1(requesterLabel(v))}`,
     `call:       ${r1(v.tool)}${v.connection ? ` on ${r1(v.connection)}` : ''}`,
     `summary:    ${r1(v.summary)}`,

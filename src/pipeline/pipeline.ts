@@ -122,7 +122,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       // A reload while the call waits: judged again under the live policy before its approvals
       // are used (gate.ts), and run under that policy (its masks, its judge) when it still allows.
       let relive: { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
-      const recheck = (): { code: string; message: string } | null => {
+      const recheck = (): { code: string; message: string; ruleIds: string[] } | null => {
         relive = undefined;
         const live = deps.policy();
         if (live === s.policy) return null;
@@ -132,7 +132,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           : missingApprovals(needs, approvalRequirements(d.decision));
         // Kept either way: a refusal names the live rules and policy version that refused it.
         relive = { policy: live, ...d };
-        return why ? { code: d.decision.effect === 'deny' ? ErrorCode.DENIED : ErrorCode.APPROVAL_DENIED, message: why } : null;
+        return why ? { code: d.decision.effect === 'deny' ? ErrorCode.DENIED : ErrorCode.APPROVAL_DENIED, message: why, ruleIds: d.decision.ruleIds } : null;
       };
       const r = await deps.approvals.gate({
         recheck,

@@ -5,7 +5,7 @@
  * Why shared: two copies of a security check drift apart.
  */
 import { ErrorCode, WardenError } from '../errors.js';
-import type { ApprovalRow, ApprovalState, NewApproval } from './approval-store.js';
+import type { ApprovalRow, ApprovalState, NewApproval, VoidReason } from './approval-store.js';
 
 /** One reviewer decision as a store receives it. */
 export interface ReviewerDecision {
@@ -119,6 +119,25 @@ export function decisionEvent(id: string, row: ApprovalRow, d: ReviewerDecision)
 export function settleEvent(row: ApprovalRow, state: ApprovalState, usedBy?: string): Record<string, unknown> {
   return { approvalId: row.id, event: state, callId: usedBy ?? row.callId, from: row.state };
 }
+
+/** Whether voidAll voids this request (as loaded under the write lock): it is still open. */
+export function voidable(row: ApprovalRow | null): row is ApprovalRow {
+  return row !== null && (row.state === 'pending' || row.state === 'approved');
+}
+
+/** The `voided` event body: the state change with its reason (the live policy's refusal). */
+export function voidedEvent(row: ApprovalRow, reason: VoidReason): Record<string, unknown> {
+  return { ...settleEvent(row, 'voided'), reason: voidReasonOf(reason) };
+}
+
+/** The reason as stored (event body and voided_reason column): exactly these three fields. */
+export function voidReasonOf(r: VoidReason): VoidReason {
+  return { code: r.code, message: r.message, ruleIds: [...r.ruleIds] };
+}
+
+/** The UPDATE that voids a request, with `ph(n)` the store's n-th placeholder: params [reason JSON, at, id]. */
+export const voidUpdate = (ph: (n: number) => string): string =>
+  `UPDATE approvals SET state = 'voided', voided_reason = ${ph(1)}, decided_at = COALESCE(decided_at, ${ph(2)}) WHERE id = ${ph(3)}`;
 
 /** The INSERT of a new approvals row, with `ph(n)` the store's n-th placeholder (`?` or `$n`). */
 export function approvalInsert(a: NewApproval, seq: number, ph: (n: number) => string): { sql: string; params: unknown[] } {

@@ -5,8 +5,23 @@
  */
 import type { CallBinding, ConsumeRefusal } from './approval-rules.js';
 
-/** Approval states; why: one closed list shared by the schema CHECK, the service and views. */
-export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'used';
+/**
+ * Approval states; why: one closed list shared by the schema CHECK, the service and views.
+ * pending -> approved | denied | expired | voided; approved -> used | expired | voided. `voided`:
+ * the call it waited for was refused by the live policy after a reload (approvals/gate.ts,
+ * confirm.ts), so it can never run a call, whatever the policy becomes (SQLite v10, PostgreSQL v9).
+ */
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'expired' | 'used' | 'voided';
+
+/** The states, in order (CLI `--state`, the schema CHECKs); why: one list, no drift. */
+export const APPROVAL_STATES: readonly ApprovalState[] = ['pending', 'approved', 'denied', 'expired', 'used', 'voided'];
+
+/** Why a request was voided: the live policy's refusal of its call (code, message, the live rule ids). */
+export interface VoidReason {
+  code: string;
+  message: string;
+  ruleIds: string[];
+}
 
 /** A stored reviewer decision. */
 export interface ApprovalDecisionRow {
@@ -60,6 +75,8 @@ export interface ApprovalRow {
    * stored before the link existed (schema v7 / PostgreSQL v4): views then infer it.
    */
   combinationId: string | null;
+  /** Why the request was voided (state `voided`); null otherwise and in rows older than SQLite v10 / PostgreSQL v9. */
+  voided: VoidReason | null;
   decisions: ApprovalDecisionRow[];
 }
 
@@ -78,7 +95,7 @@ export interface ApprovalListFilter {
   limit?: number;
 }
 
-export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors' | 'cooldownHash'> & {
+export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors' | 'cooldownHash' | 'voided'> & {
   combinationId?: string | null;
   ttlMs?: number;
   requesterActors?: string[];
@@ -117,6 +134,7 @@ export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow
     decidedAt: (r.decided_at as string | null) ?? null,
     usedAt: (r.used_at as string | null) ?? null,
     combinationId: (r.combination_id as string | null | undefined) ?? null,
+    voided: typeof r.voided_reason === 'string' ? (JSON.parse(r.voided_reason) as VoidReason) : null,
     decisions,
   };
 }
@@ -164,6 +182,12 @@ export interface ApprovalStore {
    * A request found expired is marked so; the others are left as they were.
    */
   consumeAll(ids: readonly string[], call: CallBinding, at: string): Promise<ConsumeResult>;
+  /**
+   * Void every request of `ids` still open (pending or approved) in ONE transaction (event
+   * `voided` each, with `reason`): their call was refused by the live policy after a reload.
+   * Returns the ids voided; a request already settled (used, denied, expired, voided) is left as it is.
+   */
+  voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<string[]>;
   /**
    * Mark every open request past its expiry expired. Clocks: SQLite (one file on one host) judges
    * expiry here, in decide and in consume/consumeAll by the caller's time; PostgreSQL, shared by

@@ -10,7 +10,8 @@ export { SCHEMA_VERSION } from './sqlite-schema.js';
 export { createChainSigner, headPath } from './signing.js';
 export type { ChainSigner } from './signing.js';
 export { ApprovalTables } from './sqlite-approvals.js';
-export type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval } from './approval-store.js';
+export type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval, VoidReason } from './approval-store.js';
+export { APPROVAL_STATES } from './approval-store.js';
 export type { CallBinding, ConsumeRefusal } from './approval-rules.js';
 export type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, RecoveryResult, SessionFilter, SessionRecord,

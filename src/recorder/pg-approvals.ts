@@ -13,12 +13,13 @@
 import type pg from 'pg';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  voidable, voidedEvent, voidReasonOf, voidUpdate,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
-import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval } from './approval-store.js';
+import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval, VoidReason } from './approval-store.js';
 import { rowOf } from './approval-store.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
@@ -189,6 +190,21 @@ export class PgApprovalTables implements ApprovalStore {
       }
       for (const row of rows) await settle(tx, row!, 'used', at, call.callId);
       return { used: true };
+    });
+  }
+
+  /** Void the still-open requests of `ids` in one transaction (locked in id order, as consumeAll), event `voided` each. */
+  voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<string[]> {
+    return this.writer.write(async (tx) => {
+      const voided: string[] = [];
+      for (const id of [...new Set(ids)].sort()) {
+        const row = await load(tx.q, id, true);
+        if (!voidable(row)) continue;
+        await event(tx, id, at, voidedEvent(row, reason));
+        await tx.q(voidUpdate((n) => `$${n}`), [JSON.stringify(voidReasonOf(reason)), at, id]);
+        voided.push(id);
+      }
+      return voided;
     });
   }
 

@@ -12,7 +12,7 @@ import { livenessMarksMigration } from './pg-liveness-sql.js';
 import { rateCountersMigration, rateCountersV8Migration } from './pg-rate-sql.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 8;
+export const PG_SCHEMA_VERSION = 9;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -163,6 +163,13 @@ const MIGRATIONS: string[] = [
   // in 10 s buckets (the hour's sum reads a bounded number of rows; v7 charges summed into their
   // buckets), slots freed only once their replica is dead by that rule.
   livenessMarksMigration(LOCK_CLASS) + rateCountersV8Migration(),
+  // v9: the `voided` state and its reason, as in the SQLite store (v10); PostgreSQL alters the
+  // column's CHECK (named approvals_state_check by default) in place.
+  `
+  ALTER TABLE approvals DROP CONSTRAINT approvals_state_check;
+  ALTER TABLE approvals ADD CONSTRAINT approvals_state_check CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'used', 'voided'));
+  ALTER TABLE approvals ADD COLUMN voided_reason TEXT;
+  `,
 ];
 
 /** The stored schema version (0 for an empty database). */

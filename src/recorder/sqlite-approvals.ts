@@ -9,8 +9,9 @@
 import type Database from 'better-sqlite3';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  voidable, voidedEvent, voidReasonOf, voidUpdate,
 } from './approval-rules.js';
-import { rowOf, type ApprovalDecisionRow, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval } from './approval-store.js';
+import { rowOf, type ApprovalDecisionRow, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval, type VoidReason } from './approval-store.js';
 
 /** Appends one approval_event record inside the current transaction and returns its seq. */
 export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
@@ -163,6 +164,21 @@ export class ApprovalTables implements ApprovalStore {
       }
       for (const row of rows) this.settle(event, row!, 'used', at, call.callId);
       return { used: true };
+    });
+  }
+
+  /** Void the still-open requests of `ids` in one transaction (event `voided` each, with the reason). */
+  async voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<string[]> {
+    return this.write((event) => {
+      const voided: string[] = [];
+      for (const id of new Set(ids)) {
+        const row = this.load(id);
+        if (!voidable(row)) continue;
+        event(id, at, voidedEvent(row, reason));
+        this.db.prepare(voidUpdate(() => '?')).run(JSON.stringify(voidReasonOf(reason)), at, id);
+        voided.push(id);
+      }
+      return voided;
     });
   }
 

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 9;
+export const SCHEMA_VERSION = 10;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -10,6 +10,11 @@ const KINDS_V3 = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 
 /** The text a call contributes to the free-text index; why: writes and the v3 migration agree. */
 export const FTS_TEXT_SQL = `coalesce(tool, '') || ' ' || coalesce(connection, '') || ' ' || coalesce(facts_summary, '') || ' ' || args`;
+
+// The approvals columns up to v9, copied by the v10 rebuild.
+const APPROVAL_COLUMNS_V9 = `id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
+    approval_rule, approvals_required, reviewers, confirm, call_id, session_id, used_by_call, created_at, expires_at, decided_at, used_at, seq,
+    combination_id, requester_actors, cooldown_hash`;
 
 /** Ordered migrations; index i migrates from version i to i + 1. */
 const MIGRATIONS: string[] = [
@@ -192,6 +197,62 @@ const MIGRATIONS: string[] = [
   // NULL in every older row, whose denials then hold only their exact call_hash.
   `
   ALTER TABLE approvals ADD COLUMN cooldown_hash TEXT;
+  CREATE INDEX approvals_cooldown ON approvals (requester, cooldown_hash, state);
+  `,
+  // v10: the `voided` state (a request whose waiting call a policy reload refused: approvals/gate.ts)
+  // and its reason (JSON: code, message, ruleIds). SQLite cannot alter a CHECK, so the table is
+  // rebuilt, as `records` was in v3; approval_decisions is rebuilt with it first, referencing the
+  // new table (renaming it renames the reference), so that dropping the old one orphans no
+  // decision while foreign keys are enforced.
+  `
+  CREATE TABLE approvals_v10 (
+    id                 TEXT PRIMARY KEY,
+    state              TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'used', 'voided')),
+    requester          TEXT NOT NULL,
+    requester_groups   TEXT NOT NULL,
+    requester_auth     TEXT NOT NULL,
+    tool               TEXT NOT NULL,
+    connection         TEXT,
+    canonical_call     TEXT NOT NULL,
+    call_hash          TEXT NOT NULL,
+    summary            TEXT NOT NULL,
+    rule_ids           TEXT NOT NULL,
+    approval_rule      TEXT NOT NULL,
+    approvals_required INTEGER NOT NULL,
+    reviewers          TEXT NOT NULL,
+    confirm            TEXT,
+    call_id            TEXT,
+    session_id         TEXT,
+    used_by_call       TEXT,
+    created_at         TEXT NOT NULL,
+    expires_at         TEXT NOT NULL,
+    decided_at         TEXT,
+    used_at            TEXT,
+    seq                INTEGER NOT NULL,
+    combination_id     TEXT,
+    requester_actors   TEXT,
+    cooldown_hash      TEXT,
+    voided_reason      TEXT
+  );
+  INSERT INTO approvals_v10 (${APPROVAL_COLUMNS_V9}) SELECT ${APPROVAL_COLUMNS_V9} FROM approvals;
+  CREATE TABLE approval_decisions_v10 (
+    approval_id TEXT NOT NULL REFERENCES approvals_v10 (id),
+    reviewer    TEXT NOT NULL,
+    decision    TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
+    comment     TEXT,
+    at          TEXT NOT NULL,
+    auth        TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    PRIMARY KEY (approval_id, reviewer)
+  );
+  INSERT INTO approval_decisions_v10 (approval_id, reviewer, decision, comment, at, auth, seq) SELECT approval_id, reviewer, decision, comment, at, auth, seq FROM approval_decisions;
+  DROP TABLE approval_decisions;
+  DROP TABLE approvals;
+  ALTER TABLE approvals_v10 RENAME TO approvals;
+  ALTER TABLE approval_decisions_v10 RENAME TO approval_decisions;
+  CREATE INDEX approvals_lookup ON approvals (requester, call_hash, state);
+  CREATE INDEX approvals_state ON approvals (state, created_at);
+  CREATE INDEX approvals_combination ON approvals (combination_id) WHERE combination_id IS NOT NULL;
   CREATE INDEX approvals_cooldown ON approvals (requester, cooldown_hash, state);
   `,
 ];

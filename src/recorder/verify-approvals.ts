@@ -43,7 +43,9 @@ const JSON_COLUMNS = new Set(['rule_ids', 'reviewers', 'requester_groups']);
 // Integer columns: PostgreSQL returns BIGINT as text.
 const NUMBER_COLUMNS = new Set(['seq', 'approvals_required']);
 // Columns a later migration added: a file opened read-only before it lacks them (read as NULL).
-const LATER_COLUMNS = new Set(['combination_id', 'requester_actors', 'cooldown_hash']);
+const LATER_COLUMNS = new Set(['combination_id', 'requester_actors', 'cooldown_hash', 'voided_reason']);
+// JSON-text columns that may be NULL (NULL until the request is voided).
+const NULLABLE_JSON = new Set(['voided_reason']);
 
 /** One approval_event record (seq as a number). */
 export interface ApprovalEventRecord {
@@ -81,7 +83,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
         state: 'pending', requester: b.requester, tool: b.tool, connection: b.connection ?? null, canonical_call: b.canonicalCall,
         call_hash: b.callHash, cooldown_hash: typeof b.cooldownHash === 'string' ? b.cooldownHash : null, summary: b.summary, rule_ids: b.ruleIds, approval_rule: b.approvalRule, approvals_required: b.approvalsRequired,
         reviewers: b.reviewers, confirm: b.confirm ?? null, call_id: b.callId ?? null, session_id: b.sessionId ?? null, created_at: r.ts,
-        expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null, combination_id: b.combinationId ?? null,
+        expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null, combination_id: b.combinationId ?? null, voided_reason: null,
         requester_actors: actorsColumn(Array.isArray(b.requesterActors) ? (b.requesterActors as string[]) : undefined),
       };
       // Older records lack these two; newer ones carry them and the rows must agree.
@@ -100,6 +102,8 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
       e.cols.combination_id = b.combinationId ?? null;
     } else if (b.event === 'used') {
       Object.assign(e.cols, { state: 'used', used_at: r.ts, used_by_call: b.callId ?? null });
+    } else if (b.event === 'voided') {
+      Object.assign(e.cols, { state: 'voided', decided_at: e.cols.decided_at ?? r.ts, voided_reason: b.reason ?? null });
     } else if (b.event === 'approved' || b.event === 'denied' || b.event === 'expired') {
       Object.assign(e.cols, { state: b.event, decided_at: e.cols.decided_at ?? r.ts });
     } else return { seq: r.seq, reason: `unknown approval event ${JSON.stringify(b.event)}` };
@@ -118,7 +122,11 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     }
     seen.add(id);
     const bad = Object.entries(e.cols)
-      .filter(([k, v]) => (JSON_COLUMNS.has(k) ? !sameJson(row[k], v) : NUMBER_COLUMNS.has(k) ? Number(row[k]) !== v : (LATER_COLUMNS.has(k) && !(k in row) ? null : row[k]) !== v))
+      .filter(([k, v]) => {
+        const col = LATER_COLUMNS.has(k) && !(k in row) ? null : row[k];
+        if (NULLABLE_JSON.has(k)) return v === null ? col !== null : !sameJson(col, v);
+        return JSON_COLUMNS.has(k) ? !sameJson(row[k], v) : NUMBER_COLUMNS.has(k) ? Number(row[k]) !== v : col !== v;
+      })
       .map(([k]) => k);
     if (bad.length) return { seq: e.seq, reason: `approvals row ${JSON.stringify(id)} differs from its records (${bad.join(', ')})` };
     const rows = decisionsOf(id);

@@ -1,6 +1,6 @@
 /** The pending-approvals queue: each request with what it would run, and approve/deny forms. */
 import type { ApprovalReviewApi, ApprovalView } from '../approvals/review-api.js';
-import { combinationLine, requesterLabel, reviewersLabel } from '../approvals/views.js';
+import { combinationLine, requesterLabel, reviewersLabel, voidedLine } from '../approvals/views.js';
 import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
 
 function card(a: ApprovalView, csrf: string): Safe {
@@ -22,6 +22,7 @@ function card(a: ApprovalView, csrf: string): Safe {
     <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? html` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
     ${a.combination ? html`<div class="combination"><strong>Combined:</strong> ${reviewable(combinationLine(a))}</div>` : ''}
+    ${a.voided ? html`<div class="voided"><strong>Voided by a policy change:</strong> ${reviewable(voidedLine(a))}</div>` : ''}
     ${lookalikes ? html`<div class="lookalike">${lookalikes}</div>` : ''}
     <div><strong>Parsed:</strong> <code>${reviewable(a.summary)}</code></div>
     ${args !== null ? html`<pre class="bound-call">${args}</pre>` : ''}

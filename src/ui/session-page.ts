@@ -58,7 +58,9 @@ function eventLine(r: ChainRecord): Safe {
   }
   const what = String(b.event ?? 'event');
   const who = b.reviewer ? ` by ${String(b.reviewer)}` : b.requester ? ` for ${String(b.requester)}` : '';
-  const comment = b.comment ? `: “${String(b.comment)}”` : '';
+  // A voided request says why: the live policy's refusal of its call.
+  const reason = b.reason as { code?: unknown; message?: unknown } | undefined;
+  const comment = b.comment ? `: “${String(b.comment)}”` : what === 'voided' && reason ? `: ${String(reason.code)}: ${String(reason.message)}` : '';
   return html`<div class="event">${r.ts} · approval ${shown(b.approvalId ?? r.refId)} · ${badge(what === 'decision' ? String(b.decision ?? what) : what)}${shown(who)}${shown(comment)}</div>`;
 }
 

@@ -106,7 +106,17 @@ test('a call already waiting does not run on an approval whose rule\'s reviewers
   assert.equal(r.granted, false, 'the waiting call did not run on the stale approval');
   assert.equal((r as { code: string }).code, 'WARDEN_APPROVAL_DENIED');
   assert.match((r as { message: string }).message, /terms of rule fix changed/);
-  assert.equal((await s.get(id))?.state, 'approved', 'not used up');
+  // Voided by the policy change, with why: not used up, and never usable again (a reload back to
+  // the old terms does not revive it).
+  const v = await s.get(id);
+  assert.equal(v?.state, 'voided', 'voided, not left approved');
+  assert.equal(v?.voided?.code, 'WARDEN_APPROVAL_DENIED');
+  assert.match(v?.voided?.message ?? '', /terms of rule fix changed/);
+  assert.deepEqual(v?.voided?.rule_ids, ['fix']);
+  live = livePolicy({ groups: ['dba'] });
+  const again = await gate('UPDATE reload2', decision(1, { groups: ['dba'] }, 0), sam, s);
+  assert.equal((again as { code: string }).code, 'WARDEN_APPROVAL_PENDING');
+  assert.notEqual((again as { approvalId: string }).approvalId, id, 'a new request, not the voided one');
 });
 
 test('approval_status shows a request only to the identity source that made it', async () => {

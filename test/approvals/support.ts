@@ -83,6 +83,53 @@ export async function startReceiver(failFirst = 1): Promise<Receiver> {
   return { url: `http://127.0.0.1:${addr.port}/hook`, hits, close: () => new Promise((r) => server.close(() => r())) };
 }
 
+/** The transcript's records (JSON Lines from `warden transcripts export --config configPath`). */
+export function transcriptRecords(configPath: string): Promise<Record<string, unknown>[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WARDEN_BIN, 'transcripts', 'export', '--config', configPath], {
+      env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code !== 0) return reject(new Error(`transcripts export exited ${code}: ${err}`));
+      resolve(out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
+    });
+  });
+}
+
+/** The transcript's records of the call (or approval) whose records mention `needle`: every record with the same ref id. */
+export async function recordsMentioning(configPath: string, needle: string): Promise<Record<string, unknown>[]> {
+  const all = await transcriptRecords(configPath);
+  const refs = new Set(all.filter((r) => JSON.stringify(r.body).includes(needle)).map((r) => r.ref_id));
+  return all.filter((r) => refs.has(r.ref_id));
+}
+
+/**
+ * The refused call's transcript: exactly one `call_outcome` for the call whose arguments mention
+ * `needle`, carrying `code` and not `ok` (polled: the outcome lands just after the answer).
+ */
+export async function refusedOutcome(configPath: string, needle: string, code: string): Promise<string> {
+  const recs = await until(async () => {
+    const r = await recordsMentioning(configPath, needle);
+    return r.some((x) => x.kind === 'call_outcome') ? r : undefined;
+  }, 10_000, `the transcript record of the refused call (${needle})`);
+  const outcomes = recs.filter((x) => x.kind === 'call_outcome').map((x) => JSON.stringify(x.body));
+  if (outcomes.length !== 1) throw new Error(`expected one call_outcome for ${needle}: ${outcomes.join('\n')}`);
+  const o = outcomes[0]!;
+  if (!o.includes(`"${code}"`) || o.includes('"status":"ok"')) throw new Error(`the outcome of ${needle} is not a ${code} refusal: ${o}`);
+  return o;
+}
+
+/** The approval_event records of one request, as `event` (a decision as its `decision`), in order. */
+export async function approvalEvents(configPath: string, id: string): Promise<Record<string, unknown>[]> {
+  return (await recordsMentioning(configPath, id)).filter((x) => x.kind === 'approval_event' && x.ref_id === id).map((x) => x.body as Record<string, unknown>);
+}
+
 /**
  * warden.yaml of the approval end-to-end tests: a stdio identity `sam` in `groups`, structured
  * results, one PostgreSQL connection `shop` on TEST_DATABASE_URL, policies from policies/*.yaml.

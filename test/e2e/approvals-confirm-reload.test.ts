@@ -2,16 +2,15 @@
  * Red-team: a requester confirmation outliving a policy change. A call under `confirm: requester`
  * shows the user the confirmation form; while the form is open, an operator reloads the policy;
  * the user then says yes. The call was decided under the old policy: it must be judged again
- * under the live one after the user's yes and before that yes is recorded as an approval. A
- * reload that now denies it (a freeze, a narrowed grant) or asks for an approval the user's yes
- * does not give (a reviewer) refuses it; a reload that still allows it on the same terms runs it
+ * under the live one after the user's yes and before that yes is used. A reload that now denies
+ * it (a freeze, a narrowed grant) or asks for an approval the user's yes does not give (a
+ * reviewer) refuses it, and the confirmation ends `voided` with the refusal as its reason; a reload that still allows it on the same terms runs it
  * once, under the live policy. Real `warden serve` over stdio, a real MCP client that declares
  * elicitation and answers the form (it writes the new policy and waits for the reload first),
  * real PostgreSQL.
  */
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync, rmSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from '@modelcontextprotocol/client';
@@ -19,7 +18,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 import { WARDEN_BIN } from '../support/repo.js';
-import { approvalsCli, until, shopConfig } from '../approvals/support.js';
+import { approvalEvents, approvalsCli, refusedOutcome, until, shopConfig } from '../approvals/support.js';
 
 const CONFIG = shopConfig();
 
@@ -43,7 +42,7 @@ let whileOpen: (message: string) => Promise<void> = async () => undefined;
 const asked: string[] = [];
 
 type CallResult = { isError: boolean; text: string; error?: { code: string; approval_id?: string } };
-type View = { id: string; state: string; decisions: { decision: string; comment: string | null; auth: string; reviewer: string }[] };
+type View = { id: string; state: string; decisions: { decision: string; comment: string | null; auth: string; reviewer: string }[]; voided?: { code: string; message: string; rule_ids: string[] } };
 
 function call(sql: string): Promise<CallResult> {
   return client.callTool({ name: 'query_database', arguments: { connection: 'shop', sql } }, { timeout: 60_000 }).then((r) => ({
@@ -70,32 +69,6 @@ async function approval(id: string): Promise<View> {
   const shown = await approvalsCli(['show', id, '--json', '--config', dir.configPath]);
   assert.equal(shown.code, 0, shown.err);
   return JSON.parse(shown.out) as View;
-}
-
-/** The transcript's records (JSON Lines from `warden transcripts export`). */
-function transcript(): Promise<Record<string, unknown>[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [WARDEN_BIN, 'transcripts', 'export', '--config', dir.configPath], {
-      env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`transcripts export exited ${code}: ${err}`));
-      resolve(out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>));
-    });
-  });
-}
-
-/** The transcript's records of the call (or approval) whose records mention `needle`: every record with the same ref id. */
-async function recordsOf(needle: string): Promise<Record<string, unknown>[]> {
-  const all = await transcript();
-  const refs = new Set(all.filter((r) => JSON.stringify(r.body).includes(needle)).map((r) => r.ref_id));
-  return all.filter((r) => refs.has(r.ref_id));
 }
 
 before(async () => {
@@ -142,25 +115,20 @@ async function assertRefused(r: CallResult, code: string, body: string, why: Reg
   assert.equal(r.error?.code, code, r.text);
   assert.match(r.text, why);
   assert.ok(!(await notes()).includes(body), 'nothing was written');
-  // The user's yes is not recorded as an approval: the request is denied, with the reason.
+  // The user's yes is recorded, and the confirmation is voided by the policy change (never
+  // usable again), with the live refusal as its reason: the same end as a reviewer approval.
   const id = r.error?.approval_id;
   assert.ok(id, `the refusal names the confirmation request: ${r.text}`);
   const v = await approval(id);
-  assert.equal(v.state, 'denied', JSON.stringify(v));
-  assert.equal(v.decisions.length, 1, JSON.stringify(v.decisions));
-  assert.deepEqual([v.decisions[0]!.decision, v.decisions[0]!.auth, v.decisions[0]!.reviewer], ['deny', 'elicitation', 'sam']);
-  assert.match(v.decisions[0]!.comment ?? '', /policy changed/);
-  // The transcript records the call as refused with that code, never as run, and the request's denial.
-  const recs = await until(async () => {
-    const r = await recordsOf(body);
-    return r.some((x) => x.kind === 'call_outcome') ? r : undefined;
-  }, 10_000, `the transcript record of the refused call (${body})`);
-  const outcomes = recs.filter((x) => x.kind === 'call_outcome').map((x) => JSON.stringify(x.body));
-  const events = (await recordsOf(id)).filter((x) => x.kind === 'approval_event').map((x) => x.body as { event: string; decision?: string });
-  assert.deepEqual(events.map((e) => e.decision ?? e.event), ['requested', 'deny', 'denied'], JSON.stringify(events));
-  assert.equal(outcomes.length, 1, outcomes.join('\n'));
-  assert.match(outcomes[0]!, new RegExp(code), outcomes[0]);
-  assert.doesNotMatch(outcomes[0]!, /"status":"ok"/, outcomes[0]);
+  assert.equal(v.state, 'voided', JSON.stringify(v));
+  assert.deepEqual(v.decisions.map((d) => [d.decision, d.auth, d.reviewer]), [['approve', 'elicitation', 'sam']], JSON.stringify(v.decisions));
+  assert.equal(v.voided?.code, code, JSON.stringify(v));
+  assert.match(v.voided?.message ?? '', why);
+  // The transcript records the call as refused with that code, never as run, and the request voided.
+  await refusedOutcome(dir.configPath, body, code);
+  const events = await approvalEvents(dir.configPath, id);
+  assert.deepEqual(events.map((e) => e.decision ?? e.event), ['requested', 'approve', 'approved', 'voided'], JSON.stringify(events));
+  assert.equal((events.at(-1)!.reason as { code: string }).code, code);
 }
 
 test('(a) a deny added while the confirmation form is open: the yes does not run the call', async () => {

@@ -12,7 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
-import { approvalsCli, until, shopConfig } from '../approvals/support.js';
+import { approvalEvents, approvalsCli, refusedOutcome, until, shopConfig } from '../approvals/support.js';
 
 const CONFIG = shopConfig();
 
@@ -31,7 +31,7 @@ let db: TestDatabase;
 let dir: WardenDir;
 let w: WardenSession;
 
-type View = { id: string; state: string; call?: { args: { sql: string } } };
+type View = { id: string; state: string; call?: { args: { sql: string } }; voided?: { code: string; message: string; rule_ids: string[] } };
 
 async function pendingFor(sql: string): Promise<View> {
   return until(async () => {
@@ -58,6 +58,40 @@ async function reloadWith(file: string, text: string): Promise<void> {
   const seen = (w.stderr().match(/policy reloaded/g) ?? []).length;
   writeFileSync(join(dir.dir, 'policies', file), text);
   await until(() => ((w.stderr().match(/policy reloaded/g) ?? []).length > seen ? true : undefined), 15_000, 'the policy reload');
+}
+
+async function approvalView(id: string): Promise<View> {
+  const shown = await approvalsCli(['show', id, '--json', '--config', dir.configPath]);
+  assert.equal(shown.code, 0, shown.err);
+  return JSON.parse(shown.out) as View;
+}
+
+/**
+ * The request ended `voided` with the live refusal as its reason: in `warden approvals show`
+ * (JSON and text), in `approval_status` for the requester, and as the last approval_event.
+ */
+async function assertVoided(id: string, code: string, why: RegExp, liveRule?: string): Promise<void> {
+  const v = await approvalView(id);
+  assert.equal(v.state, 'voided', JSON.stringify(v));
+  assert.equal(v.voided?.code, code, JSON.stringify(v));
+  assert.match(v.voided?.message ?? '', why);
+  if (liveRule) assert.ok(v.voided?.rule_ids.includes(liveRule), JSON.stringify(v.voided));
+  const text = await approvalsCli(['show', id, '--config', dir.configPath]);
+  assert.match(text.out, /^approval \S+: voided$/m, text.out);
+  assert.match(text.out, new RegExp(`^voided: +${code}: .*\\(live rules: [^)]*${liveRule ?? ''}`, 'm'), text.out);
+  const listed = await approvalsCli(['list', '--state', 'voided', '--json', '--config', dir.configPath]);
+  assert.equal(listed.code, 0, listed.err);
+  assert.ok((JSON.parse(listed.out) as View[]).some((x) => x.id === id), listed.out);
+  const status = await w.call('approval_status', { approval_id: id });
+  assert.equal(status.isError, false, status.text);
+  const st = (status.structured as { data: { state: string; voided?: { code: string; message: string; rule_ids: string[] }; next: string } }).data;
+  assert.equal(st.state, 'voided', status.text);
+  assert.equal(st.voided?.code, code, status.text);
+  assert.match(st.voided?.message ?? '', why);
+  assert.match(st.next, /policy change.*never/, st.next);
+  const events = await approvalEvents(dir.configPath, id);
+  assert.deepEqual(events.map((e) => e.decision ?? e.event), ['requested', 'approve', 'approved', 'voided'], JSON.stringify(events));
+  assert.equal((events.at(-1)!.reason as { code: string }).code, code);
 }
 
 before(async () => {
@@ -96,13 +130,21 @@ rules:
   // The refusal names the rule that refused it, under the live policy, not the old approval rule.
   assert.ok(r.structured?.error?.rule_ids?.includes('orders-freeze'), `rule_ids of the refusal: ${JSON.stringify(r.structured?.error?.rule_ids)}`);
   assert.equal(await total(1), 100, 'nothing ran');
-  const shown = await approvalsCli(['show', req.id, '--json', '--config', dir.configPath]);
-  assert.equal((JSON.parse(shown.out) as View).state, 'approved', 'the approval was not used up');
-  // Lifting the freeze: the repeat call is judged anew and runs on the approval, once.
+  // The approval is voided by the policy change, with the live refusal as its reason, on every surface.
+  await assertVoided(req.id, 'WARDEN_DENIED', /now denies it/, 'orders-freeze');
+  await refusedOutcome(dir.configPath, sql, 'WARDEN_DENIED');
+  // Lifting the freeze does not bring the approval back: the repeat call asks anew.
   await reloadWith('freeze.yaml', 'rules: []\n');
-  const again = await callQuery(sql);
-  assert.equal(again.isError, false, again.text);
+  const again = callQuery(sql);
+  const fresh = await pendingFor(sql);
+  assert.notEqual(fresh.id, req.id, 'a new request, not the voided one');
+  assert.equal((await approvalView(req.id)).state, 'voided');
+  const ok2 = await approvalsCli(['approve', fresh.id, '--config', dir.configPath, '--as', 'dana', '--groups', 'dba']);
+  assert.equal(ok2.code, 0, ok2.err);
+  const ran = await again;
+  assert.equal(ran.isError, false, ran.text);
   assert.equal(await total(1), 0);
+  assert.equal((await approvalView(req.id)).state, 'voided', 'still voided: it never ran a call');
 });
 
 test('a call waiting for approval does not run after a reload narrows its grant (same approval terms)', async () => {
@@ -119,4 +161,24 @@ test('a call waiting for approval does not run after a reload narrows its grant 
   assert.equal(r.isError, true, `the waiting call ran under the old grant: ${r.text}`);
   assert.equal(r.structured?.error?.code, 'WARDEN_DENIED', r.text);
   assert.equal(await total(2), 100, 'nothing ran');
+  await assertVoided(req.id, 'WARDEN_DENIED', /now denies it/);
+  await refusedOutcome(dir.configPath, sql, 'WARDEN_DENIED');
+});
+
+test('a call waiting for a reviewer does not run after a reload makes the rule also ask the requester to confirm', async () => {
+  await reloadWith('base.yaml', `${BASE}# ${Date.now()}\n`);
+  const sql = 'UPDATE orders SET total = 9 WHERE id = 3';
+  const waiting = callQuery(sql);
+  const req = await pendingFor(sql);
+  // Same rule, same reviewers and count: it now also needs the requester's own confirmation.
+  await reloadWith('base.yaml', BASE.replace('approval: { reviewers', 'approval: { confirm: requester, reviewers'));
+  const ok = await approvalsCli(['approve', req.id, '--config', dir.configPath, '--as', 'dana', '--groups', 'dba']);
+  assert.equal(ok.code, 0, ok.err);
+  const r = await waiting;
+  assert.equal(r.isError, true, `the waiting call ran without the requester's confirmation: ${r.text}`);
+  assert.equal(r.structured?.error?.code, 'WARDEN_APPROVAL_DENIED', r.text);
+  assert.match(r.text, /now asks the requester to confirm/);
+  assert.equal(await total(3), 100, 'nothing ran');
+  await assertVoided(req.id, 'WARDEN_APPROVAL_DENIED', /rule orders-fix now asks the requester to confirm/, 'orders-fix');
+  await refusedOutcome(dir.configPath, sql, 'WARDEN_APPROVAL_DENIED');
 });

@@ -62,5 +62,8 @@ export function approvalRequest(id: string, createdAt = '2026-11-28T10:00:00.000
   };
 }
 
-/** Undo the PostgreSQL v7 and v8 migrations (rate-limit counters, liveness marks), for tests that rebuild an older database. */
-export const PG_UNDO_V7 = 'DROP TABLE rate_usage, rate_inflight, rate_buckets, liveness_marks; DROP FUNCTION warden_rate_admit, warden_rate_take, warden_rate_release_dead, warden_rate_lock, warden_rate_now, warden_owner_dead;';
+/**
+ * Undo the PostgreSQL migrations from v7 on (v7, v8: rate-limit counters, liveness marks; v9: the
+ * voided approval state, whose CHECK v9 replaces anyway), for tests that rebuild an older database.
+ */
+export const PG_UNDO_V7 = 'DROP TABLE rate_usage, rate_inflight, rate_buckets, liveness_marks; DROP FUNCTION warden_rate_admit, warden_rate_take, warden_rate_release_dead, warden_rate_lock, warden_rate_now, warden_owner_dead; ALTER TABLE approvals DROP COLUMN voided_reason;';

@@ -33,6 +33,8 @@ function brief(v: ApprovalView) {
     created_at: v.created_at,
     expires_at: v.expires_at,
     decisions: v.decisions.map((d) => ({ reviewer: d.reviewer, decision: d.decision, comment: d.comment, at: d.at })),
+    // Why it was voided: the live policy's refusal of the call (code, message, rule ids).
+    ...(v.voided ? { voided: v.voided } : {}),
     next:
       v.state === 'approved'
         ? 'call the same tool again with the same arguments: it runs once'
@@ -40,7 +42,9 @@ function brief(v: ApprovalView) {
           ? 'wait for the reviewers, then call the same tool again with the same arguments'
           : v.state === 'used'
             ? 'this approval ran its call; a new call needs a new approval'
-            : 'a new call needs a new approval',
+            : v.state === 'voided'
+              ? 'this approval was voided by a policy change (see voided) and can never run a call; calling again is judged under the current policy and asks anew'
+              : 'a new call needs a new approval',
   };
 }
 
