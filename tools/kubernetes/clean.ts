@@ -64,6 +64,17 @@ function cleanMetadata(m: unknown, secret: boolean): unknown {
   const out: Obj = {};
   for (const [k, v] of Object.entries(m)) {
     if (k === 'managedFields' || k === 'selfLink') continue;
+    if (k === 'labels' && isObj(v)) {
+      // A secret-named label (`api-token: abc123`) loses its value like a secret-named annotation and
+      // like `api-token: abc123` in text (secret-text.ts), on every kind, Secrets included. Why not
+      // shown: a label value is at most 63 characters, a token fits; selectors are matched on the
+      // API server's objects, never on this cleaned copy. A prefix (`auth.example.com/team`) is a
+      // domain, not a name.
+      const l: Obj = {};
+      for (const [lk, lv] of Object.entries(v)) l[lk] = secretName(lk.slice(lk.indexOf('/') + 1)) ? SECRET_MASK : lv;
+      out[k] = l;
+      continue;
+    }
     if (k === 'annotations' && isObj(v)) {
       const a: Obj = {};
       for (const [ak, av] of Object.entries(v)) if (!DROP_ANNOTATIONS.includes(ak)) a[ak] = secret ? av : cleanAnnotation(ak, av);

@@ -8,11 +8,16 @@
  * kubectl_logs and ssh_run.
  * Generous: whatever follows a secret-looking name is masked, even when it is not a secret.
  * Passwords behind flags whose name says nothing (`mysql -phunter2`, `curl -u alice:pw`) are
- * masked by credential-flags.ts, called from here. Not seen: a YAML `name:`/`value:` pair, a
- * program's password flag it does not know, which the content detectors may still catch.
+ * masked by credential-flags.ts, called from here. So are a secret-named name/value pair (`{"name":
+ * "DB_PASSWORD","value":...}`, YAML `- name: ...` / `value: ...`), an assignment nested in another's
+ * value (`JAVA_OPTS=-Ddb.password=...`) and JSON inside a JSON string (nested-secrets.ts), and a
+ * Secret manifest kept as text (secret-manifests.ts). Not seen: a program's password flag it
+ * does not know, which the content detectors may still catch.
  */
 import { maskCredentialFlags } from './credential-flags.js';
 import { plainText } from './terminal-text.js';
+import { maskEncodedJson, maskNestedAssignments } from './nested-secrets.js';
+import { closingBracket, maskSecretManifests } from './secret-manifests.js';
 
 /** The mask put in place of a secret value. */
 export const SECRET_MASK = '***';
@@ -65,6 +70,10 @@ const FORMS: RegExp[] = [
   new RegExp(String.raw`(^|[\s{,'"])(${NAME})(:[ \t]+)(${QUOTED}|[^\n"'},{\[][^\n"'},]*)`, 'gm'),
   new RegExp(String.raw`(^|[\s;&|(\x60"'?{,])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,]+)`, 'gm'),
   new RegExp(String.raw`(^|\s)(--?${NAME})([ \t]+)(${QUOTED}|[^\s;&|\-][^\s;&|]*)`, 'gm'),
+  // Name/value pairs (env entries, headers) in JSON, a YAML block item and YAML flow: the name is the value's.
+  new RegExp(String.raw`("name"\s*:\s*")(${NAME})("\s*,\s*"value"\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
+  new RegExp(String.raw`((?:^|[\s{,])name:[ \t]+["']?)(${NAME})(["']?[ \t]*\n[ \t]*value:[ \t]+)(\S.*)$`, 'gm'),
+  new RegExp(String.raw`((?:^|[\s{,])name:[ \t]+["']?)(${NAME})(["']?[ \t]*,[ \t]*value:[ \t]+)(${QUOTED}|[^\n,}\s][^\n,}]*)`, 'gm'),
 ];
 
 /** The shell's working directories in `env` output (`PWD=/srv/app`), not passwords (`PWD=` in an ODBC string is). */
@@ -72,23 +81,6 @@ const SHELL_DIR = /^(OLD)?PWD$/;
 
 /** A JSON member or YAML flow entry whose value opens an object or array: `"credentials": {`, `auth: [`. */
 const OBJECT_VALUE = new RegExp(String.raw`(?:(")(${NAME})"\s*:\s*|(^|[\s{,])(${NAME}):[ \t]+)(?=[{\[])`, 'gm');
-
-/** Where the object or array opening at `from` closes (strings skipped), or the line's end. */
-function closingBracket(text: string, from: number): number {
-  let depth = 0;
-  let quoted = false;
-  for (let i = from; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\n') return i;
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
-    else if (c === '{' || c === '[') depth++;
-    else if ((c === '}' || c === ']') && --depth === 0) return i + 1;
-  }
-  return text.length;
-}
 
 /**
  * The object or array value of a secret-named member, masked whole to its closing bracket
@@ -116,19 +108,35 @@ function maskObjectValues(text: string, count?: { n: number }): string {
   return at === 0 ? text : out + text.slice(at);
 }
 
-/** Mask the values of secret-named assignments inside a text; `count.n` grows by each value masked. */
-export function maskSecretText(text: string, count?: { n: number }): string {
+/** May the value beside this name be shown? Not beside a secret name, but `PWD=/srv/app` in `env` output is a directory. */
+function maskable(name: string, value: string): boolean {
+  return secretName(name) && value.trim() !== '' && value !== SECRET_MASK && !(SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(value));
+}
+
+/**
+ * The masker at one depth of JSON strings holding JSON (nested-secrets.ts decodes them and comes
+ * back here): Secret manifests kept as text first (secret-manifests.ts), then secret-named object
+ * values, the forms, assignments nested in another's value, and program password flags.
+ */
+function maskText(text: string, count: { n: number } | undefined, depth: number): string {
   if (text.length < 3 || !/[=:\s]/.test(text)) return text;
-  let out = maskObjectValues(text, count);
+  let out = maskEncodedJson(text, depth, (inner, d) => maskText(inner, count, d));
+  out = maskSecretManifests(out, count);
+  out = maskObjectValues(out, count);
   for (const form of FORMS) {
     out = out.replace(form, (all: string, before: string, name: string, between: string, value: string) => {
-      if (!secretName(name.replace(/^-+/, '')) || value.trim() === '' || value === SECRET_MASK) return all;
-      if (SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(value)) return all;
+      if (!maskable(name.replace(/^-+/, ''), value)) return all;
       if (count) count.n++;
       return `${before}${name}${between}${SECRET_MASK}`;
     });
   }
+  if (out.includes('=')) out = maskNestedAssignments(out, secretName, maskable, count);
   return maskCredentialFlags(out, count);
+}
+
+/** Mask the values of secret-named assignments inside a text; `count.n` grows by each value masked. */
+export function maskSecretText(text: string, count?: { n: number }): string {
+  return maskText(text, count, 0);
 }
 
 /**

@@ -94,3 +94,13 @@ test('secretName: names ending in KEY', () => {
   for (const n of ['STRIPE_KEY', 'APP_KEY', 'masterKey', 'jwt.key', 'DB_PW']) assert.ok(secretName(n), n);
   for (const n of ['KEYCLOAK_URL', 'MONKEY', 'LOG_LEVEL']) assert.ok(!secretName(n), n);
 });
+
+test('secret-named label values are masked like secret-named annotations; other labels stay', () => {
+  for (const kind of ['configmaps', 'secrets', 'pods']) {
+    const out = cleanObject(kind, { metadata: { name: 'x', labels: { 'api-token': 'LEAK-l1', 'example.com/session-key': 'LEAK-l2', app: 'auth-proxy', 'auth.example.com/team': 'payments' } } }, none) as { metadata: { labels: Record<string, string> } };
+    assert.deepEqual(out.metadata.labels, { 'api-token': SECRET_MASK, 'example.com/session-key': SECRET_MASK, app: 'auth-proxy', 'auth.example.com/team': 'payments' }, kind);
+  }
+  // The same in text (kubectl get -o yaml through kubectl_exec): flow and block.
+  assert.equal(maskSecretText('  labels: {api-token: abc123, app: web}'), '  labels: {api-token: ***, app: web}');
+  assert.equal(maskSecretText('  labels:\n    api-token: abc123\n    app: web'), '  labels:\n    api-token: ***\n    app: web');
+});
