@@ -73,9 +73,11 @@ function withheldMessage(sqlstate: string): string | null {
  * resource and operator-intervention states, permission and undefined-column errors. Any other
  * message may quote a value: a lookup by name echoes it (`email::regclass` -> `relation
  * "<value>" does not exist`, 42P01; regtype, regproc, regrole, regnamespace: 42601, 42883,
- * 42704, 3F000), as do text-search parsers (`no operand in tsquery: "<value>"`, 42601).
+ * 42704, 3F000), as do text-search parsers (`no operand in tsquery: "<value>"`, 42601), and so
+ * does feature_not_supported (0A000): a dotted value cast to regconfig, regoper or regcollation
+ * is "cross-database references are not implemented: <value>".
  */
-const QUOTES_NO_VALUE_CLASSES = new Set(['08', '0A', '23', '25', '40', '53', '54', '55', '57']);
+const QUOTES_NO_VALUE_CLASSES = new Set(['08', '23', '25', '40', '53', '54', '55', '57']);
 const QUOTES_NO_VALUE = new Set(['42501', '42703']);
 
 /** The message for an error of a statement that touches masked columns, or null when PostgreSQL's may travel. */

@@ -34,7 +34,7 @@ const PLACES: Record<PredicatePlace, string> = {
   subquery: 'a subquery or WITH query (its clauses, or a value it returns into a condition)',
   filter: "an aggregate's FILTER",
   window: "a window's PARTITION BY or ORDER BY",
-  srf: 'the arguments of a function in FROM (or TABLESAMPLE)',
+  srf: 'the arguments of a function in FROM (or TABLESAMPLE), or of a set-returning function anywhere (its rows are counted from them) or of pg_sleep (its duration is timed)',
 };
 
 /**

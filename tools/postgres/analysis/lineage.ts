@@ -7,7 +7,7 @@
  */
 import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, namedColumn, notePredicate, noteRead, uniqSources, wholeRow } from './context.js';
-import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead } from './functions.js';
+import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead, sizedByArguments } from './functions.js';
 import { functionFactName } from './names.js';
 import { trackRef, trackSubquery } from './predicate-refs.js';
 import { isCurrentSetting, noteSettingCall } from './settings.js';
@@ -74,6 +74,9 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
       const lin = lineage(v, scope, ctx);
       // An aggregate's FILTER and a window's PARTITION BY / ORDER BY decide what it computes.
       if (k === 'filter' || k === 'over') notePredicate(ctx, lin.sources, k === 'filter' ? 'filter' : 'window');
+      // A set-returning function's arguments decide how many rows it adds, wherever it is called
+      // (and pg_sleep's how long the statement takes).
+      else if (name && sizedByArguments(name)) notePredicate(ctx, lin.sources, 'srf');
       return lin;
     });
     return { ...merge(parts, true), derived: true };

@@ -55,7 +55,8 @@ export interface StoredLineage {
  * - 'subquery': any clause but the select list of a query inside the statement (scalar, EXISTS,
  *   IN, ANY, LATERAL, a subquery or CTE in FROM or WITH): its result feeds the outer query;
  * - 'filter': an aggregate's FILTER (WHERE ...); 'window': a window's PARTITION BY or ORDER BY;
- * - 'srf': the arguments of a function in FROM (its rows are computed from them), TABLESAMPLE.
+ * - 'srf': the arguments of a function in FROM (its rows are computed from them), TABLESAMPLE, and of a
+ *   set-returning function anywhere else (a select list, ORDER BY, GROUP BY: it multiplies the rows).
  */
 export type PredicatePlace = 'top-where' | 'top-order' | 'top-group' | 'join' | 'subquery' | 'filter' | 'window' | 'srf';
 
