@@ -86,7 +86,7 @@ export const uiSchema = z
   .strict();
 
 /** Defaults of the `http:` caps, as written in warden.yaml; why here: the default of `http:` as a whole repeats them. */
-export const DEFAULT_HTTP_LIMITS = { max_requests_per_principal: 32, max_streams_per_principal: 4, request_timeout: '120s' } as const;
+export const DEFAULT_HTTP_LIMITS = { max_requests_per_principal: 32, max_streams_per_principal: 4, max_requests: 512, max_streams: 256, max_stream_buffer: 8 * 1024 * 1024, request_timeout: '120s' } as const;
 
 /** `http:` HTTP guards for MCP and the reviewer UI (DNS rebinding, cross-origin requests, body size, per-principal caps). */
 export const httpSchema = z
@@ -118,12 +118,43 @@ export const httpSchema = z
       .max(10_000)
       .default(DEFAULT_HTTP_LIMITS.max_streams_per_principal)
       .describe('Standalone GET (SSE) streams on /mcp one identity (issuer and subject) may hold open at once, across its sessions. One more is answered 429 WARDEN_RATE_LIMITED with Retry-After.'),
+    max_requests: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .default(DEFAULT_HTTP_LIMITS.max_requests)
+      .describe('Requests all identities together may have in flight on /mcp at once, counted as max_requests_per_principal is (at least that). One more is answered 503 WARDEN_UNAVAILABLE with Retry-After.'),
+    max_streams: z
+      .number()
+      .int()
+      .positive()
+      .max(100_000)
+      .default(DEFAULT_HTTP_LIMITS.max_streams)
+      .describe('Standalone GET (SSE) streams all identities together may hold open on /mcp at once (at least max_streams_per_principal). One more is answered 503 WARDEN_UNAVAILABLE with Retry-After.'),
+    max_stream_buffer: z
+      .number()
+      .int()
+      .min(64 * 1024)
+      .max(1024 * 1024 * 1024)
+      .default(DEFAULT_HTTP_LIMITS.max_stream_buffer)
+      .describe(
+        'Bytes Warden may hold unsent for one /mcp response (a GET stream, a POST answered as SSE) whose client reads slower than Warden writes; past it the connection is closed and logged, and its slot freed. The server raises it to eight times the largest answer a tool may give (limits.max_result_bytes, a connection\'s max_bytes or max_output_bytes), so that one whole answer is never cut off. At least 64 KiB. A backlog not taken within request_timeout is closed too.',
+      ),
     request_timeout: duration
       .refine((ms) => ms >= 1000 && ms <= 3_600_000, 'request_timeout must be between 1s and 1h')
       .default(parseDuration(DEFAULT_HTTP_LIMITS.request_timeout))
       .describe('How long a client may take to send a whole request (headers and body), 120s by default; then the connection is closed (408) and its slot freed. Headers must arrive within 10s (or this, if shorter).'),
   })
-  .strict();
+  .strict()
+  .superRefine((h, ctx) => {
+    // One identity may not hold more than the whole server: reported at both keys (either may be the one to change).
+    for (const [mine, all] of [['max_requests_per_principal', 'max_requests'], ['max_streams_per_principal', 'max_streams']] as const) {
+      if (h[mine] <= h[all]) continue;
+      const message = `http.${mine} (${h[mine]}) is more than http.${all} (${h[all]}): one identity may not hold more than the whole server`;
+      for (const key of [mine, all]) ctx.addIssue({ code: 'custom', path: [key], message });
+    }
+  });
 
 /** Limits shared by `rate_limits:` (per principal) and a rule's `limits:` (per principal and rule). */
 export const callLimitsSchema = z

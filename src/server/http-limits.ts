@@ -12,6 +12,12 @@
  * is issuer and subject (subjectKey, as the session registry's per-subject cap), so a subject
  * whose tokens vary a claim per login is still one identity. Counters exist only while a
  * principal holds a slot, so their number is bounded by the requests open.
+ *
+ * Server-wide caps bound the same two counts across all identities (http.max_requests,
+ * http.max_streams): many identities, or many valid tokens of distinct subjects, could otherwise
+ * hold unbounded requests and streams between them. Checked after an identity's own cap, at the
+ * same point; a refusal is 503 WARDEN_UNAVAILABLE with Retry-After. A slot is taken and given back
+ * with the identity's, on the same 'close'.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../tool-api.js';
@@ -40,11 +46,15 @@ const LOG_EVERY_MS = 60_000;
 /** Retry-After: a request slot frees when any response ends; a stream is held for long. */
 const RETRY_AFTER: Record<Kind, string> = { requests: '1', streams: '30' };
 
-/** The per-principal caps of one listener. */
+/** Key of the server-wide burst in the log bookkeeping (no principal's key is an empty string). */
+const SERVER = '';
+
+/** The per-principal and server-wide caps of one listener. */
 export interface PrincipalLimits {
   /**
    * Take a slot for this authenticated request, released when `res` closes; false after
-   * answering 429 (WARDEN_RATE_LIMITED, Retry-After) when the principal holds its cap, or when
+   * answering 429 (WARDEN_RATE_LIMITED, Retry-After) when the principal holds its cap, 503
+   * (WARDEN_UNAVAILABLE, Retry-After) when all principals together hold the server's, or when
    * the client has already gone (nothing to answer, nothing held).
    */
   admit(req: IncomingMessage, res: ServerResponse, principal: Principal): boolean;
@@ -52,9 +62,14 @@ export interface PrincipalLimits {
   held(principal?: Principal): Held;
 }
 
-/** Create the caps: at most `maxRequests` requests in flight and `maxStreams` GET streams per issuer and subject. */
-export function createPrincipalLimits(opts: { maxRequests: number; maxStreams: number; log: Log }): PrincipalLimits {
+/**
+ * Create the caps: at most `maxRequests` requests in flight and `maxStreams` GET streams per issuer
+ * and subject, and `total.requests` and `total.streams` in all (default: unbounded).
+ */
+export function createPrincipalLimits(opts: { maxRequests: number; maxStreams: number; total?: Held; log: Log }): PrincipalLimits {
   const counts = new Map<string, Held>();
+  const all: Held = { requests: 0, streams: 0 };
+  const server: Record<Kind, number> = { requests: opts.total?.requests ?? Infinity, streams: opts.total?.streams ?? Infinity };
   // An entry goes once its principal holds nothing and its log window has passed, or in the sweep
   // below: so it holds at most the identities refused within the last window.
   const bursts = new Map<string, Burst>();
@@ -62,6 +77,7 @@ export function createPrincipalLimits(opts: { maxRequests: number; maxStreams: n
 
   const refused = (key: string, kind: Kind, principal: Principal, req: IncomingMessage) => {
     const now = Date.now();
+    const whole = key === SERVER;
     const b = bursts.get(key);
     if (b && now - b.loggedAt < LOG_EVERY_MS) {
       b.unlogged++;
@@ -69,10 +85,10 @@ export function createPrincipalLimits(opts: { maxRequests: number; maxStreams: n
     }
     if (bursts.size >= 1024) for (const [k, v] of bursts) if (now - v.loggedAt >= LOG_EVERY_MS) bursts.delete(k);
     // Never the token: the subject and issuer name the principal.
-    opts.log('warn', `http ${kind === 'requests' ? 'request' : 'stream'} refused: the principal holds as many open as it may`, {
+    opts.log('warn', `http ${kind === 'requests' ? 'request' : 'stream'} refused: ${whole ? 'the server' : 'the principal'} holds as many open as it may`, {
       subject: principal.subject,
       issuer: typeof principal.claims.iss === 'string' ? principal.claims.iss : undefined,
-      limit: limit[kind],
+      limit: whole ? server[kind] : limit[kind],
       kind,
       remote: req.socket.remoteAddress,
       ...(b?.unlogged ? { refused_since_last_logged: b.unlogged } : {}),
@@ -100,7 +116,14 @@ export function createPrincipalLimits(opts: { maxRequests: number; maxStreams: n
         refuse(res, 429, `${ErrorCode.RATE_LIMITED}: this identity (issuer and subject) holds as many ${what} as it may; retry when one has ended`, { 'retry-after': RETRY_AFTER[kind], connection: 'close' });
         return false;
       }
+      if (all[kind] >= server[kind]) {
+        refused(SERVER, kind, principal, req);
+        const what = kind === 'requests' ? `requests in flight (${server.requests}, http.max_requests)` : `open GET streams (${server.streams}, http.max_streams)`;
+        refuse(res, 503, `${ErrorCode.UNAVAILABLE}: this server holds as many ${what} as it may, across all identities; retry when one has ended`, { 'retry-after': RETRY_AFTER[kind], connection: 'close' });
+        return false;
+      }
       held[kind]++;
+      all[kind]++;
       counts.set(key, held);
       let released = false;
       // 'close' fires once the response has ended or its connection is gone (abort, timeout, error).
@@ -108,19 +131,14 @@ export function createPrincipalLimits(opts: { maxRequests: number; maxStreams: n
         if (released) return;
         released = true;
         held[kind]--;
+        all[kind]--;
         if (held.requests === 0 && held.streams === 0 && counts.get(key) === held) forget(key);
       });
       return true;
     },
     held(principal) {
       if (principal) return { ...(counts.get(subjectKey(principal)) ?? { requests: 0, streams: 0 }) };
-      let requests = 0;
-      let streams = 0;
-      for (const h of counts.values()) {
-        requests += h.requests;
-        streams += h.streams;
-      }
-      return { requests, streams };
+      return { ...all };
     },
   };
 }

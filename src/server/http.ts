@@ -5,7 +5,8 @@
  * order: Host/Origin validation (DNS rebinding; Origin compared as scheme, host and port; CORS
  * preflights of /mcp answered next, without a token: http-cors.ts) -> bearer JWT
  * verification (OIDC, 401/403 with RFC 9728 challenges) -> per-principal caps on requests in flight
- * and GET streams (429; http-limits.ts) -> body limit, no JSON-RPC batches -> MCP. 2025-11-25
+ * and GET streams (429), then server-wide ones (503; http-limits.ts) -> body limit, no JSON-RPC
+ * batches -> MCP, each response's buffer bounded for clients that stop reading (http-stream-buffer.ts). 2025-11-25
  * clients get stateful sessions bound to their principal; 2026-07-28 clients are served per
  * request. Tool calls then take the one pipeline like any stdio call. Shutdown stops accepting,
  * lets in-flight calls finish (the pipeline records them), then closes sessions.
@@ -25,6 +26,7 @@ import { HEALTH_PATHS, healthProbes } from './http-health.js';
 import { allowOrigin, answerPreflight } from './http-cors.js';
 import { createSessionRegistry } from './http-sessions.js';
 import { createPrincipalLimits } from './http-limits.js';
+import { boundResponseBuffer, streamBufferBound } from './http-stream-buffer.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
 import { log } from './log.js';
@@ -122,7 +124,10 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
 
   let closing = false;
   const health = healthProbes({ closing: () => closing, store: rt.store });
-  const limits = createPrincipalLimits({ maxRequests: rt.config.http.max_requests_per_principal, maxStreams: rt.config.http.max_streams_per_principal, log });
+  const conf = rt.config.http;
+  const streamBuffer = streamBufferBound(rt.config);
+  if (streamBuffer.raisedFor) log('info', `http.max_stream_buffer raised to ${streamBuffer.bytes} bytes so that a whole answer of ${streamBuffer.raisedFor} is never cut off`, { configured: conf.max_stream_buffer });
+  const limits = createPrincipalLimits({ maxRequests: conf.max_requests_per_principal, maxStreams: conf.max_streams_per_principal, total: { requests: conf.max_requests, streams: conf.max_streams }, log });
   let activePosts = 0;
   let postWaiters: (() => void)[] = [];
 
@@ -130,9 +135,19 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
     const verified = await authenticate(req, res, verifier, resource, log);
     // Counted from here, before the body is read: a slow body holds its principal's slot, no other's.
     if (!verified || !limits.admit(req, res, verified.principal)) return;
+    const principal = verified.principal;
+    // A backlog its client takes nothing of for request_timeout is a client gone quiet (http-stream-buffer.ts).
+    boundResponseBuffer(res, streamBuffer.bytes, conf.request_timeout, (why) =>
+      log('warn', why.reason === 'buffer' ? 'http stream closed: its client is not reading and Warden would buffer more than it may' : 'http stream closed: its client took nothing of its answer for http.request_timeout', {
+        subject: principal.subject,
+        method: req.method,
+        buffered: why.buffered,
+        ...(why.reason === 'buffer' ? { limit: streamBuffer.bytes } : { stalled_ms: why.stallMs }),
+        remote: req.socket.remoteAddress,
+      }),
+    );
     const body = req.method === 'POST' ? await readJsonBody(req, res, maxBody) : { ok: true as const, body: undefined };
     if (!body.ok || refuseBatch(res, body.body)) return;
-    const principal = verified.principal;
     const auth = authInfo(verified, resource.resource);
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
     const sid = req.headers['mcp-session-id'];

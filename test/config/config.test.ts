@@ -90,3 +90,27 @@ test('http per-principal caps: defaults without settings, configured values, wro
   assert.ok(q.some((s) => /^3:http\.max_requests_per_principal:/.test(s)), q.join('\n'));
   assert.ok(q.some((s) => s.startsWith('4:http.request_timeout:request_timeout must be between 1s and 1h')), q.join('\n'));
 });
+
+test('http server-wide caps and stream buffer: defaults, configured values, per-identity above server-wide refused at its line', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-cfg-'));
+  writeFileSync(join(dir, 'warden.yaml'), 'policies: []\n');
+  const d = loadServerConfig(join(dir, 'warden.yaml'), families).http;
+  assert.deepEqual([d.max_requests, d.max_streams, d.max_stream_buffer], [512, 256, 8 * 1024 * 1024]);
+  writeFileSync(join(dir, 'warden.yaml'), 'policies: []\nhttp:\n  max_body_bytes: 4096\n');
+  const partial = loadServerConfig(join(dir, 'warden.yaml'), families).http;
+  assert.deepEqual([partial.max_requests, partial.max_streams, partial.max_stream_buffer], [512, 256, 8 * 1024 * 1024], 'another http key set keeps the defaults');
+  writeFileSync(join(dir, 'warden.yaml'), 'policies: []\nhttp:\n  max_requests: 8\n  max_streams: 2\n  max_requests_per_principal: 8\n  max_streams_per_principal: 1\n  max_stream_buffer: 65536\n');
+  const c = loadServerConfig(join(dir, 'warden.yaml'), families).http;
+  assert.deepEqual([c.max_requests, c.max_streams, c.max_stream_buffer], [8, 2, 65536]);
+
+  const p = problemsOf('policies: []\nhttp:\n  max_requests: 0\n  max_streams: 1.5\n  max_stream_buffer: 100\n');
+  assert.ok(p.some((s) => /^3:http\.max_requests:.*(>|greater|positive)/i.test(s)), p.join('\n'));
+  assert.ok(p.some((s) => /^4:http\.max_streams:/.test(s)), p.join('\n'));
+  assert.ok(p.some((s) => /^5:http\.max_stream_buffer:/.test(s)), p.join('\n'));
+  // The defaults of the per-identity caps (32, 4) are above these server-wide caps.
+  const q = problemsOf('policies: []\nhttp:\n  max_requests: 16\n  max_streams: 2\n');
+  assert.ok(q.some((s) => /^3:http\.max_requests:.*max_requests_per_principal \(32\)/.test(s)), q.join('\n'));
+  assert.ok(q.some((s) => /^4:http\.max_streams:.*max_streams_per_principal \(4\)/.test(s)), q.join('\n'));
+  const r = problemsOf('policies: []\nhttp:\n  max_requests_per_principal: 600\n');
+  assert.ok(r.some((s) => /^3:http\.max_requests_per_principal:.*max_requests \(512\)/.test(s)), r.join('\n'));
+});

@@ -8,8 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { request, type ClientRequest } from 'node:http';
-import { connectHttpAgent, initializeBody, mcpHeaders, rawRequest, type RawResponse } from '../support/http-agent.js';
+import { connectHttpAgent, initializeBody, mcpHeaders, rawRequest, slowPost, type RawResponse, type SlowRequest } from '../support/http-agent.js';
 import { lockTable, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 import { setLogLevel } from '../../src/server/log.js';
 
@@ -22,29 +21,6 @@ rules:
     on: [analytics]
     sql: { statements: [select], read: [public.slow] }
 `;
-
-/** A POST whose headers (and first byte) are sent and whose body never finishes, until aborted. */
-interface SlowRequest {
-  /** The response, or 'closed' when the connection went without one. */
-  done: Promise<RawResponse | 'closed'>;
-  abort(): void;
-}
-
-function slowPost(base: string, token: string): SlowRequest {
-  const u = new URL(base);
-  let req: ClientRequest;
-  const done = new Promise<RawResponse | 'closed'>((resolve) => {
-    req = request({ host: u.hostname, port: u.port, method: 'POST', path: '/mcp', headers: { ...mcpHeaders(token), 'content-length': '4096' } }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', () => resolve('closed'));
-    });
-    req.on('error', () => resolve('closed'));
-    req.write('{"jsonrpc":"2.0",');
-  });
-  return { done, abort: () => req.destroy() };
-}
 
 /** A quick request in a session that does not exist: 404 once admitted, 429 while its principal is at its cap. */
 const probe = (w: HttpWarden, token: string) => rawRequest(w.url, { headers: mcpHeaders(token, { 'mcp-session-id': 'no-such-session' }), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });

@@ -2,7 +2,7 @@
  * A real MCP client over Streamable HTTP with a bearer token, plus raw HTTP helpers for the
  * status-code checks (401/403/404/413) that a client library would hide.
  */
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 
@@ -75,4 +75,28 @@ export function mcpHeaders(token?: string, extra: Record<string, string> = {}): 
     ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}),
     ...extra,
   };
+}
+
+/** A POST whose headers (and first byte) are sent and whose body never finishes, until aborted. */
+export interface SlowRequest {
+  /** The response, or 'closed' when the connection went without one. */
+  done: Promise<RawResponse | 'closed'>;
+  abort(): void;
+}
+
+/** Start a slow POST to `${base}/mcp` with a bearer token (a request that holds its slot until aborted or timed out). */
+export function slowPost(base: string, token: string): SlowRequest {
+  const u = new URL(base);
+  let req: ClientRequest;
+  const done = new Promise<RawResponse | 'closed'>((resolve) => {
+    req = request({ host: u.hostname, port: u.port, method: 'POST', path: '/mcp', headers: { ...mcpHeaders(token), 'content-length': '4096' } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      res.on('error', () => resolve('closed'));
+    });
+    req.on('error', () => resolve('closed'));
+    req.write('{"jsonrpc":"2.0",');
+  });
+  return { done, abort: () => req.destroy() };
 }

@@ -69,15 +69,15 @@ export const SEED = `
 
 /**
  * Start it all. `config` gets ISSUER and AUDIENCE substituted; `extraConfig` is appended;
- * `opts.oidc` (YAML lines) is added to identity.oidc.
+ * `opts.oidc` (YAML lines) is added to identity.oidc, `opts.connection` to the analytics connection.
  */
-export async function startHttpWarden(policies: Record<string, string>, extraConfig = '', opts: { audience?: string; oidc?: string } = {}): Promise<HttpWarden> {
+export async function startHttpWarden(policies: Record<string, string>, extraConfig = '', opts: { audience?: string; oidc?: string; connection?: string } = {}): Promise<HttpWarden> {
   setLogLevel(process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'silent');
   const db = await createTestDatabase({ prefix: 'http' });
   await db.query(SEED);
   for (const t of ['users', 'orders', 'slow']) await db.query(`GRANT SELECT ON ${t} TO ${db.role}`);
   const issuer = await startOidcIssuer({ ...(opts.audience ? { audience: opts.audience } : {}) });
-  const dir = writeWardenDir(httpConfig(issuer, extraConfig, opts.oidc), policies);
+  const dir = writeWardenDir(httpConfig(issuer, extraConfig, opts.oidc, opts.connection), policies);
   process.env.HTTP_TEST_DATABASE_URL = db.url;
   const rt = await startRuntime(dir.configPath, families);
   const http = await serveOverHttp(rt, { host: '127.0.0.1', port: 0, version: 'test', shutdownTimeoutMs: 10_000 });
@@ -112,8 +112,9 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
 }
 
 /** The warden.yaml of an HTTP test Warden: the issuer's OIDC settings, the test database as `analytics`. */
-function httpConfig(issuer: OidcIssuer, extraConfig: string, oidcExtra = ''): string {
+function httpConfig(issuer: OidcIssuer, extraConfig: string, oidcExtra = '', connectionExtra = ''): string {
   const more = oidcExtra.split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('');
+  const conn = connectionExtra.split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('');
   return `
 transcripts: { store: sqlite:warden.db }
 responses: { structured_content: true }
@@ -130,7 +131,7 @@ ${more}connections:
     url: env:HTTP_TEST_DATABASE_URL
     statement_timeout: 5s
     max_rows: 1000
-policies: [policies/*.yaml]
+${conn}policies: [policies/*.yaml]
 ${extraConfig}
 `;
 }
