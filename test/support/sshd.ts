@@ -132,6 +132,10 @@ function sessionSshdPids(pid: number): number[] {
 export interface SshdOptions {
   /** Environment variables sshd sets in every session (sshd_config `SetEnv`), as `env` on a host shows them. */
   setEnv?: Record<string, string>;
+  /** sshd_config `MaxSessions` (sessions one connection may hold at once; default 32). */
+  maxSessions?: number;
+  /** Lines appended to sshd_config (last, so a `Match` block may close it), e.g. `ForceCommand ...`. */
+  extraConfig?: string[];
 }
 
 function config(dir: string, port: number, user: string, o: SshdOptions = {}): string {
@@ -157,10 +161,11 @@ function config(dir: string, port: number, user: string, o: SshdOptions = {}): s
     'X11Forwarding no',
     'PermitTTY no',
     'PermitUserEnvironment no',
-    'MaxSessions 32',
+    `MaxSessions ${o.maxSessions ?? 32}`,
     'MaxStartups 100:30:200',
     'LogLevel VERBOSE',
     ...setEnv,
+    ...(o.extraConfig ?? []),
     '',
   ].join('\n');
 }
@@ -270,9 +275,15 @@ export async function pollUntil(check: () => boolean, ms: number): Promise<boole
 
 /**
  * A connector named `web-1` to this sshd with its client key (secrets resolved from `work`), the
- * schema's defaults and `over`; pushed onto `into` so the test can close it.
+ * schema's defaults and `over`, logging to `log`; pushed onto `into` so the test can close it.
  */
-export function sshdConnector(sshd: Sshd, work: string, into: SshConnector[], over: Record<string, unknown> = {}): SshConnector {
+export function sshdConnector(
+  sshd: Sshd,
+  work: string,
+  into: SshConnector[],
+  over: Record<string, unknown> = {},
+  log?: ConstructorParameters<typeof SshConnector>[2],
+): SshConnector {
   const parsed = sshConnectionSchema.parse({
     host: sshd.host,
     port: sshd.port,
@@ -281,7 +292,7 @@ export function sshdConnector(sshd: Sshd, work: string, into: SshConnector[], ov
     host_key: sshd.hostKeyLine,
     ...over,
   });
-  const c = new SshConnector({ ...(parsed as object), name: 'web-1', type: 'ssh' } as SshConnection, createSecretResolver(work));
+  const c = new SshConnector({ ...(parsed as object), name: 'web-1', type: 'ssh' } as SshConnection, createSecretResolver(work), log);
   into.push(c);
   return c;
 }

@@ -9,13 +9,29 @@
 import { Client, type ConnectConfig } from 'ssh2';
 import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
 import { sessionsPerPrincipal, type SshConnection } from './config.js';
-import { deadlineIn, within } from './call-deadline.js';
-import { execOnClient, type ExecOptions, type ExecResult } from './exec.js';
+import { deadlineIn, within, type CallDeadline } from './call-deadline.js';
+import { execOnClient, SessionRefused, type ExecOptions, type ExecResult } from './exec.js';
 import { compilePin, fingerprint, hostKeyAlgorithms, type HostKeyPin } from './host-key.js';
 import { disconnectReason, hostDescription, ssh2OwnMessage } from './host-text.js';
 import { privateKeyError } from './key-error.js';
 import { SessionSlots } from './session-slots.js';
 import { checkLoginShell } from './shell-probe.js';
+
+/**
+ * Channel-open failure reasons a host may give at its session limit: OpenSSH (9.2) says "connect
+ * failed" (2), other servers "administratively prohibited" (1) or "resource shortage" (4).
+ */
+const AT_LIMIT_REASONS = new Set([1, 2, 4]);
+
+/**
+ * Pauses before asking again when a refusal cannot be the host's limit (ms): fewer sessions open
+ * than it held at once before, or none. sshd frees an ended session only after it read Warden's
+ * channel close, and the next request can arrive in the same read.
+ */
+const RACE_RETRIES = [20, 50, 100, 200];
+
+/** How long after a session ended the host may still count it (ms). */
+const RECENT_END_MS = 100;
 
 /** Options of one run: the command's limits, and whose share of the host's sessions it takes. */
 export interface RunOptions extends ExecOptions {
@@ -31,6 +47,12 @@ export class SshConnector {
   private entry: { client: Promise<Client>; conn: Client | null } | null = null;
   private readonly pin: HostKeyPin;
   private readonly slots: SessionSlots;
+  /**
+   * Sessions of each connection the host holds open now, the most it held at once (a proven
+   * lower bound of its limit) and when one last ended (the probe's, first), to learn a host
+   * limit below max_sessions.
+   */
+  private readonly hostSessions = new WeakMap<Client, { open: number; peak: number; lastEnd: number }>();
   private closed = false;
 
   constructor(
@@ -79,7 +101,7 @@ export class SshConnector {
       client.on('ready', () => {
         ready = true;
         // Only a host whose shell reads the canonical quoting as written gets a command.
-        checkLoginShell(client, this.where(), this.conn.connect_timeout).then(
+        checkLoginShell(client, this.where(), this.conn.connect_timeout, this.log).then(
           () => resolve(client),
           (e: unknown) => {
             client.end();
@@ -140,6 +162,12 @@ export class SshConnector {
     return new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()}: ${own ?? `the SSH handshake failed (${e.level === 'protocol' ? 'protocol' : 'handshake'} error; details in Warden's log)`}`);
   }
 
+  private hostHeld(client: Client): { open: number; peak: number; lastEnd: number } {
+    let held = this.hostSessions.get(client);
+    if (!held) this.hostSessions.set(client, (held = { open: 0, peak: 0, lastEnd: performance.now() }));
+    return held;
+  }
+
   /** The shared connection, opened on first use and again after it dropped. */
   private get(): Promise<Client> {
     if (this.closed) return Promise.reject(new WardenError(ErrorCode.BACKEND, 'the ssh connector is closed'));
@@ -148,26 +176,102 @@ export class SshConnector {
       const drop = () => {
         if (this.entry === entry) this.entry = null;
       };
+      // A new connection may meet another host limit (sshd restarted with another MaxSessions).
+      this.slots.setLimit(this.conn.max_sessions);
       entry.client = this.open(drop);
-      entry.client.then((c) => (entry.conn = c), drop);
+      entry.client.then((c) => {
+        entry.conn = c;
+        this.hostHeld(c); // the probe's session just ended
+      }, drop);
       this.entry = entry;
     }
     return this.entry.client;
   }
 
-  /** Run one already-canonical command line on the host, all of it within the call's deadline. */
+  /**
+   * Run one already-canonical command line on the host, all of it within the call's deadline.
+   * A host may allow fewer sessions per connection than max_sessions (sshd MaxSessions, default
+   * 10): sshd refuses the channel over its limit. Such a refusal, while other sessions of this
+   * connection are open, as many as the host ever held at once and none just ended, teaches
+   * the connector the host's limit (the sessions open then); the call goes back to the queue
+   * for a slot under it and runs when one of those sessions ends, still within its deadline.
+   * Otherwise it asks again shortly (sshd frees an ended session only after it read the close)
+   * and takes the sessions open as the limit when that keeps failing: such a limit can be lower
+   * than the host's, calls then wait more, none fails, and a new connection learns again.
+   * Why wait on the same connection rather than open another: the host's limit is its
+   * operator's choice per connection, a second login costs a handshake and the probe, and counts
+   * against sshd MaxStartups; the queue keeps the principals' shares fair.
+   * A refusal with none of this connection's sessions open, asked again a few times, is the
+   * host's answer, not its limit, and fails the call.
+   */
   async run(command: string, { principal = '', ...o }: RunOptions): Promise<ExecResult> {
     const d = deadlineIn(o.timeoutMs, o.signal);
-    const release = await this.slots.acquire(d, principal, (overShare) =>
-      overShare
-        ? `free session on ${this.where()} within this principal's share (max_sessions_per_principal ${sessionsPerPrincipal(this.conn)} busy with its own calls)`
-        : `free session on ${this.where()} (max_sessions ${this.conn.max_sessions} busy)`,
-    );
+    for (;;) {
+      const release = await this.slots.acquire(d, principal, (overShare) =>
+        overShare
+          ? `free session on ${this.where()} within this principal's share (max_sessions_per_principal ${Math.min(sessionsPerPrincipal(this.conn), this.slots.limit)} busy with its own calls)`
+          : this.slots.limit < this.conn.max_sessions
+            ? `free session on ${this.where()} (the host allows ${this.slots.limit} at once, below max_sessions ${this.conn.max_sessions}; all busy)`
+            : `free session on ${this.where()} (max_sessions ${this.conn.max_sessions} busy)`,
+      );
+      try {
+        const client = await within(this.get(), d, `SSH connection to ${this.where()}`);
+        // The slot is kept while asking again shortly: a call let go of it would come back only
+        // when another session ended, which is just when the host may not have freed that one.
+        for (let races = 0; ; races++) {
+          try {
+            return await this.execCounted(client, command, o, d);
+          } catch (e) {
+            if (!(e instanceof SessionRefused) || !AT_LIMIT_REASONS.has(e.openFailure)) throw e;
+            const held = this.hostHeld(client);
+            // As many open as the host ever held at once on this connection, none just ended:
+            // that is its limit. Otherwise a session that just ended may not be freed on the
+            // host yet: ask again shortly, and take the sessions open as the limit only when
+            // that keeps failing.
+            const atLimit = held.open > 0 && held.open >= held.peak && performance.now() - held.lastEnd >= RECENT_END_MS;
+            if (!atLimit && races < RACE_RETRIES.length) {
+              await within(new Promise((r) => setTimeout(r, RACE_RETRIES[races])), d, `free session on ${this.where()}`);
+              continue;
+            }
+            if (held.open === 0) throw e;
+            if (held.open < this.slots.limit) {
+              this.log('warn', 'ssh host allows fewer sessions per connection than max_sessions; calls over it wait for a free one', {
+                connection: this.conn.name,
+                max_sessions: this.conn.max_sessions,
+                host_sessions: held.open,
+              });
+              this.slots.setLimit(held.open);
+            }
+            break; // back to the queue, for a slot under the host's limit
+          }
+        }
+      } finally {
+        release();
+      }
+    }
+  }
+
+  /** One exec on `client`, counted among the sessions the host holds while its channel is open. */
+  private async execCounted(client: Client, command: string, o: ExecOptions, d: CallDeadline): Promise<ExecResult> {
+    let opened = false;
+    const held = this.hostHeld(client);
     try {
-      const client = await within(this.get(), d, `SSH connection to ${this.where()}`);
-      return await execOnClient(client, command, { answerTimeoutMs: this.conn.connect_timeout, log: this.log, ...o, deadline: d.at });
+      return await execOnClient(client, command, {
+        answerTimeoutMs: this.conn.connect_timeout,
+        log: this.log,
+        ...o,
+        deadline: d.at,
+        onSession: () => {
+          opened = true;
+          held.open++;
+          held.peak = Math.max(held.peak, held.open);
+        },
+      });
     } finally {
-      release();
+      if (opened) {
+        held.open--;
+        held.lastEnd = performance.now();
+      }
     }
   }
 

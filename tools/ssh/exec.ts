@@ -33,6 +33,23 @@ export interface ExecOptions {
   answerTimeoutMs?: number;
   /** Where to say that a connection was closed as stuck. */
   log?: ExecContext['log'];
+  /** Called once the host opened the session channel (the connector counts the host's sessions). */
+  onSession?: () => void;
+}
+
+/**
+ * The host refused the session channel itself (RFC 4254 channel open failure). Why a class: the
+ * connector tells a host at its own session limit (sshd MaxSessions) from one that refuses
+ * sessions at all by the reason code and by how many sessions it holds.
+ */
+export class SessionRefused extends WardenError {
+  constructor(
+    message: string,
+    /** The RFC 4254 reason code the host gave. */
+    readonly openFailure: number,
+  ) {
+    super(ErrorCode.BACKEND, message);
+  }
 }
 
 /** RFC 4254 signal names as OpenSSH sends them (plus its SIG@openssh.com for the others). */
@@ -111,8 +128,10 @@ export function execOnClient(client: Client, command: string, o: ExecOptions): P
       if (err) {
         // The host's description stays in Warden's log: it is the host's text, not Warden's (host-text.ts).
         o.log?.('warn', 'ssh host refused a session', { description: hostDescription(err) });
-        return reject(new WardenError(ErrorCode.BACKEND, sessionRefusal(err)));
+        const reason = (err as Error & { reason?: unknown }).reason;
+        return reject(typeof reason === 'number' ? new SessionRefused(sessionRefusal(err), reason) : new WardenError(ErrorCode.BACKEND, sessionRefusal(err)));
       }
+      o.onSession?.();
       collect(ch, deadline, secs, o, client, started, resolve, reject);
     };
     try {

@@ -8,6 +8,8 @@
  * own log (JSON-escaped), for the operator.
  */
 
+import { plainText } from '../shared/terminal-text.js';
+
 /** RFC 4253 disconnect reason codes. */
 const DISCONNECT_REASONS: Record<number, string> = {
   1: 'host not allowed to connect',
@@ -38,9 +40,20 @@ const OPEN_FAILURES: Record<number, string> = {
 /** How much of a host's description Warden's log keeps. */
 const LOGGED_CHARS = 200;
 
+/**
+ * Host text as Warden's log keeps it: terminal escape sequences and control characters removed
+ * (terminal-text.ts; a carriage return too, newlines and tabs kept, which the JSON log escapes),
+ * at most LOGGED_CHARS characters, a cut marked with "…". Why: an operator reads the log in a
+ * terminal, and a host must not retitle it, move its cursor or fill it.
+ */
+export function loggedHostText(text: string): string {
+  const plain = [...plainText(text).replace(/\r/g, '')];
+  return plain.length > LOGGED_CHARS ? `${plain.slice(0, LOGGED_CHARS).join('')}…` : plain.join('');
+}
+
 /** The host's own description, bounded, for Warden's log only. */
 export function hostDescription(e: { message?: unknown }): string {
-  return String(e.message ?? '').slice(0, LOGGED_CHARS);
+  return loggedHostText(String(e.message ?? ''));
 }
 
 /** The name of a disconnect reason code, when `e` is a disconnect the host sent (ssh2 sets a numeric code); null otherwise. */

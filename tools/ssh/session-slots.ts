@@ -23,13 +23,32 @@ export class SessionSlots {
   private active = 0;
   private grants = 0;
   private readonly shares = new Map<string, Share>();
-  private readonly perPrincipal: number;
+  private perPrincipal: number;
+  private max: number;
 
   constructor(
-    private readonly max: number,
-    perPrincipal: number = max,
+    private readonly configuredMax: number,
+    private readonly configuredPerPrincipal: number = configuredMax,
   ) {
-    this.perPrincipal = Math.max(1, Math.min(perPrincipal, max));
+    this.max = configuredMax;
+    this.perPrincipal = Math.max(1, Math.min(configuredPerPrincipal, configuredMax));
+  }
+
+  /** The slots handed out at most now (the configured number, or a host's lower limit). */
+  get limit(): number {
+    return this.max;
+  }
+
+  /**
+   * Hand out at most `n` slots from now on (at most the configured number, at least 1); the
+   * share per principal shrinks with it. Slots already out stay out; a raise serves waiters.
+   * Why: a host can allow fewer sessions per connection than Warden's max_sessions (sshd
+   * MaxSessions); the connector learns that from a refusal.
+   */
+  setLimit(n: number): void {
+    this.max = Math.max(1, Math.min(Math.trunc(n), this.configuredMax));
+    this.perPrincipal = Math.max(1, Math.min(this.configuredPerPrincipal, this.max));
+    this.dispatch();
   }
 
   /**

@@ -109,4 +109,25 @@ describe('SessionSlots: a share per principal', () => {
       return true;
     });
   });
+
+  test("a host's lower limit (setLimit): slots out stay out, no new grant until under it, the share shrinks with it; a raise serves waiters", async () => {
+    const slots = new SessionSlots(6, 4);
+    const g = new Grants(slots);
+    for (const l of ['a1', 'a2', 'b1']) await g.ask(l[0]!.toUpperCase(), l);
+    slots.setLimit(2);
+    assert.equal(slots.limit, 2);
+    const b2 = g.ask('B', 'b2');
+    const c1 = g.ask('C', 'c1');
+    await settle();
+    g.release('a1');
+    await settle();
+    assert.deepEqual(g.order, ['a1', 'a2', 'b1'], 'three out, limit two: a release grants nothing yet');
+    g.release('a2');
+    await c1;
+    assert.deepEqual(g.order, ['a1', 'a2', 'b1', 'c1'], 'under the limit: C (no session) before B (one)');
+    slots.setLimit(99);
+    assert.equal(slots.limit, 6, 'never above max_sessions');
+    await b2;
+    assert.deepEqual(g.order, ['a1', 'a2', 'b1', 'c1', 'b2']);
+  });
 });
