@@ -7,7 +7,7 @@
  */
 import { ErrorCode } from '../errors.js';
 import type { Principal } from '../tool-api.js';
-import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
+import type { ApprovalRow, ApprovalStore, VoidReason } from '../recorder/index.js';
 import { actingFor, actorChain, isDelegated } from './actors.js';
 import { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
 import { voidedRefusal } from './gate-results.js';
@@ -80,7 +80,7 @@ export function delegatedConfirmRefusal(principal: Principal, rule: string): Gat
 }
 
 /** Ask, record the answer, and consume the confirmation when it was yes. */
-export async function confirmWithRequester(tables: ApprovalStore, row: ApprovalRow, input: GateInput, iso: () => string): Promise<GateResult> {
+export async function confirmWithRequester(tables: ApprovalStore, row: ApprovalRow, input: GateInput, iso: () => string, notifyVoided: (row: ApprovalRow, reason: VoidReason) => void): Promise<GateResult> {
   const me = input.principal.subject;
   const deny = async (comment: string, message: string): Promise<GateResult> => {
     await tables.decide(row.id, { reviewer: me, decision: 'deny', comment, auth: 'elicitation', at: iso() }, () => undefined, true);
@@ -108,7 +108,7 @@ export async function confirmWithRequester(tables: ApprovalStore, row: ApprovalR
   // that reason, as a reviewer approval is (gate-results.ts voidedRefusal).
   await tables.decide(row.id, { reviewer: me, decision: 'approve', comment: null, auth: 'elicitation', at: iso() }, () => undefined, true);
   const now = input.recheck?.();
-  if (now) return voidedRefusal(tables, [row], { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso());
+  if (now) return voidedRefusal(tables, [row], { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(), notifyVoided);
   if (!(await tables.consume(row.id, input.callId, iso()))) {
     return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: row.id, message: 'the confirmation expired before the call could run' };
   }

@@ -7,7 +7,7 @@
 import { ErrorCode } from '../errors.js';
 import { requirementLabel } from '../policy/approval-terms.js';
 import type { ApprovalRow, ApprovalStore, VoidReason } from '../recorder/index.js';
-import type { GateResult } from './service.js';
+import type { GateResult, ServiceContext } from './service.js';
 import { waitingLine } from './views.js';
 
 // One request reads as before; several are named by their place and rule.
@@ -41,8 +41,17 @@ export function refusalOf(rows: readonly ApprovalRow[], t: number, usableUntil: 
  * keep them: an approval given for a call the live policy refused must not wait in the store
  * for the next policy that would let it through. `approvalId` names the request that refused.
  */
-export async function voidedRefusal(tables: ApprovalStore, rows: readonly ApprovalRow[], reason: VoidReason, at: string, approvalId = rows[0]!.id): Promise<GateResult> {
-  await tables.voidAll(rows.map((r) => r.id), reason, at);
+export async function voidedRefusal(
+  tables: ApprovalStore,
+  rows: readonly ApprovalRow[],
+  reason: VoidReason,
+  at: string,
+  notify: (row: ApprovalRow, reason: VoidReason) => void,
+  approvalId = rows[0]!.id,
+): Promise<GateResult> {
+  const voided = new Set(await tables.voidAll(rows.map((r) => r.id), reason, at));
+  // The rule's webhook heard of the request and its approval: it hears that they ran nothing.
+  for (const r of rows) if (voided.has(r.id)) notify((await tables.get(r.id)) ?? r, reason);
   return { granted: false, code: reason.code, approvalId, message: reason.message };
 }
 
@@ -65,4 +74,9 @@ export function pendingResult(rows: readonly ApprovalRow[], why: string, t: numb
     approvalId: first.id,
     message: `${why}: this call needs ${rows.length} approvals, each its own request: ${parts.join('; ')}. Call ${first.tool} again with the same arguments once every one is approved; approval_status reports each one's state`,
   };
+}
+
+/** The `voided` notice of a request, to its rule's `notify:` (ServiceContext.notify). */
+export function voidNotifier(ctx: Pick<ServiceContext, 'notify'>): (row: ApprovalRow, reason: VoidReason) => void {
+  return (row, reason) => ctx.notify(row, 'voided', { reason });
 }

@@ -15,7 +15,7 @@ import { confirmWithRequester, delegatedConfirmRefusal } from './confirm.js';
 import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
 import { combinationIdFor } from './combination.js';
-import { pendingResult, refusalOf, voidedRefusal } from './gate-results.js';
+import { pendingResult, refusalOf, voidedRefusal, voidNotifier } from './gate-results.js';
 import { staleTerms } from './live-terms.js';
 import { cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 import type { GateInput, GateResult, ServiceContext } from './service.js';
@@ -66,7 +66,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
       ...base, id: randomUUID(), approvalRule: confirms.map((n) => n.ruleId).join(', '), reviewers: { subjects: [input.principal.subject] },
       approvalsRequired: 1, confirm: 'requester', createdAt: iso(made), expiresAt: iso(made + timing.expires), ttlMs: timing.expires,
     });
-    confirmed = await confirmWithRequester(tables, row, input, iso);
+    confirmed = await confirmWithRequester(tables, row, input, iso, voidNotifier(ctx));
     if (!confirmed.granted) return confirmed;
   }
   if (!reviewed.length) return confirmed!;
@@ -124,6 +124,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
  */
 async function wait(ctx: ServiceContext, rows: ApprovalRow[], input: GateInput, callHash: string, waitMs: number, usableUntil: (r: ApprovalRow) => number, clock: () => number): Promise<GateResult> {
   const { tables, opts, iso, pollMs, progressEveryMs } = ctx;
+  const notifyVoided = voidNotifier(ctx);
   const deadline = clock() + waitMs;
   const n = rows.length;
   const line = (r: ApprovalRow, i: number, t: number) =>
@@ -154,11 +155,11 @@ async function wait(ctx: ServiceContext, rows: ApprovalRow[], input: GateInput, 
       const staleRow = cur.find((c) => staleTerms(c, live));
       if (staleRow) {
         const reason = { code: ErrorCode.APPROVAL_DENIED, message: staleTerms(staleRow, live)!, ruleIds: [staleRow.approvalRule] };
-        return voidedRefusal(tables, cur, reason, iso(clock()), staleRow.id);
+        return voidedRefusal(tables, cur, reason, iso(clock()), notifyVoided, staleRow.id);
       }
       // The call itself is judged again under the live policy.
       const now = input.recheck?.();
-      if (now) return voidedRefusal(tables, cur, { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(clock()));
+      if (now) return voidedRefusal(tables, cur, { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(clock()), notifyVoided);
       const at = iso(clock());
       const r = await tables.consumeAll(cur.map((c) => c.id), { callId: input.callId, callHash, requester: input.principal.subject }, at);
       if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };

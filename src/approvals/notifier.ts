@@ -18,11 +18,13 @@ export interface NotifySpec {
 
 /** What happened to a request. */
 export interface ApprovalNotice {
-  event: 'requested' | 'decision' | 'approved' | 'denied' | 'expired';
+  event: 'requested' | 'decision' | 'approved' | 'denied' | 'expired' | 'voided';
   approval: ApprovalView;
   /** The canonical call (tool, connection, normalised arguments). */
   call: unknown;
   reviewer?: { subject: string; decision: 'approve' | 'deny'; comment: string | null };
+  /** `voided`: the live policy's refusal of the call the request waited for (Warden's words, rule ids). */
+  reason?: { code: string; message: string; ruleIds: string[] };
 }
 
 /** Fire-and-forget delivery; `drain` lets a short-lived process (the CLI) wait for it. */
@@ -78,6 +80,8 @@ function headline(n: ApprovalNotice): string {
       return `approval requested by ${requesterLabel(a)} for ${a.tool}${a.connection ? ` on ${a.connection}` : ''} (${a.approvals_required} approval${a.approvals_required === 1 ? '' : 's'} needed, expires ${a.expires_at})${a.combination ? `; ${combinationLine(a)}` : ''}`;
     case 'decision':
       return `${n.reviewer?.subject ?? 'a reviewer'} voted ${n.reviewer?.decision ?? '?'} on a request by ${requesterLabel(a)}`;
+    case 'voided':
+      return `request by ${requesterLabel(a)} for ${a.tool} is now voided: the live policy refused the call after a reload (${n.reason?.code ?? 'refused'}: ${n.reason?.message ?? ''}); its approvals will never run it`;
     default:
       return `request by ${requesterLabel(a)} for ${a.tool} is now ${n.event}${n.reviewer ? ` (by ${n.reviewer.subject})` : ''}`;
   }
@@ -113,6 +117,7 @@ export function jsonBody(n: ApprovalNotice): Record<string, unknown> {
     approval: n.approval,
     call: n.call,
     ...(n.reviewer ? { reviewer: n.reviewer } : {}),
+    ...(n.reason ? { reason: n.reason } : {}),
   };
 }
 
