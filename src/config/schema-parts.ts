@@ -49,14 +49,13 @@ export const identitySchema = z
         algorithms: z.array(z.string()).optional(),
         /** Scopes every HTTP token must carry (403 insufficient_scope otherwise). */
         required_scopes: z.array(z.string().min(1)).default([]),
-        /** Leeway for exp/nbf, and for an iat in the future. */
-        clock_tolerance: duration.default(30_000),
-        /** Minimum time between JWKS refetches caused by an unknown key id. */
+        // prefault: a duration default is written as in warden.yaml and parsed like one (the published schema and reference show it so).
+        clock_tolerance: duration.prefault('30s').describe('Leeway for a token\'s exp and nbf, and for an iat in the future (at most 5m).'),
         jwks_cooldown: duration
           .refine((ms) => ms >= MIN_JWKS_COOLDOWN_MS, `jwks_cooldown must be at least ${MIN_JWKS_COOLDOWN_MS / 1000}s: below that, every token with an unknown key id refetches the issuer's keys`)
-          .default(30_000),
-        /** Maximum age of the cached JWKS. */
-        jwks_max_age: duration.default(600_000),
+          .prefault('30s')
+          .describe(`Least time between two fetches of the issuer's keys (JWKS) caused by tokens with an unknown key id; at least ${MIN_JWKS_COOLDOWN_MS / 1000}s.`),
+        jwks_max_age: duration.prefault('10m').describe('How long the fetched keys (JWKS) are used before they are fetched again.'),
         /** RFC 9068 typ check; off by default because some IdPs type access tokens `JWT` too. */
         require_access_token_type: z
           .boolean()
@@ -143,8 +142,8 @@ export const httpSchema = z
       ),
     request_timeout: duration
       .refine((ms) => ms >= 1000 && ms <= 3_600_000, 'request_timeout must be between 1s and 1h')
-      .default(parseDuration(DEFAULT_HTTP_LIMITS.request_timeout))
-      .describe('How long a client may take to send a whole request (headers and body), 120s by default; then the connection is closed (408) and its slot freed. Headers must arrive within 10s (or this, if shorter).'),
+      .prefault(DEFAULT_HTTP_LIMITS.request_timeout)
+      .describe('How long a client may take to send a whole request (headers and body); then the connection is closed (408) and its slot freed. Headers must arrive within 10s (or this, if shorter).'),
   })
   .strict()
   .superRefine((h, ctx) => {

@@ -41,8 +41,8 @@ const baseSchema = z
          */
         liveness_grace: duration
           .refine((ms) => ms >= 1000 && ms <= 300_000, 'liveness_grace must be between 1s and 5m')
-          .default(parseDuration(DEFAULT_LIVENESS_GRACE))
-          .describe(`PostgreSQL store (several replicas) only: how long a replica's liveness lock must stay free before the others take it as dead, mark its running calls interrupted, close its sessions and free its rate-limit slots (${DEFAULT_LIVENESS_GRACE} by default). Longer rides out longer network blips of a live replica; shorter recovers a killed one sooner. Use the same value on every replica.`),
+          .prefault(DEFAULT_LIVENESS_GRACE)
+          .describe(`PostgreSQL store (several replicas) only: how long a replica's liveness lock must stay free before the others take it as dead, mark its running calls interrupted, close its sessions and free its rate-limit slots. Longer rides out longer network blips of a live replica; shorter recovers a killed one sooner. Use the same value on every replica.`),
       })
       .strict()
       .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL', writer: 'inline', read_intent: 'before', liveness_grace: parseDuration(DEFAULT_LIVENESS_GRACE) }),

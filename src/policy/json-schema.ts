@@ -10,13 +10,14 @@ import { serverConfigSchema } from '../config/server-config.js';
 import { policyFileSchema } from './schema.js';
 import { testFileSchema } from './test-cases.js';
 
+export { GENERATED_END, GENERATED_START, renderReference, spliceReference } from './json-schema-reference.js';
+
 /** Published schema files (policies/schema/NAME) and their JSON. */
 export type SchemaSet = Record<'warden.schema.json' | 'policy.schema.json' | 'policy-test.schema.json', Record<string, unknown>>;
 
 const DESCRIPTIONS: Record<string, string> = {
   transcripts: 'Where transcripts are stored (sqlite:PATH, relative to this file).',
   identity: 'How principals are established: stdio identity and OIDC for tokens.',
-  connections: 'Named connections. Credentials are references (env:NAME or file:/path), never inline secrets.',
   policies: 'Policy files to load; a * in the file name matches many files.',
   admins: 'Principals who may use admin-only tools (explain_call). Omitted: nobody.',
   'admins.subjects': 'Subjects that are admins.',
@@ -79,18 +80,26 @@ function toJson(schema: z.ZodType, title: string): Record<string, unknown> {
   return { $schema: js.$schema, title, ...Object.fromEntries(Object.entries(js).filter(([k]) => k !== '$schema')) };
 }
 
-/** warden.yaml with each connection checked by its family's schema (discriminated by `type`). */
+/**
+ * warden.yaml with each connection checked by its family's schema, discriminated by `type` (a
+ * oneOf whose branches each pin `type` to a const: editors complete and check the keys of the
+ * type written).
+ */
 function wardenSchema(families: ToolFamily[]): z.ZodType {
   const conns = families.map((f) => {
-    const type = z.literal(f.connectionType);
+    const type = z.literal(f.connectionType).describe(`Connection type: ${f.connectionType}`);
     if (!(f.connectionSchema instanceof z.ZodObject)) return z.object({ type }).passthrough();
     // safeExtend keeps refinements (e.g. "exactly one of private_key or password"), which extend refuses.
     return f.connectionSchema.safeExtend({ type });
   });
-  const conn = conns.length === 1 ? conns[0]! : z.union(conns as unknown as [z.ZodType, z.ZodType, ...z.ZodType[]]);
+  const conn = conns.length === 1 ? conns[0]! : z.discriminatedUnion('type', conns as unknown as [z.ZodObject, z.ZodObject, ...z.ZodObject[]]);
+  const types = families.map((f) => f.connectionType).join(', ');
   return serverConfigSchema.extend({
     $schema: z.string().optional(),
-    connections: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/), conn).optional(),
+    connections: z
+      .record(z.string().regex(/^[A-Za-z0-9_.-]+$/), conn)
+      .optional()
+      .describe(`Named connections, each with a type (${types}) and that type's keys (listed per type in docs/policy-reference.md). Credentials are references (env:NAME or file:/path), never inline secrets.`),
   });
 }
 
@@ -102,55 +111,4 @@ export function generateSchemas(families: ToolFamily[]): SchemaSet {
     'policy.schema.json': toJson(policyFileSchema(conditions), 'Warden policy file'),
     'policy-test.schema.json': toJson(testFileSchema, 'Warden policy test cases'),
   };
-}
-
-function typeOf(s: Record<string, unknown>): string {
-  if (Array.isArray(s.enum)) return (s.enum as unknown[]).map((v) => `\`${String(v)}\``).join(' \\| ');
-  if (s.const !== undefined) return `\`${String(s.const)}\``;
-  if (Array.isArray(s.anyOf)) return [...new Set((s.anyOf as Record<string, unknown>[]).map(typeOf))].join(' or ');
-  if (s.type === 'array') return `list of ${typeOf((s.items ?? {}) as Record<string, unknown>)}`;
-  if (s.type === 'object' && !s.properties && s.additionalProperties) return 'map';
-  return typeof s.type === 'string' ? s.type : 'any';
-}
-
-function rows(s: Record<string, unknown>, prefix: string, out: string[], depth: number): void {
-  const props = s.properties as Record<string, Record<string, unknown>> | undefined;
-  if (!props || depth > 4) return;
-  const required = new Set((s.required as string[] | undefined) ?? []);
-  for (const [k, v] of Object.entries(props)) {
-    if (k === '$schema') continue;
-    const key = prefix ? `${prefix}.${k}` : k;
-    const def = v.default !== undefined ? ` Default: \`${JSON.stringify(v.default)}\`.` : '';
-    out.push(`| \`${key}\` | ${typeOf(v)} | ${required.has(k) ? 'yes' : ''} | ${(v.description as string | undefined) ?? ''}${def} |`);
-    const inner = v.type === 'array' ? (v.items as Record<string, unknown>) : Array.isArray(v.anyOf) ? ((v.anyOf as Record<string, unknown>[]).find((b) => b.properties) ?? v) : v;
-    rows(inner, v.type === 'array' ? `${key}[]` : key, out, depth + 1);
-  }
-}
-
-/** The generated reference section of docs/policy-reference.md (tables of every key). */
-export function renderReference(schemas: SchemaSet): string {
-  const out: string[] = [];
-  const table = (title: string, s: Record<string, unknown>) => {
-    out.push(`### ${title}`, '', '| key | type | required | meaning |', '|---|---|---|---|');
-    rows(s, '', out, 0);
-    out.push('');
-  };
-  table('Policy files (`policies/*.yaml`)', schemas['policy.schema.json']);
-  table('Server configuration (`warden.yaml`)', schemas['warden.schema.json']);
-  table('Policy test files (`policies/tests/*.yaml`)', schemas['policy-test.schema.json']);
-  return out.join('\n');
-}
-
-/** Markers around the generated part of the reference page. */
-export const GENERATED_START = '<!-- generated from the zod schemas by scripts/gen-schema.mjs: do not edit below -->';
-/** End marker of the generated part. */
-export const GENERATED_END = '<!-- end of generated reference -->';
-
-/** Replace the generated block of a document (or append it). */
-export function spliceReference(doc: string, generated: string): string {
-  const block = `${GENERATED_START}\n\n${generated}\n${GENERATED_END}`;
-  const a = doc.indexOf(GENERATED_START);
-  const b = doc.indexOf(GENERATED_END);
-  if (a === -1 || b === -1) return `${doc.trimEnd()}\n\n${block}\n`;
-  return doc.slice(0, a) + block + doc.slice(b + GENERATED_END.length);
 }

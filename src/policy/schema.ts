@@ -50,8 +50,8 @@ export const approvalSchema = z
   .object({
     reviewers: reviewersSchema.optional(),
     approvals: z.number().int().min(1).max(10).default(1),
-    expires: durationSchema.default(30 * 60_000),
-    wait: durationSchema.default(60_000),
+    expires: durationSchema.prefault('30m'),
+    wait: durationSchema.prefault('1m'),
     confirm: z.enum(['requester']).optional(),
     /**
      * After a reviewer denies a call, how long the same requester's same call is refused before it

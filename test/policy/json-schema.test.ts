@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { families } from '../../tools/index.js';
 import { generateSchemas, renderReference, spliceReference } from '../../src/policy/json-schema.js';
 import { REPO_ROOT } from '../support/repo.js';
@@ -32,6 +33,63 @@ test('the policy schema is strict and knows every family block', () => {
   for (const f of families) for (const c of f.conditions) assert.ok(props.includes(c.key), `rules[].${c.key}`);
   const conns = (schemas['warden.schema.json'].properties as Record<string, Record<string, unknown>>).connections!;
   assert.match(JSON.stringify(conns), /"const":"postgres"/);
+});
+
+type Json = Record<string, unknown>;
+/** The published schema of each connection type: the oneOf branch whose `type` is that const. */
+function connectionBranches(): Map<string, Json> {
+  const conns = (schemas['warden.schema.json'].properties as Record<string, Json>).connections!;
+  const oneOf = (conns.additionalProperties as Json).oneOf as Json[];
+  assert.ok(Array.isArray(oneOf), 'connections entries are a oneOf keyed on type (editors check the keys of the type written)');
+  return new Map(oneOf.map((b) => [((b.properties as Record<string, Json>).type!.const as string), b]));
+}
+
+test('warden.yaml schema checks each connection by its type, every key described; the reference has a table per type', () => {
+  const branches = connectionBranches();
+  const doc = readFileSync(join(REPO_ROOT, 'docs', 'policy-reference.md'), 'utf8');
+  assert.deepEqual([...branches.keys()], families.map((f) => f.connectionType));
+  for (const f of families) {
+    const b = branches.get(f.connectionType)!;
+    assert.equal(b.additionalProperties, false, `${f.connectionType}: unknown keys are errors`);
+    const section = doc.split(`### Connections: \`type: ${f.connectionType}\``)[1]?.split('\n### ')[0];
+    assert.ok(section, `docs/policy-reference.md has a section for type: ${f.connectionType}`);
+    const walk = (node: Json, prefix: string): void => {
+      for (const [k, v] of Object.entries((node.properties ?? {}) as Record<string, Json>)) {
+        if (k === 'type' && !prefix) continue;
+        const key = prefix + k;
+        assert.ok(typeof v.description === 'string' && v.description.length > 10, `${f.connectionType} connection key ${key} has a .describe()`);
+        assert.ok(section.includes(`| \`${key}\` |`), `the ${f.connectionType} table lists ${key}`);
+        if (v.type === 'object') walk(v, `${key}.`);
+      }
+    };
+    walk(b, '');
+  }
+});
+
+test('defaults are published as written: connection keys (every one with a default) and warden.yaml durations', () => {
+  const branches = connectionBranches();
+  for (const f of families) {
+    assert.ok(f.connectionSchema instanceof z.ZodObject);
+    const props = branches.get(f.connectionType)!.properties as Record<string, Json>;
+    for (const [k, field] of Object.entries(f.connectionSchema.shape as Record<string, z.ZodType>)) {
+      const kind = (field as unknown as { _zod: { def: { type: string } } })._zod.def.type;
+      if (kind !== 'default' && kind !== 'prefault') continue;
+      const shown = props[k]!.default;
+      // A duration default given in milliseconds (.default(5000)) is dropped from the schema: use .prefault('5s').
+      assert.notEqual(shown, undefined, `${f.connectionType}.${k} shows its default`);
+      assert.deepEqual(field.parse(shown), field.parse(undefined), `${f.connectionType}.${k}: the published default is the one applied`);
+    }
+  }
+  const w = schemas['warden.schema.json'].properties as Record<string, Json>;
+  const at = (...path: string[]) => path.reduce<Json>((n, k) => (n.properties as Record<string, Json>)[k]!, { properties: w }).default;
+  assert.equal(at('identity', 'oidc', 'clock_tolerance'), '30s');
+  assert.equal(at('identity', 'oidc', 'jwks_cooldown'), '30s');
+  assert.equal(at('identity', 'oidc', 'jwks_max_age'), '10m');
+  assert.equal(at('transcripts', 'liveness_grace'), '5s');
+  assert.equal(at('http', 'request_timeout'), '120s');
+  const doc = readFileSync(join(REPO_ROOT, 'docs', 'policy-reference.md'), 'utf8');
+  assert.match(doc, /\| `transcripts\.liveness_grace` \| duration \|.* Default: `5s`\. \|/);
+  assert.match(doc, /\| `statement_timeout` \| duration \| `5s` \|/);
 });
 
 test('example files point editors at the schema', () => {

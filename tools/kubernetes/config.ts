@@ -11,17 +11,24 @@ const ref = z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, 'must be 
 /** Schema of a kubernetes connection (name and type are handled by the config loader). */
 export const kubernetesConnectionSchema = z
   .object({
-    kubeconfig: ref,
-    context: z.string().min(1).max(253).optional(),
-    /** Per-request timeout for API reads (get, logs, the pod lookup before exec). */
-    request_timeout: duration.default(10_000),
-    /** Default and ceiling for kubectl_exec `timeout_s`. */
-    exec_timeout: duration.default(30_000),
-    /** Byte cap on what one call returns (exec streams, logs, get output). */
-    max_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
-    /** Exec subprotocols offered, most preferred first (v5 falls back to v4). */
-    exec_protocols: z.array(z.enum(['v5.channel.k8s.io', 'v4.channel.k8s.io'])).min(1).default(['v5.channel.k8s.io', 'v4.channel.k8s.io']),
-    description: z.string().optional(),
+    kubeconfig: ref.describe('Secret reference to the kubeconfig text: cluster server, CA and the credentials Warden uses (token, client certificate, exec plugin)'),
+    context: z.string().min(1).max(253).optional().describe('Context of the kubeconfig to use (it must be in it). Omitted: its current-context'),
+    // prefault: duration defaults are written as in warden.yaml (the published schema and reference show them so).
+    request_timeout: duration.prefault('10s').describe('Timeout of each API server read (kubectl_get, kubectl_logs, the pod lookup before logs and exec, the lists read to judge events and workloads)'),
+    exec_timeout: duration.prefault('30s').describe('Default and ceiling for kubectl_exec timeout_s'),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Bytes one call returns (kubectl_get objects, kubectl_logs, kubectl_exec output; at most limits.max_result_bytes); the rest is cut and marked truncated. An API answer read for kubectl_get or to judge a call may be 8 times this; a larger one is refused'),
+    exec_protocols: z
+      .array(z.enum(['v5.channel.k8s.io', 'v4.channel.k8s.io']))
+      .min(1)
+      .default(['v5.channel.k8s.io', 'v4.channel.k8s.io'])
+      .describe('Exec WebSocket subprotocols offered to the API server, most preferred first'),
+    description: z.string().optional().describe('Shown to agents by list_connections'),
   })
   .strict();
 

@@ -45,13 +45,22 @@ export const postgresTlsSchema = z
 /** Schema of a postgres connection (name and type are handled by the config loader). */
 export const postgresConnectionSchema = z
   .object({
-    url: ref,
-    tls: postgresTlsSchema.optional(),
-    statement_timeout: duration.default(5000),
-    max_rows: z.number().int().min(1).max(1_000_000).default(1000),
-    max_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
-    pool_size: z.number().int().min(1).max(100).default(5),
-    description: z.string().optional(),
+    url: ref.describe('Secret reference to the connection URL (postgres://user:password@host:5432/db), credentials included; the agent never sees it. TLS parameters (sslmode, ...) in it are refused: use tls:'),
+    tls: postgresTlsSchema.optional().describe('TLS to the server (libpq sslmode meanings). Omitted: no TLS'),
+    // prefault: the default is written as in warden.yaml (the published schema and reference show it so).
+    statement_timeout: duration
+      .prefault('5s')
+      .describe('PostgreSQL statement_timeout of every statement (reads, writes, describe_database); a statement past it is cancelled (WARDEN_TIMEOUT). Warden also gives up on a server that does not answer 5s after it'),
+    max_rows: z.number().int().min(1).max(1_000_000).default(1000).describe('Most rows one query_database call returns; the agent may ask for fewer, never more. The rest is cut and the result marked truncated'),
+    max_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Size cap on the rows one query_database call returns (about the text length of their values); rows past it are cut and the result marked truncated'),
+    pool_size: z.number().int().min(1).max(100).default(5).describe('Sessions Warden keeps to this database per pool; reads and writes have a pool each, so up to twice this'),
+    description: z.string().optional().describe('Shown to agents by list_connections'),
   })
   .strict();
 

@@ -20,22 +20,42 @@ function validPin(v: string): boolean {
 /** Schema of an ssh connection (name and type are handled by the config loader). */
 export const sshConnectionSchema = z
   .object({
-    host: z.string().min(1).max(255).regex(/^[A-Za-z0-9.:_%[\]-]+$/, 'a host name or IP address'),
-    port: z.number().int().min(1).max(65535).default(22),
-    user: z.string().min(1).max(64).regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'a login name'),
-    private_key: ref.optional(),
-    passphrase: ref.optional(),
-    password: ref.optional(),
+    host: z.string().min(1).max(255).regex(/^[A-Za-z0-9.:_%[\]-]+$/, 'a host name or IP address').describe('Host name or IP address of the SSH server'),
+    port: z.number().int().min(1).max(65535).default(22).describe('TCP port of the SSH server'),
+    user: z.string().min(1).max(64).regex(/^[A-Za-z0-9._][A-Za-z0-9._-]*$/, 'a login name').describe('Login name every command runs as'),
+    private_key: ref.optional().describe('Secret reference to the private key (OpenSSH or PEM text). Give exactly one of private_key or password'),
+    passphrase: ref.optional().describe('Secret reference to the passphrase of an encrypted private_key'),
+    password: ref.optional().describe('Secret reference to the password (password authentication; keyboard-interactive is not tried)'),
     host_key: z
       .string()
       .trim()
       .regex(HOST_KEY_PIN, 'a pinned host key: "ssh-ed25519 AAAA..." (as in known_hosts) or a SHA256:... fingerprint')
-      .refine((v) => validPin(v), 'the key data does not match its key type'),
-    connect_timeout: duration.default(10_000),
-    command_timeout: duration.default(30_000),
-    max_output_bytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
-    keepalive_interval: duration.default(15_000),
-    max_sessions: z.number().int().min(1).max(64).default(8),
+      .refine((v) => validPin(v), 'the key data does not match its key type')
+      .describe('The pinned host key: a public key as in known_hosts ("ssh-ed25519 AAAA...") or its SHA256:... fingerprint (ssh-keygen -lf). A host presenting any other key is refused before authentication'),
+    // prefault: duration defaults are written as in warden.yaml (the published schema and reference show them so).
+    connect_timeout: duration
+      .prefault('10s')
+      .describe('Time allowed for the SSH handshake and login, and for the login-shell probe of a new connection; also how long the host may take to answer a session request'),
+    command_timeout: duration
+      .prefault('30s')
+      .describe('Default and ceiling for ssh_run timeout_s. Covers the whole call: waiting for a free session, connecting and the command; a command still running then is stopped'),
+    max_output_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(64 * 1024 * 1024)
+      .default(1024 * 1024)
+      .describe('Bytes of stdout and stderr together one command may return (at most limits.max_result_bytes); at the cap the command is stopped and the output marked truncated'),
+    keepalive_interval: duration
+      .prefault('15s')
+      .describe('Interval of SSH keepalive messages on the reused connection; after 3 unanswered ones it is dropped, and the next call opens a new one'),
+    max_sessions: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(8)
+      .describe('Commands run at once over the one connection to this host (SSH sessions); more wait for a free one. A host allowing fewer (sshd MaxSessions) is learnt from its refusals'),
     max_sessions_per_principal: z
       .number()
       .int()
@@ -43,7 +63,7 @@ export const sshConnectionSchema = z
       .max(64)
       .optional()
       .describe('Sessions of this connection one principal may hold at once (default: half of max_sessions, rounded up); a call over it waits for one of its own'),
-    description: z.string().optional(),
+    description: z.string().optional().describe('Shown to agents by list_connections'),
   })
   .strict()
   .refine((c) => (c.private_key === undefined) !== (c.password === undefined), {
