@@ -117,6 +117,16 @@ describe('a write may not copy a masked column', () => {
     refused('ALTER TABLE public.users ADD COLUMN e2 text GENERATED ALWAYS AS (lower(email)) STORED', 'public.users.email', 'public.users.e2');
   });
 
+  test('a foreign key to a masked column (ON UPDATE CASCADE copies every later value into the referencing one)', () => {
+    refused('ALTER TABLE public.notes ADD CONSTRAINT fk FOREIGN KEY (body) REFERENCES public.users (email) ON UPDATE CASCADE NOT VALID', 'public.users.email', 'public.notes.body');
+    refused('ALTER TABLE public.notes ADD COLUMN mail text REFERENCES public.users (email)', 'public.users.email', 'public.notes.mail');
+    refused('CREATE TABLE public.notes (id int, body text, FOREIGN KEY (body) REFERENCES public.users (email) ON UPDATE CASCADE)', 'public.users.email', 'public.notes.body');
+    // No column list: the referenced table's primary key, which the analysis cannot name (whole row).
+    refused('ALTER TABLE public.notes ADD CONSTRAINT fk FOREIGN KEY (body) REFERENCES public.users', 'public.users.email', 'public.notes.body');
+    allowed('ALTER TABLE public.notes ADD CONSTRAINT fk FOREIGN KEY (user_id) REFERENCES public.users (id) ON UPDATE CASCADE');
+    allowed('CREATE TABLE public.notes (id int, owner int REFERENCES public.users (id))');
+  });
+
   test('shapes the analyser does not read stay refused (WARDEN_PARSE)', () => {
     for (const sql of [
       'WITH x AS (SELECT email FROM users) INSERT INTO notes SELECT * FROM x',

@@ -10,6 +10,7 @@ import type { Ctx, OutCol } from './context.js';
 import { tableOf } from './context.js';
 import type { Cursor } from './ddl-cursor.js';
 import type { Token } from './lexer.js';
+import { storeValue } from './stored.js';
 
 /** How ddl.ts analyses the parts it does not read itself. */
 export interface DdlHooks {
@@ -63,7 +64,7 @@ export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: st
     } else if (c.accept('unique')) {
       nullsDistinct(c);
     } else if (c.accept('references')) {
-      references(c, ctx);
+      references(c, ctx, table, [column]);
     } else if (c.accept('collate')) {
       c.qname();
     } else if (!constraintAttribute(c)) {
@@ -74,7 +75,7 @@ export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: st
 }
 
 /** A table constraint: CHECK, UNIQUE, PRIMARY KEY or FOREIGN KEY, with its attributes. */
-export function tableConstraint(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
+export function tableConstraint(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: string): void {
   if (c.accept('constraint')) c.name();
   if (c.accept('check')) {
     hooks.expression(c.group());
@@ -87,9 +88,9 @@ export function tableConstraint(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
     c.nameList();
     if (c.accept('include')) c.nameList();
   } else if (c.accept('foreign', 'key')) {
-    c.nameList();
+    const columns = c.nameList();
     c.expect('references');
-    references(c, ctx);
+    references(c, ctx, table, columns);
   } else if (c.is('exclude')) {
     c.fail('EXCLUDE constraints are not supported');
   } else {
@@ -124,10 +125,23 @@ function generated(c: Cursor, hooks: DdlHooks, into: { table: string; column: st
   c.expect('stored');
 }
 
-/** `REFERENCES table [(cols)] [MATCH ...] [ON DELETE|UPDATE action]...`: the table is a read. */
-function references(c: Cursor, ctx: Ctx): void {
-  ctx.reads.add(tableOf(tableEntry(c.qname()), ctx));
-  if (c.isPunct('(')) c.nameList();
+/**
+ * `REFERENCES table [(cols)] [MATCH ...] [ON DELETE|UPDATE action]...`: the table is a read, and
+ * its columns count as stored into the referencing ones (SqlFacts.stored): `ON UPDATE CASCADE`
+ * copies every later change of a referenced value into the referencing column, where it reads
+ * back unmasked, so a key to a masked column is refused like any copy of it (masked-copies.ts).
+ * Without a column list the key is the table's primary key, which the analysis cannot name: the
+ * whole row counts. By position when both lists are known; otherwise each referencing column
+ * takes every referenced one.
+ */
+function references(c: Cursor, ctx: Ctx, table: string, columns: readonly string[]): void {
+  const target = tableOf(tableEntry(c.qname()), ctx);
+  ctx.reads.add(target);
+  const referenced = c.isPunct('(') ? c.nameList() : null;
+  columns.forEach((column, i) => {
+    const from = referenced === null ? ['*'] : referenced.length === columns.length ? [referenced[i]!] : referenced;
+    storeValue(ctx, table, column, { sources: from.map((col) => ({ table: target, column: col })), derived: false });
+  });
   for (;;) {
     if (c.accept('match', 'full') || c.accept('match', 'partial') || c.accept('match', 'simple')) continue;
     if (c.accept('on', 'delete') || c.accept('on', 'update')) {

@@ -131,7 +131,7 @@ function createTable(c: Cursor, temp: boolean, ctx: Ctx, hooks: DdlHooks): void 
       if (elements.done) c.fail('a table needs at least one column');
       do {
         if (elements.is('like')) elements.fail('LIKE is not supported (it copies defaults and constraints the statement does not show)');
-        if (startsTableConstraint(elements)) tableConstraint(elements, ctx, hooks);
+        if (startsTableConstraint(elements)) tableConstraint(elements, ctx, hooks, table);
         else columnDefinition(elements, ctx, hooks, table);
       } while (elements.acceptPunct(','));
       elements.end('unexpected text in the column list');
@@ -263,7 +263,7 @@ function alterTable(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
 
 function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void {
   if (c.accept('add')) {
-    if (!c.accept('column') && startsTableConstraint(c)) return tableConstraint(c, ctx, hooks);
+    if (!c.accept('column') && startsTableConstraint(c)) return tableConstraint(c, ctx, hooks, table);
     c.accept('if', 'not', 'exists');
     return columnDefinition(c, ctx, hooks, table);
   }
