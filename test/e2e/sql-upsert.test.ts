@@ -22,7 +22,7 @@ rules:
     on: [db]
     sql:
       statements: [select, insert, update]
-      write: [public.users, public.accounts]
+      write: [public.users, public.accounts, public.scores]
   - id: inserters
     effect: allow
     who: { groups: [analysts] }
@@ -54,10 +54,11 @@ before(async () => {
     CREATE TABLE readonly (id int PRIMARY KEY, body text);
     CREATE TABLE accounts (id int PRIMARY KEY, name text);
     CREATE TABLE ledger (id int PRIMARY KEY, account_id int REFERENCES accounts (id) ON UPDATE CASCADE);
+    CREATE TABLE scores (id int PRIMARY KEY, name text);
     INSERT INTO accounts VALUES (1, 'a');
     INSERT INTO ledger VALUES (10, 1);
   `);
-  await ownTables(db, ['users', 'log', 'readonly', 'accounts', 'ledger']);
+  await ownTables(db, ['users', 'log', 'readonly', 'accounts', 'ledger', 'scores']);
   warden = await startSqlWarden(db, { 'p.yaml': POLICY }, sqlConfig());
 });
 
@@ -129,4 +130,28 @@ test('ON CONFLICT ON CONSTRAINT stays refused as not understood', async () => {
   const r = await call("INSERT INTO users (id, name) VALUES (1, 'x') ON CONFLICT ON CONSTRAINT users_pkey DO UPDATE SET name = EXCLUDED.name");
   assert.equal(r.isError, true, r.text);
   assert.match(r.text, /^WARDEN_PARSE: /);
+});
+
+test('DO UPDATE ... WHERE is judged as a write\'s WHERE: a masked value computed in it is refused, and nothing runs', async () => {
+  // The hole: the DO UPDATE condition was read for its lineage only, never as a predicate, so a
+  // subquery over the masked column there picked which conflicting row the update touched:
+  // the row whose id is length(email) (or the code of its n-th character) came back marked.
+  const ids = Array.from({ length: 40 }, (_, i) => `(${i + 1}, 'a')`).join(', ');
+  let r = await call(`INSERT INTO scores (id, name) VALUES ${ids} ON CONFLICT (id) DO NOTHING`);
+  assert.equal(r.isError, false, r.text);
+  for (const sql of [
+    `INSERT INTO scores (id, name) VALUES ${ids} ON CONFLICT (id) DO UPDATE SET name = 'hit' WHERE excluded.id = (SELECT length(email) FROM users WHERE id = 1)`,
+    `INSERT INTO scores (id, name) VALUES ${ids} ON CONFLICT (id) DO UPDATE SET name = 'hit' WHERE scores.id IN (SELECT length(email) FROM users)`,
+    `INSERT INTO scores (id, name) VALUES ${ids} ON CONFLICT (id) DO UPDATE SET name = 'hit' WHERE EXISTS (SELECT 1 FROM users u WHERE length(u.email) = scores.id)`,
+  ]) {
+    r = await call(sql);
+    assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 300)}`);
+    assert.match(r.text, /^WARDEN_DENIED: .*masked column public\.users\.email/, sql);
+    noLeak(r, sql);
+  }
+  assert.equal(await row("SELECT id FROM scores WHERE name = 'hit'"), undefined);
+  // A condition on the rows themselves still runs.
+  r = await call(`INSERT INTO scores (id, name) VALUES (2, 'b') ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name WHERE scores.name = 'a'`);
+  assert.equal(r.isError, false, r.text);
+  assert.deepEqual(await row('SELECT name FROM scores WHERE id = 2'), { name: 'b' });
 });

@@ -51,7 +51,7 @@ export function analyzeStatement(node: Node, scope: Scope, ctx: Ctx): OutCol[] {
     case 'lock':
       ctx.kinds.add('lock');
       ctx.constructs.add('lock');
-      for (const t of (node.tables as Node[] | null) ?? []) ctx.reads.add(tableOf((t.table as Node | undefined) ?? t, ctx));
+      lockTables(node, ctx);
       return [];
     case 'transaction': {
       const action = identText((node.expr as Node | undefined)?.action)?.toLowerCase() ?? '';
@@ -73,6 +73,24 @@ export function analyzeStatement(node: Node, scope: Scope, ctx: Ctx): OutCol[] {
 }
 
 hooks.statement = analyzeStatement;
+
+/**
+ * LOCK's tables. Only ACCESS SHARE (what a SELECT takes) is a read; every stronger mode, the
+ * default ACCESS EXCLUSIVE included, blocks the table's writers (or readers too) until the call's
+ * transaction ends, which PostgreSQL grants only with INSERT, UPDATE, DELETE or TRUNCATE: it
+ * writes the table whole, as for the grant. PostgreSQL's LOCK takes no alias: the parser reads a
+ * bare `NOWAIT` after a table as one (the default mode then), anything else is refused.
+ */
+function lockTables(node: Node, ctx: Ctx): void {
+  const mode = String((node.lock_mode as Node | null)?.mode ?? 'in access exclusive mode').toLowerCase().replace(/\s+/g, ' ');
+  for (const t of (node.tables as Node[] | null) ?? []) {
+    const ref = (t.table as Node | undefined) ?? t;
+    if (ref.as != null && String(ref.as).toLowerCase() !== 'nowait') throw parseError('LOCK: this table reference is not understood');
+    const table = tableOf(ref, ctx);
+    if (mode === 'in access share mode') ctx.reads.add(table);
+    else noteWrite(ctx, table, '*');
+  }
+}
 
 /** Canonical kind for transaction control words. */
 export function transactionKind(action: string): string {

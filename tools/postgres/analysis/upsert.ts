@@ -13,10 +13,12 @@
  * read; its lineage is what the INSERT stores into col (the insert's VALUES or query), so
  * `SET x = EXCLUDED.y` stores into x what the INSERT would have stored into y (masked-copies.ts).
  * EXCLUDED of a column the INSERT does not list (its default, or a trigger's value) is refused.
+ * The DO UPDATE WHERE is a write's WHERE for the predicate channels (predicates.ts).
  */
 import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, type Lin, type OutCol, type Scope, identText, noteRead, noteWrite } from './context.js';
 import { lineage } from './lineage.js';
+import { walkClause } from './predicates.js';
 import { storeValue } from './stored.js';
 
 type Node = Record<string, unknown>;
@@ -92,7 +94,10 @@ export function analyzeConflict(conflict: unknown, target: UpsertTarget, scope: 
     noteWrite(ctx, target.table, [column]);
     if (!isDefaultKeyword(value)) storeValue(ctx, target.table, column, lineage(value, inner, ctx));
   }
-  if (update.where) lineage(update.where, inner, ctx);
+  // The condition picks which conflicting rows the update changes, as an UPDATE's WHERE picks
+  // its rows: judged as a write's WHERE (predicates.ts), so a masked value computed in a subquery
+  // or joined to EXCLUDED there is refused like anywhere else, not just traced for lineage.
+  if (update.where) walkClause('where', update.where, inner, ctx);
 }
 
 /**
