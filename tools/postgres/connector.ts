@@ -13,6 +13,7 @@ import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
 import { poolSession, resetThenRelease, withSession } from './pool-session.js';
 import { cancelledError, unlessCancelled } from './statement-cancel.js';
+import { SetReturningCatalog } from './set-returning-calls.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
@@ -89,12 +90,15 @@ export class PgConnector {
   private pgNames = new Map<string, number>();
   /** Relation kinds and view lineage, for masking through views (cached for CATALOG_TTL_MS). */
   readonly views: ViewCatalog;
+  /** Whether functions outside pg_catalog return sets, for masking (cached for CATALOG_TTL_MS). */
+  readonly setReturning: SetReturningCatalog;
 
   constructor(
     readonly conn: PostgresConnection,
     private readonly secrets: SecretResolver,
   ) {
     this.views = new ViewCatalog(pgViewReader(() => poolSession(this.pool('ro'))), CATALOG_TTL_MS);
+    this.setReturning = new SetReturningCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
   }
 
   private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {

@@ -63,6 +63,7 @@ export function describedReadFacts(relation: string, columns: readonly string[],
     unqualifiedPgRelations: [],
     unqualifiedPgFunctions: [],
     unqualifiedFunctions: [],
+    qualifiedFunctionArguments: [],
   };
 }
 

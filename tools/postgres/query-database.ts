@@ -14,6 +14,7 @@ import type { PgConnector } from './connector.js';
 import { checkWidenedDenies } from './widened-denies.js';
 import { checkMaskedCopies } from './masked-copies.js';
 import { checkPredicateChannels } from './predicate-channels.js';
+import { checkSetReturningCalls } from './set-returning-calls.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
@@ -100,6 +101,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       if (widened || lineage.output !== facts.output) checkDerivedFlows(lineage, lineage.masking);
       // A masked column compared where the comparison computes the output (a join, a subquery).
       checkPredicateChannels(facts, lineage.views, lineage.masking);
+      // The same through a function outside pg_catalog that the catalog says returns a set.
+      await checkSetReturningCalls(facts, lineage.views, lineage.masking, connector.setReturning);
       await connector.checkQualifiedColumns(facts.qualifiedColumns);
       let r: CappedResult;
       try {

@@ -31,6 +31,8 @@ export interface Ctx {
   pgFunctions: Set<string>;
   /** Every function called without a schema; see SqlFacts.unqualifiedFunctions. */
   unqualifiedFunctions: Set<string>;
+  /** Columns fed to functions outside pg_catalog, by function then table NUL column; see SqlFacts.qualifiedFunctionArguments. */
+  calls: Map<string, Map<string, SourceColumn>>;
   /** Values written into tables, in the order met; see SqlFacts.stored (analysis/stored.ts). */
   stored: StoredLineage[];
   /** Columns written, '*' for the whole row, keyed table NUL column; see SqlFacts.writtenColumns (noteWrite). */
@@ -65,7 +67,7 @@ export function newCtx(literals: string[], literalTexts: (string | null)[] = [])
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
-    pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), stored: [], written: new Map(),
+    pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), calls: new Map(), stored: [], written: new Map(),
     predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(), unionRows: null,
   };
 }
@@ -235,6 +237,15 @@ export function notePredicate(ctx: Ctx, sources: readonly SourceColumn[], where:
   for (const column of sources) {
     if (column.table.startsWith('\u0000')) continue;
     ctx.predicates.set(`${where}\u0000${column.table}\u0000${column.column}\u0000${row ?? ''}`, { column, where, ...(row === undefined ? {} : { row }) });
+  }
+}
+
+/** Note columns fed to a function outside pg_catalog (SqlFacts.qualifiedFunctionArguments); placeholders are skipped as in noteRead. */
+export function noteCallArguments(ctx: Ctx, name: string, sources: readonly SourceColumn[]): void {
+  for (const column of sources) {
+    if (column.table.startsWith('\u0000')) continue;
+    const fed = ctx.calls.get(name) ?? new Map<string, SourceColumn>();
+    ctx.calls.set(name, fed.set(`${column.table}\u0000${column.column}`, column));
   }
 }
 

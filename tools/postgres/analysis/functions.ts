@@ -88,7 +88,8 @@ export const NEVER_UNDER_READ: ReadonlySet<string> = new Set([
  * to 17): called in a select list, ORDER BY, GROUP BY or DISTINCT ON they multiply the query's
  * rows by what they return, so a masked value in their arguments is a count computed from it
  * (`SELECT count(*) FROM (SELECT generate_series(1, ascii(email)) FROM users) x` is a code), as in
- * FROM. Functions outside pg_catalog are not listed: a grant that names one trusts it.
+ * FROM. Functions outside pg_catalog are not listed: only the catalog knows which of those return
+ * sets, so the executor asks it when one is fed a masked column (set-returning-calls.ts).
  */
 export const SET_RETURNING_FUNCTIONS: ReadonlySet<string> = new Set([
   'aclexplode', 'generate_series', 'generate_subscripts', 'json_array_elements', 'json_array_elements_text',

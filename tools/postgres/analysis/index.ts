@@ -5,7 +5,7 @@
  */
 import nodeSqlParser from 'node-sql-parser';
 import { WardenError, parseError, sealFacts } from '../../../src/tool-api.js';
-import { type Ctx, type OutCol, type Scope, childScope, newCtx, uniqSources, wholeRow } from './context.js';
+import { type Ctx, type OutCol, type Scope, childScope, newCtx, noteCallArguments, uniqSources, wholeRow } from './context.js';
 import { analyzeDdl } from './ddl.js';
 import { functionKey } from './names.js';
 import { READ_KINDS } from './kinds.js';
@@ -105,6 +105,7 @@ export function analyzeSql(sql: string): SqlFacts {
     unqualifiedPgRelations: [...ctx.pgRelations].sort(),
     unqualifiedPgFunctions: [...ctx.pgFunctions].sort(),
     unqualifiedFunctions: [...ctx.unqualifiedFunctions].sort(),
+    qualifiedFunctionArguments: functionArguments(ctx),
   };
   return sealFacts(facts);
 }
@@ -120,6 +121,11 @@ function writtenColumns(ctx: Ctx): SourceColumn[] {
 function predicateColumns(ctx: Ctx): PredicateColumn[] {
   const key = (p: PredicateColumn): string => `${p.column.table}\u0000${p.column.column}\u0000${p.where}\u0000${p.row ?? ''}`;
   return [...ctx.predicates.values()].sort((a, b) => (key(a) < key(b) ? -1 : 1));
+}
+
+/** SqlFacts.qualifiedFunctionArguments: by function, each call's columns by table, then column. */
+function functionArguments(ctx: Ctx): SqlFacts['qualifiedFunctionArguments'] {
+  return [...ctx.calls].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, fed]) => ({ function: name, sources: sortColumns(fed.values()) }));
 }
 
 /** Columns by table, then column. */
@@ -185,6 +191,7 @@ function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; colu
   for (const f of sub.functions) ctx.functions.add(f);
   for (const f of sub.pgFunctions) ctx.pgFunctions.add(f);
   for (const f of sub.unqualifiedFunctions) ctx.unqualifiedFunctions.add(f);
+  for (const [name, fed] of sub.calls) noteCallArguments(ctx, name, [...fed.values()]);
   for (const c of sub.constructs) ctx.constructs.add(c);
   ctx.settings.push(...sub.settings);
   for (const [k, q] of sub.qualified) ctx.qualified.set(k, q);

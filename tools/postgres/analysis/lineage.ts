@@ -6,7 +6,7 @@
  * module, so the two do not import each other in a cycle).
  */
 import { parseError } from '../../../src/tool-api.js';
-import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, namedColumn, notePredicate, noteRead, uniqSources, wholeRow } from './context.js';
+import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, namedColumn, noteCallArguments, notePredicate, noteRead, uniqSources, wholeRow } from './context.js';
 import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead, sizedByArguments } from './functions.js';
 import { functionFactName } from './names.js';
 import { trackRef, trackSubquery } from './predicate-refs.js';
@@ -77,6 +77,9 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
       // A set-returning function's arguments decide how many rows it adds, wherever it is called
       // (and pg_sleep's how long the statement takes).
       else if (name && sizedByArguments(name)) notePredicate(ctx, lin.sources, 'srf');
+      // A function outside pg_catalog may be set-returning too: only the catalog knows
+      // (set-returning-calls.ts asks it when a masked column is among these).
+      else if (name?.includes('.')) noteCallArguments(ctx, name, lin.sources);
       return lin;
     });
     return { ...merge(parts, true), derived: true };

@@ -167,4 +167,13 @@ export interface SqlFacts extends Facts {
    * refuses the statement when public has a function of that name (analysis has no catalog).
    */
   unqualifiedFunctions: string[];
+  /**
+   * Calls of functions outside pg_catalog (named with their schema: `public.explode(email)`, as
+   * facts spell them), each with the base (or view) columns its arguments draw from, '*' for a
+   * whole row; calls fed no column are not listed. Such a function may return a set, its rows
+   * then counted from its arguments as a built-in set-returning function's are (predicateColumns
+   * at 'srf'), but only the catalog says which do (analysis has none), so the executor asks it
+   * when a masked column is among them (set-returning-calls.ts).
+   */
+  qualifiedFunctionArguments: { function: string; sources: SourceColumn[] }[];
 }
