@@ -20,11 +20,7 @@ import { combinationLine, createApprovalService, createWebhookNotifier, requeste
 import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
-
-const USAGE = `usage: warden approvals list [--state ${APPROVAL_STATES.join('|')}] [--limit N] [--json]
-       warden approvals show ID [--json]
-       warden approvals approve|deny ID [--comment TEXT] (--as SUBJECT [--groups g1,g2] | --token JWT) [--json]
-   all take --config FILE (default ./warden.yaml)`;
+import { usage } from './usage.js';
 
 const STATES = APPROVAL_STATES;
 
@@ -70,15 +66,19 @@ export function approvalDetails(v: ApprovalView): string {
   return out.join('\n');
 }
 
-/** Refuse ambiguous reviewer flags before anything is opened: one identity, stated one way. */
+/** Refuse missing or ambiguous reviewer flags before anything is opened: one identity, stated one way. */
 function checkReviewerFlags(flags: Record<string, string | boolean>): void {
   if (flags.token !== undefined && flags.as !== undefined) {
-    throw new UsageError(`--token and --as are two different reviewer identities: give one (--token JWT, or --as SUBJECT [--groups g1,g2])\n${USAGE}`);
+    throw new UsageError('--token and --as are two different reviewer identities: give one (--token JWT, or --as SUBJECT [--groups g1,g2])');
   }
   if (flags.groups !== undefined && flags.as === undefined) {
-    throw new UsageError(`--groups goes with --as (a token's groups come from the token)\n${USAGE}`);
+    throw new UsageError("--groups goes with --as (a token's groups come from the token)");
   }
+  const token = typeof flags.token === 'string' ? flags.token : flags.as === undefined ? process.env.WARDEN_TOKEN : undefined;
+  if (!token && (typeof flags.as !== 'string' || !flags.as.trim())) throw new UsageError(NO_REVIEWER);
 }
+
+const NO_REVIEWER = 'approve and deny need a reviewer identity: --as SUBJECT [--groups g1,g2] or --token JWT';
 
 async function reviewerFrom(flags: Record<string, string | boolean>, config: ServerConfig, warn: (s: string) => void): Promise<Principal> {
   const token = typeof flags.token === 'string' ? flags.token : flags.as === undefined ? process.env.WARDEN_TOKEN : undefined;
@@ -98,7 +98,7 @@ async function reviewerFrom(flags: Record<string, string | boolean>, config: Ser
       throw new WardenError(ErrorCode.UNAUTHENTICATED, `--token/WARDEN_TOKEN could not be verified (${why})`);
     }
   }
-  if (typeof flags.as !== 'string' || !flags.as.trim()) throw new UsageError(`approve and deny need a reviewer identity: --as SUBJECT [--groups g1,g2] or --token JWT\n${USAGE}`);
+  if (typeof flags.as !== 'string' || !flags.as.trim()) throw new UsageError(NO_REVIEWER);
   const groups = typeof flags.groups === 'string' ? flags.groups.split(',').map((g) => g.trim()).filter(Boolean) : [];
   return { subject: flags.as.trim(), groups, claims: {}, authMethod: 'local' };
 }
@@ -116,9 +116,16 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
   try {
     const a = parseArgs(argv, ['config=', 'json', 'comment=', 'as=', 'groups=', 'token=', 'state=', 'limit=']);
     const [sub, id, ...extra] = a.positionals;
-    if (!sub || !['list', 'show', 'approve', 'deny'].includes(sub) || extra.length) throw new UsageError(USAGE);
-    if (sub !== 'list' && !id) throw new UsageError(`${sub} needs an approval id\n${USAGE}`);
+    if (!sub) throw new UsageError('missing subcommand');
+    if (!['list', 'show', 'approve', 'deny'].includes(sub)) throw new UsageError(`unknown subcommand "${sub}"`);
+    if (sub !== 'list' && !id) throw new UsageError(`${sub} needs an approval id`);
+    if ((sub === 'list' && id) || extra.length) throw new UsageError(`unexpected argument "${sub === 'list' ? id : extra[0]}"`);
     if (sub === 'approve' || sub === 'deny') checkReviewerFlags(a.flags);
+    // Argument errors before the config is read and the store opened.
+    const state = a.flags.state;
+    if (state !== undefined && !STATES.includes(state as never)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
+    const limit = a.flags.limit === undefined ? 100 : Number(a.flags.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
     const json = a.flags.json === true;
     const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), families);
     // Decisions fire the rule's webhook: compile the policy to find it (a broken policy only loses the webhook).
@@ -134,10 +141,6 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier });
 
     if (sub === 'list') {
-      const state = a.flags.state;
-      if (state !== undefined && !STATES.includes(state as never)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
-      const limit = a.flags.limit === undefined ? 100 : Number(a.flags.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
       const items = await svc.list({ ...(state ? { state: state as ApprovalView['state'] } : {}), limit });
       if (json) out(JSON.stringify(items));
       else out(items.length ? ['ID\tSTATE\tREQUESTER\tTOOL\tCONNECTION\tAPPROVALS\tCREATED\tEXPIRES\tSUMMARY', ...items.map(line)].join('\n') : '(no approval requests)');
@@ -160,7 +163,7 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      err(`warden: ${e.message}`);
+      err(`warden: ${e.message}\n\n${usage('approvals')}`);
       return 2;
     }
     if (e instanceof ConfigError) {

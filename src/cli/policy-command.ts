@@ -23,11 +23,6 @@ import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 /** Tools Warden adds itself; rules do not govern them. */
 const BUILTINS = ['list_connections', 'approval_status', 'explain_call'];
 
-const USAGE = `warden policy check   [--config F] [--json] [--strict]
-warden policy test    [DIR] [--config F] [--json]           (DIR defaults to policies/tests beside the config)
-warden policy explain --as SUBJECT [--groups a,b] [--claims JSON] [--actors agent,...] --tool T --args JSON [--config F] [--json]
-warden policy schema  [warden|policy|test]                  (prints a JSON Schema)`;
-
 interface Loaded {
   config: ServerConfig;
   policy: CompiledPolicy;
@@ -42,23 +37,30 @@ function printProblems(problems: ConfigProblem[]): void {
   for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
 }
 
-/** Run `warden policy SUBCOMMAND`; returns the exit code. */
+/** Parse a subcommand's arguments: known flags, at most `max` positionals (usage errors, before the config is read). */
+function args(argv: string[], allowed: string[], max: number): ParsedArgs {
+  const a = parseArgs(argv, allowed);
+  if (a.positionals.length > max) throw new UsageError(`unexpected argument "${a.positionals[max]}"`);
+  return a;
+}
+
+/** Run `warden policy SUBCOMMAND`; returns the exit code (usage errors are thrown; main.ts prints them with the usage). */
 export async function runPolicyCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     switch (sub) {
       case 'check':
-        return check(parseArgs(rest, ['config=', 'json', 'strict']));
+        return check(args(rest, ['config=', 'json', 'strict'], 0));
       case 'test':
-        return await test(parseArgs(rest, ['config=', 'json']));
+        return await test(args(rest, ['config=', 'json'], 1));
       case 'explain':
-        return await explain(parseArgs(rest, ['config=', 'json', 'as=', 'groups=', 'claims=', 'actors=', 'tool=', 'args=']));
+        return await explain(args(rest, ['config=', 'json', 'as=', 'groups=', 'claims=', 'actors=', 'tool=', 'args='], 0));
       case 'schema':
         // The schemas describe this Warden and its plug-ins, not a config: --config is accepted
         // (every command takes it) and does not change them; the output is JSON either way.
-        return schema(parseArgs(rest, ['config=', 'json']));
+        return schema(args(rest, ['config=', 'json'], 1));
       default:
-        throw new UsageError(`unknown policy subcommand "${sub ?? ''}"\n${USAGE}`);
+        throw new UsageError(sub === undefined ? 'missing subcommand' : `unknown subcommand "${sub}"`);
     }
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -145,7 +147,7 @@ function jsonFlag(v: string | boolean | undefined, name: string): unknown {
 }
 
 async function explain(a: ParsedArgs): Promise<number> {
-  if (typeof a.flags.as !== 'string' || typeof a.flags.tool !== 'string') throw new UsageError(`explain needs --as SUBJECT and --tool T\n${USAGE}`);
+  if (typeof a.flags.as !== 'string' || typeof a.flags.tool !== 'string') throw new UsageError('explain needs --as SUBJECT and --tool T');
   const args = jsonFlag(a.flags.args, 'args') ?? {};
   const claims = jsonFlag(a.flags.claims, 'claims') ?? {};
   if (typeof args !== 'object' || Array.isArray(args) || args === null) throw new UsageError('--args must be a JSON object');

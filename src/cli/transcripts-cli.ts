@@ -1,9 +1,12 @@
 /**
- * `warden transcripts ...`: opens the configured store and hands over to the command module.
+ * `warden transcripts ...`: hands over to the command module with a store that is opened only
+ * when a subcommand has parsed its arguments. Why lazy: a usage or argument error (a bare
+ * `warden transcripts`, an unknown subcommand, a bad --limit) must not need a valid warden.yaml,
+ * nor create the store's files as a side effect.
  */
-import { families } from '../../tools/index.js';
-import { loadServerConfig } from '../config/server-config.js';
-import { chainSigner, openConfiguredStore } from '../server/runtime.js';
+import type { WardenStore } from '../recorder/index.js';
+import { UsageError } from './args.js';
+import { outputClosed } from './closed-output.js';
 import { runTranscriptsCommand } from './transcripts-command.js';
 
 /** Run `warden transcripts SUBCOMMAND` against the store of --config. */
@@ -14,21 +17,34 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--json') json = true;
-    else if (a === '--config') configPath = argv[++i] ?? configPath;
-    else if (a.startsWith('--config=')) configPath = a.slice('--config='.length);
+    else if (a === '--config') {
+      const v = argv[++i];
+      if (v === undefined) throw new UsageError('--config needs a value');
+      configPath = v;
+    } else if (a.startsWith('--config=')) configPath = a.slice('--config='.length);
     else rest.push(a);
   }
-  const config = loadServerConfig(configPath, families);
-  const signer = await chainSigner(config);
-  const store = await openConfiguredStore(config, signer ? { signer } : {});
+  let store: WardenStore | undefined;
+  const open = async (): Promise<WardenStore> => {
+    if (store) return store;
+    const [{ families }, { loadServerConfig }, { chainSigner, openConfiguredStore }] = await Promise.all([
+      import('../../tools/index.js'), import('../config/server-config.js'), import('../server/runtime.js'),
+    ]);
+    const config = loadServerConfig(configPath, families);
+    const signer = await chainSigner(config);
+    store = await openConfiguredStore(config, signer ? { signer } : {});
+    return store;
+  };
   try {
     return await runTranscriptsCommand(rest, {
-      store,
+      store: open,
       json,
       out: (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n'),
       err: (s) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
+      // The reader of stdout left: replay --follow and export stop.
+      signal: outputClosed,
     });
   } finally {
-    await store.close();
+    await store?.close();
   }
 }

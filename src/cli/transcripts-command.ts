@@ -4,28 +4,25 @@
  * errors go to stderr. `verify` exits 0 only when the whole chain is intact (verify and head: transcripts-verify.ts).
  */
 import type { ChainRecord, SessionFilter, TranscriptStore } from '../recorder/types.js';
-import { options, UsageError } from './transcripts-options.js';
+import { ConfigError } from '../config/yaml-source.js';
+import { options, storeOf, UsageError } from './transcripts-options.js';
+import { usage } from './usage.js';
 import { head, verify } from './transcripts-verify.js';
 import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, oneLine, table } from './transcripts-format.js';
 
 /** What the command needs from its caller; why: tests pass a store and capture output. */
 export interface TranscriptsIo {
-  store: TranscriptStore;
+  /** The store, or how to open it (the CLI opens it only after the arguments parsed). */
+  store: TranscriptStore | (() => Promise<TranscriptStore>);
   json: boolean;
   out: (s: string) => void;
   err: (s: string) => void;
-  /** Stops `replay --follow` (Ctrl-C); how often it polls (default 500 ms). */
+  /** Stops `replay --follow` and `export` (Ctrl-C, or stdout closed); how often replay polls (default 500 ms). */
   signal?: AbortSignal;
   pollMs?: number;
 }
 
-const USAGE = `usage: warden transcripts list [--subject S] [--tool T] [--limit N] [--json]
-       warden transcripts show SESSION_ID [--json]
-       warden transcripts replay SESSION_ID [--follow | --json]
-       warden transcripts verify [--from N --to N] [--strict] [--expect-head SEQ:HASH ...] [--expect-head-file FILE] [--json]
-       warden transcripts head [--json]
-       warden transcripts export [--format jsonl] [--since DATE] [--until DATE]
-       warden transcripts purge --before DATE [--json]`;
+const USAGE = usage('transcripts');
 
 /** Run one transcripts subcommand and return the process exit code (0 ok, 1 failure, 2 usage). */
 export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): Promise<number> {
@@ -48,7 +45,7 @@ export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): 
       case 'purge':
         return await purge(rest, io, json);
       default:
-        io.err(sub === undefined ? USAGE : `unknown subcommand ${JSON.stringify(sub)}\n${USAGE}`);
+        io.err(`${sub === undefined ? 'missing subcommand' : `unknown subcommand ${JSON.stringify(sub)}`}\n${USAGE}`);
         return 2;
     }
   } catch (e) {
@@ -56,6 +53,7 @@ export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): 
       io.err(`${e.message}\n${USAGE}`);
       return 2;
     }
+    if (e instanceof ConfigError) throw e; // the store's config: reported as a configuration error
     const code = (e as { code?: unknown }).code;
     io.err(`error: ${e instanceof Error ? e.message : String(e)}${typeof code === 'string' ? ` (${code})` : ''}`);
     return 1;
@@ -75,7 +73,7 @@ async function list(args: string[], io: TranscriptsIo, json: boolean): Promise<n
     if (!/^[1-9][0-9]*$/.test(limit)) throw new UsageError('--limit must be a positive integer');
     f.limit = Number(limit);
   }
-  const sessions = await io.store.listSessions(f);
+  const sessions = await (await storeOf(io)).listSessions(f);
   if (json) {
     io.out(JSON.stringify(sessions));
     return 0;
@@ -96,7 +94,7 @@ async function show(args: string[], io: TranscriptsIo, json: boolean): Promise<n
   const { positional } = options(args, []);
   const id = positional[0];
   if (id === undefined || positional.length > 1) throw new UsageError('show takes exactly one SESSION_ID');
-  const got = await io.store.getSession(id);
+  const got = await (await storeOf(io)).getSession(id);
   if (!got) {
     io.err(`no session ${JSON.stringify(id)}`);
     return 1;
@@ -147,21 +145,23 @@ async function exportRecords(args: string[], io: TranscriptsIo): Promise<number>
   if ((opts.get('format') ?? 'jsonl') !== 'jsonl') throw new UsageError('only --format jsonl is supported');
   const since = dateOpt(opts.get('since'), '--since');
   const until = dateOpt(opts.get('until'), '--until');
-  const between = io.store.readRecordsBetween?.bind(io.store);
-  const plain = io.store.readRecords?.bind(io.store);
+  const store = await storeOf(io);
+  const between = store.readRecordsBetween?.bind(store);
+  const plain = store.readRecords?.bind(store);
   if ((since || until) && !between) throw new UsageError('this store cannot export a time window');
   const read = between ? (from: number, n: number) => between(from, n, since, until) : plain;
   if (!read) {
     io.err('error: this transcript store cannot export records');
     return 1;
   }
-  for (let from = 1; ; ) {
+  for (let from = 1; !io.signal?.aborted; ) {
     const page = await read(from, 1000);
     for (const r of page) io.out(exportLine(r));
     const last = page[page.length - 1];
     if (!last || page.length < 1000) return 0;
     from = last.seq + 1;
   }
+  return 0;
 }
 
 async function purge(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
@@ -169,8 +169,9 @@ async function purge(args: string[], io: TranscriptsIo, json: boolean): Promise<
   if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
   const before = dateOpt(opts.get('before'), '--before');
   if (!before) throw new UsageError('purge needs --before DATE');
-  if (!io.store.purge) throw new UsageError('this store does not support retention');
-  const r = await io.store.purge(before);
+  const store = await storeOf(io);
+  if (!store.purge) throw new UsageError('this store does not support retention');
+  const r = await store.purge(before);
   if (json) io.out(JSON.stringify(r));
   else if (r.cutSeq === 0) io.out(`nothing to purge before ${before}`);
   else io.out(`purged ${r.sessions} sessions, ${r.calls} calls, ${r.records} records (up to record ${r.cutSeq}); checkpoint record ${r.checkpointSeq}`);
@@ -184,9 +185,10 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
   if (id === undefined || positional.length > 1) throw new UsageError('replay takes exactly one SESSION_ID');
   // --json is one JSON document (POLICY.md), which a stream that never ends cannot be.
   if (json && follow) throw new UsageError('replay --json prints one document and cannot --follow; follow the human timeline, or poll with export --since');
-  const read = io.store.sessionRecords?.bind(io.store);
+  const store = await storeOf(io);
+  const read = store.sessionRecords?.bind(store);
   if (!read) throw new UsageError('this store cannot replay');
-  const got = await io.store.getSession(id);
+  const got = await store.getSession(id);
   if (!got) {
     io.err(`no session ${JSON.stringify(id)}`);
     return 1;
@@ -202,6 +204,7 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
   // The close is not the end: a call still running when the client left records its outcome after it.
   let closed = false;
   for (;;) {
+    if (io.signal?.aborted) return 0;
     const page = await read(id, after, 500);
     for (const r of page) {
       after = r.seq;

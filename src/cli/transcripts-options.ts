@@ -3,6 +3,8 @@
  * a few value-less flags, and a usage error that the command turns into exit code 2.
  */
 
+import type { TranscriptStore } from '../recorder/types.js';
+
 /** A bad command line; why: reported with the usage text and exit code 2, never as a failure. */
 export class UsageError extends Error {}
 
@@ -45,4 +47,9 @@ export function options(args: string[], known: string[], flagNames: string[] = [
 export function seqOpt(v: string, name: string): number {
   if (!/^[1-9][0-9]*$/.test(v)) throw new UsageError(`${name} must be a positive integer`);
   return Number(v);
+}
+
+/** The store of a subcommand, opened now if the caller gave a way to open it; why: only after the arguments parsed. */
+export async function storeOf(io: { store: TranscriptStore | (() => Promise<TranscriptStore>) }): Promise<TranscriptStore> {
+  return typeof io.store === 'function' ? io.store() : io.store;
 }

@@ -10,7 +10,7 @@ import { formatAnchor, parseAnchor } from '../recorder/verify-anchors.js';
 import type { HeadAnchor, VerifyResult } from '../recorder/types.js';
 import type { TranscriptsIo } from './transcripts-command.js';
 import { clean } from './transcripts-format.js';
-import { options, seqOpt, UsageError } from './transcripts-options.js';
+import { options, seqOpt, storeOf, UsageError } from './transcripts-options.js';
 
 /** `verify [--from N --to N] [--strict] [--expect-head SEQ:HASH]... [--expect-head-file FILE] [--json]`. */
 export async function verify(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
@@ -23,13 +23,17 @@ export async function verify(args: string[], io: TranscriptsIo, json: boolean): 
     ...(all.get('expect-head') ?? []).map((t) => anchorOpt(t, '--expect-head')),
     ...(all.get('expect-head-file') ?? []).flatMap((f) => anchorFile(f)),
   ];
+  const range = from !== undefined || to !== undefined;
+  if (range && (strict || anchors.length)) throw new UsageError('--strict and --expect-head check the whole chain: drop --from/--to');
+  const first = seqOpt(from ?? '1', '--from');
+  const last = to === undefined ? Number.MAX_SAFE_INTEGER : seqOpt(to, '--to');
+  const store = await storeOf(io);
   let v: VerifyResult;
-  if (from !== undefined || to !== undefined) {
-    if (strict || anchors.length) throw new UsageError('--strict and --expect-head check the whole chain: drop --from/--to');
-    if (!io.store.verifyRange) throw new UsageError('this store cannot verify a range');
-    v = await io.store.verifyRange(seqOpt(from ?? '1', '--from'), to === undefined ? Number.MAX_SAFE_INTEGER : seqOpt(to, '--to'));
+  if (range) {
+    if (!store.verifyRange) throw new UsageError('this store cannot verify a range');
+    v = await store.verifyRange(first, last);
   } else {
-    v = await io.store.verify(anchors.length ? { anchors } : {});
+    v = await store.verify(anchors.length ? { anchors } : {});
   }
   const tail = strict && v.ok ? unsignedTail(v) : undefined;
   if (tail) v = { ...v, ok: false, firstBroken: tail };
@@ -79,8 +83,9 @@ function anchorFile(path: string): HeadAnchor[] {
 export async function head(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
   const { positional } = options(args, []);
   if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
-  if (!io.store.chainHead) throw new UsageError('this store cannot report its head');
-  const h = await io.store.chainHead();
+  const store = await storeOf(io);
+  if (!store.chainHead) throw new UsageError('this store cannot report its head');
+  const h = await store.chainHead();
   const bad = h.signedHead === 'malformed' || h.signatureValid === false;
   if (json) {
     io.out(JSON.stringify({

@@ -9,7 +9,7 @@
  *   exists (an error code, or an environment variable the sources read);
  * - the README's Architecture layout names every folder and module of src/, tools/ and
  *   tools/shared/, and names nothing that does not exist.
- * Offline and in process except four `warden` usage prints (run in parallel): a few seconds.
+ * Offline and in process except six `warden` usage prints (run in parallel): a few seconds.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -126,9 +126,9 @@ for (const [n, b] of yamlBlocks.entries()) {
   });
 }
 
-/** Run the bin; resolves with stdout + stderr whatever the exit code (usage prints exit 2). */
+/** Run the bin; resolves with stdout + stderr whatever the exit code (a bare command's usage exits 2, --help 0). */
 function usageOf(args: string[]): Promise<string> {
-  // `transcripts` opens the configured store before it reads its subcommand: give it a scratch one.
+  // A scratch config, though a bare command prints its usage before reading one.
   const cwd = join(tmp, 'cli');
   write(join(cwd, 'policies', 'empty.yaml'), 'rules: []\n');
   write(join(cwd, 'warden.yaml'), 'transcripts: { store: sqlite:warden.db }\npolicies: [policies/*.yaml]\n');
@@ -145,7 +145,7 @@ function cliBlock(): string {
 }
 
 test('the README CLI block names exactly the flags of the commands', async () => {
-  const usage = (await Promise.all([['--help'], ['policy'], ['approvals'], ['transcripts']].map(usageOf))).join('\n');
+  const usage = (await Promise.all([['--help'], ['serve', '--help'], ['demo', '--help'], ['policy'], ['approvals'], ['transcripts']].map(usageOf))).join('\n');
   const block = cliBlock();
   const flags = (s: string) => new Set([...s.matchAll(/--[a-z][a-z-]*/g)].map((m) => m[0]));
   const inUsage = flags(usage);
