@@ -66,7 +66,7 @@ export class PgStore implements PgTranscriptStore {
   ) {
     this.liveness = new PgLiveness(clientConfig, randomUUID(), randomInt(1, 2 ** 31 - 1), livenessGraceMs);
     this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.liveness.instance, lock: this.liveness.lockKey });
-    this.writer = new PgWriter(pool, signer?.signHead?.bind(signer));
+    this.writer = new PgWriter(pool, signer);
     this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.liveness.changed(ms, signal));
     this.rateCounters = new PgRateCounters((sql, p) => pool.query(sql, p), this.liveness.lockKey, {
       live: () => this.liveness.held,

@@ -9,6 +9,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { type RecordKind, recordHash } from './hash-chain.js';
 import { itemError, pgStoreError } from './pg-errors.js';
 import { AlreadyDone } from './store-errors.js';
+import { type ChainSigner, signedHeadBlocks } from './signing.js';
 import type { SignedHead } from './types.js';
 
 /** Store the signed head (only ever forward: replicas serialise on the chain-head lock anyway). */
@@ -46,6 +47,11 @@ interface Pending {
 
 const MAX_BATCH = 256;
 
+function cutNumberOf(row: unknown): number | null {
+  const v = (row as { s?: unknown } | undefined)?.s;
+  return v === null || v === undefined ? null : Number(v);
+}
+
 /** The queue and its committer; why: one per store, so this replica holds the head lock at most once. */
 export class PgWriter {
   private pending: Pending[] = [];
@@ -55,8 +61,28 @@ export class PgWriter {
   constructor(
     private readonly pool: pg.Pool,
     /** With transcripts.signing_key: sign the new head, in the transaction that moves it. */
-    private readonly signHead?: (seq: number, hash: string) => SignedHead,
+    private readonly signer?: ChainSigner,
   ) {}
+
+  /** The signature this replica last wrote or checked; why: not checked again on every commit. */
+  private trusted: string | undefined;
+
+  /**
+   * Sign the new head unless the stored signed head is forged or names a record this chain no
+   * longer holds (cut or rewritten by someone without the key): that one is left for verify.
+   */
+  private async sign(c: pg.ClientBase, seq: number, hash: string): Promise<void> {
+    const r = (await c.query(
+      `SELECT s.seq, s.hash, s.signed_at, s.key_id, s.signature, r.hash AS at FROM signed_head s LEFT JOIN records r ON r.seq = s.seq WHERE s.id = 1`,
+    )).rows[0] as Record<string, unknown> | undefined;
+    const cur = r ? { seq: Number(r.seq), hash: String(r.hash), signedAt: String(r.signed_at), keyId: String(r.key_id), signature: String(r.signature) } : null;
+    const cut = async () => cutNumberOf((await c.query('SELECT MAX(cut_seq) AS s FROM checkpoints')).rows[0]);
+    const cutSeq = cur && r?.at === null ? await cut() : null;
+    if (signedHeadBlocks(cur, this.signer!, () => (r?.at === null ? undefined : String(r?.at)), () => cutSeq, this.trusted)) return;
+    const signed = this.signer!.signHead!(seq, hash);
+    await writePgSignedHead(c, signed);
+    this.trusted = signed.signature;
+  }
 
   /** Queue op; resolves once its transaction committed (durable unless durable === false). */
   write<T>(op: PgOp<T>, durable = true): Promise<T> {
@@ -128,7 +154,7 @@ export class PgWriter {
         }
       }
       await c.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [head.seq, head.hash]);
-      if (this.signHead && head.seq !== Number(h.seq)) await writePgSignedHead(c, this.signHead(head.seq, head.hash));
+      if (this.signer?.signHead && head.seq !== Number(h.seq)) await this.sign(c, head.seq, head.hash);
       await c.query('COMMIT');
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e));

@@ -149,6 +149,24 @@ export function compareSignedHead(
   return { signedHead: h, unsignedTail: end - h.seq };
 }
 
+/**
+ * Why the signed head `cur` must not be replaced by a newer one, or null when it may. Why: the
+ * key holder signs whatever head the store holds; without this, whoever can write the store (not
+ * the key) cuts or rewrites the chain and waits for the next write to sign over it. A new head
+ * may follow only a signed head that carries a valid signature (`trusted`: one this signer wrote
+ * or already checked, not checked again) and still names a record of this chain (or one a
+ * retention cut removed: `cutSeq`, asked only then). No signed head at all is trusted on first use (documented).
+ */
+export function signedHeadBlocks(
+  cur: SignedHead | null | 'malformed', signer: ChainSigner, hashAt: (seq: number) => string | undefined, cutSeq: () => number | null, trusted?: string,
+): string | null {
+  if (cur === null) return null;
+  if (cur === 'malformed' || (cur.signature !== trusted && !signer.check(cur))) return 'the signed head does not carry a valid signature of the configured key';
+  const at = hashAt(cur.seq);
+  if (at === undefined) return cur.seq <= (cutSeq() ?? 0) ? null : `record ${cur.seq}, the signed head, is gone`;
+  return at === cur.hash ? null : `record ${cur.seq} is not the record the signed head names`;
+}
+
 /** The head and its signed copy as `transcripts head` shows them; why: one shape for both stores. */
 export function chainHeadInfo(
   head: { seq: number; hash: string } | undefined,

@@ -6,7 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
-import { type ChainSigner, headPath, readSignedHead, writeSignedHead } from './signing.js';
+import { latestCheckpoint } from './sqlite-purge.js';
+import { type ChainSigner, headPath, readSignedHead, signedHeadBlocks, writeSignedHead } from './signing.js';
 import { storeError } from './store-errors.js';
 
 /** Passes of sign(): write, then re-sign while other commits moved the head on meanwhile. */
@@ -16,6 +17,10 @@ const MAX_SIGN_PASSES = 8;
 export class SqliteHeadSigner {
   private headStmt: Database.Statement | null = null;
   private hashStmt: Database.Statement | null = null;
+  /** The signature this connection last wrote or checked; why: not checked again on every commit. */
+  private trusted: string | undefined;
+  /** Why the signed head was left in place (a cut or rewritten chain), once found; tests and logs read it. */
+  refused: string | null = null;
 
   constructor(
     private readonly db: Database.Database,
@@ -45,8 +50,15 @@ export class SqliteHeadSigner {
       // signs it if it moved on; each pass only moves forward, and a few are plenty.
       let at = { seq, hash };
       for (let pass = 0; pass < MAX_SIGN_PASSES; pass++) {
-        if (this.newerSigned(at.seq)) return;
-        writeSignedHead(this.path, this.signer!.signHead!(at.seq, at.hash));
+        const cur = readSignedHead(this.path);
+        if (this.newerSigned(cur, at.seq)) return;
+        // Never sign over a chain that no longer holds the signed head (red-team: cut or rewritten
+        // by someone without the key, then laundered by our next signature): leave it for verify.
+        this.refused = signedHeadBlocks(cur, this.signer!, (s) => this.hashAt(s), () => latestCheckpoint(this.db)?.cutSeq ?? null, this.trusted);
+        if (this.refused) return;
+        const signed = this.signer!.signHead!(at.seq, at.hash);
+        writeSignedHead(this.path, signed);
+        this.trusted = signed.signature;
         const now = this.head();
         if (!now || now.seq <= at.seq) return;
         at = now;
@@ -56,16 +68,19 @@ export class SqliteHeadSigner {
     }
   }
 
+  private hashAt(seq: number): string | undefined {
+    this.hashStmt ??= this.db.prepare('SELECT hash FROM records WHERE seq = ?').pluck();
+    return this.hashStmt.get(seq) as string | undefined;
+  }
+
   /**
    * A signed head beside the file already names a newer record of this chain. Its signature is
-   * not checked here (an Ed25519 verify on every commit of the hot path): a forged file that
-   * names a newer record by its true hash is left for verify, which reports the bad signature.
+   * not checked here: a forged file that names a newer record by its true hash is left for
+   * verify, which reports the bad signature.
    */
-  private newerSigned(seq: number): boolean {
-    const cur = readSignedHead(this.path);
+  private newerSigned(cur: ReturnType<typeof readSignedHead>, seq: number): boolean {
     if (cur === null || cur === 'malformed' || cur.seq <= seq) return false;
-    this.hashStmt ??= this.db.prepare('SELECT hash FROM records WHERE seq = ?').pluck();
-    return this.hashStmt.get(cur.seq) === cur.hash;
+    return this.hashAt(cur.seq) === cur.hash;
   }
 
   /** Sign whatever the head is now (after a commit). */

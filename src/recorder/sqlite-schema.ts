@@ -265,8 +265,8 @@ export function schemaVersion(db: Database.Database): number {
   return row?.v ?? 0;
 }
 
-/** Bring the file to SCHEMA_VERSION, one transaction per step; why: first open creates, later opens upgrade. */
-export function migrate(db: Database.Database): void {
+/** Bring the file to SCHEMA_VERSION (or `target`: verify's reference schema), one transaction per step; why: first open creates, later opens upgrade. */
+export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
   const step = db.transaction((target: number, sql: string) => {
     // Re-read inside the write lock: another process may have migrated meanwhile.
@@ -274,7 +274,7 @@ export function migrate(db: Database.Database): void {
     db.exec(sql);
     db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(target, new Date().toISOString());
   });
-  for (let v = schemaVersion(db); v < SCHEMA_VERSION; v++) {
+  for (let v = schemaVersion(db); v < Math.min(target, SCHEMA_VERSION); v++) {
     step.immediate(v + 1, MIGRATIONS[v] as string);
   }
 }

@@ -14,6 +14,7 @@ import type { VerifyResult } from './types.js';
 import { checkCheckpoint, orphanRow } from './verify-exact.js';
 import { approvalMismatch } from './verify-approvals.js';
 import { facetMismatch } from './verify-facets.js';
+import { schemaMismatch } from './verify-schema.js';
 import { textIndexMismatch } from './verify-text-index.js';
 import { type MatchCounts, mergeFacets } from './verify-fast.js';
 import { parallelVerifyUseful, startWorkerSpan, VERIFY_MMAP_BYTES } from './verify-parallel.js';
@@ -56,7 +57,8 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
       ).get() as { seq: number } | undefined;
       if (lost) return withCp(broken(lost.seq, `the retention checkpoint at record ${lost.seq} has no record in the chain`));
     }
-    const orphan = orphanRow(db, everyRowMatched(db, span.counts)) ?? facetMismatch(db, span.counts.facets) ?? approvalMismatch(db, cp?.cutSeq ?? null) ?? textIndexMismatch(db, expected, span.lastSeq);
+    const orphan = orphanRow(db, everyRowMatched(db, span.counts)) ?? facetMismatch(db, span.counts.facets) ?? approvalMismatch(db, cp?.cutSeq ?? null) ?? textIndexMismatch(db, expected, span.lastSeq)
+      ?? schemaMismatch(db);
     if (orphan) return { ...broken(orphan.seq, orphan.reason), ...(head ? { head } : {}) };
   }
   return withCp(head ? { ok: true, records, head } : { ok: true, records });

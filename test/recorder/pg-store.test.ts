@@ -154,9 +154,9 @@ test('a replica started just after another died recovers its calls once the grac
   await dead.close();
   // A grace well above how long opening a store takes on a loaded machine: another open store's
   // sweep may see the lock free first, and the startup pass must still find it within the grace.
-  const started = await suite.open({ recoverInterrupted: true, recoverEveryMs: 60_000, livenessGraceMs: 1500 });
+  const started = await suite.open({ recoverInterrupted: true, recoverEveryMs: 60_000, livenessGraceMs: 3000 });
   assert.equal((await started.getCall(inflight))?.outcome, null, 'the startup pass only saw the lock free');
-  await until('the pass after the grace marked it', async () => (await started.getCall(inflight))?.outcome?.status === 'interrupted', 8000);
+  await until('the pass after the grace marked it', async () => (await started.getCall(inflight))?.outcome?.status === 'interrupted', 15_000);
   assert.notEqual((await started.sessionInfo(sid))?.endedAt, null);
 });
 
@@ -371,6 +371,36 @@ test('a session read for replay includes an outcome recorded after its close', a
     await s.recordOutcome(id, { status: 'ok', errorCode: null, result: { rows: [[1]] }, masking: null, durationMs: 1, endedAt: now() });
     const kinds = (await s.sessionRecords(sid, 0, 100)).map((r) => r.kind);
     assert.deepEqual(kinds, ['session_open', 'call_intent', 'session_close', 'call_outcome']);
+  } finally {
+    await s.close();
+    await own.drop();
+  }
+});
+
+test('a cut chain is not laundered by the next signed write on PostgreSQL: the signed head stays where it was', async () => {
+  const own = await createTestDatabase({ prefix: 'pglaunder' });
+  await own.query(`GRANT ALL ON SCHEMA public TO ${own.role}`);
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const s = await openPgStore(own.url, { recoverEveryMs: 60_000, signer: createChainSigner(pem) });
+  try {
+    const sid = randomUUID();
+    await s.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: now() });
+    await oneCall(s, sid, 20);
+    assert.equal((await s.verify()).ok, true);
+    // Someone with database rights (no key) drops the last record and moves chain_head back to match.
+    await own.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+    const last = (await own.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
+    const prev = (await own.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
+    await own.query('DELETE FROM records WHERE seq = $1', [last.seq]);
+    await own.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
+    await own.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
+    await own.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+    // The key holder writes on, past the old signed seq.
+    await oneCall(s, sid, 21);
+    await oneCall(s, sid, 22);
+    const v = await s.verify();
+    assert.equal(v.ok, false, 'the key holder must not sign over a chain that lost its signed head');
+    assert.match(v.firstBroken!.reason, /signed head/);
   } finally {
     await s.close();
     await own.drop();

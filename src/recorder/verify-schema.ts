@@ -1,0 +1,94 @@
+/**
+ * Verify of the SQLite file's schema and indexes. Why: verify and the reviewer's readers query the
+ * same tables, but not the same way. Verify scans tables in rowid order; the UI and CLI list
+ * sessions and calls through indexes. So an index that lacks a row (a partial index whose
+ * `WHERE` was then edited out of sqlite_master with writable_schema) hides a session from every
+ * listing while verify sees it; a verified table renamed away and replaced by a filtering view
+ * (verify skips a check whose table is absent, as in older files) or an extra trigger that
+ * rewrites future rows changes what a reviewer sees. The objects must be exactly those the
+ * file's schema version creates (an empty in-memory store migrated to it is the reference; the
+ * append-only guards may be missing, as whoever can write the file can drop them anyway), and
+ * every index must hold as many entries as its table has rows. Index counts do not catch an
+ * entry rewritten in place with a byte editor: `PRAGMA integrity_check` does, at the cost of
+ * reading the whole file again (docs/transcripts.md).
+ */
+import Database from 'better-sqlite3';
+import { migrate, schemaVersion } from './sqlite-schema.js';
+
+/** Guards a purge drops and recreates; whoever can write the file can drop them too. */
+const OPTIONAL = new Set(['records_append_only_update', 'records_append_only_delete']);
+/** SQLite's own objects (ANALYZE statistics, AUTOINCREMENT counters). */
+const INTERNAL = /^sqlite_(autoindex_|stat\d|sequence$)/;
+
+interface SchemaObject {
+  type: string;
+  name: string;
+  tbl_name: string;
+  sql: string | null;
+}
+
+// Tables are compared by type and name (verify and readers read the same table); indexes,
+// triggers and views by their SQL too, spaces aside.
+function shape(o: SchemaObject): string {
+  const sql = o.type === 'table' ? '' : (o.sql ?? '').replace(/\s+/g, ' ').trim();
+  return `${o.type} on ${o.tbl_name}: ${sql}`;
+}
+
+function objects(db: Database.Database): Map<string, SchemaObject> {
+  const rows = db.prepare('SELECT type, name, tbl_name, sql FROM sqlite_master').all() as SchemaObject[];
+  return new Map(rows.filter((o) => !INTERNAL.test(o.name)).map((o) => [o.name, o]));
+}
+
+/** Where the file's schema objects differ from what its schema version creates, or null. */
+export function schemaMismatch(db: Database.Database): { seq: number; reason: string } | null {
+  const version = schemaVersion(db);
+  const ref = new Database(':memory:');
+  let want: Map<string, SchemaObject>;
+  try {
+    migrate(ref, version);
+    want = objects(ref);
+  } finally {
+    ref.close();
+  }
+  const have = objects(db);
+  const differs = (what: string) => ({ seq: 0, reason: `the schema differs from what schema version ${version} creates: ${what}` });
+  for (const [name, o] of have) {
+    const w = want.get(name);
+    if (!w) return differs(`${o.type} ${name} is not part of it`);
+    if (shape(w) !== shape(o)) return differs(`${o.type} ${name} was altered (expected ${w.type} on ${w.tbl_name})`);
+  }
+  for (const [name, w] of want) {
+    if (!have.has(name) && !OPTIONAL.has(name)) return differs(`${w.type} ${name} is missing`);
+  }
+  return indexCountMismatch(db);
+}
+
+/**
+ * Every index (bar the records table's, whose full count would cost a second scan of the chain)
+ * must count as many entries as its table has rows under the index's own WHERE.
+ */
+function indexCountMismatch(db: Database.Database): { seq: number; reason: string } | null {
+  const rows = new Map<string, number>();
+  // Primary-key and UNIQUE indexes too (sql NULL): readers look sessions and calls up by id.
+  const indexes = db.prepare(`SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name != 'records'`).all() as SchemaObject[];
+  for (const o of indexes) {
+    const where = /\sWHERE\s([\s\S]*)$/i.exec(o.sql ?? '')?.[1] ?? '';
+    const cond = where ? ` WHERE ${where}` : '';
+    const key = `${o.tbl_name}${cond}`;
+    let n = rows.get(key);
+    if (n === undefined) {
+      n = db.prepare(`SELECT count(*) FROM "${o.tbl_name}" NOT INDEXED${cond}`).pluck().get() as number;
+      rows.set(key, n);
+    }
+    // count(*) alone counts the table whatever INDEXED BY says: a condition on the index's first
+    // column that every row meets makes SQLite walk the index.
+    const first = (db.prepare(`SELECT name FROM pragma_index_info(?) ORDER BY seqno LIMIT 1`).pluck().get(o.name) as string | null | undefined) ?? null;
+    if (first === null) continue; // an expression index: none here
+    const all = `("${first}" IS NULL OR "${first}" IS NOT NULL)`;
+    const entries = db.prepare(`SELECT count(*) FROM "${o.tbl_name}" INDEXED BY "${o.name}" WHERE ${all}${where ? ` AND (${where})` : ''}`).pluck().get() as number;
+    if (entries !== n) {
+      return { seq: 0, reason: `index ${o.name} holds ${entries} entries for ${n} rows of ${o.tbl_name}: a listing through it would hide rows verify sees` };
+    }
+  }
+  return null;
+}
