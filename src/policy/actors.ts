@@ -40,16 +40,30 @@ export function actorLinks(claims: Record<string, unknown>): { links: ActorLink[
 /**
  * The chain as a deny reads it, generously: every `sub` (a string, or a number as text) of every
  * link reachable through `act`, past links that name no one, and whether links remain beyond
- * MAX_ACTOR_DEPTH (unread: a deny then presumes they name whoever it lists).
+ * MAX_ACTOR_DEPTH (unread: a deny then presumes they name whoever it lists). An `act` of another
+ * shape than RFC 8693's object is read for what it could name: a list's every item as a link, a
+ * string or number as the actor's subject. Why: `act: [{ sub: agent-x }]` (or `act: agent-x`) read
+ * as no chain let a cut-off agent pass a deny on its name (allows admit no such malformed chain).
  */
 export function actorNamesForDeny(claims: Record<string, unknown>): { names: string[]; unread: boolean } {
   const names: string[] = [];
-  let act = own(claims, 'act');
-  for (let depth = 0; isLink(act); depth++) {
-    if (depth >= MAX_ACTOR_DEPTH) return { names, unread: true };
-    const sub = own(act, 'sub');
-    if (typeof sub === 'string' || typeof sub === 'number') names.push(String(sub));
-    act = own(act, 'act');
+  const named = (v: unknown): void => {
+    if (typeof v === 'string' || typeof v === 'number') names.push(String(v));
+  };
+  let todo: unknown[] = [own(claims, 'act')];
+  for (let depth = 0; todo.length; depth++) {
+    const next: unknown[] = [];
+    for (const act of todo) {
+      if (Array.isArray(act)) next.push(...act);
+      else if (isLink(act)) {
+        const sub = own(act, 'sub');
+        if (Array.isArray(sub)) sub.forEach(named);
+        else named(sub);
+        next.push(own(act, 'act'));
+      } else named(act);
+    }
+    todo = next.filter((v) => v !== undefined && v !== null);
+    if (todo.length && (depth + 1 >= MAX_ACTOR_DEPTH || todo.length > MAX_ACTOR_DEPTH)) return { names, unread: true };
   }
   return { names, unread: false };
 }

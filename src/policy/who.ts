@@ -3,7 +3,8 @@
  * exactly as written: a grant never reaches a look-alike. Deny rules match generously, since a
  * deny that reaches too far can only refuse: a subject, group or claim value is compared by its
  * folded form (case, width, invisible characters, as approvals compare subjects), and a claim
- * the token carries as a list or a number counts by each value. Why: an IdP that spells a name
+ * the token carries as a list or a number counts by each value, and a dotted claim name also
+ * reads the nested claim along its path (claimForDeny). Why: an IdP that spells a name
  * `Mallory`, `ｍａｌｌｏｒｙ` or `mallory\u200b`, or sends `roles: [contractor]`, must not walk past
  * `deny: { who: { subjects: [mallory] } }` or `claims: { roles: contractor }`.
  *
@@ -95,10 +96,26 @@ function actorsAllowed(listed: string[], p: Principal): boolean {
   return wellFormed && links.length > 0 && links.every((l) => listed.includes(l.sub) && (l.iss === undefined || l.iss === iss));
 }
 
-/** Every value of a claim a deny can judge: a string, a number or boolean as text, or each such item of a list. Why exported: an HTTP session's owner is keyed by exactly these. */
+/** Every value of a claim a deny can judge: a string, a number or boolean as text, or each such item of a list (nested lists too). Why exported: an HTTP session's owner is keyed by exactly these. */
 export function claimValues(have: unknown): string[] {
   const one = (v: unknown): string[] => (typeof v === 'string' ? [v] : typeof v === 'number' || typeof v === 'boolean' ? [String(v)] : []);
-  return Array.isArray(have) ? have.flatMap(one) : one(have);
+  return Array.isArray(have) ? have.flat(8).flatMap(one) : one(have);
+}
+
+/**
+ * The claim a deny reads under `key`: the top-level claim of that exact name (claim names may hold
+ * dots, e.g. a namespaced URL), else, for a dotted key, the nested claim along that path
+ * (`realm_access.roles`, `resource_access.app.roles`), as `groups_claim` is read. Why: a deny on
+ * a nested claim that never looked inside the object matched nobody (allows read top-level names only).
+ */
+export function claimForDeny(claims: Record<string, unknown>, key: string): unknown {
+  if (Object.hasOwn(claims, key) || !key.includes('.')) return Object.hasOwn(claims, key) ? claims[key] : undefined;
+  let v: unknown = claims;
+  for (const part of key.split('.')) {
+    if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, part)) return undefined;
+    v = (v as Record<string, unknown>)[part];
+  }
+  return v;
 }
 
 /** Does the rule's `who` cover the principal? (omitted = anyone; `effect: deny` matches generously, see above) */
@@ -116,7 +133,7 @@ export function whoMatches(rule: { who?: Who | undefined; effect?: 'allow' | 'de
     if (!ok && hasGroups && me.groups.some((g) => f.groups.has(g))) ok = true;
     if (!ok) return false;
     if (w.actors && !(me.unread || me.actors.some((a) => f.actors.has(a)))) return false;
-    return f.claims.every(([k, wants]) => claimValues(claim(k)).some((v) => wants.has(foldName(v))));
+    return f.claims.every(([k, wants]) => claimValues(claimForDeny(p.claims, k)).some((v) => wants.has(foldName(v))));
   }
   let ok = !hasSubjects && !hasGroups;
   if (hasSubjects && w.subjects!.includes(p.subject)) ok = true;

@@ -45,7 +45,12 @@ export function principalFingerprint(p: Principal): string {
   if (f === undefined) {
     const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
     // Every claim value a rule can judge (policy/who.ts claimValues: strings, numbers, lists).
-    const claims = Object.fromEntries(Object.entries(p.claims).map(([k, v]) => [k, claimValues(v).sort()] as const).filter(([, v]) => v.length > 0));
+    // A nested claim (an object) whole, since a deny reads it by a dotted path (who.ts claimForDeny).
+    const claims = Object.fromEntries(
+      Object.entries(p.claims)
+        .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? [canonicalJson(v)] : claimValues(v).sort()] as const)
+        .filter(([, v]) => v.length > 0),
+    );
     const actors = [actorLinks(p.claims), actorNamesForDeny(p.claims)];
     f = createHash('sha256').update(canonicalJson([p.authMethod, iss, p.subject, [...new Set(p.groups)].sort(), claims, actors])).digest('base64url');
     fingerprints.set(p, f);

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { GovernedTool, Principal } from '../../tool-api.js';
 import { explainCall, formatExplain } from '../../policy/explain.js';
-import { claimsWithActors } from '../../policy/actors.js';
+import { claimsWithActors, isDelegated } from '../../policy/actors.js';
 import type { DiscoveryCore } from './list-connections.js';
 
 /** Who counts as an admin (warden.yaml `admins:`). */
@@ -26,9 +26,14 @@ export function hiddenFrom(tool: GovernedTool<any, any>, p: Principal): boolean 
   return typeof v === 'function' && !v(p);
 }
 
-/** Admin check: a listed subject, or a member of a listed group. */
+/**
+ * Admin check: a listed subject, or a member of a listed group, acting directly. Why directly: a
+ * token with an `act` claim (an agent acting for an admin, well formed or not) is the agent's call,
+ * and explain_call would show it every rule and how the policy treats any other principal, past
+ * any deny on the agent (built-ins are not decided by rules); the UI refuses such tokens alike.
+ */
 export function isAdmin(admins: AdminSpec | undefined, p: Principal): boolean {
-  if (!admins) return false;
+  if (!admins || isDelegated(p.claims)) return false;
   return admins.subjects.includes(p.subject) || admins.groups.some((g) => p.groups.includes(g));
 }
 
