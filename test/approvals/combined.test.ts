@@ -8,20 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { itemJudge } from '../../src/pipeline/item-judge.js';
 import { compilePolicy } from '../../src/policy/load.js';
 import { decide } from '../../src/policy/engine.js';
 import { explainCall, formatExplain } from '../../src/policy/explain.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
-import { compileScanner, createMasker } from '../../src/masking/index.js';
 import { createApprovalService, slackBody } from '../../src/approvals/index.js';
-import type { ApprovalView, NotifySpec } from '../../src/approvals/index.js';
-import type { GovernedTool, Principal, ToolOutput } from '../../src/tool-api.js';
-import { tempDir } from '../recorder/fixtures.js';
+import type { ApprovalView } from '../../src/approvals/index.js';
+import type { Principal } from '../../src/tool-api.js';
 import { approvalsCli, until } from './support.js';
+import { probePipeline } from './probe-pipeline.js';
 import { writeWardenDir } from '../support/warden-process.js';
 import { approvalsBody } from '../../src/ui/approvals-page.js';
 import type { Decision } from '../../src/policy/types.js';
@@ -49,43 +45,11 @@ const sec1 = p('sofia', ['security']);
 const sec2 = p('omar', ['security']);
 
 async function setup(t: { after: (fn: () => void) => void }, text = policyText()) {
-  const store = openSqliteStore(join(tempDir(t), 't.db'));
-  await store.openSession({ id: 's1', principal: { subject: 'sam', groups: sam.groups, authMethod: 'local' }, client: {}, transport: 'in-process', startedAt: new Date().toISOString() });
-  const ran: string[] = [];
-  const tool: GovernedTool<{ connection: string; what: string }> = {
-    name: 'probe',
-    title: 'probe',
-    description: 'records that it ran',
-    connectionTypes: ['probe'],
-    input: z.object({ connection: z.string(), what: z.string() }).strict(),
-    annotations: {},
-    parse: (input) => ({ family: 'probe', summary: `probe ${input.what}` }),
-    isReadOnly: () => false,
-    async execute(input): Promise<ToolOutput> {
-      ran.push(input.what);
-      return { kind: 'text', streams: { stdout: 'done' }, exitCode: 0, truncated: false };
-    },
-  };
   const policy = compilePolicy(['p.yaml'], [], { 'p.yaml': text });
-  const notices: { spec: NotifySpec; approval: ApprovalView; event: string }[] = [];
-  const approvals = createApprovalService(store.approvals, {
-    pollMs: 5,
-    policy: () => policy,
-    notifier: { notify: (spec, n) => void notices.push({ spec, approval: n.approval, event: n.event }), drain: async () => undefined },
-  });
-  const masker = createMasker({ hashKey: 'k' });
-  const pipeline = createPipeline({
-    tools: [tool as unknown as GovernedTool],
-    connections: [{ name: 'c', type: 'probe' }],
-    policy: () => policy,
-    store,
-    approvals,
-    masking: { apply: masker.apply, scanner: (pol) => compileScanner({ detectors: pol.masking.detectors, custom: pol.masking.custom }) },
-    limits: { maxInputBytes: 4096, maxResultBytes: 1 << 20, defaultTimeoutMs: 5000, defaultMaxRows: 100 },
-    log: () => undefined,
-  });
+  const probe = await probePipeline(t, () => policy, sam);
+  const { approvals } = probe;
   const call = async (what: string, signal = new AbortController().signal) => {
-    const r = await pipeline.handle({ sessionId: 's1', principal: sam, tool: 'probe', args: { connection: 'c', what }, signal });
+    const r = await probe.call(what, signal);
     return { text: r.content.map((c) => c.text).join('\n'), code: /^(WARDEN_[A-Z_]+)/.exec(r.content[0]?.text ?? '')?.[1] ?? null, isError: r.isError === true };
   };
   /** The open requests for one call, by the rule whose terms each carries. */
@@ -93,8 +57,7 @@ async function setup(t: { after: (fn: () => void) => void }, text = policyText()
     const all = (await approvals.list({ limit: 1000 })).filter((v) => v.call?.args.what === what && (v.state === 'pending' || v.state === 'approved'));
     return new Map(all.map((v) => [v.approval_rule!, v]));
   };
-  t.after(() => void store.close());
-  return { call, ran, approvals, requests, store, policy, notices, tool: tool as unknown as GovernedTool };
+  return { call, ran: probe.ran, approvals, requests, store: probe.store, policy, notices: probe.notices, tool: probe.tool };
 }
 
 test('the looser approval first in file order does not run the call: every matching rule\'s approval is needed', async (t) => {
@@ -182,9 +145,9 @@ test('reviewers see the combination: each request names its rule and terms and t
   const listed = (await approvals.list({ state: 'pending' })).find((v) => v.id === open.get('security-two')!.id)!;
   assert.deepEqual([listed.combination?.part, listed.combination?.others.map((o) => o.approval_rule)], [2, ['dev-ok']]);
   // The stricter rule's webhook announced its request as part 2 of 2 (the looser rule has no webhook).
-  const requested = notices.filter((n) => n.event === 'requested');
-  assert.deepEqual(requested.map((n) => [n.spec.webhook, n.approval.approval_rule, n.approval.combination?.part, n.approval.combination?.of]), [['https://hooks.example/security', 'security-two', 2, 2]]);
-  const body = JSON.stringify(slackBody({ event: 'requested', approval: requested[0]!.approval, call: requested[0]!.approval.call ?? null }));
+  const requested = notices.filter((x) => x.n.event === 'requested');
+  assert.deepEqual(requested.map((x) => [x.spec.webhook, x.n.approval.approval_rule, x.n.approval.combination?.part, x.n.approval.combination?.of]), [['https://hooks.example/security', 'security-two', 2, 2]]);
+  const body = JSON.stringify(slackBody({ event: 'requested', approval: requested[0]!.n.approval, call: requested[0]!.n.approval.call ?? null }));
   assert.match(body, /approval 2 of 2 for this call/);
   assert.match(body, /rule dev-ok/);
   // Once the call ran, its requests are used and no longer show a combination.

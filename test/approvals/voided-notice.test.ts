@@ -6,16 +6,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { createPipeline } from '../../src/pipeline/pipeline.js';
 import { compilePolicy } from '../../src/policy/load.js';
-import { openSqliteStore } from '../../src/recorder/index.js';
-import { compileScanner, createMasker } from '../../src/masking/index.js';
-import { createApprovalService, jsonBody, slackBody, type ApprovalNotice, type NotifySpec } from '../../src/approvals/index.js';
-import type { GovernedTool, Principal, ToolOutput } from '../../src/tool-api.js';
-import { tempDir } from '../recorder/fixtures.js';
+import { jsonBody, slackBody } from '../../src/approvals/index.js';
+import type { Principal } from '../../src/tool-api.js';
 import { until } from './support.js';
+import { probePipeline } from './probe-pipeline.js';
 
 const RULE = `  - id: fix
     effect: allow
@@ -29,43 +24,9 @@ const sam = p('sam', ['dev']);
 const dana = p('dana', ['dba']);
 
 test('a reload that refuses a waiting call notifies the rule\'s webhook that its approval was voided, with the refusal', async (t) => {
-  const store = openSqliteStore(join(tempDir(t), 't.db'));
-  t.after(() => void store.close());
-  await store.openSession({ id: 's1', principal: { subject: 'sam', groups: sam.groups, authMethod: 'local' }, client: {}, transport: 'in-process', startedAt: new Date().toISOString() });
-  const ran: string[] = [];
-  const tool: GovernedTool<{ connection: string; what: string }> = {
-    name: 'probe',
-    title: 'probe',
-    description: 'records that it ran',
-    connectionTypes: ['probe'],
-    input: z.object({ connection: z.string(), what: z.string() }).strict(),
-    annotations: {},
-    parse: (input) => ({ family: 'probe', summary: `probe ${input.what}` }),
-    isReadOnly: () => false,
-    async execute(input): Promise<ToolOutput> {
-      ran.push(input.what);
-      return { kind: 'text', streams: { stdout: 'done' }, exitCode: 0, truncated: false };
-    },
-  };
   let policy = compilePolicy(['p.yaml'], [], { 'p.yaml': `rules:\n${RULE}` });
-  const notices: { spec: NotifySpec; n: ApprovalNotice }[] = [];
-  const approvals = createApprovalService(store.approvals, {
-    pollMs: 5,
-    policy: () => policy,
-    notifier: { notify: (spec, n) => void notices.push({ spec, n }), drain: async () => undefined },
-  });
-  const masker = createMasker({ hashKey: 'k' });
-  const pipeline = createPipeline({
-    tools: [tool as unknown as GovernedTool],
-    connections: [{ name: 'c', type: 'probe' }],
-    policy: () => policy,
-    store,
-    approvals,
-    masking: { apply: masker.apply, scanner: (pol) => compileScanner({ detectors: pol.masking.detectors, custom: pol.masking.custom }) },
-    limits: { maxInputBytes: 4096, maxResultBytes: 1 << 20, defaultTimeoutMs: 5000, defaultMaxRows: 100 },
-    log: () => undefined,
-  });
-  const waiting = pipeline.handle({ sessionId: 's1', principal: sam, tool: 'probe', args: { connection: 'c', what: 'fix' }, signal: new AbortController().signal });
+  const { ran, notices, approvals, call } = await probePipeline(t, () => policy, sam);
+  const waiting = call('fix');
   await until(() => notices.find((x) => x.n.event === 'requested'), 5000, 'the request');
   const id = notices.find((x) => x.n.event === 'requested')!.n.approval.id;
   // The freeze lands while the call waits; then the reviewer approves.

@@ -186,84 +186,67 @@ function watchWithLog(rt: Parameters<typeof watchPolicies>[0], opts: Parameters<
 const applied = (l: Entry) => /^policy (reloaded|unchanged)/.test(l.msg);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('a deny file deleted and written again 300 ms later (a git checkout) is never served without its denies', async () => {
-  const dir = writeWardenDir(SHOP, { 'allow.yaml': `rules:\n${ALLOW}`, 'deny.yaml': `rules:\n${DENY}` });
+/**
+ * A deploy that writes `files` in two steps, 300 ms apart (`midway`, then `done`), while carl's
+ * read is judged on every turn: returns once the final reload applied, asserting no call the
+ * deny covers was allowed meanwhile; `check` then looks at the live policy.
+ */
+async function neverServedMidway(files: Record<string, string>, midway: (dir: string) => void, done: (dir: string) => void, what: string, check: (rt: Awaited<ReturnType<typeof startRuntime>>, logs: Entry[]) => void) {
+  const dir = writeWardenDir(SHOP, files);
   const rt = await startRuntime(dir.configPath, families);
   const { logs, stop } = watchWithLog(rt);
   const calls = driveCalls(rt, logs);
   try {
-    const deny = join(dir.dir, 'policies', 'deny.yaml');
-    unlinkSync(deny);
+    midway(join(dir.dir, 'policies'));
     await sleep(300);
-    writeFileSync(deny, `rules:\n${DENY}`);
+    done(join(dir.dir, 'policies'));
     const mark = logs.length;
-    await until(() => logs.slice(mark).some(applied), 8000, 'the reload after the file came back');
+    await until(() => logs.slice(mark).some(applied), 8000, 'the reload after the deploy completed');
     await sleep(300);
     calls.stop();
     assert.ok(calls.calls() > 50, `calls were driven throughout (${calls.calls()})`);
-    assert.deepEqual(calls.allowed, [], 'no call the deny covers was allowed during the rewrite');
-    assert.ok(rt.policy().files.some((f) => f.endsWith('deny.yaml')));
-    assert.deepEqual(logs.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a rewrite that completed is not a dropped file');
+    assert.deepEqual(calls.allowed, [], `no call the deny covers was allowed while ${what}`);
+    check(rt, logs);
   } finally {
     calls.stop();
     stop();
     await rt.close();
     dir.cleanup();
   }
-});
+}
 
-test('a policy file cut in place to a valid prefix (the allows only), then written in full 300 ms later, is never served cut', async () => {
-  const full = `rules:\n${ALLOW}${DENY}`;
-  const dir = writeWardenDir(SHOP, { 'a.yaml': full });
-  const rt = await startRuntime(dir.configPath, families);
-  const { logs, stop } = watchWithLog(rt);
-  const calls = driveCalls(rt, logs);
-  try {
-    const file = join(dir.dir, 'policies', 'a.yaml');
-    writeFileSync(file, `rules:\n${ALLOW}`); // truncates in place, then writes the first rule
-    await sleep(300);
-    writeFileSync(file, full);
-    const mark = logs.length;
-    await until(() => logs.slice(mark).some(applied), 8000, 'the reload of the full file');
-    await sleep(300);
-    calls.stop();
-    assert.ok(calls.calls() > 50, `calls were driven throughout (${calls.calls()})`);
-    assert.deepEqual(calls.allowed, [], 'no call the deny covers was allowed while the file was cut');
-    assert.deepEqual(rt.policy().rules.map((r) => r.id), ['staff', 'not-contractors']);
-  } finally {
-    calls.stop();
-    stop();
-    await rt.close();
-    dir.cleanup();
-  }
-});
+test('a deny file deleted and written again 300 ms later (a git checkout) is never served without its denies', () =>
+  neverServedMidway(
+    { 'allow.yaml': `rules:\n${ALLOW}`, 'deny.yaml': `rules:\n${DENY}` },
+    (d) => unlinkSync(join(d, 'deny.yaml')),
+    (d) => writeFileSync(join(d, 'deny.yaml'), `rules:\n${DENY}`),
+    'the file was rewritten',
+    (rt, logs) => {
+      assert.ok(rt.policy().files.some((f) => f.endsWith('deny.yaml')));
+      assert.deepEqual(logs.filter((l) => l.level === 'warn' || l.level === 'error'), [], 'a rewrite that completed is not a dropped file');
+    },
+  ));
 
-test('a deny cut inside its own list (a block-style groups: list, still valid YAML), then written in full, is never served narrowed', async () => {
+test('a policy file cut in place to a valid prefix (the allows only), then written in full 300 ms later, is never served cut', () =>
+  neverServedMidway(
+    { 'a.yaml': `rules:\n${ALLOW}${DENY}` },
+    (d) => writeFileSync(join(d, 'a.yaml'), `rules:\n${ALLOW}`), // truncates in place, then writes the first rule
+    (d) => writeFileSync(join(d, 'a.yaml'), `rules:\n${ALLOW}${DENY}`),
+    'the file was cut',
+    (rt) => assert.deepEqual(rt.policy().rules.map((r) => r.id), ['staff', 'not-contractors']),
+  ));
+
+test('a deny cut inside its own list (a block-style groups: list, still valid YAML), then written in full, is never served narrowed', () => {
   const deny = (groups: string[]) => `  - id: not-contractors\n    effect: deny\n    who:\n      groups:\n${groups.map((g) => `        - ${g}\n`).join('')}    tool: query_database\n`;
   const full = `rules:\n${ALLOW}${deny(['temps', 'contractors'])}`;
-  const dir = writeWardenDir(SHOP, { 'a.yaml': full });
-  const rt = await startRuntime(dir.configPath, families);
-  const { logs, stop } = watchWithLog(rt);
-  const calls = driveCalls(rt, logs);
-  try {
-    const file = join(dir.dir, 'policies', 'a.yaml');
+  return neverServedMidway(
+    { 'a.yaml': full },
     // Cut after `- temps`: the rule keeps its id and still loads, but no longer names contractors.
-    writeFileSync(file, `rules:\n${ALLOW}  - id: not-contractors\n    effect: deny\n    who:\n      groups:\n        - temps\n`);
-    await sleep(300);
-    writeFileSync(file, full);
-    const mark = logs.length;
-    await until(() => logs.slice(mark).some(applied), 8000, 'the reload of the full file');
-    await sleep(300);
-    calls.stop();
-    assert.ok(calls.calls() > 50, `calls were driven throughout (${calls.calls()})`);
-    assert.deepEqual(calls.allowed, [], 'no call the deny covers was allowed while its list was cut');
-    assert.deepEqual(rt.policy().rules.find((r) => r.id === 'not-contractors')?.who?.groups, ['temps', 'contractors']);
-  } finally {
-    calls.stop();
-    stop();
-    await rt.close();
-    dir.cleanup();
-  }
+    (d) => writeFileSync(join(d, 'a.yaml'), `rules:\n${ALLOW}  - id: not-contractors\n    effect: deny\n    who:\n      groups:\n        - temps\n`),
+    (d) => writeFileSync(join(d, 'a.yaml'), full),
+    'its list was cut',
+    (rt) => assert.deepEqual(rt.policy().rules.find((r) => r.id === 'not-contractors')?.who?.groups, ['temps', 'contractors']),
+  );
 });
 
 test('a deny narrowed on purpose applies after the bounded wait, and the log names what it no longer covers', async () => {
