@@ -86,11 +86,13 @@ export async function head(args: string[], io: TranscriptsIo, json: boolean): Pr
   const store = await storeOf(io);
   if (!store.chainHead) throw new UsageError('this store cannot report its head');
   const h = await store.chainHead();
-  const bad = h.signedHead === 'malformed' || h.signatureValid === false;
+  const invalid = h.signedHead === 'malformed' || h.signatureValid === false;
+  const bad = invalid || h.stale !== undefined;
   if (json) {
     io.out(JSON.stringify({
       seq: h.head?.seq ?? null, hash: h.head?.hash ?? null, anchor: h.head ? formatAnchor(h.head) : null,
       signedHead: h.signedHead ?? null, ...(h.signatureValid !== undefined ? { signatureValid: h.signatureValid } : {}),
+      ...(h.stale !== undefined ? { stale: h.stale } : {}),
     }));
   } else if (!h.head) {
     io.out('no records');
@@ -101,11 +103,13 @@ export async function head(args: string[], io: TranscriptsIo, json: boolean): Pr
     else if (s) {
       const state = h.signatureValid === undefined ? 'signature not checked (no signing_key)' : h.signatureValid ? 'signature valid' : 'signature INVALID';
       const behind = h.head.seq - s.seq;
-      lines.push(`signed     ${s.seq} ${s.hash}${behind > 0 ? ` (${behind} newer unsigned)` : ''}`);
+      lines.push(`signed     ${s.seq} ${s.hash}${h.stale ? ` (STALE: ${h.stale})` : behind > 0 ? ` (${behind} newer unsigned)` : ''}`);
       lines.push(`           at ${s.signedAt}, key ${s.keyId}, ${state}`, `signature  ${s.signature}`);
     } else lines.push('signed     (no signed head)');
     io.out(clean(lines.join('\n')));
   }
-  if (bad) io.err('the signed head does not carry a valid signature of the configured key');
+  if (invalid) io.err('the signed head does not carry a valid signature of the configured key');
+  // The key holder does not sign over a chain that lost or changed its signed head (signing.ts).
+  else if (h.stale) io.err(`the signed head is stale (${clean(h.stale)}): the chain was cut or rewritten without the key, new records are not signed; run verify`);
   return bad ? 1 : 0;
 }

@@ -9,6 +9,7 @@ export type { RecordKind } from './hash-chain.js';
 export { SCHEMA_VERSION } from './sqlite-schema.js';
 export { createChainSigner, headPath } from './signing.js';
 export type { ChainSigner } from './signing.js';
+export type { StoreWarning } from './head-refusal.js';
 export { ApprovalTables } from './sqlite-approvals.js';
 export type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval, VoidReason } from './approval-store.js';
 export { APPROVAL_STATES } from './approval-store.js';

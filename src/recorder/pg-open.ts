@@ -12,6 +12,7 @@ import { pgStoreError } from './pg-errors.js';
 import { pgMigrate } from './pg-schema.js';
 import { PgStore } from './pg-store.js';
 import type { ChainSigner } from './signing.js';
+import { HeadRefusal, type StoreWarning } from './head-refusal.js';
 import type { ApprovalStore } from './approval-store.js';
 import type { SqliteTranscriptStore } from './sqlite-open.js';
 
@@ -38,6 +39,8 @@ export interface PgStoreOptions {
    * keeps its calls, sessions and slots.
    */
   livenessGraceMs?: number;
+  /** Told once when the key holder starts refusing to sign over the chain (head-refusal.ts); the server logs it. */
+  onWarning?: StoreWarning;
 }
 
 /** The PostgreSQL store with its extras. */
@@ -90,7 +93,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     } finally {
       c.release();
     }
-    store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs);
+    store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs, new HeadRefusal(opts.onWarning));
     await store.signIfUnsigned();
     await store.holdLiveness();
     if (opts.recoverInterrupted) {

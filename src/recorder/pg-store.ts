@@ -20,7 +20,8 @@ import * as reads from './pg-reads.js';
 import { pgChainHead, pgVerifyChain, pgVerifyStore } from './pg-verify.js';
 import { pgPurgeBefore } from './pg-purge.js';
 import { PgRateCounters } from './pg-rate-counters.js';
-import { type PgTx, PgWriter, writePgSignedHead } from './pg-writer.js';
+import { pgSignIfUnsigned, type PgTx, PgWriter } from './pg-writer.js';
+import type { HeadRefusal } from './head-refusal.js';
 import type { ChainSigner } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
 import type { PgTranscriptStore } from './pg-open.js';
@@ -55,6 +56,9 @@ export class PgStore implements PgTranscriptStore {
   get livenessGraceMs(): number {
     return this.liveness.graceMs;
   }
+  get signingRefused(): string | null {
+    return this.writer.refusal.reason;
+  }
   /** A lock was seen free less than the grace ago by the last recovery pass (so: look again then). */
   private freeWithinGrace = false;
 
@@ -63,10 +67,11 @@ export class PgStore implements PgTranscriptStore {
     clientConfig: pg.ClientConfig,
     private readonly signer?: ChainSigner,
     livenessGraceMs?: number,
+    refusal?: HeadRefusal,
   ) {
     this.liveness = new PgLiveness(clientConfig, randomUUID(), randomInt(1, 2 ** 31 - 1), livenessGraceMs);
     this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.liveness.instance, lock: this.liveness.lockKey });
-    this.writer = new PgWriter(pool, signer);
+    this.writer = new PgWriter(pool, signer, refusal);
     this.approvals = new PgApprovalTables((sql, p) => pool.query(sql, p), this.writer, (ms, signal) => this.liveness.changed(ms, signal));
     this.rateCounters = new PgRateCounters((sql, p) => pool.query(sql, p), this.liveness.lockKey, {
       live: () => this.liveness.held,
@@ -214,20 +219,7 @@ export class PgStore implements PgTranscriptStore {
 
   /** Sign the current head when no signed head exists yet (first use of a key). */
   async signIfUnsigned(): Promise<void> {
-    if (!this.signer?.signHead) return;
-    const c = await this.pool.connect();
-    try {
-      await c.query('BEGIN');
-      const h = (await c.query('SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: number; hash: string } | undefined;
-      const has = (await c.query('SELECT 1 FROM signed_head WHERE id = 1')).rowCount;
-      if (h && Number(h.seq) > 0 && !has) await writePgSignedHead(c, this.signer.signHead(Number(h.seq), String(h.hash)));
-      await c.query('COMMIT');
-    } catch (e) {
-      await c.query('ROLLBACK').catch(() => undefined);
-      throw pgStoreError('write', e);
-    } finally {
-      c.release();
-    }
+    if (this.signer?.signHead) await pgSignIfUnsigned(this.pool, this.signer);
   }
   verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {
     return this.snapshot((q) => pgVerifyChain(q, fromSeq, toSeq, false));

@@ -16,6 +16,7 @@ import { belowCut, checkpointMismatch } from './checkpoint.js';
 import { type ChainSigner, chainHeadInfo, compareSignedHead } from './signing.js';
 import { readPgSignedHead } from './pg-writer.js';
 import { anchorMismatch, withHeadChecks } from './verify-anchors.js';
+import { pgSchemaMismatch } from './pg-verify-schema.js';
 
 type Row = Record<string, unknown>;
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
@@ -159,6 +160,9 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
   }
   const head = records > 0 ? { seq: expected - 1, hash: prev } : undefined;
   if (global) {
+    // The tables read below (and by every reader) must be the store's own (pg-verify-schema.ts).
+    const schema = await pgSchemaMismatch(q);
+    if (schema) return { ...broken(schema.seq, schema.reason), ...(head ? { head } : {}) };
     const h = (await q('SELECT seq, hash FROM chain_head WHERE id = 1')).rows[0] as { seq: number; hash: string } | undefined;
     const last = head ?? { seq: 0, hash: GENESIS_HASH };
     if (!h || Number(h.seq) !== last.seq || h.hash !== last.hash) {
@@ -210,5 +214,8 @@ export async function pgVerifyStore(q: Q, signer: ChainSigner | undefined, opts:
 /** The newest record and the signed head row; why: `transcripts head` without a walk. */
 export async function pgChainHead(q: Q, signer: ChainSigner | undefined): Promise<ChainHeadInfo> {
   const head = (await q('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as { seq: number; hash: string } | undefined;
-  return chainHeadInfo(head, await readPgSignedHead((sql) => q(sql)), signer);
+  const signed = await readPgSignedHead((sql) => q(sql));
+  const at = signed ? ((await q('SELECT hash FROM records WHERE seq = $1', [signed.seq])).rows[0] as { hash: string } | undefined)?.hash : undefined;
+  const cut = signed && at === undefined ? ((await pgLatestCheckpoint((sql) => q(sql)))?.cutSeq ?? null) : null;
+  return chainHeadInfo(head, signed, signer, () => at, () => cut);
 }

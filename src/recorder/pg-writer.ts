@@ -9,6 +9,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { type RecordKind, recordHash } from './hash-chain.js';
 import { itemError, pgStoreError } from './pg-errors.js';
 import { AlreadyDone } from './store-errors.js';
+import { HeadRefusal } from './head-refusal.js';
 import { type ChainSigner, signedHeadBlocks } from './signing.js';
 import type { SignedHead } from './types.js';
 
@@ -20,6 +21,23 @@ export async function writePgSignedHead(c: pg.ClientBase, s: SignedHead): Promis
        key_id = EXCLUDED.key_id, signature = EXCLUDED.signature WHERE signed_head.seq <= EXCLUDED.seq`,
     [s.seq, s.hash, s.signedAt, s.keyId, s.signature],
   );
+}
+
+/** Sign the current head when no signed head exists yet (first use of a key). */
+export async function pgSignIfUnsigned(pool: pg.Pool, signer: ChainSigner): Promise<void> {
+  const c = await pool.connect();
+  try {
+    await c.query('BEGIN');
+    const h = (await c.query('SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: number; hash: string } | undefined;
+    const has = (await c.query('SELECT 1 FROM signed_head WHERE id = 1')).rowCount;
+    if (h && Number(h.seq) > 0 && !has && signer.signHead) await writePgSignedHead(c, signer.signHead(Number(h.seq), String(h.hash)));
+    await c.query('COMMIT');
+  } catch (e) {
+    await c.query('ROLLBACK').catch(() => undefined);
+    throw pgStoreError('write', e);
+  } finally {
+    c.release();
+  }
 }
 
 /** The stored signed head, or null; why: verify compares the chain with it. */
@@ -62,6 +80,8 @@ export class PgWriter {
     private readonly pool: pg.Pool,
     /** With transcripts.signing_key: sign the new head, in the transaction that moves it. */
     private readonly signer?: ChainSigner,
+    /** Told each signing attempt's outcome (head-refusal.ts: the store exposes it, the server logs it). */
+    readonly refusal = new HeadRefusal(),
   ) {}
 
   /** The signature this replica last wrote or checked; why: not checked again on every commit. */
@@ -78,7 +98,9 @@ export class PgWriter {
     const cur = r ? { seq: Number(r.seq), hash: String(r.hash), signedAt: String(r.signed_at), keyId: String(r.key_id), signature: String(r.signature) } : null;
     const cut = async () => cutNumberOf((await c.query('SELECT MAX(cut_seq) AS s FROM checkpoints')).rows[0]);
     const cutSeq = cur && r?.at === null ? await cut() : null;
-    if (signedHeadBlocks(cur, this.signer!, () => (r?.at === null ? undefined : String(r?.at)), () => cutSeq, this.trusted)) return;
+    const refused = signedHeadBlocks(cur, this.signer!, () => (r?.at === null ? undefined : String(r?.at)), () => cutSeq, this.trusted);
+    this.refusal.report(refused);
+    if (refused) return;
     const signed = this.signer!.signHead!(seq, hash);
     await writePgSignedHead(c, signed);
     this.trusted = signed.signature;

@@ -162,20 +162,35 @@ export function signedHeadBlocks(
 ): string | null {
   if (cur === null) return null;
   if (cur === 'malformed' || (cur.signature !== trusted && !signer.check(cur))) return 'the signed head does not carry a valid signature of the configured key';
+  return signedHeadStale(cur, hashAt, cutSeq);
+}
+
+/**
+ * Why the signed head no longer names a record of this chain (gone, not by a retention cut, or
+ * different), or null. Why apart: `transcripts head` shows it without a key too.
+ */
+export function signedHeadStale(cur: SignedHead, hashAt: (seq: number) => string | undefined, cutSeq: () => number | null): string | null {
   const at = hashAt(cur.seq);
   if (at === undefined) return cur.seq <= (cutSeq() ?? 0) ? null : `record ${cur.seq}, the signed head, is gone`;
   return at === cur.hash ? null : `record ${cur.seq} is not the record the signed head names`;
 }
 
-/** The head and its signed copy as `transcripts head` shows them; why: one shape for both stores. */
+/**
+ * The head and its signed copy as `transcripts head` shows them; why: one shape for both stores.
+ * `hashAt` and `cutSeq` tell whether the signed head still names a record of the chain (`stale`).
+ */
 export function chainHeadInfo(
   head: { seq: number; hash: string } | undefined,
   signed: SignedHead | null | 'malformed',
   signer: ChainSigner | undefined,
+  hashAt: (seq: number) => string | undefined,
+  cutSeq: () => number | null,
 ): ChainHeadInfo {
+  const stale = signed !== null && signed !== 'malformed' ? signedHeadStale(signed, hashAt, cutSeq) : null;
   return {
     ...(head ? { head: { seq: Number(head.seq), hash: String(head.hash) } } : {}),
     ...(signed !== null ? { signedHead: signed } : {}),
     ...(signer && signed !== null ? { signatureValid: signed !== 'malformed' && signer.check(signed) } : {}),
+    ...(stale ? { stale } : {}),
   };
 }

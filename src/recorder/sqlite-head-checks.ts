@@ -5,6 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { chainHeadInfo, checkSignedHead, readSignedHead, type ChainSigner } from './signing.js';
+import { latestCheckpoint } from './sqlite-purge.js';
 import { verifyChain } from './sqlite-verify.js';
 import type { ChainHeadInfo, VerifyOptions, VerifyResult } from './types.js';
 import { anchorMismatch, withHeadChecks } from './verify-anchors.js';
@@ -23,5 +24,7 @@ export function verifySqliteStore(db: Database.Database, path: string, signer: C
 /** The newest record and the signed head file; why: `transcripts head` prints them without a walk. */
 export function sqliteChainHead(db: Database.Database, path: string, signer: ChainSigner | undefined): ChainHeadInfo {
   const head = db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
-  return chainHeadInfo(head, path === ':memory:' ? null : readSignedHead(path), signer);
+  const byHash = db.prepare('SELECT hash FROM records WHERE seq = ?').pluck();
+  const hashAt = (seq: number) => byHash.get(seq) as string | undefined;
+  return chainHeadInfo(head, path === ':memory:' ? null : readSignedHead(path), signer, hashAt, () => latestCheckpoint(db)?.cutSeq ?? null);
 }

@@ -6,6 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { HeadRefusal } from './head-refusal.js';
 import { latestCheckpoint } from './sqlite-purge.js';
 import { type ChainSigner, headPath, readSignedHead, signedHeadBlocks, writeSignedHead } from './signing.js';
 import { storeError } from './store-errors.js';
@@ -19,15 +20,19 @@ export class SqliteHeadSigner {
   private hashStmt: Database.Statement | null = null;
   /** The signature this connection last wrote or checked; why: not checked again on every commit. */
   private trusted: string | undefined;
-  /** Why the signed head was left in place (a cut or rewritten chain), once found; tests and logs read it. */
-  refused: string | null = null;
-
   constructor(
     private readonly db: Database.Database,
     private readonly path: string,
     private readonly readonly: boolean,
     private readonly signer: ChainSigner | undefined,
+    /** Told each signing attempt's outcome (head-refusal.ts: the store exposes it, the server logs it). */
+    private readonly refusal: HeadRefusal = new HeadRefusal(),
   ) {}
+
+  /** Why the signed head was last left in place (a cut or rewritten chain), or null. */
+  get refused(): string | null {
+    return this.refusal.reason;
+  }
 
   private get active(): boolean {
     return Boolean(this.signer?.signHead) && this.path !== ':memory:' && !this.readonly;
@@ -54,8 +59,9 @@ export class SqliteHeadSigner {
         if (this.newerSigned(cur, at.seq)) return;
         // Never sign over a chain that no longer holds the signed head (red-team: cut or rewritten
         // by someone without the key, then laundered by our next signature): leave it for verify.
-        this.refused = signedHeadBlocks(cur, this.signer!, (s) => this.hashAt(s), () => latestCheckpoint(this.db)?.cutSeq ?? null, this.trusted);
-        if (this.refused) return;
+        const refused = signedHeadBlocks(cur, this.signer!, (s) => this.hashAt(s), () => latestCheckpoint(this.db)?.cutSeq ?? null, this.trusted);
+        this.refusal.report(refused);
+        if (refused) return;
         const signed = this.signer!.signHead!(at.seq, at.hash);
         writeSignedHead(this.path, signed);
         this.trusted = signed.signature;

@@ -12,6 +12,7 @@ import { openReadonly } from './readonly-open.js';
 import { storeError } from './store-errors.js';
 import type { ApprovalTables } from './sqlite-approvals.js';
 import type { ChainSigner } from './signing.js';
+import { HeadRefusal, type StoreWarning } from './head-refusal.js';
 import { SqliteStore } from './sqlite-store.js';
 import type {
   CallFilter, CallRecord, ChainHeadInfo, ChainRecord, PurgeResult, RecoveryResult, SessionPage, SessionRecord, SessionSearch, TranscriptStore, VerifyResult,
@@ -29,6 +30,10 @@ export interface SqliteStoreOptions {
   recoverInterrupted?: boolean;
   /** Sign the chain head after every write (private key) or check it on verify (public key). */
   signer?: ChainSigner;
+  /** Told once when the key holder starts refusing to sign over the chain (head-refusal.ts); the server logs it. */
+  onWarning?: StoreWarning;
+  /** The refusal state shared by a store's connections (worker-store.ts); else one made for onWarning. */
+  headRefusal?: HeadRefusal;
 }
 
 /** The SQLite store with its extras; why: the CLI and startup use listCalls, markInterrupted, verifyRange. */
@@ -54,6 +59,8 @@ export interface SqliteTranscriptStore extends TranscriptStore {
   readonly db: Database.Database;
   /** Approval requests and decisions (approval_event records in the same chain). */
   readonly approvals: ApprovalTables;
+  /** Why the key holder last left the signed head as it was (a cut or rewritten chain), or null. */
+  readonly signingRefused: string | null;
 }
 
 /** Open (creating on first use) the SQLite transcript store; why: the default for one Warden host. */
@@ -93,7 +100,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     } else if (schemaVersion(db) === 0) {
       throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: not a transcript store');
     }
-    store = new SqliteStore(path, readonly, db, opts.signer);
+    store = new SqliteStore(path, readonly, db, opts.signer, opts.headRefusal ?? new HeadRefusal(opts.onWarning));
     store.synchronous = opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
     if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
     store.signIfUnsigned();

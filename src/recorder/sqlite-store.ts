@@ -24,7 +24,7 @@ import { sqliteChainHead, verifySqliteStore } from './sqlite-head-checks.js';
 import { SqliteHeadSigner } from './sqlite-head-signing.js';
 import { purgeBefore } from './sqlite-purge.js';
 import type { CallIntent, CallOutcome, ChainHeadInfo, PurgeResult, RecoveryResult, SessionPage, SessionSearch, SessionStart, VerifyOptions, VerifyResult } from './types.js';
-
+import { HeadRefusal } from './head-refusal.js';
 
 /**
  * The result of a call is stored once, in its outcome record (hash-chained), not again in
@@ -48,6 +48,10 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
 
   private readonly signer: ChainSigner | undefined;
   private readonly heads: SqliteHeadSigner;
+  /** Why the key holder last left the signed head as it was (head-refusal.ts), or null. */
+  get signingRefused(): string | null {
+    return this.heads.refused;
+  }
   /** Free text is indexed behind the hot path (sqlite-text-index.ts); none for a read-only store. */
   private readonly textIndex: TextIndexer | null;
 
@@ -55,12 +59,12 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   synchronous: 'FULL' | 'NORMAL' = 'FULL';
   private readonly commits: GroupCommit;
 
-  constructor(path: string, readOnly: boolean, db: Database.Database, signer?: ChainSigner) {
+  constructor(path: string, readOnly: boolean, db: Database.Database, signer?: ChainSigner, refusal = new HeadRefusal()) {
     super(db);
     this.path = path;
     this.readonly = readOnly;
     this.signer = signer;
-    this.heads = new SqliteHeadSigner(db, path, readOnly, signer);
+    this.heads = new SqliteHeadSigner(db, path, readOnly, signer, refusal);
     this.textIndex = readOnly ? null : new TextIndexer(db);
     this.owner = ownerTag(this.instance);
     this.commits = new GroupCommit(db, { synchronous: () => this.synchronous, afterCommit: () => {

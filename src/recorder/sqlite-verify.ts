@@ -58,7 +58,7 @@ export function verifyChain(db: Database.Database, fromSeq: number, toSeq: numbe
       if (lost) return withCp(broken(lost.seq, `the retention checkpoint at record ${lost.seq} has no record in the chain`));
     }
     const orphan = orphanRow(db, everyRowMatched(db, span.counts)) ?? facetMismatch(db, span.counts.facets) ?? approvalMismatch(db, cp?.cutSeq ?? null) ?? textIndexMismatch(db, expected, span.lastSeq)
-      ?? schemaMismatch(db);
+      ?? schemaMismatch(db, span.counts.approvalEvents);
     if (orphan) return { ...broken(orphan.seq, orphan.reason), ...(head ? { head } : {}) };
   }
   return withCp(head ? { ok: true, records, head } : { ok: true, records });
@@ -117,7 +117,8 @@ function walk(db: Database.Database, from: number, to: number, prev: string, cut
   const facets = mergeFacets(first.counts.facets, second.counts.facets);
   const counts: MatchCounts = {
     opens: first.counts.opens + second.counts.opens, closes: first.counts.closes + second.counts.closes,
-    intents: first.counts.intents + second.counts.intents, outcomes: first.counts.outcomes + second.counts.outcomes, facets,
+    intents: first.counts.intents + second.counts.intents, outcomes: first.counts.outcomes + second.counts.outcomes,
+    approvalEvents: first.counts.approvalEvents + second.counts.approvalEvents, facets,
   };
   return {
     records, lastSeq: second.lastSeq, lastHash: second.lastHash, counts, unsignedCheckpoints: [], ...(broken ? { broken } : {}),

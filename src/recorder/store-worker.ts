@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { WardenError } from '../errors.js';
+import { HeadRefusal } from './head-refusal.js';
 import { createChainSigner } from './signing.js';
 import { openSqliteStore } from './sqlite-open.js';
 
@@ -21,6 +22,8 @@ const store = openSqliteStore(init.path, {
   synchronous: init.synchronous,
   ...(init.busyTimeoutMs !== undefined ? { busyTimeoutMs: init.busyTimeoutMs } : {}),
   ...(init.signingPem ? { signer: createChainSigner(init.signingPem) } : {}),
+  // The store's thread keeps the refusal state (and warns): tell it every change.
+  headRefusal: new HeadRefusal(undefined, (refused) => parentPort!.postMessage({ refused })),
 });
 
 parentPort!.on('message', (m: { id: number; op: Op; args: unknown[] }) => {

@@ -99,6 +99,11 @@ export interface ChainHeadInfo {
   signedHead?: SignedHead | 'malformed';
   /** Whether it carries a valid signature of the configured key (absent without a key). */
   signatureValid?: boolean;
+  /**
+   * Why the signed head no longer names a record of the chain (cut or rewritten without the key):
+   * the key holder then leaves it as it is and new records stay unsigned (signing.ts).
+   */
+  stale?: string;
 }
 
 /** An Ed25519 signature over the chain head; why: a truncated tail no longer matches it. */

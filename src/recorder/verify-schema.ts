@@ -39,8 +39,11 @@ function objects(db: Database.Database): Map<string, SchemaObject> {
   return new Map(rows.filter((o) => !INTERNAL.test(o.name)).map((o) => [o.name, o]));
 }
 
-/** Where the file's schema objects differ from what its schema version creates, or null. */
-export function schemaMismatch(db: Database.Database): { seq: number; reason: string } | null {
+/**
+ * Where the file's schema objects differ from what its schema version creates, or null.
+ * `approvalEvents`: the approval_event records the chain walk met (the whole chain after any cut).
+ */
+export function schemaMismatch(db: Database.Database, approvalEvents: number): { seq: number; reason: string } | null {
   const version = schemaVersion(db);
   const ref = new Database(':memory:');
   let want: Map<string, SchemaObject>;
@@ -60,12 +63,26 @@ export function schemaMismatch(db: Database.Database): { seq: number; reason: st
   for (const [name, w] of want) {
     if (!have.has(name) && !OPTIONAL.has(name)) return differs(`${w.type} ${name} is missing`);
   }
-  return indexCountMismatch(db);
+  return indexCountMismatch(db) ?? approvalIndexMismatch(db, approvalEvents);
 }
 
 /**
- * Every index (bar the records table's, whose full count would cost a second scan of the chain)
- * must count as many entries as its table has rows under the index's own WHERE.
+ * The records table's partial index of approval events must hold one entry per approval_event
+ * record: verify's approval replay and the readers list them through it, so a dropped entry (its
+ * approvals rows edited to match) would hide the request from both. The walk counted the records
+ * (no second scan); counting the index reads only its few entries.
+ */
+function approvalIndexMismatch(db: Database.Database, approvalEvents: number): { seq: number; reason: string } | null {
+  const name = 'records_approval_events';
+  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name)) return null; // before schema v5
+  const entries = db.prepare(`SELECT count(*) FROM records INDEXED BY ${name} WHERE (seq IS NULL OR seq IS NOT NULL) AND kind = 'approval_event'`).pluck().get() as number;
+  if (entries === approvalEvents) return null;
+  return { seq: 0, reason: `index ${name} holds ${entries} entries for ${approvalEvents} approval_event records: a listing through it would hide approval events verify sees` };
+}
+
+/**
+ * Every index (bar the records table's, whose full count would cost a second scan of the chain;
+ * its approval-event index is counted against the walk: approvalIndexMismatch) must count as many entries as its table has rows under the index's own WHERE.
  */
 function indexCountMismatch(db: Database.Database): { seq: number; reason: string } | null {
   const rows = new Map<string, number>();

@@ -7,6 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { ErrorCode, WardenError, type ErrorCodeValue } from '../errors.js';
+import { HeadRefusal, type StoreWarning } from './head-refusal.js';
 import { createChainSigner } from './signing.js';
 import { openSqliteStore, type SqliteTranscriptStore } from './sqlite-open.js';
 import type { CallIntent, CallOutcome, SessionStart } from './types.js';
@@ -18,17 +19,22 @@ export interface WorkerStoreOptions {
   recoverInterrupted?: boolean;
   /** Ed25519 private key (PEM) that signs the chain head. */
   signingPem?: string;
+  /** Told once when the key holder starts refusing to sign (on either thread; head-refusal.ts). */
+  onWarning?: StoreWarning;
 }
 
 /** Open the store with a writer thread; the result is a SqliteTranscriptStore. */
 export async function openWorkerBackedStore(path: string, opts: WorkerStoreOptions = {}): Promise<SqliteTranscriptStore> {
   const signer = opts.signingPem ? createChainSigner(opts.signingPem) : undefined;
+  // One refusal state for both connections: the writer thread reports its changes here.
+  const refusal = new HeadRefusal(opts.onWarning);
   // The main connection creates/migrates the file and recovers calls a dead process left open.
   const main = openSqliteStore(path, {
     synchronous: opts.synchronous ?? 'FULL',
     ...(opts.busyTimeoutMs !== undefined ? { busyTimeoutMs: opts.busyTimeoutMs } : {}),
     ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}),
     ...(signer ? { signer } : {}),
+    headRefusal: refusal,
   });
   if (main.readonly) return main;
   const worker = new Worker(new URL('./store-worker.js', import.meta.url), {
@@ -46,7 +52,8 @@ export async function openWorkerBackedStore(path: string, opts: WorkerStoreOptio
     worker.once('message', (m: { ready?: boolean }) => (m.ready ? resolve() : reject(new Error('writer thread did not start'))));
     worker.once('error', reject);
   });
-  worker.on('message', (m: { id: number; error?: { code: ErrorCodeValue; message: string; details: Record<string, unknown> } }) => {
+  worker.on('message', (m: { id: number; refused?: string | null; error?: { code: ErrorCodeValue; message: string; details: Record<string, unknown> } }) => {
+    if (m.refused !== undefined) return refusal.report(m.refused); // posted before the reply of the write that found it
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);

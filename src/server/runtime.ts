@@ -106,15 +106,20 @@ export async function resolveStoreSpec(config: ServerConfig): Promise<string> {
   return v;
 }
 
+/** What the store tells of trouble only a write finds (recorder/head-refusal.ts): logged once, reason only. */
+const storeWarning = (msg: string, fields: Record<string, unknown>): void => log('warn', msg, fields);
+
 /** Open the configured transcript store, SQLite or PostgreSQL (chosen by the spec); why: serve and the CLI agree. */
 export async function openConfiguredStore(
   config: ServerConfig,
   opts: { recoverInterrupted?: boolean; signer?: ChainSigner } = {},
 ): Promise<WardenStore> {
   const spec = await resolveStoreSpec(config);
-  if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, ...(opts.signer ? { signer: opts.signer } : {}) });
+  // A CLI write (purge, an approval) can find the signed head refused too: said on stderr, as serve logs it.
+  const onWarning = storeWarning;
+  if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, ...(opts.signer ? { signer: opts.signer } : {}) });
   const path = storePath({ ...config, transcripts: { ...config.transcripts, store: spec } });
-  return openSqliteStore(path, { synchronous: config.transcripts.synchronous, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
+  return openSqliteStore(path, { synchronous: config.transcripts.synchronous, onWarning, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
 }
 
 async function hashKey(config: ServerConfig, dbPath: string, store?: WardenStore): Promise<string> {
@@ -156,9 +161,12 @@ export async function startRuntime(
   // call sequentially, 12,276 vs 6,892 records/s with 16 callers); `writer: thread` moves hashing,
   // indexes and fsync to a writer thread, which pays off with more cores. A postgres:// store
   // (several replicas) group-commits over its own pool.
-  const sqliteOpts = { synchronous: config.transcripts.synchronous, recoverInterrupted: true };
+  // The store tells of trouble only a write finds (the key holder refusing to sign over a cut or
+  // rewritten chain, recorder/head-refusal.ts) through this: logged once, reason only.
+  const onWarning = storeWarning;
+  const sqliteOpts = { synchronous: config.transcripts.synchronous, recoverInterrupted: true, onWarning };
   const store: WardenStore = pgStore
-    ? await openPgStore(storeUrl, { recoverInterrupted: true, livenessGraceMs: config.transcripts.liveness_grace, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) })
+    ? await openPgStore(storeUrl, { recoverInterrupted: true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) })
     : config.transcripts.writer === 'thread'
       ? await openWorkerBackedStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signingPem } : {}) })
       : openSqliteStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) });

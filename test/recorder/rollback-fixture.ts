@@ -47,3 +47,17 @@ export async function rollbackAttack(path: string, pem: string | undefined): Pro
   return { store, copied };
 }
 
+/** Records 1-8 signed, then records 5-8 and their rows removed by someone without the key. */
+export async function cutSignedStore(path: string, pem: string): Promise<void> {
+  const store = openSqliteStore(path, { signer: createChainSigner(pem) });
+  await oneSession(store, 's1', 'c1', '2026-01-01');
+  await oneSession(store, 's2', 'c2', '2026-01-02');
+  await store.searchSessions({ text: 'users' }); // the free-text index catches up first
+  await store.close();
+  const evil = new Database(path);
+  evil.exec(`DROP TRIGGER records_append_only_delete;
+    DELETE FROM records WHERE seq >= 5; DELETE FROM calls_fts WHERE rowid = 2;
+    DELETE FROM calls WHERE session_id = 's2'; DELETE FROM call_facets WHERE session_id = 's2'; DELETE FROM sessions WHERE id = 's2';
+    UPDATE fts_progress SET call_rowid = (SELECT coalesce(MAX(rowid), 0) FROM calls);`);
+  evil.close();
+}

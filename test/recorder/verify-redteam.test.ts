@@ -141,3 +141,39 @@ test('a verified table swapped for a view, or an unexpected trigger, is reported
   assert.equal(v2.ok, false);
   assert.match(v2.firstBroken!.reason, /schema.*hide/);
 });
+
+test('an approval event left out of the records table\'s approval index (and its rows edited to match) is reported', async (t) => {
+  const { approvalRequest } = await import('./fixtures.js');
+  const { setParallelVerifyThreshold } = await import('../../src/recorder/verify-parallel.js');
+  const path = join(tempDir(t), 'w.db');
+  const store = await twoSessions(path);
+  await store.approvals.create(approvalRequest('a1', '2026-03-01T11:00:00.000Z'));
+  await store.approvals.create(approvalRequest('a2', '2026-03-01T11:01:00.000Z'));
+  assert.equal((await store.verify()).ok, true);
+  await store.close();
+  const evil = new Database(path);
+  evil.unsafeMode(true);
+  // a2's request is dropped from the index (and its row deleted): the replay, which reads the
+  // events through the index, no longer expects it; the approvals queue no longer shows it.
+  evil.exec(`DROP INDEX records_approval_events;
+    CREATE INDEX records_approval_events ON records (seq) WHERE kind = 'approval_event' AND ref_id != 'a2';
+    DELETE FROM approvals WHERE id = 'a2';`);
+  evil.pragma('writable_schema = ON');
+  evil.prepare(`UPDATE sqlite_master SET sql = 'CREATE INDEX records_approval_events ON records (seq) WHERE kind = ''approval_event''' WHERE name = 'records_approval_events'`).run();
+  evil.close();
+  const r = openSqliteStore(path, { readonly: true });
+  t.after(() => r.close());
+  const seen = r.db.prepare(`SELECT ref_id FROM records WHERE kind = 'approval_event' ORDER BY seq`).pluck().all();
+  assert.deepEqual(seen, ['a1'], 'a listing through the index misses a2');
+  for (const threshold of [Number.MAX_SAFE_INTEGER, 1]) {
+    // One walker, then two (the worker's span counts its approval events too).
+    const before = setParallelVerifyThreshold(threshold);
+    try {
+      const v = await r.verify();
+      assert.equal(v.ok, false, `threshold ${threshold}`);
+      assert.match(v.firstBroken!.reason, /records_approval_events holds 1 entries for 2 approval_event records/);
+    } finally {
+      setParallelVerifyThreshold(before);
+    }
+  }
+});
