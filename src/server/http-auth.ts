@@ -73,8 +73,15 @@ function quote(v: string): string {
  */
 export async function authenticate(req: IncomingMessage, res: ServerResponse, verifier: TokenVerifier, info: ResourceInfo, log: Log): Promise<VerifiedToken | null> {
   const header = req.headers.authorization;
-  const m = typeof header === 'string' ? /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header) : null;
   const meta = `resource_metadata=${quote(info.metadataUrl)}`;
+  // Node keeps the first of several Authorization headers, a proxy in front may keep the last:
+  // two identities in one request are refused (RFC 6750 3.1, invalid_request), not picked from.
+  if (countHeader(req.rawHeaders, 'authorization') > 1) {
+    log('warn', 'http request refused: more than one Authorization header', { remote: req.socket.remoteAddress });
+    challenge(res, 400, `Bearer error="invalid_request", error_description="send one Authorization header", ${meta}`, 'invalid_request', 'more than one Authorization header');
+    return null;
+  }
+  const m = typeof header === 'string' ? /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header) : null;
   if (!m) {
     const bad = typeof header === 'string' && header.length > 0;
     challenge(res, 401, bad ? `Bearer error="invalid_request", error_description="expected: Authorization: Bearer <token>", ${meta}` : `Bearer ${meta}`, bad ? 'invalid_request' : 'invalid_token', bad ? 'the Authorization header is not a Bearer token' : 'a bearer token is required');
@@ -104,6 +111,13 @@ export async function authenticate(req: IncomingMessage, res: ServerResponse, ve
     return null;
   }
   return verified;
+}
+
+/** How many times a header (lower-case name) occurs in Node's rawHeaders (name, value, name, value, ...). */
+function countHeader(raw: string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) n++;
+  return n;
 }
 
 /**

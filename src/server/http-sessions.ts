@@ -15,12 +15,16 @@ import { claimValues } from '../policy/who.js';
 import { actorLinks, actorNamesForDeny } from '../policy/actors.js';
 import { ErrorCode } from '../errors.js';
 import { endAtExpiry } from './http-expiry.js';
+import { refuse } from './http-guards.js';
+import { trackRequestIds, type RequestIds } from './http-request-ids.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 
 /** One live session. */
 interface HttpSession {
   transport: NodeStreamableHTTPServerTransport;
   conn: ConnectionSession;
+  /** JSON-RPC request ids in flight (http-request-ids.ts). */
+  ids: RequestIds;
   owner: string;
   /** subjectKey of the owner. */
   subject: string;
@@ -149,13 +153,14 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
         await dropping?.catch(() => undefined);
         const conn = createConnectionServer(deps, principal, 'http');
         let sid: string | undefined;
+        let ids: RequestIds | undefined;
         const transport = new NodeStreamableHTTPServerTransport({
           sessionIdGenerator: () => randomUUID(),
           maxRequestBodySize: opts.maxBodyBytes,
           onsessioninitialized: (id) => {
             sid = id;
             release();
-            sessions.set(id, { transport, conn, owner, subject, lastSeen: Date.now() });
+            sessions.set(id, { transport, conn, ids: ids!, owner, subject, lastSeen: Date.now() });
           },
           onsessionclosed: (id) => drop(id),
         });
@@ -163,6 +168,7 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
           if (sid) void drop(sid);
         };
         await conn.server.connect(transport);
+        ids = trackRequestIds(transport as never);
         await transport.handleRequest(req, res, body);
         // An initialize that failed never registered a session: release what it created.
         if (!sid) {
@@ -178,6 +184,19 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
       if (!s) return 'unknown';
       if (s.owner !== principalFingerprint(principal)) return 'foreign';
       s.lastSeen = Date.now();
+      // The version the session negotiated is the one it speaks: another (an older one's
+      // semantics) is refused, as the transport refuses an unsupported one; absent, it is assumed.
+      const version = req.headers['mcp-protocol-version'];
+      const negotiated = s.conn.server.getNegotiatedProtocolVersion();
+      if (version !== undefined && negotiated !== undefined && version !== negotiated) {
+        refuse(res, 400, `Bad Request: MCP-Protocol-Version ${JSON.stringify(String(version).slice(0, 40))} is not this session's (${negotiated}); a session keeps the version it negotiated at initialize`);
+        return 'ok';
+      }
+      if (req.method === 'POST' && !s.ids.claim(body, res)) {
+        const id = (body as { id: unknown }).id;
+        refuse(res, 409, `Conflict: request id ${JSON.stringify(id).slice(0, 80)} is already in flight in this session; MCP request ids must not be reused within a session`);
+        return 'ok';
+      }
       // The stream this GET opens is the session's one standalone stream while this response lasts.
       if (req.method === 'GET') {
         endAtExpiry(res, expiresAt, () => {

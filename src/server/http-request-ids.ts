@@ -1,0 +1,73 @@
+/**
+ * The JSON-RPC request ids in flight in one stateful HTTP session. Why: the SDK's transport maps
+ * a request id to the POST that carried it, and a second POST with an id still in flight
+ * re-pointed it: the first call's answer went to the second POST (or nowhere), the first POST
+ * hung holding its slot, and its cancel reached only the second call. MCP forbids reusing an id
+ * within a session; Warden refuses it (409) before the transport sees it.
+ *
+ * An id is claimed when its POST arrives and released when the server sends its response, when
+ * the client cancels it (the SDK then sends none), or, had the transport refused the POST before
+ * handing the request on (406, a closed session), when that POST ends. `5` and `"5"` are two ids,
+ * as JSON-RPC and the SDK compare them.
+ */
+import type { ServerResponse } from 'node:http';
+
+type Message = Record<string, unknown>;
+
+/** What of the transport is watched: the messages it hands on and the ones sent through it. */
+export interface WatchedTransport {
+  onmessage?: ((message: never, extra?: never) => void) | undefined;
+  send(message: never, options?: never): Promise<void>;
+}
+
+/** The session's in-flight ids. */
+export interface RequestIds {
+  /** Claim the id of a POSTed request (anything else passes); false when one of that id is in flight. */
+  claim(body: unknown, res: ServerResponse): boolean;
+  size(): number;
+}
+
+const keyOf = (id: unknown): string | undefined => (typeof id === 'string' ? `s:${id}` : typeof id === 'number' ? `n:${id}` : undefined);
+const isObject = (v: unknown): v is Message => typeof v === 'object' && v !== null && !Array.isArray(v);
+const requestKey = (m: unknown) => (isObject(m) && typeof m.method === 'string' && 'id' in m ? keyOf(m.id) : undefined);
+
+/** Track `transport` (call after the server connected to it: it wraps the handlers that connect set). */
+export function trackRequestIds(transport: WatchedTransport): RequestIds {
+  const inflight = new Map<string, { delivered: boolean }>();
+  const release = (id: unknown) => {
+    const k = keyOf(id);
+    if (k) inflight.delete(k);
+  };
+
+  const send = transport.send.bind(transport) as (m: unknown, o?: unknown) => Promise<void>;
+  transport.send = ((message: unknown, options?: unknown) => {
+    // A response (result or error) ends its request: freed before it reaches the client, which may reuse the id at once.
+    if (isObject(message) && !('method' in message) && ('result' in message || 'error' in message)) release(message.id);
+    return send(message, options);
+  }) as WatchedTransport['send'];
+
+  const onmessage = transport.onmessage as ((m: unknown, e?: unknown) => void) | undefined;
+  transport.onmessage = ((message: unknown, extra?: unknown) => {
+    const k = requestKey(message);
+    const claim = k ? inflight.get(k) : undefined;
+    if (claim) claim.delivered = true;
+    onmessage?.(message, extra);
+    // The SDK aborts a cancelled request and sends no response for it.
+    if (isObject(message) && message.method === 'notifications/cancelled' && isObject(message.params)) release(message.params.requestId);
+  }) as WatchedTransport['onmessage'];
+
+  return {
+    size: () => inflight.size,
+    claim(body, res) {
+      const k = requestKey(body);
+      if (!k) return true;
+      if (inflight.has(k)) return false;
+      const mine = { delivered: false };
+      inflight.set(k, mine);
+      res.once('close', () => {
+        if (inflight.get(k) === mine && !mine.delivered) inflight.delete(k);
+      });
+      return true;
+    },
+  };
+}
