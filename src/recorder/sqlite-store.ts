@@ -49,9 +49,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   private readonly signer: ChainSigner | undefined;
   private readonly heads: SqliteHeadSigner;
   /** Why the key holder last left the signed head as it was (head-refusal.ts), or null. */
-  get signingRefused(): string | null {
-    return this.heads.refused;
-  }
+  get signingRefused(): string | null { return this.heads.refused; } // prettier-ignore
   /** Free text is indexed behind the hot path (sqlite-text-index.ts); none for a read-only store. */
   private readonly textIndex: TextIndexer | null;
 
