@@ -11,8 +11,10 @@ const DROPPED = new Set(['exp', 'nbf', 'iat', 'jti', 'auth_time', 'at_hash', 'c_
 
 /**
  * Read the groups claim: an exact top-level key first (claim names may contain dots, e.g. a
- * namespaced URL), then a dotted path such as `realm_access.roles`. Arrays keep their strings;
- * a single string is one group; anything else is no group (fail closed: no grant).
+ * namespaced URL), then a dotted path such as `realm_access.roles`. Arrays keep their strings
+ * and integers (numeric group ids, as some directories send them, in decimal: a deny on group
+ * "1001" must match `groups: [1001]`, or it fails open); a single string or integer is one
+ * group; anything else is no group (fail closed: no grant).
  */
 export function groupsFromClaims(payload: Record<string, unknown>, claim: string): string[] {
   let v: unknown = Object.prototype.hasOwnProperty.call(payload, claim) ? payload[claim] : undefined;
@@ -26,9 +28,9 @@ export function groupsFromClaims(payload: Record<string, unknown>, claim: string
       v = (v as Record<string, unknown>)[part];
     }
   }
-  if (typeof v === 'string') return v.length ? [v] : [];
-  if (Array.isArray(v)) return [...new Set(v.filter((g): g is string => typeof g === 'string' && g.length > 0))];
-  return [];
+  const group = (g: unknown): string | null => (typeof g === 'string' && g.length > 0 ? g : Number.isSafeInteger(g) ? String(g) : null);
+  if (!Array.isArray(v)) return group(v) === null ? [] : [group(v)!];
+  return [...new Set(v.map(group).filter((g): g is string => g !== null))];
 }
 
 /**

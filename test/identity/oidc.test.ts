@@ -118,7 +118,11 @@ describe('OIDC bearer verification', () => {
   });
 
   test('groups: flat, nested, namespaced, string and absent', () => {
-    assert.deepEqual(groupsFromClaims({ groups: ['a', 'b', 'a', 3] }, 'groups'), ['a', 'b']);
+    // Integers are numeric group ids (a deny on "3" must match them); other values are no group.
+    assert.deepEqual(groupsFromClaims({ groups: ['a', 'b', 'a', 3, 1.5, true, null, { x: 1 }, ''] }, 'groups'), ['a', 'b', '3']);
+    assert.deepEqual(groupsFromClaims({ groups: 1001 }, 'groups'), ['1001']);
+    assert.deepEqual(groupsFromClaims({ groups: ['1001', 1001] }, 'groups'), ['1001']);
+    assert.deepEqual(groupsFromClaims({ groups: true }, 'groups'), []);
     assert.deepEqual(groupsFromClaims({ realm_access: { roles: ['x'] } }, 'realm_access.roles'), ['x']);
     assert.deepEqual(groupsFromClaims({ 'https://acme/groups': ['n'] }, 'https://acme/groups'), ['n']);
     assert.deepEqual(groupsFromClaims({ role: 'sre' }, 'role'), ['sre']);
