@@ -6,7 +6,9 @@
  *   (`"db":`) took the nested object as its own value, and the member was never looked at;
  * - a password given by a program's own flag in a container's argv (`command: [mysqldump,
  *   -phunter2]`, `[curl, -u, alice:pw]`): each argv word was masked alone, away from the
- *   program that gives the flag its meaning.
+ *   program that gives the flag its meaning;
+ * - in log lines: a Secret as one-line YAML flow, a `{"value":...,"name":"DB_PASSWORD"}` pair,
+ *   a YAML Secret inside a JSON string, JSON five strings deep (past the decoder's bound).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -28,6 +30,17 @@ const PW = {
   curl: 'curl-argv-pw-Ol95',
   sshpass: 'sshpass-argv-pw-Pz06',
   split: 'split-argv-pw-Ax17',
+  flowSecret: 'Zmxvdy1zZWNyZXQtQmsyOA==',
+  valueFirst: 'value-first-pw-Cn39',
+  yamlInJson: 'eWFtbC1pbi1qc29uLURvNDA=',
+  deep: 'deep-json-pw-Ep51',
+};
+
+/** `{"password":PW}` as a JSON string inside a JSON string, five levels: past the decoder's bound. */
+const deepJson = (pw: string): string => {
+  let s = JSON.stringify({ password: pw });
+  for (let i = 0; i < 5; i++) s = JSON.stringify({ msg: s });
+  return s;
 };
 
 let server: KubeApiServer;
@@ -50,6 +63,11 @@ before(async () => {
           { line: `{"level": "info", "db": {"password": "${PW.logSpaced}"}}`, ageSeconds: 20 },
           { line: `level=info db: {password: ${PW.logFlow}}`, ageSeconds: 15 },
           { line: `{"level":"info","credentials":{"user":"alice","value":"${PW.secretObject}"}}`, ageSeconds: 10 },
+          { line: `applied {apiVersion: v1, kind: Secret, metadata: {name: db}, data: {k: ${PW.flowSecret}}}`, ageSeconds: 9 },
+          { line: `{"env":[{"value":"${PW.valueFirst}","name":"DB_PASSWORD"}]}`, ageSeconds: 8 },
+          { line: JSON.stringify({ manifest: `apiVersion: v1\nkind: Secret\ndata:\n  k: ${PW.yamlInJson}\n` }), ageSeconds: 7 },
+          { line: deepJson(PW.deep), ageSeconds: 6 },
+          { line: '{"usage":{"prompt_tokens":12,"max_tokens":4096}}', ageSeconds: 5 },
         ],
       },
     ],
@@ -87,10 +105,16 @@ const leaks = (text: string, values: string[]) => values.filter((v) => text.incl
 
 describe('secret-named members nested in compact JSON', () => {
   test('kubectl_logs: a structured log line loses a nested password, api key or secret-named object', async () => {
-    const r = await w.call('kubectl_logs', { connection: 'prod', namespace: 'shop', pod: 'web-json', container: 'app', tail_lines: 10 });
+    const r = await w.call('kubectl_logs', { connection: 'prod', namespace: 'shop', pod: 'web-json', container: 'app', tail_lines: 20 });
     assert.equal(r.isError, false, r.text);
     assert.deepEqual(leaks(r.text, [PW.logNested, PW.logArray, PW.logSpaced, PW.logFlow, PW.secretObject]), []);
     const log = (r.structured as { log: string }).log;
+    // A flow-YAML Secret, a value before its name, a YAML Secret in a JSON string, JSON five strings deep.
+    assert.deepEqual(leaks(r.text, [PW.flowSecret, PW.valueFirst, PW.yamlInJson, PW.deep]), []);
+    assert.match(log, /kind: Secret, metadata: \{name: db\}, data: \*\*\*\}/);
+    assert.match(log, /"value":\*\*\*,"name":"DB_PASSWORD"/);
+    // Token counts are shown.
+    assert.match(log, /"prompt_tokens":12,"max_tokens":4096/);
     assert.match(log, /"level":"info","msg":"config","db":\{"password":\*\*\*\}/);
     assert.match(log, /"user"|\*\*\*/);
   });

@@ -7,6 +7,9 @@
  * - inside a JSON string holding JSON (`"{\"password\":\"pw\"}"`, a structured log line's
  *   message, the last-applied annotation in `kubectl get -o json`): the escaped quotes hide
  *   the member from the JSON form. The string is decoded, masked like any text, and encoded again.
+ *   So is a JSON string holding lines (`"apiVersion: v1\nkind: Secret\ndata:\n  k: ..."`,
+ *   `"LOG=1\nDB_PASSWORD=..."`): `\n` is no line break to the forms, and a name behind it
+ *   (`\nDB_PASSWORD=`) reads as `nDB_PASSWORD` after a backslash.
  * Both are linear: each `=` is looked at once and its name read backwards up to the last
  * separator (names hold no `=`), and each JSON string is decoded once per level, to MAX_DEPTH.
  */
@@ -72,9 +75,19 @@ export function maskNestedAssignments(
   return at === 0 ? text : out + text.slice(at);
 }
 
-/** A JSON string that holds JSON: `"{\"`, `"[{\"`, `"["`, or pretty-printed (`"{\n`). */
-const ENCODED_JSON = /"(?=\{\\["n]|\[\{\\"|\[\\["n])/g;
-/** JSON inside JSON inside JSON is decoded; deeper is left to the forms. */
+/**
+ * A JSON string that holds JSON (`"{\"`, `"[{\"`, `"["`, pretty-printed `"{\n`) or lines: a `\n`
+ * among its first 200 characters, not the one ending it (a Docker log's `"...\n"` is not read).
+ * The bound keeps the look-ahead from each `"` linear over runs of `\"`; a string whose first
+ * line is longer is left to the forms.
+ */
+const ENCODED_JSON = /"(?=\{\\["n]|\[\{\\"|\[\\["n]|(?:[^"\\\n]|\\[^n\n]){0,200}\\n(?!"))/g;
+/**
+ * JSON inside JSON inside JSON is decoded, three strings deep. Why a bound: each level masks its
+ * whole text again, so the cost is MAX_DEPTH passes at most. A string the bound leaves encoded
+ * (JSON or lines four strings deep) is masked whole, fail closed: its names hide behind escapes
+ * no form reads. Four levels are rare (a log shipper's line about another's).
+ */
 const MAX_DEPTH = 3;
 
 /** Where the JSON string opening at `from` closes (after its quote), or -1 when the line or text ends first. */
@@ -106,8 +119,8 @@ function decode(literal: string, cut: boolean): string | null {
  * and encoded again when something in it was masked. A string cut at the output cap (no closing
  * quote) is read to the line's end and stays open.
  */
-export function maskEncodedJson(text: string, depth: number, mask: (text: string, depth: number) => string): string {
-  if (depth >= MAX_DEPTH || !text.includes('\\"')) return text;
+export function maskEncodedJson(text: string, depth: number, mask: (text: string, depth: number) => string, count?: { n: number }): string {
+  if (!text.includes('\\"') && !text.includes('\\n')) return text;
   let out = '';
   let at = 0;
   const re = new RegExp(ENCODED_JSON); // its own lastIndex: `mask` comes back here one level deeper
@@ -124,7 +137,9 @@ export function maskEncodedJson(text: string, depth: number, mask: (text: string
     re.lastIndex = end;
     const decoded = decode(text.slice(start, end), cut);
     if (decoded === null) continue;
-    const masked = mask(decoded, depth + 1);
+    // At the bound the string is not read: masked whole (kept open when cut).
+    const masked = depth >= MAX_DEPTH ? MASK : mask(decoded, depth + 1);
+    if (depth >= MAX_DEPTH && count) count.n++;
     if (masked === decoded) continue;
     const encoded = JSON.stringify(masked);
     out += text.slice(at, start) + (cut ? encoded.slice(0, -1) : encoded);

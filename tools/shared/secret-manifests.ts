@@ -7,27 +7,33 @@
  * beside it, whatever order the keys come in (kubectl sorts `data` before `kind`).
  * - YAML and pretty-printed JSON are read by indentation, one pass: a mapping is the key lines at
  *   one column until a line to the left of it (an item's `- `, `---`, other text) ends it.
- * - Compact JSON: on a line with `"kind":"Secret"`, every `"data"`/`"stringData"` object of the
- *   line is masked to its closing bracket; generous, a List on one line loses its ConfigMaps'
- *   data too. JSON inside a JSON string is decoded first (nested-secrets.ts).
- * A manifest whose `kind` is not on a line of its own mapping (flow YAML `{kind: Secret, ...}`)
- * is not seen; the content detectors may still catch its values.
+ * - Compact JSON and one-line YAML flow: on a line with `"kind":"Secret"` or `{kind: Secret,`
+ *   (`, kind: 'Secret'}`...), every `data`/`stringData` object of the line is masked to its
+ *   closing bracket; generous, a List on one line (`items: [{kind: Secret, ...}, {kind:
+ *   ConfigMap, ...}]`) loses its ConfigMaps' data too. JSON inside a JSON string, and multi-line
+ *   text in one (`"apiVersion: v1\nkind: Secret\n..."`), is decoded first (nested-secrets.ts).
+ * Not seen: flow YAML spread over lines with `kind` and `data` on different ones; the content
+ * detectors may still catch its values.
  */
 
 /** The mask put in place of a secret value (secret-text.ts's SECRET_MASK; that module imports this one). */
 const MASK = '***';
 
-/** Where the object or array opening at `from` closes (strings skipped), or the line's end. */
+/**
+ * Where the object or array opening at `from` closes (strings skipped), or the line's end. A
+ * YAML flow `'...'` string is skipped too (`{k: 'a}b'}`); a `'` in a plain scalar (`{k: it's}`)
+ * then runs to the line's end, which masks more, not less.
+ */
 export function closingBracket(text: string, from: number): number {
   let depth = 0;
-  let quoted = false;
+  let quote = '';
   for (let i = from; i < text.length; i++) {
     const c = text[i];
     if (c === '\n') return i;
-    if (quoted) {
-      if (c === '\\') i++;
-      else if (c === '"') quoted = false;
-    } else if (c === '"') quoted = true;
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
     else if (c === '{' || c === '[') depth++;
     else if ((c === '}' || c === ']') && --depth === 0) return i + 1;
   }
@@ -110,14 +116,17 @@ function maskDataLine(line: string): string {
     return `${line.slice(0, at)}${MASK}${value.endsWith(',') ? ',' : ''}`;
   }
   const t = line.trim();
-  if (BRACKET_LINE.test(t) || t === '{' || t === '[' || t === MASK) return line;
+  // A blank line (the text's last, a JSON string's trailing `\n`) has nothing to mask.
+  if (t === '' || BRACKET_LINE.test(t) || t === '{' || t === '[' || t === MASK) return line;
   return `${line.slice(0, line.length - line.trimStart().length)}${MASK}`;
 }
 
-const JSON_SECRET_KIND = /"kind"\s*:\s*"Secret"/;
-const JSON_DATA = /"(?:data|stringData)"\s*:\s*(?=\{)/g;
+/** `"kind":"Secret"` (JSON), `{kind: Secret,` or `, kind: 'Secret'}` (YAML flow), not a block line's `kind: Secret`. */
+const JSON_SECRET_KIND = /"kind"\s*:\s*"Secret"|[{,][ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?[ \t]*[,}]/;
+/** `"data": {`, `stringData: {`, `'data': {`; not `metadata: {` (a name character before it). */
+const JSON_DATA = /(?<![\w.-])["']?(?:data|stringData)["']?[ \t]*:[ \t]*(?=\{)/g;
 
-/** A compact JSON line holding a Secret: its data objects masked to their closing brackets. */
+/** A compact JSON or YAML flow line holding a Secret: its data objects masked to their closing brackets. */
 function maskJsonLine(line: string, count?: { n: number }): string {
   if (!JSON_SECRET_KIND.test(line)) return line;
   let out = '';

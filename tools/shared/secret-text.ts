@@ -8,11 +8,12 @@
  * kubectl_logs and ssh_run.
  * Generous: whatever follows a secret-looking name is masked, even when it is not a secret.
  * Passwords behind flags whose name says nothing (`mysql -phunter2`, `curl -u alice:pw`) are
- * masked by credential-flags.ts, called from here. So are a secret-named name/value pair (`{"name":
- * "DB_PASSWORD","value":...}`, YAML `- name: ...` / `value: ...`), an assignment nested in another's
- * value (`JAVA_OPTS=-Ddb.password=...`) and JSON inside a JSON string (nested-secrets.ts), and a
- * Secret manifest kept as text (secret-manifests.ts). Not seen: a program's password flag it
- * does not know, which the content detectors may still catch.
+ * masked by credential-flags.ts, called from here. So are a secret-named name/value pair in either
+ * order (`{"name":"DB_PASSWORD","value":...}`, `{"value":...,"name":"DB_PASSWORD"}`, YAML `- name:
+ * ...` / `value: ...` and the reverse), an assignment nested in another's value
+ * (`JAVA_OPTS=-Ddb.password=...`) and JSON or lines inside a JSON string (nested-secrets.ts), and
+ * a Secret manifest kept as text, YAML flow included (secret-manifests.ts). Not seen: a program's
+ * password flag it does not know, which the content detectors may still catch.
  */
 import { maskCredentialFlags } from './credential-flags.js';
 import { plainText } from './terminal-text.js';
@@ -22,8 +23,13 @@ import { closingBracket, maskSecretManifests } from './secret-manifests.js';
 /** The mask put in place of a secret value. */
 export const SECRET_MASK = '***';
 
-/** Names whose literal value is a secret (env var names, configmap keys, flag names). */
-const SECRET_NAME = /pass(word|wd|phrase)?|secret|token|credential|private|api[-_]?key|access[-_]?key|auth|session|cookie|signing|encryption[-_]?key|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
+/**
+ * Names whose literal value is a secret (env var names, configmap keys, flag names). `session`
+ * is here on purpose: a session id or cookie is a bearer credential (`session_id=...` is masked).
+ * `tokenizer`/`tokenise` names an algorithm, not a token (`TOKENIZERS_PARALLELISM=false`); a
+ * secret word elsewhere in the name still counts (`tokenizer_secret`).
+ */
+const SECRET_NAME = /pass(word|wd|phrase)?|secret|token(?!i[sz])|credential|private|api[-_]?key|access[-_]?key|auth|session|cookie|signing|encryption[-_]?key|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
 /** `STRIPE_KEY`, `jwt.key`, `DB_PW`: a key or pw word of a name. */
 const KEY_WORD = /(^|[-_.])(key|pw)($|[-_.])/i;
 /** `masterKey`, `signingKeyId`: a camel-case Key word. */
@@ -35,8 +41,13 @@ export function secretName(name: string): boolean {
 }
 
 const NAME = String.raw`[A-Za-z_][A-Za-z0-9_.\-]*`;
-// A quote left open runs to the end of the line: output cut at the cap ends inside a value.
-const QUOTED = String.raw`"(?:[^"\\\n]|\\.?)*(?:"|$)|'[^'\n]*(?:'|$)`;
+/**
+ * A quoted value. A quote left open runs to the end of the line: output cut at the cap ends
+ * inside a value. Each escape reads one way (`\\.`, a lone backslash only before the end):
+ * `\\.?` split `\a` two ways, and where a form failed after it (form 3's `$` is the text's end,
+ * so `{"x":"\a\a...` before a newline) every split was tried, 2^n (24 escapes took 180 ms).
+ */
+const QUOTED = String.raw`"(?:[^"\\\n]|\\.)*(?:"|\\?$)|'[^'\n]*(?:'|$)`;
 /** `grep -r`/`grep -rn` line prefixes: `FILE:`, `FILE:12:`, a context line's `FILE-12-`. */
 const GREP_PREFIX = String.raw`(?:[^\s:]+:(?:\d+[:-])?|[^\s:]+-\d+-)`;
 
@@ -76,6 +87,40 @@ const FORMS: RegExp[] = [
   new RegExp(String.raw`((?:^|[\s{,])name:[ \t]+["']?)(${NAME})(["']?[ \t]*,[ \t]*value:[ \t]+)(${QUOTED}|[^\n,}\s][^\n,}]*)`, 'gm'),
 ];
 
+/**
+ * Value-first name/value pairs, each `(before)(value)(between)(name)(after)`: JSON
+ * `{"value":...,"name":"DB_PASSWORD"}`, a YAML block item `- value: ...` with `name:` on the next
+ * line (`valueFrom:` is not `value:`), YAML flow `{value: ..., name: DB_PASSWORD}`. Why each
+ * start is pinned (a `"value"` whose bare value stops at a quote, a line's start, a `{` or `,`):
+ * a failed match is retried from the next `value`, and a value read across another `value`
+ * would make that quadratic; pinned, the values tried do not overlap.
+ */
+const VALUE_FIRST: RegExp[] = [
+  new RegExp(String.raw`("value"\s*:\s*)(${QUOTED}|[^\s,}\]{\["][^\s,}\]"]*)(\s*,\s*"name"\s*:\s*")(${NAME})(")`, 'g'),
+  new RegExp(String.raw`(^[ \t]*(?:-[ \t]+)?value:[ \t]+)(\S.*)(\n[ \t]*name:[ \t]+["']?)(${NAME})(["']?[ \t]*)$`, 'gm'),
+  new RegExp(String.raw`([{,][ \t]*value:[ \t]+)(${QUOTED}|[^\n,{}"'][^\n,{}]*)(,[ \t]*name:[ \t]+["']?)(${NAME})(["']?)`, 'g'),
+];
+
+/**
+ * A count or size beside a secret word: the last word of the name says so (`max_tokens`,
+ * `prompt_tokens`, `completionTokens`, `token_count`, `active_sessions`, `session_timeout`,
+ * `SESSION_TTL`), or the first (`max_token`, `num_secrets`). Its value is shown only when it is
+ * a plain number (COUNT_VALUE): `token_count=abc`, `max_tokens=4096x` and a 13-digit number are
+ * masked, fail closed (a trailing `num` is not such a word: `SECRET_NUM=4242` may be a PIN). A name without such a word keeps its value masked whatever it is
+ * (`auth_token=5`, `SESSION_KEY=123456`, `session_id=42`). Why: LLM and web servers log token
+ * usage and session counts on every request, and `***` there hid what an operator reads.
+ */
+const COUNT_WORDS = String.raw`(?:tokens|sessions|cookies|secrets|credentials|passwords|count|counts|total|len|length|size|limit|max|min|ttl|timeout|age|seconds|secs|ms)`;
+const COUNT_NAME = new RegExp(String.raw`(?:^|[-_.])${COUNT_WORDS}$|^(?:max|min|num|total)[-_.]`, 'i');
+const COUNT_CAMEL = /[a-z0-9](?:Tokens|Sessions|Cookies|Secrets|Credentials|Passwords|Count|Counts|Total|Len|Length|Size|Limit|Max|Min|Ttl|TTL|Timeout|Age|Seconds|Secs|Ms)$|^(?:max|min|num|total)[A-Z]/;
+/** A plain number of up to 12 digits, quoted or not, before the line's end, a separator or a blank. */
+const COUNT_VALUE = /^(["']?)\d{1,12}(?:\.\d{1,6})?\1(?:[,;]?$|[,;]?[ \t])/;
+
+/** Is this a count or size whose value is a plain number, not a secret? */
+function countValue(name: string, value: string): boolean {
+  return (COUNT_NAME.test(name) || COUNT_CAMEL.test(name)) && COUNT_VALUE.test(value);
+}
+
 /** The shell's working directories in `env` output (`PWD=/srv/app`), not passwords (`PWD=` in an ODBC string is). */
 const SHELL_DIR = /^(OLD)?PWD$/;
 
@@ -110,7 +155,7 @@ function maskObjectValues(text: string, count?: { n: number }): string {
 
 /** May the value beside this name be shown? Not beside a secret name, but `PWD=/srv/app` in `env` output is a directory. */
 function maskable(name: string, value: string): boolean {
-  return secretName(name) && value.trim() !== '' && value !== SECRET_MASK && !(SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(value));
+  return secretName(name) && value.trim() !== '' && value !== SECRET_MASK && !(SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(value)) && !countValue(name, value);
 }
 
 /**
@@ -120,7 +165,7 @@ function maskable(name: string, value: string): boolean {
  */
 function maskText(text: string, count: { n: number } | undefined, depth: number): string {
   if (text.length < 3 || !/[=:\s]/.test(text)) return text;
-  let out = maskEncodedJson(text, depth, (inner, d) => maskText(inner, count, d));
+  let out = maskEncodedJson(text, depth, (inner, d) => maskText(inner, count, d), count);
   out = maskSecretManifests(out, count);
   out = maskObjectValues(out, count);
   for (const form of FORMS) {
@@ -128,6 +173,13 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
       if (!maskable(name.replace(/^-+/, ''), value)) return all;
       if (count) count.n++;
       return `${before}${name}${between}${SECRET_MASK}`;
+    });
+  }
+  for (const form of VALUE_FIRST) {
+    out = out.replace(form, (all: string, before: string, value: string, between: string, name: string, after: string) => {
+      if (!maskable(name, value)) return all;
+      if (count) count.n++;
+      return `${before}${SECRET_MASK}${between}${name}${after}`;
     });
   }
   if (out.includes('=')) out = maskNestedAssignments(out, secretName, maskable, count);
