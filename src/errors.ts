@@ -23,6 +23,11 @@ export const ErrorCode = {
   APPROVAL_DENIED: 'WARDEN_APPROVAL_DENIED',
   /** The approval expired before it was used. */
   APPROVAL_EXPIRED: 'WARDEN_APPROVAL_EXPIRED',
+  /**
+   * A `confirm: requester` rule needs the caller's confirmation and this client cannot be asked
+   * for it at all (a 2026-07-28 client served per request, without a session); nothing ran.
+   */
+  CONFIRMATION_UNAVAILABLE: 'WARDEN_CONFIRMATION_UNAVAILABLE',
   /** The transcript store could not record the call, so it did not run. */
   TRANSCRIPT: 'WARDEN_TRANSCRIPT_UNAVAILABLE',
   /** The backend (database, host, cluster) failed while executing. */

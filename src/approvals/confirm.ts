@@ -79,8 +79,37 @@ export function delegatedConfirmRefusal(principal: Principal, rule: string): Gat
   };
 }
 
-/** Ask, record the answer, and consume the confirmation when it was yes. */
-export async function confirmWithRequester(tables: ApprovalStore, row: ApprovalRow, input: GateInput, iso: () => string, notifyVoided: (row: ApprovalRow, reason: VoidReason) => void): Promise<GateResult> {
+/**
+ * The refusal for a client that can never be asked (GateInput.cannotElicit), or undefined. Why
+ * refuse before any request is stored: nobody was asked, so no answer is recorded (as for a
+ * delegated principal), and the caller learns at once how to reach a client that can be asked.
+ */
+export function unaskableConfirmRefusal(input: Pick<GateInput, 'cannotElicit'>, rule: string): GateResult | undefined {
+  if (input.cannotElicit !== 'per-request') return undefined;
+  return {
+    granted: false,
+    code: ErrorCode.CONFIRMATION_UNAVAILABLE,
+    message:
+      `rule ${rule} needs you to confirm this call, and this client cannot be asked for confirmation: it connected without a session ` +
+      '(MCP protocol 2026-07-28, served per request), which cannot receive elicitation requests, so the call was not run. ' +
+      'Connect with a 2025-11-25 session from a client that supports form elicitation, or have the policy ask for reviewer approval instead',
+  };
+}
+
+/**
+ * Ask, record the answer, and consume the confirmation when it was yes and `consume` (the call
+ * needs nothing else). When reviewers must approve too, a yes is left approved: the gate uses it
+ * up with their approvals in one transaction, or voids it when they refuse (a used confirmation
+ * always ran its call).
+ */
+export async function confirmWithRequester(
+  tables: ApprovalStore,
+  row: ApprovalRow,
+  input: GateInput,
+  iso: () => string,
+  notifyVoided: (row: ApprovalRow, reason: VoidReason) => void,
+  consume = true,
+): Promise<GateResult> {
   const me = input.principal.subject;
   const deny = async (comment: string, message: string): Promise<GateResult> => {
     await tables.decide(row.id, { reviewer: me, decision: 'deny', comment, auth: 'elicitation', at: iso() }, () => undefined, true);
@@ -109,6 +138,7 @@ export async function confirmWithRequester(tables: ApprovalStore, row: ApprovalR
   await tables.decide(row.id, { reviewer: me, decision: 'approve', comment: null, auth: 'elicitation', at: iso() }, () => undefined, true);
   const now = input.recheck?.();
   if (now) return voidedRefusal(tables, [row], { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(), notifyVoided);
+  if (!consume) return { granted: true, approvalId: row.id };
   if (!(await tables.consume(row.id, input.callId, iso()))) {
     return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: row.id, message: 'the confirmation expired before the call could run' };
   }

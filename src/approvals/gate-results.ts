@@ -80,3 +80,19 @@ export function pendingResult(rows: readonly ApprovalRow[], why: string, t: numb
 export function voidNotifier(ctx: Pick<ServiceContext, 'notify'>): (row: ApprovalRow, reason: VoidReason) => void {
   return (row, reason) => ctx.notify(row, 'voided', { reason });
 }
+
+/**
+ * A call that needed the requester's confirmation and reviewer approvals did not run (`result`):
+ * its confirmation, given for this call only, is voided with the same answer, so that it never
+ * reads as used, nor waits in the store for a call it cannot serve. Already settled: left as is.
+ */
+export async function voidConfirmation(
+  tables: ApprovalStore,
+  confirmation: ApprovalRow,
+  result: Extract<GateResult, { granted: false }>,
+  at: string,
+  notify: (row: ApprovalRow, reason: VoidReason) => void,
+): Promise<void> {
+  const reason: VoidReason = { code: result.code, message: result.message, ruleIds: confirmation.approvalRule.split(', ') };
+  if ((await tables.voidAll([confirmation.id], reason, at)).length) notify((await tables.get(confirmation.id)) ?? confirmation, reason);
+}

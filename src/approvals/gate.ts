@@ -1,7 +1,9 @@
 /**
  * The pipeline's gate of the approval service (service.ts): find or create the requests bound to
  * the exact call, one per approval the decision needs, linked as one combination; wait for
- * reviewers with progress; use them all up at once, in one store transaction, or none.
+ * reviewers with progress; use them all up at once, in one store transaction, or none. The
+ * requester's confirmation, when a rule asks for it besides reviewers, is used in that same
+ * transaction, and voided when the call does not run.
  */
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError } from '../errors.js';
@@ -11,11 +13,11 @@ import type { ApprovalRow } from '../recorder/index.js';
 import { canonicalJson } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
 import { actorChain } from './actors.js';
-import { confirmWithRequester, delegatedConfirmRefusal } from './confirm.js';
+import { confirmWithRequester, delegatedConfirmRefusal, unaskableConfirmRefusal } from './confirm.js';
 import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
 import { combinationIdFor } from './combination.js';
-import { pendingResult, refusalOf, voidedRefusal, voidNotifier } from './gate-results.js';
+import { pendingResult, refusalOf, voidConfirmation, voidedRefusal, voidNotifier } from './gate-results.js';
 import { staleTerms } from './live-terms.js';
 import { cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 import type { GateInput, GateResult, ServiceContext } from './service.js';
@@ -57,23 +59,31 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   // The requester confirms the call once, for every rule that asks it to (the same act).
   const confirms = needs.filter((n) => n.confirm === 'requester');
   let confirmed: GateResult | undefined;
+  // With reviewers to ask too, the confirmation waits, approved, to be used with their approvals.
+  let confirmation: ApprovalRow | undefined;
   if (confirms.length) {
     // An agent acting for the requester is not the requester: refused before any request or prompt.
     const delegated = delegatedConfirmRefusal(input.principal, confirms.map((n) => n.ruleId).join(', '));
     if (delegated) return delegated;
+    // A client that can never be asked (per-request HTTP): refused plainly, before any request.
+    const unaskable = unaskableConfirmRefusal(input, confirms.map((n) => n.ruleId).join(', '));
+    if (unaskable) return unaskable;
     const made = clock();
     const row = await tables.create({
       ...base, id: randomUUID(), approvalRule: confirms.map((n) => n.ruleId).join(', '), reviewers: { subjects: [input.principal.subject] },
       approvalsRequired: 1, confirm: 'requester', createdAt: iso(made), expiresAt: iso(made + timing.expires), ttlMs: timing.expires,
     });
-    confirmed = await confirmWithRequester(tables, row, input, iso, voidNotifier(ctx));
+    confirmed = await confirmWithRequester(tables, row, input, iso, voidNotifier(ctx), !reviewed.length);
     if (!confirmed.granted) return confirmed;
+    if (reviewed.length) confirmation = row;
   }
   if (!reviewed.length) return confirmed!;
   const at = iso(clock());
   const atMs = Date.parse(at);
   await tables.expireDue(at);
-  const usableUntil = (r: ApprovalRow) => Math.min(Date.parse(r.expiresAt), Date.parse(r.createdAt) + timing.expires);
+  // A combination with the confirmation is usable no longer than the confirmation is.
+  const confirmedUntil = confirmation ? Date.parse(confirmation.expiresAt) : Infinity;
+  const usableUntil = (r: ApprovalRow) => Math.min(Date.parse(r.expiresAt), Date.parse(r.createdAt) + timing.expires, confirmedUntil);
   // A stored request serves a requirement only when it was made by the same identity source and
   // under the approval terms the live policy asks for now (rule, reviewers, count), and is
   // younger than the combination's expiry: the same subject over stdio does not spend an OIDC
@@ -111,7 +121,9 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
     rows.push(row);
   }
   for (const [row, need] of created) notify(row, 'requested', {}, need.notify as NotifySpec | undefined, withCombination(row, rows));
-  return wait(ctx, rows, input, call.hash, timing.wait, usableUntil, clock);
+  const result = await wait(ctx, rows, input, call.hash, timing.wait, usableUntil, clock, confirmation);
+  if (!result.granted && confirmation) await voidConfirmation(tables, confirmation, result, iso(clock()), voidNotifier(ctx));
+  return result;
 }
 
 /**
@@ -120,9 +132,19 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
  * expiry for this combination: never later than the shortest matching rule's (approval-terms.ts).
  * The store uses up the whole combination in one transaction or none of it: if one request can
  * no longer be used at that moment (it expired, or another call used it), the call is refused
- * and the others stay approved for the next attempt.
+ * and the others stay approved for the next attempt. The requester's `confirmation` of this call,
+ * when a rule asks for one too, is used (or voided by a reload) in the same transaction.
  */
-async function wait(ctx: ServiceContext, rows: ApprovalRow[], input: GateInput, callHash: string, waitMs: number, usableUntil: (r: ApprovalRow) => number, clock: () => number): Promise<GateResult> {
+async function wait(
+  ctx: ServiceContext,
+  rows: ApprovalRow[],
+  input: GateInput,
+  callHash: string,
+  waitMs: number,
+  usableUntil: (r: ApprovalRow) => number,
+  clock: () => number,
+  confirmation?: ApprovalRow,
+): Promise<GateResult> {
   const { tables, opts, iso, pollMs, progressEveryMs } = ctx;
   const notifyVoided = voidNotifier(ctx);
   const deadline = clock() + waitMs;
@@ -152,19 +174,24 @@ async function wait(ctx: ServiceContext, rows: ApprovalRow[], input: GateInput, 
       // A reload while the call waited changed a rule's terms: approvals under the old ones do not
       // run it. Refused either way below, the approvals are voided (gate-results.ts voidedRefusal).
       const live = opts.policy?.();
+      const all = confirmation ? [...cur, confirmation] : cur;
       const staleRow = cur.find((c) => staleTerms(c, live));
       if (staleRow) {
         const reason = { code: ErrorCode.APPROVAL_DENIED, message: staleTerms(staleRow, live)!, ruleIds: [staleRow.approvalRule] };
-        return voidedRefusal(tables, cur, reason, iso(clock()), notifyVoided, staleRow.id);
+        return voidedRefusal(tables, all, reason, iso(clock()), notifyVoided, staleRow.id);
       }
       // The call itself is judged again under the live policy.
       const now = input.recheck?.();
-      if (now) return voidedRefusal(tables, cur, { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(clock()), notifyVoided);
+      if (now) return voidedRefusal(tables, all, { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(clock()), notifyVoided);
       const at = iso(clock());
-      const r = await tables.consumeAll(cur.map((c) => c.id), { callId: input.callId, callHash, requester: input.principal.subject }, at);
+      const binding = { callId: input.callId, callHash, requester: input.principal.subject, ...(confirmation ? { confirmation: confirmation.id } : {}) };
+      const r = await tables.consumeAll(all.map((c) => c.id), binding, at);
       if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };
       // None was used: say which request refused the call, as the store found it.
       const after = await reread();
+      if (confirmation && r.id === confirmation.id) {
+        return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: r.id, message: `your confirmation ${r.id} could no longer be used with the approvals (${r.reason}); calling again asks anew` };
+      }
       return (
         refusalOf(after, Date.parse(at), usableUntil) ?? { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: r.id || rows[0]!.id, message: `the approvals could not be used for this call (${r.reason}); calling again asks anew` }
       );

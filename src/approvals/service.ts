@@ -41,6 +41,8 @@ export interface GateInput {
   signal: AbortSignal;
   progress?: (message: string, progress: number, total?: number) => void;
   elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: string; content?: Record<string, unknown> }>;
+  /** Why the client can never be asked to confirm (pipeline CallRequest.cannotElicit). */
+  cannotElicit?: 'per-request';
 }
 
 /**

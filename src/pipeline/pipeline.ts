@@ -150,6 +150,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         signal: s.req.signal,
         progress: s.req.progress,
         elicit: s.req.elicit,
+        ...(s.req.cannotElicit ? { cannotElicit: s.req.cannotElicit } : {}),
       });
       const now = relive as { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
       if (now) {

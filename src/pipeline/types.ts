@@ -21,6 +21,12 @@ export interface CallRequest {
   progress?: (message: string, progress: number, total?: number) => void;
   /** Ask the connected user to confirm (MCP elicitation), when the transport supports it. */
   elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: string; content?: Record<string, unknown> }>;
+  /**
+   * Set when the client can never be asked, whatever capabilities it declares: 'per-request' is a
+   * 2026-07-28 client served per request, without a session (that revision has no
+   * server-to-client requests, so no elicitation).
+   */
+  cannotElicit?: 'per-request';
 }
 
 /** The MCP tool result the transport sends back. */

@@ -52,7 +52,10 @@ export const approvalSchema = z
     approvals: z.number().int().min(1).max(10).default(1),
     expires: durationSchema.prefault('30m'),
     wait: durationSchema.prefault('1m'),
-    confirm: z.enum(['requester']).optional(),
+    confirm: z
+      .enum(['requester'])
+      .optional()
+      .describe('Ask the requester to confirm the call through MCP elicitation (form mode); a 2026-07-28 per-request client cannot be asked and is refused (WARDEN_CONFIRMATION_UNAVAILABLE). With `reviewers`, the confirmation is used together with their approvals, or voided when they refuse'),
     /**
      * After a reviewer denies a call, how long the same requester's same call is refused before it
      * may be asked again (0s: no cooldown); unset: DEFAULT_DENY_COOLDOWN_MS (approvals/cooldown.ts).

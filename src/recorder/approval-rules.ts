@@ -58,6 +58,12 @@ export interface CallBinding {
   callId: string;
   callHash: string;
   requester: string;
+  /**
+   * The id of the requester's confirmation (`confirm: requester`) given for this very call
+   * (`callId`), used up with the reviewer requests when a rule asks for both; no other
+   * confirmation is ever part of a combination.
+   */
+  confirmation?: string;
 }
 
 /** Why a combination could not be used: the first request that refused it, and its state then. */
@@ -69,8 +75,9 @@ export interface ConsumeRefusal {
 
 /**
  * Whether every request of a combination (as loaded under the write lock) may be used now by
- * `call`: each exists, is an approved reviewer request (not a confirmation), unexpired at `at`,
- * bound to the same call hash and requester, and listed once. Null when all may; why shared: both
+ * `call`: each exists, is an approved reviewer request (or the confirmation `call.confirmation`
+ * names, given for this call id), unexpired at `at`, bound to the same call hash and requester,
+ * and listed once. Null when all may; why shared: both
  * stores use a combination whole or not at all on this one check.
  */
 export function consumeRefusal(ids: readonly string[], rows: readonly (ApprovalRow | null)[], call: CallBinding, at: string): ConsumeRefusal | null {
@@ -79,7 +86,8 @@ export function consumeRefusal(ids: readonly string[], rows: readonly (ApprovalR
   for (const [i, row] of rows.entries()) {
     const id = ids[i]!;
     if (!row) return { id, state: null, reason: `no approval request ${id}` };
-    if (row.callHash !== call.callHash || row.requester !== call.requester || row.confirm !== null) return { id, state: row.state, reason: `approval request ${id} is not for this call` };
+    const foreignConfirm = row.confirm !== null && (row.id !== call.confirmation || row.callId !== call.callId);
+    if (row.callHash !== call.callHash || row.requester !== call.requester || foreignConfirm) return { id, state: row.state, reason: `approval request ${id} is not for this call` };
     if (row.state !== 'approved') return { id, state: row.state, reason: `approval request ${id} is ${row.state}` };
     if (row.expiresAt <= at) return { id, state: 'expired', reason: `approval request ${id} has expired` };
   }

@@ -179,6 +179,8 @@ export interface ApprovalStore {
   /**
    * Use up every request of a combination for one call in ONE transaction (event `used` each), or
    * none: each must be approved, unexpired and bound to `call` (approval-rules.ts consumeRefusal).
+   * The requester's confirmation of this call, when a rule asks for it too, is one of `ids`
+   * (named by `call.confirmation`): it is used with the reviewer requests, never before them.
    * A request found expired is marked so; the others are left as they were.
    */
   consumeAll(ids: readonly string[], call: CallBinding, at: string): Promise<ConsumeResult>;

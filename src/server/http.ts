@@ -90,7 +90,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
     (ctx) => {
       const extra = ctx.authInfo?.extra as { principal?: Principal; conns?: ConnectionSession[] } | undefined;
       if (!extra?.principal || !extra.conns) throw new WardenError(ErrorCode.UNAUTHENTICATED, 'no authenticated principal for this request');
-      const conn = createConnectionServer(deps, extra.principal, 'http');
+      const conn = createConnectionServer(deps, extra.principal, 'http', { perRequest: true });
       extra.conns.push(conn);
       return conn.server;
     },

@@ -53,8 +53,11 @@ export interface ConnectionSession {
   close(): Promise<void>;
 }
 
-/** Create the SDK server for one connection bound to one principal. */
-export function createConnectionServer(deps: ServeDeps, principal: Principal, transport: 'stdio' | 'http', opts: { expiresAt?: number } = {}): ConnectionSession {
+/**
+ * Create the SDK server for one connection bound to one principal. `perRequest`: it serves one
+ * 2026-07-28 request without a session, so it can never send the client a request (elicitation).
+ */
+export function createConnectionServer(deps: ServeDeps, principal: Principal, transport: 'stdio' | 'http', opts: { expiresAt?: number; perRequest?: boolean } = {}): ConnectionSession {
   const server = new Server({ name: 'warden', version: deps.version }, { capabilities: { tools: { listChanged: false } } });
   const sessionId = randomUUID();
   const actors = actorChain(principal.claims);
@@ -107,7 +110,8 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
                 .catch(() => undefined),
           }
         : {}),
-      elicit: server.getClientCapabilities()?.elicitation
+      ...(opts.perRequest ? { cannotElicit: 'per-request' as const } : {}),
+      elicit: !opts.perRequest && server.getClientCapabilities()?.elicitation
         ? async (message, schema) => {
             const r = await ctx.mcpReq.elicitInput({ mode: 'form', message, requestedSchema: schema as never });
             return { action: r.action, ...(r.content ? { content: r.content as Record<string, unknown> } : {}) };

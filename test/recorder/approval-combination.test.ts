@@ -88,6 +88,17 @@ async function atomicUse(s: Store, t: Times = fixedTimes): Promise<void> {
   assert.deepEqual([await stateOf(s, a3), await stateOf(s, b3)], [['used', 'call-3'], ['used', 'call-3']]);
   const again = await s.approvals.consumeAll([a3, b3], bind('call-4'), at(4));
   assert.deepEqual([again.used, !again.used && again.state], [false, 'used']);
+
+  // The requester's confirmation of the call joins the combination only when the binding names
+  // it and it was given for this very call id; then all are used together.
+  const [a4, b4] = await approvedPair(s, 'conf', t);
+  await s.approvals.create(approvalRequest('conf-c', t.at(0), { callHash: 'h-call', approvalRule: 'confirm-rule', reviewers: { subjects: ['ana'] }, confirm: 'requester', callId: 'call-5', expiresAt: t.at(120) }));
+  await s.approvals.decide('conf-c', { reviewer: 'ana', decision: 'approve', comment: null, auth: 'elicitation', at: t.at(1) }, () => undefined, true);
+  assert.equal((await s.approvals.consumeAll([a4, b4, 'conf-c'], bind('call-5'), at(3))).used, false, 'a confirmation not named by the binding');
+  assert.equal((await s.approvals.consumeAll([a4, b4, 'conf-c'], { ...bind('call-6'), confirmation: 'conf-c' }, at(3))).used, false, 'a confirmation given for another call');
+  assert.deepEqual(await stateOf(s, 'conf-c'), ['approved', null]);
+  assert.deepEqual(await s.approvals.consumeAll([a4, b4, 'conf-c'], { ...bind('call-5'), confirmation: 'conf-c' }, at(3)), { used: true });
+  assert.deepEqual([await stateOf(s, a4), await stateOf(s, b4), await stateOf(s, 'conf-c')], [['used', 'call-5'], ['used', 'call-5'], ['used', 'call-5']]);
   const v = await s.verify();
   assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
 }

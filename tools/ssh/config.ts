@@ -55,7 +55,7 @@ export const sshConnectionSchema = z
       .min(1)
       .max(64)
       .default(8)
-      .describe('Commands run at once over the one connection to this host (SSH sessions); more wait for a free one. A host allowing fewer (sshd MaxSessions) is learnt from its refusals'),
+      .describe('Commands run at once over the one connection to this host (SSH sessions); more wait for a free one. A host allowing fewer (sshd MaxSessions) is learnt from its refusals, and a learnt limit is tried one higher now and then while calls queue (a refusal puts it back)'),
     max_sessions_per_principal: z
       .number()
       .int()

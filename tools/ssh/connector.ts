@@ -197,7 +197,8 @@ export class SshConnector {
    * for a slot under it and runs when one of those sessions ends, still within its deadline.
    * Otherwise it asks again shortly (sshd frees an ended session only after it read the close)
    * and takes the sessions open as the limit when that keeps failing: such a limit can be lower
-   * than the host's, calls then wait more, none fails, and a new connection learns again.
+   * than the host's; while calls queue at it, one more session is tried now and then (a refusal
+   * of the try puts the limit back at once, quietly: session-slots.ts), and none fails.
    * Why wait on the same connection rather than open another: the host's limit is its
    * operator's choice per connection, a second login costs a handshake and the probe, and counts
    * against sshd MaxStartups; the queue keeps the principals' shares fair.
@@ -228,19 +229,19 @@ export class SshConnector {
             // that is its limit. Otherwise a session that just ended may not be freed on the
             // host yet: ask again shortly, and take the sessions open as the limit only when
             // that keeps failing.
-            const atLimit = held.open > 0 && held.open >= held.peak && performance.now() - held.lastEnd >= RECENT_END_MS;
+            const atLimit = held.open > 0 && ((held.open >= held.peak && performance.now() - held.lastEnd >= RECENT_END_MS) || this.slots.probing);
             if (!atLimit && races < RACE_RETRIES.length) {
               await within(new Promise((r) => setTimeout(r, RACE_RETRIES[races])), d, `free session on ${this.where()}`);
               continue;
             }
             if (held.open === 0) throw e;
-            if (held.open < this.slots.limit) {
+            // A refused try of one more session (session-slots.ts) goes back quietly.
+            if (this.slots.refusedAt(held.open) === 'lowered') {
               this.log('warn', 'ssh host allows fewer sessions per connection than max_sessions; calls over it wait for a free one', {
                 connection: this.conn.name,
                 max_sessions: this.conn.max_sessions,
                 host_sessions: held.open,
               });
-              this.slots.setLimit(held.open);
             }
             break; // back to the queue, for a slot under the host's limit
           }
@@ -265,6 +266,7 @@ export class SshConnector {
           opened = true;
           held.open++;
           held.peak = Math.max(held.peak, held.open);
+          this.slots.accepted(held.open);
         },
       });
     } finally {

@@ -7,6 +7,9 @@
  * started waiting first); a principal's own calls keep their order.
  * A waiting call leaves the queue at its deadline or when it is cancelled: it is answered at
  * once, and it never starts later, after its caller was told it failed.
+ * A limit learnt from a host's refusal (setLimit) may be too low (sessions ended at the moment of
+ * the refusal): while calls queue at it, it is probed upward one session at a time (accepted,
+ * refusedAt), so it never stays below the host's real limit for the connection's life.
  */
 import { within, type CallDeadline } from './call-deadline.js';
 
@@ -18,6 +21,11 @@ interface Share {
   lastGrant: number;
 }
 
+/** Sessions the host accepts at a learnt limit, with calls queued, before one more is tried. */
+export const PROBE_AFTER = 8;
+/** The most accepted sessions between tries once tries were refused (each refusal doubles the wait). */
+const PROBE_AFTER_MAX = 256;
+
 /** Hands out at most `max` slots, at most `perPrincipal` of them to one principal. */
 export class SessionSlots {
   private active = 0;
@@ -25,6 +33,12 @@ export class SessionSlots {
   private readonly shares = new Map<string, Share>();
   private perPrincipal: number;
   private max: number;
+  /** Sessions accepted at the limit, with calls queued, since the limit last changed. */
+  private full = 0;
+  /** Accepted sessions at the limit before the next try; doubles after each refused try. */
+  private probeAfter = PROBE_AFTER;
+  /** While one more session is tried: the limit before the try (the host held that many at once). */
+  private probeFrom: number | null = null;
 
   constructor(
     private readonly configuredMax: number,
@@ -46,9 +60,64 @@ export class SessionSlots {
    * MaxSessions); the connector learns that from a refusal.
    */
   setLimit(n: number): void {
+    this.probeFrom = null;
+    // A new connection starts at the configured number, with tries as often as at first.
+    if (n >= this.configuredMax) this.probeAfter = PROBE_AFTER;
+    this.setMax(n);
+  }
+
+  /** True while one session over the learnt limit is being tried (a refusal now is that try's). */
+  get probing(): boolean {
+    return this.probeFrom !== null;
+  }
+
+  /**
+   * The host accepted a session with `open` of this connection's sessions open (it included).
+   * Above the limit before a try: the try succeeded, the new limit holds. At a learnt limit with
+   * calls queued, every PROBE_AFTER-th such session raises the limit by one (up to the configured
+   * number) and hands the slot to a waiter: the try. Why probe rather than keep the learnt limit:
+   * a limit learnt while sessions were ending can be below the host's, and nothing else would
+   * ever raise it on this connection.
+   */
+  accepted(open: number): void {
+    if (this.probeFrom !== null && open > this.probeFrom) {
+      this.probeFrom = null;
+      this.probeAfter = PROBE_AFTER;
+    }
+    if (this.probeFrom !== null || this.max >= this.configuredMax || open < this.max || !this.queued()) return;
+    if (++this.full < this.probeAfter) return;
+    this.probeFrom = this.max;
+    this.setMax(this.max + 1);
+  }
+
+  /**
+   * The host refused a session at its limit with `open` of this connection's sessions open.
+   * During a try: back to the limit before it, and the next try waits twice as long ('probe').
+   * Otherwise the sessions open become the limit when below it ('lowered'), or nothing changes.
+   */
+  refusedAt(open: number): 'probe' | 'lowered' | 'kept' {
+    if (this.probeFrom !== null) {
+      const back = this.probeFrom;
+      this.probeFrom = null;
+      this.probeAfter = Math.min(this.probeAfter * 2, PROBE_AFTER_MAX);
+      this.setMax(back);
+      return 'probe';
+    }
+    if (open >= this.max) return 'kept';
+    this.setMax(open);
+    return 'lowered';
+  }
+
+  private setMax(n: number): void {
     this.max = Math.max(1, Math.min(Math.trunc(n), this.configuredMax));
     this.perPrincipal = Math.max(1, Math.min(this.configuredPerPrincipal, this.max));
+    this.full = 0;
     this.dispatch();
+  }
+
+  private queued(): boolean {
+    for (const s of this.shares.values()) if (s.waiting.length) return true;
+    return false;
   }
 
   /**

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { SshConnector } from '../../../tools/ssh/connector.js';
+import type { SessionSlots } from '../../../tools/ssh/session-slots.js';
 import { chownToLogin, loginUser, startSshd, type Sshd, sshdConnector } from '../../support/sshd.js';
 
 interface Logged {
@@ -91,6 +92,23 @@ describe("a host whose sshd MaxSessions is below Warden's max_sessions", () => {
     for (const b of busy) assert.equal((await b).exitCode, 0);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(existsSync(join(dir, 'late')), false, 'the timed-out call never ran');
+  });
+  test('a learnt limit below the host\'s rises back to it while calls queue (one more session tried at a time); a refused try puts it back, silently', async () => {
+    const { logs, log } = logger();
+    const c = sshdConnector(limited, work, connectors, { max_sessions: 6, max_sessions_per_principal: 6 }, log);
+    await c.run("'true'", LIMITS); // the connection (a new one starts at max_sessions)
+    // Learnt too low: as if sessions ended at the moment of a refusal.
+    const slots = (c as unknown as { slots: SessionSlots }).slots;
+    slots.setLimit(1);
+    const limits = new Set<number>();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => c.run(`'sh' '-c' 'sleep 0.02; echo ${i}'`, LIMITS).then((r) => (limits.add(slots.limit), r))),
+    );
+    assert.deepEqual(results.map((r) => r.stdout), Array.from({ length: 40 }, (_, i) => `${i}\n`));
+    assert.equal(slots.limit, 2, "back at the host's limit (MaxSessions 2), not above it");
+    assert.ok(limits.has(2), `the limit rose (${[...limits].join(', ')})`);
+    const learnt = logs.filter((l) => /fewer sessions/.test(l.msg));
+    assert.deepEqual(learnt, [], 'a refused try is not a new limit for the operator');
   });
 });
 

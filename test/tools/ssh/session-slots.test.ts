@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { deadlineIn } from '../../../tools/ssh/call-deadline.js';
-import { SessionSlots } from '../../../tools/ssh/session-slots.js';
+import { PROBE_AFTER, SessionSlots } from '../../../tools/ssh/session-slots.js';
 
 const LONG = 30_000;
 const what = (overShare: boolean) => (overShare ? 'session within this share' : 'free session');
@@ -129,5 +129,44 @@ describe('SessionSlots: a share per principal', () => {
     assert.equal(slots.limit, 6, 'never above max_sessions');
     await b2;
     assert.deepEqual(g.order, ['a1', 'a2', 'b1', 'c1', 'b2']);
+  });
+
+  test('a learnt limit is tried one higher after PROBE_AFTER sessions accepted at it with calls queued; a refused try goes back and waits twice as long; an accepted one holds', async () => {
+    const slots = new SessionSlots(4, 4);
+    const g = new Grants(slots);
+    slots.setLimit(2);
+    await g.ask('A', 'a1');
+    await g.ask('A', 'a2');
+    const a3 = g.ask('A', 'a3');
+    await settle();
+    // Accepted at the limit with nobody queued would not count; here a3 waits.
+    for (let i = 1; i < PROBE_AFTER; i++) slots.accepted(2);
+    assert.equal(slots.limit, 2);
+    assert.equal(slots.probing, false);
+    slots.accepted(1); // below the limit: not a sign of more demand than the limit
+    assert.equal(slots.limit, 2);
+    slots.accepted(2);
+    assert.equal(slots.limit, 3, 'one more tried');
+    assert.equal(slots.probing, true);
+    await a3; // the try's slot went to the waiter
+    assert.equal(slots.refusedAt(2), 'probe', 'the host refused the try');
+    assert.equal(slots.limit, 2, 'back where it was');
+    assert.equal(slots.probing, false);
+    g.release('a3'); // the refused call goes back to the queue
+    const a4 = g.ask('A', 'a4');
+    await settle();
+    for (let i = 1; i < 2 * PROBE_AFTER; i++) slots.accepted(2);
+    assert.equal(slots.limit, 2, 'after a refused try, the next waits twice as long');
+    slots.accepted(2);
+    assert.equal(slots.limit, 3);
+    await a4;
+    slots.accepted(3); // the host took the try: the new limit holds
+    assert.equal(slots.probing, false);
+    assert.equal(slots.refusedAt(3), 'kept', 'a refusal at the limit, not a try: nothing to learn');
+    assert.equal(slots.refusedAt(1), 'lowered');
+    assert.equal(slots.limit, 1);
+    slots.setLimit(4);
+    for (let i = 0; i < 10 * PROBE_AFTER; i++) slots.accepted(4);
+    assert.equal(slots.limit, 4, 'never above max_sessions');
   });
 });
