@@ -6,6 +6,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { ServerConfig } from './server-config.js';
+import { readableWarning } from './secrets.js';
 import { sharedWriteProblem } from './shared-write.js';
 import type { ConfigProblem } from './yaml-source.js';
 
@@ -25,7 +26,8 @@ export function fileSecretRefs(config: ServerConfig): { path: (string | number)[
 }
 
 /**
- * A secret file other users may read is a warning; one every user may write, or that another
+ * A secret file other users may read is a warning (the server reads it and logs the same warning:
+ * a Kubernetes Secret volume is 0644 by default, so refusing it would break the common case); one every user may write, or that another
  * user or a group may write or replace (shared-write.ts), is an error (the resolver refuses it:
  * they could swap the credential). Why here: the server reads secrets only when a connection is first
  * used, so check is where an admin learns it before a call does.
@@ -46,7 +48,7 @@ export function secretFileProblems(config: ServerConfig, lineOf: (path: (string 
     const shared = sharedWriteProblem(full, st);
     if (mode & 0o002) out.push({ ...at, message: `${ref} is writable by every user on this host: the server refuses it (chmod o-w)`, severity: 'error' });
     else if (shared) out.push({ ...at, message: `${ref}: the server refuses it: ${shared}`, severity: 'error' });
-    else if (mode & 0o044) out.push({ ...at, message: `${ref} is readable by other users on this host (chmod 600 it, owned by the user Warden runs as)`, severity: 'warning' });
+    else if (mode & 0o044) out.push({ ...at, message: readableWarning(ref), severity: 'warning' });
   }
   return out;
 }

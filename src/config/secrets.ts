@@ -12,8 +12,23 @@ import { sharedWriteProblem } from './shared-write.js';
 /** Matches a secret reference; inline secrets are refused by the config schema. */
 export const SECRET_REF = /^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/;
 
+/** Options of a resolver. */
+export interface SecretResolverOptions {
+  /**
+   * Told, once per reference, of a `file:` secret other users may read (group or others): it is
+   * read all the same (a Kubernetes Secret volume is 0644 by default), as `policy check` warns.
+   */
+  onWarning?: (message: string) => void;
+}
+
 /** Create a resolver; relative `file:` paths resolve against the config file's folder. */
-export function createSecretResolver(baseDir: string, env: NodeJS.ProcessEnv = process.env): SecretResolver {
+export function createSecretResolver(baseDir: string, env: NodeJS.ProcessEnv = process.env, opts: SecretResolverOptions = {}): SecretResolver {
+  const warned = new Set<string>();
+  const readable = (ref: string): void => {
+    if (warned.has(ref) || !opts.onWarning) return;
+    warned.add(ref);
+    opts.onWarning(readableWarning(ref));
+  };
   return {
     async resolve(ref: string): Promise<string> {
       if (ref.startsWith('env:')) {
@@ -27,11 +42,16 @@ export function createSecretResolver(baseDir: string, env: NodeJS.ProcessEnv = p
       if (ref.startsWith('file:')) {
         const p = ref.slice(5);
         const full = isAbsolute(p) ? p : resolve(baseDir, p);
-        return readSecretFile(ref, full);
+        return readSecretFile(ref, full, readable);
       }
       throw new WardenError(ErrorCode.SECRET, 'not a secret reference (expected env:NAME or file:/path)');
     },
   };
+}
+
+/** What is said of a `file:` secret other users may read (here and by `policy check`, secret-files.ts). */
+export function readableWarning(ref: string): string {
+  return `${ref} is readable by other users on this host (chmod 600 it, owned by the user Warden runs as)`;
 }
 
 /** Largest secret file read (a kubeconfig with embedded certificates is a few KiB). */
@@ -44,7 +64,7 @@ export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
  * (`file:/dev/zero` or a FIFO would never end). Opened once and checked through the same
  * descriptor, so the file checked is the file read.
  */
-async function readSecretFile(ref: string, full: string): Promise<string> {
+async function readSecretFile(ref: string, full: string, readable: (ref: string) => void): Promise<string> {
   const refused = (why: string) => new WardenError(ErrorCode.SECRET, `secret reference ${ref} ${why}`);
   let fh;
   try {
@@ -59,6 +79,7 @@ async function readSecretFile(ref: string, full: string): Promise<string> {
     const shared = sharedWriteProblem(full, st);
     if (shared) throw refused(`is refused: ${shared}`);
     if (st.size > MAX_SECRET_FILE_BYTES) throw refused(`is larger than ${MAX_SECRET_FILE_BYTES} bytes`);
+    if (st.mode & 0o044) readable(ref);
     return (await fh.readFile('utf8')).replace(/\r?\n$/, '');
   } catch (e) {
     throw e instanceof WardenError ? e : refused('cannot be read');

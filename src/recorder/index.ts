@@ -21,3 +21,4 @@ export type {
 export { isPgUrl, openPgStore, randomKey } from './pg-open.js';
 export type { PgStoreOptions, PgTranscriptStore, WardenStore } from './pg-open.js';
 export type { RateCounterStore, RateRefusal, RateScope, RateScopeLimits } from './pg-rate-counters.js';
+export { AtRestRefusal, makePrivateDir, PRIVATE_FILE_MODE, readPrivateFile } from './at-rest.js';

@@ -4,9 +4,8 @@
  * a store that hashes cleanly, but no longer contains the signed head: verify reports it.
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { threadId } from 'node:worker_threads';
 import { ErrorCode, WardenError } from '../errors.js';
+import { AtRestRefusal, readPrivateFile, writePrivateFileAtomic } from './at-rest.js';
 import type { ChainHeadInfo, SignedHead } from './types.js';
 
 /** Signs and checks chain heads; why: the store and verify share one key handling. */
@@ -77,24 +76,35 @@ export function headPath(storePath: string): string {
   return `${storePath}.head`;
 }
 
-let tmpCount = 0;
+/** Largest signed head file read (one is about 250 bytes). */
+const MAX_HEAD_BYTES = 64 * 1024;
 
-/** Write the signed head atomically (temp file + rename); why: a crash never leaves half a signature. */
+/**
+ * Write the signed head atomically (temp file + rename; at-rest.ts: created 0600 and exclusively,
+ * so a link planted at the temp name is never written through); why: a crash never leaves half a signature.
+ */
 export function writeSignedHead(storePath: string, h: SignedHead): void {
-  const p = headPath(storePath);
-  // Unique per write: the writer thread and the main connection (approvals, recovery) sign the
-  // same file from one process; a shared temp name made one rename fail (ENOENT) after its commit.
-  const tmp = `${p}.${process.pid}.${threadId}.${++tmpCount}.tmp`;
-  writeFileSync(tmp, JSON.stringify(h) + '\n', { mode: 0o644 });
-  renameSync(tmp, p);
+  writePrivateFileAtomic(headPath(storePath), JSON.stringify(h) + '\n');
 }
 
-/** Read the signed head, or null when there is none; a malformed file reads as a forged one. */
+/**
+ * Read the signed head, or null when there is none; a malformed file reads as a forged one. A
+ * symbolic link at its name (or anything but a regular file) is refused with a coded error:
+ * never followed (a link to /dev/zero or a FIFO would never end, one to a file someone else
+ * writes would let them choose the head).
+ */
 export function readSignedHead(storePath: string): SignedHead | null | 'malformed' {
-  const p = headPath(storePath);
-  if (!existsSync(p)) return null;
+  let text: string;
   try {
-    const v = JSON.parse(readFileSync(p, 'utf8')) as Partial<SignedHead>;
+    const r = readPrivateFile(headPath(storePath), 'the signed head file beside the transcript store', MAX_HEAD_BYTES);
+    if (r === null) return null;
+    text = r.text;
+  } catch (e) {
+    if (e instanceof AtRestRefusal) throw new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot read its signed head: ${e.message}`);
+    return 'malformed';
+  }
+  try {
+    const v = JSON.parse(text) as Partial<SignedHead>;
     if (typeof v.seq !== 'number' || typeof v.hash !== 'string' || typeof v.signature !== 'string' || typeof v.keyId !== 'string') {
       return 'malformed';
     }

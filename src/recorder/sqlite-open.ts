@@ -3,13 +3,14 @@
  * (create or migrate, or open read-only a file this process may not write). The store's logic is
  * in sqlite-store.ts.
  */
-import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
 import { migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema.js';
 import { openReadonly } from './readonly-open.js';
 import { storeError } from './store-errors.js';
+import { AtRestRefusal, createPrivateFile, makePrivateDir, refuseLink, storeModeWarnings } from './at-rest.js';
 import type { ApprovalTables } from './sqlite-approvals.js';
 import type { ChainSigner } from './signing.js';
 import { HeadRefusal, type StoreWarning } from './head-refusal.js';
@@ -66,20 +67,29 @@ export interface SqliteTranscriptStore extends TranscriptStore {
 /** Open (creating on first use) the SQLite transcript store; why: the default for one Warden host. */
 export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): SqliteTranscriptStore {
   let readonly = opts.readonly === true;
-  if (!readonly && path !== ':memory:') {
-    if (existsSync(path)) {
+  let createdDir = false;
+  if (path !== ':memory:') {
+    try {
+      if (!readonly && !existsSync(path)) {
+        // Created here 0600 in a 0700 folder (at-rest.ts), exclusively: SQLite then gives its
+        // -wal and -shm the store file's mode, whatever the umask. A dangling link is refused.
+        createdDir = makePrivateDir(dirname(path));
+        createPrivateFile(path, 'the transcript store path');
+      }
+      // SQLite opens -wal, -shm and -journal with O_CREAT, following a link planted there.
+      const real = existsSync(path) ? realpathSync(path) : path;
+      for (const suffix of ['-wal', '-shm', '-journal']) refuseLink(real + suffix, `the transcript store's ${suffix} file`);
+    } catch (err) {
+      throw storeError('open', err instanceof AtRestRefusal ? new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open: ${err.message}`) : err);
+    }
+    if (!readonly) {
       try {
         accessSync(path, constants.W_OK);
       } catch {
         readonly = true; // a file we may not write: open it for reading, writes will throw
       }
-    } else {
-      try {
-        mkdirSync(dirname(path), { recursive: true });
-      } catch (err) {
-        throw storeError('open', err);
-      }
     }
+    for (const w of storeModeWarnings(path, createdDir)) opts.onWarning?.(w.message, w.fields);
   }
   let db: Database.Database | undefined;
   let store: SqliteStore | undefined;

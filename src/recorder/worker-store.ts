@@ -35,6 +35,8 @@ export async function openWorkerBackedStore(path: string, opts: WorkerStoreOptio
     ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}),
     ...(signer ? { signer } : {}),
     headRefusal: refusal,
+    // Told what the store's files and folder look like at open (at-rest.ts); the writer thread is not.
+    ...(opts.onWarning ? { onWarning: opts.onWarning } : {}),
   });
   if (main.readonly) return main;
   const worker = new Worker(new URL('./store-worker.js', import.meta.url), {

@@ -2,10 +2,8 @@
  * Wires one Warden process: config, families, policy (compiled once, swapped atomically on
  * reload), transcript store, masking and the pipeline. Used by `serve`, `demo` and tests.
  */
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import type { ConditionSpec, FamilyInstance, GovernedTool, ToolFamily } from '../tool-api.js';
+import type { ConditionSpec, FamilyInstance, GovernedTool, SecretResolver, ToolFamily } from '../tool-api.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
 import { unmatchedPolicyPatterns } from '../config/policy-globs.js';
@@ -27,6 +25,7 @@ import { createSharedRateLimiter } from '../pipeline/rate-limit-shared.js';
 import { log } from './log.js';
 import { refuseDeadDenies } from './dead-denies.js';
 import { restartOnlyChanges } from './config-drift.js';
+import { loadOrCreateMaskingKey } from './masking-key.js';
 
 /** A running core. */
 export interface Runtime {
@@ -101,9 +100,17 @@ export function storePath(config: ServerConfig): string {
 export async function resolveStoreSpec(config: ServerConfig): Promise<string> {
   const s = config.transcripts.store;
   if (!/^(env|file):/.test(s)) return s;
-  const v = (await createSecretResolver(config.baseDir).resolve(s)).trim();
+  const v = (await secretsOf(config).resolve(s)).trim();
   if (!isPgUrl(v) && !v.startsWith('sqlite:')) throw new WardenError(ErrorCode.CONFIG, `transcripts.store: ${s} must hold a postgres:// URL or sqlite:PATH`);
   return v;
+}
+
+/**
+ * The secret resolver of a config, its warnings logged (a `file:` secret other users may read:
+ * read, as a Kubernetes-mounted Secret is 0644, but said once per reference).
+ */
+export function secretsOf(config: ServerConfig): SecretResolver {
+  return createSecretResolver(config.baseDir, process.env, { onWarning: (message) => log('warn', message) });
 }
 
 /** What the store tells of trouble only a write finds (recorder/head-refusal.ts): logged once, reason only. */
@@ -123,23 +130,18 @@ export async function openConfiguredStore(
 }
 
 async function hashKey(config: ServerConfig, dbPath: string, store?: WardenStore): Promise<string> {
-  if (config.masking.hash_key) return createSecretResolver(config.baseDir).resolve(config.masking.hash_key);
+  if (config.masking.hash_key) return secretsOf(config).resolve(config.masking.hash_key);
   // Replicas on a shared store share one key, kept in the store itself.
   if (store && 'sharedSetting' in store) return (store as unknown as { sharedSetting(n: string, c: () => string): Promise<string> }).sharedSetting('masking.hash_key', randomKey);
   // No configured key: one random key per deployment, kept beside the transcripts (stable across restarts).
-  const file = resolve(dirname(dbPath), 'masking.key');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dirname(file), { recursive: true });
-  const key = randomBytes(32).toString('hex');
-  writeFileSync(file, key + '\n', { mode: 0o600 });
-  return key;
+  return loadOrCreateMaskingKey(resolve(dirname(dbPath), 'masking.key'), (message) => log('warn', message));
 }
 
 /** The chain-head signer from transcripts.signing_key, when configured. */
 export async function chainSigner(config: ServerConfig): Promise<ChainSigner | undefined> {
   const ref = config.transcripts.signing_key;
   if (!ref) return undefined;
-  return createChainSigner(await createSecretResolver(config.baseDir).resolve(ref));
+  return createChainSigner(await secretsOf(config).resolve(ref));
 }
 
 /** Start the core for a config file. */
@@ -155,8 +157,8 @@ export async function startRuntime(
   const storeUrl = await resolveStoreSpec(config);
   const pgStore = isPgUrl(storeUrl);
   const dbPath = pgStore ? resolve(config.baseDir, 'recordings', 'warden.db') : storePath({ ...config, transcripts: { ...config.transcripts, store: storeUrl } });
-  const secrets = createSecretResolver(config.baseDir);
-  const signingPem = config.transcripts.signing_key ? await createSecretResolver(config.baseDir).resolve(config.transcripts.signing_key) : undefined;
+  const secrets = secretsOf(config);
+  const signingPem = config.transcripts.signing_key ? await secretsOf(config).resolve(config.transcripts.signing_key) : undefined;
   // SQLite group-commits on this thread by default (measured faster on 2 cores: 0.57 vs 0.92 ms per
   // call sequentially, 12,276 vs 6,892 records/s with 16 callers); `writer: thread` moves hashing,
   // indexes and fsync to a writer thread, which pays off with more cores. A postgres:// store
