@@ -11,7 +11,7 @@ import { byteaHexText, toByteaHex } from './bytes.js';
 import { DETECTOR_NAMES, DETECTORS_BY_NAME, placeholder } from './detectors.js';
 import type { Detector, HitCounts } from './detectors.js';
 import { FOLD_HINT, foldText } from './fold.js';
-import { ambiguousRepeat, nestedRepeat } from './pattern-safety.js';
+import { ambiguousRepeat, nestedRepeat, splitRepeat } from './pattern-safety.js';
 
 /** An admin-defined detector: `pattern` is a JavaScript regex source; `flags` from "imsu". */
 export interface CustomDetector {
@@ -83,6 +83,10 @@ function compileCustom(c: CustomDetector): { kind: string; re: RegExp; label: st
   const ambiguous = ambiguousRepeat(c.pattern, flags);
   if (ambiguous) {
     throw configError(`custom detector "${name}": pattern has a repeated group whose alternatives can start with the same character (${ambiguous}): on a long cell that does not match it tries every way of splitting a run between them, which backtracks exponentially and holds every call; make the alternatives start differently or merge them (e.g. \\w+ instead of (\\w|\\d)+, (?:ab?)* instead of (a|ab)*)`);
+  }
+  const split = splitRepeat(c.pattern, flags);
+  if (split) {
+    throw configError(`custom detector "${name}": pattern has a repeated group that can read a run of text more than one way (${split}): an iteration can end in an optional or variable-length part that can also start the next iteration, start with an optional part that matches what follows it, or hold alternatives that match alike; on a long cell that does not match it tries every way, which backtracks exponentially and holds every call; make each iteration read one way (e.g. (?:[^"\\\\]|\\\\.)*\\\\? instead of (?:[^"\\\\]|\\\\.?)*, a+ instead of (a?a)*, \\d+ instead of (\\d{1,3})+)`);
   }
   for (const probe of EMPTY_PROBES) {
     for (const m of probe.matchAll(re)) {
