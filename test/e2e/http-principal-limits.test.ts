@@ -8,22 +8,14 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connectHttpAgent, initializeBody, mcpHeaders, rawRequest, slowPost, type RawResponse, type SlowRequest } from '../support/http-agent.js';
+import { analystsReadPolicy, connectHttpAgent, initializeBody, mcpHeaders, pingUnknownSession, rawRequest, type RawResponse, slowPost, type SlowRequest } from '../support/http-agent.js';
 import { lockTable, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 import { setLogLevel } from '../../src/server/log.js';
 
-const POLICY = `
-rules:
-  - id: analysts-read
-    effect: allow
-    who: { groups: [analysts] }
-    tool: query_database
-    on: [analytics]
-    sql: { statements: [select], read: [public.slow] }
-`;
+const POLICY = analystsReadPolicy(['public.slow']);
 
-/** A quick request in a session that does not exist: 404 once admitted, 429 while its principal is at its cap. */
-const probe = (w: HttpWarden, token: string) => rawRequest(w.url, { headers: mcpHeaders(token, { 'mcp-session-id': 'no-such-session' }), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+/** A quick request in a session that does not exist (http-agent.ts pingUnknownSession). */
+const probe = (w: HttpWarden, token: string) => pingUnknownSession(w.url, token);
 
 async function atCap(w: HttpWarden, token: string, what: string): Promise<void> {
   await until(async () => (await probe(w, token)).status === 429, 5000, what);

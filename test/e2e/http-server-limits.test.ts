@@ -7,21 +7,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initializeBody, mcpHeaders, rawRequest, slowPost, type RawResponse } from '../support/http-agent.js';
+import { analystsReadPolicy, initializeBody, mcpHeaders, pingUnknownSession, rawRequest, type RawResponse, slowPost } from '../support/http-agent.js';
 import { startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 
-const POLICY = `
-rules:
-  - id: analysts-read
-    effect: allow
-    who: { groups: [analysts] }
-    tool: query_database
-    on: [analytics]
-    sql: { statements: [select], read: [public.users] }
-`;
+const POLICY = analystsReadPolicy(['public.users']);
 
-/** A quick request in a session that does not exist: 404 once admitted. */
-const probe = (w: HttpWarden, token: string) => rawRequest(w.url, { headers: mcpHeaders(token, { 'mcp-session-id': 'no-such-session' }), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+/** A quick request in a session that does not exist (http-agent.ts pingUnknownSession). */
+const probe = (w: HttpWarden, token: string) => pingUnknownSession(w.url, token);
 
 /** A 503 of the server-wide caps: Retry-After, Connection: close, a coded JSON-RPC error naming the setting. */
 function assertFull(r: RawResponse, retryAfter: string, limitKey: string): void {

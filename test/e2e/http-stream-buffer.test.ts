@@ -9,26 +9,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { initializeBody, mcpHeaders, rawRequest } from '../support/http-agent.js';
+import { analystsReadPolicy, initializeBody, mcpHeaders, pingUnknownSession, rawRequest } from '../support/http-agent.js';
 import { startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 import { setLogLevel } from '../../src/server/log.js';
 
-const POLICY = `
-rules:
-  - id: analysts-read
-    effect: allow
-    who: { groups: [analysts] }
-    tool: query_database
-    on: [analytics]
-    sql: { statements: [select], read: [public.big] }
-`;
+const POLICY = analystsReadPolicy(['public.big']);
 
 /** Rows x bytes of the result (10 MB, twice over with structured content): far more than loopback socket buffers take from a client that does not read. */
 const ROWS = 400;
 const WIDTH = 25_000;
 
-/** A quick request in a session that does not exist: 404 once admitted, 429 while the principal holds its one slot. */
-const probe = (w: HttpWarden, token: string) => rawRequest(w.url, { headers: mcpHeaders(token, { 'mcp-session-id': 'no-such-session' }), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+/** A quick request in a session that does not exist (http-agent.ts pingUnknownSession). */
+const probe = (w: HttpWarden, token: string) => pingUnknownSession(w.url, token);
 
 /** Send a raw HTTP POST on a socket and read nothing from it (no 'data' listener: the socket stays paused). */
 function stalledPost(base: string, headers: Record<string, string>, body: string): Promise<Socket> {

@@ -100,3 +100,24 @@ export function slowPost(base: string, token: string): SlowRequest {
   });
   return { done, abort: () => req.destroy() };
 }
+
+/**
+ * A quick request in a session that does not exist: 404 once admitted, 429 or 503 while a cap
+ * refuses it. Why: the limit tests probe whether a slot is free without opening a session.
+ */
+export function pingUnknownSession(base: string, token: string): Promise<RawResponse> {
+  return rawRequest(base, { headers: mcpHeaders(token, { 'mcp-session-id': 'no-such-session' }), body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }) });
+}
+
+/** A policy letting group analysts read `tables` with query_database on the analytics connection. */
+export function analystsReadPolicy(tables: string[]): string {
+  return `
+rules:
+  - id: analysts-read
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: [${tables.join(', ')}] }
+`;
+}

@@ -4,6 +4,7 @@
  * impersonation. `context` picks one context of that kubeconfig.
  */
 import { z } from 'zod';
+import { byteCap } from '../shared/byte-cap.js';
 import { connectionDuration as duration } from '../shared/duration.js';
 
 const ref = z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, 'must be a secret reference: env:NAME or file:/path (inline secrets are refused)');
@@ -16,13 +17,7 @@ export const kubernetesConnectionSchema = z
     // prefault: duration defaults are written as in warden.yaml (the published schema and reference show them so).
     request_timeout: duration.prefault('10s').describe('Timeout of each API server read (kubectl_get, kubectl_logs, the pod lookup before logs and exec, the lists read to judge events and workloads)'),
     exec_timeout: duration.prefault('30s').describe('Default and ceiling for kubectl_exec timeout_s'),
-    max_bytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(64 * 1024 * 1024)
-      .default(1024 * 1024)
-      .describe('Bytes one call returns (kubectl_get objects, kubectl_logs, kubectl_exec output; at most limits.max_result_bytes); the rest is cut and marked truncated. An API answer read for kubectl_get or to judge a call may be 8 times this; a larger one is refused'),
+    max_bytes: byteCap('Bytes one call returns (kubectl_get objects, kubectl_logs, kubectl_exec output; at most limits.max_result_bytes); the rest is cut and marked truncated. An API answer read for kubectl_get or to judge a call may be 8 times this; a larger one is refused'),
     exec_protocols: z
       .array(z.enum(['v5.channel.k8s.io', 'v4.channel.k8s.io']))
       .min(1)

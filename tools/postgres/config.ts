@@ -4,6 +4,7 @@
  * ssl parameters in the URL are refused when the URL is read.
  */
 import { z } from 'zod';
+import { byteCap } from '../shared/byte-cap.js';
 import { connectionDuration as duration } from '../shared/duration.js';
 
 const ref = z.string().regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:.+)$/, 'must be a secret reference: env:NAME or file:/path (inline secrets are refused)');
@@ -52,13 +53,7 @@ export const postgresConnectionSchema = z
       .prefault('5s')
       .describe('PostgreSQL statement_timeout of every statement (reads, writes, describe_database); a statement past it is cancelled (WARDEN_TIMEOUT). Warden also gives up on a server that does not answer 5s after it'),
     max_rows: z.number().int().min(1).max(1_000_000).default(1000).describe('Most rows one query_database call returns; the agent may ask for fewer, never more. The rest is cut and the result marked truncated'),
-    max_bytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(64 * 1024 * 1024)
-      .default(1024 * 1024)
-      .describe('Size cap on the rows one query_database call returns (about the text length of their values); rows past it are cut and the result marked truncated'),
+    max_bytes: byteCap('Size cap on the rows one query_database call returns (about the text length of their values); rows past it are cut and the result marked truncated'),
     pool_size: z.number().int().min(1).max(100).default(5).describe('Sessions Warden keeps to this database per pool; reads and writes have a pool each, so up to twice this'),
     description: z.string().optional().describe('Shown to agents by list_connections'),
   })

@@ -3,6 +3,7 @@
  * Warden; the host key is pinned, so a host presenting any other key is refused.
  */
 import { z } from 'zod';
+import { byteCap } from '../shared/byte-cap.js';
 import { connectionDuration as duration } from '../shared/duration.js';
 import { compilePin, HOST_KEY_PIN } from './host-key.js';
 
@@ -39,13 +40,7 @@ export const sshConnectionSchema = z
     command_timeout: duration
       .prefault('30s')
       .describe('Default and ceiling for ssh_run timeout_s. Covers the whole call: waiting for a free session, connecting and the command; a command still running then is stopped'),
-    max_output_bytes: z
-      .number()
-      .int()
-      .min(1024)
-      .max(64 * 1024 * 1024)
-      .default(1024 * 1024)
-      .describe('Bytes of stdout and stderr together one command may return (at most limits.max_result_bytes); at the cap the command is stopped and the output marked truncated'),
+    max_output_bytes: byteCap('Bytes of stdout and stderr together one command may return (at most limits.max_result_bytes); at the cap the command is stopped and the output marked truncated'),
     keepalive_interval: duration
       .prefault('15s')
       .describe('Interval of SSH keepalive messages on the reused connection; after 3 unanswered ones it is dropped, and the next call opens a new one'),
