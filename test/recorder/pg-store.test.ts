@@ -157,7 +157,8 @@ test('a replica started just after another died recovers its calls once the grac
   const started = await suite.open({ recoverInterrupted: true, recoverEveryMs: 60_000, livenessGraceMs: 3000 });
   assert.equal((await started.getCall(inflight))?.outcome, null, 'the startup pass only saw the lock free');
   await until('the pass after the grace marked it', async () => (await started.getCall(inflight))?.outcome?.status === 'interrupted', 15_000);
-  assert.notEqual((await started.sessionInfo(sid))?.endedAt, null);
+  // The pass closes the dead replica's sessions after marking its calls (markInterrupted): wait for that write too.
+  await until('the pass to close its session', async () => ((await started.sessionInfo(sid))?.endedAt ?? null) !== null, 15_000);
 });
 
 test('recovery and the rate-limit sweep share one "seen free" mark: a lock the rate-limit sweep saw free counts for recovery too', async () => {
