@@ -100,11 +100,11 @@ test('calls of a replica that died are marked interrupted once its lock has stay
   const inflightDead = await oneCall(dead, sd, 1, false);
   const inflightLive = await oneCall(live, sl, 2, false);
   await dead.close(); // its liveness lock goes with its connection, as on SIGKILL
-  const sweeper = await suite.open({ livenessGraceMs: 400 });
+  const sweeper = await suite.open({ livenessGraceMs: 1500 });
   await sweeper.markInterrupted(); // first seen free: not yet dead
   assert.equal((await sweeper.getCall(inflightDead))?.outcome, null, 'not before the grace');
   assert.equal((await sweeper.sessionInfo(sd))?.endedAt, null);
-  await sleep(450);
+  await sleep(1600);
   const r = await sweeper.markInterrupted();
   assert.ok(r.interruptedCalls >= 1 && r.closedSessions >= 1, JSON.stringify(r));
   assert.equal((await sweeper.getCall(inflightDead))?.outcome?.status, 'interrupted');
@@ -168,9 +168,9 @@ test('recovery and the rate-limit sweep share one "seen free" mark: a lock the r
   const inflight = await oneCall(dead, sid, 4, false);
   await suite.db.query(`INSERT INTO rate_inflight (ticket, key, owner_lock, started_at) VALUES ('t-shared', 'k-shared', $1, 0)`, [lockOf(dead)]);
   await dead.close();
-  const sweeper = await suite.open({ livenessGraceMs: 400 });
+  const sweeper = await suite.open({ livenessGraceMs: 1500 });
   assert.equal(await sweeper.rateCounters.sweep(), 0, 'first seen free (by the rate-limit sweep): not yet dead');
-  await sleep(450);
+  await sleep(1600);
   await sweeper.markInterrupted(); // its first look, but the mark is older than the grace
   assert.equal((await sweeper.getCall(inflight))?.outcome?.status, 'interrupted');
   assert.notEqual((await sweeper.sessionInfo(sid))?.endedAt, null);
