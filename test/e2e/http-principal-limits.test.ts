@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analystsReadPolicy, connectHttpAgent, initializeBody, mcpHeaders, pingUnknownSession, rawRequest, type RawResponse, slowPost, type SlowRequest } from '../support/http-agent.js';
+import { analystsReadPolicy, assertCapRefusal, connectHttpAgent, initializeBody, mcpHeaders, pingUnknownSession, rawRequest, type RawResponse, slowPost, type SlowRequest } from '../support/http-agent.js';
 import { lockTable, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 import { setLogLevel } from '../../src/server/log.js';
 
@@ -23,15 +23,7 @@ async function atCap(w: HttpWarden, token: string, what: string): Promise<void> 
 
 /** A 429 of these caps: Retry-After, Connection: close, and the JSON-RPC error body of every refusal. */
 function assertRefused(r: RawResponse, retryAfter: string, limitKey: string): void {
-  assert.equal(r.status, 429, r.body);
-  assert.equal(r.headers['retry-after'], retryAfter);
-  assert.equal(r.headers.connection, 'close');
-  const body = JSON.parse(r.body) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
-  assert.equal(body.jsonrpc, '2.0');
-  assert.equal(body.id, null);
-  assert.equal(body.error.code, -32000);
-  assert.match(body.error.message, /^WARDEN_RATE_LIMITED: this identity \(issuer and subject\) holds as many /);
-  assert.ok(body.error.message.includes(limitKey), body.error.message);
+  assertCapRefusal(r, 429, retryAfter, /^WARDEN_RATE_LIMITED: this identity \(issuer and subject\) holds as many /, limitKey);
 }
 
 describe('HTTP per-principal caps (configured)', () => {

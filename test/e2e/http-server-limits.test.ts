@@ -7,7 +7,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { analystsReadPolicy, initializeBody, mcpHeaders, pingUnknownSession, rawRequest, type RawResponse, slowPost } from '../support/http-agent.js';
+import { analystsReadPolicy, assertCapRefusal, initializeBody, mcpHeaders, pingUnknownSession, rawRequest, type RawResponse, slowPost } from '../support/http-agent.js';
 import { startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 
 const POLICY = analystsReadPolicy(['public.users']);
@@ -17,15 +17,7 @@ const probe = (w: HttpWarden, token: string) => pingUnknownSession(w.url, token)
 
 /** A 503 of the server-wide caps: Retry-After, Connection: close, a coded JSON-RPC error naming the setting. */
 function assertFull(r: RawResponse, retryAfter: string, limitKey: string): void {
-  assert.equal(r.status, 503, r.body);
-  assert.equal(r.headers['retry-after'], retryAfter);
-  assert.equal(r.headers.connection, 'close');
-  const body = JSON.parse(r.body) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
-  assert.equal(body.jsonrpc, '2.0');
-  assert.equal(body.id, null);
-  assert.equal(body.error.code, -32000);
-  assert.match(body.error.message, /^WARDEN_UNAVAILABLE: this server holds as many /);
-  assert.ok(body.error.message.includes(limitKey), body.error.message);
+  assertCapRefusal(r, 503, retryAfter, /^WARDEN_UNAVAILABLE: this server holds as many /, limitKey);
 }
 
 describe('HTTP server-wide caps', () => {

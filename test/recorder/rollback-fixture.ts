@@ -61,3 +61,17 @@ export async function cutSignedStore(path: string, pem: string): Promise<void> {
     UPDATE fts_progress SET call_rowid = (SELECT coalesce(MAX(rowid), 0) FROM calls);`);
   evil.close();
 }
+
+/** Records: 1 open s1, 2 intent c1, 3 outcome c1, 4 close s1, 5 open s2, 6 intent c2, 7 outcome c2, 8 close s2 (signed with `pem`). */
+export async function twoSessions(path: string, pem?: string): Promise<SqliteTranscriptStore> {
+  const store = openSqliteStore(path, pem ? { signer: createChainSigner(pem) } : {});
+  await store.openSession(session('s1', 'alice', '2026-01-01T10:00:00.000Z'));
+  await store.recordIntent(intent('c1', 's1', 'query_database', '2026-01-01T10:00:01.000Z'));
+  await store.recordOutcome('c1', outcome('2026-01-01T10:00:01.100Z'));
+  await store.closeSession('s1', '2026-01-01T10:05:00.000Z');
+  await store.openSession(session('s2', 'bob', '2026-03-01T10:00:00.000Z'));
+  await store.recordIntent(intent('c2', 's2', 'ssh_run', '2026-03-01T10:00:01.000Z'));
+  await store.recordOutcome('c2', outcome('2026-03-01T10:00:01.100Z'));
+  await store.closeSession('s2', '2026-03-01T10:05:00.000Z');
+  return store;
+}

@@ -5,31 +5,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { recordHash } from '../../src/recorder/hash-chain.js';
-import { createChainSigner } from '../../src/recorder/signing.js';
-import { intent, outcome, session, tempDir } from './fixtures.js';
-
-function keyPem(): string {
-  return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-}
-
-// Records: 1 open s1, 2 intent c1, 3 outcome c1, 4 close s1, 5 open s2, 6 intent c2, 7 outcome c2, 8 close s2.
-async function twoSessions(path: string, pem?: string) {
-  const store = openSqliteStore(path, pem ? { signer: createChainSigner(pem) } : {});
-  await store.openSession(session('s1', 'alice', '2026-01-01T10:00:00.000Z'));
-  await store.recordIntent(intent('c1', 's1', 'query_database', '2026-01-01T10:00:01.000Z'));
-  await store.recordOutcome('c1', outcome('2026-01-01T10:00:01.100Z'));
-  await store.closeSession('s1', '2026-01-01T10:05:00.000Z');
-  await store.openSession(session('s2', 'bob', '2026-03-01T10:00:00.000Z'));
-  await store.recordIntent(intent('c2', 's2', 'ssh_run', '2026-03-01T10:00:01.000Z'));
-  await store.recordOutcome('c2', outcome('2026-03-01T10:00:01.100Z'));
-  await store.closeSession('s2', '2026-03-01T10:05:00.000Z');
-  return store;
-}
+import { session, tempDir } from './fixtures.js';
+import { keyPem, twoSessions } from './rollback-fixture.js';
 
 test('a cut tail is not laundered by the next signed write: the signed head stays on the record that was cut', async (t) => {
   const path = join(tempDir(t), 'w.db');

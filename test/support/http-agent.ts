@@ -2,6 +2,7 @@
  * A real MCP client over Streamable HTTP with a bearer token, plus raw HTTP helpers for the
  * status-code checks (401/403/404/413) that a client library would hide.
  */
+import assert from 'node:assert/strict';
 import { request, type ClientRequest } from 'node:http';
 import { Client } from '@modelcontextprotocol/client';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
@@ -120,4 +121,20 @@ rules:
     on: [analytics]
     sql: { statements: [select], read: [${tables.join(', ')}] }
 `;
+}
+
+/**
+ * A refusal of the HTTP caps (http-limits.ts): `status`, Retry-After, Connection: close, and the
+ * JSON-RPC error body every refusal carries, whose message starts with `start` and names `limitKey`.
+ */
+export function assertCapRefusal(r: RawResponse, status: number, retryAfter: string, start: RegExp, limitKey: string): void {
+  assert.equal(r.status, status, r.body);
+  assert.equal(r.headers['retry-after'], retryAfter);
+  assert.equal(r.headers.connection, 'close');
+  const body = JSON.parse(r.body) as { jsonrpc: string; id: unknown; error: { code: number; message: string } };
+  assert.equal(body.jsonrpc, '2.0');
+  assert.equal(body.id, null);
+  assert.equal(body.error.code, -32000);
+  assert.match(body.error.message, start);
+  assert.ok(body.error.message.includes(limitKey), body.error.message);
 }
