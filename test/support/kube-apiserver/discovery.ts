@@ -46,6 +46,7 @@ export function discovery(path: string, hostPort: string): Record<string, unknow
         { name: 'secrets', kind: 'Secret', namespaced: true },
         { name: 'events', kind: 'Event', namespaced: true, short: ['ev'] },
         { name: 'nodes', kind: 'Node', namespaced: false, short: ['no'] },
+        { name: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false, short: ['pv'] },
         { name: 'replicationcontrollers', kind: 'ReplicationController', namespaced: true, short: ['rc'] },
       ]);
     case '/apis/apps/v1':

@@ -104,7 +104,8 @@ export function createKubeHttpsServer(o: ServeOptions): https.Server {
       return json(res, 200, d);
     }
     const r = route(url.pathname);
-    if (!r || !RESOURCES[r.resource] || req.method !== 'GET') {
+    // A cluster-scoped kind (nodes, persistentvolumes) under a namespace is a 404, as a real server answers.
+    if (!r || !RESOURCES[r.resource] || req.method !== 'GET' || (CLUSTER_SCOPED.has(r.resource) && r.namespace !== undefined)) {
       record(req, user, 404);
       return json(res, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     }

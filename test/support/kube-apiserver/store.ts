@@ -37,6 +37,7 @@ const GROUP: Record<string, { apiVersion: string; kind: string }> = {
   secrets: { apiVersion: 'v1', kind: 'Secret' },
   events: { apiVersion: 'v1', kind: 'Event' },
   nodes: { apiVersion: 'v1', kind: 'Node' },
+  persistentvolumes: { apiVersion: 'v1', kind: 'PersistentVolume' },
   replicationcontrollers: { apiVersion: 'v1', kind: 'ReplicationController' },
   deployments: { apiVersion: 'apps/v1', kind: 'Deployment' },
   replicasets: { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
@@ -50,7 +51,7 @@ const GROUP: Record<string, { apiVersion: string; kind: string }> = {
 /** Kinds served, with their apiVersion and Kind. */
 export const RESOURCES = GROUP;
 /** Kinds without a namespace. */
-export const CLUSTER_SCOPED = new Set(['namespaces', 'nodes']);
+export const CLUSTER_SCOPED = new Set(['namespaces', 'nodes', 'persistentvolumes']);
 
 let rv = 1000;
 

@@ -115,3 +115,76 @@ test('the pods cannot be listed: refused, naming the volume; a pod without such 
     delete user.forbidVerbs;
   }
 });
+
+/** A PersistentVolume bound to claim `namespace/claim`, as the API server serves it, with one volume source. */
+function addPv(name: string, namespace: string, claimName: string, source: Vol) {
+  k.server.store.put('persistentvolumes', {
+    metadata: { name },
+    spec: {
+      capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'manual', volumeMode: 'Filesystem',
+      claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace, name: claimName, uid: `uid-${namespace}-${claimName}` },
+      ...source,
+    },
+    status: { phase: 'Bound' },
+  });
+}
+const pvReads = () => k.server.requests.filter((r) => /^\/api\/v1\/persistentvolumes/.test(r.path)).length;
+
+test('two different claims (any namespaces) whose PersistentVolumes are the same NFS share or CSI volume: judged as one storage', async () => {
+  addPv('pv-nfs-a', 'shop', 'nfs-a', { nfs: { server: 'nas.example', path: '/exports/shared' } });
+  addPv('pv-nfs-b', 'billing', 'nfs-b', { nfs: { server: 'nas.example', path: '/exports//shared/db/' } });
+  addPod('shop', 'pv-nfs-web', 'web', [claim('data', 'nfs-a')]);
+  addPod('billing', 'pv-nfs-db', 'db', [claim('files', 'nfs-b')]);
+  const reads = pvReads();
+  await refused(WEB, 'shop', 'pv-nfs-web', ErrorCode.DENIED, /volume data \(persistentVolumeClaim\)/, /pv-nfs-db|billing|files|nfs-b/);
+  assert.equal(pvReads(), reads + 1, 'one list of PersistentVolumes per call');
+  assert.equal((await run(WEB_AND_DB, 'shop', 'pv-nfs-web')).kind, 'text');
+  // CSI: the same driver and volumeHandle is the same volume; another handle is not.
+  addPv('pv-csi-a', 'shop', 'csi-a', { csi: { driver: 'ebs.csi.aws.com', volumeHandle: 'vol-0abc', fsType: 'ext4' } });
+  addPv('pv-csi-b', 'billing', 'csi-b', { csi: { driver: 'ebs.csi.aws.com', volumeHandle: 'vol-0abc', readOnly: false } });
+  addPv('pv-csi-c', 'billing', 'csi-c', { csi: { driver: 'ebs.csi.aws.com', volumeHandle: 'vol-0def' } });
+  addPod('shop', 'pv-csi-web', 'web', [claim('data', 'csi-a')]);
+  addPod('billing', 'pv-csi-db', 'db', [claim('data', 'csi-b')]);
+  addPod('shop', 'pv-csi-web-2', 'web', [claim('data', 'csi-c-not-bound-here')]);
+  addPod('billing', 'pv-csi-db-2', 'db', [claim('data', 'csi-c')]);
+  await refused(WEB, 'shop', 'pv-csi-web', ErrorCode.DENIED, /volume data \(persistentVolumeClaim\)/, /pv-csi-db|billing|csi-b/);
+  assert.equal((await run(WEB, 'shop', 'pv-csi-web-2')).kind, 'text');
+});
+
+test('an inline volume and a claim whose PersistentVolume is the same storage: judged either way round', async () => {
+  // A local PV is a directory of a node, as a hostPath is.
+  addPv('pv-local', 'billing', 'local-db', { local: { path: '/mnt/disks/ssd1' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] }] } } });
+  addPod('billing', 'pv-local-db', 'db', [claim('data', 'local-db')]);
+  addPod('shop', 'inline-hp-web', 'web', [hostPath('disk', '/mnt/disks')]);
+  await refused(WEB, 'shop', 'inline-hp-web', ErrorCode.DENIED, /volume disk \(hostPath\)/, /pv-local|billing|local-db/);
+  // The claim side: its PV is an NFS share an inline volume of another namespace mounts.
+  addPv('pv-nfs-c', 'shop', 'nfs-c', { nfs: { server: 'nas2.example', path: '/exports/c' } });
+  addPod('shop', 'pv-nfs-web-c', 'web', [claim('data', 'nfs-c')]);
+  addPod('billing', 'inline-nfs-db', 'db', [{ name: 'n', nfs: { server: 'nas2.example', path: '/exports' } }]);
+  await refused(WEB, 'shop', 'pv-nfs-web-c', ErrorCode.DENIED, /volume data \(persistentVolumeClaim\)/, /inline-nfs-db|billing|\bn\b/);
+  assert.equal((await run(WEB_AND_DB, 'shop', 'pv-nfs-web-c')).kind, 'text');
+  // An inline CSI volume names no volume handle: any volume of its driver may be it.
+  addPod('billing', 'inline-csi-db', 'db', [{ name: 'c', csi: { driver: 'nfs.csi.k8s.io', volumeAttributes: { server: 'nas3', share: '/s' } } }]);
+  addPv('pv-csi-nfs', 'shop', 'csi-nfs', { csi: { driver: 'nfs.csi.k8s.io', volumeHandle: 'nas3#s#', volumeAttributes: { server: 'nas3', share: '/s' } } });
+  addPod('shop', 'pv-csi-nfs-web', 'web', [claim('data', 'csi-nfs')]);
+  await refused(WEB, 'shop', 'pv-csi-nfs-web', ErrorCode.DENIED, /volume data \(persistentVolumeClaim\)/, /inline-csi-db|billing/);
+});
+
+test('PersistentVolumes Warden may not list: a claim involved refuses the exec, naming the RBAC permission; none involved reads none', async () => {
+  addPod('shop', 'nopv-web', 'web', [claim('data', 'nopv')]);
+  addPod('shop', 'nopv-plain', 'web', [{ name: 'e', emptyDir: {} }]);
+  const user = k.server.tokens.get(TOKENS.good)!.user;
+  user.forbidVerbs = ['list persistentvolumes'];
+  try {
+    await refused(WEB, 'shop', 'nopv-web', ErrorCode.BACKEND, /volume data \(persistentVolumeClaim\).*ClusterRole.*resources \[persistentvolumes\], verbs \[list\]/, /^$/);
+    // An inline hostPath while a pod outside the grant mounts a claim somewhere (its PV may be that path).
+    addPod('shop', 'nopv-hp-web', 'web', [hostPath('h', '/opt/nopv')]);
+    addPod('billing', 'nopv-claim-db', 'db', [claim('data', 'anything')]);
+    await refused(WEB, 'shop', 'nopv-hp-web', ErrorCode.BACKEND, /volume h \(hostPath\).*ClusterRole.*resources \[persistentvolumes\], verbs \[list\]/, /nopv-claim-db|billing/);
+    const reads = pvReads();
+    assert.equal((await run(WEB, 'shop', 'nopv-plain')).kind, 'text');
+    assert.equal(pvReads(), reads, 'no PersistentVolume read without a shared volume');
+  } finally {
+    delete user.forbidVerbs;
+  }
+});
