@@ -36,6 +36,14 @@ export function parseDuration(v: string): number {
   return m[2] === 'ms' ? n : m[2] === 's' ? n * 1000 : m[2] === 'm' ? n * 60_000 : n * 3_600_000;
 }
 
+/**
+ * What separates names in a flattened list (`staff contractors`, `staff,contractors`): whitespace,
+ * commas, semicolons. Why here: `identity.oidc.groups_string` (below) is described by it, the
+ * groups claim is read with it (identity/claims.ts), and a deny's `claims:` matches each word of a
+ * string claim split by it (policy/who.ts), so all three agree on what a word is.
+ */
+export const NAME_LIST_SEPARATORS = /[\s,;]+/u;
+
 /** `identity:` how principals are known: the stdio subject, or OIDC bearer tokens over HTTP. */
 export const identitySchema = z
   .object({
@@ -45,6 +53,12 @@ export const identitySchema = z
         issuer: z.string().url(),
         audience: z.string().min(1),
         groups_claim: z.string().default('groups'),
+        groups_string: z
+          .enum(['refuse', 'whole', 'split'])
+          .default('refuse')
+          .describe(
+            'How a groups claim sent as one string holding whitespace, commas or semicolons ("staff contractors") is read. refuse (default): the token is refused, since it may be one group name or several and a deny on either must not miss. whole: one group name (an IdP whose group names hold spaces). split: each word is a group. A list is never split; an object map of groups is always refused.',
+          ),
         jwks_uri: z.string().url().optional(),
         algorithms: z.array(z.string()).optional(),
         /** Scopes every HTTP token must carry (403 insufficient_scope otherwise). */

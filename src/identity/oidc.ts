@@ -8,6 +8,9 @@
  * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway (at most 5 minutes),
  * an `iat` no later than now plus that leeway, and, when configured, an `iat` no older than
  * `max_token_age` and a header `typ` of `at+jwt` when there is one (RFC 9068; token-type.ts).
+ * Refused too, since the policy would read them otherwise than the issuer meant: a payload that
+ * names a claim twice (json-duplicates.ts) and a groups claim of a shape that is not definitively
+ * a list of names (claims.ts).
  * Discovery and keys come over https only, or plain http on this machine (key-source-url.ts),
  * also through redirects.
  * The token itself never leaves this module: errors name what was wrong, never the token.
@@ -16,7 +19,8 @@ import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type 
 import { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
-import { groupsFromClaims, principalClaims } from './claims.js';
+import { groupsFromClaims, principalClaims, type GroupsString } from './claims.js';
+import { repeatedMemberName } from './json-duplicates.js';
 import { fetchKeySource, keySourceProblem } from './key-source-url.js';
 import { tokenAgeProblem, tokenTypeProblem } from './token-type.js';
 
@@ -28,6 +32,8 @@ export interface OidcOptions {
   issuer: string;
   audience: string;
   groups_claim?: string;
+  /** A groups claim that is one string holding whitespace, commas or semicolons: refuse the token (default), one group, or split (claims.ts). */
+  groups_string?: GroupsString;
   jwks_uri?: string;
   algorithms?: string[];
   required_scopes?: string[];
@@ -206,9 +212,12 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
       const age = maxAge === undefined ? null : tokenAgeProblem(payload.iat, maxAge, tolerance);
       if (age) throw fail(age.reason, age.message);
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 512) throw fail('claims', 'the token has no usable sub claim');
+      // Signed, but read differently by readers that keep the first of two equal names (json-duplicates.ts).
+      const repeated = repeatedMemberName(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
+      if (repeated !== null) throw fail('malformed', `the token's payload names ${JSON.stringify(repeated.slice(0, 64))} twice in one object (readers disagree on which counts)`);
       const principal: Principal = {
         subject: payload.sub,
-        groups: groupsFromClaims(payload, opts.groups_claim ?? 'groups'),
+        groups: groupsFromClaims(payload, opts.groups_claim ?? 'groups', opts.groups_string ?? 'refuse'),
         claims: principalClaims(payload),
         authMethod: 'oidc',
       };

@@ -4,7 +4,9 @@
  * deny that reaches too far can only refuse: a subject, group or claim value is compared by its
  * folded form (case, width, invisible characters, as approvals compare subjects), and a claim
  * the token carries as a list or a number counts by each value, and a dotted claim name also
- * reads the nested claim along its path (claimForDeny). Why: an IdP that spells a name
+ * reads the nested claim along its path (claimForDeny); a claim value it cannot read as names
+ * (an object, a list of objects) matches, and a string claim matches by each of its words
+ * (denyClaimMatches). Why: an IdP that spells a name
  * `Mallory`, `ｍａｌｌｏｒｙ` or `mallory\u200b`, or sends `roles: [contractor]`, must not walk past
  * `deny: { who: { subjects: [mallory] } }` or `claims: { roles: contractor }`.
  *
@@ -22,6 +24,7 @@
 import type { Principal } from '../tool-api.js';
 import type { Who } from './schema.js';
 import { actorLinks, actorNamesForDeny } from './actors.js';
+import { NAME_LIST_SEPARATORS } from '../config/schema-parts.js';
 
 /**
  * The comparison key of a name under a deny: NFKC, format, control and other default-ignorable
@@ -103,19 +106,50 @@ export function claimValues(have: unknown): string[] {
 }
 
 /**
+ * What claimForDeny answers for a dotted path that runs through a value that is no object (a
+ * string, a list, a number): the claim may be in there, and a deny presumes it is.
+ */
+const UNREADABLE_PATH: unique symbol = Symbol('unreadable claim path');
+
+/**
  * The claim a deny reads under `key`: the top-level claim of that exact name (claim names may hold
  * dots, e.g. a namespaced URL), else, for a dotted key, the nested claim along that path
  * (`realm_access.roles`, `resource_access.app.roles`), as `groups_claim` is read. Why: a deny on
  * a nested claim that never looked inside the object matched nobody (allows read top-level names only).
+ * A missing or null step is no claim; a step through anything else is UNREADABLE_PATH.
  */
 export function claimForDeny(claims: Record<string, unknown>, key: string): unknown {
   if (Object.hasOwn(claims, key) || !key.includes('.')) return Object.hasOwn(claims, key) ? claims[key] : undefined;
   let v: unknown = claims;
   for (const part of key.split('.')) {
-    if (!v || typeof v !== 'object' || Array.isArray(v) || !Object.hasOwn(v, part)) return undefined;
-    v = (v as Record<string, unknown>)[part];
+    if (v === null || v === undefined) return undefined;
+    if (typeof v !== 'object' || Array.isArray(v)) return UNREADABLE_PATH;
+    v = Object.hasOwn(v, part) ? (v as Record<string, unknown>)[part] : undefined;
   }
   return v;
+}
+
+/**
+ * Whether a claim value is names a deny can compare: a string, number, boolean or null, or lists
+ * of them as deep as claimValues flattens. Not an object, nor a list holding one, nor a path
+ * through a scalar (UNREADABLE_PATH). Why exported: an HTTP session's owner keeps any other
+ * value whole, since a deny matches on it (http-sessions.ts principalFingerprint).
+ */
+export function readsAsNames(v: unknown, depth = 0): boolean {
+  if (Array.isArray(v)) return depth <= 8 && v.every((x) => readsAsNames(x, depth + 1));
+  return v === null || (typeof v !== 'object' && typeof v !== 'symbol');
+}
+
+/**
+ * A deny's `claims:` entry against the token's claim. Fail closed on what cannot be read: a value
+ * that is not names (`roles: {contractor: true}`, `roles: [{name: contractor}]`) matches, as a
+ * chain deeper than actors.ts reads does; and a string that lists several values matches by each
+ * word too (`roles: "staff contractor"`, split as `identity.oidc.groups_string: split` splits).
+ * Absent and null claims hold no value, so they do not match.
+ */
+function denyClaimMatches(have: unknown, wants: ReadonlySet<string>): boolean {
+  if (!readsAsNames(have)) return true;
+  return claimValues(have).some((v) => wants.has(foldName(v)) || (NAME_LIST_SEPARATORS.test(v) && v.split(NAME_LIST_SEPARATORS).some((w) => w !== '' && wants.has(foldName(w)))));
 }
 
 /** Does the rule's `who` cover the principal? (omitted = anyone; `effect: deny` matches generously, see above) */
@@ -133,7 +167,7 @@ export function whoMatches(rule: { who?: Who | undefined; effect?: 'allow' | 'de
     if (!ok && hasGroups && me.groups.some((g) => f.groups.has(g))) ok = true;
     if (!ok) return false;
     if (w.actors && !(me.unread || me.actors.some((a) => f.actors.has(a)))) return false;
-    return f.claims.every(([k, wants]) => claimValues(claimForDeny(p.claims, k)).some((v) => wants.has(foldName(v))));
+    return f.claims.every(([k, wants]) => denyClaimMatches(claimForDeny(p.claims, k), wants));
   }
   let ok = !hasSubjects && !hasGroups;
   if (hasSubjects && w.subjects!.includes(p.subject)) ok = true;

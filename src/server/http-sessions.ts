@@ -11,7 +11,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import type { Principal } from '../tool-api.js';
 import { canonicalJson } from '../recorder/canonical-json.js';
-import { claimValues } from '../policy/who.js';
+import { claimValues, readsAsNames } from '../policy/who.js';
 import { actorLinks, actorNamesForDeny } from '../policy/actors.js';
 import { ErrorCode } from '../errors.js';
 import { endAtExpiry } from './http-expiry.js';
@@ -49,10 +49,12 @@ export function principalFingerprint(p: Principal): string {
   if (f === undefined) {
     const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
     // Every claim value a rule can judge (policy/who.ts claimValues: strings, numbers, lists).
-    // A nested claim (an object) whole, since a deny reads it by a dotted path (who.ts claimForDeny).
+    // Anything else whole (an object, a list holding one): a deny reads a nested claim by a dotted
+    // path (who.ts claimForDeny) and matches a value it cannot read as names, so a token with
+    // `roles: [{name: contractor}]` must not ride a session opened with `roles: []`.
     const claims = Object.fromEntries(
       Object.entries(p.claims)
-        .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? [canonicalJson(v)] : claimValues(v).sort()] as const)
+        .map(([k, v]) => [k, readsAsNames(v) ? claimValues(v).sort() : [canonicalJson(v)]] as const)
         .filter(([, v]) => v.length > 0),
     );
     const actors = [actorLinks(p.claims), actorNamesForDeny(p.claims)];

@@ -16,6 +16,7 @@ export function verifierFromConfig(rt: Pick<Runtime, 'config'>): TokenVerifier {
     issuer: o.issuer,
     audience: o.audience,
     groups_claim: o.groups_claim,
+    groups_string: o.groups_string,
     ...(o.jwks_uri ? { jwks_uri: o.jwks_uri } : {}),
     ...(o.algorithms ? { algorithms: o.algorithms } : {}),
     required_scopes: o.required_scopes,

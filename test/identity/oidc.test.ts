@@ -118,15 +118,16 @@ describe('OIDC bearer verification', () => {
   });
 
   test('groups: flat, nested, namespaced, string and absent', () => {
-    // Integers are numeric group ids (a deny on "3" must match them); other values are no group.
-    assert.deepEqual(groupsFromClaims({ groups: ['a', 'b', 'a', 3, 1.5, true, null, { x: 1 }, ''] }, 'groups'), ['a', 'b', '3']);
+    // Integers are numeric group ids (a deny on "3" must match them); other shapes are refused
+    // (groups-claim-shapes.test.ts), since reading them as no group let a deny on a group miss.
+    assert.deepEqual(groupsFromClaims({ groups: ['a', 'b', 'a', 3, ''] }, 'groups'), ['a', 'b', '3']);
     assert.deepEqual(groupsFromClaims({ groups: 1001 }, 'groups'), ['1001']);
     assert.deepEqual(groupsFromClaims({ groups: ['1001', 1001] }, 'groups'), ['1001']);
-    assert.deepEqual(groupsFromClaims({ groups: true }, 'groups'), []);
+    assert.throws(() => groupsFromClaims({ groups: true }, 'groups'), /groups claim/);
     assert.deepEqual(groupsFromClaims({ realm_access: { roles: ['x'] } }, 'realm_access.roles'), ['x']);
     assert.deepEqual(groupsFromClaims({ 'https://acme/groups': ['n'] }, 'https://acme/groups'), ['n']);
     assert.deepEqual(groupsFromClaims({ role: 'sre' }, 'role'), ['sre']);
-    assert.deepEqual(groupsFromClaims({ realm_access: 'x' }, 'realm_access.roles'), []);
+    assert.throws(() => groupsFromClaims({ realm_access: 'x' }, 'realm_access.roles'), /groups claim/);
     assert.deepEqual(groupsFromClaims({}, 'groups'), []);
   });
 });
