@@ -218,9 +218,9 @@ export class PgStore implements PgTranscriptStore {
   }
 
   /** Sign the current head when no signed head exists yet (first use of a key). */
-  async signIfUnsigned(): Promise<void> {
-    if (this.signer?.signHead) await pgSignIfUnsigned(this.pool, this.signer);
-  }
+  async signIfUnsigned(): Promise<void> { if (this.signer?.signHead) await pgSignIfUnsigned(this.pool, this.signer); } // prettier-ignore
+  /** The write path's signed-head check, once at startup (pg-writer.ts checkHead()). */
+  checkHead(): Promise<string | null> { return this.writer.checkHead(); } // prettier-ignore
   verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {
     return this.snapshot((q) => pgVerifyChain(q, fromSeq, toSeq, false));
   }

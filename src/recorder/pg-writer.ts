@@ -92,18 +92,41 @@ export class PgWriter {
    * longer holds (cut or rewritten by someone without the key): that one is left for verify.
    */
   private async sign(c: pg.ClientBase, seq: number, hash: string): Promise<void> {
-    const r = (await c.query(
-      `SELECT s.seq, s.hash, s.signed_at, s.key_id, s.signature, r.hash AS at FROM signed_head s LEFT JOIN records r ON r.seq = s.seq WHERE s.id = 1`,
-    )).rows[0] as Record<string, unknown> | undefined;
-    const cur = r ? { seq: Number(r.seq), hash: String(r.hash), signedAt: String(r.signed_at), keyId: String(r.key_id), signature: String(r.signature) } : null;
-    const cut = async () => cutNumberOf((await c.query('SELECT MAX(cut_seq) AS s FROM checkpoints')).rows[0]);
-    const cutSeq = cur && r?.at === null ? await cut() : null;
-    const refused = signedHeadBlocks(cur, this.signer!, () => (r?.at === null ? undefined : String(r?.at)), () => cutSeq, this.trusted);
+    const { refused } = await this.blocks((sql) => c.query(sql));
     this.refusal.report(refused);
     if (refused) return;
     const signed = this.signer!.signHead!(seq, hash);
     await writePgSignedHead(c, signed);
     this.trusted = signed.signature;
+  }
+
+  /** Why the stored signed head may not be followed (signedHeadBlocks), and its signature. */
+  private async blocks(q: (sql: string) => Promise<pg.QueryResult>): Promise<{ refused: string | null; signature?: string }> {
+    const r = (await q(
+      `SELECT s.seq, s.hash, s.signed_at, s.key_id, s.signature, r.hash AS at FROM signed_head s LEFT JOIN records r ON r.seq = s.seq WHERE s.id = 1`,
+    )).rows[0] as Record<string, unknown> | undefined;
+    const cur = r ? { seq: Number(r.seq), hash: String(r.hash), signedAt: String(r.signed_at), keyId: String(r.key_id), signature: String(r.signature) } : null;
+    const cutSeq = cur && r?.at === null ? cutNumberOf((await q('SELECT MAX(cut_seq) AS s FROM checkpoints')).rows[0]) : null;
+    const refused = signedHeadBlocks(cur, this.signer!, () => (r?.at === null ? undefined : String(r?.at)), () => cutSeq, this.trusted);
+    return cur ? { refused, signature: cur.signature } : { refused };
+  }
+
+  /**
+   * The write path's head check, once at startup (serve): a stored signed head this replica would
+   * refuse to sign over is reported now (warned about once, `found: startup`), not at its first
+   * write. Two small queries, no chain walk; a head that passes is trusted by the next write.
+   */
+  async checkHead(): Promise<string | null> {
+    if (!this.signer?.signHead) return null;
+    let r: { refused: string | null; signature?: string };
+    try {
+      r = await this.blocks((sql) => this.pool.query(sql));
+    } catch (e) {
+      throw pgStoreError('open', e);
+    }
+    this.refusal.report(r.refused, 'startup');
+    if (!r.refused && r.signature !== undefined) this.trusted = r.signature;
+    return r.refused;
   }
 
   /** Queue op; resolves once its transaction committed (durable unless durable === false). */

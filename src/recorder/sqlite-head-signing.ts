@@ -59,7 +59,7 @@ export class SqliteHeadSigner {
         if (this.newerSigned(cur, at.seq)) return;
         // Never sign over a chain that no longer holds the signed head (red-team: cut or rewritten
         // by someone without the key, then laundered by our next signature): leave it for verify.
-        const refused = signedHeadBlocks(cur, this.signer!, (s) => this.hashAt(s), () => latestCheckpoint(this.db)?.cutSeq ?? null, this.trusted);
+        const refused = this.blocks(cur);
         this.refusal.report(refused);
         if (refused) return;
         const signed = this.signer!.signHead!(at.seq, at.hash);
@@ -71,6 +71,29 @@ export class SqliteHeadSigner {
       }
     } catch (err) {
       throw storeError('write', err);
+    }
+  }
+
+  private blocks(cur: ReturnType<typeof readSignedHead>): string | null {
+    return signedHeadBlocks(cur, this.signer!, (s) => this.hashAt(s), () => latestCheckpoint(this.db)?.cutSeq ?? null, this.trusted);
+  }
+
+  /**
+   * The write path's head check, run once when the server starts (the store just opened): a
+   * signed head the key holder would refuse to sign over is reported now (warned about once, at
+   * startup) instead of at the first write. Cheap: one small file, one signature, one lookup.
+   * A head that passes is trusted, so the first write does not check its signature again.
+   */
+  check(): string | null {
+    if (!this.active) return null;
+    try {
+      const cur = readSignedHead(this.path);
+      const refused = this.blocks(cur);
+      this.refusal.report(refused, 'startup');
+      if (!refused && cur !== null && cur !== 'malformed') this.trusted = cur.signature;
+      return refused;
+    } catch (err) {
+      throw storeError('open', err);
     }
   }
 

@@ -62,6 +62,11 @@ export interface SqliteTranscriptStore extends TranscriptStore {
   readonly approvals: ApprovalTables;
   /** Why the key holder last left the signed head as it was (a cut or rewritten chain), or null. */
   readonly signingRefused: string | null;
+  /**
+   * Run the write path's signed-head check now (serve, at startup): a refusal is reported
+   * (signingRefused, onWarning with `found: startup`) before any write. The reason, or null.
+   */
+  checkHead(): Promise<string | null>;
 }
 
 /** Open (creating on first use) the SQLite transcript store; why: the default for one Warden host. */

@@ -105,9 +105,9 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   }
 
   /** Sign the current head when no signed head exists yet (first use of a key). */
-  signIfUnsigned(): void {
-    this.heads.signIfUnsigned();
-  }
+  signIfUnsigned(): void { this.heads.signIfUnsigned(); } // prettier-ignore
+  /** The write path's signed-head check, once at startup (sqlite-head-signing.ts check()). */
+  async checkHead(): Promise<string | null> { return this.read(() => this.heads.check()); } // prettier-ignore
 
   // Approval writes: checks, rows and approval_event records in one IMMEDIATE transaction.
   private approvalWrite<T>(fn: (event: (refId: string, ts: string, body: Record<string, unknown>) => number) => T): T {

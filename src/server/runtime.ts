@@ -172,6 +172,16 @@ export async function startRuntime(
     : config.transcripts.writer === 'thread'
       ? await openWorkerBackedStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signingPem } : {}) })
       : openSqliteStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) });
+  // A server started on a chain already cut or rewritten without the key says so now, not at its
+  // first write: the write path's own head check (one signature, one lookup; no chain walk),
+  // logged once with `found: startup` (the first write then adds nothing). It warns and serves,
+  // as a write that finds it does: new records are still hash-chained and recorded, the stale
+  // signed head is kept as evidence (`transcripts head` shows STALE, verify fails), whereas
+  // refusing to start would turn one tampering into an outage, mended by deleting the evidence.
+  await store.checkHead().catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   const instances: FamilyInstance[] = families.map((f) =>
     f.create({ connections: config.connections.filter((c) => c.type === f.connectionType), secrets, log }),
   );

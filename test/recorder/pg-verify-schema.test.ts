@@ -1,7 +1,9 @@
 /**
  * The PostgreSQL verify's schema check (pg-verify-schema.ts): a verified table swapped for a
- * filtering view, or an unexpected trigger or rule on one, is reported; and the key holder's
- * refusal to sign over a cut chain is told at once (onWarning, signingRefused, a stale head).
+ * filtering view, an unexpected trigger or rule on one, row-level security, or a changed column
+ * or constraint is reported (every such tamper, derived from the created schema, in
+ * pg-verify-columns.test.ts); and the key holder's refusal to sign over a cut chain is told at
+ * once (onWarning, signingRefused, a stale head), at startup when the chain was cut before (checkHead).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,20 +69,82 @@ test('PostgreSQL verify reports an unexpected trigger or rule on a verified tabl
   });
 });
 
+test('PostgreSQL verify reports row-level security that hides rows from a reviewer role, and changed columns or constraints', async () => {
+  await withStore('pgschemacols', {}, async (s, db) => {
+    // The store's role owns the tables, so a plain policy does not bind its verify: the reviewer's
+    // listings (another role) would lose mallory's sessions while verify, run by the owner, passed.
+    await db.query(`ALTER TABLE sessions ENABLE ROW LEVEL SECURITY; CREATE POLICY hide_mallory ON sessions FOR SELECT USING (subject IS DISTINCT FROM 'mallory')`);
+    assert.match(await brokenReason(s), /schema.*row-level security is enabled on sessions/);
+    await db.query('ALTER TABLE sessions DISABLE ROW LEVEL SECURITY');
+    assert.match(await brokenReason(s), /schema.*row-level security policy hide_mallory on sessions/);
+    await db.query('DROP POLICY hide_mallory ON sessions');
+    assert.equal((await s.verify()).ok, true);
+    const steps: Array<[string, RegExp, string]> = [
+      ['ALTER TABLE calls ALTER COLUMN decision DROP NOT NULL', /calls column decision is `column decision text`/, 'ALTER TABLE calls ALTER COLUMN decision SET NOT NULL'],
+      [`ALTER TABLE calls ALTER COLUMN decision SET DEFAULT 'allow'`, /calls column decision is `column decision text NOT NULL DEFAULT 'allow'::text`/, 'ALTER TABLE calls ALTER COLUMN decision DROP DEFAULT'],
+      ['ALTER TABLE records ALTER COLUMN seq TYPE numeric', /records column seq is `column seq numeric NOT NULL`/, 'ALTER TABLE records ALTER COLUMN seq TYPE bigint'],
+      ['ALTER TABLE approvals DROP CONSTRAINT approvals_state_check', /approvals constraint approvals_state_check is missing/, `ALTER TABLE approvals ADD CONSTRAINT approvals_state_check CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'used', 'voided'))`],
+      ['ALTER TABLE sessions DROP CONSTRAINT sessions_pkey CASCADE', /sessions constraint sessions_pkey is missing/, 'ALTER TABLE sessions ADD PRIMARY KEY (id); ALTER TABLE calls ADD FOREIGN KEY (session_id) REFERENCES sessions (id)'],
+    ];
+    for (const [tamper, reason, undo] of steps) {
+      await db.query(tamper);
+      assert.match(await brokenReason(s), reason, tamper);
+      await db.query(undo);
+      assert.equal((await s.verify()).ok, true, undo);
+    }
+  });
+});
+
+/** Someone with database rights (no key) drops the last record (a call's outcome) and moves chain_head back to match; returns its seq. */
+async function cutLastRecord(db: TestDatabase): Promise<number> {
+  await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+  const last = (await db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
+  const prev = (await db.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
+  await db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
+  await db.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
+  await db.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
+  await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+  return Number(last.seq);
+}
+
+test('PostgreSQL: a replica started on a cut chain warns at startup (checkHead), and its writes add no warning', async () => {
+  const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  await withStore('pgstartup', { signer: createChainSigner(pem) }, async (_s, db, sid) => {
+    const cut = await cutLastRecord(db);
+    const warnings: Array<{ message: string; fields: Record<string, unknown> }> = [];
+    const replica = await openPgStore(db.url, { recoverEveryMs: 60_000, signer: createChainSigner(pem), onWarning: (message, fields) => warnings.push({ message, fields }) });
+    try {
+      assert.equal(await replica.checkHead(), `record ${cut}, the signed head, is gone`);
+      assert.equal(replica.signingRefused, `record ${cut}, the signed head, is gone`);
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.match(warnings[0]!.message, /signed chain head/);
+      assert.equal(warnings[0]!.fields.found, 'startup');
+      await oneCall(replica, sid, 2);
+      assert.equal(warnings.length, 1, JSON.stringify(warnings));
+      assert.doesNotMatch(JSON.stringify(warnings), /PRIVATE KEY/);
+    } finally {
+      await replica.close();
+    }
+  });
+  await withStore('pgstartupok', { signer: createChainSigner(pem) }, async (_s, db) => {
+    const warnings: unknown[] = [];
+    const replica = await openPgStore(db.url, { recoverEveryMs: 60_000, signer: createChainSigner(pem), onWarning: (m) => warnings.push(m) });
+    try {
+      assert.equal(await replica.checkHead(), null);
+      assert.equal(warnings.length, 0);
+    } finally {
+      await replica.close();
+    }
+  });
+});
+
 test('PostgreSQL: a refused signature is exposed, warned about once, and shown as a stale head', async () => {
   const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const warnings: Array<{ message: string; fields: Record<string, unknown> }> = [];
   await withStore('pgrefusal', { signer: createChainSigner(pem), onWarning: (message, fields) => warnings.push({ message, fields }) }, async (s, db, sid) => {
     assert.equal(s.signingRefused, null);
     assert.equal((await s.chainHead()).stale, undefined);
-    // Someone with database rights (no key) drops the last record and moves chain_head back to match.
-    await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
-    const last = (await db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
-    const prev = (await db.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
-    await db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
-    await db.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
-    await db.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
-    await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+    await cutLastRecord(db);
     await oneCall(s, sid, 2);
     await oneCall(s, sid, 3);
     // The first write after the cut took the cut record's seq again: that record differs now.

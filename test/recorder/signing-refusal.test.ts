@@ -1,7 +1,8 @@
 /**
  * When the key holder refuses to sign (the signed head's record was cut or rewritten by someone
  * without the key), it says so at once: the store exposes the reason, calls its onWarning once
- * (the running server logs it), and `transcripts head` shows the signed head as stale.
+ * (the running server logs it), and `transcripts head` shows the signed head as stale. serve runs
+ * the same check when the store opens (checkHead): the warning comes then, and only then.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,4 +82,52 @@ test('transcripts head shows a signed head the key holder will not sign over as 
   await oneSession(ok, 's1', 'c1', '2026-01-01');
   assert.equal((await ok.chainHead()).stale, undefined);
   assert.equal(ok.signingRefused, null);
+});
+
+for (const writer of ['inline', 'thread'] as const) {
+  test(`checkHead at startup reports a cut chain before any write, and the writes add no warning (${writer})`, async (t) => {
+    const path = join(tempDir(t), 'w.db');
+    const pem = keyPem();
+    await cutSignedStore(path, pem);
+    const warnings: Warning[] = [];
+    const onWarning = (message: string, fields: Record<string, unknown>) => warnings.push({ message, fields });
+    const store = writer === 'inline'
+      ? openSqliteStore(path, { signer: createChainSigner(pem), onWarning })
+      : await openWorkerBackedStore(path, { signingPem: pem, onWarning });
+    t.after(() => store.close());
+    assert.match((await store.checkHead()) ?? '', /record 8, the signed head, is gone/);
+    assert.match(store.signingRefused ?? '', /record 8, the signed head, is gone/);
+    assertOneWarning(warnings, pem);
+    assert.equal(warnings[0]!.fields.found, 'startup');
+    await writeTwice(store);
+    assertOneWarning(warnings, pem);
+    // Still refused: the signed head was left as it was.
+    assert.match((await store.chainHead()).stale ?? '', /record 8, the signed head, is gone/);
+  });
+}
+
+test('checkHead at startup passes a healthy signed store, a forged head fails it', async (t) => {
+  const pem = keyPem();
+  const warnings: Warning[] = [];
+  const path = join(tempDir(t), 'ok.db');
+  const first = openSqliteStore(path, { signer: createChainSigner(pem) });
+  await oneSession(first, 's1', 'c1', '2026-01-01');
+  await first.close();
+  const ok = openSqliteStore(path, { signer: createChainSigner(pem), onWarning: (message, fields) => warnings.push({ message, fields }) });
+  t.after(() => ok.close());
+  assert.equal(await ok.checkHead(), null);
+  assert.equal(ok.signingRefused, null);
+  assert.equal(warnings.length, 0);
+  // A head file signed by another key (forged): refused at startup, as a write would.
+  const other = openSqliteStore(path, { signer: createChainSigner(keyPem()), onWarning: (message, fields) => warnings.push({ message, fields }) });
+  t.after(() => other.close());
+  assert.match((await other.checkHead()) ?? '', /not carry a valid signature/);
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0]!.fields.found, 'startup');
+  // Without a private key nothing is ever signed, so nothing is refused either.
+  const { createPublicKey } = await import('node:crypto');
+  const pub = createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString();
+  const ro = openSqliteStore(path, { signer: createChainSigner(pub) });
+  t.after(() => ro.close());
+  assert.equal(await ro.checkHead(), null);
 });
