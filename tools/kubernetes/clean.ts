@@ -10,10 +10,14 @@
  * an AWS secret key or a plain password would pass them. Detectors still run later. So are
  * secret-named assignments inside any string (a ConfigMap's `.env` file, a `sh -c` script, a
  * termination message: shared/secret-text.ts) and copies of a manifest in another tool's annotation.
+ * Whether a value beside a name is a secret is the one rule of shared/secret-names.ts, as in
+ * command output: a count beside a secret word (`token_count: "12"`, `--max-tokens=4096`, an env
+ * `{name: MAX_TOKENS, value: "4096"}`) is shown when it is a plain number, a real token is not.
  */
 
 import { isObj, type Obj } from './objects.js';
-import { SECRET_MASK, maskSecretText, secretName } from '../shared/secret-text.js';
+import { SECRET_MASK, maskSecretText } from '../shared/secret-text.js';
+import { secretName, secretValue } from '../shared/secret-names.js';
 import { revealableKey } from './secret-types.js';
 import { maskCredentialArgv } from '../shared/credential-flags.js';
 import { helmReleaseConfigMap, secretInValue } from './configmap-values.js';
@@ -33,7 +37,7 @@ const YAML_MANIFEST = /^\s*(apiVersion|kind|data|stringData)\s*:/m;
  */
 function cleanAnnotation(key: string, v: unknown): unknown {
   if (typeof v !== 'string') return SECRET_MASK;
-  if (secretName(key.slice(key.indexOf('/') + 1))) return SECRET_MASK;
+  if (secretValue(key.slice(key.indexOf('/') + 1), v)) return SECRET_MASK;
   const t = v.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) {
     try {
@@ -71,7 +75,7 @@ function cleanMetadata(m: unknown, secret: boolean): unknown {
       // API server's objects, never on this cleaned copy. A prefix (`auth.example.com/team`) is a
       // domain, not a name.
       const l: Obj = {};
-      for (const [lk, lv] of Object.entries(v)) l[lk] = secretName(lk.slice(lk.indexOf('/') + 1)) ? SECRET_MASK : lv;
+      for (const [lk, lv] of Object.entries(v)) l[lk] = secretValue(lk.slice(lk.indexOf('/') + 1), lv) ? SECRET_MASK : lv;
       out[k] = l;
       continue;
     }
@@ -133,7 +137,7 @@ function maskSecret(o: Obj, reveal: ReadonlySet<string>, notes?: string[]): Obj 
 function maskArg(a: unknown): unknown {
   if (typeof a !== 'string') return a;
   const m = /^(-{0,2}[A-Za-z0-9_.-]+)([=:])(.+)$/s.exec(a);
-  return m && secretName(m[1]!) ? `${m[1]}${m[2]}${SECRET_MASK}` : a;
+  return m && secretValue(m[1]!.replace(/^-+/, ''), m[3]) ? `${m[1]}${m[2]}${SECRET_MASK}` : a;
 }
 
 /**
@@ -160,7 +164,7 @@ function maskLiterals(v: unknown, depth = 0): unknown {
   if (typeof v === 'string') return maskSecretText(v);
   if (Array.isArray(v)) return v.map((x) => maskLiterals(x, depth + 1));
   if (!isObj(v)) return v;
-  const pair = typeof v.name === 'string' && v.value !== undefined && secretName(v.name);
+  const pair = typeof v.name === 'string' && v.value !== undefined && secretValue(v.name, v.value);
   const out: Obj = {};
   const argv = programArgv(v);
   for (const [k, x0] of Object.entries(v)) {
@@ -169,7 +173,7 @@ function maskLiterals(v: unknown, depth = 0): unknown {
       out[k] = SECRET_MASK;
     } else if ((k === 'args' || k === 'command') && Array.isArray(x)) {
       // `--password hunter2`: the word after a bare secret flag is its value.
-      out[k] = x.map((a, i) => (i > 0 && typeof x[i - 1] === 'string' && /^-{1,2}[A-Za-z0-9_.-]+$/.test(x[i - 1] as string) && secretName(x[i - 1] as string) ? SECRET_MASK : maskLiterals(maskArg(a), depth + 1)));
+      out[k] = x.map((a, i) => (i > 0 && typeof x[i - 1] === 'string' && /^-{1,2}[A-Za-z0-9_.-]+$/.test(x[i - 1] as string) && secretValue((x[i - 1] as string).replace(/^-+/, ''), a) ? SECRET_MASK : maskLiterals(maskArg(a), depth + 1)));
     } else {
       out[k] = maskLiterals(x, depth + 1);
     }
@@ -197,7 +201,8 @@ function maskConfigMap(o: Obj): Obj {
     if (!isObj(d)) continue;
     const m: Obj = {};
     for (const [k, v] of Object.entries(d)) {
-      if (helm || secretName(k) || (typeof v === 'string' && field === 'data' && secretInValue(v))) m[k] = SECRET_MASK;
+      // binaryData is judged by its name alone: its base64 text is no count (`MTI=` is not 12).
+      if (helm || (field === 'data' ? secretValue(k, v) : secretName(k)) || (typeof v === 'string' && field === 'data' && secretInValue(v))) m[k] = SECRET_MASK;
       else m[k] = field === 'binaryData' ? cleanBinary(v) : v;
     }
     out[field] = m;

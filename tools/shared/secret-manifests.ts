@@ -12,8 +12,14 @@
  *   closing bracket; generous, a List on one line (`items: [{kind: Secret, ...}, {kind:
  *   ConfigMap, ...}]`) loses its ConfigMaps' data too. JSON inside a JSON string, and multi-line
  *   text in one (`"apiVersion: v1\nkind: Secret\n..."`), is decoded first (nested-secrets.ts).
- * Not seen: flow YAML spread over lines with `kind` and `data` on different ones; the content
- * detectors may still catch its values.
+ * - YAML flow spread over several lines (`data: {password: c2VjcmV0,\n  user: YWRt}`, a whole
+ *   `{kind: Secret,\n  data: {...}}`): a flow collection left open on a line that has text after
+ *   its bracket runs on over the lines indented deeper than that line (or starting with its
+ *   closing bracket) until it closes (flowSpans), and is read as one line: a block Secret's flow
+ *   `data` is masked whole to `data: ***` (its lines folded into one), a flow Secret's as above.
+ *   Why the indentation bound: a bracket left open in other text (a log line `starting {a,`)
+ *   must not swallow the lines after it, a block Secret among them. Pretty-printed JSON (`{` or
+ *   `"data": {` ending its line) is read by indentation as before.
  */
 
 /** The mask put in place of a secret value (secret-text.ts's SECRET_MASK; that module imports this one). */
@@ -24,12 +30,16 @@ const MASK = '***';
  * YAML flow `'...'` string is skipped too (`{k: 'a}b'}`); a `'` in a plain scalar (`{k: it's}`)
  * then runs to the line's end, which masks more, not less.
  */
-export function closingBracket(text: string, from: number): number {
+export function closingBracket(text: string, from: number, multiline = false): number {
   let depth = 0;
   let quote = '';
   for (let i = from; i < text.length; i++) {
     const c = text[i];
-    if (c === '\n') return i;
+    if (c === '\n') {
+      if (!multiline) return i;
+      quote = '';
+      continue;
+    }
     if (quote) {
       if (c === '\\' && quote === '"') i++;
       else if (c === quote) quote = '';
@@ -41,7 +51,7 @@ export function closingBracket(text: string, from: number): number {
 }
 
 /** A mapping key line: indentation, an optional list item dash, a (quoted) key, its value. */
-const KEY_LINE = /^( *)(-[ \t]+)?(["']?)([A-Za-z_.][A-Za-z0-9_./-]*)\3[ \t]*:(?:[ \t]+(.*))?$/;
+export const KEY_LINE = /^( *)(-[ \t]+)?(["']?)([A-Za-z_.][A-Za-z0-9_./-]*)\3[ \t]*:(?:[ \t]+(.*))?$/;
 const SECRET_KIND = /^["']?Secret["']?,?$/;
 /** A data value that opens a block on the next lines (YAML nothing, a block scalar, JSON `{`). */
 const OPENS_BLOCK = /^(?:[|>][-+0-9]*|\{|\[)?$/;
@@ -56,8 +66,48 @@ interface Mapping {
   open: number;
 }
 
+const indentOf = (line: string) => line.length - line.trimStart().length;
+
+/** A line's bracket depth from `depth` (quotes skipped), and where its outermost bracket left open opened (-1). */
+function bracketDepth(line: string, depth: number): [number, number] {
+  let quote = '';
+  let open = -1;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote) {
+      if (c === '\\' && quote === '"') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '{' || c === '[') {
+      if (depth++ === 0) open = i;
+    } else if ((c === '}' || c === ']') && depth > 0 && --depth === 0) open = -1;
+  }
+  return [depth, open];
+}
+
+/**
+ * For each line, the last line of the multi-line flow collection it opens (itself when none).
+ * One pass: a span's lines are scanned once and skipped.
+ */
+function flowSpans(lines: string[]): number[] {
+  const last = lines.map((_, i) => i);
+  for (let i = 0; i < lines.length; i = last[i]! + 1) {
+    let [depth, open] = bracketDepth(lines[i]!, 0);
+    if (depth === 0 || lines[i]!.slice(open + 1).trim() === '') continue;
+    const base = indentOf(lines[i]!);
+    let j = i + 1;
+    for (; j < lines.length && depth > 0; j++) {
+      const t = lines[j]!.trim();
+      if (t !== '' && indentOf(lines[j]!) <= base && !/^[}\]]/.test(t)) break;
+      [depth, open] = bracketDepth(lines[j]!, depth);
+    }
+    last[i] = j - 1;
+  }
+  return last;
+}
+
 /** Indexes of the lines holding a Secret's data values in YAML or pretty-printed JSON. */
-function secretDataLines(lines: string[]): Set<number> {
+function secretDataLines(lines: string[], spans: number[]): Set<number> {
   const masked = new Set<number>();
   const stack: Mapping[] = [];
   const close = (m: Mapping, at: number) => {
@@ -71,7 +121,7 @@ function secretDataLines(lines: string[]): Set<number> {
       if (m.secret) for (let k = 0; k < m.ranges.length; k += 2) for (let i = m.ranges[k]!; i < m.ranges[k + 1]!; i++) masked.add(i);
     }
   };
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = 0; i < lines.length; i = spans[i]! + 1) {
     const line = lines[i]!;
     const t = line.trim();
     if (t === '' || t.startsWith('#')) continue;
@@ -98,7 +148,8 @@ function secretDataLines(lines: string[]): Set<number> {
     const value = (m[5] ?? '').replace(/[ \t]+#.*$/, '').trim();
     if (key === 'kind' && SECRET_KIND.test(value)) top.secret = true;
     if (key === 'data' || key === 'stringData') {
-      if (OPENS_BLOCK.test(value)) top.open = i + 1;
+      if (spans[i]! > i) top.ranges.push(i, spans[i]! + 1);
+      else if (OPENS_BLOCK.test(value)) top.open = i + 1;
       else top.ranges.push(i, i + 1);
     }
   }
@@ -121,20 +172,23 @@ function maskDataLine(line: string): string {
   return `${line.slice(0, line.length - line.trimStart().length)}${MASK}`;
 }
 
-/** `"kind":"Secret"` (JSON), `{kind: Secret,` or `, kind: 'Secret'}` (YAML flow), not a block line's `kind: Secret`. */
-const JSON_SECRET_KIND = /"kind"\s*:\s*"Secret"|[{,][ \t]*["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?[ \t]*[,}]/;
+/**
+ * `"kind":"Secret"` (JSON), `{kind: Secret,` or `, kind: 'Secret'}` (YAML flow, the `,` or `}` on
+ * the next line in a multi-line one), not a block line's `kind: Secret`.
+ */
+const JSON_SECRET_KIND = /"kind"\s*:\s*"Secret"|[{,]\s*["']?kind["']?[ \t]*:[ \t]*["']?Secret["']?\s*[,}]/;
 /** `"data": {`, `stringData: {`, `'data': {`; not `metadata: {` (a name character before it). */
 const JSON_DATA = /(?<![\w.-])["']?(?:data|stringData)["']?[ \t]*:[ \t]*(?=\{)/g;
 
 /** A compact JSON or YAML flow line holding a Secret: its data objects masked to their closing brackets. */
-function maskJsonLine(line: string, count?: { n: number }): string {
+function maskJsonLine(line: string, count?: { n: number }, multiline = false): string {
   if (!JSON_SECRET_KIND.test(line)) return line;
   let out = '';
   let at = 0;
   JSON_DATA.lastIndex = 0;
   for (let m = JSON_DATA.exec(line); m; m = JSON_DATA.exec(line)) {
     const start = m.index + m[0].length;
-    const end = closingBracket(line, start);
+    const end = closingBracket(line, start, multiline);
     if (line.slice(start, end) === '{}') continue;
     out += line.slice(at, start) + MASK;
     at = end;
@@ -144,19 +198,34 @@ function maskJsonLine(line: string, count?: { n: number }): string {
   return at === 0 ? line : out + line.slice(at);
 }
 
+/** A multi-line flow span of a Secret's data: its value masked to its closing bracket (the lines folded), or whole. */
+function maskDataSpan(span: string): string {
+  const first = span.slice(0, span.indexOf('\n'));
+  const m = KEY_LINE.exec(first);
+  const at = m ? first.length - (m[5] ?? '').length : indentOf(first);
+  const end = /^[{[]/.test(span.slice(at, at + 1)) ? closingBracket(span, at, true) : span.length;
+  return `${span.slice(0, at)}${MASK}${span.slice(end)}`;
+}
+
 /** Mask the data and stringData values of Secret manifests kept as YAML or JSON text. */
 export function maskSecretManifests(text: string, count?: { n: number }): string {
   if (!text.includes('Secret')) return text;
   const lines = text.split('\n');
-  const masked = secretDataLines(lines);
+  const spans = flowSpans(lines);
+  const masked = secretDataLines(lines, spans);
+  const out: string[] = [];
   let changed = false;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    const next = masked.has(i) ? maskDataLine(line) : line.includes('Secret') ? maskJsonLine(line, count) : line;
-    if (next === line) continue;
-    if (masked.has(i) && count) count.n++;
-    lines[i] = next;
-    changed = true;
+  for (let i = 0; i < lines.length; i = spans[i]! + 1) {
+    const multi = spans[i]! > i;
+    const line = multi ? lines.slice(i, spans[i]! + 1).join('\n') : lines[i]!;
+    let next = line;
+    if (masked.has(i)) next = multi ? maskDataSpan(line) : maskDataLine(line);
+    else if (line.includes('Secret')) next = maskJsonLine(line, count, multi);
+    if (next !== line) {
+      if (masked.has(i) && count) count.n++;
+      changed = true;
+    }
+    out.push(next);
   }
-  return changed ? lines.join('\n') : text;
+  return changed ? out.join('\n') : text;
 }

@@ -12,33 +12,24 @@
  * order (`{"name":"DB_PASSWORD","value":...}`, `{"value":...,"name":"DB_PASSWORD"}`, YAML `- name:
  * ...` / `value: ...` and the reverse), an assignment nested in another's value
  * (`JAVA_OPTS=-Ddb.password=...`) and JSON or lines inside a JSON string (nested-secrets.ts), and
- * a Secret manifest kept as text, YAML flow included (secret-manifests.ts). Not seen: a program's
+ * a Secret manifest kept as text, YAML flow included (secret-manifests.ts), and YAML name/value
+ * items with other keys between (name-value-items.ts). Which names are secret, and when the value
+ * beside one is a count rather than a secret, is secret-names.ts's one rule, which kubectl_get's
+ * object cleaner (kubernetes/clean.ts) shares; there too the `key` of a `secretKeyRef` is a key
+ * name (keyRefKey, checked where a form matched a `key`). Not seen: a program's
  * password flag it does not know, which the content detectors may still catch.
  */
 import { maskCredentialFlags } from './credential-flags.js';
 import { plainText } from './terminal-text.js';
 import { maskEncodedJson, maskNestedAssignments } from './nested-secrets.js';
 import { closingBracket, maskSecretManifests } from './secret-manifests.js';
+import { keyRefKey, secretName, secretValue } from './secret-names.js';
+import { maskNameValueItems } from './name-value-items.js';
+
+export { secretName };
 
 /** The mask put in place of a secret value. */
 export const SECRET_MASK = '***';
-
-/**
- * Names whose literal value is a secret (env var names, configmap keys, flag names). `session`
- * is here on purpose: a session id or cookie is a bearer credential (`session_id=...` is masked).
- * `tokenizer`/`tokenise` names an algorithm, not a token (`TOKENIZERS_PARALLELISM=false`); a
- * secret word elsewhere in the name still counts (`tokenizer_secret`).
- */
-const SECRET_NAME = /pass(word|wd|phrase)?|secret|token(?!i[sz])|credential|private|api[-_]?key|access[-_]?key|auth|session|cookie|signing|encryption[-_]?key|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
-/** `STRIPE_KEY`, `jwt.key`, `DB_PW`: a key or pw word of a name. */
-const KEY_WORD = /(^|[-_.])(key|pw)($|[-_.])/i;
-/** `masterKey`, `signingKeyId`: a camel-case Key word. */
-const CAMEL_KEY = /[a-z0-9]Key($|[A-Z0-9_.-])/;
-
-/** Is this a name whose value must not be shown? */
-export function secretName(name: string): boolean {
-  return SECRET_NAME.test(name) || KEY_WORD.test(name) || CAMEL_KEY.test(name);
-}
 
 const NAME = String.raw`[A-Za-z_][A-Za-z0-9_.\-]*`;
 /**
@@ -63,6 +54,10 @@ const GREP_NAME = String.raw`(?:(?<=[ \t:]["']?|:\d+[:-]["']?)${NAME}|[A-Za-z_](
 const wholeLine = (prefix: string, name = NAME) =>
   new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${name})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
 
+/** A JSON member with a scalar value, not `"name"`. */
+const JSON_MEMBER = String.raw`"(?!name")[^"\\\n]*"\s*:\s*(?:"(?:[^"\\\n]|\\.)*"|[^\s,{}\[\]"]+)`;
+/** A YAML flow entry with a scalar value, not `name:`; a plain value ends on no blank (one way to split). */
+const FLOW_MEMBER = String.raw`(?!name:)[A-Za-z_][\w.-]*:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\n,{}\[\]"' \t](?:[^\n,{}\[\]]*[^\n,{}\[\] \t])?)`;
 /**
  * The forms, each `(before)(name)(between)(value)`, tried in order (a masked value no longer
  * matches later forms): a whole line `NAME=...`/`NAME: ...` (.env, properties, ini, YAML,
@@ -81,48 +76,27 @@ const FORMS: RegExp[] = [
   new RegExp(String.raw`(^|[\s{,'"])(${NAME})(:[ \t]+)(${QUOTED}|[^\n"'},{\[][^\n"'},]*)`, 'gm'),
   new RegExp(String.raw`(^|[\s;&|(\x60"'?{,])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,]+)`, 'gm'),
   new RegExp(String.raw`(^|\s)(--?${NAME})([ \t]+)(${QUOTED}|[^\s;&|\-][^\s;&|]*)`, 'gm'),
-  // Name/value pairs (env entries, headers) in JSON, a YAML block item and YAML flow: the name is the value's.
-  new RegExp(String.raw`("name"\s*:\s*")(${NAME})("\s*,\s*"value"\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
-  new RegExp(String.raw`((?:^|[\s{,])name:[ \t]+["']?)(${NAME})(["']?[ \t]*\n[ \t]*value:[ \t]+)(\S.*)$`, 'gm'),
-  new RegExp(String.raw`((?:^|[\s{,])name:[ \t]+["']?)(${NAME})(["']?[ \t]*,[ \t]*value:[ \t]+)(${QUOTED}|[^\n,}\s][^\n,}]*)`, 'gm'),
+  // Name/value pairs (env entries, headers) in JSON and YAML flow: the name is the value's, with
+  // other members of the same object between them (`{"name":"X","foo":1,"value":...}`). A member
+  // between is a scalar one not named `name` (the next pair's start ends the look): each member is
+  // read by the one `name` before it, so the cost stays linear. YAML block items are
+  // name-value-items.ts's (the same item is a matter of indentation).
+  new RegExp(String.raw`("name"\s*:\s*")(${NAME})("(?:\s*,\s*${JSON_MEMBER})*?\s*,\s*"value"\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
+  new RegExp(String.raw`((?:^|[\s{,])name:[ \t]+["']?)(${NAME})(["']?(?:[ \t]*,[ \t]*${FLOW_MEMBER})*?[ \t]*,[ \t]*value:[ \t]+)(${QUOTED}|[^\n,}\s][^\n,}]*)`, 'gm'),
 ];
 
 /**
  * Value-first name/value pairs, each `(before)(value)(between)(name)(after)`: JSON
- * `{"value":...,"name":"DB_PASSWORD"}`, a YAML block item `- value: ...` with `name:` on the next
- * line (`valueFrom:` is not `value:`), YAML flow `{value: ..., name: DB_PASSWORD}`. Why each
+ * `{"value":...,"name":"DB_PASSWORD"}`, YAML flow `{value: ..., name: DB_PASSWORD}` (a YAML block
+ * item in either order is name-value-items.ts's). Why each
  * start is pinned (a `"value"` whose bare value stops at a quote, a line's start, a `{` or `,`):
  * a failed match is retried from the next `value`, and a value read across another `value`
  * would make that quadratic; pinned, the values tried do not overlap.
  */
 const VALUE_FIRST: RegExp[] = [
   new RegExp(String.raw`("value"\s*:\s*)(${QUOTED}|[^\s,}\]{\["][^\s,}\]"]*)(\s*,\s*"name"\s*:\s*")(${NAME})(")`, 'g'),
-  new RegExp(String.raw`(^[ \t]*(?:-[ \t]+)?value:[ \t]+)(\S.*)(\n[ \t]*name:[ \t]+["']?)(${NAME})(["']?[ \t]*)$`, 'gm'),
   new RegExp(String.raw`([{,][ \t]*value:[ \t]+)(${QUOTED}|[^\n,{}"'][^\n,{}]*)(,[ \t]*name:[ \t]+["']?)(${NAME})(["']?)`, 'g'),
 ];
-
-/**
- * A count or size beside a secret word: the last word of the name says so (`max_tokens`,
- * `prompt_tokens`, `completionTokens`, `token_count`, `active_sessions`, `session_timeout`,
- * `SESSION_TTL`), or the first (`max_token`, `num_secrets`). Its value is shown only when it is
- * a plain number (COUNT_VALUE): `token_count=abc`, `max_tokens=4096x` and a 13-digit number are
- * masked, fail closed (a trailing `num` is not such a word: `SECRET_NUM=4242` may be a PIN). A name without such a word keeps its value masked whatever it is
- * (`auth_token=5`, `SESSION_KEY=123456`, `session_id=42`). Why: LLM and web servers log token
- * usage and session counts on every request, and `***` there hid what an operator reads.
- */
-const COUNT_WORDS = String.raw`(?:tokens|sessions|cookies|secrets|credentials|passwords|count|counts|total|len|length|size|limit|max|min|ttl|timeout|age|seconds|secs|ms)`;
-const COUNT_NAME = new RegExp(String.raw`(?:^|[-_.])${COUNT_WORDS}$|^(?:max|min|num|total)[-_.]`, 'i');
-const COUNT_CAMEL = /[a-z0-9](?:Tokens|Sessions|Cookies|Secrets|Credentials|Passwords|Count|Counts|Total|Len|Length|Size|Limit|Max|Min|Ttl|TTL|Timeout|Age|Seconds|Secs|Ms)$|^(?:max|min|num|total)[A-Z]/;
-/** A plain number of up to 12 digits, quoted or not, before the line's end, a separator or a blank. */
-const COUNT_VALUE = /^(["']?)\d{1,12}(?:\.\d{1,6})?\1(?:[,;]?$|[,;]?[ \t])/;
-
-/** Is this a count or size whose value is a plain number, not a secret? */
-function countValue(name: string, value: string): boolean {
-  return (COUNT_NAME.test(name) || COUNT_CAMEL.test(name)) && COUNT_VALUE.test(value);
-}
-
-/** The shell's working directories in `env` output (`PWD=/srv/app`), not passwords (`PWD=` in an ODBC string is). */
-const SHELL_DIR = /^(OLD)?PWD$/;
 
 /** A JSON member or YAML flow entry whose value opens an object or array: `"credentials": {`, `auth: [`. */
 const OBJECT_VALUE = new RegExp(String.raw`(?:(")(${NAME})"\s*:\s*|(^|[\s{,])(${NAME}):[ \t]+)(?=[{\[])`, 'gm');
@@ -153,11 +127,6 @@ function maskObjectValues(text: string, count?: { n: number }): string {
   return at === 0 ? text : out + text.slice(at);
 }
 
-/** May the value beside this name be shown? Not beside a secret name, but `PWD=/srv/app` in `env` output is a directory. */
-function maskable(name: string, value: string): boolean {
-  return secretName(name) && value.trim() !== '' && value !== SECRET_MASK && !(SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(value)) && !countValue(name, value);
-}
-
 /**
  * The masker at one depth of JSON strings holding JSON (nested-secrets.ts decodes them and comes
  * back here): Secret manifests kept as text first (secret-manifests.ts), then secret-named object
@@ -168,21 +137,22 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
   let out = maskEncodedJson(text, depth, (inner, d) => maskText(inner, count, d), count);
   out = maskSecretManifests(out, count);
   out = maskObjectValues(out, count);
+  out = maskNameValueItems(out, secretValue, count);
   for (const form of FORMS) {
-    out = out.replace(form, (all: string, before: string, name: string, between: string, value: string) => {
-      if (!maskable(name.replace(/^-+/, ''), value)) return all;
+    out = out.replace(form, (all: string, before: string, name: string, between: string, value: string, at: number, whole: string) => {
+      if (!secretValue(name.replace(/^-+/, ''), value) || keyRefKey(whole, name, at + before.length)) return all;
       if (count) count.n++;
       return `${before}${name}${between}${SECRET_MASK}`;
     });
   }
   for (const form of VALUE_FIRST) {
     out = out.replace(form, (all: string, before: string, value: string, between: string, name: string, after: string) => {
-      if (!maskable(name, value)) return all;
+      if (!secretValue(name, value)) return all;
       if (count) count.n++;
       return `${before}${SECRET_MASK}${between}${name}${after}`;
     });
   }
-  if (out.includes('=')) out = maskNestedAssignments(out, secretName, maskable, count);
+  if (out.includes('=')) out = maskNestedAssignments(out, secretName, secretValue, count);
   return maskCredentialFlags(out, count);
 }
 

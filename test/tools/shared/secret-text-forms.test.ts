@@ -54,7 +54,7 @@ test('a name/value pair with the value before the name is masked; valueFrom is l
     '  name: LOG_LEVEL',
   ].join('\n');
   // The value-first forms take nothing here: `valueFrom:` is not `value:`, and no name is masked
-  // (`key:` and `configMapKeyRef` are secret-looking names of their own, masked as before).
+  // (a KeyRef's `key:` is a key name: secret-text-followups.test.ts).
   const out = maskSecretText(valueFrom).split('\n');
   for (const kept of ['- valueFrom:', '    secretKeyRef:', '      name: db', '  name: DB_PASSWORD', '- name: DB_USER', '  valueFrom:', '- value: info', '  name: LOG_LEVEL']) {
     assert.ok(out.includes(kept), kept);

@@ -1,0 +1,98 @@
+/**
+ * The one rule for "is the value beside this name a secret?", shared by the text masker
+ * (secret-text.ts: `DB_PASSWORD=...` in command output, a ConfigMap's `.env` file) and the object
+ * cleaner (kubernetes/clean.ts: an env entry `{name, value}`, a ConfigMap key, a label, an
+ * annotation, a `--flag=value` argument). Why one module: a count such as `token_count: "12"`
+ * must read the same in a pod's YAML printed by `cat` and in the object kubectl_get returns.
+ */
+
+/**
+ * Words whose literal value is a secret (env var names, configmap keys, flag names). Word rules,
+ * not exception lists:
+ * - `pass` counts as a word of its own or as `password`/`passwd`/`passphrase` (`DB_PASS`,
+ *   `dbPass`, `pass123`), not as the start of another word (`passive`, `passthrough`,
+ *   `tests_passed`); `bypass` still counts (a word's start is not checked: `dbpass` is common).
+ * - `auth` is not the start of `author`/`authority`/`authored` (`author_email`,
+ *   `certificate-authority-data`, a CA certificate, is public), but `authorization`/
+ *   `authorisation` is: `auth` followed by `or` counts only before `iz`/`is`.
+ * - a secret word followed by `less` says the secret is absent (`passwordless`, `tokenless`,
+ *   `Cross-Origin-Embedder-Policy: credentialless`, `cookieless`, `secretless`).
+ * - `private` counts only as a private key (`private_key`, `privateKey`, `privkey`): `"private":
+ *   true` in package.json and `private_ip` are not secrets.
+ * - `tokenizer`/`tokenise` names an algorithm, not a token (`TOKENIZERS_PARALLELISM=false`); a
+ *   secret word elsewhere in the name still counts (`tokenizer_secret`).
+ * - `session` is here on purpose: a session id or cookie is a bearer credential.
+ */
+const SECRET_NAME =
+  /(?:pass(?:word|wd|phrase|(?![a-z]))|secret|token(?!i[sz])|credential|private[-_.]?key|privkey|api[-_]?key|access[-_]?key|auth(?!or(?!i[sz]))|session|cookie|signing|encryption[-_]?key)(?!less)|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
+/** `STRIPE_KEY`, `jwt.key`, `DB_PW`: a key or pw word of a name. */
+const KEY_WORD = /(^|[-_.])(key|pw)($|[-_.])/i;
+/** `masterKey`, `signingKeyId`: a camel-case Key word. */
+const CAMEL_KEY = /[a-z0-9]Key($|[A-Z0-9_.-])/;
+/**
+ * A name whose last word is `Ref` or `Name` names a reference or another object, not a secret
+ * value: `secretKeyRef`, `configMapKeyRef`, `secretRef` (their values are `{name, key}`
+ * objects), `secretName: db-creds` (a volume's or an Ingress TLS entry's Secret), `SECRET_NAME`,
+ * `token_ref`. A secret word after it still counts (`secret_name_password`).
+ */
+const REFERENCE = /(?:[a-z0-9](?:Ref|Name)|(?:^|[-_.])(?:ref|REF|name|NAME))$/;
+
+/** Is this a name whose value must not be shown? */
+export function secretName(name: string): boolean {
+  return !REFERENCE.test(name) && (SECRET_NAME.test(name) || KEY_WORD.test(name) || CAMEL_KEY.test(name));
+}
+
+/**
+ * A count or size beside a secret word: the last word of the name says so (`max_tokens`,
+ * `prompt_tokens`, `completionTokens`, `token_count`, `active_sessions`, `session_timeout`,
+ * `SESSION_TTL`), or the first (`max_token`, `num_secrets`). Its value is shown only when it is
+ * a plain number (COUNT_VALUE): `token_count=abc`, `max_tokens=4096x` and a 13-digit number are
+ * masked, fail closed (a trailing `num` is not such a word: `SECRET_NUM=4242` may be a PIN). A
+ * name without such a word keeps its value masked whatever it is (`auth_token=5`,
+ * `SESSION_KEY=123456`, `session_id=42`). Why: LLM and web servers log token usage and session
+ * counts on every request, and `***` there hid what an operator reads.
+ */
+const COUNT_WORDS = String.raw`(?:tokens|sessions|cookies|secrets|credentials|passwords|count|counts|total|len|length|size|limit|max|min|ttl|timeout|age|seconds|secs|ms)`;
+const COUNT_NAME = new RegExp(String.raw`(?:^|[-_.])${COUNT_WORDS}$|^(?:max|min|num|total)[-_.]`, 'i');
+const COUNT_CAMEL = /[a-z0-9](?:Tokens|Sessions|Cookies|Secrets|Credentials|Passwords|Count|Counts|Total|Len|Length|Size|Limit|Max|Min|Ttl|TTL|Timeout|Age|Seconds|Secs|Ms)$|^(?:max|min|num|total)[A-Z]/;
+/**
+ * A plain number of up to 12 digits, quoted or not, before the value's end, a separator or a
+ * blank (in text a value may run on to the next assignment: `prompt_tokens: 12, total: 30`).
+ */
+const COUNT_VALUE = /^(["']?)\d{1,12}(?:\.\d{1,6})?\1(?:[,;]?$|[,;]?[ \t])/;
+
+/** The shell's working directories in `env` output (`PWD=/srv/app`), not passwords (`PWD=` in an ODBC string is). */
+const SHELL_DIR = /^(OLD)?PWD$/;
+
+/**
+ * Must the value beside this name be masked? Beside a secret name, unless it is empty or
+ * already masked, a count (above), or the shell's working directory. A JSON number is read as
+ * its text (`"token_count": 12`); any other non-string value beside a secret name (an object, a
+ * boolean) is masked, fail closed. Flag dashes are the caller's to strip (`--max-tokens`).
+ */
+export function secretValue(name: string, value: unknown): boolean {
+  if (!secretName(name)) return false;
+  const v = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+  if (typeof v !== 'string') return true;
+  if (v.trim() === '' || v === '***') return false;
+  if (SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(v)) return false;
+  return !((COUNT_NAME.test(name) || COUNT_CAMEL.test(name)) && COUNT_VALUE.test(v));
+}
+
+/** `secretKeyRef:` then its `name:`/`optional:` lines at the key's indentation (YAML block). */
+const KEY_REF_BLOCK = /KeyRef["']?:[ \t]*\n([ \t]+)(?:(?:name|optional):[^\n]*\n\1){0,2}$/;
+/** `secretKeyRef: {name: db, ` or `"secretKeyRef":{"` (YAML flow, JSON compact or pretty). */
+const KEY_REF_FLOW = /KeyRef["']?\s*:\s*\{\s*(?:["']?(?:name|optional)["']?\s*:\s*["']?[\w.-]*["']?\s*,\s*){0,2}["']?$/;
+
+/**
+ * Is the `key` whose name starts at `at` the key NAME of a `secretKeyRef`/`configMapKeyRef`
+ * (`{name: db, key: password}`), not a secret? Read from the 200 characters before it, so each
+ * name costs a bounded look-back (linear); a `key` farther from its `KeyRef` (a long `name`
+ * between) stays masked, fail closed. A `key` elsewhere (`?key=...`, a bare `key: ...` line) is
+ * a secret word as before.
+ */
+export function keyRefKey(text: string, name: string, at: number): boolean {
+  if (name !== 'key') return false;
+  const back = text.slice(Math.max(0, at - 200), at);
+  return back.includes('KeyRef') && (KEY_REF_BLOCK.test(back) || KEY_REF_FLOW.test(back));
+}
