@@ -14,6 +14,7 @@ import { createChainSigner } from '../../src/recorder/signing.js';
 import type { Decision } from '../../src/policy/types.js';
 import { approvalRequest } from './fixtures.js';
 import { pgStoreSuite } from './pg-store-suite.js';
+import { cutLastPgRecord } from './rollback-fixture.js';
 import { createTestDatabase } from '../support/pg-cluster.js';
 import { runTranscriptsCommand } from '../../src/cli/transcripts-command.js';
 import { LOCK_CLASS } from '../../src/recorder/pg-schema.js';
@@ -389,13 +390,7 @@ test('a cut chain is not laundered by the next signed write on PostgreSQL: the s
     await oneCall(s, sid, 20);
     assert.equal((await s.verify()).ok, true);
     // Someone with database rights (no key) drops the last record and moves chain_head back to match.
-    await own.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
-    const last = (await own.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
-    const prev = (await own.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
-    await own.query('DELETE FROM records WHERE seq = $1', [last.seq]);
-    await own.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
-    await own.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
-    await own.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+    await cutLastPgRecord(own);
     // The key holder writes on, past the old signed seq.
     await oneCall(s, sid, 21);
     await oneCall(s, sid, 22);

@@ -11,6 +11,7 @@ import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import { openPgStore, type PgStoreOptions, type PgTranscriptStore } from '../../src/recorder/index.js';
 import { createChainSigner } from '../../src/recorder/signing.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { cutLastPgRecord as cutLastRecord } from './rollback-fixture.js';
 
 const principal = { subject: 'alice', groups: ['dev'], authMethod: 'oidc' as const };
 const now = () => new Date().toISOString();
@@ -95,17 +96,6 @@ test('PostgreSQL verify reports row-level security that hides rows from a review
   });
 });
 
-/** Someone with database rights (no key) drops the last record (a call's outcome) and moves chain_head back to match; returns its seq. */
-async function cutLastRecord(db: TestDatabase): Promise<number> {
-  await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
-  const last = (await db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
-  const prev = (await db.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
-  await db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
-  await db.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
-  await db.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
-  await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
-  return Number(last.seq);
-}
 
 test('PostgreSQL: a replica started on a cut chain warns at startup (checkHead), and its writes add no warning', async () => {
   const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();

@@ -75,3 +75,15 @@ export async function twoSessions(path: string, pem?: string): Promise<SqliteTra
   await store.closeSession('s2', '2026-03-01T10:05:00.000Z');
   return store;
 }
+
+/** On a PostgreSQL store: someone with database rights (no key) drops the last record (a call's outcome) and moves chain_head back to match; returns its seq. */
+export async function cutLastPgRecord(db: { query(sql: string, params?: unknown[]): Promise<{ rows: unknown[] }> }): Promise<number> {
+  await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+  const last = (await db.query('SELECT * FROM records ORDER BY seq DESC LIMIT 1')).rows[0] as Record<string, unknown>;
+  const prev = (await db.query('SELECT seq, hash FROM records WHERE seq = $1', [Number(last.seq) - 1])).rows[0] as { seq: number; hash: string };
+  await db.query('DELETE FROM records WHERE seq = $1', [last.seq]);
+  await db.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [prev.seq, prev.hash]);
+  await db.query(`UPDATE calls SET status = NULL, error_code = NULL, result = NULL, masking = NULL, duration_ms = NULL, ended_at = NULL, outcome_seq = NULL WHERE outcome_seq = $1`, [last.seq]);
+  await db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
+  return Number(last.seq);
+}

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskSecretText } from '../../../tools/shared/secret-text.js';
+import { bestOf3 } from '../../support/best-of.js';
 
 const leaks = (out: string, values: string[]) => values.filter((v) => out.includes(v));
 
@@ -141,17 +142,6 @@ test('ordinary text and non-secret names stay as they are', () => {
     'kind: Secret\nmetadata:\n  name: s\ntype: Opaque',
   ]) assert.equal(maskSecretText(t), t, t);
 });
-
-/** Fastest of three runs, in ms. */
-function bestOf3(f: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    f();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 test('the new forms cost linear time on hostile text (100 KB within the existing bounds)', () => {
   const units = ['a=', '=a', 'password=a=', '-Da.password=', '"{\\"', '"{\\"a\\":\\"', '- name: TOKEN\n', '  value: x\n', 'kind: Secret\ndata:\n', 'data:\n  k: v\n', '  - a: b\n', '{"name":"TOKEN","value":', '{"kind":"Secret","data":{'];

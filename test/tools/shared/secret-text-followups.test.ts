@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskSecretText, secretName } from '../../../tools/shared/secret-text.js';
+import { bestOf3 } from '../../support/best-of.js';
 
 const leaks = (out: string, values: string[]) => values.filter((v) => out.includes(v));
 
@@ -89,17 +90,6 @@ test('the key NAME in a secretKeyRef or configMapKeyRef is shown; a key elsewher
   ];
   for (const [text, want] of masked) assert.equal(maskSecretText(text), want, text);
 });
-
-/** Fastest of three runs, in ms. */
-function bestOf3(f: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    f();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 test('the new matchers cost linear time on hostile text', () => {
   const units = [

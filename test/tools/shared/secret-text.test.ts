@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SECRET_MASK, maskSecretStreams, maskSecretText, secretName } from '../../../tools/shared/secret-text.js';
+import { bestOf3 } from '../../support/best-of.js';
 
 test('the kubernetes module still offers the same masker', async () => {
   const clean = await import('../../../tools/kubernetes/clean.js');
@@ -51,17 +52,6 @@ test('grep file-name and line-number prefixes do not hide the name', () => {
   // Not a prefix: an image reference or a URL keeps its text.
   for (const kept of ['image: auth-proxy:1.2', 'see https://example.com/a:b', '/var/log/app.log:ERROR connection refused']) assert.equal(maskSecretText(kept), kept);
 });
-
-/** Fastest of three runs, in ms (the least disturbed by GC and other load). */
-function bestOf3(f: () => void): number {
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    f();
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best;
-}
 
 // Many `-12-` splits in one line: every split used to be retried to the line's end (quadratic).
 test('a grep-like prefix with many -N- splits costs linear time', () => {
