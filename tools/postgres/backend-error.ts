@@ -75,10 +75,13 @@ function withheldMessage(sqlstate: string): string | null {
  * "<value>" does not exist`, 42P01; regtype, regproc, regrole, regnamespace: 42601, 42883,
  * 42704, 3F000), as do text-search parsers (`no operand in tsquery: "<value>"`, 42601), and so
  * does feature_not_supported (0A000): a dotted value cast to regconfig, regoper or regcollation
- * is "cross-database references are not implemented: <value>".
+ * is "cross-database references are not implemented: <value>". program_limit_exceeded (54000)
+ * prints sizes and codes computed from values (`chr(ascii(email) * 100000)` -> "requested
+ * character too large for encoding: 9700000"; "row is too big: size N"), so of class 54 only
+ * statement_too_complex (54001, "stack depth limit exceeded") travels.
  */
-const QUOTES_NO_VALUE_CLASSES = new Set(['08', '23', '25', '40', '53', '54', '55', '57']);
-const QUOTES_NO_VALUE = new Set(['42501', '42703']);
+const QUOTES_NO_VALUE_CLASSES = new Set(['08', '23', '25', '40', '53', '55', '57']);
+const QUOTES_NO_VALUE = new Set(['42501', '42703', '54001']);
 
 /** The message for an error of a statement that touches masked columns, or null when PostgreSQL's may travel. */
 function maskedMessage(sqlstate: string): string | null {

@@ -11,6 +11,10 @@
  * set (pg_proc.proretset, any overload of the name: which one runs is PostgreSQL's choice), and
  * the statement is refused if so, or if the catalog has no function of that name (fail closed:
  * PostgreSQL would refuse the call anyway). A lookup that fails refuses the statement too.
+ * A view's own definition is judged the same way: the columns it feeds to such functions are
+ * entries of its masking lineage (view-lineage.ts VIEW_CALL), resolved down to base tables, so
+ * `SELECT count(*) FROM v` over `CREATE VIEW v AS SELECT public.explode(email) FROM users` is
+ * refused though the statement names no masked column.
  * Functions called without a schema resolve to pg_catalog's (connector.ts refuses one that
  * public also has), so they are judged by the list alone.
  * Names found not to return a set are cached per name for the catalog's TTL; the others are
@@ -19,7 +23,7 @@
 import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.js';
 import type { SqlFacts } from './analysis/types.js';
 import { lineageMasks } from './column-masking.js';
-import { throughViews, type ViewLineages } from './view-lineage.js';
+import { throughViews, VIEW_CALL, type ViewLineages } from './view-lineage.js';
 
 /**
  * Of the names asked ($1, schema.name as facts spell them), those an overload of which returns a
@@ -77,8 +81,8 @@ export async function checkSetReturningCalls(
   catalog: SetReturningCatalog,
 ): Promise<void> {
   if (!m.columns.length) return;
-  /** Each function fed a masked column, and the first such: the mask's column and the one the statement names. */
-  const fed = new Map<string, { mask: string; named: string }>();
+  /** Each function fed a masked column, and the first such: the mask's column, the one named, and the view whose definition calls it. */
+  const fed = new Map<string, { mask: string; named: string; view?: string }>();
   for (const call of facts.qualifiedFunctionArguments) {
     for (const s of call.sources) {
       const hit = lineageMasks(m.columns, throughViews({ sources: [s], derived: false }, views));
@@ -87,18 +91,28 @@ export async function checkSetReturningCalls(
       break;
     }
   }
+  // A view the statement reads (or a view it reads) may call one in its own definition (VIEW_CALL).
+  for (const [view, columns] of views) {
+    for (const [key, l] of columns) {
+      if (!key.startsWith(VIEW_CALL) || fed.has(key.slice(VIEW_CALL.length))) continue;
+      const hit = lineageMasks(m.columns, l);
+      if (hit.length) fed.set(key.slice(VIEW_CALL.length), { mask: hit[0]!.column, named: hit[0]!.column, view });
+    }
+  }
   if (fed.size === 0) return;
   const { sets, unknown } = await catalog.judge([...fed.keys()]);
   const name = sets[0] ?? unknown[0];
   if (name === undefined) return;
-  const { mask, named } = fed.get(name)!;
+  const { mask, named, view } = fed.get(name)!;
   const what = sets.includes(name)
     ? `${name}, a set-returning function (the catalog's pg_proc.proretset), whose rows are counted from them`
     : `${name}, and the catalog has no function of that name, so whether it is a set-returning function, whose rows are counted from them, cannot be told`;
+  const where = view ? ` in view ${view}'s own definition` : '';
+  const instead = view ? ' (ask an admin for a view that does not, or select from the base tables)' : '';
   throw new WardenError(
     ErrorCode.DENIED,
-    `masked column ${mask} (${named}) is used in the arguments of ${what}, so the statement returns a count computed from its value; ` +
-      'under masks a set-returning function may not be fed a masked column or a value computed from one, wherever it is called',
+    `masked column ${mask} (${named}) is used${where} in the arguments of ${what}, so the statement returns a count computed from its value; ` +
+      `under masks a set-returning function may not be fed a masked column or a value computed from one, wherever it is called${instead}`,
     { ruleIds: ['masking.columns'], reason: 'masked column fed to a set-returning function' },
   );
 }

@@ -41,6 +41,20 @@ export interface ViewDefinition {
  */
 export const VIEW_PREDICATES = '\u0000predicates';
 
+/**
+ * The prefix of the entries of a view's masking lineage that list the columns its definition
+ * feeds to a function outside pg_catalog, one entry per function (`VIEW_CALL + schema.name`),
+ * resolved through views of views like a column; no column has such a name. A view calling a
+ * user set-returning function on a masked column returns a row count computed from it
+ * (set-returning-calls.ts asks the catalog which functions return sets).
+ */
+export const VIEW_CALL = '\u0000call ';
+
+/** Whether an entry of a view's masking lineage is one of its columns (not VIEW_PREDICATES or a VIEW_CALL entry). */
+function isViewColumn(name: string): boolean {
+  return !name.startsWith('\u0000');
+}
+
 /** How deep views of views are followed before the statement is refused. */
 export const MAX_VIEW_DEPTH = 16;
 
@@ -118,9 +132,12 @@ export function analyseDefinition(view: ViewDefinition): AnalysedView {
   }
   const opaque = facts.functions.map(opaqueCall).find((why) => why !== null);
   const shown = viewColumns(view, facts.output);
-  // Masking's lineage also carries what the view's predicates compute its rows from (VIEW_PREDICATES).
+  // Masking's lineage also carries what the view's predicates compute its rows from
+  // (VIEW_PREDICATES) and the columns it feeds to functions outside pg_catalog (VIEW_CALL).
   const feeding = feedingPredicates(facts.predicateColumns);
-  const columns = feeding.length && !(shown instanceof WardenError) ? new Map([...shown, [VIEW_PREDICATES, { sources: feeding, derived: true }]]) : shown;
+  const extra: [string, ColumnLineage][] = facts.qualifiedFunctionArguments.map((c) => [VIEW_CALL + c.function, { sources: c.sources, derived: true }]);
+  if (feeding.length) extra.unshift([VIEW_PREDICATES, { sources: feeding, derived: true }]);
+  const columns = extra.length && !(shown instanceof WardenError) ? new Map([...shown, ...extra]) : shown;
   const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions, ...(shown instanceof WardenError ? {} : { columns: shown }) };
   return { columns, reach, reads: facts.reads, calls: facts.functions, readColumns: facts.readColumns };
 }
@@ -190,7 +207,7 @@ function uniq(list: SourceColumn[]): SourceColumn[] {
 
 /** Everything a view's columns carry, for its whole row (`v`, `v.*`) or a name it lacks. */
 function wholeView(columns: ViewColumns): ColumnLineage {
-  const all = [...columns].filter(([name]) => name !== VIEW_PREDICATES).map(([, l]) => l);
+  const all = [...columns].filter(([name]) => isViewColumn(name)).map(([, l]) => l);
   return { sources: uniq(all.flatMap((c) => c.sources)), derived: all.some((c) => c.derived) };
 }
 
@@ -271,7 +288,7 @@ export function resolveOutput(output: readonly OutputColumnLineage[], views: Vie
     const e = expand(o.sources, views);
     if (o.star === 'table') {
       const view = views.get(o.sources[0]?.table ?? '');
-      const derived = o.derived || (view ? [...view.values()].some((c) => mixesMasked(c, masks)) : false);
+      const derived = o.derived || (view ? [...view].some(([name, c]) => isViewColumn(name) && mixesMasked(c, masks)) : false);
       return { ...o, sources: e.sources, derived };
     }
     return { ...o, sources: e.sources, derived: o.derived || e.derived };

@@ -51,6 +51,23 @@ export interface Ctx {
    * the others' share, since together they filter that table's rows as one query with OR would.
    */
   unionRows: { first: Rel | null } | null;
+  /**
+   * Uses of a WITH RECURSIVE self-reference (SELF_REFERENCE placeholders) as a predicate or a
+   * function argument, by placeholder table, replayed by cte.ts with the sources the placeholder
+   * stands for once the query's columns are known: the recursive term's `WHERE n < ascii(e)`
+   * decides how many times it runs, a count computed from what `e` carries.
+   */
+  selfUses: Map<string, ((sources: SourceColumn[]) => void)[]>;
+}
+
+/** Table of the placeholder source a recursive CTE's self-reference carries (cte.ts). */
+export const SELF_REFERENCE = '\u0000self-reference ';
+
+/** Keep a use of a self-reference placeholder for cte.ts to replay (Ctx.selfUses); false for any other source. */
+function deferSelfUse(ctx: Ctx, column: SourceColumn, replay: (sources: SourceColumn[]) => void): boolean {
+  if (!column.table.startsWith(SELF_REFERENCE)) return false;
+  ctx.selfUses.set(column.table, [...(ctx.selfUses.get(column.table) ?? []), replay]);
+  return true;
 }
 
 /** The column references an outermost conjunct makes to its query's relations, and the values subqueries feed it. */
@@ -68,7 +85,7 @@ export function newCtx(literals: string[], literalTexts: (string | null)[] = [])
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
     pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), calls: new Map(), stored: [], written: new Map(),
-    predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(), unionRows: null,
+    predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(), unionRows: null, selfUses: new Map(),
   };
 }
 
@@ -232,17 +249,19 @@ export function literalValue(ctx: Ctx, v: unknown): string | null {
   return m ? ctx.literals[Number(m[1])] ?? null : null;
 }
 
-/** Note columns a predicate uses at `where` (SqlFacts.predicateColumns); placeholders are skipped as in noteRead. */
+/** Note columns a predicate uses at `where` (SqlFacts.predicateColumns); placeholders are skipped as in noteRead, a self-reference's kept for cte.ts. */
 export function notePredicate(ctx: Ctx, sources: readonly SourceColumn[], where: PredicatePlace, row?: string): void {
   for (const column of sources) {
+    if (deferSelfUse(ctx, column, (real) => notePredicate(ctx, real, where, row))) continue;
     if (column.table.startsWith('\u0000')) continue;
     ctx.predicates.set(`${where}\u0000${column.table}\u0000${column.column}\u0000${row ?? ''}`, { column, where, ...(row === undefined ? {} : { row }) });
   }
 }
 
-/** Note columns fed to a function outside pg_catalog (SqlFacts.qualifiedFunctionArguments); placeholders are skipped as in noteRead. */
+/** Note columns fed to a function outside pg_catalog (SqlFacts.qualifiedFunctionArguments); placeholders are skipped as in noteRead, a self-reference's kept for cte.ts. */
 export function noteCallArguments(ctx: Ctx, name: string, sources: readonly SourceColumn[]): void {
   for (const column of sources) {
+    if (deferSelfUse(ctx, column, (real) => noteCallArguments(ctx, name, real))) continue;
     if (column.table.startsWith('\u0000')) continue;
     const fed = ctx.calls.get(name) ?? new Map<string, SourceColumn>();
     ctx.calls.set(name, fed.set(`${column.table}\u0000${column.column}`, column));

@@ -4,7 +4,7 @@
  * walker is passed in (`analyze`) so this module and select.ts do not import each other in a cycle.
  */
 import { parseError } from '../../../src/tool-api.js';
-import { type Ctx, type OutCol, type Scope, identText, renameRel, uniqSources, wholeRow } from './context.js';
+import { type Ctx, type OutCol, type Scope, identText, renameRel, SELF_REFERENCE, uniqSources, wholeRow } from './context.js';
 import type { SourceColumn } from './types.js';
 
 type Node = Record<string, unknown>;
@@ -39,11 +39,30 @@ function addCte(cte: Node, scope: Scope, ctx: Ctx, recursive: boolean, analyze: 
   if (!stmt) throw parseError('CTE body not understood');
   const body = (stmt.ast as Node | undefined) ?? stmt;
   const renames = Array.isArray(cte.columns) ? (cte.columns as unknown[]).map((c) => identText(c)) : [];
-  const self: SourceColumn | null = recursive ? { table: `\u0000self-reference ${++selfRefs}`, column: '*' } : null;
+  const self: SourceColumn | null = recursive ? { table: `${SELF_REFERENCE}${++selfRefs}`, column: '*' } : null;
   if (self) scope.ctes.set(name, { alias: name, kind: 'opaque', sources: [self], names: renames.length ? renames.filter((n): n is string => !!n) : firstTermNames(body) });
   if (body.type !== 'select') ctx.constructs.add('data_modifying_cte');
   const cols = analyze(body, scope, ctx);
+  if (self) replaySelfUses(ctx, self, selfSources(cols, self));
   scope.ctes.set(name, renameRel({ alias: name, kind: 'derived', cols: self ? resolveSelf(cols, self) : cols }, renames));
+}
+
+/** Every source a recursive CTE's columns draw from, its self-reference aside: what the self-reference stands for. */
+function selfSources(cols: OutCol[], self: SourceColumn): SourceColumn[] {
+  return uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)).filter((s) => s.table !== self.table));
+}
+
+/**
+ * The recursive term's predicates and function arguments on the self-reference (Ctx.selfUses)
+ * are uses of what it stands for: `WITH RECURSIVE r(n, e) AS (SELECT 1, email FROM users UNION
+ * ALL SELECT n + 1, e FROM r WHERE n < ascii(e)) SELECT count(*) FROM r` counts to the first
+ * character's code, a subquery's predicate on users.email (predicate-channels.ts refuses it
+ * under masks). Any column of the self-reference stands for all of them, as in resolveSelf.
+ */
+function replaySelfUses(ctx: Ctx, self: SourceColumn, all: SourceColumn[]): void {
+  const uses = ctx.selfUses.get(self.table) ?? [];
+  ctx.selfUses.delete(self.table);
+  for (const use of uses) use(all);
 }
 
 /**
@@ -53,7 +72,7 @@ function addCte(cte: Node, scope: Scope, ctx: Ctx, recursive: boolean, analyze: 
  */
 function resolveSelf(cols: OutCol[], self: SourceColumn): OutCol[] {
   const isSelf = (s: SourceColumn): boolean => s.table === self.table;
-  const all = uniqSources(cols.flatMap((c) => (c.starRel ? wholeRow(c.starRel) : c.sources)).filter((s) => !isSelf(s)));
+  const all = selfSources(cols, self);
   const swap = (list: SourceColumn[]): SourceColumn[] => uniqSources([...list.filter((s) => !isSelf(s)), ...all]);
   return cols.map((c) => {
     if (c.starRel?.kind === 'opaque' && c.starRel.sources.some(isSelf)) {

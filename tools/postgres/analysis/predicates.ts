@@ -9,7 +9,7 @@
  * (predicate-channels.ts). Clauses the select list computes from (an aggregate's FILTER in the
  * select list) are also in the output's lineage, refused there as a derived flow.
  */
-import { type Ctx, type Lin, type Rel, type RefTracker, type Scope, identText, notePredicate, splitAlias, uniqSources } from './context.js';
+import { type Ctx, type Lin, type Rel, type RefTracker, type Scope, identText, notePredicate, splitAlias, uniqSources, wholeRow } from './context.js';
 import { lineage } from './lineage.js';
 import { filteredRow, filtersRows } from './predicate-refs.js';
 import type { PredicatePlace } from './types.js';
@@ -82,6 +82,53 @@ export function walkClause(key: string, node: unknown, scope: Scope, ctx: Ctx): 
     return;
   }
   for (const item of how.split(node)) outermostItem(item, scope, ctx, how.place);
+}
+
+/** Set-operation chains already looked at (their first branch), and the branches of those that compare rows. */
+const chainsSeen = new WeakSet<object>();
+const comparedBranches = new WeakSet<object>();
+
+/**
+ * Whether a SELECT's own rows are deduplicated, which compares their values: DISTINCT (not ON,
+ * whose items are walked as its clause), or a branch of a set operation chain with a UNION,
+ * INTERSECT or EXCEPT without ALL anywhere in it (fail closed on how the chain groups: `a UNION
+ * ALL b UNION c` deduplicates a too). `SELECT DISTINCT least(ascii(email), g) FROM users,
+ * generate_series(1, 255) g` has as many rows as the first character's code.
+ */
+export function deduplicates(node: Node): boolean {
+  if (node._next && !chainsSeen.has(node)) {
+    const chain: Node[] = [];
+    for (let b: Node | undefined = node; b; b = b._next as Node | undefined) chain.push(b);
+    for (const b of chain) chainsSeen.add(b);
+    if (chain.some((b) => b._next && String(b.set_op).toLowerCase() !== 'union all')) for (const b of chain) comparedBranches.add(b);
+  }
+  const distinct = node.distinct as Node | null | undefined;
+  return (!!distinct?.type && !Array.isArray(distinct.columns)) || comparedBranches.has(node);
+}
+
+/**
+ * The select list of a query whose rows are deduplicated (deduplicates): each item is compared
+ * like a GROUP BY item, at 'top-group' in the outermost query (at 'join' when it also names
+ * another relation's column), at 'subquery' in a nested one. A `*` item stands for the whole
+ * row of each relation it covers.
+ */
+export function walkDeduplicated(columns: unknown, scope: Scope, ctx: Ctx): void {
+  const walk = (item: unknown): void => {
+    if (ctx.nested > 0) notePredicate(ctx, lineage(item, scope, ctx).sources, 'subquery');
+    else outermostItem(item, scope, ctx, 'top-group');
+  };
+  for (const c of Array.isArray(columns) ? (columns as Node[]) : []) {
+    const e = c?.expr as Node | undefined;
+    if (e?.type !== 'column_ref' || e.column !== '*' || e.table) {
+      walk(e);
+      continue;
+    }
+    // An unaliased relation (a subquery without a name) cannot be named: its row compared as a join's.
+    for (const r of scope.rels) {
+      if (r.alias) walk({ type: 'column_ref', table: r.alias, column: '*' });
+      else notePredicate(ctx, wholeRow(r), ctx.nested > 0 ? 'subquery' : 'join');
+    }
+  }
 }
 
 /** Set operators whose result is a set: UNION without ALL. */

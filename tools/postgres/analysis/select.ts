@@ -11,7 +11,7 @@ import {
 } from './context.js';
 import { addCtes } from './cte.js';
 import { findRel, functionName, lineage, lineageHooks, nestedQuery } from './lineage.js';
-import { sameRowsUnion, shareUnionRow, walkClause } from './predicates.js';
+import { deduplicates, sameRowsUnion, shareUnionRow, walkClause, walkDeduplicated } from './predicates.js';
 import { storeOutput } from './stored.js';
 
 type Node = Record<string, unknown>;
@@ -76,6 +76,8 @@ function selectBody(node: Node, cteScope: Scope, ctx: Ctx): OutCol[] {
   for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct']) {
     if (node[key] !== undefined && node[key] !== null) walkClause(key, node[key], scope, ctx);
   }
+  // DISTINCT, UNION, INTERSECT and EXCEPT compare the select list's values (predicates.ts).
+  if (deduplicates(node)) walkDeduplicated(node.columns, scope, ctx);
   let cols = selectList(node.columns, scope, ctx);
   if (node._next) cols = mergeBranches(cols, analyzeSelect(node._next as Node, cteScope, ctx));
   // SELECT INTO stores the whole result in a new table, named like the output columns.
