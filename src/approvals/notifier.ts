@@ -3,17 +3,22 @@
  * one. Delivery runs in the background with retries and backoff and never blocks a call. The
  * call's text is escaped (and fenced) so that a crafted statement cannot forge the message, and
  * shown as every reviewer view shows it (preview.ts): hidden characters visible, look-alike words
- * flagged, a cut announced outside the fence.
+ * flagged, a cut announced outside the fence. A notice is masked by the policy's content detectors
+ * before it leaves (NotifierOptions.mask), signed when the rule names a `secret`
+ * (webhook-signing.ts), and sent to each webhook in the order the notices happened.
  */
 import type { ApprovalView } from './review-api.js';
 import { callPreview, type CallPreview } from './preview.js';
 import { reviewable } from './reviewable.js';
 import { combinationLine, requesterLabel } from './views.js';
+import { signedHeaders, webhookKey, webhookMessageId } from './webhook-signing.js';
 
 /** The `notify:` block of an approval rule. */
 export interface NotifySpec {
   webhook: string;
   format: 'json' | 'slack';
+  /** A secret reference (env:NAME, file:/path): each notice is signed with it (webhook-signing.ts); unresolvable, nothing is sent. */
+  secret?: string;
 }
 
 /** What happened to a request. */
@@ -40,6 +45,12 @@ export interface NotifierOptions {
   baseDelayMs?: number;
   timeoutMs?: number;
   log?: (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
+  /**
+   * Masks a notice before it is sent (the server and the CLI pass the live policy's content
+   * detectors: server/policy-scanner.ts); why: a webhook leaves Warden for a chat channel or a
+   * bot. A mask that throws sends nothing (fail closed).
+   */
+  mask?: (notice: unknown) => unknown;
 }
 
 const MAX_CALL_TEXT = 1500;
@@ -146,19 +157,40 @@ export function createWebhookNotifier(opts: NotifierOptions = {}): Notifier {
   const inflight = new Set<Promise<void>>();
   const log = opts.log ?? (() => undefined);
 
+  const resolveRef = opts.resolve ?? (async () => { throw new Error('no secret resolver'); });
+  // Notices to one webhook go out one after another, in the order they happened: sent at once, a
+  // retried `decision` reached the receiver after the `approved` it caused. (Across processes, a
+  // server and a reviewer CLI, there is no common order: the body's `approval` is the state then.)
+  const queues = new Map<string, Promise<void>>();
+
   async function deliver(spec: NotifySpec, body: string, what: string): Promise<void> {
     let url: string;
     try {
-      url = /^https?:\/\//.test(spec.webhook) ? spec.webhook : await (opts.resolve ?? (async () => { throw new Error('no secret resolver'); }))(spec.webhook);
+      url = /^https?:\/\//.test(spec.webhook) ? spec.webhook : await resolveRef(spec.webhook);
     } catch {
       log('warn', 'approval webhook: cannot resolve the webhook reference', { event: what });
       return;
     }
+    // A rule that asks for signed notices never gets an unsigned one (fail closed).
+    let key: Buffer | null = null;
+    if (spec.secret !== undefined) {
+      try {
+        key = webhookKey(await resolveRef(spec.secret));
+      } catch {
+        key = null;
+      }
+      if (!key) {
+        log('warn', 'approval webhook: cannot resolve the signing secret (notify.secret); the notice was not sent', { event: what });
+        return;
+      }
+    }
+    const id = webhookMessageId();
     for (let i = 0; i < attempts; i++) {
       let status = 0;
       try {
+        const headers = { 'content-type': 'application/json', ...(key ? signedHeaders(key, id, body) : {}) };
         // No redirects: a 307/308 would re-post the bound call to wherever the receiver points.
-        const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+        const r = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
         status = r.status;
         await r.arrayBuffer().catch(() => undefined);
         if (r.ok) return;
@@ -173,11 +205,23 @@ export function createWebhookNotifier(opts: NotifierOptions = {}): Notifier {
   }
 
   return {
-    notify(spec, notice) {
+    notify(spec, given) {
+      let notice: ApprovalNotice;
+      try {
+        notice = opts.mask ? (opts.mask(given) as ApprovalNotice) : given;
+      } catch {
+        log('warn', 'approval webhook: the notice could not be masked; it was not sent', { event: given.event });
+        return;
+      }
       const body = JSON.stringify(spec.format === 'slack' ? slackBody(notice) : jsonBody(notice));
-      const p = deliver(spec, body, notice.event).catch(() => undefined);
+      const before = queues.get(spec.webhook) ?? Promise.resolve();
+      const p = before.then(() => deliver(spec, body, notice.event)).catch(() => undefined);
+      queues.set(spec.webhook, p);
       inflight.add(p);
-      void p.finally(() => inflight.delete(p));
+      void p.finally(() => {
+        inflight.delete(p);
+        if (queues.get(spec.webhook) === p) queues.delete(spec.webhook);
+      });
     },
     async drain(timeoutMs = 30_000) {
       let timer: NodeJS.Timeout | undefined;

@@ -18,6 +18,7 @@ import { APPROVAL_STATES, type WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { combinationLine, createApprovalService, createWebhookNotifier, requesterLabel, reviewersLabel, voidedLine, type ApprovalView } from '../approvals/index.js';
 import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
+import { webhookMask } from '../server/policy-scanner.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
 import { usage } from './usage.js';
@@ -137,7 +138,8 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     }
     store = await openConfiguredStore(config);
     const secrets = createSecretResolver(config.baseDir);
-    const notifier = createWebhookNotifier({ resolve: (r) => secrets.resolve(r) });
+    // The policy's content detectors mask each notice before it leaves, as in the server.
+    const notifier = createWebhookNotifier({ resolve: (r) => secrets.resolve(r), mask: webhookMask(() => policy) });
     const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier });
 
     if (sub === 'list') {

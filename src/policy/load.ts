@@ -172,11 +172,15 @@ function maskingProblems(src: YamlSource, checks: MaskingChecks | undefined, cus
 
 /**
  * Relative paths inside a config file resolve against that file's folder (POLICY.md): a
- * `file:` webhook reference written in a policy file is made absolute against the policy file's
+ * `file:` webhook (or webhook signing secret) reference written in a policy file is made absolute against the policy file's
  * folder here, before the secret resolver (which knows only warden.yaml's folder) sees it.
  */
-function policyRelativeRefs<T extends { notify?: { webhook: string } }>(approval: T, file: string): T {
-  const hook = approval.notify?.webhook;
-  if (!hook?.startsWith('file:') || isAbsolute(hook.slice('file:'.length))) return approval;
-  return { ...approval, notify: { ...approval.notify!, webhook: `file:${resolve(dirname(file), hook.slice('file:'.length))}` } };
+function policyRelativeRefs<T extends { notify?: { webhook: string; secret?: string | undefined } }>(approval: T, file: string): T {
+  const n = approval.notify;
+  if (!n) return approval;
+  const abs = (ref: string) => (ref.startsWith('file:') && !isAbsolute(ref.slice('file:'.length)) ? `file:${resolve(dirname(file), ref.slice('file:'.length))}` : ref);
+  const webhook = abs(n.webhook);
+  const secret = n.secret === undefined ? undefined : abs(n.secret);
+  if (webhook === n.webhook && secret === n.secret) return approval;
+  return { ...approval, notify: { ...n, webhook, ...(secret === undefined ? {} : { secret }) } };
 }

@@ -67,6 +67,11 @@ export const approvalSchema = z
       .object({
         webhook: z.string().regex(/^(https?:\/\/\S+|env:[A-Za-z_][A-Za-z0-9_]*|file:\S+)$/, 'expected an http(s) URL or a secret reference (env:NAME, file:/path)'),
         format: z.enum(['json', 'slack']).default('json'),
+        secret: z
+          .string()
+          .regex(/^(env:[A-Za-z_][A-Za-z0-9_]*|file:\S+)$/, 'expected a secret reference (env:NAME, file:/path), never the secret itself')
+          .optional()
+          .describe('Sign every notice with this secret (Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature: v1, HMAC-SHA256; a whsec_ secret is base64). A secret reference only; when it cannot be resolved, nothing is sent'),
       })
       .strict()
       .optional(),

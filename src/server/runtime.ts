@@ -12,6 +12,7 @@ import { ConfigError } from '../config/yaml-source.js';
 import { compilePolicy, type MaskingChecks } from '../policy/load.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { compileScanner, createMasker, STRATEGY_NAMES, type ScannerOptions } from '../masking/index.js';
+import { policyScanner, webhookMask } from './policy-scanner.js';
 import { createChainSigner, isPgUrl, openPgStore, openSqliteStore, openWorkerBackedStore, randomKey, type ChainSigner, type PgTranscriptStore, type WardenStore } from '../recorder/index.js';
 import type { TranscriptStore } from '../recorder/types.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
@@ -190,7 +191,8 @@ export async function startRuntime(
   const core = { policy: () => policy, connections: config.connections, tools: () => tools };
   const approvalService = createApprovalService(store.approvals, {
     policy: () => policy,
-    notifier: createWebhookNotifier({ resolve: (ref) => secrets.resolve(ref), log }),
+    // Notices leave Warden: the live policy's content detectors mask them first (policy-scanner.ts).
+    notifier: createWebhookNotifier({ resolve: (ref) => secrets.resolve(ref), log, mask: webhookMask(() => policy) }),
   });
   tools.push(listConnectionsTool(core), explainCallTool(core, config.admins), approvalStatusTool(approvalService), ...instances.flatMap((i) => i.tools));
   const byFamily = families.map((family, i) => ({ family, tools: instances[i]!.tools }));
@@ -211,7 +213,7 @@ export async function startRuntime(
     store,
     masking: {
       apply: (v, s) => masker.apply(v, s),
-      scanner: (p) => compileScanner({ detectors: p.masking.detectors, custom: p.masking.custom }),
+      scanner: policyScanner,
     },
     approvals: opts.approvals ? opts.approvals(store) : approvalService,
     limits: { maxInputBytes: config.limits.max_input_bytes, maxResultBytes: config.limits.max_result_bytes, defaultTimeoutMs: 30_000, defaultMaxRows: 1000 },
