@@ -15,7 +15,7 @@ import { languageEscape, languageFiles } from './command-languages.js';
 import { lineTraits } from './deny-runs.js';
 import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
-import { fileWords, relevantPathLike } from './operands.js';
+import { fileWords, readerWrite, relevantPathLike } from './operands.js';
 import { gitObeys, gitObeysWhy } from './git-files.js';
 import { normalisePath, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
@@ -84,7 +84,11 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
       if (bad !== undefined) return `${p} flag ${bad} is not in allow_flags.`;
     }
   }
-  if (g.paths !== undefined) {
+  if (g.paths === undefined) {
+    // A reading program's write (sort -o, uniq OUT, journalctl --cursor-file) needs paths: to say where (operands.ts).
+    const written = readerWrite(p, cmd.args);
+    if (written !== undefined) return `${p} writes '${written}', and this grant has no paths: to bound where (grant paths: to let it write under them).`;
+  } else {
     const { files, pathLike, writes, unjudged } = fileWords(p, cmd.args);
     for (const f of files) {
       if (normalisePath(f) === null) return `${p} file argument '${f}' is not an absolute path.`;

@@ -204,6 +204,20 @@ export function fileWords(program: string, args: string[]): FileWords {
   return out;
 }
 
+/**
+ * Programs people grant for reading whose option or operand writes a file (`sort -o`, `uniq IN
+ * OUT`, `journalctl --cursor-file`). Why apart from writers such as `tee` or `cp`: a grant of
+ * sort reads as read-only, yet `echo CMD | sort -o /home/app/.bashrc` plants a command the login
+ * shell runs on the next call. Without `paths:` to bound it, the write is not in the grant.
+ */
+const READERS_THAT_WRITE: ReadonlySet<string> = new Set(['sort', 'uniq', 'journalctl']);
+
+/** The first file a reading program writes (READERS_THAT_WRITE), or undefined; at once for any other program. */
+export function readerWrite(program: string, args: string[]): string | undefined {
+  if (!READERS_THAT_WRITE.has(program)) return undefined;
+  return fileWords(program, args).writes[0];
+}
+
 /** For an unmodelled program: the word itself, or the value part of an option word. */
 function optionValueOrWord(w: string): string[] {
   if (!w.startsWith('-')) return [w];
