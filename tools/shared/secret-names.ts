@@ -6,12 +6,18 @@
  * must read the same in a pod's YAML printed by `cat` and in the object kubectl_get returns.
  */
 
+import { kubeSetting } from './kube-fields.js';
+
 /**
  * Words whose literal value is a secret (env var names, configmap keys, flag names). Word rules,
  * not exception lists:
  * - `pass` counts as a word of its own or as `password`/`passwd`/`passphrase` (`DB_PASS`,
- *   `dbPass`, `pass123`), not as the start of another word (`passive`, `passthrough`,
- *   `tests_passed`); `bypass` still counts (a word's start is not checked: `dbpass` is common).
+ *   `dbPass`, `pass123`), not as the start of another word (`passive`, `passthrough`, `passport`,
+ *   `tests_passed`). Where the word starts is not checked (`dbpass`, `PGPASS`, `rootpass`,
+ *   `sshpass` glue a prefix on and are passwords), except that `pass` ending an English word is
+ *   that word: `bypass`, `compass`/`encompass`, `surpass`, `trespass`, `overpass`, `underpass`.
+ *   Why a list of words that are not passwords rather than of prefixes that are: an unknown glued
+ *   prefix (`vaultpass`) stays masked, fail closed.
  * - `auth` is not the start of `author`/`authority`/`authored` (`author_email`,
  *   `certificate-authority-data`, a CA certificate, is public), but `authorization`/
  *   `authorisation` is: `auth` followed by `or` counts only before `iz`/`is`.
@@ -24,7 +30,7 @@
  * - `session` is here on purpose: a session id or cookie is a bearer credential.
  */
 const SECRET_NAME =
-  /(?:pass(?:word|wd|phrase|(?![a-z]))|secret|token(?!i[sz])|credential|private[-_.]?key|privkey|api[-_]?key|access[-_]?key|auth(?!or(?!i[sz]))|session|cookie|signing|encryption[-_]?key)(?!less)|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
+  /(?:(?<!by|com|sur|tres|over|under)pass(?:word|wd|phrase|(?![a-z]))|secret|token(?!i[sz])|credential|private[-_.]?key|privkey|api[-_]?key|access[-_]?key|auth(?!or(?!i[sz]))|session|cookie|signing|encryption[-_]?key)(?!less)|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
 /** `STRIPE_KEY`, `jwt.key`, `DB_PW`: a key or pw word of a name. */
 const KEY_WORD = /(^|[-_.])(key|pw)($|[-_.])/i;
 /** `masterKey`, `signingKeyId`: a camel-case Key word. */
@@ -56,25 +62,31 @@ const COUNT_WORDS = String.raw`(?:tokens|sessions|cookies|secrets|credentials|pa
 const COUNT_NAME = new RegExp(String.raw`(?:^|[-_.])${COUNT_WORDS}$|^(?:max|min|num|total)[-_.]`, 'i');
 const COUNT_CAMEL = /[a-z0-9](?:Tokens|Sessions|Cookies|Secrets|Credentials|Passwords|Count|Counts|Total|Len|Length|Size|Limit|Max|Min|Ttl|TTL|Timeout|Age|Seconds|Secs|Ms)$|^(?:max|min|num|total)[A-Z]/;
 /**
- * A plain number of up to 12 digits, quoted or not, before the value's end, a separator or a
- * blank (in text a value may run on to the next assignment: `prompt_tokens: 12, total: 30`).
+ * The whole value is a plain number of up to 12 digits, quoted or not: to the value's end as the
+ * text form delimits it (a trailing `,`/`;` and blanks allowed), or to the next assignment when a
+ * whole-line form ran the value on to it (`max_tokens=4096 api_token=...`, `prompt_tokens: 12,
+ * total: 30`: the next name is then read by the forms itself). Anything else after the number
+ * masks the value, fail closed: `token_count: 12 hunter2`, `max_tokens: 4096 # note`.
  */
-const COUNT_VALUE = /^(["']?)\d{1,12}(?:\.\d{1,6})?\1(?:[,;]?$|[,;]?[ \t])/;
+const COUNT_VALUE = /^(["']?)\d{1,12}(?:\.\d{1,6})?\1[,;]?(?:[ \t]*$|[ \t]+(?=-{0,2}[A-Za-z_][A-Za-z0-9_.-]*(?:=|:[ \t])))/;
 
 /** The shell's working directories in `env` output (`PWD=/srv/app`), not passwords (`PWD=` in an ODBC string is). */
 const SHELL_DIR = /^(OLD)?PWD$/;
 
 /**
  * Must the value beside this name be masked? Beside a secret name, unless it is empty or
- * already masked, a count (above), or the shell's working directory. A JSON number is read as
+ * already masked, a count (above), the shell's working directory, or a Kubernetes API setting
+ * whose value has the shape the API allows (kube-fields.ts: `automountServiceAccountToken: false`,
+ * `sessionAffinity: None`). A JSON number is read as
  * its text (`"token_count": 12`); any other non-string value beside a secret name (an object, a
  * boolean) is masked, fail closed. Flag dashes are the caller's to strip (`--max-tokens`).
  */
 export function secretValue(name: string, value: unknown): boolean {
-  if (!secretName(name)) return false;
+  if (!secretName(name) || kubeSetting(name, value)) return false;
   const v = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   if (typeof v !== 'string') return true;
-  if (v.trim() === '' || v === '***') return false;
+  // An empty collection hides nothing (`tokenRequests: []`, `"credentials": {},`).
+  if (v.trim() === '' || v === '***' || /^(?:\[[ \t]*\]|\{[ \t]*\})[,;]?[ \t]*$/.test(v)) return false;
   if (SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(v)) return false;
   return !((COUNT_NAME.test(name) || COUNT_CAMEL.test(name)) && COUNT_VALUE.test(v));
 }

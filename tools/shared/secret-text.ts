@@ -16,7 +16,8 @@
  * items with other keys between (name-value-items.ts). Which names are secret, and when the value
  * beside one is a count rather than a secret, is secret-names.ts's one rule, which kubectl_get's
  * object cleaner (kubernetes/clean.ts) shares; there too the `key` of a `secretKeyRef` is a key
- * name (keyRefKey, checked where a form matched a `key`). Not seen: a program's
+ * name (keyRefKey, checked where a form matched a `key`), and so is the `key` of a selector
+ * requirement, toleration or volume item (kube-fields.ts structKey, by the item's next member). Not seen: a program's
  * password flag it does not know, which the content detectors may still catch.
  */
 import { maskCredentialFlags } from './credential-flags.js';
@@ -25,6 +26,7 @@ import { maskEncodedJson, maskNestedAssignments } from './nested-secrets.js';
 import { closingBracket, maskSecretManifests } from './secret-manifests.js';
 import { keyRefKey, secretName, secretValue } from './secret-names.js';
 import { maskNameValueItems } from './name-value-items.js';
+import { STRUCT_MAX, kubeStruct, structKey } from './kube-fields.js';
 
 export { secretName };
 
@@ -54,10 +56,12 @@ const GREP_NAME = String.raw`(?:(?<=[ \t:]["']?|:\d+[:-]["']?)${NAME}|[A-Za-z_](
 const wholeLine = (prefix: string, name = NAME) =>
   new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${name})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
 
-/** A JSON member with a scalar value, not `"name"`. */
-const JSON_MEMBER = String.raw`"(?!name")[^"\\\n]*"\s*:\s*(?:"(?:[^"\\\n]|\\.)*"|[^\s,{}\[\]"]+)`;
-/** A YAML flow entry with a scalar value, not `name:`; a plain value ends on no blank (one way to split). */
-const FLOW_MEMBER = String.raw`(?!name:)[A-Za-z_][\w.-]*:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\n,{}\[\]"' \t](?:[^\n,{}\[\]]*[^\n,{}\[\] \t])?)`;
+/** A JSON member with a scalar value, not named `not` (`name"`, `(?:name|value)"`). */
+const jsonMember = (not: string) => String.raw`"(?!${not})[^"\\\n]*"\s*:\s*(?:"(?:[^"\\\n]|\\.)*"|[^\s,{}\[\]"]+)`;
+/** A YAML flow entry with a scalar value, not named `not`; a plain value ends on no blank (one way to split). */
+const flowMember = (not: string) => String.raw`(?!${not})[A-Za-z_][\w.-]*:[ \t]+(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\n,{}\[\]"' \t](?:[^\n,{}\[\]]*[^\n,{}\[\] \t])?)`;
+const JSON_MEMBER = jsonMember('name"');
+const FLOW_MEMBER = flowMember('name:');
 /**
  * The forms, each `(before)(name)(between)(value)`, tried in order (a masked value no longer
  * matches later forms): a whole line `NAME=...`/`NAME: ...` (.env, properties, ini, YAML,
@@ -87,15 +91,18 @@ const FORMS: RegExp[] = [
 
 /**
  * Value-first name/value pairs, each `(before)(value)(between)(name)(after)`: JSON
- * `{"value":...,"name":"DB_PASSWORD"}`, YAML flow `{value: ..., name: DB_PASSWORD}` (a YAML block
- * item in either order is name-value-items.ts's). Why each
- * start is pinned (a `"value"` whose bare value stops at a quote, a line's start, a `{` or `,`):
- * a failed match is retried from the next `value`, and a value read across another `value`
- * would make that quadratic; pinned, the values tried do not overlap.
+ * `{"value":...,"name":"DB_PASSWORD"}`, YAML flow `{value: ..., name: DB_PASSWORD}`, with other
+ * scalar members of the same object between (`{"value":"x","foo":1,"name":"DB_PASSWORD"}`; a
+ * YAML block item in either order is name-value-items.ts's). Why each start is pinned (a
+ * `"value"` whose bare value stops at a quote, a line's start, a `{` or `,`): a failed match is
+ * retried from the next `value`, and a value read across another `value` would make that
+ * quadratic; pinned, the values tried do not overlap. For the same reason a member between is
+ * neither `name` (the pair's end) nor `value` (the next pair's start): each member is read by
+ * the one `value` before it, so the cost stays linear.
  */
 const VALUE_FIRST: RegExp[] = [
-  new RegExp(String.raw`("value"\s*:\s*)(${QUOTED}|[^\s,}\]{\["][^\s,}\]"]*)(\s*,\s*"name"\s*:\s*")(${NAME})(")`, 'g'),
-  new RegExp(String.raw`([{,][ \t]*value:[ \t]+)(${QUOTED}|[^\n,{}"'][^\n,{}]*)(,[ \t]*name:[ \t]+["']?)(${NAME})(["']?)`, 'g'),
+  new RegExp(String.raw`("value"\s*:\s*)(${QUOTED}|[^\s,}\]{\["][^\s,}\]"]*)((?:\s*,\s*${jsonMember('(?:name|value)"')})*?\s*,\s*"name"\s*:\s*")(${NAME})(")`, 'g'),
+  new RegExp(String.raw`([{,][ \t]*value:[ \t]+)(${QUOTED}|[^\n,{}"'][^\n,{}]*)((?:[ \t]*,[ \t]*${flowMember('(?:name|value):')})*?[ \t]*,[ \t]*name:[ \t]+["']?)(${NAME})(["']?)`, 'g'),
 ];
 
 /** A JSON member or YAML flow entry whose value opens an object or array: `"credentials": {`, `auth: [`. */
@@ -113,11 +120,14 @@ function maskObjectValues(text: string, count?: { n: number }): string {
   for (let m = OBJECT_VALUE.exec(text); m; m = OBJECT_VALUE.exec(text)) {
     if (m.index < at) continue;
     const name = m[2] ?? m[4]!;
-    if (!secretName(name)) {
+    const start = m.index + m[0].length;
+    // An empty `[]`/`{}` hides nothing; a known Kubernetes field's members are read one by one
+    // (kube-fields.ts, within a bounded span: each match costs a constant).
+    const head = text.slice(start, start + STRUCT_MAX);
+    if (!secretName(name) || /^(?:\[[ \t]*\]|\{[ \t]*\})/.test(head) || kubeStruct(name, head.slice(0, closingBracket(head, 0)))) {
       if (m[0].length === 0) OBJECT_VALUE.lastIndex++;
       continue;
     }
-    const start = m.index + m[0].length;
     const end = closingBracket(text, start);
     out += text.slice(at, start) + SECRET_MASK;
     at = end;
@@ -140,7 +150,8 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
   out = maskNameValueItems(out, secretValue, count);
   for (const form of FORMS) {
     out = out.replace(form, (all: string, before: string, name: string, between: string, value: string, at: number, whole: string) => {
-      if (!secretValue(name.replace(/^-+/, ''), value) || keyRefKey(whole, name, at + before.length)) return all;
+      const from = at + before.length;
+      if (!secretValue(name.replace(/^-+/, ''), value) || keyRefKey(whole, name, from) || structKey(whole, name, from, at + all.length, value)) return all;
       if (count) count.n++;
       return `${before}${name}${between}${SECRET_MASK}`;
     });
