@@ -37,8 +37,15 @@ export async function approvalsQueue(api: ApprovalReviewApi, csrf: string): Prom
   return pending.length ? html`${pending.map((a) => card(a, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
 }
 
-/** The approvals page body. */
+/**
+ * The approvals page body. The queue is live in notice mode (`data-live-notice`): a change shows
+ * `#live-changed` (its space kept from the start: showing it moves nothing) and never re-renders the cards. Why: the queue re-rendered in place, newest
+ * first, so an agent that made a second request of the same size while the reviewer read its
+ * first moved the new card's Approve button exactly under the reviewer's pointer.
+ */
 export async function approvalsBody(api: ApprovalReviewApi, csrf: string, flash?: string): Promise<Safe> {
   return html`<h1>Pending approvals <span id="live" class="live"></span></h1>${flash ? html`<p class="flash">${flash}</p>` : ''}
-    <div data-live="${href('/approvals', { fragment: 1 })}">${await approvalsQueue(api, csrf)}</div>`;
+    <p id="live-changed" class="flash notice-off">The queue changed since this page was loaded. <a href="${href('/approvals')}">Reload</a> to see it
+      (cards never move while the page is open, so a click lands on the request you read).</p>
+    <div data-live="${href('/approvals', { fragment: 1 })}" data-live-notice>${await approvalsQueue(api, csrf)}</div>`;
 }

@@ -21,22 +21,40 @@ pre.bound-call{max-height:none}
 .call{background:#fff;border:1px solid #e3e6ea;border-radius:.4rem;padding:.6rem .8rem;margin:.6rem 0}
 .call h3{margin:0 0 .3rem;font-size:15px}.meta{color:#555;font-size:12px}.cut{color:#8a5a00;font-size:12px}
 .event{margin:.2rem 0;font-size:13px}.pager{margin:1rem 0;display:flex;gap:1rem}.flash{background:#e8f1ff;padding:.5rem;margin-bottom:1rem}
-.err{background:#fde0e0;padding:.5rem;margin-bottom:1rem}.lookalike{background:#fff1c2;border-left:4px solid #c77700;padding:.4rem .5rem;margin:.4rem 0;font-weight:600}.voided{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.live{font-size:12px;color:#2a7a2a}
+.err{background:#fde0e0;padding:.5rem;margin-bottom:1rem}.lookalike{background:#fff1c2;border-left:4px solid #c77700;padding:.4rem .5rem;margin:.4rem 0;font-weight:600}.voided{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.live{font-size:12px;color:#2a7a2a}.notice-off{visibility:hidden}
 `;
 
-/** The script: subscribe to /ui/events and refresh the page's live region in place. */
+/**
+ * The script: subscribe to /ui/events and refresh the page's live region in place; a region
+ * marked data-live-notice (the approvals queue, which holds Approve buttons) is never re-rendered:
+ * when its text changed, #live-changed (in place from the start) is shown instead, so nothing moves under the pointer.
+ */
 export const JS = `'use strict';
 (function () {
   var region = document.querySelector('[data-live]');
   var badge = document.getElementById('live');
   if (!region || !window.EventSource) return;
+  var notice = region.hasAttribute('data-live-notice') ? document.getElementById('live-changed') : null;
   var busy = false, again = false;
+  function differs(t) {
+    var tpl = document.createElement('template');
+    tpl.innerHTML = t;
+    return tpl.content.textContent !== region.textContent;
+  }
+  function show(t) {
+    if (notice) {
+      if (differs(t)) notice.classList.remove('notice-off');
+      return;
+    }
+    region.innerHTML = t;
+    if (badge) badge.textContent = 'live, updated ' + new Date().toLocaleTimeString();
+  }
   function refresh() {
     if (busy) { again = true; return; }
     busy = true;
     fetch(region.getAttribute('data-live'), { credentials: 'same-origin', headers: { 'X-Warden-Fragment': '1' } })
       .then(function (r) { return r.ok ? r.text() : null; })
-      .then(function (t) { if (t !== null) { region.innerHTML = t; if (badge) badge.textContent = 'live, updated ' + new Date().toLocaleTimeString(); } })
+      .then(function (t) { if (t !== null) show(t); })
       .catch(function () {})
       .then(function () { busy = false; if (again) { again = false; refresh(); } });
   }

@@ -87,13 +87,23 @@ export class UiAuth {
     return { sid, expires };
   }
 
-  /** The session of a request, if its cookie names a live one. */
+  /**
+   * The session of a request: the one live session its cookies name. Why every value and not the
+   * first: cookies do not separate ports, so a page on another port of this host can set
+   * `warden_ui` with a longer Path (`/ui/sessions`), which the browser sends first; reading the
+   * first value signed the reviewer out of those pages for good (signing in again did not help).
+   * Two live sessions in one request (someone's own session tossed in beside the reviewer's) are
+   * none: Warden does not guess on whose behalf a request acts.
+   */
   get(req: IncomingMessage, now = Date.now()): UiSession | null {
-    const sid = cookieOf(req, COOKIE);
-    if (!sid) return null;
-    const s = this.sessions.get(digest(sid));
-    if (!s || s.expires <= now) return null;
-    return s;
+    let found: UiSession | null = null;
+    for (const sid of cookiesOf(req, COOKIE)) {
+      const s = this.sessions.get(digest(sid));
+      if (!s || s.expires <= now || s === found) continue;
+      if (found) return null;
+      found = s;
+    }
+    return found;
   }
 
   /** Whether a session (as `get` returned it) is still live: not logged out, not expired. */
@@ -103,10 +113,11 @@ export class UiAuth {
     return false;
   }
 
-  /** End the session of a request. */
+  /** End the session of a request (the one `get` returns). */
   end(req: IncomingMessage): void {
-    const sid = cookieOf(req, COOKIE);
-    if (sid) this.sessions.delete(digest(sid));
+    const s = this.get(req);
+    if (!s) return;
+    for (const [k, v] of this.sessions) if (v === s) this.sessions.delete(k);
   }
 
   private sweep(now: number): void {
@@ -115,13 +126,14 @@ export class UiAuth {
   }
 }
 
-/** Read one cookie. */
-export function cookieOf(req: IncomingMessage, name: string): string | null {
+/** Every value of one cookie, in the order sent (a browser may send several: one per Path). */
+export function cookiesOf(req: IncomingMessage, name: string): string[] {
+  const out: string[] = [];
   for (const part of (req.headers.cookie ?? '').split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) out.push(part.slice(eq + 1).trim());
   }
-  return null;
+  return out;
 }
 
 /** The Set-Cookie value for a session (Secure when served over https). */

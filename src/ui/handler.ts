@@ -1,7 +1,8 @@
 /**
  * The reviewer web UI as one Node request handler, mounted under /ui. Server-rendered pages,
  * strict CSP (no inline script or style), HttpOnly SameSite=Strict session cookie, CSRF token
- * and this server's Origin (scheme, host and port) on every POST, live updates over Server-Sent Events.
+ * and this server's Origin (scheme, host and port) on every POST, other origins' subresource
+ * requests refused (Fetch Metadata, request-site.ts), live updates over Server-Sent Events.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
@@ -15,6 +16,7 @@ import { loginPage } from './login-page.js';
 import { resultBody, sessionBody, timeline } from './session-page.js';
 import { listQuery, sessionsBody, sessionsTable } from './sessions-page.js';
 import { LiveFeed } from './live.js';
+import { sameOrigin, servedToSite } from './request-site.js';
 import type { UiDeps, UiHandler } from './types.js';
 
 /** The Content-Security-Policy of every UI response; why: transcript text can never run as script. */
@@ -85,22 +87,6 @@ function pathSegment(v: string | undefined): string {
   }
 }
 
-/**
- * Same-origin POSTs only; why: SameSite ignores ports, so a page on another port of this host
- * sends the reviewer's cookie. The Origin must be one the host serves (scheme, host and port, as
- * `deps.allowsOrigin` says); a browser's Sec-Fetch-Site, when sent, must say same-origin. A POST
- * that carries the session cookie must name its Origin (every browser does on POST; a missing or
- * `null` one is refused); the token login, which carries no cookie yet, may come without one from
- * a non-browser client.
- */
-function sameOrigin(req: IncomingMessage, allowsOrigin: (origin: string) => boolean, cookieAuth: boolean): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined && site !== 'same-origin') return false;
-  const origin = req.headers.origin;
-  if (origin === undefined || origin === '') return !cookieAuth;
-  return origin !== 'null' && allowsOrigin(origin);
-}
-
 /** Build the UI handler; why: `serve --http` and `demo --serve` mount the same pages. */
 export function createUiHandler(deps: UiDeps): UiHandler {
   const sessionTtl = deps.sessionTtlMs ?? 8 * 3600_000;
@@ -111,8 +97,11 @@ export function createUiHandler(deps: UiDeps): UiHandler {
   const live = new LiveFeed(deps, deps.pollMs ?? 1000);
   const withApprovals = { approvals: deps.approvals !== undefined };
 
-  function login(res: ServerResponse, p: Principal, notAfterMs = Infinity): void {
+  function login(req: IncomingMessage, res: ServerResponse, p: Principal, notAfterMs = Infinity): void {
     const now = Date.now();
+    // A new sign-in replaces the session this browser held: it ends on the server too, not only in
+    // the browser's cookie jar (a copy of the old cookie would otherwise stay good for hours).
+    auth.end(req);
     const { sid, expires } = auth.start(p, now, notAfterMs);
     deps.log('info', 'reviewer signed in to the UI', { subject: p.subject, method: p.authMethod });
     redirect(res, '/ui/', sessionCookie(sid, secure, Math.max(0, Math.floor((expires - now) / 1000))));
@@ -123,6 +112,8 @@ export function createUiHandler(deps: UiDeps): UiHandler {
     const path = url.pathname.replace(/^\/ui(?=\/|$)/, '') || '/';
     const query = Object.fromEntries(url.searchParams);
     const method = req.method ?? 'GET';
+    // Another origin's subresource (a page on another port of this host sends the cookie): refused.
+    if (!servedToSite(req, path)) throw new HttpError(403, 'cross-site request refused: open the UI from its own pages or a link');
     if (method === 'GET' && path === '/static/app.css') return send(res, 200, CSS, 'text/css; charset=utf-8');
     if (method === 'GET' && path === '/static/app.js') return send(res, 200, JS, 'text/javascript; charset=utf-8');
     if (path === '/login') {
@@ -146,11 +137,11 @@ export function createUiHandler(deps: UiDeps): UiHandler {
           }
           return send(res, 401, loginPage({ oidc: true, error: 'The token was not accepted.' }));
         }
-        return login(res, v.principal, v.expiresAt * 1000);
+        return login(req, res, v.principal, v.expiresAt * 1000);
       }
       const t = url.searchParams.get('token');
       if (t !== null) {
-        if (isLoopback(req) && auth.useLink(t)) return login(res, local);
+        if (isLoopback(req) && auth.useLink(t)) return login(req, res, local);
         return send(res, 401, loginPage({ oidc: !!deps.verifyToken, error: 'This login link is invalid, used or expired.' }));
       }
       return send(res, 200, loginPage({ oidc: !!deps.verifyToken }));

@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
 import { startStandaloneUi } from '../../src/cli/ui-serve.js';
+import { launchChromium } from '../support/chromium.js';
 
 const HIDDEN = Array.from("' OR '1'='1", (c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
 
@@ -20,10 +20,7 @@ test('approval card in Chromium shows a statement tail hidden in tag characters'
   const store = openSqliteStore(join(dir, 'w.db'));
   const approvals = createApprovalService(store.approvals, { pollMs: 50, progressEveryMs: 60_000 });
   const ui = await startStandaloneUi({ store, approvals, log: () => undefined }, { host: '127.0.0.1', port: 0 });
-  const browser = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium(dir);
   const abort = new AbortController();
   t.after(async () => {
     abort.abort();

@@ -8,13 +8,13 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
 import { startStandaloneUi } from '../../src/cli/ui-serve.js';
 import { CSP } from '../../src/ui/index.js';
 import { REPO_ROOT } from '../support/repo.js';
 import { seedUi, XSS } from '../ui/fixtures.js';
+import { launchChromium } from '../support/chromium.js';
 
 test('reviewer UI in Chromium: login, filter, masked session, XSS as text, approve a waiting call live', { timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'warden-ui-e2e-'));
@@ -23,13 +23,7 @@ test('reviewer UI in Chromium: login, filter, masked session, XSS as text, appro
   const approvals = createApprovalService(store.approvals, { pollMs: 50, progressEveryMs: 60_000 });
   const ui = await startStandaloneUi({ store, approvals, log: () => undefined }, { host: '127.0.0.1', port: 0 });
   // A new empty profile per run (launchPersistentContext passes it as --user-data-dir).
-  const browser = await chromium.launchPersistentContext(mkdtempSync(join(dir, 'profile-')), {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    viewport: { width: 1280, height: 900 },
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium(dir, { width: 1280, height: 900 });
   t.after(async () => {
     await browser.close();
     await ui.close();

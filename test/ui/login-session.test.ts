@@ -2,7 +2,9 @@
  * The reviewer UI's login under attack: the one-time link is for this machine only, so a request
  * that a reverse proxy forwarded (the listener then sees every client as 127.0.0.1) cannot use
  * it; a cookie value the attacker chose is never adopted as a session (fixation); logout ends the
- * session on the server, not just in the browser.
+ * session on the server, not just in the browser, and so does signing in again over it; a
+ * cookie another port's page set beside the reviewer's neither signs them out nor picks whose
+ * session a request acts under.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,6 +93,29 @@ test('a session cookie chosen before login is never adopted, and logout ends the
   const replay = await fetch(`${origin}/ui/`, { headers: { cookie }, redirect: 'manual' });
   assert.equal(replay.status, 303, 'the old cookie no longer opens a session');
   assert.equal(replay.headers.get('location'), '/ui/login');
+});
+
+test('several session cookies (one per Path, another port can set one): the one live session counts, two are none', async (t) => {
+  const { ui, origin } = await setup(t);
+  const page = (cookie: string) => fetch(`${origin}/ui/sessions/sess-alpha`, { headers: { cookie }, redirect: 'manual' }).then((r) => r.status);
+  const mine = cookieOf(await fetch(ui.loginUrl, { redirect: 'manual' }));
+  const tossed = 'warden_ui=tossed-by-another-port';
+  assert.equal(await page(`${tossed}; ${mine}`), 200, 'a tossed value sent first does not sign the reviewer out');
+  const theirs = cookieOf(await fetch(ui.ui.loginUrl(), { redirect: 'manual' }));
+  assert.equal(await page(theirs), 200);
+  assert.equal(await page(`${theirs}; ${mine}`), 303, 'two live sessions: Warden does not pick one');
+  assert.equal(await page(mine), 200);
+});
+
+test('signing in again ends the session the browser held before', async (t) => {
+  const { ui, origin } = await setup(t);
+  const first = cookieOf(await fetch(ui.loginUrl, { redirect: 'manual' }));
+  const again = await fetch(ui.ui.loginUrl(), { headers: { cookie: first }, redirect: 'manual' });
+  assert.equal(again.status, 303);
+  const second = cookieOf(again);
+  assert.notEqual(second, first);
+  assert.equal((await fetch(`${origin}/ui/`, { headers: { cookie: first }, redirect: 'manual' })).status, 303, 'the replaced session is over on the server');
+  assert.equal((await fetch(`${origin}/ui/`, { headers: { cookie: second }, redirect: 'manual' })).status, 200);
 });
 
 test('a reviewer taken off the reviewers by a policy change loses the UI session at the next request', async (t) => {
