@@ -187,7 +187,7 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     const grant = Object.hasOwn(block.programs, cmd.program) ? block.programs[cmd.program] : undefined;
     if (grant === undefined) return { matched: false, why: `Program '${cmd.program}' is not allowed by this rule.` };
     const feed: Feed = i > 0 ? (facts.commands[i - 1] as ShellCommand) : fed ? 'unknown' : 'none';
-    const inj = injectionReason(cmd, feeds) ?? stateChange(cmd) ?? languageEscape(cmd, feed) ?? (depth > 0 ? startupFilesRead(cmd) : null);
+    const inj = injectionReason(cmd, feeds) ?? stateChange(cmd, grant.subcommands) ?? languageEscape(cmd, feed) ?? (depth > 0 ? startupFilesRead(cmd) : null);
     if (inj !== null) return { matched: false, why: `Always denied: ${inj}` };
     const out = outsideGrant(cmd, grant, feed) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };

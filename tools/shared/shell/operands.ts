@@ -6,103 +6,9 @@
  * unless the option names a file. Unmodelled programs: every path-like word is checked.
  */
 import { findFlag } from './flags.js';
+import { COMPILED } from './option-models.js';
 import { isPathLike } from './paths.js';
-import { AWKS } from './runners.js';
 import { tarWords } from './tar-files.js';
-
-interface Model {
-  /** Options that consume a value (`-n 5`, `-n5`, `--lines 5`, `--lines=5`). */
-  value: string[];
-  /** Of those, the ones whose value is a file. */
-  file?: string[];
-  /** Of the file options, the ones whose file is written (`sort -o`). */
-  writes?: string[];
-  /** The operands, in order, that are written (`uniq IN OUT`: index 1). */
-  writeOperands?: number[];
-  /** The first operand is a pattern or program text unless one of these flags is present. */
-  leadingText?: string[];
-  /** With no operands the program works on the current directory (relative: refused). */
-  cwd?: (args: string[]) => boolean;
-  /** Operands that are not files: `none` (date's +FORMAT), `pathLike` (journalctl matches: checked when path-like). */
-  operands?: 'none' | 'pathLike';
-}
-
-const GREP: Model = {
-  value: ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--regexp', '--file', '--max-count', '--after-context', '--before-context',
-    '--context', '--directories', '--devices', '--include', '--exclude', '--exclude-dir', '--exclude-from', '--label', '--binary-files', '--group-separator'],
-  file: ['-f', '--file', '--exclude-from'],
-  leadingText: ['-e', '--regexp', '-f', '--file'],
-  cwd: (args) => findFlag('grep', args, ['-r', '-R', '-d']) !== null,
-};
-const NONE: Model = { value: [] };
-const HEAD: Model = { value: ['-n', '-c', '--lines', '--bytes'] };
-
-const MODELS: Record<string, Model> = {
-  cat: NONE, tac: { value: ['-s', '--separator'] }, zcat: NONE, md5sum: NONE, sha1sum: NONE, sha256sum: NONE, sha512sum: NONE,
-  wc: NONE, readlink: NONE, realpath: NONE,
-  head: HEAD,
-  tail: { value: ['-n', '-c', '-s', '--lines', '--bytes', '--sleep-interval', '--pid', '--max-unchanged-stats'] },
-  ls: {
-    value: ['-I', '-w', '-T', '--ignore', '--hide', '--width', '--tabsize', '--format', '--sort', '--time', '--time-style',
-      '--quoting-style', '--indicator-style', '--block-size'],
-    cwd: () => true,
-  },
-  grep: GREP, egrep: GREP, fgrep: GREP, zgrep: GREP,
-  du: {
-    value: ['-d', '-B', '-t', '-X', '--max-depth', '--block-size', '--threshold', '--exclude', '--exclude-from', '--time-style'],
-    file: ['-X', '--exclude-from'],
-    cwd: () => true,
-  },
-  stat: { value: ['-c', '--format', '--printf'] },
-  file: { value: ['-m', '-F', '-e', '--magic-file', '--separator', '--exclude'], file: ['-m', '--magic-file'] },
-  sort: {
-    value: ['-k', '-t', '-o', '-T', '-S', '--key', '--field-separator', '--output', '--temporary-directory', '--buffer-size',
-      '--parallel', '--batch-size', '--random-source'],
-    file: ['-o', '--output', '-T', '--temporary-directory', '--random-source'],
-    writes: ['-o', '--output'],
-  },
-  uniq: { value: ['-f', '-s', '-w', '--skip-fields', '--skip-chars', '--check-chars'], writeOperands: [1] },
-  cut: { value: ['-b', '-c', '-d', '-f', '--bytes', '--characters', '--delimiter', '--fields', '--output-delimiter'] },
-  strings: { value: ['-n', '-t', '-e', '--bytes', '--radix', '--encoding'] },
-  // -e/--source give program text (script-checks.ts judges it); then every operand is a file.
-  // date: -f reads dates from a file, -r gives a file's time; operands are +FORMAT or the time to set (state-options.ts).
-  date: {
-    value: ['-d', '-f', '-r', '-s', '-I', '--date', '--file', '--reference', '--set', '--rfc-3339', '--resolution'],
-    file: ['-f', '--file', '-r', '--reference'],
-    operands: 'none',
-  },
-  diff: {
-    value: ['-C', '-U', '-F', '-I', '-x', '-X', '-S', '-W', '--label', '--show-function-line', '--ignore-matching-lines', '--exclude',
-      '--exclude-from', '--starting-file', '--width', '--tabsize', '--from-file', '--to-file', '--line-format', '--old-line-format',
-      '--new-line-format', '--unchanged-line-format', '--old-group-format', '--new-group-format', '--changed-group-format',
-      '--unchanged-group-format', '--horizon-lines', '--palette'],
-    file: ['-X', '--exclude-from', '--from-file', '--to-file'],
-  },
-  // journalctl: --file/-D/--root/--image read journals there, --cursor-file writes; operands are field matches.
-  journalctl: {
-    value: ['-u', '-t', '-T', '-p', '-n', '-o', '-S', '-U', '-b', '-g', '-M', '-D', '-H', '-F', '-I', '--unit', '--user-unit',
-      '--identifier', '--exclude-identifier', '--priority', '--facility', '--lines', '--output', '--output-fields', '--since', '--until',
-      '--boot', '--grep', '--machine', '--host', '--directory', '--file', '--root', '--image', '--image-policy', '--cursor',
-      '--after-cursor', '--cursor-file', '--namespace', '--field', '--vacuum-size', '--vacuum-time', '--vacuum-files', '--interval',
-      '--verify-key', '--invocation'],
-    file: ['-D', '--directory', '--file', '--root', '--image', '--cursor-file'],
-    writes: ['--cursor-file'],
-    operands: 'pathLike',
-  },
-  awk: { value: ['-F', '-v', '-e', '--field-separator', '--assign', '--source'], leadingText: ['-e', '--source'] },
-  sed: { value: ['-e', '-l', '--expression', '--line-length'], leadingText: ['-e', '--expression'] },
-};
-for (const a of AWKS) if (a !== 'awk') MODELS[a] = MODELS.awk as Model;
-
-/** A model's option lists as Sets, built once. */
-interface CompiledModel {
-  model: Model;
-  value: ReadonlySet<string>;
-  file: ReadonlySet<string>;
-}
-const COMPILED: ReadonlyMap<string, CompiledModel> = new Map(
-  Object.entries(MODELS).map(([name, model]) => [name, { model, value: new Set(model.value), file: new Set(model.file ?? []) }]),
-);
 
 /**
  * Words to check: `files` must be absolute and under a prefix; `pathLike` only if path-like.
@@ -139,78 +45,119 @@ function findWords(args: string[]): FileWords {
   return { files, pathLike, writes: [] };
 }
 
-/** Split a command's words into file operands and other path-like words. */
-export function fileWords(program: string, args: string[]): FileWords {
-  if (program === 'find') return findWords(args);
-  if (program === 'tar') return tarWords(args);
+/** One option a modelled command uses: its flag as written (`-n`, `--lines`, an abbreviation `--li`) and the value it takes. */
+export interface UsedOption {
+  flag: string;
+  value?: string;
+  /** An abbreviation given its value as the next word, which stays an operand too (see scanWords). */
+  abbreviated?: boolean;
+}
+
+/** A modelled command's words: options (with the values they take), operands, and stray values that may be paths. */
+export interface ScannedWords {
+  options: UsedOption[];
+  operands: string[];
+  stray: string[];
+}
+
+/**
+ * A modelled program's words read as its getopt reads them: a short option that takes a value
+ * ends its cluster (`dmesg -fkern` is `-f kern`, no `-n` in it), `--x=v` and `--x v` give v to
+ * x. Undefined for an unmodelled program.
+ */
+export function scanWords(program: string, args: string[]): ScannedWords | undefined {
   const compiled = COMPILED.get(program);
-  if (compiled === undefined) {
-    const pathLike = args.flatMap(optionValueOrWord);
-    return { files: [], pathLike, writes: NOT_WRITERS.has(program) ? [] : relevantPathLike(pathLike) };
-  }
+  if (compiled === undefined) return undefined;
   const { model, value, file } = compiled;
-  const out: FileWords = { files: [], pathLike: [], writes: [] };
-  // GNU getopt_long takes an unambiguous prefix (`--out=x` is `--output=x`); any prefix counts here.
-  const writes = (flag: string): boolean => (model.writes ?? []).some((f) => f === flag || (flag.length >= 3 && f.startsWith(flag)));
-  const fileOf = (flag: string, v: string): void => {
-    out.files.push(v);
-    if (writes(flag)) out.writes.push(v);
-  };
-  const take = (flag: string, v: string | undefined): void => {
-    if (v === undefined) return;
-    if (file.has(flag)) fileOf(flag, v);
-  };
-  const operands: string[] = [];
+  const out: ScannedWords = { options: [], operands: [], stray: [] };
+  const fileAbbreviation = (name: string): boolean => name.length >= 3 && [...file].some((f) => f.startsWith(name));
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (w === '--') {
-      operands.push(...args.slice(i + 1));
+      out.operands.push(...args.slice(i + 1));
       break;
     }
     if (w.startsWith('--')) {
       const eq = w.indexOf('=');
       const name = eq < 0 ? w : w.slice(0, eq);
-      if (eq >= 0) {
-        if (file.has(name) || (name.length >= 3 && [...file].some((f) => f.startsWith(name)))) fileOf(name, w.slice(eq + 1));
-        else if (!value.has(name)) out.pathLike.push(w.slice(eq + 1));
-      } else if (value.has(name)) take(name, args[++i]);
-      else if (name.length >= 3 && [...file].some((f) => f.startsWith(name))) {
-        // An abbreviation (`--fi X`) of an option whose value is a file: X is that file; it stays an operand too, generously.
-        if (args[i + 1] !== undefined) fileOf(name, args[i + 1] as string);
-      }
+      if (eq >= 0) out.options.push({ flag: name, value: w.slice(eq + 1) });
+      else if (value.has(name)) out.options.push({ flag: name, value: args[++i] });
+      // An abbreviation (`--fi X`) of an option whose value is a file: X is that file; it stays an operand too, generously.
+      else if (fileAbbreviation(name)) out.options.push({ flag: name, value: args[i + 1], abbreviated: true });
+      else out.options.push({ flag: name });
       continue;
     }
     if (w.startsWith('-') && w.length > 1) {
+      // Programs whose options are whole words (xxd's `-ps`, `-cols 8`): a listed one takes the next word.
+      if (model.wholeWords === true) {
+        out.options.push(value.has(w) ? { flag: w, value: args[++i] } : { flag: w });
+        continue;
+      }
       for (let k = 1; k < w.length; k++) {
         const flag = `-${w[k] as string}`;
         if (value.has(flag)) {
-          take(flag, k + 1 < w.length ? w.slice(k + 1) : args[++i]);
+          out.options.push({ flag, value: k + 1 < w.length ? w.slice(k + 1) : args[++i] });
           break;
         }
         if (!/[A-Za-z0-9]/.test(w[k] as string)) {
-          out.pathLike.push(w.slice(k));
+          out.stray.push(w.slice(k));
           break;
         }
+        out.options.push({ flag });
       }
       continue;
     }
-    operands.push(w);
+    out.operands.push(w);
   }
+  return out;
+}
+
+/** Split a command's words into file operands and other path-like words. */
+export function fileWords(program: string, args: string[]): FileWords {
+  if (program === 'find') return findWords(args);
+  if (program === 'tar') return tarWords(args);
+  const scanned = scanWords(program, args);
+  const compiled = COMPILED.get(program);
+  if (scanned === undefined || compiled === undefined) {
+    const pathLike = args.flatMap(optionValueOrWord);
+    return { files: [], pathLike, writes: NOT_WRITERS.has(program) ? [] : relevantPathLike(pathLike) };
+  }
+  const { model, value, file } = compiled;
+  const out: FileWords = { files: [], pathLike: [...scanned.stray], writes: [] };
+  // GNU getopt_long takes an unambiguous prefix (`--out=x` is `--output=x`); any prefix counts here.
+  const prefixOf = (flag: string, list: readonly string[]): boolean => list.some((f) => f === flag || (flag.length >= 3 && f.startsWith(flag)));
+  for (const o of scanned.options) {
+    if (o.value === undefined) continue;
+    const isFile = file.has(o.flag) || (o.flag.startsWith('--') && prefixOf(o.flag, [...file]));
+    if (isFile) {
+      out.files.push(o.value);
+      if (prefixOf(o.flag, model.writes ?? [])) out.writes.push(o.value);
+    } else if (!value.has(o.flag)) out.pathLike.push(o.value);
+  }
+  const operands = [...scanned.operands];
   if (model.leadingText !== undefined && findFlag(program, args, model.leadingText) === null) operands.shift();
   if (operands.length === 0 && model.cwd?.(args) === true) operands.push('.');
   for (const at of model.writeOperands ?? []) if (operands[at] !== undefined && operands[at] !== '-') out.writes.push(operands[at] as string);
+  for (const w of model.writesWith ?? []) {
+    if (findFlag(program, args, w.flags) === null) continue;
+    const written = w.writes === 'operands' ? operands.filter((o) => o !== '-') : [w.writes];
+    out.writes.push(...written);
+    // A write no word names is in a folder no prefix holds: with paths: it is refused as relative.
+    if (w.writes !== 'operands') out.files.push(w.writes);
+  }
   if (model.operands === 'pathLike') out.pathLike.push(...operands);
   else if (model.operands !== 'none') out.files.push(...operands.filter((o) => o !== '-'));
   return out;
 }
 
 /**
- * Programs people grant for reading whose option or operand writes a file (`sort -o`, `uniq IN
- * OUT`, `journalctl --cursor-file`). Why apart from writers such as `tee` or `cp`: a grant of
+ * Programs people grant for reading whose option or operand writes a file (`sort -o`/`-T DIR`,
+ * `uniq IN OUT`, `journalctl --cursor-file`, `xxd IN OUT`, `file -C`, `yq -i`). Why apart from
+ * writers such as `tee` or `cp`: a grant of
  * sort reads as read-only, yet `echo CMD | sort -o /home/app/.bashrc` plants a command the login
  * shell runs on the next call. Without `paths:` to bound it, the write is not in the grant.
  */
-const READERS_THAT_WRITE: ReadonlySet<string> = new Set(['sort', 'uniq', 'journalctl']);
+const READERS_THAT_WRITE: ReadonlySet<string> = new Set(['sort', 'uniq', 'journalctl', 'xxd', 'file', 'yq']);
 
 /** The first file a reading program writes (READERS_THAT_WRITE), or undefined; at once for any other program. */
 export function readerWrite(program: string, args: string[]): string | undefined {
