@@ -80,17 +80,20 @@ export class WardenError extends Error {
   }
 }
 
-const SECRETISH: RegExp[] = [
-  // user:password@ in URLs
-  /([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s@/]*@/gi,
-  // password=... in key/value strings
-  /((?:password|passwd|pwd|secret|token)\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;]+)/gi,
+const SECRETISH: [RegExp, string][] = [
+  // user:password@ in URLs, up to the last @ of the authority: a password may hold a raw @ (the
+  // URL parser takes the last one), and `postgres://app:p@ss@db` showed `ss` before.
+  [/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/]*@/gi, '$1***@'],
+  // password=... in key/value strings, and "password":"..." in JSON quoted in a message
+  [/((?:password|passwd|pwd|secret|token)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;]+)/gi, '$1***'],
+  // An Authorization header's credential (a word of 16 or more, so "bearer token rejected" stays)
+  [/(\bbearer\s+)[A-Za-z0-9._~+/=-]{16,}/gi, '$1***'],
 ];
 
 /** Scrub credential-looking fragments from a message before it can travel anywhere. */
 export function safeMessage(message: string): string {
   let out = message;
-  for (const re of SECRETISH) out = out.replace(re, '$1***');
+  for (const [re, to] of SECRETISH) out = out.replace(re, to);
   return out;
 }
 

@@ -9,7 +9,7 @@
  */
 import type { ApprovalView } from './review-api.js';
 import { callPreview, type CallPreview } from './preview.js';
-import { reviewable } from './reviewable.js';
+import { reviewable, visibleJson } from './reviewable.js';
 import { combinationLine, requesterLabel } from './views.js';
 import { signedHeaders, webhookKey, webhookMessageId } from './webhook-signing.js';
 
@@ -213,7 +213,9 @@ export function createWebhookNotifier(opts: NotifierOptions = {}): Notifier {
         log('warn', 'approval webhook: the notice could not be masked; it was not sent', { event: given.event });
         return;
       }
-      const body = JSON.stringify(spec.format === 'slack' ? slackBody(notice) : jsonBody(notice));
+      // Hidden characters in `approval` and `call` (exact for machines) as JSON \uXXXX escapes: the same
+      // values once parsed, but a receiver that logs or relays the raw body shows no bidi override or C1 control.
+      const body = visibleJson(spec.format === 'slack' ? slackBody(notice) : jsonBody(notice));
       const before = queues.get(spec.webhook) ?? Promise.resolve();
       const p = before.then(() => deliver(spec, body, notice.event)).catch(() => undefined);
       queues.set(spec.webhook, p);

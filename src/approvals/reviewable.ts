@@ -36,6 +36,24 @@ export function showHidden(s: string): string {
   return s.replace(HIDDEN, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
+/** A hidden character as JSON escapes (two for a code point past U+FFFF: a surrogate pair). */
+function jsonEscape(c: string): string {
+  let out = '';
+  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
+
+/**
+ * JSON.stringify, with every character showHidden escapes written as a JSON \uXXXX escape.
+ * Why: JSON.stringify leaves DEL, C1 controls (U+009B is a CSI to many terminals), bidi overrides,
+ * zero-width and line separators raw, so `--json` output, an export, a log line or a webhook body
+ * read in a terminal or relayed to chat could still reorder or hide text. The escapes parse back
+ * to the exact same value, so machines lose nothing.
+ */
+export function visibleJson(v: unknown, space?: number, replacer?: (this: unknown, key: string, value: unknown) => unknown): string {
+  return (JSON.stringify(v, replacer, space) ?? 'null').replace(HIDDEN, jsonEscape);
+}
+
 /** One value for a line of text: strings as they are, anything else as JSON, both made reviewable. */
 export function reviewableValue(v: unknown): string {
   return reviewable(typeof v === 'string' ? v : (JSON.stringify(v) ?? String(v)));

@@ -22,12 +22,15 @@ import { webhookMask } from '../server/policy-scanner.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
 import { usage } from './usage.js';
+import { jsonDoc, stderrLine, stdoutLine } from './terminal-out.js';
 
 const STATES = APPROVAL_STATES;
 
 // Human output goes to a terminal, which obeys escape sequences and carriage returns: every text
 // that came from an agent, a token or another reviewer is printed through `r` (reviewable), so it
-// cannot rewrite what the reviewer reads. --json prints the exact text (JSON escapes controls).
+// cannot rewrite what the reviewer reads. --json prints the exact text, every hidden character as a
+// JSON \uXXXX escape (jsonDoc); and whatever else reaches the terminal (an error quoting a requester's
+// name, a token's subject) passes stdoutLine/stderrLine, which show hidden characters escaped.
 function line(v: ApprovalView): string {
   const got = v.decisions.filter((d) => d.decision === 'approve').length;
   const part = v.combination ? ` (${v.combination.part} of ${v.combination.of})` : '';
@@ -111,8 +114,8 @@ function reviewerSource(p: Principal): string {
 
 /** Run `warden approvals SUBCOMMAND ...`; resolves to the exit code (0 ok, 1 refused or failed, 2 usage). */
 export async function runApprovalsCommand(argv: string[]): Promise<number> {
-  const out = (s: string) => process.stdout.write(s.endsWith('\n') ? s : s + '\n');
-  const err = (s: string) => process.stderr.write(s.endsWith('\n') ? s : s + '\n');
+  const out = stdoutLine;
+  const err = stderrLine;
   let store: WardenStore | undefined;
   try {
     const a = parseArgs(argv, ['config=', 'json', 'comment=', 'as=', 'groups=', 'token=', 'state=', 'limit=']);
@@ -144,23 +147,23 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
 
     if (sub === 'list') {
       const items = await svc.list({ ...(state ? { state: state as ApprovalView['state'] } : {}), limit });
-      if (json) out(JSON.stringify(items));
+      if (json) out(jsonDoc(items));
       else out(items.length ? ['ID\tSTATE\tREQUESTER\tTOOL\tCONNECTION\tAPPROVALS\tCREATED\tEXPIRES\tSUMMARY', ...items.map(line)].join('\n') : '(no approval requests)');
       return 0;
     }
     if (sub === 'show') {
       const v = await svc.get(id!);
       if (!v) {
-        err(`warden: no approval request ${id}`);
+        err(`warden: no approval request ${JSON.stringify(id)}`);
         return 1;
       }
-      out(json ? JSON.stringify(v) : approvalDetails(v));
+      out(json ? jsonDoc(v) : approvalDetails(v));
       return 0;
     }
     const reviewer = await reviewerFrom(a.flags, config, err);
     const comment = typeof a.flags.comment === 'string' ? a.flags.comment : undefined;
     const v = sub === 'approve' ? await svc.approve(id!, reviewer, comment) : await svc.deny(id!, reviewer, comment);
-    out(json ? JSON.stringify(v) : `${sub === 'approve' ? 'approved' : 'denied'} by ${reviewer.subject} (${reviewerSource(reviewer)}): approval ${v.id} is now ${v.state}`);
+    out(json ? jsonDoc(v) : `${sub === 'approve' ? 'approved' : 'denied'} by ${r(reviewer.subject).replace(/\s+/g, ' ')} (${reviewerSource(reviewer)}): approval ${r(v.id)} is now ${v.state}`);
     await notifier.drain(10_000);
     return 0;
   } catch (e) {

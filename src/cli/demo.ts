@@ -18,6 +18,7 @@ import { runTranscriptsCommand } from './transcripts-command.js';
 import { startStandaloneUi } from './ui-serve.js';
 import { createApprovalService } from '../approvals/index.js';
 import type { UiStore } from '../ui/index.js';
+import { jsonDoc, stderrLine, stdoutLine } from './terminal-out.js';
 
 const SEED = `
 CREATE TABLE users (id serial PRIMARY KEY, name text NOT NULL, email text, ssn text);
@@ -129,7 +130,8 @@ const BIN = fileURLToPath(new URL('../../../bin/warden.js', import.meta.url));
 
 /** Run the demo. */
 export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
-  const out = (s: string) => process.stdout.write(s + '\n');
+  // Each line ends with a newline of its own (a trailing '\n' in `s` is a blank line); hidden characters shown escaped.
+  const out = (s: string) => stdoutLine(s + '\n');
   const keepAt = typeof a.flags.config === 'string' ? resolve(a.flags.config) : null;
   const dir = keepAt ? dirname(keepAt) : mkdtempSync(join(tmpdir(), 'warden-demo-'));
   const configPath = keepAt ? writeDemoConfig(dir, basename(keepAt)) : writeDemoConfig(dir);
@@ -143,7 +145,7 @@ export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
       };
       out(`Warden ${version} demo is serving. Embedded PostgreSQL on ${db.url.replace(/:[^:@/]*@/, ':***@')}`);
       out(`Config: ${configPath}\n\nPaste this into your MCP client's configuration (Claude Desktop: claude_desktop_config.json):\n`);
-      out(JSON.stringify(snippet, null, 2));
+      out(jsonDoc(snippet, 2));
       // The reviewer UI reads the same transcript file the agent's Warden process writes.
       const store = openSqliteStore(join(dir, 'warden.db'));
       const ui = await startStandaloneUi({ store: store as unknown as UiStore, approvals: createApprovalService(store.approvals) }, { host: '127.0.0.1', port: 0 });
@@ -209,7 +211,7 @@ export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
       say('── The transcript of this session (warden transcripts show):');
       const sessions = await store.listSessions({ limit: 1 });
       const id = sessions[0]?.id;
-      if (id && human) await runTranscriptsCommand(['show', id], { store, json: false, out, err: (s) => process.stderr.write(s + '\n') });
+      if (id && human) await runTranscriptsCommand(['show', id], { store, json: false, out, err: stderrLine });
       const v = await store.verify();
       say(`\nhash chain: ${v.ok ? 'intact' : 'BROKEN'} (${v.records} records)`);
       doc.transcript = { session_id: id ?? null, chain_intact: v.ok, records: v.records };
@@ -217,7 +219,7 @@ export async function runDemo(a: ParsedArgs, version: string): Promise<number> {
       await store.close();
     }
     if (human) out(`\nNext: \`npx warden demo --serve\` to connect your own agent; see README.md for configuration.`);
-    else out(JSON.stringify({ ...doc, ok: failures === 0 }, null, 2));
+    else out(jsonDoc({ ...doc, ok: failures === 0 }, 2));
     return failures ? 1 : 0;
   } finally {
     await db.stop().catch(() => undefined);

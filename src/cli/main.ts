@@ -11,6 +11,7 @@ import { WardenError } from '../errors.js';
 import { parseArgs, UsageError } from './args.js';
 import { exitCode, handleClosedOutput } from './closed-output.js';
 import { helpFor, helpRequested, isCommand, summary, usage } from './usage.js';
+import { stderrLine } from './terminal-out.js';
 
 /** The package version, for the MCP server info and --version. */
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -81,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     return await run(cmd, rest);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    process.stderr.write(`warden: ${e.message}\n\n${isCommand(cmd) ? usage(cmd) + '\n' : HELP}`);
+    stderrLine(`warden: ${e.message}\n\n${isCommand(cmd) ? usage(cmd) + '\n' : HELP}`);
     return 2;
   }
 }
@@ -94,11 +95,11 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (e instanceof ConfigError) {
-      process.stderr.write(`warden: configuration error\n${e.message}\n`);
+      stderrLine(`warden: configuration error\n${e.message}`);
     } else if (e instanceof WardenError) {
-      process.stderr.write(`warden: ${e.code}: ${e.message}\n`);
+      stderrLine(`warden: ${e.code}: ${e.message}`);
     } else {
-      process.stderr.write(`warden: ${(e as Error)?.stack ?? String(e)}\n`);
+      stderrLine(`warden: ${(e as Error)?.stack ?? String(e)}`);
     }
     process.exitCode = exitCode(1);
   },

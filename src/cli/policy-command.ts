@@ -19,6 +19,7 @@ import { findTestFiles, formatResults, loadTestCases, runTestCases } from '../po
 import { generateSchemas, type SchemaSet } from '../policy/json-schema.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { jsonDoc, stderrLine, stdoutLine } from './terminal-out.js';
 
 /** Tools Warden adds itself; rules do not govern them. */
 const BUILTINS = ['list_connections', 'approval_status', 'explain_call'];
@@ -34,7 +35,7 @@ function load(a: ParsedArgs): Loaded {
 }
 
 function printProblems(problems: ConfigProblem[]): void {
-  for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
+  for (const p of problems) stderrLine(formatProblem(p));
 }
 
 /** Parse a subcommand's arguments: known flags, at most `max` positionals (usage errors, before the config is read). */
@@ -64,7 +65,7 @@ export async function runPolicyCommand(argv: string[]): Promise<number> {
     }
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    if (rest.includes('--json')) process.stdout.write(JSON.stringify({ ok: false, problems: e.problems }, null, 2) + '\n');
+    if (rest.includes('--json')) stdoutLine(jsonDoc({ ok: false, problems: e.problems }, 2));
     printProblems(e.problems);
     return 1;
   }
@@ -88,9 +89,9 @@ function check(a: ParsedArgs): number {
   const warnings = problems.length - errors;
   const ok = errors === 0 && !(a.flags.strict && warnings > 0);
   if (a.flags.json) {
-    process.stdout.write(JSON.stringify({ ok, config: config.file, files: policy.files, rules: policy.rules.length, policy_version: policy.version, errors, warnings, problems }, null, 2) + '\n');
+    stdoutLine(jsonDoc({ ok, config: config.file, files: policy.files, rules: policy.rules.length, policy_version: policy.version, errors, warnings, problems }, 2));
   } else {
-    process.stdout.write(`${ok ? 'ok' : 'FAILED'}: ${policy.rules.length} rules in ${policy.files.length} policy files (policy version ${policy.version}); ${errors} errors, ${warnings} warnings\n`);
+    stdoutLine(`${ok ? 'ok' : 'FAILED'}: ${policy.rules.length} rules in ${policy.files.length} policy files (policy version ${policy.version}); ${errors} errors, ${warnings} warnings`);
   }
   printProblems(problems);
   return ok ? 0 : 1;
@@ -129,11 +130,11 @@ async function test(a: ParsedArgs): Promise<number> {
       policy_version: policy.version,
       results: results.map((r) => ({ file: r.file, line: r.line, name: r.name, passed: r.passed, failures: r.failures, effect: r.report.decision.effect, rule_ids: r.report.decision.rule_ids })),
     };
-    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    stdoutLine(jsonDoc(doc, 2));
   } else {
-    process.stdout.write(formatResults(results, process.cwd(), performance.now() - t0));
+    stdoutLine(formatResults(results, process.cwd(), performance.now() - t0));
   }
-  if (results.length === 0) process.stderr.write(`warden: no test cases found in ${dir}\n`);
+  if (results.length === 0) stderrLine(`warden: no test cases found in ${dir}`);
   return failed === 0 && results.length > 0 ? 0 : 1;
 }
 
@@ -161,7 +162,7 @@ async function explain(a: ParsedArgs): Promise<number> {
   const principal = { subject: a.flags.as, groups, claims: withActors, authMethod: 'local' as const };
   const tools = offlineFamilies(families, config.connections).flatMap((f) => f.tools);
   const report = await explainCall({ policy, tools, connections: config.connections }, principal, a.flags.tool, args);
-  process.stdout.write(a.flags.json ? JSON.stringify({ ...report, policy_version: policy.version }, null, 2) + '\n' : formatExplain(report));
+  stdoutLine(a.flags.json ? jsonDoc({ ...report, policy_version: policy.version }, 2) : formatExplain(report));
   return 0;
 }
 
@@ -170,6 +171,6 @@ function schema(a: ParsedArgs): number {
   const names: Record<string, keyof SchemaSet> = { warden: 'warden.schema.json', policy: 'policy.schema.json', test: 'policy-test.schema.json' };
   const name = names[which];
   if (!name) throw new UsageError(`schema: expected warden, policy or test, not "${which}"`);
-  process.stdout.write(JSON.stringify(generateSchemas(families)[name], null, 2) + '\n');
+  stdoutLine(jsonDoc(generateSchemas(families)[name], 2));
   return 0;
 }

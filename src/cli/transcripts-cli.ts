@@ -8,6 +8,7 @@ import type { WardenStore } from '../recorder/index.js';
 import { UsageError } from './args.js';
 import { outputClosed } from './closed-output.js';
 import { runTranscriptsCommand } from './transcripts-command.js';
+import { stderrLine, stdoutLine } from './terminal-out.js';
 
 /** Run `warden transcripts SUBCOMMAND` against the store of --config. */
 export async function runTranscriptsCli(argv: string[]): Promise<number> {
@@ -39,8 +40,9 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
     return await runTranscriptsCommand(rest, {
       store: open,
       json,
-      out: (s) => process.stdout.write(s.endsWith('\n') ? s : s + '\n'),
-      err: (s) => process.stderr.write(s.endsWith('\n') ? s : s + '\n'),
+      // Hidden characters shown escaped at the write, whatever path the text took (terminal-out.ts).
+      out: stdoutLine,
+      err: stderrLine,
       // The reader of stdout left: replay --follow and export stop.
       signal: outputClosed,
     });

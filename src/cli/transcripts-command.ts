@@ -7,8 +7,9 @@ import type { ChainRecord, SessionFilter, TranscriptStore } from '../recorder/ty
 import { ConfigError } from '../config/yaml-source.js';
 import { options, storeOf, UsageError } from './transcripts-options.js';
 import { usage } from './usage.js';
+import { jsonDoc } from './terminal-out.js';
 import { head, verify } from './transcripts-verify.js';
-import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, oneLine, table } from './transcripts-format.js';
+import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, lookalikeLine, oneLine, table } from './transcripts-format.js';
 
 /** What the command needs from its caller; why: tests pass a store and capture output. */
 export interface TranscriptsIo {
@@ -75,7 +76,7 @@ async function list(args: string[], io: TranscriptsIo, json: boolean): Promise<n
   }
   const sessions = await (await storeOf(io)).listSessions(f);
   if (json) {
-    io.out(JSON.stringify(sessions));
+    io.out(jsonDoc(sessions));
     return 0;
   }
   if (sessions.length === 0) {
@@ -100,7 +101,7 @@ async function show(args: string[], io: TranscriptsIo, json: boolean): Promise<n
     return 1;
   }
   if (json) {
-    io.out(JSON.stringify(got));
+    io.out(jsonDoc(got));
     return 0;
   }
   const s = got.session;
@@ -112,6 +113,9 @@ async function show(args: string[], io: TranscriptsIo, json: boolean): Promise<n
     `ended      ${s.endedAt ?? 'still open'}`,
     `calls      ${s.callCount}`,
   ];
+  // Look-alike words anywhere in the session (whole statements, not only the cut summaries).
+  const warn = lookalikeLine('warning    ', s.principal.subject, ...s.principal.groups, clientOf(s), ...got.calls.flatMap((c) => [c.connection ?? '', c.factsSummary ?? '', JSON.stringify(c.args) ?? '']));
+  if (warn) header.push(warn);
   const rows = got.calls.map((c) => [
     timeOf(c.startedAt), s.principal.subject, c.tool, c.connection ?? '-', c.decision,
     c.ruleIds.join(',') || '-', statusOf(c), c.outcome ? duration(c.outcome.durationMs) : '-', summaryOf(c),
@@ -132,7 +136,7 @@ function dateOpt(v: string | undefined, name: string): string | undefined {
 
 /** One export line; the schema is documented in docs/transcripts.md (stable: fields are only ever added). */
 function exportLine(r: ChainRecord): string {
-  return JSON.stringify(exportObject(r));
+  return jsonDoc(exportObject(r));
 }
 
 function exportObject(r: ChainRecord): Record<string, unknown> {
@@ -172,7 +176,7 @@ async function purge(args: string[], io: TranscriptsIo, json: boolean): Promise<
   const store = await storeOf(io);
   if (!store.purge) throw new UsageError('this store does not support retention');
   const r = await store.purge(before);
-  if (json) io.out(JSON.stringify(r));
+  if (json) io.out(jsonDoc(r));
   else if (r.cutSeq === 0) io.out(`nothing to purge before ${before}`);
   else io.out(`purged ${r.sessions} sessions, ${r.calls} calls, ${r.records} records (up to record ${r.cutSeq}); checkpoint record ${r.checkpointSeq}`);
   return 0;
@@ -197,7 +201,7 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
   const tools = new Map<string, string>();
   const records: Record<string, unknown>[] = [];
   const done = () => {
-    if (json) io.out(JSON.stringify({ session_id: id, subject: who, records }, null, 2));
+    if (json) io.out(jsonDoc({ session_id: id, subject: who, records }, 2));
     return 0;
   };
   let after = 0;
@@ -209,7 +213,12 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
     for (const r of page) {
       after = r.seq;
       if (json) records.push(exportObject(r));
-      else io.out(oneLine(timelineLine(r, who, tools)));
+      else {
+        const line = timelineLine(r, who, tools);
+        io.out(oneLine(line));
+        const warn = lookalikeLine(' '.repeat(14), line);
+        if (warn) io.out(oneLine(warn));
+      }
       if (r.kind === 'session_close') closed = true;
     }
     if (page.length === 500) continue;

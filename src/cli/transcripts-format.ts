@@ -4,7 +4,7 @@
  * reaches the reviewer's terminal.
  */
 import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
-import { showHidden } from '../approvals/reviewable.js';
+import { lookalikeWarning, reviewable, showHidden } from '../approvals/reviewable.js';
 
 /** One replay line: time, principal, what happened. */
 export function timelineLine(r: ChainRecord, who: string, tools: Map<string, string>): string {
@@ -18,7 +18,7 @@ export function timelineLine(r: ChainRecord, who: string, tools: Map<string, str
     case 'call_intent': {
       tools.set(String(b.id), String(b.tool));
       const rules = (b.ruleIds as string[] | undefined)?.join(',') || '-';
-      return `${t}  ${who}  -> ${b.tool}${b.connection ? ` @${b.connection}` : ''}  ${cut(b.factsSummary ?? JSON.stringify(b.args), 100)}  [${b.decision}: ${rules}]`;
+      return `${t}  ${who}  -> ${b.tool}${b.connection ? ` @${b.connection}` : ''}  ${cut(reviewable(b.factsSummary ?? JSON.stringify(b.args) ?? ''), 100)}  [${b.decision}: ${rules}]`;
     }
     case 'call_outcome': {
       const res = b.result === null || b.result === undefined ? '' : `  ${cut(JSON.stringify(b.result), 120)}`;
@@ -49,9 +49,13 @@ export function statusOf(c: CallRecord): string {
   return c.outcome.errorCode ? `${c.outcome.status} ${c.outcome.errorCode}` : c.outcome.status;
 }
 
-/** What the call did, in one table cell: the parser's summary, else the arguments. */
+/**
+ * What the call did, in one table cell: the parser's summary, else the arguments. Runs of 4 or
+ * more spaces or tabs are counted (reviewable) before the cut, so `SELECT 1`, 200 spaces and
+ * `OR true` shows the `OR true` instead of cutting it off behind the blanks.
+ */
 export function summaryOf(c: CallRecord): string {
-  const s = c.factsSummary ?? JSON.stringify(c.args) ?? '';
+  const s = reviewable(c.factsSummary ?? JSON.stringify(c.args) ?? '');
   return s.length > 80 ? s.slice(0, 79) + '…' : s;
 }
 
@@ -84,6 +88,16 @@ export function clean(s: string): string {
  */
 export function oneLine(s: string): string {
   return clean(s).replace(/\n/g, '\\n');
+}
+
+/**
+ * The look-alike warning for the raw texts a view prints (`uѕers` with a Cyrillic ѕ names another
+ * table), prefixed by `lead`; null when there are none. Why: `approvals show` and the UI flag such
+ * words (approvals/reviewable.ts), and a reviewer replaying what ran must be told the same.
+ */
+export function lookalikeLine(lead: string, ...texts: string[]): string | null {
+  const w = lookalikeWarning(...texts);
+  return w ? lead + w : null;
 }
 
 /** A plain-text table with padded columns; cells are cleaned and kept on one line. */

@@ -10,6 +10,7 @@ import { formatAnchor, parseAnchor } from '../recorder/verify-anchors.js';
 import type { HeadAnchor, VerifyResult } from '../recorder/types.js';
 import type { TranscriptsIo } from './transcripts-command.js';
 import { clean } from './transcripts-format.js';
+import { jsonDoc } from './terminal-out.js';
 import { options, seqOpt, storeOf, UsageError } from './transcripts-options.js';
 
 /** `verify [--from N --to N] [--strict] [--expect-head SEQ:HASH]... [--expect-head-file FILE] [--json]`. */
@@ -37,7 +38,7 @@ export async function verify(args: string[], io: TranscriptsIo, json: boolean): 
   }
   const tail = strict && v.ok ? unsignedTail(v) : undefined;
   if (tail) v = { ...v, ok: false, firstBroken: tail };
-  if (json) io.out(JSON.stringify(v));
+  if (json) io.out(jsonDoc(v));
   if (v.ok) {
     if (!json) {
       const signed = v.signedHead ? `; signed head ${v.signedHead.seq} (key ${v.signedHead.keyId})${v.unsignedTail ? `, ${v.unsignedTail} newer unsigned` : ''}` : '';
@@ -89,7 +90,7 @@ export async function head(args: string[], io: TranscriptsIo, json: boolean): Pr
   const invalid = h.signedHead === 'malformed' || h.signatureValid === false;
   const bad = invalid || h.stale !== undefined;
   if (json) {
-    io.out(JSON.stringify({
+    io.out(jsonDoc({
       seq: h.head?.seq ?? null, hash: h.head?.hash ?? null, anchor: h.head ? formatAnchor(h.head) : null,
       signedHead: h.signedHead ?? null, ...(h.signatureValid !== undefined ? { signatureValid: h.signatureValid } : {}),
       ...(h.stale !== undefined ? { stale: h.stale } : {}),

@@ -158,7 +158,7 @@ export class SshConnector {
     }
     if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) return new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()} (${e.code})`);
     const own = ssh2OwnMessage(e);
-    if (own === null) this.log('warn', 'ssh handshake failed', { connection: this.conn.name, level: e.level ?? null, message: hostDescription(e) });
+    if (own === null) this.log('warn', 'ssh handshake failed', { connection: this.conn.name, ssh_level: e.level ?? null, message: hostDescription(e) });
     return new WardenError(ErrorCode.BACKEND, `cannot connect to ${this.where()}: ${own ?? `the SSH handshake failed (${e.level === 'protocol' ? 'protocol' : 'handshake'} error; details in Warden's log)`}`);
   }
 
