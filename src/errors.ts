@@ -48,6 +48,12 @@ export const ErrorCode = {
   /** A secret reference could not be resolved. */
   SECRET: 'WARDEN_SECRET',
   /**
+   * `serve` over stdio found that the agent's OS user (the user of the process that started
+   * Warden) is Warden's own, or can read its config, `file:` secrets, store or masking key: a
+   * startup warning, or the refusal to start under `identity.stdio.agent_user: refuse`.
+   */
+  AGENT_HOLDS_KEYS: 'WARDEN_AGENT_HOLDS_KEYS',
+  /**
    * The client cancelled the call (notifications/cancelled) before it ran, or while its statement
    * ran and before it took effect (a write is never committed after a cancel); no result.
    */

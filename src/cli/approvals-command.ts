@@ -4,7 +4,8 @@
  * Reviewers act as a verified identity (`--token JWT` or WARDEN_TOKEN, checked like any other
  * token: signature, issuer, audience, expiry and required_scopes; recorded as `oidc`) or as a local
  * assertion (`--as SUBJECT --groups g1,g2`, recorded as `local`) on the machine that holds the
- * config; giving both `--token` and `--as` is a usage error. The approval rules hold either way: no
+ * config, unless warden.yaml says `approvals: { cli_as: refuse }` (then --as is a usage error naming
+ * WARDEN_UNAUTHENTICATED); giving both `--token` and `--as` is a usage error. The approval rules hold either way: no
  * self-approval, reviewer groups enforced, distinct reviewers counted. A refused decision exits non-zero.
  */
 import { INSUFFICIENT_SCOPE, verifierFromConfig, verifyBearerToken } from '../server/http-verifier.js';
@@ -132,6 +133,10 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
     const json = a.flags.json === true;
     const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), families);
+    // --as is a claim nobody checks; a team that wants every decision verified refuses it (before the store opens).
+    if ((sub === 'approve' || sub === 'deny') && a.flags.as !== undefined && config.approvals.cli_as === 'refuse') {
+      throw new UsageError(`${ErrorCode.UNAUTHENTICATED}: --as is refused here (approvals.cli_as: refuse in ${config.file}): approve and deny need a verified token: --token JWT or WARDEN_TOKEN`);
+    }
     // Decisions fire the rule's webhook: compile the policy to find it (a broken policy only loses the webhook).
     let policy: CompiledPolicy | undefined;
     try {

@@ -47,7 +47,20 @@ export const NAME_LIST_SEPARATORS = /[\s,;]+/u;
 /** `identity:` how principals are known: the stdio subject, or OIDC bearer tokens over HTTP. */
 export const identitySchema = z
   .object({
-    stdio: z.object({ subject: z.string().min(1), groups: z.array(z.string()).default([]) }).strict().optional(),
+    stdio: z
+      .object({
+        // A default, so that `stdio: { agent_user: refuse }` alone is valid (the principal stays local-agent, as with no stdio: block).
+        subject: z.string().min(1).default('local-agent'),
+        groups: z.array(z.string()).default([]),
+        agent_user: z
+          .enum(['warn', 'refuse'])
+          .default('warn')
+          .describe(
+            "What `serve` over stdio does when the agent's OS user (the user of the process that started Warden: the MCP client, or the sudo it ran) is Warden's own, or can read by mode bits the config file, a file: secret or the transcript store, or write the store's folder, or read the masking key. warn (default): one WARDEN_AGENT_HOLDS_KEYS warning naming the paths, and Warden serves. refuse: Warden exits non-zero with WARDEN_AGENT_HOLDS_KEYS. Linux only (/proc); elsewhere, or where the parent process is not visible (Warden is the first process of a container), the check does not run (debug log).",
+          ),
+      })
+      .strict()
+      .optional(),
     oidc: z
       .object({
         issuer: z.string().url(),

@@ -25,6 +25,12 @@ export function fileSecretRefs(config: ServerConfig): { path: (string | number)[
   return out;
 }
 
+/** Where a `file:` reference points: relative paths resolve against the config file's folder, as the resolver reads them. */
+export function secretFilePath(config: Pick<ServerConfig, 'baseDir'>, ref: string): string {
+  const p = ref.slice('file:'.length);
+  return isAbsolute(p) ? p : resolve(config.baseDir, p);
+}
+
 /**
  * A secret file other users may read is a warning (the server reads it and logs the same warning:
  * a Kubernetes Secret volume is 0644 by default, so refusing it would break the common case); one every user may write, or that another
@@ -35,8 +41,7 @@ export function fileSecretRefs(config: ServerConfig): { path: (string | number)[
 export function secretFileProblems(config: ServerConfig, lineOf: (path: (string | number)[]) => number): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   for (const { path, ref } of fileSecretRefs(config)) {
-    const p = ref.slice('file:'.length);
-    const full = isAbsolute(p) ? p : resolve(config.baseDir, p);
+    const full = secretFilePath(config, ref);
     let st: Stats;
     try {
       st = statSync(full);

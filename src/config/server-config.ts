@@ -62,6 +62,17 @@ const baseSchema = z
     // prefault: the default is parsed like a written value (request_timeout is written as a duration).
     http: httpSchema.prefault({ allowed_hosts: [], allowed_origins: [], max_body_bytes: 1024 * 1024, ...DEFAULT_HTTP_LIMITS }),
     rate_limits: rateLimitsSchema.default({}),
+    approvals: z
+      .object({
+        cli_as: z
+          .enum(['allow', 'refuse'])
+          .default('allow')
+          .describe(
+            "Whether `warden approvals approve|deny --as SUBJECT` is accepted. --as is a claim of identity Warden cannot check (whoever can read warden.yaml and write the store can name anyone). allow (default, for existing setups); refuse: approve and deny need a verified OIDC token (--token JWT or WARDEN_TOKEN), and --as is a usage error naming WARDEN_UNAUTHENTICATED.",
+          ),
+      })
+      .strict()
+      .default({ cli_as: 'allow' }),
     responses: z
       .object({
         /**
@@ -105,6 +116,8 @@ export interface ServerConfig {
   policyPatterns: string[];
   /** What a tool result carries on the wire. */
   responses: { structured_content: boolean };
+  /** The reviewer CLI: whether --as (an unchecked identity claim) may approve or deny. */
+  approvals: { cli_as: 'allow' | 'refuse' };
 }
 
 /** Load and validate warden.yaml; throws ConfigError listing every problem with its line. */
@@ -155,6 +168,7 @@ export function loadServerConfig(file: string, families: ToolFamily[], text?: st
     http: value.http,
     rate_limits: value.rate_limits,
     responses: value.responses,
+    approvals: value.approvals,
     policyPatterns: value.policies.map((p) => (isAbsolute(p) ? p : join(baseDir, p))),
   };
 }

@@ -6,8 +6,11 @@
  */
 import type { ServerConfig } from '../config/server-config.js';
 
-/** Keys of ServerConfig a reload applies (or that only say where the file is). */
-const APPLIED = new Set<string>(['file', 'baseDir', 'policyFiles', 'policyPatterns']);
+/**
+ * Keys of ServerConfig a reload applies (or that only say where the file is, or that the server
+ * never uses: `approvals.cli_as` is read by each `warden approvals` run from the file as it is).
+ */
+const APPLIED = new Set<string>(['file', 'baseDir', 'policyFiles', 'policyPatterns', 'approvals']);
 
 /** The top-level warden.yaml sections that differ between the running config and the file now, sorted. */
 export function restartOnlyChanges(running: ServerConfig, next: ServerConfig): string[] {

@@ -9,9 +9,17 @@ import { createConnectionServer, type ConnectionSession } from './mcp-server.js'
 import type { Runtime } from './runtime.js';
 import { log } from './log.js';
 import { verifiedFromToken } from './http-verifier.js';
+import { checkAgentBoundary } from './agent-boundary.js';
 
 /** Serve the runtime on this process's stdin/stdout until stdin closes or stdout fails. */
 export async function serveOverStdio(rt: Runtime, version: string): Promise<void> {
+  // The agent's client started this process: is its OS user kept from Warden's keys? (agent-boundary.ts; start only, stat only)
+  try {
+    checkAgentBoundary(rt.config, log);
+  } catch (e) {
+    await rt.close();
+    throw e;
+  }
   if (process.env.WARDEN_TOKEN && !rt.config.identity.oidc) {
     throw new WardenError(ErrorCode.UNAUTHENTICATED, 'WARDEN_TOKEN is set but identity.oidc is not configured, so the token cannot be verified; refusing to start');
   }

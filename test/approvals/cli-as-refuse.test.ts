@@ -1,0 +1,85 @@
+/**
+ * `approvals.cli_as: refuse` in warden.yaml: `warden approvals approve|deny --as SUBJECT` (an
+ * identity claim Warden cannot check) is a usage error naming WARDEN_UNAUTHENTICATED, and only a
+ * verified token decides. The real CLI as a second process, against the store the server uses.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openSqliteStore } from '../../src/recorder/index.js';
+import { createApprovalService } from '../../src/approvals/index.js';
+import type { Decision } from '../../src/policy/types.js';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import { approvalsCli } from './support.js';
+
+let issuer: OidcIssuer;
+let dir: WardenDir;
+
+const decision: Decision = {
+  effect: 'allow', ruleIds: ['orders-fix'], reason: 'x', trace: [], alternatives: [],
+  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 30 * 60_000, wait: 0, ruleId: 'orders-fix' },
+};
+
+async function pendingRequest(sql: string): Promise<string> {
+  const store = openSqliteStore(dir.dbPath);
+  try {
+    const r = await createApprovalService(store.approvals).gate({
+      callId: `call-${Math.random()}`, sessionId: 's1', principal: { subject: 'sam', groups: ['sre'], claims: {}, authMethod: 'stdio' },
+      tool: 'query_database', connection: 'db', canonicalArgs: { connection: 'db', sql }, decision, factsSummary: sql, signal: new AbortController().signal,
+    });
+    assert.equal(r.granted, false);
+    return (r as { approvalId: string }).approvalId;
+  } finally {
+    await store.close();
+  }
+}
+
+async function stateOf(id: string): Promise<string> {
+  const r = await approvalsCli(['show', id, '--json', '--config', dir.configPath]);
+  assert.equal(r.code, 0, r.err);
+  return (JSON.parse(r.out) as { state: string }).state;
+}
+
+before(async () => {
+  issuer = await startOidcIssuer();
+  dir = writeWardenDir(
+    `transcripts: { store: sqlite:warden.db }
+identity:
+  oidc: { issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups }
+approvals: { cli_as: refuse }
+connections:
+  db: { type: postgres, url: env:UNUSED_URL }
+policies: [policies/*.yaml]
+`,
+    { 'p.yaml': 'rules:\n  - id: orders-fix\n    effect: allow\n    who: { groups: [sre] }\n    tool: query_database\n    on: [db]\n    sql: { statements: [update], write: [public.orders] }\n    approval: { reviewers: { groups: [dba] }, approvals: 1, expires: 30m, wait: 0s }\n' },
+  );
+});
+
+after(async () => {
+  await issuer?.stop();
+  dir?.cleanup();
+});
+
+test('approvals.cli_as: refuse: --as is a coded usage error for approve and deny (WARDEN_TOKEN set or not); the request stays pending', async () => {
+  const id = await pendingRequest('UPDATE orders SET total = 1 WHERE id = 1');
+  const token = await issuer.mint({ sub: 'dora', groups: ['dba'] });
+  for (const [sub, env] of [['approve', {}], ['deny', {}], ['approve', { WARDEN_TOKEN: token }]] as const) {
+    const r = await approvalsCli([sub, id, '--as', 'dana', '--groups', 'dba', '--config', dir.configPath], env);
+    assert.equal(r.code, 2, `${sub}: ${r.out}${r.err}`);
+    assert.match(r.err, /^warden: WARDEN_UNAUTHENTICATED: --as is refused here \(approvals\.cli_as: refuse in .*warden\.yaml\): approve and deny need a verified token: --token JWT or WARDEN_TOKEN/);
+    assert.match(r.err, /usage: warden approvals/, 'the usage follows, as for any usage error');
+    assert.equal(r.out, '');
+    assert.ok(!r.err.includes(token));
+  }
+  assert.equal(await stateOf(id), 'pending');
+  // list and show need no reviewer: unaffected.
+  assert.equal((await approvalsCli(['list', '--config', dir.configPath])).code, 0);
+});
+
+test('approvals.cli_as: refuse: a verified token still approves', async () => {
+  const id = await pendingRequest('UPDATE orders SET total = 2 WHERE id = 2');
+  const r = await approvalsCli(['approve', id, '--token', await issuer.mint({ sub: 'dora', groups: ['dba'] }), '--config', dir.configPath]);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^approved by dora \(token\)/);
+  assert.equal(await stateOf(id), 'approved');
+});
