@@ -7,7 +7,7 @@
 import type { WardenStore } from '../recorder/index.js';
 import { UsageError } from './args.js';
 import { outputClosed } from './closed-output.js';
-import { runTranscriptsCommand } from './transcripts-command.js';
+import { READ_SUBCOMMANDS, runTranscriptsCommand } from './transcripts-command.js';
 import { stderrLine, stdoutLine } from './terminal-out.js';
 
 /** Run `warden transcripts SUBCOMMAND` against the store of --config. */
@@ -33,7 +33,8 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
     ]);
     const config = loadServerConfig(configPath, families);
     const signer = await chainSigner(config);
-    store = await openConfiguredStore(config, signer ? { signer } : {});
+    // Reading subcommands never migrate, sign or write (an auditor's role may hold SELECT only).
+    store = await openConfiguredStore(config, { readOnly: READ_SUBCOMMANDS.has(rest[0] ?? ''), ...(signer ? { signer } : {}) });
     return store;
   };
   try {

@@ -25,6 +25,12 @@ export interface TranscriptsIo {
 
 const USAGE = usage('transcripts');
 
+/**
+ * The subcommands that only read: a PostgreSQL store is opened read-only for them, so an
+ * auditor's role with SELECT alone runs them (docs/transcripts.md). `purge` writes: not here.
+ */
+export const READ_SUBCOMMANDS: ReadonlySet<string> = new Set(['list', 'show', 'verify', 'head', 'export', 'replay']);
+
 /** Run one transcripts subcommand and return the process exit code (0 ok, 1 failure, 2 usage). */
 export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): Promise<number> {
   const json = io.json || args.includes('--json');

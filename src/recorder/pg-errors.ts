@@ -15,9 +15,23 @@ function reasonOf(err: unknown): string {
     return 'database unreachable';
   }
   if (c === '3D000' || c === '28P01' || c === '28000') return 'cannot connect (database or login refused)';
+  if (c === '42501') return deniedReason(msg);
   if (/pool .*ended|Cannot use a pool after calling end/i.test(msg)) return 'store is closed';
   if (err instanceof TypeError && /serialisable/.test(msg)) return msg;
   return c ? `database error ${c}` : 'unexpected error';
+}
+
+/**
+ * A refusal to the store's role, named: row-level security that would hide rows (a read-only
+ * store runs with row_security = off, pg-readonly.ts, so the query fails instead of filtering) or
+ * a missing GRANT. Why: an auditor must be told it cannot read what it is denied, never shown a
+ * partial view. Only the catalog's name of the table is kept from the server's message.
+ */
+function deniedReason(msg: string): string {
+  const rls = /row-level security policy for table "([^"]{1,63})"/.exec(msg)?.[1];
+  if (rls) return `row-level security on ${rls} hides rows from this role: it cannot read what it is denied`;
+  const denied = /permission denied for (table|relation|schema|sequence|function|database) "?([^"\s]{1,63})/.exec(msg);
+  return denied ? `permission denied for ${denied[1]} ${denied[2]} (docs/transcripts.md lists the GRANTs a role needs)` : 'permission denied';
 }
 
 /** Whether a PG error concerns one value (not the connection); why: such a write fails alone in a group commit. */

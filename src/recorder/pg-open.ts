@@ -1,7 +1,7 @@
 /**
  * Opening the PostgreSQL store (pg-store.ts): the pool with the transcript session settings, the
- * schema migration, the first signed head, liveness and the recovery sweep; and the types the
- * server, CLI and UI use for any store.
+ * schema migration, the first signed head, liveness and the recovery sweep (for an auditor, none
+ * of them: pg-readonly.ts); and the types the server, CLI and UI use for any store.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -10,6 +10,7 @@ import type { PgApprovalTables } from './pg-approvals.js';
 import type { RateCounterStore } from './pg-rate-counters.js';
 import { pgStoreError } from './pg-errors.js';
 import { pgMigrate } from './pg-schema.js';
+import { PG_READ_ONLY_SETTINGS, pgCheckReadableSchema } from './pg-readonly.js';
 import { PgStore } from './pg-store.js';
 import type { ChainSigner } from './signing.js';
 import { HeadRefusal, type StoreWarning } from './head-refusal.js';
@@ -41,6 +42,12 @@ export interface PgStoreOptions {
   livenessGraceMs?: number;
   /** Told once when the key holder starts refusing to sign over the chain (head-refusal.ts); the server logs it. */
   onWarning?: StoreWarning;
+  /**
+   * Open for an auditor (pg-readonly.ts): no migration (the schema version checked instead), no
+   * signing, no liveness, no recovery, and every connection read-only with `row_security = off`;
+   * writes fail. Why: `warden transcripts verify|list|...` with a role that has only SELECT.
+   */
+  readOnly?: boolean;
 }
 
 /** The PostgreSQL store with its extras. */
@@ -78,7 +85,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     query_timeout: timeout + 5000,
     // synchronous_commit on whatever the server default: a write returns only once it is in the WAL on disk.
-    options: `-c statement_timeout=${timeout} -c idle_in_transaction_session_timeout=${timeout * 2} -c synchronous_commit=on`,
+    options: `-c statement_timeout=${timeout} -c idle_in_transaction_session_timeout=${timeout * 2} -c synchronous_commit=on${opts.readOnly ? ` ${PG_READ_ONLY_SETTINGS}` : ''}`,
   };
   const pool = new pg.Pool({ ...clientConfig, max: Math.max(2, opts.poolSize ?? 10), idleTimeoutMillis: 30_000 });
   pool.on('error', () => undefined); // an idle connection died; the next checkout opens a new one
@@ -89,11 +96,12 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
   try {
     const c = await pool.connect();
     try {
-      await pgMigrate(c);
+      await (opts.readOnly ? pgCheckReadableSchema(c) : pgMigrate(c));
     } finally {
       c.release();
     }
     store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs, new HeadRefusal(opts.onWarning));
+    if (opts.readOnly) return store; // reads only: nothing to sign, no liveness to hold, no one else's calls to settle
     await store.signIfUnsigned();
     await store.holdLiveness();
     if (opts.recoverInterrupted) {

@@ -117,15 +117,19 @@ export function secretsOf(config: ServerConfig): SecretResolver {
 /** What the store tells of trouble only a write finds (recorder/head-refusal.ts): logged once, reason only. */
 const storeWarning = (msg: string, fields: Record<string, unknown>): void => log('warn', msg, fields);
 
-/** Open the configured transcript store, SQLite or PostgreSQL (chosen by the spec); why: serve and the CLI agree. */
+/**
+ * Open the configured transcript store, SQLite or PostgreSQL (chosen by the spec); why: serve and
+ * the CLI agree. `readOnly`: a PostgreSQL store is opened for reading only (recorder/pg-readonly.ts:
+ * an auditor's role with SELECT alone can verify and read); a SQLite store opens as before.
+ */
 export async function openConfiguredStore(
   config: ServerConfig,
-  opts: { recoverInterrupted?: boolean; signer?: ChainSigner } = {},
+  opts: { recoverInterrupted?: boolean; signer?: ChainSigner; readOnly?: boolean } = {},
 ): Promise<WardenStore> {
   const spec = await resolveStoreSpec(config);
   // A CLI write (purge, an approval) can find the signed head refused too: said on stderr, as serve logs it.
   const onWarning = storeWarning;
-  if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, ...(opts.signer ? { signer: opts.signer } : {}) });
+  if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, readOnly: opts.readOnly === true, ...(opts.signer ? { signer: opts.signer } : {}) });
   const path = storePath({ ...config, transcripts: { ...config.transcripts, store: spec } });
   return openSqliteStore(path, { synchronous: config.transcripts.synchronous, onWarning, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
 }

@@ -1,0 +1,225 @@
+/**
+ * Auditors verify and read a PostgreSQL transcript store with a role that holds only the GRANTs
+ * docs/transcripts.md lists (CONNECT, USAGE on the schema, SELECT on the store's tables; not the
+ * writer's rights): the real `warden transcripts` CLI, as a child process, with that role's URL.
+ * Verify passes on an intact store and fails on a tampered one, list/show/head/export work, and
+ * nothing is written (row counts and pg_stat tuple counters unchanged); row-level security that
+ * hides rows from the auditor is said, not passed; a store the writer never migrated (or migrated
+ * to another version) is a coded "migrate with a writer first" error that creates nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { createPublicKey, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { openPgStore } from '../../src/recorder/index.js';
+import { createChainSigner } from '../../src/recorder/signing.js';
+import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
+import { writeWardenDir } from '../support/warden-process.js';
+import { keyPem } from '../recorder/rollback-fixture.js';
+
+const principal = { subject: 'alice', groups: ['dev'], authMethod: 'oidc' as const };
+const now = () => new Date().toISOString();
+
+/** The auditor GRANTs as docs/transcripts.md prints them (the block after `<!-- auditor-grants -->`). */
+function documentedGrants(db: TestDatabase, role: string): string[] {
+  const doc = readFileSync(join(REPO_ROOT, 'docs', 'transcripts.md'), 'utf8');
+  const block = /<!-- auditor-grants -->\s*```sql\n([\s\S]*?)```/.exec(doc)?.[1];
+  assert.ok(block, 'docs/transcripts.md holds the auditor GRANT block');
+  return block.split('\n').map((l) => l.trim()).filter((l) => /^GRANT /.test(l))
+    .map((l) => l.replace(/\bwarden_auditor\b/g, pg.escapeIdentifier(role)).replace(/ON DATABASE warden\b/, `ON DATABASE ${pg.escapeIdentifier(db.dbName)}`));
+}
+
+interface Audit {
+  db: TestDatabase;
+  /** The auditor role's URL (only the documented GRANTs). */
+  url: string;
+  role: string;
+  sid: string;
+  /** Run `warden transcripts ARGS` as the auditor; the config signs nothing (a public key). */
+  warden(...args: string[]): Promise<{ code: number; out: string; err: string }>;
+}
+
+/** A store written by its writer (one session, one call, signed), and an auditor role with the documented GRANTs. */
+async function withAudit(prefix: string, fn: (a: Audit) => Promise<void>, opts: { migrate?: boolean } = {}): Promise<void> {
+  const db = await createTestDatabase({ prefix });
+  const role = `${db.dbName}_audit`;
+  const password = randomBytes(18).toString('base64url');
+  const pem = keyPem();
+  const wd = writeWardenDir('transcripts: { store: env:WARDEN_AUDIT_STORE, signing_key: file:pub.pem }\nconnections: {}\npolicies: []\n', {});
+  writeFileSync(join(wd.dir, 'pub.pem'), createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString(), { mode: 0o600 });
+  try {
+    await db.query(`GRANT ALL ON SCHEMA public TO ${pg.escapeIdentifier(db.role)}`);
+    const sid = randomUUID();
+    if (opts.migrate !== false) {
+      const s = await openPgStore(db.url, { signer: createChainSigner(pem) });
+      try {
+        await s.openSession({ id: sid, principal, client: { name: 'auditor-test' }, transport: 'http', startedAt: now() });
+        for (const n of [1, 2]) {
+          const id = randomUUID();
+          await s.recordIntent({ id, sessionId: sid, tool: 'query_database', connection: 'analytics', args: { sql: `SELECT ${n}` }, factsSummary: 'read', facts: { n }, decision: 'allow', ruleIds: ['r1'], policyVersion: 'v1', startedAt: now() });
+          await s.recordOutcome(id, { status: 'ok', errorCode: null, result: { rows: [[n]] }, masking: null, durationMs: 1, endedAt: now() });
+        }
+        await s.openSession({ id: randomUUID(), principal: { ...principal, subject: 'mallory' }, client: {}, transport: 'http', startedAt: now() });
+      } finally {
+        await s.close();
+      }
+    }
+    await db.query(`CREATE ROLE ${pg.escapeIdentifier(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD ${pg.escapeLiteral(password)}`);
+    for (const grant of documentedGrants(db, role)) {
+      // A store never migrated has no tables to grant on: the auditor gets CONNECT and USAGE only.
+      if (opts.migrate === false && / ON (?!DATABASE|SCHEMA)/.test(grant)) continue;
+      await db.query(grant);
+    }
+    const u = new URL(db.url);
+    u.username = encodeURIComponent(role);
+    u.password = encodeURIComponent(password);
+    const url = u.toString();
+    const warden = (...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(process.execPath, [WARDEN_BIN, 'transcripts', ...args, '--config', wd.configPath], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', WARDEN_AUDIT_STORE: url } }, (e, out, err) => {
+        resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, out, err });
+      });
+    });
+    await fn({ db, url, role, sid, warden });
+  } finally {
+    wd.cleanup();
+    await db.drop();
+    const server = new URL(db.adminUrl);
+    server.pathname = '/postgres';
+    const c = new pg.Client({ connectionString: server.toString() });
+    await c.connect();
+    await c.query(`DROP ROLE IF EXISTS ${pg.escapeIdentifier(role)}`).finally(() => c.end());
+  }
+}
+
+/**
+ * Every table's row count and the tuple counters PostgreSQL keeps for it (inserts, updates and
+ * deletes, rolled back or not), once the given role's backends have gone (a backend flushes its
+ * counters as it exits). Why both: counts alone miss a write undone or a row replaced.
+ */
+async function writes(db: TestDatabase, role: string): Promise<Record<string, string>> {
+  for (let i = 0; i < 200; i++) {
+    const live = await db.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE usename = $1', [role]);
+    if ((live.rows[0] as { n: number }).n === 0) break;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const c = await db.admin().connect();
+  try {
+    await c.query('SELECT pg_stat_clear_snapshot()');
+    const tables = (await c.query(`SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables ORDER BY relname`)).rows as Array<Record<string, string>>;
+    const out: Record<string, string> = {};
+    for (const t of tables) {
+      const n = (await c.query(`SELECT count(*)::int AS n FROM ${pg.escapeIdentifier(String(t.relname))}`)).rows[0] as { n: number };
+      out[String(t.relname)] = `rows ${n.n} ins ${t.n_tup_ins} upd ${t.n_tup_upd} del ${t.n_tup_del}`;
+    }
+    out['(tables)'] = tables.map((t) => t.relname).join(',');
+    return out;
+  } finally {
+    c.release();
+  }
+}
+
+test('an auditor role with only SELECT verifies, lists, shows, heads and exports a PostgreSQL store, and writes nothing', async () => {
+  await withAudit('pgaudit', async ({ db, role, sid, warden }) => {
+    // The writer's own backends have ended (store closed): their counters are in.
+    await writes(db, db.role);
+    const before = await writes(db, role);
+    const v = await warden('verify');
+    assert.equal(v.code, 0, v.err);
+    assert.match(v.out, /^transcript chain intact: 6 records \(head 6 [0-9a-f]{64}\); signed head 6 \(key /);
+    const strict = await warden('verify', '--strict');
+    assert.equal(strict.code, 0, strict.err);
+    const range = await warden('verify', '--from', '2', '--to', '5');
+    assert.equal(range.code, 0, range.err);
+    const list = await warden('list', '--json');
+    assert.equal(list.code, 0, list.err);
+    assert.deepEqual((JSON.parse(list.out) as Array<{ principal: { subject: string } }>).map((s) => s.principal.subject).sort(), ['alice', 'mallory']);
+    const show = await warden('show', sid);
+    assert.equal(show.code, 0, show.err);
+    assert.match(show.out, /^calls +2$/m);
+    assert.match(show.out, /query_database +analytics +allow/);
+    const head = await warden('head', '--json');
+    assert.equal(head.code, 0, head.err);
+    assert.deepEqual([JSON.parse(head.out).seq, JSON.parse(head.out).signatureValid], [6, true]);
+    const exported = await warden('export');
+    assert.equal(exported.code, 0, exported.err);
+    assert.equal(exported.out.trim().split('\n').length, 6);
+    const replay = await warden('replay', sid);
+    assert.equal(replay.code, 0, replay.err);
+    assert.deepEqual(await writes(db, role), before);
+  });
+});
+
+test('an auditor role verifying a tampered PostgreSQL store is told where the chain broke', async () => {
+  await withAudit('pgaudittamper', async ({ db, warden }) => {
+    // The writer's guard may be off (whoever can alter the table can do that): verify still finds the edit.
+    await db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
+    await db.query(`UPDATE records SET body = replace(body, 'SELECT 2', 'SELECT 3') WHERE kind = 'call_intent' AND body LIKE '%SELECT 2%'`);
+    const v = await warden('verify');
+    assert.equal(v.code, 1);
+    assert.match(v.err, /^transcript chain broken at record 4: hash mismatch: the record was edited$/m);
+    assert.equal(v.out, '');
+  });
+});
+
+test('row-level security hiding rows from the auditor is said by verify and the readers, never passed as a partial view', async () => {
+  await withAudit('pgauditrls', async ({ db, role, warden }) => {
+    // The writer owns the tables, so this policy binds the auditor alone: mallory's session hidden.
+    await db.query(`ALTER TABLE sessions ENABLE ROW LEVEL SECURITY`);
+    await db.query(`CREATE POLICY hide_mallory ON sessions FOR SELECT TO ${pg.escapeIdentifier(role)} USING (subject IS DISTINCT FROM 'mallory')`);
+    for (const args of [['verify'], ['list'], ['verify', '--from', '1', '--to', '2']]) {
+      const r = await warden(...args);
+      assert.equal(r.code, 1, `${args.join(' ')}: ${r.out}`);
+      assert.match(r.err, /row-level security on sessions hides rows from this role: it cannot read what it is denied \(WARDEN_TRANSCRIPT_UNAVAILABLE\)/, args.join(' '));
+      assert.doesNotMatch(r.out, /alice|intact/);
+    }
+    // A policy that hides nothing is still reported, by the schema check (the auditor reads pg_policy too).
+    await db.query(`DROP POLICY hide_mallory ON sessions; ALTER TABLE sessions DISABLE ROW LEVEL SECURITY`);
+    await db.query(`CREATE POLICY dormant ON calls FOR SELECT USING (true)`);
+    const dormant = await warden('verify');
+    assert.equal(dormant.code, 1);
+    assert.match(dormant.err, /schema differs from what the store creates: row-level security policy dormant on calls/);
+  });
+});
+
+test('an auditor on a store the writer never migrated, or migrated to another version, is told to migrate with a writer first, and nothing is created', async () => {
+  await withAudit('pgauditempty', async ({ db, role, warden }) => {
+    const before = await writes(db, role);
+    for (const sub of [['verify'], ['list'], ['head']]) {
+      const r = await warden(...sub);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /no Warden schema.*migrate with a writer first.*\(WARDEN_TRANSCRIPT_UNAVAILABLE\)/, sub.join(' '));
+    }
+    assert.deepEqual(await writes(db, role), before);
+    assert.equal(before['(tables)'], '');
+  }, { migrate: false });
+  await withAudit('pgauditold', async ({ db, warden }) => {
+    await db.query('DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version)');
+    const older = await warden('verify');
+    assert.equal(older.code, 1);
+    assert.match(older.err, /schema version 8, older than the version 9 this Warden reads: migrate with a writer first/);
+    await db.query(`INSERT INTO schema_version (version, applied_at) VALUES (9, 'x'), (10, 'x')`);
+    const newer = await warden('list');
+    assert.equal(newer.code, 1);
+    assert.match(newer.err, /schema version 10, newer than the version 9 this Warden reads: upgrade Warden/);
+  });
+});
+
+test('a read-only PostgreSQL store refuses writes (the server refuses them too) and the auditor cannot purge', async () => {
+  await withAudit('pgauditro', async ({ url, warden }) => {
+    const s = await openPgStore(url, { readOnly: true });
+    try {
+      await assert.rejects(s.openSession({ id: randomUUID(), principal, client: {}, transport: 'http', startedAt: now() }), /transcript store cannot write: read-only/);
+      assert.equal((await s.listSessions()).length, 2);
+    } finally {
+      await s.close();
+    }
+    // purge writes: it opens the writer's way, which this role cannot.
+    const purge = await warden('purge', '--before', '2020-01-01');
+    assert.equal(purge.code, 1);
+    assert.match(purge.err, /transcript store cannot open/);
+  });
+});
