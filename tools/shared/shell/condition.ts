@@ -91,7 +91,8 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
   } else {
     const { files, pathLike, writes, unjudged } = fileWords(p, cmd.args);
     for (const f of files) {
-      if (normalisePath(f) === null) return `${p} file argument '${f}' is not an absolute path.`;
+      // A relative name (`.bashrc`, `authorized_keys`, `.`, `..`) or `~` resolves in the login folder, the remote user's home.
+      if (normalisePath(f) === null) return `${p} file argument '${f}' is not an absolute path: it would resolve in the login folder (the remote user's home), outside ${g.paths.join(', ')}; write an absolute path under them.`;
       if (!underPrefix(f, g.paths)) return `${p} path '${normalisePath(f) ?? f}' is outside ${g.paths.join(', ')}.`;
     }
     if (unjudged !== undefined) return `${unjudged}.`;

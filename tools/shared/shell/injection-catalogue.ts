@@ -61,6 +61,9 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   'apt-config': ['-o', '--option', '-c', '--config-file'],
   dpkg: ['--pre-invoke', '--post-invoke', '--status-logger'],
   zip: ['--unzip-command'],
+  // split --filter=COMMAND pipes each piece to a shell command; install -s runs --strip-program.
+  split: ['--filter'],
+  install: ['--strip-program'],
   // man's pager and browser run through a shell.
   man: ['-P', '--pager', '-H', '--html'],
 };

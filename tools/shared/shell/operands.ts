@@ -3,12 +3,15 @@
  * its prefixes, so the condition must know which words are files, patterns or option values.
  * Modelled programs: their operands are files (absolute and under a prefix), except the
  * pattern/script operand of grep/awk/sed and find's expression; option values are exempt
- * unless the option names a file. Unmodelled programs: every path-like word is checked.
+ * unless the option names a file. Unmodelled programs: every path-like word is checked, so a
+ * bare relative name (`authorized_keys`) passes there: that is why the writers by nature and the
+ * plain readers are modelled too (writer-models.ts; dd and unzip in writer-words.ts).
  */
-import { findFlag } from './flags.js';
-import { COMPILED } from './option-models.js';
+import { findFlag, optionWords } from './flags.js';
+import { COMPILED, type Model } from './option-models.js';
 import { isPathLike } from './paths.js';
 import { tarWords } from './tar-files.js';
+import { ddWords, unzipWords } from './writer-words.js';
 
 /**
  * Words to check: `files` must be absolute and under a prefix; `pathLike` only if path-like.
@@ -58,6 +61,8 @@ export interface ScannedWords {
   options: UsedOption[];
   operands: string[];
   stray: string[];
+  /** How many operands came before a `textAfter` option (jq's `--args`): the later ones are strings. */
+  textFrom?: number;
 }
 
 /**
@@ -80,8 +85,12 @@ export function scanWords(program: string, args: string[]): ScannedWords | undef
     if (w.startsWith('--')) {
       const eq = w.indexOf('=');
       const name = eq < 0 ? w : w.slice(0, eq);
+      if (model.textAfter?.includes(name) === true) out.textFrom ??= out.operands.length;
       if (eq >= 0) out.options.push({ flag: name, value: w.slice(eq + 1) });
-      else if (value.has(name)) out.options.push({ flag: name, value: args[++i] });
+      else if (model.pairs?.includes(name) === true) {
+        out.options.push({ flag: name, value: args[i + 2] }); // NAME, then the value
+        i += 2;
+      } else if (value.has(name)) out.options.push({ flag: name, value: args[++i] });
       // An abbreviation (`--fi X`) of an option whose value is a file: X is that file; it stays an operand too, generously.
       else if (fileAbbreviation(name)) out.options.push({ flag: name, value: args[i + 1], abbreviated: true });
       else out.options.push({ flag: name });
@@ -116,6 +125,8 @@ export function scanWords(program: string, args: string[]): ScannedWords | undef
 export function fileWords(program: string, args: string[]): FileWords {
   if (program === 'find') return findWords(args);
   if (program === 'tar') return tarWords(args);
+  if (program === 'dd') return ddWords(args);
+  if (program === 'unzip') return unzipWords(args);
   const scanned = scanWords(program, args);
   const compiled = COMPILED.get(program);
   if (scanned === undefined || compiled === undefined) {
@@ -134,10 +145,14 @@ export function fileWords(program: string, args: string[]): FileWords {
       if (prefixOf(o.flag, model.writes ?? [])) out.writes.push(o.value);
     } else if (!value.has(o.flag)) out.pathLike.push(o.value);
   }
-  const operands = [...scanned.operands];
-  if (model.leadingText !== undefined && findFlag(program, args, model.leadingText) === null) operands.shift();
+  const leading = model.leadingText !== undefined && findFlag(program, args, model.leadingText) === null &&
+    (model.textOption === undefined || !optionWords(args).some((w) => model.textOption?.test(w) === true));
+  // After jq's --args the operands are strings (the filter may still come first).
+  const operands = scanned.operands.slice(0, scanned.textFrom === undefined ? undefined : Math.max(scanned.textFrom, leading ? 1 : 0));
+  if (leading) operands.shift();
   if (operands.length === 0 && model.cwd?.(args) === true) operands.push('.');
-  for (const at of model.writeOperands ?? []) if (operands[at] !== undefined && operands[at] !== '-') out.writes.push(operands[at] as string);
+  else if (operands.length === 1 && model.cwdWithOne?.(args) === true) operands.push('.');
+  out.writes.push(...writtenOperands(operands, model.writeOperands));
   for (const w of model.writesWith ?? []) {
     if (findFlag(program, args, w.flags) === null) continue;
     const written = w.writes === 'operands' ? operands.filter((o) => o !== '-') : [w.writes];
@@ -148,6 +163,12 @@ export function fileWords(program: string, args: string[]): FileWords {
   if (model.operands === 'pathLike') out.pathLike.push(...operands);
   else if (model.operands !== 'none') out.files.push(...operands.filter((o) => o !== '-'));
   return out;
+}
+
+/** The operands a model says are written (`-` is standard output). */
+function writtenOperands(operands: string[], which: Model['writeOperands']): string[] {
+  const picked = which === 'all' ? operands : which === 'last' ? operands.slice(-1) : (which ?? []).map((at) => operands[at]);
+  return picked.filter((o): o is string => o !== undefined && o !== '-');
 }
 
 /**

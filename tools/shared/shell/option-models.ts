@@ -3,10 +3,12 @@
  * values and operands are files, which of those they write (operands.ts judges them for
  * `paths:` and READERS_THAT_WRITE), and for the inspection tools state-options.ts judges
  * (dmesg, sysctl, mount, ...) which options take a value, so that a value is never read as an
- * option (`dmesg -fkern` is `-f kern`) or an operand (`sysctl -r 'a=b'`).
+ * option (`dmesg -fkern` is `-f kern`) or an operand (`sysctl -r 'a=b'`). The writers by nature
+ * (touch, chmod, cp, ...) and more plain readers (jq, base64, ...) are in writer-models.ts.
  */
 import { findFlag } from './flags.js';
 import { AWKS } from './runners.js';
+import { READER_MODELS, WRITER_MODELS } from './writer-models.js';
 
 /** How one program reads its words. */
 export interface Model {
@@ -16,12 +18,20 @@ export interface Model {
   file?: string[];
   /** Of the file options, the ones whose file is written (`sort -o`). */
   writes?: string[];
-  /** The operands, in order, that are written (`uniq IN OUT`: index 1). */
-  writeOperands?: number[];
+  /** The operands that are written: by index (`uniq IN OUT`: 1), `all` (touch, rm, chmod) or the `last` (cp, ln). */
+  writeOperands?: number[] | 'all' | 'last';
   /** The first operand is a pattern or program text unless one of these flags is present. */
   leadingText?: string[];
   /** With no operands the program works on the current directory (relative: refused). */
   cwd?: (args: string[]) => boolean;
+  /** With one operand it writes into the current directory too (`ln TARGET`, `split FILE`). */
+  cwdWithOne?: (args: string[]) => boolean;
+  /** An option word matching this is the leading text itself (chmod's mode `-w`): then no operand is. */
+  textOption?: RegExp;
+  /** Options of `value` that take two words, NAME and the value (jq's `--arg NAME V`, `--rawfile NAME FILE`). */
+  pairs?: string[];
+  /** After one of these, operands are strings, not files (jq's `--args`); a leading text may still follow. */
+  textAfter?: string[];
   /** Operands that are not files: `none` (date's +FORMAT), `pathLike` (journalctl matches: checked when path-like). */
   operands?: 'none' | 'pathLike';
   /** Options that make it write: a file named by no word (`file -C` writes NAME.mgc in the current folder) or its operands (`yq -i`). */
@@ -132,6 +142,7 @@ const MODELS: Record<string, Model> = {
   umount: { value: ['-t', '-O', '-N', '--types', '--test-opts', '--namespace'], operands: 'pathLike' },
 };
 for (const a of AWKS) if (a !== 'awk') MODELS[a] = MODELS.awk as Model;
+Object.assign(MODELS, WRITER_MODELS, READER_MODELS);
 
 /** A model's option lists as Sets, built once. */
 export interface CompiledModel {

@@ -1,0 +1,96 @@
+/**
+ * End to end (`warden serve`, the real MCP client, a real OpenSSH sshd): writers granted with
+ * `paths: [/var/log, DATA]`. A bare relative name (`touch .bashrc`, `chmod 600 authorized_keys`,
+ * `dd of=.profile`) resolves in the login folder, the remote user's home, where sshd starts the
+ * command: outside every prefix. Writers used to be unmodelled, so only path-like words were
+ * judged and such names ran. Now refused before any session starts, and nothing in the home
+ * changes; absolute writes under the prefixes still run.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
+import { isRoot } from '../support/system-deps.js';
+import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+
+let sshd: Sshd;
+let sw: SshWarden;
+let BASE = '';
+let DATA = '';
+/** The session's current folder: the login user's home (`/` for the dedicated test user). */
+const HOME = isRoot() ? '/' : homedir();
+/** A name no home holds, so its absence after the calls means nothing was written. */
+const FRESH = `warden-rel-${randomBytes(6).toString('hex')}`;
+const NAMES = ['.bashrc', '.profile', 'authorized_keys', '.ssh', FRESH];
+
+/** What each name in the home is now (null: absent), to see that the refused calls changed nothing. */
+const snapshot = () => NAMES.map((n) => (existsSync(join(HOME, n)) ? `${n}:${statSync(join(HOME, n)).mtimeMs}:${statSync(join(HOME, n)).mode}` : `${n}:-`));
+
+before(async () => {
+  sshd = await startSshd();
+  BASE = mkdtempSync(join(tmpdir(), 'wrel-'));
+  chmodSync(BASE, 0o755);
+  DATA = join(BASE, 'data');
+  mkdirSync(DATA);
+  writeFileSync(join(DATA, 'seed'), 'seed\n');
+  for (const p of [BASE, DATA, join(DATA, 'seed')]) chownToLogin(p, sshd);
+  const P = JSON.stringify({ paths: ['/var/log', DATA] });
+  const policy = `
+rules:
+  - id: writers-under-paths
+    effect: allow
+    who: { groups: [sre] }
+    tool: ssh_run
+    on: [web-1]
+    shell:
+      pipelines: true
+      programs: { touch: ${P}, chmod: ${P}, ln: ${P}, mkdir: ${P}, cp: ${P}, tee: ${P}, dd: ${P}, jq: ${P}, echo: {}, pwd: {} }
+`;
+  sw = await startSshWarden(sshd, policy);
+});
+
+after(async () => {
+  await sw?.close();
+  await sshd?.stop();
+  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  rmSync(join(HOME, FRESH), { force: true });
+});
+
+async function ran(command: string): Promise<string> {
+  const r = await sw.run(command);
+  assert.equal(r.isError, false, `${command} must run: ${r.text}`);
+  const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
+  assert.equal(s.exit_code, 0, `${command}: ${s.stderr}`);
+  return s.stdout;
+}
+
+describe('ssh_run: writers under paths: never write a relative name in the login folder', () => {
+  test('the login folder is the login user\'s home: relative names resolve there', async () => {
+    assert.equal(await ran('pwd'), `${HOME}\n`);
+  });
+
+  test('absolute writes under the prefixes still run', async () => {
+    await ran(`touch ${DATA}/made`);
+    await ran(`chmod 600 ${DATA}/made`);
+    await ran(`cp ${DATA}/seed ${DATA}/copy`);
+    assert.equal(statSync(join(DATA, 'made')).mode & 0o777, 0o600);
+    assert.equal(existsSync(join(DATA, 'copy')), true);
+  });
+
+  test('touch .bashrc-style writes are refused before any session; nothing in the home changes', async () => {
+    const before = snapshot();
+    const relative = /is not an absolute path: it would resolve in the login folder \(the remote user's home\).*write an absolute path under them/;
+    for (const command of [
+      `touch ${FRESH}`, 'touch authorized_keys', 'touch .bashrc', 'chmod 600 .bashrc', 'chmod -w authorized_keys', `ln -s ${DATA}/seed .profile`,
+      `ln -s ${DATA}/seed`, 'mkdir .ssh', `cp ${DATA}/seed .bashrc`, `echo 'echo pwned' | tee -a .bashrc`, `dd if=${DATA}/seed of=${FRESH}`,
+      "jq --rawfile s .bashrc -n '$s'",
+    ]) {
+      await sw.refused(command, relative);
+    }
+    assert.equal(existsSync(join(HOME, FRESH)), false, 'the fresh name was never created');
+    assert.deepEqual(snapshot(), before, 'nothing in the login folder changed');
+  });
+});
