@@ -18,6 +18,7 @@ test('a client gone during authentication holds no slot; refusals are logged onc
   const lines: { msg: string; data?: Record<string, unknown> }[] = [];
   const limits = createPrincipalLimits({ maxRequests: 1, maxStreams: 1, log: (_l, msg, data) => void lines.push({ msg, ...(data ? { data } : {}) }) });
   const outcomes: string[] = [];
+  let slowSeen = false;
   const server = createServer((req, res) => {
     // "Authentication" takes 200 ms for requests marked slow-auth: long enough for the client to leave.
     const go = () => {
@@ -25,7 +26,10 @@ test('a client gone during authentication holds no slot; refusals are logged onc
       outcomes.push(ok ? 'admitted' : res.closed ? 'gone' : 'refused');
       if (ok && !req.headers['x-hold']) res.end('ok');
     };
-    if (req.headers['x-slow-auth']) setTimeout(go, 200);
+    if (req.headers['x-slow-auth']) {
+      slowSeen = true;
+      setTimeout(go, 200);
+    }
     else go();
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
@@ -48,7 +52,9 @@ test('a client gone during authentication holds no slot; refusals are logged onc
   };
 
   const gone = send({ 'x-sub': 'alice', 'x-slow-auth': '1', 'content-length': '10' });
-  setTimeout(() => gone.req.destroy(), 50);
+  // The client leaves once the server has its request (a fixed delay could fire first on a loaded machine, and then no request ever arrived).
+  await until(() => slowSeen, 2000, 'the server to receive the slow request');
+  gone.req.destroy();
   await until(() => outcomes.length === 1, 2000, 'the late admission');
   assert.deepEqual(outcomes, ['gone']);
   assert.deepEqual(limits.held(), { requests: 0, streams: 0 }, 'nothing is held for a client that left');
