@@ -38,6 +38,7 @@ function area(p: string): string {
 const ALLOWED: Record<string, (to: string) => boolean> = {
   'src/errors': () => false,
   'src/sql-names': () => false,
+  'src/http-headers': () => false,
   'src/tool-api': (t) => t === 'src/errors' || t === 'src/sql-names',
   'src/config': (t) => ['src/errors', 'src/tool-api', 'src/config'].includes(t),
   'src/policy': (t) => ['src/errors', 'src/tool-api', 'src/sql-names', 'src/config', 'src/policy'].includes(t),
@@ -46,7 +47,7 @@ const ALLOWED: Record<string, (to: string) => boolean> = {
   'src/approvals': (t) => ['src/errors', 'src/tool-api', 'src/approvals', 'src/recorder', 'src/policy'].includes(t),
   'src/identity': (t) => ['src/errors', 'src/tool-api', 'src/identity', 'src/config'].includes(t),
   'src/pipeline': (t) => ['src/errors', 'src/tool-api', 'src/pipeline', 'src/policy', 'src/approvals', 'src/masking', 'src/recorder'].includes(t),
-  'src/ui': (t) => ['src/errors', 'src/tool-api', 'src/ui', 'src/recorder', 'src/approvals', 'src/policy', 'src/masking'].includes(t),
+  'src/ui': (t) => ['src/errors', 'src/http-headers', 'src/tool-api', 'src/ui', 'src/recorder', 'src/approvals', 'src/policy', 'src/masking'].includes(t),
   'src/server': (t) => !['src/cli'].includes(t) && !t.startsWith('tools'),
   'src/cli': (t) => t !== 'tools-shared' && !/^tools\/[a-z]/.test(t),
   'tools-shared': (t) => ['src/tool-api', 'tools-shared'].includes(t),

@@ -1,16 +1,13 @@
 /**
  * The reviewers' decide path of the approval service (service.ts): approve or deny one request.
  * Who may decide is checked inside the store's write (never the requester or any actor of the
- * requester's delegation chain, never twice, never a delegated token, never under stale terms).
+ * requester's delegation chain, never twice, never a delegated token, never under stale terms),
+ * by the check the reviewer queue shows (decision-refusal.ts).
  */
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
-import { whoMatches } from '../policy/engine.js';
-import { sameSubject } from './subjects.js';
-import { actingFor, actorChain, isDelegated } from './actors.js';
 import type { ApprovalView } from './review-api.js';
-import { reviewersLabel } from './views.js';
-import { staleTerms } from './live-terms.js';
+import { reviewerRefusal, rowRefusal } from './decision-refusal.js';
 import type { ServiceContext } from './service.js';
 
 const MAX_COMMENT = 2000;
@@ -22,14 +19,8 @@ export async function decide(ctx: ServiceContext, id: string, reviewer: Principa
   if (typeof id !== 'string' || !id) throw refused('an approval id is required');
   // Decisions come from a human acting directly: a token in which someone acts for the
   // reviewer (an RFC 8693 `act` claim) is an agent, and an agent never decides for a human.
-  if (isDelegated(reviewer.claims)) {
-    const chain = actorChain(reviewer.claims);
-    throw new WardenError(
-      ErrorCode.DENIED,
-      `${chain.length ? actingFor(reviewer.subject, chain) : `someone acting for ${reviewer.subject}`} cannot approve or deny: the token carries an act (delegation) claim, and approvals must come from a human acting directly`,
-      { reason: 'delegated_reviewer' },
-    );
-  }
+  const delegated = reviewerRefusal(reviewer);
+  if (delegated) throw new WardenError(ErrorCode.DENIED, delegated.message, { reason: delegated.reason });
   const at = iso();
   await tables.expireDue(at);
   const before = await tables.get(id);
@@ -37,19 +28,9 @@ export async function decide(ctx: ServiceContext, id: string, reviewer: Principa
     id,
     { reviewer: reviewer.subject, decision, comment: comment ? comment.slice(0, MAX_COMMENT) : null, auth: reviewer.authMethod, at },
     (r) => {
-      // The store compares subjects exactly; a variant spelling of the requester or of an
-      // earlier reviewer (case, width, whitespace, zero-width characters) is the same person.
-      // With delegation (an agent acting for a human), the human and every actor of the chain
-      // requested the call: alice does not approve what agent-x did for her.
-      const as = [r.requester, ...r.requesterActors].find((s) => sameSubject(reviewer.subject, s));
-      if (as !== undefined) throw refused(`${reviewer.subject} requested this call (as ${as}, request by ${actingFor(r.requester, r.requesterActors)}) and cannot approve or deny it`);
-      const twice = r.decisions.find((x) => sameSubject(x.reviewer, reviewer.subject));
-      if (twice) throw refused(`${reviewer.subject} has already decided on approval request ${r.id} (as ${twice.reviewer})`);
-      // A reload that changed the rule's terms: the reviewers named when it was made no longer
-      // approve it (a deny only refuses, and such a request never runs a call anyway).
-      const stale = decision === 'approve' ? staleTerms(r, opts.policy?.()) : null;
-      if (stale) throw refused(stale);
-      if (!whoMatches({ who: r.reviewers }, reviewer)) throw refused(`${reviewer.subject} is not a reviewer for this request (reviewers: ${reviewersLabel(r)})`);
+      // The same check the reviewer queue shows (decision-refusal.ts), here inside the store's write.
+      const why = rowRefusal(r, reviewer, decision, opts.policy?.());
+      if (why) throw refused(why.message);
     },
   );
   const rv = { subject: reviewer.subject, decision, comment: comment ?? null };

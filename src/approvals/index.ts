@@ -1,7 +1,8 @@
 /** The approvals module's public surface; why: the pipeline, server, CLI and UI import one module. */
 export { createApprovalService } from './service.js';
 export type { ApprovalService, ApprovalServiceOptions, GateInput, GateResult } from './service.js';
-export type { ApprovalCombination, ApprovalReviewApi, ApprovalView } from './review-api.js';
+export type { ApprovalCombination, ApprovalReviewApi, ApprovalView, QueueEntry } from './review-api.js';
+export type { DecisionRefusal } from './decision-refusal.js';
 export { createWebhookNotifier, escapeSlack, jsonBody, slackBody, slackCode } from './notifier.js';
 export type { ApprovalNotice, Notifier, NotifierOptions, NotifySpec } from './notifier.js';
 export { canonicalCall, connectionDigest } from './canonical.js';

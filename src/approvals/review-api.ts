@@ -3,6 +3,7 @@
  * an approval request and the four operations a reviewer has. The approval service implements it.
  */
 import type { Principal } from '../tool-api.js';
+import type { DecisionRefusal } from './decision-refusal.js';
 
 /** One approval request as reviewers see it; why: CLI --json, HTTP and UI print the same fields. */
 export interface ApprovalView {
@@ -50,9 +51,21 @@ export interface ApprovalCombination {
   others: { id: string; approval_rule: string; state: ApprovalView['state']; approvals_required: number; approvals: number }[];
 }
 
+/** One request of a reviewer's queue, with what would refuse this reviewer's approve and deny. */
+export interface QueueEntry {
+  view: ApprovalView;
+  refused: { approve: DecisionRefusal | null; deny: DecisionRefusal | null };
+}
+
 /** What a reviewer can do; why: one implementation behind every reviewer surface. */
 export interface ApprovalReviewApi {
   list(filter?: { state?: ApprovalView['state']; limit?: number }): Promise<ApprovalView[]>;
+  /**
+   * The pending requests as `reviewer` would decide them: each view with why an approve and a
+   * deny by this reviewer would be refused (null: allowed), by the check approve and deny make
+   * (decision-refusal.ts), without deciding anything. Why: a queue offers only what the server accepts.
+   */
+  queueFor(reviewer: Principal, limit?: number): Promise<QueueEntry[]>;
   get(id: string): Promise<ApprovalView | null>;
   /** Throws WardenError (code WARDEN_DENIED) when refused: self-approval, reviewer not allowed, already decided, expired. */
   approve(id: string, reviewer: Principal, comment?: string): Promise<ApprovalView>;

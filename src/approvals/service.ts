@@ -16,6 +16,7 @@ import { gate } from './gate.js';
 import { actorChain } from './actors.js';
 import { canonicalJson } from '../recorder/index.js';
 import { decide } from './decide.js';
+import { decisionRefusal } from './decision-refusal.js';
 
 /** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
 export interface GateInput {
@@ -117,6 +118,16 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     async list(filter = {}) {
       await tables.expireDue(iso());
       return combinedViews(tables, await tables.list(filter), iso());
+    },
+    async queueFor(reviewer, limit = 200) {
+      await tables.expireDue(iso());
+      const rows = await tables.list({ state: 'pending', limit });
+      const views = await combinedViews(tables, rows, iso());
+      const policy = opts.policy?.();
+      return rows.map((r, i) => ({
+        view: views[i]!,
+        refused: { approve: decisionRefusal(r, reviewer, 'approve', policy), deny: decisionRefusal(r, reviewer, 'deny', policy) },
+      }));
     },
     async get(id) {
       await tables.expireDue(iso());

@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { createMcpHandler, isInitializeRequest, type AuthInfo } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { ErrorCode, WardenError } from '../errors.js';
+import { WardenResponse } from '../http-headers.js';
 import type { TokenVerifier, VerifiedToken } from '../identity/oidc.js';
 import { verifierFromConfig } from './http-verifier.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -103,6 +104,8 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   // least four times per request timeout (every 30 s at the default 120 s, as Node's default).
   const requestTimeout = rt.config.http.request_timeout;
   const server = createServer({
+    // Every response this listener writes (guards, health, mounts, MCP) starts with the baseline security headers.
+    ServerResponse: WardenResponse,
     headersTimeout: Math.min(10_000, requestTimeout),
     requestTimeout,
     connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeout / 4))),

@@ -1,9 +1,10 @@
 /** The pending-approvals queue: each request with what it would run, and approve/deny forms. */
-import type { ApprovalReviewApi, ApprovalView } from '../approvals/review-api.js';
+import type { Principal } from '../tool-api.js';
+import type { ApprovalReviewApi, ApprovalView, QueueEntry } from '../approvals/review-api.js';
 import { combinationLine, requesterLabel, reviewersLabel, voidedLine } from '../approvals/views.js';
 import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
 
-function card(a: ApprovalView, csrf: string): Safe {
+function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
   // Every text a reviewer reads here is shown with hidden (bidi, zero-width, control) characters
   // visible: the summary quotes names from the agent's statement, and subjects and comments come
   // from tokens and other reviewers.
@@ -17,6 +18,13 @@ function card(a: ApprovalView, csrf: string): Safe {
     html`<form method="post" action="${href(`/approvals/${encodeURIComponent(a.id)}/${action}`)}" class="decide">
       <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
       <button type="submit" name="decision" value="${action}">${label}</button></form>`;
+  // Only the buttons the server would accept for this reviewer; for the others, why not (the
+  // approval service's own check, decision-refusal.ts: own request, not a reviewer, already decided).
+  const decisions = () => {
+    const why = refused.approve ?? refused.deny;
+    const note = why ? html`<p class="cannot-decide" title="${reviewable(why.message)}">${refused.deny ? 'You cannot decide this request' : 'You cannot approve this request'}: ${reviewable(why.short)}.</p>` : '';
+    return html`${note}${refused.approve ? '' : form('approve', 'Approve')}${refused.deny ? '' : form('deny', 'Deny')}`;
+  };
   return html`<section class="call approval" id="approval-${a.id}">
     <h3>${a.tool}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(requesterLabel(a))} <span class="badge ${a.state}">${a.state}</span></h3>
     <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? html` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
@@ -27,14 +35,14 @@ function card(a: ApprovalView, csrf: string): Safe {
     <div><strong>Parsed:</strong> <code>${reviewable(a.summary)}</code></div>
     ${args !== null ? html`<pre class="bound-call">${args}</pre>` : ''}
     ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${reviewable(d.reviewer)}${d.comment ? html`: “${reviewable(d.comment)}”` : ''}</div>`)}
-    ${a.state === 'pending' ? html`${form('approve', 'Approve')}${form('deny', 'Deny')}` : ''}
+    ${a.state === 'pending' ? decisions() : ''}
   </section>`;
 }
 
-/** The queue region (also the live fragment). */
-export async function approvalsQueue(api: ApprovalReviewApi, csrf: string): Promise<Safe> {
-  const pending = await api.list({ state: 'pending', limit: 200 });
-  return pending.length ? html`${pending.map((a) => card(a, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
+/** The queue region (also the live fragment), as `reviewer` may decide it. */
+export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, reviewer: Principal): Promise<Safe> {
+  const pending = await api.queueFor(reviewer, 200);
+  return pending.length ? html`${pending.map((e) => card(e, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
 }
 
 /**
@@ -43,9 +51,20 @@ export async function approvalsQueue(api: ApprovalReviewApi, csrf: string): Prom
  * first, so an agent that made a second request of the same size while the reviewer read its
  * first moved the new card's Approve button exactly under the reviewer's pointer.
  */
-export async function approvalsBody(api: ApprovalReviewApi, csrf: string, flash?: string): Promise<Safe> {
-  return html`<h1>Pending approvals <span id="live" class="live"></span></h1>${flash ? html`<p class="flash">${flash}</p>` : ''}
+export async function approvalsBody(api: ApprovalReviewApi, csrf: string, reviewer: Principal, decided?: string): Promise<Safe> {
+  return html`<h1>Pending approvals <span id="live" class="live"></span></h1>${decided ? html`<p id="decided" class="flash">${decided}</p>` : ''}
     <p id="live-changed" class="flash notice-off">The queue changed since this page was loaded. <a href="${href('/approvals')}">Reload</a> to see it
       (cards never move while the page is open, so a click lands on the request you read).</p>
-    <div data-live="${href('/approvals', { fragment: 1 })}" data-live-notice>${await approvalsQueue(api, csrf)}</div>`;
+    <div data-live="${href('/approvals', { fragment: 1 })}" data-live-notice>${await approvalsQueue(api, csrf, reviewer)}</div>`;
+}
+
+/**
+ * What a reviewer's own decision did, from the store's answer to it: "You approved request X
+ * (query_database @ analytics); it is still pending, 1 of 2 approvals." Why the state: with
+ * several approvals required one approval does not approve the request.
+ */
+export function decidedLine(v: ApprovalView, decision: 'approve' | 'deny'): string {
+  const approvals = v.decisions.filter((d) => d.decision === 'approve').length;
+  const now = v.state === 'pending' ? `it is still pending, ${approvals} of ${v.approvals_required} approvals` : `it is now ${v.state}`;
+  return `You ${decision === 'approve' ? 'approved' : 'denied'} request ${v.id} (${v.tool}${v.connection ? ` @ ${v.connection}` : ''}); ${now}.`;
 }

@@ -21,7 +21,7 @@ pre.bound-call{max-height:none}
 .call{background:#fff;border:1px solid #e3e6ea;border-radius:.4rem;padding:.6rem .8rem;margin:.6rem 0}
 .call h3{margin:0 0 .3rem;font-size:15px}.meta{color:#555;font-size:12px}.cut{color:#8a5a00;font-size:12px}
 .event{margin:.2rem 0;font-size:13px}.pager{margin:1rem 0;display:flex;gap:1rem}.flash{background:#e8f1ff;padding:.5rem;margin-bottom:1rem}
-.err{background:#fde0e0;padding:.5rem;margin-bottom:1rem}.lookalike{background:#fff1c2;border-left:4px solid #c77700;padding:.4rem .5rem;margin:.4rem 0;font-weight:600}.voided{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.live{font-size:12px;color:#2a7a2a}.notice-off{visibility:hidden}
+.err{background:#fde0e0;padding:.5rem;margin-bottom:1rem}.lookalike{background:#fff1c2;border-left:4px solid #c77700;padding:.4rem .5rem;margin:.4rem 0;font-weight:600}.voided{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.live{font-size:12px;color:#2a7a2a}.cannot-decide{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.notice-off{visibility:hidden}
 `;
 
 /**

@@ -15,6 +15,11 @@ export interface UiSession {
   principal: Principal;
   csrf: string;
   expires: number;
+  /**
+   * What this reviewer just decided, said once by the next approvals page (and then dropped).
+   * Why in the session, not the URL: `?done=approved` was a claim anyone could put in a link.
+   */
+  decided?: string;
 }
 
 function token(): string {

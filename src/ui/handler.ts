@@ -7,10 +7,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
+import { setBaselineHeaders } from '../http-headers.js';
 import type { Principal } from '../tool-api.js';
 import { CSS, JS } from './assets.js';
 import { clearCookie, isLoopback, sameSecret, sessionCookie, UiAuth, type UiSession } from './auth.js';
-import { approvalsBody, approvalsQueue } from './approvals-page.js';
+import { approvalsBody, approvalsQueue, decidedLine } from './approvals-page.js';
+import type { ApprovalView } from '../approvals/review-api.js';
 import { message, page } from './layout.js';
 import { loginPage } from './login-page.js';
 import { resultBody, sessionBody, timeline } from './session-page.js';
@@ -27,7 +29,7 @@ const MAX_BODY = 16 * 1024;
 const idParam = z.string().min(1).max(200);
 const decisionForm = z.object({ csrf: z.string().min(1).max(100), comment: z.string().max(500).optional(), decision: z.string().optional() }).strip();
 const loginForm = z.object({ token: z.string().trim().min(1).max(16 * 1024) }).strip();
-const pageQuery = z.object({ after: z.coerce.number().int().min(0).optional(), page: z.coerce.number().int().min(1).max(1_000_000).optional(), fragment: z.string().optional(), done: z.enum(['approved', 'denied']).optional() }).strip();
+const pageQuery = z.object({ after: z.coerce.number().int().min(0).optional(), page: z.coerce.number().int().min(1).max(1_000_000).optional(), fragment: z.string().optional() }).strip();
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -35,14 +37,12 @@ class HttpError extends Error {
   }
 }
 
+// The baseline every Warden response carries (set again here: the handler may be mounted on a
+// server that is not Warden's own), with the UI's page CSP in place of the baseline's.
 function headers(res: ServerResponse, type: string): void {
+  setBaselineHeaders(res);
   res.setHeader('Content-Type', type);
   res.setHeader('Content-Security-Policy', CSP);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'same-origin');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Cache-Control', 'no-store');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/html; charset=utf-8'): void {
@@ -174,16 +174,19 @@ export function createUiHandler(deps: UiDeps): UiHandler {
     if (!m || !deps.approvals) throw new HttpError(404, 'not found');
     const id = parse(idParam, pathSegment(m[1]));
     const comment = form.comment?.trim() || undefined;
+    let view: ApprovalView;
     try {
-      if (m[2] === 'approve') await deps.approvals.approve(id, s.principal, comment);
-      else await deps.approvals.deny(id, s.principal, comment);
+      view = m[2] === 'approve' ? await deps.approvals.approve(id, s.principal, comment) : await deps.approvals.deny(id, s.principal, comment);
     } catch (e) {
       if (e instanceof WardenError) throw new HttpError(403, `${e.code}: ${e.message}`);
       throw e;
     }
     deps.log('info', 'approval decided in the UI', { approval: id, decision: m[2], reviewer: s.principal.subject });
     live.poke();
-    return redirect(res, `/ui/approvals?done=${m[2] === 'approve' ? 'approved' : 'denied'}`);
+    // The confirmation is this decision's, kept in this session for the next approvals page: the
+    // redirect carries no claim of its own that a link could forge.
+    s.decided = decidedLine(view, m[2] === 'approve' ? 'approve' : 'deny');
+    return redirect(res, '/ui/approvals');
   }
 
   async function get(req: IncomingMessage, res: ServerResponse, s: UiSession, path: string, query: Record<string, string>): Promise<void> {
@@ -198,7 +201,7 @@ export function createUiHandler(deps: UiDeps): UiHandler {
       if (q.fragment) return send(res, 200, (await sessionsTable(deps.store, q)).value);
       return send(res, 200, page('Sessions', s, await sessionsBody(deps.store, q), withApprovals));
     }
-    const pq = parse(pageQuery, { after: query.after, page: query.page, fragment: query.fragment, done: query.done });
+    const pq = parse(pageQuery, { after: query.after, page: query.page, fragment: query.fragment });
     let m = /^\/sessions\/([^/]+)$/.exec(path);
     if (m) {
       const session = await deps.store.sessionInfo(parse(idParam, pathSegment(m[1])));
@@ -213,9 +216,11 @@ export function createUiHandler(deps: UiDeps): UiHandler {
       return send(res, 200, page('Result', s, resultBody(c, pq.page ?? 1), withApprovals));
     }
     if (path === '/approvals' && deps.approvals) {
-      if (pq.fragment) return send(res, 200, (await approvalsQueue(deps.approvals, s.csrf)).value);
-      const flash = pq.done ? `The request was ${pq.done}.` : undefined;
-      return send(res, 200, page('Approvals', s, await approvalsBody(deps.approvals, s.csrf, flash), withApprovals));
+      if (pq.fragment) return send(res, 200, (await approvalsQueue(deps.approvals, s.csrf, s.principal)).value);
+      // Said once: taken from the session before the page renders.
+      const decided = s.decided;
+      delete s.decided;
+      return send(res, 200, page('Approvals', s, await approvalsBody(deps.approvals, s.csrf, s.principal, decided), withApprovals));
     }
     throw new HttpError(404, 'not found');
   }

@@ -188,7 +188,7 @@ test('`warden approvals show|list` and the UI card show each request\'s terms an
     const r = await svc.gate({ callId: 'c1', sessionId: 's1', principal: sam, tool: 'query_database', connection: 'db', canonicalArgs: { connection: 'db', sql: 'UPDATE t SET a = 1' }, decision: d, factsSummary: 'update; writes public.t', signal: new AbortController().signal });
     assert.equal(r.granted, false);
     ids = (await svc.list()).map((v) => v.id).reverse();
-    const page = String(await approvalsBody(svc, 'csrf-token'));
+    const page = String(await approvalsBody(svc, 'csrf-token', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
     assert.match(page, /by dev \(rule dev-ok\)/);
     assert.match(page, /Combined:<\/strong> approval 1 of 2 for this call, which runs only when every one is approved; also needed: \S+ \(rule security-two, 0 of 2, pending\)/);
   } finally {

@@ -80,7 +80,7 @@ after(async () => {
 
 test('the UI approval card shows the look-alike warning', async () => {
   const svc = createApprovalService(store.approvals);
-  const page = String(await approvalsBody(svc as ApprovalReviewApi, 'csrf'));
+  const page = String(await approvalsBody(svc as ApprovalReviewApi, 'csrf', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
   const m = /<div class="lookalike">([^<]*)<\/div>/.exec(page);
   assert.ok(m, 'a warning block on the card');
   assert.match(m[1]!, /u\u0455ers/);

@@ -61,7 +61,14 @@ test('Chromium: a new request never moves an Approve button under the reviewer\'
   // Reloading shows both; X's button still approves X only.
   await Promise.all([page.waitForURL(/\/ui\/approvals$/), page.click('#live-changed a')]);
   assert.equal(await page.locator('.approval').count(), 2);
-  await Promise.all([page.waitForURL(/done=approved/), page.locator(`#approval-${x} button[value=approve]`).click()]);
+  await Promise.all([page.locator('#decided').waitFor(), page.locator(`#approval-${x} button[value=approve]`).click()]);
   assert.equal((await approvals.get(x))?.state, 'approved');
+  // The notice names what was decided, and only this decision says it: once, never from a link.
+  assert.equal(await page.locator('#decided').innerText(), `You approved request ${x} (query_database @ db); it is now approved.`);
+  await page.reload();
+  assert.equal(await page.locator('#decided').count(), 0, 'said once');
+  await page.goto(new URL('/ui/approvals?done=approved', ui.url).href);
+  assert.equal(await page.locator('#decided').count(), 0);
+  assert.doesNotMatch(await page.locator('main').innerText(), /approved\./);
   assert.equal((await approvals.get(y))?.state, 'pending');
 });

@@ -103,7 +103,8 @@ test('Chromium: a page on another port cannot approve with the reviewer\'s cooki
   // The reviewer's own Approve button (same origin) still works.
   await page.goto(new URL('/ui/approvals', ui.url).href);
   const card = page.locator(`#approval-${mine}`);
-  await Promise.all([page.waitForURL(/done=approved/), card.locator('button[value=approve]').click()]);
+  await Promise.all([page.locator('#decided').waitFor(), card.locator('button[value=approve]').click()]);
+  assert.match(await page.locator('#decided').innerText(), new RegExp(`You approved request ${mine} `));
   assert.equal((await approvals.get(mine))?.state, 'approved');
   assert.equal((await approvals.get(target))?.state, 'pending');
 });

@@ -91,9 +91,10 @@ test('reviewer UI in Chromium: login, filter, masked session, XSS as text, appro
   assert.match(await page.locator('.approval').innerText(), /UPDATE public\.orders\(total\)[\s\S]*agent-bob|agent-bob[\s\S]*UPDATE public\.orders\(total\)/);
   await page.fill('.approval input[name=comment]', 'ok for ticket 42');
   await page.click('.approval button[value=approve]');
-  await page.waitForURL(/done=approved/, { timeout: 5000 }).catch(async (e: unknown) => {
+  await page.locator('#decided').waitFor({ timeout: 5000 }).catch(async (e: unknown) => {
     throw new Error(`${page.url()}: ${await page.locator('main').innerText()} (${String(e)})`);
   });
+  assert.match(await page.locator('#decided').innerText(), /^You approved request \S+ \(query_database @ shop\); it is now approved\.$/);
   const granted = await gate;
   assert.equal(granted.granted, true);
   assert.match(await page.locator('main').innerText(), /No pending approvals/);

@@ -139,10 +139,11 @@ ${extraConfig}
 /**
  * A second Warden beside `base`, as its own `warden serve --http` process (same database and
  * issuer, its own config folder and transcript), so that a benchmark's clients and the server do
- * not share an event loop. Stop it before `base`.
+ * not share an event loop, or a test needs the real command's wiring (the UI mount). Stop it before `base`.
  */
-export async function spawnHttpWarden(base: HttpWarden, policies: Record<string, string>, extraConfig = ''): Promise<{ url: string; stop(): Promise<void> }> {
-  const dir = writeWardenDir(httpConfig(base.issuer, `ui: { enabled: false }\n${extraConfig}`), policies);
+export async function spawnHttpWarden(base: HttpWarden, policies: Record<string, string>, extraConfig = '', opts: { ui?: boolean } = {}): Promise<{ url: string; stop(): Promise<void> }> {
+  // The reviewer UI is off unless asked for (`opts.ui`: mounted under /ui, as `serve --http` does by default).
+  const dir = writeWardenDir(httpConfig(base.issuer, `${opts.ui ? '' : 'ui: { enabled: false }\n'}${extraConfig}`), policies);
   const child = spawn(process.execPath, [WARDEN_BIN, 'serve', '--http', '127.0.0.1:0', '--config', dir.configPath], {
     env: { PATH: process.env.PATH ?? '', HTTP_TEST_DATABASE_URL: base.db.url, WARDEN_LOG_LEVEL: 'error' },
     stdio: ['ignore', 'ignore', 'pipe'],

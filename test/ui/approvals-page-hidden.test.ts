@@ -15,10 +15,10 @@ const view: ApprovalView = {
   decisions: [{ reviewer: 'dana', decision: 'approve', comment: 'ok\u202e kool', at: '2026-11-28T00:01:00Z', auth: 'local' }],
   call: { tool: 'query_database', connection: 'db', args: { connection: 'db', sql: 'UPDATE x' } },
 };
-const api = { list: async () => [view] } as unknown as ApprovalReviewApi;
+const api = { queueFor: async () => [{ view: view, refused: { approve: null, deny: null } }] } as unknown as ApprovalReviewApi;
 
 test('summary, requester and comments on the approval card show hidden characters', async () => {
-  const page = String(await approvalsBody(api, 'csrf-token'));
+  const page = String(await approvalsBody(api, 'csrf-token', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
   assert.ok(!/[\u200b\u202e]/.test(page), 'no raw bidi or zero-width character reaches the page');
   assert.match(page, /mal\\u\{200b\}lory/);
   assert.match(page, /sredro\\u\{202e\}/);
@@ -31,7 +31,7 @@ test('texts nested in the card are escaped once: a comment, a connection and the
     approval_rule: 'fix', reviewers: { groups: ["dba's"] },
     decisions: [{ reviewer: 'dana', decision: 'approve', comment: `it's <fine> & "done"`, at: '2026-11-28T00:01:00Z', auth: 'local' }],
   };
-  const page = String(await approvalsBody({ list: async () => [plain] } as unknown as ApprovalReviewApi, 'csrf-token'));
+  const page = String(await approvalsBody({ queueFor: async () => [{ view: plain, refused: { approve: null, deny: null } }] } as unknown as ApprovalReviewApi, 'csrf-token', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
   assert.match(page, /: “it&#39;s &lt;fine&gt; &amp; &quot;done&quot;”/);
   assert.match(page, / @ db &amp; co/);
   assert.match(page, /dba&#39;s/);

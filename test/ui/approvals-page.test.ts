@@ -14,10 +14,10 @@ const view: ApprovalView = {
   rule_ids: ['fix'], approvals_required: 1, created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T00:30:00Z', call_id: null, session_id: null,
   decisions: [], call: { tool: 'query_database', connection: 'db', args: { connection: 'db', sql } },
 };
-const api = { list: async () => [view] } as unknown as ApprovalReviewApi;
+const api = { queueFor: async () => [{ view: view, refused: { approve: null, deny: null } }] } as unknown as ApprovalReviewApi;
 
 test('the approval card shows the whole call: nothing cut, whitespace runs and bidi controls visible', async () => {
-  const page = String(await approvalsBody(api, 'csrf-token'));
+  const page = String(await approvalsBody(api, 'csrf-token', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
   assert.match(page, /⟨4100 spaces⟩ OR true/, 'the tail after the spaces is on the card');
   assert.match(page, /\\u\{202e\}/, 'a right-to-left override is shown, not applied');
   assert.doesNotMatch(page, /more characters/, 'no excerpt');

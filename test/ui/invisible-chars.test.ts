@@ -37,7 +37,7 @@ test('the approval card shows an invisible tail of the bound statement', async (
     created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T00:30:00Z', call_id: null, session_id: null, decisions: [],
     call: { tool: 'query_database', connection: 'db', args: { sql: `DELETE FROM users WHERE name = 'bob${TAGS}'` } },
   };
-  const page = String(await approvalsBody({ list: async () => [view] } as unknown as ApprovalReviewApi, 'csrf'));
+  const page = String(await approvalsBody({ queueFor: async () => [{ view: view, refused: { approve: null, deny: null } }] } as unknown as ApprovalReviewApi, 'csrf', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
   assert.doesNotMatch(page, INVISIBLE);
   assert.match(page, /bob\\u\{e0020\}/);
   assert.match(page, /mallory\\u\{e0020\}/);

@@ -1,0 +1,63 @@
+/**
+ * Why a reviewer may not approve or deny a request: the one check behind decide.ts (which runs it
+ * inside the store's write, and throws) and behind the reviewer queue (which runs it on the rows it
+ * lists, and shows the reason instead of buttons the server would refuse). Side-effect free.
+ */
+import type { Principal } from '../tool-api.js';
+import { whoMatches } from '../policy/engine.js';
+import type { CompiledPolicy } from '../policy/types.js';
+import type { ApprovalRow } from '../recorder/index.js';
+import { sameSubject } from './subjects.js';
+import { actingFor, actorChain, isDelegated } from './actors.js';
+import { reviewersLabel } from './views.js';
+import { staleTerms } from './live-terms.js';
+
+/**
+ * A refusal: `message` is the server's wording (the WARDEN_DENIED error), `short` the reviewer's
+ * own view of it for a queue ("your own request", "needs dba", "you already approved").
+ */
+export interface DecisionRefusal {
+  reason: 'delegated_reviewer' | 'own_request' | 'already_decided' | 'stale_terms' | 'not_a_reviewer';
+  message: string;
+  short: string;
+}
+
+/** Refused whatever the request: a token in which someone acts for the reviewer (an agent never decides for a human). */
+export function reviewerRefusal(reviewer: Principal): DecisionRefusal | null {
+  if (!isDelegated(reviewer.claims)) return null;
+  const chain = actorChain(reviewer.claims);
+  return {
+    reason: 'delegated_reviewer',
+    message: `${chain.length ? actingFor(reviewer.subject, chain) : `someone acting for ${reviewer.subject}`} cannot approve or deny: the token carries an act (delegation) claim, and approvals must come from a human acting directly`,
+    short: 'your sign-in acts for someone else: decisions come from a human acting directly',
+  };
+}
+
+/** Refused for this request: the requester (or an actor of its chain), a second decision, stale terms (approve only), not a reviewer. */
+export function rowRefusal(r: ApprovalRow, reviewer: Principal, decision: 'approve' | 'deny', policy: CompiledPolicy | undefined): DecisionRefusal | null {
+  // The store compares subjects exactly; a variant spelling of the requester or of an earlier
+  // reviewer (case, width, whitespace, zero-width characters) is the same person. With
+  // delegation (an agent acting for a human), the human and every actor of the chain requested
+  // the call: alice does not approve what agent-x did for her.
+  const as = [r.requester, ...r.requesterActors].find((s) => sameSubject(reviewer.subject, s));
+  if (as !== undefined) {
+    return { reason: 'own_request', message: `${reviewer.subject} requested this call (as ${as}, request by ${actingFor(r.requester, r.requesterActors)}) and cannot approve or deny it`, short: 'your own request: another reviewer decides it' };
+  }
+  const twice = r.decisions.find((x) => sameSubject(x.reviewer, reviewer.subject));
+  if (twice) {
+    return { reason: 'already_decided', message: `${reviewer.subject} has already decided on approval request ${r.id} (as ${twice.reviewer})`, short: `you already ${twice.decision === 'approve' ? 'approved' : 'denied'} this request` };
+  }
+  // A reload that changed the rule's terms: the reviewers named when it was made no longer
+  // approve it (a deny only refuses, and such a request never runs a call anyway).
+  const stale = decision === 'approve' ? staleTerms(r, policy) : null;
+  if (stale) return { reason: 'stale_terms', message: stale, short: 'its approval terms changed in a policy reload: it can be denied, not approved' };
+  if (!whoMatches({ who: r.reviewers }, reviewer)) {
+    return { reason: 'not_a_reviewer', message: `${reviewer.subject} is not a reviewer for this request (reviewers: ${reviewersLabel(r)})`, short: `needs ${reviewersLabel(r)}: you are not among this request's reviewers` };
+  }
+  return null;
+}
+
+/** Both checks, as approve/deny make them (the store refuses a request that is no longer pending on its own). */
+export function decisionRefusal(r: ApprovalRow, reviewer: Principal, decision: 'approve' | 'deny', policy: CompiledPolicy | undefined): DecisionRefusal | null {
+  return reviewerRefusal(reviewer) ?? rowRefusal(r, reviewer, decision, policy);
+}
