@@ -11,31 +11,18 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { initShellParser, parseShell, shellCondition } from '../../../tools/shared/shell/index.js';
+import { initShellParser } from '../../../tools/shared/shell/index.js';
+import { shellVerdicts } from '../../support/shell-verdicts.js';
 
-const CALL = { tool: 'ssh_run', connection: 'web-1', args: {} };
 const NAMES = ['xxd', 'file', 'yq', 'sort', 'echo', 'hwclock', 'mount', 'umount', 'iptables', 'crontab', 'ip', 'nmcli', 'nft', 'systemctl',
   'timedatectl', 'hostnamectl', 'resolvectl', 'loginctl', 'dmesg', 'sysctl'];
 const BLOCK = { pipelines: true, programs: Object.fromEntries(NAMES.map((n) => [n, {}])) };
-const verdict = (cmd: string, block: unknown = BLOCK) => shellCondition.compile(block, { id: 'a', effect: 'allow' })(parseShell(cmd), CALL);
+const { verdict, refuse, allow } = shellVerdicts(BLOCK);
 
 before(async () => {
   await initShellParser();
 });
 
-const refuse = (cmds: string[], why: RegExp, block: unknown = BLOCK) => {
-  for (const cmd of cmds) {
-    const r = verdict(cmd, block);
-    assert.equal(r.matched, false, `${cmd} must be refused`);
-    assert.match(r.why, why, cmd);
-  }
-};
-const allow = (cmds: string[], block: unknown = BLOCK) => {
-  for (const cmd of cmds) {
-    const r = verdict(cmd, block);
-    assert.equal(r.matched, true, `${cmd}: ${r.why}`);
-  }
-};
 
 test('reading programs that write: xxd OUT, file -C, yq -i, sort -T need paths:', () => {
   refuse(['xxd /etc/passwd /home/app/.bashrc', 'xxd -r /tmp/dump /usr/local/bin/x', 'xxd -ps /etc/x /tmp/o', 'xxd -c 8 -- /etc/x /tmp/o',

@@ -10,9 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { initShellParser, parseShell, shellCondition } from '../../../tools/shared/shell/index.js';
+import { initShellParser } from '../../../tools/shared/shell/index.js';
+import { shellVerdicts } from '../../support/shell-verdicts.js';
 
-const CALL = { tool: 'ssh_run', connection: 'web-1', args: {} };
 const BLOCK = {
   pipelines: true,
   programs: {
@@ -20,25 +20,12 @@ const BLOCK = {
     journalctl: {}, ps: {}, df: {}, systemctl: { subcommands: ['status'] }, git: { subcommands: ['log'] },
   },
 };
-const verdict = (cmd: string, block: unknown = BLOCK) => shellCondition.compile(block, { id: 'a', effect: 'allow' })(parseShell(cmd), CALL);
+const { verdict, refuse, allow } = shellVerdicts(BLOCK);
 
 before(async () => {
   await initShellParser();
 });
 
-const refuse = (cmds: string[], why: RegExp, block: unknown = BLOCK) => {
-  for (const cmd of cmds) {
-    const r = verdict(cmd, block);
-    assert.equal(r.matched, false, `${cmd} must be refused`);
-    assert.match(r.why, why, cmd);
-  }
-};
-const allow = (cmds: string[], block: unknown = BLOCK) => {
-  for (const cmd of cmds) {
-    const r = verdict(cmd, block);
-    assert.equal(r.matched, true, `${cmd}: ${r.why}`);
-  }
-};
 
 test('gawk network special files as data operands reach another host: refused', () => {
   refuse([
