@@ -14,7 +14,7 @@ import { toView } from './views.js';
 import { combinedView, combinedViews } from './combination.js';
 import { gate } from './gate.js';
 import { actorChain } from './actors.js';
-import { canonicalJson } from '../recorder/index.js';
+import { asSettledAt, canonicalJson } from '../recorder/index.js';
 import { decide } from './decide.js';
 import { decisionRefusal } from './decision-refusal.js';
 
@@ -63,6 +63,12 @@ export interface ApprovalServiceOptions {
   /** How often a waiting call sends a progress notification. */
   progressEveryMs?: number;
   now?: () => number;
+  /**
+   * A reader's service over a store opened read-only (`warden approvals list|show`): list and get
+   * settle no expiry (a write); a request past its expiry is shown, and filtered, as expired, as the
+   * next writer will record it, judged by the store's clock (PostgreSQL: the database's).
+   */
+  readOnly?: boolean;
 }
 
 /** The service: gate for the pipeline, review API for people, status for the requester. */
@@ -112,10 +118,17 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
   /** A request's view with the other requests its call needs (combination.ts). */
   const viewOf = (row: ApprovalRow): Promise<ApprovalView> => combinedView(tables, row, iso());
 
+  // The clock a read-only reader judges expiry by: the store's when it has one (as expireDue would).
+  const readerNow = async (): Promise<string> => (tables.now ? tables.now() : iso());
+
   const ctx: ServiceContext = { tables, opts, now, iso, pollMs, progressEveryMs, notify, viewOf };
   const service: ApprovalService = {
     gate: (input) => gate(ctx, input),
     async list(filter = {}) {
+      if (opts.readOnly) {
+        const at = await readerNow();
+        return combinedViews(tables, (await tables.list({ ...filter, asOf: at })).map((r) => asSettledAt(r, at)), at);
+      }
       await tables.expireDue(iso());
       return combinedViews(tables, await tables.list(filter), iso());
     },
@@ -130,6 +143,11 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       }));
     },
     async get(id) {
+      if (opts.readOnly) {
+        const at = await readerNow();
+        const r = await tables.get(id);
+        return r ? combinedView(tables, asSettledAt(r, at), at) : null;
+      }
       await tables.expireDue(iso());
       const r = await tables.get(id);
       return r ? viewOf(r) : null;

@@ -144,11 +144,14 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     } catch {
       if (sub === 'approve' || sub === 'deny') err('warden: warning: the policy does not compile; approval webhooks will not fire');
     }
-    store = await openConfiguredStore(config);
+    // list and show only read: the store opens read-only (nothing created, migrated or settled; an
+    // auditor's SELECT-only role or read-only files will do); approve and deny need the writer.
+    const readOnly = sub === 'list' || sub === 'show';
+    store = await openConfiguredStore(config, { readOnly });
     const secrets = createSecretResolver(config.baseDir);
     // The policy's content detectors mask each notice before it leaves, as in the server.
     const notifier = createWebhookNotifier({ resolve: (r) => secrets.resolve(r), mask: webhookMask(() => policy) });
-    const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier });
+    const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier, readOnly });
 
     if (sub === 'list') {
       const items = await svc.list({ ...(state ? { state: state as ApprovalView['state'] } : {}), limit });

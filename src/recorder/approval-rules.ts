@@ -100,6 +100,20 @@ export function stillDue(row: ApprovalRow | null, now: string): row is ApprovalR
 }
 
 /**
+ * The list filter's state condition, `ph(v)` adding a parameter and giving its placeholder. With
+ * `asOf` (a reader that may not settle expiries: `warden approvals list` opens the store read-only),
+ * a pending or approved request past its expiry counts as expired, as the sweep will record it.
+ */
+export function stateCondition(state: ApprovalState, asOf: string | undefined, ph: (v: unknown) => string): string {
+  if (asOf !== undefined && state === 'expired') return `(state = 'expired' OR (state IN ('pending', 'approved') AND expires_at <= ${ph(asOf)}))`;
+  const cond = `state = ${ph(state)}`;
+  return asOf !== undefined && (state === 'pending' || state === 'approved') ? `(${cond} AND expires_at > ${ph(asOf)})` : cond;
+}
+
+/** A row as the expiry sweep would leave it at `now`; why: a read-only reader shows what it may not settle. */
+export const asSettledAt = (row: ApprovalRow, now: string): ApprovalRow => (stillDue(row, now) ? { ...row, state: 'expired' } : row);
+
+/**
  * The deny cooldown's lookup (both stores; `$n` placeholders, in order: requester, identity
  * source, exact call hash, cooldown hash): by the exact call hash (the approvals_lookup index) or
  * the cooldown hash (approvals_cooldown; NULL in rows older than the column, which so match by

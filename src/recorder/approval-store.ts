@@ -93,6 +93,8 @@ export interface ApprovalListFilter {
   /** The exact actor chain as stored (requester_actors); [] matches rows made without delegation. */
   requesterActors?: readonly string[];
   limit?: number;
+  /** Judge `state` as of this time, counting requests past their expiry as expired (approval-rules.ts stateCondition). */
+  asOf?: string;
 }
 
 export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors' | 'cooldownHash' | 'voided'> & {

@@ -12,7 +12,7 @@
  */
 import type pg from 'pg';
 import {
-  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
   voidable, voidedEvent, voidReasonOf, voidUpdate,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
@@ -77,7 +77,7 @@ export class PgApprovalTables implements ApprovalStore {
     return this.read(async () => {
       const where: string[] = [];
       const params: unknown[] = [];
-      if (f.state) (params.push(f.state), where.push(`state = $${params.length}`));
+      if (f.state) where.push(stateCondition(f.state, f.asOf, (v) => (params.push(v), `$${params.length}`)));
       if (f.requester) (params.push(f.requester), where.push(`requester = $${params.length}`));
       if (f.requesterAuth) (params.push(f.requesterAuth), where.push(`requester_auth = $${params.length}`));
       if (f.requesterActors) (params.push(actorsColumn(f.requesterActors)), where.push(`requester_actors IS NOT DISTINCT FROM $${params.length}`));

@@ -8,7 +8,7 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stillDue,
+  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
   voidable, voidedEvent, voidReasonOf, voidUpdate,
 } from './approval-rules.js';
 import { rowOf, type ApprovalDecisionRow, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval, type VoidReason } from './approval-store.js';
@@ -48,7 +48,7 @@ export class ApprovalTables implements ApprovalStore {
     return this.read(() => {
       const where: string[] = [];
       const params: unknown[] = [];
-      if (f.state) (where.push('state = ?'), params.push(f.state));
+      if (f.state) where.push(stateCondition(f.state, f.asOf, (v) => (params.push(v), '?')));
       if (f.requester) (where.push('requester = ?'), params.push(f.requester));
       if (f.requesterAuth) (where.push('requester_auth = ?'), params.push(f.requesterAuth));
       if (f.requesterActors) (where.push('requester_actors IS ?'), params.push(actorsColumn(f.requesterActors)));

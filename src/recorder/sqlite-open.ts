@@ -23,7 +23,12 @@ import type {
 export interface SqliteStoreOptions {
   /** FULL (default): an fsync per write, durable across power loss. NORMAL: durable across process crash only. */
   synchronous?: 'FULL' | 'NORMAL';
-  /** Open for reading only (`transcripts list` on a file you cannot write). Writes then throw TRANSCRIPT. */
+  /**
+   * Open for reading only (`warden transcripts list|show|replay|verify|head|export`, `warden approvals
+   * list|show`; also any open of a file this process may not write). Writes then throw TRANSCRIPT.
+   * Nothing is created, migrated, signed, recovered or checkpointed: a missing file is an error naming
+   * the path, a schema other than this version's is refused (sqliteCheckReadableSchema).
+   */
   readonly?: boolean;
   /** How long a write waits for another process's lock before failing (default 5000 ms). */
   busyTimeoutMs?: number;
@@ -100,7 +105,8 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
   let store: SqliteStore | undefined;
   try {
     if (readonly && !existsSync(path)) {
-      throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: no such file');
+      // A reader's wrong path or config must not leave an empty store (and its folder) behind.
+      throw new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open read-only: no transcript store at ${path} (check transcripts.store; \`warden serve\` creates the store, a read command never does)`, { path });
     }
     db = readonly ? openReadonly(path) : new Database(path);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
@@ -112,9 +118,7 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
         throw new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open: schema is newer than this Warden (${SCHEMA_VERSION})`);
       }
       migrate(db);
-    } else if (schemaVersion(db) === 0) {
-      throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot open: not a transcript store');
-    }
+    } else sqliteCheckReadableSchema(db, path);
     store = new SqliteStore(path, readonly, db, opts.signer, opts.headRefusal ?? new HeadRefusal(opts.onWarning));
     store.synchronous = opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
     if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
@@ -125,4 +129,17 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     if (db?.open) db.close();
     throw storeError('open', err);
   }
+}
+
+/**
+ * Check, without writing, that a store opened read-only is at this Warden's schema version; why: a
+ * reader cannot migrate, and reads (verify above all) expect this version's tables, so an older or
+ * newer file is refused with what to do, as pgCheckReadableSchema does for PostgreSQL.
+ */
+function sqliteCheckReadableSchema(db: Database.Database, path: string): void {
+  const at = schemaVersion(db);
+  const refuse = (why: string) => new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open read-only: ${why}`, { path, schemaVersion: at, reads: SCHEMA_VERSION });
+  if (at === 0) throw refuse(`${path} is not a transcript store`);
+  if (at < SCHEMA_VERSION) throw refuse(`schema version ${at}, older than the version ${SCHEMA_VERSION} this Warden reads: migrate with \`warden serve\` first (this version, as a user who may write the store)`);
+  if (at > SCHEMA_VERSION) throw refuse(`schema version ${at}, newer than the version ${SCHEMA_VERSION} this Warden reads: upgrade Warden`);
 }

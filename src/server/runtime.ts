@@ -119,8 +119,11 @@ const storeWarning = (msg: string, fields: Record<string, unknown>): void => log
 
 /**
  * Open the configured transcript store, SQLite or PostgreSQL (chosen by the spec); why: serve and
- * the CLI agree. `readOnly`: a PostgreSQL store is opened for reading only (recorder/pg-readonly.ts:
- * an auditor's role with SELECT alone can verify and read); a SQLite store opens as before.
+ * the CLI agree. `readOnly` (the CLI's read commands): the store is opened for reading only and
+ * never created, migrated, signed, recovered or checkpointed. PostgreSQL: recorder/pg-readonly.ts (an
+ * auditor's role with SELECT alone can verify and read). SQLite: a read-only connection
+ * (recorder/readonly-open.ts), so a copy, a read-only mount or 0440 files can be read, and a wrong
+ * path is an error instead of a new empty store.
  */
 export async function openConfiguredStore(
   config: ServerConfig,
@@ -131,7 +134,7 @@ export async function openConfiguredStore(
   const onWarning = storeWarning;
   if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, readOnly: opts.readOnly === true, ...(opts.signer ? { signer: opts.signer } : {}) });
   const path = storePath({ ...config, transcripts: { ...config.transcripts, store: spec } });
-  return openSqliteStore(path, { synchronous: config.transcripts.synchronous, onWarning, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
+  return openSqliteStore(path, { synchronous: config.transcripts.synchronous, onWarning, readonly: opts.readOnly === true, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
 }
 
 async function hashKey(config: ServerConfig, secrets: SecretResolver, dbPath: string, store?: WardenStore): Promise<string> {

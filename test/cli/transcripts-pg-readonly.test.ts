@@ -20,6 +20,7 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js'
 import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
 import { writeWardenDir } from '../support/warden-process.js';
 import { keyPem } from '../recorder/rollback-fixture.js';
+import { approvalRequest } from '../recorder/fixtures.js';
 
 const principal = { subject: 'alice', groups: ['dev'], authMethod: 'oidc' as const };
 const now = () => new Date().toISOString();
@@ -41,10 +42,12 @@ interface Audit {
   sid: string;
   /** Run `warden transcripts ARGS` as the auditor; the config signs nothing (a public key). */
   warden(...args: string[]): Promise<{ code: number; out: string; err: string }>;
+  /** Run `warden approvals ARGS` as the auditor. */
+  approvals(...args: string[]): Promise<{ code: number; out: string; err: string }>;
 }
 
 /** A store written by its writer (one session, one call, signed), and an auditor role with the documented GRANTs. */
-async function withAudit(prefix: string, fn: (a: Audit) => Promise<void>, opts: { migrate?: boolean } = {}): Promise<void> {
+async function withAudit(prefix: string, fn: (a: Audit) => Promise<void>, opts: { migrate?: boolean; approvals?: boolean } = {}): Promise<void> {
   const db = await createTestDatabase({ prefix });
   const role = `${db.dbName}_audit`;
   const password = randomBytes(18).toString('base64url');
@@ -64,6 +67,12 @@ async function withAudit(prefix: string, fn: (a: Audit) => Promise<void>, opts: 
           await s.recordOutcome(id, { status: 'ok', errorCode: null, result: { rows: [[n]] }, masking: null, durationMs: 1, endedAt: now() });
         }
         await s.openSession({ id: randomUUID(), principal: { ...principal, subject: 'mallory' }, client: {}, transport: 'http', startedAt: now() });
+        if (opts.approvals) {
+          // One request past its expiry (still `pending` in its row: no writer has swept it) and one open.
+          const call = JSON.stringify({ tool: 'query_database', connection: 'analytics', args: { sql: 'DELETE FROM t' } });
+          await s.approvals.create(approvalRequest('a-due', '2026-01-01T10:00:00.000Z', { expiresAt: '2026-01-01T11:00:00.000Z', canonicalCall: call }));
+          await s.approvals.create(approvalRequest('a-open', now(), { expiresAt: '2999-01-01T00:00:00.000Z', canonicalCall: call }));
+        }
       } finally {
         await s.close();
       }
@@ -78,12 +87,12 @@ async function withAudit(prefix: string, fn: (a: Audit) => Promise<void>, opts: 
     u.username = encodeURIComponent(role);
     u.password = encodeURIComponent(password);
     const url = u.toString();
-    const warden = (...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile(process.execPath, [WARDEN_BIN, 'transcripts', ...args, '--config', wd.configPath], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', WARDEN_AUDIT_STORE: url } }, (e, out, err) => {
+    const run = (...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(process.execPath, [WARDEN_BIN, ...args, '--config', wd.configPath], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', WARDEN_AUDIT_STORE: url } }, (e, out, err) => {
         resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, out, err });
       });
     });
-    await fn({ db, url, role, sid, warden });
+    await fn({ db, url, role, sid, warden: (...args) => run('transcripts', ...args), approvals: (...args) => run('approvals', ...args) });
   } finally {
     wd.cleanup();
     await db.drop();
@@ -151,6 +160,27 @@ test('an auditor role with only SELECT verifies, lists, shows, heads and exports
     assert.equal(replay.code, 0, replay.err);
     assert.deepEqual(await writes(db, role), before);
   });
+});
+
+test('an auditor role lists and shows approval requests read-only: a due request shown as expired, nothing written', async () => {
+  await withAudit('pgauditappr', async ({ db, role, approvals }) => {
+    await writes(db, db.role);
+    const before = await writes(db, role);
+    const list = await approvals('list', '--json');
+    assert.equal(list.code, 0, list.err);
+    assert.deepEqual((JSON.parse(list.out) as Array<{ id: string; state: string }>).map((a) => [a.id, a.state]).sort(), [['a-due', 'expired'], ['a-open', 'pending']]);
+    const expired = await approvals('list', '--state', 'expired', '--json');
+    assert.deepEqual((JSON.parse(expired.out) as Array<{ id: string }>).map((a) => a.id), ['a-due'], expired.err);
+    const pending = await approvals('list', '--state', 'pending', '--json');
+    assert.deepEqual((JSON.parse(pending.out) as Array<{ id: string }>).map((a) => a.id), ['a-open'], pending.err);
+    const show = await approvals('show', 'a-due');
+    assert.equal(show.code, 0, show.err);
+    assert.match(show.out, /^approval a-due: expired$/m);
+    assert.deepEqual(await writes(db, role), before, 'no row written: the expiry is shown, not settled');
+    // Deciding writes: the auditor's role cannot.
+    const approve = await approvals('approve', 'a-open', '--as', 'dana');
+    assert.equal(approve.code, 1);
+  }, { approvals: true });
 });
 
 test('an auditor role verifying a tampered PostgreSQL store is told where the chain broke', async () => {
