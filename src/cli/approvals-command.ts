@@ -62,10 +62,12 @@ export function approvalDetails(v: ApprovalView): string {
     `expires:    ${v.expires_at}`,
   ];
   // Look-alike words anywhere in what follows, flagged first (the raw texts, before `r`).
-  const args = Object.entries(v.call?.args ?? {}).flatMap(([k, a]) => [k, typeof a === 'string' ? a : (JSON.stringify(a) ?? '')]);
+  const args = Object.entries(v.call?.args !== null && typeof v.call?.args === 'object' ? v.call.args : {}).flatMap(([k, a]) => [k, typeof a === 'string' ? a : (JSON.stringify(a) ?? '')]);
   const lookalikes = lookalikeWarning(...args, v.summary, v.connection ?? '', requesterLabel(v), ...v.decisions.flatMap((d) => [d.reviewer, d.comment ?? '']));
   if (lookalikes) out.splice(1, 0, `warning:    ${lookalikes}`);
-  if (v.call) out.push('arguments:', ...Object.entries(v.call.args).map(([k, a]) => `  ${r1(k)}: ${arg(a)}`));
+  // A damaged or hand-made row may lack its arguments: said, not a crash.
+  const callArgs = v.call?.args !== null && typeof v.call?.args === 'object' ? v.call.args : null;
+  if (v.call) out.push(...(callArgs ? ['arguments:', ...Object.entries(callArgs).map(([k, a]) => `  ${r1(k)}: ${arg(a)}`)] : ['arguments:  (not recorded)']));
   if (v.call_hash) out.push(`call hash:  ${v.call_hash}`);
   for (const d of v.decisions) out.push(`decision:   ${r1(d.reviewer)} (${d.auth}) ${d.decision} at ${d.at}${d.comment ? `: ${r1(d.comment)}` : ''}`);
   return out.join('\n');

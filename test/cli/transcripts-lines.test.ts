@@ -47,3 +47,13 @@ test('approvals show: agent lines never start at column 0, single-line fields es
   assert.match(text, /^summary: +DELETE public\."x\\ndecision/m);
   assert.match(text, /^  sql: DELETE FROM users\n +-- ok\n +decision: +dana/m, 'the statement keeps its lines, indented');
 });
+
+test('approvals show of a request whose stored call lacks its arguments says so, not a TypeError', () => {
+  const v = {
+    id: 'a2', state: 'pending', requester: 'agent-x', requester_groups: [], requester_auth: 'stdio', tool: 'query_database', connection: 'shop',
+    summary: 'SELECT 1', rule_ids: ['r'], approvals_required: 1, created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T01:00:00Z', decisions: [],
+    call: { tool: 'query_database', connection: 'shop' },
+  } as unknown as ApprovalView;
+  const text = approvalDetails(v);
+  assert.match(text, /^arguments: +\(not recorded\)$/m);
+});
