@@ -58,13 +58,7 @@ after(async () => {
   if (BASE) rmSync(BASE, { recursive: true, force: true });
 });
 
-async function ran(command: string): Promise<string> {
-  const r = await sw.run(command);
-  assert.equal(r.isError, false, `${command} must run: ${r.text}`);
-  const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
-  assert.equal(s.exit_code, 0, `${command}: ${s.stderr}`);
-  return s.stdout;
-}
+const ran = (command: string): Promise<string> => sw.ran(command);
 
 describe('ssh_run: a read-only grant without paths: neither reaches another host nor writes', () => {
   test('control: gawk reads a network service for an /inet/tcp operand', async () => {

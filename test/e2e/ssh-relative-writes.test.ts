@@ -59,13 +59,7 @@ after(async () => {
   rmSync(join(HOME, FRESH), { force: true });
 });
 
-async function ran(command: string): Promise<string> {
-  const r = await sw.run(command);
-  assert.equal(r.isError, false, `${command} must run: ${r.text}`);
-  const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
-  assert.equal(s.exit_code, 0, `${command}: ${s.stderr}`);
-  return s.stdout;
-}
+const ran = (command: string): Promise<string> => sw.ran(command);
 
 describe('ssh_run: writers under paths: never write a relative name in the login folder', () => {
   test('the login folder is the login user\'s home: relative names resolve there', async () => {

@@ -29,6 +29,8 @@ export interface SshWarden {
   run(command: string): ReturnType<WardenSession['call']>;
   /** Asserts `command` was refused (WARDEN_DENIED, mentioning `mentions`) before any session reached the host. */
   refused(command: string, mentions: RegExp): Promise<void>;
+  /** Asserts `command` ran and exited 0; returns its stdout. */
+  ran(command: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,13 @@ export async function startSshWarden(sshd: Sshd, policy: string, name = 'web-1')
       assert.match(r.text, mentions, r.text);
       await new Promise((res) => setTimeout(res, 50));
       assert.equal(sshd.sessionsStarted(), sessions, `${command}: no session was started on the host`);
+    },
+    async ran(command) {
+      const r = await run(command);
+      assert.equal(r.isError, false, `${command} must run: ${r.text}`);
+      const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
+      assert.equal(s.exit_code, 0, `${command}: ${s.stderr}`);
+      return s.stdout;
     },
     async close() {
       await w.close();
