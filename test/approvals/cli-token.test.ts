@@ -5,42 +5,15 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openSqliteStore } from '../../src/recorder/index.js';
-import { createApprovalService } from '../../src/approvals/index.js';
-import type { Decision } from '../../src/policy/types.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
-import { approvalsCli } from './support.js';
+import { approvalsCli, cliShow, pendingCliRequest } from './support.js';
 
 let issuer: OidcIssuer;
 let dir: WardenDir;
 
-const decision: Decision = {
-  effect: 'allow', ruleIds: ['orders-fix'], reason: 'x', trace: [], alternatives: [],
-  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 30 * 60_000, wait: 0, ruleId: 'orders-fix' },
-};
-
-/** A fresh pending request from sam, written to the store the CLI reads. */
-async function pendingRequest(sql: string): Promise<string> {
-  const store = openSqliteStore(dir.dbPath);
-  try {
-    const svc = createApprovalService(store.approvals);
-    const r = await svc.gate({
-      callId: `call-${Math.random()}`, sessionId: 's1', principal: { subject: 'sam', groups: ['sre'], claims: {}, authMethod: 'oidc' },
-      tool: 'query_database', connection: 'db', canonicalArgs: { connection: 'db', sql }, decision, factsSummary: sql, signal: new AbortController().signal,
-    });
-    assert.equal(r.granted, false);
-    return (r as { approvalId: string }).approvalId;
-  } finally {
-    await store.close();
-  }
-}
-
-async function stateOf(id: string): Promise<{ state: string; decisions: { reviewer: string; auth: string }[] }> {
-  const r = await approvalsCli(['show', id, '--json', '--config', dir.configPath]);
-  assert.equal(r.code, 0, r.err);
-  return JSON.parse(r.out) as { state: string; decisions: { reviewer: string; auth: string }[] };
-}
+const pendingRequest = (sql: string): Promise<string> => pendingCliRequest(dir.dbPath, sql, 'oidc');
+const stateOf = (id: string) => cliShow(dir.configPath, id);
 
 before(async () => {
   issuer = await startOidcIssuer();

@@ -7,7 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import assert from 'node:assert/strict';
 import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
+import { openSqliteStore } from '../../src/recorder/index.js';
+import { createApprovalService } from '../../src/approvals/index.js';
+import type { Decision } from '../../src/policy/types.js';
+import type { Principal } from '../../src/tool-api.js';
 
 /** The result of one CLI run. */
 export interface CliRun {
@@ -143,4 +148,32 @@ connections:
   shop: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 5s, max_rows: 100 }
 policies: [policies/*.yaml]
 `;
+}
+
+/** An allow decision of rule orders-fix that needs one approval by group dba (the reviewer CLI tests). */
+const ORDERS_FIX: Decision = {
+  effect: 'allow', ruleIds: ['orders-fix'], reason: 'x', trace: [], alternatives: [],
+  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 30 * 60_000, wait: 0, ruleId: 'orders-fix' },
+};
+
+/** A fresh pending request from sam (group sre) for `sql` on connection db, written to the store at `dbPath`; its id. */
+export async function pendingCliRequest(dbPath: string, sql: string, authMethod: Principal['authMethod'] = 'stdio'): Promise<string> {
+  const store = openSqliteStore(dbPath);
+  try {
+    const r = await createApprovalService(store.approvals).gate({
+      callId: `call-${Math.random()}`, sessionId: 's1', principal: { subject: 'sam', groups: ['sre'], claims: {}, authMethod },
+      tool: 'query_database', connection: 'db', canonicalArgs: { connection: 'db', sql }, decision: ORDERS_FIX, factsSummary: sql, signal: new AbortController().signal,
+    });
+    assert.equal(r.granted, false);
+    return (r as { approvalId: string }).approvalId;
+  } finally {
+    await store.close();
+  }
+}
+
+/** `warden approvals show ID --json` through the real CLI. */
+export async function cliShow(configPath: string, id: string): Promise<{ state: string; decisions: { reviewer: string; auth: string }[] }> {
+  const r = await approvalsCli(['show', id, '--json', '--config', configPath]);
+  assert.equal(r.code, 0, r.err);
+  return JSON.parse(r.out) as { state: string; decisions: { reviewer: string; auth: string }[] };
 }

@@ -6,13 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
-import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { loginFolder, sshAllowPolicy, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 const run = promisify(execFile);
 let sshd: Sshd;
@@ -21,21 +20,8 @@ let BASE = '';
 
 before(async () => {
   sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wrinspect-'));
-  chmodSync(BASE, 0o777);
-  writeFileSync(join(BASE, 'app.yaml'), 'replicas: 1\n');
-  for (const p of [BASE, join(BASE, 'app.yaml')]) chownToLogin(p, sshd);
-  sw = await startSshWarden(sshd, `
-rules:
-  - id: inspect
-    effect: allow
-    who: { groups: [sre] }
-    tool: ssh_run
-    on: [web-1]
-    shell:
-      pipelines: true
-      programs: { xxd: {}, yq: {}, sort: {}, cat: {} }
-`);
+  BASE = loginFolder(sshd, 'wrinspect-', { 'app.yaml': 'replicas: 1\n' });
+  sw = await startSshWarden(sshd, sshAllowPolicy('inspect', '{ xxd: {}, yq: {}, sort: {}, cat: {} }'));
 });
 
 after(async () => {

@@ -8,14 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
-import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { loginFolder, sshAllowPolicy, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 const run = promisify(execFile);
 let sshd: Sshd;
@@ -27,27 +26,14 @@ let connections = 0;
 
 before(async () => {
   sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wrreach-'));
-  chmodSync(BASE, 0o777);
-  writeFileSync(join(BASE, 'ifaces'), 'lo\n    inet 127.0.0.1/8\neth0\n    inet 10.1.2.3/24\n');
-  for (const p of [BASE, join(BASE, 'ifaces')]) chownToLogin(p, sshd);
+  BASE = loginFolder(sshd, 'wrreach-', { ifaces: 'lo\n    inet 127.0.0.1/8\neth0\n    inet 10.1.2.3/24\n' });
   listener = createServer((socket) => {
     connections++;
     socket.end('banner-from-another-service\n');
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   PORT = (listener.address() as AddressInfo).port;
-  const policy = `
-rules:
-  - id: read-only
-    effect: allow
-    who: { groups: [sre] }
-    tool: ssh_run
-    on: [web-1]
-    shell:
-      pipelines: true
-      programs: { awk: {}, sort: {}, uniq: {}, echo: {}, cat: {} }
-`;
+  const policy = sshAllowPolicy('read-only', '{ awk: {}, sort: {}, uniq: {}, echo: {}, cat: {} }');
   sw = await startSshWarden(sshd, policy);
 });
 

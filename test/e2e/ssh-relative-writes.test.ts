@@ -8,13 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
 import { isRoot } from '../support/system-deps.js';
-import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { loginFolder, sshAllowPolicy, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 let sshd: Sshd;
 let sw: SshWarden;
@@ -31,24 +31,10 @@ const snapshot = () => NAMES.map((n) => (existsSync(join(HOME, n)) ? `${n}:${sta
 
 before(async () => {
   sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wrel-'));
-  chmodSync(BASE, 0o755);
+  BASE = loginFolder(sshd, 'wrel-', { 'data/seed': 'seed\n' }, 0o755);
   DATA = join(BASE, 'data');
-  mkdirSync(DATA);
-  writeFileSync(join(DATA, 'seed'), 'seed\n');
-  for (const p of [BASE, DATA, join(DATA, 'seed')]) chownToLogin(p, sshd);
   const P = JSON.stringify({ paths: ['/var/log', DATA] });
-  const policy = `
-rules:
-  - id: writers-under-paths
-    effect: allow
-    who: { groups: [sre] }
-    tool: ssh_run
-    on: [web-1]
-    shell:
-      pipelines: true
-      programs: { touch: ${P}, chmod: ${P}, ln: ${P}, mkdir: ${P}, cp: ${P}, tee: ${P}, dd: ${P}, jq: ${P}, echo: {}, pwd: {} }
-`;
+  const policy = sshAllowPolicy('writers-under-paths', `{ touch: ${P}, chmod: ${P}, ln: ${P}, mkdir: ${P}, cp: ${P}, tee: ${P}, dd: ${P}, jq: ${P}, echo: {}, pwd: {} }`);
   sw = await startSshWarden(sshd, policy);
 });
 

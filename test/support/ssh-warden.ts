@@ -5,7 +5,10 @@
  * a command was refused before any session reached the host.
  */
 import assert from 'node:assert/strict';
-import type { Sshd } from './sshd.js';
+import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { chownToLogin, type Sshd } from './sshd.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from './warden-process.js';
 
 /** warden.yaml for the connection `name` to `sshd` (20 s command timeout). */
@@ -70,4 +73,41 @@ export async function startSshWarden(sshd: Sshd, policy: string, name = 'web-1')
       dir.cleanup();
     },
   };
+}
+
+/**
+ * A fresh folder for a test's data on the host, owned (with everything in it) by the login user:
+ * `files` maps a relative name (`data/seed`) to its text; folders on the way are made. Mode 0777
+ * by default, so the login user also writes there whoever runs the tests.
+ */
+export function loginFolder(sshd: Sshd, prefix: string, files: Record<string, string> = {}, mode = 0o777): string {
+  const base = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(base, mode);
+  const owned = [base];
+  for (const [name, text] of Object.entries(files)) {
+    const path = join(base, name);
+    for (let d = dirname(path); d !== base && !owned.includes(d); d = dirname(d)) {
+      mkdirSync(d, { recursive: true });
+      owned.push(d);
+    }
+    writeFileSync(path, text);
+    owned.push(path);
+  }
+  for (const p of owned) chownToLogin(p, sshd);
+  return base;
+}
+
+/** A policy of one allow rule `id`: group sre runs `programs` (a YAML flow map) with ssh_run on web-1, pipelines allowed. */
+export function sshAllowPolicy(id: string, programs: string): string {
+  return `
+rules:
+  - id: ${id}
+    effect: allow
+    who: { groups: [sre] }
+    tool: ssh_run
+    on: [web-1]
+    shell:
+      pipelines: true
+      programs: ${programs}
+`;
 }

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskSecretText, secretName } from '../../../tools/shared/secret-text.js';
 import { cleanObject } from '../../../tools/kubernetes/clean.js';
-import { bestOf3 } from '../../support/best-of.js';
+import { assertLinear, repeatedTo } from '../../support/best-of.js';
 
 test('Kubernetes settings beside secret words are shown in YAML, JSON and flow text', () => {
   const shown = [
@@ -145,16 +145,7 @@ test('the second follow-up matchers cost linear time on hostile text', () => {
     // known structs read member by member: nested, unclosed, empty
     '"serviceAccountToken":{"path":"a",', 'serviceAccountToken: [', 'tokenRequests: [], ', '"imagePullSecrets":[{"name":"a"},',
   ];
-  for (const unit of units) {
-    const text = (n: number): string => unit.repeat(Math.ceil(n / unit.length)).slice(0, n) + ' \n';
-    const small = bestOf3(() => maskSecretText(text(25_000)));
-    const big = bestOf3(() => maskSecretText(text(100_000)));
-    assert.ok(big < 8 * small + 100, `${JSON.stringify(unit)}: 25k ${small.toFixed(1)} ms, 100k ${big.toFixed(1)} ms`);
-    assert.ok(big < 1000, `${JSON.stringify(unit)}: 100k ${big.toFixed(1)} ms`);
-  }
+  for (const unit of units) assertLinear(JSON.stringify(unit), repeatedTo(unit), maskSecretText);
   // One long line after a count (the whole-line form takes it all as the value).
-  const line = (n: number) => `token_count: 12 ${'a'.repeat(n)}`;
-  const small = bestOf3(() => maskSecretText(line(25_000)));
-  const big = bestOf3(() => maskSecretText(line(100_000)));
-  assert.ok(big < 8 * small + 100 && big < 1000, `25k ${small.toFixed(1)} ms, 100k ${big.toFixed(1)} ms`);
+  assertLinear('a long line after a count', (n) => `token_count: 12 ${'a'.repeat(n)}`, maskSecretText);
 });
