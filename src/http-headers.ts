@@ -3,10 +3,12 @@
  * listeners and by the UI, which both answer HTTP). Why: the MCP endpoint's refusals (Host,
  * Origin, body size, token) and health answers are read by browsers too (a page that points a
  * frame or a tab at Warden), so none of them may be sniffed into HTML, framed, cached or given a
- * Referer; the UI only loosens the CSP for its own script and stylesheet. Not covered: the bare
- * 400/408/431 Node itself writes to the socket for a request it cannot parse (no body, no route).
+ * Referer; the UI only loosens the CSP for its own script and stylesheet. The bare replies Node
+ * writes to the socket itself (400/408/413/431, for a request it cannot parse or that took too
+ * long) carry them too: answerClientErrors below.
  */
-import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders } from 'node:http';
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeader, type OutgoingHttpHeaders, type Server } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** The baseline headers; the CSP allows nothing (no Warden answer but a UI page is a document). */
 export const BASELINE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
@@ -58,4 +60,30 @@ export class WardenResponse<Request extends IncomingMessage = IncomingMessage> e
     if (h && !Array.isArray(h)) noStore(h);
     return typeof reason === 'string' ? super.writeHead(status, reason, headers) : super.writeHead(status, reason);
   }
+}
+
+/** Node's own status lines for a request it refused before any route saw it (lib/_http_server.js). */
+const BARE_STATUS: Readonly<Record<string, string>> = {
+  HPE_HEADER_OVERFLOW: '431 Request Header Fields Too Large',
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: '413 Payload Too Large',
+  ERR_HTTP_REQUEST_TIMEOUT: '408 Request Timeout',
+};
+const BARE_HEADERS = ENTRIES.map(([k, v]) => `${k}: ${v}\r\n`).join('');
+
+/**
+ * Answer what Node's HTTP parser refuses (malformed request line or headers, headers over the
+ * size limit, headers or body too slow) with Node's own status and no body, as Node's default
+ * does, but with the baseline headers: without a 'clientError' listener Node writes a bare
+ * `HTTP/1.1 400 Bad Request` with no nosniff, CSP or no-store. Like Node, nothing is written when a
+ * response on that socket has already begun (it would corrupt it), and the socket is destroyed.
+ */
+export function answerClientErrors(server: Server): void {
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    // `_httpMessage`: the socket's in-flight response, the field Node's own handler reads.
+    const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+    if (socket.writable && !inFlight?.headersSent && err.code !== 'ECONNRESET') {
+      socket.write(`HTTP/1.1 ${BARE_STATUS[err.code ?? ''] ?? '400 Bad Request'}\r\nConnection: close\r\nContent-Length: 0\r\n${BARE_HEADERS}\r\n`);
+    }
+    socket.destroy(err);
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WardenResponse } from '../http-headers.js';
+import { answerClientErrors, WardenResponse } from '../http-headers.js';
 import type { ApprovalReviewApi } from '../approvals/review-api.js';
 import type { Principal } from '../tool-api.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
@@ -51,6 +51,7 @@ export function mountUi(server: Server, ui: UiHandler, hosts: HostPolicy, next?:
 /** Start the UI alone on host:port (port 0 picks one). */
 export async function startStandaloneUi(deps: StandaloneUiDeps, opts: { host: string; port: number }): Promise<StandaloneUi> {
   const server = createServer({ ServerResponse: WardenResponse });
+  answerClientErrors(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -16,7 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { createMcpHandler, isInitializeRequest, type AuthInfo } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { ErrorCode, WardenError } from '../errors.js';
-import { WardenResponse } from '../http-headers.js';
+import { answerClientErrors, WardenResponse } from '../http-headers.js';
 import type { TokenVerifier, VerifiedToken } from '../identity/oidc.js';
 import { verifierFromConfig } from './http-verifier.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -111,6 +111,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
     connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeout / 4))),
     keepAliveTimeout: 5_000,
   });
+  answerClientErrors(server);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => {
