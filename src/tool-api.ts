@@ -12,6 +12,8 @@ import { ErrorCode, WardenError } from './errors.js';
 export { ErrorCode, WardenError };
 /** SQL identifier rules for names in policies (one parser for the core and the postgres family). */
 export { sqlNameParts } from './sql-names.js';
+/** Deep-frozen facts a parser may cache (the recorder serialises them once). */
+export { isSealed, sealFacts } from './sealed-facts.js';
 export type { ErrorCodeValue, ErrorDetails } from './errors.js';
 
 /** Who is calling. Built by `src/identity`, never by a tool or an agent. */
@@ -295,26 +297,4 @@ export interface FamilyInstance {
 /** Throw a coded parse error (helper for parsers). */
 export function parseError(message: string, details: Record<string, unknown> = {}): WardenError {
   return new WardenError(ErrorCode.PARSE, message, details);
-}
-
-/** Values sealed by sealFacts: deeply frozen, so whatever is derived from their content may be kept. */
-const SEALED = new WeakSet<object>();
-
-/**
- * Deep-freeze facts (or any plain value) and mark them sealed. Why: a parser that caches its
- * facts hands the same object to every call; once sealed, the recorder serialises it once, not
- * on every intent (tools/postgres/analysis; src/recorder/canonical-json.ts).
- */
-export function sealFacts<T>(v: T): T {
-  if (v && typeof v === 'object' && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v as object)) sealFacts(x);
-  }
-  if (v && typeof v === 'object') SEALED.add(v as object);
-  return v;
-}
-
-/** Was this object sealed by sealFacts (deeply frozen)? */
-export function isSealed(v: object): boolean {
-  return SEALED.has(v);
 }

@@ -9,7 +9,8 @@
  */
 import type { ApprovalView } from './review-api.js';
 import { callPreview, type CallPreview } from './preview.js';
-import { reviewable, visibleJson } from './reviewable.js';
+import { reviewable } from './reviewable.js';
+import { visibleJson } from '../visible-text.js';
 import { combinationLine, requesterLabel } from './views.js';
 import { signedHeaders, webhookKey, webhookMessageId } from './webhook-signing.js';
 

@@ -9,7 +9,7 @@
  * terminal to an agent. `--json` documents are written with `visibleJson`, which leaves nothing
  * for this pass to change, so they stay valid JSON with the exact values.
  */
-import { showHidden, visibleJson } from '../approvals/reviewable.js';
+import { showHidden, visibleJson } from '../visible-text.js';
 
 /** Write one line of output, hidden characters made visible; a final newline added when missing. */
 export function writeLine(stream: NodeJS.WritableStream, s: string): void {

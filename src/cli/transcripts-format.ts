@@ -4,7 +4,8 @@
  * reaches the reviewer's terminal.
  */
 import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
-import { lookalikeWarning, reviewable, showHidden } from '../approvals/reviewable.js';
+import { lookalikeWarning, reviewable } from '../approvals/reviewable.js';
+import { showHidden } from '../visible-text.js';
 
 /** One replay line: time, principal, what happened. */
 export function timelineLine(r: ChainRecord, who: string, tools: Map<string, string>): string {

@@ -3,7 +3,7 @@
  * codes and messages, and every string in a line is scrubbed once more here.
  */
 import { safeMessage } from '../errors.js';
-import { visibleJson } from '../approvals/reviewable.js';
+import { visibleJson } from '../visible-text.js';
 
 const LEVELS = { debug: 10, info: 20, warn: 30, error: 40 } as const;
 let threshold: number = LEVELS[(process.env.WARDEN_LOG_LEVEL as keyof typeof LEVELS) ?? 'info'] ?? LEVELS.info;

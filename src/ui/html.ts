@@ -2,7 +2,7 @@
  * HTML with escaping by construction: `html` escapes every interpolated value unless it is
  * already `Safe` (built by `html` itself). Transcript text can never become markup.
  */
-import { showHidden } from '../approvals/reviewable.js';
+import { showHidden } from '../visible-text.js';
 
 /** Markup that was built by `html`; why: only this type is inserted without escaping. */
 export class Safe {

@@ -7,7 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { showHidden, reviewable } from '../../src/approvals/reviewable.js';
+import { reviewable } from '../../src/approvals/reviewable.js';
+import { showHidden } from '../../src/visible-text.js';
 import { approvalsBody } from '../../src/ui/approvals-page.js';
 import { resultBody } from '../../src/ui/session-page.js';
 import { table } from '../../src/cli/transcripts-format.js';
