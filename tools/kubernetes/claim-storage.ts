@@ -80,7 +80,7 @@ export function withClaimStorage(mounts: SharedMount[], storage: ClaimStorage): 
   return mounts.flatMap((m) => [
     m,
     ...(m.claim !== null ? (storage.get(m.claim) ?? []) : []).map((s): SharedMount => ({
-      volume: m.volume, kind: m.kind, key: s.key, path: s.path, handle: s.handle, readOnly: m.readOnly || s.readOnly, clusterWide: true, claim: null,
+      volume: m.volume, kind: m.kind, key: s.key, path: s.path, handle: s.handle, ...(s.host !== undefined ? { host: s.host } : {}), readOnly: m.readOnly || s.readOnly, clusterWide: true, claim: null,
     })),
   ]);
 }

@@ -8,6 +8,11 @@
  *
  * Fail closed, by choosing identities that match too much rather than too little:
  * - a host directory (`hostPath`, `local`) matches on any node (shared-volumes.ts says why);
+ * - an NFS share is its path on its server, and two server names are one server unless both are
+ *   host names whose first labels differ (`nas` is `nas.example.com.` and `NAS`; an IP address
+ *   may be any name's); a CephFS path matches on any monitors (one cluster is reached through
+ *   any set of its monitors, by address or by name), so two CephFS clusters with overlapping
+ *   paths are judged one storage;
  * - an inline `csi:` volume names no handle (the driver alone decides what its attributes
  *   mean), so it matches every volume of its driver;
  * - `iscsi` is its target (IQN) and LUN through any portal, `rbd` its pool and image on any
@@ -16,6 +21,7 @@
  *   whatever partition, file system or account secret;
  * - any other kind (one Warden does not know) by its whole source, `readOnly` aside.
  */
+import { isIP } from 'node:net';
 import { isObj, type Obj } from './objects.js';
 
 /** The storage a volume source names: equal keys (and handles) name the same storage. */
@@ -26,6 +32,8 @@ export interface StorageId {
   path: string | null;
   /** A volume within it (a CSI volumeHandle); null: any of its volumes. */
   handle: string | null;
+  /** An NFS server as written, normalised (sameHost decides); absent: not NFS. */
+  host?: string;
 }
 
 /** Kinds named by one id field, whatever the rest of their source says. */
@@ -71,9 +79,9 @@ export function storageOf(kind: string, src: Obj): StorageId {
     case 'local':
       return { key: 'host:', path: pathOf(src.path), handle: null };
     case 'nfs':
-      return { key: `nfs:${canonical(src.server)}`, path: pathOf(src.path), handle: null };
+      return { key: 'nfs:', path: pathOf(src.path), handle: null, host: typeof src.server === 'string' ? src.server.trim().toLowerCase().replace(/^\[(.*)\]$/, '$1').replace(/\.$/, '') : '' };
     case 'cephfs':
-      return { key: `cephfs:${canonical(Array.isArray(src.monitors) ? [...src.monitors].map(String).sort() : src.monitors)}`, path: pathOf(src.path), handle: null };
+      return { key: 'cephfs:', path: pathOf(src.path), handle: null };
     case 'csi':
       return { key: `csi:${str(src.driver)}`, path: null, handle: typeof src.volumeHandle === 'string' ? src.volumeHandle : null };
     case 'iscsi':
@@ -96,9 +104,21 @@ function pathsOverlap(a: string, b: string): boolean {
   return inside(a, b) || inside(b, a);
 }
 
+/**
+ * Can two NFS server names (normalised by storageOf) be one server? Yes unless both are host
+ * names with different first labels: a short name and a full one (`nas`, `nas.example.com`) may
+ * be one host, an address may be any name's, and an empty or odd value says nothing. Not seen: a
+ * second name of another first label (a DNS alias), which Warden cannot resolve as a node would.
+ */
+export function sameHost(a: string, b: string): boolean {
+  if (a === b || a === '' || b === '' || isIP(a) !== 0 || isIP(b) !== 0) return true;
+  return a.split('.')[0] === b.split('.')[0];
+}
+
 /** Do two identities name (part of) the same storage? */
 export function sameStorage(a: StorageId, b: StorageId): boolean {
   if (a.key !== b.key) return false;
+  if (a.host !== undefined && b.host !== undefined && !sameHost(a.host, b.host)) return false;
   if (a.handle !== null && b.handle !== null && a.handle !== b.handle) return false;
   return a.path === null || b.path === null || pathsOverlap(a.path, b.path);
 }

@@ -33,7 +33,7 @@ const meets = (a: SharedMount[], b: SharedMount[]) => a.some((x) => b.some((y) =
 
 test('a PersistentVolume names the claim its claimRef binds and its source; one without a claimRef binds none', () => {
   assert.deepEqual(pvInfoOf(pv('a', ['shop', 'x'], { nfs: { server: 'nas', path: '/e/./x/' } })).claim, 'shop/x');
-  assert.deepEqual(pvInfoOf(pv('a', ['shop', 'x'], { nfs: { server: 'nas', path: '/e/./x/' } })).sources.map((s) => [s.kind, s.key, s.path]), [['nfs', 'nfs:"nas"', '/e/x']]);
+  assert.deepEqual(pvInfoOf(pv('a', ['shop', 'x'], { nfs: { server: 'nas', path: '/e/./x/' } })).sources.map((s) => [s.kind, s.key, s.path, s.host]), [['nfs', 'nfs:', '/e/x', 'nas']]);
   assert.equal(pvInfoOf(pv('g', null, { hostPath: { path: '/' } })).claim, null);
   assert.equal([...STORAGE.keys()].length, 10);
 });
@@ -56,6 +56,14 @@ test('an inline volume meets a claim whose volume is the same storage', () => {
   assert.ok(meets(mounts('x', [{ name: 'h', hostPath: { path: '/mnt' } }]), claimOf('billing', 'local-f')), 'a local volume is a node directory');
   assert.ok(meets(mounts('x', [{ name: 'n', nfs: { server: 'nas', path: '/exports/a/b' } }]), claimOf('shop', 'nfs-a')));
   assert.ok(!meets(mounts('x', [{ name: 'n', nfs: { server: 'nas9', path: '/exports/a/b' } }]), claimOf('shop', 'nfs-a')));
+  // One NFS server by another spelling of its name, or by an address: the same share.
+  for (const server of ['NAS.', 'nas.example.com', '[nas]', '10.0.0.9', 'fd00::9', ' nas '])
+    assert.ok(meets(mounts('x', [{ name: 'n', nfs: { server, path: '/exports/a/b' } }]), claimOf('shop', 'nfs-a')), server);
+  assert.ok(!meets(mounts('x', [{ name: 'n', nfs: { server: 'files.example.com', path: '/exports/a' } }]), claimOf('shop', 'nfs-a')), 'another first label: another host');
+  // A CephFS path through any set of monitors (by address or by name) is one cluster's.
+  const ceph = (monitors: string[], path: string) => mounts('x', [{ name: 'c', cephfs: { monitors, path } }]);
+  assert.ok(meets(ceph(['10.0.0.1:6789', '10.0.0.2:6789'], '/vol/a'), ceph(['mon-a.ceph:6789'], '/vol')));
+  assert.ok(!meets(ceph(['10.0.0.1:6789'], '/vol/a'), ceph(['10.0.0.1:6789'], '/vol/b')), 'disjoint paths');
   assert.ok(meets(mounts('x', [{ name: 'c', csi: { driver: 'd', volumeAttributes: { any: 'thing' } } }]), claimOf('billing', 'csi-e')), 'an inline CSI volume names no handle: any volume of its driver');
   assert.ok(!meets(mounts('x', [{ name: 'c', csi: { driver: 'other' } }]), claimOf('billing', 'csi-e')));
   assert.ok(meets(mounts('x', [{ name: 'i', iscsi: { targetPortal: '10.9.9.9', iqn: 'iqn.2026-01.example:t', lun: 0 } }]), claimOf('billing', 'iscsi-i')));
