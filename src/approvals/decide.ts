@@ -9,6 +9,7 @@ import type { Principal } from '../tool-api.js';
 import type { ApprovalView } from './review-api.js';
 import { reviewerRefusal, rowRefusal } from './decision-refusal.js';
 import type { ServiceContext } from './service.js';
+import { withdrawIneligible, withdrawnNote } from './withdraw.js';
 
 const MAX_COMMENT = 2000;
 const refused = (m: string) => new WardenError(ErrorCode.DENIED, m);
@@ -21,6 +22,9 @@ export async function decide(ctx: ServiceContext, id: string, reviewer: Principa
   // reviewer (an RFC 8693 `act` claim) is an agent, and an agent never decides for a human.
   const delegated = reviewerRefusal(reviewer);
   if (delegated) throw new WardenError(ErrorCode.DENIED, delegated.message, { reason: delegated.reason });
+  // A verified token whose groups no longer qualify withdraws this reviewer's approvals still open
+  // (withdraw.ts), before this decision is judged on the same token.
+  const withdrawn = await withdrawIneligible(ctx, reviewer);
   const at = iso();
   await tables.expireDue(at);
   const before = await tables.get(id);
@@ -30,7 +34,7 @@ export async function decide(ctx: ServiceContext, id: string, reviewer: Principa
     (r) => {
       // The same check the reviewer queue shows (decision-refusal.ts), here inside the store's write.
       const why = rowRefusal(r, reviewer, decision, opts.policy?.());
-      if (why) throw refused(why.message);
+      if (why) throw refused(why.message + withdrawnNote(withdrawn));
     },
   );
   const rv = { subject: reviewer.subject, decision, comment: comment ?? null };

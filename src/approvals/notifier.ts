@@ -24,13 +24,15 @@ export interface NotifySpec {
 
 /** What happened to a request. */
 export interface ApprovalNotice {
-  event: 'requested' | 'decision' | 'approved' | 'denied' | 'expired' | 'voided';
+  event: 'requested' | 'decision' | 'approved' | 'denied' | 'expired' | 'voided' | 'withdrawn';
   approval: ApprovalView;
   /** The canonical call (tool, connection, normalised arguments). */
   call: unknown;
   reviewer?: { subject: string; decision: 'approve' | 'deny'; comment: string | null };
   /** `voided`: the live policy's refusal of the call the request waited for (Warden's words, rule ids). */
   reason?: { code: string; message: string; ruleIds: string[] };
+  /** `withdrawn`: whose approval no longer counts (the reviewer no longer qualifies), and why. */
+  withdrawn?: { reviewer: string; why: string };
 }
 
 /** Fire-and-forget delivery; `drain` lets a short-lived process (the CLI) wait for it. */
@@ -94,6 +96,8 @@ function headline(n: ApprovalNotice): string {
       return `${n.reviewer?.subject ?? 'a reviewer'} voted ${n.reviewer?.decision ?? '?'} on a request by ${requesterLabel(a)}`;
     case 'voided':
       return `request by ${requesterLabel(a)} for ${a.tool} is now voided: the live policy refused the call after a reload (${n.reason?.code ?? 'refused'}: ${n.reason?.message ?? ''}); its approvals will never run it`;
+    case 'withdrawn':
+      return `${n.withdrawn?.reviewer ?? 'a reviewer'}'s approval of a request by ${requesterLabel(a)} for ${a.tool} was withdrawn (${n.withdrawn?.why ?? 'no longer a reviewer'}); it is now ${a.state}`;
     default:
       return `request by ${requesterLabel(a)} for ${a.tool} is now ${n.event}${n.reviewer ? ` (by ${n.reviewer.subject})` : ''}`;
   }

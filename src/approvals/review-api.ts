@@ -70,4 +70,9 @@ export interface ApprovalReviewApi {
   /** Throws WardenError (code WARDEN_DENIED) when refused: self-approval, reviewer not allowed, already decided, expired. */
   approve(id: string, reviewer: Principal, comment?: string): Promise<ApprovalView>;
   deny(id: string, reviewer: Principal, comment?: string): Promise<ApprovalView>;
+  /**
+   * A verified token of `reviewer` was seen: withdraw their approvals of open requests whose
+   * reviewers it no longer matches (withdraw.ts); the ids withdrawn from. approve and deny do it too.
+   */
+  withdrawIneligible?(reviewer: Principal): Promise<string[]>;
 }

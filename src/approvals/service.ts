@@ -17,6 +17,7 @@ import { actorChain } from './actors.js';
 import { asSettledAt, canonicalJson } from '../recorder/index.js';
 import { decide } from './decide.js';
 import { decisionRefusal } from './decision-refusal.js';
+import { withdrawIneligible } from './withdraw.js';
 
 /** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
 export interface GateInput {
@@ -154,6 +155,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     },
     approve: (id, reviewer, comment) => decide(ctx, id, reviewer, 'approve', comment),
     deny: (id, reviewer, comment) => decide(ctx, id, reviewer, 'deny', comment),
+    withdrawIneligible: async (reviewer) => (await withdrawIneligible(ctx, reviewer)).map((w) => w.id),
     // The caller's own requests: the same subject, the same identity source and the same actor
     // chain, exactly as the gate's `fits` takes a request up (a stdio subject and an OIDC subject
     // spelled alike are two principals; agent-x acting for alice, agent-y acting for her and alice

@@ -9,6 +9,7 @@ import { parseListen } from '../server/http-serve.js';
 import { verifierFromConfig, verifyBearerToken } from '../server/http-verifier.js';
 import { watchPolicies } from '../server/policy-watch.js';
 import { log } from '../server/log.js';
+import { localLoginRefused } from '../config/server-config.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import { reviewsAnything } from '../policy/engine.js';
 import { isAdmin } from '../pipeline/builtins/explain-call.js';
@@ -38,6 +39,9 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
       // every principal's transcripts. The session ends when the token does.
       verifyToken: async (token) => {
         const v = await verifyBearerToken(verifier, token);
+        // A reviewer seen with a verified token that no longer qualifies loses the approvals it
+        // gave on requests still open, whether or not this sign-in is then refused (withdraw.ts).
+        await rt.approvals?.withdrawIneligible?.(v.principal);
         if (isDelegated(v.principal.claims)) {
           throw new WardenError(ErrorCode.UNAUTHENTICATED, 'the token carries an act (delegation) claim: the UI is for reviewers acting directly, not agents acting for them', { reason: 'not_a_reviewer', subject: v.principal.subject });
         }
@@ -55,6 +59,7 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
       // Behind a TLS proxy the listener is plain http, but the public resource URI says https.
       secureCookies: handle.url.startsWith('https:') || /^https:\/\//i.test(rt.config.identity.oidc?.audience ?? ''),
       log,
+      localLogin: localLoginRefused(rt.config) ? 'refuse' : 'allow',
       localPrincipal: { subject: rt.config.ui.local_reviewer.subject, groups: rt.config.ui.local_reviewer.groups, claims: {}, authMethod: 'local' },
     });
   }
@@ -62,7 +67,9 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
   process.stderr.write(`warden: MCP over Streamable HTTP at ${handle.url}/mcp\n`);
   if (ui) {
     process.stderr.write(`warden: reviewer UI at ${handle.url}/ui/\n`);
-    if (/^(127\.|\[::1\]|localhost)/.test(host) || host === '::1') process.stderr.write(`warden: one-time UI login link (10 minutes, this machine only): ${ui.loginUrl()}\n`);
+    // The link is an identity Warden cannot check; refused (ui.local_login / approvals.cli_as), none is printed.
+    if (localLoginRefused(rt.config)) process.stderr.write('warden: one-time UI login links are off (ui.local_login / approvals.cli_as: refuse): sign in with a token\n');
+    else if (/^(127\.|\[::1\]|localhost)/.test(host) || host === '::1') process.stderr.write(`warden: one-time UI login link (10 minutes, this machine only): ${ui.loginUrl()}\n`);
   }
   await new Promise<void>((done) => {
     process.once('SIGTERM', () => done());

@@ -108,6 +108,12 @@ export const uiSchema = z
   .object({
     enabled: z.boolean().default(true),
     local_reviewer: z.object({ subject: z.string().min(1), groups: z.array(z.string().min(1)).default([]) }).strict().default({ subject: 'local-reviewer', groups: [] }),
+    local_login: z
+      .enum(['allow', 'refuse'])
+      .optional()
+      .describe(
+        "Whether `serve --http` prints a one-time UI login link on localhost. The link signs in as ui.local_reviewer, an identity Warden cannot check (whoever reads the startup log on this machine uses it), like `approvals --as`. allow: print it. refuse: print none; /ui/login?token= answers 403 with WARDEN_UNAUTHENTICATED, and reviewers sign in with a token. Unset: follows approvals.cli_as (refuse there refuses the link too), so one setting turns off every unchecked reviewer identity.",
+      ),
   })
   .strict();
 

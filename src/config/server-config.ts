@@ -68,7 +68,7 @@ const baseSchema = z
           .enum(['allow', 'refuse'])
           .default('allow')
           .describe(
-            "Whether `warden approvals approve|deny --as SUBJECT` is accepted. --as is a claim of identity Warden cannot check (whoever can read warden.yaml and write the store can name anyone). allow (default, for existing setups); refuse: approve and deny need a verified OIDC token (--token JWT or WARDEN_TOKEN), and --as is a usage error naming WARDEN_UNAUTHENTICATED.",
+            "Whether `warden approvals approve|deny --as SUBJECT` is accepted. --as is a claim of identity Warden cannot check (whoever can read warden.yaml and write the store can name anyone). allow (default, for existing setups); refuse: approve and deny need a verified OIDC token (--token JWT or WARDEN_TOKEN), and --as is a usage error naming WARDEN_UNAUTHENTICATED. refuse also turns off the UI's one-time login link unless ui.local_login says otherwise.",
           ),
       })
       .strict()
@@ -177,4 +177,12 @@ function rawConnections(data: unknown): Record<string, { type: string }> {
   const c = (data as { connections?: unknown } | null)?.connections;
   if (!c || typeof c !== 'object' || Array.isArray(c)) return {};
   return Object.fromEntries(Object.entries(c as Record<string, unknown>).filter(([, v]) => v && typeof v === 'object' && typeof (v as { type?: unknown }).type === 'string')) as Record<string, { type: string }>;
+}
+
+/**
+ * Whether the UI's one-time login link is refused: `ui.local_login` when set, else as
+ * `approvals.cli_as` (both are identities Warden cannot check; refusing one refuses the other).
+ */
+export function localLoginRefused(c: Pick<ServerConfig, 'ui' | 'approvals'>): boolean {
+  return c.ui.local_login ? c.ui.local_login === 'refuse' : c.approvals.cli_as === 'refuse';
 }

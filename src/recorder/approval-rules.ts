@@ -142,6 +142,31 @@ export function settleEvent(row: ApprovalRow, state: ApprovalState, usedBy?: str
   return { approvalId: row.id, event: state, callId: usedBy ?? row.callId, from: row.state };
 }
 
+/**
+ * Whether `reviewer`'s approval of a request (as loaded under the write lock) can be withdrawn:
+ * an open reviewer request (pending, or approved and not yet used) holding an approve by exactly
+ * that reviewer. Why: a reviewer who no longer qualifies must not keep counting (approvals/withdraw.ts).
+ */
+export function withdrawable(row: ApprovalRow | null, reviewer: string): row is ApprovalRow {
+  return voidable(row) && row.confirm === null && row.decisions.some((d) => d.reviewer === reviewer && d.decision === 'approve');
+}
+
+/** Whether withdrawing `reviewer`'s approval takes an approved request back to pending (fewer approvals than required). */
+export function reopens(row: ApprovalRow, reviewer: string): boolean {
+  return row.state === 'approved' && row.decisions.filter((d) => d.decision === 'approve' && d.reviewer !== reviewer).length < row.approvalsRequired;
+}
+
+/** The `withdrawn` event body: `reviewer`'s approval no longer counts, and why (the state it was withdrawn from). */
+export function withdrawnEvent(row: ApprovalRow, reviewer: string, reason: string): Record<string, unknown> {
+  return { approvalId: row.id, event: 'withdrawn', callId: row.callId, reviewer, reason, from: row.state };
+}
+
+/** The statements a withdrawal runs, with `ph(n)` the store's n-th placeholder: params [id, reviewer], then [id]. */
+export const WITHDRAW = (ph: (n: number) => string) => ({
+  decision: `DELETE FROM approval_decisions WHERE approval_id = ${ph(1)} AND reviewer = ${ph(2)}`,
+  reopen: `UPDATE approvals SET state = 'pending', decided_at = NULL WHERE id = ${ph(1)}`,
+});
+
 /** Whether voidAll voids this request (as loaded under the write lock): it is still open. */
 export function voidable(row: ApprovalRow | null): row is ApprovalRow {
   return row !== null && (row.state === 'pending' || row.state === 'approved');

@@ -193,6 +193,12 @@ export interface ApprovalStore {
    */
   voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<string[]>;
   /**
+   * Withdraw `reviewer`'s approve decision (exact subject) from request `id` while it is open, in
+   * one transaction (event `withdrawn` with `reason`): the decision row goes, and an approved
+   * request left short of its count is pending again. False when there was nothing to withdraw.
+   */
+  withdraw(id: string, reviewer: string, reason: string, at: string): Promise<boolean>;
+  /**
    * Mark every open request past its expiry expired. Clocks: SQLite (one file on one host) judges
    * expiry here, in decide and in consume/consumeAll by the caller's time; PostgreSQL, shared by
    * replicas and CLIs whose clocks differ, by the database's (pg-clock.ts).

@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
-  voidable, voidedEvent, voidReasonOf, voidUpdate,
+  voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
@@ -205,6 +205,19 @@ export class PgApprovalTables implements ApprovalStore {
         voided.push(id);
       }
       return voided;
+    });
+  }
+
+  /** Withdraw `reviewer`'s approval of an open request (event `withdrawn`); false when there is none to withdraw. */
+  withdraw(id: string, reviewer: string, reason: string, at: string): Promise<boolean> {
+    return this.writer.write(async (tx) => {
+      const row = await load(tx.q, id, true);
+      if (!withdrawable(row, reviewer)) return false;
+      await event(tx, id, at, withdrawnEvent(row, reviewer, reason));
+      const sql = WITHDRAW((n) => `$${n}`);
+      await tx.q(sql.decision, [id, reviewer]);
+      if (reopens(row, reviewer)) await tx.q(sql.reopen, [id]);
+      return true;
     });
   }
 

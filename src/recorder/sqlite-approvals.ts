@@ -9,7 +9,7 @@
 import type Database from 'better-sqlite3';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
-  voidable, voidedEvent, voidReasonOf, voidUpdate,
+  voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
 import { rowOf, type ApprovalDecisionRow, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval, type VoidReason } from './approval-store.js';
 
@@ -179,6 +179,19 @@ export class ApprovalTables implements ApprovalStore {
         voided.push(id);
       }
       return voided;
+    });
+  }
+
+  /** Withdraw `reviewer`'s approval of an open request (event `withdrawn`); false when there is none to withdraw. */
+  async withdraw(id: string, reviewer: string, reason: string, at: string): Promise<boolean> {
+    return this.write((event) => {
+      const row = this.load(id);
+      if (!withdrawable(row, reviewer)) return false;
+      event(id, at, withdrawnEvent(row, reviewer, reason));
+      const sql = WITHDRAW(() => '?');
+      this.db.prepare(sql.decision).run(id, reviewer);
+      if (reopens(row, reviewer)) this.db.prepare(sql.reopen).run(id);
+      return true;
     });
   }
 

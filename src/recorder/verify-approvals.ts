@@ -98,6 +98,11 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     }
     if (b.event === 'decision') {
       e.decisions.set(String(b.reviewer), { decision: b.decision, comment: b.comment ?? null, at: r.ts, auth: b.auth, seq: r.seq });
+    } else if (b.event === 'withdrawn') {
+      // The reviewer's approval no longer counts: its row goes; an approved request short of its count is pending again.
+      e.decisions.delete(String(b.reviewer));
+      const approvals = [...e.decisions.values()].filter((d) => d.decision === 'approve').length;
+      if (e.cols.state === 'approved' && approvals < Number(e.cols.approvals_required)) Object.assign(e.cols, { state: 'pending', decided_at: null });
     } else if (b.event === 'combined') {
       e.cols.combination_id = b.combinationId ?? null;
     } else if (b.event === 'used') {

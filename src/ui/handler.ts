@@ -96,6 +96,7 @@ export function createUiHandler(deps: UiDeps): UiHandler {
   const local: Principal = deps.localPrincipal ?? { subject: 'local-reviewer', groups: [], claims: {}, authMethod: 'local' };
   const live = new LiveFeed(deps, deps.pollMs ?? 1000);
   const withApprovals = { approvals: deps.approvals !== undefined };
+  const noLink = deps.localLogin === 'refuse';
 
   function login(req: IncomingMessage, res: ServerResponse, p: Principal, notAfterMs = Infinity): void {
     const now = Date.now();
@@ -140,11 +141,15 @@ export function createUiHandler(deps: UiDeps): UiHandler {
         return login(req, res, v.principal, v.expiresAt * 1000);
       }
       const t = url.searchParams.get('token');
+      if (t !== null && noLink) {
+        deps.log('warn', 'UI one-time login link refused: local login is turned off');
+        return send(res, 403, loginPage({ oidc: !!deps.verifyToken, noLink, error: `${ErrorCode.UNAUTHENTICATED}: one-time login links are turned off here (ui.local_login: refuse, or approvals.cli_as: refuse); sign in with a token` }));
+      }
       if (t !== null) {
         if (isLoopback(req) && auth.useLink(t)) return login(req, res, local);
         return send(res, 401, loginPage({ oidc: !!deps.verifyToken, error: 'This login link is invalid, used or expired.' }));
       }
-      return send(res, 200, loginPage({ oidc: !!deps.verifyToken }));
+      return send(res, 200, loginPage({ oidc: !!deps.verifyToken, noLink }));
     }
     const s = auth.get(req);
     if (s && deps.stillReviewer && !deps.stillReviewer(s.principal)) {
@@ -240,6 +245,7 @@ export function createUiHandler(deps: UiDeps): UiHandler {
       });
     },
     loginUrl() {
+      if (noLink) throw new WardenError(ErrorCode.UNAUTHENTICATED, 'one-time login links are turned off (ui.local_login: refuse, or approvals.cli_as: refuse)');
       return `${base}/ui/login?token=${auth.newLink()}`;
     },
     close() {

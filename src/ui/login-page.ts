@@ -3,7 +3,7 @@ import { html } from './html.js';
 import { page } from './layout.js';
 
 /** Render the login form; why: reviewers without a localhost link sign in with their IdP token. */
-export function loginPage(opts: { oidc: boolean; error?: string }): string {
+export function loginPage(opts: { oidc: boolean; error?: string; noLink?: boolean }): string {
   const form = opts.oidc
     ? html`<form method="post" action="/ui/login">
         <label>OIDC access token<br><textarea name="token" rows="4" cols="70" required autocomplete="off"></textarea></label>
@@ -13,6 +13,6 @@ export function loginPage(opts: { oidc: boolean; error?: string }): string {
     'Sign in',
     null,
     html`<h1>Sign in to review transcripts</h1>${opts.error ? html`<p class="err">${opts.error}</p>` : ''}${form}
-      <p class="meta">On this machine, open the one-time login link Warden printed at startup.</p>`,
+      ${opts.noLink ? '' : html`<p class="meta">On this machine, open the one-time login link Warden printed at startup.</p>`}`,
   );
 }

@@ -43,6 +43,11 @@ export interface UiDeps {
    * Absent: sessions last their term.
    */
   stillReviewer?(p: Principal): boolean;
+  /**
+   * 'refuse': no one-time login links (warden.yaml ui.local_login, or approvals.cli_as): loginUrl()
+   * throws and /ui/login?token= answers 403 with WARDEN_UNAUTHENTICATED. Default 'allow'.
+   */
+  localLogin?: 'allow' | 'refuse';
   /** Who a one-time-link login acts as (default subject `local-reviewer`, no groups). */
   localPrincipal?: Principal;
   /** Lifetime of a login session (default 8 h) and of a one-time link (default 10 min). */
