@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -24,7 +24,7 @@ let DATA = '';
 const HOME = isRoot() ? '/' : homedir();
 /** A name no home holds, so its absence after the calls means nothing was written. */
 const FRESH = `warden-rel-${randomBytes(6).toString('hex')}`;
-const NAMES = ['.bashrc', '.profile', 'authorized_keys', '.ssh', FRESH];
+const NAMES = ['.bashrc', '.profile', 'authorized_keys', '.ssh', 'xx00', FRESH];
 
 /** What each name in the home is now (null: absent), to see that the refused calls changed nothing. */
 const snapshot = () => NAMES.map((n) => (existsSync(join(HOME, n)) ? `${n}:${statSync(join(HOME, n)).mtimeMs}:${statSync(join(HOME, n)).mode}` : `${n}:-`));
@@ -34,7 +34,7 @@ before(async () => {
   BASE = loginFolder(sshd, 'wrel-', { 'data/seed': 'seed\n' }, 0o755);
   DATA = join(BASE, 'data');
   const P = JSON.stringify({ paths: ['/var/log', DATA] });
-  const policy = sshAllowPolicy('writers-under-paths', `{ touch: ${P}, chmod: ${P}, ln: ${P}, mkdir: ${P}, cp: ${P}, tee: ${P}, dd: ${P}, jq: ${P}, echo: {}, pwd: {} }`);
+  const policy = sshAllowPolicy('writers-under-paths', `{ touch: ${P}, chmod: ${P}, ln: ${P}, mkdir: ${P}, cp: ${P}, tee: ${P}, dd: ${P}, jq: ${P}, rsync: ${P}, csplit: ${P}, echo: {}, pwd: {} }`);
   sw = await startSshWarden(sshd, policy);
 });
 
@@ -72,5 +72,22 @@ describe('ssh_run: writers under paths: never write a relative name in the login
     }
     assert.equal(existsSync(join(HOME, FRESH)), false, 'the fresh name was never created');
     assert.deepEqual(snapshot(), before, 'nothing in the login folder changed');
+  });
+
+  test('rsync and csplit (modelled now): a relative destination or piece is refused and does not land; absolute ones run', async () => {
+    const before = snapshot();
+    const relative = /is not an absolute path: it would resolve in the login folder \(the remote user's home\).*write an absolute path under them/;
+    for (const command of [`rsync ${DATA}/seed ${FRESH}`, `rsync -a ${DATA}/seed authorized_keys`, `rsync --log-file=${FRESH} ${DATA}/seed ${DATA}/r2`,
+      `csplit ${DATA}/seed 1`]) {
+      await sw.refused(command, relative);
+    }
+    await sw.refused(`rsync --remote-option=--log-file=${FRESH} ${DATA}/seed ${DATA}/r3`, /is not one Warden models/);
+    assert.equal(existsSync(join(HOME, FRESH)), false, 'the fresh name was never created');
+    assert.equal(existsSync(join(DATA, 'r2')), false, 'the refused rsync copied nothing');
+    assert.deepEqual(snapshot(), before, 'nothing in the login folder changed');
+    await ran(`rsync -a ${DATA}/seed ${DATA}/synced`);
+    assert.equal(readFileSync(join(DATA, 'synced'), 'utf8'), 'seed\n');
+    await ran(`csplit -s -f ${DATA}/piece- ${DATA}/seed 1`);
+    assert.equal(existsSync(join(DATA, 'piece-00')), true);
   });
 });

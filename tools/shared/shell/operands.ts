@@ -5,13 +5,17 @@
  * pattern/script operand of grep/awk/sed and find's expression; option values are exempt
  * unless the option names a file. Unmodelled programs: every path-like word is checked, so a
  * bare relative name (`authorized_keys`) passes there: that is why the writers by nature and the
- * plain readers are modelled too (writer-models.ts; dd and unzip in writer-words.ts).
+ * plain readers are modelled too (writer-models.ts; dd and unzip in writer-words.ts; rsync and
+ * scp in copy-models.ts; zip, 7z and cpio in archive-models.ts; patch and csplit in patch-models.ts).
  */
 import { findFlag, optionWords } from './flags.js';
 import { COMPILED, type Model } from './option-models.js';
 import { isPathLike } from './paths.js';
 import { tarWords } from './tar-files.js';
 import { ddWords, unzipWords } from './writer-words.js';
+import { cpioWords, sevenZipWords, zipWords } from './archive-models.js';
+import { rsyncWords, scpWords } from './copy-models.js';
+import { csplitWords, patchWords } from './patch-models.js';
 
 /**
  * Words to check: `files` must be absolute and under a prefix; `pathLike` only if path-like.
@@ -24,6 +28,12 @@ export interface FileWords {
   writes: string[];
   unjudged?: string;
 }
+
+/** Programs whose words a closed reading of their own judges (an option it does not know is refused). */
+const CLOSED_MODELS: Readonly<Record<string, (args: string[]) => FileWords>> = {
+  rsync: rsyncWords, scp: scpWords, zip: zipWords, '7z': sevenZipWords, '7za': sevenZipWords, '7zr': sevenZipWords, '7zz': sevenZipWords,
+  cpio: cpioWords, patch: patchWords, csplit: csplitWords,
+};
 
 /** Programs whose path words are not writes of their own: git's writes are judged by the keys it sets (git-config.ts). */
 const NOT_WRITERS = new Set(['git']);
@@ -127,6 +137,8 @@ export function fileWords(program: string, args: string[]): FileWords {
   if (program === 'tar') return tarWords(args);
   if (program === 'dd') return ddWords(args);
   if (program === 'unzip') return unzipWords(args);
+  const closed = Object.hasOwn(CLOSED_MODELS, program) ? CLOSED_MODELS[program] : undefined;
+  if (closed !== undefined) return closed(args);
   const scanned = scanWords(program, args);
   const compiled = COMPILED.get(program);
   if (scanned === undefined || compiled === undefined) {
