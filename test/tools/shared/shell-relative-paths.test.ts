@@ -88,7 +88,7 @@ test('writes under the prefixes still pass, with the option values told apart fr
     'gunzip -S .z /var/log/a.z', 'xz -T 2 /var/log/a', 'zstd -o /var/log/a.zst /var/log/a', 'dd if=/var/log/a of=/var/log/b bs=4k count=1 status=none',
     'unzip -l /var/log/a.zip', 'unzip -p /var/log/a.zip data.json', 'unzip -t /var/log/a.zip', 'logger -t app -p user.info hello world',
     'logger -f /var/log/a', 'jq -r .a /var/log/a.json', "jq --arg n v '.[$n]' /var/log/a.json", "jq --rawfile s /srv/app/s.txt -n '$s'",
-    "jq -n --args '$ARGS' a b", "jq -n '$ARGS' --jsonargs 1 2", 'jq -f /srv/app/p.jq /var/log/a.json', 'base64 -w 0 /var/log/a',
+    "jq -n --args '$ARGS' a b", "jq -n '$ARGS' --jsonargs 1 2", 'base64 -w 0 /var/log/a',
     'od -An -tx1 -N 16 /var/log/a', 'nl -ba -w 3 /var/log/a', 'hexdump -n 32 -C /var/log/a', 'cksum -a sha256 /var/log/a',
   ]) {
     const r = allows(cmd);

@@ -24,6 +24,7 @@ import { startupFilesRead } from './startup-files.js';
 import { stateChange } from './state-options.js';
 import { programBase, SHELLS } from './runners.js';
 import { execHop } from './exec-hops.js';
+import { JQ_FAMILY, jqProgramReach } from './jq-program.js';
 import { parseArgv } from './argv.js';
 import { findSubcommand } from './subcommand-options.js';
 import { kubectlPlugin } from './unread-runs.js';
@@ -35,6 +36,7 @@ const programSchema = z.strictObject({
   subcommands: z.array(z.string().min(1)).min(1).optional(),
   deny_flags: z.array(flag).optional(),
   allow_flags: z.array(flag).optional(),
+  environment: z.boolean().optional(),
 });
 
 /** Schema of a `shell:` block. Why bare program names: `/bin/rm` must never match `rm`. */
@@ -113,7 +115,8 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     const obeyed = [...writes, ...(touched?.writes ?? [])].find(gitObeys);
     if (obeyed !== undefined) return gitObeysWhy(p, normalisePath(obeyed) ?? obeyed);
   }
-  return null;
+  // jq's `env`/`$ENV`, yq's `strenv()`: the remote environment, only where the grant says so (jq-program.ts).
+  return jqProgramReach(p, cmd.args, g.environment === true, g.paths !== undefined);
 }
 
 /** How deep ssh remote commands inside remote commands are judged; deeper ones are refused. */
@@ -207,6 +210,9 @@ export const shellCondition: ConditionSpec = {
     // A deny naming no program matches nothing: the rule would load and deny nothing.
     if (rule.effect === 'deny' && Object.keys(block.programs).length === 0) throw new Error('a deny\'s programs map is empty, so it would deny nothing: name the programs to deny');
     for (const [name, g] of Object.entries(block.programs) as [string, ProgramGrant][]) {
+      if (g.environment !== undefined && (rule.effect === 'deny' || !JQ_FAMILY.has(name))) {
+        throw new Error(`environment: is for an allow's ${[...JQ_FAMILY].join(', ')} grant (it lets their program read the environment), not ${rule.effect === 'deny' ? 'a deny' : name}`);
+      }
       if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? p);
       if (g.allow_flags !== undefined) g.allowed = new Set(g.allow_flags.flatMap((f) => spellings(name, f)));
     }

@@ -7,9 +7,8 @@ import type { ConditionResult } from '../../../src/tool-api.js';
 import type { ProgramGrant, ShellBlock } from './condition.js';
 import { lineTraits, runsOf, type Run } from './deny-runs.js';
 import { findFlag } from './flags.js';
-import { fileWords, relevantPathLike } from './operands.js';
+import { deniedPath } from './deny-paths.js';
 import { parseShell } from './parse.js';
-import { underPrefix } from './paths.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellFacts } from './types.js';
 
@@ -24,6 +23,7 @@ function deniedRun(block: ShellBlock, run: Extract<Run, { kind: 'program' }>, ou
   if (outright || (run.why !== undefined && run.args.length === 0)) return `Program ${run.program}${how} is denied.`;
   const g = block.programs[run.program] as ProgramGrant;
   const bits: string[] = [];
+  let note = '';
   if (g.deny_flags !== undefined) {
     const hit = findFlag(run.program, run.args, g.deny_flags);
     if (hit === null) return null;
@@ -36,12 +36,13 @@ function deniedRun(block: ShellBlock, run: Extract<Run, { kind: 'program' }>, ou
     bits.push(sub.kind === 'word' ? `subcommand ${sub.word}` : `an undetermined subcommand (${sub.why})`);
   }
   if (g.paths !== undefined) {
-    const { files, pathLike } = fileWords(run.program, run.args);
-    const hit = [...files, ...relevantPathLike(pathLike)].find((f) => underPrefix(f, g.paths ?? []));
-    if (hit === undefined) return null;
-    bits.push(`path '${hit}'`);
+    // Relative words and folders read whole count too (deny-paths.ts).
+    const hit = deniedPath(run.program, run.args, g.paths);
+    if (hit === null) return null;
+    bits.push(`path '${hit.path}'`);
+    if (hit.why !== undefined) note = `: ${hit.why}`;
   }
-  return `Program ${run.program}${how}${bits.length > 0 ? ` with ${bits.join(', ')}` : ''} is denied.`;
+  return `Program ${run.program}${how}${bits.length > 0 ? ` with ${bits.join(', ')}` : ''} is denied${note}.`;
 }
 
 /**

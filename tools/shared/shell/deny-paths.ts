@@ -1,0 +1,77 @@
+/**
+ * The `paths:` of a deny rule, judged fail closed. A deny matches a command whose file words
+ * (operands.ts: a modelled program's operands and file options, any program's path-like words)
+ * reach a denied prefix, also where the word does not name it:
+ * - a relative word (`shadow`, `../../etc/shadow`, `.ssh/id_rsa`, `~/x`, the `.` of `grep -r x`)
+ *   resolves in a folder Warden does not know (the login folder, the remote user's home, or a
+ *   container's; `cd` may have moved it), which may lie under the prefix, so it matches every one;
+ * - a folder read whole (`cp -r`, `tar -c`, `zip -r`, `rsync -a`, `grep -r`, `find`, `rm -r`,
+ *   ...) above a denied path holds it, so it matches too. A program Warden does not model may
+ *   read any folder it names whole.
+ * Absolute words outside every prefix, and folders a program reads one level (`ls /srv`), do not.
+ */
+import { findFlag } from './flags.js';
+import { COMPILED } from './option-models.js';
+import { fileWords, relevantPathLike } from './operands.js';
+import { normalisePath } from './paths.js';
+
+/** Programs (modelled ones) that read or change a folder's whole tree: always, or with one of these flags (every spelling). */
+const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
+  cp: ['-r', '-a'], rm: ['-r'], chmod: ['-R'], chown: ['-R'], chgrp: ['-R'], ls: ['-R'], diff: ['-r', '--recursive'],
+  grep: ['-r', '-R', '-d'], egrep: ['-r', '-R', '-d'], fgrep: ['-r', '-R', '-d'], zgrep: ['-r', '-R', '-d'],
+  gzip: ['-r', '--recursive'], gunzip: ['-r', '--recursive'], zstd: ['-r'], unzstd: ['-r'],
+  // A folder moved, linked, archived, extracted into or walked carries everything under it.
+  mv: 'always', ln: 'always', tar: 'always', unzip: 'always', find: 'always', du: 'always',
+};
+/** Modelled outside option-models.ts (operands.ts reads their words itself). */
+const MODELLED_APART = new Set(['find', 'tar', 'dd', 'unzip']);
+
+/** How `program` reads the folders it names: whole (and why), or null for one level. */
+function wholeFolders(program: string, args: string[]): string | null {
+  const how = Object.hasOwn(WHOLE, program) ? WHOLE[program] : undefined;
+  if (how === 'always') return `${program} reads a folder's whole tree`;
+  if (how !== undefined) {
+    const hit = findFlag(program, args, how);
+    return hit === null ? null : `${program} ${hit.word} reads a folder's whole tree`;
+  }
+  if (COMPILED.has(program) || MODELLED_APART.has(program)) return null;
+  return `${program} is not modelled, so it may read a folder's whole tree`;
+}
+
+/** A URL names no local file, except `file://PATH`. Null: not a file at all. */
+function localWord(word: string): string | null {
+  const url = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(word);
+  if (url === null) return word;
+  return (url[1] as string).toLowerCase() === 'file' ? `/${(url[2] as string).replace(/^[^/]*\/?/, '')}` : null;
+}
+
+/** A word that reaches a denied path, and why when it does not name it. */
+export interface DeniedPath {
+  path: string;
+  why?: string;
+}
+
+/** The first word of `program args` that reaches a path under one of `denied` (normalised absolute prefixes), or null. */
+export function deniedPath(program: string, args: string[], denied: readonly string[]): DeniedPath | null {
+  if (denied.length === 0) return null;
+  const { files, pathLike } = fileWords(program, args);
+  const words = [...files, ...relevantPathLike(pathLike)];
+  if (words.length === 0) return null;
+  let whole: string | null | undefined;
+  for (const word of words) {
+    const local = localWord(word);
+    if (local === null) continue;
+    const p = normalisePath(local);
+    if (p === null) {
+      const why = `'${word}' is relative: it resolves in a folder Warden does not know (the login folder, the remote user's home, or one cd moved to), which may lie under ${denied.join(', ')}; name it by an absolute path`;
+      return { path: word, why };
+    }
+    const under = denied.find((d) => d === '/' || p === d || p.startsWith(`${d}/`));
+    if (under !== undefined) return { path: p };
+    whole ??= wholeFolders(program, args);
+    if (whole === null) continue;
+    const held = denied.find((d) => p === '/' || d.startsWith(`${p}/`));
+    if (held !== undefined) return { path: p, why: `'${p}' is a folder read whole (${whole}), which holds ${held}` };
+  }
+  return null;
+}
