@@ -37,7 +37,7 @@ const YAML_MANIFEST = /^\s*(apiVersion|kind|data|stringData)\s*:/m;
  */
 function cleanAnnotation(key: string, v: unknown): unknown {
   if (typeof v !== 'string') return SECRET_MASK;
-  if (secretValue(key.slice(key.indexOf('/') + 1), v)) return SECRET_MASK;
+  if (secretValue(key, v)) return SECRET_MASK;
   const t = v.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) {
     try {

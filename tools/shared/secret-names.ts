@@ -77,12 +77,15 @@ const SHELL_DIR = /^(OLD)?PWD$/;
  * Must the value beside this name be masked? Beside a secret name, unless it is empty or
  * already masked, a count (above), the shell's working directory, or a Kubernetes API setting
  * whose value has the shape the API allows (kube-fields.ts: `automountServiceAccountToken: false`,
- * `sessionAffinity: None`). A JSON number is read as
+ * `sessionAffinity: None`, ingress-nginx's `auth-secret: basic-auth`). A JSON number is read as
  * its text (`"token_count": 12`); any other non-string value beside a secret name (an object, a
  * boolean) is masked, fail closed. Flag dashes are the caller's to strip (`--max-tokens`).
  */
-export function secretValue(name: string, value: unknown): boolean {
-  if (!secretName(name) || kubeSetting(name, value)) return false;
+export function secretValue(full: string, value: unknown): boolean {
+  // A label's or annotation's prefix is a domain, not a name (`auth.example.com/team`); a
+  // setting may be known by its full key (`nginx.ingress.kubernetes.io/auth-type`).
+  const name = full.slice(full.indexOf('/') + 1);
+  if (!secretName(name) || kubeSetting(full, value)) return false;
   const v = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   if (typeof v !== 'string') return true;
   // An empty collection hides nothing (`tokenRequests: []`, `"credentials": {},`).

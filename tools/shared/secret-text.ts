@@ -17,7 +17,8 @@
  * beside one is a count rather than a secret, is secret-names.ts's one rule, which kubectl_get's
  * object cleaner (kubernetes/clean.ts) shares; there too the `key` of a `secretKeyRef` is a key
  * name (keyRefKey, checked where a form matched a `key`), and so is the `key` of a selector
- * requirement, toleration or volume item (kube-fields.ts structKey, by the item's next member). Not seen: a program's
+ * requirement, toleration, taint or volume item (kube-fields.ts structKey, by the item's next
+ * member or its list). A label's or annotation's key is read with its DNS prefix (PREFIXED). Not seen: a program's
  * password flag it does not know, which the content detectors may still catch.
  */
 import { maskCredentialFlags } from './credential-flags.js';
@@ -52,8 +53,15 @@ const GREP_PREFIX = String.raw`(?:[^\s:]+:(?:\d+[:-])?|[^\s:]+-\d+-)`;
  */
 const GREP_NAME = String.raw`(?:(?<=[ \t:]["']?|:\d+[:-]["']?)${NAME}|[A-Za-z_](?:[A-Za-z0-9_.]|-(?!\d+-[A-Za-z_]))*)`;
 
+/**
+ * A label's or annotation's prefix, a DNS subdomain and `/` (`example.com/api-token: ...`):
+ * without it such a key was read by no form. The value is judged by the name after it, or by
+ * the full key for a known setting (secret-names.ts: ingress-nginx's `auth-secret`).
+ */
+const PREFIXED = String.raw`(?:[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?\/)?${NAME}`;
+
 /** A whole line `NAME=...`/`NAME: ...` after `prefix`. */
-const wholeLine = (prefix: string, name = NAME) =>
+const wholeLine = (prefix: string, name = PREFIXED) =>
   new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${name})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
 
 /** A JSON member with a scalar value, not named `not` (`name"`, `(?:name|value)"`). */
@@ -76,8 +84,8 @@ const FORMS: RegExp[] = [
   wholeLine(GREP_PREFIX, GREP_NAME),
   // A value opening an object or array is not taken whole (`"db":{"password":"x"}`): the scan
   // goes on inside it, where a secret-named member is masked (OBJECT_VALUE masks a secret-named one whole).
-  new RegExp(String.raw`(")(${NAME})("\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
-  new RegExp(String.raw`(^|[\s{,'"])(${NAME})(:[ \t]+)(${QUOTED}|[^\n"'},{\[][^\n"'},]*)`, 'gm'),
+  new RegExp(String.raw`(")(${PREFIXED})("\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
+  new RegExp(String.raw`(^|[\s{,'"])(${PREFIXED})(:[ \t]+)(${QUOTED}|[^\n"'},{\[][^\n"'},]*)`, 'gm'),
   new RegExp(String.raw`(^|[\s;&|(\x60"'?{,])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,]+)`, 'gm'),
   new RegExp(String.raw`(^|\s)(--?${NAME})([ \t]+)(${QUOTED}|[^\s;&|\-][^\s;&|]*)`, 'gm'),
   // Name/value pairs (env entries, headers) in JSON and YAML flow: the name is the value's, with
@@ -121,10 +129,12 @@ function maskObjectValues(text: string, count?: { n: number }): string {
     if (m.index < at) continue;
     const name = m[2] ?? m[4]!;
     const start = m.index + m[0].length;
-    // An empty `[]`/`{}` hides nothing; a known Kubernetes field's members are read one by one
-    // (kube-fields.ts, within a bounded span: each match costs a constant).
+    // An empty `[]`/`{}` hides nothing, nor does a bracket ending its line (pretty-printed JSON:
+    // its members are read one by one on the lines below, as in YAML); a known Kubernetes
+    // field's members are read one by one (kube-fields.ts, within a bounded span: each match
+    // costs a constant).
     const head = text.slice(start, start + STRUCT_MAX);
-    if (!secretName(name) || /^(?:\[[ \t]*\]|\{[ \t]*\})/.test(head) || kubeStruct(name, head.slice(0, closingBracket(head, 0)))) {
+    if (!secretName(name) || /^(?:\[[ \t]*\]|\{[ \t]*\})/.test(head) || /^[{\[][ \t]*(?:\n|$)/.test(head) || kubeStruct(name, head.slice(0, closingBracket(head, 0)))) {
       if (m[0].length === 0) OBJECT_VALUE.lastIndex++;
       continue;
     }
@@ -151,6 +161,8 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
   for (const form of FORMS) {
     out = out.replace(form, (all: string, before: string, name: string, between: string, value: string, at: number, whole: string) => {
       const from = at + before.length;
+      // A bracket ending its line opens pretty-printed JSON or flow lines, read one by one below.
+      if (/^[{\[][ \t]*$/.test(value)) return all;
       if (!secretValue(name.replace(/^-+/, ''), value) || keyRefKey(whole, name, from) || structKey(whole, name, from, at + all.length, value)) return all;
       if (count) count.n++;
       return `${before}${name}${between}${SECRET_MASK}`;
