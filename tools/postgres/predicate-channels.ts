@@ -16,8 +16,10 @@
  * in one statement of many: one relation may filter. A UNION (without ALL) whose branches each
  * read one table and select the same plain columns of it is `SELECT DISTINCT ... WHERE w1 OR w2
  * ...`, one bit per row however many branches, so its branches count as one relation
- * (analysis/predicates.ts sameRowsUnion); branches the output tells apart stay refused. A view whose own definition uses a masked
- * column so is refused (checkViewPredicates). Deny rules refuse a table's reads whole.
+ * (analysis/predicates.ts sameRowsUnion); branches the output tells apart stay refused. A view
+ * whose own definition uses a masked column in any condition (its own WHERE included: the view
+ * is read as a subquery in FROM) is refused (checkViewPredicates). Deny rules refuse a table's
+ * reads whole.
  */
 import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.js';
 import { ROW_FILTERS } from './analysis/predicates.js';
@@ -34,7 +36,7 @@ const PLACES: Record<PredicatePlace, string> = {
   subquery: 'a subquery or WITH query (its clauses, or a value it returns into a condition)',
   filter: "an aggregate's FILTER",
   window: "a window's PARTITION BY or ORDER BY",
-  srf: 'the arguments of a function in FROM (or TABLESAMPLE), or of a set-returning function anywhere (its rows are counted from them) or of pg_sleep (its duration is timed)',
+  srf: 'the arguments of a function in FROM (or TABLESAMPLE), or of a set-returning function anywhere (its rows are counted from them), of pg_sleep (its duration is timed) or the length argument of repeat, lpad, rpad or array_fill (the work it sizes is timed)',
 };
 
 /**
@@ -83,9 +85,11 @@ function moreRows(column: string): WardenError {
 }
 
 /**
- * Refuse a statement reading a view whose own definition uses a masked column outside its row
- * filters (VIEW_PREDICATES, view-lineage.ts): the view's rows are computed from the value (a
- * view joining users to numbers on the first character's code returns the code as a number).
+ * Refuse a statement reading a view whose own definition uses a masked column in a condition,
+ * an ordering or a grouping, wherever in it (VIEW_PREDICATES, view-lineage.ts): the view is read
+ * as a subquery in FROM, whose clauses compute the statement's rows from the value (`SELECT
+ * count(*) FROM v` over a view filtering on `email LIKE 'al%'` counts those emails; a view joining
+ * users to numbers on the first character's code returns the code as a number).
  */
 export function checkViewPredicates(views: ViewLineages, m: MaskingContext): void {
   for (const [view, columns] of views) {
@@ -94,8 +98,9 @@ export function checkViewPredicates(views: ViewLineages, m: MaskingContext): voi
     if (!hit.length) continue;
     throw new WardenError(
       ErrorCode.DENIED,
-      `masked column ${hit[0]!.column} is used in view ${view}'s own definition in a join condition, a subquery, a FILTER, a window or a FROM function's arguments (or filtered in more than one of its relations), so the view's rows are computed from its value; ` +
-        'under masks such a view is refused (ask an admin for a view that compares the column only in its own WHERE, or none)',
+      `masked column ${hit[0]!.column} is used in a condition of view ${view}'s own definition (its WHERE, HAVING, ORDER BY, GROUP BY or DISTINCT, a join condition, a subquery, a FILTER, a window or a FROM function's arguments), ` +
+        'so the rows the view returns are computed from its value, as those of the same query written as a subquery in FROM are; ' +
+        'under masks such a view is refused (ask an admin for a view that does not compare the column, or filter the base table in the outermost query)',
       { ruleIds: ['masking.columns'], reason: 'masked column used in a view predicate that feeds its rows' },
     );
   }

@@ -10,7 +10,6 @@
 import { ErrorCode, WardenError, type ColumnMask } from '../../src/tool-api.js';
 import { analyzeSql, runsQueryText } from './analysis/index.js';
 import { lineageMasks } from './column-masking.js';
-import { ROW_FILTERS } from './analysis/predicates.js';
 import type { OutputColumnLineage, PredicateColumn, SourceColumn, SqlFacts } from './analysis/types.js';
 
 /** What one column carries: the relation columns it flows from, and whether it is computed. */
@@ -154,17 +153,18 @@ export function analyseView(view: ViewDefinition): ViewColumns {
 }
 
 /**
- * The columns the definition's predicates compute its rows from (predicate-channels.ts): those
- * used outside its outermost query's row filters (a join on the value, a subquery, a FILTER, a
- * window, a FROM function's arguments), and a table's columns filtered in more than one of its
- * relations (a self-join, set-operation branches): a view joining users to numbers on the first
+ * The columns the definition's predicates compute its rows from (predicate-channels.ts): every
+ * column a condition, ordering or grouping of it uses, wherever in it (its own WHERE, HAVING,
+ * ORDER BY, GROUP BY, DISTINCT, a join's ON, a subquery or WITH query, a FILTER, a window, a
+ * FROM function's arguments). Reading a view is reading its definition as a subquery in FROM,
+ * whose clauses compute the statement's rows: a view filtering users on `email LIKE 'al%'`
+ * counts those emails in `SELECT count(*) FROM v`, as the same subquery written in the
+ * statement does (refused there at 'subquery'), and a view joining users to numbers on the first
  * character's code returns the code as a number. Under masks, a statement reading a view whose
  * predicates use a masked column is refused (predicate-channels.ts).
  */
 function feedingPredicates(predicates: readonly PredicateColumn[]): SourceColumn[] {
-  const rows = new Map<string, Set<string>>();
-  for (const p of predicates) if (ROW_FILTERS.has(p.where)) rows.set(p.column.table, (rows.get(p.column.table) ?? new Set()).add(p.row ?? ''));
-  return uniq(predicates.filter((p) => !ROW_FILTERS.has(p.where) || rows.get(p.column.table)!.size > 1).map((p) => p.column));
+  return uniq(predicates.map((p) => p.column));
 }
 
 /** The view's columns lined up with its definition's output, or the refusal masking gives it. */

@@ -85,10 +85,11 @@ export const NEVER_UNDER_READ: ReadonlySet<string> = new Set([
 
 /**
  * PostgreSQL's built-in set-returning functions (pg_proc.proretset in pg_catalog, PostgreSQL 13
- * to 17): called in a select list, ORDER BY, GROUP BY or DISTINCT ON they multiply the query's
- * rows by what they return, so a masked value in their arguments is a count computed from it
- * (`SELECT count(*) FROM (SELECT generate_series(1, ascii(email)) FROM users) x` is a code), as in
- * FROM. Functions outside pg_catalog are not listed: only the catalog knows which of those return
+ * to 18; those of 16 to 18 from their release notes, the suite's cluster being older): called
+ * in a select list, ORDER BY, GROUP BY or DISTINCT ON they multiply the query's rows by what
+ * they return, so a masked value in their arguments is a count computed from it (`SELECT
+ * count(*) FROM (SELECT generate_series(1, ascii(email)) FROM users) x` is a code), as in FROM.
+ * Functions outside pg_catalog are not listed: only the catalog knows which of those return
  * sets, so the executor asks it when one is fed a masked column (set-returning-calls.ts).
  */
 export const SET_RETURNING_FUNCTIONS: ReadonlySet<string> = new Set([
@@ -111,6 +112,9 @@ export const SET_RETURNING_FUNCTIONS: ReadonlySet<string> = new Set([
   'pg_stat_get_wal_senders', 'pg_tablespace_databases', 'pg_timezone_abbrevs', 'pg_timezone_names',
   'regexp_matches', 'regexp_split_to_table', 'string_to_table', 'ts_debug', 'ts_parse', 'ts_stat',
   'ts_token_type', 'txid_snapshot_xip', 'unnest',
+  // PostgreSQL 16 (pg_stat_io), 17 (WAL summaries), 18 (pg_aios, loaded modules, per-backend I/O, NUMA)
+  'pg_stat_get_io', 'pg_available_wal_summaries', 'pg_wal_summary_contents', 'pg_get_loaded_modules', 'pg_get_aios',
+  'pg_ls_summariesdir', 'pg_stat_get_backend_io', 'pg_get_shmem_allocations_numa',
 ]);
 
 /**
@@ -120,10 +124,25 @@ export const SET_RETURNING_FUNCTIONS: ReadonlySet<string> = new Set([
  */
 const SLEEP_FUNCTIONS: ReadonlySet<string> = new Set(['pg_sleep', 'pg_sleep_for', 'pg_sleep_until']);
 
-/** Whether a masked value in this function's arguments is a count or a duration computed from it (lineage.ts). */
-export function sizedByArguments(name: string): boolean {
+/**
+ * Built-in functions one argument of which (0-based) sizes the work they do, a string's or an
+ * array's length: `WHERE length(repeat('x', ascii(email) * 100000)) > 0` takes as long as the
+ * code, timed by the agent though the filter itself keeps every row.
+ */
+const SIZING_ARGUMENT: ReadonlyMap<string, number> = new Map([['repeat', 1], ['lpad', 1], ['rpad', 1], ['array_fill', 1]]);
+
+/**
+ * Which arguments of this function size what the statement does (lineage.ts records a masked
+ * value there at 'srf'): 'all' for the set-returning functions (a count) and pg_sleep (a
+ * duration), the positions of the sizing argument of repeat, lpad, rpad and array_fill (work the
+ * agent times), none for the others. Functions outside pg_catalog: the catalog's (set-returning-calls.ts).
+ */
+export function sizingArguments(name: string): 'all' | readonly number[] {
   const key = functionKey(name);
-  return !key.includes('.') && (SET_RETURNING_FUNCTIONS.has(key) || SLEEP_FUNCTIONS.has(key));
+  if (key.includes('.')) return [];
+  if (SET_RETURNING_FUNCTIONS.has(key) || SLEEP_FUNCTIONS.has(key)) return 'all';
+  const at = SIZING_ARGUMENT.get(key);
+  return at === undefined ? [] : [at];
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, namedColumn, noteCallArguments, notePredicate, noteRead, uniqSources, wholeRow } from './context.js';
-import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead, sizedByArguments } from './functions.js';
+import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead, sizingArguments } from './functions.js';
 import { functionFactName } from './names.js';
 import { trackRef, trackSubquery } from './predicate-refs.js';
 import { isCurrentSetting, noteSettingCall } from './settings.js';
@@ -70,13 +70,15 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
         if (name.startsWith('pg_')) ctx.pgFunctions.add(name);
       }
     }
+    const sizing = name ? sizingArguments(name) : [];
     const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([k, v]) => {
+      if (k === 'args' && sizing !== 'all' && sizing.length) return sizedArguments(v, sizing, scope, ctx);
       const lin = lineage(v, scope, ctx);
       // An aggregate's FILTER and a window's PARTITION BY / ORDER BY decide what it computes.
       if (k === 'filter' || k === 'over') notePredicate(ctx, lin.sources, k === 'filter' ? 'filter' : 'window');
       // A set-returning function's arguments decide how many rows it adds, wherever it is called
       // (and pg_sleep's how long the statement takes).
-      else if (name && sizedByArguments(name)) notePredicate(ctx, lin.sources, 'srf');
+      else if (sizing === 'all') notePredicate(ctx, lin.sources, 'srf');
       // A function outside pg_catalog may be set-returning too: only the catalog knows
       // (set-returning-calls.ts asks it when a masked column is among these).
       else if (name?.includes('.')) noteCallArguments(ctx, name, lin.sources);
@@ -87,6 +89,28 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
   const parts = Object.values(o).map((v) => lineage(v, scope, ctx));
   const literal = ['single_quote_string', 'number', 'bool', 'null', 'default', 'star', 'var', 'origin'].includes(String(o.type));
   return merge(parts, !literal);
+}
+
+/**
+ * The arguments of a function one of which sizes its work (functions.ts sizingArguments): what
+ * feeds the sizing ones is recorded at 'srf', as a set-returning function's arguments are. Named
+ * arguments (`=>`), or a list with anything else in it, count as sizing all (fail closed).
+ */
+function sizedArguments(args: unknown, sizing: readonly number[], scope: Scope, ctx: Ctx): Lin {
+  const o = args as Node | null;
+  const plain = o?.type === 'expr_list' && Object.entries(o).every(([k, v]) => k === 'type' || k === 'value' || v === null || v === undefined);
+  const list = plain ? o.value : null;
+  if (!Array.isArray(list) || list.some((a) => (a as Node | null)?.type === 'func_arg')) {
+    const lin = lineage(args, scope, ctx);
+    notePredicate(ctx, lin.sources, 'srf');
+    return lin;
+  }
+  const parts = list.map((a, i) => {
+    const lin = lineage(a, scope, ctx);
+    if (sizing.includes(i)) notePredicate(ctx, lin.sources, 'srf');
+    return lin;
+  });
+  return merge(parts, parts.length > 1);
 }
 
 /** Run `walk` one query deeper (ctx.nested): a subquery's clauses are not the outermost query's. */
