@@ -8,13 +8,16 @@
  * (types by format_type, defaults by pg_get_expr, a collation only when not the type's own: a
  * nondeterministic one would make `id = $1` match other ids); a constraint line is
  * `constraint NAME DEF` (pg_get_constraintdef: NOT VALID and DEFERRABLE show there). NOT NULL
- * constraints (PostgreSQL 18 lists them in pg_constraint) are read from the column instead.
+ * constraints (PostgreSQL 18 lists them in pg_constraint) are read from the column instead. An
+ * index line is `index NAME DEF[ INVALID][ NOT READY]` (pg_get_indexdef, the table's schema
+ * dropped from it): a unique index made plain, partial or other columns, or one PostgreSQL no
+ * longer uses (INVALID) or maintains (NOT READY, so it no longer keeps sequence numbers unique).
  */
 import type pg from 'pg';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 
-/** Table name -> its column and constraint lines, sorted. */
+/** Table name -> its column, constraint and index lines, sorted. */
 export type TableShapes = Map<string, string[]>;
 
 const COLUMNS = `
@@ -31,6 +34,17 @@ const CONSTRAINTS = `
   FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
   WHERE k.conrelid = ANY($1::oid[]) AND k.contype <> 'n'`;
 
+const INDEXES = `
+  SELECT c.relname AS rel, i.relname AS name, pg_get_indexdef(x.indexrelid) AS def, quote_ident(n.nspname) AS nsp,
+    x.indisvalid AS valid, x.indisready AS ready
+  FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+  WHERE x.indrelid = ANY($1::oid[])`;
+
+interface IndexRow { rel: string; name: string; def: string; nsp: string; valid: boolean; ready: boolean }
+
+// pg_get_indexdef names the table with its schema (`ON public.calls`): the store's schema is whichever its search_path finds.
+const indexLine = (r: IndexRow) => `index ${r.name} ${r.def.replace(` ON ${r.nsp}.`, ' ON ')}${r.valid ? '' : ' INVALID'}${r.ready ? '' : ' NOT READY'}`;
+
 interface ColumnRow { rel: string; name: string; type: string; notnull: boolean; def: string | null; gen: string; ident: string; coll: string | null }
 
 function columnLine(r: ColumnRow): string {
@@ -44,7 +58,7 @@ function columnLine(r: ColumnRow): string {
   ].join('');
 }
 
-/** The column and constraint lines of the tables `oids`; why: verify and the tests read them alike. */
+/** The column, constraint and index lines of the tables `oids`; why: verify and the tests read them alike. */
 export async function readTableShapes(q: Q, oids: number[]): Promise<TableShapes> {
   const shapes: TableShapes = new Map();
   const add = (rel: string, line: string) => {
@@ -54,6 +68,7 @@ export async function readTableShapes(q: Q, oids: number[]): Promise<TableShapes
   };
   for (const r of (await q(COLUMNS, [oids])).rows as ColumnRow[]) add(r.rel, columnLine(r));
   for (const r of (await q(CONSTRAINTS, [oids])).rows as Array<{ rel: string; name: string; def: string }>) add(r.rel, `constraint ${r.name} ${r.def}`);
+  for (const r of (await q(INDEXES, [oids])).rows as IndexRow[]) add(r.rel, indexLine(r));
   for (const list of shapes.values()) list.sort();
   return shapes;
 }

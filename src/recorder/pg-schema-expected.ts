@@ -1,5 +1,5 @@
 /**
- * The columns and constraints of the tables the PostgreSQL verify reads, as pg-schema.ts's
+ * The columns, constraints and indexes of the tables the PostgreSQL verify reads, as pg-schema.ts's
  * migrations leave them (PG_SCHEMA_VERSION 9), in the lines pg-schema-catalog.ts reads from the
  * catalog. Why a list and not the migrations run again: verify reads on the reviewer's snapshot
  * and must not need (or use) the right to create anything. The lists of record kinds and approval
@@ -11,6 +11,9 @@ import { APPROVAL_STATES } from './approval-store.js';
 import { RECORD_KINDS } from './hash-chain.js';
 
 const anyOf = (column: string, values: readonly string[]) => `CHECK ((${column} = ANY (ARRAY[${values.map((v) => `'${v}'::text`).join(', ')}])))`;
+/** An index as pg_get_indexdef prints it (the table's schema dropped: pg-schema-catalog.ts). */
+const index = (name: string, table: string, def: string, unique = false) => `index ${name} CREATE ${unique ? 'UNIQUE ' : ''}INDEX ${name} ON ${table} USING btree ${def}`;
+const pkey = (table: string, cols: string) => index(`${table}_pkey`, table, `(${cols})`, true);
 const columns = (spec: string) => spec.trim().split(/\s*\n\s*/).map((c) => `column ${c}`);
 
 /** Table -> its lines as the store creates them (sorted when compared). */
@@ -25,6 +28,7 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       hash text NOT NULL`),
     `constraint records_kind_check ${anyOf('kind', RECORD_KINDS)}`,
     'constraint records_pkey PRIMARY KEY (seq)',
+    pkey('records', 'seq'),
   ],
   chain_head: [
     ...columns(`id integer NOT NULL
@@ -32,6 +36,7 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       hash text NOT NULL`),
     'constraint chain_head_id_check CHECK ((id = 1))',
     'constraint chain_head_pkey PRIMARY KEY (id)',
+    pkey('chain_head', 'id'),
   ],
   sessions: [
     ...columns(`id text NOT NULL
@@ -46,6 +51,10 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       close_seq bigint
       owner text`),
     'constraint sessions_pkey PRIMARY KEY (id)',
+    pkey('sessions', 'id'),
+    index('sessions_started_at', 'sessions', '(started_at, open_seq)'),
+    index('sessions_subject', 'sessions', '(subject, started_at, open_seq)'),
+    index('sessions_open', 'sessions', '(open_seq) WHERE (close_seq IS NULL)'),
   ],
   calls: [
     ...columns(`id text NOT NULL
@@ -69,6 +78,11 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       outcome_seq bigint`),
     'constraint calls_pkey PRIMARY KEY (id)',
     'constraint calls_session_id_fkey FOREIGN KEY (session_id) REFERENCES sessions(id)',
+    pkey('calls', 'id'),
+    index('calls_session', 'calls', '(session_id, seq)'),
+    index('calls_tool', 'calls', '(tool, started_at)'),
+    index('calls_started_at', 'calls', '(started_at)'),
+    index('calls_without_outcome', 'calls', '(seq) WHERE (outcome_seq IS NULL)'),
   ],
   approvals: [
     ...columns(`id text NOT NULL
@@ -100,6 +114,11 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       voided_reason text`),
     'constraint approvals_pkey PRIMARY KEY (id)',
     `constraint approvals_state_check ${anyOf('state', APPROVAL_STATES)}`,
+    pkey('approvals', 'id'),
+    index('approvals_lookup', 'approvals', '(requester, call_hash, state)'),
+    index('approvals_state', 'approvals', '(state, created_at)'),
+    index('approvals_combination', 'approvals', '(combination_id) WHERE (combination_id IS NOT NULL)'),
+    index('approvals_cooldown', 'approvals', '(requester, cooldown_hash, state)'),
   ],
   approval_decisions: [
     ...columns(`approval_id text NOT NULL
@@ -112,6 +131,7 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
     'constraint approval_decisions_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approvals(id)',
     `constraint approval_decisions_decision_check ${anyOf('decision', ['approve', 'deny'])}`,
     'constraint approval_decisions_pkey PRIMARY KEY (approval_id, reviewer)',
+    pkey('approval_decisions', 'approval_id, reviewer'),
   ],
   signed_head: [
     ...columns(`id integer NOT NULL
@@ -122,6 +142,7 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       signature text NOT NULL`),
     'constraint signed_head_id_check CHECK ((id = 1))',
     'constraint signed_head_pkey PRIMARY KEY (id)',
+    pkey('signed_head', 'id'),
   ],
   checkpoints: [
     ...columns(`record_seq bigint NOT NULL
@@ -129,5 +150,6 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       cut_hash text NOT NULL
       body text NOT NULL`),
     'constraint checkpoints_pkey PRIMARY KEY (record_seq)',
+    pkey('checkpoints', 'record_seq'),
   ],
 };

@@ -3,21 +3,25 @@
  * and the readers query must be ordinary, permanent tables (not views, not foreign or partitioned
  * tables, not unlogged, no parent or child tables) in one schema, with no trigger but the
  * append-only guard, no rule, no row-level security (neither enabled nor forced, no policy), and
- * exactly the columns (names, types, nullability, defaults, collations) and constraints the store
- * creates (pg-schema-expected.ts, read by pg-schema-catalog.ts). Why: whoever can alter the
+ * exactly the columns (names, types, nullability, defaults, collations), constraints and indexes
+ * the store creates (pg-schema-expected.ts, read by pg-schema-catalog.ts); and every table the
+ * store creates owned by its role, with no write right granted to another (pg-verify-privileges.ts).
+ * Why: whoever can alter the
  * database (not the key) could rename `approvals` away and put a filtering view in its place, add
  * a trigger or rule that drops or rewrites future rows, a policy that hides rows from the role
  * reading them, a default that fills what a write leaves out, or drop a NOT NULL, UNIQUE or CHECK
- * the readers rely on, and a reviewer would see what they chose while the chain still hashes.
+ * the readers rely on, and a reviewer would see what they chose while the chain still hashes; a dropped or plain unique
+ * index no longer keeps sequence numbers unique.
  * Read from pg_catalog on the store's own connection and snapshot, resolving names as the store's
- * queries do (its search_path). Not checked: indexes (PostgreSQL keeps them itself; `amcheck`
- * verifies them), privileges and ownership. The expected texts are PostgreSQL's own deparsing
+ * queries do (its search_path). An index is compared by its definition, not its entries
+ * (PostgreSQL keeps them itself; `amcheck` verifies them). The expected texts are PostgreSQL's own deparsing
  * (format_type, pg_get_expr, pg_get_constraintdef): a server that prints one differently fails
  * verify (closed) with the line it printed, and the list is updated, never loosened by pattern.
  */
 import type pg from 'pg';
 import { readTableShapes, shapeDifference } from './pg-schema-catalog.js';
 import { EXPECTED_SHAPES } from './pg-schema-expected.js';
+import { pgPrivilegeMismatch } from './pg-verify-privileges.js';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -84,5 +88,6 @@ export async function pgSchemaMismatch(q: Q): Promise<{ seq: number; reason: str
     [oids],
   )).rows[0] as { name: string; rel: string } | undefined;
   if (rule) return differs(`rule ${rule.name} on ${rule.rel} is not part of it`);
-  return null;
+  const privileges = await pgPrivilegeMismatch(q);
+  return privileges ? { seq: 0, reason: privileges } : null;
 }

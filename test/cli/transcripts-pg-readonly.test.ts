@@ -195,6 +195,26 @@ test('an auditor role verifying a tampered PostgreSQL store is told where the ch
   });
 });
 
+test('an auditor verifying a PostgreSQL store is told of a write grant to others, a table given to another owner, and a changed index', async () => {
+  await withAudit('pgauditpriv', async ({ db, role, warden }) => {
+    // Undone, the table goes back with the owner's rights only: the auditor's SELECT is granted again.
+    const steps: Array<[string, RegExp, string]> = [
+      ['GRANT DELETE ON approvals TO PUBLIC', /privileges differ from what the store creates: PUBLIC holds DELETE on approvals \(only the owner .* may\)/, 'REVOKE DELETE ON approvals FROM PUBLIC'],
+      [`ALTER TABLE sessions OWNER TO ${pg.escapeIdentifier(role)}`, new RegExp(`privileges differ from what the store creates: sessions is owned by ${role}, not ${db.role} \\(the owner of schema_version\\)`), `ALTER TABLE sessions OWNER TO ${pg.escapeIdentifier(db.role)}; GRANT SELECT ON sessions TO ${pg.escapeIdentifier(role)}`],
+      ['DROP INDEX calls_session', /schema differs from what the store creates: calls index calls_session is missing/, 'CREATE INDEX calls_session ON calls (session_id, seq)'],
+    ];
+    for (const [tamper, reason, undo] of steps) {
+      await db.query(tamper);
+      const v = await warden('verify');
+      assert.equal(v.code, 1, tamper);
+      assert.match(v.err, reason, tamper);
+      await db.query(undo);
+      const again = await warden('verify');
+      assert.equal(again.code, 0, `${undo}: ${again.err}`);
+    }
+  });
+});
+
 test('row-level security hiding rows from the auditor is said by verify and the readers, never passed as a partial view', async () => {
   await withAudit('pgauditrls', async ({ db, role, warden }) => {
     // The writer owns the tables, so this policy binds the auditor alone: mallory's session hidden.

@@ -3,7 +3,8 @@
  * pg-schema-catalog.ts, pg-schema-expected.ts) against the schema the store really creates: a
  * freshly migrated database must match the expected lines exactly, and every tamper derived from
  * that database's own catalog (each column's type, nullability, default and collation, each
- * constraint, row-level security and policies, child tables, an unlogged table) must be reported.
+ * constraint and index, row-level security and policies, child tables, an unlogged table, a write
+ * right granted on any store table, a table given to another owner) must be reported.
  * The targets come from information_schema and pg_constraint here, not from a copied list.
  */
 import { test } from 'node:test';
@@ -13,6 +14,7 @@ import { pgMigrate } from '../../src/recorder/pg-schema.js';
 import { readTableShapes } from '../../src/recorder/pg-schema-catalog.js';
 import { EXPECTED_SHAPES } from '../../src/recorder/pg-schema-expected.js';
 import { pgSchemaMismatch } from '../../src/recorder/pg-verify-schema.js';
+import { STORE_TABLES } from '../../src/recorder/pg-verify-privileges.js';
 import { createTestDatabase } from '../support/pg-cluster.js';
 
 const TABLES = Object.keys(EXPECTED_SHAPES);
@@ -85,6 +87,25 @@ async function tampers(c: pg.Client): Promise<Tamper[]> {
     out.push({ what: `${t} policy`, sql: `CREATE POLICY hide ON ${ident(t)} FOR SELECT USING (false)`, reason: new RegExp(`schema differs.*row-level security policy hide on ${t}`) });
     out.push({ what: `${t} child table`, sql: `CREATE TABLE ${ident(`${t}_more`)} () INHERITS (${ident(t)})`, reason: new RegExp(`schema differs.*${t}_more inherits from ${t}`) });
   }
+  // Indexes: each dropped (those no constraint owns) or marked invalid must be named.
+  const idx = (await c.query(
+    `SELECT c.relname AS t, i.relname AS name, EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) AS owned
+     FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid
+     WHERE c.relname = ANY($1) AND c.relnamespace = current_schema()::regnamespace ORDER BY 1, 2`,
+    [TABLES],
+  )).rows as Array<{ t: string; name: string; owned: boolean }>;
+  assert.ok(idx.length >= 19, `indexes found: ${idx.length}`);
+  for (const { t, name, owned } of idx) {
+    if (!owned) out.push({ what: `${t} drops index ${name}`, sql: `DROP INDEX ${ident(name)}`, reason: new RegExp(`schema differs.*${t} index ${name} is missing`) });
+    out.push({ what: `${t} index ${name} invalid`, sql: `UPDATE pg_index SET indisvalid = false WHERE indexrelid = ${pg.escapeLiteral(name)}::regclass`, reason: new RegExp(`schema differs.*${t} index ${name} is \`.* INVALID\``) });
+  }
+  // Every write right on every store table, to PUBLIC, and each table given away.
+  for (const t of STORE_TABLES) {
+    for (const right of ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) {
+      out.push({ what: `${right} on ${t} to PUBLIC`, sql: `GRANT ${right} ON ${ident(t)} TO PUBLIC`, reason: new RegExp(`privileges differ.*PUBLIC holds ${right} on ${t} \\(only the owner postgres may\\)`) });
+    }
+    out.push({ what: `${t} given away`, sql: `ALTER TABLE ${ident(t)} OWNER TO pg_database_owner`, reason: new RegExp(`privileges differ.*${t} is owned by pg_database_owner, not postgres`) });
+  }
   out.push({ what: 'checkpoints unlogged', sql: 'ALTER TABLE checkpoints SET UNLOGGED', reason: /schema differs.*checkpoints is unlogged/ });
   return out;
 }
@@ -116,6 +137,6 @@ test('every column, constraint and row-security tamper derived from the created 
     }
     // Only primary key columns keep their NOT NULL; everything else was tried and reported.
     assert.ok(impossible.every((i) => /nullability: .*primary key/.test(i)), impossible.join('\n'));
-    assert.ok(checked > 300, `tampers checked: ${checked}`);
+    assert.ok(checked > 450, `tampers checked: ${checked}`);
   });
 });
