@@ -79,9 +79,9 @@ export function zipWords(args: string[]): FileWords {
   if (names) pathLike.push(...files);
   else reads.push(...files);
   if (move && !names) writes.push(...files);
-  const why = unknown !== undefined ? unknownWhy('zip', unknown)
-    : stdin ? 'zip -@ reads the names of the files to add from standard input, which the line does not give: name them as operands' : undefined;
-  return specFileWords('zip', undefined, reads, writes, why, pathLike);
+  const listed = stdin ? { list: '-', why: 'zip -@ reads the names of the files to add from standard input, which the line does not give' } : undefined;
+  const why = unknown !== undefined ? unknownWhy('zip', unknown) : listed !== undefined ? `${listed.why}: name them as operands` : undefined;
+  return withList(specFileWords('zip', undefined, reads, writes, why, pathLike), listed);
 }
 
 /** 7z switches that name no file (type, method, password, volumes, recursion, output streams, overwrite modes, ...). */
@@ -131,15 +131,17 @@ export function sevenZipWords(args: string[]): FileWords {
   if (command === 'h') reads.push(...[archive, ...files].filter((f): f is string => f !== undefined));
   else if (command !== 'b' && command !== 'i' && archive !== undefined) (SEVENZ_WRITE.has(command) ? writes : reads).push(archive);
   const list = files.find((f) => f.startsWith('@'));
+  let listed: FileWords['listed'];
   if (command === 'a' || command === 'u') {
     reads.push(...files.filter((f) => !f.startsWith('@')));
     if (sdel) writes.push(...files);
-    if (list !== undefined) why ??= `7z reads the names of the files to add from the list '${list.slice(1)}', which the line does not give: name them as operands`;
+    if (list !== undefined) listed = { list: list.slice(1), why: `7z reads the names of the files to add from the list '${list.slice(1)}', which the line does not give` };
+    if (listed !== undefined) why ??= `${listed.why}: name them as operands`;
   } else if (command !== 'h') pathLike.push(...files);
   if (SEVENZ_EXTRACT.has(command) && !stdout) {
     why ??= '7z extracts names only the archive knows (one may be a file git obeys, or outside the prefixes): list it (l) or extract to standard output (-so) instead';
   }
-  return specFileWords('7z', undefined, reads, writes, why, pathLike);
+  return withList(specFileWords('7z', undefined, reads, writes, why, pathLike), listed);
 }
 
 const CPIO: OptionSpec = {
@@ -165,13 +167,16 @@ export function cpioWords(args: string[]): FileWords {
   const writes = valuesOf(s, '-O');
   const archives = valuesOf(s, '-F', '--file');
   let why: string | undefined;
+  let listed: FileWords['listed'];
   const pathLike: string[] = [];
   if (uses(s, '-o', '--create')) {
     writes.push(...archives);
-    why = 'cpio -o reads the files whose names standard input gives, which the line does not name (one may lie outside the prefixes)';
+    listed = { list: '-', why: 'cpio -o reads the files whose names standard input gives, which the line does not name' };
+    why = `${listed.why} (one may lie outside the prefixes)`;
   } else if (uses(s, '-p', '--pass-through')) {
     writes.push(s.operands[0] ?? '.');
-    why = 'cpio -p reads the files whose names standard input gives, which the line does not name, and writes them under its folder';
+    listed = { list: '-', why: 'cpio -p reads the files whose names standard input gives, which the line does not name' };
+    why = `${listed.why}, and writes them under its folder`;
   } else if (uses(s, '-i', '--extract', '-t', '--list')) {
     reads.push(...archives);
     pathLike.push(...s.operands);
@@ -182,5 +187,11 @@ export function cpioWords(args: string[]): FileWords {
     reads.push(...archives);
     why = 'cpio needs a mode (-i, -o or -p) for Warden to tell what it reads and writes';
   }
-  return specFileWords(CPIO.name, s.unknown, reads, writes, why, [...pathLike, ...s.strays]);
+  return withList(specFileWords(CPIO.name, s.unknown, reads, writes, why, [...pathLike, ...s.strays]), listed);
+}
+
+/** `out` with the list its files' names come from, for a deny's paths: (deny-paths.ts). */
+function withList(out: FileWords, listed: FileWords['listed']): FileWords {
+  if (listed !== undefined) out.listed = listed;
+  return out;
 }

@@ -17,7 +17,7 @@ import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
 import { fileWords, readerWrite, relevantPathLike } from './operands.js';
 import { gitObeys, gitObeysWhy } from './git-files.js';
-import { normalisePath, underPrefix } from './paths.js';
+import { normalisePath, PREFIX, prefixProblem, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
 import { sshRemote } from './runner-args.js';
 import { startupFilesRead } from './startup-files.js';
@@ -32,7 +32,7 @@ import type { ShellCommand, ShellFacts } from './types.js';
 
 const flag = z.string().regex(/^-{1,2}[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'a flag such as -f or --file');
 const programSchema = z.strictObject({
-  paths: z.array(z.string().regex(/^\//, 'an absolute path')).min(1).optional(),
+  paths: z.array(z.string().regex(PREFIX, { error: (iss) => prefixProblem(iss.path, iss.input) })).min(1).optional(),
   subcommands: z.array(z.string().min(1)).min(1).optional(),
   deny_flags: z.array(flag).optional(),
   allow_flags: z.array(flag).optional(),

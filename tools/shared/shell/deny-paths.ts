@@ -54,7 +54,9 @@ export interface DeniedPath {
 /** The first word of `program args` that reaches a path under one of `denied` (normalised absolute prefixes), or null. */
 export function deniedPath(program: string, args: string[], denied: readonly string[]): DeniedPath | null {
   if (denied.length === 0) return null;
-  const { files, pathLike } = fileWords(program, args);
+  const { files, pathLike, listed } = fileWords(program, args);
+  // Names a list gives (tar -c -T, zip -@, sha256sum -c) may be any path: fail closed.
+  if (listed !== undefined) return { path: listed.list, why: `${listed.why}, so they may lie under ${denied.join(', ')}` };
   const words = [...files, ...relevantPathLike(pathLike)];
   if (words.length === 0) return null;
   let whole: string | null | undefined;

@@ -27,6 +27,8 @@ export interface FileWords {
   pathLike: string[];
   writes: string[];
   unjudged?: string;
+  /** Files it reads or writes by names a list gives (`tar -c -T LIST`, `zip -@`, `sha256sum -c`): the list ('-': standard input) and why. */
+  listed?: { list: string; why: string };
 }
 
 /** Programs whose words a closed reading of their own judges (an option it does not know is refused). */
@@ -174,6 +176,11 @@ export function fileWords(program: string, args: string[]): FileWords {
   }
   if (model.operands === 'pathLike') out.pathLike.push(...operands);
   else if (model.operands !== 'none') out.files.push(...operands.filter((o) => o !== '-'));
+  const list = model.lists === undefined ? null : findFlag(program, args, model.lists);
+  if (list !== null) {
+    out.listed = { list: operands[0] ?? '-', why: `${program} ${list.word} reads the files whose names its list gives, which the line does not name` };
+    out.unjudged = `${out.listed.why} (one may lie outside the prefixes)`;
+  }
   return out;
 }
 

@@ -36,6 +36,8 @@ export interface Model {
   operands?: 'none' | 'pathLike';
   /** Options that make it write: a file named by no word (`file -C` writes NAME.mgc in the current folder) or its operands (`yq -i`). */
   writesWith?: readonly { flags: readonly string[]; writes: 'operands' | string }[];
+  /** Options that make it read the files a list names (`sha256sum -c LIST`, standard input without one): refused under paths:. */
+  lists?: readonly string[];
   /** Options are whole words, never clusters (xxd's `-ps`, `-cols 8`). */
   wholeWords?: boolean;
 }
@@ -49,9 +51,11 @@ const GREP: Model = {
 };
 const NONE: Model = { value: [] };
 const HEAD: Model = { value: ['-n', '-c', '--lines', '--bytes'] };
+/** md5sum, sha*sum: `-c` checks the files a list names. */
+const CHECKSUMS: Model = { value: [], lists: ['-c', '--check'] };
 
 const MODELS: Record<string, Model> = {
-  cat: NONE, tac: { value: ['-s', '--separator'] }, zcat: NONE, md5sum: NONE, sha1sum: NONE, sha256sum: NONE, sha512sum: NONE,
+  cat: NONE, tac: { value: ['-s', '--separator'] }, zcat: NONE, md5sum: CHECKSUMS, sha1sum: CHECKSUMS, sha256sum: CHECKSUMS, sha512sum: CHECKSUMS,
   wc: NONE, readlink: NONE, realpath: NONE,
   head: HEAD,
   tail: { value: ['-n', '-c', '-s', '--lines', '--bytes', '--sleep-interval', '--pid', '--max-unchanged-stats'] },

@@ -27,3 +27,22 @@ export function underPrefix(path: string, prefixes: readonly string[]): boolean 
   if (p === null) return false;
   return prefixes.some((pre) => pre === '/' || p === pre || p.startsWith(`${pre}/`));
 }
+
+/**
+ * A `paths:` entry: an absolute folder prefix, never a pattern. Why: `*`, `?`, `[` and `{` are
+ * taken literally, so a deny of `/home/<star>/.ssh` never fires (no path starts with
+ * `/home/<star>/`) and an allow grants nothing the admin meant: fail closed at load.
+ */
+export const PREFIX = /^\/[^*?[{]*$/;
+
+/** The load error for an entry PREFIX refuses; `at` is its schema path (…, PROGRAM, 'paths', i). */
+export function prefixProblem(at: readonly PropertyKey[] | undefined, entry: unknown): string {
+  const program = at !== undefined && at.length >= 3 ? String(at[at.length - 3]) : 'a program';
+  const text = typeof entry === 'string' ? entry : String(entry);
+  const glob = /[*?[{]/.exec(text);
+  if (glob === null) return `${program}: paths: entry '${text}' is not an absolute path: paths are folder prefixes (e.g. /var/log)`;
+  const head = text.slice(0, glob.index);
+  const folder = head.startsWith('/') ? (normalisePath(head.slice(0, head.lastIndexOf('/') + 1)) ?? '/') : null;
+  const name = folder !== null ? `name the folder: ${folder}` : 'name the folder that holds them, as an absolute path (e.g. /srv/repo)';
+  return `${program}: paths: entry '${text}' holds '${glob[0]}', which is taken literally (no path starts with it): paths are folder prefixes, not patterns; ${name}`;
+}

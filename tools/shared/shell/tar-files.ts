@@ -69,8 +69,15 @@ export function tarWords(args: string[]): FileWords {
   let transform: string | null = null;
   const archives: string[] = [];
   const writes: string[] = [];
+  let list: { flag: string; file: string } | undefined;
   const value = (flag: string, v: string | undefined): void => {
     if (v === undefined) return;
+    if (flag === 'T' || flag === '--files-from') list ??= { flag: flag === 'T' ? '-T' : flag, file: v };
+    // --add-file=NAME adds NAME (one that starts with a dash): an operand.
+    if (flag === '--add-file') {
+      operands.push({ word: v, dir });
+      return;
+    }
     if (flag === 'f' || flag === '--file') archives.push(v);
     if (['g', '--listed-incremental', '--index-file', '--volno-file'].includes(flag)) writes.push(v);
     if (flag === 'C' || flag === '--directory') dir = normalisePath(v) === null ? null : v;
@@ -94,6 +101,7 @@ export function tarWords(args: string[]): FileWords {
       if (longName(name, ['--to-stdout']) !== undefined) toStdout = true;
       if (longName(name, ['--absolute-names']) !== undefined) absolute = true;
       const long = longName(name, LONG_VALUE);
+      if (long === '--files-from') list ??= { flag: name, file: eq >= 0 ? w.slice(eq + 1) : (words[i + 1] ?? '') };
       if (eq >= 0) value(long ?? name, w.slice(eq + 1));
       else if (long !== undefined) value(long, words[++i]);
       continue;
@@ -130,12 +138,17 @@ export function tarWords(args: string[]): FileWords {
   }
   if (mode === 'create' || deleting) writes.push(...archives);
   let unjudged: string | undefined;
-  if (transform !== null && (mode === 'create' || writing)) {
+  // Adding files named by a list: the names inside (relative to the current folder or -C, or absolute) are not on the line.
+  const from = list === undefined ? '' : list.file === '-' ? 'standard input' : `'${list.file}'`;
+  const listed = mode === 'create' && list !== undefined ? { list: list.file, why: `tar ${list.flag} reads the names of the files to add from ${from}, which the line does not give` } : undefined;
+  if (listed !== undefined) unjudged = `${listed.why}: name them as operands`;
+  else if (transform !== null && (mode === 'create' || writing)) {
     unjudged = `tar ${transform} renames the members it writes, so their names cannot be judged (one may become a file git obeys, such as .git/config)`;
   } else if (mode === 'extract' && writing && !toStdout) {
     unjudged = 'tar extraction into a folder writes names only the archive knows (one may be a file git obeys, such as .git/config): extract with -O (--to-stdout)';
   }
   const out: FileWords = { files: files.filter((f) => f !== '-'), pathLike, writes: writes.filter((f) => f !== '-') };
   if (unjudged !== undefined) out.unjudged = unjudged;
+  if (listed !== undefined) out.listed = listed;
   return out;
 }

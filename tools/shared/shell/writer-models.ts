@@ -39,7 +39,7 @@ const ZSTD: Model = {
   writeOperands: 'all',
   writesWith: [{ flags: ['--filelist'], writes: 'the files a --filelist names' }],
 };
-const SUMS: Model = { value: ['-a', '-l', '--algorithm', '--length'] };
+const SUMS: Model = { value: ['-a', '-l', '--algorithm', '--length'], lists: ['-c', '--check'] };
 
 /** Writers by nature: their operands are the files they create, change or remove. */
 export const WRITER_MODELS: Record<string, Model> = {
@@ -112,5 +112,5 @@ export const READER_MODELS: Record<string, Model> = {
   fmt: { value: ['-w', '-p', '-g', '--width', '--prefix', '--goal'] },
   expand: { value: ['-t', '--tabs'] }, unexpand: { value: ['-t', '--tabs'] },
   rev: { value: [] }, bzcat: { value: [] }, xzcat: { value: [] }, zstdcat: { value: [] },
-  cksum: SUMS, b2sum: SUMS, sum: { value: [] }, sha224sum: { value: [] }, sha384sum: { value: [] },
+  cksum: SUMS, b2sum: SUMS, sum: { value: [] }, sha224sum: { value: [], lists: ['-c', '--check'] }, sha384sum: { value: [], lists: ['-c', '--check'] },
 };
