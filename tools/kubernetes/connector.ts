@@ -11,6 +11,7 @@ import { execStream, type ExecResult } from './exec-stream.js';
 import { KubeApiError, boundedGet, kubeError, type RequestTarget } from './http.js';
 import { reachOf, type ContainerReach } from './container-reach.js';
 import { sharedMountsOf, type SharedMount } from './volume-reach.js';
+import { nodeReachOf } from './node-reach.js';
 
 /** What the pod lookup returns (before exec and logs). */
 export interface PodInfo {
@@ -22,6 +23,8 @@ export interface PodInfo {
   reach: ContainerReach;
   /** Container -> its mounts of volumes other pods can mount too (volume-reach.ts). */
   shared: Record<string, SharedMount[]>;
+  /** Container -> why it reaches its node and every pod on it (node-reach.ts); others absent. */
+  node: Record<string, string>;
 }
 
 /** A pod lookup that did not find a pod (not an error: policy decides first). */
@@ -45,6 +48,7 @@ function podInfoOf(raw: unknown): PodInfo {
     defaultContainer: typeof annotated === 'string' && containers.includes(annotated) ? annotated : (containers[0] ?? null),
     reach: reachOf(p?.spec),
     shared: sharedMountsOf(raw),
+    node: nodeReachOf(raw),
   };
 }
 

@@ -13,6 +13,7 @@ import type { KubeExecFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
 import { assertAnsweredBySamePod, assertKnownContainer, assertSamePod, podFacts } from './pod-facts.js';
 import { assertSharedVolumesWithinGrant } from './shared-volumes.js';
+import { assertNodeReachWithinGrant } from './node-reach.js';
 import { maskSecretStreams, secretNote } from '../shared/secret-text.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
@@ -124,6 +125,8 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       // target it and so share its processes.
       const reach = { container: facts.container, alsoReaches: facts.alsoReaches, action: 'exec' as const };
       const now = await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels, reach);
+      // hostPID, privileged, a hostPath over the node's pod data: every pod on the node (node-reach.ts).
+      assertNodeReachWithinGrant(ctx, facts, now.node);
       // A hostPath, claim or network volume it mounts reaches the other pods mounting it (shared-volumes.ts).
       await assertSharedVolumesWithinGrant(c, ctx, facts, now, ctx.signal);
       const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);

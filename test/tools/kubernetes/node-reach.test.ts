@@ -1,0 +1,121 @@
+/**
+ * kubectl_exec into a container that reaches its node reaches every pod on that node: a pod with
+ * `hostPID: true` sees every process of the node (`/proc/PID/environ` is another pod's
+ * environment, `/proc/PID/root` its files), a privileged container (or one given a capability
+ * that escapes the container) can read the node's disks and memory, and a hostPath over the
+ * directories where the node keeps its pods (/var/lib/kubelet: their Secret volumes and
+ * service-account tokens; /var/log/pods: their logs; the container runtime's socket and state;
+ * the host's /proc) reads them. Such an exec is judged as reaching pods of every namespace and
+ * of unknown labels: a grant narrowed by namespaces, pod_labels or containers refuses it (and a
+ * deny on any of them refuses it), a grant of every pod allows it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ErrorCode, WardenError } from '../../../src/tool-api.js';
+import { kubectlExecTool } from '../../../tools/kubernetes/kubectl-exec.js';
+import { judgedPolicy } from '../../support/kube-apiserver/judged-policy.js';
+import { testCluster } from '../../support/kube-apiserver/test-connector.js';
+
+const k = testCluster('node-reach');
+
+/** Exec `cat` into pods labelled app=web of namespace shop. */
+const WEB = `  - id: web
+    effect: allow
+    tool: kubectl_exec
+    kubernetes: { namespaces: [shop], pod_labels: { app: web } }
+    shell: { programs: { cat: {} } }
+`;
+/** Exec `cat` into any pod of any namespace. */
+const EVERY_POD = `  - id: every-pod
+    effect: allow
+    tool: kubectl_exec
+    kubernetes: {}
+    shell: { programs: { cat: {} } }
+`;
+/** The same, but never into kube-system. */
+const EVERY_POD_BUT_SYSTEM = `${EVERY_POD}  - id: no-system
+    effect: deny
+    tool: kubectl_exec
+    kubernetes: { namespaces: [kube-system] }
+`;
+
+type Obj = Record<string, unknown>;
+type PodSpec = { spec: Obj & { containers: (Obj & { name: string })[]; volumes?: Obj[] } };
+
+/** A pod of shop labelled app=web with containers app and sidecar; `edit` changes its spec as stored. */
+function addPod(name: string, edit: (p: PodSpec) => void) {
+  k.server.store.addPod({ namespace: 'shop', name, labels: { app: 'web' }, containers: [{ name: 'app' }, { name: 'sidecar' }], files: { '/app/x': 'x' } });
+  edit(k.server.store.get('pods', 'shop', name) as unknown as PodSpec);
+}
+
+/** Mount a hostPath at /host in container app. */
+const hostPath = (path: string) => (p: PodSpec) => {
+  p.spec.volumes = [{ name: 'host', hostPath: { path } }];
+  p.spec.containers[0]!.volumeMounts = [{ name: 'host', mountPath: '/host', readOnly: true }];
+};
+
+const input = (pod: string, container = 'app') => ({ connection: 'prod', namespace: 'shop', pod, container, command: ['cat', '/app/x'] });
+const execs = () => k.server.requests.filter((r) => r.upgrade === 'websocket').length;
+
+/** Parse, decide (must allow), execute under `rules`. */
+async function run(rules: string, pod: string, container?: string) {
+  const policy = judgedPolicy(rules);
+  const tool = kubectlExecTool(() => k.connector);
+  const facts = await tool.parse(input(pod, container) as never, k.parseCtx);
+  assert.equal(policy.decide('kubectl_exec', facts).effect, 'allow');
+  return tool.execute(input(pod, container) as never, facts, policy.ctx(k.ctx, 'kubectl_exec'));
+}
+
+/** Refused with WARDEN_DENIED naming what reaches the node (and the refusing rules), and no exec was opened. */
+async function refused(rules: string, pod: string, why: RegExp, ruleIds: string[] = []) {
+  const before = execs();
+  await assert.rejects(run(rules, pod), (e: unknown) => {
+    assert.ok(e instanceof WardenError, String(e));
+    assert.equal(e.code, ErrorCode.DENIED, e.message);
+    assert.match(e.message, why);
+    assert.match(e.message, /every pod on its node/);
+    assert.match(e.message, /nothing ran/);
+    // No allow matches (no rule id), or the deny that does.
+    assert.deepEqual(e.details.ruleIds, ruleIds);
+    return true;
+  });
+  assert.equal(execs(), before, 'no exec was opened');
+}
+
+const ran = async (rules: string, pod: string, container?: string) => {
+  const out = await run(rules, pod, container);
+  assert.equal(out.kind === 'text' ? out.streams.stdout : null, 'x');
+};
+
+test('hostPID: every container of the pod sees the node\'s processes; refused under a narrow grant', async () => {
+  addPod('hostpid', (p) => void (p.spec.hostPID = true));
+  await refused(WEB, 'hostpid', /hostPID/);
+  await assert.rejects(run(WEB, 'hostpid', 'sidecar'), /hostPID/);
+  await ran(EVERY_POD, 'hostpid');
+  // It reaches kube-system's pods on that node too.
+  await refused(EVERY_POD_BUT_SYSTEM, 'hostpid', /hostPID/, ['no-system']);
+});
+
+test('a privileged container, or one given a capability that escapes it; not its unprivileged neighbour', async () => {
+  addPod('priv', (p) => void (p.spec.containers[0]!.securityContext = { privileged: true }));
+  await refused(WEB, 'priv', /privileged/);
+  await ran(WEB, 'priv', 'sidecar');
+  addPod('sysadmin', (p) => void (p.spec.containers[0]!.securityContext = { capabilities: { add: ['NET_BIND_SERVICE', 'CAP_sys_admin'] } }));
+  await refused(WEB, 'sysadmin', /capability SYS_ADMIN/);
+  addPod('all-caps', (p) => void (p.spec.containers[0]!.securityContext = { capabilities: { add: ['all'] } }));
+  await refused(WEB, 'all-caps', /capability ALL/);
+  addPod('bind', (p) => void (p.spec.containers[0]!.securityContext = { privileged: false, capabilities: { add: ['NET_BIND_SERVICE'], drop: ['ALL'] } }));
+  await ran(WEB, 'bind');
+  await ran(EVERY_POD, 'priv');
+});
+
+test('a hostPath over the node\'s pod, log, runtime or process directories (or above them)', async () => {
+  for (const [name, path] of [['kubelet', '/var/lib/kubelet/pods'], ['root', '/'], ['var', '/var//'], ['logs', '/var/log/pods'], ['sock', '/var/run/containerd/containerd.sock'], ['proc', '/proc']] as const) {
+    addPod(`hp-${name}`, hostPath(path));
+    await refused(WEB, `hp-${name}`, /volume host \(hostPath\)/);
+  }
+  // A directory of the node that holds no pod's data: judged only against pods mounting it too (shared-volumes.ts).
+  addPod('hp-web-logs', hostPath('/var/log/web'));
+  await ran(WEB, 'hp-web-logs');
+  await ran(EVERY_POD, 'hp-kubelet');
+});

@@ -1,0 +1,99 @@
+/**
+ * Containers that reach their node, and through it every pod on that node. Why: a pod with
+ * `hostPID: true` shares the node's process namespace (`/proc/PID/environ` is another pod's
+ * environment, `/proc/PID/root` its files, Secret volumes and service-account token included);
+ * a privileged container, or one given a capability that escapes the container (SYS_ADMIN,
+ * SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH, BPF, ALL), can read the node's disks, memory or
+ * files; and a hostPath at, above or inside a directory where the node keeps its pods' data
+ * (the kubelet's pod volumes and credentials, the pods' logs, the container runtime's state and
+ * socket, the host's /proc, the node's Kubernetes config and etcd) reads them.
+ * kubectl_exec into such a container is judged, through ExecContext.judge, as this same exec
+ * into pods of every namespace and of unknown labels (no container named): a grant narrowed by
+ * namespaces, pod_labels or containers refuses it, so does a deny naming any of them, and a
+ * grant of every pod allows it. Pod-level only: what another container of the pod can do is
+ * judged by container reach (container-reach.ts), and logs are the container's own output.
+ * Not modelled: host directories configured elsewhere (a kubelet `--root-dir`, k3s's
+ * /var/lib/rancher are listed; others are not), host symlinks, hostNetwork, and claims bound
+ * to `local`/hostPath PersistentVolumes (judged as shared storage only, shared-volumes.ts).
+ */
+import { ErrorCode, WardenError, type ExecContext } from '../../src/tool-api.js';
+import type { KubeExecFacts } from './facts.js';
+import { itemFacts, judgeOf } from './item-scope.js';
+import { isObj, type Obj } from './objects.js';
+import { normalisePath } from './storage-identity.js';
+
+/** Node directories holding every pod's data (or the means to read it); /var/run is /run. */
+const NODE_DIRS = [
+  '/var/lib/kubelet', '/var/log/pods', '/var/log/containers', '/var/lib/containerd', '/run/containerd',
+  '/var/lib/docker', '/run/docker.sock', '/run/docker', '/var/lib/containers', '/run/containers', '/run/crio',
+  '/var/lib/cri-o', '/var/lib/rancher', '/run/k3s', '/var/snap/microk8s', '/etc/kubernetes', '/var/lib/etcd',
+  '/proc',
+];
+
+/** Capabilities with which a container escapes to its node (names without CAP_, upper case). */
+const ESCAPING_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_RAWIO', 'DAC_READ_SEARCH', 'BPF']);
+
+/** Is a host path at, above or inside a node directory holding pods' data? */
+function nodeDir(path: string): boolean {
+  const p = normalisePath(path).replace(/^\/var\/run(?=\/|$)/, '/run');
+  return NODE_DIRS.some((d) => p === d || p === '/' || d.startsWith(`${p}/`) || p.startsWith(`${d}/`));
+}
+
+/** Why one container reaches its node, or null. */
+function containerReach(c: Obj, hostVolumes: Map<string, string>): string | null {
+  const sc = isObj(c.securityContext) ? c.securityContext : {};
+  if (sc.privileged === true) return 'is privileged';
+  const caps = isObj(sc.capabilities) && Array.isArray(sc.capabilities.add) ? sc.capabilities.add : [];
+  for (const cap of caps) {
+    const name = typeof cap === 'string' ? cap.toUpperCase().replace(/^CAP_/, '') : 'ALL';
+    if (ESCAPING_CAPS.has(name)) return `is given capability ${name}`;
+  }
+  for (const m of Array.isArray(c.volumeMounts) ? c.volumeMounts : []) {
+    const path = isObj(m) && typeof m.name === 'string' ? hostVolumes.get(m.name) : undefined;
+    if (path !== undefined) return `mounts volume ${String((m as Obj).name)} (hostPath) over ${normalisePath(path)}, a directory of its node`;
+  }
+  return null;
+}
+
+/**
+ * Container -> why it reaches its node, for a pod object (any list: containers,
+ * initContainers, ephemeralContainers); containers that do not are absent.
+ */
+export function nodeReachOf(raw: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!isObj(raw) || !isObj(raw.spec)) return out;
+  const spec = raw.spec;
+  const hostVolumes = new Map<string, string>();
+  for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) {
+    if (!isObj(v) || typeof v.name !== 'string' || !isObj(v.hostPath)) continue;
+    const path = typeof v.hostPath.path === 'string' ? v.hostPath.path : '/';
+    if (nodeDir(path)) hostVolumes.set(v.name, path);
+  }
+  for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
+    for (const c of Array.isArray(spec[k]) ? spec[k] : []) {
+      if (!isObj(c) || typeof c.name !== 'string') continue;
+      const why = spec.hostPID === true ? 'runs in a pod with hostPID: true' : containerReach(c, hostVolumes);
+      if (why !== null) out[c.name] ??= why;
+    }
+  }
+  return out;
+}
+
+/**
+ * Refuse the exec when its container reaches its node (`reach`, nodeReachOf of the pod read
+ * just before the exec) and the policy does not allow this same exec into pods of every
+ * namespace and of unknown labels. Returns at once for a container that does not.
+ */
+export function assertNodeReachWithinGrant(ctx: ExecContext, facts: KubeExecFacts, reach: Record<string, string>): void {
+  // No container known (none resolved): any of the pod's that reaches its node counts, fail closed.
+  const why = facts.container !== null ? reach[facts.container] : Object.values(reach)[0];
+  if (why === undefined) return;
+  const every = { ...itemFacts(facts, `the pods of the node pod ${facts.namespace}/${facts.name} runs on`, null, null), namespace: null, name: null, container: null, alsoReaches: null, podLookup: 'unknown' as const };
+  const j = judgeOf(ctx, 'the pods of its node')(every);
+  if (j.allowed) return;
+  throw new WardenError(
+    ErrorCode.DENIED,
+    `container ${facts.container} of pod ${facts.namespace}/${facts.name} ${why}, so a command in it reaches every pod on its node (their processes, files and secrets), in any namespace; this grant does not reach them all; nothing ran`,
+    { ruleIds: j.ruleIds },
+  );
+}
