@@ -5,9 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
-import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
-import { approvalsCli, cliShow, pendingCliRequest } from './support.js';
+import type { OidcIssuer } from '../support/oidc-issuer.js';
+import type { WardenDir } from '../support/warden-process.js';
+import { approvalsCli, cliShow, pendingCliRequest, reviewerCliSetup } from './support.js';
 
 let issuer: OidcIssuer;
 let dir: WardenDir;
@@ -16,18 +16,7 @@ const pendingRequest = (sql: string): Promise<string> => pendingCliRequest(dir.d
 const stateOf = async (id: string): Promise<string> => (await cliShow(dir.configPath, id)).state;
 
 before(async () => {
-  issuer = await startOidcIssuer();
-  dir = writeWardenDir(
-    `transcripts: { store: sqlite:warden.db }
-identity:
-  oidc: { issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups }
-approvals: { cli_as: refuse }
-connections:
-  db: { type: postgres, url: env:UNUSED_URL }
-policies: [policies/*.yaml]
-`,
-    { 'p.yaml': 'rules:\n  - id: orders-fix\n    effect: allow\n    who: { groups: [sre] }\n    tool: query_database\n    on: [db]\n    sql: { statements: [update], write: [public.orders] }\n    approval: { reviewers: { groups: [dba] }, approvals: 1, expires: 30m, wait: 0s }\n' },
-  );
+  ({ issuer, dir } = await reviewerCliSetup('', 'approvals: { cli_as: refuse }\n'));
 });
 
 after(async () => {

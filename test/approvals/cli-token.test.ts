@@ -5,9 +5,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
-import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
-import { approvalsCli, cliShow, pendingCliRequest } from './support.js';
+import type { OidcIssuer } from '../support/oidc-issuer.js';
+import type { WardenDir } from '../support/warden-process.js';
+import { approvalsCli, cliShow, pendingCliRequest, reviewerCliSetup } from './support.js';
 
 let issuer: OidcIssuer;
 let dir: WardenDir;
@@ -16,27 +16,7 @@ const pendingRequest = (sql: string): Promise<string> => pendingCliRequest(dir.d
 const stateOf = (id: string) => cliShow(dir.configPath, id);
 
 before(async () => {
-  issuer = await startOidcIssuer();
-  dir = writeWardenDir(
-    `transcripts: { store: sqlite:warden.db }
-identity:
-  oidc: { issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups, required_scopes: [warden.review] }
-connections:
-  db: { type: postgres, url: env:UNUSED_URL }
-policies: [policies/*.yaml]
-`,
-    {
-      'p.yaml': `rules:
-  - id: orders-fix
-    effect: allow
-    who: { groups: [sre] }
-    tool: query_database
-    on: [db]
-    sql: { statements: [update], write: [public.orders] }
-    approval: { reviewers: { groups: [dba] }, approvals: 1, expires: 30m, wait: 0s }
-`,
-    },
-  );
+  ({ issuer, dir } = await reviewerCliSetup(', required_scopes: [warden.review]'));
 });
 
 after(async () => {

@@ -8,10 +8,10 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
-import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import type { OidcIssuer } from '../support/oidc-issuer.js';
+import type { WardenDir } from '../support/warden-process.js';
 import { WARDEN_BIN } from '../support/repo.js';
-import { approvalEvents, approvalsCli, cliShow, pendingCliRequest } from './support.js';
+import { approvalEvents, approvalsCli, cliShow, pendingCliRequest, reviewerCliSetup } from './support.js';
 
 let issuer: OidcIssuer;
 let dir: WardenDir;
@@ -31,27 +31,7 @@ function verify(): Promise<{ code: number | null; out: string }> {
 }
 
 before(async () => {
-  issuer = await startOidcIssuer();
-  dir = writeWardenDir(
-    `transcripts: { store: sqlite:warden.db }
-identity:
-  oidc: { issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups }
-connections:
-  db: { type: postgres, url: env:UNUSED_URL }
-policies: [policies/*.yaml]
-`,
-    {
-      'p.yaml': `rules:
-  - id: orders-fix
-    effect: allow
-    who: { groups: [sre] }
-    tool: query_database
-    on: [db]
-    sql: { statements: [update], write: [public.orders] }
-    approval: { reviewers: { groups: [dba] }, approvals: 1, expires: 30m, wait: 0s }
-`,
-    },
-  );
+  ({ issuer, dir } = await reviewerCliSetup());
 });
 
 after(async () => {

@@ -13,6 +13,8 @@ import { openSqliteStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
 import type { Decision } from '../../src/policy/types.js';
 import type { Principal } from '../../src/tool-api.js';
+import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 
 /** The result of one CLI run. */
 export interface CliRun {
@@ -176,4 +178,27 @@ export async function cliShow(configPath: string, id: string): Promise<{ state: 
   const r = await approvalsCli(['show', id, '--json', '--config', configPath]);
   assert.equal(r.code, 0, r.err);
   return JSON.parse(r.out) as { state: string; decisions: { reviewer: string; auth: string }[] };
+}
+
+/** Rule orders-fix as a policy file: group sre may UPDATE public.orders on db, with one approval by group dba. */
+export const ORDERS_FIX_POLICY = 'rules:\n  - id: orders-fix\n    effect: allow\n    who: { groups: [sre] }\n    tool: query_database\n    on: [db]\n    sql: { statements: [update], write: [public.orders] }\n    approval: { reviewers: { groups: [dba] }, approvals: 1, expires: 30m, wait: 0s }\n';
+
+/**
+ * The reviewer CLI tests' setup: a real OIDC issuer and a config folder whose warden.yaml trusts it
+ * (`oidcExtra` is added inside identity.oidc's braces, e.g. `, required_scopes: [warden.review]`;
+ * `extra` is top-level YAML), with the orders-fix rule. Stop the issuer and clean the folder after.
+ */
+export async function reviewerCliSetup(oidcExtra = '', extra = ''): Promise<{ issuer: OidcIssuer; dir: WardenDir }> {
+  const issuer = await startOidcIssuer();
+  const dir = writeWardenDir(
+    `transcripts: { store: sqlite:warden.db }
+identity:
+  oidc: { issuer: ${issuer.issuer}, audience: ${issuer.audience}, groups_claim: groups${oidcExtra} }
+${extra}connections:
+  db: { type: postgres, url: env:UNUSED_URL }
+policies: [policies/*.yaml]
+`,
+    { 'p.yaml': ORDERS_FIX_POLICY },
+  );
+  return { issuer, dir };
 }
