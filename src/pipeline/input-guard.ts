@@ -61,3 +61,20 @@ export function unencodableString(v: unknown): string | null {
   }
   return null;
 }
+
+/** The most characters of a name an agent sends (tool, connection, client name and version) that the transcript keeps. */
+export const MAX_RECORDED_NAME = 256;
+
+/**
+ * `s` as the transcript keeps it: whole up to MAX_RECORDED_NAME characters, a longer one cut and
+ * its length said. Why: arguments are bounded (limits.max_input_bytes) and a larger set is not
+ * stored, but these names came whole from the request, up to the body limit, and the client name
+ * with every per-request `tools/list`, which no rate limit counts (a red-team pass wrote 600 KB to
+ * the transcript per request that way). Returns at once for the usual short name.
+ */
+export function recordedName(s: string): string {
+  if (s.length <= MAX_RECORDED_NAME) return s;
+  const head = s.slice(0, MAX_RECORDED_NAME);
+  // Not half a surrogate pair: the cut must stay text the store can encode.
+  return `${/[\uD800-\uDBFF]$/.test(head) ? head.slice(0, -1) : head}... (cut: ${s.length} characters)`;
+}

@@ -6,7 +6,7 @@
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { elapsed, meta, type CallState } from './call-state.js';
-import { unrecordedArgs } from './input-guard.js';
+import { recordedName, unrecordedArgs } from './input-guard.js';
 import { renderError } from './render.js';
 import type { CallResponse, PipelineDeps } from './types.js';
 
@@ -23,8 +23,9 @@ export function callRecorder(deps: PipelineDeps, scannerFor: (p: CompiledPolicy)
     await deps.store.recordIntent({
       id: s.id,
       sessionId: s.req.sessionId,
-      tool: String(s.req.tool),
-      connection: s.connection?.name ?? (typeof (s.req.args as Record<string, unknown> | null)?.connection === 'string' ? String((s.req.args as Record<string, unknown>).connection) : null),
+      // The names as sent, cut when long (input-guard.ts recordedName); the arguments have their own bound.
+      tool: recordedName(String(s.req.tool)),
+      connection: s.connection?.name ?? (typeof (s.req.args as Record<string, unknown> | null)?.connection === 'string' ? recordedName(String((s.req.args as Record<string, unknown>).connection)) : null),
       args: s.unstored ? unrecordedArgs(s.unstored) : (s.req.args ?? {}),
       factsSummary: s.facts?.summary ?? null,
       facts: s.facts ?? null,

@@ -48,20 +48,30 @@ export function principalFingerprint(p: Principal): string {
   let f = fingerprints.get(p);
   if (f === undefined) {
     const iss = typeof p.claims.iss === 'string' ? p.claims.iss : '';
-    // Every claim value a rule can judge (policy/who.ts claimValues: strings, numbers, lists).
+    // Every claim value a rule can judge (policy/who.ts claimValues: strings, numbers, lists), a
+    // string kept apart from the same value in a list or as a number: an allow's `claims:` matches
+    // a string only, so `repository: [acme/shop]` (no grant) must not ride a session opened with
+    // `repository: acme/shop` (a red-team pass ran a call under the grant that way).
     // Anything else whole (an object, a list holding one): a deny reads a nested claim by a dotted
     // path (who.ts claimForDeny) and matches a value it cannot read as names, so a token with
     // `roles: [{name: contractor}]` must not ride a session opened with `roles: []`.
-    const claims = Object.fromEntries(
-      Object.entries(p.claims)
-        .map(([k, v]) => [k, readsAsNames(v) ? claimValues(v).sort() : [canonicalJson(v)]] as const)
-        .filter(([, v]) => v.length > 0),
-    );
+    const claims = Object.fromEntries(Object.entries(p.claims).flatMap(([k, v]) => {
+      const key = claimKey(v);
+      return key ? [[k, key]] : [];
+    }));
     const actors = [actorLinks(p.claims), actorNamesForDeny(p.claims)];
     f = createHash('sha256').update(canonicalJson([p.authMethod, iss, p.subject, [...new Set(p.groups)].sort(), claims, actors])).digest('base64url');
     fingerprints.set(p, f);
   }
   return f;
+}
+
+/** How a claim counts for the session owner; null for one holding no value (absent, null, an empty list: no rule tells them apart). */
+function claimKey(v: unknown): string[] | null {
+  if (typeof v === 'string') return ['string', v];
+  if (!readsAsNames(v)) return ['whole', canonicalJson(v)];
+  const values = claimValues(v).sort();
+  return values.length ? ['values', ...values] : null;
 }
 
 /**

@@ -9,6 +9,7 @@ import type { GovernedTool, Principal } from '../tool-api.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { TranscriptStore } from '../recorder/types.js';
 import { actorChain } from '../approvals/actors.js';
+import { recordedName } from '../pipeline/input-guard.js';
 
 /** What a connection needs to serve. */
 export interface ServeDeps {
@@ -46,6 +47,9 @@ function toolDescriptor(t: GovernedTool<any, any>, structured: boolean) {
   };
 }
 
+/** A client's name or version as the transcript keeps it: text only, cut when long (input-guard.ts). */
+const clientText = (v: unknown): string | undefined => (typeof v === 'string' ? recordedName(v) : undefined);
+
 /** A session handle: the server plus its transcript session. */
 export interface ConnectionSession {
   server: Server;
@@ -68,7 +72,8 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
       opened = deps.store.openSession({
         id: sessionId,
         principal: { subject: principal.subject, groups: principal.groups, authMethod: principal.authMethod, ...(actors.length ? { actors } : {}) },
-        client: { name: info?.name, version: info?.version },
+        // As the client says, bounded: a per-request client sends it with every request.
+        client: { name: clientText(info?.name), version: clientText(info?.version) },
         transport,
         startedAt: new Date().toISOString(),
       });

@@ -48,6 +48,11 @@ test('a session fingerprint changes with the subject, issuer, groups or string c
   const roles = { ...p, claims: { iss: 'https://idp', roles: ['dev'], level: 2 } };
   assert.notEqual(principalFingerprint(roles), principalFingerprint({ ...roles, claims: { ...roles.claims, roles: ['dev', 'contractor'] } }));
   assert.notEqual(principalFingerprint(roles), principalFingerprint({ ...roles, claims: { ...roles.claims, level: 3 } }));
+  // An allow's claims: match a string only, so the same value as a list or a number is another principal.
+  assert.notEqual(principalFingerprint(ci), principalFingerprint({ ...ci, claims: { ...ci.claims, repository: ['acme/shop'] } }));
+  assert.notEqual(principalFingerprint(roles), principalFingerprint({ ...roles, claims: { ...roles.claims, level: '2' } }));
+  // Claims that hold no value are one: absent, null, an empty list.
+  assert.equal(principalFingerprint(p), principalFingerprint({ ...p, claims: { ...p.claims, extra: null, more: [] } }));
 });
 
 /** Resolve once `cond` holds, or after `ms` (the assertions that follow then say what did not happen). */
