@@ -65,7 +65,9 @@ const SETTINGS: ReadonlyMap<string, RegExp> = new Map([
  * Fields whose object or array value is shown member by member instead of masked whole, when it
  * holds only the members its schema has, none a secret: a projected `serviceAccountToken`
  * `{audience, expirationSeconds, path}`, `sessionAffinityConfig` `{clientIP: {timeoutSeconds}}`,
- * a CSIDriver's `tokenRequests` `[{audience, expirationSeconds}]`, `imagePullSecrets` `[{name}]`.
+ * a CSIDriver's `tokenRequests` `[{audience, expirationSeconds}]`, `imagePullSecrets` `[{name}]`,
+ * a ServiceAccount's `secrets` `[{name, namespace, ...}]` (ObjectReference). secret-blocks.ts reads
+ * the same structures in block YAML and pretty-printed JSON by these member names.
  * Any other member (`serviceAccountToken: {value: ...}`), or a value not closed within
  * STRUCT_MAX characters, masks it whole as before.
  */
@@ -76,7 +78,46 @@ const STRUCTS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
   ['imagePullSecrets', new Set(['name'])],
   // A pod volume's Secret source (`secretName`) or a projected volume's (`name`), with its items.
   ['secret', new Set(['secretName', 'name', 'defaultMode', 'optional', 'items', 'key', 'path', 'mode'])],
+  // A ServiceAccount's Secrets: object references (`- name: builder-token-x2k9`), not their values.
+  ['secrets', new Set(['name', 'namespace', 'kind', 'apiVersion', 'uid', 'resourceVersion', 'fieldPath'])],
 ]);
+
+/**
+ * Members shown by name inside a secret-named block (secret-blocks.ts), beside the STRUCTS
+ * above: a reference's (`passwordSecretRef: {name, key}`, any `*Ref`/`*Name` block), a volume's
+ * `items` (KeyToPath), a `tolerations`/`taints` item. Another member of these is masked.
+ */
+const REF_MEMBERS: ReadonlySet<string> = new Set(['name', 'key', 'namespace', 'optional', 'kind', 'apiVersion']);
+const NESTED: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ['items', new Set(['key', 'path', 'mode'])],
+  ['tolerations', new Set(['key', 'operator', 'value', 'effect', 'tolerationSeconds'])],
+  ['taints', new Set(['key', 'value', 'effect', 'timeAdded'])],
+]);
+
+/** The members a block under `name` shows by name (its schema), or undefined; `reference` for a `*Ref`/`*Name` key. */
+export function blockMembers(name: string, nested: boolean, reference: boolean): ReadonlySet<string> | undefined {
+  return STRUCTS.get(name) ?? (!nested ? undefined : reference ? REF_MEMBERS : NESTED.get(name));
+}
+
+/** Members of any block that are settings by value shape: a file mode, an `optional` flag. */
+const MEMBER_SETTINGS: ReadonlyMap<string, RegExp> = new Map([
+  ['defaultMode', /^0?\d{1,4}$/],
+  ['mode', /^0?\d{1,4}$/],
+  ['optional', BOOLEAN],
+]);
+
+/**
+ * Is the member `name: value` of a secret-named block one to show? A setting of the right shape
+ * (above, or kubeSetting), or a reference name (`secretName`, `userName`, decided by the
+ * caller) whose value has an object name's or label key's shape.
+ */
+export function blockMemberShown(name: string, value: string, reference: boolean): boolean {
+  const v = bare(value);
+  if (v === null) return false;
+  if (reference) return LABEL_KEY.test(v);
+  const shape = MEMBER_SETTINGS.get(name);
+  return (shape !== undefined && shape.test(v)) || kubeSetting(name, value);
+}
 /** The longest struct value read (a bound: each costs a constant, however long the text). */
 export const STRUCT_MAX = 400;
 /** A member name in JSON or flow text: a name before a `:` (one inside a quoted value counts too: fail closed). */

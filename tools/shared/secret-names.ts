@@ -43,6 +43,9 @@ const CAMEL_KEY = /[a-z0-9]Key($|[A-Z0-9_.-])/;
  */
 const REFERENCE = /(?:[a-z0-9](?:Ref|Name)|(?:^|[-_.])(?:ref|REF|name|NAME))$/;
 
+/** Does this name name a reference or another object (`secretKeyRef`, `secretName`, `name`)? */
+export const referenceName = (name: string): boolean => REFERENCE.test(name);
+
 /** Is this a name whose value must not be shown? */
 export function secretName(name: string): boolean {
   return !REFERENCE.test(name) && (SECRET_NAME.test(name) || KEY_WORD.test(name) || CAMEL_KEY.test(name));
@@ -70,6 +73,9 @@ const COUNT_CAMEL = /[a-z0-9](?:Tokens|Sessions|Cookies|Secrets|Credentials|Pass
  */
 const COUNT_VALUE = /^(["']?)\d{1,12}(?:\.\d{1,6})?\1[,;]?(?:[ \t]*$|[ \t]+(?=-{0,2}[A-Za-z_][A-Za-z0-9_.-]*(?:=|:[ \t])))/;
 
+/** Is `value` beside `name` a count (`token_count: 12`), whatever the name's other words? */
+export const countValue = (name: string, value: string): boolean => (COUNT_NAME.test(name) || COUNT_CAMEL.test(name)) && COUNT_VALUE.test(value);
+
 /** The shell's working directories in `env` output (`PWD=/srv/app`), not passwords (`PWD=` in an ODBC string is). */
 const SHELL_DIR = /^(OLD)?PWD$/;
 
@@ -88,8 +94,9 @@ export function secretValue(full: string, value: unknown): boolean {
   if (!secretName(name) || kubeSetting(full, value)) return false;
   const v = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
   if (typeof v !== 'string') return true;
-  // An empty collection hides nothing (`tokenRequests: []`, `"credentials": {},`).
-  if (v.trim() === '' || v === '***' || /^(?:\[[ \t]*\]|\{[ \t]*\})[,;]?[ \t]*$/.test(v)) return false;
+  // An empty collection hides nothing (`tokenRequests: []`, `"credentials": {},`); a mask, with
+  // its JSON comma (secret-blocks.ts), is masked already.
+  if (v.trim() === '' || /^\*\*\*,?$/.test(v) || /^(?:\[[ \t]*\]|\{[ \t]*\})[,;]?[ \t]*$/.test(v)) return false;
   if (SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(v)) return false;
   return !((COUNT_NAME.test(name) || COUNT_CAMEL.test(name)) && COUNT_VALUE.test(v));
 }

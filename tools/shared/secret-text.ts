@@ -12,8 +12,10 @@
  * order (`{"name":"DB_PASSWORD","value":...}`, `{"value":...,"name":"DB_PASSWORD"}`, YAML `- name:
  * ...` / `value: ...` and the reverse), an assignment nested in another's value
  * (`JAVA_OPTS=-Ddb.password=...`) and JSON or lines inside a JSON string (nested-secrets.ts), and
- * a Secret manifest kept as text, YAML flow included (secret-manifests.ts), and YAML name/value
- * items with other keys between (name-value-items.ts). Which names are secret, and when the value
+ * a Secret manifest kept as text, YAML flow included (secret-manifests.ts), YAML name/value
+ * items with other keys between (name-value-items.ts), and the members of a secret-named block in
+ * YAML or pretty-printed JSON (`credentials:` / `  user: admin`, a `password: |` block scalar;
+ * secret-blocks.ts). Which names are secret, and when the value
  * beside one is a count rather than a secret, is secret-names.ts's one rule, which kubectl_get's
  * object cleaner (kubernetes/clean.ts) shares; there too the `key` of a `secretKeyRef` is a key
  * name (keyRefKey, checked where a form matched a `key`), and so is the `key` of a selector
@@ -27,6 +29,7 @@ import { maskEncodedJson, maskNestedAssignments } from './nested-secrets.js';
 import { closingBracket, maskSecretManifests } from './secret-manifests.js';
 import { keyRefKey, secretName, secretValue } from './secret-names.js';
 import { maskNameValueItems } from './name-value-items.js';
+import { maskSecretBlocks } from './secret-blocks.js';
 import { STRUCT_MAX, kubeStruct, structKey } from './kube-fields.js';
 
 export { secretName };
@@ -134,7 +137,7 @@ function maskObjectValues(text: string, count?: { n: number }): string {
     // field's members are read one by one (kube-fields.ts, within a bounded span: each match
     // costs a constant).
     const head = text.slice(start, start + STRUCT_MAX);
-    if (!secretName(name) || /^(?:\[[ \t]*\]|\{[ \t]*\})/.test(head) || /^[{\[][ \t]*(?:\n|$)/.test(head) || kubeStruct(name, head.slice(0, closingBracket(head, 0)))) {
+    if (!secretName(name) || /^(?:\[[ \t]*\]|\{[ \t]*\})/.test(head) || /^[{\[][ \t]*\r?(?:\n|$)/.test(head) || kubeStruct(name, head.slice(0, closingBracket(head, 0)))) {
       if (m[0].length === 0) OBJECT_VALUE.lastIndex++;
       continue;
     }
@@ -156,13 +159,14 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
   if (text.length < 3 || !/[=:\s]/.test(text)) return text;
   let out = maskEncodedJson(text, depth, (inner, d) => maskText(inner, count, d), count);
   out = maskSecretManifests(out, count);
+  out = maskSecretBlocks(out, count);
   out = maskObjectValues(out, count);
   out = maskNameValueItems(out, secretValue, count);
   for (const form of FORMS) {
     out = out.replace(form, (all: string, before: string, name: string, between: string, value: string, at: number, whole: string) => {
       const from = at + before.length;
       // A bracket ending its line opens pretty-printed JSON or flow lines, read one by one below.
-      if (/^[{\[][ \t]*$/.test(value)) return all;
+      if (/^[{\[][ \t]*\r?$/.test(value)) return all;
       if (!secretValue(name.replace(/^-+/, ''), value) || keyRefKey(whole, name, from) || structKey(whole, name, from, at + all.length, value)) return all;
       if (count) count.n++;
       return `${before}${name}${between}${SECRET_MASK}`;
