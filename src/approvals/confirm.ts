@@ -10,7 +10,7 @@ import type { Principal } from '../tool-api.js';
 import type { ApprovalRow, ApprovalStore, VoidReason } from '../recorder/index.js';
 import { actingFor, actorChain, isDelegated } from './actors.js';
 import { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
-import { voidedRefusal } from './gate-results.js';
+import { voidedRefusal, type VoidNotify } from './gate-results.js';
 import type { GateInput, GateResult } from './service.js';
 
 /** The form shown to the user: one required yes/no. */
@@ -107,7 +107,7 @@ export async function confirmWithRequester(
   row: ApprovalRow,
   input: GateInput,
   iso: () => string,
-  notifyVoided: (row: ApprovalRow, reason: VoidReason) => void,
+  notifyVoided: VoidNotify,
   consume = true,
 ): Promise<GateResult> {
   const me = input.principal.subject;

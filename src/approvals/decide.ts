@@ -39,7 +39,7 @@ export async function decide(ctx: ServiceContext, id: string, reviewer: Principa
   );
   const rv = { subject: reviewer.subject, decision, comment: comment ?? null };
   const view = await viewOf(row);
-  notify(row, 'decision', { reviewer: rv }, undefined, view);
-  if (row.state !== before?.state && (row.state === 'approved' || row.state === 'denied')) notify(row, row.state, { reviewer: rv }, undefined, view);
+  notify(row, 'decision', row.seq, { reviewer: rv }, undefined, view);
+  if (row.settledSeq !== null && row.state !== before?.state && (row.state === 'approved' || row.state === 'denied')) notify(row, row.state, row.settledSeq, { reviewer: rv }, undefined, view);
   return view;
 }

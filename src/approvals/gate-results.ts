@@ -46,12 +46,15 @@ export async function voidedRefusal(
   rows: readonly ApprovalRow[],
   reason: VoidReason,
   at: string,
-  notify: (row: ApprovalRow, reason: VoidReason) => void,
+  notify: VoidNotify,
   approvalId = rows[0]!.id,
 ): Promise<GateResult> {
-  const voided = new Set(await tables.voidAll(rows.map((r) => r.id), reason, at));
+  const voided = new Map((await tables.voidAll(rows.map((r) => r.id), reason, at)).map((v) => [v.id, v.seq]));
   // The rule's webhook heard of the request and its approval: it hears that they ran nothing.
-  for (const r of rows) if (voided.has(r.id)) notify((await tables.get(r.id)) ?? r, reason);
+  for (const r of rows) {
+    const seq = voided.get(r.id);
+    if (seq !== undefined) notify((await tables.get(r.id)) ?? r, reason, seq);
+  }
   return { granted: false, code: reason.code, approvalId, message: reason.message };
 }
 
@@ -76,9 +79,12 @@ export function pendingResult(rows: readonly ApprovalRow[], why: string, t: numb
   };
 }
 
+/** Sends the `voided` notice of a request whose `voided` record has `seq`. */
+export type VoidNotify = (row: ApprovalRow, reason: VoidReason, seq: number) => void;
+
 /** The `voided` notice of a request, to its rule's `notify:` (ServiceContext.notify). */
-export function voidNotifier(ctx: Pick<ServiceContext, 'notify'>): (row: ApprovalRow, reason: VoidReason) => void {
-  return (row, reason) => ctx.notify(row, 'voided', { reason });
+export function voidNotifier(ctx: Pick<ServiceContext, 'notify'>): VoidNotify {
+  return (row, reason, seq) => ctx.notify(row, 'voided', seq, { reason });
 }
 
 /**
@@ -91,8 +97,9 @@ export async function voidConfirmation(
   confirmation: ApprovalRow,
   result: Extract<GateResult, { granted: false }>,
   at: string,
-  notify: (row: ApprovalRow, reason: VoidReason) => void,
+  notify: VoidNotify,
 ): Promise<void> {
   const reason: VoidReason = { code: result.code, message: result.message, ruleIds: confirmation.approvalRule.split(', ') };
-  if ((await tables.voidAll([confirmation.id], reason, at)).length) notify((await tables.get(confirmation.id)) ?? confirmation, reason);
+  const [voided] = await tables.voidAll([confirmation.id], reason, at);
+  if (voided) notify((await tables.get(confirmation.id)) ?? confirmation, reason, voided.seq);
 }

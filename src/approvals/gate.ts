@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { ApprovalRequirement } from '../policy/types.js';
 import { approvalRequirements, combinedTiming, requirementLabel } from '../policy/approval-terms.js';
-import type { ApprovalRow } from '../recorder/index.js';
+import type { ApprovalRow, Recorded } from '../recorder/index.js';
 import { canonicalJson } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
 import { actorChain } from './actors.js';
@@ -108,19 +108,20 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   const combinationId = combinationIdFor(reused, open);
   await tables.link(reused.filter((r) => r.combinationId !== combinationId).map((r) => r.id), combinationId, input.callId, at);
   const rows: ApprovalRow[] = [];
-  const created: [ApprovalRow, ApprovalRequirement][] = [];
+  const created: [ApprovalRow & Recorded, ApprovalRequirement][] = [];
   for (const { need, row: reusedRow } of picks) {
     let row: ApprovalRow | undefined = reusedRow ? { ...reusedRow, combinationId } : undefined;
     if (!row) {
-      row = await tables.create({
+      const made = await tables.create({
         ...base, id: randomUUID(), approvalRule: need.ruleId, approvalsRequired: need.approvals, reviewers: need.reviewers ?? {},
         confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires), ttlMs: timing.expires, combinationId,
       });
-      created.push([row, need]);
+      created.push([made, need]);
+      row = made;
     }
     rows.push(row);
   }
-  for (const [row, need] of created) notify(row, 'requested', {}, need.notify as NotifySpec | undefined, withCombination(row, rows));
+  for (const [row, need] of created) notify(row, 'requested', row.seq, {}, need.notify as NotifySpec | undefined, withCombination(row, rows));
   const result = await wait(ctx, rows, input, call.hash, timing.wait, usableUntil, clock, confirmation);
   if (!result.granted && confirmation) await voidConfirmation(tables, confirmation, result, iso(clock()), voidNotifier(ctx));
   return result;

@@ -5,7 +5,8 @@
  * shown as every reviewer view shows it (preview.ts): hidden characters visible, look-alike words
  * flagged, a cut announced outside the fence. A notice is masked by the policy's content detectors
  * before it leaves (NotifierOptions.mask), signed when the rule names a `secret`
- * (webhook-signing.ts), and sent to each webhook in the order the notices happened.
+ * (webhook-signing.ts), and sent to each webhook in the order the notices happened. Each carries
+ * `seq`, the transcript seq of the record it reports: the order across processes (replicas, CLIs).
  */
 import type { ApprovalView } from './review-api.js';
 import { callPreview, type CallPreview } from './preview.js';
@@ -25,6 +26,11 @@ export interface NotifySpec {
 /** What happened to a request. */
 export interface ApprovalNotice {
   event: 'requested' | 'decision' | 'approved' | 'denied' | 'expired' | 'voided' | 'withdrawn';
+  /**
+   * The transcript seq of the approval_event record this notice reports: one order across every
+   * process writing the store (replicas, reviewer CLIs), which arrival order is not.
+   */
+  seq: number;
   approval: ApprovalView;
   /** The canonical call (tool, connection, normalised arguments). */
   call: unknown;
@@ -126,6 +132,7 @@ export function jsonBody(n: ApprovalNotice): Record<string, unknown> {
   return {
     type: 'warden.approval',
     event: n.event,
+    seq: n.seq,
     text: reviewable(headline(n)),
     preview: p.text,
     preview_cut: p.cut,
@@ -141,7 +148,7 @@ export function jsonBody(n: ApprovalNotice): Record<string, unknown> {
 export function slackBody(n: ApprovalNotice): Record<string, unknown> {
   const a = n.approval;
   const head = `*Warden* ${slackLine(headline(n))}`;
-  const lines = [`id: \`${escapeSlack(a.id)}\` · rules: ${slackLine(a.rule_ids.join(', '))}${a.approval_rule ? ` · approval rule: ${slackLine(a.approval_rule)}` : ''}`, `summary: ${slackLine(a.summary)}`];
+  const lines = [`id: \`${escapeSlack(a.id)}\` · seq ${Number(n.seq)} · rules: ${slackLine(a.rule_ids.join(', '))}${a.approval_rule ? ` · approval rule: ${slackLine(a.approval_rule)}` : ''}`, `summary: ${slackLine(a.summary)}`];
   if (a.combination && n.event !== 'requested') lines.push(slackLine(combinationLine(a)));
   if (n.reviewer?.comment) lines.push(`comment: ${slackLine(n.reviewer.comment)}`);
   return {
@@ -164,8 +171,9 @@ export function createWebhookNotifier(opts: NotifierOptions = {}): Notifier {
 
   const resolveRef = opts.resolve ?? (async () => { throw new Error('no secret resolver'); });
   // Notices to one webhook go out one after another, in the order they happened: sent at once, a
-  // retried `decision` reached the receiver after the `approved` it caused. (Across processes, a
-  // server and a reviewer CLI, there is no common order: the body's `approval` is the state then.)
+  // retried `decision` reached the receiver after the `approved` it caused. Across processes (a
+  // server, its replicas, a reviewer CLI) arrival has no common order: the body's `seq` (the
+  // transcript record's) has, and a receiver orders by it.
   const queues = new Map<string, Promise<void>>();
 
   async function deliver(spec: NotifySpec, body: string, what: string): Promise<void> {

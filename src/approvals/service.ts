@@ -89,7 +89,8 @@ export interface ServiceContext {
   iso: (ms?: number) => string;
   pollMs: number;
   progressEveryMs: number;
-  notify(row: ApprovalRow, event: ApprovalNotice['event'], extra?: Partial<ApprovalNotice>, spec?: NotifySpec, view?: ApprovalView): void;
+  /** Notify the rule's `notify:` of `event`, whose approval_event record has `seq` (the store write's answer). */
+  notify(row: ApprovalRow, event: ApprovalNotice['event'], seq: number, extra?: Partial<ApprovalNotice>, spec?: NotifySpec, view?: ApprovalView): void;
   /** A request's view with the other requests its call needs (combination.ts). */
   viewOf(row: ApprovalRow): Promise<ApprovalView>;
 }
@@ -106,11 +107,11 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     return opts.policy?.().rules.find((r) => r.id === ruleId)?.approval?.notify as NotifySpec | undefined;
   }
 
-  function notify(row: ApprovalRow, event: ApprovalNotice['event'], extra: Partial<ApprovalNotice> = {}, spec?: NotifySpec, view: ApprovalView = toView(row)): void {
+  function notify(row: ApprovalRow, event: ApprovalNotice['event'], seq: number, extra: Partial<ApprovalNotice> = {}, spec?: NotifySpec, view: ApprovalView = toView(row)): void {
     const s = notifySpec(row.approvalRule, spec);
     if (!s || !opts.notifier) return;
     try {
-      opts.notifier.notify(s, { event, approval: view, call: JSON.parse(row.canonicalCall) as unknown, ...extra });
+      opts.notifier.notify(s, { ...extra, event, seq, approval: view, call: JSON.parse(row.canonicalCall) as unknown });
     } catch {
       /* notifications never affect the call */
     }

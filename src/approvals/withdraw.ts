@@ -40,10 +40,11 @@ export async function withdrawIneligible(ctx: ServiceContext, reviewer: Principa
     if (!mine.length || whoMatches({ who: r.reviewers }, reviewer)) continue;
     for (const d of mine) {
       const why = whyWithdrawn(r, d.reviewer, reviewer);
-      if (!(await tables.withdraw(r.id, d.reviewer, why, iso()))) continue;
+      const seq = await tables.withdraw(r.id, d.reviewer, why, iso());
+      if (seq === null) continue;
       done.push({ id: r.id, reviewer: d.reviewer });
       const now = await tables.get(r.id);
-      if (now) notify(now, 'withdrawn', { withdrawn: { reviewer: d.reviewer, why } }, undefined, await ctx.viewOf(now));
+      if (now) notify(now, 'withdrawn', seq, { withdrawn: { reviewer: d.reviewer, why } }, undefined, await ctx.viewOf(now));
     }
   }
   return done;

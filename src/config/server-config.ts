@@ -39,6 +39,16 @@ const baseSchema = z
          * PostgreSQL store only: how long a replica's liveness lock must stay free before the
          * others take it as dead (recovery and the shared rate limits alike, pg-liveness-sql.ts).
          */
+        /**
+         * PostgreSQL store only: the role that owns the store's tables (the writer's). Verify
+         * checks every table against it, the writer's and an auditor's alike (pg-verify-privileges.ts).
+         */
+        owner: z
+          .string()
+          .min(1)
+          .refine((n) => Buffer.byteLength(n) <= 63 && !/[\u0000-\u001f\u007f]/.test(n), 'a PostgreSQL role name: at most 63 bytes, no control characters')
+          .optional()
+          .describe("PostgreSQL store only: the writer's role, which must own every table of the store. `warden transcripts verify` checks each table's owner against it, as the writer and as an auditor; a table owned by another role is a finding. Unset, the writer's verify expects its own role and an auditor's the owner of schema_version, so an auditor does not see every table moved to one new owner at once."),
         liveness_grace: duration
           .refine((ms) => ms >= 1000 && ms <= 300_000, 'liveness_grace must be between 1s and 5m')
           .prefault(DEFAULT_LIVENESS_GRACE)
@@ -98,7 +108,7 @@ export const serverConfigSchema = baseSchema;
 export interface ServerConfig {
   file: string;
   baseDir: string;
-  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; writer: 'inline' | 'thread'; read_intent: 'overlap' | 'before'; liveness_grace: number };
+  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; owner?: string; writer: 'inline' | 'thread'; read_intent: 'overlap' | 'before'; liveness_grace: number };
   identity: z.infer<typeof identitySchema>;
   connections: ConnectionConfig[];
   policyFiles: string[];

@@ -104,6 +104,18 @@ export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt'
   cooldownHash?: string | null;
 };
 
+/**
+ * The seq of the approval_event record a write appended: its place in the store's one order of
+ * records (PostgreSQL: shared by every replica and CLI), which a webhook notice of that event
+ * carries (approvals/notifier.ts) so that a receiver can order notices from several processes.
+ */
+export interface Recorded {
+  seq: number;
+}
+
+/** A decision's answer: the row after it, the seq of its `decision` record and of the `approved`/`denied` record it caused (null: still pending). */
+export type Decided = ApprovalRow & Recorded & { settledSeq: number | null };
+
 /** The result of using up a combination: all of its requests, or none (with why not). */
 export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal);
 
@@ -157,7 +169,8 @@ export interface ApprovalStore {
    * oldest first (confirmations excluded). A call that several approval rules match has one per rule.
    */
   openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]>;
-  create(a: NewApproval): Promise<ApprovalRow>;
+  /** Store a new pending request; `seq` is its `requested` record's. */
+  create(a: NewApproval): Promise<ApprovalRow & Recorded>;
   /**
    * This requester's (subject and identity source) most recently denied reviewer request for this
    * exact call or, by its cooldown hash, this call as it would run (the deny cooldown), or null.
@@ -171,7 +184,7 @@ export interface ApprovalStore {
     d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string },
     eligible: (row: ApprovalRow) => void,
     selfConfirm?: boolean,
-  ): Promise<ApprovalRow>;
+  ): Promise<Decided>;
   /** The open, unexpired members of a combination, oldest first (a view's linked combination). */
   combination(combinationId: string, now: string): Promise<ApprovalRow[]>;
   /** Link requests into a combination (event `combined` for each that was elsewhere), in one transaction. */
@@ -189,15 +202,17 @@ export interface ApprovalStore {
   /**
    * Void every request of `ids` still open (pending or approved) in ONE transaction (event
    * `voided` each, with `reason`): their call was refused by the live policy after a reload.
-   * Returns the ids voided; a request already settled (used, denied, expired, voided) is left as it is.
+   * Returns the requests voided (with their `voided` record's seq); a request already settled
+   * (used, denied, expired, voided) is left as it is.
    */
-  voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<string[]>;
+  voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<({ id: string } & Recorded)[]>;
   /**
    * Withdraw `reviewer`'s approve decision (exact subject) from request `id` while it is open, in
    * one transaction (event `withdrawn` with `reason`): the decision row goes, and an approved
-   * request left short of its count is pending again. False when there was nothing to withdraw.
+   * request left short of its count is pending again. The `withdrawn` record's seq, or null when
+   * there was nothing to withdraw.
    */
-  withdraw(id: string, reviewer: string, reason: string, at: string): Promise<boolean>;
+  withdraw(id: string, reviewer: string, reason: string, at: string): Promise<number | null>;
   /**
    * Mark every open request past its expiry expired. Clocks: SQLite (one file on one host) judges
    * expiry here, in decide and in consume/consumeAll by the caller's time; PostgreSQL, shared by

@@ -19,7 +19,7 @@ import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
-import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, NewApproval, VoidReason } from './approval-store.js';
+import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, Decided, NewApproval, Recorded, VoidReason } from './approval-store.js';
 import { rowOf } from './approval-store.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
@@ -46,10 +46,11 @@ async function event(tx: PgTx, refId: string, ts: string, body: Record<string, u
   return seq;
 }
 
-async function settle(tx: PgTx, row: ApprovalRow, state: ApprovalState, at: string, usedBy?: string): Promise<void> {
-  await event(tx, row.id, at, settleEvent(row, state, usedBy));
+async function settle(tx: PgTx, row: ApprovalRow, state: ApprovalState, at: string, usedBy?: string): Promise<number> {
+  const seq = await event(tx, row.id, at, settleEvent(row, state, usedBy));
   if (state === 'used') await tx.q(`UPDATE approvals SET state = 'used', used_at = $1, used_by_call = $2 WHERE id = $3`, [at, usedBy ?? null, row.id]);
   else await tx.q('UPDATE approvals SET state = $1, decided_at = COALESCE(decided_at, $2) WHERE id = $3', [state, at, row.id]);
+  return seq;
 }
 
 /** The approval tables of one PostgreSQL store; why: the gate, the CLI and the UI of every replica share them. */
@@ -137,7 +138,7 @@ export class PgApprovalTables implements ApprovalStore {
   }
 
   /** Store a new request; with `ttlMs`, made at the database's time and expiring ttlMs after it (not the replica's clock). */
-  create(req: NewApproval): Promise<ApprovalRow> {
+  create(req: NewApproval): Promise<ApprovalRow & Recorded> {
     return this.writer.write(async (tx) => {
       let a = req;
       if (req.ttlMs !== undefined) {
@@ -147,11 +148,11 @@ export class PgApprovalTables implements ApprovalStore {
       const seq = await event(tx, a.id, a.createdAt, requestedEvent(a));
       const ins = approvalInsert(a, seq, (n) => `$${n}`);
       await tx.q(ins.sql, ins.params);
-      return (await load(tx.q, a.id))!;
+      return { ...(await load(tx.q, a.id))!, seq };
     });
   }
 
-  decide(id: string, d: ReviewerDecision, eligible: (row: ApprovalRow) => void, selfConfirm = false): Promise<ApprovalRow> {
+  decide(id: string, d: ReviewerDecision, eligible: (row: ApprovalRow) => void, selfConfirm = false): Promise<Decided> {
     return this.writer.write(async (tx) => {
       const now = await dbNow(tx.q);
       const row = checkDecision(id, await load(tx.q, id, true), d, selfConfirm, eligible, now);
@@ -159,8 +160,8 @@ export class PgApprovalTables implements ApprovalStore {
       await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq]);
       const settled = settlesTo(row, d);
       // Settled (decided_at) at the database's time: the deny cooldown counts from it, whatever the reviewer's clock.
-      if (settled) await settle(tx, row, settled, now);
-      return (await load(tx.q, id))!;
+      const settledSeq = settled ? await settle(tx, row, settled, now) : null;
+      return { ...(await load(tx.q, id))!, seq, settledSeq };
     });
   }
 
@@ -194,30 +195,30 @@ export class PgApprovalTables implements ApprovalStore {
   }
 
   /** Void the still-open requests of `ids` in one transaction (locked in id order, as consumeAll), event `voided` each. */
-  voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<string[]> {
+  voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<({ id: string } & Recorded)[]> {
     return this.writer.write(async (tx) => {
-      const voided: string[] = [];
+      const voided: ({ id: string } & Recorded)[] = [];
       for (const id of [...new Set(ids)].sort()) {
         const row = await load(tx.q, id, true);
         if (!voidable(row)) continue;
-        await event(tx, id, at, voidedEvent(row, reason));
+        const seq = await event(tx, id, at, voidedEvent(row, reason));
         await tx.q(voidUpdate((n) => `$${n}`), [JSON.stringify(voidReasonOf(reason)), at, id]);
-        voided.push(id);
+        voided.push({ id, seq });
       }
       return voided;
     });
   }
 
-  /** Withdraw `reviewer`'s approval of an open request (event `withdrawn`); false when there is none to withdraw. */
-  withdraw(id: string, reviewer: string, reason: string, at: string): Promise<boolean> {
+  /** Withdraw `reviewer`'s approval of an open request (event `withdrawn`, its seq); null when there is none to withdraw. */
+  withdraw(id: string, reviewer: string, reason: string, at: string): Promise<number | null> {
     return this.writer.write(async (tx) => {
       const row = await load(tx.q, id, true);
-      if (!withdrawable(row, reviewer)) return false;
-      await event(tx, id, at, withdrawnEvent(row, reviewer, reason));
+      if (!withdrawable(row, reviewer)) return null;
+      const seq = await event(tx, id, at, withdrawnEvent(row, reviewer, reason));
       const sql = WITHDRAW((n) => `$${n}`);
       await tx.q(sql.decision, [id, reviewer]);
       if (reopens(row, reviewer)) await tx.q(sql.reopen, [id]);
-      return true;
+      return seq;
     });
   }
 

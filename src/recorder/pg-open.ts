@@ -48,6 +48,8 @@ export interface PgStoreOptions {
    * writes fail. Why: `warden transcripts verify|list|...` with a role that has only SELECT.
    */
   readOnly?: boolean;
+  /** The role that must own every table of the store, for verify (transcripts.owner, pg-verify-privileges.ts); unset: see there. */
+  tableOwner?: string;
 }
 
 /** The PostgreSQL store with its extras. */
@@ -100,7 +102,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     } finally {
       c.release();
     }
-    store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs, new HeadRefusal(opts.onWarning));
+    store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs, new HeadRefusal(opts.onWarning), opts.tableOwner);
     if (opts.readOnly) return store; // reads only: nothing to sign, no liveness to hold, no one else's calls to settle
     await store.signIfUnsigned();
     await store.holdLiveness();

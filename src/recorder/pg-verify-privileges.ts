@@ -5,8 +5,9 @@
  * on the table or on one of its columns. Why: a grant or a new owner lets another login append,
  * edit or empty the transcript, add triggers, or (as owner) change everything verify compares,
  * and the chain only shows the damage after the fact. SELECT (an auditor's) is not a finding.
- * The store's role: the writer's verify runs as it (current_user); an auditor's connections run
- * with default_transaction_read_only (pg-readonly.ts) as another role, and take the owner of
+ * The store's role: `transcripts.owner` when set (the writer's and an auditor's verify alike).
+ * Unset, the writer's verify runs as it (current_user); an auditor's connections run with
+ * default_transaction_read_only (pg-readonly.ts) as another role, and take the owner of
  * `schema_version` (the first table the writer's migration creates) instead, so there a new
  * owner of every table at once is seen only by the writer's verify. Read from pg_class and
  * pg_attribute ACLs, which every role may read. Not checked: role memberships (a member of the
@@ -35,8 +36,11 @@ const GRANTS = `
   FROM acl WHERE grantee <> relowner AND privilege_type = ANY($2::text[])
   ORDER BY rel, col NULLS FIRST, who, priv LIMIT 1`;
 
-/** The first table not owned by the store's role, or write right held by another role, said as a reason; or null. */
-export async function pgPrivilegeMismatch(q: Q): Promise<string | null> {
+/**
+ * The first table not owned by the store's role (`configured`: transcripts.owner), or write right
+ * held by another role, said as a reason; or null.
+ */
+export async function pgPrivilegeMismatch(q: Q, configured?: string): Promise<string | null> {
   const differs = (what: string) => `the privileges differ from what the store creates: ${what}`;
   const tables = (await q(
     `SELECT t.name, c.oid, pg_get_userbyid(c.relowner) AS owner FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
@@ -45,7 +49,7 @@ export async function pgPrivilegeMismatch(q: Q): Promise<string | null> {
   )).rows as Array<{ name: string; oid: number; owner: string }>;
   const mode = (await q(`SELECT current_user AS me, current_setting('default_transaction_read_only')::boolean AS auditor`)).rows[0] as { me: string; auditor: boolean };
   const versions = tables.find((t) => t.name === 'schema_version');
-  const [owner, whose] = mode.auditor ? [versions?.owner, 'the owner of schema_version'] : [mode.me, "the store's role"];
+  const [owner, whose] = configured !== undefined ? [configured, 'transcripts.owner'] : mode.auditor ? [versions?.owner, 'the owner of schema_version'] : [mode.me, "the store's role"];
   const other = tables.find((t) => t.owner !== owner);
   if (other) return differs(`${other.name} is owned by ${other.owner}, not ${owner ?? '(no schema_version)'} (${whose})`);
   const grant = (await q(GRANTS, [tables.map((t) => t.oid), WRITES])).rows[0] as { rel: string; col: string | null; who: string; priv: string } | undefined;

@@ -38,7 +38,7 @@ interface TableRow {
 const KINDS: Record<string, string> = { v: 'a view', m: 'a materialized view', f: 'a foreign table', p: 'a partitioned table' };
 
 /** Where the verified tables differ from what the store creates, or null. Run inside verify's snapshot. */
-export async function pgSchemaMismatch(q: Q): Promise<{ seq: number; reason: string } | null> {
+export async function pgSchemaMismatch(q: Q, owner?: string): Promise<{ seq: number; reason: string } | null> {
   const differs = (what: string) => ({ seq: 0, reason: `the schema differs from what the store creates: ${what}` });
   const tables = (await q(
     `SELECT t.name, c.oid, c.relkind, c.relnamespace, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity FROM unnest($1::text[]) AS t(name)
@@ -88,6 +88,6 @@ export async function pgSchemaMismatch(q: Q): Promise<{ seq: number; reason: str
     [oids],
   )).rows[0] as { name: string; rel: string } | undefined;
   if (rule) return differs(`rule ${rule.name} on ${rule.rel} is not part of it`);
-  const privileges = await pgPrivilegeMismatch(q);
+  const privileges = await pgPrivilegeMismatch(q, owner);
   return privileges ? { seq: 0, reason: privileges } : null;
 }

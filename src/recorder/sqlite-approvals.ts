@@ -11,7 +11,7 @@ import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
   voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
-import { rowOf, type ApprovalDecisionRow, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval, type VoidReason } from './approval-store.js';
+import { rowOf, type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval, type VoidReason } from './approval-store.js';
 
 /** Appends one approval_event record inside the current transaction and returns its seq. */
 export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
@@ -100,12 +100,12 @@ export class ApprovalTables implements ApprovalStore {
   }
 
   /** Store a new pending request (event `requested`). */
-  async create(a: NewApproval): Promise<ApprovalRow> {
+  async create(a: NewApproval): Promise<ApprovalRow & Recorded> {
     return this.write((event) => {
       const seq = event(a.id, a.createdAt, requestedEvent(a));
       const ins = approvalInsert(a, seq, () => '?');
       this.db.prepare(ins.sql).run(...ins.params);
-      return this.load(a.id)!;
+      return { ...this.load(a.id)!, seq };
     });
   }
 
@@ -119,7 +119,7 @@ export class ApprovalTables implements ApprovalStore {
     d: ReviewerDecision,
     eligible: (row: ApprovalRow) => void,
     selfConfirm = false,
-  ): Promise<ApprovalRow> {
+  ): Promise<Decided> {
     return this.write((event) => {
       const row = checkDecision(id, this.load(id), d, selfConfirm, eligible);
       const seq = event(id, d.at, decisionEvent(id, row, d));
@@ -127,18 +127,19 @@ export class ApprovalTables implements ApprovalStore {
         .prepare('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq);
       const settled = settlesTo(row, d);
-      if (settled) this.settle(event, row, settled, d.at);
-      return this.load(id)!;
+      const settledSeq = settled ? this.settle(event, row, settled, d.at) : null;
+      return { ...this.load(id)!, seq, settledSeq };
     });
   }
 
-  private settle(event: ApprovalEventWriter, row: ApprovalRow, state: ApprovalState, at: string, usedBy?: string): void {
-    event(row.id, at, settleEvent(row, state, usedBy));
+  private settle(event: ApprovalEventWriter, row: ApprovalRow, state: ApprovalState, at: string, usedBy?: string): number {
+    const seq = event(row.id, at, settleEvent(row, state, usedBy));
     if (state === 'used') {
       this.db.prepare(`UPDATE approvals SET state = 'used', used_at = ?, used_by_call = ? WHERE id = ?`).run(at, usedBy ?? null, row.id);
     } else {
       this.db.prepare('UPDATE approvals SET state = ?, decided_at = COALESCE(decided_at, ?) WHERE id = ?').run(state, at, row.id);
     }
+    return seq;
   }
 
   /** Consume an approved request for one call (event `used`); false when it is no longer approved or has expired. */
@@ -168,30 +169,30 @@ export class ApprovalTables implements ApprovalStore {
   }
 
   /** Void the still-open requests of `ids` in one transaction (event `voided` each, with the reason). */
-  async voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<string[]> {
+  async voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<({ id: string } & Recorded)[]> {
     return this.write((event) => {
-      const voided: string[] = [];
+      const voided: ({ id: string } & Recorded)[] = [];
       for (const id of new Set(ids)) {
         const row = this.load(id);
         if (!voidable(row)) continue;
-        event(id, at, voidedEvent(row, reason));
+        const seq = event(id, at, voidedEvent(row, reason));
         this.db.prepare(voidUpdate(() => '?')).run(JSON.stringify(voidReasonOf(reason)), at, id);
-        voided.push(id);
+        voided.push({ id, seq });
       }
       return voided;
     });
   }
 
-  /** Withdraw `reviewer`'s approval of an open request (event `withdrawn`); false when there is none to withdraw. */
-  async withdraw(id: string, reviewer: string, reason: string, at: string): Promise<boolean> {
+  /** Withdraw `reviewer`'s approval of an open request (event `withdrawn`, its seq); null when there is none to withdraw. */
+  async withdraw(id: string, reviewer: string, reason: string, at: string): Promise<number | null> {
     return this.write((event) => {
       const row = this.load(id);
-      if (!withdrawable(row, reviewer)) return false;
-      event(id, at, withdrawnEvent(row, reviewer, reason));
+      if (!withdrawable(row, reviewer)) return null;
+      const seq = event(id, at, withdrawnEvent(row, reviewer, reason));
       const sql = WITHDRAW(() => '?');
       this.db.prepare(sql.decision).run(id, reviewer);
       if (reopens(row, reviewer)) this.db.prepare(sql.reopen).run(id);
-      return true;
+      return seq;
     });
   }
 

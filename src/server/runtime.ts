@@ -132,7 +132,10 @@ export async function openConfiguredStore(
   const spec = await resolveStoreSpec(config);
   // A CLI write (purge, an approval) can find the signed head refused too: said on stderr, as serve logs it.
   const onWarning = storeWarning;
-  if (isPgUrl(spec)) return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, readOnly: opts.readOnly === true, ...(opts.signer ? { signer: opts.signer } : {}) });
+  if (isPgUrl(spec)) {
+    const tableOwner = config.transcripts.owner;
+    return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, readOnly: opts.readOnly === true, ...(opts.signer ? { signer: opts.signer } : {}), ...(tableOwner ? { tableOwner } : {}) });
+  }
   const path = storePath({ ...config, transcripts: { ...config.transcripts, store: spec } });
   return openSqliteStore(path, { synchronous: config.transcripts.synchronous, onWarning, readonly: opts.readOnly === true, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
 }

@@ -147,7 +147,7 @@ test('reviewers see the combination: each request names its rule and terms and t
   // The stricter rule's webhook announced its request as part 2 of 2 (the looser rule has no webhook).
   const requested = notices.filter((x) => x.n.event === 'requested');
   assert.deepEqual(requested.map((x) => [x.spec.webhook, x.n.approval.approval_rule, x.n.approval.combination?.part, x.n.approval.combination?.of]), [['https://hooks.example/security', 'security-two', 2, 2]]);
-  const body = JSON.stringify(slackBody({ event: 'requested', approval: requested[0]!.n.approval, call: requested[0]!.n.approval.call ?? null }));
+  const body = JSON.stringify(slackBody({ event: 'requested', seq: requested[0]!.n.seq, approval: requested[0]!.n.approval, call: requested[0]!.n.approval.call ?? null }));
   assert.match(body, /approval 2 of 2 for this call/);
   assert.match(body, /rule dev-ok/);
   // Once the call ran, its requests are used and no longer show a combination.

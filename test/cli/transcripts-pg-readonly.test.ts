@@ -44,15 +44,18 @@ interface Audit {
   warden(...args: string[]): Promise<{ code: number; out: string; err: string }>;
   /** Run `warden approvals ARGS` as the auditor. */
   approvals(...args: string[]): Promise<{ code: number; out: string; err: string }>;
+  /** Run `warden transcripts ARGS` as the writer (the store's role), with the same config. */
+  writer(...args: string[]): Promise<{ code: number; out: string; err: string }>;
 }
 
 /** A store written by its writer (one session, one call, signed), and an auditor role with the documented GRANTs. */
-async function withAudit(prefix: string, fn: (a: Audit) => Promise<void>, opts: { migrate?: boolean; approvals?: boolean } = {}): Promise<void> {
+async function withAudit(prefix: string, fn: (a: Audit) => Promise<void>, opts: { migrate?: boolean; approvals?: boolean; owner?: (writerRole: string) => string } = {}): Promise<void> {
   const db = await createTestDatabase({ prefix });
   const role = `${db.dbName}_audit`;
   const password = randomBytes(18).toString('base64url');
   const pem = keyPem();
-  const wd = writeWardenDir('transcripts: { store: env:WARDEN_AUDIT_STORE, signing_key: file:pub.pem }\nconnections: {}\npolicies: []\n', {});
+  const owner = opts.owner ? `, owner: ${JSON.stringify(opts.owner(db.role))}` : '';
+  const wd = writeWardenDir(`transcripts: { store: env:WARDEN_AUDIT_STORE, signing_key: file:pub.pem${owner} }\nconnections: {}\npolicies: []\n`, {});
   writeFileSync(join(wd.dir, 'pub.pem'), createPublicKey(pem).export({ type: 'spki', format: 'pem' }).toString(), { mode: 0o600 });
   try {
     await db.query(`GRANT ALL ON SCHEMA public TO ${pg.escapeIdentifier(db.role)}`);
@@ -87,12 +90,13 @@ async function withAudit(prefix: string, fn: (a: Audit) => Promise<void>, opts: 
     u.username = encodeURIComponent(role);
     u.password = encodeURIComponent(password);
     const url = u.toString();
-    const run = (...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
-      execFile(process.execPath, [WARDEN_BIN, ...args, '--config', wd.configPath], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', WARDEN_AUDIT_STORE: url } }, (e, out, err) => {
+    const runAs = (store: string, ...args: string[]) => new Promise<{ code: number; out: string; err: string }>((resolve) => {
+      execFile(process.execPath, [WARDEN_BIN, ...args, '--config', wd.configPath], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', WARDEN_AUDIT_STORE: store } }, (e, out, err) => {
         resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, out, err });
       });
     });
-    await fn({ db, url, role, sid, warden: (...args) => run('transcripts', ...args), approvals: (...args) => run('approvals', ...args) });
+    const run = (...args: string[]) => runAs(url, ...args);
+    await fn({ db, url, role, sid, warden: (...args) => run('transcripts', ...args), approvals: (...args) => run('approvals', ...args), writer: (...args) => runAs(db.url, 'transcripts', ...args) });
   } finally {
     wd.cleanup();
     await db.drop();
@@ -213,6 +217,44 @@ test('an auditor verifying a PostgreSQL store is told of a write grant to others
       assert.equal(again.code, 0, `${undo}: ${again.err}`);
     }
   });
+});
+
+test('transcripts.owner names the writer\'s role: every table moved to another owner at once is a finding for the auditor and the writer', async () => {
+  await withAudit('pgauditowner', async ({ db, role, warden, writer }) => {
+    const v = await warden('verify');
+    assert.equal(v.code, 0, v.err);
+    const w = await writer('verify');
+    assert.equal(w.code, 0, w.err);
+    // Every table to one new owner at once (the auditor's SELECT goes with them).
+    const thief = `${db.dbName}_thief`;
+    await db.query(`CREATE ROLE ${pg.escapeIdentifier(thief)} NOLOGIN`);
+    try {
+      await db.query(`REASSIGN OWNED BY ${pg.escapeIdentifier(db.role)} TO ${pg.escapeIdentifier(thief)}`);
+      const moved = (await db.query(`SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public' AND tableowner = $1`, [thief])).rows[0] as { n: number };
+      assert.ok(moved.n >= 10, `tables moved: ${moved.n}`);
+      // Whoever moved them lets the writer go on writing (rights granted by the new owner).
+      await db.query(`GRANT ALL ON ALL TABLES IN SCHEMA public TO ${pg.escapeIdentifier(db.role)}`);
+      const reason = new RegExp(`privileges differ from what the store creates: schema_version is owned by ${thief}, not ${db.role} \\(transcripts\\.owner\\)`);
+      const audited = await warden('verify');
+      assert.equal(audited.code, 1, audited.out);
+      assert.match(audited.err, reason);
+      const written = await writer('verify');
+      assert.equal(written.code, 1, written.out);
+      assert.match(written.err, reason);
+    } finally {
+      await db.query(`REASSIGN OWNED BY ${pg.escapeIdentifier(thief)} TO ${pg.escapeIdentifier(db.role)}; DROP OWNED BY ${pg.escapeIdentifier(thief)}; DROP ROLE ${pg.escapeIdentifier(thief)}`);
+    }
+    await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${pg.escapeIdentifier(role)}`);
+    assert.equal((await warden('verify')).code, 0, 'ownership back: intact again');
+  }, { owner: (writerRole) => writerRole });
+  // A name that is not the writer's role is a finding for the writer's verify too.
+  await withAudit('pgauditowner2', async ({ db, writer, warden }) => {
+    for (const run of [writer, warden]) {
+      const r = await run('verify');
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.err, new RegExp(`schema_version is owned by ${db.role}, not someone_else \\(transcripts\\.owner\\)`));
+    }
+  }, { owner: () => 'someone_else' });
 });
 
 test('row-level security hiding rows from the auditor is said by verify and the readers, never passed as a partial view', async () => {

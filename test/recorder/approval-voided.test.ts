@@ -30,7 +30,7 @@ async function voidedBehaviour(s: ApprovalStore): Promise<void> {
   assert.equal(await s.consume('u1', 'call-u1', AT), true);
   const decidedAt = (await s.get('v1'))!.decidedAt;
   // v1 approved and v2 pending are voided; u1 (used) and a missing id are left alone.
-  assert.deepEqual((await s.voidAll(['v1', 'v2', 'u1', 'nope'], REASON, AT)).sort(), ['v1', 'v2']);
+  assert.deepEqual((await s.voidAll(['v1', 'v2', 'u1', 'nope'], REASON, AT)).map((v) => v.id).sort(), ['v1', 'v2']);
   const v1 = (await s.get('v1'))!;
   assert.equal(v1.state, 'voided');
   assert.deepEqual(v1.voided, REASON);
@@ -109,7 +109,7 @@ test('SQLite v10 migration: a v9 file gains the voided state and reason, its row
   assert.equal(old1.state, 'approved');
   assert.equal(old1.voided, null);
   assert.deepEqual(old1.decisions.map((d) => [d.reviewer, d.decision]), [['dora', 'approve']]);
-  assert.deepEqual(await s.approvals.voidAll(['old1', 'old2'], REASON, AT), ['old1', 'old2']);
+  assert.deepEqual((await s.approvals.voidAll(['old1', 'old2'], REASON, AT)).map((v) => v.id), ['old1', 'old2']);
   assert.deepEqual((await s.approvals.get('old2'))!.voided, REASON);
   // The decisions still reference approvals (the rebuilt table), and the indexes are back.
   assert.deepEqual(s.db.prepare('PRAGMA foreign_key_check').all(), []);
@@ -144,7 +144,7 @@ test('PostgreSQL: voided requests as in SQLite; the v9 migration adds the state 
     assert.equal(PG_SCHEMA_VERSION, 9);
     assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
     assert.equal((await again.approvals.get('pg-old'))?.voided, null);
-    assert.deepEqual(await again.approvals.voidAll(['pg-old'], REASON, AT), ['pg-old']);
+    assert.deepEqual((await again.approvals.voidAll(['pg-old'], REASON, AT)).map((v) => v.id), ['pg-old']);
     assert.deepEqual((await again.approvals.get('pg-old'))?.voided, REASON);
     await voidedBehaviour(again.approvals);
     let v = await again.verify();

@@ -32,21 +32,21 @@ async function withdrawnBehaviour(s: ApprovalStore): Promise<void> {
   await decide(s, 'w5', 'dora', 'deny');
 
   // Approved 1 of 1: back to pending, decided_at cleared, the decision gone.
-  assert.equal(await s.withdraw('w1', 'dora', WHY, AT), true);
+  assert.equal(typeof (await s.withdraw('w1', 'dora', WHY, AT)), 'number', 'the withdrawn record\'s seq');
   const w1 = (await s.get('w1'))!;
   assert.equal(w1.state, 'pending');
   assert.equal(w1.decidedAt, null);
   assert.deepEqual(w1.decisions, []);
   assert.equal((await s.consumeAll(['w1'], { callId: 'call-w1', callHash: 'h-w1', requester: 'ana' }, AT)).used, false, 'the call does not run on it');
   // Approved 2 of 2: pending, omar's approval kept.
-  assert.equal(await s.withdraw('w2', 'dora', WHY, AT), true);
+  assert.equal(typeof (await s.withdraw('w2', 'dora', WHY, AT)), 'number', 'the withdrawn record\'s seq');
   const w2 = (await s.get('w2'))!;
   assert.equal(w2.state, 'pending');
   assert.deepEqual(w2.decisions.map((d) => d.reviewer), ['omar']);
   // Nothing of dora's on w3; used (w4) and denied (w5) are history.
-  assert.equal(await s.withdraw('w3', 'dora', WHY, AT), false);
-  assert.equal(await s.withdraw('w4', 'dora', WHY, AT), false);
-  assert.equal(await s.withdraw('w5', 'dora', WHY, AT), false);
+  assert.equal(await s.withdraw('w3', 'dora', WHY, AT), null);
+  assert.equal(await s.withdraw('w4', 'dora', WHY, AT), null);
+  assert.equal(await s.withdraw('w5', 'dora', WHY, AT), null);
   assert.equal((await s.get('w3'))!.state, 'approved');
   assert.equal((await s.get('w4'))!.state, 'used');
   assert.equal((await s.get('w5'))!.state, 'denied');

@@ -127,14 +127,14 @@ export interface ReplicaPair {
 /**
  * Start two `warden serve --http` replicas sharing one PostgreSQL transcript store (the store URL
  * a secret reference: its password never sits in warden.yaml), on the POLICY and SEED target;
- * `extraConfig` is appended to warden.yaml.
+ * `extraConfig` is appended to warden.yaml; `policy` replaces POLICY.
  */
-export async function startReplicaPair(prefix: string, extraConfig = ''): Promise<ReplicaPair> {
+export async function startReplicaPair(prefix: string, extraConfig = '', policy = POLICY): Promise<ReplicaPair> {
   const [storeDb, target, issuer] = await Promise.all([createTestDatabase({ prefix: `${prefix}store` }), createTestDatabase({ prefix: `${prefix}target` }), startOidcIssuer()]);
   await storeDb.query(`GRANT ALL ON SCHEMA public TO ${storeDb.role}`);
   await target.query(SEED);
   await target.query(`GRANT SELECT, INSERT, UPDATE ON items TO ${target.role}; GRANT USAGE ON SEQUENCE items_id_seq TO ${target.role}`);
-  const dir = writeWardenDir(`${configText({ store: 'env:WARDEN_STORE_URL', issuer })}${extraConfig}`, { 'base.yaml': POLICY });
+  const dir = writeWardenDir(`${configText({ store: 'env:WARDEN_STORE_URL', issuer })}${extraConfig}`, { 'base.yaml': policy });
   const env = { WARDEN_STORE_URL: storeDb.url, TARGET_DATABASE_URL: target.url };
   const replicas = (await Promise.all([startReplica(dir.configPath, await freePort(), env), startReplica(dir.configPath, await freePort(), env)])) as [Replica, Replica];
   return {
