@@ -22,6 +22,10 @@
  * Pods of unknown labels are outside every pod_labels allow and inside every deny on pod
  * labels (fail closed). The `kubernetes:` condition judges each as it judges a pod.
  *
+ * A kind is judged as the built-in kind of that name only under its API group (its
+ * `apiVersion`, BUILTIN_GROUPS; none given: the built-in kind): a `Pod` of `example.com/v1` is a
+ * custom resource, and like any other kind is pods of unknown labels.
+ *
  * The object an event is about is `involvedObject` in core/v1 and `regarding` in
  * events.k8s.io/v1 (kubectl_get reads core/v1 only, but an answer in the other shape, or
  * carrying both, is judged on every reference it holds), with `related`; an event with neither,
@@ -71,6 +75,28 @@ function eventName(ev: unknown, fallbackNs: string | null): { namespace: string;
 /** The fields naming the object an event is about: core/v1's, then events.k8s.io/v1's. */
 const ABOUT = ['involvedObject', 'regarding'] as const;
 
+/**
+ * The API groups of the built-in kinds events are judged by (`extensions` held Deployments,
+ * ReplicaSets and DaemonSets before `apps`). Why: a kind is named within its group; a `Pod` of
+ * `example.com/v1` is a custom resource, not the pod of that name. A reference without an
+ * apiVersion is the built-in kind (the kubelet names its Node so).
+ */
+const BUILTIN_GROUPS: ReadonlyMap<string, readonly string[]> = new Map([
+  ...['Pod', 'Node', 'Service', 'ReplicationController'].map((k): [string, string[]] => [k, ['']]),
+  ...['Deployment', 'ReplicaSet', 'DaemonSet'].map((k): [string, string[]] => [k, ['apps', 'extensions']]),
+  ['StatefulSet', ['apps']], ['Job', ['batch']], ['CronJob', ['batch']], ['PodDisruptionBudget', ['policy']],
+]);
+
+/** The kind a reference names, `group/Kind` when it is not the built-in kind of that name (an unknown kind). */
+function kindOf(r: Record<string, unknown>, kind: string): string {
+  const groups = BUILTIN_GROUPS.get(kind);
+  if (groups === undefined || r.apiVersion === undefined || r.apiVersion === null || r.apiVersion === '') return kind;
+  const v = typeof r.apiVersion === 'string' ? r.apiVersion : '?/?';
+  const group = v.includes('/') ? v.slice(0, v.indexOf('/')) : '';
+  // The core group has one version, v1: any other is no built-in kind.
+  return groups.includes(group) && (group !== '' || v === 'v1') ? kind : `${v.includes('/') ? group : v}/${kind}`;
+}
+
 /** Are the objects of this kind read to judge an event about one? */
 function isRead(kind: string): boolean {
   return kind === 'Pod' || isWorkloadKind(kind) || isSelectorKind(kind);
@@ -85,9 +111,10 @@ function subjectsOf(ev: unknown, fallbackNs: string | null): Subject[] {
     const container = containerOf(r);
     if (!isObj(r) || typeof r.kind !== 'string' || !r.kind) return void out.push({ kind: null, namespace: ns, name: null, uid: null, container });
     const name = typeof r.name === 'string' && r.name ? r.name : null;
+    const kind = kindOf(r, r.kind);
     out.push({
-      kind: name === null ? null : r.kind,
-      namespace: r.kind === 'Node' ? '' : typeof r.namespace === 'string' && r.namespace ? r.namespace : ns,
+      kind: name === null ? null : kind,
+      namespace: kind === 'Node' ? '' : typeof r.namespace === 'string' && r.namespace ? r.namespace : ns,
       name,
       uid: typeof r.uid === 'string' && r.uid ? r.uid : null,
       container,

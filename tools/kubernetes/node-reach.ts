@@ -6,21 +6,28 @@
  * SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH, BPF, ALL), can read the node's disks, memory or
  * files; and a hostPath at, above or inside a directory where the node keeps its pods' data
  * (the kubelet's pod volumes and credentials, the pods' logs, the container runtime's state and
- * socket, the host's /proc, the node's Kubernetes config and etcd) reads them.
+ * socket, the host's /proc, the node's Kubernetes config and etcd) reads them. In a pod with
+ * `hostNetwork: true` a container that keeps NET_RAW (runtimes grant it by default: reached
+ * unless the container drops NET_RAW or ALL) or is given NET_ADMIN or NET_RAW captures the
+ * node's traffic, other pods' plaintext included. A claim bound to a `hostPath` or `local`
+ * PersistentVolume over such a directory reads them too (assertClaimNodeReachWithinGrant,
+ * judged where the PersistentVolumes are read for shared storage: shared-volumes.ts).
  * kubectl_exec into such a container is judged, through ExecContext.judge, as this same exec
  * into pods of every namespace and of unknown labels (no container named): a grant narrowed by
  * namespaces, pod_labels or containers refuses it, so does a deny naming any of them, and a
  * grant of every pod allows it. Pod-level only: what another container of the pod can do is
  * judged by container reach (container-reach.ts), and logs are the container's own output.
  * Not modelled: host directories configured elsewhere (a kubelet `--root-dir`, k3s's
- * /var/lib/rancher are listed; others are not), host symlinks, hostNetwork, and claims bound
- * to `local`/hostPath PersistentVolumes (judged as shared storage only, shared-volumes.ts).
+ * /var/lib/rancher are listed; others are not), host symlinks, and what a hostNetwork
+ * container without NET_RAW reaches on the node's loopback (a kubelet read-only port, if
+ * enabled, lists the node's pods).
  */
 import { ErrorCode, WardenError, type ExecContext } from '../../src/tool-api.js';
 import type { KubeExecFacts } from './facts.js';
 import { itemFacts, judgeOf } from './item-scope.js';
 import { isObj, type Obj } from './objects.js';
 import { normalisePath } from './storage-identity.js';
+import type { SharedMount } from './volume-reach.js';
 
 /** Node directories holding every pod's data (or the means to read it); /var/run is /run. */
 const NODE_DIRS = [
@@ -33,26 +40,40 @@ const NODE_DIRS = [
 /** Capabilities with which a container escapes to its node (names without CAP_, upper case). */
 const ESCAPING_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_RAWIO', 'DAC_READ_SEARCH', 'BPF']);
 
+/** Capability names of a list (without CAP_, upper case; a name that is not a string is ALL). */
+function capNames(list: unknown): Set<string> {
+  return new Set((Array.isArray(list) ? list : []).map((c) => (typeof c === 'string' ? c.toUpperCase().replace(/^CAP_/, '') : 'ALL')));
+}
+
+/** Why a container of a hostNetwork pod captures its node's traffic, or null (NET_RAW dropped, none added back). */
+function hostNetworkReach(sc: Obj): string | null {
+  const caps = isObj(sc.capabilities) ? sc.capabilities : {};
+  const add = capNames(caps.add);
+  for (const name of ['NET_ADMIN', 'NET_RAW']) if (add.has(name)) return `runs in a pod with hostNetwork: true and is given capability ${name}`;
+  // A drop that is not a list of strings drops nothing Warden can be sure of (fail closed).
+  const drop = Array.isArray(caps.drop) && caps.drop.every((c) => typeof c === 'string') ? capNames(caps.drop) : new Set<string>();
+  if (drop.has('NET_RAW') || drop.has('ALL')) return null;
+  return 'runs in a pod with hostNetwork: true and keeps capability NET_RAW (runtimes grant it unless dropped)';
+}
+
 /** Is a host path at, above or inside a node directory holding pods' data? */
-function nodeDir(path: string): boolean {
+export function nodeDir(path: string): boolean {
   const p = normalisePath(path).replace(/^\/var\/run(?=\/|$)/, '/run');
   return NODE_DIRS.some((d) => p === d || p === '/' || d.startsWith(`${p}/`) || p.startsWith(`${d}/`));
 }
 
 /** Why one container reaches its node, or null. */
-function containerReach(c: Obj, hostVolumes: Map<string, string>): string | null {
+function containerReach(c: Obj, hostVolumes: Map<string, string>, hostNetwork: boolean): string | null {
   const sc = isObj(c.securityContext) ? c.securityContext : {};
   if (sc.privileged === true) return 'is privileged';
-  const caps = isObj(sc.capabilities) && Array.isArray(sc.capabilities.add) ? sc.capabilities.add : [];
-  for (const cap of caps) {
-    const name = typeof cap === 'string' ? cap.toUpperCase().replace(/^CAP_/, '') : 'ALL';
+  for (const name of capNames(isObj(sc.capabilities) ? sc.capabilities.add : undefined)) {
     if (ESCAPING_CAPS.has(name)) return `is given capability ${name}`;
   }
   for (const m of Array.isArray(c.volumeMounts) ? c.volumeMounts : []) {
     const path = isObj(m) && typeof m.name === 'string' ? hostVolumes.get(m.name) : undefined;
     if (path !== undefined) return `mounts volume ${String((m as Obj).name)} (hostPath) over ${normalisePath(path)}, a directory of its node`;
   }
-  return null;
+  return hostNetwork ? hostNetworkReach(sc) : null;
 }
 
 /**
@@ -72,7 +93,7 @@ export function nodeReachOf(raw: unknown): Record<string, string> {
   for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
     for (const c of Array.isArray(spec[k]) ? spec[k] : []) {
       if (!isObj(c) || typeof c.name !== 'string') continue;
-      const why = spec.hostPID === true ? 'runs in a pod with hostPID: true' : containerReach(c, hostVolumes);
+      const why = spec.hostPID === true ? 'runs in a pod with hostPID: true' : containerReach(c, hostVolumes, spec.hostNetwork === true);
       if (why !== null) out[c.name] ??= why;
     }
   }
@@ -87,13 +108,27 @@ export function nodeReachOf(raw: unknown): Record<string, string> {
 export function assertNodeReachWithinGrant(ctx: ExecContext, facts: KubeExecFacts, reach: Record<string, string>): void {
   // No container known (none resolved): any of the pod's that reaches its node counts, fail closed.
   const why = facts.container !== null ? reach[facts.container] : Object.values(reach)[0];
-  if (why === undefined) return;
+  if (why !== undefined) judgeNodeReach(ctx, facts, why);
+}
+
+/**
+ * The same for the container's claims (`mounts`: its shared mounts with the storage of the
+ * PersistentVolumes bound to its claims, claim-storage.ts withClaimStorage): one bound to a
+ * `hostPath` or `local` volume over a node directory reaches the node as that hostPath does.
+ */
+export function assertClaimNodeReachWithinGrant(ctx: ExecContext, facts: KubeExecFacts, mounts: SharedMount[]): void {
+  const m = mounts.find((x) => x.kind !== 'hostPath' && x.key === 'host:' && x.path !== null && nodeDir(x.path));
+  if (m) judgeNodeReach(ctx, facts, `mounts volume ${m.volume} (${m.kind}), bound to a PersistentVolume over ${m.path}, a directory of its node`);
+}
+
+/** Refuse unless the policy allows this exec into pods of every namespace and of unknown labels. */
+function judgeNodeReach(ctx: ExecContext, facts: KubeExecFacts, why: string): void {
   const every = { ...itemFacts(facts, `the pods of the node pod ${facts.namespace}/${facts.name} runs on`, null, null), namespace: null, name: null, container: null, alsoReaches: null, podLookup: 'unknown' as const };
   const j = judgeOf(ctx, 'the pods of its node')(every);
   if (j.allowed) return;
   throw new WardenError(
     ErrorCode.DENIED,
-    `container ${facts.container} of pod ${facts.namespace}/${facts.name} ${why}, so a command in it reaches every pod on its node (their processes, files and secrets), in any namespace; this grant does not reach them all; nothing ran`,
+    `container ${facts.container} of pod ${facts.namespace}/${facts.name} ${why}, so a command in it reaches every pod on its node (their processes, files, secrets or traffic), in any namespace; this grant does not reach them all; nothing ran`,
     { ruleIds: j.ruleIds },
   );
 }

@@ -4,6 +4,10 @@
  * them. Nothing in a Node says which pod each belongs to, so they cannot be judged one by one:
  * under a grant limited by `pod_labels`, kubectl_get drops these fields from every node it
  * shows, and shows the rest (capacity, conditions, addresses, nodeInfo, taints: the node's own).
+ * A condition of a type the kubelet does not set (KUBELET_CONDITIONS) is shown without its
+ * message: node-problem-detector's KernelDeadlock carries the kernel's line naming the hung task
+ * (`task postgres:4242 blocked`, the text of the TaskHung event withheld below), and a plugin's
+ * condition may say anything, pods by name included. The kubelet's messages name none.
  *
  * "Limited by pod_labels" is asked of the policy as every scope asks it (item-scope.ts): the
  * same call, for pods of unknown labels, through ExecContext.judge. When that is allowed (no
@@ -18,19 +22,52 @@ import { isObj, type Obj } from './objects.js';
 /** The Node status fields that describe its pods. */
 export const NODE_POD_FIELDS = ['images', 'volumesInUse', 'volumesAttached'] as const;
 
-/** A node without the fields of its pods; `dropped` is told when one was there. A status that is not an object is dropped whole (fail closed). */
-function strip(node: unknown, dropped: () => void): unknown {
+/** The condition types the kubelet sets (NetworkUnavailable: the network plugin), whose messages say how the node is. */
+export const KUBELET_CONDITIONS: ReadonlySet<string> = new Set(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable']);
+
+/** What strip withheld. */
+interface Dropped {
+  fields: boolean;
+  messages: boolean;
+}
+
+/** Conditions with the message of each the kubelet does not set withheld; conditions that are not a list of objects are dropped (fail closed). */
+function stripConditions(conditions: unknown, dropped: Dropped): unknown[] | undefined {
+  if (!Array.isArray(conditions)) {
+    dropped.messages = true;
+    return undefined;
+  }
+  return conditions.flatMap((c) => {
+    if (!isObj(c)) {
+      dropped.messages = true;
+      return [];
+    }
+    if (typeof c.type === 'string' && KUBELET_CONDITIONS.has(c.type)) return [c];
+    if (c.message === undefined) return [c];
+    dropped.messages = true;
+    const rest: Obj = { ...c };
+    delete rest.message;
+    return [rest];
+  });
+}
+
+/** A node without the fields of its pods; `dropped` says what was there. A status that is not an object is dropped whole (fail closed). */
+function strip(node: unknown, dropped: Dropped): unknown {
   if (!isObj(node) || node.status === undefined || node.status === null) return node;
   if (!isObj(node.status)) {
-    dropped();
+    dropped.fields = true;
     const rest: Obj = { ...node };
     delete rest.status;
     return rest;
   }
   const status: Obj = {};
   for (const [k, v] of Object.entries(node.status)) {
-    if ((NODE_POD_FIELDS as readonly string[]).includes(k)) dropped();
-    else status[k] = v;
+    if ((NODE_POD_FIELDS as readonly string[]).includes(k)) dropped.fields = true;
+    else if (k !== 'conditions') status[k] = v;
+    else {
+      const conditions = stripConditions(v, dropped);
+      if (conditions !== undefined) status[k] = conditions;
+    }
   }
   return { ...node, status };
 }
@@ -38,11 +75,12 @@ function strip(node: unknown, dropped: () => void): unknown {
 /** The nodes of an answer (a list, or one named node), without the fields of their pods unless this call may read pods of any labels. */
 export function scopeNodes(answer: unknown, call: KubeFacts, ctx: ExecContext): { answer: unknown; notes: string[] } {
   if (allowedForAnyLabels(call, judgeOf(ctx, 'the pods of nodes'))) return { answer, notes: [] };
-  let any = false;
-  const dropped = () => void (any = true);
+  const dropped: Dropped = { fields: false, messages: false };
   const out = isObj(answer) && Array.isArray(answer.items) ? { ...answer, items: answer.items.map((n) => strip(n, dropped)) } : strip(answer, dropped);
   const fields = NODE_POD_FIELDS.map((f) => `status.${f}`).join(', ');
-  return { answer: out, notes: any ? [`${fields} of nodes are withheld: they show pods of every label, and this grant is limited by pod labels`] : [] };
+  const notes = dropped.fields ? [`${fields} of nodes are withheld: they show pods of every label, and this grant is limited by pod labels`] : [];
+  if (dropped.messages) notes.push(`the messages of node conditions the kubelet does not set (${[...KUBELET_CONDITIONS].join(', ')} are shown) are withheld: they may name what pods of any label run, and this grant is limited by pod labels`);
+  return { answer: out, notes };
 }
 
 /**

@@ -11,7 +11,8 @@
  * PersistentVolume only) or of every namespace (a hostPath, a network volume, a claim's bound
  * volume: pods anywhere may name that storage), and one list of the PersistentVolumes when a
  * claim is involved (claim-storage.ts: two claims bound to volumes on the same storage are one
- * storage, and so are an inline volume and a claim's volume). A hostPath counts
+ * storage, and so are an inline volume and a claim's volume; a claim whose volume is a host
+ * directory holding the node's pod data reaches every pod of the node, node-reach.ts). A hostPath counts
  * on any node: the other pod may be rescheduled onto this node (or this one onto its node),
  * a pod not yet scheduled has no node, and a node directory is often itself shared storage
  * mounted on every node; the pod's node is not what keeps the data apart. Fail closed: a list
@@ -24,6 +25,7 @@ import { readClaimStorage, withClaimStorage, type ClaimStorage } from './claim-s
 import type { KubeConnector, PodInfo } from './connector.js';
 import type { KubeExecFacts } from './facts.js';
 import { judgeOf } from './item-scope.js';
+import { assertClaimNodeReachWithinGrant } from './node-reach.js';
 import { overlaps, type SharedMount } from './volume-reach.js';
 
 /** How a refusal names a volume: `data (hostPath)`. */
@@ -77,7 +79,11 @@ export async function assertSharedVolumesWithinGrant(c: KubeConnector, ctx: Exec
     });
   };
   const myClaim = mine.find((m) => m.claim !== null);
-  if (myClaim) mine = withClaimStorage(mine, await claimStorage(myClaim));
+  if (myClaim) {
+    mine = withClaimStorage(mine, await claimStorage(myClaim));
+    // A claim bound to a hostPath or local volume over the node's pod data reaches the node (node-reach.ts).
+    assertClaimNodeReachWithinGrant(ctx, facts, mine);
+  }
   const wide = mine.find((m) => m.clusterWide);
   let pods: Map<string, PodInfo>;
   try {

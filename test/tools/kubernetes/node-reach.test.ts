@@ -119,3 +119,68 @@ test('a hostPath over the node\'s pod, log, runtime or process directories (or a
   await ran(WEB, 'hp-web-logs');
   await ran(EVERY_POD, 'hp-kubelet');
 });
+
+test('hostNetwork: a container that may open raw sockets (NET_RAW, granted by default) or has NET_ADMIN captures the node\'s traffic', async () => {
+  const hostNet = (sc?: Obj) => (p: PodSpec) => {
+    p.spec.hostNetwork = true;
+    if (sc) p.spec.containers[0]!.securityContext = sc;
+  };
+  // The runtime's default capabilities include NET_RAW: nothing said is NET_RAW kept.
+  addPod('hn-default', hostNet());
+  await refused(WEB, 'hn-default', /hostNetwork: true.*NET_RAW/);
+  addPod('hn-admin', hostNet({ capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } }));
+  await refused(WEB, 'hn-admin', /hostNetwork: true.*capability NET_ADMIN/);
+  addPod('hn-raw', hostNet({ capabilities: { drop: ['all'], add: ['cap_net_raw'] } }));
+  await refused(WEB, 'hn-raw', /hostNetwork: true.*capability NET_RAW/);
+  addPod('hn-drop-other', hostNet({ capabilities: { drop: ['NET_BIND_SERVICE'] } }));
+  await refused(WEB, 'hn-drop-other', /hostNetwork: true/);
+  await ran(EVERY_POD, 'hn-default');
+  // NET_RAW dropped (by name or with ALL), none added back: it sees no other pod's traffic.
+  addPod('hn-no-raw', hostNet({ capabilities: { drop: ['CAP_NET_RAW'] } }));
+  await ran(WEB, 'hn-no-raw');
+  addPod('hn-no-caps', hostNet({ capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } }));
+  await ran(WEB, 'hn-no-caps');
+  // The sidecar of a hostNetwork pod keeps the default NET_RAW.
+  await assert.rejects(run(WEB, 'hn-no-caps', 'sidecar'), /hostNetwork/);
+  // Without hostNetwork, NET_ADMIN and NET_RAW act on the pod's own network namespace only.
+  addPod('podnet-admin', (p) => void (p.spec.containers[0]!.securityContext = { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } }));
+  await ran(WEB, 'podnet-admin');
+});
+
+/** A PersistentVolume bound to claim shop/`claimName`, with one volume source. */
+function addPv(name: string, claimName: string, source: Obj) {
+  k.server.store.put('persistentvolumes', {
+    metadata: { name },
+    spec: {
+      capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', storageClassName: 'manual', volumeMode: 'Filesystem',
+      claimRef: { kind: 'PersistentVolumeClaim', apiVersion: 'v1', namespace: 'shop', name: claimName, uid: `uid-${claimName}` },
+      ...source,
+    },
+    status: { phase: 'Bound' },
+  });
+}
+/** Mount claim `claimName` at /data in container app. */
+const claim = (claimName: string) => (p: PodSpec) => {
+  p.spec.volumes = [{ name: 'data', persistentVolumeClaim: { claimName } }];
+  p.spec.containers[0]!.volumeMounts = [{ name: 'data', mountPath: '/data', readOnly: true }];
+};
+const pvReads = () => k.server.requests.filter((r) => /^\/api\/v1\/persistentvolumes/.test(r.path)).length;
+
+test('a claim bound to a hostPath or local PersistentVolume over the node\'s pod data reaches the node as that hostPath does', async () => {
+  addPv('pv-kubelet', 'kubelet-data', { hostPath: { path: '/var/lib/kubelet', type: 'Directory' } });
+  addPv('pv-local-logs', 'logs-data', { local: { path: '/var/log/pods/' }, nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['node-1'] }] }] } } });
+  addPv('pv-app', 'app-data', { hostPath: { path: '/mnt/app-data' } });
+  addPod('claim-kubelet', claim('kubelet-data'));
+  addPod('claim-logs', claim('logs-data'));
+  addPod('claim-app', claim('app-data'));
+  addPod('claim-unbound', claim('nowhere'));
+  const reads = pvReads();
+  await refused(WEB, 'claim-kubelet', /volume data \(persistentVolumeClaim\).*\/var\/lib\/kubelet/);
+  assert.equal(pvReads(), reads + 1, 'the PersistentVolumes are read once, by the shared-storage check');
+  await refused(WEB, 'claim-logs', /volume data \(persistentVolumeClaim\).*\/var\/log\/pods/);
+  // Not the claim's container: the sidecar mounts nothing.
+  await ran(WEB, 'claim-kubelet', 'sidecar');
+  await ran(EVERY_POD, 'claim-kubelet');
+  await ran(WEB, 'claim-app');
+  await ran(WEB, 'claim-unbound');
+});

@@ -1,0 +1,60 @@
+/**
+ * A Node's conditions under a grant limited by pod labels: the kubelet's own (Ready,
+ * MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable) say how the node is and are
+ * shown whole; a condition another writer sets (node-problem-detector's KernelDeadlock carries
+ * the kernel's line naming the hung task, `task postgres:4242 blocked`, the same text as the
+ * TaskHung event withheld under such a grant; a plugin's condition may name a pod) is shown
+ * without its message. A grant with no pod labels sees every message.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { kubectlGetTool } from '../../../tools/kubernetes/kubectl-get.js';
+import { judgedPolicy } from '../../support/kube-apiserver/judged-policy.js';
+import { testCluster } from '../../support/kube-apiserver/test-connector.js';
+
+const k = testCluster('node-conditions');
+
+const WEB = `  - id: web
+    effect: allow
+    tool: kubectl_get
+    kubernetes: { pod_labels: { app: web }, kinds: [nodes] }
+`;
+const ALL = `  - id: all
+    effect: allow
+    tool: kubectl_get
+    kubernetes: { kinds: [nodes] }
+`;
+
+type Cond = { type: string; status: string; reason?: string; message?: string };
+
+async function get(rules: string, input: Record<string, unknown>) {
+  const policy = judgedPolicy(rules);
+  const tool = kubectlGetTool(() => k.connector);
+  const facts = await tool.parse(input as never, k.parseCtx);
+  assert.equal(policy.decide('kubectl_get', facts).effect, 'allow');
+  const out = await tool.execute(input as never, facts, policy.ctx(k.ctx, 'kubectl_get'));
+  assert.equal(out.kind, 'json');
+  return out as { data: unknown; notes?: string[] };
+}
+
+const CONDITIONS: Cond[] = [
+  { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+  { type: 'MemoryPressure', status: 'False', reason: 'KubeletHasSufficientMemory', message: 'kubelet has sufficient memory available' },
+  { type: 'KernelDeadlock', status: 'True', reason: 'TaskHung', message: 'kernel: INFO: task postgres:4242 blocked for more than 120 seconds.' },
+  { type: 'example.com/PodHealth', status: 'True', reason: 'Evicting', message: 'evicting pod billing/db-0' },
+];
+
+test('under pod_labels a node\'s conditions set by others than the kubelet lose their message; the kubelet\'s are whole', async () => {
+  k.server.store.put('nodes', { metadata: { name: 'node-npd' }, status: { conditions: CONDITIONS, nodeInfo: { kubeletVersion: 'v1.30.0' } } });
+  for (const input of [{ connection: 'prod', kind: 'nodes', name: 'node-npd' }, { connection: 'prod', kind: 'nodes' }]) {
+    const out = await get(WEB, input);
+    const node = 'items' in (out.data as object) ? (out.data as { items: { metadata: { name: string } }[] }).items.find((n) => n.metadata.name === 'node-npd') : out.data;
+    const conds = (node as { status: { conditions: Cond[] } }).status.conditions;
+    assert.deepEqual(conds.slice(0, 2), CONDITIONS.slice(0, 2));
+    assert.deepEqual(conds.slice(2), CONDITIONS.slice(2).map(({ message: _m, ...rest }) => rest));
+    assert.doesNotMatch(JSON.stringify(out), /postgres|billing|db-0/);
+    assert.ok(out.notes?.some((n) => /messages of node conditions .*withheld/.test(n)), JSON.stringify(out.notes));
+  }
+  const all = await get(ALL, { connection: 'prod', kind: 'nodes', name: 'node-npd' });
+  assert.deepEqual((all.data as { status: { conditions: Cond[] } }).status.conditions, CONDITIONS);
+});
