@@ -8,6 +8,8 @@
  * - a folder read whole (`cp -r`, `tar -c`, `zip -r`, `rsync -a`, `grep -r`, `find`, `rm -r`,
  *   ...) above a denied path holds it, so it matches too. A program Warden does not model may
  *   read any folder it names whole.
+ * - a glob or brace word (`/etc/shad?w`) may expand to a denied path: it matches where the folder
+ *   before its first pattern character holds one.
  * Absolute words outside every prefix, and folders a program reads one level (`ls /srv`), do not.
  */
 import { findFlag } from './flags.js';
@@ -45,6 +47,22 @@ function localWord(word: string): string | null {
   return (url[1] as string).toLowerCase() === 'file' ? `/${(url[2] as string).replace(/^[^/]*\/?/, '')}` : null;
 }
 
+/** Glob and brace characters: bash may expand the word to other names (quoted ones count too, generously). */
+const GLOB = /[*?[{]|[@!+]\(/;
+
+/**
+ * A glob or brace word (`/etc/shad?w`, `/srv/{repo,x}`): bash expands it to names it does not
+ * spell, so it matches where its folder before the first such character (`/etc`) holds a denied
+ * path or lies under one.
+ */
+function globbed(word: string, p: string, denied: readonly string[]): DeniedPath | null {
+  const at = p.search(GLOB);
+  if (at < 0) return null;
+  const folder = p.slice(0, p.lastIndexOf('/', at)) || '/';
+  const hit = denied.find((d) => folder === '/' || d === folder || d.startsWith(`${folder}/`) || folder.startsWith(`${d}/`));
+  return hit === undefined ? null : { path: p, why: `'${word}' is a pattern bash expands in ${folder}, where it may name ${hit}` };
+}
+
 /** A word that reaches a denied path, and why when it does not name it. */
 export interface DeniedPath {
   path: string;
@@ -68,6 +86,8 @@ export function deniedPath(program: string, args: string[], denied: readonly str
       const why = `'${word}' is relative: it resolves in a folder Warden does not know (the login folder, the remote user's home, or one cd moved to), which may lie under ${denied.join(', ')}; name it by an absolute path`;
       return { path: word, why };
     }
+    const pattern = globbed(word, p, denied);
+    if (pattern !== null) return pattern;
     const under = denied.find((d) => d === '/' || p === d || p.startsWith(`${d}/`));
     if (under !== undefined) return { path: p };
     whole ??= wholeFolders(program, args);

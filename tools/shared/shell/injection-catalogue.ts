@@ -36,7 +36,7 @@ export const DENIED_PROGRAMS: ReadonlyMap<string, string> = new Map([
 /** Flags that make an otherwise harmless program run code or read names from a file. */
 export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   find: ['-exec', '-execdir', '-ok', '-okdir', '-delete', '-fprint', '-fprint0', '-fprintf', '-fls', '-files0-from'],
-  tar: ['--checkpoint-action', '-I', '--use-compress-program', '--to-command', '-F', '--info-script', '--new-volume-script', '--rmt-command', '--rsh-command'],
+  tar: ['--checkpoint-action', '--set-mtime-command', '-I', '--use-compress-program', '--to-command', '-F', '--info-script', '--new-volume-script', '--rmt-command', '--rsh-command'],
   git: [
     '-c', '--config', '--exec', '--exec-path', '--upload-pack', '--config-env', '--receive-pack', '--ext-diff', '--textconv', '-O',
     '--open-files-in-pager',

@@ -7,7 +7,8 @@
  * Warden cannot read counts as one that reads it: `-f FILE`, a module (`import`, `include`),
  * yq's `eval` (code built from strings). Under `paths:`, yq's `load*` functions read a file
  * its expression names, which paths: does not judge: refused too. Field names (`.env`),
- * variables (`$env`, `$__loc__`), string text and the other builtins (`input_filename`) pass.
+ * variables (`$env`, `$__loc__`), string text and the other builtins (`input_filename`) pass;
+ * `ENV` counts wherever it is code and no field (jq reads `$ #comment` NEWLINE `ENV` as `$ENV`).
  * The scan is generous: in a program holding `#` (a comment, whose end jq 1.7 moves with a
  * backslash) or `'`, string text counts as code too; so does an object key (`{env: 1}`).
  */
@@ -67,11 +68,10 @@ function programReach(program: string, text: string, bounded: boolean): string |
   for (const { name, before } of codeNames(text)) {
     const variable = /\$\s*$/.test(before);
     const field = /(^|[^.])\.$/.test(before);
-    if (variable) {
-      if (name === 'ENV') return `env:${program} reads the environment ($ENV)`;
-      continue;
-    }
     if (field) continue;
+    // `$ENV` also with a comment between `$` and the name (`$ #x` NEWLINE `ENV`): any ENV in code that is no field counts.
+    if (name === 'ENV') return `env:${program} reads the environment ($ENV)`;
+    if (variable) continue;
     if (ENVIRONMENT.has(name)) return `env:${program} reads the environment (${name})`;
     if (MODULES.has(name)) return `code:${program} loads a module (${name}), a program Warden cannot read`;
     if (program === 'yq' && name === 'eval') return `code:${program} evaluates an expression built at run time (eval), a program Warden cannot read`;

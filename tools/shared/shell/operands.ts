@@ -153,7 +153,8 @@ export function fileWords(program: string, args: string[]): FileWords {
   const prefixOf = (flag: string, list: readonly string[]): boolean => list.some((f) => f === flag || (flag.length >= 3 && f.startsWith(flag)));
   for (const o of scanned.options) {
     if (o.value === undefined) continue;
-    const isFile = file.has(o.flag) || (o.flag.startsWith('--') && prefixOf(o.flag, [...file]));
+    // An exact name is that option (jq's --arg is not an abbreviation of --argfile).
+    const isFile = file.has(o.flag) || (o.flag.startsWith('--') && !value.has(o.flag) && prefixOf(o.flag, [...file]));
     if (isFile) {
       out.files.push(o.value);
       if (prefixOf(o.flag, model.writes ?? [])) out.writes.push(o.value);

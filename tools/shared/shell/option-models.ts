@@ -83,7 +83,7 @@ const MODELS: Record<string, Model> = {
   // gives it. jq's --arg/--rawfile NAME X take two words: X is read as an operand, so it is a file (generously).
   yq: {
     value: ['-w', '-f', '-L', '--width', '--indent', '--yaml-output-grammar-version', '--yml-out-ver', '--from-file', '--arg', '--argjson',
-      '--rawfile', '--slurpfile', '--output-format', '--input-format', '--expression', '-o', '-p', '-I'],
+      '--rawfile', '--slurpfile', '--argfile', '--output-format', '--input-format', '--expression', '-o', '-p', '-I'],
     file: ['-f', '--from-file'],
     leadingText: ['-f', '--from-file'],
     writesWith: [{ flags: ['-i', '--in-place', '--inplace'], writes: 'operands' }],

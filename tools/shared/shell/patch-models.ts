@@ -25,11 +25,14 @@ const PATCH: OptionSpec = {
 };
 
 /**
- * patch [OPTION...] [ORIGFILE [PATCHFILE]]: ORIGFILE is written (read only when -o names the
- * output), PATCHFILE and -i are read, -o, -r and the backup prefixes -B/-Y are written (`-` is
- * standard output, or no reject file), -d is the folder it works in. With no ORIGFILE, patch
- * patches the names only the patch text gives (as `tar -x` extracts names only the archive
- * knows): refused.
+ * patch [OPTION...] [ORIGFILE [PATCHFILE]]: ORIGFILE is written (also with -o: a git-style
+ * rename removes it), PATCHFILE and -i are read, -o, -r and the backup prefixes -B/-Y are written
+ * (`-` is standard output, or no reject file), -d is the folder it works in. Without -o (and
+ * not --dry-run) patch also writes the names the patch text gives, in the current folder or -d's:
+ * with no ORIGFILE every file it patches, and even with one a git-style diff's `rename to` or
+ * `copy to` (`patch /srv/app/f < d` moved f to .bashrc in the login folder). Those names are
+ * refused under paths: (as `tar -x` extracting names only the archive knows) and, like a list's,
+ * match every deny with paths: (`listed`).
  */
 export function patchWords(args: string[]): FileWords {
   const s = scanSpec(PATCH, args);
@@ -37,11 +40,19 @@ export function patchWords(args: string[]): FileWords {
   const output = valuesOf(s, '-o', '--output');
   const reads = [...valuesOf(s, '-i', '--input', '-d', '--directory'), ...(patchFile === undefined ? [] : [patchFile])];
   const writes = [...output, ...valuesOf(s, '-r', '--reject-file', '-B', '--prefix', '-Y', '--basename-prefix')];
-  if (orig !== undefined) (output.length > 0 ? reads : writes).push(orig);
-  const why = orig === undefined
-    ? 'patch with no file to patch patches the names only the patch text knows (one may be a file git obeys, or outside the prefixes): name the file to patch'
-    : undefined;
-  return specFileWords(PATCH.name, s.unknown, reads, writes, why, [...s.operands.slice(2), ...s.strays]);
+  if (orig !== undefined) writes.push(orig);
+  const inPlace = output.length === 0 && !uses(s, '--dry-run', '--help', '--version');
+  const text = patchFile ?? valuesOf(s, '-i', '--input').pop() ?? '-';
+  const from = text === '-' ? 'standard input' : `'${text}'`;
+  const listed = orig === undefined
+    ? { list: text, why: `patch with no file to patch patches the names only the patch text knows (${from}), which the line does not name` }
+    : inPlace ? { list: text, why: `patch writes the names a git-style patch (${from}) gives in rename to and copy to lines, even with a file to patch named` } : undefined;
+  const why = listed === undefined ? undefined
+    : orig === undefined ? `${listed.why} (one may be a file git obeys, or outside the prefixes): name the file to patch and its output (-o)`
+      : `${listed.why} (one may be a file git obeys, or outside the prefixes): name the output with -o`;
+  const out = specFileWords(PATCH.name, s.unknown, reads, writes, why, [...s.operands.slice(2), ...s.strays]);
+  if (listed !== undefined) out.listed = listed;
+  return out;
 }
 
 const CSPLIT: OptionSpec = {

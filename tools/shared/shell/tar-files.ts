@@ -21,14 +21,20 @@ import type { FileWords } from './operands.js';
 
 /** Short options that take a value (GNU tar 1.35 `tar --help`); `-I`/`-F` are refused anyway. */
 const SHORT_VALUE = new Set(['b', 'C', 'f', 'F', 'g', 'H', 'I', 'K', 'L', 'N', 'T', 'V', 'X']);
-/** Long options that take a value from the next word (required arguments only). */
+/**
+ * Long options that take a value from the next word (required arguments only: GNU tar 1.34/1.35
+ * `tar --usage`). Every one must be here: one missing reads its value as an option or operand
+ * (`--xattrs-include -O` hid an extraction into the current folder behind a `-O` tar never saw),
+ * and a flag listed here swallows the next word (`--clamp-mtime -T -` hid a name list).
+ */
 const LONG_VALUE = [
   '--file', '--directory', '--files-from', '--exclude-from', '--listed-incremental', '--index-file', '--volno-file', '--starting-file',
   '--newer', '--after-date', '--newer-mtime', '--blocking-factor', '--record-size', '--format', '--tape-length', '--label',
   '--exclude', '--transform', '--xform', '--owner', '--group', '--mode', '--mtime', '--suffix', '--use-compress-program',
   '--info-script', '--new-volume-script', '--to-command', '--rmt-command', '--rsh-command', '--checkpoint-action', '--strip-components',
   '--pax-option', '--owner-map', '--group-map', '--add-file', '--hole-detection', '--quoting-style', '--quote-chars', '--no-quote-chars',
-  '--exclude-tag', '--exclude-tag-under', '--exclude-tag-all', '--level', '--set-mtime-format', '--clamp-mtime',
+  '--exclude-tag', '--exclude-tag-under', '--exclude-tag-all', '--level', '--set-mtime-format', '--set-mtime-command', '--exclude-ignore',
+  '--exclude-ignore-recursive', '--sort', '--sparse-version', '--warning', '--xattrs-exclude', '--xattrs-include',
 ];
 /** Options whose value is a file (read or written) or a folder. */
 const FILE_SHORT = new Set(['f', 'C', 'T', 'X', 'g']);
@@ -44,7 +50,7 @@ const LONG_MODE: Readonly<Record<string, Mode>> = {
 };
 
 /** Options without a value that are prefixes of ones with (`--list` of `--listed-incremental`). */
-const EXACT = ['--list', '--to-stdout', '--absolute-names', '--exclude-vcs', '--exclude-caches', '--one-file-system'];
+const EXACT = ['--list', '--to-stdout', '--absolute-names', '--exclude-vcs', '--exclude-caches', '--one-file-system', '--checkpoint', '--sparse', '--xattrs'];
 
 /** The one long option an (abbreviated) name stands for, generously: the first it is a prefix of; an exact name is itself. */
 function longName(name: string, names: readonly string[]): string | undefined {

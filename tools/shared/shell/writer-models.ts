@@ -91,9 +91,10 @@ export const READER_MODELS: Record<string, Model> = {
   // jq: --arg/--argjson/--slurpfile/--rawfile take NAME and a value (a file for the last two); after --args/--jsonargs the
   // operands are strings, not files; -L adds a module folder.
   jq: {
-    value: ['-f', '-L', '--from-file', '--library-path', '--indent', '--arg', '--argjson', '--slurpfile', '--rawfile'],
-    file: ['-f', '-L', '--from-file', '--library-path', '--slurpfile', '--rawfile'],
-    pairs: ['--arg', '--argjson', '--slurpfile', '--rawfile'],
+    // --argfile (jq 1.6/1.7, deprecated) too: unlisted, its NAME was read as the filter and the real filter as a file.
+    value: ['-f', '-L', '--from-file', '--library-path', '--indent', '--arg', '--argjson', '--slurpfile', '--rawfile', '--argfile'],
+    file: ['-f', '-L', '--from-file', '--library-path', '--slurpfile', '--rawfile', '--argfile'],
+    pairs: ['--arg', '--argjson', '--slurpfile', '--rawfile', '--argfile'],
     textAfter: ['--args', '--jsonargs'],
     leadingText: ['-f', '--from-file'],
   },
