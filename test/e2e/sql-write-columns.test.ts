@@ -3,7 +3,9 @@
  * PostgreSQL: an allow rule that grants some columns of a table lets a write of those run and
  * refuses any other (a DELETE, an INSERT without a column list, another column); a deny rule on
  * a column refuses a write of it, of its table's whole row, through a child or partition, and
- * through an updatable view onto it, with the rule's id, and nothing changes.
+ * through an updatable view onto it, with the rule's id, and nothing changes. A SET target
+ * `a.b` is the field b of column a to PostgreSQL (never a table-qualified column), which the
+ * parser read as column b: refused, so neither an allow nor a deny is judged on the wrong column.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +34,7 @@ rules:
   - id: no-role-writes
     effect: deny
     tool: query_database
-    sql: { write_columns: [public.users.role, public.events.flag] }
+    sql: { write_columns: [public.users.role, public.users.profile, public.events.flag] }
 `;
 
 let db: TestDatabase;
@@ -41,10 +43,11 @@ let warden: SqlWarden;
 before(async () => {
   db = await createTestDatabase({ prefix: 'e2ewritecols' });
   await db.query(`
-    CREATE TABLE tickets (id int PRIMARY KEY, status text, note text, priority int);
-    INSERT INTO tickets VALUES (1, 'open', 'n', 1), (2, 'open', 'n', 1);
-    CREATE TABLE users (id int PRIMARY KEY, name text, role text);
-    INSERT INTO users VALUES (1, 'alice', 'user'), (2, 'bob', 'user');
+    CREATE TYPE meta_t AS (status text, name text);
+    CREATE TABLE tickets (id int PRIMARY KEY, status text, note text, priority int, meta meta_t);
+    INSERT INTO tickets VALUES (1, 'open', 'n', 1, ROW('m', 'm')), (2, 'open', 'n', 1, ROW('m', 'm'));
+    CREATE TABLE users (id int PRIMARY KEY, name text, role text, profile meta_t);
+    INSERT INTO users VALUES (1, 'alice', 'user', ROW('p', 'p')), (2, 'bob', 'user', ROW('p', 'p'));
     CREATE VIEW user_view AS SELECT id, name AS display, role AS r FROM users;
     CREATE TABLE events (id int, at date, flag boolean, body text) PARTITION BY RANGE (at);
     CREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
@@ -139,4 +142,23 @@ test('a trigger whose function Warden does not read is refused under a column de
   assert.match(r.text, /trigger promote/);
   assert.deepEqual(await row('SELECT role FROM users WHERE id = 1'), { role: 'user' });
   assert.deepEqual(await row('SELECT body FROM notes WHERE id = 1'), { body: 'n' });
+});
+
+test('a qualified SET target (a composite field: PostgreSQL writes column meta) is refused, not judged as the field', async () => {
+  // The parser reads `meta.status` as column status of a table meta; PostgreSQL writes column
+  // meta: the grant of tickets.status let it write meta, the deny on users.profile missed it.
+  for (const sql of [
+    "UPDATE tickets SET meta.status = 'x' WHERE id = 2",
+    "UPDATE tickets t SET t.status = 'x' WHERE id = 2",
+    "UPDATE users SET profile.name = 'x' WHERE id = 2",
+    "UPDATE users SET profile.name.x = 'x' WHERE id = 2",
+  ]) {
+    const r = await warden.query(sql);
+    assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 300)}`);
+    assert.match(r.text, /^WARDEN_PARSE: .*qualified SET target/, sql);
+  }
+  assert.deepEqual(await row('SELECT status, meta::text AS meta FROM tickets WHERE id = 2'), { status: 'open', meta: '(m,m)' });
+  assert.deepEqual(await row('SELECT name, profile::text AS profile FROM users WHERE id = 2'), { name: 'bob', profile: '(p,p)' });
+  const ok = await warden.query("UPDATE tickets SET status = 'fine' WHERE id = 2");
+  assert.equal(ok.isError, false, ok.text);
 });

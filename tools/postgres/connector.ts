@@ -14,6 +14,7 @@ import { pgViewReader } from './view-reader.js';
 import { poolSession, resetThenRelease, withSession } from './pool-session.js';
 import { cancelledError, unlessCancelled } from './statement-cancel.js';
 import { SetReturningCatalog } from './set-returning-calls.js';
+import { UserOperatorCatalog } from './user-operators.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
@@ -92,6 +93,8 @@ export class PgConnector {
   readonly views: ViewCatalog;
   /** Whether functions outside pg_catalog return sets, for masking (cached for CATALOG_TTL_MS). */
   readonly setReturning: SetReturningCatalog;
+  /** Operators outside pg_catalog the statement's operator names may resolve to (cached for CATALOG_TTL_MS). */
+  readonly operators: UserOperatorCatalog;
 
   constructor(
     readonly conn: PostgresConnection,
@@ -99,6 +102,7 @@ export class PgConnector {
   ) {
     this.views = new ViewCatalog(pgViewReader(() => poolSession(this.pool('ro'))), CATALOG_TTL_MS);
     this.setReturning = new SetReturningCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
+    this.operators = new UserOperatorCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
   }
 
   private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {

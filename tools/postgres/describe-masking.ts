@@ -63,6 +63,7 @@ export function describedReadFacts(relation: string, columns: readonly string[],
     unqualifiedPgRelations: [],
     unqualifiedPgFunctions: [],
     unqualifiedFunctions: [],
+    operators: ['*'], // the lexer's token for the star, as analysed
     qualifiedFunctionArguments: [],
   };
 }

@@ -91,6 +91,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       // masks follow inheritance and the views the statement reads (fail closed both), then
       // qualified columns.
       await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions);
+      // An operator is a call by argument types: one in public runs a function no grant names.
+      await connector.operators.check(facts.operators);
       await checkWidenedDenies(facts, ctx, connector.views);
       // Without a judge, as if deny rules applied (fail closed).
       const guards = { masks: ctx.masking.columns.length > 0, denies: ctx.judge ? ctx.judge.denies() !== null : true };

@@ -28,11 +28,17 @@ describe('writtenColumns facts', () => {
     assert.deepEqual(written('INSERT INTO tickets (id, status) SELECT id, status FROM old_tickets'), ['public.tickets.id', 'public.tickets.status']);
   });
 
-  test('UPDATE: the SET columns (qualified or not, folded or quoted); FROM tables are not written', () => {
+  test('UPDATE: the SET columns (folded or quoted); FROM tables are not written', () => {
     assert.deepEqual(written("UPDATE tickets SET status = 'x', NOTE = 'y' WHERE id = 1"), ['public.tickets.note', 'public.tickets.status']);
-    assert.deepEqual(written('UPDATE tickets t SET t.status = u.name FROM users u WHERE u.id = t.owner'), ['public.tickets.status']);
+    assert.deepEqual(written('UPDATE tickets t SET status = u.name FROM users u WHERE u.id = t.owner'), ['public.tickets.status']);
     assert.deepEqual(written('UPDATE "Tickets" SET "Status" = 1'), ['public.Tickets.Status']);
     assert.deepEqual(written('EXPLAIN UPDATE tickets SET status = 1'), ['public.tickets.status']);
+  });
+
+  test('UPDATE: a qualified SET target is refused (PostgreSQL writes the field of the column it starts with)', () => {
+    for (const sql of ['UPDATE tickets t SET t.status = 1', "UPDATE tickets SET meta.status = 'x'", 'UPDATE tickets SET a.b.c = 1', "WITH u AS (UPDATE tickets SET meta.status = 'x' RETURNING id) SELECT id FROM u"]) {
+      assert.throws(() => analyzeSql(sql), /qualified SET target/, sql);
+    }
   });
 
   test('DELETE, TRUNCATE and DDL write the whole row', () => {

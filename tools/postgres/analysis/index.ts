@@ -11,6 +11,7 @@ import { functionKey } from './names.js';
 import { READ_KINDS } from './kinds.js';
 import { type Token, canonicalize, lex, splitStatements } from './lexer.js';
 import { onlyRelations } from './only.js';
+import { statementOperators } from './operators.js';
 import { analyzeStatement } from './statement.js';
 import { sortSettings } from './settings.js';
 import { storeOutput } from './stored.js';
@@ -105,6 +106,7 @@ export function analyzeSql(sql: string): SqlFacts {
     unqualifiedPgRelations: [...ctx.pgRelations].sort(),
     unqualifiedPgFunctions: [...ctx.pgFunctions].sort(),
     unqualifiedFunctions: [...ctx.unqualifiedFunctions].sort(),
+    operators: statementOperators(body),
     qualifiedFunctionArguments: functionArguments(ctx),
   };
   return sealFacts(facts);

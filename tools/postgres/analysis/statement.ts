@@ -12,6 +12,7 @@ import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
 import { isBuiltInSetting } from './settings.js';
 import { storeOutput, storeValue } from './stored.js';
 import { analyzeConflict } from './upsert.js';
+import { qualifiedSetTargets, writtenColumns } from './written-columns.js';
 
 type Node = Record<string, unknown>;
 
@@ -135,6 +136,7 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     }
   }
   if (type === 'update') {
+    qualifiedSetTargets(node);
     for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
     for (const s of (node.set as Node[] | null) ?? []) {
       if (targets.length !== 1) throw parseError('UPDATE of more than one table is not supported');
@@ -156,23 +158,6 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     return selectList(cols, scope, ctx);
   }
   return [];
-}
-
-/**
- * The columns a DML statement writes (SqlFacts.writtenColumns): an UPDATE its SET columns, an
- * INSERT its column list; an INSERT without one, a DELETE, or a SET item not understood, the
- * whole row ('*'). ON CONFLICT ... DO UPDATE adds its SET columns (upsert.ts).
- */
-function writtenColumns(type: string, node: Node): string[] | '*' {
-  if (type === 'update') {
-    const names = ((node.set as Node[] | null) ?? []).map((s) => identText(s));
-    return names.length > 0 && names.every((n): n is string => !!n && n !== '*') ? names : '*';
-  }
-  if (type === 'insert' && Array.isArray(node.columns) && node.columns.length > 0) {
-    const names = (node.columns as unknown[]).map((c) => identText(c));
-    return names.every((n): n is string => !!n && n !== '*') ? names : '*';
-  }
-  return '*';
 }
 
 /**

@@ -169,6 +169,13 @@ export interface SqlFacts extends Facts {
    */
   unqualifiedFunctions: string[];
   /**
+   * Every operator name the statement writes or its syntax implies (`=` for IN, `~~` for LIKE:
+   * analysis/operators.ts), sorted. PostgreSQL picks among the operators of a name on the search
+   * path by argument types, so the executor refuses the statement when an operator of one of
+   * these names lies outside pg_catalog and no extension owns it (user-operators.ts).
+   */
+  operators: string[];
+  /**
    * Calls of functions outside pg_catalog (named with their schema: `public.explode(email)`, as
    * facts spell them), each with the base (or view) columns its arguments draw from, '*' for a
    * whole row; calls fed no column are not listed. Such a function may return a set, its rows
