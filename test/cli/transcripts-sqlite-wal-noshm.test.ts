@@ -66,6 +66,8 @@ function place(dir: string, name: string, files: { db: Buffer; wal: Buffer }, re
 const READS: string[][] = [
   ['transcripts', 'verify'], ['transcripts', 'list', '--json'], ['transcripts', 'show', 's2', '--json'], ['transcripts', 'export'], ['approvals', 'list', '--json'],
 ];
+/** For the damaged tails: the chain and every record (each command opens the store the same way, openReadonly). */
+const TAIL_READS: string[][] = [['transcripts', 'verify'], ['transcripts', 'export']];
 
 /** Root reads as uid 65534, for whom the folder is read-only. */
 function asNobody(t: { skip: (m: string) => void }): string[] | null {
@@ -98,9 +100,8 @@ test('a read-only folder with a dead writer\'s -wal and no -shm is read in place
     const slug = name.replace(/ /g, '-');
     const reference = place(dir, `${slug}-rw`, { db: files.db, wal }, false);
     const readOnly = place(dir, `${slug}-ro`, { db: files.db, wal }, true);
-    for (const args of READS) {
-      const want = await warden(reference, args);
-      const got = await warden(readOnly, args, nobody);
+    for (const args of name === 'intact' ? READS : TAIL_READS) {
+      const [want, got]: [Run, Run] = await Promise.all([warden(reference, args), warden(readOnly, args, nobody)]);
       assert.equal(got.code, 0, `${name}: ${args.join(' ')}\n${got.err}`);
       assert.equal(want.code, 0, `${name} (writable): ${args.join(' ')}\n${want.err}`);
       assert.equal(got.out, want.out, `${name}: ${args.join(' ')} shows what SQLite shows`);
@@ -125,7 +126,7 @@ test('a read-only folder with a -wal whose header cannot be read and no -shm is 
   const wal = Buffer.from(files.wal);
   wal[3]! ^= 0x55; // the magic number
   const config = place(dir, 'ro', { db: files.db, wal }, true);
-  for (const args of READS) {
+  for (const args of [READS[0]!, READS[4]!]) {
     const r = await warden(config, args, nobody);
     assert.equal(r.code, 1, `${args.join(' ')}: ${r.out}`);
     assert.match(r.err, /WARDEN_TRANSCRIPT_UNAVAILABLE/, args.join(' '));
