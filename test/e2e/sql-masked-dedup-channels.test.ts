@@ -17,11 +17,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ANALYSTS_READ_ALL, noLeakOf, ownTables, refusalOf, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { emailMaskTrio, noLeakOf, ownTables, refusalOf, structuredRows, type SqlWarden } from '../support/sql-warden.js';
 
 const SECRET = 'alice.secret@example.com';
-const MASKS = 'masking:\n  columns: [{ column: public.users.email, with: partial }]\n';
-const MASKS_ON_DERIVED = 'masking:\n  on_derived: mask\n  columns: [{ column: public.users.email, with: partial }]\n';
 /** least(first character's code, g) over g in 1..255 takes exactly `code` distinct values. */
 const CODES = 'SELECT least(ascii(email), g) AS n FROM public.users, generate_series(1, 255) g WHERE id = 1';
 const VIEWS = ['v_user_srf', 'v_user_srf_where', 'v_user_srf_nested', 'v_distinct', 'v_union', 'v_recursive', 'v_scalar'];
@@ -63,11 +61,7 @@ before(async () => {
     CREATE VIEW v_scalar AS SELECT id, public.width(email) AS w FROM users;
   `);
   await ownTables(db, ['users', ...VIEWS]);
-  [w.plain, w.masked, w.derived] = await Promise.all([
-    startSqlWarden(db, { 'p.yaml': ANALYSTS_READ_ALL }),
-    startSqlWarden(db, { 'p.yaml': MASKS + ANALYSTS_READ_ALL }),
-    startSqlWarden(db, { 'p.yaml': MASKS_ON_DERIVED + ANALYSTS_READ_ALL }),
-  ]);
+  Object.assign(w, await emailMaskTrio(db));
 });
 
 after(async () => {
@@ -75,7 +69,7 @@ after(async () => {
   await db?.drop();
 });
 
-const rows = (r: { structured?: unknown }): string[][] => (r.structured as { rows: unknown[][] }).rows.map((row) => row.map(String));
+const rows = structuredRows;
 
 test('without masks each statement returns a count computed from the email (the leak)', async () => {
   for (const [sql, n] of LEAKS) {

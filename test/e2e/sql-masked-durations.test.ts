@@ -13,11 +13,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ANALYSTS_READ_ALL, ownTables, refusalOf, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { emailMaskTrio, ownTables, refusalOf, structuredRows, type SqlWarden } from '../support/sql-warden.js';
 
 const SECRET = 'alice.secret@example.com';
-const MASKS = 'masking:\n  columns: [{ column: public.users.email, with: partial }]\n';
-const MASKS_ON_DERIVED = 'masking:\n  on_derived: mask\n  columns: [{ column: public.users.email, with: partial }]\n';
 const CODE = 'ascii(substr(email, 1, 1))';
 
 /** Work sized by the value in the outermost WHERE, each filter keeping the row; and the size it computes without masks. */
@@ -57,11 +55,7 @@ before(async () => {
     INSERT INTO users VALUES (1, '${SECRET}'), (2, 'bob@example.com');
   `);
   await ownTables(db, ['users']);
-  [plain, masked, maskedDerived] = await Promise.all([
-    startSqlWarden(db, { 'p.yaml': ANALYSTS_READ_ALL }),
-    startSqlWarden(db, { 'p.yaml': MASKS + ANALYSTS_READ_ALL }),
-    startSqlWarden(db, { 'p.yaml': MASKS_ON_DERIVED + ANALYSTS_READ_ALL }),
-  ]);
+  ({ plain, masked, derived: maskedDerived } = await emailMaskTrio(db));
 });
 
 after(async () => {
@@ -69,7 +63,7 @@ after(async () => {
   await db?.drop();
 });
 
-const rows = (r: { structured?: unknown }): string[][] => (r.structured as { rows: unknown[][] }).rows.map((row) => row.map(String));
+const rows = structuredRows;
 
 describe('without masks (the leak)', () => {
   test('each size is computed from the first character, and the filter keeps the row', async () => {

@@ -12,10 +12,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ANALYSTS_READ_ALL, noLeakOf, ownTables, refusalOf, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { ANALYSTS_READ_ALL, EMAIL_MASK, noLeakOf, ownTables, refusalOf, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
 
 const SECRET = 'alice.secret@example.com';
-const MASKS = 'masking:\n  columns: [{ column: public.users.email, with: partial }]\n';
+const MASKS = EMAIL_MASK;
 const LISTED = `
 rules:
   - id: agents

@@ -14,11 +14,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ANALYSTS_READ_ALL, noLeakOf, ownTables, refusalOf, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { emailMaskTrio, noLeakOf, ownTables, refusalOf, structuredRows, type SqlWarden } from '../support/sql-warden.js';
 
 const SECRET = 'alice.secret@example.com';
-const MASKS = 'masking:\n  columns: [{ column: public.users.email, with: partial }]\n';
-const MASKS_ON_DERIVED = 'masking:\n  on_derived: mask\n  columns: [{ column: public.users.email, with: partial }]\n';
 
 /** Statements whose row count (or one count cell) is computed from the email, and what that is without masks. */
 const ROW_COUNTS: readonly (readonly [string, string])[] = [
@@ -51,11 +49,7 @@ before(async () => {
     INSERT INTO users VALUES (1, 'Alice', '${SECRET}'), (2, 'Bob', 'bob@example.com');
   `);
   await ownTables(db, ['users']);
-  [plain, masked, maskedDerived] = await Promise.all([
-    startSqlWarden(db, { 'p.yaml': ANALYSTS_READ_ALL }),
-    startSqlWarden(db, { 'p.yaml': MASKS + ANALYSTS_READ_ALL }),
-    startSqlWarden(db, { 'p.yaml': MASKS_ON_DERIVED + ANALYSTS_READ_ALL }),
-  ]);
+  ({ plain, masked, derived: maskedDerived } = await emailMaskTrio(db));
 });
 
 after(async () => {
@@ -63,7 +57,7 @@ after(async () => {
   await db?.drop();
 });
 
-const rows = (r: { structured?: unknown }): string[][] => (r.structured as { rows: unknown[][] }).rows.map((row) => row.map(String));
+const rows = structuredRows;
 
 describe('without masks (the leak)', () => {
   test('each set-returning function returns as many rows as the email computes', async () => {

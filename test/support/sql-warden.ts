@@ -195,3 +195,20 @@ export function notesFixture(prefix: string, config: string, policy: string, see
   });
   return fx;
 }
+
+/** A partial mask on public.users.email; and the same with `on_derived: mask` (values computed from it run, masked). */
+export const EMAIL_MASK = 'masking:\n  columns: [{ column: public.users.email, with: partial }]\n';
+export const EMAIL_MASK_ON_DERIVED = 'masking:\n  on_derived: mask\n  columns: [{ column: public.users.email, with: partial }]\n';
+
+/** Three Wardens on `db` granting analysts every read: no masks (the leak), EMAIL_MASK, EMAIL_MASK_ON_DERIVED. */
+export async function emailMaskTrio(db: TestDatabase): Promise<{ plain: SqlWarden; masked: SqlWarden; derived: SqlWarden }> {
+  const [plain, masked, derived] = await Promise.all([
+    startSqlWarden(db, { 'p.yaml': ANALYSTS_READ_ALL }),
+    startSqlWarden(db, { 'p.yaml': EMAIL_MASK + ANALYSTS_READ_ALL }),
+    startSqlWarden(db, { 'p.yaml': EMAIL_MASK_ON_DERIVED + ANALYSTS_READ_ALL }),
+  ]);
+  return { plain, masked, derived };
+}
+
+/** The rows of a structured result, each cell as text. */
+export const structuredRows = (r: { structured?: unknown }): string[][] => (r.structured as { rows: unknown[][] }).rows.map((row) => row.map(String));
