@@ -4,9 +4,12 @@
  * environment, `/proc/PID/root` its files, Secret volumes and service-account token included);
  * a privileged container, or one given a capability that escapes the container (SYS_ADMIN,
  * SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH, BPF, ALL), can read the node's disks, memory or
- * files; and a hostPath at, above or inside a directory where the node keeps its pods' data
- * (the kubelet's pod volumes and credentials, the pods' logs, the container runtime's state and
- * socket, the host's /proc, the node's Kubernetes config and etcd) reads them. In a pod with
+ * files; so can a Windows hostProcess container (`securityContext.windowsOptions.hostProcess:
+ * true` on the pod or the container, with `hostNetwork: true`), a process on its node with the
+ * node's files, network and the user it is given (SYSTEM, often); and a hostPath at, above or
+ * inside a directory where the node keeps its pods' data (the kubelet's pod volumes and
+ * credentials, the pods' logs, the container runtime's state and socket, the host's /proc, the
+ * node's Kubernetes config and etcd) reads them. In a pod with
  * `hostNetwork: true` a container that keeps NET_RAW (runtimes grant it by default: reached
  * unless the container drops NET_RAW or ALL) or is given NET_ADMIN or NET_RAW captures the
  * node's traffic, other pods' plaintext included. A claim bound to a `hostPath` or `local`
@@ -62,10 +65,14 @@ export function nodeDir(path: string): boolean {
   return NODE_DIRS.some((d) => p === d || p === '/' || d.startsWith(`${p}/`) || p.startsWith(`${d}/`));
 }
 
+/** Does a (pod or container) securityContext make a Windows hostProcess container? */
+const hostProcess = (sc: unknown): boolean => isObj(sc) && isObj(sc.windowsOptions) && sc.windowsOptions.hostProcess === true;
+
 /** Why one container reaches its node, or null. */
-function containerReach(c: Obj, hostVolumes: Map<string, string>, hostNetwork: boolean): string | null {
+function containerReach(c: Obj, hostVolumes: Map<string, string>, hostNetwork: boolean, podHostProcess: boolean): string | null {
   const sc = isObj(c.securityContext) ? c.securityContext : {};
   if (sc.privileged === true) return 'is privileged';
+  if (podHostProcess || hostProcess(sc)) return 'is a Windows hostProcess container (securityContext.windowsOptions.hostProcess: true), a process of its node';
   for (const name of capNames(isObj(sc.capabilities) ? sc.capabilities.add : undefined)) {
     if (ESCAPING_CAPS.has(name)) return `is given capability ${name}`;
   }
@@ -84,6 +91,8 @@ export function nodeReachOf(raw: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   if (!isObj(raw) || !isObj(raw.spec)) return out;
   const spec = raw.spec;
+  // Kubernetes admits a hostProcess pod only if all its containers are: the pod's true counts for each.
+  const podHostProcess = hostProcess(spec.securityContext);
   const hostVolumes = new Map<string, string>();
   for (const v of Array.isArray(spec.volumes) ? spec.volumes : []) {
     if (!isObj(v) || typeof v.name !== 'string' || !isObj(v.hostPath)) continue;
@@ -93,7 +102,7 @@ export function nodeReachOf(raw: unknown): Record<string, string> {
   for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
     for (const c of Array.isArray(spec[k]) ? spec[k] : []) {
       if (!isObj(c) || typeof c.name !== 'string') continue;
-      const why = spec.hostPID === true ? 'runs in a pod with hostPID: true' : containerReach(c, hostVolumes, spec.hostNetwork === true);
+      const why = spec.hostPID === true ? 'runs in a pod with hostPID: true' : containerReach(c, hostVolumes, spec.hostNetwork === true, podHostProcess);
       if (why !== null) out[c.name] ??= why;
     }
   }

@@ -29,7 +29,9 @@ const scalar = (v: string) => v.replace(/[ \t]+#.*$/, '').trim().replace(/^(["']
  */
 export function maskNameValueItems(text: string, secretValue: (name: string, value: string) => boolean, count?: { n: number }): string {
   if (!text.includes('value:') || !text.includes('name:')) return text;
-  const lines = text.split('\n');
+  // A CRLF line is read without its `\r` (`.` and `$` stop at it) and gets it back.
+  const raw = text.split('\n');
+  const lines = raw.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   const indent = (l: string) => l.length - l.trimStart().length;
   const stack: Item[] = [];
   /** Masked value lines: line index -> [where the value starts, the line after its last]. */
@@ -81,11 +83,11 @@ export function maskNameValueItems(text: string, secretValue: (name: string, val
   for (let i = 0; i < lines.length; i++) {
     const hit = masked.get(i);
     if (!hit) {
-      out.push(lines[i]!);
+      out.push(raw[i]!);
       continue;
     }
     const line = lines[i]!;
-    out.push(`${line.slice(0, hit[0]).replace(/:$/, ': ')}${MASK}`);
+    out.push(`${line.slice(0, hit[0]).replace(/:$/, ': ')}${MASK}${raw[i]!.length > line.length ? '\r' : ''}`);
     i = hit[1] - 1;
   }
   return out.join('\n');

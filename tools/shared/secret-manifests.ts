@@ -210,7 +210,9 @@ function maskDataSpan(span: string): string {
 /** Mask the data and stringData values of Secret manifests kept as YAML or JSON text. */
 export function maskSecretManifests(text: string, count?: { n: number }): string {
   if (!text.includes('Secret')) return text;
-  const lines = text.split('\n');
+  // A CRLF line is read without its `\r` (`.` and `$` stop at it) and gets it back.
+  const raw = text.split('\n');
+  const lines = raw.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   const spans = flowSpans(lines);
   const masked = secretDataLines(lines, spans);
   const out: string[] = [];
@@ -221,11 +223,16 @@ export function maskSecretManifests(text: string, count?: { n: number }): string
     let next = line;
     if (masked.has(i)) next = multi ? maskDataSpan(line) : maskDataLine(line);
     else if (line.includes('Secret')) next = maskJsonLine(line, count, multi);
-    if (next !== line) {
-      if (masked.has(i) && count) count.n++;
-      changed = true;
+    if (next === line) {
+      out.push(multi ? raw.slice(i, spans[i]! + 1).join('\n') : raw[i]!);
+      continue;
     }
-    out.push(next);
+    if (masked.has(i) && count) count.n++;
+    changed = true;
+    // The span's own line ending on the lines left after masking (a folded span keeps fewer).
+    const cr = raw[i]!.length > lines[i]!.length ? '\r' : '';
+    const lastCr = raw[spans[i]!]!.length > lines[spans[i]!]!.length ? '\r' : '';
+    out.push(`${cr ? next.replace(/\n/g, '\r\n') : next}${lastCr}`);
   }
   return changed ? out.join('\n') : text;
 }

@@ -109,6 +109,35 @@ test('a privileged container, or one given a capability that escapes it; not its
   await ran(EVERY_POD, 'priv');
 });
 
+test('a Windows hostProcess container (pod or container securityContext.windowsOptions) runs as a process on its node', async () => {
+  addPod('hostproc-pod', (p) => {
+    p.spec.hostNetwork = true;
+    p.spec.securityContext = { windowsOptions: { hostProcess: true } };
+    p.spec.containers[0]!.securityContext = { capabilities: { drop: ['ALL'] } };
+  });
+  await refused(WEB, 'hostproc-pod', /hostProcess/);
+  addPod('hostproc-ctr', (p) => {
+    p.spec.hostNetwork = true;
+    p.spec.containers[0]!.securityContext = { windowsOptions: { hostProcess: true }, capabilities: { drop: ['ALL'] } };
+  });
+  await refused(WEB, 'hostproc-ctr', /hostProcess/);
+  // Kubernetes requires every container of a hostProcess pod to be one: the pod's true counts
+  // whatever a container says (fail closed on a pod the API server would not admit).
+  addPod('hostproc-mixed', (p) => {
+    p.spec.hostNetwork = true;
+    p.spec.securityContext = { windowsOptions: { hostProcess: true } };
+    p.spec.containers[0]!.securityContext = { windowsOptions: { hostProcess: false }, capabilities: { drop: ['ALL'] } };
+  });
+  await refused(WEB, 'hostproc-mixed', /hostProcess/);
+  // A Windows container that is no hostProcess one is not reached.
+  addPod('hostproc-off', (p) => {
+    p.spec.securityContext = { windowsOptions: { hostProcess: false, runAsUserName: 'ContainerUser' } };
+    p.spec.containers[0]!.securityContext = { windowsOptions: { hostProcess: false } };
+  });
+  await ran(WEB, 'hostproc-off');
+  await ran(EVERY_POD, 'hostproc-ctr');
+});
+
 test('a hostPath over the node\'s pod, log, runtime or process directories (or above them)', async () => {
   for (const [name, path] of [['kubelet', '/var/lib/kubelet/pods'], ['root', '/'], ['var', '/var//'], ['logs', '/var/log/pods'], ['sock', '/var/run/containerd/containerd.sock'], ['proc', '/proc']] as const) {
     addPod(`hp-${name}`, hostPath(path));
