@@ -10,7 +10,7 @@ import type { Principal } from '../tool-api.js';
 import type { ApprovalRow, ApprovalStore, VoidReason } from '../recorder/index.js';
 import { actingFor, actorChain, isDelegated } from './actors.js';
 import { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
-import { voidedRefusal, type VoidNotify } from './gate-results.js';
+import { tokenExpiredRefusal, voidedRefusal, type VoidNotify } from './gate-results.js';
 import type { GateInput, GateResult } from './service.js';
 
 /** The form shown to the user: one required yes/no. */
@@ -136,6 +136,13 @@ export async function confirmWithRequester(
   // again under the live policy before the yes is used; refused, the confirmation is voided with
   // that reason, as a reviewer approval is (gate-results.ts voidedRefusal).
   await tables.decide(row.id, { reviewer: me, decision: 'approve', comment: null, auth: 'elicitation', at: iso() }, () => undefined, true);
+  // The token expired while the user answered: nothing runs. A confirmation serves this call only
+  // (a new call asks anew), so it is voided rather than left approved. With reviewers to wait for
+  // too, the gate checks again when they have approved (gate.ts).
+  if (consume && tokenExpiredRefusal(input, row.id)) {
+    const message = 'the token expired while the call waited for approval (your confirmation); nothing ran. Call again with a fresh token; you are asked anew';
+    return voidedRefusal(tables, [row], { code: ErrorCode.UNAUTHENTICATED, message, ruleIds: row.approvalRule.split(', ') }, iso(), notifyVoided);
+  }
   const now = input.recheck?.();
   if (now) return voidedRefusal(tables, [row], { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(), notifyVoided);
   if (!consume) return { granted: true, approvalId: row.id };

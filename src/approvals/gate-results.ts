@@ -7,7 +7,7 @@
 import { ErrorCode } from '../errors.js';
 import { requirementLabel } from '../policy/approval-terms.js';
 import type { ApprovalRow, ApprovalStore, VoidReason } from '../recorder/index.js';
-import type { GateResult, ServiceContext } from './service.js';
+import type { GateInput, GateResult, ServiceContext } from './service.js';
 import { waitingLine } from './views.js';
 
 // One request reads as before; several are named by their place and rule.
@@ -56,6 +56,22 @@ export async function voidedRefusal(
     if (seq !== undefined) notify((await tables.get(r.id)) ?? r, reason, seq);
   }
   return { granted: false, code: reason.code, approvalId, message: reason.message };
+}
+
+/**
+ * The refusal of a call whose caller's token expired while it waited (GateInput.tokenExpiresAt),
+ * or undefined (no expiry, or not yet past it). Checked when the approvals are granted, before any
+ * is used: a call runs only on a token that still holds. Why not void them: the approval is for
+ * the call, not the token; the same call with a fresh token runs on it.
+ */
+export function tokenExpiredRefusal(input: Pick<GateInput, 'tokenExpiresAt'>, approvalId: string): GateResult | undefined {
+  if (input.tokenExpiresAt === undefined || Date.now() < input.tokenExpiresAt * 1000) return undefined;
+  return {
+    granted: false,
+    code: ErrorCode.UNAUTHENTICATED,
+    approvalId,
+    message: `the token expired while the call waited for approval; nothing ran. Approval ${approvalId} stays approved: call again with the same arguments and a fresh token to run it`,
+  };
 }
 
 /** The "pending" answer at time `t`: which requests still wait, and to call again once they are approved. */

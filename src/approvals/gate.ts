@@ -17,7 +17,7 @@ import { confirmWithRequester, delegatedConfirmRefusal, unaskableConfirmRefusal 
 import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
 import { combinationIdFor } from './combination.js';
-import { pendingResult, refusalOf, voidConfirmation, voidedRefusal, voidNotifier } from './gate-results.js';
+import { pendingResult, refusalOf, tokenExpiredRefusal, voidConfirmation, voidedRefusal, voidNotifier } from './gate-results.js';
 import { staleTerms } from './live-terms.js';
 import { cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 import type { GateInput, GateResult, ServiceContext } from './service.js';
@@ -172,6 +172,9 @@ async function wait(
     // A cancelled call consumes nothing: approvals given meanwhile stay for the next attempt.
     if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', clock(), usableUntil);
     if (cur.every((c) => c.state === 'approved')) {
+      // The caller's token expired while it waited: refused, nothing used (gate-results.ts).
+      const lapsed = tokenExpiredRefusal(input, rows[0]!.id);
+      if (lapsed) return lapsed;
       // A reload while the call waited changed a rule's terms: approvals under the old ones do not
       // run it. Refused either way below, the approvals are voided (gate-results.ts voidedRefusal).
       const live = opts.policy?.();

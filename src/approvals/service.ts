@@ -45,6 +45,11 @@ export interface GateInput {
   elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: string; content?: Record<string, unknown> }>;
   /** Why the client can never be asked to confirm (pipeline CallRequest.cannotElicit). */
   cannotElicit?: 'per-request';
+  /**
+   * When the caller's token expires (epoch seconds; pipeline CallRequest.tokenExpiresAt). Past it
+   * when the approvals are granted, the call is refused (WARDEN_UNAUTHENTICATED) and they are not used.
+   */
+  tokenExpiresAt?: number;
 }
 
 /**

@@ -151,6 +151,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         progress: s.req.progress,
         elicit: s.req.elicit,
         ...(s.req.cannotElicit ? { cannotElicit: s.req.cannotElicit } : {}),
+        ...(s.req.tokenExpiresAt !== undefined ? { tokenExpiresAt: s.req.tokenExpiresAt } : {}),
       });
       const now = relive as { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
       if (now) {

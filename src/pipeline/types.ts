@@ -27,6 +27,11 @@ export interface CallRequest {
    * server-to-client requests, so no elicitation).
    */
   cannotElicit?: 'per-request';
+  /**
+   * When the token this request was authenticated with expires (epoch seconds, its `exp`); absent
+   * for a principal without one (stdio). A call that waited for approval past it does not run.
+   */
+  tokenExpiresAt?: number;
 }
 
 /** The MCP tool result the transport sends back. */

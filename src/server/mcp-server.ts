@@ -100,6 +100,8 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
     open(req.params._meta as Record<string, unknown> | undefined).catch(() => undefined);
     const progressToken = req.params._meta?.progressToken;
     const ended = expired();
+    // This request's token (HTTP: each request carries its own; stdio: WARDEN_TOKEN's, if any).
+    const tokenExpiresAt = ctx.http?.authInfo?.expiresAt ?? opts.expiresAt;
     const res = await deps.pipeline.handle({
       sessionId,
       principal: ended ? null : principal,
@@ -116,6 +118,7 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
           }
         : {}),
       ...(opts.perRequest ? { cannotElicit: 'per-request' as const } : {}),
+      ...(tokenExpiresAt !== undefined ? { tokenExpiresAt } : {}),
       elicit: !opts.perRequest && server.getClientCapabilities()?.elicitation
         ? async (message, schema) => {
             const r = await ctx.mcpReq.elicitInput({ mode: 'form', message, requestedSchema: schema as never });
