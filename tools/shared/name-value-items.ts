@@ -10,6 +10,7 @@
  * its lines folded into `value: ***`. JSON and YAML flow pairs are secret-text.ts's forms.
  */
 import { KEY_LINE } from './secret-manifests.js';
+import { crlfLines } from './crlf-lines.js';
 
 const MASK = '***';
 
@@ -30,8 +31,7 @@ const scalar = (v: string) => v.replace(/[ \t]+#.*$/, '').trim().replace(/^(["']
 export function maskNameValueItems(text: string, secretValue: (name: string, value: string) => boolean, count?: { n: number }): string {
   if (!text.includes('value:') || !text.includes('name:')) return text;
   // A CRLF line is read without its `\r` (`.` and `$` stop at it) and gets it back.
-  const raw = text.split('\n');
-  const lines = raw.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const { raw, lines, cr: crOf } = crlfLines(text);
   const indent = (l: string) => l.length - l.trimStart().length;
   const stack: Item[] = [];
   /** Masked value lines: line index -> [where the value starts, the line after its last]. */
@@ -87,7 +87,7 @@ export function maskNameValueItems(text: string, secretValue: (name: string, val
       continue;
     }
     const line = lines[i]!;
-    out.push(`${line.slice(0, hit[0]).replace(/:$/, ': ')}${MASK}${raw[i]!.length > line.length ? '\r' : ''}`);
+    out.push(`${line.slice(0, hit[0]).replace(/:$/, ': ')}${MASK}${crOf(i)}`);
     i = hit[1] - 1;
   }
   return out.join('\n');

@@ -22,6 +22,7 @@
  */
 import { blockMemberShown, blockMembers } from './kube-fields.js';
 import { countValue, referenceName, secretName, secretValue } from './secret-names.js';
+import { crlfLines } from './crlf-lines.js';
 
 const MASK = '***';
 
@@ -81,15 +82,14 @@ function masks(mode: Mode | null, key: string, value: string): boolean {
 export function maskSecretBlocks(text: string, count?: { n: number }): string {
   if (!text.includes('\n')) return text;
   // A CRLF line is read without its `\r` (`.` stops at it) and gets it back.
-  const raw = text.split('\n');
-  const lines = raw.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const { raw, lines, cr: crOf } = crlfLines(text);
   const indentOf = (l: string) => l.length - l.trimStart().length;
   const stack: Block[] = [];
   /** Masked lines: index -> [the new line, the line after its last (a folded block scalar)]. */
   const masked = new Map<number, [string, number]>();
   const mask = (i: number, at: number, keepComma: boolean, end = i + 1) => {
     const line = lines[i]!;
-    const cr = raw[i]!.length > line.length ? '\r' : '';
+    const cr = crOf(i);
     masked.set(i, [`${line.slice(0, at)}${line.slice(0, at).endsWith(':') ? ' ' : ''}${MASK}${keepComma && line.trimEnd().endsWith(',') ? ',' : ''}${cr}`, end]);
     if (count) count.n++;
   };

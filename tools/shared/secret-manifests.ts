@@ -21,6 +21,7 @@
  *   must not swallow the lines after it, a block Secret among them. Pretty-printed JSON (`{` or
  *   `"data": {` ending its line) is read by indentation as before.
  */
+import { crlfLines } from './crlf-lines.js';
 
 /** The mask put in place of a secret value (secret-text.ts's SECRET_MASK; that module imports this one). */
 const MASK = '***';
@@ -211,8 +212,7 @@ function maskDataSpan(span: string): string {
 export function maskSecretManifests(text: string, count?: { n: number }): string {
   if (!text.includes('Secret')) return text;
   // A CRLF line is read without its `\r` (`.` and `$` stop at it) and gets it back.
-  const raw = text.split('\n');
-  const lines = raw.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const { raw, lines, cr: crOf } = crlfLines(text);
   const spans = flowSpans(lines);
   const masked = secretDataLines(lines, spans);
   const out: string[] = [];
@@ -230,8 +230,8 @@ export function maskSecretManifests(text: string, count?: { n: number }): string
     if (masked.has(i) && count) count.n++;
     changed = true;
     // The span's own line ending on the lines left after masking (a folded span keeps fewer).
-    const cr = raw[i]!.length > lines[i]!.length ? '\r' : '';
-    const lastCr = raw[spans[i]!]!.length > lines[spans[i]!]!.length ? '\r' : '';
+    const cr = crOf(i);
+    const lastCr = crOf(spans[i]!);
     out.push(`${cr ? next.replace(/\n/g, '\r\n') : next}${lastCr}`);
   }
   return changed ? out.join('\n') : text;
