@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { connectHttpAgent, mcpHeaders, rawRequest } from '../support/http-agent.js';
-import { startHttpWarden, type HttpWarden } from '../support/http-warden.js';
+import { startHttpWarden, type HttpWarden, queryCallBody } from '../support/http-warden.js';
 
 const POLICY = `
 rules:
@@ -34,7 +34,7 @@ before(async () => {
 after(() => w?.stop());
 
 const read = { connection: 'analytics', sql: 'SELECT name FROM users' };
-const callBody = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: read } });
+const callBody = (id: number) => queryCallBody(id, read);
 
 function sessionPrincipal(sessionId: unknown): Record<string, unknown> {
   const t = new Database(w.dir.dbPath, { readonly: true });

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { connectHttpAgent, mcpHeaders, rawRequest } from '../support/http-agent.js';
-import { startHttpWarden, type HttpWarden } from '../support/http-warden.js';
+import { startHttpWarden, type HttpWarden, queryCallBody } from '../support/http-warden.js';
 
 const POLICY = `
 rules:
@@ -31,7 +31,7 @@ before(async () => {
 });
 after(() => w?.stop());
 
-const callBody = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'analytics', sql: 'SELECT id, total FROM orders' } } });
+const callBody = (id: number) => queryCallBody(id);
 
 /** Every text column of the transcript's sessions and calls rows, longest first. */
 function longestStored(): { table: string; column: string; length: number }[] {

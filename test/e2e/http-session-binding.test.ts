@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectHttpAgent, initializeBody, mcpHeaders, rawRequest } from '../support/http-agent.js';
-import { startHttpWarden, type HttpWarden } from '../support/http-warden.js';
+import { startHttpWarden, type HttpWarden, queryCallBody } from '../support/http-warden.js';
 
 const POLICY = `
 rules:
@@ -27,7 +27,7 @@ before(async () => {
 });
 after(() => w?.stop());
 
-const callBody = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'analytics', sql: 'SELECT id, total FROM orders' } } });
+const callBody = (id: number) => queryCallBody(id);
 
 describe('HTTP session binding', () => {
   test('a token with the same subject and groups but other claims cannot use the session', async () => {

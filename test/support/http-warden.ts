@@ -197,3 +197,7 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, w
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** A raw JSON-RPC `tools/call` of query_database with `args` (for tests that post bodies themselves). */
+export const queryCallBody = (id: number, args: Record<string, unknown> = { connection: 'analytics', sql: 'SELECT id, total FROM orders' }): string =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: args } });
