@@ -5,11 +5,15 @@
  * the way DESIGN.md principle 7 asks and nothing else: no parsing, no policy, no masking, no hash
  * chain. Mode `two` writes the intent (without its own fsync) before the statement and the
  * outcome (fsynced) before answering, as Warden does for a read; mode `one` writes a single
- * fsynced record after the statement (what a server that records only the outcome pays).
+ * fsynced record after the statement (what a server that records only the outcome pays); mode
+ * `flush` writes no SQLite at all, only one 4 KB `pwrite` and `fdatasync` of a file of its own
+ * after the statement (the least any server that makes each answer durable pays); mode `none`
+ * records nothing (the same server without the recording rule).
  * Measured beside Warden and the reference in the same run, it says how much of Warden's time
  * is the recording rule itself, wake-ups included, and how much is governance.
  * Run by query.bench.ts as a child process: durable-floor-server.js DATABASE_URL SQLITE_FILE MODE
  */
+import { closeSync, fdatasyncSync, openSync, writeSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { Server } from '@modelcontextprotocol/server';
@@ -26,6 +30,8 @@ const setOutcome = db.prepare('UPDATE calls SET outcome = ? WHERE id = ?');
 const insertBoth = db.prepare('INSERT INTO calls (intent, outcome) VALUES (?, ?)');
 const relaxed = db.prepare('PRAGMA synchronous = NORMAL');
 const strict = db.prepare('PRAGMA synchronous = FULL');
+const flushFd = mode === 'flush' ? openSync(`${file!}.flush`, 'w+') : -1;
+const page = Buffer.alloc(4096, 0x2a);
 
 async function call(sql: string): Promise<string> {
   const intent = JSON.stringify({ tool: 'query', sql, at: new Date().toISOString() });
@@ -39,7 +45,11 @@ async function call(sql: string): Promise<string> {
   const text = [r.fields.map((f) => f.name).join('\t'), ...(r.rows as unknown[][]).map((row) => row.join('\t'))].join('\n');
   const outcome = JSON.stringify({ status: 'ok', rows: r.rows, at: new Date().toISOString() });
   if (mode === 'two') setOutcome.run(outcome, id);
-  else insertBoth.run(intent, outcome);
+  else if (mode === 'one') insertBoth.run(intent, outcome);
+  else if (mode === 'flush') {
+    writeSync(flushFd, page, 0, page.length, 0);
+    fdatasyncSync(flushFd);
+  }
   return text;
 }
 
@@ -52,5 +62,6 @@ const handle = serveStdio(() => {
 process.stdin.once('end', () => void handle.close().finally(async () => {
   await pool.end();
   db.close();
+  if (flushFd >= 0) closeSync(flushFd);
   process.exit(0);
 }));

@@ -164,7 +164,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   };
 
   let floorCount = 0;
-  const startFloor = async (url: string, dir: string, mode: 'one' | 'two') => {
+  const startFloor = async (url: string, dir: string, mode: 'one' | 'two' | 'flush' | 'none') => {
     const client = new Client({ name: 'bench', version: '1' });
     const file = join(dir, `floor-${mode}-${floorCount++}.db`);
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [join(REPO_ROOT, 'dist', 'test', 'bench', 'durable-floor-server.js'), url, file, mode], env, stderr: 'ignore' }));
@@ -191,6 +191,10 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     // governance at all; and with a single fsynced record after the statement.
     const floorTwo = await startFloor(db.url, wdir.dir, 'two');
     const floorOne = await startFloor(db.url, wdir.dir, 'one');
+    // And the same server recording nothing, or making each answer durable with one bare 4 KB
+    // write and fdatasync and no SQLite: what the flush alone costs end to end, wake-ups included.
+    const floorNone = await startFloor(db.url, wdir.dir, 'none');
+    const floorFlush = await startFloor(db.url, wdir.dir, 'flush');
     const paths = {
       warden: () => warden.call(sql),
       warden_structured: () => structured.call(sql),
@@ -201,6 +205,8 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
       sdk1_echo: () => echo1.callTool({ name: 'echo', arguments: {} }),
       floor_recorded: () => floorTwo.callTool({ name: 'query', arguments: { sql } }),
       floor_one_record: () => floorOne.callTool({ name: 'query', arguments: { sql } }),
+      floor_unrecorded: () => floorNone.callTool({ name: 'query', arguments: { sql } }),
+      floor_bare_flush: () => floorFlush.callTool({ name: 'query', arguments: { sql } }),
     };
     for (const f of Object.values(paths)) await timeCalls(50, f); // warm up
     const samples: Record<string, number[]> = Object.fromEntries(Object.keys(paths).map((k) => [k, []]));
@@ -219,6 +225,8 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
     await echo1.close();
     await floorTwo.close();
     await floorOne.close();
+    await floorNone.close();
+    await floorFlush.close();
     stageProfile[label] = await warden.stop();
     await structured.stop();
     await normal.stop();
@@ -232,7 +240,7 @@ export async function runQueryBench(opts: { calls?: number } = {}) {
   ndir.cleanup();
   await db.drop();
   const ratios = Object.fromEntries(
-    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_structured_vs_reference: round(r.warden_structured!.p50 / r.reference!.p50), warden_sync_normal_vs_reference: round(r.warden_sync_normal!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50), floor_recorded_vs_reference: round(r.floor_recorded!.p50 / r.reference!.p50), warden_vs_floor_recorded: round(r.warden!.p50 / r.floor_recorded!.p50) }]),
+    Object.entries(results).map(([label, r]) => [label, { warden_vs_reference: round(r.warden!.p50 / r.reference!.p50), warden_structured_vs_reference: round(r.warden_structured!.p50 / r.reference!.p50), warden_sync_normal_vs_reference: round(r.warden_sync_normal!.p50 / r.reference!.p50), warden_vs_pg: round(r.warden!.p50 / r.pg!.p50), floor_recorded_vs_reference: round(r.floor_recorded!.p50 / r.reference!.p50), warden_vs_floor_recorded: round(r.warden!.p50 / r.floor_recorded!.p50), floor_unrecorded_vs_reference: round(r.floor_unrecorded!.p50 / r.reference!.p50), floor_bare_flush_vs_reference: round(r.floor_bare_flush!.p50 / r.reference!.p50) }]),
   );
   return { calls, results, ratios, floor_p50_ms: floors, stage_p50_ms: stageProfile, governance_overhead_19_rows: overhead, parse_and_policy_200_chars: parse200 };
 }
@@ -252,6 +260,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
       console.log(`  floor: sdk echo ${fl.sdk_echo} + pg ${fl.pg} + one fsynced record ${fl.durable_commit} = ${fl.sum} ms, ${fl.sum_vs_reference} x the reference`);
       console.log(`  transport: the same echo on the reference's SDK 1.x takes ${fl.sdk1_echo} ms (SDK v2: ${fl.sdk_echo})`);
       console.log(`  recording floor end to end (no governance, intent before + fsynced outcome): ${q.floor_recorded_vs_reference} x the reference; Warden = ${q.warden_vs_floor_recorded} x that floor`);
+      console.log(`  the same server recording nothing: ${q.floor_unrecorded_vs_reference} x the reference; with one bare 4 KB write + fdatasync per answer and no SQLite: ${q.floor_bare_flush_vs_reference} x`);
     }
     console.log('\ngovernance overhead, 19-row query, in-process (p50 / p99 ms):');
     for (const [k, s] of Object.entries(r.governance_overhead_19_rows)) console.log(`  ${k.padEnd(8)} ${s.p50} / ${s.p99}`);
