@@ -15,6 +15,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prepareTestEnv } from './prepare-test-env.mjs';
+import { readTimes, saveTimes, slowestFirst } from './test-order.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message) => process.stderr.write(`[test] ${message}\n`);
@@ -86,7 +87,7 @@ async function main() {
     return finish(build.status || 1);
   }
 
-  const files = findTestFiles();
+  const files = slowestFirst(findTestFiles(), readTimes(root));
   if (files.length === 0) {
     log(filters.length ? `no test file matches ${filters.join(', ')}` : 'no test files under dist/test');
     return finish(1);
@@ -117,9 +118,11 @@ async function main() {
   // mode are not group-writable (a user's umask 002, Ubuntu's default, would make every config a
   // test writes one Warden refuses: shared-write.ts).
   process.umask(0o022);
-  child = spawn(process.execPath, ['--test', '--test-concurrency=2', ...runnerFlags, ...files], {
+  const timesPath = join(root, 'dist', `test-times-${process.pid}.jsonl`);
+  const timer = join(root, 'scripts', 'test-file-timer.mjs');
+  child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--import', pathToFileURL(timer).href, ...runnerFlags, ...files], {
     cwd: root,
-    env,
+    env: { ...env, WARDEN_TEST_TIMES: timesPath },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   child.on('error', (err) => {
@@ -127,6 +130,11 @@ async function main() {
     void finish(1);
   });
   child.on('exit', (code, signal) => {
+    try {
+      saveTimes(root, timesPath);
+    } catch (err) {
+      log(`could not save the test files' times: ${err?.message ?? err}`);
+    }
     // (e) whatever happened, the cluster goes
     void finish(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
   });

@@ -1,0 +1,52 @@
+// Order of the test files for `npm test`: slowest first. With two files at a time, a 60 s file
+// started last keeps the run going alone at its end; started first, it runs beside the short
+// ones. Times come from the previous run on this machine (node_modules/.cache), else from the
+// committed snapshot scripts/test-times.json; a file neither knows counts as the median.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, sep } from 'node:path';
+
+/** Where a run leaves its per-file times for the next one (outside the work tree's tracked files). */
+export const cachedTimesPath = (root) => join(root, 'node_modules', '.cache', 'warden-test-times.json');
+
+/** The committed snapshot, used on a machine that has not run the suite yet (CI's clean checkout). */
+export const snapshotTimesPath = (root) => join(root, 'scripts', 'test-times.json');
+
+/** Per-file milliseconds, keyed by the path relative to the repository with forward slashes. */
+export function readTimes(root) {
+  for (const path of [cachedTimesPath(root), snapshotTimesPath(root)]) {
+    try {
+      const times = JSON.parse(readFileSync(path, 'utf8'));
+      if (times && typeof times === 'object' && !Array.isArray(times)) return times;
+    } catch {
+      // absent or unreadable: try the next source
+    }
+  }
+  return {};
+}
+
+/** `files` (relative paths), slowest first by `times`; ties and unknown files keep name order. */
+export function slowestFirst(files, times) {
+  const key = (f) => f.split(sep).join('/');
+  const known = files.map((f) => times[key(f)]).filter((ms) => typeof ms === 'number').sort((a, b) => a - b);
+  const median = known.length ? known[Math.floor(known.length / 2)] : 0;
+  const ms = (f) => (typeof times[key(f)] === 'number' ? times[key(f)] : median);
+  return [...files].sort((a, b) => ms(b) - ms(a) || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Fold the lines scripts/test-file-timer.mjs appended into the cache, then remove them. */
+export function saveTimes(root, linesPath) {
+  if (!existsSync(linesPath)) return;
+  const times = readTimes(root);
+  for (const line of readFileSync(linesPath, 'utf8').split('\n')) {
+    if (!line) continue;
+    try {
+      const { file, ms } = JSON.parse(line);
+      if (typeof file === 'string' && typeof ms === 'number') times[relative(root, file).split(sep).join('/')] = ms;
+    } catch {
+      // a line cut by a killed process: skip it
+    }
+  }
+  mkdirSync(dirname(cachedTimesPath(root)), { recursive: true });
+  writeFileSync(cachedTimesPath(root), `${JSON.stringify(times, Object.keys(times).sort(), 2)}\n`);
+  rmSync(linesPath, { force: true });
+}
