@@ -9,21 +9,24 @@
  * node's files, network and the user it is given (SYSTEM, often); and a hostPath at, above or
  * inside a directory where the node keeps its pods' data (the kubelet's pod volumes and
  * credentials, the pods' logs, the container runtime's state and socket, the host's /proc, the
- * node's Kubernetes config and etcd) reads them. In a pod with
- * `hostNetwork: true` a container that keeps NET_RAW (runtimes grant it by default: reached
- * unless the container drops NET_RAW or ALL) or is given NET_ADMIN or NET_RAW captures the
- * node's traffic, other pods' plaintext included. A claim bound to a `hostPath` or `local`
- * PersistentVolume over such a directory reads them too (assertClaimNodeReachWithinGrant,
- * judged where the PersistentVolumes are read for shared storage: shared-volumes.ts).
+ * node's Kubernetes config and etcd) reads them. Every container of a pod with
+ * `hostNetwork: true` is on the node's network, its loopback and node-local ports included:
+ * the kubelet's read-only port 10255 (`/pods` returns every pod spec on the node, literal env
+ * values included), the kubelet API on 10250 where anonymous auth is on, and daemons bound to
+ * 127.0.0.1 (etcd on a control-plane node, node-exporter, the container runtime's metrics).
+ * Whether those listen is not known from the pod, so any such container reaches its node (fail
+ * closed); one that keeps NET_RAW (runtimes grant it by default) or is given NET_ADMIN or
+ * NET_RAW also captures the node's traffic, other pods' plaintext included. A claim bound to a
+ * `hostPath` or `local` PersistentVolume over one of the node directories above reads them too
+ * (assertClaimNodeReachWithinGrant, judged where the PersistentVolumes are read for shared
+ * storage: shared-volumes.ts).
  * kubectl_exec into such a container is judged, through ExecContext.judge, as this same exec
  * into pods of every namespace and of unknown labels (no container named): a grant narrowed by
  * namespaces, pod_labels or containers refuses it, so does a deny naming any of them, and a
  * grant of every pod allows it. Pod-level only: what another container of the pod can do is
  * judged by container reach (container-reach.ts), and logs are the container's own output.
  * Not modelled: host directories configured elsewhere (a kubelet `--root-dir`, k3s's
- * /var/lib/rancher are listed; others are not), host symlinks, and what a hostNetwork
- * container without NET_RAW reaches on the node's loopback (a kubelet read-only port, if
- * enabled, lists the node's pods).
+ * /var/lib/rancher are listed; others are not) and host symlinks.
  */
 import { ErrorCode, WardenError, type ExecContext } from '../../src/tool-api.js';
 import type { KubeExecFacts } from './facts.js';
@@ -48,15 +51,18 @@ function capNames(list: unknown): Set<string> {
   return new Set((Array.isArray(list) ? list : []).map((c) => (typeof c === 'string' ? c.toUpperCase().replace(/^CAP_/, '') : 'ALL')));
 }
 
-/** Why a container of a hostNetwork pod captures its node's traffic, or null (NET_RAW dropped, none added back). */
-function hostNetworkReach(sc: Obj): string | null {
+/** Where a hostNetwork container is, whatever its capabilities: on the node's loopback and ports. */
+const HOST_NETWORK = "runs in a pod with hostNetwork: true, on its node's loopback and node-local ports (the kubelet's, whose read-only port lists every pod on the node with its env values; etcd's; node daemons' on 127.0.0.1)";
+
+/** Why a container of a hostNetwork pod reaches its node: always; with NET_RAW or NET_ADMIN it also captures the node's traffic. */
+function hostNetworkReach(sc: Obj): string {
   const caps = isObj(sc.capabilities) ? sc.capabilities : {};
   const add = capNames(caps.add);
-  for (const name of ['NET_ADMIN', 'NET_RAW']) if (add.has(name)) return `runs in a pod with hostNetwork: true and is given capability ${name}`;
+  for (const name of ['NET_ADMIN', 'NET_RAW']) if (add.has(name)) return `${HOST_NETWORK}, and is given capability ${name}: it captures the node's traffic`;
   // A drop that is not a list of strings drops nothing Warden can be sure of (fail closed).
   const drop = Array.isArray(caps.drop) && caps.drop.every((c) => typeof c === 'string') ? capNames(caps.drop) : new Set<string>();
-  if (drop.has('NET_RAW') || drop.has('ALL')) return null;
-  return 'runs in a pod with hostNetwork: true and keeps capability NET_RAW (runtimes grant it unless dropped)';
+  if (drop.has('NET_RAW') || drop.has('ALL')) return HOST_NETWORK;
+  return `${HOST_NETWORK}, and keeps capability NET_RAW (runtimes grant it unless dropped): it captures the node's traffic`;
 }
 
 /** Is a host path at, above or inside a node directory holding pods' data? */

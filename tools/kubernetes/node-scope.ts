@@ -4,10 +4,12 @@
  * them. Nothing in a Node says which pod each belongs to, so they cannot be judged one by one:
  * under a grant limited by `pod_labels`, kubectl_get drops these fields from every node it
  * shows, and shows the rest (capacity, conditions, addresses, nodeInfo, taints: the node's own).
- * A condition of a type the kubelet does not set (KUBELET_CONDITIONS) is shown without its
- * message: node-problem-detector's KernelDeadlock carries the kernel's line naming the hung task
- * (`task postgres:4242 blocked`, the text of the TaskHung event withheld below), and a plugin's
- * condition may say anything, pods by name included. The kubelet's messages name none.
+ * A condition of a type the kubelet does not set (KUBELET_CONDITIONS) is shown with its type,
+ * status and times only, without its message and its reason: node-problem-detector's
+ * KernelDeadlock carries the kernel's line naming the hung task (`task postgres:4242 blocked`,
+ * the text of the TaskHung event withheld below), and a plugin's condition may say anything,
+ * pods by name included; a reason is free text as well (any writer of node status sets it, a
+ * CamelCase word by convention only). The kubelet's messages and reasons name none.
  *
  * "Limited by pod_labels" is asked of the policy as every scope asks it (item-scope.ts): the
  * same call, for pods of unknown labels, through ExecContext.judge. When that is allowed (no
@@ -22,32 +24,34 @@ import { isObj, type Obj } from './objects.js';
 /** The Node status fields that describe its pods. */
 export const NODE_POD_FIELDS = ['images', 'volumesInUse', 'volumesAttached'] as const;
 
-/** The condition types the kubelet sets (NetworkUnavailable: the network plugin), whose messages say how the node is. */
+/** The condition types the kubelet sets (NetworkUnavailable: the network plugin), whose reasons and messages say how the node is (shown whole). */
 export const KUBELET_CONDITIONS: ReadonlySet<string> = new Set(['Ready', 'MemoryPressure', 'DiskPressure', 'PIDPressure', 'NetworkUnavailable']);
+
+/** The fields of a condition the kubelet does not set that a pod_labels grant sees (not reason, message, nor anything else). */
+const BARE_CONDITION_FIELDS = ['type', 'status', 'lastHeartbeatTime', 'lastTransitionTime'] as const;
 
 /** What strip withheld. */
 interface Dropped {
   fields: boolean;
-  messages: boolean;
+  texts: boolean;
 }
 
-/** Conditions with the message of each the kubelet does not set withheld; conditions that are not a list of objects are dropped (fail closed). */
+/** Conditions with only the type, status and times of each the kubelet does not set; conditions that are not a list of objects are dropped (fail closed). */
 function stripConditions(conditions: unknown, dropped: Dropped): unknown[] | undefined {
   if (!Array.isArray(conditions)) {
-    dropped.messages = true;
+    dropped.texts = true;
     return undefined;
   }
   return conditions.flatMap((c) => {
     if (!isObj(c)) {
-      dropped.messages = true;
+      dropped.texts = true;
       return [];
     }
     if (typeof c.type === 'string' && KUBELET_CONDITIONS.has(c.type)) return [c];
-    if (c.message === undefined) return [c];
-    dropped.messages = true;
-    const rest: Obj = { ...c };
-    delete rest.message;
-    return [rest];
+    const bare: Obj = {};
+    for (const k of BARE_CONDITION_FIELDS) if (Object.hasOwn(c, k)) bare[k] = c[k];
+    if (Object.keys(bare).length < Object.keys(c).length) dropped.texts = true;
+    return [bare];
   });
 }
 
@@ -75,11 +79,11 @@ function strip(node: unknown, dropped: Dropped): unknown {
 /** The nodes of an answer (a list, or one named node), without the fields of their pods unless this call may read pods of any labels. */
 export function scopeNodes(answer: unknown, call: KubeFacts, ctx: ExecContext): { answer: unknown; notes: string[] } {
   if (allowedForAnyLabels(call, judgeOf(ctx, 'the pods of nodes'))) return { answer, notes: [] };
-  const dropped: Dropped = { fields: false, messages: false };
+  const dropped: Dropped = { fields: false, texts: false };
   const out = isObj(answer) && Array.isArray(answer.items) ? { ...answer, items: answer.items.map((n) => strip(n, dropped)) } : strip(answer, dropped);
   const fields = NODE_POD_FIELDS.map((f) => `status.${f}`).join(', ');
   const notes = dropped.fields ? [`${fields} of nodes are withheld: they show pods of every label, and this grant is limited by pod labels`] : [];
-  if (dropped.messages) notes.push(`the messages of node conditions the kubelet does not set (${[...KUBELET_CONDITIONS].join(', ')} are shown) are withheld: they may name what pods of any label run, and this grant is limited by pod labels`);
+  if (dropped.texts) notes.push(`the reasons and messages of node conditions the kubelet does not set (${[...KUBELET_CONDITIONS].join(', ')} are shown whole) are withheld: free text any writer of node status sets, they may name what pods of any label run, and this grant is limited by pod labels`);
   return { answer: out, notes };
 }
 

@@ -5,7 +5,9 @@
  * that escapes the container) can read the node's disks and memory, and a hostPath over the
  * directories where the node keeps its pods (/var/lib/kubelet: their Secret volumes and
  * service-account tokens; /var/log/pods: their logs; the container runtime's socket and state;
- * the host's /proc) reads them. Such an exec is judged as reaching pods of every namespace and
+ * the host's /proc) reads them; so does any container of a `hostNetwork: true` pod (the node's
+ * loopback and node-local ports: the kubelet's, etcd's, node daemons'; with NET_RAW or NET_ADMIN
+ * its traffic too). Such an exec is judged as reaching pods of every namespace and
  * of unknown labels: a grant narrowed by namespaces, pod_labels or containers refuses it (and a
  * deny on any of them refuses it), a grant of every pod allows it.
  */
@@ -149,14 +151,14 @@ test('a hostPath over the node\'s pod, log, runtime or process directories (or a
   await ran(EVERY_POD, 'hp-kubelet');
 });
 
-test('hostNetwork: a container that may open raw sockets (NET_RAW, granted by default) or has NET_ADMIN captures the node\'s traffic', async () => {
+test('hostNetwork: every container shares the node\'s network; one that may open raw sockets (NET_RAW, granted by default) or has NET_ADMIN also captures its traffic', async () => {
   const hostNet = (sc?: Obj) => (p: PodSpec) => {
     p.spec.hostNetwork = true;
     if (sc) p.spec.containers[0]!.securityContext = sc;
   };
   // The runtime's default capabilities include NET_RAW: nothing said is NET_RAW kept.
   addPod('hn-default', hostNet());
-  await refused(WEB, 'hn-default', /hostNetwork: true.*NET_RAW/);
+  await refused(WEB, 'hn-default', /hostNetwork: true.*NET_RAW.*captures the node's traffic/);
   addPod('hn-admin', hostNet({ capabilities: { drop: ['ALL'], add: ['NET_ADMIN'] } }));
   await refused(WEB, 'hn-admin', /hostNetwork: true.*capability NET_ADMIN/);
   addPod('hn-raw', hostNet({ capabilities: { drop: ['all'], add: ['cap_net_raw'] } }));
@@ -164,13 +166,19 @@ test('hostNetwork: a container that may open raw sockets (NET_RAW, granted by de
   addPod('hn-drop-other', hostNet({ capabilities: { drop: ['NET_BIND_SERVICE'] } }));
   await refused(WEB, 'hn-drop-other', /hostNetwork: true/);
   await ran(EVERY_POD, 'hn-default');
-  // NET_RAW dropped (by name or with ALL), none added back: it sees no other pod's traffic.
+  // NET_RAW dropped (by name or with ALL), none added back: it captures no traffic, but it is
+  // still on the node's loopback and node-local ports (the kubelet's read-only port 10255 lists
+  // every pod on the node with its env values; the kubelet API, etcd, node daemons on 127.0.0.1).
+  const loopback = /hostNetwork: true.*loopback.*kubelet/;
   addPod('hn-no-raw', hostNet({ capabilities: { drop: ['CAP_NET_RAW'] } }));
-  await ran(WEB, 'hn-no-raw');
+  await refused(WEB, 'hn-no-raw', loopback);
   addPod('hn-no-caps', hostNet({ capabilities: { drop: ['ALL'], add: ['NET_BIND_SERVICE'] } }));
-  await ran(WEB, 'hn-no-caps');
+  await refused(WEB, 'hn-no-caps', loopback);
+  await refused(EVERY_POD_BUT_SYSTEM, 'hn-no-caps', loopback, ['no-system']);
+  await ran(EVERY_POD, 'hn-no-raw');
+  await ran(EVERY_POD, 'hn-no-caps');
   // The sidecar of a hostNetwork pod keeps the default NET_RAW.
-  await assert.rejects(run(WEB, 'hn-no-caps', 'sidecar'), /hostNetwork/);
+  await assert.rejects(run(WEB, 'hn-no-caps', 'sidecar'), /hostNetwork: true.*NET_RAW/);
   // Without hostNetwork, NET_ADMIN and NET_RAW act on the pod's own network namespace only.
   addPod('podnet-admin', (p) => void (p.spec.containers[0]!.securityContext = { capabilities: { add: ['NET_ADMIN', 'NET_RAW'] } }));
   await ran(WEB, 'podnet-admin');
