@@ -10,6 +10,7 @@ import type { ApprovalView } from './review-api.js';
 import { reviewerRefusal, rowRefusal } from './decision-refusal.js';
 import type { ServiceContext } from './service.js';
 import { withdrawIneligible, withdrawnNote } from './withdraw.js';
+import { expireDue } from './expiry.js';
 
 const MAX_COMMENT = 2000;
 const refused = (m: string) => new WardenError(ErrorCode.DENIED, m);
@@ -26,7 +27,7 @@ export async function decide(ctx: ServiceContext, id: string, reviewer: Principa
   // (withdraw.ts), before this decision is judged on the same token.
   const withdrawn = await withdrawIneligible(ctx, reviewer);
   const at = iso();
-  await tables.expireDue(at);
+  await expireDue(ctx, at);
   const before = await tables.get(id);
   const row = await tables.decide(
     id,

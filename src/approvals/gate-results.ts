@@ -74,6 +74,25 @@ export function tokenExpiredRefusal(input: Pick<GateInput, 'tokenExpiresAt'>, ap
   };
 }
 
+/**
+ * When the caller's token ends the wait (epoch ms), or Infinity. The same rule as the session's
+ * own expiry check (server/mcp-server.ts `expired`, http-expiry.ts): at `exp`, no leeway; the
+ * verifier's clock tolerance admits a token, it does not lengthen a wait on it.
+ */
+export function tokenEndMs(input: Pick<GateInput, 'tokenExpiresAt'>): number {
+  return input.tokenExpiresAt === undefined ? Infinity : input.tokenExpiresAt * 1000;
+}
+
+/**
+ * The answer of a call whose token expired while it still waited for reviewers: refused
+ * (WARDEN_UNAUTHENTICATED), nothing ran, nothing used or voided. The requests stay open: approved
+ * meanwhile, the same call with a fresh token runs on them.
+ */
+export function tokenLapsedWaiting(rows: readonly ApprovalRow[], t: number, usableUntil: (r: ApprovalRow) => number): GateResult {
+  const pending = pendingResult(rows, 'the token expired while the call waited for approval; nothing ran', t, usableUntil) as Extract<GateResult, { granted: false }>;
+  return { ...pending, code: ErrorCode.UNAUTHENTICATED, message: pending.message.replace(/ again with the same arguments/, ' again with the same arguments and a fresh token') };
+}
+
 /** The "pending" answer at time `t`: which requests still wait, and to call again once they are approved. */
 export function pendingResult(rows: readonly ApprovalRow[], why: string, t: number, usableUntil: (r: ApprovalRow) => number): GateResult {
   const first = rows.find((r) => r.state === 'pending') ?? rows[0]!;

@@ -17,8 +17,9 @@ import { confirmWithRequester, delegatedConfirmRefusal, unaskableConfirmRefusal 
 import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
 import { combinationIdFor } from './combination.js';
-import { pendingResult, refusalOf, tokenExpiredRefusal, voidConfirmation, voidedRefusal, voidNotifier } from './gate-results.js';
+import { pendingResult, refusalOf, tokenEndMs, tokenExpiredRefusal, tokenLapsedWaiting, voidConfirmation, voidedRefusal, voidNotifier } from './gate-results.js';
 import { staleTerms } from './live-terms.js';
+import { expireDue, notifyExpired } from './expiry.js';
 import { cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 import type { GateInput, GateResult, ServiceContext } from './service.js';
 
@@ -80,7 +81,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   if (!reviewed.length) return confirmed!;
   const at = iso(clock());
   const atMs = Date.parse(at);
-  await tables.expireDue(at);
+  await expireDue(ctx, at);
   // A combination with the confirmation is usable no longer than the confirmation is.
   const confirmedUntil = confirmation ? Date.parse(confirmation.expiresAt) : Infinity;
   const usableUntil = (r: ApprovalRow) => Math.min(Date.parse(r.expiresAt), Date.parse(r.createdAt) + timing.expires, confirmedUntil);
@@ -149,6 +150,8 @@ async function wait(
   const { tables, opts, iso, pollMs, progressEveryMs } = ctx;
   const notifyVoided = voidNotifier(ctx);
   const deadline = clock() + waitMs;
+  // The caller's token ends the wait too (local time, as every token check reads it).
+  const tokenEnd = tokenEndMs(input);
   const n = rows.length;
   const line = (r: ApprovalRow, i: number, t: number) =>
     n > 1 ? `${requirementLabel(r.approvalRule, i, n)}: ${r.state === 'approved' ? `approved (approval id ${r.id})` : waitingLine(r, t, usableUntil(r))}` : waitingLine(r, t, usableUntil(r));
@@ -165,7 +168,7 @@ async function wait(
   let tick = 0;
   for (;;) {
     const t = clock();
-    await tables.expireDue(iso(t));
+    await expireDue(ctx, iso(t));
     const cur = await reread();
     const refused = refusalOf(cur, t, usableUntil);
     if (refused) return refused;
@@ -190,6 +193,7 @@ async function wait(
       const at = iso(clock());
       const binding = { callId: input.callId, callHash, requester: input.principal.subject, ...(confirmation ? { confirmation: confirmation.id } : {}) };
       const r = await tables.consumeAll(all.map((c) => c.id), binding, at);
+      if (!r.used && r.expired) await notifyExpired(ctx, r.expired);
       if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };
       // None was used: say which request refused the call, as the store found it.
       const after = await reread();
@@ -200,12 +204,13 @@ async function wait(
         refusalOf(after, Date.parse(at), usableUntil) ?? { granted: false, code: ErrorCode.APPROVAL_DENIED, approvalId: r.id || rows[0]!.id, message: `the approvals could not be used for this call (${r.reason}); calling again asks anew` }
       );
     }
+    if (Date.now() >= tokenEnd) return tokenLapsedWaiting(cur, clock(), usableUntil);
     if (t >= deadline) return pendingResult(cur, 'not decided in time', clock(), usableUntil);
     if (input.progress && t - lastProgress >= progressEveryMs) {
       lastProgress = t;
       input.progress(cur.map((c, i) => line(c, i, t)).join('; '), ++tick);
     }
-    const ms = Math.max(1, Math.min(pollMs, deadline - t));
+    const ms = Math.max(1, Math.min(pollMs, deadline - t, tokenEnd - Date.now()));
     // Another replica's decision wakes the wait at once (LISTEN/NOTIFY); polling is the fallback.
     await (tables.changed ? tables.changed(ms, input.signal) : sleep(ms, input.signal));
   }

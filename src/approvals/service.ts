@@ -18,6 +18,7 @@ import { asSettledAt, canonicalJson } from '../recorder/index.js';
 import { decide } from './decide.js';
 import { decisionRefusal } from './decision-refusal.js';
 import { withdrawIneligible } from './withdraw.js';
+import { expireDue } from './expiry.js';
 
 /** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
 export interface GateInput {
@@ -136,11 +137,11 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         const at = await readerNow();
         return combinedViews(tables, (await tables.list({ ...filter, asOf: at })).map((r) => asSettledAt(r, at)), at);
       }
-      await tables.expireDue(iso());
+      await expireDue(ctx, iso());
       return combinedViews(tables, await tables.list(filter), iso());
     },
     async queueFor(reviewer, limit = 200) {
-      await tables.expireDue(iso());
+      await expireDue(ctx, iso());
       const rows = await tables.list({ state: 'pending', limit });
       const views = await combinedViews(tables, rows, iso());
       const policy = opts.policy?.();
@@ -155,7 +156,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         const r = await tables.get(id);
         return r ? combinedView(tables, asSettledAt(r, at), at) : null;
       }
-      await tables.expireDue(iso());
+      await expireDue(ctx, iso());
       const r = await tables.get(id);
       return r ? viewOf(r) : null;
     },
@@ -168,12 +169,12 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     // herself are three). Exact, not folded (subjects.ts): folding only ever refuses a decision,
     // and here it would show `Sam`'s requests to `sam`.
     async statusFor(principal, id) {
-      await tables.expireDue(iso());
+      await expireDue(ctx, iso());
       const r = await tables.get(id);
       return r && ownRequest(r, principal) ? viewOf(r) : null;
     },
     async listFor(principal, limit = 20) {
-      await tables.expireDue(iso());
+      await expireDue(ctx, iso());
       // Narrowed in the store, before the limit: an agent's requests are not crowded out by the human's.
       const filter = { requester: principal.subject, requesterAuth: principal.authMethod, requesterActors: actorChain(principal.claims), limit };
       const mine = (await tables.list(filter)).filter((r) => ownRequest(r, principal));

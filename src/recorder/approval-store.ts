@@ -117,7 +117,10 @@ export interface Recorded {
 export type Decided = ApprovalRow & Recorded & { settledSeq: number | null };
 
 /** The result of using up a combination: all of its requests, or none (with why not). */
-export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal);
+export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal & { expired?: Expired[] });
+
+/** A request this write moved to `expired`, with its `expired` record's seq (for the notice: approvals/expiry.ts). */
+export type Expired = { id: string } & Recorded;
 
 
 /** An approvals table row (SQLite or PostgreSQL: the same columns) as an ApprovalRow. */
@@ -216,9 +219,11 @@ export interface ApprovalStore {
   /**
    * Mark every open request past its expiry expired. Clocks: SQLite (one file on one host) judges
    * expiry here, in decide and in consume/consumeAll by the caller's time; PostgreSQL, shared by
-   * replicas and CLIs whose clocks differ, by the database's (pg-clock.ts).
+   * replicas and CLIs whose clocks differ, by the database's (pg-clock.ts). Returns the requests
+   * THIS call moved (each under its row lock, so one writer of many replicas does each), with their
+   * `expired` record's seq: the caller that moved one sends its notice, exactly once.
    */
-  expireDue(now: string): Promise<number>;
+  expireDue(now: string): Promise<Expired[]>;
   /** Resolves when an approval may have changed (another replica wrote), or after ms; optional fast path. */
   changed?(ms: number, signal: AbortSignal): Promise<void>;
 }

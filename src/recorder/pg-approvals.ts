@@ -19,7 +19,7 @@ import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
-import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, Decided, NewApproval, Recorded, VoidReason } from './approval-store.js';
+import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
 import { rowOf } from './approval-store.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
@@ -186,8 +186,9 @@ export class PgApprovalTables implements ApprovalStore {
       const now = await dbNow(tx.q);
       const refusal = consumeRefusal(ids, rows, call, now);
       if (refusal) {
-        for (const row of locked.values()) if (row && consumeAction(row, now) === 'expire') await settle(tx, row, 'expired', now);
-        return { used: false, ...refusal };
+        const expired: Expired[] = [];
+        for (const row of locked.values()) if (row && consumeAction(row, now) === 'expire') expired.push({ id: row.id, seq: await settle(tx, row, 'expired', now) });
+        return { used: false, ...refusal, ...(expired.length ? { expired } : {}) };
       }
       for (const row of rows) await settle(tx, row!, 'used', at, call.callId);
       return { used: true };
@@ -223,20 +224,20 @@ export class PgApprovalTables implements ApprovalStore {
   }
 
   /** Expire what is due by the database's clock; `_callerNow` (the caller's clock) decides nothing here. */
-  async expireDue(_callerNow: string): Promise<number> {
+  async expireDue(_callerNow: string): Promise<Expired[]> {
     const due = await this.read(async () => (await this.q(`SELECT id FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ${DB_NOW_ISO} ORDER BY seq LIMIT 1000`)).rows as { id: string }[]);
-    if (!due.length) return 0;
+    if (!due.length) return [];
+    // Each under its row lock: of replicas sweeping at once, one moves a request and reports it.
     const done = await Promise.all(
       due.map(({ id }) =>
-        this.writer.write(async (tx) => {
+        this.writer.write(async (tx): Promise<Expired | null> => {
           const row = await load(tx.q, id, true);
           const now = await dbNow(tx.q);
-          if (!stillDue(row, now)) return 0;
-          await settle(tx, row, 'expired', now);
-          return 1;
+          if (!stillDue(row, now)) return null;
+          return { id, seq: await settle(tx, row, 'expired', now) };
         }),
       ),
     );
-    return done.reduce<number>((n, x) => n + x, 0);
+    return done.filter((x): x is Expired => x !== null);
   }
 }

@@ -11,7 +11,7 @@ import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
   voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
-import { rowOf, type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type NewApproval, type VoidReason } from './approval-store.js';
+import { rowOf, type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type Expired, type NewApproval, type VoidReason } from './approval-store.js';
 
 /** Appends one approval_event record inside the current transaction and returns its seq. */
 export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
@@ -160,8 +160,9 @@ export class ApprovalTables implements ApprovalStore {
       const refusal = consumeRefusal(ids, rows, call, at);
       if (refusal) {
         const seen = new Set<string>();
-        for (const row of rows) if (row && !seen.has(row.id) && seen.add(row.id) && consumeAction(row, at) === 'expire') this.settle(event, row, 'expired', at);
-        return { used: false, ...refusal };
+        const expired: Expired[] = [];
+        for (const row of rows) if (row && !seen.has(row.id) && seen.add(row.id) && consumeAction(row, at) === 'expire') expired.push({ id: row.id, seq: this.settle(event, row, 'expired', at) });
+        return { used: false, ...refusal, ...(expired.length ? { expired } : {}) };
       }
       for (const row of rows) this.settle(event, row!, 'used', at, call.callId);
       return { used: true };
@@ -197,19 +198,18 @@ export class ApprovalTables implements ApprovalStore {
   }
 
   /** Move every pending or approved request past its expiry to `expired`; returns how many. */
-  async expireDue(now: string): Promise<number> {
+  async expireDue(now: string): Promise<Expired[]> {
     const due = this.read(
       () => this.db.prepare(`SELECT id FROM approvals WHERE state IN ('pending', 'approved') AND expires_at <= ? ORDER BY seq`).all(now) as { id: string }[],
     );
-    let n = 0;
+    const done: Expired[] = [];
     for (const { id } of due) {
-      n += this.write((event) => {
+      const seq = this.write((event) => {
         const row = this.load(id);
-        if (!stillDue(row, now)) return 0;
-        this.settle(event, row, 'expired', now);
-        return 1;
+        return stillDue(row, now) ? this.settle(event, row, 'expired', now) : null;
       });
+      if (seq !== null) done.push({ id, seq });
     }
-    return n;
+    return done;
   }
 }

@@ -88,7 +88,11 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
   server.setRequestHandler('tools/list', async (req) => {
     // What a principal may see is theirs only while their token holds: after it, nothing.
     if (expired()) return { tools: [] } as never;
-    await open(req.params?._meta as Record<string, unknown> | undefined).catch(() => undefined);
+    // Over HTTP a listing writes no session record: the record comes with the session's first tool
+    // call. Why: every per-request (2026) listing is a session of its own, and a 2025 client can
+    // initialize, list and be evicted in a loop, so each listing wrote an open and a close record,
+    // unbounded. A stdio session (one per process) is still recorded when it lists.
+    if (transport === 'stdio') await open(req.params?._meta as Record<string, unknown> | undefined).catch(() => undefined);
     return { tools: deps.pipeline.listTools(principal).map((t) => toolDescriptor(t, deps.structuredContent)) } as never;
   });
 

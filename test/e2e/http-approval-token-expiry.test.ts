@@ -144,3 +144,54 @@ test('a confirmation (confirm: requester) answered after the token expired runs 
     await client.close().catch(() => undefined);
   }
 });
+
+/**
+ * The wait itself ends when the token expires (exp, as the session's own expiry check reads it:
+ * no leeway), long before the rule's 30 s wait: WARDEN_UNAUTHENTICATED, recorded, nothing ran,
+ * and the request stays pending, so a reviewer can still approve it and the same call with a
+ * fresh token runs on it.
+ */
+async function waitEndsAtExpiry(modern: boolean, id: number): Promise<void> {
+  const sql = `UPDATE orders SET total = 777 WHERE id = ${id}`;
+  const before = await total(id);
+  const expiresIn = 3;
+  const token = await w.issuer.mint({ sub: 'alice', groups: ['sre'], scope: 'mcp' }, { expiresIn });
+  const exp = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+  const client = await connect(token, modern);
+  let approvalId: string;
+  try {
+    const call = client.callTool({ name: 'query_database', arguments: { connection: 'analytics', sql } }, { timeout: 60_000 });
+    approvalId = await pendingFor(sql);
+    const r = await call;
+    const ended = Date.now();
+    const text = textOf(r);
+    assert.equal(r.isError, true, text);
+    assert.match(text, /WARDEN_UNAUTHENTICATED/, text);
+    assert.match(text, /expired while the call waited for approval/, text);
+    assert.ok(ended >= exp * 1000, `the wait ended before the token's exp (${ended - exp * 1000} ms)`);
+    assert.ok(ended < exp * 1000 + 3000, `the wait went on ${ended - exp * 1000} ms past the token's exp`);
+    assert.equal(await total(id), before, 'the UPDATE did not run');
+    const rec = w.calls().at(-1)!;
+    assert.equal(rec.error_code, 'WARDEN_UNAUTHENTICATED', JSON.stringify(rec));
+    assert.equal((await w.rt.approvals!.get(approvalId))!.state, 'pending', 'the request stays open for a retry');
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+  await w.rt.approvals!.approve(approvalId, dana);
+  const fresh = await connect(await w.token('alice', ['sre']), modern);
+  try {
+    const r = await fresh.callTool({ name: 'query_database', arguments: { connection: 'analytics', sql } });
+    assert.equal(r.isError ?? false, false, textOf(r));
+    assert.equal(await total(id), '777');
+  } finally {
+    await fresh.close().catch(() => undefined);
+  }
+}
+
+test('a session (2025-11-25) call waiting for approval ends at its token\'s expiry with WARDEN_UNAUTHENTICATED; the request stays for a retry', async () => {
+  await waitEndsAtExpiry(false, 7);
+});
+
+test('a per-request (2026-07-28) call waiting for approval ends at its token\'s expiry with WARDEN_UNAUTHENTICATED; the request stays for a retry', async () => {
+  await waitEndsAtExpiry(true, 8);
+});

@@ -86,10 +86,12 @@ describe('HTTP sessions: red-team pass', () => {
 
   test('a huge tool name, connection, client name or version is stored cut, never whole', async () => {
     const token = await w.token('ci-runner', ['ci'], { repository: 'acme/shop', run: '7' });
-    // Per request (2026-07-28): the client info rides every request's _meta, tools/list included.
+    // Per request (2026-07-28): the client info rides every request's _meta; a tool call's
+    // session is recorded (a listing writes no session record over HTTP).
     const modern = await connectHttpAgent(w.url, token, { name: 'n'.repeat(600_000), modern: true });
     try {
       for (let i = 0; i < 2; i++) assert.ok((await modern.tools()).includes('query_database'));
+      for (let i = 0; i < 2; i++) assert.equal((await modern.call('query_database', { connection: 'analytics', sql: 'SELECT id FROM orders' })).isError, false);
     } finally {
       await modern.close();
     }

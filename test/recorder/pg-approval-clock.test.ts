@@ -162,7 +162,7 @@ test("the expiry sweep expires by the database's time, whatever time the caller 
   await s.approvals.create(approvalRequest('sweep-due', iso(now - 6 * 60_000), { expiresAt: iso(now - 60_000) }));
   await s.approvals.create(approvalRequest('sweep-live', iso(now - 60_000), { expiresAt: iso(now + 5 * 60_000) }));
   // A caller 10 minutes slow still sweeps the request the database finds expired...
-  assert.ok((await s.approvals.expireDue(iso(now - SKEW))) >= 1);
+  assert.ok((await s.approvals.expireDue(iso(now - SKEW))).length >= 1);
   assert.equal((await s.approvals.get('sweep-due'))?.state, 'expired');
   // ...and one 10 minutes fast does not expire a request the database finds live.
   await s.approvals.expireDue(iso(now + SKEW));
