@@ -10,10 +10,11 @@
  * default_transaction_read_only (pg-readonly.ts) as another role, and take the owner of
  * `schema_version` (the first table the writer's migration creates) instead, so there a new
  * owner of every table at once is seen only by the writer's verify. Read from pg_class and
- * pg_attribute ACLs, which every role may read. Not checked: role memberships (a member of the
- * owner's role writes as the owner), superusers, default privileges, the schema's own rights.
+ * pg_attribute ACLs, which every role may read. Then the writes no table ACL shows: role
+ * memberships, superusers, default privileges and the schema's own rights (pg-verify-roles.ts).
  */
 import type pg from 'pg';
+import { pgRoleMismatch, WRITE_RIGHTS } from './pg-verify-roles.js';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -22,8 +23,6 @@ export const STORE_TABLES = [
   'schema_version', 'records', 'chain_head', 'sessions', 'calls', 'approvals', 'approval_decisions', 'settings', 'signed_head', 'checkpoints',
   'rate_usage', 'rate_inflight', 'rate_buckets', 'liveness_marks',
 ];
-
-const WRITES = ['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER'];
 
 const GRANTS = `
   WITH t AS (SELECT c.oid, c.relname, c.relowner, c.relacl FROM pg_class c WHERE c.oid = ANY($1::oid[])),
@@ -43,16 +42,19 @@ const GRANTS = `
 export async function pgPrivilegeMismatch(q: Q, configured?: string): Promise<string | null> {
   const differs = (what: string) => `the privileges differ from what the store creates: ${what}`;
   const tables = (await q(
-    `SELECT t.name, c.oid, pg_get_userbyid(c.relowner) AS owner FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
+    `SELECT t.name, c.oid, c.relnamespace AS nsp, pg_get_userbyid(c.relowner) AS owner FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
      JOIN pg_class c ON c.oid = to_regclass(quote_ident(t.name)) ORDER BY t.i`,
     [STORE_TABLES],
-  )).rows as Array<{ name: string; oid: number; owner: string }>;
+  )).rows as Array<{ name: string; oid: number; nsp: number; owner: string }>;
   const mode = (await q(`SELECT current_user AS me, current_setting('default_transaction_read_only')::boolean AS auditor`)).rows[0] as { me: string; auditor: boolean };
   const versions = tables.find((t) => t.name === 'schema_version');
   const [owner, whose] = configured !== undefined ? [configured, 'transcripts.owner'] : mode.auditor ? [versions?.owner, 'the owner of schema_version'] : [mode.me, "the store's role"];
   const other = tables.find((t) => t.owner !== owner);
   if (other) return differs(`${other.name} is owned by ${other.owner}, not ${owner ?? '(no schema_version)'} (${whose})`);
-  const grant = (await q(GRANTS, [tables.map((t) => t.oid), WRITES])).rows[0] as { rel: string; col: string | null; who: string; priv: string } | undefined;
+  const grant = (await q(GRANTS, [tables.map((t) => t.oid), WRITE_RIGHTS])).rows[0] as { rel: string; col: string | null; who: string; priv: string } | undefined;
   if (grant) return differs(`${grant.who} holds ${grant.priv} on ${grant.rel}${grant.col === null ? '' : `.${grant.col}`} (only the owner ${owner} may)`);
-  return null;
+  const records = tables.find((t) => t.name === 'records');
+  if (owner === undefined || !records) return null;
+  const role = await pgRoleMismatch(q, owner, records.nsp);
+  return role ? differs(role) : null;
 }

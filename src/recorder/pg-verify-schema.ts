@@ -2,10 +2,11 @@
  * The PostgreSQL verify's schema check, the cheap counterpart of verify-schema.ts: the tables verify
  * and the readers query must be ordinary, permanent tables (not views, not foreign or partitioned
  * tables, not unlogged, no parent or child tables) in one schema, with no trigger but the
- * append-only guard, no rule, no row-level security (neither enabled nor forced, no policy), and
- * exactly the columns (names, types, nullability, defaults, collations), constraints and indexes
- * the store creates (pg-schema-expected.ts, read by pg-schema-catalog.ts); and every table the
- * store creates owned by its role, with no write right granted to another (pg-verify-privileges.ts).
+ * append-only guard as the store creates it and no rule on any store table (pg-verify-triggers.ts),
+ * no row-level security (neither enabled nor forced, no policy), and exactly the columns (names,
+ * types, nullability, defaults, collations), constraints and indexes the store creates (pg-schema-expected.ts, read by pg-schema-catalog.ts); and every table the
+ * store creates owned by its role, with no write right granted to another, nor one through roles
+ * or the schema (pg-verify-privileges.ts, pg-verify-roles.ts).
  * Why: whoever can alter the
  * database (not the key) could rename `approvals` away and put a filtering view in its place, add
  * a trigger or rule that drops or rewrites future rows, a policy that hides rows from the role
@@ -22,13 +23,12 @@ import type pg from 'pg';
 import { readTableShapes, shapeDifference } from './pg-schema-catalog.js';
 import { EXPECTED_SHAPES } from './pg-schema-expected.js';
 import { pgPrivilegeMismatch } from './pg-verify-privileges.js';
+import { pgTriggerMismatch } from './pg-verify-triggers.js';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 
 /** The tables verify reads, as the store names them. */
 const VERIFIED = Object.keys(EXPECTED_SHAPES);
-/** Triggers the store creates; the guard may be disabled or dropped (whoever can do that can do worse). */
-const OWN_TRIGGERS = new Set(['records.records_append_only']);
 
 interface TableRow {
   name: string; oid: number | null; relkind: string | null; relnamespace: number | null;
@@ -74,20 +74,9 @@ export async function pgSchemaMismatch(q: Q, owner?: string): Promise<{ seq: num
     const why = shapeDifference(name, shapes.get(name) ?? [], expected);
     if (why) return differs(why);
   }
-  const triggers = (await q(
-    `SELECT t.tgname AS name, c.relname AS rel FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-     WHERE t.tgrelid = ANY($1::oid[]) AND NOT t.tgisinternal ORDER BY c.relname, t.tgname`,
-    [oids],
-  )).rows as Array<{ name: string; rel: string }>;
-  const extra = triggers.find((t) => !OWN_TRIGGERS.has(`${t.rel}.${t.name}`));
-  if (extra) return differs(`trigger ${extra.name} on ${extra.rel} is not part of it`);
-  // A table has no rules of its own (a view's is its _RETURN): any rule rewrites what is written or read.
-  const rule = (await q(
-    `SELECT r.rulename AS name, c.relname AS rel FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class
-     WHERE r.ev_class = ANY($1::oid[]) AND r.rulename <> '_RETURN' ORDER BY c.relname, r.rulename LIMIT 1`,
-    [oids],
-  )).rows[0] as { name: string; rel: string } | undefined;
-  if (rule) return differs(`rule ${rule.name} on ${rule.rel} is not part of it`);
+  // Triggers and rules on every table the store creates (pg-verify-triggers.ts).
+  const trigger = await pgTriggerMismatch(q);
+  if (trigger) return differs(trigger);
   const privileges = await pgPrivilegeMismatch(q, owner);
   return privileges ? { seq: 0, reason: privileges } : null;
 }
