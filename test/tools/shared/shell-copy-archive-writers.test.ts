@@ -44,9 +44,11 @@ test('rsync: relative operands and file options are refused; absolute ones under
   refuse(['rsync --remote-option=--log-file=x /srv/app/a /srv/app/b', 'rsync --dry /srv/app/a /srv/app/b', 'rsync -aZ /srv/app/a /srv/app/b'],
     /rsync option .* is not one Warden models, so what it reads or writes cannot be judged under paths:/);
   refuse(['rsync -a /srv/app/x /srv/app/.git/config', 'rsync --remove-source-files /srv/app/.git/config /srv/app/y'], /a file git obeys/);
+  // The names it copies are the list's (`.git/config` among them): refused as tar -c -T is (git-carry.ts).
+  refuse(['rsync --files-from=/srv/app/list -a /srv/app/ /var/log/out/'], /rsync --files-from copies names only its list gives/);
   allow([
     'rsync -a /srv/app/x /srv/app/y', 'rsync -avz --delete --exclude "*.tmp" /srv/app/src/ /var/log/dst/', 'rsync --no-perms -rt /srv/app/a /srv/app/b',
-    'rsync --files-from=/srv/app/list -a /srv/app/ /var/log/out/', 'rsync --backup-dir=/srv/app/bak -b /srv/app/a /srv/app/b',
+    'rsync --backup-dir=/srv/app/bak -b /srv/app/a /srv/app/b',
     'rsync -T /srv/app/tmp --partial-dir=/srv/app/p /srv/app/a /srv/app/b', "rsync -f '- *.o' /srv/app/a /srv/app/b", 'rsync --list-only /srv/app/',
     'rsync --bwlimit 100 --chmod=D755,F644 /srv/app/a /srv/app/b',
   ]);

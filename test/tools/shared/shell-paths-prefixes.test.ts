@@ -133,8 +133,8 @@ test('sha256sum -c and the other checkers read the files their list names: refus
   allow(['sha256sum /srv/app/a /var/log/b', 'md5sum --tag /srv/app/a', 'b2sum -l 256 /srv/app/a']);
 });
 
-test('rsync --files-from stays allowed: rsync reads the names inside under the source folder, which is judged', () => {
-  allow(['rsync -a --files-from=/srv/app/list /srv/app/src /srv/app/dst']);
+test('rsync --files-from is refused: the names it copies (a .git/config among them) are the list\'s, not the line\'s', () => {
+  refuse(['rsync -a --files-from=/srv/app/list /srv/app/src /srv/app/dst'], /names only its list gives/);
 });
 
 const deny = (block: unknown, cmd: string) => shellCondition.compile(block, { id: 'd', effect: 'deny' })(parseShell(cmd), CALL);

@@ -17,6 +17,7 @@ import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
 import { fileWords, readerWrite, relevantPathLike } from './operands.js';
 import { gitObeys, gitObeysWhy } from './git-files.js';
+import { carriedToGit, copiedIntoObeyed, gitPlace } from './git-carry.js';
 import { normalisePath, PREFIX, prefixProblem, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
 import { sshRemote } from './runner-args.js';
@@ -114,6 +115,9 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     // The one place writes are judged: none may land in a file git obeys (git-files.ts).
     const obeyed = [...writes, ...(touched?.writes ?? [])].find(gitObeys);
     if (obeyed !== undefined) return gitObeysWhy(p, normalisePath(obeyed) ?? obeyed);
+    // A copy into a folder lands under its source's name; git says where it runs (git-carry.ts).
+    const carried = copiedIntoObeyed(cmd) ?? (p === 'git' ? gitPlace(cmd.args) : null);
+    if (carried !== null) return carried;
   }
   // jq's `env`/`$ENV`, yq's `strenv()`: the remote environment, only where the grant says so (jq-program.ts).
   return jqProgramReach(p, cmd.args, g.environment === true, g.paths !== undefined);
@@ -193,7 +197,8 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     const feed: Feed = i > 0 ? (facts.commands[i - 1] as ShellCommand) : fed ? 'unknown' : 'none';
     const inj = injectionReason(cmd, feeds) ?? stateChange(cmd, grant.subcommands) ?? languageEscape(cmd, feed) ?? (depth > 0 ? startupFilesRead(cmd) : null);
     if (inj !== null) return { matched: false, why: `Always denied: ${inj}` };
-    const out = outsideGrant(cmd, grant, feed) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
+    const git = Object.hasOwn(block.programs, 'git') ? block.programs.git : undefined;
+    const out = outsideGrant(cmd, grant, feed) ?? carriedToGit(cmd, grant, git) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };
   }
   const names = [...new Set(facts.commands.map((c) => c.program))].join(', ');

@@ -81,7 +81,31 @@ export function rsyncWords(args: string[]): FileWords {
   reads.push(...sources);
   writes.push(...dest);
   if (uses(s, '--remove-source-files')) writes.push(...sources);
-  return specFileWords(RSYNC.name, s.unknown, reads, writes, remote === undefined ? undefined : remoteWhy('rsync', remote), [...pathLike, ...s.strays]);
+  // --files-from: the names copied (`.git/config` among them) are the list's, not the line's.
+  const list = valuesOf(s, '--files-from')[0];
+  const listed = list === undefined ? undefined : { list, why: `rsync --files-from copies names only its list gives ('${list}'), which the line does not name (one may be a file git obeys, or lie outside the prefixes)` };
+  const why = remote !== undefined ? remoteWhy('rsync', remote) : listed?.why;
+  const out = specFileWords(RSYNC.name, s.unknown, reads, writes, why, [...pathLike, ...s.strays]);
+  if (listed !== undefined) out.listed = listed;
+  return out;
+}
+
+/** What a copy takes and where it puts it: `dest` holds the sources under their own names unless `named` (the one source's new name); `whole` why it carries a folder's tree. */
+export interface CopyPlan {
+  sources: string[];
+  dest: string;
+  named: boolean;
+  whole: string | null;
+}
+
+/** rsync's or scp's local sources and destination (see CopyPlan), or null when there is no local destination. */
+export function copyPlan(program: 'rsync' | 'scp', args: string[]): CopyPlan | null {
+  const s = scanSpec(program === 'rsync' ? RSYNC : SCP, args);
+  const local = s.operands.filter((o) => !remoteWord(o));
+  if (local.length < 2 || local.length !== s.operands.length || uses(s, '--read-batch')) return null;
+  const recursive = program === 'rsync' ? ['-r', '--recursive', '-a', '--archive', '-d', '--dirs'] : ['-r'];
+  const hit = s.options.find((o) => recursive.includes(o.flag));
+  return { sources: local.slice(0, -1), dest: local[local.length - 1] as string, named: false, whole: hit === undefined ? null : `${program} ${hit.flag}` };
 }
 
 const SCP: OptionSpec = {
