@@ -20,7 +20,7 @@ export interface CallPreview {
 }
 
 // An escape (\u{202e}) or a blank-run count (⟨40 spaces⟩) is never split by a cut.
-const TOKEN = /\\u\{[0-9a-f]+\}| ⟨\d+ [a-z/]+⟩ |[\s\S]/gu;
+const TOKEN = /\\u\{[0-9a-f]+\}| ⟨\d+ [a-z/ ]+(?:: U\+[0-9A-F]{4,6}(?:, U\+[0-9A-F]{4,6})*)?⟩ |[\s\S]/gu;
 
 /**
  * The preview of `raw` in at most about `max` characters: the head and the tail (where a

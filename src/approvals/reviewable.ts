@@ -11,11 +11,27 @@ import { showHidden } from '../visible-text.js';
 /**
  * Control, format and bidi characters (which can reorder, hide or, in a terminal, rewrite what
  * follows: ESC sequences, carriage returns) become visible \u{...} escapes, and runs of 4 or more
- * spaces or tabs become a visible count, so `WHERE id = 1` followed by a comment, 4,000 spaces
+ * blank characters (spaces, tabs, no-break and other Unicode spaces) become a visible count, so `WHERE id = 1` followed by a comment, 4,000 spaces
  * and `OR true` shows the `OR true` where the reviewer looks. Newlines are kept.
  */
 export function reviewable(s: string): string {
-  return showHidden(s).replace(/[ \t]{4,}/g, (run) => ` ⟨${run.length} ${/\t/.test(run) ? 'spaces/tabs' : 'spaces'}⟩ `);
+  return showHidden(s).replace(BLANK_RUN, blankCount);
+}
+
+/**
+ * Characters that draw as blank: tab and every space separator (no-break, ideographic, en/em,
+ * narrow, ...) and the braille blank U+2800. Why beyond space and tab: a run of 30,000 no-break
+ * spaces (which a browser never wraps at) hid `;DROP TABLE users` far to the right of the card.
+ */
+const BLANK_RUN = /[\t\p{Zs}\u2800]{4,}/gu;
+
+// ` ⟨N spaces⟩ ` for spaces alone (spaces/tabs with tabs), else ` ⟨N blank characters: U+00A0⟩ `
+// naming each kind, so a reviewer sees both that text was blanked and with what.
+function blankCount(run: string): string {
+  const chars = Array.from(run);
+  if (/^[ \t]+$/.test(run)) return ` ⟨${chars.length} ${run.includes('\t') ? 'spaces/tabs' : 'spaces'}⟩ `;
+  const kinds = [...new Set(chars)].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`);
+  return ` ⟨${chars.length} blank characters: ${kinds.join(', ')}⟩ `;
 }
 
 /** One value for a line of text: strings as they are, anything else as JSON, both made reviewable. */

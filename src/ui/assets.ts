@@ -3,9 +3,13 @@
  * Served from /ui/static/ so the Content-Security-Policy can forbid everything inline.
  */
 
-/** The stylesheet; why: readable tables without a framework. */
+/**
+ * The stylesheet; why: readable tables without a framework. `overflow-wrap:anywhere` everywhere:
+ * a long unbroken word or a run of no-break spaces (which CSS never wraps at) in an agent's text
+ * once scrolled the page or a block sideways and put the call's tail off screen.
+ */
 export const CSS = `
-*{box-sizing:border-box}body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9}
+*{box-sizing:border-box}body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9;overflow-wrap:anywhere}
 header{background:#1d232a;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center}
 header a{color:#cfe3ff;text-decoration:none}header .who{margin-left:auto;opacity:.85}
 header form{display:inline}main{padding:1rem 1.2rem;max-width:1400px}
@@ -14,7 +18,7 @@ th{background:#eef1f4;font-weight:600}tr:hover td{background:#fafbfc}
 form.filters{display:flex;flex-wrap:wrap;gap:.5rem;margin-bottom:1rem;align-items:end}
 form.filters label{display:flex;flex-direction:column;font-size:12px;color:#555}
 input,select,button{font:inherit;padding:.25rem .4rem}button{cursor:pointer}
-pre{white-space:pre-wrap;word-break:break-all;background:#f3f4f6;padding:.5rem;margin:.3rem 0;max-height:24rem;overflow:auto}
+pre{white-space:pre-wrap;word-break:break-all;overflow-wrap:anywhere;background:#f3f4f6;padding:.5rem;margin:.3rem 0;max-height:24rem;overflow:auto}
 pre.bound-call{max-height:none}
 .badge{display:inline-block;padding:0 .4rem;border-radius:.3rem;font-size:12px;background:#e3e6ea}
 .allow,.ok,.approved{background:#d7f5dd}.deny,.denied,.error{background:#fde0e0}.pending{background:#fff1c2}

@@ -86,7 +86,8 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       const line = input.command.map((a) => (/^[\w./:=@%+,-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
       const facts: KubeExecFacts = {
         family: 'kubernetes-exec',
-        summary: `exec ${input.namespace}/${input.pod}${pod.container ? `[${pod.container}]` : ''}: ${line.slice(0, 200)}`,
+        // A cut is marked (as the shell summary's): the card's "Parsed:" line once ended silently at 200.
+        summary: `exec ${input.namespace}/${input.pod}${pod.container ? `[${pod.container}]` : ''}: ${line.length > 200 ? `${line.slice(0, 199)}…` : line}`,
         verb: 'exec',
         kind: 'pods',
         namespace: input.namespace,
