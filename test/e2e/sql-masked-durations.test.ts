@@ -3,8 +3,10 @@
  * PostgreSQL, under a mask on users.email and a grant with no `sql` block (every function
  * allowed). The agent times the call: work sized by the value in a filter that keeps every row
  * (`WHERE length(repeat('x', ascii(email) * 100000)) > 0`) takes as long as the code. The length
- * argument of repeat, lpad, rpad and array_fill is judged as a set-returning function's arguments
- * are (analysis/functions.ts sizingArguments, predicate-channels.ts): refused wherever it is fed
+ * argument of repeat, lpad, rpad and array_fill, a width format() reads (`%*s`, or a format
+ * string not written as a constant), factorial's argument and a power's exponent are judged as
+ * a set-returning function's arguments are (analysis/functions.ts sizingArguments,
+ * predicate-channels.ts): refused wherever they are fed
  * the value, under `on_derived: mask` too (where the select list would run, masked, and be timed).
  * What other rules already close is pinned here as well: pg_sleep_until, generate_series sized by
  * the value (CPU time, in FROM or a subquery), advisory locks (a wait on a key another session
@@ -24,6 +26,16 @@ const SIZED: readonly (readonly [string, string])[] = [
   [`length(lpad('', ${CODE} * 1000))`, '97000'],
   [`length(rpad('y', ${CODE} * 1000, 'z'))`, '97000'],
   [`array_length(array_fill(0, ARRAY[${CODE} * 1000]), 1)`, '97000'],
+  // A width format() reads from its arguments (`%*s`), or one written into a format string
+  // computed from the value: a 97 MB pad takes seconds.
+  [`length(format('%*s', ${CODE} * 1000, ''))`, '97000'],
+  [`length(format('%-*s|', ${CODE} * 1000, 'a'))`, '97001'],
+  [`length(format('%' || ${CODE} * 1000 || 's', ''))`, '97000'],
+  [`length(pg_catalog.format(concat('%', ${CODE} * 1000, 's'), ''))`, '97000'],
+  // factorial(n) and a numeric power's exponent: digits, and time, grow with the value.
+  [`length(factorial(${CODE})::text)`, '152'],
+  [`length(trunc(power(10::numeric, ${CODE}))::text)`, '98'],
+  [`length(trunc(pow(10::numeric, ${CODE}))::text)`, '98'],
 ];
 const whereSized = (size: string): string => `SELECT id FROM public.users WHERE id = 1 AND ${size} > 0`;
 
@@ -41,6 +53,10 @@ const STILL_READ = [
   'SELECT id FROM public.users WHERE id = 1 AND length(repeat(email, 2)) > 0',
   "SELECT id FROM public.users WHERE id = 1 AND lpad(email, 30) LIKE ' %'",
   "SELECT id FROM public.users WHERE id = 1 AND length(repeat('x', id * 1000)) > 0 AND email LIKE 'a%'",
+  // format with a constant format string (widths written in it), factorial and power of other columns.
+  "SELECT id FROM public.users WHERE id = 1 AND format('%s <%30s>', id, email) LIKE '1 <%'",
+  "SELECT id FROM public.users WHERE id = 1 AND length(format('%*s', id * 10, 'x')) = 10 AND email LIKE 'a%'",
+  "SELECT id FROM public.users WHERE id = 1 AND factorial(id) = 1 AND power(2, id) = 2 AND power(length(email), 2) > 0",
 ];
 
 let db: TestDatabase;
@@ -83,7 +99,7 @@ describe('under a mask on users.email', () => {
     for (const warden of [masked, maskedDerived]) {
       for (const [size] of SIZED) {
         const sql = whereSized(size);
-        refused(await warden.query(sql), sql, /masked column public\.users\.email .*length argument of repeat, lpad, rpad or array_fill/);
+        refused(await warden.query(sql), sql, /masked column public\.users\.email .*the length argument of repeat, lpad, rpad or array_fill, a width format\(\) reads .*factorial or the exponent of power/);
       }
     }
   });

@@ -36,7 +36,7 @@ const PLACES: Record<PredicatePlace, string> = {
   subquery: 'a subquery or WITH query (its clauses, or a value it returns into a condition)',
   filter: "an aggregate's FILTER",
   window: "a window's PARTITION BY or ORDER BY",
-  srf: 'the arguments of a function in FROM (or TABLESAMPLE), or of a set-returning function anywhere (its rows are counted from them), of pg_sleep (its duration is timed) or the length argument of repeat, lpad, rpad or array_fill (the work it sizes is timed)',
+  srf: 'the arguments of a function in FROM (or TABLESAMPLE), or of a set-returning function anywhere (its rows are counted from them), of pg_sleep (its duration is timed) or the length argument of repeat, lpad, rpad or array_fill, a width format() reads (`%*s`, or a format string that is not a constant), the argument of factorial or the exponent of power (the work it sizes is timed)',
 };
 
 /**

@@ -126,23 +126,47 @@ const SLEEP_FUNCTIONS: ReadonlySet<string> = new Set(['pg_sleep', 'pg_sleep_for'
 
 /**
  * Built-in functions one argument of which (0-based) sizes the work they do, a string's or an
- * array's length: `WHERE length(repeat('x', ascii(email) * 100000)) > 0` takes as long as the
- * code, timed by the agent though the filter itself keeps every row.
+ * array's length, a number's digits: `WHERE length(repeat('x', ascii(email) * 100000)) > 0`
+ * takes as long as the code, timed by the agent though the filter itself keeps every row;
+ * `factorial(ascii(email) * 300)` and `power(10::numeric, ascii(email) * 1000)` likewise.
  */
-const SIZING_ARGUMENT: ReadonlyMap<string, number> = new Map([['repeat', 1], ['lpad', 1], ['rpad', 1], ['array_fill', 1]]);
+const SIZING_ARGUMENT: ReadonlyMap<string, number> = new Map([
+  ['repeat', 1], ['lpad', 1], ['rpad', 1], ['array_fill', 1],
+  ['factorial', 0], ['numeric_fac', 0], ['power', 1], ['pow', 1], ['numeric_power', 1],
+]);
 
 /**
  * Which arguments of this function size what the statement does (lineage.ts records a masked
  * value there at 'srf'): 'all' for the set-returning functions (a count) and pg_sleep (a
- * duration), the positions of the sizing argument of repeat, lpad, rpad and array_fill (work the
- * agent times), none for the others. Functions outside pg_catalog: the catalog's (set-returning-calls.ts).
+ * duration), the positions of the sizing argument of repeat, lpad, rpad, array_fill, factorial
+ * and power (work the agent times), every argument of format() unless its format string is a
+ * constant without `*` (formatWidths), none for the others. Functions outside pg_catalog: the
+ * catalog's (set-returning-calls.ts). `args` is the call's argument node, `textOf` the text of a
+ * string constant node (null for anything else).
  */
-export function sizingArguments(name: string): 'all' | readonly number[] {
+export function sizingArguments(name: string, args?: unknown, textOf?: (node: unknown) => string | null): 'all' | readonly number[] {
   const key = functionKey(name);
   if (key.includes('.')) return [];
   if (SET_RETURNING_FUNCTIONS.has(key) || SLEEP_FUNCTIONS.has(key)) return 'all';
+  if (key === 'format') return formatWidths(args, textOf);
   const at = SIZING_ARGUMENT.get(key);
   return at === undefined ? [] : [at];
+}
+
+/**
+ * format()'s sizing arguments: a width it reads from an argument (`%*s`, `%-*2$s`) or one written
+ * in a format string computed at run time (`format('%' || ascii(email) * 1000 || 's', '')` pads
+ * to the code) sizes the output, 97 MB in seconds. A string constant without `*` as the format
+ * string (settings.ts constantText: '...', possibly cast to text) writes its widths as constants:
+ * no argument sizes anything. Any other first argument (an expression, an E'' string with a
+ * backslash, a named or odd argument list) makes every argument sizing (fail closed).
+ */
+function formatWidths(args: unknown, textOf?: (node: unknown) => string | null): 'all' | readonly number[] {
+  const list = (args as { type?: unknown; value?: unknown } | null)?.type === 'expr_list' ? (args as { value: unknown }).value : null;
+  if (!Array.isArray(list)) return 'all';
+  const fmt = list[0] as { type?: unknown } | undefined;
+  const text = fmt && textOf ? textOf(fmt) : null;
+  return text !== null && !text.includes('*') ? [] : list.map((_, i) => i);
 }
 
 /**

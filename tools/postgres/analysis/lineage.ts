@@ -10,7 +10,7 @@ import { type Ctx, type Lin, type OutCol, type Rel, type Scope, identText, named
 import { COLUMN_FORM_FUNCTIONS, SYNTAX_PSEUDO_FUNCTIONS, isNeverUnderRead, sizingArguments } from './functions.js';
 import { functionFactName } from './names.js';
 import { trackRef, trackSubquery } from './predicate-refs.js';
-import { isCurrentSetting, noteSettingCall } from './settings.js';
+import { constantText, isCurrentSetting, noteSettingCall } from './settings.js';
 import { resolveUnqualified } from './unqualified.js';
 
 type Node = Record<string, unknown>;
@@ -70,7 +70,7 @@ export function lineage(node: unknown, scope: Scope, ctx: Ctx): Lin {
         if (name.startsWith('pg_')) ctx.pgFunctions.add(name);
       }
     }
-    const sizing = name ? sizingArguments(name) : [];
+    const sizing = name ? sizingArguments(name, o.args, (n) => constantText(n, ctx)) : [];
     const parts = Object.entries(o).filter(([k]) => k !== 'name').map(([k, v]) => {
       if (k === 'args' && sizing !== 'all' && sizing.length) return sizedArguments(v, sizing, scope, ctx);
       const lin = lineage(v, scope, ctx);

@@ -41,8 +41,8 @@ export function noteSettingCall(ctx: Ctx, call: Node | null): void {
   ctx.settings.push(name === null ? null : name.replace(/[A-Z]/g, (c) => c.toLowerCase()));
 }
 
-/** The text of a string constant, possibly cast to text or varchar, or null. */
-function constantText(arg: unknown, ctx: Ctx): string | null {
+/** The text of a string constant, possibly cast to text or varchar, or null (also format()'s format string, functions.ts). */
+export function constantText(arg: unknown, ctx: Ctx): string | null {
   if (!arg || typeof arg !== 'object' || Array.isArray(arg)) return null;
   const o = arg as Node;
   if (o.type === 'single_quote_string') {

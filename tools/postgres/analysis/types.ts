@@ -57,7 +57,7 @@ export interface StoredLineage {
  * - 'filter': an aggregate's FILTER (WHERE ...); 'window': a window's PARTITION BY or ORDER BY;
  * - 'srf': the arguments of a function in FROM (its rows are computed from them), TABLESAMPLE, and of a
  *   set-returning function anywhere else (a select list, ORDER BY, GROUP BY: it multiplies the rows),
- *   of pg_sleep, and the length argument of repeat, lpad, rpad and array_fill (a duration the agent times).
+ *   of pg_sleep, and the length argument of repeat, lpad, rpad and array_fill, a width format() reads, factorial's argument and power's exponent (a duration the agent times).
  */
 export type PredicatePlace = 'top-where' | 'top-order' | 'top-group' | 'join' | 'subquery' | 'filter' | 'window' | 'srf';
 
