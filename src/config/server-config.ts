@@ -14,6 +14,12 @@ const rateLimitsSchema = callLimitsSchema;
 /** transcripts.liveness_grace by default: pg-liveness-sql.ts LIVENESS_GRACE_MS. */
 const DEFAULT_LIVENESS_GRACE = '5s';
 
+/** A PostgreSQL role name (transcripts.owner, transcripts.trusted_roles): at most 63 bytes (NAMEDATALEN), no control characters. */
+const pgRoleName = z
+  .string()
+  .min(1)
+  .refine((n) => Buffer.byteLength(n) <= 63 && !/[\u0000-\u001f\u007f]/.test(n), 'a PostgreSQL role name: at most 63 bytes, no control characters');
+
 const baseSchema = z
   .object({
     transcripts: z
@@ -36,26 +42,31 @@ const baseSchema = z
           .default('before')
           .describe('When a read-only call\'s intent commits: before (default: the statement waits for it) or overlap (while the statement runs; no result is released before it, but a read whose intent fails to commit has run unrecorded). Calls that may write always wait for a durable intent.'),
         /**
-         * PostgreSQL store only: how long a replica's liveness lock must stay free before the
-         * others take it as dead (recovery and the shared rate limits alike, pg-liveness-sql.ts).
-         */
-        /**
          * PostgreSQL store only: the role that owns the store's tables (the writer's). Verify
          * checks every table against it, the writer's and an auditor's alike (pg-verify-privileges.ts).
          */
-        owner: z
-          .string()
-          .min(1)
-          .refine((n) => Buffer.byteLength(n) <= 63 && !/[\u0000-\u001f\u007f]/.test(n), 'a PostgreSQL role name: at most 63 bytes, no control characters')
+        owner: pgRoleName
           .optional()
           .describe("PostgreSQL store only: the writer's role, which must own every table of the store. `warden transcripts verify` checks each table's owner against it, as the writer and as an auditor; a table owned by another role is a finding. Unset, the writer's verify expects its own role and an auditor's the owner of schema_version, so an auditor does not see every table moved to one new owner at once."),
+        /**
+         * PostgreSQL store only: roles verify trusts like the owner in its role and schema checks
+         * (pg-verify-roles.ts), e.g. a managed service's admin role, which cannot be removed.
+         */
+        trusted_roles: z
+          .array(pgRoleName)
+          .default([])
+          .describe("PostgreSQL store only: roles `warden transcripts verify` trusts like the owner, such as a managed service's admin role that cannot be removed (the RDS/Aurora master user, cloudsqlsuperuser, azure_pg_admin). Verify does not report them as members of the owner (or of pg_write_all_data), as superusers, as CREATEROLE holders (PostgreSQL 15 and older), as the store schema's owner (or the database's, when pg_database_owner owns the schema) or as holders of CREATE on it. A write right granted to one on a store table (directly or through the owner's default privileges), triggers, rules and the store functions' owner are still checked. Their members are not trusted: a role that reaches the owner through a trusted role is still reported."),
+        /**
+         * PostgreSQL store only: how long a replica's liveness lock must stay free before the
+         * others take it as dead (recovery and the shared rate limits alike, pg-liveness-sql.ts).
+         */
         liveness_grace: duration
           .refine((ms) => ms >= 1000 && ms <= 300_000, 'liveness_grace must be between 1s and 5m')
           .prefault(DEFAULT_LIVENESS_GRACE)
           .describe(`PostgreSQL store (several replicas) only: how long a replica's liveness lock must stay free before the others take it as dead, mark its running calls interrupted, close its sessions and free its rate-limit slots. Longer rides out longer network blips of a live replica; shorter recovers a killed one sooner. Use the same value on every replica.`),
       })
       .strict()
-      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL', writer: 'inline', read_intent: 'before', liveness_grace: parseDuration(DEFAULT_LIVENESS_GRACE) }),
+      .default({ store: 'sqlite:recordings/warden.db', synchronous: 'FULL', writer: 'inline', read_intent: 'before', trusted_roles: [], liveness_grace: parseDuration(DEFAULT_LIVENESS_GRACE) }),
     identity: identitySchema.default({}),
     connections: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, 'connection names use letters, digits, _ . -'), z.object({ type: z.string() }).passthrough()).default({}),
     policies: z.array(z.string()).default(['policies/*.yaml']),
@@ -108,7 +119,7 @@ export const serverConfigSchema = baseSchema;
 export interface ServerConfig {
   file: string;
   baseDir: string;
-  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; owner?: string; writer: 'inline' | 'thread'; read_intent: 'overlap' | 'before'; liveness_grace: number };
+  transcripts: { store: string; synchronous: 'FULL' | 'NORMAL'; signing_key?: string; owner?: string; trusted_roles: string[]; writer: 'inline' | 'thread'; read_intent: 'overlap' | 'before'; liveness_grace: number };
   identity: z.infer<typeof identitySchema>;
   connections: ConnectionConfig[];
   policyFiles: string[];

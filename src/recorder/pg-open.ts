@@ -50,6 +50,8 @@ export interface PgStoreOptions {
   readOnly?: boolean;
   /** The role that must own every table of the store, for verify (transcripts.owner, pg-verify-privileges.ts); unset: see there. */
   tableOwner?: string;
+  /** Roles verify trusts like the owner in its role and schema checks (transcripts.trusted_roles, pg-verify-roles.ts). */
+  trustedRoles?: readonly string[];
 }
 
 /** The PostgreSQL store with its extras. */
@@ -102,7 +104,7 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     } finally {
       c.release();
     }
-    store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs, new HeadRefusal(opts.onWarning), opts.tableOwner);
+    store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs, new HeadRefusal(opts.onWarning), opts);
     if (opts.readOnly) return store; // reads only: nothing to sign, no liveness to hold, no one else's calls to settle
     await store.signIfUnsigned();
     await store.holdLiveness();

@@ -68,7 +68,7 @@ export class PgStore implements PgTranscriptStore {
     private readonly signer?: ChainSigner,
     livenessGraceMs?: number,
     refusal?: HeadRefusal,
-    private readonly tableOwner?: string,
+    private readonly roles: { tableOwner?: string; trustedRoles?: readonly string[] } = {},
   ) {
     this.liveness = new PgLiveness(clientConfig, randomUUID(), randomInt(1, 2 ** 31 - 1), livenessGraceMs);
     this.owner = JSON.stringify({ host: hostname(), pid: process.pid, instance: this.liveness.instance, lock: this.liveness.lockKey });
@@ -210,7 +210,7 @@ export class PgStore implements PgTranscriptStore {
     }
   }
 
-  verify(opts: VerifyOptions = {}): Promise<VerifyResult> { return this.snapshot((q) => pgVerifyStore(q, this.signer, opts, this.tableOwner)); } // prettier-ignore
+  verify(opts: VerifyOptions = {}): Promise<VerifyResult> { return this.snapshot((q) => pgVerifyStore(q, this.signer, opts, this.roles.tableOwner, this.roles.trustedRoles)); } // prettier-ignore
 
   chainHead(): Promise<ChainHeadInfo> {
     return this.snapshot((q) => pgChainHead(q, this.signer));

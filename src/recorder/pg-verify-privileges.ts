@@ -37,9 +37,11 @@ const GRANTS = `
 
 /**
  * The first table not owned by the store's role (`configured`: transcripts.owner), or write right
- * held by another role, said as a reason; or null.
+ * held by another role, said as a reason; or null. `trusted` (transcripts.trusted_roles) excuses
+ * roles in the role and schema checks only (pg-verify-roles.ts): a write grant on a table is a
+ * finding whoever holds it.
  */
-export async function pgPrivilegeMismatch(q: Q, configured?: string): Promise<string | null> {
+export async function pgPrivilegeMismatch(q: Q, configured?: string, trusted: readonly string[] = []): Promise<string | null> {
   const differs = (what: string) => `the privileges differ from what the store creates: ${what}`;
   const tables = (await q(
     `SELECT t.name, c.oid, c.relnamespace AS nsp, pg_get_userbyid(c.relowner) AS owner FROM unnest($1::text[]) WITH ORDINALITY AS t(name, i)
@@ -55,6 +57,6 @@ export async function pgPrivilegeMismatch(q: Q, configured?: string): Promise<st
   if (grant) return differs(`${grant.who} holds ${grant.priv} on ${grant.rel}${grant.col === null ? '' : `.${grant.col}`} (only the owner ${owner} may)`);
   const records = tables.find((t) => t.name === 'records');
   if (owner === undefined || !records) return null;
-  const role = await pgRoleMismatch(q, owner, records.nsp);
+  const role = await pgRoleMismatch(q, owner, records.nsp, trusted);
   return role ? differs(role) : null;
 }

@@ -37,8 +37,11 @@ interface TableRow {
 
 const KINDS: Record<string, string> = { v: 'a view', m: 'a materialized view', f: 'a foreign table', p: 'a partitioned table' };
 
-/** Where the verified tables differ from what the store creates, or null. Run inside verify's snapshot. */
-export async function pgSchemaMismatch(q: Q, owner?: string): Promise<{ seq: number; reason: string } | null> {
+/**
+ * Where the verified tables differ from what the store creates, or null. Run inside verify's
+ * snapshot. `owner` and `trusted`: transcripts.owner and transcripts.trusted_roles.
+ */
+export async function pgSchemaMismatch(q: Q, owner?: string, trusted: readonly string[] = []): Promise<{ seq: number; reason: string } | null> {
   const differs = (what: string) => ({ seq: 0, reason: `the schema differs from what the store creates: ${what}` });
   const tables = (await q(
     `SELECT t.name, c.oid, c.relkind, c.relnamespace, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity FROM unnest($1::text[]) AS t(name)
@@ -77,6 +80,6 @@ export async function pgSchemaMismatch(q: Q, owner?: string): Promise<{ seq: num
   // Triggers and rules on every table the store creates (pg-verify-triggers.ts).
   const trigger = await pgTriggerMismatch(q);
   if (trigger) return differs(trigger);
-  const privileges = await pgPrivilegeMismatch(q, owner);
+  const privileges = await pgPrivilegeMismatch(q, owner, trusted);
   return privileges ? { seq: 0, reason: privileges } : null;
 }

@@ -109,8 +109,11 @@ const ORPHANS: Array<[string, (row: Row) => string]> = [
     (row) => `sessions row ${JSON.stringify(row.id)} has a wrong call_count`],
 ];
 
-/** Walk records fromSeq..toSeq; `global` adds the head-row and orphan-row checks. Run inside a snapshot. */
-export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global: boolean, signer?: ChainSigner, owner?: string): Promise<VerifyResult> {
+/**
+ * Walk records fromSeq..toSeq; `global` adds the head-row and orphan-row checks, and the schema's
+ * against `owner` and `trusted` (transcripts.owner, transcripts.trusted_roles). Run inside a snapshot.
+ */
+export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global: boolean, signer?: ChainSigner, owner?: string, trusted: readonly string[] = []): Promise<VerifyResult> {
   let records = 0;
   let expected = Math.max(1, fromSeq);
   let prev = GENESIS_HASH;
@@ -161,7 +164,7 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
   const head = records > 0 ? { seq: expected - 1, hash: prev } : undefined;
   if (global) {
     // The tables read below (and by every reader) must be the store's own (pg-verify-schema.ts).
-    const schema = await pgSchemaMismatch(q, owner);
+    const schema = await pgSchemaMismatch(q, owner, trusted);
     if (schema) return { ...broken(schema.seq, schema.reason), ...(head ? { head } : {}) };
     const h = (await q('SELECT seq, hash FROM chain_head WHERE id = 1')).rows[0] as { seq: number; hash: string } | undefined;
     const last = head ?? { seq: 0, hash: GENESIS_HASH };
@@ -196,8 +199,8 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
  * The whole-store verify on one snapshot: the chain, then the signed head in the database and the
  * operator's anchors (verify-anchors.ts), whose hashes come in one query. Why: the store's verify().
  */
-export async function pgVerifyStore(q: Q, signer: ChainSigner | undefined, opts: VerifyOptions, owner?: string): Promise<VerifyResult> {
-  const v = await pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true, signer, owner);
+export async function pgVerifyStore(q: Q, signer: ChainSigner | undefined, opts: VerifyOptions, owner?: string, trusted: readonly string[] = []): Promise<VerifyResult> {
+  const v = await pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true, signer, owner, trusted);
   if (!v.ok) return v;
   const signed = signer ? await readPgSignedHead((sql) => q(sql)) : null;
   const seqs = [...(signed ? [signed.seq] : []), ...(opts.anchors ?? []).map((a) => a.seq)];

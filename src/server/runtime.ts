@@ -133,8 +133,8 @@ export async function openConfiguredStore(
   // A CLI write (purge, an approval) can find the signed head refused too: said on stderr, as serve logs it.
   const onWarning = storeWarning;
   if (isPgUrl(spec)) {
-    const tableOwner = config.transcripts.owner;
-    return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, readOnly: opts.readOnly === true, ...(opts.signer ? { signer: opts.signer } : {}), ...(tableOwner ? { tableOwner } : {}) });
+    const { owner: tableOwner, trusted_roles: trustedRoles } = config.transcripts;
+    return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, readOnly: opts.readOnly === true, trustedRoles, ...(opts.signer ? { signer: opts.signer } : {}), ...(tableOwner ? { tableOwner } : {}) });
   }
   const path = storePath({ ...config, transcripts: { ...config.transcripts, store: spec } });
   return openSqliteStore(path, { synchronous: config.transcripts.synchronous, onWarning, readonly: opts.readOnly === true, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });

@@ -114,3 +114,15 @@ test('http server-wide caps and stream buffer: defaults, configured values, per-
   const r = problemsOf('policies: []\nhttp:\n  max_requests_per_principal: 600\n');
   assert.ok(r.some((s) => /^3:http\.max_requests_per_principal:.*max_requests \(512\)/.test(s)), r.join('\n'));
 });
+
+test('transcripts.trusted_roles: PostgreSQL role names, as transcripts.owner; none by default', () => {
+  const load = (text: string) => loadServerConfig('/x/warden.yaml', families, `policies: []\n${text}`);
+  assert.deepEqual(load('').transcripts.trusted_roles, []);
+  assert.deepEqual(load('transcripts: { store: sqlite:w.db }\n').transcripts.trusted_roles, []);
+  assert.deepEqual(load('transcripts: { owner: warden, trusted_roles: [rds_admin, "Admin Role"] }\n').transcripts.trusted_roles, ['rds_admin', 'Admin Role']);
+  for (const bad of ['[""]', `[${'a'.repeat(64)}]`, '["adm\\nin"]', 'rds_admin']) {
+    const p = problemsOf(`policies: []\ntranscripts: { trusted_roles: ${bad} }\n`);
+    assert.ok(p.some((s) => /^2:transcripts\.trusted_roles/.test(s)), `${bad}: ${p.join('\n')}`);
+  }
+  assert.ok(problemsOf(`policies: []\ntranscripts: { trusted_roles: [${'é'.repeat(32)}] }\n`).some((s) => s.includes('at most 63 bytes')), '64 bytes in 32 characters');
+});

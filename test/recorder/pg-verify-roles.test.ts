@@ -6,13 +6,14 @@
  * pg_write_all_data are cluster-wide, so that test starts a cluster of its own (a superuser made
  * on the shared one would fail every other test's verify while it exists). Each store first
  * verifies as created (withStore): the bootstrap superuser `postgres` and the auditor's SELECT are
- * a clean setup.
+ * a clean setup. transcripts.trusted_roles (a managed service's admin role) excuses a role from the
+ * role and schema checks only, not from a table grant, a default privilege or a function's owner.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startPgCluster } from '../support/pg-cluster.js';
-import { steps, withStore } from './pg-verify-steps.js';
+import { steps, trustedSteps, withStore, withTrusted } from './pg-verify-steps.js';
 
 const finding = (what: string) => new RegExp(`privileges differ from what the store creates: ${what}`);
 
@@ -46,6 +47,46 @@ test('PostgreSQL verify reports a member of the owner\'s role, default privilege
       // A database the owner owns is a clean setup too (public is then the owner's through pg_database_owner).
       await db.query(`ALTER DATABASE ${pg.escapeIdentifier(db.dbName)} OWNER TO ${w}`);
       assert.equal((await s.verify()).ok, true);
+    } finally {
+      await db.query(`DROP ROLE IF EXISTS ${team}`);
+    }
+  });
+});
+
+test('transcripts.trusted_roles: a trusted member of the owner, owner of the schema or holder of CREATE on it passes; its members, its table grants, default privileges and functions do not', async () => {
+  await withStore('pgverifytrust', async (s, db, other) => {
+    const o = pg.escapeIdentifier(other);
+    const w = pg.escapeIdentifier(db.role);
+    const team = pg.escapeIdentifier(`${other}_team`);
+    const hint = "; name it in transcripts\\.trusted_roles if it is your managed service's admin role";
+    await db.query(`CREATE ROLE ${team} NOLOGIN`);
+    try {
+      await withTrusted(db, [other], async (t) => {
+        assert.equal((await t.verify()).ok, true);
+        await trustedSteps(s, t, db, [
+          [`GRANT ${w} TO ${o}`, finding(`${other} is a member of the owner ${db.role} \\(it writes as the owner\\)${hint}`), `REVOKE ${w} FROM ${o}`],
+          // What PostgreSQL 16 and later give a CREATEROLE role (the RDS master user) on each role it creates.
+          [`GRANT ${w} TO ${o} WITH ADMIN OPTION`, finding(`${other} is a member of the owner ${db.role}`), `REVOKE ${w} FROM ${o}`],
+          [`ALTER SCHEMA public OWNER TO ${o}`, finding(`schema public is owned by ${other}, not ${db.role} \\(its owner drops any table in it\\)${hint}`), 'ALTER SCHEMA public OWNER TO pg_database_owner'],
+          // The managed service's admin role owns the database it created (public: pg_database_owner).
+          [`ALTER DATABASE ${pg.escapeIdentifier(db.dbName)} OWNER TO ${o}`, finding(`schema public is owned by pg_database_owner \\(the database's owner ${other}\\)`),
+            `ALTER DATABASE ${pg.escapeIdentifier(db.dbName)} OWNER TO postgres`],
+          [`GRANT CREATE ON SCHEMA public TO ${o}`, finding(`${other} holds CREATE on schema public \\(a function or operator it creates there runs with the writer's rights\\)${hint}`), `REVOKE CREATE ON SCHEMA public FROM ${o}`],
+        ]);
+        await steps(t, db, [
+          // Trusted is the role, not its members: one reaching the owner through it is reported.
+          [`GRANT ${w} TO ${o}; GRANT ${o} TO ${team}`, finding(`${other}_team is a member of the owner ${db.role}`), `REVOKE ${o} FROM ${team}; REVOKE ${w} FROM ${o}`],
+          // A table grant is a standing write right for whoever logs in as the role: still a finding.
+          [`GRANT INSERT ON records TO ${o}`, finding(`${other} holds INSERT on records \\(only the owner ${db.role} may\\)`), `REVOKE INSERT ON records FROM ${o}`],
+          [`GRANT UPDATE (body) ON records TO ${o}`, finding(`${other} holds UPDATE on records\\.body`), `REVOKE UPDATE (body) ON records FROM ${o}`],
+          [`ALTER DEFAULT PRIVILEGES FOR ROLE ${w} IN SCHEMA public GRANT INSERT ON TABLES TO ${o}`,
+            finding(`the default privileges of ${db.role} give INSERT on new tables in the store's schema to ${other}`),
+            `ALTER DEFAULT PRIVILEGES FOR ROLE ${w} IN SCHEMA public REVOKE INSERT ON TABLES FROM ${o}`],
+          [`ALTER FUNCTION warden_records_append_only() OWNER TO ${o}`, finding(`function warden_records_append_only is owned by ${other}`), `ALTER FUNCTION warden_records_append_only() OWNER TO ${w}`],
+          // PUBLIC is no role to trust, and no hint names it.
+          ['GRANT CREATE ON SCHEMA public TO PUBLIC', /PUBLIC holds CREATE on schema public \([^)]*\)$/, 'REVOKE CREATE ON SCHEMA public FROM PUBLIC'],
+        ]);
+      });
     } finally {
       await db.query(`DROP ROLE IF EXISTS ${team}`);
     }
@@ -90,6 +131,15 @@ test('PostgreSQL verify reports another superuser, a CREATEROLE role (PostgreSQL
         list.push([`ALTER ROLE ${o} CREATEROLE`, finding(`${other} has CREATEROLE and can make itself the owner ${db.role}`), `ALTER ROLE ${o} NOCREATEROLE`]);
       }
       await steps(s, db, list);
+      // Trusted (a managed service's admin role): neither a superuser nor CREATEROLE is a finding.
+      const admin: Array<[string, RegExp, string]> = [
+        [`ALTER ROLE ${o} SUPERUSER`, finding(`${other} is a superuser .*; name it in transcripts\\.trusted_roles`), `ALTER ROLE ${o} NOSUPERUSER`],
+        [`GRANT pg_write_all_data TO ${o}`, finding(`${other} is a member of pg_write_all_data .*; name it in transcripts\\.trusted_roles`), `REVOKE pg_write_all_data FROM ${o}`],
+      ];
+      if (version < 160000) {
+        admin.push([`ALTER ROLE ${o} CREATEROLE`, finding(`${other} has CREATEROLE .*; name it in transcripts\\.trusted_roles`), `ALTER ROLE ${o} NOCREATEROLE`]);
+      }
+      await withTrusted(db, [`${other}_unrelated`, other], (t) => trustedSteps(s, t, db, admin));
       // BYPASSRLS writes nothing (row-level security is off on every store table): not a finding.
       await db.query(`ALTER ROLE ${o} BYPASSRLS`);
       assert.equal((await s.verify()).ok, true);

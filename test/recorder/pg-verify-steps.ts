@@ -1,7 +1,8 @@
 /**
  * What the PostgreSQL verify tests share (pg-verify-privileges.test.ts, pg-verify-roles.test.ts):
  * a store with one recorded call on a database of its own, which must verify as created, another
- * role to grant things to, and the tamper / verify fails / undo / verify passes loop.
+ * role to grant things to, and the tamper / verify fails / undo / verify passes loop (and its
+ * variant for transcripts.trusted_roles: a second store that trusts the role passes).
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -52,5 +53,35 @@ export async function steps(s: PgTranscriptStore, db: TestDatabase, list: Array<
     await db.query(undo);
     const again = await s.verify();
     assert.equal(again.ok, true, `${undo}: ${JSON.stringify(again.firstBroken)}`);
+  }
+}
+
+/**
+ * Verify as an auditor whose config names `trusted` in transcripts.trusted_roles (and the store's
+ * role as transcripts.owner): a second, read-only store on `db`, closed afterwards.
+ */
+export async function withTrusted(db: TestDatabase, trusted: string[], fn: (t: PgTranscriptStore) => Promise<void>): Promise<void> {
+  const t = await openPgStore(db.url, { readOnly: true, tableOwner: db.role, trustedRoles: trusted });
+  try {
+    await fn(t);
+  } finally {
+    await t.close();
+  }
+}
+
+/**
+ * Each tamper is a finding for `s` (no trusted roles) with its reason, and passes for `t` (which
+ * trusts the role it concerns); verify passes for both again once it is undone.
+ */
+export async function trustedSteps(s: PgTranscriptStore, t: PgTranscriptStore, db: TestDatabase, list: Array<[string, RegExp, string]>): Promise<void> {
+  for (const [tamper, reason, undo] of list) {
+    await db.query(tamper);
+    const v = await s.verify();
+    assert.equal(v.ok, false, `verify must fail after: ${tamper}`);
+    assert.match(v.firstBroken!.reason, reason, tamper);
+    const trusted = await t.verify();
+    assert.equal(trusted.ok, true, `trusted: ${tamper}: ${JSON.stringify(trusted.firstBroken)}`);
+    await db.query(undo);
+    assert.equal((await s.verify()).ok, true, undo);
   }
 }
