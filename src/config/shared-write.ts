@@ -13,7 +13,7 @@
  * Ubuntu's umask 002 makes every file of a user writable to a group only that user is in). One check for all three (yaml-source.ts, secrets.ts,
  * secret-files.ts), so they cannot drift apart.
  */
-import { realpathSync, statSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { isPrivateGroup, type AccountFiles } from './private-group.js';
 
@@ -71,12 +71,17 @@ export function strictModesProblem(path: string, st: Owned, role: 'file' | 'fold
  */
 export function sharedFolderProblem(file: string, me = runAs()): string | null {
   const written = resolve(file);
-  const starts = new Set([dirname(written)]);
-  try {
-    starts.add(dirname(realpathSync(written)));
-  } catch {
-    // gone, or a broken link: the read itself reports what is wrong
+  const starts = new Set<string>();
+  // Every link of a chain is looked up in its own folder: whoever may write one of them can
+  // repoint the chain (name -> hop/mid.yaml -> real.yaml), so each is judged as the first is, and
+  // so are the real folders above a link's folder reached through a symlinked folder.
+  for (const link of linkChain(written)) {
+    starts.add(dirname(link));
+    const real = realOf(dirname(link));
+    if (real) starts.add(real);
   }
+  const target = realOf(written);
+  if (target) starts.add(dirname(target)); // gone, or a broken link: the read itself reports what is wrong
   for (const dir of starts) {
     const st = statOf(dir);
     if (!st) continue;
@@ -97,6 +102,32 @@ export function sharedFolderProblem(file: string, me = runAs()): string | null {
     }
   }
   return null;
+}
+
+/** Longest symlink chain followed (Linux's own limit is 40). */
+const MAX_LINKS = 40;
+
+/** The written path and each symlink it leads through, as each is looked up (lstat and readlink only). */
+function linkChain(written: string): string[] {
+  const chain = [written];
+  for (let p = written; chain.length <= MAX_LINKS; ) {
+    try {
+      if (!lstatSync(p).isSymbolicLink()) break;
+      p = resolve(dirname(p), readlinkSync(p));
+    } catch {
+      break;
+    }
+    chain.push(p);
+  }
+  return chain;
+}
+
+function realOf(path: string): string | null {
+  try {
+    return realpathSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function statOf(dir: string): Owned | null {

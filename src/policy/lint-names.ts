@@ -42,3 +42,31 @@ export function lookalikeNames(r: CompiledRule): NameFinding[] {
   check(r.approval?.reviewers, ['approval', 'reviewers'], 'it makes whoever holds this exact name a reviewer, not the one it reads as', (s) => s);
   return out;
 }
+
+/** Where policy check's pattern finding starts (dead-denies.ts refuses a deny that has one). */
+export const NOT_A_PATTERN = 'is matched exactly, not as patterns';
+
+/**
+ * Names in `who:` (and reviewers) written like a pattern (`*`). Why: names are compared exactly
+ * (a deny's folded), so a deny for `subjects: ["*"]` or `groups: [contractors-*]` matched no one
+ * it was written for; an allow grants only the literal name.
+ */
+export function patternNames(r: CompiledRule): NameFinding[] {
+  const out: NameFinding[] = [];
+  const what = r.effect === 'deny' ? 'this deny never matches the names it was meant for' : 'it reaches only a principal with exactly this name';
+  const check = (who: Who | undefined, base: string[], said: string) => {
+    if (!who) return;
+    for (const list of ['subjects', 'groups', 'actors'] as const) {
+      who[list]?.forEach((name, i) => {
+        if (name.includes('*')) out.push({ key: [...base, list, i], message: `${KIND[list]} "${name}" ${NOT_A_PATTERN} (* is no wildcard): ${said}` });
+      });
+    }
+    for (const [claim, want] of Object.entries(who.claims ?? {})) {
+      const v = (Array.isArray(want) ? want : [want]).find((x) => x.includes('*'));
+      if (v !== undefined) out.push({ key: [...base, 'claims', claim], message: `claim ${claim} value "${v}" ${NOT_A_PATTERN} (* is no wildcard): ${said}` });
+    }
+  };
+  check(r.who, ['who'], `${what}; omit who: to mean anyone`);
+  check(r.approval?.reviewers, ['approval', 'reviewers'], 'only a reviewer with exactly this name may approve');
+  return out;
+}

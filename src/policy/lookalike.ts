@@ -45,10 +45,30 @@ export function lookalikeWhy(word: string): string | null {
   return [...marks.values()].join(', ') || null;
 }
 
+// Cyrillic and Greek letters drawn like a Latin one (the clear cases of Unicode's confusables).
+const AS_LATIN: Record<string, string> = {
+  а: 'a', с: 'c', ԁ: 'd', е: 'e', һ: 'h', і: 'i', ј: 'j', ӏ: 'l', о: 'o', р: 'p', ԛ: 'q', ѕ: 's', ԝ: 'w', х: 'x', у: 'y',
+  А: 'A', В: 'B', С: 'C', Е: 'E', Н: 'H', І: 'I', Ј: 'J', К: 'K', М: 'M', О: 'O', Р: 'P', Ѕ: 'S', Т: 'T', Х: 'X', Ү: 'Y', Ԛ: 'Q', Ԝ: 'W',
+  ο: 'o', ν: 'v', ι: 'i', κ: 'k', ρ: 'p', υ: 'u',
+  Α: 'A', Β: 'B', Ε: 'E', Ζ: 'Z', Η: 'H', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O', Ρ: 'P', Τ: 'T', Υ: 'Y', Χ: 'X',
+};
+
+/**
+ * A word of two or more Cyrillic or Greek letters that all read as Latin ones (`орѕ` is `ops`):
+ * no Latin letter to mix with, so lookalikeWhy passes it. Names only: in a call's free text a
+ * Russian word such as `сор` is common, so the reviewer views do not use it.
+ */
+function wholeScriptLookalike(word: string): string | null {
+  const letters = [...word].filter((ch) => /\p{L}/u.test(ch));
+  if (letters.length < 2 || !letters.every((ch) => AS_LATIN[ch])) return null;
+  const cps = [...new Set(letters)].slice(0, 6).map((ch) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')} ${classOf(ch)}`);
+  return `${cps.join(', ')}; the word reads as Latin "${[...word].map((ch) => AS_LATIN[ch] ?? ch).join('')}"`;
+}
+
 /** Why a name (one or more words) misleads, for its first misleading word, or null. */
 export function lookalikeName(name: string): string | null {
   for (const m of name.matchAll(WORD)) {
-    const why = lookalikeWhy(m[0]);
+    const why = lookalikeWhy(m[0]) ?? wholeScriptLookalike(m[0]);
     if (why) return why;
   }
   return null;

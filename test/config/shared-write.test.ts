@@ -98,3 +98,37 @@ test('a symlinked policy file is judged by the folders above the file it points 
   chmodSync(open, 0o1777);
   assert.equal(compilePolicy([join(policies, 'linked.yaml')], conditions).rules.length, 1);
 });
+
+test('a symlink chain is judged at every link: a link in a world-writable folder between the name and the file is refused', () => {
+  // policies/chained.yaml -> hop/mid.yaml -> real/real.yaml: whoever may write hop/ can point mid.yaml at their own rules.
+  const { dir, policies } = setup();
+  const hop = join(dir, 'hop');
+  const real = join(dir, 'real');
+  mkdirSync(hop, { mode: 0o755 });
+  mkdirSync(real, { mode: 0o755 });
+  writeFileSync(join(real, 'real.yaml'), RULE, { mode: 0o644 });
+  symlinkSync(join(real, 'real.yaml'), join(hop, 'mid.yaml'));
+  symlinkSync(join(hop, 'mid.yaml'), join(policies, 'chained.yaml'));
+  chmodSync(hop, 0o777);
+  assert.throws(() => compilePolicy([join(policies, 'chained.yaml')], conditions), (e: Error) => e.message.includes(`its folder ${hop} is writable by every user`));
+  chmodSync(hop, 0o755);
+  assert.equal(compilePolicy([join(policies, 'chained.yaml')], conditions).rules.length, 1);
+});
+
+test('a link of the chain whose folder sits under a symlinked folder is judged by the folders above the real one', () => {
+  // hop is a symlink to open/inner: open (world-writable, no sticky bit) lets anyone rename inner away.
+  const { dir, policies } = setup();
+  const open = join(dir, 'open');
+  const inner = join(open, 'inner');
+  const real = join(dir, 'real');
+  mkdirSync(inner, { recursive: true, mode: 0o755 });
+  mkdirSync(real, { mode: 0o755 });
+  writeFileSync(join(real, 'real.yaml'), RULE, { mode: 0o644 });
+  symlinkSync(join(real, 'real.yaml'), join(inner, 'mid.yaml'));
+  symlinkSync(inner, join(dir, 'hop'));
+  symlinkSync(join(dir, 'hop', 'mid.yaml'), join(policies, 'chained.yaml'));
+  chmodSync(open, 0o777);
+  assert.throws(() => compilePolicy([join(policies, 'chained.yaml')], conditions), (e: Error) => e.message.includes(`the folder ${open} above it`));
+  chmodSync(open, 0o755);
+  assert.equal(compilePolicy([join(policies, 'chained.yaml')], conditions).rules.length, 1);
+});

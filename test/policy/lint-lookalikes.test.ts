@@ -76,3 +76,24 @@ test('a deny naming subjects and actors together is a warning (it needs both, wh
 `);
   assert.equal(alone.find((p) => /AND whose actor chain/.test(p.message)), undefined);
 });
+
+test('a name written wholly in Cyrillic or Greek letters that read as Latin ones is a warning too (no Latin letter to mix with)', () => {
+  const ps = lint(`rules:
+  - id: no-ops-drop
+    effect: deny
+    who: { groups: ["\\u043e\\u0440\\u0455", админы] }
+    tool: query_database
+    sql: { statements: [drop] }
+  - id: amen-read
+    effect: allow
+    who: { groups: ["\\u0391\\u039c\\u0395\\u039d", Ελλάδα] }
+    tool: query_database
+    on: [analytics]
+    sql: { read: [public.t] }
+`);
+  const ws = ps.filter((p) => /look-alike/.test(p.message));
+  assert.deepEqual(ws.map((p) => p.path), ['rules.0.who.groups.0', 'rules.1.who.groups.0'], ps.map((p) => p.message).join('\n'));
+  assert.match(ws[0]!.message, /group "орѕ".*U\+043E Cyrillic.*reads as Latin "ops"/);
+  assert.match(ws[1]!.message, /reads as Latin "AMEN"/);
+  assert.ok(ws.every((p) => p.severity === 'warning'));
+});
