@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
-import { canonicalCommandLine, initShellParser, parseArgv, unwrapShellC, withoutStartupFiles, type ShellFacts } from '../shared/shell/index.js';
+import { canonicalCommandLine, initShellParser, parseArgv, startupEnvironment, unwrapShellC, withoutStartupFiles, type ShellFacts } from '../shared/shell/index.js';
 import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
 import type { KubeExecFacts } from './facts.js';
@@ -37,10 +37,16 @@ const execOutput = z.looseObject({
 
 /**
  * The argv that runs: the argv as given (psql, mysql and sqlite3 told to skip their start-up
- * files), or `sh -c` with the script rebuilt from its parsed words.
+ * files, git guarded and started through `env` with GIT_CEILING_DIRECTORIES), or `sh -c` with
+ * the script rebuilt from its parsed words.
  */
 export function argvToRun(facts: KubeExecFacts): string[] {
-  if (facts.source !== 'sh-c') return [facts.argv[0] as string, ...withoutStartupFiles(facts.argv[0] as string, facts.argv.slice(1))];
+  if (facts.source !== 'sh-c') {
+    const [program, ...args] = facts.argv as [string, ...string[]];
+    // git's GIT_CEILING_DIRECTORIES, with no shell to take an assignment: through env.
+    const env = startupEnvironment(program, args).map(([name, value]) => `${name}=${value}`);
+    return [...(env.length > 0 ? ['env', ...env] : []), program, ...withoutStartupFiles(program, args)];
+  }
   const extra = facts.constructs.filter((c) => c !== 'pipeline');
   // A script with more than pipes can only have been allowed by a rule without a shell: block;
   // it runs as analysed. Otherwise the shell sees only quoted words and pipes.

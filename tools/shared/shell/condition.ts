@@ -17,6 +17,7 @@ import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
 import { fileWords, readerWrite, relevantPathLike } from './operands.js';
 import { gitObeys, gitObeysWhy } from './git-files.js';
+import { gitConfigReach } from './git-config.js';
 import { carriedToGit, copiedIntoObeyed, gitPlace } from './git-carry.js';
 import { normalisePath, PREFIX, prefixProblem, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
@@ -116,12 +117,14 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     const obeyed = [...writes, ...(touched?.writes ?? [])].find(gitObeys);
     if (obeyed !== undefined) return gitObeysWhy(p, normalisePath(obeyed) ?? obeyed);
     // A copy into a folder lands under its source's name; git says where it runs (git-carry.ts).
-    const carried = copiedIntoObeyed(cmd) ?? (p === 'git' ? gitPlace(cmd.args) : null);
+    const carried = copiedIntoObeyed(cmd) ?? (p === 'git' ? gitPlace(cmd.args) ?? gitConfigReach(cmd.args) : null);
     if (carried !== null) return carried;
   }
   // jq's `env`/`$ENV`, yq's `strenv()`: the remote environment, only where the grant says so (jq-program.ts).
   return jqProgramReach(p, cmd.args, g.environment === true, g.paths !== undefined);
 }
+
+const GIT_NOT_REBUILT = 'git under paths: runs only on the line Warden rebuilds, which keeps it from reading a repository above its -C folder (GIT_CEILING_DIRECTORIES): not in the remote command of ssh or a command a hop runs.';
 
 /** How deep ssh remote commands inside remote commands are judged; deeper ones are refused. */
 const MAX_REMOTE_DEPTH = 4;
@@ -197,6 +200,8 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     const feed: Feed = i > 0 ? (facts.commands[i - 1] as ShellCommand) : fed ? 'unknown' : 'none';
     const inj = injectionReason(cmd, feeds) ?? stateChange(cmd, grant.subcommands) ?? languageEscape(cmd, feed) ?? (depth > 0 ? startupFilesRead(cmd) : null);
     if (inj !== null) return { matched: false, why: `Always denied: ${inj}` };
+    // Warden sets GIT_CEILING_DIRECTORIES only on a line it rebuilds (git-guard.ts gitCeiling).
+    if (depth > 0 && cmd.program === 'git' && grant.paths !== undefined) return { matched: false, why: GIT_NOT_REBUILT };
     const git = Object.hasOwn(block.programs, 'git') ? block.programs.git : undefined;
     const out = outsideGrant(cmd, grant, feed) ?? carriedToGit(cmd, grant, git) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };

@@ -14,6 +14,7 @@
  *   prefixes (git finds the repository from there).
  */
 import { findFlag } from './flags.js';
+import { GIT_VALUES, gitDirs } from './git-guard.js';
 import { copyPlan as specCopyPlan, type CopyPlan } from './copy-models.js';
 import { gitObeys, gitObeysWhy } from './git-files.js';
 import { scanWords } from './operands.js';
@@ -87,24 +88,21 @@ export function carriedToGit(cmd: ShellCommand, grant: ProgramGrant, git: Progra
   return `${plan.whole} carries '${normalisePath(outside) ?? outside}' whole into '${normalisePath(plan.dest) ?? plan.dest}', where this rule grants git: a .git it holds (its config naming a clean filter, its hooks) would be obeyed by git there. Copy files one by one, or from under git's paths (${git.paths.join(', ')}).`;
 }
 
-/** git's global options that take the next word (git 2.39 handle_options). */
-const GIT_VALUES = new Set(['-C', '-c', '--git-dir', '--work-tree', '--namespace', '--config-env', '--super-prefix', '--attr-source', '--list-cmds']);
-
 /** Why git, under a grant with `paths:`, names its git dir or runs where no prefix holds, or null. */
 export function gitPlace(args: string[]): string | null {
-  const dirs: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (!w.startsWith('-')) break;
-    const name = w.split('=', 1)[0] as string;
-    if (name === '--git-dir') return `git ${w} makes the folder it names a repository whatever its name (one holding a config that names a filter or hooks, which no .git in its path marks): with paths:, name the work tree with -C instead.`;
-    if (!GIT_VALUES.has(w)) continue;
-    if (w === '-C') dirs.push(args[i + 1] ?? '');
-    i++;
+    if (w.split('=', 1)[0] === '--git-dir') return `git ${w} makes the folder it names a repository whatever its name (one holding a config that names a filter or hooks, which no .git in its path marks): with paths:, name the work tree with -C instead.`;
+    if (GIT_VALUES.has(w)) i++;
   }
+  const dirs = gitDirs(args);
   const first = dirs[0];
   if (first === undefined || normalisePath(first) === null) {
     return `git ${first === undefined ? 'without -C' : `-C '${first}'`} runs in the login folder (the remote user's home) or one under it, outside the prefixes, and reads the repository it finds there: give -C an absolute folder under them first.`;
   }
+  // GIT_CEILING_DIRECTORIES (git-guard.ts) separates its entries with ':', so no ceiling can stand above such a folder.
+  const colon = dirs.find((d) => d.includes(':'));
+  if (colon !== undefined) return `git -C '${colon}' names a folder with ':', above which Warden cannot keep git from looking for a repository (GIT_CEILING_DIRECTORIES separates its entries with ':').`;
   return null;
 }

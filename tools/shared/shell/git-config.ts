@@ -68,3 +68,38 @@ export function gitConfigDanger(args: string[]): string | null {
   const at = sub.kind === 'word' ? args.indexOf(sub.word) : args.indexOf('config');
   return at < 0 ? null : configDanger(args.slice(at + 1));
 }
+
+/**
+ * Keys (lower-cased) whose value names a file, a folder or a repository that later git calls read:
+ * the work tree (`core.worktree /` makes `git diff` read /), ignore and template files, a mailmap,
+ * fsck skip lists, TLS and cookie files (sent to a server), other repositories to fetch from.
+ */
+const PATH_KEYS: readonly RegExp[] = [
+  /^core\.(worktree|excludesfile)$/,
+  /^(commit\.template|mailmap\.(file|blob)|blame\.ignorerevsfile|diff\.orderfile|user\.signingkey)$/,
+  /^gpg\.ssh\.(allowedsignersfile|revocationfile)$/,
+  /^http\.(.+\.)?(cookiefile|sslcert|sslkey|sslcainfo|sslcapath)$/,
+  /^((fetch|receive)\.)?fsck\.skiplist$/,
+  /^(remote|submodule)\..+\.(url|pushurl)$/,
+  /^url\..+\.(insteadof|pushinsteadof)$/,
+];
+
+/** `git config` scopes that write a file outside any folder a grant names (~/.gitconfig, /etc/gitconfig); any unambiguous prefix. */
+const OUTER_SCOPES = ['--global', '--system'];
+
+/**
+ * Why `git config` (under a grant with `paths:`) writes a file git reads outside the prefixes,
+ * or sets a key that points git at a file, folder or repository the line does not bound, or
+ * null. Generous like configDanger: any word after `config` counts, reads of the key too.
+ */
+export function gitConfigReach(args: string[]): string | null {
+  const sub = findSubcommand('git', args);
+  if (sub.kind === 'none' || (sub.kind === 'word' && sub.word !== 'config')) return null;
+  const at = sub.kind === 'word' ? args.indexOf(sub.word) : args.indexOf('config');
+  if (at < 0) return null;
+  const words = args.slice(at + 1);
+  const scope = optionWords(words).find((w) => w.length >= 4 && OUTER_SCOPES.some((s) => s.startsWith(w.split('=', 1)[0] as string)));
+  if (scope !== undefined) return `git config ${scope} reads and writes a configuration file outside the prefixes, which every git call reads: with paths:, keep to the repository's own configuration.`;
+  const key = words.find((w) => PATH_KEYS.some((re) => re.test(w.toLowerCase())));
+  return key === undefined ? null : `git config ${key} names a file, folder or repository later git calls read, which paths: cannot bound.`;
+}

@@ -14,7 +14,9 @@
  * (README): clean/smudge filters (`filter.X.*`, named by `.gitattributes`), merge drivers,
  * `remote.X.uploadpack`, aliases and `git-NAME` programs on PATH, and in git 2.46+ `hook.*`.
  * `diff.external` is not set empty: git 2.39 then tries to run "" (`--no-ext-diff` covers it).
+ * With an absolute `-C`, the line also sets GIT_CEILING_DIRECTORIES (gitCeiling, startup-files.ts).
  */
+import { normalisePath } from './paths.js';
 import { locateSubcommand } from './subcommand-options.js';
 
 /** Key=value pairs, checked against `git help config` (git 2.39): each keeps the key from running a program. */
@@ -57,4 +59,44 @@ export function withGitGuard(args: readonly string[]): string[] {
   const sub = locateSubcommand('git', out);
   if (sub.kind !== 'word' || !DIFF_SUBCOMMANDS.has(out[sub.at] as string) || startsWith(out, sub.at + 1, DIFF_GUARD)) return out;
   return [...out.slice(0, sub.at + 1), ...DIFF_GUARD, ...out.slice(sub.at + 1)];
+}
+
+/** git's global options that take the next word (git 2.39 handle_options). */
+export const GIT_VALUES: ReadonlySet<string> = new Set(['-C', '-c', '--git-dir', '--work-tree', '--namespace', '--config-env', '--super-prefix', '--attr-source', '--list-cmds']);
+
+/** The `-C` words of git's global options, in order (up to the subcommand). */
+export function gitDirs(args: readonly string[]): string[] {
+  const dirs: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    if (!w.startsWith('-')) break;
+    if (!GIT_VALUES.has(w)) continue;
+    if (w === '-C') dirs.push(args[i + 1] ?? '');
+    i++;
+  }
+  return dirs;
+}
+
+/** The environment variable that bounds git's search for a repository (`man git`, ENVIRONMENT). */
+export const GIT_CEILING = 'GIT_CEILING_DIRECTORIES';
+
+/**
+ * The folder git looks for its repository from no higher than: the parent of the folder its
+ * `-C` words lead to (git joins a relative -C to the one before and ignores an empty one), or
+ * null when they start from no absolute folder or lead to `/`. Given as GIT_CEILING_DIRECTORIES,
+ * git never enters it, so the repository is the -C folder's own (its .git, or the git dir it is):
+ * a repository above it, outside a grant's paths:, is never read (its config, its objects).
+ * Null too for a folder holding `:`, which separates the variable's entries (refused under paths:).
+ */
+export function gitCeiling(args: readonly string[]): string | null {
+  let dir: string | null = null;
+  for (const d of gitDirs(args)) {
+    if (d === '') continue;
+    if (d.startsWith('/')) dir = d;
+    else if (dir === null) return null;
+    else dir = `${dir}/${d}`;
+  }
+  const folder = dir === null ? null : normalisePath(dir);
+  if (folder === null || folder === '/' || folder.includes(':')) return null;
+  return folder.slice(0, folder.lastIndexOf('/')) || '/';
 }

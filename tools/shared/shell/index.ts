@@ -2,7 +2,7 @@
 export { initShellParser, parseShell, parseShellAsync, MAX_SHELL_BYTES } from './parse.js';
 export { parseArgv, unwrapShellC } from './argv.js';
 export { quoteWord, buildCommandLine, canonicalCommandLine } from './quote.js';
-export { withoutStartupFiles } from './startup-files.js';
+export { startupEnvironment, withoutStartupFiles } from './startup-files.js';
 export { shellCondition, shellBlockSchema } from './condition.js';
 export type { ShellBlock } from './condition.js';
 export { injectionReason, codeLoadingVariable, DENIED_PROGRAMS, DENIED_FLAGS } from './injection-catalogue.js';

@@ -3,7 +3,7 @@
  * never the raw input, so the host's shell can only ever see plain quoted words and pipes.
  */
 import { parseError } from '../../../src/tool-api.js';
-import { withoutStartupFiles } from './startup-files.js';
+import { startupEnvironment, withoutStartupFiles } from './startup-files.js';
 import type { ShellCommand, ShellFacts } from './types.js';
 
 /** Quote one word for a POSIX shell. Why always quote: no character can ever become syntax. */
@@ -33,7 +33,9 @@ export function buildCommandLine(commands: ShellCommand[], pipelines: number): s
       if (c.program === '') throw parseError('cannot rebuild a command without a program');
       // The program is always quoted: a quoted word is never a reserved word (coproc, time,
       // if, ...) nor an alias on the host. psql, mysql and sqlite3 skip their start-up files.
-      return [forceQuote(c.program), ...withoutStartupFiles(c.program, c.args).map(quoteWord)].join(' ');
+      // git looks for its repository no higher than its -C folder (GIT_CEILING_DIRECTORIES).
+      const env = startupEnvironment(c.program, c.args).map(([name, value]) => `${name}=${quoteWord(value)}`);
+      return [...env, forceQuote(c.program), ...withoutStartupFiles(c.program, c.args).map(quoteWord)].join(' ');
     })
     .join(' | ');
 }

@@ -7,7 +7,7 @@
  * give that option itself. git reads the repository's configuration, which can name programs
  * too: it is started with the overrides of git-guard.ts.
  */
-import { GIT_GUARD, withGitGuard } from './git-guard.js';
+import { GIT_CEILING, GIT_GUARD, gitCeiling, withGitGuard } from './git-guard.js';
 import type { ShellCommand } from './types.js';
 
 /** The option, first after the program, that keeps it from reading its start-up files. */
@@ -26,6 +26,17 @@ export function withoutStartupFiles(program: string, args: readonly string[]): s
   const guard = GUARDS.get(base(program));
   if (guard === undefined || guard.every((g, i) => args[i] === g)) return [...args];
   return [...guard, ...args];
+}
+
+/**
+ * `NAME=value` pairs Warden sets for `program` where it rebuilds the line (as assignments on
+ * ssh_run's line and a `sh -c` script, through `env` in kubectl_exec's argv): git's search for
+ * a repository stops at its -C folder (git-guard.ts gitCeiling). Empty for any other program.
+ */
+export function startupEnvironment(program: string, args: readonly string[]): [string, string][] {
+  if (base(program) !== 'git') return [];
+  const ceiling = gitCeiling(args);
+  return ceiling === null ? [] : [[GIT_CEILING, ceiling]];
 }
 
 /** Why `cmd` (not rebuilt by Warden) reads start-up files, or null: its guard must come first. */

@@ -1,0 +1,99 @@
+/**
+ * End to end (`warden serve`, the real MCP client, a real OpenSSH sshd and the host's git): a
+ * grant of git under `paths: [BASE/outer/app]`, where BASE/outer (outside the prefix) is a
+ * repository with a committed secret. git looks for its repository from -C upwards, so
+ * `git -C APP/sub show HEAD:secret.txt` read the secret; Warden's line sets
+ * GIT_CEILING_DIRECTORIES to the -C folder's parent, so git finds no repository there, while a
+ * repository at the -C folder itself still runs. `git config --global` (a file outside the
+ * prefixes every git call reads) is refused under paths:.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
+import { isRoot } from '../support/system-deps.js';
+import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+
+let sshd: Sshd;
+let sw: SshWarden;
+let BASE = '';
+let APP = '';
+
+const git = (args: string[], opts: SpawnSyncOptions = {}): string => {
+  const r = spawnSync('git', args, { encoding: 'utf8', ...opts });
+  assert.equal(r.status, 0, String(r.stderr));
+  return String(r.stdout);
+};
+const chownTree = (p: string): void => {
+  chownToLogin(p, sshd);
+  if (statSync(p).isDirectory()) for (const e of readdirSync(p)) chownTree(join(p, e));
+};
+/** A repository at `dir` with `file` committed holding `text`. */
+function repo(dir: string, file: string, text: string): void {
+  git(['init', '-q', dir]);
+  writeFileSync(join(dir, file), text);
+  git(['-C', dir, 'add', file]);
+  git(['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', `add ${file}`]);
+}
+
+before(async () => {
+  sshd = await startSshd();
+  BASE = mkdtempSync(join(tmpdir(), 'wceil-'));
+  chmodSync(BASE, 0o755);
+  const outer = join(BASE, 'outer');
+  repo(outer, 'secret.txt', 'outer-secret-4711\n');
+  APP = join(outer, 'app');
+  mkdirSync(join(APP, 'sub'), { recursive: true });
+  repo(join(APP, 'own'), 'f.txt', 'own-file\n');
+  chownTree(BASE);
+  // The login user's git refuses a repository it does not own (safe.directory); all of it is the login user's.
+  const policy = `
+rules:
+  - id: git-under-app
+    effect: allow
+    who: { groups: [sre] }
+    tool: ssh_run
+    on: [web-1]
+    shell:
+      programs:
+        git: { paths: ${JSON.stringify([APP])}, subcommands: [status, log, show, config] }
+`;
+  sw = await startSshWarden(sshd, policy);
+});
+
+after(async () => {
+  await sw?.close();
+  await sshd?.stop();
+  if (BASE) rmSync(BASE, { recursive: true, force: true });
+});
+
+describe('ssh_run: git under paths: finds no repository above its -C folder', () => {
+  test('control: the login user\'s git, from the same folder, reads the repository above the prefix', () => {
+    const as: SpawnSyncOptions = isRoot() ? { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: BASE } } : {};
+    assert.equal(git(['-C', join(APP, 'sub'), 'show', 'HEAD:secret.txt'], as), 'outer-secret-4711\n');
+  });
+
+  test('a repository above the -C folder (outside the prefix) is not found: its objects stay unread', async () => {
+    const r = await sw.run(`git -C ${APP}/sub show HEAD:secret.txt`);
+    const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
+    assert.doesNotMatch(r.text, /outer-secret-4711/);
+    assert.notEqual(s.exit_code, 0);
+    assert.match(s.stderr, /not a git repository/);
+    const log = await sw.run(`git -C ${APP} log --oneline`);
+    assert.doesNotMatch(log.text, /add secret\.txt/);
+  });
+
+  test('a repository at the -C folder runs as before', async () => {
+    assert.equal(await sw.ran(`git -C ${APP}/own show HEAD:f.txt`), 'own-file\n');
+    assert.match(await sw.ran(`git -C ${APP}/own log --oneline`), /add f\.txt/);
+  });
+
+  test('git config --global and keys naming a folder are refused under paths:', async () => {
+    await sw.refused(`git -C ${APP}/own config --global user.name x`, /outside the prefixes/);
+    await sw.refused(`git -C ${APP}/own config core.worktree wt`, /names a file, folder or repository/);
+    assert.equal(existsSync(join(BASE, '.gitconfig')), false);
+  });
+});
