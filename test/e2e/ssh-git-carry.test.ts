@@ -9,13 +9,13 @@
  * refused under paths:, as is git with no absolute -C (the login folder).
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
 import { isRoot } from '../support/system-deps.js';
+import { asLoginUser, chownLoginTree, gitSync } from '../support/git-tree.js';
 import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 import { GIT_GUARD } from '../../tools/shared/shell/git-guard.js';
 
@@ -26,15 +26,8 @@ let APP = '';
 let STAGING = '';
 let MARKS = '';
 
-const git = (args: string[], opts: SpawnSyncOptions = {}) => {
-  const r = spawnSync('git', args, { encoding: 'utf8', ...opts });
-  assert.equal(r.status, 0, String(r.stderr));
-  return String(r.stdout);
-};
-const chownTree = (p: string): void => {
-  chownToLogin(p, sshd);
-  if (statSync(p).isDirectory()) for (const e of readdirSync(p)) chownTree(join(p, e));
-};
+const git = gitSync;
+const chownTree = (p: string): void => chownLoginTree(p, sshd);
 const marks = () => readdirSync(MARKS).sort();
 
 /** A repository at `dir` with one commit whose config names a clean filter leaving MARKS/`mark`. */
@@ -97,7 +90,7 @@ after(async () => {
 
 describe('ssh_run: a repository configuration carried into a git grant\'s paths', () => {
   test('control: the git guard does not stop a clean filter; the login user running guarded git on a copy runs it', () => {
-    const as: SpawnSyncOptions = isRoot() ? { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: BASE } } : {};
+    const as = asLoginUser(sshd, BASE, isRoot());
     const copy = join(BASE, 'control');
     cpSync(join(STAGING, 'evil'), copy, { recursive: true });
     chownTree(copy);

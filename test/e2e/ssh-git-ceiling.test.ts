@@ -8,13 +8,13 @@
  * prefixes every git call reads) is refused under paths:.
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
 import { isRoot } from '../support/system-deps.js';
+import { asLoginUser, chownLoginTree, gitSync } from '../support/git-tree.js';
 import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 let sshd: Sshd;
@@ -22,15 +22,8 @@ let sw: SshWarden;
 let BASE = '';
 let APP = '';
 
-const git = (args: string[], opts: SpawnSyncOptions = {}): string => {
-  const r = spawnSync('git', args, { encoding: 'utf8', ...opts });
-  assert.equal(r.status, 0, String(r.stderr));
-  return String(r.stdout);
-};
-const chownTree = (p: string): void => {
-  chownToLogin(p, sshd);
-  if (statSync(p).isDirectory()) for (const e of readdirSync(p)) chownTree(join(p, e));
-};
+const git = gitSync;
+const chownTree = (p: string): void => chownLoginTree(p, sshd);
 /** A repository at `dir` with `file` committed holding `text`. */
 function repo(dir: string, file: string, text: string): void {
   git(['init', '-q', dir]);
@@ -72,7 +65,7 @@ after(async () => {
 
 describe('ssh_run: git under paths: finds no repository above its -C folder', () => {
   test('control: the login user\'s git, from the same folder, reads the repository above the prefix', () => {
-    const as: SpawnSyncOptions = isRoot() ? { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: BASE } } : {};
+    const as = asLoginUser(sshd, BASE, isRoot());
     assert.equal(git(['-C', join(APP, 'sub'), 'show', 'HEAD:secret.txt'], as), 'outer-secret-4711\n');
   });
 

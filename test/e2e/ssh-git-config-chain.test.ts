@@ -8,13 +8,13 @@
  * session starts.
  */
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
 import { isRoot } from '../support/system-deps.js';
+import { asLoginUser, chownLoginTree, gitSync } from '../support/git-tree.js';
 import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 let sshd: Sshd;
@@ -25,15 +25,8 @@ let REPO = '';
 let MARKS = '';
 let CONFIG = '';
 
-const git = (args: string[], opts: SpawnSyncOptions = {}) => {
-  const r = spawnSync('git', args, { encoding: 'utf8', ...opts });
-  assert.equal(r.status, 0, String(r.stderr));
-  return String(r.stdout);
-};
-const chownTree = (p: string): void => {
-  chownToLogin(p, sshd);
-  if (statSync(p).isDirectory()) for (const e of readdirSync(p)) chownTree(join(p, e));
-};
+const git = gitSync;
+const chownTree = (p: string): void => chownLoginTree(p, sshd);
 const marks = () => readdirSync(MARKS).sort();
 
 before(async () => {
@@ -102,7 +95,7 @@ const ran = (command: string): Promise<string> => sw.ran(command);
 
 describe('ssh_run: a repository configuration planted under a granted folder runs nothing', () => {
   test('control: the login user running git itself runs the planted commands', () => {
-    const as: SpawnSyncOptions = isRoot() ? { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: BASE } } : {};
+    const as = asLoginUser(sshd, BASE, isRoot());
     git(['-C', REPO, 'log', '-p', '-1'], as);
     git(['-C', REPO, 'status'], as);
     git(['-C', REPO, 'diff'], as);

@@ -1,0 +1,25 @@
+// Repositories the SSH git tests build on the host: git run locally (its exit checked) and a
+// tree handed to the sshd login user, so that the remote git sees it as that user's.
+import assert from 'node:assert/strict';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { chownToLogin, type Sshd } from './sshd.js';
+
+/** Run the host's git; fails the test on a non-zero exit. Returns its stdout. */
+export function gitSync(args: string[], opts: SpawnSyncOptions = {}): string {
+  const r = spawnSync('git', args, { encoding: 'utf8', ...opts });
+  assert.equal(r.status, 0, String(r.stderr));
+  return String(r.stdout);
+}
+
+/** Give `p` and everything under it to the sshd's login user. */
+export function chownLoginTree(p: string, sshd: Sshd): void {
+  chownToLogin(p, sshd);
+  if (statSync(p).isDirectory()) for (const e of readdirSync(p)) chownLoginTree(join(p, e), sshd);
+}
+
+/** Spawn options that run a local program as the sshd's login user with `home` (as root; else as is). */
+export function asLoginUser(sshd: Sshd, home: string, root: boolean): SpawnSyncOptions {
+  return root ? { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } } : {};
+}
