@@ -10,7 +10,7 @@ import type { Principal } from '../tool-api.js';
 import type { ApprovalRow, ApprovalStore, VoidReason } from '../recorder/index.js';
 import { actingFor, actorChain, isDelegated } from './actors.js';
 import { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
-import { tokenExpiredRefusal, voidedRefusal, type VoidNotify } from './gate-results.js';
+import { tokenEndMs, tokenExpiredRefusal, voidedRefusal, type VoidNotify } from './gate-results.js';
 import type { GateInput, GateResult } from './service.js';
 
 /** The form shown to the user: one required yes/no. */
@@ -48,6 +48,16 @@ export function confirmMessage(row: ApprovalRow): string {
   ]
     .filter(Boolean)
     .join('\n');
+}
+
+// Aborts at the caller's token expiry (gate-results.ts tokenEndMs: at exp, no leeway); never
+// for a token without one, or one further off than a timer reaches (the wait ends first).
+function tokenLapse(input: Pick<GateInput, 'tokenExpiresAt'>): { signal: AbortSignal; clear: () => void } {
+  const c = new AbortController();
+  const ms = tokenEndMs(input) - Date.now();
+  if (ms <= 0) c.abort();
+  const timer = ms > 0 && ms <= 2 ** 31 - 1 ? setTimeout(() => c.abort(), ms) : undefined;
+  return { signal: c.signal, clear: () => clearTimeout(timer) };
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T | 'aborted'> {
@@ -121,12 +131,24 @@ export async function confirmWithRequester(
       `rule ${row.approvalRule} needs you to confirm this call, and your MCP client does not support elicitation (form mode), so it was not run`,
     );
   }
-  let answer: { action: string; content?: Record<string, unknown> } | 'aborted';
+  let answer: { action: string; content?: Record<string, unknown> } | 'aborted' | 'failed';
+  // The question is withdrawn when the call is cancelled or the caller's token expires.
+  const lapse = tokenLapse(input);
+  const ended = AbortSignal.any([input.signal, lapse.signal]);
   try {
-    answer = await abortable(input.elicit(confirmMessage(row), CONFIRM_SCHEMA), input.signal);
+    answer = await abortable(input.elicit(confirmMessage(row), CONFIRM_SCHEMA, ended), ended);
   } catch {
-    return deny('elicitation failed', `rule ${row.approvalRule} needs you to confirm this call, and the confirmation request failed, so it was not run`);
+    answer = lapse.signal.aborted ? 'aborted' : 'failed';
+  } finally {
+    lapse.clear();
   }
+  // The token expired while the user was asked: nothing runs, and the unanswered request is
+  // voided (nobody answered: no decision is recorded for the user).
+  if (answer === 'aborted' && lapse.signal.aborted && !input.signal.aborted) {
+    const message = 'the token expired while the call waited for approval (your confirmation, unanswered); nothing ran. Call again with a fresh token; you are asked anew';
+    return voidedRefusal(tables, [row], { code: ErrorCode.UNAUTHENTICATED, message, ruleIds: row.approvalRule.split(', ') }, iso(), notifyVoided);
+  }
+  if (answer === 'failed') return deny('elicitation failed', `rule ${row.approvalRule} needs you to confirm this call, and the confirmation request failed, so it was not run`);
   if (answer === 'aborted') return deny('cancelled', 'the call was cancelled while waiting for your confirmation');
   if (answer.action !== 'accept' || answer.content?.confirm !== true) {
     const what = answer.action === 'accept' ? 'answered no' : answer.action === 'cancel' ? 'cancelled' : 'declined';

@@ -19,8 +19,10 @@ export interface CallPreview {
   warning: string | null;
 }
 
-// An escape (\u{202e}) or a blank-run count (⟨40 spaces⟩) is never split by a cut.
-const TOKEN = /\\u\{[0-9a-f]+\}| ⟨\d+ [a-z/ ]+(?:: U\+[0-9A-F]{4,6}(?:, U\+[0-9A-F]{4,6})*)?⟩ |[\s\S]/gu;
+// An escape (\u{202e}) or a blank-run count (⟨40 spaces⟩) is never split by a cut, nor a
+// character from its combining marks and their count (reviewable.ts markCount: `Z̀́ ⟨498 more
+// combining marks⟩ `), so a cut never leaves marks without their base or a run without its count.
+const TOKEN = /\\u\{[0-9a-f]+\}| ⟨\d+ [a-z/ ]+(?:: U\+[0-9A-F]{4,6}(?:, U\+[0-9A-F]{4,6})*)?⟩ |[\s\S]\p{M}*(?: ⟨\d+ more combining marks⟩ )?/gu;
 
 /**
  * The preview of `raw` in at most about `max` characters: the head and the tail (where a

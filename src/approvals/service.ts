@@ -43,7 +43,8 @@ export interface GateInput {
   factsSummary: string;
   signal: AbortSignal;
   progress?: (message: string, progress: number, total?: number) => void;
-  elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: string; content?: Record<string, unknown> }>;
+  /** Ask the requester; `signal` withdraws the question (the call was cancelled, or the token expired). */
+  elicit?: (message: string, schema: Record<string, unknown>, signal?: AbortSignal) => Promise<{ action: string; content?: Record<string, unknown> }>;
   /** Why the client can never be asked to confirm (pipeline CallRequest.cannotElicit). */
   cannotElicit?: 'per-request';
   /**

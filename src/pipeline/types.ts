@@ -19,8 +19,11 @@ export interface CallRequest {
   signal: AbortSignal;
   /** Progress callback when the client asked for progress (approval waits use it). */
   progress?: (message: string, progress: number, total?: number) => void;
-  /** Ask the connected user to confirm (MCP elicitation), when the transport supports it. */
-  elicit?: (message: string, schema: Record<string, unknown>) => Promise<{ action: string; content?: Record<string, unknown> }>;
+  /**
+   * Ask the connected user to confirm (MCP elicitation), when the transport supports it. `signal`
+   * withdraws the question (the client is told: notifications/cancelled).
+   */
+  elicit?: (message: string, schema: Record<string, unknown>, signal?: AbortSignal) => Promise<{ action: string; content?: Record<string, unknown> }>;
   /**
    * Set when the client can never be asked, whatever capabilities it declares: 'per-request' is a
    * 2026-07-28 client served per request, without a session (that revision has no

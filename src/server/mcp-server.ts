@@ -124,8 +124,8 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
       ...(opts.perRequest ? { cannotElicit: 'per-request' as const } : {}),
       ...(tokenExpiresAt !== undefined ? { tokenExpiresAt } : {}),
       elicit: !opts.perRequest && server.getClientCapabilities()?.elicitation
-        ? async (message, schema) => {
-            const r = await ctx.mcpReq.elicitInput({ mode: 'form', message, requestedSchema: schema as never });
+        ? async (message, schema, signal) => {
+            const r = await ctx.mcpReq.elicitInput({ mode: 'form', message, requestedSchema: schema as never }, signal ? { signal } : undefined);
             return { action: r.action, ...(r.content ? { content: r.content as Record<string, unknown> } : {}) };
           }
         : undefined,

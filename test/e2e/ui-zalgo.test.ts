@@ -1,0 +1,81 @@
+/**
+ * Red team, in real Chromium: a call whose text stacks 500 combining marks on one letter
+ * ("Zalgo") painted its marks over the lines around it on the approval card (with this machine's
+ * fonts, 500 marks spread over several lines of the call block). The run shows as its first two
+ * marks and a visible count: the block is as tall as the same call without the marks, and no ink
+ * is drawn outside it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore } from '../../src/recorder/index.js';
+import { createApprovalService } from '../../src/approvals/index.js';
+import { startStandaloneUi } from '../../src/cli/ui-serve.js';
+import { launchChromium } from '../support/chromium.js';
+
+const marks = Array.from({ length: 500 }, (_, i) => String.fromCodePoint(0x300 + (i % 0x4f))).join('');
+
+// Ink outside the box of `#id .bound-call`: everything else is hidden, the page is shot, and its
+// pixels darker than the background outside the box (1px slack) are counted in the page.
+const INK_OUTSIDE = `async (b64, box) => {
+  const img = await createImageBitmap(new Blob([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], { type: 'image/png' }));
+  const c = new OffscreenCanvas(img.width, img.height); const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+  const d = g.getImageData(0, 0, img.width, img.height).data;
+  let outside = 0, inside = 0;
+  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) {
+    const i = (y * img.width + x) * 4;
+    if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) continue;
+    if (y < box.top - 1 || y > box.bottom + 1 || x < box.left - 1 || x > box.right + 1) outside++; else inside++;
+  }
+  return { outside, inside };
+}`;
+
+test('approval card in Chromium: a 500-mark Zalgo run is a count and draws nothing outside its block', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-zalgo-'));
+  const store = openSqliteStore(join(dir, 'w.db'));
+  const approvals = createApprovalService(store.approvals, { pollMs: 50, progressEveryMs: 60_000 });
+  const ui = await startStandaloneUi({ store, approvals, log: () => undefined }, { host: '127.0.0.1', port: 0 });
+  const browser = await launchChromium(dir, { width: 1280, height: 800 });
+  const abort = new AbortController();
+  t.after(async () => {
+    abort.abort();
+    await browser.close();
+    await ui.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const principal = { subject: 'agent-bob', groups: [], claims: {}, authMethod: 'stdio' as const };
+  await store.openSession({ id: 'sess-agent', principal: { subject: 'agent-bob', groups: [], authMethod: 'stdio' }, client: { name: 'agent' }, transport: 'stdio', startedAt: new Date().toISOString() });
+  for (const [name, sql] of [['zalgo', `UPDATE t SET x = 'Z${marks}' WHERE id = 1`], ['plain', `UPDATE t SET x = 'Z' WHERE id = 2`]] as const) {
+    approvals.gate({
+      callId: `call-${name}`, sessionId: 'sess-agent', principal, tool: 'query_database', connection: 'shop', canonicalArgs: { sql },
+      decision: { effect: 'allow', ruleIds: ['writes'], reason: 'allowed with approval', trace: [], alternatives: [], approval: { ruleId: 'writes', approvals: 1, expires: 600_000, wait: 60_000 } } as never,
+      factsSummary: 'statement', signal: abort.signal,
+    }).catch(() => undefined);
+  }
+  const page = await browser.newPage();
+  await page.goto(ui.loginUrl);
+  await page.goto(new URL('/ui/approvals', ui.url).href);
+  await page.waitForFunction(`document.querySelectorAll('.approval .bound-call').length === 2`);
+  const blocks = (await page.evaluate(`[...document.querySelectorAll('.approval .bound-call')].map((el) => {
+    const b = el.getBoundingClientRect();
+    return { text: el.textContent, top: b.top + window.scrollY, bottom: b.bottom + window.scrollY, left: b.left, right: b.right, height: b.height, id: el.closest('.approval').id };
+  })`)) as { text: string; top: number; bottom: number; left: number; right: number; height: number; id: string }[];
+  const zalgo = blocks.find((b) => b.text.includes('id = 1'))!;
+  const plain = blocks.find((b) => b.text.includes('id = 2'))!;
+  assert.ok(zalgo.text.includes(`'Z\u0300\u0301 ⟨498 more combining marks⟩ ' WHERE id = 1`), `the run is a visible count: ${zalgo.text.slice(0, 200)}`);
+  assert.ok(zalgo.height <= plain.height + 1, `the Zalgo call's block is ${zalgo.height}px tall, the same call without marks ${plain.height}px`);
+  // Only the Zalgo block's text is painted; any ink outside its box is its marks' overflow.
+  // (Through the CSSOM: the UI's Content-Security-Policy refuses an inline style sheet.)
+  await page.evaluate(`(() => {
+    for (const el of document.querySelectorAll('*')) el.style.setProperty('visibility', 'hidden', 'important');
+    const keep = document.querySelector('#${zalgo.id} .bound-call');
+    for (const el of [keep, ...keep.querySelectorAll('*')]) el.style.setProperty('visibility', 'visible', 'important');
+  })()`);
+  const shot = await page.screenshot({ fullPage: true });
+  const ink = (await page.evaluate(`(${INK_OUTSIDE})(${JSON.stringify(shot.toString('base64'))}, ${JSON.stringify(zalgo)})`)) as { outside: number; inside: number };
+  assert.ok(ink.inside > 0, 'the block was painted');
+  assert.equal(ink.outside, 0, `ink drawn outside the call block: ${JSON.stringify(ink)}`);
+});
