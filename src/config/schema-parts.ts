@@ -133,7 +133,7 @@ export const httpSchema = z
       .describe(
         "Extra browser origins allowed besides this server's own (its bind address and port, and the origin of identity.oidc.audience). An origin (https://app.example.com, http://localhost:5173) is compared whole: scheme, host and port. A bare hostname allows that host on this server's own scheme and port only.",
       ),
-    max_body_bytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
+    max_body_bytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024).describe('The largest MCP message in bytes: a request body over HTTP (413 above it), and one stdin line over stdio (answered -32600 WARDEN_INVALID_INPUT and discarded). Default 1 MiB.'),
     max_requests_per_principal: z
       .number()
       .int()

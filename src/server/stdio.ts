@@ -2,7 +2,7 @@
  * `warden serve` over stdio: nothing but MCP on stdout, logs on stderr. One connection, one
  * principal (from identity.stdio), one transcript session.
  */
-import { serveStdio, StdioServerTransport } from '@modelcontextprotocol/server/stdio';
+import { serveStdio } from '@modelcontextprotocol/server/stdio';
 import { stdioPrincipal } from '../identity/stdio.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import { createConnectionServer, type ConnectionSession } from './mcp-server.js';
@@ -10,6 +10,7 @@ import type { Runtime } from './runtime.js';
 import { log } from './log.js';
 import { verifiedFromToken } from './http-verifier.js';
 import { checkAgentBoundary } from './agent-boundary.js';
+import { boundedStdioTransport } from './stdio-framing.js';
 
 /** Serve the runtime on this process's stdin/stdout until stdin closes or stdout fails. */
 export async function serveOverStdio(rt: Runtime, version: string): Promise<void> {
@@ -28,7 +29,8 @@ export async function serveOverStdio(rt: Runtime, version: string): Promise<void
   const verified = token ? await verifiedFromToken(rt, token) : null;
   const principal = verified ? verified.principal : stdioPrincipal(rt.config.identity.stdio);
   const sessions: ConnectionSession[] = [];
-  const wire = new StdioServerTransport();
+  // One line is one message, bounded like an HTTP body; a bad line is answered, never run (stdio-framing.ts).
+  const wire = boundedStdioTransport(rt.config.http.max_body_bytes, (code, message) => log('warn', 'stdio message refused', { code, message }));
   const handle = serveStdio(
     () => {
       const s = createConnectionServer({ pipeline: rt.pipeline, store: rt.store, version, structuredContent: rt.config.responses.structured_content, log }, principal, 'stdio', verified ? { expiresAt: verified.expiresAt } : {});

@@ -1,0 +1,139 @@
+/**
+ * What `warden serve` over stdio does with lines that are not a message it may serve, through its
+ * real pipes: a line longer than http.max_body_bytes is answered -32600 WARDEN_INVALID_INPUT and
+ * discarded, and the session serves on (the SDK's reader closed the connection at 10 MiB and the
+ * process exited 0, answering nothing); a line that is not JSON, a batch, an id that is an
+ * object or null and a progressToken that is an object are answered (they were
+ * dropped in silence: the client waited forever); nothing of any of them runs. Arguments nested
+ * 100,000 deep are answered with their call's id (the pipeline's refusal).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import Database from 'better-sqlite3';
+import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import { WARDEN_BIN } from '../support/repo.js';
+
+const CONFIG = `transcripts: { store: sqlite:warden.db }
+identity: { stdio: { subject: alice, groups: [devs] } }
+connections:
+  db: { type: postgres, url: env:TEST_DATABASE_URL }
+policies: [policies/*.yaml]
+`;
+const POLICY = `rules:
+  - id: read
+    effect: allow
+    who: { groups: [devs] }
+    tool: query_database
+    on: [db]
+    sql: { statements: [select], read: [public.items] }
+`;
+
+let db: TestDatabase;
+let dir: WardenDir;
+before(async () => {
+  db = await createTestDatabase({ prefix: 'stdio_framing' });
+  await db.query(`CREATE TABLE items (id int); INSERT INTO items VALUES (1); GRANT SELECT ON items TO ${db.role}`);
+  dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
+});
+after(async () => {
+  await db?.drop();
+  dir?.cleanup();
+});
+
+type Answer = { id?: unknown; result?: { content?: { text?: string }[]; isError?: boolean }; error?: { code: number; message: string } };
+
+async function rawWarden() {
+  const child = spawn(process.execPath, [WARDEN_BIN, 'serve', '--config', dir.configPath], {
+    env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn', TEST_DATABASE_URL: db.url },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdin.on('error', () => undefined);
+  const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(`exited (${code ?? signal})`)));
+  const answers = (): Answer[] => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Answer);
+  /** Write text and wait until it is taken (or the process is gone). */
+  const write = (text: string) => Promise.race([new Promise<void>((r) => (child.stdin.write(text) ? r() : child.stdin.once('drain', () => r()))), exited.then(() => undefined)]);
+  const until = async (what: string, pred: (a: Answer[]) => boolean, ms = 15_000) => {
+    for (const t0 = Date.now(); !pred(answers()); ) {
+      if (Date.now() - t0 > ms || child.exitCode !== null) throw new Error(`${what}: no answer (${child.exitCode === null ? 'running' : await exited}); stderr: ${err.slice(-800)}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  await write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) + '\n');
+  await until('initialize', (a) => a.some((m) => m.id === 1));
+  await write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
+  return { child, write, until, answers, stderr: () => err };
+}
+
+const call = (id: unknown, sql: string, extra: Record<string, unknown> = {}) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'db', sql }, ...extra } }) + '\n';
+
+function recordedSql(): string[] {
+  const t = new Database(dir.dbPath, { readonly: true });
+  try {
+    return (t.prepare('SELECT args FROM calls').all() as { args: string }[]).map((r) => r.args);
+  } finally {
+    t.close();
+  }
+}
+
+test('a line longer than http.max_body_bytes is answered, discarded as it arrives, and the session serves on', async () => {
+  const w = await rawWarden();
+  try {
+    // 11 MiB: over the default limit (1 MiB) and over the SDK reader's own 10 MiB.
+    const huge = call(2, `SELECT 'oversized-${'x'.repeat(11 * 1024 * 1024)}'`);
+    await w.write(huge);
+    await w.until('the oversized line', (a) => a.some((m) => m.error?.code === -32600 && /max_body_bytes/.test(m.error.message)));
+    const refusal = w.answers().find((m) => m.error?.code === -32600)!;
+    assert.equal(refusal.id, null);
+    assert.match(refusal.error!.message, /^WARDEN_INVALID_INPUT: a message longer than 1048576 bytes/);
+    assert.ok(refusal.error!.message.length < 400, 'the refusal does not echo the line');
+    // The next line after it is served: the discard ended at the oversized line's newline.
+    await w.write(call(3, "SELECT id, 'after-oversized' AS m FROM items"));
+    await w.until('the call after it', (a) => a.some((m) => m.id === 3));
+    const after = w.answers().find((m) => m.id === 3)!;
+    assert.equal(after.result?.isError, undefined, JSON.stringify(after));
+    assert.match(after.result!.content![0]!.text!, /after-oversized/);
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+  assert.ok(!recordedSql().some((a) => a.includes('oversized-')), 'nothing of the oversized line was recorded or run');
+});
+
+test('lines that are not a message are answered with coded JSON-RPC errors, nothing of them runs', async () => {
+  const w = await rawWarden();
+  const nested = '['.repeat(100_000) + ']'.repeat(100_000);
+  try {
+    await w.write('{"jsonrpc":"2.0","id":10,"method":"tools/call",\n'); // not JSON
+    await w.write(`[${call(11, "SELECT 'batched'").trim()}]\n`); // a batch
+    await w.write(`{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"name":"query_database","arguments":{"connection":"db","sql":"SELECT 'nested-marker'","x":${nested}}}}\n`);
+    await w.write(call({ a: 1 }, "SELECT 'object-id'")); // an id that is an object
+    await w.write(call(null, "SELECT 'null-id'"));
+    await w.write(call(13, "SELECT 'odd-progress'", { _meta: { progressToken: { x: 1 } } }));
+    await w.write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: { x: 1 } } }) + '\n'); // an invalid notification: no answer
+    await w.write(JSON.stringify({ jsonrpc: '2.0', id: 14, method: 'ping' }) + '\n');
+    await w.until('ping and the deep call after the bad lines', (a) => a.some((m) => m.id === 14) && a.some((m) => m.id === 12));
+    const errors = w.answers().filter((m) => m.error);
+    const byCode = (code: number) => errors.filter((m) => m.error!.code === code);
+    assert.equal(byCode(-32700).length, 1, JSON.stringify(errors));
+    assert.match(byCode(-32700)[0]!.error!.message, /WARDEN_INVALID_INPUT/);
+    const invalid = byCode(-32600);
+    assert.equal(invalid.length, 4, JSON.stringify(errors));
+    for (const m of invalid) assert.match(m.error!.message, /^WARDEN_INVALID_INPUT: /);
+    assert.ok(invalid.some((m) => /batches/.test(m.error!.message)));
+    // An id the client could match comes back; one it could not is null.
+    assert.deepEqual(invalid.map((m) => m.id).sort(), [13, null, null, null].sort());
+    const deep = w.answers().find((m) => m.id === 12)!;
+    assert.equal(deep.result?.isError, true, JSON.stringify(deep).slice(0, 300));
+    assert.match(deep.result!.content![0]!.text!, /^WARDEN_INVALID_INPUT: arguments nest deeper than 64 levels/);
+    assert.match(invalid.find((m) => m.id === 13)!.error!.message, /progressToken/);
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+  const args = recordedSql();
+  for (const marker of ['batched', 'nested-marker', 'object-id', 'null-id', 'odd-progress']) assert.ok(!args.some((a) => a.includes(marker)), `${marker} did not run`);
+});
