@@ -5,32 +5,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/recorder/index.js';
-import { createApprovalService } from '../../src/approvals/index.js';
-import { startStandaloneUi } from '../../src/cli/ui-serve.js';
-import { launchChromium } from '../support/chromium.js';
+import { startUiApprovalFixture } from '../support/ui-approval-fixture.js';
 
 const HIDDEN = Array.from("' OR '1'='1", (c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join('');
 
 test('approval card in Chromium shows a statement tail hidden in tag characters', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-invisible-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  const approvals = createApprovalService(store.approvals, { pollMs: 50, progressEveryMs: 60_000 });
-  const ui = await startStandaloneUi({ store, approvals, log: () => undefined }, { host: '127.0.0.1', port: 0 });
-  const browser = await launchChromium(dir);
-  const abort = new AbortController();
-  t.after(async () => {
-    abort.abort();
-    await browser.close();
-    await ui.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { approvals, ui, browser, abort, principal } = await startUiApprovalFixture(t, 'ui-invisible');
   const sql = `DELETE FROM users WHERE name = 'bob${HIDDEN}'`;
-  await store.openSession({ id: 'sess-agent', principal: { subject: 'agent-bob', groups: [], authMethod: 'stdio' }, client: { name: 'agent' }, transport: 'stdio', startedAt: new Date().toISOString() });
   const gate = approvals.gate({
     callId: 'call-wait', sessionId: 'sess-agent', principal: { subject: 'agent-bob', groups: [], claims: {}, authMethod: 'stdio' },
     tool: 'query_database', connection: 'shop', canonicalArgs: { sql },

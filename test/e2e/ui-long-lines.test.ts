@@ -8,13 +8,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/recorder/index.js';
-import { createApprovalService } from '../../src/approvals/index.js';
-import { startStandaloneUi } from '../../src/cli/ui-serve.js';
-import { launchChromium } from '../support/chromium.js';
+import { startUiApprovalFixture } from '../support/ui-approval-fixture.js';
 
 const BLANKS = { nbsp: '\u00a0', ideographic: '\u3000', braille: '\u2800', narrow: '\u202f' } as const;
 
@@ -52,21 +47,7 @@ function assertVisible(l: Layout, what: string, expected: number): void {
 }
 
 test('approval card and timeline in Chromium: a tail behind blanks or a long word stays on screen', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-long-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  const approvals = createApprovalService(store.approvals, { pollMs: 50, progressEveryMs: 60_000 });
-  const ui = await startStandaloneUi({ store, approvals, log: () => undefined }, { host: '127.0.0.1', port: 0 });
-  const browser = await launchChromium(dir, { width: 1280, height: 800 });
-  const abort = new AbortController();
-  t.after(async () => {
-    abort.abort();
-    await browser.close();
-    await ui.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const principal = { subject: 'agent-bob', groups: [], claims: {}, authMethod: 'stdio' as const };
-  await store.openSession({ id: 'sess-agent', principal: { subject: 'agent-bob', groups: [], authMethod: 'stdio' }, client: { name: 'agent' }, transport: 'stdio', startedAt: new Date().toISOString() });
+  const { store, approvals, ui, browser, abort, principal } = await startUiApprovalFixture(t, 'ui-long', { width: 1280, height: 800 });
   const sqls = Object.entries(BLANKS).map(([name, b]) => [name, `SELECT 1 /*${b.repeat(30_000)}*/;DROP TABLE users`] as const);
   const longWord = 'exec shop/web-0: ' + 'A'.repeat(3000) + 'TAILWORD';
   for (const [name, sql] of [...sqls, ['summary', 'SELECT 1'] as const]) {

@@ -7,13 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/recorder/index.js';
-import { createApprovalService } from '../../src/approvals/index.js';
-import { startStandaloneUi } from '../../src/cli/ui-serve.js';
-import { launchChromium } from '../support/chromium.js';
+import { startUiApprovalFixture } from '../support/ui-approval-fixture.js';
 
 const marks = Array.from({ length: 500 }, (_, i) => String.fromCodePoint(0x300 + (i % 0x4f))).join('');
 
@@ -33,21 +28,7 @@ const INK_OUTSIDE = `async (b64, box) => {
 }`;
 
 test('approval card in Chromium: a 500-mark Zalgo run is a count and draws nothing outside its block', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-zalgo-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  const approvals = createApprovalService(store.approvals, { pollMs: 50, progressEveryMs: 60_000 });
-  const ui = await startStandaloneUi({ store, approvals, log: () => undefined }, { host: '127.0.0.1', port: 0 });
-  const browser = await launchChromium(dir, { width: 1280, height: 800 });
-  const abort = new AbortController();
-  t.after(async () => {
-    abort.abort();
-    await browser.close();
-    await ui.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const principal = { subject: 'agent-bob', groups: [], claims: {}, authMethod: 'stdio' as const };
-  await store.openSession({ id: 'sess-agent', principal: { subject: 'agent-bob', groups: [], authMethod: 'stdio' }, client: { name: 'agent' }, transport: 'stdio', startedAt: new Date().toISOString() });
+  const { approvals, ui, browser, abort, principal } = await startUiApprovalFixture(t, 'ui-zalgo', { width: 1280, height: 800 });
   for (const [name, sql] of [['zalgo', `UPDATE t SET x = 'Z${marks}' WHERE id = 1`], ['plain', `UPDATE t SET x = 'Z' WHERE id = 2`]] as const) {
     approvals.gate({
       callId: `call-${name}`, sessionId: 'sess-agent', principal, tool: 'query_database', connection: 'shop', canonicalArgs: { sql },
