@@ -7,8 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
-import { kubectlGetTool } from '../../../tools/kubernetes/kubectl-get.js';
-import { judgedPolicy } from '../../support/kube-apiserver/judged-policy.js';
+import { judgedGet } from '../../support/kube-apiserver/judged-policy.js';
 import { testCluster } from '../../support/kube-apiserver/test-connector.js';
 
 const k = testCluster('cm-secrets');
@@ -21,12 +20,7 @@ const READ = `  - id: read
 `;
 
 async function get(name: string): Promise<string> {
-  const policy = judgedPolicy(READ);
-  const tool = kubectlGetTool(() => k.connector);
-  const input = { connection: 'prod', kind: 'configmaps', namespace: 'shop', name };
-  const facts = await tool.parse(input as never, k.parseCtx);
-  assert.equal(policy.decide('kubectl_get', facts).effect, 'allow');
-  const out = await tool.execute(input as never, facts, policy.ctx(k.ctx, 'kubectl_get'));
+  const out = await judgedGet(k, READ, { connection: 'prod', kind: 'configmaps', namespace: 'shop', name });
   return JSON.stringify(out.kind === 'json' ? out.data : out);
 }
 

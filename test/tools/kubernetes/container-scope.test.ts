@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kubectlGetTool } from '../../../tools/kubernetes/kubectl-get.js';
-import { judgedPolicy } from '../../support/kube-apiserver/judged-policy.js';
+import { judgedGet, judgedPolicy } from '../../support/kube-apiserver/judged-policy.js';
 import { testCluster } from '../../support/kube-apiserver/test-connector.js';
 
 const k = testCluster('containers');
@@ -15,11 +15,7 @@ type Pod = { spec: { containers: { name: string }[]; initContainers?: { name: st
 const names = (xs: { name: string }[] | undefined) => (xs ?? []).map((c) => c.name);
 
 async function get(rules: string, input: Record<string, unknown>) {
-  const policy = judgedPolicy(rules);
-  const tool = kubectlGetTool(() => k.connector);
-  const facts = await tool.parse(input as never, k.parseCtx);
-  assert.equal(policy.decide('kubectl_get', facts).effect, 'allow');
-  const out = await tool.execute(input as never, facts, policy.ctx(k.ctx, 'kubectl_get'));
+  const out = await judgedGet(k, rules, input);
   assert.equal(out.kind, 'json');
   return out as { data: unknown; notes?: string[] };
 }

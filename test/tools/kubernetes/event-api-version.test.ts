@@ -7,8 +7,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubectlGetTool } from '../../../tools/kubernetes/kubectl-get.js';
-import { judgedPolicy } from '../../support/kube-apiserver/judged-policy.js';
+import { judgedGet } from '../../support/kube-apiserver/judged-policy.js';
 import { testCluster } from '../../support/kube-apiserver/test-connector.js';
 
 const k = testCluster('event-api-version');
@@ -21,11 +20,7 @@ const WEB = `  - id: web
 `;
 
 async function get(input: Record<string, unknown>) {
-  const policy = judgedPolicy(WEB);
-  const tool = kubectlGetTool(() => k.connector);
-  const facts = await tool.parse(input as never, k.parseCtx);
-  assert.equal(policy.decide('kubectl_get', facts).effect, 'allow');
-  return tool.execute(input as never, facts, policy.ctx(k.ctx, 'kubectl_get'));
+  return judgedGet(k, WEB, input);
 }
 
 test('an event about a custom resource of kind Pod (Deployment, Service, Node) is not judged by the built-in object of that name', async () => {
