@@ -11,10 +11,12 @@
  * `schema_version` (the first table the writer's migration creates) instead, so there a new
  * owner of every table at once is seen only by the writer's verify. Read from pg_class and
  * pg_attribute ACLs, which every role may read. Then the writes no table ACL shows: role
- * memberships, superusers, default privileges and the schema's own rights (pg-verify-roles.ts).
+ * memberships, superusers, default privileges and the schema's own rights (pg-verify-roles.ts),
+ * then event triggers and the schemas on the search path (pg-verify-schema-path.ts).
  */
 import type pg from 'pg';
 import { pgRoleMismatch, WRITE_RIGHTS } from './pg-verify-roles.js';
+import { pgSearchPathMismatch } from './pg-verify-schema-path.js';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -57,6 +59,6 @@ export async function pgPrivilegeMismatch(q: Q, configured?: string, trusted: re
   if (grant) return differs(`${grant.who} holds ${grant.priv} on ${grant.rel}${grant.col === null ? '' : `.${grant.col}`} (only the owner ${owner} may)`);
   const records = tables.find((t) => t.name === 'records');
   if (owner === undefined || !records) return null;
-  const role = await pgRoleMismatch(q, owner, records.nsp, trusted);
+  const role = (await pgRoleMismatch(q, owner, records.nsp, trusted)) ?? (await pgSearchPathMismatch(q, owner, records.nsp, trusted));
   return role ? differs(role) : null;
 }

@@ -62,7 +62,7 @@ const MEMBERS = `
   ORDER BY (pg_get_userbyid(top) = $1) DESC, depth, 1, 2 LIMIT 1`;
 
 /** The functions the store creates (pg-schema.ts, pg-rate-sql.ts, pg-liveness-sql.ts). */
-const STORE_FUNCTIONS = ['warden_records_append_only', 'warden_owner_dead', 'warden_rate_now', 'warden_rate_lock', 'warden_rate_release_dead', 'warden_rate_admit', 'warden_rate_take'];
+export const STORE_FUNCTIONS = ['warden_records_append_only', 'warden_owner_dead', 'warden_rate_now', 'warden_rate_lock', 'warden_rate_release_dead', 'warden_rate_admit', 'warden_rate_take'];
 
 const FUNCTIONS = `
   SELECT p.proname AS name, pg_get_userbyid(p.proowner) AS owner FROM pg_proc p

@@ -116,7 +116,7 @@ test('PostgreSQL verify reports a trigger on any store table and a guard that is
   });
 });
 
-test('PostgreSQL verify reports another superuser, a CREATEROLE role (PostgreSQL 15 and older) and a member of pg_write_all_data, not the bootstrap superuser', async () => {
+test('PostgreSQL verify reports another superuser, a CREATEROLE role (PostgreSQL 15 and older), a member of pg_write_all_data and an event trigger a demoted superuser owns, not the bootstrap superuser', async () => {
   const cluster = await startPgCluster();
   try {
     await withStore('pgverifysuper', async (s, db, other) => {
@@ -126,6 +126,11 @@ test('PostgreSQL verify reports another superuser, a CREATEROLE role (PostgreSQL
         [`ALTER ROLE ${o} SUPERUSER`, finding(`${other} is a superuser \\(only the bootstrap superuser and the owner ${db.role} may be\\)`), `ALTER ROLE ${o} NOSUPERUSER`],
         [`GRANT pg_write_all_data TO ${o}`, finding(`${other} is a member of pg_write_all_data \\(which writes every table\\)`), `REVOKE pg_write_all_data FROM ${o}`],
         [`GRANT pg_execute_server_program TO ${o}`, finding(`${other} is a member of pg_execute_server_program`), `REVOKE pg_execute_server_program FROM ${o}`],
+        // An event trigger (pg-verify-schema-path.ts) stays its owner's when that superuser is demoted.
+        [`CREATE FUNCTION et_fn() RETURNS event_trigger LANGUAGE plpgsql AS $f$ BEGIN END $f$; CREATE EVENT TRIGGER et_owned ON ddl_command_end EXECUTE FUNCTION et_fn();
+          ALTER ROLE ${o} SUPERUSER; ALTER EVENT TRIGGER et_owned OWNER TO ${o}; ALTER ROLE ${o} NOSUPERUSER`,
+          finding(`event trigger et_owned \\(owned by ${other}, calling et_fn\\(\\) owned by postgres\\) fires on every role's DDL, the store's migrations included, and its owner ${other} is not ${db.role}`),
+          'DROP EVENT TRIGGER et_owned; DROP FUNCTION et_fn()'],
       ];
       if (version < 160000) {
         list.push([`ALTER ROLE ${o} CREATEROLE`, finding(`${other} has CREATEROLE and can make itself the owner ${db.role}`), `ALTER ROLE ${o} NOCREATEROLE`]);
