@@ -11,17 +11,19 @@
  * usable one), each with a WARDEN_INVALID_INPUT text. Nothing of such a line runs. Each line is
  * parsed once: the object the SDK serves is the one checked here. Deep nesting needs no check
  * here: JSON.parse does not recurse, a line is bounded, and arguments nested too deep are refused
- * by the pipeline with their call's id and recorded (input-guard.ts).
+ * by the pipeline with their call's id and recorded (input-guard.ts). A valid message then passes
+ * the connection's lifecycle (stdio-lifecycle.ts: initialize first and once, no id in flight twice).
  */
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import { ErrorCode } from '../errors.js';
+import { StdioLifecycle } from './stdio-lifecycle.js';
 
 /** A JSON-RPC request id an answer can carry (JSON-RPC: a string or a number; the SDK: a safe integer). */
 type AnswerId = string | number | null;
 
-/** How a refused line is answered: a JSON-RPC error (code, message) for `id`, or only logged when `id` is undefined. */
-export type RefuseLine = (id: AnswerId | undefined, code: number, message: string) => void;
+/** How a refused line is answered: a JSON-RPC error (code, message, data) for `id`, or only logged when `id` is undefined. */
+export type RefuseLine = (id: AnswerId | undefined, code: number, message: string, data?: unknown) => void;
 
 const INVALID_REQUEST = -32600;
 const PARSE_ERROR = -32700;
@@ -74,6 +76,8 @@ export class BoundedLineReader {
   constructor(
     private readonly maxLineBytes: number,
     private readonly refuse: RefuseLine,
+    /** The connection's lifecycle (stdio-lifecycle.ts): a valid message it refuses is answered and skipped. */
+    private readonly lifecycle?: StdioLifecycle,
   ) {}
 
   /** Take a chunk of stdin: complete lines are queued, an oversized one is answered and dropped up to its newline. */
@@ -118,11 +122,16 @@ export class BoundedLineReader {
         this.refuse(null, INVALID_REQUEST, `${ErrorCode.INVALID_INPUT}: JSON-RPC batches (a JSON array) are not accepted, MCP removed batching in 2025-06-18; send one message per line`);
         continue;
       }
+      let message: JSONRPCMessage;
       try {
-        return parseJSONRPCMessage(value);
+        message = parseJSONRPCMessage(value);
       } catch (e) {
         this.refuse(answerIdOf(value), INVALID_REQUEST, `${ErrorCode.INVALID_INPUT}: not a valid JSON-RPC 2.0 message (${firstIssue(e)}); nothing of it ran`);
+        continue;
       }
+      const refused = this.lifecycle?.admit(message);
+      if (!refused) return message;
+      this.refuse(refused.id, refused.code, refused.message, refused.data);
     }
     return null;
   }
@@ -137,20 +146,29 @@ export class BoundedLineReader {
 }
 
 /**
- * The SDK's stdio transport reading through a BoundedLineReader: a refused line is answered on
- * this transport's stdout (whole lines, so never inside another answer) and logged through `onRefused`.
+ * The SDK's stdio transport reading through a BoundedLineReader that holds the connection's
+ * lifecycle (stdio-lifecycle.ts): a refused line is answered on this transport's stdout (whole
+ * lines, so never inside another answer) and logged through `onRefused`. Every message the
+ * server sends is shown to the lifecycle first; a refusal is not (it answers no admitted request).
  */
 export function boundedStdioTransport(maxLineBytes: number, onRefused: (code: number, message: string) => void): StdioServerTransport {
   const wire = new StdioServerTransport();
+  const lifecycle = new StdioLifecycle();
+  const send = wire.send.bind(wire);
+  wire.send = (message) => {
+    lifecycle.sent(message);
+    return send(message);
+  };
   const slot = wire as unknown as { _readBuffer?: unknown };
   // The reader the SDK would use is replaced; an SDK without that seam must not start unbounded.
   if (!slot._readBuffer || typeof (slot._readBuffer as { readMessage?: unknown }).readMessage !== 'function') {
     throw new Error('the MCP SDK stdio transport has no ReadBuffer to bound; refusing to serve stdio unbounded');
   }
-  slot._readBuffer = new BoundedLineReader(maxLineBytes, (id, code, message) => {
+  const refuse: RefuseLine = (id, code, message, data) => {
     onRefused(code, message);
     if (id === undefined) return;
-    wire.send({ jsonrpc: '2.0', id, error: { code, message } } as unknown as JSONRPCMessage).catch(() => undefined);
-  });
+    send({ jsonrpc: '2.0', id, error: { code, message, ...(data !== undefined ? { data } : {}) } } as unknown as JSONRPCMessage).catch(() => undefined);
+  };
+  slot._readBuffer = new BoundedLineReader(maxLineBytes, refuse, lifecycle);
   return wire;
 }

@@ -96,6 +96,9 @@ test('stdio: 10 s of malformed and hostile input, every request answered, no cra
   });
   const send = (s: string) => new Promise<void>((r) => (child.stdin.write(s + '\n') ? r() : child.stdin.once('drain', () => r())));
   await send(JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'fuzz', version: '1' } } }));
+  // Requests before the initialize result are refused (stdio-lifecycle.ts): the fuzz starts after it.
+  for (const t0 = Date.now(); !answered.has(0) && Date.now() - t0 < 15_000; ) await new Promise((r) => setTimeout(r, 25));
+  assert.ok(answered.has(0), `no initialize answer: ${stderr.slice(-500)}`);
   await send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
   const expected: number[] = [];
   const texts = new Map<number, string>();

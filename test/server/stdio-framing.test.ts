@@ -9,11 +9,10 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
-import { WARDEN_BIN } from '../support/repo.js';
+import { rawWarden as rawWardenAt } from '../support/stdio-raw.js';
 
 const CONFIG = `transcripts: { store: sqlite:warden.db }
 identity: { stdio: { subject: alice, groups: [devs] } }
@@ -42,33 +41,7 @@ after(async () => {
   dir?.cleanup();
 });
 
-type Answer = { id?: unknown; result?: { content?: { text?: string }[]; isError?: boolean }; error?: { code: number; message: string } };
-
-async function rawWarden() {
-  const child = spawn(process.execPath, [WARDEN_BIN, 'serve', '--config', dir.configPath], {
-    env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn', TEST_DATABASE_URL: db.url },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  child.stdin.on('error', () => undefined);
-  const exited = new Promise<string>((r) => child.once('exit', (code, signal) => r(`exited (${code ?? signal})`)));
-  const answers = (): Answer[] => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Answer);
-  /** Write text and wait until it is taken (or the process is gone). */
-  const write = (text: string) => Promise.race([new Promise<void>((r) => (child.stdin.write(text) ? r() : child.stdin.once('drain', () => r()))), exited.then(() => undefined)]);
-  const until = async (what: string, pred: (a: Answer[]) => boolean, ms = 15_000) => {
-    for (const t0 = Date.now(); !pred(answers()); ) {
-      if (Date.now() - t0 > ms || child.exitCode !== null) throw new Error(`${what}: no answer (${child.exitCode === null ? 'running' : await exited}); stderr: ${err.slice(-800)}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  };
-  await write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) + '\n');
-  await until('initialize', (a) => a.some((m) => m.id === 1));
-  await write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) + '\n');
-  return { child, write, until, answers, stderr: () => err };
-}
+const rawWarden = () => rawWardenAt(dir.configPath, { TEST_DATABASE_URL: db.url });
 
 const call = (id: unknown, sql: string, extra: Record<string, unknown> = {}) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'db', sql }, ...extra } }) + '\n';
 
