@@ -24,6 +24,41 @@ export function showHidden(s: string): string {
   return s.replace(HIDDEN, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
 }
 
+/**
+ * Most combining marks (\p{M}: accents, vowel signs, niqqud, harakat, subjoined letters) one
+ * character keeps as written. Why 6: real text stacks at most 4 or 5 (Vietnamese 2, Thai 2,
+ * Devanagari with Vedic accents, Hebrew with niqqud and cantillation, Arabic with harakat,
+ * Tibetan Sanskrit stacks 2-4), while "Zalgo" text stacks dozens to hundreds, whose ink a browser
+ * or terminal paints over the lines around it, hiding them.
+ */
+export const MAX_MARKS = 6;
+const MARK_RUN = new RegExp(`\\p{M}{${MAX_MARKS + 1},}`, 'gu');
+
+// The first two marks (what an accent was meant to be) and ` ⟨N more combining marks⟩ `.
+function markCount(run: string): string {
+  const marks = Array.from(run);
+  return `${marks.slice(0, 2).join('')} ⟨${marks.length - 2} more combining marks⟩ `;
+}
+
+/**
+ * A run of more than MAX_MARKS combining marks as its first two and a count of the rest. Why
+ * exported: the approval views (approvals/reviewable.ts) and the transcript views (UI pages,
+ * `warden transcripts show|replay`) count the same runs. Run it after showHidden, so an escaped
+ * joiner or variation selector between marks splits no count it could hide.
+ */
+export function countStackedMarks(s: string): string {
+  return s.replace(MARK_RUN, markCount);
+}
+
+/**
+ * Agent-supplied text as the transcript views show it: hidden characters escaped (showHidden),
+ * then stacked marks counted (countStackedMarks). Why not reviewable: blank runs stay as written,
+ * so indented JSON and aligned result columns keep their shape.
+ */
+export function visibleText(s: string): string {
+  return countStackedMarks(showHidden(s));
+}
+
 /** A hidden character as JSON escapes (two for a code point past U+FFFF: a surrogate pair). */
 function jsonEscape(c: string): string {
   let out = '';

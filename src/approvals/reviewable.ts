@@ -6,34 +6,21 @@
  * too, by a script check on each word (policy/lookalike.ts), so every view warns about the same words.
  */
 import { lookalikeWhy, WORD } from '../policy/lookalike.js';
-import { showHidden } from '../visible-text.js';
+import { countStackedMarks, showHidden } from '../visible-text.js';
+
+/** Most combining marks one character keeps as written (visible-text.ts, shared with the transcript views). */
+export { MAX_MARKS } from '../visible-text.js';
 
 /**
  * Control, format and bidi characters (which can reorder, hide or, in a terminal, rewrite what
  * follows: ESC sequences, carriage returns) become visible \u{...} escapes, runs of 4 or more
  * blank characters (spaces, tabs, no-break and other Unicode spaces) become a visible count, so `WHERE id = 1` followed by a comment, 4,000 spaces
  * and `OR true` shows the `OR true` where the reviewer looks, and a character carrying more than
- * MAX_MARKS combining marks keeps its first two and a count of the rest. Newlines are kept.
+ * MAX_MARKS combining marks keeps its first two and a count of the rest (countStackedMarks).
+ * Newlines are kept.
  */
 export function reviewable(s: string): string {
-  return showHidden(s).replace(BLANK_RUN, blankCount).replace(MARK_RUN, markCount);
-}
-
-/**
- * Most combining marks (\p{M}: accents, vowel signs, niqqud, harakat, subjoined letters) one
- * character keeps as written. Why 6: real text stacks at most 4 or 5 (Vietnamese 2, Thai 2,
- * Devanagari with Vedic accents, Hebrew with niqqud and cantillation, Arabic with harakat,
- * Tibetan Sanskrit stacks 2-4), while "Zalgo" text stacks dozens to hundreds, whose ink a browser paints
- * over the lines around it, hiding them. Runs after showHidden, so an escaped joiner or
- * variation selector between marks splits no count it could hide.
- */
-export const MAX_MARKS = 6;
-const MARK_RUN = new RegExp(`\\p{M}{${MAX_MARKS + 1},}`, 'gu');
-
-// The first two marks (what an accent was meant to be) and ` ⟨N more combining marks⟩ `.
-function markCount(run: string): string {
-  const marks = Array.from(run);
-  return `${marks.slice(0, 2).join('')} ⟨${marks.length - 2} more combining marks⟩ `;
+  return countStackedMarks(showHidden(s).replace(BLANK_RUN, blankCount));
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
 import { lookalikeWarning, reviewable } from '../approvals/reviewable.js';
-import { showHidden } from '../visible-text.js';
+import { visibleText } from '../visible-text.js';
 
 /** One replay line: time, principal, what happened. */
 export function timelineLine(r: ChainRecord, who: string, tools: Map<string, string>): string {
@@ -76,10 +76,11 @@ export function duration(ms: number): string {
 
 /**
  * Agent-supplied text must not drive the reviewer's terminal: control, zero-width and bidi
- * characters become visible escapes, the same set the approval views escape (showHidden).
+ * characters become visible escapes, the same set the approval views escape, and a stack of more
+ * than 6 combining marks (which a terminal paints over the lines around it) is counted (visibleText).
  */
 export function clean(s: string): string {
-  return showHidden(s);
+  return visibleText(s);
 }
 
 /**

@@ -15,7 +15,8 @@ import { approvalsBody, approvalsQueue, decidedLine } from './approvals-page.js'
 import type { ApprovalView } from '../approvals/review-api.js';
 import { message, page } from './layout.js';
 import { loginPage } from './login-page.js';
-import { resultBody, sessionBody, timeline } from './session-page.js';
+import { sessionBody, timeline } from './session-page.js';
+import { argsBody, resultBody } from './call-pages.js';
 import { listQuery, sessionsBody, sessionsTable } from './sessions-page.js';
 import { LiveFeed } from './live.js';
 import { sameOrigin, servedToSite } from './request-site.js';
@@ -214,11 +215,13 @@ export function createUiHandler(deps: UiDeps): UiHandler {
       if (pq.fragment) return send(res, 200, (await timeline(deps.store, session, pq.after ?? 0)).value);
       return send(res, 200, page(`Session ${session.id}`, s, await sessionBody(deps.store, session, pq.after ?? 0), withApprovals));
     }
-    m = /^\/calls\/([^/]+)\/result$/.exec(path);
+    // A call's full result or complete arguments: the same session checks as the session page.
+    m = /^\/calls\/([^/]+)\/(result|args)$/.exec(path);
     if (m) {
       const c = await deps.store.getCall(parse(idParam, pathSegment(m[1])));
       if (!c) throw new HttpError(404, 'no such call');
-      return send(res, 200, page('Result', s, resultBody(c, pq.page ?? 1), withApprovals));
+      const body = m[2] === 'args' ? argsBody(c, pq.page ?? 1) : resultBody(c, pq.page ?? 1);
+      return send(res, 200, page(m[2] === 'args' ? 'Arguments' : 'Result', s, body, withApprovals));
     }
     if (path === '/approvals' && deps.approvals) {
       if (pq.fragment) return send(res, 200, (await approvalsQueue(deps.approvals, s.csrf, s.principal)).value);

@@ -2,7 +2,7 @@
  * HTML with escaping by construction: `html` escapes every interpolated value unless it is
  * already `Safe` (built by `html` itself). Transcript text can never become markup.
  */
-import { showHidden } from '../visible-text.js';
+import { visibleText } from '../visible-text.js';
 
 /** Markup that was built by `html`; why: only this type is inserted without escaping. */
 export class Safe {
@@ -53,9 +53,10 @@ export { lookalikeWarning, reviewable } from '../approvals/reviewable.js';
 
 /**
  * Agent-supplied text in the transcript views, with control, zero-width and bidi characters as
- * visible escapes (the set the approval card and the CLI transcript views escape); why: an
- * override in a statement, a client name or a result must not reorder what a reviewer audits.
+ * visible escapes (the set the approval card and the CLI transcript views escape) and a stack of
+ * more than 6 combining marks counted (visibleText); why: an override in a statement, a client
+ * name or a result must not reorder what a reviewer audits, nor a Zalgo stack paint over it.
  */
 export function shown(v: unknown): string {
-  return showHidden(String(v ?? ''));
+  return visibleText(String(v ?? ''));
 }

@@ -1,27 +1,18 @@
 /**
  * A session: its principal and client, then the timeline of calls (parsed summary, decision
- * with rule ids, approval events, masked result excerpt, duration), in pages; and a paged view
- * of one call's full (masked) result, so a large output never lands in one page.
+ * with rule ids, approval events, arguments and masked result excerpts, duration), in pages;
+ * a cut excerpt links to the call's full text (call-pages.ts).
  */
 import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
 import { excerpt, html, href, shown, type Safe } from './html.js';
 import type { UiStore } from './types.js';
 import { actingFor } from '../approvals/actors.js';
+import { argsHref, pretty } from './call-pages.js';
 
 /** Calls per timeline page. */
 export const CALLS_PER_PAGE = 100;
 /** Characters of a result shown inline. */
 export const RESULT_EXCERPT = 4000;
-/** Characters per page of the full result view. */
-export const RESULT_PAGE = 64_000;
-
-function pretty(v: unknown): string {
-  try {
-    return JSON.stringify(v, null, 2) ?? 'null';
-  } catch {
-    return String(v);
-  }
-}
 
 /** Cut long strings inside a value (keeps its shape visible); counts what was cut. */
 function shorten(v: unknown, cut: { n: number }, depth = 0): unknown {
@@ -74,7 +65,7 @@ function callBlock(c: CallRecord, events: ChainRecord[]): Safe {
     <div class="meta">rules: ${shown(c.ruleIds.join(', ') || '-')} · policy ${c.policyVersion ?? '-'} · ${o ? `${o.durationMs} ms` : 'no outcome yet'}${o?.errorCode ? ` · ${shown(o.errorCode)}` : ''} · call ${shown(c.id)}</div>
     <div><strong>Parsed:</strong> <code>${shown(c.factsSummary ?? '(not parsed)')}</code></div>
     ${events.map(eventLine)}
-    <details><summary>Arguments</summary><pre>${args.text}</pre>${args.cut ? html`<div class="cut">… ${args.cut} more characters</div>` : ''}</details>
+    <details><summary>Arguments</summary><pre>${args.text}</pre>${args.cut ? html`<div class="cut">… ${args.cut} more characters: <a class="full-args" href="${argsHref(c)}">read the full arguments</a></div>` : ''}</details>
     ${result
       ? html`<div><strong>Result</strong> (as the agent saw it, masked)${o?.masking ? html` · masking: <code>${shown(JSON.stringify(o.masking))}</code>` : ''}</div>
         <pre class="result">${result.text}</pre>${result.cut
@@ -122,17 +113,4 @@ export async function sessionBody(store: UiStore, s: SessionRecord, after: numbe
       <tr><th>Started</th><td>${s.startedAt}</td></tr><tr><th>Ended</th><td>${s.endedAt ?? 'still open'}</td></tr>
       <tr><th>Calls</th><td>${s.callCount}</td></tr></tbody></table>
     <h2>Timeline</h2><div data-live="${live}">${await timeline(store, s, after)}</div>`;
-}
-
-/** One page of a call's full result. */
-export function resultBody(c: CallRecord, pageNo: number): Safe {
-  const text = pretty(c.outcome?.result ?? null);
-  const pages = Math.max(1, Math.ceil(text.length / RESULT_PAGE));
-  const p = Math.min(Math.max(1, pageNo), pages);
-  const chunk = text.slice((p - 1) * RESULT_PAGE, p * RESULT_PAGE);
-  const link = (n: number, label: string) => html`<a href="${href(`/calls/${encodeURIComponent(c.id)}/result`, { page: n })}">${label}</a>`;
-  return html`<h1>Result of call <code>${shown(c.id)}</code></h1>
-    <p><a href="${href(`/sessions/${encodeURIComponent(c.sessionId)}`)}">Back to the session</a> · page ${p} of ${pages} (${text.length} characters)</p>
-    <pre class="result">${shown(chunk)}</pre>
-    <div class="pager">${p > 1 ? link(p - 1, '← Previous') : ''}${p < pages ? link(p + 1, 'Next →') : ''}</div>`;
 }

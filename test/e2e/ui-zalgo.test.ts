@@ -7,25 +7,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { inkOutside } from '../support/ink-outside.js';
 import { startUiApprovalFixture } from '../support/ui-approval-fixture.js';
 
 const marks = Array.from({ length: 500 }, (_, i) => String.fromCodePoint(0x300 + (i % 0x4f))).join('');
-
-// Ink outside the box of `#id .bound-call`: everything else is hidden, the page is shot, and its
-// pixels darker than the background outside the box (1px slack) are counted in the page.
-const INK_OUTSIDE = `async (b64, box) => {
-  const img = await createImageBitmap(new Blob([Uint8Array.from(atob(b64), (ch) => ch.charCodeAt(0))], { type: 'image/png' }));
-  const c = new OffscreenCanvas(img.width, img.height); const g = c.getContext('2d'); g.drawImage(img, 0, 0);
-  const d = g.getImageData(0, 0, img.width, img.height).data;
-  let outside = 0, inside = 0;
-  for (let y = 0; y < img.height; y++) for (let x = 0; x < img.width; x++) {
-    const i = (y * img.width + x) * 4;
-    if (d[i] > 200 && d[i + 1] > 200 && d[i + 2] > 200) continue;
-    if (y < box.top - 1 || y > box.bottom + 1 || x < box.left - 1 || x > box.right + 1) outside++; else inside++;
-  }
-  return { outside, inside };
-}`;
 
 test('approval card in Chromium: a 500-mark Zalgo run is a count and draws nothing outside its block', { timeout: 120_000 }, async (t) => {
   const { approvals, ui, browser, abort, principal } = await startUiApprovalFixture(t, 'ui-zalgo', { width: 1280, height: 800 });
@@ -49,14 +34,7 @@ test('approval card in Chromium: a 500-mark Zalgo run is a count and draws nothi
   assert.ok(zalgo.text.includes(`'Z\u0300\u0301 ⟨498 more combining marks⟩ ' WHERE id = 1`), `the run is a visible count: ${zalgo.text.slice(0, 200)}`);
   assert.ok(zalgo.height <= plain.height + 1, `the Zalgo call's block is ${zalgo.height}px tall, the same call without marks ${plain.height}px`);
   // Only the Zalgo block's text is painted; any ink outside its box is its marks' overflow.
-  // (Through the CSSOM: the UI's Content-Security-Policy refuses an inline style sheet.)
-  await page.evaluate(`(() => {
-    for (const el of document.querySelectorAll('*')) el.style.setProperty('visibility', 'hidden', 'important');
-    const keep = document.querySelector('#${zalgo.id} .bound-call');
-    for (const el of [keep, ...keep.querySelectorAll('*')]) el.style.setProperty('visibility', 'visible', 'important');
-  })()`);
-  const shot = await page.screenshot({ fullPage: true });
-  const ink = (await page.evaluate(`(${INK_OUTSIDE})(${JSON.stringify(shot.toString('base64'))}, ${JSON.stringify(zalgo)})`)) as { outside: number; inside: number };
+  const ink = await inkOutside(page, `#${zalgo.id} .bound-call`);
   assert.ok(ink.inside > 0, 'the block was painted');
   assert.equal(ink.outside, 0, `ink drawn outside the call block: ${JSON.stringify(ink)}`);
 });

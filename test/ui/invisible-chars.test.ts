@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { reviewable } from '../../src/approvals/reviewable.js';
 import { showHidden } from '../../src/visible-text.js';
 import { approvalsBody } from '../../src/ui/approvals-page.js';
-import { resultBody } from '../../src/ui/session-page.js';
+import { resultBody } from '../../src/ui/call-pages.js';
 import { table } from '../../src/cli/transcripts-format.js';
 import { message, page } from '../../src/ui/layout.js';
 import type { ApprovalReviewApi, ApprovalView } from '../../src/approvals/review-api.js';
