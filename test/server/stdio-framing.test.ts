@@ -7,46 +7,19 @@
  * dropped in silence: the client waited forever); nothing of any of them runs. Arguments nested
  * 100,000 deep are answered with their call's id (the pipeline's refusal).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
-import { rawWarden as rawWardenAt } from '../support/stdio-raw.js';
+import { itemsWarden, rawWarden as rawWardenAt } from '../support/stdio-raw.js';
 
-const CONFIG = `transcripts: { store: sqlite:warden.db }
-identity: { stdio: { subject: alice, groups: [devs] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL }
-policies: [policies/*.yaml]
-`;
-const POLICY = `rules:
-  - id: read
-    effect: allow
-    who: { groups: [devs] }
-    tool: query_database
-    on: [db]
-    sql: { statements: [select], read: [public.items] }
-`;
+const fx = itemsWarden('stdio_framing');
 
-let db: TestDatabase;
-let dir: WardenDir;
-before(async () => {
-  db = await createTestDatabase({ prefix: 'stdio_framing' });
-  await db.query(`CREATE TABLE items (id int); INSERT INTO items VALUES (1); GRANT SELECT ON items TO ${db.role}`);
-  dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
-});
-after(async () => {
-  await db?.drop();
-  dir?.cleanup();
-});
-
-const rawWarden = () => rawWardenAt(dir.configPath, { TEST_DATABASE_URL: db.url });
+const rawWarden = () => rawWardenAt(fx.dir().configPath, { TEST_DATABASE_URL: fx.db().url });
 
 const call = (id: unknown, sql: string, extra: Record<string, unknown> = {}) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'db', sql }, ...extra } }) + '\n';
 
 function recordedSql(): string[] {
-  const t = new Database(dir.dbPath, { readonly: true });
+  const t = new Database(fx.dir().dbPath, { readonly: true });
   try {
     return (t.prepare('SELECT args FROM calls').all() as { args: string }[]).map((r) => r.args);
   } finally {

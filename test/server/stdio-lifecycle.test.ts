@@ -6,48 +6,22 @@
  * is refused while the first runs on and answers (both ran). The real SDK client, 2025-era and
  * 2026-07-28 (auto negotiation), still initializes, lists and calls.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { Client } from '@modelcontextprotocol/client';
 import { StdioClientTransport } from '@modelcontextprotocol/client/stdio';
-import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { connectWarden, writeWardenDir, type WardenDir } from '../support/warden-process.js';
-import { initializeLine, line, rawWarden, type Answer } from '../support/stdio-raw.js';
+import { connectWarden } from '../support/warden-process.js';
+import { initializeLine, itemsWarden, line, rawWarden, type Answer } from '../support/stdio-raw.js';
 import { WARDEN_BIN } from '../support/repo.js';
 
-const CONFIG = `transcripts: { store: sqlite:warden.db }
-identity: { stdio: { subject: alice, groups: [devs] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL }
-policies: [policies/*.yaml]
-`;
-const POLICY = `rules:
-  - id: read
-    effect: allow
-    who: { groups: [devs] }
-    tool: query_database
-    on: [db]
-    sql: { statements: [select], read: [public.items] }
-`;
+const fx = itemsWarden('stdio_lifecycle');
 
-let db: TestDatabase;
-let dir: WardenDir;
-before(async () => {
-  db = await createTestDatabase({ prefix: 'stdio_lifecycle' });
-  await db.query(`CREATE TABLE items (id int); INSERT INTO items VALUES (1); GRANT SELECT ON items TO ${db.role}`);
-  dir = writeWardenDir(CONFIG, { 'p.yaml': POLICY });
-});
-after(async () => {
-  await db?.drop();
-  dir?.cleanup();
-});
-
-const env = () => ({ TEST_DATABASE_URL: db.url });
+const env = fx.env;
 const call = (id: unknown, marker: string) => line({ id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'db', sql: `SELECT id, '${marker}' AS m FROM items` } } });
 
 function transcript<T>(sql: string, ...params: unknown[]): T[] {
-  const t = new Database(dir.dbPath, { readonly: true });
+  const t = new Database(fx.dir().dbPath, { readonly: true });
   try {
     return t.prepare(sql).all(...params) as T[];
   } finally {
@@ -63,7 +37,7 @@ function assertRefused(a: Answer, reason: string) {
 }
 
 test('requests before initialize are refused with their id and do not run; ping is served; the initialize result opens the session', async () => {
-  const w = await rawWarden(dir.configPath, env(), { initialize: false });
+  const w = await rawWarden(fx.dir().configPath, env(), { initialize: false });
   try {
     await w.write(line({ id: 1, method: 'tools/list' }));
     await w.write(call(2, 'before-init'));
@@ -90,7 +64,7 @@ test('requests before initialize are refused with their id and do not run; ping 
 });
 
 test('a second initialize is refused; the session keeps the client it recorded', async () => {
-  const w = await rawWarden(dir.configPath, env(), { initialize: false });
+  const w = await rawWarden(fx.dir().configPath, env(), { initialize: false });
   try {
     await w.write(initializeLine(1, 'lifecycle-first'));
     await w.until('initialize', (a) => a.some((m) => m.id === 1));
@@ -110,9 +84,9 @@ test('a second initialize is refused; the session keeps the client it recorded',
 });
 
 test('a request whose id is in flight is refused and does not run; the first answers; an answered id may be reused', async () => {
-  const w = await rawWarden(dir.configPath, env());
+  const w = await rawWarden(fx.dir().configPath, env());
   // The first call waits on this lock until the duplicate has been answered.
-  const locker = await db.admin().connect();
+  const locker = await fx.db().admin().connect();
   try {
     await locker.query('BEGIN');
     await locker.query('LOCK TABLE items IN ACCESS EXCLUSIVE MODE');
@@ -141,7 +115,7 @@ test('a request whose id is in flight is refused and does not run; the first ans
 });
 
 test('the real SDK client initializes, lists and calls as before, 2025-era and 2026-07-28', async () => {
-  const s = await connectWarden(dir.configPath, env());
+  const s = await connectWarden(fx.dir().configPath, env());
   try {
     assert.deepEqual((await s.client.listTools()).tools.map((t) => t.name).includes('query_database'), true);
     const r = await s.call('query_database', { connection: 'db', sql: "SELECT id, 'sdk-legacy' AS m FROM items" });
@@ -151,7 +125,7 @@ test('the real SDK client initializes, lists and calls as before, 2025-era and 2
   } finally {
     await s.close();
   }
-  const transport = new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', dir.configPath], env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn', ...env() }, stderr: 'pipe' });
+  const transport = new StdioClientTransport({ command: process.execPath, args: [WARDEN_BIN, 'serve', '--config', fx.dir().configPath], env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn', ...env() }, stderr: 'pipe' });
   const modern = new Client({ name: 'sdk-modern', version: '1' }, { versionNegotiation: { mode: 'auto' } });
   await modern.connect(transport);
   try {

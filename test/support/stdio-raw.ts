@@ -3,7 +3,10 @@
  * for the tests of what the server does with lines a client should not send.
  */
 import { spawn } from 'node:child_process';
+import { after, before } from 'node:test';
 import { WARDEN_BIN } from './repo.js';
+import { createTestDatabase, type TestDatabase } from './pg-cluster.js';
+import { writeWardenDir, type WardenDir } from './warden-process.js';
 
 /** One line the server wrote. */
 export type Answer = {
@@ -64,3 +67,37 @@ export async function rawWarden(configPath: string, env: Record<string, string>,
   }
   return { child, write, until, answers, answer, stderr: () => err };
 }
+
+/**
+ * The stdio tests' server: alice (group devs) may SELECT from public.items (one row) on
+ * connection db, transcripts in the folder's warden.db. Registers its own before/after hooks.
+ */
+export function itemsWarden(prefix: string): { db: () => TestDatabase; dir: () => WardenDir; env: () => Record<string, string> } {
+  let db: TestDatabase | undefined;
+  let dir: WardenDir | undefined;
+  before(async () => {
+    db = await createTestDatabase({ prefix });
+    await db.query(`CREATE TABLE items (id int); INSERT INTO items VALUES (1); GRANT SELECT ON items TO ${db.role}`);
+    dir = writeWardenDir(ITEMS_CONFIG, { 'p.yaml': ITEMS_POLICY });
+  });
+  after(async () => {
+    await db?.drop();
+    dir?.cleanup();
+  });
+  return { db: () => db!, dir: () => dir!, env: () => ({ TEST_DATABASE_URL: db!.url }) };
+}
+
+const ITEMS_CONFIG = `transcripts: { store: sqlite:warden.db }
+identity: { stdio: { subject: alice, groups: [devs] } }
+connections:
+  db: { type: postgres, url: env:TEST_DATABASE_URL }
+policies: [policies/*.yaml]
+`;
+const ITEMS_POLICY = `rules:
+  - id: read
+    effect: allow
+    who: { groups: [devs] }
+    tool: query_database
+    on: [db]
+    sql: { statements: [select], read: [public.items] }
+`;

@@ -6,38 +6,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { openSqliteStore } from '../../src/recorder/index.js';
-import { mountUi } from '../../src/cli/ui-serve.js';
-import { createUiHandler, type UiStore } from '../../src/ui/index.js';
-import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
-import { seedUi, XSS } from './fixtures.js';
+import { XSS } from './fixtures.js';
+import { seededUi } from './seeded-ui.js';
 
 const cookieOf = (r: Response) => (r.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
 
 test('full arguments: refused exactly as the other transcript pages, escaped for a reviewer', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-args-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  await seedUi(store);
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  const base = `http://127.0.0.1:${port}`;
-  const hosts = hostPolicy('127.0.0.1', port, { allowed_hosts: [], allowed_origins: [] }, '');
-  let reviews = true;
-  const ui = createUiHandler({ store: store as unknown as UiStore, baseUrl: base, log: () => undefined, allowsOrigin: (o) => originAllowed(hosts, o), stillReviewer: () => reviews });
-  mountUi(server, ui, hosts);
-  t.after(async () => {
-    ui.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { ui, base, setReviewer } = await seededUi(t, 'warden-ui-args-');
+
   const args = '/ui/calls/call-evil/args';
   const others = ['/ui/calls/call-evil/result', '/ui/sessions/sess-evil'];
   const answer = async (p: string, cookie?: string) => {
@@ -57,9 +33,9 @@ test('full arguments: refused exactly as the other transcript pages, escaped for
   // Signed in, then no longer a reviewer: the same 403 as the other pages, and nothing shown.
   for (const p of [args, ...others]) {
     const cookie = cookieOf(await fetch(ui.loginUrl(), { redirect: 'manual' }));
-    reviews = false;
+    setReviewer(false);
     const a = await answer(p, cookie);
-    reviews = true;
+    setReviewer(true);
     assert.equal(a.status, 403, `${p}: refused to a former reviewer`);
     assert.ok(!a.body.includes('alert('), `${p}: no transcript content`);
   }

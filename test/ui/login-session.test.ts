@@ -19,6 +19,7 @@ import { createUiHandler, type UiStore } from '../../src/ui/index.js';
 import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
 import { rawRequest } from '../support/http-agent.js';
 import { seedUi } from './fixtures.js';
+import { seededUi } from './seeded-ui.js';
 
 async function setup(t: { after: (fn: () => unknown) => void }) {
   const dir = mkdtempSync(join(tmpdir(), 'warden-ui-login-'));
@@ -119,37 +120,19 @@ test('signing in again ends the session the browser held before', async (t) => {
 });
 
 test('a reviewer taken off the reviewers by a policy change loses the UI session at the next request', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-revoke-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  await seedUi(store);
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  const base = `http://127.0.0.1:${port}`;
-  const hosts = hostPolicy('127.0.0.1', port, { allowed_hosts: [], allowed_origins: [] }, '');
-  let reviews = true;
-  const ui = createUiHandler({
-    store: store as unknown as UiStore, baseUrl: base, log: () => undefined, allowsOrigin: (o) => originAllowed(hosts, o), stillReviewer: () => reviews,
-  });
-  mountUi(server, ui, hosts);
-  t.after(async () => {
-    ui.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { ui, base, setReviewer } = await seededUi(t, 'warden-ui-revoke-');
+
   const r = await fetch(ui.loginUrl(), { redirect: 'manual' });
   const cookie = cookieOf(r);
   const home = await fetch(`${base}/ui/`, { headers: { cookie } });
   assert.equal(home.status, 200, 'a reviewer reads the sessions');
   assert.match(await home.text(), /agent-alpha/);
-  reviews = false;
+  setReviewer(false);
   const after = await fetch(`${base}/ui/`, { headers: { cookie }, redirect: 'manual' });
   assert.equal(after.status, 403);
   assert.match(after.headers.get('set-cookie') ?? '', /Max-Age=0/);
   assert.doesNotMatch(await after.text(), /agent-alpha/, 'no transcript content');
-  reviews = true;
+  setReviewer(true);
   const again = await fetch(`${base}/ui/`, { headers: { cookie }, redirect: 'manual' });
   assert.equal(again.status, 303, 'the session was ended on the server, not only refused once');
   assert.equal(again.headers.get('location'), '/ui/login');
