@@ -8,6 +8,8 @@
  *   (inheritance, SET ROLE, or ADMIN, with which it grants itself the rest): it writes as the
  *   owner. So is a member of pg_write_all_data (writes every table), pg_execute_server_program or
  *   pg_write_server_files (run programs or write files as the server, a superuser's reach);
+ * - a role that can reach a superuser role (the bootstrap one included) through memberships: it
+ *   acts as a superuser (pg-verify-superusers.ts; the owner's members are reported above instead);
  * - a superuser other than the cluster's bootstrap superuser (oid 10: `postgres`, `rdsadmin` on
  *   RDS) and the owner. The bootstrap role is in every cluster and cannot be dropped, and no
  *   catalog check binds a superuser anyway (it can edit the catalog verify reads): the signed head
@@ -37,6 +39,7 @@
  * pg_default_acl, pg_namespace and pg_database, which every role (the auditor's) may read.
  */
 import type pg from 'pg';
+import { pgSuperuserMemberMismatch } from './pg-verify-superusers.js';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 
@@ -106,6 +109,8 @@ export async function pgRoleMismatch(q: Q, owner: string, schema: number, truste
     const what = member.top === owner ? `the owner ${owner} (it writes as the owner)` : `${member.top} (${WRITING_ROLES[member.top] ?? 'which writes'})`;
     return `${member.who} is a member of ${what}${HINT}`;
   }
+  const superMember = await pgSuperuserMemberMismatch(q, owner, trusted);
+  if (superMember) return superMember;
   const admin = (await q(ADMINS, [owner, trusted])).rows[0] as { who: string; super: boolean } | undefined;
   if (admin) {
     return admin.super

@@ -6,8 +6,8 @@
  *   owned by another role than the owner, a trusted role or the bootstrap superuser, or whose
  *   function is: the function's owner replaces what it runs (CREATE OR REPLACE), as whoever runs
  *   the DDL. So is a member of either owner (not a superuser, reported by pg-verify-roles.ts): with
- *   SET ROLE it acts as that owner, and a member of a superuser role becomes one. A disabled event
- *   trigger fires for nobody and is not reported;
+ *   SET ROLE it acts as that owner (a member of a superuser owner is reported before, by
+ *   pg-verify-superusers.ts, as one). A disabled event trigger fires for nobody and is not reported;
  * - a schema on the search path, other than the store's (checked by pg-verify-roles.ts), in which
  *   another role than the owner, a trusted role or the bootstrap superuser (or PUBLIC) can CREATE,
  *   as a grantee or as its owner; or a schema the path names that does not exist while such a role
