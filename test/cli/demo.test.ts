@@ -2,91 +2,103 @@
  * `warden demo` is the README's first command: it must tell the whole story on an embedded
  * database, with no external server, and exit 0.
  */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WARDEN_BIN } from '../support/repo.js';
 import { rawRequest } from '../support/http-agent.js';
 
-test('warden demo runs the scripted agent session end to end', () => {
-  const r = spawnSync(process.execPath, [WARDEN_BIN, 'demo'], { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '' } });
-  assert.equal(r.status, 0, r.stderr + r.stdout.slice(-2000));
-  const out = r.stdout;
-  assert.match(out, /agent sees tools: .*query_database/);
-  assert.match(out, /a\*\*\*@example\.com\t\[REDACTED\]/, 'emails partially masked, SSNs redacted');
-  assert.ok(!out.includes('alice@example.com') && !out.includes('123-45-6789'), 'no unmasked email or SSN');
-  assert.match(out, /WARDEN_DENIED: Schema changes go through migrations\./);
-  assert.match(out, /COMMIT; DROP TABLE users"\}\nwarden< WARDEN_PARSE/);
-  assert.match(out, /WARDEN_APPROVAL_PENDING/);
-  assert.match(out, /warden< UPDATE 1/);
-  assert.match(out, /hash chain: intact/);
-});
+/** `warden ARGS` as a child process, asynchronous (the tests below run side by side): spawnSync's status, stdout and stderr. */
+function warden(args: string[], timeout = 0): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [WARDEN_BIN, ...args], { encoding: 'utf8', timeout, maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH ?? '' } }, (e, stdout, stderr) => {
+      resolve({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr });
+    });
+  });
+}
 
-test('warden demo --json prints the same run as one JSON document', () => {
-  const r = spawnSync(process.execPath, [WARDEN_BIN, 'demo', '--json'], { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '' } });
-  assert.equal(r.status, 0, r.stderr + r.stdout.slice(-2000));
-  const doc = JSON.parse(r.stdout) as { ok: boolean; tools: string[]; steps: { tool: string; is_error: boolean; text: string }[]; approval: { id: string } | null; transcript: { chain_intact: boolean; records: number } };
-  assert.equal(doc.ok, true);
-  assert.ok(doc.tools.includes('query_database'));
-  assert.ok(doc.steps.some((s) => s.is_error && /^WARDEN_PARSE/.test(s.text)), 'the injection is refused');
-  assert.ok(doc.steps.some((s) => !s.is_error && /^UPDATE 1/.test(s.text)), 'the approved write ran once');
-  assert.match(doc.approval?.id ?? '', /\S/);
-  assert.equal(doc.transcript.chain_intact, true);
-  assert.ok(!r.stdout.includes('alice@example.com') && !r.stdout.includes('123-45-6789'), 'no unmasked email or SSN');
-});
+// Four independent runs (each its own temp folder or the built-in temporary one): side by side.
+describe('warden demo', { concurrency: 4 }, () => {
+  test('warden demo runs the scripted agent session end to end', async () => {
+    const r = await warden(['demo'], 120_000);
+    assert.equal(r.status, 0, r.stderr + r.stdout.slice(-2000));
+    const out = r.stdout;
+    assert.match(out, /agent sees tools: .*query_database/);
+    assert.match(out, /a\*\*\*@example\.com\t\[REDACTED\]/, 'emails partially masked, SSNs redacted');
+    assert.ok(!out.includes('alice@example.com') && !out.includes('123-45-6789'), 'no unmasked email or SSN');
+    assert.match(out, /WARDEN_DENIED: Schema changes go through migrations\./);
+    assert.match(out, /COMMIT; DROP TABLE users"\}\nwarden< WARDEN_PARSE/);
+    assert.match(out, /WARDEN_APPROVAL_PENDING/);
+    assert.match(out, /warden< UPDATE 1/);
+    assert.match(out, /hash chain: intact/);
+  });
 
-test('warden demo --config NEW_FILE writes its config there and keeps it; an existing file is never overwritten', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-demo-config-'));
-  try {
-    const file = join(dir, 'demo.yaml');
-    const r = spawnSync(process.execPath, [WARDEN_BIN, 'demo', '--json', '--config', file], { encoding: 'utf8', timeout: 120_000, env: { PATH: process.env.PATH ?? '' } });
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal((JSON.parse(r.stdout) as { ok: boolean }).ok, true);
-    assert.ok(existsSync(file) && existsSync(join(dir, 'policies', 'demo.yaml')) && existsSync(join(dir, 'warden.db')), 'config, policy and transcript kept');
-    const list = spawnSync(process.execPath, [WARDEN_BIN, 'transcripts', 'list', '--json', '--config', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
-    assert.equal(list.status, 0, list.stderr);
-    assert.equal((JSON.parse(list.stdout) as unknown[]).length, 1, 'the kept transcript holds the demo session');
-    const again = spawnSync(process.execPath, [WARDEN_BIN, 'demo', '--config', file], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
-    assert.equal(again.status, 2);
-    assert.match(again.stderr, /exists; the demo writes only new files/);
-    const schema = spawnSync(process.execPath, [WARDEN_BIN, 'policy', 'schema', 'policy', '--config', file, '--json'], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
-    assert.equal(schema.status, 0, schema.stderr);
-    assert.equal(typeof (JSON.parse(schema.stdout) as { $schema: string }).$schema, 'string');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  test('warden demo --json prints the same run as one JSON document', async () => {
+    const r = await warden(['demo', '--json'], 120_000);
+    assert.equal(r.status, 0, r.stderr + r.stdout.slice(-2000));
+    const doc = JSON.parse(r.stdout) as { ok: boolean; tools: string[]; steps: { tool: string; is_error: boolean; text: string }[]; approval: { id: string } | null; transcript: { chain_intact: boolean; records: number } };
+    assert.equal(doc.ok, true);
+    assert.ok(doc.tools.includes('query_database'));
+    assert.ok(doc.steps.some((s) => s.is_error && /^WARDEN_PARSE/.test(s.text)), 'the injection is refused');
+    assert.ok(doc.steps.some((s) => !s.is_error && /^UPDATE 1/.test(s.text)), 'the approved write ran once');
+    assert.match(doc.approval?.id ?? '', /\S/);
+    assert.equal(doc.transcript.chain_intact, true);
+    assert.ok(!r.stdout.includes('alice@example.com') && !r.stdout.includes('123-45-6789'), 'no unmasked email or SSN');
+  });
 
-test('warden demo --serve: the reviewer UI refuses another port\'s Origin and cookie POSTs without Origin', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-demo-serve-'));
-  const child = spawn(process.execPath, [WARDEN_BIN, 'demo', '--serve', '--config', join(dir, 'demo.yaml')], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  try {
-    const deadline = Date.now() + 60_000;
-    while (!/One-time login link[^\n]*: (\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
-    const login = /One-time login link[^\n]*: (\S+)/.exec(out)?.[1];
-    assert.ok(login, out);
-    const base = new URL(login).origin;
-    const port = new URL(login).port;
-    const cookie = ((await fetch(login, { redirect: 'manual' })).headers.get('set-cookie') ?? '').split(';')[0]!;
-    const ui = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
-      rawRequest(base, { method, path, headers: { cookie, ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers }, ...(body ? { body } : {}) });
-    const home = await ui('GET', '/ui/approvals');
-    assert.equal(home.status, 200);
-    const csrf = /name="csrf" value="([^"]+)"/.exec(home.body)?.[1];
-    assert.ok(csrf);
-    assert.equal((await ui('GET', '/ui/approvals', { origin: 'http://127.0.0.1:3000' })).status, 403, 'a page on another port reading the queue');
-    assert.equal((await ui('POST', '/ui/logout', {}, `csrf=${encodeURIComponent(csrf)}`)).status, 403, 'no Origin');
-    assert.equal((await ui('POST', '/ui/logout', { origin: 'http://localhost:3000' }, `csrf=${encodeURIComponent(csrf)}`)).status, 403, 'another port');
-    assert.equal((await ui('POST', '/ui/logout', { origin: `http://127.0.0.1:${port}` }, `csrf=${encodeURIComponent(csrf)}`)).status, 303, 'this server');
-  } finally {
-    child.kill('SIGINT');
-    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-    rmSync(dir, { recursive: true, force: true });
-  }
+  test('warden demo --config NEW_FILE writes its config there and keeps it; an existing file is never overwritten', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-demo-config-'));
+    try {
+      const file = join(dir, 'demo.yaml');
+      const r = await warden(['demo', '--json', '--config', file], 120_000);
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal((JSON.parse(r.stdout) as { ok: boolean }).ok, true);
+      assert.ok(existsSync(file) && existsSync(join(dir, 'policies', 'demo.yaml')) && existsSync(join(dir, 'warden.db')), 'config, policy and transcript kept');
+      const list = await warden(['transcripts', 'list', '--json', '--config', file]);
+      assert.equal(list.status, 0, list.stderr);
+      assert.equal((JSON.parse(list.stdout) as unknown[]).length, 1, 'the kept transcript holds the demo session');
+      const again = await warden(['demo', '--config', file]);
+      assert.equal(again.status, 2);
+      assert.match(again.stderr, /exists; the demo writes only new files/);
+      const schema = await warden(['policy', 'schema', 'policy', '--config', file, '--json']);
+      assert.equal(schema.status, 0, schema.stderr);
+      assert.equal(typeof (JSON.parse(schema.stdout) as { $schema: string }).$schema, 'string');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('warden demo --serve: the reviewer UI refuses another port\'s Origin and cookie POSTs without Origin', { timeout: 120_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'warden-demo-serve-'));
+    const child = spawn(process.execPath, [WARDEN_BIN, 'demo', '--serve', '--config', join(dir, 'demo.yaml')], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 60_000;
+      while (!/One-time login link[^\n]*: (\S+)/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 100));
+      const login = /One-time login link[^\n]*: (\S+)/.exec(out)?.[1];
+      assert.ok(login, out);
+      const base = new URL(login).origin;
+      const port = new URL(login).port;
+      const cookie = ((await fetch(login, { redirect: 'manual' })).headers.get('set-cookie') ?? '').split(';')[0]!;
+      const ui = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+        rawRequest(base, { method, path, headers: { cookie, ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}), ...headers }, ...(body ? { body } : {}) });
+      const home = await ui('GET', '/ui/approvals');
+      assert.equal(home.status, 200);
+      const csrf = /name="csrf" value="([^"]+)"/.exec(home.body)?.[1];
+      assert.ok(csrf);
+      assert.equal((await ui('GET', '/ui/approvals', { origin: 'http://127.0.0.1:3000' })).status, 403, 'a page on another port reading the queue');
+      assert.equal((await ui('POST', '/ui/logout', {}, `csrf=${encodeURIComponent(csrf)}`)).status, 403, 'no Origin');
+      assert.equal((await ui('POST', '/ui/logout', { origin: 'http://localhost:3000' }, `csrf=${encodeURIComponent(csrf)}`)).status, 403, 'another port');
+      assert.equal((await ui('POST', '/ui/logout', { origin: `http://127.0.0.1:${port}` }, `csrf=${encodeURIComponent(csrf)}`)).status, 303, 'this server');
+    } finally {
+      child.kill('SIGINT');
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -6,7 +6,7 @@
  * expiry settled); an older schema is refused ("migrate with `warden serve` first") and left as
  * it was; a store on a read-only mount, or 0440 files read by another user, can be read.
  */
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -15,20 +15,29 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { migrate } from '../../src/recorder/sqlite-schema.js';
+import { limiter, mapLimit, SPAWN_LIMIT } from '../support/limit.js';
 import { WARDEN_BIN } from '../support/repo.js';
 import { findExecutable, isRoot } from '../support/system-deps.js';
 import { approvalRequest, intent, outcome, session, tempDir } from '../recorder/fixtures.js';
 
 type Run = { code: number; out: string; err: string };
 
+/** At most SPAWN_LIMIT `warden` children at once across this file's tests (they run side by side). */
+const spawnGate = limiter(SPAWN_LIMIT);
+
 /** `warden ARGS --config CONFIG`, optionally wrapped (a mount namespace, another user). */
 function warden(config: string, args: string[], wrap: string[] = []): Promise<Run> {
   const argv = [...wrap, process.execPath, WARDEN_BIN, ...args, '--config', config];
-  return new Promise((resolve) => {
+  return spawnGate(() => new Promise((resolve) => {
     execFile(argv[0]!, argv.slice(1), { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } }, (e, out, err) => {
       resolve({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, out, err });
     });
-  });
+  }));
+}
+
+/** Every READS command, side by side (each checked as it ends by `check`, which sees the store as every read so far left it). */
+function eachRead(run: (args: string[]) => Promise<void>): Promise<void[]> {
+  return mapLimit(READS, READS.length, run);
 }
 
 const CALL = JSON.stringify({ tool: 'query_database', connection: 'shop', args: { sql: 'UPDATE orders SET total = 1' } });
@@ -103,99 +112,108 @@ function rowCounts(path: string, dir: string): Record<string, number> {
   }
 }
 
-test('a read command on a missing SQLite store creates nothing and names the path', async (t) => {
-  const dir = tempDir(t);
-  const missing = join(dir, 'no-such-folder', 'warden.db');
-  const config = configFor(dir, `sqlite:${missing}`);
-  const before = readdirSync(dir).sort();
-  for (const args of READS) {
-    const r = await warden(config, args);
-    assert.equal(r.code, 1, `${args.join(' ')}: fails\n${r.err}`);
-    assert.match(r.err, /WARDEN_TRANSCRIPT/, `${args.join(' ')}: a coded error`);
-    assert.ok(r.err.includes(missing), `${args.join(' ')}: names the path\n${r.err}`);
-    assert.match(r.err, /warden serve/, `${args.join(' ')}: says what creates a store`);
-    assert.deepEqual(readdirSync(dir).sort(), before, `${args.join(' ')}: no file, no folder`);
-  }
-});
+// Four independent stores in their own temp folders: the tests run side by side (warden() gates the children).
+describe('read-only SQLite transcript store', { concurrency: true }, () => {
+  test('a read command on a missing SQLite store creates nothing and names the path', async (t) => {
+    const dir = tempDir(t);
+    const missing = join(dir, 'no-such-folder', 'warden.db');
+    const config = configFor(dir, `sqlite:${missing}`);
+    const before = readdirSync(dir).sort();
+    await eachRead(async (args) => {
+      const r = await warden(config, args);
+      assert.equal(r.code, 1, `${args.join(' ')}: fails\n${r.err}`);
+      assert.match(r.err, /WARDEN_TRANSCRIPT/, `${args.join(' ')}: a coded error`);
+      assert.ok(r.err.includes(missing), `${args.join(' ')}: names the path\n${r.err}`);
+      assert.match(r.err, /warden serve/, `${args.join(' ')}: says what creates a store`);
+      assert.deepEqual(readdirSync(dir).sort(), before, `${args.join(' ')}: no file, no folder`);
+    });
+    assert.deepEqual(readdirSync(dir).sort(), before, 'every read done: no file, no folder');
+  });
 
-test('read commands leave a store with a dead writer\'s WAL byte for byte (no checkpoint, recovery or expiry)', async (t) => {
-  const dir = tempDir(t);
-  const path = await crashedStore(dir);
-  const config = configFor(dir, `sqlite:${path}`);
-  const bytes = fingerprint(path);
-  const rows = rowCounts(path, dir);
-  for (const args of READS) {
-    const r = await warden(config, args);
-    assert.equal(r.code, 0, `${args.join(' ')}\n${r.err}`);
-    assert.deepEqual(fingerprint(path), bytes, `${args.join(' ')}: the store's and its WAL's bytes are unchanged`);
-    assert.deepEqual(rowCounts(path, dir), rows, `${args.join(' ')}: row counts unchanged`);
-  }
-  // What the reads showed: the whole chain (in the WAL), and the due request as expired without settling it.
-  assert.match((await warden(config, ['transcripts', 'verify'])).out, /^transcript chain intact: 5 records/, 'the records in the WAL are read');
-  const list = JSON.parse((await warden(config, ['approvals', 'list', '--json'])).out) as { id: string; state: string }[];
-  assert.deepEqual(list.map((a) => [a.id, a.state]).sort(), [['a-due', 'expired'], ['a-open', 'pending']]);
-  const expired = JSON.parse((await warden(config, ['approvals', 'list', '--state', 'expired', '--json'])).out) as { id: string }[];
-  assert.deepEqual(expired.map((a) => a.id), ['a-due'], '--state expired counts a request past its expiry');
-  const pending = JSON.parse((await warden(config, ['approvals', 'list', '--state', 'pending', '--json'])).out) as { id: string }[];
-  assert.deepEqual(pending.map((a) => a.id), ['a-open'], '--state pending leaves it out');
-  assert.equal((JSON.parse((await warden(config, ['approvals', 'show', 'a-due', '--json'])).out) as { state: string }).state, 'expired');
-  assert.deepEqual(fingerprint(path), bytes, 'still unchanged');
-});
+  test('read commands leave a store with a dead writer\'s WAL byte for byte (no checkpoint, recovery or expiry)', async (t) => {
+    const dir = tempDir(t);
+    const path = await crashedStore(dir);
+    const config = configFor(dir, `sqlite:${path}`);
+    const bytes = fingerprint(path);
+    const rows = rowCounts(path, dir);
+    await eachRead(async (args) => {
+      const r = await warden(config, args);
+      assert.equal(r.code, 0, `${args.join(' ')}\n${r.err}`);
+      assert.deepEqual(fingerprint(path), bytes, `${args.join(' ')}: the store's and its WAL's bytes are unchanged`);
+      assert.deepEqual(rowCounts(path, dir), rows, `${args.join(' ')}: row counts unchanged`);
+    });
+    assert.deepEqual(rowCounts(path, dir), rows, 'every read done: row counts unchanged');
+    // What the reads showed: the whole chain (in the WAL), and the due request as expired without settling it.
+    const [verified, all, due, open, shown] = await Promise.all([
+      ['transcripts', 'verify'], ['approvals', 'list', '--json'], ['approvals', 'list', '--state', 'expired', '--json'],
+      ['approvals', 'list', '--state', 'pending', '--json'], ['approvals', 'show', 'a-due', '--json'],
+    ].map((args) => warden(config, args)));
+    assert.match(verified!.out, /^transcript chain intact: 5 records/, 'the records in the WAL are read');
+    const list = JSON.parse(all!.out) as { id: string; state: string }[];
+    assert.deepEqual(list.map((a) => [a.id, a.state]).sort(), [['a-due', 'expired'], ['a-open', 'pending']]);
+    const expired = JSON.parse(due!.out) as { id: string }[];
+    assert.deepEqual(expired.map((a) => a.id), ['a-due'], '--state expired counts a request past its expiry');
+    const pending = JSON.parse(open!.out) as { id: string }[];
+    assert.deepEqual(pending.map((a) => a.id), ['a-open'], '--state pending leaves it out');
+    assert.equal((JSON.parse(shown!.out) as { state: string }).state, 'expired');
+    assert.deepEqual(fingerprint(path), bytes, 'still unchanged');
+  });
 
-test('an older SQLite schema is refused by read commands ("migrate with `warden serve` first"), not migrated', async (t) => {
-  const dir = tempDir(t);
-  const path = join(dir, 'old.db');
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  migrate(db, 5);
-  db.close();
-  const config = configFor(dir, `sqlite:${path}`);
-  const bytes = readFileSync(path);
-  for (const args of READS) {
-    const r = await warden(config, args);
-    assert.equal(r.code, 1, `${args.join(' ')}: refused\n${r.out}`);
-    assert.match(r.err, /WARDEN_TRANSCRIPT_UNAVAILABLE/, `${args.join(' ')}: coded\n${r.err}`);
-    assert.match(r.err, /schema version 5, older than the version \d+ this Warden reads: migrate with `warden serve` first/, `${args.join(' ')}\n${r.err}`);
-    assert.ok(readFileSync(path).equals(bytes), `${args.join(' ')}: not migrated`);
-  }
-});
+  test('an older SQLite schema is refused by read commands ("migrate with `warden serve` first"), not migrated', async (t) => {
+    const dir = tempDir(t);
+    const path = join(dir, 'old.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    migrate(db, 5);
+    db.close();
+    const config = configFor(dir, `sqlite:${path}`);
+    const bytes = readFileSync(path);
+    await eachRead(async (args) => {
+      const r = await warden(config, args);
+      assert.equal(r.code, 1, `${args.join(' ')}: refused\n${r.out}`);
+      assert.match(r.err, /WARDEN_TRANSCRIPT_UNAVAILABLE/, `${args.join(' ')}: coded\n${r.err}`);
+      assert.match(r.err, /schema version 5, older than the version \d+ this Warden reads: migrate with `warden serve` first/, `${args.join(' ')}\n${r.err}`);
+      assert.ok(readFileSync(path).equals(bytes), `${args.join(' ')}: not migrated`);
+    });
+  });
 
-test('read commands work on a store on a read-only mount and on 0440 files read by another user', async (t) => {
-  if (!isRoot()) return t.skip('needs root (a mount namespace, another user)');
-  const dir = tempDir(t);
-  chmodSync(dir, 0o755);
-  const path = await crashedStore(dir);
-  const config = configFor(dir, `sqlite:${path}`);
-  chmodSync(config, 0o644);
-  // The reads below all need the WAL: checkpoint it into a copy first would hide what a live store looks like,
-  // so the WAL stays and the -shm beside it is the writer's (a store read while serve runs, or after it died).
-  const bytes = fingerprint(path);
-  const rows = rowCounts(path, dir);
-  const unshare = findExecutable('unshare');
-  const mounted = unshare !== null && spawnSync(unshare, ['-m', 'sh', '-c', `mount --bind -o ro ${JSON.stringify(join(dir, 'store'))} ${JSON.stringify(join(dir, 'store'))}`]).status === 0;
-  if (mounted) {
-    // A private mount namespace: the store's folder is read-only for this child alone (nothing to unmount).
-    const ro = ['unshare', '-m', 'sh', '-c', `mount --bind -o ro "$0" "$0" && exec "$@"`, join(dir, 'store')];
-    for (const args of READS) {
-      const r = await warden(config, args, ro);
-      assert.equal(r.code, 0, `read-only mount: ${args.join(' ')}\n${r.err}`);
+  test('read commands work on a store on a read-only mount and on 0440 files read by another user', async (t) => {
+    if (!isRoot()) return t.skip('needs root (a mount namespace, another user)');
+    const dir = tempDir(t);
+    chmodSync(dir, 0o755);
+    const path = await crashedStore(dir);
+    const config = configFor(dir, `sqlite:${path}`);
+    chmodSync(config, 0o644);
+    // The reads below all need the WAL: checkpoint it into a copy first would hide what a live store looks like,
+    // so the WAL stays and the -shm beside it is the writer's (a store read while serve runs, or after it died).
+    const bytes = fingerprint(path);
+    const rows = rowCounts(path, dir);
+    const unshare = findExecutable('unshare');
+    const mounted = unshare !== null && spawnSync(unshare, ['-m', 'sh', '-c', `mount --bind -o ro ${JSON.stringify(join(dir, 'store'))} ${JSON.stringify(join(dir, 'store'))}`]).status === 0;
+    if (mounted) {
+      // A private mount namespace: the store's folder is read-only for this child alone (nothing to unmount).
+      const ro = ['unshare', '-m', 'sh', '-c', `mount --bind -o ro "$0" "$0" && exec "$@"`, join(dir, 'store')];
+      await eachRead(async (args) => {
+        const r = await warden(config, args, ro);
+        assert.equal(r.code, 0, `read-only mount: ${args.join(' ')}\n${r.err}`);
+      });
+      assert.deepEqual(fingerprint(path), bytes, 'read-only mount: bytes unchanged');
+    } else t.diagnostic('no read-only bind mount here: the mount case did not run');
+    const setpriv = findExecutable('setpriv');
+    if (!setpriv) return t.skip('no setpriv: the other-user case did not run');
+    // 0440 files of root's, group nogroup (65534), in a folder that user may read but not write.
+    for (const f of readdirSync(join(dir, 'store'))) {
+      chownSync(join(dir, 'store', f), 0, 65534);
+      chmodSync(join(dir, 'store', f), 0o440);
     }
-    assert.deepEqual(fingerprint(path), bytes, 'read-only mount: bytes unchanged');
-  } else t.diagnostic('no read-only bind mount here: the mount case did not run');
-  const setpriv = findExecutable('setpriv');
-  if (!setpriv) return t.skip('no setpriv: the other-user case did not run');
-  // 0440 files of root's, group nogroup (65534), in a folder that user may read but not write.
-  for (const f of readdirSync(join(dir, 'store'))) {
-    chownSync(join(dir, 'store', f), 0, 65534);
-    chmodSync(join(dir, 'store', f), 0o440);
-  }
-  chownSync(join(dir, 'store'), 0, 65534);
-  chmodSync(join(dir, 'store'), 0o750);
-  const nobody = [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
-  for (const args of READS) {
-    const r = await warden(config, args, nobody);
-    assert.equal(r.code, 0, `0440 as uid 65534: ${args.join(' ')}\n${r.err}`);
-  }
-  assert.deepEqual(fingerprint(path), bytes, '0440: bytes unchanged');
-  assert.deepEqual(rowCounts(path, dir), rows, '0440: row counts unchanged');
+    chownSync(join(dir, 'store'), 0, 65534);
+    chmodSync(join(dir, 'store'), 0o750);
+    const nobody = [setpriv, '--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+    await eachRead(async (args) => {
+      const r = await warden(config, args, nobody);
+      assert.equal(r.code, 0, `0440 as uid 65534: ${args.join(' ')}\n${r.err}`);
+    });
+    assert.deepEqual(fingerprint(path), bytes, '0440: bytes unchanged');
+    assert.deepEqual(rowCounts(path, dir), rows, '0440: row counts unchanged');
+  });
 });

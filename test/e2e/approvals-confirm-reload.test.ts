@@ -119,13 +119,13 @@ async function assertRefused(r: CallResult, code: string, body: string, why: Reg
   // usable again), with the live refusal as its reason: the same end as a reviewer approval.
   const id = r.error?.approval_id;
   assert.ok(id, `the refusal names the confirmation request: ${r.text}`);
-  const v = await approval(id);
+  // Two independent reads of the store (CLI children): side by side; the events are read once the outcome is in, as before.
+  const [v] = await Promise.all([approval(id), refusedOutcome(dir.configPath, body, code)]);
   assert.equal(v.state, 'voided', JSON.stringify(v));
   assert.deepEqual(v.decisions.map((d) => [d.decision, d.auth, d.reviewer]), [['approve', 'elicitation', 'sam']], JSON.stringify(v.decisions));
   assert.equal(v.voided?.code, code, JSON.stringify(v));
   assert.match(v.voided?.message ?? '', why);
-  // The transcript records the call as refused with that code, never as run, and the request voided.
-  await refusedOutcome(dir.configPath, body, code);
+  // The transcript records the call as refused with that code, never as run (refusedOutcome above), and the request voided.
   const events = await approvalEvents(dir.configPath, id);
   assert.deepEqual(events.map((e) => e.decision ?? e.event), ['requested', 'approve', 'approved', 'voided'], JSON.stringify(events));
   assert.equal((events.at(-1)!.reason as { code: string }).code, code);

@@ -153,15 +153,18 @@ describe('approvals over stdio with a reviewer CLI', () => {
     const sql = 'UPDATE orders SET total = 7 WHERE id = 3';
     const call = callQuery(sql);
     const req = await pendingFor(sql);
-    const self = await review('approve', req.id, 'sam', 'dba,sre');
+    // Four refused attempts, each its own CLI child: side by side (none may change the request).
+    const [self, outsider, noIdentity, token] = await Promise.all([
+      review('approve', req.id, 'sam', 'dba,sre'),
+      review('approve', req.id, 'eve', 'sre'),
+      approvalsCli(['approve', req.id, '--config', dir.configPath]),
+      approvalsCli(['approve', req.id, '--config', dir.configPath, '--token', 'eyJhbGciOiJub25lIn0.e30.']),
+    ]);
     assert.notEqual(self.code, 0);
     assert.match(self.err, /cannot approve/);
-    const outsider = await review('approve', req.id, 'eve', 'sre');
     assert.notEqual(outsider.code, 0);
     assert.match(outsider.err, /not a reviewer/);
-    const noIdentity = await approvalsCli(['approve', req.id, '--config', dir.configPath]);
     assert.notEqual(noIdentity.code, 0);
-    const token = await approvalsCli(['approve', req.id, '--config', dir.configPath, '--token', 'eyJhbGciOiJub25lIn0.e30.']);
     assert.notEqual(token.code, 0, 'an unverifiable token is refused');
     assert.equal((await list('pending')).some((v) => v.id === req.id), true, 'still pending after the refusals');
     assert.equal((await review('approve', req.id, 'dana', 'dba')).code, 0);

@@ -71,18 +71,21 @@ async function approvalView(id: string): Promise<View> {
  * (JSON and text), in `approval_status` for the requester, and as the last approval_event.
  */
 async function assertVoided(id: string, code: string, why: RegExp, liveRule?: string): Promise<void> {
-  const v = await approvalView(id);
+  // Four independent reads (three CLI children and the requester's tool call): side by side.
+  const [v, text, listed, status] = await Promise.all([
+    approvalView(id),
+    approvalsCli(['show', id, '--config', dir.configPath]),
+    approvalsCli(['list', '--state', 'voided', '--json', '--config', dir.configPath]),
+    w.call('approval_status', { approval_id: id }),
+  ]);
   assert.equal(v.state, 'voided', JSON.stringify(v));
   assert.equal(v.voided?.code, code, JSON.stringify(v));
   assert.match(v.voided?.message ?? '', why);
   if (liveRule) assert.ok(v.voided?.rule_ids.includes(liveRule), JSON.stringify(v.voided));
-  const text = await approvalsCli(['show', id, '--config', dir.configPath]);
   assert.match(text.out, /^approval \S+: voided$/m, text.out);
   assert.match(text.out, new RegExp(`^voided: +${code}: .*\\(live rules: [^)]*${liveRule ?? ''}`, 'm'), text.out);
-  const listed = await approvalsCli(['list', '--state', 'voided', '--json', '--config', dir.configPath]);
   assert.equal(listed.code, 0, listed.err);
   assert.ok((JSON.parse(listed.out) as View[]).some((x) => x.id === id), listed.out);
-  const status = await w.call('approval_status', { approval_id: id });
   assert.equal(status.isError, false, status.text);
   const st = (status.structured as { data: { state: string; voided?: { code: string; message: string; rule_ids: string[] }; next: string } }).data;
   assert.equal(st.state, 'voided', status.text);

@@ -6,7 +6,7 @@
  * interrupted by the next start (on PostgreSQL once the killed replica's lock has stayed free for
  * the grace). Run on SQLite (synchronous FULL) and on PostgreSQL.
  */
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
@@ -47,7 +47,7 @@ interface Figures {
   records: number;
 }
 
-async function loadWithKills(store: string, env: Record<string, string>, seconds: number, rows: () => Promise<{ id: string; status: string | null }[]>): Promise<Figures> {
+async function loadWithKills(store: string, env: Record<string, string>, seconds: number, rows: (dir: WardenDir) => Promise<{ id: string; status: string | null }[]>): Promise<Figures> {
   const dir = writeWardenDir(configText({ store, issuer }), { 'base.yaml': POLICY });
   dirs.push(dir);
   const port = await freePort();
@@ -106,10 +106,10 @@ async function loadWithKills(store: string, env: Record<string, string>, seconds
   // PostgreSQL a replica counts as dead once its lock has stayed free for the 5 s grace a
   // reconnecting replica gets: the start's pass after the grace recovers what the last kill left.)
   server = await startReplica(dir.configPath, port, allEnv);
-  for (const until = Date.now() + 30_000; Date.now() < until && (await rows()).some((r) => r.status === null);) await new Promise((r) => setTimeout(r, 250));
+  for (const until = Date.now() + 30_000; Date.now() < until && (await rows(dir)).some((r) => r.status === null);) await new Promise((r) => setTimeout(r, 250));
   await server.kill('SIGTERM');
 
-  const byId = new Map((await rows()).map((r) => [r.id, r.status]));
+  const byId = new Map((await rows(dir)).map((r) => [r.id, r.status]));
   for (const id of seen) if (byId.get(id) !== 'ok') f.lost++;
   f.interrupted = [...byId.values()].filter((s) => s === 'interrupted').length;
   const open = [...byId.values()].filter((s) => s === null).length;
@@ -128,18 +128,21 @@ async function loadWithKills(store: string, env: Record<string, string>, seconds
   return f;
 }
 
-test('SQLite (synchronous FULL): no record lost across random SIGKILLs under 16-client load', async () => {
-  const f = await loadWithKills('sqlite:warden.db', {}, 25, async () => {
-    const db = new Database(dirs.at(-1)!.dbPath, { readonly: true });
-    try {
-      return db.prepare('SELECT id, status FROM calls').all() as { id: string; status: string | null }[];
-    } finally {
-      db.close();
-    }
+// The two stores are independent (own folder, port, database): both runs go side by side.
+describe('load while crashing', { concurrency: true }, () => {
+  test('SQLite (synchronous FULL): no record lost across random SIGKILLs under 16-client load', async () => {
+    const f = await loadWithKills('sqlite:warden.db', {}, 25, async (dir) => {
+      const db = new Database(dir.dbPath, { readonly: true });
+      try {
+        return db.prepare('SELECT id, status FROM calls').all() as { id: string; status: string | null }[];
+      } finally {
+        db.close();
+      }
+    });
+    assert.ok(f.interrupted >= 1, 'calls in flight at a kill were marked interrupted');
   });
-  assert.ok(f.interrupted >= 1, 'calls in flight at a kill were marked interrupted');
-});
 
-test('PostgreSQL store: no record lost across random SIGKILLs under 16-client load', async () => {
-  await loadWithKills('env:WARDEN_STORE_URL', { WARDEN_STORE_URL: storeDb.url }, 15, async () => (await storeDb.query('SELECT id, status FROM calls')).rows as { id: string; status: string | null }[]);
+  test('PostgreSQL store: no record lost across random SIGKILLs under 16-client load', async () => {
+    await loadWithKills('env:WARDEN_STORE_URL', { WARDEN_STORE_URL: storeDb.url }, 15, async () => (await storeDb.query('SELECT id, status FROM calls')).rows as { id: string; status: string | null }[]);
+  });
 });
