@@ -26,13 +26,15 @@ before(async () => {
 test('the rebuilt line sets GIT_CEILING_DIRECTORIES to the parent of the folder -C leads to', () => {
   const line = (cmd: string) => canonicalCommandLine(parseShell(cmd));
   const guard = canonicalCommandLine(parseShell('git status')).replace(/^'git' /, '').replace(/ status$/, '');
-  assert.equal(line('git -C /srv/app/repo status'), `GIT_CEILING_DIRECTORIES=/srv/app 'git' ${guard} -C /srv/app/repo status`);
-  assert.match(line('git -C /srv/app -C repo/./sub/.. log'), /^GIT_CEILING_DIRECTORIES=\/srv\/app 'git' /);
-  assert.match(line('git -C /srv/app/x -C "" -C /srv/app/repo/ show HEAD'), /^GIT_CEILING_DIRECTORIES=\/srv\/app 'git' /);
-  assert.match(line("git -C '/srv/my app/repo' status"), /^GIT_CEILING_DIRECTORIES='\/srv\/my app' 'git' /);
-  assert.match(line('git -C /repo status'), /^GIT_CEILING_DIRECTORIES=\/ 'git' /);
+  assert.equal(line('git -C /srv/app/repo status'), `GIT_CEILING_DIRECTORIES=/srv/app GIT_DIR=/srv/app/repo/.git/ GIT_WORK_TREE=/srv/app/repo GIT_COMMON_DIR=/srv/app/repo/.git/ 'git' ${guard} -C /srv/app/repo status`);
+  assert.match(line('git -C /srv/app -C repo/./sub/.. log'), /^GIT_CEILING_DIRECTORIES=\/srv\/app GIT_DIR=\/srv\/app\/repo\/.git\/ \S+ \S+ 'git' /);
+  assert.match(line('git -C /srv/app/x -C "" -C /srv/app/repo/ show HEAD'), /^GIT_CEILING_DIRECTORIES=\/srv\/app GIT_DIR=\/srv\/app\/repo\/.git\/ \S+ \S+ 'git' /);
+  assert.match(line("git -C '/srv/my app/repo' status"), /^GIT_CEILING_DIRECTORIES='\/srv\/my app' GIT_DIR=/);
+  assert.match(line('git -C /repo status'), /^GIT_CEILING_DIRECTORIES=\/ GIT_DIR=\/repo\/.git\/ /);
   // No absolute -C (a grant without paths:), or -C / (nothing above it): the line is as before.
-  for (const cmd of ['git status', 'git -C repo status', 'git -C / status', 'git -C /srv/a:b status']) assert.match(line(cmd), /^'git' /, cmd);
+  for (const cmd of ['git status', 'git -C repo status', 'git -C / status']) assert.match(line(cmd), /^'git' /, cmd);
+  // A folder with ':' gets no ceiling (refused under paths:); its repository is still pinned (git-pin.ts).
+  assert.match(line('git -C /srv/a:b status'), /^GIT_DIR=\/srv\/a:b\/.git\/ /);
   assert.equal(gitCeiling(['-C', '/srv/app', '-c', 'x=y', '-C', '../other', 'status']), '/srv');
   // Other programs are untouched.
   assert.equal(line('cat /srv/app/repo/x'), "'cat' /srv/app/repo/x");
@@ -43,13 +45,13 @@ test('kubectl_exec runs git through env with the same ceiling (argv), and in sh 
     const sh = unwrapShellC(argv) ?? parseArgv(argv);
     return { argv, commands: sh.commands, pipelines: sh.pipelines, constructs: sh.constructs, source: sh.source } as unknown as KubeExecFacts;
   };
-  assert.deepEqual(argvToRun(facts(['git', '-C', '/srv/app/repo', 'status'])).slice(0, 3), ['env', 'GIT_CEILING_DIRECTORIES=/srv/app', 'git']);
+  assert.deepEqual(argvToRun(facts(['git', '-C', '/srv/app/repo', 'status'])).slice(0, 3), ['env', 'GIT_CEILING_DIRECTORIES=/srv/app', 'GIT_DIR=/srv/app/repo/.git/']);
   assert.deepEqual(argvToRun(facts(['git', 'status'])).slice(0, 1), ['git']);
-  assert.match(argvToRun(facts(['sh', '-c', 'git -C /srv/app/repo status']))[2] ?? '', /^GIT_CEILING_DIRECTORIES=\/srv\/app 'git' /);
+  assert.match(argvToRun(facts(['sh', '-c', 'git -C /srv/app/repo status']))[2] ?? '', /^GIT_CEILING_DIRECTORIES=\/srv\/app GIT_DIR=\/srv\/app\/repo\/.git\/ \S+ \S+ 'git' /);
 });
 
 test('under paths: git that Warden does not rebuild, or a -C folder with a colon, is refused', () => {
-  const guarded = canonicalCommandLine(parseShell('git -C /srv/app/repo status')).replace(/^GIT_CEILING_DIRECTORIES=\S+ 'git'/, 'git');
+  const guarded = canonicalCommandLine(parseShell('git -C /srv/app/repo status')).replace(/^(?:GIT_\w+=\S+ )+'git'/, 'git');
   refuse([`ssh h ${JSON.stringify(guarded)}`, `kubectl exec pod -- ${guarded}`], /only on the line Warden rebuilds/);
   refuse(["git -C '/srv/app/a:b' status", 'git -C /srv/app -C a:b status'], /names a folder with ':'/);
   allow(['git -C /srv/app/repo status', 'git -C /srv/app/repo show HEAD:README']);

@@ -83,8 +83,8 @@ test("layer 2: the agent's own overrides of these keys are refused", () => {
 const guard = GIT_GUARD.join(' ').replace(/'/g, '');
 test('layer 2: ssh_run rebuilds git with the overrides first and --no-textconv --no-ext-diff after a diff subcommand', () => {
   const line = (cmd: string) => canonicalCommandLine(parseShell(cmd)).replace(/'/g, '');
-  assert.equal(line('git -C /srv/app log -p'), `GIT_CEILING_DIRECTORIES=/srv git ${guard} -C /srv/app log --no-textconv --no-ext-diff -p`);
-  assert.equal(line('git -C /srv/app status'), `GIT_CEILING_DIRECTORIES=/srv git ${guard} -C /srv/app status`);
+  assert.equal(line('git -C /srv/app log -p'), `GIT_CEILING_DIRECTORIES=/srv GIT_DIR=/srv/app/.git/ GIT_WORK_TREE=/srv/app GIT_COMMON_DIR=/srv/app/.git/ git ${guard} -C /srv/app log --no-textconv --no-ext-diff -p`);
+  assert.equal(line('git -C /srv/app status'), `GIT_CEILING_DIRECTORIES=/srv GIT_DIR=/srv/app/.git/ GIT_WORK_TREE=/srv/app GIT_COMMON_DIR=/srv/app/.git/ git ${guard} -C /srv/app status`);
   assert.equal(line('git show HEAD --stat | head -5'), `git ${guard} show --no-textconv --no-ext-diff HEAD --stat | head -5`);
   assert.equal(line('git blame f'), `git ${guard} blame --no-textconv --no-ext-diff f`);
   for (const key of ['core.fsmonitor=false', 'core.hooksPath=/dev/null', 'core.sshCommand=ssh', 'protocol.ext.allow=never', 'credential.helper=',
@@ -108,7 +108,7 @@ test('layer 2: kubectl_exec runs git with the overrides, as an argv and in sh -c
 
 test('layer 2: a git Warden does not rebuild (ssh remote command) needs the guard itself, which is then accepted', () => {
   refuse(['ssh h git log -5', 'ssh h git -C /srv/app status'], /in a command Warden does not rebuild, start it as: git --no-pager -c core.fsmonitor=false/);
-  const remote = canonicalCommandLine(parseShell('git -C /srv/app log -p -5')).replace(/^GIT_CEILING_DIRECTORIES=\S+ 'git'/, 'git');
+  const remote = canonicalCommandLine(parseShell('git -C /srv/app log -p -5')).replace(/^(?:GIT_\w+=\S+ )+'git'/, 'git');
   allow([`ssh h ${JSON.stringify(remote)}`]);
   // The guard is Warden's, not the agent's configuration: a deny on shells does not see a program in it.
   assert.equal(denies(`ssh h ${JSON.stringify(remote)}`, { programs: { sh: {}, id: {} } }).matched, false);

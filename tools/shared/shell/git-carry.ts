@@ -17,6 +17,7 @@ import { findFlag } from './flags.js';
 import { GIT_VALUES, gitDirs } from './git-guard.js';
 import { copyPlan as specCopyPlan, type CopyPlan } from './copy-models.js';
 import { gitObeys, gitObeysWhy } from './git-files.js';
+import { gitUnpinned } from './git-pin.js';
 import { scanWords } from './operands.js';
 import { normalisePath, underPrefix } from './paths.js';
 import type { ProgramGrant } from './condition.js';
@@ -104,5 +105,5 @@ export function gitPlace(args: string[]): string | null {
   // GIT_CEILING_DIRECTORIES (git-guard.ts) separates its entries with ':', so no ceiling can stand above such a folder.
   const colon = dirs.find((d) => d.includes(':'));
   if (colon !== undefined) return `git -C '${colon}' names a folder with ':', above which Warden cannot keep git from looking for a repository (GIT_CEILING_DIRECTORIES separates its entries with ':').`;
-  return null;
+  return gitUnpinned(args);
 }

@@ -80,15 +80,8 @@ export function gitDirs(args: readonly string[]): string[] {
 /** The environment variable that bounds git's search for a repository (`man git`, ENVIRONMENT). */
 export const GIT_CEILING = 'GIT_CEILING_DIRECTORIES';
 
-/**
- * The folder git looks for its repository from no higher than: the parent of the folder its
- * `-C` words lead to (git joins a relative -C to the one before and ignores an empty one), or
- * null when they start from no absolute folder or lead to `/`. Given as GIT_CEILING_DIRECTORIES,
- * git never enters it, so the repository is the -C folder's own (its .git, or the git dir it is):
- * a repository above it, outside a grant's paths:, is never read (its config, its objects).
- * Null too for a folder holding `:`, which separates the variable's entries (refused under paths:).
- */
-export function gitCeiling(args: readonly string[]): string | null {
+/** The folder `-C` words lead to (git joins a relative -C to the one before and ignores an empty one), or null when they start from no absolute folder. */
+export function gitFolder(args: readonly string[]): string | null {
   let dir: string | null = null;
   for (const d of gitDirs(args)) {
     if (d === '') continue;
@@ -96,7 +89,19 @@ export function gitCeiling(args: readonly string[]): string | null {
     else if (dir === null) return null;
     else dir = `${dir}/${d}`;
   }
-  const folder = dir === null ? null : normalisePath(dir);
+  return dir === null ? null : normalisePath(dir);
+}
+
+/**
+ * The folder git looks for its repository from no higher than: the parent of the folder its
+ * `-C` words lead to (gitFolder), or null when they start from no absolute folder or lead to `/`.
+ * Given as GIT_CEILING_DIRECTORIES, git never enters it, so the repository is the -C folder's
+ * own (its .git, or the git dir it is): a repository above it, outside a grant's paths:, is never
+ * read (its config, its objects). Null too for a folder holding `:`, which separates the
+ * variable's entries (refused under paths:). git-pin.ts pins the repository to `-C/.git/`.
+ */
+export function gitCeiling(args: readonly string[]): string | null {
+  const folder = gitFolder(args);
   if (folder === null || folder === '/' || folder.includes(':')) return null;
   return folder.slice(0, folder.lastIndexOf('/')) || '/';
 }

@@ -8,6 +8,7 @@
  * too: it is started with the overrides of git-guard.ts.
  */
 import { GIT_CEILING, GIT_GUARD, gitCeiling, withGitGuard } from './git-guard.js';
+import { gitPin } from './git-pin.js';
 import type { ShellCommand } from './types.js';
 
 /** The option, first after the program, that keeps it from reading its start-up files. */
@@ -31,12 +32,13 @@ export function withoutStartupFiles(program: string, args: readonly string[]): s
 /**
  * `NAME=value` pairs Warden sets for `program` where it rebuilds the line (as assignments on
  * ssh_run's line and a `sh -c` script, through `env` in kubectl_exec's argv): git's search for
- * a repository stops at its -C folder (git-guard.ts gitCeiling). Empty for any other program.
+ * a repository stops at its -C folder (git-guard.ts gitCeiling), and its repository and work
+ * tree are that folder's own (git-pin.ts). Empty for any other program.
  */
 export function startupEnvironment(program: string, args: readonly string[]): [string, string][] {
   if (base(program) !== 'git') return [];
   const ceiling = gitCeiling(args);
-  return ceiling === null ? [] : [[GIT_CEILING, ceiling]];
+  return [...(ceiling === null ? [] : [[GIT_CEILING, ceiling] as [string, string]]), ...gitPin(args)];
 }
 
 /** Why `cmd` (not rebuilt by Warden) reads start-up files, or null: its guard must come first. */
