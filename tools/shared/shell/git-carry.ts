@@ -11,13 +11,14 @@
  *   source already);
  * - git itself: with `paths:`, `--git-dir` makes any folder holding a `config` (no `.git` in its
  *   name) a repository, and a git with no absolute `-C` runs in the login folder, outside the
- *   prefixes (git finds the repository from there).
+ *   prefixes (git finds the repository from there); nor may it enter submodules (git-submodules.ts).
  */
 import { findFlag } from './flags.js';
 import { GIT_VALUES, gitDirs } from './git-guard.js';
 import { copyPlan as specCopyPlan, type CopyPlan } from './copy-models.js';
 import { gitObeys, gitObeysWhy } from './git-files.js';
 import { gitUnpinned } from './git-pin.js';
+import { gitSubmoduleReach } from './git-submodules.js';
 import { scanWords } from './operands.js';
 import { normalisePath, underPrefix } from './paths.js';
 import type { ProgramGrant } from './condition.js';
@@ -105,5 +106,5 @@ export function gitPlace(args: string[]): string | null {
   // GIT_CEILING_DIRECTORIES (git-guard.ts) separates its entries with ':', so no ceiling can stand above such a folder.
   const colon = dirs.find((d) => d.includes(':'));
   if (colon !== undefined) return `git -C '${colon}' names a folder with ':', above which Warden cannot keep git from looking for a repository (GIT_CEILING_DIRECTORIES separates its entries with ':').`;
-  return gitUnpinned(args);
+  return gitUnpinned(args) ?? gitSubmoduleReach(args);
 }

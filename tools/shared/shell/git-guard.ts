@@ -37,14 +37,35 @@ const OVERRIDES = [
   'gpg.ssh.program=ssh-keygen',
   'core.attributesFile=/dev/null', // the global attributes file only; in-tree .gitattributes still count
   'safe.bareRepository=explicit', // 2.38+: no implicit bare repository (a `config` planted in any folder)
+  // Submodules: each is another repository (its .git file may point anywhere), read by a child git
+  // that the pin (git-pin.ts) does not hold or in-process; these keep git from entering them.
+  'submodule.recurse=false', // checkout, grep, fetch, pull, reset, switch, read-tree
+  'diff.ignoreSubmodules=all', // status's dirty check, diff, log -p (a .gitmodules `ignore =` beats it: SUBMODULE_GUARD)
+  'status.submoduleSummary=false',
+  'diff.submodule=short', // not `log`/`diff`, which read the submodule's commits
+  'fetch.recurseSubmodules=false', // fetch and pull: on-demand by default
 ];
 
 /** The words Warden puts first after `git`. */
 export const GIT_GUARD: readonly string[] = ['--no-pager', ...OVERRIDES.flatMap((kv) => ['-c', kv])];
 
-/** Subcommands that show diffs (and so run textconv or an external diff) and accept both options (checked on 2.39). */
-const DIFF_SUBCOMMANDS = new Set(['log', 'show', 'diff', 'whatchanged', 'format-patch', 'blame', 'annotate']);
 const DIFF_GUARD: readonly string[] = ['--no-textconv', '--no-ext-diff'];
+/**
+ * On the command line, `--ignore-submodules=all` also beats a submodule's own `ignore =` (in
+ * `.gitmodules` or the repository's config), which `diff.ignoreSubmodules` does not: no child
+ * git is started in a submodule (checked with strace on 2.39).
+ */
+const SUBMODULE_GUARD: readonly string[] = ['--ignore-submodules=all'];
+/**
+ * The words Warden puts right after a subcommand: subcommands that show diffs (and so run
+ * textconv or an external diff) take both diff options, and those that compare a work tree or
+ * trees (checked on 2.39) take `--ignore-submodules=all`.
+ */
+const AFTER_SUBCOMMAND: ReadonlyMap<string, readonly string[]> = new Map([
+  ...['log', 'show', 'diff', 'whatchanged', 'format-patch'].map((s) => [s, [...DIFF_GUARD, ...SUBMODULE_GUARD]] as const),
+  ...['blame', 'annotate'].map((s) => [s, DIFF_GUARD] as const),
+  ...['status', 'diff-files', 'diff-index', 'diff-tree'].map((s) => [s, SUBMODULE_GUARD] as const),
+]);
 
 const startsWith = (args: readonly string[], at: number, words: readonly string[]): boolean => words.every((w, i) => args[at + i] === w);
 
@@ -53,12 +74,13 @@ export function gitGuardLength(args: readonly string[]): number {
   return startsWith(args, 0, GIT_GUARD) ? GIT_GUARD.length : 0;
 }
 
-/** `args` of git as Warden runs them: the guard first, the diff options after a diff subcommand (idempotent). */
+/** `args` of git as Warden runs them: the guard first, AFTER_SUBCOMMAND's words after the subcommand (idempotent). */
 export function withGitGuard(args: readonly string[]): string[] {
   const out = gitGuardLength(args) > 0 ? [...args] : [...GIT_GUARD, ...args];
   const sub = locateSubcommand('git', out);
-  if (sub.kind !== 'word' || !DIFF_SUBCOMMANDS.has(out[sub.at] as string) || startsWith(out, sub.at + 1, DIFF_GUARD)) return out;
-  return [...out.slice(0, sub.at + 1), ...DIFF_GUARD, ...out.slice(sub.at + 1)];
+  const after = sub.kind === 'word' ? AFTER_SUBCOMMAND.get(out[sub.at] as string) : undefined;
+  if (sub.kind !== 'word' || after === undefined || startsWith(out, sub.at + 1, after)) return out;
+  return [...out.slice(0, sub.at + 1), ...after, ...out.slice(sub.at + 1)];
 }
 
 /** git's global options that take the next word (git 2.39 handle_options). */

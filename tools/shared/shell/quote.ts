@@ -3,6 +3,7 @@
  * never the raw input, so the host's shell can only ever see plain quoted words and pipes.
  */
 import { parseError } from '../../../src/tool-api.js';
+import { gitRepoCheck } from './git-repo-check.js';
 import { startupEnvironment, withoutStartupFiles } from './startup-files.js';
 import type { ShellCommand, ShellFacts } from './types.js';
 
@@ -33,9 +34,12 @@ export function buildCommandLine(commands: ShellCommand[], pipelines: number): s
       if (c.program === '') throw parseError('cannot rebuild a command without a program');
       // The program is always quoted: a quoted word is never a reserved word (coproc, time,
       // if, ...) nor an alias on the host. psql, mysql and sqlite3 skip their start-up files.
-      // git looks for its repository no higher than its -C folder (GIT_CEILING_DIRECTORIES).
+      // git looks for its repository no higher than its -C folder (GIT_CEILING_DIRECTORIES), is
+      // pinned to it, and runs only if it is no link and borrows no objects (git-repo-check.ts).
       const env = startupEnvironment(c.program, c.args).map(([name, value]) => `${name}=${quoteWord(value)}`);
-      return [...env, forceQuote(c.program), ...withoutStartupFiles(c.program, c.args).map(quoteWord)].join(' ');
+      const run = [...env, forceQuote(c.program), ...withoutStartupFiles(c.program, c.args).map(quoteWord)].join(' ');
+      const check = env.length > 0 ? gitRepoCheck(c.args, quoteWord) : null; // only git has an environment
+      return check === null ? run : `{ ${check}; ${run}; }`;
     })
     .join(' | ');
 }

@@ -46,7 +46,7 @@ export function startupFilesRead(cmd: ShellCommand): string | null {
   if (base(cmd.program) === 'git') {
     const guarded = withGitGuard(cmd.args);
     if (guarded.length === cmd.args.length) return null;
-    return `git reads the repository's configuration, which may name commands (a diff textconv, fsmonitor, hooks); in a command Warden does not rebuild, start it as: git ${[...GIT_GUARD, '...'].join(' ')} (and --no-textconv --no-ext-diff right after log, show, diff, blame).`;
+    return `git reads the repository's configuration, which may name commands (a diff textconv, fsmonitor, hooks); in a command Warden does not rebuild, start it as: git ${[...GIT_GUARD, '...'].join(' ')} (and --no-textconv --no-ext-diff right after log, show, diff, blame, --ignore-submodules=all right after status, diff, log, show).`;
   }
   const guard = GUARDS.get(base(cmd.program));
   if (guard === undefined || guard.every((g, i) => cmd.args[i] === g)) return null;
