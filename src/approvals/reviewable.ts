@@ -60,7 +60,7 @@ export function lookalikeWarning(...texts: string[]): string | null {
     for (const m of t.matchAll(WORD)) {
       const w = m[0];
       if (found.has(w)) continue;
-      const why = lookalikeWhy(w);
+      const why = lookalikeWhy(w) ?? formWhy(w);
       if (why) found.set(w, why);
     }
   }
@@ -68,5 +68,27 @@ export function lookalikeWarning(...texts: string[]): string | null {
   const shown = (w: string) => (Array.from(w).length > 60 ? Array.from(w).slice(0, 60).join('') + '…' : w);
   const list = [...found].slice(0, MAX_WORDS).map(([w, why]) => `"${reviewable(shown(w))}" (${why})`);
   const more = found.size > MAX_WORDS ? `; and ${found.size - MAX_WORDS} more` : '';
-  return `⚠ look-alike letters (mixed scripts), check these words: ${list.join('; ')}${more}`;
+  return `⚠ look-alike letters (mixed scripts, compatibility or decomposed letters), check these words: ${list.join('; ')}${more}`;
+}
+
+const cp = (ch: string) => `U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+
+/**
+ * Why a one-script word still reads as another text, or null: it is not in NFC (`Jose` + U+0301
+ * draws as `José`, the Kelvin sign as `K`), or holds a compatibility letter that NFKC turns into
+ * plain ASCII (the `ﬁ` ligature, the long `ſ`, superscript or Roman-numeral letters). Why: the
+ * backend compares code points (PostgreSQL matches `'José'` byte for byte, a quoted name is
+ * exact), so the word names other rows or another table than the one the reviewer reads.
+ * Ordinals (`ª`, `º`: other letters) and digits (full-width `２` is no letter) are left alone.
+ */
+function formWhy(word: string): string | null {
+  const nfc = word.normalize('NFC');
+  if (nfc !== word) {
+    const odd = [...new Set(Array.from(word).filter((ch) => ch.codePointAt(0)! > 0x7f && !nfc.includes(ch)))].slice(0, 6);
+    // The composed form is agent text too: cut and shown as every other word (marks counted, hidden escaped).
+    const drawn = Array.from(nfc).length > 60 ? Array.from(nfc).slice(0, 60).join('') + '…' : nfc;
+    return `${odd.map(cp).join(', ')} not in NFC (a decomposed or duplicate form): it draws as "${reviewable(drawn)}", which is another text`;
+  }
+  const compat = [...new Set(Array.from(word))].filter((ch) => /[\p{Ll}\p{Lu}\p{Lt}\p{Lm}\p{Nl}]/u.test(ch) && ch.codePointAt(0)! > 0x7f && /^[A-Za-z]+$/.test(ch.normalize('NFKC')));
+  return compat.length ? compat.slice(0, 6).map((ch) => `${cp(ch)} compatibility letter, reads as "${ch.normalize('NFKC')}"`).join(', ') : null;
 }
