@@ -44,6 +44,15 @@ export function parseDuration(v: string): number {
  */
 export const NAME_LIST_SEPARATORS = /[\s,;]+/u;
 
+/**
+ * Token claims that change on every token (time claims, token and IdP-session ids, Entra ID's
+ * `uti`, `rh`, `aio`): Warden keeps them off the principal (identity/claims.ts), since an HTTP
+ * session is bound to the principal and would otherwise end at every token refresh. Why here: the
+ * policy linter refuses a rule naming one (policy/lint-names.ts), which could never match: a deny
+ * on `jti` (one leaked token) or `sid` (one IdP session) loaded and stopped nothing.
+ */
+export const PER_TOKEN_CLAIMS: ReadonlySet<string> = new Set(['exp', 'nbf', 'iat', 'jti', 'auth_time', 'at_hash', 'c_hash', 'nonce', 'sid', 'uti', 'rh', 'aio']);
+
 /** `identity:` how principals are known: the stdio subject, or OIDC bearer tokens over HTTP. */
 export const identitySchema = z
   .object({

@@ -2,14 +2,14 @@
  * Turning verified token claims into a principal's groups and rule-usable claims.
  */
 import { ErrorCode, WardenError } from '../errors.js';
-import { NAME_LIST_SEPARATORS } from '../config/schema-parts.js';
+import { NAME_LIST_SEPARATORS, PER_TOKEN_CLAIMS } from '../config/schema-parts.js';
 
 /**
- * Registered/time claims that rules never need and that change on every token (`uti`, `rh` and
- * `aio` are Entra ID's per-token ids): an HTTP session is bound to the remaining claims, so these
- * would end it at every token refresh.
+ * Claims that change on every token (config/schema-parts.ts PER_TOKEN_CLAIMS): an HTTP session is
+ * bound to the remaining claims, so these would end it at every token refresh. A rule naming one
+ * is refused by the policy linter (it could never match).
  */
-const DROPPED = new Set(['exp', 'nbf', 'iat', 'jti', 'auth_time', 'at_hash', 'c_hash', 'nonce', 'sid', 'uti', 'rh', 'aio']);
+const DROPPED = PER_TOKEN_CLAIMS;
 
 /**
  * How a groups claim sent as ONE string holding whitespace, commas or semicolons is read

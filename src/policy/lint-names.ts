@@ -1,9 +1,11 @@
 /**
- * Lint for look-alike names in `who:` and approval reviewers (lookalike.ts): a deny for group
+ * Lint for names in `who:` and approval reviewers that do not reach whom they say: patterns,
+ * claims no principal carries (perTokenClaims), and look-alike names (lookalike.ts): a deny for group
  * `аdmins` with a Cyrillic `а` reads as `admins` and never matches it; a grant to a look-alike
  * name reaches whoever the identity provider gives that name. Why a warning, not an error: a
  * name in a script other than Latin is valid, and only the admin knows which one was meant.
  */
+import { PER_TOKEN_CLAIMS } from '../config/schema-parts.js';
 import { foldName } from './who.js';
 import { lookalikeName } from './lookalike.js';
 import type { CompiledRule } from './types.js';
@@ -68,5 +70,27 @@ export function patternNames(r: CompiledRule): NameFinding[] {
   };
   check(r.who, ['who'], `${what}; omit who: to mean anyone`);
   check(r.approval?.reviewers, ['approval', 'reviewers'], 'only a reviewer with exactly this name may approve');
+  return out;
+}
+
+/**
+ * `claims:` entries naming a per-token claim (`jti`, `sid`, `exp`, ...; config/schema-parts.ts
+ * PER_TOKEN_CLAIMS). Why: the principal never carries them (a session outlives a token refresh),
+ * so the entry matches no token: a deny meant to stop one leaked token or one IdP session stopped
+ * nothing (policy check reports an error; serve refuses such a deny, dead-denies.ts).
+ */
+export function perTokenClaims(r: CompiledRule): NameFinding[] {
+  const out: NameFinding[] = [];
+  const check = (who: Who | undefined, base: string[]) => {
+    for (const claim of Object.keys(who?.claims ?? {})) {
+      if (!PER_TOKEN_CLAIMS.has(claim)) continue;
+      out.push({
+        key: [...base, 'claims', claim],
+        message: `can never match: claims.${claim} is a per-token claim, which Warden keeps off the principal (a session outlives a token refresh), so no token matches it; to stop a leaked token or IdP session, deny its subject (or a claim it keeps) until it expires, or have the issuer rotate its key`,
+      });
+    }
+  };
+  check(r.who, ['who']);
+  check(r.approval?.reviewers, ['approval', 'reviewers']);
   return out;
 }

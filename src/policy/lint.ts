@@ -8,7 +8,7 @@ import type { ConnectionConfig, GovernedTool, ToolFamily } from '../tool-api.js'
 import { readYamlSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
 import { normaliseColumnName } from './load.js';
 import { blockTables, denyBlockCovers, unusableFunctions } from './lint-blocks.js';
-import { lookalikeNames, patternNames } from './lint-names.js';
+import { lookalikeNames, patternNames, perTokenClaims } from './lint-names.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
 import type { Who } from './schema.js';
 
@@ -119,6 +119,8 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
     for (const f of lookalikeNames(r)) at(r, f.key, f.message, 'warning');
     // Names written as patterns: a deny's who (not its reviewers) then misses whom it meant, so that is an error.
     for (const f of patternNames(r)) at(r, f.key, f.message, r.effect === 'deny' && f.key[0] === 'who' ? 'error' : 'warning');
+    // Claims no principal carries (dead-denies.ts refuses such a deny).
+    for (const f of perTokenClaims(r)) at(r, f.key, f.message, 'error');
     // A deny naming people and agents together needs both (like claims:), which reads as "either".
     if (r.effect === 'deny' && r.who?.actors?.length && (r.who.subjects?.length || r.who.groups?.length)) {
       at(r, ['who', 'actors'], 'this deny matches only a call whose principal is in subjects/groups AND whose actor chain names one of actors (subjects alone already reach every actor); to deny either, write two rules', 'warning');

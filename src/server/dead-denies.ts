@@ -4,7 +4,8 @@
  * to stop allowed. So does one that can never match: a connection none of its tools serves
  * (`on: [web-1]` for the database), or a condition block of another family (`shell:` on
  * query_database), and one whose `who:` names a pattern (`groups: [contractors-*]`: names are
- * matched exactly, lint-names.ts). `warden policy check` reports each as an error; `serve` refuses to start or to
+ * matched exactly, lint-names.ts), or whose `claims:` names a per-token claim (`jti`, `sid`: the
+ * principal never carries one, lint-names.ts perTokenClaims). `warden policy check` reports each as an error; `serve` refuses to start or to
  * reload on it, so such a policy never runs. (An allow that names nothing grants nothing: it is
  * left to `policy check`.)
  */
