@@ -15,6 +15,7 @@ import { poolSession, resetThenRelease, withSession } from './pool-session.js';
 import { cancelledError, unlessCancelled } from './statement-cancel.js';
 import { SetReturningCatalog } from './set-returning-calls.js';
 import { UserOperatorCatalog } from './user-operators.js';
+import { UserCastCatalog } from './user-casts.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
@@ -95,6 +96,8 @@ export class PgConnector {
   readonly setReturning: SetReturningCatalog;
   /** Operators outside pg_catalog the statement's operator names may resolve to (cached for CATALOG_TTL_MS). */
   readonly operators: UserOperatorCatalog;
+  /** Casts outside pg_catalog over the types of the relations a statement reads or writes (cached for CATALOG_TTL_MS). */
+  readonly casts = new UserCastCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
 
   constructor(
     readonly conn: PostgresConnection,

@@ -15,6 +15,16 @@ test('E strings honour backslash escapes', () => {
   assert.equal(splitStatements(lex("SELECT E'a\\'; DROP TABLE users; --'")).length, 1);
 });
 
+test("bit strings: a doubled quote ends B'' and X'' as PostgreSQL reads them (then an adjacent string is refused)", () => {
+  // scan.l undoes '' only in '', E'' and U&'' strings: B'1''0' is B'1' followed by the string '0'.
+  assert.deepEqual(kinds("SELECT B'1''0'"), ['ident:select', 'string:1', 'string:0']);
+  assert.deepEqual(kinds("SELECT X'1F''2'"), ['ident:select', 'string:1F', 'string:2']);
+  assert.deepEqual(kinds("SELECT N'it''s'"), ['ident:select', "string:it's"]);
+  for (const sql of ["SELECT B'1''0'", "SELECT x'ab'''"]) {
+    assert.throws(() => canonicalize(lex(sql)), isParse, sql);
+  }
+});
+
 test('doubled quotes, dollar quotes and tags', () => {
   assert.deepEqual(kinds("SELECT 'it''s'"), ['ident:select', "string:it's"]);
   assert.deepEqual(kinds('SELECT $$a;b$$, $t$x$t$'), ['ident:select', 'string:a;b', 'punct:,', 'string:x']);

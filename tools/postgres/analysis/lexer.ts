@@ -104,7 +104,9 @@ export function lex(sql: string): Token[] {
         throw parseError('Unicode escape strings and identifiers (U&) are refused');
       }
       if (next === "'" && /[EeBbXxNn]/.test(c)) {
-        const v = readQuoted(sql, i + 1, "'", c === 'E' || c === 'e');
+        // PostgreSQL undoes a doubled quote in E'' and N'' (a plain '' string) but not in B'' or
+        // X'': there it ends the string and starts another (refused as adjacent in canonicalize).
+        const v = readQuoted(sql, i + 1, "'", c === 'E' || c === 'e', !/[BbXx]/.test(c));
         i = lastEnd;
         push('string', v, start);
         (out[out.length - 1] as Token).prefix = c.toLowerCase() as Token['prefix'];
@@ -181,8 +183,8 @@ function skipBlockComment(sql: string, start: number): number {
   throw parseError('unterminated /* comment');
 }
 
-/** Reads '...' or "..." starting at the quote; doubled quotes escape; E strings honour backslash. */
-function readQuoted(sql: string, quoteAt: number, q: string, backslash: boolean): string {
+/** Reads '...' or "..." starting at the quote; doubled quotes escape (not in B'' and X''); E strings honour backslash. */
+function readQuoted(sql: string, quoteAt: number, q: string, backslash: boolean, doubled = true): string {
   let i = quoteAt + 1;
   let v = '';
   while (i < sql.length) {
@@ -194,7 +196,7 @@ function readQuoted(sql: string, quoteAt: number, q: string, backslash: boolean)
       continue;
     }
     if (ch === q) {
-      if (sql[i + 1] === q) { v += q; i += 2; continue; }
+      if (doubled && sql[i + 1] === q) { v += q; i += 2; continue; }
       lastEnd = i + 1;
       return v;
     }
