@@ -41,6 +41,8 @@ const CLOSED_MODELS: Readonly<Record<string, (args: string[]) => FileWords>> = {
 const NOT_WRITERS = new Set(['git']);
 
 const FIND_TEXT = new Set(['-name', '-iname', '-path', '-ipath', '-wholename', '-iwholename', '-regex', '-iregex', '-lname', '-ilname']);
+/** Tests whose value is a file find stats (`-newer F`): a file of the grant, so a bare name (the login folder's) is refused. `-newerXt` takes a time. */
+const FIND_REFERENCE = /^-(newer|anewer|cnewer|samefile|newer[aBcm][aBcm])$/;
 
 function findWords(args: string[]): FileWords {
   let i = 0;
@@ -54,6 +56,7 @@ function findWords(args: string[]): FileWords {
   for (; i < args.length; i++) {
     const w = args[i] as string;
     if (FIND_TEXT.has(w)) i++;
+    else if (FIND_REFERENCE.test(w) && i + 1 < args.length) files.push(args[++i] as string);
     else pathLike.push(w);
   }
   // find's writing actions (-fprint, -delete, ...) are the injection catalogue's.

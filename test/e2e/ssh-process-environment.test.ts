@@ -1,0 +1,65 @@
+/**
+ * End to end: a read-only grant (`ps, cat, find, ...` under `paths:`; through `warden serve`, the
+ * real MCP client and a real OpenSSH sshd). An application of the login user keeps
+ * `DATABASE_URL=postgres://app:PASSWORD@db/app` in its environment; `ps eww` printed it to the
+ * agent (output masking knows secret-looking names, not a password inside a URL). Now `ps e`
+ * in any spelling is refused before any session starts unless the grant says `environment:
+ * true`, where it runs and shows the environment (the leak is real, the masking does not hide
+ * it). find's `-newer NAME` with a bare name (a file of the login folder) is refused too.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { loginFolder, sshAllowPolicy, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+
+const SECRET = `rt-${process.pid}-hunter2`;
+const URL = `postgres://app:${SECRET}@db.internal/app`;
+let sshd: Sshd;
+let plain: SshWarden;
+let granted: SshWarden;
+let app: ChildProcess;
+let BASE = '';
+
+before(async () => {
+  sshd = await startSshd();
+  BASE = loginFolder(sshd, 'wrpsenv-', { 'app.log': 'started\n' });
+  // The "application": a process of the login user with a database URL in its environment.
+  app = spawn('sleep', ['300'], { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: URL }, stdio: 'ignore' });
+  const P = `{ paths: [${BASE}] }`;
+  [plain, granted] = await Promise.all([
+    startSshWarden(sshd, sshAllowPolicy('read-only', `{ ps: ${P}, cat: ${P}, find: ${P}, grep: ${P} }`)),
+    startSshWarden(sshd, sshAllowPolicy('env-granted', `{ ps: { paths: [${BASE}], environment: true }, grep: ${P} }`)),
+  ]);
+});
+
+after(async () => {
+  app?.kill();
+  await plain?.close();
+  await granted?.close();
+  await sshd?.stop();
+  if (BASE) rmSync(BASE, { recursive: true, force: true });
+});
+
+describe('ssh_run: ps e shows other processes\' environment only where the grant says environment: true', () => {
+  test('control: under environment: true, ps eww shows the application\'s database URL, password and all', async () => {
+    const out = await granted.ran(`ps eww -u ${sshd.user}`);
+    assert.ok(out.includes(URL), `the environment is listed unmasked: ${out.slice(0, 400)}`);
+  });
+
+  test('ps e in any spelling is refused before any session; ps aux still runs and shows no environment', async () => {
+    for (const line of ['ps eww', `ps eww -u ${sshd.user}`, 'ps auxeww', 'ps -ef e', 'ps -o pid,args e', `ps -u ${sshd.user} xe`]) {
+      await plain.refused(line, /the BSD e modifier, or the environ column\) prints every listed process's environment.*does not say environment: true/);
+    }
+    const out = await plain.ran(`ps aux`);
+    assert.match(out, /sleep 300/);
+    assert.equal(out.includes(SECRET), false);
+  });
+
+  test('find -newer with a bare name (the login folder\'s) is refused; an absolute reference under the prefix runs', async () => {
+    await plain.refused(`find ${BASE} -newer app -print`, /find file argument 'app' is not an absolute path/);
+    await plain.refused(`find ${BASE} -samefile passwd`, /find file argument 'passwd' is not an absolute path/);
+    assert.equal(await plain.ran(`find ${BASE} -samefile ${BASE}/app.log`), `${BASE}/app.log\n`);
+  });
+});
