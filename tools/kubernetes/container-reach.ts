@@ -7,7 +7,8 @@
  * `spec.shareProcessNamespace: true` every container sees every other's processes. A volume two
  * containers mount carries what one writes (or is given: a secret, a token) to the other: a
  * vault-agent sidecar renders secrets into an emptyDir the app mounts, and `cat
- * /vault/secrets/db` in the app reads them. Any volume both mount counts, whatever its kind,
+ * /vault/secrets/db` in the app reads them. Any volume both mount (or use as a raw block
+ * device, `volumeDevices`: the other's filesystem read from the device) counts, whatever its kind,
  * `subPath` or `readOnly` (fail closed; a read-only mount still reads). A `containers:` rule
  * judges exec (and logs of an ephemeral container: the target only, a log is neither a process
  * namespace nor a volume) as reaching those containers too, as kubectl_get withholds an
@@ -27,7 +28,7 @@ export interface ContainerReach {
   targets: Record<string, string>;
   /** spec.shareProcessNamespace. */
   sharedPids: boolean;
-  /** Container -> the volume names its volumeMounts name (any list). */
+  /** Container -> the volume names its volumeMounts and volumeDevices name (any list). */
   mounts: Record<string, string[]>;
 }
 
@@ -42,7 +43,8 @@ export function reachOf(spec: unknown): ContainerReach {
       if (!isObj(c) || typeof c.name !== 'string') continue;
       out.all.push(c.name);
       if (k === 'ephemeralContainers' && typeof c.targetContainerName === 'string') out.targets[c.name] = c.targetContainerName;
-      const vols = Array.isArray(c.volumeMounts) ? c.volumeMounts.flatMap((m) => (isObj(m) && typeof m.name === 'string' ? [m.name] : [])) : [];
+      // A volume used as a raw block device (volumeDevices) is the same storage as one mounted.
+      const vols = [c.volumeMounts, c.volumeDevices].flatMap((l) => (Array.isArray(l) ? l.flatMap((m) => (isObj(m) && typeof m.name === 'string' ? [m.name] : [])) : []));
       // A name in two lists (invalid, but fail closed): the union of its mounts.
       out.mounts[c.name] = [...(out.mounts[c.name] ?? []), ...vols];
     }

@@ -2,13 +2,16 @@
  * Containers that reach their node, and through it every pod on that node. Why: a pod with
  * `hostPID: true` shares the node's process namespace (`/proc/PID/environ` is another pod's
  * environment, `/proc/PID/root` its files, Secret volumes and service-account token included);
+ * one with `hostIPC: true` its IPC namespace and /dev/shm (containerd and CRI-O mount the node's),
+ * the shared memory of the node's processes and of every other hostIPC pod;
  * a privileged container, or one given a capability that escapes the container (SYS_ADMIN,
  * SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH, BPF, ALL), can read the node's disks, memory or
  * files; so can a Windows hostProcess container (`securityContext.windowsOptions.hostProcess:
  * true` on the pod or the container, with `hostNetwork: true`), a process on its node with the
  * node's files, network and the user it is given (SYSTEM, often); and a hostPath at, above or
  * inside a directory where the node keeps its pods' data (the kubelet's pod volumes and
- * credentials, the pods' logs, the container runtime's state and socket, the host's /proc, the
+ * credentials, the pods' logs, the container runtime's state and socket (containerd, CRI-O,
+ * Docker, cri-dockerd, the kubelet's old dockershim), the host's /proc, the
  * node's Kubernetes config and etcd) reads them. Every container of a pod with
  * `hostNetwork: true` is on the node's network, its loopback and node-local ports included:
  * the kubelet's read-only port 10255 (`/pods` returns every pod spec on the node, literal env
@@ -38,7 +41,8 @@ import type { SharedMount } from './volume-reach.js';
 /** Node directories holding every pod's data (or the means to read it); /var/run is /run. */
 const NODE_DIRS = [
   '/var/lib/kubelet', '/var/log/pods', '/var/log/containers', '/var/lib/containerd', '/run/containerd',
-  '/var/lib/docker', '/run/docker.sock', '/run/docker', '/var/lib/containers', '/run/containers', '/run/crio',
+  '/var/lib/docker', '/run/docker.sock', '/run/docker', '/run/cri-dockerd.sock', '/run/dockershim.sock',
+  '/var/lib/containers', '/run/containers', '/run/crio',
   '/var/lib/cri-o', '/var/lib/rancher', '/run/k3s', '/var/snap/microk8s', '/etc/kubernetes', '/var/lib/etcd',
   '/proc',
 ];
@@ -50,6 +54,9 @@ const ESCAPING_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_RAWIO', 'D
 function capNames(list: unknown): Set<string> {
   return new Set((Array.isArray(list) ? list : []).map((c) => (typeof c === 'string' ? c.toUpperCase().replace(/^CAP_/, '') : 'ALL')));
 }
+
+/** Where a hostIPC container is: the node's IPC namespace, and the runtime mounts the node's own /dev/shm. */
+const HOST_IPC = "runs in a pod with hostIPC: true, in its node's IPC namespace with the node's /dev/shm (the shared memory of the node's processes and of every hostIPC pod on it)";
 
 /** Where a hostNetwork container is, whatever its capabilities: on the node's loopback and ports. */
 const HOST_NETWORK = "runs in a pod with hostNetwork: true, on its node's loopback and node-local ports (the kubelet's, whose read-only port lists every pod on the node with its env values; etcd's; node daemons' on 127.0.0.1)";
@@ -108,7 +115,7 @@ export function nodeReachOf(raw: unknown): Record<string, string> {
   for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
     for (const c of Array.isArray(spec[k]) ? spec[k] : []) {
       if (!isObj(c) || typeof c.name !== 'string') continue;
-      const why = spec.hostPID === true ? 'runs in a pod with hostPID: true' : containerReach(c, hostVolumes, spec.hostNetwork === true, podHostProcess);
+      const why = spec.hostPID === true ? 'runs in a pod with hostPID: true' : spec.hostIPC === true ? HOST_IPC : containerReach(c, hostVolumes, spec.hostNetwork === true, podHostProcess);
       if (why !== null) out[c.name] ??= why;
     }
   }

@@ -53,7 +53,8 @@ function sourceOf(v: Obj, namespace: string, pod: string): Omit<SharedMount, 're
 
 /**
  * Container -> its mounts of volumes other pods may mount too, for a pod object (any list:
- * containers, initContainers, ephemeralContainers). A mount naming no volume of the pod is left
+ * containers, initContainers, ephemeralContainers; volumeMounts and volumeDevices, whose
+ * readOnly is the source's only). A mount naming no volume of the pod is left
  * out (the API server refuses such a pod).
  */
 export function sharedMountsOf(raw: unknown): Record<string, SharedMount[]> {
@@ -72,8 +73,9 @@ export function sharedMountsOf(raw: unknown): Record<string, SharedMount[]> {
   for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
     const list = raw.spec[k];
     for (const c of Array.isArray(list) ? list : []) {
-      if (!isObj(c) || typeof c.name !== 'string' || !Array.isArray(c.volumeMounts)) continue;
-      for (const m of c.volumeMounts) {
+      if (!isObj(c) || typeof c.name !== 'string') continue;
+      // A raw block device (volumeDevices, a Block-mode claim) is the same storage as a mount of it.
+      for (const m of [c.volumeMounts, c.volumeDevices].flatMap((l) => (Array.isArray(l) ? l : []))) {
         const s = isObj(m) && typeof m.name === 'string' ? sources.get(m.name) : undefined;
         if (!s) continue;
         const { sourceReadOnly, ...rest } = s;
