@@ -7,16 +7,14 @@
  * all of these (one script: Latin). Every reviewer view (UI card, `warden approvals show`, the
  * elicitation prompt) now flags them, through the one shared helper.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { lookalikeWarning } from '../../src/approvals/reviewable.js';
 import { confirmMessage, createApprovalService } from '../../src/approvals/index.js';
-import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
 import { approvalsBody } from '../../src/ui/approvals-page.js';
 import type { ApprovalReviewApi } from '../../src/approvals/review-api.js';
-import type { Decision } from '../../src/policy/types.js';
-import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 import { approvalsCli } from './support.js';
+import { pendingSqlApproval } from './pending-sql.js';
 
 test('decomposed words and ASCII-reading compatibility letters are flagged with their code points', () => {
   const flagged: [string, string, RegExp][] = [
@@ -39,32 +37,11 @@ test('decomposed words and ASCII-reading compatibility letters are flagged with 
   }
 });
 
-let store: SqliteTranscriptStore;
-let dir: WardenDir;
-let id: string;
 const SQL = "DELETE FROM customers WHERE name <> 'Jose\u0301'";
-const decision: Decision = {
-  effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],
-  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 600_000, wait: 0, ruleId: 'fix' },
-};
-
-before(async () => {
-  dir = writeWardenDir('transcripts: { store: sqlite:warden.db }\nconnections:\n  db: { type: postgres, url: env:UNUSED_URL }\npolicies: [policies/*.yaml]\n', { 'p.yaml': 'rules: []\n' });
-  store = openSqliteStore(dir.dbPath);
-  const r = await createApprovalService(store.approvals).gate({
-    callId: 'c1', sessionId: 's1', principal: { subject: 'sam', groups: ['sre'], claims: {}, authMethod: 'oidc' }, tool: 'query_database', connection: 'db',
-    canonicalArgs: { connection: 'db', sql: SQL }, decision, factsSummary: 'delete; writes public.customers', signal: new AbortController().signal,
-  });
-  id = (r as { approvalId: string }).approvalId;
-});
-
-after(async () => {
-  await store.close();
-  dir.cleanup();
-});
+const fx = pendingSqlApproval(SQL, 'delete; writes public.customers');
 
 test('the UI approval card flags a decomposed literal', async () => {
-  const svc = createApprovalService(store.approvals);
+  const svc = createApprovalService(fx.store().approvals);
   const page = String(await approvalsBody(svc as ApprovalReviewApi, 'csrf', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
   const m = /<div class="lookalike">([^<]*)<\/div>/.exec(page);
   assert.ok(m, 'a warning block on the card');
@@ -73,12 +50,12 @@ test('the UI approval card flags a decomposed literal', async () => {
 });
 
 test('`warden approvals show` and the elicitation prompt flag a decomposed literal', async () => {
-  const show = await approvalsCli(['show', id, '--config', dir.configPath]);
+  const show = await approvalsCli(['show', fx.id(), '--config', fx.dir().configPath]);
   assert.equal(show.code, 0, show.err);
   const line = show.out.split('\n').find((l) => /look-alike/.test(l));
   assert.ok(line, show.out);
   assert.match(line, /U\+0301.*decomposed/);
-  const json = await approvalsCli(['show', id, '--json', '--config', dir.configPath]);
+  const json = await approvalsCli(['show', fx.id(), '--json', '--config', fx.dir().configPath]);
   assert.equal((JSON.parse(json.out) as { call: { args: { sql: string } } }).call.args.sql, SQL, '--json keeps the exact text');
-  assert.match(confirmMessage((await store.approvals.get(id))!), /look-alike[^\n]*U\+0301[^\n]*decomposed/);
+  assert.match(confirmMessage((await fx.store().approvals.get(fx.id()))!), /look-alike[^\n]*U\+0301[^\n]*decomposed/);
 });

@@ -11,12 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lookalikeWarning } from '../../src/approvals/reviewable.js';
 import { confirmMessage, createApprovalService } from '../../src/approvals/index.js';
-import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
 import { approvalsBody } from '../../src/ui/approvals-page.js';
 import type { ApprovalReviewApi } from '../../src/approvals/review-api.js';
-import type { Decision } from '../../src/policy/types.js';
-import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 import { approvalsCli } from './support.js';
+import { pendingSqlApproval } from './pending-sql.js';
 
 test('words mixing Latin with Cyrillic, Greek or full-width letters are flagged with their code points', () => {
   const flagged: [string, string, RegExp][] = [
@@ -52,34 +50,19 @@ test('words mixing Latin with Cyrillic, Greek or full-width letters are flagged 
 });
 
 let tmp: string;
-let store: SqliteTranscriptStore;
-let dir: WardenDir;
-let id: string;
 const SQL = 'DELETE FROM u\u0455ers WHERE id = 1';
-const decision: Decision = {
-  effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],
-  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 600_000, wait: 0, ruleId: 'fix' },
-};
+const fx = pendingSqlApproval(SQL, 'delete; writes public.u\u0455ers');
 
 before(async () => {
-  dir = writeWardenDir('transcripts: { store: sqlite:warden.db }\nconnections:\n  db: { type: postgres, url: env:UNUSED_URL }\npolicies: [policies/*.yaml]\n', { 'p.yaml': 'rules: []\n' });
-  store = openSqliteStore(dir.dbPath);
-  const r = await createApprovalService(store.approvals).gate({
-    callId: 'c1', sessionId: 's1', principal: { subject: 'sam', groups: ['sre'], claims: {}, authMethod: 'oidc' }, tool: 'query_database', connection: 'db',
-    canonicalArgs: { connection: 'db', sql: SQL }, decision, factsSummary: 'delete; writes public.u\u0455ers', signal: new AbortController().signal,
-  });
-  id = (r as { approvalId: string }).approvalId;
   tmp = mkdtempSync(join(tmpdir(), 'warden-lookalike-'));
 });
 
 after(async () => {
-  await store.close();
-  dir.cleanup();
   rmSync(tmp, { recursive: true, force: true });
 });
 
 test('the UI approval card shows the look-alike warning', async () => {
-  const svc = createApprovalService(store.approvals);
+  const svc = createApprovalService(fx.store().approvals);
   const page = String(await approvalsBody(svc as ApprovalReviewApi, 'csrf', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
   const m = /<div class="lookalike">([^<]*)<\/div>/.exec(page);
   assert.ok(m, 'a warning block on the card');
@@ -88,18 +71,18 @@ test('the UI approval card shows the look-alike warning', async () => {
 });
 
 test('`warden approvals show` prints the look-alike warning', async () => {
-  const show = await approvalsCli(['show', id, '--config', dir.configPath]);
+  const show = await approvalsCli(['show', fx.id(), '--config', fx.dir().configPath]);
   assert.equal(show.code, 0, show.err);
   const line = show.out.split('\n').find((l) => /look-alike/.test(l));
   assert.ok(line, show.out);
   assert.match(line, /u\u0455ers/);
   assert.match(line, /U\+0455 Cyrillic/);
-  const json = await approvalsCli(['show', id, '--json', '--config', dir.configPath]);
+  const json = await approvalsCli(['show', fx.id(), '--json', '--config', fx.dir().configPath]);
   assert.equal((JSON.parse(json.out) as { call: { args: { sql: string } } }).call.args.sql, SQL, '--json keeps the exact text');
 });
 
 test('the elicitation prompt shows the look-alike warning', async () => {
-  const row = await store.approvals.get(id);
+  const row = await fx.store().approvals.get(fx.id());
   const m = confirmMessage(row!);
   assert.match(m, /look-alike[^\n]*u\u0455ers[^\n]*U\+0455 Cyrillic/);
 });

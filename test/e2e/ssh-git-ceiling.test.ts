@@ -8,13 +8,13 @@
  * prefixes every git call reads) is refused under paths:.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { isRoot } from '../support/system-deps.js';
-import { asLoginUser, chownLoginTree, gitSync } from '../support/git-tree.js';
+import { asLoginUser, chownLoginTree, commitRepo, gitSync } from '../support/git-tree.js';
 import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 let sshd: Sshd;
@@ -24,13 +24,7 @@ let APP = '';
 
 const git = gitSync;
 const chownTree = (p: string): void => chownLoginTree(p, sshd);
-/** A repository at `dir` with `file` committed holding `text`. */
-function repo(dir: string, file: string, text: string): void {
-  git(['init', '-q', dir]);
-  writeFileSync(join(dir, file), text);
-  git(['-C', dir, 'add', file]);
-  git(['-C', dir, '-c', 'user.email=t@example.com', '-c', 'user.name=t', 'commit', '-qm', `add ${file}`]);
-}
+const repo = commitRepo;
 
 before(async () => {
   sshd = await startSshd();

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { isRoot } from '../support/system-deps.js';
-import { asLoginUser, chownLoginTree, gitSync } from '../support/git-tree.js';
+import { asLoginUser, chownLoginTree, commitRepo, gitSync, TEST_AUTHOR } from '../support/git-tree.js';
 import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 let sshd: Sshd;
@@ -26,14 +26,8 @@ let OUT = '';
 let ETC = '';
 
 const git = gitSync;
-const WHO = ['-c', 'user.email=t@example.com', '-c', 'user.name=t'];
-/** A repository at `dir` with `file` committed holding `text`. */
-function repo(dir: string, file: string, text: string): void {
-  git(['init', '-q', dir]);
-  writeFileSync(join(dir, file), text);
-  git(['-C', dir, 'add', file]);
-  git(['-C', dir, ...WHO, 'commit', '-qm', `add ${file}`]);
-}
+const WHO = TEST_AUTHOR;
+const repo = commitRepo;
 /** What outside the prefix the tests must leave alone: its files and the outside repository's index. */
 const outside = () => ({
   conf: readFileSync(join(ETC, 'conf.txt'), 'utf8'),

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { isRoot } from '../support/system-deps.js';
-import { asLoginUser, chownLoginTree, gitSync } from '../support/git-tree.js';
+import { asLoginUser, chownLoginTree, commitRepo, gitSync, TEST_AUTHOR } from '../support/git-tree.js';
 import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 let sshd: Sshd;
@@ -30,13 +30,8 @@ let OUT = '';
 let BLOB = '';
 
 const git = gitSync;
-const WHO = ['-c', 'user.email=t@example.com', '-c', 'user.name=t'];
-function repo(dir: string, file: string, text: string): void {
-  git(['init', '-q', dir]);
-  writeFileSync(join(dir, file), text);
-  git(['-C', dir, 'add', file]);
-  git(['-C', dir, ...WHO, 'commit', '-qm', `add ${file}`]);
-}
+const WHO = TEST_AUTHOR;
+const repo = commitRepo;
 const outsideIndex = () => readFileSync(join(OUT, '.git', 'index')).toString('hex');
 type Out = { exit_code: number | null; stdout: string; stderr: string };
 const SECRETS = /outside-secret-4417|alt-secret-8812/;

@@ -2,7 +2,7 @@
 // tree handed to the sshd login user, so that the remote git sees it as that user's.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chownToLogin, type Sshd } from './sshd.js';
 
@@ -22,4 +22,15 @@ export function chownLoginTree(p: string, sshd: Sshd): void {
 /** Spawn options that run a local program as the sshd's login user with `home` (as root; else as is). */
 export function asLoginUser(sshd: Sshd, home: string, root: boolean): SpawnSyncOptions {
   return root ? { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home } } : {};
+}
+
+/** The identity the test repositories commit as (no global git config on a fresh machine). */
+export const TEST_AUTHOR: readonly string[] = ['-c', 'user.email=t@example.com', '-c', 'user.name=t'];
+
+/** A new repository at `dir` with `file` committed holding `text`. */
+export function commitRepo(dir: string, file: string, text: string): void {
+  gitSync(['init', '-q', dir]);
+  writeFileSync(join(dir, file), text);
+  gitSync(['-C', dir, 'add', file]);
+  gitSync(['-C', dir, ...TEST_AUTHOR, 'commit', '-qm', `add ${file}`]);
 }

@@ -11,12 +11,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { openSqliteStore } from '../../src/recorder/index.js';
-import { mountUi, startStandaloneUi } from '../../src/cli/ui-serve.js';
-import { createUiHandler, type UiStore } from '../../src/ui/index.js';
-import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
+import { startStandaloneUi } from '../../src/cli/ui-serve.js';
 import { rawRequest } from '../support/http-agent.js';
 import { seedUi } from './fixtures.js';
 import { seededUi } from './seeded-ui.js';
@@ -39,22 +35,8 @@ const cookieOf = (r: Response) => (r.headers.get('set-cookie') ?? '').split(';')
 test('a login link arriving through a reverse proxy is refused, and stays usable locally', async (t) => {
   // As `serve --http` on loopback behind a TLS proxy: the public name passes the Host check (it
   // is the audience's), and every request's socket is 127.0.0.1.
-  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-proxy-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  const base = `http://127.0.0.1:${port}`;
-  const hosts = hostPolicy('127.0.0.1', port, { allowed_hosts: [], allowed_origins: [] }, 'https://warden.example.com/mcp');
-  const ui = createUiHandler({ store: store as unknown as UiStore, baseUrl: base, log: () => undefined, allowsOrigin: (o) => originAllowed(hosts, o) });
-  mountUi(server, ui, hosts);
-  t.after(async () => {
-    ui.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { ui, base } = await seededUi(t, 'warden-ui-proxy-', { audience: 'https://warden.example.com/mcp', seed: false });
+
   const local = new URL(base).host;
   const proxied: Record<string, string>[] = [
     { host: 'warden.example.com', 'x-forwarded-for': '203.0.113.7' },

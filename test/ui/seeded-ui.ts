@@ -15,15 +15,16 @@ import { createUiHandler, type UiHandler, type UiStore } from '../../src/ui/inde
 import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
 import { seedUi } from './fixtures.js';
 
-export async function seededUi(t: TestContext, prefix: string): Promise<{ ui: UiHandler; base: string; setReviewer(v: boolean): void }> {
+/** `audience`: the MCP endpoint's public URL (its host passes the Host check); `seed: false` leaves the store empty. */
+export async function seededUi(t: TestContext, prefix: string, opts: { audience?: string; seed?: boolean } = {}): Promise<{ ui: UiHandler; base: string; setReviewer(v: boolean): void }> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   const store = openSqliteStore(join(dir, 'w.db'));
-  await seedUi(store);
+  if (opts.seed !== false) await seedUi(store);
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const base = `http://127.0.0.1:${port}`;
-  const hosts = hostPolicy('127.0.0.1', port, { allowed_hosts: [], allowed_origins: [] }, '');
+  const hosts = hostPolicy('127.0.0.1', port, { allowed_hosts: [], allowed_origins: [] }, opts.audience ?? '');
   let reviews = true;
   const ui = createUiHandler({ store: store as unknown as UiStore, baseUrl: base, log: () => undefined, allowsOrigin: (o) => originAllowed(hosts, o), stillReviewer: () => reviews });
   mountUi(server, ui, hosts);
