@@ -20,11 +20,24 @@ const pgRoleName = z
   .min(1)
   .refine((n) => Buffer.byteLength(n) <= 63 && !/[\u0000-\u001f\u007f]/.test(n), 'a PostgreSQL role name: at most 63 bytes, no control characters');
 
+/** Whether a transcripts.store spec is a postgres:// URL carrying a password (user:password@, or ?password=). */
+function inlinePassword(spec: string): boolean {
+  if (!/^postgres(ql)?:\/\//i.test(spec)) return false;
+  const authority = spec.replace(/^postgres(ql)?:\/\//i, '').split(/[/?#]/)[0] ?? '';
+  const at = authority.lastIndexOf('@');
+  return (at >= 0 && authority.slice(0, at).includes(':')) || /[?&]password=/i.test(spec);
+}
+
 const baseSchema = z
   .object({
     transcripts: z
       .object({
-        store: z.string().default('sqlite:recordings/warden.db'),
+        store: z
+          .string()
+          // A password written into warden.yaml sits where every reader of the config sees it (principle 6):
+          // a postgres:// URL with one must come from a reference (env:NAME, file:/path), as connection URLs do.
+          .refine((s) => !inlinePassword(s), 'a postgres:// URL with a password inline: put the URL in a secret reference (env:NAME or file:/path), as connection URLs are')
+          .default('sqlite:recordings/warden.db'),
         synchronous: z.enum(['FULL', 'NORMAL']).default('FULL'),
         /** Ed25519 private key (PEM) that signs the chain head, so that a truncated tail is detectable. */
         signing_key: secretRef.optional(),

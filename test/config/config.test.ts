@@ -126,3 +126,15 @@ test('transcripts.trusted_roles: PostgreSQL role names, as transcripts.owner; no
   }
   assert.ok(problemsOf(`policies: []\ntranscripts: { trusted_roles: [${'é'.repeat(32)}] }\n`).some((s) => s.includes('at most 63 bytes')), '64 bytes in 32 characters');
 });
+
+test('transcripts.store: a postgres:// URL with a password inline is refused (a secret reference holds it), one without loads', () => {
+  for (const bad of ['postgres://warden:s3cret@db.example.com/warden', 'postgresql://warden:s3cret@db:5432/w?sslmode=verify-full', 'postgres://db/w?user=warden&password=s3cret']) {
+    const p = problemsOf(`policies: []\ntranscripts: { store: "${bad}" }\n`);
+    assert.ok(p.some((s) => /^2:transcripts\.store:.*password inline.*env:NAME/.test(s)), `${bad}: ${p.join('\n')}`);
+    assert.ok(!p.join('\n').includes('s3cret'), 'the password is not repeated in the error');
+  }
+  const load = (text: string) => loadServerConfig('/x/warden.yaml', families, `policies: []\n${text}`);
+  for (const good of ['postgres://warden@db.example.com/warden', 'postgres://db/w?sslmode=require', 'env:WARDEN_STORE_URL', 'sqlite:recordings/w.db']) {
+    assert.equal(load(`transcripts: { store: "${good}" }\n`).transcripts.store, good);
+  }
+});
