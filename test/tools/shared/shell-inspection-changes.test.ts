@@ -59,8 +59,10 @@ test('verb tools read only with their reading verbs, unless subcommands: names t
   /(timedatectl|hostnamectl|resolvectl|loginctl) '.*' (sets|changes|terminates)/);
   allow(['ip addr', 'ip addr show', 'ip -br a', 'ip -s link show dev eth0', 'ip route get 1.1.1.1', 'ip route list table main', 'nmcli', 'nmcli d s',
     'nmcli con show', 'nft list ruleset', 'systemctl', 'systemctl status nginx', 'systemctl list-units --failed', 'systemctl is-active nginx',
-    'systemctl cat nginx', 'timedatectl', 'timedatectl status', 'hostnamectl', 'hostnamectl hostname', 'resolvectl status', 'resolvectl dns eth0',
+    'systemctl show -p ActiveState nginx', 'timedatectl', 'timedatectl status', 'hostnamectl', 'hostnamectl hostname', 'resolvectl status', 'resolvectl dns eth0',
     'loginctl list-sessions', 'loginctl user-status app']);
+  // `systemctl cat` reads too, but prints the unit's Environment= lines: environment: true (shell-service-environment.test.ts).
+  allow(['systemctl cat nginx'], { programs: { systemctl: { environment: true } } });
   // Naming a changing verb grants it, as an admin's choice.
   allow(['systemctl restart nginx'], { programs: { systemctl: { subcommands: ['restart'] } } });
 });

@@ -28,6 +28,7 @@ import { programBase, SHELLS } from './runners.js';
 import { execHop } from './exec-hops.js';
 import { JQ_FAMILY, jqProgramReach } from './jq-program.js';
 import { psEnvironmentReach } from './ps-environment.js';
+import { SERVICE_ENVIRONMENT_READERS, serviceEnvironmentReach } from './service-environment.js';
 import { parseArgv } from './argv.js';
 import { findSubcommand } from './subcommand-options.js';
 import { kubectlPlugin } from './unread-runs.js';
@@ -121,8 +122,10 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     const carried = copiedIntoObeyed(cmd) ?? (p === 'git' ? gitPlace(cmd.args) ?? gitConfigReach(cmd.args) : null);
     if (carried !== null) return carried;
   }
-  // jq's `env`/`$ENV`, yq's `strenv()`, `ps e`: the environment, only where the grant says so (jq-program.ts, ps-environment.ts).
-  return jqProgramReach(p, cmd.args, g.environment === true, g.paths !== undefined) ?? psEnvironmentReach(p, cmd.args, g.environment === true);
+  // jq's `env`/`$ENV`, yq's `strenv()`, `ps e`, `systemctl show`, `docker inspect`: the environment, only where the grant
+  // says so (jq-program.ts, ps-environment.ts, service-environment.ts).
+  const env = g.environment === true;
+  return jqProgramReach(p, cmd.args, env, g.paths !== undefined) ?? psEnvironmentReach(p, cmd.args, env) ?? serviceEnvironmentReach(p, cmd.args, env);
 }
 
 const GIT_NOT_REBUILT = 'git under paths: runs only on the line Warden rebuilds, which keeps it from reading a repository above its -C folder (GIT_CEILING_DIRECTORIES): not in the remote command of ssh or a command a hop runs.';
@@ -211,8 +214,8 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
   return { matched: true, why: `Allowed programs ${names} within their grants.` };
 }
 
-/** Programs whose grant may say `environment: true`: the jq family's programs and `ps e`. */
-const ENVIRONMENT_READERS: ReadonlySet<string> = new Set([...JQ_FAMILY, 'ps']);
+/** Programs whose grant may say `environment: true`: the jq family's programs, `ps e`, and service and container readers. */
+const ENVIRONMENT_READERS: ReadonlySet<string> = new Set([...JQ_FAMILY, 'ps', ...SERVICE_ENVIRONMENT_READERS]);
 
 /** The `shell:` condition for ssh_run and kubectl_exec (argv and `sh -c` scripts). */
 export const shellCondition: ConditionSpec = {
@@ -225,7 +228,7 @@ export const shellCondition: ConditionSpec = {
     if (rule.effect === 'deny' && Object.keys(block.programs).length === 0) throw new Error('a deny\'s programs map is empty, so it would deny nothing: name the programs to deny');
     for (const [name, g] of Object.entries(block.programs) as [string, ProgramGrant][]) {
       if (g.environment !== undefined && (rule.effect === 'deny' || !ENVIRONMENT_READERS.has(name))) {
-        throw new Error(`environment: is for an allow's ${[...JQ_FAMILY].join(', ')} grant (it lets their program read the environment) or ps grant (ps e prints processes' environment), not ${rule.effect === 'deny' ? 'a deny' : name}`);
+        throw new Error(`environment: is for an allow's ${[...JQ_FAMILY].join(', ')} grant (it lets their program read the environment), ${SERVICE_ENVIRONMENT_READERS.join(', ')} grant (systemctl show/cat, docker inspect, ... print a service's environment) or ps grant (ps e prints processes' environment), not ${rule.effect === 'deny' ? 'a deny' : name}`);
       }
       if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? p);
       if (g.allow_flags !== undefined) g.allowed = new Set(g.allow_flags.flatMap((f) => spellings(name, f)));
