@@ -29,8 +29,8 @@ before(async () => {
   app = spawn('sleep', ['300'], { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: URL }, stdio: 'ignore' });
   const P = `{ paths: [${BASE}] }`;
   [plain, granted] = await Promise.all([
-    startSshWarden(sshd, sshAllowPolicy('read-only', `{ ps: ${P}, cat: ${P}, find: ${P}, grep: ${P} }`)),
-    startSshWarden(sshd, sshAllowPolicy('env-granted', `{ ps: { paths: [${BASE}], environment: true }, grep: ${P} }`)),
+    startSshWarden(sshd, sshAllowPolicy('read-only', `{ ps: ${P}, cat: { paths: [${BASE}, /proc] }, find: ${P}, grep: ${P} }`)),
+    startSshWarden(sshd, sshAllowPolicy('env-granted', `{ ps: { paths: [${BASE}], environment: true }, cat: { paths: [/proc], environment: true }, grep: ${P} }`)),
   ]);
 });
 
@@ -61,5 +61,13 @@ describe('ssh_run: ps e shows other processes\' environment only where the grant
     await plain.refused(`find ${BASE} -newer app -print`, /find file argument 'app' is not an absolute path/);
     await plain.refused(`find ${BASE} -samefile passwd`, /find file argument 'passwd' is not an absolute path/);
     assert.equal(await plain.ran(`find ${BASE} -samefile ${BASE}/app.log`), `${BASE}/app.log\n`);
+  });
+
+  test('/proc/PID/environ under a grant whose paths: reach /proc: read only where the grant says environment: true', async () => {
+    const environ = `/proc/${app.pid}/environ`;
+    assert.ok((await granted.ran(`cat ${environ}`)).includes(URL), 'control: the file holds the database URL, password and all');
+    await plain.refused(`cat ${environ}`, /a process's environment \(its secrets\).*does not say environment: true/);
+    await plain.refused('cat /proc/self/environ', /a process's environment/);
+    assert.match(await plain.ran('cat /proc/loadavg'), /^\d+\.\d+ /);
   });
 });

@@ -55,3 +55,15 @@ test("find's reference files are files of the grant: a bare name (the login fold
   allow(['find /srv/app -newer /srv/app/stamp', 'find /srv/app -newermt 2024-01-01', "find /srv/app -newerat '1 hour ago'",
     'find /srv/app -name newer -samefile /srv/app/a', 'find /srv/app -name -newer']);
 });
+
+test('/proc/PID/environ under a grant whose paths: reach /proc is refused unless it says environment: true', () => {
+  const PROC = { paths: ['/proc'] };
+  const block = { pipelines: true, programs: { cat: PROC, head: PROC, grep: PROC, xargs: {} } };
+  const WHY = /a process's environment \(its secrets\).*environment: true/;
+  refuse(['cat /proc/1/environ', 'cat /proc/self/environ', 'head -c 4096 /proc/self/task/7/environ', 'cat /proc/1/root/proc/1/environ', 'cat /proc/./1/../1/environ', 'grep -a PASS /proc/42/environ'], WHY, block);
+  // What /proc is granted for still reads.
+  allow(['cat /proc/loadavg', 'head /proc/meminfo', 'cat /proc/1/status', 'grep -c processor /proc/cpuinfo'], block);
+  // environment: true on a grant with paths: allows it; without paths: the grant already reads any file, and says nothing.
+  allow(['cat /proc/1/environ'], { programs: { cat: { ...PROC, environment: true } } });
+  assert.throws(() => shellCondition.compile({ programs: { cat: { environment: true } } }, { id: 'x', effect: 'allow' }), /a grant with paths:/);
+});

@@ -100,10 +100,12 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
       // A relative name (`.bashrc`, `authorized_keys`, `.`, `..`) or `~` resolves in the login folder, the remote user's home.
       if (normalisePath(f) === null) return `${p} file argument '${f}' is not an absolute path: it would resolve in the login folder (the remote user's home), outside ${g.paths.join(', ')}; write an absolute path under them.`;
       if (!underPrefix(f, g.paths)) return `${p} path '${normalisePath(f) ?? f}' is outside ${g.paths.join(', ')}.`;
+      if (g.environment !== true && procEnviron(f)) return `${p} reads '${normalisePath(f)}', a process's environment (its secrets), under ${g.paths.join(', ')}; this grant does not say environment: true.`;
     }
     if (unjudged !== undefined) return `${unjudged}.`;
     for (const w of relevantPathLike(pathLike)) {
       if (!underPrefix(w, g.paths)) return `${p} path argument '${w}' is not under ${g.paths.join(', ')}.`;
+      if (g.environment !== true && procEnviron(w)) return `${p} path argument '${w}' is a process's environment (its secrets), under ${g.paths.join(', ')}; this grant does not say environment: true.`;
     }
     // Files its command language reads and writes (psql \copy, \o, sqlite3 .import, .output, mysql INFILE, OUTFILE, ...).
     const touched = languageFiles(cmd, feed);
@@ -214,7 +216,18 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
   return { matched: true, why: `Allowed programs ${names} within their grants.` };
 }
 
-/** Programs whose grant may say `environment: true`: the jq family's programs, `ps e`, and service and container readers. */
+/**
+ * A process's environment file (`/proc/PID/environ`, `/proc/self/task/TID/environ`, through
+ * `/proc/PID/root/...` too): under a grant whose paths: reach /proc (for /proc/loadavg, meminfo),
+ * reading it is refused unless the grant says environment: true, as `ps e` is. Why: an
+ * application's DATABASE_URL password and API keys live there, which no name-based masking knows.
+ */
+function procEnviron(path: string): boolean {
+  const n = normalisePath(path) ?? path;
+  return n.startsWith('/proc/') && n.endsWith('/environ');
+}
+
+/** Programs whose grant may say `environment: true`: the jq family's programs, `ps e`, and service and container readers (and any grant with paths:, procEnviron). */
 const ENVIRONMENT_READERS: ReadonlySet<string> = new Set([...JQ_FAMILY, 'ps', ...SERVICE_ENVIRONMENT_READERS]);
 
 /** The `shell:` condition for ssh_run and kubectl_exec (argv and `sh -c` scripts). */
@@ -227,8 +240,8 @@ export const shellCondition: ConditionSpec = {
     // A deny naming no program matches nothing: the rule would load and deny nothing.
     if (rule.effect === 'deny' && Object.keys(block.programs).length === 0) throw new Error('a deny\'s programs map is empty, so it would deny nothing: name the programs to deny');
     for (const [name, g] of Object.entries(block.programs) as [string, ProgramGrant][]) {
-      if (g.environment !== undefined && (rule.effect === 'deny' || !ENVIRONMENT_READERS.has(name))) {
-        throw new Error(`environment: is for an allow's ${[...JQ_FAMILY].join(', ')} grant (it lets their program read the environment), ${SERVICE_ENVIRONMENT_READERS.join(', ')} grant (systemctl show/cat, docker inspect, ... print a service's environment) or ps grant (ps e prints processes' environment), not ${rule.effect === 'deny' ? 'a deny' : name}`);
+      if (g.environment !== undefined && (rule.effect === 'deny' || (!ENVIRONMENT_READERS.has(name) && g.paths === undefined))) {
+        throw new Error(`environment: is for an allow's ${[...JQ_FAMILY].join(', ')} grant (it lets their program read the environment), ${SERVICE_ENVIRONMENT_READERS.join(', ')} grant (systemctl show/cat, docker inspect, ... print a service's environment) or ps grant (ps e prints processes' environment), or a grant with paths: (/proc/PID/environ under them), not ${rule.effect === 'deny' ? 'a deny' : name}`);
       }
       if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? p);
       if (g.allow_flags !== undefined) g.allowed = new Set(g.allow_flags.flatMap((f) => spellings(name, f)));
