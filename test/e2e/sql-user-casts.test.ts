@@ -7,7 +7,10 @@
  * type, a view's column). A statement over a relation one of whose column types (or its row
  * type) a cast with a function outside pg_catalog, not an extension's, converts from or to is
  * now refused (query-database.ts via user-casts.ts) and nothing runs; extension casts (citext)
- * and relations without such types still run.
+ * and relations without such types still run. The same for a granted user function whose
+ * return type (SETOF, a table's row type, RETURNS TABLE, OUT parameters, a composite's fields)
+ * or argument type such a cast converts, for a range over such a type, and for an INSERT into a
+ * column of a user type that an assignment cast from text converts to (its function never ran).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,7 +26,22 @@ rules:
     on: [db]
     sql:
       statements: [select]
-      read: [public.items, public.items_view, public.plain, public.tags]
+      read: [public.items, public.items_view, public.plain, public.tags, public.spans]
+  - id: call-user-functions
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [db]
+    sql:
+      statements: [select]
+      read: [public.plain]
+      functions: [public.f_mood, public.f_moods, public.f_items, public.f_out, public.f_table, public.f_pairs, public.f_tone, public.f_plain, lower]
+  - id: insert-readings
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [db]
+    sql: { statements: [insert], write: [public.readings] }
   - id: no-secret
     effect: deny
     tool: query_database
@@ -55,8 +73,36 @@ before(async () => {
     CREATE EXTENSION IF NOT EXISTS citext SCHEMA public;
     CREATE TABLE tags (id int, tag public.citext);
     INSERT INTO tags VALUES (1, 'Blue');
+    CREATE TYPE public.moodrange AS RANGE (subtype = public.mood);
+    CREATE TABLE spans (id int, span public.moodrange);
+    INSERT INTO spans VALUES (1, '[ok,sad]');
+    -- user functions whose return, OUT, table or argument types a user cast converts
+    CREATE FUNCTION public.f_mood() RETURNS public.mood LANGUAGE sql STABLE AS $f$ SELECT 'ok'::public.mood $f$;
+    CREATE FUNCTION public.f_moods() RETURNS SETOF public.mood LANGUAGE sql STABLE AS $f$ SELECT 'ok'::public.mood $f$;
+    CREATE FUNCTION public.f_items() RETURNS SETOF public.items LANGUAGE sql STABLE AS $f$ SELECT * FROM public.items $f$;
+    CREATE FUNCTION public.f_out(OUT a int, OUT m public.mood) LANGUAGE sql STABLE AS $f$ SELECT 1, 'ok'::public.mood $f$;
+    CREATE FUNCTION public.f_table() RETURNS TABLE (m public.mood) LANGUAGE sql STABLE AS $f$ SELECT 'ok'::public.mood $f$;
+    CREATE TYPE public.pair AS (m public.mood, n int);
+    CREATE FUNCTION public.f_pairs() RETURNS SETOF public.pair LANGUAGE sql STABLE AS $f$ SELECT 'ok'::public.mood, 1 $f$;
+    CREATE TYPE public.tone AS ENUM ('a');
+    CREATE FUNCTION public.text_tone(text) RETURNS public.tone LANGUAGE sql STABLE AS $f$ SELECT CASE WHEN EXISTS (SELECT FROM public.secret) THEN 'a'::public.tone END $f$;
+    CREATE CAST (text AS public.tone) WITH FUNCTION public.text_tone(text) AS IMPLICIT;
+    CREATE FUNCTION public.f_tone(t public.tone) RETURNS int LANGUAGE sql STABLE AS $f$ SELECT 1 $f$;
+    CREATE FUNCTION public.f_plain() RETURNS int LANGUAGE sql STABLE AS $f$ SELECT 7 $f$;
+    -- a cast TO a user type, run by an INSERT's assignment: it copies the secret into loot
+    CREATE TYPE public.level AS ENUM ('low', 'high');
+    CREATE TABLE readings (id int, level public.level);
+    CREATE TABLE loot (value text);
+    CREATE FUNCTION public.text_level(text) RETURNS public.level LANGUAGE plpgsql AS $f$
+      BEGIN INSERT INTO public.loot SELECT value FROM public.secret; RETURN 'low'; END $f$;
+    CREATE CAST (text AS public.level) WITH FUNCTION public.text_level(text) AS ASSIGNMENT;
+    CREATE TABLE public."a.b" (mood public.mood);
+    CREATE SCHEMA "we.ird";
+    CREATE TABLE "we.ird".t (mood public.mood);
+    INSERT INTO public."a.b" VALUES ('ok');
+    INSERT INTO "we.ird".t VALUES ('ok');
   `);
-  await ownTables(db, ['secret', 'items', 'items_view', 'plain', 'tags']);
+  await ownTables(db, ['secret', 'items', 'items_view', 'plain', 'tags', 'spans', 'readings', 'loot']);
   warden = await startSqlWarden(db, { 'p.yaml': POLICY });
 });
 
@@ -75,6 +121,7 @@ test("a statement over a relation whose column or row type a user's cast convert
     'SELECT i::text FROM items i',
     'SELECT mood::text FROM items_view',
     'SELECT p.id FROM plain p JOIN items i ON i.mood::text = p.name',
+    'SELECT lower(span)::text FROM spans',
   ]) {
     const r = await warden.query(sql);
     noLeak(r, sql);
@@ -92,5 +139,58 @@ test('relations without such types, and extension casts (citext), still run', as
     const r = await warden.query(sql);
     assert.equal(r.isError, false, `${sql}: ${r.text.slice(0, 300)}`);
     assert.match(r.text, want, sql);
+  }
+});
+
+test('a granted user function whose return, SETOF, table, OUT or argument type a user cast converts is refused before it runs', async () => {
+  for (const [sql, fn] of [
+    ['SELECT public.f_mood()::text AS m', 'mood'],
+    ['SELECT lower(public.f_mood())', 'mood'],
+    ['SELECT m::text FROM public.f_moods() m', 'mood'],
+    ['SELECT i::text FROM public.f_items() i', '(mood|items)'],
+    ['SELECT lower(mood) FROM public.f_items()', '(mood|items)'],
+    ['SELECT m::text FROM public.f_out()', 'mood'],
+    ['SELECT lower(m) FROM public.f_table()', 'mood'],
+    ['SELECT lower(m) FROM public.f_pairs()', 'mood'],
+    ['SELECT public.f_tone(name) FROM plain', 'tone'],
+  ] as const) {
+    const r = await warden.query(sql);
+    noLeak(r, sql);
+    assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 300)}`);
+    assert.match(r.text, new RegExp(`^WARDEN_PARSE: cast from .* runs public\\.(${fn}_text|text_${fn}), a function outside pg_catalog`), sql);
+    assert.match(r.text, /on the values (of public\.items|public\.f_\w+\(\) takes or returns)/, sql);
+  }
+  // A granted user function over built-in types only still runs.
+  const ok = await warden.query('SELECT public.f_plain() AS seven');
+  assert.equal(ok.isError, false, ok.text.slice(0, 300));
+  assert.match(ok.text, /7/);
+});
+
+test('a literal cast to a user type is refused by the parser (it understands built-in type names only)', async () => {
+  for (const sql of ["SELECT 'ok'::public.mood", "SELECT CAST('ok' AS public.mood)", "SELECT 'ok'::public.mood::text"]) {
+    const r = await warden.query(sql);
+    noLeak(r, sql);
+    assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 300)}`);
+    assert.match(r.text, /^WARDEN_PARSE: /, sql);
+  }
+});
+
+test('a write into a column of a user type that a cast converts TO (an assignment cast from text) is refused and nothing runs', async () => {
+  for (const sql of ["INSERT INTO readings(id, level) VALUES (1, 'low'::text)", "INSERT INTO readings(id, level) VALUES (1, 'low')"]) {
+    const r = await warden.query(sql);
+    noLeak(r, sql);
+    assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 300)}`);
+    assert.match(r.text, /^WARDEN_PARSE: cast from text to level runs public\.text_level, a function outside pg_catalog that PostgreSQL may call on the values of public\.readings/, sql);
+  }
+  assert.equal((await db.query('SELECT count(*)::int AS n FROM loot')).rows[0]!.n, 0, 'text_level never ran');
+  assert.equal((await db.query('SELECT count(*)::int AS n FROM readings')).rows[0]!.n, 0, 'nothing was inserted');
+});
+
+test('a relation name with a dot inside quotes is refused by the parser, and nothing runs', async () => {
+  for (const sql of ['SELECT mood::text FROM public."a.b"', 'SELECT mood::text FROM "we.ird".t']) {
+    const r = await warden.query(sql);
+    noLeak(r, sql);
+    assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 300)}`);
+    assert.match(r.text, /^WARDEN_PARSE: the table or schema name "(a\.b|we\.ird)" contains "\."/, sql);
   }
 });
