@@ -19,7 +19,7 @@ import { isObj, type Obj } from './objects.js';
 import { SECRET_MASK, maskSecretText } from '../shared/secret-text.js';
 import { secretName, secretValue } from '../shared/secret-names.js';
 import { revealableKey } from './secret-types.js';
-import { maskCredentialArgv } from '../shared/credential-flags.js';
+import { maskSecretArgv } from '../shared/secret-argv.js';
 import { helmReleaseConfigMap, secretInValue } from './configmap-values.js';
 
 export { SECRET_MASK, secretName };
@@ -133,25 +133,20 @@ function maskSecret(o: Obj, reveal: ReadonlySet<string>, notes?: string[]): Obj 
   return out;
 }
 
-/** `--password=x`, `-token=x`, `PASSWORD=x`: mask what follows `=` when the name is a secret one. */
-function maskArg(a: unknown): unknown {
-  if (typeof a !== 'string') return a;
-  const m = /^(-{0,2}[A-Za-z0-9_.-]+)([=:])(.+)$/s.exec(a);
-  return m && secretValue(m[1]!.replace(/^-+/, ''), m[3]) ? `${m[1]}${m[2]}${SECRET_MASK}` : a;
-}
-
 /**
  * A container's `command` then `args` read as one argv (the program in `command`, its flags in
- * `args`), with the passwords a program takes from its own flags masked (`mysqldump -pPW`,
- * `curl -u alice:PW`: shared/credential-flags.ts); null when the object has neither as words.
+ * `args`; a flag ending `command` takes its value from `args`), with secret values masked
+ * (shared/secret-argv.ts: `--password hunter2`, `--token=x`, `mysqldump -pPW`); null when the
+ * object has neither as a list. A word that is not a string is read as an empty one.
  */
 function programArgv(v: Obj): Record<string, unknown[] | undefined> | null {
-  const words = (x: unknown): x is string[] => Array.isArray(x) && x.every((a) => typeof a === 'string');
-  const command = words(v.command) ? v.command : [];
-  const args = words(v.args) ? v.args : [];
+  const command = Array.isArray(v.command) ? v.command as unknown[] : [];
+  const args = Array.isArray(v.args) ? v.args as unknown[] : [];
   if (!command.length && !args.length) return null;
-  const masked = maskCredentialArgv([...command, ...args]);
-  return { ...(command.length ? { command: masked.slice(0, command.length) } : {}), ...(args.length ? { args: masked.slice(command.length) } : {}) };
+  const all = [...command, ...args];
+  const masked = maskSecretArgv(all.map((a) => (typeof a === 'string' ? a : '')));
+  const out = all.map((a, i) => (typeof a === 'string' ? masked[i] : a));
+  return { ...(command.length ? { command: out.slice(0, command.length) } : {}), ...(args.length ? { args: out.slice(command.length) } : {}) };
 }
 
 /**
@@ -171,9 +166,6 @@ function maskLiterals(v: unknown, depth = 0): unknown {
     const x = argv?.[k] ?? x0;
     if (pair && k === 'value') {
       out[k] = SECRET_MASK;
-    } else if ((k === 'args' || k === 'command') && Array.isArray(x)) {
-      // `--password hunter2`: the word after a bare secret flag is its value.
-      out[k] = x.map((a, i) => (i > 0 && typeof x[i - 1] === 'string' && /^-{1,2}[A-Za-z0-9_.-]+$/.test(x[i - 1] as string) && secretValue((x[i - 1] as string).replace(/^-+/, ''), a) ? SECRET_MASK : maskLiterals(maskArg(a), depth + 1)));
     } else {
       out[k] = maskLiterals(x, depth + 1);
     }

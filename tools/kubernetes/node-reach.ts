@@ -5,8 +5,8 @@
  * one with `hostIPC: true` its IPC namespace and /dev/shm (containerd and CRI-O mount the node's),
  * the shared memory of the node's processes and of every other hostIPC pod;
  * a privileged container, or one given a capability that escapes the container (SYS_ADMIN,
- * SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH, BPF, ALL), can read the node's disks, memory or
- * files; so can a Windows hostProcess container (`securityContext.windowsOptions.hostProcess:
+ * SYS_MODULE, SYS_RAWIO, DAC_READ_SEARCH, BPF, PERFMON, ALL), can read the node's disks, memory
+ * or files, or other processes' memory; so can a Windows hostProcess container (`securityContext.windowsOptions.hostProcess:
  * true` on the pod or the container, with `hostNetwork: true`), a process on its node with the
  * node's files, network and the user it is given (SYSTEM, often); and a hostPath at, above or
  * inside a directory where the node keeps its pods' data (the kubelet's pod volumes and
@@ -47,8 +47,20 @@ const NODE_DIRS = [
   '/proc',
 ];
 
-/** Capabilities with which a container escapes to its node (names without CAP_, upper case). */
-const ESCAPING_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_RAWIO', 'DAC_READ_SEARCH', 'BPF']);
+/**
+ * Capabilities with which a container escapes to its node (names without CAP_, upper case).
+ * PERFMON (Linux 5.8+; the default seccomp profiles allow perf_event_open with it) opens
+ * CPU-wide perf events whatever perf_event_paranoid says: they sample every process running on
+ * that CPU, other pods' included (no namespace confines a CPU-wide event), and a sample may copy
+ * the process's registers and up to 64 KB of its user stack (PERF_SAMPLE_REGS_USER,
+ * PERF_SAMPLE_STACK_USER): pieces of other pods' memory, the secrets in it included.
+ * Not SYSLOG: it reads the kernel's log (dmesg, global to the node) and shows kernel addresses.
+ * That log holds the kernel's messages (OOM kills, segfaults, denials: process names, pids,
+ * cgroup paths with pod uids, packet headers of LOG rules), not what pods print (the runtime
+ * writes that to /var/log/pods, a node directory below); kernel addresses help an exploit but
+ * read nothing. Metadata of other pods, not their data; so it is not counted.
+ */
+const ESCAPING_CAPS = new Set(['ALL', 'SYS_ADMIN', 'SYS_MODULE', 'SYS_RAWIO', 'DAC_READ_SEARCH', 'BPF', 'PERFMON']);
 
 /** Capability names of a list (without CAP_, upper case; a name that is not a string is ALL). */
 function capNames(list: unknown): Set<string> {

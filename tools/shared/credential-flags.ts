@@ -67,7 +67,12 @@ function wordsFrom(text: string, from: number): Word[] {
   const words: Word[] = [];
   let i = from;
   while (words.length < MAX_WORDS) {
-    while (text[i] === ' ' || text[i] === '\t') i++;
+    // A shell line continuation (`\` newline) is a blank: `mysql -uroot \` then `-pPW` on the next line.
+    for (;;) {
+      if (text[i] === ' ' || text[i] === '\t') i++;
+      else if (text[i] === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) i += text[i + 1] === '\n' ? 2 : 3;
+      else break;
+    }
     const c = text[i];
     if (c === undefined || c === '\n' || c === ';' || c === '|' || c === '&') break;
     const start = i;

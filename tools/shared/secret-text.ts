@@ -24,6 +24,7 @@
  * password flag it does not know, which the content detectors may still catch.
  */
 import { maskCredentialFlags } from './credential-flags.js';
+import { maskNulRecords } from './secret-argv.js';
 import { plainText } from './terminal-text.js';
 import { maskEncodedJson, maskNestedAssignments } from './nested-secrets.js';
 import { closingBracket, maskSecretManifests } from './secret-manifests.js';
@@ -90,7 +91,8 @@ const FORMS: RegExp[] = [
   new RegExp(String.raw`(")(${PREFIXED})("\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
   new RegExp(String.raw`(^|[\s{,'"])(${PREFIXED})(:[ \t]+)(${QUOTED}|[^\n"'},{\[][^\n"'},]*)`, 'gm'),
   new RegExp(String.raw`(^|[\s;&|(\x60"'?{,])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,]+)`, 'gm'),
-  new RegExp(String.raw`(^|\s)(--?${NAME})([ \t]+)(${QUOTED}|[^\s;&|\-][^\s;&|]*)`, 'gm'),
+  // A shell line continuation (`--password \` newline value) is a blank between flag and value.
+  new RegExp(String.raw`(^|\s)(--?${NAME})((?:[ \t]|\\\r?\n)+)(${QUOTED}|[^\s;&|\-][^\s;&|]*)`, 'gm'),
   // Name/value pairs (env entries, headers) in JSON and YAML flow: the name is the value's, with
   // other members of the same object between them (`{"name":"X","foo":1,"value":...}`). A member
   // between is a scalar one not named `name` (the next pair's start ends the look): each member is
@@ -193,12 +195,13 @@ export function maskSecretText(text: string, count?: { n: number }): string {
  * name or a value) with named secrets masked, and how many values were. Why a tool calls it in
  * execute (not the pipeline): the transcript stores what the tool returns, so the value never
  * reaches it; the content detectors then read the same plain text. A stream cut at the output
- * cap is safe: an open quote runs to its end.
+ * cap is safe: an open quote runs to its end. NUL-separated words (`/proc/PID/environ`,
+ * `/proc/PID/cmdline`) are read one by one and shown one per line (secret-argv.ts).
  */
 export function maskSecretStreams<S extends Record<string, string>>(streams: S): { streams: S; masked: number } {
   const count = { n: 0 };
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(streams)) out[k] = maskSecretText(plainText(v), count);
+  for (const [k, v] of Object.entries(streams)) out[k] = maskSecretText(v.includes('\0') ? maskNulRecords(v, maskSecretText, count) : plainText(v), count);
   return { streams: out as S, masked: count.n };
 }
 

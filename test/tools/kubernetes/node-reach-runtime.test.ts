@@ -80,3 +80,13 @@ test('hostIPC: every container of the pod shares the node\'s IPC namespace and /
   assert.deepEqual(Object.keys(nodeReachOf({ spec: { hostIPC: true, containers: [{ name: 'a' }], initContainers: [{ name: 'i' }] } })), ['a', 'i']);
   assert.deepEqual(nodeReachOf({ spec: { hostIPC: false, containers: [{ name: 'a' }] } }), {});
 });
+
+test('PERFMON: cpu-wide perf events sample every process of the node (user stacks, registers); refused under a narrow grant. SYSLOG is not node reach', async () => {
+  addPod('perfmon', (p) => void (p.spec.containers[0]!.securityContext = { capabilities: { add: ['CAP_PERFMON'] } }));
+  await refused('perfmon', /capability PERFMON/);
+  // The kernel log shows kernel messages (OOM kills, process names, addresses), not other pods' data.
+  addPod('syslog', (p) => void (p.spec.containers[0]!.securityContext = { capabilities: { add: ['SYSLOG'] } }));
+  const out = await run(WEB, 'syslog');
+  assert.equal(out.kind === 'text' ? out.streams.stdout : null, 'x');
+  assert.deepEqual(nodeReachOf({ spec: { containers: [{ name: 'a', securityContext: { capabilities: { add: ['SYSLOG', 'NET_BIND_SERVICE'] } } }] } }), {});
+});
