@@ -94,7 +94,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       // An operator is a call by argument types: one in public runs a function no grant names.
       await connector.operators.check(facts.operators);
       // So is a cast: one with a function outside pg_catalog may run on the values of what it reads, writes or calls.
-      await connector.casts.check([...facts.reads, ...facts.writes], facts.functions);
+      const castCheck = connector.casts.check([...facts.reads, ...facts.writes], facts.functions);
+      if (castCheck) await castCheck; // none when every name was found safe within the TTL
       await checkWidenedDenies(facts, ctx, connector.views);
       // Without a judge, as if deny rules applied (fail closed).
       const guards = { masks: ctx.masking.columns.length > 0, denies: ctx.judge ? ctx.judge.denies() !== null : true };

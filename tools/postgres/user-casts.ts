@@ -115,8 +115,15 @@ export class UserCastCatalog {
    * and writes, `schema.name`) or of `functions` (facts' functions: those with a schema, which
    * are not pg_catalog's, are asked); one query for those not known safe.
    */
-  async check(relations: readonly string[], functions: readonly string[] = []): Promise<void> {
+  check(relations: readonly string[], functions: readonly string[] = []): Promise<void> | undefined {
+    // The usual call: everything was found safe within the TTL; answered without a promise.
     const now = this.now();
+    const fresh = (key: string): boolean => now - (this.safe.get(key) ?? -Infinity) <= this.ttlMs;
+    if (fresh(ANY) && relations.every((r) => fresh(rel(r))) && functions.every((f) => !f.includes('.') || fresh(fun(f)))) return undefined;
+    return this.ask(relations, functions, now);
+  }
+
+  private async ask(relations: readonly string[], functions: readonly string[], now: number): Promise<void> {
     const stale = (key: string): boolean => now - (this.safe.get(key) ?? -Infinity) > this.ttlMs;
     const askRel = [...new Set(relations)].filter((r) => stale(rel(r)));
     const askFun = [...new Set(functions)].filter((f) => f.includes('.') && stale(fun(f)));
