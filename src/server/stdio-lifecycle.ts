@@ -25,7 +25,7 @@ import { PROTOCOL_VERSION_META_KEY, type JSONRPCMessage } from '@modelcontextpro
 import { ErrorCode } from '../errors.js';
 
 /** Why a request was refused (data.reason). */
-export type LifecycleReason = 'not_initialized' | 'already_initialized' | 'id_in_flight';
+export type LifecycleReason = 'not_initialized' | 'already_initialized' | 'id_in_flight' | 'invalid_cursor';
 
 /** A refusal: answered to the request's id with -32600. */
 export interface LifecycleRefusal {
@@ -38,6 +38,7 @@ export interface LifecycleRefusal {
 type Message = Record<string, unknown>;
 
 const INVALID_REQUEST = -32600;
+const INVALID_PARAMS = -32602;
 const keyOf = (id: unknown): string | undefined => (typeof id === 'string' ? `s:${id}` : typeof id === 'number' ? `n:${id}` : undefined);
 const isObject = (v: unknown): v is Message => typeof v === 'object' && v !== null && !Array.isArray(v);
 const carriesEnvelope = (params: unknown) => isObject(params) && isObject(params._meta) && PROTOCOL_VERSION_META_KEY in params._meta;
@@ -71,6 +72,10 @@ export class StdioLifecycle {
     } else if (!this.initialized && m.method !== 'ping' && (this.initializing !== undefined || !carriesEnvelope(m.params))) {
       return refusal(id, 'not_initialized', `${JSON.stringify(m.method.slice(0, 80))} before the session is initialized: send initialize and wait for its result first (MCP lifecycle; ping is allowed), or carry the 2026-07-28 per-request _meta envelope. Nothing ran`);
     }
+    // A list's cursor is an opaque string: the SDK answered another type with -32603 and a zod dump.
+    if (m.method.endsWith('/list') && isObject(m.params) && m.params.cursor !== undefined && typeof m.params.cursor !== 'string') {
+      return refusal(id, 'invalid_cursor', `params.cursor of ${JSON.stringify(m.method.slice(0, 80))} must be a string (the nextCursor of an earlier page). Nothing ran`, INVALID_PARAMS);
+    }
     this.inflight.add(key);
     return null;
   }
@@ -95,6 +100,6 @@ export class StdioLifecycle {
   }
 }
 
-function refusal(id: string | number, reason: LifecycleReason, what: string): LifecycleRefusal {
-  return { id, code: INVALID_REQUEST, message: `${ErrorCode.INVALID_INPUT}: ${what}`, data: { code: ErrorCode.INVALID_INPUT, reason } };
+function refusal(id: string | number, reason: LifecycleReason, what: string, code = INVALID_REQUEST): LifecycleRefusal {
+  return { id, code, message: `${ErrorCode.INVALID_INPUT}: ${what}`, data: { code: ErrorCode.INVALID_INPUT, reason } };
 }

@@ -83,6 +83,25 @@ test('a second initialize is refused; the session keeps the client it recorded',
   assert.doesNotMatch(clients[0]!, /lifecycle-second/);
 });
 
+test('a list cursor that is not a string is refused -32602 with a reason (the SDK answered -32603 and a zod dump); a string cursor is served', async () => {
+  const w = await rawWarden(fx.dir().configPath, env());
+  try {
+    await w.write(line({ id: 20, method: 'tools/list', params: { cursor: { page: 2 } } }));
+    await w.write(line({ id: 21, method: 'tools/list', params: { cursor: 7 } }));
+    await w.write(line({ id: 22, method: 'tools/list', params: {} }));
+    await w.until('three answers', (a) => [20, 21, 22].every((id) => a.some((m) => m.id === id)));
+    for (const id of [20, 21]) {
+      const e = w.answer(id).error;
+      assert.equal(e?.code, -32602, JSON.stringify(e));
+      assert.equal(e?.data?.reason, 'invalid_cursor');
+      assert.match(e?.message ?? '', /^WARDEN_INVALID_INPUT: params\.cursor .* must be a string/);
+    }
+    assert.ok((w.answer(22).result?.tools ?? []).length > 0, 'a list without a cursor is served');
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+});
+
 test('a request whose id is in flight is refused and does not run; the first answers; an answered id may be reused', async () => {
   const w = await rawWarden(fx.dir().configPath, env());
   // The first call waits on this lock until the duplicate has been answered.
