@@ -89,7 +89,10 @@ before(async () => {
   pdb('web-or-db', { maxUnavailable: 1, selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web', 'db'] }] } });
   pdb('bare', { maxUnavailable: 1 });
 
-  const ref = (kind: string, name: string, extra: Record<string, unknown> = {}) => ({ kind, name, namespace: 'shop', ...extra });
+  // A reference carries the uid of the object of that name, as a real recorder's does.
+  const resource: Record<string, string> = { Pod: 'pods', Service: 'services', PodDisruptionBudget: 'poddisruptionbudgets' };
+  const uidOf = (kind: string, name: string) => (resource[kind] ? s.get(resource[kind], 'shop', name)?.metadata.uid : undefined);
+  const ref = (kind: string, name: string, extra: Record<string, unknown> = {}) => ({ kind, name, namespace: 'shop', uid: uidOf(kind, name), ...extra });
   const ev = (name: string, message: string, extra: Record<string, unknown>) =>
     s.put('events', { metadata: { name, namespace: 'shop' }, reason: 'Test', message, type: 'Normal', ...extra });
   ev('svc-db.e1', HIDDEN.dbService, { involvedObject: ref('Service', 'db') });

@@ -63,7 +63,7 @@ type Result = { text: string; isError: boolean; structured: Record<string, unkno
 before(async () => {
   ({ server, dir } = await setupWardenKube(POLICY));
   const s = server.store;
-  const pod = (name: string) => ({ kind: 'Pod', name, namespace: 'shop' });
+  const pod = (name: string) => ({ kind: 'Pod', name, namespace: 'shop', uid: s.get('pods', 'shop', name)?.metadata.uid });
   const ev = (name: string, message: string, extra: Record<string, unknown>) =>
     s.put('events', { metadata: { name, namespace: 'shop' }, reason: 'Test', message, type: 'Normal', ...extra });
   // events.k8s.io/v1 names the object `regarding`; a core/v1 read never carries it, so these

@@ -54,7 +54,8 @@ before(async () => {
   ({ server, dir } = await setupWardenKube(POLICY));
   server.store.addPod({ namespace: 'shop', name: 'web-2', labels: { app: 'web', quarantine: 'true' }, containers: [{ name: 'app' }] });
   const web1 = server.store.get('pods', 'shop', 'web-1')!.metadata.uid as string;
-  const pod = (name: string, uid?: string) => ({ kind: 'Pod', name, namespace: 'shop', ...(uid ? { uid } : {}) });
+  // A reference carries the uid of the pod of that name (as a real recorder's does) unless one is given.
+  const pod = (name: string, uid?: string, ns = 'shop') => ({ kind: 'Pod', name, namespace: ns, uid: uid ?? server.store.get('pods', ns, name)?.metadata.uid });
   const ev = (name: string, message: string, extra: Record<string, unknown>, namespace = 'shop') =>
     server.store.put('events', { metadata: { name, namespace }, reason: 'Test', message, type: 'Warning', ...extra });
   ev('db-1.a1', `Liveness probe failed: ${HIDDEN.db}`, { involvedObject: pod('db-1') });
@@ -64,10 +65,10 @@ before(async () => {
   ev('web-1.rel', HIDDEN.related, { involvedObject: pod('web-1', web1), related: pod('db-1') });
   ev('noobj.e1', HIDDEN.noObject, {});
   ev('web-1.uid', 'Pulled image registry.example/app:1.0', { involvedObject: pod('web-1', web1) });
-  ev('web.deploy', 'Scaled up replica set web-abc to 1', { involvedObject: { kind: 'Deployment', name: 'web', namespace: 'shop' } });
+  ev('web.deploy', 'Scaled up replica set web-abc to 1', { involvedObject: { kind: 'Deployment', name: 'web', namespace: 'shop', uid: server.store.get('deployments', 'shop', 'web')!.metadata.uid } });
   server.store.addPod({ namespace: 'shop', name: 'db-2', labels: { app: 'db' }, containers: [{ name: 'app' }] });
   ev('db-2.r1', RELABELLED, { involvedObject: pod('db-2') });
-  ev('coredns-1.k1', 'Started container coredns', { involvedObject: { kind: 'Pod', name: 'coredns-1', namespace: 'kube-system' } }, 'kube-system');
+  ev('coredns-1.k1', 'Started container coredns', { involvedObject: pod('coredns-1', undefined, 'kube-system') }, 'kube-system');
   w = await connectWarden(dir.configPath);
 });
 

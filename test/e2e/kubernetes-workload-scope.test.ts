@@ -102,7 +102,9 @@ before(async () => {
   s.put('cronjobs', { metadata: { name: 'web-report', namespace: 'shop' }, spec: { schedule: '@daily', jobTemplate: { spec: { template: template({ app: 'web' }) } } } });
   s.put('replicasets', { metadata: { name: 'kube-dns-1', namespace: 'kube-system' }, spec: { template: template({ 'k8s-app': 'kube-dns' }) } });
 
-  const ref = (kind: string, name: string, uid?: string) => ({ kind, name, namespace: 'shop', ...(uid ? { uid } : {}) });
+  // A reference carries the uid of the object of that name (as a real recorder's does) unless one is given.
+  const resource: Record<string, string> = { Pod: 'pods', Service: 'services', ReplicaSet: 'replicasets', Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets', Job: 'jobs', CronJob: 'cronjobs' };
+  const ref = (kind: string, name: string, uid?: string) => ({ kind, name, namespace: 'shop', uid: uid ?? s.get(resource[kind]!, 'shop', name)?.metadata.uid });
   const ev = (name: string, message: string, extra: Record<string, unknown>, namespace = 'shop') =>
     s.put('events', { metadata: { name, namespace }, reason: 'Test', message, type: 'Normal', ...extra });
   ev('db-7f9.e1', HIDDEN_EVENTS.replicaSet, { involvedObject: ref('ReplicaSet', 'db-7f9', dbRs.metadata.uid as string) });

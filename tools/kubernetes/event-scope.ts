@@ -30,7 +30,9 @@
  * events.k8s.io/v1 (kubectl_get reads core/v1 only, but an answer in the other shape, or
  * carrying both, is judged on every reference it holds), with `related`; an event with neither,
  * or with a reference that cannot be read, is about pods of unknown labels. An object that no
- * longer exists, or exists under another uid than the event names, has unknown labels. When no
+ * longer exists, or exists under another uid than the event names, has unknown labels, and so
+ * has one named without a uid: which object of that name it was about cannot be told (a deleted
+ * pod's events would be judged by a new pod of its name). When no
  * pod_labels rule applies (the call is allowed for pods of unknown labels), every event follows
  * the call's decision and nothing more is read.
  *
@@ -142,9 +144,11 @@ function factsFor(call: KubeFacts, ev: unknown, s: Subject, indexes: Map<string,
   const obj = `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
   if (s.kind === 'Node') return aboutNodeItself(ev) ? null : unknownFacts(call, `event ${e.namespace}/${e.name} about ${obj}`, e.namespace);
   if (!isRead(s.kind)) return unknownFacts(call, `event ${e.namespace}/${e.name} about ${obj}`, s.namespace);
+  // Only the object with the uid the event names is the one it is about: by name alone, a
+  // deleted pod's events would be judged by whichever pod now has its name.
   const found = indexes.get(s.kind)?.get(`${s.namespace}/${s.name}`);
-  const same = found !== undefined && (s.uid === null || found.uid === s.uid) ? found : undefined;
-  const note = s.uid && found && !same ? ` (uid ${s.uid})` : '';
+  const same = found !== undefined && s.uid !== null && found.uid === s.uid ? found : undefined;
+  const note = s.uid === null ? ' (no uid)' : found && !same ? ` (uid ${s.uid})` : '';
   if (isSelectorKind(s.kind)) {
     if (same?.selectsNoPods) return null;
     return selectorFacts(call, `the pods selected by ${obj}${note}`, same ? same.labels : null, s.namespace);

@@ -17,7 +17,7 @@ export const PLANTED = {
 /** Fill a store with the standard cluster. */
 export function seedCluster(store: Store): void {
   const now = Date.now();
-  store.addPod({
+  const web1 = store.addPod({
     namespace: 'shop',
     name: 'web-1',
     labels: { app: 'web', tier: 'frontend' },
@@ -55,6 +55,6 @@ export function seedCluster(store: Store): void {
     spec: { replicas: 1, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web', tier: 'frontend' } }, spec: { containers: [{ name: 'app', image: 'registry.example/app:1.0' }] } } },
     status: { replicas: 1, readyReplicas: 1 },
   });
-  store.put('events', { metadata: { name: 'web-1.17a', namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop' }, reason: 'Started', message: 'Started container app', type: 'Normal', lastTimestamp: new Date(now - 60_000).toISOString() });
+  store.put('events', { metadata: { name: 'web-1.17a', namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop', uid: web1.metadata.uid }, reason: 'Started', message: 'Started container app', type: 'Normal', lastTimestamp: new Date(now - 60_000).toISOString() });
   store.put('nodes', { metadata: { name: 'node-1', labels: { 'kubernetes.io/hostname': 'node-1' } }, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
 }

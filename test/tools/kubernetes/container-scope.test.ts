@@ -112,7 +112,7 @@ test('a withheld container leaves no trace of its name: volumes, annotations, co
 
 test('events about a withheld container (fieldPath spec.containers{NAME}) are withheld under the same grant', async () => {
   const ev = (name: string, fieldPath: string, message: string) => k.server.store.put('events', {
-    metadata: { name, namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop', fieldPath }, reason: 'Started', message, type: 'Normal',
+    metadata: { name, namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'web-1', namespace: 'shop', uid: k.server.store.get('pods', 'shop', 'web-1')!.metadata.uid, fieldPath }, reason: 'Started', message, type: 'Normal',
   });
   ev('web-1.side', 'spec.containers{sidecar}', 'Started container sidecar');
   ev('web-1.init', 'spec.initContainers{sidecar-init}', 'Started container sidecar-init');

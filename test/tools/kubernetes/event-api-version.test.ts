@@ -26,9 +26,10 @@ async function get(input: Record<string, unknown>) {
 test('an event about a custom resource of kind Pod (Deployment, Service, Node) is not judged by the built-in object of that name', async () => {
   const ev = (name: string, ref: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     k.server.store.put('events', { metadata: { name, namespace: 'shop' }, involvedObject: { namespace: 'shop', ...ref }, reason: 'Synced', message: `message of ${name}`, type: 'Normal', ...extra });
-  ev('core-pod', { apiVersion: 'v1', kind: 'Pod', name: 'web-1' });
-  ev('bare-pod', { kind: 'Pod', name: 'web-1' });
-  ev('core-deploy', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' });
+  const uid = (resource: string, name: string) => k.server.store.get(resource, 'shop', name)!.metadata.uid;
+  ev('core-pod', { apiVersion: 'v1', kind: 'Pod', name: 'web-1', uid: uid('pods', 'web-1') });
+  ev('bare-pod', { kind: 'Pod', name: 'web-1', uid: uid('pods', 'web-1') });
+  ev('core-deploy', { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: uid('deployments', 'web') });
   ev('core-node', { apiVersion: 'v1', kind: 'Node', name: 'node-1', namespace: '' }, { reason: 'NodeReady' });
   ev('crd-pod', { apiVersion: 'example.com/v1', kind: 'Pod', name: 'web-1' });
   ev('crd-pod-v1alpha', { apiVersion: 'v1alpha1', kind: 'Pod', name: 'web-1' });

@@ -52,7 +52,7 @@ test('a named deployment, service or event: absent and present outside the grant
     spec: { replicas: 1, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'app', image: 'db:1' }] } } },
   });
   k.server.store.put('services', { metadata: { name: 'db', namespace: 'shop' }, spec: { selector: { app: 'db' }, ports: [{ port: 5432 }] } });
-  k.server.store.put('events', { metadata: { name: 'db', namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'db-1', namespace: 'shop' }, reason: 'Started', message: 'Started container app', type: 'Normal' });
+  k.server.store.put('events', { metadata: { name: 'db', namespace: 'shop' }, involvedObject: { kind: 'Pod', name: 'db-1', namespace: 'shop', uid: k.server.store.get('pods', 'shop', 'db-1')!.metadata.uid }, reason: 'Started', message: 'Started container app', type: 'Normal' });
   const tool = kubectlGetTool(() => k.connector);
   const ctx = policy.ctx(k.ctx, 'kubectl_get');
   for (const kind of ['deployments', 'services', 'events']) {
