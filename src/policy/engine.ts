@@ -40,9 +40,12 @@ import type { CompiledPolicy, CompiledRule, Decision, RuleTrace } from './types.
 import { whoMatches } from './who.js';
 import { actorChain } from './actors.js';
 import { requirementsOf } from './approval-terms.js';
+import { describeRuleFor } from './rule-view.js';
 
 /** Who-matching lives in who.ts (allows exact, denies generous); re-exported for the pipeline, approvals and UI. */
 export { whoMatches } from './who.js';
+/** Rules described to a principal live in rule-view.ts; re-exported for the builtins. */
+export { describeRule, describeRuleFor, ruleScopeFor } from './rule-view.js';
 
 /** Does the rule apply to this tool and connection at all? Null when it does, else why not. */
 function scopeMatches(rule: CompiledRule, tool: string, connection: string | null): string | null {
@@ -186,7 +189,8 @@ export function lateDenies(policy: CompiledPolicy, p: Principal, call: CallView)
 }
 
 /**
- * Allow rules this principal could use for a tool, as short sentences; never one a deny
+ * Allow rules this principal could use for a tool, as short sentences naming only the tools and
+ * connections no unconditional deny takes from it (rule-view.ts); never one a deny
  * overrides (see the rule at the top): not one unconditional denies cover everywhere it applies,
  * not one covered on `connection` when the call's connection is given, and none of `overridden`
  * (allows a matching deny overrides for the exact call).
@@ -197,15 +201,7 @@ export function alternativesFor(policy: CompiledPolicy, p: Principal, tool: stri
   return indexOf(policy)
     .allows.filter((r) => whoMatches(r, p) && namesTool(r, tool) && !overridden.includes(r.id))
     .filter((r) => !coversEverywhere(blankets, r) && !(here.length && namesConnection(r, connection ?? null)))
-    .map((r) => `${r.id}: ${describeRule(r)}`);
-}
-
-/** One line saying what an allow rule grants. */
-export function describeRule(r: CompiledRule): string {
-  const parts = [r.tools ? r.tools.join('/') : 'any tool', r.on ? `on ${r.on.join(', ')}` : 'on any connection'];
-  for (const c of r.conditions) if (c.describe) parts.push(c.describe);
-  if (r.approval) parts.push('with approval');
-  return parts.join(' ');
+    .map((r) => `${r.id}: ${describeRuleFor(policy, p, r)}`);
 }
 
 /** Tools some allow rule could grant this principal somewhere no unconditional deny covers (discovery shows only these). */

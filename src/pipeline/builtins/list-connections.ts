@@ -1,10 +1,11 @@
 /**
  * `list_connections`: what this principal may reach and a one-line summary of what it may do
- * there. It shows nothing that no allow rule could grant (least privilege in discovery).
+ * there. It shows nothing that no allow rule could grant (least privilege in discovery), and
+ * names in its grant lines no connection or tool an unconditional deny keeps this principal off.
  */
 import { z } from 'zod';
 import type { ConnectionConfig, GovernedTool, Principal } from '../../tool-api.js';
-import { describeRule, visibleConnections, whoMatches } from '../../policy/engine.js';
+import { describeRule, ruleScopeFor, visibleConnections, whoMatches } from '../../policy/engine.js';
 import type { CompiledPolicy } from '../../policy/types.js';
 
 /** What builtins need from the core. */
@@ -43,9 +44,12 @@ export function listFor(core: DiscoveryCore, p: Principal) {
       .filter((t) => visibleConnections(policy, p, t.name, [c.name]).length > 0)
       .map((t) => t.name);
     if (!tools.length) continue;
+    // Each grant as this principal may use it: an unconditional deny's connections and tools are left out of its words (rule-view.ts).
     const grants = policy.rules
-      .filter((r) => r.effect === 'allow' && whoMatches(r, p) && (!r.on || r.on.includes(c.name)) && (!r.tools || r.tools.some((t) => tools.includes(t))))
-      .map((r) => `${r.id}: ${describeRule(r)}`);
+      .filter((r) => r.effect === 'allow' && whoMatches(r, p))
+      .map((r) => ({ r, scope: ruleScopeFor(policy, p, r) }))
+      .filter(({ scope }) => (!scope.on || scope.on.includes(c.name)) && (!scope.tools || scope.tools.some((t) => tools.includes(t))))
+      .map(({ r, scope }) => `${r.id}: ${describeRule(r, scope)}`);
     out.push({ name: c.name, type: c.type, ...(typeof c.description === 'string' ? { description: c.description } : {}), tools, grants });
   }
   return out;
