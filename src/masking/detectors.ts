@@ -109,7 +109,8 @@ const passwordInUrl: Detector = {
   run(text, hits) {
     let n = 0;
     const out = text.replace(URL_PW_RE, (m: string, prefix: string, pw: string) => {
-      if (pw === '[password]') return m; // already masked (a result scanned twice)
+      // Already masked: a result scanned twice, or command output the text masker read (tools/shared/config-secrets.ts).
+      if (pw === '[password]' || pw === '***') return m;
       n++;
       return `${prefix}[password]@`;
     });

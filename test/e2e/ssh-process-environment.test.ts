@@ -2,10 +2,10 @@
  * End to end: a read-only grant (`ps, cat, find, ...` under `paths:`; through `warden serve`, the
  * real MCP client and a real OpenSSH sshd). An application of the login user keeps
  * `DATABASE_URL=postgres://app:PASSWORD@db/app` in its environment; `ps eww` printed it to the
- * agent (output masking knows secret-looking names, not a password inside a URL). Now `ps e`
- * in any spelling is refused before any session starts unless the grant says `environment:
- * true`, where it runs and shows the environment (the leak is real, the masking does not hide
- * it). find's `-newer NAME` with a bare name (a file of the login folder) is refused too.
+ * agent (output masking then knew secret-looking names, not a password inside a URL; it now
+ * masks a URL's password, config-secrets.ts, but an environment holds secrets of other shapes).
+ * Now `ps e` in any spelling is refused before any session starts unless the grant says
+ * `environment: true`, where it runs and shows the environment (the URL's password masked). find's `-newer NAME` with a bare name (a file of the login folder) is refused too.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -43,9 +43,10 @@ after(async () => {
 });
 
 describe('ssh_run: ps e shows other processes\' environment only where the grant says environment: true', () => {
-  test('control: under environment: true, ps eww shows the application\'s database URL, password and all', async () => {
+  test('control: under environment: true, ps eww shows the application\'s database URL, its password masked', async () => {
     const out = await granted.ran(`ps eww -u ${sshd.user}`);
-    assert.ok(out.includes(URL), `the environment is listed unmasked: ${out.slice(0, 400)}`);
+    assert.ok(out.includes(URL.replace(SECRET, '***')), `the environment is listed: ${out.slice(0, 400)}`);
+    assert.equal(out.includes(SECRET), false, 'the URL password is masked');
   });
 
   test('ps e in any spelling is refused before any session; ps aux still runs and shows no environment', async () => {
@@ -65,7 +66,8 @@ describe('ssh_run: ps e shows other processes\' environment only where the grant
 
   test('/proc/PID/environ under a grant whose paths: reach /proc: read only where the grant says environment: true', async () => {
     const environ = `/proc/${app.pid}/environ`;
-    assert.ok((await granted.ran(`cat ${environ}`)).includes(URL), 'control: the file holds the database URL, password and all');
+    const environOut = await granted.ran(`cat ${environ}`);
+    assert.ok(environOut.includes(URL.replace(SECRET, '***')) && !environOut.includes(SECRET), 'control: the file holds the database URL, its password masked');
     await plain.refused(`cat ${environ}`, /a process's environment \(its secrets\).*does not say environment: true/);
     await plain.refused('cat /proc/self/environ', /a process's environment/);
     assert.match(await plain.ran('cat /proc/loadavg'), /^\d+\.\d+ /);

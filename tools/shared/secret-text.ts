@@ -8,7 +8,9 @@
  * kubectl_logs and ssh_run.
  * Generous: whatever follows a secret-looking name is masked, even when it is not a secret.
  * Passwords behind flags whose name says nothing (`mysql -phunter2`, `curl -u alice:pw`) are
- * masked by credential-flags.ts, called from here. So are a secret-named name/value pair in either
+ * masked by credential-flags.ts, called from here; secrets a config-file format keeps after a blank or at a
+ * position (`requirepass PW`, `.netrc`, `.pgpass`, `sasl_passwd`, htpasswd hashes) by
+ * config-secrets.ts. So are a secret-named name/value pair in either
  * order (`{"name":"DB_PASSWORD","value":...}`, `{"value":...,"name":"DB_PASSWORD"}`, YAML `- name:
  * ...` / `value: ...` and the reverse), an assignment nested in another's value
  * (`JAVA_OPTS=-Ddb.password=...`) and JSON or lines inside a JSON string (nested-secrets.ts), and
@@ -24,6 +26,7 @@
  * password flag it does not know, which the content detectors may still catch.
  */
 import { maskCredentialFlags } from './credential-flags.js';
+import { maskConfigSecrets } from './config-secrets.js';
 import { maskNulRecords } from './secret-argv.js';
 import { plainText } from './terminal-text.js';
 import { maskEncodedJson, maskNestedAssignments } from './nested-secrets.js';
@@ -182,6 +185,7 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
     });
   }
   if (out.includes('=')) out = maskNestedAssignments(out, secretName, secretValue, count);
+  out = maskConfigSecrets(out, count);
   return maskCredentialFlags(out, count);
 }
 
@@ -208,5 +212,5 @@ export function maskSecretStreams<S extends Record<string, string>>(streams: S):
 /** The note telling the agent why it sees `***` (null when nothing was masked). */
 export function secretNote(masked: number): string | null {
   if (masked === 0) return null;
-  return `${masked} value${masked === 1 ? '' : 's'} beside secret-looking names (DB_PASSWORD=, password:, "apiKey":, --token) or password flags (mysql -p, curl -u) masked as ${SECRET_MASK}`;
+  return `${masked} value${masked === 1 ? '' : 's'} beside secret-looking names (DB_PASSWORD=, password:, "apiKey":, --token) or password flags (mysql -p, curl -u) or in config files (requirepass, .netrc, .pgpass) masked as ${SECRET_MASK}`;
 }

@@ -1,0 +1,141 @@
+/**
+ * Secrets in config-file formats where the value follows its key with only blanks, or sits at a
+ * position, so no `NAME=`/`NAME:` form of secret-text.ts sees it: Redis `requirepass`,
+ * `masterauth`, `sentinel auth-pass NAME PW` and ACL `>password` words (`user alice on >pw ~*`),
+ * `.netrc` `password`/`account` tokens (one line or several), the fifth field of a `.pgpass` line,
+ * the password of a Postfix `sasl_passwd` entry (`[smtp.host]:587 user:pw`), an htpasswd or shadow
+ * hash (`alice:$apr1$...`), the LM and NT hashes of a Samba `smbpasswd` line, and a properties or
+ * keepalived key whose last word is a secret word, then a blank (`db.password hunter2`,
+ * `auth_pass 1111`), and a URL's password (`.git-credentials`). Why by structure: each is read only where the line has the format's shape
+ * (a numeric or `*` port in a five-field line, a relay host before `user:pw`, a `machine` entry in
+ * the text), so ordinary colon text, prose and nginx directives (`ssl_session_cache shared:...`)
+ * stay. Every matcher is anchored at a line's start and its parts cannot overlap, so the cost
+ * is linear. grep's `FILE:` and `FILE:12:` prefixes are read before a directive, a `.pgpass` line.
+ * Not seen: a file whose secret has no key at all (OpenVPN `auth-user-pass`: a user line, then a
+ * password line).
+ */
+import { secretValue } from './secret-names.js';
+
+const MASK = '***';
+type Count = { n: number } | undefined;
+
+/** grep's `FILE:` / `FILE:12:` prefix, or a line's indentation. */
+const LEAD = String.raw`(?:[^\s:]+:(?:\d+:)?|[ \t]*)`;
+
+/** `KEY value`: a key whose last word is a secret word, or a Redis password directive. */
+const DIRECTIVE = new RegExp(String.raw`^(${LEAD})([A-Za-z][\w.-]*)([ \t]+)([^\s=:{\[(#].*)$`, 'gm');
+const LAST_WORD = /[-_.](?:pass|password|passwd|passphrase|secret|token)$/;
+const CAMEL_LAST = /[a-z0-9](?:Pass|Password|Passwd|Passphrase|Secret|Token)$/;
+const REDIS = /^(?:requirepass|masterauth)$/i;
+
+/** Redis Sentinel's `sentinel auth-pass MASTER PW`. */
+const SENTINEL = /^([ \t]*sentinel[ \t]+auth-pass[ \t]+\S+[ \t]+)(\S.*)$/gim;
+/** A Redis ACL rule line (`user NAME` then rules), its `>password` and `#sha256` words. */
+const ACL_LINE = /^([ \t]*user[ \t]+\S+)([ \t].*)$/gm;
+const ACL_RULE = /(?:^|[ \t])(?:on|off|nopass|resetpass|reset|allkeys|allcommands|allchannels|~\S*|[+-]@\S+)(?=[ \t]|$)/;
+const ACL_SECRET = /([ \t])(>|#(?=[0-9a-fA-F]{64}(?:[ \t]|$)))(\S+)/g;
+
+/** A `.netrc` entry in the text (`machine HOST`, `default login ...`). */
+const NETRC_ENTRY = /^[ \t]*(?:machine[ \t]+\S|default(?:[ \t]+(?:login|password|account)\b|[ \t]*$))/m;
+const NETRC_LINE = /^[ \t]*(?:machine|default|login|password|account)(?=[ \t]|$).*$/gm;
+const NETRC_TOKEN = /(^|[ \t])(password|account)([ \t]+)("(?:[^"\\\n]|\\.)*"?|\S+)/g;
+
+/** `.pgpass`: `host:port:database:user:password`, a port of digits or `*`, `\:` escaped. */
+const PG_FIELD = String.raw`(?:[^:\\\s]|\\.)+`;
+const PG_TEXT = String.raw`(?:[^:\\\n]|\\.)+`;
+const PGPASS = new RegExp(String.raw`^((?:[^\s:]+:\d+:)?${PG_FIELD}:(?:\d{1,5}|\*):${PG_TEXT}:${PG_TEXT}:)(${PG_TEXT})$`, 'gm');
+
+/** Postfix `sasl_passwd`: a relay (`[host]:port`, `host.domain`, `@domain`, `user@domain`), then `user:password`. */
+/** A dotted host name; its first `.` is fixed (the run before it holds none), so it reads one way. */
+const HOST = String.raw`[A-Za-z0-9-]+\.[A-Za-z0-9.-]+`;
+const SASL = new RegExp(String.raw`^([ \t]*(?:\[[^\]\s]+\](?::\d{1,5})?|@?${HOST}(?::\d{1,5})?|[^\s@:]+@${HOST})[ \t]+([^\s:]+):)(\S+)[ \t]*$`, 'gm');
+/** Postfix transports (a transport map's `example.com smtp:[relay]`), not users. */
+const TRANSPORT = /^(?:smtps?|lmtp|relay|local|virtual|error|discard|retry|uucp|pipe|bsmtp)$/;
+
+/** An htpasswd or shadow line's hash: `{SHA}...`, `$apr1$...`, `$6$salt$...`, `$2y$...`. */
+const HASH_LINE = /^([^\s:]+:)(\{S?SHA(?:256|512)?\}[A-Za-z0-9+/=]+|\$[0-9a-z]{1,12}\$[^\s:]+)(?=:|[ \t]*$)/gm;
+/** `smbpasswd`: `user:uid:LMHASH:NTHASH:[flags]:...`; 32 X's is no hash. */
+const SMBPASSWD = /^([^\s:]+:\d+:)([0-9A-F]{32})(:)([0-9A-F]{32})(?=:\[)/gim;
+
+/**
+ * A URL's password (`https://alice:TOKEN@host`: `.git-credentials`, `git remote -v`, a proxy
+ * setting), the content detector `password_in_url`'s pattern (src/masking/detectors.ts), here
+ * always on: that detector runs only where a policy names it. The greedy class backtracks to the
+ * last `@` before a blank, `/`, `?` or `#`, so each try ends there.
+ */
+const URL_PASSWORD = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@?#]*:)([^\s/?#]+)@/g;
+
+const masked = (v: string) => v === MASK || /^X{32}$/i.test(v);
+
+function directives(text: string, count: Count): string {
+  return text.replace(DIRECTIVE, (all: string, lead: string, name: string, gap: string, value: string) => {
+    const secret = REDIS.test(name) || LAST_WORD.test(name.toLowerCase()) || CAMEL_LAST.test(name);
+    if (!secret || value.trim() === MASK || (!REDIS.test(name) && !secretValue(name, value))) return all;
+    if (count) count.n++;
+    return `${lead}${name}${gap}${MASK}`;
+  });
+}
+
+function redisAcl(text: string, count: Count): string {
+  let out = text.replace(SENTINEL, (all: string, head: string, value: string) => {
+    if (value === MASK) return all;
+    if (count) count.n++;
+    return head + MASK;
+  });
+  if (out.includes('user')) {
+    out = out.replace(ACL_LINE, (all: string, head: string, rules: string) => {
+      if (!ACL_RULE.test(rules)) return all;
+      return head + rules.replace(ACL_SECRET, (w: string, gap: string, sigil: string, value: string) => {
+        if (value === MASK) return w;
+        if (count) count.n++;
+        return `${gap}${sigil}${MASK}`;
+      });
+    });
+  }
+  return out;
+}
+
+function netrc(text: string, count: Count): string {
+  if (!NETRC_ENTRY.test(text)) return text;
+  return text.replace(NETRC_LINE, (line: string) =>
+    line.replace(NETRC_TOKEN, (all: string, before: string, key: string, gap: string, value: string) => {
+      if (value === MASK) return all;
+      if (count) count.n++;
+      return `${before}${key}${gap}${MASK}`;
+    }),
+  );
+}
+
+function positional(text: string, count: Count): string {
+  const bump = () => {
+    if (count) count.n++;
+  };
+  let out = text;
+  if (out.includes('://') && out.includes('@')) {
+    out = out.replace(URL_PASSWORD, (all: string, head: string, pw: string) => (masked(pw) || pw === '[password]' ? all : (bump(), `${head}${MASK}@`)));
+  }
+  if (out.includes(':')) {
+    out = out.replace(PGPASS, (all: string, head: string, pw: string) => (masked(pw) ? all : (bump(), head + MASK)));
+    out = out.replace(SASL, (all: string, head: string, user: string, pw: string) => {
+      const hostPort = user.includes('.') && /^\d{1,5}$/.test(pw);
+      if (masked(pw) || TRANSPORT.test(user) || pw.startsWith('[') || hostPort) return all;
+      bump();
+      return head + MASK + all.slice(head.length + pw.length);
+    });
+    out = out.replace(SMBPASSWD, (_all: string, head: string, lm: string, sep: string, nt: string) => {
+      const one = (h: string) => (masked(h) ? h : (bump(), MASK));
+      return head + one(lm) + sep + one(nt);
+    });
+    out = out.replace(HASH_LINE, (_all: string, head: string) => (bump(), head + MASK));
+  }
+  return out;
+}
+
+/** Mask the secrets of the config-file formats above; `count.n` grows by each value masked. */
+export function maskConfigSecrets(text: string, count?: { n: number }): string {
+  if (!/[ \t:]/.test(text)) return text;
+  let out = directives(text, count);
+  out = redisAcl(out, count);
+  out = netrc(out, count);
+  return positional(out, count);
+}
