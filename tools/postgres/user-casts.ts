@@ -102,6 +102,8 @@ const fun = (name: string) => `f:${name}`;
 export class UserCastCatalog {
   /** When each relation (`r:`), function (`f:`) and ANY was last found free of user casts. */
   private safe = new Map<string, number>();
+  /** When the catalog was last found to hold no user cast at all (every name is then safe for the TTL). */
+  private noneAt = -Infinity;
 
   constructor(
     private readonly query: CatalogQuery,
@@ -118,6 +120,8 @@ export class UserCastCatalog {
   check(relations: readonly string[], functions: readonly string[] = []): Promise<void> | undefined {
     // The usual call: everything was found safe within the TTL; answered without a promise.
     const now = this.now();
+    // The catalog held no user cast at all within the TTL: nothing can be converted by one.
+    if (now - this.noneAt <= this.ttlMs) return undefined;
     const fresh = (key: string): boolean => now - (this.safe.get(key) ?? -Infinity) <= this.ttlMs;
     if (fresh(ANY) && relations.every((r) => fresh(rel(r))) && functions.every((f) => !f.includes('.') || fresh(fun(f)))) return undefined;
     return this.ask(relations, functions, now);
@@ -132,6 +136,7 @@ export class UserCastCatalog {
     const funs = askFun.flatMap(nameSplits);
     // No user cast at all (the usual catalog): everything asked is safe, one small query.
     const any = (await this.query(ANY_USER_CAST_SQL, [])).rows[0] as { any: boolean } | undefined;
+    if (any?.any === false) this.noneAt = now;
     const r = any?.any === false ? { rows: [] } : await this.query(USER_CASTS_SQL, [rels.map((s) => s[0]), rels.map((s) => s[1]), funs.map((s) => s[0]), funs.map((s) => s[1])]);
     const row = r.rows[0] as { source: string; target: string; function: string; relation: string | null } | undefined;
     if (row) {
