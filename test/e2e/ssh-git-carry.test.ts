@@ -9,25 +9,21 @@
  * refused under paths:, as is git with no absolute -C (the login folder).
  */
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { describe, test } from 'node:test';
 import { isRoot } from '../support/system-deps.js';
 import { asLoginUser, chownLoginTree, gitSync } from '../support/git-tree.js';
-import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { sshTreeWarden } from '../support/ssh-tree-warden.js';
 import { GIT_GUARD } from '../../tools/shared/shell/git-guard.js';
 
-let sshd: Sshd;
-let sw: SshWarden;
 let BASE = '';
 let APP = '';
 let STAGING = '';
 let MARKS = '';
 
 const git = gitSync;
-const chownTree = (p: string): void => chownLoginTree(p, sshd);
+const chownTree = (p: string): void => chownLoginTree(p, host.sshd());
 const marks = () => readdirSync(MARKS).sort();
 
 /** A repository at `dir` with one commit whose config names a clean filter leaving MARKS/`mark`. */
@@ -44,10 +40,8 @@ function plantRepo(dir: string, mark: string): void {
   writeFileSync(join(dir, '.git', 'info', 'attributes'), '* filter=x\n');
 }
 
-before(async () => {
-  sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wcarry-'));
-  chmodSync(BASE, 0o755);
+const host = sshTreeWarden('wcarry-', async (_sshd, base) => {
+  BASE = base;
   APP = join(BASE, 'app');
   STAGING = join(BASE, 'staging');
   MARKS = join(BASE, 'marks');
@@ -79,18 +73,12 @@ rules:
         rsync: { paths: ${both} }
         mv: { paths: ${both} }
 `;
-  sw = await startSshWarden(sshd, policy);
-});
-
-after(async () => {
-  await sw?.close();
-  await sshd?.stop();
-  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  return policy;
 });
 
 describe('ssh_run: a repository configuration carried into a git grant\'s paths', () => {
   test('control: the git guard does not stop a clean filter; the login user running guarded git on a copy runs it', () => {
-    const as = asLoginUser(sshd, BASE, isRoot());
+    const as = asLoginUser(host.sshd(), BASE, isRoot());
     const copy = join(BASE, 'control');
     cpSync(join(STAGING, 'evil'), copy, { recursive: true });
     chownTree(copy);
@@ -101,22 +89,22 @@ describe('ssh_run: a repository configuration carried into a git grant\'s paths'
   });
 
   test('copies that would carry the .git into git\'s paths are refused before any session starts', async () => {
-    await sw.refused(`cp -r ${STAGING}/evil ${APP}/evil`, /cp -r carries .* where this rule grants git/);
-    await sw.refused(`rsync -a ${STAGING}/evil/ ${APP}/evil/`, /rsync -a carries .* where this rule grants git/);
-    await sw.refused(`mv ${STAGING}/evil ${APP}/evil`, /mv carries .* where this rule grants git/);
-    await sw.refused(`cp -r ${STAGING}/evil/.git ${APP}/repo2/`, /a file git obeys/);
-    await sw.refused(`rsync --files-from=${STAGING}/list ${STAGING}/evil ${APP}/repo`, /names only its list gives/);
+    await host.sw().refused(`cp -r ${STAGING}/evil ${APP}/evil`, /cp -r carries .* where this rule grants git/);
+    await host.sw().refused(`rsync -a ${STAGING}/evil/ ${APP}/evil/`, /rsync -a carries .* where this rule grants git/);
+    await host.sw().refused(`mv ${STAGING}/evil ${APP}/evil`, /mv carries .* where this rule grants git/);
+    await host.sw().refused(`cp -r ${STAGING}/evil/.git ${APP}/repo2/`, /a file git obeys/);
+    await host.sw().refused(`rsync --files-from=${STAGING}/list ${STAGING}/evil ${APP}/repo`, /names only its list gives/);
     assert.deepEqual(readdirSync(APP).sort(), ['gd', 'repo', 'w']);
     assert.equal(existsSync(join(STAGING, 'evil', '.git', 'config')), true);
   });
 
   test('git names no git dir and says where it runs; ordinary copies and git inside the paths still run', async () => {
-    await sw.refused(`git --git-dir=${APP}/gd --work-tree=${APP}/w status`, /--git-dir.* makes the folder it names a repository/);
-    await sw.refused('git status', /runs in the login folder/);
-    assert.match(await sw.ran(`git -C ${APP}/repo status --short`), /^$/);
-    await sw.ran(`cp -r ${APP}/repo ${APP}/repo-copy`);
+    await host.sw().refused(`git --git-dir=${APP}/gd --work-tree=${APP}/w status`, /--git-dir.* makes the folder it names a repository/);
+    await host.sw().refused('git status', /runs in the login folder/);
+    assert.match(await host.sw().ran(`git -C ${APP}/repo status --short`), /^$/);
+    await host.sw().ran(`cp -r ${APP}/repo ${APP}/repo-copy`);
     assert.equal(existsSync(join(APP, 'repo-copy', 'f.txt')), true);
-    assert.match(await sw.ran(`git -C ${APP}/repo-copy log --oneline`), /one/);
+    assert.match(await host.sw().ran(`git -C ${APP}/repo-copy log --oneline`), /one/);
     assert.deepEqual(marks(), [], 'no planted command ran');
   });
 });

@@ -8,28 +8,22 @@
  * prefixes every git call reads) is refused under paths:.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { describe, test } from 'node:test';
 import { isRoot } from '../support/system-deps.js';
 import { asLoginUser, chownLoginTree, commitRepo, gitSync } from '../support/git-tree.js';
-import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { sshTreeWarden } from '../support/ssh-tree-warden.js';
 
-let sshd: Sshd;
-let sw: SshWarden;
 let BASE = '';
 let APP = '';
 
 const git = gitSync;
-const chownTree = (p: string): void => chownLoginTree(p, sshd);
+const chownTree = (p: string): void => chownLoginTree(p, host.sshd());
 const repo = commitRepo;
 
-before(async () => {
-  sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wceil-'));
-  chmodSync(BASE, 0o755);
+const host = sshTreeWarden('wceil-', async (_sshd, base) => {
+  BASE = base;
   const outer = join(BASE, 'outer');
   repo(outer, 'secret.txt', 'outer-secret-4711\n');
   APP = join(outer, 'app');
@@ -48,39 +42,33 @@ rules:
       programs:
         git: { paths: ${JSON.stringify([APP])}, subcommands: [status, log, show, config] }
 `;
-  sw = await startSshWarden(sshd, policy);
-});
-
-after(async () => {
-  await sw?.close();
-  await sshd?.stop();
-  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  return policy;
 });
 
 describe('ssh_run: git under paths: finds no repository above its -C folder', () => {
   test('control: the login user\'s git, from the same folder, reads the repository above the prefix', () => {
-    const as = asLoginUser(sshd, BASE, isRoot());
+    const as = asLoginUser(host.sshd(), BASE, isRoot());
     assert.equal(git(['-C', join(APP, 'sub'), 'show', 'HEAD:secret.txt'], as), 'outer-secret-4711\n');
   });
 
   test('a repository above the -C folder (outside the prefix) is not found: its objects stay unread', async () => {
-    const r = await sw.run(`git -C ${APP}/sub show HEAD:secret.txt`);
+    const r = await host.sw().run(`git -C ${APP}/sub show HEAD:secret.txt`);
     const s = r.structured as { exit_code: number | null; stdout: string; stderr: string };
     assert.doesNotMatch(r.text, /outer-secret-4711/);
     assert.notEqual(s.exit_code, 0);
     assert.match(s.stderr, /not a git repository/);
-    const log = await sw.run(`git -C ${APP} log --oneline`);
+    const log = await host.sw().run(`git -C ${APP} log --oneline`);
     assert.doesNotMatch(log.text, /add secret\.txt/);
   });
 
   test('a repository at the -C folder runs as before', async () => {
-    assert.equal(await sw.ran(`git -C ${APP}/own show HEAD:f.txt`), 'own-file\n');
-    assert.match(await sw.ran(`git -C ${APP}/own log --oneline`), /add f\.txt/);
+    assert.equal(await host.sw().ran(`git -C ${APP}/own show HEAD:f.txt`), 'own-file\n');
+    assert.match(await host.sw().ran(`git -C ${APP}/own log --oneline`), /add f\.txt/);
   });
 
   test('git config --global and keys naming a folder are refused under paths:', async () => {
-    await sw.refused(`git -C ${APP}/own config --global user.name x`, /outside the prefixes/);
-    await sw.refused(`git -C ${APP}/own config core.worktree wt`, /names a file, folder or repository/);
+    await host.sw().refused(`git -C ${APP}/own config --global user.name x`, /outside the prefixes/);
+    await host.sw().refused(`git -C ${APP}/own config core.worktree wt`, /names a file, folder or repository/);
     assert.equal(existsSync(join(BASE, '.gitconfig')), false);
   });
 });

@@ -8,17 +8,13 @@
  * session starts.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { describe, test } from 'node:test';
 import { isRoot } from '../support/system-deps.js';
 import { asLoginUser, chownLoginTree, gitSync } from '../support/git-tree.js';
-import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { sshTreeWarden } from '../support/ssh-tree-warden.js';
 
-let sshd: Sshd;
-let sw: SshWarden;
 let BASE = '';
 let DATA = '';
 let REPO = '';
@@ -26,13 +22,11 @@ let MARKS = '';
 let CONFIG = '';
 
 const git = gitSync;
-const chownTree = (p: string): void => chownLoginTree(p, sshd);
+const chownTree = (p: string): void => chownLoginTree(p, host.sshd());
 const marks = () => readdirSync(MARKS).sort();
 
-before(async () => {
-  sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wgit-'));
-  chmodSync(BASE, 0o755);
+const host = sshTreeWarden('wgit-', async (_sshd, base) => {
+  BASE = base;
   DATA = join(BASE, 'data');
   REPO = join(DATA, 'repo');
   MARKS = join(BASE, 'marks');
@@ -79,23 +73,17 @@ rules:
     tool: ssh_run
     shell: { programs: { sh: {}, bash: {}, touch: {} } }
 `;
-  sw = await startSshWarden(sshd, policy);
-});
-
-after(async () => {
-  await sw?.close();
-  await sshd?.stop();
-  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  return policy;
 });
 
 /** Refused before any session reached the host (SshWarden.refused). */
-const refused = (command: string, mentions: RegExp): Promise<void> => sw.refused(command, mentions);
+const refused = (command: string, mentions: RegExp): Promise<void> => host.sw().refused(command, mentions);
 
-const ran = (command: string): Promise<string> => sw.ran(command);
+const ran = (command: string): Promise<string> => host.sw().ran(command);
 
 describe('ssh_run: a repository configuration planted under a granted folder runs nothing', () => {
   test('control: the login user running git itself runs the planted commands', () => {
-    const as = asLoginUser(sshd, BASE, isRoot());
+    const as = asLoginUser(host.sshd(), BASE, isRoot());
     git(['-C', REPO, 'log', '-p', '-1'], as);
     git(['-C', REPO, 'status'], as);
     git(['-C', REPO, 'diff'], as);

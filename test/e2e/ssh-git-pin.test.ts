@@ -9,17 +9,13 @@
  * under the prefix runs status, log, diff and show as before. `git init` is refused under paths:.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { describe, test } from 'node:test';
 import { isRoot } from '../support/system-deps.js';
 import { asLoginUser, chownLoginTree, commitRepo, gitSync, TEST_AUTHOR } from '../support/git-tree.js';
-import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { sshTreeWarden } from '../support/ssh-tree-warden.js';
 
-let sshd: Sshd;
-let sw: SshWarden;
 let BASE = '';
 let APP = '';
 let OUT = '';
@@ -36,10 +32,8 @@ const outside = () => ({
 });
 type Out = { exit_code: number | null; stdout: string; stderr: string };
 
-before(async () => {
-  sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wpin-'));
-  chmodSync(BASE, 0o755);
+const host = sshTreeWarden('wpin-', async (_sshd, base) => {
+  BASE = base;
   OUT = join(BASE, 'outside', 'repo');
   ETC = join(BASE, 'outside', 'etc');
   APP = join(BASE, 'app');
@@ -60,7 +54,7 @@ before(async () => {
   writeFileSync(join(own, 'f.txt'), 'one\ntwo\n');
   git(['-C', own, ...WHO, 'commit', '-qam', 'two']);
   writeFileSync(join(own, 'f.txt'), 'one\ntwo\nthree\n');
-  chownLoginTree(BASE, sshd);
+  chownLoginTree(BASE, host.sshd());
   const policy = `
 rules:
   - id: git-under-app
@@ -72,18 +66,12 @@ rules:
       programs:
         git: { paths: ${JSON.stringify([APP])}, subcommands: [status, log, show, diff, grep, checkout, init] }
 `;
-  sw = await startSshWarden(sshd, policy);
-});
-
-after(async () => {
-  await sw?.close();
-  await sshd?.stop();
-  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  return policy;
 });
 
 describe('ssh_run: git under paths: runs on the -C folder\'s own repository and work tree', () => {
   test('control: the host\'s git follows the .git file and core.worktree outside the prefix', () => {
-    const as = asLoginUser(sshd, BASE, isRoot());
+    const as = asLoginUser(host.sshd(), BASE, isRoot());
     assert.equal(git(['-C', join(APP, 'linked'), 'show', 'HEAD:secret.txt'], as), 'outside-secret-9931\n');
     assert.match(git(['-C', join(APP, 'wt'), 'diff'], as), /etc-secret-5521/);
   });
@@ -91,7 +79,7 @@ describe('ssh_run: git under paths: runs on the -C folder\'s own repository and 
   test('a .git file pointing outside: its repository is neither read nor written', async () => {
     const before = outside();
     for (const cmd of ['log -p', 'show HEAD:secret.txt', 'status', 'diff HEAD', 'grep outside-secret HEAD', 'checkout -- secret.txt']) {
-      const r = await sw.run(`git -C ${APP}/linked ${cmd}`);
+      const r = await host.sw().run(`git -C ${APP}/linked ${cmd}`);
       const s = r.structured as Out;
       assert.doesNotMatch(r.text, /outside-secret-9931|add secret\.txt/, cmd);
       assert.notEqual(s.exit_code, 0, cmd);
@@ -103,29 +91,29 @@ describe('ssh_run: git under paths: runs on the -C folder\'s own repository and 
 
   test('core.worktree outside: the work tree is the -C folder, the outside folder is neither read nor written', async () => {
     const before = outside();
-    const diff = await sw.ran(`git -C ${APP}/wt diff`);
+    const diff = await host.sw().ran(`git -C ${APP}/wt diff`);
     assert.doesNotMatch(diff, /etc-secret-5521/);
     assert.match(diff, /-tracked\n\+local-change/);
-    const status = await sw.ran(`git -C ${APP}/wt status --short`);
+    const status = await host.sw().ran(`git -C ${APP}/wt status --short`);
     assert.doesNotMatch(status, /extra-outside/);
     assert.match(status, /M conf\.txt/);
-    const grep = await sw.run(`git -C ${APP}/wt grep -e etc-secret`);
+    const grep = await host.sw().run(`git -C ${APP}/wt grep -e etc-secret`);
     assert.doesNotMatch(grep.text, /etc-secret-5521/);
-    await sw.ran(`git -C ${APP}/wt checkout -- conf.txt`);
+    await host.sw().ran(`git -C ${APP}/wt checkout -- conf.txt`);
     assert.equal(readFileSync(join(APP, 'wt', 'conf.txt'), 'utf8'), 'tracked\n', 'checkout restored the file under the prefix');
     assert.deepEqual(outside(), before, 'the file outside is unchanged');
   });
 
   test('a plain repository under the prefix runs status, log, diff and show', async () => {
-    assert.match(await sw.ran(`git -C ${APP}/own status --short`), /M f\.txt/);
-    assert.match(await sw.ran(`git -C ${APP}/own log --oneline`), /two\n.*add f\.txt/);
-    assert.match(await sw.ran(`git -C ${APP}/own diff`), /\+three/);
-    assert.equal(await sw.ran(`git -C ${APP}/own show HEAD^:f.txt`), 'one\n');
+    assert.match(await host.sw().ran(`git -C ${APP}/own status --short`), /M f\.txt/);
+    assert.match(await host.sw().ran(`git -C ${APP}/own log --oneline`), /two\n.*add f\.txt/);
+    assert.match(await host.sw().ran(`git -C ${APP}/own diff`), /\+three/);
+    assert.equal(await host.sw().ran(`git -C ${APP}/own show HEAD^:f.txt`), 'one\n');
   });
 
   test('git init, which follows a .git file wherever it points, is refused under paths:', async () => {
     const before = outside();
-    await sw.refused(`git -C ${APP}/linked init`, /git init reinitialises the repository a \.git file/);
+    await host.sw().refused(`git -C ${APP}/linked init`, /git init reinitialises the repository a \.git file/);
     assert.deepEqual(outside(), before);
   });
 });

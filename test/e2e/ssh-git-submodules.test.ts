@@ -13,17 +13,13 @@
  * appears and the outside repository's index is unchanged; a plain repository runs as before.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { lchownSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { startSshd, type Sshd } from '../support/sshd.js';
+import { describe, test } from 'node:test';
 import { isRoot } from '../support/system-deps.js';
 import { asLoginUser, chownLoginTree, commitRepo, gitSync, TEST_AUTHOR } from '../support/git-tree.js';
-import { startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { sshTreeWarden } from '../support/ssh-tree-warden.js';
 
-let sshd: Sshd;
-let sw: SshWarden;
 let BASE = '';
 let APP = '';
 let OUT = '';
@@ -36,10 +32,8 @@ const outsideIndex = () => readFileSync(join(OUT, '.git', 'index')).toString('he
 type Out = { exit_code: number | null; stdout: string; stderr: string };
 const SECRETS = /outside-secret-4417|alt-secret-8812/;
 
-before(async () => {
-  sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wsub-'));
-  chmodSync(BASE, 0o755);
+const host = sshTreeWarden('wsub-', async (_sshd, base) => {
+  BASE = base;
   OUT = join(BASE, 'outside', 'repo');
   APP = join(BASE, 'app');
   repo(OUT, 'secret.txt', 'outside-secret-4417\n');
@@ -71,8 +65,8 @@ before(async () => {
   writeFileSync(join(own, 'f.txt'), 'one\ntwo\n');
   git(['-C', own, ...WHO, 'commit', '-qam', 'two']);
   writeFileSync(join(own, 'f.txt'), 'one\ntwo\nthree\n');
-  chownLoginTree(BASE, sshd);
-  if (isRoot()) lchownSync(join(APP, 'linkdot', '.git'), sshd.uid, sshd.gid); // the link itself (git's ownership check does not follow it)
+  chownLoginTree(BASE, host.sshd());
+  if (isRoot()) lchownSync(join(APP, 'linkdot', '.git'), host.sshd().uid, host.sshd().gid); // the link itself (git's ownership check does not follow it)
   const policy = `
 rules:
   - id: git-under-app
@@ -86,18 +80,12 @@ rules:
         git: { paths: ${JSON.stringify([APP])}, subcommands: [status, log, show, diff, grep, ls-files, checkout, cat-file, submodule] }
         head: {}
 `;
-  sw = await startSshWarden(sshd, policy);
-});
-
-after(async () => {
-  await sw?.close();
-  await sshd?.stop();
-  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  return policy;
 });
 
 describe('ssh_run: git under paths: does not enter submodules, a linked .git or borrowed objects', () => {
   test('control: the host\'s git reads the outside repository through each', () => {
-    const as = asLoginUser(sshd, BASE, isRoot());
+    const as = asLoginUser(host.sshd(), BASE, isRoot());
     assert.match(git(['-C', join(APP, 'sup'), 'diff'], as), /-outside-secret-4417/);
     assert.match(git(['-C', join(APP, 'sup'), 'status'], as), /sub \(modified content\)/);
     assert.match(git(['-C', join(APP, 'sup'), 'log', '-p'], as), /outside-secret-4417/);
@@ -107,32 +95,32 @@ describe('ssh_run: git under paths: does not enter submodules, a linked .git or 
 
   test('a submodule pointing outside: status, diff, log -p, show, grep and ls-files stay in the superproject', async () => {
     const before = outsideIndex();
-    const status = await sw.ran(`git -C ${APP}/sup status`);
+    const status = await host.sw().ran(`git -C ${APP}/sup status`);
     assert.match(status, /modified: +top\.txt/);
     assert.doesNotMatch(status, /sub|Submodule/, 'no child git looked into the submodule');
-    const diff = await sw.ran(`git -C ${APP}/sup diff`);
+    const diff = await host.sw().ran(`git -C ${APP}/sup diff`);
     assert.match(diff, /\+changed/);
     assert.doesNotMatch(diff, /sub|outside-secret/);
     for (const cmd of ['log -p', 'show', 'diff HEAD~1 HEAD', 'grep -e outside-secret HEAD', 'ls-files']) {
-      const r = await sw.run(`git -C ${APP}/sup ${cmd}`);
+      const r = await host.sw().run(`git -C ${APP}/sup ${cmd}`);
       assert.doesNotMatch(r.text, SECRETS, cmd);
     }
-    await sw.ran(`git -C ${APP}/sup checkout -- top.txt`);
+    await host.sw().ran(`git -C ${APP}/sup checkout -- top.txt`);
     assert.equal(readFileSync(join(APP, 'sup', 'top.txt'), 'utf8'), 'top\n');
     assert.deepEqual(outsideIndex(), before, 'the outside repository (its index) is unchanged');
   });
 
   test('the agent\'s options that recurse into submodules are refused before any session', async () => {
     for (const cmd of ['diff --submodule=diff', 'log -p --submodule=diff', 'grep --recurse-submodules -e outside HEAD', 'ls-files --recurse-submodules', 'checkout --recurse-submodules -- top.txt', 'status --ignore-submodules=none']) {
-      await sw.refused(`git -C ${APP}/sup ${cmd}`, /submodule/);
+      await host.sw().refused(`git -C ${APP}/sup ${cmd}`, /submodule/);
     }
-    await sw.refused(`git -C ${APP}/sup submodule status`, /git submodule can run other programs/);
+    await host.sw().refused(`git -C ${APP}/sup submodule status`, /git submodule can run other programs/);
   });
 
   test('a .git that is a symbolic link, or alternates: the line stops before git runs (exit 97)', async () => {
     const before = outsideIndex();
     for (const cmd of [`git -C ${APP}/linkdot show HEAD:secret.txt`, `git -C ${APP}/linkdot status`, `git -C ${APP}/alt cat-file -p ${BLOB}`, `git -C ${APP}/alt log -p`]) {
-      const r = await sw.run(cmd);
+      const r = await host.sw().run(cmd);
       const s = r.structured as Out;
       assert.doesNotMatch(r.text, SECRETS, cmd);
       assert.equal(s.exit_code, 97, cmd);
@@ -142,9 +130,9 @@ describe('ssh_run: git under paths: does not enter submodules, a linked .git or 
   });
 
   test('a plain repository under the prefix runs status, log, diff and show', async () => {
-    assert.match(await sw.ran(`git -C ${APP}/own status --short`), /M f\.txt/);
-    assert.match(await sw.ran(`git -C ${APP}/own log --oneline | head -5`), /two\n.*add f\.txt/);
-    assert.match(await sw.ran(`git -C ${APP}/own diff`), /\+three/);
-    assert.equal(await sw.ran(`git -C ${APP}/own show HEAD^:f.txt`), 'one\n');
+    assert.match(await host.sw().ran(`git -C ${APP}/own status --short`), /M f\.txt/);
+    assert.match(await host.sw().ran(`git -C ${APP}/own log --oneline | head -5`), /two\n.*add f\.txt/);
+    assert.match(await host.sw().ran(`git -C ${APP}/own diff`), /\+three/);
+    assert.equal(await host.sw().ran(`git -C ${APP}/own show HEAD^:f.txt`), 'one\n');
   });
 });
