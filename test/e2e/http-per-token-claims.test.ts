@@ -5,33 +5,19 @@
  * (`claims: { jti: ... }`) or one IdP session (`sid`) loaded fine and stopped nothing (a red-team
  * pass ran a query with the "revoked" token). It is refused when the policy loads, a reload too.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectHttpAgent } from '../support/http-agent.js';
-import { startHttpWarden, type HttpWarden } from '../support/http-warden.js';
+import { httpWardenForFile, SRE_READ_ORDERS } from '../support/http-warden.js';
 
-const BASE = `
-rules:
-  - id: sre-read
-    effect: allow
-    who: { groups: [sre] }
-    tool: query_database
-    on: [analytics]
-    sql: { statements: [select], read: [public.orders] }
-`;
-
-let w: HttpWarden;
-before(async () => {
-  w = await startHttpWarden({ 'base.yaml': BASE });
-});
-after(() => w?.stop());
+const warden = httpWardenForFile({ 'base.yaml': SRE_READ_ORDERS });
 
 test('a deny on a per-token claim (jti, sid) is refused at reload, not loaded as a rule that stops nothing', async () => {
-  const leaked = await w.token('alice', ['sre'], { jti: 'leaked-1', sid: 'idp-session-9' });
+  const leaked = await warden().token('alice', ['sre'], { jti: 'leaked-1', sid: 'idp-session-9' });
   for (const [claim, value] of [['jti', 'leaked-1'], ['sid', 'idp-session-9']] as const) {
-    writeFileSync(join(w.dir.dir, 'policies', 'revoke.yaml'), `
+    writeFileSync(join(warden().dir.dir, 'policies', 'revoke.yaml'), `
 rules:
   - id: revoke-${claim}
     effect: deny
@@ -41,13 +27,13 @@ rules:
 `);
     let refused: unknown;
     try {
-      w.rt.reload();
+      warden().rt.reload();
     } catch (e) {
       refused = e;
     }
     if (refused === undefined) {
       // The hole: the deny loaded; show what it let through.
-      const a = await connectHttpAgent(w.url, leaked);
+      const a = await connectHttpAgent(warden().url, leaked);
       try {
         const r = await a.call('query_database', { connection: 'analytics', sql: 'SELECT id, total FROM orders' });
         assert.fail(`a deny on ${claim} loaded and the ${claim} token was ${r.isError ? 'refused' : 'served'}: ${r.text.slice(0, 120)}`);
@@ -61,7 +47,7 @@ rules:
 });
 
 test('the running policy stays, and an ordinary claim still loads', async () => {
-  writeFileSync(join(w.dir.dir, 'policies', 'revoke.yaml'), `
+  writeFileSync(join(warden().dir.dir, 'policies', 'revoke.yaml'), `
 rules:
   - id: revoke-repo
     effect: deny
@@ -69,9 +55,9 @@ rules:
     tool: query_database
     reason: revoked
 `);
-  const policy = w.rt.reload();
+  const policy = warden().rt.reload();
   assert.ok(policy.rules.some((r) => r.id === 'revoke-repo'));
-  const a = await connectHttpAgent(w.url, await w.token('alice', ['sre'], { repository: 'acme/leaked' }));
+  const a = await connectHttpAgent(warden().url, await warden().token('alice', ['sre'], { repository: 'acme/leaked' }));
   try {
     const r = await a.call('query_database', { connection: 'analytics', sql: 'SELECT id, total FROM orders' });
     assert.equal(r.isError, true, r.text);

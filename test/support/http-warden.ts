@@ -2,6 +2,7 @@
  * An in-process Warden served over real Streamable HTTP: a local OIDC issuer, a real PostgreSQL
  * database, a config folder in a temp dir, the runtime and serveOverHttp on a random port.
  */
+import { after, before } from 'node:test';
 import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -201,3 +202,24 @@ export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, w
 /** A raw JSON-RPC `tools/call` of query_database with `args` (for tests that post bodies themselves). */
 export const queryCallBody = (id: number, args: Record<string, unknown> = { connection: 'analytics', sql: 'SELECT id, total FROM orders' }): string =>
   JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: args } });
+
+/** One allow rule: group sre may SELECT from public.orders on analytics (the HTTP identity tests' base policy). */
+export const SRE_READ_ORDERS = `
+rules:
+  - id: sre-read
+    effect: allow
+    who: { groups: [sre] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: [public.orders] }
+`;
+
+/** A Warden over HTTP on `policies` for the whole file (its own before/after hooks); the getter is valid inside tests. */
+export function httpWardenForFile(policies: Record<string, string>): () => HttpWarden {
+  let w: HttpWarden | undefined;
+  before(async () => {
+    w = await startHttpWarden(policies);
+  });
+  after(() => w?.stop());
+  return () => w!;
+}
