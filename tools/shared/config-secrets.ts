@@ -10,7 +10,7 @@
  * (a numeric or `*` port in a five-field line, a relay host before `user:pw`, a `machine` entry in
  * the text), so ordinary colon text, prose and nginx directives (`ssl_session_cache shared:...`)
  * stay. Every matcher is anchored at a line's start and its parts cannot overlap, so the cost
- * is linear. grep's `FILE:` and `FILE:12:` prefixes are read before a directive, a `.pgpass` line.
+ * is linear. grep's `FILE:`, `FILE:12:` and context `FILE-12-` prefixes are read before a directive, a `.pgpass` line.
  * Not seen: a file whose secret has no key at all (OpenVPN `auth-user-pass`: a user line, then a
  * password line).
  */
@@ -19,11 +19,18 @@ import { secretValue } from './secret-names.js';
 const MASK = '***';
 type Count = { n: number } | undefined;
 
-/** grep's `FILE:` / `FILE:12:` prefix, or a line's indentation. */
-const LEAD = String.raw`(?:[^\s:]+:(?:\d+:)?|[ \t]*)`;
+/** grep's `FILE:` / `FILE:12:` prefix, then a line's indentation. */
+const LEAD = String.raw`(?:[^\s:]+:(?:\d+:)?)?[ \t]*`;
+const VALUE = String.raw`([ \t]+)([^\s=:{\[(#].*)$`;
 
 /** `KEY value`: a key whose last word is a secret word, or a Redis password directive. */
-const DIRECTIVE = new RegExp(String.raw`^(${LEAD})([A-Za-z][\w.-]*)([ \t]+)([^\s=:{\[(#].*)$`, 'gm');
+const DIRECTIVE = new RegExp(String.raw`^(${LEAD})([A-Za-z][\w.-]*)${VALUE}`, 'gm');
+/**
+ * The same on a `grep -n -C` context line (`FILE-12-KEY value`). The key holds no `-12-`
+ * (the longest prefix wins): with `[\w.-]*` every split of `a-1-a-1-...` rescanned the rest of
+ * the line, quadratic.
+ */
+const CONTEXT_DIRECTIVE = new RegExp(String.raw`^([^\s:]+-\d+-[ \t]*)([A-Za-z](?:[\w.]|-(?!\d+-))*)${VALUE}`, 'gm');
 const LAST_WORD = /[-_.](?:pass|password|passwd|passphrase|secret|token)$/;
 const CAMEL_LAST = /[a-z0-9](?:Pass|Password|Passwd|Passphrase|Secret|Token)$/;
 const REDIS = /^(?:requirepass|masterauth)$/i;
@@ -68,12 +75,14 @@ const URL_PASSWORD = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@?#]
 const masked = (v: string) => v === MASK || /^X{32}$/i.test(v);
 
 function directives(text: string, count: Count): string {
-  return text.replace(DIRECTIVE, (all: string, lead: string, name: string, gap: string, value: string) => {
+  const mask = (all: string, lead: string, name: string, gap: string, value: string) => {
     const secret = REDIS.test(name) || LAST_WORD.test(name.toLowerCase()) || CAMEL_LAST.test(name);
     if (!secret || value.trim() === MASK || (!REDIS.test(name) && !secretValue(name, value))) return all;
     if (count) count.n++;
     return `${lead}${name}${gap}${MASK}`;
-  });
+  };
+  const out = text.replace(DIRECTIVE, mask);
+  return /-\d+-/.test(out) ? out.replace(CONTEXT_DIRECTIVE, mask) : out;
 }
 
 function redisAcl(text: string, count: Count): string {

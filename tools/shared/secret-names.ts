@@ -31,8 +31,11 @@ import { kubeSetting } from './kube-fields.js';
  */
 const SECRET_NAME =
   /(?:(?<!by|com|sur|tres|over|under)pass(?:word|wd|phrase|(?![a-z]))|secret|token(?!i[sz])|credential|private[-_.]?key|privkey|api[-_]?key|access[-_]?key|auth(?!or(?!i[sz]))|session|cookie|signing|encryption[-_]?key)(?!less)|\bpwd\b|_pwd|^pwd|dsn|conn(ection)?[-_]?str/i;
-/** `STRIPE_KEY`, `jwt.key`, `DB_PW`, wpa_supplicant's `psk`: a key, pw or psk (pre-shared key) word of a name. */
-const KEY_WORD = /(^|[-_.])(key|pw|psk)($|[-_.])/i;
+/**
+ * `STRIPE_KEY`, `jwt.key`, `DB_PW`, wpa_supplicant's `psk`: a key, pw or psk (pre-shared key) word
+ * of a name, with a slot's digits (`wep_key0`, `KEY2`).
+ */
+const KEY_WORD = /(^|[-_.])(key|pw|psk)\d*($|[-_.])/i;
 /** `masterKey`, `signingKeyId`: a camel-case Key word. */
 const CAMEL_KEY = /[a-z0-9]Key($|[A-Z0-9_.-])/;
 /**

@@ -136,6 +136,23 @@ test('properties and keepalived keys with a blank, wpa_supplicant psk', () => {
   ]);
 });
 
+test("grep context lines (FILE-12-) and numbered WEP keys are read like the plain lines", () => {
+  masks([
+    // `grep -rn -C1` prints a context line as FILE-LINE-TEXT: the directive's secret is masked there too
+    ['/etc/redis/redis.conf-1043-requirepass hunter2', '/etc/redis/redis.conf-1043-requirepass ***'],
+    ['app-v2.conf-3-api_token hunter2', 'app-v2.conf-3-api_token ***'],
+    ['/etc/keepalived/keepalived.conf-12-    auth_pass 1111', '/etc/keepalived/keepalived.conf-12-    auth_pass ***'],
+    // wpa_supplicant's WEP keys carry their slot's digit
+    ['network={\n  wep_key0="hunter2hunter2"\n  wep_key1=0102030405\n  wep_tx_keyidx=0\n}', 'network={\n  wep_key0=***\n  wep_key1=***\n  wep_tx_keyidx=0\n}'],
+  ]);
+  same([
+    // prose and a grep context line without a secret word stay
+    'app.conf-3-port 6379',
+    'release-2-final notes here',
+    'wep_tx_keyidx=0',
+  ]);
+});
+
 test('.git-credentials and other URLs: the password in the user info is masked, the rest stays', () => {
   masks([
     ['https://alice:hunter2@git.example.com\n', 'https://alice:***@git.example.com\n'],
@@ -163,4 +180,6 @@ test('the config-file matchers stay linear on hostile text', () => {
   assertLinear('url schemes', (n) => ' a://b:' + 'c'.repeat(n), mask);
   assertLinear('url colons', (n) => ' a://' + 'a://:'.repeat(n / 5), mask);
   assertLinear('hash lines', repeatedTo('u:$1$'), mask);
+  assertLinear('grep context prefixes', repeatedTo('a-1-'), mask);
+  assertLinear('grep context digits', (n) => 'a-' + '1'.repeat(n) + 'x', mask);
 });
