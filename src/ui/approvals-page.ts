@@ -4,6 +4,13 @@ import type { ApprovalReviewApi, ApprovalView, QueueEntry } from '../approvals/r
 import { combinationLine, requesterLabel, reviewersLabel, voidedLine } from '../approvals/views.js';
 import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
 
+/**
+ * Letters written right to left (Hebrew, Arabic, Syriac, Thaana, N'Ko and the other RTL blocks).
+ * Why: the stylesheet draws every text in stored order (assets.ts), so such words read reversed
+ * on the card; the card says so rather than leave a reviewer puzzling over them.
+ */
+const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u{10800}-\u{10fff}\u{1e800}-\u{1efff}]/u;
+
 function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
   // Every text a reviewer reads here is shown with hidden (bidi, zero-width, control) characters
   // visible: the summary quotes names from the agent's statement, and subjects and comments come
@@ -14,6 +21,7 @@ function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
   // Words that mix Latin with Cyrillic, Greek or full-width letters, over every text on the card.
   const texts = [a.call ? JSON.stringify(a.call.args) : '', a.summary, a.connection ?? '', requesterLabel(a), ...a.decisions.flatMap((d) => [d.reviewer, d.comment ?? ''])];
   const lookalikes = lookalikeWarning(...texts);
+  const rtl = texts.some((t) => RTL.test(t));
   const form = (action: 'approve' | 'deny', label: string) =>
     html`<form method="post" action="${href(`/approvals/${encodeURIComponent(a.id)}/${action}`)}" class="decide">
       <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
@@ -32,6 +40,7 @@ function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
     ${a.combination ? html`<div class="combination"><strong>Combined:</strong> ${reviewable(combinationLine(a))}</div>` : ''}
     ${a.voided ? html`<div class="voided"><strong>Voided by a policy change:</strong> ${reviewable(voidedLine(a))}</div>` : ''}
     ${lookalikes ? html`<div class="lookalike">${lookalikes}</div>` : ''}
+    ${rtl ? html`<div class="rtl-note">Right-to-left letters (Hebrew, Arabic, …) in this request: every text here is drawn in stored order, left to right, so their words read reversed and nothing around them is moved.</div>` : ''}
     <div><strong>Parsed:</strong> <code>${reviewable(a.summary)}</code></div>
     ${args !== null ? html`<pre class="bound-call">${args}</pre>` : ''}
     ${a.decisions.map((d) => html`<div class="event">${d.at} · ${d.decision} by ${reviewable(d.reviewer)}${d.comment ? html`: “${reviewable(d.comment)}”` : ''}</div>`)}

@@ -6,9 +6,13 @@
 /**
  * The stylesheet; why: readable tables without a framework. `overflow-wrap:anywhere` everywhere:
  * a long unbroken word or a run of no-break spaces (which CSS never wraps at) in an agent's text
- * once scrolled the page or a block sideways and put the call's tail off screen.
+ * once scrolled the page or a block sideways and put the call's tail off screen. Every text is
+ * drawn in stored order, left to right (`unicode-bidi:bidi-override`, the reviewer's own input
+ * fields aside): right-to-left letters need no control character to reorder what surrounds them,
+ * and two Hebrew letters around `5, 50000` drew a call paying out 5 as `50000 ,5`.
  */
 export const CSS = `
+body,body :not(input,textarea){unicode-bidi:bidi-override;direction:ltr}
 *{box-sizing:border-box}body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d232a;background:#f6f7f9;overflow-wrap:anywhere}
 header{background:#1d232a;color:#fff;padding:.6rem 1.2rem;display:flex;gap:1.2rem;align-items:center}
 header a{color:#cfe3ff;text-decoration:none}header .who{margin-left:auto;opacity:.85}
@@ -25,7 +29,7 @@ pre.bound-call{max-height:none}
 .call{background:#fff;border:1px solid #e3e6ea;border-radius:.4rem;padding:.6rem .8rem;margin:.6rem 0}
 .call h3{margin:0 0 .3rem;font-size:15px}.meta{color:#555;font-size:12px}.cut{color:#8a5a00;font-size:12px}
 .event{margin:.2rem 0;font-size:13px}.pager{margin:1rem 0;display:flex;gap:1rem}.flash{background:#e8f1ff;padding:.5rem;margin-bottom:1rem}
-.err{background:#fde0e0;padding:.5rem;margin-bottom:1rem}.lookalike{background:#fff1c2;border-left:4px solid #c77700;padding:.4rem .5rem;margin:.4rem 0;font-weight:600}.voided{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.live{font-size:12px;color:#2a7a2a}.cannot-decide{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.notice-off{visibility:hidden}
+.err{background:#fde0e0;padding:.5rem;margin-bottom:1rem}.rtl-note{background:#eef1f4;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0}.lookalike{background:#fff1c2;border-left:4px solid #c77700;padding:.4rem .5rem;margin:.4rem 0;font-weight:600}.voided{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.live{font-size:12px;color:#2a7a2a}.cannot-decide{background:#eee;border-left:4px solid #777;padding:.4rem .5rem;margin:.4rem 0;color:#333}.notice-off{visibility:hidden}
 `;
 
 /**

@@ -37,3 +37,12 @@ test('texts nested in the card are escaped once: a comment, a connection and the
   assert.match(page, /dba&#39;s/);
   assert.ok(!/&amp;(amp|lt|gt|quot|#39);/.test(page), 'nothing is escaped twice');
 });
+
+test('the card notes right-to-left letters (drawn in stored order) only when it holds some', async () => {
+  const render = async (v: ApprovalView) =>
+    String(await approvalsBody({ queueFor: async () => [{ view: v, refused: { approve: null, deny: null } }] } as unknown as ApprovalReviewApi, 'csrf-token', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
+  const plain: ApprovalView = { ...view, requester: 'sam', summary: 'update', decisions: [] };
+  assert.doesNotMatch(await render(plain), /rtl-note/);
+  assert.match(await render({ ...plain, call: { tool: 'query_database', connection: 'db', args: { sql: "SELECT pay_out(/*א*/ 5, 50000 /*ב*/)" } } }), /class="rtl-note">Right-to-left letters/);
+  assert.match(await render({ ...plain, decisions: [{ reviewer: 'dana', decision: 'approve', comment: 'موافق', at: '2026-11-28T00:01:00Z', auth: 'local' }] }), /rtl-note/);
+});
