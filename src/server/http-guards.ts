@@ -2,6 +2,7 @@
  * Request guards in front of every HTTP route: Host and Origin validation (DNS-rebinding and
  * cross-origin protection) and a bounded body reader. They answer refusals themselves.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { localhostAllowedHostnames, validateHostHeader } from '@modelcontextprotocol/server';
@@ -173,11 +174,58 @@ export function jsonDepthExceeds(text: string, max: number): boolean {
   return false;
 }
 
-/** Read and parse a JSON body up to `max` bytes; answers 413/415/400 and returns undefined when refused. */
+/** The `charset` parameters of a Content-Type's parameters (lower-cased, unquoted); empty when it has none. */
+function charsetsOf(params: string[]): string[] {
+  const out: string[] = [];
+  for (const p of params) {
+    const eq = p.indexOf('=');
+    if (eq >= 0 && p.slice(0, eq).trim().toLowerCase() === 'charset') out.push(p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1').toLowerCase());
+  }
+  return out;
+}
+
+/** How many times a header (lower-case name) occurs in Node's rawHeaders (name, value, name, value, ...). */
+function headerCount(raw: string[], name: string): number {
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) n++;
+  return n;
+}
+
+/** A parse-level refusal (-32700), coded: the body is not a message Warden reads as its sender wrote it. */
+function refuseUnreadable(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: `${ErrorCode.INVALID_INPUT}: ${message}` }, id: null }));
+}
+
+/**
+ * Read and parse a JSON body up to `max` bytes; answers 413/415/400 and returns undefined when refused.
+ * MCP messages are plain UTF-8 JSON: a body that declares another charset or a content coding, or
+ * two Content-Types (415), or that holds bytes that are not UTF-8 (400) is refused, never decoded
+ * to U+FFFD. Why: the SQL or command line Warden would check and run is then not what the agent
+ * sent, and a proxy or logger in front that honours the label (`charset=utf-16`, `gzip`, or the
+ * other of two Content-Types, as Node keeps the first) reads other text than the policy did.
+ */
 export async function readJsonBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<{ ok: true; body: unknown } | { ok: false }> {
-  const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const [media, ...params] = String(req.headers['content-type'] ?? '').split(';');
+  const type = media!.trim().toLowerCase();
   if (type !== 'application/json') {
     refuse(res, 415, 'Unsupported Media Type: Content-Type must be application/json', { connection: 'close' });
+    return { ok: false };
+  }
+  if (headerCount(req.rawHeaders, 'content-type') > 1) {
+    refuseUnreadable(res, 415, 'Unsupported Media Type: more than one Content-Type header; send one, application/json');
+    return { ok: false };
+  }
+  const other = charsetsOf(params).find((c) => c !== 'utf-8' && c !== 'utf8');
+  if (other !== undefined) {
+    refuseUnreadable(res, 415, `Unsupported Media Type: charset ${JSON.stringify(other.slice(0, 40))}; MCP messages are UTF-8 JSON (send charset=utf-8 or none)`);
+    return { ok: false };
+  }
+  // Warden decodes no content coding: a body labelled gzip would be read as the bytes it is, which
+  // a proxy in front that honours the label reads otherwise (RFC 9110 15.5.16: 415).
+  const coding = String(req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (coding !== '' && coding !== 'identity') {
+    refuseUnreadable(res, 415, `Unsupported Media Type: Content-Encoding ${JSON.stringify(coding.slice(0, 40))}; send the JSON body uncompressed`);
     return { ok: false };
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
@@ -208,6 +256,10 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
   }
   if (raw === 'error') {
     refuse(res, 400, 'Bad Request: the body could not be read');
+    return { ok: false };
+  }
+  if (!isUtf8(raw)) {
+    refuseUnreadable(res, 400, 'Bad Request: the body is not valid UTF-8; MCP messages are UTF-8 JSON');
     return { ok: false };
   }
   const text = raw.toString('utf8');

@@ -52,8 +52,11 @@ export function trackRequestIds(transport: WatchedTransport): RequestIds {
     const claim = k ? inflight.get(k) : undefined;
     if (claim) claim.delivered = true;
     onmessage?.(message, extra);
-    // The SDK aborts a cancelled request and sends no response for it.
-    if (isObject(message) && message.method === 'notifications/cancelled' && isObject(message.params)) release(message.params.requestId);
+    // The SDK aborts a cancelled request and sends no response for it. Only a notification
+    // cancels: a `notifications/cancelled` carrying an id is a request to the SDK (answered
+    // "method not found", nothing aborted), and freeing the id it names let that id be reused
+    // while its call still ran (a red-team pass: the first call's answer went to the second POST).
+    if (isObject(message) && message.method === 'notifications/cancelled' && !('id' in message) && isObject(message.params)) release(message.params.requestId);
   }) as WatchedTransport['onmessage'];
 
   return {

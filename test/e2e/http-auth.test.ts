@@ -216,6 +216,45 @@ describe('HTTP identity and least privilege', () => {
     assert.equal(broken.status, 400);
   });
 
+  test('a body that is not UTF-8, or declares another charset or a content coding, is refused with WARDEN_INVALID_INPUT and runs nothing', async () => {
+    // Red-team: both were read as UTF-8 (bad bytes as U+FFFD) and the call ran, on SQL other than
+    // the agent sent, or than a proxy honouring `charset=utf-16` would have read.
+    const token = await w.token('ana', ['analysts']);
+    const opened = await rawRequest(w.url, { headers: mcpHeaders(token), body: initializeBody() });
+    assert.equal(opened.status, 200, opened.body);
+    const session = { 'mcp-session-id': String(opened.headers['mcp-session-id']), 'mcp-protocol-version': '2025-11-25' };
+    const call = (id: number, sql: string) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'analytics', sql } } });
+    const before = w.calls().length;
+    const [head, tail] = call(21, "SELECT count(*) FROM users WHERE name = '@'").split('@') as [string, string];
+    const badBytes = await rawRequest(w.url, { headers: mcpHeaders(token, session), body: Buffer.concat([Buffer.from(head), Buffer.from([0xc0, 0xa7]), Buffer.from(tail)]) });
+    assert.equal(badBytes.status, 400, badBytes.body);
+    assert.match(badBytes.body, /WARDEN_INVALID_INPUT.*not valid UTF-8/);
+    for (const charset of ['utf-16', '"UTF-16LE"', 'iso-8859-1']) {
+      const r = await rawRequest(w.url, { headers: mcpHeaders(token, { ...session, 'content-type': `application/json; charset=${charset}` }), body: call(22, 'SELECT count(*) FROM users') });
+      assert.equal(r.status, 415, `${charset}: ${r.body}`);
+      assert.match(r.body, /WARDEN_INVALID_INPUT.*charset/);
+    }
+    // Two charsets, or two Content-Types (Node keeps the first, a proxy may keep the last).
+    const twice = await rawRequest(w.url, { headers: mcpHeaders(token, { ...session, 'content-type': 'application/json; charset=utf-16; charset=utf-8' }), body: call(25, 'SELECT count(*) FROM users') });
+    assert.equal(twice.status, 415, twice.body);
+    const twoTypes = await rawRequest(w.url, { headers: { ...mcpHeaders(token, session), 'content-type': ['application/json', 'application/json; charset=utf-16'] as unknown as string }, body: call(26, 'SELECT count(*) FROM users') });
+    assert.equal(twoTypes.status, 415, twoTypes.body);
+    assert.match(twoTypes.body, /WARDEN_INVALID_INPUT.*more than one Content-Type/);
+    // A content coding Warden does not decode: the plain JSON it holds is not read past the label.
+    for (const coding of ['gzip', 'deflate, gzip', 'br']) {
+      const r = await rawRequest(w.url, { headers: mcpHeaders(token, { ...session, 'content-encoding': coding }), body: call(24, 'SELECT count(*) FROM users') });
+      assert.equal(r.status, 415, `${coding}: ${r.body}`);
+      assert.match(r.body, /WARDEN_INVALID_INPUT.*Content-Encoding/);
+    }
+    assert.equal(w.calls().length, before, 'nothing ran or was recorded');
+    // UTF-8, declared or not, and a real non-ASCII character, are served.
+    for (const type of ['application/json; charset=utf-8', 'application/json;charset="UTF-8"', 'application/json']) {
+      const r = await rawRequest(w.url, { headers: mcpHeaders(token, { ...session, 'content-type': type }), body: Buffer.from(call(23, "SELECT count(*) FROM users WHERE name = 'Zoë'")) });
+      assert.equal(r.status, 200, `${type}: ${r.body}`);
+      assert.match(r.body, /count/);
+    }
+  });
+
   test('a 2026-07-28 client (version negotiation) is served per request under its identity', async () => {
     const ana = await connectHttpAgent(w.url, await w.token('ana', ['analysts']), { modern: true });
     try {

@@ -114,6 +114,28 @@ describe('MCP session semantics over HTTP', () => {
     }
   });
 
+  test('a notifications/cancelled sent with an id (a request, which cancels nothing) does not free the id it names', async () => {
+    // Red-team: the SDK reads a message with an id as a request (answered "method not found", the
+    // call not aborted), yet the tracker freed the id it named; the id was then reused while its
+    // call still ran, the first call's answer went to the second POST and the first POST hung.
+    const alice = await w.token('alice', ['sre']);
+    const sid = await open(alice);
+    const release = await lockTable(w.db, 'orders');
+    let first: Promise<{ status: number; body: string }>;
+    try {
+      first = rawRequest(w.url, { headers: mcpHeaders(alice, h(sid)), body: call(12, 'SELECT id, total FROM orders') });
+      await sleep(400);
+      const fake = await rawRequest(w.url, { headers: mcpHeaders(alice, h(sid)), body: JSON.stringify({ jsonrpc: '2.0', id: 120, method: 'notifications/cancelled', params: { requestId: 12 } }) });
+      assert.match(fake.body, /"id":120/, 'answered as the request it is');
+      const again = await within(rawRequest(w.url, { headers: mcpHeaders(alice, h(sid)), body: call(12, 'SELECT name FROM users') }), 5000);
+      assert.ok(again !== 'timed out' && again.status === 409, JSON.stringify(again));
+    } finally {
+      await release();
+    }
+    const answered = await within(first, 8000);
+    assert.ok(answered !== 'timed out' && /total/.test(answered.body), 'the first call keeps its answer');
+  });
+
   test('a request the transport refuses before running it (406) does not hold its id', async () => {
     const alice = await w.token('alice', ['sre']);
     const sid = await open(alice);
