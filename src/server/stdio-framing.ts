@@ -7,13 +7,14 @@
  * batch, an id that is an object or null, a progressToken that is not a string or number. Its
  * client waited for an answer that never came. Here a line longer than http.max_body_bytes is
  * discarded up to its end as it arrives (never held whole) and answered -32600, and a line that
- * is not a message is answered -32700 (not JSON) or -32600 (not a message; with its id when it has a
+ * is not a message is answered -32700 (not UTF-8, or not JSON) or -32600 (not a message; with its id when it has a
  * usable one), each with a WARDEN_INVALID_INPUT text. Nothing of such a line runs. Each line is
  * parsed once: the object the SDK serves is the one checked here. Deep nesting needs no check
  * here: JSON.parse does not recurse, a line is bounded, and arguments nested too deep are refused
  * by the pipeline with their call's id and recorded (input-guard.ts). A valid message then passes
  * the connection's lifecycle (stdio-lifecycle.ts: initialize first and once, no id in flight twice).
  */
+import { isUtf8 } from 'node:buffer';
 import { StdioServerTransport } from '@modelcontextprotocol/server/stdio';
 import { parseJSONRPCMessage, type JSONRPCMessage } from '@modelcontextprotocol/server';
 import { ErrorCode } from '../errors.js';
@@ -109,6 +110,12 @@ export class BoundedLineReader {
   /** The next valid message, or null when no complete line is left; bad lines are answered and skipped. */
   readMessage(): JSONRPCMessage | null {
     for (let raw = this.lines.shift(); raw; raw = this.lines.shift()) {
+      // Bytes that are not UTF-8 are refused, never decoded to U+FFFD: the statement checked and
+      // run would be text the agent never sent (the HTTP body reader refuses them the same way).
+      if (!isUtf8(raw)) {
+        this.refuse(null, PARSE_ERROR, `Parse error: ${ErrorCode.INVALID_INPUT}: a line that is not UTF-8; MCP messages are UTF-8 JSON; nothing of it ran`);
+        continue;
+      }
       const line = raw.toString('utf8').replace(/\r$/, '');
       if (!line.trim()) continue;
       let value: unknown;

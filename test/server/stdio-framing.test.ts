@@ -83,3 +83,24 @@ test('lines that are not a message are answered with coded JSON-RPC errors, noth
   const args = recordedSql();
   for (const marker of ['batched', 'nested-marker', 'object-id', 'null-id', 'odd-progress']) assert.ok(!args.some((a) => a.includes(marker)), `${marker} did not run`);
 });
+
+test('a line that is not UTF-8 is refused (-32700), never read as U+FFFD, and the session serves on', async () => {
+  const w = await rawWarden();
+  try {
+    // A call whose SQL holds a byte that is not UTF-8 (0xFF): decoded leniently, it would run as
+    // `SELECT 'bad-utf8-\uFFFD'`, text the agent never sent.
+    const [head, tail] = call(20, "SELECT 'bad-utf8-@'").split('@') as [string, string];
+    await new Promise<void>((r) => w.child.stdin!.write(Buffer.concat([Buffer.from(head), Buffer.from([0xff]), Buffer.from(tail)]), () => r()));
+    await w.write(call(21, "SELECT 'after-bad-utf8' AS m FROM items"));
+    await w.until('the call after it', (a) => a.some((m) => m.id === 21));
+    const refusal = w.answers().find((m) => m.error?.code === -32700);
+    assert.ok(refusal, JSON.stringify(w.answers()));
+    assert.equal(refusal.id, null);
+    assert.match(refusal.error!.message, /WARDEN_INVALID_INPUT: a line that is not UTF-8/);
+    assert.equal(w.answers().some((m) => m.id === 20), false, 'the bad line ran nothing and was not answered as a call');
+    assert.match(w.answers().find((m) => m.id === 21)!.result!.content![0]!.text!, /after-bad-utf8/);
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+  assert.ok(!recordedSql().some((a) => a.includes('bad-utf8-')), 'nothing of the line was recorded or run');
+});
