@@ -261,6 +261,14 @@ export interface GovernedTool<I extends Record<string, unknown> = Record<string,
    */
   cooldownArgs?(input: I, facts: F): Record<string, unknown>;
   /**
+   * Where `connection` reaches as its secret references resolve in this process, as a digest
+   * without any secret in it (a database URL's host, port, database and user, never its password):
+   * bound with an approval beside the configured entry (approvals/canonical.ts), since an entry
+   * such as `url: env:DATABASE_URL` names no database, the variable does. Computed only for a call
+   * that needs approval. Absent: the configured entry names the target itself (ssh `host:`).
+   */
+  connectionTarget?(connection: ConnectionConfig): Promise<string>;
+  /**
    * A discovery tool (e.g. describe_database) is granted wherever some allow rule grants the
    * named tool on the same connection to the same principal; its ExecContext.grants then holds
    * those rules' condition blocks, so it can describe exactly what they grant.

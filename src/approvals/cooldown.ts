@@ -55,7 +55,7 @@ export async function cooldownRefusal(
   if (!(retryAt > t)) return undefined;
   const d = denied.decisions.find((x) => x.decision === 'deny');
   const by = d ? `${d.reviewer}${d.comment ? `: ${d.comment}` : ' (no comment)'}` : 'a reviewer';
-  const which = denied.callHash === call.callHash ? 'this same call' : 'a call that is the same as this one up to whitespace/comments/case';
+  const which = denied.callHash === call.callHash ? 'this same call' : 'a call that is the same as this one up to whitespace/comments/case, quoting and params';
   return {
     granted: false,
     code: ErrorCode.APPROVAL_DENIED,

@@ -134,6 +134,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         relive = { policy: live, ...d };
         return why ? { code: d.decision.effect === 'deny' ? ErrorCode.DENIED : ErrorCode.APPROVAL_DENIED, message: why, ruleIds: d.decision.ruleIds } : null;
       };
+      // Where the connection's secret reference resolves (its URL's host and database), bound too:
+      // only for a call that needs approval, never on the plain read path.
+      const target = s.connection && s.tool!.connectionTarget ? await s.tool!.connectionTarget(s.connection) : null;
       const r = await deps.approvals.gate({
         recheck,
         callId: s.id,
@@ -144,7 +147,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         canonicalArgs,
         ...(cooldownArgs ? { cooldownArgs } : {}),
         // The connection as configured, not only its name (approvals/canonical.ts).
-        connectionConfig: connectionDigest(s.connection),
+        connectionConfig: connectionDigest(s.connection, target),
         decision: s.decision!,
         factsSummary: s.facts!.summary,
         signal: s.req.signal,

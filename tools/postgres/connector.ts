@@ -17,6 +17,7 @@ import { SetReturningCatalog } from './set-returning-calls.js';
 import { UserOperatorCatalog } from './user-operators.js';
 import { UserCastCatalog } from './user-casts.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
+import { postgresTarget } from './connection-target.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
 // reinterpretation, and the agent sees exactly what the database said.
@@ -84,6 +85,7 @@ export interface FieldOrigin {
 /** One connection's pools and catalog cache. */
 export class PgConnector {
   private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
+  private resolvedUrl: Promise<string> | null = null;
   /** The TLS both pools and every CancelRequest use (tls.ts), set with the first pool. */
   private tls: TlsPlan = { mode: 'disable', ssl: false };
   private fieldOrigins = new Map<string, FieldOrigin | null>();
@@ -108,10 +110,25 @@ export class PgConnector {
     this.operators = new UserOperatorCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
   }
 
+  /** The resolved URL, read once for both pools and the approval target (a failed read is retried). */
+  private url(): Promise<string> {
+    if (!this.resolvedUrl) {
+      const u = this.secrets.resolve(this.conn.url);
+      u.catch(() => (this.resolvedUrl = null));
+      this.resolvedUrl = u;
+    }
+    return this.resolvedUrl;
+  }
+
+  /** Where this connection reaches, for an approval's binding (connection-target.ts); never the password. */
+  async target(): Promise<string> {
+    return postgresTarget(this.conn.name, await this.url());
+  }
+
   private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {
     let p = this.pools.get(kind);
     if (!p) {
-      p = Promise.all([this.secrets.resolve(this.conn.url), tlsPlan(this.conn, this.secrets)]).then(([url, tls]) => {
+      p = Promise.all([this.url(), tlsPlan(this.conn, this.secrets)]).then(([url, tls]) => {
         refuseSslInUrl(url, this.conn);
         this.tls = tls;
         const pool = new pg.Pool({

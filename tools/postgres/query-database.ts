@@ -71,10 +71,16 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
     canonicalArgs(input, facts) {
       return { connection: input.connection, sql: facts.sql, params: input.params ?? [], max_rows: input.max_rows ?? null };
     },
-    // The same statement up to whitespace, comments and keyword case (analysis/canonical-form.ts).
-    // ssh_run needs none: its canonicalArgs already hold the rebuilt command line.
+    // The same statement up to whitespace, comments, keyword case, the spelling of its string
+    // literals and quoted names, and values moved into params (analysis/canonical-form.ts): the
+    // params are in the text, so not beside it. ssh_run needs none: its canonicalArgs already
+    // hold the rebuilt command line.
     cooldownArgs(input, facts) {
-      return { connection: input.connection, sql: canonicalSql(facts.sql), params: input.params ?? [], max_rows: input.max_rows ?? null };
+      return { connection: input.connection, sql: canonicalSql(facts.sql, input.params ?? []), max_rows: input.max_rows ?? null };
+    },
+    // Where the connection's `url:` secret points (its host, port, database and user), bound with an approval.
+    connectionTarget(connection) {
+      return connectorFor(connection.name).target();
     },
     async execute(input, facts, ctx): Promise<ToolOutput> {
       const conn = ctx.connection as unknown as PostgresConnection;
