@@ -11,20 +11,15 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openPgStore, openSqliteStore, type ApprovalStore } from '../../src/recorder/index.js';
 import { createApprovalService, type GateResult } from '../../src/approvals/index.js';
-import type { Principal } from '../../src/tool-api.js';
-import type { Decision } from '../../src/policy/types.js';
 import { queryDatabaseTool } from '../../tools/postgres/query-database.js';
 import { sshRunTool } from '../../tools/ssh/ssh-run.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { tempDir } from '../recorder/fixtures.js';
+import { cooldownDana, cooldownDecision, cooldownSam } from './support.js';
 
-const MIN = 60_000;
-const sam: Principal = { subject: 'sam', groups: ['sre'], claims: {}, authMethod: 'local' };
-const dana: Principal = { subject: 'dana', groups: ['dba'], claims: {}, authMethod: 'local' };
-const decision: Decision = {
-  effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],
-  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 60 * MIN, wait: 0, ruleId: 'fix', deny_cooldown: 10 * MIN },
-};
+const sam = cooldownSam;
+const dana = cooldownDana;
+const decision = cooldownDecision;
 const noConnector = () => {
   throw new Error('no connector in this test');
 };

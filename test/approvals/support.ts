@@ -202,3 +202,12 @@ policies: [policies/*.yaml]
   );
   return { issuer, dir };
 }
+
+const MINUTE = 60_000;
+/** The deny-cooldown tests' requester (sre) and reviewer (dba), and a decision whose approval cools down 10 minutes. */
+export const cooldownSam: Principal = { subject: 'sam', groups: ['sre'], claims: {}, authMethod: 'local' };
+export const cooldownDana: Principal = { subject: 'dana', groups: ['dba'], claims: {}, authMethod: 'local' };
+export const cooldownDecision: Decision = {
+  effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],
+  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 60 * MINUTE, wait: 0, ruleId: 'fix', deny_cooldown: 10 * MINUTE },
+};
