@@ -10,7 +10,8 @@ import type { KubeConnector } from './connector.js';
 import type { KubeFacts } from './facts.js';
 import { dnsLabel, dnsSubdomain } from './names.js';
 import { assertAnsweredBySamePod, assertKnownContainer, assertSamePod, podFacts } from './pod-facts.js';
-import { maskSecretStreams, secretNote } from '../shared/secret-text.js';
+import { secretNote } from '../shared/secret-text.js';
+import { LogContextMissing, readLogWindow } from './log-window.js';
 
 /** Arguments of kubectl_logs (POLICY.md). */
 export const logsInput = z.strictObject({
@@ -65,16 +66,22 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
       if (facts.container !== null) assertKnownContainer(input.namespace, input.pod, facts.container, facts.alsoReaches);
       await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
-      const q = new URLSearchParams({ tailLines: String(input.tail_lines ?? DEFAULT_TAIL), limitBytes: String(cap + 1) });
-      if (facts.container) q.set('container', facts.container);
-      if (input.since_s) q.set('sinceSeconds', String(input.since_s));
-      const r = await c.getText(`/api/v1/namespaces/${input.namespace}/pods/${input.pod}/log?${q.toString()}`, `read logs of ${input.namespace}/${input.pod}`, { signal: ctx.signal, maxBytes: cap });
-      // The log API names the pod, not its uid: the pod that answered must still be the judged one.
+      // The lines just before the window are masked with it: a value whose name is on one of
+      // them is masked too (log-window.ts).
+      const read = await readLogWindow(c, {
+        path: `/api/v1/namespaces/${input.namespace}/pods/${input.pod}/log`, container: facts.container, tailLines: input.tail_lines ?? DEFAULT_TAIL,
+        ...(input.since_s ? { sinceSeconds: input.since_s } : {}), cap, what: `${input.namespace}/${input.pod}`, signal: ctx.signal,
+      }).catch((e: unknown) => {
+        if (e instanceof LogContextMissing) return { failed: e };
+        throw e;
+      });
+      // The log API names the pod, not its uid: the pod that answered must still be the judged
+      // one (asked first when the read failed: a replaced pod's log need not line up).
       await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'logs', ctx.signal);
-      // A log line quoting `password=...`: masked as kubectl_get masks it by name (shared/secret-text.ts).
-      const { streams, masked } = maskSecretStreams({ log: r.text });
-      const note = secretNote(masked);
-      return { kind: 'text', streams, exitCode: null, truncated: r.truncated || Buffer.byteLength(r.text) > cap, ...(note ? { notes: [note] } : {}) };
+      if ('failed' in read) throw read.failed;
+      const r = read;
+      const note = secretNote(r.masked);
+      return { kind: 'text', streams: { log: r.log }, exitCode: null, truncated: r.truncated, ...(note ? { notes: [note] } : {}) };
     },
   };
 }

@@ -13,6 +13,17 @@ export function allContainerNames(pod: KObject): string[] {
   return ['containers', 'initContainers', 'ephemeralContainers'].flatMap((k) => (spec[k] ?? []).map((c) => c.name).filter((n): n is string => typeof n === 'string'));
 }
 
+/**
+ * When each fixture line was written: `ageSeconds` before the first read of it, then fixed, as a
+ * kubelet's line keeps its timestamp (two reads of a log name a line by the same timestamp).
+ */
+const written = new WeakMap<object, Date>();
+function writtenAt(l: { ageSeconds: number }, now: number): Date {
+  let at = written.get(l);
+  if (at === undefined) written.set(l, (at = new Date(now - l.ageSeconds * 1000)));
+  return at;
+}
+
 /** The log answer (200 text, or 400 with a message). */
 export function podLog(store: Store, pod: KObject, q: URLSearchParams): { code: number; text: string } {
   const ns = pod.metadata.namespace!;
@@ -23,7 +34,7 @@ export function podLog(store: Store, pod: KObject, q: URLSearchParams): { code: 
   // An init or ephemeral container added to the spec by a test has its fixture (logs) only if registered.
   const c = store.container(ns, pod.metadata.name, container) ?? { name: container };
   const now = Date.now();
-  let lines = (c.logs ?? []).map((l) => ({ ...l, at: new Date(now - l.ageSeconds * 1000) }));
+  let lines = (c.logs ?? []).map((l) => ({ ...l, at: writtenAt(l, now) }));
   const since = Number(q.get('sinceSeconds'));
   if (since > 0) lines = lines.filter((l) => l.at.getTime() >= now - since * 1000);
   const tail = q.get('tailLines');
