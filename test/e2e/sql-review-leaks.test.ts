@@ -6,7 +6,10 @@
  * - an error message quotes a masked value: `email::regclass` (regtype, regnamespace, ...)
  *   looks the value up as a name, and PostgreSQL answers `relation "<value>" does not exist`
  *   (SQLSTATE 42P01, not a data exception), from a WHERE clause the masks do not cover or from
- *   an output column that on_derived: mask lets run;
+ *   an output column that on_derived: mask lets run; a column looked up by name at run time
+ *   echoes it too (`has_column_privilege('users', ssn, 'SELECT')`,
+ *   `pg_get_serial_sequence('users', email)` -> `column "<value>" of relation "users" does not
+ *   exist`, 42703, the SQLSTATE of a misspelt column, whose message travels);
  * - RETURNING * (whose fields must carry their table in PostgreSQL's metadata to be masked).
  */
 import { after, before, describe, test } from 'node:test';
@@ -30,7 +33,7 @@ rules:
       statements: [select, update, alter]
       read: [public.users, public.people]
       write: [public.users, public.people]
-      functions: [lower]
+      functions: [lower, has_column_privilege, pg_get_serial_sequence]
 `;
 
 const EMAIL = 'alice@example.com';
@@ -75,6 +78,29 @@ describe('an error message may not quote a masked value', () => {
       assert.match(r.text, /SQLSTATE/);
     });
   }
+
+  // 42703 (undefined_column) is the SQLSTATE of a misspelt column, but a function that looks a
+  // column up by a name it is given at run time raises it with the value as the name.
+  for (const sql of [
+    "SELECT id FROM users WHERE has_column_privilege('users', ssn, 'SELECT')",
+    "SELECT id FROM users WHERE has_column_privilege('public.users'::regclass, email, 'SELECT')",
+    "SELECT id FROM users WHERE pg_get_serial_sequence('public.users', ssn) IS NULL",
+    "SELECT has_column_privilege('users', email, 'SELECT') FROM users",
+    "UPDATE users SET name = 'x' WHERE pg_get_serial_sequence('users', ssn) IS NULL",
+  ]) {
+    test(`${sql}: a column name looked up at run time is withheld`, async () => {
+      const r = await warden.query(sql);
+      assert.equal(r.isError, true, `${sql}: ${r.text.slice(0, 300)}`);
+      assertNoLeak(r, sql);
+      assert.match(r.text, /^WARDEN_BACKEND_ERROR: .*SQLSTATE 42703.*withheld/);
+    });
+  }
+
+  test('a misspelt column keeps its message (PostgreSQL points into the statement)', async () => {
+    const r = await warden.query('SELECT nope FROM users');
+    assert.equal(r.isError, true);
+    assert.match(r.text, /column "nope" does not exist \(SQLSTATE 42703\)/);
+  });
 
   test('errors of statements that touch no masked table keep their message', async () => {
     const r = await warden.query("SELECT 'nosuchrel'::regclass");

@@ -12,11 +12,12 @@ export function backendError(e: unknown, masked = false): WardenError {
   if (e instanceof WardenError) return e;
   const tls = tlsFailure(e);
   if (tls) return tls;
-  const err = e as { code?: string; message?: string };
+  const err = e as { code?: string; message?: string; position?: unknown };
   if (err.code === '57014') return new WardenError(ErrorCode.TIMEOUT, 'the statement was cancelled: statement_timeout reached');
   if (err.code === '25006') return new WardenError(ErrorCode.DENIED, 'the database refused a write in a read-only transaction', { ruleIds: [] });
   const sqlstate = typeof err.code === 'string' && /^[0-9A-Z]{5}$/.test(err.code) ? err.code : null;
-  const withheld = sqlstate ? withheldMessage(sqlstate) ?? (masked ? maskedMessage(sqlstate) : null) : null;
+  const inStatement = typeof err.position === 'string' && /^[1-9][0-9]*$/.test(err.position);
+  const withheld = sqlstate ? withheldMessage(sqlstate) ?? (masked ? maskedMessage(sqlstate, inStatement) : null) : null;
   if (withheld) return new WardenError(ErrorCode.BACKEND, withheld);
   if (masked && !sqlstate && !CONNECTION_ERROR.test(err.message ?? '')) return new WardenError(ErrorCode.BACKEND, 'database error; the message is withheld because the statement touches masked columns');
   const msg = typeof err.message === 'string' ? err.message : 'database error';
@@ -70,7 +71,8 @@ function withheldMessage(sqlstate: string): string | null {
 /**
  * Errors whose message never quotes a value, only names from the statement or the catalog:
  * constraint violations (the values are in the detail, which never travels), transaction,
- * resource and operator-intervention states, permission and undefined-column errors. Any other
+ * resource and operator-intervention states, permission errors (and undefined-column errors
+ * that point into the statement: QUOTES_STATEMENT_ONLY). Any other
  * message may quote a value: a lookup by name echoes it (`email::regclass` -> `relation
  * "<value>" does not exist`, 42P01; regtype, regproc, regrole, regnamespace: 42601, 42883,
  * 42704, 3F000), as do text-search parsers (`no operand in tsquery: "<value>"`, 42601), and so
@@ -81,10 +83,21 @@ function withheldMessage(sqlstate: string): string | null {
  * statement_too_complex (54001, "stack depth limit exceeded") travels.
  */
 const QUOTES_NO_VALUE_CLASSES = new Set(['08', '23', '25', '40', '53', '55', '57']);
-const QUOTES_NO_VALUE = new Set(['42501', '42703', '54001']);
+const QUOTES_NO_VALUE = new Set(['42501', '54001']);
+
+/**
+ * undefined_column (42703) names a column the statement misspelt, from parse analysis, which
+ * reads no row and points into the statement (the error's position). A function that looks a
+ * column up by a name it is given at run time raises the same SQLSTATE with no position, the
+ * name being whatever the row held: `has_column_privilege('users', ssn, 'SELECT')` and
+ * `pg_get_serial_sequence('users', ssn)` say `column "<ssn>" of relation "users" does not
+ * exist`. So under masks it travels only with a position.
+ */
+const QUOTES_STATEMENT_ONLY = new Set(['42703']);
 
 /** The message for an error of a statement that touches masked columns, or null when PostgreSQL's may travel. */
-function maskedMessage(sqlstate: string): string | null {
+function maskedMessage(sqlstate: string, inStatement: boolean): string | null {
   if (QUOTES_NO_VALUE.has(sqlstate) || QUOTES_NO_VALUE_CLASSES.has(sqlstate.slice(0, 2))) return null;
+  if (inStatement && QUOTES_STATEMENT_ONLY.has(sqlstate)) return null;
   return `database error (SQLSTATE ${sqlstate}); PostgreSQL's message is withheld because the statement touches masked columns and the message can quote their values`;
 }

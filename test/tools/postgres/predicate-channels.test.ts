@@ -62,6 +62,16 @@ describe('predicateColumns: the place of each column a predicate uses', () => {
     ["SELECT id FROM users, unnest(ARRAY[1], ARRAY[2]) x WHERE email = 'a'", ['join']],
     ["SELECT g FROM users, generate_series(1, 255) g WHERE g = ascii(email)", ['join']],
     ['UPDATE notes n SET body = 1 FROM users u WHERE n.id = ascii(u.email)', ['join']],
+    // An ORDER BY, GROUP BY or DISTINCT ON item may name a select-list item by output name or position.
+    ['SELECT abs(ascii(u.email) - g) AS k, g FROM users u, generate_series(1, 255) g ORDER BY k', ['join']],
+    ['SELECT abs(ascii(u.email) - g) AS k, g FROM users u, generate_series(1, 255) g ORDER BY 1', ['join']],
+    ['SELECT abs(ascii(u.email) - g), g FROM users u, generate_series(1, 255) g ORDER BY abs', ['join']],
+    ['SELECT g <= ascii(u.email) AS k, count(*) FROM users u, generate_series(1, 255) g GROUP BY k', ['join']],
+    ['SELECT DISTINCT ON (1) abs(ascii(u.email) - g) AS k, g FROM users u, generate_series(1, 255) g', ['join']],
+    ['SELECT x.g FROM (SELECT abs(ascii(u.email) - g) AS k, g FROM users u, generate_series(1, 255) g ORDER BY k LIMIT 1) x', ['subquery']],
+    ['SELECT email AS e, id FROM users ORDER BY e', ['top-order']],
+    ['SELECT id, email FROM users ORDER BY 2', ['top-order']],
+    ['SELECT * FROM users ORDER BY 3', []],
   ];
   for (const [sql, places] of cases) {
     test(sql, () => assert.deepEqual(placesOfEmail(sql), places));

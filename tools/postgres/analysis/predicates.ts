@@ -74,14 +74,80 @@ const OUTERMOST: Record<string, { place: PredicatePlace; split: (n: unknown) => 
  * write's where): item by item in the outermost query (ctx.nested 0), whole and at 'subquery'
  * in a nested one (a named WINDOW at 'window' in both).
  */
-export function walkClause(key: string, node: unknown, scope: Scope, ctx: Ctx): void {
+export function walkClause(key: string, node: unknown, scope: Scope, ctx: Ctx, columns?: unknown): void {
   const how = OUTERMOST[key];
   if (!how) throw new Error(`clause ${key} has no predicate place`);
+  // ORDER BY, GROUP BY and DISTINCT ON may name a select-list item (outputItems): it is walked
+  // as one more item of the clause, where it orders or groups.
+  const named = SELECT_LIST_KEYS.has(key) ? how.split(node).flatMap((item) => outputItems(item, columns)) : [];
   if (how.place === 'window' || ctx.nested > 0) {
-    notePredicate(ctx, lineage(node, scope, ctx).sources, how.place === 'window' ? 'window' : 'subquery');
+    for (const n of [node, ...named]) notePredicate(ctx, lineage(n, scope, ctx).sources, how.place === 'window' ? 'window' : 'subquery');
     return;
   }
-  for (const item of how.split(node)) outermostItem(item, scope, ctx, how.place);
+  for (const item of [...how.split(node), ...named]) outermostItem(item, scope, ctx, how.place);
+}
+
+/** The clauses whose items may name a select-list item by its output name or position. */
+const SELECT_LIST_KEYS = new Set(['orderby', 'groupby', 'distinct']);
+
+/**
+ * The select-list expressions an ORDER BY, GROUP BY or DISTINCT ON item may stand for:
+ * PostgreSQL reads a bare integer as the output column at that position and a bare name as an
+ * output column's name (ORDER BY and DISTINCT ON before the input columns, GROUP BY after).
+ * Without this, `SELECT abs(ascii(u.email) - g) AS k, g FROM users u, generate_series(1, 255) g
+ * ORDER BY k LIMIT 1` (or `ORDER BY 1`, `GROUP BY k`) orders on a join of the masked column,
+ * whose masked cell hides nothing when g returns the code. Fail closed: past a `*` positions
+ * are unknown (every later item may be meant), and an unaliased item whose output name is not
+ * known (outputName) may carry any name.
+ */
+function outputItems(item: unknown, columns: unknown): unknown[] {
+  if (!Array.isArray(columns)) return [];
+  const o = item as Node | null;
+  const e = (o && typeof o === 'object' && o.expr && o.type !== 'column_ref' ? o.expr : o) as Node | null;
+  if (!e || typeof e !== 'object') return [];
+  const cols = columns as Node[];
+  const isStar = (c: Node): boolean => {
+    const x = c?.expr as Node | undefined;
+    return x?.type === 'column_ref' && (x.column === '*' || identText(x.column) === '*');
+  };
+  if (e.type === 'number') {
+    const n = Number(e.value);
+    if (!Number.isInteger(n) || n < 1) return [];
+    const star = cols.findIndex(isStar);
+    if (star >= 0 && star < n) return cols.slice(star).filter((c) => !isStar(c)).map((c) => c.expr);
+    return cols[n - 1] ? [cols[n - 1]!.expr] : [];
+  }
+  if (e.type !== 'column_ref' || e.table) return [];
+  const name = identText(e.column);
+  if (!name) return [];
+  const mayBeNamed = (c: Node): boolean => {
+    if (c.as) return identText(c.as) === name;
+    const implied = outputName(c.expr as Node);
+    return implied === null || implied === name;
+  };
+  return cols.filter((c) => !isStar(c) && mayBeNamed(c)).map((c) => c.expr);
+}
+
+/** The output name PostgreSQL gives an unaliased select-list expression, when it is sure to be known here (else null). */
+function outputName(x: Node | null | undefined): string | null {
+  if (!x || typeof x !== 'object') return null;
+  switch (x.type) {
+    case 'column_ref':
+      return identText(x.column);
+    case 'function': {
+      const parts = (x.name as Node | undefined)?.name;
+      const last = Array.isArray(parts) ? (parts[parts.length - 1] as Node | undefined) : undefined;
+      return last ? identText(last) : null;
+    }
+    case 'aggr_func':
+      return typeof x.name === 'string' ? x.name.toLowerCase() : null;
+    case 'case':
+      return 'case';
+    case 'binary_expr':
+      return '?column?';
+    default:
+      return null;
+  }
 }
 
 /** Set-operation chains already looked at (their first branch), and the branches of those that compare rows. */

@@ -74,7 +74,7 @@ function selectBody(node: Node, cteScope: Scope, ctx: Ctx): OutCol[] {
   }
   // Each clause with the place its columns are used at (SqlFacts.predicateColumns).
   for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct']) {
-    if (node[key] !== undefined && node[key] !== null) walkClause(key, node[key], scope, ctx);
+    if (node[key] !== undefined && node[key] !== null) walkClause(key, node[key], scope, ctx, node.columns);
   }
   // DISTINCT, UNION, INTERSECT and EXCEPT compare the select list's values (predicates.ts).
   if (deduplicates(node)) walkDeduplicated(node.columns, scope, ctx);
