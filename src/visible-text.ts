@@ -76,3 +76,46 @@ function jsonEscape(c: string): string {
 export function visibleJson(v: unknown, space?: number, replacer?: (this: unknown, key: string, value: unknown) => unknown): string {
   return (JSON.stringify(v, replacer, space) ?? 'null').replace(HIDDEN, jsonEscape);
 }
+
+/**
+ * Letters written right to left (Hebrew, Arabic, Syriac, Thaana, N'Ko and the other RTL blocks).
+ * Why exported: the UI card (ui/approvals-page.ts) and the plain-text views (inStoredOrder) must
+ * agree on which texts hold them.
+ */
+export const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u{10800}-\u{10fff}\u{1e800}-\u{1efff}]/u;
+
+const RTL_ALL = new RegExp(RTL.source, 'gu');
+
+/** A JSON text with its right-to-left letters as \uXXXX escapes (they occur only inside strings). */
+export const escapeRtlInJson = (json: string): string => json.replace(RTL_ALL, jsonEscape);
+
+/** Whether a text holds right-to-left letters. */
+export const hasRtl = (s: string): boolean => RTL.test(s);
+
+/** The note a plain-text view adds when it held a line in stored order (inStoredOrder). */
+export const RTL_NOTE =
+  'right-to-left letters (Hebrew, Arabic, …) are shown in stored order, left to right: their words read reversed, and nothing around them is moved';
+
+// LEFT-TO-RIGHT MARK, LEFT-TO-RIGHT OVERRIDE, POP DIRECTIONAL FORMATTING.
+const LRM = '\u200e';
+const LRO = '\u202d';
+const PDF = '\u202c';
+
+/**
+ * Text for a bidi-aware plain-text reader (a terminal that applies the Unicode bidi algorithm,
+ * Slack, an MCP client's elicitation dialog): hidden characters escaped (showHidden), then every
+ * line holding a right-to-left letter held in stored order as LRM + LRO + line + PDF. Why: RTL
+ * letters need no control character to reorder the digits and punctuation around them; two Hebrew
+ * letters in comments around `5, 50000` drew a call paying out 5 as `50000 ,5`. The override makes
+ * every character of the line left to right (none is moved, `>` is not mirrored); the mark first
+ * makes the line's own direction left to right for a reader that guesses it from the first strong
+ * letter. The agent's own bidi controls (its PDF too) are escaped before the marks are added, so
+ * none can close the override early, and the marks are the only raw controls in the result: run
+ * nothing that escapes hidden characters over it afterwards (it would show the marks).
+ */
+export function inStoredOrder(s: string): string {
+  return showHidden(s)
+    .split('\n')
+    .map((l) => (RTL.test(l) ? `${LRM}${LRO}${l}${PDF}` : l))
+    .join('\n');
+}

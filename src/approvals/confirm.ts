@@ -10,6 +10,7 @@ import type { Principal } from '../tool-api.js';
 import type { ApprovalRow, ApprovalStore, VoidReason } from '../recorder/index.js';
 import { actingFor, actorChain, isDelegated } from './actors.js';
 import { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
+import { RTL_NOTE, hasRtl, inStoredOrder } from '../visible-text.js';
 import { tokenEndMs, tokenExpiredRefusal, voidedRefusal, type VoidNotify } from './gate-results.js';
 import type { GateInput, GateResult } from './service.js';
 
@@ -25,7 +26,9 @@ export const CONFIRM_SCHEMA: Record<string, unknown> = {
 /**
  * The message: the parsed call (summary and canonical arguments), not just the raw text, with
  * hidden characters and long blank runs made visible and look-alike words flagged (the agent
- * wrote that text).
+ * wrote that text). A line holding right-to-left letters is held in stored order (inStoredOrder:
+ * a client that draws the message with the bidi algorithm cannot reorder `5, 50000` around two
+ * Hebrew letters), and a note says their words read reversed.
  */
 export function confirmMessage(row: ApprovalRow): string {
   let args = '';
@@ -38,9 +41,10 @@ export function confirmMessage(row: ApprovalRow): string {
   } catch {
     /* the summary is still shown */
   }
-  return [
+  const text = [
     `Warden asks you to confirm a call (rule ${row.approvalRule}).`,
     lookalikeWarning(...raw) ?? '',
+    raw.some(hasRtl) ? `Note: ${RTL_NOTE}.` : '',
     `tool: ${row.tool}${row.connection ? ` on ${reviewable(row.connection)}` : ''}`,
     `what it does: ${reviewable(row.summary)}`,
     args ? `parsed call:\n${args}` : '',
@@ -48,6 +52,7 @@ export function confirmMessage(row: ApprovalRow): string {
   ]
     .filter(Boolean)
     .join('\n');
+  return inStoredOrder(text);
 }
 
 // Aborts at the caller's token expiry (gate-results.ts tokenEndMs: at exp, no leeway); never

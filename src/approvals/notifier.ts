@@ -3,7 +3,9 @@
  * one. Delivery runs in the background with retries and backoff and never blocks a call. The
  * call's text is escaped (and fenced) so that a crafted statement cannot forge the message, and
  * shown as every reviewer view shows it (preview.ts): hidden characters visible, look-alike words
- * flagged, a cut announced outside the fence. A notice is masked by the policy's content detectors
+ * flagged, a cut announced outside the fence, and every line with right-to-left letters held in
+ * stored order (inStoredOrder; Slack draws text with the bidi algorithm, which reorders `5, 50000`
+ * between two Hebrew letters) with a note that their words read reversed. A notice is masked by the policy's content detectors
  * before it leaves (NotifierOptions.mask), signed when the rule names a `secret`
  * (webhook-signing.ts), and sent to each webhook in the order the notices happened. Each carries
  * `seq`, the transcript seq of the record it reports: the order across processes (replicas, CLIs).
@@ -11,7 +13,7 @@
 import type { ApprovalView } from './review-api.js';
 import { callPreview, type CallPreview } from './preview.js';
 import { reviewable } from './reviewable.js';
-import { visibleJson } from '../visible-text.js';
+import { RTL_NOTE, hasRtl, inStoredOrder, visibleJson } from '../visible-text.js';
 import { combinationLine, requesterLabel } from './views.js';
 import { signedHeaders, webhookKey, webhookMessageId } from './webhook-signing.js';
 
@@ -79,8 +81,8 @@ export function slackCode(s: string): string {
  * a notice outside the fence (call text cannot forge or hide it) saying how much is shown and
  * where to read the whole call.
  */
-function slackCall(p: CallPreview, id: string): string {
-  const parts = [p.warning ? escapeSlack(p.warning) : '', slackCode(p.text)];
+function slackCall(p: CallPreview, id: string, rtl: boolean): string {
+  const parts = [p.warning ? escapeSlack(p.warning) : '', rtl ? `_note: ${escapeSlack(RTL_NOTE)}_` : '', slackCode(inStoredOrder(p.text))];
   if (p.cut) {
     const n = (v: number) => v.toLocaleString('en-US');
     parts.push(`_preview cut: ${n(p.shown)} of ${n(p.total)} characters shown, the middle left out; read the whole call in the reviewer UI or with_ \`warden approvals show ${escapeSlack(id).replace(/`/g, 'ˋ')}\``);
@@ -90,7 +92,13 @@ function slackCall(p: CallPreview, id: string): string {
 
 /** One line of agent- or token-supplied text for a Slack field: hidden characters visible, on one line, escaped. */
 function slackLine(s: string): string {
-  return escapeSlack(reviewable(s).replace(/[\r\n]+/g, ' '));
+  return escapeSlack(inStoredOrder(reviewable(s).replace(/[\r\n]+/g, ' ')));
+}
+
+/** Whether any text of the notice a person reads holds right-to-left letters (the note is added). */
+function rtlIn(n: ApprovalNotice): boolean {
+  const a = n.approval;
+  return [callText(n), headline(n), a.summary, a.rule_ids.join(', '), a.approval_rule ?? '', n.reviewer?.comment ?? '', combinationLine(a)].some(hasRtl);
 }
 
 function headline(n: ApprovalNotice): string {
@@ -125,7 +133,8 @@ function callText(n: ApprovalNotice): string {
 /**
  * The generic JSON body; why: JSON encoding already escapes, fields stay separate from text.
  * `call` is exact (for machines); `text`, `preview` and `warnings` are what a person should read
- * (a receiver that relays to chat shows hidden characters, the cut and look-alikes the same way).
+ * (a receiver that relays to chat shows hidden characters, the cut and look-alikes the same way,
+ * and right-to-left lines in stored order with the note among the warnings).
  */
 export function jsonBody(n: ApprovalNotice): Record<string, unknown> {
   const p = preview(n);
@@ -133,10 +142,10 @@ export function jsonBody(n: ApprovalNotice): Record<string, unknown> {
     type: 'warden.approval',
     event: n.event,
     seq: n.seq,
-    text: reviewable(headline(n)),
-    preview: p.text,
+    text: inStoredOrder(reviewable(headline(n))),
+    preview: inStoredOrder(p.text),
     preview_cut: p.cut,
-    warnings: p.warning ? [p.warning] : [],
+    warnings: [...(p.warning ? [p.warning] : []), ...(rtlIn(n) ? [RTL_NOTE] : [])],
     approval: n.approval,
     call: n.call,
     ...(n.reviewer ? { reviewer: n.reviewer } : {}),
@@ -155,7 +164,7 @@ export function slackBody(n: ApprovalNotice): Record<string, unknown> {
     text: head,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: head } },
-      { type: 'section', text: { type: 'mrkdwn', text: slackCall(preview(n), a.id) } },
+      { type: 'section', text: { type: 'mrkdwn', text: slackCall(preview(n), a.id, rtlIn(n)) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: lines.join('\n') }] },
     ],
   };

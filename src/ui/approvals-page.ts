@@ -3,13 +3,7 @@ import type { Principal } from '../tool-api.js';
 import type { ApprovalReviewApi, ApprovalView, QueueEntry } from '../approvals/review-api.js';
 import { combinationLine, requesterLabel, reviewersLabel, voidedLine } from '../approvals/views.js';
 import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
-
-/**
- * Letters written right to left (Hebrew, Arabic, Syriac, Thaana, N'Ko and the other RTL blocks).
- * Why: the stylesheet draws every text in stored order (assets.ts), so such words read reversed
- * on the card; the card says so rather than leave a reviewer puzzling over them.
- */
-const RTL = /[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\u{10800}-\u{10fff}\u{1e800}-\u{1efff}]/u;
+import { hasRtl } from '../visible-text.js';
 
 function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
   // Every text a reviewer reads here is shown with hidden (bidi, zero-width, control) characters
@@ -21,7 +15,8 @@ function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
   // Words that mix Latin with Cyrillic, Greek or full-width letters, over every text on the card.
   const texts = [a.call ? JSON.stringify(a.call.args) : '', a.summary, a.connection ?? '', requesterLabel(a), ...a.decisions.flatMap((d) => [d.reviewer, d.comment ?? ''])];
   const lookalikes = lookalikeWarning(...texts);
-  const rtl = texts.some((t) => RTL.test(t));
+  // Right-to-left letters read reversed: the stylesheet draws every text in stored order (assets.ts).
+  const rtl = texts.some(hasRtl);
   const form = (action: 'approve' | 'deny', label: string) =>
     html`<form method="post" action="${href(`/approvals/${encodeURIComponent(a.id)}/${action}`)}" class="decide">
       <input type="hidden" name="csrf" value="${csrf}"><input type="text" name="comment" maxlength="500" placeholder="comment (optional)">
