@@ -98,7 +98,9 @@ test('cpio: -i extracts and -o/-p read names only standard input or the archive 
     ['cpio -o -O out.cpio', 'out.cpio'], ['cpio -p dest', 'dest']]);
   refuse(['cpio -id -F /srv/app/a.cpio', 'cat /srv/app/a.cpio | cpio -i'], /cpio -i extracts names only the archive knows/);
   refuse(['echo /srv/app/f | cpio -o -O /srv/app/a.cpio', 'echo /srv/app/f | cpio -pd /srv/app/d'], /cpio -[op] reads the files whose names standard input gives/);
-  refuse(['cpio -it --rsh-command=x -F /srv/app/a.cpio', 'cpio -ir -F /srv/app/a.cpio'], /cpio option .* is not one Warden models/);
+  refuse(['cpio -ir -F /srv/app/a.cpio'], /cpio option .* is not one Warden models/);
+  // --rsh-command runs the program it names (shell-network-runners.test.ts): the injection catalogue refuses it first.
+  refuse(['cpio -it --rsh-command=x -F /srv/app/a.cpio'], /Always denied: cpio --rsh-command/);
   refuse(['cpio -v -F /srv/app/a.cpio'], /cpio needs a mode/);
   allow(['cpio -it -F /srv/app/a.cpio', 'cat /srv/app/a.cpio | cpio -itv', 'cpio -t -F /srv/app/a.cpio', 'cpio -i --to-stdout -F /srv/app/a.cpio "*.json"', 'cpio -it -I /var/log/a.cpio']);
 });

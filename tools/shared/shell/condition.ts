@@ -13,9 +13,9 @@ import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '.
 import { deny } from './deny-rule.js';
 import { languageEscape, languageFiles } from './command-languages.js';
 import { lineTraits } from './deny-runs.js';
-import { findFlag, flagsUsed, optionWordsOf, spellings } from './flags.js';
+import { findFlag, flagsUsed, spellings } from './flags.js';
 import { injectionReason } from './injection-catalogue.js';
-import { fileWords, readerWrite, relevantPathLike } from './operands.js';
+import { fileWords, modelledOptionWords, readerWrite, relevantPathLike } from './operands.js';
 import { gitObeys, gitObeysWhy } from './git-files.js';
 import { gitConfigReach } from './git-config.js';
 import { carriedToGit, copiedIntoObeyed, gitPlace } from './git-carry.js';
@@ -24,9 +24,10 @@ import { parseShell } from './parse.js';
 import { sshRemote } from './runner-args.js';
 import { startupFilesRead } from './startup-files.js';
 import { stateChange } from './state-options.js';
-import { programBase, SHELLS } from './runners.js';
+import { AWKS, programBase, SHELLS } from './runners.js';
 import { execHop } from './exec-hops.js';
 import { JQ_FAMILY, jqProgramReach } from './jq-program.js';
+import { awkEnvironmentReach } from './script-checks.js';
 import { psEnvironmentReach } from './ps-environment.js';
 import { SERVICE_ENVIRONMENT_READERS, serviceEnvironmentReach } from './service-environment.js';
 import { parseArgv } from './argv.js';
@@ -82,7 +83,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
   }
   if (g.allowed !== undefined) {
     const allowed = g.allowed;
-    for (const w of optionWordsOf(p, cmd.args)) {
+    for (const w of modelledOptionWords(p, cmd.args)) {
       if (!w.startsWith('-') || w === '-') continue;
       const whole = w.split('=', 1)[0] as string;
       if (allowed.has(whole)) continue;
@@ -124,10 +125,11 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     const carried = copiedIntoObeyed(cmd) ?? (p === 'git' ? gitPlace(cmd.args) ?? gitConfigReach(cmd.args) : null);
     if (carried !== null) return carried;
   }
-  // jq's `env`/`$ENV`, yq's `strenv()`, `ps e`, `systemctl show`, `docker inspect`: the environment, only where the grant
-  // says so (jq-program.ts, ps-environment.ts, service-environment.ts).
+  // jq's `env`/`$ENV`, yq's `strenv()`, awk's ENVIRON, `ps e`, `systemctl show`, `docker inspect`: the environment, only
+  // where the grant says so (jq-program.ts, script-checks.ts, ps-environment.ts, service-environment.ts).
   const env = g.environment === true;
-  return jqProgramReach(p, cmd.args, env, g.paths !== undefined) ?? psEnvironmentReach(p, cmd.args, env) ?? serviceEnvironmentReach(p, cmd.args, env);
+  return jqProgramReach(p, cmd.args, env, g.paths !== undefined) ?? awkEnvironmentReach(p, cmd.args, env) ?? psEnvironmentReach(p, cmd.args, env) ??
+    serviceEnvironmentReach(p, cmd.args, env);
 }
 
 const GIT_NOT_REBUILT = 'git under paths: runs only on the line Warden rebuilds, which keeps it from reading a repository above its -C folder (GIT_CEILING_DIRECTORIES): not in the remote command of ssh or a command a hop runs.';
@@ -227,8 +229,8 @@ function procEnviron(path: string): boolean {
   return n.startsWith('/proc/') && n.endsWith('/environ');
 }
 
-/** Programs whose grant may say `environment: true`: the jq family's programs, `ps e`, and service and container readers (and any grant with paths:, procEnviron). */
-const ENVIRONMENT_READERS: ReadonlySet<string> = new Set([...JQ_FAMILY, 'ps', ...SERVICE_ENVIRONMENT_READERS]);
+/** Programs whose grant may say `environment: true`: the jq family's and awk's programs, `ps e`, and service and container readers (and any grant with paths:, procEnviron). */
+const ENVIRONMENT_READERS: ReadonlySet<string> = new Set([...JQ_FAMILY, ...AWKS, 'ps', ...SERVICE_ENVIRONMENT_READERS]);
 
 /** The `shell:` condition for ssh_run and kubectl_exec (argv and `sh -c` scripts). */
 export const shellCondition: ConditionSpec = {
@@ -241,7 +243,7 @@ export const shellCondition: ConditionSpec = {
     if (rule.effect === 'deny' && Object.keys(block.programs).length === 0) throw new Error('a deny\'s programs map is empty, so it would deny nothing: name the programs to deny');
     for (const [name, g] of Object.entries(block.programs) as [string, ProgramGrant][]) {
       if (g.environment !== undefined && (rule.effect === 'deny' || (!ENVIRONMENT_READERS.has(name) && g.paths === undefined))) {
-        throw new Error(`environment: is for an allow's ${[...JQ_FAMILY].join(', ')} grant (it lets their program read the environment), ${SERVICE_ENVIRONMENT_READERS.join(', ')} grant (systemctl show/cat, docker inspect, ... print a service's environment) or ps grant (ps e prints processes' environment), or a grant with paths: (/proc/PID/environ under them), not ${rule.effect === 'deny' ? 'a deny' : name}`);
+        throw new Error(`environment: is for an allow's ${[...JQ_FAMILY].join(', ')} grant (it lets their program read the environment), ${[...AWKS].join(', ')} grant (ENVIRON), ${SERVICE_ENVIRONMENT_READERS.join(', ')} grant (systemctl show/cat, docker inspect, ... print a service's environment) or ps grant (ps e prints processes' environment), or a grant with paths: (/proc/PID/environ under them), not ${rule.effect === 'deny' ? 'a deny' : name}`);
       }
       if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? p);
       if (g.allow_flags !== undefined) g.allowed = new Set(g.allow_flags.flatMap((f) => spellings(name, f)));

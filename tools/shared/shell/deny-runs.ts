@@ -10,7 +10,7 @@ import {
   AWKS, ESCAPING, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, NAME_READERS, POSIX_SHELLS, programBase, runsNamedProgram, SEDS, SHELL_TEXT_RUNNERS,
   SHELLS, SSH_FAMILY, variableRuns, WRAPPERS,
 } from './runners.js';
-import { callbackTexts, crontabFromStdin, fillsIn, multiCallName, straceCommands } from './indirect-runs.js';
+import { callbackTexts, crontabFromStdin, fillsIn, multiCallName, socatRun, straceCommands } from './indirect-runs.js';
 import { HOP_PROGRAMS, hopRuns } from './exec-hops.js';
 import { isInterpreter } from './interpreters.js';
 import { codeRun, programWords, unjudgedProgram } from './unjudged-code.js';
@@ -43,7 +43,7 @@ const SCANNED = new Set([
 /** Programs that run something their arguments say (everything else is judged only by its name). */
 const RUNNERS = new Set([
   ...SCANNED, ...WRAPPERS, ...OTHER_WRAPPERS, ...SHELL_TEXT_RUNNERS, 'runuser', ...DECLARATIONS, ...INPUT_SETTERS, ...SSH_FAMILY, 'git',
-  'alias', 'enable', 'crontab', 'compgen', 'complete', ...NAME_READERS, ...Object.keys(DENIED_FLAGS), ...HOP_PROGRAMS,
+  'alias', 'enable', 'crontab', 'compgen', 'complete', ...NAME_READERS, ...Object.keys(DENIED_FLAGS), ...HOP_PROGRAMS, 'socat',
 ]);
 
 /** Constructs that compute words: a word a wrapper runs may then name any program. */
@@ -125,6 +125,8 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
   if (fed && bareShell(base, args)) any(`${base} without a program runs a shell on standard input`);
   callbackTexts(base, args).forEach(script);
   if (base === 'strace') straceCommands(args).forEach(script);
+  const socat = base === 'socat' ? socatRun(args) : null;
+  if (socat !== null) any(`socat address '${socat}' runs a program`);
   if (fed && ESCAPING.has(base)) any(`${base} reads commands on standard input, where a shell escape runs any program`);
   if (fed && base === 'crontab' && crontabFromStdin(args)) any('crontab installs a table from standard input, whose commands run later');
   if (SHELLS.includes(base) && !OTHER_WRAPPERS.has(base)) {

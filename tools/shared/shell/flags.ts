@@ -5,10 +5,36 @@
  * deny checks fail closed.
  */
 
-/** Arguments that can be options: everything before a bare `--`. */
+/**
+ * Arguments that can be options: everything before the `--` that ends them. A `--` right after an
+ * option word that may take the next word as its value is that value, not the end: getopt gives
+ * `tar --exclude -- --to-command=CMD` the pattern `--` and then runs CMD (likewise `git --namespace
+ * -- -c K=V`, `ssh -i -- -oProxyCommand=CMD`, `rsync --exclude -- -e CMD`). Which options take a
+ * value differs by program, so any option word that could (a short cluster ending in a letter, a
+ * long option without `=`) counts as one: more words are options, which only refuses more.
+ */
 export function optionWords(args: string[]): string[] {
-  const end = args.indexOf('--');
+  const end = optionsEnd(args);
   return end < 0 ? args : args.slice(0, end);
+}
+
+/** Could this option word take the next word as its value (`-f`, `-xf`, `--exclude`)? */
+function mayTakeValue(word: string): boolean {
+  if (word.startsWith('--')) return word.length > 2 && !word.includes('=');
+  return word.length > 1 && word.startsWith('-') && /[A-Za-z0-9]$/.test(word);
+}
+
+/**
+ * The index of the `--` that ends the options (see optionWords), or -1. `takesValue` says whether
+ * an option word takes the next word as its value (by default: any that could, generously).
+ */
+export function optionsEnd(args: readonly string[], takesValue: (word: string) => boolean = mayTakeValue): number {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] !== '--') continue;
+    if (i > 0 && takesValue(args[i - 1] as string)) continue;
+    return i;
+  }
+  return -1;
 }
 
 /**

@@ -126,3 +126,22 @@ export function xargsStart(args: readonly string[]): number {
 export function multiCallName(via: string | undefined, word: string): string {
   return via === 'coreutils' ? word.replace(/^--coreutils-prog(-shebang)?=/, '') : word;
 }
+
+/** socat's address types that run a program or a shell command (`EXEC:cmd`, `SYSTEM:cmd`, socat 1.8's `SHELL:cmd`). */
+const SOCAT_RUNS = new Set(['exec', 'system', 'shell']);
+
+/**
+ * The word of a socat command whose address runs a program (`socat - EXEC:id`, `SYSTEM:'..'`,
+ * `TCP-LISTEN:9!!EXEC:sh`), or null. Generously: every word counts (an option's value too), a
+ * word is split into its addresses at `!!` (dual) and `|` (socat 1.8 chains), quotes and
+ * backslashes are dropped, and the address type, read up to `:` or `,`, in any case.
+ */
+export function socatRun(args: readonly string[]): string | null {
+  for (const w of args) {
+    for (const address of w.split(/!!|\|/)) {
+      const type = address.replace(/["'\\]/g, '').trimStart().split(/[:,]/, 1)[0] as string;
+      if (SOCAT_RUNS.has(type.trim().toLowerCase())) return w;
+    }
+  }
+  return null;
+}

@@ -8,7 +8,7 @@ import { gitConfigDanger } from './git-config.js';
 import { interpreterCode, printsOnly } from './interpreters.js';
 import { gitGuardLength } from './git-guard.js';
 import { sshRemote } from './runner-args.js';
-import { crontabTable } from './indirect-runs.js';
+import { crontabTable, socatRun } from './indirect-runs.js';
 import { awkDanger, sedDanger } from './script-checks.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
@@ -66,6 +66,16 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   install: ['--strip-program'],
   // man's pager and browser run through a shell.
   man: ['-P', '--pager', '-H', '--html'],
+  // netcat runs a program on the connection: traditional nc and busybox -e PROG, -c 'CMD'; ncat
+  // also --sh-exec and --lua-exec (OpenBSD nc's -e/-c name TLS settings: refused too, generously).
+  ...Object.fromEntries(['nc', 'netcat', 'nc.traditional', 'nc.openbsd'].map((n) => [n, ['-e', '-c']])),
+  ncat: ['-e', '--exec', '-c', '--sh-exec', '--lua-exec'],
+  // GNU cpio and mt reach a HOST:FILE archive through the program --rsh-command names, as tar does.
+  cpio: ['--rsh-command', '--rmt-command'],
+  mt: ['--rsh-command', '--rmt-command'],
+  // PKCS#11 and FIDO libraries: ssh-keygen loads the one -D/-w names, ssh-add has the agent load -s/-S (as ssh -I).
+  'ssh-keygen': ['-D', '-w'],
+  'ssh-add': ['-s', '-S'],
 };
 
 /** The catalogue flag (DENIED_FLAGS) a command uses, or null. tar's first word may be a cluster without `-` (`tar cIf X`). */
@@ -152,6 +162,8 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
   if (name !== undefined) return `${base} reads '${name}' as a variable name, and bash evaluates a subscript or expansion in it as code.`;
   if (base === 'crontab' && crontabTable(args) !== null) return 'crontab installs a table (a file or standard input) whose commands run later, unjudged.';
   if (base === 'env' && args.length > 0) return 'env with arguments can run other programs or change the environment.';
+  const socat = base === 'socat' ? socatRun(args) : null;
+  if (socat !== null) return `socat address '${socat}' runs a program.`;
   if (base === 'node' || base === 'nodejs') {
     // A granted node runs the script file it names; inline code, preloads and code on stdin are refused.
     const code = interpreterCode(base, args);

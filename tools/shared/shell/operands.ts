@@ -8,7 +8,7 @@
  * plain readers are modelled too (writer-models.ts; dd and unzip in writer-words.ts; rsync and
  * scp in copy-models.ts; zip, 7z and cpio in archive-models.ts; patch and csplit in patch-models.ts).
  */
-import { findFlag, optionWords } from './flags.js';
+import { findFlag, optionsEnd, optionWords, optionWordsOf } from './flags.js';
 import { COMPILED, type Model } from './option-models.js';
 import { isPathLike } from './paths.js';
 import { tarWords } from './tar-files.js';
@@ -163,8 +163,10 @@ export function fileWords(program: string, args: string[]): FileWords {
       if (prefixOf(o.flag, model.writes ?? [])) out.writes.push(o.value);
     } else if (!value.has(o.flag)) out.pathLike.push(o.value);
   }
-  const leading = model.leadingText !== undefined && findFlag(program, args, model.leadingText) === null &&
-    (model.textOption === undefined || !optionWords(args).some((w) => model.textOption?.test(w) === true));
+  // Its options up to the `--` its model ends them at: `grep -i -- -foo F` gives no -f (modelledOptionWords).
+  const optionPart = modelledOptionWords(program, args);
+  const leading = model.leadingText !== undefined && findFlag(program, optionPart, model.leadingText) === null &&
+    (model.textOption === undefined || !optionPart.some((w) => model.textOption?.test(w) === true));
   // After jq's --args the operands are strings (the filter may still come first).
   const operands = scanned.operands.slice(0, scanned.textFrom === undefined ? undefined : Math.max(scanned.textFrom, leading ? 1 : 0));
   if (leading) operands.shift();
@@ -224,4 +226,27 @@ function optionValueOrWord(w: string): string[] {
 /** The words that look like paths (and so must lie under a prefix). */
 export function relevantPathLike(words: string[]): string[] {
   return words.filter(isPathLike);
+}
+
+/**
+ * The words of `program` that can be options (flags.ts optionWordsOf), read with its model where
+ * it has one: a `--` ends them unless an option of the model that takes a value (or a prefix of
+ * one, `--exclude-f`) stands right before it. Why: allow_flags judges these words, and `grep -i
+ * -- -foo` names no flag `-f`, while `grep -e -- -r` does recurse. Unmodelled programs: generously.
+ */
+export function modelledOptionWords(program: string, args: string[]): string[] {
+  const compiled = COMPILED.get(program);
+  if (compiled === undefined || program === 'find' || compiled.model.wholeWords === true) return optionWordsOf(program, args);
+  const values = compiled.value;
+  const takes = (w: string): boolean => {
+    if (w.startsWith('--')) return !w.includes('=') && w.length > 2 && [...values].some((v) => v.startsWith(w));
+    if (!w.startsWith('-')) return false;
+    for (let k = 1; k < w.length; k++) {
+      if (values.has(`-${w[k] as string}`)) return k === w.length - 1;
+      if (!/[A-Za-z0-9]/.test(w[k] as string)) return false;
+    }
+    return false;
+  };
+  const end = optionsEnd(args, takes);
+  return end < 0 ? args : args.slice(0, end);
 }

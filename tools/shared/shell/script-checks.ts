@@ -6,6 +6,7 @@
  */
 import { awkProgramDanger } from './awk-program.js';
 import { sedScriptDanger } from './sed-script.js';
+import { AWKS } from './runners.js';
 
 /** What sed's options say: its scripts, the first option that edits or reads files, and whether one reads a script file. */
 interface SedOptions {
@@ -150,4 +151,16 @@ export function awkDanger(args: string[]): string | null {
     if (d !== null) return d;
   }
   return null;
+}
+
+/**
+ * Why an awk command reads the environment, or null: its program names `ENVIRON`, the array of
+ * the remote environment (a database URL, a token), as jq's `env` does (jq-program.ts). Refused
+ * unless the grant says `environment: true` (condition.ts). Generous: `ENVIRON` in any word
+ * (an operand, a -v value, string text) counts, with backslash-newlines dropped.
+ */
+export function awkEnvironmentReach(program: string, args: readonly string[], environment: boolean): string | null {
+  if (environment || !AWKS.has(program)) return null;
+  const word = args.find((a) => /\bENVIRON\b/.test(a.replace(/\\\n/g, '')));
+  return word === undefined ? null : `${program} reads the environment (ENVIRON), which may hold secrets; this grant does not say environment: true.`;
 }
