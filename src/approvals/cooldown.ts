@@ -35,7 +35,7 @@ export async function storeClock(tables: ApprovalStore, now: () => number): Prom
 
 /**
  * The refusal of a call still cooling down after a denial of this requester's same call at `t`, or
- * undefined. The requester is the subject and its identity source (`authMethod`), as in the gate:
+ * undefined. The requester is the subject and its identity source (subjects.ts identitySource: `oidc:` with the issuer), as in the gate:
  * another principal spelled alike is neither held back nor told the reviewer's comment. The same
  * call is the exact one (`callHash`) or the one that would run alike (`cooldownHash`: the same
  * statement or command line up to whitespace, comments, keyword case and quoting); requests stored

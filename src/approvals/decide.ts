@@ -11,6 +11,7 @@ import { reviewerRefusal, rowRefusal } from './decision-refusal.js';
 import type { ServiceContext } from './service.js';
 import { withdrawIneligible, withdrawnNote } from './withdraw.js';
 import { expireDue } from './expiry.js';
+import { identitySource } from './subjects.js';
 
 const MAX_COMMENT = 2000;
 const refused = (m: string) => new WardenError(ErrorCode.DENIED, m);
@@ -31,7 +32,7 @@ export async function decide(ctx: ServiceContext, id: string, reviewer: Principa
   const before = await tables.get(id);
   const row = await tables.decide(
     id,
-    { reviewer: reviewer.subject, decision, comment: comment ? comment.slice(0, MAX_COMMENT) : null, auth: reviewer.authMethod, at },
+    { reviewer: reviewer.subject, decision, comment: comment ? comment.slice(0, MAX_COMMENT) : null, auth: identitySource(reviewer), at },
     (r) => {
       // The same check the reviewer queue shows (decision-refusal.ts), here inside the store's write.
       const why = rowRefusal(r, reviewer, decision, opts.policy?.());

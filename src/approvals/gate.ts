@@ -13,6 +13,7 @@ import type { ApprovalRow, Recorded } from '../recorder/index.js';
 import { canonicalJson } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
 import { actorChain } from './actors.js';
+import { identitySource } from './subjects.js';
 import { confirmWithRequester, delegatedConfirmRefusal, unaskableConfirmRefusal } from './confirm.js';
 import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
@@ -38,7 +39,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   const base = {
     requester: input.principal.subject,
     requesterGroups: input.principal.groups,
-    requesterAuth: input.principal.authMethod,
+    requesterAuth: identitySource(input.principal),
     requesterActors: actorChain(input.principal.claims),
     tool: input.tool,
     connection: input.connection,
@@ -55,7 +56,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   // Times the gate judges by are the store's (on PostgreSQL the database's: replicas' clocks differ).
   const clock = await storeClock(tables, now);
   // Denied a moment ago: refused for the cooldown, before anyone is asked anything (cooldown.ts).
-  const cooling = reviewed.length ? await cooldownRefusal(tables, input.principal, { callHash: call.hash, cooldownHash }, denyCooldownOf(reviewed), clock()) : undefined;
+  const cooling = reviewed.length ? await cooldownRefusal(tables, { subject: input.principal.subject, authMethod: base.requesterAuth }, { callHash: call.hash, cooldownHash }, denyCooldownOf(reviewed), clock()) : undefined;
   if (cooling) return cooling;
   // The requester confirms the call once, for every rule that asks it to (the same act).
   const confirms = needs.filter((n) => n.confirm === 'requester');
@@ -92,7 +93,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   // and after a reload that tightens a rule, or adds a stricter one the call also matches, a
   // request approved (or pending) under the looser terms is not enough.
   const fits = (r: ApprovalRow, need: ApprovalRequirement): boolean =>
-    r.requesterAuth === input.principal.authMethod &&
+    r.requesterAuth === base.requesterAuth &&
     canonicalJson(r.requesterActors) === canonicalJson(base.requesterActors) &&
     r.approvalRule === need.ruleId &&
     r.approvalsRequired >= need.approvals &&

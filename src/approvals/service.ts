@@ -14,6 +14,7 @@ import { toView } from './views.js';
 import { combinedView, combinedViews } from './combination.js';
 import { gate } from './gate.js';
 import { actorChain } from './actors.js';
+import { identitySource } from './subjects.js';
 import { asSettledAt, canonicalJson } from '../recorder/index.js';
 import { decide } from './decide.js';
 import { decisionRefusal } from './decision-refusal.js';
@@ -177,7 +178,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     async listFor(principal, limit = 20) {
       await expireDue(ctx, iso());
       // Narrowed in the store, before the limit: an agent's requests are not crowded out by the human's.
-      const filter = { requester: principal.subject, requesterAuth: principal.authMethod, requesterActors: actorChain(principal.claims), limit };
+      const filter = { requester: principal.subject, requesterAuth: identitySource(principal), requesterActors: actorChain(principal.claims), limit };
       const mine = (await tables.list(filter)).filter((r) => ownRequest(r, principal));
       return combinedViews(tables, mine, iso());
     },
@@ -187,5 +188,5 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
 
 /** Whether the principal made this request: subject, identity source and actor chain all equal. */
 function ownRequest(r: ApprovalRow, p: Principal): boolean {
-  return r.requester === p.subject && r.requesterAuth === p.authMethod && canonicalJson(r.requesterActors) === canonicalJson(actorChain(p.claims));
+  return r.requester === p.subject && r.requesterAuth === identitySource(p) && canonicalJson(r.requesterActors) === canonicalJson(actorChain(p.claims));
 }

@@ -17,3 +17,16 @@ export const subjectKey: (s: string) => string = foldName;
 export function sameSubject(a: string, b: string): boolean {
   return a === b || subjectKey(a) === subjectKey(b);
 }
+
+/**
+ * The identity source an approval binds with the subject (the request's `requesterAuth`, a
+ * decision's `auth`): `stdio`, `local`, or `oidc:` and the issuer that signed the token. Why the
+ * issuer: a `sub` is unique only within its issuer, so after `identity.oidc.issuer` changes (a
+ * restart, a replica of the shared store trusting another IdP) the same `sub` from the other
+ * issuer is someone else: it neither spends, sees nor is held back by the first one's requests.
+ * Requests recorded before (auth `oidc`) match no principal now: the call asks again (fail closed).
+ */
+export function identitySource(p: { authMethod: string; claims: Record<string, unknown> }): string {
+  if (p.authMethod !== 'oidc') return p.authMethod;
+  return `oidc:${typeof p.claims.iss === 'string' ? p.claims.iss : ''}`;
+}

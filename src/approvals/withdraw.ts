@@ -13,7 +13,7 @@ import type { Principal } from '../tool-api.js';
 import { whoMatches } from '../policy/engine.js';
 import type { ApprovalRow } from '../recorder/index.js';
 import { isDelegated } from './actors.js';
-import { sameSubject } from './subjects.js';
+import { identitySource, sameSubject } from './subjects.js';
 import { reviewersLabel } from './views.js';
 import type { ServiceContext } from './service.js';
 
@@ -33,10 +33,13 @@ export interface Withdrawal {
 export async function withdrawIneligible(ctx: ServiceContext, reviewer: Principal): Promise<Withdrawal[]> {
   if (reviewer.authMethod !== 'oidc' || isDelegated(reviewer.claims)) return [];
   const { tables, iso, notify } = ctx;
+  const source = identitySource(reviewer);
   const open = [...(await tables.list({ state: 'pending', limit: OPEN_LIMIT })), ...(await tables.list({ state: 'approved', limit: OPEN_LIMIT }))];
   const done: Withdrawal[] = [];
   for (const r of open) {
-    const mine = r.confirm === null ? r.decisions.filter((d) => d.decision === 'approve' && sameSubject(d.reviewer, reviewer.subject)) : [];
+    // The reviewer's own approvals: the same subject from the same issuer (a decision recorded
+    // before decisions named their issuer, auth `oidc`, by the subject alone).
+    const mine = r.confirm === null ? r.decisions.filter((d) => d.decision === 'approve' && sameSubject(d.reviewer, reviewer.subject) && (d.auth === source || d.auth === 'oidc')) : [];
     if (!mine.length || whoMatches({ who: r.reviewers }, reviewer)) continue;
     for (const d of mine) {
       const why = whyWithdrawn(r, d.reviewer, reviewer);

@@ -55,7 +55,8 @@ test('a reviewer token with the required scope approves, and the output names it
   assert.doesNotMatch(r.out, /local/);
   const v = await stateOf(id);
   assert.equal(v.state, 'approved');
-  assert.deepEqual(v.decisions.map((d) => [d.reviewer, d.auth]), [['dora', 'oidc']]);
+  // The decision records the issuer that vouched for the reviewer (approvals/subjects.ts identitySource).
+  assert.deepEqual(v.decisions.map((d) => [d.reviewer, d.auth]), [['dora', `oidc:${issuer.issuer}`]]);
 
   // WARDEN_TOKEN with the scope works the same way (here: a deny).
   const id2 = await pendingRequest('UPDATE orders SET total = 3 WHERE id = 3');

@@ -12,6 +12,7 @@ import { KubeApiError, boundedGet, kubeError, type RequestTarget } from './http.
 import { reachOf, type ContainerReach } from './container-reach.js';
 import { sharedMountsOf, type SharedMount } from './volume-reach.js';
 import { nodeReachOf } from './node-reach.js';
+import { kubeTarget } from './connection-target.js';
 
 /** What the pod lookup returns (before exec and logs). */
 export interface PodInfo {
@@ -83,6 +84,12 @@ export class KubeConnector {
     });
     this.kc.catch(() => (this.kc = null));
     return this.kc;
+  }
+
+  /** Where this connection reaches, for an approval's binding (connection-target.ts); never a credential. */
+  async approvalTarget(): Promise<string> {
+    const kc = await this.config();
+    return kubeTarget(this.conn.name, kc.getCurrentCluster()!, kc.getCurrentUser());
   }
 
   /** Fresh auth for each call (exec plugins and rotated tokens), one keep-alive agent. */

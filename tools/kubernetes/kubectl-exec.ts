@@ -114,6 +114,10 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
     },
     // The pod's uid too: the call after WARDEN_APPROVAL_PENDING parses afresh, and a pod replaced
     // under the same name in between (another image, another volume) is not the one approved.
+    // Where the connection's kubeconfig points (cluster server, CA, user name and auth kind), bound with an approval.
+    connectionTarget(connection) {
+      return connectorFor(connection.name).approvalTarget();
+    },
     canonicalArgs(input, facts) {
       return { connection: input.connection, namespace: input.namespace, pod: input.pod, pod_uid: facts.podUid, container: facts.container, command: input.command, timeout_s: input.timeout_s ?? null };
     },

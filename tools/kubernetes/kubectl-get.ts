@@ -115,6 +115,10 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
       return true;
     },
     // A named pod's approval binds its uid (a pod replaced under the same name is another call).
+    // Where the connection's kubeconfig points (cluster server, CA, user name and auth kind), bound with an approval.
+    connectionTarget(connection) {
+      return connectorFor(connection.name).approvalTarget();
+    },
     canonicalArgs(input, facts) {
       return facts.podUid ? { ...input, pod_uid: facts.podUid } : input;
     },

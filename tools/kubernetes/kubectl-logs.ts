@@ -55,6 +55,10 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
       return true;
     },
     // An approval binds the pod (its uid) and the container read, as kubectl_exec's does.
+    // Where the connection's kubeconfig points (cluster server, CA, user name and auth kind), bound with an approval.
+    connectionTarget(connection) {
+      return connectorFor(connection.name).approvalTarget();
+    },
     canonicalArgs(input, facts) {
       return { connection: input.connection, namespace: input.namespace, pod: input.pod, pod_uid: facts.podUid, container: facts.container, tail_lines: input.tail_lines ?? null, since_s: input.since_s ?? null };
     },
