@@ -6,6 +6,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ConnectionConfig, ToolFamily } from '../tool-api.js';
+import { readPgUrl } from '../tool-api.js';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from './yaml-source.js';
 import { adminsSchema, callLimitsSchema, DEFAULT_HTTP_LIMITS, duration, httpSchema, identitySchema, parseDuration, secretRef, uiSchema } from './schema-parts.js';
 import { expandPolicyGlobs } from './policy-globs.js';
@@ -20,12 +21,15 @@ const pgRoleName = z
   .min(1)
   .refine((n) => Buffer.byteLength(n) <= 63 && !/[\u0000-\u001f\u007f]/.test(n), 'a PostgreSQL role name: at most 63 bytes, no control characters');
 
-/** Whether a transcripts.store spec is a postgres:// URL carrying a password (user:password@, or ?password=). */
+/** Whether a transcripts.store spec is a postgres:// URL carrying a password (user:password@, or ?password=, however encoded). */
 function inlinePassword(spec: string): boolean {
   if (!/^postgres(ql)?:\/\//i.test(spec)) return false;
   const authority = spec.replace(/^postgres(ql)?:\/\//i, '').split(/[/?#]/)[0] ?? '';
   const at = authority.lastIndexOf('@');
-  return (at >= 0 && authority.slice(0, at).includes(':')) || /[?&]password=/i.test(spec);
+  if ((at >= 0 && authority.slice(0, at).includes(':')) || /[?&]password=/i.test(spec)) return true;
+  // As pg reads it (readPgUrl): query keys are percent-decoded (`?pass%77ord=` is `password`), as is the userinfo.
+  const u = readPgUrl(spec);
+  return u !== null && (u.password !== '' || u.searchParams.has('password'));
 }
 
 const baseSchema = z

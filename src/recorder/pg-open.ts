@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { ErrorCode, WardenError } from '../errors.js';
+import { pgUrlSessionParams } from '../tool-api.js';
 import type { PgApprovalTables } from './pg-approvals.js';
 import type { RateCounterStore } from './pg-rate-counters.js';
 import { pgStoreError } from './pg-errors.js';
@@ -80,6 +81,11 @@ export function isPgUrl(spec: string): boolean {
 
 /** Open (migrating on first use) the PostgreSQL store; why: several replicas share one chain. */
 export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promise<PgTranscriptStore> {
+  // pg would read these over `options` below: synchronous_commit=on, the timeouts, an auditor's read-only session (src/pg-url-params.ts).
+  const session = pgUrlSessionParams(url);
+  if (session.length) {
+    throw new WardenError(ErrorCode.CONFIG, `transcript store URL carries session parameters (${session.join(', ')}); pg would apply them over the settings Warden gives every store session (synchronous_commit, statement_timeout, an auditor's read-only); a URL holds the address, login and TLS only: remove them`, { reason: 'session parameters in the store URL' });
+  }
   const timeout = Math.max(1000, opts.statementTimeoutMs ?? 15_000);
   const clientConfig: pg.ClientConfig = {
     connectionString: url,

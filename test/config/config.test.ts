@@ -128,7 +128,7 @@ test('transcripts.trusted_roles: PostgreSQL role names, as transcripts.owner; no
 });
 
 test('transcripts.store: a postgres:// URL with a password inline is refused (a secret reference holds it), one without loads', () => {
-  for (const bad of ['postgres://warden:s3cret@db.example.com/warden', 'postgresql://warden:s3cret@db:5432/w?sslmode=verify-full', 'postgres://db/w?user=warden&password=s3cret']) {
+  for (const bad of ['postgres://warden:s3cret@db.example.com/warden', 'postgresql://warden:s3cret@db:5432/w?sslmode=verify-full', 'postgres://db/w?user=warden&password=s3cret', 'postgres://db/w?pass%77ord=s3cret', 'postgres://db/w?x=1&%70assword=s3cret', 'postgres://d b/w?pass%77ord=s3cret']) {
     const p = problemsOf(`policies: []\ntranscripts: { store: "${bad}" }\n`);
     assert.ok(p.some((s) => /^2:transcripts\.store:.*password inline.*env:NAME/.test(s)), `${bad}: ${p.join('\n')}`);
     assert.ok(!p.join('\n').includes('s3cret'), 'the password is not repeated in the error');

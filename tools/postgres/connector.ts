@@ -18,6 +18,7 @@ import { UserOperatorCatalog } from './user-operators.js';
 import { UserCastCatalog } from './user-casts.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 import { postgresTarget } from './connection-target.js';
+import { refuseSessionParamsInUrl } from './url-params.js';
 
 // Dates and times stay in PostgreSQL's own text form: no Date objects to allocate, no time-zone
 // reinterpretation, and the agent sees exactly what the database said.
@@ -130,6 +131,7 @@ export class PgConnector {
     if (!p) {
       p = Promise.all([this.url(), tlsPlan(this.conn, this.secrets)]).then(([url, tls]) => {
         refuseSslInUrl(url, this.conn);
+        refuseSessionParamsInUrl(url, this.conn);
         this.tls = tls;
         const pool = new pg.Pool({
           connectionString: url,
