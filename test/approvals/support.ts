@@ -76,9 +76,11 @@ export async function startReceiver(failFirst = 1): Promise<Receiver> {
   const hits: Receiver['hits'] = [];
   let failures = 0;
   const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d: Buffer) => (body += d.toString()));
+    const chunks: Buffer[] = [];
+    req.on('data', (d: Buffer) => chunks.push(d));
     req.on('end', () => {
+      // Decoded whole: a character split between two chunks stays one character.
+      const body = Buffer.concat(chunks).toString('utf8');
       const status = failures < failFirst ? 500 : 200;
       if (status === 500) failures++;
       hits.push({ status, body, at: Date.now() });

@@ -8,23 +8,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rawHidden } from '../support/hidden-chars.js';
-import { createServer } from 'node:http';
+import { startReceiver } from './support.js';
 import { createWebhookNotifier } from '../../src/approvals/index.js';
 
 const SQL = 'DELETE FROM orders WHERE id = 1 \u202e-- \x9b8m OR true\u200b';
 
 test('the JSON webhook body has no raw hidden character and the exact call once parsed', async () => {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  const receiver = await startReceiver(0);
+  const url = receiver.url;
   const n = createWebhookNotifier({ attempts: 1 });
   try {
     for (const format of ['json', 'slack'] as const) {
@@ -37,8 +28,9 @@ test('the JSON webhook body has no raw hidden character and the exact call once 
     }
     await n.drain(5000);
   } finally {
-    await new Promise((ok) => server.close(ok));
+    await receiver.close();
   }
+  const bodies = receiver.hits.map((h) => h.body);
   assert.equal(bodies.length, 2);
   for (const b of bodies) assert.equal(rawHidden(b), null, `raw hidden character in ${b}`);
   const json = JSON.parse(bodies.find((b) => b.includes('"warden.approval"'))!) as { call: { args: { sql: string } }; approval: { requester: string } };

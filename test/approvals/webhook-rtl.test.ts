@@ -8,7 +8,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { startReceiver } from './support.js';
 import { createWebhookNotifier } from '../../src/approvals/index.js';
 import { rawHidden } from '../support/hidden-chars.js';
 import { bidiPage, reordered, withoutOrderMarks } from '../support/bidi-order.js';
@@ -17,17 +17,8 @@ const SQL = "SELECT pay_out(/*א*/ 5, 50000 /*ב*/) WHERE 'ג' > 5 --\u202c 'ه'
 const SUMMARY = 'call public.pay_out(/*א*/ 5, 50000 /*ב*/)';
 
 test('Slack and generic webhook previews: right-to-left lines drawn in stored order, noted; the call exact', { timeout: 120_000 }, async (t) => {
-  const bodies: string[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'));
-      res.end('ok');
-    });
-  });
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/hook`;
+  const receiver = await startReceiver(0);
+  const url = receiver.url;
   const n = createWebhookNotifier({ attempts: 1 });
   try {
     for (const format of ['slack', 'json'] as const) {
@@ -40,8 +31,9 @@ test('Slack and generic webhook previews: right-to-left lines drawn in stored or
     }
     await n.drain(5000);
   } finally {
-    await new Promise((ok) => server.close(ok));
+    await receiver.close();
   }
+  const bodies = receiver.hits.map((h) => h.body);
   assert.equal(bodies.length, 2);
   for (const b of bodies) assert.equal(rawHidden(b), null, 'the body itself has the marks as JSON escapes');
   const page = await bidiPage(t);
