@@ -10,7 +10,7 @@ import {
   AWKS, ESCAPING, evaluatedWords, INTERPRETER_PATTERN, INTERPRETERS, NAME_READERS, POSIX_SHELLS, programBase, runsNamedProgram, SEDS, SHELL_TEXT_RUNNERS,
   SHELLS, SSH_FAMILY, variableRuns, WRAPPERS,
 } from './runners.js';
-import { callbackTexts, crontabFromStdin, fillsIn, multiCallName, socatRun, straceCommands } from './indirect-runs.js';
+import { callbackTexts, crontabFromStdin, fillsIn, gpgPhoto, multiCallName, socatRun, straceCommands } from './indirect-runs.js';
 import { HOP_PROGRAMS, hopRuns } from './exec-hops.js';
 import { isInterpreter } from './interpreters.js';
 import { codeRun, programWords, unjudgedProgram } from './unjudged-code.js';
@@ -127,6 +127,8 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
   if (base === 'strace') straceCommands(args).forEach(script);
   const socat = base === 'socat' ? socatRun(args) : null;
   if (socat !== null) any(`socat address '${socat}' runs a program`);
+  const photo = gpgPhoto(base, args);
+  if (photo !== null) any(`${base} '${photo}' runs the photo viewer, a shell command`);
   if (fed && ESCAPING.has(base)) any(`${base} reads commands on standard input, where a shell escape runs any program`);
   if (fed && base === 'crontab' && crontabFromStdin(args)) any('crontab installs a table from standard input, whose commands run later');
   if (SHELLS.includes(base) && !OTHER_WRAPPERS.has(base)) {

@@ -145,3 +145,22 @@ export function socatRun(args: readonly string[]): string | null {
   }
   return null;
 }
+
+/** GnuPG's programs that show photo IDs. */
+const GPGS = new Set(['gpg', 'gpg2', 'gpg1']);
+
+/**
+ * The word of a gpg command that shows a photo ID, which runs the photo viewer (a shell command,
+ * perhaps set in gpg.conf), or null: `--list-options show-photos`, `--verify-options=show-photos`
+ * (gpg takes any unambiguous prefix, in any case: `show-ph`) or the edit command `showphoto`.
+ * Generously: any word, split at blanks, commas and `=`.
+ */
+export function gpgPhoto(base: string, args: readonly string[]): string | null {
+  if (!GPGS.has(base)) return null;
+  for (const w of args) {
+    for (const token of w.toLowerCase().replace(/_/g, '-').split(/[\s,=]+/)) {
+      if ((token.length >= 7 && 'show-photos'.startsWith(token)) || token.startsWith('showphoto')) return w;
+    }
+  }
+  return null;
+}

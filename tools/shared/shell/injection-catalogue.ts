@@ -8,7 +8,7 @@ import { gitConfigDanger } from './git-config.js';
 import { interpreterCode, printsOnly } from './interpreters.js';
 import { gitGuardLength } from './git-guard.js';
 import { sshRemote } from './runner-args.js';
-import { crontabTable, socatRun } from './indirect-runs.js';
+import { crontabTable, gpgPhoto, socatRun } from './indirect-runs.js';
 import { awkDanger, sedDanger } from './script-checks.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
@@ -31,7 +31,11 @@ export const DENIED_PROGRAMS: ReadonlyMap<string, string> = new Map([
   ...PAGERS.map((p) => [p, 'is a pager or editor with shell escapes'] as const),
   ...[...WRAPPERS, ...SHELL_TEXT_RUNNERS, 'newgrp'].map((p) => [p, 'runs other programs'] as const),
   ...BUILTINS.map((p) => [p, 'is a shell keyword or builtin that changes the shell itself'] as const),
+  ...['rpmbuild', 'rpmspec'].map((p) => [p, "runs a spec file's shell commands and macros (`%(cmd)`)"] as const),
 ]);
+
+/** rpm's programs that take its common options (macros, --pipe); rpmbuild and rpmspec are refused outright. */
+const RPM_TOOLS = ['rpm', 'rpmquery', 'rpmverify', 'rpmkeys', 'rpmdb', 'rpmsign', 'rpmgraph'];
 
 /** Flags that make an otherwise harmless program run code or read names from a file. */
 export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
@@ -76,6 +80,24 @@ export const DENIED_FLAGS: Readonly<Record<string, readonly string[]>> = {
   // PKCS#11 and FIDO libraries: ssh-keygen loads the one -D/-w names, ssh-add has the agent load -s/-S (as ssh -I).
   'ssh-keygen': ['-D', '-w'],
   'ssh-add': ['-s', '-S'],
+  // rpm's macros run shell commands (`%(cmd)`) and Lua (`%{lua:..}`): -E/--eval expands one, -D/--define/--predefine
+  // set one, --macros/--load/--rcfile read them from a file, -q --specfile expands a spec file's; --pipe runs a command.
+  ...Object.fromEntries(RPM_TOOLS.map((n) => [n, ['-E', '--eval', '-D', '--define', '--predefine', '--macros', '--load', '--rcfile', '--pipe', '--specfile']])),
+  // GnuPG: the photo viewer is a shell command (--exec-path: where it and gpg 1's keyserver helpers are found), the
+  // agent, dirmngr and keyboxd are programs it starts, --options reads a configuration file that sets them, gpg 1
+  // loaded --load-extension, and --command-fd/--command-file give edit commands (showphoto runs the viewer). A
+  // --homedir holds gpg.conf and the gpg-agent.conf of the agent started for it (pinentry and scdaemon programs).
+  ...Object.fromEntries(['gpg', 'gpg2', 'gpg1'].map((n) => [n, [
+    '--photo-viewer', '--exec-path', '--agent-program', '--dirmngr-program', '--keyboxd-program', '--options', '--homedir', '--load-extension',
+    '--command-fd', '--command-file',
+  ]])),
+  gpgsm: ['--agent-program', '--dirmngr-program', '--protect-tool-program', '--options', '--homedir'],
+  dirmngr: ['--ldap-wrapper-program', '--http-wrapper-program', '--options', '--homedir'],
+  // gpg-connect-agent -E runs the program on its command line as the Assuan server.
+  'gpg-connect-agent': ['-E', '--exec', '--agent-program', '--dirmngr-program', '--keyboxd-program', '--homedir'],
+  // gpgtar and gpg-zip run the gpg (gpg-zip: and tar) program they are told, with the options they are told.
+  gpgtar: ['--gpg', '--gpg-args'],
+  'gpg-zip': ['--gpg', '--gpg-args', '--tar', '--tar-args'],
 };
 
 /** The catalogue flag (DENIED_FLAGS) a command uses, or null. tar's first word may be a cluster without `-` (`tar cIf X`). */
@@ -164,6 +186,8 @@ export function injectionReason(cmd: ShellCommand, fed = true): string | null {
   if (base === 'env' && args.length > 0) return 'env with arguments can run other programs or change the environment.';
   const socat = base === 'socat' ? socatRun(args) : null;
   if (socat !== null) return `socat address '${socat}' runs a program.`;
+  const photo = gpgPhoto(base, args);
+  if (photo !== null) return `${base} '${photo}' runs the photo viewer, a shell command.`;
   if (base === 'node' || base === 'nodejs') {
     // A granted node runs the script file it names; inline code, preloads and code on stdin are refused.
     const code = interpreterCode(base, args);

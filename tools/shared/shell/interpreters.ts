@@ -103,6 +103,9 @@ const BY_NAME: ReadonlyMap<string, Interpreter> = new Map([
   ...['npm', 'npx', 'yarn', 'pnpm', 'pnpx'].map((n) => [n, PROJECT(['-v', '--version', ...HELP])] as const),
   ['cargo', PROJECT(['-V', '--version', ...HELP, 'version'])],
   ['go', PROJECT(['version', 'help'])],
+  // rpmbuild and rpmspec expand a spec file's macros, which run shell commands (`%(cmd)`) and Lua; rpmlua runs Lua.
+  ...['rpmbuild', 'rpmspec'].map((n) => [n, PROJECT(['--version', ...HELP])] as const),
+  ['rpmlua', { code: ['-e', '-i'], info: ['--version', ...HELP], operands: 'script' }],
 ]);
 /** Versioned names: python3.11, pypy3, perl5.36, ruby3.2, php8.2, lua5.4, luajit, tclsh8.6, wish8.6. */
 const BY_PATTERN: readonly (readonly [RegExp, Interpreter])[] = [

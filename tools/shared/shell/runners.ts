@@ -25,7 +25,7 @@ export const SHELLS: readonly string[] = [
  */
 export const INTERPRETERS: readonly string[] = [
   'php', 'lua', 'luajit', 'tclsh', 'wish', 'expect', 'Rscript', 'R', 'irb', 'jshell', 'deno', 'bun', 'pwsh', 'powershell', 'osascript', 'gdb',
-  'jrunscript', 'julia', 'ghci', 'runghc', 'runhaskell',
+  'jrunscript', 'julia', 'ghci', 'runghc', 'runhaskell', 'rpmlua',
 ];
 /** Versioned interpreter names: python3.11, perl5.36, pypy3, tclsh8.6, luajit-2.1.0-beta3. */
 export const INTERPRETER_PATTERN = /^(python|pypy|perl|j?ruby|php|lua|tclsh|wish)[0-9.]*$|^luajit[\w.-]*$/;
@@ -87,6 +87,8 @@ const LOADER_VARIABLES: ReadonlySet<string> = new Set([
   'BASH_ENV', 'ENV', 'PERL5OPT', 'PERL5LIB', 'PYTHONSTARTUP', 'PYTHONPATH', 'NODE_OPTIONS', 'NODE_PATH', 'RUBYOPT', 'RUBYLIB', 'SHELLOPTS',
   'BASHOPTS', 'PS4', 'TAR_OPTIONS', 'APT_CONFIG', 'ZIPOPT', 'GIT_CONFIG_PARAMETERS', 'GIT_CONFIG_COUNT', 'GIT_CONFIG_GLOBAL',
   'GIT_CONFIG_SYSTEM', 'GIT_CONFIG', 'GIT_EXEC_PATH', 'GIT_TEMPLATE_DIR', ...INTERPRETER_VARIABLES,
+  // GnuPG's home holds gpg.conf and gpg-agent.conf (a photo viewer, the agent, pinentry and scdaemon programs); rpm's holds its macros.
+  'GNUPGHOME', 'RPM_CONFIGDIR',
 ]);
 
 /**
