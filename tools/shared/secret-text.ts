@@ -44,7 +44,7 @@ export const SECRET_MASK = '***';
 const NAME = String.raw`[A-Za-z_][A-Za-z0-9_.\-]*`;
 /**
  * A quoted value. A quote left open runs to the end of the line: output cut at the cap ends
- * inside a value. Each escape reads one way (`\\.`, a lone backslash only before the end):
+ * inside a value (a whole-line assignment's value runs on over lines: MULTILINE_QUOTED). Each escape reads one way (`\\.`, a lone backslash only before the end):
  * `\\.?` split `\a` two ways, and where a form failed after it (form 3's `$` is the text's end,
  * so `{"x":"\a\a...` before a newline) every split was tried, 2^n (24 escapes took 180 ms).
  */
@@ -70,6 +70,54 @@ const PREFIXED = String.raw`(?:[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?\/)?${NAME}`;
 /** A whole line `NAME=...`/`NAME: ...` after `prefix`. */
 const wholeLine = (prefix: string, name = PREFIXED) =>
   new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${name})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
+
+/** How many more lines a quoted value may run over (a 4096-bit RSA key in PEM is 52 lines). */
+export const QUOTED_LINES_MAX = 100;
+/** A line opening a whole-line assignment with a value (`NAME=v`, `NAME: v`, `export NAME=`): `=` then `=` or the line's end is base64 padding. */
+const ASSIGNMENT_LINE = String.raw`[ \t]*(?:export[ \t]+)?["']?${PREFIXED}["']?[ \t]*(?:=[^=\r\n]|:[ \t])`;
+/** A line inside a quoted value: after a newline (in `"`, an escaped one) that opens no assignment. */
+const nextLine = (body: string, escape: string) => String.raw`(?:${escape}\n(?!${ASSIGNMENT_LINE})${body}*){0,${QUOTED_LINES_MAX}}`;
+/**
+ * A whole-line assignment whose quoted value runs onto the next lines (`DB_PASSWORD="abc` newline
+ * `def"`, a PEM in a .env value, a YAML double-quoted scalar folded over lines), to its closing
+ * quote and the rest of that line, as a whole line is masked. `\"` closes no `"` value; `''` is
+ * no `'` value's end (YAML's escaped quote; in a shell, two quoted words joined). A quote never closed ends before
+ * the next line opening an assignment, after QUOTED_LINES_MAX more lines, or at the text's end
+ * (output cut at the cap). Why linear: every line that can open such a value is an
+ * ASSIGNMENT_LINE, so a value's lines are read by the one opener above them; each stops where it
+ * is longest (a quote, a bounding line, the cap or the end): nothing is tried again.
+ */
+const MULTILINE_QUOTED = new RegExp(
+  String.raw`(^[ \t]*(?:export[ \t]+)?["']?)(${PREFIXED})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)` +
+    String.raw`((?:"[^"\\\n]*(?:\\[^\n][^"\\\n]*)*${nextLine(String.raw`(?:[^"\\\n]|\\[^\n])`, String.raw`\\?`)}(?:"|\\?$)|'(?:[^'\n]|'')*${nextLine(String.raw`(?:[^'\n]|'')`, '')}(?:'|$)).*)`,
+  'gm',
+);
+
+/**
+ * Multi-line quoted values of secret names masked whole (MULTILINE_QUOTED). A value on one line
+ * is left to the whole-line form; after a name that is not secret the scan goes on at the next
+ * line, so assignments inside that value are still read by the forms.
+ */
+function maskMultilineQuoted(text: string, count?: { n: number }): string {
+  if (!text.includes('\n')) return text;
+  let out = '';
+  let at = 0;
+  MULTILINE_QUOTED.lastIndex = 0;
+  for (let m = MULTILINE_QUOTED.exec(text); m; m = MULTILINE_QUOTED.exec(text)) {
+    const [all, before, name, between, value] = m as unknown as [string, string, string, string, string];
+    const from = m.index + before.length;
+    const firstLine = value.indexOf('\n');
+    if (firstLine < 0) continue;
+    if (!secretValue(name, value) || keyRefKey(text, name, from) || structKey(text, name, from, m.index + all.length, value)) {
+      MULTILINE_QUOTED.lastIndex = from + name.length + between.length + firstLine;
+      continue;
+    }
+    out += text.slice(at, m.index) + before + name + between + SECRET_MASK;
+    at = m.index + all.length;
+    if (count) count.n++;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
 
 /** A JSON member with a scalar value, not named `not` (`name"`, `(?:name|value)"`). */
 const jsonMember = (not: string) => String.raw`"(?!${not})[^"\\\n]*"\s*:\s*(?:"(?:[^"\\\n]|\\.)*"|[^\s,{}\[\]"]+)`;
@@ -167,6 +215,7 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
   out = maskSecretBlocks(out, count);
   out = maskObjectValues(out, count);
   out = maskNameValueItems(out, secretValue, count);
+  out = maskMultilineQuoted(out, count);
   for (const form of FORMS) {
     out = out.replace(form, (all: string, before: string, name: string, between: string, value: string, at: number, whole: string) => {
       const from = at + before.length;
