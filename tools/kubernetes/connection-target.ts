@@ -40,6 +40,17 @@ async function caIdentity(name: string, c: Cluster): Promise<string | null> {
   }
 }
 
+/** A proxy URL without the password in its user info (no digest of a secret); one that does not parse stays as it is. */
+function withoutPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    u.password = '';
+    return u.href;
+  } catch {
+    return url;
+  }
+}
+
 /** The target digest of the current context of a loaded kubeconfig, for connection `name`. */
 export async function kubeTarget(name: string, cluster: Cluster, user: User | null): Promise<string> {
   const v = {
@@ -47,7 +58,7 @@ export async function kubeTarget(name: string, cluster: Cluster, user: User | nu
     ca: await caIdentity(name, cluster),
     tlsServerName: cluster.tlsServerName ?? null,
     skipTLSVerify: cluster.skipTLSVerify === true,
-    proxy: cluster.proxyUrl ?? null,
+    proxy: cluster.proxyUrl ? withoutPassword(cluster.proxyUrl) : null,
     user: user?.name ?? null,
     auth: authKind(user),
     impersonate: user?.impersonateUser ?? null,

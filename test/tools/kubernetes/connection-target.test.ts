@@ -30,6 +30,12 @@ test('the target changes with server, CA, user and auth kind, not with a rotated
   );
 });
 
+test("a proxy's password is no part of the target; its host is", async () => {
+  const at = (proxyUrl: string) => kubeTarget('k', { ...cluster, proxyUrl }, user);
+  assert.equal(await at('http://ops:p1@proxy.internal:3128'), await at('http://ops:p2@proxy.internal:3128'));
+  assert.notEqual(await at('http://ops:p1@proxy.internal:3128'), await at('http://ops:p1@other.internal:3128'));
+});
+
 test('an unreadable CA file is refused, coded', async () => {
   await assert.rejects(kubeTarget('k', { ...cluster, caData: undefined, caFile: '/nonexistent/ca.crt' }, user), (e: Error & { code?: string }) => e.code === 'WARDEN_CONFIG' && /connection k/.test(e.message));
 });
