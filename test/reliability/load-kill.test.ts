@@ -17,6 +17,8 @@ import { configText, freePort, POLICY, ResilientAgent, SEED, startReplica, warde
 const CLIENTS = 16;
 /** Kills every run must see, whatever the machine's speed. */
 const MIN_KILLS = 3;
+/** Successful calls that prove real load (the load runs on past its time, within the cap, until there are this many). */
+const MIN_OK = 40;
 let target: TestDatabase;
 let storeDb: TestDatabase;
 let issuer: OidcIssuer;
@@ -80,7 +82,9 @@ async function loadWithKills(store: string, env: Record<string, string>, seconds
   const agents = Array.from({ length: CLIENTS }, (_, i) => new ResilientAgent(url, () => issuer.mint({ sub: `agent-${i}`, groups: ['dev'], scope: 'mcp' })));
   await Promise.all(agents.map(async (agent, i) => {
     let n = i;
-    while (Date.now() < end || killing) {
+    // On past the end (within the cap) until MIN_OK calls succeeded: a slow host (a fresh CI
+    // clone beside other test files once served 7 in 15 s) still proves real load, later.
+    while (Date.now() < end || killing || (f.ok < MIN_OK && Date.now() < cap)) {
       n += CLIENTS;
       try {
         const r = await agent.call('query_database', { connection: 'target', sql: `SELECT name, n FROM items WHERE id = ${(n % 50) + 1}` });
@@ -124,7 +128,7 @@ async function loadWithKills(store: string, env: Record<string, string>, seconds
   assert.ok(f.kills >= MIN_KILLS, `killed ${f.kills} times`);
   // A floor that proves real load without turning a busy machine into a failure (figures are in
   // docs/reliability.md; 43 calls were seen with other test runs beside it).
-  assert.ok(f.ok >= 40, `only ${f.ok} successful calls`);
+  assert.ok(f.ok >= MIN_OK, `only ${f.ok} successful calls`);
   return f;
 }
 
