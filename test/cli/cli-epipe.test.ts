@@ -4,23 +4,18 @@
  * SIGPIPE ended), never an unhandled EPIPE stack trace. The real bin, its stdout a pipe this test
  * closes after the first bytes; each output is over 1 MB (many pipe buffers), so it is cut mid-write whatever the timing.
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/recorder/index.js';
 import { WARDEN_BIN } from '../support/repo.js';
+import { cliStoreDir } from '../support/cli-store-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'warden-cli-epipe-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const scratch = cliStoreDir('warden-cli-epipe-');
+const dir = scratch.dir;
 
 before(async () => {
-  mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'policies', 'empty.yaml'), 'rules: []\n');
-  writeFileSync(join(dir, 'warden.yaml'), 'transcripts: { store: sqlite:warden.db, synchronous: NORMAL }\npolicies: [policies/*.yaml]\n');
-  const store = openSqliteStore(join(dir, 'warden.db'), { synchronous: 'NORMAL' });
+  const store = scratch.open();
   const at = '2026-11-28T09:00:00.000Z';
   const principal = { subject: `agent-${'x'.repeat(4000)}`, groups: ['agents'], authMethod: 'stdio' as const };
   for (let i = 0; i < 600; i++) {

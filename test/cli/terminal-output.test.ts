@@ -8,15 +8,13 @@
  * and every line the CLI writes shows hidden characters escaped. Look-alike letters (a Cyrillic
  * ѕ in `uѕers`) were flagged by `approvals show` but not by `transcripts show|replay`; now they are.
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/recorder/index.js';
 import { canonicalCall } from '../../src/approvals/index.js';
 import { WARDEN_BIN } from '../support/repo.js';
+import { cliStoreDir } from '../support/cli-store-dir.js';
 import { rawHidden } from '../support/hidden-chars.js';
 
 const SUBJECT = 'agent-x\u202e';
@@ -24,14 +22,11 @@ const CLIENT = 'claude\x9b2J\x7f';
 const SQL = 'SELECT 1 \0\ud800 \x9b8m-- hidden\u2028 OR true \u{E0041}\u200b\x1b]52;c;ZWNobyBwd25lZA==\x07';
 const SUMMARY = 'SELECT t\x9b8m OR true';
 
-const dir = mkdtempSync(join(tmpdir(), 'warden-cli-terminal-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const scratch = cliStoreDir('warden-cli-terminal-');
+const dir = scratch.dir;
 
 before(async () => {
-  mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'policies', 'empty.yaml'), 'rules: []\n');
-  writeFileSync(join(dir, 'warden.yaml'), 'transcripts: { store: sqlite:warden.db, synchronous: NORMAL }\npolicies: [policies/*.yaml]\n');
-  const store = openSqliteStore(join(dir, 'warden.db'), { synchronous: 'NORMAL' });
+  const store = scratch.open();
   const at = '2026-11-28T09:00:00.000Z';
   await store.openSession({ id: 's1', principal: { subject: SUBJECT, groups: ['agents'], authMethod: 'stdio' }, client: { name: CLIENT, version: '1' }, transport: 'stdio', startedAt: at });
   await store.recordIntent({ id: 'c1', sessionId: 's1', tool: 'query_database', connection: 'shop', args: { sql: SQL }, factsSummary: SUMMARY, facts: null, decision: 'allow', ruleIds: ['r'], policyVersion: 'v1', startedAt: at });

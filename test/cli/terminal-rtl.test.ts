@@ -6,15 +6,13 @@
  * surrounds them. Every human line holding them is now written in stored order with a note; the
  * `--json` documents and the export are unchanged (exact values, valid JSON, no marks).
  */
-import { after, before, test } from 'node:test';
+import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSqliteStore } from '../../src/recorder/index.js';
 import { canonicalCall } from '../../src/approvals/index.js';
 import { WARDEN_BIN } from '../support/repo.js';
+import { cliStoreDir } from '../support/cli-store-dir.js';
 import { rawHidden } from '../support/hidden-chars.js';
 import { bidiPage, reordered, withoutOrderMarks } from '../support/bidi-order.js';
 
@@ -22,14 +20,11 @@ import { bidiPage, reordered, withoutOrderMarks } from '../support/bidi-order.js
 const SQL = "SELECT pay_out(/*א*/ 5, 50000 /*ב*/) WHERE 'ג' > 5 OR 'ד' < 1 --\u202c 'ה' 7, 70000 'ו'";
 const SUMMARY = "call public.pay_out(/*א*/ 5, 50000 /*ב*/) --\u202c 'ה' 7, 70000 'ו'";
 
-const dir = mkdtempSync(join(tmpdir(), 'warden-cli-rtl-'));
-after(() => rmSync(dir, { recursive: true, force: true }));
+const scratch = cliStoreDir('warden-cli-rtl-');
+const dir = scratch.dir;
 
 before(async () => {
-  mkdirSync(join(dir, 'policies'));
-  writeFileSync(join(dir, 'policies', 'empty.yaml'), 'rules: []\n');
-  writeFileSync(join(dir, 'warden.yaml'), 'transcripts: { store: sqlite:warden.db, synchronous: NORMAL }\npolicies: [policies/*.yaml]\n');
-  const store = openSqliteStore(join(dir, 'warden.db'), { synchronous: 'NORMAL' });
+  const store = scratch.open();
   const at = '2026-11-28T09:00:00.000Z';
   await store.openSession({ id: 's1', principal: { subject: 'agent-x', groups: ['agents'], authMethod: 'stdio' }, client: { name: 'c', version: '1' }, transport: 'stdio', startedAt: at });
   await store.recordIntent({ id: 'c1', sessionId: 's1', tool: 'query_database', connection: 'shop', args: { sql: SQL }, factsSummary: SUMMARY, facts: null, decision: 'allow', ruleIds: ['r'], policyVersion: 'v1', startedAt: at });
