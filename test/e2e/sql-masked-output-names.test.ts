@@ -28,6 +28,13 @@ const LEAKS: readonly (readonly [string, (rows: string[][]) => string])[] = [
   [`SELECT g <= ascii(u.email) AS k, count(*) AS n ${JOIN} GROUP BY 1 ORDER BY 1`, (r) => r[1]![1]!],
   [`SELECT x.g FROM (SELECT ${DIST} AS k, g ${JOIN} ORDER BY k LIMIT 1) x`, (r) => r[0]![0]!],
   [`SELECT x.g FROM (SELECT ${DIST} AS k, g ${JOIN} ORDER BY 1 LIMIT 1) x`, (r) => r[0]![0]!],
+  // A set operation's ORDER BY (the parser hangs it on the last branch) names the first
+  // branch's output columns, and a position is that column in every branch.
+  [`SELECT 1000 AS k, 0 AS g UNION ALL SELECT ${DIST} AS x, g ${JOIN} ORDER BY k LIMIT 1`, (r) => r[0]![1]!],
+  [`SELECT ${DIST} AS k, g ${JOIN} UNION ALL SELECT 1000, 0 ORDER BY 1 LIMIT 1`, (r) => r[0]![1]!],
+  [`SELECT ${DIST} AS k, g ${JOIN} UNION ALL SELECT 1000 AS y, 0 ORDER BY k LIMIT 1`, (r) => r[0]![1]!],
+  [`SELECT ${DIST} AS k, g ${JOIN} EXCEPT SELECT 1000 AS y, 0 ORDER BY k LIMIT 1`, (r) => r[0]![1]!],
+  [`SELECT x.g FROM (SELECT 1000 AS k, 0 AS g UNION ALL SELECT ${DIST} AS y, g ${JOIN} ORDER BY k LIMIT 1) x`, (r) => r[0]![0]!],
 ];
 
 let db: TestDatabase;
@@ -86,6 +93,8 @@ describe('under a mask on users.email', () => {
       'SELECT g AS email FROM public.users u, generate_series(1, 3) g WHERE u.id = 1 ORDER BY email',
       'SELECT lower(name) AS l, email FROM public.users ORDER BY l',
       'SELECT * FROM public.users ORDER BY 3',
+      'SELECT id AS k, name FROM public.users UNION ALL SELECT 3, \'x\' ORDER BY k',
+      'SELECT email AS e, id FROM public.users UNION SELECT \'x\', 3 ORDER BY e, 2',
     ]) {
       for (const x of [w.masked!, w.derived!]) {
         const r = await x.query(sql);

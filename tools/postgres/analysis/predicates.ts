@@ -11,6 +11,7 @@
  */
 import { type Ctx, type Lin, type Rel, type RefTracker, type Scope, identText, notePredicate, splitAlias, uniqSources, wholeRow } from './context.js';
 import { lineage } from './lineage.js';
+import { type SetBranch, outputItems, setOutputItems } from './output-items.js';
 import { filteredRow, filtersRows } from './predicate-refs.js';
 import type { PredicatePlace } from './types.js';
 
@@ -91,62 +92,16 @@ export function walkClause(key: string, node: unknown, scope: Scope, ctx: Ctx, c
 const SELECT_LIST_KEYS = new Set(['orderby', 'groupby', 'distinct']);
 
 /**
- * The select-list expressions an ORDER BY, GROUP BY or DISTINCT ON item may stand for:
- * PostgreSQL reads a bare integer as the output column at that position and a bare name as an
- * output column's name (ORDER BY and DISTINCT ON before the input columns, GROUP BY after).
- * Without this, `SELECT abs(ascii(u.email) - g) AS k, g FROM users u, generate_series(1, 255) g
- * ORDER BY k LIMIT 1` (or `ORDER BY 1`, `GROUP BY k`) orders on a join of the masked column,
- * whose masked cell hides nothing when g returns the code. Fail closed: past a `*` positions
- * are unknown (every later item may be meant), and an unaliased item whose output name is not
- * known (outputName) may carry any name.
+ * A set operation's ORDER BY (on its last branch, `node`), besides its walk as that branch's
+ * clause: each item as the expressions it names in every branch (output-items.ts
+ * setOutputItems), walked in their own branch's scope where they order the result.
  */
-function outputItems(item: unknown, columns: unknown): unknown[] {
-  if (!Array.isArray(columns)) return [];
-  const o = item as Node | null;
-  const e = (o && typeof o === 'object' && o.expr && o.type !== 'column_ref' ? o.expr : o) as Node | null;
-  if (!e || typeof e !== 'object') return [];
-  const cols = columns as Node[];
-  const isStar = (c: Node): boolean => {
-    const x = c?.expr as Node | undefined;
-    return x?.type === 'column_ref' && (x.column === '*' || identText(x.column) === '*');
-  };
-  if (e.type === 'number') {
-    const n = Number(e.value);
-    if (!Number.isInteger(n) || n < 1) return [];
-    const star = cols.findIndex(isStar);
-    if (star >= 0 && star < n) return cols.slice(star).filter((c) => !isStar(c)).map((c) => c.expr);
-    return cols[n - 1] ? [cols[n - 1]!.expr] : [];
-  }
-  if (e.type !== 'column_ref' || e.table) return [];
-  const name = identText(e.column);
-  if (!name) return [];
-  const mayBeNamed = (c: Node): boolean => {
-    if (c.as) return identText(c.as) === name;
-    const implied = outputName(c.expr as Node);
-    return implied === null || implied === name;
-  };
-  return cols.filter((c) => !isStar(c) && mayBeNamed(c)).map((c) => c.expr);
-}
-
-/** The output name PostgreSQL gives an unaliased select-list expression, when it is sure to be known here (else null). */
-function outputName(x: Node | null | undefined): string | null {
-  if (!x || typeof x !== 'object') return null;
-  switch (x.type) {
-    case 'column_ref':
-      return identText(x.column);
-    case 'function': {
-      const parts = (x.name as Node | undefined)?.name;
-      const last = Array.isArray(parts) ? (parts[parts.length - 1] as Node | undefined) : undefined;
-      return last ? identText(last) : null;
+export function walkSetOrder(node: unknown, branches: readonly SetBranch[], ctx: Ctx): void {
+  for (const item of Array.isArray(node) ? node : [node]) {
+    for (const { expr, scope } of setOutputItems(item, branches)) {
+      if (ctx.nested > 0) notePredicate(ctx, lineage(expr, scope, ctx).sources, 'subquery');
+      else outermostItem(expr, scope, ctx, 'top-order');
     }
-    case 'aggr_func':
-      return typeof x.name === 'string' ? x.name.toLowerCase() : null;
-    case 'case':
-      return 'case';
-    case 'binary_expr':
-      return '?column?';
-    default:
-      return null;
   }
 }
 

@@ -11,7 +11,8 @@ import {
 } from './context.js';
 import { addCtes } from './cte.js';
 import { findRel, functionName, lineage, lineageHooks, nestedQuery } from './lineage.js';
-import { deduplicates, sameRowsUnion, shareUnionRow, walkClause, walkDeduplicated } from './predicates.js';
+import type { SetBranch } from './output-items.js';
+import { deduplicates, sameRowsUnion, shareUnionRow, walkClause, walkDeduplicated, walkSetOrder } from './predicates.js';
 import { storeOutput } from './stored.js';
 
 type Node = Record<string, unknown>;
@@ -34,8 +35,11 @@ function isEmpty(v: unknown): boolean {
   return false;
 }
 
-/** Analyse a SELECT (with its CTEs and set-operation branches) and return its output columns. */
-export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCol[] {
+/**
+ * Analyse a SELECT (with its CTEs and set-operation branches) and return its output columns.
+ * `branches`: the set operation's earlier branches, when `node` is a later one (selectBody).
+ */
+export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx, branches?: SetBranch[]): OutCol[] {
   if (node.type !== 'select') {
     if (!hooks.statement) throw parseError(`statement ${String(node.type)} not supported here`);
     return hooks.statement(node, parent ?? childScope(null), ctx);
@@ -52,15 +56,17 @@ export function analyzeSelect(node: Node, parent: Scope | null, ctx: Ctx): OutCo
   const unionHead = ctx.nested === 0 && !ctx.unionRows && !!node._next && sameRowsUnion(node);
   if (unionHead) ctx.unionRows = { first: null };
   try {
-    return selectBody(node, cteScope, ctx);
+    return selectBody(node, cteScope, ctx, branches);
   } finally {
     if (unionHead) ctx.unionRows = null;
   }
 }
 
 /** analyzeSelect past its WITH: FROM, the clauses, the select list and the next set-operation branch. */
-function selectBody(node: Node, cteScope: Scope, ctx: Ctx): OutCol[] {
+function selectBody(node: Node, cteScope: Scope, ctx: Ctx, branches?: SetBranch[]): OutCol[] {
   const scope = childScope(cteScope);
+  const chain = branches ?? (node._next ? [] : undefined);
+  chain?.push({ scope, columns: node.columns });
   for (const item of (node.from as Node[] | null) ?? []) addFrom(item, scope, ctx);
   shareUnionRow(ctx, scope.rels);
   const into = node.into as Node | null;
@@ -76,10 +82,12 @@ function selectBody(node: Node, cteScope: Scope, ctx: Ctx): OutCol[] {
   for (const key of ['where', 'groupby', 'having', 'orderby', 'limit', 'window', 'distinct']) {
     if (node[key] !== undefined && node[key] !== null) walkClause(key, node[key], scope, ctx, node.columns);
   }
+  // The last branch's ORDER BY orders the whole set operation's output (output-items.ts).
+  if (chain && chain.length > 1 && !node._next && node.orderby) walkSetOrder(node.orderby, chain, ctx);
   // DISTINCT, UNION, INTERSECT and EXCEPT compare the select list's values (predicates.ts).
   if (deduplicates(node)) walkDeduplicated(node.columns, scope, ctx);
   let cols = selectList(node.columns, scope, ctx);
-  if (node._next) cols = mergeBranches(cols, analyzeSelect(node._next as Node, cteScope, ctx));
+  if (node._next) cols = mergeBranches(cols, analyzeSelect(node._next as Node, cteScope, ctx, chain));
   // SELECT INTO stores the whole result in a new table, named like the output columns.
   if (intoTable) storeOutput(ctx, intoTable, cols, 'output');
   return cols;
