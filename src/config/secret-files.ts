@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { ServerConfig } from './server-config.js';
 import { readableWarning } from './secrets.js';
 import { sharedWriteProblem } from './shared-write.js';
+import { storeTlsFileProblems } from './store-tls-files.js';
 import type { ConfigProblem } from './yaml-source.js';
 
 /** Every `file:` reference of a loaded config, with the key path it was written at. */
@@ -54,6 +55,13 @@ export function secretFileProblems(config: ServerConfig, lineOf: (path: (string 
     if (mode & 0o002) out.push({ ...at, message: `${ref} is writable by every user on this host: the server refuses it (chmod o-w)`, severity: 'error' });
     else if (shared) out.push({ ...at, message: `${ref}: the server refuses it: ${shared}`, severity: 'error' });
     else if (mode & 0o044) out.push({ ...at, message: readableWarning(ref), severity: 'warning' });
+  }
+  // A store URL written in warden.yaml (one held by a reference is checked when the server opens it).
+  if (/^postgres(ql)?:\/\//i.test(config.transcripts.store)) {
+    const at = { file: config.file, line: lineOf(['transcripts', 'store']), path: 'transcripts.store' };
+    const files = storeTlsFileProblems(config.transcripts.store);
+    for (const message of files.errors) out.push({ ...at, message: `${message}: the server refuses it`, severity: 'error' });
+    for (const message of files.warnings) out.push({ ...at, message, severity: 'warning' });
   }
   return out;
 }

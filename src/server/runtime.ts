@@ -8,6 +8,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
 import { unmatchedPolicyPatterns } from '../config/policy-globs.js';
 import { createSecretResolver } from '../config/secrets.js';
+import { storeTlsFileProblems } from '../config/store-tls-files.js';
 import { ConfigError } from '../config/yaml-source.js';
 import { compilePolicy, type MaskingChecks } from '../policy/load.js';
 import type { CompiledPolicy } from '../policy/types.js';
@@ -100,9 +101,14 @@ export function storePath(config: ServerConfig): string {
  */
 export async function resolveStoreSpec(config: ServerConfig): Promise<string> {
   const s = config.transcripts.store;
-  if (!/^(env|file):/.test(s)) return s;
-  const v = (await secretsOf(config).resolve(s)).trim();
-  if (!isPgUrl(v) && !v.startsWith('sqlite:')) throw new WardenError(ErrorCode.CONFIG, `transcripts.store: ${s} must hold a postgres:// URL or sqlite:PATH`);
+  const v = /^(env|file):/.test(s) ? (await secretsOf(config).resolve(s)).trim() : s;
+  if (v !== s && !isPgUrl(v) && !v.startsWith('sqlite:')) throw new WardenError(ErrorCode.CONFIG, `transcripts.store: ${s} must hold a postgres:// URL or sqlite:PATH`);
+  // The TLS files a postgres:// URL names are read by pg itself: held to the `file:` secrets' trust check first.
+  if (isPgUrl(v)) {
+    const files = storeTlsFileProblems(v);
+    if (files.errors.length) throw new WardenError(ErrorCode.CONFIG, files.errors.join('; '), { reason: 'untrusted TLS file in the store URL' });
+    for (const message of files.warnings) log('warn', message);
+  }
   return v;
 }
 
