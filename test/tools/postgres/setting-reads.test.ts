@@ -81,7 +81,6 @@ test('a name Warden does not read as PostgreSQL does, or that is no constant, is
     "SELECT current_setting(B'101')",
     "SELECT current_setting(X'41')",
     "SELECT current_setting(N'search_path')", // a typed bpchar
-    'SELECT current_setting(\'search_path\'::"TEXT")', // a type of one's own, whose cast may return anything
     "SELECT current_setting('search_path'::text[])",
     "SELECT current_setting('search_path'::varchar(6))",
     "SELECT current_setting('search_' || 'path')",
@@ -94,6 +93,8 @@ test('a name Warden does not read as PostgreSQL does, or that is no constant, is
   ]) {
     assert.ok(settings(sql).includes(null), `${sql}: ${JSON.stringify(settings(sql))}`);
   }
+  // A quoted type name is a type of one's own (its cast may return anything): refused at parse (type-names.ts).
+  assert.throws(() => analyzeSql('SELECT current_setting(\'search_path\'::"TEXT")'), isParse);
   // Unicode escapes are refused by the lexer, as everywhere.
   assert.throws(() => analyzeSql("SELECT current_setting(U&'app\\002esecret')"), isParse);
   assert.throws(() => analyzeSql("SELECT current_setting(u&'search_path')"), isParse);

@@ -15,6 +15,7 @@ import { statementOperators } from './operators.js';
 import { analyzeStatement } from './statement.js';
 import { sortSettings } from './settings.js';
 import { storeOutput } from './stored.js';
+import { checkCastTypes } from './type-names.js';
 import { analyzeUtility } from './utility.js';
 import type { OutputColumnLineage, PredicateColumn, SourceColumn, SqlFacts } from './types.js';
 
@@ -175,6 +176,7 @@ function parseAndAnalyze(toks: Token[], ctx: Ctx, scope: Scope = childScope(null
     throw parseError(e instanceof RangeError ? 'statement nested too deeply' : 'statement not understood');
   }
   checkCalls(toks, ctx);
+  checkCastTypes(toks);
   return out;
 }
 
