@@ -43,6 +43,9 @@ const PINNED_SETTINGS = '-c standard_conforming_strings=on -c search_path=pg_cat
 /** How long a table's column list, a relation's kind and a view's lineage are trusted before the catalog is asked again. */
 const CATALOG_TTL_MS = 60_000;
 
+/** Field origins kept at most (a database with more columns than this is asked again). */
+const MAX_FIELD_ORIGINS = 50_000;
+
 /**
  * Of the unqualified names asked: pg_* relations pg_catalog lacks, and functions that some schema
  * other than pg_catalog has, as schema.name (public first). PostgreSQL never looks functions up in
@@ -89,7 +92,8 @@ export class PgConnector {
   private resolvedUrl: Promise<string> | null = null;
   /** The TLS both pools and every CancelRequest use (tls.ts), set with the first pool. */
   private tls: TlsPlan = { mode: 'disable', ssl: false };
-  private fieldOrigins = new Map<string, FieldOrigin | null>();
+  /** Field origins by table OID and column number, with when the catalog said so (see fieldOrigin). */
+  private fieldOrigins = new Map<string, { at: number; origin: FieldOrigin | null }>();
   private tableColumns = new Map<string, { at: number; columns: Set<string> }>();
   /** When an unqualified name was last found safe: 'r:name' (pg_* relation), 'f:name' (function). */
   private pgNames = new Map<string, number>();
@@ -286,19 +290,35 @@ export class PgConnector {
     return row?.found ? new Set(row.cols) : null;
   }
 
-  /** The relation, column and relation kind of a result field's table OID and column number (cached by OID). */
-  async fieldOrigin(tableID: number, columnID: number): Promise<FieldOrigin | null> {
+  /**
+   * The relation, column and relation kind of a result field's table OID and column number. The
+   * answer names the OID as the catalog did then, and a rename (a migration's table swap, a column
+   * renamed into a masked name) keeps the OID: so it is trusted for CATALOG_TTL_MS, until a write
+   * through Warden (forgetAfterWrite), and only while it names a relation the statement names
+   * (`named`, facts' reads and writes: PostgreSQL's metadata names a relation the statement names),
+   * else the catalog is asked again. A plain read of known relations costs no round trip.
+   */
+  async fieldOrigin(tableID: number, columnID: number, named?: ReadonlySet<string>): Promise<FieldOrigin | null> {
     if (!tableID || !columnID) return null;
     const key = `${tableID}:${columnID}`;
-    if (this.fieldOrigins.has(key)) return this.fieldOrigins.get(key)!;
+    const now = Date.now();
+    const hit = this.fieldOrigins.get(key);
+    if (hit && now - hit.at <= CATALOG_TTL_MS && (!named || (hit.origin !== null && named.has(hit.origin.relation)))) return hit.origin;
     const r = await this.lookup({
       text: `SELECT n.nspname, c.relname, c.relkind::text AS relkind, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE a.attrelid = $1 AND a.attnum = $2`,
       values: [tableID, columnID],
     });
     const row = r.rows[0] as { nspname: string; relname: string; relkind: string; attname: string } | undefined;
     const origin = row ? { relation: `${row.nspname}.${row.relname}`, column: row.attname, relkind: row.relkind } : null;
-    this.fieldOrigins.set(key, origin);
+    if (this.fieldOrigins.size >= MAX_FIELD_ORIGINS) this.fieldOrigins.clear();
+    this.fieldOrigins.set(key, { at: now, origin });
     return origin;
+  }
+
+  /** After a statement that may write (it may have renamed, dropped or redefined a relation or column). */
+  forgetAfterWrite(): void {
+    this.views.forget();
+    this.fieldOrigins.clear();
   }
 
   /** One catalog query on the read-only pool, its session opened where run()'s is (pool-session.ts). */

@@ -127,10 +127,12 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
           masked: touchesMaskedTable(facts, lineage, lineage.masking),
         });
       } finally {
-        // A statement that may write may have created, dropped or redefined a view.
-        if (!ctx.readOnly) connector.views.forget();
+        // A statement that may write may have created, dropped, renamed or redefined a relation.
+        if (!ctx.readOnly) connector.forgetAfterWrite();
       }
-      const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID)));
+      // Field metadata names relations the statement names: a cached origin naming another is stale.
+      const named = new Set([...facts.reads, ...facts.writes]);
+      const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named)));
       const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views);
       const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));
       const plan = planColumnMasks(fields, sources, fields.masking, fields.through);
