@@ -31,6 +31,28 @@ test('allow: functions outside the list and never-under-read functions are named
   assert.equal(run(allow({ read: ['users'], functions: ['@safe-read'] }), 'SELECT u.row_to_json FROM users u').matched, false);
 });
 
+test('allow: functions that write or keep state where a read-only transaction does not stop them are never allowed under a read grant', () => {
+  // Each ran under a read grant that listed it; PostgreSQL lets the index and statistics ones
+  // write in a read-only transaction (brin_summarize_new_values summarised an index as its owner),
+  // and DISCARD ALL does not reset setseed's seed of the pooled session's random().
+  const calls = [
+    "brin_summarize_new_values('public.items_brin')", "brin_summarize_range('public.items_brin', 0)",
+    "brin_desummarize_range('public.items_brin', 0)", "gin_clean_pending_list('public.items_gin')",
+    "pg_stat_reset_single_table_counters('public.users'::regclass)", 'pg_stat_reset_slru()',
+    "pg_replication_origin_create('o')", "pg_replication_origin_session_setup('o')",
+    "pg_replication_slot_advance('s', '0/0')", "pg_copy_logical_replication_slot('s', 't')",
+    'pg_ls_summariesdir()', 'pg_log_standby_snapshot()', "pg_restore_relation_stats('relation', 'public.users')",
+    'setseed(0.5)',
+  ];
+  for (const c of calls) {
+    const fn = c.slice(0, c.indexOf('('));
+    const r = run(allow({ read: ['users'], functions: [fn] }), `SELECT ${c} FROM users`);
+    assert.equal(r.why, `function ${fn} is never allowed under a read grant`, c);
+    // A write grant that lists it still may, in a write.
+    assert.equal(run(allow({ statements: ['update'], write: ['users'], functions: [fn] }), `UPDATE users SET name = 'x' WHERE ${c} IS NOT NULL`).matched, true, c);
+  }
+});
+
 test('allow: a function named without its schema grants only that spelling, and the refusal says how to grant public.f', () => {
   const a = allow({ read: ['users'], functions: ['export_report'] });
   const r = run(a, 'SELECT public.export_report()');

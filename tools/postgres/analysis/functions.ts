@@ -60,6 +60,14 @@ export const NEVER_UNDER_READ: ReadonlySet<string> = new Set([
   'pg_drop_replication_slot', 'pg_logical_slot_get_changes', 'pg_logical_slot_peek_changes',
   'pg_logical_slot_get_binary_changes', 'pg_logical_slot_peek_binary_changes', 'pg_logical_emit_message',
   'pg_stat_reset', 'pg_stat_reset_shared', 'pg_import_system_collations',
+  'pg_replication_slot_advance', 'pg_copy_physical_replication_slot', 'pg_copy_logical_replication_slot',
+  'pg_sync_replication_slots', 'pg_log_standby_snapshot', 'pg_ls_summariesdir', 'pg_file_sync',
+  // writes a read-only transaction lets through: index maintenance (as the index's owner) and
+  // planner statistics (PostgreSQL 18); pg_stat_reset* and pg_replication_origin_* by prefix
+  'brin_summarize_new_values', 'brin_summarize_range', 'brin_desummarize_range', 'gin_clean_pending_list',
+  'pg_restore_relation_stats', 'pg_restore_attribute_stats', 'pg_clear_relation_stats', 'pg_clear_attribute_stats',
+  // the session's random() sequence, which DISCARD ALL does not reset
+  'setseed',
   // locks
   'pg_advisory_lock', 'pg_advisory_lock_shared', 'pg_advisory_unlock', 'pg_advisory_unlock_shared',
   'pg_advisory_unlock_all', 'pg_advisory_xact_lock', 'pg_advisory_xact_lock_shared',
@@ -182,11 +190,12 @@ export const COLUMN_FORM_FUNCTIONS: ReadonlySet<string> = new Set([
 /** Pseudo-functions the parser reports as calls but that are SQL syntax, not function calls. */
 export const SYNTAX_PSEUDO_FUNCTIONS: ReadonlySet<string> = new Set(['exists', 'any', 'all', 'some', 'row', 'array']);
 
-/** Whether a function (any spelling) is on the never-under-read list; dblink* is matched by prefix. */
+/** Whether a function (any spelling) is on the never-under-read list; dblink*, lo_*, pg_advisory*, pg_stat_reset* and the like by prefix. */
 export function isNeverUnderRead(name: string): boolean {
   const key = functionKey(name);
   const bare = key.includes('.') ? key.slice(key.lastIndexOf('.') + 1) : key;
-  return NEVER_UNDER_READ.has(bare) || bare.startsWith('dblink') || bare.startsWith('lo_') || bare.startsWith('pg_advisory') || bare.startsWith('pg_try_advisory') || bare.startsWith('pg_logical_slot_');
+  return NEVER_UNDER_READ.has(bare) || bare.startsWith('dblink') || bare.startsWith('lo_') || bare.startsWith('pg_advisory') || bare.startsWith('pg_try_advisory') || bare.startsWith('pg_logical_slot_')
+    || bare.startsWith('pg_stat_reset') || bare.startsWith('pg_replication_origin_');
 }
 
 /**

@@ -36,8 +36,13 @@ const parser = new Parser();
 /** node-sql-parser's name for the PostgreSQL grammar (its option is case-sensitive). */
 const DIALECT = { database: 'PostgresQL' } as const;
 
-/** Constructs that make an otherwise read-only statement write, lock or escape. */
-const NON_READ_CONSTRUCTS = new Set(['for_update', 'for_share', 'select_into', 'data_modifying_cte', 'lock', 'explain_analyze', 'set', 'transaction', 'notification', 'ddl']);
+/**
+ * Constructs that make an otherwise read-only statement write, lock or escape. Not
+ * explain_analyze: it runs its statement, which is read-only exactly when the statement is (its
+ * kinds and constructs are the statement's), and on the write pool a function the grant lists
+ * wrote and was committed where the read-only transaction of the same SELECT refused it.
+ */
+const NON_READ_CONSTRUCTS = new Set(['for_update', 'for_share', 'select_into', 'data_modifying_cte', 'lock', 'set', 'transaction', 'notification', 'ddl']);
 
 /**
  * Names the lexer may see right before '(' without it being a function call (keywords, types,
