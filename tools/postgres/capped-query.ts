@@ -2,10 +2,40 @@
  * A `pg` query that asks the server for at most N rows at the protocol level (Execute with a
  * row limit), in a single round trip, and stops there: a huge table never materialises in Warden's memory, and the
  * statement always goes over the extended protocol, where PostgreSQL refuses a second statement.
+ *
+ * And for at most so many bytes: a row limit does not bound a row's size. One cell may be a
+ * gigabyte (`repeat(...)`, a recursive CTE doubling a string), which pg buffers whole and then
+ * decodes into one string: past V8's longest string (about 512 MiB) that threw out of the
+ * socket's data event and ended the process, and below it a few such rows exhaust the heap.
+ * So the bytes the session receives while the statement runs are counted as they arrive, and
+ * once they pass the budget the socket is destroyed: no message larger than the budget (plus
+ * one chunk) is ever completed, the backend sees its client gone and ends the statement (a
+ * write's transaction rolls back), and the query answers the rows received so far with `cut`.
  */
+import type { Socket } from 'node:net';
 import pg from 'pg';
+import { ErrorCode, WardenError } from '../../src/tool-api.js';
 
-type Connection = { sync(): void };
+/**
+ * The bytes one statement's answer may take on the wire for a call capped at `maxBytes`: four
+ * times it plus 64 KiB. max_bytes counts the text of the values Warden returns, while the wire
+ * also carries each row's and cell's framing and a character may take up to 4 bytes in UTF-8,
+ * so a result that fits max_bytes nearly always fits this too. At most 256 MiB and 64 KiB
+ * (max_bytes is at most 64 MiB): below V8's longest string.
+ */
+export function wireBudget(maxBytes: number): number {
+  return maxBytes * 4 + 64 * 1024;
+}
+
+/** A write whose answer passed the wire budget: stopped before COMMIT, so rolled back. */
+export function wireCutError(budget: number): WardenError {
+  return new WardenError(
+    ErrorCode.BACKEND,
+    `the statement's answer passed ${budget} bytes (four times max_bytes, and 64 KiB), so it was stopped and nothing was committed (its transaction is rolled back); return less (fewer or shorter RETURNING values)`,
+  );
+}
+
+type Connection = { sync(): void; stream?: Socket };
 
 // pg exports Query at runtime; its typings do not describe the protocol hooks we override.
 const BaseQuery = (pg as unknown as { Query: new (config: Record<string, unknown>) => Record<string, unknown> }).Query;
@@ -17,10 +47,19 @@ export interface CappedResult {
   command: string | null;
   rowCount: number | null;
   truncated: boolean;
+  /**
+   * The bytes the server sent passed the budget: the statement was stopped and its session's
+   * socket destroyed (it must never be pooled again), `rows` are those received before.
+   */
+  cut?: boolean;
 }
 
-/** Build a submittable for `client.query(...)` that resolves with at most `limit` rows. */
-export function cappedQuery(text: string, values: unknown[], limit: number): { submittable: object; done: Promise<CappedResult> } {
+/**
+ * Build a submittable for `client.query(...)` that resolves with at most `limit` rows, and stops
+ * the statement once its session has received more than `maxWireBytes` bytes (no limit when
+ * omitted): then it resolves with the rows received before, `truncated` and `cut` set.
+ */
+export function cappedQuery(text: string, values: unknown[], limit: number, maxWireBytes?: number): { submittable: object; done: Promise<CappedResult> } {
   let resolve!: (r: CappedResult) => void;
   let reject!: (e: unknown) => void;
   const done = new Promise<CappedResult>((res, rej) => {
@@ -28,12 +67,20 @@ export function cappedQuery(text: string, values: unknown[], limit: number): { s
     reject = rej;
   });
   let truncated = false;
+  let cut = false;
+  let unwatch = (): void => undefined;
   const q = new BaseQuery({
     text,
     values,
     rows: limit,
     rowMode: 'array',
     callback: (err: unknown, res: { fields?: CappedResult['fields']; rows?: unknown[][]; command?: string; rowCount?: number }) => {
+      unwatch();
+      if (cut) {
+        // The socket was destroyed on purpose: what arrived before the budget is the answer.
+        const partial = internals._result as unknown as { fields?: CappedResult['fields']; rows?: unknown[][] };
+        return resolve({ fields: partial.fields ?? [], rows: partial.rows ?? [], command: null, rowCount: null, truncated: true, cut: true });
+      }
       if (err) return reject(err);
       resolve({
         fields: res.fields ?? [],
@@ -55,7 +102,28 @@ export function cappedQuery(text: string, values: unknown[], limit: number): { s
     handleEmptyQuery: (c: Connection) => void;
     _checkForMultirow: () => void;
     _result: { addCommandComplete(msg: unknown): void };
+    submit: (c: Connection) => unknown;
   };
+  if (maxWireBytes !== undefined) {
+    const submit = internals.submit;
+    internals.submit = function (this: unknown, c: Connection) {
+      const socket = c.stream;
+      if (socket) {
+        let received = 0;
+        const count = (chunk: Buffer): void => {
+          received += chunk.length;
+          if (received > maxWireBytes && !cut) {
+            cut = true;
+            socket.destroy();
+          }
+        };
+        // First in line, so a chunk that crosses the budget is counted before pg parses it.
+        socket.prependListener('data', count);
+        unwatch = () => socket.removeListener('data', count);
+      }
+      return submit.call(this, c);
+    };
+  }
   internals._getRows = (c, rows) => {
     c.execute({ portal: internals.portal, rows });
     c.sync();

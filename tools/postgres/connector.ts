@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
 import { backendError } from './backend-error.js';
-import { cappedQuery, type CappedResult } from './capped-query.js';
+import { cappedQuery, wireBudget, wireCutError, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
@@ -64,6 +64,12 @@ const PG_NAMES_SQL = `SELECT
 export interface RunOptions {
   readOnly: boolean;
   maxRows: number;
+  /**
+   * The call's byte cap (max_bytes): the bytes the session may receive while the statement runs
+   * are bounded by it (capped-query.ts wireBudget), past which the statement is stopped. Omitted
+   * only for Warden's own catalog queries, whose rows are bounded.
+   */
+  maxBytes?: number;
   timeoutMs: number;
   /**
    * The statement touches a table with a masked column: PostgreSQL's message is withheld
@@ -170,10 +176,16 @@ export class PgConnector {
     let broken: unknown = undefined;
     let handedOff = false;
     try {
+      const wire = o.maxBytes === undefined ? undefined : wireBudget(o.maxBytes);
       if (o.readOnly) {
-        const q = cappedQuery(sql, params, o.maxRows + 1);
+        const q = cappedQuery(sql, params, o.maxRows + 1, wire);
         client.query(q.submittable as pg.QueryConfig);
         const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and its result was dropped', this.tls);
+        if (r.cut) {
+          // Its socket is gone: the session is destroyed (the finally block), never reset and pooled.
+          broken = new Error('answer past the wire budget');
+          return trim(r, o.maxRows);
+        }
         handedOff = true;
         resetThenRelease(client);
         return trim(r, o.maxRows);
@@ -181,9 +193,10 @@ export class PgConnector {
       await client.query('BEGIN READ WRITE');
       await client.query(`SET LOCAL statement_timeout = ${Math.floor(o.timeoutMs)}`);
       if (o.signal?.aborted) throw cancelledError('before the statement was sent');
-      const q = cappedQuery(sql, params, o.maxRows + 1);
+      const q = cappedQuery(sql, params, o.maxRows + 1, wire);
       client.query(q.submittable as pg.QueryConfig);
       const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)', this.tls);
+      if (r.cut) throw wireCutError(wire ?? 0);
       // The last point of no return: a cancel that arrives once COMMIT is sent finds the write done.
       if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
       await client.query('COMMIT');

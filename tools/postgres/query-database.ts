@@ -25,6 +25,17 @@ const MAX_SQL_CHARS = 20_000;
 // scanned: a card number fits in either.
 const FIXED_FORMAT_OIDS = new Set([16, 1082, 1083, 1114, 1184, 1186, 1266, 2950, 869, 650, 829, 774]);
 
+/**
+ * What a cell that is no string counts against max_bytes: a number or boolean 16, and a value pg
+ * parsed into an object (an array, json, bytea) the text it is sent as, measured only for those
+ * types: counted as 16, `SELECT ARRAY[repeat('x', 5000000)]` returned 5 MB under a 1 MiB cap.
+ */
+function cellBytes(v: unknown): number {
+  if (typeof v !== 'object' || v === null) return 16;
+  if (Buffer.isBuffer(v)) return 2 * v.length + 2;
+  return Math.max(16, JSON.stringify(v)?.length ?? 16);
+}
+
 /** Arguments of query_database. */
 export const queryInput = z
   .object({
@@ -120,6 +131,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
         r = await connector.run(facts.sql, input.params ?? [], {
           readOnly: ctx.readOnly,
           maxRows,
+          // Also stops a statement whose answer is far past it on the wire (one huge cell).
+          maxBytes: conn.max_bytes,
           timeoutMs: conn.statement_timeout,
           // A client's cancel stops the statement in PostgreSQL; a write is rolled back before COMMIT.
           signal: ctx.signal,
@@ -146,7 +159,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
         for (let i = 0; i < row.length; i++) {
           let v = row[i];
           if (masked && plan[i] && v !== null) row[i] = v = ctx.masking.apply(v, plan[i]!);
-          bytes += v === null ? 4 : typeof v === 'string' ? v.length : 16;
+          bytes += v === null ? 4 : typeof v === 'string' ? v.length : cellBytes(v);
         }
         if (bytes > conn.max_bytes) {
           truncated = true;
