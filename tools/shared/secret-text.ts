@@ -67,6 +67,13 @@ const GREP_NAME = String.raw`(?:(?<=[ \t:]["']?|:\d+[:-]["']?)${NAME}|[A-Za-z_](
  */
 const PREFIXED = String.raw`(?:[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?\/)?${NAME}`;
 
+/**
+ * A line's decoration before the file's text: a line number (`cat -n`, `nl`: `     3<TAB>`;
+ * `uniq -c`: `      2 `) or a diff marker (`+`, `-`, `< `, `> `). Why: `password = x` (an ini
+ * line, blanks around `=`) is read as a whole line only, and behind these it was read by no form.
+ */
+const LINE_DECORATION = String.raw`(?:[ \t]*\d+[ \t]|[-+]|[<>][ \t])`;
+
 /** A whole line `NAME=...`/`NAME: ...` after `prefix`. */
 const wholeLine = (prefix: string, name = PREFIXED) =>
   new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${name})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
@@ -137,6 +144,7 @@ const FORMS: RegExp[] = [
   wholeLine(''),
   // Separate, not an optional prefix: a prefix matched greedily (`A=b:c=d`) would hide the line.
   wholeLine(GREP_PREFIX, GREP_NAME),
+  wholeLine(LINE_DECORATION),
   // A value opening an object or array is not taken whole (`"db":{"password":"x"}`): the scan
   // goes on inside it, where a secret-named member is masked (OBJECT_VALUE masks a secret-named one whole).
   new RegExp(String.raw`(")(${PREFIXED})("\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),

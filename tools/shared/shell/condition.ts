@@ -21,6 +21,7 @@ import { gitConfigReach } from './git-config.js';
 import { carriedToGit, copiedIntoObeyed, gitPlace } from './git-carry.js';
 import { normalisePath, PREFIX, prefixProblem, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
+import { reshapedOutput } from './output-shape.js';
 import { sshRemote } from './runner-args.js';
 import { startupFilesRead } from './startup-files.js';
 import { stateChange } from './state-options.js';
@@ -91,6 +92,9 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
       if (bad !== undefined) return `${p} flag ${bad} is not in allow_flags.`;
     }
   }
+  // grep -o, tail -c, cat -T: output that cuts a value from the name masking reads (output-shape.ts).
+  const reshaped = reshapedOutput(p, cmd.args, g.allowed);
+  if (reshaped !== null) return reshaped;
   if (g.paths === undefined) {
     // A reading program's write (sort -o, uniq OUT, journalctl --cursor-file) needs paths: to say where (operands.ts).
     const written = readerWrite(p, cmd.args);

@@ -47,7 +47,7 @@ export function optionWordsOf(program: string, args: string[]): string[] {
 }
 
 const GREPS = ['grep', 'egrep', 'fgrep', 'zgrep'];
-const GREP_ALIASES = [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories']];
+const GREP_ALIASES = [['-f', '--file'], ['-r', '--recursive'], ['-R', '--dereference-recursive'], ['-e', '--regexp'], ['-d', '--directories'], ['-o', '--only-matching'], ['-T', '--initial-tab']];
 
 /** Well-known short/long equivalents, so `deny_flags: [-r]` also stops `--recursive`. */
 const ALIASES: Readonly<Record<string, string[][]>> = {
@@ -56,6 +56,7 @@ const ALIASES: Readonly<Record<string, string[][]>> = {
   tail: [['-f', '--follow'], ['-n', '--lines'], ['-c', '--bytes']],
   head: [['-n', '--lines'], ['-c', '--bytes']],
   ls: [['-R', '--recursive']],
+  cat: [['-T', '--show-tabs'], ['-A', '--show-all']],
   sort: [['-o', '--output'], ['-T', '--temporary-directory']],
   tar: [['-I', '--use-compress-program'], ['-F', '--info-script', '--new-volume-script'], ['-T', '--files-from']],
   rsync: [['-e', '--rsh']],

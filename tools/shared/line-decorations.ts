@@ -1,0 +1,74 @@
+/**
+ * Command output whose every line carries a decoration the file's text does not hold: a line
+ * number (`cat -n`, `nl`, `grep -n ''`: `     2<TAB>`, `2:`, a context line's `2-`), grep's
+ * `FILE:2:` / `FILE-2-` prefixes, or cat -E's `$` at each line's end. Masking reads values that run
+ * over lines by the lines after their name (a `password: |` block scalar, a quoted .env value
+ * holding a PEM), and behind a decoration on every line those lines were no continuation:
+ * `cat -n app.yaml` showed the block's lines. So the text is masked twice, as shown and with the
+ * decorations taken off; when the bare text masks more values, the bare text is returned, masked
+ * (the decorations are lost, the values are not shown). Why twice and not always bare: a
+ * decoration is guessed from the text (a log line may start with `2024-`), so the shown text
+ * stays unless the guess hides a value.
+ */
+import { maskSecretStreams, SECRET_MASK } from './secret-text.js';
+import { plainText } from './terminal-text.js';
+
+/** Decorations before each line, by how programs write them; a line of blanks may go unnumbered (cat -b, nl). */
+const PREFIXES: readonly RegExp[] = [
+  /^ *\d+\t/, // cat -n, cat -b, nl
+  /^\d+[:-]/, // grep -n of one file
+  /^[^\n]*?(?::\d+:|-\d+-)/, // grep -n of several files: FILE:2: and a context line's FILE-2-
+];
+
+/** Is this line one a decorating program leaves bare: blank, or grep's `--` between context groups. */
+const bare = (line: string): boolean => /^[ \t]*$/.test(line) || line === '--';
+
+/** The text with one decoration taken off every line, or null when no decoration is on every line. */
+export function undecorated(text: string): string | null {
+  const lines = text.split('\n');
+  const end = lines.length > 1 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
+  const body = lines.slice(0, end);
+  if (body.filter((l) => !bare(l)).length < 2) return null; // one line is read the same way either way
+  let out = body;
+  let changed = false;
+  const prefix = PREFIXES.find((re) => body.every((l) => bare(l) || re.test(l)));
+  if (prefix !== undefined) {
+    out = out.filter((l) => l !== '--').map((l) => l.replace(prefix, ''));
+    changed = true;
+  }
+  if (out.every((l) => l === '' || l.endsWith('$'))) {
+    out = out.map((l) => (l.endsWith('$') ? l.slice(0, -1) : l));
+    changed = true;
+  }
+  return changed ? [...out, ...lines.slice(end)].join('\n') : null;
+}
+
+/** How many characters of `input` masking hid in `out` (each mask stands for what it replaced). */
+const hidden = (input: string, r: { streams: { s: string }; masked: number }): number => input.length - r.streams.s.length + r.masked * SECRET_MASK.length;
+
+/**
+ * maskSecretStreams, and for each stream whose lines are all decorated, the bare text masked too:
+ * used when masking hides more of it (a block's lines, not only its first). For command output
+ * (ssh_run, kubectl_exec).
+ */
+export function maskDecoratedStreams<S extends Record<string, string>>(streams: S): { streams: S; masked: number } {
+  const out: Record<string, string> = {};
+  let masked = 0;
+  for (const [k, v] of Object.entries(streams)) {
+    if (v.includes('\0')) {
+      const r = maskSecretStreams({ s: v }); // NUL-separated words are read one by one there
+      out[k] = r.streams.s;
+      masked += r.masked;
+      continue;
+    }
+    // Read as shown: escape sequences (grep --color=always around the numbers) removed first.
+    const shownText = plainText(v);
+    const shown = maskSecretStreams({ s: shownText });
+    const text = undecorated(shownText);
+    const bare = text === null ? null : maskSecretStreams({ s: text });
+    const use = text !== null && bare !== null && hidden(text, bare) > hidden(shownText, shown) ? bare : shown;
+    out[k] = use.streams.s;
+    masked += use.masked;
+  }
+  return { streams: out as S, masked };
+}
