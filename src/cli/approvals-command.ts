@@ -18,7 +18,7 @@ import type { Principal } from '../tool-api.js';
 import { APPROVAL_STATES, type WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { combinationLine, createApprovalService, createWebhookNotifier, requesterLabel, reviewersLabel, voidedLine, type ApprovalView } from '../approvals/index.js';
-import { compileForConfig, openConfiguredStore } from '../server/runtime.js';
+import { chainSigner, compileForConfig, openConfiguredStore } from '../server/runtime.js';
 import { webhookMask } from '../server/policy-scanner.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
@@ -149,7 +149,11 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     // list and show only read: the store opens read-only (nothing created, migrated or settled; an
     // auditor's SELECT-only role or read-only files will do); approve and deny need the writer.
     const readOnly = sub === 'list' || sub === 'show';
-    store = await openConfiguredStore(config, { readOnly });
+    // approve and deny append approval events: with transcripts.signing_key they sign the head as
+    // the server does (red-team: an unsigned deny at the tail could be cut away undetected, and a
+    // key holder does not sign over records written without the key).
+    const signer = readOnly ? undefined : await chainSigner(config);
+    store = await openConfiguredStore(config, { readOnly, ...(signer ? { signer } : {}) });
     const secrets = createSecretResolver(config.baseDir);
     // The policy's content detectors mask each notice before it leaves, as in the server.
     const notifier = createWebhookNotifier({ resolve: (r) => secrets.resolve(r), mask: webhookMask(() => policy) });

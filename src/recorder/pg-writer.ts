@@ -65,6 +65,11 @@ interface Pending {
 
 const MAX_BATCH = 256;
 
+/** Why a key holder leaves the signed head `signed` behind the head its transaction found (stable while it lasts). */
+function unsignedBefore(signed: number): string {
+  return `record ${signed + 1}, after the signed head ${signed}, was not signed by a key holder (written without the key): the records after it are left unsigned`;
+}
+
 function cutNumberOf(row: unknown): number | null {
   const v = (row as { s?: unknown } | undefined)?.s;
   return v === null || v === undefined ? null : Number(v);
@@ -91,8 +96,12 @@ export class PgWriter {
    * Sign the new head unless the stored signed head is forged or names a record this chain no
    * longer holds (cut or rewritten by someone without the key): that one is left for verify.
    */
-  private async sign(c: pg.ClientBase, seq: number, hash: string): Promise<void> {
-    const { refused } = await this.blocks((sql) => c.query(sql));
+  private async sign(c: pg.ClientBase, seq: number, hash: string, before: number): Promise<void> {
+    const b = await this.blocks((sql) => c.query(sql));
+    // Every key holder signs in the transaction that moves the head, so a signed head behind the
+    // head this transaction found names records written without the key (red-team: a forged
+    // outcome appended with database rights was signed by the next write); never vouch for them.
+    const refused = b.refused ?? (b.seq !== undefined && b.seq < before ? unsignedBefore(b.seq) : null);
     this.refusal.report(refused);
     if (refused) return;
     const signed = this.signer!.signHead!(seq, hash);
@@ -101,14 +110,14 @@ export class PgWriter {
   }
 
   /** Why the stored signed head may not be followed (signedHeadBlocks), and its signature. */
-  private async blocks(q: (sql: string) => Promise<pg.QueryResult>): Promise<{ refused: string | null; signature?: string }> {
+  private async blocks(q: (sql: string) => Promise<pg.QueryResult>): Promise<{ refused: string | null; signature?: string; seq?: number }> {
     const r = (await q(
       `SELECT s.seq, s.hash, s.signed_at, s.key_id, s.signature, r.hash AS at FROM signed_head s LEFT JOIN records r ON r.seq = s.seq WHERE s.id = 1`,
     )).rows[0] as Record<string, unknown> | undefined;
     const cur = r ? { seq: Number(r.seq), hash: String(r.hash), signedAt: String(r.signed_at), keyId: String(r.key_id), signature: String(r.signature) } : null;
     const cutSeq = cur && r?.at === null ? cutNumberOf((await q('SELECT MAX(cut_seq) AS s FROM checkpoints')).rows[0]) : null;
     const refused = signedHeadBlocks(cur, this.signer!, () => (r?.at === null ? undefined : String(r?.at)), () => cutSeq, this.trusted);
-    return cur ? { refused, signature: cur.signature } : { refused };
+    return cur ? { refused, signature: cur.signature, seq: cur.seq } : { refused };
   }
 
   /**
@@ -118,12 +127,15 @@ export class PgWriter {
    */
   async checkHead(): Promise<string | null> {
     if (!this.signer?.signHead) return null;
-    let r: { refused: string | null; signature?: string };
+    let r: { refused: string | null; signature?: string; seq?: number };
+    let head: number;
     try {
       r = await this.blocks((sql) => this.pool.query(sql));
+      head = Number(((await this.pool.query('SELECT seq FROM chain_head WHERE id = 1')).rows[0] as { seq?: unknown } | undefined)?.seq ?? 0);
     } catch (e) {
       throw pgStoreError('open', e);
     }
+    if (!r.refused && r.seq !== undefined && r.seq < head) r.refused = unsignedBefore(r.seq);
     this.refusal.report(r.refused, 'startup');
     if (!r.refused && r.signature !== undefined) this.trusted = r.signature;
     return r.refused;
@@ -199,7 +211,7 @@ export class PgWriter {
         }
       }
       await c.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [head.seq, head.hash]);
-      if (this.signer?.signHead && head.seq !== Number(h.seq)) await this.sign(c, head.seq, head.hash);
+      if (this.signer?.signHead && head.seq !== Number(h.seq)) await this.sign(c, head.seq, head.hash, Number(h.seq));
       await c.query('COMMIT');
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e));

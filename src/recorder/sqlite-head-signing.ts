@@ -14,12 +14,29 @@ import { storeError } from './store-errors.js';
 /** Passes of sign(): write, then re-sign while other commits moved the head on meanwhile. */
 const MAX_SIGN_PASSES = 8;
 
+/** foreign(): another key holder signed meanwhile; look at the head again. */
+const RETRY = Symbol('retry');
+/**
+ * How long a write waits for another key holder to sign the records it committed just before
+ * (it signs right after its commit), before taking them for records no key holder wrote.
+ */
+const RACE_WAIT_MS = 250;
+const SLEEP = new Int32Array(new SharedArrayBuffer(4));
+
+/** What `serve` says when it signs records a crash (or someone without the key) left unsigned. */
+export const ADOPT_WARNING =
+  'transcripts: records newer than the signed head were not signed (a crash between a commit and its signature leaves a few; otherwise they were written without the key) and are signed now: run `warden transcripts verify`, and compare them with what you expect';
+
 /** Signs the head of one store file (a no-op without a private key, in memory, or read-only). */
 export class SqliteHeadSigner {
   private headStmt: Database.Statement | null = null;
   private hashStmt: Database.Statement | null = null;
   /** The signature this connection last wrote or checked; why: not checked again on every commit. */
   private trusted: string | undefined;
+  /** Records this connection appended since its last signature (some may have rolled back). */
+  private own: Array<{ seq: number; hash: string }> = [];
+  /** The signed seq at which the last sign() met records it did not write; why: a second time is no race. */
+  private gapAt: number | null = null;
   constructor(
     private readonly db: Database.Database,
     private readonly path: string,
@@ -59,18 +76,78 @@ export class SqliteHeadSigner {
         if (this.newerSigned(cur, at.seq)) return;
         // Never sign over a chain that no longer holds the signed head (red-team: cut or rewritten
         // by someone without the key, then laundered by our next signature): leave it for verify.
-        const refused = this.blocks(cur);
+        const refused = this.blocks(cur) ?? this.foreign(cur);
+        if (refused === RETRY) continue;
         this.refusal.report(refused);
         if (refused) return;
         const signed = this.signer!.signHead!(at.seq, at.hash);
         writeSignedHead(this.path, signed);
         this.trusted = signed.signature;
+        this.gapAt = null;
+        const covered = at.seq;
+        this.own = this.own.filter((o) => o.seq > covered);
         const now = this.head();
         if (!now || now.seq <= at.seq) return;
         at = now;
       }
     } catch (err) {
       throw storeError('write', err);
+    }
+  }
+
+  /** Note a record this connection appended (inside its transaction); why: only these may be signed over. */
+  wrote(seq: number, hash: string): void {
+    if (this.active) this.own.push({ seq, hash });
+  }
+
+  /**
+   * Records between the signed head and this connection's first unsigned one were committed by
+   * another key holder that has not signed yet (it signs right after its commit), by a process that
+   * crashed before signing, or by someone without the key. Signing now would vouch for them
+   * (red-team: a forged outcome appended to the file was signed by the next write). So this write
+   * waits briefly for the signed head to reach them (RETRY), and otherwise leaves the head as it is
+   * with a refusal (warned about once); a gap it already waited for is refused at once.
+   */
+  private foreign(cur: ReturnType<typeof readSignedHead>): string | null | typeof RETRY {
+    if (cur === null || cur === 'malformed') return null;
+    const from = this.firstOwn();
+    if (from === null || cur.seq >= from - 1) return null;
+    const reason = `record ${cur.seq + 1}, after the signed head ${cur.seq}, was not signed by a key holder (written without the key, or left by a crash: \`warden serve\` signs those when it starts, with a warning): the records after it are left unsigned`;
+    if (this.gapAt === cur.seq) return reason;
+    this.gapAt = cur.seq;
+    for (const end = Date.now() + RACE_WAIT_MS; Date.now() < end;) {
+      Atomics.wait(SLEEP, 0, 0, 2);
+      const now = readSignedHead(this.path);
+      if (now !== null && now !== 'malformed' && now.seq >= from - 1) return RETRY;
+    }
+    return reason;
+  }
+
+  /** The first record this connection committed that no signature covers yet, or null. */
+  private firstOwn(): number | null {
+    const first = this.own.find((o) => this.hashAt(o.seq) === o.hash);
+    this.own = first ? [first, ...this.own.filter((o) => o.seq > first.seq)] : [];
+    return first?.seq ?? null;
+  }
+
+  /**
+   * When `serve` opens the store: records newer than a valid signed head were left by a crash
+   * between a commit and its signature (or written without the key, which cannot be told apart).
+   * They are signed now, so the store signs on, and the operator is warned with their range.
+   */
+  adoptUnsignedTail(onWarning?: (message: string, fields: Record<string, unknown>) => void): void {
+    if (!this.active) return;
+    try {
+      const cur = readSignedHead(this.path);
+      if (cur === null || cur === 'malformed' || this.blocks(cur)) return; // checkHead reports those
+      const h = this.head();
+      if (!h || h.seq <= cur.seq) return;
+      onWarning?.(ADOPT_WARNING, { from: cur.seq + 1, to: h.seq, signedHead: cur.seq, found: 'startup' });
+      const signed = this.signer!.signHead!(h.seq, h.hash);
+      writeSignedHead(this.path, signed);
+      this.trusted = signed.signature;
+    } catch (err) {
+      throw storeError('open', err);
     }
   }
 

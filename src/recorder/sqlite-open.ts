@@ -121,6 +121,8 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     } else sqliteCheckReadableSchema(db, path);
     store = new SqliteStore(path, readonly, db, opts.signer, opts.headRefusal ?? new HeadRefusal(opts.onWarning));
     store.synchronous = opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+    // serve (which recovers) signs what a crash between a commit and its signature left unsigned, first.
+    if (opts.recoverInterrupted && !readonly) store.adoptUnsignedTail(opts.onWarning);
     if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
     store.signIfUnsigned();
     return store;

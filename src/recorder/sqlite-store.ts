@@ -79,6 +79,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
       this.stmt('INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
         seq, kind, refId, ts, body, prev, hash,
       );
+      this.heads.wrote(seq, hash); // only records this connection wrote may be signed over (sqlite-head-signing.ts)
       apply(seq);
       return [seq, hash] as [number, string];
     });
@@ -106,6 +107,8 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
 
   /** Sign the current head when no signed head exists yet (first use of a key). */
   signIfUnsigned(): void { this.heads.signIfUnsigned(); } // prettier-ignore
+  /** `serve` opening the store: sign what a crash left unsigned, with a warning (sqlite-head-signing.ts). */
+  adoptUnsignedTail(onWarning?: (message: string, fields: Record<string, unknown>) => void): void { this.heads.adoptUnsignedTail(onWarning); } // prettier-ignore
   /** The write path's signed-head check, once at startup (sqlite-head-signing.ts check()). */
   async checkHead(): Promise<string | null> { return this.read(() => this.heads.check()); } // prettier-ignore
 

@@ -12,6 +12,7 @@ import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
 import type { Decision } from '../../src/policy/types.js';
+import type { ChainSigner } from '../../src/recorder/signing.js';
 import type { Principal } from '../../src/tool-api.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
@@ -161,8 +162,8 @@ const ORDERS_FIX: Decision = {
 };
 
 /** A fresh pending request from sam (group sre) for `sql` on connection db, written to the store at `dbPath`; its id. */
-export async function pendingCliRequest(dbPath: string, sql: string, authMethod: Principal['authMethod'] = 'stdio'): Promise<string> {
-  const store = openSqliteStore(dbPath);
+export async function pendingCliRequest(dbPath: string, sql: string, authMethod: Principal['authMethod'] = 'stdio', signer?: ChainSigner): Promise<string> {
+  const store = openSqliteStore(dbPath, signer ? { signer } : {});
   try {
     const r = await createApprovalService(store.approvals).gate({
       callId: `call-${Math.random()}`, sessionId: 's1', principal: { subject: 'sam', groups: ['sre'], claims: {}, authMethod },
