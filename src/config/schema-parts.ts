@@ -127,7 +127,7 @@ export const uiSchema = z
   .strict();
 
 /** Defaults of the `http:` caps, as written in warden.yaml; why here: the default of `http:` as a whole repeats them. */
-export const DEFAULT_HTTP_LIMITS = { max_requests_per_principal: 32, max_streams_per_principal: 4, max_requests: 512, max_streams: 256, max_stream_buffer: 8 * 1024 * 1024, request_timeout: '120s' } as const;
+export const DEFAULT_HTTP_LIMITS = { max_requests_per_principal: 32, max_streams_per_principal: 4, max_requests: 512, max_streams: 256, max_stream_buffer: 8 * 1024 * 1024, request_timeout: '120s', max_connections: 1024 } as const;
 
 /** `http:` HTTP guards for MCP and the reviewer UI (DNS rebinding, cross-origin requests, body size, per-principal caps). */
 export const httpSchema = z
@@ -181,6 +181,15 @@ export const httpSchema = z
       .default(DEFAULT_HTTP_LIMITS.max_stream_buffer)
       .describe(
         'Bytes Warden may hold unsent for one /mcp response (a GET stream, a POST answered as SSE) whose client reads slower than Warden writes; past it the connection is closed and logged, and its slot freed. The server raises it to eight times the largest answer a tool may give (limits.max_result_bytes, a connection\'s max_bytes or max_output_bytes), so that one whole answer is never cut off. At least 64 KiB. A backlog not taken within request_timeout is closed too.',
+      ),
+    max_connections: z
+      .number()
+      .int()
+      .min(16)
+      .max(1_000_000)
+      .default(DEFAULT_HTTP_LIMITS.max_connections)
+      .describe(
+        'Connections the HTTP listener (MCP and the reviewer UI) holds open at once, whoever holds them: idle keep-alive connections and ones still sending their headers count. One more is answered 503 WARDEN_UNAVAILABLE with Retry-After and closed at once. Keep it under the process\'s open-file limit (ulimit -n), leaving room for backend connections and the transcript store.',
       ),
     request_timeout: duration
       .refine((ms) => ms >= 1000 && ms <= 3_600_000, 'request_timeout must be between 1s and 1h')

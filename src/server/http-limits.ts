@@ -18,6 +18,10 @@
  * hold unbounded requests and streams between them. Checked after an identity's own cap, at the
  * same point; a refusal is 503 WARDEN_UNAVAILABLE with Retry-After. A slot is taken and given back
  * with the identity's, on the same 'close'.
+ *
+ * Past either request cap a POST may still carry a notification or a response (a cancel, an
+ * elicitation answer) in one of a few reply-only slots (REPLY_SLOTS): its body is read, and one
+ * that holds a request gets the cap's refusal then.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Principal } from '../tool-api.js';
@@ -34,6 +38,15 @@ interface Held {
   requests: number;
   streams: number;
 }
+
+/**
+ * POSTs one identity may send past its request cap, each to carry a notification or a response
+ * only (REPLY_SLOTS_TOTAL in all). Why: a cancel (`notifications/cancelled`) and the answer to an
+ * elicitation are POSTs too, and refused at the cap the client could neither stop the calls that
+ * held its slots nor answer the confirmation they waited for.
+ */
+export const REPLY_SLOTS = 4;
+export const REPLY_SLOTS_TOTAL = 64;
 
 /** When a principal's refusals were last logged, and how many were not logged since. */
 interface Burst {
@@ -58,6 +71,16 @@ export interface PrincipalLimits {
    * the client has already gone (nothing to answer, nothing held).
    */
   admit(req: IncomingMessage, res: ServerResponse, principal: Principal): boolean;
+  /**
+   * As admit, but a POST over the request caps takes one of the identity's REPLY_SLOTS instead
+   * ('replies-only': the caller reads the body and, if it holds a request, calls refuseRequest).
+   */
+  admitPost(req: IncomingMessage, res: ServerResponse, principal: Principal): boolean | 'replies-only';
+  /**
+   * A 'replies-only' POST that turned out to hold a request: it takes a request slot if one has
+   * come free meanwhile (true), or gets the cap's refusal (false, answered).
+   */
+  admitRequest(req: IncomingMessage, res: ServerResponse, principal: Principal): boolean;
   /** Slots held (tests, diagnostics): in all, or by one principal. */
   held(principal?: Principal): Held;
 }
@@ -102,39 +125,84 @@ export function createPrincipalLimits(opts: { maxRequests: number; maxStreams: n
     if (b && Date.now() - b.loggedAt >= LOG_EVERY_MS) bursts.delete(key);
   };
 
+  // Reply-only slots in use, per identity key and in all (an entry only while one is held).
+  const replies = new Map<string, number>();
+  let allReplies = 0;
+
+  /** Which cap a request of `kind` would run into, if any: the identity's (429) first, then the server's (503). */
+  const full = (key: string, kind: Kind): 'principal' | 'server' | null => {
+    if ((counts.get(key)?.[kind] ?? 0) >= limit[kind]) return 'principal';
+    return all[kind] >= server[kind] ? 'server' : null;
+  };
+
+  const refuseAt = (which: 'principal' | 'server', key: string, kind: Kind, principal: Principal, req: IncomingMessage, res: ServerResponse) => {
+    if (which === 'principal') {
+      refused(key, kind, principal, req);
+      const what = kind === 'requests' ? `requests in flight (${limit.requests}, http.max_requests_per_principal)` : `open GET streams (${limit.streams}, http.max_streams_per_principal)`;
+      // Connection: close, so that a refused request's unread (perhaps never-ending) body holds no socket.
+      refuse(res, 429, `${ErrorCode.RATE_LIMITED}: this identity (issuer and subject) holds as many ${what} as it may; retry when one has ended`, { 'retry-after': RETRY_AFTER[kind], connection: 'close' });
+      return;
+    }
+    refused(SERVER, kind, principal, req);
+    const what = kind === 'requests' ? `requests in flight (${server.requests}, http.max_requests)` : `open GET streams (${server.streams}, http.max_streams)`;
+    refuse(res, 503, `${ErrorCode.UNAVAILABLE}: this server holds as many ${what} as it may, across all identities; retry when one has ended`, { 'retry-after': RETRY_AFTER[kind], connection: 'close' });
+  };
+
+  const take = (key: string, kind: Kind, res: ServerResponse) => {
+    const held = counts.get(key) ?? { requests: 0, streams: 0 };
+    held[kind]++;
+    all[kind]++;
+    counts.set(key, held);
+    let released = false;
+    // 'close' fires once the response has ended or its connection is gone (abort, timeout, error).
+    res.once('close', () => {
+      if (released) return;
+      released = true;
+      held[kind]--;
+      all[kind]--;
+      if (held.requests === 0 && held.streams === 0 && counts.get(key) === held) forget(key);
+    });
+  };
+
+  const admit = (req: IncomingMessage, res: ServerResponse, principal: Principal, spare: boolean): boolean | 'replies-only' => {
+    // The client left during authentication: its 'close' has fired, a slot would never be released.
+    if (res.closed || res.destroyed) return false;
+    const key = subjectKey(principal);
+    const kind: Kind = req.method === 'GET' ? 'streams' : 'requests';
+    const which = full(key, kind);
+    if (which === null) {
+      take(key, kind, res);
+      return true;
+    }
+    const mine = replies.get(key) ?? 0;
+    if (!spare || kind !== 'requests' || mine >= REPLY_SLOTS || allReplies >= REPLY_SLOTS_TOTAL) {
+      refuseAt(which, key, kind, principal, req, res);
+      return false;
+    }
+    replies.set(key, mine + 1);
+    allReplies++;
+    res.once('close', () => {
+      allReplies--;
+      const n = (replies.get(key) ?? 1) - 1;
+      if (n > 0) replies.set(key, n);
+      else replies.delete(key);
+    });
+    return 'replies-only';
+  };
+
   return {
-    admit(req, res, principal) {
-      // The client left during authentication: its 'close' has fired, a slot would never be released.
+    admit: (req, res, principal) => admit(req, res, principal, false) === true,
+    admitPost: (req, res, principal) => admit(req, res, principal, true),
+    admitRequest(req, res, principal) {
       if (res.closed || res.destroyed) return false;
       const key = subjectKey(principal);
-      const kind: Kind = req.method === 'GET' ? 'streams' : 'requests';
-      const held = counts.get(key) ?? { requests: 0, streams: 0 };
-      if (held[kind] >= limit[kind]) {
-        refused(key, kind, principal, req);
-        const what = kind === 'requests' ? `requests in flight (${limit.requests}, http.max_requests_per_principal)` : `open GET streams (${limit.streams}, http.max_streams_per_principal)`;
-        // Connection: close, so that a refused request's unread (perhaps never-ending) body holds no socket.
-        refuse(res, 429, `${ErrorCode.RATE_LIMITED}: this identity (issuer and subject) holds as many ${what} as it may; retry when one has ended`, { 'retry-after': RETRY_AFTER[kind], connection: 'close' });
-        return false;
+      const which = full(key, 'requests');
+      if (which === null) {
+        take(key, 'requests', res);
+        return true;
       }
-      if (all[kind] >= server[kind]) {
-        refused(SERVER, kind, principal, req);
-        const what = kind === 'requests' ? `requests in flight (${server.requests}, http.max_requests)` : `open GET streams (${server.streams}, http.max_streams)`;
-        refuse(res, 503, `${ErrorCode.UNAVAILABLE}: this server holds as many ${what} as it may, across all identities; retry when one has ended`, { 'retry-after': RETRY_AFTER[kind], connection: 'close' });
-        return false;
-      }
-      held[kind]++;
-      all[kind]++;
-      counts.set(key, held);
-      let released = false;
-      // 'close' fires once the response has ended or its connection is gone (abort, timeout, error).
-      res.once('close', () => {
-        if (released) return;
-        released = true;
-        held[kind]--;
-        all[kind]--;
-        if (held.requests === 0 && held.streams === 0 && counts.get(key) === held) forget(key);
-      });
-      return true;
+      refuseAt(which, key, 'requests', principal, req, res);
+      return false;
     },
     held(principal) {
       if (principal) return { ...(counts.get(subjectKey(principal)) ?? { requests: 0, streams: 0 }) };

@@ -3,7 +3,8 @@
  * a request id to the POST that carried it, and a second POST with an id still in flight
  * re-pointed it: the first call's answer went to the second POST (or nowhere), the first POST
  * hung holding its slot, and its cancel reached only the second call. MCP forbids reusing an id
- * within a session; Warden refuses it (409) before the transport sees it.
+ * within a session; Warden refuses it (409) before the transport sees it. A cancelled request's
+ * POST is ended when its cancel arrives (the SDK sends no response for it, so would never end it).
  *
  * An id is claimed when its POST arrives and released when the server sends its response, when
  * the client cancels it (the SDK then sends none), or, had the transport refused the POST before
@@ -18,6 +19,8 @@ type Message = Record<string, unknown>;
 export interface WatchedTransport {
   onmessage?: ((message: never, extra?: never) => void) | undefined;
   send(message: never, options?: never): Promise<void>;
+  /** End the SSE answer of the POST that carried a request (the SDK transport's). */
+  closeSSEStream?(requestId: never): void;
 }
 
 /** The session's in-flight ids. */
@@ -56,7 +59,18 @@ export function trackRequestIds(transport: WatchedTransport): RequestIds {
     // cancels: a `notifications/cancelled` carrying an id is a request to the SDK (answered
     // "method not found", nothing aborted), and freeing the id it names let that id be reused
     // while its call still ran (a red-team pass: the first call's answer went to the second POST).
-    if (isObject(message) && message.method === 'notifications/cancelled' && !('id' in message) && isObject(message.params)) release(message.params.requestId);
+    if (isObject(message) && message.method === 'notifications/cancelled' && !('id' in message) && isObject(message.params)) {
+      const id = message.params.requestId;
+      const k = keyOf(id);
+      const cancelled = k ? inflight.get(k) : undefined;
+      release(id);
+      // No response will come for it, and the SDK ends a POST's SSE answer only after the
+      // response: left open, that POST held its request slot (http-limits.ts) as long as the
+      // client kept the connection, and max_requests_per_principal cancels locked the identity
+      // out. So the POST that carried it (in this session) is ended now; the call itself has been
+      // aborted and is recorded as the pipeline ends it.
+      if (cancelled?.delivered) transport.closeSSEStream?.(id as never);
+    }
   }) as WatchedTransport['onmessage'];
 
   return {

@@ -1,6 +1,7 @@
 /**
  * `warden serve --http`: MCP over Streamable HTTP for many agents, each with its own identity.
  *
+ * A connection over http.max_connections is refused before it is read (http-connections.ts).
  * Health probes (/healthz, /readyz; http-health.ts) answer first. Every other request passes, in
  * order: Host/Origin validation (DNS rebinding; Origin compared as scheme, host and port; CORS
  * preflights of /mcp answered next, without a token: http-cors.ts) -> bearer JWT
@@ -28,6 +29,7 @@ import { allowOrigin, answerPreflight } from './http-cors.js';
 import { createSessionRegistry } from './http-sessions.js';
 import { createPrincipalLimits } from './http-limits.js';
 import { boundResponseBuffer, streamBufferBound } from './http-stream-buffer.js';
+import { capConnections, dropRefused } from './http-connections.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
 import { log } from './log.js';
@@ -100,18 +102,22 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   const modernNode = toNodeHandler(modern, { maxRequestBodySize: maxBody, onerror: (e) => log('warn', 'mcp http handler error', { message: e.message }) });
 
   // Slow or stalled clients cannot hold sockets open: bounded header and request times, idle
-  // keep-alive. Node enforces the first two only when it checks its connections, so it checks at
-  // least four times per request timeout (every 30 s at the default 120 s, as Node's default).
+  // keep-alive. Node enforces the first two only when it checks its connections, so it checks
+  // four times per headers timeout (every 2.5 s at the default 10 s): at Node's 30 s a trickled
+  // connection was held up to 40 s, each one of http.max_connections.
   const requestTimeout = rt.config.http.request_timeout;
+  const headersTimeout = Math.min(10_000, requestTimeout);
   const server = createServer({
     // Every response this listener writes (guards, health, mounts, MCP) starts with the baseline security headers.
     ServerResponse: WardenResponse,
-    headersTimeout: Math.min(10_000, requestTimeout),
+    headersTimeout,
     requestTimeout,
-    connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(requestTimeout / 4))),
+    connectionsCheckingInterval: Math.max(250, Math.floor(headersTimeout / 4)),
     keepAliveTimeout: 5_000,
   });
   answerClientErrors(server);
+  // Connections are capped before anything of them is read (http-connections.ts): a trickled or empty one holds a descriptor.
+  const connections = capConnections(server, rt.config.http.max_connections, log);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => {
@@ -138,7 +144,9 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   async function serveMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verified = await authenticate(req, res, verifier, resource, log);
     // Counted from here, before the body is read: a slow body holds its principal's slot, no other's.
-    if (!verified || !limits.admit(req, res, verified.principal)) return;
+    // Past the cap a POST may still bring a notification or response (a cancel, an elicitation answer).
+    const admitted = verified ? (req.method === 'POST' ? limits.admitPost(req, res, verified.principal) : limits.admit(req, res, verified.principal)) : false;
+    if (!verified || !admitted) return;
     const principal = verified.principal;
     // A backlog its client takes nothing of for request_timeout is a client gone quiet (http-stream-buffer.ts).
     boundResponseBuffer(res, streamBuffer.bytes, conf.request_timeout, (why) =>
@@ -152,6 +160,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
     );
     const body = req.method === 'POST' ? await readJsonBody(req, res, maxBody) : { ok: true as const, body: undefined };
     if (!body.ok || refuseBatch(res, body.body)) return;
+    if (admitted === 'replies-only' && holdsRequest(body.body) && !limits.admitRequest(req, res, principal)) return;
     const auth = authInfo(verified, resource.resource);
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
     const sid = req.headers['mcp-session-id'];
@@ -176,6 +185,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   }
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (dropRefused(connections, req, res)) return;
     const path = (req.url ?? '/').split('?')[0]!;
     if (HEALTH_PATHS.has(path)) {
       void health(path, req, res);
@@ -239,6 +249,14 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
       log('info', 'warden http server stopped', { url });
     },
   };
+}
+
+/** Whether a POSTed message asks for an answer (a JSON-RPC request), or could: anything but a notification or a response. */
+function holdsRequest(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return true;
+  const m = body as Record<string, unknown>;
+  if (typeof m.method === 'string') return 'id' in m;
+  return !('result' in m || 'error' in m);
 }
 
 /** What the SDK handlers see of the authentication: never the token itself. */

@@ -6,6 +6,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Principal } from '../tool-api.js';
+import { ErrorCode, WardenError } from '../errors.js';
 
 /** The session cookie name. */
 export const COOKIE = 'warden_ui';
@@ -57,15 +58,39 @@ export function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * UI sessions one identity (auth method, issuer, subject) may hold: a sign-in past it ends that
+ * identity's oldest. Why: each sign-in made a session kept for its whole term (8 h), so one
+ * reviewer's script signing in without sending its cookie back grew memory without bound.
+ */
+export const MAX_UI_SESSIONS_PER_IDENTITY = 16;
+/** UI sessions in all (default); when all are taken a new identity's sign-in is refused (WARDEN_UNAVAILABLE). */
+export const MAX_UI_SESSIONS = 10_000;
+
+/** The identity a UI session counts against. */
+function identityOf(p: Principal): string {
+  return JSON.stringify([p.authMethod, typeof p.claims.iss === 'string' ? p.claims.iss : '', p.subject]);
+}
+
 /** Sessions and login links; why: one place decides who is logged in. */
 export class UiAuth {
   private readonly sessions = new Map<string, UiSession>();
   private readonly links = new Map<string, number>();
+  /** Each session's key in `sessions`, so that ending or checking one is not a scan of all. */
+  private readonly keys = new WeakMap<UiSession, string>();
+  /** Each session's identity (identityOf), computed once at sign-in. */
+  private readonly owners = new WeakMap<UiSession, string>();
 
   constructor(
     private readonly sessionTtlMs: number,
     private readonly linkTtlMs: number,
+    private readonly maxSessions = MAX_UI_SESSIONS,
   ) {}
+
+  /** Sessions held (tests, diagnostics). */
+  size(): number {
+    return this.sessions.size;
+  }
 
   /** A new one-time login token (stored hashed). */
   newLink(now = Date.now()): string {
@@ -83,12 +108,27 @@ export class UiAuth {
     return exp !== undefined && exp > now;
   }
 
-  /** Start a session (ending no later than `notAfterMs`: a token's expiry) and return its cookie value. */
+  /**
+   * Start a session (ending no later than `notAfterMs`: a token's expiry) and return its cookie
+   * value. Past MAX_UI_SESSIONS_PER_IDENTITY the identity's oldest session ends; when all `maxSessions`
+   * are taken by others, throws WARDEN_UNAVAILABLE (never ends another identity's session).
+   */
   start(principal: Principal, now = Date.now(), notAfterMs = Infinity): { sid: string; expires: number } {
     this.sweep(now);
+    const who = identityOf(principal);
+    // Oldest first: a Map iterates in insertion order.
+    const own = [...this.sessions].filter(([, v]) => this.owners.get(v) === who);
+    if (own.length >= MAX_UI_SESSIONS_PER_IDENTITY) this.sessions.delete(own[0]![0]);
+    else if (this.sessions.size >= this.maxSessions) {
+      throw new WardenError(ErrorCode.UNAVAILABLE, `the reviewer UI holds as many sessions as it may (${this.maxSessions}); retry later`);
+    }
     const sid = token();
     const expires = Math.min(now + this.sessionTtlMs, notAfterMs);
-    this.sessions.set(digest(sid), { principal, csrf: token(), expires });
+    const s: UiSession = { principal, csrf: token(), expires };
+    const key = digest(sid);
+    this.sessions.set(key, s);
+    this.keys.set(s, key);
+    this.owners.set(s, who);
     return { sid, expires };
   }
 
@@ -114,15 +154,15 @@ export class UiAuth {
   /** Whether a session (as `get` returned it) is still live: not logged out, not expired. */
   live(s: UiSession, now = Date.now()): boolean {
     if (s.expires <= now) return false;
-    for (const v of this.sessions.values()) if (v === s) return true;
-    return false;
+    const key = this.keys.get(s);
+    return key !== undefined && this.sessions.get(key) === s;
   }
 
   /** End the session of a request (the one `get` returns). */
   end(req: IncomingMessage): void {
     const s = this.get(req);
-    if (!s) return;
-    for (const [k, v] of this.sessions) if (v === s) this.sessions.delete(k);
+    const key = s ? this.keys.get(s) : undefined;
+    if (key !== undefined && this.sessions.get(key) === s) this.sessions.delete(key);
   }
 
   private sweep(now: number): void {

@@ -104,7 +104,19 @@ export function createUiHandler(deps: UiDeps): UiHandler {
     // A new sign-in replaces the session this browser held: it ends on the server too, not only in
     // the browser's cookie jar (a copy of the old cookie would otherwise stay good for hours).
     auth.end(req);
-    const { sid, expires } = auth.start(p, now, notAfterMs);
+    let started: { sid: string; expires: number };
+    try {
+      started = auth.start(p, now, notAfterMs);
+    } catch (e) {
+      // Every session taken (by other identities: each holds at most its own cap): coded, retried later.
+      if (e instanceof WardenError && e.code === ErrorCode.UNAVAILABLE) {
+        deps.log('warn', 'UI sign-in refused: the UI holds as many sessions as it may', { subject: p.subject });
+        res.setHeader('Retry-After', '60');
+        throw new HttpError(503, `${e.code}: ${e.message}`);
+      }
+      throw e;
+    }
+    const { sid, expires } = started;
     deps.log('info', 'reviewer signed in to the UI', { subject: p.subject, method: p.authMethod });
     redirect(res, '/ui/', sessionCookie(sid, secure, Math.max(0, Math.floor((expires - now) / 1000))));
   }

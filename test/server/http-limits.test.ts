@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPrincipalLimits } from '../../src/server/http-limits.js';
+import { createPrincipalLimits, REPLY_SLOTS } from '../../src/server/http-limits.js';
 import { until } from '../support/http-warden.js';
 import type { Principal } from '../../src/tool-api.js';
 
@@ -69,4 +69,56 @@ test('a client gone during authentication holds no slot; refusals are logged onc
   assert.deepEqual({ subject: logged[0]!.data!.subject, issuer: logged[0]!.data!.issuer, limit: logged[0]!.data!.limit, kind: logged[0]!.data!.kind }, { subject: 'alice', issuer: 'https://idp.test', limit: 1, kind: 'requests' });
   holder.req.destroy();
   await until(() => limits.held().requests === 0, 2000, 'the aborted request to free its slot');
+});
+
+test('past the request cap a POST takes a reply-only slot (at most REPLY_SLOTS per identity); its body decides', async (t) => {
+  const limits = createPrincipalLimits({ maxRequests: 1, maxStreams: 1, log: () => undefined });
+  const admissions: string[] = [];
+  const server = createServer((req, res) => {
+    const a = limits.admitPost(req, res, who('alice'));
+    admissions.push(String(a));
+    if (a === false) return;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString().trim();
+      // A request in a reply-only slot gets the cap's refusal (or a slot come free meanwhile).
+      if (a === 'replies-only' && body === 'request' && !limits.admitRequest(req, res, who('alice'))) return;
+      res.end('served');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const open = (body?: string) => {
+    const req = request({ host: '127.0.0.1', port, method: 'POST', headers: { 'content-length': '100' } });
+    const status = new Promise<number>((resolve) => {
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(0));
+    });
+    if (body !== undefined) req.end(body.padEnd(100, ' '));
+    else req.write('x');
+    return { req, status };
+  };
+  const holder = open();
+  await until(() => admissions.length === 1, 2000, 'the first POST');
+  // Slow bodies past the cap: REPLY_SLOTS of them are read, one more is refused at once.
+  const slow = Array.from({ length: REPLY_SLOTS }, () => open());
+  await until(() => admissions.length === 1 + REPLY_SLOTS, 2000, 'the reply-only POSTs');
+  assert.deepEqual(admissions.slice(1), Array(REPLY_SLOTS).fill('replies-only'));
+  assert.equal(await open().status, 429, 'no more than REPLY_SLOTS reply-only POSTs per identity');
+  slow.forEach((s) => s.req.destroy());
+  await until(() => admissions.length === 2 + REPLY_SLOTS, 2000, 'the refusal');
+  // A notification is served in a reply-only slot; a request is refused there.
+  assert.equal(await open('notification').status, 200);
+  assert.equal(await open('request').status, 429);
+  holder.req.destroy();
+  await until(() => limits.held().requests === 0, 2000, 'the holder to free its slot');
+  assert.equal(await open('request').status, 200);
 });
