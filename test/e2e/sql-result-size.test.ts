@@ -126,3 +126,15 @@ describe('one read cannot make Warden hold more than its byte cap allows', () =>
     }
   });
 });
+
+test('limits.max_result_bytes caps query_database below a larger connection max_bytes, as it caps ssh_run and the kubectl tools', async (t) => {
+  const limited = CONFIG.replace('transcripts: {', 'limits: { max_result_bytes: 40000 }\ntranscripts: {');
+  const x = await startSqlWarden(db, { 'p.yaml': READ_ONLY }, limited);
+  t.after(() => x.close());
+  const r = await x.query("SELECT id, repeat('z', 15000) AS v FROM public.items ORDER BY id");
+  assert.equal(r.isError, false, r.text.slice(0, 300));
+  const s = r.structured as { rows: unknown[][]; truncated: boolean };
+  assert.equal(s.truncated, true);
+  // 15,000 characters a row: two rows fit under 40,000 (four would under the connection's 64 KiB).
+  assert.deepEqual(s.rows.map((row) => row[0]), [1, 2]);
+});

@@ -53,7 +53,7 @@ export const postgresConnectionSchema = z
       .prefault('5s')
       .describe('PostgreSQL statement_timeout of every statement (reads, writes, describe_database); a statement past it is cancelled (WARDEN_TIMEOUT). Warden also gives up on a server that does not answer 5s after it'),
     max_rows: z.number().int().min(1).max(1_000_000).default(1000).describe('Most rows one query_database call returns; the agent may ask for fewer, never more. The rest is cut and the result marked truncated'),
-    max_bytes: byteCap('Size cap on the rows one query_database call returns (about the text length of their values; arrays, json and bytea by their text); rows past it are cut and the result marked truncated. A statement whose answer passes four times this plus 64 KiB on the wire is stopped there: a read returns the rows before, truncated, a write is refused and rolled back'),
+    max_bytes: byteCap('Size cap on the rows one query_database call returns (at most limits.max_result_bytes; about the text length of their values; arrays, json and bytea by their text); rows past it are cut and the result marked truncated. A statement whose answer passes four times this plus 64 KiB on the wire is stopped there: a read returns the rows before, truncated, a write is refused and rolled back'),
     pool_size: z.number().int().min(1).max(100).default(5).describe('Sessions Warden keeps to this database per pool; reads and writes have a pool each, so up to twice this'),
     description: z.string().optional().describe('Shown to agents by list_connections'),
   })

@@ -100,6 +100,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       checkDerivedFlows(facts, ctx.masking);
       const connector = connectorFor(conn.name);
       const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
+      // The connection's cap, and never past limits.max_result_bytes (as ssh_run and the kubectl tools).
+      const maxBytes = Math.min(conn.max_bytes, ctx.limits.maxBytes > 0 ? ctx.limits.maxBytes : conn.max_bytes);
       // After the policy (a denied call never touches the catalog), before the statement runs:
       // unqualified pg_* relations and unqualified functions must be pg_catalog's as facts said,
       // deny rules follow inheritance and views (a parent's rows include its partitions', a view
@@ -132,7 +134,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
           readOnly: ctx.readOnly,
           maxRows,
           // Also stops a statement whose answer is far past it on the wire (one huge cell).
-          maxBytes: conn.max_bytes,
+          maxBytes,
           timeoutMs: conn.statement_timeout,
           // A client's cancel stops the statement in PostgreSQL; a write is rolled back before COMMIT.
           signal: ctx.signal,
@@ -161,7 +163,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
           if (masked && plan[i] && v !== null) row[i] = v = ctx.masking.apply(v, plan[i]!);
           bytes += v === null ? 4 : typeof v === 'string' ? v.length : cellBytes(v);
         }
-        if (bytes > conn.max_bytes) {
+        if (bytes > maxBytes) {
           truncated = true;
           kept = n;
           break;
