@@ -11,24 +11,9 @@ import { after, before, test } from 'node:test';
 import { request } from 'node:http';
 import assert from 'node:assert/strict';
 import { mcpHeaders, pingUnknownSession, rawRequest } from '../support/http-agent.js';
-import { lockTable, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
+import { lockTable, sqlCallBody, SRE_READ_AND_SLOW_CONFIRM, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 
-const POLICY = `
-rules:
-  - id: sre-read
-    effect: allow
-    who: { groups: [sre] }
-    tool: query_database
-    on: [analytics]
-    sql: { statements: [select], read: [public.users, public.orders] }
-  - id: slow-confirm
-    effect: allow
-    who: { groups: [sre] }
-    tool: query_database
-    on: [analytics]
-    sql: { statements: [select], read: [public.slow] }
-    approval: { confirm: requester }
-`;
+const POLICY = SRE_READ_AND_SLOW_CONFIRM;
 let w: HttpWarden;
 before(async () => {
   w = await startHttpWarden({ 'base.yaml': POLICY }, 'http: { max_requests_per_principal: 3 }');
@@ -37,7 +22,7 @@ after(() => w?.stop());
 
 const V = '2025-11-25';
 const h = (sid: string) => ({ 'mcp-session-id': sid, 'mcp-protocol-version': V });
-const call = (id: unknown, sql: string) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'analytics', sql } } });
+const call = sqlCallBody;
 const cancel = (id: unknown) => JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: id, reason: 'user stopped it' } });
 
 test('a cancelled call\'s POST is ended by the server and its slot comes back; another session\'s cancel ends nothing', async () => {

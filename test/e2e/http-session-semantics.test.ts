@@ -10,24 +10,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { mcpHeaders, rawRequest } from '../support/http-agent.js';
-import { lockTable, startHttpWarden, type HttpWarden } from '../support/http-warden.js';
+import { lockTable, sqlCallBody, SRE_READ_AND_SLOW_CONFIRM, startHttpWarden, type HttpWarden } from '../support/http-warden.js';
 
-const POLICY = `
-rules:
-  - id: sre-read
-    effect: allow
-    who: { groups: [sre] }
-    tool: query_database
-    on: [analytics]
-    sql: { statements: [select], read: [public.users, public.orders] }
-  - id: slow-confirm
-    effect: allow
-    who: { groups: [sre] }
-    tool: query_database
-    on: [analytics]
-    sql: { statements: [select], read: [public.slow] }
-    approval: { confirm: requester }
-`;
+const POLICY = SRE_READ_AND_SLOW_CONFIRM;
 
 let w: HttpWarden;
 before(async () => {
@@ -37,7 +22,7 @@ after(() => w?.stop());
 
 const V = '2025-11-25';
 const h = (sid: string, extra: Record<string, string> = {}) => ({ 'mcp-session-id': sid, 'mcp-protocol-version': V, ...extra });
-const call = (id: unknown, sql: string) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'analytics', sql } } });
+const call = sqlCallBody;
 const list = (id: unknown) => JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const within = <T>(p: Promise<T>, ms: number) => Promise.race([p, sleep(ms).then(() => 'timed out' as const)]);

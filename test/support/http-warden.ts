@@ -214,6 +214,28 @@ rules:
     sql: { statements: [select], read: [public.orders] }
 `;
 
+/** Group sre may SELECT public.users and public.orders on analytics, and public.slow once the requester confirms (confirm: requester). */
+export const SRE_READ_AND_SLOW_CONFIRM = `
+rules:
+  - id: sre-read
+    effect: allow
+    who: { groups: [sre] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: [public.users, public.orders] }
+  - id: slow-confirm
+    effect: allow
+    who: { groups: [sre] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: [public.slow] }
+    approval: { confirm: requester }
+`;
+
+/** A raw JSON-RPC `tools/call` of query_database on analytics running `sql`, with any id (a string, a repeated one). */
+export const sqlCallBody = (id: unknown, sql: string): string =>
+  JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'analytics', sql } } });
+
 /** A Warden over HTTP on `policies` for the whole file (its own before/after hooks); the getter is valid inside tests. */
 export function httpWardenForFile(policies: Record<string, string>): () => HttpWarden {
   let w: HttpWarden | undefined;
