@@ -3,7 +3,7 @@
  * recheck under the live policy after a reload (pipeline.ts), judge alike through decideUnder.
  */
 import type { CallView } from '../tool-api.js';
-import { decide, decideDiscovery } from '../policy/engine.js';
+import { decideToolCall } from '../policy/decide-tool.js';
 import type { ApprovalRequirement, CompiledPolicy, Decision } from '../policy/types.js';
 import { canonicalJson } from '../recorder/index.js';
 import type { CallState } from './call-state.js';
@@ -12,11 +12,7 @@ import type { CallState } from './call-state.js';
 export function decideUnder(policy: CompiledPolicy, s: CallState): { decision: Decision; grants?: Record<string, unknown>[] } {
   const call: CallView = { tool: s.tool!.name, connection: s.connection?.name ?? null, args: s.input! };
   if (s.tool!.connectionTypes === null) return { decision: builtinDecision(s.tool!.name) };
-  if (s.tool!.discoveryFor) {
-    const d = decideDiscovery(policy, s.principal!, call, s.tool!.discoveryFor);
-    return { decision: d, grants: d.grants };
-  }
-  return { decision: decide(policy, s.principal!, call, s.facts!) };
+  return decideToolCall(policy, s.principal!, s.tool!, call, s.facts!);
 }
 
 /**

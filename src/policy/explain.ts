@@ -6,7 +6,8 @@
  */
 import type { ColumnMask, ConnectionConfig, Facts, GovernedTool, Principal, ToolFamily } from '../tool-api.js';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
-import { alternativesFor, decide, grantableOn } from './engine.js';
+import { alternativesFor, grantableOn } from './engine.js';
+import { decideToolCall } from './decide-tool.js';
 import type { CompiledPolicy, Decision } from './types.js';
 import { approvalRequirements, combinedTiming, requirementLabel } from './approval-terms.js';
 
@@ -150,7 +151,8 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
     const err = toWardenError(e, ErrorCode.PARSE);
     return { ...base, connection: connection.name, stage: 'parse', error: { code: err.code, message: err.message }, decision: deny(err.message) };
   }
-  const d = decide(env.policy, principal, { tool: tool.name, connection: connection.name, args: input }, facts);
+  // As the pipeline decides (decide-tool.ts): a discovery tool by the grants of the tool it describes.
+  const { decision: d } = decideToolCall(env.policy, principal, tool, { tool: tool.name, connection: connection.name, args: input }, facts);
   const approvals = approvalRequirements(d).map(withoutWebhookSecret);
   const byId = new Map(env.policy.rules.map((x) => [x.id, x]));
   const masking = previewMasking(facts, env.policy.masking.columns, env.policy.masking.onDerived);

@@ -23,6 +23,17 @@ export function quotasAdded(before: Pick<CompiledPolicy, 'rules'>, after: Pick<C
   return added;
 }
 
+/**
+ * Allow rules (by id) the new policy has and the running one has not. Why: a deploy cut inside a
+ * rule it adds (before the new rule's `sql:`, `on:` or `approval:`, at a line boundary: still
+ * valid YAML) loads a grant wider than the one being written, with no old rule to compare it to;
+ * the watcher holds such a reload like a loss (policy-watch.ts), without the loss's warning.
+ */
+export function allowsAdded(before: Pick<CompiledPolicy, 'rules'>, after: Pick<CompiledPolicy, 'rules'>): string[] {
+  const had = new Set(before.rules.filter((r) => r.effect === 'allow').map((r) => r.id));
+  return after.rules.filter((r) => r.effect === 'allow' && !had.has(r.id)).map((r) => r.id);
+}
+
 /** What a new policy loses against the running one (policy files are absolute paths). */
 export interface PolicyLosses {
   /** Files the running policy was loaded from that the new one does not load, with their deny rules. */
@@ -31,6 +42,12 @@ export interface PolicyLosses {
   denyRules: { id: string; file: string }[];
   /** Deny rules kept by id that no longer name an entry they named ("who.groups: contractors"). */
   narrowedDenies: { id: string; lost: string[] }[];
+  /**
+   * Allow rules kept by id that no longer name a term they named ("sql.read: public.orders"). Why:
+   * a deploy cut before an allow's `sql:`, `on:` or `who:` (a line boundary: still valid YAML)
+   * keeps the id and grants more than the old file and the new one alike.
+   */
+  changedAllows: { id: string; lost: string[] }[];
   /** Masked columns no longer masked. */
   maskedColumns: string[];
   /** Masking detectors (built-in or custom, by name) no longer scanning results. */
@@ -50,23 +67,26 @@ export function policyLosses(before: Pick<CompiledPolicy, 'rules' | 'files' | 'm
   return {
     files: gone.map((file) => ({ file, denyRules: denies.filter((r) => resolve(r.file) === resolve(file)).map((r) => r.id) })),
     denyRules: denies.filter((r) => nowFiles.has(resolve(r.file))).map((r) => ({ id: r.id, file: r.file })),
-    narrowedDenies: narrowed(before, after),
+    narrowedDenies: lostTerms(before, after, 'deny'),
+    changedAllows: lostTerms(before, after, 'allow'),
     maskedColumns: before.masking.columns.map((c) => c.column).filter((c) => !masked.has(c)),
     detectors: detectorNames(before).filter((d) => !detectorNames(after).includes(d)),
   };
 }
 
 /**
- * Deny rules whose terms lost an entry: a value a list or key held that the new rule has nowhere
- * under the same path. Why: a deploy cut inside a block-style list (`groups:` one per line) keeps
- * the rule's id and still loads, naming fewer groups. A deliberate edit shows the same, and is
- * held and warned about like a deleted deny. (Order within a list does not count.)
+ * Rules of one effect whose terms lost an entry: a value a list or key held that the new rule (same
+ * id and effect) has nowhere under the same path. Why: a deploy cut inside a block-style list
+ * (`groups:` one per line) keeps a deny's id and still loads, naming fewer groups; one cut before
+ * an allow's condition block or `who:` keeps the allow's id and grants more (a lost term may also
+ * narrow an allow: the diff cannot tell, so it holds either). A deliberate edit shows the same,
+ * and is held and warned about like a deleted deny. (Order within a list does not count.)
  */
-function narrowed(before: Pick<CompiledPolicy, 'rules'>, after: Pick<CompiledPolicy, 'rules'>): { id: string; lost: string[] }[] {
-  const now = new Map(after.rules.filter((r) => r.effect === 'deny').map((r) => [r.id, r] as const));
+function lostTerms(before: Pick<CompiledPolicy, 'rules'>, after: Pick<CompiledPolicy, 'rules'>, effect: 'allow' | 'deny'): { id: string; lost: string[] }[] {
+  const now = new Map(after.rules.filter((r) => r.effect === effect).map((r) => [r.id, r] as const));
   const out: { id: string; lost: string[] }[] = [];
   for (const r of before.rules) {
-    const n = r.effect === 'deny' ? now.get(r.id) : undefined;
+    const n = r.effect === effect ? now.get(r.id) : undefined;
     if (!n) continue;
     const has = new Set(termLeaves(n));
     const lost = [...new Set(termLeaves(r))].filter((l) => !has.has(l));
@@ -83,7 +103,10 @@ function termLeaves(r: CompiledPolicy['rules'][number]): string[] {
     else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, path ? `${path}.${k}` : k);
     else if (v !== undefined) out.push(`${path}: ${String(v)}`);
   };
-  walk({ who: r.who, tool: r.tools, on: r.on, ...r.blocks }, '');
+  // An allow's approval and limits too: a cut before `approval:` runs the call with no reviewer.
+  // Its webhook by presence only: an inline URL is a credential, and these terms are logged.
+  const approval = r.approval && { ...r.approval, notify: r.approval.notify ? '(a webhook)' : undefined };
+  walk({ who: r.who, tool: r.tools, on: r.on, approval, limits: r.limits, ...r.blocks }, '');
   return out;
 }
 
@@ -97,6 +120,7 @@ export function describeLosses(l: PolicyLosses): string | null {
     ...l.files.map((f) => `${f.file} no longer loads, and with it ${plural(f.denyRules.length, 'deny rule')}${f.denyRules.length ? ` (${f.denyRules.join(', ')})` : ''}`),
     ...l.denyRules.map((r) => `deny rule ${r.id} is gone from ${r.file}`),
     ...l.narrowedDenies.map((r) => `deny rule ${r.id} no longer covers ${r.lost.join(', ')}`),
+    ...l.changedAllows.map((r) => `allow rule ${r.id} no longer names ${r.lost.join(', ')}`),
     ...(l.maskedColumns.length ? [`no longer masked: ${l.maskedColumns.join(', ')}`] : []),
     ...(l.detectors.length ? [`masking detectors gone: ${l.detectors.join(', ')}`] : []),
   ];

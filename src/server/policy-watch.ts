@@ -20,8 +20,12 @@
  *   gone. It looks again after each settle: a rewrite that completes within `holdMs` loads whole,
  *   and a loss still there after it is applied as deliberate, with a warning naming each dropped
  *   file and its deny rules. A deliberate deletion thus applies about two seconds late.
+ * A reload that adds an allow rule (by id) is held the same way, without the warning: a deploy cut
+ * inside the rule it adds loads a grant wider than the one being written (a deliberate grant thus
+ * applies about two seconds late; SIGHUP at once).
  * A deny cut inside its own block-style list (`groups:` one per line) keeps its id: it counts as
- * a loss when it no longer names an entry it named (policy-diff.ts narrowed). SIGHUP (and Runtime.reload) is an admin's
+ * a loss when it no longer names an entry it named; so does an allow kept by id that no longer
+ * names a term (a cut before its `sql:`, `who:` or `approval:` grants more; policy-diff.ts lostTerms). SIGHUP (and Runtime.reload) is an admin's
  * deliberate act: it applies at once, the warning logged all the same.
  *
  * Symlinks on the way to a watched folder, and policy files that are links, are watched where
@@ -33,7 +37,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Runtime } from './runtime.js';
 import { policyNameMatcher } from '../config/policy-globs.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import { describeLosses, policyLosses, quotasAdded } from './policy-diff.js';
+import { allowsAdded, describeLosses, policyLosses, quotasAdded } from './policy-diff.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
@@ -154,12 +158,15 @@ export function watchPolicies(rt: Runtime, log: Log, opts: WatchOptions = {}): (
         return;
       }
       const lost = describeLosses(policyLosses(old, staged.policy));
-      if (lost && heldSince === null) {
+      // A new allow may be a rule the deploy is still writing (cut before its conditions): held alike, not warned about.
+      const added = allowsAdded(old, staged.policy);
+      const hold = lost ?? (added.length ? `new allow rule ${added.join(', ')}` : null);
+      if (hold && heldSince === null) {
         heldSince = Date.now();
-        log('info', `policy reload held: ${lost}; looking again in case a deploy is still writing`, { trigger: why, policy_version: old.version, hold_ms: holdMs });
+        log('info', `policy reload held: ${hold}; looking again in case a deploy is still writing`, { trigger: why, policy_version: old.version, hold_ms: holdMs });
       }
-      if (lost && Date.now() - heldSince! < holdMs) continue;
-      apply(why, old, staged, lost ? Date.now() - heldSince! : undefined);
+      if (hold && Date.now() - heldSince! < holdMs) continue;
+      apply(why, old, staged, lost && heldSince !== null ? Date.now() - heldSince : undefined);
       return;
     }
   }
