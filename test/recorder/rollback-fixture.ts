@@ -33,12 +33,15 @@ export async function rollbackAttack(path: string, pem: string | undefined): Pro
   await oneSession(store, 's1', 'c1', '2026-01-01');
   const older = readSignedHead(path);
   await oneSession(store, 's2', 'c2', '2026-03-01');
+  await store.searchSessions({ text: 'users' }); // the free-text index catches up first (its timer would, 200 ms on)
   const copied = (await store.chainHead()).head!;
   assert.equal(copied.seq, 8);
   const evil = new Database(path);
+  // The index's mark goes back with the calls rows: the forger's call reuses the deleted row's rowid.
   evil.exec(`DROP TRIGGER records_append_only_delete;
     DELETE FROM records WHERE seq >= 5; DELETE FROM calls_fts WHERE rowid = 6;
-    DELETE FROM calls WHERE session_id = 's2'; DELETE FROM call_facets WHERE session_id = 's2'; DELETE FROM sessions WHERE id = 's2';`);
+    DELETE FROM calls WHERE session_id = 's2'; DELETE FROM call_facets WHERE session_id = 's2'; DELETE FROM sessions WHERE id = 's2';
+    UPDATE fts_progress SET call_rowid = (SELECT coalesce(MAX(rowid), 0) FROM calls) WHERE id = 1;`);
   evil.close();
   if (older && older !== 'malformed') writeSignedHead(path, older);
   const forger = openSqliteStore(path);
