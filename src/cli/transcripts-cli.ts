@@ -4,6 +4,7 @@
  * `warden transcripts`, an unknown subcommand, a bad --limit) must not need a valid warden.yaml,
  * nor create the store's files as a side effect.
  */
+import { existsSync } from 'node:fs';
 import type { WardenStore } from '../recorder/index.js';
 import { UsageError } from './args.js';
 import { outputClosed } from './closed-output.js';
@@ -14,6 +15,7 @@ import { stderrLine, stdoutLine } from './terminal-out.js';
 export async function runTranscriptsCli(argv: string[]): Promise<number> {
   const rest: string[] = [];
   let configPath = 'warden.yaml';
+  let configGiven = false;
   let json = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -22,7 +24,11 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
       const v = argv[++i];
       if (v === undefined) throw new UsageError('--config needs a value');
       configPath = v;
-    } else if (a.startsWith('--config=')) configPath = a.slice('--config='.length);
+      configGiven = true;
+    } else if (a.startsWith('--config=')) {
+      configPath = a.slice('--config='.length);
+      configGiven = true;
+    }
     else rest.push(a);
   }
   let store: WardenStore | undefined;
@@ -46,6 +52,14 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
       err: stderrLine,
       // The reader of stdout left: replay --follow and export stop.
       signal: outputClosed,
+      // `verify --file` needs no store, only the key: from --config, or ./warden.yaml when there is one.
+      signer: async () => {
+        if (!configGiven && !existsSync(configPath)) return undefined;
+        const [{ families }, { loadServerConfig }, { chainSigner }] = await Promise.all([
+          import('../../tools/index.js'), import('../config/server-config.js'), import('../server/runtime.js'),
+        ]);
+        return chainSigner(loadServerConfig(configPath, families));
+      },
     });
   } finally {
     await store?.close();

@@ -3,7 +3,8 @@
  * With --json each subcommand prints exactly one JSON document on stdout (export: JSON Lines);
  * errors go to stderr. `verify` exits 0 only when the whole chain is intact (verify and head: transcripts-verify.ts).
  */
-import type { ChainRecord, SessionFilter, TranscriptStore } from '../recorder/types.js';
+import type { ChainRecord, SessionFilter, SignedHead, TranscriptStore } from '../recorder/types.js';
+import type { ChainSigner } from '../recorder/signing.js';
 import { ConfigError } from '../config/yaml-source.js';
 import { options, storeOf, UsageError } from './transcripts-options.js';
 import { usage } from './usage.js';
@@ -21,6 +22,8 @@ export interface TranscriptsIo {
   /** Stops `replay --follow` and `export` (Ctrl-C, or stdout closed); how often replay polls (default 500 ms). */
   signal?: AbortSignal;
   pollMs?: number;
+  /** The configured signing key's check, for `verify --file` without --public-key (undefined: none). */
+  signer?: () => Promise<ChainSigner | undefined>;
 }
 
 const USAGE = usage('transcripts');
@@ -140,9 +143,13 @@ function dateOpt(v: string | undefined, name: string): string | undefined {
   return d.toISOString();
 }
 
-/** One export line; the schema is documented in docs/transcripts.md (stable: fields are only ever added). */
-function exportLine(r: ChainRecord): string {
-  return jsonDoc(exportObject(r));
+/**
+ * One export line; the schema is documented in docs/transcripts.md (stable: fields are only ever
+ * added). The record the store's signed head names carries it (`signed_head`), so the export can
+ * be verified offline against the public key (`verify --file`).
+ */
+function exportLine(r: ChainRecord, signed: SignedHead | undefined): string {
+  return jsonDoc(signed?.seq === r.seq ? { ...exportObject(r), signed_head: signed } : exportObject(r));
 }
 
 function exportObject(r: ChainRecord): Record<string, unknown> {
@@ -164,9 +171,12 @@ async function exportRecords(args: string[], io: TranscriptsIo): Promise<number>
     io.err('error: this transcript store cannot export records');
     return 1;
   }
+  // The signed head as the export starts: every record up to it is in the store by now.
+  const head = store.chainHead ? (await store.chainHead()).signedHead : undefined;
+  const signed = head && head !== 'malformed' ? { seq: head.seq, hash: head.hash, signedAt: head.signedAt, keyId: head.keyId, signature: head.signature } : undefined;
   for (let from = 1; !io.signal?.aborted; ) {
     const page = await read(from, 1000);
-    for (const r of page) io.out(exportLine(r));
+    for (const r of page) io.out(exportLine(r, signed));
     const last = page[page.length - 1];
     if (!last || page.length < 1000) return 0;
     from = last.seq + 1;

@@ -11,11 +11,15 @@ import type { HeadAnchor, VerifyResult } from '../recorder/types.js';
 import type { TranscriptsIo } from './transcripts-command.js';
 import { clean } from './transcripts-format.js';
 import { jsonDoc } from './terminal-out.js';
+import { verifyExportFile } from './transcripts-verify-file.js';
 import { options, seqOpt, storeOf, UsageError } from './transcripts-options.js';
 
-/** `verify [--from N --to N] [--strict] [--expect-head SEQ:HASH]... [--expect-head-file FILE] [--json]`. */
+/**
+ * `verify [--from N --to N] [--strict] [--expect-head SEQ:HASH]... [--expect-head-file FILE] [--json]`,
+ * or `verify --file EXPORT [--public-key FILE] [--strict] [--expect-head ...]` (an export, offline).
+ */
 export async function verify(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
-  const { opts, all, flags, positional } = options(args, ['from', 'to', 'expect-head', 'expect-head-file'], ['strict']);
+  const { opts, all, flags, positional } = options(args, ['from', 'to', 'expect-head', 'expect-head-file', 'file', 'public-key'], ['strict']);
   if (positional.length) throw new UsageError(`unexpected argument ${JSON.stringify(positional[0])}`);
   const from = opts.get('from');
   const to = opts.get('to');
@@ -25,6 +29,13 @@ export async function verify(args: string[], io: TranscriptsIo, json: boolean): 
     ...(all.get('expect-head-file') ?? []).flatMap((f) => anchorFile(f)),
   ];
   const range = from !== undefined || to !== undefined;
+  const file = opts.get('file');
+  const publicKey = opts.get('public-key');
+  if (file !== undefined) {
+    if (range) throw new UsageError('--file checks the whole export: drop --from/--to');
+    return verifyExportFile(file, publicKey, anchors, strict, io, json);
+  }
+  if (publicKey !== undefined) throw new UsageError('--public-key goes with --file (a store is checked with transcripts.signing_key)');
   if (range && (strict || anchors.length)) throw new UsageError('--strict and --expect-head check the whole chain: drop --from/--to');
   const first = seqOpt(from ?? '1', '--from');
   const last = to === undefined ? Number.MAX_SAFE_INTEGER : seqOpt(to, '--to');

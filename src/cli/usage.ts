@@ -36,6 +36,7 @@ const FORMS: Record<Command, string[]> = {
     'warden transcripts show SESSION_ID [--json]',
     'warden transcripts replay SESSION_ID [--follow | --json]',
     'warden transcripts verify [--from N --to N] [--strict] [--expect-head SEQ:HASH ...] [--expect-head-file FILE] [--json]',
+    'warden transcripts verify --file EXPORT|- [--public-key PEM] [--strict] [--expect-head SEQ:HASH ...] [--json]   (an export, offline)',
     'warden transcripts head [--json]',
     'warden transcripts export [--format jsonl] [--since DATE] [--until DATE]',
     'warden transcripts purge --before DATE [--json]',

@@ -4,12 +4,14 @@
  * `approved` in the file (or deleting a reviewer's deny) would go unnoticed by `verify` even
  * though the chain itself is intact. The events are replayed in seq order into the rows they
  * imply, and every row must equal its replay; a row no record backs is reported, including one
- * left at or below a retention cut (a purge removes the rows of the approvals it cuts).
+ * left at or below a retention cut (a purge removes the rows of the approvals it cuts). Each
+ * event must also be a legal state change (approval-transitions.ts).
  */
 import type Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.js';
 import { belowCut } from './checkpoint.js';
 import { actorsColumn } from './approval-rules.js';
+import { ApprovalTransitions } from './approval-transitions.js';
 
 type Row = Record<string, unknown>;
 
@@ -64,7 +66,12 @@ export function approvalMismatch(db: Database.Database, cutSeq: number | null): 
   if (!has) return null;
   const events = db.prepare(`SELECT seq, ref_id, ts, body FROM records WHERE kind = 'approval_event' ORDER BY seq`).iterate() as IterableIterator<ApprovalEventRecord>;
   const decisionsOf = db.prepare('SELECT * FROM approval_decisions WHERE approval_id = ?');
-  return compareApprovals(events, db.prepare('SELECT * FROM approvals ORDER BY seq').iterate() as IterableIterator<Row>, (id) => decisionsOf.all(id) as Row[], cutSeq);
+  // Opened only when the replay reaches the rows: an iterator created and never run would keep
+  // the connection busy after a finding returned early, and the next read on it would fail.
+  const approvals = (function* () {
+    yield* db.prepare('SELECT * FROM approvals ORDER BY seq').iterate() as IterableIterator<Row>;
+  })();
+  return compareApprovals(events, approvals, (id) => decisionsOf.all(id) as Row[], cutSeq);
 }
 
 /**
@@ -73,9 +80,14 @@ export function approvalMismatch(db: Database.Database, cutSeq: number | null): 
  */
 export function compareApprovals(events: Iterable<ApprovalEventRecord>, approvals: Iterable<Row>, decisionsOf: (id: string) => Row[], cutSeq: number | null): ApprovalBreak | null {
   const expected = new Map<string, Expected>();
+  const transitions = new ApprovalTransitions();
   for (const r of events) {
     const b = parse(r.body);
     if (!b || b.approvalId !== r.ref_id) return { seq: r.seq, reason: 'approval_event body does not name its request' };
+    // A history no store could have written (a second use, an approval after a deny) is reported
+    // even when the rows were set to match it.
+    const illegal = transitions.apply(r.ref_id, b);
+    if (illegal) return { seq: r.seq, reason: illegal };
     const e = expected.get(r.ref_id);
     if (b.event === 'requested') {
       if (e) return { seq: r.seq, reason: `approval request ${JSON.stringify(r.ref_id)} is requested twice` };
