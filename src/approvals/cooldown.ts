@@ -9,7 +9,7 @@
  */
 import { ErrorCode } from '../errors.js';
 import type { ApprovalRequirement } from '../policy/types.js';
-import type { ApprovalStore } from '../recorder/index.js';
+import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
 import type { GateResult } from './service.js';
 import { humanDuration } from './views.js';
 
@@ -49,8 +49,16 @@ export async function cooldownRefusal(
   t: number,
 ): Promise<GateResult | undefined> {
   if (cooldownMs <= 0) return undefined;
-  const denied = await tables.lastDenied(requester.subject, requester.authMethod, call.callHash, call.cooldownHash);
-  if (!denied?.decidedAt) return undefined;
+  return cooldownOf(await tables.lastDenied(requester.subject, requester.authMethod, call.callHash, call.cooldownHash), call, cooldownMs, t);
+}
+
+/**
+ * The cooldown refusal of `denied` (this requester's last denial of the call, as lastDenied finds
+ * it) at time `t`, or undefined. Why apart: the gate judges it again inside the store's write that
+ * makes a new request (store createUnless), so a denial landing after the first check still holds.
+ */
+export function cooldownOf(denied: ApprovalRow | null, call: { callHash: string }, cooldownMs: number, t: number): GateResult | undefined {
+  if (cooldownMs <= 0 || !denied?.decidedAt) return undefined;
   const retryAt = Date.parse(denied.decidedAt) + cooldownMs;
   if (!(retryAt > t)) return undefined;
   const d = denied.decisions.find((x) => x.decision === 'deny');

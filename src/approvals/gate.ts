@@ -21,7 +21,7 @@ import { combinationIdFor } from './combination.js';
 import { pendingResult, refusalOf, tokenEndMs, tokenExpiredRefusal, tokenLapsedWaiting, voidConfirmation, voidedRefusal, voidNotifier } from './gate-results.js';
 import { staleTerms } from './live-terms.js';
 import { expireDue, notifyExpired } from './expiry.js';
-import { cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
+import { cooldownOf, cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 import type { GateInput, GateResult, ServiceContext } from './service.js';
 
 /** Gate one call that the policy says needs approval. */
@@ -99,13 +99,14 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
     r.approvalsRequired >= need.approvals &&
     canonicalJson(r.reviewers) === canonicalJson(need.reviewers ?? {}) &&
     usableUntil(r) > atMs;
+  const pick = (rows: readonly ApprovalRow[], need: ApprovalRequirement): ApprovalRow | undefined => {
+    const fitting = rows.filter((r) => fits(r, need));
+    return fitting.findLast((r) => r.state === 'approved') ?? fitting.findLast((r) => r.state === 'pending');
+  };
   const open = await tables.openFor(base.requester, call.hash, at);
   // One request per requirement, all at once: reviewers of every rule can decide in parallel.
   // An open request that fits is taken up again; all of them share one stored combination id.
-  const picks = reviewed.map((need) => {
-    const fitting = open.filter((r) => fits(r, need));
-    return { need, row: fitting.findLast((r) => r.state === 'approved') ?? fitting.findLast((r) => r.state === 'pending') };
-  });
+  const picks = reviewed.map((need) => ({ need, row: pick(open, need) }));
   const reused = picks.flatMap((p) => (p.row ? [p.row] : []));
   const combinationId = combinationIdFor(reused, open);
   await tables.link(reused.filter((r) => r.combinationId !== combinationId).map((r) => r.id), combinationId, input.callId, at);
@@ -114,12 +115,29 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   for (const { need, row: reusedRow } of picks) {
     let row: ApprovalRow | undefined = reusedRow ? { ...reusedRow, combinationId } : undefined;
     if (!row) {
-      const made = await tables.create({
-        ...base, id: randomUUID(), approvalRule: need.ruleId, approvalsRequired: need.approvals, reviewers: need.reviewers ?? {},
-        confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires), ttlMs: timing.expires, combinationId,
-      });
-      created.push([made, need]);
-      row = made;
+      // Judged again inside the write that stores it (store createUnless): an identical call of
+      // this requester (another session, another replica) that made the request meanwhile is
+      // waited on together, not asked twice; a denial that landed meanwhile refuses (the cooldown).
+      const made = await tables.createUnless(
+        {
+          ...base, id: randomUUID(), approvalRule: need.ruleId, approvalsRequired: need.approvals, reviewers: need.reviewers ?? {},
+          confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires), ttlMs: timing.expires, combinationId,
+        },
+        (openNow, denied, t): { reuse: ApprovalRow } | { refuse: GateResult } | null => {
+          const twin = pick(openNow, need);
+          if (twin) return { reuse: twin };
+          const refusal = cooldownOf(denied, { callHash: call.hash }, denyCooldownOf(reviewed), Date.parse(t));
+          return refusal ? { refuse: refusal } : null;
+        },
+      );
+      if ('refuse' in made) return refusedBeforeAsking(ctx, made.refuse, created.map(([r]) => r), confirmation, iso(clock()));
+      if ('reuse' in made) {
+        if (made.reuse.combinationId !== combinationId) await tables.link([made.reuse.id], combinationId, input.callId, at);
+        row = { ...made.reuse, combinationId };
+      } else {
+        created.push([made.created, need]);
+        row = made.created;
+      }
     }
     rows.push(row);
   }
@@ -127,6 +145,19 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   const result = await wait(ctx, rows, input, call.hash, timing.wait, usableUntil, clock, confirmation);
   if (!result.granted && confirmation) await voidConfirmation(tables, confirmation, result, iso(clock()), voidNotifier(ctx));
   return result;
+}
+
+/**
+ * The cooldown refused the call while its requests were being made (a denial landed after the
+ * gate's first check): the ones this call already made (never announced) and its confirmation
+ * are voided with that refusal, so nothing of this call waits for reviewers.
+ */
+async function refusedBeforeAsking(ctx: ServiceContext, refusal: GateResult, made: readonly ApprovalRow[], confirmation: ApprovalRow | undefined, at: string): Promise<GateResult> {
+  if (refusal.granted) return refusal;
+  const reason = { code: refusal.code, message: refusal.message, ruleIds: made.map((r) => r.approvalRule) };
+  if (made.length) await ctx.tables.voidAll(made.map((r) => r.id), reason, at);
+  if (confirmation) await voidConfirmation(ctx.tables, confirmation, refusal, at, voidNotifier(ctx));
+  return refusal;
 }
 
 /**

@@ -17,9 +17,6 @@ import { identitySource, sameSubject } from './subjects.js';
 import { reviewersLabel } from './views.js';
 import type { ServiceContext } from './service.js';
 
-// How many open requests of each state one sweep reads (the reviewer queue shows 200).
-const OPEN_LIMIT = 1000;
-
 /** One withdrawn approval: the request and the reviewer as recorded on it. */
 export interface Withdrawal {
   id: string;
@@ -34,7 +31,9 @@ export async function withdrawIneligible(ctx: ServiceContext, reviewer: Principa
   if (reviewer.authMethod !== 'oidc' || isDelegated(reviewer.claims)) return [];
   const { tables, iso, notify } = ctx;
   const source = identitySource(reviewer);
-  const open = [...(await tables.list({ state: 'pending', limit: OPEN_LIMIT })), ...(await tables.list({ state: 'approved', limit: OPEN_LIMIT }))];
+  // Every open request with an approval, not the newest N open ones: an agent's flood of new
+  // requests must not push the one it wants kept out of this sweep.
+  const open = await tables.openWithApprovals();
   const done: Withdrawal[] = [];
   for (const r of open) {
     // The reviewer's own approvals: the same subject from the same issuer (a decision recorded

@@ -122,6 +122,20 @@ export const asSettledAt = (row: ApprovalRow, now: string): ApprovalRow => (stil
  */
 export const LAST_DENIED = `SELECT id FROM approvals WHERE requester = $1 AND requester_auth = $2 AND (call_hash = $3 OR cooldown_hash = $4) AND state = 'denied' AND confirm IS NULL ORDER BY decided_at DESC, seq DESC LIMIT 1`;
 
+/**
+ * openFor's lookup (both stores; `$n` placeholders: requester, exact call hash, now): the
+ * requester's open, unexpired reviewer requests for this exact call, oldest first.
+ */
+export const OPEN_FOR = `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state IN ('pending', 'approved') AND expires_at > $3 AND confirm IS NULL ORDER BY seq`;
+
+/**
+ * Every open reviewer request holding at least one approve decision, oldest first: what a
+ * reviewer's withdrawal (approvals/withdraw.ts) must see whole. Why no limit: the agent makes as
+ * many pending requests as it makes gated calls, but only reviewers make approvals, so a flood of
+ * requests can neither grow this nor push an approved-for request out of it.
+ */
+export const OPEN_WITH_APPROVALS = `SELECT id FROM approvals a WHERE state IN ('pending', 'approved') AND confirm IS NULL AND EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decision = 'approve') ORDER BY seq`;
+
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {
   return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, ...(a.requesterActors?.length ? { requesterActors: a.requesterActors } : {}), tool: a.tool, connection: a.connection, callHash: a.callHash, ...(a.cooldownHash ? { cooldownHash: a.cooldownHash } : {}), canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.combinationId ? { combinationId: a.combinationId } : {}) };

@@ -119,6 +119,15 @@ export type Decided = ApprovalRow & Recorded & { settledSeq: number | null };
 /** The result of using up a combination: all of its requests, or none (with why not). */
 export type ConsumeResult = { used: true } | ({ used: false } & ConsumeRefusal & { expired?: Expired[] });
 
+/**
+ * createUnless's check under the write lock: `{ reuse }` an open request instead of storing a new
+ * one, `{ refuse }` (nothing stored), or null to store it. `now` is the store's time (ISO).
+ */
+export type CreateGuard<R> = (open: ApprovalRow[], lastDenied: ApprovalRow | null, now: string) => { reuse: ApprovalRow } | { refuse: R } | null;
+
+/** What createUnless did: stored the request, or left it unstored as its guard said. */
+export type CreateOutcome<R> = { created: ApprovalRow & Recorded } | { reuse: ApprovalRow } | { refuse: R };
+
 /** A request this write moved to `expired`, with its `expired` record's seq (for the notice: approvals/expiry.ts). */
 export type Expired = { id: string } & Recorded;
 
@@ -172,8 +181,20 @@ export interface ApprovalStore {
    * oldest first (confirmations excluded). A call that several approval rules match has one per rule.
    */
   openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]>;
+  /** Every open (pending or approved) reviewer request holding an approve decision, oldest first, unlimited (approval-rules.ts OPEN_WITH_APPROVALS). */
+  openWithApprovals(): Promise<ApprovalRow[]>;
   /** Store a new pending request; `seq` is its `requested` record's. */
   create(a: NewApproval): Promise<ApprovalRow & Recorded>;
+  /**
+   * Store `a` unless `guard`, run inside the write transaction (SQLite: IMMEDIATE; PostgreSQL: the
+   * chain-head lock every writer of every replica takes), says otherwise on what the store holds
+   * then: this requester's open, unexpired reviewer requests for the same exact call (as openFor)
+   * and its last denial of it (as lastDenied, with `a.cooldownHash`), at the store's time. Why: the
+   * gate's own reads of both come before its write, so identical calls arriving at once (two
+   * sessions, two replicas) made one request each, and a denial landing in between let a twin
+   * request be approved by another reviewer; checked and written in one transaction, they cannot.
+   */
+  createUnless<R>(a: NewApproval, guard: CreateGuard<R>): Promise<CreateOutcome<R>>;
   /**
    * This requester's (subject and identity source) most recently denied reviewer request for this
    * exact call or, by its cooldown hash, this call as it would run (the deny cooldown), or null.

@@ -11,7 +11,7 @@ export { createChainSigner, headPath } from './signing.js';
 export type { ChainSigner } from './signing.js';
 export type { StoreWarning } from './head-refusal.js';
 export { ApprovalTables } from './sqlite-approvals.js';
-export type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
+export type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, CreateGuard, CreateOutcome, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
 export { APPROVAL_STATES } from './approval-store.js';
 export type { CallBinding, ConsumeRefusal } from './approval-rules.js';
 export { asSettledAt } from './approval-rules.js';

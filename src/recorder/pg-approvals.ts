@@ -12,14 +12,14 @@
  */
 import type pg from 'pg';
 import {
-  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
+  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
   voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
-import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
+import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, CreateGuard, CreateOutcome, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
 import { rowOf } from './approval-store.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
@@ -51,6 +51,24 @@ async function settle(tx: PgTx, row: ApprovalRow, state: ApprovalState, at: stri
   if (state === 'used') await tx.q(`UPDATE approvals SET state = 'used', used_at = $1, used_by_call = $2 WHERE id = $3`, [at, usedBy ?? null, row.id]);
   else await tx.q('UPDATE approvals SET state = $1, decided_at = COALESCE(decided_at, $2) WHERE id = $3', [state, at, row.id]);
   return seq;
+}
+
+async function loadIds(q: Q, sql: string, params: unknown[]): Promise<ApprovalRow[]> {
+  const out: ApprovalRow[] = [];
+  for (const r of (await q(sql, params)).rows as { id: string }[]) {
+    const row = await load(q, r.id);
+    if (row) out.push(row);
+  }
+  return out;
+}
+
+/** Insert a new request (event `requested`); with `ttlMs`, created at `now` (the database's time) and expiring ttlMs after it. */
+async function insertNew(tx: PgTx, req: NewApproval, now: string): Promise<ApprovalRow & Recorded> {
+  const a = req.ttlMs !== undefined ? { ...req, createdAt: now, expiresAt: new Date(Date.parse(now) + req.ttlMs).toISOString() } : req;
+  const seq = await event(tx, a.id, a.createdAt, requestedEvent(a));
+  const ins = approvalInsert(a, seq, (n) => `$${n}`);
+  await tx.q(ins.sql, ins.params);
+  return { ...(await load(tx.q, a.id))!, seq };
 }
 
 /** The approval tables of one PostgreSQL store; why: the gate, the CLI and the UI of every replica share them. */
@@ -94,10 +112,11 @@ export class PgApprovalTables implements ApprovalStore {
   }
 
   openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]> {
-    return this.loadAll(
-      `SELECT id FROM approvals WHERE requester = $1 AND call_hash = $2 AND state IN ('pending', 'approved') AND expires_at > $3 AND confirm IS NULL ORDER BY seq`,
-      [requester, callHash, now],
-    );
+    return this.loadAll(OPEN_FOR, [requester, callHash, now]);
+  }
+
+  openWithApprovals(): Promise<ApprovalRow[]> {
+    return this.loadAll(OPEN_WITH_APPROVALS, []);
   }
 
   combination(combinationId: string, now: string): Promise<ApprovalRow[]> {
@@ -105,14 +124,7 @@ export class PgApprovalTables implements ApprovalStore {
   }
 
   private loadAll(sql: string, params: unknown[]): Promise<ApprovalRow[]> {
-    return this.read(async () => {
-      const out: ApprovalRow[] = [];
-      for (const r of (await this.q(sql, params)).rows as { id: string }[]) {
-        const row = await load(this.q, r.id);
-        if (row) out.push(row);
-      }
-      return out;
-    });
+    return this.read(() => loadIds(this.q, sql, params));
   }
 
   async link(ids: readonly string[], combinationId: string, callId: string, at: string): Promise<void> {
@@ -139,16 +151,21 @@ export class PgApprovalTables implements ApprovalStore {
 
   /** Store a new request; with `ttlMs`, made at the database's time and expiring ttlMs after it (not the replica's clock). */
   create(req: NewApproval): Promise<ApprovalRow & Recorded> {
-    return this.writer.write(async (tx) => {
-      let a = req;
-      if (req.ttlMs !== undefined) {
-        const now = await dbNow(tx.q);
-        a = { ...req, createdAt: now, expiresAt: new Date(Date.parse(now) + req.ttlMs).toISOString() };
-      }
-      const seq = await event(tx, a.id, a.createdAt, requestedEvent(a));
-      const ins = approvalInsert(a, seq, (n) => `$${n}`);
-      await tx.q(ins.sql, ins.params);
-      return { ...(await load(tx.q, a.id))!, seq };
+    return this.writer.write(async (tx) => insertNew(tx, req, req.ttlMs !== undefined ? await dbNow(tx.q) : req.createdAt));
+  }
+
+  /**
+   * Store `req` unless its guard says otherwise, judged in the same transaction: every write of
+   * every replica first takes the chain-head row lock (pg-writer.ts), so no other replica's
+   * request or denial lands between the guard's reads and this insert. Judged at the database's time.
+   */
+  createUnless<R>(req: NewApproval, guard: CreateGuard<R>): Promise<CreateOutcome<R>> {
+    return this.writer.write(async (tx): Promise<CreateOutcome<R>> => {
+      const now = await dbNow(tx.q);
+      const open = await loadIds(tx.q, OPEN_FOR, [req.requester, req.callHash, now]);
+      const deniedId = ((await tx.q(LAST_DENIED, [req.requester, req.requesterAuth, req.callHash, req.cooldownHash ?? req.callHash])).rows[0] as { id: string } | undefined)?.id;
+      const seen = guard(open, deniedId ? await load(tx.q, deniedId) : null, now);
+      return seen ?? { created: await insertNew(tx, req, now) };
     });
   }
 

@@ -8,10 +8,10 @@
  */
 import type Database from 'better-sqlite3';
 import {
-  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
+  actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
   voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
-import { rowOf, type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type Expired, type NewApproval, type VoidReason } from './approval-store.js';
+import { rowOf, type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type CreateGuard, type CreateOutcome, type Expired, type NewApproval, type VoidReason } from './approval-store.js';
 
 /** Appends one approval_event record inside the current transaction and returns its seq. */
 export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
@@ -60,20 +60,26 @@ export class ApprovalTables implements ApprovalStore {
 
   /** This requester's open, unexpired reviewer requests for this exact call, oldest first. */
   async openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]> {
-    return this.read(() => {
-      const ids = this.db
-        .prepare(`SELECT id FROM approvals WHERE requester = ? AND call_hash = ? AND state IN ('pending', 'approved') AND expires_at > ? AND confirm IS NULL ORDER BY seq`)
-        .all(requester, callHash, now) as { id: string }[];
-      return ids.map((r) => this.load(r.id)!);
-    });
+    return this.read(() => this.openRows(requester, callHash, now));
+  }
+
+  async openWithApprovals(): Promise<ApprovalRow[]> {
+    return this.read(() => (this.db.prepare(OPEN_WITH_APPROVALS).all() as { id: string }[]).map((r) => this.load(r.id)!));
+  }
+
+  private openRows(requester: string, callHash: string, now: string): ApprovalRow[] {
+    const ids = this.db.prepare(OPEN_FOR.replace(/\$\d/g, '?')).all(requester, callHash, now) as { id: string }[];
+    return ids.map((r) => this.load(r.id)!);
   }
 
   /** The latest denied reviewer request of this requester for this call, exact or as it would run (by decision time), or null. */
   async lastDenied(requester: string, requesterAuth: string, callHash: string, cooldownHash = callHash): Promise<ApprovalRow | null> {
-    return this.read(() => {
-      const r = this.db.prepare(LAST_DENIED.replace(/\$\d/g, '?')).get(requester, requesterAuth, callHash, cooldownHash) as { id: string } | undefined;
-      return r ? this.load(r.id) : null;
-    });
+    return this.read(() => this.lastDeniedRow(requester, requesterAuth, callHash, cooldownHash));
+  }
+
+  private lastDeniedRow(requester: string, requesterAuth: string, callHash: string, cooldownHash: string): ApprovalRow | null {
+    const r = this.db.prepare(LAST_DENIED.replace(/\$\d/g, '?')).get(requester, requesterAuth, callHash, cooldownHash) as { id: string } | undefined;
+    return r ? this.load(r.id) : null;
   }
 
   /** The open, unexpired members of a combination, oldest first. */
@@ -101,12 +107,23 @@ export class ApprovalTables implements ApprovalStore {
 
   /** Store a new pending request (event `requested`). */
   async create(a: NewApproval): Promise<ApprovalRow & Recorded> {
+    return this.write((event) => this.insertNew(event, a));
+  }
+
+  /** Store `a` unless its guard, judged in the same IMMEDIATE transaction (at the caller's time, a.createdAt), says otherwise. */
+  async createUnless<R>(a: NewApproval, guard: CreateGuard<R>): Promise<CreateOutcome<R>> {
     return this.write((event) => {
-      const seq = event(a.id, a.createdAt, requestedEvent(a));
-      const ins = approvalInsert(a, seq, () => '?');
-      this.db.prepare(ins.sql).run(...ins.params);
-      return { ...this.load(a.id)!, seq };
+      const now = a.createdAt;
+      const seen = guard(this.openRows(a.requester, a.callHash, now), this.lastDeniedRow(a.requester, a.requesterAuth, a.callHash, a.cooldownHash ?? a.callHash), now);
+      return seen ?? { created: this.insertNew(event, a) };
     });
+  }
+
+  private insertNew(event: ApprovalEventWriter, a: NewApproval): ApprovalRow & Recorded {
+    const seq = event(a.id, a.createdAt, requestedEvent(a));
+    const ins = approvalInsert(a, seq, () => '?');
+    this.db.prepare(ins.sql).run(...ins.params);
+    return { ...this.load(a.id)!, seq };
   }
 
   /**
