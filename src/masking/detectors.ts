@@ -12,6 +12,7 @@ import { privateKeyBody } from './key-body.js';
 import { CARD_RUN_RE, cardRunEndsToken, maskCardRun } from './card-runs.js';
 import { ssnValid } from './validators.js';
 import { VENDOR_TOKEN_NAMES, VENDOR_TOKENS_BY_NAME } from './vendor-tokens.js';
+import { SERVICE_TOKEN_NAMES, SERVICE_TOKENS_BY_NAME } from './service-tokens.js';
 
 /** Per-kind hit counters; keys are detector kinds, values are counts (never matched text). */
 export type HitCounts = Record<string, number>;
@@ -176,15 +177,20 @@ const email = simple(
   '[A-Za-z0-9._%+-]@[A-Za-z0-9]',
 );
 
-const SSN_RE = /(?<![A-Za-z0-9-])(\d{3})-(\d{2})-(\d{4})(?![A-Za-z0-9-])/g;
+// 123-45-6789, or 123 45 6789 as forms and scanned documents print it; the space form not inside
+// a run of numbers ("100 20 3000 4"), where it is more likely a row of figures.
+const SSN_RE = /(?<![A-Za-z0-9-])(?:(\d{3})-(\d{2})-(\d{4})(?![A-Za-z0-9-])|(?<!\d )(\d{3}) (\d{2}) (\d{4})(?![A-Za-z0-9-]| \d))/g;
 
 const usSsn: Detector = {
   kind: 'us_ssn',
-  trigger: '\\d{3}-\\d{2}-\\d{4}',
-  digitTail: '-\\d\\d-\\d{4}',
+  trigger: '\\d{3}(?:-\\d{2}-| \\d{2} )\\d{4}',
+  digitTail: '(?:-\\d\\d-| \\d\\d )\\d{4}',
   run(text, hits) {
     let n = 0;
-    const out = text.replace(SSN_RE, (m, a: string, g: string, s: string) => {
+    const out = text.replace(SSN_RE, (m, a1?: string, g1?: string, s1?: string, a2?: string, g2?: string, s2?: string) => {
+      const a = a1 ?? a2 ?? '';
+      const g = g1 ?? g2 ?? '';
+      const s = s1 ?? s2 ?? '';
       if (!ssnValid(a, g, s)) return m;
       n++;
       return '[us_ssn]';
@@ -227,6 +233,7 @@ export const DETECTOR_NAMES: readonly string[] = Object.freeze([
   'aws_secret_key',
   'jwt',
   ...VENDOR_TOKEN_NAMES,
+  ...SERVICE_TOKEN_NAMES,
   'email',
   'us_ssn',
   'credit_card',
@@ -241,6 +248,7 @@ export const DETECTORS_BY_NAME: Readonly<Record<string, readonly Detector[]>> = 
   aws_secret_key: [awsSecretKey],
   jwt: [jwt],
   ...VENDOR_TOKENS_BY_NAME,
+  ...SERVICE_TOKENS_BY_NAME,
   email: [email, emailUnicode],
   us_ssn: [usSsn],
   credit_card: [creditCard],

@@ -8,12 +8,12 @@
 import type { Detector, HitCounts } from './detectors.js';
 
 // Not preceded by a letter or digit: "xghp_..." or "desk-proj-..." is some other word.
-const START = '(?<![A-Za-z0-9])';
+export const START = '(?<![A-Za-z0-9])';
 // For bodies of letters and digits only: a longer run is some other identifier.
-const END = '(?![A-Za-z0-9])';
+export const END = '(?![A-Za-z0-9])';
 
-/** A detector masking every match of `source` as `[kind]`. */
-function prefixed(kind: string, trigger: string, source: string): Detector {
+/** A detector masking every match of `source` as `[kind]`; shared with service-tokens.ts. */
+export function prefixed(kind: string, trigger: string, source: string): Detector {
   const re = new RegExp(source, 'g');
   const label = `[${kind}]`;
   return {
@@ -52,12 +52,12 @@ export const gitlabToken = prefixed(
 
 /**
  * Why: Slack bot, user, app, refresh and legacy tokens (`xoxb-` ... `xoxs-`, rotating
- * `xoxe.xoxp-`), each a number then more dash-separated parts.
+ * `xoxe.xoxp-`), each a number then more dash-separated parts, and app-level tokens (`xapp-`).
  */
 export const slackToken = prefixed(
   'slack_token',
-  'xox[abeprs]-',
-  `${START}(?:xoxe\\.)?xox[abeprs]-\\d+-[A-Za-z0-9-]{8,}`,
+  'xox[abeprs]-|xapp-\\d',
+  `${START}(?:(?:xoxe\\.)?xox[abeprs]|xapp)-\\d+-[A-Za-z0-9-]{8,}`,
 );
 
 /** Why: an incoming-webhook URL lets anyone who has it post to the channel; the URL is the secret. */
@@ -67,11 +67,11 @@ export const slackWebhook = prefixed(
   '(?:https?://)?hooks\\.slack\\.com/(?:services|workflows|triggers)/T[A-Za-z0-9_/-]{8,}',
 );
 
-/** Why: Stripe secret and restricted keys, live or test (`sk_live_`, `rk_test_`, ...). */
+/** Why: Stripe secret and restricted keys, live or test (`sk_live_`, `rk_test_`, ...), and webhook signing secrets (`whsec_`). */
 export const stripeKey = prefixed(
   'stripe_key',
-  '[sr]k_(?:live|test)_',
-  `${START}[sr]k_(?:live|test)_[A-Za-z0-9]{20,}${END}`,
+  '[sr]k_(?:live|test)_|whsec_',
+  `${START}(?:[sr]k_(?:live|test)_[A-Za-z0-9]{20,}${END}|whsec_[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=]))`,
 );
 
 /** Why: a Google API key (`AIza` + 35 base64url characters) bills to its project. */

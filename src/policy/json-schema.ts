@@ -25,7 +25,7 @@ const DESCRIPTIONS: Record<string, string> = {
   masking: 'Column masks (by lineage) and content detectors applied to every result.',
   'masking.columns': 'Columns masked wherever they flow: [schema.]table.column and a strategy.',
   'masking.columns[].with': 'Masking strategy: redact, partial, hash, ...',
-  'masking.detectors': 'Content detectors scanned in every result (email, credit_card, jwt, ...).',
+  'masking.detectors': 'Content detectors scanned in every result (email, credit_card, jwt, ...; every name under "Content detectors" above).',
   'masking.on_derived': 'A masked column used inside an expression: deny the call (default) or mask the whole output column.',
   rules: 'Rules. A call is allowed only when an allow rule matches and no deny rule does (deny wins; nothing matches = deny).',
   'rules[].id': 'Stable rule id; every decision names the rule ids behind it.',

@@ -38,6 +38,14 @@ const inputs: [string, string][] = [
   ['GitHub bodies one past the bound', `ghp_${'a'.repeat(256)}`.repeat(n / 260)],
   ['Slack digits without a dash', `xoxb-${'1'.repeat(n)}`],
   ['GitLab dotted tail', `glpat-${'a'.repeat(20)}${'.a'.repeat(n / 2)}.`],
+  ['Azure key labels back to back', 'AccountKey=SharedAccessKey=&sig='.repeat(n / 32)],
+  ['Azure key one character short, repeated', `AccountKey=${'A'.repeat(29)};`.repeat(n / 41)],
+  ['SAS signature without an end', `?sig=${'%2B'.repeat(n / 3)}`],
+  ['Twilio SIDs without a secret', `AC${'a'.repeat(32)}:`.repeat(n / 35)],
+  ['SendGrid first part only', `SG.${'a'.repeat(22)}.`.repeat(n / 26)],
+  ['SSN space groups in a row', '123 45 '.repeat(n / 7)],
+  ['webhook secrets one short', `whsec_${'a'.repeat(23)}=`.repeat(n / 30)],
+  ['Slack app tokens without a body', 'xapp-1-'.repeat(n / 7)],
   ['bytea of zero-width text', `\\x${'e2808b41'.repeat(n / 8)}`],
 ];
 
