@@ -19,6 +19,7 @@ import { sessionBody, timeline } from './session-page.js';
 import { argsBody, resultBody } from './call-pages.js';
 import { listQuery, sessionsBody, sessionsTable } from './sessions-page.js';
 import { LiveFeed } from './live.js';
+import { ReadGate } from './read-gate.js';
 import { sameOrigin, servedToSite } from './request-site.js';
 import type { UiDeps, UiHandler } from './types.js';
 
@@ -96,6 +97,7 @@ export function createUiHandler(deps: UiDeps): UiHandler {
   const base = deps.baseUrl.replace(/\/+$/, '');
   const local: Principal = deps.localPrincipal ?? { subject: 'local-reviewer', groups: [], claims: {}, authMethod: 'local' };
   const live = new LiveFeed(deps, deps.pollMs ?? 1000);
+  const reads = new ReadGate();
   const withApprovals = { approvals: deps.approvals !== undefined };
   const noLink = deps.localLogin === 'refuse';
 
@@ -177,7 +179,16 @@ export function createUiHandler(deps: UiDeps): UiHandler {
     }
     if (method === 'POST') return post(req, res, s, path);
     if (method !== 'GET') throw new HttpError(405, 'method not allowed');
-    return get(req, res, s, path, query);
+    if (path === '/events') return get(req, res, s, path, query);
+    // Every page and fragment reads the transcripts: one at a time, capped (read-gate.ts).
+    try {
+      return await reads.run(JSON.stringify([s.principal.authMethod, s.principal.claims.iss ?? '', s.principal.subject]), () => get(req, res, s, path, query));
+    } catch (e) {
+      if (!(e instanceof WardenError && e.code === ErrorCode.RATE_LIMITED)) throw e;
+      deps.log('warn', 'UI read refused: too many transcript reads in progress', { subject: s.principal.subject });
+      res.setHeader('Retry-After', '1');
+      throw new HttpError(429, `${e.code}: ${e.message}`);
+    }
   }
 
   async function post(req: IncomingMessage, res: ServerResponse, s: UiSession, path: string): Promise<void> {

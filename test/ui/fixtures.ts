@@ -26,3 +26,23 @@ export async function seedUi(store: SqliteTranscriptStore): Promise<void> {
   await store.recordIntent({ id: 'call-evil', sessionId: 'sess-evil', tool: 'query_database', connection: 'shop', args: { sql: XSS }, factsSummary: XSS, facts: null, decision: 'allow', ruleIds: ['analysts-read'], policyVersion: 'v1', startedAt: t(40) });
   await store.recordOutcome('call-evil', { status: 'ok', errorCode: null, result: { rows: [[XSS]] }, masking: null, durationMs: 3, endedAt: t(40) });
 }
+
+/**
+ * `calls` calls (50 a session) whose arguments hold 40 distinct words starting with `s` each, as
+ * identifiers in SQL do: a one-letter prefix search then merges a posting list per word, the
+ * costliest free-text read there is. Written through the real store (group commit).
+ */
+export async function seedWords(store: SqliteTranscriptStore, calls: number, perSession = 50): Promise<void> {
+  const at = (i: number) => new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
+  for (let from = 0; from < calls; from += 2000) {
+    const w: Promise<void>[] = [];
+    for (let c = from; c < Math.min(calls, from + 2000); c++) {
+      const sid = `s${Math.floor(c / perSession)}`;
+      if (c % perSession === 0) w.push(store.openSession({ id: sid, principal: { subject: `agent-${c % 7}`, groups: [], authMethod: 'oidc' }, client: { name: 'bench' }, transport: 'http', startedAt: at(c) }));
+      const words = Array.from({ length: 40 }, (_, k) => `s${c}x${k}`).join(' ');
+      w.push(store.recordIntent({ id: `c${c}`, sessionId: sid, tool: 'query_database', connection: 'shop', args: { sql: `SELECT ${words} FROM t` }, factsSummary: 'SELECT', facts: null, decision: 'allow', ruleIds: ['r'], policyVersion: 'v1', startedAt: at(c) }));
+      w.push(store.recordOutcome(`c${c}`, { status: 'ok', errorCode: null, result: { rows: [] }, masking: null, durationMs: 1, endedAt: at(c) }));
+    }
+    await Promise.all(w);
+  }
+}
