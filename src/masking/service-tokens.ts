@@ -7,36 +7,11 @@
  * a Twilio account SID before `:`), only the secret is replaced, so the reader still sees what
  * it was.
  */
-import type { Detector, HitCounts } from './detectors.js';
+import type { Detector } from './detectors.js';
 import { END, START, prefixed } from './vendor-tokens.js';
 
 /** A detector replacing every match of `source` with `[kind]`, after the first capture group that took part (the label or identifier kept). */
-function labelled(kind: string, trigger: string, source: string): Detector {
-  const re = new RegExp(source, 'g');
-  const label = `[${kind}]`;
-  return {
-    kind,
-    trigger,
-    prefixed: true,
-    run(text: string, hits: HitCounts): string {
-      let n = 0;
-      const out = text.replace(re, (_m: string, ...groups: unknown[]) => {
-        n++;
-        let keep = '';
-        for (const g of groups) {
-          if (typeof g !== 'string' && g !== undefined) break; // the offset (a number) ends the groups
-          if (g !== undefined) {
-            keep = g;
-            break;
-          }
-        }
-        return `${keep}${label}`;
-      });
-      if (n > 0) hits[kind] = (hits[kind] ?? 0) + n;
-      return n > 0 ? out : text;
-    },
-  };
-}
+const labelled = (kind: string, trigger: string, source: string): Detector => prefixed(kind, trigger, source, true);
 
 /**
  * Why: an Azure storage account key (`AccountKey=` + 88 base64 in a connection string) is full

@@ -12,8 +12,21 @@ export const START = '(?<![A-Za-z0-9])';
 // For bodies of letters and digits only: a longer run is some other identifier.
 export const END = '(?![A-Za-z0-9])';
 
-/** A detector masking every match of `source` as `[kind]`; shared with service-tokens.ts. */
-export function prefixed(kind: string, trigger: string, source: string): Detector {
+/** The first capture group of a replace callback's arguments that took part ('' when none did). */
+function firstGroup(args: unknown[]): string {
+  for (const g of args.slice(1)) {
+    if (typeof g !== 'string' && g !== undefined) break; // the offset (a number) ends the groups
+    if (g !== undefined) return g;
+  }
+  return '';
+}
+
+/**
+ * A detector masking every match of `source` as `[kind]`; shared with service-tokens.ts. With
+ * `keepLabel`, the first capture group that took part (a label or identifier travelling with the
+ * secret, `AccountKey=`) stays before the mask.
+ */
+export function prefixed(kind: string, trigger: string, source: string, keepLabel = false): Detector {
   const re = new RegExp(source, 'g');
   const label = `[${kind}]`;
   return {
@@ -22,9 +35,9 @@ export function prefixed(kind: string, trigger: string, source: string): Detecto
     prefixed: true,
     run(text: string, hits: HitCounts): string {
       let n = 0;
-      const out = text.replace(re, () => {
+      const out = text.replace(re, (...args: unknown[]) => {
         n++;
-        return label;
+        return keepLabel ? `${firstGroup(args)}${label}` : label;
       });
       if (n > 0) hits[kind] = (hits[kind] ?? 0) + n;
       return n > 0 ? out : text;
