@@ -167,13 +167,13 @@ export class PgStore implements PgTranscriptStore {
     return this.read((q) => reads.pgListCalls(q, f));
   }
   readRecords(fromSeq: number, limit: number): Promise<ChainRecord[]> {
-    return this.read(async (q) => ((await q('SELECT * FROM records WHERE seq >= $1 ORDER BY seq LIMIT $2', [fromSeq, limit])).rows as Record<string, unknown>[]).map(reads.toChainRecord));
+    return this.read(async (q) => ((await q('SELECT * FROM records WHERE seq >= $1 ORDER BY seq LIMIT $2', [reads.seqArg(fromSeq, 'from'), reads.seqArg(limit, 'limit')])).rows as Record<string, unknown>[]).map(reads.toChainRecord));
   }
   searchSessions(f: SessionSearch): Promise<SessionPage> {
     return this.read((q) => reads.pgSearchSessions(q, f));
   }
   sessionInfo(id: string): Promise<SessionRecord | null> {
-    return this.read(async (q) => (await reads.pgGetSession(q, id))?.session ?? null);
+    return this.read((q) => reads.pgSessionInfo(q, id));
   }
   sessionCalls(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]> {
     return this.read((q) => reads.pgSessionCalls(q, sessionId, afterSeq, limit));
