@@ -26,6 +26,10 @@ before(async () => {
   await db.query(`CREATE FUNCTION public.sleep_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_catalog.pg_sleep(1); RETURN NULL; END $$`);
   await db.query(`CREATE CONSTRAINT TRIGGER sleepy AFTER INSERT ON slow_commit DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.sleep_at_commit()`);
   connector = new PgConnector(conn('env:DB'), { resolve: async () => db.url });
+  // Each pool's one session connected beforehand: under load a first connection took longer
+  // than the tests' 300 ms cancel, which then came before the statement was sent.
+  await connector.run('SELECT 1', [], { readOnly: true, maxRows: 1, timeoutMs: 10_000 });
+  await connector.run('SELECT 1', [], { readOnly: false, maxRows: 1, timeoutMs: 10_000 });
 });
 
 after(async () => {
