@@ -15,6 +15,8 @@
 /** Parameters that say where to connect and as whom, and nothing about the session. */
 const ADDRESS = new Set(['host', 'port', 'user', 'password']);
 
+const NONE: ReadonlySet<string> = new Set();
+
 /** TLS parameters, left alone here: the store reads them (pg's TLS); the postgres family refuses them itself (tools/postgres/tls.ts). */
 const SSL_PARAM = /^(ssl.*|uselibpqcompat|requiressl)$/i;
 
@@ -27,15 +29,16 @@ const NAMED = /^(options|statement_timeout|lock_timeout|idle_in_transaction_sess
  * pg-connection-string reads a URL (a socket path has none; spaces and stray `%` are encoded
  * first; a URL without a host is tried again with one), so what pg would apply is what is seen
  * here, and a `?` inside a password is not read as a query. Empty when pg cannot read the URL
- * either (it then refuses it itself).
+ * either (it then refuses it itself). `allowed`: parameters the caller reads and checks itself
+ * (the postgres family's connect_timeout and application_name: tools/postgres/url-params.ts).
  */
-export function pgUrlSessionParams(url: string): string[] {
+export function pgUrlSessionParams(url: string, allowed: ReadonlySet<string> = NONE): string[] {
   const params = readPgUrl(url)?.searchParams;
   if (!params) return [];
   const named = new Set<string>();
   let others = 0;
   for (const key of new Set(params.keys())) {
-    if (ADDRESS.has(key) || SSL_PARAM.test(key)) continue;
+    if (ADDRESS.has(key) || SSL_PARAM.test(key) || allowed.has(key)) continue;
     if (NAMED.test(key)) named.add(key);
     else others++;
   }

@@ -70,7 +70,8 @@ export const SEED = `
 
 /**
  * Start it all. `config` gets ISSUER and AUDIENCE substituted; `extraConfig` is appended;
- * `opts.oidc` (YAML lines) is added to identity.oidc, `opts.connection` to the analytics connection.
+ * `opts.oidc` (YAML lines) is added to identity.oidc, `opts.connection` to the analytics connection
+ * (its `statement_timeout:` replaces the default 5s).
  */
 export async function startHttpWarden(policies: Record<string, string>, extraConfig = '', opts: { audience?: string; oidc?: string; connection?: string } = {}): Promise<HttpWarden> {
   setLogLevel(process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'silent');
@@ -130,8 +131,7 @@ ${more}connections:
   analytics:
     type: postgres
     url: env:HTTP_TEST_DATABASE_URL
-    statement_timeout: 5s
-    max_rows: 1000
+${/^statement_timeout:/m.test(connectionExtra) ? '' : '    statement_timeout: 5s\n'}    max_rows: 1000
 ${conn}policies: [policies/*.yaml]
 ${extraConfig}
 `;

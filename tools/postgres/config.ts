@@ -55,9 +55,21 @@ export const postgresConnectionSchema = z
     max_rows: z.number().int().min(1).max(1_000_000).default(1000).describe('Most rows one query_database call returns; the agent may ask for fewer, never more. The rest is cut and the result marked truncated'),
     max_bytes: byteCap('Size cap on the rows one query_database call returns (at most limits.max_result_bytes; about the text length of their values; arrays, json and bytea by their text); rows past it are cut and the result marked truncated. A statement whose answer passes four times this plus 64 KiB on the wire is stopped there: a read returns the rows before, truncated, a write is refused and rolled back'),
     pool_size: z.number().int().min(1).max(100).default(5).describe('Sessions Warden keeps to this database per pool; reads and writes have a pool each, so up to twice this'),
+    max_per_principal: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .describe(
+        "Most sessions of each pool that one principal's statements hold at once (default pool_size - 1, at least 1), so another principal always finds one; past it a call waits behind that principal's own calls for the pool's wait (5s, or the URL's connect_timeout), then is refused (WARDEN_RATE_LIMITED). At most pool_size",
+      ),
     description: z.string().optional().describe('Shown to agents by list_connections'),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.max_per_principal !== undefined && c.max_per_principal > c.pool_size) ctx.addIssue({ code: 'custom', path: ['max_per_principal'], message: `must be at most pool_size (${c.pool_size})` });
+  });
 
 /** A validated `tls:` block. */
 export interface PostgresTls {
@@ -79,5 +91,7 @@ export interface PostgresConnection {
   max_rows: number;
   max_bytes: number;
   pool_size: number;
+  /** Sessions of each pool one principal's statements hold at most; absent: pool_size - 1, at least 1 (connector.ts). */
+  max_per_principal?: number;
   description?: string;
 }

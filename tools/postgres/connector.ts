@@ -5,7 +5,7 @@
  * session is reset (DISCARD ALL) after every call, reads too, so no state leaks into the next.
  */
 import pg from 'pg';
-import { ErrorCode, WardenError, type SecretResolver } from '../../src/tool-api.js';
+import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
 import { backendError } from './backend-error.js';
 import { cappedQuery, wireBudget, wireCutError, type CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
@@ -18,7 +18,9 @@ import { UserOperatorCatalog } from './user-operators.js';
 import { UserCastCatalog } from './user-casts.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 import { postgresTarget } from './connection-target.js';
-import { refuseSessionParamsInUrl } from './url-params.js';
+import { refuseSessionParamsInUrl, urlPoolOptions } from './url-params.js';
+import { PoolShares } from './pool-shares.js';
+import { reportRoleLimits } from './role-limits.js';
 import { CatalogNames, type FieldOrigin } from './catalog-names.js';
 
 export type { FieldOrigin } from './catalog-names.js';
@@ -67,7 +69,18 @@ export interface RunOptions {
    * PostgreSQL and a write is rolled back unless its COMMIT was already sent (statement-cancel.ts).
    */
   signal?: AbortSignal;
+  /**
+   * Whose statement it is (principalKey): it runs on one of that principal's share of the pool
+   * (max_per_principal, pool-shares.ts). Omitted: Warden's own, counted as one principal.
+   */
+  principal?: string;
 }
+
+/** The share key of statements run without a principal. */
+const NO_PRINCIPAL = '\0warden';
+
+/** How long a call waits for a session (pg's pool, and a principal's own queue) unless the URL's connect_timeout says otherwise. */
+const SESSION_WAIT_MS = 5_000;
 
 /** One connection's pools and catalog cache. */
 export class PgConnector {
@@ -75,6 +88,10 @@ export class PgConnector {
   private resolvedUrl: Promise<string> | null = null;
   /** The TLS both pools and every CancelRequest use (tls.ts), set with the first pool. */
   private tls: TlsPlan = { mode: 'disable', ssl: false };
+  /** Each principal's sessions per pool, at most max_per_principal (pool-shares.ts). */
+  private readonly shares: Record<'ro' | 'rw', PoolShares>;
+  /** The pools' wait for a session (connect_timeout in the URL, set with the first pool). */
+  private waitMs = SESSION_WAIT_MS;
   /** Qualified columns, unqualified pg_* names and functions, and result fields' origins, by the catalog (catalog-names.ts). */
   private readonly names = new CatalogNames((q) => this.lookup(q), CATALOG_TTL_MS);
   /** Relation kinds and view lineage, for masking through views (cached for CATALOG_TTL_MS). */
@@ -89,7 +106,14 @@ export class PgConnector {
   constructor(
     readonly conn: PostgresConnection,
     private readonly secrets: SecretResolver,
+    /** Where the read pool's temp_file_limit and work_mem are told when it opens (role-limits.ts). */
+    private readonly log?: ExecContext['log'],
   ) {
+    const share = Math.min(conn.max_per_principal ?? conn.pool_size - 1, conn.pool_size);
+    this.shares = {
+      ro: new PoolShares(Math.max(1, share), `connection ${conn.name}'s read pool`),
+      rw: new PoolShares(Math.max(1, share), `connection ${conn.name}'s write pool`),
+    };
     this.views = new ViewCatalog(pgViewReader(() => poolSession(this.pool('ro'))), CATALOG_TTL_MS);
     this.setReturning = new SetReturningCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
     this.operators = new UserOperatorCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
@@ -116,7 +140,9 @@ export class PgConnector {
       p = Promise.all([this.url(), tlsPlan(this.conn, this.secrets)]).then(([url, tls]) => {
         refuseSslInUrl(url, this.conn);
         refuseSessionParamsInUrl(url, this.conn);
+        const fromUrl = urlPoolOptions(url, this.conn);
         this.tls = tls;
+        this.waitMs = fromUrl.connectionTimeoutMillis ?? SESSION_WAIT_MS;
         const pool = new pg.Pool({
           connectionString: url,
           // Always set, so neither PGSSLMODE nor pg's defaults decide (ssl parameters in the URL are refused above).
@@ -124,16 +150,17 @@ export class PgConnector {
           types: TEXT_TYPES,
           max: this.conn.pool_size,
           idleTimeoutMillis: 30_000,
-          connectionTimeoutMillis: 5_000,
+          connectionTimeoutMillis: this.waitMs,
           // Client-side guard for a server that silently stops answering (statement_timeout is server-side).
           query_timeout: this.conn.statement_timeout + 5_000,
-          application_name: 'warden',
+          application_name: fromUrl.application_name ?? 'warden',
           options: `-c statement_timeout=${this.conn.statement_timeout} -c idle_in_transaction_session_timeout=${Math.max(this.conn.statement_timeout * 2, 10_000)}${kind === 'ro' ? ' -c default_transaction_read_only=on' : ''} ${PINNED_SETTINGS}`,
         });
         pool.on('error', () => undefined); // idle client errors are handled on next checkout
         // A checked-out session whose socket ends emits 'error' after failing its queries; unheard,
         // that ended the process. Its query already failed (and is coded where sessions are used).
         pool.on('connect', (client) => client.on('error', () => undefined));
+        if (kind === 'ro' && this.log) void reportRoleLimits(pool, this.conn.name, this.log);
         return pool;
       });
       p.catch(() => this.pools.delete(kind));
@@ -144,9 +171,18 @@ export class PgConnector {
 
   /** Run exactly one statement with a protocol-level row cap. */
   async run(sql: string, params: unknown[], o: RunOptions): Promise<CappedResult> {
-    const pool = await this.pool(o.readOnly ? 'ro' : 'rw');
+    const kind = o.readOnly ? 'ro' : 'rw';
+    const pool = await this.pool(kind);
     if (o.signal?.aborted) throw cancelledError('before the statement was sent');
-    const client = await poolSession(pool);
+    // The principal's share first: past it, the call waits behind its own calls, not others'.
+    const shareBack = await this.shares[kind].acquire(o.principal ?? NO_PRINCIPAL, this.waitMs, o.signal);
+    let client: pg.PoolClient;
+    try {
+      client = await poolSession(pool);
+    } catch (e) {
+      shareBack();
+      throw e;
+    }
     let broken: unknown = undefined;
     let handedOff = false;
     try {
@@ -161,7 +197,7 @@ export class PgConnector {
           return trim(r, o.maxRows);
         }
         handedOff = true;
-        resetThenRelease(client);
+        resetThenRelease(client, shareBack);
         return trim(r, o.maxRows);
       }
       await client.query('BEGIN READ WRITE');
@@ -175,7 +211,7 @@ export class PgConnector {
       if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
       await client.query('COMMIT');
       handedOff = true;
-      resetThenRelease(client);
+      resetThenRelease(client, shareBack);
       return trim(r, o.maxRows);
     } catch (e) {
       broken = e;
@@ -183,7 +219,10 @@ export class PgConnector {
     } finally {
       // A client that saw an error (or a cancel) is destroyed, never reused: no half-open
       // transaction, state or pending cancel leaks; an uncommitted write rolls back with it.
-      if (!handedOff) client.release(broken ? (broken instanceof Error ? broken : new Error('failed')) : undefined);
+      if (!handedOff) {
+        client.release(broken ? (broken instanceof Error ? broken : new Error('failed')) : undefined);
+        shareBack();
+      }
     }
   }
 

@@ -5,7 +5,7 @@
  * (describe-tables.ts): masks and denies through views and inheritance.
  */
 import { z } from 'zod';
-import type { GovernedTool, ToolOutput } from '../../src/tool-api.js';
+import { principalKey, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { deniedFunctionKeys, normalizePolicyColumn, normalizePolicyTable } from './analysis/names.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
@@ -158,7 +158,12 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
       const names = tables.all ? null : [...new Set([...tables.read, ...tables.write])];
       if (names && names.length === 0) return { kind: 'json', data: { tables: [] }, truncated: false };
       const connector = connectorFor(conn.name);
-      const r = await connector.run(COLUMNS_SQL, [names, i.schema ?? null, [...tables.hidden]], { readOnly: true, maxRows: 20_000, timeoutMs: conn.statement_timeout });
+      const r = await connector.run(COLUMNS_SQL, [names, i.schema ?? null, [...tables.hidden]], {
+        readOnly: true,
+        maxRows: 20_000,
+        timeoutMs: conn.statement_timeout,
+        principal: principalKey(ctx.principal),
+      });
       // What query_database would do with each: masks and denies through views and inheritance.
       const described = await describeTables(r.rows as string[][], tables, ctx.masking, connector.views);
       return { kind: 'json', data: { tables: described }, truncated: r.truncated };

@@ -54,13 +54,14 @@ export async function withSession<T>(session: () => Promise<pg.PoolClient>, fn: 
  * sending the query, reading its answer) lands after the agent has its response, not before.
  * The session is not back in the pool until the reset is answered, so nothing can use it
  * unreset meanwhile; a call that needs a session then takes another (bench: `npm run bench --
- * query`, README Performance).
+ * query`, README Performance). `released` runs once it is back (or destroyed): the caller's
+ * share of the pool (pool-shares.ts) counts it until then.
  */
-export function resetThenRelease(client: pg.PoolClient): void {
+export function resetThenRelease(client: pg.PoolClient, released?: () => void): void {
   setTimeout(() => {
     client.query('DISCARD ALL').then(
       () => client.release(),
       (e: unknown) => client.release(e instanceof Error ? e : new Error('reset failed')),
-    );
+    ).finally(released);
   }, 0);
 }

@@ -3,7 +3,7 @@
  * only reads, capped, masked by lineage. The statement that runs is the analysed text.
  */
 import { z } from 'zod';
-import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
+import { ErrorCode, principalKey, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { analyzeSqlCached } from './analysis/index.js';
 import { canonicalSql } from './analysis/canonical-form.js';
 import type { SqlFacts } from './analysis/types.js';
@@ -140,6 +140,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
           signal: ctx.signal,
           // Its error messages may quote a masked value (`email::regclass` in WHERE): withheld.
           masked: touchesMaskedTable(facts, lineage, lineage.masking),
+          // Its share of the pool (max_per_principal): one principal's slow statements never hold every session.
+          principal: principalKey(ctx.principal),
         });
       } finally {
         // A statement that may write may have created, dropped, renamed or redefined a relation.

@@ -1,0 +1,91 @@
+/**
+ * A principal's share of one pool (max_per_principal): at most that many of the pool's sessions
+ * run that principal's statements at once. Why: pg's pool is first come, first served, so one
+ * principal's slow reads (a pg_sleep, a query waiting on a lock, a big sort) could take every
+ * session of a connection and every other principal's call waited for one, then failed at the
+ * pool's wait; rate limits' `concurrent:` is opt-in. With a share below pool_size another
+ * principal always finds a session free of this one's statements.
+ * Past its share a call waits in its principal's own queue (others pass it), first come first
+ * served, for at most `waitMs` (the pool's own wait for a session), then is refused with
+ * WARDEN_RATE_LIMITED; a client's cancel takes it out of the queue at once. O(1) per call: a
+ * counter and a queue per principal, dropped when it has neither.
+ */
+import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import { cancelledError } from './statement-cancel.js';
+
+interface Share {
+  active: number;
+  waiting: (() => void)[];
+}
+
+/** Counts each principal's sessions in one pool against its share. */
+export class PoolShares {
+  private readonly shares = new Map<string, Share>();
+
+  constructor(
+    private readonly perPrincipal: number,
+    /** Names the pool and the setting in a refusal: `connection db's read pool`. */
+    private readonly what: string,
+  ) {}
+
+  /** A slot of `who`'s share; resolves with its release function (idempotent). */
+  async acquire(who: string, waitMs: number, signal?: AbortSignal): Promise<() => void> {
+    let s = this.shares.get(who);
+    if (!s) this.shares.set(who, (s = { active: 0, waiting: [] }));
+    if (s.active < this.perPrincipal) {
+      s.active++;
+      return this.releaser(who, s);
+    }
+    if (signal?.aborted) throw cancelledError('before the statement was sent');
+    const share = s;
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const wake = (): void => {
+        done();
+        resolve();
+      };
+      const leave = (e: Error): void => {
+        const i = share.waiting.indexOf(wake);
+        if (i >= 0) share.waiting.splice(i, 1);
+        done();
+        reject(e);
+      };
+      const onAbort = (): void => leave(cancelledError('while it waited for a session'));
+      const timer = setTimeout(
+        () =>
+          leave(
+            new WardenError(
+              ErrorCode.RATE_LIMITED,
+              `${this.what}: your calls already hold your share of its sessions (max_per_principal: ${this.perPrincipal}) and none ended in time; retry when one of your statements has ended`,
+              { reason: 'pool share per principal' },
+            ),
+          ),
+        waitMs,
+      );
+      signal?.addEventListener('abort', onAbort, { once: true });
+      share.waiting.push(wake);
+    });
+    // The slot was handed over by a release: `active` already counts it.
+    return this.releaser(who, share);
+  }
+
+  /** Principals with a session or a waiting call (tests: no state outlives its use). */
+  principals(): number {
+    return this.shares.size;
+  }
+
+  private releaser(who: string, s: Share): () => void {
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = s.waiting.shift();
+      if (next) return next(); // handed on: the count stays
+      s.active--;
+      if (s.active === 0 && this.shares.get(who) === s) this.shares.delete(who);
+    };
+  }
+}
