@@ -5,7 +5,17 @@
  * agree with the records, not that the records are a history the stores could have written;
  * whoever can write the store can append events that hash cleanly onto the chain (a second
  * `used`, an `approved` after a deny, a request decided by its own requester) and set the rows to
- * match. Times are not judged (a PostgreSQL record carries the caller's or the database's clock).
+ * match.
+ *
+ * Times are judged against the request's stored expiry (`expiresAt` of its `requested` record),
+ * within APPROVAL_CLOCK_TOLERANCE_MS: the expiry must be a time, not before the request's own; an
+ * `approved` or a `used` must not be recorded after it, an `expired` not before it. Why a
+ * tolerance: with PostgreSQL the store decides expiry by the database's clock, but a `used`
+ * record carries the gate's estimate of it (its clock plus an offset measured once per call),
+ * so a legal use near the expiry may be recorded a moment after it. `decision` records carry the
+ * reviewer's own clock there (any skew) and are not judged; the `approved` record the deciding
+ * transaction writes is (the database's time). Whether the expiry is what the rule's `expires`
+ * gives is not judged: the request records the rule's id, not its `expires`.
  *
  *   requested -> pending
  *   decision  (pending; one per reviewer until withdrawn; never the requester or one of its
@@ -21,6 +31,9 @@ type Body = Record<string, unknown>;
 
 interface RequestState {
   state: string;
+  /** The stored expiry, ms since the epoch. */
+  expires: number;
+  expiresAt: string;
   requester: string;
   actors: string[];
   confirm: boolean;
@@ -42,23 +55,44 @@ const FROM: Record<string, ReadonlySet<string>> = {
 
 const article = (event: string): string => (/^[ae]/.test(event) ? 'an' : 'a');
 
+/**
+ * How far (ms) an `approved` or `used` record's time may pass the request's expiry, and an
+ * `expired` record's time fall short of it, before verify reports it: clock differences between
+ * the database and the replica that wrote the record. 5 s: far above the offset error of a
+ * measured clock (a round trip), far below any `expires` a policy would set.
+ */
+export const APPROVAL_CLOCK_TOLERANCE_MS = 5_000;
+const TOLERANCE = `more than the clock tolerance ${APPROVAL_CLOCK_TOLERANCE_MS / 1000} s`;
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/;
+/** An ISO UTC time in ms, or NaN. */
+const timeOf = (v: unknown): number => (typeof v === 'string' && ISO.test(v) ? Date.parse(v) : NaN);
+
 /** Replays approval events and names the first one no store could have written. */
 export class ApprovalTransitions {
   private readonly requests = new Map<string, RequestState>();
 
   /**
-   * Check one event (`b`, the parsed body of request `id`) and apply it; the reason it is illegal,
-   * or null. A request whose `requested` record is not in view (a retention cut, an export
-   * window) is not judged.
+   * Check one event (`b`, the parsed body of request `id`, recorded at `ts`) and apply it; the
+   * reason it is illegal (timing findings start with their code, `APPROVAL_...: `), or null. A
+   * request whose `requested` record is not in view (a retention cut, an export window) is not
+   * judged.
    */
-  apply(id: string, b: Body): string | null {
+  apply(id: string, b: Body, ts: string): string | null {
     const name = JSON.stringify(id);
     const event = String(b.event);
     if (event === 'requested') {
       const actors = Array.isArray(b.requesterActors) ? b.requesterActors.map(String) : [];
       const required = Number(b.approvalsRequired);
+      const expires = timeOf(b.expiresAt);
+      const expiresAt = String(b.expiresAt);
+      if (Number.isNaN(expires)) return `APPROVAL_EXPIRY_INVALID: approval request ${name} has no valid expiry time (${JSON.stringify(b.expiresAt ?? null)})`;
+      const at = timeOf(ts);
+      if (Number.isNaN(at)) return `APPROVAL_TIME_INVALID: approval request ${name} has a \`requested\` record with no valid time (${JSON.stringify(ts)})`;
+      // Equal is legal (`expires: 0s` makes a request that can never be approved); within the
+      // clock tolerance too, as the request's time and its expiry may come from two clocks.
+      if (expires < at - APPROVAL_CLOCK_TOLERANCE_MS) return `APPROVAL_EXPIRY_INVALID: approval request ${name} expires at ${expiresAt}, before it was requested at ${ts}`;
       this.requests.set(id, {
-        state: 'pending', requester: String(b.requester), actors, confirm: b.confirm !== null && b.confirm !== undefined,
+        expires, expiresAt, state: 'pending', requester: String(b.requester), actors, confirm: b.confirm !== null && b.confirm !== undefined,
         required: Number.isFinite(required) && required > 0 ? required : 1, decisions: new Map(),
       });
       return null;
@@ -72,6 +106,8 @@ export class ApprovalTransitions {
     if (event !== 'decision' && typeof b.from === 'string' && b.from !== r.state) {
       return `approval request ${name} is ${r.state}, but its \`${event}\` event says it was ${b.from}`;
     }
+    const late = this.timing(name, event, r, ts);
+    if (late) return late;
     switch (event) {
       case 'decision': {
         const reviewer = String(b.reviewer);
@@ -103,6 +139,18 @@ export class ApprovalTransitions {
     }
     r.state = event;
     return null;
+  }
+
+  /** An `approved` or `used` after the expiry, an `expired` before it (beyond the tolerance), or a record with no valid time. */
+  private timing(name: string, event: string, r: RequestState, ts: string): string | null {
+    if (event !== 'approved' && event !== 'used' && event !== 'expired') return null;
+    const at = timeOf(ts);
+    if (Number.isNaN(at)) return `APPROVAL_TIME_INVALID: approval request ${name} has ${article(event)} \`${event}\` record with no valid time (${JSON.stringify(ts)})`;
+    if (event === 'expired') {
+      return at < r.expires - APPROVAL_CLOCK_TOLERANCE_MS ? `APPROVAL_EXPIRED_EARLY: approval request ${name} is expired at ${ts}, before its expiry at ${r.expiresAt} (${TOLERANCE})` : null;
+    }
+    if (at <= r.expires + APPROVAL_CLOCK_TOLERANCE_MS) return null;
+    return `APPROVAL_${event.toUpperCase()}_AFTER_EXPIRY: approval request ${name} is ${event} at ${ts}, after it expired at ${r.expiresAt} (${TOLERANCE})`;
   }
 
   private approvals(r: RequestState): number {

@@ -109,15 +109,15 @@ export class ExportVerifier {
       if (expected !== r.hash) return bad(`record ${seq} is not the expected head (hash ${expected.slice(0, 16)}…): the history up to it was rewritten`);
       this.found.add(seq);
     }
-    const why = this.content(seq, r.kind, r.ref_id, r.body) ?? (r.signed_head === undefined ? null : this.signedHead(seq, r.hash, r.signed_head));
+    const why = this.content(seq, r.kind, r.ref_id, r.ts, r.body) ?? (r.signed_head === undefined ? null : this.signedHead(seq, r.hash, r.signed_head));
     return why ? bad(why) : null;
   }
 
   /** Checkpoint signatures and approval state changes. */
-  private content(seq: number, kind: string, refId: string, body: Obj): string | null {
+  private content(seq: number, kind: string, refId: string, ts: string, body: Obj): string | null {
     if (kind === 'approval_event') {
       if (body.approvalId !== refId) return 'approval_event body does not name its request';
-      return this.transitions.apply(refId, body);
+      return this.transitions.apply(refId, body, ts);
     }
     if (kind !== 'checkpoint') return null;
     const { cutSeq, cutHash, signature } = body;

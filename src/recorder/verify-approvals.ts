@@ -86,7 +86,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     if (!b || b.approvalId !== r.ref_id) return { seq: r.seq, reason: 'approval_event body does not name its request' };
     // A history no store could have written (a second use, an approval after a deny) is reported
     // even when the rows were set to match it.
-    const illegal = transitions.apply(r.ref_id, b);
+    const illegal = transitions.apply(r.ref_id, b, r.ts);
     if (illegal) return { seq: r.seq, reason: illegal };
     const e = expected.get(r.ref_id);
     if (b.event === 'requested') {
