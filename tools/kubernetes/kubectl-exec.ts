@@ -15,7 +15,7 @@ import { assertAnsweredBySamePod, assertKnownContainer, assertSamePod, podFacts 
 import { assertSharedVolumesWithinGrant } from './shared-volumes.js';
 import { assertNodeReachWithinGrant } from './node-reach.js';
 import { secretNote } from '../shared/secret-text.js';
-import { maskDecoratedStreams } from '../shared/line-decorations.js';
+import { maskCommandOutput } from '../shared/line-windows.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
 export const execInput = z.strictObject({
@@ -153,7 +153,7 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       // the one that answered (a pod killed because it was deleted is refused here too).
       await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'exec', ctx.signal, reach);
       // `env`, a config file: the values kubectl_get masks by name in the pod spec (shared/secret-text.ts).
-      const { streams, masked } = maskDecoratedStreams({ stdout: r.stdout, stderr: r.stderr });
+      const { streams, masked } = maskCommandOutput({ stdout: r.stdout, stderr: r.stderr }, facts.commands);
       const note = secretNote(masked);
       return { kind: 'text', streams, exitCode: r.exitCode, truncated: r.truncated, ...(note ? { notes: [note] } : {}) };
     },

@@ -14,7 +14,7 @@ import { maskSecretStreams, SECRET_MASK } from './secret-text.js';
 import { plainText } from './terminal-text.js';
 
 /** Decorations before each line, by how programs write them; a line of blanks may go unnumbered (cat -b, nl). */
-const PREFIXES: readonly RegExp[] = [
+export const PREFIXES: readonly RegExp[] = [
   /^ *\d+\t/, // cat -n, cat -b, nl
   /^\d+[:-]/, // grep -n of one file
   /^[^\n]*?(?::\d+:|-\d+-)/, // grep -n of several files: FILE:2: and a context line's FILE-2-
@@ -22,6 +22,42 @@ const PREFIXES: readonly RegExp[] = [
 
 /** Is this line one a decorating program leaves bare: blank, or grep's `--` between context groups. */
 const bare = (line: string): boolean => /^[ \t]*$/.test(line) || line === '--';
+
+/** The file name grep puts before a match line (`/app/a.yaml:`): the text before the first `:`, with no blank and a `/` in it (a YAML key is none), or null. */
+function matchName(line: string): string | null {
+  const end = line.search(/[\s:]/);
+  if (end <= 0 || line[end] !== ':') return null;
+  const name = line.slice(0, end);
+  return name.includes('/') ? name : null;
+}
+
+/**
+ * grep's `FILE:` (a match) and `FILE-` (a context line) over several files without -n
+ * (`grep -r -A1 password: /app`, a grant's absolute paths): each line loses the name of its own
+ * match, or of the nearest match line above or below it (grep prints a file's lines together),
+ * with the `:` or `-` after it; null when a line starts with none. Linear in the text.
+ */
+function withoutFileNames(body: readonly string[]): string[] | null {
+  const own = body.map((l) => (bare(l) ? null : matchName(l)));
+  if (own.every((n) => n === null)) return null;
+  const above: (string | null)[] = [];
+  const below: (string | null)[] = new Array<string | null>(body.length).fill(null);
+  for (let i = 0, last: string | null = null; i < body.length; i++) above.push((last = own[i] ?? last));
+  for (let i = body.length - 1, next: string | null = null; i >= 0; i--) below[i] = next = own[i] ?? next;
+  const out: string[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const l = body[i] as string;
+    if (bare(l)) {
+      if (l !== '--') out.push(l);
+      continue;
+    }
+    const fits = (n: string | null | undefined): n is string => typeof n === 'string' && l.startsWith(n) && (l[n.length] === ':' || l[n.length] === '-');
+    const names = [own[i], above[i], below[i]].filter(fits).sort((a, b) => b.length - a.length);
+    if (names[0] === undefined) return null;
+    out.push(l.slice(names[0].length + 1));
+  }
+  return out;
+}
 
 /** The text with one decoration taken off every line, or null when no decoration is on every line. */
 export function undecorated(text: string): string | null {
@@ -35,6 +71,12 @@ export function undecorated(text: string): string | null {
   if (prefix !== undefined) {
     out = out.filter((l) => l !== '--').map((l) => l.replace(prefix, ''));
     changed = true;
+  } else {
+    const named = withoutFileNames(body);
+    if (named !== null) {
+      out = named;
+      changed = true;
+    }
   }
   if (out.every((l) => l === '' || l.endsWith('$'))) {
     out = out.map((l) => (l.endsWith('$') ? l.slice(0, -1) : l));

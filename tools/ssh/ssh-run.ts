@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ErrorCode, principalKey, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { canonicalCommandLine, initShellParser, MAX_SHELL_BYTES, parseShell, type ShellFacts } from '../shared/shell/index.js';
 import { secretNote } from '../shared/secret-text.js';
-import { maskDecoratedStreams } from '../shared/line-decorations.js';
+import { maskCommandOutput } from '../shared/line-windows.js';
 import type { SshConnection } from './config.js';
 import type { SshConnector } from './connector.js';
 
@@ -86,7 +86,7 @@ export function sshRunTool(connectorFor: (name: string) => SshConnector): Govern
       // The principal's share of the host's sessions (max_sessions_per_principal) bounds what it can hold.
       const r = await connectorFor(conn.name).run(line, { timeoutMs, maxBytes, signal: ctx.signal, principal: principalKey(ctx.principal) });
       // After the cap: a value the cap cuts ends the stream, and an open quote masks to its end.
-      const { streams, masked } = maskDecoratedStreams({ stdout: r.stdout, stderr: r.stderr });
+      const { streams, masked } = maskCommandOutput({ stdout: r.stdout, stderr: r.stderr }, facts.commands);
       const notes: string[] = [];
       if (r.truncated) notes.push(`output capped at ${maxBytes} bytes; the command was stopped`);
       else if (r.exitSignal !== null) notes.push(`the command was ended by signal ${r.exitSignal}`);

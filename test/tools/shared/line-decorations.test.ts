@@ -33,3 +33,15 @@ test('decorated output that hides nothing more keeps its decorations', () => {
   assert.equal(undecorated('a\nb\n'), null);
   assert.equal(undecorated('     1\ta\n\n     3\tb\n'), 'a\n\nb\n');
 });
+
+test("grep's FILE: and FILE- prefixes without line numbers (grep -r -A1) are read like numbered ones", () => {
+  const cases: [string, string][] = [
+    ['/app/a.yaml:  password: |\n/app/a.yaml-    hunter2\n/app/a.yaml-  port: 1\n', '  password: ***\n  port: 1\n'],
+    ['/app/my-app.yaml:  private_key: |\n/app/my-app.yaml-    hunter2\n--\n/app/b.yaml:password: |\n/app/b.yaml-  hunter2\n', '  private_key: ***\npassword: ***\n'],
+  ];
+  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+  // Nothing more hidden bare: the prefixes stay.
+  assert.equal(mask('/app/a.env:DB_PASSWORD=x\n/app/b.env:HOST=y\n'), '/app/a.env:DB_PASSWORD=***\n/app/b.env:HOST=y\n');
+  // A YAML key is no file name: only a name with a `/` is taken off.
+  assert.equal(undecorated('password: x\npassword-hint: y\n'), null);
+});

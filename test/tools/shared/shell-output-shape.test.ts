@@ -62,3 +62,18 @@ test('a grant that lists the option in allow_flags allows it', () => {
   // Listing another flag is no opt-in: -o is then refused as before.
   refuse(['grep -oE x /srv/app/.env'], /-o is not in allow_flags|allow_flags/, { programs: { grep: { ...P, allow_flags: ['-E'] } } });
 });
+
+test('git grep -o is refused like grep -o (the subcommand\'s options, after git\'s own)', () => {
+  const G = { programs: { git: { subcommands: ['grep'] } } };
+  refuse(["git grep -o '[^=]*$'", 'git grep --only-matching x', 'git -C /srv/app grep -o x', 'git grep -ho x', 'git --no-pager grep -nio x', 'git grep --only x'],
+    /git grep -o \(spelled .*prints only the matching part/, G);
+  allow(['git grep -n x', 'git grep -- -o'], G);
+  allow(['git grep -o x', 'git grep --only-matching x'], { programs: { git: { subcommands: ['grep'], allow_flags: ['-o', '--only-matching'] } } });
+});
+
+test('dd skip= (a byte window like tail -c, starting inside a line) is refused', () => {
+  const D = { pipelines: true, programs: { dd: P, cat: P } };
+  refuse(['dd if=/srv/app/.env bs=1 skip=12', 'dd if=/srv/app/.env iflag=skip_bytes skip=12', 'cat /srv/app/.env | dd bs=1 skip=12', 'dd if=/srv/app/.env bs=1 iseek=12',
+    'dd if=/srv/app/.env skip=0x1'], /dd skip= .*window of bytes/, D);
+  allow(['dd if=/srv/app/.env bs=1 count=20', 'dd if=/srv/app/.env'], D);
+});

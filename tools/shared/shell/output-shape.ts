@@ -4,7 +4,8 @@
  * (secret-text.ts masks `DB_PASSWORD=***`, `password = ***`): `grep -o '[^=]*$' .env` prints the
  * bare value, `tail -c 20` (or the old `tail +13c`, `tail -1b`) starts a window inside a line,
  * `cat -T`/`-A` show a tab as `^I`, so `password<TAB>=<TAB>x` reads as no assignment, and
- * `grep -nT` pads the line number (`FILE: 2:<TAB>password = x`), a prefix masking does not know. An allow
+ * `grep -nT` pads the line number (`FILE: 2:<TAB>password = x`), a prefix masking does not know;
+ * `git grep -o` is grep's -o, and dd's `skip=` a byte window (refused: an operand no allow_flags names). An allow
  * grant of such a program refuses these options unless its allow_flags list them (the author then
  * chose to show that output as it is). Why options and not programs: a grant of grep, tail or
  * cat reads files as they are, and masking is what keeps their secrets; a grant of a program
@@ -13,6 +14,7 @@
  */
 import { findFlag, spellings } from './flags.js';
 import { modelledOptionWords } from './operands.js';
+import { locateSubcommand } from './subcommand-options.js';
 
 const GREPS = ['grep', 'egrep', 'fgrep', 'rgrep', 'zgrep', 'zegrep', 'zfgrep', 'xzgrep', 'xzegrep', 'xzfgrep', 'bzgrep', 'bzegrep', 'bzfgrep', 'lzgrep', 'zstdgrep'];
 type Reshape = { flags: string[]; what: string };
@@ -40,6 +42,21 @@ const OBSOLETE_TAIL_BYTES = /^[+-]\d*[bc]f?$/;
  * allow_flags in every spelling: an option listed there is the grant's own choice.
  */
 export function reshapedOutput(program: string, args: string[], allowed: ReadonlySet<string> | undefined): string | null {
+  // dd's skip= (iseek=) starts its copy at an offset, inside a line, as tail -c does; an operand, so no allow_flags names it.
+  const skip = program === 'dd' ? args.find((a) => /^(?:skip|iseek)=/.test(a)) : undefined;
+  if (skip !== undefined) {
+    return `dd skip= (spelled '${skip}') prints a window of bytes that may start inside a line, so a secret's value can be shown without the name ` +
+      "beside it that output masking reads (DB_PASSWORD=***); it is refused (a grant may allow tail -c by listing -c in allow_flags).";
+  }
+  if (program !== 'git') return reshaped(program, args, allowed, program);
+  // `git grep -o` prints only the match as grep's does: the words after the subcommand, read as grep's
+  // (every word when the subcommand cannot be told: fail closed).
+  const sub = locateSubcommand('git', args);
+  if (sub.kind === 'none' || (sub.kind === 'word' && args[sub.at] !== 'grep')) return null;
+  return reshaped('grep', sub.kind === 'word' ? args.slice(sub.at + 1) : args, allowed, 'git grep');
+}
+
+function reshaped(program: string, args: string[], allowed: ReadonlySet<string> | undefined, shown: string): string | null {
   const table = Object.hasOwn(RESHAPING, program) ? RESHAPING[program] : undefined;
   if (table === undefined) return null;
   const listed = (flag: string) => allowed !== undefined && spellings(program, flag).some((s) => allowed.has(s));
@@ -53,7 +70,7 @@ export function reshapedOutput(program: string, args: string[], allowed: Readonl
     }
     if (hit === null) continue;
     return (
-      `${program} ${hit.flag} (spelled '${hit.word}') ${r.what}, so a secret's value can be shown without the name beside it that ` +
+      `${shown} ${hit.flag} (spelled '${hit.word}') ${r.what}, so a secret's value can be shown without the name beside it that ` +
       `output masking reads (DB_PASSWORD=***); list ${hit.flag} in this grant's allow_flags to allow it.`
     );
   }
