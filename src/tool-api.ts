@@ -132,6 +132,13 @@ export interface CallJudge {
    * call names.
    */
   denies(): ((facts: Facts) => ItemJudgement) | null;
+  /**
+   * The condition blocks (by key) of the allow rules behind this call's decision. Why: a family
+   * may trust only what a grant names itself (query_database trusts the body of a function
+   * outside pg_catalog under column masks only when a grant's `functions:` names it, not when a
+   * grant with no `sql` block allows every function). Absent: no grant names anything (fail closed).
+   */
+  grants?(): readonly Record<string, unknown>[];
 }
 
 /** A configured column mask (policy `masking.columns`). */

@@ -43,5 +43,10 @@ export function itemJudge(policy: CompiledPolicy, principal: Principal, call: Ca
       }
       return late;
     },
+    grants() {
+      // The rules that allowed this call (their ids are the decision's); asked only by a tool that needs them.
+      const ids = new Set(decided.effect === 'allow' ? decided.ruleIds : []);
+      return policy.rules.filter((r) => r.effect === 'allow' && ids.has(r.id)).map((r) => r.blocks);
+    },
   };
 }

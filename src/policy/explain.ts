@@ -79,6 +79,19 @@ export function previewMasking(facts: Facts, columns: ColumnMask[], onDerived: '
   return refused ? { columns: out, refused } : { columns: out };
 }
 
+/**
+ * As tools/postgres/function-bodies.ts (without views): under masks, the first function the
+ * statement calls outside pg_catalog (facts spell those schema.name) that no `sql.functions:` of
+ * the allowing rules names (as an allow compares them: lower case, quotes and pg_catalog. dropped).
+ */
+function untrustedBody(facts: Facts, columns: ColumnMask[], blocks: Record<string, unknown>[]): string | undefined {
+  const fns = (facts as { functions?: unknown }).functions;
+  if (!columns.length || !Array.isArray(fns)) return undefined;
+  const key = (f: string) => f.replace(/"/g, '').trim().toLowerCase().replace(/^pg_catalog\./, '');
+  const named = new Set(blocks.flatMap((b) => ((b.sql as { functions?: unknown } | undefined)?.functions as unknown[] | undefined) ?? []).filter((f): f is string => typeof f === 'string').map(key));
+  return fns.find((f): f is string => typeof f === 'string' && f.includes('.') && !named.has(f));
+}
+
 /** As tools/postgres/predicate-channels.ts (without views): a masked column a predicate uses outside the outermost row filters. */
 function predicateRefusal(facts: Facts, columns: ColumnMask[]): string | undefined {
   const used = (facts as { predicateColumns?: { column: { table: string; column: string }; where: string }[] }).predicateColumns ?? [];
@@ -156,6 +169,11 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
   const approvals = approvalRequirements(d).map(withoutWebhookSecret);
   const byId = new Map(env.policy.rules.map((x) => [x.id, x]));
   const masking = previewMasking(facts, env.policy.masking.columns, env.policy.masking.onDerived);
+  if (d.effect === 'allow' && !masking.refused) {
+    const blocks = env.policy.rules.filter((x) => x.effect === 'allow' && d.ruleIds.includes(x.id)).map((x) => x.blocks);
+    const fn = untrustedBody(facts, env.policy.masking.columns, blocks);
+    if (fn) masking.refused = `${fn} is a function outside pg_catalog whose body Warden does not read, and no grant behind the decision names it in functions: (column masks apply)`;
+  }
   return {
     ...base,
     connection: connection.name,

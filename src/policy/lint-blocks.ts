@@ -70,3 +70,17 @@ export function unusableFunctions(key: string, block: unknown, fn: CompiledCondi
   });
   return out;
 }
+
+/**
+ * For an allow `sql:` block: functions it names outside pg_catalog (`public.f`, an extension's).
+ * Under column masks query_database trusts such a function only because a grant names it, and
+ * Warden does not read its body, so what the body reads is returned without column masks.
+ */
+export function trustedFunctionBodies(key: string, block: unknown): { index: number; name: string }[] {
+  if (key !== 'sql') return [];
+  const fns = strings(((block ?? {}) as Block).functions) ?? [];
+  return fns.flatMap((name, index) => {
+    const bare = name.replace(/"/g, '').trim().toLowerCase().replace(/^pg_catalog\./, '');
+    return !name.trim().startsWith('@') && bare.includes('.') ? [{ index, name }] : [];
+  });
+}

@@ -7,7 +7,7 @@
 import type { ConnectionConfig, GovernedTool, ToolFamily } from '../tool-api.js';
 import { readYamlSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
 import { normaliseColumnName } from './load.js';
-import { blockTables, denyBlockCovers, unusableFunctions } from './lint-blocks.js';
+import { blockTables, denyBlockCovers, trustedFunctionBodies, unusableFunctions } from './lint-blocks.js';
 import { lookalikeNames, patternNames, perTokenClaims } from './lint-names.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
 import type { Who } from './schema.js';
@@ -143,6 +143,12 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
     for (const c of blocks) {
       for (const u of unusableFunctions(c.key, rawBlock(srcOf(r.file), indexOf.get(r)!, c.key), c.fn, c.families)) {
         at(r, [c.key, 'functions', u.index], `function ${u.name} can never be used by this grant: ${u.why}`, 'warning');
+      }
+    }
+    // Functions outside pg_catalog a grant names, under column masks: trusted, their bodies' reads unmasked.
+    for (const c of policy.masking.columns.length ? blocks : []) {
+      for (const t of trustedFunctionBodies(c.key, rawBlock(srcOf(r.file), indexOf.get(r)!, c.key))) {
+        at(r, [c.key, 'functions', t.index], `function ${t.name} lies outside pg_catalog and column masks are configured: naming it trusts it, and Warden does not read a function's body, so its body's reads are returned without column masks (name only functions whose results may be seen whole)`, 'warning');
       }
     }
     // What the family itself knows a block grants beyond its appearance (e.g. secret keys).

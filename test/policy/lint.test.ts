@@ -407,3 +407,23 @@ test('a grant that lists pg_aggregate, pg_stat_statements (any schema) or a cata
   assert.equal(find(ps, /pg_catalog\.pg_class\.relpartbound quotes/)?.path, 'rules.0.sql.read.4', all);
   assert.equal(find(ps, /pg_namespace/), undefined, all);
 });
+
+test('a grant naming a function outside pg_catalog under column masks is flagged: its body\'s reads are returned unmasked', () => {
+  const rules = `rules:
+  - id: fn
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [analytics]
+    sql: { statements: [select], read: [public.users], functions: [count, pg_catalog.lower, public.all_users, '@safe-read'] }
+`;
+  const masked = lint(`masking:
+  columns: [{ column: public.users.email, with: partial }]
+${rules}`);
+  const hits = masked.filter((p) => /outside pg_catalog and column masks/.test(p.message));
+  assert.equal(hits.length, 1, JSON.stringify(masked));
+  assert.equal(hits[0]!.severity, 'warning');
+  assert.equal(hits[0]!.path, 'rules.0.sql.functions.2');
+  assert.match(hits[0]!.message, /public\.all_users .*its body's reads are returned without column masks/);
+  assert.equal(lint(rules).filter((p) => /outside pg_catalog and column masks/.test(p.message)).length, 0, 'no masks: nothing to say');
+});

@@ -165,7 +165,7 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
         principal: principalKey(ctx.principal),
       });
       // What query_database would do with each: masks and denies through views and inheritance.
-      const described = await describeTables(r.rows as string[][], tables, ctx.masking, connector.views);
+      const described = await describeTables(r.rows as string[][], tables, ctx.masking, connector.views, ctx.grants ?? []);
       return { kind: 'json', data: { tables: described }, truncated: r.truncated };
     },
   };

@@ -14,6 +14,7 @@ import { relationAccess, type DeniedTables } from './describe-reach.js';
 import { relationVerdict, type RelationVerdict } from './describe-masking.js';
 import { columnWrites } from './describe-write-columns.js';
 import { statisticsRefusal } from './statistics-values.js';
+import { viewCallRefusal } from './function-bodies.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { viewsToFollow } from './view-lineage.js';
 
@@ -83,6 +84,7 @@ export async function describeTables(
   granted: DeniedTables & { write: ReadonlySet<string>; writeColumns: ReadonlyMap<string, ReadonlySet<string>>; deniedColumns: ReadonlyMap<string, ReadonlySet<string>> },
   masking: MaskingContext,
   catalog: ViewCatalog,
+  grants: readonly Record<string, unknown>[] = [],
 ): Promise<DescribedTable[]> {
   const relations = byRelation(rows);
   const nameable = [...relations].filter(([, r]) => !r.unnameable).map(([key]) => key);
@@ -104,9 +106,10 @@ export async function describeTables(
       out.push({ table: key, access: [], note: access.refused, columns: r.columns });
       continue;
     }
-    const statistics = await statisticsRefusal(key, guards, catalog);
-    if (statistics) {
-      out.push({ table: key, access: [], note: statistics, columns: r.columns });
+    // A view calling a function outside pg_catalog no grant names: refused under masks (function-bodies.ts).
+    const refused = (await statisticsRefusal(key, guards, catalog)) ?? (masked ? await viewCallRefusal(key, grants, catalog) : null);
+    if (refused) {
+      out.push({ table: key, access: [], note: refused, columns: r.columns });
       continue;
     }
     const names = r.columns.map((c) => c.name);

@@ -13,6 +13,7 @@ import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import { checkWidenedDenies } from './widened-denies.js';
 import { checkMaskedCopies } from './masked-copies.js';
+import { checkFunctionBodies } from './function-bodies.js';
 import { checkPredicateChannels } from './predicate-channels.js';
 import { checkSetReturningCalls } from './set-returning-calls.js';
 import { checkStatisticsValues } from './statistics-values.js';
@@ -127,6 +128,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       checkPredicateChannels(facts, lineage.views, lineage.masking);
       // The same through a function outside pg_catalog that the catalog says returns a set.
       await checkSetReturningCalls(facts, lineage.views, lineage.masking, connector.setReturning);
+      // A function outside pg_catalog returns what its body reads unmasked: under masks, only one a grant names.
+      await checkFunctionBodies(facts, ctx.masking, ctx.judge, connector.views, lineage.families);
       await connector.checkQualifiedColumns(facts.qualifiedColumns);
       let r: CappedResult;
       try {

@@ -13,6 +13,7 @@ import type { FieldOrigin } from './connector.js';
 import { FOREIGN_TABLE_KIND, foreignMaskRefusal, foreignReached } from './foreign-tables.js';
 import { inheritedMasks, statementRelations, type RelationFamily } from './inheritance.js';
 import { type ViewCatalog, VIEW_KINDS } from './view-catalog.js';
+import type { CatalogRelation } from './view-reader.js';
 import { lineageTables, resolveOutput, throughViews, viewColumn, viewsToFollow, type ColumnLineage, type ViewLineages } from './view-lineage.js';
 
 /** Lineage masking works from: the output and the stored values through views, and the views found on the way. */
@@ -26,11 +27,11 @@ export interface MaskLineage {
    */
   masking: MaskingContext;
   /** The inheritance family of every relation the masks were widened for (those the catalog knows). */
-  families: ReadonlyMap<string, RelationFamily>;
+  families: ReadonlyMap<string, CatalogRelation>;
 }
 
 const NO_VIEWS: ViewLineages = new Map();
-const NO_FAMILIES: ReadonlyMap<string, RelationFamily> = new Map();
+const NO_FAMILIES: ReadonlyMap<string, CatalogRelation> = new Map();
 
 /** Tables the followed views draw from. */
 function viewTables(views: ViewLineages): string[] {
@@ -51,7 +52,7 @@ async function inheritedMasking(
   masking: MaskingContext,
   catalog: ViewCatalog,
   extra: readonly string[] = [],
-): Promise<{ masking: MaskingContext; families: ReadonlyMap<string, RelationFamily> }> {
+): Promise<{ masking: MaskingContext; families: ReadonlyMap<string, CatalogRelation> }> {
   const throughViews = new Set(viewTables(views));
   const families = await catalog.families([...statementRelations(facts), ...throughViews, ...extra]);
   // What the views read anywhere (a WHERE, a join), not only what their columns draw from: a

@@ -73,7 +73,9 @@ const action = (column: string, event: string) =>
  * (`down`), and the other ancestors of the descendants (`kin`, multiple inheritance: a parent of
  * a descendant that is neither the relation nor one of its descendants, and that parent's
  * ancestors, less the relation's own ancestors), each with one descendant it is reached from;
- * and what a change of its rows runs: rules, cascading foreign keys (`fk`) and triggers (`tg`).
+ * and what a change of its rows runs: rules, cascading foreign keys (`fk`), triggers (`tg`) and
+ * the functions of the CHECKs of the domains its columns are of (`dc`: through domains over
+ * domains and arrays, from pg_depend), listed with the triggers as `domain s.d's CHECK name`.
  * All in the one query a statement's relations already cost (read-only statements included, at
  * no extra round trip: the answer is cached for the writes that need it).
  */
@@ -102,7 +104,19 @@ CROSS JOIN LATERAL (
           CASE WHEN pn.nspname = 'pg_catalog' THEN p.proname::text ELSE pn.nspname::text || '.' || p.proname::text END
         FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
         WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND (t.tgrelid = c.oid OR t.tgrelid IN (SELECT oid FROM down)
-          OR t.tgrelid IN (SELECT up.oid FROM up JOIN pg_catalog.pg_class uc ON uc.oid = up.oid WHERE uc.relkind = 'p')))
+          OR t.tgrelid IN (SELECT up.oid FROM up JOIN pg_catalog.pg_class uc ON uc.oid = up.oid WHERE uc.relkind = 'p'))),
+    doms(oid) AS (SELECT a.atttypid FROM pg_catalog.pg_attribute a
+        WHERE (a.attrelid = c.oid OR a.attrelid IN (SELECT oid FROM down)) AND a.attnum > 0 AND NOT a.attisdropped
+      UNION SELECT v.x FROM doms d JOIN pg_catalog.pg_type dt ON dt.oid = d.oid CROSS JOIN LATERAL (VALUES (dt.typbasetype), (dt.typelem)) v(x) WHERE v.x <> 0),
+    dc(oid, tgname, tgrelid, fn) AS (SELECT k.oid, 'domain ' || dn.nspname::text || '.' || dt.typname::text || '''s CHECK ' || k.conname::text, c.oid,
+          CASE WHEN pn.nspname = 'pg_catalog' THEN p.proname::text ELSE pn.nspname::text || '.' || p.proname::text END
+        FROM doms d JOIN pg_catalog.pg_type dt ON dt.oid = d.oid AND dt.typtype = 'd'
+        JOIN pg_catalog.pg_namespace dn ON dn.oid = dt.typnamespace
+        JOIN pg_catalog.pg_constraint k ON k.contypid = dt.oid AND k.contype = 'c'
+        JOIN pg_catalog.pg_depend dp ON dp.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND dp.objid = k.oid
+          AND dp.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+        JOIN pg_catalog.pg_proc p ON p.oid = dp.refobjid JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace),
+    runs(oid, tgname, tgrelid, fn) AS (SELECT * FROM tg UNION SELECT * FROM dc)
   SELECT ARRAY(SELECT ${nameOf('up.oid')} FROM up) AS ancestors,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down) AS descendants,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down JOIN pg_catalog.pg_class dc ON dc.oid = down.oid WHERE dc.relkind = '${FOREIGN_TABLE_KIND}') AS foreign_descendants,
@@ -112,9 +126,9 @@ CROSS JOIN LATERAL (
         WHERE r.ev_type <> '1' AND (r.ev_class = c.oid OR r.ev_class IN (SELECT oid FROM down))) AS side_effects,
     ARRAY(SELECT ${nameOf('fk.oid')} FROM fk ORDER BY fk.oid) AS cascades,
     ARRAY(SELECT fk.actions FROM fk ORDER BY fk.oid) AS cascade_actions,
-    ARRAY(SELECT t.tgname::text FROM tg t ORDER BY t.oid) AS trigger_names,
-    ARRAY(SELECT ${nameOf('t.tgrelid')} FROM tg t ORDER BY t.oid) AS trigger_relations,
-    ARRAY(SELECT t.fn FROM tg t ORDER BY t.oid) AS trigger_functions
+    ARRAY(SELECT t.tgname::text FROM runs t ORDER BY t.oid, t.tgname, t.fn) AS trigger_names,
+    ARRAY(SELECT ${nameOf('t.tgrelid')} FROM runs t ORDER BY t.oid, t.tgname, t.fn) AS trigger_relations,
+    ARRAY(SELECT t.fn FROM runs t ORDER BY t.oid, t.tgname, t.fn) AS trigger_functions
 ) f`;
 
 type RelationRow = {

@@ -15,38 +15,32 @@
  *   ancestor): the trigger's function is a function the statement calls, so a deny on
  *   `functions:` refuses the write. What the function's body reads, writes or calls is not
  *   analysed, so, fail closed, a trigger function that is neither built in (pg_catalog's) nor
- *   named by the grant (a grant naming `public.f` trusts what `f` does, as for a function the
- *   statement calls itself) refuses the write while a deny rule on tables could apply: one that
+ *   named by a grant's `functions:` (a grant naming `public.f` trusts what `f` does; a grant with
+ *   no `sql` block names none) refuses the write while a deny rule on tables could apply: one that
  *   would match the statement if it read and wrote every relation of the database
  *   (checkTriggers; one cached catalog query, only then). A deny rule on `statements:` or
  *   `functions:` alone does not see what a trigger runs.
+ * - domain CHECKs: a CHECK of a domain a written column is of (also through domains over domains
+ *   and arrays) that calls a function runs it on the values written; the catalog lists it with
+ *   the triggers (view-reader.ts), judged the same way.
  * The catalog answers (cascades, triggers, rules) come with a relation's kind and family, in the
  * one query a statement's relations cost (view-reader.ts); the tables cascades reach are looked
  * up, level by level, only for a statement that changes rows (ViewCatalog.reach).
  */
-import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '../../src/tool-api.js';
+import { ErrorCode, WardenError, type CallJudge, type ExecContext, type ItemJudgement } from '../../src/tool-api.js';
+import { builtInFunction, namedByGrant } from './function-bodies.js';
 import type { SqlFacts } from './analysis/types.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { describePath, type Path, type Widened } from './widened-relations.js';
 
-/** A trigger function known not to touch other tables: pg_catalog's (facts spell them without a schema). */
-function builtIn(fn: string): boolean {
-  return !fn.includes('.');
-}
-
 /**
  * The triggers among `widened.triggered` whose function deny rules cannot trust: neither built in
- * nor granted (the decision, judged again with the function among the statement's calls, allows).
+ * (pg_catalog's) nor named by the `functions:` of a grant behind the decision (function-bodies.ts).
+ * A grant with no `sql` block allows every function but names none: it trusts no trigger function
+ * (it did, when asked whether the call was allowed with the function among its calls).
  */
-function untrusted(facts: SqlFacts, widened: Widened, call: (f: SqlFacts) => ItemJudgement): [string, { fn: string; path: Path }][] {
-  const verdicts = new Map<string, boolean>();
-  const trusted = (fn: string): boolean => {
-    if (builtIn(fn) || facts.functions.includes(fn)) return true;
-    let v = verdicts.get(fn);
-    if (v === undefined) verdicts.set(fn, (v = call({ ...facts, functions: [...facts.functions, fn] }).allowed));
-    return v;
-  };
-  return [...widened.triggered].filter(([, t]) => !trusted(t.fn));
+function untrusted(widened: Widened, judge: Pick<CallJudge, 'grants'>): [string, { fn: string; path: Path }][] {
+  return [...widened.triggered].filter(([, t]) => !builtInFunction(t.fn) && !namedByGrant(t.fn, judge));
 }
 
 /**
@@ -62,8 +56,7 @@ export async function checkTriggers(
   catalog: ViewCatalog,
 ): Promise<void> {
   if (!widened.triggered.size || !ctx.judge) return;
-  const judge = ctx.judge;
-  const blind = untrusted(facts, widened, (f) => judge.call(f));
+  const blind = untrusted(widened, ctx.judge);
   if (!blind.length) return;
   const all = await catalog.allRelations();
   // Without the list (a reader that cannot say), as if a deny on tables applied: fail closed.
@@ -74,10 +67,12 @@ export async function checkTriggers(
   if (probe?.allowed) return;
   const [trigger, { fn, path }] = blind[0]!;
   const ids = probe?.ruleIds ?? [];
-  const more = blind.length > 1 ? ` (and ${blind.length - 1} more trigger${blind.length > 2 ? 's' : ''})` : '';
+  const more = blind.length > 1 ? ` (and ${blind.length - 1} more trigger${blind.length > 2 ? 's' : ''} or CHECKs)` : '';
+  // A domain's CHECK is listed with the triggers (view-reader.ts), named `domain s.d's CHECK c on s.t`.
+  const what = trigger.startsWith('domain ') ? trigger : `trigger ${trigger}`;
   throw new WardenError(
     ErrorCode.DENIED,
-    `deny rules cannot be followed into trigger ${trigger} (${describePath(path)})${more}: what its function ${fn} reads and writes is not analysed, ` +
+    `deny rules cannot be followed into ${what} (${describePath(path)})${more}: what its function ${fn} reads and writes is not analysed, ` +
       `and deny rule${ids.length === 1 ? '' : 's'} ${ids.join(', ') || '(unknown)'} forbid${ids.length === 1 ? 's' : ''} tables it could reach; ` +
       `refused rather than change rows a deny rule may forbid (an admin who trusts ${fn} may name it in the grant's functions)`,
     { ruleIds: ids, reason: 'trigger reach unknown' },

@@ -24,6 +24,9 @@ const conn = (url: string): PostgresConnection => ({ name: 'db', type: 'postgres
 const MASKED: MaskingContext = { columns: [{ column: 'public.users.email', strategy: 'partial' }], onDerived: 'deny', apply: (_v, s) => `<${s}>` };
 const UNMASKED: MaskingContext = { ...MASKED, columns: [] };
 
+/** The grant behind these calls: it names every function outside pg_catalog the statements call. */
+const LISTED = { sql: { functions: ['public.explode', 'public.spread', 'public."Chars"', 'public.twice', '"odd.schema".rows', 'public.width', 'public.width2', 'public.no_such_function', 'information_schema._pg_expandarray'] } };
+
 let db: TestDatabase;
 let connector: PgConnector;
 const tool = queryDatabaseTool(() => connector);
@@ -39,6 +42,9 @@ async function run(sql: string, m: MaskingContext = MASKED): Promise<Table> {
     signal: new AbortController().signal,
     readOnly: true,
     log: () => undefined,
+    // A grant naming the functions these statements call: under masks a function outside
+    // pg_catalog runs only when a grant names it (function-bodies.ts; sql-masked-function-bodies.test.ts).
+    judge: { call: () => ({ allowed: true, reason: '', ruleIds: [] }), denies: () => null, grants: () => [LISTED] },
   } as unknown as ExecContext;
   return (await tool.execute({ connection: 'db', sql }, analyzeSql(sql), ctx)) as unknown as Table;
 }
