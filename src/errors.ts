@@ -43,6 +43,11 @@ export const ErrorCode = {
    * or holds as many HTTP sessions as it may. Answered with HTTP 503 and Retry-After.
    */
   UNAVAILABLE: 'WARDEN_UNAVAILABLE',
+  /**
+   * The HTTP MCP session reached its maximum lifetime (http.session_max_lifetime): answered with
+   * HTTP 404, as for any ended session; the client initializes a new one. Nothing of the request ran.
+   */
+  SESSION_EXPIRED: 'WARDEN_SESSION_EXPIRED',
   /** The configuration or a policy file is invalid. */
   CONFIG: 'WARDEN_CONFIG',
   /** A secret reference could not be resolved. */

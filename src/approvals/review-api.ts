@@ -57,15 +57,30 @@ export interface QueueEntry {
   refused: { approve: DecisionRefusal | null; deny: DecisionRefusal | null };
 }
 
+/** A reviewer's queue by requester: `total` pending in all; `groups`, oldest request first, each with its `count` and oldest `entries`. */
+export interface ReviewQueue {
+  total: number;
+  groups: { requester: string; requesterAuth: string; count: number; entries: QueueEntry[] }[];
+  /** More requesters have pending requests than `groups` holds. */
+  moreRequesters: boolean;
+}
+
 /** What a reviewer can do; why: one implementation behind every reviewer surface. */
 export interface ApprovalReviewApi {
-  list(filter?: { state?: ApprovalView['state']; limit?: number }): Promise<ApprovalView[]>;
+  /** Newest first; `requester` narrows to one subject's requests before the limit, so another's flood cannot crowd them out. */
+  list(filter?: { state?: ApprovalView['state']; limit?: number; requester?: string }): Promise<ApprovalView[]>;
   /**
    * The pending requests as `reviewer` would decide them: each view with why an approve and a
    * deny by this reviewer would be refused (null: allowed), by the check approve and deny make
    * (decision-refusal.ts), without deciding anything. Why: a queue offers only what the server accepts.
    */
   queueFor(reviewer: Principal, limit?: number): Promise<QueueEntry[]>;
+  /**
+   * The queue grouped by requester (subject and identity source), as queueFor judges each entry:
+   * every pending request counted, each requester's oldest few shown, so that one requester's
+   * flood cannot push another's requests out of a reviewer's sight. Absent: queueFor alone.
+   */
+  queue?(reviewer: Principal): Promise<ReviewQueue>;
   get(id: string): Promise<ApprovalView | null>;
   /** Throws WardenError (code WARDEN_DENIED) when refused: self-approval, reviewer not allowed, already decided, expired. */
   approve(id: string, reviewer: Principal, comment?: string): Promise<ApprovalView>;

@@ -103,6 +103,10 @@ export interface ServiceContext {
   viewOf(row: ApprovalRow): Promise<ApprovalView>;
 }
 
+/** Requesters a reviewer's queue shows, and pending requests of each (oldest first): 200 cards at most. */
+export const QUEUE_REQUESTERS = 20;
+export const QUEUE_PER_REQUESTER = 10;
+
 /** Build the approval service over the store's approval tables. */
 export function createApprovalService(tables: ApprovalStore, opts: ApprovalServiceOptions = {}): ApprovalService {
   const now = opts.now ?? Date.now;
@@ -142,15 +146,26 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       await expireDue(ctx, iso());
       return combinedViews(tables, await tables.list(filter), iso());
     },
-    async queueFor(reviewer, limit = 200) {
+    async queueFor(reviewer, limit = QUEUE_REQUESTERS * QUEUE_PER_REQUESTER) {
+      const q = await service.queue!(reviewer);
+      return q.groups.flatMap((g) => g.entries).slice(0, limit);
+    },
+    // Fair and bounded (recorder/approval-queue-sql.ts): the oldest of each requester, not the newest of all.
+    async queue(reviewer) {
       await expireDue(ctx, iso());
-      const rows = await tables.list({ state: 'pending', limit });
-      const views = await combinedViews(tables, rows, iso());
+      const q = await tables.pendingQueue(QUEUE_PER_REQUESTER, QUEUE_REQUESTERS);
       const policy = opts.policy?.();
-      return rows.map((r, i) => ({
-        view: views[i]!,
-        refused: { approve: decisionRefusal(r, reviewer, 'approve', policy), deny: decisionRefusal(r, reviewer, 'deny', policy) },
-      }));
+      const groups = [];
+      for (const g of q.groups) {
+        const views = await combinedViews(tables, g.rows, iso());
+        const entries = g.rows.map((r, i) => ({
+          view: views[i]!,
+          refused: { approve: decisionRefusal(r, reviewer, 'approve', policy), deny: decisionRefusal(r, reviewer, 'deny', policy) },
+        }));
+        groups.push({ requester: g.requester, requesterAuth: g.requesterAuth, count: g.count, entries });
+      }
+      groups.sort((a, b) => (a.entries[0]?.view.created_at ?? '').localeCompare(b.entries[0]?.view.created_at ?? ''));
+      return { total: q.total, groups, moreRequesters: q.moreRequesters };
     },
     async get(id) {
       if (opts.readOnly) {

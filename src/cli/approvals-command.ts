@@ -121,7 +121,7 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
   const err = stderrLine;
   let store: WardenStore | undefined;
   try {
-    const a = parseArgs(argv, ['config=', 'json', 'comment=', 'as=', 'groups=', 'token=', 'state=', 'limit=']);
+    const a = parseArgs(argv, ['config=', 'json', 'comment=', 'as=', 'groups=', 'token=', 'state=', 'limit=', 'requester=']);
     const [sub, id, ...extra] = a.positionals;
     if (!sub) throw new UsageError('missing subcommand');
     if (!['list', 'show', 'approve', 'deny'].includes(sub)) throw new UsageError(`unknown subcommand "${sub}"`);
@@ -133,6 +133,8 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     if (state !== undefined && !STATES.includes(state as never)) throw new UsageError(`--state must be one of ${STATES.join(', ')}`);
     const limit = a.flags.limit === undefined ? 100 : Number(a.flags.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive integer');
+    const requester = a.flags.requester;
+    if (requester !== undefined && (typeof requester !== 'string' || !requester.trim())) throw new UsageError('--requester needs a subject');
     const json = a.flags.json === true;
     const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), families);
     // --as is a claim nobody checks; a team that wants every decision verified refuses it (before the store opens).
@@ -160,9 +162,11 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier, readOnly });
 
     if (sub === 'list') {
-      const items = await svc.list({ ...(state ? { state: state as ApprovalView['state'] } : {}), limit });
+      const items = await svc.list({ ...(state ? { state: state as ApprovalView['state'] } : {}), ...(typeof requester === 'string' ? { requester: requester.trim() } : {}), limit });
       if (json) out(jsonDoc(items));
       else out(items.length ? ['ID\tSTATE\tREQUESTER\tTOOL\tCONNECTION\tAPPROVALS\tCREATED\tEXPIRES\tSUMMARY', ...items.map(line)].join('\n') : '(no approval requests)');
+      // A full page may hide older requests (one requester's flood fills it): said, on stderr.
+      if (!json && items.length === limit) err(`warden: the newest ${limit} shown; older ones exist: raise --limit, or narrow with --requester SUBJECT or --state`);
       return 0;
     }
     if (sub === 'show') {

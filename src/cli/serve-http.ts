@@ -54,6 +54,8 @@ export async function serveHttpWithUi(rt: Runtime, listen: string, version: stri
       // The one-time-link session is the machine's own reviewer (ui.local_reviewer) and stays.
       stillReviewer: (p) => p.authMethod === 'local' || uiReviewer(p),
       baseUrl: handle.url,
+      // A session ends at its lifetime (ui.session_max_lifetime), or sooner with its token.
+      sessionTtlMs: rt.config.ui.session_max_lifetime,
       // The same Origin policy as every request to this listener passed (scheme, host and port).
       allowsOrigin: (o) => handle.allowsOrigin(o),
       // Behind a TLS proxy the listener is plain http, but the public resource URI says https.

@@ -3,14 +3,16 @@
  * mounted under /ui, / redirecting to it, nothing else. Prints nothing itself: the caller
  * prints `loginUrl` (a single-use link, valid for 10 minutes, accepted from localhost only).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { answerClientErrors, WardenResponse } from '../http-headers.js';
 import type { ApprovalReviewApi } from '../approvals/review-api.js';
 import type { Principal } from '../tool-api.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
 import { log as defaultLog } from '../server/log.js';
 import { checkHostAndOrigin, hostPolicy, originAllowed, type HostPolicy } from '../server/http-guards.js';
+import { dropRefused, type ConnectionCap } from '../server/http-connections.js';
+import { createHttpListener, type ListenerLimits } from '../server/http-listener.js';
+import { DEFAULT_HTTP_LIMITS, parseDuration } from '../config/schema-parts.js';
 
 /** What the standalone UI needs: the runtime's store and approvals (a Runtime fits). */
 export interface StandaloneUiDeps {
@@ -34,8 +36,10 @@ export interface StandaloneUi {
  * host. Every request first passes the Host and Origin check `serve --http` uses (DNS rebinding,
  * and pages of other origins, including another port of this host, are refused).
  */
-export function mountUi(server: Server, ui: UiHandler, hosts: HostPolicy, next?: (req: IncomingMessage, res: ServerResponse) => void): void {
+export function mountUi(server: Server, ui: UiHandler, hosts: HostPolicy, next?: (req: IncomingMessage, res: ServerResponse) => void, connections?: ConnectionCap): void {
   server.on('request', (req, res) => {
+    // A request on a connection over the cap was answered 503 already (http-connections.ts).
+    if (connections && dropRefused(connections, req, res)) return;
     if (!checkHostAndOrigin(req, res, hosts)) return;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (path === '/ui' || path.startsWith('/ui/')) return ui.handler(req, res);
@@ -48,10 +52,16 @@ export function mountUi(server: Server, ui: UiHandler, hosts: HostPolicy, next?:
   });
 }
 
-/** Start the UI alone on host:port (port 0 picks one). */
-export async function startStandaloneUi(deps: StandaloneUiDeps, opts: { host: string; port: number }): Promise<StandaloneUi> {
-  const server = createServer({ ServerResponse: WardenResponse });
-  answerClientErrors(server);
+/** The caps of `serve --http`'s listener at their defaults (http.max_connections, http.request_timeout). */
+const DEFAULT_LIMITS: ListenerLimits = { max_connections: DEFAULT_HTTP_LIMITS.max_connections, request_timeout: parseDuration(DEFAULT_HTTP_LIMITS.request_timeout) };
+
+/**
+ * Start the UI alone on host:port (port 0 picks one), on the listener `serve --http` uses
+ * (http-listener.ts: the connection cap and timeouts, at their defaults unless `limits` says).
+ * UI sessions are capped by the UI itself (ui/auth.ts), as under `serve --http`.
+ */
+export async function startStandaloneUi(deps: StandaloneUiDeps, opts: { host: string; port: number; limits?: Partial<ListenerLimits> }): Promise<StandaloneUi> {
+  const { server, connections } = createHttpListener({ ...DEFAULT_LIMITS, ...opts.limits }, deps.log ?? defaultLog);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -69,7 +79,7 @@ export async function startStandaloneUi(deps: StandaloneUiDeps, opts: { host: st
     allowsOrigin: (o) => originAllowed(hosts, o),
     log: deps.log ?? defaultLog,
   });
-  mountUi(server, ui, hosts);
+  mountUi(server, ui, hosts, undefined, connections);
   return {
     url: `${url}/ui/`,
     loginUrl: ui.loginUrl(),

@@ -26,7 +26,7 @@ const FORMS: Record<Command, string[]> = {
     'warden policy schema  [warden|policy|test]                  (prints a JSON Schema)',
   ],
   approvals: [
-    `warden approvals list [--state ${APPROVAL_STATES.join('|')}] [--limit N] [--json]`,
+    `warden approvals list [--state ${APPROVAL_STATES.join('|')}] [--requester SUBJECT] [--limit N] [--json]`,
     'warden approvals show ID [--json]',
     'warden approvals approve|deny ID [--comment TEXT] (--as SUBJECT [--groups g1,g2] | --token JWT) [--json]',
     'all take --config FILE (default ./warden.yaml)',

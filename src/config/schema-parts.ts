@@ -123,11 +123,15 @@ export const uiSchema = z
       .describe(
         "Whether `serve --http` prints a one-time UI login link on localhost. The link signs in as ui.local_reviewer, an identity Warden cannot check (whoever reads the startup log on this machine uses it), like `approvals --as`. allow: print it. refuse: print none; /ui/login?token= answers 403 with WARDEN_UNAUTHENTICATED, and reviewers sign in with a token. Unset: follows approvals.cli_as (refuse there refuses the link too), so one setting turns off every unchecked reviewer identity.",
       ),
+    session_max_lifetime: duration
+      .refine((ms) => ms >= 1000 && ms <= 7 * 24 * 3_600_000, 'session_max_lifetime must be between 1s and 168h')
+      .prefault('8h')
+      .describe('How long a reviewer UI session lasts from its sign-in, however busy (it ends sooner when the token it was signed in with expires, or at logout); then the reviewer signs in again. Default 8h.'),
   })
   .strict();
 
 /** Defaults of the `http:` caps, as written in warden.yaml; why here: the default of `http:` as a whole repeats them. */
-export const DEFAULT_HTTP_LIMITS = { max_requests_per_principal: 32, max_streams_per_principal: 4, max_requests: 512, max_streams: 256, max_stream_buffer: 8 * 1024 * 1024, request_timeout: '120s', max_connections: 1024 } as const;
+export const DEFAULT_HTTP_LIMITS = { max_requests_per_principal: 32, max_streams_per_principal: 4, max_requests: 512, max_streams: 256, max_stream_buffer: 8 * 1024 * 1024, request_timeout: '120s', max_connections: 1024, session_max_lifetime: '12h' } as const;
 
 /** `http:` HTTP guards for MCP and the reviewer UI (DNS rebinding, cross-origin requests, body size, per-principal caps). */
 export const httpSchema = z
@@ -195,6 +199,12 @@ export const httpSchema = z
       .refine((ms) => ms >= 1000 && ms <= 3_600_000, 'request_timeout must be between 1s and 1h')
       .prefault(DEFAULT_HTTP_LIMITS.request_timeout)
       .describe('How long a client may take to send a whole request (headers and body); then the connection is closed (408) and its slot freed. Headers must arrive within 10s (or this, if shorter).'),
+    session_max_lifetime: duration
+      .refine((ms) => ms >= 1000 && ms <= 7 * 24 * 3_600_000, 'session_max_lifetime must be between 1s and 168h')
+      .prefault(DEFAULT_HTTP_LIMITS.session_max_lifetime)
+      .describe(
+        'How long a stateful MCP session (2025-11-25) lasts from its initialize, however busy: then a request naming it is answered 404 with WARDEN_SESSION_EXPIRED and the client initializes again. A call in flight at that moment still gets its answer; its GET stream ends then. Sessions idle for 30 minutes end sooner. Every request is authenticated anew either way: this bounds what one session holds, not who may use it.',
+      ),
   })
   .strict()
   .superRefine((h, ctx) => {

@@ -96,7 +96,7 @@ const baseSchema = z
       .strict()
       .default({ max_input_bytes: 64 * 1024, max_result_bytes: 1024 * 1024 }),
     admins: adminsSchema.default({ subjects: [], groups: [] }),
-    ui: uiSchema.default({ enabled: true, local_reviewer: { subject: 'local-reviewer', groups: [] } }),
+    ui: uiSchema.prefault({ enabled: true, local_reviewer: { subject: 'local-reviewer', groups: [] } }),
     // prefault: the default is parsed like a written value (request_timeout is written as a duration).
     http: httpSchema.prefault({ allowed_hosts: [], allowed_origins: [], max_body_bytes: 1024 * 1024, ...DEFAULT_HTTP_LIMITS }),
     rate_limits: rateLimitsSchema.default({}),

@@ -177,6 +177,11 @@ export interface ApprovalStore {
    */
   list(f?: ApprovalListFilter): Promise<ApprovalRow[]>;
   /**
+   * The reviewers' queue (approval-queue-sql.ts): the pending total and, for the first
+   * `maxRequesters` requesters, each one's pending count and oldest `perRequester` requests.
+   */
+  pendingQueue(perRequester: number, maxRequesters: number): Promise<{ total: number; groups: { requester: string; requesterAuth: string; count: number; rows: ApprovalRow[] }[]; moreRequesters: boolean }>;
+  /**
    * This requester's open (pending or approved), unexpired reviewer requests for this exact call,
    * oldest first (confirmations excluded). A call that several approval rules match has one per rule.
    */

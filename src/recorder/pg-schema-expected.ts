@@ -1,6 +1,6 @@
 /**
  * The columns, constraints and indexes of the tables the PostgreSQL verify reads, as pg-schema.ts's
- * migrations leave them (PG_SCHEMA_VERSION 9), in the lines pg-schema-catalog.ts reads from the
+ * migrations leave them (PG_SCHEMA_VERSION 10), in the lines pg-schema-catalog.ts reads from the
  * catalog. Why a list and not the migrations run again: verify reads on the reviewer's snapshot
  * and must not need (or use) the right to create anything. The lists of record kinds and approval
  * states come from the code that writes them. test/recorder/pg-verify-columns.test.ts migrates a
@@ -119,6 +119,7 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
     index('approvals_state', 'approvals', '(state, created_at)'),
     index('approvals_combination', 'approvals', '(combination_id) WHERE (combination_id IS NOT NULL)'),
     index('approvals_cooldown', 'approvals', '(requester, cooldown_hash, state)'),
+    index('approvals_pending', 'approvals', "(requester, requester_auth, seq) WHERE (state = 'pending'::text)"),
   ],
   approval_decisions: [
     ...columns(`approval_id text NOT NULL

@@ -8,11 +8,12 @@
  */
 import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
+import { PENDING_INDEX } from './approval-queue-sql.js';
 import { livenessMarksMigration } from './pg-liveness-sql.js';
 import { rateCountersMigration, rateCountersV8Migration } from './pg-rate-sql.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 9;
+export const PG_SCHEMA_VERSION = 10;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -170,6 +171,8 @@ const MIGRATIONS: string[] = [
   ALTER TABLE approvals ADD CONSTRAINT approvals_state_check CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'used', 'voided'));
   ALTER TABLE approvals ADD COLUMN voided_reason TEXT;
   `,
+  // v10: the reviewers' queue, read per requester from a partial index, as in the SQLite store (v11).
+  PENDING_INDEX,
 ];
 
 /** The stored schema version (0 for an empty database). */

@@ -7,6 +7,7 @@
  * combination (the requests one call needs together) used whole, in one transaction, or not at all.
  */
 import type Database from 'better-sqlite3';
+import { readPendingQueue } from './approval-queue-sql.js';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
   voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
@@ -56,6 +57,19 @@ export class ApprovalTables implements ApprovalStore {
       params.push(Math.max(1, Math.min(f.limit ?? 100, 10_000)));
       return (this.db.prepare(sql).all(...params) as Record<string, unknown>[]).map((r) => rowOf(r, this.decisionsOf(String(r.id))));
     });
+  }
+
+  /** The reviewers' queue (approval-queue-sql.ts). */
+  async pendingQueue(perRequester: number, maxRequesters: number) {
+    const sql = (q: string) => q.replace(/\$\d/g, '?');
+    const queue = await readPendingQueue(
+      async (q, p) => this.read(() => this.db.prepare(sql(q)).get(...p) as Record<string, unknown> | undefined),
+      async (q, p) => this.read(() => this.db.prepare(sql(q)).all(...p) as Record<string, unknown>[]),
+      perRequester,
+      maxRequesters,
+    );
+    const groups = queue.groups.map((g) => ({ requester: g.requester, requesterAuth: g.requesterAuth, count: g.count, rows: this.read(() => g.oldest.map((id) => this.load(id)).filter((r): r is ApprovalRow => r !== null)) }));
+    return { total: queue.total, groups, moreRequesters: queue.moreRequesters };
   }
 
   /** This requester's open, unexpired reviewer requests for this exact call, oldest first. */

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
+import { PENDING_INDEX } from './approval-queue-sql.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 10;
+export const SCHEMA_VERSION = 11;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -255,6 +256,8 @@ const MIGRATIONS: string[] = [
   CREATE INDEX approvals_combination ON approvals (combination_id) WHERE combination_id IS NOT NULL;
   CREATE INDEX approvals_cooldown ON approvals (requester, cooldown_hash, state);
   `,
+  // v11: the reviewers' queue, read per requester from a partial index (approval-queue-sql.ts).
+  PENDING_INDEX,
 ];
 
 /** Read the stored schema version (0 for an empty file); why: read-only opens must not migrate. */

@@ -29,6 +29,8 @@ interface HttpSession {
   /** subjectKey of the owner. */
   subject: string;
   lastSeen: number;
+  /** When its initialize registered it (ms); it ends at `opened + maxLifetimeMs`. */
+  opened: number;
 }
 
 // The verifier hands out the same principal object for a token it has seen (its verified-token
@@ -97,13 +99,14 @@ export interface SessionRegistry {
    * Serve a request that names a session; 'unknown' and 'foreign' are answered by the caller.
    * A GET (the session's SSE stream) is ended at `expiresAt` (epoch seconds), its token's exp.
    */
-  route(id: string, req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal, expiresAt: number): Promise<'ok' | 'unknown' | 'foreign'>;
+  route(id: string, req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal, expiresAt: number): Promise<'ok' | 'unknown' | 'foreign' | 'expired'>;
   size(): number;
   closeAll(): Promise<void>;
 }
 
 /**
- * Create the registry; idle sessions are closed after `idleMs`. At most `perPrincipal` sessions
+ * Create the registry; idle sessions are closed after `idleMs`, every session `maxLifetimeMs`
+ * after it opened, however busy (http.session_max_lifetime; a request then gets 'expired'). At most `perPrincipal` sessions
  * per principal: opening one more closes that principal's own least recently used session. At
  * most `perSubject` (default: `perPrincipal`) per issuer and subject, whatever other claims its
  * tokens carry: one more is refused (429 WARDEN_RATE_LIMITED), nothing is closed for it. At
@@ -111,9 +114,11 @@ export interface SessionRegistry {
  * principal's (a review found one principal evicting everyone by opening 10,000 sessions).
  * Opens still initializing count too, so a burst of concurrent initializes cannot overshoot.
  */
-export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: number; idleMs?: number; max?: number; perPrincipal?: number; perSubject?: number }): SessionRegistry {
+export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: number; idleMs?: number; maxLifetimeMs?: number; max?: number; perPrincipal?: number; perSubject?: number }): SessionRegistry {
   const sessions = new Map<string, HttpSession>();
   const idleMs = opts.idleMs ?? 30 * 60_000;
+  const maxLifetimeMs = opts.maxLifetimeMs ?? 12 * 3_600_000;
+  const expired = (s: HttpSession, now: number) => now - s.opened >= maxLifetimeMs;
   const max = opts.max ?? 10_000;
   const perPrincipal = opts.perPrincipal ?? 100;
   const perSubject = opts.perSubject ?? perPrincipal;
@@ -128,10 +133,13 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
     await s.conn.close();
   };
 
+  // Idle sessions are closed. One past its lifetime is closed once no request of it is in flight
+  // (a call running when the session ends still gets its answer: its POST's stream belongs to the
+  // transport), and at the latest once it has been idle as long again.
   const sweeper = setInterval(() => {
-    const cutoff = Date.now() - idleMs;
-    for (const [id, s] of sessions) if (s.lastSeen < cutoff) void drop(id);
-  }, Math.min(idleMs, 60_000));
+    const now = Date.now();
+    for (const [id, s] of sessions) if (s.lastSeen < now - idleMs || (expired(s, now) && s.ids.size() === 0)) void drop(id);
+  }, Math.min(idleMs, maxLifetimeMs, 60_000));
   sweeper.unref();
 
   return {
@@ -172,7 +180,7 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
           onsessioninitialized: (id) => {
             sid = id;
             release();
-            sessions.set(id, { transport, conn, ids: ids!, owner, subject, lastSeen: Date.now() });
+            sessions.set(id, { transport, conn, ids: ids!, owner, subject, lastSeen: Date.now(), opened: Date.now() });
           },
           onsessionclosed: (id) => drop(id),
         });
@@ -195,7 +203,14 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
       const s = sessions.get(id);
       if (!s) return 'unknown';
       if (s.owner !== principalFingerprint(principal)) return 'foreign';
-      s.lastSeen = Date.now();
+      const now = Date.now();
+      // Past its lifetime: refused (the caller answers WARDEN_SESSION_EXPIRED), closed now unless a
+      // call of it is still running (the sweep closes it then). A DELETE still ends it at once.
+      if (expired(s, now) && req.method !== 'DELETE') {
+        if (s.ids.size() === 0) void drop(id);
+        return 'expired';
+      }
+      s.lastSeen = now;
       // The version the session negotiated is the one it speaks: another (an older one's
       // semantics) is refused, as the transport refuses an unsupported one; absent, it is assumed.
       const version = req.headers['mcp-protocol-version'];
@@ -211,8 +226,9 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
       }
       // The stream this GET opens is the session's one standalone stream while this response lasts.
       if (req.method === 'GET') {
-        endAtExpiry(res, expiresAt, () => {
-          deps.log('info', 'http SSE stream closed: the token that opened it expired', { subject: principal.subject });
+        const endsAt = Math.min(expiresAt, (s.opened + maxLifetimeMs) / 1000);
+        endAtExpiry(res, endsAt, () => {
+          deps.log('info', 'http SSE stream closed: the token that opened it expired, or the session reached http.session_max_lifetime', { subject: principal.subject });
           s.transport.closeStandaloneSSEStream();
         });
       }

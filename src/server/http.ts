@@ -12,12 +12,11 @@
  * request. Tool calls then take the one pipeline like any stdio call. Shutdown stops accepting,
  * lets in-flight calls finish (the pipeline records them), then closes sessions.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createMcpHandler, isInitializeRequest, type AuthInfo } from '@modelcontextprotocol/server';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { ErrorCode, WardenError } from '../errors.js';
-import { answerClientErrors, WardenResponse } from '../http-headers.js';
 import type { TokenVerifier, VerifiedToken } from '../identity/oidc.js';
 import { verifierFromConfig } from './http-verifier.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
@@ -29,7 +28,8 @@ import { allowOrigin, answerPreflight } from './http-cors.js';
 import { createSessionRegistry } from './http-sessions.js';
 import { createPrincipalLimits } from './http-limits.js';
 import { boundResponseBuffer, streamBufferBound } from './http-stream-buffer.js';
-import { capConnections, dropRefused } from './http-connections.js';
+import { dropRefused } from './http-connections.js';
+import { createHttpListener } from './http-listener.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
 import { log } from './log.js';
@@ -86,7 +86,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
     },
   };
   const deps: ServeDeps = { pipeline, store: rt.store, version: opts.version, structuredContent: rt.config.responses.structured_content, log };
-  const sessions = createSessionRegistry(deps, { maxBodyBytes: maxBody });
+  const sessions = createSessionRegistry(deps, { maxBodyBytes: maxBody, maxLifetimeMs: rt.config.http.session_max_lifetime });
 
   // 2026-07-28 (per-request) traffic: one server instance per request, bound to that request's principal.
   const modern = createMcpHandler(
@@ -101,23 +101,8 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   );
   const modernNode = toNodeHandler(modern, { maxRequestBodySize: maxBody, onerror: (e) => log('warn', 'mcp http handler error', { message: e.message }) });
 
-  // Slow or stalled clients cannot hold sockets open: bounded header and request times, idle
-  // keep-alive. Node enforces the first two only when it checks its connections, so it checks
-  // four times per headers timeout (every 2.5 s at the default 10 s): at Node's 30 s a trickled
-  // connection was held up to 40 s, each one of http.max_connections.
-  const requestTimeout = rt.config.http.request_timeout;
-  const headersTimeout = Math.min(10_000, requestTimeout);
-  const server = createServer({
-    // Every response this listener writes (guards, health, mounts, MCP) starts with the baseline security headers.
-    ServerResponse: WardenResponse,
-    headersTimeout,
-    requestTimeout,
-    connectionsCheckingInterval: Math.max(250, Math.floor(headersTimeout / 4)),
-    keepAliveTimeout: 5_000,
-  });
-  answerClientErrors(server);
-  // Connections are capped before anything of them is read (http-connections.ts): a trickled or empty one holds a descriptor.
-  const connections = capConnections(server, rt.config.http.max_connections, log);
+  // Baseline headers, the connection cap and bounded header/request times (http-listener.ts).
+  const { server, connections } = createHttpListener(rt.config.http, log);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(opts.port, host, () => {
@@ -167,6 +152,10 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
     if (typeof sid === 'string' && sid.length) {
       const r = await sessions.route(sid, req, res, body.body, principal, verified.expiresAt);
       if (r === 'unknown') refuse(res, 404, 'Session not found');
+      else if (r === 'expired') {
+        log('info', 'http request refused: the session reached http.session_max_lifetime', { subject: principal.subject });
+        refuse(res, 404, `${ErrorCode.SESSION_EXPIRED}: this MCP session reached its maximum lifetime (http.session_max_lifetime); initialize a new session`);
+      }
       else if (r === 'foreign') {
         log('warn', 'http request refused: session belongs to another principal', { subject: principal.subject });
         refuse(res, 403, 'Forbidden: this session belongs to another principal');

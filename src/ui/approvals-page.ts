@@ -43,10 +43,26 @@ function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
   </section>`;
 }
 
-/** The queue region (also the live fragment), as `reviewer` may decide it. */
+/**
+ * The queue region (also the live fragment), as `reviewer` may decide it: the pending total, then
+ * each requester's oldest requests under its own heading with its count. Why: the queue was the
+ * newest 200 of all, so one agent's flood hid another's requests from every reviewer.
+ */
 export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, reviewer: Principal): Promise<Safe> {
-  const pending = await api.queueFor(reviewer, 200);
-  return pending.length ? html`${pending.map((e) => card(e, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
+  if (!api.queue) {
+    const pending = await api.queueFor(reviewer, 200);
+    return pending.length ? html`${pending.map((e) => card(e, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
+  }
+  const q = await api.queue(reviewer);
+  if (!q.total) return html`<p id="no-pending">No pending approvals.</p>`;
+  const requesters = `${q.groups.length}${q.moreRequesters ? '+' : ''} requester${q.groups.length === 1 && !q.moreRequesters ? '' : 's'}`;
+  return html`<p id="queue-total">${q.total} pending request${q.total === 1 ? '' : 's'} from ${requesters}, each requester's oldest first.${
+    q.moreRequesters ? html` More requesters have pending requests than are shown here; they appear as these are decided or expire (<code>warden approvals list --state pending --requester NAME</code> lists any one).` : ''
+  }</p>
+    ${q.groups.map(
+      (g) => html`<section class="requester-group"><h2>${reviewable(g.requester)} (${reviewable(g.requesterAuth)}) · ${g.count} pending${g.count > g.entries.length ? html`, the oldest ${g.entries.length} shown` : ''}</h2>
+        ${g.entries.map((e) => card(e, csrf))}</section>`,
+    )}`;
 }
 
 /**

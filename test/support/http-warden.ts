@@ -81,8 +81,19 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
   const issuer = await startOidcIssuer({ ...(opts.audience ? { audience: opts.audience } : {}) });
   const dir = writeWardenDir(httpConfig(issuer, extraConfig, opts.oidc, opts.connection), policies);
   process.env.HTTP_TEST_DATABASE_URL = db.url;
-  const rt = await startRuntime(dir.configPath, families);
-  const http = await serveOverHttp(rt, { host: '127.0.0.1', port: 0, version: 'test', shutdownTimeoutMs: 10_000 });
+  let rt: Runtime | undefined;
+  let http: HttpServerHandle;
+  try {
+    rt = await startRuntime(dir.configPath, families);
+    http = await serveOverHttp(rt, { host: '127.0.0.1', port: 0, version: 'test', shutdownTimeoutMs: 10_000 });
+  } catch (e) {
+    // A config the runtime refuses: what was started is stopped, so the test process can exit.
+    await rt?.close().catch(() => undefined);
+    await issuer.stop().catch(() => undefined);
+    await db.drop().catch(() => undefined);
+    dir.cleanup();
+    throw e;
+  }
   let stopped = false;
   return {
     db,
