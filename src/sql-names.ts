@@ -45,3 +45,13 @@ export function sqlNameParts(name: string): string[] | string {
     i++;
   }
 }
+
+/**
+ * The key a `functions:` entry and a statement's call are compared by: quotes dropped, lower
+ * case, `pg_catalog.` taken off (a built-in is spelled without its schema). One spelling for the
+ * postgres family (analysis/names.ts functionKey), policy lint and explain.
+ */
+export function functionKey(name: string): string {
+  const bare = name.replace(/"/g, '').trim().toLowerCase();
+  return bare.startsWith('pg_catalog.') ? bare.slice('pg_catalog.'.length) : bare;
+}

@@ -11,7 +11,7 @@ import { ErrorCode, WardenError } from './errors.js';
 
 export { ErrorCode, WardenError };
 /** SQL identifier rules for names in policies (one parser for the core and the postgres family). */
-export { sqlNameParts } from './sql-names.js';
+export { functionKey, sqlNameParts } from './sql-names.js';
 /** The query parameters of a PostgreSQL URL pg would read over Warden's session settings (the postgres family and the transcript store refuse them). */
 export { pgUrlSessionParams, readPgUrl } from './pg-url-params.js';
 /** Deep-frozen facts a parser may cache (the recorder serialises them once). */

@@ -6,6 +6,7 @@
  */
 import type { ColumnMask, ConnectionConfig, Facts, GovernedTool, Principal, ToolFamily } from '../tool-api.js';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
+import { functionKey } from '../sql-names.js';
 import { alternativesFor, grantableOn } from './engine.js';
 import { decideToolCall } from './decide-tool.js';
 import type { CompiledPolicy, Decision } from './types.js';
@@ -87,8 +88,7 @@ export function previewMasking(facts: Facts, columns: ColumnMask[], onDerived: '
 function untrustedBody(facts: Facts, columns: ColumnMask[], blocks: Record<string, unknown>[]): string | undefined {
   const fns = (facts as { functions?: unknown }).functions;
   if (!columns.length || !Array.isArray(fns)) return undefined;
-  const key = (f: string) => f.replace(/"/g, '').trim().toLowerCase().replace(/^pg_catalog\./, '');
-  const named = new Set(blocks.flatMap((b) => ((b.sql as { functions?: unknown } | undefined)?.functions as unknown[] | undefined) ?? []).filter((f): f is string => typeof f === 'string').map(key));
+  const named = new Set(blocks.flatMap((b) => ((b.sql as { functions?: unknown } | undefined)?.functions as unknown[] | undefined) ?? []).filter((f): f is string => typeof f === 'string').map(functionKey));
   return fns.find((f): f is string => typeof f === 'string' && f.includes('.') && !named.has(f));
 }
 

@@ -6,6 +6,7 @@
  */
 import type { CompiledCondition, Facts } from '../tool-api.js';
 import { normaliseColumnName, normaliseTableName } from './sql-names.js';
+import { functionKey } from '../sql-names.js';
 
 type Block = Record<string, unknown>;
 
@@ -49,7 +50,7 @@ export function unusableFunctions(key: string, block: unknown, fn: CompiledCondi
   const out: { index: number; name: string; why: string }[] = [];
   fns.forEach((name, index) => {
     if (name.trim().startsWith('@')) return;
-    const bare = name.replace(/"/g, '').trim().toLowerCase().replace(/^pg_catalog\./, '');
+    const bare = functionKey(name);
     const probe = {
       family: 'sql',
       summary: `lint probe: ${bare}()`,
@@ -80,7 +81,7 @@ export function trustedFunctionBodies(key: string, block: unknown): { index: num
   if (key !== 'sql') return [];
   const fns = strings(((block ?? {}) as Block).functions) ?? [];
   return fns.flatMap((name, index) => {
-    const bare = name.replace(/"/g, '').trim().toLowerCase().replace(/^pg_catalog\./, '');
+    const bare = functionKey(name);
     return !name.trim().startsWith('@') && bare.includes('.') ? [{ index, name }] : [];
   });
 }

@@ -2,7 +2,7 @@
  * Name normalisation shared by the analyser, the function lists and the `sql:` condition.
  * One place decides how `Users`, `public.users` and `pg_catalog.pg_sleep` compare.
  */
-import { sqlNameParts } from '../../../src/tool-api.js';
+import { functionKey, sqlNameParts } from '../../../src/tool-api.js';
 import type { SourceColumn } from './types.js';
 
 /** Default schema for unqualified tables (PostgreSQL's usual search_path). */
@@ -67,14 +67,8 @@ export function functionFactName(schema: string | null | undefined, name: string
   return `${schema}.${name}`;
 }
 
-/**
- * Comparison key for deny lists: lower-case, quotes and a pg_catalog prefix removed, so that
- * `"PG_READ_FILE"`, `pg_catalog.pg_read_file` and `PG_READ_FILE` all compare equal.
- */
-export function functionKey(name: string): string {
-  const bare = name.replace(/"/g, '').trim().toLowerCase();
-  return bare.startsWith('pg_catalog.') ? bare.slice('pg_catalog.'.length) : bare;
-}
+/** Comparison key for `functions:` entries and calls (`"PG_READ_FILE"`, `pg_catalog.pg_read_file` alike): src/sql-names.ts. */
+export { functionKey };
 
 /**
  * The functionKey spellings a deny's `functions:` entry reaches. A name without a schema means
