@@ -21,7 +21,7 @@ let BASE = '';
 before(async () => {
   sshd = await startSshd();
   BASE = loginFolder(sshd, 'wrinspect-', { 'app.yaml': 'replicas: 1\n' });
-  sw = await startSshWarden(sshd, sshAllowPolicy('inspect', '{ xxd: {}, yq: {}, sort: {}, cat: {} }'));
+  sw = await startSshWarden(sshd, sshAllowPolicy('inspect', '{ xxd: { rewrites: true }, yq: { rewrites: true }, sort: {}, cat: {} }'));
 });
 
 after(async () => {

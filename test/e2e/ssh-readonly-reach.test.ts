@@ -33,7 +33,7 @@ before(async () => {
   });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   PORT = (listener.address() as AddressInfo).port;
-  const policy = sshAllowPolicy('read-only', '{ awk: {}, sort: {}, uniq: {}, echo: {}, cat: {} }');
+  const policy = sshAllowPolicy('read-only', '{ awk: { rewrites: true }, sort: {}, uniq: {}, echo: {}, cat: {} }');
   sw = await startSshWarden(sshd, policy);
 });
 

@@ -10,7 +10,7 @@ import { before, test } from 'node:test';
 import { initShellParser, shellCondition } from '../../../tools/shared/shell/index.js';
 import { shellVerdicts } from '../../support/shell-verdicts.js';
 
-const { refuse, allow } = shellVerdicts({ pipelines: true, programs: { awk: { paths: ['/var/log/app'] }, gawk: {}, mawk: {}, echo: {} } });
+const { refuse, allow } = shellVerdicts({ pipelines: true, programs: { awk: { paths: ['/var/log/app'], rewrites: true }, gawk: { rewrites: true }, mawk: { rewrites: true }, echo: {} } });
 const ENV = /reads the environment \(ENVIRON\), which may hold secrets; this grant does not say environment: true/;
 
 before(async () => {
@@ -24,7 +24,7 @@ test('awk programs that read ENVIRON are refused unless the grant says environme
   ];
   refuse(reads, ENV);
   allow(["awk '{print $1}' /var/log/app/a", "awk '{print \"ENVIRONMENT\"}' /var/log/app/a", "gawk -F: '{print $2}' /var/log/app/a"]);
-  const granted = { pipelines: true, programs: { awk: { environment: true }, gawk: { environment: true }, mawk: { environment: true }, echo: {} } };
+  const granted = { pipelines: true, programs: { awk: { environment: true, rewrites: true }, gawk: { environment: true, rewrites: true }, mawk: { environment: true, rewrites: true }, echo: {} } };
   allow(reads.filter((c) => !c.includes('ENV\\')), granted);
   // Only an allow takes it.
   assert.throws(() => shellCondition.compile({ programs: { awk: { environment: true } } }, { id: 'x', effect: 'deny' }), /environment: is for/);

@@ -16,7 +16,8 @@ import { shellVerdicts } from '../../support/shell-verdicts.js';
 
 const NAMES = ['xxd', 'file', 'yq', 'sort', 'echo', 'hwclock', 'mount', 'umount', 'iptables', 'crontab', 'ip', 'nmcli', 'nft', 'systemctl',
   'timedatectl', 'hostnamectl', 'resolvectl', 'loginctl', 'dmesg', 'sysctl'];
-const BLOCK = { pipelines: true, programs: Object.fromEntries(NAMES.map((n) => [n, {}])) };
+// xxd and yq rewrite what they read: this grant says so (rewriters.ts), as an inspection grant listing them would.
+const BLOCK = { pipelines: true, programs: Object.fromEntries(NAMES.map((n) => [n, n === 'xxd' || n === 'yq' ? { rewrites: true } : {}])) };
 const { verdict, refuse, allow } = shellVerdicts(BLOCK);
 
 before(async () => {
@@ -32,7 +33,7 @@ test('reading programs that write: xxd OUT, file -C, yq -i, sort -T need paths:'
   allow(['xxd /etc/hostname', 'xxd -r /tmp/dump', 'xxd -ps -c 16 /etc/x', 'xxd -s 10 -l 32 /etc/x', 'file /etc/passwd', 'file -m /tmp/x /etc/passwd',
     'yq -y .a /etc/app.yaml', 'echo a | sort -k2']);
   const P = { paths: ['/srv/app'] };
-  const bounded = { programs: { xxd: P, file: P, yq: P, sort: P } };
+  const bounded = { programs: { xxd: { ...P, rewrites: true }, file: P, yq: { ...P, rewrites: true }, sort: P } };
   allow(['xxd /srv/app/a /srv/app/b', 'yq -i .a=1 /srv/app/x.yaml', 'sort -T /srv/app/tmp /srv/app/in'], bounded);
   refuse(['xxd /srv/app/a /tmp/b', 'sort -T /tmp /srv/app/in', 'file -C -m /srv/app/x'], /outside|not an absolute path/, bounded);
 });

@@ -11,7 +11,7 @@ import { before, test } from 'node:test';
 import { initShellParser, shellCondition } from '../../../tools/shared/shell/index.js';
 import { shellVerdicts } from '../../support/shell-verdicts.js';
 
-const BLOCK = { pipelines: true, programs: { jq: {}, yq: {}, echo: {}, ssh: {} } };
+const BLOCK = { pipelines: true, programs: { jq: { rewrites: true }, yq: { rewrites: true }, echo: {}, ssh: {} } };
 const { refuse, allow } = shellVerdicts(BLOCK);
 
 before(async () => {
@@ -48,12 +48,12 @@ test('field names, strings and other builtins still pass', () => {
 });
 
 test('a grant that says environment: true allows them', () => {
-  const granted = { programs: { jq: { environment: true }, yq: { environment: true } } };
+  const granted = { programs: { jq: { environment: true, rewrites: true }, yq: { environment: true, rewrites: true } } };
   allow(['jq -n env', "jq -n '$ENV.PATH'", "yq -n 'strenv(X)'", 'jq -f /tmp/prog.jq /tmp/x.json'], granted);
   // A program file under the prefixes is still a program Warden cannot read (it was allowed before).
   const under = { paths: ['/srv/app', '/var/log'] };
   refuse(['jq -f /srv/app/p.jq /var/log/a.json'], UNREAD, { programs: { jq: under } });
-  allow(['jq -f /srv/app/p.jq /var/log/a.json'], { programs: { jq: { ...under, environment: true } } });
+  allow(['jq -f /srv/app/p.jq /var/log/a.json'], { programs: { jq: { ...under, environment: true, rewrites: true } } });
   // Under paths:, yq's load() reads a file no prefix judges, whatever environment: says.
   refuse(["yq '.a = load(\"/etc/shadow\")' /srv/app/x.yaml"], /yq load reads a file its expression names, which paths: does not judge/,
     { programs: { yq: { ...under, environment: true } } });

@@ -18,7 +18,7 @@ import { initShellParser, parseShell, shellCondition } from '../../../tools/shar
 import { shellVerdicts } from '../../support/shell-verdicts.js';
 
 const P = { paths: ['/srv/app'] };
-const { refuse, allow } = shellVerdicts({ pipelines: true, programs: { tar: P, patch: P, jq: P, yq: P, cat: P, echo: {}, printf: {} } });
+const { refuse, allow } = shellVerdicts({ pipelines: true, programs: { tar: P, patch: P, jq: { ...P, rewrites: true }, yq: { ...P, rewrites: true }, cat: P, echo: {}, printf: {} } });
 const CALL = { tool: 'ssh_run', connection: 'web-1', args: {} };
 const deny = (block: unknown, cmd: string) => shellCondition.compile(block, { id: 'd', effect: 'deny' })(parseShell(cmd), CALL);
 
@@ -79,7 +79,7 @@ describe('jq: the environment by other spellings', () => {
   const ENV = /reads the environment \(\$ENV\), which may hold secrets/;
   test("'$ #comment' NEWLINE 'ENV' is $ENV", () => {
     refuse(["jq -n '$ #c\nENV.SECRET'", "jq -n '$\n#c\nENV'"], ENV, { programs: { jq: {} } });
-    allow(["jq '.ENV' /tmp/x.json", "jq -n '\"ENV\"'", "jq -n '$__loc__'"], { programs: { jq: {} } });
+    allow(["jq '.ENV' /tmp/x.json", "jq -n '\"ENV\"'", "jq -n '$__loc__'"], { programs: { jq: { rewrites: true } } });
   });
 
   test('--argfile NAME FILE takes two words: the filter after them is judged', () => {

@@ -71,9 +71,9 @@ test('git grep -o is refused like grep -o (the subcommand\'s options, after git\
   allow(['git grep -o x', 'git grep --only-matching x'], { programs: { git: { subcommands: ['grep'], allow_flags: ['-o', '--only-matching'] } } });
 });
 
-test('dd skip= (a byte window like tail -c, starting inside a line) is refused', () => {
+test('dd skip= (a byte window like tail -c, starting inside a line) is refused (rewriters.ts: unless the grant says rewrites: true)', () => {
   const D = { pipelines: true, programs: { dd: P, cat: P } };
   refuse(['dd if=/srv/app/.env bs=1 skip=12', 'dd if=/srv/app/.env iflag=skip_bytes skip=12', 'cat /srv/app/.env | dd bs=1 skip=12', 'dd if=/srv/app/.env bs=1 iseek=12',
-    'dd if=/srv/app/.env skip=0x1'], /dd skip= .*window of bytes/, D);
+    'dd if=/srv/app/.env skip=0x1'], /window of bytes/, D);
   allow(['dd if=/srv/app/.env bs=1 count=20', 'dd if=/srv/app/.env'], D);
 });

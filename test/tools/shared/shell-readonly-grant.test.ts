@@ -13,7 +13,7 @@ const P = { paths: ['/var/log', '/srv/app'] };
 const BLOCK = {
   pipelines: true,
   programs: {
-    ls: P, cat: P, grep: P, head: P, tail: P, find: P, du: P, tar: P, awk: P, sed: P, sort: P, wc: P, diff: P, date: P, journalctl: P,
+    ls: P, cat: P, grep: P, head: P, tail: P, find: P, du: P, tar: P, awk: { ...P, rewrites: true }, sed: { ...P, rewrites: true }, sort: P, wc: P, diff: P, date: P, journalctl: P,
     ps: {}, df: {}, systemctl: { subcommands: ['status'] }, git: { subcommands: ['log'] },
   },
 };

@@ -16,7 +16,7 @@ import { shellVerdicts } from '../../support/shell-verdicts.js';
 const BLOCK = {
   pipelines: true,
   programs: {
-    cat: {}, ls: {}, grep: {}, find: {}, head: {}, tail: {}, awk: {}, gawk: {}, sed: { allow_flags: ['-n'] }, sort: {}, uniq: {}, echo: {},
+    cat: {}, ls: {}, grep: {}, find: {}, head: {}, tail: {}, awk: { rewrites: true }, gawk: { rewrites: true }, sed: { allow_flags: ['-n'], rewrites: true }, sort: {}, uniq: {}, echo: {},
     journalctl: {}, ps: {}, df: {}, systemctl: { subcommands: ['status'] }, git: { subcommands: ['log'] },
   },
 };

@@ -17,7 +17,7 @@ before(async () => {
 });
 
 test('sed: a delimiter inside a bracket expression does not end the regex (GNU sed would run the e flag)', () => {
-  const block = { programs: { sed: LOG } };
+  const block = { programs: { sed: { ...LOG, rewrites: true } } };
   assert.equal(allows(block, `sed 's|.*|id #/|;s/[/]/g;/e;#/p' /var/log/app/app.log`), false);
   assert.equal(allows(block, `sed 's/a/b/e' /var/log/app/app.log`), false, 'the e flag itself');
   assert.equal(allows(block, `sed -n 's/[^/]*$//p' /var/log/app/app.log`), true, 'a bracket with the delimiter, read correctly');
@@ -25,7 +25,7 @@ test('sed: a delimiter inside a bracket expression does not end the regex (GNU s
 });
 
 test('awk: no reading past the paths through ARGV, no writes through a broken-up print, no program files', () => {
-  const block = { programs: { awk: LOG } };
+  const block = { programs: { awk: { ...LOG, rewrites: true } } };
   assert.equal(allows(block, `awk 'BEGIN{ARGV[1]="/etc/shadow";ARGC=2}{print}' /var/log/app/app.log`), false);
   assert.equal(allows(block, `awk 'BEGIN{print "x",\n"y" > "/tmp/any"}' /var/log/app/app.log`), false);
   assert.equal(allows(block, 'awk -bf /var/log/app/prog.awk /var/log/app/app.log'), false);

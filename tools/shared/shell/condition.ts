@@ -22,6 +22,7 @@ import { carriedToGit, copiedIntoObeyed, gitPlace } from './git-carry.js';
 import { normalisePath, PREFIX, prefixProblem, underPrefix } from './paths.js';
 import { parseShell } from './parse.js';
 import { reshapedOutput } from './output-shape.js';
+import { REWRITING_PROGRAMS, rewrittenOutput } from './rewriters.js';
 import { sshRemote } from './runner-args.js';
 import { startupFilesRead } from './startup-files.js';
 import { stateChange } from './state-options.js';
@@ -43,6 +44,7 @@ const programSchema = z.strictObject({
   deny_flags: z.array(flag).optional(),
   allow_flags: z.array(flag).optional(),
   environment: z.boolean().optional(),
+  rewrites: z.boolean().optional(),
 });
 
 /** Schema of a `shell:` block. Why bare program names: `/bin/rm` must never match `rm`. */
@@ -131,9 +133,10 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
   }
   // jq's `env`/`$ENV`, yq's `strenv()`, awk's ENVIRON, `ps e`, `systemctl show`, `docker inspect`: the environment, only
   // where the grant says so (jq-program.ts, script-checks.ts, ps-environment.ts, service-environment.ts).
+  // Last, so a more specific refusal speaks first: cut, tr, base64, sed 's/.*=//', jq -r .password show values without the names masking reads (rewriters.ts).
   const env = g.environment === true;
   return jqProgramReach(p, cmd.args, env, g.paths !== undefined) ?? awkEnvironmentReach(p, cmd.args, env) ?? psEnvironmentReach(p, cmd.args, env) ??
-    serviceEnvironmentReach(p, cmd.args, env);
+    serviceEnvironmentReach(p, cmd.args, env) ?? rewrittenOutput(p, cmd.args, g.rewrites === true);
 }
 
 const GIT_NOT_REBUILT = 'git under paths: runs only on the line Warden rebuilds, which keeps it from reading a repository above its -C folder (GIT_CEILING_DIRECTORIES): not in the remote command of ssh or a command a hop runs.';
@@ -249,6 +252,9 @@ export const shellCondition: ConditionSpec = {
       if (g.environment !== undefined && (rule.effect === 'deny' || (!ENVIRONMENT_READERS.has(name) && g.paths === undefined))) {
         throw new Error(`environment: is for an allow's ${[...JQ_FAMILY].join(', ')} grant (it lets their program read the environment), ${[...AWKS].join(', ')} grant (ENVIRON), ${SERVICE_ENVIRONMENT_READERS.join(', ')} grant (systemctl show/cat, docker inspect, ... print a service's environment) or ps grant (ps e prints processes' environment), or a grant with paths: (/proc/PID/environ under them), not ${rule.effect === 'deny' ? 'a deny' : name}`);
       }
+      if (g.rewrites !== undefined && (rule.effect === 'deny' || !REWRITING_PROGRAMS.includes(name))) {
+        throw new Error(`rewrites: is for an allow's grant of a program that rewrites text (${REWRITING_PROGRAMS.join(', ')}), not ${rule.effect === 'deny' ? 'a deny' : name}`);
+      }
       if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? p);
       if (g.allow_flags !== undefined) g.allowed = new Set(g.allow_flags.flatMap((f) => spellings(name, f)));
     }
@@ -262,7 +268,7 @@ export const shellCondition: ConditionSpec = {
     const parsed = shellBlockSchema.safeParse(raw);
     if (!parsed.success) return 'shell: invalid block';
     const parts = Object.entries(parsed.data.programs).map(([name, g]) => {
-      const bits = [g.subcommands && `subcommands ${g.subcommands.join('/')}`, g.paths && `under ${g.paths.join(', ')}`].filter(Boolean);
+      const bits = [g.subcommands && `subcommands ${g.subcommands.join('/')}`, g.paths && `under ${g.paths.join(', ')}`, g.rewrites === true && 'may rewrite text'].filter(Boolean);
       return bits.length > 0 ? `${name} (${bits.join('; ')})` : name;
     });
     return `shell: ${parts.join(', ')}${parsed.data.pipelines ? '; pipelines allowed' : ''}`;

@@ -4,13 +4,14 @@
  * (secret-text.ts masks `DB_PASSWORD=***`, `password = ***`): `grep -o '[^=]*$' .env` prints the
  * bare value, `tail -c 20` (or the old `tail +13c`, `tail -1b`) starts a window inside a line,
  * `cat -T`/`-A` show a tab as `^I`, so `password<TAB>=<TAB>x` reads as no assignment, and
- * `grep -nT` pads the line number (`FILE: 2:<TAB>password = x`), a prefix masking does not know;
- * `git grep -o` is grep's -o, and dd's `skip=` a byte window (refused: an operand no allow_flags names). An allow
+ * `grep -nT` pads the line number (`FILE: 2:<TAB>password = x`), a prefix masking does not know,
+ * `nl -s ''` glues it to the name, `cmp -l` prints every byte in octal; `git grep -o` is grep's
+ * -o (dd's `skip=`, a byte window, is an operand: rewriters.ts refuses it). An allow
  * grant of such a program refuses these options unless its allow_flags list them (the author then
  * chose to show that output as it is). Why options and not programs: a grant of grep, tail or
- * cat reads files as they are, and masking is what keeps their secrets; a grant of a program
- * whose job is to rewrite text (cut, tr, rev, fold, base64, xxd, od, sed, awk, `jq -r`) already
- * says the output is not the file's text, and is the author's choice.
+ * cat reads files as they are, and masking is what keeps their secrets; a program whose job is
+ * to rewrite text (cut, tr, rev, fold, base64, xxd, od, sed, awk, `jq -r`) needs its grant to
+ * say `rewrites: true` (rewriters.ts).
  */
 import { findFlag, spellings } from './flags.js';
 import { modelledOptionWords } from './operands.js';
@@ -32,6 +33,10 @@ const RESHAPING: Readonly<Record<string, readonly Reshape[]>> = {
   ack: [ONLY_MATCHING, { flags: ['--output'], what: 'prints an expression of each match in place of the line' }],
   cat: [TABS],
   tail: [BYTES],
+  // `nl -s ''` glues the number to the name (`     1DB_PASSWORD=x`), a name masking does not know.
+  nl: [{ flags: ['-s', '--number-separator'], what: 'puts its own text between the line number and the line' }],
+  // `cmp -l .env /dev/zero` prints every byte of the file in octal.
+  cmp: [{ flags: ['-l', '--verbose', '-b', '--print-bytes'], what: 'prints the bytes of the files' }],
 };
 
 /** tail's obsolete byte windows (`tail -20c`, `tail +13c`, `tail -1b`: 512-byte blocks), generously any such word. */
@@ -42,12 +47,6 @@ const OBSOLETE_TAIL_BYTES = /^[+-]\d*[bc]f?$/;
  * allow_flags in every spelling: an option listed there is the grant's own choice.
  */
 export function reshapedOutput(program: string, args: string[], allowed: ReadonlySet<string> | undefined): string | null {
-  // dd's skip= (iseek=) starts its copy at an offset, inside a line, as tail -c does; an operand, so no allow_flags names it.
-  const skip = program === 'dd' ? args.find((a) => /^(?:skip|iseek)=/.test(a)) : undefined;
-  if (skip !== undefined) {
-    return `dd skip= (spelled '${skip}') prints a window of bytes that may start inside a line, so a secret's value can be shown without the name ` +
-      "beside it that output masking reads (DB_PASSWORD=***); it is refused (a grant may allow tail -c by listing -c in allow_flags).";
-  }
   if (program !== 'git') return reshaped(program, args, allowed, program);
   // `git grep -o` prints only the match as grep's does: the words after the subcommand, read as grep's
   // (every word when the subcommand cannot be told: fail closed).
