@@ -44,6 +44,15 @@ describe('HTTP per-principal caps (configured)', () => {
     // Requests that are not tool calls count too: an initialize is refused like the rest.
     assertRefused(await rawRequest(w.url, { headers: mcpHeaders(alice), body: initializeBody() }), '1', 'max_requests_per_principal');
 
+    // A client that aborts mid-body gives its slot back; one more slow request takes it again.
+    // (Before bob connects: under load his connect outlasted the 3 s request timeout, which then
+    // ended the request before the abort.)
+    slow[0]!.abort();
+    assert.equal(await slow[0]!.done, 'closed');
+    await until(async () => (await probe(w, alice)).status === 404, 5000, 'the aborted request to free its slot');
+    slow.push(slowPost(w.url, alice));
+    await atCap(w, alice, 'alice at her cap again');
+
     const bob = await connectHttpAgent(w.url, await w.token('bob', ['analysts']));
     try {
       assert.ok((await bob.tools()).includes('query_database'), 'bob is served while alice is at her cap');
@@ -51,13 +60,6 @@ describe('HTTP per-principal caps (configured)', () => {
     } finally {
       await bob.close();
     }
-
-    // A client that aborts mid-body gives its slot back; one more slow request takes it again.
-    slow[0]!.abort();
-    assert.equal(await slow[0]!.done, 'closed');
-    await until(async () => (await probe(w, alice)).status === 404, 5000, 'the aborted request to free its slot');
-    slow.push(slowPost(w.url, alice));
-    await atCap(w, alice, 'alice at her cap again');
 
     // The server's request timeout (3 s) closes the rest (408) and frees their slots.
     const ended = await Promise.all(slow.slice(1).map((s) => s.done));

@@ -1,17 +1,20 @@
 /**
- * `warden demo --serve` serves the reviewer UI on a listener of its own, which took none of the
- * caps of `serve --http`'s: any number of open connections, and a trickled request held its socket
- * for Node's defaults. It now uses the same listener (http.max_connections' default, 1024, and
- * the headers timeout): one connection more is answered 503 WARDEN_UNAVAILABLE at once and closed.
+ * `warden demo --serve` serves the reviewer UI on a listener of its own (startStandaloneUi, called
+ * by demo.ts exactly as here: no limits given), which took none of the caps of `serve --http`'s:
+ * any number of open connections, and a trickled request held its socket for Node's defaults. It
+ * now uses the same listener (http.max_connections' default, 1024, and the headers timeout): one
+ * connection more is answered 503 WARDEN_UNAVAILABLE at once and closed. In process rather than a
+ * spawned demo: the demo's start (its database, seed and calls) took over a minute under the
+ * suite's load, and what is under test is the listener it binds.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type Socket } from 'node:net';
-import { WARDEN_BIN } from '../support/repo.js';
+import { startStandaloneUi } from '../../src/cli/ui-serve.js';
+import { openSqliteStore } from '../../src/recorder/index.js';
 import { rawRequest } from '../support/http-agent.js';
 import { until } from '../support/http-warden.js';
 
@@ -27,24 +30,18 @@ function trickle(port: number): { sock: Socket; got: () => string; closed: () =>
   return { sock, got: () => got, closed: () => closed };
 }
 
-test('warden demo --serve: the UI listener caps open connections like serve --http', { timeout: 120_000 }, async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-demo-caps-'));
-  const child = spawn(process.execPath, [WARDEN_BIN, 'demo', '--serve', '--config', join(dir, 'demo.yaml')], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+test('the standalone reviewer UI (warden demo --serve) caps open connections like serve --http', { timeout: 120_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-ui-caps-'));
+  const store = openSqliteStore(join(dir, 'w.db'));
+  const ui = await startStandaloneUi({ store, log: () => undefined }, { host: '127.0.0.1', port: 0 });
   const held: ReturnType<typeof trickle>[] = [];
   t.after(async () => {
     held.forEach((h) => h.sock.destroy());
-    if (child.exitCode === null) {
-      child.kill('SIGINT');
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
-    }
+    await ui.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  await until(() => /Reviewer UI: (\S+)/.test(out) || child.exitCode !== null, 60_000, 'the demo to serve');
-  const url = /Reviewer UI: (\S+)/.exec(out)?.[1];
-  assert.ok(url, out);
+  const url = ui.url;
   const port = Number(new URL(url).port);
   const CAP = 1024;
   const EXTRA = 16;
