@@ -40,7 +40,8 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
     const config = loadServerConfig(configPath, families);
     const signer = await chainSigner(config);
     // Reading subcommands never migrate, sign or write (an auditor's role may hold SELECT only).
-    store = await openConfiguredStore(config, { readOnly: READ_SUBCOMMANDS.has(rest[0] ?? ''), ...(signer ? { signer } : {}) });
+    // adopt-head opens a store without a signed head, which every other writer refuses (recorder/head-adopt.ts).
+    store = await openConfiguredStore(config, { readOnly: READ_SUBCOMMANDS.has(rest[0] ?? ''), adoptingHead: rest[0] === 'adopt-head', ...(signer ? { signer } : {}) });
     return store;
   };
   try {

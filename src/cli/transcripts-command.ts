@@ -1,5 +1,5 @@
 /**
- * `warden transcripts list|show|replay|verify|head|export|purge`: the reviewer's view of the transcript store.
+ * `warden transcripts list|show|replay|verify|head|adopt-head|export|purge`: the reviewer's view of the transcript store.
  * With --json each subcommand prints exactly one JSON document on stdout (export: JSON Lines);
  * errors go to stderr. `verify` exits 0 only when the whole chain is intact (verify and head: transcripts-verify.ts).
  */
@@ -10,6 +10,7 @@ import { options, storeOf, UsageError } from './transcripts-options.js';
 import { usage } from './usage.js';
 import { jsonDoc } from './terminal-out.js';
 import { head, verify } from './transcripts-verify.js';
+import { adoptHead } from './transcripts-adopt-head.js';
 import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, lookalikeLine, oneLine, table } from './transcripts-format.js';
 
 /** What the command needs from its caller; why: tests pass a store and capture output. */
@@ -30,7 +31,7 @@ const USAGE = usage('transcripts');
 
 /**
  * The subcommands that only read: a PostgreSQL store is opened read-only for them, so an
- * auditor's role with SELECT alone runs them (docs/transcripts.md). `purge` writes: not here.
+ * auditor's role with SELECT alone runs them (docs/transcripts.md). `purge` and `adopt-head` write: not here.
  */
 export const READ_SUBCOMMANDS: ReadonlySet<string> = new Set(['list', 'show', 'verify', 'head', 'export', 'replay']);
 
@@ -48,6 +49,8 @@ export async function runTranscriptsCommand(args: string[], io: TranscriptsIo): 
         return await verify(rest, io, json);
       case 'head':
         return await head(rest, io, json);
+      case 'adopt-head':
+        return await adoptHead(rest, io, json);
       case 'export':
         return await exportRecords(rest, io);
       case 'replay':

@@ -76,14 +76,15 @@ function unsignedTail(v: VerifyResult): { seq: number; reason: string } | undefi
   return { seq: first, reason: `records ${first}-${v.head.seq} are newer than the signed head ${v.signedHead.seq} and unsigned (--strict)` };
 }
 
-function anchorOpt(text: string, where: string): HeadAnchor {
+/** One `SEQ:HASH` option value, or a usage error. */
+export function anchorOpt(text: string, where: string): HeadAnchor {
   const a = parseAnchor(text);
   if (!a) throw new UsageError(`${where}: ${JSON.stringify(text)} is not SEQ:HASH (as \`warden transcripts head\` prints it)`);
   return a;
 }
 
 /** One SEQ:HASH per line; blank lines and `#` comments are skipped. */
-function anchorFile(path: string): HeadAnchor[] {
+export function anchorFile(path: string): HeadAnchor[] {
   const lines = readFileSync(path, 'utf8').split(/\r?\n/);
   return lines.flatMap((line, i) => {
     const t = line.trim();

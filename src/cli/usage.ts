@@ -38,6 +38,7 @@ const FORMS: Record<Command, string[]> = {
     'warden transcripts verify [--from N --to N] [--strict] [--expect-head SEQ:HASH ...] [--expect-head-file FILE] [--json]',
     'warden transcripts verify --file EXPORT|- [--public-key PEM] [--strict] [--expect-head SEQ:HASH ...] [--json]   (an export, offline)',
     'warden transcripts head [--json]',
+    'warden transcripts adopt-head [--expect-head SEQ:HASH ...] [--expect-head-file FILE] [--json]   (sign a store that has no signed head, after verifying it)',
     'warden transcripts export [--format jsonl] [--since DATE] [--until DATE]',
     'warden transcripts purge --before DATE [--json]',
     'all take --config FILE (default ./warden.yaml)',
@@ -91,7 +92,7 @@ Usage:
   ${first('demo')}       embedded database, sample data, a scripted agent session
   warden policy check|test|explain|schema ...              validate, test and explain policies (FILE:LINE errors)
   warden approvals list|show|approve|deny [ID] [--comment TEXT] [--as SUBJECT --groups g1,g2 | --token JWT]
-  warden transcripts list|show|replay|verify|head|export|purge ...
+  warden transcripts list|show|replay|verify|head|adopt-head|export|purge ...
   warden COMMAND [SUBCOMMAND] --help                       that command's usage (also -h, or warden help COMMAND)
   warden --version
 

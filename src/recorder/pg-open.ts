@@ -13,6 +13,7 @@ import { pgStoreError } from './pg-errors.js';
 import { pgMigrate } from './pg-schema.js';
 import { PG_READ_ONLY_SETTINGS, pgCheckReadableSchema } from './pg-readonly.js';
 import { PgStore } from './pg-store.js';
+import { pgRequireSignedHead } from './pg-writer.js';
 import type { ChainSigner } from './signing.js';
 import { HeadRefusal, type StoreWarning } from './head-refusal.js';
 import type { ApprovalStore } from './approval-store.js';
@@ -43,6 +44,8 @@ export interface PgStoreOptions {
   livenessGraceMs?: number;
   /** Told once when the key holder starts refusing to sign over the chain (head-refusal.ts); the server logs it. */
   onWarning?: StoreWarning;
+  /** `warden transcripts adopt-head` only: a non-empty store without a signed head is opened, not refused (head-adopt.ts). */
+  adoptingHead?: boolean;
   /**
    * Open for an auditor (pg-readonly.ts): no migration (the schema version checked instead), no
    * signing, no liveness, no recovery, and every connection read-only with `row_security = off`;
@@ -112,7 +115,8 @@ export async function openPgStore(url: string, opts: PgStoreOptions = {}): Promi
     }
     store = new PgStore(pool, clientConfig, opts.signer, opts.livenessGraceMs, new HeadRefusal(opts.onWarning), opts);
     if (opts.readOnly) return store; // reads only: nothing to sign, no liveness to hold, no one else's calls to settle
-    await store.signIfUnsigned();
+    // A key holder writes only a chain that is empty or has a signed head (head-adopt.ts).
+    if (opts.signer && !opts.adoptingHead) await pgRequireSignedHead(pool, opts.signer);
     await store.holdLiveness();
     if (opts.recoverInterrupted) {
       await store.markInterrupted();

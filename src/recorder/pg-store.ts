@@ -20,7 +20,7 @@ import * as reads from './pg-reads.js';
 import { pgChainHead, pgVerifyChain, pgVerifyStore } from './pg-verify.js';
 import { pgPurgeBefore } from './pg-purge.js';
 import { PgRateCounters } from './pg-rate-counters.js';
-import { pgSignIfUnsigned, type PgTx, PgWriter } from './pg-writer.js';
+import { pgAdoptHead, type PgTx, PgWriter } from './pg-writer.js';
 import type { HeadRefusal } from './head-refusal.js';
 import type { ChainSigner } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
@@ -28,7 +28,7 @@ import type { PgTranscriptStore } from './pg-open.js';
 import { SESSION_RECORDS_DURABLE } from './durability.js';
 import type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainHeadInfo, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
-  SessionPage, SessionRecord, SessionSearch, SessionStart, VerifyOptions, VerifyResult,
+  SessionPage, SessionRecord, SessionSearch, SessionStart, SignedHead, VerifyOptions, VerifyResult,
 } from './types.js';
 
 function insertSql(table: string, cols: Columns): [string, unknown[]] {
@@ -216,8 +216,8 @@ export class PgStore implements PgTranscriptStore {
     return this.snapshot((q) => pgChainHead(q, this.signer));
   }
 
-  /** Sign the current head when no signed head exists yet (first use of a key). */
-  async signIfUnsigned(): Promise<void> { if (this.signer?.signHead) await pgSignIfUnsigned(this.pool, this.signer); } // prettier-ignore
+  /** `warden transcripts adopt-head`: sign the head verify just checked, when there is no signed head (pg-writer.ts). */
+  adoptHead(verified: { seq: number; hash: string }): Promise<SignedHead> { return pgAdoptHead(this.pool, this.signer, verified); } // prettier-ignore
   /** The write path's signed-head check, once at startup (pg-writer.ts checkHead()). */
   checkHead(): Promise<string | null> { return this.writer.checkHead(); } // prettier-ignore
   verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {

@@ -209,7 +209,7 @@ export async function pgVerifyStore(q: Q, signer: ChainSigner | undefined, opts:
     for (const r of (await q('SELECT seq, hash FROM records WHERE seq = ANY($1::bigint[])', [seqs])).rows as Row[]) hashes.set(Number(r.seq), String(r.hash));
   }
   const hashAt = (seq: number) => hashes.get(seq);
-  const s = signer ? compareSignedHead(signed, 'in the database', signer, v.head, hashAt) : undefined;
+  const s = signer && !(opts.adopting && signed === null) ? compareSignedHead(signed, 'in the database', signer, v.head, hashAt) : undefined;
   const anchored = opts.anchors?.length ? anchorMismatch(opts.anchors, hashAt, v.head, v.checkpoint) : undefined;
   return withHeadChecks(v, s, anchored);
 }

@@ -10,6 +10,7 @@ import { type RecordKind, recordHash } from './hash-chain.js';
 import { itemError, pgStoreError } from './pg-errors.js';
 import { AlreadyDone } from './store-errors.js';
 import { HeadRefusal } from './head-refusal.js';
+import { adoptRefusal, missingHeadReason, unsignedStoreError } from './head-adopt.js';
 import { type ChainSigner, signedHeadBlocks } from './signing.js';
 import type { SignedHead } from './types.js';
 
@@ -23,15 +24,26 @@ export async function writePgSignedHead(c: pg.ClientBase, s: SignedHead): Promis
   );
 }
 
-/** Sign the current head when no signed head exists yet (first use of a key). */
-export async function pgSignIfUnsigned(pool: pg.Pool, signer: ChainSigner): Promise<void> {
+/** At open for writing (not by adopt-head): refuse a non-empty chain without a `signed_head` row (head-adopt.ts). */
+export async function pgRequireSignedHead(pool: pg.Pool, signer: ChainSigner): Promise<void> {
+  if (!signer.signHead) return;
+  const r = (await pool.query('SELECT c.seq, c.hash, (SELECT count(*) FROM signed_head) AS n FROM chain_head c WHERE c.id = 1')).rows[0] as { seq: number; hash: string; n: unknown } | undefined;
+  if (r && Number(r.seq) > 0 && Number(r.n) === 0) throw unsignedStoreError({ seq: Number(r.seq), hash: String(r.hash) }, 'in the database (table signed_head)');
+}
+
+/** `warden transcripts adopt-head`: sign the head verify checked, under the chain-head lock, when no signed head exists. */
+export async function pgAdoptHead(pool: pg.Pool, signer: ChainSigner | undefined, verified: { seq: number; hash: string }): Promise<SignedHead> {
+  if (!signer?.signHead) throw adoptRefusal('transcripts.signing_key must be the private key');
   const c = await pool.connect();
   try {
     await c.query('BEGIN');
     const h = (await c.query('SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: number; hash: string } | undefined;
-    const has = (await c.query('SELECT 1 FROM signed_head WHERE id = 1')).rowCount;
-    if (h && Number(h.seq) > 0 && !has && signer.signHead) await writePgSignedHead(c, signer.signHead(Number(h.seq), String(h.hash)));
+    if ((await c.query('SELECT 1 FROM signed_head WHERE id = 1')).rowCount) throw adoptRefusal('the store already has a signed head');
+    if (!h || Number(h.seq) !== verified.seq || String(h.hash) !== verified.hash) throw adoptRefusal('the store changed while it was verified (is a Warden still writing it?)');
+    const signed = signer.signHead(verified.seq, verified.hash);
+    await writePgSignedHead(c, signed);
     await c.query('COMMIT');
+    return signed;
   } catch (e) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw pgStoreError('write', e);
@@ -101,7 +113,8 @@ export class PgWriter {
     // Every key holder signs in the transaction that moves the head, so a signed head behind the
     // head this transaction found names records written without the key (red-team: a forged
     // outcome appended with database rights was signed by the next write); never vouch for them.
-    const refused = b.refused ?? (b.seq !== undefined && b.seq < before ? unsignedBefore(b.seq) : null);
+    // No signed head: signed only over a chain this transaction found empty (head-adopt.ts).
+    const refused = b.refused ?? (b.seq === undefined ? (before > 0 ? missingHeadReason() : null) : b.seq < before ? unsignedBefore(b.seq) : null);
     this.refusal.report(refused);
     if (refused) return;
     const signed = this.signer!.signHead!(seq, hash);
@@ -136,6 +149,7 @@ export class PgWriter {
       throw pgStoreError('open', e);
     }
     if (!r.refused && r.seq !== undefined && r.seq < head) r.refused = unsignedBefore(r.seq);
+    if (!r.refused && r.seq === undefined && head > 0) r.refused = missingHeadReason();
     this.refusal.report(r.refused, 'startup');
     if (!r.refused && r.signature !== undefined) this.trusted = r.signature;
     return r.refused;

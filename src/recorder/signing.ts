@@ -165,7 +165,8 @@ export function compareSignedHead(
  * the key) cuts or rewrites the chain and waits for the next write to sign over it. A new head
  * may follow only a signed head that carries a valid signature (`trusted`: one this signer wrote
  * or already checked, not checked again) and still names a record of this chain (or one a
- * retention cut removed: `cutSeq`, asked only then). No signed head at all is trusted on first use (documented).
+ * retention cut removed: `cutSeq`, asked only then). No signed head at all (null) passes here: each
+ * store signs it only over a chain it wrote from empty, else refuses (head-adopt.ts, never trust on first use).
  */
 export function signedHeadBlocks(
   cur: SignedHead | null | 'malformed', signer: ChainSigner, hashAt: (seq: number) => string | undefined, cutSeq: () => number | null, trusted?: string,

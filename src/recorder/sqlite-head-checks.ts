@@ -16,7 +16,8 @@ export function verifySqliteStore(db: Database.Database, path: string, signer: C
   if (!v.ok) return v;
   const byHash = db.prepare('SELECT hash FROM records WHERE seq = ?').pluck();
   const hashAt = (seq: number) => byHash.get(seq) as string | undefined;
-  const signed = signer && path !== ':memory:' ? checkSignedHead(path, signer, v.head, hashAt) : undefined;
+  const unsigned = opts.adopting && path !== ':memory:' && readSignedHead(path) === null; // adopt-head: no head yet is no break
+  const signed = signer && path !== ':memory:' && !unsigned ? checkSignedHead(path, signer, v.head, hashAt) : undefined;
   const anchors = opts.anchors?.length ? anchorMismatch(opts.anchors, hashAt, v.head, v.checkpoint) : undefined;
   return withHeadChecks(v, signed, anchors);
 }

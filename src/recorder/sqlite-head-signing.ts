@@ -4,12 +4,13 @@
  * can tell a truncated tail from a chain that simply ended. Why apart: the store's write path
  * only says "a commit landed".
  */
-import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { HeadRefusal } from './head-refusal.js';
 import { latestCheckpoint } from './sqlite-purge.js';
-import { type ChainSigner, headPath, readSignedHead, signedHeadBlocks, writeSignedHead } from './signing.js';
+import { adoptSqliteHead, missingHeadReason } from './head-adopt.js';
+import { type ChainSigner, readSignedHead, signedHeadBlocks, writeSignedHead } from './signing.js';
 import { storeError } from './store-errors.js';
+import type { SignedHead } from './types.js';
 
 /** Passes of sign(): write, then re-sign while other commits moved the head on meanwhile. */
 const MAX_SIGN_PASSES = 8;
@@ -109,12 +110,16 @@ export class SqliteHeadSigner {
    * with a refusal (warned about once); a gap it already waited for is refused at once.
    */
   private foreign(cur: ReturnType<typeof readSignedHead>): string | null | typeof RETRY {
-    if (cur === null || cur === 'malformed') return null;
+    if (cur === 'malformed') return null;
+    // No signed head: signed only when this connection wrote the chain from its first record
+    // (an empty store); otherwise the head was deleted (head-adopt.ts), never trusted on first use.
+    const signedSeq = cur?.seq ?? 0;
     const from = this.firstOwn();
-    if (from === null || cur.seq >= from - 1) return null;
-    const reason = `record ${cur.seq + 1}, after the signed head ${cur.seq}, was not signed by a key holder (written without the key, or left by a crash: \`warden serve\` signs those when it starts, with a warning): the records after it are left unsigned`;
-    if (this.gapAt === cur.seq) return reason;
-    this.gapAt = cur.seq;
+    if (from === null) return cur === null && this.head() ? missingHeadReason() : null;
+    if (signedSeq >= from - 1) return null;
+    const reason = cur === null ? missingHeadReason() : `record ${signedSeq + 1}, after the signed head ${signedSeq}, was not signed by a key holder (written without the key, or left by a crash: \`warden serve\` signs those when it starts, with a warning): the records after it are left unsigned`;
+    if (this.gapAt === signedSeq) return reason;
+    this.gapAt = signedSeq;
     for (const end = Date.now() + RACE_WAIT_MS; Date.now() < end;) {
       Atomics.wait(SLEEP, 0, 0, 2);
       const now = readSignedHead(this.path);
@@ -189,15 +194,17 @@ export class SqliteHeadSigner {
     return this.hashAt(cur.seq) === cur.hash;
   }
 
+  /** `warden transcripts adopt-head`: sign the verified head of a store that has none (head-adopt.ts). */
+  adopt(verified: { seq: number; hash: string }): SignedHead {
+    const signed = adoptSqliteHead(this.db, this.path, this.readonly ? undefined : this.signer, verified);
+    this.trusted = signed.signature;
+    return signed;
+  }
+
   /** Sign whatever the head is now (after a commit). */
   signCurrent(): void {
     if (!this.active) return;
     const h = this.head();
     if (h) this.sign(h.seq, h.hash);
-  }
-
-  /** Sign the current head when no signed head exists yet (first use of a key). */
-  signIfUnsigned(): void {
-    if (this.active && !existsSync(headPath(this.path))) this.signCurrent();
   }
 }

@@ -14,6 +14,7 @@ import { AtRestRefusal, createPrivateFile, makePrivateDir, refuseLink, storeMode
 import type { ApprovalTables } from './sqlite-approvals.js';
 import type { ChainSigner } from './signing.js';
 import { HeadRefusal, type StoreWarning } from './head-refusal.js';
+import { requireSqliteSignedHead } from './head-adopt.js';
 import { SqliteStore } from './sqlite-store.js';
 import type {
   CallFilter, CallRecord, ChainHeadInfo, ChainRecord, PurgeResult, RecoveryResult, SessionPage, SessionRecord, SessionSearch, TranscriptStore, VerifyResult,
@@ -40,6 +41,8 @@ export interface SqliteStoreOptions {
   onWarning?: StoreWarning;
   /** The refusal state shared by a store's connections (worker-store.ts); else one made for onWarning. */
   headRefusal?: HeadRefusal;
+  /** `warden transcripts adopt-head` only: a non-empty store without a signed head is opened, not refused (head-adopt.ts). */
+  adoptingHead?: boolean;
 }
 
 /** The SQLite store with its extras; why: the CLI and startup use listCalls, markInterrupted, verifyRange. */
@@ -121,10 +124,12 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
     } else sqliteCheckReadableSchema(db, path);
     store = new SqliteStore(path, readonly, db, opts.signer, opts.headRefusal ?? new HeadRefusal(opts.onWarning));
     store.synchronous = opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
+    // A key holder writes only a store that is empty or has a signed head (head-adopt.ts): else
+    // refused here, before recovery writes anything, naming `warden transcripts adopt-head`.
+    if (!readonly && !opts.adoptingHead) requireSqliteSignedHead(db, path, opts.signer);
     // serve (which recovers) signs what a crash between a commit and its signature left unsigned, first.
     if (opts.recoverInterrupted && !readonly) store.adoptUnsignedTail(opts.onWarning);
     if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
-    store.signIfUnsigned();
     return store;
   } catch (err) {
     void store?.close();

@@ -23,7 +23,7 @@ import type { ChainSigner } from './signing.js';
 import { sqliteChainHead, verifySqliteStore } from './sqlite-head-checks.js';
 import { SqliteHeadSigner } from './sqlite-head-signing.js';
 import { purgeBefore } from './sqlite-purge.js';
-import type { CallIntent, CallOutcome, ChainHeadInfo, PurgeResult, RecoveryResult, SessionPage, SessionSearch, SessionStart, VerifyOptions, VerifyResult } from './types.js';
+import type { CallIntent, CallOutcome, ChainHeadInfo, PurgeResult, RecoveryResult, SessionPage, SessionSearch, SessionStart, SignedHead, VerifyOptions, VerifyResult } from './types.js';
 import { HeadRefusal } from './head-refusal.js';
 
 /**
@@ -105,8 +105,8 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     return this.commits.enqueue(run, durable);
   }
 
-  /** Sign the current head when no signed head exists yet (first use of a key). */
-  signIfUnsigned(): void { this.heads.signIfUnsigned(); } // prettier-ignore
+  /** `warden transcripts adopt-head`: sign the head verify just checked, when there is no signed head (head-adopt.ts). */
+  async adoptHead(verified: { seq: number; hash: string }): Promise<SignedHead> { return this.heads.adopt(verified); } // prettier-ignore
   /** `serve` opening the store: sign what a crash left unsigned, with a warning (sqlite-head-signing.ts). */
   adoptUnsignedTail(onWarning?: (message: string, fields: Record<string, unknown>) => void): void { this.heads.adoptUnsignedTail(onWarning); } // prettier-ignore
   /** The write path's signed-head check, once at startup (sqlite-head-signing.ts check()). */

@@ -89,6 +89,8 @@ export interface HeadAnchor {
 export interface VerifyOptions {
   /** Every anchor must name a record of the chain by its hash (verify-anchors.ts). */
   anchors?: HeadAnchor[];
+  /** `transcripts adopt-head`: a missing signed head is not a break (the head is about to be signed). */
+  adopting?: boolean;
 }
 
 /** The current head as `warden transcripts head` prints it; why: it is what operators copy off the host. */
@@ -196,6 +198,8 @@ export interface TranscriptStore {
   close(): Promise<void>;
   /** The newest record and the signed head, without a walk (`warden transcripts head`). */
   chainHead?(): Promise<ChainHeadInfo>;
+  /** Sign `verified` (the head verify just walked to) when there is no signed head (head-adopt.ts). */
+  adoptHead?(verified: { seq: number; hash: string }): Promise<SignedHead>;
   /** Optional extras (the SQLite store has them all). */
   listCalls?(f?: CallFilter): Promise<CallRecord[]>;
   verifyRange?(fromSeq: number, toSeq: number): Promise<VerifyResult>;

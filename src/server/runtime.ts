@@ -16,6 +16,7 @@ import { compileScanner, createMasker, STRATEGY_NAMES, type ScannerOptions } fro
 import { policyScanner, webhookMask } from './policy-scanner.js';
 import { createChainSigner, isPgUrl, openPgStore, openSqliteStore, openWorkerBackedStore, randomKey, type ChainSigner, type PgTranscriptStore, type WardenStore } from '../recorder/index.js';
 import type { TranscriptStore } from '../recorder/types.js';
+import { namingConfig } from '../recorder/head-adopt.js';
 import { createPipeline, type Pipeline } from '../pipeline/pipeline.js';
 import { listConnectionsTool } from '../pipeline/builtins/list-connections.js';
 import { explainCallTool } from '../pipeline/builtins/explain-call.js';
@@ -133,17 +134,17 @@ const storeWarning = (msg: string, fields: Record<string, unknown>): void => log
  */
 export async function openConfiguredStore(
   config: ServerConfig,
-  opts: { recoverInterrupted?: boolean; signer?: ChainSigner; readOnly?: boolean } = {},
+  opts: { recoverInterrupted?: boolean; signer?: ChainSigner; readOnly?: boolean; adoptingHead?: boolean } = {},
 ): Promise<WardenStore> {
   const spec = await resolveStoreSpec(config);
   // A CLI write (purge, an approval) can find the signed head refused too: said on stderr, as serve logs it.
   const onWarning = storeWarning;
   if (isPgUrl(spec)) {
     const { owner: tableOwner, trusted_roles: trustedRoles } = config.transcripts;
-    return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, readOnly: opts.readOnly === true, trustedRoles, ...(opts.signer ? { signer: opts.signer } : {}), ...(tableOwner ? { tableOwner } : {}) });
+    return openPgStore(spec, { recoverInterrupted: opts.recoverInterrupted === true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, readOnly: opts.readOnly === true, adoptingHead: opts.adoptingHead === true, trustedRoles, ...(opts.signer ? { signer: opts.signer } : {}), ...(tableOwner ? { tableOwner } : {}) });
   }
   const path = storePath({ ...config, transcripts: { ...config.transcripts, store: spec } });
-  return openSqliteStore(path, { synchronous: config.transcripts.synchronous, onWarning, readonly: opts.readOnly === true, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
+  return openSqliteStore(path, { synchronous: config.transcripts.synchronous, onWarning, readonly: opts.readOnly === true, adoptingHead: opts.adoptingHead === true, ...(opts.recoverInterrupted ? { recoverInterrupted: true } : {}), ...(opts.signer ? { signer: opts.signer } : {}) });
 }
 
 async function hashKey(config: ServerConfig, secrets: SecretResolver, dbPath: string, store?: WardenStore): Promise<string> {
@@ -184,11 +185,13 @@ export async function startRuntime(
   // rewritten chain, recorder/head-refusal.ts) through this: logged once, reason only.
   const onWarning = storeWarning;
   const sqliteOpts = { synchronous: config.transcripts.synchronous, recoverInterrupted: true, onWarning };
-  const store: WardenStore = pgStore
-    ? await openPgStore(storeUrl, { recoverInterrupted: true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) })
+  // A store with records but no signed head is refused (recorder/head-adopt.ts): the error names this config.
+  const store: WardenStore = await (pgStore
+    ? openPgStore(storeUrl, { recoverInterrupted: true, livenessGraceMs: config.transcripts.liveness_grace, onWarning, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) })
     : config.transcripts.writer === 'thread'
-      ? await openWorkerBackedStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signingPem } : {}) })
-      : openSqliteStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) });
+      ? openWorkerBackedStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signingPem } : {}) })
+      : Promise.resolve().then(() => openSqliteStore(dbPath, { ...sqliteOpts, ...(signingPem ? { signer: createChainSigner(signingPem) } : {}) }))
+  ).catch((e: unknown) => { throw namingConfig(e, resolve(configPath)); }); // prettier-ignore
   // A server started on a chain already cut or rewritten without the key says so now, not at its
   // first write: the write path's own head check (one signature, one lookup; no chain walk),
   // logged once with `found: startup` (the first write then adds nothing). It warns and serves,
