@@ -61,7 +61,7 @@ export function relationAccess(relation: string, catalog: CatalogReach | null, g
       catalog,
     );
   const touched = (w: Widened) => [...w.reads, ...w.writes].filter((r) => denied.hidden.has(r));
-  // A write also reaches cascades and its triggers' functions (write-reach.ts): a denied one makes it unwritable.
+  // A write also reaches cascades and its triggers' (and evaluated expressions') functions (write-reach.ts): a denied one makes it unwritable.
   const written = (w: Widened) => [
     ...w.writes.filter((r) => denied.writeDenied.has(r) || denied.hidden.has(r)),
     ...[...w.triggered.values()].map((t) => t.fn).filter((f) => denied.deniedFunctions.has(functionKey(f))),

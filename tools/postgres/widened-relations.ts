@@ -15,7 +15,8 @@
  *   (the base table of an updatable view, and, a refusal too many at worst, the tables of its
  *   subqueries); DDL on a view changes the view, not the rows it shows;
  * - a change of rows also changes what cascading foreign keys reach (followed in turn), and calls
- *   the functions of the triggers it fires; a rule on a written relation cannot be followed
+ *   the functions of the triggers it fires and of the expressions it evaluates (a CHECK, DEFAULT,
+ *   generated column, index expression, a domain's CHECK or DEFAULT); a rule on a written relation cannot be followed
  *   (write-reach.ts, which also judges triggers whose functions deny rules cannot trust).
  * Written columns (SqlFacts.writtenColumns, for `write_columns:` denies) widen with their
  * relations: a column written on a relation is written, by the same name, on the ancestors and
@@ -53,7 +54,7 @@ export interface CatalogReach {
 }
 
 /** How one step of a path reaches the next relation (or function). */
-type Step = { to: string; how: 'view' | 'descendant' | 'ancestor' | 'system' | 'call' | 'cascade' | 'trigger'; note?: string };
+type Step = { to: string; how: 'view' | 'descendant' | 'ancestor' | 'system' | 'call' | 'cascade' | 'trigger' | 'expression'; note?: string };
 
 /** A relation or function the statement does not name, and the steps from one it names. */
 export interface Path {
@@ -75,8 +76,12 @@ export interface Widened {
   paths: ReadonlyMap<string, Path>;
   /** Views and foreign tables deny rules cannot follow: why, and how the statement reaches them. */
   unknown: ReadonlyMap<string, Unfollowable>;
-  /** Triggers the statement fires ("name on schema.table"): the function (also in `functions`) and how it is reached (write-reach.ts). */
-  triggered: ReadonlyMap<string, { fn: string; path: Path }>;
+  /**
+   * Triggers the statement fires and expressions it evaluates that call a function (view-reader.ts
+   * Trigger): each function (also in `functions`), what runs it in words ("trigger t on s.r",
+   * "column s.r.c's DEFAULT") and how it is reached (write-reach.ts).
+   */
+  triggered: ReadonlyMap<string, { fn: string; what: string; path: Path }>;
 }
 
 /** The part of a statement's facts the widening starts from. */
@@ -123,7 +128,7 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   const functions = new Set(named.functions);
   const paths = new Map<string, Path>();
   const unknown = new Map<string, Unfollowable>();
-  const triggered = new Map<string, { fn: string; path: Path }>();
+  const triggered = new Map<string, { fn: string; what: string; path: Path }>();
   const throughViews = named.statements.some((k) => ROW_CHANGES.has(k));
   const rowsChange = changesRows(named);
   // An addition is new to its set (a relation the statement reads may be reached as written).
@@ -187,10 +192,11 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
         const onDescendant = t.on !== relation && family?.descendants.includes(t.on);
         if (only && onDescendant) continue;
         const at: Path = onDescendant ? { from: path.from, steps: [...path.steps, { to: t.on, how: 'descendant' }] } : path;
-        const step: Step = { to: t.fn, how: 'trigger', note: t.on === relation ? t.name : `${t.name} on ${t.on}` };
+        const step: Step = t.expression ? { to: t.fn, how: 'expression', note: t.name } : { to: t.fn, how: 'trigger', note: t.on === relation ? t.name : `${t.name} on ${t.on}` };
         add(functions, t.fn, at, step);
-        const key = `${t.name} on ${t.on}`;
-        if (!triggered.has(key)) triggered.set(key, { fn: t.fn, path: { from: at.from, steps: [...at.steps, step] } });
+        const what = t.expression ? t.name : `trigger ${t.name} on ${t.on}`;
+        const key = `${what}\u0000${t.fn}`; // a CHECK may call more than one function
+        if (!triggered.has(key)) triggered.set(key, { fn: t.fn, what, path: { from: at.from, steps: [...at.steps, step] } });
       }
     }
     if (write && !throughViews) continue;
@@ -230,6 +236,7 @@ const VERBS: Record<Step['how'], (to: string, note?: string) => string> = {
   call: (to) => `calls ${to}`,
   cascade: (to, note) => `changes, through a foreign key ${note}, the rows of ${to}`,
   trigger: (to, note) => `fires trigger ${note}, running ${to}`,
+  expression: (to, note) => `evaluates ${note}, calling ${to}`,
 };
 
 /** A path in words: "public.v2 reads public.v1, which reads public.secrets". Why: the agent is told how it reached what is denied. */

@@ -20,10 +20,16 @@
  *   would match the statement if it read and wrote every relation of the database
  *   (checkTriggers; one cached catalog query, only then). A deny rule on `statements:` or
  *   `functions:` alone does not see what a trigger runs.
- * - domain CHECKs: a CHECK of a domain a written column is of (also through domains over domains
- *   and arrays) that calls a function runs it on the values written; the catalog lists it with
- *   the triggers (view-reader.ts), judged the same way.
- * The catalog answers (cascades, triggers, rules) come with a relation's kind and family, in the
+ * - expressions a change of rows evaluates (view-reader.ts Trigger.expression): a table's CHECK
+ *   (or exclusion constraint), a column's DEFAULT, a generated column, an index's expression or
+ *   predicate (on the relation or a descendant), a partition key expression (also a partitioned
+ *   ancestor's: a partition written directly checks it), a domain's CHECK or DEFAULT (a domain a written
+ *   column is of, also through domains over domains, arrays and composite types' attributes):
+ *   a function one calls (from pg_depend, directly or as an operator's function) runs on the
+ *   values written; the catalog lists it with the triggers, judged the same way, the refusal
+ *   naming the expression ("column public.t.c's DEFAULT"). Any change of rows counts, a DELETE
+ *   too (as any event counts for a trigger): a refusal too many at worst.
+ * The catalog answers (cascades, triggers and expressions, rules) come with a relation's kind and family, in the
  * one query a statement's relations cost (view-reader.ts); the tables cascades reach are looked
  * up, level by level, only for a statement that changes rows (ViewCatalog.reach).
  */
@@ -34,17 +40,17 @@ import type { ViewCatalog } from './view-catalog.js';
 import { describePath, type Path, type Widened } from './widened-relations.js';
 
 /**
- * The triggers among `widened.triggered` whose function deny rules cannot trust: neither built in
+ * The triggers and expressions among `widened.triggered` whose function deny rules cannot trust: neither built in
  * (pg_catalog's) nor named by the `functions:` of a grant behind the decision (function-bodies.ts).
  * A grant with no `sql` block allows every function but names none: it trusts no trigger function
  * (it did, when asked whether the call was allowed with the function among its calls).
  */
-function untrusted(widened: Widened, judge: Pick<CallJudge, 'grants'>): [string, { fn: string; path: Path }][] {
-  return [...widened.triggered].filter(([, t]) => !builtInFunction(t.fn) && !namedByGrant(t.fn, judge));
+function untrusted(widened: Widened, judge: Pick<CallJudge, 'grants'>): { fn: string; what: string; path: Path }[] {
+  return [...widened.triggered.values()].filter((t) => !builtInFunction(t.fn) && !namedByGrant(t.fn, judge));
 }
 
 /**
- * Refuse a write that fires a trigger whose function deny rules cannot follow (see the top of the
+ * Refuse a write that fires a trigger (or evaluates an expression) whose function deny rules cannot follow (see the top of the
  * file) while a deny rule on tables could apply. Asks the catalog (every relation's name, cached)
  * only when such a trigger is fired and a conditional deny applies.
  */
@@ -65,11 +71,9 @@ export async function checkTriggers(
     ? recheck({ ...facts, statements: [], reads: [], writes: [...all], writtenColumns: all.map((table) => ({ table, column: '*' })), functions: [], constructs: [] })
     : null;
   if (probe?.allowed) return;
-  const [trigger, { fn, path }] = blind[0]!;
+  const { fn, what, path } = blind[0]!;
   const ids = probe?.ruleIds ?? [];
-  const more = blind.length > 1 ? ` (and ${blind.length - 1} more trigger${blind.length > 2 ? 's' : ''} or CHECKs)` : '';
-  // A domain's CHECK is listed with the triggers (view-reader.ts), named `domain s.d's CHECK c on s.t`.
-  const what = trigger.startsWith('domain ') ? trigger : `trigger ${trigger}`;
+  const more = blind.length > 1 ? ` (and ${blind.length - 1} more trigger${blind.length > 2 ? 's' : ''} or expression${blind.length > 2 ? 's' : ''})` : '';
   throw new WardenError(
     ErrorCode.DENIED,
     `deny rules cannot be followed into ${what} (${describePath(path)})${more}: what its function ${fn} reads and writes is not analysed, ` +
