@@ -12,6 +12,7 @@ import { KubeApiError, boundedGet, kubeError, type RequestTarget } from './http.
 import { reachOf, type ContainerReach } from './container-reach.js';
 import { sharedMountsOf, type SharedMount } from './volume-reach.js';
 import { nodeReachOf } from './node-reach.js';
+import { secretMountsOf } from './secret-mounts.js';
 import { kubeTarget } from './connection-target.js';
 
 /** What the pod lookup returns (before exec and logs). */
@@ -26,6 +27,8 @@ export interface PodInfo {
   shared: Record<string, SharedMount[]>;
   /** Container -> why it reaches its node and every pod on it (node-reach.ts); others absent. */
   node: Record<string, string>;
+  /** Container -> the mountPaths of the Secret volumes it mounts (secret-mounts.ts); others absent. */
+  secretMounts: Record<string, string[]>;
 }
 
 /** A pod lookup that did not find a pod (not an error: policy decides first). */
@@ -50,6 +53,7 @@ function podInfoOf(raw: unknown): PodInfo {
     reach: reachOf(p?.spec),
     shared: sharedMountsOf(raw),
     node: nodeReachOf(raw),
+    secretMounts: secretMountsOf(p?.spec),
   };
 }
 

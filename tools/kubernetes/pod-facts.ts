@@ -17,6 +17,8 @@ export interface PodFacts {
   container: string | null;
   /** exec and logs: the other containers reached (null: unknown, the container is not the pod's). */
   alsoReaches?: string[] | null;
+  /** exec: the mountPaths of the Secret volumes its container mounts (secret-mounts.ts), which the shell condition treats as secret files. */
+  secretMounts?: string[];
 }
 
 /**
@@ -29,7 +31,8 @@ export async function podFacts(c: KubeConnector, namespace: string, pod: string,
   if (r.state !== 'found') return { podLabels: null, podLookup: r.state, podUid: null, container: container ?? null, ...(action ? { alsoReaches: null } : {}) };
   const name = container ?? r.pod.defaultContainer;
   const alsoReaches = action && name !== null ? reachedBesides(r.pod.reach, name, action) : null;
-  return { podLabels: r.pod.labels, podLookup: 'found', podUid: r.pod.uid, container: name, ...(action ? { alsoReaches } : {}) };
+  const secretMounts = action === 'exec' && name !== null ? (r.pod.secretMounts[name] ?? []) : undefined;
+  return { podLabels: r.pod.labels, podLookup: 'found', podUid: r.pod.uid, container: name, ...(action ? { alsoReaches } : {}), ...(secretMounts ? { secretMounts } : {}) };
 }
 
 /**

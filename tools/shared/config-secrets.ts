@@ -11,8 +11,12 @@
  * the text), so ordinary colon text, prose and nginx directives (`ssl_session_cache shared:...`)
  * stay. Every matcher is anchored at a line's start and its parts cannot overlap, so the cost
  * is linear. grep's `FILE:`, `FILE:12:` and context `FILE-12-` prefixes are read before a directive, a `.pgpass` line.
+ * Also strongSwan's `ipsec.secrets` (`%any : PSK "x"`, `: RSA key.pem "passphrase"`: all after the
+ * type) and PHP config (`define('DB_PASSWORD', 'x')`, `$password = 'x';`, `$cfg['password'] = 'x'`;
+ * WordPress's `*_SALT` too).
  * Not seen: a file whose secret has no key at all (OpenVPN `auth-user-pass`: a user line, then a
- * password line).
+ * password line; a Docker secret; pppd's `chap-secrets` lines): shell/secret-files.ts refuses
+ * reading the well-known ones.
  */
 import { secretValue } from './secret-names.js';
 
@@ -71,6 +75,15 @@ const SMBPASSWD = /^([^\s:]+:\d+:)([0-9A-F]{32})(:)([0-9A-F]{32})(?=:\[)/gim;
  * last `@` before a blank, `/`, `?` or `#`, so each try ends there.
  */
 const URL_PASSWORD = /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@?#]*:)([^\s/?#]+)@/g;
+
+/** strongSwan `ipsec.secrets`: selectors, ` : `, a secret type, then the secret (or a key file and its passphrase). */
+const IPSEC = /^([^\n]*?(?:^|[ \t]):[ \t]*(?:PSK|EAP|XAUTH|NTLM|PIN|RSA|ECDSA|BLISS|P12|PKCS12|PKCS8|PRIVATE)[ \t]+)(\S[^\n]*)$/gm;
+const PHP_STRING = String.raw`'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"`;
+/** PHP `define('NAME', value)`. */
+const PHP_DEFINE = new RegExp(String.raw`(\bdefine\(\s*(['"])([A-Za-z_][\w.-]*)\2\s*,\s*)(${PHP_STRING}|[^\s),]+)`, 'g');
+/** PHP `$NAME = 'v'` or `$x['a']['NAME'] = 'v'` (the last key names it). */
+const PHP_ASSIGN = new RegExp(String.raw`(\$([A-Za-z_]\w*)(?:\[[ \t]*(?:'[^'\n]*'|"[^"\n]*"|\$?\w+)[ \t]*\])*?(?:\[[ \t]*['"]([^'"\n]*)['"][ \t]*\])?[ \t]*=[ \t]*)(${PHP_STRING})`, 'g');
+const PHP_SECRET = (name: string, value: string) => secretValue(name, value) || /(?:^|_)SALT$/i.test(name);
 
 const masked = (v: string) => v === MASK || /^X{32}$/i.test(v);
 
@@ -140,11 +153,28 @@ function positional(text: string, count: Count): string {
   return out;
 }
 
+function ipsecAndPhp(text: string, count: Count): string {
+  const bump = (head: string) => {
+    if (count) count.n++;
+    return head + MASK;
+  };
+  let out = /PSK|EAP|XAUTH|NTLM|PIN|RSA|ECDSA|BLISS|P12|PKCS|PRIVATE/.test(text) ? text.replace(IPSEC, (all: string, head: string, v: string) => (masked(v) ? all : bump(head))) : text;
+  if (out.includes('define')) out = out.replace(PHP_DEFINE, (all: string, head: string, _q: string, name: string, v: string) => (masked(v.replace(/^['"]|['"]$/g, '')) || !PHP_SECRET(name, v) ? all : bump(head)));
+  if (out.includes('$')) {
+    out = out.replace(PHP_ASSIGN, (all: string, head: string, variable: string, key: string | undefined, v: string) => {
+      const name = key ?? variable;
+      return masked(v.replace(/^['"]|['"]$/g, '')) || !PHP_SECRET(name, v) ? all : bump(head);
+    });
+  }
+  return out;
+}
+
 /** Mask the secrets of the config-file formats above; `count.n` grows by each value masked. */
 export function maskConfigSecrets(text: string, count?: { n: number }): string {
   if (!/[ \t:]/.test(text)) return text;
   let out = directives(text, count);
   out = redisAcl(out, count);
   out = netrc(out, count);
+  out = ipsecAndPhp(out, count);
   return positional(out, count);
 }

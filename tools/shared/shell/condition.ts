@@ -34,6 +34,7 @@ import { psEnvironmentReach } from './ps-environment.js';
 import { SERVICE_ENVIRONMENT_READERS, serviceEnvironmentReach } from './service-environment.js';
 import { parseArgv } from './argv.js';
 import { findSubcommand } from './subcommand-options.js';
+import { secretFileRead } from './secret-files.js';
 import { kubectlPlugin } from './unread-runs.js';
 import type { ShellCommand, ShellFacts } from './types.js';
 
@@ -218,7 +219,10 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     // Warden sets GIT_CEILING_DIRECTORIES only on a line it rebuilds (git-guard.ts gitCeiling).
     if (depth > 0 && cmd.program === 'git' && grant.paths !== undefined) return { matched: false, why: GIT_NOT_REBUILT };
     const git = Object.hasOwn(block.programs, 'git') ? block.programs.git : undefined;
-    const out = outsideGrant(cmd, grant, feed) ?? carriedToGit(cmd, grant, git) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
+    // A file that is itself a secret (secret-files.ts; a pod's Secret volumes too): only a grant naming it reads it.
+    const touched = languageFiles(cmd, feed);
+    const secret = secretFileRead(cmd, grant.paths, (facts as { secretMounts?: string[] }).secretMounts, touched !== null && 'reads' in touched ? touched.reads : []);
+    const out = outsideGrant(cmd, grant, feed) ?? secret ?? carriedToGit(cmd, grant, git) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };
   }
   const names = [...new Set(facts.commands.map((c) => c.program))].join(', ');

@@ -28,15 +28,24 @@ const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
 /** Modelled outside option-models.ts (operands.ts reads their words itself). */
 const MODELLED_APART = new Set(['find', 'tar', 'dd', 'unzip']);
 
-/** How `program` reads the folders it names: whole (and why), or null for one level. */
-function wholeFolders(program: string, args: string[]): string | null {
+/** Programs of WHOLE that change or list a tree but print none of its files' content (find only without an action that runs). */
+const NO_CONTENT = new Set(['chmod', 'chown', 'chgrp', 'rm', 'ls', 'du']);
+const FIND_RUNS = /^-(?:exec|execdir|ok|okdir)$/;
+
+/**
+ * How `program` reads the folders it names: whole (and why), or null for one level. `content`:
+ * only a modelled program that carries or prints the files' content (secret-files.ts), not one
+ * that lists names; an unmodelled one (`git config core.worktree /`) is not taken to.
+ */
+export function wholeFolders(program: string, args: string[], content = false): string | null {
+  if (content && (NO_CONTENT.has(program) || (program === 'find' && !args.some((a) => FIND_RUNS.test(a))))) return null;
   const how = Object.hasOwn(WHOLE, program) ? WHOLE[program] : undefined;
   if (how === 'always') return `${program} reads a folder's whole tree`;
   if (how !== undefined) {
     const hit = findFlag(program, args, how);
     return hit === null ? null : `${program} ${hit.word} reads a folder's whole tree`;
   }
-  if (COMPILED.has(program) || MODELLED_APART.has(program)) return null;
+  if (content || COMPILED.has(program) || MODELLED_APART.has(program)) return null;
   return `${program} is not modelled, so it may read a folder's whole tree`;
 }
 

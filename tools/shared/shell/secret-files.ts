@@ -1,0 +1,113 @@
+/**
+ * Files that ARE a secret, with no name beside it for output masking to read (secret-text.ts
+ * masks `DB_PASSWORD=x`, not a file holding only `x`): a Docker or Compose secret
+ * (`/run/secrets/db_password`), a Kubernetes service account token or a Secret volume's key
+ * (`/var/run/secrets/...`, any Secret volume's mountPath: kubectl_exec passes them from the pod
+ * spec), a systemd credential (`/run/credentials/UNIT/NAME`), pppd's `chap-secrets` /
+ * `pap-secrets` / `srp-secrets`, strongSwan's `ipsec.secrets`, Vault's `.vault-token` and
+ * Rails' `master.key` (and `config/credentials/ENV.key`). A command that reads one (by its
+ * name, by a glob that may expand to it, or by reading a folder above it whole: `grep -r`,
+ * `cp -r`, `tar -c`, `find -exec`) is refused, naming the file, unless the
+ * program's grant names the secret itself: a `paths:` entry at or under the secret location
+ * (`/run/secrets`, `/run/secrets/db_password`) or ending at such a file. A folder above it
+ * (`/run`, `/`) or a grant with no `paths:` does not. Why refuse rather than mask the whole
+ * output: the agent learns why, and a grant of `/run` or `/app` was almost never meant to give
+ * these out. Not seen: an OpenVPN `auth-user-pass` file or any other secret at a path only its
+ * config names; a relative word is judged as if the working folder were `/` (a container's usual
+ * one) and by its base name, so `../../run/secrets/x` from another folder under a grant without
+ * paths: is not (a grant with paths: refuses relative words anyway), nor a folder above a place
+ * given to a program Warden does not model, nor names a list gives (`tar -c -T LIST`), nor a
+ * base name inside a folder read whole (`grep -r . /app` over `/app/config/master.key`).
+ */
+import { fileWords, relevantPathLike } from './operands.js';
+import { normalisePath } from './paths.js';
+import { wholeFolders } from './deny-paths.js';
+import type { ShellCommand } from './types.js';
+
+/** Folders (and files) every file under which is a bare secret. */
+export const SECRET_LOCATIONS: readonly string[] = [
+  '/run/secrets', '/var/run/secrets', '/run/credentials', '/var/run/credentials',
+  '/etc/ppp/chap-secrets', '/etc/ppp/pap-secrets', '/etc/ppp/srp-secrets',
+  '/etc/ipsec.secrets', '/etc/strongswan/ipsec.secrets', '/etc/strongswan.d/ipsec.secrets',
+];
+/** Base names that are a bare secret wherever they are, and Rails' per-environment keys. */
+const SECRET_BASENAMES = /(?:^|\/)(?:\.vault-token|master\.key|credentials\/[^/]+\.key)$/;
+
+const GLOB = /[*?[{]|[@!+]\(/;
+/** Programs that show a file's name, type or metadata, never its content (find without an action that runs a command). */
+const NAMES_ONLY: ReadonlySet<string> = new Set(['ls', 'stat', 'du', 'realpath', 'readlink', 'basename', 'dirname', 'namei', 'test', '[']);
+const FIND_RUNS = /^-(?:exec|execdir|ok|okdir)$/;
+
+/** A URL names no local file, except `file://PATH`. */
+function localWord(word: string): string | null {
+  const url = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/s.exec(word);
+  if (url === null) return word;
+  return (url[1] as string).toLowerCase() === 'file' ? `/${(url[2] as string).replace(/^[^/]*\/?/, '')}` : null;
+}
+
+const under = (p: string, loc: string) => loc === '/' || p === loc || p.startsWith(`${loc}/`);
+
+/** A bash glob's last segment as a RegExp (braces and extglobs taken as anything). */
+function segmentPattern(seg: string): RegExp {
+  let re = '';
+  for (const ch of seg) re += ch === '*' ? '.*' : ch === '?' ? '.' : /[[\]{}()@!+|,]/.test(ch) ? '.*' : ch.replace(/[.^$\\]/g, '\\$&');
+  return new RegExp(`^${re}$`);
+}
+
+/** Is `p` (normalised absolute) a bare secret, or may a glob in it expand to one? Returns the secret location or file. */
+function secretAt(p: string, locations: readonly string[]): string | null {
+  const at = p.search(GLOB);
+  if (at < 0) {
+    const loc = locations.find((l) => under(p, l));
+    if (loc !== undefined) return p;
+    return SECRET_BASENAMES.test(p) ? p : null;
+  }
+  // A pattern: its folder before the first pattern character holds a location or lies under one.
+  const folder = p.slice(0, p.lastIndexOf('/', at)) || '/';
+  const loc = locations.find((l) => under(folder, l) || under(l, folder));
+  if (loc !== undefined) return loc;
+  // Only the last segment is a pattern: may it be a secret base name?
+  const slash = p.lastIndexOf('/');
+  if (slash < at) {
+    const pat = segmentPattern(p.slice(slash + 1));
+    const names = ['.vault-token', 'master.key'];
+    if (names.some((n) => pat.test(n)) || (/\/credentials$/.test(folder) && pat.test('x.key'))) return p;
+  }
+  return null;
+}
+
+/** Does the grant name this secret itself (a paths: entry at or under its location, or at the file)? */
+function named(secret: string, paths: readonly string[] | undefined, locations: readonly string[]): boolean {
+  if (paths === undefined) return false;
+  return paths.some((g) => under(secret, g) && (locations.some((l) => under(g, l)) || SECRET_BASENAMES.test(g)));
+}
+
+/**
+ * Why `cmd` reads a bare-secret file its grant does not name, or null. `mounts`: more secret
+ * locations (a pod's Secret volume mountPaths).
+ */
+export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | undefined, mounts: readonly string[] = [], extra: readonly string[] = []): string | null {
+  if (NAMES_ONLY.has(cmd.program) || (cmd.program === 'find' && !cmd.args.some((a) => FIND_RUNS.test(a)))) return null;
+  const locations = [...SECRET_LOCATIONS, ...mounts];
+  const { files, pathLike } = fileWords(cmd.program, cmd.args);
+  const words = [...files, ...relevantPathLike(pathLike), ...extra];
+  let whole: string | null | undefined;
+  for (const word of words) {
+    const local = localWord(word);
+    if (local === null) continue;
+    const abs = normalisePath(local);
+    // A relative word: as if the working folder were `/`; a base name anywhere.
+    const p = abs ?? normalisePath(`/${local.replace(/^~(?=\/|$)/, '')}`) ?? local;
+    // A relative word's pattern characters are not judged (`["ls","/x"]` is a JSON value, not a glob).
+    const hit = abs === null && GLOB.test(p) ? (SECRET_BASENAMES.test(p) ? p : null) : secretAt(p, locations);
+    if (hit !== null && !named(hit, paths, locations)) {
+      return `${cmd.program} reads '${abs ?? word}', ${hit === p ? 'a file that is itself a secret' : `which may expand to a secret under ${hit}`} (output masking cannot see a secret with no name beside it); a grant reads it only when its paths: name it (${hit}).`;
+    }
+    if (abs === null) continue;
+    whole ??= wholeFolders(cmd.program, cmd.args, true);
+    if (whole === null) continue;
+    const held = locations.find((l) => under(l, abs) && l !== abs && !named(l, paths, locations));
+    if (held !== undefined) return `${cmd.program} reads '${abs}' whole (${whole}), which holds ${held}, files that are themselves secrets; a grant reads them only when its paths: name ${held}.`;
+  }
+  return null;
+}
