@@ -11,6 +11,8 @@ import { usage } from './usage.js';
 import { jsonDoc } from './terminal-out.js';
 import { head, verify } from './transcripts-verify.js';
 import { adoptHead } from './transcripts-adopt-head.js';
+import { showSession } from './transcripts-show.js';
+export { SHOW_PAGE } from './transcripts-show.js';
 import { timelineLine, clientOf, statusOf, summaryOf, timeOf, duration, lookalikeLine, oneLine, table } from './transcripts-format.js';
 
 /** What the command needs from its caller; why: tests pass a store and capture output. */
@@ -107,35 +109,14 @@ async function show(args: string[], io: TranscriptsIo, json: boolean): Promise<n
   const { positional } = options(args, []);
   const id = positional[0];
   if (id === undefined || positional.length > 1) throw new UsageError('show takes exactly one SESSION_ID');
-  const got = await (await storeOf(io)).getSession(id);
-  if (!got) {
+  const store = await storeOf(io);
+  // The session row alone; its calls are read in pages (transcripts-show.ts).
+  const s = store.sessionInfo ? await store.sessionInfo(id) : (await store.getSession(id))?.session ?? null;
+  if (!s) {
     io.err(`no session ${JSON.stringify(id)}`);
     return 1;
   }
-  if (json) {
-    io.out(jsonDoc(got));
-    return 0;
-  }
-  const s = got.session;
-  const header = [
-    `session    ${oneLine(s.id)}`,
-    `principal  ${oneLine(s.principal.subject)} (${s.principal.authMethod}; groups: ${oneLine(s.principal.groups.join(', ') || '-')})`,
-    `client     ${oneLine(clientOf(s))} over ${s.transport}`,
-    `started    ${s.startedAt}`,
-    `ended      ${s.endedAt ?? 'still open'}`,
-    `calls      ${s.callCount}`,
-  ];
-  // Look-alike words anywhere in the session (whole statements, not only the cut summaries).
-  const warn = lookalikeLine('warning    ', s.principal.subject, ...s.principal.groups, clientOf(s), ...got.calls.flatMap((c) => [c.connection ?? '', c.factsSummary ?? '', JSON.stringify(c.args) ?? '']));
-  if (warn) header.push(warn);
-  const rows = got.calls.map((c) => [
-    timeOf(c.startedAt), s.principal.subject, c.tool, c.connection ?? '-', c.decision,
-    c.ruleIds.join(',') || '-', statusOf(c), c.outcome ? duration(c.outcome.durationMs) : '-', summaryOf(c),
-  ]);
-  const timeline = rows.length
-    ? table(['TIME', 'PRINCIPAL', 'TOOL', 'CONNECTION', 'DECISION', 'RULES', 'STATUS', 'DURATION', 'SUMMARY'], rows)
-    : '(no calls)';
-  io.out(header.join('\n') + '\n\n' + timeline);
+  await showSession(store, s, io.out, json);
   return 0;
 }
 
@@ -226,12 +207,13 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
   const store = await storeOf(io);
   const read = store.sessionRecords?.bind(store);
   if (!read) throw new UsageError('this store cannot replay');
-  const got = await store.getSession(id);
-  if (!got) {
+  // The session row alone (its calls come as records, in pages).
+  const info = store.sessionInfo ? await store.sessionInfo(id) : (await store.getSession(id))?.session ?? null;
+  if (!info) {
     io.err(`no session ${JSON.stringify(id)}`);
     return 1;
   }
-  const who = got.session.principal.subject;
+  const who = info.principal.subject;
   const tools = new Map<string, string>();
   const records: Record<string, unknown>[] = [];
   const done = () => {

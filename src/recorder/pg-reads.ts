@@ -7,6 +7,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { rowToCall, rowToSession } from './columns.js';
 import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
 import { TEXT_MATCH_BOUND } from './sqlite-search.js';
+import { PG_SESSION_RECORDS } from './session-records-sql.js';
 import type { CallFilter, CallRecord, ChainRecord, SessionFilter, SessionPage, SessionRecord, SessionSearch } from './types.js';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
@@ -103,7 +104,13 @@ export async function pgSearchSessions(q: Q, f: SessionSearch): Promise<SessionP
     where.push(`s.id = ANY (ARRAY(SELECT DISTINCT x.session_id FROM (
         SELECT session_id, tool, connection, decision, facts_summary, args FROM calls ORDER BY started_at DESC LIMIT ${TEXT_MATCH_BOUND}) x
       WHERE concat_ws(' ', x.tool, x.connection, x.facts_summary, x.args) ILIKE ${like}${on('x')}))`);
-  } else if (inner.length) where.push(`EXISTS (SELECT 1 FROM calls c WHERE c.session_id = s.id${on('c')})`);
+  } else if (inner.length) {
+    // Driven from the newest matching calls (calls_decision, calls_connection, calls_tool read
+    // backwards), as the text search: an EXISTS probe per session read every call of the store
+    // when the filter matched little (a rare decision or connection).
+    where.push(`s.id = ANY (ARRAY(SELECT DISTINCT x.session_id FROM (
+        SELECT session_id FROM calls x WHERE TRUE${on('x')} ORDER BY started_at DESC LIMIT ${TEXT_MATCH_BOUND}) x))`);
+  }
   const limit = Number.isFinite(f.limit) ? Math.min(MAX_PAGE, Math.max(1, Math.floor(f.limit!))) : 100;
   const rows = (await q(`SELECT s.* FROM sessions s ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
     ORDER BY s.started_at DESC, s.open_seq DESC LIMIT ${add(limit + 1)}`, p)).rows as Row[];
@@ -121,27 +128,19 @@ export async function pgSessionCalls(q: Q, sessionId: string, afterSeq: number, 
   return ((await q('SELECT * FROM calls WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', args)).rows as Row[]).map(rowToCall);
 }
 
-/** The chain records of one session (open, intents, outcomes, its approval events, close). */
+/** The chain records of one session (open, intents, outcomes, its approval events, close): its own seqs, read by key (session-records-sql.ts). */
 export async function pgSessionRecords(q: Q, sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
   seqArg(afterSeq, 'after');
   seqArg(limit, 'limit');
   // As in SQLite: a closed session's records end at its close or its calls' last outcome, if later.
   const s = (await q(
-    `SELECT open_seq, CASE WHEN close_seq IS NULL THEN NULL
-       ELSE GREATEST(close_seq, (SELECT MAX(outcome_seq) FROM calls WHERE session_id = $1)) END AS close_seq
+    `SELECT open_seq, close_seq, CASE WHEN close_seq IS NULL THEN NULL
+       ELSE GREATEST(close_seq, (SELECT MAX(outcome_seq) FROM calls WHERE session_id = $1)) END AS last_seq
      FROM sessions WHERE id = $1`,
     [sessionId],
-  )).rows[0] as { open_seq: number; close_seq: number | null } | undefined;
+  )).rows[0] as { open_seq: number; close_seq: number | null; last_seq: number | null } | undefined;
   if (!s) return [];
-  const rows = (await q(
-    `SELECT r.* FROM records r WHERE r.seq >= $1 AND r.seq <= $2 AND r.seq > $3 AND (
-       r.ref_id = $4 OR r.ref_id IN (SELECT id FROM calls WHERE session_id = $4)
-       OR (r.kind = 'approval_event' AND (
-         coalesce(r.body::jsonb ->> 'sessionId', r.body::jsonb ->> 'session_id') = $4
-         OR coalesce(r.body::jsonb ->> 'callId', r.body::jsonb ->> 'call_id') IN (SELECT id FROM calls WHERE session_id = $4))))
-     ORDER BY r.seq LIMIT $5`,
-    [s.open_seq, s.close_seq ?? Number.MAX_SAFE_INTEGER, afterSeq, sessionId, limit],
-  )).rows as Row[];
+  const rows = (await q(PG_SESSION_RECORDS, [sessionId, afterSeq, s.open_seq, s.close_seq ?? -1, limit, s.last_seq ?? Number.MAX_SAFE_INTEGER])).rows as Row[];
   return rows.map(toChainRecord);
 }
 

@@ -1,6 +1,6 @@
 /**
  * The columns, constraints and indexes of the tables the PostgreSQL verify reads, as pg-schema.ts's
- * migrations leave them (PG_SCHEMA_VERSION 10), in the lines pg-schema-catalog.ts reads from the
+ * migrations leave them (PG_SCHEMA_VERSION 11), in the lines pg-schema-catalog.ts reads from the
  * catalog. Why a list and not the migrations run again: verify reads on the reviewer's snapshot
  * and must not need (or use) the right to create anything. The lists of record kinds and approval
  * states come from the code that writes them. test/recorder/pg-verify-columns.test.ts migrates a
@@ -29,6 +29,7 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
     `constraint records_kind_check ${anyOf('kind', RECORD_KINDS)}`,
     'constraint records_pkey PRIMARY KEY (seq)',
     pkey('records', 'seq'),
+    index('records_approval_call', 'records', "(COALESCE(((body)::jsonb ->> 'callId'::text), ((body)::jsonb ->> 'call_id'::text)), seq) WHERE (kind = 'approval_event'::text)"),
   ],
   chain_head: [
     ...columns(`id integer NOT NULL
@@ -83,6 +84,9 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
     index('calls_tool', 'calls', '(tool, started_at)'),
     index('calls_started_at', 'calls', '(started_at)'),
     index('calls_without_outcome', 'calls', '(seq) WHERE (outcome_seq IS NULL)'),
+    index('calls_session_outcome', 'calls', '(session_id, outcome_seq)'),
+    index('calls_decision', 'calls', '(decision, started_at)'),
+    index('calls_connection', 'calls', '(connection, started_at)'),
   ],
   approvals: [
     ...columns(`id text NOT NULL
@@ -120,6 +124,7 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
     index('approvals_combination', 'approvals', '(combination_id) WHERE (combination_id IS NOT NULL)'),
     index('approvals_cooldown', 'approvals', '(requester, cooldown_hash, state)'),
     index('approvals_pending', 'approvals', "(requester, requester_auth, seq) WHERE (state = 'pending'::text)"),
+    index('approvals_session', 'approvals', '(session_id)'),
   ],
   approval_decisions: [
     ...columns(`approval_id text NOT NULL

@@ -9,11 +9,12 @@
 import type pg from 'pg';
 import { GENESIS_HASH, RECORD_KINDS } from './hash-chain.js';
 import { PENDING_INDEX } from './approval-queue-sql.js';
+import { PG_APPROVAL_CALL_INDEX, PG_EVENT_CALL } from './session-records-sql.js';
 import { livenessMarksMigration } from './pg-liveness-sql.js';
 import { rateCountersMigration, rateCountersV8Migration } from './pg-rate-sql.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 10;
+export const PG_SCHEMA_VERSION = 11;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -173,6 +174,15 @@ const MIGRATIONS: string[] = [
   `,
   // v10: the reviewers' queue, read per requester from a partial index, as in the SQLite store (v11).
   PENDING_INDEX,
+  // v11: bounded reviewer reads (pg-reads.ts): a session's records by its own calls' seqs and the
+  // approval events naming them; the decision and connection filters from the newest matching calls.
+  `
+  CREATE INDEX IF NOT EXISTS calls_session_outcome ON calls (session_id, outcome_seq);
+  CREATE INDEX IF NOT EXISTS calls_decision ON calls (decision, started_at);
+  CREATE INDEX IF NOT EXISTS calls_connection ON calls (connection, started_at);
+  CREATE INDEX IF NOT EXISTS approvals_session ON approvals (session_id);
+  CREATE INDEX IF NOT EXISTS ${PG_APPROVAL_CALL_INDEX} ON records ((${PG_EVENT_CALL}), seq) WHERE kind = 'approval_event';
+  `,
 ];
 
 /** The stored schema version (0 for an empty database). */

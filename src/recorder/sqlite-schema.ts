@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 import { PENDING_INDEX } from './approval-queue-sql.js';
+import { PG_APPROVAL_CALL_INDEX, SQLITE_EVENT_CALL } from './session-records-sql.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 11;
+export const SCHEMA_VERSION = 12;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -258,6 +259,13 @@ const MIGRATIONS: string[] = [
   `,
   // v11: the reviewers' queue, read per requester from a partial index (approval-queue-sql.ts).
   PENDING_INDEX,
+  // v12: a session's records read by its own seqs and the approval events naming its calls
+  // (session-records-sql.ts), as in the PostgreSQL store (v11).
+  `
+  CREATE INDEX IF NOT EXISTS calls_session_outcome ON calls (session_id, outcome_seq);
+  CREATE INDEX IF NOT EXISTS approvals_session ON approvals (session_id);
+  CREATE INDEX IF NOT EXISTS ${PG_APPROVAL_CALL_INDEX} ON records ((${SQLITE_EVENT_CALL}), seq) WHERE kind = 'approval_event';
+  `,
 ];
 
 /** Read the stored schema version (0 for an empty file); why: read-only opens must not migrate. */

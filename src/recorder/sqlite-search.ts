@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
 import { rowToCall, rowToSession } from './columns.js';
 import { CALLS_WITH_BODY, DEFAULT_LIMIT } from './sqlite-queries.js';
+import { SQLITE_CALL_EVENTS, SQLITE_EVENT_CALLS, SQLITE_SESSION_RECORDS } from './session-records-sql.js';
 import type { CallRecord, ChainRecord, SessionPage, SessionSearch } from './types.js';
 
 /** How many newest matching calls a free-text search considers; why: a bounded cost per query. */
@@ -112,22 +113,18 @@ export function sessionRecords(db: Database.Database, sessionId: string, afterSe
   // A closed session's records end at its close or at the last outcome of its calls, whichever is
   // later: a call still running when the client left records its outcome after the close.
   const s = db.prepare(
-    `SELECT open_seq, max(close_seq, coalesce((SELECT MAX(outcome_seq) FROM calls WHERE session_id = @id), 0)) AS close_seq
+    `SELECT open_seq, close_seq, max(close_seq, coalesce((SELECT MAX(outcome_seq) FROM calls WHERE session_id = @id), 0)) AS last_seq
      FROM sessions WHERE id = @id`,
   ).get({ id: sessionId }) as
-    | { open_seq: number; close_seq: number | null }
+    | { open_seq: number; close_seq: number | null; last_seq: number | null }
     | undefined;
   if (!s) return [];
-  const rows = db
-    .prepare(
-      `SELECT r.* FROM records r WHERE r.seq >= @open AND r.seq <= @close AND r.seq > @after AND (
-         r.ref_id = @id OR r.ref_id IN (SELECT id FROM calls WHERE session_id = @id)
-         OR (r.kind = 'approval_event' AND (
-           coalesce(json_extract(r.body, '$.sessionId'), json_extract(r.body, '$.session_id')) = @id
-           OR coalesce(json_extract(r.body, '$.callId'), json_extract(r.body, '$.call_id')) IN (SELECT id FROM calls WHERE session_id = @id))))
-       ORDER BY r.seq LIMIT @limit`,
-    )
-    .all({ open: s.open_seq, close: s.close_seq ?? Number.MAX_SAFE_INTEGER, after: afterSeq, id: sessionId, limit });
+  // Read by the session's own seqs and its calls' approval events (session-records-sql.ts).
+  const one = db.prepare(SQLITE_CALL_EVENTS).pluck();
+  const calls = db.prepare(SQLITE_EVENT_CALLS).pluck().all({ id: sessionId, after: afterSeq, limit }) as string[];
+  const events = calls.flatMap((call) => one.all({ call, after: afterSeq, limit }) as number[]);
+  const rows = db.prepare(SQLITE_SESSION_RECORDS)
+    .all({ events: JSON.stringify(events), open: s.open_seq, close: s.close_seq ?? -1, last: s.last_seq ?? Number.MAX_SAFE_INTEGER, after: afterSeq, id: sessionId, limit });
   return (rows as Record<string, unknown>[]).map(toChainRecord);
 }
 

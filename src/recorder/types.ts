@@ -207,6 +207,9 @@ export interface TranscriptStore {
   readRecords?(fromSeq: number, limit: number): Promise<ChainRecord[]>;
   /** Reviewer extras (replay, export windows, retention); the SQLite store has them. */
   sessionRecords?(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]>;
+  /** A session's row alone, and its calls in pages (`transcripts show`; both stores have them). */
+  sessionInfo?(id: string): Promise<SessionRecord | null>;
+  sessionCalls?(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]>;
   readRecordsBetween?(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]>;
   purge?(before: string, now?: string): Promise<PurgeResult>;
 }

@@ -14,6 +14,7 @@
  */
 import Database from 'better-sqlite3';
 import { migrate, schemaVersion } from './sqlite-schema.js';
+import { PG_APPROVAL_CALL_INDEX, SQLITE_EVENT_CALL } from './session-records-sql.js';
 
 /** Guards a purge drops and recreates; whoever can write the file can drop them too. */
 const OPTIONAL = new Set(['records_append_only_update', 'records_append_only_delete']);
@@ -83,11 +84,20 @@ export function schemaMismatch(db: Database.Database, approvalEvents: number): {
  * (no second scan); counting the index reads only its few entries.
  */
 function approvalIndexMismatch(db: Database.Database, approvalEvents: number): { seq: number; reason: string } | null {
-  const name = 'records_approval_events';
-  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name)) return null; // before schema v5
-  const entries = db.prepare(`SELECT count(*) FROM records INDEXED BY ${name} WHERE (seq IS NULL OR seq IS NOT NULL) AND kind = 'approval_event'`).pluck().get() as number;
-  if (entries === approvalEvents) return null;
-  return { seq: 0, reason: `index ${name} holds ${entries} entries for ${approvalEvents} approval_event records: a listing through it would hide approval events verify sees` };
+  // records_approval_events (schema v5) and, by the call each event names, records_approval_call
+  // (v12: a session page reads its calls' events through it, session-records-sql.ts); each walked
+  // by a condition on its first key that every entry meets.
+  const indexes: [string, string][] = [
+    ['records_approval_events', '(seq IS NULL OR seq IS NOT NULL)'],
+    [PG_APPROVAL_CALL_INDEX, `((${SQLITE_EVENT_CALL}) IS NULL OR (${SQLITE_EVENT_CALL}) IS NOT NULL)`],
+  ];
+  for (const [name, all] of indexes) {
+    if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name)) continue; // before its schema version
+    const entries = db.prepare(`SELECT count(*) FROM records INDEXED BY ${name} WHERE ${all} AND kind = 'approval_event'`).pluck().get() as number;
+    if (entries === approvalEvents) continue;
+    return { seq: 0, reason: `index ${name} holds ${entries} entries for ${approvalEvents} approval_event records: a listing through it would hide approval events verify sees` };
+  }
+  return null;
 }
 
 /**

@@ -11,6 +11,8 @@ import { argsHref, pretty } from './call-pages.js';
 
 /** Calls per timeline page. */
 export const CALLS_PER_PAGE = 100;
+/** Chain records read per view for the page's approval events; why: a bounded read (the store reads the session's own records by key). */
+export const RECORDS_PER_PAGE = 10 * CALLS_PER_PAGE;
 /** Characters of a result shown inline. */
 export const RESULT_EXCERPT = 4000;
 
@@ -83,7 +85,7 @@ export async function timeline(store: UiStore, s: SessionRecord, after: number):
   const first = shown[0];
   const last = shown[shown.length - 1];
   // Approval events precede their call's intent (the gate runs first): read from the page start.
-  const records = first ? await store.sessionRecords(s.id, after, 20_000) : [];
+  const records = first ? await store.sessionRecords(s.id, after, RECORDS_PER_PAGE) : [];
   const byCall = new Map<string, ChainRecord[]>();
   for (const r of records) {
     if (r.kind !== 'approval_event') continue;

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-import { pgSearchSessions } from '../../src/recorder/pg-reads.js';
+import { pgSearchSessions, pgSessionRecords } from '../../src/recorder/pg-reads.js';
 import { TEXT_MATCH_BOUND } from '../../src/recorder/sqlite-search.js';
 import { pgStoreSuite } from './pg-store-suite.js';
 
@@ -42,9 +42,9 @@ interface PlanNode {
   Plans?: PlanNode[];
 }
 
-/** Rows every scan of `sessions` or `calls` read (kept or filtered out), over all its loops. */
+/** Rows every scan of `sessions`, `calls` or `records` read (kept or filtered out), over all its loops. */
 function rowsRead(n: PlanNode): number {
-  const own = n['Relation Name'] === 'calls' || n['Relation Name'] === 'sessions'
+  const own = n['Relation Name'] === 'calls' || n['Relation Name'] === 'sessions' || n['Relation Name'] === 'records'
     ? ((n['Actual Rows'] ?? 0) + (n['Rows Removed by Filter'] ?? 0)) * (n['Actual Loops'] ?? 1)
     : 0;
   return own + (n.Plans ?? []).reduce((a, p) => a + rowsRead(p), 0);
@@ -138,4 +138,39 @@ test('a page position past what a bigint holds is refused as invalid input (HTTP
   await assert.rejects(s.readRecordsBetween(1e300, 10), { code: 'WARDEN_INVALID_INPUT' });
   assert.equal((await s.sessionCalls(sid, 0, 10)).length, 1);
   assert.equal((await s.sessionRecords(sid, 0, 10)).length, 2);
+});
+
+test('filtering sessions by decision, connection or tool reads a bounded number of rows of a 100,000-call store', async () => {
+  await seed();
+  const bound = 2 * TEXT_MATCH_BOUND + 1000;
+  const filters: Array<Parameters<typeof pgSearchSessions>[1]> = [{ decision: 'deny' }, { connection: 'nowhere' }, { tool: 'no_such_tool' }, { decision: 'allow' }, { connection: 'analytics' }, { decision: 'deny', connection: 'analytics' }];
+  for (const f of filters) {
+    const costs = await searchCost({ ...f, limit: 50 });
+    assert.ok(costs.length > 0);
+    for (const c of costs) assert.ok(c <= bound, `filter ${JSON.stringify(f)} read ${c} rows (bound ${bound})`);
+  }
+});
+
+test("a session's records (the UI session page, every live refresh) read the session's own records, not every record since it opened", async () => {
+  await seed();
+  const s = await suite.open();
+  const sid = randomUUID();
+  await s.openSession({ id: sid, principal, client: {}, transport: 'http', startedAt: new Date().toISOString() });
+  // 100,000 records of other sessions written while this one stays open (seqs the chain then skips).
+  const head = Number((await suite.db.query('SELECT seq FROM chain_head')).rows[0]!.seq);
+  await suite.db.query(`INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash)
+    SELECT ${head} + g, 'call_intent', 'other-' || g, '2026-01-01T00:00:00.000Z', '{}', '', '' FROM generate_series(1, 100000) g`);
+  await suite.db.query('UPDATE chain_head SET seq = seq + 100000');
+  await suite.db.query('ANALYZE records');
+  const callId = randomUUID();
+  await s.recordIntent({ id: callId, sessionId: sid, tool: 'query_database', connection: 'analytics', args: { sql: 'SELECT 1' }, factsSummary: 'read', facts: {}, decision: 'allow', ruleIds: [], policyVersion: 'v', startedAt: new Date().toISOString() });
+  const costs: number[] = [];
+  const got = await pgSessionRecords(async (sql, params) => {
+    const r = await suite.db.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
+    costs.push(rowsRead((r.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]!.Plan));
+    return suite.db.query(sql, params);
+  }, sid, 0, 1000);
+  assert.deepEqual(got.map((r) => [r.kind, r.refId]), [['session_open', sid], ['call_intent', callId]]);
+  for (const c of costs) assert.ok(c <= 100, `sessionRecords read ${c} rows`);
+  assert.deepEqual((await s.sessionRecords(sid, got[0]!.seq, 10)).map((r) => r.refId), [callId]);
 });

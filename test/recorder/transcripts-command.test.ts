@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { runTranscriptsCommand } from '../../src/cli/transcripts-command.js';
+import { runTranscriptsCommand, SHOW_PAGE } from '../../src/cli/transcripts-command.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import type { SqliteTranscriptStore } from '../../src/recorder/index.js';
 import { intent, outcome, session, tempDir } from './fixtures.js';
@@ -136,4 +136,37 @@ test('replay shows an outcome recorded after its session closed (a client that l
   assert.match(human.out.at(-1) ?? '', /<- query_database ok/);
   const doc = JSON.parse((await run(store, ['replay', 's2', '--json'])).out[0] ?? '') as { records: Array<{ kind: string }> };
   assert.deepEqual(doc.records.map((r) => r.kind), ['session_open', 'call_intent', 'session_close', 'call_outcome']);
+});
+
+test("show reads a long session's calls in bounded pages (never all at once), human and --json alike", async (t) => {
+  const store = openSqliteStore(join(tempDir(t), 'w.db'));
+  t.after(() => store.close());
+  await store.openSession(session('long'));
+  const n = 2 * SHOW_PAGE + 1;
+  for (let i = 0; i < n; i++) await store.recordIntent({ ...intent(`c${i}`, 'long'), factsSummary: i === n - 1 ? 'SELECT * FROM u\u0455ers' : `SELECT ${i}` });
+  // Every read's count of calls, through the store the command is given.
+  const reads: number[] = [];
+  const counted = new Proxy(store, {
+    get(target, key) {
+      const v = Reflect.get(target, key) as unknown;
+      if (typeof v !== 'function') return v;
+      return async (...a: unknown[]) => {
+        const r = (await (v as (...x: unknown[]) => Promise<unknown>).apply(target, a)) as { calls?: unknown[] } | unknown[] | null;
+        if (Array.isArray(r)) reads.push(r.length);
+        else if (r && Array.isArray(r.calls)) reads.push(r.calls.length);
+        return r;
+      };
+    },
+  });
+  const human = await run(counted, ['show', 'long']);
+  assert.equal(human.code, 0);
+  const text = human.out.join('\n');
+  assert.equal(text.split('\n').filter((l) => /\bquery_database\b/.test(l)).length, n);
+  assert.match(text, /^warning +⚠ look-alike letters.*"u\u0455ers"/mu, 'a look-alike word in a later page is still flagged');
+  const json = await run(counted, ['show', 'long'], true);
+  assert.equal(json.code, 0);
+  const doc = JSON.parse(json.out.join('\n')) as { session: { id: string }; calls: Array<{ id: string }> };
+  assert.equal(doc.session.id, 'long');
+  assert.deepEqual(doc.calls.map((c) => c.id), Array.from({ length: n }, (_, i) => `c${i}`));
+  assert.ok(reads.length > 0 && Math.max(...reads) <= SHOW_PAGE, `reads of ${Math.max(...reads)} calls (page ${SHOW_PAGE})`);
 });

@@ -158,3 +158,29 @@ test('an approval event left out of the records table\'s approval index (and its
     }
   }
 });
+
+test('an approval event left out of the index a session page reads its calls\' events through (records_approval_call) is reported', async (t) => {
+  const { approvalRequest } = await import('./fixtures.js');
+  const { SQLITE_EVENT_CALL } = await import('../../src/recorder/session-records-sql.js');
+  const path = join(tempDir(t), 'w.db');
+  const store = await twoSessions(path);
+  await store.approvals.create(approvalRequest('a1', '2026-03-01T11:00:00.000Z'));
+  await store.approvals.create(approvalRequest('a2', '2026-03-01T11:01:00.000Z'));
+  assert.equal((await store.verify()).ok, true);
+  await store.close();
+  const evil = new Database(path);
+  evil.unsafeMode(true);
+  // a2's events are dropped from the per-call index, whose definition is then put back as it was:
+  // a session page, which reads its calls' events through it, would no longer show them.
+  const def = evil.prepare(`SELECT sql FROM sqlite_master WHERE name = 'records_approval_call'`).pluck().get() as string;
+  evil.exec(`DROP INDEX records_approval_call;
+    CREATE INDEX records_approval_call ON records ((${SQLITE_EVENT_CALL}), seq) WHERE kind = 'approval_event' AND ref_id != 'a2';`);
+  evil.pragma('writable_schema = ON');
+  evil.prepare(`UPDATE sqlite_master SET sql = ? WHERE name = 'records_approval_call'`).run(def);
+  evil.close();
+  const r = openSqliteStore(path, { readonly: true });
+  t.after(() => r.close());
+  const v = await r.verify();
+  assert.equal(v.ok, false);
+  assert.match(v.firstBroken!.reason, /records_approval_call holds 1 entries for 2 approval_event records/);
+});
