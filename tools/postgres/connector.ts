@@ -175,7 +175,8 @@ export class PgConnector {
     const pool = await this.pool(kind);
     if (o.signal?.aborted) throw cancelledError('before the statement was sent');
     // The principal's share first: past it, the call waits behind its own calls, not others'.
-    const shareBack = await this.shares[kind].acquire(o.principal ?? NO_PRINCIPAL, this.waitMs, o.signal);
+    const who = o.principal ?? NO_PRINCIPAL;
+    const shareBack = this.shares[kind].tryAcquire(who) ?? (await this.shares[kind].acquire(who, this.waitMs, o.signal));
     let client: pg.PoolClient;
     try {
       client = await poolSession(pool);

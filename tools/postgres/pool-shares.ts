@@ -28,14 +28,20 @@ export class PoolShares {
     private readonly what: string,
   ) {}
 
-  /** A slot of `who`'s share; resolves with its release function (idempotent). */
-  async acquire(who: string, waitMs: number, signal?: AbortSignal): Promise<() => void> {
+  /** A slot of `who`'s share when one is free now (its release function, idempotent), else null; why: no promise on a plain call's path. */
+  tryAcquire(who: string): (() => void) | null {
     let s = this.shares.get(who);
     if (!s) this.shares.set(who, (s = { active: 0, waiting: [] }));
-    if (s.active < this.perPrincipal) {
-      s.active++;
-      return this.releaser(who, s);
-    }
+    if (s.active >= this.perPrincipal) return null;
+    s.active++;
+    return this.releaser(who, s);
+  }
+
+  /** A slot of `who`'s share; resolves with its release function (idempotent), waiting in `who`'s queue when none is free. */
+  async acquire(who: string, waitMs: number, signal?: AbortSignal): Promise<() => void> {
+    const now = this.tryAcquire(who);
+    if (now) return now;
+    const s = this.shares.get(who)!;
     if (signal?.aborted) throw cancelledError('before the statement was sent');
     const share = s;
     await new Promise<void>((resolve, reject) => {
