@@ -92,10 +92,14 @@ test('no pattern the masking code or the tools\' secret masking ships is refused
   // secret-text-followups2.test.ts times them. The `(?:\\[^\n][^"\\\n]*)*` one is a double-quoted
   // value's escapes run over lines (secret-text.ts MULTILINE_QUOTED): each iteration starts with
   // a backslash, which the run after it cannot hold; secret-text-multiline-quotes.test.ts times it.
+  // The config-secrets.ts one is a PHP variable's subscripts (`$cfg['db']['password'] = ...`):
+  // each iteration starts with `[`, which no subscript's inside can hold, and ends at its `]`;
+  // shell-secret-files.test.ts times it.
   const nested = all.filter(({ source }) => nestedRepeat(source)).map(({ where, source }) => `${where.replace(/:\d+$/, '')}: ${nestedRepeat(source)}`);
   assert.deepEqual([...new Set(nested)].sort(), [
     'src/masking/key-body.js: (?:[ \\t]*(?:\\r?\\n|(?:\\\\r)?\\\\n)[ \\t]*[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=]))*',
     'src/masking/vendor-tokens.js: (?:\\.[A-Za-z0-9_-]+)*',
+    `tools/shared/config-secrets.js: (?:\\[[ \\t]*(?:'[^'\\n]*'|"[^"\\n]*"|\\$?\\w+)[ \\t]*\\])*?`,
     `tools/shared/secret-text.js: (?:[ \\t]*,[ \\t]*(?!(?:name|value):)[A-Za-z_][\\w.-]*:[ \\t]+(?:"(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|[^\\n,{}\\[\\]"' \\t](?:[^\\n,{}\\[\\]]*[^\\n,{}\\[\\] \\t])?))*?`,
     `tools/shared/secret-text.js: (?:[ \\t]*,[ \\t]*(?!name:)[A-Za-z_][\\w.-]*:[ \\t]+(?:"(?:[^"\\\\\\n]|\\\\.)*"|'[^'\\n]*'|[^\\n,{}\\[\\]"' \\t](?:[^\\n,{}\\[\\]]*[^\\n,{}\\[\\] \\t])?))*?`,
     'tools/shared/secret-text.js: (?:\\\\[^\\n][^"\\\\\\n]*)*',

@@ -15,6 +15,7 @@ import { maskSecretText } from '../../../tools/shared/secret-text.js';
 import { maskCommandOutput } from '../../../tools/shared/line-windows.js';
 import { secretMountsOf } from '../../../tools/kubernetes/secret-mounts.js';
 import { shellVerdicts } from '../../support/shell-verdicts.js';
+import { assertLinear, repeatedTo } from '../../support/best-of.js';
 
 const RUN = { paths: ['/run', '/var', '/etc', '/app', '/home/deploy'] };
 const BLOCK = { pipelines: true, programs: { cat: RUN, head: RUN, grep: RUN, tar: RUN, cp: RUN, ls: RUN, find: RUN, psql: RUN } };
@@ -90,4 +91,12 @@ test('formats with a shape are masked: ipsec.secrets and PHP config', () => {
 
 test('a JSON word is no glob; a program Warden does not model is not taken to read a folder above a place', () => {
   allow([`podman run --entrypoint '["cat","/etc/hostname"]' alpine`, 'git config core.worktree /'], { programs: { podman: {}, git: {}, cat: {} } });
+});
+
+test('the PHP matchers cost linear time on hostile text', () => {
+  // Subscripts with no `=` after them (the lazy subscript run and the optional last key can split
+  // a run two ways; each iteration starts with `[`, which no subscript's inside holds), several
+  // assignments' starts, unclosed quotes and define( without its close.
+  const units = ["$a['x']", "$a['x'][\"y\"][$k][0]", "['x']", "$password = '", 'define(\'DB_PASSWORD\', ', "$cfg['db']['password'] = \"x", '$a[ '];
+  for (const unit of units) assertLinear(JSON.stringify(unit), repeatedTo(unit), maskSecretText);
 });
