@@ -9,17 +9,15 @@
  * (line-decorations.ts); a log's window still shows its lines.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
-import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { loginFolder, sshAllowPolicy, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 const LEAK = 'hunter2';
 let sshd: Sshd;
-let dir: WardenDir;
-let w: WardenSession;
+let warden: SshWarden;
 let BASE = '';
 let APP = '';
 
@@ -30,53 +28,21 @@ const FIXTURES: Record<string, string> = {
 };
 
 async function call(command: string) {
-  const r = await w.call('ssh_run', { connection: 'web-1', command });
+  const r = await warden.run(command);
   return { isError: r.isError, text: r.text + JSON.stringify(r.structured ?? null) };
 }
 
 before(async () => {
   sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wsshwin-'));
-  chmodSync(BASE, 0o755);
+  BASE = loginFolder(sshd, 'wsshwin-', Object.fromEntries(Object.entries(FIXTURES).map(([f, text]) => [`app/${f}`, text])), 0o755);
   APP = join(BASE, 'app');
-  mkdirSync(APP);
-  for (const [f, text] of Object.entries(FIXTURES)) writeFileSync(join(APP, f), text);
-  for (const p of [BASE, APP, ...Object.keys(FIXTURES).map((f) => join(APP, f))]) chownToLogin(p, sshd);
-  const config = [
-    'transcripts: { store: sqlite:warden.db }',
-    'responses: { structured_content: true }',
-    'identity: { stdio: { subject: sam, groups: [sre] } }',
-    'connections:',
-    `  web-1:\n    type: ssh\n    host: ${sshd.host}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    private_key: env:WARDEN_TEST_SSH_KEY\n    host_key: "${sshd.hostKeyLine}"\n    command_timeout: 5s\n`,
-    'policies: [policies/*.yaml]',
-    '',
-  ].join('\n');
   const P = JSON.stringify([APP]);
-  const policy = `
-rules:
-  - id: sre-read
-    effect: allow
-    who: { groups: [sre] }
-    tool: ssh_run
-    on: [web-1]
-    shell:
-      pipelines: true
-      programs:
-        cat: { paths: ${P} }
-        grep: { paths: ${P} }
-        head: { paths: ${P} }
-        tail: { paths: ${P} }
-        sed: { paths: ${P} }
-        awk: { paths: ${P} }
-`;
-  dir = writeWardenDir(config, { 'ssh.yaml': policy });
-  w = await connectWarden(dir.configPath, { WARDEN_TEST_SSH_KEY: sshd.clientKey });
+  warden = await startSshWarden(sshd, sshAllowPolicy('sre-read', `{ cat: { paths: ${P} }, grep: { paths: ${P} }, head: { paths: ${P} }, tail: { paths: ${P} }, sed: { paths: ${P} }, awk: { paths: ${P} } }`));
 });
 
 after(async () => {
-  await w?.close();
+  await warden?.close();
   await sshd?.stop();
-  dir?.cleanup();
   if (BASE) rmSync(BASE, { recursive: true, force: true });
 });
 

@@ -9,18 +9,16 @@
  * lines or the document still runs, masked.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
-import { chownToLogin, startSshd, type Sshd } from '../support/sshd.js';
-import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from '../support/warden-process.js';
+import { startSshd, type Sshd } from '../support/sshd.js';
+import { loginFolder, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
 
 const LEAK = 'hunter2';
 let sshd: Sshd;
-let dir: WardenDir;
-let w: WardenSession;
+let warden: SshWarden;
 let BASE = '';
 let APP = '';
 
@@ -33,30 +31,14 @@ const FIXTURES: Record<string, string> = {
 const SHOWN = [LEAK, '2retnuh', Buffer.from(FIXTURES['.env'] as string).toString('base64').slice(0, 24), 'aHVudGVyMi', '6875 6e74'];
 
 async function call(command: string, connection = 'web-1') {
-  const r = await w.call('ssh_run', { connection, command });
+  const r = await warden.w.call('ssh_run', { connection, command });
   return { isError: r.isError, text: r.text + JSON.stringify(r.structured ?? null) };
 }
 
 before(async () => {
   sshd = await startSshd();
-  BASE = mkdtempSync(join(tmpdir(), 'wsshrewrite-'));
-  chmodSync(BASE, 0o755);
+  BASE = loginFolder(sshd, 'wsshrewrite-', Object.fromEntries(Object.entries(FIXTURES).map(([f, text]) => [`app/${f}`, text])), 0o755);
   APP = join(BASE, 'app');
-  mkdirSync(APP);
-  for (const [f, text] of Object.entries(FIXTURES)) writeFileSync(join(APP, f), text);
-  for (const p of [BASE, APP, ...Object.keys(FIXTURES).map((f) => join(APP, f))]) chownToLogin(p, sshd);
-  const conn = (name: string) =>
-    `  ${name}:\n    type: ssh\n    host: ${sshd.host}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    private_key: env:WARDEN_TEST_SSH_KEY\n    host_key: "${sshd.hostKeyLine}"\n    command_timeout: 5s\n`;
-  const config = [
-    'transcripts: { store: sqlite:warden.db }',
-    'responses: { structured_content: true }',
-    'identity: { stdio: { subject: sam, groups: [sre] } }',
-    'connections:',
-    conn('web-1'),
-    conn('web-2'),
-    'policies: [policies/*.yaml]',
-    '',
-  ].join('\n');
   const P = JSON.stringify([APP]);
   const policy = `
 rules:
@@ -88,14 +70,12 @@ rules:
       programs:
         cut: { paths: ${P}, rewrites: true }
 `;
-  dir = writeWardenDir(config, { 'ssh.yaml': policy });
-  w = await connectWarden(dir.configPath, { WARDEN_TEST_SSH_KEY: sshd.clientKey });
+  warden = await startSshWarden(sshd, policy, 'web-1', ['web-2']);
 });
 
 after(async () => {
-  await w?.close();
+  await warden?.close();
   await sshd?.stop();
-  dir?.cleanup();
   if (BASE) rmSync(BASE, { recursive: true, force: true });
 });
 
@@ -143,7 +123,7 @@ describe('ssh_run: programs that rewrite text', () => {
   });
 
   test('the transcript database holds no secret value', () => {
-    const db = new Database(dir.dbPath, { readonly: true });
+    const db = new Database(warden.dir.dbPath, { readonly: true });
     try {
       const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[];
       const dump = tables

@@ -11,14 +11,16 @@ import { dirname, join } from 'node:path';
 import { chownToLogin, type Sshd } from './sshd.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from './warden-process.js';
 
-/** warden.yaml for the connection `name` to `sshd` (20 s command timeout). */
-export function sshWardenConfig(sshd: Sshd, name = 'web-1'): string {
+/** warden.yaml for the connection `name` (or each of several) to `sshd` (20 s command timeout). */
+export function sshWardenConfig(sshd: Sshd, name: string | readonly string[] = 'web-1'): string {
+  const conn = (n: string) =>
+    `  ${n}:\n    type: ssh\n    host: ${sshd.host}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    private_key: env:WARDEN_TEST_SSH_KEY\n    host_key: "${sshd.hostKeyLine}"\n    command_timeout: 20s\n`;
   return [
     'transcripts: { store: sqlite:warden.db }',
     'responses: { structured_content: true }',
     'identity: { stdio: { subject: sam, groups: [sre] } }',
     'connections:',
-    `  ${name}:\n    type: ssh\n    host: ${sshd.host}\n    port: ${sshd.port}\n    user: ${sshd.user}\n    private_key: env:WARDEN_TEST_SSH_KEY\n    host_key: "${sshd.hostKeyLine}"\n    command_timeout: 20s\n`,
+    ...(typeof name === 'string' ? [name] : name).map(conn),
     'policies: [policies/*.yaml]',
     '',
   ].join('\n');
@@ -37,9 +39,9 @@ export interface SshWarden {
   close(): Promise<void>;
 }
 
-/** Start `warden serve` with the policy text (one file) on the connection `name` to `sshd`. */
-export async function startSshWarden(sshd: Sshd, policy: string, name = 'web-1'): Promise<SshWarden> {
-  const dir = writeWardenDir(sshWardenConfig(sshd, name), { 'p.yaml': policy });
+/** Start `warden serve` with the policy text (one file) on the connection `name` to `sshd` (`also`: more connections to it). */
+export async function startSshWarden(sshd: Sshd, policy: string, name = 'web-1', also: readonly string[] = []): Promise<SshWarden> {
+  const dir = writeWardenDir(sshWardenConfig(sshd, [name, ...also]), { 'p.yaml': policy });
   let w: WardenSession;
   try {
     w = await connectWarden(dir.configPath, { WARDEN_TEST_SSH_KEY: sshd.clientKey });
