@@ -17,6 +17,7 @@ import { codeRun, programWords, unjudgedProgram } from './unjudged-code.js';
 import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellScript, sshRemote } from './runner-args.js';
 import { awkDanger, sedExecDanger } from './script-checks.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
+import { commandVariables, expandedText } from './assignment-runs.js';
 
 /**
  * A listed program with the words after it (`why` says how it is reached; with `why` and no
@@ -186,47 +187,6 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
   // `git --ext-diff`) or reads a list Warden cannot see. find: its -exec is judged as a wrapper; ssh and kin above.
   const flag = base === 'find' || SSH_FAMILY.has(base) ? null : deniedFlag(base, args, base === 'git' ? GIT_CONFIG_FLAGS : []);
   if (flag !== null) any(`${base} ${flag.flag} (spelled '${flag.word}') can run a program`);
-  return out;
-}
-
-/**
- * Shell text that expands `text` the way bash expands a subscript, an indirection's target or a
- * prompt (`${x@P}`): inside double quotes, generously. Double quotes and backslashes in it are
- * kept as literal text and single quotes dropped (tree-sitter-bash reads `'..'` inside `"${x:-..}"`
- * as quoting, bash does not), so every `$(..)`, backtick and `${..}` in it counts, even one bash
- * would not run.
- */
-function expandedText(text: string): string {
-  return `: "${text.replace(/'/g, '').replace(/[\\"]/g, '\\$&')}"`;
-}
-
-/**
- * A value judged as shell text (expandedText), its `${X:=v}` and `${X=v}` read as `${X:-v}`: the
- * assignment is already recorded (parse.ts keeps its value as written), and judging it again
- * would judge the same text without end.
- */
-function valueText(value: string): string {
-  return expandedText(value.replace(/(\$\{[A-Za-z_][A-Za-z0-9_]*(?:\[[^\]]*\])?:?)=/g, '$1-'));
-}
-
-/**
- * `NAME=value` words that make programs run something: a command line in the value (shell text
- * to judge), or code Warden cannot read (a library, a file to source). Any other value holding
- * `$` or a backtick is judged as shell text too: bash runs the `$(..)` in it when the variable
- * is read as arithmetic, by indirection or as a prompt (`x='a[$(cmd)]'; echo $((x))`), also in
- * a later shell that inherits it.
- */
-function commandVariables(words: string[], by: string): Run[] {
-  const out: Run[] = [];
-  for (const w of words) {
-    const eq = w.indexOf('=');
-    const name = w.slice(0, eq);
-    const value = w.slice(eq + 1);
-    const kind = eq > 0 ? variableRuns(name) : null;
-    if (kind === 'command') out.push({ kind: 'script', text: value, why: `in ${name} set by ${by}` });
-    else if (kind === 'loader') out.push({ kind: 'any', why: `${name} set by ${by} makes programs load code Warden cannot read` });
-    else if (eq > 0 && /[$`]/.test(value)) out.push({ kind: 'script', text: valueText(value), why: `in the value of ${name} set by ${by}, which bash may read as code` });
-  }
   return out;
 }
 
