@@ -61,8 +61,12 @@ export interface QueueEntry {
 export interface ReviewQueue {
   total: number;
   groups: { requester: string; requesterAuth: string; count: number; entries: QueueEntry[] }[];
+  /** How many requesters have pending requests (of the `requester` asked for, when one was): `requesters - groups.length` are not shown. */
+  requesters: number;
   /** More requesters have pending requests than `groups` holds. */
   moreRequesters: boolean;
+  /** The store walked its most requesters (approval-queue-sql.ts): `requesters` is a lower bound. */
+  requestersCapped?: boolean;
 }
 
 /** What a reviewer can do; why: one implementation behind every reviewer surface. */
@@ -78,9 +82,11 @@ export interface ApprovalReviewApi {
   /**
    * The queue grouped by requester (subject and identity source), as queueFor judges each entry:
    * every pending request counted, each requester's oldest few shown, so that one requester's
-   * flood cannot push another's requests out of a reviewer's sight. Absent: queueFor alone.
+   * flood cannot push another's requests out of a reviewer's sight; the requesters shown are
+   * those whose oldest pending request is oldest. `filter.requester`: that subject's requests only
+   * (each identity source a group). Absent: queueFor alone.
    */
-  queue?(reviewer: Principal): Promise<ReviewQueue>;
+  queue?(reviewer: Principal, filter?: { requester?: string }): Promise<ReviewQueue>;
   get(id: string): Promise<ApprovalView | null>;
   /** Throws WardenError (code WARDEN_DENIED) when refused: self-approval, reviewer not allowed, already decided, expired. */
   approve(id: string, reviewer: Principal, comment?: string): Promise<ApprovalView>;

@@ -151,9 +151,9 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       return q.groups.flatMap((g) => g.entries).slice(0, limit);
     },
     // Fair and bounded (recorder/approval-queue-sql.ts): the oldest of each requester, not the newest of all.
-    async queue(reviewer) {
+    async queue(reviewer, filter = {}) {
       await expireDue(ctx, iso());
-      const q = await tables.pendingQueue(QUEUE_PER_REQUESTER, QUEUE_REQUESTERS);
+      const q = await tables.pendingQueue(QUEUE_PER_REQUESTER, QUEUE_REQUESTERS, filter.requester);
       const policy = opts.policy?.();
       const groups = [];
       for (const g of q.groups) {
@@ -164,8 +164,8 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         }));
         groups.push({ requester: g.requester, requesterAuth: g.requesterAuth, count: g.count, entries });
       }
-      groups.sort((a, b) => (a.entries[0]?.view.created_at ?? '').localeCompare(b.entries[0]?.view.created_at ?? ''));
-      return { total: q.total, groups, moreRequesters: q.moreRequesters };
+      // In the store's order: by each requester's oldest pending request (its seq, the one order of records).
+      return { total: q.total, groups, requesters: q.requesters, moreRequesters: q.moreRequesters, ...(q.requestersCapped ? { requestersCapped: true } : {}) };
     },
     async get(id) {
       if (opts.readOnly) {

@@ -83,7 +83,8 @@ export interface ApprovalRow {
 /**
  * What a new request carries (no combination: a confirmation, or a test's lone request). With
  * `ttlMs`, the PostgreSQL store sets `createdAt` to the database's time and `expiresAt` ttlMs later
- * (pg-clock.ts); SQLite keeps the caller's times as given.
+ * (pg-clock.ts); SQLite keeps the caller's times as given. `ttlMs` is also recorded on the
+ * `requested` record (`expiresMs`), so verify can judge the expiry against it (approval-transitions.ts).
  */
 /** What list() can narrow by; see ApprovalStore.list. */
 export interface ApprovalListFilter {
@@ -177,10 +178,16 @@ export interface ApprovalStore {
    */
   list(f?: ApprovalListFilter): Promise<ApprovalRow[]>;
   /**
-   * The reviewers' queue (approval-queue-sql.ts): the pending total and, for the first
-   * `maxRequesters` requesters, each one's pending count and oldest `perRequester` requests.
+   * The reviewers' queue (approval-queue-sql.ts): the pending total and, for the `maxRequesters`
+   * requesters whose oldest pending request is oldest (only `requester`'s identity sources when
+   * given), each one's pending count and oldest `perRequester` requests; `requesters`: how many
+   * requesters have pending requests (of `requester`, when given).
    */
-  pendingQueue(perRequester: number, maxRequesters: number): Promise<{ total: number; groups: { requester: string; requesterAuth: string; count: number; rows: ApprovalRow[] }[]; moreRequesters: boolean }>;
+  pendingQueue(
+    perRequester: number,
+    maxRequesters: number,
+    requester?: string,
+  ): Promise<{ total: number; groups: { requester: string; requesterAuth: string; count: number; rows: ApprovalRow[] }[]; requesters: number; moreRequesters: boolean; requestersCapped?: boolean }>;
   /**
    * This requester's open (pending or approved), unexpired reviewer requests for this exact call,
    * oldest first (confirmations excluded). A call that several approval rules match has one per rule.

@@ -14,8 +14,9 @@
  * record carries the gate's estimate of it (its clock plus an offset measured once per call),
  * so a legal use near the expiry may be recorded a moment after it. `decision` records carry the
  * reviewer's own clock there (any skew) and are not judged; the `approved` record the deciding
- * transaction writes is (the database's time). Whether the expiry is what the rule's `expires`
- * gives is not judged: the request records the rule's id, not its `expires`.
+ * transaction writes is (the database's time). The expiry must also be no further from the
+ * request's time than the duration it was made with (`expiresMs`, the rule's `expires`), within
+ * the tolerance; a record without `expiresMs` (written before it was recorded) is not judged so.
  *
  *   requested -> pending
  *   decision  (pending; one per reviewer until withdrawn; never the requester or one of its
@@ -91,6 +92,13 @@ export class ApprovalTransitions {
       // Equal is legal (`expires: 0s` makes a request that can never be approved); within the
       // clock tolerance too, as the request's time and its expiry may come from two clocks.
       if (expires < at - APPROVAL_CLOCK_TOLERANCE_MS) return `APPROVAL_EXPIRY_INVALID: approval request ${name} expires at ${expiresAt}, before it was requested at ${ts}`;
+      if (b.expiresMs !== undefined) {
+        const ms = b.expiresMs;
+        if (typeof ms !== 'number' || !Number.isSafeInteger(ms) || ms < 0) return `APPROVAL_EXPIRY_INVALID: approval request ${name} has no valid expiry duration (${JSON.stringify(ms)})`;
+        if (expires - at > ms + APPROVAL_CLOCK_TOLERANCE_MS) {
+          return `APPROVAL_EXPIRY_TOO_LONG: approval request ${name} expires at ${expiresAt}, more than its expiry duration ${ms / 1000} s after it was requested at ${ts} (${TOLERANCE})`;
+        }
+      }
       this.requests.set(id, {
         expires, expiresAt, state: 'pending', requester: String(b.requester), actors, confirm: b.confirm !== null && b.confirm !== undefined,
         required: Number.isFinite(required) && required > 0 ? required : 1, decisions: new Map(),

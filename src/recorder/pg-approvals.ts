@@ -113,13 +113,14 @@ export class PgApprovalTables implements ApprovalStore {
   }
 
   /** The reviewers' queue (approval-queue-sql.ts). */
-  pendingQueue(perRequester: number, maxRequesters: number) {
+  pendingQueue(perRequester: number, maxRequesters: number, requester?: string) {
     return this.read(async () => {
       const queue = await readPendingQueue(
         async (q, p) => (await this.q(q, p)).rows[0] as Record<string, unknown> | undefined,
         async (q, p) => (await this.q(q, p)).rows as Record<string, unknown>[],
         perRequester,
         maxRequesters,
+        requester,
       );
       const groups = [];
       for (const g of queue.groups) {
@@ -130,7 +131,7 @@ export class PgApprovalTables implements ApprovalStore {
         }
         groups.push({ requester: g.requester, requesterAuth: g.requesterAuth, count: g.count, rows });
       }
-      return { total: queue.total, groups, moreRequesters: queue.moreRequesters };
+      return { total: queue.total, groups, requesters: queue.requesters, moreRequesters: queue.moreRequesters, ...(queue.requestersCapped ? { requestersCapped: true } : {}) };
     });
   }
 

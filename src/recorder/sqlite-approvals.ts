@@ -60,16 +60,17 @@ export class ApprovalTables implements ApprovalStore {
   }
 
   /** The reviewers' queue (approval-queue-sql.ts). */
-  async pendingQueue(perRequester: number, maxRequesters: number) {
-    const sql = (q: string) => q.replace(/\$\d/g, '?');
+  async pendingQueue(perRequester: number, maxRequesters: number, requester?: string) {
+    const sql = (q: string) => q.replace(/\$\d+/g, '?');
     const queue = await readPendingQueue(
       async (q, p) => this.read(() => this.db.prepare(sql(q)).get(...p) as Record<string, unknown> | undefined),
       async (q, p) => this.read(() => this.db.prepare(sql(q)).all(...p) as Record<string, unknown>[]),
       perRequester,
       maxRequesters,
+      requester,
     );
     const groups = queue.groups.map((g) => ({ requester: g.requester, requesterAuth: g.requesterAuth, count: g.count, rows: this.read(() => g.oldest.map((id) => this.load(id)).filter((r): r is ApprovalRow => r !== null)) }));
-    return { total: queue.total, groups, moreRequesters: queue.moreRequesters };
+    return { total: queue.total, groups, requesters: queue.requesters, moreRequesters: queue.moreRequesters, ...(queue.requestersCapped ? { requestersCapped: true } : {}) };
   }
 
   /** This requester's open, unexpired reviewer requests for this exact call, oldest first. */

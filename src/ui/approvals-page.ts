@@ -45,20 +45,32 @@ function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
 
 /**
  * The queue region (also the live fragment), as `reviewer` may decide it: the pending total, then
- * each requester's oldest requests under its own heading with its count. Why: the queue was the
- * newest 200 of all, so one agent's flood hid another's requests from every reviewer.
+ * each requester's oldest requests under its own heading with its count, the requesters whose
+ * oldest pending request is oldest first, and how many requesters are not shown. Why: the queue
+ * was the newest 200 of all, so one agent's flood hid another's requests from every reviewer;
+ * then the first 20 requesters by name, so 20 identities named "aaa-…" hid everyone after them.
+ * `requester`: that subject's requests only (`?requester=NAME`, as the CLI's `--requester`).
  */
-export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, reviewer: Principal): Promise<Safe> {
+export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, reviewer: Principal, requester?: string): Promise<Safe> {
   if (!api.queue) {
-    const pending = await api.queueFor(reviewer, 200);
+    const pending = (await api.queueFor(reviewer, 200)).filter((e) => requester === undefined || e.view.requester === requester);
     return pending.length ? html`${pending.map((e) => card(e, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
   }
-  const q = await api.queue(reviewer);
-  if (!q.total) return html`<p id="no-pending">No pending approvals.</p>`;
-  const requesters = `${q.groups.length}${q.moreRequesters ? '+' : ''} requester${q.groups.length === 1 && !q.moreRequesters ? '' : 's'}`;
-  return html`<p id="queue-total">${q.total} pending request${q.total === 1 ? '' : 's'} from ${requesters}, each requester's oldest first.${
-    q.moreRequesters ? html` More requesters have pending requests than are shown here; they appear as these are decided or expire (<code>warden approvals list --state pending --requester NAME</code> lists any one).` : ''
-  }</p>
+  const q = await api.queue(reviewer, requester === undefined ? {} : { requester });
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  let head: Safe;
+  if (requester !== undefined) {
+    const mine = q.groups.reduce((n, g) => n + g.count, 0);
+    if (!mine) return html`<p id="no-pending">No pending approvals from ${reviewable(requester)}. <a href="${href('/approvals')}">Every requester</a></p>`;
+    head = html`<p id="queue-total">${plural(mine, 'pending request')} from ${reviewable(requester)} (${q.total} pending in all), the oldest first. <a href="${href('/approvals')}">Every requester</a></p>`;
+  } else {
+    if (!q.total) return html`<p id="no-pending">No pending approvals.</p>`;
+    const cut = Math.max(0, q.requesters - q.groups.length) + (q.requestersCapped ? 1 : 0);
+    head = html`<p id="queue-total">${plural(q.total, 'pending request')} from ${q.requestersCapped ? `${q.requesters} or more requesters (only the first ${q.requesters} by name are ordered)` : plural(q.requesters, 'requester')}, each requester's oldest first; the requesters whose oldest pending request is oldest come first.${
+      cut ? html` <strong id="requesters-cut">${q.requestersCapped ? `${cut} or more requesters are` : cut === 1 ? '1 requester is' : `${cut} requesters are`} not shown</strong> (the ${q.groups.length} shown have older requests); they appear as these are decided or expire. Show one requester with the filter above.` : ''
+    }</p>`;
+  }
+  return html`${head}
     ${q.groups.map(
       (g) => html`<section class="requester-group"><h2>${reviewable(g.requester)} (${reviewable(g.requesterAuth)}) · ${g.count} pending${g.count > g.entries.length ? html`, the oldest ${g.entries.length} shown` : ''}</h2>
         ${g.entries.map((e) => card(e, csrf))}</section>`,
@@ -69,13 +81,16 @@ export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, revie
  * The approvals page body. The queue is live in notice mode (`data-live-notice`): a change shows
  * `#live-changed` (its space kept from the start: showing it moves nothing) and never re-renders the cards. Why: the queue re-rendered in place, newest
  * first, so an agent that made a second request of the same size while the reviewer read its
- * first moved the new card's Approve button exactly under the reviewer's pointer.
+ * first moved the new card's Approve button exactly under the reviewer's pointer. A GET form
+ * narrows the queue to one requester (`requester`), kept by the reload link and the live fragment.
  */
-export async function approvalsBody(api: ApprovalReviewApi, csrf: string, reviewer: Principal, decided?: string): Promise<Safe> {
+export async function approvalsBody(api: ApprovalReviewApi, csrf: string, reviewer: Principal, decided?: string, requester?: string): Promise<Safe> {
   return html`<h1>Pending approvals <span id="live" class="live"></span></h1>${decided ? html`<p id="decided" class="flash">${decided}</p>` : ''}
-    <p id="live-changed" class="flash notice-off">The queue changed since this page was loaded. <a href="${href('/approvals')}">Reload</a> to see it
+    <form method="get" action="${href('/approvals')}" class="requester-filter"><label>Requester <input type="text" name="requester" maxlength="256" value="${requester ?? ''}" placeholder="subject, as the agent signs in"></label>
+      <button type="submit">Show</button></form>
+    <p id="live-changed" class="flash notice-off">The queue changed since this page was loaded. <a href="${href('/approvals', { requester })}">Reload</a> to see it
       (cards never move while the page is open, so a click lands on the request you read).</p>
-    <div data-live="${href('/approvals', { fragment: 1 })}" data-live-notice>${await approvalsQueue(api, csrf, reviewer)}</div>`;
+    <div data-live="${href('/approvals', { fragment: 1, requester })}" data-live-notice>${await approvalsQueue(api, csrf, reviewer, requester)}</div>`;
 }
 
 /**

@@ -31,6 +31,14 @@ const MAX_BODY = 16 * 1024;
 const idParam = z.string().min(1).max(200);
 const decisionForm = z.object({ csrf: z.string().min(1).max(100), comment: z.string().max(500).optional(), decision: z.string().optional() }).strip();
 const loginForm = z.object({ token: z.string().trim().min(1).max(16 * 1024) }).strip();
+// The approvals page's requester filter: a subject as the CLI's `--requester` takes it, bounded,
+// with no control characters (no subject a token or stdio gives carries one); blank: every requester.
+const requesterQuery = z
+  .string()
+  .max(256, 'a requester is at most 256 characters')
+  .regex(/^[^\p{Cc}]*$/u, 'a requester holds no control characters')
+  .transform((v) => v.trim() || undefined)
+  .optional();
 const pageQuery = z.object({ after: z.coerce.number().int().min(0).optional(), page: z.coerce.number().int().min(1).max(1_000_000).optional(), fragment: z.string().optional() }).strip();
 
 class HttpError extends Error {
@@ -247,11 +255,12 @@ export function createUiHandler(deps: UiDeps): UiHandler {
       return send(res, 200, page(m[2] === 'args' ? 'Arguments' : 'Result', s, body, withApprovals));
     }
     if (path === '/approvals' && deps.approvals) {
-      if (pq.fragment) return send(res, 200, (await approvalsQueue(deps.approvals, s.csrf, s.principal)).value);
+      const requester = parse(requesterQuery, query.requester);
+      if (pq.fragment) return send(res, 200, (await approvalsQueue(deps.approvals, s.csrf, s.principal, requester)).value);
       // Said once: taken from the session before the page renders.
       const decided = s.decided;
       delete s.decided;
-      return send(res, 200, page('Approvals', s, await approvalsBody(deps.approvals, s.csrf, s.principal, decided), withApprovals));
+      return send(res, 200, page('Approvals', s, await approvalsBody(deps.approvals, s.csrf, s.principal, decided, requester), withApprovals));
     }
     throw new HttpError(404, 'not found');
   }

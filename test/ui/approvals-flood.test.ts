@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { openPgStore, openSqliteStore, type ApprovalStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
 import { startStandaloneUi } from '../../src/cli/ui-serve.js';
-import { FIRST_REQUESTER, NEXT_REQUESTER, PENDING_TOTAL, REQUESTER_OLDEST, REQUESTER_PENDING } from '../../src/recorder/approval-queue-sql.js';
+import { FIRST_HEAD, NEXT_AUTH, NEXT_REQUESTER, PENDING_TOTAL, REQUESTER_OLDEST, REQUESTER_PENDING } from '../../src/recorder/approval-queue-sql.js';
 import type { Principal } from '../../src/tool-api.js';
 import { approvalRequest } from '../recorder/fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
@@ -66,13 +66,13 @@ test('PostgreSQL: the same queue; its reads use the pending index on 100,000 req
   await flood(s.approvals, 30);
   const q = await s.approvals.pendingQueue(10, 20);
   assert.equal(q.total, 31);
-  assert.deepEqual(q.groups.map((g) => [g.requester, g.count, g.rows.length, g.rows[0]?.id]), [['agent-x', 30, 10, 'flood-1'], ['alice', 1, 1, 'alice-1']]);
+  assert.deepEqual(q.groups.map((g) => [g.requester, g.count, g.rows.length, g.rows[0]?.id]), [['alice', 1, 1, 'alice-1'], ['agent-x', 30, 10, 'flood-1']], 'the requester with the oldest pending request first');
   // 100,000 more, most of them decided, straight into the table (the plan, not the chain, is under test).
   await db.query(`INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids, approval_rule, approvals_required, reviewers, created_at, expires_at, seq)
     SELECT 'bulk-' || g, CASE WHEN g % 10 = 0 THEN 'pending' ELSE 'used' END, CASE WHEN g < 60000 THEN 'agent-x' ELSE 'agent-' || (g % 50) END, '[]', 'oidc', 'query_database', 'shop', '{}', 'h' || g, 's', '[]', 'r', 1, '{}', '${FAR}', '${FAR}', 1000000 + g
     FROM generate_series(1, 100000) g`);
   await db.query('ANALYZE approvals');
-  for (const [sql, params] of [[PENDING_TOTAL, []], [FIRST_REQUESTER, []], [NEXT_REQUESTER, ['agent-1', 'oidc']], [REQUESTER_PENDING, ['agent-x', 'oidc']], [REQUESTER_OLDEST, ['agent-x', 'oidc', 10]]] as const) {
+  for (const [sql, params] of [[PENDING_TOTAL, []], [FIRST_HEAD(false), []], [FIRST_HEAD(true), ['agent-x']], [NEXT_AUTH, ['agent-x', 'ldap']], [NEXT_REQUESTER, ['agent-1']], [REQUESTER_PENDING, ['agent-x', 'oidc']], [REQUESTER_OLDEST, ['agent-x', 'oidc', 10]]] as const) {
     const plan = (await db.query(`EXPLAIN ${sql}`, [...params])).rows.map((r: Record<string, unknown>) => String(r['QUERY PLAN'])).join('\n');
     // Counts read an index of the pending requests (approvals_state or approvals_pending, the planner's pick); the rest seek approvals_pending.
     const index = sql === PENDING_TOTAL || sql === REQUESTER_PENDING ? '(approvals_pending|approvals_state)' : 'approvals_pending';
@@ -97,9 +97,16 @@ test('SQLite: the queue\'s reads use the pending index on 100,000 requests', asy
   })();
   store.db.exec('ANALYZE');
   const q = (sql: string) => sql.replace(/\$\d/g, '?');
-  for (const [sql, params] of [[PENDING_TOTAL, []], [FIRST_REQUESTER, []], [NEXT_REQUESTER, ['agent-1', 'oidc']], [REQUESTER_PENDING, ['agent-x', 'oidc']], [REQUESTER_OLDEST, ['agent-x', 'oidc', 10]]] as const) {
+  for (const [sql, params] of [[PENDING_TOTAL, []], [FIRST_HEAD(false), []], [FIRST_HEAD(true), ['agent-x']], [NEXT_AUTH, ['agent-x', 'ldap']], [NEXT_REQUESTER, ['agent-1']], [REQUESTER_PENDING, ['agent-x', 'oidc']], [REQUESTER_OLDEST, ['agent-x', 'oidc', 10]]] as const) {
     const plan = (store.db.prepare(`EXPLAIN QUERY PLAN ${q(sql)}`).all(...params) as { detail: string }[]).map((r) => r.detail).join(' | ');
     assert.match(plan, /USING (COVERING )?INDEX approvals_(pending|state)/, `${sql}: ${plan}`);
     assert.doesNotMatch(plan, /^SCAN approvals$|TEMP B-TREE/, `${sql}: ${plan}`);
   }
+  // The walk's steps seek past the last requester's entries, never step through its requests.
+  const detail = (sql: string, ...p: unknown[]) => (store.db.prepare(`EXPLAIN QUERY PLAN ${q(sql)}`).all(...p) as { detail: string }[]).map((r) => r.detail).join(' | ');
+  assert.match(detail(NEXT_AUTH, 'agent-x', 'oidc'), /approvals_pending \(requester=\? AND requester_auth>\?\)/);
+  assert.match(detail(NEXT_REQUESTER, 'agent-x'), /approvals_pending \(requester>\?\)/);
+  const got = await store.approvals.pendingQueue(10, 20);
+  assert.equal(got.requesters, 6);
+  assert.equal(got.groups[0]?.requester, 'agent-x', 'the requester with the oldest pending request first');
 });
