@@ -33,11 +33,12 @@ function matchName(line: string): string | null {
 
 /**
  * grep's `FILE:` (a match) and `FILE-` (a context line) over several files without -n
- * (`grep -r -A1 password: /app`, a grant's absolute paths): each line loses the name of its own
- * match, or of the nearest match line above or below it (grep prints a file's lines together),
- * with the `:` or `-` after it; null when a line starts with none. Linear in the text.
+ * (`grep -r -A1 password: /app`, a grant's absolute paths): the prefix of each line, the name of
+ * its own match or of the nearest match line above or below it (grep prints a file's lines
+ * together) with the `:` or `-` after it, '' for a bare line; null when a line starts with none.
+ * Linear in the text.
  */
-function withoutFileNames(body: readonly string[]): string[] | null {
+export function fileNameLeads(body: readonly string[]): string[] | null {
   const own = body.map((l) => (bare(l) ? null : matchName(l)));
   if (own.every((n) => n === null)) return null;
   const above: (string | null)[] = [];
@@ -48,15 +49,22 @@ function withoutFileNames(body: readonly string[]): string[] | null {
   for (let i = 0; i < body.length; i++) {
     const l = body[i] as string;
     if (bare(l)) {
-      if (l !== '--') out.push(l);
+      out.push('');
       continue;
     }
     const fits = (n: string | null | undefined): n is string => typeof n === 'string' && l.startsWith(n) && (l[n.length] === ':' || l[n.length] === '-');
     const names = [own[i], above[i], below[i]].filter(fits).sort((a, b) => b.length - a.length);
     if (names[0] === undefined) return null;
-    out.push(l.slice(names[0].length + 1));
+    out.push(l.slice(0, names[0].length + 1));
   }
   return out;
+}
+
+/** The lines without grep's file names (fileNameLeads) and its `--` lines, or null. */
+function withoutFileNames(body: readonly string[]): string[] | null {
+  const leads = fileNameLeads(body);
+  if (leads === null) return null;
+  return body.flatMap((l, i) => (l === '--' ? [] : [l.slice((leads[i] as string).length)]));
 }
 
 /** The text with one decoration taken off every line, or null when no decoration is on every line. */

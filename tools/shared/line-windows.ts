@@ -9,21 +9,44 @@
  * be a value's. Why by content and not by refusing windows: `tail -n 100 app.log` must work, and
  * a log's lines are not indented continuations; a window that starts at a name (`  host: x`,
  * `KEY=v`) is read by masking as usual, and a count column (`uniq -c | sort -rn`, `wc -l * |
- * tail`) is read past. A window starting inside a stack trace loses those leading trace lines
- * (`***`).
+ * tail`) is read past, and so is a stack trace's frame (FRAME); a Python frame's source line
+ * is masked (`***`).
+ *
+ * A command that picks lines that are not one window, or reorders them, may drop a value's name
+ * and keep its lines anywhere in the output, after another name: `grep -v password app.yaml`,
+ * `grep '^    '`, `sed -n '2p;4p'`, `sed '/password/d'`, `awk 'NR==2||NR==5'`, `awk '!/key/'`,
+ * `sort -r`, `uniq -u` printed a block scalar's lines bare (or as a harmless block's value). So
+ * when a command of the line selects lines (grep and its kin, sed, awk, sort, tac, shuf, uniq,
+ * comm, look), every continuation-shaped line of the output is masked, wherever it stands (behind
+ * grep's `FILE:`, `N:` prefixes too): named lines and a log's lines stay, indented text does not
+ * (`grep -rn TODO src` shows an indented code line as `***`).
  */
 import type { ShellCommand } from './shell/types.js';
-import { maskDecoratedStreams, PREFIXES } from './line-decorations.js';
+import { fileNameLeads, maskDecoratedStreams, PREFIXES } from './line-decorations.js';
 import { SECRET_MASK } from './secret-text.js';
 
 /** Programs whose output may start at any line of their input (or reorder lines: a value's lines before its name). */
-const WINDOWS: ReadonlySet<string> = new Set(['tail', 'sed', 'gsed', 'awk', 'gawk', 'mawk', 'nawk', 'busybox', 'tac', 'sort', 'shuf']);
+const WINDOWS: ReadonlySet<string> = new Set(['tail', 'more', 'less', 'most', 'busybox', 'toybox']);
+/** Programs whose output may be any lines of their input in any order (see the module comment). */
+const SELECTIONS: ReadonlySet<string> = new Set([
+  'grep', 'egrep', 'fgrep', 'rgrep', 'zgrep', 'zegrep', 'zfgrep', 'xzgrep', 'xzegrep', 'xzfgrep', 'bzgrep', 'bzegrep', 'bzfgrep', 'lzgrep',
+  'zstdgrep', 'ggrep', 'rg', 'ag', 'ack', 'ugrep', 'sed', 'gsed', 'awk', 'gawk', 'mawk', 'nawk', 'busybox', 'toybox', 'tac', 'sort', 'gsort',
+  'shuf', 'uniq', 'comm', 'look',
+]);
 
 const base = (word: string): string => word.slice(word.lastIndexOf('/') + 1);
 
+const names = (commands: readonly ShellCommand[], set: ReadonlySet<string>): boolean =>
+  commands.some((c) => set.has(base(c.program)) || c.args.some((a) => set.has(base(a))));
+
 /** Does a command of this line print a window of lines? Generously: a window program's name as the program or any word (sudo tail, busybox tail, ssh h tail). */
 export function printsLineWindow(commands: readonly ShellCommand[]): boolean {
-  return commands.some((c) => WINDOWS.has(base(c.program)) || c.args.some((a) => WINDOWS.has(base(a))));
+  return names(commands, WINDOWS) || names(commands, SELECTIONS);
+}
+
+/** Does a command of this line pick or reorder lines (git grep, xargs grep, sudo sed: the name as any word)? */
+export function printsLineSelection(commands: readonly ShellCommand[]): boolean {
+  return names(commands, SELECTIONS);
 }
 
 /** A line that names something itself (`host: x`, `KEY=v`, `"a": 1`, `- name: x`, `[section]`): masking reads it as usual. */
@@ -35,6 +58,14 @@ const ARMOUR = /^[ \t]*-----(?:BEGIN|END) [A-Z0-9 ]+-----/;
 /** Only brackets and separators (`  }`, `],`): closes a structure, holds no value. */
 const CLOSER = /^[ \t]*[{}[\](),;]+[ \t]*$/;
 
+/**
+ * A stack trace's frame (Java/Kotlin `at a.B.c(B.java:12)`, `... 3 more`, Node `at f (/app/x.js:1:2)`,
+ * Python `File "x.py", line 3, in f`): indented, but the shape of a trace, never of a secret
+ * value, so `grep -A20 Exception app.log` keeps its frames (a Python frame's source line is
+ * still masked: it is free text).
+ */
+const FRAME = /^[ \t]*(?:at (?:new |async )?[\w$.<>\/[\]-]+ ?\((?:[^()\n]*:\d+(?::\d+)?|Native Method|Unknown Source)\)|at (?:file:\/\/|node:|\/)[^\s()]*:\d+:\d+|\.\.\. \d+ (?:more|common frames omitted)|File "[^"\n]*", line \d+(?:, in [\w<>.$]+)?)[ \t]*$/;
+
 /** A count column before the text (`uniq -c`, `wc -l`, `ps`: `      5 text`): the text after it is what is read. */
 const COUNT = /^[ \t]*\d+[ \t]/;
 
@@ -43,36 +74,48 @@ function continuation(text: string): boolean {
   const line = text.replace(COUNT, '');
   if (/^[ \t]*$/.test(line)) return false;
   if (BODY.test(line) || ARMOUR.test(line)) return true;
-  if (CLOSER.test(line) || NAMED.test(line)) return false;
+  if (CLOSER.test(line) || NAMED.test(line) || FRAME.test(line)) return false;
   return /^[ \t]/.test(line);
 }
 
-/** The output with its leading run of continuation-shaped lines masked (blank lines inside the run kept), and how many lines were masked. */
-export function maskWindowStart(text: string): { text: string; masked: number } {
-  const lines = text.split('\n');
-  // A decoration on every line (`tail -n 2 f | cat -n`): read each line without it.
+/** The decoration before each line: a prefix on every line (`cat -n`, `grep -n`), grep's file names, or none. */
+function leads(lines: readonly string[], fileNames: boolean): string[] {
   const body = lines.filter((l) => l !== '' && l !== '--');
   const prefix = body.length > 0 ? PREFIXES.find((re) => body.every((l) => re.test(l))) : undefined;
+  if (prefix !== undefined) return lines.map((l) => prefix.exec(l)?.[0] ?? '');
+  return (fileNames ? fileNameLeads(lines) : null) ?? lines.map(() => '');
+}
+
+/**
+ * The output with its continuation-shaped lines masked (`every`: all of them; else the leading
+ * run, blank lines inside it kept), and how many lines were masked.
+ */
+export function maskWindowStart(text: string, every = false): { text: string; masked: number } {
+  const lines = text.split('\n');
+  // A decoration on every line (`tail -n 2 f | cat -n`, `grep -rv x DIR`): read each line without it.
+  const lead = leads(lines, every);
   let masked = 0;
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i] as string;
-    const lead = prefix === undefined ? '' : (prefix.exec(line)?.[0] ?? '');
-    const rest = line.slice(lead.length);
+    const rest = line.slice((lead[i] as string).length);
     if (/^[ \t]*$/.test(rest) || line === '--' || rest.trim() === SECRET_MASK) continue;
-    if (!continuation(rest)) break;
+    if (!continuation(rest)) {
+      if (every) continue;
+      break;
+    }
     // The count column and the blanks before the text stay.
-    lines[i] = lead + (/^(?:[ \t]*\d+[ \t])?[ \t]*/.exec(rest)?.[0] ?? '') + SECRET_MASK;
+    lines[i] = (lead[i] as string) + (/^(?:[ \t]*\d+[ \t])?[ \t]*/.exec(rest)?.[0] ?? '') + SECRET_MASK;
     masked++;
   }
   return { text: masked === 0 ? text : lines.join('\n'), masked };
 }
 
-/** maskWindowStart over each stream (command output of a window program: ssh_run, kubectl_exec). */
-export function maskWindowStreams<S extends Record<string, string>>(streams: S): { streams: S; masked: number } {
+/** maskWindowStart over each stream (command output of a window or selecting program: ssh_run, kubectl_exec). */
+export function maskWindowStreams<S extends Record<string, string>>(streams: S, every = false): { streams: S; masked: number } {
   const out: Record<string, string> = {};
   let masked = 0;
   for (const [k, v] of Object.entries(streams)) {
-    const r = maskWindowStart(v);
+    const r = maskWindowStart(v, every);
     out[k] = r.text;
     masked += r.masked;
   }
@@ -81,11 +124,11 @@ export function maskWindowStreams<S extends Record<string, string>>(streams: S):
 
 /**
  * Command output masked (line-decorations.ts), and when a command of the line prints a window,
- * its leading continuation lines too. For ssh_run and kubectl_exec.
+ * its leading continuation lines too (every one when a command selects lines). For ssh_run and kubectl_exec.
  */
 export function maskCommandOutput<S extends Record<string, string>>(streams: S, commands: readonly ShellCommand[]): { streams: S; masked: number } {
   const r = maskDecoratedStreams(streams);
   if (!printsLineWindow(commands)) return r;
-  const w = maskWindowStreams(r.streams);
+  const w = maskWindowStreams(r.streams, printsLineSelection(commands));
   return { streams: w.streams, masked: r.masked + w.masked };
 }

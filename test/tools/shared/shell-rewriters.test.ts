@@ -15,7 +15,7 @@ import { shellVerdicts } from '../../support/shell-verdicts.js';
 
 const P = { paths: ['/srv/app'] };
 const NAMES = ['cut', 'tr', 'rev', 'fold', 'fmt', 'paste', 'column', 'pr', 'join', 'base64', 'base32', 'basenc', 'xxd', 'od', 'hexdump', 'hd', 'iconv', 'dd',
-  'sed', 'awk', 'gawk', 'jq', 'yq', 'openssl', 'gcut', 'gbase64', 'sd', 'mlr', 'gron', 'nl', 'cmp', 'cat', 'grep', 'head', 'tail', 'sort', 'uniq', 'tac', 'strings', 'expand'];
+  'sed', 'awk', 'gawk', 'jq', 'yq', 'openssl', 'gcut', 'gbase64', 'sd', 'mlr', 'gron', 'nl', 'cmp', 'cat', 'grep', 'head', 'tail', 'sort', 'uniq', 'tac', 'strings', 'expand', 'colrm', 'unexpand', 'numfmt', 'gnumfmt'];
 const BLOCK = { pipelines: true, programs: { ...Object.fromEntries(NAMES.map((n) => [n, P])), ssh: {}, kubectl: { subcommands: ['exec'] } } };
 const { refuse, allow } = shellVerdicts(BLOCK);
 const WHY = /masking reads .*say rewrites: true in this program's grant/;
@@ -74,6 +74,22 @@ test('programs that keep lines whole are not touched', () => {
   allow(['cat /srv/app/.env', 'grep -n PASS /srv/app/.env', 'head -n 3 /srv/app/.env', 'tail -n 2 /srv/app/.env', 'sort -t= -k2 /srv/app/.env', 'uniq /srv/app/.env',
     'tac /srv/app/.env', 'strings /srv/app/.env', 'expand /srv/app/app.ini', 'nl /srv/app/.env', 'cmp /srv/app/a /srv/app/b', 'openssl x509 -in /srv/app/c.pem -noout -text',
     'openssl version', 'dd if=/srv/app/a of=/srv/app/b bs=4k count=1']);
+});
+
+test('colrm, unexpand, numfmt and kubectl output formats that select values are refused', () => {
+  refuse(['cat /srv/app/.env | colrm 1 12', 'unexpand -a -t 4 /srv/app/app.yaml', 'cat /srv/app/app.log | numfmt --field=2 --from-unit=10',
+    'gnumfmt --to=si /srv/app/a'], WHY);
+  const K = { programs: { kubectl: { subcommands: ['get', 'config'] } } };
+  refuse(["kubectl get secret db -o jsonpath='{.data.password}'", "kubectl get secret db -ojsonpath='{.data}'", "kubectl get secret db --output='go-template={{.data}}'",
+    'kubectl get secret db -o custom-columns=P:.data.password', "kubectl get secret db --template='{{.data}}'", "kubectl get secret db -Ao=jsonpath='{.data}'",
+    'kubectl get secret db -o template --template x', "kubectl config view --raw -o jsonpath='{.users[0].user.token}'"], /kubectl prints what its output format selects/, K);
+  allow(['kubectl get pods -o wide', 'kubectl get secret db -o yaml', 'kubectl get cm -ojson', 'kubectl get pods -n observability', 'kubectl get pods -l role=frontend -o name'], K);
+  allow(["kubectl get secret db -o jsonpath='{.data}'"], { programs: { kubectl: { subcommands: ['get'], rewrites: true } } });
+});
+
+test('tac -s is an option: refused unless allow_flags lists it', () => {
+  refuse(['tac -s = /srv/app/.env', 'tac --separator== /srv/app/.env', 'tac -rs = /srv/app/.env'], /tac (-s|--separator) .*allow_flags/);
+  allow(['tac -s = /srv/app/.env'], { programs: { tac: { ...P, allow_flags: ['-s'] } } });
 });
 
 test('nl -s and cmp -l/-b are options: refused unless allow_flags lists them', () => {

@@ -5,7 +5,8 @@
  * bare value, `tail -c 20` (or the old `tail +13c`, `tail -1b`) starts a window inside a line,
  * `cat -T`/`-A` show a tab as `^I`, so `password<TAB>=<TAB>x` reads as no assignment, and
  * `grep -nT` pads the line number (`FILE: 2:<TAB>password = x`), a prefix masking does not know,
- * `nl -s ''` glues it to the name, `cmp -l` prints every byte in octal; `git grep -o` is grep's
+ * `nl -s ''` glues it to the name, `cmp -l` prints every byte in octal, `tac -s =` prints a
+ * value on its own line before its name; `git grep -o` is grep's
  * -o (dd's `skip=`, a byte window, is an operand: rewriters.ts refuses it). An allow
  * grant of such a program refuses these options unless its allow_flags list them (the author then
  * chose to show that output as it is). Why options and not programs: a grant of grep, tail or
@@ -33,6 +34,8 @@ const RESHAPING: Readonly<Record<string, readonly Reshape[]>> = {
   ack: [ONLY_MATCHING, { flags: ['--output'], what: 'prints an expression of each match in place of the line' }],
   cat: [TABS],
   tail: [BYTES],
+  // `tac -s = .env` ends records at `=`: the value printed on its own line, before its name.
+  tac: [{ flags: ['-s', '--separator'], what: 'ends records at its own separator, so a value is printed apart from its name' }],
   // `nl -s ''` glues the number to the name (`     1DB_PASSWORD=x`), a name masking does not know.
   nl: [{ flags: ['-s', '--number-separator'], what: 'puts its own text between the line number and the line' }],
   // `cmp -l .env /dev/zero` prints every byte of the file in octal.

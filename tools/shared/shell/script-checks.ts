@@ -8,16 +8,25 @@ import { awkProgramDanger } from './awk-program.js';
 import { sedScriptDanger } from './sed-script.js';
 import { AWKS } from './runners.js';
 
-/** What sed's options say: its scripts, the first option that edits or reads files, and whether one reads a script file. */
-interface SedOptions {
+/**
+ * What sed's options say: its scripts, the first option that edits or reads files, whether one
+ * reads a script file, and whether an option is not one known to keep what sed prints (--debug,
+ * --sandbox, -f, an unknown or ambiguous one: whole-lines.ts then judges nothing).
+ */
+export interface SedOptions {
   scripts: string[];
   fileOption: string | null;
   scriptFile: boolean;
+  unjudged: boolean;
 }
 
-/** Sed options: scripts given with -e/--expression, or the first operand; -i/-f in every spelling. */
-function sedOptions(args: string[]): SedOptions {
-  const out: SedOptions = { scripts: [], fileOption: null, scriptFile: false };
+/** sed options that change nothing in what is printed (their value-taking kin: -e, -l, -i, -f). */
+const SED_SHORT = new Set(['n', 'E', 'r', 's', 'u', 'z']);
+const SED_LONG = ['quiet', 'silent', 'regexp-extended', 'separate', 'unbuffered', 'null-data', 'posix', 'expression', 'in-place', 'line-length'];
+
+/** The one sed option reader: scripts given with -e/--expression, or the first operand; -i/-f in every spelling. */
+export function sedOptions(args: readonly string[]): SedOptions {
+  const out: SedOptions = { scripts: [], fileOption: null, scriptFile: false, unjudged: false };
   const file = (option: string, script: boolean): void => {
     out.fileOption ??= option;
     out.scriptFile ||= script;
@@ -31,6 +40,8 @@ function sedOptions(args: string[]): SedOptions {
     }
     if (a.startsWith('--')) {
       const [name, value] = [a.slice(2).split('=', 1)[0] as string, a.includes('=') ? a.slice(a.indexOf('=') + 1) : undefined];
+      const hits = SED_LONG.filter((o) => o.startsWith(name));
+      if (name.length === 0 || (!SED_LONG.includes(name) && hits.length !== 1)) out.unjudged = true;
       if (name.length > 0 && 'in-place'.startsWith(name)) file(`--${name}`, false);
       else if (name.length > 0 && 'file'.startsWith(name)) {
         file(`--${name}`, true);
@@ -52,6 +63,7 @@ function sedOptions(args: string[]): SedOptions {
           if (ch === 'f') file('-f', true);
           break;
         }
+        if (!SED_SHORT.has(ch)) out.unjudged = true;
       }
       continue;
     }
@@ -62,7 +74,7 @@ function sedOptions(args: string[]): SedOptions {
 }
 
 /** Why sed is dangerous: -i/-f in any spelling, or a dangerous script (sedScriptDanger); null if it is not. */
-export function sedDanger(args: string[]): string | null {
+export function sedDanger(args: readonly string[]): string | null {
   const o = sedOptions(args);
   if (o.fileOption !== null) return `sed ${o.fileOption} edits or reads files`;
   if (o.scripts.length === 0) return 'sed without a script';
@@ -72,7 +84,7 @@ export function sedDanger(args: string[]): string | null {
 }
 
 /** Why sed may run a command or touch other files (a script file, e/w/r commands; -i does neither), or null. */
-export function sedExecDanger(args: string[]): string | null {
+export function sedExecDanger(args: readonly string[]): string | null {
   const o = sedOptions(args);
   if (o.scriptFile) return 'sed reads its script from a file';
   if (o.scripts.length === 0) return 'sed without a script';

@@ -4,14 +4,15 @@
  */
 
 /**
- * Why a sed script is dangerous (e/w/W/r/R commands, e/w flags of s), or null if it is not.
+ * Why a sed script is dangerous (e/w/W/r/R commands, e/w flags of s), or null if it is not;
+ * `seen` collects the command letters read (`#` for a comment), in order (whole-lines.ts).
  * A port of GNU sed 4.9's compile_program()/match_slash()/snarf_char_class() (sed/compile.c):
  * where a regex ends decides what the following characters are, so the scan must match GNU's
  * exactly (a bracket expression `[/]` does not end an `s/.../` regex). Everything GNU would
  * reject, and every spelling whose meaning other seds (busybox, BSD) might split differently,
  * is refused rather than guessed.
  */
-export function sedScriptDanger(script: string): string | null {
+export function sedScriptDanger(script: string, seen?: string[]): string | null {
   // Multibyte locales (GBK, Shift-JIS) can swallow an ASCII `\` or delimiter into a character.
   if (/[^\t\n\x20-\x7e]/.test(script)) return 'sed script has a character outside printable ASCII';
   const s = script;
@@ -168,6 +169,7 @@ export function sedScriptDanger(script: string): string | null {
     }
     if (ch === EOF) return 'sed address without a command';
     if ('ewWrR'.includes(ch)) return `sed command '${ch}' runs commands or touches files`;
+    seen?.push(ch);
     let bad: string | null = null;
     switch (ch) {
       case '#':

@@ -9,55 +9,13 @@
  * -s). Anything else, or anything not read with certainty, is not whole lines (fail closed).
  */
 import { JQ_FAMILY } from './jq-program.js';
-
-/** sed options that change nothing in what is printed (their value-taking kin: -e, -l, -i). */
-const SED_SHORT = new Set(['n', 'E', 'r', 's', 'u', 'z']);
-const SED_LONG = ['quiet', 'silent', 'regexp-extended', 'separate', 'unbuffered', 'null-data', 'posix', 'expression', 'in-place', 'line-length'];
-
-/** The scripts of a sed command if its options are all ones that keep lines, else null. */
-function sedScripts(args: readonly string[]): string[] | null {
-  const scripts: string[] = [];
-  const operands: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i] as string;
-    if (a === '--') {
-      operands.push(...args.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      const hits = SED_LONG.filter((o) => o.startsWith(name));
-      const opt = SED_LONG.includes(name) ? name : hits.length === 1 ? hits[0] : undefined;
-      // --debug, --file, --sandbox, an unknown or ambiguous option: not judged.
-      if (name.length === 0 || opt === undefined) return null;
-      if (opt === 'expression') scripts.push(eq < 0 ? (args[++i] ?? '') : a.slice(eq + 1));
-      else if (opt === 'line-length' && eq < 0) i++;
-      continue;
-    }
-    if (a.startsWith('-') && a.length > 1) {
-      for (let k = 1; k < a.length; k++) {
-        const ch = a[k] as string;
-        if (ch === 'i') break; // the rest is the backup suffix
-        if (ch === 'e' || ch === 'l') {
-          const v = k + 1 < a.length ? a.slice(k + 1) : (args[++i] ?? '');
-          if (ch === 'e') scripts.push(v);
-          break;
-        }
-        if (!SED_SHORT.has(ch)) return null; // -f (a script file), unknown letters
-      }
-      continue;
-    }
-    operands.push(a);
-  }
-  if (scripts.length === 0 && operands[0] !== undefined) scripts.push(operands[0]);
-  return scripts.length === 0 ? null : scripts;
-}
+import { sedOptions } from './script-checks.js';
+import { sedScriptDanger } from './sed-script.js';
 
 /**
- * Where a regex address that opens at `start` (its delimiter) ends, or -1. A bracket expression
- * may not hold the delimiter, a backslash or a newline: then every sed ends the regex at the
- * same place whether or not it reads a delimiter inside brackets as the end.
+ * Where an awk regex that opens at `start` (its delimiter) ends, or -1. A bracket expression
+ * may not hold the delimiter, a backslash or a newline: then every awk ends the regex at the
+ * same place whether or not it reads a delimiter inside brackets as the end (sed scripts are read by sed-script.ts).
  */
 function regexEnd(s: string, start: number, delim: string): number {
   let j = start + 1;
@@ -87,79 +45,20 @@ function regexEnd(s: string, start: number, delim: string): number {
   }
 }
 
-/** Whether a sed script only selects, deletes or numbers whole lines (see the module comment). */
+/** sed commands that print, drop or number whole lines, end the run, read the next line, or group. */
+const SED_WHOLE_COMMANDS = new Set(['p', 'd', 'q', 'Q', '=', 'n', '{', '}']);
+
+/**
+ * Whether a sed script only selects, deletes or numbers whole lines (see the module comment):
+ * its options read by script-checks.ts and its script by sed-script.ts, the readers the
+ * injection checks use, so that both judge the same words.
+ */
 export function sedPrintsWholeLines(args: readonly string[]): boolean {
-  const scripts = sedScripts(args);
-  if (scripts === null) return false;
-  const s = scripts.join('\n');
-  if (/[^\t\n\x20-\x7e]/.test(s)) return false;
-  let i = 0;
-  const blanks = (): void => {
-    while (s[i] === ' ' || s[i] === '\t') i++;
-  };
-  /** One address (the second of a range: `+N` and `~N` too); false when none or not judged. */
-  const address = (second: boolean): boolean => {
-    const c = s[i];
-    if (c === undefined) return false;
-    if (/[0-9]/.test(c)) {
-      while (/[0-9]/.test(s[i] ?? '')) i++;
-      if (!second && s[i] === '~') for (i++; /[0-9]/.test(s[i] ?? ''); ) i++;
-      return true;
-    }
-    if (second && (c === '+' || c === '~')) {
-      i++;
-      const from = i;
-      while (/[0-9]/.test(s[i] ?? '')) i++;
-      return i > from;
-    }
-    if (c === '$') {
-      i++;
-      return true;
-    }
-    let delim = c;
-    let open = i;
-    if (c === '\\') {
-      delim = s[i + 1] ?? '';
-      if (delim === '' || delim === '\n' || delim === '\\') return false;
-      open = i + 1;
-    } else if (c !== '/') return false;
-    const end = regexEnd(s, open, delim);
-    if (end < 0) return false;
-    i = end;
-    while (s[i] === 'I' || s[i] === 'M') i++;
-    return true;
-  };
-  for (;;) {
-    while (i < s.length && /[ \t\n;]/.test(s[i] as string)) i++;
-    if (i >= s.length) return true;
-    if (s[i] === '}') {
-      i++;
-      continue;
-    }
-    const start = i;
-    if (address(false)) {
-      blanks();
-      if (s[i] === ',') {
-        i++;
-        blanks();
-        if (!address(true)) return false;
-      }
-    } else i = start;
-    blanks();
-    while (s[i] === '!') {
-      i++;
-      blanks();
-    }
-    const cmd = s[i++];
-    if (cmd === '{') continue;
-    if (cmd === undefined || !'pdqQ=n'.includes(cmd)) return false;
-    blanks();
-    if (cmd === 'q' || cmd === 'Q') {
-      while (/[0-9]/.test(s[i] ?? '')) i++;
-      blanks();
-    }
-    if (i < s.length && !/[;\n}]/.test(s[i] as string)) return false;
-  }
+  const o = sedOptions(args);
+  if (o.unjudged || o.scriptFile || o.scripts.length === 0) return false;
+  const seen: string[] = [];
+  if (sedScriptDanger(o.scripts.join('\n'), seen) !== null) return false;
+  return seen.every((c) => SED_WHOLE_COMMANDS.has(c));
 }
 
 /** A double-quoted awk string at `i`: the index after it, or -1. */
