@@ -7,16 +7,11 @@
  * if every line could continue a value (line-windows.ts); named lines and a log's lines stay.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startSshd, type Sshd } from '../support/sshd.js';
-import { loginFolder, sshAllowPolicy, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { startAppFixture, type AppFixture } from '../support/ssh-warden.js';
 
 const LEAK = 'hunter2';
-let sshd: Sshd;
-let warden: SshWarden;
-let BASE = '';
+let fx: AppFixture;
 let APP = '';
 
 const FIXTURES: Record<string, string> = {
@@ -25,24 +20,15 @@ const FIXTURES: Record<string, string> = {
   'app.log': '2024-05-01T10:00:00Z INFO start\n2024-05-01T10:00:01Z INFO ready\n2024-05-01T10:00:02Z WARN slow\n',
 };
 
-async function call(command: string) {
-  const r = await warden.run(command);
-  return { isError: r.isError, text: r.text + JSON.stringify(r.structured ?? null) };
-}
+const call = (command: string) => fx.call(command);
 
 before(async () => {
-  sshd = await startSshd();
-  BASE = loginFolder(sshd, 'wsshsel-', Object.fromEntries(Object.entries(FIXTURES).map(([f, text]) => [`app/${f}`, text])), 0o755);
-  APP = join(BASE, 'app');
-  const P = JSON.stringify([APP]);
-  const grant = (p: string) => `${p}: { paths: ${P} }`;
-  warden = await startSshWarden(sshd, sshAllowPolicy('sre-read', `{ ${['cat', 'grep', 'head', 'tail', 'sed', 'awk', 'sort', 'tac', 'uniq'].map(grant).join(', ')} }`));
+  fx = await startAppFixture('wsshsel-', FIXTURES, ['cat', 'grep', 'head', 'tail', 'sed', 'awk', 'sort', 'tac', 'uniq']);
+  APP = fx.app;
 });
 
 after(async () => {
-  await warden?.close();
-  await sshd?.stop();
-  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  await fx?.close();
 });
 
 describe('ssh_run: a line selection that drops the name of a value over several lines', () => {

@@ -9,16 +9,11 @@
  * (line-decorations.ts); a log's window still shows its lines.
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startSshd, type Sshd } from '../support/sshd.js';
-import { loginFolder, sshAllowPolicy, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { startAppFixture, type AppFixture } from '../support/ssh-warden.js';
 
 const LEAK = 'hunter2';
-let sshd: Sshd;
-let warden: SshWarden;
-let BASE = '';
+let fx: AppFixture;
 let APP = '';
 
 const FIXTURES: Record<string, string> = {
@@ -27,23 +22,15 @@ const FIXTURES: Record<string, string> = {
   'app.log': '2024-05-01T10:00:00Z INFO start\n2024-05-01T10:00:01Z INFO ready\n2024-05-01T10:00:02Z WARN slow\n',
 };
 
-async function call(command: string) {
-  const r = await warden.run(command);
-  return { isError: r.isError, text: r.text + JSON.stringify(r.structured ?? null) };
-}
+const call = (command: string) => fx.call(command);
 
 before(async () => {
-  sshd = await startSshd();
-  BASE = loginFolder(sshd, 'wsshwin-', Object.fromEntries(Object.entries(FIXTURES).map(([f, text]) => [`app/${f}`, text])), 0o755);
-  APP = join(BASE, 'app');
-  const P = JSON.stringify([APP]);
-  warden = await startSshWarden(sshd, sshAllowPolicy('sre-read', `{ cat: { paths: ${P} }, grep: { paths: ${P} }, head: { paths: ${P} }, tail: { paths: ${P} }, sed: { paths: ${P} }, awk: { paths: ${P} } }`));
+  fx = await startAppFixture('wsshwin-', FIXTURES, ['cat', 'grep', 'head', 'tail', 'sed', 'awk']);
+  APP = fx.app;
 });
 
 after(async () => {
-  await warden?.close();
-  await sshd?.stop();
-  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  await fx?.close();
 });
 
 describe('ssh_run: a line window that starts inside a value over several lines', () => {

@@ -8,16 +8,11 @@
  * each is refused unless the grant says `rewrites: true` (rewriters.ts, output-shape.ts).
  */
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { startSshd, type Sshd } from '../support/sshd.js';
-import { loginFolder, sshAllowPolicy, startSshWarden, type SshWarden } from '../support/ssh-warden.js';
+import { startAppFixture, type AppFixture } from '../support/ssh-warden.js';
 
 const LEAK = 'hunter2';
-let sshd: Sshd;
-let warden: SshWarden;
-let BASE = '';
+let fx: AppFixture;
 let APP = '';
 
 const FIXTURES: Record<string, string> = {
@@ -26,24 +21,15 @@ const FIXTURES: Record<string, string> = {
   'app.log': 'order 4111111111111111 paid\n',
 };
 
-async function call(command: string) {
-  const r = await warden.run(command);
-  return { isError: r.isError, text: r.text + JSON.stringify(r.structured ?? null) };
-}
+const call = (command: string) => fx.call(command);
 
 before(async () => {
-  sshd = await startSshd();
-  BASE = loginFolder(sshd, 'wsshreshape-', Object.fromEntries(Object.entries(FIXTURES).map(([f, text]) => [`app/${f}`, text])), 0o755);
-  APP = join(BASE, 'app');
-  const P = JSON.stringify([APP]);
-  const grant = (p: string) => `${p}: { paths: ${P} }`;
-  warden = await startSshWarden(sshd, sshAllowPolicy('sre-read', `{ ${['cat', 'unexpand', 'colrm', 'tac', 'numfmt'].map(grant).join(', ')} }`));
+  fx = await startAppFixture('wsshreshape-', FIXTURES, ['cat', 'unexpand', 'colrm', 'tac', 'numfmt']);
+  APP = fx.app;
 });
 
 after(async () => {
-  await warden?.close();
-  await sshd?.stop();
-  if (BASE) rmSync(BASE, { recursive: true, force: true });
+  await fx?.close();
 });
 
 describe('ssh_run: programs that reshape lines so masking loses the name', () => {

@@ -5,10 +5,10 @@
  * a command was refused before any session reached the host.
  */
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { chownToLogin, type Sshd } from './sshd.js';
+import { chownToLogin, startSshd, type Sshd } from './sshd.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from './warden-process.js';
 
 /** warden.yaml for the connection `name` (or each of several) to `sshd` (20 s command timeout). */
@@ -112,4 +112,46 @@ rules:
       pipelines: true
       programs: ${programs}
 `;
+}
+
+/** A test sshd, a login folder holding files under `app/`, and a Warden granting programs on that folder. */
+export interface AppFixture {
+  /** The folder the files are in. */
+  app: string;
+  /** ssh_run on web-1: whether it was refused, and its text with the structured result. */
+  call(command: string): Promise<{ isError: boolean; text: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * Start an sshd, write `files` (relative names) under `app/` of a fresh login folder (`prefix`),
+ * and a Warden whose rule sre-read grants each of `programs` on that folder only (sshAllowPolicy).
+ */
+export async function startAppFixture(prefix: string, files: Record<string, string>, programs: readonly string[]): Promise<AppFixture> {
+  const sshd = await startSshd();
+  const base = loginFolder(sshd, prefix, Object.fromEntries(Object.entries(files).map(([f, text]) => [`app/${f}`, text])), 0o755);
+  const app = join(base, 'app');
+  const paths = JSON.stringify([app]);
+  const stop = async () => {
+    await sshd.stop();
+    rmSync(base, { recursive: true, force: true });
+  };
+  let warden: SshWarden;
+  try {
+    warden = await startSshWarden(sshd, sshAllowPolicy('sre-read', `{ ${programs.map((p) => `${p}: { paths: ${paths} }`).join(', ')} }`));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    app,
+    async call(command) {
+      const r = await warden.run(command);
+      return { isError: r.isError, text: r.text + JSON.stringify(r.structured ?? null) };
+    },
+    async close() {
+      await warden.close();
+      await stop();
+    },
+  };
 }
