@@ -1,7 +1,10 @@
 /**
  * `warden transcripts adopt-head [--expect-head SEQ:HASH]... [--expect-head-file FILE]`: the
  * operator's explicit step for a store that holds records but no signed head (a store from before
- * signing, a key newly configured, a deleted head file or `signed_head` row). A key holder refuses
+ * signing, a key newly configured, a deleted `signed_head` row), or (SQLite) records beyond a valid
+ * signed head (written without the key; or by a Warden before schema v13 that crashed between a
+ * commit and its signature): then `--expect-head` must name the store's current head, the
+ * operator's statement that they checked the records up to it. A key holder refuses
  * to write such a store (recorder/head-adopt.ts); this verifies the whole chain (the same walk as
  * `verify`, and every anchor kept off the host), then signs its head and prints it. Why a command:
  * signing it silently (trust on first use) let whoever could write the store, without the key,
@@ -29,8 +32,14 @@ export async function adoptHead(args: string[], io: TranscriptsIo, json: boolean
     return 1;
   };
   const before = await store.chainHead();
-  if (before.signedHead !== undefined) {
-    return refuse('the store already has a signed head (`warden transcripts head` shows it; `verify` checks the chain against it)');
+  const over = before.signedHead;
+  if (over !== undefined) {
+    const h = before.head;
+    const tail = over !== 'malformed' && before.signatureValid === true && !before.stale && h !== undefined && h.seq > over.seq;
+    if (!tail) return refuse('the store already has a signed head (`warden transcripts head` shows it; `verify` checks the chain against it)');
+    if (!anchors.some((a) => a.seq === h.seq)) {
+      return refuse(`records ${over.seq + 1}-${h.seq} are newer than the signed head ${over.seq} and were not signed by a key holder: check them, then name the head you vouch for with --expect-head ${formatAnchor(h)}`);
+    }
   }
   if (!before.head) {
     if (json) io.out(jsonDoc({ adopted: false, seq: null, hash: null, anchor: null }));
@@ -39,7 +48,7 @@ export async function adoptHead(args: string[], io: TranscriptsIo, json: boolean
   }
   const v = await store.verify({ adopting: true, ...(anchors.length ? { anchors } : {}) });
   if (!v.ok || !v.head) return refuse(`transcript chain broken at record ${v.firstBroken?.seq ?? '?'}: ${v.firstBroken?.reason ?? 'unknown reason'}`);
-  const signed = await store.adoptHead(v.head);
+  const signed = await store.adoptHead(v.head, over);
   const anchor = formatAnchor(v.head);
   const warning = `every record up to ${v.head.seq} is now trusted as if a key holder wrote it: ${anchors.length ? `records after the expected head ${Math.max(...anchors.map((a) => a.seq))} were checked only against each other` : 'without --expect-head, the chain was checked only against itself'}; copy the anchor off the host`;
   if (json) io.out(jsonDoc({ adopted: true, seq: v.head.seq, hash: v.head.hash, anchor, signedHead: signed, records: v.records, warning }));

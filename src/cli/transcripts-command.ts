@@ -5,6 +5,7 @@
  */
 import type { ChainRecord, SessionFilter, SignedHead, TranscriptStore } from '../recorder/types.js';
 import type { ChainSigner } from '../recorder/signing.js';
+import { type ExportWindow, signExportWindow } from '../recorder/export-verify.js';
 import { ConfigError } from '../config/yaml-source.js';
 import { options, storeOf, UsageError } from './transcripts-options.js';
 import { usage } from './usage.js';
@@ -132,8 +133,8 @@ function dateOpt(v: string | undefined, name: string): string | undefined {
  * added). The record the store's signed head names carries it (`signed_head`), so the export can
  * be verified offline against the public key (`verify --file`).
  */
-function exportLine(r: ChainRecord, signed: SignedHead | undefined): string {
-  return jsonDoc(signed?.seq === r.seq ? { ...exportObject(r), signed_head: signed } : exportObject(r));
+function exportLine(r: ChainRecord, signed: SignedHead | undefined, window?: ExportWindow): string {
+  return jsonDoc({ ...exportObject(r), ...(signed?.seq === r.seq ? { signed_head: signed } : {}), ...(window ? { export_window: window } : {}) });
 }
 
 function exportObject(r: ChainRecord): Record<string, unknown> {
@@ -155,6 +156,17 @@ async function exportRecords(args: string[], io: TranscriptsIo): Promise<number>
     io.err('error: this transcript store cannot export records');
     return 1;
   }
+  // A window's last line carries a signed statement of where it starts and ends (export-verify.ts):
+  // so written one line late. Without the private key there is none, and `verify --file` needs --expect-head.
+  const windowed = since !== undefined || until !== undefined;
+  const key = windowed ? await io.signer?.() : undefined;
+  let first: ChainRecord | undefined;
+  let held: ChainRecord | undefined;
+  const emit = (r: ChainRecord): void => {
+    if (held) io.out(exportLine(held, signed));
+    first ??= r;
+    held = r;
+  };
   // The signed head as the export starts: every record up to it is in the store by now.
   const head = store.chainHead ? (await store.chainHead()).signedHead : undefined;
   const signed = head && head !== 'malformed' ? { seq: head.seq, hash: head.hash, signedAt: head.signedAt, keyId: head.keyId, signature: head.signature } : undefined;
@@ -165,7 +177,7 @@ async function exportRecords(args: string[], io: TranscriptsIo): Promise<number>
   const fill = async (upTo: number): Promise<void> => {
     while (plain && next && next < upTo && !io.signal?.aborted) {
       const gap = (await plain(next, Math.min(1000, upTo - next))).filter((r) => r.seq < upTo);
-      for (const r of gap) io.out(exportLine(r, signed));
+      for (const r of gap) emit(r);
       next = gap.length ? gap[gap.length - 1]!.seq + 1 : upTo;
     }
   };
@@ -173,12 +185,17 @@ async function exportRecords(args: string[], io: TranscriptsIo): Promise<number>
     const page = await read(from, 1000);
     for (const r of page) {
       await fill(r.seq);
-      io.out(exportLine(r, signed));
+      emit(r);
       next = r.seq + 1;
     }
     const last = page[page.length - 1];
-    if (!last || page.length < 1000) return 0;
+    if (!last || page.length < 1000) break;
     from = last.seq + 1;
+  }
+  if (held && first) {
+    const complete = windowed && !io.signal?.aborted;
+    const w = complete ? signExportWindow(key, { since: since ?? null, until: until ?? null, after: { seq: first.seq - 1, hash: first.prevHash }, last: { seq: held.seq, hash: held.hash } }) : undefined;
+    io.out(exportLine(held, signed, w));
   }
   return 0;
 }

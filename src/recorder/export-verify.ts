@@ -8,7 +8,10 @@
  * after, matched against an anchor or a retention checkpoint when one is at hand), retention
  * checkpoints' signatures, the legality of the approval state changes whose request is in the
  * export (approval-transitions.ts), and the signed head an export carries on the line of the
- * record it names (`signed_head`, docs/transcripts.md) against the public key.
+ * record it names (`signed_head`, docs/transcripts.md) against the public key. A time window's
+ * export closes with a signed statement of where it starts and ends (`export_window` on its last
+ * line, signed by the exporter's key): an export that starts after a record nothing ties it to
+ * (no statement checked, no anchor, no checkpoint) fails, since a dropped first record looks the same.
  */
 import { canonicalJson } from './canonical-json.js';
 import { checkpointMessage } from './checkpoint.js';
@@ -38,6 +41,29 @@ export interface ExportVerifyResult {
 }
 
 type Obj = Record<string, unknown>;
+
+/** Where a window's export starts (after which record) and ends, as its exporter signed it. */
+export interface ExportWindow {
+  since: string | null;
+  until: string | null;
+  after: { seq: number; hash: string };
+  last: { seq: number; hash: string };
+  keyId: string;
+  signature: string;
+}
+
+/** The signed text of a window statement; why: a fixed prefix keeps it from meaning anything else. */
+export function exportWindowMessage(w: Omit<ExportWindow, 'keyId' | 'signature'>): string {
+  return `warden-export-window\n${canonicalJson({ since: w.since, until: w.until, after: w.after, last: w.last })}`;
+}
+
+/** Sign a window statement (`transcripts export --since/--until` with the private key), or undefined without one. */
+export function signExportWindow(signer: ChainSigner | undefined, w: Omit<ExportWindow, 'keyId' | 'signature'>): ExportWindow | undefined {
+  if (!signer?.signText) return undefined;
+  return { ...w, keyId: signer.keyId, signature: signer.signText(exportWindowMessage(w)) };
+}
+
+const isLink = (v: unknown): v is { seq: number; hash: string } => isObj(v) && typeof v.seq === 'number' && Number.isSafeInteger(v.seq) && v.seq >= 0 && typeof v.hash === 'string';
 const HEX64 = /^[0-9a-f]{64}$/;
 const KINDS: ReadonlySet<string> = new Set(RECORD_KINDS);
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -54,6 +80,8 @@ export class ExportVerifier {
   private readonly anchors: Map<number, string>;
   private readonly found = new Set<number>();
   private readonly transitions = new ApprovalTransitions();
+  /** The window statement and the record whose line carried it (the export's last). */
+  private window: { seq: number; hash: string; v: unknown } | undefined;
 
   constructor(private readonly opts: { signer?: ChainSigner; anchors?: readonly HeadAnchor[] } = {}) {
     this.anchors = new Map((opts.anchors ?? []).map((a) => [a.seq, a.hash]));
@@ -83,6 +111,7 @@ export class ExportVerifier {
     if (typeof r.kind !== 'string' || !KINDS.has(r.kind)) return bad(`unknown record kind ${JSON.stringify(r.kind)}`);
     if (typeof r.ref_id !== 'string' || typeof r.ts !== 'string' || !isObj(r.body)) return bad('ref_id, ts or body is missing');
     if (typeof r.prev_hash !== 'string' || !HEX64.test(r.prev_hash) || typeof r.hash !== 'string' || !HEX64.test(r.hash)) return bad('prev_hash or hash is not a sha256 hex digest');
+    if (this.window) return bad(`record ${seq} follows the line that closes the export window (record ${this.window.seq})`);
     const prev = this.prev;
     if (!prev) {
       this.first = { seq, prevHash: r.prev_hash };
@@ -110,6 +139,7 @@ export class ExportVerifier {
       this.found.add(seq);
     }
     const why = this.content(seq, r.kind, r.ref_id, r.ts, r.body) ?? (r.signed_head === undefined ? null : this.signedHead(seq, r.hash, r.signed_head));
+    if (r.export_window !== undefined) this.window = { seq, hash: r.hash, v: r.export_window };
     return why ? bad(why) : null;
   }
 
@@ -143,6 +173,24 @@ export class ExportVerifier {
     return null;
   }
 
+  /**
+   * Why the window statement does not describe this export, or null. Checked: its shape, its
+   * signature (when a key is at hand), that the export starts after the record it names and ends at it.
+   */
+  private windowProblem(first: { seq: number; prevHash: string }): string | null {
+    const w = this.window!;
+    const v = w.v;
+    if (!isObj(v) || !isLink(v.after) || !isLink(v.last) || typeof v.signature !== 'string' || typeof v.keyId !== 'string'
+      || !(v.since === null || typeof v.since === 'string') || !(v.until === null || typeof v.until === 'string')) return 'export_window is malformed';
+    const signer = this.opts.signer;
+    const parts = { since: v.since as string | null, until: v.until as string | null, after: { seq: v.after.seq, hash: v.after.hash }, last: { seq: v.last.seq, hash: v.last.hash } };
+    if (signer && !signer.checkText(exportWindowMessage(parts), v.signature)) return 'the export window is not signed by the configured key';
+    if (v.after.seq !== first.seq - 1) return `the export window starts after record ${v.after.seq}, but the export starts after record ${first.seq - 1}: records at its start were removed or added`;
+    if (v.after.hash !== first.prevHash) return `the export window starts after record ${v.after.seq} with another hash than the export's first record names`;
+    if (v.last.seq !== w.seq || v.last.hash !== w.hash) return `the export window ends at record ${v.last.seq}, but its statement is on record ${w.seq}`;
+    return null;
+  }
+
   /** The result once every line was fed. */
   finish(): ExportVerifyResult {
     const notes: string[] = [];
@@ -162,8 +210,13 @@ export class ExportVerifier {
       return r;
     }
     const after = this.first.seq - 1;
-    if (after > 0 && !this.checkpoint && !this.found.has(after)) {
-      notes.push(`the export starts after record ${after} (prev_hash ${this.first.prevHash}), which it does not hold: compare it with the last line of the export before, or pass --expect-head ${after}:${this.first.prevHash} from a head kept off the host`);
+    const windowWhy = this.window ? this.windowProblem(this.first) : null;
+    if (windowWhy) return { ...r, ok: false, firstBroken: { seq: this.window!.seq, reason: windowWhy } };
+    const checked = this.window !== undefined && this.opts.signer !== undefined;
+    if (after > 0 && !this.checkpoint && !this.found.has(after) && !checked) {
+      // Fail closed: a window whose first records were dropped looks exactly like this.
+      const why = this.window ? 'its window statement was not checked (no public key: pass --public-key FILE)' : 'it carries no signed window statement (exported without the private key, or its last line removed)';
+      return { ...r, ok: false, firstBroken: { seq: this.first.seq, reason: `the export starts after record ${after}, which nothing ties it to: ${why}, and a dropped first record would look the same; pass --expect-head ${after}:${this.first.prevHash} from the export before or a head kept off the host` } };
     }
     if (this.signed) {
       r.signedHead = this.signed;

@@ -7,10 +7,10 @@
  * adopt-head`, which verifies the whole chain and then signs its head (SQLite here; PostgreSQL:
  * pg-writer.ts). The messages both stores use are here too.
  */
-import { existsSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
-import { type ChainSigner, headPath, writeSignedHead } from './signing.js';
+import type { ChainSigner } from './signing.js';
+import { readHeadRow, writeHeadRow } from './sqlite-signed-head.js';
 import type { SignedHead } from './types.js';
 
 /** The `reason` detail of the refusal; why: scripts match on it, not on the message. */
@@ -18,6 +18,9 @@ export const NO_SIGNED_HEAD = 'no signed head';
 
 /** The command that fixes it, as the operator runs it. */
 export const ADOPT_COMMAND = 'warden transcripts adopt-head';
+
+/** The `reason` detail of the refusal to write over records beyond the signed head; scripts match on it. */
+export const UNSIGNED_TAIL = 'unsigned tail';
 
 /** Opening a non-empty store without a signed head for writing, with a key: refused, naming the fix. */
 export function unsignedStoreError(head: { seq: number; hash: string }, where: string): WardenError {
@@ -47,24 +50,33 @@ function newest(db: Database.Database): { seq: number; hash: string } | undefine
   return db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
 }
 
-/** How long an open waits for another key holder to sign the first records of a new store (it signs right after its commit). */
-const FIRST_SIGN_WAIT_MS = 250;
-const SLEEP = new Int32Array(new SharedArrayBuffer(4));
-
 /**
- * At open for writing (not by adopt-head): refuse a non-empty store that has no signed head beside
- * it. Another process may have just committed a new store's first records and not yet signed
- * them: that head file is waited for briefly, as the write path waits (sqlite-head-signing.ts).
+ * At open for writing (not by adopt-head): refuse a non-empty store that has no signed head, and
+ * one whose chain goes on beyond a valid signed head (the head is signed in the commit of its
+ * records, sqlite-signed-head.ts, so those records were written without the key). A signed head
+ * that is not valid or no longer names a record of the chain is left to the write path's check
+ * (sqlite-head-signing.ts: reported, and new records are left unsigned).
  */
 export function requireSqliteSignedHead(db: Database.Database, path: string, signer: ChainSigner | undefined): void {
-  if (!signer?.signHead || path === ':memory:' || existsSync(headPath(path))) return;
+  if (!signer?.signHead || path === ':memory:') return;
   const h = newest(db);
   if (!h) return;
-  for (const end = Date.now() + FIRST_SIGN_WAIT_MS; Date.now() < end;) {
-    Atomics.wait(SLEEP, 0, 0, 5);
-    if (existsSync(headPath(path))) return;
-  }
-  throw unsignedStoreError(h, `beside the store (${headPath(path)})`);
+  const cur = readHeadRow(db);
+  if (cur === null) throw unsignedStoreError(h, 'in the store (table signed_head)');
+  if (cur === 'malformed' || cur.seq >= h.seq || !signer.check(cur)) return;
+  const at = db.prepare('SELECT hash FROM records WHERE seq = ?').pluck().get(cur.seq);
+  if (at === cur.hash) throw unsignedTailError(cur.seq, h, 'open for writing');
+}
+
+/** Writing over records that no key holder signed: refused (the write rolls back), naming the fix. */
+export function unsignedTailError(signed: number, head: { seq: number; hash: string }, verb = 'write'): WardenError {
+  return new WardenError(
+    ErrorCode.TRANSCRIPT,
+    `transcript store cannot ${verb}: records ${signed + 1}-${head.seq} are newer than the signed head ${signed} and unsigned. ` +
+      'A key holder signs the head in the same commit as its records, so they were written without the key (or by a Warden before the signed head moved into the store that stopped between a commit and its signature). ' +
+      `Check them (\`warden transcripts verify\`, \`warden transcripts show\`), then, with every Warden stopped, run \`${ADOPT_COMMAND} --expect-head ${head.seq}:${head.hash}\` with the same --config to sign them`,
+    { reason: UNSIGNED_TAIL, signedHead: signed, head: head.seq },
+  );
 }
 
 /** Refusals of adopt-head itself; why: one wording for both stores. */
@@ -74,17 +86,21 @@ export function adoptRefusal(why: string): WardenError {
 
 /**
  * Sign the head `verified` (the end of the chain verify just walked), in one IMMEDIATE transaction
- * so no writer moves the head meanwhile; refused when a signed head exists or the head moved.
+ * so no writer moves the head meanwhile; refused when the head moved, or when a signed head exists,
+ * unless `over` names it (adopt-head --expect-head on records beyond a valid signed head).
  */
-export function adoptSqliteHead(db: Database.Database, path: string, signer: ChainSigner | undefined, verified: { seq: number; hash: string }): SignedHead {
+export function adoptSqliteHead(db: Database.Database, path: string, signer: ChainSigner | undefined, verified: { seq: number; hash: string }, over?: SignedHead): SignedHead {
   if (!signer?.signHead) throw adoptRefusal('transcripts.signing_key must be the private key');
   if (path === ':memory:') throw adoptRefusal('an in-memory store has no signed head');
   return db.transaction(() => {
-    if (existsSync(headPath(path))) throw adoptRefusal('the store already has a signed head');
+    const cur = readHeadRow(db);
+    if (cur !== null && (!over || cur === 'malformed' || cur.signature !== over.signature || cur.seq !== over.seq || cur.hash !== over.hash || cur.seq >= verified.seq)) {
+      throw adoptRefusal('the store already has a signed head');
+    }
     const h = newest(db);
     if (!h || h.seq !== verified.seq || h.hash !== verified.hash) throw adoptRefusal('the store changed while it was verified (is a Warden still writing it?)');
     const signed = signer.signHead!(h.seq, h.hash);
-    writeSignedHead(path, signed);
+    writeHeadRow(db, signed);
     return signed;
   }).immediate();
 }

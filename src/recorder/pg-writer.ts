@@ -11,7 +11,7 @@ import { itemError, pgStoreError } from './pg-errors.js';
 import { AlreadyDone } from './store-errors.js';
 import { HeadRefusal } from './head-refusal.js';
 import { adoptRefusal, missingHeadReason, unsignedStoreError } from './head-adopt.js';
-import { type ChainSigner, signedHeadBlocks } from './signing.js';
+import { type ChainSigner, signedHeadBlocks, trustKey } from './signing.js';
 import type { SignedHead } from './types.js';
 
 /** Store the signed head (only ever forward: replicas serialise on the chain-head lock anyway). */
@@ -119,18 +119,18 @@ export class PgWriter {
     if (refused) return;
     const signed = this.signer!.signHead!(seq, hash);
     await writePgSignedHead(c, signed);
-    this.trusted = signed.signature;
+    this.trusted = trustKey(signed);
   }
 
-  /** Why the stored signed head may not be followed (signedHeadBlocks), and its signature. */
-  private async blocks(q: (sql: string) => Promise<pg.QueryResult>): Promise<{ refused: string | null; signature?: string; seq?: number }> {
+  /** Why the stored signed head may not be followed (signedHeadBlocks), and its trust key (trustKey). */
+  private async blocks(q: (sql: string) => Promise<pg.QueryResult>): Promise<{ refused: string | null; key?: string; seq?: number }> {
     const r = (await q(
       `SELECT s.seq, s.hash, s.signed_at, s.key_id, s.signature, r.hash AS at FROM signed_head s LEFT JOIN records r ON r.seq = s.seq WHERE s.id = 1`,
     )).rows[0] as Record<string, unknown> | undefined;
     const cur = r ? { seq: Number(r.seq), hash: String(r.hash), signedAt: String(r.signed_at), keyId: String(r.key_id), signature: String(r.signature) } : null;
     const cutSeq = cur && r?.at === null ? cutNumberOf((await q('SELECT MAX(cut_seq) AS s FROM checkpoints')).rows[0]) : null;
     const refused = signedHeadBlocks(cur, this.signer!, () => (r?.at === null ? undefined : String(r?.at)), () => cutSeq, this.trusted);
-    return cur ? { refused, signature: cur.signature, seq: cur.seq } : { refused };
+    return cur ? { refused, key: trustKey(cur), seq: cur.seq } : { refused };
   }
 
   /**
@@ -140,7 +140,7 @@ export class PgWriter {
    */
   async checkHead(): Promise<string | null> {
     if (!this.signer?.signHead) return null;
-    let r: { refused: string | null; signature?: string; seq?: number };
+    let r: { refused: string | null; key?: string; seq?: number };
     let head: number;
     try {
       r = await this.blocks((sql) => this.pool.query(sql));
@@ -151,7 +151,7 @@ export class PgWriter {
     if (!r.refused && r.seq !== undefined && r.seq < head) r.refused = unsignedBefore(r.seq);
     if (!r.refused && r.seq === undefined && head > 0) r.refused = missingHeadReason();
     this.refusal.report(r.refused, 'startup');
-    if (!r.refused && r.signature !== undefined) this.trusted = r.signature;
+    if (!r.refused && r.key !== undefined) this.trusted = r.key;
     return r.refused;
   }
 

@@ -1,7 +1,10 @@
 /**
- * Chain-head signing: an Ed25519 signature over (seq, hash) of the newest record, kept in a
- * sidecar file beside the store. Deleting the tail of the chain (and the rows it backs) leaves
- * a store that hashes cleanly, but no longer contains the signed head: verify reports it.
+ * Chain-head signing: an Ed25519 signature over (seq, hash) of the newest record, kept in the
+ * store (a `signed_head` row, written in the commit of the records it covers: pg-writer.ts,
+ * sqlite-signed-head.ts). Deleting the tail of the chain (and the rows it backs) leaves a store
+ * that hashes cleanly, but no longer contains the signed head: verify reports it. A SQLite store
+ * before schema v13 kept it in a file beside the store (`<store>.head`, read here once, when the
+ * store migrates).
  */
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { ErrorCode, WardenError } from '../errors.js';
@@ -71,7 +74,7 @@ export function createChainSigner(pem: string): ChainSigner {
   return signer;
 }
 
-/** Where the signed head of a store file lives. */
+/** Where a SQLite store before schema v13 kept its signed head (copied into the store by the v13 migration). */
 export function headPath(storePath: string): string {
   return `${storePath}.head`;
 }
@@ -80,7 +83,7 @@ export function headPath(storePath: string): string {
 const MAX_HEAD_BYTES = 64 * 1024;
 
 /**
- * Write the signed head atomically (temp file + rename; at-rest.ts: created 0600 and exclusively,
+ * Write a pre-v13 signed head file atomically (tests build such stores) (temp file + rename; at-rest.ts: created 0600 and exclusively,
  * so a link planted at the temp name is never written through); why: a crash never leaves half a signature.
  */
 export function writeSignedHead(storePath: string, h: SignedHead): void {
@@ -112,19 +115,6 @@ export function readSignedHead(storePath: string): SignedHead | null | 'malforme
   } catch {
     return 'malformed';
   }
-}
-
-/**
- * Compare the chain with its signed head; why: only a key holder can move the head, so a
- * store that ends before it (or differs at it) was cut or rewritten.
- */
-export function checkSignedHead(
-  storePath: string,
-  signer: ChainSigner,
-  head: { seq: number; hash: string } | undefined,
-  hashAt: (seq: number) => string | undefined,
-): SignedHeadCheck {
-  return compareSignedHead(readSignedHead(storePath), 'beside the store', signer, head, hashAt);
 }
 
 /** What comparing a chain with its signed head found. */
@@ -163,8 +153,8 @@ export function compareSignedHead(
  * Why the signed head `cur` must not be replaced by a newer one, or null when it may. Why: the
  * key holder signs whatever head the store holds; without this, whoever can write the store (not
  * the key) cuts or rewrites the chain and waits for the next write to sign over it. A new head
- * may follow only a signed head that carries a valid signature (`trusted`: one this signer wrote
- * or already checked, not checked again) and still names a record of this chain (or one a
+ * may follow only a signed head that carries a valid signature (`trusted`: trustKey of one this
+ * signer wrote or already checked, not checked again) and still names a record of this chain (or one a
  * retention cut removed: `cutSeq`, asked only then). No signed head at all (null) passes here: each
  * store signs it only over a chain it wrote from empty, else refuses (head-adopt.ts, never trust on first use).
  */
@@ -172,8 +162,16 @@ export function signedHeadBlocks(
   cur: SignedHead | null | 'malformed', signer: ChainSigner, hashAt: (seq: number) => string | undefined, cutSeq: () => number | null, trusted?: string,
 ): string | null {
   if (cur === null) return null;
-  if (cur === 'malformed' || (cur.signature !== trusted && !signer.check(cur))) return 'the signed head does not carry a valid signature of the configured key';
+  if (cur === 'malformed' || (trustKey(cur) !== trusted && !signer.check(cur))) return 'the signed head does not carry a valid signature of the configured key';
   return signedHeadStale(cur, hashAt, cutSeq);
+}
+
+/**
+ * What a signer remembers of a head it wrote or checked (`trusted` above): every signed field, not
+ * the signature alone. Why: a signature copied onto another seq or hash must be checked again.
+ */
+export function trustKey(h: SignedHead): string {
+  return `${h.seq}\n${h.hash}\n${h.keyId}\n${h.signature}`;
 }
 
 /**

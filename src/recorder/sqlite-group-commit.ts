@@ -31,9 +31,10 @@ export class GroupCommit {
 
   constructor(
     private readonly db: Database.Database,
-    private readonly opts: { synchronous: () => 'FULL' | 'NORMAL'; afterCommit: () => void },
+    private readonly opts: { synchronous: () => 'FULL' | 'NORMAL'; afterCommit: () => void; beginBatch: () => void; beforeCommit: () => void },
   ) {
     this.runBatch = db.transaction(() => {
+      this.opts.beginBatch();
       this.batch.forEach((b, i) => {
         try {
           b.run();
@@ -42,6 +43,9 @@ export class GroupCommit {
           this.outcomes[i] = e;
         }
       });
+      // One signature per batch, in its transaction (sqlite-head-signing.ts); a refusal there
+      // aborts the whole batch, as an I/O error does.
+      this.opts.beforeCommit();
     });
   }
 

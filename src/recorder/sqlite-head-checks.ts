@@ -1,10 +1,12 @@
 /**
  * The whole-store verify of a SQLite file and its head: the chain walk (sqlite-verify.ts), then,
- * on the same read transaction, the signed head beside the file (signing.ts) and any anchors the
+ * on the same read transaction, the signed head row (sqlite-signed-head.ts) and any anchors the
  * operator copied off the host (verify-anchors.ts). Why apart: sqlite-store.ts is the write path.
+ * Records beyond the signed head are a break: a key holder signs in the commit of its records.
  */
 import type Database from 'better-sqlite3';
-import { chainHeadInfo, checkSignedHead, readSignedHead, type ChainSigner } from './signing.js';
+import { chainHeadInfo, compareSignedHead, type ChainSigner, type SignedHeadCheck } from './signing.js';
+import { readHeadRow } from './sqlite-signed-head.js';
 import { latestCheckpoint } from './sqlite-purge.js';
 import { verifyChain } from './sqlite-verify.js';
 import type { ChainHeadInfo, VerifyOptions, VerifyResult } from './types.js';
@@ -16,16 +18,31 @@ export function verifySqliteStore(db: Database.Database, path: string, signer: C
   if (!v.ok) return v;
   const byHash = db.prepare('SELECT hash FROM records WHERE seq = ?').pluck();
   const hashAt = (seq: number) => byHash.get(seq) as string | undefined;
-  const unsigned = opts.adopting && path !== ':memory:' && readSignedHead(path) === null; // adopt-head: no head yet is no break
-  const signed = signer && path !== ':memory:' && !unsigned ? checkSignedHead(path, signer, v.head, hashAt) : undefined;
+  const row = path === ':memory:' ? null : readHeadRow(db);
+  const unsigned = opts.adopting && row === null; // adopt-head: no head yet is no break
+  const signed = signer && path !== ':memory:' && !unsigned ? tailBreaks(compareSignedHead(row, 'in the store', signer, v.head, hashAt), v.head, opts.adopting === true) : undefined;
   const anchors = opts.anchors?.length ? anchorMismatch(opts.anchors, hashAt, v.head, v.checkpoint) : undefined;
   return withHeadChecks(v, signed, anchors);
 }
 
-/** The newest record and the signed head file; why: `transcripts head` prints them without a walk. */
+/**
+ * Records beyond a valid signed head, as a break (adopt-head, which signs them once the operator
+ * named the head, excepted). Why: a key holder signs in the commit of its records (v13), so no
+ * crash leaves them; they were written without the key, or by a Warden before v13 that crashed.
+ */
+function tailBreaks(c: SignedHeadCheck, head: { seq: number } | undefined, adopting: boolean): SignedHeadCheck {
+  if (adopting || c.broken || !c.unsignedTail || !c.signedHead || !head) return c;
+  const first = c.signedHead.seq + 1;
+  return {
+    ...c,
+    broken: { seq: first, reason: `records ${first}-${head.seq} are newer than the signed head ${c.signedHead.seq} and unsigned: a key holder signs in the commit of its records, so they were written without the key (check them; \`warden transcripts adopt-head --expect-head SEQ:HASH\` signs them)` },
+  };
+}
+
+/** The newest record and the signed head row; why: `transcripts head` prints them without a walk. */
 export function sqliteChainHead(db: Database.Database, path: string, signer: ChainSigner | undefined): ChainHeadInfo {
   const head = db.prepare('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string } | undefined;
   const byHash = db.prepare('SELECT hash FROM records WHERE seq = ?').pluck();
   const hashAt = (seq: number) => byHash.get(seq) as string | undefined;
-  return chainHeadInfo(head, path === ':memory:' ? null : readSignedHead(path), signer, hashAt, () => latestCheckpoint(db)?.cutSeq ?? null);
+  return chainHeadInfo(head, path === ':memory:' ? null : readHeadRow(db), signer, hashAt, () => latestCheckpoint(db)?.cutSeq ?? null);
 }

@@ -15,6 +15,7 @@ import type { ApprovalTables } from './sqlite-approvals.js';
 import type { ChainSigner } from './signing.js';
 import { HeadRefusal, type StoreWarning } from './head-refusal.js';
 import { requireSqliteSignedHead } from './head-adopt.js';
+import { removeLegacyHead } from './sqlite-signed-head.js';
 import { SqliteStore } from './sqlite-store.js';
 import type {
   CallFilter, CallRecord, ChainHeadInfo, ChainRecord, PurgeResult, RecoveryResult, SessionPage, SessionRecord, SessionSearch, TranscriptStore, VerifyResult,
@@ -35,7 +36,7 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** At open, mark calls left without an outcome by a dead process as interrupted (see markInterrupted). */
   recoverInterrupted?: boolean;
-  /** Sign the chain head after every write (private key) or check it on verify (public key). */
+  /** Sign the chain head in every write's commit (private key) or check it on verify (public key). */
   signer?: ChainSigner;
   /** Told once when the key holder starts refusing to sign over the chain (head-refusal.ts); the server logs it. */
   onWarning?: StoreWarning;
@@ -120,15 +121,15 @@ export function openSqliteStore(path: string, opts: SqliteStoreOptions = {}): Sq
       if (schemaVersion(db) > SCHEMA_VERSION) {
         throw new WardenError(ErrorCode.TRANSCRIPT, `transcript store cannot open: schema is newer than this Warden (${SCHEMA_VERSION})`);
       }
-      migrate(db);
+      // A store before v13 kept its signed head in a file beside it: copied in, then removed.
+      if (migrate(db, SCHEMA_VERSION, path)) removeLegacyHead(path);
     } else sqliteCheckReadableSchema(db, path);
     store = new SqliteStore(path, readonly, db, opts.signer, opts.headRefusal ?? new HeadRefusal(opts.onWarning));
     store.synchronous = opts.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL';
-    // A key holder writes only a store that is empty or has a signed head (head-adopt.ts): else
-    // refused here, before recovery writes anything, naming `warden transcripts adopt-head`.
+    // A key holder writes only a store that is empty or has a signed head at its end (head-adopt.ts):
+    // else refused here, before recovery writes anything, naming `warden transcripts adopt-head`.
+    // Records beyond the signed head are never signed here: the head is signed in each commit.
     if (!readonly && !opts.adoptingHead) requireSqliteSignedHead(db, path, opts.signer);
-    // serve (which recovers) signs what a crash between a commit and its signature left unsigned, first.
-    if (opts.recoverInterrupted && !readonly) store.adoptUnsignedTail(opts.onWarning);
     if (opts.recoverInterrupted && !readonly) store.recover(new Date().toISOString());
     return store;
   } catch (err) {

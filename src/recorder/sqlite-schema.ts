@@ -1,10 +1,11 @@
 import type Database from 'better-sqlite3';
 import { RECORD_KINDS } from './hash-chain.js';
 import { PENDING_INDEX } from './approval-queue-sql.js';
+import { importLegacyHead, SIGNED_HEAD_TABLE } from './sqlite-signed-head.js';
 import { PG_APPROVAL_CALL_INDEX, SQLITE_EVENT_CALL } from './session-records-sql.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 12;
+export const SCHEMA_VERSION = 13;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -266,6 +267,8 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS approvals_session ON approvals (session_id);
   CREATE INDEX IF NOT EXISTS ${PG_APPROVAL_CALL_INDEX} ON records ((${SQLITE_EVENT_CALL}), seq) WHERE kind = 'approval_event';
   `,
+  // v13: the signed chain head, written in the commit of the records it covers (sqlite-signed-head.ts).
+  SIGNED_HEAD_TABLE,
 ];
 
 /** Read the stored schema version (0 for an empty file); why: read-only opens must not migrate. */
@@ -276,16 +279,22 @@ export function schemaVersion(db: Database.Database): number {
   return row?.v ?? 0;
 }
 
-/** Bring the file to SCHEMA_VERSION (or `target`: verify's reference schema), one transaction per step; why: first open creates, later opens upgrade. */
-export function migrate(db: Database.Database, target = SCHEMA_VERSION): void {
+/**
+ * Bring the file to SCHEMA_VERSION (or `target`: verify's reference schema), one transaction per step; why: first open
+ * creates, later opens upgrade. With `path`, v13 copies the head file beside it in: true when it did (the caller removes it).
+ */
+export function migrate(db: Database.Database, target = SCHEMA_VERSION, path?: string): boolean {
+  let imported = false;
   db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
   const step = db.transaction((target: number, sql: string) => {
     // Re-read inside the write lock: another process may have migrated meanwhile.
     if (schemaVersion(db) >= target) return;
     db.exec(sql);
+    if (target === 13 && path !== undefined) imported = importLegacyHead(db, path); // the head file a store before v13 kept
     db.prepare('INSERT INTO schema_version (version, applied_at) VALUES (?, ?)').run(target, new Date().toISOString());
   });
   for (let v = schemaVersion(db); v < Math.min(target, SCHEMA_VERSION); v++) {
     step.immediate(v + 1, MIGRATIONS[v] as string);
   }
+  return imported;
 }

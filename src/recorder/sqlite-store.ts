@@ -65,10 +65,12 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     this.heads = new SqliteHeadSigner(db, path, readOnly, signer, refusal);
     this.textIndex = readOnly ? null : new TextIndexer(db);
     this.owner = ownerTag(this.instance);
-    this.commits = new GroupCommit(db, { synchronous: () => this.synchronous, afterCommit: () => {
-      this.heads.signCurrent();
-      this.textIndex?.schedule();
-    } });
+    this.commits = new GroupCommit(db, {
+      synchronous: () => this.synchronous,
+      beginBatch: () => this.heads.begin(),
+      beforeCommit: () => this.heads.signInTx(),
+      afterCommit: () => this.textIndex?.schedule(),
+    });
     const tx = db.transaction((kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void) => {
       const head = this.stmt('SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1').get() as
         | { seq: number; hash: string }
@@ -79,7 +81,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
       this.stmt('INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)').run(
         seq, kind, refId, ts, body, prev, hash,
       );
-      this.heads.wrote(seq, hash); // only records this connection wrote may be signed over (sqlite-head-signing.ts)
+      this.heads.wrote(seq); // only records this transaction wrote may be signed over (sqlite-head-signing.ts)
       apply(seq);
       return [seq, hash] as [number, string];
     });
@@ -88,16 +90,24 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     LIVE_INSTANCES.add(this.instance);
   }
 
-  // One transaction: the record and its table rows land together or not at all.
+  // One transaction: the record, its table rows and the signed head land together or not at all.
   private append(kind: RecordKind, refId: string, ts: string, body: string, apply: (seq: number) => void): void {
-    let head: [number, string];
     try {
-      head = this.appendTx(kind, refId, ts, body, apply);
+      this.signedTx(() => void this.appendTx(kind, refId, ts, body, apply));
     } catch (err) {
       if (err instanceof AlreadyDone) return;
       throw storeError('write', err);
     }
-    if (!this.db.inTransaction) this.heads.sign(head[0], head[1]);
+  }
+
+  /** Run `fn` in one IMMEDIATE transaction whose head is signed before it commits (sqlite-head-signing.ts). */
+  private signedTx<T>(fn: () => T): T {
+    return this.db.transaction(() => {
+      this.heads.begin();
+      const r = fn();
+      this.heads.signInTx();
+      return r;
+    }).immediate();
   }
 
   private enqueue(run: () => void, durable: boolean): Promise<void> {
@@ -105,10 +115,8 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     return this.commits.enqueue(run, durable);
   }
 
-  /** `warden transcripts adopt-head`: sign the head verify just checked, when there is no signed head (head-adopt.ts). */
-  async adoptHead(verified: { seq: number; hash: string }): Promise<SignedHead> { return this.heads.adopt(verified); } // prettier-ignore
-  /** `serve` opening the store: sign what a crash left unsigned, with a warning (sqlite-head-signing.ts). */
-  adoptUnsignedTail(onWarning?: (message: string, fields: Record<string, unknown>) => void): void { this.heads.adoptUnsignedTail(onWarning); } // prettier-ignore
+  /** `warden transcripts adopt-head`: sign the head verify just checked, when there is no signed head or `over` is the one before it (head-adopt.ts). */
+  async adoptHead(verified: { seq: number; hash: string }, over?: SignedHead): Promise<SignedHead> { return this.heads.adopt(verified, over); } // prettier-ignore
   /** The write path's signed-head check, once at startup (sqlite-head-signing.ts check()). */
   async checkHead(): Promise<string | null> { return this.read(() => this.heads.check()); } // prettier-ignore
 
@@ -116,23 +124,19 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   private approvalWrite<T>(fn: (event: (refId: string, ts: string, body: Record<string, unknown>) => number) => T): T {
     // Queued writes (a session's open record) go first, so the chain keeps the order of events.
     this.commits.flush();
-    const tx = this.db.transaction(() =>
-      fn((refId, ts, body) => {
-        let at = 0;
-        this.appendTx('approval_event', refId, ts, joinParts(this.parts(body)), (seq) => void (at = seq));
-        return at;
-      }),
-    );
-    let r: T;
+    // The signed head covers approval events too: otherwise a tail of them (a `used` event, a
+    // reviewer's deny) could be cut away with its rows reset and verify would still pass.
     try {
-      r = tx.immediate();
+      return this.signedTx(() =>
+        fn((refId, ts, body) => {
+          let at = 0;
+          this.appendTx('approval_event', refId, ts, joinParts(this.parts(body)), (seq) => void (at = seq));
+          return at;
+        }),
+      );
     } catch (err) {
       throw storeError('write', err);
     }
-    // The signed head covers approval events too: otherwise a tail of them (a `used` event, a
-    // reviewer's deny) could be cut away with its rows reset and verify would still pass.
-    if (!this.db.inTransaction) this.heads.signCurrent();
-    return r;
   }
 
   private insert(table: string, cols: Columns): void {
@@ -245,16 +249,11 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
 
   async purge(before: string, now = new Date().toISOString()): Promise<PurgeResult> {
     if (this.readonly) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: read-only');
-    let r: PurgeResult;
     try {
-      r = this.db
-        .transaction(() => purgeBefore(this.db, before, now, (k, id, ts, body, apply) => void this.appendTx(k, id, ts, body, apply), this.signer))
-        .immediate();
+      return this.signedTx(() => purgeBefore(this.db, before, now, (k, id, ts, body, apply) => void this.appendTx(k, id, ts, body, apply), this.signer));
     } catch (err) {
       throw storeError('write', err);
     }
-    if (r.checkpointSeq) this.heads.signCurrent();
-    return r;
   }
 
   async verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {

@@ -97,7 +97,7 @@ export interface VerifyOptions {
 export interface ChainHeadInfo {
   /** The newest record (absent for an empty store). */
   head?: { seq: number; hash: string };
-  /** The signed head stored beside the chain, when there is one ('malformed': unreadable). */
+  /** The signed head stored with the chain, when there is one ('malformed': unreadable). */
   signedHead?: SignedHead | 'malformed';
   /** Whether it carries a valid signature of the configured key (absent without a key). */
   signatureValid?: boolean;
@@ -198,8 +198,11 @@ export interface TranscriptStore {
   close(): Promise<void>;
   /** The newest record and the signed head, without a walk (`warden transcripts head`). */
   chainHead?(): Promise<ChainHeadInfo>;
-  /** Sign `verified` (the head verify just walked to) when there is no signed head (head-adopt.ts). */
-  adoptHead?(verified: { seq: number; hash: string }): Promise<SignedHead>;
+  /**
+   * Sign `verified` (the head verify just walked to) when there is no signed head, or (SQLite) when
+   * `over` is the valid signed head the chain goes on beyond (head-adopt.ts).
+   */
+  adoptHead?(verified: { seq: number; hash: string }, over?: SignedHead): Promise<SignedHead>;
   /** Optional extras (the SQLite store has them all). */
   listCalls?(f?: CallFilter): Promise<CallRecord[]>;
   verifyRange?(fromSeq: number, toSeq: number): Promise<VerifyResult>;

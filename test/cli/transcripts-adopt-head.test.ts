@@ -7,10 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { keyPem, oneSession } from '../recorder/rollback-fixture.js';
+import { hasSignedHead } from '../recorder/signed-head-row.js';
 import { WARDEN_BIN } from '../support/repo.js';
 import { writeWardenDir } from '../support/warden-process.js';
 
@@ -30,7 +31,7 @@ test('a key newly configured on a store with records: serve and purge refuse nam
   const purge = warden('transcripts', 'purge', '--before', '2000-01-01');
   assert.equal(purge.status, 1, purge.stdout);
   assert.match(purge.stderr, /adopt-head.*WARDEN_TRANSCRIPT_UNAVAILABLE/s);
-  assert.equal(existsSync(`${wd.dbPath}.head`), false);
+  assert.equal(hasSignedHead(wd.dbPath), false);
   const head = warden('transcripts', 'head', '--json');
   assert.equal(head.status, 0, head.stderr);
   const anchor = JSON.parse(head.stdout).anchor as string;

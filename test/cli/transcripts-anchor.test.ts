@@ -1,8 +1,9 @@
 /**
  * `warden transcripts head`, `verify --expect-head` and `verify --strict` as an operator uses them
  * against the rollback attack: an older signed head file put back and the chain rewritten after
- * it. A plain verify still passes (today's behaviour, an "unsigned tail"); the strict check and a
- * head copied off the host earlier fail; a healthy store passes all three.
+ * it. Since schema v13 a plain verify fails too (records beyond the signed head: a key holder signs
+ * in the commit of its records; before, it passed with "N newer unsigned"), as do the strict check
+ * and a head copied off the host earlier; a healthy store passes all three.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -42,23 +43,23 @@ test('head prints the newest record, its SEQ:HASH anchor and the signed head wit
   assert.equal((await run(store, ['head', 'x'])).code, 2);
 });
 
-test('rollback attack: verify passes with "newer unsigned", --strict and --expect-head of a later copied head fail', async (t) => {
+test('rollback attack: verify, --strict and --expect-head of a later copied head fail', async (t) => {
   const dir = tempDir(t);
   const { store, copied } = await rollbackAttack(join(dir, 'w.db'), keyPem());
   t.after(() => store.close());
   const plain = await run(store, ['verify']);
-  assert.equal(plain.code, 0, plain.err);
-  assert.match(plain.out, /intact: 8 records .*signed head 4 .*4 newer unsigned/);
+  assert.equal(plain.code, 1, plain.out);
+  assert.match(plain.err, /broken at record 5: records 5-8 are newer than the signed head 4 and unsigned/);
 
   const strict = await run(store, ['verify', '--strict']);
   assert.equal(strict.code, 1);
-  assert.match(strict.err, /broken at record 5: records 5-8 are newer than the signed head 4 and unsigned \(--strict\)/);
+  assert.match(strict.err, /broken at record 5: records 5-8 are newer than the signed head 4 and unsigned/);
   const strictJson = await runTranscriptsCommand(['verify', '--strict', '--json'], { store, json: false, out: (s) => assert.equal(JSON.parse(s).ok, false), err: () => {} });
   assert.equal(strictJson, 1);
 
   const anchored = await run(store, ['verify', '--expect-head', `${copied.seq}:${copied.hash}`]);
   assert.equal(anchored.code, 1);
-  assert.match(anchored.err, /broken at record 8: record 8 is not the expected head/);
+  assert.match(anchored.err, /broken at record 5: records 5-8 are newer than the signed head 4/);
   const file = join(dir, 'anchors.txt');
   writeFileSync(file, `# copied from the SIEM\n\n${copied.seq}:${copied.hash}\n`);
   assert.equal((await run(store, ['verify', '--expect-head-file', file])).code, 1);
@@ -112,9 +113,9 @@ test('the warden bin passes --strict and --expect-head through (signing key from
   assert.equal(head.status, 0, head.stderr);
   assert.equal(JSON.parse(head.stdout).signedHead.seq, 4);
   const plain = warden('verify');
-  assert.equal(plain.status, 0, plain.stdout + plain.stderr);
+  assert.equal(plain.status, 1, plain.stdout + plain.stderr);
   assert.equal(warden('verify', '--strict').status, 1);
   const anchored = warden('verify', '--expect-head', `${copied.seq}:${copied.hash}`);
   assert.equal(anchored.status, 1);
-  assert.match(anchored.stderr, /record 8/);
+  assert.match(anchored.stderr, /record 5/);
 });

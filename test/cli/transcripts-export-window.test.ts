@@ -45,7 +45,13 @@ async function check(t: { after: (fn: () => void) => void }, store: TranscriptSt
   assert.deepEqual(seqs, seqs.map((_, i) => seqs[0]! + i), `consecutive: ${seqs.join(',')}`);
   const file = join(dir, 'window.jsonl');
   writeFileSync(file, lines.join('\n') + '\n');
-  const v = await cli(store, 'verify', '--file', file);
+  // Without a signing key the window carries no signed statement of its start: verify fails closed
+  // unless the record it starts after is named (the head of the export before).
+  const bare = await cli(store, 'verify', '--file', file);
+  assert.equal(bare.code, 1);
+  assert.match(bare.err.join('\n'), /which nothing ties it to/);
+  const before = (await cli(store, 'export')).out.map((l) => JSON.parse(l) as { seq: number; hash: string }).find((r) => r.seq === seqs[0]! - 1)!;
+  const v = await cli(store, 'verify', '--file', file, '--expect-head', `${before.seq}:${before.hash}`);
   assert.equal(v.code, 0, v.err.join('\n'));
   assert.match(v.out.join('\n'), /transcript export intact/);
   // A record removed from the middle of the window still fails.

@@ -155,10 +155,15 @@ test('an export of a time window starts after a record; --expect-head ties it to
   const last = parse(before).at(-1)!;
   assert.equal(last.seq, 4);
 
+  // The window's last line carries its signed statement (where it starts and ends): checked with the key.
   const alone = warden(away, 'verify', '--file', windowFile, '--public-key', pubPath);
   assert.equal(alone.status, 0, alone.stderr);
   assert.match(alone.stdout, /intact: 4 records \(records 5-8, .*starts after record 4; signed head 8/);
-  assert.match(alone.stdout, new RegExp(`^note: the export starts after record 4 \\(prev_hash ${last.hash}\\), which it does not hold`, 'm'));
+  assert.doesNotMatch(alone.stdout, /note: the export starts after/);
+  // Without a key the statement cannot be checked: the start is tied to nothing, which fails closed.
+  const keyless = warden(away, 'verify', '--file', windowFile);
+  assert.equal(keyless.status, 1, keyless.stdout);
+  assert.match(keyless.stderr, new RegExp(`the export starts after record 4, which nothing ties it to: its window statement was not checked .*--expect-head 4:${last.hash}`));
 
   const anchored = warden(away, 'verify', '--file', windowFile, '--public-key', pubPath, '--expect-head', `4:${last.hash}`);
   assert.equal(anchored.status, 0, anchored.stderr);
@@ -193,4 +198,32 @@ test('an export whose approval history no store could write (a request used twic
   const r = warden(wd.dir, 'verify', '--file', file);
   assert.equal(r.status, 1);
   assert.match(r.stderr, new RegExp(`broken at record ${used.seq + 1} \\(line ${twice.length}\\): approval request "a1" is used: a \`used\` event cannot follow`));
+});
+
+test('a window export whose first record was dropped fails verify --file (the export closes its window with a signed statement of where it starts and ends)', async (t) => {
+  const { wd, pubPath, away } = await signedStore(t);
+  const window = parse(exported(wd, '--since', '2026-02-01'));
+  assert.deepEqual(window.map((l) => l.seq), [5, 6, 7, 8]);
+  const check = (name: string, lines: Line[], ...args: string[]): Run => {
+    const file = join(away, `${name}.jsonl`);
+    writeFileSync(file, unparse(lines));
+    return warden(away, 'verify', '--file', file, '--public-key', pubPath, ...args);
+  };
+  assert.equal(check('whole', window).status, 0);
+  // Record 5 (the session's open) dropped: the export now starts after record 5, whose hash record 6 names.
+  const dropped = check('dropped', window.slice(1));
+  assert.equal(dropped.status, 1, dropped.stdout);
+  assert.match(dropped.stderr, /the export window starts after record 4, but the export starts after record 5/);
+  // The closing statement removed too (with the last record, or alone): the start is tied to nothing.
+  const bare = window.slice(1).map(({ export_window: _w, ...l }) => l as Line);
+  const none = check('bare', bare);
+  assert.equal(none.status, 1, none.stdout);
+  assert.match(none.stderr, /the export starts after record 5, which nothing ties it to/);
+  // ...unless the operator ties it with the head of the export before.
+  assert.equal(check('bare', bare, '--expect-head', `5:${window[0]!.hash}`).status, 0);
+  // The statement is signed: moved to another start, it fails.
+  const last = window.at(-1)!;
+  const moved = check('moved', [...window.slice(1, -1), { ...last, export_window: { ...(last.export_window as Record<string, unknown>), after: { seq: 5, hash: window[0]!.hash } } }]);
+  assert.equal(moved.status, 1);
+  assert.match(moved.stderr, /the export window is not signed by the configured key/);
 });

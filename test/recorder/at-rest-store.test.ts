@@ -11,6 +11,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSyn
 import { join } from 'node:path';
 import { openSqliteStore, openWorkerBackedStore } from '../../src/recorder/index.js';
 import { createChainSigner, headPath } from '../../src/recorder/signing.js';
+import { asV12Store } from './signed-head-row.js';
 import { session, tempDir } from './fixtures.js';
 import { keyPem } from './rollback-fixture.js';
 
@@ -37,7 +38,7 @@ for (const writer of ['main', 'thread'] as const) {
         const store = writer === 'main' ? openSqliteStore(path, { signer: createChainSigner(pem) }) : await openWorkerBackedStore(path, { signingPem: pem });
         try {
           await store.openSession(session('s1'));
-          for (const f of [path, `${path}-wal`, `${path}-shm`, headPath(path)]) {
+          for (const f of [path, `${path}-wal`, `${path}-shm`]) {
             assert.ok(existsSync(f), `${f} exists`);
             assert.equal(octal(modeOf(f)), '0600', `${f} under umask ${octal(mask)}`);
           }
@@ -93,22 +94,16 @@ test('a symbolic link planted at the signed head is refused with a coded error, 
   const first = openSqliteStore(path, { signer });
   await first.openSession(session('s1'));
   await first.close();
+  asV12Store(path); // only a store before v13 keeps its head in a file (read once, when it migrates)
   // The attacker keeps a copy of the head where they control it, and links it in.
   const theirs = join(dir, 'theirs.json');
   copyFileSync(headPath(path), theirs);
   const before = readFileSync(theirs, 'utf8');
   renameSync(headPath(path), join(dir, 'moved'));
   symlinkSync(theirs, headPath(path));
-  const store = openSqliteStore(path, { signer });
-  try {
-    const coded = (e: unknown) => (e as { code?: string }).code === 'WARDEN_TRANSCRIPT_UNAVAILABLE' && /symbolic link/.test((e as Error).message);
-    await assert.rejects(store.chainHead(), coded, 'transcripts head');
-    await assert.rejects(store.verify(), coded, 'verify');
-    await assert.rejects(store.openSession(session('s2', 'bob', '2026-11-27T11:00:00.000Z')), coded, 'a write that signs');
-    assert.equal(readFileSync(theirs, 'utf8'), before, 'the link target is untouched');
-  } finally {
-    await store.close();
-  }
+  const coded = (e: unknown) => (e as { code?: string }).code === 'WARDEN_TRANSCRIPT_UNAVAILABLE' && /symbolic link/.test((e as Error).message);
+  assert.throws(() => openSqliteStore(path, { signer }), coded, 'the migration that reads it');
+  assert.equal(readFileSync(theirs, 'utf8'), before, 'the link target is untouched');
 });
 
 test('a dangling symbolic link at the store path is refused: Warden does not create a file where it points', async (t) => {

@@ -9,7 +9,6 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { runTranscriptsCommand } from '../../src/cli/transcripts-command.js';
 import { openPgStore, openSqliteStore, type TranscriptStore } from '../../src/recorder/index.js';
@@ -17,6 +16,7 @@ import { createChainSigner } from '../../src/recorder/signing.js';
 import { createTestDatabase } from '../support/pg-cluster.js';
 import { intent, outcome, session, tempDir } from './fixtures.js';
 import { keyPem } from './rollback-fixture.js';
+import { deleteSignedHead, hasSignedHead } from './signed-head-row.js';
 
 async function oneCall(store: TranscriptStore): Promise<void> {
   await store.openSession(session('s1', 'alice', '2026-05-01T10:00:00.000Z'));
@@ -49,12 +49,12 @@ test('SQLite: head file deleted and a record forged without the key: a key holde
   await oneCall(s);
   const kept = (await s.verify()).head!; // an anchor copied off the host: record 3
   await s.close();
-  unlinkSync(`${path}.head`);
+  deleteSignedHead(path);
   const forger = openSqliteStore(path);
   await forger.recordOutcome('c1', forged); // record 4, no key
   await forger.close();
   assert.throws(() => openSqliteStore(path, { signer, recoverInterrupted: true }), refusesUnsigned);
-  assert.equal(existsSync(`${path}.head`), false, 'nothing signed');
+  assert.equal(hasSignedHead(path), false, 'nothing signed');
 
   const a = openSqliteStore(path, { signer, adoptingHead: true });
   t.after(() => a.close());
@@ -64,7 +64,7 @@ test('SQLite: head file deleted and a record forged without the key: a key holde
   assert.match(wrong.err, /nothing was signed/);
   const missing = await run(a, ['adopt-head', '--expect-head', `9:${kept.hash}`]);
   assert.equal(missing.code, 1);
-  assert.equal(existsSync(`${path}.head`), false, 'a wrong anchor signs nothing');
+  assert.equal(hasSignedHead(path), false, 'a wrong anchor signs nothing');
   const ok = await run(a, ['adopt-head', '--expect-head', `3:${kept.hash}`]);
   assert.equal(ok.code, 0, ok.err);
   const head = (await a.verify()).head!;
@@ -103,12 +103,12 @@ test('SQLite: the head file deleted while Warden runs: the next write signs noth
   const s = openSqliteStore(path, { signer: createChainSigner(keyPem()) });
   t.after(() => s.close());
   await oneCall(s);
-  unlinkSync(`${path}.head`);
+  deleteSignedHead(path);
   const forger = openSqliteStore(path);
   await forger.recordOutcome('c1', forged);
   await forger.close();
   await s.openSession(session('s2', 'bob', '2026-05-02T10:00:00.000Z'));
-  assert.equal(existsSync(`${path}.head`), false, 'the forged chain was signed');
+  assert.equal(hasSignedHead(path), false, 'the forged chain was signed');
   assert.match(s.signingRefused ?? '', /no signed head/);
 });
 

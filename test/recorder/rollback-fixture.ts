@@ -7,7 +7,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import type { SqliteTranscriptStore } from '../../src/recorder/index.js';
-import { createChainSigner, readSignedHead, writeSignedHead } from '../../src/recorder/signing.js';
+import { createChainSigner } from '../../src/recorder/signing.js';
+import { readSignedHead, writeSignedHead } from './signed-head-row.js';
 import { intent, outcome, session } from './fixtures.js';
 
 /** A fresh Ed25519 private key (PKCS#8 PEM). */

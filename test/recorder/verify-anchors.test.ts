@@ -1,7 +1,8 @@
 /**
- * Anchored heads on the SQLite store: an older, validly signed head file put back and the chain
- * rewritten after it passes a plain verify (an "unsigned tail"), but not a head copied off the
- * host earlier. Anchors work with and without a key, and across a retention cut.
+ * Anchored heads on the SQLite store: an older, validly signed head put back and the chain
+ * rewritten after it fails a plain verify since schema v13 (records beyond the signed head are a
+ * break: a key holder signs in the commit of its records), and the head copied off the host
+ * earlier is missed too. Anchors work with and without a key, and across a retention cut.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,22 +22,22 @@ test('SEQ:HASH parses as `transcripts head` prints it; anything else does not', 
   }
 });
 
-test('an older signed head put back, the chain rewritten after it: a plain verify passes, the copied head does not', async (t) => {
+test('an older signed head put back, the chain rewritten after it: a plain verify fails on the unsigned records, as the copied head does', async (t) => {
   const path = join(tempDir(t), 'w.db');
   const { store, copied } = await rollbackAttack(path, keyPem());
   t.after(() => store.close());
-  // Today's behaviour: the signed head (record 4) is in the chain; 5-8 are "newer unsigned".
+  // The signed head (record 4) is in the chain; 5-8 are beyond it, which no key holder leaves.
   const plain = await store.verify();
-  assert.equal(plain.ok, true, JSON.stringify(plain.firstBroken));
-  assert.deepEqual([plain.records, plain.signedHead?.seq, plain.unsignedTail], [8, 4, 4]);
+  assert.equal(plain.ok, false);
+  assert.deepEqual([plain.records, plain.signedHead?.seq, plain.unsignedTail, plain.firstBroken?.seq], [8, 4, 4, 5]);
+  assert.match(plain.firstBroken?.reason ?? '', /records 5-8 are newer than the signed head 4 and unsigned/);
   assert.notEqual(plain.head?.hash, copied.hash);
   const anchored = await store.verify({ anchors: [copied] });
   assert.equal(anchored.ok, false);
-  assert.equal(anchored.firstBroken?.seq, 8);
-  assert.match(anchored.firstBroken?.reason ?? '', /record 8 is not the expected head .*rewritten/);
-  // An anchor the attack left alone still passes.
+  assert.equal(anchored.firstBroken?.seq, 5);
+  // The anchor alone (no key: verify-anchors below) names record 8.
   const four = (await store.readRecords(4, 1))[0]!;
-  assert.equal((await store.verify({ anchors: [{ seq: 4, hash: four.hash }] })).ok, true);
+  assert.equal((await store.verify({ anchors: [{ seq: 4, hash: four.hash }] })).firstBroken?.seq, 5);
 });
 
 test('without a key too: a rewritten or cut chain misses the copied head', async (t) => {

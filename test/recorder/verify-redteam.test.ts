@@ -11,6 +11,7 @@ import { openSqliteStore } from '../../src/recorder/index.js';
 import { recordHash } from '../../src/recorder/hash-chain.js';
 import { session, tempDir } from './fixtures.js';
 import { keyPem, twoSessions } from './rollback-fixture.js';
+import { readSignedHead, writeSignedHead } from './signed-head-row.js';
 
 test('a cut tail is not laundered by the next signed write: the signed head stays on the record that was cut', async (t) => {
   const path = join(tempDir(t), 'w.db');
@@ -59,9 +60,9 @@ test('a head file forged to name a rewritten record (bad signature) is not re-si
   const path = join(tempDir(t), 'w.db');
   const store = await twoSessions(path, keyPem());
   t.after(() => store.close());
-  const { writeFileSync, readFileSync } = await import('node:fs');
-  const h = JSON.parse(readFileSync(`${path}.head`, 'utf8')) as Record<string, unknown>;
-  writeFileSync(`${path}.head`, JSON.stringify({ ...h, signature: Buffer.alloc(64).toString('base64') }));
+  const h = readSignedHead(path);
+  assert.ok(h && h !== 'malformed');
+  writeSignedHead(path, { ...h, signature: Buffer.alloc(64).toString('base64') });
   await store.openSession(session('n1', 'carol', '2026-04-01T10:00:00.000Z'));
   const v = await store.verify();
   assert.equal(v.ok, false);

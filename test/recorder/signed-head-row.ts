@@ -1,0 +1,47 @@
+/**
+ * The signed head of a SQLite store as an attacker with file access (or a test) reads and writes it:
+ * the `signed_head` row (schema v13), through a plain connection of its own.
+ */
+import Database from 'better-sqlite3';
+import { writeSignedHead as writeLegacyHead } from '../../src/recorder/signing.js';
+import { readHeadRow, writeHeadRow } from '../../src/recorder/sqlite-signed-head.js';
+import type { SignedHead } from '../../src/recorder/types.js';
+
+function withDb<T>(path: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(path);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** The stored signed head (null: none). */
+export function readSignedHead(path: string): SignedHead | null | 'malformed' {
+  return withDb(path, (db) => readHeadRow(db));
+}
+
+/** Put `h` in as the signed head. */
+export function writeSignedHead(path: string, h: SignedHead): void {
+  withDb(path, (db) => writeHeadRow(db, h));
+}
+
+/** Remove the signed head. */
+export function deleteSignedHead(path: string): void {
+  withDb(path, (db) => db.prepare('DELETE FROM signed_head').run());
+}
+
+/** Whether the store holds a signed head. */
+export function hasSignedHead(path: string): boolean {
+  return readSignedHead(path) !== null;
+}
+
+/**
+ * Turn a v13 store back into the store a Warden before v13 left: no `signed_head` table, its head
+ * (if any) in the file beside the store. Why: the upgrade path is tested from the real v12 shape.
+ */
+export function asV12Store(path: string): void {
+  const h = readSignedHead(path);
+  withDb(path, (db) => db.exec('DROP TABLE signed_head; DELETE FROM schema_version WHERE version = 13;'));
+  if (h !== null && h !== 'malformed') writeLegacyHead(path, h);
+}
