@@ -7,7 +7,8 @@
  * type, a view's column). A statement over a relation one of whose column types (or its row
  * type) a cast with a function outside pg_catalog, not an extension's, converts from or to is
  * now refused (query-database.ts via user-casts.ts) and nothing runs; extension casts (citext)
- * and relations without such types still run. The same for a granted user function whose
+ * and relations without such types still run, as does a table of a user range type (PostgreSQL
+ * makes its multirange and a cast to it, an internal function in the range type's schema). The same for a granted user function whose
  * return type (SETOF, a table's row type, RETURNS TABLE, OUT parameters, a composite's fields)
  * or argument type such a cast converts, for a range over such a type, and for an INSERT into a
  * column of a user type that an assignment cast from text converts to (its function never ran).
@@ -26,7 +27,7 @@ rules:
     on: [db]
     sql:
       statements: [select]
-      read: [public.items, public.items_view, public.plain, public.tags, public.spans]
+      read: [public.items, public.items_view, public.plain, public.tags, public.spans, public.ranges]
   - id: call-user-functions
     effect: allow
     who: { groups: [analysts] }
@@ -76,6 +77,10 @@ before(async () => {
     CREATE TYPE public.moodrange AS RANGE (subtype = public.mood);
     CREATE TABLE spans (id int, span public.moodrange);
     INSERT INTO spans VALUES (1, '[ok,sad]');
+    -- a range type makes its multirange and the cast to it (PostgreSQL 14+), whose function lies in public
+    CREATE TYPE public.numspan AS RANGE (subtype = float8);
+    CREATE TABLE ranges (id int, r public.numspan);
+    INSERT INTO ranges VALUES (1, '[1.5,2.5)');
     -- user functions whose return, OUT, table or argument types a user cast converts
     CREATE FUNCTION public.f_mood() RETURNS public.mood LANGUAGE sql STABLE AS $f$ SELECT 'ok'::public.mood $f$;
     CREATE FUNCTION public.f_moods() RETURNS SETOF public.mood LANGUAGE sql STABLE AS $f$ SELECT 'ok'::public.mood $f$;
@@ -102,7 +107,7 @@ before(async () => {
     INSERT INTO public."a.b" VALUES ('ok');
     INSERT INTO "we.ird".t VALUES ('ok');
   `);
-  await ownTables(db, ['secret', 'items', 'items_view', 'plain', 'tags', 'spans', 'readings', 'loot']);
+  await ownTables(db, ['secret', 'items', 'items_view', 'plain', 'tags', 'spans', 'readings', 'loot', 'ranges']);
   warden = await startSqlWarden(db, { 'p.yaml': POLICY });
 });
 
@@ -130,8 +135,9 @@ test("a statement over a relation whose column or row type a user's cast convert
   }
 });
 
-test('relations without such types, and extension casts (citext), still run', async () => {
+test('relations without such types, extension casts (citext) and the cast PostgreSQL makes from a range type to its multirange still run', async () => {
   for (const [sql, want] of [
+    ['SELECT id, r FROM ranges', /1\.5/],
     ['SELECT id, name FROM plain', /plain-row/],
     ['SELECT tag::text, lower(tag) FROM tags', /Blue/],
     ["SELECT 'x'::text AS t", /x/],

@@ -7,7 +7,8 @@
  * trigger writing a write-denied table ran. A grant naming the function still trusts it.
  * A domain's CHECK is the same: an INSERT or UPDATE of a column whose type is a domain with a
  * CHECK calling a function outside pg_catalog runs that function (it wrote a write-denied table
- * under a sql grant of the written table alone); it is judged as a trigger's function.
+ * under a sql grant of the written table alone); it is judged as a trigger's function (an UPDATE
+ * setting another column does not run it, and runs).
  * Via `warden serve` against a real PostgreSQL.
  */
 import { after, before, test } from 'node:test';
@@ -103,7 +104,7 @@ test('a domain CHECK calling a function outside pg_catalog: the write is refused
   for (const sql of [
     "INSERT INTO public.items (id, label) VALUES (1, 'a')",
     "INSERT INTO public.items (id, labels) VALUES (2, ARRAY['b'])",
-    "UPDATE public.items SET note = 'n' WHERE id = 1",
+    "UPDATE public.items SET label = 'n' WHERE id = 1",
   ]) {
     for (const w of [items!, open!]) {
       const r = await w.query(sql);
@@ -112,6 +113,10 @@ test('a domain CHECK calling a function outside pg_catalog: the write is refused
     }
   }
   assert.equal(await vaultRows(), before, 'the domain CHECK did not write the vault');
+  // An UPDATE setting another column does not evaluate the domain's CHECK (write-runs.ts): it runs, the vault untouched.
+  const other = await items!.query("UPDATE public.items SET note = 'n' WHERE id = 1");
+  assert.equal(other.isError, false, other.text);
+  assert.equal(await vaultRows(), before);
 });
 
 test('a grant naming the domain CHECK\'s function trusts it', async () => {

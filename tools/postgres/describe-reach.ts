@@ -57,7 +57,8 @@ export function relationAccess(relation: string, catalog: CatalogReach | null, g
   if (!catalog || !denied.conditional) return { hidden: false, write: granted.write, requiresOnly: [] };
   const widen = (write: boolean, only: boolean): Widened =>
     widenRelations(
-      { statements: [write ? 'update' : 'select'], reads: write ? [] : [relation], writes: write ? [relation] : [], onlyRelations: only ? [relation] : [], functions: [] },
+      // A write: any change of rows (each fires its own triggers and evaluates its own expressions: write-runs.ts).
+      { statements: write ? ['insert', 'update', 'delete', 'truncate'] : ['select'], reads: write ? [] : [relation], writes: write ? [relation] : [], onlyRelations: only ? [relation] : [], functions: [] },
       catalog,
     );
   const touched = (w: Widened) => [...w.reads, ...w.writes].filter((r) => denied.hidden.has(r));

@@ -12,7 +12,8 @@
  * member, converts from or to a type outside pg_catalog that one of those has (through array
  * elements, domains, ranges and composite types' fields) or that is a row type, or converts
  * between two built-in types (it may run anywhere).
- * Extensions' casts (citext in public) are the administrator's code, as built-ins are.
+ * Extensions' casts (citext in public) are the administrator's code, as built-ins are; so is the
+ * cast PostgreSQL makes from a range type to its multirange (an internal function).
  * A relation or function found safe is cached for the catalog's TTL (60 s, connector.ts), so a
  * statement over known ones costs no round trip; the cast list itself is read in the same query,
  * so a cast created later is seen at the next miss, or once the TTL has passed.
@@ -20,6 +21,14 @@
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { CatalogQuery } from './set-returning-calls.js';
+
+/**
+ * Not the cast PostgreSQL makes from a range type to its multirange (pg_cast `c`, its function
+ * `p`): its function lies in the range type's schema but is built-in code (language internal,
+ * which only a superuser may create functions in).
+ */
+const NOT_MULTIRANGE = `NOT EXISTS (SELECT 1 FROM pg_catalog.pg_range mr JOIN pg_catalog.pg_language ml ON ml.oid = p.prolang
+        WHERE mr.rngtypid = c.castsource AND mr.rngmultitypid = c.casttarget AND ml.lanname = 'internal')`;
 
 /**
  * Of the relations ($1 schemas, $2 names) and functions ($3 schemas, $4 names) asked, by
@@ -58,7 +67,7 @@ const USER_CASTS_SQL = `WITH RECURSIVE rel AS (
     JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
     WHERE pn.nspname <> 'pg_catalog'
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_cast'::pg_catalog.regclass
-        AND d.objid = c.oid AND d.deptype = 'e')),
+        AND d.objid = c.oid AND d.deptype = 'e') AND ${NOT_MULTIRANGE}),
   builtin AS (SELECT t.oid FROM pg_catalog.pg_type t WHERE t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace),
   -- Equality joins only (two arms, not one join on an OR): the plan's estimated cost stays far
   -- below jit_above_cost, so PostgreSQL does not spend ~0.4 s compiling it on every check.
@@ -79,7 +88,7 @@ const ANY_USER_CAST_SQL = `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_cast c
     JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
     WHERE pn.nspname <> 'pg_catalog'
       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_cast'::pg_catalog.regclass
-        AND d.objid = c.oid AND d.deptype = 'e')) AS any`;
+        AND d.objid = c.oid AND d.deptype = 'e') AND ${NOT_MULTIRANGE}) AS any`;
 
 /**
  * Every split of a facts name at a '.' into [schema, name]: facts join the parts with '.', and a

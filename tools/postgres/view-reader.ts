@@ -8,6 +8,7 @@ import { FOREIGN_TABLE_KIND } from './foreign-tables.js';
 import { withSession } from './pool-session.js';
 import type { RelationFamily } from './inheritance.js';
 import { type ViewDefinition, viewRefusal } from './view-lineage.js';
+import { RUNS_ORDER, runsSql } from './write-runs.js';
 
 /** A relation as the catalog describes it: its pg_class.relkind and its inheritance family. */
 export interface CatalogRelation extends RelationFamily {
@@ -47,6 +48,12 @@ export interface Trigger {
    * (write-reach.ts).
    */
   expression?: true;
+  /** The changes that run it (write-runs.ts: INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32, as pg_trigger.tgtype); absent: every change. */
+  events?: number;
+  /** An expression an UPDATE evaluates only when it sets this column of `on` (a column's or its domain's DEFAULT, a domain's CHECK). */
+  column?: string;
+  /** Its function is a well-known extension's, which reads and writes no table (write-runs.ts). */
+  trusted?: true;
 }
 
 /** What the catalog is asked (PgViewReader in production). */
@@ -81,22 +88,16 @@ const action = (column: string, event: string) =>
  * (`down`), and the other ancestors of the descendants (`kin`, multiple inheritance: a parent of
  * a descendant that is neither the relation nor one of its descendants, and that parent's
  * ancestors, less the relation's own ancestors), each with one descendant it is reached from;
- * and what a change of its rows runs: rules, cascading foreign keys (`fk`), triggers (`tg`) and
- * the functions the expressions a write evaluates call (`dc`, from pg_depend, an operator's
- * function included; built-in ones are pinned, so never listed): the CHECKs and exclusion
- * constraints, DEFAULTs, generated columns and index expressions and predicates of the relation
- * and its descendants (`fam`), the partition key expressions of those and of its ancestors,
- * and the CHECKs and DEFAULTs of the domains their columns are of (`doms`: through domains over
- * domains, arrays and composite types' attributes), listed with
- * the triggers as `expression` entries named in words (`exprs`). Joined from `fam` so that each
- * catalog is read through its index on the relation.
+ * and what a change of its rows runs: rules, cascading foreign keys (`fk`), and the triggers and
+ * the functions the expressions a write evaluates call, with the events each runs on and whether
+ * deny rules trust the function (`runs`: write-runs.ts).
  * All in the one query a statement's relations already cost (read-only statements included, at
  * no extra round trip: the answer is cached for the writes that need it).
  */
 const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
   f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via, f.side_effects, f.cascades, f.cascade_actions,
-  f.trigger_names, f.trigger_relations, f.trigger_functions, f.trigger_expressions
+  f.trigger_names, f.trigger_relations, f.trigger_functions, f.trigger_expressions, f.trigger_events, f.trigger_columns, f.trigger_trusted
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
 JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
@@ -114,42 +115,7 @@ CROSS JOIN LATERAL (
         CROSS JOIN LATERAL (VALUES (${action('confdeltype', 'DELETE')}), (${action('confupdtype', 'UPDATE')})) a(action)
         WHERE k.contype = 'f' AND a.action IS NOT NULL AND (k.confrelid = c.oid OR k.confrelid IN (SELECT oid FROM down))
         GROUP BY k.conrelid),
-    tg(oid, tgname, tgrelid, fn, expr) AS (SELECT t.oid, t.tgname::text, t.tgrelid,
-          CASE WHEN pn.nspname = 'pg_catalog' THEN p.proname::text ELSE pn.nspname::text || '.' || p.proname::text END, false
-        FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
-        WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND (t.tgrelid = c.oid OR t.tgrelid IN (SELECT oid FROM down)
-          OR t.tgrelid IN (SELECT up.oid FROM up JOIN pg_catalog.pg_class uc ON uc.oid = up.oid WHERE uc.relkind = 'p'))),
-    fam(oid) AS (SELECT c.oid UNION ALL SELECT oid FROM down),
-    doms(oid) AS (SELECT a.atttypid FROM fam JOIN pg_catalog.pg_attribute a ON a.attrelid = fam.oid WHERE a.attnum > 0 AND NOT a.attisdropped
-      UNION SELECT v.x FROM doms d JOIN pg_catalog.pg_type dt ON dt.oid = d.oid
-        LEFT JOIN pg_catalog.pg_attribute ca ON dt.typrelid <> 0 AND ca.attrelid = dt.typrelid AND ca.attnum > 0 AND NOT ca.attisdropped
-        CROSS JOIN LATERAL (VALUES (dt.typbasetype), (dt.typelem), (ca.atttypid)) v(x) WHERE v.x <> 0),
-    exprs(classid, objid, name, relid) AS (
-      SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, k.oid, 'table ' || ${nameOf('k.conrelid')} || '''s ' || CASE k.contype WHEN 'c' THEN 'CHECK ' ELSE 'constraint ' END || k.conname::text, k.conrelid
-        FROM fam JOIN pg_catalog.pg_constraint k ON k.conrelid = fam.oid WHERE k.contype IN ('c', 'x')
-      UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass, ad.oid, CASE WHEN aa.attgenerated <> '' THEN 'generated column ' || ${nameOf('ad.adrelid')} || '.' || aa.attname::text
-          ELSE 'column ' || ${nameOf('ad.adrelid')} || '.' || aa.attname::text || '''s DEFAULT' END, ad.adrelid
-        FROM fam JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = fam.oid JOIN pg_catalog.pg_attribute aa ON aa.attrelid = ad.adrelid AND aa.attnum = ad.adnum
-      UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, x.indexrelid, 'index ' || ${nameOf('x.indexrelid')} || '''s '
-          || CASE WHEN x.indpred IS NULL THEN 'expression' WHEN x.indexprs IS NULL THEN 'predicate' ELSE 'expression or predicate' END, x.indrelid
-        FROM fam JOIN pg_catalog.pg_index x ON x.indrelid = fam.oid WHERE x.indexprs IS NOT NULL OR x.indpred IS NOT NULL
-      UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, pt.partrelid, 'partition key of ' || ${nameOf('pt.partrelid')}, pt.partrelid
-        FROM pg_catalog.pg_partitioned_table pt WHERE pt.partexprs IS NOT NULL AND (pt.partrelid IN (SELECT oid FROM fam) OR pt.partrelid IN (SELECT oid FROM up))
-      UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass, k.oid, 'domain ' || dn.nspname::text || '.' || dt.typname::text || '''s CHECK ' || k.conname::text || ' on ' || q.name, c.oid
-        FROM doms d JOIN pg_catalog.pg_type dt ON dt.oid = d.oid AND dt.typtype = 'd' JOIN pg_catalog.pg_namespace dn ON dn.oid = dt.typnamespace
-        JOIN pg_catalog.pg_constraint k ON k.contypid = dt.oid AND k.contype = 'c'
-      UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, dt.oid, 'domain ' || dn.nspname::text || '.' || dt.typname::text || '''s DEFAULT on ' || q.name, c.oid
-        FROM doms d JOIN pg_catalog.pg_type dt ON dt.oid = d.oid AND dt.typtype = 'd' AND dt.typdefaultbin IS NOT NULL
-        JOIN pg_catalog.pg_namespace dn ON dn.oid = dt.typnamespace),
-    dc(oid, tgname, tgrelid, fn, expr) AS (SELECT e.objid, e.name, e.relid,
-          CASE WHEN pn.nspname = 'pg_catalog' THEN p.proname::text ELSE pn.nspname::text || '.' || p.proname::text END, true
-        FROM exprs e CROSS JOIN LATERAL (SELECT d.refclassid, d.refobjid FROM pg_catalog.pg_depend d WHERE d.classid = e.classid AND d.objid = e.objid OFFSET 0) dp
-        JOIN pg_catalog.pg_proc p ON p.oid = CASE dp.refclassid WHEN 'pg_catalog.pg_proc'::pg_catalog.regclass THEN dp.refobjid
-            WHEN 'pg_catalog.pg_operator'::pg_catalog.regclass THEN (SELECT o.oprcode::oid FROM pg_catalog.pg_operator o WHERE o.oid = dp.refobjid) END
-        JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
-        WHERE e.classid <> 'pg_catalog.pg_type'::pg_catalog.regclass OR p.oid NOT IN (SELECT y.f::oid FROM pg_catalog.pg_type yt
-          CROSS JOIN LATERAL (VALUES (yt.typinput), (yt.typoutput), (yt.typreceive), (yt.typsend), (yt.typmodin), (yt.typmodout), (yt.typanalyze)) y(f) WHERE yt.oid = e.objid)),
-    runs(oid, tgname, tgrelid, fn, expr) AS (SELECT * FROM tg UNION SELECT * FROM dc)
+    ${runsSql(nameOf)}
   SELECT ARRAY(SELECT ${nameOf('up.oid')} FROM up) AS ancestors,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down) AS descendants,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down JOIN pg_catalog.pg_class dc ON dc.oid = down.oid WHERE dc.relkind = '${FOREIGN_TABLE_KIND}') AS foreign_descendants,
@@ -159,10 +125,13 @@ CROSS JOIN LATERAL (
         WHERE r.ev_type <> '1' AND (r.ev_class = c.oid OR r.ev_class IN (SELECT oid FROM down))) AS side_effects,
     ARRAY(SELECT ${nameOf('fk.oid')} FROM fk ORDER BY fk.oid) AS cascades,
     ARRAY(SELECT fk.actions FROM fk ORDER BY fk.oid) AS cascade_actions,
-    ARRAY(SELECT t.tgname::text FROM runs t ORDER BY t.oid, t.tgname, t.fn, t.expr) AS trigger_names,
-    ARRAY(SELECT ${nameOf('t.tgrelid')} FROM runs t ORDER BY t.oid, t.tgname, t.fn, t.expr) AS trigger_relations,
-    ARRAY(SELECT t.fn FROM runs t ORDER BY t.oid, t.tgname, t.fn, t.expr) AS trigger_functions,
-    ARRAY(SELECT t.expr FROM runs t ORDER BY t.oid, t.tgname, t.fn, t.expr) AS trigger_expressions
+    ARRAY(SELECT t.tgname::text FROM runs t ${RUNS_ORDER}) AS trigger_names,
+    ARRAY(SELECT ${nameOf('t.tgrelid')} FROM runs t ${RUNS_ORDER}) AS trigger_relations,
+    ARRAY(SELECT t.fn FROM runs t ${RUNS_ORDER}) AS trigger_functions,
+    ARRAY(SELECT t.expr FROM runs t ${RUNS_ORDER}) AS trigger_expressions,
+    ARRAY(SELECT t.events FROM runs t ${RUNS_ORDER}) AS trigger_events,
+    ARRAY(SELECT t.col FROM runs t ${RUNS_ORDER}) AS trigger_columns,
+    ARRAY(SELECT t.trusted FROM runs t ${RUNS_ORDER}) AS trigger_trusted
 ) f`;
 
 type RelationRow = {
@@ -182,13 +151,17 @@ type RelationRow = {
   trigger_relations: string[];
   trigger_functions: string[];
   trigger_expressions: boolean[];
+  trigger_events: number[];
+  trigger_columns: (string | null)[];
+  trigger_trusted: boolean[];
 };
 
 /** A row of RELATIONS_SQL as the relation it describes (fail closed: kin and their vias must line up). */
 function catalogRelation(row: RelationRow): CatalogRelation {
   if (row.kin.length !== row.kin_via.length) throw new Error(`catalog answer for ${row.name}: ${row.kin.length} other ancestors, ${row.kin_via.length} descendants they come through`);
   const triggers = row.trigger_names.length;
-  if (row.cascades.length !== row.cascade_actions.length || row.trigger_relations.length !== triggers || row.trigger_functions.length !== triggers || row.trigger_expressions.length !== triggers) {
+  if (row.cascades.length !== row.cascade_actions.length || row.trigger_relations.length !== triggers || row.trigger_functions.length !== triggers || row.trigger_expressions.length !== triggers ||
+    row.trigger_events.length !== triggers || row.trigger_columns.length !== triggers || row.trigger_trusted.length !== triggers) {
     throw new Error(`catalog answer for ${row.name}: cascades or triggers do not line up`);
   }
   return {
@@ -202,7 +175,13 @@ function catalogRelation(row: RelationRow): CatalogRelation {
     sideEffects: row.side_effects,
     cascades: row.cascades,
     cascadeActions: row.cascade_actions,
-    triggers: row.trigger_names.map((name, i) => ({ name, on: row.trigger_relations[i]!, fn: row.trigger_functions[i]!, ...(row.trigger_expressions[i] ? { expression: true } : {}) })),
+    triggers: row.trigger_names.map((name, i) => {
+      const column = row.trigger_columns[i];
+      return {
+        name, on: row.trigger_relations[i]!, fn: row.trigger_functions[i]!, events: row.trigger_events[i]!,
+        ...(row.trigger_expressions[i] ? { expression: true as const } : {}), ...(column !== null && column !== undefined ? { column } : {}), ...(row.trigger_trusted[i] ? { trusted: true as const } : {}),
+      };
+    }),
   };
 }
 

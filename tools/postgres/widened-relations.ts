@@ -16,7 +16,9 @@
  *   subqueries); DDL on a view changes the view, not the rows it shows;
  * - a change of rows also changes what cascading foreign keys reach (followed in turn), and calls
  *   the functions of the triggers it fires and of the expressions it evaluates (a CHECK, DEFAULT,
- *   generated column, index expression, a domain's CHECK or DEFAULT); a rule on a written relation cannot be followed
+ *   generated column, index expression, a domain's CHECK or DEFAULT), each as the change causes
+ *   it (write-runs.ts: a DELETE evaluates no expression; an UPDATE a DEFAULT or domain CHECK only
+ *   of a column it sets); a rule on a written relation cannot be followed
  *   (write-reach.ts, which also judges triggers whose functions deny rules cannot trust).
  * Written columns (SqlFacts.writtenColumns, for `write_columns:` denies) widen with their
  * relations: a column written on a relation is written, by the same name, on the ancestors and
@@ -38,6 +40,7 @@ import { FOREIGN_WHY } from './foreign-tables.js';
 import type { RelationFamily } from './inheritance.js';
 import type { ViewReach } from './view-lineage.js';
 import type { CatalogRelation } from './view-reader.js';
+import { cascadeEvents, runsOn, statementEvents } from './write-runs.js';
 
 /** What the catalog says about the relations a statement reaches (ViewCatalog.reach). */
 export interface CatalogReach {
@@ -81,8 +84,11 @@ export interface Widened {
    * Trigger): each function (also in `functions`), what runs it in words ("trigger t on s.r",
    * "column s.r.c's DEFAULT") and how it is reached (write-reach.ts).
    */
-  triggered: ReadonlyMap<string, { fn: string; what: string; path: Path }>;
+  triggered: ReadonlyMap<string, Triggered>;
 }
+
+/** A function a write runs: what runs it, how, and whether its extension is trusted (view-reader.ts Trigger). */
+export type Triggered = { fn: string; what: string; path: Path; trusted?: true };
 
 /** The part of a statement's facts the widening starts from. */
 export type NamedRelations = Pick<SqlFacts, 'statements' | 'reads' | 'writes' | 'onlyRelations' | 'functions'> & {
@@ -94,8 +100,8 @@ export type NamedRelations = Pick<SqlFacts, 'statements' | 'reads' | 'writes' | 
 /** Statement kinds that change rows: through a view, they change what it reads. */
 const ROW_CHANGES: ReadonlySet<string> = new Set(['insert', 'update', 'delete']);
 
-/** `columns`: the columns written on `relation` ('*' the whole row); empty for a read. */
-type Item = { relation: string; write: boolean; only: boolean; path: Path; columns: readonly string[] };
+/** `columns`: the columns written on `relation` ('*' the whole row), empty for a read; `events`: the changes of its rows (write-runs.ts). */
+type Item = { relation: string; write: boolean; only: boolean; path: Path; columns: readonly string[]; events: number };
 
 const WHOLE: readonly string[] = ['*'];
 
@@ -128,7 +134,7 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   const functions = new Set(named.functions);
   const paths = new Map<string, Path>();
   const unknown = new Map<string, Unfollowable>();
-  const triggered = new Map<string, { fn: string; what: string; path: Path }>();
+  const triggered = new Map<string, Triggered>();
   const throughViews = named.statements.some((k) => ROW_CHANGES.has(k));
   const rowsChange = changesRows(named);
   // An addition is new to its set (a relation the statement reads may be reached as written).
@@ -152,12 +158,13 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   const namedWritten = named.writtenColumns ?? named.writes.map((table) => ({ table, column: '*' }));
   for (const c of namedWritten) writeColumns(c.table, [c.column], { from: c.table, steps: [] }, null);
   const namedColumns = (relation: string): string[] => namedWritten.filter((c) => c.table === relation).map((c) => c.column);
-  const root = (relation: string, write: boolean): Item => ({ relation, write, only: named.onlyRelations.includes(relation), path: { from: relation, steps: [] }, columns: write ? namedColumns(relation) : [] });
+  const events = statementEvents(named.statements);
+  const root = (relation: string, write: boolean): Item => ({ relation, write, only: named.onlyRelations.includes(relation), path: { from: relation, steps: [] }, columns: write ? namedColumns(relation) : [], events: write ? events : 0 });
   const queue: Item[] = [...named.reads.map((r) => root(r, false)), ...named.writes.map((r) => root(r, true))];
   const seen = new Set<string>();
   for (let item = queue.shift(); item; item = queue.shift()) {
     const { relation, write, only, path, columns } = item;
-    const key = `${write ? 'w' : 'r'}${only ? 'o' : 'a'}\u0000${relation}\u0000${[...columns].sort().join('\u0000')}`;
+    const key = `${write ? 'w' : 'r'}${only ? 'o' : 'a'}${item.events}\u0000${relation}\u0000${[...columns].sort().join('\u0000')}`;
     if (seen.has(key)) continue;
     seen.add(key);
     const into = write ? writes : reads;
@@ -179,24 +186,28 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
       // Changing its rows runs rules whose writes no facts name: deny rules cannot follow them.
       const effects = family?.sideEffects ?? [];
       if (effects.length) unfollowable(relation, { kind: 'write side effect', why: `changing its rows runs ${effects.slice(0, 3).join(', ')}${effects.length > 3 ? ' and more' : ''}`, path });
-      // Foreign keys with ON DELETE/UPDATE CASCADE (SET NULL, SET DEFAULT) change the referencing table's rows.
+      // Foreign keys with ON DELETE/UPDATE CASCADE (SET NULL, SET DEFAULT) change the referencing table's rows (whole), as their actions say (write-runs.ts).
       const cascades = family?.cascades ?? [];
       for (const [i, r] of cascades.entries()) {
-        const step: Step = { to: r, how: 'cascade', note: family?.cascadeActions?.[i] ?? 'that cascades' };
+        const actions = family?.cascadeActions?.[i];
+        const step: Step = { to: r, how: 'cascade', note: actions ?? 'that cascades' };
         add(writes, r, path, step);
         writeColumns(r, WHOLE, path, step);
-        queue.push({ relation: r, write: true, only: false, path: { from: path.from, steps: [...path.steps, step] }, columns: WHOLE });
+        queue.push({ relation: r, write: true, only: false, path: { from: path.from, steps: [...path.steps, step] }, columns: WHOLE, events: cascadeEvents(actions, item.events) });
       }
-      // Triggers run their functions: functions the statement calls (write-reach.ts judges what they may touch).
+      // Triggers (on their events) and expressions (as evaluated: write-runs.ts) run functions the statement calls (write-reach.ts judges them).
       for (const t of family?.triggers ?? []) {
         const onDescendant = t.on !== relation && family?.descendants.includes(t.on);
         if (only && onDescendant) continue;
+        if (!runsOn(item.events, columns, t.events, t.column, !t.expression)) continue;
         const at: Path = onDescendant ? { from: path.from, steps: [...path.steps, { to: t.on, how: 'descendant' }] } : path;
         const step: Step = t.expression ? { to: t.fn, how: 'expression', note: t.name } : { to: t.fn, how: 'trigger', note: t.on === relation ? t.name : `${t.name} on ${t.on}` };
         add(functions, t.fn, at, step);
         const what = t.expression ? t.name : `trigger ${t.name} on ${t.on}`;
-        const key = `${what}\u0000${t.fn}`; // a CHECK may call more than one function
-        if (!triggered.has(key)) triggered.set(key, { fn: t.fn, what, path: { from: at.from, steps: [...at.steps, step] } });
+        // A CHECK may call more than one function, and overloads share a name: one untrusted is enough.
+        const key = `${what}\u0000${t.fn}`;
+        const had = triggered.get(key);
+        if (!had || (had.trusted && !t.trusted)) triggered.set(key, { fn: t.fn, what, path: { from: at.from, steps: [...at.steps, step] }, ...(t.trusted ? { trusted: true } : {}) });
       }
     }
     if (write && !throughViews) continue;
@@ -221,7 +232,7 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
       const via = [...(onto.get(r) ?? [])];
       add(into, r, path, step);
       if (write) writeColumns(r, via, path, step);
-      queue.push({ relation: r, write, only: view.only.includes(r), path: { from: path.from, steps: [...path.steps, step] }, columns: via });
+      queue.push({ relation: r, write, only: view.only.includes(r), path: { from: path.from, steps: [...path.steps, step] }, columns: via, events: item.events });
     }
   }
   const writtenColumns = [...written.values()].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1));

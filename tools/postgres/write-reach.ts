@@ -4,31 +4,35 @@
  * an INSERT ... ON CONFLICT; TRUNCATE; not a plain EXPLAIN) of a relation, of its descendants when
  * named without ONLY, of a view's base table, and of every table reached so, runs:
  * - cascading foreign keys (ON DELETE/UPDATE CASCADE, SET NULL, SET DEFAULT): the referencing
- *   table is written, followed in turn (its own cascades, triggers, rules). Any change counts, not
- *   only the event the key names: a refusal too many at worst. TRUNCATE ... CASCADE is refused by
- *   the analyser (it names no table it empties);
+ *   table is written, followed in turn (its own cascades, triggers, rules), as the actions the
+ *   change fires change it: ON DELETE CASCADE deletes its rows, every other action updates them
+ *   (write-runs.ts). TRUNCATE ... CASCADE is refused by the analyser (it names no table it empties);
  * - rules (pg_rewrite other than a view's `_RETURN`): their actions are not followed, so the write
  *   is refused while any conditional deny applies (reachRefusal);
  * - triggers (pg_trigger: not internal, enabled in any mode, 'O', 'R' or 'A', so one that fires
- *   only under session_replication_role = replica counts too; any event and timing, statement or
- *   row, INSTEAD OF on a view; on the relation, its descendants unless named ONLY, a partitioned
- *   ancestor): the trigger's function is a function the statement calls, so a deny on
- *   `functions:` refuses the write. What the function's body reads, writes or calls is not
- *   analysed, so, fail closed, a trigger function that is neither built in (pg_catalog's) nor
- *   named by a grant's `functions:` (a grant naming `public.f` trusts what `f` does; a grant with
- *   no `sql` block names none) refuses the write while a deny rule on tables could apply: one that
- *   would match the statement if it read and wrote every relation of the database
- *   (checkTriggers; one cached catalog query, only then). A deny rule on `statements:` or
- *   `functions:` alone does not see what a trigger runs.
+ *   only under session_replication_role = replica counts too; row or statement, any timing,
+ *   INSTEAD OF on a view; on the relation, its descendants unless named ONLY, a partitioned
+ *   ancestor) on the events the change fires (an UPDATE: also INSERT and DELETE, as a row moved
+ *   across partitions fires them): the trigger's function is a function the statement calls, so
+ *   a deny on `functions:` refuses the write. What the function's body reads, writes or calls is
+ *   not analysed, so, fail closed, a trigger function that is neither built in (pg_catalog's),
+ *   nor a well-known extension's (write-runs.ts: uuid-ossp, pgcrypto, citext, identified by
+ *   extension membership and language, not by name), nor named by a grant's `functions:` (a
+ *   grant naming `public.f` trusts what `f` does; a grant with no `sql` block names none)
+ *   refuses the write while a deny rule on tables could apply: one that would match the
+ *   statement if it read and wrote every relation of the database (checkTriggers; one cached
+ *   catalog query, only then). A deny rule on `statements:` or `functions:` alone does not see
+ *   what a trigger runs.
  * - expressions a change of rows evaluates (view-reader.ts Trigger.expression): a table's CHECK
  *   (or exclusion constraint), a column's DEFAULT, a generated column, an index's expression or
  *   predicate (on the relation or a descendant), a partition key expression (also a partitioned
- *   ancestor's: a partition written directly checks it), a domain's CHECK or DEFAULT (a domain a written
- *   column is of, also through domains over domains, arrays and composite types' attributes):
- *   a function one calls (from pg_depend, directly or as an operator's function) runs on the
- *   values written; the catalog lists it with the triggers, judged the same way, the refusal
- *   naming the expression ("column public.t.c's DEFAULT"). Any change of rows counts, a DELETE
- *   too (as any event counts for a trigger): a refusal too many at worst.
+ *   ancestor's: a partition written directly checks it), a domain's CHECK or DEFAULT (a domain a
+ *   written column is of, also through domains over domains, arrays, composite types' attributes
+ *   and range types): a function one calls (from pg_depend, directly or as an operator's
+ *   function) runs on the values written; the catalog lists it with the triggers, judged the
+ *   same way, the refusal naming the expression ("column public.t.c's DEFAULT"). An INSERT or
+ *   UPDATE evaluates them, a DELETE or TRUNCATE none; an UPDATE evaluates a column's (or its
+ *   domain's) DEFAULT and a domain's CHECK only when it sets that column (write-runs.ts).
  * The catalog answers (cascades, triggers and expressions, rules) come with a relation's kind and family, in the
  * one query a statement's relations cost (view-reader.ts); the tables cascades reach are looked
  * up, level by level, only for a statement that changes rows (ViewCatalog.reach).
@@ -37,16 +41,17 @@ import { ErrorCode, WardenError, type CallJudge, type ExecContext, type ItemJudg
 import { builtInFunction, namedByGrant } from './function-bodies.js';
 import type { SqlFacts } from './analysis/types.js';
 import type { ViewCatalog } from './view-catalog.js';
-import { describePath, type Path, type Widened } from './widened-relations.js';
+import { describePath, type Triggered, type Widened } from './widened-relations.js';
 
 /**
  * The triggers and expressions among `widened.triggered` whose function deny rules cannot trust: neither built in
- * (pg_catalog's) nor named by the `functions:` of a grant behind the decision (function-bodies.ts).
+ * (pg_catalog's), nor a well-known extension's (write-runs.ts), nor named by the `functions:` of a grant behind the
+ * decision (function-bodies.ts).
  * A grant with no `sql` block allows every function but names none: it trusts no trigger function
  * (it did, when asked whether the call was allowed with the function among its calls).
  */
-function untrusted(widened: Widened, judge: Pick<CallJudge, 'grants'>): { fn: string; what: string; path: Path }[] {
-  return [...widened.triggered.values()].filter((t) => !builtInFunction(t.fn) && !namedByGrant(t.fn, judge));
+function untrusted(widened: Widened, judge: Pick<CallJudge, 'grants'>): Triggered[] {
+  return [...widened.triggered.values()].filter((t) => !t.trusted && !builtInFunction(t.fn) && !namedByGrant(t.fn, judge));
 }
 
 /**

@@ -123,7 +123,7 @@ describe('checkWidenedDenies through query_database', () => {
     assert.equal(await checkouts(reach), 0);
     const r = await reach();
     assert.deepEqual(r.families.get('public.parents')?.cascades, ['public.kids']);
-    assert.deepEqual(r.families.get('public.parents')?.triggers, [{ name: 'parents_touch', on: 'public.parents', fn: 'public.touch' }]);
+    assert.deepEqual(r.families.get('public.parents')?.triggers, [{ name: 'parents_touch', on: 'public.parents', fn: 'public.touch', events: 16 }]);
     assert.ok(r.families.has('public.kids'));
     assert.deepEqual(facts.writes, ['public.parents']);
   });

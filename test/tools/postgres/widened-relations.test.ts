@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import type { RelationFamily } from '../../../tools/postgres/inheritance.js';
 import type { ViewReach } from '../../../tools/postgres/view-lineage.js';
+import type { Trigger } from '../../../tools/postgres/view-reader.js';
 import { describePath, reachRefusal, widenRelations, type CatalogReach, type NamedRelations } from '../../../tools/postgres/widened-relations.js';
 
 const family = (f: Partial<RelationFamily>): RelationFamily => ({ ancestors: [], descendants: [], descendantsAncestors: [], foreignDescendants: [], columns: [], ...f });
@@ -152,5 +153,57 @@ describe('INSERT ... ON CONFLICT changes rows as an insert and an update do', ()
       assert.ok(w.writes.includes('public.orders'), sql);
       assert.equal(w.unknown.get('public.users')?.kind, 'write side effect', sql);
     }
+  });
+});
+
+describe('what a change of rows runs (write-runs.ts)', () => {
+  const runs = (triggers: readonly Trigger[], cascades: string[] = [], actions: string[] = []): CatalogReach => ({
+    ...CATALOG,
+    families: new Map([
+      ['public.t', { ...family({}), triggers, cascades, cascadeActions: actions }],
+      ['public.kid', { ...family({}), triggers: [{ name: 'kid_del', on: 'public.kid', fn: 'public.audit', events: 8 }, { name: "table public.kid's CHECK k", on: 'public.kid', fn: 'public.spy', events: 20, expression: true }] }],
+    ]),
+  });
+  const fired = (sql: string, catalog: CatalogReach): string[] => {
+    const facts = analyzeSql(sql);
+    return [...widenRelations(facts, catalog).triggered.values()].map((t) => t.what).sort();
+  };
+  const expr = (name: string, events: number, column?: string) => ({ name, on: 'public.t', fn: 'public.spy', events, expression: true as const, ...(column ? { column } : {}) });
+  const T = runs([
+    expr("column public.t.c's DEFAULT", 20, 'c'),
+    expr("table public.t's CHECK k", 20),
+    { name: 'ins', on: 'public.t', fn: 'public.audit', events: 4 },
+    { name: 'trunc', on: 'public.t', fn: 'public.audit', events: 32 },
+  ]);
+
+  test('a DELETE evaluates no expression and fires only its own triggers; an INSERT evaluates every expression', () => {
+    assert.deepEqual(fired('DELETE FROM public.t', T), []);
+    assert.deepEqual(fired("INSERT INTO public.t (id) VALUES (1)", T), ["column public.t.c's DEFAULT", "table public.t's CHECK k", 'trigger ins on public.t']);
+  });
+
+  test('an UPDATE evaluates a column-bound expression only when it sets the column; it fires INSERT and DELETE triggers too (row movement)', () => {
+    assert.deepEqual(fired('UPDATE public.t SET id = 2', T), ["table public.t's CHECK k", 'trigger ins on public.t']);
+    assert.deepEqual(fired('UPDATE public.t SET c = DEFAULT', T), ["column public.t.c's DEFAULT", "table public.t's CHECK k", 'trigger ins on public.t']);
+  });
+
+  test('a cascade changes the referencing table as its actions say; an action of an event that did not happen does nothing', () => {
+    const C = (actions: string) => runs([], ['public.kid'], [actions]);
+    assert.deepEqual(fired('DELETE FROM public.t', C('ON DELETE CASCADE')), ['trigger kid_del on public.kid']);
+    // SET NULL updates: its DELETE trigger counts too (an update may move the row across partitions).
+    assert.deepEqual(fired('DELETE FROM public.t', C('ON DELETE SET NULL')), ["table public.kid's CHECK k", 'trigger kid_del on public.kid']);
+    assert.deepEqual(fired('DELETE FROM public.t', C('ON UPDATE CASCADE')), []);
+    assert.deepEqual(fired('UPDATE public.t SET id = 2', C('ON UPDATE CASCADE')), ["table public.kid's CHECK k", 'trigger kid_del on public.kid']);
+    // Words not understood: every event.
+    assert.deepEqual(fired('DELETE FROM public.t', C('ON DELETE SOMETHING')), ["table public.kid's CHECK k", 'trigger kid_del on public.kid']);
+  });
+
+  test('an entry without events runs on every change (fail closed); one untrusted overload makes the entry untrusted', () => {
+    assert.deepEqual(fired('DELETE FROM public.t', runs([{ name: 'old', on: 'public.t', fn: 'public.audit' }])), ['trigger old on public.t']);
+    const both = runs([
+      { ...expr("table public.t's CHECK k", 20), trusted: true },
+      expr("table public.t's CHECK k", 20),
+    ]);
+    const t = [...widenRelations(analyzeSql("INSERT INTO public.t VALUES (1)"), both).triggered.values()];
+    assert.deepEqual(t.map((x) => [x.what, x.trusted ?? false]), [["table public.t's CHECK k", false]]);
   });
 });
