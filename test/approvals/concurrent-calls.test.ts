@@ -16,6 +16,7 @@ import { openPgStore, openSqliteStore, type ApprovalStore, type PgTranscriptStor
 import { createApprovalService, type ApprovalService } from '../../src/approvals/index.js';
 import type { Decision } from '../../src/policy/types.js';
 import type { Principal } from '../../src/tool-api.js';
+import { until } from './support.js';
 
 const sam: Principal = { subject: 'sam', groups: ['sre'], claims: {}, authMethod: 'local' };
 const dana: Principal = { subject: 'dana', groups: ['dba'], claims: {}, authMethod: 'local' };
@@ -28,6 +29,8 @@ const input = (sql: string, wait: number) => ({
   callId: randomUUID(), sessionId: randomUUID(), principal: sam, tool: 'query_database', connection: 'shop',
   canonicalArgs: { connection: 'shop', sql }, decision: decision(wait), factsSummary: 'update', signal: new AbortController().signal,
 });
+/** The twins' approval wait: only a bound (the denial ends it), so a loaded machine cannot outlast it. */
+const TWIN_WAIT_MS = 120_000;
 const idOf = (r: unknown) => (r as { approvalId: string }).approvalId;
 
 let dir: string;
@@ -75,12 +78,12 @@ for (const kind of ['sqlite', 'pg'] as const) {
   test(`${kind}: a denial refuses every waiting twin; no twin is left for another reviewer to approve`, async () => {
     const [a, b] = services(kind);
     const sql = `UPDATE t SET x = 2 WHERE id = 2 -- twin ${kind}`;
-    const waiting = Promise.all([a.gate(input(sql, 5000)), b.gate(input(sql, 5000))]);
-    let open: string[] = [];
-    for (let i = 0; i < 100 && !open.length; i++) (await new Promise((r) => setTimeout(r, 20)), (open = await openRequests(a, `twin ${kind}`)));
-    assert.ok(open.length, 'the call is waiting');
+    // The calls wait until the denial (a bound far past it: on a loaded machine a 5 s wait ran out
+    // before the reviewer acted, and the calls returned PENDING, not DENIED); a denial ends the wait at once.
+    const waiting = Promise.all([a.gate(input(sql, TWIN_WAIT_MS)), b.gate(input(sql, TWIN_WAIT_MS))]);
+    await until(async () => ((await openRequests(a, `twin ${kind}`)).length ? true : undefined), TWIN_WAIT_MS, 'the call waiting on its request');
     await new Promise((r) => setTimeout(r, 100));
-    open = await openRequests(a, `twin ${kind}`);
+    const open = await openRequests(a, `twin ${kind}`);
     await a.deny(open[0]!, dana, 'no');
     // Another reviewer approves whatever is still asked for this call.
     for (const id of await openRequests(a, `twin ${kind}`)) await b.approve(id, omar, 'ok').catch(() => undefined);

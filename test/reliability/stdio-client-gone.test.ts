@@ -8,17 +8,16 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 import { lockTable } from '../support/http-warden.js';
-import { WARDEN_BIN } from '../support/repo.js';
+import { rawWarden } from '../support/stdio-raw.js';
 
 const CONFIG = `transcripts: { store: sqlite:warden.db }
 identity: { stdio: { subject: alice, groups: [devs] } }
 connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 10s }
+  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 180s }
 policies: [policies/*.yaml]
 `;
 const POLICY = `rules:
@@ -29,6 +28,9 @@ const POLICY = `rules:
     on: [db]
     sql: { statements: [select], read: [public.held] }
 `;
+
+/** How long the process may take to end once its client is gone (below the statement_timeout of 180 s). */
+const EXIT_BOUND_MS = 90_000;
 
 let db: TestDatabase;
 let dir: WardenDir;
@@ -44,26 +46,29 @@ after(async () => {
   dir?.cleanup();
 });
 
-/** `warden serve` over raw pipes, initialized as a 2025-11-25 client. */
+/** `warden serve` over raw pipes, initialized as a 2025-11-25 client (stdio-raw.ts); `exited` settles with its exit code. */
 async function rawStdioWarden() {
-  const child = spawn(process.execPath, [WARDEN_BIN, 'serve', '--config', dir.configPath], {
-    env: { PATH: process.env.PATH ?? '', WARDEN_LOG_LEVEL: 'warn', TEST_DATABASE_URL: db.url },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stdout.on('error', () => undefined);
-  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const send = (m: unknown) => child.stdin.write(JSON.stringify(m) + '\n');
-  send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } });
-  for (let i = 0; !out.includes('"id":1'); i++) {
-    if (i > 400) throw new Error(`no initialize answer: ${err}`);
-    await new Promise((r) => setTimeout(r, 25));
+  const w = await rawWarden(dir.configPath, { TEST_DATABASE_URL: db.url });
+  const child = w.child;
+  child.stdout!.on('error', () => undefined);
+  const exited = child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const send = (m: unknown) => void w.write(JSON.stringify(m) + '\n');
+  return { child, exited, send, stderr: w.stderr };
+}
+
+/**
+ * Until the held call's statement waits on the test's lock in PostgreSQL (its readiness: a fixed
+ * pause ran out on a loaded machine before the call had even reached the server).
+ */
+async function statementWaitsOnLock(exited: Promise<unknown>, stderr: () => string): Promise<void> {
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (;;) {
+    if (gone) assert.fail(`warden ended before its statement waited on the lock: ${stderr()}`);
+    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2 AND wait_event_type = 'Lock'`, [db.dbName, db.role]);
+    if (r.rows[0]!.n >= 1) return;
+    await new Promise((res) => setTimeout(res, 25));
   }
-  send({ jsonrpc: '2.0', method: 'notifications/initialized' });
-  return { child, exited, send, stderr: () => err };
 }
 
 const heldCall = (marker: string) => ({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'query_database', arguments: { connection: 'db', sql: `SELECT id, '${marker}' AS m FROM held` } } });
@@ -77,17 +82,26 @@ function recorded(marker: string): { status: string | null; error_code: string |
   }
 }
 
-/** Settles with the exit code, or 'still running' after `ms`. */
-const exitWithin = (exited: Promise<number | null>, ms: number) => Promise.race([exited, new Promise<string>((r) => setTimeout(() => r('still running'), ms))]);
+/**
+ * Settles with the exit code, or 'still running' after EXIT_BOUND_MS. The bound is an
+ * "eventually" (an exit on a loaded machine took over 10 s), kept below the statement_timeout so
+ * that only the cancel, never the statement's own end, can let the process end while the test
+ * holds the lock.
+ */
+const exitWithin = (exited: Promise<number | null>) => {
+  let timer!: NodeJS.Timeout;
+  const late = new Promise<string>((r) => (timer = setTimeout(() => r('still running'), EXIT_BOUND_MS)));
+  return Promise.race([exited, late]).finally(() => clearTimeout(timer));
+};
 
 test('stdin closed while a call runs: the call is cancelled and recorded, and the process ends', async () => {
   const w = await rawStdioWarden();
   const release = await lockTable(db, 'held');
   try {
     w.send(heldCall('stdin-closed'));
-    await new Promise((r) => setTimeout(r, 400));
-    w.child.stdin.end();
-    assert.equal(await exitWithin(w.exited, 10_000), 0, w.stderr());
+    await statementWaitsOnLock(w.exited, w.stderr);
+    w.child.stdin!.end();
+    assert.equal(await exitWithin(w.exited), 0, w.stderr());
   } finally {
     await release();
     if (w.child.exitCode === null) w.child.kill('SIGKILL');
@@ -106,10 +120,10 @@ test('stdout gone (EPIPE on the answer): the call is recorded and the process en
   };
   try {
     w.send(heldCall('epipe'));
-    await new Promise((r) => setTimeout(r, 400));
-    w.child.stdout.destroy(); // the client's read end: Warden's answer meets EPIPE
+    await statementWaitsOnLock(w.exited, w.stderr);
+    w.child.stdout!.destroy(); // the client's read end: Warden's answer meets EPIPE
     await releaseOnce();
-    assert.equal(await exitWithin(w.exited, 10_000), 0, `a Warden with no one to answer must end: ${w.stderr()}`);
+    assert.equal(await exitWithin(w.exited), 0, `a Warden with no one to answer must end: ${w.stderr()}`);
   } finally {
     await releaseOnce();
     if (w.child.exitCode === null) w.child.kill('SIGKILL');

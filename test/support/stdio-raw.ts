@@ -27,6 +27,9 @@ export interface RawWarden {
   stderr(): string;
 }
 
+/** Bound of a start (spawn to the initialize answer): an "eventually", far past a start on a loaded machine. */
+export const START_BOUND_MS = 120_000;
+
 /** One JSON-RPC message as a line. */
 export const line = (m: Record<string, unknown>) => JSON.stringify({ jsonrpc: '2.0', ...m }) + '\n';
 
@@ -61,9 +64,15 @@ export async function rawWarden(configPath: string, env: Record<string, string>,
     return found[0]!;
   };
   if (opts.initialize !== false) {
-    await write(initializeLine(1));
-    await until('initialize', (a) => a.some((m) => m.id === 1));
-    await write(line({ method: 'notifications/initialized' }));
+    try {
+      await write(initializeLine(1));
+      // How fast it starts is not under test: a loaded machine took over 10 s to answer.
+      await until('initialize', (a) => a.some((m) => m.id === 1), START_BOUND_MS);
+      await write(line({ method: 'notifications/initialized' }));
+    } catch (e) {
+      child.kill('SIGKILL'); // never left running behind a failed start
+      throw e;
+    }
   }
   return { child, write, until, answers, answer, stderr: () => err };
 }

@@ -9,6 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import { HARMLESS } from './url-params.js';
 
 /** The libpq variables node-postgres reads for a host, port, database or user the URL omits. */
 const PG_ENV = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER'] as const;
@@ -28,8 +29,13 @@ export function postgresTarget(name: string, url: string, env: NodeJS.ProcessEnv
     });
   }
   u.password = '';
-  // node-postgres also reads a password from the query string.
+  // node-postgres also reads a password from the query string. connect_timeout and
+  // application_name (the URL parameters allowed besides it: url-params.ts) change how long a
+  // session is waited for and what it is called, not where it runs: editing them must not void
+  // every pending approval. Host, port, database and user stay (ssl parameters in a URL are
+  // refused: TLS is the connection's own setting, not the URL's).
   u.searchParams.delete('password');
+  for (const p of HARMLESS) u.searchParams.delete(p);
   return digest({ url: u.href, env: fallbacks });
 }
 

@@ -11,8 +11,8 @@
 import { ErrorCode, pgUrlSessionParams, readPgUrl, WardenError } from '../../src/tool-api.js';
 import type { PostgresConnection } from './config.js';
 
-/** URL parameters read and checked here rather than refused. */
-const HARMLESS = new Set(['connect_timeout', 'application_name']);
+/** The URL parameters a URL may carry: how long to wait and what to be called, never where, as whom or how (connection-target.ts leaves them out of an approval's target). */
+export const HARMLESS: ReadonlySet<string> = new Set(['connect_timeout', 'application_name']);
 
 /** Seconds a URL's connect_timeout may say (libpq's unit); 0 (wait forever) is refused. */
 export const CONNECT_TIMEOUT_RANGE = { min: 1, max: 60 } as const;

@@ -28,3 +28,19 @@ test('a URL that does not parse is refused, coded, without quoting it', () => {
     (e: Error & { code?: string }) => e.code === 'WARDEN_CONFIG' && !e.message.includes('hunter2') && /connection db/.test(e.message),
   );
 });
+
+test('connect_timeout and application_name change no target: a harmless URL edit keeps pending approvals valid', () => {
+  const base = postgresTarget('db', 'postgres://app:s3cret@staging.internal:5432/shop', {});
+  for (const same of [
+    'postgres://app:s3cret@staging.internal:5432/shop?connect_timeout=10',
+    'postgres://app:s3cret@staging.internal:5432/shop?application_name=warden-shop',
+    'postgres://app:s3cret@staging.internal:5432/shop?application_name=w&connect_timeout=3&password=x',
+  ]) assert.equal(postgresTarget('db', same, {}), base, same);
+  // With them, an edit of where it reaches still changes the target.
+  for (const other of [
+    'postgres://app:s3cret@prod.internal:5432/shop?connect_timeout=10',
+    'postgres://app:s3cret@staging.internal:5433/shop?application_name=warden-shop',
+    'postgres://app:s3cret@staging.internal:5432/shop2?connect_timeout=10',
+    'postgres://admin:s3cret@staging.internal:5432/shop?application_name=warden-shop',
+  ]) assert.notEqual(postgresTarget('db', other, {}), base, other);
+});
