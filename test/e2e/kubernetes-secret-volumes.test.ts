@@ -31,6 +31,8 @@ rules:
         cat: { paths: [/etc, /app] }
         grep: { paths: [/etc, /app] }
         ls: { paths: [/etc] }
+        tar: { paths: [/etc, /app] }
+        zip: { paths: [/etc, /app] }
   - id: sre-named
     effect: allow
     who: { groups: [sre] }
@@ -45,12 +47,13 @@ const FILES = { '/etc/db-creds/password': 'hunter2-KVOL-pw', '/etc/db-creds/user
 
 before(async () => {
   ({ server, dir } = await setupWardenKube(POLICY));
-  for (const [name, app] of [['web-7', 'web'], ['named-1', 'named']] as const) {
+  // dbl-1 spells its mountPath with doubled slashes and a `.`, which the kubelet cleans.
+  for (const [name, app, mountPath] of [['web-7', 'web', '/etc/db-creds'], ['named-1', 'named', '/etc/db-creds'], ['dbl-1', 'web', '//etc//db-creds/./']] as const) {
     const pod = server.store.addPod({ namespace: 'shop', name, labels: { app }, containers: [{ name: 'app' }], files: FILES }) as unknown as {
       spec: { containers: Record<string, unknown>[]; volumes?: unknown[] };
     };
     pod.spec.volumes = [{ name: 'creds', secret: { secretName: 'db-creds' } }];
-    Object.assign(pod.spec.containers[0]!, { volumeMounts: [{ name: 'creds', mountPath: '/etc/db-creds', readOnly: true }] });
+    Object.assign(pod.spec.containers[0]!, { volumeMounts: [{ name: 'creds', mountPath, readOnly: true }] });
   }
   w = await connectWarden(dir.configPath);
 });
@@ -77,6 +80,18 @@ test("a read under a Secret volume's mountPath is refused, naming the file; othe
   const ls = await exec(['ls', '/etc/db-creds']);
   assert.equal(ls.isError, false, ls.text);
   assert.match(ls.text, /password/);
+});
+
+test("a recursive read of a folder above a Secret volume (grep -r, tar -c, zip -r) and a mountPath spelled with // are refused", async () => {
+  const cases: [string[], string][] = [[['grep', '-r', '.', '/etc'], 'web-7'], [['tar', 'cf', '-', '/etc'], 'web-7'], [['zip', '-r', '-', '/etc'], 'web-7'],
+    [['cat', '/etc/db-creds/password'], 'dbl-1'], [['grep', '-r', '.', '/etc/db-creds'], 'dbl-1']];
+  for (const [command, pod] of cases) {
+    const r = await exec(command, pod);
+    assert.equal(r.isError, true, `${command.join(' ')} on ${pod}: ${r.text}`);
+    assert.match(r.text, /WARDEN_DENIED/);
+    assert.match(r.text, /itself a secret|themselves secrets|whole/, r.text);
+    assert.ok(!r.text.includes(LEAK), r.text);
+  }
 });
 
 test('a grant whose paths: name the Secret volume reads it', async () => {

@@ -45,7 +45,7 @@ after(async () => {
 });
 
 describe('ssh_run: a file that is itself a secret', () => {
-  test('cat, grep -r and tar of a folder holding master.key or .vault-token are refused before any session, naming the file', async () => {
+  test('cat of master.key or .vault-token is refused before any session, naming the file', async () => {
     await broad.refused(`cat ${BASE}/app/config/master.key`, /master\.key', a file that is itself a secret.*paths: name it/);
     await broad.refused(`cat ${BASE}/home/.vault-token`, /\.vault-token', a file that is itself a secret/);
   });
@@ -62,7 +62,7 @@ describe('ssh_run: a file that is itself a secret', () => {
   test('ipsec.secrets and wp-config.php: the secrets are masked, the rest shown', async () => {
     const ipsec = await broad.ran(`cat ${BASE}/etc/ipsec.secrets`);
     assert.equal(ipsec, '# strongSwan\n%any %any : PSK ***\n');
-    const wp = await broad.ran(`grep -r define ${BASE}/app`);
+    const wp = await broad.ran(`grep define ${BASE}/app/wp-config.php ${BASE}/app/config/app.yml`);
     assert.ok(!wp.includes(WP) && wp.includes(`wp-config.php:define('DB_PASSWORD', ***);`) && wp.includes("'wordpress'"), wp);
   });
 });

@@ -5,7 +5,10 @@
  * beside it), so kubectl_exec's facts carry these mountPaths and the shell condition refuses a
  * read under one unless the grant's paths: name it (shared/shell/secret-files.ts). Why from the
  * pod spec: the mountPath is the pod author's choice (`/etc/db-creds`), not a well-known place.
+ * It is cleaned as the kubelet cleans it (`//etc//db-creds/./` is `/etc/db-creds`), or a read by
+ * the clean name would not be seen under it.
  */
+import { normalisePath } from '../shared/shell/paths.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
@@ -29,7 +32,7 @@ export function secretMountsOf(spec: unknown): Record<string, string[]> {
     if (!Array.isArray(list)) continue;
     for (const c of list) {
       if (!isObj(c) || typeof c.name !== 'string' || !Array.isArray(c.volumeMounts)) continue;
-      const paths = c.volumeMounts.flatMap((m) => (isObj(m) && typeof m.name === 'string' && secret.has(m.name) && typeof m.mountPath === 'string' && m.mountPath.startsWith('/') ? [m.mountPath.replace(/\/+$/, '') || '/'] : []));
+      const paths = c.volumeMounts.flatMap((m) => (isObj(m) && typeof m.name === 'string' && secret.has(m.name) && typeof m.mountPath === 'string' && m.mountPath.startsWith('/') ? [normalisePath(m.mountPath) ?? m.mountPath] : []));
       if (paths.length > 0) out[c.name] = [...(out[c.name] ?? []), ...paths];
     }
   }

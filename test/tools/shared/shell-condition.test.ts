@@ -248,7 +248,7 @@ describe('injection catalogue (always denied, even when listed)', () => {
       ['sed', "sed '/x/d;s|a|b|g' f"], ['awk', "awk -F: '{print $1}' f"], ['awk', "awk '$3 > 100' f"], ['git', 'git log -n 5'],
       ['tar', 'tar -tzf x.tgz'], ['node', 'node app.js'], ['find', "find -- /x -name '*.log'"], ['apt-get', 'apt-get -s -y update'],
       ['apt-cache', 'apt-cache policy nginx'], ['git', 'git -C /srv/repo log -n 5'], ['git', 'git fetch origin'], ['ip', 'ip addr show dev eth0'],
-      ['ip', 'ip -br link'], ['zip', 'zip -r a.zip d'], ['dpkg', 'dpkg -l nginx'], ['ssh', 'ssh -o ConnectTimeout=5 h'],
+      ['ip', 'ip -br link'], ['zip', 'zip -9 a.zip f'], ['dpkg', 'dpkg -l nginx'], ['ssh', 'ssh -o ConnectTimeout=5 h'],
       ['ssh', `ssh -o '"User" deploy' h`]] as const) {
       // sed's s and awk's print $1 rewrite lines: the grant says so (rewriters.ts); this judges the catalogue.
       assert.equal(allows(p === 'sed' || p === 'awk' ? { programs: { [p]: { rewrites: true } } } : listed(p), cmd), true, cmd);

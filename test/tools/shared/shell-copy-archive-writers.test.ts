@@ -70,7 +70,9 @@ test('zip: the archive and its files, -O, -b, -x@ lists; -@ names files standard
   refuse(['ls /srv/app | zip -@ /srv/app/o.zip'], /zip -@ reads the names of the files to add from standard input/, { pipelines: true, programs: { zip: P, ls: {} } });
   refuse(['zip -R /srv/app/o.zip /srv/app/d', 'zip -rlf /srv/app/o.zip /srv/app/d'], /zip option .* is not one Warden models/);
   refuse(['zip /srv/app/.git/config /srv/app/f'], /a file git obeys/);
-  allow(['zip -r9 /srv/app/o.zip /srv/app/d', 'zip -r /srv/app/o.zip /srv/app/d -x "*.o" "*.tmp"', 'zip -d /srv/app/o.zip old.txt', 'zip -q -O /srv/app/n.zip /srv/app/o.zip /srv/app/f']);
+  // zip -r packs a folder's whole tree, where a bare secret (config/master.key) may lie: refused (shell/secret-files.ts).
+  refuse(['zip -r9 /srv/app/o.zip /srv/app/d', 'zip -r /srv/app/o.zip /srv/app/d -x "*.o" "*.tmp"'], /whole/);
+  allow(['zip -9 /srv/app/o.zip /srv/app/f', 'zip -d /srv/app/o.zip old.txt', 'zip -q -O /srv/app/n.zip /srv/app/o.zip /srv/app/f']);
 });
 
 test('7z: the verb, archive, files and -o; extraction writes names only the archive knows', () => {
@@ -78,7 +80,9 @@ test('7z: the verb, archive, files and -o; extraction writes names only the arch
   refuse(['7z x /srv/app/a.7z -o/srv/app/out', '7z e /srv/app/a.7z'], /7z extracts names only the archive knows/);
   refuse(['7z a /srv/app/o.7z @list'], /7z reads the names of the files to add from the list 'list'/);
   refuse(['7z a -sfx /srv/app/o.7z /srv/app/f', '7z z /srv/app/a.7z'], /7z (option|command) .* is not one Warden models/);
-  allow(['7z a /srv/app/o.7z /srv/app/f /srv/app/d', '7z l /srv/app/a.7z', '7z t /srv/app/a.7z', '7z x -so /srv/app/a.7z data.json', '7z a -mx=9 -tzip /srv/app/o.zip /srv/app/d']);
+  // Packing a word that may be a folder packs its whole tree, where a bare secret (config/master.key) may lie: refused (shell/secret-files.ts).
+  refuse(['7z a /srv/app/o.7z /srv/app/f /srv/app/d', '7z a -mx=9 -tzip /srv/app/o.zip /srv/app/d'], /whole/);
+  allow(['7z l /srv/app/a.7z', '7z t /srv/app/a.7z', '7z x -so /srv/app/a.7z data.json']);
 });
 
 test('patch: -o, -i, -r, -B and the operands; no file operand patches names only the patch text knows', () => {

@@ -70,9 +70,11 @@ test('layer 1: tar writes whose names the line does not give are refused under p
 });
 
 test('layer 1: reads of git files and other writes stay allowed', () => {
+  // Packing or searching a tree is refused only because a bare secret may lie in it (shell/secret-files.ts): its options and paths pass.
+  refuse(['tar -cf /srv/app/y.tar /srv/app/x'], /may lie at any depth/);
   allow(['sort -o /srv/app/out.txt /srv/app/x', 'uniq /srv/app/a /srv/app/b', 'cat /srv/app/.git/config', 'date | tee /srv/app/log.txt',
     'tar -tf /srv/app/x.tar', 'tar -xOf /srv/app/x.tar', 'tar -tf /srv/app/x.tar --transform=s,x,y,', 'tar -df /srv/app/x.tar -C /srv/app',
-    'tar -cf /srv/app/y.tar /srv/app/x', 'git -C /srv/app log -5', 'git -C /srv/app show HEAD --stat', "git -C /srv/app diff 'HEAD~1'", 'git -C /srv/app status']);
+    'git -C /srv/app log -5', 'git -C /srv/app show HEAD --stat', "git -C /srv/app diff 'HEAD~1'", 'git -C /srv/app status']);
 });
 
 test("layer 2: the agent's own overrides of these keys are refused", () => {

@@ -32,10 +32,12 @@ const refuse = (cmds: string[], why: RegExp) => {
 };
 
 test('legitimate reads stay allowed', () => {
+  // Packing a tree is refused only because a bare secret (config/master.key) may lie in it (shell/secret-files.ts): its options and paths pass.
+  refuse(['tar -czf /srv/app/y.tgz /var/log/app', 'tar -cf /srv/app/y.tar -C /var/log app'], /may lie at any depth/);
   for (const cmd of [
     "find /var/log -name '*.gz'", 'git log -5', 'tar -tzf /srv/app/x.tgz', 'tar tf /srv/app/x.tar', 'tar --list --file=/srv/app/x.tar',
     "awk '{print $1}' /var/log/x", 'tar -xOf /srv/app/x.tar', 'tar -xzf /srv/app/x.tgz --to-stdout',
-    'tar -czf /srv/app/y.tgz /var/log/app', 'tar -cf /srv/app/y.tar -C /var/log app', 'date', 'date +%Y-%m-%d', 'date -u -Iseconds',
+    'date', 'date +%Y-%m-%d', 'date -u -Iseconds',
     "date -d '1 hour ago' +%s", 'diff /var/log/a /var/log/b', 'diff -u --label old /var/log/a /srv/app/b', 'journalctl -u nginx -n 50 --no-pager',
     "journalctl --since '1 hour ago' -p err", 'journalctl -D /var/log/journal', 'systemctl status nginx', 'ls -la /var/log',
   ]) {

@@ -5,7 +5,7 @@
  * - a relative word (`shadow`, `../../etc/shadow`, `.ssh/id_rsa`, `~/x`, the `.` of `grep -r x`)
  *   resolves in a folder Warden does not know (the login folder, the remote user's home, or a
  *   container's; `cd` may have moved it), which may lie under the prefix, so it matches every one;
- * - a folder read whole (`cp -r`, `tar -c`, `zip -r`, `rsync -a`, `grep -r`, `find`, `rm -r`,
+ * - a folder read whole (`cp -r`, `tar -c`, `zip -r`, `rsync -a`, `grep -r`, `rg`, `find`, `rm -r`,
  *   ...) above a denied path holds it, so it matches too. A program Warden does not model may
  *   read any folder it names whole.
  * - a glob or brace word (`/etc/shad?w`) may expand to a denied path: it matches where the folder
@@ -24,6 +24,10 @@ const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
   gzip: ['-r', '--recursive'], gunzip: ['-r', '--recursive'], zstd: ['-r'], unzstd: ['-r'],
   // A folder moved, linked, archived, extracted into or walked carries everything under it.
   mv: 'always', ln: 'always', tar: 'always', unzip: 'always', find: 'always', du: 'always',
+  // Searchers that recurse by default, and archivers and copiers that take a folder's tree.
+  rg: 'always', ag: 'always', ack: 'always', pt: 'always', '7z': 'always', '7za': 'always', '7zr': 'always', pax: 'always', bsdtar: 'always',
+  ugrep: 'always', ug: 'always',
+  zip: ['-r', '-R', '--recurse-paths', '--recurse-patterns'], rsync: ['-r', '-a', '--recursive', '--archive'], scp: ['-r'],
 };
 /** Modelled outside option-models.ts (operands.ts reads their words itself). */
 const MODELLED_APART = new Set(['find', 'tar', 'dd', 'unzip']);
@@ -43,7 +47,8 @@ export function wholeFolders(program: string, args: string[], content = false): 
   if (how === 'always') return `${program} reads a folder's whole tree`;
   if (how !== undefined) {
     const hit = findFlag(program, args, how);
-    return hit === null ? null : `${program} ${hit.word} reads a folder's whole tree`;
+    if (hit !== null) return `${program} ${hit.word} reads a folder's whole tree`;
+    if (COMPILED.has(program) || MODELLED_APART.has(program)) return null;
   }
   if (content || COMPILED.has(program) || MODELLED_APART.has(program)) return null;
   return `${program} is not modelled, so it may read a folder's whole tree`;

@@ -5,23 +5,31 @@
  * (`/var/run/secrets/...`, any Secret volume's mountPath: kubectl_exec passes them from the pod
  * spec), a systemd credential (`/run/credentials/UNIT/NAME`), pppd's `chap-secrets` /
  * `pap-secrets` / `srp-secrets`, strongSwan's `ipsec.secrets`, Vault's `.vault-token` and
- * Rails' `master.key` (and `config/credentials/ENV.key`). A command that reads one (by its
+ * Rails' `master.key` (and `config/credentials/ENV.key`), RabbitMQ's (Erlang's) `.erlang.cookie`,
+ * MySQL's `.mysql_secret`, RubyGems' `.gem/credentials`, rsyncd's `rsyncd.secrets`, the LDAP
+ * bind passwords of `/etc/ldap.secret`, `pam_ldap.secret`, `libnss-ldap.secret`, Jenkins'
+ * `secrets/` folder and the k3s / RKE2 join tokens. A command that reads one (by its
  * name, by a glob that may expand to it, or by reading a folder above it whole: `grep -r`,
- * `cp -r`, `tar -c`, `find -exec`) is refused, naming the file, unless the
+ * `cp -r`, `tar -c`, `zip -r`, `rsync -a`, `rg`, `find -exec`) is refused, naming the file, unless the
  * program's grant names the secret itself: a `paths:` entry at or under the secret location
  * (`/run/secrets`, `/run/secrets/db_password`) or ending at such a file. A folder above it
  * (`/run`, `/`) or a grant with no `paths:` does not. Why refuse rather than mask the whole
  * output: the agent learns why, and a grant of `/run` or `/app` was almost never meant to give
- * these out. Not seen: an OpenVPN `auth-user-pass` file or any other secret at a path only its
- * config names; a relative word is judged as if the working folder were `/` (a container's usual
- * one) and by its base name, so `../../run/secrets/x` from another folder under a grant without
- * paths: is not (a grant with paths: refuses relative words anyway), nor a folder above a place
- * given to a program Warden does not model, nor names a list gives (`tar -c -T LIST`), nor a
- * base name inside a folder read whole (`grep -r . /app` over `/app/config/master.key`).
+ * these out. A file known by its base name may lie anywhere, and Warden cannot see the host's
+ * tree, so a read that prints or packs a folder's whole tree (`grep -r . /app` over
+ * `/app/config/master.key`, `tar -c`, `zip -r`, `rg`, `ag`, `ack`, which recurse by default, with
+ * no folder the working one) is refused too unless that folder is a named secret place; copies
+ * that keep the names (`cp -r`, `rsync -a`, `mv`, `ln`) and listings (`ls -R`, `find` without
+ * -exec) are not. Not seen: an OpenVPN `auth-user-pass` file or any other secret at a path only
+ * its config names; a relative word is judged as if the working folder were `/` (a container's
+ * usual one) and by its base name, so `../../run/secrets/x` from another folder under a grant
+ * without paths: is not (a grant with paths: refuses relative words anyway), nor a folder above
+ * a place given to a program Warden does not model, nor names a list gives (`tar -c -T LIST`).
  */
 import { fileWords, relevantPathLike } from './operands.js';
 import { normalisePath } from './paths.js';
 import { wholeFolders } from './deny-paths.js';
+import { findFlag } from './flags.js';
 import type { ShellCommand } from './types.js';
 
 /** Folders (and files) every file under which is a bare secret. */
@@ -29,9 +37,23 @@ export const SECRET_LOCATIONS: readonly string[] = [
   '/run/secrets', '/var/run/secrets', '/run/credentials', '/var/run/credentials',
   '/etc/ppp/chap-secrets', '/etc/ppp/pap-secrets', '/etc/ppp/srp-secrets',
   '/etc/ipsec.secrets', '/etc/strongswan/ipsec.secrets', '/etc/strongswan.d/ipsec.secrets',
+  '/etc/rsyncd.secrets', '/etc/rsyncd/rsyncd.secrets', '/etc/ldap.secret', '/etc/pam_ldap.secret', '/etc/libnss-ldap.secret',
+  '/var/lib/jenkins/secrets', '/var/lib/rancher/k3s/server/token', '/var/lib/rancher/k3s/server/node-token',
+  '/var/lib/rancher/rke2/server/token', '/var/lib/rancher/rke2/server/node-token',
 ];
 /** Base names that are a bare secret wherever they are, and Rails' per-environment keys. */
-const SECRET_BASENAMES = /(?:^|\/)(?:\.vault-token|master\.key|credentials\/[^/]+\.key)$/;
+const SECRET_BASENAMES = /(?:^|\/)(?:\.vault-token|master\.key|\.erlang\.cookie|\.mysql_secret|\.gem\/credentials|credentials\/[^/]+\.key)$/;
+/** The base names above a glob's last segment may expand to. */
+const BARE_NAMES = ['.vault-token', 'master.key', '.erlang.cookie', '.mysql_secret'];
+/** Programs whose whole-tree reads keep every file's name (a copy, a move, a link): a secret known by its base name keeps it. */
+const NAME_KEEPING: ReadonlySet<string> = new Set(['cp', 'mv', 'ln', 'rsync', 'scp']);
+/** grep's -d ACTION recurses only with `recurse` (-d read and -d skip do not). */
+const GREPS = /^[ez]?grep$|^[ef]grep$/;
+const GREP_RECURSE = /^(?:-[A-Za-z]*d=?recurse|--d[a-z]*=recurse)$/;
+/** Programs that read their working folder's whole tree when no folder is named. */
+const RECURSIVE_DEFAULT: ReadonlySet<string> = new Set(['rg', 'ag', 'ack', 'pt', 'ugrep', 'ug']);
+/** tar (and bsdtar) packing files: -c, -r, -u, -A, in any spelling. */
+const TAR_PACKS = (args: readonly string[]) => args.some((a, i) => /^--(?:cr|ap|up|cat|conc)/.test(a) || (/^-[^-]/.test(a) || (i === 0 && !a.startsWith('-'))) && /^-?[A-Za-z]*[cruA]/.test(a));
 
 const GLOB = /[*?[{]|[@!+]\(/;
 /** Programs that show a file's name, type or metadata, never its content (find without an action that runs a command). */
@@ -70,8 +92,7 @@ function secretAt(p: string, locations: readonly string[]): string | null {
   const slash = p.lastIndexOf('/');
   if (slash < at) {
     const pat = segmentPattern(p.slice(slash + 1));
-    const names = ['.vault-token', 'master.key'];
-    if (names.some((n) => pat.test(n)) || (/\/credentials$/.test(folder) && pat.test('x.key'))) return p;
+    if (BARE_NAMES.some((n) => pat.test(n)) || (/\/credentials$/.test(folder) && (pat.test('x.key') || pat.test('credentials')))) return p;
   }
   return null;
 }
@@ -91,6 +112,8 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
   const locations = [...SECRET_LOCATIONS, ...mounts];
   const { files, pathLike } = fileWords(cmd.program, cmd.args);
   const words = [...files, ...relevantPathLike(pathLike), ...extra];
+  // rg, ag, ack: with no folder named they search the working one.
+  if (RECURSIVE_DEFAULT.has(cmd.program) && !words.some((w) => w.startsWith('/'))) words.push('.');
   let whole: string | null | undefined;
   for (const word of words) {
     const local = localWord(word);
@@ -103,11 +126,29 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
     if (hit !== null && !named(hit, paths, locations)) {
       return `${cmd.program} reads '${abs ?? word}', ${hit === p ? 'a file that is itself a secret' : `which may expand to a secret under ${hit}`} (output masking cannot see a secret with no name beside it); a grant reads it only when its paths: name it (${hit}).`;
     }
-    if (abs === null) continue;
     whole ??= wholeFolders(cmd.program, cmd.args, true);
-    if (whole === null) continue;
-    const held = locations.find((l) => under(l, abs) && l !== abs && !named(l, paths, locations));
-    if (held !== undefined) return `${cmd.program} reads '${abs}' whole (${whole}), which holds ${held}, files that are themselves secrets; a grant reads them only when its paths: name ${held}.`;
+    if (whole === null || (abs === null && GLOB.test(p))) continue;
+    const held = locations.find((l) => under(l, p) && l !== p && !named(l, paths, locations));
+    if (held !== undefined) return `${cmd.program} reads '${abs ?? word}' whole (${whole}), which holds ${held}, files that are themselves secrets; a grant reads them only when its paths: name ${held}.`;
+    if (bareNamesReached(cmd, p, paths, locations)) {
+      return `${cmd.program} reads '${abs ?? word}' whole (${whole}), where a file that is itself a secret by its name alone (config/master.key, .vault-token, .erlang.cookie) may lie at any depth, which Warden cannot see from the command line; read the files by name, or list the tree (ls -R, find without -exec).`;
+    }
   }
   return null;
+}
+
+/** Does a whole-tree read of `p` print or pack files a secret base name may name (p not a named secret place)? */
+function bareNamesReached(cmd: ShellCommand, p: string, paths: readonly string[] | undefined, locations: readonly string[]): boolean {
+  // unzip reads an archive, not the host's tree (its extraction is judged as a write).
+  if (NAME_KEEPING.has(cmd.program) || cmd.program === 'unzip' || named(p, paths, locations)) return false;
+  if (GREPS.test(cmd.program)) {
+    const recursive = findFlag(cmd.program, cmd.args, ['-r', '-R']) !== null
+      || cmd.args.some((a, i) => GREP_RECURSE.test(a) || (a === 'recurse' && /^(?:-[A-Za-z]*d|--d[a-z]*)$/.test(cmd.args[i - 1] ?? '')));
+    // grep -r names the file before each line it prints, and a line led by a secret file's name
+    // is masked (secret-file-lines.ts); only a search that hides the names is refused.
+    return recursive && findFlag(cmd.program, cmd.args, ['-h', '--no-filename']) !== null;
+  }
+  if (cmd.program === 'tar' || cmd.program === 'bsdtar') return TAR_PACKS(cmd.args);
+  if (/^7z[ar]?$/.test(cmd.program)) return cmd.args.find((a) => !a.startsWith('-')) === 'a' || cmd.args.find((a) => !a.startsWith('-')) === 'u';
+  return true;
 }
