@@ -35,7 +35,7 @@ export async function decide(ctx: ServiceContext, id: string, reviewer: Principa
     { reviewer: reviewer.subject, decision, comment: comment ? comment.slice(0, MAX_COMMENT) : null, auth: identitySource(reviewer), at },
     (r) => {
       // The same check the reviewer queue shows (decision-refusal.ts), here inside the store's write.
-      const why = rowRefusal(r, reviewer, decision, opts.policy?.());
+      const why = rowRefusal(r, reviewer, decision, opts.policy?.(), opts.personClaims);
       if (why) throw refused(why.message + withdrawnNote(withdrawn));
     },
   );

@@ -7,7 +7,7 @@ import type { Principal } from '../tool-api.js';
 import { whoMatches } from '../policy/engine.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import type { ApprovalRow } from '../recorder/index.js';
-import { sameSubject } from './subjects.js';
+import { reviewerNames, sameSubject } from './subjects.js';
 import { actingFor, actorChain, isDelegated } from './actors.js';
 import { reviewersLabel } from './views.js';
 import { staleTerms } from './live-terms.js';
@@ -34,16 +34,23 @@ export function reviewerRefusal(reviewer: Principal): DecisionRefusal | null {
 }
 
 /** Refused for this request: the requester (or an actor of its chain), a second decision, stale terms (approve only), not a reviewer. */
-export function rowRefusal(r: ApprovalRow, reviewer: Principal, decision: 'approve' | 'deny', policy: CompiledPolicy | undefined): DecisionRefusal | null {
+export function rowRefusal(r: ApprovalRow, reviewer: Principal, decision: 'approve' | 'deny', policy: CompiledPolicy | undefined, personClaims?: readonly string[]): DecisionRefusal | null {
   // The store compares subjects exactly; a variant spelling of the requester or of an earlier
-  // reviewer (case, width, whitespace, zero-width characters) is the same person. With
-  // delegation (an agent acting for a human), the human and every actor of the chain requested
-  // the call: alice does not approve what agent-x did for her.
-  const as = [r.requester, ...r.requesterActors].find((s) => sameSubject(reviewer.subject, s));
-  if (as !== undefined) {
-    return { reason: 'own_request', message: `${reviewer.subject} requested this call (as ${as}, request by ${actingFor(r.requester, r.requesterActors)}) and cannot approve or deny it`, short: 'your own request: another reviewer decides it' };
+  // reviewer (case, width, whitespace, zero-width characters, trailing dots) is the same person,
+  // whatever identity source (issuer, stdio, local) presents it. With delegation (an agent acting
+  // for a human), the human and every actor of the chain requested the call: alice does not
+  // approve what agent-x did for her. And the reviewer is each of its names: its subject and its
+  // person claims (`email`: subjects.ts reviewerNames), so sam signed in as the IdP's `00u9f3k`
+  // with email sam@corp.example does not approve what the agent running as sam@corp.example asked.
+  const names = reviewerNames(reviewer, personClaims);
+  for (const s of [r.requester, ...r.requesterActors]) {
+    const name = names.find((n) => sameSubject(n, s));
+    if (name === undefined) continue;
+    const via = name === reviewer.subject ? '' : `, by the name ${name} its token carries`;
+    return { reason: 'own_request', message: `${reviewer.subject} requested this call (as ${s}${via}, request by ${actingFor(r.requester, r.requesterActors)}) and cannot approve or deny it`, short: 'your own request: another reviewer decides it' };
   }
-  const twice = r.decisions.find((x) => sameSubject(x.reviewer, reviewer.subject));
+  // One person counts once: a decision recorded under any of this reviewer's names is theirs.
+  const twice = r.decisions.find((x) => names.some((n) => sameSubject(x.reviewer, n)));
   if (twice) {
     return { reason: 'already_decided', message: `${reviewer.subject} has already decided on approval request ${r.id} (as ${twice.reviewer})`, short: `you already ${twice.decision === 'approve' ? 'approved' : 'denied'} this request` };
   }
@@ -58,6 +65,6 @@ export function rowRefusal(r: ApprovalRow, reviewer: Principal, decision: 'appro
 }
 
 /** Both checks, as approve/deny make them (the store refuses a request that is no longer pending on its own). */
-export function decisionRefusal(r: ApprovalRow, reviewer: Principal, decision: 'approve' | 'deny', policy: CompiledPolicy | undefined): DecisionRefusal | null {
-  return reviewerRefusal(reviewer) ?? rowRefusal(r, reviewer, decision, policy);
+export function decisionRefusal(r: ApprovalRow, reviewer: Principal, decision: 'approve' | 'deny', policy: CompiledPolicy | undefined, personClaims?: readonly string[]): DecisionRefusal | null {
+  return reviewerRefusal(reviewer) ?? rowRefusal(r, reviewer, decision, policy, personClaims);
 }

@@ -78,6 +78,12 @@ export interface ApprovalServiceOptions {
    * next writer will record it, judged by the store's clock (PostgreSQL: the database's).
    */
   readOnly?: boolean;
+  /**
+   * Claims whose values name a person across identity sources (config `approvals.person_claims`):
+   * a reviewer whose token carries one naming the requester (or an actor of its chain) is the
+   * requester. Default subjects.ts DEFAULT_PERSON_CLAIMS (`email`); [] compares subjects only.
+   */
+  personClaims?: readonly string[];
 }
 
 /** The service: gate for the pipeline, review API for people, status for the requester. */
@@ -160,7 +166,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
         const views = await combinedViews(tables, g.rows, iso());
         const entries = g.rows.map((r, i) => ({
           view: views[i]!,
-          refused: { approve: decisionRefusal(r, reviewer, 'approve', policy), deny: decisionRefusal(r, reviewer, 'deny', policy) },
+          refused: { approve: decisionRefusal(r, reviewer, 'approve', policy, opts.personClaims), deny: decisionRefusal(r, reviewer, 'deny', policy, opts.personClaims) },
         }));
         groups.push({ requester: g.requester, requesterAuth: g.requesterAuth, count: g.count, entries });
       }

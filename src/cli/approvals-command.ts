@@ -159,7 +159,7 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     const secrets = createSecretResolver(config.baseDir);
     // The policy's content detectors mask each notice before it leaves, as in the server.
     const notifier = createWebhookNotifier({ resolve: (r) => secrets.resolve(r), mask: webhookMask(() => policy) });
-    const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier, readOnly });
+    const svc = createApprovalService(store.approvals, { ...(policy ? { policy: () => policy } : {}), notifier, readOnly, personClaims: config.approvals.person_claims });
 
     if (sub === 'list') {
       const items = await svc.list({ ...(state ? { state: state as ApprovalView['state'] } : {}), ...(typeof requester === 'string' ? { requester: requester.trim() } : {}), limit });

@@ -108,9 +108,16 @@ const baseSchema = z
           .describe(
             "Whether `warden approvals approve|deny --as SUBJECT` is accepted. --as is a claim of identity Warden cannot check (whoever can read warden.yaml and write the store can name anyone). allow (default, for existing setups); refuse: approve and deny need a verified OIDC token (--token JWT or WARDEN_TOKEN), and --as is a usage error naming WARDEN_UNAUTHENTICATED. refuse also turns off the UI's one-time login link unless ui.local_login says otherwise.",
           ),
+        // The service's own default when not told (approvals/subjects.ts DEFAULT_PERSON_CLAIMS).
+        person_claims: z
+          .array(z.string().min(1))
+          .default(['email'])
+          .describe(
+            'Token claims whose values name a person whatever identity source presents them. A reviewer whose verified token carries one of these claims with the requester\'s subject (or that of an actor of its delegation chain) as its value is the requester and cannot approve or deny, compared as subjects are (case, width, hidden characters and trailing dots folded). Default [email]: sam signed in with the IdP\'s opaque sub and email sam@corp.example cannot approve what the agent running as sam@corp.example (stdio, or another issuer whose sub is the email) asked. [] compares subjects only.',
+          ),
       })
       .strict()
-      .default({ cli_as: 'allow' }),
+      .default({ cli_as: 'allow', person_claims: ['email'] }),
     responses: z
       .object({
         /**
@@ -155,7 +162,7 @@ export interface ServerConfig {
   /** What a tool result carries on the wire. */
   responses: { structured_content: boolean };
   /** The reviewer CLI: whether --as (an unchecked identity claim) may approve or deny. */
-  approvals: { cli_as: 'allow' | 'refuse' };
+  approvals: { cli_as: 'allow' | 'refuse'; person_claims: string[] };
 }
 
 /** Load and validate warden.yaml; throws ConfigError listing every problem with its line. */

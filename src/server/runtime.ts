@@ -210,6 +210,7 @@ export async function startRuntime(
   const core = { policy: () => policy, connections: config.connections, tools: () => tools };
   const approvalService = createApprovalService(store.approvals, {
     policy: () => policy,
+    personClaims: config.approvals.person_claims,
     // Notices leave Warden: the live policy's content detectors mask them first (policy-scanner.ts).
     notifier: createWebhookNotifier({ resolve: (ref) => secrets.resolve(ref), log, mask: webhookMask(() => policy) }),
   });
