@@ -13,16 +13,12 @@ import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
 import { createApprovalService, type ApprovalService } from '../../src/approvals/index.js';
-import { createOidcVerifier } from '../../src/identity/oidc.js';
 import type { Principal } from '../../src/tool-api.js';
-import type { Decision } from '../../src/policy/types.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { tempDir } from '../recorder/fixtures.js';
+import { FIX_DECISION, principalOf } from './support.js';
 
-const decision: Decision = {
-  effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],
-  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 3_600_000, wait: 0, ruleId: 'fix', deny_cooldown: 600_000 },
-};
+const decision = FIX_DECISION;
 
 let a: OidcIssuer;
 let b: OidcIssuer;
@@ -36,11 +32,7 @@ after(async () => {
   await b?.stop();
 });
 
-/** The principal a Warden trusting `iss` makes of a token `iss` minted. */
-async function as(iss: OidcIssuer, claims: Record<string, unknown>): Promise<Principal> {
-  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, jwks_cooldown_ms: 0 });
-  return (await v.verify(await iss.mint(claims))).principal;
-}
+const as = principalOf;
 
 function gate(svc: ApprovalService, principal: Principal, sql: string) {
   return svc.gate({

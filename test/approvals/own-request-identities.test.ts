@@ -11,18 +11,13 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { createApprovalService, type ApprovalService } from '../../src/approvals/index.js';
-import { createOidcVerifier } from '../../src/identity/oidc.js';
 import { stdioPrincipal } from '../../src/identity/stdio.js';
 import type { Principal } from '../../src/tool-api.js';
-import type { Decision } from '../../src/policy/types.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { tempDir } from '../recorder/fixtures.js';
-import { approvalsCli, cliShow, pendingCliRequest, reviewerCliSetup } from './support.js';
+import { FIX_DECISION, principalOf, approvalsCli, cliShow, pendingCliRequest, reviewerCliSetup } from './support.js';
 
-const decision: Decision = {
-  effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],
-  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 3_600_000, wait: 0, ruleId: 'fix', deny_cooldown: 600_000 },
-};
+const decision = FIX_DECISION;
 
 let a: OidcIssuer;
 let b: OidcIssuer;
@@ -35,10 +30,7 @@ after(async () => {
   await b?.stop();
 });
 
-async function as(iss: OidcIssuer, claims: Record<string, unknown>): Promise<Principal> {
-  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, jwks_cooldown_ms: 0 });
-  return (await v.verify(await iss.mint(claims))).principal;
-}
+const as = principalOf;
 
 function service(t: { after(fn: () => Promise<void>): void }, opts: { personClaims?: string[] } = {}): ApprovalService {
   const store = openSqliteStore(join(tempDir(t as never), 'w.db'));

@@ -16,6 +16,7 @@ import type { ChainSigner } from '../../src/recorder/signing.js';
 import type { Principal } from '../../src/tool-api.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
+import { createOidcVerifier } from '../../src/identity/oidc.js';
 
 /** The result of one CLI run. */
 export interface CliRun {
@@ -214,3 +215,15 @@ export const cooldownDecision: Decision = {
   effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],
   approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 60 * MINUTE, wait: 0, ruleId: 'fix', deny_cooldown: 10 * MINUTE },
 };
+
+/** A gate's decision of rule `fix`: one reviewer of group dba, an hour to decide, no wait. */
+export const FIX_DECISION: Decision = {
+  effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],
+  approval: { reviewers: { groups: ['dba'] }, approvals: 1, expires: 3_600_000, wait: 0, ruleId: 'fix', deny_cooldown: 600_000 },
+};
+
+/** The principal a Warden trusting `iss` makes of a token `iss` minted with `claims`. */
+export async function principalOf(iss: OidcIssuer, claims: Record<string, unknown>): Promise<Principal> {
+  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, jwks_cooldown_ms: 0 });
+  return (await v.verify(await iss.mint(claims))).principal;
+}
