@@ -20,7 +20,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ownTables, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { ownTables, startSqlWarden, vaultDenyPolicy, type SqlWarden } from '../support/sql-warden.js';
 
 const EXPRESSIONS = ['t_default', 't_check', 't_generated', 't_index', 't_partial', 't_domdefault', 't_domcheck', 't_composite', 't_keyed', 't_keyed_a', 't_range'];
 const TRIGGERED = ['t_instrig', 't_deltrig'];
@@ -28,19 +28,7 @@ const PARENTS = ['p_setdefault', 'p_setnull', 'p_cascade', 'p_cascade_trig', 'p_
 const CHILDREN = ['c_setdefault', 'c_setnull', 'c_cascade', 'c_cascade_trig', 'c_both'];
 const WRITABLE = [...EXPRESSIONS, ...TRIGGERED, ...PARENTS];
 
-const POLICY = `
-rules:
-  - id: writer
-    effect: allow
-    who: { groups: [analysts] }
-    tool: query_database
-    on: [db]
-    sql: { statements: [select, insert, update, delete], read: [${WRITABLE.join(', ')}], write: [${WRITABLE.join(', ')}] }
-  - id: no-vault
-    effect: deny
-    tool: query_database
-    sql: { write: [public.vault] }
-`;
+const POLICY = vaultDenyPolicy(WRITABLE);
 
 let db: TestDatabase;
 let w: SqlWarden | undefined;

@@ -12,25 +12,13 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ownTables, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { ownTables, startSqlWarden, vaultDenyPolicy, type SqlWarden } from '../support/sql-warden.js';
 
 const TRUSTED = ['t_uuid', 't_pgcrypto', 't_citext', 't_email'];
 const LOOKALIKES = ['t_fake', 't_member', 't_overload'];
 const TABLES = [...TRUSTED, ...LOOKALIKES];
 
-const GRANT = `
-rules:
-  - id: writer
-    effect: allow
-    who: { groups: [analysts] }
-    tool: query_database
-    on: [db]
-    sql: { statements: [select, insert, update, delete], read: [${TABLES.join(', ')}], write: [${TABLES.join(', ')}] }
-  - id: no-vault
-    effect: deny
-    tool: query_database
-    sql: { write: [public.vault] }
-`;
+const GRANT = vaultDenyPolicy(TABLES);
 const NO_UUID = `${GRANT}
   - id: no-uuid
     effect: deny

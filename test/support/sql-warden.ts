@@ -212,3 +212,24 @@ export async function emailMaskTrio(db: TestDatabase): Promise<{ plain: SqlWarde
 
 /** The rows of a structured result, each cell as text. */
 export const structuredRows = (r: { structured?: unknown }): string[][] => (r.structured as { rows: unknown[][] }).rows.map((row) => row.map(String));
+
+/**
+ * The write-reach tests' policy: group analysts reads and writes `tables` with `statements`
+ * (select, insert, update, delete by default), and a deny rule on writing public.vault, the
+ * table the tests' functions write behind the statement's back.
+ */
+export function vaultDenyPolicy(tables: readonly string[], statements: readonly string[] = ['select', 'insert', 'update', 'delete']): string {
+  return `
+rules:
+  - id: writer
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [db]
+    sql: { statements: [${statements.join(', ')}], read: [${tables.join(', ')}], write: [${tables.join(', ')}] }
+  - id: no-vault
+    effect: deny
+    tool: query_database
+    sql: { write: [public.vault] }
+`;
+}
