@@ -226,13 +226,8 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     return done;
   }
 
-  private parts(o: object): Map<string, string> {
-    try {
-      return canonicalParts(o);
-    } catch (err) {
-      throw storeError('write', err);
-    }
-  }
+  /** A body's canonical parts; a body that cannot be encoded is a coded write error. */
+  private parts(o: object): Map<string, string> { try { return canonicalParts(o); } catch (err) { throw storeError('write', err); } } // prettier-ignore
 
   async verify(opts: VerifyOptions = {}): Promise<VerifyResult> {
     return this.read(() => this.db.transaction(() => verifySqliteStore(this.db, this.path, this.signer, opts)).deferred());
