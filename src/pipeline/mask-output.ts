@@ -35,6 +35,48 @@ function textMasker(scanner: Scanner): MaskText {
   };
 }
 
+/** After this many distinct texts, a column whose cells mostly do not repeat stops being remembered. */
+const REPEAT_PROBE = 64;
+
+/**
+ * `maskText` remembering what it answered for each text, within one result: a repeated text
+ * gets the same masked text and adds the same hits (the detectors are pure functions of the
+ * text), without scanning it again. Why: a column mask's outputs repeat (`partial` leaves
+ * "u***@example.com" on every row of one domain) and each contains the characters (`@`) that
+ * send a cell through the detectors; `hash` outputs are distinct by design and not remembered.
+ * A column that turns out mostly distinct (fewer repeats than distinct texts after
+ * REPEAT_PROBE of them) is scanned cell by cell from then on, as without this.
+ */
+function repeatMasker(maskText: MaskText): MaskText {
+  let seen: Map<string, string> | null = new Map();
+  const found = new Map<string, Record<string, number>>();
+  let own: Record<string, number> = {};
+  let repeats = 0;
+  return (text, hits) => {
+    if (seen === null) return maskText(text, hits);
+    const known = seen.get(text);
+    if (known !== undefined) {
+      repeats++;
+      const h = found.size ? found.get(text) : undefined;
+      if (h) for (const k in h) hits[k] = (hits[k] ?? 0) + (h[k] ?? 0);
+      return known;
+    }
+    const masked = maskText(text, own);
+    let any = false;
+    for (const k in own) {
+      any = true;
+      hits[k] = (hits[k] ?? 0) + (own[k] ?? 0);
+    }
+    if (any) {
+      found.set(text, own);
+      own = {};
+    }
+    seen.set(text, masked);
+    if (seen.size >= REPEAT_PROBE && repeats < seen.size) seen = null;
+    return masked;
+  };
+}
+
 /**
  * Apply detectors to every text in the output; returns the masked output and the report.
  * Table rows are masked in place: the pipeline owns a tool's output, and a 1,000-row result is
@@ -53,6 +95,9 @@ export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOut
     // A scanner that cannot tell its custom detectors apart scans fixed-format cells in full.
     const fixed = out.columns.map((c) => c.fixedFormat === true && scanner.maskFixedInto !== undefined);
     const fixedInto = scanner.maskFixedInto ?? null;
+    // A column mask's output repeats (partial keeps a character and the domain, redact is one
+    // word): its cells are scanned once per distinct text in this result (repeatMasker).
+    const repeats = out.columns.map((c) => (c.masked && c.masked !== 'hash' ? repeatMasker(maskText) : null));
     for (const row of out.rows) {
       for (let i = 0; i < row.length; i++) {
         const cell = row[i];
@@ -61,7 +106,8 @@ export function maskOutput(out: ToolOutput, scanner: Scanner): { output: ToolOut
         if (fixed[i] && typeof cell === 'string') {
           if (!fixedInto) continue;
           masked = fixedInto(cell, hits);
-        } else masked = typeof cell === 'string' ? maskText(cell, hits) : maskAny(cell, maskText, hits);
+        } else if (typeof cell === 'string') masked = (repeats[i] ?? maskText)(cell, hits);
+        else masked = maskAny(cell, maskText, hits);
         if (masked !== cell) row[i] = masked;
       }
     }

@@ -61,3 +61,32 @@ test('a card number held as a number (float8, JSON) is scanned as text; ordinary
   assert.deepEqual((r.output as { rows: unknown[][] }).rows, [[42, '[credit_card]', { card: '[credit_card]', qty: 3 }], [1.5, 1234567890123, null]]);
   assert.equal(r.report.detectors.credit_card, 2);
 });
+
+test('a column-masked text repeated down a result is scanned once, and every occurrence is masked and counted', () => {
+  const real = compileScanner({ detectors: ['email', 'aws_access_key'] });
+  const seen: string[] = [];
+  const scanner = { scan: real.scan, maskInto: (t: string, h: Record<string, number>): string => (seen.push(t), real.maskInto(t, h)) };
+  // What partial leaves of addresses at one domain (one hiding a key in it), plus a free-text column.
+  const rows: unknown[][] = [
+    ['u***@example.com', 'a'], ['u***@AKIAIOSFODNN7EXAMPLE.io', 'a'], ['u***@example.com', 'a'],
+    ['u***@AKIAIOSFODNN7EXAMPLE.io', 'a'], ['u***@AKIAIOSFODNN7EXAMPLE.io', 'a'],
+  ];
+  const out: ToolOutput = { kind: 'table', columns: [{ name: 'email', masked: 'partial' }, { name: 'note' }], rows, rowCount: 5, truncated: false };
+  const r = maskOutput(out, scanner);
+  assert.deepEqual(rows.map((x) => x[0]), ['u***@example.com', 'u***@[aws_access_key].io', 'u***@example.com', 'u***@[aws_access_key].io', 'u***@[aws_access_key].io']);
+  assert.deepEqual(r.report.detectors, { aws_access_key: 3 });
+  assert.deepEqual(seen.filter((t) => t.startsWith('u***')), ['u***@example.com', 'u***@AKIAIOSFODNN7EXAMPLE.io'], 'one scan per distinct masked text');
+  assert.equal(seen.filter((t) => t === 'a').length, 5, 'free-text columns are scanned cell by cell');
+});
+
+test('a column-masked column of mostly distinct texts is still masked and counted cell by cell', () => {
+  const scanner = compileScanner({ detectors: ['email', 'aws_access_key'] });
+  // 200 distinct texts (past the point where remembering stops), then repeats of the first ones.
+  const key = (i: number) => `u***@AKIA${String(i).padStart(16, '0')}.io`;
+  const rows: unknown[][] = [...Array.from({ length: 200 }, (_, i) => [key(i)]), ...Array.from({ length: 50 }, (_, i) => [key(i)]), ['u***@example.com']];
+  const out: ToolOutput = { kind: 'table', columns: [{ name: 'email', masked: 'partial' }], rows, rowCount: rows.length, truncated: false };
+  const r = maskOutput(out, scanner);
+  assert.ok(rows.slice(0, 250).every((x) => x[0] === 'u***@[aws_access_key].io'));
+  assert.equal(rows[250]![0], 'u***@example.com');
+  assert.deepEqual(r.report.detectors, { aws_access_key: 250 });
+});
