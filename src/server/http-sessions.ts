@@ -114,6 +114,9 @@ export interface SessionRegistry {
  * principal's (a review found one principal evicting everyone by opening 10,000 sessions).
  * Opens still initializing count too, so a burst of concurrent initializes cannot overshoot.
  */
+/** How many sessions closed at their lifetime are remembered for a late request (createSessionRegistry). */
+const EXPIRED_KEPT = 10_000;
+
 export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: number; idleMs?: number; maxLifetimeMs?: number; max?: number; perPrincipal?: number; perSubject?: number }): SessionRegistry {
   const sessions = new Map<string, HttpSession>();
   const idleMs = opts.idleMs ?? 30 * 60_000;
@@ -125,10 +128,19 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
   // Opens between their check and their registration (subject keys; a subject may hold several).
   const opening: string[] = [];
 
+  // Sessions closed at their lifetime, by id with their owner's fingerprint, so that a late
+  // request of the owner is told WARDEN_SESSION_EXPIRED (initialize again) whether or not the
+  // sweep closed the session first, not "Session not found". Each kept for idleMs, at most
+  // EXPIRED_KEPT (the oldest forgotten first); another principal is told "not found" as before.
+  const expiredIds = new Map<string, { owner: string; at: number }>();
   const drop = async (id: string) => {
     const s = sessions.get(id);
     if (!s) return;
     sessions.delete(id);
+    if (expired(s, Date.now())) {
+      expiredIds.set(id, { owner: s.owner, at: Date.now() });
+      if (expiredIds.size > EXPIRED_KEPT) expiredIds.delete(expiredIds.keys().next().value as string);
+    }
     await s.transport.close().catch(() => undefined);
     await s.conn.close();
   };
@@ -139,6 +151,7 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
   const sweeper = setInterval(() => {
     const now = Date.now();
     for (const [id, s] of sessions) if (s.lastSeen < now - idleMs || (expired(s, now) && s.ids.size() === 0)) void drop(id);
+    for (const [id, e] of expiredIds) if (e.at < now - idleMs) expiredIds.delete(id);
   }, Math.min(idleMs, maxLifetimeMs, 60_000));
   sweeper.unref();
 
@@ -201,7 +214,7 @@ export function createSessionRegistry(deps: ServeDeps, opts: { maxBodyBytes: num
     },
     async route(id, req, res, body, principal, expiresAt) {
       const s = sessions.get(id);
-      if (!s) return 'unknown';
+      if (!s) return expiredIds.get(id)?.owner === principalFingerprint(principal) ? 'expired' : 'unknown';
       if (s.owner !== principalFingerprint(principal)) return 'foreign';
       const now = Date.now();
       // Past its lifetime: refused (the caller answers WARDEN_SESSION_EXPIRED), closed now unless a

@@ -54,6 +54,14 @@ describe('MCP session maximum lifetime', () => {
     assert.match(answered.body, /total/, 'the call in flight when the session expired was answered');
     const later = await rawRequest(w.url, { headers: mcpHeaders(alice, h(sid)), body: list(5) });
     assert.equal(later.status, 404, later.body);
+    // Closed now (nothing of it in flight), and still told why: not "Session not found".
+    const gone = await rawRequest(w.url, { headers: mcpHeaders(alice, h(sid)), body: list(7) });
+    assert.equal(gone.status, 404, gone.body);
+    assert.match(gone.body, /WARDEN_SESSION_EXPIRED: .*initialize/);
+    // Another principal naming that session id is told only that it is not found.
+    const carol = await w.token('carol', ['sre']);
+    const foreign = await rawRequest(w.url, { headers: mcpHeaders(carol, h(sid)), body: list(8) });
+    assert.doesNotMatch(foreign.body, /SESSION_EXPIRED/);
     // A fresh session of the same token works.
     const again = await open(alice);
     assert.equal((await rawRequest(w.url, { headers: mcpHeaders(alice, h(again)), body: list(6) })).status, 200);
