@@ -80,13 +80,17 @@ policies: [policies/*.yaml]
 
   const agent = await connectHttpAgent(base, await issuer.mint({ sub: 'ana', groups: ['analysts'], scope: 'mcp' }));
   t.after(() => Promise.race([agent.close(), new Promise((r) => setTimeout(r, 5000).unref())]));
+  // A call not answered within STARVED ms counts as starved (the SDK would wait 60 s; before the
+  // read gate, calls here timed out). Why 30 s and not less: on a quiet machine one call of ten
+  // sometimes waits ~2.7 s during the flood (seen from db781fd on; the cause is not found yet),
+  // which a loaded CI machine stretched past an earlier 10 s bound.
+  const STARVED = 30_000;
   const timeCalls = async (n: number) => {
     const ms: number[] = [];
     for (let i = 0; i < n; i++) {
       const c0 = performance.now();
-      // A call that takes longer than 10 s is counted as 10 s (the SDK would wait 60 s).
-      const r = await agent.client.callTool({ name: 'list_connections', arguments: {} }, { timeout: 10_000 }).catch(() => null);
-      ms.push(r ? performance.now() - c0 : 10_000);
+      const r = await agent.client.callTool({ name: 'list_connections', arguments: {} }, { timeout: STARVED }).catch(() => null);
+      ms.push(r ? performance.now() - c0 : STARVED);
       if (r) assert.notEqual(r.isError, true);
     }
     return ms;
@@ -106,7 +110,7 @@ policies: [policies/*.yaml]
   await Promise.all(workers);
 
   const q = (xs: number[]) => `p50 ${quantile(xs, 0.5).toFixed(1)} ms, p90 ${quantile(xs, 0.9).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
-  t.diagnostic(`one search ${one.toFixed(1)} ms; MCP list_connections quiet: ${q(quiet)}; during the flood: ${q(loaded)}; UI answers ${statuses.filter((s) => s === 200).length} x 200, ${statuses.filter((s) => s === 429).length} x 429, ${statuses.filter((s) => s !== 200 && s !== 429).length} other`);
+  t.diagnostic(`one search ${one.toFixed(1)} ms; MCP list_connections quiet: ${q(quiet)}; during the flood: ${q(loaded)} [${loaded.map((x) => x.toFixed(0)).join(', ')}]; UI answers ${statuses.filter((s) => s === 200).length} x 200, ${statuses.filter((s) => s === 429).length} x 429, ${statuses.filter((s) => s !== 200 && s !== 429).length} other`);
   // The latencies are a diagnostic, not a check (timed assertions fail on a loaded machine; the
   // order of reads and calls is checked without a clock in test/ui/read-gate.test.ts). What is
   // checked: reads past the caps are refused with 429, every agent call was answered, and the
@@ -114,5 +118,5 @@ policies: [policies/*.yaml]
   assert.ok(statuses.includes(429), 'reads past the cap are refused');
   assert.ok(statuses.includes(200), 'reads within the cap are served');
   assert.deepEqual(statuses.filter((s) => s !== 200 && s !== 429), [], 'no read failed otherwise');
-  assert.ok(loaded.every((ms) => ms < 10_000), `every MCP call was answered during the flood: ${q(loaded)}`);
+  assert.ok(loaded.every((ms) => ms < STARVED), `every MCP call was answered during the flood: ${q(loaded)}`);
 });
