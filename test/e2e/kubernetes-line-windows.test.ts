@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { connectWarden, type WardenDir, type WardenSession } from '../support/warden-process.js';
 import type { KubeApiServer } from '../support/kube-apiserver/index.js';
 import { dumpTranscript } from '../support/kube-apiserver/transcript-dump.js';
-import { setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
+import { setupWardenKube, webPodShellRule } from '../support/kube-apiserver/warden-setup.js';
 
 const LEAK = 'hunter2';
 let server: KubeApiServer;
@@ -19,20 +19,7 @@ let w: WardenSession;
 
 const POLICY = `
 rules:
-  - id: sre-pods
-    effect: allow
-    who: { groups: [sre] }
-    tool: kubectl_exec
-    kubernetes: { namespaces: [shop], pod_labels: { app: web }, containers: [app] }
-    shell:
-      pipelines: true
-      programs:
-        cat: { paths: [/app] }
-        grep: { paths: [/app] }
-        head: { paths: [/app] }
-        tail: { paths: [/app] }
-        sed: { paths: [/app] }
-`;
+${webPodShellRule('sre-pods', ['cat', 'grep', 'head', 'tail', 'sed'], ['/app'])}`;
 
 before(async () => {
   ({ server, dir } = await setupWardenKube(POLICY));

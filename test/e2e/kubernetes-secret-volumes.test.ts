@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { connectWarden, type WardenDir, type WardenSession } from '../support/warden-process.js';
 import type { KubeApiServer } from '../support/kube-apiserver/index.js';
 import { dumpTranscript } from '../support/kube-apiserver/transcript-dump.js';
-import { setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
+import { setupWardenKube, webPodShellRule } from '../support/kube-apiserver/warden-setup.js';
 
 const LEAK = 'hunter2';
 let server: KubeApiServer;
@@ -20,20 +20,9 @@ let w: WardenSession;
 
 const POLICY = `
 rules:
-  - id: sre-pods
-    effect: allow
-    who: { groups: [sre] }
-    tool: kubectl_exec
-    kubernetes: { namespaces: [shop], pod_labels: { app: web }, containers: [app] }
-    shell:
-      pipelines: true
-      programs:
-        cat: { paths: [/etc, /app] }
-        grep: { paths: [/etc, /app] }
-        ls: { paths: [/etc] }
-        tar: { paths: [/etc, /app] }
-        zip: { paths: [/etc, /app] }
-  - id: sre-named
+${webPodShellRule('sre-pods', ['cat', 'grep', 'tar', 'zip'], ['/etc', '/app'])}${
+  webPodShellRule('sre-list', ['ls'], ['/etc'])
+}  - id: sre-named
     effect: allow
     who: { groups: [sre] }
     tool: kubectl_exec

@@ -58,6 +58,22 @@ export async function writeKubeconfigs(s: KubeApiServer, dir: string, extra = ''
   ].join('');
 }
 
+/**
+ * An allow rule `id` for group sre: kubectl_exec in the app container of shop's app=web pods,
+ * pipelines allowed, each of `programs` granted on `paths`.
+ */
+export function webPodShellRule(id: string, programs: readonly string[], paths: readonly string[]): string {
+  return `  - id: ${id}
+    effect: allow
+    who: { groups: [sre] }
+    tool: kubectl_exec
+    kubernetes: { namespaces: [shop], pod_labels: { app: web }, containers: [app] }
+    shell:
+      pipelines: true
+      programs:
+${programs.map((p) => `        ${p}: { paths: [${paths.join(', ')}] }\n`).join('')}`;
+}
+
 /** The baseline policy of shared/corpus/kubernetes.yaml in Warden's policy language. */
 export const BASELINE_POLICY = `
 masking:
