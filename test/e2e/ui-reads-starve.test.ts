@@ -5,7 +5,8 @@
  * over a large store must not starve an agent's calls: reads run one at a time with the event
  * loop turning between them, and reads past the caps are refused with 429 WARDEN_RATE_LIMITED.
  * Measured here (a diagnostic line): one search 69 ms, MCP p50 4 ms quiet and 212 ms during the
- * flood; before the gate, 6.7 s with calls timing out.
+ * flood with one turn of the loop between two reads (one call in ten ~2.7 s); before the gate,
+ * 6.7 s with calls timing out; with the pause after each read, no call waited past one search.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -81,9 +82,9 @@ policies: [policies/*.yaml]
   const agent = await connectHttpAgent(base, await issuer.mint({ sub: 'ana', groups: ['analysts'], scope: 'mcp' }));
   t.after(() => Promise.race([agent.close(), new Promise((r) => setTimeout(r, 5000).unref())]));
   // A call not answered within STARVED ms counts as starved (the SDK would wait 60 s; before the
-  // read gate, calls here timed out). Why 30 s and not less: on a quiet machine one call of ten
-  // sometimes waits ~2.7 s during the flood (seen from db781fd on; the cause is not found yet),
-  // which a loaded CI machine stretched past an earlier 10 s bound.
+  // read gate, calls here timed out). Why 30 s and not less: a loaded CI machine stretches every
+  // step. (From db781fd until the gate paused between reads, one call in ten waited ~2.7 s here on
+  // a quiet machine: each of its steps waited behind a whole search; test/ui/read-gate.test.ts.)
   const STARVED = 30_000;
   const timeCalls = async (n: number) => {
     const ms: number[] = [];

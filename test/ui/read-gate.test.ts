@@ -30,6 +30,30 @@ test('reads run one at a time and pending I/O runs between two of them', async (
   assert.deepEqual(order, ['start a', 'end a', 'io after a', 'start b', 'end b', 'io after b', 'start c', 'end c', 'io after c']);
 });
 
+test('a chain of turns that starts during a read (an agent call: socket, awaits, group commit, response) finishes before the next read', async () => {
+  const gate = new ReadGate();
+  const order: string[] = [];
+  const hops = (name: string, n: number) => {
+    // Each link of the chain is a later turn of the event loop, as a call's stages are.
+    const link = (i: number) => {
+      order.push(`${name} ${i}`);
+      if (i < n) (i % 3 === 0 ? setTimeout : setImmediate)(() => link(i + 1));
+    };
+    setImmediate(() => link(1));
+  };
+  const read = (name: string, chain?: string) => gate.run('r', async () => {
+    order.push(`start ${name}`);
+    if (chain) hops(chain, 12);
+    busy(30);
+    order.push(`end ${name}`);
+  });
+  await Promise.all([read('a', 'call'), read('b'), read('c')]);
+  const startB = order.indexOf('start b');
+  // Before: one turn between two reads, so the call's second link waited behind read b, its third behind c.
+  assert.deepEqual(order.slice(0, startB), ['start a', 'end a', ...Array.from({ length: 12 }, (_, i) => `call ${i + 1}`)], order.join(', '));
+  assert.deepEqual(order.slice(startB), ['start b', 'end b', 'start c', 'end c']);
+});
+
 test('reads past the per-reviewer cap or the total cap are refused at once with WARDEN_RATE_LIMITED', async () => {
   const gate = new ReadGate();
   let release!: () => void;
