@@ -37,6 +37,25 @@ export function resetTextIndexMark(db: Database.Database): void {
   db.prepare('UPDATE fts_progress SET call_rowid = (SELECT coalesce(MAX(rowid), 0) FROM calls) WHERE id = 1').run();
 }
 
+/**
+ * Run `fn` (a write transaction) with synchronous=NORMAL when the connection is at FULL (or
+ * EXTRA), and put its level back after. Why: the free-text index is derived from calls and its progress mark commits
+ * with it, so a catch-up lost to a power cut is redone from the older mark; its own fsync (one
+ * every TEXT_INDEX_DELAY_MS while calls arrive, blocking the loop that serves them) bought
+ * nothing. In WAL mode the commit still survives a process crash at once, and the next durable
+ * commit (a call's outcome) carries it to disk.
+ */
+export function withoutOwnFsync<T>(db: Database.Database, fn: () => T): T {
+  const level = Number(db.pragma('synchronous', { simple: true }));
+  if (!(level >= 2)) return fn();
+  db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    db.pragma(`synchronous = ${level}`);
+  }
+}
+
 /** The catch-up of one writable store: a timer after writes, and catch-ups on demand. */
 export class TextIndexer {
   private timer: NodeJS.Timeout | null = null;
@@ -58,7 +77,7 @@ export class TextIndexer {
     if (!this.db.open || this.db.inTransaction) return;
     try {
       // A background catch-up that filled its batch leaves more: schedule the next one.
-      if (indexPendingText(this.db, limit) === limit) this.schedule();
+      if (withoutOwnFsync(this.db, () => indexPendingText(this.db, limit)) === limit) this.schedule();
     } catch {
       /* search still answers from what is indexed; the next catch-up retries */
     }

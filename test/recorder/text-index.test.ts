@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openSqliteStore } from '../../src/recorder/index.js';
-import { TEXT_INDEX_DELAY_MS } from '../../src/recorder/sqlite-text-index.js';
+import { TEXT_INDEX_DELAY_MS, withoutOwnFsync } from '../../src/recorder/sqlite-text-index.js';
 import { intent, outcome, session, tempDir } from './fixtures.js';
 
 const ftsRows = (db: Database.Database) => (db.prepare('SELECT COUNT(*) AS n FROM calls_fts').get() as { n: number }).n;
@@ -62,4 +62,27 @@ test('purge removes index entries of calls not yet indexed, and later calls are 
   await record(store, 'c2', 'new', 'SELECT gnuword');
   assert.deepEqual((await store.searchSessions({ text: 'gnuword' })).sessions.map((s) => s.id), ['new']);
   assert.deepEqual((await store.verify()).firstBroken, undefined);
+});
+
+test('a catch-up commits without its own fsync (synchronous NORMAL inside), and the store is back at FULL after it, even after a failure', async (t) => {
+  const dir = tempDir(t);
+  const db = new Database(join(dir, 'plain.db'));
+  t.after(() => db.close());
+  db.pragma('journal_mode = WAL');
+  const level = () => Number(db.pragma('synchronous', { simple: true }));
+  db.pragma('synchronous = FULL');
+  assert.equal(withoutOwnFsync(db, level), 1, 'NORMAL while the catch-up runs');
+  assert.equal(level(), 2, 'FULL again after');
+  assert.throws(() => withoutOwnFsync(db, () => { throw new Error('disk full'); }), /disk full/);
+  assert.equal(level(), 2, 'FULL again after a failed catch-up');
+  db.pragma('synchronous = NORMAL');
+  assert.equal(withoutOwnFsync(db, level), 1);
+  assert.equal(level(), 1, 'a NORMAL store stays NORMAL');
+
+  const store = openSqliteStore(join(dir, 't.db'));
+  t.after(() => void store.close());
+  await store.openSession(session('s1'));
+  await record(store, 'c1', 's1', 'SELECT quokkaword');
+  assert.deepEqual((await store.searchSessions({ text: 'quokkaword' })).sessions.map((s) => s.id), ['s1'], 'the catch-up before a search indexed it');
+  assert.equal(Number(store.db.pragma('synchronous', { simple: true })), 2, 'the store writes its next outcome with FULL');
 });
