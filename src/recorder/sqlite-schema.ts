@@ -5,7 +5,7 @@ import { importLegacyHead, SIGNED_HEAD_TABLE } from './sqlite-signed-head.js';
 import { PG_APPROVAL_CALL_INDEX, SQLITE_EVENT_CALL } from './session-records-sql.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 13;
+export const SCHEMA_VERSION = 14;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -269,6 +269,13 @@ const MIGRATIONS: string[] = [
   `,
   // v13: the signed chain head, written in the commit of the records it covers (sqlite-signed-head.ts).
   SIGNED_HEAD_TABLE,
+  // v14: a session's outcomes are indexed once they exist: every reader asks for outcome_seq > N
+  // (session-records-sql.ts) or its MAX, so a call's intent need not put (session, NULL) in the
+  // index for its outcome to move; the two commits of a call wrote ~2 of ~18 WAL pages for it.
+  `
+  DROP INDEX IF EXISTS calls_session_outcome;
+  CREATE INDEX calls_session_outcome ON calls (session_id, outcome_seq) WHERE outcome_seq IS NOT NULL;
+  `,
 ];
 
 /** Read the stored schema version (0 for an empty file); why: read-only opens must not migrate. */

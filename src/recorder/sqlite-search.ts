@@ -113,7 +113,7 @@ export function sessionRecords(db: Database.Database, sessionId: string, afterSe
   // A closed session's records end at its close or at the last outcome of its calls, whichever is
   // later: a call still running when the client left records its outcome after the close.
   const s = db.prepare(
-    `SELECT open_seq, close_seq, max(close_seq, coalesce((SELECT MAX(outcome_seq) FROM calls WHERE session_id = @id), 0)) AS last_seq
+    `SELECT open_seq, close_seq, max(close_seq, coalesce((SELECT MAX(outcome_seq) FROM calls WHERE session_id = @id AND outcome_seq IS NOT NULL), 0)) AS last_seq
      FROM sessions WHERE id = @id`,
   ).get({ id: sessionId }) as
     | { open_seq: number; close_seq: number | null; last_seq: number | null }

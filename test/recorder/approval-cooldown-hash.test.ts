@@ -45,7 +45,7 @@ test('SQLite v9 migration: a v8 file gains the column, its requests have none an
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
-  assert.equal(SCHEMA_VERSION, 13);
+  assert.equal(SCHEMA_VERSION, 14);
   assert.equal((s.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION);
   assert.equal((await s.approvals.get('old1'))?.cooldownHash, null);
   assert.equal((await s.approvals.lastDenied('ana', 'oidc', 'h-old1', 'loose-new'))?.id, 'old1', 'an old denial cools its exact call');

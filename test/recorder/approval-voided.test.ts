@@ -103,7 +103,7 @@ test('SQLite v10 migration: a v9 file gains the voided state and reason, its row
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
-  assert.equal(SCHEMA_VERSION, 13);
+  assert.equal(SCHEMA_VERSION, 14);
   assert.equal((s.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION);
   const old1 = (await s.approvals.get('old1'))!;
   assert.equal(old1.state, 'approved');

@@ -36,12 +36,16 @@ export function hasSignedHead(path: string): boolean {
   return readSignedHead(path) !== null;
 }
 
+/** SQL that turns a v14 store back into a v13 one: calls_session_outcome indexed every call, outcome or not. */
+export const AS_V13 = `DROP INDEX calls_session_outcome; CREATE INDEX calls_session_outcome ON calls (session_id, outcome_seq);
+  DELETE FROM schema_version WHERE version >= 14;`;
+
 /**
- * Turn a v13 store back into the store a Warden before v13 left: no `signed_head` table, its head
+ * Turn a store back into the store a Warden before v13 left: no `signed_head` table, its head
  * (if any) in the file beside the store. Why: the upgrade path is tested from the real v12 shape.
  */
 export function asV12Store(path: string): void {
   const h = readSignedHead(path);
-  withDb(path, (db) => db.exec('DROP TABLE signed_head; DELETE FROM schema_version WHERE version = 13;'));
+  withDb(path, (db) => db.exec(`${AS_V13} DROP TABLE signed_head; DELETE FROM schema_version WHERE version = 13;`));
   if (h !== null && h !== 'malformed') writeLegacyHead(path, h);
 }

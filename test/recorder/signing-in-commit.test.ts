@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { runTranscriptsCommand } from '../../src/cli/transcripts-command.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
+import { SCHEMA_VERSION } from '../../src/recorder/sqlite-schema.js';
 import { canonicalParts, joinParts } from '../../src/recorder/canonical-json.js';
 import { sessionOpenColumns } from '../../src/recorder/columns.js';
 import { recordHash } from '../../src/recorder/hash-chain.js';
@@ -139,7 +140,7 @@ test('a v12 store upgrades: its head file becomes the signed_head row (and is re
   assert.ok(existsSync(headPath(clean)));
   const up = openSqliteStore(clean, { signer: createChainSigner(pem), recoverInterrupted: true });
   assert.equal(existsSync(headPath(clean)), false, 'the head file is removed once copied in');
-  assert.equal((up.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, 13);
+  assert.equal((up.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION);
   await up.openSession(session('s2', 'bob', '2026-01-02T10:00:00.000Z'));
   const v = await up.verify();
   assert.deepEqual([v.ok, v.signedHead?.seq, v.unsignedTail], [true, 5, 0]);
