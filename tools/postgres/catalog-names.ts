@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import type { Caller } from './pool-shares.js';
 
 /** Field origins kept at most (a database with more columns than this is asked again). */
 const MAX_FIELD_ORIGINS = 50_000;
@@ -33,7 +34,11 @@ export interface FieldOrigin {
   relkind: string;
 }
 
-/** The catalog's answers about names for one connection; `lookup` runs one catalog query on its read-only pool. */
+/**
+ * The catalog's answers about names for one connection; `lookup` runs one catalog query on its
+ * read-only pool, on a session of its caller's share (connector.ts). Every check takes the call's
+ * Caller for that.
+ */
 export class CatalogNames {
   /** Field origins by table OID and column number, with when the catalog said so (see fieldOrigin). */
   private fieldOrigins = new Map<string, { at: number; origin: FieldOrigin | null }>();
@@ -42,7 +47,7 @@ export class CatalogNames {
   private pgNames = new Map<string, number>();
 
   constructor(
-    private readonly lookup: (q: pg.QueryConfig) => Promise<pg.QueryResult>,
+    private readonly lookup: (q: pg.QueryConfig, caller?: Caller) => Promise<pg.QueryResult>,
     private readonly ttlMs: number,
   ) {}
 
@@ -54,13 +59,13 @@ export class CatalogNames {
    * statement itself, and is never cached as unknown (it may be created the next moment).
    * Nothing qualified through a base table: no round trip.
    */
-  async checkQualifiedColumns(refs: readonly { table: string; column: string }[]): Promise<void> {
+  async checkQualifiedColumns(refs: readonly { table: string; column: string }[], caller?: Caller): Promise<void> {
     if (refs.length === 0) return;
     const now = Date.now();
     for (const ref of refs) {
       let known = this.tableColumns.get(ref.table);
       if (!known || now - known.at > this.ttlMs || !known.columns.has(ref.column)) {
-        const columns = await this.catalogColumns(ref.table);
+        const columns = await this.catalogColumns(ref.table, caller);
         if (!columns) continue;
         this.tableColumns.set(ref.table, (known = { at: now, columns }));
       }
@@ -93,14 +98,14 @@ export class CatalogNames {
    * (test/tools/postgres/connector-temp-tables.test.ts proves both against a real server). So
    * they are not looked up here.
    */
-  async checkUnqualifiedPgNames(relations: readonly string[], functions: readonly string[]): Promise<void> {
+  async checkUnqualifiedPgNames(relations: readonly string[], functions: readonly string[], caller?: Caller): Promise<void> {
     if (relations.length === 0 && functions.length === 0) return;
     const now = Date.now();
     const fresh = (key: string): boolean => now - (this.pgNames.get(key) ?? -Infinity) <= this.ttlMs;
     const rels = relations.filter((r) => !fresh(`r:${r}`));
     const fns = functions.filter((f) => !fresh(`f:${f}`));
     if (rels.length === 0 && fns.length === 0) return;
-    const r = await this.lookup({ text: PG_NAMES_SQL, values: [rels, fns] });
+    const r = await this.lookup({ text: PG_NAMES_SQL, values: [rels, fns] }, caller);
     const row = r.rows[0] as { missing: string[]; shadowed: string[] } | undefined;
     if (!row || !Array.isArray(row.missing) || !Array.isArray(row.shadowed)) throw new WardenError(ErrorCode.BACKEND, 'the catalog did not answer');
     const missing = rels.find((n) => row.missing.includes(n));
@@ -125,13 +130,13 @@ export class CatalogNames {
     for (const n of fns) this.pgNames.set(`f:${n}`, now);
   }
 
-  private async catalogColumns(table: string): Promise<Set<string> | null> {
+  private async catalogColumns(table: string, caller?: Caller): Promise<Set<string> | null> {
     const dot = table.indexOf('.');
     const r = await this.lookup({
       text: `SELECT r.oid IS NOT NULL AS found, ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped) AS cols
              FROM (SELECT pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2)) AS oid) r`,
       values: [table.slice(0, dot), table.slice(dot + 1)],
-    });
+    }, caller);
     const row = r.rows[0] as { found: boolean; cols: string[] } | undefined;
     return row?.found ? new Set(row.cols) : null;
   }
@@ -144,7 +149,7 @@ export class CatalogNames {
    * (`named`, facts' reads and writes: PostgreSQL's metadata names a relation the statement names),
    * else the catalog is asked again. A plain read of known relations costs no round trip.
    */
-  async fieldOrigin(tableID: number, columnID: number, named?: ReadonlySet<string>): Promise<FieldOrigin | null> {
+  async fieldOrigin(tableID: number, columnID: number, named?: ReadonlySet<string>, caller?: Caller): Promise<FieldOrigin | null> {
     if (!tableID || !columnID) return null;
     const key = `${tableID}:${columnID}`;
     const now = Date.now();
@@ -153,7 +158,7 @@ export class CatalogNames {
     const r = await this.lookup({
       text: `SELECT n.nspname, c.relname, c.relkind::text AS relkind, a.attname FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE a.attrelid = $1 AND a.attnum = $2`,
       values: [tableID, columnID],
-    });
+    }, caller);
     const row = r.rows[0] as { nspname: string; relname: string; relkind: string; attname: string } | undefined;
     const origin = row ? { relation: `${row.nspname}.${row.relname}`, column: row.attname, relkind: row.relkind } : null;
     if (this.fieldOrigins.size >= MAX_FIELD_ORIGINS) this.fieldOrigins.clear();

@@ -19,7 +19,7 @@ import { UserCastCatalog } from './user-casts.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 import { postgresTarget } from './connection-target.js';
 import { refuseSessionParamsInUrl, urlPoolOptions } from './url-params.js';
-import { PoolShares } from './pool-shares.js';
+import { PoolShares, type Caller } from './pool-shares.js';
 import { reportRoleLimits } from './role-limits.js';
 import { CatalogNames, type FieldOrigin } from './catalog-names.js';
 
@@ -93,7 +93,7 @@ export class PgConnector {
   /** The pools' wait for a session (connect_timeout in the URL, set with the first pool). */
   private waitMs = SESSION_WAIT_MS;
   /** Qualified columns, unqualified pg_* names and functions, and result fields' origins, by the catalog (catalog-names.ts). */
-  private readonly names = new CatalogNames((q) => this.lookup(q), CATALOG_TTL_MS);
+  private readonly names = new CatalogNames((q, caller) => this.lookup(q, caller), CATALOG_TTL_MS);
   /** Relation kinds and view lineage, for masking through views (cached for CATALOG_TTL_MS). */
   readonly views: ViewCatalog;
   /** Whether functions outside pg_catalog return sets, for masking (cached for CATALOG_TTL_MS). */
@@ -101,7 +101,7 @@ export class PgConnector {
   /** Operators outside pg_catalog the statement's operator names may resolve to (cached for CATALOG_TTL_MS). */
   readonly operators: UserOperatorCatalog;
   /** Casts outside pg_catalog over the types of the relations a statement reads or writes (cached for CATALOG_TTL_MS). */
-  readonly casts = new UserCastCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
+  readonly casts = new UserCastCatalog((text, values, caller) => this.lookup({ text, values }, caller), CATALOG_TTL_MS);
 
   constructor(
     readonly conn: PostgresConnection,
@@ -114,9 +114,9 @@ export class PgConnector {
       ro: new PoolShares(Math.max(1, share), `connection ${conn.name}'s read pool`),
       rw: new PoolShares(Math.max(1, share), `connection ${conn.name}'s write pool`),
     };
-    this.views = new ViewCatalog(pgViewReader(() => poolSession(this.pool('ro'))), CATALOG_TTL_MS);
-    this.setReturning = new SetReturningCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
-    this.operators = new UserOperatorCatalog((text, values) => this.lookup({ text, values }), CATALOG_TTL_MS);
+    this.views = new ViewCatalog(pgViewReader((fn, caller) => this.lookupSession(fn, caller)), CATALOG_TTL_MS);
+    this.setReturning = new SetReturningCatalog((text, values, caller) => this.lookup({ text, values }, caller), CATALOG_TTL_MS);
+    this.operators = new UserOperatorCatalog((text, values, caller) => this.lookup({ text, values }, caller), CATALOG_TTL_MS);
   }
 
   /** The resolved URL, read once for both pools and the approval target (a failed read is retried). */
@@ -228,18 +228,18 @@ export class PgConnector {
   }
 
   /** catalog-names.ts checkQualifiedColumns: `t.x` where base table t has no column x is refused. */
-  checkQualifiedColumns(refs: readonly { table: string; column: string }[]): Promise<void> {
-    return this.names.checkQualifiedColumns(refs);
+  checkQualifiedColumns(refs: readonly { table: string; column: string }[], caller?: Caller): Promise<void> {
+    return this.names.checkQualifiedColumns(refs, caller);
   }
 
   /** catalog-names.ts checkUnqualifiedPgNames: unqualified names PostgreSQL may read otherwise are refused. */
-  checkUnqualifiedPgNames(relations: readonly string[], functions: readonly string[]): Promise<void> {
-    return this.names.checkUnqualifiedPgNames(relations, functions);
+  checkUnqualifiedPgNames(relations: readonly string[], functions: readonly string[], caller?: Caller): Promise<void> {
+    return this.names.checkUnqualifiedPgNames(relations, functions, caller);
   }
 
   /** catalog-names.ts fieldOrigin: a result field's relation, column and kind. */
-  fieldOrigin(tableID: number, columnID: number, named?: ReadonlySet<string>): Promise<FieldOrigin | null> {
-    return this.names.fieldOrigin(tableID, columnID, named);
+  fieldOrigin(tableID: number, columnID: number, named?: ReadonlySet<string>, caller?: Caller): Promise<FieldOrigin | null> {
+    return this.names.fieldOrigin(tableID, columnID, named, caller);
   }
 
   /** After a statement that may write (it may have renamed, dropped or redefined a relation or column). */
@@ -248,9 +248,27 @@ export class PgConnector {
     this.names.forgetOrigins();
   }
 
-  /** One catalog query on the read-only pool, its session opened where run()'s is (pool-session.ts). */
-  private lookup(q: pg.QueryConfig): Promise<pg.QueryResult> {
-    return withSession(() => poolSession(this.pool('ro')), (c) => c.query(q));
+  /** One catalog query on the read-only pool, on a session of its caller's share (lookupSession). */
+  private lookup(q: pg.QueryConfig, caller?: Caller): Promise<pg.QueryResult> {
+    return this.lookupSession((c) => c.query(q), caller);
+  }
+
+  /**
+   * Run `fn` on a session of the read-only pool (opened where run()'s is: pool-session.ts) that
+   * counts against its caller's share, as a statement's does: a call waiting in a catalog lookup
+   * (a view's definition behind a lock) holds one of its principal's sessions, never one outside
+   * the share. A slot per session, taken only while it is held: nothing a lookup waits for holds
+   * a slot of the same share (no self-deadlock at max_per_principal 1). Only a cold call comes here.
+   */
+  private async lookupSession<T>(fn: (client: pg.PoolClient) => Promise<T>, caller?: Caller): Promise<T> {
+    const pool = await this.pool('ro');
+    const who = caller?.principal ?? NO_PRINCIPAL;
+    const shareBack = this.shares.ro.tryAcquire(who) ?? (await this.shares.ro.acquire(who, caller?.ran ? Infinity : this.waitMs, caller?.signal));
+    try {
+      return await withSession(() => poolSession(pool), fn);
+    } finally {
+      shareBack();
+    }
   }
 
   async close(): Promise<void> {

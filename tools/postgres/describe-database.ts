@@ -158,14 +158,16 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
       const names = tables.all ? null : [...new Set([...tables.read, ...tables.write])];
       if (names && names.length === 0) return { kind: 'json', data: { tables: [] }, truncated: false };
       const connector = connectorFor(conn.name);
+      // Its statement and its catalog lookups count against the caller's share of the read pool.
+      const caller = { principal: principalKey(ctx.principal), signal: ctx.signal };
       const r = await connector.run(COLUMNS_SQL, [names, i.schema ?? null, [...tables.hidden]], {
         readOnly: true,
         maxRows: 20_000,
         timeoutMs: conn.statement_timeout,
-        principal: principalKey(ctx.principal),
+        principal: caller.principal,
       });
       // What query_database would do with each: masks and denies through views and inheritance.
-      const described = await describeTables(r.rows as string[][], tables, ctx.masking, connector.views, ctx.grants ?? []);
+      const described = await describeTables(r.rows as string[][], tables, ctx.masking, connector.views, ctx.grants ?? [], caller);
       return { kind: 'json', data: { tables: described }, truncated: r.truncated };
     },
   };

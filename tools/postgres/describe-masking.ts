@@ -11,6 +11,7 @@ import type { OutputColumnLineage, SqlFacts } from './analysis/types.js';
 import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
 import { checkViewPredicates } from './predicate-channels.js';
 import type { ViewCatalog } from './view-catalog.js';
+import type { Caller } from './pool-shares.js';
 import { viewColumn } from './view-lineage.js';
 import { outputThroughViews, type MaskLineage } from './view-masking.js';
 
@@ -88,11 +89,11 @@ function refusalOf(check: () => unknown): string | undefined {
  * Judge reads of `relation` (named with ONLY when `only`) as query_database would under the
  * call's masking context `policy`. Answered from the catalog cache once warmed (ViewCatalog.warm).
  */
-export async function relationVerdict(relation: string, columns: readonly string[], only: boolean, policy: MaskingContext, catalog: ViewCatalog): Promise<RelationVerdict> {
+export async function relationVerdict(relation: string, columns: readonly string[], only: boolean, policy: MaskingContext, catalog: ViewCatalog, caller?: Caller): Promise<RelationVerdict> {
   const facts = describedReadFacts(relation, columns, only);
   let lineage: MaskLineage;
   try {
-    lineage = await outputThroughViews(facts, policy, catalog);
+    lineage = await outputThroughViews(facts, policy, catalog, caller);
     checkViewPredicates(lineage.views, lineage.masking);
   } catch (e) {
     return { refused: refusalMessage(e), columns: new Map() };

@@ -16,6 +16,7 @@ import { columnWrites } from './describe-write-columns.js';
 import { statisticsRefusal } from './statistics-values.js';
 import { viewCallRefusal } from './function-bodies.js';
 import type { ViewCatalog } from './view-catalog.js';
+import type { Caller } from './pool-shares.js';
 import { viewsToFollow } from './view-lineage.js';
 
 /** One column as described: `masked` names the strategy query_database applies; `refused` says why it refuses the column. */
@@ -85,13 +86,15 @@ export async function describeTables(
   masking: MaskingContext,
   catalog: ViewCatalog,
   grants: readonly Record<string, unknown>[] = [],
+  /** Whose call it is: the catalog lookups count against its principal's share of the read pool (connector.ts). */
+  caller?: Caller,
 ): Promise<DescribedTable[]> {
   const relations = byRelation(rows);
   const nameable = [...relations].filter(([, r]) => !r.unnameable).map(([key]) => key);
   const masked = masking.columns.length > 0;
   // The deny walk first: masking's walk is then answered from the cache.
-  const reach = granted.conditional ? await catalog.reach(nameable, { writes: granted.write.size > 0 }) : null;
-  if (masked) await catalog.warm(nameable, viewsToFollow(masking.columns));
+  const reach = granted.conditional ? await catalog.reach(nameable, { writes: granted.write.size > 0 }, caller) : null;
+  if (masked) await catalog.warm(nameable, viewsToFollow(masking.columns), caller);
   // Statistics, definitions or the schema's constants reached through a view: refused while masks or deny rules apply (statistics-values.ts).
   const guards = { masks: masked, denies: granted.conditional };
   const out: DescribedTable[] = [];
@@ -107,13 +110,13 @@ export async function describeTables(
       continue;
     }
     // A view calling a function outside pg_catalog no grant names: refused under masks (function-bodies.ts).
-    const refused = (await statisticsRefusal(key, guards, catalog)) ?? (masked ? await viewCallRefusal(key, grants, catalog) : null);
+    const refused = (await statisticsRefusal(key, guards, catalog, caller)) ?? (masked ? await viewCallRefusal(key, grants, catalog, caller) : null);
     if (refused) {
       out.push({ table: key, access: [], note: refused, columns: r.columns });
       continue;
     }
     const names = r.columns.map((c) => c.name);
-    const verdict: RelationVerdict | null = masked ? await relationVerdict(key, names, access.requiresOnly.includes('read'), masking, catalog) : null;
+    const verdict: RelationVerdict | null = masked ? await relationVerdict(key, names, access.requiresOnly.includes('read'), masking, catalog, caller) : null;
     if (verdict?.refused) {
       out.push({ table: key, access: [], note: verdict.refused, columns: r.columns });
       continue;

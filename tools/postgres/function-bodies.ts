@@ -18,6 +18,7 @@ import type { SqlFacts } from './analysis/types.js';
 import { functionKey } from './analysis/names.js';
 import { VIEW_KINDS, type ViewCatalog } from './view-catalog.js';
 import { isSystemRelation } from './view-lineage.js';
+import type { Caller } from './pool-shares.js';
 
 /** A function Warden knows returns no stored value it did not see: pg_catalog's (facts spell them without a schema). */
 export function builtInFunction(fn: string): boolean {
@@ -57,8 +58,8 @@ export function namedIn(fn: string, grants: readonly Record<string, unknown>[]):
  * `grants` are every grant of query_database on the connection (a statement's own grant is not
  * known here, so one naming the function anywhere counts).
  */
-export async function viewCallRefusal(relation: string, grants: readonly Record<string, unknown>[], catalog: ViewCatalog): Promise<string | null> {
-  const reached = await catalog.reached([relation]);
+export async function viewCallRefusal(relation: string, grants: readonly Record<string, unknown>[], catalog: ViewCatalog, caller?: Caller): Promise<string | null> {
+  const reached = await catalog.reached([relation], caller);
   const fn = [...reached.functions].find((f) => !builtInFunction(f) && !namedIn(f, grants));
   return fn ? refusal(fn, [relation], `every statement reading ${relation}`).message : null;
 }
@@ -75,6 +76,7 @@ export async function checkFunctionBodies(
   catalog: ViewCatalog,
   /** The kinds of the statement's relations, as masking found them (view-masking.ts MaskLineage.families): no lookup of its own. */
   families: ReadonlyMap<string, { kind: string }>,
+  caller?: Caller,
 ): Promise<void> {
   if (!masking.columns.length) return;
   for (const fn of facts.functions) if (!builtInFunction(fn) && !namedByGrant(fn, judge)) throw refusal(fn, null);
@@ -82,7 +84,7 @@ export async function checkFunctionBodies(
   let views: string[] | undefined;
   for (const [name, f] of families) if (VIEW_KINDS.has(f.kind)) (views ??= []).push(name);
   if (views === undefined) return;
-  const reached = await catalog.reached(views);
+  const reached = await catalog.reached(views, caller);
   const viaView = [...reached.functions].find((fn) => !builtInFunction(fn) && !namedByGrant(fn, judge));
   if (viaView === undefined) return;
   // Which view calls it is not kept by the walk: the views the statement reaches, named.

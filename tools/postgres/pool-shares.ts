@@ -1,17 +1,36 @@
 /**
  * A principal's share of one pool (max_per_principal): at most that many of the pool's sessions
- * run that principal's statements at once. Why: pg's pool is first come, first served, so one
- * principal's slow reads (a pg_sleep, a query waiting on a lock, a big sort) could take every
- * session of a connection and every other principal's call waited for one, then failed at the
- * pool's wait; rate limits' `concurrent:` is opt-in. With a share below pool_size another
- * principal always finds a session free of this one's statements.
+ * serve that principal's calls at once, its statements' and its calls' catalog lookups' alike
+ * (connector.ts lookupSession). Why: pg's pool is first come, first served, so one principal's
+ * slow reads (a pg_sleep, a query waiting on a lock, a big sort, a lookup of a view's definition
+ * behind a lock) could take every session of a connection and every other principal's call
+ * waited for one, then failed at the pool's wait; rate limits' `concurrent:` is opt-in. With a
+ * share below pool_size another principal always finds a session free of this one's calls.
  * Past its share a call waits in its principal's own queue (others pass it), first come first
- * served, for at most `waitMs` (the pool's own wait for a session), then is refused with
- * WARDEN_RATE_LIMITED; a client's cancel takes it out of the queue at once. O(1) per call: a
- * counter and a queue per principal, dropped when it has neither.
+ * served, for at most `waitMs` (the pool's own wait for a session; a lookup after its call's
+ * statement ran waits without limit: Caller.ran), then is refused with WARDEN_RATE_LIMITED; a
+ * client's cancel takes it out of the queue at once. O(1) per call: a counter and a queue per
+ * principal, dropped when it has neither.
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import { cancelledError } from './statement-cancel.js';
+
+/**
+ * Whose call a session serves: its principal (principalKey) and its client's cancel. Why: the
+ * principal's share counts every session its call takes, the statement's and each catalog
+ * lookup's alike (connector.ts), and a cancel takes a call waiting for one out of the queue.
+ * Omitted (or no principal): Warden's own, counted as one principal.
+ */
+export interface Caller {
+  principal?: string;
+  signal?: AbortSignal;
+  /**
+   * Its statement has run (a lookup for its result's fields): a lookup then waits for a slot as
+   * long as its principal's other calls hold the share, never refused (a write it made is
+   * committed; a refusal would invite running it again).
+   */
+  ran?: boolean;
+}
 
 interface Share {
   active: number;
@@ -37,7 +56,7 @@ export class PoolShares {
     return this.releaser(who, s);
   }
 
-  /** A slot of `who`'s share; resolves with its release function (idempotent), waiting in `who`'s queue when none is free. */
+  /** A slot of `who`'s share; resolves with its release function (idempotent), waiting in `who`'s queue when none is free (`waitMs` Infinity: no limit). */
   async acquire(who: string, waitMs: number, signal?: AbortSignal): Promise<() => void> {
     const now = this.tryAcquire(who);
     if (now) return now;
@@ -46,7 +65,7 @@ export class PoolShares {
     const share = s;
     await new Promise<void>((resolve, reject) => {
       const done = (): void => {
-        clearTimeout(timer);
+        if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
       };
       const wake = (): void => {
@@ -60,7 +79,7 @@ export class PoolShares {
         reject(e);
       };
       const onAbort = (): void => leave(cancelledError('while it waited for a session'));
-      const timer = setTimeout(
+      const timer = waitMs === Infinity ? undefined : setTimeout(
         () =>
           leave(
             new WardenError(

@@ -11,6 +11,7 @@ import type { CappedResult } from './capped-query.js';
 import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
+import type { Caller } from './pool-shares.js';
 import { checkWidenedDenies } from './widened-denies.js';
 import { checkMaskedCopies } from './masked-copies.js';
 import { checkFunctionBodies } from './function-bodies.js';
@@ -109,28 +110,30 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       // reads what its definition reads), planner statistics and EXPLAIN over views (values no
       // mask or deny rule follows) are refused while either applies (statistics-values.ts),
       // masks follow inheritance and the views the statement reads (fail closed both), then
-      // qualified columns.
-      await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions);
+      // qualified columns. Each lookup a cold name needs takes a session of the caller's share of
+      // the read pool, as its statement does (connector.ts lookupSession); a warm call takes none.
+      const caller: Caller = { principal: principalKey(ctx.principal), signal: ctx.signal, ran: false };
+      await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions, caller);
       // An operator is a call by argument types: one in public runs a function no grant names.
-      await connector.operators.check(facts.operators);
+      await connector.operators.check(facts.operators, caller);
       // So is a cast: one with a function outside pg_catalog may run on the values of what it reads, writes or calls.
-      const castCheck = connector.casts.check([...facts.reads, ...facts.writes], facts.functions);
+      const castCheck = connector.casts.check([...facts.reads, ...facts.writes], facts.functions, caller);
       if (castCheck) await castCheck; // none when every name was found safe within the TTL
-      await checkWidenedDenies(facts, ctx, connector.views);
+      await checkWidenedDenies(facts, ctx, connector.views, caller);
       // Without a judge, as if deny rules applied (fail closed).
       const guards = { masks: ctx.masking.columns.length > 0, denies: ctx.judge ? ctx.judge.denies() !== null : true };
-      await checkStatisticsValues(facts, guards, connector.views);
-      const lineage = await outputThroughViews(facts, ctx.masking, connector.views);
+      await checkStatisticsValues(facts, guards, connector.views, caller);
+      const lineage = await outputThroughViews(facts, ctx.masking, connector.views, caller);
       const widened = lineage.masking !== ctx.masking;
       if (widened || lineage.stored !== facts.stored) checkMaskedCopies(lineage, lineage.masking);
       if (widened || lineage.output !== facts.output) checkDerivedFlows(lineage, lineage.masking);
       // A masked column compared where the comparison computes the output (a join, a subquery).
       checkPredicateChannels(facts, lineage.views, lineage.masking);
       // The same through a function outside pg_catalog that the catalog says returns a set.
-      await checkSetReturningCalls(facts, lineage.views, lineage.masking, connector.setReturning);
+      await checkSetReturningCalls(facts, lineage.views, lineage.masking, connector.setReturning, caller);
       // A function outside pg_catalog returns what its body reads unmasked: under masks, only one a grant names.
-      await checkFunctionBodies(facts, ctx.masking, ctx.judge, connector.views, lineage.families);
-      await connector.checkQualifiedColumns(facts.qualifiedColumns);
+      await checkFunctionBodies(facts, ctx.masking, ctx.judge, connector.views, lineage.families, caller);
+      await connector.checkQualifiedColumns(facts.qualifiedColumns, caller);
       let r: CappedResult;
       try {
         r = await connector.run(facts.sql, input.params ?? [], {
@@ -140,20 +143,23 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
           maxBytes,
           timeoutMs: conn.statement_timeout,
           // A client's cancel stops the statement in PostgreSQL; a write is rolled back before COMMIT.
-          signal: ctx.signal,
+          signal: caller.signal,
           // Its error messages may quote a masked value (`email::regclass` in WHERE): withheld.
           masked: touchesMaskedTable(facts, lineage, lineage.masking),
           // Its share of the pool (max_per_principal): one principal's slow statements never hold every session.
-          principal: principalKey(ctx.principal),
+          principal: caller.principal,
         });
       } finally {
         // A statement that may write may have created, dropped, renamed or redefined a relation.
         if (!ctx.readOnly) connector.forgetAfterWrite();
       }
+      // Its lookups from here on wait for a slot as long as it takes, never refused; a write's are never cancelled (it is committed).
+      caller.ran = true;
+      if (!ctx.readOnly) caller.signal = undefined;
       // Field metadata names relations the statement names: a cached origin naming another is stale.
       const named = new Set([...facts.reads, ...facts.writes]);
-      const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named)));
-      const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views);
+      const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named, caller)));
+      const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views, caller);
       const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));
       const plan = planColumnMasks(fields, sources, fields.masking, fields.through);
       let bytes = 0;

@@ -24,6 +24,7 @@ import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.
 import type { SqlFacts } from './analysis/types.js';
 import { lineageMasks } from './column-masking.js';
 import { throughViews, VIEW_CALL, type ViewLineages } from './view-lineage.js';
+import type { Caller } from './pool-shares.js';
 
 /**
  * Of the names asked ($1, schema.name as facts spell them), those an overload of which returns a
@@ -40,8 +41,8 @@ const SETS_SQL = `WITH found AS (
   GROUP BY f.name)
 SELECT ARRAY(SELECT name FROM found WHERE sets) AS sets, ARRAY(SELECT name FROM found WHERE NOT sets) AS plain`;
 
-/** One catalog query (the connector's read-only pool). */
-export type CatalogQuery = (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>;
+/** One catalog query (the connector's read-only pool), on a session of its caller's share (connector.ts). */
+export type CatalogQuery = (text: string, values: unknown[], caller?: Caller) => Promise<{ rows: unknown[] }>;
 
 /** What the catalog says of functions outside pg_catalog, cached per connection (connector.ts). */
 export class SetReturningCatalog {
@@ -53,12 +54,12 @@ export class SetReturningCatalog {
     private readonly ttlMs: number,
   ) {}
 
-  /** Of `names`, those that return a set and those the catalog has no function of; one query for the names not known plain. */
-  async judge(names: readonly string[]): Promise<{ sets: string[]; unknown: string[] }> {
+  /** Of `names`, those that return a set and those the catalog has no function of; one query for the names not known plain, on `caller`'s share (connector.ts). */
+  async judge(names: readonly string[], caller?: Caller): Promise<{ sets: string[]; unknown: string[] }> {
     const now = Date.now();
     const ask = [...new Set(names)].filter((n) => now - (this.plain.get(n) ?? -Infinity) > this.ttlMs);
     if (ask.length === 0) return { sets: [], unknown: [] };
-    const r = await this.query(SETS_SQL, [ask]);
+    const r = await this.query(SETS_SQL, [ask], caller);
     const row = r.rows[0] as { sets?: unknown; plain?: unknown } | undefined;
     if (!row || !Array.isArray(row.sets) || !Array.isArray(row.plain)) throw new WardenError(ErrorCode.BACKEND, 'the catalog did not answer');
     const sets = new Set(row.sets.map(String));
@@ -79,6 +80,7 @@ export async function checkSetReturningCalls(
   views: ViewLineages,
   m: MaskingContext,
   catalog: SetReturningCatalog,
+  caller?: Caller,
 ): Promise<void> {
   if (!m.columns.length) return;
   /** Each function fed a masked column, and the first such: the mask's column, the one named, and the view whose definition calls it. */
@@ -100,7 +102,7 @@ export async function checkSetReturningCalls(
     }
   }
   if (fed.size === 0) return;
-  const { sets, unknown } = await catalog.judge([...fed.keys()]);
+  const { sets, unknown } = await catalog.judge([...fed.keys()], caller);
   const name = sets[0] ?? unknown[0];
   if (name === undefined) return;
   const { mask, named, view } = fed.get(name)!;

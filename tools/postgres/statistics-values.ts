@@ -59,6 +59,7 @@ import { CONSTANT_FUNCTIONS, SCHEMA_CONSTANTS } from './schema-constants.js';
 import { isCurrentSetting, settingReadProblem } from './setting-reads.js';
 import { storeRelation, storingCall } from './value-stores.js';
 import type { ViewCatalog } from './view-catalog.js';
+import type { Caller } from './pool-shares.js';
 import { isSystemRelation, MAX_VIEW_DEPTH } from './view-lineage.js';
 
 /** Relations whose rows hold copies of column values (PostgreSQL's planner statistics). */
@@ -171,11 +172,11 @@ function callRefusal(fn: string, g: ValueGuards, via: string): string | null {
  * VALUE_STATISTICS or QUOTED_VALUES, or calls through views a function quotingCall names,
  * while masks or deny rules apply.
  */
-export async function statisticsRefusal(relation: string, g: ValueGuards, catalog: ViewCatalog): Promise<string | null> {
+export async function statisticsRefusal(relation: string, g: ValueGuards, catalog: ViewCatalog, caller?: Caller): Promise<string | null> {
   if (!g.masks && !g.denies) return null;
   let stat = quotesValues(relation) ? relation : undefined;
   if (!stat) {
-    const reached = await catalog.reached([relation]);
+    const reached = await catalog.reached([relation], caller);
     if (reached.tooDeep) return tooDeepMessage(reached.tooDeep);
     stat = [...reached.relations].find(quotesValues);
     if (!stat) {
@@ -203,7 +204,7 @@ export async function statisticsRefusal(relation: string, g: ValueGuards, catalo
  * statement names no relation; the walk is the one masking and deny rules take
  * (view-catalog.ts), so it costs no round trip once warm.
  */
-export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, catalog: ViewCatalog): Promise<void> {
+export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, catalog: ViewCatalog, caller?: Caller): Promise<void> {
   if (!g.masks && !g.denies) return;
   for (const fn of facts.functions) {
     // current_setting of built-in settings, each named by a constant, reads (setting-reads.ts).
@@ -232,16 +233,16 @@ export async function checkStatisticsValues(facts: SqlFacts, g: ValueGuards, cat
   }
   const named = statementRelations(facts);
   const direct = named.find(quotesValues);
-  if (direct) throw refusal((await statisticsRefusal(direct, g, catalog))!, g);
+  if (direct) throw refusal((await statisticsRefusal(direct, g, catalog, caller))!, g);
   const column = constantColumnRead(facts.readColumns);
   if (column) throw refusal(`${column}, which ${guardWords(g)} cannot follow; refused while ${guardWords(g)} apply to you (its catalog's other columns read as usual)`, g);
   if (named.length === 0) return;
-  const all = await catalog.reached(named); // one walk for all; each relation below is answered from the cache
+  const all = await catalog.reached(named, caller); // one walk for all; each relation below is answered from the cache
   if (all.tooDeep) throw refusal(tooDeepMessage(all.tooDeep), g);
   // Which named relation leads there is asked only when one does (the common read: never).
   if ([...all.relations].some(quotesValues) || [...all.functions].some((f) => quotingCall(f) !== null) || constantColumnRead(all.columns)) {
     for (const r of named) {
-      const why = await statisticsRefusal(r, g, catalog);
+      const why = await statisticsRefusal(r, g, catalog, caller);
       if (why) throw refusal(why, g);
     }
   }

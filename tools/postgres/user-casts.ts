@@ -21,6 +21,7 @@
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { CatalogQuery } from './set-returning-calls.js';
+import type { Caller } from './pool-shares.js';
 
 /**
  * Not the cast PostgreSQL makes from a range type to its multirange (pg_cast `c`, its function
@@ -124,19 +125,20 @@ export class UserCastCatalog {
   /**
    * Refuse (WARDEN_PARSE) when a user cast may run on the values of `relations` (facts' reads
    * and writes, `schema.name`) or of `functions` (facts' functions: those with a schema, which
-   * are not pg_catalog's, are asked); one query for those not known safe.
+   * are not pg_catalog's, are asked); one query for those not known safe, on `caller`'s share
+   * of the read pool (connector.ts).
    */
-  check(relations: readonly string[], functions: readonly string[] = []): Promise<void> | undefined {
+  check(relations: readonly string[], functions: readonly string[] = [], caller?: Caller): Promise<void> | undefined {
     // The usual call: everything was found safe within the TTL; answered without a promise.
     const now = this.now();
     // The catalog held no user cast at all within the TTL: nothing can be converted by one.
     if (now - this.noneAt <= this.ttlMs) return undefined;
     const fresh = (key: string): boolean => now - (this.safe.get(key) ?? -Infinity) <= this.ttlMs;
     if (fresh(ANY) && relations.every((r) => fresh(rel(r))) && functions.every((f) => !f.includes('.') || fresh(fun(f)))) return undefined;
-    return this.ask(relations, functions, now);
+    return this.ask(relations, functions, now, caller);
   }
 
-  private async ask(relations: readonly string[], functions: readonly string[], now: number): Promise<void> {
+  private async ask(relations: readonly string[], functions: readonly string[], now: number, caller?: Caller): Promise<void> {
     const stale = (key: string): boolean => now - (this.safe.get(key) ?? -Infinity) > this.ttlMs;
     const askRel = [...new Set(relations)].filter((r) => stale(rel(r)));
     const askFun = [...new Set(functions)].filter((f) => f.includes('.') && stale(fun(f)));
@@ -144,9 +146,9 @@ export class UserCastCatalog {
     const rels = askRel.flatMap(nameSplits);
     const funs = askFun.flatMap(nameSplits);
     // No user cast at all (the usual catalog): everything asked is safe, one small query.
-    const any = (await this.query(ANY_USER_CAST_SQL, [])).rows[0] as { any: boolean } | undefined;
+    const any = (await this.query(ANY_USER_CAST_SQL, [], caller)).rows[0] as { any: boolean } | undefined;
     if (any?.any === false) this.noneAt = now;
-    const r = any?.any === false ? { rows: [] } : await this.query(USER_CASTS_SQL, [rels.map((s) => s[0]), rels.map((s) => s[1]), funs.map((s) => s[0]), funs.map((s) => s[1])]);
+    const r = any?.any === false ? { rows: [] } : await this.query(USER_CASTS_SQL, [rels.map((s) => s[0]), rels.map((s) => s[1]), funs.map((s) => s[0]), funs.map((s) => s[1])], caller);
     const row = r.rows[0] as { source: string; target: string; function: string; relation: string | null } | undefined;
     if (row) {
       const where = !row.relation

@@ -16,6 +16,7 @@
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { CatalogQuery } from './set-returning-calls.js';
+import type { Caller } from './pool-shares.js';
 
 /** Of the names asked ($1), those an operator outside pg_catalog and any extension carries, with its function. */
 const USER_OPERATORS_SQL = `SELECT o.oprname::text AS name, n.nspname::text || '.' || o.oprname::text AS operator,
@@ -40,13 +41,13 @@ export class UserOperatorCatalog {
     private readonly ttlMs: number,
   ) {}
 
-  /** Refuse (WARDEN_PARSE) when an operator of one of `names` is a user's; one query for the names not known safe. */
-  async check(names: readonly string[]): Promise<void> {
+  /** Refuse (WARDEN_PARSE) when an operator of one of `names` is a user's; one query for the names not known safe, on `caller`'s share (connector.ts). */
+  async check(names: readonly string[], caller?: Caller): Promise<void> {
     if (names.length === 0) return;
     const now = Date.now();
     const ask = names.filter((n) => now - (this.safe.get(n) ?? -Infinity) > this.ttlMs);
     if (ask.length === 0) return;
-    const r = await this.query(USER_OPERATORS_SQL, [ask]);
+    const r = await this.query(USER_OPERATORS_SQL, [ask], caller);
     const row = r.rows[0] as { name: string; operator: string; function: string } | undefined;
     if (row) {
       throw new WardenError(

@@ -18,6 +18,7 @@ import {
   type AnalysedView, type ViewColumns, type ViewLineages, type ViewReach,
 } from './view-lineage.js';
 import type { CatalogRelation, ViewReader } from './view-reader.js';
+import type { Caller } from './pool-shares.js';
 import type { SourceColumn } from './analysis/types.js';
 import type { CatalogReach } from './widened-relations.js';
 
@@ -63,7 +64,10 @@ function readBy(view: AnalysedView): string[] {
   return [...reads, ...lineage];
 }
 
-/** One connection's view knowledge. */
+/**
+ * One connection's view knowledge. Each method takes the call's Caller: a query it needs runs on
+ * a session of that principal's share of the read pool (connector.ts); omitted, Warden's own.
+ */
 export class ViewCatalog {
   private relations = new Map<string, Cached<CatalogRelation>>();
   /** Each view's definition, analysed (analyseDefinition). */
@@ -83,8 +87,8 @@ export class ViewCatalog {
    * the relations `follow` accepts. Empty (and no round trip once the kinds are cached) when none
    * is a view. Throws viewRefusal when a view cannot be followed.
    */
-  async lineages(relations: Iterable<string>, follow: (relation: string) => boolean): Promise<ViewLineages> {
-    const { views, tooDeep } = await this.walk(relations, follow);
+  async lineages(relations: Iterable<string>, follow: (relation: string) => boolean, caller?: Caller): Promise<ViewLineages> {
+    const { views, tooDeep } = await this.walk(relations, follow, false, caller);
     const oneLevel = new Map<string, ViewColumns>();
     for (const [v, analysed] of views) {
       if (analysed.columns instanceof WardenError) throw analysed.columns;
@@ -100,8 +104,8 @@ export class ViewCatalog {
    * followed: describe_database then asks relation by relation from the cache, each with the
    * answer, or the refusal, query_database would get.
    */
-  async warm(relations: Iterable<string>, follow: (relation: string) => boolean): Promise<void> {
-    await this.walk(relations, follow);
+  async warm(relations: Iterable<string>, follow: (relation: string) => boolean, caller?: Caller): Promise<void> {
+    await this.walk(relations, follow, false, caller);
   }
 
   /**
@@ -113,12 +117,12 @@ export class ViewCatalog {
    * rules are known (write-reach.ts); a read-only statement asks nothing for them. Costs no round
    * trip once cached.
    */
-  async reach(relations: Iterable<string>, opts: { writes?: boolean } = {}): Promise<CatalogReach> {
-    const { views, unfollowed, known, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r), opts.writes === true);
+  async reach(relations: Iterable<string>, opts: { writes?: boolean } = {}, caller?: Caller): Promise<CatalogReach> {
+    const { views, unfollowed, known, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r), opts.writes === true, caller);
     const reach = new Map<string, ViewReach | string>([...views].map(([v, a]) => [v, a.reach]));
     if (tooDeep) reach.set(tooDeep, `views are nested deeper than ${MAX_VIEW_DEPTH}`);
     const foreign = new Set([...known].filter(([, r]) => r.kind === FOREIGN_TABLE_KIND).map(([name]) => name));
-    return { families: known, views: reach, systemViews: unfollowed, system: unfollowed.size ? await this.systemRelations() : [], foreign };
+    return { families: known, views: reach, systemViews: unfollowed, system: unfollowed.size ? await this.systemRelations(caller) : [], foreign };
   }
 
   /**
@@ -128,8 +132,8 @@ export class ViewCatalog {
    * statement may touch at all (statistics-values.ts, foreign tables under masks in
    * view-masking.ts). The walk reach() takes, on the same cache: no round trip once warm.
    */
-  async reached(relations: Iterable<string>): Promise<Reached> {
-    const { known, views: followed, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r));
+  async reached(relations: Iterable<string>, caller?: Caller): Promise<Reached> {
+    const { known, views: followed, tooDeep } = await this.walk(relations, (r) => !isSystemRelation(r), false, caller);
     const views = [...known].filter(([, k]) => k.kind === 'v').map(([r]) => r);
     const functions = new Set([...followed.values()].flatMap((v) => v.calls));
     const columns = [...followed.values()].flatMap((v) => v.readColumns);
@@ -138,17 +142,17 @@ export class ViewCatalog {
   }
 
   /** The one walk down views, level by level: kinds of every relation met, definitions of the views `follow` accepts. */
-  private async walk(relations: Iterable<string>, follow: (relation: string) => boolean, cascading = false): Promise<Walk> {
+  private async walk(relations: Iterable<string>, follow: (relation: string) => boolean, cascading: boolean, caller: Caller | undefined): Promise<Walk> {
     const out: Walk = { views: new Map(), unfollowed: new Set(), known: new Map(), tooDeep: null };
     let frontier = [...new Set(relations)].filter((r) => !r.startsWith('\u0000'));
     for (let depth = 0; frontier.length > 0; depth++) {
       if (depth > MAX_VIEW_DEPTH) return { ...out, tooDeep: frontier[0]! };
-      const kinds = await this.relationsOf(frontier);
+      const kinds = await this.relationsOf(frontier, caller);
       for (const [r, k] of kinds) out.known.set(r, k);
       const found = frontier.filter((r) => VIEW_KINDS.has(kinds.get(r)?.kind ?? '') && !out.views.has(r));
       for (const v of found) if (!follow(v)) out.unfollowed.add(v);
       const views = found.filter(follow);
-      const definitions = await this.definitionsOf(views);
+      const definitions = await this.definitionsOf(views, caller);
       for (const v of views) out.views.set(v, definitions.get(v)!);
       const next = new Set(views.flatMap((v) => readBy(out.views.get(v)!)));
       if (cascading) for (const k of kinds.values()) for (const r of k.cascades ?? []) next.add(r);
@@ -161,8 +165,8 @@ export class ViewCatalog {
    * The kind and inheritance family of each of `relations` the catalog knows (a relation it does
    * not know is left out, and asked again next time). One query for all those not cached.
    */
-  async families(relations: Iterable<string>): Promise<Map<string, CatalogRelation>> {
-    return this.relationsOf([...new Set(relations)]);
+  async families(relations: Iterable<string>, caller?: Caller): Promise<Map<string, CatalogRelation>> {
+    return this.relationsOf([...new Set(relations)], caller);
   }
 
   /** Forget what is known about `relations` (the field metadata showed a view where a table was cached), or everything. */
@@ -184,7 +188,7 @@ export class ViewCatalog {
     return !!c && now - c.at <= this.ttlMs;
   }
 
-  private async relationsOf(relations: string[]): Promise<Map<string, CatalogRelation>> {
+  private async relationsOf(relations: string[], caller: Caller | undefined): Promise<Map<string, CatalogRelation>> {
     const now = Date.now();
     const out = new Map<string, CatalogRelation>();
     const missing: string[] = [];
@@ -196,7 +200,7 @@ export class ViewCatalog {
     if (missing.length === 0) return out;
     // A relation the catalog does not know is not cached: it may be created the next moment,
     // and PostgreSQL refuses a statement that reads it anyway.
-    for (const [r, info] of await this.reader.relations(missing)) {
+    for (const [r, info] of await this.reader.relations(missing, caller)) {
       this.relations.set(r, { at: now, value: info });
       out.set(r, info);
     }
@@ -204,7 +208,7 @@ export class ViewCatalog {
   }
 
   /** Each view's definition, analysed (a refusal when the catalog no longer has it; remembered like a definition otherwise). */
-  private async definitionsOf(views: string[]): Promise<Map<string, AnalysedView>> {
+  private async definitionsOf(views: string[], caller: Caller | undefined): Promise<Map<string, AnalysedView>> {
     const now = Date.now();
     const out = new Map<string, AnalysedView>();
     const missing: string[] = [];
@@ -214,7 +218,7 @@ export class ViewCatalog {
       else missing.push(v);
     }
     if (missing.length === 0) return out;
-    const found = new Map((await this.reader.viewDefinitions(missing)).map((d) => [d.name, d]));
+    const found = new Map((await this.reader.viewDefinitions(missing, caller)).map((d) => [d.name, d]));
     for (const v of missing) {
       const def = found.get(v);
       if (!def) {
@@ -234,20 +238,20 @@ export class ViewCatalog {
    * Every relation of the database (cached like the rest), or null when the reader cannot say:
    * what an unanalysed trigger function could touch (write-reach.ts).
    */
-  async allRelations(): Promise<readonly string[] | null> {
+  async allRelations(caller?: Caller): Promise<readonly string[] | null> {
     if (!this.reader.allRelations) return null;
     const now = Date.now();
     if (this.fresh(this.all ?? undefined, now)) return this.all!.value;
-    const value = await this.reader.allRelations();
+    const value = await this.reader.allRelations(caller);
     this.all = { at: now, value };
     return value;
   }
 
   /** Every relation of the system schemas (cached like the rest). */
-  private async systemRelations(): Promise<readonly string[]> {
+  private async systemRelations(caller: Caller | undefined): Promise<readonly string[]> {
     const now = Date.now();
     if (this.fresh(this.system ?? undefined, now)) return this.system!.value;
-    const value = await this.reader.systemRelations();
+    const value = await this.reader.systemRelations(caller);
     this.system = { at: now, value };
     return value;
   }

@@ -14,6 +14,7 @@ import { FOREIGN_TABLE_KIND, foreignMaskRefusal, foreignReached } from './foreig
 import { inheritedMasks, statementRelations, type RelationFamily } from './inheritance.js';
 import { type ViewCatalog, VIEW_KINDS } from './view-catalog.js';
 import type { CatalogRelation } from './view-reader.js';
+import type { Caller } from './pool-shares.js';
 import { lineageTables, resolveOutput, throughViews, viewColumn, viewsToFollow, type ColumnLineage, type ViewLineages } from './view-lineage.js';
 
 /** Lineage masking works from: the output and the stored values through views, and the views found on the way. */
@@ -51,18 +52,19 @@ async function inheritedMasking(
   views: ViewLineages,
   masking: MaskingContext,
   catalog: ViewCatalog,
-  extra: readonly string[] = [],
+  extra: readonly string[],
+  caller: Caller | undefined,
 ): Promise<{ masking: MaskingContext; families: ReadonlyMap<string, CatalogRelation> }> {
   const throughViews = new Set(viewTables(views));
-  const families = await catalog.families([...statementRelations(facts), ...throughViews, ...extra]);
+  const families = await catalog.families([...statementRelations(facts), ...throughViews, ...extra], caller);
   // What the views read anywhere (a WHERE, a join), not only what their columns draw from: a
   // foreign table there is reached as much as one a column shows (the same walk, cached).
   const viewsMet = [...families].filter(([, f]) => VIEW_KINDS.has(f.kind)).map(([r]) => r);
-  const read = viewsMet.length ? [...(await catalog.reached(viewsMet)).relations].filter((r) => !viewsMet.includes(r)) : [];
+  const read = viewsMet.length ? [...(await catalog.reached(viewsMet, caller)).relations].filter((r) => !viewsMet.includes(r)) : [];
   const viaViews = new Set([...throughViews, ...read]);
   const only = new Set(facts.onlyRelations);
   const inheriting = (r: string) => viaViews.has(r) || !only.has(r);
-  for (const [relation, family] of [...families, ...(await catalog.families(read))]) {
+  for (const [relation, family] of [...families, ...(await catalog.families(read, caller))]) {
     const [foreign] = foreignReached(relation, family.kind, family, inheriting(relation));
     if (foreign) throw foreignMaskRefusal(foreign);
   }
@@ -80,12 +82,12 @@ function relationsOf(facts: SqlFacts): string[] {
  * followed through the views it reads. Every view it reads is followed, also one whose columns
  * it does not return (fail closed: a view masking cannot follow is refused wherever it appears).
  */
-export async function outputThroughViews(facts: SqlFacts, policy: MaskingContext, catalog: ViewCatalog): Promise<MaskLineage> {
+export async function outputThroughViews(facts: SqlFacts, policy: MaskingContext, catalog: ViewCatalog, caller?: Caller): Promise<MaskLineage> {
   if (!policy.columns.length) return { output: facts.output, stored: facts.stored, views: NO_VIEWS, masking: policy, families: NO_FAMILIES };
   // One catalog query for the kinds and families of every relation the statement names.
-  await catalog.families(statementRelations(facts));
-  const views = await catalog.lineages(relationsOf(facts), viewsToFollow(policy.columns));
-  const { masking, families } = await inheritedMasking(facts, views, policy, catalog);
+  await catalog.families(statementRelations(facts), caller);
+  const views = await catalog.lineages(relationsOf(facts), viewsToFollow(policy.columns), caller);
+  const { masking, families } = await inheritedMasking(facts, views, policy, catalog, [], caller);
   if (!views.size) return { output: facts.output, stored: facts.stored, views, masking, families };
   return { output: resolveOutput(facts.output, views, masking.columns), stored: facts.stored.map((s) => throughViews(s, views)), views, masking, families };
 }
@@ -105,6 +107,7 @@ export async function fieldsThroughViews(
   facts: SqlFacts,
   policy: MaskingContext,
   catalog: ViewCatalog,
+  caller?: Caller,
 ): Promise<{ output: readonly OutputColumnLineage[]; through: (ColumnLineage | undefined)[]; masking: MaskingContext }> {
   if (!policy.columns.length) return { output: before.output, through: [], masking: policy };
   const foreign = origins.find((o) => o?.relkind === FOREIGN_TABLE_KIND);
@@ -117,10 +120,10 @@ export async function fieldsThroughViews(
     // Every relation the output names may have changed kind, not only those the fields show.
     const relations = [...new Set([...unseen, ...relationsOf(facts)])];
     catalog.forget(relations);
-    views = await catalog.lineages(relations, follow);
+    views = await catalog.lineages(relations, follow, caller);
   }
   if (unseen.length || unknown.length) {
-    masking = (await inheritedMasking(facts, views, policy, catalog, unknown)).masking;
+    masking = (await inheritedMasking(facts, views, policy, catalog, unknown, caller)).masking;
     output = resolveOutput(facts.output, views, masking.columns);
   }
   const through = origins.map((o) => {

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { FOREIGN_TABLE_KIND } from './foreign-tables.js';
-import { withSession } from './pool-session.js';
+import type { Caller } from './pool-shares.js';
 import type { RelationFamily } from './inheritance.js';
 import { type ViewDefinition, viewRefusal } from './view-lineage.js';
 import { RUNS_ORDER, runsSql } from './write-runs.js';
@@ -56,17 +56,20 @@ export interface Trigger {
   trusted?: true;
 }
 
-/** What the catalog is asked (PgViewReader in production). */
+/** What the catalog is asked (PgViewReader in production), each query on a session of `caller`'s share (connector.ts). */
 export interface ViewReader {
   /** Kind and family of each named relation the catalog knows (unknown names are left out). */
-  relations(names: readonly string[]): Promise<Map<string, CatalogRelation>>;
+  relations(names: readonly string[], caller?: Caller): Promise<Map<string, CatalogRelation>>;
   /** Definitions and column names of the named views (views the catalog no longer has are left out). */
-  viewDefinitions(names: readonly string[]): Promise<ViewDefinition[]>;
+  viewDefinitions(names: readonly string[], caller?: Caller): Promise<ViewDefinition[]>;
   /** schema.name of every relation in pg_catalog and information_schema. */
-  systemRelations(): Promise<string[]>;
+  systemRelations(caller?: Caller): Promise<string[]>;
   /** schema.name of every relation of the database (what a trigger's function could touch: write-reach.ts). */
-  allRelations?(): Promise<string[]>;
+  allRelations?(caller?: Caller): Promise<string[]>;
 }
+
+/** Run `fn` on a session of the connection's read-only pool counted against `caller`'s share; released after (destroyed after an error). */
+export type LookupSession = <T>(fn: (client: pg.PoolClient) => Promise<T>, caller?: Caller) => Promise<T>;
 
 /** Split schema.name (analysis refuses a '.' inside either part, so the first '.' separates them). */
 function splitRelation(name: string): [string, string] {
@@ -206,31 +209,31 @@ function byParts(names: readonly string[]): [string[], string[], string[]] {
   return [[...names], parts.map((p) => p[0]), parts.map((p) => p[1])];
 }
 
-/** The catalog queries, each on a session of the connection's read-only pool (`session`: pool-session.ts, failures to connect coded). */
-export function pgViewReader(session: () => Promise<pg.PoolClient>): ViewReader {
+/** The catalog queries, each on a session of the connection's read-only pool (`session`: connector.ts, failures to connect coded). */
+export function pgViewReader(session: LookupSession): ViewReader {
   return {
-    async relations(names) {
-      const r = await withSession(session, (c) => c.query({ text: RELATIONS_SQL, values: byParts(names) }));
+    async relations(names, caller) {
+      const r = await session((c) => c.query({ text: RELATIONS_SQL, values: byParts(names) }), caller);
       return new Map((r.rows as RelationRow[]).map((row) => [row.name, catalogRelation(row)]));
     },
-    async systemRelations() {
-      const r = await withSession(session, (c) => c.query(SYSTEM_SQL));
+    async systemRelations(caller) {
+      const r = await session((c) => c.query(SYSTEM_SQL), caller);
       return (r.rows as { name: string }[]).map((row) => row.name);
     },
-    async allRelations() {
-      const r = await withSession(session, (c) => c.query(ALL_SQL));
+    async allRelations(caller) {
+      const r = await session((c) => c.query(ALL_SQL), caller);
       return (r.rows as { name: string }[]).map((row) => row.name);
     },
-    async viewDefinitions(names) {
+    async viewDefinitions(names, caller) {
       // pg_get_viewdef qualifies a table unless the search_path finds it by its bare name: with
       // only pg_catalog (and pg_temp last) on it, every other table is printed schema-qualified,
       // so the analyser never reads an unqualified `pg_foo` in public as pg_catalog.pg_foo.
-      return withSession(session, async (client) => {
+      return session(async (client) => {
         await client.query('BEGIN READ ONLY; SET LOCAL search_path = pg_catalog, pg_temp');
         const r = await client.query({ text: VIEWS_SQL, values: byParts(names) });
         await client.query('COMMIT');
         return r.rows as ViewDefinition[];
-      });
+      }, caller);
     },
   };
 }

@@ -11,6 +11,7 @@ import { ErrorCode, WardenError, type ExecContext, type ItemJudgement } from '..
 import type { SqlFacts } from './analysis/types.js';
 import { statementRelations } from './inheritance.js';
 import type { ViewCatalog } from './view-catalog.js';
+import type { Caller } from './pool-shares.js';
 import { changesRows, describePaths, reachRefusal, widenRelations, type Widened } from './widened-relations.js';
 import { checkTriggers } from './write-reach.js';
 
@@ -40,12 +41,12 @@ function refusal(facts: SqlFacts, widened: Widened, deny: ItemJudgement, recheck
  * names no relation; the walk is cached with the relation kinds and view definitions masking
  * uses (view-catalog.ts), so it costs no round trip once warm.
  */
-export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext, 'judge'>, catalog: ViewCatalog): Promise<void> {
+export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext, 'judge'>, catalog: ViewCatalog, caller?: Caller): Promise<void> {
   const recheck = ctx.judge?.denies() ?? null;
   if (!recheck || (facts.reads.length === 0 && facts.writes.length === 0)) return;
   // Every relation of the statement, so that masking's lookup that follows is answered from the cache.
   // A write also follows cascading foreign keys into the tables they reach (write-reach.ts).
-  const widened = widenRelations(facts, await catalog.reach(statementRelations(facts), { writes: changesRows(facts) }));
+  const widened = widenRelations(facts, await catalog.reach(statementRelations(facts), { writes: changesRows(facts) }, caller));
   if (widened.paths.size) {
     const wide: SqlFacts = { ...facts, reads: widened.reads, writes: widened.writes, writtenColumns: widened.writtenColumns, functions: widened.functions };
     const deny = recheck(wide);
@@ -53,5 +54,5 @@ export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext,
   }
   const [unknown] = widened.unknown;
   if (unknown) throw reachRefusal(unknown[0], unknown[1]);
-  await checkTriggers(facts, widened, ctx, recheck, catalog);
+  await checkTriggers(facts, widened, ctx, recheck, catalog, caller);
 }

@@ -41,6 +41,7 @@ import { ErrorCode, WardenError, type CallJudge, type ExecContext, type ItemJudg
 import { builtInFunction, namedByGrant } from './function-bodies.js';
 import type { SqlFacts } from './analysis/types.js';
 import type { ViewCatalog } from './view-catalog.js';
+import type { Caller } from './pool-shares.js';
 import { describePath, type Triggered, type Widened } from './widened-relations.js';
 
 /**
@@ -65,11 +66,12 @@ export async function checkTriggers(
   ctx: Pick<ExecContext, 'judge'>,
   recheck: (f: SqlFacts) => ItemJudgement,
   catalog: ViewCatalog,
+  caller?: Caller,
 ): Promise<void> {
   if (!widened.triggered.size || !ctx.judge) return;
   const blind = untrusted(widened, ctx.judge);
   if (!blind.length) return;
-  const all = await catalog.allRelations();
+  const all = await catalog.allRelations(caller);
   // Without the list (a reader that cannot say), as if a deny on tables applied: fail closed.
   // Whole rows of every relation, so a `write_columns:` deny counts as a deny on tables too.
   const probe = all

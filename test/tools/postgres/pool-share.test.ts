@@ -32,7 +32,8 @@ before(async () => {
   db = await createTestDatabase({ prefix: 'poolshare' });
   await db.query('CREATE TABLE locked (v int); INSERT INTO locked VALUES (1)');
   await db.query('CREATE TABLE free (v int); INSERT INTO free VALUES (2)');
-  await db.query(`GRANT SELECT ON locked, free TO ${db.role}`);
+  await db.query('CREATE VIEW locked_view AS SELECT v FROM locked');
+  await db.query(`GRANT SELECT ON locked, free, locked_view TO ${db.role}`);
 });
 
 after(async () => {
@@ -146,4 +147,63 @@ test('a call waiting in its principal\'s queue leaves it at once when cancelled;
   handed();
   other();
   assert.equal(shares.principals(), 0);
+});
+
+test('a catalog lookup takes a session of its caller\'s share; a cancelled waiting lookup frees nothing it did not take', async () => {
+  // connect_timeout=1 in the URL: the pool's wait is 1 s. pool_size 2, max_per_principal 1.
+  const connector = new PgConnector(conn('env:DB', { pool_size: 2, max_per_principal: 1 }), { resolve: async () => `${db.url}?connect_timeout=1` });
+  connectors.push(connector);
+  const alice = { principal: 'oidc:alice' };
+  let first!: ReturnType<PgConnector['views']['reached']>;
+  await withLock(async () => {
+    // The view's definition (pg_get_viewdef) waits on the lock: alice's one slot is held by the lookup.
+    first = connector.views.reached(['public.locked_view'], alice);
+    first.catch(() => undefined);
+    await lockWaiters(1, [first]);
+    const ac = new AbortController();
+    const cancelled = connector.views.reached(['public.free'], { ...alice, signal: ac.signal });
+    await new Promise((r) => setImmediate(r)); // it waits in alice's queue (the pool is open: no other wait)
+    ac.abort();
+    await assert.rejects(cancelled, (e: Error & { code?: string }) => e.code === 'WARDEN_CANCELLED' && /while it waited for a session/.test(e.message));
+    // The cancel gave back nothing: alice's statement still finds her share held by the lookup.
+    await assert.rejects(connector.run('SELECT v FROM public.free', [], read('oidc:alice')), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'WARDEN_RATE_LIMITED', e.message);
+      assert.match(e.message, /max_per_principal: 1/);
+      return true;
+    });
+    // Another principal's lookup and statement run beside it.
+    assert.ok((await connector.views.reached(['public.free'], { principal: 'oidc:bob' })).relations.has('public.free'));
+    assert.deepEqual((await connector.run('SELECT v FROM public.free', [], read('oidc:bob'))).rows, [[2]]);
+  });
+  assert.deepEqual([...(await first).views], ['public.locked_view'], 'alice\'s lookup ran once the lock was released');
+  // Then her statement runs on her share again (the lookup gave its slot back), and no share state is left.
+  assert.deepEqual((await connector.run('SELECT v FROM public.locked_view', [], read('oidc:alice'))).rows, [[1]]);
+  const shares = (connector as unknown as { shares: { ro: PoolShares } }).shares.ro;
+  while (shares.principals() > 0) await new Promise((r) => setTimeout(r, 10)); // a statement's slot is back once its session is reset
+});
+
+test('a lookup after its call\'s statement ran (Caller.ran) waits for its share as long as it takes, never refused', async () => {
+  const connector = new PgConnector(conn('env:DB', { pool_size: 2, max_per_principal: 1 }), { resolve: async () => `${db.url}?connect_timeout=1` });
+  connectors.push(connector);
+  const oid = Number((await db.query<{ oid: string }>(`SELECT 'public.free'::regclass::oid AS oid`)).rows[0]!.oid);
+  let held!: Promise<unknown>;
+  let after!: ReturnType<PgConnector['fieldOrigin']>;
+  let settled = false;
+  await withLock(async () => {
+    // Alice's share is held by her statement waiting on the lock.
+    held = connector.run('SELECT v FROM public.locked', [], read('oidc:alice'));
+    held.catch(() => undefined);
+    await lockWaiters(1, [held]);
+    // The origin of a result field, asked after another call's statement ran: it waits in her queue...
+    after = connector.fieldOrigin(oid, 1, undefined, { principal: 'oidc:alice', ran: true });
+    after.then(() => (settled = true), () => (settled = true));
+    // ...past the pool's wait (1 s): a lookup queued behind it is refused at that wait, it is not.
+    await assert.rejects(connector.checkQualifiedColumns([{ table: 'public.free', column: 'v' }], { principal: 'oidc:alice' }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'WARDEN_RATE_LIMITED', e.message);
+      return true;
+    });
+    assert.equal(settled, false, 'the lookup after the statement was not refused at the pool\'s wait');
+  });
+  assert.deepEqual((await held as { rows: unknown[] }).rows, [[1]]);
+  assert.deepEqual(await after, { relation: 'public.free', column: 'v', relkind: 'r' }, 'answered once her statement ended');
 });
