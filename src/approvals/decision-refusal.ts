@@ -42,8 +42,11 @@ export function rowRefusal(r: ApprovalRow, reviewer: Principal, decision: 'appro
   // approve what agent-x did for her. And the reviewer is each of its names: its subject and its
   // person claims (`email`: subjects.ts reviewerNames), so sam signed in as the IdP's `00u9f3k`
   // with email sam@corp.example does not approve what the agent running as sam@corp.example asked.
+  // The requester is each of its names too: its subject, its actors and the person names recorded
+  // with the request (none before SQLite v15 / PostgreSQL v12), so sam does not approve what his
+  // agent signed in as `00u1abc` with email sam@corp.example asked.
   const names = reviewerNames(reviewer, personClaims);
-  for (const s of [r.requester, ...r.requesterActors]) {
+  for (const s of [r.requester, ...r.requesterActors, ...r.requesterNames]) {
     const name = names.find((n) => sameSubject(n, s));
     if (name === undefined) continue;
     const via = name === reviewer.subject ? '' : `, by the name ${name} its token carries`;

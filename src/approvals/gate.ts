@@ -13,7 +13,7 @@ import type { ApprovalRow, Recorded } from '../recorder/index.js';
 import { canonicalJson } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
 import { actorChain } from './actors.js';
-import { identitySource } from './subjects.js';
+import { identitySource, MAX_REQUESTER_NAME_CHARS, MAX_REQUESTER_NAMES, requesterNames } from './subjects.js';
 import { confirmWithRequester, delegatedConfirmRefusal, unaskableConfirmRefusal } from './confirm.js';
 import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
@@ -36,11 +36,18 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   // Several approvals combine (policy/approval-terms.ts): every request expires with the
   // shortest matching `expires`, and the call waits the shortest matching `wait` for all.
   const timing = combinedTiming(needs);
+  // Every name the requester goes by (its email...), recorded so that no reviewer so named
+  // approves; a token whose names cannot all be recorded is refused before anyone is asked.
+  const names = requesterNames(input.principal, ctx.opts.personClaims);
+  if (typeof names === 'string') {
+    return { granted: false, code: ErrorCode.DENIED, message: `approval cannot be requested: ${names}; at most ${MAX_REQUESTER_NAMES} names of at most ${MAX_REQUESTER_NAME_CHARS} characters are recorded` };
+  }
   const base = {
     requester: input.principal.subject,
     requesterGroups: input.principal.groups,
     requesterAuth: identitySource(input.principal),
     requesterActors: actorChain(input.principal.claims),
+    requesterNames: names,
     tool: input.tool,
     connection: input.connection,
     canonicalCall: call.text,
@@ -90,11 +97,13 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   // under the approval terms the live policy asks for now (rule, reviewers, count), and is
   // younger than the combination's expiry: the same subject over stdio does not spend an OIDC
   // principal's approval, nor agent-y acting for alice one given to agent-x acting for her;
-  // and after a reload that tightens a rule, or adds a stricter one the call also matches, a
-  // request approved (or pending) under the looser terms is not enough.
+  // nor one recorded without one of its person names (the IdP changed its email: that email's
+  // owner was not known as the requester); and after a reload that tightens a rule, or adds a
+  // stricter one the call also matches, a request approved (or pending) under the looser terms is not enough.
   const fits = (r: ApprovalRow, need: ApprovalRequirement): boolean =>
     r.requesterAuth === base.requesterAuth &&
     canonicalJson(r.requesterActors) === canonicalJson(base.requesterActors) &&
+    names.every((x) => r.requesterNames.includes(x)) &&
     r.approvalRule === need.ruleId &&
     r.approvalsRequired >= need.approvals &&
     canonicalJson(r.reviewers) === canonicalJson(need.reviewers ?? {}) &&

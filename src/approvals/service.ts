@@ -80,7 +80,8 @@ export interface ApprovalServiceOptions {
   readOnly?: boolean;
   /**
    * Claims whose values name a person across identity sources (config `approvals.person_claims`):
-   * a reviewer whose token carries one naming the requester (or an actor of its chain) is the
+   * the gate records the requester's (subjects.ts requesterNames), and a reviewer whose subject or
+   * such a claim names the requester (its subject, an actor of its chain or a recorded name) is the
    * requester. Default subjects.ts DEFAULT_PERSON_CLAIMS (`email`); [] compares subjects only.
    */
   personClaims?: readonly string[];

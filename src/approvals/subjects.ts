@@ -45,6 +45,36 @@ export function reviewerNames(p: { subject: string; claims: Record<string, unkno
   return out;
 }
 
+/** At most this many person names are recorded with a request (requesterNames); why: a bounded row and check. */
+export const MAX_REQUESTER_NAMES = 16;
+/** At most this many characters per recorded name (an email is at most 254); why: a bounded row and check. */
+export const MAX_REQUESTER_NAME_CHARS = 320;
+
+/**
+ * The requester's person names a request records (its `requested` record and the requester_names
+ * column): the string values of `personClaims` in its claims, as given, one per folded spelling,
+ * without those folding to its subject (compared anyway). Why: the reviewer who signs in with
+ * another `sub` and the same email is the requester; the check folds them as it folds subjects.
+ * A string when they cannot all be recorded (more than MAX_REQUESTER_NAMES values, or one longer
+ * than MAX_REQUESTER_NAME_CHARS, as given or folded): the gate refuses the call (fail closed: an
+ * unrecorded name would let its owner approve).
+ */
+export function requesterNames(p: { subject: string; claims: Record<string, unknown> }, personClaims: readonly string[] = DEFAULT_PERSON_CLAIMS): string[] | string {
+  const given = reviewerNames(p, personClaims).slice(1);
+  const label = `approvals.person_claims: ${personClaims.join(', ')}`;
+  if (given.length > MAX_REQUESTER_NAMES) return `the requester's token carries more than ${MAX_REQUESTER_NAMES} names in its person claims (${label})`;
+  const keys = new Set([subjectKey(p.subject)]);
+  const out: string[] = [];
+  for (const name of given) {
+    if (name.length > MAX_REQUESTER_NAME_CHARS || subjectKey(name).length > MAX_REQUESTER_NAME_CHARS) {
+      return `the requester's token carries a name longer than ${MAX_REQUESTER_NAME_CHARS} characters in its person claims (${label})`;
+    }
+    const key = subjectKey(name);
+    if (!keys.has(key)) (keys.add(key), out.push(name));
+  }
+  return out;
+}
+
 /**
  * The identity source an approval binds with the subject (the request's `requesterAuth`, a
  * decision's `auth`): `stdio`, `local`, or `oidc:` and the issuer that signed the token. Why the

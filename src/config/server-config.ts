@@ -113,7 +113,7 @@ const baseSchema = z
           .array(z.string().min(1))
           .default(['email'])
           .describe(
-            'Token claims whose values name a person whatever identity source presents them. A reviewer whose verified token carries one of these claims with the requester\'s subject (or that of an actor of its delegation chain) as its value is the requester and cannot approve or deny, compared as subjects are (case, width, hidden characters and trailing dots folded). Default [email]: sam signed in with the IdP\'s opaque sub and email sam@corp.example cannot approve what the agent running as sam@corp.example (stdio, or another issuer whose sub is the email) asked. [] compares subjects only.',
+            'Token claims whose values name a person whatever identity source presents them. A request records the values of these claims in the requester\'s token (at most 16, of at most 320 characters; more refuse the call with WARDEN_DENIED). A reviewer any of whose names (its subject and these claims\' values) is the requester\'s subject, an actor of its delegation chain or one of those recorded values is the requester and cannot approve or deny, compared as subjects are (case, width, hidden characters and trailing dots folded). Default [email]: sam signed in with the IdP\'s opaque sub and email sam@corp.example cannot approve what the agent running as sam@corp.example (stdio, or another issuer whose sub is the email) asked, nor what an agent whose token carries email sam@corp.example with another sub asked. [] compares subjects only.',
           ),
       })
       .strict()

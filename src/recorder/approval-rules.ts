@@ -22,8 +22,8 @@ export const refused = (message: string): WardenError => new WardenError(ErrorCo
 /**
  * Throw unless `d` may be recorded on request `id` (`row` as loaded under the write lock): the
  * request exists, is pending and unexpired; a `confirm` request takes only the requester's own
- * confirmation and any other only reviewers; the requester (its subject or any actor of its
- * delegation chain) never reviews; one decision each.
+ * confirmation and any other only reviewers; the requester (its subject, any actor of its
+ * delegation chain or any of its recorded person names) never reviews; one decision each.
  * `eligible` (the reviewer's policy check) runs last. Expiry is judged at `now`: the decision's
  * own time in SQLite, the database's time in PostgreSQL (pg-clock.ts).
  */
@@ -34,7 +34,7 @@ export function checkDecision(id: string, row: ApprovalRow | null, d: ReviewerDe
   if (selfConfirm ? row.confirm === null || d.reviewer !== row.requester : row.confirm !== null) {
     throw refused(`approval request ${id} can only be answered by the requester's own confirmation`);
   }
-  if (!selfConfirm && (d.reviewer === row.requester || row.requesterActors.includes(d.reviewer))) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
+  if (!selfConfirm && (d.reviewer === row.requester || row.requesterActors.includes(d.reviewer) || row.requesterNames.includes(d.reviewer))) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
   if (row.decisions.some((x) => x.reviewer === d.reviewer)) throw refused(`${d.reviewer} has already decided on approval request ${id}`);
   eligible(row);
   return row;
@@ -138,7 +138,7 @@ export const OPEN_WITH_APPROVALS = `SELECT id FROM approvals a WHERE state IN ('
 
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {
-  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, ...(a.requesterActors?.length ? { requesterActors: a.requesterActors } : {}), tool: a.tool, connection: a.connection, callHash: a.callHash, ...(a.cooldownHash ? { cooldownHash: a.cooldownHash } : {}), canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.ttlMs !== undefined ? { expiresMs: a.ttlMs } : {}), ...(a.combinationId ? { combinationId: a.combinationId } : {}) };
+  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, ...(a.requesterActors?.length ? { requesterActors: a.requesterActors } : {}), ...(a.requesterNames?.length ? { requesterNames: a.requesterNames } : {}), tool: a.tool, connection: a.connection, callHash: a.callHash, ...(a.cooldownHash ? { cooldownHash: a.cooldownHash } : {}), canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.ttlMs !== undefined ? { expiresMs: a.ttlMs } : {}), ...(a.combinationId ? { combinationId: a.combinationId } : {}) };
 }
 
 /** The `combined` event body: the request joins combination `combinationId` (the gate of call `callId` waits on it). */
@@ -203,17 +203,20 @@ export const voidUpdate = (ph: (n: number) => string): string =>
 /** The INSERT of a new approvals row, with `ph(n)` the store's n-th placeholder (`?` or `$n`). */
 export function approvalInsert(a: NewApproval, seq: number, ph: (n: number) => string): { sql: string; params: unknown[] } {
   const params: unknown[] = [a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
-    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq, a.combinationId ?? null, actorsColumn(a.requesterActors), a.cooldownHash ?? null];
+    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq, a.combinationId ?? null, actorsColumn(a.requesterActors), a.cooldownHash ?? null, actorsColumn(a.requesterNames)];
   const values = params.map((_, i) => ph(i + 1));
   values.splice(1, 0, `'pending'`);
   return {
     sql: `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
-      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq, combination_id, requester_actors, cooldown_hash) VALUES (${values.join(', ')})`,
+      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq, combination_id, requester_actors, cooldown_hash, requester_names) VALUES (${values.join(', ')})`,
     params,
   };
 }
 
-/** The requester_actors column: the chain as JSON text, NULL without delegation (as in rows older than the column). Why shared: verify expects exactly what the writer stores. */
+/**
+ * The requester_actors and requester_names columns: the list as JSON text, NULL when empty (as in
+ * rows older than the column). Why shared: verify expects exactly what the writer stores.
+ */
 export function actorsColumn(actors: readonly string[] | undefined): string | null {
   return actors?.length ? JSON.stringify(actors) : null;
 }

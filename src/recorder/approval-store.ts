@@ -45,6 +45,13 @@ export interface ApprovalRow {
    * for the no-self-approval rule. NULL in rows stored before schema v8 / PostgreSQL v5: [].
    */
   requesterActors: string[];
+  /**
+   * The requester's person names (approvals/subjects.ts requesterNames: the values of its
+   * `approvals.person_claims`, e.g. its email, when its subject is not one of them): a reviewer
+   * named so is the requester. NULL in rows stored before SQLite v15 / PostgreSQL v12: [] (the
+   * subject and actors alone, as then).
+   */
+  requesterNames: string[];
   tool: string;
   connection: string | null;
   canonicalCall: string;
@@ -98,10 +105,11 @@ export interface ApprovalListFilter {
   asOf?: string;
 }
 
-export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors' | 'cooldownHash' | 'voided'> & {
+export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors' | 'requesterNames' | 'cooldownHash' | 'voided'> & {
   combinationId?: string | null;
   ttlMs?: number;
   requesterActors?: string[];
+  requesterNames?: string[];
   cooldownHash?: string | null;
 };
 
@@ -142,6 +150,7 @@ export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow
     requesterGroups: JSON.parse(String(r.requester_groups)) as string[],
     requesterAuth: String(r.requester_auth),
     requesterActors: typeof r.requester_actors === 'string' ? (JSON.parse(r.requester_actors) as string[]) : [],
+    requesterNames: typeof r.requester_names === 'string' ? (JSON.parse(r.requester_names) as string[]) : [],
     tool: String(r.tool),
     connection: (r.connection as string | null) ?? null,
     canonicalCall: String(r.canonical_call),

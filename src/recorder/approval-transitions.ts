@@ -19,8 +19,9 @@
  * the tolerance; a record without `expiresMs` (written before it was recorded) is not judged so.
  *
  *   requested -> pending
- *   decision  (pending; one per reviewer until withdrawn; never the requester or one of its
- *              actors, except the requester's own answer to a `confirm` request)
+ *   decision  (pending; one per reviewer until withdrawn; never the requester, one of its
+ *              actors or of its recorded person names, except the requester's own answer to a
+ *              `confirm` request)
  *   approved  (pending, with at least the required approvals)   denied (pending, after a deny)
  *   expired / voided (pending or approved)                     used (approved)
  *   withdrawn (pending or approved; an approve by that reviewer; approved -> pending when short)
@@ -36,6 +37,7 @@ interface RequestState {
   expires: number;
   expiresAt: string;
   requester: string;
+  /** The actors of its chain and its recorded person names (requesterNames): none of them decides. */
   actors: string[];
   confirm: boolean;
   required: number;
@@ -82,7 +84,7 @@ export class ApprovalTransitions {
     const name = JSON.stringify(id);
     const event = String(b.event);
     if (event === 'requested') {
-      const actors = Array.isArray(b.requesterActors) ? b.requesterActors.map(String) : [];
+      const actors = [b.requesterActors, b.requesterNames].flatMap((l) => (Array.isArray(l) ? l.map(String) : []));
       const required = Number(b.approvalsRequired);
       const expires = timeOf(b.expiresAt);
       const expiresAt = String(b.expiresAt);

@@ -115,7 +115,8 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       combination_id text
       requester_actors text
       cooldown_hash text
-      voided_reason text`),
+      voided_reason text
+      requester_names text`),
     'constraint approvals_pkey PRIMARY KEY (id)',
     `constraint approvals_state_check ${anyOf('state', APPROVAL_STATES)}`,
     pkey('approvals', 'id'),

@@ -14,7 +14,7 @@ import { livenessMarksMigration } from './pg-liveness-sql.js';
 import { rateCountersMigration, rateCountersV8Migration } from './pg-rate-sql.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 11;
+export const PG_SCHEMA_VERSION = 12;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -183,6 +183,8 @@ const MIGRATIONS: string[] = [
   CREATE INDEX IF NOT EXISTS approvals_session ON approvals (session_id);
   CREATE INDEX IF NOT EXISTS ${PG_APPROVAL_CALL_INDEX} ON records ((${PG_EVENT_CALL}), seq) WHERE kind = 'approval_event';
   `,
+  // v12: the requester's person names, as in the SQLite store (v15).
+  'ALTER TABLE approvals ADD COLUMN IF NOT EXISTS requester_names TEXT;',
 ];
 
 /** The stored schema version (0 for an empty database). */

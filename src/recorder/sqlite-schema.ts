@@ -3,9 +3,10 @@ import { RECORD_KINDS } from './hash-chain.js';
 import { PENDING_INDEX } from './approval-queue-sql.js';
 import { importLegacyHead, SIGNED_HEAD_TABLE } from './sqlite-signed-head.js';
 import { PG_APPROVAL_CALL_INDEX, SQLITE_EVENT_CALL } from './session-records-sql.js';
+import { APPROVALS_V10 } from './sqlite-approvals-v10.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 14;
+export const SCHEMA_VERSION = 15;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -14,10 +15,6 @@ const KINDS_V3 = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 /** The text a call contributes to the free-text index; why: writes and the v3 migration agree. */
 export const FTS_TEXT_SQL = `coalesce(tool, '') || ' ' || coalesce(connection, '') || ' ' || coalesce(facts_summary, '') || ' ' || args`;
 
-// The approvals columns up to v9, copied by the v10 rebuild.
-const APPROVAL_COLUMNS_V9 = `id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
-    approval_rule, approvals_required, reviewers, confirm, call_id, session_id, used_by_call, created_at, expires_at, decided_at, used_at, seq,
-    combination_id, requester_actors, cooldown_hash`;
 
 /** Ordered migrations; index i migrates from version i to i + 1. */
 const MIGRATIONS: string[] = [
@@ -153,21 +150,19 @@ const MIGRATIONS: string[] = [
   CREATE INDEX calls_connection_session ON calls (connection, session_id);
   CREATE INDEX calls_decision_session ON calls (decision, session_id);
   `,
-  // v4: free text is indexed behind the hot path (see sqlite-text-index.ts); this row says up to
-  // which calls row (rowid, i.e. insertion order) calls_fts is complete.
+  // v4: free text is indexed behind the hot path (sqlite-text-index.ts); up to which calls row (rowid: insertion order) calls_fts is complete.
   `
   CREATE TABLE fts_progress (id INTEGER PRIMARY KEY CHECK (id = 1), call_rowid INTEGER NOT NULL);
   INSERT INTO fts_progress (id, call_rowid) SELECT 1, coalesce(MAX(rowid), 0) FROM calls;
   `,
-  // v5: verify replays the approval tables from their records; this finds those few records
-  // among millions without a scan (a partial index: other records cost it nothing).
+  // v5: verify replays the approval tables from their records, found among millions by a partial index.
   `
   CREATE INDEX records_approval_events ON records (seq) WHERE kind = 'approval_event';
   `,
   // v6: the session filters (tool, connection, decision) probe call_facets, one row per distinct
-  // combination in a session, instead of four more indexes on calls: an intent's commit wrote a
-  // leaf page of each of them (4 of its 13 WAL frames); a facet row is written only the first
-  // time a session uses a combination. A NULL connection is stored as ''.
+  // combination in a session, instead of four more indexes on calls (an intent's commit wrote a leaf
+  // page of each: 4 of its 13 WAL frames); a facet row is written only the first time a session
+  // uses a combination. A NULL connection is stored as ''.
   `
   CREATE TABLE call_facets (
     session_id TEXT NOT NULL,
@@ -202,62 +197,8 @@ const MIGRATIONS: string[] = [
   ALTER TABLE approvals ADD COLUMN cooldown_hash TEXT;
   CREATE INDEX approvals_cooldown ON approvals (requester, cooldown_hash, state);
   `,
-  // v10: the `voided` state (a request whose waiting call a policy reload refused: approvals/gate.ts)
-  // and its reason (JSON: code, message, ruleIds). SQLite cannot alter a CHECK, so the table is
-  // rebuilt, as `records` was in v3; approval_decisions is rebuilt with it first, referencing the
-  // new table (renaming it renames the reference), so that dropping the old one orphans no
-  // decision while foreign keys are enforced.
-  `
-  CREATE TABLE approvals_v10 (
-    id                 TEXT PRIMARY KEY,
-    state              TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'expired', 'used', 'voided')),
-    requester          TEXT NOT NULL,
-    requester_groups   TEXT NOT NULL,
-    requester_auth     TEXT NOT NULL,
-    tool               TEXT NOT NULL,
-    connection         TEXT,
-    canonical_call     TEXT NOT NULL,
-    call_hash          TEXT NOT NULL,
-    summary            TEXT NOT NULL,
-    rule_ids           TEXT NOT NULL,
-    approval_rule      TEXT NOT NULL,
-    approvals_required INTEGER NOT NULL,
-    reviewers          TEXT NOT NULL,
-    confirm            TEXT,
-    call_id            TEXT,
-    session_id         TEXT,
-    used_by_call       TEXT,
-    created_at         TEXT NOT NULL,
-    expires_at         TEXT NOT NULL,
-    decided_at         TEXT,
-    used_at            TEXT,
-    seq                INTEGER NOT NULL,
-    combination_id     TEXT,
-    requester_actors   TEXT,
-    cooldown_hash      TEXT,
-    voided_reason      TEXT
-  );
-  INSERT INTO approvals_v10 (${APPROVAL_COLUMNS_V9}) SELECT ${APPROVAL_COLUMNS_V9} FROM approvals;
-  CREATE TABLE approval_decisions_v10 (
-    approval_id TEXT NOT NULL REFERENCES approvals_v10 (id),
-    reviewer    TEXT NOT NULL,
-    decision    TEXT NOT NULL CHECK (decision IN ('approve', 'deny')),
-    comment     TEXT,
-    at          TEXT NOT NULL,
-    auth        TEXT NOT NULL,
-    seq         INTEGER NOT NULL,
-    PRIMARY KEY (approval_id, reviewer)
-  );
-  INSERT INTO approval_decisions_v10 (approval_id, reviewer, decision, comment, at, auth, seq) SELECT approval_id, reviewer, decision, comment, at, auth, seq FROM approval_decisions;
-  DROP TABLE approval_decisions;
-  DROP TABLE approvals;
-  ALTER TABLE approvals_v10 RENAME TO approvals;
-  ALTER TABLE approval_decisions_v10 RENAME TO approval_decisions;
-  CREATE INDEX approvals_lookup ON approvals (requester, call_hash, state);
-  CREATE INDEX approvals_state ON approvals (state, created_at);
-  CREATE INDEX approvals_combination ON approvals (combination_id) WHERE combination_id IS NOT NULL;
-  CREATE INDEX approvals_cooldown ON approvals (requester, cooldown_hash, state);
-  `,
+  // v10: the `voided` approval state and its reason (sqlite-approvals-v10.ts).
+  APPROVALS_V10,
   // v11: the reviewers' queue, read per requester from a partial index (approval-queue-sql.ts).
   PENDING_INDEX,
   // v12: a session's records read by its own seqs and the approval events naming its calls
@@ -276,6 +217,9 @@ const MIGRATIONS: string[] = [
   DROP INDEX IF EXISTS calls_session_outcome;
   CREATE INDEX calls_session_outcome ON calls (session_id, outcome_seq) WHERE outcome_seq IS NOT NULL;
   `,
+  // v15: the requester's person names, JSON text (approvals/subjects.ts requesterNames); NULL when
+  // none, as in every older row (their requester is its subject and actors alone, as before).
+  'ALTER TABLE approvals ADD COLUMN requester_names TEXT;',
 ];
 
 /** Read the stored schema version (0 for an empty file); why: read-only opens must not migrate. */

@@ -45,7 +45,7 @@ const JSON_COLUMNS = new Set(['rule_ids', 'reviewers', 'requester_groups']);
 // Integer columns: PostgreSQL returns BIGINT as text.
 const NUMBER_COLUMNS = new Set(['seq', 'approvals_required']);
 // Columns a later migration added: a file opened read-only before it lacks them (read as NULL).
-const LATER_COLUMNS = new Set(['combination_id', 'requester_actors', 'cooldown_hash', 'voided_reason']);
+const LATER_COLUMNS = new Set(['combination_id', 'requester_actors', 'cooldown_hash', 'voided_reason', 'requester_names']);
 // JSON-text columns that may be NULL (NULL until the request is voided).
 const NULLABLE_JSON = new Set(['voided_reason']);
 
@@ -97,6 +97,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
         reviewers: b.reviewers, confirm: b.confirm ?? null, call_id: b.callId ?? null, session_id: b.sessionId ?? null, created_at: r.ts,
         expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null, combination_id: b.combinationId ?? null, voided_reason: null,
         requester_actors: actorsColumn(Array.isArray(b.requesterActors) ? (b.requesterActors as string[]) : undefined),
+        requester_names: actorsColumn(Array.isArray(b.requesterNames) ? (b.requesterNames as string[]) : undefined),
       };
       // Older records lack these two; newer ones carry them and the rows must agree.
       if (b.requesterGroups !== undefined) cols.requester_groups = b.requesterGroups;

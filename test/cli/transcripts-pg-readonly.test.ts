@@ -293,11 +293,11 @@ describe('auditor on a PostgreSQL transcript store', { concurrency: true }, () =
       await db.query('DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version)');
       const older = await warden('verify');
       assert.equal(older.code, 1);
-      assert.match(older.err, /schema version 10, older than the version 11 this Warden reads: migrate with a writer first/);
-      await db.query(`INSERT INTO schema_version (version, applied_at) VALUES (11, 'x'), (12, 'x')`);
+      assert.match(older.err, /schema version 11, older than the version 12 this Warden reads: migrate with a writer first/);
+      await db.query(`INSERT INTO schema_version (version, applied_at) VALUES (12, 'x'), (13, 'x')`);
       const newer = await warden('list');
       assert.equal(newer.code, 1);
-      assert.match(newer.err, /schema version 12, newer than the version 11 this Warden reads: upgrade Warden/);
+      assert.match(newer.err, /schema version 13, newer than the version 12 this Warden reads: upgrade Warden/);
     })]);
   });
 

@@ -36,13 +36,17 @@ export function hasSignedHead(path: string): boolean {
   return readSignedHead(path) !== null;
 }
 
-/** SQL that turns a v14 store back into a v13 one: calls_session_outcome indexed every call, outcome or not. */
-export const AS_V13 = `DROP INDEX calls_session_outcome; CREATE INDEX calls_session_outcome ON calls (session_id, outcome_seq);
+/** SQL that turns a store back into a v14 one: no approvals.requester_names (v15). */
+export const AS_V14 = `ALTER TABLE approvals DROP COLUMN requester_names; DELETE FROM schema_version WHERE version >= 15;`;
+
+/** SQL that turns a store back into a v13 one: AS_V14, and calls_session_outcome indexing every call, outcome or not. */
+export const AS_V13 = `${AS_V14} DROP INDEX calls_session_outcome; CREATE INDEX calls_session_outcome ON calls (session_id, outcome_seq);
   DELETE FROM schema_version WHERE version >= 14;`;
 
 /**
- * Turn a store back into the store a Warden before v13 left: no `signed_head` table, its head
- * (if any) in the file beside the store. Why: the upgrade path is tested from the real v12 shape.
+ * Turn a store back into the store a Warden before v13 left: no `signed_head` table (nor the
+ * later versions' changes: AS_V13), its head (if any) in the file beside the store. Why: the
+ * upgrade path is tested from the real v12 shape.
  */
 export function asV12Store(path: string): void {
   const h = readSignedHead(path);
