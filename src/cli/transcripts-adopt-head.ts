@@ -1,8 +1,8 @@
 /**
  * `warden transcripts adopt-head [--expect-head SEQ:HASH]... [--expect-head-file FILE]`: the
  * operator's explicit step for a store that holds records but no signed head (a store from before
- * signing, a key newly configured, a deleted `signed_head` row), or (SQLite) records beyond a valid
- * signed head (written without the key; or by a Warden before schema v13 that crashed between a
+ * signing, a key newly configured, a deleted `signed_head` row), or records beyond a valid signed
+ * head (written without the key; or by a SQLite Warden before schema v13 that crashed between a
  * commit and its signature): then `--expect-head` must name the store's current head, the
  * operator's statement that they checked the records up to it. A key holder refuses
  * to write such a store (recorder/head-adopt.ts); this verifies the whole chain (the same walk as

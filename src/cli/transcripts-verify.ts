@@ -1,9 +1,10 @@
 /**
  * `warden transcripts verify` and `warden transcripts head`. Verify walks the chain and checks the
  * signed head; `--expect-head SEQ:HASH` (a head printed by `head` earlier and kept off the host)
- * must still be in the chain, and `--strict` fails on records newer than the signed head. Why:
- * whoever can write the host can put back an older signed head and rewrite everything after it,
- * which a plain verify reports only as "N newer unsigned".
+ * must still be in the chain, and `--strict` fails on a chain without a signed head (records newer
+ * than the signed head fail every verify of a store: a key holder signs in their commit). Why:
+ * whoever can write the host can put back an older signed head and cut everything after it, which
+ * verify alone cannot see.
  */
 import { readFileSync } from 'node:fs';
 import { formatAnchor, parseAnchor } from '../recorder/verify-anchors.js';
@@ -65,8 +66,8 @@ export async function verify(args: string[], io: TranscriptsIo, json: boolean): 
 }
 
 /**
- * Why --strict fails an intact chain: records the signed head does not cover. Meant for scheduled
- * checks while no Warden writes (a crash between commit and signing also leaves such a tail).
+ * Why --strict fails an intact chain: records the signed head does not cover (none at all; a
+ * tail beyond it is already a break of the store's verify). Meant for scheduled checks.
  */
 function unsignedTail(v: VerifyResult): { seq: number; reason: string } | undefined {
   if (!v.head) return undefined;

@@ -38,7 +38,7 @@ const FORMS: Record<Command, string[]> = {
     'warden transcripts verify [--from N --to N] [--strict] [--expect-head SEQ:HASH ...] [--expect-head-file FILE] [--json]',
     'warden transcripts verify --file EXPORT|- [--public-key PEM] [--strict] [--expect-head SEQ:HASH ...] [--json]   (an export, offline)',
     'warden transcripts head [--json]',
-    'warden transcripts adopt-head [--expect-head SEQ:HASH ...] [--expect-head-file FILE] [--json]   (sign a store that has no signed head, after verifying it)',
+    'warden transcripts adopt-head [--expect-head SEQ:HASH ...] [--expect-head-file FILE] [--json]   (sign a store that has no signed head, or records beyond it, after verifying it)',
     'warden transcripts export [--format jsonl] [--since DATE] [--until DATE]',
     'warden transcripts purge --before DATE [--json]',
     'all take --config FILE (default ./warden.yaml)',

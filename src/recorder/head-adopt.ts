@@ -5,7 +5,7 @@
  * first record; a non-empty one without a head (a store from before signing, a key newly
  * configured, a deleted head) is refused for writing until an operator runs `warden transcripts
  * adopt-head`, which verifies the whole chain and then signs its head (SQLite here; PostgreSQL:
- * pg-writer.ts). The messages both stores use are here too.
+ * pg-signed-head.ts). The messages both stores use are here too.
  */
 import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';

@@ -13,7 +13,7 @@ import { pgStoreError } from './pg-errors.js';
 import { pgMigrate } from './pg-schema.js';
 import { PG_READ_ONLY_SETTINGS, pgCheckReadableSchema } from './pg-readonly.js';
 import { PgStore } from './pg-store.js';
-import { pgRequireSignedHead } from './pg-writer.js';
+import { pgRequireSignedHead } from './pg-signed-head.js';
 import type { ChainSigner } from './signing.js';
 import { HeadRefusal, type StoreWarning } from './head-refusal.js';
 import type { ApprovalStore } from './approval-store.js';

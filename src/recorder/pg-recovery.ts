@@ -7,6 +7,7 @@
  */
 import type pg from 'pg';
 import type { PgLiveness } from './pg-liveness.js';
+import type { CallOutcome } from './types.js';
 
 /** What a recovery pass found. */
 export interface DeadWork {
@@ -14,6 +15,12 @@ export interface DeadWork {
   deadSessions: string[];
   /** A lock was seen free less than the grace ago (so: look again once the grace has passed). */
   freeWithinGrace: boolean;
+}
+
+/** The outcome recovery records for a dead replica's call started at `startedAt`; why: the call never finished. */
+export function interruptedOutcome(startedAt: string, now: string): CallOutcome {
+  const started = Date.parse(startedAt);
+  return { status: 'interrupted', errorCode: null, result: null, masking: null, durationMs: Number.isFinite(started) ? Math.max(0, Date.parse(now) - started) : 0, endedAt: now };
 }
 
 /** The calls and sessions of dead replicas (at most 10,000 of each per pass), on connection `c`. */

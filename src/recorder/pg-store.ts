@@ -14,13 +14,14 @@ import { type Columns, intentColumns, outcomeColumns, rowToCall, sessionOpenColu
 import { ErrorCode, WardenError } from '../errors.js';
 import { PgApprovalTables } from './pg-approvals.js';
 import { PgLiveness } from './pg-liveness.js';
-import { type DeadWork, findDeadWork, scheduleSweeps } from './pg-recovery.js';
+import { type DeadWork, findDeadWork, interruptedOutcome, scheduleSweeps } from './pg-recovery.js';
 import { pgStoreError } from './pg-errors.js';
 import * as reads from './pg-reads.js';
 import { pgChainHead, pgVerifyChain, pgVerifyStore } from './pg-verify.js';
 import { pgPurgeBefore } from './pg-purge.js';
 import { PgRateCounters } from './pg-rate-counters.js';
-import { pgAdoptHead, type PgTx, PgWriter } from './pg-writer.js';
+import { type PgTx, PgWriter } from './pg-writer.js';
+import { pgAdoptHead } from './pg-signed-head.js';
 import type { HeadRefusal } from './head-refusal.js';
 import type { ChainSigner } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
@@ -216,8 +217,8 @@ export class PgStore implements PgTranscriptStore {
     return this.snapshot((q) => pgChainHead(q, this.signer));
   }
 
-  /** `warden transcripts adopt-head`: sign the head verify just checked, when there is no signed head (pg-writer.ts). */
-  adoptHead(verified: { seq: number; hash: string }): Promise<SignedHead> { return pgAdoptHead(this.pool, this.signer, verified); } // prettier-ignore
+  /** `warden transcripts adopt-head`: sign the head verify just checked, when there is none or (`over`) a tail beyond it (pg-signed-head.ts). */
+  adoptHead(verified: { seq: number; hash: string }, over?: SignedHead): Promise<SignedHead> { return pgAdoptHead(this.pool, this.signer, verified, over); } // prettier-ignore
   /** The write path's signed-head check, once at startup (pg-writer.ts checkHead()). */
   checkHead(): Promise<string | null> { return this.writer.checkHead(); } // prettier-ignore
   verifyRange(fromSeq: number, toSeq: number): Promise<VerifyResult> {
@@ -277,14 +278,8 @@ export class PgStore implements PgTranscriptStore {
     } finally {
       c.release();
     }
-    const { deadCalls, deadSessions } = dead;
-    const ms = Date.parse(now);
-    const interrupted = await Promise.all(deadCalls.map((r) => {
-      const started = Date.parse(r.started_at);
-      const o: CallOutcome = { status: 'interrupted', errorCode: null, result: null, masking: null, durationMs: Number.isFinite(started) ? Math.max(0, ms - started) : 0, endedAt: now };
-      return this.writer.write(this.outcomeOp(r.id, o, true));
-    }));
-    const closed = await Promise.all(deadSessions.map((id) => this.writer.write(this.closeOp(id, now))));
+    const interrupted = await Promise.all(dead.deadCalls.map((r) => this.writer.write(this.outcomeOp(r.id, interruptedOutcome(r.started_at, now), true))));
+    const closed = await Promise.all(dead.deadSessions.map((id) => this.writer.write(this.closeOp(id, now))));
     return { interruptedCalls: interrupted.filter((x) => x === true).length, closedSessions: closed.filter((x) => x === true).length };
   }
 

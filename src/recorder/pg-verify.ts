@@ -14,8 +14,8 @@ import { type ApprovalEventRecord, compareApprovals } from './verify-approvals.j
 import { pgLatestCheckpoint } from './pg-purge.js';
 import { belowCut, checkpointMismatch } from './checkpoint.js';
 import { type ChainSigner, chainHeadInfo, compareSignedHead } from './signing.js';
-import { readPgSignedHead } from './pg-writer.js';
-import { anchorMismatch, withHeadChecks } from './verify-anchors.js';
+import { readPgSignedHead } from './pg-signed-head.js';
+import { anchorMismatch, unsignedTailBreak, withHeadChecks } from './verify-anchors.js';
 import { pgSchemaMismatch } from './pg-verify-schema.js';
 
 type Row = Record<string, unknown>;
@@ -198,6 +198,7 @@ export async function pgVerifyChain(q: Q, fromSeq: number, toSeq: number, global
 /**
  * The whole-store verify on one snapshot: the chain, then the signed head in the database and the
  * operator's anchors (verify-anchors.ts), whose hashes come in one query. Why: the store's verify().
+ * Records beyond the signed head are a break, as on SQLite: a key holder signs in their transaction.
  */
 export async function pgVerifyStore(q: Q, signer: ChainSigner | undefined, opts: VerifyOptions, owner?: string, trusted: readonly string[] = []): Promise<VerifyResult> {
   const v = await pgVerifyChain(q, 1, Number.MAX_SAFE_INTEGER, true, signer, owner, trusted);
@@ -209,7 +210,7 @@ export async function pgVerifyStore(q: Q, signer: ChainSigner | undefined, opts:
     for (const r of (await q('SELECT seq, hash FROM records WHERE seq = ANY($1::bigint[])', [seqs])).rows as Row[]) hashes.set(Number(r.seq), String(r.hash));
   }
   const hashAt = (seq: number) => hashes.get(seq);
-  const s = signer && !(opts.adopting && signed === null) ? compareSignedHead(signed, 'in the database', signer, v.head, hashAt) : undefined;
+  const s = signer && !(opts.adopting && signed === null) ? unsignedTailBreak(compareSignedHead(signed, 'in the database', signer, v.head, hashAt), v.head, opts.adopting === true) : undefined;
   const anchored = opts.anchors?.length ? anchorMismatch(opts.anchors, hashAt, v.head, v.checkpoint) : undefined;
   return withHeadChecks(v, s, anchored);
 }

@@ -2,7 +2,9 @@
  * Group commit for the PostgreSQL store: writes queue, and one transaction per turn of the event
  * loop takes the chain-head row lock (`SELECT ... FOR UPDATE`), appends every queued record in
  * order, moves the head once and commits. Replicas serialise on that one row, so the hash chain
- * stays one chain; each write runs in a savepoint, so one refused write fails alone.
+ * stays one chain; each write runs in a savepoint, so one refused write fails alone. With the
+ * private key, the signed head is read under that lock before any append and signed in the same
+ * transaction (pg-signed-head.ts); records beyond it refuse every append (unsigned tail).
  */
 import type pg from 'pg';
 import { ErrorCode, WardenError } from '../errors.js';
@@ -10,53 +12,9 @@ import { type RecordKind, recordHash } from './hash-chain.js';
 import { itemError, pgStoreError } from './pg-errors.js';
 import { AlreadyDone } from './store-errors.js';
 import { HeadRefusal } from './head-refusal.js';
-import { adoptRefusal, missingHeadReason, unsignedStoreError } from './head-adopt.js';
+import { missingHeadReason, unsignedTailError } from './head-adopt.js';
+import { writePgSignedHead } from './pg-signed-head.js';
 import { type ChainSigner, signedHeadBlocks, trustKey } from './signing.js';
-import type { SignedHead } from './types.js';
-
-/** Store the signed head (only ever forward: replicas serialise on the chain-head lock anyway). */
-export async function writePgSignedHead(c: pg.ClientBase, s: SignedHead): Promise<void> {
-  await c.query(
-    `INSERT INTO signed_head (id, seq, hash, signed_at, key_id, signature) VALUES (1, $1, $2, $3, $4, $5)
-     ON CONFLICT (id) DO UPDATE SET seq = EXCLUDED.seq, hash = EXCLUDED.hash, signed_at = EXCLUDED.signed_at,
-       key_id = EXCLUDED.key_id, signature = EXCLUDED.signature WHERE signed_head.seq <= EXCLUDED.seq`,
-    [s.seq, s.hash, s.signedAt, s.keyId, s.signature],
-  );
-}
-
-/** At open for writing (not by adopt-head): refuse a non-empty chain without a `signed_head` row (head-adopt.ts). */
-export async function pgRequireSignedHead(pool: pg.Pool, signer: ChainSigner): Promise<void> {
-  if (!signer.signHead) return;
-  const r = (await pool.query('SELECT c.seq, c.hash, (SELECT count(*) FROM signed_head) AS n FROM chain_head c WHERE c.id = 1')).rows[0] as { seq: number; hash: string; n: unknown } | undefined;
-  if (r && Number(r.seq) > 0 && Number(r.n) === 0) throw unsignedStoreError({ seq: Number(r.seq), hash: String(r.hash) }, 'in the database (table signed_head)');
-}
-
-/** `warden transcripts adopt-head`: sign the head verify checked, under the chain-head lock, when no signed head exists. */
-export async function pgAdoptHead(pool: pg.Pool, signer: ChainSigner | undefined, verified: { seq: number; hash: string }): Promise<SignedHead> {
-  if (!signer?.signHead) throw adoptRefusal('transcripts.signing_key must be the private key');
-  const c = await pool.connect();
-  try {
-    await c.query('BEGIN');
-    const h = (await c.query('SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: number; hash: string } | undefined;
-    if ((await c.query('SELECT 1 FROM signed_head WHERE id = 1')).rowCount) throw adoptRefusal('the store already has a signed head');
-    if (!h || Number(h.seq) !== verified.seq || String(h.hash) !== verified.hash) throw adoptRefusal('the store changed while it was verified (is a Warden still writing it?)');
-    const signed = signer.signHead(verified.seq, verified.hash);
-    await writePgSignedHead(c, signed);
-    await c.query('COMMIT');
-    return signed;
-  } catch (e) {
-    await c.query('ROLLBACK').catch(() => undefined);
-    throw pgStoreError('write', e);
-  } finally {
-    c.release();
-  }
-}
-
-/** The stored signed head, or null; why: verify compares the chain with it. */
-export async function readPgSignedHead(q: (sql: string) => Promise<pg.QueryResult>): Promise<SignedHead | null> {
-  const r = (await q('SELECT seq, hash, signed_at, key_id, signature FROM signed_head WHERE id = 1')).rows[0] as Record<string, unknown> | undefined;
-  return r ? { seq: Number(r.seq), hash: String(r.hash), signedAt: String(r.signed_at), keyId: String(r.key_id), signature: String(r.signature) } : null;
-}
 
 /** What a write sees: queries on the transaction's connection and the chain appender. */
 export interface PgTx {
@@ -77,9 +35,14 @@ interface Pending {
 
 const MAX_BATCH = 256;
 
-/** Why a key holder leaves the signed head `signed` behind the head its transaction found (stable while it lasts). */
-function unsignedBefore(signed: number): string {
-  return `record ${signed + 1}, after the signed head ${signed}, was not signed by a key holder (written without the key): the records after it are left unsigned`;
+/**
+ * What a key holder's transaction found under the chain-head lock, before its first append:
+ * `refused`, why it signs nothing (the signed head is not valid, names no record of this chain, or
+ * is missing); `tail`, the refusal of every append (records beyond a valid signed head).
+ */
+interface HeadGate {
+  refused: string | null;
+  tail?: WardenError;
 }
 
 function cutNumberOf(row: unknown): number | null {
@@ -105,18 +68,24 @@ export class PgWriter {
   private trusted: string | undefined;
 
   /**
-   * Sign the new head unless the stored signed head is forged or names a record this chain no
-   * longer holds (cut or rewritten by someone without the key): that one is left for verify.
+   * Read the signed head under the chain-head lock this transaction holds, before any append, so
+   * no other replica's commit falls between this check and the appends. Every key holder signs in
+   * the transaction that moves the head, under the same lock, so a valid signed head behind the
+   * head found here names records written without the key (a plain connection, a replica without
+   * the private key): every append of this transaction is refused, as on SQLite. A signed head
+   * that is forged or names a record this chain no longer holds (cut or rewritten) is reported and
+   * left for verify; no signed head is signed only over a chain found empty (head-adopt.ts).
    */
-  private async sign(c: pg.ClientBase, seq: number, hash: string, before: number): Promise<void> {
+  private async gate(c: pg.ClientBase, before: { seq: number; hash: string }): Promise<HeadGate> {
     const b = await this.blocks((sql) => c.query(sql));
-    // Every key holder signs in the transaction that moves the head, so a signed head behind the
-    // head this transaction found names records written without the key (red-team: a forged
-    // outcome appended with database rights was signed by the next write); never vouch for them.
-    // No signed head: signed only over a chain this transaction found empty (head-adopt.ts).
-    const refused = b.refused ?? (b.seq === undefined ? (before > 0 ? missingHeadReason() : null) : b.seq < before ? unsignedBefore(b.seq) : null);
-    this.refusal.report(refused);
-    if (refused) return;
+    const refused = b.refused ?? (b.seq === undefined && before.seq > 0 ? missingHeadReason() : null);
+    return !refused && b.seq !== undefined && b.seq < before.seq ? { refused, tail: unsignedTailError(b.seq, before) } : { refused };
+  }
+
+  /** Sign the new head in the transaction that moved it, unless the gate refused. */
+  private async sign(c: pg.ClientBase, seq: number, hash: string, gate: HeadGate): Promise<void> {
+    this.refusal.report(gate.refused);
+    if (gate.refused) return;
     const signed = this.signer!.signHead!(seq, hash);
     await writePgSignedHead(c, signed);
     this.trusted = trustKey(signed);
@@ -136,20 +105,24 @@ export class PgWriter {
   /**
    * The write path's head check, once at startup (serve): a stored signed head this replica would
    * refuse to sign over is reported now (warned about once, `found: startup`), not at its first
-   * write. Two small queries, no chain walk; a head that passes is trusted by the next write.
+   * write; records beyond a valid signed head (appended since the store opened) refuse the start.
+   * Two small queries, no chain walk; a head that passes is trusted by the next write.
    */
   async checkHead(): Promise<string | null> {
     if (!this.signer?.signHead) return null;
     let r: { refused: string | null; key?: string; seq?: number };
-    let head: number;
+    let head: { seq: number; hash: string };
     try {
+      // The chain head first: another replica's commit between the two reads then moves the signed
+      // head past it (never a false tail), as it moves both in one transaction.
+      const h = (await this.pool.query('SELECT seq, hash FROM chain_head WHERE id = 1')).rows[0] as { seq?: unknown; hash?: unknown } | undefined;
+      head = { seq: Number(h?.seq ?? 0), hash: String(h?.hash ?? '') };
       r = await this.blocks((sql) => this.pool.query(sql));
-      head = Number(((await this.pool.query('SELECT seq FROM chain_head WHERE id = 1')).rows[0] as { seq?: unknown } | undefined)?.seq ?? 0);
     } catch (e) {
       throw pgStoreError('open', e);
     }
-    if (!r.refused && r.seq !== undefined && r.seq < head) r.refused = unsignedBefore(r.seq);
-    if (!r.refused && r.seq === undefined && head > 0) r.refused = missingHeadReason();
+    if (!r.refused && r.seq !== undefined && r.seq < head.seq) throw unsignedTailError(r.seq, head, 'open for writing');
+    if (!r.refused && r.seq === undefined && head.seq > 0) r.refused = missingHeadReason();
     this.refusal.report(r.refused, 'startup');
     if (!r.refused && r.key !== undefined) this.trusted = r.key;
     return r.refused;
@@ -198,9 +171,11 @@ export class PgWriter {
       const h = (await c.query('SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE')).rows[0] as { seq: number; hash: string } | undefined;
       if (!h) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: chain head row is missing');
       const head = { seq: Number(h.seq), hash: String(h.hash) };
+      const gate = this.signer?.signHead ? await this.gate(c, { ...head }) : undefined;
       const tx: PgTx = {
         q: (sql, params) => c.query(sql, params),
         async append(kind, refId, ts, body) {
+          if (gate?.tail) throw gate.tail; // this write alone fails (its savepoint rolls back): so does every write that appends
           const seq = head.seq + 1;
           const hash = recordHash(head.hash, kind, refId, ts, body);
           await c.query('INSERT INTO records (seq, kind, ref_id, ts, body, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)', [seq, kind, refId, ts, body, head.hash, hash]);
@@ -225,7 +200,7 @@ export class PgWriter {
         }
       }
       await c.query('UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1', [head.seq, head.hash]);
-      if (this.signer?.signHead && head.seq !== Number(h.seq)) await this.sign(c, head.seq, head.hash, Number(h.seq));
+      if (gate && head.seq !== Number(h.seq)) await this.sign(c, head.seq, head.hash, gate);
       await c.query('COMMIT');
     } catch (e) {
       broken = e instanceof Error ? e : new Error(String(e));

@@ -5,12 +5,12 @@
  * Records beyond the signed head are a break: a key holder signs in the commit of its records.
  */
 import type Database from 'better-sqlite3';
-import { chainHeadInfo, compareSignedHead, type ChainSigner, type SignedHeadCheck } from './signing.js';
+import { chainHeadInfo, compareSignedHead, type ChainSigner } from './signing.js';
 import { readHeadRow } from './sqlite-signed-head.js';
 import { latestCheckpoint } from './sqlite-purge.js';
 import { verifyChain } from './sqlite-verify.js';
 import type { ChainHeadInfo, VerifyOptions, VerifyResult } from './types.js';
-import { anchorMismatch, withHeadChecks } from './verify-anchors.js';
+import { anchorMismatch, unsignedTailBreak, withHeadChecks } from './verify-anchors.js';
 
 /** Verify the whole chain of one file; why: the store's verify() in one call (run it in a read transaction). */
 export function verifySqliteStore(db: Database.Database, path: string, signer: ChainSigner | undefined, opts: VerifyOptions): VerifyResult {
@@ -20,23 +20,9 @@ export function verifySqliteStore(db: Database.Database, path: string, signer: C
   const hashAt = (seq: number) => byHash.get(seq) as string | undefined;
   const row = path === ':memory:' ? null : readHeadRow(db);
   const unsigned = opts.adopting && row === null; // adopt-head: no head yet is no break
-  const signed = signer && path !== ':memory:' && !unsigned ? tailBreaks(compareSignedHead(row, 'in the store', signer, v.head, hashAt), v.head, opts.adopting === true) : undefined;
+  const signed = signer && path !== ':memory:' && !unsigned ? unsignedTailBreak(compareSignedHead(row, 'in the store', signer, v.head, hashAt), v.head, opts.adopting === true) : undefined;
   const anchors = opts.anchors?.length ? anchorMismatch(opts.anchors, hashAt, v.head, v.checkpoint) : undefined;
   return withHeadChecks(v, signed, anchors);
-}
-
-/**
- * Records beyond a valid signed head, as a break (adopt-head, which signs them once the operator
- * named the head, excepted). Why: a key holder signs in the commit of its records (v13), so no
- * crash leaves them; they were written without the key, or by a Warden before v13 that crashed.
- */
-function tailBreaks(c: SignedHeadCheck, head: { seq: number } | undefined, adopting: boolean): SignedHeadCheck {
-  if (adopting || c.broken || !c.unsignedTail || !c.signedHead || !head) return c;
-  const first = c.signedHead.seq + 1;
-  return {
-    ...c,
-    broken: { seq: first, reason: `records ${first}-${head.seq} are newer than the signed head ${c.signedHead.seq} and unsigned: a key holder signs in the commit of its records, so they were written without the key (check them; \`warden transcripts adopt-head --expect-head SEQ:HASH\` signs them)` },
-  };
 }
 
 /** The newest record and the signed head row; why: `transcripts head` prints them without a walk. */

@@ -73,7 +73,7 @@ export interface VerifyResult {
   head?: { seq: number; hash: string };
   /** The signed head found beside the store (when a signing key is configured). */
   signedHead?: SignedHead;
-  /** Records written after the signed head (a crash between commit and signing leaves a few). */
+  /** Records written after the signed head (without the key: a key holder signs in their commit; verify fails on them). */
   unsignedTail?: number;
   /** The retention checkpoint the walk started from, when old records were purged. */
   checkpoint?: { cutSeq: number; cutHash: string; recordSeq: number };

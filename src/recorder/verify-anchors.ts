@@ -66,3 +66,18 @@ export function withHeadChecks(v: VerifyResult, signed: SignedHeadCheck | undefi
   const broken = signed?.broken ?? anchored;
   return broken ? { ...v, ...extra, ok: false, firstBroken: broken } : { ...v, ...extra };
 }
+
+/**
+ * Records beyond a valid signed head, as a break (adopt-head, which signs them once the operator
+ * named the head, excepted). Why: a key holder signs in the commit of its records (both stores:
+ * the SQLite store since v13, PostgreSQL in the transaction that moves the head), so no crash
+ * leaves them; they were written without the key, or by a SQLite Warden before v13 that crashed.
+ */
+export function unsignedTailBreak(c: SignedHeadCheck, head: { seq: number } | undefined, adopting: boolean): SignedHeadCheck {
+  if (adopting || c.broken || !c.unsignedTail || !c.signedHead || !head) return c;
+  const first = c.signedHead.seq + 1;
+  return {
+    ...c,
+    broken: { seq: first, reason: `records ${first}-${head.seq} are newer than the signed head ${c.signedHead.seq} and unsigned: a key holder signs in the commit of its records, so they were written without the key (check them; \`warden transcripts adopt-head --expect-head SEQ:HASH\` signs them)` },
+  };
+}

@@ -226,13 +226,13 @@ test('with a signing key the head is signed in the database: a cut tail is caugh
   assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
   assert.equal(v.signedHead?.seq, v.head?.seq, 'the head is signed in the same transaction that moved it');
   assert.equal(v.unsignedTail, 0);
-  // A replica without the key still writes; its records are an unsigned tail, not a break. The
-  // key holder does not sign over them (pg-signing-append.test.ts), so this one is taken back.
+  // A replica without the key still writes; its records are an unsigned tail, a break as on
+  // SQLite: a key holder refuses to write over them (pg-unsigned-tail.test.ts), so they are taken back.
   const plain = await open();
   await oneCall(plain, sid, 9);
   const tail = await s.verify();
-  assert.equal(tail.ok, true);
-  assert.equal(tail.unsignedTail, 2);
+  assert.equal(tail.ok, false);
+  assert.deepEqual([tail.firstBroken?.seq, tail.unsignedTail], [tail.signedHead!.seq + 1, 2]);
   await suite.db.query('ALTER TABLE records DISABLE TRIGGER records_append_only');
   const signedSeq = tail.signedHead!.seq;
   await suite.db.query(`DELETE FROM calls WHERE seq > $1`, [signedSeq]);
@@ -258,7 +258,7 @@ test('with a signing key the head is signed in the database: a cut tail is caugh
   await suite.db.query('ALTER TABLE records ENABLE TRIGGER records_append_only');
 });
 
-test('an older signed head put back on PostgreSQL: verify passes, the head copied off the host does not (and --strict sees the tail)', async () => {
+test('an older signed head put back on PostgreSQL: verify passes on the cut, the head copied off the host does not, and records written after it fail verify', async () => {
   const own = await createTestDatabase({ prefix: 'pganchor' });
   await own.query(`GRANT ALL ON SCHEMA public TO ${own.role}`);
   const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -294,15 +294,14 @@ test('an older signed head put back on PostgreSQL: verify passes, the head copie
     // ... and writes other records after it without the key.
     await plain.openSession({ id: 'c', principal, client: {}, transport: 'http', startedAt: now() });
     await plain.closeSession('c', now());
+    // Records beyond the signed head fail every verify, as on SQLite (a key holder signs in their transaction).
     const v = await s.verify();
-    assert.equal(v.ok, true, JSON.stringify(v.firstBroken));
-    assert.deepEqual([v.head?.seq, v.signedHead?.seq, v.unsignedTail], [4, 2, 2]);
-    const rewritten = await s.verify({ anchors: [copied] });
-    assert.equal(rewritten.firstBroken?.seq, 4);
-    assert.match(rewritten.firstBroken?.reason ?? '', /record 4 is not the expected head/);
-    assert.match((await cli(['verify', '--strict'])).err, /broken at record 3: records 3-4 are newer than the signed head 2/);
+    assert.equal(v.ok, false);
+    assert.deepEqual([v.head?.seq, v.signedHead?.seq, v.unsignedTail, v.firstBroken?.seq], [4, 2, 2, 3]);
+    assert.equal((await s.verify({ anchors: [copied] })).ok, false);
+    assert.match((await cli(['verify'])).err, /broken at record 3: records 3-4 are newer than the signed head 2/);
+    assert.equal((await cli(['verify', '--strict'])).code, 1);
     assert.equal((await cli(['verify', '--expect-head', `4:${copied.hash}`])).code, 1);
-    assert.equal((await cli(['verify'])).code, 0);
   } finally {
     await plain.close();
     await s.close();
