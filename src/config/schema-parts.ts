@@ -92,6 +92,12 @@ export const identitySchema = z
           .prefault('30s')
           .describe(`Least time between two fetches of the issuer's keys (JWKS) caused by tokens with an unknown key id; at least ${MIN_JWKS_COOLDOWN_MS / 1000}s.`),
         jwks_max_age: duration.prefault('10m').describe('How long the fetched keys (JWKS) are used before they are fetched again.'),
+        loopback_key_uids: z
+          .array(z.number().int().min(0))
+          .default([])
+          .describe(
+            "Users (uids) besides Warden's own and root whose server on this machine may serve the issuer's discovery document and keys over plain http (an issuer or jwks_uri on localhost, 127.0.0.1 or ::1), e.g. an IdP sidecar running as its own uid in the same pod. Any other local user's server is refused: any user can listen on a free loopback port and would serve its own keys. Linux only (read from /proc/net/tcp); elsewhere plain http keys are refused, serve them over https.",
+          ),
         /** RFC 9068 typ check; off by default because some IdPs type access tokens `JWT` too. */
         require_access_token_type: z
           .boolean()

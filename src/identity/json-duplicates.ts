@@ -3,7 +3,7 @@
  * Why: JSON.parse (jose's reader) keeps the last, other readers (an IdP's own checks, a log
  * pipeline, a gateway in front of Warden) keep the first, so the token would say one thing to
  * them and another to Warden's policy. RFC 7519 lets a JWT reader keep the last or refuse; Warden
- * refuses (oidc.ts), at any depth, comparing names after their escapes are decoded (`\u0067roups`
+ * refuses, in the payload and the JOSE header (token-form.ts), at any depth, comparing names after their escapes are decoded (`\u0067roups`
  * is `groups`). Runs only on a token not yet verified (the verifier caches), never per call.
  */
 

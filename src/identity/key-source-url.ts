@@ -1,8 +1,11 @@
 /**
  * Where an issuer's keys may come from. The JWKS decides who can mint any identity here, so it
  * is fetched over https, or over plain http only from this machine (a local issuer, as in tests):
- * over plain http to another host an on-path attacker would serve their own keys.
+ * over plain http to another host an on-path attacker would serve their own keys. On this
+ * machine, only from a server of Warden's own user, root or a uid in identity.oidc.loopback_key_uids,
+ * since any local user may listen on a free port (loopback-owner.ts).
  */
+import { loopbackOwnedFetch } from './loopback-owner.js';
 
 /** Whether a URL's host is this machine (localhost, 127.0.0.0/8, ::1): plain http is safe only there. */
 function isLoopbackHost(hostname: string): boolean {
@@ -23,6 +26,16 @@ export function keySourceProblem(url: string): string | null {
   return `must be an https URL (plain http is accepted only on this machine), got ${u.protocol}//${u.host}`;
 }
 
+/** Whether a URL is plain http to this machine: fetched with loopbackOwnedFetch, never another fetch. */
+export function isPlainLoopback(url: string): boolean {
+  try {
+    const u = new URL(url);
+    return u.protocol === 'http:' && isLoopbackHost(u.hostname);
+  } catch {
+    return false;
+  }
+}
+
 /** Redirects a discovery fetch follows at most. */
 const MAX_REDIRECTS = 3;
 
@@ -32,10 +45,10 @@ const MAX_REDIRECTS = 3;
  * document to whoever is on that path, and the document names the key set; the key set itself
  * is fetched by jose, which follows no redirects.
  */
-export async function fetchKeySource(url: string, fetchImpl: typeof fetch, init: RequestInit = {}): Promise<Response> {
+export async function fetchKeySource(url: string, fetchImpl: typeof fetch, init: RequestInit = {}, loopbackUids: readonly number[] = []): Promise<Response> {
   let at = url;
   for (let hop = 0; ; hop++) {
-    const res = await fetchImpl(at, { ...init, redirect: 'manual' });
+    const res = await (isPlainLoopback(at) ? loopbackOwnedFetch(at, init, loopbackUids) : fetchImpl(at, { ...init, redirect: 'manual' }));
     if (res.status < 300 || res.status > 399 || res.status === 304) return res;
     const location = res.headers.get('location');
     if (!location) return res;

@@ -8,11 +8,12 @@
  * `iss`, `aud` = this server's resource URI, `exp`/`nbf` with a small leeway (at most 5 minutes),
  * an `iat` no later than now plus that leeway, and, when configured, an `iat` no older than
  * `max_token_age` and a header `typ` of `at+jwt` when there is one (RFC 9068; token-type.ts).
- * Refused too, since the policy would read them otherwise than the issuer meant: a payload that
- * names a claim twice (json-duplicates.ts) and a groups claim of a shape that is not definitively
- * a list of names (claims.ts).
- * Discovery and keys come over https only, or plain http on this machine (key-source-url.ts),
- * also through redirects.
+ * Refused too, since the policy would read them otherwise than the issuer meant: a header or
+ * payload that names a member twice, an exp/nbf/iat that is not finite, a sender-constrained
+ * (`cnf`) token whose proof Warden does not check (token-form.ts), and a groups claim of a shape
+ * that is not definitively a list of names (claims.ts).
+ * Discovery and keys come over https only, or plain http on this machine from a server of
+ * Warden's own user or root (key-source-url.ts, loopback-owner.ts), also through redirects.
  * The token itself never leaves this module: errors name what was wrong, never the token.
  */
 import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
@@ -20,8 +21,9 @@ import { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
 import { groupsFromClaims, principalClaims, type GroupsString } from './claims.js';
-import { repeatedMemberName } from './json-duplicates.js';
-import { fetchKeySource, keySourceProblem } from './key-source-url.js';
+import { fetchKeySource, isPlainLoopback, keySourceProblem } from './key-source-url.js';
+import { loopbackOwnedFetch } from './loopback-owner.js';
+import { tokenFormProblem } from './token-form.js';
 import { tokenAgeProblem, tokenTypeProblem } from './token-type.js';
 
 /** Asymmetric algorithms accepted unless configured otherwise. */
@@ -43,6 +45,8 @@ export interface OidcOptions {
   jwks_cooldown_ms?: number;
   /** Maximum age of the cached JWKS, ms (default 10 min). */
   jwks_max_age_ms?: number;
+  /** Uids besides Warden's own and root that may serve keys over plain http on this machine (loopback-owner.ts). */
+  loopback_key_uids?: number[];
   /** Refuse a token whose header `typ` is present and is not `at+jwt` (RFC 9068), e.g. an ID token's `JWT` (default off). */
   require_access_token_type?: boolean;
   /** Refuse a token whose `iat` is older than this, ms, or that has no `iat` (default: no maximum age). */
@@ -67,7 +71,7 @@ export interface TokenVerifier {
 }
 
 /** Why a token was refused; agent-safe, machine-matchable. */
-export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'too_old' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'wrong_type' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
+export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'too_old' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'wrong_type' | 'sender_constrained' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
 
 const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.string().url() }).passthrough();
 
@@ -120,7 +124,7 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
   const gatedFetch = async (url: string, init: RequestInit): Promise<Response> => {
     if (Date.now() - jwksFailedAt < jwksRetryMs) throw new Error("the issuer's key set failed to load a moment ago");
     try {
-      const res = await fetch(url, init);
+      const res = await (isPlainLoopback(url) ? loopbackOwnedFetch(url, init, opts.loopback_key_uids) : fetch(url, init));
       // A 200 that is no key set fails in jose too: read here, so that it counts as a failure.
       const body = res.status === 200 ? await res.text() : '';
       if (res.status !== 200 || !isKeySet(body)) jwksFailedAt = Date.now();
@@ -144,7 +148,7 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
     let body: unknown;
     try {
       // Redirects are followed only to URLs that could serve the document themselves (https, or http on this machine).
-      const res = await fetchKeySource(url, fetchImpl, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
+      const res = await fetchKeySource(url, fetchImpl, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } }, opts.loopback_key_uids);
       if (!res.ok) throw new Error(`HTTP ${res.status}`);
       body = await res.json();
     } catch (e) {
@@ -212,9 +216,9 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
       const age = maxAge === undefined ? null : tokenAgeProblem(payload.iat, maxAge, tolerance);
       if (age) throw fail(age.reason, age.message);
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 512) throw fail('claims', 'the token has no usable sub claim');
-      // Signed, but read differently by readers that keep the first of two equal names (json-duplicates.ts).
-      const repeated = repeatedMemberName(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8'));
-      if (repeated !== null) throw fail('malformed', `the token's payload names ${JSON.stringify(repeated.slice(0, 64))} twice in one object (readers disagree on which counts)`);
+      // Signed, but read otherwise by another reader, or bound to a key whose proof Warden does not check (token-form.ts).
+      const form = tokenFormProblem(token, payload);
+      if (form) throw fail(form.reason, form.message);
       const principal: Principal = {
         subject: payload.sub,
         groups: groupsFromClaims(payload, opts.groups_claim ?? 'groups', opts.groups_string ?? 'refuse'),

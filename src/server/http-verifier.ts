@@ -23,6 +23,7 @@ export function verifierFromConfig(rt: Pick<Runtime, 'config'>): TokenVerifier {
     clock_tolerance_ms: o.clock_tolerance,
     jwks_cooldown_ms: o.jwks_cooldown,
     jwks_max_age_ms: o.jwks_max_age,
+    loopback_key_uids: o.loopback_key_uids,
     require_access_token_type: o.require_access_token_type,
     ...(o.max_token_age !== undefined ? { max_token_age_ms: o.max_token_age } : {}),
   });

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createSign, KeyObject } from 'node:crypto';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK, type JWTPayload, type CryptoKey } from 'jose';
 import { WardenError } from '../../src/errors.js';
 
@@ -61,6 +62,12 @@ export interface OidcIssuer {
   unsigned(claims: JWTPayload): string;
   hs256WithPublicKey(claims: JWTPayload): Promise<string>;
   tamper(token: string, patch: JWTPayload): string;
+  /**
+   * A token signed (RS256, the current key) over header and payload JSON texts exactly as given:
+   * what jose's SignJWT cannot write (a member named twice, `1e400`). `{{kid}}`, `{{iss}}`, `{{aud}}`,
+   * `{{iat}}` and `{{exp}}` (now + 300 s) are filled in.
+   */
+  signRaw(header: string, payload: string): string;
   /** How many times the JWKS and the discovery document were fetched. */
   hits(): { jwks: number; discovery: number };
   stop(): Promise<void>;
@@ -139,6 +146,14 @@ export async function startOidcIssuer(opts: { alg?: string; audience?: string } 
       const [h, p, s] = token.split('.');
       const payload = JSON.parse(Buffer.from(p!, 'base64url').toString()) as JWTPayload;
       return `${h}.${b64({ ...payload, ...patch })}.${s}`;
+    },
+    signRaw(header, payload) {
+      const key = keys[keys.length - 1]!;
+      assert.equal(key.alg, 'RS256', 'signRaw signs with an RS256 issuer key');
+      const now = Math.floor(Date.now() / 1000);
+      const fill = (t: string) => t.replaceAll('{{kid}}', key.kid).replaceAll('{{iss}}', base).replaceAll('{{aud}}', audience).replaceAll('{{iat}}', String(now)).replaceAll('{{exp}}', String(now + 300));
+      const input = `${Buffer.from(fill(header)).toString('base64url')}.${Buffer.from(fill(payload)).toString('base64url')}`;
+      return `${input}.${createSign('RSA-SHA256').update(input).sign(KeyObject.from(key.privateKey)).toString('base64url')}`;
     },
     hits: () => ({ ...hits }),
     async stop() {
