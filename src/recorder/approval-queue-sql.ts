@@ -1,6 +1,7 @@
 /**
- * The reviewers' queue of pending requests, read fairly and bounded (both stores; `$n`
- * placeholders, numbered in the order they appear, which the SQLite store turns into `?`). Why:
+ * The reviewers' queue of pending requests, read fairly and bounded (the SQLite store's walk, `$n`
+ * placeholders, numbered in the order they appear, turned into `?`; the PostgreSQL store answers
+ * the same in one statement, pg-approval-queue.ts, and shares the index, the cap and the types). Why:
  * the queue was the newest 200 pending requests, so one requester's flood pushed everyone else's
  * out of sight, and its ORDER BY seq scanned every pending row. Each requester (subject and
  * identity source) is a group; the groups shown are the `maxRequesters` whose OLDEST pending
@@ -77,8 +78,9 @@ export interface PendingQueue {
 export const MAX_REQUESTERS_WALKED = 1000;
 
 /**
- * Read the queue with `one(sql, params)` (a row or undefined) and `all(sql, params)`, either
- * store's; `requester`: that subject's groups only (each identity source one), `total` still all.
+ * Read the queue with `one(sql, params)` (a row or undefined) and `all(sql, params)` (SQLite's:
+ * a step is an in-process call); `requester`: that subject's groups only (each identity source
+ * one), `total` still all.
  */
 export async function readPendingQueue(
   one: (sql: string, params: unknown[]) => Promise<Record<string, unknown> | undefined>,

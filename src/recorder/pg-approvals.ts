@@ -21,7 +21,7 @@ import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
 import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, CreateGuard, CreateOutcome, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
 import { rowOf } from './approval-store.js';
-import { readPendingQueue } from './approval-queue-sql.js';
+import { pgPendingQueue } from './pg-approval-queue.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
 export const APPROVALS_CHANNEL = 'warden_approvals';
@@ -112,27 +112,9 @@ export class PgApprovalTables implements ApprovalStore {
     });
   }
 
-  /** The reviewers' queue (approval-queue-sql.ts). */
+  /** The reviewers' queue (approval-queue-sql.ts), in one statement (pg-approval-queue.ts). */
   pendingQueue(perRequester: number, maxRequesters: number, requester?: string) {
-    return this.read(async () => {
-      const queue = await readPendingQueue(
-        async (q, p) => (await this.q(q, p)).rows[0] as Record<string, unknown> | undefined,
-        async (q, p) => (await this.q(q, p)).rows as Record<string, unknown>[],
-        perRequester,
-        maxRequesters,
-        requester,
-      );
-      const groups = [];
-      for (const g of queue.groups) {
-        const rows: ApprovalRow[] = [];
-        for (const id of g.oldest) {
-          const row = await load(this.q, id);
-          if (row) rows.push(row);
-        }
-        groups.push({ requester: g.requester, requesterAuth: g.requesterAuth, count: g.count, rows });
-      }
-      return { total: queue.total, groups, requesters: queue.requesters, moreRequesters: queue.moreRequesters, ...(queue.requestersCapped ? { requestersCapped: true } : {}) };
-    });
+    return this.read(() => pgPendingQueue(this.q, perRequester, maxRequesters, requester));
   }
 
   openFor(requester: string, callHash: string, now: string): Promise<ApprovalRow[]> {
