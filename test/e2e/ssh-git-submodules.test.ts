@@ -119,7 +119,7 @@ describe('ssh_run: git under paths: does not enter submodules, a linked .git or 
 
   test('a .git that is a symbolic link, or alternates: the line stops before git runs (exit 97)', async () => {
     const before = outsideIndex();
-    for (const cmd of [`git -C ${APP}/linkdot show HEAD:secret.txt`, `git -C ${APP}/linkdot status`, `git -C ${APP}/alt cat-file -p ${BLOB}`, `git -C ${APP}/alt log -p`]) {
+    for (const cmd of [`git -C ${APP}/linkdot show HEAD:secret.txt`, `git -C ${APP}/linkdot status`, `git -C ${APP}/alt show ${BLOB}`, `git -C ${APP}/alt log -p`]) {
       const r = await host.sw().run(cmd);
       const s = r.structured as Out;
       assert.doesNotMatch(r.text, SECRETS, cmd);
@@ -127,6 +127,8 @@ describe('ssh_run: git under paths: does not enter submodules, a linked .git or 
       assert.match(s.stderr, /warden: refused: .*\.git is a symbolic link or its objects come from elsewhere/, cmd);
     }
     assert.deepEqual(outsideIndex(), before);
+    // cat-file -p of an object named by its id is refused before any session (shell/git-secret-reads.ts).
+    await host.sw().refused(`git -C ${APP}/alt cat-file -p ${BLOB}`, /object named by its id/);
   });
 
   test('a plain repository under the prefix runs status, log, diff and show', async () => {

@@ -13,12 +13,15 @@
  * is linear. grep's `FILE:`, `FILE:12:` and context `FILE-12-` prefixes are read before a directive, a `.pgpass` line.
  * Also strongSwan's `ipsec.secrets` (`%any : PSK "x"`, `: RSA key.pem "passphrase"`: all after the
  * type) and PHP config (`define('DB_PASSWORD', 'x')`, `$password = 'x';`, `$cfg['password'] = 'x'`;
- * WordPress's `*_SALT` too).
+ * WordPress's `*_SALT` too). nslcd's and pam_ldap's `bindpw PW` (and `rootpwmodpw`, `rootbindpw`,
+ * slapd's `rootpw`) are read as Redis's directives are; OpenVPN's inline blocks and static keys by
+ * openvpn-secrets.ts.
  * Not seen: a file whose secret has no key at all (OpenVPN `auth-user-pass`: a user line, then a
  * password line; a Docker secret; pppd's `chap-secrets` lines): shell/secret-files.ts refuses
  * reading the well-known ones.
  */
 import { secretValue } from './secret-names.js';
+import { maskOpenVpnSecrets } from './openvpn-secrets.js';
 
 const MASK = '***';
 type Count = { n: number } | undefined;
@@ -37,7 +40,11 @@ const DIRECTIVE = new RegExp(String.raw`^(${LEAD})([A-Za-z][\w.-]*)${VALUE}`, 'g
 const CONTEXT_DIRECTIVE = new RegExp(String.raw`^([^\s:]+-\d+-[ \t]*)([A-Za-z](?:[\w.]|-(?!\d+-))*)${VALUE}`, 'gm');
 const LAST_WORD = /[-_.](?:pass|password|passwd|passphrase|secret|token)$/;
 const CAMEL_LAST = /[a-z0-9](?:Pass|Password|Passwd|Passphrase|Secret|Token)$/;
-const REDIS = /^(?:requirepass|masterauth)$/i;
+/** Directives whose value is a password whatever their name's shape: Redis's, nslcd's and pam_ldap's bind passwords, slapd's `rootpw`. */
+const REDIS = /^(?:requirepass|masterauth|bindpw|rootpwmodpw|rootbindpw|rootpw)$/i;
+
+/** slapd's root password as a hash (`rootpw {SSHA}...`, LDIF `olcRootPW: {SSHA}...`), which DIRECTIVE leaves (a value opening with `{`). */
+const ROOTPW_HASH = new RegExp(String.raw`^(${LEAD}(?:rootpw|olcRootPW:)[ \t]+)\{[A-Za-z0-9.-]+\}\S+`, 'gim');
 
 /** Redis Sentinel's `sentinel auth-pass MASTER PW`. */
 const SENTINEL = /^([ \t]*sentinel[ \t]+auth-pass[ \t]+\S+[ \t]+)(\S.*)$/gim;
@@ -94,7 +101,11 @@ function directives(text: string, count: Count): string {
     if (count) count.n++;
     return `${lead}${name}${gap}${MASK}`;
   };
-  const out = text.replace(DIRECTIVE, mask);
+  let out = text.replace(DIRECTIVE, mask);
+  if (/rootpw/i.test(out)) out = out.replace(ROOTPW_HASH, (_all: string, head: string) => {
+    if (count) count.n++;
+    return `${head}${MASK}`;
+  });
   return /-\d+-/.test(out) ? out.replace(CONTEXT_DIRECTIVE, mask) : out;
 }
 
@@ -171,8 +182,9 @@ function ipsecAndPhp(text: string, count: Count): string {
 
 /** Mask the secrets of the config-file formats above; `count.n` grows by each value masked. */
 export function maskConfigSecrets(text: string, count?: { n: number }): string {
-  if (!/[ \t:]/.test(text)) return text;
-  let out = directives(text, count);
+  const vpn = maskOpenVpnSecrets(text, count);
+  if (!/[ \t:]/.test(vpn)) return vpn;
+  let out = directives(vpn, count);
   out = redisAcl(out, count);
   out = netrc(out, count);
   out = ipsecAndPhp(out, count);

@@ -15,7 +15,7 @@
 import { findFlag } from './flags.js';
 import { COMPILED } from './option-models.js';
 import { fileWords, relevantPathLike } from './operands.js';
-import { normalisePath } from './paths.js';
+import { lexicalPath, normalisePath } from './paths.js';
 
 /** Programs (modelled ones) that read or change a folder's whole tree: always, or with one of these flags (every spelling). */
 const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
@@ -102,7 +102,9 @@ export function deniedPath(program: string, args: string[], denied: readonly str
     }
     const pattern = globbed(word, p, denied);
     if (pattern !== null) return pattern;
-    const under = denied.find((d) => d === '/' || p === d || p.startsWith(`${d}/`));
+    // Where a /proc link leads (/proc/1/root/etc/shadow) and where the word itself lies (a deny of /proc).
+    const lex = lexicalPath(local) ?? p;
+    const under = denied.find((d) => d === '/' || p === d || p.startsWith(`${d}/`) || lex === d || lex.startsWith(`${d}/`));
     if (under !== undefined) return { path: p };
     whole ??= wholeFolders(program, args);
     if (whole === null) continue;

@@ -16,7 +16,7 @@
  * `diff.external` is not set empty: git 2.39 then tries to run "" (`--no-ext-diff` covers it).
  * With an absolute `-C`, the line also sets GIT_CEILING_DIRECTORIES (gitCeiling, startup-files.ts).
  */
-import { normalisePath } from './paths.js';
+import { lexicalPath } from './paths.js';
 import { locateSubcommand } from './subcommand-options.js';
 
 /** Key=value pairs, checked against `git help config` (git 2.39): each keeps the key from running a program. */
@@ -111,7 +111,7 @@ export function gitFolder(args: readonly string[]): string | null {
     else if (dir === null) return null;
     else dir = `${dir}/${d}`;
   }
-  return dir === null ? null : normalisePath(dir);
+  return dir === null ? null : lexicalPath(dir);
 }
 
 /**

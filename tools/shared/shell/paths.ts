@@ -5,27 +5,68 @@ export function isPathLike(word: string): boolean {
   return word.startsWith('/') || word.startsWith('.') || word.startsWith('~') || word.includes('/');
 }
 
-/**
- * Resolve `.`/`..` segments of an absolute path lexically; null for relative paths (the
- * host's working directory is unknown). Symlinks cannot be seen from here: a grant covers
- * whatever the host resolves below the prefix.
- */
-export function normalisePath(path: string): string | null {
-  if (!path.startsWith('/')) return null;
+/** The lexical segments of an absolute path, `.` and `..` resolved; `procs` follows /proc's links (PROC_LINKS). */
+function segments(path: string, procs: boolean): string[] | null {
   const out: string[] = [];
   for (const seg of path.split('/')) {
     if (seg === '' || seg === '.') continue;
     if (seg === '..') out.pop();
     else out.push(seg);
+    // A link is the 3rd to 6th segment (/proc/1/root, /proc/1/task/2/fd/3): joined only then, so the cost stays linear.
+    if (!procs || out[0] !== 'proc' || out.length < 3 || out.length > 6) continue;
+    const link = PROC_LINKS.exec(out.join('/'));
+    if (link?.[1] === 'root') out.length = 0;
+    else if (link !== null) return null;
   }
-  return `/${out.join('/')}`;
+  return out;
 }
 
-/** `/var/log/app` grants `/var/log/app/x` but never `/var/log/application`. */
+/**
+ * A process's links under /proc: `root` is the folder it sees as `/` (`/proc/1/root/etc/shadow`
+ * is `/etc/shadow`), `cwd` its working folder and `fd/N`, `map_files/X` an open file, which
+ * Warden cannot know (taken as a relative word). Also `self`, `thread-self` and `task/TID/`.
+ */
+const PROC_LINKS = /^proc\/(?:\d+|self|thread-self)(?:\/task\/\d+)?\/(root|cwd|fd\/[^/]+|map_files\/[^/]+)$/;
+
+/**
+ * Resolve `.`/`..` segments of an absolute path lexically, and the path a /proc link reaches
+ * (`/proc/self/root/run/secrets/x` is `/run/secrets/x`); null for relative paths (the host's
+ * working directory is unknown) and for a path through a process's working folder or open file
+ * (`/proc/1/cwd/x`). Symlinks cannot be seen from here: a grant covers whatever the host
+ * resolves below the prefix.
+ */
+export function normalisePath(path: string): string | null {
+  if (!path.startsWith('/')) return null;
+  const out = segments(path, true);
+  return out === null ? null : `/${out.join('/')}`;
+}
+
+/** normalisePath without following /proc's links: where the word itself lies (a program's folder, git's -C). */
+export function lexicalPath(path: string): string | null {
+  return path.startsWith('/') ? `/${(segments(path, false) ?? []).join('/')}` : null;
+}
+
+/**
+ * What a path through a process's working folder or open file names below it (`/proc/1/cwd/run/x`
+ * is `run/x`, relative to a folder Warden does not know), or null when it goes through none.
+ */
+export function procRelative(path: string): string | null {
+  const lex = lexicalPath(path);
+  const m = lex === null ? null : /^\/proc\/(?:\d+|self|thread-self)(?:\/task\/\d+)?\/(?:cwd|fd\/[^/]+|map_files\/[^/]+)(?:\/(.*))?$/.exec(lex);
+  return m === null ? null : (m[1] ?? '.');
+}
+
+/**
+ * `/var/log/app` grants `/var/log/app/x` but never `/var/log/application`. A path through /proc's
+ * links must lie under a prefix both where it is and where it leads: a grant of `/proc` does not
+ * reach `/proc/1/root/etc/shadow`, nor one of `/srv` `/proc/1/root/srv/x` (another process's root).
+ */
 export function underPrefix(path: string, prefixes: readonly string[]): boolean {
   const p = normalisePath(path);
-  if (p === null) return false;
-  return prefixes.some((pre) => pre === '/' || p === pre || p.startsWith(`${pre}/`));
+  const lex = lexicalPath(path);
+  if (p === null || lex === null) return false;
+  const inside = (q: string) => prefixes.some((pre) => pre === '/' || q === pre || q.startsWith(`${pre}/`));
+  return inside(p) && inside(lex);
 }
 
 /**

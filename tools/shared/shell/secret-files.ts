@@ -20,16 +20,21 @@
  * `/app/config/master.key`, `tar -c`, `zip -r`, `rg`, `ag`, `ack`, which recurse by default, with
  * no folder the working one) is refused too unless that folder is a named secret place; copies
  * that keep the names (`cp -r`, `rsync -a`, `mv`, `ln`) and listings (`ls -R`, `find` without
- * -exec) are not. Not seen: an OpenVPN `auth-user-pass` file or any other secret at a path only
+ * -exec) are not. git's reads of a repository are judged the same way (git-secret-reads.ts:
+ * `git show REV:PATH` as `cat PATH`, `git grep -h` and `git archive` as a tree read whole). A
+ * path through a process's root (`/proc/1/root/run/secrets/x`) is the path it reaches, one through
+ * its working folder (`/proc/1/cwd/x`) a relative word (paths.ts). Not seen: an OpenVPN `auth-user-pass` file or any other secret at a path only
  * its config names; a relative word is judged as if the working folder were `/` (a container's
  * usual one) and by its base name, so `../../run/secrets/x` from another folder under a grant
  * without paths: is not (a grant with paths: refuses relative words anyway), nor a folder above
  * a place given to a program Warden does not model, nor names a list gives (`tar -c -T LIST`).
  */
 import { fileWords, relevantPathLike } from './operands.js';
-import { normalisePath } from './paths.js';
+import { normalisePath, procRelative } from './paths.js';
 import { wholeFolders } from './deny-paths.js';
 import { findFlag } from './flags.js';
+import { gitRevPaths, gitWholeTree } from './git-secret-reads.js';
+import { gitFolder } from './git-guard.js';
 import type { ShellCommand } from './types.js';
 
 /** Folders (and files) every file under which is a bare secret. */
@@ -111,7 +116,15 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
   if (NAMES_ONLY.has(cmd.program) || (cmd.program === 'find' && !cmd.args.some((a) => FIND_RUNS.test(a)))) return null;
   const locations = [...SECRET_LOCATIONS, ...mounts];
   const { files, pathLike } = fileWords(cmd.program, cmd.args);
-  const words = [...files, ...relevantPathLike(pathLike), ...extra];
+  const words = [...files, ...relevantPathLike(pathLike), ...extra, ...(cmd.program === 'git' ? gitRevPaths(cmd.args) : [])];
+  if (cmd.program === 'git') {
+    // git prints or packs its repository's tree without the names (git-secret-reads.ts): the -C folder, or the working one.
+    const tree = gitWholeTree(cmd.args);
+    const top = gitFolder(cmd.args);
+    if (tree !== null && (top === null || !named(normalisePath(top) ?? top, paths, locations))) {
+      return `${tree}: a file that is itself a secret by its name alone (config/master.key, .vault-token, .erlang.cookie) may be committed at any depth, which Warden cannot see from the command line; read files by name (git show REV:PATH), list them (git ls-files, git ls-tree -r), or search with the names shown (git grep without -h).`;
+    }
+  }
   // rg, ag, ack: with no folder named they search the working one.
   if (RECURSIVE_DEFAULT.has(cmd.program) && !words.some((w) => w.startsWith('/'))) words.push('.');
   let whole: string | null | undefined;
@@ -119,8 +132,8 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
     const local = localWord(word);
     if (local === null) continue;
     const abs = normalisePath(local);
-    // A relative word: as if the working folder were `/`; a base name anywhere.
-    const p = abs ?? normalisePath(`/${local.replace(/^~(?=\/|$)/, '')}`) ?? local;
+    // A relative word: as if the working folder were `/`; a base name anywhere (also below /proc/N/cwd/).
+    const p = abs ?? normalisePath(`/${(procRelative(local) ?? local).replace(/^~(?=\/|$)/, '')}`) ?? local;
     // A relative word's pattern characters are not judged (`["ls","/x"]` is a JSON value, not a glob).
     const hit = abs === null && GLOB.test(p) ? (SECRET_BASENAMES.test(p) ? p : null) : secretAt(p, locations);
     if (hit !== null && !named(hit, paths, locations)) {

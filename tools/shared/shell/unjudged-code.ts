@@ -7,7 +7,7 @@
  * allow needs nothing here: it never grants a shell, `source` or a program given as a path.
  */
 import { interpreterCode, type InterpreterCode } from './interpreters.js';
-import { normalisePath } from './paths.js';
+import { lexicalPath } from './paths.js';
 import { pipedScript, shellScript } from './runner-args.js';
 import { LOADER_PATTERN, programBase, SHELLS } from './runners.js';
 import { commandOption } from './runner-args.js';
@@ -61,7 +61,7 @@ const LOADER_FOLDER = /^\/(usr\/)?lib(32|64|x32)?(\/[\w.-]+)?$/;
  */
 export function unjudgedProgram(word: string): string | null {
   if (!word.includes('/')) return null;
-  const p = normalisePath(word);
+  const p = lexicalPath(word);
   if (p !== null && !/[$`*?[]/.test(p)) {
     const dir = p.slice(0, p.lastIndexOf('/')) || '/';
     if (SYSTEM_FOLDERS.has(dir) || (LOADER_PATTERN.test(programBase(p)) && LOADER_FOLDER.test(dir))) return null;
