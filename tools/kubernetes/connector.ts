@@ -13,6 +13,7 @@ import { reachOf, type ContainerReach } from './container-reach.js';
 import { sharedMountsOf, type SharedMount } from './volume-reach.js';
 import { nodeReachOf } from './node-reach.js';
 import { secretMountsOf } from './secret-mounts.js';
+import { secretEnvOf, type SecretEnv } from './secret-env.js';
 import { kubeTarget } from './connection-target.js';
 
 /** What the pod lookup returns (before exec and logs). */
@@ -29,6 +30,8 @@ export interface PodInfo {
   node: Record<string, string>;
   /** Container -> the mountPaths of the Secret volumes it mounts (secret-mounts.ts); others absent. */
   secretMounts: Record<string, string[]>;
+  /** The Secrets its containers take environment variables from, and secret-named literal values (secret-env.ts). */
+  secretEnv: SecretEnv;
 }
 
 /** A pod lookup that did not find a pod (not an error: policy decides first). */
@@ -54,6 +57,7 @@ function podInfoOf(raw: unknown): PodInfo {
     shared: sharedMountsOf(raw),
     node: nodeReachOf(raw),
     secretMounts: secretMountsOf(p?.spec),
+    secretEnv: secretEnvOf(p?.spec),
   };
 }
 

@@ -2,7 +2,8 @@
  * `kubectl_exec`: argv only, never an implicit shell. `sh|bash|ash|dash -c SCRIPT` is the one
  * shell form, and its script is parsed and judged by the same `shell:` rules as ssh_run. The
  * pod's labels and default container come from the API server before the decision. Output
- * loses the values of secret-named assignments (`DB_PASSWORD=...` printed by `env`).
+ * loses the values of secret-named assignments (`DB_PASSWORD=...` printed by `env`), and the
+ * values the pod's environment takes from Secrets under any name (secret-env.ts).
  */
 import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
@@ -16,6 +17,7 @@ import { assertSharedVolumesWithinGrant } from './shared-volumes.js';
 import { assertNodeReachWithinGrant } from './node-reach.js';
 import { secretNote } from '../shared/secret-text.js';
 import { maskCommandOutput } from '../shared/line-windows.js';
+import { maskSecretValues, secretEnvNote, secretEnvValues } from './secret-env.js';
 
 /** Arguments of kubectl_exec (POLICY.md). */
 export const execInput = z.strictObject({
@@ -141,6 +143,9 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       assertNodeReachWithinGrant(ctx, facts, now.node);
       // A hostPath, claim or network volume it mounts reaches the other pods mounting it (shared-volumes.ts).
       await assertSharedVolumesWithinGrant(c, ctx, facts, now, ctx.signal);
+      // What the pod's environment holds under any name (Secret values, secret-named ConfigMap values
+      // and literals): masked by value in the output; an unreadable Secret refuses here (secret-env.ts).
+      const values = await secretEnvValues(c, input.namespace, now.secretEnv, ctx.signal);
       const timeoutMs = Math.min((input.timeout_s ?? Infinity) * 1000, conn.exec_timeout);
       let r;
       try {
@@ -153,9 +158,11 @@ export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): 
       // the one that answered (a pod killed because it was deleted is refused here too).
       await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'exec', ctx.signal, reach);
       // `env`, a config file: the values kubectl_get masks by name in the pod spec (shared/secret-text.ts).
-      const { streams, masked } = maskCommandOutput({ stdout: r.stdout, stderr: r.stderr }, facts.commands);
-      const note = secretNote(masked);
-      return { kind: 'text', streams, exitCode: r.exitCode, truncated: r.truncated, ...(note ? { notes: [note] } : {}) };
+      const bare = maskSecretValues({ stdout: r.stdout, stderr: r.stderr }, values.sourced, r.truncated);
+      const named = maskCommandOutput(bare.streams, facts.commands);
+      const { streams, masked } = maskSecretValues(named.streams, values.literals, r.truncated);
+      const notes = [secretEnvNote(bare.masked + masked), secretNote(named.masked)].filter((n): n is string => n !== null);
+      return { kind: 'text', streams, exitCode: r.exitCode, truncated: r.truncated, ...(notes.length ? { notes } : {}) };
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `kubectl_logs`: the tail of a container's log, bounded by lines, time and bytes. Following
  * is refused (a tool call returns once). The pod's labels come from the API server first.
- * Values of secret-named assignments in the log are masked.
+ * Values of secret-named assignments in the log are masked, and the values the pod's
+ * environment takes from Secrets under any name (secret-env.ts).
  */
 import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
@@ -12,6 +13,7 @@ import { dnsLabel, dnsSubdomain } from './names.js';
 import { assertAnsweredBySamePod, assertKnownContainer, assertSamePod, podFacts } from './pod-facts.js';
 import { secretNote } from '../shared/secret-text.js';
 import { LogContextMissing, readLogWindow } from './log-window.js';
+import { maskSecretValues, secretEnvNote, secretEnvValues } from './secret-env.js';
 
 /** Arguments of kubectl_logs (POLICY.md). */
 export const logsInput = z.strictObject({
@@ -68,13 +70,16 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
       if (facts.podLookup === 'not-found') throw new WardenError(ErrorCode.BACKEND, `pod ${input.namespace}/${input.pod} not found`);
       if (facts.podLookup === 'forbidden') throw new WardenError(ErrorCode.BACKEND, `the API server forbids reading pod ${input.namespace}/${input.pod} (403 Forbidden)`);
       if (facts.container !== null) assertKnownContainer(input.namespace, input.pod, facts.container, facts.alsoReaches);
-      await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
+      const now = await assertSamePod(c, input.namespace, input.pod, facts.podUid, ctx.signal, facts.podLabels);
+      // What the pod's environment holds under any name, masked by value in the log; an unreadable
+      // Secret refuses here (secret-env.ts).
+      const values = await secretEnvValues(c, input.namespace, now.secretEnv, ctx.signal);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
       // The lines just before the window are masked with it: a value whose name is on one of
       // them is masked too (log-window.ts).
       const read = await readLogWindow(c, {
         path: `/api/v1/namespaces/${input.namespace}/pods/${input.pod}/log`, container: facts.container, tailLines: input.tail_lines ?? DEFAULT_TAIL,
-        ...(input.since_s ? { sinceSeconds: input.since_s } : {}), cap, what: `${input.namespace}/${input.pod}`, signal: ctx.signal,
+        ...(input.since_s ? { sinceSeconds: input.since_s } : {}), cap, what: `${input.namespace}/${input.pod}`, values: values.sourced, signal: ctx.signal,
       }).catch((e: unknown) => {
         if (e instanceof LogContextMissing) return { failed: e };
         throw e;
@@ -84,8 +89,10 @@ export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): 
       await assertAnsweredBySamePod(c, input.namespace, input.pod, facts.podUid, facts.podLabels, 'logs', ctx.signal);
       if ('failed' in read) throw read.failed;
       const r = read;
-      const note = secretNote(r.masked);
-      return { kind: 'text', streams: { log: r.log }, exitCode: null, truncated: r.truncated, ...(note ? { notes: [note] } : {}) };
+      // The spec's secret-named literals after names (secret-env.ts secretEnvValues).
+      const lit = maskSecretValues({ log: r.log }, values.literals, r.truncated);
+      const notes = [secretEnvNote(r.maskedValues + lit.masked), secretNote(r.masked)].filter((n): n is string => n !== null);
+      return { kind: 'text', streams: lit.streams, exitCode: null, truncated: r.truncated, ...(notes.length ? { notes } : {}) };
     },
   };
 }

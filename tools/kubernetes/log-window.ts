@@ -16,6 +16,7 @@
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { KubeConnector } from './connector.js';
 import { maskSecretStreams } from '../shared/secret-text.js';
+import { maskSecretValues } from './secret-env.js';
 
 /** Lines read before the window (a value's name is on one of them). */
 export const CONTEXT_LINES = 16;
@@ -99,11 +100,13 @@ export interface LogWindowRequest {
   /** Bytes of log text the agent may get. */
   cap: number;
   what: string;
+  /** Values the pod's environment takes from Secrets (and ConfigMaps), masked wherever they appear, before names are (secret-env.ts). */
+  values?: readonly string[];
   signal?: AbortSignal;
 }
 
 /** The window, masked with the lines before it, and how many values were masked. */
-export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Promise<{ log: string; truncated: boolean; masked: number }> {
+export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Promise<{ log: string; truncated: boolean; masked: number; maskedValues: number }> {
   // The stamps take room: read twice the cap, and cut the text at the cap once they are gone.
   const read = 2 * r.cap;
   const q = (tail: number, since: boolean) => {
@@ -115,8 +118,12 @@ export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Prom
   const got = await c.getText(q(r.tailLines, true), `read logs of ${r.what}`, { signal: r.signal, maxBytes: read });
   const win = stamped(got.text, r.what);
   const full = text(win);
-  const shown = cut(full, r.cap);
-  const truncated = got.truncated || shown.length < full.length;
+  const cutText = cut(full, r.cap);
+  const truncated = got.truncated || cutText.length < full.length;
+  // Secret values first, by value (a cut end may hold a prefix of one), then names as below.
+  const valued = maskSecretValues({ log: cutText }, r.values ?? [], truncated);
+  const shown = valued.streams.log;
+  const maskedValues = valued.masked;
   // The whole log (fewer lines than asked, nothing cut, no time limit): nothing lies before it.
   const whole = !got.truncated && r.sinceSeconds === undefined && win.length < r.tailLines;
   let before = '';
@@ -132,11 +139,11 @@ export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Prom
     if (j < 0 || (j < CONTEXT_LINES && !atStart)) {
       throw new LogContextMissing(r.what);
     }
-    before = text(lines.slice(Math.max(0, j - CONTEXT_LINES), j));
+    before = maskSecretValues({ log: text(lines.slice(Math.max(0, j - CONTEXT_LINES), j)) }, r.values ?? [], false).streams.log;
   }
   if (!before) {
     const m = maskSecretStreams({ log: shown });
-    return { log: m.streams.log, truncated, masked: m.masked };
+    return { log: m.streams.log, truncated, masked: m.masked, maskedValues };
   }
   const both = maskSecretStreams({ log: before + shown });
   const ctxOnly = maskSecretStreams({ log: before });
@@ -144,9 +151,9 @@ export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Prom
   // boundary: the rest is the window, masked with what came before, line for line.
   const lines = (s: string) => s.split('\n').length;
   const rest = both.streams.log.startsWith(ctxOnly.streams.log) ? both.streams.log.slice(ctxOnly.streams.log.length) : null;
-  if (rest !== null && lines(rest) === lines(shown)) return { log: rest, truncated, masked: Math.max(0, both.masked - ctxOnly.masked) };
+  if (rest !== null && lines(rest) === lines(shown)) return { log: rest, truncated, masked: Math.max(0, both.masked - ctxOnly.masked), maskedValues };
   // A value masked across it: the window's lines from the end, and the line the mask joined them to.
   const outLines = both.streams.log.split('\n');
   const want = lines(shown) + Math.max(0, outLines.length - lines(before + shown));
-  return { log: outLines.slice(-want).join('\n'), truncated, masked: both.masked };
+  return { log: outLines.slice(-want).join('\n'), truncated, masked: both.masked, maskedValues };
 }

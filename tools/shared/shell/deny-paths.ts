@@ -15,7 +15,7 @@
 import { findFlag } from './flags.js';
 import { COMPILED } from './option-models.js';
 import { fileWords, relevantPathLike } from './operands.js';
-import { lexicalPath, normalisePath } from './paths.js';
+import { aboveProcRoots, lexicalPath, normalisePath } from './paths.js';
 
 /** Programs (modelled ones) that read or change a folder's whole tree: always, or with one of these flags (every spelling). */
 const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
@@ -108,7 +108,8 @@ export function deniedPath(program: string, args: string[], denied: readonly str
     if (under !== undefined) return { path: p };
     whole ??= wholeFolders(program, args);
     if (whole === null) continue;
-    const held = denied.find((d) => p === '/' || d.startsWith(`${p}/`));
+    // /proc and /proc/PID read whole hold every process's root, so every denied path (paths.ts aboveProcRoots).
+    const held = denied.find((d) => p === '/' || aboveProcRoots(lex) || d.startsWith(`${p}/`));
     if (held !== undefined) return { path: p, why: `'${p}' is a folder read whole (${whole}), which holds ${held}` };
   }
   return null;

@@ -24,9 +24,11 @@ function segments(path: string, procs: boolean): string[] | null {
 /**
  * A process's links under /proc: `root` is the folder it sees as `/` (`/proc/1/root/etc/shadow`
  * is `/etc/shadow`), `cwd` its working folder and `fd/N`, `map_files/X` an open file, which
- * Warden cannot know (taken as a relative word). Also `self`, `thread-self` and `task/TID/`.
+ * Warden cannot know (taken as a relative word). Also `self`, `thread-self` and `task/TID/`, and
+ * any other word in the process's place (a pattern such as `/proc/[0-9]+` written with a star: the shell expands it to every
+ * process; judging a non-process such as `/proc/sys/root` so only refuses more).
  */
-const PROC_LINKS = /^proc\/(?:\d+|self|thread-self)(?:\/task\/\d+)?\/(root|cwd|fd\/[^/]+|map_files\/[^/]+)$/;
+const PROC_LINKS = /^proc\/[^/]+(?:\/task\/[^/]+)?\/(root|cwd|fd\/[^/]+|map_files\/[^/]+)$/;
 
 /**
  * Resolve `.`/`..` segments of an absolute path lexically, and the path a /proc link reaches
@@ -52,7 +54,7 @@ export function lexicalPath(path: string): string | null {
  */
 export function procRelative(path: string): string | null {
   const lex = lexicalPath(path);
-  const m = lex === null ? null : /^\/proc\/(?:\d+|self|thread-self)(?:\/task\/\d+)?\/(?:cwd|fd\/[^/]+|map_files\/[^/]+)(?:\/(.*))?$/.exec(lex);
+  const m = lex === null ? null : /^\/proc\/[^/]+(?:\/task\/[^/]+)?\/(?:cwd|fd\/[^/]+|map_files\/[^/]+)(?:\/(.*))?$/.exec(lex);
   return m === null ? null : (m[1] ?? '.');
 }
 
@@ -86,4 +88,15 @@ export function prefixProblem(at: readonly PropertyKey[] | undefined, entry: unk
   const folder = head.startsWith('/') ? (normalisePath(head.slice(0, head.lastIndexOf('/') + 1)) ?? '/') : null;
   const name = folder !== null ? `name the folder: ${folder}` : 'name the folder that holds them, as an absolute path (e.g. /srv/repo)';
   return `${program}: paths: entry '${text}' holds '${glob[0]}', which is taken literally (no path starts with it): paths are folder prefixes, not patterns; ${name}`;
+}
+
+/** `/proc`, `/proc/PID`, `/proc/PID/task[/TID]`: a folder above every process's root. */
+const PROC_ABOVE_ROOTS = /^\/proc(?:\/[^/]+(?:\/task(?:\/[^/]+)?)?)?$/;
+
+/**
+ * Is `p` (normalised) `/proc`, `/proc/PID` or `/proc/PID/task[/TID]`? Why: read whole (grep -R,
+ * tar -c follow the links), it holds every process's root, and so every file of the machine.
+ */
+export function aboveProcRoots(p: string): boolean {
+  return PROC_ABOVE_ROOTS.test(p);
 }

@@ -30,7 +30,7 @@
  * a place given to a program Warden does not model, nor names a list gives (`tar -c -T LIST`).
  */
 import { fileWords, relevantPathLike } from './operands.js';
-import { normalisePath, procRelative } from './paths.js';
+import { aboveProcRoots, normalisePath, procRelative } from './paths.js';
 import { wholeFolders } from './deny-paths.js';
 import { findFlag } from './flags.js';
 import { gitRevPaths, gitWholeTree } from './git-secret-reads.js';
@@ -141,6 +141,8 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
     }
     whole ??= wholeFolders(cmd.program, cmd.args, true);
     if (whole === null || (abs === null && GLOB.test(p))) continue;
+    // /proc and /proc/PID hold each process's root, and so every secret location (grep -R follows the links).
+    if (aboveProcRoots(p)) return `${cmd.program} reads '${abs ?? word}' whole (${whole}), which holds every process's root (/proc/PID/root) and so every file that is itself a secret; read the files by name.`;
     const held = locations.find((l) => under(l, p) && l !== p && !named(l, paths, locations));
     if (held !== undefined) return `${cmd.program} reads '${abs ?? word}' whole (${whole}), which holds ${held}, files that are themselves secrets; a grant reads them only when its paths: name ${held}.`;
     if (bareNamesReached(cmd, p, paths, locations)) {
