@@ -18,14 +18,16 @@
  * ...`, one bit per row however many branches, so its branches count as one relation
  * (analysis/predicates.ts sameRowsUnion); branches the output tells apart stay refused. A view
  * whose own definition uses a masked column in any condition (its own WHERE included: the view
- * is read as a subquery in FROM) is refused (checkViewPredicates). Deny rules refuse a table's
- * reads whole.
+ * is read as a subquery in FROM) is refused (checkViewPredicates). A view's row is what its
+ * definition joins: beside a masked column in a row filter only its own table's columns count as
+ * the same row (otherRows), none when the view self-joins the table, whose columns then each
+ * count as a relation (selfJoined). Deny rules refuse a table's reads whole.
  */
 import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.js';
 import { ROW_FILTERS } from './analysis/predicates.js';
-import type { PredicateColumn, PredicatePlace } from './analysis/types.js';
+import type { PredicateColumn, PredicatePlace, SourceColumn } from './analysis/types.js';
 import { lineageMasks } from './column-masking.js';
-import { throughViews, VIEW_PREDICATES, type ViewLineages } from './view-lineage.js';
+import { throughViews, VIEW_PREDICATES, VIEW_SELF_JOINS, type ViewLineages } from './view-lineage.js';
 
 
 const PLACES: Record<PredicatePlace, string> = {
@@ -53,12 +55,16 @@ export function checkPredicateChannels(facts: { predicateColumns: readonly Predi
     const hit = lineageMasks(m.columns, lineage);
     if (!hit.length) continue;
     // Through a view, a column computed from a masked one was computed in the view's query.
-    const where: PredicatePlace = ROW_FILTERS.has(p.where) && lineage.derived ? 'join' : p.where;
+    // Through a view, a column of the same view row may be another table's, or another row of
+    // the table when the view self-joins it: the item is a join.
+    const joined = selfJoined(lineage.sources, hit, views);
+    const where: PredicatePlace = ROW_FILTERS.has(p.where) && (lineage.derived || otherRows(p, lineage.sources, views) || (joined && !!p.alongside?.length)) ? 'join' : p.where;
     if (ROW_FILTERS.has(where)) {
       for (const { column } of hit) {
         const table = column.slice(0, column.lastIndexOf('.'));
         const seen = rows.get(table) ?? new Set<string>();
-        rows.set(table, seen.add(p.row ?? ''));
+        // Each column of a self-joining view may be a row of its own.
+        rows.set(table, seen.add(joined ? `${p.row ?? ''}\u0000${p.column.column}` : p.row ?? ''));
         if (seen.size > 1) throw moreRows(column);
       }
       continue;
@@ -71,6 +77,36 @@ export function checkPredicateChannels(facts: { predicateColumns: readonly Predi
       { ruleIds: ['masking.columns'], reason: 'masked column used in a predicate that feeds the output' },
     );
   }
+}
+
+/**
+ * Whether a row-filter item names, beside the masked column, one that is not a plain column of a
+ * table the masked column comes from (PredicateColumn.alongside, both followed through views,
+ * `own` being the masked column's lineage). Of a base table the analyser records only its own
+ * columns, but a view's row is what its definition joins (`user_orders`: users JOIN orders), so
+ * `WHERE ascii(email) = total` over it is the join that returns the code as total; a UNION ALL
+ * view's columns come from each branch's table alike. A view joining a table to itself: selfJoined.
+ */
+function otherRows(p: PredicateColumn, own: readonly SourceColumn[], views: ViewLineages): boolean {
+  if (!p.alongside?.length || views.size === 0) return false;
+  const tables = new Set(own.map((s) => s.table));
+  return p.alongside.some((a) => {
+    const l = throughViews({ sources: [a], derived: false }, views);
+    // A column of no table is a constant a join may multiply (`LATERAL (SELECT 81 AS n UNION ALL ...)`).
+    const base = l.sources.filter((s) => !views.has(s.table));
+    return l.derived || base.length === 0 || base.some((s) => !tables.has(s.table));
+  });
+}
+
+/**
+ * Whether a view the masked column comes through (`own`, its lineage through views) reads a
+ * masked table in more than one FROM item (VIEW_SELF_JOINS): `SELECT a.email, b.id FROM users a,
+ * users b` holds two users rows in one of its own.
+ */
+function selfJoined(own: readonly SourceColumn[], hit: readonly { column: string }[], views: ViewLineages): boolean {
+  if (views.size === 0) return false;
+  const tables = new Set(hit.map(({ column }) => column.slice(0, column.lastIndexOf('.'))));
+  return own.some((s) => views.get(s.table)?.get(VIEW_SELF_JOINS)?.sources.some((j) => tables.has(j.table)) ?? false);
 }
 
 /** The refusal for a masked column filtered in two relations of the outermost query: each is a bit per row of its own. */

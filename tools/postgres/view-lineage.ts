@@ -49,6 +49,9 @@ export const VIEW_PREDICATES = '\u0000predicates';
  */
 export const VIEW_CALL = '\u0000call ';
 
+/** The entry of a view's masking lineage naming the tables its definition self-joins (facts' selfJoined; predicate-channels.ts). */
+export const VIEW_SELF_JOINS = '\u0000self-joins';
+
 /** Whether an entry of a view's masking lineage is one of its columns (not VIEW_PREDICATES or a VIEW_CALL entry). */
 function isViewColumn(name: string): boolean {
   return !name.startsWith('\u0000');
@@ -136,6 +139,7 @@ export function analyseDefinition(view: ViewDefinition): AnalysedView {
   const feeding = feedingPredicates(facts.predicateColumns);
   const extra: [string, ColumnLineage][] = facts.qualifiedFunctionArguments.map((c) => [VIEW_CALL + c.function, { sources: c.sources, derived: true }]);
   if (feeding.length) extra.unshift([VIEW_PREDICATES, { sources: feeding, derived: true }]);
+  if (facts.selfJoined) extra.push([VIEW_SELF_JOINS, { sources: facts.selfJoined.map((table) => ({ table, column: '*' })), derived: true }]);
   const columns = extra.length && !(shown instanceof WardenError) ? new Map([...shown, ...extra]) : shown;
   const reach = opaque ?? { reads: facts.reads, only: facts.onlyRelations, functions: facts.functions, ...(shown instanceof WardenError ? {} : { columns: shown }) };
   return { columns, reach, reads: facts.reads, calls: facts.functions, readColumns: facts.readColumns };

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { WardenError, type MaskingContext } from '../../../src/tool-api.js';
 import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import { checkPredicateChannels } from '../../../tools/postgres/predicate-channels.js';
-import type { ViewLineages } from '../../../tools/postgres/view-lineage.js';
+import { VIEW_SELF_JOINS, type ViewLineages } from '../../../tools/postgres/view-lineage.js';
 
 const masking: MaskingContext = { columns: [{ column: 'public.users.email', strategy: 'redact' }], onDerived: 'deny', apply: () => '<m>' };
 const NO_VIEWS: ViewLineages = new Map();
@@ -154,5 +154,52 @@ describe('checkPredicateChannels', () => {
     assert.throws(() => checkPredicateChannels(analyzeSql('SELECT g FROM v JOIN generate_series(1, 255) g ON g = ascii(v.email)'), views, masking), WardenError);
     assert.throws(() => checkPredicateChannels(analyzeSql('SELECT id FROM v WHERE v.d = 0'), views, masking), WardenError);
     checkPredicateChannels(analyzeSql("SELECT id FROM v WHERE v.email = 'x'"), views, masking);
+  });
+
+  test('through a view that joins, a column beside the masked one in the same filter must be of its own table', () => {
+    const email = { sources: [{ table: 'public.users', column: 'email' }], derived: false };
+    const views: ViewLineages = new Map([
+      ['public.user_orders', new Map([
+        ['email', email],
+        ['id', { sources: [{ table: 'public.users', column: 'id' }], derived: false }],
+        ['total', { sources: [{ table: 'public.orders', column: 'total' }], derived: false }],
+        ['n', { sources: [], derived: true }],
+        ['c', { sources: [], derived: false }],
+      ])],
+    ]);
+    const facts = analyzeSql('SELECT total FROM user_orders WHERE ascii(email) = total AND id = 1');
+    const alongside = facts.predicateColumns.find((p) => p.column.column === 'email')?.alongside;
+    assert.deepEqual(alongside, [{ table: 'public.user_orders', column: 'total' }]);
+    for (const sql of [
+      'SELECT total FROM user_orders WHERE ascii(email) = total',
+      'SELECT total FROM user_orders ORDER BY abs(ascii(email) - total) LIMIT 1',
+      'SELECT count(*) FROM user_orders GROUP BY ascii(email) < total',
+      'SELECT n FROM user_orders WHERE ascii(email) = n',
+      'SELECT total FROM user_orders v WHERE ascii(v.email) = (SELECT v.total)',
+      'SELECT c FROM user_orders WHERE ascii(email) = c',
+    ]) {
+      assert.throws(() => checkPredicateChannels(analyzeSql(sql), views, masking), /used in a join condition/, sql);
+    }
+    // the same filter on the base table, the view's columns of users, and separate conditions still run
+    checkPredicateChannels(analyzeSql('SELECT id FROM users WHERE ascii(email) = id'), views, masking);
+    checkPredicateChannels(analyzeSql("SELECT total FROM user_orders WHERE email LIKE 'a%' OR id = 2"), views, masking);
+    checkPredicateChannels(analyzeSql("SELECT total FROM user_orders WHERE email LIKE 'a%' AND total = 5 ORDER BY email, total"), views, masking);
+    checkPredicateChannels(analyzeSql('SELECT total FROM user_orders WHERE email IN (SELECT d.word FROM dictionary d)'), views, masking);
+  });
+
+  test('through a view that self-joins the table, a column beside the email, or a second email column, is another row', () => {
+    assert.deepEqual(analyzeSql('SELECT a.id FROM users a, users b').selfJoined, ['public.users']);
+    assert.deepEqual(analyzeSql('SELECT x.id FROM (SELECT id FROM users) x WHERE x.id IN (SELECT id FROM users)').selfJoined, ['public.users']);
+    assert.equal(analyzeSql('SELECT u.id FROM users u JOIN orders o ON o.user_id = u.id').selfJoined, undefined);
+    const col = (column: string) => ({ sources: [{ table: 'public.users', column }], derived: false });
+    const views: ViewLineages = new Map([
+      ['public.pairs', new Map([
+        ['email', col('email')], ['aid', col('id')], ['other_email', col('email')], ['bid', col('id')],
+        [VIEW_SELF_JOINS, { sources: [{ table: 'public.users', column: '*' }], derived: true }],
+      ])],
+    ]);
+    assert.throws(() => checkPredicateChannels(analyzeSql('SELECT bid FROM pairs WHERE ascii(email) = bid'), views, masking), /a join condition/);
+    assert.throws(() => checkPredicateChannels(analyzeSql("SELECT bid FROM pairs WHERE email = 'a' AND other_email = 'b'"), views, masking), /more than one relation/);
+    checkPredicateChannels(analyzeSql("SELECT bid FROM pairs WHERE email = 'a' OR email = 'b' ORDER BY email"), views, masking);
   });
 });

@@ -45,6 +45,8 @@ export interface Ctx {
   tracker: RefTracker | null;
   /** Ids of the relations outermost row filters name (PredicateColumn.row), in the order met. */
   rowIds: Map<Rel, number>;
+  /** How many FROM items read each table, anywhere in the statement; see SqlFacts.selfJoined. */
+  fromTables: Map<string, number>;
   /**
    * While the branches of an outermost UNION that each select the same plain columns of one
    * table are walked (predicates.ts sameRowsUnion): the first branch's relation, whose row id
@@ -85,7 +87,7 @@ export function newCtx(literals: string[], literalTexts: (string | null)[] = [])
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
     pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), calls: new Map(), stored: [], written: new Map(),
-    predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(), unionRows: null, selfUses: new Map(),
+    predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(), fromTables: new Map(), unionRows: null, selfUses: new Map(),
   };
 }
 

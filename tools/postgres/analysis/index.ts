@@ -111,6 +111,7 @@ export function analyzeSql(sql: string): SqlFacts {
     output: lineage,
     stored: ctx.stored,
     predicateColumns: predicateColumns(ctx),
+    ...selfJoined(ctx),
     hasStar: output.some((c) => c.starRel !== undefined),
     sql: text,
     readOnly,
@@ -130,6 +131,12 @@ function writtenColumns(ctx: Ctx): SourceColumn[] {
   const noted = new Set([...ctx.written.values()].map((c) => c.table));
   const whole = [...ctx.writes].filter((t) => !noted.has(t)).map((table) => ({ table, column: '*' }));
   return sortColumns([...ctx.written.values(), ...whole]);
+}
+
+/** SqlFacts.selfJoined, present only when a table is read by more than one FROM item. */
+function selfJoined(ctx: Ctx): { selfJoined?: string[] } {
+  const tables = [...ctx.fromTables].filter(([, n]) => n > 1).map(([t]) => t).sort();
+  return tables.length ? { selfJoined: tables } : {};
 }
 
 /** SqlFacts.predicateColumns: by table, column, then place. */

@@ -13,7 +13,7 @@ import { type Ctx, type Lin, type Rel, type RefTracker, type Scope, identText, n
 import { lineage } from './lineage.js';
 import { type SetBranch, outputItems, setOutputItems } from './output-items.js';
 import { filteredRow, filtersRows } from './predicate-refs.js';
-import type { PredicatePlace } from './types.js';
+import type { PredicatePlace, SourceColumn } from './types.js';
 
 type Node = Record<string, unknown>;
 
@@ -48,8 +48,35 @@ function outermostItem(node: unknown, scope: Scope, ctx: Ctx, place: PredicatePl
   const fedKeys = new Set(fed.map((s) => `${s.table}\u0000${s.column}`));
   notePredicate(ctx, fed, 'subquery');
   const direct = lin.sources.filter((s) => !fedKeys.has(`${s.table}\u0000${s.column}`));
-  if (filtersRows(tracker)) notePredicate(ctx, direct, place, filteredRow(tracker, ctx));
-  else notePredicate(ctx, direct, 'join');
+  if (!filtersRows(tracker)) return notePredicate(ctx, direct, 'join');
+  const row = filteredRow(tracker, ctx);
+  notePredicate(ctx, direct, place, row);
+  const named = sameRowColumns(tracker);
+  if (named.length > 1) noteAlongside(ctx, direct, named, place, row);
+}
+
+/**
+ * The columns a row-filter item names of its one base relation (predicate-refs.ts filtersRows),
+ * correlated references from its subqueries included (`WHERE ascii(email) = (SELECT v.total)`
+ * compares with v's total as `= v.total` does); none when it names one column.
+ */
+function sameRowColumns(tracker: RefTracker): SourceColumn[] {
+  const rel = tracker.refs[0]?.rels[0];
+  if (rel?.kind !== 'table') return [];
+  return uniqSources(tracker.refs.map((r) => ({ table: rel.table, column: r.key.slice(r.key.indexOf('\u0000') + 1) })));
+}
+
+/**
+ * Record on each column of a row-filter item the other columns of its row it names
+ * (PredicateColumn.alongside), merged with what earlier items recorded for the same column, place and row.
+ */
+function noteAlongside(ctx: Ctx, direct: readonly SourceColumn[], named: readonly SourceColumn[], place: PredicatePlace, row: string): void {
+  for (const column of direct) {
+    const entry = ctx.predicates.get(`${place}\u0000${column.table}\u0000${column.column}\u0000${row}`);
+    if (!entry) continue;
+    const others = named.filter((o) => o.table !== column.table || o.column !== column.column);
+    if (others.length) entry.alongside = uniqSources([...(entry.alongside ?? []), ...others]);
+  }
 }
 
 /** Items of a GROUP BY or DISTINCT ON: its `columns` list (or the node itself), and whatever else it holds. */

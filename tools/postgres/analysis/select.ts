@@ -136,6 +136,7 @@ export function addFrom(item: Node, scope: Scope, ctx: Ctx): void {
     } else {
       const table = tableOf(item, ctx);
       ctx.reads.add(table);
+      ctx.fromTables.set(table, (ctx.fromTables.get(table) ?? 0) + 1);
       // `users x(a, b)` renames columns by position; without a catalog any name may be any column.
       rel = alias.columns.length > 0
         ? { alias: alias.name ?? name, kind: 'opaque', sources: [{ table, column: '*' }], names: alias.columns, renamedTable: true }

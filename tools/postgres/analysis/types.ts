@@ -72,6 +72,13 @@ export interface PredicateColumn {
    * (a self-join, set-operation branches), so masking lets one relation filter on a masked column.
    */
   row?: string;
+  /**
+   * At a row filter: the other columns an item comparing this one also names as columns of the
+   * same row (`WHERE ascii(email) = id`), merged over the items. Of a base table they are its
+   * row's; a view's row is whatever its definition joins, so through a view each must be the
+   * masked column's own table's (predicate-channels.ts): else the item is a join.
+   */
+  alongside?: SourceColumn[];
 }
 
 /** Facts of a single analysed SQL statement. */
@@ -128,6 +135,11 @@ export interface SqlFacts extends Facts {
    * (predicate-channels.ts).
    */
   predicateColumns: PredicateColumn[];
+  /**
+   * Tables more than one FROM item reads, anywhere in the statement (a self-join); absent when
+   * none. A view defined so has rows holding two of the table's rows (predicate-channels.ts).
+   */
+  selfJoined?: string[];
   /** True when the output contains * or t.* that analysis could not expand without a catalog. */
   hasStar: boolean;
   /** The exact text that will be sent to PostgreSQL (single statement, no trailing semicolon). */
