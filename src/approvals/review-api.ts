@@ -87,6 +87,12 @@ export interface ApprovalReviewApi {
    * (each identity source a group). Absent: queueFor alone.
    */
   queue?(reviewer: Principal, filter?: { requester?: string }): Promise<ReviewQueue>;
+  /**
+   * The ids of the newest `limit` pending requests, nothing else read (requests past their expiry
+   * settled first, as list does). Why: the UI's live feed compares them every second, and list
+   * reads and parses every request's call. Absent: the feed uses list.
+   */
+  pendingIds?(limit: number): Promise<string[]>;
   get(id: string): Promise<ApprovalView | null>;
   /** Throws WardenError (code WARDEN_DENIED) when refused: self-approval, reviewer not allowed, already decided, expired. */
   approve(id: string, reviewer: Principal, comment?: string): Promise<ApprovalView>;

@@ -174,6 +174,12 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
       // In the store's order: by each requester's oldest pending request (its seq, the one order of records).
       return { total: q.total, groups, requesters: q.requesters, moreRequesters: q.moreRequesters, ...(q.requestersCapped ? { requestersCapped: true } : {}) };
     },
+    async pendingIds(limit) {
+      const at = opts.readOnly ? await readerNow() : iso();
+      if (!opts.readOnly) await expireDue(ctx, at);
+      if (tables.pendingIds) return tables.pendingIds(limit, opts.readOnly ? at : undefined);
+      return (await service.list({ state: 'pending', limit })).map((v) => v.id);
+    },
     async get(id) {
       if (opts.readOnly) {
         const at = await readerNow();

@@ -187,6 +187,11 @@ export interface ApprovalStore {
    */
   list(f?: ApprovalListFilter): Promise<ApprovalRow[]>;
   /**
+   * The ids of the newest `limit` pending requests (as of `asOf`, when given, as list's `asOf`),
+   * ids only. Why: the UI's live feed checks them every second, and list() reads every row's call.
+   */
+  pendingIds?(limit: number, asOf?: string): Promise<string[]>;
+  /**
    * The reviewers' queue (approval-queue-sql.ts): the pending total and, for the `maxRequesters`
    * requesters whose oldest pending request is oldest (only `requester`'s identity sources when
    * given), each one's pending count and oldest `perRequester` requests; `requesters`: how many

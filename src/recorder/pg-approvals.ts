@@ -93,6 +93,16 @@ export class PgApprovalTables implements ApprovalStore {
     return this.read(() => load(this.q, id));
   }
 
+  /** The newest pending ids, ids only (ApprovalStore.pendingIds). */
+  pendingIds(limit: number, asOf?: string): Promise<string[]> {
+    return this.read(async () => {
+      const params: unknown[] = [];
+      const cond = stateCondition('pending', asOf, (v) => (params.push(v), `$${params.length}`));
+      params.push(Math.max(1, Math.min(limit, 10_000)));
+      return ((await this.q(`SELECT id FROM approvals WHERE ${cond} ORDER BY seq DESC LIMIT $${params.length}`, params)).rows as { id: unknown }[]).map((r) => String(r.id));
+    });
+  }
+
   list(f: ApprovalListFilter = {}): Promise<ApprovalRow[]> {
     return this.read(async () => {
       const where: string[] = [];

@@ -59,6 +59,16 @@ export class ApprovalTables implements ApprovalStore {
     });
   }
 
+  /** The newest pending ids, ids only (ApprovalStore.pendingIds). */
+  async pendingIds(limit: number, asOf?: string): Promise<string[]> {
+    return this.read(() => {
+      const params: unknown[] = [];
+      const cond = stateCondition('pending', asOf, (v) => (params.push(v), '?'));
+      params.push(Math.max(1, Math.min(limit, 10_000)));
+      return (this.db.prepare(`SELECT id FROM approvals WHERE ${cond} ORDER BY seq DESC LIMIT ?`).all(...params) as { id: unknown }[]).map((r) => String(r.id));
+    });
+  }
+
   /** The reviewers' queue (approval-queue-sql.ts). */
   async pendingQueue(perRequester: number, maxRequesters: number, requester?: string) {
     const sql = (q: string) => q.replace(/\$\d+/g, '?');

@@ -5,7 +5,33 @@ import { combinationLine, requesterLabel, reviewersLabel, voidedLine } from '../
 import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
 import { hasRtl } from '../visible-text.js';
 
-function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
+/**
+ * Characters of a request's call (its arguments as the card indents them, and its parsed summary)
+ * that a queue card draws; a longer call is drawn whole on its own page (`/ui/approvals?id=ID`),
+ * with the buttons, and its queue card says how long it is and links there. Why: a card drew every
+ * call whole, and ten calls of 1 MiB of `"` (3.5 million characters of page each: `\"`, then
+ * `&quot;`) made every view and live refresh of the queue 35 MB, twenty identities' too long to
+ * render at all. Never an excerpt: nothing is decided from a card that does not show the whole call.
+ */
+export const CARD_CALL_CHARS = 64_000;
+
+/** The call's length as a card counts it (CARD_CALL_CHARS): cheap, nothing rendered. */
+function callChars(a: ApprovalView): number {
+  return (a.call ? JSON.stringify(a.call.args, null, 1).length : 0) + a.summary.length;
+}
+
+// A card for a call too long to draw on the queue: who and what, its length, the link to its own page; no buttons.
+function heldBack(a: ApprovalView): Safe {
+  return html`<section class="call approval held-back" id="approval-${a.id}">
+    <h3>${reviewable(a.tool)}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(requesterLabel(a))} <span class="badge ${a.state}">${a.state}</span></h3>
+    <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}</div>
+    <p class="cannot-decide">This call is ${callChars(a).toLocaleString('en-US')} characters, too long to draw here (a card draws up to ${CARD_CALL_CHARS.toLocaleString('en-US')}):
+      <a href="${href('/approvals', { id: a.id })}">review and decide request ${a.id} on its own page</a>, where it is shown whole.</p>
+  </section>`;
+}
+
+function card({ view: a, refused }: QueueEntry, csrf: string, whole = false): Safe {
+  if (!whole && callChars(a) > CARD_CALL_CHARS) return heldBack(a);
   // Every text a reviewer reads here is shown with hidden (bidi, zero-width, control) characters
   // visible: the summary quotes names from the agent's statement, and subjects and comments come
   // from tokens and other reviewers.
@@ -29,7 +55,7 @@ function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
     return html`${note}${refused.approve ? '' : form('approve', 'Approve')}${refused.deny ? '' : form('deny', 'Deny')}`;
   };
   return html`<section class="call approval" id="approval-${a.id}">
-    <h3>${a.tool}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(requesterLabel(a))} <span class="badge ${a.state}">${a.state}</span></h3>
+    <h3>${reviewable(a.tool)}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(requesterLabel(a))} <span class="badge ${a.state}">${a.state}</span></h3>
     <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? html` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
     ${a.combination ? html`<div class="combination"><strong>Combined:</strong> ${reviewable(combinationLine(a))}</div>` : ''}
@@ -51,7 +77,13 @@ function card({ view: a, refused }: QueueEntry, csrf: string): Safe {
  * then the first 20 requesters by name, so 20 identities named "aaa-…" hid everyone after them.
  * `requester`: that subject's requests only (`?requester=NAME`, as the CLI's `--requester`).
  */
-export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, reviewer: Principal, requester?: string): Promise<Safe> {
+export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, reviewer: Principal, requester?: string, only?: string): Promise<Safe> {
+  if (only !== undefined) {
+    const e = await oneEntry(api, reviewer, only);
+    return e
+      ? card(e, csrf, true)
+      : html`<p id="no-pending">Request ${reviewable(only)} is not pending in the queue you review (decided, expired or unknown). <a href="${href('/approvals')}">Every request</a></p>`;
+  }
   if (!api.queue) {
     const pending = (await api.queueFor(reviewer, 200)).filter((e) => requester === undefined || e.view.requester === requester);
     return pending.length ? html`${pending.map((e) => card(e, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
@@ -78,19 +110,33 @@ export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, revie
 }
 
 /**
+ * One pending request as `reviewer` would decide it (its queue entry: the same refusals), or
+ * null: not pending, or not on the queue (each requester's oldest; a held-back card links only
+ * to a request the queue shows).
+ */
+async function oneEntry(api: ApprovalReviewApi, reviewer: Principal, id: string): Promise<QueueEntry | null> {
+  const v = await api.get(id);
+  if (!v || v.state !== 'pending') return null;
+  const entries = api.queue ? (await api.queue(reviewer, { requester: v.requester })).groups.flatMap((g) => g.entries) : await api.queueFor(reviewer);
+  return entries.find((e) => e.view.id === id) ?? null;
+}
+
+/**
  * The approvals page body. The queue is live in notice mode (`data-live-notice`): a change shows
  * `#live-changed` (its space kept from the start: showing it moves nothing) and never re-renders the cards. Why: the queue re-rendered in place, newest
  * first, so an agent that made a second request of the same size while the reviewer read its
  * first moved the new card's Approve button exactly under the reviewer's pointer. A GET form
- * narrows the queue to one requester (`requester`), kept by the reload link and the live fragment.
+ * narrows the queue to one requester (`requester`), kept by the reload link and the live fragment;
+ * `only` (`?id=ID`) shows that one request, its call whole however long (CARD_CALL_CHARS).
  */
-export async function approvalsBody(api: ApprovalReviewApi, csrf: string, reviewer: Principal, decided?: string, requester?: string): Promise<Safe> {
-  return html`<h1>Pending approvals <span id="live" class="live"></span></h1>${decided ? html`<p id="decided" class="flash">${decided}</p>` : ''}
+export async function approvalsBody(api: ApprovalReviewApi, csrf: string, reviewer: Principal, decided?: string, requester?: string, only?: string): Promise<Safe> {
+  if (only !== undefined) requester = undefined;
+  return html`<h1>${only !== undefined ? html`Pending approval <code>${reviewable(only)}</code>` : 'Pending approvals'} <span id="live" class="live"></span></h1>${decided ? html`<p id="decided" class="flash">${decided}</p>` : ''}
     <form method="get" action="${href('/approvals')}" class="requester-filter"><label>Requester <input type="text" name="requester" maxlength="256" value="${requester ?? ''}" placeholder="subject, as the agent signs in"></label>
       <button type="submit">Show</button></form>
-    <p id="live-changed" class="flash notice-off">The queue changed since this page was loaded. <a href="${href('/approvals', { requester })}">Reload</a> to see it
+    <p id="live-changed" class="flash notice-off">The queue changed since this page was loaded. <a href="${href('/approvals', { requester, id: only })}">Reload</a> to see it
       (cards never move while the page is open, so a click lands on the request you read).</p>
-    <div data-live="${href('/approvals', { fragment: 1, requester })}" data-live-notice>${await approvalsQueue(api, csrf, reviewer, requester)}</div>`;
+    <div data-live="${href('/approvals', { fragment: 1, requester, id: only })}" data-live-notice>${await approvalsQueue(api, csrf, reviewer, requester, only)}</div>`;
 }
 
 /**

@@ -256,11 +256,13 @@ export function createUiHandler(deps: UiDeps): UiHandler {
     }
     if (path === '/approvals' && deps.approvals) {
       const requester = parse(requesterQuery, query.requester);
-      if (pq.fragment) return send(res, 200, (await approvalsQueue(deps.approvals, s.csrf, s.principal, requester)).value);
+      // One request alone (`?id=ID`): where a call too long for a queue card is drawn whole and decided.
+      const only = query.id === undefined ? undefined : parse(idParam, query.id);
+      if (pq.fragment) return send(res, 200, (await approvalsQueue(deps.approvals, s.csrf, s.principal, requester, only)).value);
       // Said once: taken from the session before the page renders.
       const decided = s.decided;
       delete s.decided;
-      return send(res, 200, page('Approvals', s, await approvalsBody(deps.approvals, s.csrf, s.principal, decided, requester), withApprovals));
+      return send(res, 200, page('Approvals', s, await approvalsBody(deps.approvals, s.csrf, s.principal, decided, requester, only), withApprovals));
     }
     throw new HttpError(404, 'not found');
   }

@@ -69,7 +69,9 @@ export class LiveFeed {
     if (this.clients.size === 0) return this.stop();
     try {
       const head = await this.deps.store.headSeq();
-      const pending = this.deps.approvals ? (await this.deps.approvals.list({ state: 'pending', limit: 500 })).map((a) => a.id).join(',') : '';
+      // The pending ids alone: list() would read and parse up to 500 requests' calls every tick.
+      const api = this.deps.approvals;
+      const pending = api ? (api.pendingIds ? await api.pendingIds(500) : (await api.list({ state: 'pending', limit: 500 })).map((a) => a.id)).join(',') : '';
       const v = `${head}|${pending}`;
       if (v !== this.version) {
         const first = this.version === '';
