@@ -12,7 +12,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analystsReadPolicy, connectHttpAgent, type HttpAgent } from '../support/http-agent.js';
-import { lockTable, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
+import { lockTable, lockWaiters, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 
 let w: HttpWarden;
 const agents: HttpAgent[] = [];
@@ -36,11 +36,6 @@ after(async () => {
   await w?.stop();
 });
 
-/** Sessions of the connection's role waiting on a lock. */
-async function lockWaiters(): Promise<number> {
-  const r = await w.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2 AND wait_event_type = 'Lock'`, [w.db.dbName, w.db.role]);
-  return r.rows[0]!.n;
-}
 
 test('Bob is answered while Alice\'s calls wait in catalog lookups (a view\'s definition behind a lock): lookups count against her share', async () => {
   const alice = await connectHttpAgent(w.url, await w.token('alice', ['analysts']));
@@ -59,11 +54,11 @@ test('Bob is answered while Alice\'s calls wait in catalog lookups (a view\'s de
   );
   let results: Awaited<(typeof aliceCalls)[number]>[];
   try {
-    await until(async () => ended.length > 0 || (await lockWaiters()) >= 2, 30_000, 'alice\'s lookups to fill her share');
+    await until(async () => ended.length > 0 || (await lockWaiters(w.db)) >= 2, 30_000, 'alice\'s lookups to fill her share');
     const b = await bob.call('query_database', { connection: 'analytics', sql: 'SELECT name FROM public.users ORDER BY id' });
     assert.equal(b.isError, false, `bob was not served while alice's lookups waited: ${b.text}`);
     assert.deepEqual((b.structured as { rows: string[][] }).rows, [['Alice'], ['Bob']]);
-    assert.ok((await lockWaiters()) <= 1, 'alice\'s lookups hold at most her share (1) of the pool\'s sessions');
+    assert.ok((await lockWaiters(w.db)) <= 1, 'alice\'s lookups hold at most her share (1) of the pool\'s sessions');
     for (const t of ended) assert.match(t, /^WARDEN_RATE_LIMITED: .*max_per_principal: 1/, t);
   } finally {
     await release();

@@ -10,7 +10,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { analystsReadPolicy, connectHttpAgent, type HttpAgent } from '../support/http-agent.js';
-import { lockTable, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
+import { lockTable, lockWaiters, startHttpWarden, until, type HttpWarden } from '../support/http-warden.js';
 
 let w: HttpWarden;
 const agents: HttpAgent[] = [];
@@ -24,11 +24,6 @@ after(async () => {
   await w?.stop();
 });
 
-/** Sessions of the connection's role waiting on a lock. */
-async function lockWaiters(): Promise<number> {
-  const r = await w.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2 AND wait_event_type = 'Lock'`, [w.db.dbName, w.db.role]);
-  return r.rows[0]!.n;
-}
 
 test('Bob is answered while Alice\'s slow reads hold her share of the pool', async () => {
   const alice = await connectHttpAgent(w.url, await w.token('alice', ['analysts']));
@@ -48,7 +43,7 @@ test('Bob is answered while Alice\'s slow reads hold her share of the pool', asy
   );
   try {
     // Her share (pool_size - 1) of reads wait on the lock in PostgreSQL.
-    await until(async () => (await lockWaiters()) >= 2, 20_000, 'two of alice\'s reads to wait on the lock');
+    await until(async () => (await lockWaiters(w.db)) >= 2, 20_000, 'two of alice\'s reads to wait on the lock');
     const b = await bob.call('query_database', { connection: 'analytics', sql: 'SELECT name FROM public.users ORDER BY id' });
     events.push('bob');
     assert.equal(b.isError, false, `bob was not served while alice held the pool: ${b.text}`);

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
-import { lockTable } from '../support/http-warden.js';
+import { lockTable, lockWaiters } from '../support/http-warden.js';
 import { rawWarden } from '../support/stdio-raw.js';
 
 const CONFIG = `transcripts: { store: sqlite:warden.db }
@@ -65,8 +65,7 @@ async function statementWaitsOnLock(exited: Promise<unknown>, stderr: () => stri
   void exited.then(() => (gone = true));
   for (;;) {
     if (gone) assert.fail(`warden ended before its statement waited on the lock: ${stderr()}`);
-    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2 AND wait_event_type = 'Lock'`, [db.dbName, db.role]);
-    if (r.rows[0]!.n >= 1) return;
+    if ((await lockWaiters(db)) >= 1) return;
     await new Promise((res) => setTimeout(res, 25));
   }
 }

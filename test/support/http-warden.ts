@@ -200,6 +200,12 @@ export async function lockTable(db: TestDatabase, table: string): Promise<() => 
   };
 }
 
+/** Sessions of the database's role (the connection's) waiting on a lock now. */
+export async function lockWaiters(db: TestDatabase): Promise<number> {
+  const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2 AND wait_event_type = 'Lock'`, [db.dbName, db.role]);
+  return r.rows[0]!.n;
+}
+
 /** Wait until `cond()` holds (polling), or fail after `ms`. */
 export async function until(cond: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms;

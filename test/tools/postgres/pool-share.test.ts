@@ -13,6 +13,7 @@ import { PgConnector, type RunOptions } from '../../../tools/postgres/connector.
 import { postgresConnectionSchema, type PostgresConnection } from '../../../tools/postgres/config.js';
 import { PoolShares } from '../../../tools/postgres/pool-shares.js';
 import { createTestDatabase, type TestDatabase } from '../../support/pg-cluster.js';
+import { lockWaiters } from '../../support/http-warden.js';
 
 const conn = (url: string, extra: Partial<PostgresConnection> = {}): PostgresConnection => ({
   name: 'db',
@@ -44,13 +45,12 @@ after(async () => {
 const read = (principal: string): RunOptions => ({ readOnly: true, maxRows: 10, timeoutMs: 30_000, principal });
 
 /** Until `n` sessions of the test role wait on a lock (A's reads behind the test's lock); fails if a call in `calls` settles first. */
-async function lockWaiters(n: number, calls: Promise<unknown>[]): Promise<void> {
+async function untilLockWaiters(n: number, calls: Promise<unknown>[]): Promise<void> {
   let settled: unknown = null;
   for (const c of calls) c.then((v) => (settled ??= v), (e: unknown) => (settled ??= e));
   for (;;) {
     if (settled !== null) assert.fail(`a read behind the lock ended before ${n} waited: ${String((settled as Error).message ?? settled)}`);
-    const r = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND usename = $2 AND wait_event_type = 'Lock'`, [db.dbName, db.role]);
-    if (r.rows[0]!.n >= n) return;
+    if ((await lockWaiters(db)) >= n) return;
     await new Promise((res) => setTimeout(res, 20));
   }
 }
@@ -85,7 +85,7 @@ test('principal B is answered while principal A holds its share of the pool with
       );
     }
     // Two of A's reads (its share of 3) wait on the lock in PostgreSQL.
-    await lockWaiters(2, aCalls);
+    await untilLockWaiters(2, aCalls);
     const b = await connector.run('SELECT v FROM public.free', [], read('oidc:bob')).then(
       (r) => r,
       (e: Error & { code?: string }) => assert.fail(`B was not served while A held the pool: ${e.code} ${e.message}`),
@@ -120,7 +120,7 @@ test('past its share and the pool wait, a principal\'s call is refused (WARDEN_R
   await withLock(async () => {
     first = connector.run('SELECT v FROM public.locked', [], read('oidc:alice'));
     first.catch(() => undefined);
-    await lockWaiters(1, [first]);
+    await untilLockWaiters(1, [first]);
     await assert.rejects(connector.run('SELECT v FROM public.free', [], read('oidc:alice')), (e: Error & { code?: string }) => {
       assert.equal(e.code, 'WARDEN_RATE_LIMITED', e.message);
       assert.match(e.message, /max_per_principal: 1/);
@@ -159,7 +159,7 @@ test('a catalog lookup takes a session of its caller\'s share; a cancelled waiti
     // The view's definition (pg_get_viewdef) waits on the lock: alice's one slot is held by the lookup.
     first = connector.views.reached(['public.locked_view'], alice);
     first.catch(() => undefined);
-    await lockWaiters(1, [first]);
+    await untilLockWaiters(1, [first]);
     const ac = new AbortController();
     const cancelled = connector.views.reached(['public.free'], { ...alice, signal: ac.signal });
     await new Promise((r) => setImmediate(r)); // it waits in alice's queue (the pool is open: no other wait)
@@ -193,7 +193,7 @@ test('a lookup after its call\'s statement ran (Caller.ran) waits for its share 
     // Alice's share is held by her statement waiting on the lock.
     held = connector.run('SELECT v FROM public.locked', [], read('oidc:alice'));
     held.catch(() => undefined);
-    await lockWaiters(1, [held]);
+    await untilLockWaiters(1, [held]);
     // The origin of a result field, asked after another call's statement ran: it waits in her queue...
     after = connector.fieldOrigin(oid, 1, undefined, { principal: 'oidc:alice', ran: true });
     after.then(() => (settled = true), () => (settled = true));
