@@ -14,24 +14,40 @@ import { hasRtl } from '../visible-text.js';
  * render at all. Never an excerpt: nothing is decided from a card that does not show the whole call.
  */
 export const CARD_CALL_CHARS = 64_000;
+/**
+ * The call characters one queue page draws in all, its cards in order (the oldest requester's
+ * first); a card past it is held back like a long one. Why: cards just under CARD_CALL_CHARS from
+ * twenty requesters still made each view and live refresh some 77 MB.
+ */
+export const QUEUE_PAGE_CHARS = 1_000_000;
 
 /** The call's length as a card counts it (CARD_CALL_CHARS): cheap, nothing rendered. */
 function callChars(a: ApprovalView): number {
   return (a.call ? JSON.stringify(a.call.args, null, 1).length : 0) + a.summary.length;
 }
 
-// A card for a call too long to draw on the queue: who and what, its length, the link to its own page; no buttons.
-function heldBack(a: ApprovalView): Safe {
+// A card for a call too long to draw on the queue (or past the page's budget): who and what, its length, the link to its own page; no buttons.
+function heldBack(a: ApprovalView, pageFull = false): Safe {
   return html`<section class="call approval held-back" id="approval-${a.id}">
     <h3>${reviewable(a.tool)}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(requesterLabel(a))} <span class="badge ${a.state}">${a.state}</span></h3>
     <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}</div>
-    <p class="cannot-decide">This call is ${callChars(a).toLocaleString('en-US')} characters, too long to draw here (a card draws up to ${CARD_CALL_CHARS.toLocaleString('en-US')}):
+    <p class="cannot-decide">This call is ${callChars(a).toLocaleString('en-US')} characters, ${pageFull ? `more than this page draws after the requests above it (${QUEUE_PAGE_CHARS.toLocaleString('en-US')} in all)` : `too long to draw here (a card draws up to ${CARD_CALL_CHARS.toLocaleString('en-US')})`}:
       <a href="${href('/approvals', { id: a.id })}">review and decide request ${a.id} on its own page</a>, where it is shown whole.</p>
   </section>`;
 }
 
-function card({ view: a, refused }: QueueEntry, csrf: string, whole = false): Safe {
-  if (!whole && callChars(a) > CARD_CALL_CHARS) return heldBack(a);
+/** The call characters a queue page may still draw (QUEUE_PAGE_CHARS), spent card by card. */
+interface PageBudget {
+  left: number;
+}
+
+function card({ view: a, refused }: QueueEntry, csrf: string, whole = false, budget?: PageBudget): Safe {
+  if (!whole) {
+    const n = callChars(a);
+    if (n > CARD_CALL_CHARS) return heldBack(a);
+    if (budget && n > budget.left) return heldBack(a, true);
+    if (budget) budget.left -= n;
+  }
   // Every text a reviewer reads here is shown with hidden (bidi, zero-width, control) characters
   // visible: the summary quotes names from the agent's statement, and subjects and comments come
   // from tokens and other reviewers.
@@ -84,9 +100,10 @@ export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, revie
       ? card(e, csrf, true)
       : html`<p id="no-pending">Request ${reviewable(only)} is not pending in the queue you review (decided, expired or unknown). <a href="${href('/approvals')}">Every request</a></p>`;
   }
+  const budget: PageBudget = { left: QUEUE_PAGE_CHARS };
   if (!api.queue) {
     const pending = (await api.queueFor(reviewer, 200)).filter((e) => requester === undefined || e.view.requester === requester);
-    return pending.length ? html`${pending.map((e) => card(e, csrf))}` : html`<p id="no-pending">No pending approvals.</p>`;
+    return pending.length ? html`${pending.map((e) => card(e, csrf, false, budget))}` : html`<p id="no-pending">No pending approvals.</p>`;
   }
   const q = await api.queue(reviewer, requester === undefined ? {} : { requester });
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -105,7 +122,7 @@ export async function approvalsQueue(api: ApprovalReviewApi, csrf: string, revie
   return html`${head}
     ${q.groups.map(
       (g) => html`<section class="requester-group"><h2>${reviewable(g.requester)} (${reviewable(g.requesterAuth)}) · ${g.count} pending${g.count > g.entries.length ? html`, the oldest ${g.entries.length} shown` : ''}</h2>
-        ${g.entries.map((e) => card(e, csrf))}</section>`,
+        ${g.entries.map((e) => card(e, csrf, false, budget))}</section>`,
     )}`;
 }
 

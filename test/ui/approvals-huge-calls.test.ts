@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
 import { startStandaloneUi } from '../../src/cli/ui-serve.js';
-import { CARD_CALL_CHARS } from '../../src/ui/approvals-page.js';
+import { CARD_CALL_CHARS, QUEUE_PAGE_CHARS } from '../../src/ui/approvals-page.js';
 import type { Principal } from '../../src/tool-api.js';
 import { approvalRequest } from '../recorder/fixtures.js';
 
@@ -79,4 +79,35 @@ test('huge calls: the queue stays small, each huge call is reviewed and decided 
   // An id that is no request, or a malformed one: a page that says so, or a 400.
   assert.match(await get('/ui/approvals?id=nope'), /nope is not pending in the queue you review/);
   assert.equal((await fetch(`${origin}/ui/approvals?id=${'x'.repeat(300)}`, { headers: { cookie } })).status, 400);
+});
+
+test('calls each just under a card\'s length: the page draws them, oldest requester first, up to its budget; the rest are held back with a link', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-huge-'));
+  const store = openSqliteStore(join(dir, 'w.db'));
+  const approvals = createApprovalService(store.approvals);
+  const rita: Principal = { subject: 'rita', groups: ['dba'], claims: {}, authMethod: 'local' };
+  const ui = await startStandaloneUi({ store, approvals, log: () => undefined, localPrincipal: rita }, { host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    await ui.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Twenty requesters, one request each of ~60,000 characters (under CARD_CALL_CHARS), the oldest first.
+  const big = (i: number) => call(`UPDATE t SET v = '${'z'.repeat(CARD_CALL_CHARS - 4_000)}' WHERE ROW${i}END = 1`);
+  for (let i = 0; i < 20; i++) await store.approvals.create(approvalRequest(`near-${i}`, at(i), { requester: `agent-${String(i).padStart(2, '0')}`, expiresAt: FAR, callHash: `h-near-${i}`, canonicalCall: big(i) }));
+  const origin = new URL(ui.url).origin;
+  const cookie = ((await fetch(ui.loginUrl, { redirect: 'manual' })).headers.get('set-cookie') ?? '').split(';')[0]!;
+  const page = await (await fetch(`${origin}/ui/approvals`, { headers: { cookie } })).text();
+  const drawn = [...Array(20).keys()].filter((i) => page.includes(`WHERE ROW${i}END = 1`));
+  const perCard = CARD_CALL_CHARS - 4_000;
+  assert.ok(drawn.length >= 1 && drawn.length <= Math.ceil(QUEUE_PAGE_CHARS / perCard), `cards drawn: ${drawn.length}`);
+  assert.deepEqual(drawn, [...Array(drawn.length).keys()], 'the oldest requesters\' cards are the ones drawn');
+  assert.ok(page.length < 2 * QUEUE_PAGE_CHARS, `page of ${page.length} characters`);
+  const held = drawn.length;
+  assert.match(page, new RegExp(`id="approval-near-${held}"[\\s\\S]*more than this page draws[\\s\\S]*href="/ui/approvals\\?id=near-${held}"`), 'the first card past the budget links to its own page');
+  assert.doesNotMatch(page, new RegExp(`/ui/approvals/near-${held}/approve`), 'and has no buttons');
+  // On its own page it is drawn whole, with its buttons.
+  const own = await (await fetch(`${origin}/ui/approvals?id=near-${held}`, { headers: { cookie } })).text();
+  assert.ok(own.includes(`WHERE ROW${held}END = 1`));
+  assert.match(own, new RegExp(`action="/ui/approvals/near-${held}/approve"`));
 });
