@@ -7,7 +7,9 @@ import { ErrorCode, WardenError } from '../errors.js';
 import { rowToCall, rowToSession } from './columns.js';
 import { listCallsSql, listSessionsSql } from './sqlite-queries.js';
 import { TEXT_MATCH_BOUND } from './sqlite-search.js';
-import { PG_SESSION_RECORDS } from './session-records-sql.js';
+import { PG_SESSION_RECORDS, eventBodiesOnly } from './session-records-sql.js';
+
+const PG_EVENTS_ONLY = eventBodiesOnly(PG_SESSION_RECORDS);
 import type { CallFilter, CallRecord, ChainRecord, SessionFilter, SessionPage, SessionRecord, SessionSearch } from './types.js';
 
 type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
@@ -128,8 +130,8 @@ export async function pgSessionCalls(q: Q, sessionId: string, afterSeq: number, 
   return ((await q('SELECT * FROM calls WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', args)).rows as Row[]).map(rowToCall);
 }
 
-/** The chain records of one session (open, intents, outcomes, its approval events, close): its own seqs, read by key (session-records-sql.ts). */
-export async function pgSessionRecords(q: Q, sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
+/** The chain records of one session (open, intents, outcomes, its approval events, close): its own seqs, read by key (session-records-sql.ts); `eventsOnly` as in SQLite. */
+export async function pgSessionRecords(q: Q, sessionId: string, afterSeq: number, limit: number, eventsOnly = false): Promise<ChainRecord[]> {
   seqArg(afterSeq, 'after');
   seqArg(limit, 'limit');
   // As in SQLite: a closed session's records end at its close or its calls' last outcome, if later.
@@ -140,7 +142,7 @@ export async function pgSessionRecords(q: Q, sessionId: string, afterSeq: number
     [sessionId],
   )).rows[0] as { open_seq: number; close_seq: number | null; last_seq: number | null } | undefined;
   if (!s) return [];
-  const rows = (await q(PG_SESSION_RECORDS, [sessionId, afterSeq, s.open_seq, s.close_seq ?? -1, limit, s.last_seq ?? Number.MAX_SAFE_INTEGER])).rows as Row[];
+  const rows = (await q(eventsOnly ? PG_EVENTS_ONLY : PG_SESSION_RECORDS, [sessionId, afterSeq, s.open_seq, s.close_seq ?? -1, limit, s.last_seq ?? Number.MAX_SAFE_INTEGER])).rows as Row[];
   return rows.map(toChainRecord);
 }
 

@@ -22,6 +22,7 @@ import { pgPurgeBefore } from './pg-purge.js';
 import { PgRateCounters } from './pg-rate-counters.js';
 import { type PgTx, PgWriter } from './pg-writer.js';
 import { pgAdoptHead } from './pg-signed-head.js';
+import { pgCallPreviews, type CallPreview } from './call-previews.js';
 import type { HeadRefusal } from './head-refusal.js';
 import type { ChainSigner } from './signing.js';
 import { AlreadyDone, text } from './store-errors.js';
@@ -179,6 +180,8 @@ export class PgStore implements PgTranscriptStore {
   sessionCalls(sessionId: string, afterSeq: number, limit: number): Promise<CallRecord[]> {
     return this.read((q) => reads.pgSessionCalls(q, sessionId, afterSeq, limit));
   }
+  sessionCallPreviews(sessionId: string, afterSeq: number, limit: number, chars: number): Promise<CallPreview[]> {
+    return this.read((q) => pgCallPreviews(q, sessionId, reads.seqArg(afterSeq, 'after'), reads.seqArg(limit, 'limit'), reads.seqArg(chars, 'chars'))); }
   getCall(id: string): Promise<CallRecord | null> {
     return this.read(async (q) => {
       const r = (await q('SELECT * FROM calls WHERE id = $1', [id])).rows[0] as Record<string, unknown> | undefined;
@@ -191,6 +194,7 @@ export class PgStore implements PgTranscriptStore {
   sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
     return this.read((q) => reads.pgSessionRecords(q, sessionId, afterSeq, limit));
   }
+  sessionEventRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> { return this.read((q) => reads.pgSessionRecords(q, sessionId, afterSeq, limit, true)); }
   readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]> {
     return this.read((q) => reads.pgRecordsBetween(q, fromSeq, limit, since, until));
   }

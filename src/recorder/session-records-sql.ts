@@ -65,3 +65,12 @@ export const SQLITE_SESSION_RECORDS = `
       OR coalesce(json_extract(r.body, '$.sessionId'), json_extract(r.body, '$.session_id')) = @id
       OR EXISTS (SELECT 1 FROM calls x WHERE x.id = coalesce(json_extract(r.body, '$.callId'), json_extract(r.body, '$.call_id')) AND x.session_id = @id))
   ORDER BY r.seq LIMIT @limit`;
+
+/**
+ * The same records with the approval events' bodies alone (the other records' bodies and hashes
+ * empty); why: the timeline reads the events, never its intents' arguments or outcomes' results.
+ */
+export function eventBodiesOnly(sql: string): string {
+  return sql.replace('SELECT r.* FROM records r', `SELECT r.seq, r.kind, r.ref_id, r.ts, CASE WHEN r.kind = 'approval_event' THEN r.body ELSE '' END AS body,
+    '' AS prev_hash, '' AS hash FROM records r`);
+}

@@ -17,6 +17,7 @@ import { HeadRefusal, type StoreWarning } from './head-refusal.js';
 import { requireSqliteSignedHead } from './head-adopt.js';
 import { removeLegacyHead } from './sqlite-signed-head.js';
 import { SqliteStore } from './sqlite-store.js';
+import type { CallPreview } from './call-previews.js';
 import type {
   CallFilter, CallRecord, ChainHeadInfo, ChainRecord, PurgeResult, RecoveryResult, SessionPage, SessionRecord, SessionSearch, TranscriptStore, VerifyResult,
 } from './types.js';
@@ -60,6 +61,9 @@ export interface SqliteTranscriptStore extends TranscriptStore {
   headSeq(): Promise<number>;
   chainHead(): Promise<ChainHeadInfo>;
   sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]>;
+  /** The UI timeline's reads: calls with their texts cut to `chars` in SQL, and the approval events alone (call-previews.ts). */
+  sessionCallPreviews(sessionId: string, afterSeq: number, limit: number, chars: number): Promise<CallPreview[]>;
+  sessionEventRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]>;
   readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]>;
   /** Retention: remove whole sessions that ended before `before`, leaving a checkpoint record at the cut. */
   purge(before: string, now?: string): Promise<PurgeResult>;

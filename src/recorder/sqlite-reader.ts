@@ -7,6 +7,7 @@ import type Database from 'better-sqlite3';
 import { rowToCall, rowToSession } from './columns.js';
 import { CALLS_WITH_BODY, listCallsSql, listSessionsSql } from './sqlite-queries.js';
 import * as search from './sqlite-search.js';
+import { sqliteCallPreviews, type CallPreview } from './call-previews.js';
 import { storeError } from './store-errors.js';
 import type { CallFilter, CallRecord, ChainRecord, SessionFilter, SessionPage, SessionRecord, SessionSearch } from './types.js';
 
@@ -81,6 +82,10 @@ export class SqliteReader {
     return this.read(() => search.sessionCalls(this.db, sessionId, afterSeq, limit));
   }
 
+  async sessionCallPreviews(sessionId: string, afterSeq: number, limit: number, chars: number): Promise<CallPreview[]> {
+    return this.read(() => sqliteCallPreviews(this.db, sessionId, afterSeq, limit, chars));
+  }
+
   async getCall(id: string): Promise<CallRecord | null> {
     return this.read(() => search.getCall(this.db, id));
   }
@@ -91,6 +96,10 @@ export class SqliteReader {
 
   async sessionRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
     return this.read(() => search.sessionRecords(this.db, sessionId, afterSeq, limit));
+  }
+
+  async sessionEventRecords(sessionId: string, afterSeq: number, limit: number): Promise<ChainRecord[]> {
+    return this.read(() => search.sessionRecords(this.db, sessionId, afterSeq, limit, true));
   }
 
   async readRecordsBetween(fromSeq: number, limit: number, since?: string, until?: string): Promise<ChainRecord[]> {

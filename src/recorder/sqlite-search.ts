@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
 import { rowToCall, rowToSession } from './columns.js';
 import { CALLS_WITH_BODY, DEFAULT_LIMIT } from './sqlite-queries.js';
-import { SQLITE_CALL_EVENTS, SQLITE_EVENT_CALLS, SQLITE_SESSION_RECORDS } from './session-records-sql.js';
+import { SQLITE_CALL_EVENTS, SQLITE_EVENT_CALLS, SQLITE_SESSION_RECORDS, eventBodiesOnly } from './session-records-sql.js';
 import type { CallRecord, ChainRecord, SessionPage, SessionSearch } from './types.js';
 
 /** How many newest matching calls a free-text search considers; why: a bounded cost per query. */
@@ -108,8 +108,9 @@ export function toChainRecord(r: Record<string, unknown>): ChainRecord {
 /**
  * The chain records of one session after `afterSeq` (open, intents, outcomes, approval events
  * naming the session or one of its calls, close); why: replay and --follow walk them in order.
+ * `eventsOnly`: the other records' bodies and hashes empty (the UI timeline draws the events alone).
  */
-export function sessionRecords(db: Database.Database, sessionId: string, afterSeq: number, limit: number): ChainRecord[] {
+export function sessionRecords(db: Database.Database, sessionId: string, afterSeq: number, limit: number, eventsOnly = false): ChainRecord[] {
   // A closed session's records end at its close or at the last outcome of its calls, whichever is
   // later: a call still running when the client left records its outcome after the close.
   const s = db.prepare(
@@ -123,10 +124,12 @@ export function sessionRecords(db: Database.Database, sessionId: string, afterSe
   const one = db.prepare(SQLITE_CALL_EVENTS).pluck();
   const calls = db.prepare(SQLITE_EVENT_CALLS).pluck().all({ id: sessionId, after: afterSeq, limit }) as string[];
   const events = calls.flatMap((call) => one.all({ call, after: afterSeq, limit }) as number[]);
-  const rows = db.prepare(SQLITE_SESSION_RECORDS)
+  const rows = db.prepare(eventsOnly ? EVENTS_ONLY : SQLITE_SESSION_RECORDS)
     .all({ events: JSON.stringify(events), open: s.open_seq, close: s.close_seq ?? -1, last: s.last_seq ?? Number.MAX_SAFE_INTEGER, after: afterSeq, id: sessionId, limit });
   return (rows as Record<string, unknown>[]).map(toChainRecord);
 }
+
+const EVENTS_ONLY = eventBodiesOnly(SQLITE_SESSION_RECORDS);
 
 /** Records in seq order from `fromSeq`, optionally bounded by record time; why: export --since/--until. */
 export function readRecordsBetween(

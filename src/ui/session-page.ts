@@ -1,9 +1,11 @@
 /**
  * A session: its principal and client, then the timeline of calls (parsed summary, decision
  * with rule ids, approval events, arguments and masked result excerpts, duration), in pages;
- * a cut excerpt links to the call's full text (call-pages.ts).
+ * a cut excerpt links to the call's full text (call-pages.ts). The calls are read with their texts
+ * cut in SQL (call-previews.ts) and the records with the approval events' bodies alone.
  */
-import type { CallRecord, ChainRecord, SessionRecord } from '../recorder/types.js';
+import type { ChainRecord, SessionRecord } from '../recorder/types.js';
+import type { CallPreview, TextHead } from '../recorder/call-previews.js';
 import { excerpt, html, href, shown, type Safe } from './html.js';
 import type { UiStore } from './types.js';
 import { actingFor } from '../approvals/actors.js';
@@ -15,6 +17,14 @@ export const CALLS_PER_PAGE = 100;
 export const RECORDS_PER_PAGE = 10 * CALLS_PER_PAGE;
 /** Characters of a result shown inline. */
 export const RESULT_EXCERPT = 4000;
+/** Characters of arguments shown inline. */
+export const ARGS_EXCERPT = 2000;
+/**
+ * Characters of a call's stored arguments and of its result read per view; why: a text this long
+ * or shorter is drawn from its value as always (strings and arrays cut in place), a longer one as
+ * its stored text's head, so a view reads at most this much per text whatever the calls hold.
+ */
+export const PREVIEW_READ_CHARS = 32_000;
 
 /** Cut long strings inside a value (keeps its shape visible); counts what was cut. */
 function shorten(v: unknown, cut: { n: number }, depth = 0): unknown {
@@ -38,6 +48,19 @@ function preview(v: unknown, max: number): { text: string; cut: number } {
   return { text: shown(e.text), cut: e.cut + cut.n };
 }
 
+/**
+ * The preview of a stored JSON text: its value's as always when read whole; else the head of the
+ * text, cut before escaping and never inside a surrogate pair, with the characters left out.
+ */
+function previewOf(h: TextHead, max: number): { text: string; cut: number } {
+  if (!h.cut) return preview(JSON.parse(h.head), max);
+  let end = Math.min(max, h.head.length);
+  const last = h.head.charCodeAt(end - 1);
+  if (end < h.head.length && last >= 0xd800 && last <= 0xdbff) end--;
+  const text = h.head.slice(0, end);
+  return { text: shown(text), cut: h.chars - [...text].length };
+}
+
 function badge(v: string): Safe {
   return html`<span class="badge ${v.replace(/[^a-z]/g, '')}">${shown(v)}</span>`;
 }
@@ -57,10 +80,10 @@ function eventLine(r: ChainRecord): Safe {
   return html`<div class="event">${r.ts} · approval ${shown(b.approvalId ?? r.refId)} · ${badge(what === 'decision' ? String(b.decision ?? what) : what)}${shown(who)}${shown(comment)}</div>`;
 }
 
-function callBlock(c: CallRecord, events: ChainRecord[]): Safe {
+function callBlock(c: CallPreview, events: ChainRecord[]): Safe {
   const o = c.outcome;
-  const args = preview(c.args, 2000);
-  const result = o ? preview(o.result, RESULT_EXCERPT) : null;
+  const args = previewOf(c.argsHead, ARGS_EXCERPT);
+  const result = o && c.resultHead ? previewOf(c.resultHead, RESULT_EXCERPT) : null;
   return html`<section class="call" id="call-${c.id}">
     <h3>${c.startedAt.slice(11).replace(/Z$/, '')} · ${shown(c.tool)}${c.connection ? ` @ ${shown(c.connection)}` : ''} ${badge(c.decision)}
       ${o ? badge(o.status) : badge('running')}</h3>
@@ -79,13 +102,13 @@ function callBlock(c: CallRecord, events: ChainRecord[]): Safe {
 
 /** The timeline region (also the live fragment). */
 export async function timeline(store: UiStore, s: SessionRecord, after: number): Promise<Safe> {
-  const calls = await store.sessionCalls(s.id, after, CALLS_PER_PAGE + 1);
+  const calls = await store.sessionCallPreviews(s.id, after, CALLS_PER_PAGE + 1, PREVIEW_READ_CHARS);
   const more = calls.length > CALLS_PER_PAGE;
   const shown = calls.slice(0, CALLS_PER_PAGE);
   const first = shown[0];
   const last = shown[shown.length - 1];
   // Approval events precede their call's intent (the gate runs first): read from the page start.
-  const records = first ? await store.sessionRecords(s.id, after, RECORDS_PER_PAGE) : [];
+  const records = first ? await store.sessionEventRecords(s.id, after, RECORDS_PER_PAGE) : [];
   const byCall = new Map<string, ChainRecord[]>();
   for (const r of records) {
     if (r.kind !== 'approval_event') continue;

@@ -8,7 +8,7 @@ import type { SqliteTranscriptStore, TranscriptStore } from '../recorder/index.j
 
 /** The store surface the UI reads; why: any store with these queries can back the UI. */
 export type UiStore = TranscriptStore &
-  Pick<SqliteTranscriptStore, 'searchSessions' | 'sessionInfo' | 'sessionCalls' | 'getCall' | 'headSeq' | 'sessionRecords'>;
+  Pick<SqliteTranscriptStore, 'searchSessions' | 'sessionInfo' | 'sessionCalls' | 'getCall' | 'headSeq' | 'sessionRecords' | 'sessionCallPreviews' | 'sessionEventRecords'>;
 
 /** Dependencies of createUiHandler. */
 export interface UiDeps {
