@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { SECRET_REF } from './secrets.js';
 import { ORIGIN_ENTRY_HINT, parseOriginEntry } from './allowed-origins.js';
+import { durationSpelling } from './key-hints.js';
 
 /** A secret reference field: `env:NAME` or `file:/path`, never an inline secret. */
 export const secretRef = z.string().regex(SECRET_REF, 'must be a secret reference: env:NAME or file:/path (inline secrets are refused)');
@@ -18,7 +19,12 @@ export const secretRef = z.string().regex(SECRET_REF, 'must be a secret referenc
  */
 export const duration = z
   .string({ error: (iss) => (typeof iss.input === 'number' ? `a duration needs a unit: ${iss.input}ms, ${iss.input}s, ${iss.input}m or ${iss.input}h (a bare number is ambiguous)` : 'expected a duration such as 500ms, 5s, 30m or 1h') })
-  .regex(/^\d+(ms|s|m|h)$/, 'expected a duration such as 500ms, 5s, 30m or 1h')
+  .regex(/^\d+(ms|s|m|h)$/, {
+    error: (iss) => {
+      const said = typeof iss.input === 'string' ? durationSpelling(iss.input) : null;
+      return `expected a duration such as 500ms, 5s, 30m or 1h${said ? `: write ${said}` : ''}`;
+    },
+  })
   .transform(parseDuration);
 
 /**

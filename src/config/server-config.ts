@@ -8,6 +8,7 @@ import { z } from 'zod';
 import type { ConnectionConfig, ToolFamily } from '../tool-api.js';
 import { readPgUrl } from '../tool-api.js';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from './yaml-source.js';
+import { keysAt, unknownKeyMessage } from './key-hints.js';
 import { adminsSchema, callLimitsSchema, DEFAULT_HTTP_LIMITS, duration, httpSchema, identitySchema, parseDuration, secretRef, uiSchema } from './schema-parts.js';
 import { expandPolicyGlobs } from './policy-globs.js';
 
@@ -190,7 +191,7 @@ export function loadServerConfig(file: string, families: ToolFamily[], text?: st
         const keys = issue.code === 'unrecognized_keys' ? issue.keys : [undefined];
         for (const k of keys) {
           const path = ['connections', name, ...p, ...(k ? [k] : [])];
-          errs.push({ file: full, line: src.lineOf(path), path: path.join('.'), message: k ? 'unknown key' : issue.message, severity: 'error' });
+          errs.push({ file: full, line: src.lineOf(path), path: path.join('.'), message: k ? unknownKeyMessage(fam.connectionSchema, p, k, keysAt(rest, p)) : issue.message, severity: 'error' });
         }
       }
       continue;

@@ -6,6 +6,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs
 import { LineCounter, parseDocument, isMap, isScalar, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
+import { isMissingKey, issueMessage, keysAt, unknownKeyMessage } from './key-hints.js';
 import { sharedWriteProblem } from './shared-write.js';
 import { decodeUtf8, documentIssues, MAX_YAML_BYTES, textIssues, type YamlIssue } from './yaml-strict.js';
 
@@ -127,8 +128,12 @@ function keyLine(doc: ReturnType<typeof parseDocument>, lc: LineCounter, path: (
   return undefined;
 }
 
-/** Validate a source with a zod schema; every issue becomes a problem with its line. */
-export function validateSource<T>(source: YamlSource, schema: z.ZodType<T>): { value?: T; problems: ConfigProblem[] } {
+/**
+ * Validate a source with a zod schema; every issue becomes a problem with its line, with a hint
+ * for a near miss (key-hints.ts). `quoteValues`: the hint may repeat a value (policy and test
+ * files only: warden.yaml may hold an inline secret where a reference belongs).
+ */
+export function validateSource<T>(source: YamlSource, schema: z.ZodType<T>, opts: { quoteValues?: boolean } = {}): { value?: T; problems: ConfigProblem[] } {
   const r = schema.safeParse(source.data);
   if (r.success) return { value: r.data, problems: [] };
   const problems: ConfigProblem[] = [];
@@ -136,11 +141,13 @@ export function validateSource<T>(source: YamlSource, schema: z.ZodType<T>): { v
     const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
     if (issue.code === 'unrecognized_keys') {
       for (const k of issue.keys) {
-        problems.push({ file: source.file, line: source.lineOf([...path, k]), path: [...path, k].join('.'), message: 'unknown key', severity: 'error' });
+        problems.push({ file: source.file, line: source.lineOf([...path, k]), path: [...path, k].join('.'), message: unknownKeyMessage(schema, path, k, keysAt(source.data, path)), severity: 'error' });
       }
       continue;
     }
-    problems.push({ file: source.file, line: source.lineOf(path), path: path.join('.'), message: issue.message, severity: 'error' });
+    const missing = (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union') && isMissingKey(source.data, path);
+    const message = missing ? `missing required key (${issue.message})` : issueMessage(issue, source.data, path, opts.quoteValues === true);
+    problems.push({ file: source.file, line: source.lineOf(path), path: path.join('.'), message, severity: 'error' });
   }
   return { problems };
 }

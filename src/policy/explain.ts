@@ -11,6 +11,7 @@ import { alternativesFor, grantableOn } from './engine.js';
 import { decideToolCall } from './decide-tool.js';
 import type { CompiledPolicy, Decision } from './types.js';
 import { approvalRequirements, combinedTiming, requirementLabel } from './approval-terms.js';
+import { whoDetail } from './who.js';
 
 /** What explain needs: the active policy, the tools and the configured connections. */
 export interface ExplainEnv {
@@ -39,13 +40,29 @@ export interface ExplainReport {
   /** `approvals` lists every approval the call needs (all required); `approval` is its first, as before. */
   decision: { effect: 'allow' | 'deny'; rule_ids: string[]; reason: string; approval?: Decision['approval']; approvals?: Decision['approvals']; alternatives: string[] };
   masking?: { columns: MaskPreview[]; refused?: string };
+  /**
+   * Set when no rule judged the call: `case` for what the call itself gets wrong (an unknown tool,
+   * invalid arguments, a connection the config does not have), `offline` when its parser needs
+   * the backend. Why: `policy test` must not count such a deny as the policy's.
+   */
+  unjudged?: 'case' | 'offline';
+}
+
+/**
+ * What an offline tool gets when it asks for a secret, i.e. for its backend. Why a class: explain
+ * tells "cannot be decided offline" apart from a secret that fails on the running server.
+ */
+export class OfflineUnavailable extends WardenError {
+  constructor() {
+    super(ErrorCode.SECRET, 'offline analysis never resolves secrets');
+  }
 }
 
 /** Instantiate the families for a config without connecting (connectors are lazy; secrets are never resolved). */
 export function offlineFamilies(families: ToolFamily[], connections: ConnectionConfig[]): { family: ToolFamily; tools: GovernedTool<any, any>[] }[] {
   const secrets = {
     async resolve(): Promise<string> {
-      throw new WardenError(ErrorCode.SECRET, 'offline analysis never resolves secrets');
+      throw new OfflineUnavailable();
     },
   };
   return families.map((family) => ({
@@ -122,6 +139,9 @@ export function withoutWebhookSecret<T extends { notify?: { webhook: string; for
   return { ...approval, notify: { ...approval.notify!, webhook: shown } };
 }
 
+/** The engine's words for a principal outside a rule's `who:` (engine.ts whoMiss), with whom it names. */
+const notInWho = (subject: string, detail: string): string => `principal ${subject} is not in who${detail ? ` (${detail})` : ''}`;
+
 function deny(reason: string): ExplainReport['decision'] {
   return { effect: 'deny', rule_ids: [], reason, alternatives: [] };
 }
@@ -132,26 +152,31 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
   const tool = env.tools.find((t) => t.name === toolName);
   if (!tool) {
     const message = `unknown tool "${toolName}" (known: ${env.tools.map((t) => t.name).join(', ')})`;
-    return { ...base, connection: null, stage: 'validate', error: { code: ErrorCode.UNKNOWN_TOOL, message }, decision: deny(message) };
+    return { ...base, connection: null, stage: 'validate', error: { code: ErrorCode.UNKNOWN_TOOL, message }, decision: deny(message), unjudged: 'case' };
   }
   const r = tool.input.safeParse(args ?? {});
   const connName = typeof (args as { connection?: unknown } | null)?.connection === 'string' ? String((args as { connection: string }).connection) : null;
   if (!r.success) {
     const message = `invalid arguments for ${tool.name}: ${r.error.issues.slice(0, 3).map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`).join('; ')}`;
-    return { ...base, connection: connName, stage: 'validate', error: { code: ErrorCode.INVALID_INPUT, message }, decision: deny(message) };
+    return { ...base, connection: connName, stage: 'validate', error: { code: ErrorCode.INVALID_INPUT, message }, decision: deny(message), unjudged: 'case' };
   }
   const input = r.data as Record<string, unknown>;
   let connection: ConnectionConfig | null = null;
   if (tool.connectionTypes) {
     connection = env.connections.find((c) => c.name === input.connection && tool.connectionTypes!.includes(c.type)) ?? null;
     if (!connection) {
-      const message = `unknown connection "${String(input.connection)}" for ${tool.name}`;
-      return { ...base, connection: connName, stage: 'validate', error: { code: ErrorCode.UNKNOWN_CONNECTION, message }, decision: deny(message) };
+      const names = env.connections.filter((c) => tool.connectionTypes!.includes(c.type)).map((c) => c.name);
+      const message = `unknown connection "${String(input.connection)}" for ${tool.name} (configured for it: ${names.join(', ') || 'none'})`;
+      return { ...base, connection: connName, stage: 'validate', error: { code: ErrorCode.UNKNOWN_CONNECTION, message }, decision: deny(message), unjudged: 'case' };
     }
     // The pipeline answers a connection no allow could grant this principal as unknown too.
     if (!grantableOn(env.policy, principal, tool.discoveryFor ?? tool.name, connection.name)) {
       const message = `unknown connection "${connection.name}" for ${tool.name}, as far as ${principal.subject} can tell: no allow rule could grant it ${tool.discoveryFor ?? tool.name} there`;
-      return { ...base, connection: connection.name, stage: 'validate', error: { code: ErrorCode.UNKNOWN_CONNECTION, message }, decision: deny(message) };
+      // For the admin, the allows that name this tool and connection, and whom each one names.
+      const name = tool.discoveryFor ?? tool.name;
+      const near = env.policy.rules.filter((x) => x.effect === 'allow' && (!x.tools || x.tools.includes(name)) && (!x.on || x.on.includes(connection!.name)));
+      const rules = near.map((x) => ({ id: x.id, effect: x.effect, matched: false, why: notInWho(principal.subject, whoDetail(x, principal)), file: x.file, line: x.line }));
+      return { ...base, rules, connection: connection.name, stage: 'validate', error: { code: ErrorCode.UNKNOWN_CONNECTION, message }, decision: deny(message) };
     }
   } else {
     const message = `${tool.name} is a built-in tool: it is not governed by policy rules`;
@@ -161,6 +186,10 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
   try {
     facts = await tool.parse(input, { principal, connection });
   } catch (e) {
+    if (e instanceof OfflineUnavailable) {
+      const message = `cannot be decided offline: ${tool.name} reads from connection ${connection.name} before the rules judge the call, and policy explain and test never contact a backend; ask the running server (the explain_call tool, admins only)`;
+      return { ...base, connection: connection.name, stage: 'parse', error: { code: e.code, message }, decision: deny(message), unjudged: 'offline' };
+    }
     const err = toWardenError(e, ErrorCode.PARSE);
     return { ...base, connection: connection.name, stage: 'parse', error: { code: err.code, message: err.message }, decision: deny(err.message) };
   }
@@ -179,7 +208,11 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
     connection: connection.name,
     stage: 'decide',
     facts,
-    rules: d.trace.map((t) => ({ ...t, file: byId.get(t.id)?.file ?? '', line: byId.get(t.id)?.line ?? 0 })),
+    rules: d.trace.map((t) => {
+      const rule = byId.get(t.id);
+      const why = rule && !t.matched && t.why === notInWho(principal.subject, '') ? notInWho(principal.subject, whoDetail(rule, principal)) : t.why;
+      return { ...t, why, file: rule?.file ?? '', line: rule?.line ?? 0 };
+    }),
     // decide() works alternatives out for a deny only; explain lists them for an allow too.
     decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(approvals.length ? { approval: approvals[0]!, approvals } : {}), alternatives: d.effect === 'deny' ? d.alternatives : alternativesFor(env.policy, principal, tool.name, connection.name) },
     ...(masking.columns.length || masking.refused ? { masking } : {}),
@@ -217,7 +250,7 @@ export function formatExplain(r: ExplainReport): string {
   const p = r.principal;
   lines.push(`call: ${r.tool}${r.connection ? ` on ${r.connection}` : ''} as ${p.subject}${p.groups.length ? ` (groups: ${p.groups.join(', ')})` : ''}`);
   if (Object.keys(p.claims).length) lines.push(`claims: ${JSON.stringify(p.claims)}`);
-  if (r.error) lines.push(`${r.stage} failed: ${r.error.code}: ${r.error.message}`);
+  if (r.error && r.unjudged !== 'offline') lines.push(`${r.stage} failed: ${r.error.code}: ${r.error.message}`);
   if (r.facts) {
     lines.push('', `facts (${r.facts.family}): ${r.facts.summary}`);
     for (const [k, v] of Object.entries(r.facts)) {
@@ -235,6 +268,7 @@ export function formatExplain(r: ExplainReport): string {
     if (r.masking.refused) lines.push(`  refused at execution: ${r.masking.refused}`);
   }
   const d = r.decision;
+  if (r.unjudged === 'offline') return [...lines, '', `decision: none here (${d.reason})`].join('\n') + '\n';
   lines.push('', `decision: ${d.effect.toUpperCase()}${d.rule_ids.length ? ` by ${d.rule_ids.join(', ')}` : ''}: ${d.reason}`);
   const needs = approvalRequirements(d);
   if (needs.length > 1) lines.push(`  needs ${needs.length} approvals, each its own request; the call runs only when every one is approved:`);

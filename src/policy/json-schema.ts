@@ -59,7 +59,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'cases[].principal.actors': 'Agents acting for the subject (an RFC 8693 act chain), current actor first; or give claims.act itself, not both.',
   'cases[].expect.rules': 'Rule ids the decision must name (exactly).',
   'cases[].expect.masked': 'Output columns that must be masked (a list, or a map column: strategy).',
-  'cases[].expect.error': 'Expected error code when the call is refused before the policy (e.g. WARDEN_PARSE).',
+  'cases[].expect.error': 'Expected error code when the call is refused before the policy (e.g. WARDEN_PARSE); required for a deny of an unknown tool, invalid arguments or a connection the config does not have, which no rule judged.',
 };
 
 function annotate(node: unknown, path: string): void {

@@ -94,3 +94,35 @@ export function perTokenClaims(r: CompiledRule): NameFinding[] {
   check(r.approval?.reviewers, ['approval', 'reviewers']);
   return out;
 }
+
+/** One case-variant finding: the rule it is in, the key inside that rule, and the message. */
+export interface CaseFinding extends NameFinding {
+  rule: CompiledRule;
+}
+
+/**
+ * Subjects and groups spelt in another case than the same name elsewhere (`OnCall` and `oncall`),
+ * reported where the name is matched exactly: in an allow's `who:` or in `approval.reviewers`
+ * (a deny folds case, so its spelling reaches both). Why: one of the two spellings is not what
+ * the identity provider sends, and an exact match on it quietly reaches no one.
+ */
+export function caseVariantNames(rules: CompiledRule[], where: (rule: CompiledRule, key: (string | number)[]) => string): CaseFinding[] {
+  type Use = { rule: CompiledRule; list: 'subjects' | 'groups'; name: string; key: (string | number)[]; exact: 'who' | 'reviewers' | null };
+  const uses: Use[] = [];
+  for (const rule of rules) {
+    for (const list of ['subjects', 'groups'] as const) {
+      rule.who?.[list]?.forEach((name, i) => uses.push({ rule, list, name, key: ['who', list, i], exact: rule.effect === 'allow' ? 'who' : null }));
+      rule.approval?.reviewers?.[list]?.forEach((name, i) => uses.push({ rule, list, name, key: ['approval', 'reviewers', list, i], exact: 'reviewers' }));
+    }
+  }
+  const out: CaseFinding[] = [];
+  uses.forEach((u, i) => {
+    if (!u.exact) return;
+    const other = uses.find((o, j) => o.list === u.list && o.name !== u.name && o.name.toLowerCase() === u.name.toLowerCase() && (j < i || !o.exact));
+    if (!other) return;
+    const whom = u.list === 'groups' ? `a principal in "${other.name}"` : `the subject "${other.name}"`;
+    const effect = u.exact === 'who' ? `an allow matches names exactly, so it does not reach ${whom}` : `reviewers match names exactly, so it does not make ${whom} a reviewer`;
+    out.push({ rule: u.rule, key: u.key, message: `${KIND[u.list]} "${u.name}" differs only in case from "${other.name}" (${where(other.rule, other.key)}): ${effect} (write the name as the identity provider sends it)` });
+  });
+  return out;
+}

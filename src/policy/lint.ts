@@ -6,9 +6,10 @@
  */
 import type { ConnectionConfig, GovernedTool, ToolFamily } from '../tool-api.js';
 import { readYamlSource, type ConfigProblem, type YamlSource } from '../config/yaml-source.js';
+import { closest } from '../config/key-hints.js';
 import { normaliseColumnName } from './load.js';
 import { blockTables, denyBlockCovers, trustedFunctionBodies, unusableFunctions } from './lint-blocks.js';
-import { lookalikeNames, patternNames, perTokenClaims } from './lint-names.js';
+import { caseVariantNames, lookalikeNames, patternNames, perTokenClaims } from './lint-names.js';
 import type { CompiledPolicy, CompiledRule } from './types.js';
 import type { Who } from './schema.js';
 
@@ -23,6 +24,12 @@ export interface LintInput {
 }
 
 type Key = (string | number)[];
+
+/** `did you mean "x"? ` for a misspelt name, else nothing. */
+const meant = (name: string, known: string[]): string => {
+  const m = closest(name, known);
+  return m === undefined ? '' : `did you mean "${m}"? `;
+};
 
 function sameOrSuper(outer: string[] | undefined, inner: string[] | undefined): boolean {
   if (!outer) return true; // omitted = any
@@ -86,7 +93,7 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
     const knownTools = (r.tools ?? governed).filter((t) => toolByName.has(t));
     r.tools?.forEach((t, j) => {
       if (input.builtins.includes(t)) at(r, listKey(r, 'tool', j), `${t} is a built-in tool; rules do not govern it, so this entry has no effect`, 'warning');
-      else if (!toolByName.has(t)) at(r, listKey(r, 'tool', j), `unknown tool "${t}" (known: ${governed.join(', ')})`, 'error');
+      else if (!toolByName.has(t)) at(r, listKey(r, 'tool', j), `unknown tool "${t}" (${meant(t, governed)}known: ${governed.join(', ')})`, 'error');
     });
     // Condition blocks that cannot judge the rule's tools.
     let reachable = knownTools;
@@ -110,7 +117,7 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
     const servedBy = blocks.length && !r.tools ? `the ${blocks.map((c) => c.key + ':').join(', ')} block${blocks.length > 1 ? 's judge' : ' judges'} only ${serving.join(', ')}, which serve${serving.length > 1 ? '' : 's'}` : `${serving.join(', ')} serve`;
     r.on?.forEach((c, j) => {
       const conn = connByName.get(c);
-      if (!conn) return at(r, listKey(r, 'on', j), `unknown connection "${c}" (configured: ${[...connByName.keys()].join(', ') || 'none'})`, 'error');
+      if (!conn) return at(r, listKey(r, 'on', j), `unknown connection "${c}" (${meant(c, [...connByName.keys()])}configured: ${[...connByName.keys()].join(', ') || 'none'})`, 'error');
       if (serving.length && !serving.some((t) => toolByName.get(t)!.connectionTypes?.includes(conn.type))) {
         at(r, listKey(r, 'on', j), `can never match on ${c}: it is a ${conn.type} connection and ${servedBy} ${[...new Set(serving.flatMap((t) => toolByName.get(t)!.connectionTypes ?? []))].join(', ') || 'no connections'}`, 'error');
       }
@@ -168,6 +175,9 @@ export function lintPolicy(input: LintInput): ConfigProblem[] {
       }
     }
   }
+  // The same subject or group in two cases, where one is matched exactly.
+  const where = (r: CompiledRule, key: Key) => `${r.file}:${srcOf(r.file)?.lineOf(['rules', indexOf.get(r)!, ...key]) ?? r.line}`;
+  for (const f of caseVariantNames(policy.rules, where)) at(f.rule, f.key, f.message, 'warning');
   problems.push(...lintMasking(policy, srcOf, indexOf));
   return problems;
 }

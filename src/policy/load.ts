@@ -64,7 +64,7 @@ export function compilePolicy(files: string[], conditions: ConditionSpec[], text
       problems.push({ file, line: 1, path: '', message: 'policy file is empty (write `rules: []` for a file with no rules)', severity: 'error' });
       continue;
     }
-    const { value, problems: p } = validateSource(src, schema);
+    const { value, problems: p } = validateSource(src, schema, { quoteValues: true });
     problems.push(...p);
     problems.push(...maskingProblems(src, checks, customSeen));
     if (!value) continue;

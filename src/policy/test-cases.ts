@@ -88,7 +88,7 @@ export function loadTestCases(files: string[]): { file: string; line: number; c:
       else throw e;
       continue;
     }
-    const { value, problems: p } = validateSource(src, testFileSchema);
+    const { value, problems: p } = validateSource(src, testFileSchema, { quoteValues: true });
     problems.push(...p);
     value?.cases.forEach((c, i) => out.push({ file, line: src.lineOf(['cases', i]), c }));
   }
@@ -105,10 +105,13 @@ export function checkCase(c: PolicyTestCase, r: ExplainReport): string[] {
   const f: string[] = [];
   const e = c.expect;
   const d = r.decision;
-  if (d.effect !== e.effect) f.push(`expected ${e.effect}, got ${d.effect}: ${d.reason}`);
+  // A call no rule judged says nothing about the policy: its deny must not pass as the policy's.
+  if (r.unjudged === 'offline') return [r.error!.message];
+  if (r.unjudged === 'case' && e.error === undefined) f.push(`never judged by the rules: ${r.error!.code}: ${r.error!.message} (fix the case, or expect error: ${r.error!.code})`);
+  if (d.effect !== e.effect) f.push(`expected ${e.effect}, got ${d.effect}${r.unjudged ? '' : `: ${d.reason}`}`);
   if (e.rules && !sameSet(e.rules, d.rule_ids)) f.push(`expected rules [${e.rules.join(', ')}], got [${d.rule_ids.join(', ')}]`);
   if (e.error !== undefined && r.error?.code !== e.error) f.push(`expected error ${e.error}, got ${r.error ? r.error.code : 'no error'}`);
-  if (e.error === undefined && r.error && e.effect === 'allow') f.push(`unexpected ${r.error.code}: ${r.error.message}`);
+  if (e.error === undefined && r.error && e.effect === 'allow' && !r.unjudged) f.push(`unexpected ${r.error.code}: ${r.error.message}`);
   if (e.approval !== undefined && !!d.approval !== e.approval) f.push(e.approval ? 'expected an approval obligation, got none' : `expected no approval, got one from rule ${approvalRequirements(d).map((a) => a.ruleId).join(', ')}`);
   if (e.masked !== undefined) {
     const got = r.masking?.columns ?? [];

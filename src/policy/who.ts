@@ -181,3 +181,26 @@ export function whoMatches(rule: { who?: Who | undefined; effect?: 'allow' | 'de
   }
   return ok && (!w.actors || actorsAllowed(w.actors, p));
 }
+
+/**
+ * Whom a rule's `who:` names, for explain, and a subject or group the principal holds in another
+ * case than an allow names it (an allow matches exactly). Why: "principal ana is not in who" sent
+ * the admin to the file, and a group sent as `Analysts` for `analysts` looked like a match there.
+ * Explain only: never on the decision path.
+ */
+export function whoDetail(rule: { who?: Who | undefined; effect: 'allow' | 'deny' }, p: Principal): string {
+  const w = rule.who;
+  if (!w) return '';
+  const parts: string[] = [];
+  if (w.subjects?.length) parts.push(`subjects ${w.subjects.join(', ')}`);
+  if (w.groups?.length) parts.push(`groups ${w.groups.join(', ')}`);
+  if (w.claims && Object.keys(w.claims).length) parts.push(`claims ${JSON.stringify(w.claims)}`);
+  if (w.actors?.length) parts.push(`actors ${w.actors.join(', ')}`);
+  const near = (mine: string[], listed: string[] | undefined, kind: string) =>
+    mine.flatMap((m) => {
+      const n = rule.effect === 'allow' ? listed?.find((l) => l !== m && l.toLowerCase() === m.toLowerCase()) : undefined;
+      return n === undefined ? [] : [`${kind} "${m}" differs only in case from "${n}", and an allow matches names exactly`];
+    });
+  const hints = [...near([p.subject], w.subjects, 'subject'), ...near(p.groups, w.groups, 'group')];
+  return parts.length || hints.length ? `who: ${[...parts, ...hints].join('; ')}` : '';
+}

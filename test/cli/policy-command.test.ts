@@ -134,6 +134,17 @@ describe('warden policy', { concurrency: 4 }, () => {
     assert.equal((JSON.parse(j.out) as { failed: number }).failed, 1);
   });
 
+  test('explain: a rule the principal is not in says whom its who names, and a group given in another case', async () => {
+    const args = JSON.stringify({ connection: 'analytics', sql: 'SELECT id FROM users' });
+    const r = await warden(['explain', '--as', 'ana', '--groups', 'Analysts', '--tool', 'query_database', '--args', args]);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /skip {2}allow analysts-read \(.*\): principal ana is not in who \(who: groups analysts; group "Analysts" differs only in case from "analysts", and an allow matches names exactly\)\n/);
+    assert.match(r.out, /decision: DENY/);
+    const j = await warden(['explain', '--json', '--as', 'ana', '--groups', 'Analysts', '--tool', 'query_database', '--args', args]);
+    const doc = JSON.parse(j.out) as { rules: { id: string; why: string }[] };
+    assert.match(doc.rules.find((t) => t.id === 'analysts-read')?.why ?? '', /differs only in case/);
+  });
+
   test('explain: facts, rules and decision, as text and JSON', async () => {
     const args = JSON.stringify({ connection: 'shop', sql: "UPDATE orders SET status = 'x' WHERE id = 1" });
     const r = await warden(['explain', '--as', 'sam', '--groups', 'sre', '--tool', 'query_database', '--args', args]);

@@ -107,7 +107,7 @@ test('a rule whose blocks judge no common kind of call is refused (it could neve
 test('already safe: a misspelled key is an error, never ignored (also inside who and a deny)', () => {
   assert.match(problems({ '/p/a.yaml': 'rules:\n  - id: d\n    efect: deny\n' }).join('\n'), /rules\.0\.efect: unknown key/);
   assert.match(problems({ '/p/a.yaml': 'rules:\n  - id: d\n    effect: deny\n    who: { group: [contractors] }\n' }).join('\n'), /:4: rules\.0\.who\.group: unknown key/);
-  assert.match(problems({ '/p/a.yaml': 'rules:\n  - id: d\n    effect: deny\n    tools: [ssh_run]\n' }).join('\n'), /rules\.0\.tools: unknown key/);
+  assert.match(problems({ '/p/a.yaml': 'rules:\n  - id: d\n    effect: deny\n    tools: [ssh_run]\n' }).join('\n'), /rules\.0\.tools: unknown key \(did you mean "tool"\?\)/);
 });
 
 test('already safe: the policy version changes with any byte, the file order and the file names', () => {

@@ -83,7 +83,7 @@ test('a malformed case file is reported as FILE:LINE', async () => {
     assert.throws(() => loadTestCases(findTestFiles(d)), (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.ok(e.problems.some((p) => p.line === 5 && p.path === 'cases.0.expect.effect'), JSON.stringify(e.problems));
-      assert.ok(e.problems.some((p) => p.line === 6 && p.path === 'cases.0.colour' && p.message === 'unknown key'));
+      assert.ok(e.problems.some((p) => p.line === 6 && p.path === 'cases.0.colour' && p.message === 'unknown key (allowed here: name, principal, tool, arguments, expect)'));
       return true;
     });
   } finally {
