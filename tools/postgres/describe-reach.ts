@@ -8,13 +8,14 @@
  * reads, so a deny on any of that refuses it (listed with no access, the refusal as note), as
  * does a view or a foreign table deny rules cannot follow while one applies (foreign-tables.ts);
  * a parent one of whose descendants is a foreign table is marked to be read (and written) as
- * ONLY, the note saying why; a write that cascades into a table a deny forbids writing, or fires
- * a trigger whose function a deny names, is not offered (write-reach.ts; a trigger whose function
+ * ONLY, the note saying why; a write that cascades into a table a deny forbids writing, runs a
+ * foreign key check reading one a deny forbids (key-checks.ts), or fires a trigger whose function a deny names, is not offered (write-reach.ts; a trigger whose function
  * deny rules cannot trust is refused by query_database, not said here). Pure: the catalog's answers come from
  * ViewCatalog.reach, the denied tables from grantedTables (describe-database.ts).
  */
 import { functionKey } from './analysis/names.js';
-import { describePaths, reachRefusal, widenRelations, type CatalogReach, type Widened } from './widened-relations.js';
+import { describePaths, reachRefusal } from './reach-paths.js';
+import { widenRelations, type CatalogReach, type Widened } from './widened-relations.js';
 
 /** Names listed in a note before the rest are counted. */
 const LISTED = 5;
@@ -62,9 +63,11 @@ export function relationAccess(relation: string, catalog: CatalogReach | null, g
       catalog,
     );
   const touched = (w: Widened) => [...w.reads, ...w.writes].filter((r) => denied.hidden.has(r));
-  // A write also reaches cascades and its triggers' (and evaluated expressions') functions (write-reach.ts): a denied one makes it unwritable.
+  // A write also reaches cascades, its triggers' (and evaluated expressions') functions (write-reach.ts) and, reading them, the tables its
+  // foreign key checks read (key-checks.ts; a write names no read, so every read is one): a denied one makes it unwritable.
   const written = (w: Widened) => [
     ...w.writes.filter((r) => denied.writeDenied.has(r) || denied.hidden.has(r)),
+    ...w.reads.filter((r) => denied.hidden.has(r)),
     ...[...w.triggered.values()].map((t) => t.fn).filter((f) => denied.deniedFunctions.has(functionKey(f))),
   ];
   const own = widen(false, true);

@@ -114,7 +114,8 @@ export class ViewCatalog {
    * information_schema) is not read but reaches every relation of the system schemas (one query,
    * cached, and only when one is met). `writes` (the statement changes rows): the tables foreign
    * keys cascade into are walked too, level by level, so that their own cascades, triggers and
-   * rules are known (write-reach.ts); a read-only statement asks nothing for them. Costs no round
+   * rules are known (write-reach.ts), and the tables its foreign key checks read, for their
+   * families only (key-checks.ts); a read-only statement asks nothing for them. Costs no round
    * trip once cached.
    */
   async reach(relations: Iterable<string>, opts: { writes?: boolean } = {}, caller?: Caller): Promise<CatalogReach> {
@@ -145,6 +146,8 @@ export class ViewCatalog {
   private async walk(relations: Iterable<string>, follow: (relation: string) => boolean, cascading: boolean, caller: Caller | undefined): Promise<Walk> {
     const out: Walk = { views: new Map(), unfollowed: new Set(), known: new Map(), tooDeep: null };
     let frontier = [...new Set(relations)].filter((r) => !r.startsWith('\u0000'));
+    // Read by a foreign key check only: its family is asked, its own keys and cascades are not followed (key-checks.ts).
+    const checkedOnly = new Set<string>();
     for (let depth = 0; frontier.length > 0; depth++) {
       if (depth > MAX_VIEW_DEPTH) return { ...out, tooDeep: frontier[0]! };
       const kinds = await this.relationsOf(frontier, caller);
@@ -155,8 +158,21 @@ export class ViewCatalog {
       const definitions = await this.definitionsOf(views, caller);
       for (const v of views) out.views.set(v, definitions.get(v)!);
       const next = new Set(views.flatMap((v) => readBy(out.views.get(v)!)));
-      if (cascading) for (const k of kinds.values()) for (const r of k.cascades ?? []) next.add(r);
-      frontier = [...next].filter((r) => !r.startsWith('\u0000') && !out.known.has(r));
+      const checked = new Set<string>();
+      if (cascading) {
+        for (const [r, k] of kinds) {
+          if (checkedOnly.has(r)) continue;
+          for (const c of k.cascades ?? []) next.add(c);
+          for (const c of k.keyChecks ?? []) checked.add(c.reads);
+        }
+      }
+      // A relation met before only as checked is asked again (from the cache) when it is reached otherwise, to follow it.
+      frontier = [...next].filter((r) => !r.startsWith('\u0000') && (!out.known.has(r) || checkedOnly.delete(r)));
+      for (const r of checked) {
+        if (next.has(r) || out.known.has(r)) continue;
+        checkedOnly.add(r);
+        frontier.push(r);
+      }
     }
     return out;
   }

@@ -8,6 +8,7 @@ import { FOREIGN_TABLE_KIND } from './foreign-tables.js';
 import type { Caller } from './pool-shares.js';
 import type { RelationFamily } from './inheritance.js';
 import { type ViewDefinition, viewRefusal } from './view-lineage.js';
+import { keyChecks, keyChecksSql } from './key-checks.js';
 import { RUNS_ORDER, runsSql } from './write-runs.js';
 
 /** A relation as the catalog describes it: its pg_class.relkind and its inheritance family. */
@@ -25,8 +26,28 @@ export interface CatalogRelation extends RelationFamily {
   cascades?: readonly string[];
   /** For each of `cascades`, the actions that reach it, in words ("ON DELETE CASCADE"). */
   cascadeActions?: readonly string[];
+  /** The other tables a change of its rows reads to check foreign keys (widened-relations.ts). */
+  keyChecks?: readonly KeyCheck[];
   /** Enabled user triggers a change of its rows may fire, and the functions the expressions it evaluates call (write-reach.ts). */
   triggers?: readonly Trigger[];
+}
+
+/**
+ * A foreign key check a change of the relation's (or a descendant's) rows runs, reading `reads`
+ * (whether it fails says what `reads` holds): a key of the relation checks that the referenced
+ * key exists on an INSERT and on an UPDATE setting `columns`; a NO ACTION or RESTRICT key of
+ * another table referencing it checks that no row of that table still references one removed,
+ * on a DELETE and (NO ACTION or RESTRICT on update) on an UPDATE setting `columns`.
+ */
+export interface KeyCheck {
+  /** The table the check reads (schema.name). */
+  reads: string;
+  /** The constraint's name (pg_constraint.conname). */
+  key: string;
+  /** The changes that run it (write-runs.ts bits: INSERT, DELETE, UPDATE). */
+  events: number;
+  /** The columns of the written relation an UPDATE must set to run it (the key's columns on its side). */
+  columns: readonly string[];
 }
 
 /**
@@ -91,7 +112,8 @@ const action = (column: string, event: string) =>
  * (`down`), and the other ancestors of the descendants (`kin`, multiple inheritance: a parent of
  * a descendant that is neither the relation nor one of its descendants, and that parent's
  * ancestors, less the relation's own ancestors), each with one descendant it is reached from;
- * and what a change of its rows runs: rules, cascading foreign keys (`fk`), and the triggers and
+ * and what a change of its rows runs: rules, cascading foreign keys (`fk`), foreign key checks
+ * (`key_checks`: key-checks.ts), and the triggers and
  * the functions the expressions a write evaluates call, with the events each runs on and whether
  * deny rules trust the function (`runs`: write-runs.ts).
  * All in the one query a statement's relations already cost (read-only statements included, at
@@ -100,7 +122,7 @@ const action = (column: string, event: string) =>
 const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
   f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via, f.side_effects, f.cascades, f.cascade_actions,
-  f.trigger_names, f.trigger_relations, f.trigger_functions, f.trigger_expressions, f.trigger_events, f.trigger_columns, f.trigger_trusted
+  f.key_checks, f.trigger_names, f.trigger_relations, f.trigger_functions, f.trigger_expressions, f.trigger_events, f.trigger_columns, f.trigger_trusted
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
 JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
@@ -128,6 +150,7 @@ CROSS JOIN LATERAL (
         WHERE r.ev_type <> '1' AND (r.ev_class = c.oid OR r.ev_class IN (SELECT oid FROM down))) AS side_effects,
     ARRAY(SELECT ${nameOf('fk.oid')} FROM fk ORDER BY fk.oid) AS cascades,
     ARRAY(SELECT fk.actions FROM fk ORDER BY fk.oid) AS cascade_actions,
+    ${keyChecksSql(nameOf)} AS key_checks,
     ARRAY(SELECT t.tgname::text FROM runs t ${RUNS_ORDER}) AS trigger_names,
     ARRAY(SELECT ${nameOf('t.tgrelid')} FROM runs t ${RUNS_ORDER}) AS trigger_relations,
     ARRAY(SELECT t.fn FROM runs t ${RUNS_ORDER}) AS trigger_functions,
@@ -150,6 +173,7 @@ type RelationRow = {
   side_effects: string[];
   cascades: string[];
   cascade_actions: string[];
+  key_checks: KeyCheck[];
   trigger_names: string[];
   trigger_relations: string[];
   trigger_functions: string[];
@@ -178,6 +202,7 @@ function catalogRelation(row: RelationRow): CatalogRelation {
     sideEffects: row.side_effects,
     cascades: row.cascades,
     cascadeActions: row.cascade_actions,
+    keyChecks: keyChecks(row),
     triggers: row.trigger_names.map((name, i) => {
       const column = row.trigger_columns[i];
       return {

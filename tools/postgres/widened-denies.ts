@@ -12,7 +12,8 @@ import type { SqlFacts } from './analysis/types.js';
 import { statementRelations } from './inheritance.js';
 import type { ViewCatalog } from './view-catalog.js';
 import type { Caller } from './pool-shares.js';
-import { changesRows, describePaths, reachRefusal, widenRelations, type Widened } from './widened-relations.js';
+import { describePaths, reachRefusal } from './reach-paths.js';
+import { changesRows, widenRelations, type Widened } from './widened-relations.js';
 import { checkTriggers } from './write-reach.js';
 
 /** The statement as if it reached `added` alone: which additions a deny rule matches, for the refusal. */
@@ -27,7 +28,7 @@ function refusal(facts: SqlFacts, widened: Widened, deny: ItemJudgement, recheck
   const added = [...widened.paths.keys()];
   const culprits = added.filter((x) => !recheck(alone(facts, x, widened)).allowed);
   const paths = (culprits.length ? culprits : added).map((x) => widened.paths.get(x)!);
-  return new WardenError(ErrorCode.DENIED, `${deny.reason} (through views, inheritance, cascades and triggers: ${describePaths(paths)})`, {
+  return new WardenError(ErrorCode.DENIED, `${deny.reason} (through views, inheritance, cascades, foreign key checks and triggers: ${describePaths(paths)})`, {
     ruleIds: deny.ruleIds,
     reason: 'denied through views or inheritance',
   });

@@ -19,7 +19,10 @@
  *   generated column, index expression, a domain's CHECK or DEFAULT), each as the change causes
  *   it (write-runs.ts: a DELETE evaluates no expression; an UPDATE a DEFAULT or domain CHECK only
  *   of a column it sets); a rule on a written relation cannot be followed
- *   (write-reach.ts, which also judges triggers whose functions deny rules cannot trust).
+ *   (write-reach.ts, which also judges triggers whose functions deny rules cannot trust);
+ * - a change of rows reads the tables its foreign key checks read (key-checks.ts: the referenced
+ *   table on an INSERT or an UPDATE of the key, a NO ACTION or RESTRICT referencing table on a
+ *   DELETE or an UPDATE of the referenced key), whose failure would tell what they hold.
  * Written columns (SqlFacts.writtenColumns, for `write_columns:` denies) widen with their
  * relations: a column written on a relation is written, by the same name, on the ancestors and
  * descendants its write reaches (inherited columns and partitions keep their names); a column
@@ -34,9 +37,10 @@
  * Allow rules are not widened: a grant on a view (or a parent) covers what is read through it.
  * Pure: the catalog answers come from view-catalog.ts.
  */
-import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { SourceColumn, SqlFacts } from './analysis/types.js';
 import { FOREIGN_WHY } from './foreign-tables.js';
+import { checksRun } from './key-checks.js';
+import type { Path, Step, Unfollowable } from './reach-paths.js';
 import type { RelationFamily } from './inheritance.js';
 import type { ViewReach } from './view-lineage.js';
 import type { CatalogRelation } from './view-reader.js';
@@ -45,7 +49,7 @@ import { cascadeEvents, runsOn, statementEvents } from './write-runs.js';
 /** What the catalog says about the relations a statement reaches (ViewCatalog.reach). */
 export interface CatalogReach {
   /** The inheritance family of every relation met that the catalog knows. */
-  families: ReadonlyMap<string, RelationFamily & Pick<CatalogRelation, 'sideEffects' | 'cascades' | 'cascadeActions' | 'triggers'>>;
+  families: ReadonlyMap<string, RelationFamily & Pick<CatalogRelation, 'sideEffects' | 'cascades' | 'cascadeActions' | 'keyChecks' | 'triggers'>>;
   /** Each view met: what its definition reaches, or why deny rules cannot follow it. */
   views: ReadonlyMap<string, ViewReach | string>;
   /** System views met (not analysed): each reaches every relation of `system`. */
@@ -55,18 +59,6 @@ export interface CatalogReach {
   /** Foreign tables among the relations met (pg_class.relkind 'f'): deny rules cannot follow them. */
   foreign: ReadonlySet<string>;
 }
-
-/** How one step of a path reaches the next relation (or function). */
-type Step = { to: string; how: 'view' | 'descendant' | 'ancestor' | 'system' | 'call' | 'cascade' | 'trigger' | 'expression'; note?: string };
-
-/** A relation or function the statement does not name, and the steps from one it names. */
-export interface Path {
-  from: string;
-  steps: readonly Step[];
-}
-
-/** What deny rules cannot follow: a view (its definition) or a foreign table (its server). */
-export type Unfollowable = { kind: 'view' | 'foreign table' | 'write side effect'; why: string; path: Path };
 
 /** The facts deny rules judge again, widened, and how each addition is reached. */
 export interface Widened {
@@ -195,6 +187,12 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
         writeColumns(r, WHOLE, path, step);
         queue.push({ relation: r, write: true, only: false, path: { from: path.from, steps: [...path.steps, step] }, columns: WHOLE, events: cascadeEvents(actions, item.events) });
       }
+      // Foreign key checks read the other table (key-checks.ts): its families' rows, ONLY or not.
+      for (const k of checksRun(family?.keyChecks ?? [], item.events, columns, (family?.descendants.length ?? 0) > 0)) {
+        const step: Step = { to: k.reads, how: 'key check', note: k.key };
+        add(reads, k.reads, path, step);
+        queue.push({ relation: k.reads, write: false, only: false, path: { from: path.from, steps: [...path.steps, step] }, columns: [], events: 0 });
+      }
       // Triggers (on their events) and expressions (as evaluated: write-runs.ts) run functions the statement calls (write-reach.ts judges them).
       for (const t of family?.triggers ?? []) {
         const onDescendant = t.on !== relation && family?.descendants.includes(t.on);
@@ -237,64 +235,4 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   }
   const writtenColumns = [...written.values()].sort((a, b) => (a.table === b.table ? (a.column < b.column ? -1 : 1) : a.table < b.table ? -1 : 1));
   return { reads: [...reads].sort(), writes: [...writes].sort(), writtenColumns, functions: [...functions].sort(), paths, unknown, triggered };
-}
-
-const VERBS: Record<Step['how'], (to: string, note?: string) => string> = {
-  view: (to) => `reads ${to}`,
-  descendant: (to) => `returns, named without ONLY, the rows of ${to}`,
-  ancestor: (to) => `holds rows of ${to}`,
-  system: (to) => `is a system view, reading the system catalogs (${to} among them)`,
-  call: (to) => `calls ${to}`,
-  cascade: (to, note) => `changes, through a foreign key ${note}, the rows of ${to}`,
-  trigger: (to, note) => `fires trigger ${note}, running ${to}`,
-  expression: (to, note) => `evaluates ${note}, calling ${to}`,
-};
-
-/** A path in words: "public.v2 reads public.v1, which reads public.secrets". Why: the agent is told how it reached what is denied. */
-export function describePath(path: Path): string {
-  return [path.from, ...path.steps.map((s, i) => `${i ? ', which ' : ' '}${VERBS[s.how](s.to, s.note)}`)].join('');
-}
-
-/** Names listed in a message before the rest are counted. */
-const LISTED = 5;
-
-/** Up to LISTED paths in words, the rest counted. */
-export function describePaths(paths: readonly Path[]): string {
-  const shown = paths.slice(0, LISTED).map(describePath).join('; ');
-  return paths.length > LISTED ? `${shown}; and ${paths.length - LISTED} more` : shown;
-}
-
-/**
- * The refusal when deny rules cannot follow a view or a foreign table while one could apply:
- * never return rows a deny rule may forbid.
- */
-export function reachRefusal(relation: string, u: Unfollowable): WardenError {
-  if (u.kind === 'view') return viewDenyRefusal(relation, u.why, u.path);
-  if (u.kind === 'write side effect') {
-    const via = u.path.steps.length ? ` (${describePath(u.path)})` : '';
-    return new WardenError(
-      ErrorCode.DENIED,
-      `deny rules cannot be followed through the rules of ${relation}${via}: ${u.why}; refused rather than change rows a deny rule may forbid (ask an admin)`,
-      { ruleIds: [], reason: 'write side effects unknown' },
-    );
-  }
-  const via = u.path.steps.length ? ` (${describePath(u.path)})` : '';
-  return new WardenError(
-    ErrorCode.DENIED,
-    `deny rules cannot be followed through foreign table ${relation}${via}: ${u.why}; refused rather than return rows a deny rule may forbid (read the source table, or ask an admin)`,
-    { ruleIds: [], reason: 'foreign table reach unknown' },
-  );
-}
-
-/**
- * The refusal when deny rules cannot follow a view while one could apply: never return rows a
- * deny rule may forbid (as viewRefusal for masks).
- */
-export function viewDenyRefusal(view: string, why: string, path: Path): WardenError {
-  const via = path.steps.length ? ` (${describePath(path)})` : '';
-  return new WardenError(
-    ErrorCode.DENIED,
-    `deny rules cannot be followed through view ${view}${via}: ${why}; refused rather than return rows a deny rule may forbid (read the base tables, or ask an admin to simplify the view)`,
-    { ruleIds: [], reason: 'view reach unknown' },
-  );
 }

@@ -42,7 +42,8 @@ import { builtInFunction, namedByGrant } from './function-bodies.js';
 import type { SqlFacts } from './analysis/types.js';
 import type { ViewCatalog } from './view-catalog.js';
 import type { Caller } from './pool-shares.js';
-import { describePath, type Triggered, type Widened } from './widened-relations.js';
+import { describePath } from './reach-paths.js';
+import type { Triggered, Widened } from './widened-relations.js';
 
 /**
  * The triggers and expressions among `widened.triggered` whose function deny rules cannot trust: neither built in

@@ -107,6 +107,14 @@ describe('relationAccess', () => {
     assert.deepEqual(relationAccess('public.v', catalog('public.v', undefined, [['public.v', view(['public.frozen'])]]), { write: true }, denied), { hidden: false, write: false, requiresOnly: [] });
   });
 
+  test('a table whose writes run a foreign key check reading a denied table loses write; one checking a readable table keeps it', () => {
+    const checks = (reads: string) => ({ ...family([], []), keyChecks: [{ reads, key: 'notes_k_fkey', events: 4 | 16, columns: ['k'] }] });
+    const denyRead = relationAccess('public.notes', catalog('public.notes', checks('public.vault')), { write: true }, denied);
+    assert.deepEqual(denyRead, { hidden: false, write: false, requiresOnly: [] });
+    const readable = relationAccess('public.notes', catalog('public.notes', checks('public.users')), { write: true }, denied);
+    assert.deepEqual(readable, { hidden: false, write: true, requiresOnly: [] });
+  });
+
   test('a view deny rules cannot follow is refused while a conditional deny applies', () => {
     const c = catalog('public.v', undefined, [['public.v', 'it calls public.f, whose body deny rules cannot see']]);
     assert.match(relationAccess('public.v', c, { write: false }, denied).refused ?? '', /^deny rules cannot be followed through view public\.v: it calls public\.f/);

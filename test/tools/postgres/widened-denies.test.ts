@@ -83,7 +83,7 @@ describe('checkWidenedDenies through query_database', () => {
       assert.ok(e instanceof WardenError);
       assert.equal(e.code, 'WARDEN_DENIED');
       assert.deepEqual(e.details.ruleIds, ['deny-secrets']);
-      assert.match(e.message, /^denied by rule deny-secrets \(through views, inheritance, cascades and triggers: public\.v2 reads public\.v1, which reads public\.secrets\)$/);
+      assert.match(e.message, /^denied by rule deny-secrets \(through views, inheritance, cascades, foreign key checks and triggers: public\.v2 reads public\.v1, which reads public\.secrets\)$/);
       return true;
     });
   });

@@ -9,7 +9,8 @@ import { analyzeSql } from '../../../tools/postgres/analysis/index.js';
 import type { RelationFamily } from '../../../tools/postgres/inheritance.js';
 import type { ViewReach } from '../../../tools/postgres/view-lineage.js';
 import type { Trigger } from '../../../tools/postgres/view-reader.js';
-import { describePath, reachRefusal, widenRelations, type CatalogReach, type NamedRelations } from '../../../tools/postgres/widened-relations.js';
+import { describePath, reachRefusal } from '../../../tools/postgres/reach-paths.js';
+import { widenRelations, type CatalogReach, type NamedRelations } from '../../../tools/postgres/widened-relations.js';
 
 const family = (f: Partial<RelationFamily>): RelationFamily => ({ ancestors: [], descendants: [], descendantsAncestors: [], foreignDescendants: [], columns: [], ...f });
 const view = (reads: string[], only: string[] = [], functions: string[] = []): ViewReach => ({ reads, only, functions });
@@ -205,5 +206,31 @@ describe('what a change of rows runs (write-runs.ts)', () => {
     ]);
     const t = [...widenRelations(analyzeSql("INSERT INTO public.t VALUES (1)"), both).triggered.values()];
     assert.deepEqual(t.map((x) => [x.what, x.trusted ?? false]), [["table public.t's CHECK k", false]]);
+  });
+});
+
+describe('widenRelations: foreign key checks (key-checks.ts)', () => {
+  const own = { reads: 'public.secrets', key: 'notes_k_fkey', events: 4 | 16, columns: ['k'] };
+  const back = { reads: 'public.owed', key: 'owed_user_fkey', events: 8, columns: ['id'] };
+  const at = (relation: string, f: Partial<RelationFamily>): CatalogReach => ({ ...CATALOG, families: new Map([[relation, { ...family(f), keyChecks: [own, back] }]]) });
+  const reads = (statement: string, columns: string[], f: Partial<RelationFamily> = {}) =>
+    widenRelations(named({ statements: [statement], writes: ['public.notes'], writtenColumns: columns.map((column) => ({ table: 'public.notes', column })) }), at('public.notes', f)).reads;
+
+  test('an INSERT runs its own keys; a DELETE the NO ACTION keys referencing it', () => {
+    assert.deepEqual(reads('insert', ['id']), ['public.secrets']);
+    assert.deepEqual(reads('delete', ['*']), ['public.owed']);
+  });
+
+  test('an UPDATE runs the keys whose columns it sets, all of them when a row may move to another partition', () => {
+    assert.deepEqual(reads('update', ['body']), []);
+    assert.deepEqual(reads('update', ['k']), ['public.secrets']);
+    assert.deepEqual(reads('update', ['body'], { descendants: ['public.notes_1'] }), ['public.owed', 'public.secrets']);
+  });
+
+  test('a read runs none, and an EXPLAIN of a write none', () => {
+    const w = widenRelations(named({ reads: ['public.notes'] }), at('public.notes', {}));
+    assert.deepEqual(w.reads, ['public.notes']);
+    const explained = widenRelations(named({ statements: ['explain', 'insert'], writes: ['public.notes'] }), at('public.notes', {}));
+    assert.deepEqual(explained.reads, []);
   });
 });
