@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { ownTables, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { countRows, ownTables, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
 
 const GRANT = `
 rules:
@@ -64,10 +64,7 @@ after(async () => {
   await db?.drop();
 });
 
-async function count(sql: string): Promise<number> {
-  const r = await db.query(`SELECT count(*)::int AS n FROM ${sql}`);
-  return (r.rows[0] as { n: number }).n;
-}
+const count = (from: string): Promise<number> => countRows(db, from);
 
 type Result = Awaited<ReturnType<SqlWarden['query']>>;
 

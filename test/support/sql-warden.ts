@@ -50,6 +50,12 @@ export async function startSqlWarden(db: TestDatabase, policies: Record<string, 
   };
 }
 
+/** How many rows `from` (a FROM clause: a table, with a WHERE if wanted) holds now, read as the admin. */
+export async function countRows(db: TestDatabase, from: string): Promise<number> {
+  const r = await db.query(`SELECT count(*)::int AS n FROM ${from}`);
+  return (r.rows[0] as { n: number }).n;
+}
+
 /** Hand public tables to the test role, as an application's tables belong to its role. */
 export async function ownTables(db: TestDatabase, tables: string[]): Promise<void> {
   for (const t of tables) await db.query(`ALTER TABLE public.${t} OWNER TO ${db.role}`);
