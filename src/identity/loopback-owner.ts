@@ -9,7 +9,7 @@
  * of the very connection is looked up in /proc/net/tcp and tcp6 (its uid is its listener's owner)
  * before a byte is sent. Where that cannot be read, the fetch is refused (serve keys over https).
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { endianness } from 'node:os';
@@ -69,11 +69,12 @@ export function trustedKeyServer(uid: number, ownUid: number | undefined, extra:
   return uid === 0 || uid === ownUid || extra.includes(uid);
 }
 
-function readTables(): string[] {
+// Read without blocking the loop: on a busy host the tables list every connection (megabytes).
+async function readTables(): Promise<string[]> {
   const out: string[] = [];
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
     try {
-      out.push(readFileSync(f, 'utf8'));
+      out.push(await readFile(f, 'utf8'));
     } catch {
       // tcp6 is absent without IPv6; both absent is decided below.
     }
@@ -94,7 +95,7 @@ function connectOwned(host: string, port: number, signal: AbortSignal | null | u
     socket.once('error', fail);
     socket.once('connect', async () => {
       for (let attempt = 0; attempt < 5; attempt++) {
-        const tables = readTables();
+        const tables = await readTables();
         if (tables.length === 0) return fail(new Error(`cannot tell which user serves port ${port} on this machine (no /proc/net/tcp); serve the issuer's keys over https`));
         const uid = peerUid(tables, { address: socket.remoteAddress ?? '', port }, { address: socket.localAddress ?? '', port: socket.localPort ?? -1 });
         if (uid !== null) {
