@@ -149,6 +149,14 @@ describe('subcommands behind options that take a value', () => {
     assert.equal(allows(git, 'git -C /srv/app --no-pager log -n 5'), true);
     assert.equal(allows(git, 'git --git-dir=/srv/app/.git status'), true);
     assert.equal(allows(git, 'git -Cstatus push'), false, 'git reads -C only as a word of its own');
+    // git's -c sets configuration before the subcommand; after grep, log, diff, switch or branch it is theirs.
+    const reader = { programs: { git: { subcommands: ['grep', 'log', 'clone', 'commit'] } } };
+    assert.equal(allows(reader, 'git -C /srv/app grep -c TODO'), true, "grep's -c counts");
+    assert.equal(allows(reader, 'git log -c -n 2'), true, "log's -c is the combined diff");
+    assert.equal(allows(reader, 'git -c core.pager=less grep -c TODO'), false, "git's own -c before the subcommand");
+    assert.equal(allows(reader, 'git clone -c core.hooksPath=/tmp/h /srv/a /tmp/b'), false, "clone's -c sets the new repository's configuration");
+    assert.equal(allows(reader, 'git commit -c HEAD'), false, "commit's -c opens the editor");
+    assert.equal(allows(reader, 'git grep --config x'), false);
   });
   it('deny rules see the real subcommand and match when it cannot be told', () => {
     const stop = { programs: { systemctl: { subcommands: ['stop'] } } };

@@ -10,7 +10,7 @@ import { gitGuardLength } from './git-guard.js';
 import { sshRemote } from './runner-args.js';
 import { crontabTable, gpgPhoto, socatRun } from './indirect-runs.js';
 import { awkDanger, sedDanger } from './script-checks.js';
-import { findSubcommand } from './subcommand-options.js';
+import { findSubcommand, locateSubcommand } from './subcommand-options.js';
 import type { ShellCommand } from './types.js';
 
 /** Pagers and editors: each can run a command (`!cmd`, `-c '!cmd'`, `+'!cmd'`). */
@@ -109,9 +109,21 @@ export function deniedFlag(base: string, args: string[], except: readonly string
     if (tt !== undefined) return { flag: '-TT', word: tt };
   }
   const flags = listed.filter((f) => !except.includes(f));
+  if (base === 'git' && flags.includes('-c')) {
+    // After these subcommands `-c` is their own (grep's count, log's combined diff, switch's
+    // create, branch's copy): git's configuration -c is judged before the subcommand only. Not
+    // commit (`-c` opens the editor) nor clone (`-c` sets the new repository's configuration).
+    const sub = locateSubcommand('git', args);
+    if (sub.kind === 'word' && GIT_OWN_DASH_C.has(args[sub.at] as string)) {
+      return findFlag(base, args.slice(0, sub.at), ['-c']) ?? findFlag(base, args, flags.filter((f) => f !== '-c'));
+    }
+  }
   const tarArgs = base === 'tar' && args[0] !== undefined && !args[0].startsWith('-') ? [`-${args[0]}`, ...args.slice(1)] : args;
   return findFlag(base, tarArgs, flags);
 }
+
+/** git subcommands with a `-c` of their own, which sets no configuration (deniedFlag). */
+const GIT_OWN_DASH_C: ReadonlySet<string> = new Set(['grep', 'log', 'show', 'diff', 'diff-tree', 'whatchanged', 'switch', 'branch']);
 
 /** git's flags that set configuration: a deny rule judges them by the key they set (git-config.ts). */
 export const GIT_CONFIG_FLAGS: readonly string[] = ['-c', '--config', '--config-env'];
