@@ -66,6 +66,11 @@ export async function runPolicyCommand(argv: string[]): Promise<number> {
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     if (rest.includes('--json')) stdoutLine(jsonDoc({ ok: false, problems: e.problems }, 2));
+    // check's one summary line, as when the files load: what failed and how much (the problems follow on stderr).
+    else if (sub === 'check') {
+      const errors = e.problems.filter((p) => p.severity !== 'warning').length;
+      stdoutLine(`FAILED: the configuration or a policy file did not load; ${errors} errors, ${e.problems.length - errors} warnings`);
+    }
     printProblems(e.problems);
     return 1;
   }

@@ -53,6 +53,8 @@ describe('warden policy check: typos', { concurrency: 3 }, () => {
     );
     const r = await warden(['check', '--config', file]);
     assert.equal(r.code, 1);
+    // One summary line on stdout, as when the files load; the problems on stderr.
+    assert.match(r.out, /^FAILED: the configuration or a policy file did not load; [1-9]\d* errors, \d+ warnings\n$/);
     assert.match(r.err, /p\.yaml:3: rules\.0\.efect: unknown key \(did you mean "effect"\?\)/);
     assert.match(r.err, /p\.yaml:4: rules\.0\.who\.grups: unknown key \(did you mean "groups"\?\)/);
     assert.match(r.err, /p\.yaml:7: rules\.0\.sql\.statments: unknown key \(did you mean "statements"\?\)/);
