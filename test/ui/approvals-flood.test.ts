@@ -12,12 +12,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openPgStore, openSqliteStore, type ApprovalStore } from '../../src/recorder/index.js';
-import { createApprovalService } from '../../src/approvals/index.js';
-import { startStandaloneUi } from '../../src/cli/ui-serve.js';
 import { FIRST_HEAD, MAX_REQUESTERS_WALKED, NEXT_AUTH, NEXT_REQUESTER, PENDING_TOTAL, REQUESTER_OLDEST, REQUESTER_PENDING } from '../../src/recorder/approval-queue-sql.js';
 import { PG_PENDING_QUEUE } from '../../src/recorder/pg-approval-queue.js';
-import type { Principal } from '../../src/tool-api.js';
 import { approvalRequest } from '../recorder/fixtures.js';
+import { startReviewUi } from './fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 
 const FAR = '2099-01-01T00:00:00.000Z';
@@ -33,16 +31,7 @@ async function flood(tables: ApprovalStore, n: number): Promise<void> {
 }
 
 test('a reviewer sees alice\'s request however many the flooding agent made after it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-flood-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  const approvals = createApprovalService(store.approvals);
-  const rita: Principal = { subject: 'rita', groups: ['dba'], claims: {}, authMethod: 'local' };
-  const ui = await startStandaloneUi({ store, approvals, log: () => undefined, localPrincipal: rita }, { host: '127.0.0.1', port: 0 });
-  t.after(async () => {
-    await ui.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, approvals, ui } = await startReviewUi(t);
   await flood(store.approvals, 250);
   const cookie = ((await fetch(ui.loginUrl, { redirect: 'manual' })).headers.get('set-cookie') ?? '').split(';')[0]!;
   const page = await (await fetch(`${new URL(ui.url).origin}/ui/approvals`, { headers: { cookie } })).text();

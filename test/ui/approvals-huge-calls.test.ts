@@ -9,38 +9,18 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openSqliteStore } from '../../src/recorder/index.js';
-import { createApprovalService } from '../../src/approvals/index.js';
-import { startStandaloneUi } from '../../src/cli/ui-serve.js';
 import { CARD_CALL_CHARS, QUEUE_PAGE_CHARS } from '../../src/ui/approvals-page.js';
-import type { Principal } from '../../src/tool-api.js';
 import { approvalRequest } from '../recorder/fixtures.js';
+import { startReviewUi } from './fixtures.js';
 
 const FAR = '2099-01-01T00:00:00.000Z';
 const at = (i: number) => new Date(Date.UTC(2026, 10, 28, 10) + i * 1000).toISOString();
 const call = (sql: string) => JSON.stringify({ tool: 'query_database', connection: 'shop', args: { connection: 'shop', sql } });
 const HUGE = `UPDATE orders SET note = '${'"'.repeat(500_000)}' WHERE id = 7 OR TAILMARK = 1`;
 
-/** A standalone UI on a fresh SQLite store, rita its local reviewer; closed after the test. */
-async function startUi(t: { after: (fn: () => Promise<void>) => void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-huge-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  const approvals = createApprovalService(store.approvals);
-  const rita: Principal = { subject: 'rita', groups: ['dba'], claims: {}, authMethod: 'local' };
-  const ui = await startStandaloneUi({ store, approvals, log: () => undefined, localPrincipal: rita }, { host: '127.0.0.1', port: 0 });
-  t.after(async () => {
-    await ui.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return { store, approvals, ui };
-}
 
 test('huge calls: the queue stays small, each huge call is reviewed and decided whole on its own page', { timeout: 60_000 }, async (t) => {
-  const { store, approvals, ui } = await startUi(t);
+  const { store, approvals, ui } = await startReviewUi(t);
   // alice's ordinary request (the neighbour: drawn and decided on the queue as before), then the agent's ten huge ones.
   await store.approvals.create(approvalRequest('alice-1', at(0), { requester: 'alice', expiresAt: FAR, callHash: 'h-alice', canonicalCall: call('UPDATE orders SET total = 1 WHERE id = 3') }));
   // bob's long but legitimate script (50,000 characters): still drawn whole on the queue card, with its buttons.
@@ -88,7 +68,7 @@ test('huge calls: the queue stays small, each huge call is reviewed and decided 
 });
 
 test('calls each just under a card\'s length: the page draws them, oldest requester first, up to its budget; the rest are held back with a link', { timeout: 60_000 }, async (t) => {
-  const { store, approvals, ui } = await startUi(t);
+  const { store, approvals, ui } = await startReviewUi(t);
   // Twenty requesters, one request each of ~60,000 characters (under CARD_CALL_CHARS), the oldest first.
   const big = (i: number) => call(`UPDATE t SET v = '${'z'.repeat(CARD_CALL_CHARS - 4_000)}' WHERE ROW${i}END = 1`);
   for (let i = 0; i < 20; i++) await store.approvals.create(approvalRequest(`near-${i}`, at(i), { requester: `agent-${String(i).padStart(2, '0')}`, expiresAt: FAR, callHash: `h-near-${i}`, canonicalCall: big(i) }));

@@ -7,14 +7,9 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openPgStore, openSqliteStore, type ApprovalStore } from '../../src/recorder/index.js';
-import { createApprovalService } from '../../src/approvals/index.js';
-import { startStandaloneUi } from '../../src/cli/ui-serve.js';
-import type { Principal } from '../../src/tool-api.js';
+import { openPgStore, type ApprovalStore } from '../../src/recorder/index.js';
 import { approvalRequest } from '../recorder/fixtures.js';
+import { startReviewUi } from './fixtures.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 
 const FAR = '2099-01-01T00:00:00.000Z';
@@ -30,16 +25,7 @@ async function crowd(tables: ApprovalStore): Promise<void> {
 }
 
 async function ui(t: { after: (fn: () => Promise<void>) => void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-queue-order-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  const approvals = createApprovalService(store.approvals);
-  const rita: Principal = { subject: 'rita', groups: ['dba'], claims: {}, authMethod: 'local' };
-  const server = await startStandaloneUi({ store, approvals, log: () => undefined, localPrincipal: rita }, { host: '127.0.0.1', port: 0 });
-  t.after(async () => {
-    await server.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { store, approvals, ui: server } = await startReviewUi(t);
   await crowd(store.approvals);
   const cookie = ((await fetch(server.loginUrl, { redirect: 'manual' })).headers.get('set-cookie') ?? '').split(';')[0]!;
   const get = async (q: string) => {

@@ -1,5 +1,11 @@
 /** Seed data for the UI tests; why: the same masked and hostile transcripts in every UI test. */
-import type { SqliteTranscriptStore } from '../../src/recorder/index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
+import { createApprovalService } from '../../src/approvals/index.js';
+import { startStandaloneUi } from '../../src/cli/ui-serve.js';
+import type { Principal } from '../../src/tool-api.js';
 
 /** A stored XSS attempt: it must render as text. */
 export const XSS = `<img src=x onerror=alert(1)></script><script>alert(2)</script>`;
@@ -45,4 +51,19 @@ export async function seedWords(store: SqliteTranscriptStore, calls: number, per
     }
     await Promise.all(w);
   }
+}
+
+/** A standalone reviewer UI on a fresh SQLite store, rita (dba) its local reviewer; closed after the test. */
+export async function startReviewUi(t: { after: (fn: () => Promise<void>) => void }) {
+  const dir = mkdtempSync(join(tmpdir(), 'warden-review-ui-'));
+  const store = openSqliteStore(join(dir, 'w.db'));
+  const approvals = createApprovalService(store.approvals);
+  const rita: Principal = { subject: 'rita', groups: ['dba'], claims: {}, authMethod: 'local' };
+  const ui = await startStandaloneUi({ store, approvals, log: () => undefined, localPrincipal: rita }, { host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    await ui.close();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { store, approvals, ui };
 }
