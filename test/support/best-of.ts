@@ -20,10 +20,19 @@ export const repeatedTo = (unit: string) => (n: number): string => unit.repeat(M
 /**
  * `f` over `make(25_000)` and `make(100_000)` (fastest of three each): four times the text may cost
  * at most 8 times as much (+100 ms for timer noise; a quadratic matcher costs 16 times) and under 1 s.
+ * A failed measurement is taken again, up to three times in all, before the test fails: a burst of
+ * load from the tests beside this one (two cores, three test files at a time) slows one measurement,
+ * while a quadratic matcher fails every one.
  */
 export function assertLinear(label: string, make: (n: number) => string, f: (text: string) => unknown): void {
-  const small = bestOf3(() => void f(make(25_000)));
-  const big = bestOf3(() => void f(make(100_000)));
-  assert.ok(big < 8 * small + 100, `${label}: 25k ${small.toFixed(1)} ms, 100k ${big.toFixed(1)} ms`);
-  assert.ok(big < 1000, `${label}: 100k ${big.toFixed(1)} ms`);
+  const smallText = make(25_000);
+  const bigText = make(100_000);
+  let seen = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const small = bestOf3(() => void f(smallText));
+    const big = bestOf3(() => void f(bigText));
+    if (big < 8 * small + 100 && big < 1000) return;
+    seen += `${seen ? '; ' : ''}25k ${small.toFixed(1)} ms, 100k ${big.toFixed(1)} ms`;
+  }
+  assert.fail(`${label}: not linear in three measurements (${seen})`);
 }

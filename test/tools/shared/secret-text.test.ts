@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SECRET_MASK, maskSecretStreams, maskSecretText, secretName } from '../../../tools/shared/secret-text.js';
-import { bestOf3 } from '../../support/best-of.js';
+import { assertLinear, repeatedTo } from '../../support/best-of.js';
 
 test('the kubernetes module still offers the same masker', async () => {
   const clean = await import('../../../tools/kubernetes/clean.js');
@@ -55,13 +55,7 @@ test('grep file-name and line-number prefixes do not hide the name', () => {
 
 // Many `-12-` splits in one line: every split used to be retried to the line's end (quadratic).
 test('a grep-like prefix with many -N- splits costs linear time', () => {
-  for (const unit of ['a-1-', 'a-1-a', '-1-a']) {
-    const line = (n: number): string => unit.repeat(Math.ceil(n / unit.length)).slice(0, n) + ' \n';
-    const small = bestOf3(() => maskSecretText(line(20_000)));
-    const big = bestOf3(() => maskSecretText(line(80_000)));
-    // Linear is about x4 for x4 the size; quadratic was x16 and more. Slack for timer noise.
-    assert.ok(big < 8 * small + 100, `${unit}: 20k ${small.toFixed(1)} ms, 80k ${big.toFixed(1)} ms`);
-  }
+  for (const unit of ['a-1-', 'a-1-a', '-1-a']) assertLinear(unit, repeatedTo(unit), maskSecretText);
   // The same longest-prefix reading as before: a name holding -N- after a colon, a blank or export.
   const cases: [string, string][] = [
     ['/etc/a-b/app.ini-13-my-2-token: QQ', '/etc/a-b/app.ini-13-my-2-token: ***'],
