@@ -201,13 +201,20 @@ export interface FamilyDeps {
   log: ExecContext['log'];
 }
 
-/** A protocol family plug-in: connection schema, policy conditions and tools. */
-export interface ToolFamily {
+/** What warden.yaml's `connections:` entries of one family are: their `type:` and their schema. */
+export interface ConnectionType {
   name: string;
   /** The `type:` value of its connections in warden.yaml. */
   connectionType: string;
   /** zod schema for a connection entry of this type (without name/type). */
   connectionSchema: z.ZodType;
+}
+
+/**
+ * A protocol family: its connection type (all that reading warden.yaml needs, so the CLI's store
+ * commands load no tool: tools/connection-types.ts), its policy blocks and its tools.
+ */
+export interface ToolFamily extends ConnectionType {
   conditions: ConditionSpec[];
   /** Instantiate the family for a config; the returned tools close over its connectors. */
   create(deps: FamilyDeps): FamilyInstance;

@@ -30,7 +30,7 @@ function imports(file: string): string[] {
 /** Which top-level area a repo path belongs to. */
 function area(p: string): string {
   const parts = p.split('/');
-  if (parts[0] === 'tools') return parts[1] === 'index.ts' ? 'tools-registry' : parts[1] === 'shared' ? 'tools-shared' : `tools/${parts[1]}`;
+  if (parts[0] === 'tools') return parts[1] === 'index.ts' || parts[1] === 'connection-types.ts' ? 'tools-registry' : parts[1] === 'shared' ? 'tools-shared' : `tools/${parts[1]}`;
   if (parts[0] === 'src') return parts.length === 2 ? `src/${parts[1]!.replace(/\.ts$/, '')}` : `src/${parts[1]}`;
   return parts[0]!;
 }
@@ -82,4 +82,38 @@ test('the layering check itself catches a wrong arrow', () => {
   assert.equal(ALLOWED['src/policy']!('src/pipeline'), false);
   assert.equal(ALLOWED['src/server']!('src/cli'), false);
   assert.equal(area('tools/postgres/connector.ts'), 'tools/postgres');
+});
+
+/** Every source file `entry` reaches through its imports (`dynamic`: `import()` too), repo-relative. */
+function reach(entry: string, dynamic: boolean): Set<string> {
+  const seen = new Set<string>();
+  const todo = [entry];
+  while (todo.length) {
+    const f = todo.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const src = readFileSync(join(REPO_ROOT, f), 'utf8');
+    const re = dynamic
+      ? /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g
+      : /(?:^|\n)\s*(?:import|export)\s(?!type\s)[^'"]*?from\s+['"]([^'"]+)['"]/g;
+    for (let m = re.exec(src); m; m = re.exec(src)) {
+      const spec = (m[1] ?? m[2])!;
+      if (spec.startsWith('.')) todo.push(relative(REPO_ROOT, resolve(dirname(join(REPO_ROOT, f)), spec)).replace(/\.js$/, '.ts'));
+    }
+  }
+  return seen;
+}
+
+// The store commands read warden.yaml and a store; loading every tool's parsers and the runtime
+// with them cost each `warden transcripts ...` and `warden approvals list` most of a second.
+test('the transcripts commands, and approvals list/show, load no tool, policy condition or runtime', () => {
+  const heavy = (f: string) => /^tools\/(index\.ts|shared\/shell\/|postgres\/analysis\/|[a-z]+\/(index|connector|condition|sql-condition)\.ts)/.test(f) || /^src\/(server\/runtime|pipeline\/)/.test(f);
+  const transcripts = [...reach('src/cli/transcripts-cli.ts', true)];
+  assert.ok(transcripts.includes('src/server/store-open.ts') && transcripts.includes('tools/connection-types.ts'), 'the walk follows import()');
+  assert.deepEqual(transcripts.filter(heavy), []);
+  // approve and deny import the tools and the runtime when they run (import()); the module itself does not.
+  const approvals = [...reach('src/cli/approvals-command.ts', false)];
+  assert.ok(approvals.includes('tools/connection-types.ts'));
+  assert.deepEqual(approvals.filter(heavy), []);
+  assert.ok([...reach('src/cli/approvals-command.ts', true)].some(heavy), 'the check sees a heavy import when there is one');
 });

@@ -8,8 +8,7 @@
  * WARDEN_UNAUTHENTICATED); giving both `--token` and `--as` is a usage error. The approval rules hold either way: no
  * self-approval, reviewer groups enforced, distinct reviewers counted. A refused decision exits non-zero.
  */
-import { INSUFFICIENT_SCOPE, verifierFromConfig, verifyBearerToken } from '../server/http-verifier.js';
-import { families } from '../../tools/index.js';
+import { connectionTypes } from '../../tools/connection-types.js';
 import { loadServerConfig, type ServerConfig } from '../config/server-config.js';
 import { createSecretResolver } from '../config/secrets.js';
 import { ConfigError } from '../config/yaml-source.js';
@@ -18,7 +17,7 @@ import type { Principal } from '../tool-api.js';
 import { APPROVAL_STATES, type WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import { combinationLine, createApprovalService, createWebhookNotifier, requesterLabel, reviewersLabel, voidedLine, type ApprovalView } from '../approvals/index.js';
-import { chainSigner, compileForConfig, openConfiguredStore } from '../server/runtime.js';
+import { chainSigner, openConfiguredStore } from '../server/store-open.js';
 import { webhookMask } from '../server/policy-scanner.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
 import { parseArgs, UsageError } from './args.js';
@@ -95,6 +94,7 @@ async function reviewerFrom(flags: Record<string, string | boolean>, config: Ser
     if (!config.identity.oidc) {
       throw new WardenError(ErrorCode.UNAUTHENTICATED, '--token/WARDEN_TOKEN: identity.oidc is not configured in warden.yaml, so the token cannot be verified; act as a local reviewer with --as SUBJECT --groups g1,g2');
     }
+    const { INSUFFICIENT_SCOPE, verifierFromConfig, verifyBearerToken } = await import('../server/http-verifier.js');
     try {
       return (await verifyBearerToken(verifierFromConfig({ config }), token)).principal;
     } catch (e) {
@@ -136,21 +136,27 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     const requester = a.flags.requester;
     if (requester !== undefined && (typeof requester !== 'string' || !requester.trim())) throw new UsageError('--requester needs a subject');
     const json = a.flags.json === true;
-    const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), families);
+    // The connection types, not the tools: list and show load no parser (tools/connection-types.ts).
+    const config = loadServerConfig(String(a.flags.config ?? 'warden.yaml'), connectionTypes);
     // --as is a claim nobody checks; a team that wants every decision verified refuses it (before the store opens).
     if ((sub === 'approve' || sub === 'deny') && a.flags.as !== undefined && config.approvals.cli_as === 'refuse') {
       throw new UsageError(`${ErrorCode.UNAUTHENTICATED}: --as is refused here (approvals.cli_as: refuse in ${config.file}): approve and deny need a verified token: --token JWT or WARDEN_TOKEN`);
     }
-    // Decisions fire the rule's webhook: compile the policy to find it (a broken policy only loses the webhook).
-    let policy: CompiledPolicy | undefined;
-    try {
-      policy = compileForConfig(config, families);
-    } catch {
-      if (sub === 'approve' || sub === 'deny') err('warden: warning: the policy does not compile; approval webhooks will not fire');
-    }
     // list and show only read: the store opens read-only (nothing created, migrated or settled; an
     // auditor's SELECT-only role or read-only files will do); approve and deny need the writer.
     const readOnly = sub === 'list' || sub === 'show';
+    // Decisions fire the rule's webhook and are checked against the rule's reviewers: compile the
+    // policy to find them (a broken policy only loses the webhook). list and show use no policy, so
+    // they load neither the tools nor the runtime.
+    let policy: CompiledPolicy | undefined;
+    if (!readOnly) {
+      const [{ families }, { compileForConfig }] = await Promise.all([import('../../tools/index.js'), import('../server/runtime.js')]);
+      try {
+        policy = compileForConfig(config, families);
+      } catch {
+        err('warden: warning: the policy does not compile; approval webhooks will not fire');
+      }
+    }
     // approve and deny append approval events: with transcripts.signing_key they sign the head as
     // the server does (red-team: an unsigned deny at the tail could be cut away undetected, and a
     // key holder does not sign over records written without the key).

@@ -34,10 +34,11 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
   let store: WardenStore | undefined;
   const open = async (): Promise<WardenStore> => {
     if (store) return store;
-    const [{ families }, { loadServerConfig }, { chainSigner, openConfiguredStore }] = await Promise.all([
-      import('../../tools/index.js'), import('../config/server-config.js'), import('../server/runtime.js'),
+    // Connection types only, not the tools: reading a store needs no parser (tools/connection-types.ts).
+    const [{ connectionTypes }, { loadServerConfig }, { chainSigner, openConfiguredStore }] = await Promise.all([
+      import('../../tools/connection-types.js'), import('../config/server-config.js'), import('../server/store-open.js'),
     ]);
-    const config = loadServerConfig(configPath, families);
+    const config = loadServerConfig(configPath, connectionTypes);
     const signer = await chainSigner(config);
     // Reading subcommands never migrate, sign or write (an auditor's role may hold SELECT only).
     // adopt-head opens a store without a signed head, which every other writer refuses (recorder/head-adopt.ts).
@@ -56,10 +57,10 @@ export async function runTranscriptsCli(argv: string[]): Promise<number> {
       // `verify --file` needs no store, only the key: from --config, or ./warden.yaml when there is one.
       signer: async () => {
         if (!configGiven && !existsSync(configPath)) return undefined;
-        const [{ families }, { loadServerConfig }, { chainSigner }] = await Promise.all([
-          import('../../tools/index.js'), import('../config/server-config.js'), import('../server/runtime.js'),
+        const [{ connectionTypes }, { loadServerConfig }, { chainSigner }] = await Promise.all([
+          import('../../tools/connection-types.js'), import('../config/server-config.js'), import('../server/store-open.js'),
         ]);
-        return chainSigner(loadServerConfig(configPath, families));
+        return chainSigner(loadServerConfig(configPath, connectionTypes));
       },
     });
   } finally {

@@ -5,7 +5,7 @@
  */
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ConnectionConfig, ToolFamily } from '../tool-api.js';
+import type { ConnectionConfig, ConnectionType } from '../tool-api.js';
 import { readPgUrl } from '../tool-api.js';
 import { ConfigError, readYamlSource, validateSource, type ConfigProblem } from './yaml-source.js';
 import { keysAt, unknownKeyMessage } from './key-hints.js';
@@ -167,7 +167,7 @@ export interface ServerConfig {
 }
 
 /** Load and validate warden.yaml; throws ConfigError listing every problem with its line. */
-export function loadServerConfig(file: string, families: ToolFamily[], text?: string): ServerConfig {
+export function loadServerConfig(file: string, families: readonly ConnectionType[], text?: string): ServerConfig {
   const full = resolve(file);
   const src = readYamlSource(full, text);
   // A file caught empty (an editor that truncates before it writes, `> warden.yaml`) would load every

@@ -15,7 +15,7 @@ import type { ServerConfig } from '../config/server-config.js';
 import { fileSecretRefs, secretFilePath } from '../config/secret-files.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import { canReach, processUser, type Access, type OsUser } from '../identity/os-user.js';
-import { storePath } from './runtime.js';
+import { storePath } from './store-open.js';
 
 /** A path the agent's user must not reach, and what it is (for the warning). */
 export interface GuardedPath {

@@ -4,6 +4,7 @@
  * impersonation. `context` picks one context of that kubeconfig.
  */
 import { z } from 'zod';
+import type { ConnectionType } from '../../src/tool-api.js';
 import { byteCap } from '../shared/byte-cap.js';
 import { connectionDuration as duration } from '../shared/duration.js';
 
@@ -39,3 +40,6 @@ export interface KubernetesConnection {
   exec_protocols: ('v5.channel.k8s.io' | 'v4.channel.k8s.io')[];
   description?: string;
 }
+
+/** The family's connection type as reading warden.yaml needs it, without its tools (tools/connection-types.ts). */
+export const kubernetesConnectionType: ConnectionType = { name: 'kubernetes', connectionType: 'kubernetes', connectionSchema: kubernetesConnectionSchema };

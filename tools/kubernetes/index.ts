@@ -4,7 +4,7 @@
  */
 import type { FamilyInstance, ToolFamily } from '../../src/tool-api.js';
 import { shellCondition } from '../shared/shell/index.js';
-import { kubernetesConnectionSchema, type KubernetesConnection } from './config.js';
+import { kubernetesConnectionType, type KubernetesConnection } from './config.js';
 import { kubernetesCondition } from './condition.js';
 import { KubeConnector } from './connector.js';
 import { kubectlExecTool } from './kubectl-exec.js';
@@ -13,9 +13,7 @@ import { kubectlLogsTool } from './kubectl-logs.js';
 
 /** The family plug-in registered in tools/index.ts. */
 export const kubernetesFamily: ToolFamily = {
-  name: 'kubernetes',
-  connectionType: 'kubernetes',
-  connectionSchema: kubernetesConnectionSchema,
+  ...kubernetesConnectionType,
   conditions: [kubernetesCondition, shellCondition],
   create(deps): FamilyInstance {
     const connectors = new Map<string, KubeConnector>();

@@ -4,6 +4,7 @@
  * ssl parameters in the URL are refused when the URL is read.
  */
 import { z } from 'zod';
+import type { ConnectionType } from '../../src/tool-api.js';
 import { byteCap } from '../shared/byte-cap.js';
 import { connectionDuration as duration } from '../shared/duration.js';
 
@@ -95,3 +96,6 @@ export interface PostgresConnection {
   max_per_principal?: number;
   description?: string;
 }
+
+/** The family's connection type as reading warden.yaml needs it, without its tools (tools/connection-types.ts). */
+export const postgresConnectionType: ConnectionType = { name: 'postgres', connectionType: 'postgres', connectionSchema: postgresConnectionSchema };

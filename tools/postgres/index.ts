@@ -2,7 +2,7 @@
  * The postgres family: `type: postgres` connections, the `sql:` policy block, and its tools.
  */
 import type { FamilyInstance, ToolFamily } from '../../src/tool-api.js';
-import { postgresConnectionSchema, type PostgresConnection } from './config.js';
+import { postgresConnectionType, type PostgresConnection } from './config.js';
 import { PgConnector } from './connector.js';
 import { queryDatabaseTool } from './query-database.js';
 import { describeDatabaseTool } from './describe-database.js';
@@ -10,9 +10,7 @@ import { sqlCondition } from './sql-condition.js';
 
 /** The family plug-in registered in tools/index.ts. */
 export const postgresFamily: ToolFamily = {
-  name: 'postgres',
-  connectionType: 'postgres',
-  connectionSchema: postgresConnectionSchema,
+  ...postgresConnectionType,
   conditions: [sqlCondition],
   create(deps): FamilyInstance {
     const connectors = new Map<string, PgConnector>();

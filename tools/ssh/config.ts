@@ -3,6 +3,7 @@
  * Warden; the host key is pinned, so a host presenting any other key is refused.
  */
 import { z } from 'zod';
+import type { ConnectionType } from '../../src/tool-api.js';
 import { byteCap } from '../shared/byte-cap.js';
 import { connectionDuration as duration } from '../shared/duration.js';
 import { compilePin, HOST_KEY_PIN } from './host-key.js';
@@ -105,3 +106,6 @@ export interface SshConnection {
 export function sessionsPerPrincipal(c: Pick<SshConnection, 'max_sessions' | 'max_sessions_per_principal'>): number {
   return c.max_sessions_per_principal ?? Math.ceil(c.max_sessions / 2);
 }
+
+/** The family's connection type as reading warden.yaml needs it, without its tools (tools/connection-types.ts). */
+export const sshConnectionType: ConnectionType = { name: 'ssh', connectionType: 'ssh', connectionSchema: sshConnectionSchema };

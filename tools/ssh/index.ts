@@ -4,15 +4,13 @@
  */
 import type { FamilyInstance, ToolFamily } from '../../src/tool-api.js';
 import { shellCondition } from '../shared/shell/index.js';
-import { sshConnectionSchema, type SshConnection } from './config.js';
+import { sshConnectionType, type SshConnection } from './config.js';
 import { SshConnector } from './connector.js';
 import { sshRunTool } from './ssh-run.js';
 
 /** The family plug-in registered in tools/index.ts. */
 export const sshFamily: ToolFamily = {
-  name: 'ssh',
-  connectionType: 'ssh',
-  connectionSchema: sshConnectionSchema,
+  ...sshConnectionType,
   conditions: [shellCondition],
   create(deps): FamilyInstance {
     const connectors = new Map<string, SshConnector>();
