@@ -80,6 +80,8 @@ const CONSTRUCT_NEEDS: Record<string, StatementKind[]> = {
   create_table: ['create'],
   create_index: ['create'],
   create_view: ['create'],
+  // ALTER TABLE that checks existing rows' foreign keys (analysis/kinds.ts CHECKS_KEYS): deny rules follow its reads.
+  checks_keys: ['alter'],
   execute: ['execute'],
   checkpoint: ['checkpoint'],
   deallocate: ['deallocate'],

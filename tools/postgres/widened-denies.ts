@@ -13,7 +13,7 @@ import { statementRelations } from './inheritance.js';
 import type { ViewCatalog } from './view-catalog.js';
 import type { Caller } from './pool-shares.js';
 import { describePaths, reachRefusal } from './reach-paths.js';
-import { changesRows, widenRelations, type Widened } from './widened-relations.js';
+import { changesRows, checksKeys, widenRelations, type Widened } from './widened-relations.js';
 import { checkTriggers } from './write-reach.js';
 
 /** The statement as if it reached `added` alone: which additions a deny rule matches, for the refusal. */
@@ -47,7 +47,7 @@ export async function checkWidenedDenies(facts: SqlFacts, ctx: Pick<ExecContext,
   if (!recheck || (facts.reads.length === 0 && facts.writes.length === 0)) return;
   // Every relation of the statement, so that masking's lookup that follows is answered from the cache.
   // A write also follows cascading foreign keys into the tables they reach (write-reach.ts).
-  const widened = widenRelations(facts, await catalog.reach(statementRelations(facts), { writes: changesRows(facts) }, caller));
+  const widened = widenRelations(facts, await catalog.reach(statementRelations(facts), { writes: changesRows(facts) || checksKeys(facts) }, caller));
   if (widened.paths.size) {
     const wide: SqlFacts = { ...facts, reads: widened.reads, writes: widened.writes, writtenColumns: widened.writtenColumns, functions: widened.functions };
     const deny = recheck(wide);

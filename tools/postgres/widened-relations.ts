@@ -22,7 +22,10 @@
  *   (write-reach.ts, which also judges triggers whose functions deny rules cannot trust);
  * - a change of rows reads the tables its foreign key checks read (key-checks.ts: the referenced
  *   table on an INSERT or an UPDATE of the key, a NO ACTION or RESTRICT referencing table on a
- *   DELETE or an UPDATE of the referenced key), whose failure would tell what they hold.
+ *   DELETE or an UPDATE of the referenced key), whose failure would tell what they hold; so does
+ *   DDL that checks the keys of existing rows (VALIDATE CONSTRAINT, ALTER COLUMN TYPE: checksKeys),
+ *   every key of the altered table on either side, cascading ones too (the catalog alone knows
+ *   which key it checks).
  * Written columns (SqlFacts.writtenColumns, for `write_columns:` denies) widen with their
  * relations: a column written on a relation is written, by the same name, on the ancestors and
  * descendants its write reaches (inherited columns and partitions keep their names); a column
@@ -37,6 +40,7 @@
  * Allow rules are not widened: a grant on a view (or a parent) covers what is read through it.
  * Pure: the catalog answers come from view-catalog.ts.
  */
+import { CHECKS_KEYS } from './analysis/kinds.js';
 import type { SourceColumn, SqlFacts } from './analysis/types.js';
 import { FOREIGN_WHY } from './foreign-tables.js';
 import { checksRun } from './key-checks.js';
@@ -44,7 +48,7 @@ import type { Path, Step, Unfollowable } from './reach-paths.js';
 import type { RelationFamily } from './inheritance.js';
 import type { ViewReach } from './view-lineage.js';
 import type { CatalogRelation } from './view-reader.js';
-import { cascadeEvents, runsOn, statementEvents } from './write-runs.js';
+import { ALL_EVENTS, cascadeEvents, runsOn, statementEvents } from './write-runs.js';
 
 /** What the catalog says about the relations a statement reaches (ViewCatalog.reach). */
 export interface CatalogReach {
@@ -119,6 +123,15 @@ export function changesRows(named: Pick<NamedRelations, 'statements' | 'construc
   return rows && !(named.statements.includes('explain') && !named.constructs?.includes('explain_analyze'));
 }
 
+/**
+ * Whether the statement is DDL that checks the foreign keys of a table's existing rows
+ * (VALIDATE CONSTRAINT, ALTER COLUMN TYPE: analysis/kinds.ts CHECKS_KEYS), whose checks read
+ * the other tables as a change of rows would.
+ */
+export function checksKeys(named: Pick<NamedRelations, 'constructs'>): boolean {
+  return named.constructs?.includes(CHECKS_KEYS) ?? false;
+}
+
 /** Widen a statement's reads, writes and functions along inheritance and views (see the top of the file). */
 export function widenRelations(named: NamedRelations, catalog: CatalogReach): Widened {
   const reads = new Set(named.reads);
@@ -129,6 +142,7 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
   const triggered = new Map<string, Triggered>();
   const throughViews = named.statements.some((k) => ROW_CHANGES.has(k));
   const rowsChange = changesRows(named);
+  const keysChecked = checksKeys(named);
   // An addition is new to its set (a relation the statement reads may be reached as written).
   const add = (set: Set<string>, name: string, path: Path, step: Step): void => {
     if (set.has(name)) return;
@@ -206,6 +220,17 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
         const key = `${what}\u0000${t.fn}`;
         const had = triggered.get(key);
         if (!had || (had.trusted && !t.trusted)) triggered.set(key, { fn: t.fn, what, path: { from: at.from, steps: [...at.steps, step] }, ...(t.trusted ? { trusted: true } : {}) });
+      }
+    }
+    if (write && keysChecked) {
+      // DDL checking the existing rows' keys: which keys only the catalog knows, so every key
+      // of the table, on either side and whatever its actions, reads the other table.
+      const checks = [...checksRun(family?.keyChecks ?? [], ALL_EVENTS, WHOLE, false).map((k) => ({ reads: k.reads, key: k.key })),
+        ...(family?.cascades ?? []).map((r, i) => ({ reads: r, key: `${family?.cascadeActions?.[i] ?? ''} of ${r}`.trim() }))];
+      for (const k of checks) {
+        const step: Step = { to: k.reads, how: 'key check', note: k.key };
+        add(reads, k.reads, path, step);
+        queue.push({ relation: k.reads, write: false, only: false, path: { from: path.from, steps: [...path.steps, step] }, columns: [], events: 0 });
       }
     }
     if (write && !throughViews) continue;

@@ -90,8 +90,15 @@ test('ALTER TABLE: columns, constraints, renames', () => {
       ALTER COLUMN name DROP NOT NULL,
       VALIDATE CONSTRAINT owner_fk`);
   assert.deepEqual(pick(f), {
-    statements: ['alter'], reads: ['public.users'], writes: ['public.items'], functions: ['length', 'round', 'upper'], constructs: ['ddl'],
+    statements: ['alter'], reads: ['public.users'], writes: ['public.items'], functions: ['length', 'round', 'upper'], constructs: ['checks_keys', 'ddl'],
   });
+  // VALIDATE CONSTRAINT and ALTER COLUMN TYPE check existing rows' keys against tables the statement does not name.
+  assert.deepEqual(analyzeSql('ALTER TABLE public.t VALIDATE CONSTRAINT c').constructs, ['checks_keys', 'ddl']);
+  assert.deepEqual(analyzeSql('ALTER TABLE public.t ALTER COLUMN a TYPE bigint').constructs, ['checks_keys', 'ddl']);
+  assert.deepEqual(analyzeSql('ALTER TABLE public.t ALTER COLUMN a SET NOT NULL, ADD COLUMN b int').constructs, ['ddl']);
+  // An ALTER's CHECK and an index expression are evaluated over the table's rows: their columns are its columns.
+  assert.deepEqual(analyzeSql("ALTER TABLE public.t ADD CHECK (length(repeat('x', a)) > 0)").predicateColumns, [{ column: { table: 'public.t', column: 'a' }, where: 'srf' }]);
+  assert.deepEqual(analyzeSql("CREATE INDEX i ON public.t (id) WHERE length(repeat('x', a)) > 0").readColumns, [{ table: 'public.t', column: 'a' }]);
   assert.deepEqual(analyzeSql('ALTER TABLE t RENAME TO u').writes, ['public.t', 'public.u']);
   assert.deepEqual(analyzeSql('ALTER TABLE s.t RENAME TO u').writes, ['s.t', 's.u']);
   assert.deepEqual(analyzeSql('ALTER TABLE t RENAME COLUMN a TO b').writes, ['public.t']);
@@ -104,6 +111,7 @@ test('ALTER TABLE: columns, constraints, renames', () => {
   const call = { tool: 'query_database', connection: 'db', args: {} };
   assert.equal(alterOnly(analyzeSql('ALTER TABLE public.t OWNER TO postgres'), call).matched, false);
   assert.equal(alterOnly(analyzeSql('ALTER TABLE public.t ADD COLUMN b int'), call).matched, true);
+  assert.equal(alterOnly(analyzeSql('ALTER TABLE public.t VALIDATE CONSTRAINT c'), call).matched, true);
 });
 
 test('DROP INDEX, COMMENT ON, CREATE SCHEMA', () => {

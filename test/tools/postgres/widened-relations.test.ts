@@ -233,4 +233,16 @@ describe('widenRelations: foreign key checks (key-checks.ts)', () => {
     const explained = widenRelations(named({ statements: ['explain', 'insert'], writes: ['public.notes'] }), at('public.notes', {}));
     assert.deepEqual(explained.reads, []);
   });
+
+  test('DDL checking existing rows\' keys (VALIDATE CONSTRAINT, ALTER COLUMN TYPE) runs every key, cascading ones too; other DDL none', () => {
+    const base = at('public.notes', {});
+    const catalog: CatalogReach = { ...base, families: new Map([['public.notes', { ...base.families.get('public.notes')!, cascades: ['public.copies'], cascadeActions: ['ON UPDATE CASCADE'] }]]) };
+    const ddl = (sql: string) => widenRelations(analyzeSql(sql), catalog);
+    for (const sql of ['ALTER TABLE public.notes VALIDATE CONSTRAINT notes_k_fkey', 'ALTER TABLE public.notes ALTER COLUMN id TYPE bigint']) {
+      const w = ddl(sql);
+      assert.deepEqual(w.reads, ['public.copies', 'public.owed', 'public.secrets'], sql);
+      assert.equal(describePath(w.paths.get('public.secrets')!), 'public.notes checks foreign key notes_k_fkey: its foreign key check reads public.secrets');
+    }
+    assert.deepEqual(ddl('ALTER TABLE public.notes ADD COLUMN extra int').reads, []);
+  });
 });

@@ -8,6 +8,7 @@
 import { type Ctx, noteWrite, tableOf } from './context.js';
 import type { Cursor } from './ddl-cursor.js';
 import { type DdlHooks, columnDefinition, dropBehaviour, startsTableConstraint, tableConstraint, tableEntry } from './ddl-table.js';
+import { CHECKS_KEYS } from './kinds.js';
 import { storeValue } from './stored.js';
 
 /** ALTER TABLE [IF EXISTS] [ONLY] name [*] action [, ...] | RENAME ...: a write of the table. */
@@ -47,9 +48,9 @@ export function alterTable(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
 
 function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void {
   if (c.accept('add')) {
-    if (!c.accept('column') && startsTableConstraint(c)) return tableConstraint(c, ctx, hooks, table);
+    if (!c.accept('column') && startsTableConstraint(c)) return tableConstraint(c, ctx, hooks, table, true);
     c.accept('if', 'not', 'exists');
-    return columnDefinition(c, ctx, hooks, table);
+    return columnDefinition(c, ctx, hooks, table, true);
   }
   if (c.accept('drop')) {
     if (!c.accept('constraint')) c.accept('column');
@@ -61,6 +62,8 @@ function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void 
     c.accept('column');
     const column = c.name();
     if (c.accept('set', 'data', 'type') || c.accept('type')) {
+      // A key column's keys are checked again over the rewritten rows, on both sides (CHECKS_KEYS).
+      ctx.constructs.add(CHECKS_KEYS);
       c.type();
       if (c.accept('collate')) c.qname();
       // USING computes the column's new value from the row: stored into the column.
@@ -73,6 +76,9 @@ function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void 
     return;
   }
   if (c.accept('validate', 'constraint')) {
+    // Which constraint it is only the catalog knows: a foreign key checks every row against its
+    // referenced table, a CHECK evaluates over every row (CHECKS_KEYS: every key of the table counts).
+    ctx.constructs.add(CHECKS_KEYS);
     c.name();
     return;
   }

@@ -18,9 +18,12 @@ export interface DdlHooks {
    * One value expression (DEFAULT, CHECK, index expression...), analysed like a SELECT's. With
    * `into`, the expression computes a stored column from the row of `into.table` (a generated
    * column, ALTER ... TYPE ... USING): its columns resolve to that table's, and its lineage is
-   * recorded as stored into `into.column` (SqlFacts.stored).
+   * recorded as stored into `into.column` (SqlFacts.stored). With `rowsOf`, the expression is
+   * evaluated over the existing rows of that table (an ALTER TABLE's CHECK, an index expression
+   * or predicate): its columns resolve to that table's, judged as the same expression in a
+   * query over it (predicate-channels.ts).
    */
-  expression(tokens: Token[], into?: { table: string; column: string }): void;
+  expression(tokens: Token[], into?: { table: string; column: string }, rowsOf?: string): void;
   /** A whole query (CREATE TABLE AS, CREATE VIEW), analysed as its own statement; its output columns. */
   query(tokens: Token[]): readonly OutCol[];
 }
@@ -46,8 +49,11 @@ export function startsTableConstraint(c: Cursor): boolean {
   return c.is('exclude') && (c.isPunct('(', 1) || c.is('using', 1));
 }
 
-/** `name type [constraints]` (a column of CREATE TABLE or ALTER TABLE ... ADD COLUMN). */
-export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: string): void {
+/**
+ * `name type [constraints]` (a column of CREATE TABLE or ALTER TABLE ... ADD COLUMN); `existing`:
+ * the table has rows already (ALTER TABLE), over which a CHECK is evaluated.
+ */
+export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: string, existing = false): void {
   const column = c.name();
   c.type();
   for (;;) {
@@ -55,7 +61,7 @@ export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: st
     if (named) c.name();
     if (c.accept('not', 'null') || c.accept('null') || c.accept('primary', 'key')) continue;
     if (c.accept('check')) {
-      hooks.expression(c.group());
+      hooks.expression(c.group(), undefined, existing ? table : undefined);
       c.accept('no', 'inherit');
     } else if (c.accept('default')) {
       hooks.expression(c.until(startsColumnConstraint));
@@ -74,11 +80,12 @@ export function columnDefinition(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: st
   }
 }
 
-/** A table constraint: CHECK, UNIQUE, PRIMARY KEY or FOREIGN KEY, with its attributes. */
-export function tableConstraint(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: string): void {
+/** A table constraint: CHECK, UNIQUE, PRIMARY KEY or FOREIGN KEY, with its attributes; `existing` as for columnDefinition. */
+export function tableConstraint(c: Cursor, ctx: Ctx, hooks: DdlHooks, table: string, existing = false): void {
   if (c.accept('constraint')) c.name();
   if (c.accept('check')) {
-    hooks.expression(c.group());
+    // NOT VALID skips the existing rows but not the rows written later: judged alike.
+    hooks.expression(c.group(), undefined, existing ? table : undefined);
     c.accept('no', 'inherit');
   } else if (c.accept('unique')) {
     nullsDistinct(c);

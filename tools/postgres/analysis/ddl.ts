@@ -181,31 +181,33 @@ function createIndex(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
   }
   c.expect('on');
   c.accept('only');
-  noteWrite(ctx, tableOf(tableEntry(c.qname()), ctx), '*');
+  const table = tableOf(tableEntry(c.qname()), ctx);
+  noteWrite(ctx, table, '*');
   if (c.accept('using')) {
     if (!INDEX_METHODS.has(c.name())) c.fail(`the index method must be one of ${[...INDEX_METHODS].join(', ')}`);
   }
   const elements = new Cursor(c.group(), c.what);
-  do indexElement(elements, hooks);
+  do indexElement(elements, hooks, table);
   while (elements.acceptPunct(','));
   elements.end('unexpected text in the index columns');
   if (c.accept('include')) c.nameList();
   if (!c.accept('nulls', 'distinct')) c.accept('nulls', 'not', 'distinct');
   if (c.is('with') || c.is('tablespace')) c.fail('index storage parameters and tablespaces are not supported');
-  if (c.accept('where')) hooks.expression(c.rest());
+  // The expressions and the predicate are evaluated over every existing row of the table.
+  if (c.accept('where')) hooks.expression(c.rest(), undefined, table);
   c.end();
 }
 
 /** `column | (expression) | call(...)`, then [COLLATE c] [opclass] [ASC|DESC] [NULLS FIRST|LAST]. */
-function indexElement(c: Cursor, hooks: DdlHooks): void {
+function indexElement(c: Cursor, hooks: DdlHooks, table: string): void {
   const start = c.i;
   if (c.isPunct('(')) {
-    hooks.expression(c.group());
+    hooks.expression(c.group(), undefined, table);
   } else {
     c.qname();
     if (c.isPunct('(')) {
       c.group();
-      hooks.expression(c.toks.slice(start, c.i));
+      hooks.expression(c.toks.slice(start, c.i), undefined, table);
     }
   }
   if (c.accept('collate')) c.qname();

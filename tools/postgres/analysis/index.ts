@@ -76,7 +76,7 @@ export function analyzeSql(sql: string): SqlFacts {
     const before = new Set(ctx.kinds);
     let out: OutCol[] = [];
     const handled = analyzeUtility(toks, ctx, (inner) => void analyzeTokens(inner, false))
-      || analyzeDdl(toks, ctx, { query: (inner) => analyzeTokens(inner, false), expression: (expr, into) => analyzeExpression(expr, ctx, into) });
+      || analyzeDdl(toks, ctx, { query: (inner) => analyzeTokens(inner, false), expression: (expr, into, rowsOf) => analyzeExpression(expr, ctx, into, rowsOf) });
     if (!handled) {
       out = parseAndAnalyze(toks, ctx);
       if (top) output = out;
@@ -200,13 +200,18 @@ const synthetic = (kind: Token['kind'], value: string): Token => ({ kind, value,
  * `name(` check as any query, and the parentheses keep it one expression (`1 FROM t` fails).
  * PostgreSQL refuses subqueries in all of these, so one that reads or writes a table is refused.
  * With `into` (a generated column, ALTER ... USING), the expression reads the row of `into.table`:
- * its columns resolve there, and its lineage is stored into `into.column`.
+ * its columns resolve there, and its lineage is stored into `into.column`. With `rowsOf` (an
+ * ALTER TABLE's CHECK, an index expression or predicate), it is evaluated over that table's
+ * existing rows: its columns resolve there too, and where it uses them (a length it sizes, a
+ * duration) is recorded as the same expression in a query over the table would be
+ * (SqlFacts.predicateColumns), so masks judge it alike: one failure is one bit about the rows.
  */
-function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; column: string }): void {
+function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; column: string }, rowsOf?: string): void {
   if (toks.length === 0) throw parseError('an expression is missing');
   const sub = newCtx(ctx.literals, ctx.literalTexts);
   const scope = childScope(null);
-  if (into) scope.rels.push({ alias: into.table.slice(into.table.indexOf('.') + 1), kind: 'table', table: into.table });
+  const rows = into?.table ?? rowsOf;
+  if (rows) scope.rels.push({ alias: rows.slice(rows.indexOf('.') + 1), kind: 'table', table: rows });
   const out = parseAndAnalyze([synthetic('ident', 'select'), synthetic('punct', '('), ...toks, synthetic('punct', ')')], sub, scope);
   if (sub.reads.size > 0 || sub.writes.size > 0 || [...sub.kinds].some((k) => k !== 'select')) {
     throw parseError('an expression in a DDL statement may not read or write tables (PostgreSQL refuses subqueries there)');
@@ -219,6 +224,7 @@ function analyzeExpression(toks: Token[], ctx: Ctx, into?: { table: string; colu
   ctx.settings.push(...sub.settings);
   for (const [k, q] of sub.qualified) ctx.qualified.set(k, q);
   for (const [k, q] of sub.read) ctx.read.set(k, q);
+  for (const [k, p] of sub.predicates) ctx.predicates.set(k, p);
   if (into) storeOutput(ctx, into.table, out, [into.column]);
 }
 

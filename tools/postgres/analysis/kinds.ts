@@ -24,3 +24,10 @@ export type StatementKind = (typeof STATEMENT_KINDS)[number];
 
 /** The kinds that only read: a statement of these alone is readOnly, a grant of these alone is a read grant. */
 export const READ_KINDS: ReadonlySet<string> = new Set<StatementKind>(['select', 'show', 'explain']);
+
+/**
+ * The construct of DDL that checks the foreign keys of existing rows (ALTER TABLE ... VALIDATE
+ * CONSTRAINT, ALTER COLUMN ... TYPE): each key check reads the other table (key-checks.ts), which
+ * the statement does not name; widened-relations.ts adds those reads from the catalog.
+ */
+export const CHECKS_KEYS = 'checks_keys';
