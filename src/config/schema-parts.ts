@@ -59,6 +59,34 @@ export const NAME_LIST_SEPARATORS = /[\s,;]+/u;
  */
 export const PER_TOKEN_CLAIMS: ReadonlySet<string> = new Set(['exp', 'nbf', 'iat', 'jti', 'auth_time', 'at_hash', 'c_hash', 'nonce', 'sid', 'uti', 'rh', 'aio']);
 
+/** `identity.oidc.dpop:` DPoP proof checking on /mcp (identity/dpop-proof.ts, server/http-dpop.ts). */
+const dpopSchema = z
+  .object({
+    required: z.boolean().default(false).describe('Refuse plain bearer tokens on /mcp: every request must carry a DPoP-bound token and its proof. Off: bearer tokens without cnf are served too.'),
+    max_age: duration
+      .refine((ms) => ms >= 1000 && ms <= 300_000, 'dpop.max_age must be between 1s and 5m')
+      .prefault('60s')
+      .describe("How old a proof's iat may be (at most 5m); its jti is remembered this long (plus clock_skew) so that it is used once."),
+    clock_skew: duration
+      .refine((ms) => ms <= 60_000, 'dpop.clock_skew must be at most 60s')
+      .prefault('5s')
+      .describe("Leeway for a proof's iat against Warden's clock, both ways (at most 60s)."),
+    replay_cache_size: z
+      .number()
+      .int()
+      .min(1000)
+      .max(10_000_000)
+      .default(100_000)
+      .describe('Proof ids (jti) remembered at once, per Warden process. When it is full of ids still inside their window, a new proof is refused with 503 temporarily_unavailable and Retry-After (fail closed) rather than forgetting an id that could then be replayed.'),
+    public_url: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\//i.test(u), 'an http(s) URL')
+      .optional()
+      .describe("The URL clients send MCP requests to (behind a proxy: the public one, e.g. https://warden.example.com/mcp), which a proof's htu must name. Default: identity.oidc.audience when it is an http(s) URL (an audience that is an origin alone means its /mcp)."),
+  })
+  .strict();
+
 /** `identity:` how principals are known: the stdio subject, or OIDC bearer tokens over HTTP. */
 export const identitySchema = z
   .object({
@@ -113,6 +141,9 @@ export const identitySchema = z
           .refine((ms) => ms >= 1000, 'max_token_age must be at least 1s')
           .optional()
           .describe('Refuse tokens issued (iat) longer ago than this (e.g. 1h), even when exp is later; a token without iat is then refused. Sessions and SSE streams end when their token reaches this age. Default: no maximum age beyond exp.'),
+        dpop: dpopSchema
+          .optional()
+          .describe('DPoP (RFC 9449) sender-constrained tokens on /mcp: a token bound to a key (cnf.jkt) is taken with Authorization: DPoP and a fresh DPoP proof signed by that key on every request. Absent (default): a token with a cnf claim is refused, as Warden checks no proof.'),
       })
       .strict()
       .optional(),

@@ -10,7 +10,8 @@
  * `max_token_age` and a header `typ` of `at+jwt` when there is one (RFC 9068; token-type.ts).
  * Refused too, since the policy would read them otherwise than the issuer meant: a header or
  * payload that names a member twice, an exp/nbf/iat that is not finite, a sender-constrained
- * (`cnf`) token whose proof Warden does not check (token-form.ts), and a groups claim of a shape
+ * (`cnf`) token whose proof Warden does not check (token-form.ts; with identity.oidc.dpop, a
+ * DPoP-bound one is taken with the DPoP scheme only, its proof checked by the caller), and a groups claim of a shape
  * that is not definitively a list of names (claims.ts).
  * Discovery and keys come over https only, or plain http on this machine from a server of
  * Warden's own user or root (key-source-url.ts, loopback-owner.ts), also through redirects.
@@ -23,7 +24,8 @@ import type { Principal } from '../tool-api.js';
 import { groupsFromClaims, principalClaims, type GroupsString } from './claims.js';
 import { fetchKeySource, isPlainLoopback, keySourceProblem } from './key-source-url.js';
 import { loopbackOwnedFetch } from './loopback-owner.js';
-import { tokenFormProblem } from './token-form.js';
+import type { DpopOptions } from './dpop-proof.js';
+import { bindingProblem, boundKey, tokenFormProblem } from './token-form.js';
 import { tokenAgeProblem, tokenTypeProblem } from './token-type.js';
 
 /** Asymmetric algorithms accepted unless configured otherwise. */
@@ -51,7 +53,10 @@ export interface OidcOptions {
   require_access_token_type?: boolean;
   /** Refuse a token whose `iat` is older than this, ms, or that has no `iat` (default: no maximum age). */
   max_token_age_ms?: number;
+  /** identity.oidc.dpop (durations in ms): DPoP-bound tokens (cnf.jkt) are taken, with a proof checked by the caller (server/http-dpop.ts). */
+  dpop?: DpopOptions;
 }
+
 
 /** A verified token, reduced to what Warden uses. */
 export interface VerifiedToken {
@@ -60,18 +65,21 @@ export interface VerifiedToken {
   /** Seconds since the epoch. */
   expiresAt: number;
   clientId?: string;
+  /** The token's DPoP key thumbprint (cnf.jkt), only when identity.oidc.dpop is configured. */
+  jkt?: string;
 }
 
 /** Verifies bearer tokens for one configured issuer. */
 export interface TokenVerifier {
-  verify(token: string): Promise<VerifiedToken>;
+  /** Verify `token` as sent with `scheme` (default Bearer): a DPoP-bound token only with DPoP, and the reverse (token-form.ts bindingProblem). */
+  verify(token: string, scheme?: 'Bearer' | 'DPoP'): Promise<VerifiedToken>;
   /** Scopes in `required_scopes` that the token lacks (empty when none are required). */
   missingScopes(token: VerifiedToken): string[];
   readonly options: Readonly<OidcOptions>;
 }
 
 /** Why a token was refused; agent-safe, machine-matchable. */
-export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'too_old' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'wrong_type' | 'sender_constrained' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
+export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'too_old' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'wrong_type' | 'sender_constrained' | 'not_bound' | 'dpop_proof' | 'dpop_replay_full' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
 
 const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.string().url() }).passthrough();
 
@@ -185,59 +193,71 @@ export function createOidcVerifier(opts: OidcOptions, fetchImpl: typeof fetch = 
 
   return {
     options: opts,
-    async verify(token) {
-      if (!token || typeof token !== 'string') throw fail('missing', 'no bearer token');
-      if (token.length > 16_384 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token)) throw fail('malformed', 'the bearer token is not a compact JWT');
-      const hit = verified.get(token);
-      if (hit && Date.now() < hit.until) return hit.v;
-      if (hit) verified.delete(token);
-      const keys = await resolveKeys();
-      let payload: JWTPayload;
-      let header: { typ?: unknown };
-      try {
-        ({ payload, protectedHeader: header } = await jwtVerify(token, keys, {
-          issuer: opts.issuer,
-          audience: opts.audience,
-          algorithms,
-          clockTolerance: Math.round(tolerance / 1000),
-          requiredClaims: ['sub', 'exp', 'iss', 'aud'],
-        }));
-      } catch (e) {
-        throw mapJoseError(e);
-      }
-      // jose compares iat with the clock only when given a maxTokenAge: a token minted in the
-      // future (a skewed or misused signer) would otherwise pass, outliving what its exp suggests.
-      if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000) + Math.round(tolerance / 1000)) {
-        throw fail('not_yet_valid', 'the token was issued in the future (its iat is later than now plus the clock leeway)');
-      }
-      // Checked after the signature, so an unsigned header cannot pick its own refusal.
-      const typeProblem = opts.require_access_token_type ? tokenTypeProblem(header.typ) : null;
-      if (typeProblem) throw fail('wrong_type', typeProblem);
-      const age = maxAge === undefined ? null : tokenAgeProblem(payload.iat, maxAge, tolerance);
-      if (age) throw fail(age.reason, age.message);
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 512) throw fail('claims', 'the token has no usable sub claim');
-      // Signed, but read otherwise by another reader, or bound to a key whose proof Warden does not check (token-form.ts).
-      const form = tokenFormProblem(token, payload);
-      if (form) throw fail(form.reason, form.message);
-      const principal: Principal = {
-        subject: payload.sub,
-        groups: groupsFromClaims(payload, opts.groups_claim ?? 'groups', opts.groups_string ?? 'refuse'),
-        claims: principalClaims(payload),
-        authMethod: 'oidc',
-      };
-      const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
-      // With a maximum age, the token is done at iat + that age if its exp is later: sessions,
-      // streams and the cache below end then.
-      const expiresAt = maxAge === undefined ? payload.exp! : Math.min(payload.exp!, (payload.iat as number) + Math.floor(maxAge / 1000));
-      const result: VerifiedToken = { principal, scopes: scopesOf(payload), expiresAt, ...(clientId ? { clientId } : {}) };
-      if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
-      verified.set(token, { v: result, until: Math.min(Date.now() + VERIFIED_CACHE_MS, expiresAt * 1000) });
-      return result;
+    verify(token, scheme = 'Bearer') {
+      // Without identity.oidc.dpop no token has a jkt (a cnf is refused): a Bearer use is verified as it always was.
+      if (!opts.dpop && scheme === 'Bearer') return verifyToken(token);
+      // The binding is checked on every use, cached or not: the same token is refused as Bearer and taken as DPoP.
+      return verifyToken(token).then((v) => {
+        const bind = bindingProblem(v.jkt, scheme);
+        if (bind) throw fail(bind.reason, bind.message);
+        return v;
+      });
     },
     missingScopes(t) {
       return (opts.required_scopes ?? []).filter((s) => !t.scopes.includes(s));
     },
   };
+
+  async function verifyToken(token: string): Promise<VerifiedToken> {
+    if (!token || typeof token !== 'string') throw fail('missing', 'no bearer token');
+    if (token.length > 16_384 || !/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token)) throw fail('malformed', 'the bearer token is not a compact JWT');
+    const hit = verified.get(token);
+    if (hit && Date.now() < hit.until) return hit.v;
+    if (hit) verified.delete(token);
+    const keys = await resolveKeys();
+    let payload: JWTPayload;
+    let header: { typ?: unknown };
+    try {
+      ({ payload, protectedHeader: header } = await jwtVerify(token, keys, {
+        issuer: opts.issuer,
+        audience: opts.audience,
+        algorithms,
+        clockTolerance: Math.round(tolerance / 1000),
+        requiredClaims: ['sub', 'exp', 'iss', 'aud'],
+      }));
+    } catch (e) {
+      throw mapJoseError(e);
+    }
+    // jose compares iat with the clock only when given a maxTokenAge: a token minted in the
+    // future (a skewed or misused signer) would otherwise pass, outliving what its exp suggests.
+    if (typeof payload.iat === 'number' && payload.iat > Math.floor(Date.now() / 1000) + Math.round(tolerance / 1000)) {
+      throw fail('not_yet_valid', 'the token was issued in the future (its iat is later than now plus the clock leeway)');
+    }
+    // Checked after the signature, so an unsigned header cannot pick its own refusal.
+    const typeProblem = opts.require_access_token_type ? tokenTypeProblem(header.typ) : null;
+    if (typeProblem) throw fail('wrong_type', typeProblem);
+    const age = maxAge === undefined ? null : tokenAgeProblem(payload.iat, maxAge, tolerance);
+    if (age) throw fail(age.reason, age.message);
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 512) throw fail('claims', 'the token has no usable sub claim');
+    // Signed, but read otherwise by another reader, or bound to a key whose proof Warden does not check (token-form.ts).
+    const form = tokenFormProblem(token, payload, opts.dpop !== undefined);
+    if (form) throw fail(form.reason, form.message);
+    const principal: Principal = {
+      subject: payload.sub,
+      groups: groupsFromClaims(payload, opts.groups_claim ?? 'groups', opts.groups_string ?? 'refuse'),
+      claims: principalClaims(payload),
+      authMethod: 'oidc',
+    };
+    const clientId = typeof payload.client_id === 'string' ? payload.client_id : typeof payload.azp === 'string' ? payload.azp : undefined;
+    // With a maximum age, the token is done at iat + that age if its exp is later: sessions,
+    // streams and the cache below end then.
+    const expiresAt = maxAge === undefined ? payload.exp! : Math.min(payload.exp!, (payload.iat as number) + Math.floor(maxAge / 1000));
+    const jkt = opts.dpop ? boundKey(payload) : undefined;
+    const result: VerifiedToken = { principal, scopes: scopesOf(payload), expiresAt, ...(clientId ? { clientId } : {}), ...(jkt ? { jkt } : {}) };
+    if (verified.size >= VERIFIED_CACHE_MAX) verified.delete(verified.keys().next().value!);
+    verified.set(token, { v: result, until: Math.min(Date.now() + VERIFIED_CACHE_MS, expiresAt * 1000) });
+    return result;
+  }
 }
 
 /** Whether a key-set response body is a JSON object with a `keys` array. */

@@ -1,12 +1,15 @@
 /**
  * The OAuth 2.1 resource-server face of the HTTP transport: bearer authentication with RFC 6750
- * challenges and the RFC 9728 protected-resource metadata that points clients at the issuer.
+ * challenges (and DPoP-bound tokens with their proofs, RFC 9449, through http-dpop.ts) and the
+ * RFC 9728 protected-resource metadata that points clients at the issuer.
  * The bearer token stops here: the principal goes on, the token never reaches a tool or backend.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { TokenVerifier, VerifiedToken } from '../identity/oidc.js';
+import { DPOP_ALGORITHMS } from '../identity/dpop-proof.js';
 import { INSUFFICIENT_SCOPE, verifyBearerToken } from './http-verifier.js';
+import type { DpopGate } from './http-dpop.js';
 
 type Log = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) => void;
 
@@ -42,6 +45,7 @@ export function resourceInfo(verifier: TokenVerifier, baseUrl: string, mcpPath: 
     bearer_methods_supported: ['header'],
     resource_name: 'Warden',
     ...(o.required_scopes?.length ? { scopes_supported: o.required_scopes } : {}),
+    ...(o.dpop ? { dpop_signing_alg_values_supported: [...DPOP_ALGORITHMS], dpop_bound_access_tokens_required: o.dpop.required } : {}),
   };
   return { resource: o.audience, metadataUrl, metadataPaths: [...paths], document };
 }
@@ -69,28 +73,56 @@ function quote(v: string): string {
 
 /**
  * Authenticate a request: the verified token, or null after answering 401/403/503 with a
- * `WWW-Authenticate: Bearer` challenge that names the metadata document.
+ * `WWW-Authenticate` challenge that names the metadata document: `Bearer`, and with `dpop`
+ * (identity.oidc.dpop) `DPoP` too (RFC 9449 section 7.1; only `DPoP` when it is required), the
+ * error on the challenge of the scheme the request used.
  */
-export async function authenticate(req: IncomingMessage, res: ServerResponse, verifier: TokenVerifier, info: ResourceInfo, log: Log): Promise<VerifiedToken | null> {
+export async function authenticate(req: IncomingMessage, res: ServerResponse, verifier: TokenVerifier, info: ResourceInfo, log: Log, dpop: DpopGate | null = null): Promise<VerifiedToken | null> {
   const header = req.headers.authorization;
   const meta = `resource_metadata=${quote(info.metadataUrl)}`;
+  // The challenge(s): `params` (an error, and the metadata URL) on the scheme `used`, the other accepted scheme bare.
+  const www = (used: 'Bearer' | 'DPoP', params: string): string | string[] => {
+    if (!dpop) return `Bearer ${params}`;
+    const bearer = dpop.required ? [] : [used === 'Bearer' ? `Bearer ${params}` : `Bearer ${meta}`];
+    return [...bearer, used === 'DPoP' || dpop.required ? `DPoP ${params}, algs="${dpop.algs}"` : `DPoP algs="${dpop.algs}", ${meta}`];
+  };
   // Node keeps the first of several Authorization headers, a proxy in front may keep the last:
   // two identities in one request are refused (RFC 6750 3.1, invalid_request), not picked from.
   if (countHeader(req.rawHeaders, 'authorization') > 1) {
     log('warn', 'http request refused: more than one Authorization header', { remote: req.socket.remoteAddress });
-    challenge(res, 400, `Bearer error="invalid_request", error_description="send one Authorization header", ${meta}`, 'invalid_request', 'more than one Authorization header');
+    challenge(res, 400, www('Bearer', `error="invalid_request", error_description="send one Authorization header", ${meta}`), 'invalid_request', 'more than one Authorization header');
     return null;
   }
-  const m = typeof header === 'string' ? /^Bearer[ ]+([^\s]+)[ ]*$/i.exec(header) : null;
+  const m = typeof header === 'string' ? (dpop ? /^(Bearer|DPoP)[ ]+([^\s]+)[ ]*$/i : /^(Bearer)[ ]+([^\s]+)[ ]*$/i).exec(header) : null;
   if (!m) {
     const bad = typeof header === 'string' && header.length > 0;
-    challenge(res, 401, bad ? `Bearer error="invalid_request", error_description="expected: Authorization: Bearer <token>", ${meta}` : `Bearer ${meta}`, bad ? 'invalid_request' : 'invalid_token', bad ? 'the Authorization header is not a Bearer token' : 'a bearer token is required');
+    const expected = dpop ? (dpop.required ? 'DPoP <token> and a DPoP proof header' : 'Bearer <token>, or DPoP <token> and a DPoP proof header') : 'Bearer <token>';
+    challenge(res, 401, www('Bearer', bad ? `error="invalid_request", error_description="expected: Authorization: ${expected}", ${meta}` : meta), bad ? 'invalid_request' : 'invalid_token', bad ? `the Authorization header is not ${dpop ? 'a Bearer or DPoP' : 'a Bearer'} token` : dpop?.required ? 'a DPoP-bound token and its DPoP proof are required' : 'a bearer token is required');
+    return null;
+  }
+  const scheme = m[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+  // DPoP: exactly one proof (RFC 9449 section 4.3, check 1); Bearer while DPoP is required: refused before any token work.
+  let proof: ((v: VerifiedToken & { jkt: string }) => Promise<void>) | undefined;
+  if (dpop && scheme === 'DPoP') {
+    const n = countHeader(req.rawHeaders, 'dpop');
+    const value = req.headers.dpop;
+    if (n !== 1 || typeof value !== 'string') {
+      const why = n === 0 ? 'a DPoP-scheme request needs a DPoP proof header' : 'send one DPoP proof header';
+      log('warn', 'http request refused: DPoP proof header missing or repeated', { proofs: n, remote: req.socket.remoteAddress });
+      challenge(res, 401, www('DPoP', `error="invalid_dpop_proof", error_description="${why}", ${meta}`), 'invalid_dpop_proof', why, { code: ErrorCode.UNAUTHENTICATED, reason: 'dpop_proof' });
+      return null;
+    }
+    proof = dpop.proofCheck(req, value, m[2]!);
+  } else if (dpop?.required) {
+    const why = 'identity.oidc.dpop.required: this server takes DPoP-bound tokens only (Authorization: DPoP and a DPoP proof)';
+    log('warn', 'http request refused: bearer token while DPoP is required', { remote: req.socket.remoteAddress });
+    challenge(res, 401, www('DPoP', `error="invalid_token", error_description=${quote(why)}, ${meta}`), 'invalid_token', why, { code: ErrorCode.UNAUTHENTICATED, reason: 'dpop_required' });
     return null;
   }
   let verified: VerifiedToken;
   try {
-    // The shared helper verifies the token and its required scopes (the same check as every other token path).
-    verified = await verifyBearerToken(verifier, m[1]!);
+    // The shared helper verifies the token, its DPoP proof if any, and its required scopes (the same check as every other token path).
+    verified = await verifyBearerToken(verifier, m[2]!, proof);
   } catch (e) {
     const err = e instanceof WardenError ? e : new WardenError(ErrorCode.UNAUTHENTICATED, 'token verification failed');
     const reason = String(err.details.reason ?? 'invalid');
@@ -98,15 +130,17 @@ export async function authenticate(req: IncomingMessage, res: ServerResponse, ve
       const missing = Array.isArray(err.details.missing) ? (err.details.missing as string[]) : [];
       const scope = (verifier.options.required_scopes ?? []).join(' ');
       log('warn', 'http request refused: insufficient scope', { subject: err.details.subject, missing });
-      challenge(res, 403, `Bearer error="insufficient_scope", scope=${quote(scope)}, error_description=${quote(`missing scope(s): ${missing.join(' ')}`)}, ${meta}`, 'insufficient_scope', `the token lacks the required scope(s): ${missing.join(' ')}`);
+      challenge(res, 403, www(scheme, `error="insufficient_scope", scope=${quote(scope)}, error_description=${quote(`missing scope(s): ${missing.join(' ')}`)}, ${meta}`), 'insufficient_scope', `the token lacks the required scope(s): ${missing.join(' ')}`);
       return null;
     }
-    log('warn', 'http request refused: bearer token rejected', { reason, remote: req.socket.remoteAddress });
-    if (reason === 'issuer_unavailable') {
+    log('warn', 'http request refused: bearer token rejected', { reason, scheme, remote: req.socket.remoteAddress });
+    const coded = { code: err.code, reason };
+    if (reason === 'issuer_unavailable' || reason === 'dpop_replay_full') {
       res.setHeader('retry-after', '5');
-      challenge(res, 503, `Bearer error="temporarily_unavailable", ${meta}`, 'temporarily_unavailable', err.message);
+      challenge(res, 503, www(scheme, `error="temporarily_unavailable", ${meta}`), 'temporarily_unavailable', err.message, dpop ? coded : undefined);
     } else {
-      challenge(res, 401, `Bearer error="invalid_token", error_description=${quote(err.message)}, ${meta}`, 'invalid_token', err.message);
+      const error = reason === 'dpop_proof' ? 'invalid_dpop_proof' : 'invalid_token';
+      challenge(res, 401, www(scheme, `error="${error}", error_description=${quote(err.message)}, ${meta}`), error, err.message, dpop ? coded : undefined);
     }
     return null;
   }
@@ -124,7 +158,7 @@ function countHeader(raw: string[], name: string): number {
  * The refusal, and the connection closed after it: an unauthenticated body is never read, and one
  * that never finishes (a slow-loris) must not hold its socket until the request timeout.
  */
-function challenge(res: ServerResponse, status: number, wwwAuthenticate: string, error: string, description: string): void {
+function challenge(res: ServerResponse, status: number, wwwAuthenticate: string | string[], error: string, description: string, coded?: { code: string; reason: string }): void {
   res.writeHead(status, { 'www-authenticate': wwwAuthenticate, 'content-type': 'application/json', 'cache-control': 'no-store', connection: 'close' });
-  res.end(JSON.stringify({ error, error_description: description }));
+  res.end(JSON.stringify({ error, error_description: description, ...coded }));
 }

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const METHODS = 'POST, GET, DELETE, OPTIONS';
-const ALLOW_HEADERS = 'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id';
+const ALLOW_HEADERS = 'authorization, dpop, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id';
 const EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate';
 /** How long a browser may reuse a preflight answer (seconds). */
 const MAX_AGE_S = '600';

@@ -26,6 +26,9 @@ export function verifierFromConfig(rt: Pick<Runtime, 'config'>): TokenVerifier {
     loopback_key_uids: o.loopback_key_uids,
     require_access_token_type: o.require_access_token_type,
     ...(o.max_token_age !== undefined ? { max_token_age_ms: o.max_token_age } : {}),
+    ...(o.dpop
+      ? { dpop: { required: o.dpop.required, max_age_ms: o.dpop.max_age, clock_skew_ms: o.dpop.clock_skew, replay_cache_size: o.dpop.replay_cache_size, ...(o.dpop.public_url ? { public_url: o.dpop.public_url } : {}) } }
+      : {}),
   });
 }
 
@@ -39,13 +42,16 @@ export const INSUFFICIENT_SCOPE = 'insufficient_scope';
 /**
  * Verify a bearer token AND check identity.oidc.required_scopes: the one entry point for every
  * place that accepts a token (HTTP, stdio WARDEN_TOKEN, reviewer CLI, reviewer UI), so a caller
- * cannot forget the scope check. Throws WardenError(UNAUTHENTICATED) with `details.reason` set to
+ * cannot forget the scope check. With `proof` (HTTP's DPoP scheme only): a DPoP-bound token, and
+ * `proof` checks its DPoP proof; without (every other path): never a bound token. Throws WardenError(UNAUTHENTICATED) with `details.reason` set to
  * the TokenFailure from verification, or to INSUFFICIENT_SCOPE with `details.missing`.
  */
-export async function verifyBearerToken(verifier: TokenVerifier, token: string): Promise<VerifiedToken> {
+export async function verifyBearerToken(verifier: TokenVerifier, token: string, proof?: (v: VerifiedToken & { jkt: string }) => Promise<void>): Promise<VerifiedToken> {
   let verified: VerifiedToken;
   try {
-    verified = await verifier.verify(token.trim());
+    verified = await verifier.verify(token.trim(), proof ? 'DPoP' : 'Bearer');
+    // DPoP: the token is bound (verify refuses one that is not), and its proof is checked before anything else is said of it.
+    if (proof) await proof(verified as VerifiedToken & { jkt: string });
   } catch (e) {
     throw e instanceof WardenError ? e : new WardenError(ErrorCode.UNAUTHENTICATED, 'token verification failed', { reason: 'invalid' });
   }

@@ -5,7 +5,7 @@
  * Health probes (/healthz, /readyz; http-health.ts) answer first. Every other request passes, in
  * order: Host/Origin validation (DNS rebinding; Origin compared as scheme, host and port; CORS
  * preflights of /mcp answered next, without a token: http-cors.ts) -> bearer JWT
- * verification (OIDC, 401/403 with RFC 9728 challenges) -> per-principal caps on requests in flight
+ * verification (OIDC, 401/403 with RFC 9728 challenges; DPoP proofs when configured: http-dpop.ts) -> per-principal caps on requests in flight
  * and GET streams (429), then server-wide ones (503; http-limits.ts) -> body limit, no JSON-RPC
  * batches -> MCP, each response's buffer bounded for clients that stop reading (http-stream-buffer.ts). 2025-11-25
  * clients get stateful sessions bound to their principal; 2026-07-28 clients are served per
@@ -22,6 +22,7 @@ import { verifierFromConfig } from './http-verifier.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Principal } from '../tool-api.js';
 import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
+import { createDpopGate } from './http-dpop.js';
 import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse, refuseBatch } from './http-guards.js';
 import { HEALTH_PATHS, healthProbes } from './http-health.js';
 import { allowOrigin, answerPreflight } from './http-cors.js';
@@ -63,6 +64,8 @@ const MCP_PATH = '/mcp';
 /** Serve the runtime over Streamable HTTP. Default bind is loopback; the caller closes the runtime. */
 export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promise<HttpServerHandle> {
   const verifier = opts.verifier ?? verifierFromConfig(rt);
+  // DPoP proofs (identity.oidc.dpop): null unless configured; refuses to start without a URL proofs can name.
+  const dpop = createDpopGate(verifier, MCP_PATH);
   const host = opts.host || '127.0.0.1';
   const maxBody = rt.config.http.max_body_bytes;
 
@@ -127,7 +130,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   let postWaiters: (() => void)[] = [];
 
   async function serveMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const verified = await authenticate(req, res, verifier, resource, log);
+    const verified = await authenticate(req, res, verifier, resource, log, dpop);
     // Counted from here, before the body is read: a slow body holds its principal's slot, no other's.
     // Past the cap a POST may still bring a notification or response (a cancel, an elicitation answer).
     const admitted = verified ? (req.method === 'POST' ? limits.admitPost(req, res, verified.principal) : limits.admit(req, res, verified.principal)) : false;

@@ -1,0 +1,80 @@
+/**
+ * A DPoP (RFC 9449) client for tests: an ES256 key pair, proofs signed with it (or forged ones),
+ * and an MCP client over Streamable HTTP whose fetch sends `Authorization: DPoP <token>` and a
+ * fresh proof with every request.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
+import type { HttpAgent } from './http-agent.js';
+
+/** What a proof says and how it is made; every field has a good default. */
+export interface ProofOptions {
+  htm?: string;
+  htu?: string;
+  /** Seconds since the epoch (default now). */
+  iat?: number;
+  jti?: string;
+  /** The access token whose hash is `ath` (default: the one given to proof()). */
+  athOf?: string;
+  /** Header overrides (alg, typ, jwk). */
+  header?: Record<string, unknown>;
+  /** Sign with this key instead of the holder's (the header's jwk stays the holder's unless overridden). */
+  signWith?: CryptoKey | Uint8Array;
+}
+
+/** A key holder. */
+export interface DpopHolder {
+  jwk: JWK;
+  /** RFC 7638 SHA-256 thumbprint: the token's cnf.jkt. */
+  jkt: string;
+  privateKey: CryptoKey;
+  proof(token: string, o?: ProofOptions): Promise<string>;
+}
+
+/** A fresh ES256 key holder whose proofs name `htu` by default. */
+export async function dpopHolder(htu: string): Promise<DpopHolder> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  const jkt = await calculateJwkThumbprint(jwk, 'sha256');
+  return {
+    jwk,
+    jkt,
+    privateKey,
+    proof(token, o = {}) {
+      const claims = { jti: o.jti ?? randomUUID(), htm: o.htm ?? 'POST', htu: o.htu ?? htu, iat: o.iat ?? Math.floor(Date.now() / 1000), ath: createHash('sha256').update(o.athOf ?? token).digest('base64url') };
+      return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk, ...o.header } as { alg: string }).sign(o.signWith ?? privateKey);
+    },
+  };
+}
+
+/** Connect an MCP client to `${base}/mcp` presenting `token` with the DPoP scheme and a fresh proof per request. */
+export async function connectDpopAgent(base: string, token: string, holder: DpopHolder): Promise<HttpAgent & { proofs: () => number }> {
+  let proofs = 0;
+  const dpopFetch = async (url: string | URL, init?: RequestInit): Promise<Response> => {
+    const headers = new Headers(init?.headers);
+    headers.set('authorization', `DPoP ${token}`);
+    headers.set('dpop', await holder.proof(token, { htm: (init?.method ?? 'GET').toUpperCase() }));
+    proofs++;
+    return fetch(url, { ...init, headers });
+  };
+  const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { fetch: dpopFetch });
+  const client = new Client({ name: 'warden-dpop-test-agent', version: '1.0.0' });
+  await client.connect(transport);
+  return {
+    client,
+    transport,
+    proofs: () => proofs,
+    async call(tool, args) {
+      const r = await client.callTool({ name: tool, arguments: args });
+      const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
+      return { text, isError: r.isError === true, structured: r.structuredContent as Record<string, unknown> | undefined };
+    },
+    async tools() {
+      return (await client.listTools()).tools.map((t) => t.name).sort();
+    },
+    async close() {
+      await client.close().catch(() => undefined);
+    },
+  };
+}
