@@ -20,7 +20,9 @@ const API_KEY = 'LEAK-KENV-api-1';
 const CUTS = [4, 8, 14];
 /** web-config's API_TOKEN (kubectl_get masks it by its name), here not a JWT the content detectors would know. */
 const CM_TOKEN = 'LEAK-KENV-cm-token';
-const LEAKS = [PLANTED.secretPassword, API_KEY, CM_TOKEN];
+/** The encoded spellings `base64` and `xxd -p` print (the first 16 characters: any part of one is a leak). */
+const ENCODED = [`${PLANTED.secretPassword}\n`, API_KEY].flatMap((v) => [Buffer.from(v).toString('base64').slice(0, 16), Buffer.from(v).toString('hex').slice(0, 16)]);
+const LEAKS = [PLANTED.secretPassword, API_KEY, CM_TOKEN, ...ENCODED];
 let server: KubeApiServer;
 let dir: WardenDir;
 let w: WardenSession;
@@ -49,7 +51,7 @@ before(async () => {
     containers: [{
       name: 'app',
       env: { UPSTREAM: PLANTED.secretPassword, API_primary: API_KEY, API_TOKEN: CM_TOKEN, LOG_LEVEL: 'info', ...Object.fromEntries(CUTS.map((n) => [`FILL_${n}`, 'x'.repeat(65536 - n - 1)])) },
-      logs: [{ line: 'booting', ageSeconds: 30 }, { line: `connecting upstream with ${PLANTED.secretPassword}`, ageSeconds: 20 }, { line: `api ready (${API_KEY})`, ageSeconds: 10 }],
+      logs: [{ line: 'booting', ageSeconds: 30 }, { line: `connecting upstream with ${PLANTED.secretPassword}`, ageSeconds: 20 }, { line: `api ready (${API_KEY})`, ageSeconds: 10 }, { line: `auth header ${Buffer.from(`user:${API_KEY}`).toString('base64')} sent`, ageSeconds: 5 }],
     }],
   }) as unknown as { spec: { containers: Record<string, unknown>[] } };
   Object.assign(pod.spec.containers[0]!, {
@@ -88,6 +90,20 @@ test("printenv of a secret-named variable whose value the pod spec holds (masked
   }
   const plain = await exec(['printenv', 'LOG_LEVEL'], 'web-1');
   assert.match(plain.text, /info/);
+});
+
+test('base64 (either alphabet, wrapped or not) and hex of such a value are masked too; other encoded text stays', async () => {
+  const script = 'echo "$UPSTREAM" | base64; printf %s "x$API_primary" | base64 -w0 | tr "+/" "-_"; echo; printenv UPSTREAM | xxd -p; echo "$LOG_LEVEL" | base64';
+  const r = await exec(['sh', '-c', script]);
+  assert.equal(r.isError, false, r.text);
+  assert.deepEqual(leaked(r.text), [], r.text);
+  assert.ok(!r.text.includes(Buffer.from(`${PLANTED.secretPassword}\n`).toString('hex').slice(0, 12)), r.text);
+  assert.ok(r.text.includes(Buffer.from('info\n').toString('base64')), r.text);
+  assert.match(r.text, /\*\*\*/);
+  const logs = await w.call('kubectl_logs', { connection: 'prod', namespace: 'shop', pod: 'env-1', container: 'app' });
+  assert.equal(logs.isError, false, logs.text);
+  assert.ok(!logs.text.includes(Buffer.from(`user:${API_KEY}`).toString('base64').slice(8, 20)), logs.text);
+  assert.match(logs.text, /auth header \S*\*\*\*\S* sent/);
 });
 
 test('output cut at the byte cap inside such a value shows none of it', async () => {

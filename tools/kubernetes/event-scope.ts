@@ -42,13 +42,21 @@
  * about a container the grant does not reach is withheld, as that container is from the pod.
  */
 import type { ExecContext, ItemJudgement } from '../../src/tool-api.js';
-import type { KubeConnector } from './connector.js';
+import type { KubeConnector, PodInfo } from './connector.js';
 import type { KubeFacts } from './facts.js';
 import { allowedForAnyLabels, itemFacts, judgeOf, keepAllowed, selectorFacts, templateFacts, type Judge } from './item-scope.js';
 import { aboutNodeItself } from './node-scope.js';
 import { isWorkloadKind, readTemplates } from './pod-templates.js';
 import { isSelectorKind, readSelectors } from './selector-objects.js';
 import { isObj } from './objects.js';
+
+/**
+ * The pods listed to judge the events (namespace null: every namespace), kept for this call's
+ * masking of the events' text by their pods' environment (written-values.ts): no second read.
+ */
+export interface PodsSeen {
+  pods?: { namespace: string | null; pods: Map<string, PodInfo> };
+}
 
 /** An object an event names; kind and name null when the event's object cannot be read. */
 interface Subject {
@@ -158,9 +166,13 @@ function factsFor(call: KubeFacts, ev: unknown, s: Subject, indexes: Map<string,
 }
 
 /** Read every kind the events name that is judged by its objects: pods, workloads' pod templates, selectors. */
-async function readIndexes(kinds: Set<string>, call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<Map<string, Index>> {
+async function readIndexes(kinds: Set<string>, call: KubeFacts, ctx: ExecContext, c: KubeConnector, seen?: PodsSeen): Promise<Map<string, Index>> {
   const read = async (kind: string): Promise<Index> => {
-    if (kind === 'Pod') return c.listPods(call.namespace, ctx.signal);
+    if (kind === 'Pod') {
+      const pods = await c.listPods(call.namespace, ctx.signal);
+      if (seen) seen.pods = { namespace: call.namespace, pods };
+      return pods;
+    }
     if (isSelectorKind(kind)) return readSelectors(c, kind, call.namespace, ctx.signal);
     return readTemplates(c, kind, call.namespace, ctx.signal);
   };
@@ -168,7 +180,7 @@ async function readIndexes(kinds: Set<string>, call: KubeFacts, ctx: ExecContext
 }
 
 /** Judge each event; the refusal of the first subject refused, or null when the event may be shown. */
-async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<(ItemJudgement | null)[]> {
+async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext, c: KubeConnector, seen?: PodsSeen): Promise<(ItemJudgement | null)[]> {
   const judge: Judge = judgeOf(ctx, 'events');
   const about = events.map((ev) => subjectsOf(ev, call.namespace));
   // A subject is open when the call is allowed for pods of unknown labels (with its container):
@@ -181,7 +193,7 @@ async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext,
   };
   if (about.every((ss) => ss.every(isOpen))) return events.map(() => null);
   const kinds = new Set(about.flat().flatMap((s) => (!isOpen(s) && s.kind !== null && s.name !== null && isRead(s.kind) ? [s.kind] : [])));
-  const indexes = await readIndexes(kinds, call, ctx, c);
+  const indexes = await readIndexes(kinds, call, ctx, c, seen);
   return events.map((ev, i) => {
     for (const s of about[i]!) {
       if (isOpen(s)) continue;
@@ -198,8 +210,8 @@ async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext,
  * event it may not see is refused (WARDEN_DENIED, with the refusing rules, in the words of an absent one); a
  * list loses those events, and a note says how many (never which pods).
  */
-export function scopeEvents(answer: unknown, call: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<{ answer: unknown; notes: string[] }> {
-  return keepAllowed(answer, call, (events) => judgeEvents(events, call, ctx, c), {
+export function scopeEvents(answer: unknown, call: KubeFacts, ctx: ExecContext, c: KubeConnector, seen?: PodsSeen): Promise<{ answer: unknown; notes: string[] }> {
+  return keepAllowed(answer, call, (events) => judgeEvents(events, call, ctx, c, seen), {
     withheld: (n) => `${n} event${n === 1 ? '' : 's'} about pods, or objects showing pods, outside what this principal may read ${n === 1 ? 'was' : 'were'} withheld`,
   });
 }

@@ -7,15 +7,18 @@
  * service-scope.ts, node-scope.ts). Events are read from core/v1 only; Endpoints and
  * EndpointSlices (their targetRefs name pods) are not kinds it serves. Pods and pod templates
  * show only the containers the policy allows the call (`containers:`, container-scope.ts).
+ * Termination messages and events' text are masked by the values of the pods' secret
+ * environment (written-values.ts).
  */
 import { z } from 'zod';
 import { parseError, type ExecContext, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { cleanAnswer } from './clean.js';
 import { scopeContainers } from './container-scope.js';
 import { absentNamed } from './item-scope.js';
-import { scopeEvents } from './event-scope.js';
+import { scopeEvents, type PodsSeen } from './event-scope.js';
 import { scopeNodes } from './node-scope.js';
 import { scopeServices } from './service-scope.js';
+import { maskWrittenValues } from './written-values.js';
 import { judgedByTemplate, scopeWorkloads } from './workload-scope.js';
 import type { KubernetesConnection } from './config.js';
 import type { KubeConnector } from './connector.js';
@@ -49,8 +52,8 @@ function capNotes(notes: string[]): string[] {
  * Under pod_labels, what this kind's answer shows of pods, judged by the labels of those pods
  * (each scope asks ExecContext.judge through item-scope.ts; kinds that show no pods pass).
  */
-async function scopeAnswer(answer: unknown, facts: KubeFacts, ctx: ExecContext, c: KubeConnector): Promise<{ answer: unknown; notes: string[] }> {
-  if (facts.kind === 'events') return scopeEvents(answer, facts, ctx, c);
+async function scopeAnswer(answer: unknown, facts: KubeFacts, ctx: ExecContext, c: KubeConnector, seen: PodsSeen): Promise<{ answer: unknown; notes: string[] }> {
+  if (facts.kind === 'events') return scopeEvents(answer, facts, ctx, c, seen);
   if (facts.kind === 'services') return scopeServices(answer, facts, ctx);
   if (facts.kind === 'nodes') return scopeNodes(answer, facts, ctx);
   if (judgedByTemplate(facts)) return scopeWorkloads(answer, facts, ctx);
@@ -143,10 +146,15 @@ export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): G
       }
       // Events (by their object), workload objects and services are judged one by one
       // with the labels of their pods; nodes lose their pods' fields (scopeAnswer).
-      const scoped = await scopeAnswer(answer, facts, ctx, connectorFor(conn.name));
+      const seen: PodsSeen = {};
+      const scoped = await scopeAnswer(answer, facts, ctx, connectorFor(conn.name), seen);
+      // Termination messages and events' text lose the values the pods' environments take from
+      // Secrets (written-values.ts); before containers are withheld: a shown container may print
+      // a withheld one's environment (a shared process namespace).
+      const written = await maskWrittenValues(facts.kind, scoped.answer, connectorFor(conn.name), facts.namespace, seen, ctx.signal);
       // Pods and pod templates show only the containers the policy allows this call (containers:).
-      const contained = scopeContainers(scoped.answer, facts, ctx);
-      const notes = [...scoped.notes, ...contained.notes];
+      const contained = scopeContainers(written.answer, facts, ctx);
+      const notes = [...scoped.notes, ...contained.notes, ...(written.note ? [written.note] : [])];
       const { items, more } = cleanAnswer(facts.kind, contained.answer, new Set(facts.revealKeys), notes);
       const cap = Math.min(conn.max_bytes, ctx.limits.maxBytes);
       const kept: unknown[] = [];

@@ -6,7 +6,8 @@
  * Secret. So just before kubectl_exec or kubectl_logs acts, Warden reads those Secrets (one
  * read per Secret named, only for pods that name one) and masks each value wherever it appears
  * in the output, whole or line by line for a multi-line value, also in its JSON-escaped and
- * shell-quoted spellings, and a prefix of one where the output was cut at the byte cap. Fail
+ * shell-quoted spellings, its base64 and hex (secret-encodings.ts), and a prefix of one where
+ * the output was cut at the byte cap; kubectl_get masks them in what pods wrote (written-values.ts). Fail
  * closed: a Secret that cannot be read (403, a malformed answer, a bad name) refuses the call
  * before it acts; an absent one is skipped only when every reference to it is `optional` (the
  * kubelet sets nothing then), else refused (it was deleted after the pod started, and its value
@@ -25,6 +26,7 @@ import { isObj } from './objects.js';
 import { SECRET_MASK } from '../shared/secret-text.js';
 import { secretName, secretValue } from '../shared/secret-names.js';
 import { secretInValue } from './configmap-values.js';
+import { encodedPatterns, maskEncoded } from './secret-encodings.js';
 
 /** One Secret (or ConfigMap) the pod's environment takes values from. */
 export interface SecretEnvRef {
@@ -118,13 +120,24 @@ function maskedConfig(ref: SecretEnvRef, key: string, v: string): boolean {
   return names.some((n) => secretValue(n, v)) || secretInValue(v);
 }
 
+/** The answers of the objects read during one call, by API path: each object is read once per call (kubectl_get of many pods). */
+export type SecretReads = Map<string, Promise<unknown>>;
+
 /** The values of one Secret (decoded) or ConfigMap the environment takes, per its reference. */
-async function valuesOf(c: KubeConnector, namespace: string, ref: SecretEnvRef, signal?: AbortSignal): Promise<string[]> {
+async function valuesOf(c: KubeConnector, namespace: string, ref: SecretEnvRef, signal?: AbortSignal, reads?: SecretReads): Promise<string[]> {
   if (!dnsSubdomain.safeParse(ref.name).success) throw unreadable(namespace, ref, 'not an object name');
   const resource = ref.kind === 'Secret' ? 'secrets' : 'configmaps';
+  const path = `/api/v1/namespaces/${namespace}/${resource}/${ref.name}`;
   let answer: unknown;
   try {
-    answer = await c.getJson(`/api/v1/namespaces/${namespace}/${resource}/${ref.name}`, `read ${ref.kind} ${namespace}/${ref.name}`, { signal, maxBytes: SECRET_READ_CAP });
+    let read = reads?.get(path);
+    if (read === undefined) {
+      read = c.getJson(path, `read ${ref.kind} ${namespace}/${ref.name}`, { signal, maxBytes: SECRET_READ_CAP });
+      // Each reader handles the failure (per its reference's `optional`); the cached copy must not go unhandled.
+      read.catch(() => undefined);
+      reads?.set(path, read);
+    }
+    answer = await read;
   } catch (e) {
     const status = e instanceof WardenError ? e.details.status : undefined;
     if (status === 404 && ref.optional) return [];
@@ -159,8 +172,8 @@ export interface SecretEnvValues {
  * Why two lists: a read value is masked before names are (its name is any), a literal after
  * them, so `DB_PASSWORD=...` in `env` output is still masked, and told, as beside its name.
  */
-export async function secretEnvValues(c: KubeConnector, namespace: string, env: SecretEnv, signal?: AbortSignal): Promise<SecretEnvValues> {
-  const all = await Promise.all(env.refs.map((r) => valuesOf(c, namespace, r, signal)));
+export async function secretEnvValues(c: KubeConnector, namespace: string, env: SecretEnv, signal?: AbortSignal, reads?: SecretReads): Promise<SecretEnvValues> {
+  const all = await Promise.all(env.refs.map((r) => valuesOf(c, namespace, r, signal, reads)));
   return { sourced: all.flat(), literals: env.literals };
 }
 
@@ -204,7 +217,7 @@ function prefixAtEnd(text: string, f: string): number {
 }
 
 /** Mask every form in one text; at a cut end, also a trailing prefix of one (U+FFFD of a split character included). */
-function maskText(text: string, forms: readonly string[], cutEnd: boolean, count: { n: number }): string {
+function maskText(text: string, forms: readonly string[], encoded: readonly RegExp[], cutEnd: boolean, count: { n: number }): string {
   let out = text;
   for (const f of forms) {
     if (!out.includes(f)) continue;
@@ -212,6 +225,8 @@ function maskText(text: string, forms: readonly string[], cutEnd: boolean, count
     count.n += parts.length - 1;
     out = parts.join(SECRET_MASK);
   }
+  // Then its base64 and hex spellings (secret-encodings.ts).
+  out = maskEncoded(out, encoded, SECRET_MASK, count);
   if (!cutEnd) return out;
   const end = out.replace(/\uFFFD+$/, '');
   let longest = 0;
@@ -228,9 +243,10 @@ function maskText(text: string, forms: readonly string[], cutEnd: boolean, count
 export function maskSecretValues<S extends Record<string, string>>(streams: S, values: readonly string[], cut: boolean): { streams: S; masked: number } {
   if (values.length === 0) return { streams, masked: 0 };
   const forms = valueForms(values);
+  const encoded = encodedPatterns(values, MIN_VALUE);
   const count = { n: 0 };
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(streams)) out[k] = forms.length ? maskText(v, forms, cut, count) : v;
+  for (const [k, v] of Object.entries(streams)) out[k] = forms.length ? maskText(v, forms, encoded, cut, count) : v;
   return { streams: out as S, masked: count.n };
 }
 
