@@ -30,8 +30,9 @@ let dir: WardenDir;
 let w: WardenSession;
 
 before(async () => {
-  // environment: true lets cat read /proc/PID/environ at all (shell condition); the masking read here is the wall behind it.
-  ({ server, dir } = await setupWardenKube(BASELINE_POLICY.replaceAll('cat: { paths: [/app, /var/log] }', 'cat: { paths: [/app, /var/log, /proc], environment: true }')));
+  // environment: true lets cat read /proc/PID/environ at all (shell condition), a paths: entry naming /proc/1/cmdline that
+  // (proc-places.ts); the masking read here is the wall behind them.
+  ({ server, dir } = await setupWardenKube(BASELINE_POLICY.replaceAll('cat: { paths: [/app, /var/log] }', 'cat: { paths: [/app, /var/log, /proc, /proc/1/cmdline], environment: true }')));
   server.store.addPod({
     namespace: 'shop',
     name: 'web-argv',

@@ -20,6 +20,8 @@ let sshd: Sshd;
 let plain: SshWarden;
 let granted: SshWarden;
 let app: ChildProcess;
+let argvApp: ChildProcess;
+const ARGV_SECRET = `argv-${process.pid}-Zq7`;
 let BASE = '';
 
 before(async () => {
@@ -27,15 +29,18 @@ before(async () => {
   BASE = loginFolder(sshd, 'wrpsenv-', { 'app.log': 'started\n' });
   // The "application": a process of the login user with a database URL in its environment.
   app = spawn('sleep', ['300'], { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', DATABASE_URL: URL }, stdio: 'ignore' });
+  // Another, with a token on its command line (a shell that stays: its argv holds the word).
+  argvApp = spawn('sh', ['-c', 'sleep 300; :', 'app', ARGV_SECRET], { uid: sshd.uid, gid: sshd.gid, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, stdio: 'ignore' });
   const P = `{ paths: [${BASE}] }`;
   [plain, granted] = await Promise.all([
     startSshWarden(sshd, sshAllowPolicy('read-only', `{ ps: ${P}, cat: { paths: [${BASE}, /proc] }, find: ${P}, grep: ${P} }`)),
-    startSshWarden(sshd, sshAllowPolicy('env-granted', `{ ps: { paths: [${BASE}], environment: true }, cat: { paths: [/proc], environment: true }, grep: ${P} }`)),
+    startSshWarden(sshd, sshAllowPolicy('env-granted', `{ ps: { paths: [${BASE}], environment: true }, cat: { paths: [/proc, /proc/${argvApp.pid}/cmdline], environment: true }, grep: ${P} }`)),
   ]);
 });
 
 after(async () => {
   app?.kill();
+  argvApp?.kill();
   await plain?.close();
   await granted?.close();
   await sshd?.stop();
@@ -71,5 +76,16 @@ describe('ssh_run: ps e shows other processes\' environment only where the grant
     await plain.refused(`cat ${environ}`, /a process's environment \(its secrets\).*does not say environment: true/);
     await plain.refused('cat /proc/self/environ', /a process's environment/);
     assert.match(await plain.ran('cat /proc/loadavg'), /^\d+\.\d+ /);
+  });
+
+  test("a process's argv and open files under a grant of /proc: read only where its paths: name them", async () => {
+    const cmdline = `/proc/${argvApp.pid}/cmdline`;
+    assert.ok((await granted.ran(`cat ${cmdline}`)).includes(ARGV_SECRET), 'control: a grant naming the file reads the token in argv');
+    await plain.refused(`cat ${cmdline}`, /a process's command line \(its secrets\).*only when its paths: name \/proc\/\d+\/cmdline/);
+    for (const line of [`cat /proc/${argvApp.pid}/fd/0`, 'cat /proc/self/fd/0', 'cat /dev/stdin']) {
+      await plain.refused(line, /an open file of a process|a process's open files/);
+    }
+    await granted.refused(`cat /proc/${app.pid}/cmdline`, /a process's command line/);
+    assert.match(await plain.ran('cat /proc/meminfo'), /^MemTotal:/);
   });
 });

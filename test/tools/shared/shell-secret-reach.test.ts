@@ -99,7 +99,9 @@ test('/proc/N/root is the path it reaches; /proc/N/cwd a folder Warden does not 
   refuse(['cat /proc/1/cwd/run/secrets/x', 'cat /proc/self/cwd/.vault-token'], SECRET, { programs: { cat: {} } });
   refuse(['cat /proc/1/cwd/app.yml'], /not an absolute path/);
   refuse(['cat /proc/1/root/etc/shadow'], /outside/, { programs: { cat: { paths: ['/proc'] } } });
-  allow(['cat /proc/1/root/etc/hostname', 'cat /proc/loadavg', 'cat /proc/1/status', 'cat /proc/1/cmdline']);
+  allow(['cat /proc/1/root/etc/hostname', 'cat /proc/loadavg', 'cat /proc/1/status']);
+  // A process's argv is private: only a grant naming it reads it (proc-places.ts, shell-proc-places.test.ts).
+  refuse(['cat /proc/1/cmdline'], /a process's command line \(its secrets\)/);
   // A deny of /etc/shadow matches it through /proc; a deny of /proc still matches /proc/1/root/...
   const deny = (paths: string[], cmd: string) => shellCondition.compile({ programs: { cat: { paths } } }, { id: 'd', effect: 'deny' })(parseShell(cmd), { tool: 'ssh_run', connection: 'c', args: {} }).matched;
   assert.equal(deny(['/etc/shadow'], 'cat /proc/1/root/etc/shadow'), true); // before: false

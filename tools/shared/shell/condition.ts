@@ -19,7 +19,8 @@ import { fileWords, modelledOptionWords, readerWrite, relevantPathLike } from '.
 import { gitObeys, gitObeysWhy } from './git-files.js';
 import { gitConfigReach } from './git-config.js';
 import { carriedToGit, copiedIntoObeyed, gitPlace } from './git-carry.js';
-import { normalisePath, PREFIX, prefixProblem, underPrefix } from './paths.js';
+import { lexicalPath, normalisePath, PREFIX, prefixProblem, throughOpenFile, underPrefix } from './paths.js';
+import { unnamedPlace } from './proc-places.js';
 import { parseShell } from './parse.js';
 import { reshapedOutput } from './output-shape.js';
 import { REWRITING_PROGRAMS, rewrittenOutput } from './rewriters.js';
@@ -105,15 +106,19 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
   } else {
     const { files, pathLike, writes, unjudged } = fileWords(p, cmd.args);
     for (const f of files) {
+      // An open file (/proc/1/fd/3, /dev/stdin), a process's environ, cmdline, mem: only where paths: name them (proc-places.ts).
+      const unnamed = unnamedPlace(p, f, g.paths, g.environment === true);
+      if (unnamed !== null) return unnamed;
+      if (throughOpenFile(f)) continue;
       // A relative name (`.bashrc`, `authorized_keys`, `.`, `..`) or `~` resolves in the login folder, the remote user's home.
       if (normalisePath(f) === null) return `${p} file argument '${f}' is not an absolute path: it would resolve in the login folder (the remote user's home), outside ${g.paths.join(', ')}; write an absolute path under them.`;
       if (!underPrefix(f, g.paths)) return `${p} path '${normalisePath(f) ?? f}' is outside ${g.paths.join(', ')}.`;
-      if (g.environment !== true && procEnviron(f)) return `${p} reads '${normalisePath(f)}', a process's environment (its secrets), under ${g.paths.join(', ')}; this grant does not say environment: true.`;
     }
     if (unjudged !== undefined) return `${unjudged}.`;
     for (const w of relevantPathLike(pathLike)) {
-      if (!underPrefix(w, g.paths)) return `${p} path argument '${w}' is not under ${g.paths.join(', ')}.`;
-      if (g.environment !== true && procEnviron(w)) return `${p} path argument '${w}' is a process's environment (its secrets), under ${g.paths.join(', ')}; this grant does not say environment: true.`;
+      const unnamed = unnamedPlace(p, w, g.paths, g.environment === true);
+      if (unnamed !== null) return unnamed;
+      if (!throughOpenFile(w) && !underPrefix(w, g.paths)) return `${p} path argument '${w}' is not under ${g.paths.join(', ')}.`;
     }
     // Files its command language reads and writes (psql \copy, \o, sqlite3 .import, .output, mysql INFILE, OUTFILE, ...).
     const touched = languageFiles(cmd, feed);
@@ -122,7 +127,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
       return `${p} may read or write a file, and ${touched.unreadable}: with paths: granted, every file it reads or writes must be named plainly.`;
     }
     for (const [verb, files] of [['reads', touched?.reads ?? []], ['writes', touched?.writes ?? []]] as const) {
-      const out = files.find((f) => !underPrefix(f, prefixes));
+      const out = files.find((f) => !underPrefix(f, prefixes) || unnamedPlace(p, f, prefixes, g.environment === true) !== null);
       if (out !== undefined) return `${p} ${verb} '${normalisePath(out) ?? out}', which is not an absolute path under ${prefixes.join(', ')}.`;
     }
     // The one place writes are judged: none may land in a file git obeys (git-files.ts).
@@ -229,18 +234,7 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
   return { matched: true, why: `Allowed programs ${names} within their grants.` };
 }
 
-/**
- * A process's environment file (`/proc/PID/environ`, `/proc/self/task/TID/environ`, through
- * `/proc/PID/root/...` too): under a grant whose paths: reach /proc (for /proc/loadavg, meminfo),
- * reading it is refused unless the grant says environment: true, as `ps e` is. Why: an
- * application's DATABASE_URL password and API keys live there, which no name-based masking knows.
- */
-function procEnviron(path: string): boolean {
-  const n = normalisePath(path) ?? path;
-  return n.startsWith('/proc/') && n.endsWith('/environ');
-}
-
-/** Programs whose grant may say `environment: true`: the jq family's and awk's programs, `ps e`, and service and container readers (and any grant with paths:, procEnviron). */
+/** Programs whose grant may say `environment: true`: the jq family's and awk's programs, `ps e`, and service and container readers (and any grant with paths: for /proc/PID/environ, proc-places.ts). */
 const ENVIRONMENT_READERS: ReadonlySet<string> = new Set([...JQ_FAMILY, ...AWKS, 'ps', ...SERVICE_ENVIRONMENT_READERS]);
 
 /** The `shell:` condition for ssh_run and kubectl_exec (argv and `sh -c` scripts). */
@@ -259,7 +253,7 @@ export const shellCondition: ConditionSpec = {
       if (g.rewrites !== undefined && (rule.effect === 'deny' || !REWRITING_PROGRAMS.includes(name))) {
         throw new Error(`rewrites: is for an allow's grant of a program that rewrites text (${REWRITING_PROGRAMS.join(', ')}), not ${rule.effect === 'deny' ? 'a deny' : name}`);
       }
-      if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? p);
+      if (g.paths !== undefined) g.paths = g.paths.map((p) => normalisePath(p) ?? lexicalPath(p) ?? p); // /dev/./stdin is /dev/stdin
       if (g.allow_flags !== undefined) g.allowed = new Set(g.allow_flags.flatMap((f) => spellings(name, f)));
     }
     const names: ReadonlySet<string> = new Set(Object.keys(block.programs));

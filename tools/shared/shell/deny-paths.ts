@@ -15,7 +15,7 @@
 import { findFlag } from './flags.js';
 import { COMPILED } from './option-models.js';
 import { fileWords, relevantPathLike } from './operands.js';
-import { aboveProcRoots, lexicalPath, normalisePath } from './paths.js';
+import { aboveProcRoots, lexicalPath, normalisePath, throughOpenFile } from './paths.js';
 
 /** Programs (modelled ones) that read or change a folder's whole tree: always, or with one of these flags (every spelling). */
 const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
@@ -77,6 +77,21 @@ function globbed(word: string, p: string, denied: readonly string[]): DeniedPath
   return hit === undefined ? null : { path: p, why: `'${word}' is a pattern bash expands in ${folder}, where it may name ${hit}` };
 }
 
+/** A process's folder by its id, self, thread-self, or a thread's (`/proc/1/task/7`): each may name the same process. */
+const PROCESS_FOLDER = /^\/proc\/(?:\d+|self|thread-self)(?:\/task\/[^/]+)?(?=\/|$)/;
+
+/**
+ * The denied path in a process's folder (`/proc/1/environ`) that `p` or `lex` names in any
+ * process's (`/proc/self/environ`, `/proc/7/task/7/environ`): Warden cannot tell which process an
+ * id names, nor a thread's id (not listed, yet `/proc/TID/` is its process's) from a process's.
+ */
+function anyProcess(p: string, lex: string, denied: readonly string[]): string | undefined {
+  const generic = (q: string) => q.replace(PROCESS_FOLDER, '/proc/PID');
+  const words = [p, lex].filter((q) => PROCESS_FOLDER.test(q)).map(generic);
+  if (words.length === 0) return undefined;
+  return denied.find((d) => PROCESS_FOLDER.test(d) && words.some((w) => w === generic(d) || w.startsWith(`${generic(d)}/`)));
+}
+
 /** A word that reaches a denied path, and why when it does not name it. */
 export interface DeniedPath {
   path: string;
@@ -97,6 +112,7 @@ export function deniedPath(program: string, args: string[], denied: readonly str
     if (local === null) continue;
     const p = normalisePath(local);
     if (p === null) {
+      if (throughOpenFile(local)) return { path: word, why: `'${word}' is an open file of a process, whose path Warden cannot know: it may be one under ${denied.join(', ')}` };
       const why = `'${word}' is relative: it resolves in a folder Warden does not know (the login folder, the remote user's home, or one cd moved to), which may lie under ${denied.join(', ')}; name it by an absolute path`;
       return { path: word, why };
     }
@@ -106,6 +122,8 @@ export function deniedPath(program: string, args: string[], denied: readonly str
     const lex = lexicalPath(local) ?? p;
     const under = denied.find((d) => d === '/' || p === d || p.startsWith(`${d}/`) || lex === d || lex.startsWith(`${d}/`));
     if (under !== undefined) return { path: p };
+    const other = anyProcess(p, lex, denied);
+    if (other !== undefined) return { path: p, why: `'${p}' names in one process's folder what ${other} names in another's (a PID, self or a thread's id may name the same process)` };
     whole ??= wholeFolders(program, args);
     if (whole === null) continue;
     // /proc and /proc/PID read whole hold every process's root, so every denied path (paths.ts aboveProcRoots).

@@ -5,30 +5,50 @@ export function isPathLike(word: string): boolean {
   return word.startsWith('/') || word.startsWith('.') || word.startsWith('~') || word.includes('/');
 }
 
-/** The lexical segments of an absolute path, `.` and `..` resolved; `procs` follows /proc's links (PROC_LINKS). */
+/** The lexical segments of an absolute path, `.` and `..` resolved; `procs` follows /proc's links (PROC_LINKS, DEV_STREAM). */
 function segments(path: string, procs: boolean): string[] | null {
+  const walk = walkSegments(path, procs);
+  return typeof walk === 'string' ? null : walk;
+}
+
+/** segments, or which link stopped it: a working folder (`cwd`) or an open file (`open`: fd/N, map_files/X, /dev/fd/N, /dev/stdin). */
+function walkSegments(path: string, procs: boolean): string[] | 'cwd' | 'open' {
   const out: string[] = [];
   for (const seg of path.split('/')) {
     if (seg === '' || seg === '.') continue;
     if (seg === '..') out.pop();
     else out.push(seg);
+    if (!procs) continue;
+    // /dev/fd is /proc/self/fd, /dev/stdin its 0: an open file of the reading process.
+    if (out[0] === 'dev' && (out.length === 2 ? DEV_STREAM.test(out[1] as string) : out.length === 3 && out[1] === 'fd')) return 'open';
     // A link is the 3rd to 6th segment (/proc/1/root, /proc/1/task/2/fd/3): joined only then, so the cost stays linear.
-    if (!procs || out[0] !== 'proc' || out.length < 3 || out.length > 6) continue;
+    if (out[0] !== 'proc' || out.length < 3 || out.length > 6) continue;
     const link = PROC_LINKS.exec(out.join('/'));
     if (link?.[1] === 'root') out.length = 0;
-    else if (link !== null) return null;
+    else if (link !== null) return link[1] === 'cwd' ? 'cwd' : 'open';
   }
   return out;
 }
 
 /**
  * A process's links under /proc: `root` is the folder it sees as `/` (`/proc/1/root/etc/shadow`
- * is `/etc/shadow`), `cwd` its working folder and `fd/N`, `map_files/X` an open file, which
- * Warden cannot know (taken as a relative word). Also `self`, `thread-self` and `task/TID/`, and
+ * is `/etc/shadow`), `cwd` its working folder (taken as a relative word) and `fd/N`, `map_files/X`
+ * an open file (proc-places.ts), which Warden cannot know. Also `self`, `thread-self` and `task/TID/`, and
  * any other word in the process's place (a pattern such as `/proc/[0-9]+` written with a star: the shell expands it to every
  * process; judging a non-process such as `/proc/sys/root` so only refuses more).
  */
 const PROC_LINKS = /^proc\/[^/]+(?:\/task\/[^/]+)?\/(root|cwd|fd\/[^/]+|map_files\/[^/]+)$/;
+
+/** `/dev/stdin`, `/dev/stdout`, `/dev/stderr`: links to /proc/self/fd/0, 1, 2. */
+const DEV_STREAM = /^std(?:in|out|err)$/;
+
+/**
+ * Does `path` (absolute) go through an open file of a process (`/proc/N/fd/3`, `/proc/self/map_files/X`,
+ * `/dev/fd/3`, `/dev/stdin`, also inside a process's root), whose path Warden cannot know?
+ */
+export function throughOpenFile(path: string): boolean {
+  return path.startsWith('/') && walkSegments(path, true) === 'open';
+}
 
 /**
  * Resolve `.`/`..` segments of an absolute path lexically, and the path a /proc link reaches

@@ -23,14 +23,15 @@
  * -exec) are not. git's reads of a repository are judged the same way (git-secret-reads.ts:
  * `git show REV:PATH` as `cat PATH`, `git grep -h` and `git archive` as a tree read whole). A
  * path through a process's root (`/proc/1/root/run/secrets/x`) is the path it reaches, one through
- * its working folder (`/proc/1/cwd/x`) a relative word (paths.ts). Not seen: an OpenVPN `auth-user-pass` file or any other secret at a path only
+ * its working folder (`/proc/1/cwd/x`) a relative word (paths.ts); one through another open file
+ * (`/proc/1/fd/3`, `/dev/fd/3`; not the program's own stdin, stdout, stderr) is refused. Not seen: an OpenVPN `auth-user-pass` file or any other secret at a path only
  * its config names; a relative word is judged as if the working folder were `/` (a container's
  * usual one) and by its base name, so `../../run/secrets/x` from another folder under a grant
  * without paths: is not (a grant with paths: refuses relative words anyway), nor a folder above
  * a place given to a program Warden does not model, nor names a list gives (`tar -c -T LIST`).
  */
 import { fileWords, relevantPathLike } from './operands.js';
-import { aboveProcRoots, normalisePath, procRelative } from './paths.js';
+import { aboveProcRoots, lexicalPath, normalisePath, procRelative, throughOpenFile } from './paths.js';
 import { wholeFolders } from './deny-paths.js';
 import { findFlag } from './flags.js';
 import { gitRevPaths, gitWholeTree } from './git-secret-reads.js';
@@ -64,6 +65,8 @@ const GLOB = /[*?[{]|[@!+]\(/;
 /** Programs that show a file's name, type or metadata, never its content (find without an action that runs a command). */
 const NAMES_ONLY: ReadonlySet<string> = new Set(['ls', 'stat', 'du', 'realpath', 'readlink', 'basename', 'dirname', 'namei', 'test', '[']);
 const FIND_RUNS = /^-(?:exec|execdir|ok|okdir)$/;
+/** The reading program's own standard streams: what the line feeds it, or its output. */
+const OWN_STREAM = /^\/(?:dev\/std(?:in|out|err)|dev\/fd\/[012]|proc\/(?:self|thread-self)\/fd\/[012])$/;
 
 /** A URL names no local file, except `file://PATH`. */
 function localWord(word: string): string | null {
@@ -132,6 +135,10 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
     const local = localWord(word);
     if (local === null) continue;
     const abs = normalisePath(local);
+    // Another open file of a process (/proc/1/fd/3): any file, a secret too (under paths: proc-places.ts judges it).
+    if (abs === null && paths === undefined && throughOpenFile(local) && !OWN_STREAM.test(lexicalPath(local) ?? local)) {
+      return `${cmd.program} reads '${word}', an open file of a process, whose path Warden cannot know: it may be a file that is itself a secret (output masking cannot see a secret with no name beside it); a grant reads it only when its paths: name its place (such as /proc/PID/fd).`;
+    }
     // A relative word: as if the working folder were `/`; a base name anywhere (also below /proc/N/cwd/).
     const p = abs ?? normalisePath(`/${(procRelative(local) ?? local).replace(/^~(?=\/|$)/, '')}`) ?? local;
     // A relative word's pattern characters are not judged (`["ls","/x"]` is a JSON value, not a glob).
