@@ -6,7 +6,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import type { HttpAgent } from './http-agent.js';
+import { agentOf, type HttpAgent } from './http-agent.js';
 
 /** What a proof says and how it is made; every field has a good default. */
 export interface ProofOptions {
@@ -61,20 +61,5 @@ export async function connectDpopAgent(base: string, token: string, holder: Dpop
   const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { fetch: dpopFetch });
   const client = new Client({ name: 'warden-dpop-test-agent', version: '1.0.0' });
   await client.connect(transport);
-  return {
-    client,
-    transport,
-    proofs: () => proofs,
-    async call(tool, args) {
-      const r = await client.callTool({ name: tool, arguments: args });
-      const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
-      return { text, isError: r.isError === true, structured: r.structuredContent as Record<string, unknown> | undefined };
-    },
-    async tools() {
-      return (await client.listTools()).tools.map((t) => t.name).sort();
-    },
-    async close() {
-      await client.close().catch(() => undefined);
-    },
-  };
+  return { ...agentOf(client, transport), proofs: () => proofs };
 }

@@ -21,6 +21,11 @@ export async function connectHttpAgent(base: string, token: string, opts: { name
   const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${token}` } } });
   const client = new Client({ name: opts.name ?? 'warden-http-test-agent', version: '1.0.0' }, opts.modern ? { versionNegotiation: { mode: 'auto' } } : {});
   await client.connect(transport);
+  return agentOf(client, transport);
+}
+
+/** The HttpAgent face of a connected client (also for clients with their own fetch: dpop-client.ts). */
+export function agentOf(client: Client, transport: StreamableHTTPClientTransport): HttpAgent {
   return {
     client,
     transport,
