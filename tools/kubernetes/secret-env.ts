@@ -241,13 +241,23 @@ function maskText(text: string, forms: readonly string[], encoded: readonly RegE
  * end inside a value. Why here and not by name: see the module comment.
  */
 export function maskSecretValues<S extends Record<string, string>>(streams: S, values: readonly string[], cut: boolean): { streams: S; masked: number } {
-  if (values.length === 0) return { streams, masked: 0 };
+  return secretValueMasker(values)(streams, cut);
+}
+
+/**
+ * maskSecretValues with the values' forms and encoded patterns built once, for many texts masked
+ * with the same values (kubectl_get's events about one pod: written-values.ts).
+ */
+export function secretValueMasker(values: readonly string[]): <S extends Record<string, string>>(streams: S, cut: boolean) => { streams: S; masked: number } {
+  if (values.length === 0) return (streams) => ({ streams, masked: 0 });
   const forms = valueForms(values);
   const encoded = encodedPatterns(values, MIN_VALUE);
-  const count = { n: 0 };
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(streams)) out[k] = forms.length ? maskText(v, forms, encoded, cut, count) : v;
-  return { streams: out as S, masked: count.n };
+  return <S extends Record<string, string>>(streams: S, cut: boolean) => {
+    const count = { n: 0 };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(streams)) out[k] = forms.length ? maskText(v, forms, encoded, cut, count) : v;
+    return { streams: out as S, masked: count.n };
+  };
 }
 
 /** The note that tells the agent values were masked (null when none). */

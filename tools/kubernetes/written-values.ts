@@ -19,7 +19,7 @@ import type { KubeConnector, PodInfo } from './connector.js';
 import type { PodsSeen } from './event-scope.js';
 import { isObj, type Obj } from './objects.js';
 import { SECRET_MASK } from '../shared/secret-text.js';
-import { maskSecretValues, secretEnvOf, secretEnvValues, type SecretEnv, type SecretReads } from './secret-env.js';
+import { secretEnvOf, secretEnvValues, secretValueMasker, type SecretEnv, type SecretReads } from './secret-env.js';
 
 const STATUS_LISTS = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'] as const;
 const EVENT_TEXT = ['message', 'note'] as const;
@@ -57,12 +57,14 @@ async function valuesOf(c: KubeConnector, namespace: string, env: SecretEnv, rea
   }
 }
 
-/** Mask one text with the values; `count` adds how many were masked. */
-function mask(text: string, values: readonly string[], count: { n: number }): string {
-  const r = maskSecretValues({ t: text }, values, false);
+/** Mask one text with a masker of the values (built once per pod); `count` adds how many were masked. */
+function mask(text: string, masker: Masker, count: { n: number }): string {
+  const r = masker({ t: text }, false);
   count.n += r.masked;
   return r.streams.t;
 }
+
+type Masker = ReturnType<typeof secretValueMasker>;
 
 async function maskPods(answer: unknown, c: KubeConnector, fallbackNs: string | null, reads: SecretReads, count: { n: number }, signal?: AbortSignal): Promise<unknown> {
   const { items, rebuild } = itemsOf(answer);
@@ -72,6 +74,7 @@ async function maskPods(answer: unknown, c: KubeConnector, fallbackNs: string | 
     const ns = isObj(pod.metadata) && hasText(pod.metadata.namespace) ? pod.metadata.namespace : (fallbackNs ?? '');
     const values = await valuesOf(c, ns, env, reads, signal);
     if (!values.length) return pod;
+    const masker = secretValueMasker(values);
     const status = { ...(pod.status as Obj) };
     for (const l of STATUS_LISTS) {
       if (!Array.isArray(status[l])) continue;
@@ -81,7 +84,7 @@ async function maskPods(answer: unknown, c: KubeConnector, fallbackNs: string | 
         for (const k of ['state', 'lastState']) {
           const st = copy[k];
           if (isObj(st) && isObj(st.terminated) && hasText(st.terminated.message)) {
-            copy[k] = { ...st, terminated: { ...st.terminated, message: mask(st.terminated.message, values, count) } };
+            copy[k] = { ...st, terminated: { ...st.terminated, message: mask(st.terminated.message, masker, count) } };
           }
         }
         return copy;
@@ -142,12 +145,20 @@ async function maskEvents(answer: unknown, c: KubeConnector, namespace: string |
     if (v === undefined) values.set(k, (v = env ? valuesOf(c, k.slice(0, k.indexOf('/')), env, reads, signal) : Promise.resolve([])));
     return v;
   };
+  // One masker per set of pods (its patterns built once: many events are about the same pod).
+  const maskers = new Map<string, Promise<Masker | null>>();
+  const maskerFor = (pods: string[]): Promise<Masker | null> => {
+    const key = pods.join('\n');
+    let m = maskers.get(key);
+    if (m === undefined) maskers.set(key, (m = Promise.all(pods.map(valuesFor)).then((v) => (v.flat().length ? secretValueMasker(v.flat()) : null))));
+    return m;
+  };
   const out = await Promise.all(items.map(async (ev, i) => {
     if (!isObj(ev) || !about[i]!.length) return ev;
-    const vals = (await Promise.all(about[i]!.map(valuesFor))).flat();
-    if (!vals.length) return ev;
+    const masker = await maskerFor(about[i]!);
+    if (masker === null) return ev;
     const copy: Obj = { ...ev };
-    for (const k of EVENT_TEXT) if (hasText(copy[k])) copy[k] = mask(copy[k], vals, count);
+    for (const k of EVENT_TEXT) if (hasText(copy[k])) copy[k] = mask(copy[k], masker, count);
     return copy;
   }));
   return rebuild(out);
