@@ -6,7 +6,8 @@
  * read under one unless the grant's paths: name it (shared/shell/secret-files.ts). Why from the
  * pod spec: the mountPath is the pod author's choice (`/etc/db-creds`), not a well-known place.
  * It is cleaned as the kubelet cleans it (`//etc//db-creds/./` is `/etc/db-creds`), or a read by
- * the clean name would not be seen under it.
+ * the clean name would not be seen under it. A raw block volume's `devicePath` (`volumeDevices`)
+ * counts too: the device holds every file of its filesystem, secrets too, wherever the author put it.
  */
 import { normalisePath } from '../shared/shell/paths.js';
 
@@ -26,13 +27,16 @@ export function secretMountsOf(spec: unknown): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (!isObj(spec) || !Array.isArray(spec.volumes)) return out;
   const secret = new Set(spec.volumes.flatMap((v) => (isObj(v) && typeof v.name === 'string' && secretVolume(v) ? [v.name] : [])));
-  if (secret.size === 0) return out;
+  const clean = (p: unknown): string[] => (typeof p === 'string' && p.startsWith('/') ? [normalisePath(p) ?? p] : []);
   for (const k of LISTS) {
     const list = spec[k];
     if (!Array.isArray(list)) continue;
     for (const c of list) {
-      if (!isObj(c) || typeof c.name !== 'string' || !Array.isArray(c.volumeMounts)) continue;
-      const paths = c.volumeMounts.flatMap((m) => (isObj(m) && typeof m.name === 'string' && secret.has(m.name) && typeof m.mountPath === 'string' && m.mountPath.startsWith('/') ? [normalisePath(m.mountPath) ?? m.mountPath] : []));
+      if (!isObj(c) || typeof c.name !== 'string') continue;
+      const mounts = Array.isArray(c.volumeMounts) ? c.volumeMounts.flatMap((m) => (isObj(m) && typeof m.name === 'string' && secret.has(m.name) ? clean(m.mountPath) : [])) : [];
+      // A raw block volume holds every file of its filesystem, at whatever devicePath (device-places.ts).
+      const devices = Array.isArray(c.volumeDevices) ? c.volumeDevices.flatMap((d) => (isObj(d) ? clean(d.devicePath) : [])) : [];
+      const paths = [...mounts, ...devices];
       if (paths.length > 0) out[c.name] = [...(out[c.name] ?? []), ...paths];
     }
   }

@@ -107,7 +107,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     const { files, pathLike, writes, unjudged } = fileWords(p, cmd.args);
     for (const f of files) {
       // An open file (/proc/1/fd/3, /dev/stdin), a process's environ, cmdline, mem: only where paths: name them (proc-places.ts).
-      const unnamed = unnamedPlace(p, f, g.paths, g.environment === true);
+      const unnamed = unnamedPlace(p, f, g.paths, g.environment === true, cmd.args);
       if (unnamed !== null) return unnamed;
       if (throughOpenFile(f)) continue;
       // A relative name (`.bashrc`, `authorized_keys`, `.`, `..`) or `~` resolves in the login folder, the remote user's home.
@@ -116,7 +116,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     }
     if (unjudged !== undefined) return `${unjudged}.`;
     for (const w of relevantPathLike(pathLike)) {
-      const unnamed = unnamedPlace(p, w, g.paths, g.environment === true);
+      const unnamed = unnamedPlace(p, w, g.paths, g.environment === true, cmd.args);
       if (unnamed !== null) return unnamed;
       if (!throughOpenFile(w) && !underPrefix(w, g.paths)) return `${p} path argument '${w}' is not under ${g.paths.join(', ')}.`;
     }
@@ -127,7 +127,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
       return `${p} may read or write a file, and ${touched.unreadable}: with paths: granted, every file it reads or writes must be named plainly.`;
     }
     for (const [verb, files] of [['reads', touched?.reads ?? []], ['writes', touched?.writes ?? []]] as const) {
-      const out = files.find((f) => !underPrefix(f, prefixes) || unnamedPlace(p, f, prefixes, g.environment === true) !== null);
+      const out = files.find((f) => !underPrefix(f, prefixes) || unnamedPlace(p, f, prefixes, g.environment === true, cmd.args) !== null);
       if (out !== undefined) return `${p} ${verb} '${normalisePath(out) ?? out}', which is not an absolute path under ${prefixes.join(', ')}.`;
     }
     // The one place writes are judged: none may land in a file git obeys (git-files.ts).

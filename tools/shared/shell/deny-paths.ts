@@ -10,12 +10,15 @@
  *   read any folder it names whole.
  * - a glob or brace word (`/etc/shad?w`) may expand to a denied path: it matches where the folder
  *   before its first pattern character holds one.
+ * - a disk, partition or volume, or the machine's memory (`/dev/sda1`, `/dev/mem`: device-places.ts)
+ *   holds every file, so every denied path, unless the program reads only its metadata (`df`, `ls`).
  * Absolute words outside every prefix, and folders a program reads one level (`ls /srv`), do not.
  */
 import { findFlag } from './flags.js';
 import { COMPILED } from './option-models.js';
 import { fileWords, relevantPathLike } from './operands.js';
 import { aboveProcRoots, lexicalPath, normalisePath, throughOpenFile } from './paths.js';
+import { devicePlace, readsDeviceContent, wholeDeviceRead } from './device-places.js';
 
 /** Programs (modelled ones) that read or change a folder's whole tree: always, or with one of these flags (every spelling). */
 const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
@@ -124,6 +127,11 @@ export function deniedPath(program: string, args: string[], denied: readonly str
     if (under !== undefined) return { path: p };
     const other = anyProcess(p, lex, denied);
     if (other !== undefined) return { path: p, why: `'${p}' names in one process's folder what ${other} names in another's (a PID, self or a thread's id may name the same process)` };
+    // A disk, partition or the machine's memory holds every file, so every denied path (device-places.ts).
+    const device = devicePlace(p);
+    if (device !== null && readsDeviceContent(program, args)) return { path: p, why: `'${p}' is ${device.what}, so it holds ${denied.join(', ')}` };
+    const wholeDevices = wholeDeviceRead(program, args, local);
+    if (wholeDevices !== null) return { path: p, why: `${wholeDevices}, so ${denied.join(', ')} too` };
     whole ??= wholeFolders(program, args);
     if (whole === null) continue;
     // /proc and /proc/PID read whole hold every process's root, so every denied path (paths.ts aboveProcRoots).

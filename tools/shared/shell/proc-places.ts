@@ -6,12 +6,15 @@
  *   be a secret, or a file a deny rule names;
  * - what a process keeps private: its environment and argv (a database server's PGPASSWORD, a
  *   token on a command line), its memory and memory map, its auxiliary vector, kernel stack and
- *   syscall, its open files' details, and its program (`environ`, `cmdline`, `mem`, `maps`, ...).
+ *   syscall, its open files' details, and its program (`environ`, `cmdline`, `mem`, `maps`, ...);
+ * - a disk, partition or volume, or the machine's memory (`/dev/sda1`, `/dev/mem`: device-places.ts),
+ *   which hold every file's content; `ls`, `df`, `lsblk` and other metadata readers still reach them.
  * Such a read is allowed only when a prefix of the grant lies at or below that place and holds the
  * path (`paths: [/proc/self/fd]` reads `/proc/self/fd/0`; `paths: [/dev/stdin]` reads `/dev/stdin`).
  * A process's environment is granted also by `environment: true`.
  */
 import { lexicalPath, normalisePath, throughOpenFile } from './paths.js';
+import { devicePlace, readsDeviceContent, wholeDeviceRead } from './device-places.js';
 
 /** The place an open file lies in, as written: a process's fd or map_files folder, /dev/fd, /dev/std*; also inside a process's root. */
 const OPEN_PLACE = /^(?:\/proc\/[^/]+(?:\/task\/[^/]+)?\/root)*\/(?:proc\/[^/]+(?:\/task\/[^/]+)?\/(?:fd|map_files)|dev\/fd|dev\/std(?:in|out|err))(?=\/|$)/;
@@ -31,6 +34,8 @@ export interface NamedPlace {
   /** The place (`/proc/1/fd`, `/dev/stdin`, `/proc/1/cmdline`), or null when its spelling hides it (never granted). */
   place: string | null;
   what: string;
+  /** A storage or memory device (device-places.ts): judged only for a program that reads its content. */
+  device?: boolean;
 }
 
 /** The place `path` (absolute) reaches that a grant must name, or null when none. */
@@ -46,7 +51,9 @@ export function placeToName(path: string): NamedPlace | null {
       return { place: m[0], what: `${WHAT[entry] ?? `a process's private ${entry}`} (its secrets)` };
     }
   }
-  return null;
+  // A disk, partition, volume or the machine's memory: every file's content (device-places.ts).
+  const device = devicePlace(path);
+  return device === null ? null : { ...device, device: true };
 }
 
 /** Is `p` the prefix `pre` or under it? */
@@ -58,9 +65,11 @@ function within(p: string, pre: string): boolean {
  * Why `program` may not reach `word` under `prefixes` (normalised grant paths) for the place it
  * names, or null when it names none or a prefix names it. `environment`: the grant says it (environ).
  */
-export function unnamedPlace(program: string, word: string, prefixes: readonly string[], environment: boolean): string | null {
+export function unnamedPlace(program: string, word: string, prefixes: readonly string[], environment: boolean, args: readonly string[] = []): string | null {
+  const whole = wholeDeviceRead(program, args, word);
+  if (whole !== null) return `${whole}; read a device by name under a grant whose paths: name it.`;
   const hit = placeToName(word);
-  if (hit === null) return null;
+  if (hit === null || (hit.device === true && !readsDeviceContent(program, args))) return null;
   const { place, what } = hit;
   if (place !== null && place.endsWith('/environ') && environment) return null;
   const lex = lexicalPath(word) ?? word;

@@ -33,6 +33,7 @@
 import { fileWords, relevantPathLike } from './operands.js';
 import { aboveProcRoots, lexicalPath, normalisePath, procRelative, throughOpenFile } from './paths.js';
 import { wholeFolders } from './deny-paths.js';
+import { devicePlace, readsDeviceContent, wholeDeviceRead } from './device-places.js';
 import { findFlag } from './flags.js';
 import { gitRevPaths, gitWholeTree } from './git-secret-reads.js';
 import { gitFolder } from './git-guard.js';
@@ -142,6 +143,13 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
     // A relative word: as if the working folder were `/`; a base name anywhere (also below /proc/N/cwd/).
     const p = abs ?? normalisePath(`/${(procRelative(local) ?? local).replace(/^~(?=\/|$)/, '')}`) ?? local;
     // A relative word's pattern characters are not judged (`["ls","/x"]` is a JSON value, not a glob).
+    // A disk, partition or the machine's memory holds every file, secrets too (under paths: proc-places.ts judges it).
+    const wholeDevices = paths === undefined ? wholeDeviceRead(cmd.program, cmd.args, p) : null;
+    if (wholeDevices !== null) return `${wholeDevices}; read a device by name under a grant whose paths: name it.`;
+    const device = paths === undefined ? devicePlace(p) : null;
+    if (device !== null && readsDeviceContent(cmd.program, cmd.args)) {
+      return `${cmd.program} reads '${abs ?? word}', ${device.what}, whose output masking cannot see a secret with no name beside it; a grant reads it only when its paths: name it${device.place === null ? ' (write the device plainly, not as a pattern)' : ` (${device.place})`}.`;
+    }
     const hit = abs === null && GLOB.test(p) ? (SECRET_BASENAMES.test(p) ? p : null) : secretAt(p, locations);
     if (hit !== null && !named(hit, paths, locations)) {
       return `${cmd.program} reads '${abs ?? word}', ${hit === p ? 'a file that is itself a secret' : `which may expand to a secret under ${hit}`} (output masking cannot see a secret with no name beside it); a grant reads it only when its paths: name it (${hit}).`;
