@@ -67,13 +67,15 @@ export function devicePlace(path: string): DevicePlace | null {
   return null;
 }
 
+/** Programs that show a file's name, type or metadata, never its content (find without an action that runs a command): secret-files.ts too. */
+export const NAMES_ONLY: ReadonlySet<string> = new Set(['ls', 'stat', 'du', 'realpath', 'readlink', 'basename', 'dirname', 'namei', 'test', '[']);
+export const FIND_RUNS = /^-(?:exec|execdir|ok|okdir)$/;
+
 /** Programs that show a device's name, type or metadata, never its files' content. */
 const METADATA: ReadonlySet<string> = new Set([
-  'ls', 'stat', 'du', 'realpath', 'readlink', 'basename', 'dirname', 'namei', 'test', '[', 'file',
-  'df', 'lsblk', 'blkid', 'findmnt', 'mount', 'umount', 'smartctl', 'blockdev', 'udevadm', 'partx',
+  ...NAMES_ONLY, 'file', 'df', 'lsblk', 'blkid', 'findmnt', 'mount', 'umount', 'smartctl', 'blockdev', 'udevadm', 'partx',
   'fdisk', 'sfdisk', 'parted', 'tune2fs', 'dumpe2fs', 'xfs_info', 'pvs', 'vgs', 'lvs', 'pvdisplay', 'vgdisplay', 'lvdisplay',
 ]);
-const FIND_RUNS = /^-(?:exec|execdir|ok|okdir)$/;
 
 /** Does `program` read a device's content (not only its name or metadata)? find only with an action that runs a command. */
 export function readsDeviceContent(program: string, args: readonly string[]): boolean {

@@ -33,7 +33,7 @@
 import { fileWords, relevantPathLike } from './operands.js';
 import { aboveProcRoots, lexicalPath, normalisePath, procRelative, throughOpenFile } from './paths.js';
 import { wholeFolders } from './deny-paths.js';
-import { devicePlace, readsDeviceContent, wholeDeviceRead } from './device-places.js';
+import { devicePlace, FIND_RUNS, NAMES_ONLY, readsDeviceContent, wholeDeviceRead } from './device-places.js';
 import { findFlag } from './flags.js';
 import { gitRevPaths, gitWholeTree } from './git-secret-reads.js';
 import { gitFolder } from './git-guard.js';
@@ -63,9 +63,6 @@ const RECURSIVE_DEFAULT: ReadonlySet<string> = new Set(['rg', 'ag', 'ack', 'pt',
 const TAR_PACKS = (args: readonly string[]) => args.some((a, i) => /^--(?:cr|ap|up|cat|conc)/.test(a) || (/^-[^-]/.test(a) || (i === 0 && !a.startsWith('-'))) && /^-?[A-Za-z]*[cruA]/.test(a));
 
 const GLOB = /[*?[{]|[@!+]\(/;
-/** Programs that show a file's name, type or metadata, never its content (find without an action that runs a command). */
-const NAMES_ONLY: ReadonlySet<string> = new Set(['ls', 'stat', 'du', 'realpath', 'readlink', 'basename', 'dirname', 'namei', 'test', '[']);
-const FIND_RUNS = /^-(?:exec|execdir|ok|okdir)$/;
 /** The reading program's own standard streams: what the line feeds it, or its output. */
 const OWN_STREAM = /^\/(?:dev\/std(?:in|out|err)|dev\/fd\/[012]|proc\/(?:self|thread-self)\/fd\/[012])$/;
 
