@@ -16,11 +16,11 @@ import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
 import { loadServerConfig } from '../../src/config/server-config.js';
 import { ConfigError } from '../../src/config/yaml-source.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
-import { createApprovalService } from '../../src/approvals/index.js';
 import { startStandaloneUi } from '../../src/cli/ui-serve.js';
 import type { Principal } from '../../src/tool-api.js';
 import type { Decision } from '../../src/policy/types.js';
 import { families } from '../../tools/index.js';
+import { startReviewUi } from '../ui/fixtures.js';
 
 const NO_CONF = { allowed_hosts: [], allowed_origins: [] };
 
@@ -101,16 +101,7 @@ function raw(port: number, opts: { method?: string; path: string; headers?: Reco
 }
 
 test('standalone UI (demo --serve): a cross-port page cannot approve; cookie POSTs need this server\'s Origin', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'warden-origin-'));
-  const store = openSqliteStore(join(dir, 'w.db'));
-  const approvals = createApprovalService(store.approvals, { pollMs: 20 });
-  const rita: Principal = { subject: 'rita', groups: ['dba'], claims: {}, authMethod: 'local' };
-  const ui = await startStandaloneUi({ store, approvals, log: () => undefined, localPrincipal: rita }, { host: '127.0.0.1', port: 0 });
-  t.after(async () => {
-    await ui.close();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { approvals, ui } = await startReviewUi(t, { pollMs: 20 });
   const port = Number(new URL(ui.url).port);
   const decision: Decision = {
     effect: 'allow', ruleIds: ['fix'], reason: 'x', trace: [], alternatives: [],

@@ -53,11 +53,11 @@ export async function seedWords(store: SqliteTranscriptStore, calls: number, per
   }
 }
 
-/** A standalone reviewer UI on a fresh SQLite store, rita (dba) its local reviewer; closed after the test. */
-export async function startReviewUi(t: { after: (fn: () => Promise<void>) => void }) {
+/** A standalone reviewer UI on a fresh SQLite store, rita (dba) its local reviewer; closed after the test. `approvalOpts`: the approval service's (pollMs). */
+export async function startReviewUi(t: { after: (fn: () => Promise<void>) => void }, approvalOpts: Parameters<typeof createApprovalService>[1] = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'warden-review-ui-'));
   const store = openSqliteStore(join(dir, 'w.db'));
-  const approvals = createApprovalService(store.approvals);
+  const approvals = createApprovalService(store.approvals, approvalOpts);
   const rita: Principal = { subject: 'rita', groups: ['dba'], claims: {}, authMethod: 'local' };
   const ui = await startStandaloneUi({ store, approvals, log: () => undefined, localPrincipal: rita }, { host: '127.0.0.1', port: 0 });
   t.after(async () => {
