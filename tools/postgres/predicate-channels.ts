@@ -21,7 +21,9 @@
  * is read as a subquery in FROM) is refused (checkViewPredicates). A view's row is what its
  * definition joins: beside a masked column in a row filter only its own table's columns count as
  * the same row (otherRows), none when the view self-joins the table, whose columns then each
- * count as a relation (selfJoined). Deny rules refuse a table's reads whole.
+ * count as a relation (selfJoined). DDL evaluating over every row of a masked column a definition
+ * only the catalog holds (VALIDATE CONSTRAINT; ALTER COLUMN ... TYPE to a type outside the built-in
+ * names: PredicatePlace 'catalog') is refused (hiddenDefinition). Deny rules refuse a table's reads whole.
  */
 import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.js';
 import { ROW_FILTERS } from './analysis/predicates.js';
@@ -38,6 +40,7 @@ const PLACES: Record<PredicatePlace, string> = {
   subquery: 'a subquery or WITH query (its clauses, or a value it returns into a condition)',
   filter: "an aggregate's FILTER",
   window: "a window's PARTITION BY or ORDER BY",
+  catalog: 'a definition the statement does not show (the CHECK or foreign key VALIDATE CONSTRAINT checks, the domain CHECK or cast function ALTER COLUMN ... TYPE runs for a type outside the built-in names)',
   srf: 'the arguments of a function in FROM (or TABLESAMPLE), or of a set-returning function anywhere (its rows are counted from them), of pg_sleep (its duration is timed) or the length argument of repeat, lpad, rpad or array_fill, a width format() reads (`%*s`, or a format string that is not a constant), the argument of factorial or the exponent of power (the work it sizes is timed)',
 };
 
@@ -70,6 +73,7 @@ export function checkPredicateChannels(facts: { predicateColumns: readonly Predi
       continue;
     }
     const named = p.column.column === '*' ? `the whole row of ${p.column.table}` : `${p.column.table}.${p.column.column}`;
+    if (where === 'catalog') throw hiddenDefinition(hit[0]!.column, named);
     throw new WardenError(
       ErrorCode.DENIED,
       `masked column ${hit[0]!.column} (${named}) is used in ${PLACES[where]}, whose result the statement returns computed from its value; ` +
@@ -107,6 +111,20 @@ function selfJoined(own: readonly SourceColumn[], hit: readonly { column: string
   if (views.size === 0) return false;
   const tables = new Set(hit.map(({ column }) => column.slice(0, column.lastIndexOf('.'))));
   return own.some((s) => views.get(s.table)?.get(VIEW_SELF_JOINS)?.sources.some((j) => tables.has(j.table)) ?? false);
+}
+
+/**
+ * The refusal for DDL that evaluates, over every existing row, a definition only the catalog
+ * holds (PredicatePlace 'catalog'): its success or failure, and how long it runs, are computed
+ * from the masked values by an expression the masks never judged.
+ */
+function hiddenDefinition(column: string, named: string): WardenError {
+  return new WardenError(
+    ErrorCode.DENIED,
+    `masked column ${column} (${named}) would be checked on every row by ${PLACES.catalog}, whose success or failure is computed from its value; ` +
+      'under masks this DDL is refused on a table with a masked column (write the CHECK in the statement, ADD CONSTRAINT ... CHECK, where it is judged like a query; or convert the column to a built-in type)',
+    { ruleIds: ['masking.columns'], reason: 'masked column checked by a definition the statement does not show' },
+  );
 }
 
 /** The refusal for a masked column filtered in two relations of the outermost query: each is a bit per row of its own. */

@@ -96,6 +96,18 @@ test('ALTER TABLE: columns, constraints, renames', () => {
   assert.deepEqual(analyzeSql('ALTER TABLE public.t VALIDATE CONSTRAINT c').constructs, ['checks_keys', 'ddl']);
   assert.deepEqual(analyzeSql('ALTER TABLE public.t ALTER COLUMN a TYPE bigint').constructs, ['checks_keys', 'ddl']);
   assert.deepEqual(analyzeSql('ALTER TABLE public.t ALTER COLUMN a SET NOT NULL, ADD COLUMN b int').constructs, ['ddl']);
+  // What VALIDATE checks, and a domain CHECK or cast a type outside the built-in names runs, only
+  // the catalog holds: the whole row, or the column, is used at 'catalog' (masks refuse it).
+  const catalogPlaces = (sql: string) => analyzeSql(sql).predicateColumns.filter((p) => (p.where as string) === 'catalog').map((p) => `${p.column.table}.${p.column.column}`);
+  assert.deepEqual(catalogPlaces('ALTER TABLE public.t VALIDATE CONSTRAINT c'), ['public.t.*']);
+  for (const type of ['public.d', 'd', 'public.d[]', '"Text"', '"INTEGER"', 'pg_catalog.text', 'tinyint']) {
+    assert.deepEqual(catalogPlaces(`ALTER TABLE public.t ALTER COLUMN "a" TYPE ${type}`), ['public.t.a'], type);
+  }
+  assert.deepEqual(catalogPlaces('ALTER TABLE public.t ALTER a SET DATA TYPE s.d USING a::text'), ['public.t.a']);
+  for (const type of ['bigint', 'varchar(3)', 'text[]', '"text"', 'double precision', 'timestamp with time zone', 'numeric(10, 2)']) {
+    assert.deepEqual(catalogPlaces(`ALTER TABLE public.t ALTER COLUMN a TYPE ${type}`), [], type);
+  }
+  assert.deepEqual(catalogPlaces('ALTER TABLE public.t ALTER COLUMN a SET NOT NULL, ADD UNIQUE (a), ADD COLUMN b public.d'), []);
   // An ALTER's CHECK and an index expression are evaluated over the table's rows: their columns are its columns.
   assert.deepEqual(analyzeSql("ALTER TABLE public.t ADD CHECK (length(repeat('x', a)) > 0)").predicateColumns, [{ column: { table: 'public.t', column: 'a' }, where: 'srf' }]);
   assert.deepEqual(analyzeSql("CREATE INDEX i ON public.t (id) WHERE length(repeat('x', a)) > 0").readColumns, [{ table: 'public.t', column: 'a' }]);

@@ -86,6 +86,20 @@ describe('checkPredicateChannels', () => {
     );
   });
 
+  test('refuses DDL checking a masked column by a definition only the catalog holds; not on other tables or columns', () => {
+    for (const sql of ['ALTER TABLE public.users VALIDATE CONSTRAINT c', 'ALTER TABLE public.users ALTER COLUMN email TYPE public.d']) {
+      assert.throws(
+        () => checkPredicateChannels(analyzeSql(sql), NO_VIEWS, masking),
+        (e: unknown) => e instanceof WardenError && /^masked column public\.users\.email .*definition the statement does not show/.test(e.message)
+          && e.details?.reason === 'masked column checked by a definition the statement does not show',
+        sql,
+      );
+    }
+    for (const sql of ['ALTER TABLE public.orders VALIDATE CONSTRAINT c', 'ALTER TABLE public.users ALTER COLUMN id TYPE public.d', 'ALTER TABLE public.users ALTER COLUMN email TYPE varchar(200)']) {
+      checkPredicateChannels(analyzeSql(sql), NO_VIEWS, masking);
+    }
+  });
+
   test('lets the outermost filters, orders and groups run, and columns no mask names anywhere', () => {
     for (const sql of [
       "SELECT id FROM users WHERE email LIKE '%@example.com' ORDER BY email",

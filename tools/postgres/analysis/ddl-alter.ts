@@ -5,11 +5,12 @@
  * under the new name, so masking refuses it like a copy). Why apart from ddl.ts: the actions
  * are a grammar of their own, and together they kept ddl.ts over the project's module size.
  */
-import { type Ctx, noteWrite, tableOf } from './context.js';
+import { type Ctx, notePredicate, noteWrite, tableOf } from './context.js';
 import type { Cursor } from './ddl-cursor.js';
 import { type DdlHooks, columnDefinition, dropBehaviour, startsTableConstraint, tableConstraint, tableEntry } from './ddl-table.js';
 import { CHECKS_KEYS } from './kinds.js';
 import { storeValue } from './stored.js';
+import { isBuiltinTypeAt } from './type-names.js';
 
 /** ALTER TABLE [IF EXISTS] [ONLY] name [*] action [, ...] | RENAME ...: a write of the table. */
 export function alterTable(c: Cursor, ctx: Ctx, hooks: DdlHooks): void {
@@ -64,6 +65,9 @@ function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void 
     if (c.accept('set', 'data', 'type') || c.accept('type')) {
       // A key column's keys are checked again over the rewritten rows, on both sides (CHECKS_KEYS).
       ctx.constructs.add(CHECKS_KEYS);
+      // A type outside the built-in names may be a domain whose CHECK, or have a cast whose
+      // function, runs on every value of the column: a definition only the catalog holds.
+      if (!isBuiltinTypeAt(c.toks, c.i)) notePredicate(ctx, [{ table, column }], 'catalog');
       c.type();
       if (c.accept('collate')) c.qname();
       // USING computes the column's new value from the row: stored into the column.
@@ -77,8 +81,10 @@ function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void 
   }
   if (c.accept('validate', 'constraint')) {
     // Which constraint it is only the catalog knows: a foreign key checks every row against its
-    // referenced table, a CHECK evaluates over every row (CHECKS_KEYS: every key of the table counts).
+    // referenced table, a CHECK evaluates over every row (CHECKS_KEYS: every key of the table counts),
+    // and what either reads of the row only the catalog holds: the whole row counts ('catalog').
     ctx.constructs.add(CHECKS_KEYS);
+    notePredicate(ctx, [{ table, column: '*' }], 'catalog');
     c.name();
     return;
   }

@@ -41,11 +41,21 @@ const QUOTED_BUILTIN_TYPES = new Set([
 /** Names that are types only with the next word (`double precision`); alone they are looked up in public. */
 const NEEDS_NEXT: Record<string, string> = { double: 'precision' };
 
+/**
+ * Whether the type name at toks[i] is one of the built-in names (pg_catalog's, as the parser
+ * reads them): not a name PostgreSQL may resolve in public (`public.d`, `d`, `"Text"`).
+ * Qualified names are not built-in here, `pg_catalog.text` included (fail closed).
+ */
+export function isBuiltinTypeAt(toks: readonly Token[], i: number): boolean {
+  const t = toks[i];
+  if (toks[i + 1]?.kind === 'punct' && toks[i + 1]!.value === '.') return false;
+  return (t?.kind === 'ident' && BUILTIN_TYPES.has(t.value)) || (t?.kind === 'qident' && QUOTED_BUILTIN_TYPES.has(t.value))
+    || (t?.kind === 'ident' && NEEDS_NEXT[t.value] !== undefined && toks[i + 1]?.kind === 'ident' && toks[i + 1]!.value === NEEDS_NEXT[t.value]);
+}
+
 function checkTypeAt(toks: readonly Token[], i: number): void {
   const t = toks[i];
-  const ok = (t?.kind === 'ident' && BUILTIN_TYPES.has(t.value)) || (t?.kind === 'qident' && QUOTED_BUILTIN_TYPES.has(t.value))
-    || (t?.kind === 'ident' && NEEDS_NEXT[t.value] !== undefined && toks[i + 1]?.kind === 'ident' && toks[i + 1]!.value === NEEDS_NEXT[t.value]);
-  if (ok) return;
+  if (isBuiltinTypeAt(toks, i)) return;
   const name = t === undefined ? 'nothing' : t.kind === 'qident' ? `"${t.value}"` : t.value;
   throw parseError(
     `cast to type ${name}: only built-in type names are understood (PostgreSQL may resolve this name to a type outside pg_catalog, whose domain check or cast function no grant names); refused`,

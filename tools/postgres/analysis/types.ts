@@ -57,9 +57,12 @@ export interface StoredLineage {
  * - 'filter': an aggregate's FILTER (WHERE ...); 'window': a window's PARTITION BY or ORDER BY;
  * - 'srf': the arguments of a function in FROM (its rows are computed from them), TABLESAMPLE, and of a
  *   set-returning function anywhere else (a select list, ORDER BY, GROUP BY: it multiplies the rows),
- *   of pg_sleep, and the length argument of repeat, lpad, rpad and array_fill, a width format() reads, factorial's argument and power's exponent (a duration the agent times).
+ *   of pg_sleep, and the length argument of repeat, lpad, rpad and array_fill, a width format() reads, factorial's argument and power's exponent (a duration the agent times);
+ * - 'catalog': DDL evaluating over every existing row a definition only the catalog holds (the
+ *   CHECK or foreign key ALTER TABLE ... VALIDATE CONSTRAINT checks: the whole row; the domain
+ *   CHECK or cast ALTER COLUMN ... TYPE runs for a type outside the built-in names: the column).
  */
-export type PredicatePlace = 'top-where' | 'top-order' | 'top-group' | 'join' | 'subquery' | 'filter' | 'window' | 'srf';
+export type PredicatePlace = 'top-where' | 'top-order' | 'top-group' | 'join' | 'subquery' | 'filter' | 'window' | 'srf' | 'catalog';
 
 /** One column a predicate uses, and where (SqlFacts.predicateColumns). */
 export interface PredicateColumn {
