@@ -33,15 +33,38 @@ export function slowestFirst(files, times) {
   return [...files].sort((a, b) => ms(b) - ms(a) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
-/** Fold the lines scripts/test-file-timer.mjs appended into the cache, then remove them. */
-export function saveTimes(root, linesPath) {
+/** The median of `times`' values (0 when it has none): the time of a file no run has timed yet. */
+export function medianTime(times) {
+  const known = Object.values(times).filter((ms) => typeof ms === 'number').sort((a, b) => a - b);
+  return known.length ? known[Math.floor(known.length / 2)] : 0;
+}
+
+/**
+ * Fold the lines scripts/test-file-timer.mjs appended into the cache, then remove them. `groups`
+ * maps a group entry's path (relative, forward slashes: scripts/test-groups.mjs) to its members:
+ * a group's time is shared among them in proportion to their previous times.
+ */
+export function saveTimes(root, linesPath, groups = {}) {
   if (!existsSync(linesPath)) return;
   const times = readTimes(root);
+  const median = medianTime(times);
+  const before = (f) => (typeof times[f] === 'number' && times[f] > 0 ? times[f] : median || 1);
   for (const line of readFileSync(linesPath, 'utf8').split('\n')) {
     if (!line) continue;
     try {
       const { file, ms } = JSON.parse(line);
-      if (typeof file === 'string' && typeof ms === 'number') times[relative(root, file).split(sep).join('/')] = ms;
+      if (typeof file !== 'string' || typeof ms !== 'number') continue;
+      const key = relative(root, file).split(sep).join('/');
+      const members = groups[key];
+      if (!members) {
+        times[key] = ms;
+        continue;
+      }
+      const total = members.reduce((sum, m) => sum + before(m), 0);
+      const shares = members.map((m) => Math.round((ms * before(m)) / total));
+      members.forEach((m, i) => {
+        times[m] = shares[i];
+      });
     } catch {
       // a line cut by a killed process: skip it
     }

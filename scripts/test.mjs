@@ -6,16 +6,21 @@
 //   npm test -- --test-name-pattern=drop support
 //                                 arguments starting with "-" go to `node --test` as they are
 //
+// Short test files share a process in groups (scripts/test-groups.mjs).
 // Env: WARDEN_TEST_PG_URL (use that server instead of starting one; a superuser URL),
-//      WARDEN_SKIP_PREPARE=1 (do not check/install system packages).
+//      WARDEN_SKIP_PREPARE=1 (do not check/install system packages),
+//      WARDEN_TEST_GROUPS=0 (every test file in a process of its own),
+//      WARDEN_TEST_CONCURRENCY=N (files or groups at a time; default 3).
 // The test runner's output passes through untouched; this script's own lines go to stderr.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prepareTestEnv } from './prepare-test-env.mjs';
-import { readTimes, saveTimes, slowestFirst } from './test-order.mjs';
+import { medianTime, readTimes, saveTimes, slowestFirst } from './test-order.mjs';
+import { fileSoloReason, planRuns, removeStaleEntries, writeGroupEntries } from './test-groups.mjs';
+import { bundleCli } from './bundle-cli.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message) => process.stderr.write(`[test] ${message}\n`);
@@ -28,6 +33,7 @@ let cluster = null;
 let clusterStarting = null;
 let child = null;
 let stopping = null;
+let groupDir = null;
 
 async function stopCluster() {
   if (clusterStarting) await clusterStarting.catch(() => undefined);
@@ -37,6 +43,7 @@ async function stopCluster() {
 }
 
 function finish(code) {
+  if (groupDir) rmSync(groupDir, { recursive: true, force: true });
   stopping ??= stopCluster().then(() => process.exit(code));
   return stopping;
 }
@@ -86,9 +93,16 @@ async function main() {
     log(`build failed (tsc exit ${build.status ?? build.signal ?? build.error?.message})`);
     return finish(build.status || 1);
   }
+  // the `warden` command's bundle, from what tsc just wrote (the CLI tests run bin/warden.js)
+  try {
+    await bundleCli(root, log);
+  } catch (err) {
+    log(`bundling the CLI failed: ${err?.message ?? err}`);
+    return finish(1);
+  }
 
-  const files = slowestFirst(findTestFiles(), readTimes(root));
-  if (files.length === 0) {
+  const found = findTestFiles();
+  if (found.length === 0) {
     log(filters.length ? `no test file matches ${filters.join(', ')}` : 'no test files under dist/test');
     return finish(1);
   }
@@ -114,12 +128,30 @@ async function main() {
     env.WARDEN_TEST_PG_MANAGED = '1';
   }
 
-  // (d) the runner; its output is what CI reads. Umask 022 so files the tests write without a
+  // (d) the runs: short files in groups that share a process (scripts/test-groups.mjs), unless
+  // WARDEN_TEST_GROUPS=0; then slowest first, by the previous run's times.
+  const times = readTimes(root);
+  const median = medianTime(times);
+  const key = (f) => f.split(sep).join('/');
+  const ms = (f) => (typeof times[key(f)] === 'number' ? times[key(f)] : median);
+  const grouped = process.env.WARDEN_TEST_GROUPS !== '0';
+  removeStaleEntries(join(root, 'dist'));
+  groupDir = join(root, 'dist', `test-groups-${process.pid}`);
+  const runs = grouped
+    ? writeGroupEntries(root, groupDir, planRuns(found, ms, (f) => fileSoloReason(join(root, f)))).map((run) => ({ ...run, file: run.members ? relative(root, run.file) : run.file }))
+    : found.map((file) => ({ file }));
+  const groups = Object.fromEntries(runs.filter((run) => run.members).map((run) => [key(run.file), run.members.map(key)]));
+  const runTimes = { ...times };
+  for (const [entry, members] of Object.entries(groups)) runTimes[entry] = members.reduce((sum, m) => sum + ms(m), 0);
+  const files = slowestFirst(runs.map((run) => run.file), runTimes);
+  log(`${found.length} test files in ${files.length} processes${grouped ? '' : ' (WARDEN_TEST_GROUPS=0)'}`);
+
+  // (e) the runner; its output is what CI reads. Umask 022 so files the tests write without a
   // mode are not group-writable (a user's umask 002, Ubuntu's default, would make every config a
   // test writes one Warden refuses: shared-write.ts).
   process.umask(0o022);
   const timesPath = join(root, 'dist', `test-times-${process.pid}.jsonl`);
-  // Files at a time: WARDEN_TEST_CONCURRENCY, else 3: the tests wait on PostgreSQL, sshd, Chromium and child processes about a third of the time, so on two cores three files at a time finished 2026-11-29's suite in 864 s where two took 1,006 s.
+  // Processes at a time: WARDEN_TEST_CONCURRENCY, else 3: the tests wait on PostgreSQL, sshd, Chromium and child processes about a third of the time, so on two cores three files at a time finished 2026-11-29's suite in 864 s where two took 1,006 s.
   const concurrency = /^[1-9]\d?$/.test(process.env.WARDEN_TEST_CONCURRENCY ?? '') ? Number(process.env.WARDEN_TEST_CONCURRENCY) : 3;
   const timer = join(root, 'scripts', 'test-file-timer.mjs');
   child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--import', pathToFileURL(timer).href, ...runnerFlags, ...files], {
@@ -133,11 +165,11 @@ async function main() {
   });
   child.on('exit', (code, signal) => {
     try {
-      saveTimes(root, timesPath);
+      saveTimes(root, timesPath, groups);
     } catch (err) {
       log(`could not save the test files' times: ${err?.message ?? err}`);
     }
-    // (e) whatever happened, the cluster goes
+    // (f) whatever happened, the cluster and the group entries go
     void finish(code ?? (signal === 'SIGINT' ? 130 : signal === 'SIGTERM' ? 143 : 1));
   });
   return undefined;

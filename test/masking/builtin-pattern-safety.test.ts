@@ -5,6 +5,9 @@
  * in src/masking and tools/shared, every RegExp src/masking builds while loading and compiling a
  * scanner with all built-in detectors, and every RegExp tools/shared builds while loading) is fed
  * through them, and none is refused.
+ *
+ * warden-test: solo. It sees the patterns modules build while they load, so it needs a process
+ * where no other test file loaded them first (scripts/test-groups.mjs).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

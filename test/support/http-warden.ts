@@ -4,6 +4,7 @@
  */
 import { after, before } from 'node:test';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Database from 'better-sqlite3';
@@ -79,8 +80,11 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
   await db.query(SEED);
   for (const t of ['users', 'orders', 'slow']) await db.query(`GRANT SELECT ON ${t} TO ${db.role}`);
   const issuer = await startOidcIssuer({ ...(opts.audience ? { audience: opts.audience } : {}) });
-  const dir = writeWardenDir(httpConfig(issuer, extraConfig, opts.oidc, opts.connection), policies);
-  process.env.HTTP_TEST_DATABASE_URL = db.url;
+  // The runtime runs in this process and reads the URL from its environment: a variable of this
+  // Warden's own, since other Wardens in the process (test files share one: scripts/test-groups.mjs) have theirs.
+  const urlVar = `HTTP_TEST_DATABASE_URL_${randomBytes(6).toString('hex')}`;
+  const dir = writeWardenDir(httpConfig(issuer, extraConfig, opts.oidc, opts.connection, urlVar), policies);
+  process.env[urlVar] = db.url;
   let rt: Runtime | undefined;
   let http: HttpServerHandle;
   try {
@@ -91,6 +95,7 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
     await rt?.close().catch(() => undefined);
     await issuer.stop().catch(() => undefined);
     await db.drop().catch(() => undefined);
+    delete process.env[urlVar];
     dir.cleanup();
     throw e;
   }
@@ -119,13 +124,14 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
       await rt.close().catch(() => undefined);
       await issuer.stop().catch(() => undefined);
       await db.drop().catch(() => undefined);
+      delete process.env[urlVar];
       dir.cleanup();
     },
   };
 }
 
 /** The warden.yaml of an HTTP test Warden: the issuer's OIDC settings, the test database as `analytics`. */
-function httpConfig(issuer: OidcIssuer, extraConfig: string, oidcExtra = '', connectionExtra = ''): string {
+function httpConfig(issuer: OidcIssuer, extraConfig: string, oidcExtra = '', connectionExtra = '', urlVar = 'HTTP_TEST_DATABASE_URL'): string {
   const more = oidcExtra.split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('');
   const conn = connectionExtra.split('\n').filter(Boolean).map((l) => `    ${l}\n`).join('');
   return `
@@ -141,7 +147,7 @@ identity:
 ${more}connections:
   analytics:
     type: postgres
-    url: env:HTTP_TEST_DATABASE_URL
+    url: env:${urlVar}
 ${/^statement_timeout:/m.test(connectionExtra) ? '' : '    statement_timeout: 5s\n'}    max_rows: 1000
 ${conn}policies: [policies/*.yaml]
 ${extraConfig}

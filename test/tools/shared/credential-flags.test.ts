@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskSecretText, maskSecretStreams } from '../../../tools/shared/secret-text.js';
 import { maskCredentialFlags } from '../../../tools/shared/credential-flags.js';
+import { assertLinear } from '../../support/best-of.js';
 
 /** Each line and what it must become: the secret is always Q...; nothing else holds a Q. */
 const MASKED: [string, string][] = [
@@ -85,19 +86,7 @@ test('the masked values are counted with the named ones', () => {
 });
 
 test('many program names on one long line cost linear time', () => {
-  const best = (f: () => void): number => {
-    let b = Infinity;
-    for (let i = 0; i < 3; i++) {
-      const t0 = performance.now();
-      f();
-      b = Math.min(b, performance.now() - t0);
-    }
-    return b;
-  };
   for (const unit of ['mysql ', 'curl -u ', 'htpasswd -b ', 'sshpass -p ', 'docker login ', 'mysql -p"']) {
-    const line = (n: number): string => unit.repeat(Math.ceil(n / unit.length)).slice(0, n);
-    const small = best(() => maskCredentialFlags(line(20_000)));
-    const big = best(() => maskCredentialFlags(line(80_000)));
-    assert.ok(big < 8 * small + 100, `${unit}: 20k ${small.toFixed(1)} ms, 80k ${big.toFixed(1)} ms`);
+    assertLinear(unit, (n) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n), maskCredentialFlags, { small: 20_000, maxMs: 5000 });
   }
 });

@@ -8,6 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskSecretText, secretName } from '../../../tools/shared/secret-text.js';
+import { assertLinear } from '../../support/best-of.js';
 
 const leaks = (out: string, values: string[]) => values.filter((v) => out.includes(v));
 
@@ -97,11 +98,8 @@ test('the new forms stay linear: 256 KB of nested strings, escapes, quotes and v
   };
   const K = 1 << 10;
   for (const unit of ['"\\n', '"\\na', '"{\\"a\\":\\"', '\\"\\"\\na', '"a\\tb', '{value: "x{value: \'', 'value: ', '{kind: Secret, data: {']) {
-    const text = (n: number) => unit.repeat(Math.ceil(n / unit.length));
-    const small = Math.min(time(text(64 * K)), time(text(64 * K)));
-    const big = Math.min(time(text(256 * K)), time(text(256 * K)));
-    // Linear is about x4 for x4 the size; quadratic x16. Slack for timer noise.
-    assert.ok(big < 8 * small + 100, `${JSON.stringify(unit)}: 64k ${small.toFixed(1)} ms, 256k ${big.toFixed(1)} ms`);
+    // Linear is about x4 for x4 the size; quadratic x16 (support/best-of.ts).
+    assertLinear(JSON.stringify(unit), (n) => unit.repeat(Math.ceil(n / unit.length)), maskSecretText, { small: 64 * K, maxMs: 5000 });
   }
   // A value of many escapes before a failed `name`: each escape is read one way, not 2^n.
   // So does a quote left open before a newline (form 3 reads to the text's end): 2^n before.

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { maskSecretStreams } from '../../../tools/shared/secret-text.js';
 import { plainText } from '../../../tools/shared/terminal-text.js';
+import { assertLinear } from '../../support/best-of.js';
 
 const E = '\x1b';
 
@@ -30,16 +31,8 @@ test('a secret name split by colour codes is still masked, and the agent sees no
 
 test('hostile output costs linear time: a megabyte of unterminated control strings and backspaces', () => {
   // Near-linear growth, not a speed: x4 the size may cost about x4 (quadratic would be x16),
-  // with slack for timer noise; the best of three runs each.
-  const best = (text: string): number => Math.min(...[0, 1, 2].map(() => {
-    const t0 = performance.now();
-    plainText(text);
-    return performance.now() - t0;
-  }));
+  // with slack for timer noise (support/best-of.ts).
   for (const unit of [`${E}]`, `${E}[`, 'a\b\b', `${E}P${'x'.repeat(50)}`]) {
-    const of = (n: number) => unit.repeat(Math.ceil(n / unit.length));
-    const small = best(of(250_000));
-    const big = best(of(1_000_000));
-    assert.ok(big < 8 * small + 100, `${JSON.stringify(unit)}: 250 KB ${small.toFixed(1)} ms, 1 MB ${big.toFixed(1)} ms`);
+    assertLinear(JSON.stringify(unit), (n) => unit.repeat(Math.ceil(n / unit.length)), plainText, { small: 250_000, maxMs: 10_000 });
   }
 });

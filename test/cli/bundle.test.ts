@@ -1,0 +1,85 @@
+/**
+ * The `warden` bin runs the bundle scripts/bundle-cli.mjs builds (npm ci, npm run build and
+ * npm test build it after tsc) only while it is newer than every compiled file it was built from;
+ * a tsc run since then (or tsc --watch rewriting one module) makes the bin run the compiled
+ * modules, never a stale bundle. Checked on a scratch copy of the bin, and on this build.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
+
+/** A scratch root with the real bin, a compiled CLI and a bundle that say which one ran. */
+function scratch(): { root: string; touch(rel: string, secondsAgo: number): void; run(): string } {
+  const root = mkdtempSync(join(tmpdir(), 'warden-bin-'));
+  const write = (rel: string, text: string) => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  };
+  mkdirSync(join(root, 'bin'));
+  copyFileSync(WARDEN_BIN, join(root, 'bin', 'warden.js'));
+  write('package.json', '{"type": "module"}\n');
+  write('dist/src/cli/main.js', "console.log('compiled');\n");
+  write('dist/src/recorder/x.js', '\n');
+  write('dist/bundle/cli/main.js', "console.log('bundle');\n");
+  write('dist/bundle/cli/inputs.json', JSON.stringify(['dist/src/cli/main.js', 'dist/src/recorder/x.js']));
+  const touch = (rel: string, secondsAgo: number) => {
+    const at = Date.now() / 1000 - secondsAgo;
+    utimesSync(join(root, rel), at, at);
+  };
+  touch('dist/src/cli/main.js', 60);
+  touch('dist/src/recorder/x.js', 60);
+  touch('dist/bundle/cli/inputs.json', 30);
+  return {
+    root,
+    touch,
+    run() {
+      const r = spawnSync(process.execPath, [join(root, 'bin', 'warden.js')], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim();
+    },
+  };
+}
+
+test('the bin runs the bundle only while it is newer than every file it was built from', () => {
+  const s = scratch();
+  try {
+    assert.equal(s.run(), 'bundle', 'built after its inputs');
+    s.touch('dist/src/recorder/x.js', 0);
+    assert.equal(s.run(), 'compiled', 'one input rewritten since (tsc --watch)');
+    s.touch('dist/src/recorder/x.js', 60);
+    assert.equal(s.run(), 'bundle');
+    s.touch('dist/src/cli/main.js', 0);
+    assert.equal(s.run(), 'compiled', 'tsc ran since');
+    s.touch('dist/src/cli/main.js', 60);
+    rmSync(join(s.root, 'dist/src/recorder/x.js'));
+    assert.equal(s.run(), 'compiled', 'an input is gone');
+    writeFileSync(join(s.root, 'dist/src/recorder/x.js'), '\n');
+    s.touch('dist/src/recorder/x.js', 60);
+    writeFileSync(join(s.root, 'dist/bundle/cli/inputs.json'), '[]');
+    assert.equal(s.run(), 'compiled', 'an empty input list is no bundle');
+    rmSync(join(s.root, 'dist/bundle/cli/inputs.json'));
+    assert.equal(s.run(), 'compiled', 'no input list (a bundle build cut short)');
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
+test('this build\'s bin runs the bundle: its own modules, and none of the compiled CLI\'s', () => {
+  const list = join(REPO_ROOT, 'dist', 'bundle', 'cli', 'inputs.json');
+  assert.ok(existsSync(list), 'npm test bundles the CLI after tsc (scripts/bundle-cli.mjs)');
+  const inputs = JSON.parse(readFileSync(list, 'utf8')) as string[];
+  assert.ok(inputs.includes('dist/src/cli/main.js') && inputs.includes('dist/src/recorder/store-worker.js') && inputs.length > 300, `${inputs.length} inputs`);
+  // A loader hook that prints every module Node loads.
+  const hooks = `data:text/javascript,${encodeURIComponent("export async function load(url, context, next) { process.stderr.write('LOAD ' + url + '\\n'); return next(url, context); }")}`;
+  const register = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)});`)}`;
+  const r = spawnSync(process.execPath, ['--import', register, WARDEN_BIN, '--version'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /\d+\.\d+\.\d+/);
+  const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOAD file:'));
+  assert.ok(loaded.some((l) => l.includes('/dist/bundle/cli/main.js')), loaded.join('\n'));
+  assert.deepEqual(loaded.filter((l) => l.includes('/dist/src/')), [], 'no compiled module is loaded beside the bundle');
+});
