@@ -16,7 +16,7 @@
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { KubeConnector } from './connector.js';
 import { maskSecretStreams } from '../shared/secret-text.js';
-import { maskSecretValues } from './secret-env.js';
+import { maskSecretValues, type SecretValue } from './secret-env.js';
 
 /** Lines read before the window (a value's name is on one of them). */
 export const CONTEXT_LINES = 16;
@@ -101,7 +101,7 @@ export interface LogWindowRequest {
   cap: number;
   what: string;
   /** Values the pod's environment takes from Secrets (and ConfigMaps), masked wherever they appear, before names are (secret-env.ts). */
-  values?: readonly string[];
+  values?: readonly SecretValue[];
   signal?: AbortSignal;
 }
 
@@ -120,12 +120,13 @@ export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Prom
   const full = text(win);
   const cutText = cut(full, r.cap);
   const truncated = got.truncated || cutText.length < full.length;
-  // Secret values first, by value (a cut end may hold a prefix of one), then names as below.
-  const valued = maskSecretValues({ log: cutText }, r.values ?? [], truncated);
-  const shown = valued.streams.log;
-  const maskedValues = valued.masked;
   // The whole log (fewer lines than asked, nothing cut, no time limit): nothing lies before it.
   const whole = !got.truncated && r.sinceSeconds === undefined && win.length < r.tailLines;
+  // Secret values first, by value (a cut end may hold a prefix of one, a window's start the
+  // end of an encoded one), then names as below.
+  const valued = maskSecretValues({ log: cutText }, r.values ?? [], truncated, !whole);
+  const shown = valued.streams.log;
+  const maskedValues = valued.masked;
   let before = '';
   if (win.length > 0 && !whole) {
     // Lines written between the two reads shift the window's first line towards the start of
@@ -139,7 +140,7 @@ export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Prom
     if (j < 0 || (j < CONTEXT_LINES && !atStart)) {
       throw new LogContextMissing(r.what);
     }
-    before = maskSecretValues({ log: text(lines.slice(Math.max(0, j - CONTEXT_LINES), j)) }, r.values ?? [], false).streams.log;
+    before = maskSecretValues({ log: text(lines.slice(Math.max(0, j - CONTEXT_LINES), j)) }, r.values ?? [], false, !atStart || j > CONTEXT_LINES).streams.log;
   }
   if (!before) {
     const m = maskSecretStreams({ log: shown });

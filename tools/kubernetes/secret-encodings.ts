@@ -1,93 +1,241 @@
 /**
  * A secret value a program encoded before printing it (`echo $DB_PASSWORD | base64`,
- * `printenv TOKEN | xxd -p`): secret-env.ts masks the value by its bytes, so it also masks these
- * spellings of each value of MIN_VALUE characters or more, up to MAX_ENCODED bytes:
- * - base64, standard and URL-safe alphabets, with or without `=` padding. Why patterns and not
- *   strings: inside a longer encoded text (`DB_PASSWORD=...` encoded whole) the characters of a
- *   value depend on where it starts modulo 3 bytes; for each of the three alignments the
- *   characters fully made of the value's bits are fixed and the one or two at each end that
- *   also hold the neighbouring bytes' bits are a class of the characters those bits allow, so
- *   every character carrying a bit of the value is masked and the neighbours' own are kept.
- *   A line break may fall between any two characters (`base64` wraps at 76 columns, openssl at
- *   64): each line's part of a match becomes the mask, so the line count stays.
- * - hex, either case, bytes adjacent or apart by one or two spaces or a line break
- *   (`xxd -p`, `od -An -tx1` within a line, `hexdump -ve '1/1 "%.2x"'`).
- * Not covered: other encodings (`rev`, gzip, `od -x` byte-swapped words, `xxd`'s offset and
- * text columns across lines), a prefix of an encoding cut at the byte cap, and the encodings of
- * a value longer than MAX_ENCODED bytes.
+ * `printenv TLS_KEY | xxd -p`): secret-env.ts masks the value by its bytes, so it also masks
+ * these spellings of each value of MIN_VALUE characters or more, of any length (a certificate
+ * or private key in an environment variable too; a Secret's value that is not UTF-8, a binary
+ * key, by its bytes):
+ * - base64, standard and URL-safe alphabets, with or without `=` padding, alone or inside a
+ *   longer encoded text (`TLS_KEY=...` encoded whole) at any of its byte alignments, a line
+ *   break between any two characters (`base64` wraps at 76 columns, openssl at 64);
+ * - hex, either case, bytes adjacent or apart by one or two spaces or a line break (`xxd -p`,
+ *   `od -An -tx1`, `hexdump -ve '1/1 "%.2x"'`).
+ * How: the runs of base64 and hex characters are decoded at every alignment (encoded-runs.ts)
+ * and each value whose first bytes occur there (one pass for all values) is looked for in the
+ * bytes (Knuth-Morris-Pratt): time linear in the output for each value, whatever its length.
+ * None when no value is looked for (secret-env.ts builds no masker). What is masked is every character carrying a bit
+ * of the value (the one or two at each end that also hold a neighbour's bits included, the
+ * neighbours' own characters kept), each line of it as one mask, so the line count stays.
+ * Where the output was cut (the byte cap), a run ending it whose decoded tail is a prefix of a
+ * value, MIN_VALUE bytes or more of it, is masked from there to its end; where a text begins
+ * after something left out (a kubectl_logs window after the log's first lines), a run
+ * beginning it whose decoded head is a suffix of a value (as many bytes) is masked to there.
+ * Why not patterns (as before): a pattern is as long as the encoding and its scan costs up to
+ * its length at each place of the output that nearly matches it; from about 4 KiB V8 could not
+ * compile one, so values over 256 bytes went unmasked in encoded form.
+ * Not covered: other encodings (`rev`, gzip, `od -x` byte-swapped words, `xxd`'s offset and text
+ * columns across lines), a part of a value encoded alone (`${TLS_KEY:100}`, or the parts between
+ * characters that break a run), fewer than MIN_VALUE bytes of a value at a cut end or start.
  */
+import { decodeBase64, decodeHex, type Decoded } from './encoded-runs.js';
+
+interface Value {
+  bytes: Uint8Array;
+  fail: Int32Array | null;
+  /** The bytes reversed, and their failure table (a suffix at a cut start). */
+  rev: Uint8Array | null;
+  failRev: Int32Array | null;
+}
+
+/** The KMP failure table of `p` (built on first use, kept with its value). */
+function failTable(p: Uint8Array): Int32Array {
+  const fail = new Int32Array(p.length);
+  for (let i = 1, k = 0; i < p.length; i++) {
+    while (k > 0 && p[i] !== p[k]) k = fail[k - 1]!;
+    if (p[i] === p[k]) k++;
+    fail[i] = k;
+  }
+  return fail;
+}
+
+const failOf = (v: Value): Int32Array => (v.fail ??= failTable(v.bytes));
 
 /**
- * Longer values are not searched for in encoded form. Why so short: a pattern is as long as the
- * encoding, and its scan costs up to its length at each place of the output where it nearly
- * matches (measured on 1 MB of output built to nearly match: 256 bytes 0.25 s, 2 KiB 190 s for a
- * repetitive value; from about 4 KiB V8 cannot compile the pattern at all). Passwords, tokens and
- * API keys fit; a certificate or key in an environment variable is masked as it is, not encoded.
+ * The longest suffix of the value that `d.bytes[from, to)` begins with (KMP over both reversed),
+ * read from at most the value's length of bytes: linear in it.
  */
-export const MAX_ENCODED = 256;
-
-const STD = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-/** Between two characters of an encoding: nothing, or a line break. */
-const WRAP = '(?:\\r?\\n)?';
-/** Between two hex bytes: nothing, one or two spaces, or a line break (with an indent). */
-const HEX_GAP = '(?: {1,2}|\\r?\\n ?)?';
-
-const esc = (c: string) => c.replace(/[-+/\\^$.*?()[\]{}|]/g, '\\$&');
-
-/** The pattern of one character whose known bits (`mask`) are `bits`: the character, or a class of those allowed. */
-function charPattern(alphabet: string, bits: number, mask: number): string {
-  if (mask === 0x3f) return esc(alphabet[bits]!);
-  const allowed: string[] = [];
-  for (let c = 0; c < 64; c++) if ((c & mask) === bits) allowed.push(esc(alphabet[c]!));
-  return `[${allowed.join('')}]`;
+function suffixAtStart(d: Decoded, v: Value, from: number, to: number): number {
+  const L = v.bytes.length;
+  const rev = (v.rev ??= v.bytes.slice().reverse());
+  const fail = (v.failRev ??= failTable(rev));
+  let k = 0;
+  for (let i = Math.min(to, from + L) - 1; i >= from; i--) {
+    const x = d.bytes[i]!;
+    if (k === L) k = fail[k - 1]!;
+    while (k > 0 && x !== rev[k]) k = fail[k - 1]!;
+    if (x === rev[k]) k++;
+  }
+  return k;
 }
 
-/** The base64 pattern of `bytes` starting `lead` bytes (0 to 2) after a 3-byte group boundary. */
-function base64Pattern(bytes: Buffer, lead: number, alphabet: string): string {
-  const from = lead * 8;
-  const to = (lead + bytes.length) * 8;
-  const bit = (k: number) => (bytes[(k - from) >> 3]! >> (7 - ((k - from) & 7))) & 1;
-  const chars: string[] = [];
-  for (let i = Math.floor(from / 6); i * 6 < to; i++) {
-    let bits = 0;
-    let mask = 0;
-    for (let j = 0; j < 6; j++) {
-      const k = i * 6 + j;
-      if (k >= from && k < to) {
-        mask |= 1 << (5 - j);
-        bits |= bit(k) << (5 - j);
-      }
+/** Tell `found` each place of `d.bytes[from, to)` where the value ends (the index after it); returns the state at `to`. */
+function search(d: Decoded, v: Value, from: number, to: number, found: (endIndex: number) => void): number {
+  const p = v.bytes;
+  const fail = failOf(v);
+  const bytes = d.bytes;
+  let k = 0;
+  for (let i = from; i < to; i++) {
+    const x = bytes[i]!;
+    if (x < 0) {
+      k = 0;
+      continue;
     }
-    chars.push(charPattern(alphabet, bits, mask));
+    while (k > 0 && x !== p[k]) k = fail[k - 1]!;
+    if (x === p[k]) k++;
+    if (k === p.length) {
+      found(i + 1);
+      k = fail[k - 1]!;
+    }
   }
-  return chars.join(WRAP);
+  return k;
 }
 
-/** The patterns of each value's encodings (values too short or too long: none). */
-export function encodedPatterns(values: readonly string[], min: number): RegExp[] {
-  const sources = new Set<string>();
-  const hex = new Set<string>();
-  for (const v of new Set(values.flatMap((x) => [x, x.trim()]))) {
-    if (v.length < min) continue;
-    const bytes = Buffer.from(v, 'utf8');
-    if (bytes.length > MAX_ENCODED) continue;
-    for (const alphabet of [STD, URL]) for (const lead of [0, 1, 2]) sources.add(base64Pattern(bytes, lead, alphabet));
-    hex.add([...bytes].map((b) => b.toString(16).padStart(2, '0').split('').join(WRAP)).join(HEX_GAP));
-  }
-  return [...[...sources].map((s) => new RegExp(s, 'g')), ...[...hex].map((s) => new RegExp(s, 'gi'))];
+/** Bytes of a value's head: the prefilter's window, and the least value (or cut-end prefix) looked for. */
+const HEAD = 4;
+
+/**
+ * The values whose first HEAD bytes occur in the decoded runs: only those are searched for. Why:
+ * one pass for all values, where each value's search is a pass of its own; a value's match, or
+ * its prefix at a cut end (HEAD bytes or more), begins with those bytes.
+ */
+interface Heads {
+  /** By a window's first two bytes: may a value begin there? */
+  pairs: Uint8Array;
+  /** The values (indices) by their first HEAD bytes. */
+  byHead: Map<number, number[]>;
 }
 
-/** Mask every match of the patterns, each line of a match as one mask; `count` is told how many. */
-export function maskEncoded(text: string, patterns: readonly RegExp[], mask: string, count: { n: number }): string {
-  let out = text;
-  for (const p of patterns) {
-    p.lastIndex = 0;
-    out = out.replace(p, (m) => {
-      count.n++;
-      return m.split(/(\r?\n)/).map((part, i) => (i % 2 === 1 ? part : part.trim() === '' ? part : mask)).join('');
-    });
+function headsOf(values: readonly Value[]): Heads {
+  const pairs = new Uint8Array(65536);
+  const byHead = new Map<number, number[]>();
+  for (const [i, v] of values.entries()) {
+    const b = v.bytes;
+    const h = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+    pairs[h >>> 16] = 1;
+    byHead.set(h, [...(byHead.get(h) ?? []), i]);
+  }
+  return { pairs, byHead };
+}
+
+/** The values (indices) whose heads occur in `d`. */
+function present(d: Decoded, heads: Heads, count: number): Set<number> {
+  const out = new Set<number>();
+  const { pairs, byHead } = heads;
+  let h = 0;
+  let len = 0;
+  for (let i = 0; i < d.n; i++) {
+    const x = d.bytes[i]!;
+    if (x < 0) {
+      len = 0;
+      continue;
+    }
+    h = ((h << 8) | x) >>> 0;
+    if (++len < HEAD || pairs[h >>> 16] === 0) continue;
+    const hit = byHead.get(h);
+    if (!hit) continue;
+    for (const v of hit) out.add(v);
+    if (out.size === count) break;
   }
   return out;
+}
+
+/** Text spans [start, end) to mask, in any order. */
+type Spans = number[];
+
+/** The spans of each value found in the decoded runs, and at a cut end the prefix of one. */
+function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: 'bit' | 'digit', min: number, cut: Cut, out: Spans): void {
+  // Text span of the characters (among the runs') from `first` to the one holding bit or digit `end` - 1.
+  const push = (first: number, end: number) => out.push(d.pos[first]!, d.pos[unit === 'bit' ? Math.floor((end - 1) / 6) : end - 1]! + 1);
+  const startOf = (i: number) => (unit === 'bit' ? Math.floor(d.at[i]! / 6) : d.at[i]!);
+  const endOf = (i: number, len: number) => d.at[i]! + (unit === 'bit' ? 8 : 2) * len;
+  for (const i of present(d, heads, values.length)) {
+    const v = values[i]!;
+    const L = v.bytes.length;
+    if (L <= d.longest) search(d, v, 0, d.n, (end) => push(startOf(end - L), endOf(end - L, L)));
+    if (!cut.end) continue;
+    for (const [from, to] of d.last) {
+      if (to - from < min) continue;
+      // The state at the end: the longest prefix of the value the segment ends with; masked to the run's end.
+      const k = search(d, v, Math.max(from, to - L), to, () => undefined);
+      if (k >= min) out.push(d.pos[startOf(to - k)]!, d.pos[d.lastChar]! + 1);
+    }
+  }
+  // A suffix at a cut start ends with the value's last bytes, not its head: every value is tried (at most its length each).
+  if (!cut.start) return;
+  for (const v of values) {
+    for (const [from, to] of d.first) {
+      if (to - from < min) continue;
+      const k = suffixAtStart(d, v, from, to);
+      // From the run's first character: the bits before the segment's first byte are the value's too.
+      if (k >= min) push(0, endOf(from + k - 1, 1));
+    }
+  }
+}
+
+/** Mask the spans (merged where they overlap or touch), each line of one as one mask; how many masks. */
+function applySpans(text: string, spans: Spans, mask: string): { text: string; n: number } {
+  const order: number[] = [];
+  for (let i = 0; i < spans.length; i += 2) order.push(i);
+  order.sort((x, y) => spans[x]! - spans[y]!);
+  const parts: string[] = [];
+  let at = 0;
+  let n = 0;
+  let i = 0;
+  while (i < order.length) {
+    const start = spans[order[i]!]!;
+    let end = spans[order[i]! + 1]!;
+    for (i++; i < order.length && spans[order[i]!]! <= end; i++) end = Math.max(end, spans[order[i]! + 1]!);
+    parts.push(text.slice(at, start));
+    parts.push(text.slice(start, end).split(/(\r?\n)/).map((part, j) => (j % 2 === 1 ? part : part.trim() === '' ? part : mask)).join(''));
+    at = end;
+    n++;
+  }
+  parts.push(text.slice(at));
+  return { text: parts.join(''), n };
+}
+
+/** Where the text was cut: at its end (the byte cap), at its start (a log window's first line). */
+export interface Cut {
+  start: boolean;
+  end: boolean;
+}
+
+/** Masks the base64 and hex spellings of a set of values in texts; null: no value to look for. */
+export interface EncodedMasker {
+  (text: string, mask: string, cut: Cut, count: { n: number }): string;
+}
+
+/** A value as text (looked for as its UTF-8), or as bytes (a Secret's value that is not UTF-8). */
+export type SecretValue = string | Uint8Array;
+
+/**
+ * The masker of each value's (and its trimmed form's) encodings; values shorter than `min`
+ * characters (bytes) or HEAD bytes: none.
+ */
+export function encodedMasker(values: readonly SecretValue[], min: number): EncodedMasker | null {
+  const seen = new Set<string>();
+  const list: Value[] = [];
+  for (const v of new Set(values.flatMap((x): SecretValue[] => (typeof x === 'string' ? [x, x.trim()] : [x])))) {
+    const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : Buffer.from(v);
+    if (v.length < min || bytes.length < HEAD) continue;
+    const key = bytes.toString('latin1');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    list.push({ bytes: new Uint8Array(bytes), fail: null, rev: null, failRev: null });
+  }
+  if (!list.length) return null;
+  const heads = headsOf(list);
+  // The least value, and the least prefix at a cut end, of HEAD bytes at least.
+  const least = Math.max(HEAD, min);
+  return (text, mask, cut, count) => {
+    const spans: Spans = [];
+    // A run shorter than the encoding of `least` bytes holds no value, nor a prefix to mask.
+    const b64 = decodeBase64(text, Math.ceil((8 * least) / 6));
+    if (b64.n > 0) spansIn(b64, list, heads, 'bit', least, cut, spans);
+    const hex = decodeHex(text, 2 * least);
+    if (hex.n > 0) spansIn(hex, list, heads, 'digit', least, cut, spans);
+    if (!spans.length) return text;
+    const r = applySpans(text, spans, mask);
+    count.n += r.n;
+    return r.text;
+  };
 }

@@ -6,8 +6,9 @@
  * Secret. So just before kubectl_exec or kubectl_logs acts, Warden reads those Secrets (one
  * read per Secret named, only for pods that name one) and masks each value wherever it appears
  * in the output, whole or line by line for a multi-line value, also in its JSON-escaped and
- * shell-quoted spellings, its base64 and hex (secret-encodings.ts), and a prefix of one where
- * the output was cut at the byte cap; kubectl_get masks them in what pods wrote (written-values.ts). Fail
+ * shell-quoted spellings, its base64 and hex of any length (secret-encodings.ts; a value that is
+ * not UTF-8 by its bytes), and a prefix of one where the output was cut at the byte cap;
+ * kubectl_get masks them in what pods wrote (written-values.ts). Fail
  * closed: a Secret that cannot be read (403, a malformed answer, a bad name) refuses the call
  * before it acts; an absent one is skipped only when every reference to it is `optional` (the
  * kubelet sets nothing then), else refused (it was deleted after the pod started, and its value
@@ -26,7 +27,9 @@ import { isObj } from './objects.js';
 import { SECRET_MASK } from '../shared/secret-text.js';
 import { secretName, secretValue } from '../shared/secret-names.js';
 import { secretInValue } from './configmap-values.js';
-import { encodedPatterns, maskEncoded } from './secret-encodings.js';
+import { encodedMasker, type Cut, type EncodedMasker, type SecretValue } from './secret-encodings.js';
+
+export type { SecretValue };
 
 /** One Secret (or ConfigMap) the pod's environment takes values from. */
 export interface SecretEnvRef {
@@ -124,7 +127,7 @@ function maskedConfig(ref: SecretEnvRef, key: string, v: string): boolean {
 export type SecretReads = Map<string, Promise<unknown>>;
 
 /** The values of one Secret (decoded) or ConfigMap the environment takes, per its reference. */
-async function valuesOf(c: KubeConnector, namespace: string, ref: SecretEnvRef, signal?: AbortSignal, reads?: SecretReads): Promise<string[]> {
+async function valuesOf(c: KubeConnector, namespace: string, ref: SecretEnvRef, signal?: AbortSignal, reads?: SecretReads): Promise<SecretValue[]> {
   if (!dnsSubdomain.safeParse(ref.name).success) throw unreadable(namespace, ref, 'not an object name');
   const resource = ref.kind === 'Secret' ? 'secrets' : 'configmaps';
   const path = `/api/v1/namespaces/${namespace}/${resource}/${ref.name}`;
@@ -149,20 +152,23 @@ async function valuesOf(c: KubeConnector, namespace: string, ref: SecretEnvRef, 
     throw unreadable(namespace, ref, `the answer is not a ${ref.kind}`);
   }
   const data = isObj(answer.data) ? answer.data : {};
-  const out: string[] = [];
+  const out: SecretValue[] = [];
   for (const k of ref.keys ?? Object.keys(data)) {
     const v = Object.hasOwn(data, k) ? data[k] : undefined;
     if (v === undefined) continue;
     if (typeof v !== 'string') throw unreadable(namespace, ref, 'a value is not text');
-    const text = ref.kind === 'Secret' ? Buffer.from(v, 'base64').toString('utf8') : v;
-    if (ref.kind === 'Secret' || maskedConfig(ref, k, text)) out.push(text);
+    const raw = ref.kind === 'Secret' ? Buffer.from(v, 'base64') : null;
+    const text = raw ? raw.toString('utf8') : v;
+    if (raw || maskedConfig(ref, k, text)) out.push(text);
+    // Bytes that are not UTF-8 (a binary key): their text has U+FFFD where the output's encodings hold the bytes.
+    if (raw && !Buffer.from(text, 'utf8').equals(raw)) out.push(new Uint8Array(raw));
   }
   return out;
 }
 
 /** The values to mask: those read from the objects (`sourced`), and the spec's secret-named literals. */
 export interface SecretEnvValues {
-  sourced: string[];
+  sourced: SecretValue[];
   literals: string[];
 }
 
@@ -217,7 +223,7 @@ function prefixAtEnd(text: string, f: string): number {
 }
 
 /** Mask every form in one text; at a cut end, also a trailing prefix of one (U+FFFD of a split character included). */
-function maskText(text: string, forms: readonly string[], encoded: readonly RegExp[], cutEnd: boolean, count: { n: number }): string {
+function maskText(text: string, forms: readonly string[], encoded: EncodedMasker | null, cut: Cut, count: { n: number }): string {
   let out = text;
   for (const f of forms) {
     if (!out.includes(f)) continue;
@@ -225,9 +231,9 @@ function maskText(text: string, forms: readonly string[], encoded: readonly RegE
     count.n += parts.length - 1;
     out = parts.join(SECRET_MASK);
   }
-  // Then its base64 and hex spellings (secret-encodings.ts).
-  out = maskEncoded(out, encoded, SECRET_MASK, count);
-  if (!cutEnd) return out;
+  // Then its base64 and hex spellings (secret-encodings.ts), a cut end's prefix (a cut start's suffix) of one too.
+  if (encoded) out = encoded(out, SECRET_MASK, cut, count);
+  if (!cut.end) return out;
   const end = out.replace(/\uFFFD+$/, '');
   let longest = 0;
   for (const f of forms) longest = Math.max(longest, prefixAtEnd(end, f));
@@ -238,24 +244,26 @@ function maskText(text: string, forms: readonly string[], encoded: readonly RegE
 
 /**
  * Mask the values in each stream. `cut`: the output was cut at the byte cap, so a stream may
- * end inside a value. Why here and not by name: see the module comment.
+ * end inside a value. `cutStart`: the text begins where something was left out (a log window), so
+ * it may begin inside an encoded value (its suffix masked). Why here and not by name: see the module comment.
  */
-export function maskSecretValues<S extends Record<string, string>>(streams: S, values: readonly string[], cut: boolean): { streams: S; masked: number } {
-  return secretValueMasker(values)(streams, cut);
+export function maskSecretValues<S extends Record<string, string>>(streams: S, values: readonly SecretValue[], cut: boolean, cutStart = false): { streams: S; masked: number } {
+  return secretValueMasker(values)(streams, cut, cutStart);
 }
 
 /**
- * maskSecretValues with the values' forms and encoded patterns built once, for many texts masked
+ * maskSecretValues with the values' forms and encoded masker built once, for many texts masked
  * with the same values (kubectl_get's events about one pod: written-values.ts).
  */
-export function secretValueMasker(values: readonly string[]): <S extends Record<string, string>>(streams: S, cut: boolean) => { streams: S; masked: number } {
+export function secretValueMasker(values: readonly SecretValue[]): <S extends Record<string, string>>(streams: S, cut: boolean, cutStart?: boolean) => { streams: S; masked: number } {
   if (values.length === 0) return (streams) => ({ streams, masked: 0 });
-  const forms = valueForms(values);
-  const encoded = encodedPatterns(values, MIN_VALUE);
-  return <S extends Record<string, string>>(streams: S, cut: boolean) => {
+  const forms = valueForms(values.filter((v): v is string => typeof v === 'string'));
+  const encoded = encodedMasker(values, MIN_VALUE);
+  return <S extends Record<string, string>>(streams: S, cutEnd: boolean, cutStart = false) => {
     const count = { n: 0 };
+    const cut: Cut = { start: cutStart, end: cutEnd };
     const out: Record<string, string> = {};
-    for (const [k, v] of Object.entries(streams)) out[k] = forms.length ? maskText(v, forms, encoded, cut, count) : v;
+    for (const [k, v] of Object.entries(streams)) out[k] = forms.length || encoded ? maskText(v, forms, encoded, cut, count) : v;
     return { streams: out as S, masked: count.n };
   };
 }

@@ -19,7 +19,7 @@ import type { KubeConnector, PodInfo } from './connector.js';
 import type { PodsSeen } from './event-scope.js';
 import { isObj, type Obj } from './objects.js';
 import { SECRET_MASK } from '../shared/secret-text.js';
-import { secretEnvOf, secretEnvValues, secretValueMasker, type SecretEnv, type SecretReads } from './secret-env.js';
+import { secretEnvOf, secretEnvValues, secretValueMasker, type SecretEnv, type SecretReads, type SecretValue } from './secret-env.js';
 
 const STATUS_LISTS = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'] as const;
 const EVENT_TEXT = ['message', 'note'] as const;
@@ -46,7 +46,7 @@ function terminationMessages(pod: Obj): boolean {
 }
 
 /** The values of one pod's environment (none: no read); an unreadable object refuses, told as kubectl_get's. */
-async function valuesOf(c: KubeConnector, namespace: string, env: SecretEnv, reads: SecretReads, signal?: AbortSignal): Promise<string[]> {
+async function valuesOf(c: KubeConnector, namespace: string, env: SecretEnv, reads: SecretReads, signal?: AbortSignal): Promise<SecretValue[]> {
   if (!env.refs.length) return env.literals;
   try {
     const v = await secretEnvValues(c, namespace, env, signal, reads);
@@ -138,14 +138,14 @@ async function maskEvents(answer: unknown, c: KubeConnector, namespace: string |
   const keys = [...new Set(about.flat())];
   if (!keys.length) return answer;
   const envs = await podEnvs(keys, c, namespace, seen, signal);
-  const values = new Map<string, Promise<string[]>>();
-  const valuesFor = (k: string): Promise<string[]> => {
+  const values = new Map<string, Promise<SecretValue[]>>();
+  const valuesFor = (k: string): Promise<SecretValue[]> => {
     let v = values.get(k);
     const env = envs.get(k);
     if (v === undefined) values.set(k, (v = env ? valuesOf(c, k.slice(0, k.indexOf('/')), env, reads, signal) : Promise.resolve([])));
     return v;
   };
-  // One masker per set of pods (its patterns built once: many events are about the same pod).
+  // One masker per set of pods (its forms built once: many events are about the same pod).
   const maskers = new Map<string, Promise<Masker | null>>();
   const maskerFor = (pods: string[]): Promise<Masker | null> => {
     const key = pods.join('\n');
