@@ -36,6 +36,7 @@ import { SERVICE_ENVIRONMENT_READERS, serviceEnvironmentReach } from './service-
 import { parseArgv } from './argv.js';
 import { findSubcommand } from './subcommand-options.js';
 import { secretFileRead } from './secret-files.js';
+import { deviceLandingRefusal } from './device-landings.js';
 import { kubectlPlugin } from './unread-runs.js';
 import type { ShellCommand, ShellFacts } from './types.js';
 
@@ -227,7 +228,9 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     // A file that is itself a secret (secret-files.ts; a pod's Secret volumes too): only a grant naming it reads it.
     const touched = languageFiles(cmd, feed);
     const secret = secretFileRead(cmd, grant.paths, (facts as { secretMounts?: string[] }).secretMounts, touched !== null && 'reads' in touched ? touched.reads : []);
-    const out = outsideGrant(cmd, grant, feed) ?? secret ?? carriedToGit(cmd, grant, git) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
+    // A copy into a folder that lands on a device (`cp /srv/sda /dev`: device-landings.ts).
+    const landing = deviceLandingRefusal(cmd.program, cmd.args, grant.paths);
+    const out = outsideGrant(cmd, grant, feed) ?? landing ?? secret ?? carriedToGit(cmd, grant, git) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);
     if (out !== null) return { matched: false, why: out };
   }
   const names = [...new Set(facts.commands.map((c) => c.program))].join(', ');

@@ -19,6 +19,7 @@ import { COMPILED } from './option-models.js';
 import { fileWords, relevantPathLike } from './operands.js';
 import { aboveProcRoots, lexicalPath, normalisePath, throughOpenFile } from './paths.js';
 import { devicePlace, readsDeviceContent, wholeDeviceRead } from './device-places.js';
+import { deviceLanding } from './device-landings.js';
 
 /** Programs (modelled ones) that read or change a folder's whole tree: always, or with one of these flags (every spelling). */
 const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
@@ -101,32 +102,67 @@ export interface DeniedPath {
   why?: string;
 }
 
+/**
+ * What `word` (`local`: as a local path) reaches by its name: a denied path (as written, through
+ * a process's root or folder, as a pattern), or a word relative or through an open file (any
+ * path); else where it leads (`p`) and lies (`lex`), for the caller's further checks.
+ */
+function namedReach(word: string, local: string, denied: readonly string[]): DeniedPath | { p: string; lex: string } {
+  const p = normalisePath(local);
+  if (p === null) {
+    if (throughOpenFile(local)) return { path: word, why: `'${word}' is an open file of a process, whose path Warden cannot know: it may be one under ${denied.join(', ')}` };
+    const why = `'${word}' is relative: it resolves in a folder Warden does not know (the login folder, the remote user's home, or one cd moved to), which may lie under ${denied.join(', ')}; name it by an absolute path`;
+    return { path: word, why };
+  }
+  const pattern = globbed(word, p, denied);
+  if (pattern !== null) return pattern;
+  // Where a /proc link leads (/proc/1/root/etc/shadow) and where the word itself lies (a deny of /proc).
+  const lex = lexicalPath(local) ?? p;
+  const under = denied.find((d) => d === '/' || p === d || p.startsWith(`${d}/`) || lex === d || lex.startsWith(`${d}/`));
+  if (under !== undefined) return { path: p };
+  const other = anyProcess(p, lex, denied);
+  if (other !== undefined) return { path: p, why: `'${p}' names in one process's folder what ${other} names in another's (a PID, self or a thread's id may name the same process)` };
+  return { p, lex };
+}
+
+/** The shell's own standard streams, which a redirection may name: what the caller reads. */
+const OWN_STREAM = /^\/dev\/(?:std(?:in|out|err)|fd\/[012])$/;
+
+/**
+ * The first file a command's redirections open (`> /dev/sda1`, `< /etc/shadow`, `2> x`: the shell
+ * opens it for the command) that reaches a denied path, or null. Judged as a file word is; a
+ * storage or memory device always holds every denied path (its content is read or written).
+ * `/dev/null`, `/dev/tty`, `/dev/stdout` and `2>&1` do not.
+ */
+export function deniedRedirect(targets: readonly string[], denied: readonly string[]): DeniedPath | null {
+  for (const word of denied.length === 0 ? [] : targets) {
+    if (OWN_STREAM.test(word)) continue;
+    const named = namedReach(word, word, denied);
+    if ('path' in named) return { path: named.path, why: `a redirection opens '${word}'${named.why === undefined ? '' : `, and ${named.why}`}` };
+    const device = devicePlace(named.p);
+    if (device !== null) return { path: named.p, why: `a redirection opens '${word}', and '${named.p}' is ${device.what}, so it holds ${denied.join(', ')}` };
+  }
+  return null;
+}
+
 /** The first word of `program args` that reaches a path under one of `denied` (normalised absolute prefixes), or null. */
 export function deniedPath(program: string, args: string[], denied: readonly string[]): DeniedPath | null {
   if (denied.length === 0) return null;
   const { files, pathLike, listed } = fileWords(program, args);
   // Names a list gives (tar -c -T, zip -@, sha256sum -c) may be any path: fail closed.
   if (listed !== undefined) return { path: listed.list, why: `${listed.why}, so they may lie under ${denied.join(', ')}` };
+  // A copy into a folder landing on a device it does not name (`cp /srv/sda /dev`: device-landings.ts).
+  const landing = deviceLanding(program, args);
+  if (landing !== null) return { path: landing.path, why: `${program} writes ${landing.what}, so it holds ${denied.join(', ')}` };
   const words = [...files, ...relevantPathLike(pathLike)];
   if (words.length === 0) return null;
   let whole: string | null | undefined;
   for (const word of words) {
     const local = localWord(word);
     if (local === null) continue;
-    const p = normalisePath(local);
-    if (p === null) {
-      if (throughOpenFile(local)) return { path: word, why: `'${word}' is an open file of a process, whose path Warden cannot know: it may be one under ${denied.join(', ')}` };
-      const why = `'${word}' is relative: it resolves in a folder Warden does not know (the login folder, the remote user's home, or one cd moved to), which may lie under ${denied.join(', ')}; name it by an absolute path`;
-      return { path: word, why };
-    }
-    const pattern = globbed(word, p, denied);
-    if (pattern !== null) return pattern;
-    // Where a /proc link leads (/proc/1/root/etc/shadow) and where the word itself lies (a deny of /proc).
-    const lex = lexicalPath(local) ?? p;
-    const under = denied.find((d) => d === '/' || p === d || p.startsWith(`${d}/`) || lex === d || lex.startsWith(`${d}/`));
-    if (under !== undefined) return { path: p };
-    const other = anyProcess(p, lex, denied);
-    if (other !== undefined) return { path: p, why: `'${p}' names in one process's folder what ${other} names in another's (a PID, self or a thread's id may name the same process)` };
+    const named = namedReach(word, local, denied);
+    if ('path' in named) return named;
+    const { p, lex } = named;
     // A disk, partition or the machine's memory holds every file, so every denied path (device-places.ts).
     const device = devicePlace(p);
     if (device !== null && readsDeviceContent(program, args)) return { path: p, why: `'${p}' is ${device.what}, so it holds ${denied.join(', ')}` };

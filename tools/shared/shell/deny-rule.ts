@@ -7,7 +7,7 @@ import type { ConditionResult } from '../../../src/tool-api.js';
 import type { ProgramGrant, ShellBlock } from './condition.js';
 import { lineTraits, runsOf, type Run } from './deny-runs.js';
 import { findFlag } from './flags.js';
-import { deniedPath } from './deny-paths.js';
+import { deniedPath, deniedRedirect } from './deny-paths.js';
 import { parseShell } from './parse.js';
 import { findSubcommand } from './subcommand-options.js';
 import type { ShellFacts } from './types.js';
@@ -37,7 +37,7 @@ function deniedRun(block: ShellBlock, run: Extract<Run, { kind: 'program' }>, ou
   }
   if (g.paths !== undefined) {
     // Relative words and folders read whole count too (deny-paths.ts).
-    const hit = deniedPath(run.program, run.args, g.paths);
+    const hit = deniedPath(run.program, run.args, g.paths) ?? deniedRedirect(run.redirects ?? [], g.paths);
     if (hit === null) return null;
     bits.push(`path '${hit.path}'`);
     if (hit.why !== undefined) note = `: ${hit.why}`;
@@ -59,7 +59,9 @@ export function deny(block: ShellBlock, names: ReadonlySet<string>, facts: Shell
   const traits = lineTraits(facts.constructs);
   const line = { expanding: traits.expanding, fed: fed || traits.fed };
   let scripts = 0;
-  for (const run of facts.commands.flatMap((c) => runsOf(c, names, line))) {
+  // A command's redirections (`cat x > /dev/sda`) are files of every program it runs.
+  const runs = facts.commands.flatMap((c) => runsOf(c, names, line).map((r) => (r.kind === 'program' && c.redirects !== undefined ? { ...r, redirects: c.redirects } : r)));
+  for (const run of runs) {
     let why: string | null;
     if (run.kind === 'any') why = `${run.why}, so it may run a denied program.`;
     else if (run.kind === 'program') why = deniedRun(block, run, depth > 0);

@@ -25,7 +25,7 @@ import { commandVariables, expandedText } from './assignment-runs.js';
  * command may run any program.
  */
 export type Run =
-  | { kind: 'program'; program: string; args: string[]; why?: string }
+  | { kind: 'program'; program: string; args: string[]; why?: string; redirects?: string[] }
   | { kind: 'script'; text: string; why: string }
   | { kind: 'any'; why: string };
 

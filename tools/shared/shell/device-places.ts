@@ -6,12 +6,15 @@
  * path would not name. So (proc-places.ts, secret-files.ts, deny-paths.ts) such a place is read
  * only under a grant whose `paths:` name it, a deny rule's paths count as held by it, and a grant
  * without `paths:` never reads it. A folder under /dev Warden does not know (`/dev/VG/LV`, LVM's
- * volume group) counts as one, as does a pattern that may expand to one (`/dev/sd*`). Programs
- * that show a device's name or metadata, not its content (`ls`, `stat`, `df`, `lsblk`, `blkid`),
- * are not judged here. Not seen: a symlink elsewhere that leads to a device (symlinks are not
+ * volume group) counts as one, as does a pattern that may expand to one (`/dev/sd*`). A write to
+ * one (`dd of=`, `tee`, `shred`, `mkfs`) is judged as a read is: it changes any file on it. Programs
+ * that show a device's name or metadata, not its content (`ls`, `stat`, `df`, `lsblk`, `blkid`,
+ * and the read-only forms of fdisk, parted, blockdev, ...: device-metadata.ts), are not judged
+ * here. Not seen: a symlink elsewhere that leads to a device (symlinks are not
  * resolved anywhere, paths.ts).
  */
 import { lexicalPath, normalisePath } from './paths.js';
+import { FORMED, readOnlyForm } from './device-metadata.js';
 
 /** Single device files under /dev that hold storage or memory (disks, partitions, volumes, memory, raw SCSI). */
 const DEVICE_FILE = new RegExp(`^/dev/(?:${[
@@ -71,15 +74,19 @@ export function devicePlace(path: string): DevicePlace | null {
 export const NAMES_ONLY: ReadonlySet<string> = new Set(['ls', 'stat', 'du', 'realpath', 'readlink', 'basename', 'dirname', 'namei', 'test', '[']);
 export const FIND_RUNS = /^-(?:exec|execdir|ok|okdir)$/;
 
-/** Programs that show a device's name, type or metadata, never its files' content. */
+/** Programs that show a device's name, type or metadata, never its files' content, and never change it. */
 const METADATA: ReadonlySet<string> = new Set([
-  ...NAMES_ONLY, 'file', 'df', 'lsblk', 'blkid', 'findmnt', 'mount', 'umount', 'smartctl', 'blockdev', 'udevadm', 'partx',
-  'fdisk', 'sfdisk', 'parted', 'tune2fs', 'dumpe2fs', 'xfs_info', 'pvs', 'vgs', 'lvs', 'pvdisplay', 'vgdisplay', 'lvdisplay',
+  ...NAMES_ONLY, 'file', 'df', 'lsblk', 'findmnt', 'dumpe2fs', 'xfs_info', 'pvs', 'vgs', 'lvs', 'pvdisplay', 'vgdisplay', 'lvdisplay',
 ]);
 
-/** Does `program` read a device's content (not only its name or metadata)? find only with an action that runs a command. */
+/**
+ * Does `program args` read or write a device's content (not only show its name or metadata)? find
+ * only with an action that runs a command; fdisk, parted, blockdev, ... unless in a read-only form
+ * (device-metadata.ts: `fdisk -l`, `parted DEV print`; `fdisk DEV` writes what standard input says).
+ */
 export function readsDeviceContent(program: string, args: readonly string[]): boolean {
   if (program === 'find') return args.some((a) => FIND_RUNS.test(a));
+  if (FORMED.has(program)) return !readOnlyForm(program, args);
   return !METADATA.has(program);
 }
 

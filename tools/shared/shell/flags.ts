@@ -1,9 +1,13 @@
 /**
  * Flag matching in every spelling a getopt-style program accepts: `-f X`, `-fX`, clusters
  * such as `-rf`, `--file X`, `--file=X` and GNU unambiguous abbreviations (`--fi=X`).
- * Matching is deliberately generous (a letter anywhere in a short cluster counts) so that
- * deny checks fail closed.
+ * A program option-models.ts models is read as its getopt reads it: a short option that takes a
+ * value ends its cluster (`grep -Dread` is `-D read`, no `-e` in it; `ln -sSxt` is `-S xt`, no
+ * `-t`), and the word after an option that takes one is its value (`grep -e -r`). Any other
+ * program is read generously (a letter anywhere in a short cluster counts) so that deny checks
+ * fail closed.
  */
+import { COMPILED } from './option-models.js';
 
 /**
  * Arguments that can be options: everything before the `--` that ends them. A `--` right after an
@@ -102,6 +106,45 @@ function wordSpellsFlag(word: string, flag: string): boolean {
   return word === flag;
 }
 
+/** Modelled options whose value is optional (only attached: `-b2`, `--boot=2`), so the next word stays a word of its own. */
+const OPTIONAL_VALUES: Readonly<Record<string, readonly string[]>> = { journalctl: ['-b', '--boot'], date: ['-I'] };
+
+/**
+ * The options of a modelled program's words as its getopt reads them (each short option of a
+ * cluster apart, up to the one that takes a value; values skipped), with the word each is in; null
+ * for a program option-models.ts does not model (or whose options are whole words). Generous where
+ * the model cannot tell: an abbreviated long option (`--ti`, which may be du's `--time` as well as
+ * `--time-style`) leaves the next word an option word too.
+ */
+function modelledOptions(program: string, args: readonly string[]): { option: string; word: string }[] | null {
+  const compiled = program === 'find' ? undefined : COMPILED.get(program);
+  if (compiled === undefined || compiled.model.wholeWords === true) return null;
+  const { value, model } = compiled;
+  const optional = Object.hasOwn(OPTIONAL_VALUES, program) ? (OPTIONAL_VALUES[program] as readonly string[]) : [];
+  const out: { option: string; word: string }[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    if (w === '--') break;
+    if (w.startsWith('--')) {
+      out.push({ option: w, word: w });
+      if (w.includes('=') || optional.includes(w)) continue;
+      if (model.pairs?.includes(w) === true) i += 2;
+      else if (value.has(w)) i++;
+      continue;
+    }
+    if (!w.startsWith('-') || w.length < 2) continue;
+    for (let k = 1; k < w.length; k++) {
+      const ch = w[k] as string;
+      if (!/[A-Za-z0-9]/.test(ch)) break;
+      out.push({ option: `-${ch}`, word: w });
+      if (!value.has(`-${ch}`)) continue;
+      if (k === w.length - 1 && !optional.includes(`-${ch}`)) i++;
+      break;
+    }
+  }
+  return out;
+}
+
 /** grep's short options that take a value (the rest of the word or the next word). */
 const GREP_VALUE_SHORTS = 'ABCDdefm';
 
@@ -138,11 +181,12 @@ function grepRecurseWord(words: string[]): string | null {
  */
 export function findFlag(program: string, args: string[], flags: readonly string[]): { flag: string; word: string } | null {
   const words = optionWordsOf(program, args);
+  const read = modelledOptions(program, args);
   for (const flag of flags) {
     const names = spellings(program, flag);
     const implied = names.flatMap((n) => (Object.hasOwn(IMPLIED, program) ? IMPLIED[program]?.[n] : undefined) ?? []);
     for (const f of [...names, ...implied]) {
-      const word = words.find((w) => wordSpellsFlag(w, f));
+      const word = read === null ? words.find((w) => wordSpellsFlag(w, f)) : read.find((o) => wordSpellsFlag(o.option, f))?.word;
       if (word !== undefined) return { flag, word };
     }
     if (GREPS.includes(program) && names.includes('-r')) {

@@ -37,7 +37,7 @@ const isTarget = (flag: string): boolean => flag === '-t' || (flag.length >= 4 &
 const isNoTarget = (flag: string): boolean => flag === '-T' || (flag.length >= 4 && '--no-target-directory'.startsWith(flag));
 
 /** What cp, mv, ln, install, rsync or scp copies and where to, or null for any other program (or no destination). */
-function copyPlan(program: string, args: string[]): CopyPlan | null {
+export function copyPlan(program: string, args: string[]): CopyPlan | null {
   if (program === 'rsync' || program === 'scp') return specCopyPlan(program, args);
   const how = Object.hasOwn(COPIERS, program) ? COPIERS[program] : undefined;
   if (how === undefined) return null;
@@ -58,7 +58,7 @@ function copyPlan(program: string, args: string[]): CopyPlan | null {
 }
 
 /** The last name of `path` (trailing slashes and `.` resolved), or null when relative. */
-function lastName(path: string): string | null {
+export function lastName(path: string): string | null {
   const p = normalisePath(path);
   return p === null || p === '/' ? null : p.slice(p.lastIndexOf('/') + 1);
 }

@@ -136,6 +136,11 @@ export function scanWords(program: string, args: string[]): ScannedWords | undef
   return out;
 }
 
+/** Does a model of its own read `program`'s words (not the generous reading of any other program's)? */
+export function modelled(program: string): boolean {
+  return ['find', 'tar', 'dd', 'unzip'].includes(program) || Object.hasOwn(CLOSED_MODELS, program) || COMPILED.has(program);
+}
+
 /** Split a command's words into file operands and other path-like words. */
 export function fileWords(program: string, args: string[]): FileWords {
   if (program === 'find') return findWords(args);

@@ -30,7 +30,7 @@
  * without paths: is not (a grant with paths: refuses relative words anyway), nor a folder above
  * a place given to a program Warden does not model, nor names a list gives (`tar -c -T LIST`).
  */
-import { fileWords, relevantPathLike } from './operands.js';
+import { fileWords, modelled, relevantPathLike } from './operands.js';
 import { aboveProcRoots, lexicalPath, normalisePath, procRelative, throughOpenFile } from './paths.js';
 import { wholeFolders } from './deny-paths.js';
 import { devicePlace, FIND_RUNS, NAMES_ONLY, readsDeviceContent, wholeDeviceRead } from './device-places.js';
@@ -116,7 +116,7 @@ function named(secret: string, paths: readonly string[] | undefined, locations: 
 export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | undefined, mounts: readonly string[] = [], extra: readonly string[] = []): string | null {
   if (NAMES_ONLY.has(cmd.program) || (cmd.program === 'find' && !cmd.args.some((a) => FIND_RUNS.test(a)))) return null;
   const locations = [...SECRET_LOCATIONS, ...mounts];
-  const { files, pathLike } = fileWords(cmd.program, cmd.args);
+  const { files, pathLike, writes } = fileWords(cmd.program, cmd.args);
   const words = [...files, ...relevantPathLike(pathLike), ...extra, ...(cmd.program === 'git' ? gitRevPaths(cmd.args) : [])];
   if (cmd.program === 'git') {
     // git prints or packs its repository's tree without the names (git-secret-reads.ts): the -C folder, or the working one.
@@ -145,7 +145,9 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
     if (wholeDevices !== null) return `${wholeDevices}; read a device by name under a grant whose paths: name it.`;
     const device = paths === undefined ? devicePlace(p) : null;
     if (device !== null && readsDeviceContent(cmd.program, cmd.args)) {
-      return `${cmd.program} reads '${abs ?? word}', ${device.what}, whose output masking cannot see a secret with no name beside it; a grant reads it only when its paths: name it${device.place === null ? ' (write the device plainly, not as a pattern)' : ` (${device.place})`}.`;
+      // A modelled program's written file (dd of=, tee, cp's target) is written; an unmodelled one's words may be either.
+      const verb = !writes.includes(word) ? 'reads' : modelled(cmd.program) ? 'writes' : 'reads or writes';
+      return `${cmd.program} ${verb} '${abs ?? word}', ${device.what}, whose output masking cannot see a secret with no name beside it; a grant reads it only when its paths: name it${device.place === null ? ' (write the device plainly, not as a pattern)' : ` (${device.place})`}.`;
     }
     const hit = abs === null && GLOB.test(p) ? (SECRET_BASENAMES.test(p) ? p : null) : secretAt(p, locations);
     if (hit !== null && !named(hit, paths, locations)) {

@@ -14,6 +14,8 @@ export interface ShellCommand {
   args: string[];
   /** `NAME=value` prefixes of the command (always a construct too). */
   assignments: string[];
+  /** Files its redirections open, read or written (`> /dev/sda`, `< /etc/x`; not `2>&1`), also a statement's around it: deny rules' paths see them. */
+  redirects?: string[];
 }
 
 /**

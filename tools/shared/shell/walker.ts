@@ -6,7 +6,7 @@
 import type { Node } from 'web-tree-sitter';
 import { parseError } from '../../../src/tool-api.js';
 import { EVALUATING, INERT, STATEMENT_CONSTRUCTS, TEXT_LEAVES, refuseEvaluatedLiterals, unescapedBacktick } from './node-types.js';
-import { decodeWord, type WordSink } from './words.js';
+import { decodeWord, redirectTarget, type WordSink } from './words.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
 
 /**
@@ -21,6 +21,8 @@ export class Walker implements WordSink {
   readonly commands: ShellCommand[] = [];
   readonly found = new Set<ShellConstruct>();
   pipelines = 0;
+  /** The files of the redirections being walked, by the command or statement they belong to (innermost last). */
+  private redirectFrames: string[][] = [];
 
   construct(c: ShellConstruct): void {
     this.found.add(c);
@@ -105,12 +107,18 @@ export class Walker implements WordSink {
     }
   }
 
+  /** A statement's redirections belong to every command in it (`{ a; b; } > f`). */
   private redirected(node: Node, _topLevel: boolean): void {
+    const from = this.commands.length;
+    const frame: string[] = [];
+    this.redirectFrames.push(frame);
     for (const child of node.children) {
       if (child === null) continue;
       if (!child.isNamed) throw parseError(`unsupported token '${child.type}' in a redirection`);
       this.visit(child, false);
     }
+    this.redirectFrames.pop();
+    if (frame.length > 0) for (const c of this.commands.slice(from)) c.redirects = [...(c.redirects ?? []), ...frame];
   }
 
   /**
@@ -147,11 +155,15 @@ export class Walker implements WordSink {
     const op = node.children.find((c) => c !== null && !c.isNamed)?.type ?? '';
     const dup = (op === '>&' || op === '<&') && dest !== null && /^(\d+|-)$/.test(dest.text);
     this.construct(dup ? 'redirection_dup' : 'redirection');
+    // `>&3` writes where the line opened descriptor 3 (`exec 3>/dev/sda`): a file Warden does not see.
+    if (dest !== null) this.redirectFrames.at(-1)?.push(...(!dup ? [redirectTarget(dest)] : /^\d+$/.test(dest.text) && Number(dest.text) > 2 ? [`/dev/fd/${dest.text}`] : []));
     this.walk(node);
   }
 
   private command(node: Node): void {
     const cmd: ShellCommand = { program: '', args: [], assignments: [] };
+    const frame: string[] = [];
+    this.redirectFrames.push(frame);
     let named = false;
     let prevEnd = -1;
     for (let i = 0; i < node.childCount; i++) {
@@ -183,6 +195,8 @@ export class Walker implements WordSink {
       }
     }
     if (!named) throw parseError('command without a program name');
+    this.redirectFrames.pop();
+    if (frame.length > 0) cmd.redirects = frame;
     this.commands.push(cmd);
   }
 

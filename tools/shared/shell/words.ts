@@ -24,6 +24,15 @@ const DYNAMIC: Record<string, ShellConstruct> = {
   extglob_pattern: 'glob',
 };
 
+/** A redirection's file as bash opens it, or its raw text where a part is computed (decoded apart from the walk, which sees its parts once). */
+export function redirectTarget(node: Node): string {
+  try {
+    return decodeWord(node, { construct: () => undefined, walk: () => undefined }).value;
+  } catch {
+    return node.text;
+  }
+}
+
 /**
  * Decode one word node. Returns the literal value and whether it is fully static;
  * a non-static word keeps its raw text and the reason is recorded as a construct.

@@ -1,0 +1,143 @@
+/**
+ * The read-only forms of the programs that show a storage device's metadata (device-places.ts).
+ * Several of them also change the device, its partition table, its filesystem's settings or the
+ * kernel's view of it: `fdisk /dev/sda` reads its commands from standard input and writes them,
+ * `parted /dev/sda rm 1`, `sfdisk`, `tune2fs -O`, `blockdev --setro`, `partx -d`, `smartctl -s
+ * off`, `udevadm trigger`, `umount`. So a form counts as metadata only when every option it uses
+ * is one of its read-only form's (an allow-list, util-linux 2.38, parted 3.5, e2fsprogs 1.47,
+ * smartmontools 7.3, systemd 252 `--help`), with the option that makes it read-only where one must
+ * be given (`fdisk -l`, `tune2fs -l`, `sfdisk -l|-d|-J|...`); anything else (an unknown option,
+ * an abbreviation, parted's other commands) is a write of the device, judged as its content is.
+ */
+
+/** One program's read-only form. */
+interface ReadOnlyForm {
+  /** Its options (short `-l`, long `--list`); any other makes it a writing form. */
+  options: readonly string[];
+  /** Of them, the ones that take a value (`-o COLS`, `--output=COLS`). */
+  values?: readonly string[];
+  /** Of those, the ones read-only only with such a value (blkid's cache files, written back: -c /dev/null). */
+  only?: Readonly<Record<string, RegExp>>;
+  /** One of these must be given (fdisk without -l reads commands from standard input). */
+  needs?: readonly string[];
+  /** Its operands (after the options are taken out) in the read-only form: none at all, or a check (with the options used). */
+  operands?: 'none' | ((ops: readonly string[], used: readonly string[]) => boolean);
+}
+
+/** parted's read-only commands after the device: print [free|all|devices|list], unit UNIT, align-check TYPE N, help. */
+function partedReads(ops: readonly string[]): boolean {
+  if (ops.length < 2) return false; // no command: parted reads them from standard input
+  for (let i = 1; i < ops.length; i++) {
+    const w = ops[i] as string;
+    if (w === 'print') i += /^(?:free|all|devices|list)$/.test(ops[i + 1] ?? '') ? 1 : 0;
+    else if (w === 'unit' && i + 1 < ops.length) i += 1;
+    else if (w === 'align-check' && i + 2 < ops.length) i += 2;
+    else if (w !== 'help') return false;
+  }
+  return true;
+}
+
+const FORMS: Readonly<Record<string, ReadOnlyForm>> = {
+  fdisk: {
+    options: ['-l', '--list', '-x', '--list-details', '-s', '--getsz', '-b', '--sector-size', '-u', '--units', '-o', '--output', '-t', '--type',
+      '-L', '--color', '-c', '--compatibility', '-C', '--cylinders', '-H', '--heads', '-S', '--sectors', '--bytes', '-h', '--help', '-V', '--version'],
+    values: ['-b', '--sector-size', '-o', '--output', '-t', '--type', '-C', '--cylinders', '-H', '--heads', '-S', '--sectors'],
+    needs: ['-l', '--list', '-x', '--list-details', '-s', '--getsz', '-h', '--help', '-V', '--version'],
+  },
+  sfdisk: {
+    options: ['-l', '--list', '-d', '--dump', '-J', '--json', '-s', '--show-size', '-g', '--show-geometry', '-F', '--list-free', '-V', '--verify',
+      '-q', '--quiet', '-o', '--output', '--color', '-h', '--help', '-v', '--version'],
+    values: ['-o', '--output'],
+    needs: ['-l', '--list', '-d', '--dump', '-J', '--json', '-s', '--show-size', '-g', '--show-geometry', '-F', '--list-free', '-V', '--verify',
+      '-h', '--help', '-v', '--version'],
+  },
+  parted: {
+    options: ['-l', '--list', '-m', '--machine', '-s', '--script', '-j', '--json', '-a', '--align', '-h', '--help', '-v', '--version'],
+    values: ['-a', '--align'],
+    // With neither -l nor a command it reads its commands from standard input.
+    operands: (ops, used) => (ops.length === 0 ? used.some((u) => /^(?:-l|--list|-h|--help|-v|--version)$/.test(u)) : partedReads(ops)),
+  },
+  tune2fs: { options: ['-l'], needs: ['-l'] },
+  blockdev: {
+    options: ['-q', '-v', '--report', '--getsz', '--getro', '--getdiscardzeroes', '--getss', '--getpbsz', '--getiomin', '--getioopt', '--getalignoff',
+      '--getmaxsect', '--getbsz', '--getsize', '--getsize64', '--getra', '--getfra', '--getdiskseq', '--getzonesz', '-h', '--help', '-V', '--version'],
+  },
+  partx: {
+    options: ['-s', '--show', '-l', '--list', '-o', '--output', '--output-all', '-g', '--noheadings', '-r', '--raw', '-P', '--pairs', '-b', '--bytes',
+      '-n', '--nr', '-t', '--type', '-S', '--sector-size', '-v', '--verbose', '-h', '--help', '-V', '--version'],
+    values: ['-o', '--output', '-n', '--nr', '-t', '--type', '-S', '--sector-size'],
+    needs: ['-s', '--show', '-l', '--list', '-o', '--output', '--output-all', '-g', '--noheadings', '-r', '--raw', '-P', '--pairs', '-h', '--help', '-V', '--version'],
+  },
+  smartctl: {
+    options: ['-i', '--info', '-a', '--all', '-x', '--xall', '-H', '--health', '-c', '--capabilities', '-A', '--attributes', '-l', '--log', '--scan',
+      '--scan-open', '-j', '--json', '-d', '--device', '-T', '--tolerance', '-b', '--badsum', '-n', '--nocheck', '-r', '--report', '-q', '--quietmode',
+      '-f', '--format', '-F', '--firmwarebug', '-v', '--vendorattribute', '-g', '--get', '-P', '--presets', '--identify', '-h', '--help', '-V', '--version'],
+    values: ['-l', '--log', '-d', '--device', '-T', '--tolerance', '-b', '--badsum', '-n', '--nocheck', '-r', '--report', '-q', '--quietmode', '-f',
+      '--format', '-F', '--firmwarebug', '-v', '--vendorattribute', '-g', '--get', '-P', '--presets'],
+  },
+  // udevadm info only (not --cleanup-db); trigger, settle, control, test, monitor change or run things.
+  udevadm: {
+    options: ['-q', '--query', '--property', '--value', '-p', '--path', '-n', '--name', '-r', '--root', '-a', '--attribute-walk', '-t', '--tree', '-x',
+      '--export', '-P', '--export-prefix', '-d', '--device-id-of-file', '-e', '--export-db', '--json', '--no-pager', '-h', '--help', '-V', '--version'],
+    values: ['-q', '--query', '-p', '--path', '-n', '--name', '-P', '--export-prefix', '-d', '--device-id-of-file'],
+    operands: (ops) => ops[0] === 'info',
+  },
+  // blkid -c FILE reads its cache from FILE and writes it back there, -w FILE writes it: straight into a device
+  // that is not a regular file (libblkid's blkid_flush_cache); /dev/null (the clean-cache idiom) keeps none.
+  blkid: {
+    options: ['-c', '--cache-file', '-w', '-d', '--no-encoding', '-D', '--no-part-details', '-g', '--garbage-collect', '-H', '--hint', '-i', '--info',
+      '-k', '--list-filesystems', '-l', '--list-one', '-L', '--label', '-n', '--match-types', '-o', '--output', '-O', '--offset', '-p', '--probe',
+      '-s', '--match-tag', '-S', '--size', '-t', '--match-token', '-u', '--usages', '-U', '--uuid', '-h', '--help', '-V', '--version'],
+    values: ['-c', '--cache-file', '-w', '-H', '--hint', '-L', '--label', '-n', '--match-types', '-o', '--output', '-O', '--offset', '-s', '--match-tag',
+      '-S', '--size', '-t', '--match-token', '-u', '--usages', '-U', '--uuid'],
+    only: { '-c': /^\/dev\/null$/, '--cache-file': /^\/dev\/null$/, '-w': /^\/dev\/null$/ },
+  },
+  // mount with no operands lists the mounted filesystems (-t: of a type); umount has no read-only form.
+  mount: { options: ['-l', '--show-labels', '-t', '--types', '-v', '--verbose', '-h', '--help', '-V', '--version'], values: ['-t', '--types'], operands: 'none' },
+  umount: { options: ['-h', '--help', '-V', '--version'], operands: 'none' },
+};
+
+/** Programs with a read-only form here. */
+export const FORMED: ReadonlySet<string> = new Set(Object.keys(FORMS));
+
+/** Is `program args` (a program of FORMED) in its read-only form? An option outside it, or a missing needed one, is a write. */
+export function readOnlyForm(program: string, args: readonly string[]): boolean {
+  const form = Object.hasOwn(FORMS, program) ? FORMS[program] : undefined;
+  if (form === undefined) return false;
+  const allowed = new Set(form.options);
+  const values = new Set(form.values ?? []);
+  const used: string[] = [];
+  const ops: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i] as string;
+    if (w === '--') {
+      ops.push(...args.slice(i + 1));
+      break;
+    }
+    if (w.startsWith('--')) {
+      const name = w.split('=', 1)[0] as string;
+      if (!allowed.has(name)) return false;
+      used.push(name);
+      if (!values.has(name)) continue;
+      const value = w.includes('=') ? w.slice(name.length + 1) : args[++i] ?? '';
+      if (form.only?.[name]?.test(value) === false) return false;
+      continue;
+    }
+    if (!w.startsWith('-') || w === '-') {
+      ops.push(w);
+      continue;
+    }
+    for (let k = 1; k < w.length; k++) {
+      const flag = `-${w[k] as string}`;
+      if (!allowed.has(flag)) return false;
+      used.push(flag);
+      if (!values.has(flag)) continue;
+      const value = k === w.length - 1 ? args[++i] ?? '' : w.slice(k + 1);
+      if (form.only?.[flag]?.test(value) === false) return false;
+      break;
+    }
+  }
+  if (form.needs !== undefined && !used.some((u) => form.needs?.includes(u) === true)) return false;
+  if (form.operands === 'none') return ops.length === 0;
+  return form.operands === undefined || form.operands(ops, used);
+}
