@@ -11,6 +11,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync,
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
+import { writeWardenDir } from '../support/warden-process.js';
 
 /** A scratch root with the real bin, a compiled CLI and a bundle that say which one ran. */
 function scratch(): { root: string; touch(rel: string, secondsAgo: number): void; run(): string } {
@@ -68,18 +69,34 @@ test('the bin runs the bundle only while it is newer than every file it was buil
   }
 });
 
+/** Node's --import argument for a loader hook that prints every module Node loads ('LOAD url' on stderr). */
+function loadLogger(): string {
+  const hooks = `data:text/javascript,${encodeURIComponent("export async function load(url, context, next) { process.stderr.write('LOAD ' + url + '\\n'); return next(url, context); }")}`;
+  return `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)});`)}`;
+}
+
 test('this build\'s bin runs the bundle: its own modules, and none of the compiled CLI\'s', () => {
   const list = join(REPO_ROOT, 'dist', 'bundle', 'cli', 'inputs.json');
   assert.ok(existsSync(list), 'npm test bundles the CLI after tsc (scripts/bundle-cli.mjs)');
   const inputs = JSON.parse(readFileSync(list, 'utf8')) as string[];
   assert.ok(inputs.includes('dist/src/cli/main.js') && inputs.includes('dist/src/recorder/store-worker.js') && inputs.length > 300, `${inputs.length} inputs`);
-  // A loader hook that prints every module Node loads.
-  const hooks = `data:text/javascript,${encodeURIComponent("export async function load(url, context, next) { process.stderr.write('LOAD ' + url + '\\n'); return next(url, context); }")}`;
-  const register = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)});`)}`;
-  const r = spawnSync(process.execPath, ['--import', register, WARDEN_BIN, '--version'], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, '--version'], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\d+\.\d+\.\d+/);
   const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOAD file:'));
   assert.ok(loaded.some((l) => l.includes('/dist/bundle/cli/main.js')), loaded.join('\n'));
   assert.deepEqual(loaded.filter((l) => l.includes('/dist/src/')), [], 'no compiled module is loaded beside the bundle');
+});
+
+test('a stdio server loads ssh2 with its first ssh connection, not at start (tools/ssh/connector.ts)', () => {
+  const wd = writeWardenDir('transcripts: { store: sqlite:warden.db }\nidentity: { stdio: { subject: a, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:DB_URL }\n  box: { type: ssh, host: 127.0.0.1, port: 1, user: x, private_key: env:KEY, host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" }\npolicies: []\n', {});
+  try {
+    // stdin closed: the server starts (config, store, tools) and ends.
+    const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, 'serve', '--config', wd.configPath], { encoding: 'utf8', input: '', env: { PATH: process.env.PATH ?? '', DB_URL: 'postgres://x@127.0.0.1:1/x', KEY: 'unused', WARDEN_LOG_LEVEL: 'error' } });
+    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOAD file:'));
+    assert.ok(loaded.some((l) => l.includes('/node_modules/pg/')), `the hook sees packages (pg is loaded at start): ${r.stderr.slice(-2000)}`);
+    assert.deepEqual(loaded.filter((l) => l.includes('/node_modules/ssh2/')), []);
+  } finally {
+    wd.cleanup();
+  }
 });

@@ -6,7 +6,7 @@
  * login shell reads the canonical quoting as written (shell-probe.ts). A call's deadline and cancel cover its whole life: the wait for a
  * session slot, the connection, the command.
  */
-import { Client, type ConnectConfig } from 'ssh2';
+import type { Client, ConnectConfig } from 'ssh2';
 import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
 import { sessionsPerPrincipal, type SshConnection } from './config.js';
 import { deadlineIn, within, type CallDeadline } from './call-deadline.js';
@@ -90,10 +90,13 @@ export class SshConnector {
     return cfg;
   }
 
-  private open(onClose: () => void): Promise<Client> {
+  private async open(onClose: () => void): Promise<Client> {
+    // ssh2 loads on the first connection, not with the family: a server without an ssh connection
+    // (or before its first call) does not pay its load (about 30 ms of a stdio server's start).
+    const { Client: SshClient } = await import('ssh2');
     return new Promise<Client>((resolve, reject) => {
       let presented: string | null = null;
-      const client = new Client();
+      const client = new SshClient();
       client.setMaxListeners(0);
       let ready = false;
       // Small request/response packets: without TCP_NODELAY each call can stall on delayed ACKs.
