@@ -88,14 +88,18 @@ test('this build\'s bin runs the bundle: its own modules, and none of the compil
   assert.deepEqual(loaded.filter((l) => l.includes('/dist/src/')), [], 'no compiled module is loaded beside the bundle');
 });
 
-test('a stdio server loads ssh2 with its first ssh connection, not at start (tools/ssh/connector.ts)', () => {
+test('a stdio server loads ssh2 and the SQL parser when first needed, not at start (tools/ssh/connector.ts, tools/postgres/analysis/index.ts)', () => {
   const wd = writeWardenDir('transcripts: { store: sqlite:warden.db }\nidentity: { stdio: { subject: a, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:DB_URL }\n  box: { type: ssh, host: 127.0.0.1, port: 1, user: x, private_key: env:KEY, host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" }\npolicies: []\n', {});
   try {
-    // stdin closed: the server starts (config, store, tools) and ends.
-    const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, 'serve', '--config', wd.configPath], { encoding: 'utf8', input: '', env: { PATH: process.env.PATH ?? '', DB_URL: 'postgres://x@127.0.0.1:1/x', KEY: 'unused', WARDEN_LOG_LEVEL: 'error' } });
-    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOAD file:'));
-    assert.ok(loaded.some((l) => l.includes('/node_modules/pg/')), `the hook sees packages (pg is loaded at start): ${r.stderr.slice(-2000)}`);
-    assert.deepEqual(loaded.filter((l) => l.includes('/node_modules/ssh2/')), []);
+    // stdin closed: the server starts (config, store, tools) and ends. The loader hook sees ES
+    // modules, NODE_DEBUG=module the CommonJS ones (node-sql-parser is required).
+    const env = { PATH: process.env.PATH ?? '', DB_URL: 'postgres://x@127.0.0.1:1/x', KEY: 'unused', WARDEN_LOG_LEVEL: 'error', NODE_DEBUG: 'module' };
+    const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, 'serve', '--config', wd.configPath], { encoding: 'utf8', input: '', env, maxBuffer: 64 * 1024 * 1024 });
+    const lines = r.stderr.split('\n');
+    assert.ok(lines.some((l) => l.startsWith('LOAD file:') && l.includes('/node_modules/pg/')), `the hook sees packages (pg is loaded at start): ${r.stderr.slice(-2000)}`);
+    assert.ok(lines.some((l) => l.startsWith('MODULE') && l.includes('/node_modules/pg/lib/client.js')), 'NODE_DEBUG=module shows what require loads');
+    assert.deepEqual(lines.filter((l) => l.includes('/node_modules/ssh2/')).slice(0, 3), []);
+    assert.deepEqual(lines.filter((l) => l.includes('node-sql-parser')).slice(0, 3), []);
   } finally {
     wd.cleanup();
   }

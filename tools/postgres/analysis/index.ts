@@ -29,10 +29,18 @@ export { lex, splitStatements } from './lexer.js';
  * node-sql-parser's PostgreSQL-only build, loaded with require: the package's main file bundles
  * every dialect (2.4 MB), and importing it as ESM makes Node lex all of it for its exports, about
  * 0.15 s of every `warden` start; this build is the same PostgreSQL grammar alone (0.3 MB). The
- * SQL tests and the attack corpus run against it.
+ * SQL tests and the attack corpus run against it. Loaded by the first statement analysed, not at
+ * start: compiling it is about 40 ms of a stdio server's start, which every session pays and a
+ * server without SQL calls never needs.
  */
-const { Parser } = createRequire(import.meta.url)('node-sql-parser/build/postgresql') as typeof import('node-sql-parser');
-const parser = new Parser();
+let parser: InstanceType<typeof import('node-sql-parser').Parser> | null = null;
+function sqlParser(): InstanceType<typeof import('node-sql-parser').Parser> {
+  if (parser === null) {
+    const { Parser } = createRequire(import.meta.url)('node-sql-parser/build/postgresql') as typeof import('node-sql-parser');
+    parser = new Parser();
+  }
+  return parser;
+}
 /** node-sql-parser's name for the PostgreSQL grammar (its option is case-sensitive). */
 const DIALECT = { database: 'PostgresQL' } as const;
 
@@ -172,7 +180,7 @@ function parseAndAnalyze(toks: Token[], ctx: Ctx, scope: Scope = childScope(null
   const text = base === 0 ? canon.text : canon.text.replace(/'wlit(\d+)'/g, (_, n: string) => `'wlit${Number(n) + base}'`);
   let ast: unknown;
   try {
-    ast = parser.astify(text, DIALECT);
+    ast = sqlParser().astify(text, DIALECT);
   } catch (e) {
     if (e instanceof WardenError) throw e;
     const msg = e instanceof RangeError ? 'statement nested too deeply' : 'statement not understood by the SQL parser';
