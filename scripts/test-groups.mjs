@@ -1,14 +1,17 @@
 // Test files that share one Node process in `npm test`. Each test file run alone is its own
 // process that loads its ~560 modules before its first test: 0.5 to 1.5 s of CPU, about a fifth
 // of the suite's CPU on two cores. So files expected to take less than SOLO_MS run in groups: a
-// generated entry file imports a group's members, whose tests then run one after another in one
-// process, as each file's own tests always have. A group is consecutive files in path order
-// (neighbours load the same modules) up to about GROUP_MS of their recorded times.
+// generated entry file holds one `describe` per member that imports it, so each member's tests,
+// and its top-level hooks (before, after, beforeEach...), run inside its own suite, one member
+// after another: a member's `before` runs just before its tests and its `after` right after them,
+// as when it ran alone. A group is consecutive files in path order (neighbours load the same
+// modules) up to about GROUP_MS of their recorded times.
 //
 // A file runs alone when it is slow anyway (the saving is small and long groups balance badly
 // across the runner's slots), or when sharing a process could change what it checks
-// (soloReason): hooks at its top level that would apply to every file of its group
-// (beforeEach/afterEach), signals sent to its own process, or a `warden-test: solo` comment.
+// (soloReason): signals sent to its own process, or a `warden-test: solo` comment (a test that
+// needs modules no other file loaded first). What members still share: loaded modules and
+// process-wide state (environment variables, globals), which test code must name per use.
 // WARDEN_TEST_GROUPS=0 runs every file alone (scripts/test.mjs).
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, sep } from 'node:path';
@@ -21,7 +24,6 @@ export const GROUP_MS = 45_000;
 
 /** Why the test file `source` (its compiled JavaScript) must have a process of its own, or null. */
 export function soloReason(source) {
-  if (/^\s*(?:beforeEach|afterEach)\(/m.test(source)) return 'its top-level beforeEach/afterEach would run around every file of a group';
   if (/process\.kill\(\s*process\.pid\b/.test(source)) return 'it sends signals to its own process';
   if (/warden-test: solo\b/.test(source)) return 'it asks for a process of its own (warden-test: solo)';
   return null;
@@ -67,8 +69,8 @@ export function writeGroupEntries(root, dir, runs) {
     const first = run.members[0].split(sep).join('/');
     const folder = basename(dirname(first)).replace(/[^A-Za-z0-9_-]/g, '_');
     const file = join(dir, `${String(i).padStart(3, '0')}-${folder}.test.js`);
-    const lines = run.members.map((m) => `import ${JSON.stringify(pathToFileURL(join(root, m)).href)};`);
-    writeFileSync(file, `// Written by scripts/test.mjs: these test files share one process (scripts/test-groups.mjs).\n${lines.join('\n')}\n`);
+    const lines = run.members.map((m) => `describe(${JSON.stringify(m.split(sep).join('/'))}, async () => {\n  await import(${JSON.stringify(pathToFileURL(join(root, m)).href)});\n});`);
+    writeFileSync(file, `// Written by scripts/test.mjs: these test files share one process, each in a suite of its own (scripts/test-groups.mjs).\nimport { describe } from 'node:test';\n${lines.join('\n')}\n`);
     return { ...run, file };
   });
 }

@@ -29,12 +29,10 @@ interface TestOrder {
 const groups = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'test-groups.mjs')).href)) as TestGroups;
 const order = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'test-order.mjs')).href)) as TestOrder;
 
-test('a file runs alone when its top-level hooks would wrap other files, it signals itself, or it asks to', () => {
-  assert.match(groups.soloReason("import { beforeEach } from 'node:test';\nbeforeEach(async () => {});\n") ?? '', /beforeEach\/afterEach/);
-  assert.match(groups.soloReason('  afterEach(() => reset());\n') ?? '', /beforeEach\/afterEach/);
+test('a file runs alone when it signals its own process or asks to; its top-level hooks are its own in a group', () => {
   assert.match(groups.soloReason("process.kill(process.pid, 'SIGHUP');") ?? '', /signals/);
   assert.match(groups.soloReason('// warden-test: solo (it counts the process\'s handles)') ?? '', /asks/);
-  assert.equal(groups.soloReason("describe('x', () => { beforeEach(() => {}); });\nbefore(() => {});\nafter(() => {});\nt.beforeEach(() => {});"), null, 'hooks inside a suite, and before/after, are the file\'s own');
+  assert.equal(groups.soloReason("import { beforeEach } from 'node:test';\nbeforeEach(async () => {});\nafterEach(() => {});\nbefore(() => {});\nafter(() => {});"), null, 'a member\'s hooks run in its own suite');
 });
 
 test('groups are consecutive files in path order up to GROUP_MS; slow and solo files run alone; a lone leftover is a plain run', () => {
@@ -50,17 +48,21 @@ test('groups are consecutive files in path order up to GROUP_MS; slow and solo f
   assert.deepEqual(groups.planRuns(['x.test.js'], () => 1, () => null), [{ file: 'x.test.js' }]);
 });
 
-test('a group entry runs every member\'s tests in one process, top-level hooks included', () => {
+test('a group entry runs each member in a suite of its own, in one process: its hooks run around its own tests only', () => {
   const root = mkdtempSync(join(tmpdir(), 'warden-groups-'));
   try {
     mkdirSync(join(root, 't'));
-    const pids = join(root, 'pids');
+    const log = join(root, 'log');
     for (const name of ['a', 'b']) {
       writeFileSync(join(root, 't', `${name}.test.mjs`), [
-        "import { test, before } from 'node:test';",
+        "import { test, before, after, beforeEach } from 'node:test';",
         "import { appendFileSync } from 'node:fs';",
-        `before(() => appendFileSync(${JSON.stringify(pids)}, 'before-${name} ' + process.pid + '\\n'));`,
-        `test('${name} runs', () => appendFileSync(${JSON.stringify(pids)}, 'test-${name} ' + process.pid + '\\n'));`,
+        `const note = (what) => appendFileSync(${JSON.stringify(log)}, what + ' ' + process.pid + '\\n');`,
+        'await new Promise((r) => setTimeout(r, 10)); // top-level await before the hooks and tests',
+        `before(() => note('before-${name}'));`,
+        `beforeEach(() => note('each-${name}'));`,
+        `after(() => note('after-${name}'));`,
+        `test('${name} runs', () => note('test-${name}'));`,
       ].join('\n'));
     }
     const [run] = groups.writeGroupEntries(root, join(root, 'g'), [{ members: ['t/a.test.mjs', 't/b.test.mjs'] }]);
@@ -71,8 +73,9 @@ test('a group entry runs every member\'s tests in one process, top-level hooks i
     assert.equal(r.status, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /# tests 2\n/);
     assert.match(r.stdout, /# pass 2\n/);
-    const lines = readFileSync(pids, 'utf8').trim().split('\n').map((l) => l.split(' '));
-    assert.deepEqual(lines.map(([what]) => what).sort(), ['before-a', 'before-b', 'test-a', 'test-b']);
+    assert.match(r.stdout, /ok \d+ - t\/a\.test\.mjs\n/, 'each member is a suite named by its path');
+    const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => l.split(' '));
+    assert.deepEqual(lines.map(([what]) => what), ['before-a', 'each-a', 'test-a', 'after-a', 'before-b', 'each-b', 'test-b', 'after-b']);
     assert.equal(new Set(lines.map(([, pid]) => pid)).size, 1, 'one process');
   } finally {
     rmSync(root, { recursive: true, force: true });
