@@ -24,12 +24,19 @@ export function readTimes(root) {
   return {};
 }
 
+/**
+ * Each of `files`' (relative paths) expected time by `times`: its recorded time, else the median
+ * of the recorded times of `files` (0 when none has one).
+ */
+export function expectedTimes(files, times) {
+  const key = (f) => f.split(sep).join('/');
+  const median = medianTime(Object.fromEntries(files.map((f) => [f, times[key(f)]])));
+  return (f) => (typeof times[key(f)] === 'number' ? times[key(f)] : median);
+}
+
 /** `files` (relative paths), slowest first by `times`; ties and unknown files keep name order. */
 export function slowestFirst(files, times) {
-  const key = (f) => f.split(sep).join('/');
-  const known = files.map((f) => times[key(f)]).filter((ms) => typeof ms === 'number').sort((a, b) => a - b);
-  const median = known.length ? known[Math.floor(known.length / 2)] : 0;
-  const ms = (f) => (typeof times[key(f)] === 'number' ? times[key(f)] : median);
+  const ms = expectedTimes(files, times);
   return [...files].sort((a, b) => ms(b) - ms(a) || (a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -18,7 +18,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { prepareTestEnv } from './prepare-test-env.mjs';
-import { medianTime, readTimes, saveTimes, slowestFirst } from './test-order.mjs';
+import { expectedTimes, readTimes, saveTimes, slowestFirst } from './test-order.mjs';
 import { fileSoloReason, planRuns, removeStaleEntries, writeGroupEntries } from './test-groups.mjs';
 import { bundleCli } from './bundle-cli.mjs';
 
@@ -131,9 +131,8 @@ async function main() {
   // (d) the runs: short files in groups that share a process (scripts/test-groups.mjs), unless
   // WARDEN_TEST_GROUPS=0; then slowest first, by the previous run's times.
   const times = readTimes(root);
-  const median = medianTime(times);
   const key = (f) => f.split(sep).join('/');
-  const ms = (f) => (typeof times[key(f)] === 'number' ? times[key(f)] : median);
+  const ms = expectedTimes(found, times);
   const grouped = process.env.WARDEN_TEST_GROUPS !== '0';
   removeStaleEntries(join(root, 'dist'));
   groupDir = join(root, 'dist', `test-groups-${process.pid}`);
