@@ -2,8 +2,11 @@
 // The `warden` bin: plain JavaScript that runs the compiled CLI (built by `npm ci` / `npm run build`).
 // It runs the bundle (scripts/bundle-cli.mjs: a few files, not ~480 modules, so it starts in about
 // half the time) when it is newer than every compiled file it was built from, else the compiled
-// modules themselves (a `tsc` run since the bundle was built).
+// modules themselves (a `tsc` run since the bundle was built). The bundle's CommonJS build
+// (main.cjs) runs with V8's code cache (code-cache.js); its ES module build (main.js) when there
+// is no CommonJS one.
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 const root = new URL('../', import.meta.url);
 const main = new URL('dist/src/cli/main.js', root);
 if (!existsSync(main)) {
@@ -20,4 +23,7 @@ function freshBundle() {
     return false;
   }
 }
-await import((freshBundle() ? new URL('dist/bundle/cli/main.js', root) : main).href);
+const cjs = new URL('dist/bundle/cli/main.cjs', root);
+if (!freshBundle()) await import(main.href);
+else if (existsSync(cjs)) (await import('./code-cache.js')).runBundle(fileURLToPath(cjs), process.argv.slice(2));
+else await import(new URL('dist/bundle/cli/main.js', root).href);

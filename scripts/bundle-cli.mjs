@@ -59,6 +59,25 @@ export async function bundleCli(at = root, log = (m) => process.stderr.write(`[b
     logLevel: 'warning',
     metafile: true,
   });
+  // The CLI again as one CommonJS file, main.cjs, which bin/warden.js runs with V8's code cache
+  // (bin/code-cache.js: Node 20 caches compiled code for vm.Script, not for ES modules). Its lazy
+  // imports become lazily run functions of the same file; its workers stay the ES modules above
+  // (import.meta.url is the file's own URL, so ./store-worker.js resolves beside it).
+  await esbuild.build({
+    absWorkingDir: at,
+    entryPoints: { main: ENTRIES.main },
+    outdir: out,
+    outExtension: { '.js': '.cjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: EXTERNAL,
+    define: { 'import.meta.url': '__wardenBundleUrl' },
+    banner: { js: "var __wardenBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
   // Written last: without it bin/warden.js never runs the bundle.
   const inputs = Object.keys(result.metafile.inputs).filter((f) => f.startsWith('dist/')).sort();
   writeFileSync(join(out, 'inputs.json'), `${JSON.stringify(inputs)}\n`);

@@ -8,6 +8,7 @@
  * another replica may have left; until then `held` is false, and `onHeld` runs on the new
  * connection once the lock is back, before `held` turns true.
  */
+import '../pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
 import { APPROVALS_CHANNEL } from './pg-approvals.js';
 import { LIVENESS_GRACE_MS, LIVENESS_MARK_KEEP_MS } from './pg-liveness-sql.js';

@@ -4,6 +4,7 @@
  * of them: pg-readonly.ts); and the types the server, CLI and UI use for any store.
  */
 import { randomBytes } from 'node:crypto';
+import '../pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
 import { ErrorCode, WardenError } from '../errors.js';
 import { pgUrlSessionParams } from '../tool-api.js';

@@ -8,6 +8,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import '../pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { type Columns, intentColumns, outcomeColumns, rowToCall, sessionOpenColumns } from './columns.js';

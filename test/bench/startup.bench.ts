@@ -1,8 +1,9 @@
 /**
  * Start-up, side by side in one run: how long an MCP client waits from spawning a stdio server to
  * its first tools/list answer (what it pays at every session start), for Warden as `warden`
- * runs it (the bundle, scripts/bundle-cli.mjs), Warden's compiled modules unbundled, and the
- * reference Postgres MCP server; and the wall time of `warden --version` and `warden transcripts
+ * runs it (the CommonJS bundle with V8's code cache, scripts/bundle-cli.mjs and
+ * bin/code-cache.js), the same bundle without the cache (WARDEN_CODE_CACHE=off), Warden's
+ * compiled modules unbundled, and the reference Postgres MCP server; and the wall time of `warden --version` and `warden transcripts
  * verify` bundled and unbundled. Runs are interleaved (one of each in turn), so load that comes
  * and goes hits all of them alike. Reports p50 and the ratios.
  * Run: node dist/test/bench/startup.bench.js [--json] [--runs N]
@@ -18,7 +19,7 @@ import { writeWardenDir } from '../support/warden-process.js';
 import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
 import { percentile } from './timing.js';
 
-const BUNDLE = join(REPO_ROOT, 'dist', 'bundle', 'cli', 'main.js');
+const BUNDLE = join(REPO_ROOT, 'dist', 'bundle', 'cli', 'main.cjs');
 const COMPILED = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 const REFERENCE = join(REPO_ROOT, 'node_modules', '@modelcontextprotocol', 'server-postgres', 'dist', 'index.js');
 
@@ -55,10 +56,14 @@ export async function runStartupBench(runs: number): Promise<Record<string, unkn
   const env = { PATH: process.env.PATH ?? '', BENCH_DATABASE_URL: db.url, WARDEN_LOG_LEVEL: 'error' };
   const serve = (main: string) => [main, 'serve', '--config', wd.configPath];
   try {
-    // The store verify reads: written by one Warden start first.
+    // The store verify reads: written by one Warden start first; a `serve` of the bundle writes
+    // the code cache the timed runs take.
     await firstAnswer(serve(COMPILED), env);
+    await firstAnswer(serve(WARDEN_BIN), env);
+    const noCache = { ...env, WARDEN_CODE_CACHE: 'off' };
     const kinds: Record<string, () => Promise<number> | number> = {
       'serve, first tools/list: warden (bundle)': () => firstAnswer(serve(WARDEN_BIN), env),
+      'serve, first tools/list: bundle without code cache': () => firstAnswer(serve(WARDEN_BIN), noCache),
       'serve, first tools/list: compiled modules': () => firstAnswer(serve(COMPILED), env),
       'serve, first tools/list: reference server': () => firstAnswer([REFERENCE, db.url], env),
       'warden --version: bundle': () => wall([WARDEN_BIN, '--version'], env),
@@ -74,6 +79,7 @@ export async function runStartupBench(runs: number): Promise<Record<string, unkn
       runs,
       p50_ms: p50,
       ratios: {
+        'serve: bundle / bundle without code cache': ratio('serve, first tools/list: warden (bundle)', 'serve, first tools/list: bundle without code cache'),
         'serve: bundle / compiled modules': ratio('serve, first tools/list: warden (bundle)', 'serve, first tools/list: compiled modules'),
         'serve: bundle / reference server': ratio('serve, first tools/list: warden (bundle)', 'serve, first tools/list: reference server'),
         '--version: bundle / compiled modules': ratio('warden --version: bundle', 'warden --version: compiled modules'),

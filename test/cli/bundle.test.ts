@@ -80,24 +80,33 @@ test('this build\'s bin runs the bundle: its own modules, and none of the compil
   assert.ok(existsSync(list), 'npm test bundles the CLI after tsc (scripts/bundle-cli.mjs)');
   const inputs = JSON.parse(readFileSync(list, 'utf8')) as string[];
   assert.ok(inputs.includes('dist/src/cli/main.js') && inputs.includes('dist/src/recorder/store-worker.js') && inputs.length > 300, `${inputs.length} inputs`);
-  const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, '--version'], { encoding: 'utf8' });
+  assert.ok(existsSync(join(REPO_ROOT, 'dist', 'bundle', 'cli', 'main.cjs')), 'the CommonJS build the bin runs with the code cache');
+  const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, '--version'], { encoding: 'utf8', env: { ...process.env, WARDEN_CODE_CACHE: 'debug' } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\d+\.\d+\.\d+/);
+  assert.match(r.stderr, /^warden code cache: (none|accepted|rejected) \(.*\/dist\/bundle\/cli\/main\.cjs\)$/m);
   const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOAD file:'));
-  assert.ok(loaded.some((l) => l.includes('/dist/bundle/cli/main.js')), loaded.join('\n'));
+  assert.ok(loaded.some((l) => l.includes('/bin/code-cache.js')), loaded.join('\n'));
   assert.deepEqual(loaded.filter((l) => l.includes('/dist/src/')), [], 'no compiled module is loaded beside the bundle');
 });
 
-test('a stdio server loads ssh2 and the SQL parser when first needed, not at start (tools/ssh/connector.ts, tools/postgres/analysis/index.ts)', () => {
+/** Node's --import argument that prints, at exit, how many of Node's own modules loaded are its fetch implementation (undici). */
+function undiciCounter(): string {
+  return `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('UNDICI ' + process.moduleLoadList.filter((m) => m.includes('undici')).length + '\\n'));")}`;
+}
+
+test('a stdio server loads ssh2, the SQL parser and Node\'s fetch when first needed, not at start (tools/ssh/connector.ts, tools/postgres/analysis/index.ts, src/pg-stream-probe.ts)', () => {
   const wd = writeWardenDir('transcripts: { store: sqlite:warden.db }\nidentity: { stdio: { subject: a, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:DB_URL }\n  box: { type: ssh, host: 127.0.0.1, port: 1, user: x, private_key: env:KEY, host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" }\npolicies: []\n', {});
   try {
     // stdin closed: the server starts (config, store, tools) and ends. The loader hook sees ES
     // modules, NODE_DEBUG=module the CommonJS ones (node-sql-parser is required).
     const env = { PATH: process.env.PATH ?? '', DB_URL: 'postgres://x@127.0.0.1:1/x', KEY: 'unused', WARDEN_LOG_LEVEL: 'error', NODE_DEBUG: 'module' };
-    const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, 'serve', '--config', wd.configPath], { encoding: 'utf8', input: '', env, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(process.execPath, ['--import', loadLogger(), '--import', undiciCounter(), WARDEN_BIN, 'serve', '--config', wd.configPath], { encoding: 'utf8', input: '', env, maxBuffer: 64 * 1024 * 1024 });
     const lines = r.stderr.split('\n');
-    assert.ok(lines.some((l) => l.startsWith('LOAD file:') && l.includes('/node_modules/pg/')), `the hook sees packages (pg is loaded at start): ${r.stderr.slice(-2000)}`);
-    assert.ok(lines.some((l) => l.startsWith('MODULE') && l.includes('/node_modules/pg/lib/client.js')), 'NODE_DEBUG=module shows what require loads');
+    assert.ok(lines.some((l) => l.startsWith('LOAD file:') && l.includes('/bin/warden.js')), `the hook sees modules: ${r.stderr.slice(-2000)}`);
+    assert.ok(lines.some((l) => l.startsWith('MODULE') && l.includes('/node_modules/pg/lib/client.js')), 'NODE_DEBUG=module shows what require loads (pg is loaded at start)');
+    // pg's probe for Cloudflare Workers touches Response, which loads Node's fetch (pg-stream-probe.ts).
+    assert.deepEqual(lines.filter((l) => l.startsWith('UNDICI ')), ['UNDICI 0']);
     assert.deepEqual(lines.filter((l) => l.includes('/node_modules/ssh2/')).slice(0, 3), []);
     assert.deepEqual(lines.filter((l) => l.includes('node-sql-parser')).slice(0, 3), []);
   } finally {

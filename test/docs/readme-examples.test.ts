@@ -167,9 +167,9 @@ test('every error code is documented, and every WARDEN_* name in the docs exists
   const codes = new Set<string>(Object.values(ErrorCode));
   const undocumented = [...codes].filter((code) => !new RegExp(`\\b${code}\\b`).test(README));
   // Other WARDEN_* names are environment variables: an env: reference in an example, or read by the sources.
-  const sources = ['src', 'tools', 'scripts', 'test/support']
+  const sources = ['src', 'tools', 'scripts', 'bin', 'test/support']
     .flatMap(function walk(d: string): string[] {
-      return readdirSync(join(REPO_ROOT, d)).flatMap((f) => (statSync(join(REPO_ROOT, d, f)).isDirectory() ? walk(`${d}/${f}`) : /\.(ts|mjs)$/.test(f) ? [`${d}/${f}`] : []));
+      return readdirSync(join(REPO_ROOT, d)).flatMap((f) => (statSync(join(REPO_ROOT, d, f)).isDirectory() ? walk(`${d}/${f}`) : /\.(ts|mjs|js)$/.test(f) ? [`${d}/${f}`] : []));
     })
     .map((f) => readFileSync(join(REPO_ROOT, f), 'utf8'))
     .join('\n');

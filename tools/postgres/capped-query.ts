@@ -13,6 +13,7 @@
  * write's transaction rolls back), and the query answers the rows received so far with `cut`.
  */
 import type { Socket } from 'node:net';
+import '../../src/pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 

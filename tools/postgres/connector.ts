@@ -4,6 +4,7 @@
  * extended-protocol round trip; writes run in an explicit transaction on a separate pool. Every
  * session is reset (DISCARD ALL) after every call, reads too, so no state leaks into the next.
  */
+import '../../src/pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
 import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
 import { backendError } from './backend-error.js';

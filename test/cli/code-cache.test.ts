@@ -1,0 +1,145 @@
+/**
+ * bin/code-cache.js: the bin runs the CommonJS bundle with V8's code cache. Checked on a scratch
+ * copy of the bin whose "bundle" says what ran: the cache is written when there is none, taken
+ * next time, never used for another bundle file (V8 itself checks only the source's length),
+ * rejected and rewritten when V8 refuses its data, replaced by a `serve`'s, and never needed.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
+
+const BUNDLE = 'dist/bundle/cli/main.cjs';
+const CACHE = `${BUNDLE}.v8cache`;
+
+/** A bundle whose output names it and the command's first argument (as the CLI reads it). */
+const bundleText = (name: string) => `const f = () => '${name}';\nconsole.log(f() + ' ' + (process.argv[2] ?? '-'));\n`;
+
+function scratch() {
+  const root = mkdtempSync(join(tmpdir(), 'warden-cache-'));
+  const write = (rel: string, text: string) => {
+    mkdirSync(dirname(join(root, rel)), { recursive: true });
+    writeFileSync(join(root, rel), text);
+  };
+  mkdirSync(join(root, 'bin'));
+  copyFileSync(WARDEN_BIN, join(root, 'bin', 'warden.js'));
+  copyFileSync(join(REPO_ROOT, 'bin', 'code-cache.js'), join(root, 'bin', 'code-cache.js'));
+  write('package.json', '{"type": "module"}\n');
+  write('dist/src/cli/main.js', "console.log('compiled');\n");
+  write(BUNDLE, bundleText('AAAA'));
+  write('dist/bundle/cli/inputs.json', JSON.stringify(['dist/src/cli/main.js']));
+  const past = Date.now() / 1000 - 60;
+  utimesSync(join(root, 'dist/src/cli/main.js'), past, past);
+  return {
+    root,
+    write,
+    path: (rel: string) => join(root, rel),
+    /** stdout and the cache's debug lines of one run. */
+    run(args: string[] = [], mode = 'debug'): { out: string; cache: string[] } {
+      const r = spawnSync(process.execPath, [join(root, 'bin', 'warden.js'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', WARDEN_CODE_CACHE: mode } });
+      assert.equal(r.status, 0, r.stderr);
+      const cache = r.stderr.split('\n').filter((l) => l.startsWith('warden code cache: ')).map((l) => l.slice(19).replace(/ \(.*\)$/, ''));
+      return { out: r.stdout.trim(), cache };
+    },
+  };
+}
+
+test('the cache is written when there is none and taken by the next start', () => {
+  const s = scratch();
+  try {
+    assert.deepEqual(s.run(['--version']), { out: 'AAAA --version', cache: ['none', 'written'] });
+    assert.ok(statSync(s.path(CACHE)).size > 0);
+    assert.deepEqual(s.run(['--version']), { out: 'AAAA --version', cache: ['accepted'] });
+    assert.deepEqual(s.run(['--version'], ''), { out: 'AAAA --version', cache: [] }, 'no debug lines unless asked');
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
+test('a cache is used only for the very bundle file it was made from, whatever its length', () => {
+  const s = scratch();
+  try {
+    s.run();
+    const before = statSync(s.path(BUNDLE));
+    // The same length and mtime: V8 would take the old code (it checks the length).
+    writeFileSync(s.path(BUNDLE), bundleText('BBBB'));
+    utimesSync(s.path(BUNDLE), before.atime, before.mtime);
+    assert.deepEqual(s.run(), { out: 'BBBB -', cache: ['none', 'written'] });
+    assert.deepEqual(s.run(), { out: 'BBBB -', cache: ['accepted'] });
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
+test('data V8 refuses, a damaged file or one that is a folder: the bundle runs from source', () => {
+  const s = scratch();
+  try {
+    s.run();
+    const bytes = readFileSync(s.path(CACHE));
+    const header = 4 + bytes.readUInt32LE(0);
+    // The stamp kept, V8's data damaged: V8 rejects it; the cache is written anew.
+    writeFileSync(s.path(CACHE), Buffer.concat([bytes.subarray(0, header), Buffer.alloc(bytes.length - header, 7)]));
+    assert.deepEqual(s.run(), { out: 'AAAA -', cache: ['rejected', 'written'] });
+    assert.deepEqual(s.run(), { out: 'AAAA -', cache: ['accepted'] });
+    for (const junk of [Buffer.alloc(0), Buffer.from([255, 255, 255, 255, 1]), Buffer.from('not a cache')]) {
+      writeFileSync(s.path(CACHE), junk);
+      assert.deepEqual(s.run(), { out: 'AAAA -', cache: ['none', 'written'] });
+    }
+    rmSync(s.path(CACHE));
+    mkdirSync(s.path(CACHE));
+    assert.deepEqual(s.run(), { out: 'AAAA -', cache: ['none', 'not written: cannot write beside the bundle'] });
+    assert.deepEqual(s.run([], 'off'), { out: 'AAAA -', cache: [] });
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
+test('WARDEN_CODE_CACHE=off neither reads nor writes a cache', () => {
+  const s = scratch();
+  try {
+    assert.deepEqual(s.run([], 'off'), { out: 'AAAA -', cache: [] });
+    assert.equal(existsSync(s.path(CACHE)), false);
+    s.run();
+    assert.ok(existsSync(s.path(CACHE)));
+    const written = statSync(s.path(CACHE)).mtimeMs;
+    s.write(CACHE, 'tampered');
+    assert.deepEqual(s.run([], 'off'), { out: 'AAAA -', cache: [] });
+    assert.equal(readFileSync(s.path(CACHE), 'utf8'), 'tampered', 'not read, not rewritten');
+    assert.notEqual(statSync(s.path(CACHE)).mtimeMs, written);
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
+test('a serve replaces a cache another command wrote, once', () => {
+  const s = scratch();
+  try {
+    assert.deepEqual(s.run(['--version']).cache, ['none', 'written']);
+    assert.deepEqual(s.run(['serve']), { out: 'AAAA serve', cache: ['accepted', 'written'] });
+    assert.deepEqual(s.run(['serve']).cache, ['accepted']);
+    assert.deepEqual(s.run(['--version']).cache, ['accepted'], 'another command keeps a serve\'s cache');
+    assert.deepEqual(s.run(['serve']).cache, ['accepted']);
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
+test('this build: its CommonJS bundle runs, and a second start takes the cache the first wrote', () => {
+  // A scratch root with this build's bundle (and the packages it requires), so no other test's
+  // Warden writes its cache meanwhile.
+  const s = scratch();
+  try {
+    copyFileSync(join(REPO_ROOT, BUNDLE), s.path(BUNDLE));
+    copyFileSync(join(REPO_ROOT, 'package.json'), s.path('package.json'));
+    symlinkSync(join(REPO_ROOT, 'node_modules'), s.path('node_modules'));
+    const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    assert.deepEqual(s.run(['--version']), { out: version, cache: ['none', 'written'] });
+    assert.ok(statSync(s.path(CACHE)).size > 100_000, 'the compiled code of a 4 MB bundle');
+    assert.deepEqual(s.run(['--version']), { out: version, cache: ['accepted'] });
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
