@@ -84,11 +84,9 @@ export function runBundle(file, argv) {
   const { stamp, source } = readBundle(file);
   const path = `${file}.v8cache`;
   const cached = useCache ? readCache(path, stamp) : undefined;
-  const script = new vm.Script(Module.wrap(source), {
-    filename: file,
-    cachedData: cached?.data,
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
-  });
+  // No dynamic-import callback: the bundle holds no import() (scripts/bundle-cli.mjs turns each
+  // into require()), since Node 20 drops the callback of a script compiled from cached data.
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData: cached?.data });
   const state = !useCache ? 'off' : !cached ? 'none' : script.cachedDataRejected ? 'rejected' : 'accepted';
   debug(`${state} (${file})`);
   const serving = argv[0] === 'serve';

@@ -74,6 +74,10 @@ export async function bundleCli(at = root, log = (m) => process.stderr.write(`[b
     target: 'node20',
     external: EXTERNAL,
     define: { 'import.meta.url': '__wardenBundleUrl' },
+    // import() becomes require() (ssh2 and @kubernetes/client-node load lazily still): a vm.Script
+    // run from V8's code cache loses its dynamic-import callback on Node 20, and the one Node
+    // offers for it (vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER) is experimental and warns.
+    supported: { 'dynamic-import': false },
     banner: { js: "var __wardenBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
     legalComments: 'none',
     logLevel: 'warning',
