@@ -8,8 +8,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startSshd, type Sshd } from '../support/sshd.js';
@@ -89,5 +90,25 @@ describe('ssh_run: writers under paths: never write a relative name in the login
     assert.equal(readFileSync(join(DATA, 'synced'), 'utf8'), 'seed\n');
     await ran(`csplit -s -f ${DATA}/piece- ${DATA}/seed 1`);
     assert.equal(existsSync(join(DATA, 'piece-00')), true);
+  });
+
+  test('ln --suf -t X: getopt_long reads --suf as --suffix, so -t is its value and X links into the login folder: refused', async () => {
+    // GNU ln itself, here: the one operand is linked into the current folder, no -t.
+    const local = mkdtempSync(join(tmpdir(), 'warden-ln-'));
+    try {
+      mkdirSync(join(local, 'cwd'));
+      const r = spawnSync('ln', ['-s', '--suf', '-t', join(local, 'target')], { cwd: join(local, 'cwd'), encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readlinkSync(join(local, 'cwd', 'target')), join(local, 'target'));
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
+    const before = snapshot();
+    await sw.refused(`ln -sf --su -t ${DATA}/${FRESH}`, /'\.' is not an absolute path: it would resolve in the login folder/);
+    assert.deepEqual(snapshot(), before, 'nothing in the login folder changed');
+    // Its neighbour: a suffix with its value, and a real target folder.
+    await ran(`mkdir ${DATA}/links`);
+    await ran(`ln -s --suf .bak -t ${DATA}/links ${DATA}/seed`);
+    assert.equal(lstatSync(join(DATA, 'links', 'seed')).isSymbolicLink(), true);
   });
 });

@@ -100,6 +100,7 @@ export function sevenZipWords(args: string[]): FileWords {
   let unknown: string | undefined;
   let stdout = false;
   let sdel = false;
+  let into = '.';
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (w === '--') {
@@ -107,7 +108,10 @@ export function sevenZipWords(args: string[]): FileWords {
       break;
     }
     if (!w.startsWith('-') || w === '-') operands.push(w);
-    else if (w.startsWith('-o')) writes.push(w.slice(2));
+    else if (w.startsWith('-o')) {
+      into = w.slice(2);
+      writes.push(into);
+    }
     else if (w.startsWith('-w')) {
       if (w.length > 2) writes.push(w.slice(2));
     } else if (/^-[ix]/.test(w)) {
@@ -138,10 +142,14 @@ export function sevenZipWords(args: string[]): FileWords {
     if (list !== undefined) listed = { list: list.slice(1), why: `7z reads the names of the files to add from the list '${list.slice(1)}', which the line does not give` };
     if (listed !== undefined) why ??= `${listed.why}: name them as operands`;
   } else if (command !== 'h') pathLike.push(...files);
-  if (SEVENZ_EXTRACT.has(command) && !stdout) {
+  const extracts = SEVENZ_EXTRACT.has(command) && !stdout;
+  if (extracts) {
     why ??= '7z extracts names only the archive knows (one may be a file git obeys, or outside the prefixes): list it (l) or extract to standard output (-so) instead';
   }
-  return withList(specFileWords('7z', undefined, reads, writes, why, pathLike), listed);
+  const out = withList(specFileWords('7z', undefined, reads, writes, why, pathLike), listed);
+  // -spf keeps the archive's absolute names.
+  if (extracts) out.extractsInto = args.includes('-spf') || args.includes('-spf2') ? ['/'] : [into];
+  return out;
 }
 
 const CPIO: OptionSpec = {
@@ -168,6 +176,7 @@ export function cpioWords(args: string[]): FileWords {
   const archives = valuesOf(s, '-F', '--file');
   let why: string | undefined;
   let listed: FileWords['listed'];
+  let into: string[] | undefined;
   const pathLike: string[] = [];
   if (uses(s, '-o', '--create')) {
     writes.push(...archives);
@@ -175,6 +184,7 @@ export function cpioWords(args: string[]): FileWords {
     why = `${listed.why} (one may lie outside the prefixes)`;
   } else if (uses(s, '-p', '--pass-through')) {
     writes.push(s.operands[0] ?? '.');
+    into = [s.operands[0] ?? '.'];
     listed = { list: '-', why: 'cpio -p reads the files whose names standard input gives, which the line does not name' };
     why = `${listed.why}, and writes them under its folder`;
   } else if (uses(s, '-i', '--extract', '-t', '--list')) {
@@ -182,12 +192,16 @@ export function cpioWords(args: string[]): FileWords {
     pathLike.push(...s.operands);
     if (!uses(s, '-t', '--list', '--to-stdout', '--only-verify-crc')) {
       why = 'cpio -i extracts names only the archive knows (one may be a file git obeys, or outside the prefixes): list it (-t) or extract with --to-stdout';
+      // GNU cpio keeps an absolute member name (`/dev/sda`) unless told not to.
+      into = uses(s, '--no-absolute-filenames') ? [valuesOf(s, '-D', '--directory').pop() ?? '.'] : ['/'];
     }
   } else {
     reads.push(...archives);
     why = 'cpio needs a mode (-i, -o or -p) for Warden to tell what it reads and writes';
   }
-  return withList(specFileWords(CPIO.name, s.unknown, reads, writes, why, [...pathLike, ...s.strays]), listed);
+  const out = withList(specFileWords(CPIO.name, s.unknown, reads, writes, why, [...pathLike, ...s.strays]), listed);
+  if (into !== undefined) out.extractsInto = into;
+  return out;
 }
 
 /** `out` with the list its files' names come from, for a deny's paths: (deny-paths.ts). */

@@ -108,7 +108,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     const { files, pathLike, writes, unjudged } = fileWords(p, cmd.args);
     for (const f of files) {
       // An open file (/proc/1/fd/3, /dev/stdin), a process's environ, cmdline, mem: only where paths: name them (proc-places.ts).
-      const unnamed = unnamedPlace(p, f, g.paths, g.environment === true, cmd.args);
+      const unnamed = unnamedPlace(p, f, g.paths, g.environment === true, cmd.args, feed !== 'none');
       if (unnamed !== null) return unnamed;
       if (throughOpenFile(f)) continue;
       // A relative name (`.bashrc`, `authorized_keys`, `.`, `..`) or `~` resolves in the login folder, the remote user's home.
@@ -117,7 +117,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
     }
     if (unjudged !== undefined) return `${unjudged}.`;
     for (const w of relevantPathLike(pathLike)) {
-      const unnamed = unnamedPlace(p, w, g.paths, g.environment === true, cmd.args);
+      const unnamed = unnamedPlace(p, w, g.paths, g.environment === true, cmd.args, feed !== 'none');
       if (unnamed !== null) return unnamed;
       if (!throughOpenFile(w) && !underPrefix(w, g.paths)) return `${p} path argument '${w}' is not under ${g.paths.join(', ')}.`;
     }
@@ -128,7 +128,7 @@ function outsideGrant(cmd: ShellCommand, g: ProgramGrant, feed: Feed): string | 
       return `${p} may read or write a file, and ${touched.unreadable}: with paths: granted, every file it reads or writes must be named plainly.`;
     }
     for (const [verb, files] of [['reads', touched?.reads ?? []], ['writes', touched?.writes ?? []]] as const) {
-      const out = files.find((f) => !underPrefix(f, prefixes) || unnamedPlace(p, f, prefixes, g.environment === true, cmd.args) !== null);
+      const out = files.find((f) => !underPrefix(f, prefixes) || unnamedPlace(p, f, prefixes, g.environment === true, cmd.args, feed !== 'none') !== null);
       if (out !== undefined) return `${p} ${verb} '${normalisePath(out) ?? out}', which is not an absolute path under ${prefixes.join(', ')}.`;
     }
     // The one place writes are judged: none may land in a file git obeys (git-files.ts).
@@ -227,7 +227,7 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     const git = Object.hasOwn(block.programs, 'git') ? block.programs.git : undefined;
     // A file that is itself a secret (secret-files.ts; a pod's Secret volumes too): only a grant naming it reads it.
     const touched = languageFiles(cmd, feed);
-    const secret = secretFileRead(cmd, grant.paths, (facts as { secretMounts?: string[] }).secretMounts, touched !== null && 'reads' in touched ? touched.reads : []);
+    const secret = secretFileRead(cmd, grant.paths, (facts as { secretMounts?: string[] }).secretMounts, touched !== null && 'reads' in touched ? touched.reads : [], feed !== 'none');
     // A copy into a folder that lands on a device (`cp /srv/sda /dev`: device-landings.ts).
     const landing = deviceLandingRefusal(cmd.program, cmd.args, grant.paths);
     const out = outsideGrant(cmd, grant, feed) ?? landing ?? secret ?? carriedToGit(cmd, grant, git) ?? remoteRefusal(block, cmd, depth, feeds) ?? hopRefusal(block, cmd, depth, feeds);

@@ -146,7 +146,7 @@ export function deniedRedirect(targets: readonly string[], denied: readonly stri
 }
 
 /** The first word of `program args` that reaches a path under one of `denied` (normalised absolute prefixes), or null. */
-export function deniedPath(program: string, args: string[], denied: readonly string[]): DeniedPath | null {
+export function deniedPath(program: string, args: string[], denied: readonly string[], fed = false): DeniedPath | null {
   if (denied.length === 0) return null;
   const { files, pathLike, listed } = fileWords(program, args);
   // Names a list gives (tar -c -T, zip -@, sha256sum -c) may be any path: fail closed.
@@ -165,7 +165,7 @@ export function deniedPath(program: string, args: string[], denied: readonly str
     const { p, lex } = named;
     // A disk, partition or the machine's memory holds every file, so every denied path (device-places.ts).
     const device = devicePlace(p);
-    if (device !== null && readsDeviceContent(program, args)) return { path: p, why: `'${p}' is ${device.what}, so it holds ${denied.join(', ')}` };
+    if (device !== null && readsDeviceContent(program, args, fed)) return { path: p, why: `'${p}' is ${device.what}, so it holds ${denied.join(', ')}` };
     const wholeDevices = wholeDeviceRead(program, args, local);
     if (wholeDevices !== null) return { path: p, why: `${wholeDevices}, so ${denied.join(', ')} too` };
     whole ??= wholeFolders(program, args);

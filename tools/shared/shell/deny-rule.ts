@@ -17,7 +17,7 @@ const MAX_SCRIPT_DEPTH = 4;
 const MAX_SCRIPTS = 64;
 
 /** Why one listed program run matches the rule (every restriction given for it is met), or null. */
-function deniedRun(block: ShellBlock, run: Extract<Run, { kind: 'program' }>, outright: boolean): string | null {
+function deniedRun(block: ShellBlock, run: Extract<Run, { kind: 'program' }>, outright: boolean, fed: boolean): string | null {
   const how = run.why !== undefined ? ` (${run.why})` : '';
   // Fail closed: a program named in a script, or run with words Warden cannot see, is not judged flag by flag.
   if (outright || (run.why !== undefined && run.args.length === 0)) return `Program ${run.program}${how} is denied.`;
@@ -37,7 +37,7 @@ function deniedRun(block: ShellBlock, run: Extract<Run, { kind: 'program' }>, ou
   }
   if (g.paths !== undefined) {
     // Relative words and folders read whole count too (deny-paths.ts).
-    const hit = deniedPath(run.program, run.args, g.paths) ?? deniedRedirect(run.redirects ?? [], g.paths);
+    const hit = deniedPath(run.program, run.args, g.paths, fed) ?? deniedRedirect(run.redirects ?? [], g.paths);
     if (hit === null) return null;
     bits.push(`path '${hit.path}'`);
     if (hit.why !== undefined) note = `: ${hit.why}`;
@@ -60,11 +60,14 @@ export function deny(block: ShellBlock, names: ReadonlySet<string>, facts: Shell
   const line = { expanding: traits.expanding, fed: fed || traits.fed };
   let scripts = 0;
   // A command's redirections (`cat x > /dev/sda`) are files of every program it runs.
-  const runs = facts.commands.flatMap((c) => runsOf(c, names, line).map((r) => (r.kind === 'program' && c.redirects !== undefined ? { ...r, redirects: c.redirects } : r)));
+  const runs = facts.commands.flatMap((c, at) => runsOf(c, names, line).map((r) => ({ ...(r.kind === 'program' && c.redirects !== undefined ? { ...r, redirects: c.redirects } : r), at })));
+  // Standard input, generously: the line's first command is fed only by what feeds the line, a pipe feeds only later ones.
+  const onlyPipes = !facts.constructs.some((c) => c !== 'pipeline' && c !== 'pipe_stderr' && lineTraits([c]).fed);
+  const fedAt = (at: number): boolean => line.fed && (fed || at > 0 || !onlyPipes);
   for (const run of runs) {
     let why: string | null;
     if (run.kind === 'any') why = `${run.why}, so it may run a denied program.`;
-    else if (run.kind === 'program') why = deniedRun(block, run, depth > 0);
+    else if (run.kind === 'program') why = deniedRun(block, run, depth > 0, fedAt(run.at));
     else if (depth >= MAX_SCRIPT_DEPTH) why = `Scripts nest deeper than ${MAX_SCRIPT_DEPTH} levels (${run.why}), so they may run a denied program.`;
     else if (++scripts > MAX_SCRIPTS) why = `More than ${MAX_SCRIPTS} scripts (${run.why}), so they may run a denied program.`;
     else why = deniedInScript(block, names, run, depth + 1, line.fed);

@@ -5,9 +5,12 @@
  * `parted /dev/sda rm 1`, `sfdisk`, `tune2fs -O`, `blockdev --setro`, `partx -d`, `smartctl -s
  * off`, `udevadm trigger`, `umount`. So a form counts as metadata only when every option it uses
  * is one of its read-only form's (an allow-list, util-linux 2.38, parted 3.5, e2fsprogs 1.47,
- * smartmontools 7.3, systemd 252 `--help`), with the option that makes it read-only where one must
+ * smartmontools 7.3, systemd 252 `--help`, lvm2 2.03 man pages), with the option that makes it read-only where one must
  * be given (`fdisk -l`, `tune2fs -l`, `sfdisk -l|-d|-J|...`); anything else (an unknown option,
  * an abbreviation, parted's other commands) is a write of the device, judged as its content is.
+ * So is a read-only form fed standard input (a pipe, a here-document or here-string, a `<`
+ * redirection): parted asks on it whether to fix what it finds (`echo Fix | parted DEV print`
+ * rewrites a GPT's backup header), and what the others read there is not judged.
  */
 
 /** One program's read-only form. */
@@ -36,6 +39,16 @@ function partedReads(ops: readonly string[]): boolean {
   }
   return true;
 }
+
+/** The LVM listings' read-only options (lvm2 2.03 pvs(8), vgs(8), lvs(8), *display(8), lvmdiskscan(8)); an option a program lacks is its error. */
+const LVM_LISTING: ReadOnlyForm = {
+  options: ['-a', '--all', '-A', '--activevolumegroups', '--aligned', '--binary', '-c', '--colon', '-C', '--columns', '--configreport', '-d', '--debug',
+    '--devices', '--foreign', '--headings', '-h', '--help', '-H', '--history', '--ignorelockingfailure', '--ignoreskippedcluster', '-l', '--lvmpartition',
+    '--logonly', '--longhelp', '-m', '--maps', '--nameprefixes', '--noheadings', '--nohints', '--nolocking', '--nosuffix', '-o', '--options', '-O',
+    '--sort', '-P', '--partial', '-q', '--quiet', '--readonly', '--reportformat', '--rows', '-S', '--select', '--segments', '--separator', '--shared',
+    '-s', '--short', '-t', '--test', '--unbuffered', '--units', '--unquoted', '-v', '--verbose', '--version'],
+  values: ['--configreport', '--devices', '--headings', '-o', '--options', '-O', '--sort', '--reportformat', '-S', '--select', '--separator', '--units'],
+};
 
 const FORMS: Readonly<Record<string, ReadOnlyForm>> = {
   fdisk: {
@@ -95,15 +108,24 @@ const FORMS: Readonly<Record<string, ReadOnlyForm>> = {
   // mount with no operands lists the mounted filesystems (-t: of a type); umount has no read-only form.
   mount: { options: ['-l', '--show-labels', '-t', '--types', '-v', '--verbose', '-h', '--help', '-V', '--version'], values: ['-t', '--types'], operands: 'none' },
   umount: { options: ['-h', '--help', '-V', '--version'], operands: 'none' },
+  pvs: LVM_LISTING, vgs: LVM_LISTING, lvs: LVM_LISTING, pvdisplay: LVM_LISTING, vgdisplay: LVM_LISTING, lvdisplay: LVM_LISTING, lvmdiskscan: LVM_LISTING,
 };
 
 /** Programs with a read-only form here. */
 export const FORMED: ReadonlySet<string> = new Set(Object.keys(FORMS));
 
-/** Is `program args` (a program of FORMED) in its read-only form? An option outside it, or a missing needed one, is a write. */
-export function readOnlyForm(program: string, args: readonly string[]): boolean {
+/**
+ * Is `program args` (a program of FORMED) in its read-only form? An option outside it, a missing
+ * needed one, or standard input `fed` (see the module note) is a write.
+ */
+export function readOnlyForm(program: string, args: readonly string[], fed = false): boolean {
+  return !fed && formBreach(program, args) === null;
+}
+
+/** What takes `program args` out of its read-only form (the option word, or why), or null when it is in it. */
+function formBreach(program: string, args: readonly string[]): string | null {
   const form = Object.hasOwn(FORMS, program) ? FORMS[program] : undefined;
-  if (form === undefined) return false;
+  if (form === undefined) return 'no read-only form';
   const allowed = new Set(form.options);
   const values = new Set(form.values ?? []);
   const used: string[] = [];
@@ -116,11 +138,11 @@ export function readOnlyForm(program: string, args: readonly string[]): boolean 
     }
     if (w.startsWith('--')) {
       const name = w.split('=', 1)[0] as string;
-      if (!allowed.has(name)) return false;
+      if (!allowed.has(name)) return w;
       used.push(name);
       if (!values.has(name)) continue;
       const value = w.includes('=') ? w.slice(name.length + 1) : args[++i] ?? '';
-      if (form.only?.[name]?.test(value) === false) return false;
+      if (form.only?.[name]?.test(value) === false) return w;
       continue;
     }
     if (!w.startsWith('-') || w === '-') {
@@ -129,15 +151,30 @@ export function readOnlyForm(program: string, args: readonly string[]): boolean 
     }
     for (let k = 1; k < w.length; k++) {
       const flag = `-${w[k] as string}`;
-      if (!allowed.has(flag)) return false;
+      if (!allowed.has(flag)) return w;
       used.push(flag);
       if (!values.has(flag)) continue;
       const value = k === w.length - 1 ? args[++i] ?? '' : w.slice(k + 1);
-      if (form.only?.[flag]?.test(value) === false) return false;
+      if (form.only?.[flag]?.test(value) === false) return w;
       break;
     }
   }
-  if (form.needs !== undefined && !used.some((u) => form.needs?.includes(u) === true)) return false;
-  if (form.operands === 'none') return ops.length === 0;
-  return form.operands === undefined || form.operands(ops, used);
+  if (form.needs !== undefined && !used.some((u) => form.needs?.includes(u) === true)) return `none of ${form.needs.join(', ')}`;
+  if (form.operands === 'none') return ops.length === 0 ? null : `operand '${ops[0] as string}'`;
+  return form.operands === undefined || form.operands(ops, used) ? null : 'its operands';
+}
+
+/** LVM's listing programs: they read every device's LVM metadata, so only their read-only form is granted. */
+export const LVM_LISTINGS: ReadonlySet<string> = new Set(['pvs', 'vgs', 'lvs', 'pvdisplay', 'vgdisplay', 'lvdisplay', 'lvmdiskscan']);
+
+/**
+ * Why an LVM listing (LVM_LISTINGS) is outside its read-only form, or null: `--config`,
+ * `--profile`, `--commandprofile` change LVM's settings for the command (`log/file` writes a
+ * file anywhere, `log/overwrite` truncates it), `--yes` answers its questions, `--journal` writes
+ * the system journal, `--devicesfile`, `--lockopt`, `--driverloaded` change what it uses.
+ */
+export function lvmListingChange(program: string, args: readonly string[]): string | null {
+  if (!LVM_LISTINGS.has(program)) return null;
+  const breach = formBreach(program, args);
+  return breach === null ? null : `${program} '${breach}' is outside its read-only listing form (report options such as -o, -O, -S, --units, --reportformat; not --config, --profile, --yes): it may change LVM's settings or state, or write a file.`;
 }

@@ -76,17 +76,17 @@ export const FIND_RUNS = /^-(?:exec|execdir|ok|okdir)$/;
 
 /** Programs that show a device's name, type or metadata, never its files' content, and never change it. */
 const METADATA: ReadonlySet<string> = new Set([
-  ...NAMES_ONLY, 'file', 'df', 'lsblk', 'findmnt', 'dumpe2fs', 'xfs_info', 'pvs', 'vgs', 'lvs', 'pvdisplay', 'vgdisplay', 'lvdisplay',
+  ...NAMES_ONLY, 'file', 'df', 'lsblk', 'findmnt', 'dumpe2fs', 'xfs_info',
 ]);
 
 /**
  * Does `program args` read or write a device's content (not only show its name or metadata)? find
  * only with an action that runs a command; fdisk, parted, blockdev, ... unless in a read-only form
- * (device-metadata.ts: `fdisk -l`, `parted DEV print`; `fdisk DEV` writes what standard input says).
+ * (device-metadata.ts: `fdisk -l`, `parted DEV print`, not `fed` standard input; `fdisk DEV` writes what it says).
  */
-export function readsDeviceContent(program: string, args: readonly string[]): boolean {
+export function readsDeviceContent(program: string, args: readonly string[], fed = false): boolean {
   if (program === 'find') return args.some((a) => FIND_RUNS.test(a));
-  if (FORMED.has(program)) return !readOnlyForm(program, args);
+  if (FORMED.has(program)) return !readOnlyForm(program, args, fed);
   return !METADATA.has(program);
 }
 

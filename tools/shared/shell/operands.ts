@@ -9,7 +9,7 @@
  * scp in copy-models.ts; zip, 7z and cpio in archive-models.ts; patch and csplit in patch-models.ts).
  */
 import { findFlag, optionsEnd, optionWords, optionWordsOf } from './flags.js';
-import { COMPILED, type Model } from './option-models.js';
+import { COMPILED, longOption, type Model } from './option-models.js';
 import { isPathLike } from './paths.js';
 import { tarWords } from './tar-files.js';
 import { ddWords, unzipWords } from './writer-words.js';
@@ -29,6 +29,8 @@ export interface FileWords {
   unjudged?: string;
   /** Files it reads or writes by names a list gives (`tar -c -T LIST`, `zip -@`, `sha256sum -c`): the list ('-': standard input) and why. */
   listed?: { list: string; why: string };
+  /** The folders an extraction writes names only the archive knows into (`tar -x -C DIR`, `unzip -d DIR`; `/` where names may be absolute): device-landings.ts. */
+  extractsInto?: string[];
 }
 
 /** Programs whose words a closed reading of their own judges (an option it does not know is refused). */
@@ -63,12 +65,10 @@ function findWords(args: string[]): FileWords {
   return { files, pathLike, writes: [] };
 }
 
-/** One option a modelled command uses: its flag as written (`-n`, `--lines`, an abbreviation `--li`) and the value it takes. */
+/** One option a modelled command uses: its flag (`-n`, `--lines`; an abbreviation as the option it stands for) and the value it takes. */
 export interface UsedOption {
   flag: string;
   value?: string;
-  /** An abbreviation given its value as the next word, which stays an operand too (see scanWords). */
-  abbreviated?: boolean;
 }
 
 /** A modelled command's words: options (with the values they take), operands, and stray values that may be paths. */
@@ -88,9 +88,8 @@ export interface ScannedWords {
 export function scanWords(program: string, args: string[]): ScannedWords | undefined {
   const compiled = COMPILED.get(program);
   if (compiled === undefined) return undefined;
-  const { model, value, file } = compiled;
+  const { model, value } = compiled;
   const out: ScannedWords = { options: [], operands: [], stray: [] };
-  const fileAbbreviation = (name: string): boolean => name.length >= 3 && [...file].some((f) => f.startsWith(name));
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (w === '--') {
@@ -99,16 +98,16 @@ export function scanWords(program: string, args: string[]): ScannedWords | undef
     }
     if (w.startsWith('--')) {
       const eq = w.indexOf('=');
-      const name = eq < 0 ? w : w.slice(0, eq);
-      if (model.textAfter?.includes(name) === true) out.textFrom ??= out.operands.length;
-      if (eq >= 0) out.options.push({ flag: name, value: w.slice(eq + 1) });
-      else if (model.pairs?.includes(name) === true) {
-        out.options.push({ flag: name, value: args[i + 2] }); // NAME, then the value
+      const written = eq < 0 ? w : w.slice(0, eq);
+      if (model.textAfter?.includes(written) === true) out.textFrom ??= out.operands.length;
+      // An abbreviation is the option it stands for (`--suf -t` is `--suffix=-t`: no -t), as getopt_long reads it.
+      const long = longOption(compiled, written);
+      if (eq >= 0) out.options.push({ flag: long.flag, value: w.slice(eq + 1) });
+      else if (!long.takes) out.options.push({ flag: long.flag });
+      else if (model.pairs?.includes(long.flag) === true) {
+        out.options.push({ flag: long.flag, value: args[i + 2] }); // NAME, then the value
         i += 2;
-      } else if (value.has(name)) out.options.push({ flag: name, value: args[++i] });
-      // An abbreviation (`--fi X`) of an option whose value is a file: X is that file; it stays an operand too, generously.
-      else if (fileAbbreviation(name)) out.options.push({ flag: name, value: args[i + 1], abbreviated: true });
-      else out.options.push({ flag: name });
+      } else out.options.push({ flag: long.flag, value: args[++i] });
       continue;
     }
     if (w.startsWith('-') && w.length > 1) {
@@ -176,7 +175,7 @@ export function fileWords(program: string, args: string[]): FileWords {
   const operands = scanned.operands.slice(0, scanned.textFrom === undefined ? undefined : Math.max(scanned.textFrom, leading ? 1 : 0));
   if (leading) operands.shift();
   if (operands.length === 0 && model.cwd?.(args) === true) operands.push('.');
-  else if (operands.length === 1 && model.cwdWithOne?.(args) === true) operands.push('.');
+  else if (operands.length === 1 && model.cwdWithOne?.(args, scanned.options) === true) operands.push('.');
   out.writes.push(...writtenOperands(operands, model.writeOperands));
   for (const w of model.writesWith ?? []) {
     if (findFlag(program, args, w.flags) === null) continue;

@@ -24,8 +24,10 @@ export interface Model {
   leadingText?: string[];
   /** With no operands the program works on the current directory (relative: refused). */
   cwd?: (args: string[]) => boolean;
-  /** With one operand it writes into the current directory too (`ln TARGET`, `split FILE`). */
-  cwdWithOne?: (args: string[]) => boolean;
+  /** With one operand it writes into the current directory too (`ln TARGET`, `split FILE`); `options` as scanWords read them. */
+  cwdWithOne?: (args: string[], options: readonly { flag: string }[]) => boolean;
+  /** Long options without a value that are whole prefixes of one with (du's `--time` of `--time-style`): an exact name is itself. */
+  exactFlags?: readonly string[];
   /** An option word matching this is the leading text itself (chmod's mode `-w`): then no operand is. */
   textOption?: RegExp;
   /** Options of `value` that take two words, NAME and the value (jq's `--arg NAME V`, `--rawfile NAME FILE`). */
@@ -43,6 +45,7 @@ export interface Model {
 }
 
 const GREP: Model = {
+  exactFlags: ['--binary'],
   value: ['-e', '-f', '-m', '-A', '-B', '-C', '-d', '-D', '--regexp', '--file', '--max-count', '--after-context', '--before-context',
     '--context', '--directories', '--devices', '--include', '--exclude', '--exclude-dir', '--exclude-from', '--label', '--binary-files', '--group-separator'],
   file: ['-f', '--file', '--exclude-from'],
@@ -66,6 +69,7 @@ const MODELS: Record<string, Model> = {
   },
   grep: GREP, egrep: GREP, fgrep: GREP, zgrep: GREP,
   du: {
+    exactFlags: ['--time'],
     value: ['-d', '-B', '-t', '-X', '--max-depth', '--block-size', '--threshold', '--exclude', '--exclude-from', '--time-style'],
     file: ['-X', '--exclude-from'],
     cwd: () => true,
@@ -82,6 +86,7 @@ const MODELS: Record<string, Model> = {
   // yq (kislyuk's and mikefarah's): -i/--in-place/--inplace rewrites its files; the first operand is the jq filter unless -f
   // gives it. jq's --arg/--rawfile NAME X take two words: X is read as an operand, so it is a file (generously).
   yq: {
+    exactFlags: ['--yaml-output'],
     value: ['-w', '-f', '-L', '--width', '--indent', '--yaml-output-grammar-version', '--yml-out-ver', '--from-file', '--arg', '--argjson',
       '--rawfile', '--slurpfile', '--argfile', '--output-format', '--input-format', '--expression', '-o', '-p', '-I'],
     file: ['-f', '--from-file'],
@@ -101,7 +106,7 @@ const MODELS: Record<string, Model> = {
   // -e/--source give program text (script-checks.ts judges it); then every operand is a file.
   // date: -f reads dates from a file, -r gives a file's time; operands are +FORMAT or the time to set (state-options.ts).
   date: {
-    value: ['-d', '-f', '-r', '-s', '-I', '--date', '--file', '--reference', '--set', '--rfc-3339', '--resolution'],
+    value: ['-d', '-f', '-r', '-s', '-I', '--date', '--file', '--reference', '--set', '--rfc-3339'],
     file: ['-f', '--file', '-r', '--reference'],
     operands: 'none',
   },
@@ -114,6 +119,7 @@ const MODELS: Record<string, Model> = {
   },
   // journalctl: --file/-D/--root/--image read journals there, --cursor-file writes; operands are field matches.
   journalctl: {
+    exactFlags: ['--user', '--verify'],
     value: ['-u', '-t', '-T', '-p', '-n', '-o', '-S', '-U', '-b', '-g', '-M', '-D', '-H', '-F', '-I', '--unit', '--user-unit',
       '--identifier', '--exclude-identifier', '--priority', '--facility', '--lines', '--output', '--output-fields', '--since', '--until',
       '--boot', '--grep', '--machine', '--host', '--directory', '--file', '--root', '--image', '--image-policy', '--cursor',
@@ -158,3 +164,18 @@ export const COMPILED: ReadonlyMap<string, CompiledModel> = new Map(
   Object.entries(MODELS).map(([name, model]) => [name, { model, value: new Set(model.value), file: new Set(model.file ?? []) }]),
 );
 
+/**
+ * The long option a word's name (`--suf`, no `=value`) stands for, as GNU getopt_long reads it:
+ * an exact name is itself; otherwise a prefix of the model's long options that take a value is
+ * the one it names (`--suf` is `--suffix`), and takes the next word as its value. A prefix of
+ * several such options takes the next word too (getopt takes the option, or, ambiguous, runs
+ * nothing), named as written. A prefix of none takes no value: every option with one is listed.
+ */
+export function longOption(compiled: CompiledModel, name: string): { flag: string; takes: boolean } {
+  const { value, model } = compiled;
+  if (value.has(name)) return { flag: name, takes: true };
+  if (name.length < 3 || model.exactFlags?.includes(name) === true) return { flag: name, takes: false };
+  const hits = model.value.filter((v) => v.startsWith('--') && v.startsWith(name));
+  if (hits.length === 0) return { flag: name, takes: false };
+  return { flag: hits.length === 1 ? (hits[0] as string) : name, takes: true };
+}

@@ -65,11 +65,11 @@ function within(p: string, pre: string): boolean {
  * Why `program` may not reach `word` under `prefixes` (normalised grant paths) for the place it
  * names, or null when it names none or a prefix names it. `environment`: the grant says it (environ).
  */
-export function unnamedPlace(program: string, word: string, prefixes: readonly string[], environment: boolean, args: readonly string[] = []): string | null {
+export function unnamedPlace(program: string, word: string, prefixes: readonly string[], environment: boolean, args: readonly string[] = [], fed = false): string | null {
   const whole = wholeDeviceRead(program, args, word);
   if (whole !== null) return `${whole}; read a device by name under a grant whose paths: name it.`;
   const hit = placeToName(word);
-  if (hit === null || (hit.device === true && !readsDeviceContent(program, args))) return null;
+  if (hit === null || (hit.device === true && !readsDeviceContent(program, args, fed))) return null;
   const { place, what } = hit;
   if (place !== null && place.endsWith('/environ') && environment) return null;
   const lex = lexicalPath(word) ?? word;

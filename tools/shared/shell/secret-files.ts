@@ -113,7 +113,7 @@ function named(secret: string, paths: readonly string[] | undefined, locations: 
  * Why `cmd` reads a bare-secret file its grant does not name, or null. `mounts`: more secret
  * locations (a pod's Secret volume mountPaths).
  */
-export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | undefined, mounts: readonly string[] = [], extra: readonly string[] = []): string | null {
+export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | undefined, mounts: readonly string[] = [], extra: readonly string[] = [], fed = false): string | null {
   if (NAMES_ONLY.has(cmd.program) || (cmd.program === 'find' && !cmd.args.some((a) => FIND_RUNS.test(a)))) return null;
   const locations = [...SECRET_LOCATIONS, ...mounts];
   const { files, pathLike, writes } = fileWords(cmd.program, cmd.args);
@@ -144,7 +144,7 @@ export function secretFileRead(cmd: ShellCommand, paths: readonly string[] | und
     const wholeDevices = paths === undefined ? wholeDeviceRead(cmd.program, cmd.args, p) : null;
     if (wholeDevices !== null) return `${wholeDevices}; read a device by name under a grant whose paths: name it.`;
     const device = paths === undefined ? devicePlace(p) : null;
-    if (device !== null && readsDeviceContent(cmd.program, cmd.args)) {
+    if (device !== null && readsDeviceContent(cmd.program, cmd.args, fed)) {
       // A modelled program's written file (dd of=, tee, cp's target) is written; an unmodelled one's words may be either.
       const verb = !writes.includes(word) ? 'reads' : modelled(cmd.program) ? 'writes' : 'reads or writes';
       return `${cmd.program} ${verb} '${abs ?? word}', ${device.what}, whose output masking cannot see a secret with no name beside it; a grant reads it only when its paths: name it${device.place === null ? ' (write the device plainly, not as a pattern)' : ` (${device.place})`}.`;

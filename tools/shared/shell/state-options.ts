@@ -15,9 +15,11 @@
  * Verb tools (`ip OBJECT VERB`, nmcli, nft, systemctl, timedatectl, hostnamectl, resolvectl,
  * loginctl) read only with their reading verbs (`show`, `list`, `status`, `list-*`, ...): another
  * verb (`ip link set`, `systemctl restart`, `timedatectl set-time`) is refused unless the grant's
- * `subcommands:` names it, since a grant without subcommands: reads as one to inspect.
+ * `subcommands:` names it, since a grant without subcommands: reads as one to inspect. LVM's
+ * listings (pvs, vgs, lvs, *display, lvmdiskscan) only in their read-only form (device-metadata.ts).
  * Long options match in every GNU abbreviation (flags.ts findFlag).
  */
+import { lvmListingChange } from './device-metadata.js';
 import { findFlag, optionWords } from './flags.js';
 import { fileWords, scanWords } from './operands.js';
 import { findSubcommand } from './subcommand-options.js';
@@ -131,7 +133,7 @@ function dateSets(args: string[]): string | null {
     if (w.startsWith('--')) {
       const name = w.slice(2).split('=', 1)[0] as string;
       if (name.length > 0 && 'set'.startsWith(name)) return w;
-      if (!w.includes('=') && ['date', 'file', 'reference', 'rfc-3339', 'resolution'].some((n) => name.length > 0 && n.startsWith(name))) i++;
+      if (!w.includes('=') && ['date', 'file', 'reference', 'rfc-3339'].some((n) => name.length > 0 && n.startsWith(name))) i++;
       continue;
     }
     if (w.startsWith('-') && w.length > 1) {
@@ -219,6 +221,8 @@ export function stateChange(cmd: ShellCommand, named?: readonly string[]): strin
     const net = awkNetworkFile(base, cmd.args);
     if (net !== undefined) return `${base} '${net}' opens a network connection to another host (a gawk special file).`;
   }
+  const lvm = lvmListingChange(base, cmd.args);
+  if (lvm !== null) return lvm;
   const change = Object.hasOwn(CHANGES, base) ? CHANGES[base] : undefined;
   if (change === undefined) return null;
   const hit = changingOption(base, cmd.args, change.flags);

@@ -73,6 +73,7 @@ export function tarWords(args: string[]): FileWords {
   let writing = false; // -x, --extract, --get (not --diff, which reads)
   let deleting = false;
   let transform: string | null = null;
+  const dirs: string[] = [];
   const archives: string[] = [];
   const writes: string[] = [];
   let list: { flag: string; file: string } | undefined;
@@ -86,7 +87,10 @@ export function tarWords(args: string[]): FileWords {
     }
     if (flag === 'f' || flag === '--file') archives.push(v);
     if (['g', '--listed-incremental', '--index-file', '--volno-file'].includes(flag)) writes.push(v);
-    if (flag === 'C' || flag === '--directory') dir = normalisePath(v) === null ? null : v;
+    if (flag === 'C' || flag === '--directory') {
+      dir = normalisePath(v) === null ? null : v;
+      dirs.push(v);
+    }
     if (FILE_SHORT.has(flag) || FILE_LONG.includes(flag)) files.push(v);
     else pathLike.push(v);
   };
@@ -156,5 +160,7 @@ export function tarWords(args: string[]): FileWords {
   const out: FileWords = { files: files.filter((f) => f !== '-'), pathLike, writes: writes.filter((f) => f !== '-') };
   if (unjudged !== undefined) out.unjudged = unjudged;
   if (listed !== undefined) out.listed = listed;
+  // Where extraction writes: every -C folder (a member may follow any), the current one, or anywhere with -P.
+  if (mode === 'extract' && writing && !toStdout) out.extractsInto = absolute ? ['/'] : [...dirs, ...(dir === null || operands.some((o) => o.dir === null) ? ['.'] : [])];
   return out;
 }

@@ -10,7 +10,6 @@
  * `--help` on this machine; an option left out only over-refuses (its value counts as a file).
  * Optional values (`--backup[=X]`, `--context[=X]`) are not listed: only `--x=v` gives them one.
  */
-import { findFlag } from './flags.js';
 import type { Model } from './option-models.js';
 
 /** A copy's target folder (`-t DIR`) is written; -S sets the backup suffix. */
@@ -48,10 +47,12 @@ export const WRITER_MODELS: Record<string, Model> = {
   chown: OWNER,
   chgrp: OWNER,
   // ln TARGET with no LINK_NAME links into the current folder.
-  ln: { ...TARGET, writeOperands: 'last', cwdWithOne: (args) => findFlag('ln', args, ['-t', '--target-directory']) === null },
+  // Read as getopt does (operands.ts scanWords), not generously: `ln --suf -t X` (`--suffix=-t`) has no target folder.
+  ln: { ...TARGET, writeOperands: 'last', cwdWithOne: (_args, options) => !options.some((o) => o.flag === '-t' || o.flag === '--target-directory') },
   cp: { ...TARGET, value: [...TARGET.value, '--sparse', '--no-preserve'], writeOperands: 'last' },
   mv: { ...TARGET, writeOperands: 'all' },
   install: {
+    exactFlags: ['--strip'],
     value: [...TARGET.value, '-m', '-o', '-g', '--mode', '--owner', '--group', '--strip-program'],
     file: TARGET.file,
     writes: TARGET.writes,
@@ -91,6 +92,7 @@ export const READER_MODELS: Record<string, Model> = {
   // jq: --arg/--argjson/--slurpfile/--rawfile take NAME and a value (a file for the last two); after --args/--jsonargs the
   // operands are strings, not files; -L adds a module folder.
   jq: {
+    exactFlags: ['--slurp'],
     // --argfile (jq 1.6/1.7, deprecated) too: unlisted, its NAME was read as the filter and the real filter as a file.
     value: ['-f', '-L', '--from-file', '--library-path', '--indent', '--arg', '--argjson', '--slurpfile', '--rawfile', '--argfile'],
     file: ['-f', '-L', '--from-file', '--library-path', '--slurpfile', '--rawfile', '--argfile'],

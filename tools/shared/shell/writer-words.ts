@@ -38,12 +38,14 @@ export function unzipWords(args: string[]): FileWords {
   let archive: string | undefined;
   let dir: string | undefined;
   let reads = false;
+  let climbs = false; // -: keeps `../` in member names
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;
     if (w.startsWith('-') && w.length > 1) {
       for (let k = 1; k < w.length; k++) {
         const c = w[k] as string;
         if (UNZIP_READS.has(c)) reads = true;
+        if (c === ':') climbs = true;
         if (!UNZIP_VALUE.has(c)) continue;
         const v = k + 1 < w.length ? w.slice(k + 1) : args[++i];
         if (c === 'd') dir = v ?? '';
@@ -55,6 +57,7 @@ export function unzipWords(args: string[]): FileWords {
   if (archive !== undefined) out.files.push(archive);
   if (reads) return out;
   out.files.push(dir ?? '.');
+  out.extractsInto = climbs ? ['/'] : [dir ?? '.'];
   if (dir !== undefined) out.unjudged = `unzip extracts names only the archive knows into '${dir}' (one may be a file git obeys): list it (-l) or extract to standard output (-p) instead`;
   return out;
 }
