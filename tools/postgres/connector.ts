@@ -17,6 +17,7 @@ import { cancelledError, unlessCancelled } from './statement-cancel.js';
 import { SetReturningCatalog } from './set-returning-calls.js';
 import { UserOperatorCatalog } from './user-operators.js';
 import { UserCastCatalog } from './user-casts.js';
+import { ConstraintCatalog } from './constraint-catalog.js';
 import { refuseSslInUrl, tlsPlan, type TlsPlan } from './tls.js';
 import { postgresTarget } from './connection-target.js';
 import { refuseSessionParamsInUrl, urlPoolOptions } from './url-params.js';
@@ -103,6 +104,8 @@ export class PgConnector {
   readonly operators: UserOperatorCatalog;
   /** Casts outside pg_catalog over the types of the relations a statement reads or writes (cached for CATALOG_TTL_MS). */
   readonly casts = new UserCastCatalog((text, values, caller) => this.lookup({ text, values }, caller), CATALOG_TTL_MS);
+  /** CHECK, foreign key and computed unique keys of relations an UPDATE or VALIDATE reaches, under masks (cached for CATALOG_TTL_MS). */
+  readonly constraints = new ConstraintCatalog((text, values, caller) => this.lookup({ text, values }, caller), CATALOG_TTL_MS);
 
   constructor(
     readonly conn: PostgresConnection,
@@ -246,6 +249,7 @@ export class PgConnector {
   /** After a statement that may write (it may have renamed, dropped or redefined a relation or column). */
   forgetAfterWrite(): void {
     this.views.forget();
+    this.constraints.forget();
     this.names.forgetOrigins();
   }
 

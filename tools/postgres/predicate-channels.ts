@@ -22,8 +22,9 @@
  * definition joins: beside a masked column in a row filter only its own table's columns count as
  * the same row (otherRows), none when the view self-joins the table, whose columns then each
  * count as a relation (selfJoined). DDL evaluating over every row of a masked column a definition
- * only the catalog holds (VALIDATE CONSTRAINT; ALTER COLUMN ... TYPE to a type outside the built-in
- * names: PredicatePlace 'catalog') is refused (hiddenDefinition). Deny rules refuse a table's reads whole.
+ * only the catalog holds (ALTER COLUMN ... TYPE to a type outside the built-in names:
+ * PredicatePlace 'catalog') is refused (hiddenDefinition); VALIDATE CONSTRAINT is judged by the
+ * constraint it names (constraint-oracles.ts). Deny rules refuse a table's reads whole.
  */
 import { ErrorCode, WardenError, type MaskingContext } from '../../src/tool-api.js';
 import { ROW_FILTERS } from './analysis/predicates.js';
@@ -40,7 +41,7 @@ const PLACES: Record<PredicatePlace, string> = {
   subquery: 'a subquery or WITH query (its clauses, or a value it returns into a condition)',
   filter: "an aggregate's FILTER",
   window: "a window's PARTITION BY or ORDER BY",
-  catalog: 'a definition the statement does not show (the CHECK or foreign key VALIDATE CONSTRAINT checks, the domain CHECK or cast function ALTER COLUMN ... TYPE runs for a type outside the built-in names)',
+  catalog: 'a definition the statement does not show (the domain CHECK or cast function ALTER COLUMN ... TYPE runs for a type outside the built-in names)',
   srf: 'the arguments of a function in FROM (or TABLESAMPLE), or of a set-returning function anywhere (its rows are counted from them), of pg_sleep (its duration is timed) or the length argument of repeat, lpad, rpad or array_fill, a width format() reads (`%*s`, or a format string that is not a constant), the argument of factorial or the exponent of power (the work it sizes is timed)',
 };
 
@@ -122,7 +123,7 @@ function hiddenDefinition(column: string, named: string): WardenError {
   return new WardenError(
     ErrorCode.DENIED,
     `masked column ${column} (${named}) would be checked on every row by ${PLACES.catalog}, whose success or failure is computed from its value; ` +
-      'under masks this DDL is refused on a table with a masked column (write the CHECK in the statement, ADD CONSTRAINT ... CHECK, where it is judged like a query; or convert the column to a built-in type)',
+      'under masks this DDL is refused on a masked column (convert the column to a built-in type; or write the CHECK in the statement, ADD CONSTRAINT ... CHECK, where it is judged like a query)',
     { ruleIds: ['masking.columns'], reason: 'masked column checked by a definition the statement does not show' },
   );
 }

@@ -96,10 +96,13 @@ test('ALTER TABLE: columns, constraints, renames', () => {
   assert.deepEqual(analyzeSql('ALTER TABLE public.t VALIDATE CONSTRAINT c').constructs, ['checks_keys', 'ddl']);
   assert.deepEqual(analyzeSql('ALTER TABLE public.t ALTER COLUMN a TYPE bigint').constructs, ['checks_keys', 'ddl']);
   assert.deepEqual(analyzeSql('ALTER TABLE public.t ALTER COLUMN a SET NOT NULL, ADD COLUMN b int').constructs, ['ddl']);
-  // What VALIDATE checks, and a domain CHECK or cast a type outside the built-in names runs, only
-  // the catalog holds: the whole row, or the column, is used at 'catalog' (masks refuse it).
+  // A domain CHECK or cast a type outside the built-in names runs only the catalog holds: the
+  // column is used at 'catalog' (masks refuse it). What VALIDATE checks is looked up by the
+  // constraint's name under masks (validatedConstraints, constraint-oracles.ts).
   const catalogPlaces = (sql: string) => analyzeSql(sql).predicateColumns.filter((p) => (p.where as string) === 'catalog').map((p) => `${p.column.table}.${p.column.column}`);
-  assert.deepEqual(catalogPlaces('ALTER TABLE public.t VALIDATE CONSTRAINT c'), ['public.t.*']);
+  assert.deepEqual(catalogPlaces('ALTER TABLE public.t VALIDATE CONSTRAINT c'), []);
+  assert.deepEqual(analyzeSql('ALTER TABLE public.t VALIDATE CONSTRAINT "C", VALIDATE CONSTRAINT d').validatedConstraints, [{ table: 'public.t', name: 'C' }, { table: 'public.t', name: 'd' }]);
+  assert.equal(analyzeSql('ALTER TABLE public.t ADD COLUMN b int').validatedConstraints, undefined);
   for (const type of ['public.d', 'd', 'public.d[]', '"Text"', '"INTEGER"', 'pg_catalog.text', 'tinyint']) {
     assert.deepEqual(catalogPlaces(`ALTER TABLE public.t ALTER COLUMN "a" TYPE ${type}`), ['public.t.a'], type);
   }

@@ -14,6 +14,8 @@ export interface Ctx {
   writes: Set<string>;
   functions: Set<string>;
   constructs: Set<string>;
+  /** SqlFacts.validatedConstraints, keyed by table and name. */
+  validates: Map<string, { table: string; name: string }>;
   /** Names the lexer may see right before '(' that the AST accounts for (tables, aliases, CTEs). */
   accounted: Set<string>;
   literals: string[];
@@ -85,7 +87,7 @@ export interface RefTracker {
 export function newCtx(literals: string[], literalTexts: (string | null)[] = []): Ctx {
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
-    constructs: new Set(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
+    constructs: new Set(), validates: new Map(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
     pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), calls: new Map(), stored: [], written: new Map(),
     predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(), fromTables: new Map(), unionRows: null, selfUses: new Map(),
   };

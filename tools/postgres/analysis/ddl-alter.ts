@@ -81,11 +81,12 @@ function alterAction(c: Cursor, table: string, ctx: Ctx, hooks: DdlHooks): void 
   }
   if (c.accept('validate', 'constraint')) {
     // Which constraint it is only the catalog knows: a foreign key checks every row against its
-    // referenced table, a CHECK evaluates over every row (CHECKS_KEYS: every key of the table counts),
-    // and what either reads of the row only the catalog holds: the whole row counts ('catalog').
+    // referenced table, a CHECK evaluates over every row (CHECKS_KEYS: every key of the table
+    // counts), and what either reads of the row only the catalog holds: under masks the named
+    // constraint is looked up before it runs (validatedConstraints, constraint-oracles.ts).
     ctx.constructs.add(CHECKS_KEYS);
-    notePredicate(ctx, [{ table, column: '*' }], 'catalog');
-    c.name();
+    const name = c.name();
+    ctx.validates.set(`${table}\u0000${name}`, { table, name });
     return;
   }
   if (c.accept('owner', 'to')) {

@@ -120,6 +120,7 @@ export function analyzeSql(sql: string): SqlFacts {
     stored: ctx.stored,
     predicateColumns: predicateColumns(ctx),
     ...selfJoined(ctx),
+    ...(ctx.validates.size ? { validatedConstraints: [...ctx.validates.values()] } : {}),
     hasStar: output.some((c) => c.starRel !== undefined),
     sql: text,
     readOnly,

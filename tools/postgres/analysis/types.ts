@@ -59,8 +59,8 @@ export interface StoredLineage {
  *   set-returning function anywhere else (a select list, ORDER BY, GROUP BY: it multiplies the rows),
  *   of pg_sleep, and the length argument of repeat, lpad, rpad and array_fill, a width format() reads, factorial's argument and power's exponent (a duration the agent times);
  * - 'catalog': DDL evaluating over every existing row a definition only the catalog holds (the
- *   CHECK or foreign key ALTER TABLE ... VALIDATE CONSTRAINT checks: the whole row; the domain
- *   CHECK or cast ALTER COLUMN ... TYPE runs for a type outside the built-in names: the column).
+ *   domain CHECK or cast ALTER COLUMN ... TYPE runs for a type outside the built-in names: the
+ *   column; what VALIDATE CONSTRAINT checks is looked up by name: validatedConstraints).
  */
 export type PredicatePlace = 'top-where' | 'top-order' | 'top-group' | 'join' | 'subquery' | 'filter' | 'window' | 'srf' | 'catalog';
 
@@ -143,6 +143,11 @@ export interface SqlFacts extends Facts {
    * none. A view defined so has rows holding two of the table's rows (predicate-channels.ts).
    */
   selfJoined?: string[];
+  /**
+   * The constraints ALTER TABLE ... VALIDATE CONSTRAINT names, by table; absent when none. What
+   * each reads only the catalog knows (constraint-oracles.ts).
+   */
+  validatedConstraints?: { table: string; name: string }[];
   /** True when the output contains * or t.* that analysis could not expand without a catalog. */
   hasStar: boolean;
   /** The exact text that will be sent to PostgreSQL (single statement, no trailing semicolon). */

@@ -1,0 +1,173 @@
+/**
+ * The CHECK and foreign key constraints of a relation and its descendants, and its unique and
+ * exclusion indexes with a computed key, as the catalog holds them, for the write-side oracles
+ * on masked columns (constraint-oracles.ts): which columns each
+ * reads (pg_constraint.conkey, and for a foreign key the referenced table's confkey), whether it
+ * was validated (NOT VALID skips the existing rows, not the rows written later), and whether its
+ * result may change without its columns changing (it calls a function, or an operator's
+ * function, that is not IMMUTABLE) or may read anything (it calls a function outside pg_catalog
+ * that no extension owns). Cached per relation for the catalog's TTL, forgotten after a write
+ * (connector.ts), so a statement over known relations costs no round trip.
+ */
+import { nameSplits } from './user-casts.js';
+import type { CatalogQuery } from './set-returning-calls.js';
+import type { Caller } from './pool-shares.js';
+
+/**
+ * One CHECK (`c`) or foreign key (`f`) constraint of a relation or one of its descendants, or a
+ * unique or exclusion index (`i`: a UNIQUE or PRIMARY KEY or EXCLUDE constraint's too) whose key
+ * is computed (an expression, a predicate, an exclusion operator): it compares what it computes
+ * from a row with what it computes from the others.
+ */
+export interface TableConstraint {
+  /** The table it is defined on (schema.name): the relation asked or a descendant. */
+  table: string;
+  name: string;
+  type: 'c' | 'f' | 'i';
+  validated: boolean;
+  /** The columns of `table` it reads (a CHECK's, a foreign key's referencing columns). */
+  columns: string[];
+  /** A CHECK or index reading the whole row (a row variable). */
+  wholeRow: boolean;
+  /** A foreign key's referenced table, with its ancestors and descendants (whose rows it holds or shares). */
+  refTables: string[];
+  /** A foreign key's referenced columns. */
+  refColumns: string[];
+  /** It calls a function (or an operator's function) that is not IMMUTABLE: its result may change with nothing written. */
+  mutable: boolean;
+  /** It calls a function outside pg_catalog that no extension owns: it may read anything. */
+  opaque: boolean;
+}
+
+/** What the catalog says of a relation: its kind (pg_class.relkind) and the constraints of its family. */
+export interface RelationConstraints {
+  kind: string;
+  constraints: TableConstraint[];
+}
+
+/**
+ * The functions a stored expression (`tree`, pg_node_tree as text) calls, directly or as an
+ * operator's: read from the tree, since dependencies on built-in objects are not recorded.
+ */
+const procsOf = (tree: string) => `SELECT 1 FROM pg_catalog.pg_proc p WHERE p.oid IN (
+        SELECT m[1]::pg_catalog.oid FROM pg_catalog.regexp_matches(${tree}, ':(?:funcid|opfuncid) ([0-9]+)', 'g') AS m
+        UNION SELECT o.oprcode FROM pg_catalog.regexp_matches(${tree}, ':opno ([0-9]+)', 'g') AS m
+          JOIN pg_catalog.pg_operator o ON o.oid = m[1]::pg_catalog.oid)`;
+
+/**
+ * Whether a stored expression may answer otherwise with nothing written: it calls a function that
+ * is not IMMUTABLE, or holds a node whose functions the tree does not name (CURRENT_USER and
+ * its kind, a conversion through text, a row comparison, XML, a sequence, a domain's CHECK).
+ */
+const MUTABLE = (tree: string) => `(EXISTS (${procsOf(tree)} AND p.provolatile <> 'i')
+        OR ${tree} ~ '[{](SQLVALUEFUNCTION|COERCEVIAIO|ARRAYCOERCEEXPR|ROWCOMPARE|XMLEXPR|NEXTVALUEEXPR|COERCETODOMAIN) ')`;
+
+/** Whether a stored expression calls a function outside pg_catalog that no extension owns. */
+const OPAQUE = (tree: string) => `EXISTS (${procsOf(tree)} AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace
+        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+          AND e.objid = p.oid AND e.deptype = 'e'))`;
+
+const tableName = (oid: string) => `(SELECT tn.nspname::text || '.' || tc.relname::text FROM pg_catalog.pg_class tc
+        JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace WHERE tc.oid = ${oid})`;
+
+const attnames = (rel: string, nums: string) =>
+  `ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum = ANY (${nums}) AND a.attnum > 0 ORDER BY a.attnum)`;
+
+/** A CHECK's stored expression (none for a foreign key), an index's expressions and predicate, as text. */
+const CON_TREE = `COALESCE(k.conbin::text, '')`;
+const INDEX_TREE = `(COALESCE(x.indexprs::text, '') || ' ' || COALESCE(x.indpred::text, ''))`;
+
+/** Of the relations asked ($1 schemas, $2 names), each one's kind and its family's CHECK and foreign key constraints. */
+const CONSTRAINTS_SQL = `WITH RECURSIVE r AS (
+    SELECT c.oid, n.nspname::text || '.' || c.relname::text AS name, c.relkind::text AS kind
+    FROM unnest($1::text[], $2::text[]) AS x(nsp, rel)
+    JOIN pg_catalog.pg_namespace n ON n.nspname = x.nsp
+    JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel),
+  fam(root, oid) AS (SELECT name, oid FROM r
+    UNION SELECT f.root, i.inhrelid FROM fam f JOIN pg_catalog.pg_inherits i ON i.inhparent = f.oid)
+  SELECT r.name AS relation, r.kind, COALESCE((SELECT json_agg(json_build_object(
+      'table', ${tableName('k.conrelid')},
+      'name', k.conname::text, 'type', k.contype::text, 'validated', k.convalidated,
+      'columns', ${attnames('k.conrelid', 'k.conkey')},
+      'wholeRow', k.contype = 'c' AND 0 = ANY (k.conkey),
+      'refTables', CASE WHEN k.contype = 'f' THEN ARRAY(
+        WITH RECURSIVE up(oid) AS (SELECT k.confrelid UNION SELECT i.inhparent FROM up JOIN pg_catalog.pg_inherits i ON i.inhrelid = up.oid),
+          down(oid) AS (SELECT k.confrelid UNION SELECT i.inhrelid FROM down JOIN pg_catalog.pg_inherits i ON i.inhparent = down.oid)
+        SELECT rn.nspname::text || '.' || rc.relname::text FROM pg_catalog.pg_class rc JOIN pg_catalog.pg_namespace rn ON rn.oid = rc.relnamespace
+        WHERE rc.oid IN (SELECT oid FROM up UNION SELECT oid FROM down)) ELSE ARRAY[]::text[] END,
+      'refColumns', CASE WHEN k.contype = 'f' THEN ${attnames('k.confrelid', 'k.confkey')} ELSE ARRAY[]::text[] END,
+      'mutable', ${MUTABLE(CON_TREE)},
+      'opaque', ${OPAQUE(CON_TREE)}
+    ) ORDER BY k.conrelid, k.conname)
+    FROM fam JOIN pg_catalog.pg_constraint k ON k.conrelid = fam.oid
+    WHERE fam.root = r.name AND k.contype IN ('c', 'f')), '[]'::json) AS constraints,
+  COALESCE((SELECT json_agg(json_build_object(
+      'table', ${tableName('x.indrelid')},
+      'name', ic.relname::text, 'type', 'i', 'validated', true,
+      -- Its key columns, and those its expressions and predicate read (recorded as its dependencies).
+      'columns', ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum > 0
+        AND (a.attnum = ANY (x.indkey::int2[]) OR a.attnum IN (SELECT d.refobjsubid FROM pg_catalog.pg_depend d
+          WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = x.indexrelid
+            AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = x.indrelid)) ORDER BY a.attnum),
+      -- A row variable is recorded as no column: a Var of attribute 0 in the stored expression.
+      'wholeRow', ${INDEX_TREE} LIKE '%:varattno 0 %',
+      'refTables', ARRAY[]::text[], 'refColumns', ARRAY[]::text[],
+      'mutable', ${MUTABLE(INDEX_TREE)},
+      'opaque', ${OPAQUE(INDEX_TREE)}
+    ) ORDER BY x.indrelid, ic.relname)
+    FROM fam JOIN pg_catalog.pg_index x ON x.indrelid = fam.oid JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
+    WHERE fam.root = r.name AND (x.indisunique OR x.indisexclusion)
+      AND (x.indexprs IS NOT NULL OR x.indpred IS NOT NULL OR x.indisexclusion)), '[]'::json) AS indexes
+  FROM r`;
+
+/** A catalog answer's constraints, fail closed: an answer not understood throws. */
+function parse(row: { relation: string; kind: unknown; constraints: unknown; indexes: unknown }): RelationConstraints {
+  const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
+  const ok = (k: unknown): k is TableConstraint => {
+    const c = k as TableConstraint;
+    return typeof k === 'object' && k !== null && typeof c.table === 'string' && typeof c.name === 'string' && (c.type === 'c' || c.type === 'f' || c.type === 'i') &&
+      typeof c.validated === 'boolean' && typeof c.wholeRow === 'boolean' && typeof c.mutable === 'boolean' && typeof c.opaque === 'boolean' &&
+      strings(c.columns) && strings(c.refTables) && strings(c.refColumns);
+  };
+  if (typeof row.kind !== 'string' || !Array.isArray(row.constraints) || !row.constraints.every(ok) || !Array.isArray(row.indexes) || !row.indexes.every(ok)) {
+    throw new Error(`catalog answer for ${row.relation}: constraints not understood`);
+  }
+  return { kind: row.kind, constraints: [...row.constraints, ...row.indexes] };
+}
+
+/** The constraints of relations, cached per connection (connector.ts). */
+export class ConstraintCatalog {
+  private cache = new Map<string, { at: number; value: RelationConstraints }>();
+
+  constructor(
+    private readonly query: CatalogQuery,
+    private readonly ttlMs: number,
+  ) {}
+
+  /** Each relation's kind and constraints (null: not in the catalog); one query for those not cached. */
+  async of(relations: readonly string[], caller?: Caller): Promise<Map<string, RelationConstraints | null>> {
+    const now = Date.now();
+    const fresh = (r: string) => now - (this.cache.get(r)?.at ?? -Infinity) <= this.ttlMs;
+    const ask = [...new Set(relations)].filter((r) => !fresh(r));
+    if (ask.length) {
+      const splits = ask.flatMap((r) => nameSplits(r));
+      const res = await this.query(CONSTRAINTS_SQL, [splits.map((s) => s[0]), splits.map((s) => s[1])], caller);
+      const found = new Map<string, RelationConstraints>();
+      for (const row of res.rows as { relation: string; kind: unknown; constraints: unknown; indexes: unknown }[]) {
+        // Two readings of a name with a quoted '.' (nameSplits) answer for the same facts name: both count.
+        const value = parse(row);
+        const seen = found.get(row.relation);
+        found.set(row.relation, seen ? { kind: seen.kind === 'r' ? value.kind : seen.kind, constraints: [...seen.constraints, ...value.constraints] } : value);
+      }
+      // A relation not found is asked again next time (it may be created meanwhile).
+      for (const [r, value] of found) this.cache.set(r, { at: now, value });
+      return new Map(relations.map((r) => [r, ask.includes(r) ? found.get(r) ?? null : this.cache.get(r)?.value ?? null]));
+    }
+    return new Map(relations.map((r) => [r, this.cache.get(r)?.value ?? null]));
+  }
+
+  /** Forget every answer (after a statement that may have added, dropped or validated a constraint). */
+  forget(): void {
+    this.cache.clear();
+  }
+}
