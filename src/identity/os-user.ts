@@ -39,7 +39,8 @@ export function processUser(pid: number, read: (path: string) => string): OsUser
 }
 
 /** What an access needs of the path's own mode bits (read a file, or add/replace entries in a folder). */
-export type Access = 'read' | 'write-folder';
+/** Read a file; write a file in place (`write`); write and search a folder (`write-folder`: replace what is in it). */
+export type Access = 'read' | 'write' | 'write-folder';
 
 /**
  * Whether `user` may reach `path` for `access`, by mode bits and ownership: search (x) on every
@@ -57,7 +58,7 @@ export function canReach(user: OsUser, path: string, access: Access, stat: (p: s
     return false;
   }
   if (user.uid === 0) return true;
-  const need = access === 'read' ? 0o4 : 0o3;
+  const need = access === 'read' ? 0o4 : access === 'write' ? 0o2 : 0o3;
   if (!allows(user, st, need)) return false;
   for (let dir = dirname(full); ; dir = dirname(dir)) {
     let d: Stats;

@@ -4,13 +4,15 @@
  * cannot read what Warden reads. Over stdio the agent's MCP client usually starts Warden itself,
  * as the agent's own user: that user can then read warden.yaml, every `file:` secret, Warden's
  * environment (/proc/PID/environ: the `env:` secrets) and memory, edit the policies, and write
- * the store (approving its own calls with `warden approvals approve --as someone-else`). Nothing
+ * the store (approving its own calls with `warden approvals approve --as someone-else`); one who
+ * can write Warden's own code runs its code as Warden (codePaths). Nothing
  * in-process can stop that; it is a deployment fact, so it is said at start (one coded warning,
  * paths only) or, with `identity.stdio.agent_user: refuse`, Warden does not start. Stat only: no
  * file is opened, no secret resolved (a Postgres store's URL held in a file is never read here).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ServerConfig } from '../config/server-config.js';
 import { fileSecretRefs, secretFilePath } from '../config/secret-files.js';
 import { ErrorCode, WardenError } from '../errors.js';
@@ -50,6 +52,23 @@ export function guardedPaths(config: ServerConfig): GuardedPath[] {
 }
 
 /**
+ * Warden's own code, whose writer runs code as Warden (and so reads what it reads): the install
+ * folder, the folders holding what `warden` runs (bin/, dist/ and the bundle's folder, dist/src/,
+ * node_modules/) and the files it runs or loads compiled code from (bin/*.js, the bundle
+ * main.cjs and its code cache main.cjs.v8cache, which bin/code-cache.js writes where it can).
+ * `root` is the install folder (three folders above this module, bundled or not). A writable
+ * folder deeper inside dist/src or node_modules is not looked for (a stat per folder, thousands).
+ */
+export function codePaths(root: string = fileURLToPath(new URL('../../../', import.meta.url))): GuardedPath[] {
+  const folders = ['.', 'bin', 'dist', 'dist/bundle', 'dist/bundle/cli', 'dist/src', 'node_modules'];
+  const files = ['package.json', 'bin/warden.js', 'bin/code-cache.js', 'dist/bundle/cli/main.cjs', 'dist/bundle/cli/main.cjs.v8cache'];
+  return [
+    ...folders.map((f) => ({ what: "Warden's code folder", path: resolve(root, f), access: 'write-folder' as const })),
+    ...files.map((f) => ({ what: "Warden's code", path: resolve(root, f), access: 'write' as const })),
+  ];
+}
+
+/**
  * The decision, for any two users (tests give both uids): the same user reaches everything
  * (it owns the files, and may chmod them), another user what the mode bits grant it.
  */
@@ -66,8 +85,8 @@ export function reachMessage(r: AgentReach): string {
     : r.agentUid === 0
       ? `the agent's OS user is root (uid 0, the user of the process that started Warden): it can read everything Warden keeps`
       : `the agent's OS user (uid ${r.agentUid}, the user of the process that started Warden) is not Warden's (uid ${r.wardenUid}) but the mode bits let it reach Warden's files`;
-  const items = r.reachable.map((p) => `${p.what} ${p.path}${p.access === 'write-folder' ? ' (writable)' : ''}`);
-  return `${who}${items.length ? `; it can read ${items.join(', ')}` : ''}. Run Warden as its own user (README: "Deploying so the agent does not hold the keys")`;
+  const items = r.reachable.map((p) => `${p.what} ${p.path}${p.access !== 'read' ? ' (writable)' : ''}`);
+  return `${who}${items.length ? `; it can reach ${items.join(', ')}` : ''}. Run Warden as its own user (README: "Deploying so the agent does not hold the keys")`;
 }
 
 /** Where the check looks (tests substitute the platform or the parent). */
@@ -92,7 +111,7 @@ export function checkAgentBoundary(config: ServerConfig, log: (level: 'debug' | 
     log('debug', "agent OS-user check did not run: the parent process's user cannot be read here (it needs Linux /proc and a visible parent)", { platform: host.platform, ppid: host.ppid });
     return;
   }
-  const r = agentReach(agent, host.wardenUid, guardedPaths(config));
+  const r = agentReach(agent, host.wardenUid, [...guardedPaths(config), ...codePaths()]);
   if (!r.sameUser && r.agentUid !== 0 && !r.reachable.length) return;
   const message = reachMessage(r);
   if (mode === 'refuse') throw new WardenError(ErrorCode.AGENT_HOLDS_KEYS, `${message}. Refusing to start (identity.stdio.agent_user: refuse)`);

@@ -8,15 +8,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { agentReach, checkAgentBoundary, guardedPaths } from '../../src/server/agent-boundary.js';
+import { agentReach, checkAgentBoundary, codePaths, guardedPaths } from '../../src/server/agent-boundary.js';
 import { canReach, processUser } from '../../src/identity/os-user.js';
 import { loadServerConfig } from '../../src/config/server-config.js';
 import { families } from '../../tools/index.js';
 import { connectWarden, writeWardenDir } from '../support/warden-process.js';
-import { WARDEN_BIN } from '../support/repo.js';
+import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
 
 const SECRET = 'pg-url-value-s3cr3t';
 const linux = process.platform === 'linux';
@@ -135,6 +135,45 @@ test('another user whom the mode bits let read the config: the warning names the
     assert.match(line.msg, /is not Warden's \(uid 0\) but the mode bits let it reach/);
   } finally {
     dir.cleanup();
+  }
+});
+
+test('another user who can write Warden\'s own code (here its package.json): the warning names it as writable', { skip: !linux || !root }, async () => {
+  const dir = wardenDir();
+  const pkg = join(REPO_ROOT, 'package.json');
+  const mode = statSync(pkg).mode & 0o7777;
+  chmodSync(pkg, 0o666);
+  try {
+    const r = await serveUnderNobody(dir.configPath);
+    assert.equal(r.code, 0, r.err);
+    const line = JSON.parse(r.err.split('\n').find((l) => l.includes('WARDEN_AGENT_HOLDS_KEYS'))!) as { msg: string; paths: string[] };
+    assert.deepEqual(line.paths, [pkg], 'the install is found from the running code (the bundle, three folders down)');
+    assert.match(line.msg, /it can reach Warden's code \/.*\/package\.json \(writable\)/);
+  } finally {
+    chmodSync(pkg, mode);
+    dir.cleanup();
+  }
+});
+
+test('Warden\'s code: the install folder, the folders of what runs and the files it runs, written by another user only as the mode bits allow', () => {
+  assert.ok(codePaths().some((p) => p.path === join(REPO_ROOT, 'bin', 'warden.js') && p.access === 'write'), 'the default root is this install');
+  const base = mkdtempSync(join(tmpdir(), 'warden-code-'));
+  try {
+    chmodSync(base, 0o755);
+    for (const d of ['bin', 'dist/bundle/cli', 'dist/src', 'node_modules']) mkdirSync(join(base, d), { recursive: true, mode: 0o755 });
+    for (const f of ['bin/warden.js', 'dist/bundle/cli/main.cjs', 'dist/bundle/cli/main.cjs.v8cache']) writeFileSync(join(base, f), 'x', { mode: 0o644 });
+    const other = { uid: 4242, gids: [4242] };
+    const me = process.geteuid?.() ?? 0;
+    assert.deepEqual(agentReach(other, me, codePaths(base)).reachable, [], 'root-owned, 0755/0644: nothing');
+    chmodSync(join(base, 'dist/bundle/cli/main.cjs.v8cache'), 0o666);
+    chmodSync(join(base, 'node_modules'), 0o777);
+    assert.deepEqual(agentReach(other, me, codePaths(base)).reachable.map((p) => [p.path.slice(base.length), p.access]), [
+      ['/node_modules', 'write-folder'],
+      ['/dist/bundle/cli/main.cjs.v8cache', 'write'],
+    ]);
+    assert.equal(agentReach(other, me, codePaths(base)).reachable.length, 2, 'absent files (package.json, code-cache.js) are reached by nobody');
+  } finally {
+    rmSync(base, { recursive: true, force: true });
   }
 });
 
