@@ -2,13 +2,16 @@
  * The runs of base64 and hex characters in a text, decoded at every alignment, for
  * secret-encodings.ts to search for values in. One pass over the text, then one over each run
  * per alignment: linear in the text, whatever the values.
- * - base64: characters of either alphabet (`+` and `-` are 62, `/` and `_` 63; `=` ends a run),
- *   a line break (`\n`, `\r\n`) allowed between any two (`base64` wraps at 76, openssl at 64).
+ * A run: characters of the alphabet with nothing but ASCII whitespace (space, tab, CR, LF, VT,
+ * FF) between any two of them, skipped: `base64`'s and openssl's wrapping, indented lines (a YAML
+ * block), `tr '\n' ' '`, `fold`, `paste -sd' '`, CRLF, tabs. Any other character cuts it.
+ * `pos` maps each of its characters back to the text, so what is masked is only the characters
+ * carrying a value's bits.
+ * - base64: characters of either alphabet (`+` and `-` are 62, `/` and `_` 63; `=` ends a run).
  *   Decoded from each even bit of the run's first character (0, 2, 4, 6): a value's bytes begin
  *   at one of those bits modulo 8, wherever it lies in the encoded text.
- * - hex, either case: between two digits nothing, one or two spaces, or a line break with an
- *   optional indent (`xxd -p`, `od -An -tx1`); within a byte, nothing or a line break only.
- *   Decoded from the run's first and second digit.
+ * - hex, either case (`xxd -p`, `od -An -tx1`, a byte's digits apart too). Decoded from the
+ *   run's first and second digit.
  */
 
 const B64 = new Int8Array(128).fill(-1);
@@ -32,51 +35,37 @@ export interface Decoded {
   longest: number;
   /** The text index of each character of the runs, in order. */
   pos: Int32Array;
-  /** Per alignment of the run that ends the text (to a line break at most), its bytes: [from, to) of `bytes`; none: []. */
+  /** Per alignment of the run that ends the text (whitespace after it at most), its bytes: [from, to) of `bytes`; none: []. */
   last: [number, number][];
   /** The index (among the runs' characters) of that run's last character. */
   lastChar: number;
-  /** Per alignment of the run that begins the text (after a line break or indent at most), its bytes: [from, to) of `bytes`; none: []. */
+  /** Per alignment of the run that begins the text (after whitespace at most), its bytes: [from, to) of `bytes`; none: []. */
   first: [number, number][];
 }
 
 interface Runs {
   vals: Uint8Array;
   pos: Int32Array;
-  /** Per character: the text between it and the one before holds a space (hex: not within a byte). */
-  spaced: Uint8Array;
   /** Run starts (character indices), then the end of the last. */
   starts: number[];
-  /** The last run ends the text, or a line break does after it. */
+  /** The last run ends the text, or only whitespace does after it. */
   endsText: boolean;
-  /** The first run begins the text, or after what may come between two of its characters. */
+  /** The first run begins the text, or only whitespace comes before it. */
   startsText: boolean;
 }
 
-/** Between two characters of a run: 0 nothing or a line break, 1 with spaces (hex only), -1 not one run. */
-function gapKind(text: string, from: number, to: number, hex: boolean): number {
-  if (to === from) return 0;
-  let i = from;
-  if (text.charCodeAt(i) === 13) i++;
-  const newline = text.charCodeAt(i) === 10;
-  if (newline) i++;
-  else if (i > from) return -1;
-  // \n, \r\n; for hex also one or two spaces, or one after a line break.
-  if (i === to) return 0;
-  if (!hex || text.charCodeAt(i) !== 32) return -1;
-  i++;
-  if (i === to) return 1;
-  return !newline && text.charCodeAt(i) === 32 && i + 1 === to ? 1 : -1;
-}
+/** ASCII whitespace: space, tab, line feed, vertical tab, form feed, carriage return. Between two characters of a run it does not cut it. */
+export const isBlank = (code: number): boolean => code === 32 || (code >= 9 && code <= 13);
 
-function scan(text: string, table: Int8Array, hex: boolean, minRun: number): Runs {
+function scan(text: string, table: Int8Array, minRun: number): Runs {
   const vals = new Uint8Array(text.length);
   const pos = new Int32Array(text.length);
-  const spaced = new Uint8Array(text.length);
   const starts: number[] = [];
   let n = 0;
   let runStart = 0;
-  let end = -1;
+  // A character other than the alphabet's and whitespace since the last one of the alphabet (or none yet).
+  let cut = true;
+  let open = false;
   const close = () => {
     // A run too short to hold any value is dropped.
     if (n - runStart < minRun) n = runStart;
@@ -85,34 +74,36 @@ function scan(text: string, table: Int8Array, hex: boolean, minRun: number): Run
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     const v = code < 128 ? table[code]! : -1;
-    if (v < 0) continue;
-    const gap = end < 0 ? -1 : gapKind(text, end, i, hex);
-    if (gap < 0) {
-      if (end >= 0) close();
+    if (v < 0) {
+      if (!isBlank(code)) cut = true;
+      continue;
+    }
+    if (cut) {
+      if (open) close();
       runStart = n;
+      open = true;
+      cut = false;
     }
     vals[n] = v;
     pos[n] = i;
-    spaced[n] = gap === 1 ? 1 : 0;
     n++;
-    end = i + 1;
   }
   let endsText = false;
-  if (end >= 0) {
-    const rest = text.length - end;
-    endsText = rest === 0 || (rest <= 3 && gapKind(text, end, text.length, hex) >= 0);
+  if (open) {
+    endsText = !cut;
     const before = starts.length;
     close();
     if (starts.length === before) endsText = false;
   }
   starts.push(n);
-  const startsText = n > 0 && gapKind(text, 0, pos[0]!, hex) >= 0;
-  return { vals, pos, spaced, starts, endsText, startsText };
+  let startsText = n > 0;
+  for (let i = 0; startsText && i < pos[0]!; i++) if (!isBlank(text.charCodeAt(i))) startsText = false;
+  return { vals, pos, starts, endsText, startsText };
 }
 
 /** The base64 runs of at least `minChars` characters, decoded. */
 export function decodeBase64(text: string, minChars: number): Decoded {
-  const r = scan(text, B64, false, minChars);
+  const r = scan(text, B64, minChars);
   const runs = r.starts.length - 1;
   const chars = r.starts[runs]!;
   const bytes = new Int16Array(3 * chars + 4 * runs + 1);
@@ -142,10 +133,10 @@ export function decodeBase64(text: string, minChars: number): Decoded {
 
 /** The hex runs of at least `minDigits` digits, decoded. */
 export function decodeHex(text: string, minDigits: number): Decoded {
-  const r = scan(text, HEX, true, minDigits);
+  const r = scan(text, HEX, minDigits);
   const runs = r.starts.length - 1;
   const digits = r.starts[runs]!;
-  // Each alignment: a byte or a break per two digits, and a break after it.
+  // Each alignment: a byte per two digits, and a break after it.
   const bytes = new Int16Array(digits + 2 * runs + 1);
   const at = new Int32Array(bytes.length);
   let n = 0;
@@ -156,25 +147,14 @@ export function decodeHex(text: string, minDigits: number): Decoded {
     const s = r.starts[k]!;
     const e = r.starts[k + 1]!;
     for (const q of [0, 1]) {
-      let from = n;
-      // The first segment of this alignment: [segmentStart, firstBreak).
-      const segmentStart = n;
-      let firstBreak = -1;
+      const from = n;
       for (let d = s + q; d + 1 < e; d += 2) {
-        // Spaces within a byte: not one at this alignment.
-        if (r.spaced[d + 1]) {
-          longest = Math.max(longest, n - from);
-          if (firstBreak < 0) firstBreak = n;
-          if (n > from) bytes[n++] = -1;
-          from = n;
-          continue;
-        }
         bytes[n] = (r.vals[d]! << 4) | r.vals[d + 1]!;
         at[n++] = d;
       }
       longest = Math.max(longest, n - from);
       if (k === runs - 1 && r.endsText) last.push([from, n]);
-      if (k === 0 && r.startsText) first.push([segmentStart, firstBreak < 0 ? n : firstBreak]);
+      if (k === 0 && r.startsText) first.push([from, n]);
       bytes[n++] = -1;
     }
   }

@@ -5,16 +5,18 @@
  * or private key in an environment variable too; a Secret's value that is not UTF-8, a binary
  * key, by its bytes):
  * - base64, standard and URL-safe alphabets, with or without `=` padding, alone or inside a
- *   longer encoded text (`TLS_KEY=...` encoded whole) at any of its byte alignments, a line
- *   break between any two characters (`base64` wraps at 76 columns, openssl at 64);
- * - hex, either case, bytes adjacent or apart by one or two spaces or a line break (`xxd -p`,
- *   `od -An -tx1`, `hexdump -ve '1/1 "%.2x"'`).
+ *   longer encoded text (`TLS_KEY=...` encoded whole) at any of its byte alignments;
+ * - hex, either case (`xxd -p`, `od -An -tx1`, `hexdump -ve '1/1 "%.2x"'`);
+ * both with any ASCII whitespace between two characters (`base64` wraps at 76 columns, openssl
+ * at 64; an indented YAML block, `tr '\n' ' '`, `fold`, `paste -sd' '`, CRLF, tabs).
  * How: the runs of base64 and hex characters are decoded at every alignment (encoded-runs.ts)
  * and each value whose first bytes occur there (one pass for all values) is looked for in the
  * bytes (Knuth-Morris-Pratt): time linear in the output for each value, whatever its length.
  * None when no value is looked for (secret-env.ts builds no masker). What is masked is every character carrying a bit
  * of the value (the one or two at each end that also hold a neighbour's bits included, the
- * neighbours' own characters kept), each line of it as one mask, so the line count stays.
+ * neighbours' own characters kept), each line of it as one mask, so the line count stays: the
+ * whitespace between its characters on a line is masked with them, each line's leading and
+ * trailing blanks (an indentation) are kept.
  * Where the output was cut (the byte cap), a run ending it whose decoded tail is a prefix of a
  * value, MIN_VALUE bytes or more of it, is masked from there to its end; where a text begins
  * after something left out (a kubectl_logs window after the log's first lines), a run
@@ -23,10 +25,11 @@
  * its length at each place of the output that nearly matches it; from about 4 KiB V8 could not
  * compile one, so values over 256 bytes went unmasked in encoded form.
  * Not covered: other encodings (`rev`, gzip, `od -x` byte-swapped words, `xxd`'s offset and text
- * columns across lines), a part of a value encoded alone (`${TLS_KEY:100}`, or the parts between
- * characters that break a run), fewer than MIN_VALUE bytes of a value at a cut end or start.
+ * columns across lines, `cat -n`'s line numbers), a part of a value encoded alone (`${TLS_KEY:100}`,
+ * or the parts between characters other than ASCII whitespace that break a run: `,`, `|`, `"`,
+ * a no-break space), fewer than MIN_VALUE bytes of a value at a cut end or start.
  */
-import { decodeBase64, decodeHex, type Decoded } from './encoded-runs.js';
+import { decodeBase64, decodeHex, isBlank, type Decoded } from './encoded-runs.js';
 
 interface Value {
   bytes: Uint8Array;
@@ -171,6 +174,16 @@ function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: 'bit'
   }
 }
 
+/** One line of a masked span as one mask, its leading and trailing blanks (indentation) kept; blank: as it is. */
+function maskLine(part: string, mask: string): string {
+  let a = 0;
+  while (a < part.length && isBlank(part.charCodeAt(a))) a++;
+  if (a === part.length) return part;
+  let b = part.length;
+  while (isBlank(part.charCodeAt(b - 1))) b--;
+  return part.slice(0, a) + mask + part.slice(b);
+}
+
 /** Mask the spans (merged where they overlap or touch), each line of one as one mask; how many masks. */
 function applySpans(text: string, spans: Spans, mask: string): { text: string; n: number } {
   const order: number[] = [];
@@ -185,7 +198,7 @@ function applySpans(text: string, spans: Spans, mask: string): { text: string; n
     let end = spans[order[i]! + 1]!;
     for (i++; i < order.length && spans[order[i]!]! <= end; i++) end = Math.max(end, spans[order[i]! + 1]!);
     parts.push(text.slice(at, start));
-    parts.push(text.slice(start, end).split(/(\r?\n)/).map((part, j) => (j % 2 === 1 ? part : part.trim() === '' ? part : mask)).join(''));
+    parts.push(text.slice(start, end).split(/(\r?\n)/).map((part, j) => (j % 2 === 1 ? part : maskLine(part, mask))).join(''));
     at = end;
     n++;
   }
