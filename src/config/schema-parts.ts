@@ -84,8 +84,20 @@ const dpopSchema = z
       .refine((u) => /^https?:\/\//i.test(u), 'an http(s) URL')
       .optional()
       .describe("The URL clients send MCP requests to (behind a proxy: the public one, e.g. https://warden.example.com/mcp), which a proof's htu must name. Default: identity.oidc.audience when it is an http(s) URL (an audience that is an origin alone means its /mcp)."),
+    nonce: z
+      .boolean()
+      .default(false)
+      .describe('Server-provided nonces (RFC 9449 section 9): every proof must carry a nonce Warden issued in the current or the previous nonce_lifetime window. One without is refused with 401 use_dpop_nonce and a DPoP-Nonce header; every served /mcp response carries the current nonce. Bounds a captured proof to about two windows on any replica that shares nonce_key.'),
+    nonce_lifetime: duration
+      .refine((ms) => ms >= 5000 && ms <= 600_000, 'dpop.nonce_lifetime must be between 5s and 10m')
+      .prefault('60s')
+      .describe('How long one nonce window lasts (5s to 10m); a nonce is taken in its window and the next.'),
+    nonce_key: secretRef
+      .optional()
+      .describe('The key nonces are computed with (HMAC-SHA256; at least 32 characters), as a secret reference. Replicas behind one URL need the same key to take each other\'s nonces. Default: a random key per Warden process.'),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.nonce || d.nonce_key === undefined, { message: 'dpop.nonce_key is set but dpop.nonce is not true: set nonce: true, or remove nonce_key', path: ['nonce_key'] });
 
 /** `identity:` how principals are known: the stdio subject, or OIDC bearer tokens over HTTP. */
 export const identitySchema = z

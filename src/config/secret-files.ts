@@ -22,6 +22,7 @@ export function fileSecretRefs(config: ServerConfig): { path: (string | number)[
   for (const c of config.connections) for (const [k, v] of Object.entries(c)) add(['connections', c.name, k], v);
   add(['masking', 'hash_key'], config.masking.hash_key);
   add(['transcripts', 'signing_key'], config.transcripts.signing_key);
+  add(['identity', 'oidc', 'dpop', 'nonce_key'], config.identity.oidc?.dpop?.nonce_key);
   add(['transcripts', 'store'], config.transcripts.store);
   return out;
 }

@@ -5,13 +5,15 @@
  * (`iat`), used once (`jti`, dpop-replay.ts), for this very token (`ath`), and by the key the
  * token is bound to (its `cnf.jkt` is the RFC 7638 thumbprint of that key). Refusals are
  * WARDEN_UNAUTHENTICATED with reason `dpop_proof` (or `dpop_replay_full` when the replay cache
- * has no room) and name what was wrong, never the token or the proof.
+ * has no room, or `dpop_nonce` when server nonces are on and the proof lacks a current one)
+ * and name what was wrong, never the token or the proof.
  */
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, EmbeddedJWK, jwtVerify, type JWK, type JWTPayload } from 'jose';
 import { ErrorCode, WardenError } from '../errors.js';
 import { repeatedMemberName } from './json-duplicates.js';
 import type { ReplayCache } from './dpop-replay.js';
+import { nonceClaimProblem, type NonceIssuer } from './dpop-nonce.js';
 
 /** identity.oidc.dpop, durations in ms (config/schema-parts.ts). */
 export interface DpopOptions {
@@ -21,6 +23,8 @@ export interface DpopOptions {
   replay_cache_size: number;
   /** The URL a proof's htu names; default from the audience (server/http-dpop.ts). */
   public_url?: string;
+  /** identity.oidc.dpop.nonce on: server nonces (dpop-nonce.ts) of windows of `lifetime_ms`, keyed by the secret reference `key_ref` (else a random key). */
+  nonce?: { lifetime_ms: number; key_ref?: string };
 }
 
 /** The proof algorithms Warden verifies (asymmetric only: never `none`, never HS*); advertised in challenges and metadata. */
@@ -51,6 +55,8 @@ export interface ProofWindow {
   maxAgeMs: number;
   skewMs: number;
   replay: ReplayCache;
+  /** Server nonces, when identity.oidc.dpop.nonce is on: the proof must carry a current one. */
+  nonce?: NonceIssuer;
 }
 
 function refuse(message: string, reason = 'dpop_proof'): WardenError {
@@ -112,6 +118,18 @@ function checkHeader(header: Record<string, unknown>): JWK {
 }
 
 /**
+ * The server nonce (RFC 9449 section 9): none, or one that is not this server's current or
+ * previous, is `dpop_nonce` (the client retries with the DPoP-Nonce it is sent); one that is no
+ * string a nonce could be is a bad proof.
+ */
+function checkNonce(issuer: NonceIssuer, nonce: unknown, nowMs: number): void {
+  if (nonce === undefined) throw refuse('the DPoP proof carries no nonce; this server requires its own (identity.oidc.dpop.nonce): make the proof again with the DPoP-Nonce of this response', 'dpop_nonce');
+  const problem = nonceClaimProblem(nonce);
+  if (problem) throw refuse(problem);
+  if (!issuer.accepts(nonce as string, nowMs)) throw refuse("the DPoP proof's nonce is not a current one of this server (expired, or issued under another nonce_key): make the proof again with the DPoP-Nonce of this response", 'dpop_nonce');
+}
+
+/**
  * Check `r.proof`; resolves when it is good (and its jti is now spent), throws a coded refusal
  * otherwise. The cheap comparisons come before the signature, and the jti is spent last, so a
  * proof refused for anything else does not use up its id nor a place in the cache.
@@ -129,6 +147,7 @@ export async function checkDpopProof(r: ProofRequest, w: ProofWindow, nowMs = Da
   if (iat * 1000 > nowMs + w.skewMs) throw refuse('the DPoP proof was issued in the future (iat later than now plus identity.oidc.dpop.clock_skew)');
   if (iat * 1000 < nowMs - w.maxAgeMs - w.skewMs) throw refuse(`the DPoP proof is older than identity.oidc.dpop.max_age (${Math.round(w.maxAgeMs / 1000)}s); make a fresh proof for every request`);
   if (typeof ath !== 'string' || ath !== accessTokenHash(r.accessToken)) throw refuse("the DPoP proof's ath is not the hash of this access token");
+  if (w.nonce) checkNonce(w.nonce, claims.nonce, nowMs);
   let thumbprint: string;
   try {
     thumbprint = await calculateJwkThumbprint(jwk, 'sha256');

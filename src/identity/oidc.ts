@@ -79,7 +79,7 @@ export interface TokenVerifier {
 }
 
 /** Why a token was refused; agent-safe, machine-matchable. */
-export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'too_old' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'wrong_type' | 'sender_constrained' | 'not_bound' | 'dpop_proof' | 'dpop_replay_full' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
+export type TokenFailure = 'missing' | 'malformed' | 'expired' | 'too_old' | 'not_yet_valid' | 'wrong_audience' | 'wrong_issuer' | 'wrong_type' | 'sender_constrained' | 'not_bound' | 'dpop_proof' | 'dpop_replay_full' | 'dpop_nonce' | 'algorithm' | 'signature' | 'unknown_key' | 'claims' | 'issuer_unavailable';
 
 const discoverySchema = z.object({ issuer: z.string(), jwks_uri: z.string().url() }).passthrough();
 

@@ -36,7 +36,7 @@ export interface AgentReach {
 
 /**
  * The paths of a config that the agent's user must not reach: the config file, each `file:`
- * secret (connections, masking.hash_key, transcripts.signing_key and .store), a SQLite store
+ * secret (connections, masking.hash_key, transcripts.signing_key and .store, dpop.nonce_key), a SQLite store
  * (read: every call's arguments; its folder, write: replace the store or the masking key, or
  * approve through it) and the masking key kept beside it when masking.hash_key is not set.
  */

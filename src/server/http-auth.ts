@@ -75,7 +75,9 @@ function quote(v: string): string {
  * Authenticate a request: the verified token, or null after answering 401/403/503 with a
  * `WWW-Authenticate` challenge that names the metadata document: `Bearer`, and with `dpop`
  * (identity.oidc.dpop) `DPoP` too (RFC 9449 section 7.1; only `DPoP` when it is required), the
- * error on the challenge of the scheme the request used.
+ * error on the challenge of the scheme the request used. With dpop.nonce, a proof without a
+ * current server nonce gets `use_dpop_nonce` and a `DPoP-Nonce` header (RFC 9449 section 9), and
+ * every authenticated request's response the current nonce.
  */
 export async function authenticate(req: IncomingMessage, res: ServerResponse, verifier: TokenVerifier, info: ResourceInfo, log: Log, dpop: DpopGate | null = null): Promise<VerifiedToken | null> {
   const header = req.headers.authorization;
@@ -133,17 +135,22 @@ export async function authenticate(req: IncomingMessage, res: ServerResponse, ve
       challenge(res, 403, www(scheme, `error="insufficient_scope", scope=${quote(scope)}, error_description=${quote(`missing scope(s): ${missing.join(' ')}`)}, ${meta}`), 'insufficient_scope', `the token lacks the required scope(s): ${missing.join(' ')}`);
       return null;
     }
-    log('warn', 'http request refused: bearer token rejected', { reason, scheme, remote: req.socket.remoteAddress });
+    // A nonce wanted is the protocol's normal first exchange (RFC 9449 section 9), not a warning.
+    log(reason === 'dpop_nonce' ? 'debug' : 'warn', 'http request refused: bearer token rejected', { reason, scheme, remote: req.socket.remoteAddress });
     const coded = { code: err.code, reason };
     if (reason === 'issuer_unavailable' || reason === 'dpop_replay_full') {
       res.setHeader('retry-after', '5');
       challenge(res, 503, www(scheme, `error="temporarily_unavailable", ${meta}`), 'temporarily_unavailable', err.message, dpop ? coded : undefined);
     } else {
-      const error = reason === 'dpop_proof' ? 'invalid_dpop_proof' : 'invalid_token';
+      // A server nonce wanted (RFC 9449 section 9): the client makes its proof again with the one sent here.
+      if (reason === 'dpop_nonce' && dpop?.nonce) res.setHeader('dpop-nonce', dpop.nonce());
+      const error = reason === 'dpop_proof' ? 'invalid_dpop_proof' : reason === 'dpop_nonce' ? 'use_dpop_nonce' : 'invalid_token';
       challenge(res, 401, www(scheme, `error="${error}", error_description=${quote(err.message)}, ${meta}`), error, err.message, dpop ? coded : undefined);
     }
     return null;
   }
+  // Server nonces on: every served response carries the current one, so a client keeps its next proof good.
+  if (dpop?.nonce) res.setHeader('dpop-nonce', dpop.nonce());
   return verified;
 }
 

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const METHODS = 'POST, GET, DELETE, OPTIONS';
 const ALLOW_HEADERS = 'authorization, dpop, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id';
-const EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate';
+const EXPOSE_HEADERS = 'mcp-session-id, mcp-protocol-version, www-authenticate, dpop-nonce';
 /** How long a browser may reuse a preflight answer (seconds). */
 const MAX_AGE_S = '600';
 

@@ -1,12 +1,14 @@
 /**
  * DPoP (RFC 9449) on /mcp, when identity.oidc.dpop is configured: the URL proofs must name, the
- * process's replay cache, and the proof check handed to verifyBearerToken for a request sent with
- * `Authorization: DPoP`. Built once at start; nothing of it runs for a Bearer request.
+ * process's replay cache, the server nonces when dpop.nonce is on (their key resolved here, once),
+ * and the proof check handed to verifyBearerToken for a request sent with `Authorization: DPoP`.
+ * Built once at start; nothing of it runs for a Bearer request but the current nonce's header.
  */
 import type { IncomingMessage } from 'node:http';
 import { ErrorCode, WardenError } from '../errors.js';
 import { checkDpopProof, DPOP_ALGORITHMS, normaliseHtu } from '../identity/dpop-proof.js';
 import { createReplayCache } from '../identity/dpop-replay.js';
+import { createNonceIssuer, MIN_NONCE_KEY_CHARS, type NonceIssuer } from '../identity/dpop-nonce.js';
 import type { TokenVerifier, VerifiedToken } from '../identity/oidc.js';
 
 /** The DPoP side of authentication. */
@@ -19,6 +21,16 @@ export interface DpopGate {
   htu: string;
   /** The check of `proof` (the request's one DPoP header) for `token` sent on `req`. */
   proofCheck(req: IncomingMessage, proof: string, token: string): (v: VerifiedToken & { jkt: string }) => Promise<void>;
+  /** identity.oidc.dpop.nonce on: the current nonce (the DPoP-Nonce header's value); null when off. */
+  nonce: (() => string) | null;
+}
+
+/** What the gate needs besides the verifier's options. */
+export interface DpopGateDeps {
+  /** Resolves a secret reference (dpop.nonce_key) as the config's other secrets are. */
+  resolveSecret(ref: string): Promise<string>;
+  /** The clock of the checks (tests move it); default Date.now. */
+  now?: () => number;
 }
 
 /**
@@ -42,17 +54,34 @@ export function expectedHtu(audience: string, publicUrl: string | undefined, mcp
   return norm;
 }
 
+/**
+ * The nonces of dpop.nonce: keyed by nonce_key when set (a key shorter than MIN_NONCE_KEY_CHARS is
+ * refused, WARDEN_CONFIG: nonces are public, a weak key could be guessed from them), else by a
+ * random key of this process, which no replica shares.
+ */
+async function nonceIssuer(n: { lifetime_ms: number; key_ref?: string }, deps: DpopGateDeps): Promise<NonceIssuer> {
+  if (n.key_ref === undefined) return createNonceIssuer(n.lifetime_ms);
+  const key = await deps.resolveSecret(n.key_ref);
+  if (key.length < MIN_NONCE_KEY_CHARS) {
+    throw new WardenError(ErrorCode.CONFIG, `identity.oidc.dpop.nonce_key (${n.key_ref}) is shorter than ${MIN_NONCE_KEY_CHARS} characters: use a random key, e.g. openssl rand -hex 32`);
+  }
+  return createNonceIssuer(n.lifetime_ms, key);
+}
+
 /** The gate for this verifier's configuration; null when DPoP is not configured. */
-export function createDpopGate(verifier: TokenVerifier, mcpPath: string): DpopGate | null {
+export async function createDpopGate(verifier: TokenVerifier, mcpPath: string, deps: DpopGateDeps): Promise<DpopGate | null> {
   const d = verifier.options.dpop;
   if (!d) return null;
   const htu = expectedHtu(verifier.options.audience, d.public_url, mcpPath);
   const replay = createReplayCache(d.replay_cache_size);
-  const window = { maxAgeMs: d.max_age_ms, skewMs: d.clock_skew_ms, replay };
+  const nonces = d.nonce ? await nonceIssuer(d.nonce, deps) : undefined;
+  const window = { maxAgeMs: d.max_age_ms, skewMs: d.clock_skew_ms, replay, ...(nonces ? { nonce: nonces } : {}) };
+  const now = deps.now ?? Date.now;
   return {
     required: d.required,
     algs: DPOP_ALGORITHMS.join(' '),
     htu,
-    proofCheck: (req, proof, token) => (v) => checkDpopProof({ proof, method: req.method ?? '', htu, accessToken: token, jkt: v.jkt }, window),
+    proofCheck: (req, proof, token) => (v) => checkDpopProof({ proof, method: req.method ?? '', htu, accessToken: token, jkt: v.jkt }, window, now()),
+    nonce: nonces ? () => nonces.current(now()) : null,
   };
 }

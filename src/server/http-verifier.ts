@@ -27,7 +27,16 @@ export function verifierFromConfig(rt: Pick<Runtime, 'config'>): TokenVerifier {
     require_access_token_type: o.require_access_token_type,
     ...(o.max_token_age !== undefined ? { max_token_age_ms: o.max_token_age } : {}),
     ...(o.dpop
-      ? { dpop: { required: o.dpop.required, max_age_ms: o.dpop.max_age, clock_skew_ms: o.dpop.clock_skew, replay_cache_size: o.dpop.replay_cache_size, ...(o.dpop.public_url ? { public_url: o.dpop.public_url } : {}) } }
+      ? {
+          dpop: {
+            required: o.dpop.required,
+            max_age_ms: o.dpop.max_age,
+            clock_skew_ms: o.dpop.clock_skew,
+            replay_cache_size: o.dpop.replay_cache_size,
+            ...(o.dpop.public_url ? { public_url: o.dpop.public_url } : {}),
+            ...(o.dpop.nonce ? { nonce: { lifetime_ms: o.dpop.nonce_lifetime, ...(o.dpop.nonce_key ? { key_ref: o.dpop.nonce_key } : {}) } } : {}),
+          },
+        }
       : {}),
   });
 }

@@ -23,6 +23,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { Principal } from '../tool-api.js';
 import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
 import { createDpopGate } from './http-dpop.js';
+import { secretsOf } from './store-open.js';
 import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse, refuseBatch } from './http-guards.js';
 import { HEALTH_PATHS, healthProbes } from './http-health.js';
 import { allowOrigin, answerPreflight } from './http-cors.js';
@@ -48,6 +49,8 @@ export interface HttpServeOptions {
   shutdownTimeoutMs?: number;
   /** Verifier override (tests); default: built from identity.oidc. */
   verifier?: TokenVerifier;
+  /** Clock of the DPoP checks, proof iat and server nonces (tests); default Date.now. */
+  dpopClock?: () => number;
 }
 
 /** A running HTTP server. */
@@ -64,8 +67,8 @@ const MCP_PATH = '/mcp';
 /** Serve the runtime over Streamable HTTP. Default bind is loopback; the caller closes the runtime. */
 export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promise<HttpServerHandle> {
   const verifier = opts.verifier ?? verifierFromConfig(rt);
-  // DPoP proofs (identity.oidc.dpop): null unless configured; refuses to start without a URL proofs can name.
-  const dpop = createDpopGate(verifier, MCP_PATH);
+  // DPoP proofs (identity.oidc.dpop): null unless configured; refuses to start without a URL proofs can name, or with a nonce_key it cannot resolve.
+  const dpop = await createDpopGate(verifier, MCP_PATH, { resolveSecret: (ref) => secretsOf(rt.config).resolve(ref), ...(opts.dpopClock ? { now: opts.dpopClock } : {}) });
   const host = opts.host || '127.0.0.1';
   const maxBody = rt.config.http.max_body_bytes;
 

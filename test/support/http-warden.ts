@@ -72,9 +72,10 @@ export const SEED = `
 /**
  * Start it all. `config` gets ISSUER and AUDIENCE substituted; `extraConfig` is appended;
  * `opts.oidc` (YAML lines) is added to identity.oidc, `opts.connection` to the analytics connection
- * (its `statement_timeout:` replaces the default 5s).
+ * (its `statement_timeout:` replaces the default 5s); `opts.dpopClock` is the clock of its DPoP
+ * checks (proof iat, server nonces), so a test moves time without waiting.
  */
-export async function startHttpWarden(policies: Record<string, string>, extraConfig = '', opts: { audience?: string; oidc?: string; connection?: string } = {}): Promise<HttpWarden> {
+export async function startHttpWarden(policies: Record<string, string>, extraConfig = '', opts: { audience?: string; oidc?: string; connection?: string; dpopClock?: () => number } = {}): Promise<HttpWarden> {
   setLogLevel(process.env.WARDEN_LOG_LEVEL === 'debug' ? 'debug' : 'silent');
   const db = await createTestDatabase({ prefix: 'http' });
   await db.query(SEED);
@@ -89,7 +90,7 @@ export async function startHttpWarden(policies: Record<string, string>, extraCon
   let http: HttpServerHandle;
   try {
     rt = await startRuntime(dir.configPath, families);
-    http = await serveOverHttp(rt, { host: '127.0.0.1', port: 0, version: 'test', shutdownTimeoutMs: 10_000 });
+    http = await serveOverHttp(rt, { host: '127.0.0.1', port: 0, version: 'test', shutdownTimeoutMs: 10_000, ...(opts.dpopClock ? { dpopClock: opts.dpopClock } : {}) });
   } catch (e) {
     // A config the runtime refuses: what was started is stopped, so the test process can exit.
     await rt?.close().catch(() => undefined);
