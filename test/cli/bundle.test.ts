@@ -81,13 +81,21 @@ test('this build\'s bin runs the bundle: its own modules, and none of the compil
   const inputs = JSON.parse(readFileSync(list, 'utf8')) as string[];
   assert.ok(inputs.includes('dist/src/cli/main.js') && inputs.includes('dist/src/recorder/store-worker.js') && inputs.length > 300, `${inputs.length} inputs`);
   assert.ok(existsSync(join(REPO_ROOT, 'dist', 'bundle', 'cli', 'main.cjs')), 'the CommonJS build the bin runs with the code cache');
-  const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, '--version'], { encoding: 'utf8', env: { ...process.env, WARDEN_CODE_CACHE: 'debug' } });
+  const env = { ...process.env, WARDEN_CODE_CACHE: 'debug' };
+  // The version: the ES module build.
+  const r = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, '--version'], { encoding: 'utf8', env });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /\d+\.\d+\.\d+/);
-  assert.match(r.stderr, /^warden code cache: (none|accepted|rejected) \(.*\/dist\/bundle\/cli\/main\.cjs\)$/m);
   const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOAD file:'));
-  assert.ok(loaded.some((l) => l.includes('/bin/code-cache.js')), loaded.join('\n'));
+  assert.ok(loaded.some((l) => l.includes('/dist/bundle/cli/main.js')), loaded.join('\n'));
   assert.deepEqual(loaded.filter((l) => l.includes('/dist/src/')), [], 'no compiled module is loaded beside the bundle');
+  // A command: the CommonJS build, with the code cache.
+  const c = spawnSync(process.execPath, ['--import', loadLogger(), WARDEN_BIN, 'nope'], { encoding: 'utf8', env });
+  assert.equal(c.status, 2, c.stderr);
+  assert.match(c.stderr, /^warden code cache: (none|accepted|rejected) \(.*\/dist\/bundle\/cli\/main\.cjs\)$/m);
+  const cLoaded = c.stderr.split('\n').filter((l) => l.startsWith('LOAD file:'));
+  assert.ok(cLoaded.some((l) => l.includes('/bin/code-cache.js')), cLoaded.join('\n'));
+  assert.deepEqual(cLoaded.filter((l) => l.includes('/dist/src/') || l.includes('/dist/bundle/cli/main.js')), [], 'nothing but the CommonJS bundle');
 });
 
 /** Node's --import argument that prints, at exit, how many of Node's own modules loaded are its fetch implementation (undici). */

@@ -30,6 +30,7 @@ function scratch() {
   write('package.json', '{"type": "module"}\n');
   write('dist/src/cli/main.js', "console.log('compiled');\n");
   write(BUNDLE, bundleText('AAAA'));
+  write('dist/bundle/cli/main.js', "console.log('esm ' + (process.argv[2] ?? '-'));\n");
   write('dist/bundle/cli/inputs.json', JSON.stringify(['dist/src/cli/main.js']));
   const past = Date.now() / 1000 - 60;
   utimesSync(join(root, 'dist/src/cli/main.js'), past, past);
@@ -38,9 +39,9 @@ function scratch() {
     write,
     path: (rel: string) => join(root, rel),
     /** stdout and the cache's debug lines of one run. */
-    run(args: string[] = [], mode = 'debug'): { out: string; cache: string[] } {
+    run(args: string[] = ['list'], mode = 'debug', status = 0): { out: string; cache: string[] } {
       const r = spawnSync(process.execPath, [join(root, 'bin', 'warden.js'), ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', WARDEN_CODE_CACHE: mode } });
-      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.status, status, r.stderr);
       const cache = r.stderr.split('\n').filter((l) => l.startsWith('warden code cache: ')).map((l) => l.slice(19).replace(/ \(.*\)$/, ''));
       return { out: r.stdout.trim(), cache };
     },
@@ -50,10 +51,10 @@ function scratch() {
 test('the cache is written when there is none and taken by the next start', () => {
   const s = scratch();
   try {
-    assert.deepEqual(s.run(['--version']), { out: 'AAAA --version', cache: ['none', 'written'] });
+    assert.deepEqual(s.run(), { out: 'AAAA list', cache: ['none', 'written'] });
     assert.ok(statSync(s.path(CACHE)).size > 0);
-    assert.deepEqual(s.run(['--version']), { out: 'AAAA --version', cache: ['accepted'] });
-    assert.deepEqual(s.run(['--version'], ''), { out: 'AAAA --version', cache: [] }, 'no debug lines unless asked');
+    assert.deepEqual(s.run(), { out: 'AAAA list', cache: ['accepted'] });
+    assert.deepEqual(s.run(['list'], ''), { out: 'AAAA list', cache: [] }, 'no debug lines unless asked');
   } finally {
     rmSync(s.root, { recursive: true, force: true });
   }
@@ -67,8 +68,8 @@ test('a cache is used only for the very bundle file it was made from, whatever i
     // The same length and mtime: V8 would take the old code (it checks the length).
     writeFileSync(s.path(BUNDLE), bundleText('BBBB'));
     utimesSync(s.path(BUNDLE), before.atime, before.mtime);
-    assert.deepEqual(s.run(), { out: 'BBBB -', cache: ['none', 'written'] });
-    assert.deepEqual(s.run(), { out: 'BBBB -', cache: ['accepted'] });
+    assert.deepEqual(s.run(), { out: 'BBBB list', cache: ['none', 'written'] });
+    assert.deepEqual(s.run(), { out: 'BBBB list', cache: ['accepted'] });
   } finally {
     rmSync(s.root, { recursive: true, force: true });
   }
@@ -82,16 +83,16 @@ test('data V8 refuses, a damaged file or one that is a folder: the bundle runs f
     const header = 4 + bytes.readUInt32LE(0);
     // The stamp kept, V8's data damaged: V8 rejects it; the cache is written anew.
     writeFileSync(s.path(CACHE), Buffer.concat([bytes.subarray(0, header), Buffer.alloc(bytes.length - header, 7)]));
-    assert.deepEqual(s.run(), { out: 'AAAA -', cache: ['rejected', 'written'] });
-    assert.deepEqual(s.run(), { out: 'AAAA -', cache: ['accepted'] });
+    assert.deepEqual(s.run(), { out: 'AAAA list', cache: ['rejected', 'written'] });
+    assert.deepEqual(s.run(), { out: 'AAAA list', cache: ['accepted'] });
     for (const junk of [Buffer.alloc(0), Buffer.from([255, 255, 255, 255, 1]), Buffer.from('not a cache')]) {
       writeFileSync(s.path(CACHE), junk);
-      assert.deepEqual(s.run(), { out: 'AAAA -', cache: ['none', 'written'] });
+      assert.deepEqual(s.run(), { out: 'AAAA list', cache: ['none', 'written'] });
     }
     rmSync(s.path(CACHE));
     mkdirSync(s.path(CACHE));
-    assert.deepEqual(s.run(), { out: 'AAAA -', cache: ['none', 'not written: cannot write beside the bundle'] });
-    assert.deepEqual(s.run([], 'off'), { out: 'AAAA -', cache: [] });
+    assert.deepEqual(s.run(), { out: 'AAAA list', cache: ['none', 'not written: cannot write beside the bundle'] });
+    assert.deepEqual(s.run(['list'], 'off'), { out: 'AAAA list', cache: [] });
   } finally {
     rmSync(s.root, { recursive: true, force: true });
   }
@@ -100,13 +101,13 @@ test('data V8 refuses, a damaged file or one that is a folder: the bundle runs f
 test('WARDEN_CODE_CACHE=off neither reads nor writes a cache', () => {
   const s = scratch();
   try {
-    assert.deepEqual(s.run([], 'off'), { out: 'AAAA -', cache: [] });
+    assert.deepEqual(s.run(['list'], 'off'), { out: 'AAAA list', cache: [] });
     assert.equal(existsSync(s.path(CACHE)), false);
     s.run();
     assert.ok(existsSync(s.path(CACHE)));
     const written = statSync(s.path(CACHE)).mtimeMs;
     s.write(CACHE, 'tampered');
-    assert.deepEqual(s.run([], 'off'), { out: 'AAAA -', cache: [] });
+    assert.deepEqual(s.run(['list'], 'off'), { out: 'AAAA list', cache: [] });
     assert.equal(readFileSync(s.path(CACHE), 'utf8'), 'tampered', 'not read, not rewritten');
     assert.notEqual(statSync(s.path(CACHE)).mtimeMs, written);
   } finally {
@@ -117,11 +118,24 @@ test('WARDEN_CODE_CACHE=off neither reads nor writes a cache', () => {
 test('a serve replaces a cache another command wrote, once', () => {
   const s = scratch();
   try {
-    assert.deepEqual(s.run(['--version']).cache, ['none', 'written']);
+    assert.deepEqual(s.run().cache, ['none', 'written']);
     assert.deepEqual(s.run(['serve']), { out: 'AAAA serve', cache: ['accepted', 'written'] });
     assert.deepEqual(s.run(['serve']).cache, ['accepted']);
-    assert.deepEqual(s.run(['--version']).cache, ['accepted'], 'another command keeps a serve\'s cache');
+    assert.deepEqual(s.run().cache, ['accepted'], 'another command keeps a serve\'s cache');
     assert.deepEqual(s.run(['serve']).cache, ['accepted']);
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
+test('help, usage and the version run the ES module build (a few small files), every other command the CommonJS one', () => {
+  const s = scratch();
+  try {
+    for (const args of [[], ['--version'], ['version'], ['help'], ['--help'], ['-h'], ['serve', '--help'], ['transcripts', 'list', '-h']]) {
+      assert.deepEqual(s.run(args), { out: `esm ${args[0] ?? '-'}`, cache: [] }, args.join(' '));
+    }
+    assert.equal(s.run(['serve', '--', '--help']).out, 'AAAA serve', 'after --, --help is an operand');
+    assert.equal(s.run(['serve']).out, 'AAAA serve');
   } finally {
     rmSync(s.root, { recursive: true, force: true });
   }
@@ -140,9 +154,12 @@ test('this build: its CommonJS bundle runs, and a second start takes the cache t
     const calls = readFileSync(s.path(BUNDLE), 'utf8').split('\n').filter((l) => /\bimport\(/.test(l) && !/^\s*(\/\/|\*)/.test(l));
     assert.deepEqual(calls, []);
     const version = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-    assert.deepEqual(s.run(['--version']), { out: version, cache: ['none', 'written'] });
+    // An unknown command: a usage error (exit 2) from the CLI's own code, run from the CommonJS bundle.
+    assert.deepEqual(s.run(['nope'], 'debug', 2), { out: '', cache: ['none', 'written'] });
     assert.ok(statSync(s.path(CACHE)).size > 100_000, 'the compiled code of a 4 MB bundle');
-    assert.deepEqual(s.run(['--version']), { out: version, cache: ['accepted'] });
+    assert.deepEqual(s.run(['nope'], 'debug', 2), { out: '', cache: ['accepted'] });
+    rmSync(s.path('dist/bundle/cli/main.js'));
+    assert.deepEqual(s.run(['--version'], 'debug', 1).cache, [], 'the version is the ES module build\'s (here gone), not this one');
   } finally {
     rmSync(s.root, { recursive: true, force: true });
   }
