@@ -25,6 +25,7 @@ import type { ShellCommand } from './shell/types.js';
 import { fileNameLeads, maskDecoratedStreams, PREFIXES } from './line-decorations.js';
 import { SECRET_MASK } from './secret-text.js';
 import { maskSecretFileStreams } from './secret-file-lines.js';
+import { maskShownObject } from './git-object-output.js';
 
 /** Programs whose output may start at any line of their input (or reorder lines: a value's lines before its name). */
 const WINDOWS: ReadonlySet<string> = new Set(['tail', 'more', 'less', 'most', 'busybox', 'toybox']);
@@ -128,10 +129,12 @@ export function maskWindowStreams<S extends Record<string, string>>(streams: S, 
  * its leading continuation lines too (every one when a command selects lines). For ssh_run and kubectl_exec.
  */
 export function maskCommandOutput<S extends Record<string, string>>(streams: S, commands: readonly ShellCommand[]): { streams: S; masked: number } {
-  const d = maskDecoratedStreams(streams);
+  // `git show ID` of a blob: its raw content, with no name (git-object-output.ts).
+  const o = maskShownObject(streams, commands);
+  const d = maskDecoratedStreams(o.streams);
   // A recursive search's lines from a file that is itself a secret by its name (secret-file-lines.ts).
   const f = maskSecretFileStreams(d.streams);
-  const r = { streams: f.streams, masked: d.masked + f.masked };
+  const r = { streams: f.streams, masked: o.masked + d.masked + f.masked };
   if (!printsLineWindow(commands)) return r;
   const w = maskWindowStreams(r.streams, printsLineSelection(commands));
   return { streams: w.streams, masked: r.masked + w.masked };

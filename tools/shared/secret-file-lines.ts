@@ -8,8 +8,9 @@
  * the names (`grep -rh`, `--no-filename`) is refused instead (secret-files.ts). A diff names the
  * file in its header (`diff --git a/config/master.key b/config/master.key`, `+++ b/...`): `git
  * show`, `git log -p`, `git diff` printed a committed key as `+<key>`; the lines of its part are
- * masked behind their markers. Cheap: one search of the whole text for a secret base name (before
- * a separator, or in a diff header) before any line is looked at.
+ * masked behind their markers, and so are those of a diff of blobs named by their ids (`git
+ * diff ID ID`, whose header names the ids, not the file). Cheap: one search of the whole text
+ * for a secret base name (before a separator, or in a diff header) before any line is looked at.
  */
 import { SECRET_MASK } from './secret-text.js';
 
@@ -19,8 +20,13 @@ const NAMES = String.raw`(?:\.vault-token|master\.key|\.erlang\.cookie|\.mysql_s
 const NAME_THEN_SEPARATOR = new RegExp(String.raw`(?:^|\/)${NAMES}[:\0=-]`);
 /** Colour codes, and `git log --graph`'s lanes before a line (`| `, `* `, `|/ `): each lane is one character, a colour only before it (one way to read a line). */
 const LEAD = String.raw`(?:(?:\x1b\[[0-9;]*m)*[*|/\\_] *)*(?:\x1b\[[0-9;]*m)*`;
-/** A diff's header naming a secret file (`diff --git a/config/master.key b/...`, `--- a/...`, `+++ b/...`, `--no-prefix`, quoted names). */
-const SECRET_DIFF = new RegExp(String.raw`^${LEAD}(?:diff |--- |\+\+\+ )[^\n]*?[/\s"]${NAMES}(?=[\s"\x1b]|$)`, 'm');
+/**
+ * A diff's header naming a secret file (`diff --git a/config/master.key b/...`, `--- a/...`,
+ * `+++ b/...`, `--no-prefix`, quoted names), or a blob by its id (`git diff ID ID`: `diff --git
+ * a/ce01362 b/671770c`, any file's content; a top-level file named by hex digits alone reads
+ * the same and is masked too).
+ */
+const SECRET_DIFF = new RegExp(String.raw`^${LEAD}(?:(?:diff |--- |\+\+\+ )[^\n]*?[/\s"]${NAMES}(?=[\s"\x1b]|$)|diff --git (?:\S+ )?(?:[^\s/]*\/)?[0-9a-f]{4,64}(?:\x1b\[[0-9;]*m)*(?: |$))`, 'm');
 /** The lines that end a file's part of a diff: the next file's, a commit's or a patch mail's header. */
 const DIFF_END = new RegExp(String.raw`^${LEAD}(?:diff |commit [0-9a-f]{7,}|From [0-9a-f]{40} )`);
 /** A diff's header lines before its first hunk (kept: they hold names and modes, not content). */

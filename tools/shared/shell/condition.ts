@@ -36,6 +36,7 @@ import { SERVICE_ENVIRONMENT_READERS, serviceEnvironmentReach } from './service-
 import { parseArgv } from './argv.js';
 import { findSubcommand } from './subcommand-options.js';
 import { secretFileRead } from './secret-files.js';
+import { GIT_SHOW_LAST, gitShowsById } from './git-object-shows.js';
 import { deviceLandingRefusal } from './device-landings.js';
 import { kubectlPlugin } from './unread-runs.js';
 import type { ShellCommand, ShellFacts } from './types.js';
@@ -224,6 +225,8 @@ function allow(block: ShellBlock, facts: ShellFacts, depth = 0, fed = false): Co
     if (inj !== null) return { matched: false, why: `Always denied: ${inj}` };
     // Warden sets GIT_CEILING_DIRECTORIES only on a line it rebuilds (git-guard.ts gitCeiling).
     if (depth > 0 && cmd.program === 'git' && grant.paths !== undefined) return { matched: false, why: GIT_NOT_REBUILT };
+    // `git show ID` is judged by its output (git-object-shows.ts): the line's last command, on the line Warden runs.
+    if (cmd.program === 'git' && (depth > 0 || i < facts.commands.length - 1) && gitShowsById(cmd.args)) return { matched: false, why: GIT_SHOW_LAST };
     const git = Object.hasOwn(block.programs, 'git') ? block.programs.git : undefined;
     // A file that is itself a secret (secret-files.ts; a pod's Secret volumes too): only a grant naming it reads it.
     const touched = languageFiles(cmd, feed);

@@ -9,13 +9,14 @@
  * `--heading`, which prints a name once above its lines) prints the tree whole; `git archive`,
  * `git fast-export` (a blob's data before its name) and `git cat-file --batch` (contents after
  * object ids) print or pack it whole. Those are refused unless the repository folder is a secret
- * place the grant's paths: name, like `grep -r -h` and `tar -c`; so are `git cat-file -p ID`, `git
- * cat-file blob ID` and `git unpack-file ID` of an object named by its id (a blob's id, from `git
- * ls-tree`, names no file). A diff (`git show`, `git log -p`, `git diff`) names the file in its
- * header, and secret-file-lines.ts masks its lines. Not seen: `git show ID` of a blob's id
- * (`git show` is given commit ids, which look the same).
+ * place the grant's paths: name, like `grep -r -h` and `tar -c`; so are `git cat-file -p ID`,
+ * `git grep PATTERN ID` and the other reads of an object named by its id (a blob's id, from `git
+ * ls-tree`, names no file) that git-object-shows.ts refuses; `git show ID` is judged by its
+ * output there. A diff (`git show`, `git log -p`, `git diff`) names the file in its header, and
+ * secret-file-lines.ts masks its lines.
  */
 import { locateSubcommand } from './subcommand-options.js';
+import { gitObjectRead, gitShowRefusal } from './git-object-shows.js';
 
 /** `REV:PATH`, `:PATH` and `:N:PATH` (the index's stages): the PATH part, or null (a URL, an option, a word with blanks). */
 function revPath(word: string): string | null {
@@ -33,9 +34,6 @@ export function gitRevPaths(args: readonly string[]): string[] {
   }
   return out;
 }
-
-/** An object id, whole or abbreviated (git's minimum is 4 hex digits; a ref of hex letters counts too, fail closed); `ID^`, `ID~2`, `ID^{commit}` are commits. */
-const OBJECT_ID = /^[0-9a-fA-F]{4,64}(?:\^\{(?:blob|object|)\})?$/;
 
 /** Is `word` (a git grep option before `--`) one that hides the file names: `-h` in a cluster, `--no-filename`, `--heading`, or their abbreviations? */
 function hidesNames(word: string): boolean {
@@ -58,7 +56,7 @@ export function gitWholeTree(args: readonly string[]): string | null {
   const opts = (end < 0 ? rest : rest.slice(0, end)).filter((w) => w.startsWith('-'));
   if (sub === 'grep') {
     const hide = opts.find(hidesNames);
-    return hide === undefined ? null : `git grep ${hide}, which drops the file names before the lines it prints`;
+    return hide === undefined ? gitObjectRead(args) : `git grep ${hide}, which drops the file names before the lines it prints`;
   }
   if (sub === 'archive') return opts.some((w) => w === '-l' || w === '--list') ? null : 'git archive, which packs the tree';
   if (sub === 'fast-export') return opts.includes('--no-data') ? null : 'git fast-export, which prints every file\'s content';
@@ -67,7 +65,5 @@ export function gitWholeTree(args: readonly string[]): string | null {
     if (batch !== undefined) return `git cat-file ${batch}, which prints objects' contents without their names`;
   }
   // An object named by its id may be any file's content (a blob id from git ls-tree): its name is unknown.
-  const contents = sub === 'unpack-file' || (sub === 'cat-file' && (opts.includes('-p') || rest.includes('blob')));
-  const id = contents ? rest.find((w) => OBJECT_ID.test(w)) : undefined;
-  return id === undefined ? null : `git ${sub} ${id}, which prints an object named by its id, whose file name Warden cannot see (name it as REV:PATH)`;
+  return gitObjectRead(args) ?? gitShowRefusal(args);
 }
