@@ -103,7 +103,7 @@ function undiciCounter(): string {
   return `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write('UNDICI ' + process.moduleLoadList.filter((m) => m.includes('undici')).length + '\\n'));")}`;
 }
 
-test('a stdio server loads ssh2, the SQL parser and Node\'s fetch when first needed, not at start (tools/ssh/connector.ts, tools/postgres/analysis/index.ts, src/pg-stream-probe.ts)', () => {
+test('a stdio server loads ssh2, the SQL parser, ws and Node\'s fetch when first needed, not at start (tools/ssh/connector.ts, tools/postgres/analysis/index.ts, tools/kubernetes/exec-stream.ts, src/pg-stream-probe.ts)', () => {
   const wd = writeWardenDir('transcripts: { store: sqlite:warden.db }\nidentity: { stdio: { subject: a, groups: [g] } }\nconnections:\n  db: { type: postgres, url: env:DB_URL }\n  box: { type: ssh, host: 127.0.0.1, port: 1, user: x, private_key: env:KEY, host_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl" }\npolicies: []\n', {});
   try {
     // stdin closed: the server starts (config, store, tools) and ends. The loader hook sees ES
@@ -117,6 +117,8 @@ test('a stdio server loads ssh2, the SQL parser and Node\'s fetch when first nee
     assert.deepEqual(lines.filter((l) => l.startsWith('UNDICI ')), ['UNDICI 0']);
     assert.deepEqual(lines.filter((l) => l.includes('/node_modules/ssh2/')).slice(0, 3), []);
     assert.deepEqual(lines.filter((l) => l.includes('node-sql-parser')).slice(0, 3), []);
+    // The Kubernetes exec's WebSocket client (tools/kubernetes/exec-stream.ts).
+    assert.deepEqual(lines.filter((l) => l.includes('/node_modules/ws/')).slice(0, 3), []);
   } finally {
     wd.cleanup();
   }

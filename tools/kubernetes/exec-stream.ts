@@ -21,7 +21,10 @@ interface WsClient {
   terminate(): void;
 }
 type WsCtor = new (url: string, protocols: string[], opts: Record<string, unknown>) => WsClient;
-const WebSocket = createRequire(import.meta.url)('ws') as WsCtor;
+const requireHere = createRequire(import.meta.url);
+let wsCtor: WsCtor | undefined;
+/** ws, loaded with the first exec: about 7 ms of every `warden serve` start otherwise, Kubernetes configured or not. */
+const webSocket = (): WsCtor => (wsCtor ??= requireHere('ws') as WsCtor);
 
 /** What one exec produced. */
 export interface ExecResult {
@@ -66,6 +69,7 @@ export function execStream(o: ExecStreamOptions): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const wsUrl = new URL(o.url);
     wsUrl.protocol = wsUrl.protocol === 'http:' ? 'ws:' : 'wss:';
+    const WebSocket = webSocket();
     const ws = new WebSocket(wsUrl.toString(), o.protocols, { ...o.tls, headers: { ...o.headers, 'User-Agent': 'warden' }, handshakeTimeout: o.timeoutMs, perMessageDeflate: false });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
