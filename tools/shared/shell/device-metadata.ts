@@ -111,21 +111,49 @@ const FORMS: Readonly<Record<string, ReadOnlyForm>> = {
   pvs: LVM_LISTING, vgs: LVM_LISTING, lvs: LVM_LISTING, pvdisplay: LVM_LISTING, vgdisplay: LVM_LISTING, lvdisplay: LVM_LISTING, lvmdiskscan: LVM_LISTING,
 };
 
-/** Programs with a read-only form here. */
-export const FORMED: ReadonlySet<string> = new Set(Object.keys(FORMS));
+/** LVM's commands that only say things (lvm2 2.03 lvm(8)): the common options alone; an operand is a command name (`lvm help lvremove`). */
+const LVM_INFO: ReadOnlyForm = { options: ['-d', '--debug', '-h', '--help', '--longhelp', '-q', '--quiet', '-t', '--test', '-v', '--verbose', '--version'] };
+
+/** lvmconfig (dumpconfig, config) without -f/--file (writes the file), --config, --profile, ... (lvm2 2.03 lvmconfig(8)); operands are setting paths. */
+const LVM_CONFIG: ReadOnlyForm = {
+  options: [...LVM_INFO.options, '-l', '--list', '--type', '--typeconfig', '--atversion', '--sinceversion', '--ignoreadvanced', '--ignoreunsupported',
+    '--ignorelocal', '--mergedconfig', '--showdeprecated', '--showunsupported', '--unconfigured', '--validate', '--valuesonly', '--withsummary',
+    '--withcomments', '--withgeneralpreamble', '--withlocalpreamble', '--withspaces', '--withversions', '--nolocking'],
+  values: ['--type', '--typeconfig', '--atversion', '--sinceversion'],
+};
+
+/** lvm's reading commands (`lvm COMMAND ...`), each in the read-only form of its standalone program. */
+const LVM_READS: Readonly<Record<string, ReadOnlyForm>> = {
+  pvs: LVM_LISTING, vgs: LVM_LISTING, lvs: LVM_LISTING, pvdisplay: LVM_LISTING, vgdisplay: LVM_LISTING, lvdisplay: LVM_LISTING, lvmdiskscan: LVM_LISTING,
+  fullreport: LVM_LISTING, lvmconfig: LVM_CONFIG, dumpconfig: LVM_CONFIG, config: LVM_CONFIG,
+  version: LVM_INFO, help: LVM_INFO, formats: LVM_INFO, segtypes: LVM_INFO, types: LVM_INFO, tags: LVM_INFO,
+};
+
+/** Programs with a read-only form here (lvm: its reading commands', lvmBreach). */
+export const FORMED: ReadonlySet<string> = new Set([...Object.keys(FORMS), 'lvm', 'lvmconfig']);
 
 /**
  * Is `program args` (a program of FORMED) in its read-only form? An option outside it, a missing
  * needed one, or standard input `fed` (see the module note) is a write.
  */
 export function readOnlyForm(program: string, args: readonly string[], fed = false): boolean {
-  return !fed && formBreach(program, args) === null;
+  return !fed && programBreach(program, args) === null;
 }
 
-/** What takes `program args` out of its read-only form (the option word, or why), or null when it is in it. */
-function formBreach(program: string, args: readonly string[]): string | null {
+/** What takes `program args` out of its read-only form (see formBreach); lvm's by its command's. */
+function programBreach(program: string, args: readonly string[]): string | null {
+  if (program === 'lvm') {
+    const command = args[0];
+    const form = command !== undefined && Object.hasOwn(LVM_READS, command) ? LVM_READS[command] : undefined;
+    return form === undefined ? `command '${command ?? ''}'` : formBreach(form, args.slice(1));
+  }
+  if (program === 'lvmconfig') return formBreach(LVM_CONFIG, args);
   const form = Object.hasOwn(FORMS, program) ? FORMS[program] : undefined;
-  if (form === undefined) return 'no read-only form';
+  return form === undefined ? 'no read-only form' : formBreach(form, args);
+}
+
+/** What takes `args` out of the read-only `form` (the option word, or why), or null when it is in it. */
+function formBreach(form: ReadOnlyForm, args: readonly string[]): string | null {
   const allowed = new Set(form.options);
   const values = new Set(form.values ?? []);
   const used: string[] = [];
@@ -167,14 +195,36 @@ function formBreach(program: string, args: readonly string[]): string | null {
 /** LVM's listing programs: they read every device's LVM metadata, so only their read-only form is granted. */
 export const LVM_LISTINGS: ReadonlySet<string> = new Set(['pvs', 'vgs', 'lvs', 'pvdisplay', 'vgdisplay', 'lvdisplay', 'lvmdiskscan']);
 
+const LVM_WHY = '(report options such as -o, -O, -S, --units, --reportformat; not --config, --profile, --yes, --file): it may change LVM\'s settings or state, or write a file.';
+
 /**
- * Why an LVM listing (LVM_LISTINGS) is outside its read-only form, or null: `--config`,
- * `--profile`, `--commandprofile` change LVM's settings for the command (`log/file` writes a
- * file anywhere, `log/overwrite` truncates it), `--yes` answers its questions, `--journal` writes
- * the system journal, `--devicesfile`, `--lockopt`, `--driverloaded` change what it uses.
+ * Why an LVM listing (LVM_LISTINGS), lvmconfig or an `lvm` command is outside its read-only form,
+ * or null: `--config`, `--profile`, `--commandprofile` change LVM's settings for the command
+ * (`log/file` writes a file anywhere, `log/overwrite` truncates it), `--yes` answers its
+ * questions, `--journal` writes the system journal, `--devicesfile`, `--lockopt`,
+ * `--driverloaded` change what it uses, lvmconfig's `--file` writes its output to a file. `lvm`
+ * is a verb tool: its reading commands (LVM_READS) in their form, others only when the grant's
+ * `subcommands:` (`named`) names them; with no command, `-`, a file or a leading option it reads
+ * commands from standard input or a script, which Warden never sees.
  */
-export function lvmListingChange(program: string, args: readonly string[]): string | null {
-  if (!LVM_LISTINGS.has(program)) return null;
-  const breach = formBreach(program, args);
-  return breach === null ? null : `${program} '${breach}' is outside its read-only listing form (report options such as -o, -O, -S, --units, --reportformat; not --config, --profile, --yes): it may change LVM's settings or state, or write a file.`;
+export function lvmListingChange(program: string, args: readonly string[], named?: readonly string[]): string | null {
+  if (program === 'lvm') return lvmCommandChange(args, named);
+  if (!LVM_LISTINGS.has(program) && program !== 'lvmconfig') return null;
+  const breach = programBreach(program, args);
+  return breach === null ? null : `${program} '${breach}' is outside its read-only ${program === 'lvmconfig' ? '' : 'listing '}form ${LVM_WHY}`;
+}
+
+/** lvmListingChange for `lvm COMMAND ...`. */
+function lvmCommandChange(args: readonly string[], named: readonly string[] | undefined): string | null {
+  const command = args[0];
+  if (command === undefined || command.startsWith('-')) {
+    return `lvm ${command === undefined ? 'without a command' : `'${command}'`} reads its commands from standard input or a script file, which Warden cannot see (run a command: lvm pvs, lvm vgs ...).`;
+  }
+  if (Object.hasOwn(LVM_READS, command)) {
+    const breach = formBreach(LVM_READS[command] as ReadOnlyForm, args.slice(1));
+    return breach === null ? null : `lvm ${command} '${breach}' is outside its read-only ${LVM_READS[command] === LVM_LISTING ? 'listing ' : ''}form ${LVM_WHY}`;
+  }
+  // A grant with subcommands: holds lvm to them (condition.ts), as other verb tools.
+  if (named !== undefined) return null;
+  return `lvm '${command}' is not one of its reading commands (pvs, vgs, lvs, *display, lvmdiskscan, fullreport, lvmconfig, version, help, ...): it may change LVM's state, or it names a script file whose commands Warden cannot see (name it in subcommands: to grant it).`;
 }

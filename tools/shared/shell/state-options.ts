@@ -16,7 +16,9 @@
  * loginctl) read only with their reading verbs (`show`, `list`, `status`, `list-*`, ...): another
  * verb (`ip link set`, `systemctl restart`, `timedatectl set-time`) is refused unless the grant's
  * `subcommands:` names it, since a grant without subcommands: reads as one to inspect. LVM's
- * listings (pvs, vgs, lvs, *display, lvmdiskscan) only in their read-only form (device-metadata.ts).
+ * listings (pvs, vgs, lvs, *display, lvmdiskscan) and lvmconfig only in their read-only form; `lvm`
+ * is a verb tool too: its reading commands in that form, others when `subcommands:` names them, and
+ * never without a command, `-` or a script file (it reads commands unseen; device-metadata.ts).
  * Long options match in every GNU abbreviation (flags.ts findFlag).
  */
 import { lvmListingChange } from './device-metadata.js';
@@ -221,7 +223,7 @@ export function stateChange(cmd: ShellCommand, named?: readonly string[]): strin
     const net = awkNetworkFile(base, cmd.args);
     if (net !== undefined) return `${base} '${net}' opens a network connection to another host (a gawk special file).`;
   }
-  const lvm = lvmListingChange(base, cmd.args);
+  const lvm = lvmListingChange(base, cmd.args, named);
   if (lvm !== null) return lvm;
   const change = Object.hasOwn(CHANGES, base) ? CHANGES[base] : undefined;
   if (change === undefined) return null;
