@@ -8,11 +8,11 @@
  * tag, a tree and HEAD still work.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { chownLoginTree, commitRepo, gitSync, TEST_AUTHOR } from '../support/git-tree.js';
+import { chownLoginTree, commitSecretRepo, gitSync, TEST_AUTHOR } from '../support/git-tree.js';
 import { sshTreeWarden } from '../support/ssh-tree-warden.js';
+import { sshAllowPolicy } from '../support/ssh-warden.js';
 
 const KEY = `5d3f9e1b2c${String(process.pid).padStart(6, '0')}aa77`;
 const TOKEN = `hvs.CAESIobj${process.pid}vaultTOKEN`;
@@ -27,12 +27,7 @@ let BLOBNOTE = '';
 
 const host = sshTreeWarden('wgitobj-', (sshd, base) => {
   REPO = join(base, 'repo');
-  commitRepo(REPO, 'README', 'hello\n');
-  mkdirSync(join(REPO, 'config'));
-  writeFileSync(join(REPO, 'config', 'master.key'), `${KEY}\n`);
-  writeFileSync(join(REPO, '.vault-token'), `${TOKEN}\n`);
-  gitSync(['-C', REPO, 'add', 'config/master.key', '.vault-token']);
-  gitSync(['-C', REPO, ...TEST_AUTHOR, 'commit', '-qm', 'add keys']);
+  commitSecretRepo(REPO, KEY, TOKEN);
   gitSync(['-C', REPO, ...TEST_AUTHOR, 'tag', '-a', 'v1', '-m', 'release one']);
   const id = (rev: string) => gitSync(['-C', REPO, 'rev-parse', rev]).trim();
   TOKEN_ID = id('HEAD:.vault-token');
@@ -46,19 +41,7 @@ const host = sshTreeWarden('wgitobj-', (sshd, base) => {
   gitSync(['-C', REPO, ...TEST_AUTHOR, 'tag', '-a', 'blobnote', '-m', 'a note', TOKEN_ID]);
   BLOBNOTE = id('blobnote');
   chownLoginTree(base, sshd);
-  return `
-rules:
-  - id: read-repo
-    effect: allow
-    who: { groups: [sre] }
-    tool: ssh_run
-    on: [web-1]
-    shell:
-      pipelines: true
-      programs:
-        git: { paths: ${JSON.stringify([REPO])} }
-        head: {}
-`;
+  return sshAllowPolicy('read-repo', `{ git: { paths: ${JSON.stringify([REPO])} }, head: {} }`);
 });
 
 const leaks = (out: string) => out.includes(TOKEN) || out.includes(KEY);

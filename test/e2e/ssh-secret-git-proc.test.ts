@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { chownLoginTree, commitRepo, gitSync, TEST_AUTHOR } from '../support/git-tree.js';
+import { chownLoginTree, commitSecretRepo } from '../support/git-tree.js';
 import { sshTreeWarden } from '../support/ssh-tree-warden.js';
 
 const KEY = `7c4a8d09ca3762af61e59520943d${String(process.pid).padStart(4, '0').slice(-4)}`;
@@ -28,12 +28,7 @@ let REPO = '';
 const host = sshTreeWarden('wgitproc-', (sshd, base) => {
   BASE = base;
   REPO = join(base, 'app', 'repo');
-  commitRepo(REPO, 'README', 'hello\n');
-  mkdirSync(join(REPO, 'config'));
-  writeFileSync(join(REPO, 'config', 'master.key'), `${KEY}\n`);
-  writeFileSync(join(REPO, '.vault-token'), `${TOKEN}\n`);
-  gitSync(['-C', REPO, 'add', 'config/master.key', '.vault-token']);
-  gitSync(['-C', REPO, ...TEST_AUTHOR, 'commit', '-qm', 'add keys']);
+  commitSecretRepo(REPO, KEY, TOKEN);
   mkdirSync(join(base, 'app', 'private'));
   writeFileSync(join(base, 'app', 'private', 'notes.txt'), `${PRIVATE}\n`);
   writeFileSync(join(base, 'app', 'client.ovpn'), `client\nremote vpn.example 1194\n<auth-user-pass>\nalice\n${VPN}\n</auth-user-pass>\n<tls-auth>\n-----BEGIN OpenVPN Static key V1-----\n${STATIC}\n-----END OpenVPN Static key V1-----\n</tls-auth>\n`);

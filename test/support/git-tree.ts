@@ -2,7 +2,7 @@
 // tree handed to the sshd login user, so that the remote git sees it as that user's.
 import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
-import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chownToLogin, type Sshd } from './sshd.js';
 
@@ -33,4 +33,14 @@ export function commitRepo(dir: string, file: string, text: string): void {
   writeFileSync(join(dir, file), text);
   gitSync(['-C', dir, 'add', file]);
   gitSync(['-C', dir, ...TEST_AUTHOR, 'commit', '-qm', `add ${file}`]);
+}
+
+/** A new repository at `dir` (README committed) with two secret files committed over it: config/master.key holding `key`, .vault-token holding `token`. */
+export function commitSecretRepo(dir: string, key: string, token: string): void {
+  commitRepo(dir, 'README', 'hello\n');
+  mkdirSync(join(dir, 'config'));
+  writeFileSync(join(dir, 'config', 'master.key'), `${key}\n`);
+  writeFileSync(join(dir, '.vault-token'), `${token}\n`);
+  gitSync(['-C', dir, 'add', 'config/master.key', '.vault-token']);
+  gitSync(['-C', dir, ...TEST_AUTHOR, 'commit', '-qm', 'add keys']);
 }

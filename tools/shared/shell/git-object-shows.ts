@@ -28,10 +28,17 @@ const DEFAULT_DISPLAY = new RegExp(String.raw`^(?:-[psuwbmcWRtM]|-U\d+|-[MCB]\d*
   String.raw`diff-merges=\w+|full-index|binary|no-ext-diff|(?:no-)?textconv|function-context|minimal|patience|histogram|diff-algorithm=\w+|` +
   String.raw`no-prefix|(?:src|dst)-prefix=\S*|word-diff(?:=\w+)?|color-words|text|ita-visible-in-index|relative(?:=\S*)?|quiet|show-signature|end-of-options))$`);
 
-/** git show's objects (its words before `--` that are no option) and its options. */
-function showWords(rest: readonly string[]): { objects: string[]; opts: string[] } {
+/** `git ARGS`'s subcommand and its words before the `--` that ends them (paths after it), or null when no subcommand word is found. */
+export function gitWords(args: readonly string[]): { sub: string; words: readonly string[] } | null {
+  const at = locateSubcommand('git', args);
+  if (at.kind !== 'word') return null;
+  const rest = args.slice(at.at + 1);
   const end = rest.indexOf('--');
-  const words = end < 0 ? rest : rest.slice(0, end);
+  return { sub: args[at.at] as string, words: end < 0 ? rest : rest.slice(0, end) };
+}
+
+/** git show's objects (its words that are no option) and its options. */
+function showWords(words: readonly string[]): { objects: string[]; opts: string[] } {
   const objects: string[] = [];
   const opts: string[] = [];
   for (let i = 0; i < words.length; i++) {
@@ -47,9 +54,9 @@ function showWords(rest: readonly string[]): { objects: string[]; opts: string[]
 
 /** The args of `git show ...` when they name an object by its id (or read ids from the input), else null. */
 function showById(args: readonly string[]): { objects: string[]; opts: string[]; ids: string[] } | null {
-  const at = locateSubcommand('git', args);
-  if (at.kind !== 'word' || args[at.at] !== 'show') return null;
-  const { objects, opts } = showWords(args.slice(at.at + 1));
+  const g = gitWords(args);
+  if (g?.sub !== 'show') return null;
+  const { objects, opts } = showWords(g.words);
   const ids = objects.filter((w) => BARE_OBJECT.test(w));
   return ids.length > 0 || opts.includes('--stdin') ? { objects, opts, ids } : null;
 }
@@ -69,9 +76,9 @@ const COMMIT_NAME = /^(?:HEAD|@|\^.*|:\/.*)$|(?:\^\d*|~\d*|\^\{(?:commit|tree|\/
  */
 export function gitShowJudged(args: readonly string[]): boolean {
   if (showById(args) !== null) return true;
-  const at = locateSubcommand('git', args);
-  if (at.kind !== 'word' || args[at.at] !== 'show') return false;
-  const { objects, opts } = showWords(args.slice(at.at + 1));
+  const g = gitWords(args);
+  if (g?.sub !== 'show') return false;
+  const { objects, opts } = showWords(g.words);
   return objects.length === 1 && !COMMIT_NAME.test(objects[0] as string) && opts.every((o) => DEFAULT_DISPLAY.test(o));
 }
 
@@ -96,12 +103,9 @@ const GREP_VALUED = new Set(['-e', '-f', '-A', '-B', '-C', '-m', '--max-depth', 
 
 /** Why `git ARGS` prints an object named by its id without the file's name (`git grep PATTERN ID`, `git cat-file --filters ID`), or null. */
 export function gitObjectRead(args: readonly string[]): string | null {
-  const at = locateSubcommand('git', args);
-  if (at.kind !== 'word') return null;
-  const sub = args[at.at] as string;
-  const rest = args.slice(at.at + 1);
-  const end = rest.indexOf('--');
-  const words = end < 0 ? rest : rest.slice(0, end);
+  const g = gitWords(args);
+  if (g === null) return null;
+  const { sub, words } = g;
   if (sub === 'grep') {
     const revs: string[] = [];
     let pattern = !words.some((w) => w === '-e' || w === '-f' || /^-[ef]./.test(w) || /^--(?:regexp|file)\b/.test(w));

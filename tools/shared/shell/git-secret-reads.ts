@@ -15,8 +15,7 @@
  * output there. A diff (`git show`, `git log -p`, `git diff`) names the file in its header, and
  * secret-file-lines.ts masks its lines.
  */
-import { locateSubcommand } from './subcommand-options.js';
-import { gitObjectRead, gitShowRefusal } from './git-object-shows.js';
+import { gitObjectRead, gitShowRefusal, gitWords } from './git-object-shows.js';
 
 /** `REV:PATH`, `:PATH` and `:N:PATH` (the index's stages): the PATH part, or null (a URL, an option, a word with blanks). */
 function revPath(word: string): string | null {
@@ -48,12 +47,10 @@ function hidesNames(word: string): boolean {
  * object named by its id (`git cat-file -p ID`), or null.
  */
 export function gitWholeTree(args: readonly string[]): string | null {
-  const at = locateSubcommand('git', args);
-  if (at.kind !== 'word') return null;
-  const sub = args[at.at] as string;
-  const rest = args.slice(at.at + 1);
-  const end = rest.indexOf('--');
-  const opts = (end < 0 ? rest : rest.slice(0, end)).filter((w) => w.startsWith('-'));
+  const g = gitWords(args);
+  if (g === null) return null;
+  const { sub } = g;
+  const opts = g.words.filter((w) => w.startsWith('-'));
   if (sub === 'grep') {
     const hide = opts.find(hidesNames);
     return hide === undefined ? gitObjectRead(args) : `git grep ${hide}, which drops the file names before the lines it prints`;
