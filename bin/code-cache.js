@@ -92,10 +92,12 @@ export function runBundle(file, argv) {
   const serving = argv[0] === 'serve';
   if (useCache && (state !== 'accepted' || (serving && !cached?.byServe))) {
     let written = false;
-    const write = () => {
+    // A serve that exits with an error (a bad config) ran little of what a server runs: its
+    // cache counts as another command's, so the next serve replaces it.
+    const write = (code) => {
       if (written) return;
       written = true;
-      debug(writeCache(script, path, stamp, serving ? 'serve' : 'other') ? 'written' : 'not written: cannot write beside the bundle');
+      debug(writeCache(script, path, stamp, serving && !code ? 'serve' : 'other') ? 'written' : 'not written: cannot write beside the bundle');
     };
     process.once('exit', write);
     if (serving) setTimeout(write, 1000).unref();

@@ -94,4 +94,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
     process.exit(1);
   });
   if (!ok) process.exitCode = 0; // said why; the unbundled CLI still runs
+  else {
+    // The code cache, written now by whoever builds (scripts/warm-code-cache.mjs).
+    const { warmCodeCache } = await import('./warm-code-cache.mjs');
+    const why = await warmCodeCache(root).catch((err) => err?.message ?? String(err));
+    if (why) process.stderr.write(`[bundle] no code cache written (warden compiles the bundle at each start instead): ${why}\n`);
+  }
 }

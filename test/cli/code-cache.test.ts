@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
 
 const BUNDLE = 'dist/bundle/cli/main.cjs';
@@ -128,6 +129,20 @@ test('a serve replaces a cache another command wrote, once', () => {
   }
 });
 
+test('a serve that exits with an error writes a cache as another command\'s, which the next serve replaces', () => {
+  const s = scratch();
+  try {
+    // A bad config ends a serve early: it ran little of what a server runs.
+    s.write(BUNDLE, "console.log('BBBB ' + process.argv[2]);\nif (process.argv[3] === 'fail') process.exitCode = 1;\n");
+    assert.deepEqual(s.run(['serve', 'fail'], 'debug', 1), { out: 'BBBB serve', cache: ['none', 'written'] });
+    assert.deepEqual(s.run(['serve']), { out: 'BBBB serve', cache: ['accepted', 'written'] }, 'replaced');
+    assert.deepEqual(s.run(['serve']).cache, ['accepted']);
+    assert.deepEqual(s.run(['serve', 'fail'], 'debug', 1).cache, ['accepted'], 'a serve\'s cache is kept');
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
 test('help, usage and the version run the ES module build (a few small files), every other command the CommonJS one', () => {
   const s = scratch();
   try {
@@ -160,6 +175,29 @@ test('this build: its CommonJS bundle runs, and a second start takes the cache t
     assert.deepEqual(s.run(['nope'], 'debug', 2), { out: '', cache: ['accepted'] });
     rmSync(s.path('dist/bundle/cli/main.js'));
     assert.deepEqual(s.run(['--version'], 'debug', 1).cache, [], 'the version is the ES module build\'s (here gone), not this one');
+  } finally {
+    rmSync(s.root, { recursive: true, force: true });
+  }
+});
+
+test('the build writes a serve\'s cache (scripts/warm-code-cache.mjs), so a root-owned install has one', async () => {
+  const s = scratch();
+  try {
+    copyFileSync(join(REPO_ROOT, BUNDLE), s.path(BUNDLE));
+    copyFileSync(join(REPO_ROOT, 'package.json'), s.path('package.json'));
+    symlinkSync(join(REPO_ROOT, 'node_modules'), s.path('node_modules'));
+    const warm = (await import(pathToFileURL(join(REPO_ROOT, 'scripts', 'warm-code-cache.mjs')).href)) as {
+      warmCodeCache(at: string): Promise<string | null>;
+      cacheWriter(path: string): string | null;
+    };
+    assert.equal(warm.cacheWriter(s.path(CACHE)), null);
+    assert.equal(await warm.warmCodeCache(s.root), null);
+    assert.equal(warm.cacheWriter(s.path(CACHE)), 'serve', 'written by a serve that answered tools/list');
+    assert.deepEqual(s.run(['serve', '--config', s.path('none.yaml')], 'debug', 1).cache, ['accepted'], 'taken, and kept');
+    // A cache it cannot write (here a folder in its place, which stops root too): said, never thrown.
+    rmSync(s.path(CACHE));
+    mkdirSync(s.path(CACHE));
+    assert.match((await warm.warmCodeCache(s.root)) ?? '', /wrote no cache/);
   } finally {
     rmSync(s.root, { recursive: true, force: true });
   }
