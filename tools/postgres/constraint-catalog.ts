@@ -1,7 +1,9 @@
 /**
- * The CHECK and foreign key constraints of a relation and its descendants, and its unique and
- * exclusion indexes with a computed key, as the catalog holds them, for the write-side oracles
- * on masked columns (constraint-oracles.ts): which columns each
+ * The CHECK and foreign key constraints of a relation and its descendants, its indexes with a
+ * computed key, and what else an UPDATE of it computes from a row (its generated columns, the
+ * partition keys of its family and ancestors, its triggers and rules that fire on UPDATE, its
+ * row-level security policies), as the catalog holds them, for the write-side oracles on masked
+ * columns (constraint-oracles.ts): which columns each
  * reads (pg_constraint.conkey, and for a foreign key the referenced table's confkey), whether it
  * was validated (NOT VALID skips the existing rows, not the rows written later), and whether its
  * result may change without its columns changing (it calls a function, or an operator's
@@ -17,15 +19,24 @@ import type { Caller } from './pool-shares.js';
  * One CHECK (`c`) or foreign key (`f`) constraint of a relation or one of its descendants, or a
  * unique or exclusion index (`i`: a UNIQUE or PRIMARY KEY or EXCLUDE constraint's too) whose key
  * is computed (an expression, a predicate, an exclusion operator): it compares what it computes
- * from a row with what it computes from the others.
+ * from a row with what it computes from the others. Or what else PostgreSQL computes from a row
+ * an UPDATE writes, and may fail on: an index of any other kind with a computed key (`x`), a
+ * generated column (`g`, named by its column; `columns`: those its expression reads), a
+ * partition key of the family or of an ancestor (`k`, no name), a trigger that fires on UPDATE
+ * (`t`; `columns`: its UPDATE OF list, none for any), a rule on UPDATE (`r`), a row-level
+ * security policy (`y`) of a table that has them enabled.
  */
 export interface TableConstraint {
   /** The table it is defined on (schema.name): the relation asked or a descendant. */
   table: string;
   name: string;
-  type: 'c' | 'f' | 'i';
+  type: ConstraintType;
   validated: boolean;
-  /** The columns of `table` it reads (a CHECK's, a foreign key's referencing columns). */
+  /**
+   * The columns of `table` it reads (a CHECK's, a foreign key's referencing columns). A trigger's
+   * `validated` is whether it fires on UPDATE (false: on INSERT or DELETE of a partition, which
+   * a row an UPDATE moves between partitions fires).
+   */
   columns: string[];
   /** A CHECK or index reading the whole row (a row variable). */
   wholeRow: boolean;
@@ -38,6 +49,10 @@ export interface TableConstraint {
   /** It calls a function outside pg_catalog that no extension owns: it may read anything. */
   opaque: boolean;
 }
+
+/** The kinds of TableConstraint (see there). */
+export type ConstraintType = 'c' | 'f' | 'i' | 'x' | 'g' | 'k' | 't' | 'r' | 'y';
+const TYPES: readonly string[] = ['c', 'f', 'i', 'x', 'g', 'k', 't', 'r', 'y'];
 
 /** What the catalog says of a relation: its kind (pg_class.relkind) and the constraints of its family. */
 export interface RelationConstraints {
@@ -73,18 +88,64 @@ const tableName = (oid: string) => `(SELECT tn.nspname::text || '.' || tc.relnam
 const attnames = (rel: string, nums: string) =>
   `ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = ${rel} AND a.attnum = ANY (${nums}) AND a.attnum > 0 ORDER BY a.attnum)`;
 
+/** The columns a stored expression of one relation reads (Var nodes; 0 is a whole row). */
+const VARS = (tree: string) =>
+  `ARRAY(SELECT DISTINCT m[1]::pg_catalog.int2 FROM pg_catalog.regexp_matches(${tree}, ':varattno ([0-9]+)', 'g') AS m)`;
+
+/** A function outside pg_catalog that no extension owns (a trigger's). */
+const USER_PROC = (oid: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.oid = ${oid}
+        AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
+          WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e'))`;
+
+/** One computed entry (see TableConstraint) as JSON. */
+const entry = (rel: string, name: string, type: string, columns: string, wholeRow: string, mutable: string, opaque: string, validated = 'true') =>
+  `json_build_object('table', ${tableName(rel)}, 'name', ${name}, 'type', ${type}, 'validated', ${validated},
+      'columns', ${columns}, 'wholeRow', ${wholeRow}, 'refTables', ARRAY[]::text[], 'refColumns', ARRAY[]::text[],
+      'mutable', ${mutable}, 'opaque', ${opaque})`;
+
+const GEN_TREE = `d.adbin::text`;
+const KEY_TREE = `COALESCE(pt.partexprs::text, '')`;
+const POL_TREE = `(COALESCE(pol.polqual::text, '') || ' ' || COALESCE(pol.polwithcheck::text, ''))`;
+
+/**
+ * The generated columns of the family, the partition keys of the family and its ancestors, the
+ * triggers and rules of the family that fire on UPDATE (enabled in any mode; a partition's on
+ * INSERT or DELETE too, which a moved row fires), and the row-level
+ * security policies of its tables that have them enabled (whatever roles they name: the owner
+ * may be exempt, which is not judged). A policy with a subquery reads other relations: opaque.
+ */
+const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
+    SELECT ${entry('ga.attrelid', 'ga.attname::text', `'g'`, attnames('ga.attrelid', VARS(GEN_TREE)), `${GEN_TREE} LIKE '%:varattno 0 %'`, MUTABLE(GEN_TREE), OPAQUE(GEN_TREE))} AS v
+      FROM fam JOIN pg_catalog.pg_attribute ga ON ga.attrelid = fam.oid AND ga.attgenerated <> '' AND NOT ga.attisdropped
+      JOIN pg_catalog.pg_attrdef d ON d.adrelid = ga.attrelid AND d.adnum = ga.attnum WHERE fam.root = r.name
+    UNION ALL SELECT ${entry('pt.partrelid', `''`, `'k'`, attnames('pt.partrelid', `(pt.partattrs::pg_catalog.int2[] || ${VARS(KEY_TREE)})`), `${KEY_TREE} LIKE '%:varattno 0 %'`, MUTABLE(KEY_TREE), OPAQUE(KEY_TREE))}
+      FROM pg_catalog.pg_partitioned_table pt
+      WHERE pt.partrelid IN (SELECT oid FROM fam WHERE root = r.name UNION SELECT oid FROM anc WHERE root = r.name)
+    UNION ALL SELECT ${entry('t.tgrelid', 't.tgname::text', `'t'`, attnames('t.tgrelid', 't.tgattr::pg_catalog.int2[]'), 'true', 'false', USER_PROC('t.tgfoid'), '(t.tgtype::int & 16) <> 0')}
+      FROM fam JOIN pg_catalog.pg_trigger t ON t.tgrelid = fam.oid
+      WHERE fam.root = r.name AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND ((t.tgtype::int & 16) <> 0
+        OR (t.tgtype::int & 12) <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class tp WHERE tp.oid = t.tgrelid AND tp.relispartition))
+    UNION ALL SELECT ${entry('w.ev_class', 'w.rulename::text', `'r'`, 'ARRAY[]::text[]', 'true', 'false', 'true')}
+      FROM fam JOIN pg_catalog.pg_rewrite w ON w.ev_class = fam.oid WHERE fam.root = r.name AND w.ev_type = '2' AND w.ev_enabled <> 'D'
+    UNION ALL SELECT ${entry('pol.polrelid', 'pol.polname::text', `'y'`, attnames('pol.polrelid', VARS(POL_TREE)), `${POL_TREE} LIKE '%:varattno 0 %'`, MUTABLE(POL_TREE),
+      `(${OPAQUE(POL_TREE)} OR ${POL_TREE} LIKE '%{SUBLINK %')`)}
+      FROM fam JOIN pg_catalog.pg_class pc ON pc.oid = fam.oid AND pc.relrowsecurity JOIN pg_catalog.pg_policy pol ON pol.polrelid = pc.oid
+      WHERE fam.root = r.name AND pol.polcmd IN ('*', 'w', 'r')) AS e), '[]'::json)`;
+
 /** A CHECK's stored expression (none for a foreign key), an index's expressions and predicate, as text. */
 const CON_TREE = `COALESCE(k.conbin::text, '')`;
 const INDEX_TREE = `(COALESCE(x.indexprs::text, '') || ' ' || COALESCE(x.indpred::text, ''))`;
 
-/** Of the relations asked ($1 schemas, $2 names), each one's kind and its family's CHECK and foreign key constraints. */
+/** Of the relations asked ($1 schemas, $2 names), each one's kind, its family's constraints and indexes, and what else an UPDATE of it computes (COMPUTED_SQL). */
 const CONSTRAINTS_SQL = `WITH RECURSIVE r AS (
     SELECT c.oid, n.nspname::text || '.' || c.relname::text AS name, c.relkind::text AS kind
     FROM unnest($1::text[], $2::text[]) AS x(nsp, rel)
     JOIN pg_catalog.pg_namespace n ON n.nspname = x.nsp
     JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = x.rel),
   fam(root, oid) AS (SELECT name, oid FROM r
-    UNION SELECT f.root, i.inhrelid FROM fam f JOIN pg_catalog.pg_inherits i ON i.inhparent = f.oid)
+    UNION SELECT f.root, i.inhrelid FROM fam f JOIN pg_catalog.pg_inherits i ON i.inhparent = f.oid),
+  anc(root, oid) AS (SELECT name, oid FROM r
+    UNION SELECT a.root, i.inhparent FROM anc a JOIN pg_catalog.pg_inherits i ON i.inhrelid = a.oid)
   SELECT r.name AS relation, r.kind, COALESCE((SELECT json_agg(json_build_object(
       'table', ${tableName('k.conrelid')},
       'name', k.conname::text, 'type', k.contype::text, 'validated', k.convalidated,
@@ -103,7 +164,7 @@ const CONSTRAINTS_SQL = `WITH RECURSIVE r AS (
     WHERE fam.root = r.name AND k.contype IN ('c', 'f')), '[]'::json) AS constraints,
   COALESCE((SELECT json_agg(json_build_object(
       'table', ${tableName('x.indrelid')},
-      'name', ic.relname::text, 'type', 'i', 'validated', true,
+      'name', ic.relname::text, 'type', CASE WHEN x.indisunique OR x.indisexclusion THEN 'i' ELSE 'x' END, 'validated', true,
       -- Its key columns, and those its expressions and predicate read (recorded as its dependencies).
       'columns', ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = x.indrelid AND a.attnum > 0
         AND (a.attnum = ANY (x.indkey::int2[]) OR a.attnum IN (SELECT d.refobjsubid FROM pg_catalog.pg_depend d
@@ -116,23 +177,26 @@ const CONSTRAINTS_SQL = `WITH RECURSIVE r AS (
       'opaque', ${OPAQUE(INDEX_TREE)}
     ) ORDER BY x.indrelid, ic.relname)
     FROM fam JOIN pg_catalog.pg_index x ON x.indrelid = fam.oid JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
-    WHERE fam.root = r.name AND (x.indisunique OR x.indisexclusion)
-      AND (x.indexprs IS NOT NULL OR x.indpred IS NOT NULL OR x.indisexclusion)), '[]'::json) AS indexes
+    WHERE fam.root = r.name AND (x.indexprs IS NOT NULL OR x.indpred IS NOT NULL OR x.indisexclusion)), '[]'::json) AS indexes,
+  ${COMPUTED_SQL} AS computed
   FROM r`;
 
+type CatalogRow = { relation: string; kind: unknown; constraints: unknown; indexes: unknown; computed: unknown };
+
 /** A catalog answer's constraints, fail closed: an answer not understood throws. */
-function parse(row: { relation: string; kind: unknown; constraints: unknown; indexes: unknown }): RelationConstraints {
+function parse(row: CatalogRow): RelationConstraints {
   const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
   const ok = (k: unknown): k is TableConstraint => {
     const c = k as TableConstraint;
-    return typeof k === 'object' && k !== null && typeof c.table === 'string' && typeof c.name === 'string' && (c.type === 'c' || c.type === 'f' || c.type === 'i') &&
+    return typeof k === 'object' && k !== null && typeof c.table === 'string' && typeof c.name === 'string' && TYPES.includes(c.type) &&
       typeof c.validated === 'boolean' && typeof c.wholeRow === 'boolean' && typeof c.mutable === 'boolean' && typeof c.opaque === 'boolean' &&
       strings(c.columns) && strings(c.refTables) && strings(c.refColumns);
   };
-  if (typeof row.kind !== 'string' || !Array.isArray(row.constraints) || !row.constraints.every(ok) || !Array.isArray(row.indexes) || !row.indexes.every(ok)) {
+  if (typeof row.kind !== 'string' || !Array.isArray(row.constraints) || !row.constraints.every(ok) || !Array.isArray(row.indexes) || !row.indexes.every(ok) ||
+    !Array.isArray(row.computed) || !row.computed.every(ok)) {
     throw new Error(`catalog answer for ${row.relation}: constraints not understood`);
   }
-  return { kind: row.kind, constraints: [...row.constraints, ...row.indexes] };
+  return { kind: row.kind, constraints: [...row.constraints, ...row.indexes, ...row.computed] };
 }
 
 /** The constraints of relations, cached per connection (connector.ts). */
@@ -153,7 +217,7 @@ export class ConstraintCatalog {
       const splits = ask.flatMap((r) => nameSplits(r));
       const res = await this.query(CONSTRAINTS_SQL, [splits.map((s) => s[0]), splits.map((s) => s[1])], caller);
       const found = new Map<string, RelationConstraints>();
-      for (const row of res.rows as { relation: string; kind: unknown; constraints: unknown; indexes: unknown }[]) {
+      for (const row of res.rows as CatalogRow[]) {
         // Two readings of a name with a quoted '.' (nameSplits) answer for the same facts name: both count.
         const value = parse(row);
         const seen = found.get(row.relation);

@@ -18,6 +18,17 @@
  *   values, which `GROUP BY` tells under masks too): not judged. A foreign key is checked on an UPDATE
  *   only when its columns change, from the values the statement writes (an equality test of a
  *   constant, as `WHERE email = $1` is under masks): not judged here.
+ * - UPDATE, beside CHECKs and computed unique keys, of a table whose stored generated column,
+ *   index of any kind with an expression or predicate, or partition key (of its family or its
+ *   ancestors) reads a masked column the statement leaves as it is: computed anew over the
+ *   masked value when the statement writes another column it reads (`SET note = 'c'` under
+ *   `GENERATED ALWAYS AS (1 / (ascii(email) - ascii(note)))` divides by zero exactly when the
+ *   email starts with 'c'), or when the row may move between partitions; refused then, or when
+ *   it is not IMMUTABLE. A CHECK or index over a generated column reads what that column reads.
+ *   A trigger firing on the UPDATE (or on INSERT or DELETE of a partition a row may move
+ *   between) and a rule ON UPDATE, of a table with a masked column, see the whole row: refused.
+ *   A row-level security policy reading a masked column (or any relation: a subquery) filters
+ *   the rows reached and checks the rows written: refused.
  * - ALTER TABLE ... VALIDATE CONSTRAINT: refused when the named constraint (on the table or,
  *   as VALIDATE recurses, its descendants) reads a masked column: a CHECK's columns, a foreign
  *   key's referencing or referenced columns, the whole row; or calls a function outside
@@ -67,26 +78,90 @@ export async function checkUpdateOracles(facts: SqlFacts, m: MaskingContext, con
   for (const [relation, info] of [...known, ...baseKnown]) {
     // A view holds no CHECK or index: its base tables' are judged (as written whole).
     if (!info) continue;
-    const written = facts.writes.includes(relation) ? facts.writtenColumns.filter((c) => c.table === relation).map((c) => c.column) : ['*'];
-    const exact = !upsert && !written.includes('*') && info.kind === 'r';
+    const listed = facts.writes.includes(relation) ? facts.writtenColumns.filter((c) => c.table === relation).map((c) => c.column) : ['*'];
+    // Columns written one by one (not a whole row, a view's base, an upsert): whether a trigger fires, a row moves.
+    const columnwise = !upsert && !listed.includes('*');
+    const exact = columnwise && info.kind === 'r';
+    // A generated column is written when a column its expression reads is; one a definition reads stands for those it reads.
+    const generated = new Map(info.constraints.filter((k) => k.type === 'g').map((k) => [`${k.table}.${k.name}`, k.columns]));
+    const written = [...listed, ...[...generated].filter(([, cols]) => cols.some((c) => listed.includes(c))).map(([g]) => g.slice(g.lastIndexOf('.') + 1))];
+    const reads = (k: TableConstraint) => [...new Set(k.columns.flatMap((c) => [c, ...(generated.get(`${k.table}.${c}`) ?? [])]))];
+    // A row moves (or meets its partition's bound) when a partition key of its family or ancestors reads a written column.
+    const moves = !columnwise || info.constraints.some((k) => k.type === 'k' && reads(k).some((c) => written.includes(c)));
     for (const k of info.constraints) {
       if (k.type === 'f') continue;
       const tables = [k.table, relation];
-      const masked = k.wholeRow ? anyMasked(m, tables) : maskedOf(m, tables, exact ? k.columns.filter((c) => !written.includes(c)) : k.columns);
-      if (!masked) continue;
-      const why = !k.validated
-        ? 'it was added NOT VALID, so the rows it was never checked on are checked now'
-        : k.mutable || k.opaque
-          ? 'it calls a function that is not IMMUTABLE or lies outside pg_catalog, so its result may change with nothing written'
-          : !exact
-            ? info.kind === 'p'
-              ? 'the table is partitioned, and a row the UPDATE moves is checked by the CHECKs of the partition it moves to'
-              : 'what the statement writes is not known column by column (a whole row, a view, or an INSERT ... ON CONFLICT DO UPDATE)'
-            : k.wholeRow || k.columns.some((c) => written.includes(c))
-              ? 'the statement writes another column it reads'
-              : null;
-      if (why) throw oracle(masked, k, `${why}; its success or failure tells whether the masked value ${k.type === 'i' ? 'enters its computed key or predicate' : 'satisfies it'}`,
-        'an UPDATE that writes no column such a CHECK or computed unique index reads (or writes the masked column itself), of a table whose CHECKs over masked columns are validated and IMMUTABLE, runs');
+      const why = COMPUTED.has(k.type) ? computedWhy(k, m, tables, reads(k), written, columnwise, moves) : checkWhy(k, m, tables, reads(k), written, exact, info.kind);
+      if (why) throw oracle(why.masked, k, why.why, ALLOWED_UPDATE);
+    }
+  }
+}
+
+/** The kinds judged by computedWhy: what else an UPDATE computes from the row beside CHECKs and computed keys. */
+const COMPUTED = new Set<TableConstraint['type']>(['g', 'x', 'k', 't', 'r', 'y']);
+
+const ALLOWED_UPDATE = 'an UPDATE that writes no column such a definition reads beside the masked one (or writes the masked column itself), ' +
+  'of a table whose CHECKs over masked columns are validated and IMMUTABLE and whose triggers, rules and row-level security policies read no masked column, runs';
+
+type Why = { masked: string; why: string } | null;
+
+/** A CHECK's or unique index's answer about a masked column it reads, or null (see the top of the file). */
+function checkWhy(k: TableConstraint, m: MaskingContext, tables: string[], cols: string[], written: string[], exact: boolean, kind: string): Why {
+  const masked = k.wholeRow ? anyMasked(m, tables) : maskedOf(m, tables, exact ? cols.filter((c) => !written.includes(c)) : cols);
+  if (!masked) return null;
+  const why = !k.validated
+    ? 'it was added NOT VALID, so the rows it was never checked on are checked now'
+    : k.mutable || k.opaque
+      ? 'it calls a function that is not IMMUTABLE or lies outside pg_catalog, so its result may change with nothing written'
+      : !exact
+        ? kind === 'p'
+          ? 'the table is partitioned, and a row the UPDATE moves is checked by the CHECKs of the partition it moves to'
+          : 'what the statement writes is not known column by column (a whole row, a view, or an INSERT ... ON CONFLICT DO UPDATE)'
+        : k.wholeRow || cols.some((c) => written.includes(c))
+          ? 'the statement writes another column it reads'
+          : null;
+  return why ? { masked, why: `${why}; its success or failure tells whether the masked value ${k.type === 'i' ? 'enters its computed key or predicate' : 'satisfies it'}` } : null;
+}
+
+/**
+ * What else an UPDATE computes from a row it writes, and may fail on for some values (a division
+ * by zero, a cast, a routing failure, a policy violation, user code), answering for a masked
+ * value the statement leaves as it is; or null.
+ */
+function computedWhy(k: TableConstraint, m: MaskingContext, tables: string[], cols: string[], written: string[], columnwise: boolean, moves: boolean): Why {
+  const writes = !columnwise || k.wholeRow || cols.some((c) => written.includes(c));
+  const fails = 'its success or failure tells something of the masked value';
+  switch (k.type) {
+    case 'g':
+    case 'x': {
+      // Computed again from the row only when a column it reads changes; writing the masked column computes over the statement's own value.
+      const masked = k.wholeRow ? anyMasked(m, tables) : maskedOf(m, tables, columnwise ? cols.filter((c) => !written.includes(c)) : cols);
+      if (!masked) return null;
+      if (k.mutable || k.opaque) return { masked, why: `it calls a function that is not IMMUTABLE or lies outside pg_catalog; ${fails}` };
+      // A row moved to another partition is inserted there, computed anew by that partition's definitions.
+      return writes || moves ? { masked, why: `the statement writes another column it reads, or moves the row between partitions, so it is computed anew over the masked value; ${fails}` } : null;
+    }
+    case 'k': {
+      // Routing, and a partition's bound, evaluate every key of the family over the new row.
+      const masked = k.wholeRow ? anyMasked(m, tables) : maskedOf(m, tables, columnwise ? cols.filter((c) => !written.includes(c)) : cols);
+      if (!masked) return null;
+      if (k.mutable || k.opaque) return { masked, why: `it calls a function that is not IMMUTABLE or lies outside pg_catalog; ${fails}` };
+      return moves ? { masked, why: `the statement writes a column of a partition key of the table's family, so the row is routed (or checked against its partition's bound) by keys computed over the masked value; ${fails}` } : null;
+    }
+    case 't': {
+      // A trigger with an UPDATE OF list fires only when the statement names one of them; a partition's INSERT or DELETE one when a row moves.
+      const fires = k.validated ? !columnwise || !k.columns.length || k.columns.some((c) => written.includes(c)) : moves;
+      const masked = fires ? anyMasked(m, tables) : null;
+      return masked ? { masked, why: `it fires on the UPDATE, and its WHEN clause and function see the whole row, masked values included; ${fails}` } : null;
+    }
+    case 'r': {
+      const masked = anyMasked(m, tables);
+      return masked ? { masked, why: `the rule rewrites the UPDATE into actions that see the whole row, masked values included; ${fails}` } : null;
+    }
+    default: {
+      // A row-level security policy: it filters the rows an UPDATE reaches (the row count answers) and checks those it writes.
+      const masked = k.opaque ? anyMasked(m, tables) ?? m.columns[0]!.column : k.wholeRow ? anyMasked(m, tables) : maskedOf(m, tables, cols);
+      return masked ? { masked, why: `it ${k.opaque ? 'may read any relation (a subquery, or a function outside pg_catalog)' : 'reads the masked column'}, and it filters the rows the UPDATE reaches and checks the rows it writes; the row count or a policy violation tells something of the masked value` } : null;
     }
   }
 }
@@ -98,7 +173,7 @@ export async function checkValidateOracles(facts: SqlFacts, m: MaskingContext, c
   const known = await constraints.of(named.map((v) => v.table), caller);
   for (const v of named) {
     const info = known.get(v.table);
-    const hits = info?.constraints.filter((k) => k.type !== 'i' && k.name === v.name) ?? [];
+    const hits = info?.constraints.filter((k) => (k.type === 'c' || k.type === 'f') && k.name === v.name) ?? [];
     // Not in the catalog (yet: the same ALTER TABLE may ADD it NOT VALID before it VALIDATEs it,
     // a foreign key into a masked column too): what it reads is not known.
     if (!hits.length) {
@@ -117,10 +192,17 @@ export async function checkValidateOracles(facts: SqlFacts, m: MaskingContext, c
 
 const ALLOWED_VALIDATE = 'VALIDATE of a constraint that reads only unmasked columns runs; or write the CHECK in the statement (ADD CONSTRAINT ... CHECK), where it is judged like a query';
 
+/** How a refusal names each kind of definition (TableConstraint.type). */
+const NOUNS: Record<TableConstraint['type'], string> = {
+  c: 'checked by constraint', f: 'checked by constraint', i: 'checked by unique index', x: 'read by index', g: 'read by generated column',
+  k: 'read by partition key', t: 'read by trigger', r: 'read by rule', y: 'read by row-level security policy',
+};
+
 function oracle(column: string, k: Pick<TableConstraint, 'table' | 'name'> & { type?: TableConstraint['type'] }, why: string, allowed: string): WardenError {
+  const named = `${NOUNS[k.type ?? 'c']}${k.name ? ` ${k.name}` : ''} of ${k.table}`;
   return new WardenError(
     ErrorCode.DENIED,
-    `masked column ${column} would be checked by ${k.type === 'i' ? 'unique index' : 'constraint'} ${k.name} of ${k.table}, a definition the statement does not show: ${why}; ` +
+    `masked column ${column} would be ${named}, a definition the statement does not show: ${why}; ` +
       `under masks this is refused (${allowed})`,
     { ruleIds: ['masking.columns'], reason: 'masked column checked by a definition the statement does not show' },
   );
