@@ -48,5 +48,9 @@ export function unwrapShellC(argv: string[]): ShellFacts | null {
     throw parseError(`only '${first} -c SCRIPT' is accepted (no other options or operands)`);
   }
   const facts = parseShell(rest[1] as string);
+  // A script with more than pipes runs as written (kubectl-exec.ts argvToRun), by the container's
+  // sh, which may be dash: bash syntax it reads apart is refused (posix-syntax.ts). A rebuilt one
+  // reaches the shell as quoted words only.
+  if (shellName(first) !== 'bash' && facts.constructs.some((c) => c !== 'pipeline')) parseShell(rest[1] as string, 'posix');
   return { ...facts, source: 'sh-c' };
 }

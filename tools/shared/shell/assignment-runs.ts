@@ -8,13 +8,14 @@ import { variableRuns } from './runners.js';
 
 /**
  * Shell text that expands `text` the way bash expands a subscript, an indirection's target or a
- * prompt (`${x@P}`): inside double quotes, generously. Double quotes and backslashes in it are
- * kept as literal text and single quotes dropped (tree-sitter-bash reads `'..'` inside `"${x:-..}"`
- * as quoting, bash does not), so every `$(..)`, backtick and `${..}` in it counts, even one bash
+ * prompt (`${x@P}`): inside double quotes, generously. Quotes and backslashes are dropped: bash
+ * reads the text inside a `$(..)` of it afresh, so `a[$(r""m)]` and `a[$(r\m)]` run rm, and kept
+ * as literal text they named a program `r""m`; tree-sitter-bash reads `'..'` inside `"${x:-..}"`
+ * as quoting, bash does not. So every `$(..)`, backtick and `${..}` in it counts, even one bash
  * would not run.
  */
 export function expandedText(text: string): string {
-  return `: "${text.replace(/'/g, '').replace(/[\\"]/g, '\\$&')}"`;
+  return `: "${text.replace(/['"\\]/g, '')}"`;
 }
 
 /**

@@ -9,7 +9,7 @@
  * and always satisfies a deny (fail closed).
  */
 import { z } from 'zod';
-import type { CompiledCondition, ConditionResult, ConditionSpec, Facts } from '../../../src/tool-api.js';
+import { ErrorCode, WardenError, type CompiledCondition, type ConditionResult, type ConditionSpec, type Facts } from '../../../src/tool-api.js';
 import { deny } from './deny-rule.js';
 import { languageEscape, languageFiles } from './command-languages.js';
 import { lineTraits } from './deny-runs.js';
@@ -169,9 +169,10 @@ function remoteRefusal(block: ShellBlock, cmd: ShellCommand, depth: number, fed:
   if (depth >= MAX_REMOTE_DEPTH) return `ssh remote commands nest deeper than ${MAX_REMOTE_DEPTH} levels.`;
   let facts: ShellFacts;
   try {
-    facts = parseShell(remote.command.join(' '));
-  } catch {
-    return 'The remote command of ssh is not a command line Warden can parse.';
+    facts = parseShell(remote.command.join(' '), 'posix'); // the remote login shell may be dash (or any)
+  } catch (err) {
+    const why = err instanceof WardenError && err.code === ErrorCode.PARSE ? ` (${err.message})` : '';
+    return `The remote command of ssh is not a command line Warden can parse${why}.`;
   }
   const r = allow(block, facts, depth + 1, fed); // what feeds ssh feeds its remote command
   return r.matched ? null : `In the remote command of ssh: ${r.why}`;

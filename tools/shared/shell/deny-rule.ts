@@ -3,7 +3,7 @@
  * runs a listed program, directly, through a wrapper or in a script (deny-runs.ts), and every
  * restriction given for it (deny_flags, subcommands, paths) is met.
  */
-import type { ConditionResult } from '../../../src/tool-api.js';
+import { ErrorCode, WardenError, type ConditionResult } from '../../../src/tool-api.js';
 import type { ProgramGrant, ShellBlock } from './condition.js';
 import { lineTraits, runsOf, type Run } from './deny-runs.js';
 import { findFlag } from './flags.js';
@@ -80,9 +80,11 @@ export function deny(block: ShellBlock, names: ReadonlySet<string>, facts: Shell
 function deniedInScript(block: ShellBlock, names: ReadonlySet<string>, run: Extract<Run, { kind: 'script' }>, depth: number, fed: boolean): string | null {
   let facts: ShellFacts;
   try {
-    facts = parseShell(run.text);
-  } catch {
-    return `Shell text ${run.why} does not parse, so it may run a denied program.`;
+    facts = parseShell(run.text, run.bash === true ? 'bash' : 'posix');
+  } catch (err) {
+    // Warden's own words (bash-only syntax a POSIX shell reads apart says so: posix-syntax.ts).
+    const why = err instanceof WardenError && err.code === ErrorCode.PARSE ? `: ${err.message}` : '';
+    return `Shell text ${run.why} does not parse, so it may run a denied program${why}.`;
   }
   const r = deny(block, names, facts, depth, fed);
   return r.matched ? `${r.why.replace(/\.$/, '')} (${run.why}).` : null;

@@ -26,7 +26,7 @@ import { commandVariables, expandedText } from './assignment-runs.js';
  */
 export type Run =
   | { kind: 'program'; program: string; args: string[]; why?: string; redirects?: string[] }
-  | { kind: 'script'; text: string; why: string }
+  | { kind: 'script'; text: string; why: string; bash?: true }
   | { kind: 'any'; why: string };
 
 /** Wrappers beyond the catalogue's "runs other programs" (which it judges by their flags); `hash -p PATH NAME` makes NAME run PATH. */
@@ -105,9 +105,10 @@ function scriptRuns(base: string, args: string[], names: ReadonlySet<string>, fe
   const out: Run[] = [];
   const any = (why: string): void => void out.push({ kind: 'any', why });
   const script = (text: string): void => {
-    // A plain word runs the program it names; anything else is parsed (by deny-rule.ts).
+    // A plain word runs the program it names; anything else is parsed (by deny-rule.ts), as bash
+    // reads it only when bash runs it (`sh`, `su -c`, `eval` in a shell Warden does not know: POSIX).
     if (text.trim() === '') return;
-    if (!/^[\w./:@%+,-]*$/.test(text)) out.push({ kind: 'script', text, why: `in a script run by ${base}` });
+    if (!/^[\w./:@%+,-]*$/.test(text)) out.push({ kind: 'script', text, why: `in a script run by ${base}`, ...(base === 'bash' ? { bash: true as const } : {}) });
     else if (names.has(programBase(text))) out.push({ kind: 'program', program: programBase(text), args: [], why: `in a script run by ${base}` });
   };
   const operands = args.filter((a) => !a.startsWith('-'));

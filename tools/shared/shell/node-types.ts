@@ -78,3 +78,32 @@ export function refuseEvaluatedLiterals(node: Node): void {
 export function unescapedBacktick(text: string): boolean {
   return /(^|[^\\])(\\\\)*`/.test(text);
 }
+
+/** Does `text` hold a `$(`, `${` or `$[` no backslash escapes? Why: in a text leaf bash still expands it. */
+export function unescapedSubstitution(text: string): boolean {
+  return /(^|[^\\])(\\\\)*\$[({[]/.test(text);
+}
+
+/** Tokens of tree-sitter-bash's `[ .. ]` expression that the shell also passes to `[` as words. */
+const TEST_WORD_TOKENS: ReadonlySet<string> = new Set(['[', ']', '!', '=', '==', '!=']);
+/** Expression nodes of `[ .. ]` whose tokens are checked (the words under them are ordinary words). */
+const TEST_EXPRESSIONS: ReadonlySet<string> = new Set(['binary_expression', 'unary_expression', 'ternary_expression', 'postfix_expression']);
+
+/**
+ * Refuse a `[ .. ]` holding a token the shell does not pass to `[` as a word. Why: `[` is a
+ * command to bash and dash, so in `[ a || cmd ]`, `[ a | cmd ]`, `[ a < f ]` or `[ x =~ a|cmd ]`
+ * the `||`, `|` and `<` separate commands or redirect, where tree-sitter-bash reads one test
+ * expression and sees no command at all.
+ */
+export function refuseTestOperators(node: Node): void {
+  for (const child of node.children) {
+    if (child === null) continue;
+    if (!child.isNamed) {
+      if (!TEST_WORD_TOKENS.has(child.type)) throw parseError(`unsupported '${child.type}' inside [ .. ], where the shell reads it as an operator`);
+    } else if (child.type === 'regex' || child.type === 'parenthesized_expression') {
+      throw parseError('unsupported pattern or parentheses inside [ .. ], where the shell reads their | and ( as operators');
+    } else if (TEST_EXPRESSIONS.has(child.type)) {
+      refuseTestOperators(child);
+    }
+  }
+}

@@ -9,6 +9,7 @@ import { parseError } from '../../../src/tool-api.js';
 import type { ShellCommand, ShellConstruct, ShellFacts } from './types.js';
 import { summarize } from './summary.js';
 import { Walker } from './walker.js';
+import { refuseBashOnly } from './posix-syntax.js';
 
 /** Largest command line accepted, in bytes. Why: bounds parse time and refuses smuggling by bulk. */
 export const MAX_SHELL_BYTES = 8 * 1024;
@@ -41,8 +42,18 @@ export async function parseShellAsync(cmd: string): Promise<ShellFacts> {
   return parseShell(cmd);
 }
 
-/** Parse one command line (sync; call initShellParser first). Why sync: parse is in the hot path. */
-export function parseShell(cmd: string): ShellFacts {
+/**
+ * Which shell reads the text. Why: bash and a POSIX sh (dash, the usual `sh` and login shell)
+ * split some text into different commands; `posix` refuses what they read apart (posix-syntax.ts).
+ */
+export type ShellDialect = 'bash' | 'posix';
+
+/**
+ * Parse one command line (sync; call initShellParser first). Why sync: parse is in the hot path.
+ * `dialect`: `bash` for the line Warden rebuilds (only its words reach a shell), `posix` for
+ * text another shell runs as written and that may not be bash (`sh -c`, ssh's remote command).
+ */
+export function parseShell(cmd: string, dialect: ShellDialect = 'bash'): ShellFacts {
   if (parser === null) throw new Error('shell parser not initialised: await initShellParser() first');
   if (typeof cmd !== 'string') throw parseError('command must be a string');
   if (Buffer.byteLength(cmd, 'utf8') > MAX_SHELL_BYTES) throw parseError(`command longer than ${MAX_SHELL_BYTES} bytes`);
@@ -53,6 +64,7 @@ export function parseShell(cmd: string): ShellFacts {
   try {
     const root = tree.rootNode;
     if (root.type !== 'program' || root.hasError) throw parseError('command is not valid shell syntax');
+    if (dialect === 'posix') refuseBashOnly(root);
     const w = new Walker();
     const statements: Node[] = [];
     for (const child of root.children) {

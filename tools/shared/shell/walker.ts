@@ -5,7 +5,7 @@
  */
 import type { Node } from 'web-tree-sitter';
 import { parseError } from '../../../src/tool-api.js';
-import { EVALUATING, INERT, STATEMENT_CONSTRUCTS, TEXT_LEAVES, refuseEvaluatedLiterals, unescapedBacktick } from './node-types.js';
+import { EVALUATING, INERT, STATEMENT_CONSTRUCTS, TEXT_LEAVES, refuseEvaluatedLiterals, refuseTestOperators, unescapedBacktick, unescapedSubstitution } from './node-types.js';
 import { decodeWord, redirectTarget, type WordSink } from './words.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
 
@@ -85,6 +85,12 @@ export class Walker implements WordSink {
     if (TEXT_LEAVES.has(node.type) && unescapedBacktick(node.text)) {
       throw parseError('unsupported backtick the shell parser reads as text');
     }
+    // tree-sitter-bash reads the pattern of `${x#..}`, `${x%..}`, `${x^..}`, `${x,..}` as one
+    // text leaf, where bash and dash run the `$(cmd)` (and expand the `${..}`) in it.
+    if (TEXT_LEAVES.has(node.type) && unescapedSubstitution(node.text)) {
+      throw parseError('unsupported $(..), ${..} or $[..] the shell parser reads as text');
+    }
+    if (node.type === 'test_command' && node.child(0)?.type === '[') refuseTestOperators(node);
     const c = STATEMENT_CONSTRUCTS[node.type];
     if (c !== undefined) this.construct(c);
     else if (!INERT.has(node.type)) throw parseError(`unsupported shell construct '${node.type}'`, { node: node.type });
