@@ -6,30 +6,37 @@
  * key, by its bytes):
  * - base64, standard and URL-safe alphabets, with or without `=` padding, alone or inside a
  *   longer encoded text (`TLS_KEY=...` encoded whole) at any of its byte alignments;
- * - hex, either case (`xxd -p`, `od -An -tx1`, `hexdump -ve '1/1 "%.2x"'`);
- * both with any ASCII whitespace between two characters (`base64` wraps at 76 columns, openssl
- * at 64; an indented YAML block, `tr '\n' ' '`, `fold`, `paste -sd' '`, CRLF, tabs).
- * How: the runs of base64 and hex characters are decoded at every alignment (encoded-runs.ts)
+ * - hex, either case (`xxd -p`, `od -An -tx1`, `hexdump -ve '1/1 "%.2x"'`, `xxd -i`'s `0x68,`,
+ *   `\x68` escapes);
+ * - its bytes as decimal or octal numbers, one a number (`od -An -tu1`, `od -b`, `\150`);
+ * all with any other characters between two encoded ones (encoded-runs.ts: `base64`'s wrapping,
+ * an indented YAML block, `paste -sd,`, `tr '\n' '|'`, quoted pieces, a no-break space, `jq`'s
+ * `\n` escapes), and also read with each line's number or offset and a hex dump's text column
+ * left out (numbered-lines.ts: `cat -n`, `nl`, `grep -n`, `xxd`, `hexdump -C`, `od -tx1`).
+ * How: the text's base64 and hex characters and its numbers are decoded at every alignment
  * and each value whose first bytes occur there (one pass for all values) is looked for in the
  * bytes (Knuth-Morris-Pratt): time linear in the output for each value, whatever its length.
- * None when no value is looked for (secret-env.ts builds no masker). What is masked is every character carrying a bit
- * of the value (the one or two at each end that also hold a neighbour's bits included, the
- * neighbours' own characters kept), each line of it as one mask, so the line count stays: the
- * whitespace between its characters on a line is masked with them, each line's leading and
- * trailing blanks (an indentation) are kept.
- * Where the output was cut (the byte cap), a run ending it whose decoded tail is a prefix of a
+ * None when no value is looked for (secret-env.ts builds no masker). What is masked is every
+ * character carrying a bit of the value (the one or two at each end that also hold a
+ * neighbour's bits included, the neighbours' own characters kept) and what lies between them,
+ * each line of it as one mask, so the line count stays: each line's leading and trailing blanks
+ * (an indentation) are kept; a span ending before a hex dump's text column takes that column
+ * too (the value's bytes shown as text).
+ * Where the output was cut (the byte cap), the text's decoded tail that is a prefix of a
  * value, MIN_VALUE bytes or more of it, is masked from there to its end; where a text begins
- * after something left out (a kubectl_logs window after the log's first lines), a run
- * beginning it whose decoded head is a suffix of a value (as many bytes) is masked to there.
+ * after something left out (a kubectl_logs window after the log's first lines), a decoded head
+ * that is a suffix of a value (as many bytes) is masked to there.
  * Why not patterns (as before): a pattern is as long as the encoding and its scan costs up to
  * its length at each place of the output that nearly matches it; from about 4 KiB V8 could not
  * compile one, so values over 256 bytes went unmasked in encoded form.
- * Not covered: other encodings (`rev`, gzip, `od -x` byte-swapped words, `xxd`'s offset and text
- * columns across lines, `cat -n`'s line numbers), a part of a value encoded alone (`${TLS_KEY:100}`,
- * or the parts between characters other than ASCII whitespace that break a run: `,`, `|`, `"`,
- * a no-break space), fewer than MIN_VALUE bytes of a value at a cut end or start.
+ * Not covered: other encodings (`rev`, gzip, `od -x` byte-swapped words, `xxd -b` bits, base32),
+ * a part of a value encoded alone (`${TLS_KEY:100}`, each piece encoded on its own), numbers
+ * not at a line's start between the encoded lines (`cat -n | paste -sd,`), alphabet characters
+ * put between the pieces (`paste -sd x`, `sed 's/^/data: /'`, a timestamp before each line),
+ * fewer than MIN_VALUE bytes of a value at a cut end or start.
  */
-import { decodeBase64, decodeHex, isBlank, type Decoded } from './encoded-runs.js';
+import { decodeBase64, decodeHex, decodeNumbers, isBlank, type Decoded } from './encoded-runs.js';
+import { columnEnd, numberedView } from './numbered-lines.js';
 
 interface Value {
   bytes: Uint8Array;
@@ -144,22 +151,26 @@ function present(d: Decoded, heads: Heads, count: number): Set<number> {
 /** Text spans [start, end) to mask, in any order. */
 type Spans = number[];
 
+/** How a byte maps to the characters: 8 bits of 6-bit characters, 2 hex digits, or a number of its own. */
+type Unit = 'bit' | 'digit' | 'number';
+
 /** The spans of each value found in the decoded runs, and at a cut end the prefix of one. */
-function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: 'bit' | 'digit', min: number, cut: Cut, out: Spans): void {
-  // Text span of the characters (among the runs') from `first` to the one holding bit or digit `end` - 1.
-  const push = (first: number, end: number) => out.push(d.pos[first]!, d.pos[unit === 'bit' ? Math.floor((end - 1) / 6) : end - 1]! + 1);
-  const startOf = (i: number) => (unit === 'bit' ? Math.floor(d.at[i]! / 6) : d.at[i]!);
-  const endOf = (i: number, len: number) => d.at[i]! + (unit === 'bit' ? 8 : 2) * len;
+function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: Unit, min: number, cut: Cut, out: Spans): void {
+  // Among the runs' characters: the first holding a bit of byte i, and the last.
+  const firstOf = (i: number) => (unit === 'bit' ? Math.floor(d.at[i]! / 6) : d.at[i]!);
+  const lastOf = (i: number) => (unit === 'bit' ? Math.floor((d.at[i]! + 7) / 6) : unit === 'digit' ? d.at[i]! + 1 : d.ends![i]! - 1);
+  // Text span of bytes [a, b).
+  const push = (a: number, b: number) => out.push(d.pos[firstOf(a)]!, d.pos[lastOf(b - 1)]! + 1);
   for (const i of present(d, heads, values.length)) {
     const v = values[i]!;
     const L = v.bytes.length;
-    if (L <= d.longest) search(d, v, 0, d.n, (end) => push(startOf(end - L), endOf(end - L, L)));
+    if (L <= d.longest) search(d, v, 0, d.n, (end) => push(end - L, end));
     if (!cut.end) continue;
     for (const [from, to] of d.last) {
       if (to - from < min) continue;
       // The state at the end: the longest prefix of the value the segment ends with; masked to the run's end.
       const k = search(d, v, Math.max(from, to - L), to, () => undefined);
-      if (k >= min) out.push(d.pos[startOf(to - k)]!, d.pos[d.lastChar]! + 1);
+      if (k >= min) out.push(d.pos[firstOf(to - k)]!, d.pos[d.lastChar]! + 1);
     }
   }
   // A suffix at a cut start ends with the value's last bytes, not its head: every value is tried (at most its length each).
@@ -169,7 +180,7 @@ function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: 'bit'
       if (to - from < min) continue;
       const k = suffixAtStart(d, v, from, to);
       // From the run's first character: the bits before the segment's first byte are the value's too.
-      if (k >= min) push(0, endOf(from + k - 1, 1));
+      if (k >= min) out.push(d.pos[0]!, d.pos[lastOf(from + k - 1)]! + 1);
     }
   }
 }
@@ -241,11 +252,27 @@ export function encodedMasker(values: readonly SecretValue[], min: number): Enco
   const least = Math.max(HEAD, min);
   return (text, mask, cut, count) => {
     const spans: Spans = [];
-    // A run shorter than the encoding of `least` bytes holds no value, nor a prefix to mask.
-    const b64 = decodeBase64(text, Math.ceil((8 * least) / 6));
-    if (b64.n > 0) spansIn(b64, list, heads, 'bit', least, cut, spans);
-    const hex = decodeHex(text, 2 * least);
-    if (hex.n > 0) spansIn(hex, list, heads, 'digit', least, cut, spans);
+    // Two readings: the text as it is; then, where it has numbered lines or a backslash, with line
+    // numbers, offsets and hex dumps' text columns left out (numbered-lines.ts) and escapes undone.
+    const numbered = numberedView(text);
+    const second = numbered !== null || text.includes('\\');
+    for (const escapes of second ? [false, true] : [false]) {
+      const found: Spans = [];
+      const view = escapes ? numbered : null;
+      const skip = view?.skip ?? null;
+      // A run shorter than the encoding of `least` bytes holds no value, nor a prefix to mask.
+      const b64 = decodeBase64(text, Math.ceil((8 * least) / 6), skip, escapes);
+      if (b64.n > 0) spansIn(b64, list, heads, 'bit', least, cut, found);
+      const hex = decodeHex(text, 2 * least, skip, escapes);
+      if (hex.n > 0) spansIn(hex, list, heads, 'digit', least, cut, found);
+      for (const radix of [10, 8] as const) {
+        const num = decodeNumbers(text, radix, skip, escapes);
+        if (num.longest >= least) spansIn(num, list, heads, 'number', least, cut, found);
+      }
+      // A span ending before a hex dump's text column takes the rest of that line: the value's bytes as text.
+      if (view) for (let i = 1; i < found.length; i += 2) found[i] = columnEnd(view, found[i]!);
+      for (const x of found) spans.push(x);
+    }
     if (!spans.length) return text;
     const r = applySpans(text, spans, mask);
     count.n += r.n;

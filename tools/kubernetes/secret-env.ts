@@ -6,7 +6,8 @@
  * Secret. So just before kubectl_exec or kubectl_logs acts, Warden reads those Secrets (one
  * read per Secret named, only for pods that name one) and masks each value wherever it appears
  * in the output, whole or line by line for a multi-line value, also in its JSON-escaped and
- * shell-quoted spellings, its base64 and hex of any length (secret-encodings.ts; a value that is
+ * shell-quoted spellings, with backslashes before its characters (`printf %q`: escaped-values.ts),
+ * its base64, hex and byte numbers of any length (secret-encodings.ts; a value that is
  * not UTF-8 by its bytes), and a prefix of one where the output was cut at the byte cap;
  * kubectl_get masks them in what pods wrote (written-values.ts). Fail
  * closed: a Secret that cannot be read (403, a malformed answer, a bad name) refuses the call
@@ -28,6 +29,7 @@ import { SECRET_MASK } from '../shared/secret-text.js';
 import { secretName, secretValue } from '../shared/secret-names.js';
 import { secretInValue } from './configmap-values.js';
 import { encodedMasker, type Cut, type EncodedMasker, type SecretValue } from './secret-encodings.js';
+import { maskEscaped } from './escaped-values.js';
 
 export type { SecretValue };
 
@@ -231,6 +233,8 @@ function maskText(text: string, forms: readonly string[], encoded: EncodedMasker
     count.n += parts.length - 1;
     out = parts.join(SECRET_MASK);
   }
+  // Then each with backslashes before some of its characters (`printf %q`: escaped-values.ts).
+  out = maskEscaped(out, forms, SECRET_MASK, count);
   // Then its base64 and hex spellings (secret-encodings.ts), a cut end's prefix (a cut start's suffix) of one too.
   if (encoded) out = encoded(out, SECRET_MASK, cut, count);
   if (!cut.end) return out;
