@@ -27,6 +27,7 @@
 import type { ColumnMask } from '../../src/tool-api.js';
 import type { SqlFacts } from './analysis/types.js';
 import { lineageTables } from './view-lineage.js';
+import type { GeneratedRead } from './generated-columns.js';
 
 /** One relation's place in its inheritance tree, as the catalog says (schema.name everywhere). */
 export interface RelationFamily {
@@ -44,6 +45,12 @@ export interface RelationFamily {
   foreignDescendants: readonly string[];
   /** The relation's own column names. */
   columns: readonly string[];
+  /**
+   * The generated columns of the relation, its ancestors, descendants and their other ancestors,
+   * with the columns of their own table each one's expression reads (generated-columns.ts).
+   * Absent: none known (a family built without the catalog).
+   */
+  generated?: readonly GeneratedRead[];
 }
 
 /** Strategy of a column masked twice over (its own rule and an ancestor's, say) with different strategies: the whole value. */
@@ -74,7 +81,7 @@ function masksByTable(masks: readonly ColumnMask[]): ReadonlyMap<string, readonl
 }
 
 /** The relations whose masks hold on `family`'s columns of the same name: its ancestors, and, `inheriting`, its descendants and their other ancestors. */
-function maskSources(family: RelationFamily, inheriting: boolean): readonly string[] {
+export function maskSources(family: RelationFamily, inheriting: boolean): readonly string[] {
   if (!inheriting) return family.ancestors;
   return [...family.ancestors, ...family.descendants, ...family.descendantsAncestors.map((a) => a.relation)];
 }

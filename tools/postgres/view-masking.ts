@@ -1,5 +1,6 @@
 /**
- * Masking follows lineage through views (view-lineage.ts) and inheritance (inheritance.ts): the
+ * Masking follows lineage through views (view-lineage.ts), inheritance (inheritance.ts) and
+ * generated columns (generated-columns.ts): the
  * statement's output lineage before it runs, for the on_derived check; each result field's view
  * column after it runs, for planColumnMasks; and the masks themselves, widened to the children,
  * partitions and parents of the relations it reaches. A statement that reaches a foreign table
@@ -12,6 +13,7 @@ import type { OutputColumnLineage, SqlFacts, StoredLineage } from './analysis/ty
 import type { FieldOrigin } from './connector.js';
 import { FOREIGN_TABLE_KIND, foreignMaskRefusal, foreignReached } from './foreign-tables.js';
 import { inheritedMasks, statementRelations, type RelationFamily } from './inheritance.js';
+import { generatedMasks } from './generated-columns.js';
 import { type ViewCatalog, VIEW_KINDS } from './view-catalog.js';
 import type { CatalogRelation } from './view-reader.js';
 import type { Caller } from './pool-shares.js';
@@ -41,7 +43,8 @@ function viewTables(views: ViewLineages): string[] {
 
 /**
  * The policy's masks widened along inheritance for a statement's relations, those its views
- * read, and `extra` (relations field metadata named). A relation named only with ONLY takes its
+ * read, and `extra` (relations field metadata named), then to the generated columns computed
+ * from a masked column. A relation named only with ONLY takes its
  * ancestors' masks, not its descendants'; one reached through a view is taken as named without
  * ONLY (the view's definition is not judged for it: fail closed, a mask too many at worst).
  * Throws foreignMaskRefusal when one of them, or a relation a view reads anywhere (also only in
@@ -64,11 +67,14 @@ async function inheritedMasking(
   const viaViews = new Set([...throughViews, ...read]);
   const only = new Set(facts.onlyRelations);
   const inheriting = (r: string) => viaViews.has(r) || !only.has(r);
-  for (const [relation, family] of [...families, ...(await catalog.families(read, caller))]) {
+  const readFamilies = await catalog.families(read, caller);
+  for (const [relation, family] of [...families, ...readFamilies]) {
     const [foreign] = foreignReached(relation, family.kind, family, inheriting(relation));
     if (foreign) throw foreignMaskRefusal(foreign);
   }
-  const columns = inheritedMasks(masking.columns, families, inheriting);
+  // Then the generated columns that compute a masked column's value, also of a relation a view
+  // reads only in a condition (its predicates are judged under the masks too).
+  const columns = generatedMasks(inheritedMasks(masking.columns, families, inheriting), new Map([...readFamilies, ...families]), inheriting);
   return { masking: columns === masking.columns ? masking : { ...masking, columns: [...columns] }, families };
 }
 

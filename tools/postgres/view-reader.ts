@@ -10,6 +10,7 @@ import type { RelationFamily } from './inheritance.js';
 import { type ViewDefinition, viewRefusal } from './view-lineage.js';
 import { keyChecks, keyChecksSql } from './key-checks.js';
 import { RUNS_ORDER, runsSql } from './write-runs.js';
+import { GENERATED_READS_SQL, generatedReads } from './generated-columns.js';
 
 /** A relation as the catalog describes it: its pg_class.relkind and its inheritance family. */
 export interface CatalogRelation extends RelationFamily {
@@ -115,14 +116,16 @@ const action = (column: string, event: string) =>
  * and what a change of its rows runs: rules, cascading foreign keys (`fk`), foreign key checks
  * (`key_checks`: key-checks.ts), and the triggers and
  * the functions the expressions a write evaluates call, with the events each runs on and whether
- * deny rules trust the function (`runs`: write-runs.ts).
+ * deny rules trust the function (`runs`: write-runs.ts), and the generated columns of the
+ * family with the columns their expressions read (`gen`: generated-columns.ts).
  * All in the one query a statement's relations already cost (read-only statements included, at
  * no extra round trip: the answer is cached for the writes that need it).
  */
 const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
   f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via, f.side_effects, f.cascades, f.cascade_actions,
-  f.key_checks, f.trigger_names, f.trigger_relations, f.trigger_functions, f.trigger_expressions, f.trigger_events, f.trigger_columns, f.trigger_trusted
+  f.key_checks, f.trigger_names, f.trigger_relations, f.trigger_functions, f.trigger_expressions, f.trigger_events, f.trigger_columns, f.trigger_trusted,
+  f.gen_relations, f.gen_columns, f.gen_reads
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
 JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel
@@ -140,7 +143,8 @@ CROSS JOIN LATERAL (
         CROSS JOIN LATERAL (VALUES (${action('confdeltype', 'DELETE')}), (${action('confupdtype', 'UPDATE')})) a(action)
         WHERE k.contype = 'f' AND a.action IS NOT NULL AND (k.confrelid = c.oid OR k.confrelid IN (SELECT oid FROM down))
         GROUP BY k.conrelid),
-    ${runsSql(nameOf)}
+    ${runsSql(nameOf)},
+    ${GENERATED_READS_SQL}
   SELECT ARRAY(SELECT ${nameOf('up.oid')} FROM up) AS ancestors,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down) AS descendants,
     ARRAY(SELECT ${nameOf('down.oid')} FROM down JOIN pg_catalog.pg_class dc ON dc.oid = down.oid WHERE dc.relkind = '${FOREIGN_TABLE_KIND}') AS foreign_descendants,
@@ -157,7 +161,10 @@ CROSS JOIN LATERAL (
     ARRAY(SELECT t.expr FROM runs t ${RUNS_ORDER}) AS trigger_expressions,
     ARRAY(SELECT t.events FROM runs t ${RUNS_ORDER}) AS trigger_events,
     ARRAY(SELECT t.col FROM runs t ${RUNS_ORDER}) AS trigger_columns,
-    ARRAY(SELECT t.trusted FROM runs t ${RUNS_ORDER}) AS trigger_trusted
+    ARRAY(SELECT t.trusted FROM runs t ${RUNS_ORDER}) AS trigger_trusted,
+    ARRAY(SELECT ${nameOf('g.rel')} FROM gen g ORDER BY g.rel, g.col, g.rd) AS gen_relations,
+    ARRAY(SELECT g.col FROM gen g ORDER BY g.rel, g.col, g.rd) AS gen_columns,
+    ARRAY(SELECT g.rd FROM gen g ORDER BY g.rel, g.col, g.rd) AS gen_reads
 ) f`;
 
 type RelationRow = {
@@ -181,6 +188,9 @@ type RelationRow = {
   trigger_events: number[];
   trigger_columns: (string | null)[];
   trigger_trusted: boolean[];
+  gen_relations: string[];
+  gen_columns: string[];
+  gen_reads: string[];
 };
 
 /** A row of RELATIONS_SQL as the relation it describes (fail closed: kin and their vias must line up). */
@@ -203,6 +213,7 @@ function catalogRelation(row: RelationRow): CatalogRelation {
     cascades: row.cascades,
     cascadeActions: row.cascade_actions,
     keyChecks: keyChecks(row),
+    generated: generatedReads(row),
     triggers: row.trigger_names.map((name, i) => {
       const column = row.trigger_columns[i];
       return {
