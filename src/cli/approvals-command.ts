@@ -34,9 +34,27 @@ const STATES = APPROVAL_STATES;
 function line(v: ApprovalView): string {
   const got = v.decisions.filter((d) => d.decision === 'approve').length;
   const part = v.combination ? ` (${v.combination.part} of ${v.combination.of})` : '';
-  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${got}/${v.approvals_required}${part}`, v.created_at, v.expires_at, v.summary.replace(/\s+/g, ' ').slice(0, 80)]
+  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${got}/${v.approvals_required}${part}`, v.created_at, v.expires_at, listSummary(v)]
     .map((f) => r(f).replace(/\s+/g, ' '))
     .join('\t');
+}
+
+/** Characters of a request's parsed summary a `list` row prints. */
+export const LIST_SUMMARY_CHARS = 80;
+
+/**
+ * A request's summary for its `list` row: blanks as single spaces, and past LIST_SUMMARY_CHARS
+ * cut with the cut said (`… (+N characters: warden approvals show ID)`). Why: the row was cut at
+ * 80 without a mark, so `ls /var/log/app ; ... ; rm -rf /srv/data` listed as its `ls` commands,
+ * and a reviewer approving from the list (approve needs no show) approved what they never saw.
+ */
+function listSummary(v: ApprovalView): string {
+  const s = v.summary.replace(/\s+/g, ' ');
+  if (s.length <= LIST_SUMMARY_CHARS) return s;
+  let end = LIST_SUMMARY_CHARS - 1;
+  const last = s.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${s.slice(0, end)}… (+${s.length - end} characters: warden approvals show ${v.id})`;
 }
 
 /** `warden approvals show` for a terminal (exported for tests). */

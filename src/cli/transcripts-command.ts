@@ -214,6 +214,9 @@ async function purge(args: string[], io: TranscriptsIo, json: boolean): Promise<
   return 0;
 }
 
+/** Chain records per read of `replay`. */
+export const REPLAY_PAGE = 500;
+
 async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise<number> {
   const follow = args.includes('--follow');
   const { positional } = options(args.filter((a) => a !== '--follow'), []);
@@ -232,9 +235,32 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
   }
   const who = info.principal.subject;
   const tools = new Map<string, string>();
-  const records: Record<string, unknown>[] = [];
+  // --json: the records read and not yet written. Once a session passes a page they are written
+  // as each page is read, a record a piece (the document's head first, each record indented as
+  // JSON.stringify(.., 2) indents it), the last one held back until it is known whether a comma
+  // follows it. Why: all the records in one string (results up to max_result_bytes, indented)
+  // passed V8's longest string or the heap for a session of a few hundred large results, and the
+  // reviewer got no replay of it at all.
+  let records: Record<string, unknown>[] = [];
+  let opened = false;
+  const record = (r: Record<string, unknown>, comma: boolean) => '    ' + jsonDoc(r, 2).replace(/\n/g, '\n    ') + (comma ? ',' : '');
+  const flush = (all: boolean) => {
+    if (!opened) io.out(jsonDoc({ session_id: id, subject: who }, 2).replace(/\n}$/, ',\n  "records": ['));
+    opened = true;
+    const keep = all ? 0 : 1;
+    // One piece per record: a page of large results is as long as the session once was.
+    const n = records.length - keep;
+    for (let i = 0; i < n; i++) io.out(record(records[i]!, !all || i < n - 1));
+    records = records.slice(n);
+  };
   const done = () => {
-    if (json) io.out(jsonDoc({ session_id: id, subject: who, records }, 2));
+    if (!json) return 0;
+    // A session of one page: one piece, as it always was.
+    if (!opened) io.out(jsonDoc({ session_id: id, subject: who, records }, 2));
+    else {
+      flush(true);
+      io.out('  ]\n}');
+    }
     return 0;
   };
   let after = 0;
@@ -242,7 +268,8 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
   let closed = false;
   for (;;) {
     if (io.signal?.aborted) return 0;
-    const page = await read(id, after, 500);
+    if (json && records.length >= REPLAY_PAGE) flush(false);
+    const page = await read(id, after, REPLAY_PAGE);
     for (const r of page) {
       after = r.seq;
       if (json) records.push(exportObject(r));
@@ -254,7 +281,7 @@ async function replay(args: string[], io: TranscriptsIo, json: boolean): Promise
       }
       if (r.kind === 'session_close') closed = true;
     }
-    if (page.length === 500) continue;
+    if (page.length === REPLAY_PAGE) continue;
     if (closed || !follow || io.signal?.aborted) return done();
     await new Promise((resolve) => setTimeout(resolve, io.pollMs ?? 500));
     if (io.signal?.aborted) return 0;
