@@ -8,7 +8,7 @@ import { whoMatches } from '../policy/engine.js';
 import type { CompiledPolicy } from '../policy/types.js';
 import type { ApprovalRow } from '../recorder/index.js';
 import { reviewerNames, sameSubject } from './subjects.js';
-import { actingFor, actorChain, isDelegated } from './actors.js';
+import { actingFor, actorChain, actorSubject, isDelegated } from './actors.js';
 import { reviewersLabel } from './views.js';
 import { staleTerms } from './live-terms.js';
 
@@ -46,7 +46,7 @@ export function rowRefusal(r: ApprovalRow, reviewer: Principal, decision: 'appro
   // with the request (none before SQLite v15 / PostgreSQL v12), so sam does not approve what his
   // agent signed in as `00u1abc` with email sam@corp.example asked.
   const names = reviewerNames(reviewer, personClaims);
-  for (const s of [r.requester, ...r.requesterActors, ...r.requesterNames]) {
+  for (const s of [r.requester, ...r.requesterActors.flatMap((a) => [a, actorSubject(a)]), ...r.requesterNames]) {
     const name = names.find((n) => sameSubject(n, s));
     if (name === undefined) continue;
     const via = name === reviewer.subject ? '' : `, by the name ${name} its token carries`;

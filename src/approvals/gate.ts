@@ -12,7 +12,7 @@ import { approvalRequirements, combinedTiming, requirementLabel } from '../polic
 import type { ApprovalRow, Recorded } from '../recorder/index.js';
 import { canonicalJson } from '../recorder/index.js';
 import { canonicalCall } from './canonical.js';
-import { actorChain } from './actors.js';
+import { requesterChain, unreadableChain } from './actors.js';
 import { identitySource, MAX_REQUESTER_NAME_CHARS, MAX_REQUESTER_NAMES, requesterNames } from './subjects.js';
 import { confirmWithRequester, delegatedConfirmRefusal, unaskableConfirmRefusal } from './confirm.js';
 import type { NotifySpec } from './notifier.js';
@@ -46,7 +46,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
     requester: input.principal.subject,
     requesterGroups: input.principal.groups,
     requesterAuth: identitySource(input.principal),
-    requesterActors: actorChain(input.principal.claims),
+    requesterActors: requesterChain(input.principal.claims),
     requesterNames: names,
     tool: input.tool,
     connection: input.connection,
@@ -87,6 +87,11 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
     if (reviewed.length) confirmation = row;
   }
   if (!reviewed.length) return confirmed!;
+  // Every actor of the chain is a requester, and the chain binds the request: a token whose `act`
+  // cannot be read as a chain is refused before any reviewer is asked (actors.ts unreadableChain;
+  // a confirmation already refuses every delegated caller, confirm.ts).
+  const chain = unreadableChain(input.principal.claims);
+  if (chain) return { granted: false, code: ErrorCode.DENIED, message: `approval cannot be requested: ${chain}; ask the identity provider for a token-exchange token whose act is one (or call acting directly)` };
   const at = iso(clock());
   const atMs = Date.parse(at);
   await expireDue(ctx, at);

@@ -13,7 +13,7 @@ import type { ApprovalReviewApi, ApprovalView } from './review-api.js';
 import { toView } from './views.js';
 import { combinedView, combinedViews } from './combination.js';
 import { gate } from './gate.js';
-import { actorChain } from './actors.js';
+import { requesterChain, unreadableChain } from './actors.js';
 import { identitySource } from './subjects.js';
 import { asSettledAt, canonicalJson } from '../recorder/index.js';
 import { decide } from './decide.js';
@@ -205,8 +205,10 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
     },
     async listFor(principal, limit = 20) {
       await expireDue(ctx, iso());
+      // A token whose act is no readable chain made no request (gate.ts) and owns none.
+      if (unreadableChain(principal.claims)) return [];
       // Narrowed in the store, before the limit: an agent's requests are not crowded out by the human's.
-      const filter = { requester: principal.subject, requesterAuth: identitySource(principal), requesterActors: actorChain(principal.claims), limit };
+      const filter = { requester: principal.subject, requesterAuth: identitySource(principal), requesterActors: requesterChain(principal.claims), limit };
       const mine = (await tables.list(filter)).filter((r) => ownRequest(r, principal));
       return combinedViews(tables, mine, iso());
     },
@@ -214,7 +216,10 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
   return service;
 }
 
-/** Whether the principal made this request: subject, identity source and actor chain all equal. */
+/**
+ * Whether the principal made this request: subject, identity source and actor chain all equal. A
+ * token whose `act` is no readable chain owns none: actorChain would read it as acting directly.
+ */
 function ownRequest(r: ApprovalRow, p: Principal): boolean {
-  return r.requester === p.subject && r.requesterAuth === identitySource(p) && canonicalJson(r.requesterActors) === canonicalJson(actorChain(p.claims));
+  return !unreadableChain(p.claims) && r.requester === p.subject && r.requesterAuth === identitySource(p) && canonicalJson(r.requesterActors) === canonicalJson(requesterChain(p.claims));
 }

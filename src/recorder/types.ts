@@ -7,8 +7,13 @@
 /** A session: one MCP connection. */
 export interface SessionStart {
   id: string;
-  /** `actors`: the delegation chain (token exchange `act` claims, current actor first), only when an agent acts for `subject`. */
-  principal: { subject: string; groups: string[]; authMethod: string; actors?: string[] };
+  /**
+   * `actors`: the delegation chain (token exchange `act` claims, current actor first), only when an
+   * agent acts for `subject`; `actorsMalformed`: the `act` claim is no RFC 8693 chain, and `actors`
+   * holds every name it holds (approvals/actors.ts recordedActors). `issuer` and `tokenClient`
+   * (OIDC only): the issuer that signed the token and the client it names (azp, else client_id).
+   */
+  principal: { subject: string; groups: string[]; authMethod: string; issuer?: string; tokenClient?: string; actors?: string[]; actorsMalformed?: true };
   client: { name?: string; version?: string };
   transport: 'stdio' | 'http' | 'in-process';
   startedAt: string; // ISO 8601

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { GovernedTool, Principal } from '../tool-api.js';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { TranscriptStore } from '../recorder/types.js';
-import { actorChain } from '../approvals/actors.js';
+import { recordedActors } from '../approvals/actors.js';
 import { recordedName } from '../pipeline/input-guard.js';
 
 /** What a connection needs to serve. */
@@ -50,6 +50,19 @@ function toolDescriptor(t: GovernedTool<any, any>, structured: boolean) {
 /** A client's name or version as the transcript keeps it: text only, cut when long (input-guard.ts). */
 const clientText = (v: unknown): string | undefined => (typeof v === 'string' ? recordedName(v) : undefined);
 
+/**
+ * The issuer and token client of an OIDC principal as its session record keeps them (none for
+ * stdio or local principals). Why: without the issuer, `sam` of one issuer and `sam` of another
+ * (after identity.oidc.issuer changed, or replicas of one store trusting two) were recorded alike;
+ * without the token's client, the only client named was the one the agent claims in clientInfo.
+ */
+function tokenSource(p: Principal): { issuer?: string; tokenClient?: string } {
+  if (p.authMethod !== 'oidc') return {};
+  const iss = p.claims.iss;
+  const client = typeof p.claims.azp === 'string' ? p.claims.azp : typeof p.claims.client_id === 'string' ? p.claims.client_id : undefined;
+  return { ...(typeof iss === 'string' ? { issuer: recordedName(iss) } : {}), ...(client ? { tokenClient: recordedName(client) } : {}) };
+}
+
 /** A session handle: the server plus its transcript session. */
 export interface ConnectionSession {
   server: Server;
@@ -64,14 +77,19 @@ export interface ConnectionSession {
 export function createConnectionServer(deps: ServeDeps, principal: Principal, transport: 'stdio' | 'http', opts: { expiresAt?: number; perRequest?: boolean } = {}): ConnectionSession {
   const server = new Server({ name: 'warden', version: deps.version }, { capabilities: { tools: { listChanged: false } } });
   const sessionId = randomUUID();
-  const actors = actorChain(principal.claims);
+  // The chain, or every name an `act` that is no RFC 8693 chain holds, marked so (actors.ts).
+  const actors = recordedActors(principal.claims);
+  // Who vouched for the principal: a `sub` is unique only within its issuer (approvals bind it so,
+  // approvals/subjects.ts identitySource), and the token's own client (azp, client_id) is the
+  // verified one, where `client` below is what the agent says.
+  const vouched = tokenSource(principal);
   let opened: Promise<void> | null = null;
   const open = (meta?: Record<string, unknown>) => {
     if (!opened) {
       const info = server.getClientVersion() ?? (meta?.[CLIENT_INFO_META_KEY] as { name?: string; version?: string } | undefined);
       opened = deps.store.openSession({
         id: sessionId,
-        principal: { subject: principal.subject, groups: principal.groups, authMethod: principal.authMethod, ...(actors.length ? { actors } : {}) },
+        principal: { subject: principal.subject, groups: principal.groups, authMethod: principal.authMethod, ...vouched, ...actors },
         // As the client says, bounded: a per-request client sends it with every request.
         client: { name: clientText(info?.name), version: clientText(info?.version) },
         transport,

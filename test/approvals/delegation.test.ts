@@ -171,3 +171,50 @@ test('confirm: requester refuses a delegated caller: the agent is never asked to
   assert.equal((await gate(await as({ sub: 'frank' }))).granted, true);
   assert.equal(asked, 1);
 });
+
+test('a token whose act is no RFC 8693 chain cannot have approval requested; a chain of 32 links can', async () => {
+  const chainOf = (n: number): Record<string, unknown> => {
+    let act: Record<string, unknown> | undefined;
+    for (let i = n; i >= 1; i--) act = act ? { sub: `agent-${i}`, act } : { sub: `agent-${i}` };
+    return act!;
+  };
+  for (const act of [chainOf(33), { sub: 7 }, { sub: 'agent-x', iss: 5 }, [{ sub: 'agent-x' }], 'agent-x', {}]) {
+    const r = await svc.gate({
+      callId: `call-${Math.random()}`, sessionId: 's1', principal: await as({ sub: 'gina', act }), tool: 'query_database', connection: 'shop',
+      canonicalArgs: { connection: 'shop', sql: 'UPDATE unreadable-chain' }, decision, factsSummary: 'update', signal: new AbortController().signal,
+    });
+    assert.equal(r.granted, false);
+    assert.equal((r as { code: string }).code, 'WARDEN_DENIED', JSON.stringify(act).slice(0, 80));
+    assert.match((r as { message: string }).message, /act \(delegation\) claim is not an RFC 8693 actor chain/);
+  }
+  assert.equal((await svc.list({ state: 'pending' })).filter((v) => v.requester === 'gina').length, 0, 'no request was made');
+  const id = await request(await as({ sub: 'gina', act: chainOf(32) }), 'UPDATE unreadable-chain');
+  assert.equal((await svc.get(id))?.requester_actors?.length, 32);
+});
+
+test('an actor named by another issuer is another actor: it neither spends nor reads the approvals given to the token issuer\'s own', async () => {
+  const sql = 'UPDATE foreign-actor';
+  const gateAs = (principal: Principal) =>
+    svc.gate({
+      callId: `call-${Math.random()}`, sessionId: 's1', principal, tool: 'query_database', connection: 'shop',
+      canonicalArgs: { connection: 'shop', sql }, decision, factsSummary: 'update', signal: new AbortController().signal,
+    });
+  const own = await as({ sub: 'hana', act: { sub: 'agent-x' } });
+  const id = await request(own, sql);
+  await svc.approve(id, await as({ sub: 'dana', groups: ['dba'] }));
+  const foreign = await as({ sub: 'hana', act: { sub: 'agent-x', iss: 'https://other-idp.example' } });
+  assert.equal(await svc.statusFor(foreign, id), null, 'the foreign agent-x reads the request of the issuer\'s agent-x');
+  const r = await gateAs(foreign);
+  assert.equal(r.granted, false, 'the foreign agent-x ran on the approval given to the issuer\'s agent-x');
+  assert.notEqual((r as { approvalId?: string }).approvalId, id);
+  assert.equal((await svc.get(id))?.state, 'approved', 'the approval is still there for its own chain');
+  // Its own request names where the actor comes from, and the issuer's agent-x still may not approve it (folding only refuses).
+  const theirs = (r as { approvalId: string }).approvalId;
+  assert.deepEqual((await svc.get(theirs))?.requester_actors, ['agent-x (iss https://other-idp.example)']);
+  await assert.rejects(svc.approve(theirs, await as({ sub: 'agent-x', groups: ['dba'] })), /requested this call/);
+  // A link naming the token's own issuer is the same actor as one naming none: it runs on the approval.
+  const named = await as({ sub: 'hana', act: { sub: 'agent-x', iss: iss.issuer } });
+  assert.equal((await gateAs(named)).granted, true);
+  assert.equal((await svc.get(id))?.state, 'used');
+  assert.equal((await store.verify()).ok, true, 'verify replays the recorded chain into the row');
+});
