@@ -25,7 +25,7 @@
  *   generated column masked here counts as masked for the others all the same (to a fixed point).
  */
 import type { ColumnMask } from '../../src/tool-api.js';
-import { maskSources, type RelationFamily } from './inheritance.js';
+import { maskSources, masksByTable, withMasks, type RelationFamily } from './inheritance.js';
 
 /** One generated column and the columns of its own table its expression reads (`*`: every column). */
 export interface GeneratedRead {
@@ -88,17 +88,10 @@ function derivedStrategy(strategies: ReadonlySet<string>): string {
  */
 export function generatedMasks(masks: readonly ColumnMask[], families: ReadonlyMap<string, RelationFamily>, inheriting: (relation: string) => boolean): readonly ColumnMask[] {
   if (!masks.length) return masks;
-  let byTable: Map<string, ColumnMask[]> | null = null;
+  const byTable = masksByTable(masks);
   const added = new Map<string, ReadonlySet<string>>();
   for (const [relation, family] of families) {
     if (!family.generated?.length) continue;
-    if (!byTable) {
-      byTable = new Map();
-      for (const m of masks) {
-        const table = m.column.slice(0, m.column.lastIndexOf('.'));
-        byTable.set(table, [...(byTable.get(table) ?? []), m]);
-      }
-    }
     const scope = new Set([relation, ...maskSources(family, inheriting(relation))]);
     // Strategies of each masked column name across the relations whose rows the relation returns.
     const named = new Map<string, Set<string>>();
@@ -130,17 +123,5 @@ export function generatedMasks(masks: readonly ColumnMask[], families: ReadonlyM
     const own = new Set(family.columns);
     for (const column of computed) if (own.has(column)) added.set(`${relation}.${column}`, named.get(column)!);
   }
-  if (!added.size) return masks;
-  const out: ColumnMask[] = [];
-  for (const m of masks) {
-    const strategies = added.get(m.column);
-    if (!strategies) {
-      out.push(m);
-      continue;
-    }
-    added.delete(m.column);
-    out.push(strategies.size === 1 && strategies.has(m.strategy) ? m : { column: m.column, strategy: CONFLICT_STRATEGY });
-  }
-  for (const [column, strategies] of added) out.push({ column, strategy: strategies.size === 1 ? [...strategies][0]! : CONFLICT_STRATEGY });
-  return out;
+  return withMasks(masks, added);
 }

@@ -67,7 +67,7 @@ export function statementRelations(facts: Pick<SqlFacts, 'reads' | 'writes' | 'o
 
 /** Masks by table, once per compiled column list (it lives as long as its policy). */
 const BY_TABLE = new WeakMap<readonly ColumnMask[], ReadonlyMap<string, readonly ColumnMask[]>>();
-function masksByTable(masks: readonly ColumnMask[]): ReadonlyMap<string, readonly ColumnMask[]> {
+export function masksByTable(masks: readonly ColumnMask[]): ReadonlyMap<string, readonly ColumnMask[]> {
   let index = BY_TABLE.get(masks);
   if (!index) {
     const m = new Map<string, ColumnMask[]>();
@@ -112,18 +112,28 @@ export function inheritedMasks(masks: readonly ColumnMask[], families: ReadonlyM
       }
     }
   }
+  return withMasks(masks, added);
+}
+
+/**
+ * `masks` with `added` (column -> the strategies it is masked with) merged in: a column masked
+ * with one strategy alone keeps it, one with several is redacted whole. Returns `masks` itself
+ * when nothing is added. Why shared: inheritance and generated columns (generated-columns.ts)
+ * widen the same list the same way.
+ */
+export function withMasks(masks: readonly ColumnMask[], added: ReadonlyMap<string, ReadonlySet<string>>): readonly ColumnMask[] {
   if (!added.size) return masks;
+  const left = new Map(added);
   const out: ColumnMask[] = [];
   for (const m of masks) {
-    const more = added.get(m.column);
+    const more = left.get(m.column);
     if (!more) {
       out.push(m);
       continue;
     }
-    more.add(m.strategy);
-    added.delete(m.column);
-    out.push(more.size === 1 ? m : { column: m.column, strategy: CONFLICT_STRATEGY });
+    left.delete(m.column);
+    out.push(more.size === 1 && more.has(m.strategy) ? m : { column: m.column, strategy: CONFLICT_STRATEGY });
   }
-  for (const [column, strategies] of added) out.push({ column, strategy: strategies.size === 1 ? [...strategies][0]! : CONFLICT_STRATEGY });
+  for (const [column, strategies] of left) out.push({ column, strategy: strategies.size === 1 ? [...strategies][0]! : CONFLICT_STRATEGY });
   return out;
 }
