@@ -1,7 +1,7 @@
 /**
  * The CHECK and foreign key constraints of a relation and its descendants, its indexes with a
  * computed key, and what else an UPDATE of it computes from a row (its generated columns, the
- * partition keys of its family and ancestors, its triggers and rules that fire on UPDATE, its
+ * partition keys of its family and ancestors, its triggers and rules that fire on UPDATE or DELETE, its
  * row-level security policies), as the catalog holds them, for the write-side oracles on masked
  * columns (constraint-oracles.ts): which columns each
  * reads (pg_constraint.conkey, and for a foreign key the referenced table's confkey), whether it
@@ -23,8 +23,11 @@ import type { Caller } from './pool-shares.js';
  * an UPDATE writes, and may fail on: an index of any other kind with a computed key (`x`), a
  * generated column (`g`, named by its column; `columns`: those its expression reads), a
  * partition key of the family or of an ancestor (`k`, no name), a trigger that fires on UPDATE
- * (`t`; `columns`: its UPDATE OF list, none for any), a rule on UPDATE (`r`), a row-level
- * security policy (`y`) of a table that has them enabled.
+ * or DELETE (`t`; `columns`: its UPDATE OF list, none for any), a rule on UPDATE or DELETE (`r`),
+ * a row-level security policy (`y`) of a table that has them enabled; `events` says which. Or a
+ * foreign key of another table (`a`: `table` is the referencing one, `columns` its key) into the
+ * family whose ON DELETE action changes that table's rows: `events` `D` (CASCADE: deletes
+ * them) or `N` (SET NULL or SET DEFAULT: updates its key columns).
  */
 export interface TableConstraint {
   /** The table it is defined on (schema.name): the relation asked or a descendant. */
@@ -48,11 +51,17 @@ export interface TableConstraint {
   mutable: boolean;
   /** It calls a function outside pg_catalog that no extension owns: it may read anything. */
   opaque: boolean;
+  /**
+   * Of a trigger, rule or policy, the row events it acts on: `u` UPDATE, `d` DELETE, `i` INSERT,
+   * `m` a row moved between partitions (a partition's INSERT or DELETE trigger); empty for the
+   * other kinds. A policy counts for the commands it applies to (FOR SELECT: an UPDATE's).
+   */
+  events: string;
 }
 
 /** The kinds of TableConstraint (see there). */
-export type ConstraintType = 'c' | 'f' | 'i' | 'x' | 'g' | 'k' | 't' | 'r' | 'y';
-const TYPES: readonly string[] = ['c', 'f', 'i', 'x', 'g', 'k', 't', 'r', 'y'];
+export type ConstraintType = 'c' | 'f' | 'i' | 'x' | 'g' | 'k' | 't' | 'r' | 'y' | 'a';
+const TYPES: readonly string[] = ['c', 'f', 'i', 'x', 'g', 'k', 't', 'r', 'y', 'a'];
 
 /** What the catalog says of a relation: its kind (pg_class.relkind) and the constraints of its family. */
 export interface RelationConstraints {
@@ -98,10 +107,15 @@ const USER_PROC = (oid: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_proc p W
           WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e'))`;
 
 /** One computed entry (see TableConstraint) as JSON. */
-const entry = (rel: string, name: string, type: string, columns: string, wholeRow: string, mutable: string, opaque: string, validated = 'true') =>
+const entry = (rel: string, name: string, type: string, columns: string, wholeRow: string, mutable: string, opaque: string, validated = 'true', events = `''`) =>
   `json_build_object('table', ${tableName(rel)}, 'name', ${name}, 'type', ${type}, 'validated', ${validated},
       'columns', ${columns}, 'wholeRow', ${wholeRow}, 'refTables', ARRAY[]::text[], 'refColumns', ARRAY[]::text[],
-      'mutable', ${mutable}, 'opaque', ${opaque})`;
+      'mutable', ${mutable}, 'opaque', ${opaque}, 'events', ${events})`;
+
+/** A trigger's row events (TableConstraint.events), from pg_trigger.tgtype (INSERT 4, DELETE 8, UPDATE 16). */
+const TRIGGER_EVENTS = `(CASE WHEN (t.tgtype::int & 16) <> 0 THEN 'u' ELSE '' END || CASE WHEN (t.tgtype::int & 8) <> 0 THEN 'd' ELSE '' END
+      || CASE WHEN (t.tgtype::int & 4) <> 0 THEN 'i' ELSE '' END
+      || CASE WHEN (t.tgtype::int & 12) <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class tp WHERE tp.oid = t.tgrelid AND tp.relispartition) THEN 'm' ELSE '' END)`;
 
 const GEN_TREE = `d.adbin::text`;
 const KEY_TREE = `COALESCE(pt.partexprs::text, '')`;
@@ -109,8 +123,8 @@ const POL_TREE = `(COALESCE(pol.polqual::text, '') || ' ' || COALESCE(pol.polwit
 
 /**
  * The generated columns of the family, the partition keys of the family and its ancestors, the
- * triggers and rules of the family that fire on UPDATE (enabled in any mode; a partition's on
- * INSERT or DELETE too, which a moved row fires), and the row-level
+ * triggers and rules of the family that fire on UPDATE or DELETE (enabled in any mode; a
+ * partition's on INSERT too, which a moved row fires), and the row-level
  * security policies of its tables that have them enabled (whatever roles they name: the owner
  * may be exempt, which is not judged). A policy with a subquery reads other relations: opaque.
  */
@@ -121,16 +135,21 @@ const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
     UNION ALL SELECT ${entry('pt.partrelid', `''`, `'k'`, attnames('pt.partrelid', `(pt.partattrs::pg_catalog.int2[] || ${VARS(KEY_TREE)})`), `${KEY_TREE} LIKE '%:varattno 0 %'`, MUTABLE(KEY_TREE), OPAQUE(KEY_TREE))}
       FROM pg_catalog.pg_partitioned_table pt
       WHERE pt.partrelid IN (SELECT oid FROM fam WHERE root = r.name UNION SELECT oid FROM anc WHERE root = r.name)
-    UNION ALL SELECT ${entry('t.tgrelid', 't.tgname::text', `'t'`, attnames('t.tgrelid', 't.tgattr::pg_catalog.int2[]'), 'true', 'false', USER_PROC('t.tgfoid'), '(t.tgtype::int & 16) <> 0')}
+    UNION ALL SELECT ${entry('t.tgrelid', 't.tgname::text', `'t'`, attnames('t.tgrelid', 't.tgattr::pg_catalog.int2[]'), 'true', 'false', USER_PROC('t.tgfoid'), '(t.tgtype::int & 16) <> 0', TRIGGER_EVENTS)}
       FROM fam JOIN pg_catalog.pg_trigger t ON t.tgrelid = fam.oid
-      WHERE fam.root = r.name AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND ((t.tgtype::int & 16) <> 0
+      WHERE fam.root = r.name AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND ((t.tgtype::int & 24) <> 0
         OR (t.tgtype::int & 12) <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class tp WHERE tp.oid = t.tgrelid AND tp.relispartition))
-    UNION ALL SELECT ${entry('w.ev_class', 'w.rulename::text', `'r'`, 'ARRAY[]::text[]', 'true', 'false', 'true')}
-      FROM fam JOIN pg_catalog.pg_rewrite w ON w.ev_class = fam.oid WHERE fam.root = r.name AND w.ev_type = '2' AND w.ev_enabled <> 'D'
+    UNION ALL SELECT ${entry('w.ev_class', 'w.rulename::text', `'r'`, 'ARRAY[]::text[]', 'true', 'false', 'true', 'true',
+      `CASE w.ev_type WHEN '2' THEN 'u' ELSE 'd' END`)}
+      FROM fam JOIN pg_catalog.pg_rewrite w ON w.ev_class = fam.oid WHERE fam.root = r.name AND w.ev_type IN ('2', '4') AND w.ev_enabled <> 'D'
     UNION ALL SELECT ${entry('pol.polrelid', 'pol.polname::text', `'y'`, attnames('pol.polrelid', VARS(POL_TREE)), `${POL_TREE} LIKE '%:varattno 0 %'`, MUTABLE(POL_TREE),
-      `(${OPAQUE(POL_TREE)} OR ${POL_TREE} LIKE '%{SUBLINK %')`)}
+      `(${OPAQUE(POL_TREE)} OR ${POL_TREE} LIKE '%{SUBLINK %')`, 'true', `CASE pol.polcmd WHEN '*' THEN 'ud' WHEN 'd' THEN 'd' ELSE 'u' END`)}
       FROM fam JOIN pg_catalog.pg_class pc ON pc.oid = fam.oid AND pc.relrowsecurity JOIN pg_catalog.pg_policy pol ON pol.polrelid = pc.oid
-      WHERE fam.root = r.name AND pol.polcmd IN ('*', 'w', 'r')) AS e), '[]'::json)`;
+      WHERE fam.root = r.name AND pol.polcmd IN ('*', 'w', 'r', 'd')
+    UNION ALL SELECT ${entry('fk.conrelid', 'fk.conname::text', `'a'`, attnames('fk.conrelid', 'fk.conkey'), 'false', 'false', 'false', 'true',
+      `CASE fk.confdeltype WHEN 'c' THEN 'D' ELSE 'N' END`)}
+      FROM fam JOIN pg_catalog.pg_constraint fk ON fk.confrelid = fam.oid AND fk.contype = 'f'
+      WHERE fam.root = r.name AND fk.confdeltype IN ('c', 'n', 'd')) AS e), '[]'::json)`;
 
 /** A CHECK's stored expression (none for a foreign key), an index's expressions and predicate, as text. */
 const CON_TREE = `COALESCE(k.conbin::text, '')`;
@@ -158,7 +177,7 @@ const CONSTRAINTS_SQL = `WITH RECURSIVE r AS (
         WHERE rc.oid IN (SELECT oid FROM up UNION SELECT oid FROM down)) ELSE ARRAY[]::text[] END,
       'refColumns', CASE WHEN k.contype = 'f' THEN ${attnames('k.confrelid', 'k.confkey')} ELSE ARRAY[]::text[] END,
       'mutable', ${MUTABLE(CON_TREE)},
-      'opaque', ${OPAQUE(CON_TREE)}
+      'opaque', ${OPAQUE(CON_TREE)}, 'events', ''
     ) ORDER BY k.conrelid, k.conname)
     FROM fam JOIN pg_catalog.pg_constraint k ON k.conrelid = fam.oid
     WHERE fam.root = r.name AND k.contype IN ('c', 'f')), '[]'::json) AS constraints,
@@ -174,7 +193,7 @@ const CONSTRAINTS_SQL = `WITH RECURSIVE r AS (
       'wholeRow', ${INDEX_TREE} LIKE '%:varattno 0 %',
       'refTables', ARRAY[]::text[], 'refColumns', ARRAY[]::text[],
       'mutable', ${MUTABLE(INDEX_TREE)},
-      'opaque', ${OPAQUE(INDEX_TREE)}
+      'opaque', ${OPAQUE(INDEX_TREE)}, 'events', ''
     ) ORDER BY x.indrelid, ic.relname)
     FROM fam JOIN pg_catalog.pg_index x ON x.indrelid = fam.oid JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
     WHERE fam.root = r.name AND (x.indexprs IS NOT NULL OR x.indpred IS NOT NULL OR x.indisexclusion)), '[]'::json) AS indexes,
@@ -189,7 +208,7 @@ function parse(row: CatalogRow): RelationConstraints {
   const ok = (k: unknown): k is TableConstraint => {
     const c = k as TableConstraint;
     return typeof k === 'object' && k !== null && typeof c.table === 'string' && typeof c.name === 'string' && TYPES.includes(c.type) &&
-      typeof c.validated === 'boolean' && typeof c.wholeRow === 'boolean' && typeof c.mutable === 'boolean' && typeof c.opaque === 'boolean' &&
+      typeof c.validated === 'boolean' && typeof c.wholeRow === 'boolean' && typeof c.mutable === 'boolean' && typeof c.opaque === 'boolean' && typeof c.events === 'string' &&
       strings(c.columns) && strings(c.refTables) && strings(c.refColumns);
   };
   if (typeof row.kind !== 'string' || !Array.isArray(row.constraints) || !row.constraints.every(ok) || !Array.isArray(row.indexes) || !row.indexes.every(ok) ||

@@ -29,6 +29,15 @@
  *   between) and a rule ON UPDATE, of a table with a masked column, see the whole row: refused.
  *   A row-level security policy reading a masked column (or any relation: a subquery) filters
  *   the rows reached and checks the rows written: refused.
+ * - DELETE (or MERGE) of a table with a trigger or rule acting on DELETE, when the table has a
+ *   masked column (its WHEN clause, function or actions see the deleted row: `WHEN (ascii(OLD.email)
+ *   = 99)` raising, or `DO ALSO INSERT ... VALUES (1 / (ascii(OLD.email) - 99))`, fails exactly
+ *   for such a row, and the failure rolls back, so it repeats); or a row-level security policy
+ *   FOR DELETE or ALL reading a masked column (or any relation): refused. A policy's filter is
+ *   a predicate the statement does not show, so it is not judged as an outermost WHERE is.
+ *   A foreign key into the table with an ON DELETE action is followed: CASCADE deletes the
+ *   referencing rows (judged again), SET NULL or SET DEFAULT updates their key columns (judged
+ *   as that UPDATE: `CHECK (pid IS NOT NULL OR ascii(email) <> 99)`).
  * - ALTER TABLE ... VALIDATE CONSTRAINT: refused when the named constraint (on the table or,
  *   as VALIDATE recurses, its descendants) reads a masked column: a CHECK's columns, a foreign
  *   key's referencing or referenced columns, the whole row; or calls a function outside
@@ -44,6 +53,9 @@ import type { ConstraintCatalog, RelationConstraints, TableConstraint } from './
 import type { Caller } from './pool-shares.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { changesRows } from './widened-relations.js';
+
+/** What the write-side oracles read of a statement's facts (a foreign key's action is judged as such a statement). */
+type Written = Pick<SqlFacts, 'statements' | 'writes' | 'writtenColumns' | 'constructs'>;
 
 /** Relation kinds whose rows an UPDATE changes directly (pg_class.relkind: table, partitioned table). */
 const TABLES = new Set(['r', 'p']);
@@ -66,7 +78,7 @@ function anyMasked(m: MaskingContext, tables: readonly string[]): string | null 
  * Refuse (WARDEN_DENIED, rule masking.columns) an UPDATE whose CHECK constraints would answer a
  * question about a masked value it leaves as it is (see the top of the file). `m`: the widened masks.
  */
-export async function checkUpdateOracles(facts: SqlFacts, m: MaskingContext, constraints: ConstraintCatalog, views: ViewCatalog, caller?: Caller): Promise<void> {
+export async function checkUpdateOracles(facts: Written, m: MaskingContext, constraints: ConstraintCatalog, views: ViewCatalog, caller?: Caller): Promise<void> {
   if (!m.columns.length || !facts.statements.includes('update') || !facts.writes.length || !changesRows(facts)) return;
   const known = await constraints.of(facts.writes, caller);
   // Written through a view: its base tables, whose columns the statement writes are not known here.
@@ -89,13 +101,85 @@ export async function checkUpdateOracles(facts: SqlFacts, m: MaskingContext, con
     // A row moves (or meets its partition's bound) when a partition key of its family or ancestors reads a written column.
     const moves = !columnwise || info.constraints.some((k) => k.type === 'k' && reads(k).some((c) => written.includes(c)));
     for (const k of info.constraints) {
-      if (k.type === 'f') continue;
+      // A trigger, rule or policy acting only on DELETE (or a partition's INSERT, but no row moves here) is not the UPDATE's.
+      if (k.type === 'f' || k.type === 'a' || (COMPUTED_EVENTS.has(k.type) && !/[um]/.test(k.events))) continue;
       const tables = [k.table, relation];
       const why = COMPUTED.has(k.type) ? computedWhy(k, m, tables, reads(k), written, columnwise, moves) : checkWhy(k, m, tables, reads(k), written, exact, info.kind);
       if (why) throw oracle(why.masked, k, why.why, ALLOWED_UPDATE);
     }
   }
 }
+
+/** The kinds that act on some row events only (TableConstraint.events). */
+const COMPUTED_EVENTS = new Set<TableConstraint['type']>(['t', 'r', 'y']);
+
+/**
+ * Refuse (WARDEN_DENIED, rule masking.columns) a DELETE (or a MERGE, which may delete) of a table
+ * whose trigger or rule acting on DELETE sees a row with a masked column, or whose row-level
+ * security policy for DELETE (or ALL) reads a masked column or may read any relation (see the top
+ * of the file): it computes over the masked value of each row the statement deletes, and its
+ * failure (rolled back, so repeatable) or the row count answers. `m`: the widened masks.
+ */
+export async function checkDeleteOracles(facts: Written, m: MaskingContext, constraints: ConstraintCatalog, views: ViewCatalog, caller?: Caller): Promise<void> {
+  if (!m.columns.length || !facts.writes.length || !facts.statements.some((s) => s === 'delete' || s === 'merge') || !changesRows(facts)) return;
+  // Which relation a statement with several writes deletes from is not told: each written one counts.
+  const known = await constraints.of(facts.writes, caller);
+  const viaViews = [...known].filter(([, k]) => k && !TABLES.has(k.kind)).map(([r]) => r);
+  const bases = viaViews.length ? [...(await views.reached(viaViews, caller)).relations].filter((r) => !known.has(r)) : [];
+  const baseKnown = bases.length ? await constraints.of(bases, caller) : new Map<string, RelationConstraints | null>();
+  await judgeDeleted([...known, ...baseKnown], m, constraints, views, new Set(facts.writes), caller);
+}
+
+/**
+ * Judge the rows deleted from `relations`, then those a foreign key's ON DELETE action changes in
+ * the tables referencing them (CASCADE deletes them, judged here again; SET NULL or SET DEFAULT
+ * updates their key columns, judged as that UPDATE: checkUpdateOracles), each table once.
+ */
+async function judgeDeleted(relations: [string, RelationConstraints | null][], m: MaskingContext, constraints: ConstraintCatalog, views: ViewCatalog, seen: Set<string>, caller?: Caller): Promise<void> {
+  const deletes = new Map<string, string>();
+  for (const [relation, info] of relations) {
+    for (const k of info?.constraints ?? []) {
+      if (k.type === 'a') {
+        const via = `, reached through foreign key ${k.name} of ${k.table} ON DELETE ${k.events === 'D' ? 'CASCADE' : 'SET NULL or SET DEFAULT'}`;
+        if (k.events === 'D') {
+          if (!seen.has(k.table) && !deletes.has(k.table)) deletes.set(k.table, via);
+          continue;
+        }
+        const update = { statements: ['update'], writes: [k.table], writtenColumns: k.columns.map((column) => ({ table: k.table, column })), constructs: [] };
+        await checkUpdateOracles(update, m, constraints, views, caller).catch((e: unknown) => { throw reached(e, via); });
+        continue;
+      }
+      if (!COMPUTED_EVENTS.has(k.type) || !k.events.includes('d')) continue;
+      const tables = [k.table, relation];
+      const masked = k.type !== 'y' ? anyMasked(m, tables)
+        : k.opaque ? anyMasked(m, tables) ?? m.columns[0]!.column : k.wholeRow ? anyMasked(m, tables) : maskedOf(m, tables, k.columns);
+      if (!masked) continue;
+      const why = k.type === 't' ? 'it fires on the DELETE, and its WHEN clause and function see the deleted row, masked values included'
+        : k.type === 'r' ? 'the rule rewrites the DELETE into actions that see the deleted row, masked values included'
+        : `it ${k.opaque ? 'may read any relation (a subquery, or a function outside pg_catalog)' : 'reads the masked column'}, and it filters the rows the DELETE reaches, a condition the statement does not show and Warden does not judge as it judges a WHERE`;
+      throw oracle(masked, k, `${why}; the statement's success or failure (rolled back, so it can be repeated) or its row count tells something of the masked value`, ALLOWED_DELETE);
+    }
+  }
+  if (!deletes.size) return;
+  for (const t of deletes.keys()) seen.add(t);
+  // One query for every table the cascades reach; each judged on its own, its refusal naming its foreign key.
+  for (const [table, info] of await constraints.of([...deletes.keys()], caller)) {
+    await judgeDeleted([[table, info]], m, constraints, views, seen, caller).catch((e: unknown) => {
+      // A refusal deeper down names the last foreign key on its way.
+      throw e instanceof Error && e.message.includes(', reached through foreign key ') ? e : reached(e, deletes.get(table)!);
+    });
+  }
+}
+
+/** A refusal met through a foreign key's action, saying which; anything else as it is. */
+function reached(e: unknown, via: string): unknown {
+  if (!(e instanceof WardenError) || e.code !== ErrorCode.DENIED) return e;
+  const at = e.message.indexOf('; under masks this is refused');
+  return new WardenError(e.code, at < 0 ? e.message + via : e.message.slice(0, at) + via + e.message.slice(at), e.details);
+}
+
+const ALLOWED_DELETE = 'a DELETE of a table whose DELETE triggers and rules see no masked column and whose row-level security policies for DELETE read none runs; ' +
+  'a condition on the masked column written in the statement\'s outermost WHERE is judged as usual';
 
 /** The kinds judged by computedWhy: what else an UPDATE computes from the row beside CHECKs and computed keys. */
 const COMPUTED = new Set<TableConstraint['type']>(['g', 'x', 'k', 't', 'r', 'y']);
@@ -150,7 +234,7 @@ function computedWhy(k: TableConstraint, m: MaskingContext, tables: string[], co
     }
     case 't': {
       // A trigger with an UPDATE OF list fires only when the statement names one of them; a partition's INSERT or DELETE one when a row moves.
-      const fires = k.validated ? !columnwise || !k.columns.length || k.columns.some((c) => written.includes(c)) : moves;
+      const fires = k.events.includes('u') ? !columnwise || !k.columns.length || k.columns.some((c) => written.includes(c)) : moves;
       const masked = fires ? anyMasked(m, tables) : null;
       return masked ? { masked, why: `it fires on the UPDATE, and its WHEN clause and function see the whole row, masked values included; ${fails}` } : null;
     }
@@ -195,7 +279,7 @@ const ALLOWED_VALIDATE = 'VALIDATE of a constraint that reads only unmasked colu
 /** How a refusal names each kind of definition (TableConstraint.type). */
 const NOUNS: Record<TableConstraint['type'], string> = {
   c: 'checked by constraint', f: 'checked by constraint', i: 'checked by unique index', x: 'read by index', g: 'read by generated column',
-  k: 'read by partition key', t: 'read by trigger', r: 'read by rule', y: 'read by row-level security policy',
+  k: 'read by partition key', t: 'read by trigger', r: 'read by rule', y: 'read by row-level security policy', a: 'changed by foreign key',
 };
 
 function oracle(column: string, k: Pick<TableConstraint, 'table' | 'name'> & { type?: TableConstraint['type'] }, why: string, allowed: string): WardenError {

@@ -17,7 +17,7 @@ import { checkMaskedCopies } from './masked-copies.js';
 import { checkFunctionBodies } from './function-bodies.js';
 import { checkPredicateChannels } from './predicate-channels.js';
 import { checkSetReturningCalls } from './set-returning-calls.js';
-import { checkUpdateOracles, checkValidateOracles } from './constraint-oracles.js';
+import { checkDeleteOracles, checkUpdateOracles, checkValidateOracles } from './constraint-oracles.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
@@ -135,6 +135,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       // A CHECK or foreign key the catalog holds, evaluated on a masked value the statement left as it is.
       if (lineage.masking.columns.length && !facts.readOnly) {
         await checkUpdateOracles(facts, lineage.masking, connector.constraints, connector.views, caller);
+        await checkDeleteOracles(facts, lineage.masking, connector.constraints, connector.views, caller);
         await checkValidateOracles(facts, lineage.masking, connector.constraints, caller);
       }
       // A function outside pg_catalog returns what its body reads unmasked: under masks, only one a grant names.
