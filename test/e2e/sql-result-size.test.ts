@@ -18,12 +18,14 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js'
 import { ownTables, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
 
 const MAX_BYTES = 65536;
+// statement_timeout: a minute, as the statements below build strings of hundreds of MB, which on a
+// loaded two-core machine took more than 20 s (the wire cut, not the timeout, is what is checked).
 const CONFIG = `
 transcripts: { store: sqlite:warden.db }
 responses: { structured_content: true }
 identity: { stdio: { subject: agent, groups: [analysts] } }
 connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 20s, max_bytes: ${MAX_BYTES}, max_rows: 1000 }
+  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 60s, max_bytes: ${MAX_BYTES}, max_rows: 1000 }
 policies: [policies/*.yaml]
 `;
 
