@@ -16,31 +16,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { noLeakOf, ownTables, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { emailRedactions, noLeakOf, ownTables, sqlConfig, startSqlWarden, writersPolicy, type SqlWarden } from '../support/sql-warden.js';
 
 const MASKED = ['gen', 'genchk', 'idx', 'pk', 'pk_neg', 'pk_pos', 'trg_when', 'trg_code', 'rls', 'rul', 'mv', 'mv_a', 'mv_b', 'rls_src'];
 const TABLES = [...MASKED, 'gen_ok', 'trg_ok', 'rls_ok', 'rul_log', 'rlsx'];
 
-const GRANT = `
-rules:
-  - id: writers
-    effect: allow
-    who: { groups: [analysts] }
-    tool: query_database
-    on: [db]
-    sql:
-      statements: [select, insert, update, delete]
-      read: [${TABLES.map((t) => `public.${t}`).join(', ')}]
-      write: [${TABLES.map((t) => `public.${t}`).join(', ')}]
-`;
+const GRANT = writersPolicy(TABLES);
 
-const MASK = `
-masking:
-  columns:
-${MASKED.map((t) => `    - { column: public.${t}.email, with: redact }`).join('\n')}
-    - { column: public.gen_ok.email, with: redact }
-    - { column: public.rls_ok.email, with: redact }
-`;
+const MASK = emailRedactions([...MASKED, 'gen_ok', 'rls_ok']);
 
 const CAROL = 'carol@example.com';
 const DAVE = 'dave@example.com';

@@ -14,29 +14,14 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { noLeakOf, ownTables, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { emailRedactions, noLeakOf, ownTables, sqlConfig, startSqlWarden, writersPolicy, type SqlWarden } from '../support/sql-warden.js';
 
 const MASKED = ['d_when', 'd_code', 'd_rul', 'd_rls', 'd_all', 'd_plain', 'd_sel', 'k_null', 'k_cas', 'k_plain'];
 const TABLES = [...MASKED, 'd_log', 'd_ok', 'k_par', 'k_par2', 'k_par3'];
 
-const GRANT = `
-rules:
-  - id: writers
-    effect: allow
-    who: { groups: [analysts] }
-    tool: query_database
-    on: [db]
-    sql:
-      statements: [select, insert, update, delete]
-      read: [${TABLES.map((t) => `public.${t}`).join(', ')}]
-      write: [${TABLES.map((t) => `public.${t}`).join(', ')}]
-`;
+const GRANT = writersPolicy(TABLES);
 
-const MASK = `
-masking:
-  columns:
-${MASKED.map((t) => `    - { column: public.${t}.email, with: redact }`).join('\n')}
-`;
+const MASK = emailRedactions(MASKED);
 
 const CAROL = 'carol@example.com';
 const DAVE = 'dave@example.com';

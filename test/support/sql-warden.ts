@@ -239,3 +239,33 @@ rules:
     sql: { write: [public.vault] }
 `;
 }
+
+/**
+ * A policy letting group analysts select, insert, update and delete `tables` (public.NAME) on
+ * db. Why: the write-side oracle tests (sql-computed-oracles, sql-delete-oracles) run their
+ * statements under it, with and without emailRedactions, and each wrote it out.
+ */
+export function writersPolicy(tables: readonly string[]): string {
+  const names = tables.map((t) => `public.${t}`).join(', ');
+  return `
+rules:
+  - id: writers
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [db]
+    sql:
+      statements: [select, insert, update, delete]
+      read: [${names}]
+      write: [${names}]
+`;
+}
+
+/** Masks redacting the `email` column of each of `tables` (public.NAME). */
+export function emailRedactions(tables: readonly string[]): string {
+  return `
+masking:
+  columns:
+${tables.map((t) => `    - { column: public.${t}.email, with: redact }`).join('\n')}
+`;
+}
