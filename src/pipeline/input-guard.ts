@@ -30,7 +30,11 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
  * Where the arguments hold a string (a value or a key) no backend receives as sent: a NUL ends a
  * C string (PostgreSQL reads a statement only up to it; exec truncates argv there), and a lone
  * surrogate has no UTF-8 form (it turns into U+FFFD on the wire, so what runs would differ from
- * what was analysed and approved). Null when there is none; iterative, run after the depth check.
+ * what was analysed and approved). Also a number past 2^53 - 1 in size (every such double is an
+ * integer, and most integers there have none): JSON.parse kept only the nearest double, so
+ * `9007199254740993` sent as a query parameter ran (and was recorded and approved) as
+ * 9007199254740992, another row than the one the agent's client showed; a string carries such
+ * a value exactly. Null when there is none; iterative, run after the depth check.
  */
 export function unencodableString(v: unknown): string | null {
   // Paths are spelled only for the answer (a refusal): every call passes through here.
@@ -50,6 +54,10 @@ export function unencodableString(v: unknown): string | null {
     if (typeof x === 'string') {
       const bad = why(x);
       if (bad) return `${bad}${at(pathOf(e))}`;
+      continue;
+    }
+    if (typeof x === 'number') {
+      if (Number.isInteger(x) && !Number.isSafeInteger(x)) return `a number past 2^53 - 1${at(pathOf(e))} (read as ${String(x).slice(0, 40)}: such a number is rounded when parsed; send it as a string)`;
       continue;
     }
     if (x === null || typeof x !== 'object') continue;

@@ -60,11 +60,15 @@ test('a call cancelled while it is parsed never executes, and its outcome says s
   assert.equal((await store.verify()).ok, true);
 });
 
-test('unencodableString finds NUL and lone surrogates in values and keys, and accepts paired surrogates', () => {
+test('unencodableString finds NUL and lone surrogates in values and keys and numbers past 2^53 - 1, and accepts paired surrogates and exact numbers', () => {
   assert.equal(unencodableString({ sql: 'SELECT 1', params: ['é', '😀', 1, null] }), null);
   assert.match(unencodableString({ sql: 'a\u0000b' }) ?? '', /NUL character at sql/);
   assert.match(unencodableString({ params: ['ok', '\uD83D'] }) ?? '', /lone surrogate .* at params\.1/);
   assert.match(unencodableString({ params: ['\uDE00x'] }) ?? '', /lone surrogate/);
   assert.match(unencodableString({ 'k\u0000': 1 }) ?? '', /NUL character .* in a key/);
   assert.match(unencodableString({ a: { '\uD800': 1 } }) ?? '', /lone surrogate .* at a in a key/);
+  // A number JSON.parse could only round: refused wherever it is; exact numbers pass.
+  assert.match(unencodableString({ params: [1, 2 ** 53] }) ?? '', /number past 2\^53 - 1 at params\.1/);
+  assert.match(unencodableString({ a: { b: -1e300 } }) ?? '', /number past 2\^53 - 1 at a\.b/);
+  assert.equal(unencodableString({ params: [2 ** 53 - 1, -(2 ** 53 - 1), 1.5, -0, 1e-300, 0.1] }), null);
 });

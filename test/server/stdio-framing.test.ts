@@ -104,3 +104,31 @@ test('a line that is not UTF-8 is refused (-32700), never read as U+FFFD, and th
   }
   assert.ok(!recordedSql().some((a) => a.includes('bad-utf8-')), 'nothing of the line was recorded or run');
 });
+
+test('a number past 2^53 - 1 in arguments is refused with its call id (JSON.parse rounded it: it ran as another value); exact neighbours run', async () => {
+  const w = await rawWarden();
+  // The raw line holds the agent's digits: an SDK client (JSON.stringify) could not send them.
+  const param = (id: number, p: string) =>
+    `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"query_database","arguments":{"connection":"db","sql":"SELECT $1::text AS v, 'big-${id}' AS m FROM items","params":[${p}]}}}\n`;
+  const refused = { 30: '9007199254740993', 31: '-9007199254740993', 32: '12345678901234567890', 33: '1e300' };
+  const exact: Record<string, [string, string]> = { 40: ['9007199254740991', '9007199254740991'], 41: ['"9007199254740993"', '9007199254740993'], 42: ['-0', '0'], 43: ['1.5', '1.5'], 44: ['1e3', '1000'] };
+  try {
+    for (const [id, p] of Object.entries(refused)) await w.write(param(Number(id), p));
+    for (const [id, [p]] of Object.entries(exact)) await w.write(param(Number(id), p));
+    await w.until('every call', (a) => [...Object.keys(refused), ...Object.keys(exact)].every((id) => a.some((m) => m.id === Number(id))));
+    for (const id of Object.keys(refused)) {
+      const r = w.answer(Number(id)).result!;
+      assert.equal(r.isError, true, JSON.stringify(r));
+      assert.match(r.content![0]!.text!, /^WARDEN_INVALID_INPUT: arguments contain a number past 2\^53 - 1 at params\.0 .*send it as a string/);
+    }
+    for (const [id, [, v]] of Object.entries(exact)) {
+      const r = w.answer(Number(id)).result!;
+      assert.equal(r.isError, undefined, JSON.stringify(r));
+      assert.match(r.content![0]!.text!, new RegExp(`\\n${v}\\tbig-${id}\\n`), JSON.stringify(r));
+    }
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+  const recorded = recordedSql();
+  for (const id of Object.keys(refused)) assert.ok(recorded.some((a) => a.includes(`big-${id}`)), `the refusal of ${id} is recorded`);
+});
