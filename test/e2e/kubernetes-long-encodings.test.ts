@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { connectWarden, type WardenDir, type WardenSession } from '../support/warden-process.js';
 import type { KubeApiServer } from '../support/kube-apiserver/index.js';
 import { dumpTranscript } from '../support/kube-apiserver/transcript-dump.js';
-import { setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
+import { execAndLogsPolicy, setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
 import { mulberry32 } from '../support/prng.js';
 
 const rand = mulberry32(0x4b454e43);
@@ -31,19 +31,7 @@ let dir: WardenDir;
 let w: WardenSession;
 let keyLineCount = 0;
 
-const POLICY = `
-rules:
-  - id: sre-any-command
-    effect: allow
-    who: { groups: [sre] }
-    tool: kubectl_exec
-    kubernetes: { namespaces: [shop], pod_labels: { app: tls }, containers: [app] }
-  - id: sre-logs
-    effect: allow
-    who: { groups: [sre] }
-    tool: kubectl_logs
-    kubernetes: { namespaces: [shop], pod_labels: { app: tls }, containers: [app] }
-`;
+const POLICY = execAndLogsPolicy('tls');
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const hex = (s: string) => Buffer.from(s).toString('hex');

@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { connectWarden, type WardenDir, type WardenSession } from '../support/warden-process.js';
 import type { KubeApiServer } from '../support/kube-apiserver/index.js';
 import { dumpTranscript } from '../support/kube-apiserver/transcript-dump.js';
-import { setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
+import { execAndLogsPolicy, setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
 
 const TOKEN = 'tok-Separated-9f3b27c1e5';
 /** A hex token: a hex dump's text column of it is hex digits too. */
@@ -27,19 +27,7 @@ let server: KubeApiServer;
 let dir: WardenDir;
 let w: WardenSession;
 
-const POLICY = `
-rules:
-  - id: sre-any-command
-    effect: allow
-    who: { groups: [sre] }
-    tool: kubectl_exec
-    kubernetes: { namespaces: [shop], pod_labels: { app: sep }, containers: [app] }
-  - id: sre-logs
-    effect: allow
-    who: { groups: [sre] }
-    tool: kubectl_logs
-    kubernetes: { namespaces: [shop], pod_labels: { app: sep }, containers: [app] }
-`;
+const POLICY = execAndLogsPolicy('sep');
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const hex = (s: string) => Buffer.from(s).toString('hex');

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { connectWarden, type WardenDir, type WardenSession } from '../support/warden-process.js';
 import type { KubeApiServer } from '../support/kube-apiserver/index.js';
 import { dumpTranscript } from '../support/kube-apiserver/transcript-dump.js';
-import { setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
+import { execAndLogsPolicy, setupWardenKube } from '../support/kube-apiserver/warden-setup.js';
 import { mulberry32 } from '../support/prng.js';
 
 const rand = mulberry32(0x53504345);
@@ -28,24 +28,13 @@ let server: KubeApiServer;
 let dir: WardenDir;
 let w: WardenSession;
 
-const POLICY = `
-rules:
-  - id: sre-any-command
-    effect: allow
-    who: { groups: [sre] }
-    tool: kubectl_exec
-    kubernetes: { namespaces: [shop], pod_labels: { app: spaced }, containers: [app] }
-  - id: sre-logs
-    effect: allow
-    who: { groups: [sre] }
-    tool: kubectl_logs
-    kubernetes: { namespaces: [shop], pod_labels: { app: spaced }, containers: [app] }
+const POLICY = execAndLogsPolicy('spaced', `
   - id: sre-read
     effect: allow
     who: { groups: [sre] }
     tool: kubectl_get
     kubernetes: { namespaces: [shop], kinds: [pods, events] }
-`;
+`);
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 /** The key's base64 as `base64` wraps it. */

@@ -74,6 +74,28 @@ export function webPodShellRule(id: string, programs: readonly string[], paths: 
 ${programs.map((p) => `        ${p}: { paths: [${paths.join(', ')}] }\n`).join('')}`;
 }
 
+/**
+ * Rules letting group sre exec in and read the logs of container `app` of the shop pods labelled
+ * app: `app`, and `extra` rules after them. Why: the Secret-encoding e2e tests (long, spaced,
+ * separated) each wrote these out.
+ */
+export function execAndLogsPolicy(app: string, extra = ''): string {
+  const scope = `kubernetes: { namespaces: [shop], pod_labels: { app: ${app} }, containers: [app] }`;
+  return `
+rules:
+  - id: sre-any-command
+    effect: allow
+    who: { groups: [sre] }
+    tool: kubectl_exec
+    ${scope}
+  - id: sre-logs
+    effect: allow
+    who: { groups: [sre] }
+    tool: kubectl_logs
+    ${scope}
+${extra}`;
+}
+
 /** The baseline policy of shared/corpus/kubernetes.yaml in Warden's policy language. */
 export const BASELINE_POLICY = `
 masking:
