@@ -138,7 +138,24 @@ export function refuse(res: ServerResponse, status: number, message: string, hea
     return;
   }
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: status === 404 ? -32001 : -32000, message }, id: null }));
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: status === 404 ? -32001 : -32000, message: codedRefusal(status, message) }, id: null }));
+}
+
+/**
+ * A refusal's message led by its WARDEN_* code (kept when the message already starts with one).
+ * Why: every refusal names its code, over stdio and HTTP alike, so that a client, an alert or a log
+ * search keys on the code and not on words: 400, 409, 413 and 415 are the body or headers
+ * (WARDEN_INVALID_INPUT), 403 a request this principal may not make (WARDEN_DENIED), anything else
+ * WARDEN_INTERNAL. A 404 "Session not found" is WARDEN_INVALID_INPUT (a session id that names none
+ * of the caller's): WARDEN_SESSION_EXPIRED is said only to the session's own principal, so that
+ * another learns nothing of a session id.
+ */
+export function codedRefusal(status: number, message: string): string {
+  if (/^WARDEN_[A-Z_]+: /.test(message)) return message;
+  const code = status === 403 ? ErrorCode.DENIED
+    : status >= 400 && status < 500 ? ErrorCode.INVALID_INPUT
+    : ErrorCode.INTERNAL;
+  return `${code}: ${message}`;
 }
 
 /**
@@ -150,6 +167,22 @@ export function refuseBatch(res: ServerResponse, body: unknown): boolean {
   if (!Array.isArray(body)) return false;
   res.writeHead(400, { 'content-type': 'application/json' });
   const message = `${ErrorCode.INVALID_INPUT}: JSON-RPC batches (a JSON array body) are not accepted, MCP removed batching in 2025-06-18; send one message per request`;
+  res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32600, message }, id: null }));
+  return true;
+}
+
+/**
+ * Refuse (400, -32600, WARDEN_INVALID_INPUT) a POST body that cannot be a JSON-RPC 2.0 message:
+ * not an object, `jsonrpc` other than "2.0", or neither a `method` string nor a `result` or
+ * `error` (a reply); true when refused. Why: the SDK refused such a body with words and no
+ * WARDEN_* code. Only what the SDK's own schema refuses is refused here (a few property reads).
+ */
+export function refuseNotJsonRpc(res: ServerResponse, body: unknown): boolean {
+  if (body === undefined) return false; // GET and DELETE carry none
+  const m = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+  if (m && m['jsonrpc'] === '2.0' && (typeof m['method'] === 'string' || Object.hasOwn(m, 'result') || Object.hasOwn(m, 'error'))) return false;
+  res.writeHead(400, { 'content-type': 'application/json' });
+  const message = `${ErrorCode.INVALID_INPUT}: the body is not a JSON-RPC 2.0 message (an object with "jsonrpc": "2.0" and a "method", or a reply's "result" or "error"); nothing of it ran`;
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32600, message }, id: null }));
   return true;
 }
@@ -272,7 +305,7 @@ export async function readJsonBody(req: IncomingMessage, res: ServerResponse, ma
   } catch {
     if (!res.headersSent) {
       res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null }));
+      res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32700, message: `Parse error: ${ErrorCode.INVALID_INPUT}: the body is not JSON; nothing of it ran` }, id: null }));
     }
     return { ok: false };
   }

@@ -24,7 +24,7 @@ import type { Principal } from '../tool-api.js';
 import { authenticate, resourceInfo, serveResourceMetadata } from './http-auth.js';
 import { createDpopGate } from './http-dpop.js';
 import { secretsOf } from './store-open.js';
-import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse, refuseBatch } from './http-guards.js';
+import { checkHostAndOrigin, hostPolicy, originAllowed, readJsonBody, refuse, refuseBatch, refuseNotJsonRpc } from './http-guards.js';
 import { HEALTH_PATHS, healthProbes } from './http-health.js';
 import { allowOrigin, answerPreflight } from './http-cors.js';
 import { createSessionRegistry } from './http-sessions.js';
@@ -150,7 +150,7 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
       }),
     );
     const body = req.method === 'POST' ? await readJsonBody(req, res, maxBody) : { ok: true as const, body: undefined };
-    if (!body.ok || refuseBatch(res, body.body)) return;
+    if (!body.ok || refuseBatch(res, body.body) || refuseNotJsonRpc(res, body.body)) return;
     if (admitted === 'replies-only' && holdsRequest(body.body) && !limits.admitRequest(req, res, principal)) return;
     const auth = authInfo(verified, resource.resource);
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;

@@ -198,6 +198,8 @@ describe('HTTP identity and least privilege', () => {
       assert.match(own.body, /query_database/);
       const unknown = await rawRequest(w.url, { headers: mcpHeaders(await w.token('ana', ['analysts']), { ...h, 'mcp-session-id': 'no-such-session' }), body: list });
       assert.equal(unknown.status, 404);
+      assert.match(unknown.body, /WARDEN_INVALID_INPUT: Session not found/);
+      assert.match(hijack.body, /WARDEN_DENIED: Forbidden: this session belongs to another principal/);
       // The session still works for its owner after the attempts.
       assert.equal((await ana.call('query_database', { connection: 'analytics', sql: 'SELECT count(*) FROM users' })).isError, false);
     } finally {
@@ -214,6 +216,17 @@ describe('HTTP identity and least privilege', () => {
     assert.equal(text.status, 415);
     const broken = await rawRequest(w.url, { headers: mcpHeaders(token), body: '{"jsonrpc":' });
     assert.equal(broken.status, 400);
+    // Every refusal names its code, as over stdio: a client or a log search keys on WARDEN_*.
+    assert.match(r.body, /WARDEN_INVALID_INPUT: Payload Too Large/);
+    assert.match(text.body, /WARDEN_INVALID_INPUT: Unsupported Media Type/);
+    assert.match(broken.body, /"code":-32700/);
+    assert.match(broken.body, /Parse error: WARDEN_INVALID_INPUT: the body is not JSON/);
+    const deep = await rawRequest(w.url, { headers: mcpHeaders(token), body: '['.repeat(200) + ']'.repeat(200) });
+    assert.equal(deep.status, 400);
+    assert.match(deep.body, /WARDEN_INVALID_INPUT: Bad Request: JSON nested deeper/);
+    const notRpc = await rawRequest(w.url, { headers: mcpHeaders(token), body: '{"foo":1}' });
+    assert.equal(notRpc.status, 400, notRpc.body);
+    assert.match(notRpc.body, /WARDEN_INVALID_INPUT/);
   });
 
   test('a body that is not UTF-8, or declares another charset or a content coding, is refused with WARDEN_INVALID_INPUT and runs nothing', async () => {
