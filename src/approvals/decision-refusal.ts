@@ -52,8 +52,11 @@ export function rowRefusal(r: ApprovalRow, reviewer: Principal, decision: 'appro
     const via = name === reviewer.subject ? '' : `, by the name ${name} its token carries`;
     return { reason: 'own_request', message: `${reviewer.subject} requested this call (as ${s}${via}, request by ${actingFor(r.requester, r.requesterActors)}) and cannot approve or deny it`, short: 'your own request: another reviewer decides it' };
   }
-  // One person counts once: a decision recorded under any of this reviewer's names is theirs.
-  const twice = r.decisions.find((x) => names.some((n) => sameSubject(x.reviewer, n)));
+  // One person counts once: a decision any of whose names (its reviewer's subject and the person
+  // names recorded with it: none before SQLite v16 / PostgreSQL v13) is one of this reviewer's is
+  // theirs. So dana, who approved with her IdP token (`sub` 00u9, email dana@corp.example), does
+  // not approve again as dana@corp.example (local login, `--as`, stdio, another issuer), nor the reverse.
+  const twice = r.decisions.find((x) => [x.reviewer, ...x.reviewerNames].some((m) => names.some((n) => sameSubject(m, n))));
   if (twice) {
     return { reason: 'already_decided', message: `${reviewer.subject} has already decided on approval request ${r.id} (as ${twice.reviewer})`, short: `you already ${twice.decision === 'approve' ? 'approved' : 'denied'} this request` };
   }

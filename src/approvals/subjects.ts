@@ -45,7 +45,7 @@ export function reviewerNames(p: { subject: string; claims: Record<string, unkno
   return out;
 }
 
-/** At most this many person names are recorded with a request (requesterNames); why: a bounded row and check. */
+/** At most this many person names are recorded with a request or a decision (requesterNames, decisionNames); why: a bounded row and check. */
 export const MAX_REQUESTER_NAMES = 16;
 /** At most this many characters per recorded name (an email is at most 254); why: a bounded row and check. */
 export const MAX_REQUESTER_NAME_CHARS = 320;
@@ -60,14 +60,30 @@ export const MAX_REQUESTER_NAME_CHARS = 320;
  * unrecorded name would let its owner approve).
  */
 export function requesterNames(p: { subject: string; claims: Record<string, unknown> }, personClaims: readonly string[] = DEFAULT_PERSON_CLAIMS): string[] | string {
+  return recordedNames(p, personClaims, 'requester');
+}
+
+/**
+ * The reviewer's person names a decision records (its `decision` record and the reviewer_names
+ * column of approval_decisions), chosen and bounded as requesterNames. Why: one person counts
+ * once; dana who approved with her IdP token (`sub` 00u9, `email` dana@corp.example) must not
+ * approve again as `dana@corp.example` (local login, `--as`, stdio, another issuer), and only
+ * names recorded with her first decision say so. A string when they cannot all be recorded: the
+ * decision is refused (fail closed: an unrecorded name would let its owner approve twice).
+ */
+export function decisionNames(p: { subject: string; claims: Record<string, unknown> }, personClaims: readonly string[] = DEFAULT_PERSON_CLAIMS): string[] | string {
+  return recordedNames(p, personClaims, 'reviewer');
+}
+
+function recordedNames(p: { subject: string; claims: Record<string, unknown> }, personClaims: readonly string[], whose: 'requester' | 'reviewer'): string[] | string {
   const given = reviewerNames(p, personClaims).slice(1);
   const label = `approvals.person_claims: ${personClaims.join(', ')}`;
-  if (given.length > MAX_REQUESTER_NAMES) return `the requester's token carries more than ${MAX_REQUESTER_NAMES} names in its person claims (${label})`;
+  if (given.length > MAX_REQUESTER_NAMES) return `the ${whose}'s token carries more than ${MAX_REQUESTER_NAMES} names in its person claims (${label})`;
   const keys = new Set([subjectKey(p.subject)]);
   const out: string[] = [];
   for (const name of given) {
     if (name.length > MAX_REQUESTER_NAME_CHARS || subjectKey(name).length > MAX_REQUESTER_NAME_CHARS) {
-      return `the requester's token carries a name longer than ${MAX_REQUESTER_NAME_CHARS} characters in its person claims (${label})`;
+      return `the ${whose}'s token carries a name longer than ${MAX_REQUESTER_NAME_CHARS} characters in its person claims (${label})`;
     }
     const key = subjectKey(name);
     if (!keys.has(key)) (keys.add(key), out.push(name));

@@ -28,7 +28,8 @@ export function toView(r: ApprovalRow): ApprovalView {
     expires_at: r.expiresAt,
     call_id: r.callId,
     session_id: r.sessionId,
-    decisions: r.decisions.map((d) => ({ ...d })),
+    // The reviewer's recorded person names are not shown (as the requester's): the subject alone.
+    decisions: r.decisions.map((d) => ({ reviewer: d.reviewer, decision: d.decision, comment: d.comment, at: d.at, auth: d.auth })),
     ...(call ? { call } : {}),
     call_hash: r.callHash,
     approval_rule: r.approvalRule,

@@ -37,7 +37,10 @@ export async function withdrawIneligible(ctx: ServiceContext, reviewer: Principa
   const done: Withdrawal[] = [];
   for (const r of open) {
     // The reviewer's own approvals: the same subject from the same issuer (a decision recorded
-    // before decisions named their issuer, auth `oidc`, by the subject alone).
+    // before decisions named their issuer, auth `oidc`, by the subject alone). Not by person names
+    // (the `email` a decision records, decision-refusal.ts): this token's groups speak for its
+    // issuer's subject only, not for a local login or another issuer's groups, and a name only ever
+    // refuses; matched by name, any token carrying dana's (unverified) email would withdraw hers.
     const mine = r.confirm === null ? r.decisions.filter((d) => d.decision === 'approve' && sameSubject(d.reviewer, reviewer.subject) && (d.auth === source || d.auth === 'oidc')) : [];
     if (!mine.length || whoMatches({ who: r.reviewers }, reviewer)) continue;
     for (const d of mine) {

@@ -14,7 +14,12 @@ export interface ReviewerDecision {
   comment: string | null;
   auth: string;
   at: string;
+  /** The reviewer's person names (approvals/subjects.ts decisionNames), recorded with the decision; absent: none. */
+  reviewerNames?: string[];
 }
+
+/** Every name a decision records: its reviewer and its person names. */
+const namesOf = (d: { reviewer: string; reviewerNames?: readonly string[] }): string[] => [d.reviewer, ...(d.reviewerNames ?? [])];
 
 /** A refusal of an approval change (coded DENIED). */
 export const refused = (message: string): WardenError => new WardenError(ErrorCode.DENIED, message);
@@ -23,7 +28,9 @@ export const refused = (message: string): WardenError => new WardenError(ErrorCo
  * Throw unless `d` may be recorded on request `id` (`row` as loaded under the write lock): the
  * request exists, is pending and unexpired; a `confirm` request takes only the requester's own
  * confirmation and any other only reviewers; the requester (its subject, any actor of its
- * delegation chain or any of its recorded person names) never reviews; one decision each.
+ * delegation chain or any of its recorded person names) never reviews, by its subject or any of
+ * its own recorded names; one decision each, by any name (an earlier decision's reviewer or person
+ * names). These store checks compare exactly; the service's (approvals/decision-refusal.ts) fold.
  * `eligible` (the reviewer's policy check) runs last. Expiry is judged at `now`: the decision's
  * own time in SQLite, the database's time in PostgreSQL (pg-clock.ts).
  */
@@ -37,6 +44,11 @@ export function checkDecision(id: string, row: ApprovalRow | null, d: ReviewerDe
   if (!selfConfirm && (d.reviewer === row.requester || row.requesterActors.includes(d.reviewer) || row.requesterNames.includes(d.reviewer))) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
   if (row.decisions.some((x) => x.reviewer === d.reviewer)) throw refused(`${d.reviewer} has already decided on approval request ${id}`);
   eligible(row);
+  // By the recorded person names too, after `eligible` (the service's folded check, whose refusal
+  // says which name matched): what verify's replay holds every decision record to.
+  const mine = namesOf(d);
+  if (!selfConfirm && mine.some((n) => n === row.requester || row.requesterActors.includes(n) || row.requesterNames.includes(n))) throw refused(`${d.reviewer} requested this call and cannot approve or deny it`);
+  if (row.decisions.some((x) => namesOf(x).some((n) => mine.includes(n)))) throw refused(`${d.reviewer} has already decided on approval request ${id}`);
   return row;
 }
 
@@ -148,7 +160,7 @@ export function combinedEvent(row: ApprovalRow, combinationId: string, callId: s
 
 /** The `decision` event body. */
 export function decisionEvent(id: string, row: ApprovalRow, d: ReviewerDecision): Record<string, unknown> {
-  return { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, decision: d.decision, comment: d.comment, auth: d.auth };
+  return { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, ...(d.reviewerNames?.length ? { reviewerNames: d.reviewerNames } : {}), decision: d.decision, comment: d.comment, auth: d.auth };
 }
 
 /** The event body of a state change (approved, denied, expired, used). */
@@ -214,7 +226,7 @@ export function approvalInsert(a: NewApproval, seq: number, ph: (n: number) => s
 }
 
 /**
- * The requester_actors and requester_names columns: the list as JSON text, NULL when empty (as in
+ * The requester_actors, requester_names and reviewer_names columns: the list as JSON text, NULL when empty (as in
  * rows older than the column). Why shared: verify expects exactly what the writer stores.
  */
 export function actorsColumn(actors: readonly string[] | undefined): string | null {

@@ -30,6 +30,25 @@ export interface ApprovalDecisionRow {
   comment: string | null;
   at: string;
   auth: string;
+  /**
+   * The reviewer's person names (approvals/subjects.ts decisionNames: the values of its
+   * `approvals.person_claims`, e.g. its email, when its subject is not one of them): a later
+   * reviewer named so is the same person and does not count again. NULL in rows stored before
+   * SQLite v16 / PostgreSQL v13: [] (the subject alone, as then). Never shown in views.
+   */
+  reviewerNames: string[];
+}
+
+/** An approval_decisions row (SQLite or PostgreSQL, or the PostgreSQL queue's JSON of one) as an ApprovalDecisionRow. */
+export function decisionOf(r: Record<string, unknown>): ApprovalDecisionRow {
+  return {
+    reviewer: String(r.reviewer),
+    decision: r.decision as ApprovalDecisionRow['decision'],
+    comment: (r.comment as string | null | undefined) ?? null,
+    at: String(r.at),
+    auth: String(r.auth),
+    reviewerNames: typeof r.reviewer_names === 'string' ? (JSON.parse(r.reviewer_names) as string[]) : [],
+  };
 }
 
 /** A stored approval request with its decisions; why: the service, CLI and UI read one shape. */
@@ -231,7 +250,7 @@ export interface ApprovalStore {
   now?(): Promise<string>;
   decide(
     id: string,
-    d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string },
+    d: { reviewer: string; decision: 'approve' | 'deny'; comment: string | null; auth: string; at: string; reviewerNames?: string[] },
     eligible: (row: ApprovalRow) => void,
     selfConfirm?: boolean,
   ): Promise<Decided>;

@@ -19,9 +19,10 @@
  * the tolerance; a record without `expiresMs` (written before it was recorded) is not judged so.
  *
  *   requested -> pending
- *   decision  (pending; one per reviewer until withdrawn; never the requester, one of its
- *              actors or of its recorded person names, except the requester's own answer to a
- *              `confirm` request)
+ *   decision  (pending; one per reviewer until withdrawn, and none by a reviewer any of whose
+ *              names, its subject or its recorded person names, an earlier one holds; never the
+ *              requester, one of its actors or of its recorded person names, except the
+ *              requester's own answer to a `confirm` request)
  *   approved  (pending, with at least the required approvals)   denied (pending, after a deny)
  *   expired / voided (pending or approved)                     used (approved)
  *   withdrawn (pending or approved; an approve by that reviewer; approved -> pending when short)
@@ -42,6 +43,8 @@ interface RequestState {
   confirm: boolean;
   required: number;
   decisions: Map<string, string>;
+  /** Each deciding reviewer's recorded person names (its `decision` record's reviewerNames). */
+  names: Map<string, string[]>;
 }
 
 const OPEN = new Set(['pending', 'approved']);
@@ -103,7 +106,7 @@ export class ApprovalTransitions {
       }
       this.requests.set(id, {
         expires, expiresAt, state: 'pending', requester: String(b.requester), actors, confirm: b.confirm !== null && b.confirm !== undefined,
-        required: Number.isFinite(required) && required > 0 ? required : 1, decisions: new Map(),
+        required: Number.isFinite(required) && required > 0 ? required : 1, decisions: new Map(), names: new Map(),
       });
       return null;
     }
@@ -125,8 +128,14 @@ export class ApprovalTransitions {
         if (r.confirm) {
           if (reviewer !== r.requester) return `approval request ${name} is a confirmation, answered by ${reviewer} instead of its requester ${r.requester}`;
         } else if (reviewer === r.requester || r.actors.includes(reviewer)) return `approval request ${name} is decided by its requester ${reviewer}`;
+        const names = Array.isArray(b.reviewerNames) ? b.reviewerNames.map(String) : [];
+        const mine = [reviewer, ...names];
+        if (!r.confirm && mine.some((n) => n === r.requester || r.actors.includes(n))) return `approval request ${name} is decided by its requester ${reviewer} (as ${mine.find((n) => n === r.requester || r.actors.includes(n))})`;
         if (r.decisions.has(reviewer)) return `approval request ${name} is decided twice by ${reviewer}`;
+        const earlier = [...r.names].find(([who, theirs]) => [who, ...theirs].some((n) => mine.includes(n)));
+        if (earlier) return `approval request ${name} is decided twice by one person: ${reviewer}, and ${earlier[0]} by a name they share`;
         r.decisions.set(reviewer, b.decision);
+        r.names.set(reviewer, names);
         return null;
       }
       case 'approved': {
@@ -141,6 +150,7 @@ export class ApprovalTransitions {
         const reviewer = String(b.reviewer);
         if (r.decisions.get(reviewer) !== 'approve') return `approval request ${name} has an approval withdrawn from ${reviewer}, who holds none`;
         r.decisions.delete(reviewer);
+        r.names.delete(reviewer);
         if (r.state === 'approved' && this.approvals(r) < r.required) r.state = 'pending';
         return null;
       }

@@ -17,7 +17,7 @@
  */
 import type pg from 'pg';
 import { MAX_REQUESTERS_WALKED } from './approval-queue-sql.js';
-import { type ApprovalDecisionRow, type ApprovalRow, type ApprovalStore, rowOf } from './approval-store.js';
+import { type ApprovalRow, type ApprovalStore, decisionOf, rowOf } from './approval-store.js';
 
 /** What pendingQueue answers (approval-store.ts): both stores' one shape. */
 export type PendingQueueRows = Awaited<ReturnType<ApprovalStore['pendingQueue']>>;
@@ -50,7 +50,7 @@ export const PG_PENDING_QUEUE = (only: boolean) => {
     (SELECT count(*) FROM walk WHERE n <= $3) AS queue_requesters,
     (SELECT count(*) FROM walk WHERE n > $3) AS queue_capped,
     s.seq AS queue_head, s.requester AS queue_requester, s.requester_auth AS queue_requester_auth, c.n AS queue_count, a.*,
-    (SELECT json_agg(json_build_object('reviewer', d.reviewer, 'decision', d.decision, 'comment', d.comment, 'at', d.at, 'auth', d.auth) ORDER BY d.seq)
+    (SELECT json_agg(json_build_object('reviewer', d.reviewer, 'decision', d.decision, 'comment', d.comment, 'at', d.at, 'auth', d.auth, 'reviewer_names', d.reviewer_names) ORDER BY d.seq)
       FROM approval_decisions d WHERE d.approval_id = a.id) AS queue_decisions
   FROM (SELECT 1) one
   LEFT JOIN (shown s CROSS JOIN LATERAL (SELECT count(*) AS n ${PENDING} AND requester = s.requester AND requester_auth = s.requester_auth) c) ON true
@@ -76,7 +76,7 @@ export async function pgPendingQueue(
       head = r.queue_head;
       groups.push({ requester: String(r.queue_requester), requesterAuth: String(r.queue_requester_auth), count: Number(r.queue_count), rows: [] as ApprovalRow[] });
     }
-    if (r.id !== null) groups.at(-1)!.rows.push(rowOf(r, (r.queue_decisions as ApprovalDecisionRow[] | null) ?? []));
+    if (r.id !== null) groups.at(-1)!.rows.push(rowOf(r, ((r.queue_decisions as Record<string, unknown>[] | null) ?? []).map(decisionOf)));
   }
   const first = rows[0] ?? {};
   const requesters = Number(first.queue_requesters ?? 0);

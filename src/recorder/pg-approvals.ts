@@ -19,8 +19,8 @@ import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
-import type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, CreateGuard, CreateOutcome, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
-import { rowOf } from './approval-store.js';
+import type { ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, CreateGuard, CreateOutcome, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
+import { decisionOf, rowOf } from './approval-store.js';
 import { pgPendingQueue } from './pg-approval-queue.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
@@ -31,8 +31,8 @@ type Q = (sql: string, params?: unknown[]) => Promise<pg.QueryResult>;
 async function load(q: Q, id: string, lock = false): Promise<ApprovalRow | null> {
   const r = (await q(`SELECT * FROM approvals WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id])).rows[0] as Record<string, unknown> | undefined;
   if (!r) return null;
-  const d = (await q('SELECT reviewer, decision, comment, at, auth FROM approval_decisions WHERE approval_id = $1 ORDER BY seq', [id])).rows as ApprovalDecisionRow[];
-  return rowOf(r, d);
+  const d = (await q('SELECT reviewer, decision, comment, at, auth, reviewer_names FROM approval_decisions WHERE approval_id = $1 ORDER BY seq', [id])).rows as Record<string, unknown>[];
+  return rowOf(r, d.map(decisionOf));
 }
 
 async function event(tx: PgTx, refId: string, ts: string, body: Record<string, unknown>): Promise<number> {
@@ -190,7 +190,7 @@ export class PgApprovalTables implements ApprovalStore {
       const now = await dbNow(tx.q);
       const row = checkDecision(id, await load(tx.q, id, true), d, selfConfirm, eligible, now);
       const seq = await event(tx, id, d.at, decisionEvent(id, row, d));
-      await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES ($1, $2, $3, $4, $5, $6, $7)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq]);
+      await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq, reviewer_names) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq, actorsColumn(d.reviewerNames)]);
       const settled = settlesTo(row, d);
       // Settled (decided_at) at the database's time: the deny cooldown counts from it, whatever the reviewer's clock.
       const settledSeq = settled ? await settle(tx, row, settled, now) : null;

@@ -134,7 +134,8 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       comment text
       at text NOT NULL
       auth text NOT NULL
-      seq bigint NOT NULL`),
+      seq bigint NOT NULL
+      reviewer_names text`),
     'constraint approval_decisions_approval_id_fkey FOREIGN KEY (approval_id) REFERENCES approvals(id)',
     `constraint approval_decisions_decision_check ${anyOf('decision', ['approve', 'deny'])}`,
     'constraint approval_decisions_pkey PRIMARY KEY (approval_id, reviewer)',

@@ -12,7 +12,7 @@ import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
   voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
-import { rowOf, type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type CreateGuard, type CreateOutcome, type Expired, type NewApproval, type VoidReason } from './approval-store.js';
+import { decisionOf, rowOf, type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type CreateGuard, type CreateOutcome, type Expired, type NewApproval, type VoidReason } from './approval-store.js';
 
 /** Appends one approval_event record inside the current transaction and returns its seq. */
 export type ApprovalEventWriter = (refId: string, ts: string, body: Record<string, unknown>) => number;
@@ -29,9 +29,8 @@ export class ApprovalTables implements ApprovalStore {
   ) {}
 
   private decisionsOf(id: string): ApprovalDecisionRow[] {
-    return this.db
-      .prepare('SELECT reviewer, decision, comment, at, auth FROM approval_decisions WHERE approval_id = ? ORDER BY seq')
-      .all(id) as ApprovalDecisionRow[];
+    // Every column: a file opened read-only before v16 has no reviewer_names (read as none).
+    return (this.db.prepare('SELECT * FROM approval_decisions WHERE approval_id = ? ORDER BY seq').all(id) as Record<string, unknown>[]).map(decisionOf);
   }
 
   private load(id: string): ApprovalRow | null {
@@ -166,8 +165,8 @@ export class ApprovalTables implements ApprovalStore {
       const row = checkDecision(id, this.load(id), d, selfConfirm, eligible);
       const seq = event(id, d.at, decisionEvent(id, row, d));
       this.db
-        .prepare('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq) VALUES (?, ?, ?, ?, ?, ?, ?)')
-        .run(id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq);
+        .prepare('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq, reviewer_names) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq, actorsColumn(d.reviewerNames));
       const settled = settlesTo(row, d);
       const settledSeq = settled ? this.settle(event, row, settled, d.at) : null;
       return { ...this.load(id)!, seq, settledSeq };

@@ -110,7 +110,10 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
       return { seq: r.seq, reason: `approval_event for request ${JSON.stringify(r.ref_id)}, which was never requested` };
     }
     if (b.event === 'decision') {
-      e.decisions.set(String(b.reviewer), { decision: b.decision, comment: b.comment ?? null, at: r.ts, auth: b.auth, seq: r.seq });
+      e.decisions.set(String(b.reviewer), {
+        decision: b.decision, comment: b.comment ?? null, at: r.ts, auth: b.auth, seq: r.seq,
+        reviewer_names: actorsColumn(Array.isArray(b.reviewerNames) ? (b.reviewerNames as string[]) : undefined),
+      });
     } else if (b.event === 'withdrawn') {
       // The reviewer's approval no longer counts: its row goes; an approved request short of its count is pending again.
       e.decisions.delete(String(b.reviewer));
@@ -152,7 +155,8 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
       rows.length !== e.decisions.size ||
       rows.some((d) => {
         const x = e.decisions.get(String(d.reviewer));
-        return !x || d.decision !== x.decision || d.comment !== x.comment || d.at !== x.at || d.auth !== x.auth || Number(d.seq) !== x.seq;
+        // reviewer_names: absent from a file opened read-only before SQLite v16 (read as NULL).
+        return !x || d.decision !== x.decision || d.comment !== x.comment || d.at !== x.at || d.auth !== x.auth || Number(d.seq) !== x.seq || (d.reviewer_names ?? null) !== x.reviewer_names;
       });
     if (wrong) return { seq: e.seq, reason: `approval_decisions of ${JSON.stringify(id)} differ from its decision records` };
   }

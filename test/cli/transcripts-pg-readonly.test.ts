@@ -293,11 +293,11 @@ describe('auditor on a PostgreSQL transcript store', { concurrency: true }, () =
       await db.query('DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version)');
       const older = await warden('verify');
       assert.equal(older.code, 1);
-      assert.match(older.err, /schema version 11, older than the version 12 this Warden reads: migrate with a writer first/);
-      await db.query(`INSERT INTO schema_version (version, applied_at) VALUES (12, 'x'), (13, 'x')`);
+      assert.match(older.err, /schema version 12, older than the version 13 this Warden reads: migrate with a writer first/);
+      await db.query(`INSERT INTO schema_version (version, applied_at) VALUES (13, 'x'), (14, 'x')`);
       const newer = await warden('list');
       assert.equal(newer.code, 1);
-      assert.match(newer.err, /schema version 13, newer than the version 12 this Warden reads: upgrade Warden/);
+      assert.match(newer.err, /schema version 14, newer than the version 13 this Warden reads: upgrade Warden/);
     })]);
   });
 

@@ -11,6 +11,7 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js'
 import { openPgStore, openSqliteStore, SCHEMA_VERSION } from '../../src/recorder/index.js';
 import { PG_SCHEMA_VERSION } from '../../src/recorder/pg-schema.js';
 import { approvalRequest, tempDir } from './fixtures.js';
+import { AS_V14 } from './signed-head-row.js';
 
 test('SQLite: the names are stored, in the requested record and verified; a changed name breaks verify', async (t) => {
   const path = join(tempDir(t), 'w.db');
@@ -35,11 +36,11 @@ test('SQLite v15 migration: an older file gains the column, its requests have no
   await first.approvals.create(approvalRequest('old1'));
   await first.close();
   const raw = new Database(path);
-  raw.exec(`ALTER TABLE approvals DROP COLUMN requester_names; DELETE FROM schema_version WHERE version >= 15;`);
+  raw.exec(AS_V14);
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
-  assert.equal(SCHEMA_VERSION, 15);
+  assert.equal(SCHEMA_VERSION, 16);
   assert.equal((s.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION);
   assert.equal(s.db.prepare(`SELECT requester_names FROM approvals WHERE id = 'old1'`).pluck().get(), null);
   assert.deepEqual((await s.approvals.get('old1'))?.requesterNames, []);
@@ -61,7 +62,7 @@ test('PostgreSQL: the names are stored and verified; the v12 migration gives old
   await db.query(`ALTER TABLE approvals DROP COLUMN requester_names; DELETE FROM schema_version WHERE version >= 12;`);
   const again = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   try {
-    assert.equal(PG_SCHEMA_VERSION, 12);
+    assert.equal(PG_SCHEMA_VERSION, 13);
     assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
     assert.deepEqual((await again.approvals.get('pg-old'))?.requesterNames, []);
     await again.approvals.create(approvalRequest('pg-new', undefined, { requester: '00u1abc', requesterNames: ['sam@corp.example'], callHash: 'h-new' }));

@@ -36,8 +36,11 @@ export function hasSignedHead(path: string): boolean {
   return readSignedHead(path) !== null;
 }
 
-/** SQL that turns a store back into a v14 one: no approvals.requester_names (v15). */
-export const AS_V14 = `ALTER TABLE approvals DROP COLUMN requester_names; DELETE FROM schema_version WHERE version >= 15;`;
+/** SQL that turns a store back into a v15 one: no approval_decisions.reviewer_names (v16). */
+export const AS_V15 = `ALTER TABLE approval_decisions DROP COLUMN reviewer_names; DELETE FROM schema_version WHERE version >= 16;`;
+
+/** SQL that turns a store back into a v14 one: AS_V15, and no approvals.requester_names (v15). */
+export const AS_V14 = `${AS_V15} ALTER TABLE approvals DROP COLUMN requester_names; DELETE FROM schema_version WHERE version >= 15;`;
 
 /** SQL that turns a store back into a v13 one: AS_V14, and calls_session_outcome indexing every call, outcome or not. */
 export const AS_V13 = `${AS_V14} DROP INDEX calls_session_outcome; CREATE INDEX calls_session_outcome ON calls (session_id, outcome_seq);
