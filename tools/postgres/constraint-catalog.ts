@@ -2,7 +2,8 @@
  * The CHECK and foreign key constraints of a relation and its descendants, its indexes with a
  * computed key, and what else an UPDATE of it computes from a row (its generated columns, the
  * partition keys of its family and ancestors, its triggers and rules that fire on UPDATE or DELETE, its
- * row-level security policies), as the catalog holds them, for the write-side oracles on masked
+ * row-level security policies, the foreign keys into it with an ON DELETE or ON UPDATE action, its
+ * indexes holding several columns of variable length), as the catalog holds them, for the write-side oracles on masked
  * columns (constraint-oracles.ts): which columns each
  * reads (pg_constraint.conkey, and for a foreign key the referenced table's confkey), whether it
  * was validated (NOT VALID skips the existing rows, not the rows written later), and whether its
@@ -27,7 +28,12 @@ import type { Caller } from './pool-shares.js';
  * a row-level security policy (`y`) of a table that has them enabled; `events` says which. Or a
  * foreign key of another table (`a`: `table` is the referencing one, `columns` its key) into the
  * family whose ON DELETE action changes that table's rows: `events` `D` (CASCADE: deletes
- * them) or `N` (SET NULL or SET DEFAULT: updates its key columns).
+ * them) or `N` (SET NULL or SET DEFAULT: updates its key columns). Or such a foreign key with
+ * an ON UPDATE action (`o`: `refColumns` the family's referenced columns; `events` `C` CASCADE,
+ * `N` SET NULL or SET DEFAULT: either updates the referencing key columns). Or an index of the
+ * family of any access method but hash (`z`) whose plain key or INCLUDE columns hold two or more
+ * of variable length (`columns`: those): its row has a size limit a written value may reach
+ * beside a masked one (sized-writes.ts).
  */
 export interface TableConstraint {
   /** The table it is defined on (schema.name): the relation asked or a descendant. */
@@ -60,8 +66,8 @@ export interface TableConstraint {
 }
 
 /** The kinds of TableConstraint (see there). */
-export type ConstraintType = 'c' | 'f' | 'i' | 'x' | 'g' | 'k' | 't' | 'r' | 'y' | 'a';
-const TYPES: readonly string[] = ['c', 'f', 'i', 'x', 'g', 'k', 't', 'r', 'y', 'a'];
+export type ConstraintType = 'c' | 'f' | 'i' | 'x' | 'g' | 'k' | 't' | 'r' | 'y' | 'a' | 'o' | 'z';
+const TYPES: readonly string[] = ['c', 'f', 'i', 'x', 'g', 'k', 't', 'r', 'y', 'a', 'o', 'z'];
 
 /** What the catalog says of a relation: its kind (pg_class.relkind) and the constraints of its family. */
 export interface RelationConstraints {
@@ -149,7 +155,18 @@ const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
     UNION ALL SELECT ${entry('fk.conrelid', 'fk.conname::text', `'a'`, attnames('fk.conrelid', 'fk.conkey'), 'false', 'false', 'false', 'true',
       `CASE fk.confdeltype WHEN 'c' THEN 'D' ELSE 'N' END`)}
       FROM fam JOIN pg_catalog.pg_constraint fk ON fk.confrelid = fam.oid AND fk.contype = 'f'
-      WHERE fam.root = r.name AND fk.confdeltype IN ('c', 'n', 'd')) AS e), '[]'::json)`;
+      WHERE fam.root = r.name AND fk.confdeltype IN ('c', 'n', 'd')
+    UNION ALL SELECT json_build_object('table', ${tableName('fk.conrelid')}, 'name', fk.conname::text, 'type', 'o', 'validated', true,
+      'columns', ${attnames('fk.conrelid', 'fk.conkey')}, 'wholeRow', false, 'refTables', ARRAY[]::text[],
+      'refColumns', ${attnames('fk.confrelid', 'fk.confkey')}, 'mutable', false, 'opaque', false,
+      'events', CASE fk.confupdtype WHEN 'c' THEN 'C' ELSE 'N' END)
+      FROM fam JOIN pg_catalog.pg_constraint fk ON fk.confrelid = fam.oid AND fk.contype = 'f'
+      WHERE fam.root = r.name AND fk.confupdtype IN ('c', 'n', 'd')
+    UNION ALL SELECT ${entry('zx.indrelid', 'zc.relname::text', `'z'`, `ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0 ORDER BY a.attnum)`, 'false', 'false', 'false')}
+      FROM fam JOIN pg_catalog.pg_index zx ON zx.indrelid = fam.oid JOIN pg_catalog.pg_class zc ON zc.oid = zx.indexrelid
+      WHERE fam.root = r.name AND zc.relam <> (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'hash') AND (SELECT count(*) FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0) > 1) AS e), '[]'::json)`;
 
 /** A CHECK's stored expression (none for a foreign key), an index's expressions and predicate, as text. */
 const CON_TREE = `COALESCE(k.conbin::text, '')`;

@@ -28,7 +28,12 @@
  *   A trigger firing on the UPDATE (or on INSERT or DELETE of a partition a row may move
  *   between) and a rule ON UPDATE, of a table with a masked column, see the whole row: refused.
  *   A row-level security policy reading a masked column (or any relation: a subquery) filters
- *   the rows reached and checks the rows written: refused.
+ *   the rows reached and checks the rows written: refused. A foreign key into the table with an
+ *   ON UPDATE action (CASCADE, SET NULL, SET DEFAULT), when the statement writes a column it
+ *   references (or may: a whole row, an upsert), updates the referencing rows' key columns:
+ *   judged as that UPDATE (`UPDATE parent SET id = id + 100` under the child's `CHECK (pid <
+ *   100 OR ascii(email) <> 99)`), followed on through their own keys, each table and key once.
+ *   An index holding a masked column beside a written one has a row size limit: sized-writes.ts.
  * - DELETE (or MERGE) of a table with a trigger or rule acting on DELETE, when the table has a
  *   masked column (its WHEN clause, function or actions see the deleted row: `WHEN (ascii(OLD.email)
  *   = 99)` raising, or `DO ALSO INSERT ... VALUES (1 / (ascii(OLD.email) - 99))`, fails exactly
@@ -38,12 +43,7 @@
  *   A foreign key into the table with an ON DELETE action is followed: CASCADE deletes the
  *   referencing rows (judged again), SET NULL or SET DEFAULT updates their key columns (judged
  *   as that UPDATE: `CHECK (pid IS NOT NULL OR ascii(email) <> 99)`).
- * - ALTER TABLE ... VALIDATE CONSTRAINT: refused when the named constraint (on the table or,
- *   as VALIDATE recurses, its descendants) reads a masked column: a CHECK's columns, a foreign
- *   key's referencing or referenced columns, the whole row; or calls a function outside
- *   pg_catalog (it may read anything); or is not found (fail closed: the same ALTER TABLE may
- *   add it NOT VALID first, on a table with no masked column). VALIDATE of a constraint
- *   over unmasked columns only runs.
+ * - ALTER TABLE ... VALIDATE CONSTRAINT: validate-oracles.ts.
  * A mask on a relation's ancestor or descendant holds on its column of the same name (the
  * widened masks, view-masking.ts); the relation written counts for its descendants' rows.
  */
@@ -52,16 +52,17 @@ import type { SqlFacts } from './analysis/types.js';
 import type { ConstraintCatalog, RelationConstraints, TableConstraint } from './constraint-catalog.js';
 import type { Caller } from './pool-shares.js';
 import type { ViewCatalog } from './view-catalog.js';
+import { ALLOWED_SIZED, sizedWhy } from './sized-writes.js';
 import { changesRows } from './widened-relations.js';
 
 /** What the write-side oracles read of a statement's facts (a foreign key's action is judged as such a statement). */
-type Written = Pick<SqlFacts, 'statements' | 'writes' | 'writtenColumns' | 'constructs'>;
+type Written = Pick<SqlFacts, 'statements' | 'writes' | 'writtenColumns' | 'constructs' | 'setSizes'>;
 
 /** Relation kinds whose rows an UPDATE changes directly (pg_class.relkind: table, partitioned table). */
 const TABLES = new Set(['r', 'p']);
 
 /** The first masked column among `columns` of `tables` (as schema.table.column), or null. */
-function maskedOf(m: MaskingContext, tables: readonly string[], columns: readonly string[]): string | null {
+export function maskedOf(m: MaskingContext, tables: readonly string[], columns: readonly string[]): string | null {
   for (const c of columns) {
     for (const t of tables) if (m.columns.some((mc) => mc.column === `${t}.${c}`)) return `${t}.${c}`;
   }
@@ -69,16 +70,19 @@ function maskedOf(m: MaskingContext, tables: readonly string[], columns: readonl
 }
 
 /** The first masked column of any of `tables`, or null (a whole row). */
-function anyMasked(m: MaskingContext, tables: readonly string[]): string | null {
+export function anyMasked(m: MaskingContext, tables: readonly string[]): string | null {
   const hit = m.columns.find((mc) => tables.includes(mc.column.slice(0, mc.column.lastIndexOf('.'))));
   return hit ? hit.column : null;
 }
 
 /**
  * Refuse (WARDEN_DENIED, rule masking.columns) an UPDATE whose CHECK constraints would answer a
- * question about a masked value it leaves as it is (see the top of the file). `m`: the widened masks.
+ * question about a masked value it leaves as it is (see the top of the file). `m`: the widened masks;
+ * `params` the statement's ($n, sized-writes.ts); `seen` the tables and key columns a foreign key's
+ * ON UPDATE action already reached (each followed once).
  */
-export async function checkUpdateOracles(facts: Written, m: MaskingContext, constraints: ConstraintCatalog, views: ViewCatalog, caller?: Caller): Promise<void> {
+export async function checkUpdateOracles(facts: Written, m: MaskingContext, constraints: ConstraintCatalog, views: ViewCatalog, caller?: Caller,
+  params: readonly unknown[] = [], seen = new Set<string>()): Promise<void> {
   if (!m.columns.length || !facts.statements.includes('update') || !facts.writes.length || !changesRows(facts)) return;
   const known = await constraints.of(facts.writes, caller);
   // Written through a view: its base tables, whose columns the statement writes are not known here.
@@ -104,6 +108,25 @@ export async function checkUpdateOracles(facts: Written, m: MaskingContext, cons
       // A trigger, rule or policy acting only on DELETE (or a partition's INSERT, but no row moves here) is not the UPDATE's.
       if (k.type === 'f' || k.type === 'a' || (COMPUTED_EVENTS.has(k.type) && !/[um]/.test(k.events))) continue;
       const tables = [k.table, relation];
+      if (k.type === 'o') {
+        // A foreign key's ON UPDATE action, when the statement may change a referenced column (a generated one too): the
+        // referencing rows' key columns are updated (to the new key, NULL or the default), judged as that UPDATE.
+        const key = `${k.table}\u0000${k.columns.join('\u0000')}`;
+        if (seen.has(key) || !(listed.includes('*') || k.refColumns.some((c) => written.includes(c)))) continue;
+        seen.add(key);
+        const via = `, reached through foreign key ${k.name} of ${k.table} ON UPDATE ${k.events === 'C' ? 'CASCADE' : 'SET NULL or SET DEFAULT'}`;
+        const update = { statements: ['update'], writes: [k.table], writtenColumns: k.columns.map((column) => ({ table: k.table, column })), constructs: [] };
+        await checkUpdateOracles(update, m, constraints, views, caller, [], seen).catch((e: unknown) => {
+          throw e instanceof Error && e.message.includes(', reached through foreign key ') ? e : reached(e, via);
+        });
+        continue;
+      }
+      if (k.type === 'z') {
+        // A DO UPDATE never moves a row between partitions (PostgreSQL refuses it).
+        const why = sizedWhy(k, m, tables, relation, listed, written.filter((c) => !listed.includes(c)), facts.setSizes, params, upsert, moves && !upsert);
+        if (why) throw oracle(why.masked, k, why.why, ALLOWED_SIZED);
+        continue;
+      }
       const why = COMPUTED.has(k.type) ? computedWhy(k, m, tables, reads(k), written, columnwise, moves) : checkWhy(k, m, tables, reads(k), written, exact, info.kind);
       if (why) throw oracle(why.masked, k, why.why, ALLOWED_UPDATE);
     }
@@ -250,39 +273,14 @@ function computedWhy(k: TableConstraint, m: MaskingContext, tables: string[], co
   }
 }
 
-/** Refuse ALTER TABLE ... VALIDATE CONSTRAINT of a constraint that reads a masked column (see the top of the file). */
-export async function checkValidateOracles(facts: SqlFacts, m: MaskingContext, constraints: ConstraintCatalog, caller?: Caller): Promise<void> {
-  const named = facts.validatedConstraints ?? [];
-  if (!m.columns.length || !named.length) return;
-  const known = await constraints.of(named.map((v) => v.table), caller);
-  for (const v of named) {
-    const info = known.get(v.table);
-    const hits = info?.constraints.filter((k) => (k.type === 'c' || k.type === 'f') && k.name === v.name) ?? [];
-    // Not in the catalog (yet: the same ALTER TABLE may ADD it NOT VALID before it VALIDATEs it,
-    // a foreign key into a masked column too): what it reads is not known.
-    if (!hits.length) {
-      throw oracle(anyMasked(m, [v.table]) ?? m.columns[0]!.column, { table: v.table, name: v.name }, 'the catalog does not show it, so what it reads is not known', ALLOWED_VALIDATE);
-    }
-    for (const k of hits) {
-      const tables = [k.table, v.table];
-      // A function outside pg_catalog may read any masked column, of any table.
-      const masked = k.opaque ? m.columns[0]!.column
-        : k.wholeRow ? anyMasked(m, tables)
-        : maskedOf(m, tables, k.columns) ?? maskedOf(m, k.refTables, k.refColumns);
-      if (masked) throw oracle(masked, k, 'VALIDATE evaluates it on every existing row, and whether it fails tells whether the masked values satisfy it', ALLOWED_VALIDATE);
-    }
-  }
-}
-
-const ALLOWED_VALIDATE = 'VALIDATE of a constraint that reads only unmasked columns runs; or write the CHECK in the statement (ADD CONSTRAINT ... CHECK), where it is judged like a query';
-
 /** How a refusal names each kind of definition (TableConstraint.type). */
 const NOUNS: Record<TableConstraint['type'], string> = {
   c: 'checked by constraint', f: 'checked by constraint', i: 'checked by unique index', x: 'read by index', g: 'read by generated column',
   k: 'read by partition key', t: 'read by trigger', r: 'read by rule', y: 'read by row-level security policy', a: 'changed by foreign key',
+  o: 'changed by foreign key', z: 'sized by index',
 };
 
-function oracle(column: string, k: Pick<TableConstraint, 'table' | 'name'> & { type?: TableConstraint['type'] }, why: string, allowed: string): WardenError {
+export function oracle(column: string, k: Pick<TableConstraint, 'table' | 'name'> & { type?: TableConstraint['type'] }, why: string, allowed: string): WardenError {
   const named = `${NOUNS[k.type ?? 'c']}${k.name ? ` ${k.name}` : ''} of ${k.table}`;
   return new WardenError(
     ErrorCode.DENIED,

@@ -17,7 +17,8 @@ import { checkMaskedCopies } from './masked-copies.js';
 import { checkFunctionBodies } from './function-bodies.js';
 import { checkPredicateChannels } from './predicate-channels.js';
 import { checkSetReturningCalls } from './set-returning-calls.js';
-import { checkDeleteOracles, checkUpdateOracles, checkValidateOracles } from './constraint-oracles.js';
+import { checkDeleteOracles, checkUpdateOracles } from './constraint-oracles.js';
+import { checkValidateOracles } from './validate-oracles.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
@@ -134,7 +135,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       await checkSetReturningCalls(facts, lineage.views, lineage.masking, connector.setReturning, caller);
       // A CHECK or foreign key the catalog holds, evaluated on a masked value the statement left as it is.
       if (lineage.masking.columns.length && !facts.readOnly) {
-        await checkUpdateOracles(facts, lineage.masking, connector.constraints, connector.views, caller);
+        await checkUpdateOracles(facts, lineage.masking, connector.constraints, connector.views, caller, input.params ?? []);
         await checkDeleteOracles(facts, lineage.masking, connector.constraints, connector.views, caller);
         await checkValidateOracles(facts, lineage.masking, connector.constraints, caller);
       }

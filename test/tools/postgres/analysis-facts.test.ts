@@ -108,3 +108,16 @@ test('cache returns the same frozen facts', () => {
   assert.ok(Object.isFrozen(a) && Object.isFrozen(a.reads) && Object.isFrozen(a.output[0]));
   assert.throws(() => (a.reads as string[]).push('x'));
 });
+
+test('setSizes: a SET item is sized only when it is a literal, a parameter, a safe integer or NULL', () => {
+  const f = analyzeSql("UPDATE t SET a = 'héllo', b = $2, c = E'x\\n', d = 12, e = 1e300, f = NULL, g = DEFAULT, h = repeat('x', 3), i = 'x'::text, j = a || 'b' WHERE id = 1");
+  assert.deepEqual(f.setSizes, [
+    { table: 'public.t', column: 'a', bytes: 6 }, { table: 'public.t', column: 'b', param: 2 }, { table: 'public.t', column: 'c', bytes: 3 },
+    { table: 'public.t', column: 'd', bytes: 2 }, { table: 'public.t', column: 'e' }, { table: 'public.t', column: 'f', bytes: 0 },
+    { table: 'public.t', column: 'g' }, { table: 'public.t', column: 'h' }, { table: 'public.t', column: 'i' }, { table: 'public.t', column: 'j' },
+  ]);
+  // DO UPDATE's SET items only; EXCLUDED is computed.
+  assert.deepEqual(analyzeSql("INSERT INTO t (id, a) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET a = EXCLUDED.a, b = 'lit'").setSizes,
+    [{ table: 'public.t', column: 'a' }, { table: 'public.t', column: 'b', bytes: 3 }]);
+  assert.equal(analyzeSql('SELECT 1').setSizes, undefined);
+});

@@ -4,7 +4,7 @@
  * can both use it without importing each other in a cycle.
  */
 import { parseError } from '../../../src/tool-api.js';
-import type { PredicateColumn, PredicatePlace, SourceColumn, StoredLineage } from './types.js';
+import type { PredicateColumn, PredicatePlace, SetSize, SourceColumn, StoredLineage } from './types.js';
 import { qualifyTable } from './names.js';
 
 /** Accumulated facts while walking one statement. */
@@ -39,6 +39,8 @@ export interface Ctx {
   stored: StoredLineage[];
   /** Columns written, '*' for the whole row, keyed table NUL column; see SqlFacts.writtenColumns (noteWrite). */
   written: Map<string, SourceColumn>;
+  /** What an UPDATE's (or DO UPDATE's) SET items write, as sized; see SqlFacts.setSizes (written-columns.ts). */
+  setSizes: SetSize[];
   /** Columns predicates use, by place, keyed place NUL table NUL column; see SqlFacts.predicateColumns (predicate-refs.ts). */
   predicates: Map<string, PredicateColumn>;
   /** How many queries deep the walk is: 0 in the statement's own query (and its set-operation branches). */
@@ -88,7 +90,7 @@ export function newCtx(literals: string[], literalTexts: (string | null)[] = [])
   return {
     kinds: new Set(), reads: new Set(), writes: new Set(), functions: new Set(),
     constructs: new Set(), validates: new Map(), accounted: new Set(), literals, literalTexts, settings: [], qualified: new Map(), read: new Map(),
-    pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), calls: new Map(), stored: [], written: new Map(),
+    pgRelations: new Set(), pgFunctions: new Set(), unqualifiedFunctions: new Set(), calls: new Map(), stored: [], written: new Map(), setSizes: [],
     predicates: new Map(), nested: 0, tracker: null, rowIds: new Map(), fromTables: new Map(), unionRows: null, selfUses: new Map(),
   };
 }

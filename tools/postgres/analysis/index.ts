@@ -121,6 +121,7 @@ export function analyzeSql(sql: string): SqlFacts {
     predicateColumns: predicateColumns(ctx),
     ...selfJoined(ctx),
     ...(ctx.validates.size ? { validatedConstraints: [...ctx.validates.values()] } : {}),
+    ...(ctx.setSizes.length ? { setSizes: ctx.setSizes } : {}),
     hasStar: output.some((c) => c.starRel !== undefined),
     sql: text,
     readOnly,

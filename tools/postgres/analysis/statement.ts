@@ -12,7 +12,7 @@ import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
 import { isBuiltInSetting } from './settings.js';
 import { storeOutput, storeValue } from './stored.js';
 import { analyzeConflict } from './upsert.js';
-import { qualifiedSetTargets, writtenColumns } from './written-columns.js';
+import { noteSetSize, qualifiedSetTargets, writtenColumns } from './written-columns.js';
 
 type Node = Record<string, unknown>;
 
@@ -141,6 +141,7 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     for (const s of (node.set as Node[] | null) ?? []) {
       if (targets.length !== 1) throw parseError('UPDATE of more than one table is not supported');
       storeValue(ctx, written, identText(s) ?? '*', lineage(s.value, scope, ctx));
+      noteSetSize(ctx, written, identText(s) ?? '*', s.value);
     }
   }
   if (type === 'delete') {

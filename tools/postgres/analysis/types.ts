@@ -43,6 +43,18 @@ export interface StoredLineage {
 }
 
 /**
+ * One SET item's value: `bytes` an upper bound of its size (a string literal's text as written,
+ * a small integer), `param` the number of a parameter ($n) whose text is its value; neither when
+ * it is computed (an expression, a cast, a column, DEFAULT): its size is not known.
+ */
+export interface SetSize {
+  table: string;
+  column: string;
+  bytes?: number;
+  param?: number;
+}
+
+/**
  * Where a predicate (or a clause that compares, orders, groups or counts rows) uses a column:
  * - 'top-where': a conjunct of the outermost query's WHERE or HAVING (or a write's WHERE, or
  *   the outermost LIMIT) that compares one relation's columns of the same row with constants,
@@ -148,6 +160,12 @@ export interface SqlFacts extends Facts {
    * each reads only the catalog knows (constraint-oracles.ts).
    */
   validatedConstraints?: { table: string; name: string }[];
+  /**
+   * What each SET item of an UPDATE (or of INSERT ... ON CONFLICT DO UPDATE) writes, sized where
+   * a bound is known; absent when the statement has none. Judged beside a masked column sharing an
+   * index with the written one (sized-writes.ts).
+   */
+  setSizes?: SetSize[];
   /** True when the output contains * or t.* that analysis could not expand without a catalog. */
   hasStar: boolean;
   /** The exact text that will be sent to PostgreSQL (single statement, no trailing semicolon). */

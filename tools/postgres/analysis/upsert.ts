@@ -20,6 +20,7 @@ import { type Ctx, type Lin, type OutCol, type Scope, identText, noteRead, noteW
 import { lineage } from './lineage.js';
 import { walkClause } from './predicates.js';
 import { storeValue } from './stored.js';
+import { noteSetSize } from './written-columns.js';
 
 type Node = Record<string, unknown>;
 
@@ -93,6 +94,7 @@ export function analyzeConflict(conflict: unknown, target: UpsertTarget, scope: 
     // Written whatever the value (DEFAULT too): SqlFacts.writtenColumns.
     noteWrite(ctx, target.table, [column]);
     if (!isDefaultKeyword(value)) storeValue(ctx, target.table, column, lineage(value, inner, ctx));
+    noteSetSize(ctx, target.table, column, value);
   }
   // The condition picks which conflicting rows the update changes, as an UPDATE's WHERE picks
   // its rows: judged as a write's WHERE (predicates.ts), so a masked value computed in a subquery

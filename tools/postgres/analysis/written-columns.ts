@@ -4,7 +4,7 @@
  * statement.ts, which calls these.
  */
 import { parseError } from '../../../src/tool-api.js';
-import { identText } from './context.js';
+import { type Ctx, identText, literalValue } from './context.js';
 
 type Node = Record<string, unknown>;
 
@@ -37,4 +37,22 @@ export function writtenColumns(type: string, node: Node): string[] | '*' {
     return names.every((n): n is string => !!n && n !== '*') ? names : '*';
   }
   return '*';
+}
+
+/**
+ * Record what a SET item writes (SqlFacts.setSizes): a string literal's text as written bounds
+ * its size (an escape, a bit or hex string, a cast from it in assignment never grows it past
+ * that, but `'x'::char(3000)` would: a cast is computed); a safe integer its digits; `$n` its
+ * parameter, sized when it runs; NULL nothing. Anything else (an expression, a column, DEFAULT)
+ * is unbounded.
+ */
+export function noteSetSize(ctx: Ctx, table: string, column: string, value: unknown): void {
+  const v = (value ?? {}) as Node;
+  const text = v.type === 'single_quote_string' || v.type === 'string' ? literalValue(ctx, v.value) : null;
+  const bytes = text !== null ? Buffer.byteLength(text, 'utf8')
+    : v.type === 'null' ? 0
+    : v.type === 'number' && typeof v.value === 'number' && Number.isSafeInteger(v.value) ? String(v.value).length
+    : undefined;
+  const param = v.type === 'var' && v.prefix === '$' && typeof v.name === 'number' && Number.isInteger(v.name) ? v.name : undefined;
+  ctx.setSizes.push({ table, column, ...(bytes !== undefined ? { bytes } : {}), ...(param !== undefined ? { param } : {}) });
 }

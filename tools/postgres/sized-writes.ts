@@ -1,0 +1,75 @@
+/**
+ * A write-side oracle on a masked value's size (constraint-oracles.ts judges the others): an
+ * index row has a size limit (a btree's is about a third of a page, 2704 bytes on 8 kB pages:
+ * SQLSTATE 54000 "index row size exceeds btree maximum"; GiST, GIN, SP-GiST and BRIN have theirs),
+ * and an UPDATE writing a column that shares a plain index with a masked column the statement
+ * leaves as it is fails exactly when the two values together pass it. Under an index on
+ * (email, note), `UPDATE t SET note = '<N incompressible bytes>' WHERE id = 1` fails from an N
+ * that tells length(email); the failure rolls back, so it is asked again for every N.
+ *
+ * Rule, under masks: a written column of variable length (text, bytea, an array, ...) in such an
+ * index (constraint-catalog.ts, kind `z`: any access method but hash, whose row holds a hash)
+ * must be written a bounded constant, and all of the index's written together at most
+ * SIZED_WRITE_BYTES: a string literal (its text as written), a parameter (`$1`, its text as
+ * sent), a safe integer, NULL. A computed value (`repeat('x', 3000)`, `note || 'x'`, a column,
+ * a cast, DEFAULT, EXCLUDED.note, a foreign key's action carrying the parent's new key) is not
+ * sized here: refused, as is a write whose columns are not known one by one (a view, a whole
+ * row). A column of fixed length (int, timestamp, uuid) changes no size: not judged.
+ * What is left: a masked value within SIZED_WRITE_BYTES of the limit, beside the row's other
+ * indexed values (readable ones an agent may first fill, a constant at a time), can still be
+ * told from a short write; the limit is far above ordinary short values.
+ */
+import type { MaskingContext } from '../../src/tool-api.js';
+import type { SetSize } from './analysis/types.js';
+import type { TableConstraint } from './constraint-catalog.js';
+
+/** The most bytes an UPDATE may write, in total, into the columns of variable length of one index holding a masked column it leaves. */
+export const SIZED_WRITE_BYTES = 256;
+
+/** A parameter's size as sent (its text), or undefined for a value not understood (fail closed). */
+function paramBytes(v: unknown): number | undefined {
+  if (v === null || v === undefined) return 0;
+  if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v).length;
+  return undefined;
+}
+
+/**
+ * Why an UPDATE of `relation` (its `listed` written columns, `sizes` its SET items' sizes, none
+ * for a foreign key's action) may fail by the size of a masked value index `k` holds beside a
+ * column it writes; or null. `generated`: the generated columns computed anew from a written one
+ * (`GENERATED ALWAYS AS (repeat(note, 20))` grows a short value): not sized. `upsert`: only its
+ * DO UPDATE's SET items write an existing row.
+ * `moves`: a row may move between partitions, indexed anew whole by the partition it enters
+ * (whose indexes the one it leaves may lack): every column of the index counts as written.
+ */
+export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[], relation: string, listed: readonly string[], generated: readonly string[],
+  sizes: readonly SetSize[] | undefined, params: readonly unknown[], upsert: boolean, moves: boolean): { masked: string; why: string } | null {
+  const whole = listed.includes('*') || moves;
+  const items = (sizes ?? []).filter((s) => s.table === relation);
+  const written = k.columns.filter((c) => whole || generated.includes(c) || (listed.includes(c) && (!upsert || items.some((s) => s.column === c))));
+  if (!written.length) return null;
+  const left = whole ? k.columns : k.columns.filter((c) => !written.includes(c));
+  // The first masked column it holds that the statement leaves (constraint-oracles.ts maskedOf; imported here it would close a cycle).
+  const masked = left.flatMap((c) => tables.map((t) => `${t}.${c}`)).find((col) => m.columns.some((mc) => mc.column === col)) ?? null;
+  if (!masked) return null;
+  const what = `it holds the masked value beside ${written.join(', ')}, which the statement writes, and an index row has a size limit`;
+  const tail = 'whether the statement fails (rolled back, so it can be repeated) tells the size of the masked value';
+  if (whole) return { masked, why: `${what}; the columns written are not known one by one, or the row may move between partitions and be indexed anew, and ${tail}` };
+  let total = 0;
+  for (const c of written) {
+    // A generated column has no SET item: computed, so not sized.
+    const mine = generated.includes(c) ? [] : items.filter((s) => s.column === c);
+    for (const s of mine.length ? mine : [{ table: relation, column: c }]) {
+      const bytes = s.bytes ?? (s.param !== undefined ? paramBytes(params[s.param - 1]) : undefined);
+      if (bytes === undefined) return { masked, why: `${what}; the value written into ${c} is computed (not a literal or parameter, or a generated column), so its size is not known, and ${tail}` };
+      total += bytes;
+    }
+  }
+  return total > SIZED_WRITE_BYTES
+    ? { masked, why: `${what}; the values written into it take ${total} bytes, more than ${SIZED_WRITE_BYTES}, and ${tail}` }
+    : null;
+}
+
+export const ALLOWED_SIZED = `an UPDATE writing string literals or parameters of at most ${SIZED_WRITE_BYTES} bytes in all (or safe integers, NULL) into the columns of variable length of an index beside a masked column runs; ` +
+  'so does one writing only columns of fixed length, or the masked column itself';
