@@ -7,12 +7,15 @@
  * sign (`printf %q`, `sed 's/[^a-z0-9]/\\&/g'`). Warden now skips every character outside
  * the alphabet between two encoded ones (encoded-runs.ts), reads numbers of up to 3 digits as
  * bytes, and also reads the output with line numbers, offsets and text columns left out
- * (numbered-lines.ts) and with backslash escapes undone (escaped-values.ts). A CSV, `cat -n`
- * and hex dumps of a file that is no secret stay. Through `warden serve`, the real MCP client
+ * (numbered-lines.ts) and with backslash escapes undone (escaped-values.ts). Then: the value
+ * written backwards (`rev`), as little-endian words (`od -x`, `hexdump`, `od -tx4`), as bits
+ * (`xxd -b`) or in base32 was shown; now masked too (word-runs.ts, alphabet-runs.ts). A CSV,
+ * `cat -n` and hex dumps (and those forms) of a file that is no secret stay. Through `warden serve`, the real MCP client
  * and the test API server running the commands for real.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { connectWarden, type WardenDir, type WardenSession } from '../support/warden-process.js';
 import type { KubeApiServer } from '../support/kube-apiserver/index.js';
 import { dumpTranscript } from '../support/kube-apiserver/transcript-dump.js';
@@ -108,8 +111,26 @@ test('base64 and hex of Secret values split by commas, pipes, quotes, escapes, 0
   assert.match(dump.text, /00000000: \*\*\*\n\*\*\*\n/, 'the first offset stays; each line of the value one mask, its text column with it');
 });
 
+test('a Secret value written backwards, as little-endian words, as bits or in base32: masked (rev, od -x, hexdump, od -tx4, xxd -b, base32)', async () => {
+  for (const p of ['rev', 'od -x', 'od -An -tx2', 'hexdump', 'od -tx4', 'xxd -b', 'base32', 'base32 -w 12 | paste -sd,']) {
+    for (const v of ['TOKEN', 'HEXKEY']) {
+      // The value alone and at an odd byte (a word holding a neighbour's byte).
+      const script = `printf 'A=%s\\n' "$${v}" | ${p}; printf %s "$${v}" | ${p}; echo end`;
+      const r = await exec(script);
+      assert.equal(r.isError, false, `${script}: ${r.text.slice(0, 300)}`);
+      assert.match(r.text, /\*\*\*/, script);
+      assert.match(r.text, /end/, script);
+      // The program's own output of the value, offsets left out: no 12 characters of it in a row.
+      const value = v === 'TOKEN' ? TOKEN : HEXKEY;
+      const own = execFileSync('sh', ['-c', p], { input: value, encoding: 'utf8' }).replace(/^[0-9a-f]{7,8}:? ?/gm, '').replace(/\s+/g, ' ');
+      const seen = r.text.replace(/\s+/g, ' ');
+      for (let i = 0; i + 12 <= own.length; i += 3) assert.ok(!seen.includes(own.slice(i, i + 12)), `${script}: ${own.slice(i, i + 12)} in ${r.text.slice(0, 600)}`);
+    }
+  }
+});
+
 test('legit neighbours stay: a CSV, cat -n and hex dumps of a file that is no secret, numbers and commas', async () => {
-  for (const script of ['cat /app/prices.csv', 'cat -n /app/prices.csv', 'xxd /app/prices.csv', 'hexdump -C /app/prices.csv', 'od -tx1 /app/prices.csv', 'xxd -i /app/prices.csv', 'base64 -w8 /app/prices.csv | paste -sd,', 'seq 1 40 | paste -sd,', 'od -An -tu1 /app/prices.csv', 'od -b /app/prices.csv']) {
+  for (const script of ['rev /app/prices.csv', 'od -x /app/prices.csv', 'xxd -b /app/prices.csv', 'base32 /app/prices.csv', 'cat /app/prices.csv', 'cat -n /app/prices.csv', 'xxd /app/prices.csv', 'hexdump -C /app/prices.csv', 'od -tx1 /app/prices.csv', 'xxd -i /app/prices.csv', 'base64 -w8 /app/prices.csv | paste -sd,', 'seq 1 40 | paste -sd,', 'od -An -tu1 /app/prices.csv', 'od -b /app/prices.csv']) {
     const r = await exec(script);
     assert.equal(r.isError, false, `${script}: ${r.text.slice(0, 300)}`);
     assert.doesNotMatch(r.text, /\*\*\*/, `${script}: ${r.text.slice(0, 600)}`);

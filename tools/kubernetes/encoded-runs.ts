@@ -1,7 +1,7 @@
 /**
- * The base64 and hex characters of a text, decoded at every alignment, for secret-encodings.ts
- * to search for values in. One pass over the text, then one over its characters per alignment:
- * linear in the text, whatever the values.
+ * The base64, base32 and hex characters of a text (alphabet-runs.ts: one pass over the text),
+ * decoded at every alignment, for secret-encodings.ts to search for values in: one pass over
+ * the characters per alignment, linear in the text, whatever the values.
  * The run: every character of the alphabet in the text, in order; any other character between
  * two of them is skipped, not a break. Why: a value's encoding reaches the output with any
  * separator between its pieces (`base64`'s and openssl's wrapping, an indented YAML block,
@@ -17,28 +17,23 @@
  * - base64: characters of either alphabet (`+` and `-` are 62, `/` and `_` 63).
  *   Decoded from each even bit of the run's first character (0, 2, 4, 6): a value's bytes begin
  *   at one of those bits modulo 8, wherever it lies in the encoded text.
+ * - base32 (`base32`): 5 bits a character, decoded from each bit (0 to 7) of a run's first.
  * - hex, either case (`xxd -p`, `od -An -tx1`, a byte's digits apart too). Decoded from the
  *   run's first and second digit.
  */
+import type { Runs } from './alphabet-runs.js';
 
-const B64 = new Int8Array(128).fill(-1);
-const HEX = new Int8Array(128).fill(-1);
-'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'.split('').forEach((c, i) => (B64[c.charCodeAt(0)] = i));
-B64['-'.charCodeAt(0)] = 62;
-B64['_'.charCodeAt(0)] = 63;
-const DEC = new Int8Array(128).fill(-1);
-'0123456789'.split('').forEach((c, i) => (DEC[c.charCodeAt(0)] = i));
-'0123456789abcdef'.split('').forEach((c, i) => (HEX[c.charCodeAt(0)] = HEX[c.toUpperCase().charCodeAt(0)] = i));
+export type { Runs };
 
 /**
  * The bytes decoded from the runs, every alignment of every run one segment, -1 between
- * segments (no value spans one). `at[i]`: where byte i begins, the index of its first bit among
+ * segments (no value spans one). `at(i)`: where byte i begins, the index of its first bit among
  * all runs' bits (base64: 6 a character) or of its first digit (hex); the next bytes of its
- * segment follow it there.
+ * segment follow it there (computed from the segment's start: no array the text's size is written).
  */
 export interface Decoded {
   bytes: Int16Array;
-  at: Int32Array;
+  at: (i: number) => number;
   n: number;
   /** The longest segment: a longer value is not looked for. */
   longest: number;
@@ -48,70 +43,59 @@ export interface Decoded {
   last: [number, number][];
   /** The index (among the runs' characters) of that run's last character. */
   lastChar: number;
+  /** Bits a character (base64 6, base32 5); absent: digits, a byte's two or a number's. */
+  width?: number;
   /** Numbers (decodeNumbers): the index (among the characters) after byte i's last digit; `at[i]`: its first. */
   ends?: Int32Array;
   /** Per alignment of the run that begins the text (after whitespace at most), its bytes: [from, to) of `bytes`; none: []. */
   first: [number, number][];
+  /** Ascending: each i where bytes i and i + 1 (of one segment) are a pair marked in the `pairs` the decoder was given (a value's first two bytes). */
+  hits: number[];
 }
-
-interface Runs {
-  vals: Uint8Array;
-  pos: Int32Array;
-  /** Run starts (character indices), then the end of the last. */
-  starts: number[];
-  /** The last run ends the text, or only whitespace does after it. */
-  endsText: boolean;
-  /** The first run begins the text, or only whitespace comes before it. */
-  startsText: boolean;
-}
-
-/** ASCII whitespace: space, tab, line feed, vertical tab, form feed, carriage return (a masked line's indentation, kept). */
-export const isBlank = (code: number): boolean => code === 32 || (code >= 9 && code <= 13);
-
-/** After a backslash: an escape (`\n`, `\t` in JSON or `printf %q`) whose letter is no encoded character. */
-const ESCAPES = new Set([...'nrtbfv'].map((c) => c.charCodeAt(0)));
-const hexDigit = (c: number): boolean => c < 128 && HEX[c]! >= 0;
-const isAlnum = (c: number): boolean => (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /**
- * The text's characters of the alphabet, all of one run: every other character between them is
- * skipped (see the module comment), and so is, in hex, the `0` of a `0x` prefix. `skip`:
- * characters also left out (numbered-lines.ts). `escapes`: an escape's letter too (`\n`,
- * `\u00a0` whole); only in a second reading, as a letter after a backslash may be the value's.
+ * The pairs of bytes to tell (`hits`), marked at `(first << 8) | second`; its last 256 entries
+ * (first = 256: no byte before, a segment's start) stay 0.
  */
-function scan(text: string, table: Int8Array, minRun: number, skip: Uint8Array | null, escapes: boolean): Runs {
-  const vals = new Uint8Array(text.length);
-  const pos = new Int32Array(text.length);
-  const hex = table === HEX;
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    if (skip !== null && skip[i] === 1) continue;
-    const code = text.charCodeAt(i);
-    if (code === 92 && escapes) {
-      const next = text.charCodeAt(i + 1);
-      if (ESCAPES.has(next)) i++;
-      else if (next === 117 && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 5;
-      continue;
-    }
-    const v = code < 128 ? table[code]! : -1;
-    if (v < 0) continue;
-    if (hex && code === 48 && (text.charCodeAt(i + 1) | 32) === 120 && hexDigit(text.charCodeAt(i + 2)) && !isAlnum(text.charCodeAt(i - 1))) continue;
-    vals[n] = v;
-    pos[n] = i;
-    n++;
-  }
-  // A run too short to hold any value is dropped.
-  if (n < minRun) n = 0;
-  return { vals, pos, starts: n > 0 ? [0, n] : [0], endsText: n > 0, startsText: n > 0 };
+export const pairTable = (): Uint8Array => new Uint8Array(257 * 256);
+export const NO_PAIRS = pairTable();
+/** No byte before (a segment's start): its pairs are never marked. */
+export const NONE = 256;
+
+/**
+ * `at` of a decoding whose segments' bytes are `step` apart (bits or digits): per segment, its
+ * first byte's index in `bytes` (ascending) and where that byte begins.
+ */
+function steppedAt(from: readonly number[], base: readonly number[], step: number): (i: number) => number {
+  return (i) => {
+    let k = from.length - 1;
+    while (k > 0 && from[k]! > i) k--;
+    return base[k]! + step * (i - from[k]!);
+  };
 }
 
-/** The base64 runs of at least `minChars` characters, decoded. */
-export function decodeBase64(text: string, minChars: number, skip: Uint8Array | null = null, escapes = false): Decoded {
-  const r = scan(text, B64, minChars, skip, escapes);
+/** The base64 runs (alphabet-runs.ts) of at least `minChars` characters, decoded. */
+export function decodeBase64(r: Runs, minChars: number, pairs: Uint8Array = NO_PAIRS): Decoded {
+  return decodeBits(r.starts[r.starts.length - 1]! < minChars ? { ...r, starts: [0] } : r, 6, pairs);
+}
+
+/**
+ * The base32 runs (`base32`, RFC 4648: upper-case `A`-`Z`, `2`-`7`; scanAll's runs, the short
+ * ones dropped there) decoded: as base64, 5 bits a character, from each of its bits (0 to 7).
+ */
+export function decodeBase32(r: Runs, pairs: Uint8Array = NO_PAIRS): Decoded {
+  return decodeBits(r, 5, pairs);
+}
+
+/** Runs of `width`-bit characters, decoded from each bit a byte may begin at (modulo 8). */
+function decodeBits(r: Runs, width: 5 | 6, pairs: Uint8Array): Decoded {
+  const shifts = width === 6 ? [0, 2, 4, 6] : [0, 1, 2, 3, 4, 5, 6, 7];
   const runs = r.starts.length - 1;
   const chars = r.starts[runs]!;
-  const bytes = new Int16Array(3 * chars + 4 * runs + 1);
-  const at = new Int32Array(bytes.length);
+  const bytes = new Int16Array(Math.ceil((shifts.length * width * chars) / 8) + shifts.length * runs + 1);
+  const hits: number[] = [];
+  const segFrom: number[] = [];
+  const segBase: number[] = [];
   let n = 0;
   let longest = 0;
   const last: [number, number][] = [];
@@ -119,20 +103,24 @@ export function decodeBase64(text: string, minChars: number, skip: Uint8Array | 
   for (let k = 0; k < runs; k++) {
     const s = r.starts[k]!;
     const e = r.starts[k + 1]!;
-    for (const shift of [0, 2, 4, 6]) {
+    for (const shift of shifts) {
       const from = n;
       // Bits taken from the characters, the first `shift` dropped; a byte out per 8 (integers only: the hot loop).
       let acc = 0;
       let have = -shift;
-      let b = s * 6 + shift;
+      segFrom.push(n);
+      segBase.push(s * width + shift);
+      const vals = r.vals;
+      let prev = NONE;
       for (let ci = s; ci < e; ci++) {
-        acc = ((acc << 6) | r.vals[ci]!) & 0x3fff;
-        have += 6;
+        acc = ((acc << width) | vals[ci]!) & 0x3fff;
+        have += width;
         if (have >= 8) {
           have -= 8;
-          bytes[n] = (acc >> have) & 0xff;
-          at[n++] = b;
-          b += 8;
+          const x = (acc >> have) & 0xff;
+          if (pairs[(prev << 8) | x] === 1) hits.push(n - 1);
+          prev = x;
+          bytes[n++] = x;
         }
       }
       longest = Math.max(longest, n - from);
@@ -141,17 +129,19 @@ export function decodeBase64(text: string, minChars: number, skip: Uint8Array | 
       bytes[n++] = -1;
     }
   }
-  return { bytes, at, n, longest, pos: r.pos, last, lastChar: chars - 1, first };
+  return { bytes, at: steppedAt(segFrom, segBase, 8), n, longest, pos: r.pos, last, lastChar: chars - 1, first, hits, width };
 }
 
-/** The hex runs of at least `minDigits` digits, decoded. */
-export function decodeHex(text: string, minDigits: number, skip: Uint8Array | null = null, escapes = false): Decoded {
-  const r = scan(text, HEX, minDigits, skip, escapes);
+/** The hex runs (alphabet-runs.ts) of at least `minDigits` digits, decoded. */
+export function decodeHex(r: Runs, minDigits: number, pairs: Uint8Array = NO_PAIRS): Decoded {
+  if (r.starts[r.starts.length - 1]! < minDigits) r = { ...r, starts: [0] };
   const runs = r.starts.length - 1;
   const digits = r.starts[runs]!;
   // Each alignment: a byte per two digits, and a break after it.
   const bytes = new Int16Array(digits + 2 * runs + 1);
-  const at = new Int32Array(bytes.length);
+  const hits: number[] = [];
+  const segFrom: number[] = [];
+  const segBase: number[] = [];
   let n = 0;
   let longest = 0;
   const last: [number, number][] = [];
@@ -161,9 +151,15 @@ export function decodeHex(text: string, minDigits: number, skip: Uint8Array | nu
     const e = r.starts[k + 1]!;
     for (const q of [0, 1]) {
       const from = n;
+      segFrom.push(n);
+      segBase.push(s + q);
+      const vals = r.vals;
+      let prev = NONE;
       for (let d = s + q; d + 1 < e; d += 2) {
-        bytes[n] = (r.vals[d]! << 4) | r.vals[d + 1]!;
-        at[n++] = d;
+        const x = (vals[d]! << 4) | vals[d + 1]!;
+        if (pairs[(prev << 8) | x] === 1) hits.push(n - 1);
+        prev = x;
+        bytes[n++] = x;
       }
       longest = Math.max(longest, n - from);
       if (k === runs - 1 && r.endsText) last.push([from, n]);
@@ -171,46 +167,5 @@ export function decodeHex(text: string, minDigits: number, skip: Uint8Array | nu
       bytes[n++] = -1;
     }
   }
-  return { bytes, at, n, longest, pos: r.pos, last, lastChar: digits - 1, first };
-}
-
-/**
- * Bytes printed as numbers, one a number (`od -An -tu1`, `od -b`, `printf '%d,'`, a list of a
- * program's bytes `[104, 117]`, octal escapes `\150\165`), in `radix` 10 or 8: every number of
- * 1 to 3 digits up to 255 is a byte, whatever separates them; a longer or larger one (or, octal,
- * one with an 8 or 9) breaks the bytes there. One alignment; `ends` gives each byte's last digit.
- */
-export function decodeNumbers(text: string, radix: 8 | 10, skip: Uint8Array | null = null, escapes = false): Decoded {
-  const r = scan(text, DEC, 0, skip, escapes);
-  const digits = r.starts[r.starts.length - 1]!;
-  const bytes = new Int16Array(digits + 1);
-  const at = new Int32Array(bytes.length);
-  const ends = new Int32Array(bytes.length);
-  let n = 0;
-  let from = 0;
-  let longest = 0;
-  let first: [number, number][] | null = null;
-  for (let k = 0; k < digits; ) {
-    // A number: digits next to each other in the text.
-    let m = k + 1;
-    while (m < digits && r.pos[m] === r.pos[m - 1]! + 1) m++;
-    let v = 0;
-    for (let d = k; d < m && v >= 0; d++) v = r.vals[d]! >= radix ? -1 : v * radix + r.vals[d]!;
-    if (m - k <= 3 && v >= 0 && v <= 255) {
-      bytes[n] = v;
-      at[n] = k;
-      ends[n++] = m;
-    } else if (n > from) {
-      first ??= [[from, n]];
-      longest = Math.max(longest, n - from);
-      bytes[n++] = -1;
-      from = n;
-    } else first ??= [];
-    k = m;
-  }
-  longest = Math.max(longest, n - from);
-  const last: [number, number][] = n > from ? [[from, n]] : [];
-  first ??= last;
-  bytes[n++] = -1;
-  return { bytes, at, n, longest, pos: r.pos, last, lastChar: digits - 1, first, ends };
+  return { bytes, at: steppedAt(segFrom, segBase, 2), n, longest, pos: r.pos, last, lastChar: digits - 1, first, hits };
 }

@@ -12,7 +12,7 @@
  *   -C) or `>` (od -tx1z) to the line's end; after `N:` (xxd), from the first two blanks past
  *   the hex to the line's end.
  */
-import { isBlank } from './encoded-runs.js';
+import { isBlank } from './alphabet-runs.js';
 
 /** The view: which characters are left out, and where a text column was. */
 export interface NumberedView {

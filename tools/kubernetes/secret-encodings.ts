@@ -8,14 +8,18 @@
  *   longer encoded text (`TLS_KEY=...` encoded whole) at any of its byte alignments;
  * - hex, either case (`xxd -p`, `od -An -tx1`, `hexdump -ve '1/1 "%.2x"'`, `xxd -i`'s `0x68,`,
  *   `\x68` escapes);
- * - its bytes as decimal or octal numbers, one a number (`od -An -tu1`, `od -b`, `\150`);
+ * - base32 (`base32`: upper case; a lower-case letter or a digit outside it ends its run);
+ * - its bytes as decimal or octal numbers, one a number (`od -An -tu1`, `od -b`, `\150`), as
+ *   little-endian hex words of 2 or 4 bytes (`od -x`, `od -tx2`, `hexdump`, `od -tx4`), or as
+ *   8 bits each (`xxd -b`) (word-runs.ts);
  * all with any other characters between two encoded ones (encoded-runs.ts: `base64`'s wrapping,
  * an indented YAML block, `paste -sd,`, `tr '\n' '|'`, quoted pieces, a no-break space, `jq`'s
  * `\n` escapes), and also read with each line's number or offset and a hex dump's text column
  * left out (numbered-lines.ts: `cat -n`, `nl`, `grep -n`, `xxd`, `hexdump -C`, `od -tx1`).
- * How: the text's base64 and hex characters and its numbers are decoded at every alignment
- * and each value whose first bytes occur there (one pass for all values) is looked for in the
- * bytes (Knuth-Morris-Pratt): time linear in the output for each value, whatever its length.
+ * How: one pass collects the text's characters of each alphabet (alphabet-runs.ts); they are
+ * decoded at every alignment, the decoders telling where a value's first two bytes occur, and
+ * each value is looked for from those places only (value-search.ts: Knuth-Morris-Pratt, time
+ * linear in the output for each value, whatever its length).
  * None when no value is looked for (secret-env.ts builds no masker). What is masked is every
  * character carrying a bit of the value (the one or two at each end that also hold a
  * neighbour's bits included, the neighbours' own characters kept) and what lies between them,
@@ -29,142 +33,36 @@
  * Why not patterns (as before): a pattern is as long as the encoding and its scan costs up to
  * its length at each place of the output that nearly matches it; from about 4 KiB V8 could not
  * compile one, so values over 256 bytes went unmasked in encoded form.
- * Not covered: other encodings (`rev`, gzip, `od -x` byte-swapped words, `xxd -b` bits, base32),
+ * Not covered: other encodings (gzip, `rev` after an encoding, lower-case base32, `od -tx8`),
  * a part of a value encoded alone (`${TLS_KEY:100}`, each piece encoded on its own), numbers
  * not at a line's start between the encoded lines (`cat -n | paste -sd,`), alphabet characters
  * put between the pieces (`paste -sd x`, `sed 's/^/data: /'`, a timestamp before each line),
  * fewer than MIN_VALUE bytes of a value at a cut end or start.
  */
-import { decodeBase64, decodeHex, decodeNumbers, isBlank, type Decoded } from './encoded-runs.js';
+import { isBlank, scanAll } from './alphabet-runs.js';
+import { decodeBase32, decodeBase64, decodeHex, type Decoded } from './encoded-runs.js';
+import { candidates, HEAD, headsOf, search, searchAt, suffixAtStart, type Heads, type Value } from './value-search.js';
+import { decodeGroups, decodeNumbers } from './word-runs.js';
 import { columnEnd, numberedView } from './numbered-lines.js';
-
-interface Value {
-  bytes: Uint8Array;
-  fail: Int32Array | null;
-  /** The bytes reversed, and their failure table (a suffix at a cut start). */
-  rev: Uint8Array | null;
-  failRev: Int32Array | null;
-}
-
-/** The KMP failure table of `p` (built on first use, kept with its value). */
-function failTable(p: Uint8Array): Int32Array {
-  const fail = new Int32Array(p.length);
-  for (let i = 1, k = 0; i < p.length; i++) {
-    while (k > 0 && p[i] !== p[k]) k = fail[k - 1]!;
-    if (p[i] === p[k]) k++;
-    fail[i] = k;
-  }
-  return fail;
-}
-
-const failOf = (v: Value): Int32Array => (v.fail ??= failTable(v.bytes));
-
-/**
- * The longest suffix of the value that `d.bytes[from, to)` begins with (KMP over both reversed),
- * read from at most the value's length of bytes: linear in it.
- */
-function suffixAtStart(d: Decoded, v: Value, from: number, to: number): number {
-  const L = v.bytes.length;
-  const rev = (v.rev ??= v.bytes.slice().reverse());
-  const fail = (v.failRev ??= failTable(rev));
-  let k = 0;
-  for (let i = Math.min(to, from + L) - 1; i >= from; i--) {
-    const x = d.bytes[i]!;
-    if (k === L) k = fail[k - 1]!;
-    while (k > 0 && x !== rev[k]) k = fail[k - 1]!;
-    if (x === rev[k]) k++;
-  }
-  return k;
-}
-
-/** Tell `found` each place of `d.bytes[from, to)` where the value ends (the index after it); returns the state at `to`. */
-function search(d: Decoded, v: Value, from: number, to: number, found: (endIndex: number) => void): number {
-  const p = v.bytes;
-  const fail = failOf(v);
-  const bytes = d.bytes;
-  let k = 0;
-  for (let i = from; i < to; i++) {
-    const x = bytes[i]!;
-    if (x < 0) {
-      k = 0;
-      continue;
-    }
-    while (k > 0 && x !== p[k]) k = fail[k - 1]!;
-    if (x === p[k]) k++;
-    if (k === p.length) {
-      found(i + 1);
-      k = fail[k - 1]!;
-    }
-  }
-  return k;
-}
-
-/** Bytes of a value's head: the prefilter's window, and the least value (or cut-end prefix) looked for. */
-const HEAD = 4;
-
-/**
- * The values whose first HEAD bytes occur in the decoded runs: only those are searched for. Why:
- * one pass for all values, where each value's search is a pass of its own; a value's match, or
- * its prefix at a cut end (HEAD bytes or more), begins with those bytes.
- */
-interface Heads {
-  /** By a window's first two bytes: may a value begin there? */
-  pairs: Uint8Array;
-  /** The values (indices) by their first HEAD bytes. */
-  byHead: Map<number, number[]>;
-}
-
-function headsOf(values: readonly Value[]): Heads {
-  const pairs = new Uint8Array(65536);
-  const byHead = new Map<number, number[]>();
-  for (const [i, v] of values.entries()) {
-    const b = v.bytes;
-    const h = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
-    pairs[h >>> 16] = 1;
-    byHead.set(h, [...(byHead.get(h) ?? []), i]);
-  }
-  return { pairs, byHead };
-}
-
-/** The values (indices) whose heads occur in `d`. */
-function present(d: Decoded, heads: Heads, count: number): Set<number> {
-  const out = new Set<number>();
-  const { pairs, byHead } = heads;
-  let h = 0;
-  let len = 0;
-  for (let i = 0; i < d.n; i++) {
-    const x = d.bytes[i]!;
-    if (x < 0) {
-      len = 0;
-      continue;
-    }
-    h = ((h << 8) | x) >>> 0;
-    if (++len < HEAD || pairs[h >>> 16] === 0) continue;
-    const hit = byHead.get(h);
-    if (!hit) continue;
-    for (const v of hit) out.add(v);
-    if (out.size === count) break;
-  }
-  return out;
-}
 
 /** Text spans [start, end) to mask, in any order. */
 type Spans = number[];
 
-/** How a byte maps to the characters: 8 bits of 6-bit characters, 2 hex digits, or a number of its own. */
+/** How a byte maps to the characters: 8 bits of 6- or 5-bit characters, 2 hex digits, or a number or group of its own (`ends`). */
 type Unit = 'bit' | 'digit' | 'number';
 
 /** The spans of each value found in the decoded runs, and at a cut end the prefix of one. */
 function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: Unit, min: number, cut: Cut, out: Spans): void {
   // Among the runs' characters: the first holding a bit of byte i, and the last.
-  const firstOf = (i: number) => (unit === 'bit' ? Math.floor(d.at[i]! / 6) : d.at[i]!);
-  const lastOf = (i: number) => (unit === 'bit' ? Math.floor((d.at[i]! + 7) / 6) : unit === 'digit' ? d.at[i]! + 1 : d.ends![i]! - 1);
+  const w = d.width ?? 1;
+  const firstOf = (i: number) => (unit === 'bit' ? Math.floor(d.at(i) / w) : d.at(i));
+  const lastOf = (i: number) => (unit === 'bit' ? Math.floor((d.at(i) + 7) / w) : unit === 'digit' ? d.at(i) + 1 : d.ends![i]! - 1);
   // Text span of bytes [a, b).
   const push = (a: number, b: number) => out.push(d.pos[firstOf(a)]!, d.pos[lastOf(b - 1)]! + 1);
-  for (const i of present(d, heads, values.length)) {
+  for (const [i, at] of candidates(d, heads)) {
     const v = values[i]!;
     const L = v.bytes.length;
-    if (L <= d.longest) search(d, v, 0, d.n, (end) => push(end - L, end));
+    if (L <= d.longest) searchAt(d, v, at, (end) => push(end - L, end));
     if (!cut.end) continue;
     for (const [from, to] of d.last) {
       if (to - from < min) continue;
@@ -261,12 +159,21 @@ export function encodedMasker(values: readonly SecretValue[], min: number): Enco
       const view = escapes ? numbered : null;
       const skip = view?.skip ?? null;
       // A run shorter than the encoding of `least` bytes holds no value, nor a prefix to mask.
-      const b64 = decodeBase64(text, Math.ceil((8 * least) / 6), skip, escapes);
+      // One pass over the text for the four alphabets' runs (encoded-runs.ts).
+      const runs = scanAll(text, skip, escapes, Math.ceil((8 * least) / 5));
+      const b64 = decodeBase64(runs.b64, Math.ceil((8 * least) / 6), heads.pairs);
       if (b64.n > 0) spansIn(b64, list, heads, 'bit', least, cut, found);
-      const hex = decodeHex(text, 2 * least, skip, escapes);
+      const b32 = decodeBase32(runs.b32, heads.pairs);
+      if (b32.n > 0) spansIn(b32, list, heads, 'bit', least, cut, found);
+      const hex = decodeHex(runs.hex, 2 * least, heads.pairs);
       if (hex.n > 0) spansIn(hex, list, heads, 'digit', least, cut, found);
-      for (const radix of [10, 8] as const) {
-        const num = decodeNumbers(text, radix, skip, escapes);
+      // Bytes as numbers, as little-endian hex words, as 8 bits (word-runs.ts).
+      for (const num of [
+        decodeNumbers(runs.dec, 10, heads.pairs),
+        decodeNumbers(runs.dec, 8, heads.pairs),
+        decodeGroups(runs.hex, 'words', heads.pairs),
+        decodeGroups(runs.dec, 'bits', heads.pairs),
+      ]) {
         if (num.longest >= least) spansIn(num, list, heads, 'number', least, cut, found);
       }
       // A span ending before a hex dump's text column takes the rest of that line: the value's bytes as text.

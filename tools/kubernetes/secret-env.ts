@@ -5,7 +5,7 @@
  * bare value: masking by name cannot see them, while kubectl_get masks the same values in the
  * Secret. So just before kubectl_exec or kubectl_logs acts, Warden reads those Secrets (one
  * read per Secret named, only for pods that name one) and masks each value wherever it appears
- * in the output, whole or line by line for a multi-line value, also in its JSON-escaped and
+ * in the output, whole or line by line for a multi-line value, written backwards (`rev`), also in its JSON-escaped and
  * shell-quoted spellings, with backslashes before its characters (`printf %q`: escaped-values.ts),
  * its base64, hex and byte numbers of any length (secret-encodings.ts; a value that is
  * not UTF-8 by its bytes), and a prefix of one where the output was cut at the byte cap;
@@ -185,7 +185,7 @@ export async function secretEnvValues(c: KubeConnector, namespace: string, env: 
   return { sourced: all.flat(), literals: env.literals };
 }
 
-/** The spellings of a value to look for: whole, each line, JSON-escaped and shell-quoted; longest first. */
+/** The spellings of a value to look for: whole, each line, backwards, JSON-escaped and shell-quoted; longest first. */
 export function valueForms(values: readonly string[]): string[] {
   const forms = new Set<string>();
   // A value's lines are masked one by one (the whole would change the output's line count).
@@ -195,6 +195,8 @@ export function valueForms(values: readonly string[]): string[] {
   for (const v of values) {
     for (const part of [v, ...v.split(/\r?\n/).map((l) => l.trim()), v.trim()]) {
       add(part);
+      // Written backwards (`rev`, line by line; by characters, not bytes).
+      add([...part].reverse().join(''));
       add(JSON.stringify(part).slice(1, -1));
       add(part.replace(/["\\$`]/g, '\\$&'));
       add(part.replace(/'/g, `'\\''`));
