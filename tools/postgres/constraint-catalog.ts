@@ -13,6 +13,7 @@
  * (connector.ts), so a statement over known relations costs no round trip.
  */
 import { nameSplits } from './user-casts.js';
+import { BODY_CAP, FUNCTIONS, OPERATORS, type TriggerFacts } from './trigger-bodies.js';
 import type { CatalogQuery } from './set-returning-calls.js';
 import type { Caller } from './pool-shares.js';
 
@@ -63,6 +64,8 @@ export interface TableConstraint {
    * other kinds. A policy counts for the commands it applies to (FOR SELECT: an UPDATE's).
    */
   events: string;
+  /** Of a trigger (`t`), what Warden reads to judge it blind to the masked columns (trigger-bodies.ts). */
+  trigger?: TriggerFacts;
 }
 
 /** The kinds of TableConstraint (see there). */
@@ -112,11 +115,29 @@ const USER_PROC = (oid: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_proc p W
         AND p.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend e
           WHERE e.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND e.objid = p.oid AND e.deptype = 'e'))`;
 
-/** One computed entry (see TableConstraint) as JSON. */
-const entry = (rel: string, name: string, type: string, columns: string, wholeRow: string, mutable: string, opaque: string, validated = 'true', events = `''`) =>
+/** One computed entry (see TableConstraint) as JSON; `extra`: more pairs. */
+const entry = (rel: string, name: string, type: string, columns: string, wholeRow: string, mutable: string, opaque: string, validated = 'true', events = `''`, extra = '') =>
   `json_build_object('table', ${tableName(rel)}, 'name', ${name}, 'type', ${type}, 'validated', ${validated},
       'columns', ${columns}, 'wholeRow', ${wholeRow}, 'refTables', ARRAY[]::text[], 'refColumns', ARRAY[]::text[],
-      'mutable', ${mutable}, 'opaque', ${opaque}, 'events', ${events})`;
+      'mutable', ${mutable}, 'opaque', ${opaque}, 'events', ${events}${extra})`;
+
+const WHEN_TREE = `COALESCE(t.tgqual::text, '')`;
+const names = (list: readonly string[]) => `ARRAY[${list.map((x) => `'${x}'`).join(', ')}]::pg_catalog.name[]`;
+/** The trigger `t`'s function (`tp`, its language `tl`) as trigger-bodies.ts reads it: why not, or its body. */
+const FN_REFUSED = `CASE WHEN tl.lanname IS DISTINCT FROM 'plpgsql' OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc h WHERE h.oid = tl.lanplcallfoid
+        AND h.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND h.proname = 'plpgsql_call_handler') THEN 'is not written in PL/pgSQL'
+      WHEN tp.prosecdef THEN 'is SECURITY DEFINER' WHEN tp.proconfig IS NOT NULL THEN 'SETs a configuration parameter'
+      WHEN pg_catalog.length(tp.prosrc) > ${BODY_CAP} THEN 'is too long to be read' END`;
+/** A trigger's facts for trigger-bodies.ts (TriggerFacts): its function, its WHEN clause, its table's user-typed columns, the names shadowed. */
+const TRIGGER_FACTS = `, 'trigger', json_build_object('refused', ${FN_REFUSED}, 'body', CASE WHEN (${FN_REFUSED}) IS NULL THEN tp.prosrc END,
+      'when', t.tgqual IS NOT NULL, 'whenColumns', ${attnames('t.tgrelid', VARS(WHEN_TREE))}, 'whenWholeRow', ${WHEN_TREE} LIKE '%:varattno 0 %',
+      'whenMutable', ${MUTABLE(WHEN_TREE)}, 'whenOpaque', ${OPAQUE(WHEN_TREE)},
+      'userTyped', ARRAY(SELECT ua.attname::text FROM pg_catalog.pg_attribute ua JOIN pg_catalog.pg_type ut ON ut.oid = ua.atttypid
+        WHERE ua.attrelid = t.tgrelid AND ua.attnum > 0 AND NOT ua.attisdropped AND ut.typnamespace <> 'pg_catalog'::pg_catalog.regnamespace),
+      'shadowed', ARRAY(SELECT DISTINCT sp.proname::text FROM pg_catalog.pg_proc sp WHERE sp.proname = ANY (${names(FUNCTIONS)})
+          AND sp.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace)
+        || ARRAY(SELECT DISTINCT so.oprname::text FROM pg_catalog.pg_operator so WHERE so.oprname = ANY (${names(OPERATORS)})
+          AND so.oprnamespace <> 'pg_catalog'::pg_catalog.regnamespace))`;
 
 /** A trigger's row events (TableConstraint.events), from pg_trigger.tgtype (INSERT 4, DELETE 8, UPDATE 16). */
 const TRIGGER_EVENTS = `(CASE WHEN (t.tgtype::int & 16) <> 0 THEN 'u' ELSE '' END || CASE WHEN (t.tgtype::int & 8) <> 0 THEN 'd' ELSE '' END
@@ -141,8 +162,9 @@ const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
     UNION ALL SELECT ${entry('pt.partrelid', `''`, `'k'`, attnames('pt.partrelid', `(pt.partattrs::pg_catalog.int2[] || ${VARS(KEY_TREE)})`), `${KEY_TREE} LIKE '%:varattno 0 %'`, MUTABLE(KEY_TREE), OPAQUE(KEY_TREE))}
       FROM pg_catalog.pg_partitioned_table pt
       WHERE pt.partrelid IN (SELECT oid FROM fam WHERE root = r.name UNION SELECT oid FROM anc WHERE root = r.name)
-    UNION ALL SELECT ${entry('t.tgrelid', 't.tgname::text', `'t'`, attnames('t.tgrelid', 't.tgattr::pg_catalog.int2[]'), 'true', 'false', USER_PROC('t.tgfoid'), '(t.tgtype::int & 16) <> 0', TRIGGER_EVENTS)}
+    UNION ALL SELECT ${entry('t.tgrelid', 't.tgname::text', `'t'`, attnames('t.tgrelid', 't.tgattr::pg_catalog.int2[]'), 'true', 'false', USER_PROC('t.tgfoid'), '(t.tgtype::int & 16) <> 0', TRIGGER_EVENTS, TRIGGER_FACTS)}
       FROM fam JOIN pg_catalog.pg_trigger t ON t.tgrelid = fam.oid
+        LEFT JOIN pg_catalog.pg_proc tp ON tp.oid = t.tgfoid LEFT JOIN pg_catalog.pg_language tl ON tl.oid = tp.prolang
       WHERE fam.root = r.name AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND ((t.tgtype::int & 24) <> 0
         OR (t.tgtype::int & 12) <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class tp WHERE tp.oid = t.tgrelid AND tp.relispartition))
     UNION ALL SELECT ${entry('w.ev_class', 'w.rulename::text', `'r'`, 'ARRAY[]::text[]', 'true', 'false', 'true', 'true',
@@ -226,8 +248,12 @@ function parse(row: CatalogRow): RelationConstraints {
     const c = k as TableConstraint;
     return typeof k === 'object' && k !== null && typeof c.table === 'string' && typeof c.name === 'string' && TYPES.includes(c.type) &&
       typeof c.validated === 'boolean' && typeof c.wholeRow === 'boolean' && typeof c.mutable === 'boolean' && typeof c.opaque === 'boolean' && typeof c.events === 'string' &&
-      strings(c.columns) && strings(c.refTables) && strings(c.refColumns);
+      strings(c.columns) && strings(c.refTables) && strings(c.refColumns) && (c.type !== 't' ? c.trigger === undefined : triggerOk(c.trigger));
   };
+  const triggerOk = (f: TriggerFacts | undefined): boolean => typeof f === 'object' && f !== null &&
+    (f.refused === null || typeof f.refused === 'string') && (f.body === null || typeof f.body === 'string') && typeof f.when === 'boolean' &&
+    strings(f.whenColumns) && typeof f.whenWholeRow === 'boolean' && typeof f.whenMutable === 'boolean' && typeof f.whenOpaque === 'boolean' &&
+    strings(f.userTyped) && strings(f.shadowed);
   if (typeof row.kind !== 'string' || !Array.isArray(row.constraints) || !row.constraints.every(ok) || !Array.isArray(row.indexes) || !row.indexes.every(ok) ||
     !Array.isArray(row.computed) || !row.computed.every(ok)) {
     throw new Error(`catalog answer for ${row.relation}: constraints not understood`);

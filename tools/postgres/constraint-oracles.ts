@@ -26,7 +26,8 @@
  *   email starts with 'c'), or when the row may move between partitions; refused then, or when
  *   it is not IMMUTABLE. A CHECK or index over a generated column reads what that column reads.
  *   A trigger firing on the UPDATE (or on INSERT or DELETE of a partition a row may move
- *   between) and a rule ON UPDATE, of a table with a masked column, see the whole row: refused.
+ *   between) and a rule ON UPDATE, of a table with a masked column, see the whole row: refused,
+ *   but a trigger read as blind to the masked columns (trigger-bodies.ts; what it names is written).
  *   A row-level security policy reading a masked column (or any relation: a subquery) filters
  *   the rows reached and checks the rows written: refused. A foreign key into the table with an
  *   ON UPDATE action (CASCADE, SET NULL, SET DEFAULT), when the statement writes a column it
@@ -35,7 +36,7 @@
  *   100 OR ascii(email) <> 99)`), followed on through their own keys, each table and key once.
  *   An index holding a masked column beside a written one has a row size limit: sized-writes.ts.
  * - DELETE (or MERGE) of a table with a trigger or rule acting on DELETE, when the table has a
- *   masked column (its WHEN clause, function or actions see the deleted row: `WHEN (ascii(OLD.email)
+ *   masked column, not read as blind (its WHEN clause, function or actions see the deleted row: `WHEN (ascii(OLD.email)
  *   = 99)` raising, or `DO ALSO INSERT ... VALUES (1 / (ascii(OLD.email) - 99))`, fails exactly
  *   for such a row, and the failure rolls back, so it repeats); or a row-level security policy
  *   FOR DELETE or ALL reading a masked column (or any relation): refused. A policy's filter is
@@ -53,6 +54,7 @@ import type { ConstraintCatalog, RelationConstraints, TableConstraint } from './
 import type { Caller } from './pool-shares.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { ALLOWED_SIZED, sizedWhy } from './sized-writes.js';
+import { notBlind, triggerFires, withTriggerWrites } from './trigger-bodies.js';
 import { changesRows } from './widened-relations.js';
 
 /** What the write-side oracles read of a statement's facts (a foreign key's action is judged as such a statement). */
@@ -100,10 +102,14 @@ export async function checkUpdateOracles(facts: Written, m: MaskingContext, cons
     const exact = columnwise && info.kind === 'r';
     // A generated column is written when a column its expression reads is; one a definition reads stands for those it reads.
     const generated = new Map(info.constraints.filter((k) => k.type === 'g').map((k) => [`${k.table}.${k.name}`, k.columns]));
-    const written = [...listed, ...[...generated].filter(([, cols]) => cols.some((c) => listed.includes(c))).map(([g]) => g.slice(g.lastIndexOf('.') + 1))];
     const reads = (k: TableConstraint) => [...new Set(k.columns.flatMap((c) => [c, ...(generated.get(`${k.table}.${c}`) ?? [])]))];
-    // A row moves (or meets its partition's bound) when a partition key of its family or ancestors reads a written column.
-    const moves = !columnwise || info.constraints.some((k) => k.type === 'k' && reads(k).some((c) => written.includes(c)));
+    const derive = (cols: string[]) => {
+      const written = [...cols, ...[...generated].filter(([, gc]) => gc.some((c) => cols.includes(c))).map(([g]) => g.slice(g.lastIndexOf('.') + 1))];
+      // A row moves (or meets its partition's bound) when a partition key of its family or ancestors reads a written column.
+      return { written, moves: !columnwise || info.constraints.some((k) => k.type === 'k' && reads(k).some((c) => written.includes(c))) };
+    };
+    // A blind trigger that fires may set any column it names through NEW or OLD: written too.
+    const { written, moves } = columnwise ? withTriggerWrites(info.constraints, listed, derive, m, relation) : derive(listed);
     for (const k of info.constraints) {
       // A trigger, rule or policy acting only on DELETE (or a partition's INSERT, but no row moves here) is not the UPDATE's.
       if (k.type === 'f' || k.type === 'a' || (COMPUTED_EVENTS.has(k.type) && !/[um]/.test(k.events))) continue;
@@ -177,7 +183,9 @@ async function judgeDeleted(relations: [string, RelationConstraints | null][], m
       const masked = k.type !== 'y' ? anyMasked(m, tables)
         : k.opaque ? anyMasked(m, tables) ?? m.columns[0]!.column : k.wholeRow ? anyMasked(m, tables) : maskedOf(m, tables, k.columns);
       if (!masked) continue;
-      const why = k.type === 't' ? 'it fires on the DELETE, and its WHEN clause and function see the deleted row, masked values included'
+      const blind = k.type === 't' ? notBlind(k, m, tables) : null;
+      if (k.type === 't' && blind === null) continue;
+      const why = k.type === 't' ? `it fires on the DELETE, and its WHEN clause and function see the deleted row, masked values included, and Warden does not read them as blind to the masked columns (${blind})`
         : k.type === 'r' ? 'the rule rewrites the DELETE into actions that see the deleted row, masked values included'
         : `it ${k.opaque ? 'may read any relation (a subquery, or a function outside pg_catalog)' : 'reads the masked column'}, and it filters the rows the DELETE reaches, a condition the statement does not show and Warden does not judge as it judges a WHERE`;
       throw oracle(masked, k, `${why}; the statement's success or failure (rolled back, so it can be repeated) or its row count tells something of the masked value`, ALLOWED_DELETE);
@@ -201,14 +209,15 @@ function reached(e: unknown, via: string): unknown {
   return new WardenError(e.code, at < 0 ? e.message + via : e.message.slice(0, at) + via + e.message.slice(at), e.details);
 }
 
-const ALLOWED_DELETE = 'a DELETE of a table whose DELETE triggers and rules see no masked column and whose row-level security policies for DELETE read none runs; ' +
+const ALLOWED_DELETE = 'a DELETE of a table whose DELETE triggers are blind to the masked columns (README), with no DELETE rule, and whose row-level security policies for DELETE read none runs; ' +
   'a condition on the masked column written in the statement\'s outermost WHERE is judged as usual';
 
 /** The kinds judged by computedWhy: what else an UPDATE computes from the row beside CHECKs and computed keys. */
 const COMPUTED = new Set<TableConstraint['type']>(['g', 'x', 'k', 't', 'r', 'y']);
 
 const ALLOWED_UPDATE = 'an UPDATE that writes no column such a definition reads beside the masked one (or writes the masked column itself), ' +
-  'of a table whose CHECKs over masked columns are validated and IMMUTABLE and whose triggers, rules and row-level security policies read no masked column, runs';
+  'of a table whose CHECKs over masked columns are validated and IMMUTABLE, whose triggers are blind to the masked columns (README: an updated_at stamp), ' +
+  'with no rule, and whose row-level security policies read no masked column, runs';
 
 type Why = { masked: string; why: string } | null;
 
@@ -257,9 +266,9 @@ function computedWhy(k: TableConstraint, m: MaskingContext, tables: string[], co
     }
     case 't': {
       // A trigger with an UPDATE OF list fires only when the statement names one of them; a partition's INSERT or DELETE one when a row moves.
-      const fires = k.events.includes('u') ? !columnwise || !k.columns.length || k.columns.some((c) => written.includes(c)) : moves;
-      const masked = fires ? anyMasked(m, tables) : null;
-      return masked ? { masked, why: `it fires on the UPDATE, and its WHEN clause and function see the whole row, masked values included; ${fails}` } : null;
+      const masked = triggerFires(k, columnwise, written, moves) ? anyMasked(m, tables) : null;
+      const blind = masked ? notBlind(k, m, tables) : null;
+      return masked && blind ? { masked, why: `it fires on the UPDATE, and its WHEN clause and function see the whole row, masked values included, and Warden does not read them as blind to the masked columns (${blind}); ${fails}` } : null;
     }
     case 'r': {
       const masked = anyMasked(m, tables);
