@@ -8,8 +8,10 @@
 // useradd and left in place (test files run in parallel and share it). It is not root on
 // purpose: OpenSSH disables post-auth privilege separation for root logins and then refuses
 // `signal` requests, so a root login could not show that a timed-out command is killed. When the
-// tests do not run as root, the login user is the current user. Fixtures that the remote
-// commands must read or could damage are handed to that user with `chownToLogin`.
+// tests do not run as root, the login user is the current user. `loginShell` (root only) logs
+// in another dedicated user, `warden-ssh-shell`, whose login shell is set to the one given.
+// Fixtures that the remote commands must read or could damage are handed to that user with
+// `chownToLogin`.
 // As root, the harness also creates /run/sshd (the privilege separation dir sshd requires).
 // sshd logs at VERBOSE to a file, so tests can count "Starting session" lines: proof that a
 // denied call never opened a session on the host.
@@ -76,13 +78,18 @@ function banner(port: number): Promise<boolean> {
   });
 }
 
-/** Name of the user the test sshd logs in; creates the dedicated test user when root. */
-export function loginUser(): { name: string; uid: number; gid: number } {
+/**
+ * Name of the user the test sshd logs in; creates the dedicated test user when root. `shell`:
+ * log in `warden-ssh-shell` instead, whose login shell is set to that path now (root only; one
+ * test file uses it, so setting it per sshd races with nobody).
+ */
+export function loginUser(shell?: string): { name: string; uid: number; gid: number } {
   if (!isRoot()) {
+    if (shell !== undefined) throw new Error('another login shell needs root (a user of its own)');
     const u = userInfo();
     return { name: u.username, uid: u.uid, gid: u.gid };
   }
-  const name = 'warden-ssh-test';
+  const name = shell === undefined ? 'warden-ssh-test' : 'warden-ssh-shell';
   const ids = () => {
     const u = spawnSync('id', ['-u', name], { encoding: 'utf8' });
     const g = spawnSync('id', ['-g', name], { encoding: 'utf8' });
@@ -97,6 +104,10 @@ export function loginUser(): { name: string; uid: number; gid: number } {
   }
   const home = spawnSync('getent', ['passwd', name], { encoding: 'utf8' }).stdout.split(':')[5];
   if (home !== '/') spawnSync(requireExecutable('usermod', 'passwd'), ['--home', '/', name]);
+  if (shell !== undefined) {
+    const r = spawnSync(requireExecutable('usermod', 'passwd'), ['--shell', shell, name], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`cannot set the login shell of ${name}: ${r.stderr}`);
+  }
   return made;
 }
 
@@ -136,6 +147,12 @@ export interface SshdOptions {
   maxSessions?: number;
   /** Lines appended to sshd_config (last, so a `Match` block may close it), e.g. `ForceCommand ...`. */
   extraConfig?: string[];
+  /**
+   * Log in a user whose login shell is this text, written as an executable `login-shell` in the
+   * sshd's folder (sshd runs it as `login-shell -c LINE`), or this executable when it is an
+   * absolute path; root only (loginUser).
+   */
+  loginShell?: string;
 }
 
 function config(dir: string, port: number, user: string, o: SshdOptions = {}): string {
@@ -173,12 +190,15 @@ function config(dir: string, port: number, user: string, o: SshdOptions = {}): s
 /** Start a private sshd on a random loopback port. */
 export async function startSshd(o: SshdOptions = {}): Promise<Sshd> {
   const sshd = requireExecutable('sshd', 'openssh-server');
-  const login = loginUser();
-  const user = login.name;
   if (isRoot() && !existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755, recursive: true });
   const dir = mkdtempSync(join(tmpdir(), 'warden-sshd-'));
   try {
     chmodSync(dir, 0o711); // sshd reads authorized_keys as the login user
+    let shell: string | undefined;
+    if (o.loginShell !== undefined && o.loginShell.startsWith('/')) shell = o.loginShell;
+    else if (o.loginShell !== undefined) writeFileSync((shell = join(dir, 'login-shell')), o.loginShell, { mode: 0o755 });
+    const login = loginUser(shell);
+    const user = login.name;
     keygen(join(dir, 'host_ed25519'), 'warden-test-host');
     keygen(join(dir, 'client_ed25519'), 'warden-test-client');
     writeFileSync(join(dir, 'authorized_keys'), readFileSync(join(dir, 'client_ed25519.pub')), { mode: 0o644 });

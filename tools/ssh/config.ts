@@ -59,6 +59,12 @@ export const sshConnectionSchema = z
       .max(64)
       .optional()
       .describe('Sessions of this connection one principal may hold at once (default: half of max_sessions, rounded up); a call over it waits for one of its own'),
+    unknown_login_shell: z
+      .enum(['refuse', 'allow'])
+      .default('refuse')
+      .describe(
+        "What to do with a host whose login shell the probe of each new connection cannot name (neither bash nor dash, nor zsh, a ksh or yash, which are always refused): refuse (the default), or allow, for a POSIX shell that reads Warden's line as dash would (BusyBox ash). It must still read the probe's quoting as written",
+      ),
     description: z.string().optional().describe('Shown to agents by list_connections'),
   })
   .strict()
@@ -94,6 +100,8 @@ export interface SshConnection {
   max_sessions: number;
   /** Absent: see sessionsPerPrincipal. */
   max_sessions_per_principal?: number;
+  /** A login shell the probe cannot name: refused unless `allow` (shell-probe.ts). */
+  unknown_login_shell: 'refuse' | 'allow';
   description?: string;
 }
 

@@ -3,7 +3,7 @@
  * secret references, the pinned host key checked before authentication, keepalive, a cap on
  * concurrent sessions with a share per principal (session-slots.ts), and a fresh connection
  * after the host went away. A new connection is used only once a probe showed that the host's
- * login shell reads the canonical quoting as written (shell-probe.ts). A call's deadline and cancel cover its whole life: the wait for a
+ * login shell reads the canonical quoting as written and is bash or dash (shell-probe.ts). A call's deadline and cancel cover its whole life: the wait for a
  * session slot, the connection, the command.
  */
 import type { Client, ConnectConfig } from 'ssh2';
@@ -103,8 +103,9 @@ export class SshConnector {
       client.on('connect', () => client.setNoDelay(true));
       client.on('ready', () => {
         ready = true;
-        // Only a host whose shell reads the canonical quoting as written gets a command.
-        checkLoginShell(client, this.where(), this.conn.connect_timeout, this.log).then(
+        // Only a host whose shell reads the canonical quoting as written, and is one Warden
+        // parses for, gets a command; asked again on every new connection (after a reconnect too).
+        checkLoginShell(client, this.where(), this.conn.connect_timeout, this.log, { allowUnknown: this.conn.unknown_login_shell === 'allow' }).then(
           () => resolve(client),
           (e: unknown) => {
             client.end();

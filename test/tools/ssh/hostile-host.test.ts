@@ -16,7 +16,7 @@ import type { ExecContext } from '../../../src/tool-api.js';
 import type { SshConnection } from '../../../tools/ssh/config.js';
 import type { SshConnector } from '../../../tools/ssh/connector.js';
 import { parseSshCommand, sshRunTool } from '../../../tools/ssh/ssh-run.js';
-import { PROBE_EXPECTED, PROBE_LINE } from '../../../tools/ssh/shell-probe.js';
+import { PROBE_EXPECTED, PROBE_LINE, readProbe } from '../../../tools/ssh/shell-probe.js';
 import { newKeyPair, ssh2SignalTable, type HostileSshd, type HostileScript, type HostileFixture, hostileFixture } from '../../support/hostile-sshd.js';
 import { pollUntil } from '../../support/sshd.js';
 
@@ -352,11 +352,13 @@ describe("a host whose login shell is not POSIX", () => {
     assert.equal(c.connected, false);
   });
 
-  test('the probe comes back word for word through sh, dash and bash', () => {
-    for (const sh of ['sh', 'dash', 'bash']) {
+  test('the probe comes back word for word through sh, dash and bash, which it names', () => {
+    for (const [sh, name] of [['sh', 'dash'], ['dash', 'dash'], ['bash', 'bash']] as const) {
       const r = spawnSync(sh, ['-c', PROBE_LINE], { encoding: 'utf8' });
       assert.equal(r.status, 0, `${sh}: ${r.stderr}`);
-      assert.equal(r.stdout, PROBE_EXPECTED, sh);
+      if (sh !== 'bash') assert.equal(r.stdout, PROBE_EXPECTED, sh);
+      const v = readProbe({ stdout: r.stdout, exitCode: r.status, truncated: false });
+      assert.equal(v.v === 'ok' ? v.shell : v.v, name, sh);
     }
     let fish: string[][] | Error;
     try {
