@@ -29,10 +29,13 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   const { tables, now, iso, notify } = ctx;
   const needs = approvalRequirements(input.decision);
   if (!needs.length) return { granted: false, code: ErrorCode.INTERNAL, message: 'approval gate called without an approval obligation' };
-  const call = canonicalCall(input.tool, input.connection, input.canonicalArgs, input.connectionConfig ?? null);
+  const call = canonicalCall(input.tool, input.connection, input.canonicalArgs, input.connectionConfig ?? null, input.masking ?? null);
   // The deny cooldown's key: the call as it would run (same tool, connection and other
-  // arguments), so a denied call respelled is held too. Approvals bind to `call` only.
-  const cooldownHash = input.cooldownArgs ? canonicalCall(input.tool, input.connection, input.cooldownArgs, input.connectionConfig ?? null).hash : call.hash;
+  // arguments), so a denied call respelled is held too; whatever the masks (a denied call is not
+  // asked again because a reload changed them). Approvals bind to `call` only.
+  const cooldownHash = input.cooldownArgs || input.masking
+    ? canonicalCall(input.tool, input.connection, input.cooldownArgs ?? input.canonicalArgs, input.connectionConfig ?? null).hash
+    : call.hash;
   // Several approvals combine (policy/approval-terms.ts): every request expires with the
   // shortest matching `expires`, and the call waits the shortest matching `wait` for all.
   const timing = combinedTiming(needs);

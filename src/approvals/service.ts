@@ -33,6 +33,8 @@ export interface GateInput {
   cooldownArgs?: Record<string, unknown>;
   /** connectionDigest of the configured connection (canonical.ts); bound with the call. */
   connectionConfig?: string | null;
+  /** maskingDigest of the masks the call's result gets (canonical.ts); bound with the call, never with the deny cooldown. */
+  masking?: string | null;
   decision: Decision;
   /**
    * Judge the call again under the live policy, just before its approvals are used: a reload

@@ -7,7 +7,8 @@ import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, GovernedTool, Principal } from '../tool-api.js';
 import { grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
 import { approvalRequirements } from '../policy/approval-terms.js';
-import { connectionDigest } from '../approvals/canonical.js';
+import { connectionDigest, maskingDigest } from '../approvals/canonical.js';
+import { maskingLoosened } from '../approvals/mask-terms.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
 import { elapsed, meta, type CallState } from './call-state.js';
@@ -120,7 +121,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       // The call as it would run whatever its spelling: the deny cooldown also holds rewordings.
       const cooldownArgs = s.tool!.cooldownArgs?.(s.input!, s.facts!);
       // A reload while the call waits: judged again under the live policy before its approvals
-      // are used (gate.ts), and run under that policy (its masks, its judge) when it still allows.
+      // are used (gate.ts), and run under that policy (its masks, its judge) when it still allows
+      // on the same approvals and masks no looser (maskingChanged).
       let relive: { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
       const recheck = (): { code: string; message: string; ruleIds: string[] } | null => {
         relive = undefined;
@@ -129,7 +131,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const d = decideUnder(live, s);
         const why = d.decision.effect === 'deny'
           ? `the policy was reloaded (version ${live.version}) while the call waited for approval, and now denies it: ${d.decision.reason}`
-          : missingApprovals(needs, approvalRequirements(d.decision));
+          : (missingApprovals(needs, approvalRequirements(d.decision)) ?? maskingChanged(s.policy, live));
         // Kept either way: a refusal names the live rules and policy version that refused it.
         relive = { policy: live, ...d };
         return why ? { code: d.decision.effect === 'deny' ? ErrorCode.DENIED : ErrorCode.APPROVAL_DENIED, message: why, ruleIds: d.decision.ruleIds } : null;
@@ -148,6 +150,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         ...(cooldownArgs ? { cooldownArgs } : {}),
         // The connection as configured, not only its name (approvals/canonical.ts).
         connectionConfig: connectionDigest(s.connection, target),
+        // The masks its result gets: an approval given for a masked result never returns it in clear.
+        masking: maskingDigest(s.policy.masking),
         decision: s.decision!,
         factsSummary: s.facts!.summary,
         signal: s.req.signal,
@@ -284,3 +288,15 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 }
 
 const EXECUTE_AT = STAGES.indexOf('execute');
+
+/**
+ * Why a reload while the call waited loosened the masks its result gets, or null. Why refuse: its
+ * approvals were given for the result as masked then (approvals/mask-terms.ts); removed or
+ * loosened masks would return in clear what the reviewer approved seeing masked. Added masks run
+ * it, masked by the live policy.
+ */
+function maskingChanged(was: CompiledPolicy, live: CompiledPolicy): string | null {
+  const why = maskingLoosened(was.masking, live.masking);
+  if (!why) return null;
+  return `the policy was reloaded (version ${live.version}) while the call waited for approval, and it loosened the masks its result gets (${why}); the approvals were given for the result as masked before, so it was not run; calling again asks anew under the current masks`;
+}
