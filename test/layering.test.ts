@@ -43,9 +43,10 @@ const ALLOWED: Record<string, (to: string) => boolean> = {
   'src/visible-text': () => false,
   'src/sealed-facts': () => false,
   'src/pg-url-params': () => false,
+  'src/pg-store-tables': () => false,
   // Imported for its effect, before pg, by every module that imports pg (recorder, postgres family).
   'src/pg-stream-probe': () => false,
-  'src/tool-api': (t) => t === 'src/errors' || t === 'src/sql-names' || t === 'src/sealed-facts' || t === 'src/pg-url-params' || t === 'src/tool-output',
+  'src/tool-api': (t) => t === 'src/errors' || t === 'src/sql-names' || t === 'src/sealed-facts' || t === 'src/pg-url-params' || t === 'src/pg-store-tables' || t === 'src/tool-output',
   // The seam's answer and masking types, re-exported by tool-api.ts (a type-only cycle).
   'src/tool-output': (t) => t === 'src/tool-api',
   'src/config': (t) => ['src/errors', 'src/tool-api', 'src/config'].includes(t),

@@ -211,6 +211,7 @@ async function purge(args: string[], io: TranscriptsIo, json: boolean): Promise<
   if (json) io.out(jsonDoc(r));
   else if (r.cutSeq === 0) io.out(`nothing to purge before ${before}`);
   else io.out(`purged ${r.sessions} sessions, ${r.calls} calls, ${r.records} records (up to record ${r.cutSeq}); checkpoint record ${r.checkpointSeq}`);
+  if (r.erased === false) io.err('warden: warning: a reader kept the write-ahead log from being emptied, so it may still hold the purged text until the next checkpoint overwrites it; run purge again when no Warden reads the store to erase it now');
   return 0;
 }
 

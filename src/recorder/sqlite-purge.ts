@@ -34,6 +34,9 @@ export function purgeBefore(db: Database.Database, before: string, now: string, 
   const doomed = 'SELECT id FROM sessions WHERE open_seq <= ?';
   indexPendingText(db); // so that the doomed calls' index entries exist to be removed
   db.prepare(`DELETE FROM calls_fts WHERE rowid IN (SELECT seq FROM calls WHERE session_id IN (${doomed}))`).run(cut);
+  // A contentless delete leaves the call's words in the index segments (a tombstone hides them
+  // from MATCH): merging the segments drops them, and secure_delete (erasing) zeroes the old pages.
+  db.prepare(`INSERT INTO calls_fts (calls_fts) VALUES ('optimize')`).run();
   const calls = db.prepare(`DELETE FROM calls WHERE session_id IN (${doomed})`).run(cut).changes;
   db.prepare(`DELETE FROM call_facets WHERE session_id IN (${doomed})`).run(cut);
   resetTextIndexMark(db);
@@ -55,6 +58,31 @@ export function purgeBefore(db: Database.Database, before: string, now: string, 
   db.prepare('DELETE FROM records WHERE seq = ?').run(cut);
   db.exec(GUARD);
   return { cutSeq: cut, records, sessions, calls, checkpointSeq };
+}
+
+/**
+ * Run a purge (`run`, its write transaction) so that what it removes is erased from the files,
+ * not only from the tables: secure_delete zeroes every cell and page the deletes free (SQLite
+ * otherwise leaves them as they were, in free pages and unused cell space, until reused), then a
+ * TRUNCATE checkpoint writes the zeroed pages into the database file and empties the WAL, whose
+ * older frames still hold the pages as they were before. Why: `purge` is retention; a purged
+ * call's arguments and result stayed readable in the file (a backup, a copy handed to an auditor)
+ * after the rows were gone. The result says `erased: false` when a reader kept the WAL from being
+ * emptied (a running server mid-read): the next checkpoint overwrites it. Costs the purge only (the zeroing
+ * writes and the checkpoint), never a call.
+ */
+export function erasing(db: Database.Database, run: () => PurgeResult): PurgeResult {
+  const was = Number(db.pragma('secure_delete', { simple: true }));
+  db.pragma('secure_delete = ON');
+  let r: PurgeResult;
+  try {
+    r = run();
+  } finally {
+    db.pragma(`secure_delete = ${was === 2 ? 'FAST' : was === 1 ? 'ON' : 'OFF'}`);
+  }
+  if (r.cutSeq === 0) return r;
+  const [ck] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+  return ck?.busy === 0 ? r : { ...r, erased: false };
 }
 
 /** The checkpoint the chain now starts from (the highest cut), if any. */

@@ -22,7 +22,7 @@ import type { SqliteTranscriptStore } from './sqlite-open.js';
 import type { ChainSigner } from './signing.js';
 import { sqliteChainHead, verifySqliteStore } from './sqlite-head-checks.js';
 import { SqliteHeadSigner } from './sqlite-head-signing.js';
-import { purgeBefore } from './sqlite-purge.js';
+import { erasing, purgeBefore } from './sqlite-purge.js';
 import type { CallIntent, CallOutcome, ChainHeadInfo, PurgeResult, RecoveryResult, SessionPage, SessionSearch, SessionStart, SignedHead, VerifyOptions, VerifyResult } from './types.js';
 import { HeadRefusal } from './head-refusal.js';
 
@@ -245,7 +245,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   async purge(before: string, now = new Date().toISOString()): Promise<PurgeResult> {
     if (this.readonly) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: read-only');
     try {
-      return this.signedTx(() => purgeBefore(this.db, before, now, (k, id, ts, body, apply) => void this.appendTx(k, id, ts, body, apply), this.signer));
+      return erasing(this.db, () => this.signedTx(() => purgeBefore(this.db, before, now, (k, id, ts, body, apply) => void this.appendTx(k, id, ts, body, apply), this.signer)));
     } catch (err) {
       throw storeError('write', err);
     }

@@ -155,6 +155,11 @@ export interface PurgeResult {
   calls: number;
   /** The checkpoint record appended to the chain (absent when nothing was purged). */
   checkpointSeq?: number;
+  /**
+   * SQLite: false when the removed text could not yet be erased from the files (a reader kept the
+   * WAL from being emptied; the next checkpoint overwrites it). Absent: erased, or not SQLite.
+   */
+  erased?: boolean;
 }
 
 /** Filters for listing calls across sessions (newest first). */

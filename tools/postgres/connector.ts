@@ -23,6 +23,7 @@ import { postgresTarget } from './connection-target.js';
 import { refuseSessionParamsInUrl, urlPoolOptions } from './url-params.js';
 import { PoolShares, type Caller } from './pool-shares.js';
 import { reportRoleLimits } from './role-limits.js';
+import { storeSafePool } from './store-reach.js';
 import { CatalogNames, type FieldOrigin } from './catalog-names.js';
 
 export type { FieldOrigin } from './catalog-names.js';
@@ -92,6 +93,8 @@ export class PgConnector {
   private tls: TlsPlan = { mode: 'disable', ssl: false };
   /** Each principal's sessions per pool, at most max_per_principal (pool-shares.ts). */
   private readonly shares: Record<'ro' | 'rw', PoolShares>;
+  /** Whether the log heard that this connection reaches a transcript store (once; every call is refused). */
+  private toldStoreReach = false;
   /** The pools' wait for a session (connect_timeout in the URL, set with the first pool). */
   private waitMs = SESSION_WAIT_MS;
   /** Qualified columns, unqualified pg_* names and functions, and result fields' origins, by the catalog (catalog-names.ts). */
@@ -138,10 +141,16 @@ export class PgConnector {
     return postgresTarget(this.conn.name, await this.url());
   }
 
+  /** A store reach is logged once (every call is refused with it, store-reach.ts). */
+  private tellStoreReach(e: WardenError): void {
+    if (!this.toldStoreReach) this.log?.('error', e.message, { connection: this.conn.name });
+    this.toldStoreReach = true;
+  }
+
   private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {
     let p = this.pools.get(kind);
     if (!p) {
-      p = Promise.all([this.url(), tlsPlan(this.conn, this.secrets)]).then(([url, tls]) => {
+      p = Promise.all([this.url(), tlsPlan(this.conn, this.secrets)]).then(async ([url, tls]) => {
         refuseSslInUrl(url, this.conn);
         refuseSessionParamsInUrl(url, this.conn);
         const fromUrl = urlPoolOptions(url, this.conn);
@@ -164,6 +173,8 @@ export class PgConnector {
         // A checked-out session whose socket ends emits 'error' after failing its queries; unheard,
         // that ended the process. Its query already failed (and is coded where sessions are used).
         pool.on('connect', (client) => client.on('error', () => undefined));
+        // Before its first statement or lookup: a pool whose role can read a transcript store is not kept (store-reach.ts).
+        await storeSafePool(pool, this.conn.name, (e) => this.tellStoreReach(e));
         if (kind === 'ro' && this.log) void reportRoleLimits(pool, this.conn.name, this.log);
         return pool;
       });

@@ -1,0 +1,59 @@
+/**
+ * A connection that can read a Warden transcript store is refused. Why: an agent whose
+ * `query_database` connection reaches the store's database with a role that may SELECT its tables
+ * (the store's own login, the common one-URL setup, a superuser, pg_read_all_data, or a grant)
+ * read `settings` (the shared key of the `hash` masking strategy: every hashed value can then be
+ * matched against guesses offline), every other session's calls and results, and the approvals,
+ * with a policy that grants reads on `public`. The SQLite store has the same boundary in
+ * server/agent-boundary.ts (the agent's OS user must not read the file). Checked once when a pool
+ * opens, before its first statement or catalog lookup, so a plain read pays nothing after that;
+ * while the check fails the pool is not kept, and every call is refused again (WARDEN_CONFIG).
+ */
+import type pg from 'pg';
+import { ErrorCode, PG_STORE_FINGERPRINT as F, PG_STORE_TABLES, WardenError } from '../../src/tool-api.js';
+import { poolSession, withSession } from './pool-session.js';
+
+/**
+ * The store tables this session's role may read (any column, in a schema it may use), by schema,
+ * in every schema that holds a Warden store. The catalog is readable by every role, so this needs
+ * no privilege of its own; has_any_column_privilege counts table and column grants, superusers and
+ * pg_read_all_data alike, and a member of the table's owner (NOINHERIT too: it can SET ROLE to it,
+ * and then grant itself the schema) reaches it whatever it holds now.
+ */
+const REACH_SQL = `SELECT n.nspname AS schema, array_agg(c.relname::text ORDER BY c.relname) AS tables
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  WHERE c.relname = ANY ($1::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+    AND (pg_catalog.has_schema_privilege(n.oid, 'USAGE') AND pg_catalog.has_any_column_privilege(c.oid, 'SELECT')
+      OR pg_catalog.pg_has_role(c.relowner, 'MEMBER'))
+    AND EXISTS (SELECT 1 FROM pg_catalog.pg_class v WHERE v.relnamespace = n.oid AND v.relname = $2)
+    AND EXISTS (SELECT 1 FROM pg_catalog.pg_class r JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid
+      WHERE r.relnamespace = n.oid AND r.relname = $3 AND a.attname = $4 AND NOT a.attisdropped)
+  GROUP BY n.nspname ORDER BY n.nspname`;
+
+/** Throw WARDEN_CONFIG when `client` (a session of a connection's pool, as its role) can read a Warden transcript store's tables. */
+export async function refuseStoreReach(client: pg.PoolClient, connection: string): Promise<void> {
+  const r = await client.query({ text: REACH_SQL, values: [PG_STORE_TABLES, F.versions, F.chain, F.chainColumn] });
+  const found = (r.rows as { schema: string; tables: string[] }[]).map((x) => `schema ${x.schema}: ${x.tables.join(', ')}`);
+  if (!found.length) return;
+  throw new WardenError(
+    ErrorCode.CONFIG,
+    `connection ${connection} can read the tables of a Warden transcript store (${found.join('; ')}): through it an agent reads every session's calls and results, the approvals and the masking key, so Warden refuses the connection. Give it a role without SELECT on them, or keep the store in a database of its own`,
+    { reason: 'connection reaches the transcript store' },
+  );
+}
+
+/**
+ * `pool` once a session of it found that its role reads no transcript store; else the pool is
+ * ended and the refusal thrown (`told` hears a store reach first, for the log). A failure to
+ * connect is thrown as the statement's own would be (pool-session.ts), and the pool not kept.
+ */
+export async function storeSafePool(pool: pg.Pool, connection: string, told: (e: WardenError) => void): Promise<pg.Pool> {
+  try {
+    await withSession(() => poolSession(pool), (c) => refuseStoreReach(c, connection));
+    return pool;
+  } catch (e) {
+    void pool.end().catch(() => undefined);
+    if (e instanceof WardenError && e.code === ErrorCode.CONFIG) told(e);
+    throw e;
+  }
+}
