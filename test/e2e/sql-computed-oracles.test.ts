@@ -16,7 +16,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { emailRedactions, noLeakOf, ownTables, sqlConfig, startSqlWarden, writersPolicy, type SqlWarden } from '../support/sql-warden.js';
+import { emailRedactions, noLeakOf, ownTables, ranOk, type SqlResult, type SqlWarden, startMaskedPair, stopAll, writersPolicy } from '../support/sql-warden.js';
 
 const MASKED = ['gen', 'genchk', 'idx', 'pk', 'pk_neg', 'pk_pos', 'trg_when', 'trg_code', 'rls', 'rul', 'mv', 'mv_a', 'mv_b', 'rls_src'];
 const TABLES = [...MASKED, 'gen_ok', 'trg_ok', 'rls_ok', 'rul_log', 'rlsx'];
@@ -84,19 +84,14 @@ before(async () => {
   await ownTables(db, TABLES);
   await db.query(`ALTER FUNCTION public.probe_fn() OWNER TO ${db.role}`);
   for (const t of ['rls', 'rls_ok', 'rlsx']) await db.query(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
-  masked = await startSqlWarden(db, { 'p.yaml': MASK + GRANT }, sqlConfig());
-  open = await startSqlWarden(db, { 'p.yaml': GRANT }, sqlConfig());
+  ({ masked, open } = await startMaskedPair(db, MASK, GRANT));
 });
 
-after(async () => {
-  await masked?.close();
-  await open?.close();
-  await db?.drop();
-});
+after(() => stopAll(db, masked, open));
 
-type Result = Awaited<ReturnType<SqlWarden['query']>>;
+type Result = SqlResult;
 const noLeak = noLeakOf([CAROL, DAVE]);
-const ok = (r: Result, what: string): void => assert.equal(r.isError, false, `${what}: ${r.text.slice(0, 300)}`);
+const ok = ranOk;
 const failed = (r: Result, what: string): void => assert.equal(r.isError, true, `${what} must fail: ${r.text.slice(0, 300)}`);
 
 /** The probes: on row 1 (email 'c...') each fails, on row 2 ('d...') each runs. */

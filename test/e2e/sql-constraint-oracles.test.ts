@@ -17,7 +17,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { noLeakOf, ownTables, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { noLeakOf, ownTables, ranOk, type SqlResult, type SqlWarden, startMaskedPair, stopAll } from '../support/sql-warden.js';
 
 const TABLES = ['users', 'members', 'plain', 'people', 'refs', 'parted', 'p_a', 'p_b', 'ux', 'stamped'];
 const RELATIONS = [...TABLES, 'users_v'];
@@ -90,19 +90,14 @@ before(async () => {
   `);
   await ownTables(db, TABLES);
   await db.query(`ALTER VIEW public.users_v OWNER TO ${db.role}`);
-  masked = await startSqlWarden(db, { 'p.yaml': MASK + GRANT }, sqlConfig());
-  open = await startSqlWarden(db, { 'p.yaml': GRANT }, sqlConfig());
+  ({ masked, open } = await startMaskedPair(db, MASK, GRANT));
 });
 
-after(async () => {
-  await masked?.close();
-  await open?.close();
-  await db?.drop();
-});
+after(() => stopAll(db, masked, open));
 
-type Result = Awaited<ReturnType<SqlWarden['query']>>;
+type Result = SqlResult;
 const noLeak = noLeakOf([CAROL, DAVE]);
-const ok = (r: Result, what: string): void => assert.equal(r.isError, false, `${what}: ${r.text.slice(0, 300)}`);
+const ok = ranOk;
 
 function refusedByMask(r: Result, sql: string): void {
   assert.equal(r.isError, true, `${sql} must be refused: ${r.text.slice(0, 300)}`);

@@ -14,7 +14,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { emailRedactions, noLeakOf, ownTables, sqlConfig, startSqlWarden, writersPolicy, type SqlWarden } from '../support/sql-warden.js';
+import { emailRedactions, noLeakOf, ownTables, ranOk, type SqlResult, type SqlWarden, startMaskedPair, stopAll, writersPolicy } from '../support/sql-warden.js';
 
 const MASKED = ['d_when', 'd_code', 'd_rul', 'd_rls', 'd_all', 'd_plain', 'd_sel', 'k_null', 'k_cas', 'k_plain'];
 const TABLES = [...MASKED, 'd_log', 'd_ok', 'k_par', 'k_par2', 'k_par3'];
@@ -81,19 +81,14 @@ before(async () => {
   await ownTables(db, TABLES);
   await db.query(`ALTER FUNCTION public.keep_old() OWNER TO ${db.role}; ALTER FUNCTION public.probe_old() OWNER TO ${db.role}`);
   for (const t of ['d_rls', 'd_all', 'd_sel']) await db.query(`ALTER TABLE ${t} ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY`);
-  masked = await startSqlWarden(db, { 'p.yaml': MASK + GRANT }, sqlConfig());
-  open = await startSqlWarden(db, { 'p.yaml': GRANT }, sqlConfig());
+  ({ masked, open } = await startMaskedPair(db, MASK, GRANT));
 });
 
-after(async () => {
-  await masked?.close();
-  await open?.close();
-  await db?.drop();
-});
+after(() => stopAll(db, masked, open));
 
-type Result = Awaited<ReturnType<SqlWarden['query']>>;
+type Result = SqlResult;
 const noLeak = noLeakOf([CAROL, DAVE]);
-const ok = (r: Result, what: string): void => assert.equal(r.isError, false, `${what}: ${r.text.slice(0, 300)}`);
+const ok = ranOk;
 /** What the statement answered: an error, or how many rows it deleted. */
 const answer = (r: Result): string => (r.isError ? 'error' : `deleted ${(r.structured as { affected?: number | null }).affected}`);
 

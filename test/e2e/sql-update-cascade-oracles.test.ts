@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { emailRedactions, noLeakOf, ownTables, sqlConfig, startSqlWarden, writersPolicy, type SqlWarden } from '../support/sql-warden.js';
+import { emailRedactions, noLeakOf, ownTables, ranOk, type SqlResult, type SqlWarden, startMaskedPair, stopAll, writersPolicy } from '../support/sql-warden.js';
 
 const MASKED = ['u_chk', 'u_trg', 'u_gen', 'u_leaf', 'u_plain', 'u_tree', 's_idx', 's_num', 's_part', 's_gen'];
 const TABLES = [...MASKED, 'u_par', 'u_par2', 'u_par3', 'u_par4', 'u_mid', 'u_par5', 's_pa', 's_pb'];
@@ -82,19 +82,14 @@ before(async () => {
   for (const t of ['s_idx', 's_num', 's_gen']) await db.query(`INSERT INTO ${t} (id, email) VALUES (1, '${CAROL}'), (2, '${DAVE}'), (3, '${DAVE}')`);
   await ownTables(db, TABLES);
   await db.query(`ALTER FUNCTION public.probe_new() OWNER TO ${db.role}`);
-  masked = await startSqlWarden(db, { 'p.yaml': MASK + GRANT }, sqlConfig());
-  open = await startSqlWarden(db, { 'p.yaml': GRANT }, sqlConfig());
+  ({ masked, open } = await startMaskedPair(db, MASK, GRANT));
 });
 
-after(async () => {
-  await masked?.close();
-  await open?.close();
-  await db?.drop();
-});
+after(() => stopAll(db, masked, open));
 
-type Result = Awaited<ReturnType<SqlWarden['query']>>;
+type Result = SqlResult;
 const noLeak = noLeakOf([CAROL, DAVE]);
-const ok = (r: Result, what: string): void => assert.equal(r.isError, false, `${what}: ${r.text.slice(0, 300)}`);
+const ok = ranOk;
 const answer = (r: Result): string => (r.isError ? 'error' : 'ran');
 const call = (w: SqlWarden, sql: string, params: unknown[]) => w.w.call('query_database', { connection: 'db', sql, params });
 

@@ -216,6 +216,30 @@ export async function emailMaskTrio(db: TestDatabase): Promise<{ plain: SqlWarde
   return { plain, masked, derived };
 }
 
+/** What a statement answered, as the SQL e2e tests read it. */
+export type SqlResult = Awaited<ReturnType<SqlWarden['query']>>;
+
+/** Assert that a statement ran, showing the head of its answer when it did not. */
+export const ranOk = (r: SqlResult, what: string): void => assert.equal(r.isError, false, `${what}: ${r.text.slice(0, 300)}`);
+
+/**
+ * The two Wardens the write-oracle tests compare on one database: `masked` under `mask` and
+ * `grant`, `open` under `grant` alone (where each probe's channel is shown to be real). Started side
+ * by side; when one fails the other is closed. Why shared: the oracle test files set it up alike.
+ */
+export async function startMaskedPair(db: TestDatabase, mask: string, grant: string): Promise<{ masked: SqlWarden; open: SqlWarden }> {
+  const [masked, open] = await Promise.allSettled([startSqlWarden(db, { 'p.yaml': mask + grant }, sqlConfig()), startSqlWarden(db, { 'p.yaml': grant }, sqlConfig())]);
+  if (masked.status === 'fulfilled' && open.status === 'fulfilled') return { masked: masked.value, open: open.value };
+  for (const w of [masked, open]) if (w.status === 'fulfilled') await w.value.close();
+  throw (masked.status === 'rejected' ? masked.reason : (open as PromiseRejectedResult).reason) as Error;
+}
+
+/** Close a file's Wardens and drop its database; each may be unset when its `before` failed. */
+export async function stopAll(db: TestDatabase | undefined, ...wardens: (SqlWarden | undefined)[]): Promise<void> {
+  for (const w of wardens) await w?.close();
+  await db?.drop();
+}
+
 /** The rows of a structured result, each cell as text. */
 export const structuredRows = (r: { structured?: unknown }): string[][] => (r.structured as { rows: unknown[][] }).rows.map((row) => row.map(String));
 
