@@ -10,6 +10,7 @@ import type { Pipeline } from '../pipeline/pipeline.js';
 import type { TranscriptStore } from '../recorder/types.js';
 import { recordedActors } from '../approvals/actors.js';
 import { recordedName } from '../pipeline/input-guard.js';
+import { ErrorCode } from '../errors.js';
 
 /** What a connection needs to serve. */
 export interface ServeDeps {
@@ -63,6 +64,23 @@ function tokenSource(p: Principal): { issuer?: string; tokenClient?: string } {
   return { ...(typeof iss === 'string' ? { issuer: recordedName(iss) } : {}), ...(client ? { tokenClient: recordedName(client) } : {}) };
 }
 
+/**
+ * The refusal of a request that reached a server that negotiated no protocol version: a
+ * 2025-era instance never initialized. Why: over stdio a `ping` (allowed before initialize)
+ * pins the connection to the 2025 era, and a request carrying the 2026-07-28 envelope, which
+ * the lifecycle lets through without initialize (stdio-lifecycle.ts), then reached that
+ * uninitialized instance: a tools/call ran before initialize, and an initialize after it was
+ * still accepted. Every instance that may serve has a version: initialize sets it (2025), the
+ * serving entry sets it before any request (2026-07-28). -32600 as the stdio lifecycle answers.
+ */
+function notNegotiated(server: Server, method: string): Error | null {
+  if (server.getNegotiatedProtocolVersion() !== undefined) return null;
+  return Object.assign(
+    new Error(`${ErrorCode.INVALID_INPUT}: "${method}" before the session is initialized: this connection speaks the 2025 protocol (it sent a message without the 2026-07-28 per-request _meta envelope), so send initialize and wait for its result first. Nothing ran`),
+    { code: -32600, data: { code: ErrorCode.INVALID_INPUT, reason: 'not_initialized' } },
+  );
+}
+
 /** A session handle: the server plus its transcript session. */
 export interface ConnectionSession {
   server: Server;
@@ -104,6 +122,8 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
   const expired = () => opts.expiresAt !== undefined && Date.now() >= opts.expiresAt * 1000;
 
   server.setRequestHandler('tools/list', async (req) => {
+    const early = notNegotiated(server, 'tools/list');
+    if (early) throw early;
     // What a principal may see is theirs only while their token holds: after it, nothing.
     if (expired()) return { tools: [] } as never;
     // Over HTTP a listing writes no session record: the record comes with the session's first tool
@@ -115,6 +135,9 @@ export function createConnectionServer(deps: ServeDeps, principal: Principal, tr
   });
 
   server.setRequestHandler('tools/call', async (req, ctx) => {
+    // Before anything is opened or recorded: nothing of such a call runs.
+    const early = notNegotiated(server, 'tools/call');
+    if (early) throw early;
     // The session's open record is queued, not awaited: the store commits queued writes in order,
     // so it lands with (or before) the call's intent, and an intent whose session never landed is
     // refused (WARDEN_TRANSCRIPT_UNAVAILABLE), so nothing runs unrecorded. A per-request (2026)

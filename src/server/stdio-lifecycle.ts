@@ -14,7 +14,9 @@
  * after and never waits on it). A second `initialize` (while the first is answered or pending) is
  * refused; one the server answered with an error may be retried. A request carrying the
  * 2026-07-28 envelope needs no initialize and is left to the SDK (which refuses `initialize` on
- * such a connection itself). On either era, a request whose id is still in flight is refused;
+ * such a connection itself); should the SDK have pinned the connection to the 2025 era already
+ * (a `ping` or a notification without the envelope came first), its instance is not initialized
+ * and the tool handlers refuse the request (mcp-server.ts notNegotiated). On either era, a request whose id is still in flight is refused;
  * an id is free again once its response is sent or the client cancels it (the SDK then sends
  * none). `5` and `"5"` are two ids. Each refusal is -32600, `WARDEN_INVALID_INPUT` in the
  * message and `data.code`, with the request's id; nothing of it runs or is recorded.

@@ -159,3 +159,49 @@ test('the real SDK client initializes, lists and calls as before, 2025-era and 2
   assert.equal(recorded('sdk-legacy'), 1);
   assert.equal(recorded('sdk-modern'), 1);
 });
+
+/** The 2026-07-28 per-request envelope of a raw request. */
+const ENVELOPE = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {}, 'io.modelcontextprotocol/clientInfo': { name: 'raw-modern', version: '1' } };
+const enveloped = (id: unknown, method: string, params: Record<string, unknown> = {}) => line({ id, method, params: { ...params, _meta: ENVELOPE } });
+const envelopedCall = (id: unknown, marker: string) => enveloped(id, 'tools/call', { name: 'query_database', arguments: { connection: 'db', sql: `SELECT id, '${marker}' AS m FROM items` } });
+
+test('after a ping (the 2025 era), a request carrying the 2026-07-28 envelope still needs initialize: refused, nothing ran (it ran uninitialized)', async () => {
+  const w = await rawWarden(fx.dir().configPath, env(), { initialize: false });
+  try {
+    // A ping before initialize is served and pins the connection to the 2025 era (the SDK's stdio entry).
+    await w.write(line({ id: 'p', method: 'ping' }));
+    await w.until('ping', (a) => a.some((m) => m.id === 'p'));
+    await w.write(envelopedCall(2, 'enveloped-after-ping'));
+    await w.write(enveloped(3, 'tools/list'));
+    await w.until('both answers', (a) => a.some((m) => m.id === 2) && a.some((m) => m.id === 3));
+    for (const id of [2, 3]) {
+      assertRefused(w.answer(id), 'not_initialized');
+      assert.match(w.answer(id).error!.message, /send initialize and wait for its result first\. Nothing ran$/);
+    }
+    // Initialize opens the session as usual, and the call then runs.
+    await w.write(initializeLine(4, 'lifecycle-after-ping'));
+    await w.until('initialize', (a) => a.some((m) => m.id === 4));
+    assert.equal(w.answer(4).result?.protocolVersion, '2025-11-25', JSON.stringify(w.answer(4)));
+    await w.write(call(5, 'after-ping-init'));
+    await w.until('the call', (a) => a.some((m) => m.id === 5));
+    assert.match(w.answer(5).result!.content![0]!.text!, /after-ping-init/);
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+  assert.equal(recorded('enveloped-after-ping'), 0, 'the enveloped call was not recorded or run');
+  assert.equal(recorded('after-ping-init'), 1);
+});
+
+test('a request carrying the 2026-07-28 envelope as the first message runs without initialize (per request), as before', async () => {
+  const w = await rawWarden(fx.dir().configPath, env(), { initialize: false });
+  try {
+    await w.write(envelopedCall(1, 'enveloped-first'));
+    await w.write(enveloped(2, 'tools/list'));
+    await w.until('both answers', (a) => a.some((m) => m.id === 1) && a.some((m) => m.id === 2));
+    assert.match(JSON.stringify(w.answer(1).result?.content), /enveloped-first/, JSON.stringify(w.answer(1)));
+    assert.ok((w.answer(2).result?.tools ?? []).length > 0, JSON.stringify(w.answer(2)));
+  } finally {
+    w.child.kill('SIGKILL');
+  }
+  assert.equal(recorded('enveloped-first'), 1);
+});
