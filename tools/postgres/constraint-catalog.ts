@@ -14,6 +14,8 @@
  */
 import { nameSplits } from './user-casts.js';
 import { BODY_CAP, FUNCTIONS, OPERATORS, type TriggerFacts } from './trigger-bodies.js';
+import { TYPES as VARIABLE_TYPES } from './plpgsql-declare.js';
+import { triggerFactsSql } from './trigger-facts.js';
 import type { CatalogQuery } from './set-returning-calls.js';
 import type { Caller } from './pool-shares.js';
 
@@ -121,23 +123,8 @@ const entry = (rel: string, name: string, type: string, columns: string, wholeRo
       'columns', ${columns}, 'wholeRow', ${wholeRow}, 'refTables', ARRAY[]::text[], 'refColumns', ARRAY[]::text[],
       'mutable', ${mutable}, 'opaque', ${opaque}, 'events', ${events}${extra})`;
 
-const WHEN_TREE = `COALESCE(t.tgqual::text, '')`;
-const names = (list: readonly string[]) => `ARRAY[${list.map((x) => `'${x}'`).join(', ')}]::pg_catalog.name[]`;
-/** The trigger `t`'s function (`tp`, its language `tl`) as trigger-bodies.ts reads it: why not, or its body. */
-const FN_REFUSED = `CASE WHEN tl.lanname IS DISTINCT FROM 'plpgsql' OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_proc h WHERE h.oid = tl.lanplcallfoid
-        AND h.pronamespace = 'pg_catalog'::pg_catalog.regnamespace AND h.proname = 'plpgsql_call_handler') THEN 'is not written in PL/pgSQL'
-      WHEN tp.prosecdef THEN 'is SECURITY DEFINER' WHEN tp.proconfig IS NOT NULL THEN 'SETs a configuration parameter'
-      WHEN pg_catalog.length(tp.prosrc) > ${BODY_CAP} THEN 'is too long to be read' END`;
-/** A trigger's facts for trigger-bodies.ts (TriggerFacts): its function, its WHEN clause, its table's user-typed columns, the names shadowed. */
-const TRIGGER_FACTS = `, 'trigger', json_build_object('refused', ${FN_REFUSED}, 'body', CASE WHEN (${FN_REFUSED}) IS NULL THEN tp.prosrc END,
-      'when', t.tgqual IS NOT NULL, 'whenColumns', ${attnames('t.tgrelid', VARS(WHEN_TREE))}, 'whenWholeRow', ${WHEN_TREE} LIKE '%:varattno 0 %',
-      'whenMutable', ${MUTABLE(WHEN_TREE)}, 'whenOpaque', ${OPAQUE(WHEN_TREE)},
-      'userTyped', ARRAY(SELECT ua.attname::text FROM pg_catalog.pg_attribute ua JOIN pg_catalog.pg_type ut ON ut.oid = ua.atttypid
-        WHERE ua.attrelid = t.tgrelid AND ua.attnum > 0 AND NOT ua.attisdropped AND ut.typnamespace <> 'pg_catalog'::pg_catalog.regnamespace),
-      'shadowed', ARRAY(SELECT DISTINCT sp.proname::text FROM pg_catalog.pg_proc sp WHERE sp.proname = ANY (${names(FUNCTIONS)})
-          AND sp.pronamespace <> 'pg_catalog'::pg_catalog.regnamespace)
-        || ARRAY(SELECT DISTINCT so.oprname::text FROM pg_catalog.pg_operator so WHERE so.oprname = ANY (${names(OPERATORS)})
-          AND so.oprnamespace <> 'pg_catalog'::pg_catalog.regnamespace))`;
+/** A trigger's facts for trigger-bodies.ts (TriggerFacts): trigger-facts.ts. */
+const TRIGGER_FACTS = triggerFactsSql({ attnames, vars: VARS, mutable: MUTABLE, opaque: OPAQUE }, BODY_CAP, FUNCTIONS, OPERATORS, VARIABLE_TYPES);
 
 /** A trigger's row events (TableConstraint.events), from pg_trigger.tgtype (INSERT 4, DELETE 8, UPDATE 16). */
 const TRIGGER_EVENTS = `(CASE WHEN (t.tgtype::int & 16) <> 0 THEN 'u' ELSE '' END || CASE WHEN (t.tgtype::int & 8) <> 0 THEN 'd' ELSE '' END
@@ -253,7 +240,8 @@ function parse(row: CatalogRow): RelationConstraints {
   const triggerOk = (f: TriggerFacts | undefined): boolean => typeof f === 'object' && f !== null &&
     (f.refused === null || typeof f.refused === 'string') && (f.body === null || typeof f.body === 'string') && typeof f.when === 'boolean' &&
     strings(f.whenColumns) && typeof f.whenWholeRow === 'boolean' && typeof f.whenMutable === 'boolean' && typeof f.whenOpaque === 'boolean' &&
-    strings(f.userTyped) && strings(f.shadowed);
+    strings(f.userTyped) && strings(f.shadowed) && typeof f.whenRowsDistinct === 'boolean' && typeof f.userEquality === 'boolean' &&
+    (f.moddatetime === null || typeof f.moddatetime === 'string');
   if (typeof row.kind !== 'string' || !Array.isArray(row.constraints) || !row.constraints.every(ok) || !Array.isArray(row.indexes) || !row.indexes.every(ok) ||
     !Array.isArray(row.computed) || !row.computed.every(ok)) {
     throw new Error(`catalog answer for ${row.relation}: constraints not understood`);

@@ -267,7 +267,7 @@ function computedWhy(k: TableConstraint, m: MaskingContext, tables: string[], co
     case 't': {
       // A trigger with an UPDATE OF list fires only when the statement names one of them; a partition's INSERT or DELETE one when a row moves.
       const masked = triggerFires(k, columnwise, written, moves) ? anyMasked(m, tables) : null;
-      const blind = masked ? notBlind(k, m, tables) : null;
+      const blind = masked ? notBlind(k, m, tables, columnwise ? written : null) : null;
       return masked && blind ? { masked, why: `it fires on the UPDATE, and its WHEN clause and function see the whole row, masked values included, and Warden does not read them as blind to the masked columns (${blind}); ${fails}` } : null;
     }
     case 'r': {

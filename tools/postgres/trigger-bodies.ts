@@ -14,10 +14,12 @@
  *   name, or IF, ELSIF, RETURN at a statement's start: `AND if(x)` calls a function if), a
  *   trigger variable (TG_OP, TG_ARGV, ...; not before `(`), a function of FUNCTIONS called
  *   (followed by `(`), NEW or OLD followed by `.` and a column (quoted or not, folded as
- *   PostgreSQL folds; not followed by `.` or `(`: `NEW.f(1)` calls new.f), or a whole NEW, OLD in
- *   `RETURN NEW;` / `RETURN OLD;`. So no SELECT, PERFORM, EXECUTE, INSERT, UPDATE, DELETE, CALL,
- *   cursor, loop, DECLARE'd variable, user function or whole-row use (row_to_json(NEW),
- *   NEW::text, r := NEW) passes. Every operator is one of OPERATORS (or `!=`, `:=`).
+ *   PostgreSQL folds; not followed by `.` or `(`: `NEW.f(1)` calls new.f), a whole NEW, OLD in
+ *   `RETURN NEW;` / `RETURN OLD;`, or a variable of the leading DECLARE section
+ *   (plpgsql-declare.ts: built-in scalar types; not followed by `(`, `.`, `[`, a literal or a
+ *   name). So no SELECT, PERFORM, EXECUTE, INSERT, UPDATE, DELETE, CALL, cursor, loop, RECORD or
+ *   %ROWTYPE variable, user function or whole-row use (row_to_json(NEW), NEW::text, r := NEW)
+ *   passes. Every operator is one of OPERATORS (or `!=`, `:=`).
  * - A column read through NEW or OLD is neither masked (compared case-insensitively) nor of a
  *   type outside pg_catalog (a domain's CHECK or a user type's cast or operator is user code);
  *   no identifier at all spells a masked column's name.
@@ -26,13 +28,18 @@
  *   catalog says, `shadowed`): a better match in public would be called instead.
  * - Its WHEN clause, if any: reads no masked column, no whole row, no column of a user type,
  *   calls only IMMUTABLE functions of pg_catalog (as a CHECK is judged; a pg_catalog function
- *   that is not IMMUTABLE may run a query: query_to_xml).
+ *   that is not IMMUTABLE may run a query: query_to_xml). Or it is exactly `OLD.* IS DISTINCT
+ *   FROM NEW.*` (trigger-facts.ts) under an UPDATE writing, column by column, no masked column,
+ *   of a table whose columns' equality is built in (rowsDistinctWhy).
+ * - Or the function is contrib's moddatetime (trigger-facts.ts): it sets the column it names to
+ *   the time and reads nothing; that column counts as written.
  * A blind trigger's NEW and OLD columns count as written by the statement (a BEFORE trigger may
  * set them: `NEW.stamp := NEW.stamp + 1` under `CHECK (stamp = 0 OR ascii(email) <> 99)`).
  * The facts come with the trigger in the constraint catalog's one cached query.
  */
 import type { MaskingContext } from '../../src/tool-api.js';
 import type { TableConstraint } from './constraint-catalog.js';
+import { readDeclare } from './plpgsql-declare.js';
 import { tokenize, type Token } from './plpgsql-tokens.js';
 
 /** The catalog's facts of a trigger (constraint-catalog.ts TableConstraint.trigger). */
@@ -49,8 +56,13 @@ export interface TriggerFacts {
   whenOpaque: boolean;
   /** The columns of the trigger's table whose type lies outside pg_catalog. */
   userTyped: string[];
-  /** The names of FUNCTIONS and OPERATORS that also exist outside pg_catalog. */
+  /** The names of FUNCTIONS, OPERATORS and TYPES (plpgsql-declare.ts) that also exist outside pg_catalog. */
   shadowed: string[];
+  /** The WHEN clause is exactly `OLD.* IS DISTINCT FROM NEW.*` (trigger-facts.ts); then whether a user operator class serves a type of pg_catalog. */
+  whenRowsDistinct: boolean;
+  userEquality: boolean;
+  /** The column contrib's moddatetime sets, when the function is it (trigger-facts.ts); null otherwise. */
+  moddatetime: string | null;
 }
 
 /** The longest body read (characters). */
@@ -90,7 +102,7 @@ const TG_VARS = new Set(['tg_op', 'tg_when', 'tg_level', 'tg_name', 'tg_table_na
 /** The operators a keyword uses. */
 const IMPLIED: Record<string, readonly string[]> = { in: ['='], distinct: ['='], case: ['='], nullif: ['='], between: ['<=', '>='] };
 
-/** What a body reads, mask aside: the columns through NEW and OLD, every identifier, the calls and operators; or why it is not read. */
+/** What a body reads, mask aside: the columns through NEW and OLD, every identifier, the calls, operators and types; or why it is not read. */
 interface Reading {
   fields: string[];
   idents: string[];
@@ -101,12 +113,15 @@ interface Reading {
 export function readBody(src: string): Reading | string {
   const toks = tokenize(src);
   if (typeof toks === 'string') return toks;
+  const declared = readDeclare(toks, (v) => KEYWORDS.has(v) || TG_VARS.has(v) || FUNCTIONS.includes(v));
+  if (typeof declared === 'string') return declared;
   const fields: string[] = [];
-  const idents: string[] = [];
-  const names = new Set<string>();
+  const idents: string[] = [...declared.vars];
+  const names = new Set<string>(declared.types);
   const at = (j: number): Token | undefined => toks[j];
   const is = (j: number, k: Token['k'], v?: string) => at(j)?.k === k && (v === undefined || at(j)!.v === v);
   for (let i = 0; i < toks.length; i++) {
+    if (declared.skip.has(i)) continue;
     const t = toks[i]!;
     if (t.k === 'qid') return `the quoted identifier "${t.v}" outside NEW."col" or OLD."col"`;
     if (t.k === 'op') {
@@ -139,6 +154,14 @@ export function readBody(src: string): Reading | string {
       continue;
     }
     if (TG_VARS.has(t.v) && !paren) continue;
+    if (declared.vars.has(t.v)) {
+      // A variable read or assigned: followed by an operator, `)`, `,`, `;` or a keyword, never `(`, `.`, `[`, a literal or a name.
+      const next = at(i + 1);
+      if (!next || (next.k === 'p' && '(.['.includes(next.v)) || next.k === 'str' || next.k === 'num' || next.k === 'qid' || (next.k === 'id' && !KEYWORDS.has(next.v))) {
+        return `the variable ${t.v} followed by ${next ? next.v : 'nothing'}`;
+      }
+      continue;
+    }
     if (paren && FUNCTIONS.includes(t.v)) {
       names.add(t.v);
       continue;
@@ -153,18 +176,24 @@ const READINGS = new WeakMap<TriggerFacts, Reading | string>();
 
 /**
  * Whether the trigger is blind to `masked` (the masked columns of its table, by name): the
- * columns its function reads or writes through NEW and OLD (count them as written), or why not.
+ * columns its function reads or writes through NEW and OLD, or the column moddatetime sets
+ * (count them as written), or why not. `written`: what the statement writes, column by column
+ * (null: not known so, or a DELETE), which a WHEN clause `OLD.* IS DISTINCT FROM NEW.*` needs.
  */
-export function blindTrigger(f: TriggerFacts | undefined, masked: readonly string[]): { columns: string[] } | { why: string } {
+export function blindTrigger(f: TriggerFacts | undefined, masked: readonly string[], written: readonly string[] | null = null): { columns: string[] } | { why: string } {
   if (!f) return { why: 'the catalog does not say what it runs' };
   const hidden = new Set(masked.map((c) => c.toLowerCase()));
   const userTyped = new Set(f.userTyped.map((c) => c.toLowerCase()));
   if (f.when) {
-    if (f.whenWholeRow) return { why: 'its WHEN clause reads a whole row' };
+    const rows = f.whenRowsDistinct ? rowsDistinctWhy(f, hidden, written) : null;
+    if (rows) return { why: rows };
+    if (f.whenWholeRow && !f.whenRowsDistinct) return { why: 'its WHEN clause reads a whole row' };
     const bad = f.whenColumns.find((c) => hidden.has(c.toLowerCase()) || userTyped.has(c.toLowerCase()));
     if (bad) return { why: `its WHEN clause reads ${bad}` };
     if (f.whenMutable || f.whenOpaque) return { why: 'its WHEN clause calls a function that is not IMMUTABLE or lies outside pg_catalog' };
   }
+  // contrib's moddatetime sets the column it names to the time and reads nothing (a wrong column or type fails for every row).
+  if (f.moddatetime !== null) return { columns: [f.moddatetime] };
   if (f.body === null) return { why: `its function ${f.refused ?? 'is not read'}` };
   let r = READINGS.get(f);
   if (r === undefined) READINGS.set(f, (r = readBody(f.body)));
@@ -178,15 +207,37 @@ export function blindTrigger(f: TriggerFacts | undefined, masked: readonly strin
   return { columns: [...new Set(r.fields)] };
 }
 
+/**
+ * Why a WHEN clause `OLD.* IS DISTINCT FROM NEW.*` may answer for a masked value, or null: it
+ * compares the rows column by column (record_eq, first difference wins), by each type's default
+ * equality. A masked column the statement does not write (nor any trigger that fires before:
+ * only blind ones run, and they cannot name it) is the same value in OLD and NEW, equal to
+ * itself (NULLs equal, NaN equals NaN), so the outcome, and an error for a type with no equality
+ * (json: record_eq looks the equality up on reaching the column, whatever its value), depends
+ * on the other columns only; provided every column's equality is built in.
+ */
+function rowsDistinctWhy(f: TriggerFacts, hidden: ReadonlySet<string>, written: readonly string[] | null): string | null {
+  const clause = 'its WHEN clause compares the whole rows OLD and NEW';
+  if (written === null || written.includes('*')) return `${clause}, and what the statement writes is not known column by column`;
+  const own = written.find((c) => hidden.has(c.toLowerCase()));
+  if (own) return `${clause}, and the statement writes the masked column ${own}`;
+  if (f.userTyped.length) return `${clause}, and the table's column ${f.userTyped[0]} is of a type outside pg_catalog, whose equality is user code`;
+  if (f.userEquality) return `${clause}, and an operator class outside pg_catalog serves a built-in type, whose equality is then user code`;
+  return null;
+}
+
 /** The names of the masked columns of `tables` (a trigger's table and the relation written). */
 function maskedNames(m: MaskingContext, tables: readonly string[]): string[] {
   const of = (mc: { column: string }) => mc.column.lastIndexOf('.');
   return m.columns.filter((mc) => tables.includes(mc.column.slice(0, of(mc)))).map((mc) => mc.column.slice(of(mc) + 1));
 }
 
-/** Why the trigger `k` is not read as blind to the masked columns of `tables` (its table, the relation written), or null when it is. */
-export function notBlind(k: TableConstraint, m: MaskingContext, tables: readonly string[]): string | null {
-  const b = blindTrigger(k.trigger, maskedNames(m, tables));
+/**
+ * Why the trigger `k` is not read as blind to the masked columns of `tables` (its table, the
+ * relation written), or null when it is; `written` as blindTrigger's.
+ */
+export function notBlind(k: TableConstraint, m: MaskingContext, tables: readonly string[], written: readonly string[] | null = null): string | null {
+  const b = blindTrigger(k.trigger, maskedNames(m, tables), written);
   return 'why' in b ? b.why : null;
 }
 
@@ -211,7 +262,7 @@ export function withTriggerWrites(ks: readonly TableConstraint[], listed: readon
     more = false;
     for (const k of ks) {
       if (k.type !== 't' || !triggerFires(k, true, w.written, w.moves)) continue;
-      const b = blindTrigger(k.trigger, maskedNames(m, [k.table, relation]));
+      const b = blindTrigger(k.trigger, maskedNames(m, [k.table, relation]), w.written);
       for (const c of 'columns' in b ? b.columns : []) if (!cols.includes(c)) (cols = [...cols, c]), (more = true);
     }
     if (more) w = derive(cols);

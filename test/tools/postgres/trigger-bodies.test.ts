@@ -11,7 +11,8 @@ import { blindTrigger, type TriggerFacts } from '../../../tools/postgres/trigger
 import { tokenize } from '../../../tools/postgres/plpgsql-tokens.js';
 
 const facts = (body: string | null, more: Partial<TriggerFacts> = {}): TriggerFacts => ({
-  refused: null, body, when: false, whenColumns: [], whenWholeRow: false, whenMutable: false, whenOpaque: false, userTyped: [], shadowed: [], ...more,
+  refused: null, body, when: false, whenColumns: [], whenWholeRow: false, whenMutable: false, whenOpaque: false, userTyped: [], shadowed: [],
+  whenRowsDistinct: false, userEquality: false, moddatetime: null, ...more,
 });
 const judge = (body: string, more: Partial<TriggerFacts> = {}) => blindTrigger(facts(body, more), ['email']);
 const why = (body: string, more: Partial<TriggerFacts> = {}): string => {
@@ -46,7 +47,7 @@ test('a masked column read in any spelling, or a whole row, is refused', () => {
   assert.match(why("BEGIN IF row_to_json(NEW)->>'note' = 'x' THEN RETURN NULL; END IF; RETURN NEW; END"), /call of row_to_json/);
   assert.match(why('BEGIN IF NEW::text = \'x\' THEN RETURN NULL; END IF; RETURN NEW; END'), /cast/);
   assert.match(why('BEGIN IF NEW IS DISTINCT FROM OLD THEN RETURN NEW; END IF; RETURN NULL; END'), /whole row NEW/);
-  assert.match(why('DECLARE r record; BEGIN r := NEW; RETURN NEW; END'), /DECLARE/);
+  assert.match(why('DECLARE r record; BEGIN r := NEW; RETURN NEW; END'), /variable r of a type other than/);
 });
 
 test('attack code a careless tokenizer takes for a comment or a string is read as code', () => {
@@ -103,4 +104,67 @@ test('a name or operator that also exists outside pg_catalog, a user-typed colum
   const secdef = blindTrigger(facts(null, { refused: 'is SECURITY DEFINER' }), ['email']);
   assert.deepEqual(secdef, { why: 'its function is SECURITY DEFINER' });
   assert.deepEqual(blindTrigger(undefined, ['email']), { why: 'the catalog does not say what it runs' });
+});
+
+test('DECLARE: local variables of built-in scalar types are read and assigned; nothing a masked value could flow into passes', () => {
+  assert.deepEqual(judge(`DECLARE n int := 0; t timestamptz; s text DEFAULT 'x'; d numeric = 1.5;
+    BEGIN t := now(); n := coalesce(OLD.n, 0) + 1; IF n > 3 AND s <> 'y' THEN NEW.n := n * d; END IF;
+      NEW.tag := TG_ARGV[n]; NEW.updated_at := t; RETURN NEW; END`), { columns: ['n', 'tag', 'updated_at'] });
+  // The type words count as names a public type could shadow.
+  assert.match(why('DECLARE t timestamptz; BEGIN t := now(); NEW.updated_at := t; RETURN NEW; END', { shadowed: ['timestamptz'] }), /timestamptz, which also exists/);
+  // A masked value flowing in, by name or whole row.
+  assert.match(why('DECLARE v text := NEW.email; BEGIN RETURN NEW; END'), /names email/);
+  assert.match(why('DECLARE email text; BEGIN email := NEW.note; RETURN NEW; END'), /names email/);
+  assert.match(why('DECLARE v text; BEGIN v := row_to_json(NEW); RETURN NEW; END'), /call of row_to_json/);
+  assert.match(why('DECLARE v text; BEGIN SELECT t.email INTO v FROM public.t t WHERE t.id = NEW.id; RETURN NEW; END'), /SELECT/);
+  // Types and forms outside the rule.
+  assert.match(why('DECLARE v public.t%ROWTYPE; BEGIN RETURN NEW; END'), /type other than/);
+  assert.match(why('DECLARE v t%ROWTYPE; BEGIN RETURN NEW; END'), /type other than/);
+  assert.match(why('DECLARE v int%TYPE; BEGIN RETURN NEW; END'), /followed by %/);
+  assert.match(why('DECLARE v record; BEGIN RETURN NEW; END'), /type other than/);
+  assert.match(why('DECLARE v mydomain := NEW.note; BEGIN RETURN NEW; END'), /type other than/);
+  assert.match(why('DECLARE v varchar(10); BEGIN RETURN NEW; END'), /followed by \(/);
+  assert.match(why('DECLARE v int[]; BEGIN RETURN NEW; END'), /followed by \[/);
+  assert.match(why('DECLARE c CURSOR FOR SELECT 1; BEGIN RETURN NEW; END'), /type other than/);
+  assert.match(why('DECLARE c refcursor; BEGIN RETURN NEW; END'), /type other than/);
+  assert.match(why('DECLARE v ALIAS FOR NEW; BEGIN RETURN NEW; END'), /type other than/);
+  assert.match(why('DECLARE v CONSTANT int := 1; BEGIN RETURN NEW; END'), /type other than/);
+  assert.match(why('DECLARE v int NOT NULL := 1; BEGIN RETURN NEW; END'), /followed by not/);
+  assert.match(why('DECLARE "v" int; BEGIN RETURN NEW; END'), /not of the form/);
+  assert.match(why('DECLARE v int; BEGIN DECLARE w int; BEGIN END; RETURN NEW; END'), /word DECLARE/);
+  assert.match(why('DECLARE v int; w int := 1'), /no BEGIN/);
+  // Names PostgreSQL may read as a statement or an expression's keyword.
+  for (const name of ['execute', 'perform', 'new', 'old', 'found', 'now', 'tg_op', 'raise', 'select', 'int', 'row', 'interval']) {
+    assert.match(why(`DECLARE ${name} text; BEGIN RETURN NEW; END`), /variable named/, name);
+  }
+  // A variable followed by what would make it something else: a typed literal, a call, a field, a subscript.
+  assert.match(why("DECLARE v int; BEGIN IF v 'x' IS NULL THEN RETURN NULL; END IF; RETURN NEW; END"), /variable v followed by 'x'/);
+  assert.match(why('DECLARE v int; BEGIN NEW.n := v(1); RETURN NEW; END'), /variable v followed by \(/);
+  assert.match(why('DECLARE v int; BEGIN NEW.n := v.x; RETURN NEW; END'), /variable v followed by \./);
+  assert.match(why('DECLARE v int; BEGIN NEW.n := v email; RETURN NEW; END'), /variable v followed by email|names email/);
+});
+
+test('WHEN (OLD.* IS DISTINCT FROM NEW.*): blind only when the statement writes no masked column, column by column, every equality built in', () => {
+  const stamp = 'BEGIN NEW.updated_at := now(); RETURN NEW; END';
+  const rows = { when: true, whenWholeRow: true, whenRowsDistinct: true };
+  const judgeW = (w: string[] | null, more: Partial<TriggerFacts> = {}) => blindTrigger(facts(stamp, { ...rows, ...more }), ['email'], w);
+  assert.deepEqual(judgeW(['note']), { columns: ['updated_at'] });
+  assert.match((judgeW(['note', 'email']) as { why: string }).why, /writes the masked column email/);
+  assert.match((judgeW(['note', 'EMAIL']) as { why: string }).why, /writes the masked column EMAIL/);
+  assert.match((judgeW(null) as { why: string }).why, /not known column by column/);
+  assert.match((judgeW(['*']) as { why: string }).why, /not known column by column/);
+  assert.match((judgeW(['note'], { userTyped: ['pt'] }) as { why: string }).why, /column pt is of a type outside pg_catalog/);
+  assert.match((judgeW(['note'], { userEquality: true }) as { why: string }).why, /operator class outside pg_catalog/);
+  // Any other whole-row WHEN, or one calling a mutable function, stays refused.
+  assert.match((blindTrigger(facts(stamp, { when: true, whenWholeRow: true }), ['email'], ['note']) as { why: string }).why, /reads a whole row/);
+  assert.match((judgeW(['note'], { whenColumns: ['email'] }) as { why: string }).why, /reads email/);
+  // The function is judged as ever.
+  assert.match((blindTrigger(facts('BEGIN IF NEW.email IS NULL THEN RETURN NULL; END IF; RETURN NEW; END', rows), ['email'], ['note']) as { why: string }).why, /names email/);
+});
+
+test("contrib's moddatetime: blind, the column it names written; its WHEN clause judged as ever", () => {
+  const mod = (more: Partial<TriggerFacts> = {}) => blindTrigger(facts(null, { refused: 'is not written in PL/pgSQL', moddatetime: 'updated_at', ...more }), ['email']);
+  assert.deepEqual(mod(), { columns: ['updated_at'] });
+  assert.match((mod({ when: true, whenColumns: ['email'] }) as { why: string }).why, /WHEN clause reads email/);
+  assert.deepEqual(blindTrigger(facts(null, { refused: 'is not written in PL/pgSQL' }), ['email']), { why: 'its function is not written in PL/pgSQL' });
 });
