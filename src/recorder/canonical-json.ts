@@ -11,6 +11,21 @@ import { isSealed } from '../tool-api.js';
 /** Canonical forms of sealed values (tool-api.ts sealFacts), computed once per value. */
 const SEALED_FORMS = new WeakMap<object, string>();
 
+/**
+ * A string JSON.stringify would write as itself between quotes: no quote, backslash, control
+ * character or surrogate (JSON.stringify escapes lone surrogates; a pair takes the slow path too).
+ */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * JSON.stringify(s) for a string, the same bytes; why: a call's two records quote some sixty short
+ * strings (keys, ids, timestamps, cells' names), and each JSON.stringify call costs more than the
+ * check that most of them need no escaping.
+ */
+export function quote(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
+}
+
 /** Why: bodies must serialise identically whatever the key order the caller used. */
 export function canonicalJson(value: unknown): string {
   const out = write(value, []);
@@ -23,9 +38,10 @@ function write(value: unknown, stack: object[]): string | undefined {
   }
   switch (typeof value) {
     case 'string':
-      return JSON.stringify(value);
+      return quote(value);
     case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+      // A finite number's JSON text is its String form (-0 included: both write 0).
+      return Number.isFinite(value) ? String(value) : 'null';
     case 'boolean':
       return value ? 'true' : 'false';
     case 'bigint':
@@ -55,9 +71,9 @@ function write(value: unknown, stack: object[]): string | undefined {
   } else {
     const rec = obj as Record<string, unknown>;
     const parts: string[] = [];
-    for (const k of Object.keys(rec).sort()) {
+    for (const k of sortedKeys(rec)) {
       const v = write(rec[k], stack);
-      if (v !== undefined) parts.push(JSON.stringify(k) + ':' + v);
+      if (v !== undefined) parts.push(quote(k) + ':' + v);
     }
     s = '{' + joinComma(parts) + '}';
   }
@@ -96,15 +112,27 @@ function isPrimitiveTable(a: unknown[]): boolean {
 export function canonicalParts(obj: object): Map<string, string> {
   const parts = new Map<string, string>();
   const rec = obj as Record<string, unknown>;
-  for (const k of Object.keys(rec).sort()) {
+  for (const k of sortedKeys(rec)) {
     const v = write(rec[k], [obj]);
     if (v !== undefined) parts.set(k, v);
   }
   return parts;
 }
 
+/** In UTF-16 code unit order (what `sort()` gives); why: most objects' keys already are, and a sort call costs more than the check. */
+function isSorted(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
+}
+
+function sortedKeys(rec: object): string[] {
+  const keys = Object.keys(rec);
+  return isSorted(keys) ? keys : keys.sort();
+}
+
 /** Assemble an object's canonical JSON from canonical parts; why: avoids serialising results twice. */
 export function joinParts(parts: Map<string, string>): string {
-  const keys = [...parts.keys()].sort();
-  return '{' + joinComma(keys.map((k) => JSON.stringify(k) + ':' + (parts.get(k) as string))) + '}';
+  const keys = [...parts.keys()];
+  if (!isSorted(keys)) keys.sort(); // canonicalParts made them sorted; a key set after may not be
+  return '{' + joinComma(keys.map((k) => quote(k) + ':' + (parts.get(k) as string))) + '}';
 }

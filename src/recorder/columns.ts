@@ -13,6 +13,8 @@ export type Columns = Record<string, Cell>;
 // TEXT columns: strings as-is, null as NULL, anything else as its JSON text (no affinity surprises).
 function scalar(part: string | undefined): Cell {
   if (part === undefined) return null;
+  // A JSON string without a backslash is its text between the quotes (JSON.parse's answer, cheaper).
+  if (part.charCodeAt(0) === 34 && part.indexOf('\\') === -1) return part.slice(1, -1);
   const v: unknown = JSON.parse(part);
   if (typeof v === 'string' || v === null) return v;
   return part;

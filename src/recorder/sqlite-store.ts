@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { ErrorCode, WardenError } from '../errors.js';
-import { canonicalParts, joinParts } from './canonical-json.js';
+import { canonicalParts, joinParts, quote } from './canonical-json.js';
 import { type Columns, intentColumns, outcomeColumns, sessionOpenColumns } from './columns.js';
 import { GENESIS_HASH, type RecordKind, recordHash } from './hash-chain.js';
 import { verifyChain } from './sqlite-verify.js';
@@ -139,10 +139,11 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
     }
   }
 
+  // Positional parameters: binding by name looked up each column on a spread object, per call.
   private insert(table: string, cols: Columns): void {
     const keys = Object.keys(cols);
-    const sql = `INSERT INTO ${table} (${keys.join(', ')}) VALUES (${keys.map((k) => '@' + k).join(', ')})`;
-    this.stmt(sql).run(cols);
+    const sql = `INSERT INTO ${table} (${keys.join(', ')}) VALUES (${keys.map(() => '?').join(', ')})`;
+    this.stmt(sql).run(...Object.values(cols));
   }
 
   async openSession(s: SessionStart): Promise<void> {
@@ -196,7 +197,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
 
   async recordOutcome(callId: string, o: CallOutcome): Promise<void> {
     const parts = this.parts(o);
-    parts.set('callId', JSON.stringify(text(callId, 'call id')));
+    parts.set('callId', quote(text(callId, 'call id')));
     const cols = chainResult(outcomeColumns(parts));
     const ts = text(cols.ended_at, 'endedAt');
     const body = joinParts(parts);
@@ -204,9 +205,9 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
   }
 
   private applyOutcome(callId: string, cols: Columns, seq: number, onlyIfOpen: boolean): void {
-    const set = Object.keys(cols).map((k) => `${k} = @${k}`).join(', ');
+    const set = Object.keys(cols).map((k) => `${k} = ?`).join(', ');
     const guard = onlyIfOpen ? ' AND outcome_seq IS NULL' : '';
-    const r = this.stmt(`UPDATE calls SET ${set}, outcome_seq = @seq WHERE id = @id${guard}`).run({ ...cols, seq, id: callId });
+    const r = this.stmt(`UPDATE calls SET ${set}, outcome_seq = ? WHERE id = ?${guard}`).run(...Object.values(cols), seq, callId);
     if (r.changes !== 1) {
       if (onlyIfOpen) throw new AlreadyDone();
       throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown call');
@@ -215,7 +216,7 @@ export class SqliteStore extends SqliteReader implements SqliteTranscriptStore {
 
   private outcomeSync(callId: string, o: CallOutcome, onlyIfOpen: boolean): boolean {
     const parts = this.parts(o);
-    parts.set('callId', JSON.stringify(text(callId, 'call id')));
+    parts.set('callId', quote(text(callId, 'call id')));
     const cols = chainResult(outcomeColumns(parts));
     const ts = text(cols.ended_at, 'endedAt');
     let done = false;
