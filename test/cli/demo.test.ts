@@ -60,13 +60,16 @@ describe('warden demo', { concurrency: 4 }, () => {
       assert.equal(r.status, 0, r.stderr);
       assert.equal((JSON.parse(r.stdout) as { ok: boolean }).ok, true);
       assert.ok(existsSync(file) && existsSync(join(dir, 'policies', 'demo.yaml')) && existsSync(join(dir, 'warden.db')), 'config, policy and transcript kept');
-      const list = await warden(['transcripts', 'list', '--json', '--config', file]);
+      // Three independent commands on the kept files (a read, a refused demo, the schema): side by side.
+      const [list, again, schema] = await Promise.all([
+        warden(['transcripts', 'list', '--json', '--config', file]),
+        warden(['demo', '--config', file]),
+        warden(['policy', 'schema', 'policy', '--config', file, '--json']),
+      ]);
       assert.equal(list.status, 0, list.stderr);
       assert.equal((JSON.parse(list.stdout) as unknown[]).length, 1, 'the kept transcript holds the demo session');
-      const again = await warden(['demo', '--config', file]);
       assert.equal(again.status, 2);
       assert.match(again.stderr, /exists; the demo writes only new files/);
-      const schema = await warden(['policy', 'schema', 'policy', '--config', file, '--json']);
       assert.equal(schema.status, 0, schema.stderr);
       assert.equal(typeof (JSON.parse(schema.stdout) as { $schema: string }).$schema, 'string');
     } finally {

@@ -53,10 +53,17 @@ function callQuery(sql: string) {
   }));
 }
 
-/** Write a policy file and wait until the server reports the reload. */
+/**
+ * Write a policy file, send the server SIGHUP, and wait until it reports the reload. SIGHUP, the
+ * operator's reload, applies at once; left to the file watcher, a change that drops a deny or
+ * narrows a grant is held about two seconds first (policy-watch.ts), and what is tested here is
+ * the live policy at the approval, not the watcher. (The watcher still sees the change; its own
+ * reload then finds the same policy and logs no second "policy reloaded".)
+ */
 async function reloadWith(file: string, text: string): Promise<void> {
   const seen = (w.stderr().match(/policy reloaded/g) ?? []).length;
   writeFileSync(join(dir.dir, 'policies', file), text);
+  process.kill(w.pid, 'SIGHUP');
   await until(() => ((w.stderr().match(/policy reloaded/g) ?? []).length > seen ? true : undefined), 15_000, 'the policy reload');
 }
 

@@ -109,6 +109,22 @@ after(async () => {
 
 type Result = Awaited<ReturnType<SqlWarden['query']>>;
 
+/**
+ * Start one `warden serve` per policy set on the test database, side by side (independent
+ * processes). If one fails to start, `keep` is handed those that did (undefined for the others)
+ * before the error is thrown, so the describe block's after() closes them.
+ */
+async function startAll<const T extends readonly Record<string, string>[]>(policies: T, keep: (started: { [K in keyof T]: SqlWarden }) => void): Promise<{ [K in keyof T]: SqlWarden }> {
+  const settled = await Promise.allSettled(policies.map((p) => startSqlWarden(db, p)));
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // Undefined where a start failed (the after() hooks close with ?.).
+    keep(settled.map((r) => (r.status === 'fulfilled' ? r.value : undefined)) as unknown as { [K in keyof T]: SqlWarden });
+    throw failed.reason;
+  }
+  return settled.map((r) => (r as PromiseFulfilledResult<SqlWarden>).value) as { [K in keyof T]: SqlWarden };
+}
+
 const assertNoLeak = noLeakOf(SECRETS);
 
 /** Refused by Warden because the relation holds statistics values (not by the policy's table list, not by PostgreSQL). */
@@ -293,8 +309,7 @@ describe('view definitions and other sessions\' statements quote values too', ()
   let plain: SqlWarden;
   const DEFS = ['public.users', 'public.vip', 'pg_catalog.pg_views', 'pg_catalog.pg_stat_activity', 'information_schema.views'];
   before(async () => {
-    w = await startSqlWarden(db, { 'p.yaml': MASKS + grant(DEFS) });
-    plain = await startSqlWarden(db, { 'p.yaml': grant(DEFS) });
+    [w, plain] = await startAll([{ 'p.yaml': MASKS + grant(DEFS) }, { 'p.yaml': grant(DEFS) }], (started) => ([w, plain] = started));
   });
   after(async () => {
     await w?.close();
@@ -372,10 +387,15 @@ describe('functions that quote values or run query text', () => {
       if (r.rowCount) break;
       await new Promise((res) => setTimeout(res, 50));
     }
-    masked = await startSqlWarden(db, { 'p.yaml': MASKS + EVERYTHING });
-    denied = await startSqlWarden(db, { 'p.yaml': EVERYTHING + NO_SECRETS });
-    listed = await startSqlWarden(db, { 'p.yaml': MASKS + grant(['public.users', 'public.vip', 'pg_catalog.pg_depend', 'public.defs', 'public.acts'], ['select', 'explain'], [...CALLS, 'public.vip_ids']) });
-    plain = await startSqlWarden(db, { 'p.yaml': EVERYTHING });
+    [masked, denied, listed, plain] = await startAll(
+      [
+        { 'p.yaml': MASKS + EVERYTHING },
+        { 'p.yaml': EVERYTHING + NO_SECRETS },
+        { 'p.yaml': MASKS + grant(['public.users', 'public.vip', 'pg_catalog.pg_depend', 'public.defs', 'public.acts'], ['select', 'explain'], [...CALLS, 'public.vip_ids']) },
+        { 'p.yaml': EVERYTHING },
+      ],
+      (started) => ([masked, denied, listed, plain] = started),
+    );
   });
   after(async () => {
     await db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(60)%' AND pid <> pg_backend_pid()");

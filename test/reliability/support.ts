@@ -40,7 +40,7 @@ export const SEED = `CREATE TABLE items (id serial PRIMARY KEY, name text, n int
 INSERT INTO items (name, n) SELECT 'item ' || g, g FROM generate_series(1, 50) g;`;
 
 /** warden.yaml for an OIDC-authenticated HTTP server (identity from the issuer) or a stdio one. */
-export function configText(o: { store: string; issuer?: { issuer: string; audience: string }; synchronous?: 'FULL' | 'NORMAL' }): string {
+export function configText(o: { store: string; issuer?: { issuer: string; audience: string }; synchronous?: 'FULL' | 'NORMAL'; livenessGrace?: string }): string {
   const identity = o.issuer
     ? `identity:
   oidc:
@@ -50,7 +50,7 @@ export function configText(o: { store: string; issuer?: { issuer: string; audien
     required_scopes: [mcp]
     jwks_cooldown: 1s`
     : 'identity: { stdio: { subject: agent, groups: [dev] } }';
-  return `transcripts: { store: "${o.store}", synchronous: ${o.synchronous ?? 'FULL'} }
+  return `transcripts: { store: "${o.store}", synchronous: ${o.synchronous ?? 'FULL'}${o.livenessGrace ? `, liveness_grace: ${o.livenessGrace}` : ''} }
 responses: { structured_content: true }
 ${identity}
 masking: { hash_key: env:WARDEN_TEST_HASH_KEY }
@@ -127,14 +127,15 @@ export interface ReplicaPair {
 /**
  * Start two `warden serve --http` replicas sharing one PostgreSQL transcript store (the store URL
  * a secret reference: its password never sits in warden.yaml), on the POLICY and SEED target;
- * `extraConfig` is appended to warden.yaml; `policy` replaces POLICY.
+ * `extraConfig` is appended to warden.yaml; `policy` replaces POLICY; `livenessGrace` sets
+ * transcripts.liveness_grace (default 5s).
  */
-export async function startReplicaPair(prefix: string, extraConfig = '', policy = POLICY): Promise<ReplicaPair> {
+export async function startReplicaPair(prefix: string, extraConfig = '', policy = POLICY, opts: { livenessGrace?: string } = {}): Promise<ReplicaPair> {
   const [storeDb, target, issuer] = await Promise.all([createTestDatabase({ prefix: `${prefix}store` }), createTestDatabase({ prefix: `${prefix}target` }), startOidcIssuer()]);
   await storeDb.query(`GRANT ALL ON SCHEMA public TO ${storeDb.role}`);
   await target.query(SEED);
   await target.query(`GRANT SELECT, INSERT, UPDATE ON items TO ${target.role}; GRANT USAGE ON SEQUENCE items_id_seq TO ${target.role}`);
-  const dir = writeWardenDir(`${configText({ store: 'env:WARDEN_STORE_URL', issuer })}${extraConfig}`, { 'base.yaml': policy });
+  const dir = writeWardenDir(`${configText({ store: 'env:WARDEN_STORE_URL', issuer, ...(opts.livenessGrace ? { livenessGrace: opts.livenessGrace } : {}) })}${extraConfig}`, { 'base.yaml': policy });
   const env = { WARDEN_STORE_URL: storeDb.url, TARGET_DATABASE_URL: target.url };
   const replicas = (await Promise.all([startReplica(dir.configPath, await freePort(), env), startReplica(dir.configPath, await freePort(), env)])) as [Replica, Replica];
   return {

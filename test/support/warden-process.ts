@@ -30,6 +30,8 @@ export function writeWardenDir(config: string, policies: Record<string, string>)
 export interface WardenSession {
   client: Client;
   stderr: () => string;
+  /** The `warden serve` child's process id (a test sends it SIGHUP, the operator's policy reload). */
+  pid: number;
   call(tool: string, args: Record<string, unknown>): Promise<{ text: string; isError: boolean; structured: Record<string, unknown> | undefined }>;
   close(): Promise<void>;
 }
@@ -49,6 +51,7 @@ export async function connectWarden(configPath: string, env: Record<string, stri
   return {
     client,
     stderr: () => err,
+    pid: transport.pid!,
     async call(tool, args) {
       const r = await client.callTool({ name: tool, arguments: args });
       const text = (r.content as { type: string; text?: string }[]).map((c) => c.text ?? '').join('\n');
