@@ -194,6 +194,19 @@ export interface GovernedTool<I extends Record<string, unknown> = Record<string,
    * those rules' condition blocks, so it can describe exactly what they grant.
    */
   discoveryFor?: string;
+  /**
+   * The facts family of the described tool's calls (query_database: `sql`). An allow rule with a
+   * block that cannot judge such calls (`shell:`) never grants that tool, so it grants no
+   * discovery either. Absent: only allow rules without condition blocks count (fail closed).
+   */
+  discoveryFamily?: string;
+  /**
+   * The family of the facts `parse` returns (query_database: `sql`, ssh_run: `shell`). Discovery
+   * (tools/list, list_connections, the unknown-connection answer) then counts only the allow rules
+   * whose every block judges such calls: a rule with only a `shell:` block and no `tool:` never
+   * grants query_database, so it shows no database. Absent: every rule naming the tool counts.
+   */
+  factsFamily?: string;
 }
 
 /** What a family needs from Warden to start. */

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, GovernedTool, Principal } from '../tool-api.js';
-import { grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
+import { familiesOf, grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
 import { approvalRequirements } from '../policy/approval-terms.js';
 import { connectionDigest, maskingDigest } from '../approvals/canonical.js';
 import { maskingLoosened } from '../approvals/mask-terms.js';
@@ -37,6 +37,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
   const profile = stageProfiler();
   const toolsByName = new Map(deps.tools.map((t) => [t.name, t]));
   const connByName = new Map(deps.connections.map((c) => [c.name, c]));
+  // Each tool's facts family: a rule whose blocks cannot judge a tool's calls grants it nothing, in discovery too.
+  const familyOf = familiesOf(deps.tools);
   const scanners = new WeakMap<CompiledPolicy, ReturnType<PipelineDeps['masking']['scanner']>>();
   const scannerFor = (p: CompiledPolicy) => {
     let s = scanners.get(p);
@@ -56,7 +58,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       const tool = toolsByName.get(s.req.tool);
       // A tool exists for this call when some allow could grant it; a deny that covers it is
       // decided (and recorded with its rule id) in decide, not hidden here as an unknown tool.
-      const visible = tool && grantableTools(s.policy, s.principal!, [tool.discoveryFor ?? tool.name]).length > 0;
+      const visible = tool && grantableTools(s.policy, s.principal!, [tool.discoveryFor ?? tool.name], familyOf).length > 0;
       if (!tool || hiddenFrom(tool, s.principal!) || (!visible && tool.connectionTypes !== null)) {
         throw new WardenError(ErrorCode.UNKNOWN_TOOL, `unknown tool "${String(s.req.tool).slice(0, 80)}"`);
       }
@@ -87,7 +89,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         const conn = typeof name === 'string' ? connByName.get(name) : undefined;
         // A connection no allow could grant this principal the tool on is answered as unknown:
         // whether it exists is none of this principal's business (a covering deny is decided).
-        if (!conn || !tool.connectionTypes.includes(conn.type) || !grantableOn(s.policy, s.principal!, tool.discoveryFor ?? tool.name, conn.name)) {
+        if (!conn || !tool.connectionTypes.includes(conn.type) || !grantableOn(s.policy, s.principal!, tool.discoveryFor ?? tool.name, conn.name, familyOf)) {
           throw new WardenError(ErrorCode.UNKNOWN_CONNECTION, `unknown connection "${String(name).slice(0, 80)}" for ${tool.name}; call list_connections to see what you may reach`);
         }
         s.connection = conn;
@@ -241,7 +243,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
     stages: STAGES,
     listTools(principal) {
       const policy = deps.policy();
-      const names = visibleTools(policy, principal, deps.tools.filter((t) => t.connectionTypes !== null).map((t) => t.discoveryFor ?? t.name));
+      const names = visibleTools(policy, principal, deps.tools.filter((t) => t.connectionTypes !== null).map((t) => t.discoveryFor ?? t.name), familyOf);
       return deps.tools.filter((t) => !hiddenFrom(t, principal) && (t.connectionTypes === null || names.includes(t.discoveryFor ?? t.name)));
     },
     async handle(req) {

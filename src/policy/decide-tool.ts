@@ -14,12 +14,12 @@ import type { CompiledPolicy, Decision } from './types.js';
 export function decideToolCall(
   policy: CompiledPolicy,
   p: Principal,
-  tool: Pick<GovernedTool<any, any>, 'discoveryFor'>,
+  tool: Pick<GovernedTool<any, any>, 'discoveryFor' | 'discoveryFamily'>,
   call: CallView,
   facts: Facts,
 ): { decision: Decision; grants?: Record<string, unknown>[] } {
   if (tool.discoveryFor) {
-    const d = decideDiscovery(policy, p, call, tool.discoveryFor);
+    const d = decideDiscovery(policy, p, call, tool.discoveryFor, tool.discoveryFamily ?? null);
     return { decision: d, grants: d.grants };
   }
   return { decision: decide(policy, p, call, facts) };

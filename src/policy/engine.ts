@@ -41,11 +41,14 @@ import { whoMatches } from './who.js';
 import { actorChain } from './actors.js';
 import { requirementsOf } from './approval-terms.js';
 import { describeRuleFor } from './rule-view.js';
+import { judgesFamily, type FamilyOf } from './rule-families.js';
 
 /** Who-matching lives in who.ts (allows exact, denies generous); re-exported for the pipeline, approvals and UI. */
 export { whoMatches } from './who.js';
 /** Rules described to a principal live in rule-view.ts; re-exported for the builtins. */
 export { describeRule, describeRuleFor, ruleScopeFor } from './rule-view.js';
+/** Which tools a rule's blocks can judge live in rule-families.ts; re-exported for the pipeline and builtins. */
+export { familiesOf, type FamilyOf } from './rule-families.js';
 
 /** Does the rule apply to this tool and connection at all? Null when it does, else why not. */
 function scopeMatches(rule: CompiledRule, tool: string, connection: string | null): string | null {
@@ -204,13 +207,24 @@ export function alternativesFor(policy: CompiledPolicy, p: Principal, tool: stri
     .map((r) => `${r.id}: ${describeRuleFor(policy, p, r)}`);
 }
 
+/**
+ * Could this allow rule ever grant `tool`? It names it, and each of its blocks judges the tool's
+ * calls (a `shell:` block never matches a query_database call: evalRule). Why: discovery read
+ * "no `tool:`" as "every tool", so a shell-only grant listed every database by name.
+ */
+export function grantsTool(r: CompiledRule, tool: string, familyOf?: FamilyOf): boolean {
+  if (!namesTool(r, tool)) return false;
+  const family = familyOf?.(tool);
+  return family === undefined || judgesFamily(r, family);
+}
+
 /** Tools some allow rule could grant this principal somewhere no unconditional deny covers (discovery shows only these). */
-export function visibleTools(policy: CompiledPolicy, p: Principal, all: string[]): string[] {
+export function visibleTools(policy: CompiledPolicy, p: Principal, all: string[], familyOf?: FamilyOf): string[] {
   const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p));
   if (!allows.length) return [];
   return all.filter((t) => {
     const blankets = blanketsFor(policy, p, t);
-    return allows.some((r) => namesTool(r, t) && !coversEverywhere(blankets, r));
+    return allows.some((r) => grantsTool(r, t, familyOf) && !coversEverywhere(blankets, r));
   });
 }
 
@@ -219,25 +233,28 @@ export function visibleTools(policy: CompiledPolicy, p: Principal, all: string[]
  * the decision (so a deny answers WARDEN_DENIED with its rule id, and is recorded as a deny),
  * even when visibleTools leaves them out of tools/list; calls to any other tool are unknown.
  */
-export function grantableTools(policy: CompiledPolicy, p: Principal, all: string[]): string[] {
+export function grantableTools(policy: CompiledPolicy, p: Principal, all: string[], familyOf?: FamilyOf): string[] {
   const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p));
-  return all.filter((t) => allows.some((r) => namesTool(r, t)));
+  return all.filter((t) => allows.some((r) => grantsTool(r, t, familyOf)));
 }
 
 /**
  * Decide a discovery tool (describe_database): allowed where some allow rule grants `forTool`
- * on this connection to this principal and no unconditional deny covers `forTool` (or the
+ * on this connection to this principal, each of its blocks judging `forFamily` (forTool's facts
+ * family; null: no rule with a block counts), and no unconditional deny covers `forTool` (or the
  * discovery tool) there. The grants are the allows' condition blocks; conditional denies that
  * apply to `forTool` on this connection ride along on each under DISCOVERY_DENIES_KEY.
  */
-export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: CallView, forTool: string): Decision & { grants: Record<string, unknown>[] } {
+export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: CallView, forTool: string, forFamily: string | null): Decision & { grants: Record<string, unknown>[] } {
   const alternatives = (): string[] => alternativesFor(policy, p, forTool, call.connection);
   const ix = indexOf(policy);
   const denies = ix.unconditionalDenies.filter((r) => whoMatches(r, p) && (inScope(r, forTool, call.connection) || inScope(r, call.tool, call.connection)));
   if (denies.length) {
     return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: denies[0]!.reason ?? `denied by rule ${denies[0]!.id}`, trace: [], alternatives: alternatives(), grants: [] };
   }
-  const allows = ix.allows.filter((r) => whoMatches(r, p) && inScope(r, forTool, call.connection));
+  // An allow with a block that cannot judge forTool's calls (a `shell:` block, no `tool:`) never grants
+  // forTool, so it grants no discovery of it either: read as "no sql: block", it described every table.
+  const allows = ix.allows.filter((r) => whoMatches(r, p) && inScope(r, forTool, call.connection) && judgesFamily(r, forFamily));
   if (!allows.length) return { effect: 'deny', ruleIds: [], reason: `no rule grants ${forTool} on this connection`, trace: [], alternatives: alternatives(), grants: [] };
   const narrowing = ix.conditionalDenies.filter((r) => whoMatches(r, p) && inScope(r, forTool, call.connection));
   const denied = narrowing.map((r) => r.blocks);
@@ -256,13 +273,13 @@ export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: Call
  * Why: like grantableTools for tools, a call naming any other connection is answered as if the
  * connection did not exist, so a principal cannot learn which connections others may reach.
  */
-export function grantableOn(policy: CompiledPolicy, p: Principal, tool: string, connection: string): boolean {
-  return indexOf(policy).allows.some((r) => whoMatches(r, p) && inScope(r, tool, connection));
+export function grantableOn(policy: CompiledPolicy, p: Principal, tool: string, connection: string, familyOf?: FamilyOf): boolean {
+  return indexOf(policy).allows.some((r) => whoMatches(r, p) && grantsTool(r, tool, familyOf) && namesConnection(r, connection));
 }
 
 /** Connections some allow rule could grant this principal for a tool, minus those an unconditional deny covers. */
-export function visibleConnections(policy: CompiledPolicy, p: Principal, tool: string, candidates: string[]): string[] {
-  const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p) && namesTool(r, tool));
+export function visibleConnections(policy: CompiledPolicy, p: Principal, tool: string, candidates: string[], familyOf?: FamilyOf): string[] {
+  const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p) && grantsTool(r, tool, familyOf));
   if (!allows.length) return [];
   const blankets = blanketsFor(policy, p, tool);
   return candidates.filter((c) => allows.some((r) => namesConnection(r, c)) && !blankets.some((d) => namesConnection(d, c)));

@@ -7,7 +7,7 @@
 import type { ColumnMask, ConnectionConfig, Facts, GovernedTool, Principal, ToolFamily } from '../tool-api.js';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import { functionKey } from '../sql-names.js';
-import { alternativesFor, grantableOn } from './engine.js';
+import { alternativesFor, familiesOf, grantableOn } from './engine.js';
 import { decideToolCall } from './decide-tool.js';
 import type { CompiledPolicy, Decision } from './types.js';
 import { approvalRequirements, combinedTiming, requirementLabel } from './approval-terms.js';
@@ -170,7 +170,7 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
       return { ...base, connection: connName, stage: 'validate', error: { code: ErrorCode.UNKNOWN_CONNECTION, message }, decision: deny(message), unjudged: 'case' };
     }
     // The pipeline answers a connection no allow could grant this principal as unknown too.
-    if (!grantableOn(env.policy, principal, tool.discoveryFor ?? tool.name, connection.name)) {
+    if (!grantableOn(env.policy, principal, tool.discoveryFor ?? tool.name, connection.name, familiesOf(env.tools))) {
       const message = `unknown connection "${connection.name}" for ${tool.name}, as far as ${principal.subject} can tell: no allow rule could grant it ${tool.discoveryFor ?? tool.name} there`;
       // For the admin, the allows that name this tool and connection, and whom each one names.
       const name = tool.discoveryFor ?? tool.name;

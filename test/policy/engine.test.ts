@@ -117,7 +117,7 @@ rules:
 `;
 const denyPolicy = compilePolicy(['d.yaml'], [sqlCondition], { 'd.yaml': DENY_POLICY });
 const staff = (subject: string): Principal => ({ subject, groups: ['staff'], claims: {}, authMethod: 'stdio' });
-const describeOn = (p: Principal, connection: string) => decideDiscovery(denyPolicy, p, { tool: 'describe_database', connection, args: { connection } }, 'query_database');
+const describeOn = (p: Principal, connection: string) => decideDiscovery(denyPolicy, p, { tool: 'describe_database', connection, args: { connection } }, 'query_database', 'sql');
 const decideOn = (p: Principal, sql: string, connection: string) => decide(denyPolicy, p, call(sql, connection), analyzeSql(sql));
 
 test('a blanket deny hides the tools and connections, refuses describe_database and offers nothing', () => {

@@ -79,6 +79,7 @@ function deleted(namespace: string, pod: string): WardenError {
 export function kubectlExecTool(connectorFor: (name: string) => KubeConnector): GovernedTool<ExecInput, KubeExecFacts> {
   return {
     name: 'kubectl_exec',
+    factsFamily: 'kubernetes-exec',
     title: 'Run a command in a Kubernetes pod (governed)',
     description:
       'Run one command (an argv array, no shell) in a container of a pod. `["sh","-c","SCRIPT"]` is accepted and the script is ' +

@@ -76,6 +76,7 @@ export function kindPath(kind: string, namespace: string | null, name: string | 
 export function kubectlGetTool(connectorFor: (name: string) => KubeConnector): GovernedTool<GetInput, KubeFacts> {
   return {
     name: 'kubectl_get',
+    factsFamily: 'kubernetes',
     title: 'Read Kubernetes objects (governed)',
     description:
       'Get one object (name) or list objects of a kind (pods, deployments, services, configmaps, events, nodes, namespaces, ' +

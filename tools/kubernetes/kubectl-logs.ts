@@ -34,6 +34,7 @@ const DEFAULT_TAIL = 500;
 export function kubectlLogsTool(connectorFor: (name: string) => KubeConnector): GovernedTool<LogsInput, KubeFacts> {
   return {
     name: 'kubectl_logs',
+    factsFamily: 'kubernetes',
     title: 'Read a pod container log (governed)',
     description: `Read the last lines of a container log (tail_lines, default ${DEFAULT_TAIL}; since_s). Output is capped and masked; follow is not offered.`,
     connectionTypes: ['kubernetes'],

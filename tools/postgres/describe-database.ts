@@ -142,6 +142,8 @@ export function describeDatabaseTool(connectorFor: (name: string) => PgConnector
       '(`write_denied` those a deny rule forbids): whole-row writes (DELETE, INSERT without a column list, TRUNCATE, DDL) of that table are refused.',
     connectionTypes: ['postgres'],
     discoveryFor: 'query_database',
+    // query_database's facts family: a rule whose blocks judge only other calls (`shell:`) grants no description.
+    discoveryFamily: 'sql',
     // As query_database: an approval binds where the connection's `url:` secret points.
     connectionTarget(connection) {
       return connectorFor(connection.name).target();

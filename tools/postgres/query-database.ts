@@ -68,6 +68,7 @@ const queryOutput = z
 export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): GovernedTool<QueryInput, SqlFacts> {
   return {
     name: 'query_database',
+    factsFamily: 'sql',
     title: 'Query a PostgreSQL database (governed)',
     description:
       'Run one SQL statement on a configured PostgreSQL connection. Every statement is parsed and checked against policy; ' +

@@ -56,6 +56,7 @@ export async function parseSshCommand(command: string): Promise<SshRunFacts> {
 export function sshRunTool(connectorFor: (name: string) => SshConnector): GovernedTool<SshRunInput, SshRunFacts> {
   return {
     name: 'ssh_run',
+    factsFamily: 'shell',
     title: 'Run a shell command on a host over SSH (governed)',
     description:
       'Run one command line on a configured SSH host. The line is parsed by a real shell grammar and checked against policy: ' +

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ConnectionConfig, GovernedTool, Principal } from '../../tool-api.js';
-import { describeRule, ruleScopeFor, visibleConnections, whoMatches } from '../../policy/engine.js';
+import { describeRule, familiesOf, grantsTool, ruleScopeFor, visibleConnections, whoMatches } from '../../policy/engine.js';
 import type { CompiledPolicy } from '../../policy/types.js';
 
 /** What builtins need from the core. */
@@ -36,19 +36,21 @@ export function listConnectionsTool(core: DiscoveryCore): GovernedTool<Record<st
 /** The discovery answer for one principal (also used by the CLI and tests). */
 export function listFor(core: DiscoveryCore, p: Principal) {
   const policy = core.policy();
+  // A rule whose blocks judge none of a connection's tools (`shell:` on a database) grants nothing there.
+  const familyOf = familiesOf(core.tools());
   const out: { name: string; type: string; description?: string; tools: string[]; grants: string[] }[] = [];
   for (const c of core.connections) {
     const tools = core
       .tools()
       .filter((t) => t.connectionTypes?.includes(c.type))
-      .filter((t) => visibleConnections(policy, p, t.name, [c.name]).length > 0)
+      .filter((t) => visibleConnections(policy, p, t.name, [c.name], familyOf).length > 0)
       .map((t) => t.name);
     if (!tools.length) continue;
     // Each grant as this principal may use it: an unconditional deny's connections and tools are left out of its words (rule-view.ts).
     const grants = policy.rules
       .filter((r) => r.effect === 'allow' && whoMatches(r, p))
       .map((r) => ({ r, scope: ruleScopeFor(policy, p, r) }))
-      .filter(({ scope }) => (!scope.on || scope.on.includes(c.name)) && (!scope.tools || scope.tools.some((t) => tools.includes(t))))
+      .filter(({ r, scope }) => (!scope.on || scope.on.includes(c.name)) && tools.some((t) => (!scope.tools || scope.tools.includes(t)) && grantsTool(r, t, familyOf)))
       .map(({ r, scope }) => `${r.id}: ${describeRule(r, scope)}`);
     out.push({ name: c.name, type: c.type, ...(typeof c.description === 'string' ? { description: c.description } : {}), tools, grants });
   }
