@@ -93,7 +93,10 @@ describe('without masks or deny rules each channel carries the value (the leaks 
   test('advisory lock keys, read from pg_locks in the same statement, spell the email', async () => {
     const r = await w.plain.query(LOCK_READ);
     assert.equal(r.isError, false, r.text);
-    assert.equal(String.fromCharCode(...rows(r).map(([, code]) => Number(code))), SECRET);
+    // pg_locks is the whole cluster's: another test's advisory locks (a transcript store's, keyed by a
+    // large class) may show beside this statement's, keyed by the positions 1 to 40.
+    const mine = rows(r).filter(([pos]) => Number(pos) >= 1 && Number(pos) <= 40);
+    assert.equal(String.fromCharCode(...mine.map(([, code]) => Number(code))), SECRET);
   });
 
   test('a large object a read writes is there for lo_get in the next call', async () => {
