@@ -145,6 +145,8 @@ function coversEverywhere(denies: CompiledRule[], allow: CompiledRule): boolean 
  */
 export function decide(policy: CompiledPolicy, p: Principal, call: CallView, facts: Facts | null): Decision {
   const trace = policy.rules.map((r) => evalRule(r, p, call, facts));
+  // The call's facts family: a rule with a block that cannot judge it is neither an alternative nor "closest".
+  const family = facts ? facts.family : null;
   const allows = trace.filter((t) => t.matched && t.effect === 'allow');
   // A deny matched only on unknown facts counts against a matching allow; without one the call
   // is refused as no rule allowing it (ConditionResult.presumed: an absent object and a present
@@ -153,12 +155,12 @@ export function decide(policy: CompiledPolicy, p: Principal, call: CallView, fac
   if (denies.length) {
     const first = policy.rules.find((r) => r.id === denies[0]!.id)!;
     // An allow that matched this call is overridden for it by the deny: never offer it.
-    const alternatives = alternativesFor(policy, p, call.tool, call.connection, allows.map((a) => a.id));
+    const alternatives = alternativesFor(policy, p, call.tool, call.connection, allows.map((a) => a.id), family);
     return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: first.reason ?? `denied by rule ${first.id}: ${denies[0]!.why}`, trace, alternatives };
   }
   if (!allows.length) {
-    const near = trace.find((t) => t.effect === 'allow' && /^(sql|shell|kubernetes):/.test(t.why));
-    return { effect: 'deny', ruleIds: [], reason: `no rule allows this call${near ? ` (closest: ${near.id}: ${near.why})` : ''}`, trace, alternatives: alternativesFor(policy, p, call.tool, call.connection) };
+    const near = trace.find((t, i) => t.effect === 'allow' && /^(sql|shell|kubernetes):/.test(t.why) && judgesFamily(policy.rules[i]!, family));
+    return { effect: 'deny', ruleIds: [], reason: `no rule allows this call${near ? ` (closest: ${near.id}: ${near.why})` : ''}`, trace, alternatives: alternativesFor(policy, p, call.tool, call.connection, [], family) };
   }
   // Obligations combine: the call needs the approval of every matching allow that carries one,
   // not just the first in file order (the safer choice; approval-terms.ts, README "Approvals").
@@ -196,13 +198,15 @@ export function lateDenies(policy: CompiledPolicy, p: Principal, call: CallView)
  * connections no unconditional deny takes from it (rule-view.ts); never one a deny
  * overrides (see the rule at the top): not one unconditional denies cover everywhere it applies,
  * not one covered on `connection` when the call's connection is given, and none of `overridden`
- * (allows a matching deny overrides for the exact call).
+ * (allows a matching deny overrides for the exact call); and, when `family` (the tool's facts
+ * family; null: unknown) is given, none with a block that cannot judge such calls: a `shell:`-only
+ * rule never grants query_database (evalRule), so offering it for one pointed at no way in.
  */
-export function alternativesFor(policy: CompiledPolicy, p: Principal, tool: string, connection?: string | null, overridden: readonly string[] = []): string[] {
+export function alternativesFor(policy: CompiledPolicy, p: Principal, tool: string, connection?: string | null, overridden: readonly string[] = [], family?: string | null): string[] {
   const blankets = blanketsFor(policy, p, tool);
   const here = connection === undefined ? [] : blankets.filter((d) => namesConnection(d, connection));
   return indexOf(policy)
-    .allows.filter((r) => whoMatches(r, p) && namesTool(r, tool) && !overridden.includes(r.id))
+    .allows.filter((r) => whoMatches(r, p) && namesTool(r, tool) && !overridden.includes(r.id) && (family === undefined || judgesFamily(r, family)))
     .filter((r) => !coversEverywhere(blankets, r) && !(here.length && namesConnection(r, connection ?? null)))
     .map((r) => `${r.id}: ${describeRuleFor(policy, p, r)}`);
 }
@@ -246,7 +250,7 @@ export function grantableTools(policy: CompiledPolicy, p: Principal, all: string
  * apply to `forTool` on this connection ride along on each under DISCOVERY_DENIES_KEY.
  */
 export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: CallView, forTool: string, forFamily: string | null): Decision & { grants: Record<string, unknown>[] } {
-  const alternatives = (): string[] => alternativesFor(policy, p, forTool, call.connection);
+  const alternatives = (): string[] => alternativesFor(policy, p, forTool, call.connection, [], forFamily);
   const ix = indexOf(policy);
   const denies = ix.unconditionalDenies.filter((r) => whoMatches(r, p) && (inScope(r, forTool, call.connection) || inScope(r, call.tool, call.connection)));
   if (denies.length) {

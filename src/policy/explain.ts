@@ -214,7 +214,7 @@ export async function explainCall(env: ExplainEnv, principal: Principal, toolNam
       return { ...t, why, file: rule?.file ?? '', line: rule?.line ?? 0 };
     }),
     // decide() works alternatives out for a deny only; explain lists them for an allow too.
-    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(approvals.length ? { approval: approvals[0]!, approvals } : {}), alternatives: d.effect === 'deny' ? d.alternatives : alternativesFor(env.policy, principal, tool.name, connection.name) },
+    decision: { effect: d.effect, rule_ids: d.ruleIds, reason: d.reason, ...(approvals.length ? { approval: approvals[0]!, approvals } : {}), alternatives: d.effect === 'deny' ? d.alternatives : alternativesFor(env.policy, principal, tool.name, connection.name, [], familiesOf(env.tools)(tool.name)) },
     ...(masking.columns.length || masking.refused ? { masking } : {}),
   };
 }

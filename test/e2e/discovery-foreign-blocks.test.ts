@@ -87,3 +87,20 @@ describe('a grant whose block judges only other tools grants no database discove
     assert.equal(q.isError, false, q.text);
   });
 });
+
+// The "you may instead use" of a refusal named ops-uptime for query_database and describe_database:
+// a rule that can never grant the tool (its `shell:` block judges no sql call) offered as the way in.
+describe('a refusal offers as alternatives only rules that can grant the tool', () => {
+  test('a refused query is offered ana-read, not the shell-only ops-uptime', async () => {
+    const r = await both.query('SELECT id FROM payroll');
+    assert.equal(r.isError, true, r.text);
+    assert.match(all(r), /ana-read/, all(r));
+    assert.doesNotMatch(all(r), /ops-uptime/, all(r));
+  });
+
+  test('a refused describe_database for ops offers no shell-only rule', async () => {
+    const r = await ops.w.call('describe_database', { connection: 'db' });
+    assert.equal(r.isError, true, all(r));
+    assert.doesNotMatch(all(r), /ops-uptime|uptime/, all(r));
+  });
+});

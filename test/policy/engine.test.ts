@@ -293,3 +293,31 @@ rules:
   assert.deepEqual(late({ ...facts, reads: ['public.child', 'public.parent'] } as typeof facts), { ruleIds: ['no-child'], reason: 'child is off limits' });
   assert.equal(lateDenies(p, ana, call('SELECT * FROM parent', 'other')), null, 'no conditional deny on that connection: nothing to judge');
 });
+
+test('alternatives never offer a rule whose blocks cannot judge the tool\'s calls (a shell-only rule for query_database)', async () => {
+  const { shellCondition } = await import('../../tools/shared/shell/condition.js');
+  const mixed = compilePolicy(['m.yaml'], [sqlCondition, shellCondition], { 'm.yaml': `
+rules:
+  - id: ops-uptime
+    effect: allow
+    who: { groups: [ops] }
+    shell: { programs: { uptime: {} } }
+  - id: ops-read
+    effect: allow
+    who: { groups: [ops] }
+    tool: query_database
+    on: [db]
+    sql: { read: [public.t] }
+` });
+  const olga: Principal = { subject: 'olga', groups: ['ops'], claims: {}, authMethod: 'stdio' };
+  const q = decide(mixed, olga, call('SELECT * FROM secrets'), analyzeSql('SELECT * FROM secrets'));
+  assert.equal(q.effect, 'deny');
+  assert.deepEqual(q.alternatives.map((a) => a.split(':')[0]), ['ops-read']);
+  assert.doesNotMatch(q.reason, /ops-uptime/);
+  const d = decideDiscovery(mixed, olga, { tool: 'describe_database', connection: 'other', args: { connection: 'other' } }, 'query_database', 'sql');
+  assert.equal(d.effect, 'deny');
+  assert.deepEqual(d.alternatives.map((a) => a.split(':')[0]), ['ops-read']);
+  assert.deepEqual(alternativesFor(mixed, olga, 'query_database', 'db', [], 'sql').map((a) => a.split(':')[0]), ['ops-read']);
+  // The shell rule still is an alternative for a shell tool.
+  assert.deepEqual(alternativesFor(mixed, olga, 'ssh_run', 'box', [], 'shell').map((a) => a.split(':')[0]), ['ops-uptime']);
+});

@@ -72,7 +72,11 @@ export interface Trigger {
   expression?: true;
   /** The changes that run it (write-runs.ts: INSERT 4, DELETE 8, UPDATE 16, TRUNCATE 32, as pg_trigger.tgtype); absent: every change. */
   events?: number;
-  /** An expression an UPDATE evaluates only when it sets this column of `on` (a column's or its domain's DEFAULT, a domain's CHECK). */
+  /**
+   * An expression an UPDATE evaluates only when it sets this column of `on` (a column's or its
+   * domain's DEFAULT, a domain's CHECK); on a trigger, the column of `on` its trusted function
+   * sets (moddatetime's argument: write-runs.ts), which it writes whatever the statement sets.
+   */
   column?: string;
   /** Its function is a well-known extension's, which reads and writes no table (write-runs.ts). */
   trusted?: true;

@@ -211,10 +211,13 @@ export function widenRelations(named: NamedRelations, catalog: CatalogReach): Wi
       for (const t of family?.triggers ?? []) {
         const onDescendant = t.on !== relation && family?.descendants.includes(t.on);
         if (only && onDescendant) continue;
-        if (!runsOn(item.events, columns, t.events, t.column, !t.expression)) continue;
+        if (!runsOn(item.events, columns, t.events, t.expression ? t.column : undefined, !t.expression)) continue;
         const at: Path = onDescendant ? { from: path.from, steps: [...path.steps, { to: t.on, how: 'descendant' }] } : path;
         const step: Step = t.expression ? { to: t.fn, how: 'expression', note: t.name } : { to: t.fn, how: 'trigger', note: t.on === relation ? t.name : `${t.name} on ${t.on}` };
         add(functions, t.fn, at, step);
+        // A trusted trigger function (moddatetime) sets a column of the row it fires for: written,
+        // for `write_columns:` denies; the whole row when the catalog could not say which.
+        if (!t.expression && t.trusted) writeColumns(t.on, t.column === undefined ? WHOLE : [t.column], at, step);
         const what = t.expression ? t.name : `trigger ${t.name} on ${t.on}`;
         // A CHECK may call more than one function, and overloads share a name: one untrusted is enough.
         const key = `${what}\u0000${t.fn}`;

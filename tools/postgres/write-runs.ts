@@ -10,10 +10,14 @@
  *   an UPDATE writes; a column's DEFAULT, a domain's DEFAULT and CHECK only on an UPDATE that
  *   sets that column (`column`: the rest of the row is copied, not coerced).
  * - A function of a well-known extension is trusted (`trusted`): a member (pg_depend deptype
- *   'e') of uuid-ossp, pgcrypto or citext, in C from the extension's own module
+ *   'e') of uuid-ossp, pgcrypto, citext or moddatetime, in C from the extension's own module
  *   (probin '$libdir/<name>') or `internal` (built-in code): languages only a superuser may
  *   create functions in, so an agent's (or admin's) lookalike, in plpgsql or SQL, in the
  *   extension or not, is not. Those modules compute on their arguments and read no table.
+ *   moddatetime's trigger function (its one member) reads no table either, but sets a column of
+ *   the row its trigger fires for, one the statement need not name: the trigger's `col` is that
+ *   column (its one argument), counted as written for `write_columns:` denies
+ *   (widened-relations.ts); a trusted trigger whose column cannot be read writes its row whole.
  * Domains are followed through domains over domains, arrays, composite types' attributes and
  * range (and multirange) types over them.
  */
@@ -28,7 +32,7 @@ export const ALL_EVENTS = INSERT | DELETE | UPDATE | TRUNCATE;
 const EVALUATED = INSERT | UPDATE;
 
 /** Extensions whose C (and internal) functions are trusted: they read and write no table. */
-export const TRUSTED_EXTENSIONS: readonly string[] = ['uuid-ossp', 'pgcrypto', 'citext'];
+export const TRUSTED_EXTENSIONS: readonly string[] = ['uuid-ossp', 'pgcrypto', 'citext', 'moddatetime'];
 
 /** Whether the function `p` (a pg_proc row alias) is a trusted extension's (see the top of the file). */
 const trusted = (p: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_depend xd
@@ -37,6 +41,14 @@ const trusted = (p: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_depend xd
       AND xd.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND xd.deptype = 'e'
       AND x.extname IN (${TRUSTED_EXTENSIONS.map((e) => `'${e}'`).join(', ')})
       AND (xl.lanname = 'internal' OR (xl.lanname = 'c' AND ${p}.probin = '$libdir/' || x.extname)))`;
+
+/**
+ * The column a trigger `t` of moddatetime's C function (`p`) sets: its one argument (tgargs holds
+ * each argument NUL-terminated); NULL for any other trigger, or an argument list not of that shape.
+ */
+const SETS = `CASE WHEN p.probin = '$libdir/moddatetime' AND t.tgnargs = 1 AND pg_catalog.octet_length(t.tgargs) > 1
+            AND pg_catalog.position(t.tgargs, pg_catalog.decode('00', 'hex')) = pg_catalog.octet_length(t.tgargs)
+          THEN pg_catalog.convert_from(pg_catalog.substr(t.tgargs, 1, pg_catalog.octet_length(t.tgargs) - 1), pg_catalog.getdatabaseencoding()) END`;
 
 /** A function's name as facts spell it (pg_catalog's bare). */
 const fnName = (p: string, n: string) => `CASE WHEN ${n}.nspname = 'pg_catalog' THEN ${p}.proname::text ELSE ${n}.nspname::text || '.' || ${p}.proname::text END`;
@@ -56,7 +68,7 @@ const fnName = (p: string, n: string) => `CASE WHEN ${n}.nspname = 'pg_catalog' 
  */
 export function runsSql(nameOf: (oid: string) => string): string {
   return `tg(oid, tgname, tgrelid, fn, expr, events, col, trusted) AS (SELECT t.oid, t.tgname::text, t.tgrelid, ${fnName('p', 'pn')}, false,
-          t.tgtype::int & ${ALL_EVENTS}, NULL::text, ${trusted('p')}
+          t.tgtype::int & ${ALL_EVENTS}, ${SETS}, ${trusted('p')}
         FROM pg_catalog.pg_trigger t JOIN pg_catalog.pg_proc p ON p.oid = t.tgfoid JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace
         WHERE NOT t.tgisinternal AND t.tgenabled <> 'D' AND (t.tgrelid = c.oid OR t.tgrelid IN (SELECT oid FROM down)
           OR t.tgrelid IN (SELECT up.oid FROM up JOIN pg_catalog.pg_class uc ON uc.oid = up.oid WHERE uc.relkind = 'p'))),
