@@ -19,7 +19,7 @@ import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
 import { combinationIdFor } from './combination.js';
 import { pendingResult, refusalOf, tokenEndMs, tokenExpiredRefusal, tokenLapsedWaiting, voidConfirmation, voidedRefusal, voidNotifier } from './gate-results.js';
-import { staleTerms } from './live-terms.js';
+import { liveExpiresMs, staleTerms } from './live-terms.js';
 import { expireDue, notifyExpired } from './expiry.js';
 import { cooldownOf, cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 import type { GateInput, GateResult, ServiceContext } from './service.js';
@@ -192,11 +192,14 @@ async function wait(
   input: GateInput,
   callHash: string,
   waitMs: number,
-  usableUntil: (r: ApprovalRow) => number,
+  boundUntil: (r: ApprovalRow) => number,
   clock: () => number,
   confirmation?: ApprovalRow,
 ): Promise<GateResult> {
   const { tables, opts, iso, pollMs, progressEveryMs } = ctx;
+  // Judged by the live policy's `expires` too, as a retry is: a reload that shortens a rule's
+  // expiry while the call waits expires its requests for this call (WARDEN_APPROVAL_EXPIRED).
+  const usableUntil = (r: ApprovalRow) => Math.min(boundUntil(r), Date.parse(r.createdAt) + liveExpiresMs(rows, opts.policy?.()));
   const notifyVoided = voidNotifier(ctx);
   const deadline = clock() + waitMs;
   // The caller's token ends the wait too (local time, as every token check reads it).
@@ -240,6 +243,9 @@ async function wait(
       const now = input.recheck?.();
       if (now) return voidedRefusal(tables, all, { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(clock()), notifyVoided);
       const at = iso(clock());
+      // Not past its (live) expiry at the moment of use either.
+      const late = refusalOf(cur, Date.parse(at), usableUntil);
+      if (late) return late;
       const binding = { callId: input.callId, callHash, requester: input.principal.subject, ...(confirmation ? { confirmation: confirmation.id } : {}) };
       const r = await tables.consumeAll(all.map((c) => c.id), binding, at);
       if (!r.used && r.expired) await notifyExpired(ctx, r.expired);

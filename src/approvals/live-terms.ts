@@ -25,3 +25,19 @@ export function staleTerms(row: ApprovalRow, policy: CompiledPolicy | undefined)
           : null;
   return why ? `the approval terms of rule ${row.approvalRule} changed since request ${row.id} was made (policy reload: ${why}); calling again asks anew under the current terms` : null;
 }
+
+/**
+ * The live policy's shortest `expires` over the rules of `rows` (a combination's requests), or
+ * Infinity (no policy known, or none of them names a live rule asking for approval: staleTerms
+ * refuses those). Why: a retry judges a request's age by the live rule's `expires` (the gate's
+ * `fits`); a call already waiting must too, so a reload that shortens it is not outwaited.
+ */
+export function liveExpiresMs(rows: readonly ApprovalRow[], policy: CompiledPolicy | undefined): number {
+  if (!policy) return Infinity;
+  let ms = Infinity;
+  for (const r of rows) {
+    const e = policy.rules.find((x) => x.id === r.approvalRule)?.approval?.expires;
+    if (e !== undefined && e < ms) ms = e;
+  }
+  return ms;
+}

@@ -5,20 +5,44 @@
  * an approval given while it pointed at staging must not run the call on a restart (or a replica
  * of the shared store) where it points at production. The password is left out (rotating it
  * changes no target, and no digest of a secret leaves Warden); the user stays (another role is
- * another reach).
+ * another reach). With TLS, the CA the connection trusts (`tls.ca`) and its client certificate
+ * (`tls.cert`) are bound by a digest of their contents, as Kubernetes binds its CA: the entry
+ * names a file, so a restart with another CA at the same path may trust another server. The
+ * client key is never in it, nor a digest of it (the certificate names who Warden is).
  */
 import { createHash } from 'node:crypto';
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import { HARMLESS } from './url-params.js';
+import type { TlsPlan } from './tls.js';
 
 /** The libpq variables node-postgres reads for a host, port, database or user the URL omits. */
 const PG_ENV = ['PGHOST', 'PGHOSTADDR', 'PGPORT', 'PGDATABASE', 'PGUSER'] as const;
 
-/** The target digest of `url` (the resolved connection URL) for connection `name`. */
-export function postgresTarget(name: string, url: string, env: NodeJS.ProcessEnv = process.env): string {
+const sha256 = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
+
+/** A digest of PEM material the connection was given (public: a CA or a certificate), or null. */
+function pemIdentity(v: unknown): string | null {
+  if (v === undefined || v === null) return null;
+  const parts = Array.isArray(v) ? v : [v];
+  return sha256(parts.map((p) => (typeof p === 'string' ? p : Buffer.isBuffer(p) ? p.toString('utf8') : String(p))).join('\n'));
+}
+
+/** Whom the connection trusts and presents over TLS: digests of its CA and client certificate (never the key). */
+function trustOf(tls: TlsPlan | undefined): Record<string, string | null> | null {
+  if (!tls || tls.ssl === false) return null;
+  const ca = pemIdentity(tls.ssl.ca);
+  const cert = pemIdentity(tls.ssl.cert);
+  return ca === null && cert === null ? null : { ca, cert };
+}
+
+/** The target digest of `url` (the resolved connection URL) for connection `name`, with the TLS it trusts (`tls`, tls.ts). */
+export function postgresTarget(name: string, url: string, env: NodeJS.ProcessEnv = process.env, tls?: TlsPlan): string {
   const fallbacks = Object.fromEntries(PG_ENV.flatMap((k) => (env[k] ? [[k, env[k]]] : [])));
+  // Only with a CA or client certificate: a connection with neither binds as it did before.
+  const trust = trustOf(tls);
+  const withTrust = (v: Record<string, unknown>) => (trust ? { ...v, tls: trust } : v);
   // node-postgres's socket form, `/var/run/postgresql dbname`, carries no password.
-  if (url.startsWith('/')) return digest({ socket: url, env: fallbacks });
+  if (url.startsWith('/')) return digest(withTrust({ socket: url, env: fallbacks }));
   let u: URL;
   try {
     u = new URL(url);
@@ -36,7 +60,7 @@ export function postgresTarget(name: string, url: string, env: NodeJS.ProcessEnv
   // refused: TLS is the connection's own setting, not the URL's).
   u.searchParams.delete('password');
   for (const p of HARMLESS) u.searchParams.delete(p);
-  return digest({ url: u.href, env: fallbacks });
+  return digest(withTrust({ url: u.href, env: fallbacks }));
 }
 
 const digest = (v: unknown): string => `sha256:${createHash('sha256').update(JSON.stringify(v), 'utf8').digest('hex')}`;

@@ -89,6 +89,7 @@ const SESSION_WAIT_MS = 5_000;
 export class PgConnector {
   private pools = new Map<'ro' | 'rw', Promise<pg.Pool>>();
   private resolvedUrl: Promise<string> | null = null;
+  private resolvedTls: Promise<TlsPlan> | null = null;
   /** The TLS both pools and every CancelRequest use (tls.ts), set with the first pool. */
   private tls: TlsPlan = { mode: 'disable', ssl: false };
   /** Each principal's sessions per pool, at most max_per_principal (pool-shares.ts). */
@@ -136,9 +137,20 @@ export class PgConnector {
     return this.resolvedUrl;
   }
 
-  /** Where this connection reaches, for an approval's binding (connection-target.ts); never the password. */
+  /** The `tls:` block's resolved plan, read once for both pools and the approval target (a failed read is retried). */
+  private tlsResolved(): Promise<TlsPlan> {
+    if (!this.resolvedTls) {
+      const t = tlsPlan(this.conn, this.secrets);
+      t.catch(() => (this.resolvedTls = null));
+      this.resolvedTls = t;
+    }
+    return this.resolvedTls;
+  }
+
+  /** Where this connection reaches and whom it trusts there, for an approval's binding (connection-target.ts); never the password or key. */
   async target(): Promise<string> {
-    return postgresTarget(this.conn.name, await this.url());
+    const [url, tls] = await Promise.all([this.url(), this.tlsResolved()]);
+    return postgresTarget(this.conn.name, url, process.env, tls);
   }
 
   /** A store reach is logged once (every call is refused with it, store-reach.ts). */
@@ -150,7 +162,7 @@ export class PgConnector {
   private pool(kind: 'ro' | 'rw'): Promise<pg.Pool> {
     let p = this.pools.get(kind);
     if (!p) {
-      p = Promise.all([this.url(), tlsPlan(this.conn, this.secrets)]).then(async ([url, tls]) => {
+      p = Promise.all([this.url(), this.tlsResolved()]).then(async ([url, tls]) => {
         refuseSslInUrl(url, this.conn);
         refuseSessionParamsInUrl(url, this.conn);
         const fromUrl = urlPoolOptions(url, this.conn);
