@@ -7,30 +7,23 @@
  * match no principal now (fail closed: the call asks again). Two real local issuers, the real
  * verifier, one SQLite store read by two approval services (a restart).
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { openSqliteStore, type SqliteTranscriptStore } from '../../src/recorder/index.js';
 import { createApprovalService, type ApprovalService } from '../../src/approvals/index.js';
 import type { Principal } from '../../src/tool-api.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import type { OidcIssuer } from '../support/oidc-issuer.js';
 import { tempDir } from '../recorder/fixtures.js';
-import { FIX_DECISION, principalOf } from './support.js';
+import { FIX_DECISION, principalOf, twoIssuers } from './support.js';
 
 const decision = FIX_DECISION;
 
 let a: OidcIssuer;
 let b: OidcIssuer;
 
-before(async () => {
-  a = await startOidcIssuer();
-  b = await startOidcIssuer();
-});
-after(async () => {
-  await a?.stop();
-  await b?.stop();
-});
+twoIssuers((x, y) => ((a = x), (b = y)));
 
 const as = principalOf;
 

@@ -6,29 +6,22 @@
  * email), and `sam.` approved `sam`'s request. Real local issuers and the real verifier, the
  * approval service every reviewer surface (CLI, UI) calls, one SQLite store.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { createApprovalService, type ApprovalService } from '../../src/approvals/index.js';
 import { stdioPrincipal } from '../../src/identity/stdio.js';
 import type { Principal } from '../../src/tool-api.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import type { OidcIssuer } from '../support/oidc-issuer.js';
 import { tempDir } from '../recorder/fixtures.js';
-import { FIX_DECISION, principalOf, approvalsCli, cliShow, pendingCliRequest, reviewerCliSetup } from './support.js';
+import { approvalsCli, cliShow, FIX_DECISION, pendingCliRequest, principalOf, reviewerCliSetup, twoIssuers } from './support.js';
 
 const decision = FIX_DECISION;
 
 let a: OidcIssuer;
 let b: OidcIssuer;
-before(async () => {
-  a = await startOidcIssuer();
-  b = await startOidcIssuer();
-});
-after(async () => {
-  await a?.stop();
-  await b?.stop();
-});
+twoIssuers((x, y) => ((a = x), (b = y)));
 
 const as = principalOf;
 

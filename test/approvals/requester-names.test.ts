@@ -9,29 +9,21 @@
  * verifier, the approval service every reviewer surface calls, SQLite and PostgreSQL stores, and
  * the real `warden transcripts verify`.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { openPgStore, openSqliteStore, type ApprovalStore } from '../../src/recorder/index.js';
 import { createApprovalService, type ApprovalService } from '../../src/approvals/index.js';
 import type { Principal } from '../../src/tool-api.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import type { OidcIssuer } from '../support/oidc-issuer.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { WARDEN_BIN } from '../support/repo.js';
-import { approvalsCli, cliShow, FIX_DECISION, principalOf, reviewerCliSetup } from './support.js';
+import { approvalsCli, cliShow, FIX_DECISION, principalOf, reviewerCliSetup, twoIssuers } from './support.js';
 
 let a: OidcIssuer;
 let b: OidcIssuer;
 const dbs: TestDatabase[] = [];
-before(async () => {
-  a = await startOidcIssuer();
-  b = await startOidcIssuer();
-});
-after(async () => {
-  await a?.stop();
-  await b?.stop();
-  for (const db of dbs) await db.drop();
-});
+twoIssuers((x, y) => ((a = x), (b = y)), dbs);
 
 const as = principalOf;
 let n = 0;

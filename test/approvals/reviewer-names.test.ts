@@ -9,30 +9,22 @@
  * column), and every name of the new reviewer is compared with every name of each earlier one.
  * Real local issuers and verifier, the approval service, SQLite and PostgreSQL stores.
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { openPgStore, openSqliteStore, type ApprovalStore } from '../../src/recorder/index.js';
 import { createApprovalService, type ApprovalService } from '../../src/approvals/index.js';
 import type { Principal } from '../../src/tool-api.js';
 import type { Decision } from '../../src/policy/types.js';
-import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import type { OidcIssuer } from '../support/oidc-issuer.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { tempDir } from '../recorder/fixtures.js';
-import { FIX_DECISION, principalOf } from './support.js';
+import { FIX_DECISION, principalOf, twoIssuers } from './support.js';
 
 let a: OidcIssuer;
 let b: OidcIssuer;
 const dbs: TestDatabase[] = [];
-before(async () => {
-  a = await startOidcIssuer();
-  b = await startOidcIssuer();
-});
-after(async () => {
-  await a?.stop();
-  await b?.stop();
-  for (const db of dbs) await db.drop();
-});
+twoIssuers((x, y) => ((a = x), (b = y)), dbs);
 
 const as = principalOf;
 const TWO: Decision = { ...FIX_DECISION, approval: { ...FIX_DECISION.approval!, approvals: 2 } };

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { REPO_ROOT, WARDEN_BIN } from '../support/repo.js';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { createApprovalService } from '../../src/approvals/index.js';
@@ -15,6 +16,7 @@ import type { Decision } from '../../src/policy/types.js';
 import type { ChainSigner } from '../../src/recorder/signing.js';
 import type { Principal } from '../../src/tool-api.js';
 import { startOidcIssuer, type OidcIssuer } from '../support/oidc-issuer.js';
+import type { TestDatabase } from '../support/pg-cluster.js';
 import { writeWardenDir, type WardenDir } from '../support/warden-process.js';
 import { createOidcVerifier } from '../../src/identity/oidc.js';
 
@@ -226,4 +228,24 @@ export const FIX_DECISION: Decision = {
 export async function principalOf(iss: OidcIssuer, claims: Record<string, unknown>): Promise<Principal> {
   const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, jwks_cooldown_ms: 0 });
   return (await v.verify(await iss.mint(claims))).principal;
+}
+
+/**
+ * Two OIDC issuers for a test file: started before its tests and handed to `got`, stopped after
+ * them, with `dbs` (the databases its tests created) dropped. Why shared: the identity-binding
+ * tests (one person under two issuers) each started and stopped them alike.
+ */
+export function twoIssuers(got: (a: OidcIssuer, b: OidcIssuer) => void, dbs: TestDatabase[] = []): void {
+  let a: OidcIssuer | undefined;
+  let b: OidcIssuer | undefined;
+  before(async () => {
+    a = await startOidcIssuer();
+    b = await startOidcIssuer();
+    got(a, b);
+  });
+  after(async () => {
+    await a?.stop();
+    await b?.stop();
+    for (const db of dbs) await db.drop();
+  });
 }

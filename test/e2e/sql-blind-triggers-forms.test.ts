@@ -18,7 +18,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { emailRedactions, noLeakOf, ownTables, sqlConfig, startSqlWarden, writersPolicy, type SqlWarden } from '../support/sql-warden.js';
+import { emailRedactions, noLeakOf, ownTables, ranOk, sqlConfig, type SqlResult, type SqlWarden, startMaskedPair, startSqlWarden, stopAll, writersPolicy } from '../support/sql-warden.js';
 
 const CAROL = 'carol@example.com';
 const DAVE = 'dave@example.com';
@@ -104,19 +104,14 @@ before(async () => {
     await db.query(`INSERT INTO public.${t} (id, email, note${pt}) VALUES ${v(1, CAROL)}, ${v(2, DAVE)}, ${v(3, DAVE)}`);
   }
   await ownTables(db, ALL);
-  masked = await startSqlWarden(db, { 'p.yaml': MASK + GRANT }, sqlConfig());
-  open = await startSqlWarden(db, { 'p.yaml': GRANT }, sqlConfig());
+  ({ masked, open } = await startMaskedPair(db, MASK, GRANT));
 });
 
-after(async () => {
-  await masked?.close();
-  await open?.close();
-  await db?.drop();
-});
+after(() => stopAll(db, masked, open));
 
-type Result = Awaited<ReturnType<SqlWarden['query']>>;
+type Result = SqlResult;
 const noLeak = noLeakOf([CAROL, DAVE]);
-const ok = (r: Result, what: string): void => assert.equal(r.isError, false, `${what}: ${r.text.slice(0, 300)}`);
+const ok = ranOk;
 
 /** Each attack's outcome for rows `ids` through `w`: which failed in PostgreSQL (a refusal by Warden quoted). */
 async function outcomes(w: SqlWarden, names: readonly string[], sql: (name: string, id: number) => string, ids = [1, 2]): Promise<Record<string, string>> {

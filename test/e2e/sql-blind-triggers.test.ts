@@ -19,7 +19,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { emailRedactions, noLeakOf, ownTables, sqlConfig, startSqlWarden, writersPolicy, type SqlWarden } from '../support/sql-warden.js';
+import { emailRedactions, noLeakOf, ownTables, ranOk, type SqlResult, type SqlWarden, startMaskedPair, stopAll, writersPolicy } from '../support/sql-warden.js';
 
 const CAROL = 'carol@example.com';
 const DAVE = 'dave@example.com';
@@ -115,19 +115,14 @@ before(async () => {
   await db.query(sql.join('\n'));
   for (const t of MASKED) await db.query(`INSERT INTO public.${t} (id, email, note) VALUES (1, '${CAROL}', 'r1'), (2, '${DAVE}', 'r2'), (3, '${DAVE}', 'r3')`);
   await ownTables(db, MASKED);
-  masked = await startSqlWarden(db, { 'p.yaml': MASK + GRANT }, sqlConfig());
-  open = await startSqlWarden(db, { 'p.yaml': GRANT }, sqlConfig());
+  ({ masked, open } = await startMaskedPair(db, MASK, GRANT));
 });
 
-after(async () => {
-  await masked?.close();
-  await open?.close();
-  await db?.drop();
-});
+after(() => stopAll(db, masked, open));
 
-type Result = Awaited<ReturnType<SqlWarden['query']>>;
+type Result = SqlResult;
 const noLeak = noLeakOf([CAROL, DAVE]);
-const ok = (r: Result, what: string): void => assert.equal(r.isError, false, `${what}: ${r.text.slice(0, 300)}`);
+const ok = ranOk;
 const failed = (r: Result, what: string): void => assert.equal(r.isError, true, `${what} must fail: ${r.text.slice(0, 300)}`);
 const bump = (t: string, id: number) => `UPDATE public.${t} SET n = n + 1 WHERE id = ${id}`;
 
