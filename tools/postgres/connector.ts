@@ -25,6 +25,7 @@ import { PoolShares, type Caller } from './pool-shares.js';
 import { reportRoleLimits } from './role-limits.js';
 import { storeSafePool } from './store-reach.js';
 import { CatalogNames, type FieldOrigin } from './catalog-names.js';
+import { beginSql, catalogChanged, type CatalogLockMode, type CatalogRecheck } from './catalog-lock.js';
 
 export type { FieldOrigin } from './catalog-names.js';
 
@@ -77,6 +78,10 @@ export interface RunOptions {
    * (max_per_principal, pool-shares.ts). Omitted: Warden's own, counted as one principal.
    */
   principal?: string;
+  /** Of a write: how it holds the catalog lock (catalog-lock.ts); omitted, not at all. */
+  catalogLock?: CatalogLockMode;
+  /** Of a write: the catalog facts it was judged by, re-read in its transaction before its statement (catalog-lock.ts). */
+  recheck?: CatalogRecheck | null;
 }
 
 /** The share key of statements run without a principal. */
@@ -228,8 +233,15 @@ export class PgConnector {
         resetThenRelease(client, shareBack);
         return trim(r, o.maxRows);
       }
-      await client.query('BEGIN READ WRITE');
-      await client.query(`SET LOCAL statement_timeout = ${Math.floor(o.timeoutMs)}`);
+      // BEGIN, the timeout and the catalog lock in one round trip; the lock may wait (for DDL in flight).
+      await unlessCancelled(client.query(beginSql(o.timeoutMs, o.catalogLock ?? null)), client, o.signal, 'before the statement was sent; nothing was committed', this.tls);
+      if (o.recheck) {
+        const now = await unlessCancelled(client.query({ text: o.recheck.text, values: o.recheck.values }), client, o.signal, 'before the statement was sent; nothing was committed', this.tls);
+        if (!o.recheck.same(now.rows)) {
+          this.forgetAfterWrite();
+          throw catalogChanged();
+        }
+      }
       if (o.signal?.aborted) throw cancelledError('before the statement was sent');
       const q = cappedQuery(sql, params, o.maxRows + 1, wire);
       client.query(q.submittable as pg.QueryConfig);

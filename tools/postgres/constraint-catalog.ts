@@ -18,6 +18,7 @@ import { TYPES as VARIABLE_TYPES } from './plpgsql-declare.js';
 import { triggerFactsSql } from './trigger-facts.js';
 import type { CatalogQuery } from './set-returning-calls.js';
 import type { Caller } from './pool-shares.js';
+import type { CatalogRecheck } from './catalog-lock.js';
 
 /**
  * One CHECK (`c`) or foreign key (`f`) constraint of a relation or one of its descendants, or a
@@ -249,6 +250,23 @@ function parse(row: CatalogRow): RelationConstraints {
   return { kind: row.kind, constraints: [...row.constraints, ...row.indexes, ...row.computed] };
 }
 
+/** The catalog query for `relations` (each reading of a quoted '.' asked: nameSplits). */
+function constraintsQuery(relations: readonly string[]): { text: string; values: unknown[] } {
+  const splits = relations.flatMap((r) => nameSplits(r));
+  return { text: CONSTRAINTS_SQL, values: [splits.map((s) => s[0]), splits.map((s) => s[1])] };
+}
+
+/** The catalog's rows by facts name: two readings of a name with a quoted '.' (nameSplits) answer for the same name, both count. */
+function merged(rows: readonly CatalogRow[]): Map<string, RelationConstraints> {
+  const found = new Map<string, RelationConstraints>();
+  for (const row of rows) {
+    const value = parse(row);
+    const seen = found.get(row.relation);
+    found.set(row.relation, seen ? { kind: seen.kind === 'r' ? value.kind : seen.kind, constraints: [...seen.constraints, ...value.constraints] } : value);
+  }
+  return found;
+}
+
 /** The constraints of relations, cached per connection (connector.ts). */
 export class ConstraintCatalog {
   private cache = new Map<string, { at: number; value: RelationConstraints }>();
@@ -258,26 +276,41 @@ export class ConstraintCatalog {
     private readonly ttlMs: number,
   ) {}
 
-  /** Each relation's kind and constraints (null: not in the catalog); one query for those not cached. */
+  /**
+   * Each relation's kind and constraints (null: not in the catalog); one query for those not
+   * cached. A write's caller keeps what it was told (Caller.judged), for recheck.
+   */
   async of(relations: readonly string[], caller?: Caller): Promise<Map<string, RelationConstraints | null>> {
     const now = Date.now();
     const fresh = (r: string) => now - (this.cache.get(r)?.at ?? -Infinity) <= this.ttlMs;
     const ask = [...new Set(relations)].filter((r) => !fresh(r));
+    let found = new Map<string, RelationConstraints>();
     if (ask.length) {
-      const splits = ask.flatMap((r) => nameSplits(r));
-      const res = await this.query(CONSTRAINTS_SQL, [splits.map((s) => s[0]), splits.map((s) => s[1])], caller);
-      const found = new Map<string, RelationConstraints>();
-      for (const row of res.rows as CatalogRow[]) {
-        // Two readings of a name with a quoted '.' (nameSplits) answer for the same facts name: both count.
-        const value = parse(row);
-        const seen = found.get(row.relation);
-        found.set(row.relation, seen ? { kind: seen.kind === 'r' ? value.kind : seen.kind, constraints: [...seen.constraints, ...value.constraints] } : value);
-      }
+      const q = constraintsQuery(ask);
+      found = merged((await this.query(q.text, q.values, caller)).rows as CatalogRow[]);
       // A relation not found is asked again next time (it may be created meanwhile).
       for (const [r, value] of found) this.cache.set(r, { at: now, value });
-      return new Map(relations.map((r) => [r, ask.includes(r) ? found.get(r) ?? null : this.cache.get(r)?.value ?? null]));
     }
-    return new Map(relations.map((r) => [r, this.cache.get(r)?.value ?? null]));
+    const out = new Map(relations.map((r) => [r, ask.includes(r) ? found.get(r) ?? null : this.cache.get(r)?.value ?? null]));
+    if (caller?.judged) for (const [r, v] of out) caller.judged.set(r, JSON.stringify(v));
+    return out;
+  }
+
+  /**
+   * The re-read, inside a write's transaction, of the facts its checks were judged by
+   * (`judged`, Caller.judged): the same query, uncached; `same` compares each relation's answer
+   * (catalog-lock.ts). Null when the checks read none.
+   */
+  recheck(judged: ReadonlyMap<string, string>): CatalogRecheck | null {
+    if (!judged.size) return null;
+    const q = constraintsQuery([...judged.keys()]);
+    return {
+      ...q,
+      same(rows) {
+        const now = merged(rows as CatalogRow[]);
+        return [...judged].every(([r, v]) => JSON.stringify(now.get(r) ?? null) === v);
+      },
+    };
   }
 
   /** Forget every answer (after a statement that may have added, dropped or validated a constraint). */

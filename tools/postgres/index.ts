@@ -24,8 +24,10 @@ export const postgresFamily: ToolFamily = {
       }
       return c;
     };
+    // A write through one connection forgets every connection's catalog answers (they may share a database).
+    const forgetAll = () => connectors.forEach((c) => c.forgetAfterWrite());
     return {
-      tools: [queryDatabaseTool(connectorFor), describeDatabaseTool(connectorFor)],
+      tools: [queryDatabaseTool(connectorFor, forgetAll), describeDatabaseTool(connectorFor)],
       async close() {
         await Promise.all([...connectors.values()].map((c) => c.close()));
       },

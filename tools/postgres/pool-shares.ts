@@ -30,6 +30,11 @@ export interface Caller {
    * committed; a refusal would invite running it again).
    */
   ran?: boolean;
+  /**
+   * Of a write: the constraint facts its checks were judged by, per relation (JSON, 'null' for
+   * none), re-read inside its transaction before its statement (catalog-lock.ts).
+   */
+  judged?: Map<string, string>;
 }
 
 interface Share {

@@ -19,6 +19,7 @@ import { checkPredicateChannels } from './predicate-channels.js';
 import { checkSetReturningCalls } from './set-returning-calls.js';
 import { checkDeleteOracles, checkUpdateOracles } from './constraint-oracles.js';
 import { checkValidateOracles } from './validate-oracles.js';
+import { catalogLockMode } from './catalog-lock.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
@@ -64,8 +65,12 @@ const queryOutput = z
   })
   .passthrough();
 
-/** Build the tool over the family's connectors. */
-export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): GovernedTool<QueryInput, SqlFacts> {
+/**
+ * Build the tool over the family's connectors. `forgetAll`: after a write, every connection's
+ * catalog answers are forgotten, not only its own (two connections may reach one database);
+ * omitted, the written connection's alone.
+ */
+export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, forgetAll?: () => void): GovernedTool<QueryInput, SqlFacts> {
   return {
     name: 'query_database',
     factsFamily: 'sql',
@@ -115,7 +120,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       // masks follow inheritance and the views the statement reads (fail closed both), then
       // qualified columns. Each lookup a cold name needs takes a session of the caller's share of
       // the read pool, as its statement does (connector.ts lookupSession); a warm call takes none.
-      const caller: Caller = { principal: principalKey(ctx.principal), signal: ctx.signal, ran: false };
+      // A write keeps the constraint facts it is judged by, re-read in its transaction (catalog-lock.ts).
+      const caller: Caller = { principal: principalKey(ctx.principal), signal: ctx.signal, ran: false, ...(ctx.readOnly ? {} : { judged: new Map<string, string>() }) };
       await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions, caller);
       // An operator is a call by argument types: one in public runs a function no grant names.
       await connector.operators.check(facts.operators, caller);
@@ -143,6 +149,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
       // A function outside pg_catalog returns what its body reads unmasked: under masks, only one a grant names.
       await checkFunctionBodies(facts, ctx.masking, ctx.judge, connector.views, lineage.families, caller);
       await connector.checkQualifiedColumns(facts.qualifiedColumns, caller);
+      const recheck = caller.judged ? connector.constraints.recheck(caller.judged) : null;
       let r: CappedResult;
       try {
         r = await connector.run(facts.sql, input.params ?? [], {
@@ -157,10 +164,14 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector): 
           masked: touchesMaskedTable(facts, lineage, lineage.masking),
           // Its share of the pool (max_per_principal): one principal's slow statements never hold every session.
           principal: caller.principal,
+          // Shared when judged by catalog facts, exclusive when it may change them; reads, and every
+          // call of a Warden with no column masks, take none.
+          ...(ctx.readOnly || !ctx.masking.columns.length ? {} : { catalogLock: catalogLockMode(facts.statements, facts.functions, recheck !== null), recheck }),
         });
       } finally {
-        // A statement that may write may have created, dropped, renamed or redefined a relation.
-        if (!ctx.readOnly) connector.forgetAfterWrite();
+        // A statement that may write may have created, dropped, renamed or redefined a relation,
+        // maybe one another connection's cache holds (the same database under two names).
+        if (!ctx.readOnly) (forgetAll ?? (() => connector.forgetAfterWrite()))();
       }
       // Its lookups from here on wait for a slot as long as it takes, never refused; a write's are never cancelled (it is committed).
       caller.ran = true;
