@@ -48,7 +48,8 @@ const REFUSED: Record<string, { body: string; opts?: string }> = {
   r_path: { body: 'BEGIN NEW.updated_at := now(); RETURN NEW; END', opts: 'SET search_path = public, pg_catalog' },
   r_uescape: { body: `BEGIN IF ascii(NEW.U&"\\0065mail") = 99 THEN RAISE EXCEPTION 'probe'; END IF; RETURN NEW; END` },
   r_assign: { body: 'DECLARE r record; BEGIN r := NEW; RETURN NEW; END' },
-  r_distinct: { body: 'BEGIN IF NEW IS DISTINCT FROM OLD THEN NEW.updated_at := now(); END IF; RETURN NEW; END' },
+  // NEW IS DISTINCT FROM OLD is read now (judged as a whole-row WHEN: sql-masked-write-usability.test.ts); NEW IS NULL tests every column.
+  r_distinct: { body: 'BEGIN IF NEW IS NULL THEN NEW.updated_at := now(); END IF; RETURN NEW; END' },
 };
 
 /** The stamps that run: the plain one, one written with comments and strings a tokenizer must read right. */

@@ -32,9 +32,9 @@ import type { CatalogRecheck } from './catalog-lock.js';
  * a row-level security policy (`y`) of a table that has them enabled; `events` says which. Or a
  * foreign key of another table (`a`: `table` is the referencing one, `columns` its key) into the
  * family whose ON DELETE action changes that table's rows: `events` `D` (CASCADE: deletes
- * them) or `N` (SET NULL or SET DEFAULT: updates its key columns). Or such a foreign key with
+ * them), `N` (SET NULL) or `S` (SET DEFAULT: either updates its key columns). Or such a foreign key with
  * an ON UPDATE action (`o`: `refColumns` the family's referenced columns; `events` `C` CASCADE,
- * `N` SET NULL or SET DEFAULT: either updates the referencing key columns). Or an index of the
+ * `N` SET NULL or `S` SET DEFAULT: each updates the referencing key columns). Or an index of the
  * family of any access method but hash (`z`) whose plain key or INCLUDE columns hold two or more
  * of variable length (`columns`: those): its row has a size limit a written value may reach
  * beside a masked one (sized-writes.ts).
@@ -63,6 +63,7 @@ export interface TableConstraint {
   opaque: boolean;
   /**
    * Of a trigger, rule or policy, the row events it acts on: `u` UPDATE, `d` DELETE, `i` INSERT,
+   * `b` a BEFORE INSERT row trigger (it may change the row an upsert's EXCLUDED shows),
    * `m` a row moved between partitions (a partition's INSERT or DELETE trigger); empty for the
    * other kinds. A policy counts for the commands it applies to (FOR SELECT: an UPDATE's).
    */
@@ -129,7 +130,7 @@ const TRIGGER_FACTS = triggerFactsSql({ attnames, vars: VARS, mutable: MUTABLE, 
 
 /** A trigger's row events (TableConstraint.events), from pg_trigger.tgtype (INSERT 4, DELETE 8, UPDATE 16). */
 const TRIGGER_EVENTS = `(CASE WHEN (t.tgtype::int & 16) <> 0 THEN 'u' ELSE '' END || CASE WHEN (t.tgtype::int & 8) <> 0 THEN 'd' ELSE '' END
-      || CASE WHEN (t.tgtype::int & 4) <> 0 THEN 'i' ELSE '' END
+      || CASE WHEN (t.tgtype::int & 4) <> 0 THEN 'i' ELSE '' END || CASE WHEN (t.tgtype::int & 7) = 7 THEN 'b' ELSE '' END
       || CASE WHEN (t.tgtype::int & 12) <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class tp WHERE tp.oid = t.tgrelid AND tp.relispartition) THEN 'm' ELSE '' END)`;
 
 const GEN_TREE = `d.adbin::text`;
@@ -139,7 +140,8 @@ const POL_TREE = `(COALESCE(pol.polqual::text, '') || ' ' || COALESCE(pol.polwit
 /**
  * The generated columns of the family, the partition keys of the family and its ancestors, the
  * triggers and rules of the family that fire on UPDATE or DELETE (enabled in any mode; a
- * partition's on INSERT too, which a moved row fires), and the row-level
+ * partition's on INSERT too, which a moved row fires; a BEFORE INSERT row trigger, which an
+ * upsert's EXCLUDED row shows), and the row-level
  * security policies of its tables that have them enabled (whatever roles they name: the owner
  * may be exempt, which is not judged). A policy with a subquery reads other relations: opaque.
  */
@@ -153,7 +155,7 @@ const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
     UNION ALL SELECT ${entry('t.tgrelid', 't.tgname::text', `'t'`, attnames('t.tgrelid', 't.tgattr::pg_catalog.int2[]'), 'true', 'false', USER_PROC('t.tgfoid'), '(t.tgtype::int & 16) <> 0', TRIGGER_EVENTS, TRIGGER_FACTS)}
       FROM fam JOIN pg_catalog.pg_trigger t ON t.tgrelid = fam.oid
         LEFT JOIN pg_catalog.pg_proc tp ON tp.oid = t.tgfoid LEFT JOIN pg_catalog.pg_language tl ON tl.oid = tp.prolang
-      WHERE fam.root = r.name AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND ((t.tgtype::int & 24) <> 0
+      WHERE fam.root = r.name AND NOT t.tgisinternal AND t.tgenabled <> 'D' AND ((t.tgtype::int & 24) <> 0 OR (t.tgtype::int & 7) = 7
         OR (t.tgtype::int & 12) <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class tp WHERE tp.oid = t.tgrelid AND tp.relispartition))
     UNION ALL SELECT ${entry('w.ev_class', 'w.rulename::text', `'r'`, 'ARRAY[]::text[]', 'true', 'false', 'true', 'true',
       `CASE w.ev_type WHEN '2' THEN 'u' ELSE 'd' END`)}
@@ -163,13 +165,13 @@ const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
       FROM fam JOIN pg_catalog.pg_class pc ON pc.oid = fam.oid AND pc.relrowsecurity JOIN pg_catalog.pg_policy pol ON pol.polrelid = pc.oid
       WHERE fam.root = r.name AND pol.polcmd IN ('*', 'w', 'r', 'd')
     UNION ALL SELECT ${entry('fk.conrelid', 'fk.conname::text', `'a'`, attnames('fk.conrelid', 'fk.conkey'), 'false', 'false', 'false', 'true',
-      `CASE fk.confdeltype WHEN 'c' THEN 'D' ELSE 'N' END`)}
+      `CASE fk.confdeltype WHEN 'c' THEN 'D' WHEN 'n' THEN 'N' ELSE 'S' END`)}
       FROM fam JOIN pg_catalog.pg_constraint fk ON fk.confrelid = fam.oid AND fk.contype = 'f'
       WHERE fam.root = r.name AND fk.confdeltype IN ('c', 'n', 'd')
     UNION ALL SELECT json_build_object('table', ${tableName('fk.conrelid')}, 'name', fk.conname::text, 'type', 'o', 'validated', true,
       'columns', ${attnames('fk.conrelid', 'fk.conkey')}, 'wholeRow', false, 'refTables', ARRAY[]::text[],
       'refColumns', ${attnames('fk.confrelid', 'fk.confkey')}, 'mutable', false, 'opaque', false,
-      'events', CASE fk.confupdtype WHEN 'c' THEN 'C' ELSE 'N' END)
+      'events', CASE fk.confupdtype WHEN 'c' THEN 'C' WHEN 'n' THEN 'N' ELSE 'S' END)
       FROM fam JOIN pg_catalog.pg_constraint fk ON fk.confrelid = fam.oid AND fk.contype = 'f'
       WHERE fam.root = r.name AND fk.confupdtype IN ('c', 'n', 'd')
     UNION ALL SELECT ${entry('zx.indrelid', 'zc.relname::text', `'z'`, `ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a

@@ -31,7 +31,7 @@
  *   A row-level security policy reading a masked column (or any relation: a subquery) filters
  *   the rows reached and checks the rows written: refused. A foreign key into the table with an
  *   ON UPDATE action (CASCADE, SET NULL, SET DEFAULT), when the statement writes a column it
- *   references (or may: a whole row, an upsert), updates the referencing rows' key columns:
+ *   references (or may: a whole row, an upsert; not `SET id = id`, fk-actions.ts), updates the referencing rows' key columns:
  *   judged as that UPDATE (`UPDATE parent SET id = id + 100` under the child's `CHECK (pid <
  *   100 OR ascii(email) <> 99)`), followed on through their own keys, each table and key once.
  *   An index holding a masked column beside a written one has a row size limit: sized-writes.ts.
@@ -54,6 +54,7 @@ import type { ConstraintCatalog, RelationConstraints, TableConstraint } from './
 import type { Caller } from './pool-shares.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { ALLOWED_SIZED, sizedWhy } from './sized-writes.js';
+import { ACTIONS, actionUpdate, unchangedKeys } from './fk-actions.js';
 import { notBlind, triggerFires, withTriggerWrites } from './trigger-bodies.js';
 import { changesRows } from './widened-relations.js';
 
@@ -110,6 +111,9 @@ export async function checkUpdateOracles(facts: Written, m: MaskingContext, cons
     };
     // A blind trigger that fires may set any column it names through NEW or OLD: written too.
     const { written, moves } = columnwise ? withTriggerWrites(info.constraints, listed, derive, m, relation) : derive(listed);
+    const unchanged = columnwise ? unchangedKeys(facts.setSizes, relation, info.constraints, written, moves) : [];
+    // A BEFORE INSERT row trigger may change the row an upsert's EXCLUDED shows.
+    const insertTriggered = upsert && info.constraints.some((k) => k.type === 't' && k.events.includes('b'));
     for (const k of info.constraints) {
       // A trigger, rule or policy acting only on DELETE (or a partition's INSERT, but no row moves here) is not the UPDATE's.
       if (k.type === 'f' || k.type === 'a' || (COMPUTED_EVENTS.has(k.type) && !/[um]/.test(k.events))) continue;
@@ -118,10 +122,10 @@ export async function checkUpdateOracles(facts: Written, m: MaskingContext, cons
         // A foreign key's ON UPDATE action, when the statement may change a referenced column (a generated one too): the
         // referencing rows' key columns are updated (to the new key, NULL or the default), judged as that UPDATE.
         const key = `${k.table}\u0000${k.columns.join('\u0000')}`;
-        if (seen.has(key) || !(listed.includes('*') || k.refColumns.some((c) => written.includes(c)))) continue;
+        if (seen.has(key) || !(listed.includes('*') || k.refColumns.some((c) => written.includes(c) && !unchanged.includes(c)))) continue;
         seen.add(key);
-        const via = `, reached through foreign key ${k.name} of ${k.table} ON UPDATE ${k.events === 'C' ? 'CASCADE' : 'SET NULL or SET DEFAULT'}`;
-        const update = { statements: ['update'], writes: [k.table], writtenColumns: k.columns.map((column) => ({ table: k.table, column })), constructs: [] };
+        const via = `, reached through foreign key ${k.name} of ${k.table} ON UPDATE ${ACTIONS[k.events] ?? 'SET NULL or SET DEFAULT'}`;
+        const update = actionUpdate(k);
         await checkUpdateOracles(update, m, constraints, views, caller, [], seen).catch((e: unknown) => {
           throw e instanceof Error && e.message.includes(', reached through foreign key ') ? e : reached(e, via);
         });
@@ -129,7 +133,7 @@ export async function checkUpdateOracles(facts: Written, m: MaskingContext, cons
       }
       if (k.type === 'z') {
         // A DO UPDATE never moves a row between partitions (PostgreSQL refuses it).
-        const why = sizedWhy(k, m, tables, relation, listed, written.filter((c) => !listed.includes(c)), facts.setSizes, params, upsert, moves && !upsert);
+        const why = sizedWhy(k, m, tables, relation, listed, written.filter((c) => !listed.includes(c)), facts.setSizes, params, upsert, moves && !upsert, insertTriggered);
         if (why) throw oracle(why.masked, k, why.why, ALLOWED_SIZED);
         continue;
       }
@@ -169,12 +173,12 @@ async function judgeDeleted(relations: [string, RelationConstraints | null][], m
   for (const [relation, info] of relations) {
     for (const k of info?.constraints ?? []) {
       if (k.type === 'a') {
-        const via = `, reached through foreign key ${k.name} of ${k.table} ON DELETE ${k.events === 'D' ? 'CASCADE' : 'SET NULL or SET DEFAULT'}`;
+        const via = `, reached through foreign key ${k.name} of ${k.table} ON DELETE ${ACTIONS[k.events] ?? 'SET NULL or SET DEFAULT'}`;
         if (k.events === 'D') {
           if (!seen.has(k.table) && !deletes.has(k.table)) deletes.set(k.table, via);
           continue;
         }
-        const update = { statements: ['update'], writes: [k.table], writtenColumns: k.columns.map((column) => ({ table: k.table, column })), constructs: [] };
+        const update = actionUpdate(k);
         await checkUpdateOracles(update, m, constraints, views, caller).catch((e: unknown) => { throw reached(e, via); });
         continue;
       }

@@ -11,10 +11,14 @@
  * index (constraint-catalog.ts, kind `z`: any access method but hash, whose row holds a hash)
  * must be written a bounded constant, and all of the index's written together at most
  * SIZED_WRITE_BYTES: a string literal (its text as written), a parameter (`$1`, its text as
- * sent), a safe integer, NULL. A computed value (`repeat('x', 3000)`, `note || 'x'`, a column,
- * a cast, DEFAULT, EXCLUDED.note, a foreign key's action carrying the parent's new key) is not
+ * sent), a safe integer, NULL (a foreign key's SET NULL too: the UPDATE it makes is `SET k =
+ * NULL`). A DO UPDATE's `EXCLUDED.note` is what the INSERT's VALUES give note, row by row: the
+ * largest of those, each sized so, unless a BEFORE INSERT row trigger may have changed it. A
+ * computed value (`repeat('x', 3000)`, `note || 'x'`, a column, a cast, DEFAULT, EXCLUDED of an
+ * INSERT ... SELECT, a foreign key's action carrying the parent's new key or SET DEFAULT) is not
  * sized here: refused, as is a write whose columns are not known one by one (a view, a whole
- * row). A column of fixed length (int, timestamp, uuid) changes no size: not judged.
+ * row). A column of fixed length (int, timestamp, uuid) changes no size: not judged. (NULL adds
+ * an index row's null bitmap, a few bytes, well within SIZED_WRITE_BYTES.)
  * What is left: a masked value within SIZED_WRITE_BYTES of the limit, beside the row's other
  * indexed values (readable ones an agent may first fill, a constant at a time), can still be
  * told from a short write; the limit is far above ordinary short values.
@@ -42,9 +46,11 @@ function paramBytes(v: unknown): number | undefined {
  * DO UPDATE's SET items write an existing row.
  * `moves`: a row may move between partitions, indexed anew whole by the partition it enters
  * (whose indexes the one it leaves may lack): every column of the index counts as written.
+ * `insertTriggered`: the table has a BEFORE INSERT row trigger, whose changes to the proposed row
+ * EXCLUDED shows (PostgreSQL's ON CONFLICT): an `EXCLUDED.col` is then not sized.
  */
 export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[], relation: string, listed: readonly string[], generated: readonly string[],
-  sizes: readonly SetSize[] | undefined, params: readonly unknown[], upsert: boolean, moves: boolean): { masked: string; why: string } | null {
+  sizes: readonly SetSize[] | undefined, params: readonly unknown[], upsert: boolean, moves: boolean, insertTriggered = false): { masked: string; why: string } | null {
   const whole = listed.includes('*') || moves;
   const items = (sizes ?? []).filter((s) => s.table === relation);
   const written = k.columns.filter((c) => whole || generated.includes(c) || (listed.includes(c) && (!upsert || items.some((s) => s.column === c))));
@@ -61,8 +67,12 @@ export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[]
     // A generated column has no SET item: computed, so not sized.
     const mine = generated.includes(c) ? [] : items.filter((s) => s.column === c);
     for (const s of mine.length ? mine : [{ table: relation, column: c }]) {
-      const bytes = s.bytes ?? (s.param !== undefined ? paramBytes(params[s.param - 1]) : undefined);
-      if (bytes === undefined) return { masked, why: `${what}; the value written into ${c} is computed (not a literal or parameter, or a generated column), so its size is not known, and ${tail}` };
+      // EXCLUDED.col: each conflicting row is updated with its own VALUES row's value, the largest counts (none: not sized).
+      const sizes = (s.excluded ?? [s]).map((v) => v.bytes ?? (v.param !== undefined ? paramBytes(params[v.param - 1]) : undefined));
+      const bytes = sizes.length && !sizes.includes(undefined) ? Math.max(...(sizes as number[])) : undefined;
+      if (bytes === undefined || (s.excluded && insertTriggered)) {
+        return { masked, why: `${what}; the value written into ${c} is computed (not a literal or parameter, or a generated column, or EXCLUDED of one a BEFORE INSERT trigger may change), so its size is not known, and ${tail}` };
+      }
       total += bytes;
     }
   }
@@ -71,5 +81,5 @@ export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[]
     : null;
 }
 
-export const ALLOWED_SIZED = `an UPDATE writing string literals or parameters of at most ${SIZED_WRITE_BYTES} bytes in all (or safe integers, NULL) into the columns of variable length of an index beside a masked column runs; ` +
+export const ALLOWED_SIZED = `an UPDATE writing string literals or parameters of at most ${SIZED_WRITE_BYTES} bytes in all (or safe integers, NULL; or a DO UPDATE's EXCLUDED.col of such VALUES, with no BEFORE INSERT trigger) into the columns of variable length of an index beside a masked column runs; ` +
   'so does one writing only columns of fixed length, or the masked column itself';

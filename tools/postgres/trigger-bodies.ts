@@ -18,7 +18,7 @@
  *   `RETURN NEW;` / `RETURN OLD;`, or a variable of the leading DECLARE section
  *   (plpgsql-declare.ts: built-in scalar types; not followed by `(`, `.`, `[`, a literal or a
  *   name). So no SELECT, PERFORM, EXECUTE, INSERT, UPDATE, DELETE, CALL, cursor, loop, RECORD or
- *   %ROWTYPE variable, user function or whole-row use (row_to_json(NEW), NEW::text, r := NEW)
+ *   %ROWTYPE variable, user function or other whole-row use (row_to_json(NEW), NEW::text, r := NEW)
  *   passes. Every operator is one of OPERATORS (or `!=`, `:=`).
  * - A column read through NEW or OLD is neither masked (compared case-insensitively) nor of a
  *   type outside pg_catalog (a domain's CHECK or a user type's cast or operator is user code);
@@ -31,6 +31,10 @@
  *   that is not IMMUTABLE may run a query: query_to_xml). Or it is exactly `OLD.* IS DISTINCT
  *   FROM NEW.*` (trigger-facts.ts) under an UPDATE writing, column by column, no masked column,
  *   of a table whose columns' equality is built in (rowsDistinctWhy).
+ * - The body may compare the whole rows, `NEW IS [NOT] DISTINCT FROM OLD` (or OLD first), as an
+ *   operand of loosely binding neighbours only (rowsCompared): judged as that WHEN clause. Its
+ *   outcome, whatever the body does with it (a branch, a stamp), depends on the unmasked columns
+ *   only: the masked ones are equal in OLD and NEW (no blind code names them).
  * - Or the function is contrib's moddatetime (trigger-facts.ts): it sets the column it names to
  *   the time and reads nothing; that column counts as written.
  * A blind trigger's NEW and OLD columns count as written by the statement (a BEFORE trigger may
@@ -41,6 +45,7 @@ import type { MaskingContext } from '../../src/tool-api.js';
 import type { TableConstraint } from './constraint-catalog.js';
 import { readDeclare } from './plpgsql-declare.js';
 import { tokenize, type Token } from './plpgsql-tokens.js';
+import { rowsCompared, rowsDistinctWhy } from './trigger-rows.js';
 
 /** The catalog's facts of a trigger (constraint-catalog.ts TableConstraint.trigger). */
 export interface TriggerFacts {
@@ -58,7 +63,7 @@ export interface TriggerFacts {
   userTyped: string[];
   /** The names of FUNCTIONS, OPERATORS and TYPES (plpgsql-declare.ts) that also exist outside pg_catalog. */
   shadowed: string[];
-  /** The WHEN clause is exactly `OLD.* IS DISTINCT FROM NEW.*` (trigger-facts.ts); then whether a user operator class serves a type of pg_catalog. */
+  /** The WHEN clause is exactly `OLD.* IS DISTINCT FROM NEW.*` (trigger-facts.ts); then, or when the body read says DISTINCT, whether a user operator class serves a type of pg_catalog. */
   whenRowsDistinct: boolean;
   userEquality: boolean;
   /** The column contrib's moddatetime sets, when the function is it (trigger-facts.ts); null otherwise. */
@@ -107,6 +112,8 @@ interface Reading {
   fields: string[];
   idents: string[];
   names: string[];
+  /** It compares the whole rows (`NEW IS DISTINCT FROM OLD`: rowsCompared). */
+  rows: boolean;
 }
 
 /** The body's reading (see the top of the file), mask aside. */
@@ -116,6 +123,7 @@ export function readBody(src: string): Reading | string {
   const declared = readDeclare(toks, (v) => KEYWORDS.has(v) || TG_VARS.has(v) || FUNCTIONS.includes(v));
   if (typeof declared === 'string') return declared;
   const fields: string[] = [];
+  let rows = false;
   const idents: string[] = [...declared.vars];
   const names = new Set<string>(declared.types);
   const at = (j: number): Token | undefined => toks[j];
@@ -141,6 +149,14 @@ export function readBody(src: string): Reading | string {
         continue;
       }
       if (is(i - 1, 'id', 'return') && is(i + 1, 'p', ';')) continue;
+      // The two whole rows compared (record `=`, judged in blindTrigger as a WHEN clause comparing them).
+      const span = rowsCompared(toks, i);
+      if (span) {
+        rows = true;
+        names.add('=');
+        i += span - 1;
+        continue;
+      }
       return `the whole row ${t.v.toUpperCase()} used otherwise than in RETURN ${t.v.toUpperCase()};`;
     }
     if (t.v === 'from') {
@@ -168,7 +184,7 @@ export function readBody(src: string): Reading | string {
     }
     return paren ? `a call of ${t.v}, not one of the built-in functions Warden knows read nothing` : `the word ${t.v.toUpperCase()}`;
   }
-  return { fields, idents, names: [...names] };
+  return { fields, idents, names: [...names], rows };
 }
 
 /** Readings by the facts object they come from (cached with it in the constraint catalog). */
@@ -198,6 +214,9 @@ export function blindTrigger(f: TriggerFacts | undefined, masked: readonly strin
   let r = READINGS.get(f);
   if (r === undefined) READINGS.set(f, (r = readBody(f.body)));
   if (typeof r === 'string') return { why: `its function holds ${r}` };
+  // Its function compares the whole rows: as the WHEN clause doing so is judged (rowsDistinctWhy).
+  const rows = r.rows ? rowsDistinctWhy(f, hidden, written, 'its function compares the whole rows OLD and NEW') : null;
+  if (rows) return { why: rows };
   const named = r.idents.find((v) => hidden.has(v.toLowerCase()));
   if (named) return { why: `its function names ${named}` };
   const typed = r.fields.find((v) => userTyped.has(v.toLowerCase()));
@@ -205,25 +224,6 @@ export function blindTrigger(f: TriggerFacts | undefined, masked: readonly strin
   const shadowed = r.names.find((v) => f.shadowed.includes(v));
   if (shadowed) return { why: `its function uses ${shadowed}, which also exists outside pg_catalog` };
   return { columns: [...new Set(r.fields)] };
-}
-
-/**
- * Why a WHEN clause `OLD.* IS DISTINCT FROM NEW.*` may answer for a masked value, or null: it
- * compares the rows column by column (record_eq, first difference wins), by each type's default
- * equality. A masked column the statement does not write (nor any trigger that fires before:
- * only blind ones run, and they cannot name it) is the same value in OLD and NEW, equal to
- * itself (NULLs equal, NaN equals NaN), so the outcome, and an error for a type with no equality
- * (json: record_eq looks the equality up on reaching the column, whatever its value), depends
- * on the other columns only; provided every column's equality is built in.
- */
-function rowsDistinctWhy(f: TriggerFacts, hidden: ReadonlySet<string>, written: readonly string[] | null): string | null {
-  const clause = 'its WHEN clause compares the whole rows OLD and NEW';
-  if (written === null || written.includes('*')) return `${clause}, and what the statement writes is not known column by column`;
-  const own = written.find((c) => hidden.has(c.toLowerCase()));
-  if (own) return `${clause}, and the statement writes the masked column ${own}`;
-  if (f.userTyped.length) return `${clause}, and the table's column ${f.userTyped[0]} is of a type outside pg_catalog, whose equality is user code`;
-  if (f.userEquality) return `${clause}, and an operator class outside pg_catalog serves a built-in type, whose equality is then user code`;
-  return null;
 }
 
 /** The names of the masked columns of `tables` (a trigger's table and the relation written). */

@@ -10,7 +10,8 @@
  *   varnullingrels allowed; any other node text refuses); with `userEquality`, whether any
  *   default btree or hash operator class outside pg_catalog serves a type of pg_catalog
  *   (record_eq compares each column by its type's default class: user code would see the
- *   masked value).
+ *   masked value); asked too when the body is read and says DISTINCT (trigger-bodies.ts reads
+ *   `NEW IS DISTINCT FROM OLD` in a body as that clause).
  * - `moddatetime`: the column named when the function is contrib's moddatetime (a member,
  *   pg_depend deptype `e`, of the extension moddatetime, in C from `$libdir/moddatetime`, its
  *   symbol `moddatetime`; a language only a superuser creates functions in) with one argument.
@@ -77,7 +78,7 @@ export function triggerFactsSql(h: TreeHelpers, cap: number, functions: readonly
   return `, 'trigger', json_build_object('refused', ${refused}, 'body', CASE WHEN (${refused}) IS NULL THEN tp.prosrc END,
       'when', t.tgqual IS NOT NULL, 'whenColumns', ${h.attnames('t.tgrelid', h.vars(WHEN_TREE))}, 'whenWholeRow', ${WHEN_TREE} LIKE '%:varattno 0 %',
       'whenMutable', ${h.mutable(WHEN_TREE)}, 'whenOpaque', ${h.opaque(WHEN_TREE)},
-      'whenRowsDistinct', ${ROWS_DISTINCT}, 'userEquality', CASE WHEN ${ROWS_DISTINCT} THEN ${USER_EQUALITY} ELSE false END,
+      'whenRowsDistinct', ${ROWS_DISTINCT}, 'userEquality', CASE WHEN ${ROWS_DISTINCT} OR (${refused}) IS NULL AND tp.prosrc ~* 'distinct' THEN ${USER_EQUALITY} ELSE false END,
       'moddatetime', ${MODDATETIME},
       'userTyped', ARRAY(SELECT ua.attname::text FROM pg_catalog.pg_attribute ua JOIN pg_catalog.pg_type ut ON ut.oid = ua.atttypid
         WHERE ua.attrelid = t.tgrelid AND ua.attnum > 0 AND NOT ua.attisdropped AND ut.typnamespace <> 'pg_catalog'::pg_catalog.regnamespace),

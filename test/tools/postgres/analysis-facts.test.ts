@@ -116,8 +116,24 @@ test('setSizes: a SET item is sized only when it is a literal, a parameter, a sa
     { table: 'public.t', column: 'd', bytes: 2 }, { table: 'public.t', column: 'e' }, { table: 'public.t', column: 'f', bytes: 0 },
     { table: 'public.t', column: 'g' }, { table: 'public.t', column: 'h' }, { table: 'public.t', column: 'i' }, { table: 'public.t', column: 'j' },
   ]);
-  // DO UPDATE's SET items only; EXCLUDED is computed.
+  // DO UPDATE's SET items only; EXCLUDED.col is what each VALUES row gives col, sized so.
   assert.deepEqual(analyzeSql("INSERT INTO t (id, a) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET a = EXCLUDED.a, b = 'lit'").setSizes,
-    [{ table: 'public.t', column: 'a' }, { table: 'public.t', column: 'b', bytes: 3 }]);
+    [{ table: 'public.t', column: 'a', excluded: [{ bytes: 1 }] }, { table: 'public.t', column: 'b', bytes: 3 }]);
+  assert.deepEqual(analyzeSql("INSERT INTO t (id, a, b) VALUES (1, 'xy', $1), (2, repeat('x', 9), DEFAULT) ON CONFLICT (id) DO UPDATE SET b = EXCLUDED.a, a = EXCLUDED.b").setSizes,
+    [{ table: 'public.t', column: 'b', excluded: [{ bytes: 2 }, {}] }, { table: 'public.t', column: 'a', excluded: [{ param: 1 }, {}] }]);
+  // An INSERT ... SELECT, an expression over EXCLUDED: computed.
+  for (const sql of ["INSERT INTO t (id, a) SELECT 1, 'x' ON CONFLICT (id) DO UPDATE SET a = EXCLUDED.a",
+    "INSERT INTO t (id, a) VALUES (1, 'x') ON CONFLICT (id) DO UPDATE SET a = EXCLUDED.a || ''"]) {
+    assert.deepEqual(analyzeSql(sql).setSizes, [{ table: 'public.t', column: 'a' }], sql);
+  }
   assert.equal(analyzeSql('SELECT 1').setSizes, undefined);
+});
+
+test('setSizes: a column an UPDATE sets to itself (SET id = id) is marked same, by plain names only', () => {
+  const same = (sql: string) => (analyzeSql(sql).setSizes ?? []).filter((s) => s.same).map((s) => s.column);
+  assert.deepEqual(same('UPDATE t SET id = id, a = t.id, b = B WHERE id = 1'), ['id', 'b']);
+  assert.deepEqual(same('UPDATE t AS p SET id = p.id, a = u.a FROM u WHERE u.x = p.id'), ['id']);
+  // Quoted names that are not plain, a cast, an expression, another table's column, a subscript: not the same.
+  assert.deepEqual(same('UPDATE t SET "ID" = "ID", a = a::text, b = b + 0, c = u.c, d = d[1] FROM u'), []);
+  assert.deepEqual(same('INSERT INTO t (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = t.id'), []);
 });

@@ -46,7 +46,8 @@ test('a masked column read in any spelling, or a whole row, is refused', () => {
   assert.match(why('BEGIN IF NEW.U&"\\0065mail" IS NULL THEN RETURN NULL; END IF; RETURN NEW; END'), /U&/);
   assert.match(why("BEGIN IF row_to_json(NEW)->>'note' = 'x' THEN RETURN NULL; END IF; RETURN NEW; END"), /call of row_to_json/);
   assert.match(why('BEGIN IF NEW::text = \'x\' THEN RETURN NULL; END IF; RETURN NEW; END'), /cast/);
-  assert.match(why('BEGIN IF NEW IS DISTINCT FROM OLD THEN RETURN NEW; END IF; RETURN NULL; END'), /whole row NEW/);
+  assert.match(why('BEGIN IF NEW IS DISTINCT FROM OLD THEN RETURN NEW; END IF; RETURN NULL; END'), /compares the whole rows OLD and NEW, and what the statement writes is not known/);
+  assert.match(why('BEGIN IF NEW = OLD THEN RETURN NEW; END IF; RETURN NULL; END'), /whole row NEW/);
   assert.match(why('DECLARE r record; BEGIN r := NEW; RETURN NEW; END'), /variable r of a type other than/);
 });
 
@@ -160,6 +161,27 @@ test('WHEN (OLD.* IS DISTINCT FROM NEW.*): blind only when the statement writes 
   assert.match((judgeW(['note'], { whenColumns: ['email'] }) as { why: string }).why, /reads email/);
   // The function is judged as ever.
   assert.match((blindTrigger(facts('BEGIN IF NEW.email IS NULL THEN RETURN NULL; END IF; RETURN NEW; END', rows), ['email'], ['note']) as { why: string }).why, /names email/);
+});
+
+test('NEW IS DISTINCT FROM OLD in the body: judged as the whole-row WHEN, and only as an operand of loosely binding neighbours', () => {
+  const w = (body: string, written: string[] | null = ['note'], more: Partial<TriggerFacts> = {}) => blindTrigger(facts(body, more), ['email'], written);
+  const stamp = (cond: string) => `BEGIN IF ${cond} THEN NEW.updated_at := now(); END IF; RETURN NEW; END`;
+  for (const [cond, columns] of [['NEW IS DISTINCT FROM OLD', []], ['OLD IS NOT DISTINCT FROM NEW', []], ['TG_OP = \'UPDATE\' AND (NEW IS DISTINCT FROM OLD)', []],
+    ['NOT NEW IS DISTINCT FROM OLD OR NEW.n > 1', ['n']], ['coalesce(NEW IS DISTINCT FROM OLD, false)', []], ['NEW.note IS DISTINCT FROM OLD.note', ['note']]] as const) {
+    assert.deepEqual(w(stamp(cond)), { columns: [...columns, 'updated_at'] }, cond);
+  }
+  assert.deepEqual(w('DECLARE b boolean; BEGIN b := NEW IS DISTINCT FROM OLD; IF b THEN NEW.n := 1; END IF; RETURN NEW; END'), { columns: ['n'] });
+  // As the WHEN clause: the masked column written, columns not known one by one, a user type, a user equality.
+  assert.match((w(stamp('NEW IS DISTINCT FROM OLD'), ['note', 'email']) as { why: string }).why, /function compares the whole rows OLD and NEW, and the statement writes the masked column email/);
+  assert.match((w(stamp('NEW IS DISTINCT FROM OLD'), ['*']) as { why: string }).why, /not known column by column/);
+  assert.match((w(stamp('NEW IS DISTINCT FROM OLD'), ['note'], { userTyped: ['pt'] }) as { why: string }).why, /column pt is of a type outside pg_catalog/);
+  assert.match((w(stamp('NEW IS DISTINCT FROM OLD'), ['note'], { userEquality: true }) as { why: string }).why, /operator class outside pg_catalog/);
+  assert.match((w(stamp('NEW IS DISTINCT FROM OLD'), ['note'], { shadowed: ['='] }) as { why: string }).why, /uses =, which also exists outside pg_catalog/);
+  // A neighbour binding more tightly than IS takes a whole row into another expression.
+  for (const cond of ['NEW.n = NEW IS DISTINCT FROM OLD', 'NEW IS DISTINCT FROM OLD = true', 'NEW.n BETWEEN 1 AND NEW IS DISTINCT FROM OLD',
+    'NEW IS DISTINCT FROM OLD IS NULL', 'NEW IS DISTINCT FROM OLD || \'x\'', 'NEW IS DISTINCT FROM NEW', 'NEW.note IS DISTINCT FROM OLD', 'NEW IS DISTINCT FROM OLD.note']) {
+    assert.match((w(stamp(cond)) as { why: string }).why, /whole row (NEW|OLD) used otherwise/, cond);
+  }
 });
 
 test("contrib's moddatetime: blind, the column it names written; its WHEN clause judged as ever", () => {

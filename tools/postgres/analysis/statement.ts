@@ -12,7 +12,8 @@ import { addFrom, analyzeSelect, hooks, selectList } from './select.js';
 import { isBuiltInSetting } from './settings.js';
 import { storeOutput, storeValue } from './stored.js';
 import { analyzeConflict } from './upsert.js';
-import { noteSetSize, qualifiedSetTargets, writtenColumns } from './written-columns.js';
+import type { ValueSize } from './types.js';
+import { noteSetSize, qualifiedSetTargets, sizeOf, writtenColumns } from './written-columns.js';
 
 type Node = Record<string, unknown>;
 
@@ -113,6 +114,7 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
   const targets = (node.table as Node[] | null) ?? [];
   if (targets.length === 0) throw parseError(`${type.toUpperCase()} target not understood`);
   const targetNames = new Set<string>();
+  const selfNames: string[] = [];
   let written = '';
   for (const t of targets) {
     const table = tableOf(t, ctx);
@@ -123,16 +125,19 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     ctx.accounted.add(name);
     const alias = identText(t.as) ?? name;
     ctx.accounted.add(alias);
+    // Once aliased, the table's own name no longer names it (PostgreSQL: invalid reference).
+    selfNames.push(alias);
     scope.rels.push({ alias, kind: 'table', table });
   }
   // An INSERT's query and VALUES do not see the table it fills (only RETURNING does).
   if (type === 'insert') {
-    const proposed = insertValues(node, written, childScope(parent), ctx);
+    const sizes = new Map<string, ValueSize[]>();
+    const proposed = insertValues(node, written, childScope(parent), ctx, sizes);
     if (!isEmpty(node.conflict)) {
       if (targets.length !== 1) throw parseError('INSERT ... ON CONFLICT target not understood');
       const name = [...targetNames][0] ?? '';
       if (!isEmpty(targets[0]?.as)) throw parseError('INSERT INTO ... AS alias ... ON CONFLICT is not supported');
-      analyzeConflict(node.conflict, { table: written, name, proposed }, scope, ctx);
+      analyzeConflict(node.conflict, { table: written, name, proposed, sizes }, scope, ctx);
     }
   }
   if (type === 'update') {
@@ -141,7 +146,7 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
     for (const s of (node.set as Node[] | null) ?? []) {
       if (targets.length !== 1) throw parseError('UPDATE of more than one table is not supported');
       storeValue(ctx, written, identText(s) ?? '*', lineage(s.value, scope, ctx));
-      noteSetSize(ctx, written, identText(s) ?? '*', s.value);
+      noteSetSize(ctx, written, identText(s) ?? '*', s.value, selfNames);
     }
   }
   if (type === 'delete') {
@@ -165,9 +170,10 @@ function dml(type: string, node: Node, parent: Scope, ctx: Ctx): OutCol[] {
  * What an INSERT stores: its query's output columns or each VALUES row's expressions, by
  * position into the listed columns (any column when there is no list or the position is open).
  * Returns what goes into each listed column (ON CONFLICT's EXCLUDED row, upsert.ts); a column
- * whose position analysis cannot tell gets everything the statement stores.
+ * whose position analysis cannot tell gets everything the statement stores. `sizes` gets, for
+ * VALUES rows each as long as the column list, each row's value of each column, sized (sizeOf).
  */
-function insertValues(node: Node, table: string, scope: Scope, ctx: Ctx): Map<string, Lin> {
+function insertValues(node: Node, table: string, scope: Scope, ctx: Ctx, sizes: Map<string, ValueSize[]>): Map<string, Lin> {
   const values = node.values as Node | null;
   const listed = Array.isArray(node.columns) ? (node.columns as unknown[]).map((c) => identText(c) ?? '*') : null;
   const proposed = new Map<string, Lin>();
@@ -195,8 +201,10 @@ function insertValues(node: Node, table: string, scope: Scope, ctx: Ctx): Map<st
     into(null, lin);
     return proposed;
   }
+  const sized = listed !== null && !listed.includes('*') && rows.every((r) => (r.value as unknown[]).length === listed.length);
   for (const row of rows) {
     (row.value as unknown[]).forEach((v, i) => {
+      if (sized) sizes.set(listed[i]!, [...(sizes.get(listed[i]!) ?? []), sizeOf(ctx, v)]);
       const lin = lineage(v, scope, ctx);
       storeValue(ctx, table, listed?.[i] ?? '*', lin);
       into(listed && i < listed.length ? i : null, lin);

@@ -42,16 +42,25 @@ export interface StoredLineage {
   derived: boolean;
 }
 
+/** A value's size bound: `bytes` as written (a literal, a small integer, NULL), or `param` the $n whose text it is; neither: computed, not known. */
+export interface ValueSize {
+  bytes?: number;
+  param?: number;
+}
+
 /**
  * One SET item's value: `bytes` an upper bound of its size (a string literal's text as written,
  * a small integer), `param` the number of a parameter ($n) whose text is its value; neither when
- * it is computed (an expression, a cast, a column, DEFAULT): its size is not known.
+ * it is computed (an expression, a cast, a column, DEFAULT): its size is not known. `excluded`:
+ * a DO UPDATE's `EXCLUDED.col`, sized as the largest of these (what each row of the INSERT's
+ * VALUES gives col, each sized so; a BEFORE INSERT trigger may change them: sized-writes.ts).
+ * `same`: the column set to itself (`SET id = id`, an UPDATE's), its value unchanged.
  */
-export interface SetSize {
+export interface SetSize extends ValueSize {
   table: string;
   column: string;
-  bytes?: number;
-  param?: number;
+  excluded?: ValueSize[];
+  same?: boolean;
 }
 
 /**

@@ -13,6 +13,8 @@
  * read; its lineage is what the INSERT stores into col (the insert's VALUES or query), so
  * `SET x = EXCLUDED.y` stores into x what the INSERT would have stored into y (masked-copies.ts).
  * EXCLUDED of a column the INSERT does not list (its default, or a trigger's value) is refused.
+ * A SET item that is a bare `EXCLUDED.col` is sized (SqlFacts.setSizes) by what each VALUES row
+ * gives col (sized-writes.ts takes the largest); an INSERT ... SELECT's is not sized.
  * The DO UPDATE WHERE is a write's WHERE for the predicate channels (predicates.ts).
  */
 import { parseError } from '../../../src/tool-api.js';
@@ -20,6 +22,7 @@ import { type Ctx, type Lin, type OutCol, type Scope, identText, noteRead, noteW
 import { lineage } from './lineage.js';
 import { walkClause } from './predicates.js';
 import { storeValue } from './stored.js';
+import type { ValueSize } from './types.js';
 import { noteSetSize } from './written-columns.js';
 
 type Node = Record<string, unknown>;
@@ -57,6 +60,8 @@ export interface UpsertTarget {
   name: string;
   /** What the INSERT stores into each listed column (EXCLUDED's columns). */
   proposed: ReadonlyMap<string, Lin>;
+  /** Each VALUES row's value of a listed column, sized (none for a query or a shape not read row by row). */
+  sizes: ReadonlyMap<string, readonly ValueSize[]>;
 }
 
 /**
@@ -94,12 +99,24 @@ export function analyzeConflict(conflict: unknown, target: UpsertTarget, scope: 
     // Written whatever the value (DEFAULT too): SqlFacts.writtenColumns.
     noteWrite(ctx, target.table, [column]);
     if (!isDefaultKeyword(value)) storeValue(ctx, target.table, column, lineage(value, inner, ctx));
-    noteSetSize(ctx, target.table, column, value);
+    const excluded = excludedColumn(value);
+    const rows = excluded !== null ? target.sizes.get(excluded) : undefined;
+    // EXCLUDED.col is what each VALUES row gives col (SetSize.excluded); anything else is sized as written.
+    if (rows?.length) ctx.setSizes.push({ table: target.table, column, excluded: [...rows] });
+    else noteSetSize(ctx, target.table, column, value);
   }
   // The condition picks which conflicting rows the update changes, as an UPDATE's WHERE picks
   // its rows: judged as a write's WHERE (predicates.ts), so a masked value computed in a subquery
   // or joined to EXCLUDED there is refused like anywhere else, not just traced for lineage.
   if (update.where) walkClause('where', update.where, inner, ctx);
+}
+
+/** The column of a bare `EXCLUDED.col` (no COLLATE, subscript or field), or null. */
+function excludedColumn(v: unknown): string | null {
+  const o = (v ?? {}) as Node;
+  if (o.type !== 'column_ref' || Object.entries(o).some(([k, x]) => x != null && !['type', 'table', 'column'].includes(k))) return null;
+  if (typeof o.table !== 'string' || o.table.toLowerCase() !== EXCLUDED || typeof (o.column as Node | null)?.expr !== 'object') return null;
+  return identText(o.column);
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { parseError } from '../../../src/tool-api.js';
 import { type Ctx, identText, literalValue } from './context.js';
+import type { ValueSize } from './types.js';
 
 type Node = Record<string, unknown>;
 
@@ -40,13 +41,12 @@ export function writtenColumns(type: string, node: Node): string[] | '*' {
 }
 
 /**
- * Record what a SET item writes (SqlFacts.setSizes): a string literal's text as written bounds
- * its size (an escape, a bit or hex string, a cast from it in assignment never grows it past
- * that, but `'x'::char(3000)` would: a cast is computed); a safe integer its digits; `$n` its
- * parameter, sized when it runs; NULL nothing. Anything else (an expression, a column, DEFAULT)
- * is unbounded.
+ * A value's size bound (SetSize): a string literal's text as written bounds its size (an escape,
+ * a bit or hex string, a cast from it in assignment never grows it past that, but
+ * `'x'::char(3000)` would: a cast is computed); a safe integer its digits; `$n` its parameter,
+ * sized when it runs; NULL nothing. Anything else (an expression, a column, DEFAULT) is unbounded.
  */
-export function noteSetSize(ctx: Ctx, table: string, column: string, value: unknown): void {
+export function sizeOf(ctx: Ctx, value: unknown): ValueSize {
   const v = (value ?? {}) as Node;
   const text = v.type === 'single_quote_string' || v.type === 'string' ? literalValue(ctx, v.value) : null;
   const bytes = text !== null ? Buffer.byteLength(text, 'utf8')
@@ -54,5 +54,32 @@ export function noteSetSize(ctx: Ctx, table: string, column: string, value: unkn
     : v.type === 'number' && typeof v.value === 'number' && Number.isSafeInteger(v.value) ? String(v.value).length
     : undefined;
   const param = v.type === 'var' && v.prefix === '$' && typeof v.name === 'number' && Number.isInteger(v.name) ? v.name : undefined;
-  ctx.setSizes.push({ table, column, ...(bytes !== undefined ? { bytes } : {}), ...(param !== undefined ? { param } : {}) });
+  return { ...(bytes !== undefined ? { bytes } : {}), ...(param !== undefined ? { param } : {}) };
+}
+
+/** A name PostgreSQL reads alike quoted or not (lower case, plain): two such names are one name. */
+const PLAIN = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * Whether an UPDATE's SET value is the target column itself (`SET id = id`, `SET id = t.id` with
+ * t the target's name or alias): compared only as plain lower-case names, which quoting does not
+ * change (`SET "ID" = ID` names two columns; such a pair is not taken as one).
+ */
+function sameColumn(column: string, value: unknown, names: readonly string[]): boolean {
+  const v = (value ?? {}) as Node;
+  // Nothing but a (qualified) column: no schema, no COLLATE, no subscript or field.
+  if (v.type !== 'column_ref' || Object.entries(v).some(([k, x]) => x != null && !['type', 'table', 'column'].includes(k))) return false;
+  if (!PLAIN.test(column) || typeof (v.column as Node | null)?.expr !== 'object' || identText(v.column) !== column) return false;
+  if (v.table == null) return true;
+  const table = identText(v.table);
+  return table !== null && PLAIN.test(table) && names.includes(table);
+}
+
+/**
+ * Record what a SET item writes (SqlFacts.setSizes), sized by sizeOf. `target`: an UPDATE's
+ * target's name and alias, for a value that is the column itself (SetSize.same).
+ */
+export function noteSetSize(ctx: Ctx, table: string, column: string, value: unknown, target?: readonly string[]): void {
+  const same = target !== undefined && sameColumn(column, value, target);
+  ctx.setSizes.push({ table, column, ...sizeOf(ctx, value), ...(same ? { same } : {}) });
 }
