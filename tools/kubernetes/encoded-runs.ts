@@ -1,5 +1,5 @@
 /**
- * The base64, base32 and hex characters of a text (alphabet-runs.ts: one pass over the text),
+ * The base64, base32 and hex characters of a text (alphabet-runs.ts: one pass an alphabet),
  * decoded at every alignment, for secret-encodings.ts to search for values in: one pass over
  * the characters per alignment, linear in the text, whatever the values.
  * The run: every character of the alphabet in the text, in order; any other character between
@@ -21,15 +21,18 @@
  * - hex, either case (`xxd -p`, `od -An -tx1`, a byte's digits apart too). Decoded from the
  *   run's first and second digit.
  */
-import type { Runs } from './alphabet-runs.js';
+import { ADJ, type Runs } from './alphabet-runs.js';
+import { IntList, type Ascending, type Scratch } from './int-lists.js';
 
 export type { Runs };
 
 /**
- * The bytes decoded from the runs, every alignment of every run one segment, -1 between
- * segments (no value spans one). `at(i)`: where byte i begins, the index of its first bit among
- * all runs' bits (base64: 6 a character) or of its first digit (hex); the next bytes of its
- * segment follow it there (computed from the segment's start: no array the text's size is written).
+ * The bytes decoded from the runs at one alignment (base64, base32, hex; word-runs.ts: its one),
+ * each run one segment, -1 between segments (no value spans one). `at(i)`: where byte i begins,
+ * the index of its first bit among all runs' bits (base64: 6 a character) or of its first digit
+ * (hex); the next bytes of its segment follow it there (computed from the segment's start: no
+ * array the text's size is written). One alignment at a time: it is searched and dropped before
+ * the next is decoded (all at once were several bytes of memory per output byte).
  */
 export interface Decoded {
   bytes: Int16Array;
@@ -38,19 +41,19 @@ export interface Decoded {
   /** The longest segment: a longer value is not looked for. */
   longest: number;
   /** The text index of each character of the runs, in order. */
-  pos: Int32Array;
-  /** Per alignment of the run that ends the text (whitespace after it at most), its bytes: [from, to) of `bytes`; none: []. */
+  pos: Ascending;
+  /** The bytes of the run that ends the text (whitespace after it at most): [from, to) of `bytes`; none: []. */
   last: [number, number][];
   /** The index (among the runs' characters) of that run's last character. */
   lastChar: number;
   /** Bits a character (base64 6, base32 5); absent: digits, a byte's two or a number's. */
   width?: number;
-  /** Numbers (decodeNumbers): the index (among the characters) after byte i's last digit; `at[i]`: its first. */
-  ends?: Int32Array;
-  /** Per alignment of the run that begins the text (after whitespace at most), its bytes: [from, to) of `bytes`; none: []. */
+  /** Numbers and groups (word-runs.ts): the index (among the characters) after byte i's last digit; `at(i)`: its first. */
+  ends?: (i: number) => number;
+  /** The bytes of the run that begins the text (after whitespace at most): [from, to) of `bytes`; none: []. */
   first: [number, number][];
-  /** Ascending: each i where bytes i and i + 1 (of one segment) are a pair marked in the `pairs` the decoder was given (a value's first two bytes). */
-  hits: number[];
+  /** Ascending, `hits.a[0, hits.n)`: each i where bytes i and i + 1 (of one segment) are a pair marked in the `pairs` the decoder was given (a value's first two bytes). */
+  hits: IntList;
 }
 
 /**
@@ -62,55 +65,64 @@ export const NO_PAIRS = pairTable();
 /** No byte before (a segment's start): its pairs are never marked. */
 export const NONE = 256;
 
+/** A decoding's alignments, each given to `each` in turn (and dropped after). */
+export type EachAlignment = (d: Decoded) => void;
+
 /**
  * `at` of a decoding whose segments' bytes are `step` apart (bits or digits): per segment, its
  * first byte's index in `bytes` (ascending) and where that byte begins.
  */
-function steppedAt(from: readonly number[], base: readonly number[], step: number): (i: number) => number {
+function steppedAt(from: IntList, base: IntList, step: number): (i: number) => number {
   return (i) => {
-    let k = from.length - 1;
-    while (k > 0 && from[k]! > i) k--;
-    return base[k]! + step * (i - from[k]!);
+    // The last segment starting at i or before: binary search.
+    let lo = 0;
+    let hi = from.n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (from.a[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return base.a[lo]! + step * (i - from.a[lo]!);
   };
 }
 
 /** The base64 runs (alphabet-runs.ts) of at least `minChars` characters, decoded. */
-export function decodeBase64(r: Runs, minChars: number, pairs: Uint8Array = NO_PAIRS): Decoded {
-  return decodeBits(r.starts[r.starts.length - 1]! < minChars ? { ...r, starts: [0] } : r, 6, pairs);
+export function decodeBase64(r: Runs, minChars: number, pairs: Uint8Array, scratch: Scratch, each: EachAlignment): void {
+  if (r.starts[r.starts.length - 1]! >= minChars) decodeBits(r, 6, pairs, scratch, each);
 }
 
 /**
- * The base32 runs (`base32`, RFC 4648: upper-case `A`-`Z`, `2`-`7`; scanAll's runs, the short
+ * The base32 runs (`base32`, RFC 4648: upper-case `A`-`Z`, `2`-`7`; scanRuns's runs, the short
  * ones dropped there) decoded: as base64, 5 bits a character, from each of its bits (0 to 7).
  */
-export function decodeBase32(r: Runs, pairs: Uint8Array = NO_PAIRS): Decoded {
-  return decodeBits(r, 5, pairs);
+export function decodeBase32(r: Runs, pairs: Uint8Array, scratch: Scratch, each: EachAlignment): void {
+  decodeBits(r, 5, pairs, scratch, each);
 }
 
 /** Runs of `width`-bit characters, decoded from each bit a byte may begin at (modulo 8). */
-function decodeBits(r: Runs, width: 5 | 6, pairs: Uint8Array): Decoded {
-  const shifts = width === 6 ? [0, 2, 4, 6] : [0, 1, 2, 3, 4, 5, 6, 7];
+function decodeBits(r: Runs, width: 5 | 6, pairs: Uint8Array, scratch: Scratch, each: EachAlignment): void {
   const runs = r.starts.length - 1;
   const chars = r.starts[runs]!;
-  const bytes = new Int16Array(Math.ceil((shifts.length * width * chars) / 8) + shifts.length * runs + 1);
-  const hits: number[] = [];
-  const segFrom: number[] = [];
-  const segBase: number[] = [];
-  let n = 0;
-  let longest = 0;
-  const last: [number, number][] = [];
-  const first: [number, number][] = [];
-  for (let k = 0; k < runs; k++) {
-    const s = r.starts[k]!;
-    const e = r.starts[k + 1]!;
-    for (const shift of shifts) {
+  if (runs === 0) return;
+  for (let shift = 0; shift < 8; shift += width === 6 ? 2 : 1) {
+    const bytes = scratch.bytes(Math.ceil((width * chars) / 8) + runs + 1);
+    const hits = new IntList();
+    const segFrom = new IntList();
+    const segBase = new IntList();
+    let n = 0;
+    let longest = 0;
+    const last: [number, number][] = [];
+    const first: [number, number][] = [];
+    const vals = r.vals;
+    for (let k = 0; k < runs; k++) {
+      const s = r.starts[k]!;
+      const e = r.starts[k + 1]!;
       const from = n;
       // Bits taken from the characters, the first `shift` dropped; a byte out per 8 (integers only: the hot loop).
       let acc = 0;
       let have = -shift;
       segFrom.push(n);
       segBase.push(s * width + shift);
-      const vals = r.vals;
       let prev = NONE;
       for (let ci = s; ci < e; ci++) {
         acc = ((acc << width) | vals[ci]!) & 0x3fff;
@@ -128,35 +140,35 @@ function decodeBits(r: Runs, width: 5 | 6, pairs: Uint8Array): Decoded {
       if (k === 0 && r.startsText) first.push([from, n]);
       bytes[n++] = -1;
     }
+    each({ bytes, at: steppedAt(segFrom, segBase, 8), n, longest, pos: r.pos, last, lastChar: chars - 1, first, hits, width });
   }
-  return { bytes, at: steppedAt(segFrom, segBase, 8), n, longest, pos: r.pos, last, lastChar: chars - 1, first, hits, width };
 }
 
-/** The hex runs (alphabet-runs.ts) of at least `minDigits` digits, decoded. */
-export function decodeHex(r: Runs, minDigits: number, pairs: Uint8Array = NO_PAIRS): Decoded {
-  if (r.starts[r.starts.length - 1]! < minDigits) r = { ...r, starts: [0] };
+/** The hex runs (alphabet-runs.ts) of at least `minDigits` digits, decoded from their first digit, then their second. */
+export function decodeHex(r: Runs, minDigits: number, pairs: Uint8Array, scratch: Scratch, each: EachAlignment): void {
   const runs = r.starts.length - 1;
   const digits = r.starts[runs]!;
-  // Each alignment: a byte per two digits, and a break after it.
-  const bytes = new Int16Array(digits + 2 * runs + 1);
-  const hits: number[] = [];
-  const segFrom: number[] = [];
-  const segBase: number[] = [];
-  let n = 0;
-  let longest = 0;
-  const last: [number, number][] = [];
-  const first: [number, number][] = [];
-  for (let k = 0; k < runs; k++) {
-    const s = r.starts[k]!;
-    const e = r.starts[k + 1]!;
-    for (const q of [0, 1]) {
+  if (runs === 0 || digits < minDigits) return;
+  for (const q of [0, 1]) {
+    // A byte per two digits, and a break after each run.
+    const bytes = scratch.bytes((digits >> 1) + runs + 1);
+    const hits = new IntList();
+    const segFrom = new IntList();
+    const segBase = new IntList();
+    let n = 0;
+    let longest = 0;
+    const last: [number, number][] = [];
+    const first: [number, number][] = [];
+    const vals = r.vals;
+    for (let k = 0; k < runs; k++) {
+      const s = r.starts[k]!;
+      const e = r.starts[k + 1]!;
       const from = n;
       segFrom.push(n);
       segBase.push(s + q);
-      const vals = r.vals;
       let prev = NONE;
       for (let d = s + q; d + 1 < e; d += 2) {
-        const x = (vals[d]! << 4) | vals[d + 1]!;
+        const x = ((vals[d]! & ~ADJ) << 4) | (vals[d + 1]! & ~ADJ);
         if (pairs[(prev << 8) | x] === 1) hits.push(n - 1);
         prev = x;
         bytes[n++] = x;
@@ -166,6 +178,6 @@ export function decodeHex(r: Runs, minDigits: number, pairs: Uint8Array = NO_PAI
       if (k === 0 && r.startsText) first.push([from, n]);
       bytes[n++] = -1;
     }
+    each({ bytes, at: steppedAt(segFrom, segBase, 2), n, longest, pos: r.pos, last, lastChar: digits - 1, first, hits });
   }
-  return { bytes, at: steppedAt(segFrom, segBase, 2), n, longest, pos: r.pos, last, lastChar: digits - 1, first, hits };
 }

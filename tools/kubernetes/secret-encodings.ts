@@ -16,10 +16,14 @@
  * an indented YAML block, `paste -sd,`, `tr '\n' '|'`, quoted pieces, a no-break space, `jq`'s
  * `\n` escapes), and also read with each line's number or offset and a hex dump's text column
  * left out (numbered-lines.ts: `cat -n`, `nl`, `grep -n`, `xxd`, `hexdump -C`, `od -tx1`).
- * How: one pass collects the text's characters of each alphabet (alphabet-runs.ts); they are
+ * How: a pass per alphabet collects the text's characters of it (alphabet-runs.ts); they are
  * decoded at every alignment, the decoders telling where a value's first two bytes occur, and
  * each value is looked for from those places only (value-search.ts: Knuth-Morris-Pratt, time
- * linear in the output for each value, whatever its length).
+ * linear in the output for each value, whatever its length). Memory: one alphabet and one
+ * alignment at a time, searched and dropped before the next, in arrays reused for the whole text
+ * (int-lists.ts Scratch, 1 or 2 bytes an entry): about 5 to 9 bytes per output byte at the peak,
+ * the text and its masked copy included, where collecting every alphabet at once with 4-byte
+ * places and decoding every alignment at once took about 35.
  * None when no value is looked for (secret-env.ts builds no masker). What is masked is every
  * character carrying a bit of the value (the one or two at each end that also hold a
  * neighbour's bits included, the neighbours' own characters kept) and what lies between them,
@@ -39,11 +43,12 @@
  * put between the pieces (`paste -sd x`, `sed 's/^/data: /'`, a timestamp before each line),
  * fewer than MIN_VALUE bytes of a value at a cut end or start.
  */
-import { isBlank, scanAll } from './alphabet-runs.js';
-import { decodeBase32, decodeBase64, decodeHex, type Decoded } from './encoded-runs.js';
+import { isBlank, scanRuns } from './alphabet-runs.js';
+import { decodeBase32, decodeBase64, decodeHex, type Decoded, type EachAlignment } from './encoded-runs.js';
 import { candidates, HEAD, headsOf, search, searchAt, suffixAtStart, type Heads, type Value } from './value-search.js';
 import { decodeGroups, decodeNumbers } from './word-runs.js';
 import { columnEnd, numberedView } from './numbered-lines.js';
+import { Scratch } from './int-lists.js';
 
 /** Text spans [start, end) to mask, in any order. */
 type Spans = number[];
@@ -56,9 +61,9 @@ function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: Unit,
   // Among the runs' characters: the first holding a bit of byte i, and the last.
   const w = d.width ?? 1;
   const firstOf = (i: number) => (unit === 'bit' ? Math.floor(d.at(i) / w) : d.at(i));
-  const lastOf = (i: number) => (unit === 'bit' ? Math.floor((d.at(i) + 7) / w) : unit === 'digit' ? d.at(i) + 1 : d.ends![i]! - 1);
+  const lastOf = (i: number) => (unit === 'bit' ? Math.floor((d.at(i) + 7) / w) : unit === 'digit' ? d.at(i) + 1 : d.ends!(i) - 1);
   // Text span of bytes [a, b).
-  const push = (a: number, b: number) => out.push(d.pos[firstOf(a)]!, d.pos[lastOf(b - 1)]! + 1);
+  const push = (a: number, b: number) => out.push(d.pos.get(firstOf(a)), d.pos.get(lastOf(b - 1)) + 1);
   for (const [i, at] of candidates(d, heads)) {
     const v = values[i]!;
     const L = v.bytes.length;
@@ -68,7 +73,7 @@ function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: Unit,
       if (to - from < min) continue;
       // The state at the end: the longest prefix of the value the segment ends with; masked to the run's end.
       const k = search(d, v, Math.max(from, to - L), to, () => undefined);
-      if (k >= min) out.push(d.pos[firstOf(to - k)]!, d.pos[d.lastChar]! + 1);
+      if (k >= min) out.push(d.pos.get(firstOf(to - k)), d.pos.get(d.lastChar) + 1);
     }
   }
   // A suffix at a cut start ends with the value's last bytes, not its head: every value is tried (at most its length each).
@@ -78,7 +83,7 @@ function spansIn(d: Decoded, values: readonly Value[], heads: Heads, unit: Unit,
       if (to - from < min) continue;
       const k = suffixAtStart(d, v, from, to);
       // From the run's first character: the bits before the segment's first byte are the value's too.
-      if (k >= min) out.push(d.pos[0]!, d.pos[lastOf(from + k - 1)]! + 1);
+      if (k >= min) out.push(d.pos.get(0), d.pos.get(lastOf(from + k - 1)) + 1);
     }
   }
 }
@@ -153,29 +158,35 @@ export function encodedMasker(values: readonly SecretValue[], min: number): Enco
     // Two readings: the text as it is; then, where it has numbered lines or a backslash, with line
     // numbers, offsets and hex dumps' text columns left out (numbered-lines.ts) and escapes undone.
     const numbered = numberedView(text);
+    const scratch = new Scratch();
     const second = numbered !== null || text.includes('\\');
     for (const escapes of second ? [false, true] : [false]) {
       const found: Spans = [];
       const view = escapes ? numbered : null;
       const skip = view?.skip ?? null;
+      // Each alphabet scanned, decoded one alignment at a time and searched, then dropped before
+      // the next (alphabet-runs.ts, encoded-runs.ts): the peak is one alphabet's and one alignment's arrays.
       // A run shorter than the encoding of `least` bytes holds no value, nor a prefix to mask.
-      // One pass over the text for the four alphabets' runs (encoded-runs.ts).
-      const runs = scanAll(text, skip, escapes, Math.ceil((8 * least) / 5));
-      const b64 = decodeBase64(runs.b64, Math.ceil((8 * least) / 6), heads.pairs);
-      if (b64.n > 0) spansIn(b64, list, heads, 'bit', least, cut, found);
-      const b32 = decodeBase32(runs.b32, heads.pairs);
-      if (b32.n > 0) spansIn(b32, list, heads, 'bit', least, cut, found);
-      const hex = decodeHex(runs.hex, 2 * least, heads.pairs);
-      if (hex.n > 0) spansIn(hex, list, heads, 'digit', least, cut, found);
+      const inBits: EachAlignment = (d) => {
+        if (d.n > 0) spansIn(d, list, heads, 'bit', least, cut, found);
+      };
+      const b64 = scanRuns(text, skip, escapes, 'b64', 0, scratch);
+      decodeBase64(b64, Math.ceil((8 * least) / 6), heads.pairs, scratch, inBits);
+      const min32 = Math.ceil((8 * least) / 5);
+      if (b64.longest32! >= min32) decodeBase32(scanRuns(text, skip, escapes, 'b32', min32, scratch), heads.pairs, scratch, inBits);
       // Bytes as numbers, as little-endian hex words, as 8 bits (word-runs.ts).
-      for (const num of [
-        decodeNumbers(runs.dec, 10, heads.pairs),
-        decodeNumbers(runs.dec, 8, heads.pairs),
-        decodeGroups(runs.hex, 'words', heads.pairs),
-        decodeGroups(runs.dec, 'bits', heads.pairs),
-      ]) {
+      const inNumbers = (num: Decoded) => {
         if (num.longest >= least) spansIn(num, list, heads, 'number', least, cut, found);
-      }
+      };
+      let runs = scanRuns(text, skip, escapes, 'hex', 0, scratch);
+      decodeHex(runs, 2 * least, heads.pairs, scratch, (d) => {
+        if (d.n > 0) spansIn(d, list, heads, 'digit', least, cut, found);
+      });
+      inNumbers(decodeGroups(runs, 'words', heads.pairs, scratch));
+      runs = scanRuns(text, skip, escapes, 'dec', 0, scratch);
+      inNumbers(decodeNumbers(runs, 10, heads.pairs, scratch));
+      inNumbers(decodeNumbers(runs, 8, heads.pairs, scratch));
+      inNumbers(decodeGroups(runs, 'bits', heads.pairs, scratch));
       // A span ending before a hex dump's text column takes the rest of that line: the value's bytes as text.
       if (view) for (let i = 1; i < found.length; i += 2) found[i] = columnEnd(view, found[i]!);
       for (const x of found) spans.push(x);

@@ -6,6 +6,7 @@
  */
 import type { Decoded } from './encoded-runs.js';
 import { pairTable } from './encoded-runs.js';
+import { IntList } from './int-lists.js';
 
 export interface Value {
   bytes: Uint8Array;
@@ -101,10 +102,12 @@ export function headsOf(values: readonly Value[]): Heads {
  * of their first two (values of one head share a list; each place is one head's, so the lists
  * hold at most `d.n` places in all); absent: none.
  */
-export function candidates(d: Decoded, heads: Heads): Map<number, number[]> {
-  const out = new Map<number, number[]>();
+export function candidates(d: Decoded, heads: Heads): Map<number, IntList> {
+  const out = new Map<number, IntList>();
   const bytes = d.bytes;
-  for (const i of d.hits) {
+  const hits = d.hits;
+  for (let j = 0; j < hits.n; j++) {
+    const i = hits.a[j]!;
     // The hit's pair, then two more bytes of its segment (a break is -1: no byte).
     const x = bytes[i + 2]!;
     const y = bytes[i + 3]!;
@@ -114,7 +117,7 @@ export function candidates(d: Decoded, heads: Heads): Map<number, number[]> {
     if (!hit) continue;
     let at = out.get(hit[0]!);
     if (!at) {
-      at = [];
+      at = new IntList();
       for (const v of hit) out.set(v, at);
     }
     at.push(i);
@@ -128,17 +131,18 @@ export function candidates(d: Decoded, heads: Heads): Map<number, number[]> {
  * before the next candidate. Each byte is read at most once: linear, and in an output where the
  * value's head is rare, about the candidates' count.
  */
-export function searchAt(d: Decoded, v: Value, at: readonly number[], found: (endIndex: number) => void): void {
+export function searchAt(d: Decoded, v: Value, places: IntList, found: (endIndex: number) => void): void {
   const p = v.bytes;
   const L = p.length;
   const fail = failOf(v);
   const bytes = d.bytes;
+  const at = places.a;
   let k = 0;
   let c = 0;
   for (let i = 0; i < d.n; i++) {
     if (k === 0) {
-      while (c < at.length && at[c]! < i) c++;
-      if (c === at.length) return;
+      while (c < places.n && at[c]! < i) c++;
+      if (c === places.n) return;
       i = at[c++]!;
     }
     const x = bytes[i]!;
