@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { createSign, KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { createOidcVerifier } from '../../src/identity/oidc.js';
+import { verifyBearerToken } from '../../src/server/http-verifier.js';
 import { whoMatches } from '../../src/policy/engine.js';
 import { WardenError } from '../../src/errors.js';
 import { startOidcIssuer, unauthenticated, type OidcIssuer } from '../support/oidc-issuer.js';
@@ -219,4 +220,19 @@ test('a key set that fails to load is refetched at most once per backoff: made-u
     keys.closeAllConnections();
     await new Promise<void>((r) => keys.close(() => r()));
   }
+});
+
+test('aud: a list is taken when it names this resource (RFC 9068 section 4), refused when it does not; an ID token is refused by audience or scopes by default', async () => {
+  const v = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, required_scopes: ['mcp'] });
+  const shared = await iss.mint({ sub: 'multi', scope: 'mcp', aud: ['https://other.example/api', iss.audience] });
+  assert.equal((await verifyBearerToken(v, shared)).principal.subject, 'multi', 'a list that holds the resource URI is this audience');
+  const elsewhere = await iss.mint({ sub: 'multi', scope: 'mcp', aud: ['https://other.example/api', `${iss.audience}/`, 'https://warden.test'] });
+  assert.equal((await unauthenticated(verifyBearerToken(v, elsewhere))).details.reason, 'wrong_audience', 'near misses of the resource URI are other audiences');
+  // What stops an ID token while require_access_token_type is off: its aud is a client id, never
+  // the resource URI, and it carries no scope, so required_scopes refuses it even where its aud matches.
+  const idToken = { sub: 'alice', nonce: 'n-0S6_WzA2Mj', at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q', azp: 'agent-client' };
+  assert.equal((await unauthenticated(verifyBearerToken(v, await iss.mint({ ...idToken, aud: 'agent-client' })))).details.reason, 'wrong_audience');
+  assert.equal((await unauthenticated(verifyBearerToken(v, await iss.mint(idToken)))).details.reason, 'insufficient_scope');
+  const typed = createOidcVerifier({ issuer: iss.issuer, audience: iss.audience, require_access_token_type: true });
+  assert.equal((await unauthenticated(typed.verify(await iss.mint(idToken, { typ: 'JWT' })))).details.reason, 'wrong_type', 'with the type check on, typ JWT is refused whatever its claims');
 });
