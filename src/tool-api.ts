@@ -214,6 +214,8 @@ export interface FamilyDeps {
   connections: ConnectionConfig[];
   secrets: SecretResolver;
   log: ExecContext['log'];
+  /** A PostgreSQL transcript store's system identifier (null: unreadable); absent for SQLite. Why: a connection on its cluster must not reach it (tools/postgres/outbound-reach.ts). */
+  storeCluster?: { systemIdentifier: string | null };
 }
 
 /** What warden.yaml's `connections:` entries of one family are: their `type:` and their schema. */

@@ -65,6 +65,8 @@ export interface PgTranscriptStore extends WardenStore {
   readonly approvals: PgApprovalTables;
   /** A value every replica shares (created by the first one); why: one masking hash key for all. */
   sharedSetting(name: string, create: () => string): Promise<string>;
+  /** The cluster's system identifier (null: the store's role may not read it); why: a connection on this cluster must not reach the store (tools/postgres/outbound-reach.ts). */
+  clusterId(): Promise<string | null>;
   /** This replica's owner tag (host, pid, instance, lock key). */
   readonly owner: string;
   /** Rate-limit counters every replica shares (pg-rate-counters.ts). */

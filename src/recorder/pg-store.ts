@@ -255,6 +255,11 @@ export class PgStore implements PgTranscriptStore {
     });
   }
 
+  async clusterId(): Promise<string | null> {
+    const sql = `SELECT CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') THEN (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) END AS id`;
+    return this.read(async (q) => ((await q(sql)).rows[0] as { id: string | null }).id);
+  }
+
   async sharedSetting(name: string, create: () => string): Promise<string> {
     return this.read(async (q) => {
       await q('INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, create()]);

@@ -135,8 +135,10 @@ export async function startRuntime(
     await store.close();
     throw e;
   });
+  // A PostgreSQL store's cluster (unread: every connection counts as on it): connections there must not open connections from SQL (tools/postgres/outbound-reach.ts).
+  const storeCluster = 'clusterId' in store ? { systemIdentifier: await (store as PgTranscriptStore).clusterId().catch(() => null) } : undefined;
   const instances: FamilyInstance[] = families.map((f) =>
-    f.create({ connections: config.connections.filter((c) => c.type === f.connectionType), secrets, log }),
+    f.create({ connections: config.connections.filter((c) => c.type === f.connectionType), secrets, log, ...(storeCluster ? { storeCluster } : {}) }),
   );
   const masker = createMasker({ hashKey: await hashKey(config, secrets, dbPath, store) });
   const tools: GovernedTool<any, any>[] = [];

@@ -24,6 +24,7 @@ import { refuseSessionParamsInUrl, urlPoolOptions } from './url-params.js';
 import { PoolShares, type Caller } from './pool-shares.js';
 import { reportRoleLimits } from './role-limits.js';
 import { storeSafePool } from './store-reach.js';
+import type { StoreCluster } from './outbound-reach.js';
 import { CatalogNames, type FieldOrigin } from './catalog-names.js';
 import { beginSql, catalogChanged, type CatalogLockMode, type CatalogRecheck } from './catalog-lock.js';
 
@@ -121,6 +122,8 @@ export class PgConnector {
     private readonly secrets: SecretResolver,
     /** Where the read pool's temp_file_limit and work_mem are told when it opens (role-limits.ts). */
     private readonly log?: ExecContext['log'],
+    /** The PostgreSQL transcript store's cluster (none: the store is SQLite), for outbound-reach.ts. */
+    private readonly storeCluster?: StoreCluster,
   ) {
     const share = Math.min(conn.max_per_principal ?? conn.pool_size - 1, conn.pool_size);
     this.shares = {
@@ -191,7 +194,7 @@ export class PgConnector {
         // that ended the process. Its query already failed (and is coded where sessions are used).
         pool.on('connect', (client) => client.on('error', () => undefined));
         // Before its first statement or lookup: a pool whose role can read a transcript store is not kept (store-reach.ts).
-        await storeSafePool(pool, this.conn.name, (e) => this.tellStoreReach(e));
+        await storeSafePool(pool, this.conn.name, (e) => this.tellStoreReach(e), this.storeCluster);
         if (kind === 'ro' && this.log) void reportRoleLimits(pool, this.conn.name, this.log);
         return pool;
       });

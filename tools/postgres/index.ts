@@ -19,7 +19,7 @@ export const postgresFamily: ToolFamily = {
       if (!c) {
         const conf = deps.connections.find((x) => x.name === name && x.type === 'postgres');
         if (!conf) throw new Error(`no postgres connection ${name}`);
-        c = new PgConnector(conf as unknown as PostgresConnection, deps.secrets, deps.log);
+        c = new PgConnector(conf as unknown as PostgresConnection, deps.secrets, deps.log, deps.storeCluster);
         connectors.set(name, c);
       }
       return c;

@@ -12,6 +12,7 @@
 import type pg from 'pg';
 import { ErrorCode, PG_STORE_FINGERPRINT as F, PG_STORE_TABLES, WardenError } from '../../src/tool-api.js';
 import { poolSession, withSession } from './pool-session.js';
+import { refuseOutboundReach, type StoreCluster } from './outbound-reach.js';
 
 /**
  * The store tables this session's role may read (any column, in a schema it may use), by schema,
@@ -43,13 +44,17 @@ export async function refuseStoreReach(client: pg.PoolClient, connection: string
 }
 
 /**
- * `pool` once a session of it found that its role reads no transcript store; else the pool is
+ * `pool` once a session of it found that its role reads no transcript store, nor, on the cluster
+ * of a PostgreSQL store (`store`), opens connections from SQL (outbound-reach.ts); else the pool is
  * ended and the refusal thrown (`told` hears a store reach first, for the log). A failure to
  * connect is thrown as the statement's own would be (pool-session.ts), and the pool not kept.
  */
-export async function storeSafePool(pool: pg.Pool, connection: string, told: (e: WardenError) => void): Promise<pg.Pool> {
+export async function storeSafePool(pool: pg.Pool, connection: string, told: (e: WardenError) => void, store?: StoreCluster): Promise<pg.Pool> {
   try {
-    await withSession(() => poolSession(pool), (c) => refuseStoreReach(c, connection));
+    await withSession(() => poolSession(pool), async (c) => {
+      await refuseStoreReach(c, connection);
+      if (store) await refuseOutboundReach(c, connection, store);
+    });
     return pool;
   } catch (e) {
     void pool.end().catch(() => undefined);
