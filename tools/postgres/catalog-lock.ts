@@ -28,13 +28,18 @@ export type CatalogLockMode = 'shared' | 'exclusive' | null;
 /** Statement kinds that change no catalog fact by themselves; any other kind (DDL, GRANT, CALL, TRUNCATE, ...) may, fail closed. */
 const KEEPS_CATALOG = new Set(['select', 'show', 'explain', 'insert', 'update', 'delete', 'lock', 'set', 'notify', 'listen', 'unlisten']);
 
+/** Whether a statement of these kinds may change the catalog itself (DDL, GRANT, CALL, ...): see KEEPS_CATALOG. */
+export function changesCatalog(kinds: readonly string[]): boolean {
+  return kinds.some((k) => !KEEPS_CATALOG.has(k));
+}
+
 /**
  * The lock a write takes (see the top of the file): exclusive when a statement kind changes the
  * catalog or it calls a function outside pg_catalog (its body may run DDL); else shared when its
  * checks read catalog facts (`judged`); else none.
  */
 export function catalogLockMode(kinds: readonly string[], functions: readonly string[], judged: boolean): CatalogLockMode {
-  if (kinds.some((k) => !KEEPS_CATALOG.has(k)) || functions.some((f) => f.includes('.') && !f.startsWith('pg_catalog.'))) return 'exclusive';
+  if (changesCatalog(kinds) || functions.some((f) => f.includes('.') && !f.startsWith('pg_catalog.'))) return 'exclusive';
   return judged ? 'shared' : null;
 }
 

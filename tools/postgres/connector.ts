@@ -83,6 +83,13 @@ export interface RunOptions {
   catalogLock?: CatalogLockMode;
   /** Of a write: the catalog facts it was judged by, re-read in its transaction before its statement (catalog-lock.ts). */
   recheck?: CatalogRecheck | null;
+  /**
+   * Of a write: catalog facts re-read after its statement, before COMMIT (the view prints its
+   * masks were judged by: view-prints.ts), or, `before`, after `recheck` and before the statement
+   * (a statement that changes the catalog, maybe those very views); a difference refuses it with
+   * `changed()`, nothing committed.
+   */
+  postcheck?: (CatalogRecheck & { before: boolean; changed(): WardenError }) | null;
 }
 
 /** The share key of statements run without a principal. */
@@ -245,11 +252,18 @@ export class PgConnector {
           throw catalogChanged();
         }
       }
+      const postcheck = async (): Promise<void> => {
+        if (!o.postcheck) return;
+        const now = await unlessCancelled(client.query({ text: o.postcheck.text, values: o.postcheck.values }), client, o.signal, 'before COMMIT; nothing was committed (its transaction is rolled back)', this.tls);
+        if (!o.postcheck.same(now.rows)) throw o.postcheck.changed();
+      };
+      if (o.postcheck?.before) await postcheck();
       if (o.signal?.aborted) throw cancelledError('before the statement was sent');
       const q = cappedQuery(sql, params, o.maxRows + 1, wire);
       client.query(q.submittable as pg.QueryConfig);
       const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)', this.tls);
       if (r.cut) throw wireCutError(wire ?? 0);
+      if (o.postcheck && !o.postcheck.before) await postcheck();
       // The last point of no return: a cancel that arrives once COMMIT is sent finds the write done.
       if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
       await client.query('COMMIT');
@@ -282,6 +296,11 @@ export class PgConnector {
   /** catalog-names.ts fieldOrigin: a result field's relation, column and kind. */
   fieldOrigin(tableID: number, columnID: number, named?: ReadonlySet<string>, caller?: Caller): Promise<FieldOrigin | null> {
     return this.names.fieldOrigin(tableID, columnID, named, caller);
+  }
+
+  /** view-prints.ts: whether the views a read's masks went through are still as its call read them (one catalog query). */
+  async viewsUnchanged(check: CatalogRecheck, caller?: Caller): Promise<boolean> {
+    return check.same((await this.lookup({ text: check.text, values: check.values }, caller)).rows);
   }
 
   /** After a statement that may write (it may have renamed, dropped or redefined a relation or column). */

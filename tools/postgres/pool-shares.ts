@@ -35,6 +35,11 @@ export interface Caller {
    * none), re-read inside its transaction before its statement (catalog-lock.ts).
    */
   judged?: Map<string, string>;
+  /**
+   * Of a call under masks: the print of each view definition its checks used (view-prints.ts),
+   * compared with the catalog's after its statement, before its rows are returned.
+   */
+  viewPrints?: Map<string, string>;
 }
 
 interface Share {

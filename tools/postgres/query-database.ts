@@ -3,7 +3,7 @@
  * only reads, capped, masked by lineage. The statement that runs is the analysed text.
  */
 import { z } from 'zod';
-import { ErrorCode, principalKey, WardenError, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
+import { ErrorCode, principalKey, WardenError, type ExecContext, type GovernedTool, type ToolOutput } from '../../src/tool-api.js';
 import { analyzeSqlCached } from './analysis/index.js';
 import { canonicalSql } from './analysis/canonical-form.js';
 import type { SqlFacts } from './analysis/types.js';
@@ -19,7 +19,9 @@ import { checkPredicateChannels } from './predicate-channels.js';
 import { checkSetReturningCalls } from './set-returning-calls.js';
 import { checkDeleteOracles, checkUpdateOracles } from './constraint-oracles.js';
 import { checkValidateOracles } from './validate-oracles.js';
-import { catalogLockMode } from './catalog-lock.js';
+import { catalogLockMode, changesCatalog } from './catalog-lock.js';
+import { viewPrintsCheck, viewsChanged } from './view-prints.js';
+import { byParts } from './view-reader.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
 
@@ -103,118 +105,141 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     connectionTarget(connection) {
       return connectorFor(connection.name).target();
     },
-    async execute(input, facts, ctx): Promise<ToolOutput> {
-      const conn = ctx.connection as unknown as PostgresConnection;
-      // A masked column's value stored by a write is refused whatever on_derived says.
-      checkMaskedCopies(facts, ctx.masking);
-      checkDerivedFlows(facts, ctx.masking);
-      const connector = connectorFor(conn.name);
-      const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
-      // The connection's cap, and never past limits.max_result_bytes (as ssh_run and the kubectl tools).
-      const maxBytes = Math.min(conn.max_bytes, ctx.limits.maxBytes > 0 ? ctx.limits.maxBytes : conn.max_bytes);
-      // After the policy (a denied call never touches the catalog), before the statement runs:
-      // unqualified pg_* relations and unqualified functions must be pg_catalog's as facts said,
-      // deny rules follow inheritance and views (a parent's rows include its partitions', a view
-      // reads what its definition reads), planner statistics and EXPLAIN over views (values no
-      // mask or deny rule follows) are refused while either applies (statistics-values.ts),
-      // masks follow inheritance and the views the statement reads (fail closed both), then
-      // qualified columns. Each lookup a cold name needs takes a session of the caller's share of
-      // the read pool, as its statement does (connector.ts lookupSession); a warm call takes none.
-      // A write keeps the constraint facts it is judged by, re-read in its transaction (catalog-lock.ts).
-      const caller: Caller = { principal: principalKey(ctx.principal), signal: ctx.signal, ran: false, ...(ctx.readOnly ? {} : { judged: new Map<string, string>() }) };
-      await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions, caller);
-      // An operator is a call by argument types: one in public runs a function no grant names.
-      await connector.operators.check(facts.operators, caller);
-      // So is a cast: one with a function outside pg_catalog may run on the values of what it reads, writes or calls.
-      const castCheck = connector.casts.check([...facts.reads, ...facts.writes], facts.functions, caller);
-      if (castCheck) await castCheck; // none when every name was found safe within the TTL
-      await checkWidenedDenies(facts, ctx, connector.views, caller);
-      // Without a judge, as if deny rules applied (fail closed).
-      const guards = { masks: ctx.masking.columns.length > 0, denies: ctx.judge ? ctx.judge.denies() !== null : true };
-      await checkStatisticsValues(facts, guards, connector.views, caller);
-      const lineage = await outputThroughViews(facts, ctx.masking, connector.views, caller);
-      const widened = lineage.masking !== ctx.masking;
-      if (widened || lineage.stored !== facts.stored) checkMaskedCopies(lineage, lineage.masking);
-      if (widened || lineage.output !== facts.output) checkDerivedFlows(lineage, lineage.masking);
-      // A masked column compared where the comparison computes the output (a join, a subquery).
-      checkPredicateChannels(facts, lineage.views, lineage.masking);
-      // The same through a function outside pg_catalog that the catalog says returns a set.
-      await checkSetReturningCalls(facts, lineage.views, lineage.masking, connector.setReturning, caller);
-      // A CHECK or foreign key the catalog holds, evaluated on a masked value the statement left as it is.
-      if (lineage.masking.columns.length && !facts.readOnly) {
-        await checkUpdateOracles(facts, lineage.masking, connector.constraints, connector.views, caller, input.params ?? []);
-        await checkDeleteOracles(facts, lineage.masking, connector.constraints, connector.views, caller);
-        await checkValidateOracles(facts, lineage.masking, connector.constraints, caller);
-      }
-      // A function outside pg_catalog returns what its body reads unmasked: under masks, only one a grant names.
-      await checkFunctionBodies(facts, ctx.masking, ctx.judge, connector.views, lineage.families, caller);
-      await connector.checkQualifiedColumns(facts.qualifiedColumns, caller);
-      const recheck = caller.judged ? connector.constraints.recheck(caller.judged) : null;
-      let r: CappedResult;
-      try {
-        r = await connector.run(facts.sql, input.params ?? [], {
-          readOnly: ctx.readOnly,
-          maxRows,
-          // Also stops a statement whose answer is far past it on the wire (one huge cell).
-          maxBytes,
-          timeoutMs: conn.statement_timeout,
-          // A client's cancel stops the statement in PostgreSQL; a write is rolled back before COMMIT.
-          signal: caller.signal,
-          // Its error messages may quote a masked value (`email::regclass` in WHERE): withheld.
-          masked: touchesMaskedTable(facts, lineage, lineage.masking),
-          // Its share of the pool (max_per_principal): one principal's slow statements never hold every session.
-          principal: caller.principal,
-          // Shared when judged by catalog facts, exclusive when it may change them; reads, and every
-          // call of a Warden with no column masks, take none.
-          ...(ctx.readOnly || !ctx.masking.columns.length ? {} : { catalogLock: catalogLockMode(facts.statements, facts.functions, recheck !== null), recheck }),
-        });
-      } finally {
-        // A statement that may write may have created, dropped, renamed or redefined a relation,
-        // maybe one another connection's cache holds (the same database under two names).
-        if (!ctx.readOnly) (forgetAll ?? (() => connector.forgetAfterWrite()))();
-      }
-      // Its lookups from here on wait for a slot as long as it takes, never refused; a write's are never cancelled (it is committed).
-      caller.ran = true;
-      if (!ctx.readOnly) caller.signal = undefined;
-      // Field metadata names relations the statement names: a cached origin naming another is stale.
-      const named = new Set([...facts.reads, ...facts.writes]);
-      const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named, caller)));
-      const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views, caller);
-      const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));
-      const plan = planColumnMasks(fields, sources, fields.masking, fields.through);
-      let bytes = 0;
-      let truncated = r.truncated;
-      let kept = r.rows.length;
-      const masked = plan.some((p) => p !== null);
-      // Rows are masked in place: they are this call's own arrays, fresh from the driver.
-      for (let n = 0; n < r.rows.length; n++) {
-        const row = r.rows[n]!;
-        for (let i = 0; i < row.length; i++) {
-          let v = row[i];
-          if (masked && plan[i] && v !== null) row[i] = v = ctx.masking.apply(v, plan[i]!);
-          bytes += v === null ? 4 : typeof v === 'string' ? v.length : cellBytes(v);
-        }
-        if (bytes > maxBytes) {
-          truncated = true;
-          kept = n;
-          break;
-        }
-      }
-      const rows = kept === r.rows.length ? r.rows : r.rows.slice(0, kept);
-      if (r.fields.length === 0 && !r.command) throw new WardenError(ErrorCode.BACKEND, 'the database returned no result');
-      return {
-        kind: 'table',
-        columns: r.fields.map((f, i) => ({
-          name: f.name,
-          type: String(f.dataTypeID),
-          ...(plan[i] ? { masked: plan[i]! } : FIXED_FORMAT_OIDS.has(f.dataTypeID) ? { fixedFormat: true } : {}),
-        })),
-        rows,
-        rowCount: rows.length,
-        truncated,
-        affected: r.fields.length === 0 ? r.rowCount : null,
-        command: r.command ?? undefined,
-      };
-    },
+    // A read whose views were redefined while its lineage was cached is judged anew, once (view-prints.ts).
+    execute: (input, facts, ctx) => executeOnce(input, facts, ctx, true),
   };
+
+  /** One judgement and run of the call; `again`: a read may be judged anew once when its views changed. */
+  async function executeOnce(input: QueryInput, facts: SqlFacts, ctx: ExecContext, again: boolean): Promise<ToolOutput> {
+    const conn = ctx.connection as unknown as PostgresConnection;
+    // A masked column's value stored by a write is refused whatever on_derived says.
+    checkMaskedCopies(facts, ctx.masking);
+    checkDerivedFlows(facts, ctx.masking);
+    const connector = connectorFor(conn.name);
+    const maxRows = Math.min(input.max_rows ?? conn.max_rows, conn.max_rows);
+    // The connection's cap, and never past limits.max_result_bytes (as ssh_run and the kubectl tools).
+    const maxBytes = Math.min(conn.max_bytes, ctx.limits.maxBytes > 0 ? ctx.limits.maxBytes : conn.max_bytes);
+    // After the policy (a denied call never touches the catalog), before the statement runs:
+    // unqualified pg_* relations and unqualified functions must be pg_catalog's as facts said,
+    // deny rules follow inheritance and views (a parent's rows include its partitions', a view
+    // reads what its definition reads), planner statistics and EXPLAIN over views (values no
+    // mask or deny rule follows) are refused while either applies (statistics-values.ts),
+    // masks follow inheritance and the views the statement reads (fail closed both), then
+    // qualified columns. Each lookup a cold name needs takes a session of the caller's share of
+    // the read pool, as its statement does (connector.ts lookupSession); a warm call takes none.
+    // A write keeps the constraint facts it is judged by, re-read in its transaction (catalog-lock.ts).
+    // Under masks, the call keeps the print of every view definition it is judged by (view-prints.ts).
+    const caller: Caller = {
+      principal: principalKey(ctx.principal), signal: ctx.signal, ran: false,
+      ...(ctx.readOnly ? {} : { judged: new Map<string, string>() }),
+      ...(ctx.masking.columns.length ? { viewPrints: new Map<string, string>() } : {}),
+    };
+    const forget = forgetAll ?? (() => connector.forgetAfterWrite());
+    const prints = caller.viewPrints;
+    await connector.checkUnqualifiedPgNames(facts.unqualifiedPgRelations, facts.unqualifiedFunctions, caller);
+    // An operator is a call by argument types: one in public runs a function no grant names.
+    await connector.operators.check(facts.operators, caller);
+    // So is a cast: one with a function outside pg_catalog may run on the values of what it reads, writes or calls.
+    const castCheck = connector.casts.check([...facts.reads, ...facts.writes], facts.functions, caller);
+    if (castCheck) await castCheck; // none when every name was found safe within the TTL
+    await checkWidenedDenies(facts, ctx, connector.views, caller);
+    // Without a judge, as if deny rules applied (fail closed).
+    const guards = { masks: ctx.masking.columns.length > 0, denies: ctx.judge ? ctx.judge.denies() !== null : true };
+    await checkStatisticsValues(facts, guards, connector.views, caller);
+    const lineage = await outputThroughViews(facts, ctx.masking, connector.views, caller);
+    const widened = lineage.masking !== ctx.masking;
+    if (widened || lineage.stored !== facts.stored) checkMaskedCopies(lineage, lineage.masking);
+    if (widened || lineage.output !== facts.output) checkDerivedFlows(lineage, lineage.masking);
+    // A masked column compared where the comparison computes the output (a join, a subquery).
+    checkPredicateChannels(facts, lineage.views, lineage.masking);
+    // The same through a function outside pg_catalog that the catalog says returns a set.
+    await checkSetReturningCalls(facts, lineage.views, lineage.masking, connector.setReturning, caller);
+    // A CHECK or foreign key the catalog holds, evaluated on a masked value the statement left as it is.
+    if (lineage.masking.columns.length && !facts.readOnly) {
+      await checkUpdateOracles(facts, lineage.masking, connector.constraints, connector.views, caller, input.params ?? []);
+      await checkDeleteOracles(facts, lineage.masking, connector.constraints, connector.views, caller);
+      await checkValidateOracles(facts, lineage.masking, connector.constraints, caller);
+    }
+    // A function outside pg_catalog returns what its body reads unmasked: under masks, only one a grant names.
+    await checkFunctionBodies(facts, ctx.masking, ctx.judge, connector.views, lineage.families, caller);
+    await connector.checkQualifiedColumns(facts.qualifiedColumns, caller);
+    const recheck = caller.judged ? connector.constraints.recheck(caller.judged) : null;
+    let r: CappedResult;
+    try {
+      r = await connector.run(facts.sql, input.params ?? [], {
+        readOnly: ctx.readOnly,
+        maxRows,
+        // Also stops a statement whose answer is far past it on the wire (one huge cell).
+        maxBytes,
+        timeoutMs: conn.statement_timeout,
+        // A client's cancel stops the statement in PostgreSQL; a write is rolled back before COMMIT.
+        signal: caller.signal,
+        // Its error messages may quote a masked value (`email::regclass` in WHERE): withheld.
+        masked: touchesMaskedTable(facts, lineage, lineage.masking),
+        // Its share of the pool (max_per_principal): one principal's slow statements never hold every session.
+        principal: caller.principal,
+        // Shared when judged by catalog facts, exclusive when it may change them; reads, and every
+        // call of a Warden with no column masks, take none.
+        ...(ctx.readOnly || !ctx.masking.columns.length ? {} : { catalogLock: catalogLockMode(facts.statements, facts.functions, recheck !== null), recheck }),
+        // A write whose masks went through views: their prints re-read before COMMIT (view-prints.ts),
+        // or before the statement when it may change the catalog (CREATE OR REPLACE VIEW of one of them).
+        ...(ctx.readOnly || !prints?.size ? {} : {
+          postcheck: { ...viewPrintsCheck(prints, byParts), before: changesCatalog(facts.statements), changed: () => viewsChanged(prints, true) },
+        }),
+      });
+    } finally {
+      // A statement that may write may have created, dropped, renamed or redefined a relation,
+      // maybe one another connection's cache holds (the same database under two names).
+      if (!ctx.readOnly) forget();
+    }
+    // Its lookups from here on wait for a slot as long as it takes, never refused; a write's are never cancelled (it is committed).
+    caller.ran = true;
+    if (!ctx.readOnly) caller.signal = undefined;
+    // Field metadata names relations the statement names: a cached origin naming another is stale.
+    const named = new Set([...facts.reads, ...facts.writes]);
+    const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named, caller)));
+    const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views, caller);
+    // A read whose masks went through views: are they still as read? One catalog query, after
+    // the statement (a change before its parse is seen), before any row is returned.
+    if (ctx.readOnly && prints?.size && !(await connector.viewsUnchanged(viewPrintsCheck(prints, byParts), caller))) {
+      forget();
+      if (again) return executeOnce(input, facts, ctx, false);
+      throw viewsChanged(prints, false);
+    }
+    const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));
+    const plan = planColumnMasks(fields, sources, fields.masking, fields.through);
+    let bytes = 0;
+    let truncated = r.truncated;
+    let kept = r.rows.length;
+    const masked = plan.some((p) => p !== null);
+    // Rows are masked in place: they are this call's own arrays, fresh from the driver.
+    for (let n = 0; n < r.rows.length; n++) {
+      const row = r.rows[n]!;
+      for (let i = 0; i < row.length; i++) {
+        let v = row[i];
+        if (masked && plan[i] && v !== null) row[i] = v = ctx.masking.apply(v, plan[i]!);
+        bytes += v === null ? 4 : typeof v === 'string' ? v.length : cellBytes(v);
+      }
+      if (bytes > maxBytes) {
+        truncated = true;
+        kept = n;
+        break;
+      }
+    }
+    const rows = kept === r.rows.length ? r.rows : r.rows.slice(0, kept);
+    if (r.fields.length === 0 && !r.command) throw new WardenError(ErrorCode.BACKEND, 'the database returned no result');
+    return {
+      kind: 'table',
+      columns: r.fields.map((f, i) => ({
+        name: f.name,
+        type: String(f.dataTypeID),
+        ...(plan[i] ? { masked: plan[i]! } : FIXED_FORMAT_OIDS.has(f.dataTypeID) ? { fixedFormat: true } : {}),
+      })),
+      rows,
+      rowCount: rows.length,
+      truncated,
+      affected: r.fields.length === 0 ? r.rowCount : null,
+      command: r.command ?? undefined,
+    };
+  }
 }

@@ -9,7 +9,8 @@
  * with pg_get_viewdef and analysed once for both masks (their columns' lineage) and deny rules
  * (what they reach; widened-relations.ts), by one walk down views of views. describe_database
  * warms the cache for all the relations it lists at once, then asks per relation as
- * query_database would. The catalog queries themselves are in view-reader.ts.
+ * query_database would. The catalog queries themselves are in view-reader.ts. Each definition a
+ * call uses leaves its print on the call's Caller, checked after its statement (view-prints.ts).
  */
 import { WardenError } from '../../src/tool-api.js';
 import { FOREIGN_TABLE_KIND } from './foreign-tables.js';
@@ -19,6 +20,7 @@ import {
 } from './view-lineage.js';
 import type { CatalogRelation, ViewReader } from './view-reader.js';
 import type { Caller } from './pool-shares.js';
+import { notePrint } from './view-prints.js';
 import type { SourceColumn } from './analysis/types.js';
 import type { CatalogReach } from './widened-relations.js';
 
@@ -70,8 +72,8 @@ function readBy(view: AnalysedView): string[] {
  */
 export class ViewCatalog {
   private relations = new Map<string, Cached<CatalogRelation>>();
-  /** Each view's definition, analysed (analyseDefinition). */
-  private views = new Map<string, Cached<AnalysedView>>();
+  /** Each view's definition, analysed (analyseDefinition), with its print as read with it (view-prints.ts). */
+  private views = new Map<string, Cached<AnalysedView> & { print: string | null }>();
   /** The relations of the system schemas, asked once when a system view is reached. */
   private system: Cached<readonly string[]> | null = null;
   /** Every relation of the database, asked once when a write fires a trigger deny rules cannot follow. */
@@ -230,8 +232,10 @@ export class ViewCatalog {
     const missing: string[] = [];
     for (const v of views) {
       const c = this.views.get(v);
-      if (this.fresh(c, now)) out.set(v, c.value);
-      else missing.push(v);
+      if (this.fresh(c, now)) {
+        out.set(v, c.value);
+        notePrint(caller?.viewPrints, v, c.print);
+      } else missing.push(v);
     }
     if (missing.length === 0) return out;
     const found = new Map((await this.reader.viewDefinitions(missing, caller)).map((d) => [d.name, d]));
@@ -244,7 +248,8 @@ export class ViewCatalog {
       }
       // Remembered refused too: an unanalysable view costs no round trip per call either.
       const analysed = analyseDefinition(def);
-      this.views.set(v, { at: now, value: analysed });
+      this.views.set(v, { at: now, value: analysed, print: def.print ?? null });
+      notePrint(caller?.viewPrints, v, def.print);
       out.set(v, analysed);
     }
     return out;

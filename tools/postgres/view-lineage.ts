@@ -31,6 +31,8 @@ export interface ViewDefinition {
   definition: string;
   /** Column names in attnum order. */
   columns: readonly string[];
+  /** Its print as read with the definition (view-prints.ts): what a masked call checks is still the catalog's. */
+  print?: string | null;
 }
 
 /**

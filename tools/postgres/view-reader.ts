@@ -11,6 +11,7 @@ import { type ViewDefinition, viewRefusal } from './view-lineage.js';
 import { keyChecks, keyChecksSql } from './key-checks.js';
 import { RUNS_ORDER, runsSql } from './write-runs.js';
 import { GENERATED_READS_SQL, generatedReads } from './generated-columns.js';
+import { viewPrintSql } from './view-prints.js';
 
 /** A relation as the catalog describes it: its pg_class.relkind and its inheritance family. */
 export interface CatalogRelation extends RelationFamily {
@@ -228,7 +229,12 @@ function catalogRelation(row: RelationRow): CatalogRelation {
   };
 }
 
-const VIEWS_SQL = `SELECT q.name, pg_catalog.pg_get_viewdef(c.oid) AS definition,
+/**
+ * Each view's definition, columns and print (view-prints.ts). The print's rule row is read with
+ * the statement's snapshot, pg_get_viewdef with a catalog snapshot never older: when they
+ * disagree the print is the older one, and the check after the statement refuses (fail closed).
+ */
+const VIEWS_SQL = `SELECT q.name, pg_catalog.pg_get_viewdef(c.oid) AS definition, ${viewPrintSql('c')} AS print,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns
 FROM unnest($1::text[], $2::text[], $3::text[]) AS q(name, nsp, rel)
 JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
@@ -244,7 +250,8 @@ WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', '
 const ALL_SQL = `SELECT n.nspname::text || '.' || c.relname::text AS name FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'm', 'p', 'f')`;
 
-function byParts(names: readonly string[]): [string[], string[], string[]] {
+/** Names as the catalog queries take them: schema.name, schema, name arrays. */
+export function byParts(names: readonly string[]): [string[], string[], string[]] {
   const parts = names.map(splitRelation);
   return [[...names], parts.map((p) => p[0]), parts.map((p) => p[1])];
 }
