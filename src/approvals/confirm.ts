@@ -124,6 +124,7 @@ export async function confirmWithRequester(
   iso: () => string,
   notifyVoided: VoidNotify,
   consume = true,
+  lapsed: () => GateResult | undefined = () => undefined,
 ): Promise<GateResult> {
   const me = input.principal.subject;
   const deny = async (comment: string, message: string): Promise<GateResult> => {
@@ -172,9 +173,13 @@ export async function confirmWithRequester(
   }
   const now = input.recheck?.();
   if (now) return voidedRefusal(tables, [row], { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(), notifyVoided);
+  // A reload while the user answered shortened a confirming rule's `expires` past the prompt's
+  // age (gate.ts lapsed): voided, nothing runs.
+  const late = lapsed();
+  if (late && !late.granted) return voidedRefusal(tables, [row], { code: late.code, message: late.message, ruleIds: row.approvalRule.split(', ') }, iso(), notifyVoided);
   if (!consume) return { granted: true, approvalId: row.id };
   if (!(await tables.consume(row.id, input.callId, iso()))) {
     return { granted: false, code: ErrorCode.APPROVAL_EXPIRED, approvalId: row.id, message: 'the confirmation expired before the call could run' };
   }
-  return { granted: true, approvalId: row.id };
+  return { granted: true, approvalId: row.id, spent: [row.id] };
 }

@@ -19,7 +19,8 @@ import type { NotifySpec } from './notifier.js';
 import { waitingLine, withCombination } from './views.js';
 import { combinationIdFor } from './combination.js';
 import { pendingResult, refusalOf, tokenEndMs, tokenExpiredRefusal, tokenLapsedWaiting, voidConfirmation, voidedRefusal, voidNotifier } from './gate-results.js';
-import { liveExpiresMs, staleTerms } from './live-terms.js';
+import { confirmationLapsed, liveExpiresMs, ruleChanged, staleTerms } from './live-terms.js';
+import { ruleHashOf } from './rule-terms.js';
 import { expireDue, notifyExpired } from './expiry.js';
 import { cooldownOf, cooldownRefusal, denyCooldownOf, storeClock } from './cooldown.js';
 import type { GateInput, GateResult, ServiceContext } from './service.js';
@@ -85,7 +86,9 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
       ...base, id: randomUUID(), approvalRule: confirms.map((n) => n.ruleId).join(', '), reviewers: { subjects: [input.principal.subject] },
       approvalsRequired: 1, confirm: 'requester', createdAt: iso(made), expiresAt: iso(made + timing.expires), ttlMs: timing.expires,
     });
-    confirmed = await confirmWithRequester(tables, row, input, iso, voidNotifier(ctx), !reviewed.length);
+    // Judged by the live rules' `expires` once answered, as the reviewers' requests are.
+    const lapsed = () => confirmationLapsed(row, ctx.opts.policy?.(), clock());
+    confirmed = await confirmWithRequester(tables, row, input, iso, voidNotifier(ctx), !reviewed.length, lapsed);
     if (!confirmed.granted) return confirmed;
     if (reviewed.length) confirmation = row;
   }
@@ -108,11 +111,15 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
   // nor one recorded without one of its person names (the IdP changed its email: that email's
   // owner was not known as the requester); and after a reload that tightens a rule, or adds a
   // stricter one the call also matches, a request approved (or pending) under the looser terms is not enough.
+  // The approving rule as it is now (rule-terms.ts): a request made under another scope of it does not serve.
+  const policyNow = ctx.opts.policy?.();
+  const ruleHash = (need: ApprovalRequirement) => ruleHashOf(policyNow, need.ruleId);
   const fits = (r: ApprovalRow, need: ApprovalRequirement): boolean =>
     r.requesterAuth === base.requesterAuth &&
     canonicalJson(r.requesterActors) === canonicalJson(base.requesterActors) &&
     names.every((x) => r.requesterNames.includes(x)) &&
     r.approvalRule === need.ruleId &&
+    r.ruleHash === ruleHash(need) &&
     r.approvalsRequired >= need.approvals &&
     canonicalJson(r.reviewers) === canonicalJson(need.reviewers ?? {}) &&
     usableUntil(r) > atMs;
@@ -137,7 +144,7 @@ export async function gate(ctx: ServiceContext, input: GateInput): Promise<GateR
       // waited on together, not asked twice; a denial that landed meanwhile refuses (the cooldown).
       const made = await tables.createUnless(
         {
-          ...base, id: randomUUID(), approvalRule: need.ruleId, approvalsRequired: need.approvals, reviewers: need.reviewers ?? {},
+          ...base, id: randomUUID(), approvalRule: need.ruleId, ruleHash: ruleHash(need), approvalsRequired: need.approvals, reviewers: need.reviewers ?? {},
           confirm: null, createdAt: at, expiresAt: iso(atMs + timing.expires), ttlMs: timing.expires, combinationId,
         },
         (openNow, denied, t): { reuse: ApprovalRow } | { refuse: GateResult } | null => {
@@ -226,6 +233,9 @@ async function wait(
     if (refused) return refused;
     // A cancelled call consumes nothing: approvals given meanwhile stay for the next attempt.
     if (input.signal.aborted) return pendingResult(cur, 'cancelled while waiting', clock(), usableUntil);
+    // The requester's confirmation is judged by the live `expires` too (gate voids it on refusal).
+    const unconfirmed = confirmation && confirmationLapsed(confirmation, opts.policy?.(), t);
+    if (unconfirmed) return unconfirmed;
     if (cur.every((c) => c.state === 'approved')) {
       // The caller's token expired while it waited: refused, nothing used (gate-results.ts).
       const lapsed = tokenExpiredRefusal(input, rows[0]!.id);
@@ -242,14 +252,18 @@ async function wait(
       // The call itself is judged again under the live policy.
       const now = input.recheck?.();
       if (now) return voidedRefusal(tables, all, { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(clock()), notifyVoided);
+      // The approving rule itself changed (rule-terms.ts): a widened rule does not widen these approvals.
+      const widened = cur.find((c) => ruleChanged(c, live));
+      if (widened) return voidedRefusal(tables, all, { code: ErrorCode.APPROVAL_DENIED, message: ruleChanged(widened, live)!, ruleIds: [widened.approvalRule] }, iso(clock()), notifyVoided, widened.id);
       const at = iso(clock());
       // Not past its (live) expiry at the moment of use either.
-      const late = refusalOf(cur, Date.parse(at), usableUntil);
+      const late = refusalOf(cur, Date.parse(at), usableUntil) ?? (confirmation && confirmationLapsed(confirmation, live, Date.parse(at)));
       if (late) return late;
       const binding = { callId: input.callId, callHash, requester: input.principal.subject, ...(confirmation ? { confirmation: confirmation.id } : {}) };
       const r = await tables.consumeAll(all.map((c) => c.id), binding, at);
       if (!r.used && r.expired) await notifyExpired(ctx, r.expired);
-      if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id) } : { granted: true, approvalId: rows[0]!.id };
+      const spent = all.map((c) => c.id);
+      if (r.used) return n > 1 ? { granted: true, approvalId: rows[0]!.id, approvalIds: rows.map((x) => x.id), spent } : { granted: true, approvalId: rows[0]!.id, spent };
       // None was used: say which request refused the call, as the store found it.
       const after = await reread();
       if (confirmation && r.id === confirmation.id) {

@@ -13,6 +13,7 @@ import type { ApprovalReviewApi, ApprovalView } from './review-api.js';
 import { toView } from './views.js';
 import { combinedView, combinedViews } from './combination.js';
 import { gate } from './gate.js';
+import { giveBack } from './give-back.js';
 import { requesterChain, unreadableChain } from './actors.js';
 import { identitySource } from './subjects.js';
 import { asSettledAt, canonicalJson } from '../recorder/index.js';
@@ -62,7 +63,8 @@ export interface GateInput {
  * (`approvalIds`, in requirement order; `approvalId` is the first); a refusal names the request
  * that refused it, and "pending" the first request still waiting.
  */
-export type GateResult = { granted: true; approvalId: string; approvalIds?: string[] } | { granted: false; code: string; message: string; approvalId?: string };
+/** `spent`: every request the granted call used up (its confirmation too), to give back if it never starts (give-back.ts). */
+export type GateResult = { granted: true; approvalId: string; approvalIds?: string[]; spent?: string[] } | { granted: false; code: string; message: string; approvalId?: string };
 
 /** Options; why: tests shorten polling, the runtime supplies the live policy and a notifier. */
 export interface ApprovalServiceOptions {
@@ -92,6 +94,8 @@ export interface ApprovalServiceOptions {
 /** The service: gate for the pipeline, review API for people, status for the requester. */
 export interface ApprovalService extends ApprovalReviewApi {
   gate(input: GateInput): Promise<GateResult>;
+  /** Give back what a granted call spent when it was cancelled before it started (give-back.ts); the ids given back. */
+  giveBack(callId: string, spent: readonly string[]): Promise<string[]>;
   /** The caller's own request (null when it does not exist or belongs to someone else). */
   statusFor(principal: Principal, id: string): Promise<ApprovalView | null>;
   /** The caller's own recent requests. */
@@ -147,6 +151,7 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
   const ctx: ServiceContext = { tables, opts, now, iso, pollMs, progressEveryMs, notify, viewOf };
   const service: ApprovalService = {
     gate: (input) => gate(ctx, input),
+    giveBack: (callId, spent) => giveBack(ctx, callId, spent),
     async list(filter = {}) {
       if (opts.readOnly) {
         const at = await readerNow();

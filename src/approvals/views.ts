@@ -2,7 +2,7 @@
  * Row -> view mapping and the short human phrases (who must approve, how long is left) used in
  * progress notifications, pending results and the CLI. Why: every surface says the same thing.
  */
-import type { ApprovalRow } from '../recorder/index.js';
+import { approvingPersons, type ApprovalRow } from '../recorder/index.js';
 import type { ApprovalView } from './review-api.js';
 import { actingFor } from './actors.js';
 
@@ -78,8 +78,9 @@ export function combinationLine(v: Pick<ApprovalView, 'combination'>): string {
   return `approval ${c.part} of ${c.of} for this call, which runs only when every one is approved; also needed: ${others}`;
 }
 
+// People, as the store counts them toward the required number (a decision without names counts only so far).
 function approvalsOf(r: Pick<ApprovalRow, 'decisions'>): number {
-  return r.decisions.filter((d) => d.decision === 'approve').length;
+  return approvingPersons(r.decisions);
 }
 
 /** "WARDEN_DENIED: the policy was reloaded … (live rules: freeze)"; '' unless voided. Raw text: callers make it reviewable. */

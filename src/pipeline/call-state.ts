@@ -30,6 +30,8 @@ export interface CallState {
   masking?: MaskReport;
   response?: CallResponse;
   stagesRun: StageName[];
+  /** The approval requests the gate used up for this call (given back if it is cancelled before execute). */
+  spent?: string[];
   /** Rate-limit admission for this call (released when the call ends). */
   rate?: RateTicket;
   /** Why the arguments are not stored (too deep, too large, not JSON): the transcript says so instead. */

@@ -9,6 +9,7 @@ import { familiesOf, grantableOn, grantableTools, visibleTools } from '../policy
 import { approvalRequirements } from '../policy/approval-terms.js';
 import { connectionDigest, maskingDigest } from '../approvals/canonical.js';
 import { maskingLoosened } from '../approvals/mask-terms.js';
+import { givenBack } from '../approvals/give-back.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
 import { elapsed, meta, type CallState } from './call-state.js';
@@ -171,6 +172,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       if (!r.granted) {
         throw new WardenError(r.code as (typeof ErrorCode)[keyof typeof ErrorCode], r.message, { ruleIds: s.decision!.ruleIds, ...(r.approvalId ? { approvalId: r.approvalId } : {}) });
       }
+      s.spent = r.spent;
     },
     async 'record-intent'(s) {
       // A call that may change anything waits for a durable (fsynced) intent before it runs. A
@@ -280,6 +282,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         if (!(e instanceof WardenError)) deps.log('error', 'call failed', { stage: s.stagesRun.at(-1), message: maskError(err, s).message });
         // A store that cannot record the intent stops the call: nothing ran.
         if (err.code === ErrorCode.TRANSCRIPT && !s.intentWritten) return renderError(err, meta(s));
+        // Cancelled before execute (the boundary check): nothing started, its approvals go back.
+        if (err.code === ErrorCode.CANCELLED && s.spent?.length && !s.stagesRun.includes('execute')) err = await givenBack(deps.approvals, deps.log, s.id, s.spent, err);
         return fail(s, err);
       } finally {
         // Before the answer leaves: the agent's next call finds the slot free, on any replica.

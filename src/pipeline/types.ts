@@ -47,6 +47,8 @@ export interface CallResponse {
 /** An approval gate: answers whether a call that needs approval may run now (defined by src/approvals). */
 export interface ApprovalGate {
   gate(input: GateInput): Promise<GateResult>;
+  /** Give back what a granted call spent, when it was cancelled before it started. */
+  giveBack?(callId: string, spent: readonly string[]): Promise<string[]>;
 }
 
 /** Everything the pipeline needs; `policy()` is read once per call so reloads swap atomically. */

@@ -5,7 +5,7 @@
  * Why shared: two copies of a security check drift apart.
  */
 import { ErrorCode, WardenError } from '../errors.js';
-import type { ApprovalRow, ApprovalState, NewApproval, VoidReason } from './approval-store.js';
+import type { ApprovalDecisionRow, ApprovalRow, ApprovalState, NewApproval, VoidReason } from './approval-store.js';
 
 /** One reviewer decision as a store receives it. */
 export interface ReviewerDecision {
@@ -52,10 +52,24 @@ export function checkDecision(id: string, row: ApprovalRow | null, d: ReviewerDe
   return row;
 }
 
-/** The state decision `d` moves the request to: denied at once, approved at the required count, or none yet. */
+/**
+ * How many distinct people `decisions` provably approve. Decisions with recorded names are
+ * distinct people (a shared name is refused: checkDecision); so are the name-less ones of before
+ * SQLite v16 / PostgreSQL v13 among themselves (as their subjects were compared then). But a
+ * name-less one may be any of the named ones (who approved as `00u9dana` then may approve again
+ * as `dana@corp.example`), so the two groups do not add up: the larger counts. Why: fail closed
+ * without guessing aliases; an approval given before the upgrade still counts as one person.
+ */
+export function approvingPersons(decisions: readonly Pick<ApprovalDecisionRow, 'decision' | 'namesRecorded'>[]): number {
+  const approves = decisions.filter((x) => x.decision === 'approve');
+  const named = approves.filter((x) => x.namesRecorded !== false).length;
+  return Math.max(named, approves.length - named);
+}
+
+/** The state decision `d` moves the request to: denied at once, approved at the required count of people, or none yet. */
 export function settlesTo(row: ApprovalRow, d: ReviewerDecision): 'approved' | 'denied' | null {
   if (d.decision === 'deny') return 'denied';
-  const approvals = row.decisions.filter((x) => x.decision === 'approve').length + 1;
+  const approvals = approvingPersons([...row.decisions, { decision: 'approve', namesRecorded: true }]);
   return approvals >= row.approvalsRequired ? 'approved' : null;
 }
 
@@ -150,7 +164,7 @@ export const OPEN_WITH_APPROVALS = `SELECT id FROM approvals a WHERE state IN ('
 
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {
-  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, ...(a.requesterActors?.length ? { requesterActors: a.requesterActors } : {}), ...(a.requesterNames?.length ? { requesterNames: a.requesterNames } : {}), tool: a.tool, connection: a.connection, callHash: a.callHash, ...(a.cooldownHash ? { cooldownHash: a.cooldownHash } : {}), canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.ttlMs !== undefined ? { expiresMs: a.ttlMs } : {}), ...(a.combinationId ? { combinationId: a.combinationId } : {}) };
+  return { approvalId: a.id, event: 'requested', requester: a.requester, requesterGroups: a.requesterGroups, requesterAuth: a.requesterAuth, ...(a.requesterActors?.length ? { requesterActors: a.requesterActors } : {}), ...(a.requesterNames?.length ? { requesterNames: a.requesterNames } : {}), tool: a.tool, connection: a.connection, callHash: a.callHash, ...(a.cooldownHash ? { cooldownHash: a.cooldownHash } : {}), canonicalCall: a.canonicalCall, summary: a.summary, ruleIds: a.ruleIds, approvalRule: a.approvalRule, approvalsRequired: a.approvalsRequired, reviewers: a.reviewers, confirm: a.confirm, callId: a.callId, sessionId: a.sessionId, expiresAt: a.expiresAt, ...(a.ttlMs !== undefined ? { expiresMs: a.ttlMs } : {}), ...(a.combinationId ? { combinationId: a.combinationId } : {}), ...(a.ruleHash ? { ruleHash: a.ruleHash } : {}) };
 }
 
 /** The `combined` event body: the request joins combination `combinationId` (the gate of call `callId` waits on it). */
@@ -160,7 +174,7 @@ export function combinedEvent(row: ApprovalRow, combinationId: string, callId: s
 
 /** The `decision` event body. */
 export function decisionEvent(id: string, row: ApprovalRow, d: ReviewerDecision): Record<string, unknown> {
-  return { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, ...(d.reviewerNames?.length ? { reviewerNames: d.reviewerNames } : {}), decision: d.decision, comment: d.comment, auth: d.auth };
+  return { approvalId: id, event: 'decision', callId: row.callId, reviewer: d.reviewer, reviewerNames: d.reviewerNames ?? [], decision: d.decision, comment: d.comment, auth: d.auth };
 }
 
 /** The event body of a state change (approved, denied, expired, used). */
@@ -179,12 +193,12 @@ export function withdrawable(row: ApprovalRow | null, reviewer: string): row is 
 
 /** Whether withdrawing `reviewer`'s approval takes an approved request back to pending (fewer approvals than required). */
 export function reopens(row: ApprovalRow, reviewer: string): boolean {
-  return row.state === 'approved' && row.decisions.filter((d) => d.decision === 'approve' && d.reviewer !== reviewer).length < row.approvalsRequired;
+  return row.state === 'approved' && approvingPersons(row.decisions.filter((d) => d.reviewer !== reviewer)) < row.approvalsRequired;
 }
 
 /** The `withdrawn` event body: `reviewer`'s approval no longer counts, and why (the state it was withdrawn from). */
 export function withdrawnEvent(row: ApprovalRow, reviewer: string, reason: string): Record<string, unknown> {
-  return { approvalId: row.id, event: 'withdrawn', callId: row.callId, reviewer, reason, from: row.state };
+  return { approvalId: row.id, event: 'withdrawn', callId: row.callId, reviewer, reason, from: row.state, reopened: reopens(row, reviewer) };
 }
 
 /** The statements a withdrawal runs, with `ph(n)` the store's n-th placeholder: params [id, reviewer], then [id]. */
@@ -192,6 +206,23 @@ export const WITHDRAW = (ph: (n: number) => string) => ({
   decision: `DELETE FROM approval_decisions WHERE approval_id = ${ph(1)} AND reviewer = ${ph(2)}`,
   reopen: `UPDATE approvals SET state = 'pending', decided_at = NULL WHERE id = ${ph(1)}`,
 });
+
+/**
+ * Whether giveBack returns this request (as loaded under the write lock): it is `used` by exactly
+ * `callId`. Why so narrow: only the call that spent it knows it never started, and a request used
+ * by any other call (or not used at all) is not that call's to give back.
+ */
+export function returnable(row: ApprovalRow | null, callId: string): row is ApprovalRow {
+  return row !== null && row.state === 'used' && row.usedByCall === callId;
+}
+
+/** The `returned` event body: the use by `row.usedByCall` is undone (that call never started), and why. */
+export function returnedEvent(row: ApprovalRow, reason: VoidReason): Record<string, unknown> {
+  return { approvalId: row.id, event: 'returned', callId: row.usedByCall, from: row.state, reason: voidReasonOf(reason) };
+}
+
+/** The UPDATE that gives a used request back, with `ph(n)` the store's n-th placeholder: params [id]. */
+export const returnUpdate = (ph: (n: number) => string): string => `UPDATE approvals SET state = 'approved', used_at = NULL, used_by_call = NULL WHERE id = ${ph(1)}`;
 
 /** Whether voidAll voids this request (as loaded under the write lock): it is still open. */
 export function voidable(row: ApprovalRow | null): row is ApprovalRow {
@@ -215,12 +246,12 @@ export const voidUpdate = (ph: (n: number) => string): string =>
 /** The INSERT of a new approvals row, with `ph(n)` the store's n-th placeholder (`?` or `$n`). */
 export function approvalInsert(a: NewApproval, seq: number, ph: (n: number) => string): { sql: string; params: unknown[] } {
   const params: unknown[] = [a.id, a.requester, JSON.stringify(a.requesterGroups), a.requesterAuth, a.tool, a.connection, a.canonicalCall, a.callHash, a.summary,
-    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq, a.combinationId ?? null, actorsColumn(a.requesterActors), a.cooldownHash ?? null, actorsColumn(a.requesterNames)];
+    JSON.stringify(a.ruleIds), a.approvalRule, a.approvalsRequired, JSON.stringify(a.reviewers), a.confirm, a.callId, a.sessionId, a.createdAt, a.expiresAt, seq, a.combinationId ?? null, actorsColumn(a.requesterActors), a.cooldownHash ?? null, actorsColumn(a.requesterNames), a.ruleHash ?? null];
   const values = params.map((_, i) => ph(i + 1));
   values.splice(1, 0, `'pending'`);
   return {
     sql: `INSERT INTO approvals (id, state, requester, requester_groups, requester_auth, tool, connection, canonical_call, call_hash, summary, rule_ids,
-      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq, combination_id, requester_actors, cooldown_hash, requester_names) VALUES (${values.join(', ')})`,
+      approval_rule, approvals_required, reviewers, confirm, call_id, session_id, created_at, expires_at, seq, combination_id, requester_actors, cooldown_hash, requester_names, rule_hash) VALUES (${values.join(', ')})`,
     params,
   };
 }

@@ -7,7 +7,7 @@ import type { CallBinding, ConsumeRefusal } from './approval-rules.js';
 
 /**
  * Approval states; why: one closed list shared by the schema CHECK, the service and views.
- * pending -> approved | denied | expired | voided; approved -> used | expired | voided. `voided`:
+ * pending -> approved | denied | expired | voided; approved -> used | expired | voided; used -> approved (returned: its call was cancelled before it started). `voided`:
  * the call it waited for was refused by the live policy after a reload (approvals/gate.ts,
  * confirm.ts), so it can never run a call, whatever the policy becomes (SQLite v10, PostgreSQL v9).
  */
@@ -37,6 +37,12 @@ export interface ApprovalDecisionRow {
    * SQLite v16 / PostgreSQL v13: [] (the subject alone, as then). Never shown in views.
    */
   reviewerNames: string[];
+  /**
+   * Whether its names were recorded (the column holds a list, [] for a reviewer with none): false
+   * for a decision stored before names existed, whose person cannot be told apart from a later
+   * reviewer's (approval-rules.ts approvingPersons). Optional: absent reads as recorded.
+   */
+  namesRecorded?: boolean;
 }
 
 /** An approval_decisions row (SQLite or PostgreSQL, or the PostgreSQL queue's JSON of one) as an ApprovalDecisionRow. */
@@ -48,6 +54,7 @@ export function decisionOf(r: Record<string, unknown>): ApprovalDecisionRow {
     at: String(r.at),
     auth: String(r.auth),
     reviewerNames: typeof r.reviewer_names === 'string' ? (JSON.parse(r.reviewer_names) as string[]) : [],
+    namesRecorded: typeof r.reviewer_names === 'string',
   };
 }
 
@@ -103,6 +110,11 @@ export interface ApprovalRow {
   combinationId: string | null;
   /** Why the request was voided (state `voided`); null otherwise and in rows older than SQLite v10 / PostgreSQL v9. */
   voided: VoidReason | null;
+  /**
+   * The canonical hash of the approving rule's scope when the request was made (approvals/rule-terms.ts);
+   * null for confirmations, for requests made with no policy known, and in rows older than SQLite v17 / PostgreSQL v14.
+   */
+  ruleHash: string | null;
   decisions: ApprovalDecisionRow[];
 }
 
@@ -124,12 +136,13 @@ export interface ApprovalListFilter {
   asOf?: string;
 }
 
-export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors' | 'requesterNames' | 'cooldownHash' | 'voided'> & {
+export type NewApproval = Omit<ApprovalRow, 'state' | 'usedByCall' | 'decidedAt' | 'usedAt' | 'decisions' | 'combinationId' | 'requesterActors' | 'requesterNames' | 'cooldownHash' | 'voided' | 'ruleHash'> & {
   combinationId?: string | null;
   ttlMs?: number;
   requesterActors?: string[];
   requesterNames?: string[];
   cooldownHash?: string | null;
+  ruleHash?: string | null;
 };
 
 /**
@@ -190,6 +203,7 @@ export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow
     usedAt: (r.used_at as string | null) ?? null,
     combinationId: (r.combination_id as string | null | undefined) ?? null,
     voided: typeof r.voided_reason === 'string' ? (JSON.parse(r.voided_reason) as VoidReason) : null,
+    ruleHash: (r.rule_hash as string | null | undefined) ?? null,
     decisions,
   };
 }
@@ -275,6 +289,13 @@ export interface ApprovalStore {
    * (used, denied, expired, voided) is left as it is.
    */
   voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<({ id: string } & Recorded)[]>;
+  /**
+   * Give back the requests of `ids` that call `callId` used, in ONE transaction (event `returned`
+   * each, with `reason`): approved again, unused, so one later call may use them once. Only for a
+   * call that provably never started (cancelled before it executed: pipeline.ts). A request not
+   * `used` by exactly that call is left as it is. Returns the requests given back.
+   */
+  giveBack(ids: readonly string[], callId: string, reason: VoidReason, at: string): Promise<({ id: string } & Recorded)[]>;
   /**
    * Withdraw `reviewer`'s approve decision (exact subject) from request `id` while it is open, in
    * one transaction (event `withdrawn` with `reason`): the decision row goes, and an approved

@@ -26,6 +26,7 @@
  *   approved  (pending, with at least the required approvals)   denied (pending, after a deny)
  *   expired / voided (pending or approved)                     used (approved)
  *   withdrawn (pending or approved; an approve by that reviewer; approved -> pending when short)
+ *   returned  (used -> approved, by the call that used it: it was cancelled before it started)
  *   combined  (any state: a link to a combination changes no state, and a request may settle
  *              between the read that lists it and the write that links it)
  */
@@ -45,6 +46,9 @@ interface RequestState {
   decisions: Map<string, string>;
   /** Each deciding reviewer's recorded person names (its `decision` record's reviewerNames). */
   names: Map<string, string[]>;
+
+  /** The call that used it (its `used` record's callId), while used. */
+  usedBy?: string;
 }
 
 const OPEN = new Set(['pending', 'approved']);
@@ -56,6 +60,7 @@ const FROM: Record<string, ReadonlySet<string>> = {
   voided: OPEN,
   used: new Set(['approved']),
   withdrawn: OPEN,
+  returned: new Set(['used']),
   decision: new Set(['pending']),
 };
 
@@ -151,10 +156,22 @@ export class ApprovalTransitions {
         if (r.decisions.get(reviewer) !== 'approve') return `approval request ${name} has an approval withdrawn from ${reviewer}, who holds none`;
         r.decisions.delete(reviewer);
         r.names.delete(reviewer);
-        if (r.state === 'approved' && this.approvals(r) < r.required) r.state = 'pending';
+        // The store says whether the withdrawal left it short (`reopened`: it counts people, stricter
+        // than this count); older records, by count. Never still approved with fewer approvals.
+        const short = this.approvals(r) < r.required;
+        if (r.state === 'approved' && b.reopened === false && short) return `approval request ${name} stays approved after a withdrawal left ${this.approvals(r)} of ${r.required} required approvals`;
+        if (r.state === 'approved' && (typeof b.reopened === 'boolean' ? b.reopened : short)) r.state = 'pending';
         return null;
       }
       case 'combined':
+        return null;
+      case 'used':
+        r.usedBy = String(b.callId);
+        break;
+      case 'returned':
+        if (String(b.callId) !== r.usedBy) return `approval request ${name} is given back for call ${String(b.callId)}, which did not use it`;
+        r.state = 'approved';
+        delete r.usedBy;
         return null;
     }
     r.state = event;
@@ -173,6 +190,11 @@ export class ApprovalTransitions {
     return `APPROVAL_${event.toUpperCase()}_AFTER_EXPIRY: approval request ${name} is ${event} at ${ts}, after it expired at ${r.expiresAt} (${TOLERANCE})`;
   }
 
+  /**
+   * The approvals recorded (each a distinct reviewer). The stores count people stricter (a
+   * decision without names counts only as far as approval-rules.ts approvingPersons says): an
+   * `approved` with at least this many is legal under the rules of every version.
+   */
   private approvals(r: RequestState): number {
     let n = 0;
     for (const d of r.decisions.values()) if (d === 'approve') n++;

@@ -14,7 +14,7 @@ export { ApprovalTables } from './sqlite-approvals.js';
 export type { ApprovalDecisionRow, ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, CreateGuard, CreateOutcome, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
 export { APPROVAL_STATES } from './approval-store.js';
 export type { CallBinding, ConsumeRefusal } from './approval-rules.js';
-export { asSettledAt } from './approval-rules.js';
+export { approvingPersons, asSettledAt } from './approval-rules.js';
 export type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainRecord, RecoveryResult, SessionFilter, SessionRecord,
   SessionStart, TranscriptStore, VerifyResult, PurgeResult, SessionPage, SessionSearch, SignedHead,

@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
-  voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
+  returnable, returnedEvent, returnUpdate, voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
@@ -190,7 +190,7 @@ export class PgApprovalTables implements ApprovalStore {
       const now = await dbNow(tx.q);
       const row = checkDecision(id, await load(tx.q, id, true), d, selfConfirm, eligible, now);
       const seq = await event(tx, id, d.at, decisionEvent(id, row, d));
-      await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq, reviewer_names) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq, actorsColumn(d.reviewerNames)]);
+      await tx.q('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq, reviewer_names) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq, JSON.stringify(d.reviewerNames ?? [])]);
       const settled = settlesTo(row, d);
       // Settled (decided_at) at the database's time: the deny cooldown counts from it, whatever the reviewer's clock.
       const settledSeq = settled ? await settle(tx, row, settled, now) : null;
@@ -240,6 +240,20 @@ export class PgApprovalTables implements ApprovalStore {
         voided.push({ id, seq });
       }
       return voided;
+    });
+  }
+
+  /** Give back the requests of `ids` that `callId` used (locked in id order, event `returned` each), in one transaction. */
+  giveBack(ids: readonly string[], callId: string, reason: VoidReason, at: string): Promise<({ id: string } & Recorded)[]> {
+    return this.writer.write(async (tx) => {
+      const back: ({ id: string } & Recorded)[] = [];
+      for (const id of [...new Set(ids)].sort()) {
+        const row = await load(tx.q, id, true);
+        if (!returnable(row, callId)) continue;
+        back.push({ id, seq: await event(tx, id, at, returnedEvent(row, reason)) });
+        await tx.q(returnUpdate((n) => `$${n}`), [id]);
+      }
+      return back;
     });
   }
 

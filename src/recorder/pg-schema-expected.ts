@@ -116,7 +116,8 @@ export const EXPECTED_SHAPES: Readonly<Record<string, readonly string[]>> = {
       requester_actors text
       cooldown_hash text
       voided_reason text
-      requester_names text`),
+      requester_names text
+      rule_hash text`),
     'constraint approvals_pkey PRIMARY KEY (id)',
     `constraint approvals_state_check ${anyOf('state', APPROVAL_STATES)}`,
     pkey('approvals', 'id'),

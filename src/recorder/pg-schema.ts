@@ -14,7 +14,7 @@ import { livenessMarksMigration } from './pg-liveness-sql.js';
 import { rateCountersMigration, rateCountersV8Migration } from './pg-rate-sql.js';
 
 /** The schema version this code writes; why: a newer database must not be written by older code. */
-export const PG_SCHEMA_VERSION = 13;
+export const PG_SCHEMA_VERSION = 14;
 
 /** Advisory lock class of Warden (ASCII "WARD"); why: migration and liveness locks never clash with the app's. */
 export const LOCK_CLASS = 0x57415244;
@@ -187,6 +187,8 @@ const MIGRATIONS: string[] = [
   'ALTER TABLE approvals ADD COLUMN IF NOT EXISTS requester_names TEXT;',
   // v13: each decision's reviewer person names, as in the SQLite store (v16).
   'ALTER TABLE approval_decisions ADD COLUMN IF NOT EXISTS reviewer_names TEXT;',
+  // v14: the approving rule's hash, as in the SQLite store (v17).
+  'ALTER TABLE approvals ADD COLUMN IF NOT EXISTS rule_hash TEXT;',
 ];
 
 /** The stored schema version (0 for an empty database). */

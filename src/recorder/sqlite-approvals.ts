@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import { readPendingQueue } from './approval-queue-sql.js';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
-  voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
+  returnable, returnedEvent, returnUpdate, voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
 import { decisionOf, rowOf, type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type CreateGuard, type CreateOutcome, type Expired, type NewApproval, type VoidReason } from './approval-store.js';
 
@@ -166,7 +166,7 @@ export class ApprovalTables implements ApprovalStore {
       const seq = event(id, d.at, decisionEvent(id, row, d));
       this.db
         .prepare('INSERT INTO approval_decisions (approval_id, reviewer, decision, comment, at, auth, seq, reviewer_names) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq, actorsColumn(d.reviewerNames));
+        .run(id, d.reviewer, d.decision, d.comment, d.at, d.auth, seq, JSON.stringify(d.reviewerNames ?? []));
       const settled = settlesTo(row, d);
       const settledSeq = settled ? this.settle(event, row, settled, d.at) : null;
       return { ...this.load(id)!, seq, settledSeq };
@@ -222,6 +222,20 @@ export class ApprovalTables implements ApprovalStore {
         voided.push({ id, seq });
       }
       return voided;
+    });
+  }
+
+  /** Give back the requests of `ids` that `callId` used (event `returned` each), in one transaction. */
+  async giveBack(ids: readonly string[], callId: string, reason: VoidReason, at: string): Promise<({ id: string } & Recorded)[]> {
+    return this.write((event) => {
+      const back: ({ id: string } & Recorded)[] = [];
+      for (const id of new Set(ids)) {
+        const row = this.load(id);
+        if (!returnable(row, callId)) continue;
+        back.push({ id, seq: event(id, at, returnedEvent(row, reason)) });
+        this.db.prepare(returnUpdate(() => '?')).run(id);
+      }
+      return back;
     });
   }
 

@@ -6,7 +6,7 @@ import { PG_APPROVAL_CALL_INDEX, SQLITE_EVENT_CALL } from './session-records-sql
 import { APPROVALS_V10 } from './sqlite-approvals-v10.js';
 
 /** The schema version this code writes; why: a newer file must not be written by older code. */
-export const SCHEMA_VERSION = 16;
+export const SCHEMA_VERSION = 17;
 
 const KINDS = RECORD_KINDS.map((k) => `'${k}'`).join(', ');
 // v3 rebuilds `records` so that files created before the checkpoint kind accept it.
@@ -223,6 +223,9 @@ const MIGRATIONS: string[] = [
   // v16: each decision's reviewer person names, JSON text (approvals/subjects.ts decisionNames);
   // NULL when none, as in every older row (one person counts once by its subject alone, as before).
   'ALTER TABLE approval_decisions ADD COLUMN reviewer_names TEXT;',
+  // v17: the canonical hash of the approving rule's scope (approvals/rule-terms.ts); NULL in every
+  // older row, which no call then takes up (asked anew once: fail closed).
+  'ALTER TABLE approvals ADD COLUMN rule_hash TEXT;',
 ];
 
 /** Read the stored schema version (0 for an empty file); why: read-only opens must not migrate. */

@@ -11,6 +11,14 @@ import type Database from 'better-sqlite3';
 import { canonicalJson } from './canonical-json.js';
 import { belowCut } from './checkpoint.js';
 import { actorsColumn } from './approval-rules.js';
+
+/**
+ * A decision row's reviewer_names against its record's: equal, or NULL where the record says []
+ * (a store taken back to before the column and migrated again: NULL counts the decision as one
+ * whose names are unknown, stricter, approval-rules.ts approvingPersons). A list where the record
+ * has none is never accepted: it would count a name-less decision as a named one.
+ */
+const sameNames = (row: unknown, record: string | null): boolean => row === record || (row === null && record === '[]');
 import { ApprovalTransitions } from './approval-transitions.js';
 
 type Row = Record<string, unknown>;
@@ -45,7 +53,7 @@ const JSON_COLUMNS = new Set(['rule_ids', 'reviewers', 'requester_groups']);
 // Integer columns: PostgreSQL returns BIGINT as text.
 const NUMBER_COLUMNS = new Set(['seq', 'approvals_required']);
 // Columns a later migration added: a file opened read-only before it lacks them (read as NULL).
-const LATER_COLUMNS = new Set(['combination_id', 'requester_actors', 'cooldown_hash', 'voided_reason', 'requester_names']);
+const LATER_COLUMNS = new Set(['combination_id', 'requester_actors', 'cooldown_hash', 'voided_reason', 'requester_names', 'rule_hash']);
 // JSON-text columns that may be NULL (NULL until the request is voided).
 const NULLABLE_JSON = new Set(['voided_reason']);
 
@@ -98,6 +106,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
         expires_at: b.expiresAt, seq: r.seq, decided_at: null, used_at: null, used_by_call: null, combination_id: b.combinationId ?? null, voided_reason: null,
         requester_actors: actorsColumn(Array.isArray(b.requesterActors) ? (b.requesterActors as string[]) : undefined),
         requester_names: actorsColumn(Array.isArray(b.requesterNames) ? (b.requesterNames as string[]) : undefined),
+        rule_hash: typeof b.ruleHash === 'string' ? b.ruleHash : null,
       };
       // Older records lack these two; newer ones carry them and the rows must agree.
       if (b.requesterGroups !== undefined) cols.requester_groups = b.requesterGroups;
@@ -112,17 +121,22 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     if (b.event === 'decision') {
       e.decisions.set(String(b.reviewer), {
         decision: b.decision, comment: b.comment ?? null, at: r.ts, auth: b.auth, seq: r.seq,
-        reviewer_names: actorsColumn(Array.isArray(b.reviewerNames) ? (b.reviewerNames as string[]) : undefined),
+        // A list since names are recorded for every decision ([] for none); absent, NULL (before).
+        reviewer_names: Array.isArray(b.reviewerNames) ? JSON.stringify(b.reviewerNames) : null,
       });
     } else if (b.event === 'withdrawn') {
       // The reviewer's approval no longer counts: its row goes; an approved request short of its count is pending again.
       e.decisions.delete(String(b.reviewer));
       const approvals = [...e.decisions.values()].filter((d) => d.decision === 'approve').length;
-      if (e.cols.state === 'approved' && approvals < Number(e.cols.approvals_required)) Object.assign(e.cols, { state: 'pending', decided_at: null });
+      // The store records whether it left the request short (`reopened`); older records, by count.
+      const reopened = typeof b.reopened === 'boolean' ? b.reopened : approvals < Number(e.cols.approvals_required);
+      if (e.cols.state === 'approved' && reopened) Object.assign(e.cols, { state: 'pending', decided_at: null });
     } else if (b.event === 'combined') {
       e.cols.combination_id = b.combinationId ?? null;
     } else if (b.event === 'used') {
       Object.assign(e.cols, { state: 'used', used_at: r.ts, used_by_call: b.callId ?? null });
+    } else if (b.event === 'returned') {
+      Object.assign(e.cols, { state: 'approved', used_at: null, used_by_call: null });
     } else if (b.event === 'voided') {
       Object.assign(e.cols, { state: 'voided', decided_at: e.cols.decided_at ?? r.ts, voided_reason: b.reason ?? null });
     } else if (b.event === 'approved' || b.event === 'denied' || b.event === 'expired') {
@@ -156,7 +170,7 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
       rows.some((d) => {
         const x = e.decisions.get(String(d.reviewer));
         // reviewer_names: absent from a file opened read-only before SQLite v16 (read as NULL).
-        return !x || d.decision !== x.decision || d.comment !== x.comment || d.at !== x.at || d.auth !== x.auth || Number(d.seq) !== x.seq || (d.reviewer_names ?? null) !== x.reviewer_names;
+        return !x || d.decision !== x.decision || d.comment !== x.comment || d.at !== x.at || d.auth !== x.auth || Number(d.seq) !== x.seq || !sameNames(d.reviewer_names ?? null, x.reviewer_names as string | null);
       });
     if (wrong) return { seq: e.seq, reason: `approval_decisions of ${JSON.stringify(id)} differ from its decision records` };
   }

@@ -92,7 +92,7 @@ test('one request of the combination used by another call at the moment of use: 
   await svc.approve(again.get('security-two')!, sofia);
   await svc.approve(again.get('security-two')!, omar);
   const ok = await gate('c4');
-  assert.deepEqual(ok, { granted: true, approvalId: dev, approvalIds: [dev, again.get('security-two')!] });
+  assert.deepEqual(ok, { granted: true, approvalId: dev, approvalIds: [dev, again.get('security-two')!], spent: [dev, again.get('security-two')!] });
   assert.equal((await store.verify()).ok, true);
 });
 
@@ -129,7 +129,7 @@ test('a combination is used up whole, once: a second call with the same argument
   const dev = m.get('dev-ok')!;
   const sec = m.get('security-two')!;
   await approveAll(dev, sec);
-  assert.deepEqual(await gate('c2'), { granted: true, approvalId: dev, approvalIds: [dev, sec] });
+  assert.deepEqual(await gate('c2'), { granted: true, approvalId: dev, approvalIds: [dev, sec], spent: [dev, sec] });
   for (const id of [dev, sec]) {
     const row = await store.approvals.get(id);
     assert.deepEqual([row?.state, row?.usedByCall], ['used', 'c2']);

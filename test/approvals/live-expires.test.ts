@@ -100,5 +100,5 @@ test('a reload that leaves the expiry longer than the request\'s age changes not
   const req = await requestOf('UPDATE exp3');
   live = livePolicy(30 * 60_000);
   await store.approvals.decide(req.id, { reviewer: 'dana', decision: 'approve', comment: null, auth: 'local', at: new Date().toISOString() }, () => undefined);
-  assert.deepEqual(await waiting, { granted: true, approvalId: req.id });
+  assert.deepEqual(await waiting, { granted: true, approvalId: req.id, spent: [req.id] });
 });

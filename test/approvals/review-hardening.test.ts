@@ -134,7 +134,7 @@ test('an approval is consumed only by the same auth method and under the same ap
     assert.notEqual((g as { approvalId: string }).approvalId, r.approvalId);
   }
   assert.equal((await svc.get(r.approvalId))?.state, 'approved', 'still waiting for its own requester');
-  assert.deepEqual(await gate('UPDATE v3', decision()), { granted: true, approvalId: r.approvalId });
+  assert.deepEqual(await gate('UPDATE v3', decision()), { granted: true, approvalId: r.approvalId, spent: [r.approvalId] });
 });
 
 test('a pending request made under looser terms is not the one a stricter call waits on', async () => {

@@ -61,7 +61,7 @@ test('pending, then no self-approval, reviewer groups, distinct reviewers, singl
   assert.equal((await svc.get(id))?.state, 'pending');
   assert.equal((await svc.approve(id, p('omar', ['dba']), 'ok')).state, 'approved');
   const again = await gate('UPDATE a', decision(2));
-  assert.deepEqual(again, { granted: true, approvalId: id });
+  assert.deepEqual(again, { granted: true, approvalId: id, spent: [id] });
   assert.equal((await svc.get(id))?.state, 'used');
   const replay = await gate('UPDATE a', decision(2));
   assert.equal(replay.granted, false, 'a used approval never covers a second call');
@@ -76,7 +76,7 @@ test('a call its client cancelled consumes no approval: it stays approved for th
   const cancelled = await gate('UPDATE cancelled', decision(1), 'shop', AbortSignal.abort());
   assert.equal(cancelled.granted, false);
   assert.equal((await svc.get(id))?.state, 'approved', 'the approval was not used by a call that will not run');
-  assert.deepEqual(await gate('UPDATE cancelled', decision(1)), { granted: true, approvalId: id });
+  assert.deepEqual(await gate('UPDATE cancelled', decision(1)), { granted: true, approvalId: id, spent: [id] });
 });
 
 test('an approval for one connection does not cover another; another requester cannot consume it', async () => {

@@ -15,6 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { openPgStore } from '../../src/recorder/index.js';
+import { PG_SCHEMA_VERSION as V } from '../../src/recorder/pg-schema.js';
 import { createChainSigner } from '../../src/recorder/signing.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { limiter, SPAWN_LIMIT } from '../support/limit.js';
@@ -293,11 +294,11 @@ describe('auditor on a PostgreSQL transcript store', { concurrency: true }, () =
       await db.query('DELETE FROM schema_version WHERE version = (SELECT MAX(version) FROM schema_version)');
       const older = await warden('verify');
       assert.equal(older.code, 1);
-      assert.match(older.err, /schema version 12, older than the version 13 this Warden reads: migrate with a writer first/);
-      await db.query(`INSERT INTO schema_version (version, applied_at) VALUES (13, 'x'), (14, 'x')`);
+      assert.match(older.err, new RegExp(`schema version ${V - 1}, older than the version ${V} this Warden reads: migrate with a writer first`));
+      await db.query(`INSERT INTO schema_version (version, applied_at) VALUES (${V}, 'x'), (${V + 1}, 'x')`);
       const newer = await warden('list');
       assert.equal(newer.code, 1);
-      assert.match(newer.err, /schema version 14, newer than the version 13 this Warden reads: upgrade Warden/);
+      assert.match(newer.err, new RegExp(`schema version ${V + 1}, newer than the version ${V} this Warden reads: upgrade Warden`));
     })]);
   });
 

@@ -320,7 +320,7 @@ test('the v8 migration sums the v7 rows and bytes charges into buckets: the hour
   }
   const again = await open();
   assert.equal(Number((await suite.db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
-  assert.equal(PG_SCHEMA_VERSION, 13);
+  assert.equal(PG_SCHEMA_VERSION, 14);
   const l = createSharedRateLimiter(() => ({ rows_per_hour: 260, bytes_per_hour: 1000 }), again.rateCounters);
   const k = await l.admit(p);
   assert.equal(await k.takeRows(100), 10, '250 rows of the hour were used before the migration');

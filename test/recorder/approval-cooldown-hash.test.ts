@@ -45,7 +45,7 @@ test('SQLite v9 migration: a v8 file gains the column, its requests have none an
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
-  assert.equal(SCHEMA_VERSION, 16);
+  assert.equal(SCHEMA_VERSION, 17);
   assert.equal((s.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION);
   assert.equal((await s.approvals.get('old1'))?.cooldownHash, null);
   assert.equal((await s.approvals.lastDenied('ana', 'oidc', 'h-old1', 'loose-new'))?.id, 'old1', 'an old denial cools its exact call');
@@ -71,7 +71,7 @@ test('PostgreSQL: the cooldown hash is stored and verified; the v6 migration giv
   await db.query(`DROP INDEX approvals_cooldown; ALTER TABLE approvals DROP COLUMN cooldown_hash; DELETE FROM schema_version WHERE version >= 6; ${PG_UNDO_V7}`);
   const again = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   try {
-    assert.equal(PG_SCHEMA_VERSION, 13);
+    assert.equal(PG_SCHEMA_VERSION, 14);
     assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
     assert.equal((await again.approvals.get('pg-old'))?.cooldownHash, null);
     assert.equal((await again.approvals.lastDenied('ana', 'oidc', 'h-pg-old', 'loose-x'))?.id, 'pg-old');

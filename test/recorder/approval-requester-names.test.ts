@@ -40,7 +40,7 @@ test('SQLite v15 migration: an older file gains the column, its requests have no
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
-  assert.equal(SCHEMA_VERSION, 16);
+  assert.equal(SCHEMA_VERSION, 17);
   assert.equal((s.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION);
   assert.equal(s.db.prepare(`SELECT requester_names FROM approvals WHERE id = 'old1'`).pluck().get(), null);
   assert.deepEqual((await s.approvals.get('old1'))?.requesterNames, []);
@@ -62,7 +62,7 @@ test('PostgreSQL: the names are stored and verified; the v12 migration gives old
   await db.query(`ALTER TABLE approvals DROP COLUMN requester_names; DELETE FROM schema_version WHERE version >= 12;`);
   const again = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   try {
-    assert.equal(PG_SCHEMA_VERSION, 13);
+    assert.equal(PG_SCHEMA_VERSION, 14);
     assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
     assert.deepEqual((await again.approvals.get('pg-old'))?.requesterNames, []);
     await again.approvals.create(approvalRequest('pg-new', undefined, { requester: '00u1abc', requesterNames: ['sam@corp.example'], callHash: 'h-new' }));

@@ -103,7 +103,7 @@ test('SQLite v10 migration: a v9 file gains the voided state and reason, its row
   raw.close();
   const s = openSqliteStore(path);
   t.after(() => void s.close());
-  assert.equal(SCHEMA_VERSION, 16);
+  assert.equal(SCHEMA_VERSION, 17);
   assert.equal((s.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number }).v, SCHEMA_VERSION);
   const old1 = (await s.approvals.get('old1'))!;
   assert.equal(old1.state, 'approved');
@@ -141,7 +141,7 @@ test('PostgreSQL: voided requests as in SQLite; the v9 migration adds the state 
     DELETE FROM schema_version WHERE version >= 9;`);
   const again = await openPgStore(db.url, { recoverEveryMs: 60_000 });
   try {
-    assert.equal(PG_SCHEMA_VERSION, 13);
+    assert.equal(PG_SCHEMA_VERSION, 14);
     assert.equal(Number((await db.query('SELECT MAX(version) AS v FROM schema_version')).rows[0]?.v), PG_SCHEMA_VERSION);
     assert.equal((await again.approvals.get('pg-old'))?.voided, null);
     assert.deepEqual((await again.approvals.voidAll(['pg-old'], REASON, AT)).map((v) => v.id), ['pg-old']);

@@ -36,8 +36,11 @@ export function hasSignedHead(path: string): boolean {
   return readSignedHead(path) !== null;
 }
 
-/** SQL that turns a store back into a v15 one: no approval_decisions.reviewer_names (v16). */
-export const AS_V15 = `ALTER TABLE approval_decisions DROP COLUMN reviewer_names; DELETE FROM schema_version WHERE version >= 16;`;
+/** SQL that turns a store back into a v16 one: no approvals.rule_hash (v17). */
+export const AS_V16 = 'ALTER TABLE approvals DROP COLUMN rule_hash; DELETE FROM schema_version WHERE version >= 17;';
+
+/** SQL that turns a store back into a v15 one: AS_V16, and no approval_decisions.reviewer_names (v16). */
+export const AS_V15 = `${AS_V16} ALTER TABLE approval_decisions DROP COLUMN reviewer_names; DELETE FROM schema_version WHERE version >= 16;`;
 
 /** SQL that turns a store back into a v14 one: AS_V15, and no approvals.requester_names (v15). */
 export const AS_V14 = `${AS_V15} ALTER TABLE approvals DROP COLUMN requester_names; DELETE FROM schema_version WHERE version >= 15;`;

@@ -1,0 +1,37 @@
+/**
+ * Giving back the approvals of a call that was cancelled after the gate spent them but before it
+ * started (pipeline.ts: the cancel is seen at a stage boundary before `execute`). Why give back
+ * rather than leave them `used`: nothing ran, so a `used` record would tell reviewers that their
+ * approval ran a call. Why it is race-free: the store returns a request only while it is `used` by
+ * exactly this call, under its row lock, and this call never runs afterwards (it is refused with
+ * WARDEN_CANCELLED); a given-back request is `approved` again and one later call can use it once.
+ * The requester's confirmation served this call only (a new call asks anew), so it is given back
+ * and at once voided with the same reason: it ends `voided`, never approved for another call.
+ */
+import { ErrorCode, WardenError } from '../errors.js';
+import type { ServiceContext } from './service.js';
+
+/** Give back what call `callId` spent (`spent`: every request id it used, confirmation included); the ids approved again. */
+export async function giveBack(ctx: Pick<ServiceContext, 'tables' | 'iso'>, callId: string, spent: readonly string[]): Promise<string[]> {
+  const reason = { code: ErrorCode.CANCELLED, message: `the client cancelled call ${callId} after its approvals were spent and before it started; nothing ran, so they were given back`, ruleIds: [] };
+  const back = await ctx.tables.giveBack(spent, callId, reason, ctx.iso());
+  const confirmations: string[] = [];
+  for (const { id } of back) if ((await ctx.tables.get(id))?.confirm !== null) confirmations.push(id);
+  if (confirmations.length) await ctx.tables.voidAll(confirmations, reason, ctx.iso());
+  return back.map((b) => b.id).filter((id) => !confirmations.includes(id));
+}
+
+/**
+ * The pipeline's side: give back through `gate` and answer the cancel's error saying so. A store
+ * that fails leaves them used (logged): never a guess that could let one approval run twice.
+ */
+export async function givenBack(
+  gate: { giveBack?(callId: string, spent: readonly string[]): Promise<string[]> } | undefined,
+  log: (level: 'warn', msg: string, data?: Record<string, unknown>) => void,
+  callId: string,
+  spent: readonly string[],
+  err: WardenError,
+): Promise<WardenError> {
+  const back = await gate?.giveBack?.(callId, spent).catch((e: unknown) => (log('warn', 'approvals not given back', { callId, message: String(e) }), []));
+  return back?.length ? new WardenError(err.code, `${err.message}; nothing ran, so approval ${back.join(', ')} was given back (approved again, for one call)`, err.details) : err;
+}
