@@ -106,9 +106,6 @@ function wordSpellsFlag(word: string, flag: string): boolean {
   return word === flag;
 }
 
-/** Modelled options whose value is optional (only attached: `-b2`, `--boot=2`), so the next word stays a word of its own. */
-const OPTIONAL_VALUES: Readonly<Record<string, readonly string[]>> = { journalctl: ['-b', '--boot'], date: ['-I'] };
-
 /**
  * The options of a modelled program's words as its getopt reads them (each short option of a
  * cluster apart, up to the one that takes a value; values skipped), with the word each is in; null
@@ -120,7 +117,8 @@ function modelledOptions(program: string, args: readonly string[]): { option: st
   const compiled = program === 'find' ? undefined : COMPILED.get(program);
   if (compiled === undefined || compiled.model.wholeWords === true) return null;
   const { value, model } = compiled;
-  const optional = Object.hasOwn(OPTIONAL_VALUES, program) ? (OPTIONAL_VALUES[program] as readonly string[]) : [];
+  // Modelled options whose value is optional (only attached: `-b2`, `--boot=2`): the next word stays a word of its own.
+  const optional = model.optional ?? [];
   const out: { option: string; word: string }[] = [];
   for (let i = 0; i < args.length; i++) {
     const w = args[i] as string;

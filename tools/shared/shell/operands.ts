@@ -103,7 +103,7 @@ export function scanWords(program: string, args: string[]): ScannedWords | undef
       // An abbreviation is the option it stands for (`--suf -t` is `--suffix=-t`: no -t), as getopt_long reads it.
       const long = longOption(compiled, written);
       if (eq >= 0) out.options.push({ flag: long.flag, value: w.slice(eq + 1) });
-      else if (!long.takes) out.options.push({ flag: long.flag });
+      else if (!long.takes || model.optional?.includes(long.flag) === true) out.options.push({ flag: long.flag });
       else if (model.pairs?.includes(long.flag) === true) {
         out.options.push({ flag: long.flag, value: args[i + 2] }); // NAME, then the value
         i += 2;
@@ -119,7 +119,9 @@ export function scanWords(program: string, args: string[]): ScannedWords | undef
       for (let k = 1; k < w.length; k++) {
         const flag = `-${w[k] as string}`;
         if (value.has(flag)) {
-          out.options.push({ flag, value: k + 1 < w.length ? w.slice(k + 1) : args[++i] });
+          // An optional value is only ever attached (`-b-1`); a bare `-b` leaves the next word alone.
+          if (k + 1 < w.length) out.options.push({ flag, value: w.slice(k + 1) });
+          else out.options.push(model.optional?.includes(flag) === true ? { flag } : { flag, value: args[++i] });
           break;
         }
         if (!/[A-Za-z0-9]/.test(w[k] as string)) {

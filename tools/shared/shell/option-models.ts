@@ -14,6 +14,13 @@ import { READER_MODELS, WRITER_MODELS } from './writer-models.js';
 export interface Model {
   /** Options that consume a value (`-n 5`, `-n5`, `--lines 5`, `--lines=5`). */
   value: string[];
+  /**
+   * Of those, the ones whose value is optional: taken only attached (`-b-1`, `--boot=-1`, `-Idate`),
+   * so the next word is read as a word of its own (`journalctl -n --vacuum-size=1` vacuums). Where
+   * the program also takes a next word that reads as its value (journalctl's boot or count), that
+   * word is judged as an operand too: generous.
+   */
+  optional?: readonly string[];
   /** Of those, the ones whose value is a file. */
   file?: string[];
   /** Of the file options, the ones whose file is written (`sort -o`). */
@@ -109,6 +116,7 @@ const MODELS: Record<string, Model> = {
     value: ['-d', '-f', '-r', '-s', '-I', '--date', '--file', '--reference', '--set', '--rfc-3339'],
     file: ['-f', '--file', '-r', '--reference'],
     operands: 'none',
+    optional: ['-I'],
   },
   diff: {
     value: ['-C', '-U', '-F', '-I', '-x', '-X', '-S', '-W', '--label', '--show-function-line', '--ignore-matching-lines', '--exclude',
@@ -128,6 +136,7 @@ const MODELS: Record<string, Model> = {
     file: ['-D', '--directory', '--file', '--root', '--image', '--cursor-file'],
     writes: ['--cursor-file'],
     operands: 'pathLike',
+    optional: ['-b', '--boot', '-n', '--lines'],
   },
   awk: { value: ['-F', '-v', '-e', '--field-separator', '--assign', '--source'], leadingText: ['-e', '--source'] },
   sed: { value: ['-e', '-l', '--expression', '--line-length'], leadingText: ['-e', '--expression'] },
