@@ -6,11 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCode, WardenError, toWardenError } from '../errors.js';
 import type { CallView, GovernedTool, Principal } from '../tool-api.js';
 import { familiesOf, grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
-import { approvalRequirements } from '../policy/approval-terms.js';
-import { connectionDigest, maskingDigest } from '../approvals/canonical.js';
-import { maskingLoosened } from '../approvals/mask-terms.js';
 import { givenBack } from '../approvals/give-back.js';
-import type { CompiledPolicy, Decision } from '../policy/types.js';
+import type { CompiledPolicy } from '../policy/types.js';
 import { hiddenFrom } from './builtins/explain-call.js';
 import { elapsed, meta, type CallState } from './call-state.js';
 import { MAX_INPUT_DEPTH, nestsDeeperThan, unencodableString } from './input-guard.js';
@@ -18,7 +15,8 @@ import { itemJudge } from './item-judge.js';
 import { maskOutput } from './mask-output.js';
 import { withinBytesQuota } from './bytes-quota.js';
 import { withinRowsQuota } from './rate-limit.js';
-import { decideUnder, missingApprovals } from './decide-call.js';
+import { decideUnder } from './decide-call.js';
+import { approveCall } from './approve-call.js';
 import { callRecorder } from './record.js';
 import { renderError, renderOutput } from './render.js';
 import { STAGES, type StageName } from './stages.js';
@@ -112,67 +110,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         if (limited.length) await s.rate.admitRules(limited);
       }
     },
-    async approve(s) {
-      // Every approval the decision needs (one per matching approval rule); the gate grants all or none.
-      const needs = approvalRequirements(s.decision!);
-      if (!needs.length) return;
-      if (!deps.approvals) {
-        const ids = needs.map((n) => n.ruleId);
-        throw new WardenError(ErrorCode.DENIED, `rule ${ids.join(', ')} requires approval, and no approval service is configured`, { ruleIds: ids });
-      }
-      const canonicalArgs = s.tool!.canonicalArgs?.(s.input!, s.facts!) ?? s.input!;
-      // The call as it would run whatever its spelling: the deny cooldown also holds rewordings.
-      const cooldownArgs = s.tool!.cooldownArgs?.(s.input!, s.facts!);
-      // A reload while the call waits: judged again under the live policy before its approvals
-      // are used (gate.ts), and run under that policy (its masks, its judge) when it still allows
-      // on the same approvals and masks no looser (maskingChanged).
-      let relive: { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
-      const recheck = (): { code: string; message: string; ruleIds: string[] } | null => {
-        relive = undefined;
-        const live = deps.policy();
-        if (live === s.policy) return null;
-        const d = decideUnder(live, s);
-        const why = d.decision.effect === 'deny'
-          ? `the policy was reloaded (version ${live.version}) while the call waited for approval, and now denies it: ${d.decision.reason}`
-          : (missingApprovals(needs, approvalRequirements(d.decision)) ?? maskingChanged(s.policy, live));
-        // Kept either way: a refusal names the live rules and policy version that refused it.
-        relive = { policy: live, ...d };
-        return why ? { code: d.decision.effect === 'deny' ? ErrorCode.DENIED : ErrorCode.APPROVAL_DENIED, message: why, ruleIds: d.decision.ruleIds } : null;
-      };
-      // Where the connection's secret reference resolves (its URL's host and database), bound too:
-      // only for a call that needs approval, never on the plain read path.
-      const target = s.connection && s.tool!.connectionTarget ? await s.tool!.connectionTarget(s.connection) : null;
-      const r = await deps.approvals.gate({
-        recheck,
-        callId: s.id,
-        sessionId: s.req.sessionId,
-        principal: s.principal!,
-        tool: s.tool!.name,
-        connection: s.connection?.name ?? null,
-        canonicalArgs,
-        ...(cooldownArgs ? { cooldownArgs } : {}),
-        // The connection as configured, not only its name (approvals/canonical.ts).
-        connectionConfig: connectionDigest(s.connection, target),
-        // The masks its result gets: an approval given for a masked result never returns it in clear.
-        masking: maskingDigest(s.policy.masking),
-        decision: s.decision!,
-        factsSummary: s.facts!.summary,
-        signal: s.req.signal,
-        progress: s.req.progress,
-        elicit: s.req.elicit,
-        ...(s.req.cannotElicit ? { cannotElicit: s.req.cannotElicit } : {}),
-        ...(s.req.tokenExpiresAt !== undefined ? { tokenExpiresAt: s.req.tokenExpiresAt } : {}),
-      });
-      const now = relive as { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
-      if (now) {
-        s.policy = now.policy;
-        s.decision = now.decision;
-        if (now.grants) s.grants = now.grants;
-      }
-      if (!r.granted) {
-        throw new WardenError(r.code as (typeof ErrorCode)[keyof typeof ErrorCode], r.message, { ruleIds: s.decision!.ruleIds, ...(r.approvalId ? { approvalId: r.approvalId } : {}) });
-      }
-      s.spent = r.spent;
+    approve(s) {
+      return approveCall(deps, s);
     },
     async 'record-intent'(s) {
       // A call that may change anything waits for a durable (fsynced) intent before it runs. A
@@ -294,15 +233,3 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 }
 
 const EXECUTE_AT = STAGES.indexOf('execute');
-
-/**
- * Why a reload while the call waited loosened the masks its result gets, or null. Why refuse: its
- * approvals were given for the result as masked then (approvals/mask-terms.ts); removed or
- * loosened masks would return in clear what the reviewer approved seeing masked. Added masks run
- * it, masked by the live policy.
- */
-function maskingChanged(was: CompiledPolicy, live: CompiledPolicy): string | null {
-  const why = maskingLoosened(was.masking, live.masking);
-  if (!why) return null;
-  return `the policy was reloaded (version ${live.version}) while the call waited for approval, and it loosened the masks its result gets (${why}); the approvals were given for the result as masked before, so it was not run; calling again asks anew under the current masks`;
-}

@@ -32,7 +32,7 @@
  *     presumed: an absent pod's labels count as inside every deny) overrides a matching allow,
  *     but names no rule when no allow matched: the call is refused as "no rule allows" then, as
  *     a present object outside every allow is, so the rule ids do not tell which exists.
- * Rules are partitioned once per compiled policy (a WeakMap; policies are immutable), so each
+ * Rules are partitioned once per compiled policy (rule-index.ts; policies are immutable), so each
  * discovery check is a scan of the principal's allows and denies, with no condition evaluated.
  */
 import type { CallView, Facts, Principal } from '../tool-api.js';
@@ -40,8 +40,9 @@ import type { CompiledPolicy, CompiledRule, Decision, RuleTrace } from './types.
 import { whoMatches } from './who.js';
 import { actorChain } from './actors.js';
 import { requirementsOf } from './approval-terms.js';
-import { describeRuleFor } from './rule-view.js';
-import { judgesFamily, type FamilyOf } from './rule-families.js';
+import { judgesFamily } from './rule-families.js';
+import { indexOf, inScope } from './rule-index.js';
+import { alternativesFor } from './discovery-grants.js';
 
 /** Who-matching lives in who.ts (allows exact, denies generous); re-exported for the pipeline, approvals and UI. */
 export { whoMatches } from './who.js';
@@ -49,6 +50,8 @@ export { whoMatches } from './who.js';
 export { describeRule, describeRuleFor, ruleScopeFor } from './rule-view.js';
 /** Which tools a rule's blocks can judge live in rule-families.ts; re-exported for the pipeline and builtins. */
 export { familiesOf, type FamilyOf } from './rule-families.js';
+/** Discovery (tools/list, list_connections, describe_database) lives in discovery-grants.ts; re-exported for the pipeline, builtins and tests. */
+export { alternativesFor, decideDiscovery, grantableOn, grantableTools, grantsTool, visibleConnections, visibleTools } from './discovery-grants.js';
 
 /** Does the rule apply to this tool and connection at all? Null when it does, else why not. */
 function scopeMatches(rule: CompiledRule, tool: string, connection: string | null): string | null {
@@ -88,55 +91,6 @@ function evalRule(rule: CompiledRule, p: Principal, call: CallView, facts: Facts
     presumed ||= rule.effect === 'deny' && r.presumed === true;
   }
   return t(true, whys.length ? whys.join('; ') : 'who, tool and connection match', presumed);
-}
-
-/**
- * Key under which decideDiscovery puts, on each grant, the condition blocks of the conditional
- * deny rules that apply to the discovered tool on that connection (an array of block records).
- * Discovery tools read it by this literal name (tools may import only src/tool-api.ts).
- */
-const DISCOVERY_DENIES_KEY = '$denies';
-
-/** The policy's rules by role, computed once per compiled policy. */
-interface RuleIndex {
-  allows: CompiledRule[];
-  /** Deny rules without conditions: they override every allow they cover. */
-  unconditionalDenies: CompiledRule[];
-  /** Deny rules with conditions: they override an allow only for the calls they match. */
-  conditionalDenies: CompiledRule[];
-}
-
-const indexes = new WeakMap<CompiledPolicy, RuleIndex>();
-
-function indexOf(policy: CompiledPolicy): RuleIndex {
-  let ix = indexes.get(policy);
-  if (!ix) {
-    ix = { allows: [], unconditionalDenies: [], conditionalDenies: [] };
-    for (const r of policy.rules) {
-      if (r.effect === 'allow') ix.allows.push(r);
-      else (r.conditions.length ? ix.conditionalDenies : ix.unconditionalDenies).push(r);
-    }
-    indexes.set(policy, ix);
-  }
-  return ix;
-}
-
-const namesTool = (r: CompiledRule, tool: string): boolean => !r.tools || r.tools.includes(tool);
-const namesConnection = (r: CompiledRule, connection: string | null): boolean => !r.on || (connection !== null && r.on.includes(connection));
-/** scopeMatches as a yes/no, without building the reason. */
-const inScope = (r: CompiledRule, tool: string, connection: string | null): boolean => namesTool(r, tool) && namesConnection(r, connection);
-
-/** Unconditional denies whose who and tool cover (p, tool), on any connection. */
-function blanketsFor(policy: CompiledPolicy, p: Principal, tool: string): CompiledRule[] {
-  return indexOf(policy).unconditionalDenies.filter((r) => whoMatches(r, p) && namesTool(r, tool));
-}
-
-/** Do these (unconditional, already who/tool-matched) denies cover every connection the allow applies to? */
-function coversEverywhere(denies: CompiledRule[], allow: CompiledRule): boolean {
-  if (!denies.length) return false;
-  if (denies.some((d) => !d.on)) return true;
-  if (!allow.on) return false;
-  return allow.on.every((c) => denies.some((d) => d.on!.includes(c)));
 }
 
 /**
@@ -193,101 +147,6 @@ export function lateDenies(policy: CompiledPolicy, p: Principal, call: CallView)
   };
 }
 
-/**
- * Allow rules this principal could use for a tool, as short sentences naming only the tools and
- * connections no unconditional deny takes from it (rule-view.ts); never one a deny
- * overrides (see the rule at the top): not one unconditional denies cover everywhere it applies,
- * not one covered on `connection` when the call's connection is given, and none of `overridden`
- * (allows a matching deny overrides for the exact call); and, when `family` (the tool's facts
- * family; null: unknown) is given, none with a block that cannot judge such calls: a `shell:`-only
- * rule never grants query_database (evalRule), so offering it for one pointed at no way in.
- */
-export function alternativesFor(policy: CompiledPolicy, p: Principal, tool: string, connection?: string | null, overridden: readonly string[] = [], family?: string | null): string[] {
-  const blankets = blanketsFor(policy, p, tool);
-  const here = connection === undefined ? [] : blankets.filter((d) => namesConnection(d, connection));
-  return indexOf(policy)
-    .allows.filter((r) => whoMatches(r, p) && namesTool(r, tool) && !overridden.includes(r.id) && (family === undefined || judgesFamily(r, family)))
-    .filter((r) => !coversEverywhere(blankets, r) && !(here.length && namesConnection(r, connection ?? null)))
-    .map((r) => `${r.id}: ${describeRuleFor(policy, p, r)}`);
-}
-
-/**
- * Could this allow rule ever grant `tool`? It names it, and each of its blocks judges the tool's
- * calls (a `shell:` block never matches a query_database call: evalRule). Why: discovery read
- * "no `tool:`" as "every tool", so a shell-only grant listed every database by name.
- */
-export function grantsTool(r: CompiledRule, tool: string, familyOf?: FamilyOf): boolean {
-  if (!namesTool(r, tool)) return false;
-  const family = familyOf?.(tool);
-  return family === undefined || judgesFamily(r, family);
-}
-
-/** Tools some allow rule could grant this principal somewhere no unconditional deny covers (discovery shows only these). */
-export function visibleTools(policy: CompiledPolicy, p: Principal, all: string[], familyOf?: FamilyOf): string[] {
-  const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p));
-  if (!allows.length) return [];
-  return all.filter((t) => {
-    const blankets = blanketsFor(policy, p, t);
-    return allows.some((r) => grantsTool(r, t, familyOf) && !coversEverywhere(blankets, r));
-  });
-}
-
-/**
- * Tools some allow rule could grant this principal, before any deny. Calls to these must reach
- * the decision (so a deny answers WARDEN_DENIED with its rule id, and is recorded as a deny),
- * even when visibleTools leaves them out of tools/list; calls to any other tool are unknown.
- */
-export function grantableTools(policy: CompiledPolicy, p: Principal, all: string[], familyOf?: FamilyOf): string[] {
-  const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p));
-  return all.filter((t) => allows.some((r) => grantsTool(r, t, familyOf)));
-}
-
-/**
- * Decide a discovery tool (describe_database): allowed where some allow rule grants `forTool`
- * on this connection to this principal, each of its blocks judging `forFamily` (forTool's facts
- * family; null: no rule with a block counts), and no unconditional deny covers `forTool` (or the
- * discovery tool) there. The grants are the allows' condition blocks; conditional denies that
- * apply to `forTool` on this connection ride along on each under DISCOVERY_DENIES_KEY.
- */
-export function decideDiscovery(policy: CompiledPolicy, p: Principal, call: CallView, forTool: string, forFamily: string | null): Decision & { grants: Record<string, unknown>[] } {
-  const alternatives = (): string[] => alternativesFor(policy, p, forTool, call.connection, [], forFamily);
-  const ix = indexOf(policy);
-  const denies = ix.unconditionalDenies.filter((r) => whoMatches(r, p) && (inScope(r, forTool, call.connection) || inScope(r, call.tool, call.connection)));
-  if (denies.length) {
-    return { effect: 'deny', ruleIds: denies.map((d) => d.id), reason: denies[0]!.reason ?? `denied by rule ${denies[0]!.id}`, trace: [], alternatives: alternatives(), grants: [] };
-  }
-  // An allow with a block that cannot judge forTool's calls (a `shell:` block, no `tool:`) never grants
-  // forTool, so it grants no discovery of it either: read as "no sql: block", it described every table.
-  const allows = ix.allows.filter((r) => whoMatches(r, p) && inScope(r, forTool, call.connection) && judgesFamily(r, forFamily));
-  if (!allows.length) return { effect: 'deny', ruleIds: [], reason: `no rule grants ${forTool} on this connection`, trace: [], alternatives: alternatives(), grants: [] };
-  const narrowing = ix.conditionalDenies.filter((r) => whoMatches(r, p) && inScope(r, forTool, call.connection));
-  const denied = narrowing.map((r) => r.blocks);
-  return {
-    effect: 'allow',
-    ruleIds: allows.map((r) => r.id),
-    reason: `discovery for ${forTool}${narrowing.length ? ` (narrowed by ${narrowing.map((r) => r.id).join(', ')})` : ''}`,
-    trace: [],
-    alternatives: [],
-    grants: allows.map((r) => (denied.length ? { ...r.blocks, [DISCOVERY_DENIES_KEY]: denied } : r.blocks)),
-  };
-}
-
-/**
- * Whether some allow rule could grant this principal `tool` on `connection`, before any deny.
- * Why: like grantableTools for tools, a call naming any other connection is answered as if the
- * connection did not exist, so a principal cannot learn which connections others may reach.
- */
-export function grantableOn(policy: CompiledPolicy, p: Principal, tool: string, connection: string, familyOf?: FamilyOf): boolean {
-  return indexOf(policy).allows.some((r) => whoMatches(r, p) && grantsTool(r, tool, familyOf) && namesConnection(r, connection));
-}
-
-/** Connections some allow rule could grant this principal for a tool, minus those an unconditional deny covers. */
-export function visibleConnections(policy: CompiledPolicy, p: Principal, tool: string, candidates: string[], familyOf?: FamilyOf): string[] {
-  const allows = indexOf(policy).allows.filter((r) => whoMatches(r, p) && grantsTool(r, tool, familyOf));
-  if (!allows.length) return [];
-  const blankets = blanketsFor(policy, p, tool);
-  return candidates.filter((c) => allows.some((r) => namesConnection(r, c)) && !blankets.some((d) => namesConnection(d, c)));
-}
 
 /** A who block that names somebody (subjects, groups or claims), not an empty one. */
 function hasWho(w: NonNullable<CompiledRule['who']>): boolean {

@@ -3,7 +3,7 @@
  * some facts families only (`sql:` sql, `shell:` shell and kubernetes-exec): evalRule refuses a
  * rule with a block that does not judge the call's family, so such a rule never grants that tool.
  * Discovery (tools/list, list_connections, describe_database, the unknown-connection answer)
- * must not read it as granting the tool either (engine.ts grantsTool, decideDiscovery).
+ * must not read it as granting the tool either (discovery-grants.ts grantsTool, decideDiscovery).
  */
 import type { CompiledRule } from './types.js';
 

@@ -4,14 +4,14 @@
  * writer that locks the one chain-head row, so concurrent replicas write one verifiable chain.
  * Each replica holds a session-level advisory lock while it lives (pg-liveness.ts); startup and a periodic sweep
  * mark calls of dead replicas (lock free for the grace, so not one reconnecting) as interrupted. Every failure is WARDEN_TRANSCRIPT_UNAVAILABLE;
- * the pool reconnects by itself when the database comes back. Opening (pool, migration) is in pg-open.ts.
+ * the pool reconnects by itself when the database comes back. Opening (pool, migration) is in pg-open.ts;
+ * the chain writes of sessions and calls, as the writer's transaction steps, in pg-record-ops.ts.
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import '../pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
-import { canonicalParts, joinParts } from './canonical-json.js';
-import { type Columns, intentColumns, outcomeColumns, rowToCall, sessionOpenColumns } from './columns.js';
+import { rowToCall } from './columns.js';
 import { ErrorCode, WardenError } from '../errors.js';
 import { PgApprovalTables } from './pg-approvals.js';
 import { PgLiveness } from './pg-liveness.js';
@@ -21,31 +21,19 @@ import * as reads from './pg-reads.js';
 import { pgChainHead, pgVerifyChain, pgVerifyStore } from './pg-verify.js';
 import { pgPurgeBefore } from './pg-purge.js';
 import { PgRateCounters } from './pg-rate-counters.js';
-import { type PgTx, PgWriter } from './pg-writer.js';
+import { PgWriter } from './pg-writer.js';
+import { closeOp, intentOp, openOp, outcomeOp } from './pg-record-ops.js';
 import { pgAdoptHead } from './pg-signed-head.js';
 import { pgCallPreviews, type CallPreview } from './call-previews.js';
 import type { HeadRefusal } from './head-refusal.js';
 import type { ChainSigner } from './signing.js';
-import { AlreadyDone, text } from './store-errors.js';
+import { text } from './store-errors.js';
 import type { PgTranscriptStore } from './pg-open.js';
 import { SESSION_RECORDS_DURABLE } from './durability.js';
 import type {
   CallFilter, CallIntent, CallOutcome, CallRecord, ChainHeadInfo, ChainRecord, PurgeResult, RecoveryResult, SessionFilter,
   SessionPage, SessionRecord, SessionSearch, SessionStart, SignedHead, VerifyOptions, VerifyResult,
 } from './types.js';
-
-function insertSql(table: string, cols: Columns): [string, unknown[]] {
-  const keys = Object.keys(cols);
-  return [`INSERT INTO ${table} (${keys.join(', ')}) VALUES (${keys.map((_, i) => `$${i + 1}`).join(', ')})`, keys.map((k) => cols[k])];
-}
-
-function parts(o: object): Map<string, string> {
-  try {
-    return canonicalParts(o);
-  } catch (e) {
-    throw pgStoreError('write', e);
-  }
-}
 
 /** The store behind openPgStore (pg-open.ts). */
 export class PgStore implements PgTranscriptStore {
@@ -94,70 +82,22 @@ export class PgStore implements PgTranscriptStore {
   }
 
   async openSession(s: SessionStart): Promise<void> {
-    const p = parts(s);
-    const cols = sessionOpenColumns(p);
-    const id = text(cols.id, 'session id');
-    const ts = text(cols.started_at, 'startedAt');
-    const body = joinParts(p);
     // As in the SQLite store (SESSION_RECORDS_DURABLE): the next synchronous commit carries it.
-    await this.writer.write(async (tx) => {
-      const seq = await tx.append('session_open', id, ts, body);
-      await tx.q(...insertSql('sessions', { ...cols, open_seq: seq, owner: this.owner }));
-    }, SESSION_RECORDS_DURABLE);
-  }
-
-  private closeOp(id: string, endedAt: string): (tx: PgTx) => Promise<boolean> {
-    const body = joinParts(parts({ id, endedAt }));
-    return async (tx) => {
-      const row = (await tx.q('SELECT close_seq FROM sessions WHERE id = $1 FOR UPDATE', [id])).rows[0] as { close_seq: number | null } | undefined;
-      if (!row) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
-      if (row.close_seq !== null) throw new AlreadyDone();
-      const seq = await tx.append('session_close', id, endedAt, body);
-      await tx.q('UPDATE sessions SET ended_at = $1, close_seq = $2 WHERE id = $3', [endedAt, seq, id]);
-      return true;
-    };
+    await this.writer.write(openOp(s, this.owner), SESSION_RECORDS_DURABLE);
   }
 
   async closeSession(id: string, endedAt: string): Promise<void> {
     text(id, 'session id');
     text(endedAt, 'endedAt');
-    await this.writer.write(this.closeOp(id, endedAt), SESSION_RECORDS_DURABLE);
+    await this.writer.write(closeOp(id, endedAt), SESSION_RECORDS_DURABLE);
   }
 
   async recordIntent(c: CallIntent, opts: { durable?: boolean } = {}): Promise<void> {
-    const p = parts(c);
-    const cols = intentColumns(p);
-    const id = text(cols.id, 'call id');
-    const sessionId = text(cols.session_id, 'sessionId');
-    const ts = text(cols.started_at, 'startedAt');
-    const body = joinParts(p);
-    await this.writer.write(async (tx) => {
-      const seq = await tx.append('call_intent', id, ts, body);
-      const bumped = await tx.q('UPDATE sessions SET call_count = call_count + 1 WHERE id = $1', [sessionId]);
-      if (bumped.rowCount !== 1) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown session');
-      await tx.q(...insertSql('calls', { ...cols, seq }));
-    }, opts.durable !== false);
-  }
-
-  private outcomeOp(callId: string, o: CallOutcome, onlyIfOpen: boolean): (tx: PgTx) => Promise<boolean> {
-    const p = parts(o);
-    p.set('callId', JSON.stringify(text(callId, 'call id')));
-    const cols = outcomeColumns(p);
-    const ts = text(cols.ended_at, 'endedAt');
-    const body = joinParts(p);
-    return async (tx) => {
-      const row = (await tx.q('SELECT outcome_seq FROM calls WHERE id = $1 FOR UPDATE', [callId])).rows[0] as { outcome_seq: number | null } | undefined;
-      if (!row) throw new WardenError(ErrorCode.TRANSCRIPT, 'transcript store cannot write: unknown call');
-      if (onlyIfOpen && row.outcome_seq !== null) throw new AlreadyDone();
-      const seq = await tx.append('call_outcome', callId, ts, body);
-      const keys = Object.keys(cols);
-      await tx.q(`UPDATE calls SET ${keys.map((k, i) => `${k} = $${i + 1}`).join(', ')}, outcome_seq = $${keys.length + 1} WHERE id = $${keys.length + 2}`, [...keys.map((k) => cols[k]), seq, callId]);
-      return true;
-    };
+    await this.writer.write(intentOp(c), opts.durable !== false);
   }
 
   async recordOutcome(callId: string, o: CallOutcome): Promise<void> {
-    await this.writer.write(this.outcomeOp(callId, o, false));
+    await this.writer.write(outcomeOp(callId, o, false));
   }
 
   listSessions(f: SessionFilter = {}): Promise<SessionRecord[]> {
@@ -288,8 +228,8 @@ export class PgStore implements PgTranscriptStore {
     } finally {
       c.release();
     }
-    const interrupted = await Promise.all(dead.deadCalls.map((r) => this.writer.write(this.outcomeOp(r.id, interruptedOutcome(r.started_at, now), true))));
-    const closed = await Promise.all(dead.deadSessions.map((id) => this.writer.write(this.closeOp(id, now))));
+    const interrupted = await Promise.all(dead.deadCalls.map((r) => this.writer.write(outcomeOp(r.id, interruptedOutcome(r.started_at, now), true))));
+    const closed = await Promise.all(dead.deadSessions.map((id) => this.writer.write(closeOp(id, now))));
     return { interruptedCalls: interrupted.filter((x) => x === true).length, closedSessions: closed.filter((x) => x === true).length };
   }
 

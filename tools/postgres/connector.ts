@@ -7,13 +7,13 @@
 import '../../src/pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
 import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
-import { backendError } from './backend-error.js';
-import { cappedQuery, wireBudget, wireCutError, type CappedResult } from './capped-query.js';
+import type { CappedResult } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
-import { poolSession, resetThenRelease, withSession } from './pool-session.js';
-import { cancelledError, unlessCancelled } from './statement-cancel.js';
+import { poolSession, withSession } from './pool-session.js';
+import { cancelledError } from './statement-cancel.js';
+import { runOnSession } from './statement-run.js';
 import { SetReturningCatalog } from './set-returning-calls.js';
 import { UserOperatorCatalog } from './user-operators.js';
 import { UserCastCatalog } from './user-casts.js';
@@ -26,7 +26,7 @@ import { reportRoleLimits } from './role-limits.js';
 import { storeSafePool } from './store-reach.js';
 import type { StoreCluster } from './outbound-reach.js';
 import { CatalogNames, type FieldOrigin } from './catalog-names.js';
-import { beginSql, catalogChanged, type CatalogLockMode, type CatalogRecheck } from './catalog-lock.js';
+import type { CatalogLockMode, CatalogRecheck } from './catalog-lock.js';
 
 export type { FieldOrigin } from './catalog-names.js';
 
@@ -226,61 +226,7 @@ export class PgConnector {
       shareBack();
       throw e;
     }
-    let broken: unknown = undefined;
-    let handedOff = false;
-    try {
-      const wire = o.maxBytes === undefined ? undefined : wireBudget(o.maxBytes);
-      if (o.readOnly) {
-        const q = cappedQuery(sql, params, o.maxRows + 1, wire);
-        client.query(q.submittable as pg.QueryConfig);
-        const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and its result was dropped', this.tls);
-        if (r.cut) {
-          // Its socket is gone: the session is destroyed (the finally block), never reset and pooled.
-          broken = new Error('answer past the wire budget');
-          return trim(r, o.maxRows);
-        }
-        handedOff = true;
-        resetThenRelease(client, shareBack);
-        return trim(r, o.maxRows);
-      }
-      // BEGIN, the timeout and the catalog lock in one round trip; the lock may wait (for DDL in flight).
-      await unlessCancelled(client.query(beginSql(o.timeoutMs, o.catalogLock ?? null)), client, o.signal, 'before the statement was sent; nothing was committed', this.tls);
-      if (o.recheck) {
-        const now = await unlessCancelled(client.query({ text: o.recheck.text, values: o.recheck.values }), client, o.signal, 'before the statement was sent; nothing was committed', this.tls);
-        if (!o.recheck.same(now.rows)) {
-          this.forgetAfterWrite();
-          throw catalogChanged();
-        }
-      }
-      const postcheck = async (): Promise<void> => {
-        if (!o.postcheck) return;
-        const now = await unlessCancelled(client.query({ text: o.postcheck.text, values: o.postcheck.values }), client, o.signal, 'before COMMIT; nothing was committed (its transaction is rolled back)', this.tls);
-        if (!o.postcheck.same(now.rows)) throw o.postcheck.changed();
-      };
-      if (o.postcheck?.before) await postcheck();
-      if (o.signal?.aborted) throw cancelledError('before the statement was sent');
-      const q = cappedQuery(sql, params, o.maxRows + 1, wire);
-      client.query(q.submittable as pg.QueryConfig);
-      const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)', this.tls);
-      if (r.cut) throw wireCutError(wire ?? 0);
-      if (o.postcheck && !o.postcheck.before) await postcheck();
-      // The last point of no return: a cancel that arrives once COMMIT is sent finds the write done.
-      if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
-      await client.query('COMMIT');
-      handedOff = true;
-      resetThenRelease(client, shareBack);
-      return trim(r, o.maxRows);
-    } catch (e) {
-      broken = e;
-      throw backendError(e, o.masked === true);
-    } finally {
-      // A client that saw an error (or a cancel) is destroyed, never reused: no half-open
-      // transaction, state or pending cancel leaks; an uncommitted write rolls back with it.
-      if (!handedOff) {
-        client.release(broken ? (broken instanceof Error ? broken : new Error('failed')) : undefined);
-        shareBack();
-      }
-    }
+    return runOnSession(client, sql, params, o, shareBack, this.tls, () => this.forgetAfterWrite());
   }
 
   /** catalog-names.ts checkQualifiedColumns: `t.x` where base table t has no column x is refused. */
@@ -338,9 +284,4 @@ export class PgConnector {
     this.pools.clear();
     await Promise.all(pools.map(async (p) => (await p.catch(() => null))?.end()));
   }
-}
-
-function trim(r: CappedResult, max: number): CappedResult {
-  if (r.rows.length > max) return { ...r, rows: r.rows.slice(0, max), truncated: true };
-  return r;
 }

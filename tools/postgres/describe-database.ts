@@ -34,7 +34,7 @@ ORDER BY 1, 2, a.attnum`;
 
 /**
  * Where the engine puts, on each grant, the condition blocks of the conditional deny rules that
- * apply to query_database on this connection (src/policy/engine.ts DISCOVERY_DENIES_KEY).
+ * apply to query_database on this connection (src/policy/discovery-grants.ts DISCOVERY_DENIES_KEY).
  */
 const DENIES_KEY = '$denies';
 

@@ -56,7 +56,7 @@ export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[]
   const written = k.columns.filter((c) => whole || generated.includes(c) || (listed.includes(c) && (!upsert || items.some((s) => s.column === c))));
   if (!written.length) return null;
   const left = whole ? k.columns : k.columns.filter((c) => !written.includes(c));
-  // The first masked column it holds that the statement leaves (constraint-oracles.ts maskedOf; imported here it would close a cycle).
+  // The first masked column it holds that the statement leaves (oracle-reasons.ts maskedOf, read inline).
   const masked = left.flatMap((c) => tables.map((t) => `${t}.${c}`)).find((col) => m.columns.some((mc) => mc.column === col)) ?? null;
   if (!masked) return null;
   const what = `it holds the masked value beside ${written.join(', ')}, which the statement writes, and an index row has a size limit`;

@@ -1,6 +1,6 @@
 /**
  * The catalog's facts of a trigger that trigger-bodies.ts judges (TriggerFacts), as the part of
- * the constraint catalog's one cached query (constraint-catalog.ts) that reads them: its
+ * the constraint catalog's one cached query (constraint-catalog-sql.ts) that reads them: its
  * function's body when it is PL/pgSQL (or why not), its WHEN clause's columns and calls, the
  * columns of its table of a type outside pg_catalog, the names a body may use that also exist
  * outside pg_catalog, and two forms read without a body:
@@ -19,7 +19,7 @@
 
 import { TRUSTED_EXTENSIONS } from './write-runs.js';
 
-/** Helpers of constraint-catalog.ts: the columns a stored expression reads, named; whether it calls a mutable or a user function. */
+/** Helpers of constraint-catalog-sql.ts: the columns a stored expression reads, named; whether it calls a mutable or a user function. */
 export interface TreeHelpers {
   attnames: (rel: string, nums: string) => string;
   vars: (tree: string) => string;

@@ -9,7 +9,7 @@
 import type { MaskingContext } from '../../src/tool-api.js';
 import type { SqlFacts } from './analysis/types.js';
 import type { ConstraintCatalog } from './constraint-catalog.js';
-import { anyMasked, maskedOf, oracle } from './constraint-oracles.js';
+import { anyMasked, maskedOf, oracle } from './oracle-reasons.js';
 import type { Caller } from './pool-shares.js';
 
 /** Refuse ALTER TABLE ... VALIDATE CONSTRAINT of a constraint that reads a masked column (see the top of the file). */
