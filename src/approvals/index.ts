@@ -9,5 +9,5 @@ export { canonicalCall, connectionDigest } from './canonical.js';
 export { CONFIRM_SCHEMA, confirmMessage } from './confirm.js';
 export { lookalikeWarning, reviewable, reviewableValue } from './reviewable.js';
 export { sameSubject, subjectKey } from './subjects.js';
-export { combinationLine, humanDuration, requesterLabel, reviewersLabel, toView, voidedLine, waitingLine, withCombination } from './views.js';
+export { approvalsCount, combinationLine, humanDuration, requesterLabel, reviewersLabel, toView, voidedLine, waitingLine, withCombination } from './views.js';
 export { actingFor, actorChain, isDelegated } from './actors.js';

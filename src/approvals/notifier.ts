@@ -14,7 +14,7 @@ import type { ApprovalView } from './review-api.js';
 import { callPreview, type CallPreview } from './preview.js';
 import { reviewable } from './reviewable.js';
 import { RTL_NOTE, hasRtl, inStoredOrder, visibleJson } from '../visible-text.js';
-import { combinationLine, requesterLabel } from './views.js';
+import { approvalsCount, combinationLine, requesterLabel } from './views.js';
 import { signedHeaders, webhookKey, webhookMessageId } from './webhook-signing.js';
 
 /** The `notify:` block of an approval rule. */
@@ -107,7 +107,7 @@ function headline(n: ApprovalNotice): string {
     case 'requested':
       return `approval requested by ${requesterLabel(a)} for ${a.tool}${a.connection ? ` on ${a.connection}` : ''} (${a.approvals_required} approval${a.approvals_required === 1 ? '' : 's'} needed, expires ${a.expires_at})${a.combination ? `; ${combinationLine(a)}` : ''}`;
     case 'decision':
-      return `${n.reviewer?.subject ?? 'a reviewer'} voted ${n.reviewer?.decision ?? '?'} on a request by ${requesterLabel(a)}`;
+      return `${n.reviewer?.subject ?? 'a reviewer'} voted ${n.reviewer?.decision ?? '?'} on a request by ${requesterLabel(a)} (${approvalsCount(a)} approvals, ${a.state})`;
     case 'voided':
       return `request by ${requesterLabel(a)} for ${a.tool} is now voided: the live policy refused the call after a reload (${n.reason?.code ?? 'refused'}: ${n.reason?.message ?? ''}); its approvals will never run it`;
     case 'withdrawn':

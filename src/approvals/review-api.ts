@@ -17,6 +17,12 @@ export interface ApprovalView {
   summary: string;
   rule_ids: string[];
   approvals_required: number;
+  /**
+   * The approving people counted toward `approvals_required`, as the gate counts them
+   * (approval-rules.ts approvingPersons: approvals recorded before reviewer names and named ones
+   * are not added up), not the number of approve decisions listed. Every surface shows this.
+   */
+  approvals: number;
   created_at: string;
   expires_at: string;
   call_id: string | null;

@@ -24,6 +24,7 @@ export function toView(r: ApprovalRow): ApprovalView {
     summary: r.summary,
     rule_ids: r.ruleIds,
     approvals_required: r.approvalsRequired,
+    approvals: approvalsOf(r),
     created_at: r.createdAt,
     expires_at: r.expiresAt,
     call_id: r.callId,
@@ -81,6 +82,11 @@ export function combinationLine(v: Pick<ApprovalView, 'combination'>): string {
 // People, as the store counts them toward the required number (a decision without names counts only so far).
 function approvalsOf(r: Pick<ApprovalRow, 'decisions'>): number {
   return approvingPersons(r.decisions);
+}
+
+/** "1 of 2": the people counted toward the required number (the view's `approvals`). Why: every surface counts as the gate does. */
+export function approvalsCount(v: Pick<ApprovalView, 'approvals' | 'approvals_required'>): string {
+  return `${v.approvals} of ${v.approvals_required}`;
 }
 
 /** "WARDEN_DENIED: the policy was reloaded … (live rules: freeze)"; '' unless voided. Raw text: callers make it reviewable. */

@@ -16,7 +16,7 @@ import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
 import { APPROVAL_STATES, type WardenStore } from '../recorder/index.js';
 import type { CompiledPolicy } from '../policy/types.js';
-import { combinationLine, createApprovalService, createWebhookNotifier, requesterLabel, reviewersLabel, voidedLine, type ApprovalView } from '../approvals/index.js';
+import { approvalsCount, combinationLine, createApprovalService, createWebhookNotifier, requesterLabel, reviewersLabel, voidedLine, type ApprovalView } from '../approvals/index.js';
 import { chainSigner, openConfiguredStore } from '../server/store-open.js';
 import { webhookMask } from '../server/policy-scanner.js';
 import { lookalikeWarning, reviewable as r, reviewableValue } from '../approvals/reviewable.js';
@@ -32,9 +32,8 @@ const STATES = APPROVAL_STATES;
 // JSON \uXXXX escape (jsonDoc); and whatever else reaches the terminal (an error quoting a requester's
 // name, a token's subject) passes stdoutLine/stderrLine, which show hidden characters escaped.
 function line(v: ApprovalView): string {
-  const got = v.decisions.filter((d) => d.decision === 'approve').length;
   const part = v.combination ? ` (${v.combination.part} of ${v.combination.of})` : '';
-  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${got}/${v.approvals_required}${part}`, v.created_at, v.expires_at, listSummary(v)]
+  return [v.id, v.state, v.requester, v.tool, v.connection ?? '-', `${v.approvals}/${v.approvals_required}${part}`, v.created_at, v.expires_at, listSummary(v)]
     .map((f) => r(f).replace(/\s+/g, ' '))
     .join('\t');
 }
@@ -73,7 +72,8 @@ export function approvalDetails(v: ApprovalView): string {
     `summary:    ${r1(v.summary)}`,
     `rules:      ${r1(v.rule_ids.join(', '))}`,
     ...(v.approval_rule ? [`terms:      rule ${r1(v.approval_rule)}: ${v.approvals_required} approval(s) by ${r1(reviewersLabel({ reviewers: v.reviewers ?? {} }))}`] : []),
-    `approvals:  ${v.decisions.filter((d) => d.decision === 'approve').length} of ${v.approvals_required}`,
+    // People, as the gate counts them (views.ts), not the decisions listed below.
+    `approvals:  ${approvalsCount(v)}`,
     ...(v.combination ? [`combined:   ${r1(combinationLine(v))}`] : []),
     `created:    ${v.created_at}`,
     `expires:    ${v.expires_at}`,
@@ -205,7 +205,7 @@ export async function runApprovalsCommand(argv: string[]): Promise<number> {
     const reviewer = await reviewerFrom(a.flags, config, err);
     const comment = typeof a.flags.comment === 'string' ? a.flags.comment : undefined;
     const v = sub === 'approve' ? await svc.approve(id!, reviewer, comment) : await svc.deny(id!, reviewer, comment);
-    out(json ? jsonDoc(v) : `${sub === 'approve' ? 'approved' : 'denied'} by ${r(reviewer.subject).replace(/\s+/g, ' ')} (${reviewerSource(reviewer)}): approval ${r(v.id)} is now ${v.state}`);
+    out(json ? jsonDoc(v) : `${sub === 'approve' ? 'approved' : 'denied'} by ${r(reviewer.subject).replace(/\s+/g, ' ')} (${reviewerSource(reviewer)}): approval ${r(v.id)} is now ${v.state}${v.state === 'pending' ? `, ${approvalsCount(v)} approvals` : ''}`);
     await notifier.drain(10_000);
     return 0;
   } catch (e) {

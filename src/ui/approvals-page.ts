@@ -1,7 +1,7 @@
 /** The pending-approvals queue: each request with what it would run, and approve/deny forms. */
 import type { Principal } from '../tool-api.js';
 import type { ApprovalReviewApi, ApprovalView, QueueEntry } from '../approvals/review-api.js';
-import { combinationLine, requesterLabel, reviewersLabel, voidedLine } from '../approvals/views.js';
+import { approvalsCount, combinationLine, requesterLabel, reviewersLabel, voidedLine } from '../approvals/views.js';
 import { html, href, lookalikeWarning, reviewable, type Safe } from './html.js';
 import { hasRtl } from '../visible-text.js';
 
@@ -22,8 +22,13 @@ export const CARD_CALL_CHARS = 64_000;
 export const QUEUE_PAGE_CHARS = 1_000_000;
 
 /** The call's length as a card counts it (CARD_CALL_CHARS): cheap, nothing rendered. */
+/** A bound call's arguments as drawn; a stored call with none (a damaged or hand-made row) draws `null`, never a crash of the queue. */
+function argsText(a: ApprovalView, indent?: number): string {
+  return a.call ? JSON.stringify(a.call.args ?? null, null, indent) : '';
+}
+
 function callChars(a: ApprovalView): number {
-  return (a.call ? JSON.stringify(a.call.args, null, 1).length : 0) + a.summary.length;
+  return argsText(a, 1).length + a.summary.length;
 }
 
 // A card for a call too long to draw on the queue (or past the page's budget): who and what, its length, the link to its own page; no buttons.
@@ -53,9 +58,9 @@ function card({ view: a, refused }: QueueEntry, csrf: string, whole = false, bud
   // from tokens and other reviewers.
   // The whole call, never an excerpt: a reviewer approves exactly what runs (a cut at 4,000
   // characters once hid `OR true` behind a run of spaces). Indentation is JSON's own, 2 spaces a level.
-  const args = a.call ? reviewable(JSON.stringify(a.call.args, null, 1)) : null;
+  const args = a.call ? reviewable(argsText(a, 1)) : null;
   // Words that mix Latin with Cyrillic, Greek or full-width letters, over every text on the card.
-  const texts = [a.call ? JSON.stringify(a.call.args) : '', a.summary, a.connection ?? '', requesterLabel(a), ...a.decisions.flatMap((d) => [d.reviewer, d.comment ?? ''])];
+  const texts = [argsText(a), a.summary, a.connection ?? '', requesterLabel(a), ...a.decisions.flatMap((d) => [d.reviewer, d.comment ?? ''])];
   const lookalikes = lookalikeWarning(...texts);
   // Right-to-left letters read reversed: the stylesheet draws every text in stored order (assets.ts).
   const rtl = texts.some(hasRtl);
@@ -72,7 +77,7 @@ function card({ view: a, refused }: QueueEntry, csrf: string, whole = false, bud
   };
   return html`<section class="call approval" id="approval-${a.id}">
     <h3>${reviewable(a.tool)}${a.connection ? html` @ ${reviewable(a.connection)}` : ''} · requested by ${reviewable(requesterLabel(a))} <span class="badge ${a.state}">${a.state}</span></h3>
-    <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? html` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
+    <div class="meta">rules: ${a.rule_ids.join(', ') || '-'} · needs ${a.approvals_required} approval(s)${a.approval_rule ? html` by ${reviewable(reviewersLabel({ reviewers: a.reviewers ?? {} }))} (rule ${a.approval_rule})` : ''} · approvals so far: ${approvalsCount(a)} · created ${a.created_at} · expires ${a.expires_at} · id ${a.id}
       ${a.session_id ? html` · <a href="${href(`/sessions/${encodeURIComponent(a.session_id)}`)}">session</a>` : ''}</div>
     ${a.combination ? html`<div class="combination"><strong>Combined:</strong> ${reviewable(combinationLine(a))}</div>` : ''}
     ${a.voided ? html`<div class="voided"><strong>Voided by a policy change:</strong> ${reviewable(voidedLine(a))}</div>` : ''}
@@ -162,7 +167,7 @@ export async function approvalsBody(api: ApprovalReviewApi, csrf: string, review
  * several approvals required one approval does not approve the request.
  */
 export function decidedLine(v: ApprovalView, decision: 'approve' | 'deny'): string {
-  const approvals = v.decisions.filter((d) => d.decision === 'approve').length;
-  const now = v.state === 'pending' ? `it is still pending, ${approvals} of ${v.approvals_required} approvals` : `it is now ${v.state}`;
+  // People, as the gate counts them (the view's `approvals`), not the approve decisions listed.
+  const now = v.state === 'pending' ? `it is still pending, ${approvalsCount(v)} approvals` : `it is now ${v.state}`;
   return `You ${decision === 'approve' ? 'approved' : 'denied'} request ${v.id} (${v.tool}${v.connection ? ` @ ${v.connection}` : ''}); ${now}.`;
 }

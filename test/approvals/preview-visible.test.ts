@@ -34,7 +34,7 @@ function notice(sql: string, summary = 'update; writes public.orders'): Approval
   return {
     event: 'requested',
     seq: 1,
-    approval: { id: 'apr-1', state: 'pending', requester: 'sam', tool: 'query_database', connection: 'db', summary, rule_ids: ['fix'], approvals_required: 1, created_at: '2026-01-01T00:00:00Z', expires_at: '2026-01-01T00:30:00Z', call_id: null, session_id: null, decisions: [] },
+    approval: { id: 'apr-1', state: 'pending', requester: 'sam', tool: 'query_database', connection: 'db', summary, rule_ids: ['fix'], approvals_required: 1, approvals: 0, created_at: '2026-01-01T00:00:00Z', expires_at: '2026-01-01T00:30:00Z', call_id: null, session_id: null, decisions: [] },
     call: { tool: 'query_database', connection: 'db', args: { connection: 'db', sql } },
   };
 }

@@ -119,7 +119,7 @@ test('the Slack body escapes mentions, links and code fences from the call text'
   const body = slackBody({
     event: 'requested',
     seq: 1,
-    approval: { id: 'x', state: 'pending', requester: '<!here>', tool: 't', connection: null, summary: 'a\n*forged*', rule_ids: ['r'], approvals_required: 1, created_at: '', expires_at: '', call_id: null, session_id: null, decisions: [] },
+    approval: { id: 'x', state: 'pending', requester: '<!here>', tool: 't', connection: null, summary: 'a\n*forged*', rule_ids: ['r'], approvals_required: 1, approvals: 0, created_at: '', expires_at: '', call_id: null, session_id: null, decisions: [] },
     call: { args: { sql: "UPDATE t SET a = '```\n<!channel> <https://x|y>'" } },
   });
   const text = JSON.stringify(body);

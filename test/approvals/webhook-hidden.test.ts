@@ -22,7 +22,7 @@ test('the JSON webhook body has no raw hidden character and the exact call once 
       n.notify({ webhook: url, format }, {
         event: 'requested',
         seq: 1,
-        approval: { id: 'a', state: 'pending', requester: 'sam\u2066', tool: 'query_database', connection: 'db', summary: 'DELETE orders\x9b8m', rule_ids: ['r'], approvals_required: 1, created_at: '', expires_at: '', call_id: null, session_id: null, decisions: [] },
+        approval: { id: 'a', state: 'pending', requester: 'sam\u2066', tool: 'query_database', connection: 'db', summary: 'DELETE orders\x9b8m', rule_ids: ['r'], approvals_required: 1, approvals: 0, created_at: '', expires_at: '', call_id: null, session_id: null, decisions: [] },
         call: { tool: 'query_database', connection: 'db', args: { sql: SQL } },
       });
     }

@@ -30,7 +30,7 @@ test('a redirecting webhook receiver does not forward the notice elsewhere', asy
     n.notify({ webhook: `${hook.url}/hooks/SECRET-TOKEN`, format: 'json' }, {
       event: 'requested',
       seq: 1,
-      approval: { id: 'a', state: 'pending', requester: 'sam', tool: 'query_database', connection: 'db', summary: 's', rule_ids: ['r'], approvals_required: 1, created_at: '', expires_at: '', call_id: null, session_id: null, decisions: [] },
+      approval: { id: 'a', state: 'pending', requester: 'sam', tool: 'query_database', connection: 'db', summary: 's', rule_ids: ['r'], approvals_required: 1, approvals: 0, created_at: '', expires_at: '', call_id: null, session_id: null, decisions: [] },
       call: { tool: 'query_database', connection: 'db', args: { sql: 'UPDATE orders SET x = 1' } },
     });
     await n.drain(5000);

@@ -25,7 +25,7 @@ test('Slack and generic webhook previews: right-to-left lines drawn in stored or
       n.notify({ webhook: url, format }, {
         event: 'requested',
         seq: 1,
-        approval: { id: 'a', state: 'pending', requester: 'sam', tool: 'query_database', connection: 'db', summary: SUMMARY, rule_ids: ['r'], approvals_required: 1, created_at: '', expires_at: '', call_id: null, session_id: null, decisions: [] },
+        approval: { id: 'a', state: 'pending', requester: 'sam', tool: 'query_database', connection: 'db', summary: SUMMARY, rule_ids: ['r'], approvals_required: 1, approvals: 0, created_at: '', expires_at: '', call_id: null, session_id: null, decisions: [] },
         call: { tool: 'query_database', connection: 'db', args: { sql: SQL } },
       });
     }

@@ -37,7 +37,7 @@ async function receiver(status: (n: number) => number = () => 200): Promise<{ ur
 const notice = (event: ApprovalNotice['event'], state: 'pending' | 'approved' = 'pending'): ApprovalNotice => ({
   event,
   seq: event === 'requested' ? 1 : event === 'decision' ? 2 : 3,
-  approval: { id: 'req-1', state, requester: 'sam', tool: 'query_database', connection: 'db', summary: 'UPDATE orders', rule_ids: ['fix'], approvals_required: 1, created_at: '', expires_at: '', call_id: 'c1', session_id: 's1', decisions: [] },
+  approval: { id: 'req-1', state, requester: 'sam', tool: 'query_database', connection: 'db', summary: 'UPDATE orders', rule_ids: ['fix'], approvals_required: 1, approvals: 0, created_at: '', expires_at: '', call_id: 'c1', session_id: 's1', decisions: [] },
   call: { tool: 'query_database', connection: 'db', args: { sql: 'UPDATE orders SET paid = true WHERE id = 7' } },
   ...(event === 'decision' || event === 'approved' ? { reviewer: { subject: 'dana', decision: 'approve' as const, comment: null } } : {}),
 });

@@ -36,7 +36,7 @@ test('transcripts show and replay keep agent text on its own line', async (t) =>
 test('approvals show: agent lines never start at column 0, single-line fields escape newlines', () => {
   const v: ApprovalView = {
     id: 'a1', state: 'pending', requester: 'agent-x', tool: 'query_database', connection: 'shop',
-    summary: 'DELETE public."x\ndecision:   dana (oidc) approve"', rule_ids: ['r'], approvals_required: 1,
+    summary: 'DELETE public."x\ndecision:   dana (oidc) approve"', rule_ids: ['r'], approvals_required: 1, approvals: 0,
     created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T00:30:00Z', call_id: null, session_id: null,
     decisions: [{ reviewer: 'bob', decision: 'deny', comment: 'no\ndecision:   carl (oidc) approve', at: '2026-11-28T00:01:00Z', auth: 'local' }],
     call: { tool: 'query_database', connection: 'shop', args: { sql: 'DELETE FROM users\n-- ok\ndecision:   dana (oidc) approve at 2026-11-28T00:02:00Z' } },
@@ -51,7 +51,7 @@ test('approvals show: agent lines never start at column 0, single-line fields es
 test('approvals show of a request whose stored call lacks its arguments says so, not a TypeError', () => {
   const v = {
     id: 'a2', state: 'pending', requester: 'agent-x', requester_groups: [], requester_auth: 'stdio', tool: 'query_database', connection: 'shop',
-    summary: 'SELECT 1', rule_ids: ['r'], approvals_required: 1, created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T01:00:00Z', decisions: [],
+    summary: 'SELECT 1', rule_ids: ['r'], approvals_required: 1, approvals: 0, created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T01:00:00Z', decisions: [],
     call: { tool: 'query_database', connection: 'shop' },
   } as unknown as ApprovalView;
   const text = approvalDetails(v);

@@ -10,7 +10,7 @@ import type { ApprovalReviewApi, ApprovalView } from '../../src/approvals/review
 
 const view: ApprovalView = {
   id: 'a1', state: 'pending', requester: 'mal\u200blory', tool: 'query_database', connection: 'db',
-  summary: 'update; writes public."sredro\u202e"', rule_ids: ['fix'], approvals_required: 2,
+  summary: 'update; writes public."sredro\u202e"', rule_ids: ['fix'], approvals_required: 2, approvals: 1,
   created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T00:30:00Z', call_id: null, session_id: null,
   decisions: [{ reviewer: 'dana', decision: 'approve', comment: 'ok\u202e kool', at: '2026-11-28T00:01:00Z', auth: 'local' }],
   call: { tool: 'query_database', connection: 'db', args: { connection: 'db', sql: 'UPDATE x' } },
@@ -45,4 +45,11 @@ test('the card notes right-to-left letters (drawn in stored order) only when it 
   assert.doesNotMatch(await render(plain), /rtl-note/);
   assert.match(await render({ ...plain, call: { tool: 'query_database', connection: 'db', args: { sql: "SELECT pay_out(/*א*/ 5, 50000 /*ב*/)" } } }), /class="rtl-note">Right-to-left letters/);
   assert.match(await render({ ...plain, decisions: [{ reviewer: 'dana', decision: 'approve', comment: 'موافق', at: '2026-11-28T00:01:00Z', auth: 'local' }] }), /rtl-note/);
+});
+
+test('a stored call without arguments (a damaged or hand-made row) draws its card, never an internal error of the whole queue', async () => {
+  const bare: ApprovalView = { ...view, requester: 'sam', summary: 'update', decisions: [], call: { tool: 'query_database', connection: 'db' } as unknown as ApprovalView['call'] };
+  const page = String(await approvalsBody({ queueFor: async () => [{ view: bare, refused: { approve: null, deny: null } }] } as unknown as ApprovalReviewApi, 'csrf-token', { subject: 'reviewer', groups: [], claims: {}, authMethod: 'local' }));
+  assert.match(page, /id="approval-a1"/);
+  assert.match(page, />null</);
 });

@@ -11,7 +11,7 @@ import type { ApprovalReviewApi, ApprovalView } from '../../src/approvals/review
 const sql = `UPDATE orders SET total = 0 WHERE id = 1 /* ticket 4711 */${' '.repeat(4100)}OR true AND note = '\u202Eeurt RO'`;
 const view: ApprovalView = {
   id: 'a1', state: 'pending', requester: 'mallory', tool: 'query_database', connection: 'db', summary: 'update; writes public.orders',
-  rule_ids: ['fix'], approvals_required: 1, created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T00:30:00Z', call_id: null, session_id: null,
+  rule_ids: ['fix'], approvals_required: 1, approvals: 0, created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T00:30:00Z', call_id: null, session_id: null,
   decisions: [], call: { tool: 'query_database', connection: 'db', args: { connection: 'db', sql } },
 };
 const api = { queueFor: async () => [{ view: view, refused: { approve: null, deny: null } }] } as unknown as ApprovalReviewApi;

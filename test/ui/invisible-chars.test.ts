@@ -34,7 +34,7 @@ test('showHidden escapes tag characters, variation selectors, fillers and other 
 test('the approval card shows an invisible tail of the bound statement', async () => {
   const view: ApprovalView = {
     id: 'a1', state: 'pending', requester: `mallory${TAGS}`, tool: 'query_database', connection: 'db',
-    summary: `DELETE public.users${'\u3164'}`, rule_ids: ['fix'], approvals_required: 1,
+    summary: `DELETE public.users${'\u3164'}`, rule_ids: ['fix'], approvals_required: 1, approvals: 0,
     created_at: '2026-11-28T00:00:00Z', expires_at: '2026-11-28T00:30:00Z', call_id: null, session_id: null, decisions: [],
     call: { tool: 'query_database', connection: 'db', args: { sql: `DELETE FROM users WHERE name = 'bob${TAGS}'` } },
   };

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { ErrorCode, WardenError, type GovernedTool, type Principal } from '../../tool-api.js';
-import type { ApprovalView } from '../../approvals/index.js';
+import { approvalsCount, type ApprovalView } from '../../approvals/index.js';
 
 /** Where the tool reads requests from (the approval service). */
 export interface ApprovalStatusSource {
@@ -29,7 +29,8 @@ function brief(v: ApprovalView) {
     connection: v.connection,
     summary: v.summary,
     rule_ids: v.rule_ids,
-    approvals: `${v.decisions.filter((d) => d.decision === 'approve').length} of ${v.approvals_required}`,
+    // People, as the gate counts them (views.ts), not the approve decisions listed below.
+    approvals: approvalsCount(v),
     created_at: v.created_at,
     expires_at: v.expires_at,
     decisions: v.decisions.map((d) => ({ reviewer: d.reviewer, decision: d.decision, comment: d.comment, at: d.at })),
