@@ -5,7 +5,8 @@
  * option models read the next word as its value anyway, so it was judged by no one: `date -I -f
  * FILE` printed a file outside paths: in its error (`invalid date 'hunter2'`), `journalctl -n
  * --directory=DIR` read journals there, `-b --cursor-file=F` wrote F, and `-n --vacuum-size=1`
- * or `-b --rotate`, always denied, passed. Now the next word stays a word of its own.
+ * or `-b --rotate`, always denied, passed. Now the next word stays a word of its own. Also:
+ * journalctl's `-M`, `--namespace` and `-m` read journals no word names: refused under paths:.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -56,6 +57,13 @@ describe('ssh_run: an optional value is not the next word', () => {
     await sw.refused('journalctl -n --vacuum-size=1', /deletes or writes journal files/);
     await sw.refused('journalctl -b --rotate', /deletes or writes journal files/);
     await sw.refused('journalctl --boot --flush', /deletes or writes journal files/);
+  });
+
+  test('journalctl -M, --namespace, -m read journals no prefix holds: refused under paths:', async () => {
+    await sw.refused('journalctl -m -n 5', /reads journals/);
+    await sw.refused('journalctl -n --merge', /reads journals/);
+    await sw.refused('journalctl --namespace=audit -n 5', /reads journals/);
+    await sw.refused('journalctl -b -Mweb', /reads journals/);
   });
 
   test('neighbours: attached and detached values still run', async () => {

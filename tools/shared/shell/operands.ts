@@ -188,6 +188,8 @@ export function fileWords(program: string, args: string[]): FileWords {
   }
   if (model.operands === 'pathLike') out.pathLike.push(...operands);
   else if (model.operands !== 'none') out.files.push(...operands.filter((o) => o !== '-'));
+  const elsewhere = model.elsewhere === undefined ? null : findFlag(program, args, model.elsewhere.flags);
+  if (elsewhere !== null) out.unjudged = `${program} ${elsewhere.word} ${model.elsewhere?.why ?? ''}, which may lie outside the prefixes`;
   const list = model.lists === undefined ? null : findFlag(program, args, model.lists);
   if (list !== null) {
     out.listed = { list: operands[0] ?? '-', why: `${program} ${list.word} reads the files whose names its list gives, which the line does not name` };

@@ -49,6 +49,11 @@ export interface Model {
   lists?: readonly string[];
   /** Options are whole words, never clusters (xxd's `-ps`, `-cols 8`). */
   wholeWords?: boolean;
+  /**
+   * Options that make it read files no word names (journalctl's `-M` container, `--namespace`,
+   * `-m` every journal): under paths: they cannot be held to the prefixes, so they are refused.
+   */
+  elsewhere?: { flags: readonly string[]; why: string };
 }
 
 const GREP: Model = {
@@ -125,10 +130,11 @@ const MODELS: Record<string, Model> = {
       '--unchanged-group-format', '--horizon-lines', '--palette'],
     file: ['-X', '--exclude-from', '--from-file', '--to-file'],
   },
-  // journalctl: --file/-D/--root/--image read journals there, --cursor-file writes; operands are field matches.
+  // journalctl: --file/-D/--root/--image read journals there, --cursor-file writes; operands are field matches (systemd 252
+  // getopt "hefo:aln::qmb::kD:p:g:c:S:U:t:u:NF:xrM:"; -T, -H, -I are later versions').
   journalctl: {
     exactFlags: ['--user', '--verify'],
-    value: ['-u', '-t', '-T', '-p', '-n', '-o', '-S', '-U', '-b', '-g', '-M', '-D', '-H', '-F', '-I', '--unit', '--user-unit',
+    value: ['-u', '-t', '-T', '-p', '-n', '-o', '-S', '-U', '-b', '-g', '-c', '-M', '-D', '-H', '-F', '-I', '--unit', '--user-unit',
       '--identifier', '--exclude-identifier', '--priority', '--facility', '--lines', '--output', '--output-fields', '--since', '--until',
       '--boot', '--grep', '--machine', '--host', '--directory', '--file', '--root', '--image', '--image-policy', '--cursor',
       '--after-cursor', '--cursor-file', '--namespace', '--field', '--vacuum-size', '--vacuum-time', '--vacuum-files', '--interval',
@@ -137,6 +143,8 @@ const MODELS: Record<string, Model> = {
     writes: ['--cursor-file'],
     operands: 'pathLike',
     optional: ['-b', '--boot', '-n', '--lines'],
+    // -M reads a container's journal, --namespace another namespace's (`*`: all), -m every journal (other machines', remote ones).
+    elsewhere: { flags: ['-M', '--machine', '--namespace', '-m', '--merge'], why: 'reads journals (of a container, a namespace, or every one merged) in folders no word names' },
   },
   awk: { value: ['-F', '-v', '-e', '--field-separator', '--assign', '--source'], leadingText: ['-e', '--source'] },
   sed: { value: ['-e', '-l', '--expression', '--line-length'], leadingText: ['-e', '--expression'] },
