@@ -10,6 +10,8 @@
  *   read any folder it names whole.
  * - a glob or brace word (`/etc/shad?w`) may expand to a denied path: it matches where the folder
  *   before its first pattern character holds one.
+ * - an option that reads files no word names (journalctl `-m`, `-M`, `--namespace`: option-models.ts
+ *   `elsewhere`) may read any path, so it matches every one.
  * - a disk, partition or volume, or the machine's memory (`/dev/sda1`, `/dev/mem`: device-places.ts)
  *   holds every file, so every denied path, unless the program reads only its metadata (`df`, `ls`).
  * Absolute words outside every prefix, and folders a program reads one level (`ls /srv`), do not.
@@ -148,9 +150,11 @@ export function deniedRedirect(targets: readonly string[], denied: readonly stri
 /** The first word of `program args` that reaches a path under one of `denied` (normalised absolute prefixes), or null. */
 export function deniedPath(program: string, args: string[], denied: readonly string[], fed = false): DeniedPath | null {
   if (denied.length === 0) return null;
-  const { files, pathLike, listed } = fileWords(program, args);
+  const { files, pathLike, listed, elsewhere } = fileWords(program, args);
   // Names a list gives (tar -c -T, zip -@, sha256sum -c) may be any path: fail closed.
   if (listed !== undefined) return { path: listed.list, why: `${listed.why}, so they may lie under ${denied.join(', ')}` };
+  // An option that reads files no word names (journalctl -m, -M, --namespace) may read any path: fail closed.
+  if (elsewhere !== undefined) return { path: elsewhere.word, why: `${elsewhere.why}, which may lie under ${denied.join(', ')}` };
   // A copy into a folder landing on a device it does not name (`cp /srv/sda /dev`: device-landings.ts).
   const landing = deviceLanding(program, args);
   if (landing !== null) return { path: landing.path, why: `${program} writes ${landing.what}, so it holds ${denied.join(', ')}` };

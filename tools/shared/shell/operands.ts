@@ -29,6 +29,8 @@ export interface FileWords {
   unjudged?: string;
   /** Files it reads or writes by names a list gives (`tar -c -T LIST`, `zip -@`, `sha256sum -c`): the list ('-': standard input) and why. */
   listed?: { list: string; why: string };
+  /** An option that makes it read files no word names (journalctl's `-m`: option-models.ts `elsewhere`): the word and why. */
+  elsewhere?: { word: string; why: string };
   /** The folders an extraction writes names only the archive knows into (`tar -x -C DIR`, `unzip -d DIR`; `/` where names may be absolute): device-landings.ts. */
   extractsInto?: string[];
 }
@@ -189,7 +191,10 @@ export function fileWords(program: string, args: string[]): FileWords {
   if (model.operands === 'pathLike') out.pathLike.push(...operands);
   else if (model.operands !== 'none') out.files.push(...operands.filter((o) => o !== '-'));
   const elsewhere = model.elsewhere === undefined ? null : findFlag(program, args, model.elsewhere.flags);
-  if (elsewhere !== null) out.unjudged = `${program} ${elsewhere.word} ${model.elsewhere?.why ?? ''}, which may lie outside the prefixes`;
+  if (elsewhere !== null) {
+    out.elsewhere = { word: elsewhere.word, why: `${program} ${elsewhere.word} ${model.elsewhere?.why ?? ''}` };
+    out.unjudged = `${out.elsewhere.why}, which may lie outside the prefixes`;
+  }
   const list = model.lists === undefined ? null : findFlag(program, args, model.lists);
   if (list !== null) {
     out.listed = { list: operands[0] ?? '-', why: `${program} ${list.word} reads the files whose names its list gives, which the line does not name` };
