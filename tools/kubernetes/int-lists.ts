@@ -51,10 +51,35 @@ export class Ascending {
     return this.low;
   }
 
-  /** Drop the entries from n on (a base32 run too short to keep). */
-  truncate(n: number): void {
-    this.n = n;
-    for (let h = this.blocks - 1; h >= 0 && this.firstIn[h]! > n; h--) this.firstIn[h] = n;
+  /** Drop the entries [a, b), those after move down (a base32 run not kept, alphabet-runs.ts). */
+  drop(a: number, b: number): void {
+    if (a === b) return;
+    this.low.copyWithin(a, b, this.n);
+    this.n -= b - a;
+    for (let h = this.blocks - 1; h >= 0 && this.firstIn[h]! > a; h--) this.firstIn[h] = this.firstIn[h]! >= b ? this.firstIn[h]! - (b - a) : a;
+  }
+
+  /**
+   * For a loop that keeps some entries in place (alphabet-runs.ts hexOf, decimalOf): before
+   * reading entry j, when j reached the last call's second result, `blocks.moveTo(j, w)` (w: the
+   * entries kept so far) returns entry j's block base (its value minus its low 16 bits) and the
+   * first entry of a later block; after the loop, `blocks.end(w)`.
+   */
+  compactor(): { moveTo: (j: number, w: number) => [number, number]; end: (w: number) => void } {
+    let h = 0;
+    const firstIn = this.firstIn;
+    const blocks = this.blocks;
+    return {
+      moveTo: (j, w) => {
+        // Each block's first entry moves to the first kept one in it or after it.
+        while (h < blocks && firstIn[h]! <= j) firstIn[h++] = w;
+        return [(h - 1) * 65536, h < blocks ? firstIn[h]! : Infinity];
+      },
+      end: (w) => {
+        while (h < blocks) firstIn[h++] = w;
+        this.n = w;
+      },
+    };
   }
 
   /** Entry i (0 <= i < n). */

@@ -8,15 +8,20 @@
  *   longer encoded text (`TLS_KEY=...` encoded whole) at any of its byte alignments;
  * - hex, either case (`xxd -p`, `od -An -tx1`, `hexdump -ve '1/1 "%.2x"'`, `xxd -i`'s `0x68,`,
  *   `\x68` escapes);
- * - base32 (`base32`: upper case; a lower-case letter or a digit outside it ends its run);
+ * - base32, upper case (`base32`) or lower (`base32 | tr A-Z a-z`): a letter of the other case or
+ *   a digit outside it ends a run; a lower-case run is read only with 16 characters in a row
+ *   (`=` padding counted), so a value under about 10 bytes alone in lower case is not;
  * - its bytes as decimal or octal numbers, one a number (`od -An -tu1`, `od -b`, `\150`), as
- *   little-endian hex words of 2 or 4 bytes (`od -x`, `od -tx2`, `hexdump`, `od -tx4`), or as
+ *   little-endian hex words of 2, 4 or 8 bytes (`od -x`, `od -tx2`, `hexdump`, `od -tx4`,
+ *   `od -tx8`), or as
  *   8 bits each (`xxd -b`) (word-runs.ts);
  * all with any other characters between two encoded ones (encoded-runs.ts: `base64`'s wrapping,
  * an indented YAML block, `paste -sd,`, `tr '\n' '|'`, quoted pieces, a no-break space, `jq`'s
  * `\n` escapes), and also read with each line's number or offset and a hex dump's text column
  * left out (numbered-lines.ts: `cat -n`, `nl`, `grep -n`, `xxd`, `hexdump -C`, `od -tx1`).
- * How: a pass per alphabet collects the text's characters of it (alphabet-runs.ts); they are
+ * How: one pass collects the text's base64 characters (alphabet-runs.ts); the hex and then the
+ * decimal characters are taken from its arrays in place, and base32's pass runs only where a
+ * long enough run of it occurs; they are
  * decoded at every alignment, the decoders telling where a value's first two bytes occur, and
  * each value is looked for from those places only (value-search.ts: Knuth-Morris-Pratt, time
  * linear in the output for each value, whatever its length). Memory: one alphabet and one
@@ -37,13 +42,14 @@
  * Why not patterns (as before): a pattern is as long as the encoding and its scan costs up to
  * its length at each place of the output that nearly matches it; from about 4 KiB V8 could not
  * compile one, so values over 256 bytes went unmasked in encoded form.
- * Not covered: other encodings (gzip, `rev` after an encoding, lower-case base32, `od -tx8`),
+ * Not covered: other encodings (gzip, `rev` after an encoding, mixed-case base32), a `0x`
+ * prefix's `0` as a decimal byte,
  * a part of a value encoded alone (`${TLS_KEY:100}`, each piece encoded on its own), numbers
  * not at a line's start between the encoded lines (`cat -n | paste -sd,`), alphabet characters
  * put between the pieces (`paste -sd x`, `sed 's/^/data: /'`, a timestamp before each line),
  * fewer than MIN_VALUE bytes of a value at a cut end or start.
  */
-import { isBlank, scanRuns } from './alphabet-runs.js';
+import { decimalOf, hexOf, isBlank, LOWER_STRETCH, scanRuns } from './alphabet-runs.js';
 import { decodeBase32, decodeBase64, decodeHex, type Decoded, type EachAlignment } from './encoded-runs.js';
 import { candidates, HEAD, headsOf, search, searchAt, suffixAtStart, type Heads, type Value } from './value-search.js';
 import { decodeGroups, decodeNumbers } from './word-runs.js';
@@ -170,23 +176,28 @@ export function encodedMasker(values: readonly SecretValue[], min: number): Enco
       const inBits: EachAlignment = (d) => {
         if (d.n > 0) spansIn(d, list, heads, 'bit', least, cut, found);
       };
-      const b64 = scanRuns(text, skip, escapes, 'b64', 0, scratch);
-      decodeBase64(b64, Math.ceil((8 * least) / 6), heads.pairs, scratch, inBits);
-      const min32 = Math.ceil((8 * least) / 5);
-      if (b64.longest32! >= min32) decodeBase32(scanRuns(text, skip, escapes, 'b32', min32, scratch), heads.pairs, scratch, inBits);
+      // One pass over the text for base64's characters; hex's and decimal's are taken from its
+      // arrays in turn (alphabet-runs.ts hexOf, decimalOf); base32's pass only when a run is long enough.
+      let runs = scanRuns(text, skip, escapes, 'b64', 0, scratch);
+      const longest32 = runs.longest32!;
+      // Up to 6 `=` of padding count in a run's stretch, not in this one.
+      const lower = runs.longestLower! >= LOWER_STRETCH - 6;
+      decodeBase64(runs, Math.ceil((8 * least) / 6), heads.pairs, scratch, inBits);
       // Bytes as numbers, as little-endian hex words, as 8 bits (word-runs.ts).
       const inNumbers = (num: Decoded) => {
         if (num.longest >= least) spansIn(num, list, heads, 'number', least, cut, found);
       };
-      let runs = scanRuns(text, skip, escapes, 'hex', 0, scratch);
+      runs = hexOf(runs, text);
       decodeHex(runs, 2 * least, heads.pairs, scratch, (d) => {
         if (d.n > 0) spansIn(d, list, heads, 'digit', least, cut, found);
       });
       inNumbers(decodeGroups(runs, 'words', heads.pairs, scratch));
-      runs = scanRuns(text, skip, escapes, 'dec', 0, scratch);
+      runs = decimalOf(runs);
       inNumbers(decodeNumbers(runs, 10, heads.pairs, scratch));
       inNumbers(decodeNumbers(runs, 8, heads.pairs, scratch));
       inNumbers(decodeGroups(runs, 'bits', heads.pairs, scratch));
+      const min32 = Math.ceil((8 * least) / 5);
+      if (longest32 >= min32) decodeBase32(scanRuns(text, skip, escapes, 'b32', min32, scratch, lower), heads.pairs, scratch, inBits);
       // A span ending before a hex dump's text column takes the rest of that line: the value's bytes as text.
       if (view) for (let i = 1; i < found.length; i += 2) found[i] = columnEnd(view, found[i]!);
       for (const x of found) spans.push(x);

@@ -3,8 +3,8 @@
  * digits next to each other in the text, read from the decimal or hex runs alphabet-runs.ts
  * scanned.
  * - Numbers (decodeNumbers): one a byte, decimal or octal.
- * - Little-endian words: a group of 4 or 8 hex digits holds 2 or 4 bytes, the last printed first
- *   (`od -x`, `od -tx2`, `hexdump` with no format, `od -tx4`, `xxd -e`); the bytes are taken in
+ * - Little-endian words: a group of 4, 8 or 16 hex digits holds 2, 4 or 8 bytes, the last printed
+ *   first (`od -x`, `od -tx2`, `hexdump` with no format, `od -tx4`, `xxd -e`, `od -tx8`); the bytes are taken in
  *   their order in memory, so a value at any byte of a word is found.
  * - Bits: a group of 8 binary digits is a byte (`xxd -b`).
  * Any other group (a longer or shorter one, a digit outside the kind) breaks the bytes there. A
@@ -48,7 +48,7 @@ export function decodeGroups(r: Runs, kind: GroupKind, pairs: Uint8Array, scratc
     const m = groupEnd(vals, k, digits);
     const len = m - k;
     let ok = false;
-    if (kind === 'words' && (len === 4 || len === 8)) {
+    if (kind === 'words' && (len === 4 || len === 8 || len === 16)) {
       ok = true;
       for (let d = m - 2; d >= k; d -= 2) put(((vals[d]! & ~ADJ) << 4) | (vals[d + 1]! & ~ADJ), k);
     } else if (kind === 'bits' && len === 8) {
