@@ -8,6 +8,7 @@
  * - a value that is base64 of gzip data (`H4sI...`): what it holds cannot be judged;
  * - a JSON value holding a Secret (an object of kind Secret, or with data/stringData and no kind);
  * - YAML text with a `kind: Secret` line (any document of a multi-document manifest).
+ * And an annotation value (of any kind) that is an encoded copy (encodedCopy).
  */
 import { isObj } from './objects.js';
 
@@ -38,4 +39,24 @@ export function secretInValue(v: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Strict base64 text long enough to hold a copy (checksums and short ids are hex or shorter). */
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Is this annotation value base64 of gzip data, or of text holding a manifest (JSON, YAML with
+ * apiVersion/kind/data/stringData keys) or what `hides` says is secret? Why masked whole: deploy
+ * tools keep a copy of the object there encoded (Banzai Cloud's objectmatcher writes
+ * `banzaicloud.com/last-applied` as base64 of gzipped JSON), which decodes to the values the
+ * object's own fields mask, and an encoded text cannot be shown cleaned.
+ */
+export function encodedCopy(v: string, hides: (text: string) => boolean): boolean {
+  const t = v.trim();
+  if (GZIP_BASE64.test(t)) return true;
+  if (t.length < 16 || !BASE64.test(t)) return false;
+  const raw = Buffer.from(t, 'base64');
+  const text = raw.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(raw)) return false;
+  return /^\s*[[{]/.test(text) || /^\s*(apiVersion|kind|data|stringData)\s*:/m.test(text) || hides(text);
 }

@@ -17,7 +17,7 @@ export interface PodFacts {
   container: string | null;
   /** exec and logs: the other containers reached (null: unknown, the container is not the pod's). */
   alsoReaches?: string[] | null;
-  /** exec: the mountPaths of the Secret volumes its container mounts (secret-mounts.ts), which the shell condition treats as secret files. */
+  /** exec: the mountPaths of the Secret volumes its container, and every container it reaches, mount (secret-mounts.ts), which the shell condition treats as secret files. */
   secretMounts?: string[];
 }
 
@@ -31,8 +31,15 @@ export async function podFacts(c: KubeConnector, namespace: string, pod: string,
   if (r.state !== 'found') return { podLabels: null, podLookup: r.state, podUid: null, container: container ?? null, ...(action ? { alsoReaches: null } : {}) };
   const name = container ?? r.pod.defaultContainer;
   const alsoReaches = action && name !== null ? reachedBesides(r.pod.reach, name, action) : null;
-  const secretMounts = action === 'exec' && name !== null ? (r.pod.secretMounts[name] ?? []) : undefined;
+  // A container sharing another's processes reads its files through /proc/PID/root: the
+  // Secret volumes of every container the exec reaches are secret places for it too.
+  const secretMounts = action === 'exec' && name !== null ? secretPlaces(r.pod.secretMounts, [name, ...(alsoReaches ?? [])]) : undefined;
   return { podLabels: r.pod.labels, podLookup: 'found', podUid: r.pod.uid, container: name, ...(action ? { alsoReaches } : {}), ...(secretMounts ? { secretMounts } : {}) };
+}
+
+/** The mountPaths of the Secret volumes of these containers, each once. */
+function secretPlaces(mounts: Record<string, string[]>, containers: string[]): string[] {
+  return [...new Set(containers.flatMap((c) => mounts[c] ?? []))];
 }
 
 /**

@@ -42,3 +42,26 @@ export function secretMountsOf(spec: unknown): Record<string, string[]> {
   }
   return out;
 }
+
+/** A Secret a pod mounts as files: its name, the keys mounted (null: every key), whether every mount of it is optional. */
+export interface SecretVolumeRef {
+  name: unknown;
+  keys: (string | null)[] | null;
+  optional: unknown;
+}
+
+/**
+ * The Secrets a pod spec's volumes hold (a `secret` volume, a `projected` volume's `secret`
+ * sources). Why: a program prints a mounted value as it prints a variable's, so kubectl_exec
+ * and kubectl_logs mask those values too (secret-env.ts). A key that is not a string is null (every key).
+ */
+export function secretVolumeRefs(spec: unknown): SecretVolumeRef[] {
+  if (!isObj(spec) || !Array.isArray(spec.volumes)) return [];
+  const keysOf = (items: unknown) => (Array.isArray(items) && items.length > 0 ? items.map((i) => (isObj(i) && typeof i.key === 'string' ? i.key : null)) : null);
+  return spec.volumes.flatMap((v) => {
+    if (!isObj(v)) return [];
+    if (isObj(v.secret)) return [{ name: v.secret.secretName, keys: keysOf(v.secret.items), optional: v.secret.optional }];
+    if (!isObj(v.projected) || !Array.isArray(v.projected.sources)) return [];
+    return v.projected.sources.flatMap((s) => (isObj(s) && isObj(s.secret) ? [{ name: s.secret.name, keys: keysOf(s.secret.items), optional: s.secret.optional }] : []));
+  });
+}
