@@ -22,3 +22,11 @@ export const PG_STORE_TABLES: readonly string[] = [
  * fingerprint and not the names alone: an application may have a `settings` or `calls` table.
  */
 export const PG_STORE_FINGERPRINT = { versions: 'schema_version', chain: 'records', chainColumn: 'prev_hash' } as const;
+
+/**
+ * The cluster's system identifier as text, NULL where the session may not read it (an SQL
+ * expression). Why shared: the store reports its cluster and tools/postgres/outbound-reach.ts
+ * compares a connection's with it, so both must read the same value the same way.
+ */
+export const PG_CLUSTER_ID_SQL = `CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
+    THEN (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) END`;

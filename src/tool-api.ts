@@ -15,7 +15,7 @@ export { functionKey, sqlNameParts } from './sql-names.js';
 /** The query parameters of a PostgreSQL URL pg would read over Warden's session settings (the postgres family and the transcript store refuse them). */
 export { pgUrlSessionParams, readPgUrl } from './pg-url-params.js';
 /** The PostgreSQL transcript store's tables and fingerprint (a postgres connection must not reach them). */
-export { PG_STORE_FINGERPRINT, PG_STORE_TABLES } from './pg-store-tables.js';
+export { PG_CLUSTER_ID_SQL, PG_STORE_FINGERPRINT, PG_STORE_TABLES } from './pg-store-tables.js';
 /** Deep-frozen facts a parser may cache (the recorder serialises them once). */
 export { isSealed, sealFacts } from './sealed-facts.js';
 export type { ErrorCodeValue, ErrorDetails } from './errors.js';

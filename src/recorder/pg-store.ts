@@ -13,6 +13,7 @@ import '../pg-stream-probe.js'; // before pg: spares its probe loading Node's fe
 import pg from 'pg';
 import { rowToCall } from './columns.js';
 import { ErrorCode, WardenError } from '../errors.js';
+import { PG_CLUSTER_ID_SQL } from '../tool-api.js';
 import { PgApprovalTables } from './pg-approvals.js';
 import { PgLiveness } from './pg-liveness.js';
 import { type DeadWork, findDeadWork, interruptedOutcome, scheduleSweeps } from './pg-recovery.js';
@@ -196,7 +197,7 @@ export class PgStore implements PgTranscriptStore {
   }
 
   async clusterId(): Promise<string | null> {
-    const sql = `SELECT CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE') THEN (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) END AS id`;
+    const sql = `SELECT ${PG_CLUSTER_ID_SQL} AS id`;
     return this.read(async (q) => ((await q(sql)).rows[0] as { id: string | null }).id);
   }
 

@@ -12,7 +12,7 @@
  * Checked once when a pool opens, with store-reach.ts (a plain read pays nothing after that).
  */
 import type pg from 'pg';
-import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import { ErrorCode, PG_CLUSTER_ID_SQL, WardenError } from '../../src/tool-api.js';
 
 /** The store's cluster as the family hears it (FamilyDeps.storeCluster): its system identifier, null when it could not be read. */
 export interface StoreCluster {
@@ -32,8 +32,7 @@ const LIBRARIES = `'(^|/)(dblink|postgres_fdw)(\\.[a-z]+)?$'`;
  * or whose foreign tables it may read, and those wrappers when it may create servers of them.
  */
 const OUTBOUND_SQL = `SELECT
-  CASE WHEN pg_catalog.has_function_privilege('pg_catalog.pg_control_system()', 'EXECUTE')
-    THEN (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) END AS cluster,
+  ${PG_CLUSTER_ID_SQL} AS cluster,
   EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolsuper AND pg_catalog.pg_has_role(r.oid, 'MEMBER')) AS superuser,
   ARRAY(SELECT r.rolname::text FROM pg_catalog.pg_roles r WHERE r.rolname IN ('pg_read_server_files', 'pg_write_server_files', 'pg_execute_server_program')
     AND pg_catalog.pg_has_role(r.oid, 'MEMBER') ORDER BY 1) AS roles,
