@@ -11,7 +11,8 @@
 //      WARDEN_SKIP_PREPARE=1 (do not check/install system packages),
 //      WARDEN_TEST_GROUPS=0 (every test file in a process of its own),
 //      WARDEN_TEST_CONCURRENCY=N (files or groups at a time; default 3).
-// The test runner's output passes through untouched; this script's own lines go to stderr.
+// The test runner's output passes through untouched, and its failing tests are repeated after
+// its totals (scripts/test-failures.mjs); this script's own lines go to stderr.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { prepareTestEnv } from './prepare-test-env.mjs';
 import { expectedTimes, readTimes, saveTimes, slowestFirst } from './test-order.mjs';
 import { fileSoloReason, planRuns, removeStaleEntries, writeGroupEntries } from './test-groups.mjs';
 import { bundleCli } from './bundle-cli.mjs';
+import { failureCollector } from './test-failures.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (message) => process.stderr.write(`[test] ${message}\n`);
@@ -156,13 +158,26 @@ async function main() {
   child = spawn(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--import', pathToFileURL(timer).href, ...runnerFlags, ...files], {
     cwd: root,
     env: { ...env, WARDEN_TEST_TIMES: timesPath },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  // The output passes through as it comes; the failing tests are repeated after the totals.
+  const failures = failureCollector();
+  let partial = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk) => {
+    process.stdout.write(chunk);
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) failures.push(line);
   });
   child.on('error', (err) => {
     log(`could not run node --test: ${err.message}`);
     void finish(1);
   });
-  child.on('exit', (code, signal) => {
+  child.on('close', (code, signal) => {
+    if (partial) failures.push(partial);
+    const summary = failures.lines();
+    if (summary.length) process.stdout.write(`${summary.join('\n')}\n`);
     try {
       saveTimes(root, timesPath, groups);
     } catch (err) {
