@@ -58,6 +58,33 @@ const TRIGGER_EVENTS = `(CASE WHEN (t.tgtype::int & 16) <> 0 THEN 'u' ELSE '' EN
       || CASE WHEN (t.tgtype::int & 4) <> 0 THEN 'i' ELSE '' END || CASE WHEN (t.tgtype::int & 7) = 7 THEN 'b' ELSE '' END
       || CASE WHEN (t.tgtype::int & 12) <> 0 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class tp WHERE tp.oid = t.tgrelid AND tp.relispartition) THEN 'm' ELSE '' END)`;
 
+/**
+ * The key columns an ON DELETE SET NULL or SET DEFAULT action of foreign key `fk` writes:
+ * PostgreSQL 15's column list (`SET NULL (pid)`, pg_constraint.confdelsetcols) when it has one,
+ * else every key column. Read through to_jsonb, so a server before 15 (no such column) answers too.
+ */
+const SET_COLUMNS = `(CASE WHEN pg_catalog.jsonb_typeof(pg_catalog.to_jsonb(fk) -> 'confdelsetcols') = 'array'
+        AND pg_catalog.jsonb_array_length(pg_catalog.to_jsonb(fk) -> 'confdelsetcols') > 0
+      THEN ARRAY(SELECT x::pg_catalog.int2 FROM pg_catalog.jsonb_array_elements_text(pg_catalog.to_jsonb(fk) -> 'confdelsetcols') AS x)
+      ELSE fk.conkey END)`;
+
+/** Whether type `oid` is char(n) (bpchar) or a domain (whose base may be): an array of it pads each element. */
+const PADS = (oid: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.oid = ${oid} AND (e.oid = 'pg_catalog.bpchar'::pg_catalog.regtype OR e.typtype = 'd'))`;
+
+/**
+ * Of a size-limited index `zx` (entry `z`), its columns of type char(n), as a JSON object of n by
+ * name (TableConstraint.padded): bpchar with a length, directly or through one domain (the
+ * column's typmod, else the domain's); 0, padding not read, for an array of bpchar or of a
+ * domain, or a domain over a domain or over such an array. bpchar without a length pads nothing.
+ */
+const PADDED = `(SELECT COALESCE(pg_catalog.json_object_agg(a.attname::text, p.n), '{}'::json) FROM pg_catalog.pg_attribute a
+        JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid LEFT JOIN pg_catalog.pg_type bt ON bt.oid = ty.typbasetype
+        CROSS JOIN LATERAL (SELECT CASE
+          WHEN ty.oid = 'pg_catalog.bpchar'::pg_catalog.regtype THEN a.atttypmod - 4
+          WHEN bt.oid = 'pg_catalog.bpchar'::pg_catalog.regtype THEN COALESCE(NULLIF(a.atttypmod, -1), ty.typtypmod) - 4
+          WHEN bt.typtype = 'd' OR ${PADS('ty.typelem')} OR ${PADS('bt.typelem')} THEN 0 END AS n) p
+        WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0 AND p.n >= 0)`;
+
 const GEN_TREE = `d.adbin::text`;
 const KEY_TREE = `COALESCE(pt.partexprs::text, '')`;
 const POL_TREE = `(COALESCE(pol.polqual::text, '') || ' ' || COALESCE(pol.polwithcheck::text, ''))`;
@@ -89,7 +116,7 @@ const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
       `(${OPAQUE(POL_TREE)} OR ${POL_TREE} LIKE '%{SUBLINK %')`, 'true', `CASE pol.polcmd WHEN '*' THEN 'ud' WHEN 'd' THEN 'd' ELSE 'u' END`)}
       FROM fam JOIN pg_catalog.pg_class pc ON pc.oid = fam.oid AND pc.relrowsecurity JOIN pg_catalog.pg_policy pol ON pol.polrelid = pc.oid
       WHERE fam.root = r.name AND pol.polcmd IN ('*', 'w', 'r', 'd')
-    UNION ALL SELECT ${entry('fk.conrelid', 'fk.conname::text', `'a'`, attnames('fk.conrelid', 'fk.conkey'), 'false', 'false', 'false', 'true',
+    UNION ALL SELECT ${entry('fk.conrelid', 'fk.conname::text', `'a'`, attnames('fk.conrelid', SET_COLUMNS), 'false', 'false', 'false', 'true',
       `CASE fk.confdeltype WHEN 'c' THEN 'D' WHEN 'n' THEN 'N' ELSE 'S' END`)}
       FROM fam JOIN pg_catalog.pg_constraint fk ON fk.confrelid = fam.oid AND fk.contype = 'f'
       WHERE fam.root = r.name AND fk.confdeltype IN ('c', 'n', 'd')
@@ -100,7 +127,8 @@ const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
       FROM fam JOIN pg_catalog.pg_constraint fk ON fk.confrelid = fam.oid AND fk.contype = 'f'
       WHERE fam.root = r.name AND fk.confupdtype IN ('c', 'n', 'd')
     UNION ALL SELECT ${entry('zx.indrelid', 'zc.relname::text', `'z'`, `ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0 ORDER BY a.attnum)`, 'false', 'false', 'false')}
+        WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0 ORDER BY a.attnum)`, 'false', 'false', 'false',
+        'true', `''`, `, 'padded', ${PADDED}`)}
       FROM fam JOIN pg_catalog.pg_index zx ON zx.indrelid = fam.oid JOIN pg_catalog.pg_class zc ON zc.oid = zx.indexrelid
       WHERE fam.root = r.name AND zc.relam <> (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'hash') AND (SELECT count(*) FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0) > 1) AS e), '[]'::json)`;

@@ -29,14 +29,15 @@ import type { CatalogRecheck } from './catalog-lock.js';
  * partition key of the family or of an ancestor (`k`, no name), a trigger that fires on UPDATE
  * or DELETE (`t`; `columns`: its UPDATE OF list, none for any), a rule on UPDATE or DELETE (`r`),
  * a row-level security policy (`y`) of a table that has them enabled; `events` says which. Or a
- * foreign key of another table (`a`: `table` is the referencing one, `columns` its key) into the
+ * foreign key of another table (`a`: `table` is the referencing one, `columns` the key columns its
+ * action writes: all, or its `SET NULL (col, ...)` / `SET DEFAULT (col, ...)` list) into the
  * family whose ON DELETE action changes that table's rows: `events` `D` (CASCADE: deletes
  * them), `N` (SET NULL) or `S` (SET DEFAULT: either updates its key columns). Or such a foreign key with
  * an ON UPDATE action (`o`: `refColumns` the family's referenced columns; `events` `C` CASCADE,
  * `N` SET NULL or `S` SET DEFAULT: each updates the referencing key columns). Or an index of the
  * family of any access method but hash (`z`) whose plain key or INCLUDE columns hold two or more
  * of variable length (`columns`: those): its row has a size limit a written value may reach
- * beside a masked one (sized-writes.ts).
+ * beside a masked one (sized-writes.ts); `padded`: those of them a char(n) value is padded into.
  */
 export interface TableConstraint {
   /** The table it is defined on (schema.name): the relation asked or a descendant. */
@@ -67,6 +68,12 @@ export interface TableConstraint {
    * other kinds. A policy counts for the commands it applies to (FOR SELECT: an UPDATE's).
    */
   events: string;
+  /**
+   * Of a size-limited index (`z`), its columns of type char(n) (bpchar, directly or through a
+   * domain), each with n: a value written is stored padded with blanks to n characters; 0 for
+   * one whose padding is not read (an array of char(n) or of a domain, a domain over a domain).
+   */
+  padded?: Record<string, number>;
   /** Of a trigger (`t`), what Warden reads to judge it blind to the masked columns (trigger-bodies.ts). */
   trigger?: TriggerFacts;
 }
@@ -90,8 +97,11 @@ function parse(row: CatalogRow): RelationConstraints {
     const c = k as TableConstraint;
     return typeof k === 'object' && k !== null && typeof c.table === 'string' && typeof c.name === 'string' && TYPES.includes(c.type) &&
       typeof c.validated === 'boolean' && typeof c.wholeRow === 'boolean' && typeof c.mutable === 'boolean' && typeof c.opaque === 'boolean' && typeof c.events === 'string' &&
-      strings(c.columns) && strings(c.refTables) && strings(c.refColumns) && (c.type !== 't' ? c.trigger === undefined : triggerOk(c.trigger));
+      strings(c.columns) && strings(c.refTables) && strings(c.refColumns) && (c.type !== 't' ? c.trigger === undefined : triggerOk(c.trigger)) &&
+      (c.type !== 'z' ? c.padded === undefined : paddedOk(c.padded));
   };
+  const paddedOk = (p: unknown): boolean => typeof p === 'object' && p !== null && !Array.isArray(p) &&
+    Object.values(p).every((n) => Number.isInteger(n) && (n as number) >= 0);
   const triggerOk = (f: TriggerFacts | undefined): boolean => typeof f === 'object' && f !== null &&
     (f.refused === null || typeof f.refused === 'string') && (f.body === null || typeof f.body === 'string') && typeof f.when === 'boolean' &&
     strings(f.whenColumns) && typeof f.whenWholeRow === 'boolean' && typeof f.whenMutable === 'boolean' && typeof f.whenOpaque === 'boolean' &&

@@ -31,7 +31,7 @@
  *   A row-level security policy reading a masked column (or any relation: a subquery) filters
  *   the rows reached and checks the rows written: refused. A foreign key into the table with an
  *   ON UPDATE action (CASCADE, SET NULL, SET DEFAULT), when the statement writes a column it
- *   references (or may: a whole row, an upsert; not `SET id = id`, fk-actions.ts), updates the referencing rows' key columns:
+ *   references (or may: a whole row, an upsert; not `SET id = id`, nor an upsert's `SET id = t.id`, fk-actions.ts), updates the referencing rows' key columns:
  *   judged as that UPDATE (`UPDATE parent SET id = id + 100` under the child's `CHECK (pid <
  *   100 OR ascii(email) <> 99)`), followed on through their own keys, each table and key once.
  *   An index holding a masked column beside a written one has a row size limit: sized-writes.ts.
@@ -54,7 +54,7 @@ import type { ConstraintCatalog, RelationConstraints, TableConstraint } from './
 import type { Caller } from './pool-shares.js';
 import type { ViewCatalog } from './view-catalog.js';
 import { ALLOWED_SIZED, sizedWhy } from './sized-writes.js';
-import { ACTIONS, actionUpdate, unchangedKeys } from './fk-actions.js';
+import { ACTIONS, actionUpdate, unchangedKeys, upsertUnchangedKeys } from './fk-actions.js';
 import { notBlind, withTriggerWrites } from './trigger-bodies.js';
 import { anyMasked, checkWhy, computedWhy, maskedOf, oracle } from './oracle-reasons.js';
 import { changesRows } from './widened-relations.js';
@@ -78,13 +78,15 @@ export async function checkUpdateOracles(facts: Written, m: MaskingContext, cons
   // Written through a view: its base tables, whose columns the statement writes are not known here.
   // (One the catalog does not know is not written: PostgreSQL refuses the statement.)
   const viaViews = [...known].filter(([, k]) => k && !TABLES.has(k.kind)).map(([r]) => r);
-  const bases = viaViews.length ? [...(await views.reached(viaViews, caller)).relations].filter((r) => !known.has(r)) : [];
+  const reachedBases = viaViews.length ? [...(await views.reached(viaViews, caller)).relations].filter((r) => !viaViews.includes(r)) : [];
+  const bases = reachedBases.filter((r) => !known.has(r));
   const baseKnown = bases.length ? await constraints.of(bases, caller) : new Map<string, RelationConstraints | null>();
   const upsert = facts.statements.includes('insert');
   for (const [relation, info] of [...known, ...baseKnown]) {
     // A view holds no CHECK or index: its base tables' are judged (as written whole).
     if (!info) continue;
-    const listed = facts.writes.includes(relation) ? facts.writtenColumns.filter((c) => c.table === relation).map((c) => c.column) : ['*'];
+    // A table written directly and through a view too (writable CTEs) is written whole: the view's columns are not known here.
+    const listed = facts.writes.includes(relation) && !reachedBases.includes(relation) ? facts.writtenColumns.filter((c) => c.table === relation).map((c) => c.column) : ['*'];
     // Columns written one by one (not a whole row, a view's base, an upsert): whether a trigger fires, a row moves.
     const columnwise = !upsert && !listed.includes('*');
     const exact = columnwise && info.kind === 'r';
@@ -98,7 +100,8 @@ export async function checkUpdateOracles(facts: Written, m: MaskingContext, cons
     };
     // A blind trigger that fires may set any column it names through NEW or OLD: written too.
     const { written, moves } = columnwise ? withTriggerWrites(info.constraints, listed, derive, m, relation) : derive(listed);
-    const unchanged = columnwise ? unchangedKeys(facts.setSizes, relation, info.constraints, written, moves) : [];
+    const unchanged = columnwise ? unchangedKeys(facts.setSizes, relation, info.constraints, written, moves)
+      : upsert ? upsertUnchangedKeys(facts.setSizes, relation, info.constraints, listed, written, [...generated.keys()].map((g) => g.slice(g.lastIndexOf('.') + 1))) : [];
     // A BEFORE INSERT row trigger may change the row an upsert's EXCLUDED shows.
     const insertTriggered = upsert && info.constraints.some((k) => k.type === 't' && k.events.includes('b'));
     for (const k of info.constraints) {
@@ -174,7 +177,8 @@ async function judgeDeleted(relations: [string, RelationConstraints | null][], m
       const masked = k.type !== 'y' ? anyMasked(m, tables)
         : k.opaque ? anyMasked(m, tables) ?? m.columns[0]!.column : k.wholeRow ? anyMasked(m, tables) : maskedOf(m, tables, k.columns);
       if (!masked) continue;
-      const blind = k.type === 't' ? notBlind(k, m, tables) : null;
+      // Fired by the DELETE: NEW is NULL, a whole-row comparison in the body answers alike for every row.
+      const blind = k.type === 't' ? notBlind(k, m, tables, null, true) : null;
       if (k.type === 't' && blind === null) continue;
       const why = k.type === 't' ? `it fires on the DELETE, and its WHEN clause and function see the deleted row, masked values included, and Warden does not read them as blind to the masked columns (${blind})`
         : k.type === 'r' ? 'the rule rewrites the DELETE into actions that see the deleted row, masked values included'

@@ -12,7 +12,8 @@
  * must be written a bounded constant, and all of the index's written together at most
  * SIZED_WRITE_BYTES: a string literal (its text as written), a parameter (`$1`, its text as
  * sent), a safe integer, NULL (a foreign key's SET NULL too: the UPDATE it makes is `SET k =
- * NULL`). A DO UPDATE's `EXCLUDED.note` is what the INSERT's VALUES give note, row by row: the
+ * NULL`); into a char(n) column, padded with blanks to n characters (`'x'` into char(2600) is
+ * 2600 bytes: storedBytes). A DO UPDATE's `EXCLUDED.note` is what the INSERT's VALUES give note, row by row: the
  * largest of those, each sized so, unless a BEFORE INSERT row trigger may have changed it. A
  * computed value (`repeat('x', 3000)`, `note || 'x'`, a column, a cast, DEFAULT, EXCLUDED of an
  * INSERT ... SELECT, a foreign key's action carrying the parent's new key or SET DEFAULT) is not
@@ -24,7 +25,7 @@
  * told from a short write; the limit is far above ordinary short values.
  */
 import type { MaskingContext } from '../../src/tool-api.js';
-import type { SetSize } from './analysis/types.js';
+import type { SetSize, ValueSize } from './analysis/types.js';
 import type { TableConstraint } from './constraint-catalog.js';
 
 /** The most bytes an UPDATE may write, in total, into the columns of variable length of one index holding a masked column it leaves. */
@@ -36,6 +37,22 @@ function paramBytes(v: unknown): number | undefined {
   if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
   if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v).length;
   return undefined;
+}
+
+/**
+ * A value's size as stored into a column (undefined: not sized, fail closed): a literal's text, a
+ * parameter's as sent, NULL none; into a char(n) column (`width` n, TableConstraint.padded) padded
+ * with blanks to n characters: a parameter's characters are counted, a literal's are at least a
+ * quarter of its UTF-8 bytes. Width 0: a padding not read, not sized.
+ */
+function storedBytes(v: ValueSize, params: readonly unknown[], width: number | undefined): number | undefined {
+  const x = v.bytes === undefined && v.param !== undefined ? params[v.param - 1] : undefined;
+  if (v.none || (v.bytes === undefined && v.param !== undefined && (x === null || x === undefined))) return 0;
+  const bytes = v.bytes ?? (v.param !== undefined ? paramBytes(x) : undefined);
+  if (bytes === undefined || width === undefined) return bytes;
+  if (width === 0) return undefined;
+  const chars = v.bytes === undefined ? [...String(x)].length : Math.ceil(bytes / 4);
+  return bytes + Math.max(0, width - chars);
 }
 
 /**
@@ -68,10 +85,11 @@ export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[]
     const mine = generated.includes(c) ? [] : items.filter((s) => s.column === c);
     for (const s of mine.length ? mine : [{ table: relation, column: c }]) {
       // EXCLUDED.col: each conflicting row is updated with its own VALUES row's value, the largest counts (none: not sized).
-      const sizes = (s.excluded ?? [s]).map((v) => v.bytes ?? (v.param !== undefined ? paramBytes(params[v.param - 1]) : undefined));
+      // Into char(n), each value padded to n characters (k.padded).
+      const sizes = (s.excluded ?? [s]).map((v) => storedBytes(v, params, k.padded?.[c]));
       const bytes = sizes.length && !sizes.includes(undefined) ? Math.max(...(sizes as number[])) : undefined;
       if (bytes === undefined || (s.excluded && insertTriggered)) {
-        return { masked, why: `${what}; the value written into ${c} is computed (not a literal or parameter, or a generated column, or EXCLUDED of one a BEFORE INSERT trigger may change), so its size is not known, and ${tail}` };
+        return { masked, why: `${what}; the value written into ${c} is computed (not a literal or parameter, or a generated column, or EXCLUDED of one a BEFORE INSERT trigger may change, or padded into a char(n) Warden does not read), so its size is not known, and ${tail}` };
       }
       total += bytes;
     }
@@ -81,5 +99,5 @@ export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[]
     : null;
 }
 
-export const ALLOWED_SIZED = `an UPDATE writing string literals or parameters of at most ${SIZED_WRITE_BYTES} bytes in all (or safe integers, NULL; or a DO UPDATE's EXCLUDED.col of such VALUES, with no BEFORE INSERT trigger) into the columns of variable length of an index beside a masked column runs; ` +
+export const ALLOWED_SIZED = `an UPDATE writing string literals or parameters of at most ${SIZED_WRITE_BYTES} bytes in all (into char(n), padded to n characters; or safe integers, NULL; or a DO UPDATE's EXCLUDED.col of such VALUES, with no BEFORE INSERT trigger) into the columns of variable length of an index beside a masked column runs; ` +
   'so does one writing only columns of fixed length, or the masked column itself';

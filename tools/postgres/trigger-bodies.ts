@@ -34,7 +34,8 @@
  * - The body may compare the whole rows, `NEW IS [NOT] DISTINCT FROM OLD` (or OLD first), as an
  *   operand of loosely binding neighbours only (rowsCompared): judged as that WHEN clause. Its
  *   outcome, whatever the body does with it (a branch, a stamp), depends on the unmasked columns
- *   only: the masked ones are equal in OLD and NEW (no blind code names them).
+ *   only: the masked ones are equal in OLD and NEW (no blind code names them). Fired by a DELETE,
+ *   NEW is NULL: the comparison answers alike for every row, not judged (blindTrigger).
  * - Or the function is contrib's moddatetime (trigger-facts.ts): it sets the column it names to
  *   the time and reads nothing; that column counts as written.
  * A blind trigger's NEW and OLD columns count as written by the statement (a BEFORE trigger may
@@ -195,8 +196,12 @@ const READINGS = new WeakMap<TriggerFacts, Reading | string>();
  * columns its function reads or writes through NEW and OLD, or the column moddatetime sets
  * (count them as written), or why not. `written`: what the statement writes, column by column
  * (null: not known so, or a DELETE), which a WHEN clause `OLD.* IS DISTINCT FROM NEW.*` needs.
+ * `deleting`: the trigger fires on a DELETE, where PL/pgSQL's NEW is NULL (before PostgreSQL 11,
+ * unassigned: an error for every row alike), so a body's `OLD IS DISTINCT FROM NEW` is true for
+ * every row, found without calling the rows' equality (a NULL operand decides IS DISTINCT FROM):
+ * not judged. A DELETE trigger's WHEN clause cannot name NEW (PostgreSQL refuses it).
  */
-export function blindTrigger(f: TriggerFacts | undefined, masked: readonly string[], written: readonly string[] | null = null): { columns: string[] } | { why: string } {
+export function blindTrigger(f: TriggerFacts | undefined, masked: readonly string[], written: readonly string[] | null = null, deleting = false): { columns: string[] } | { why: string } {
   if (!f) return { why: 'the catalog does not say what it runs' };
   const hidden = new Set(masked.map((c) => c.toLowerCase()));
   const userTyped = new Set(f.userTyped.map((c) => c.toLowerCase()));
@@ -215,7 +220,7 @@ export function blindTrigger(f: TriggerFacts | undefined, masked: readonly strin
   if (r === undefined) READINGS.set(f, (r = readBody(f.body)));
   if (typeof r === 'string') return { why: `its function holds ${r}` };
   // Its function compares the whole rows: as the WHEN clause doing so is judged (rowsDistinctWhy).
-  const rows = r.rows ? rowsDistinctWhy(f, hidden, written, 'its function compares the whole rows OLD and NEW') : null;
+  const rows = r.rows && !deleting ? rowsDistinctWhy(f, hidden, written, 'its function compares the whole rows OLD and NEW') : null;
   if (rows) return { why: rows };
   const named = r.idents.find((v) => hidden.has(v.toLowerCase()));
   if (named) return { why: `its function names ${named}` };
@@ -234,10 +239,10 @@ function maskedNames(m: MaskingContext, tables: readonly string[]): string[] {
 
 /**
  * Why the trigger `k` is not read as blind to the masked columns of `tables` (its table, the
- * relation written), or null when it is; `written` as blindTrigger's.
+ * relation written), or null when it is; `written` and `deleting` as blindTrigger's.
  */
-export function notBlind(k: TableConstraint, m: MaskingContext, tables: readonly string[], written: readonly string[] | null = null): string | null {
-  const b = blindTrigger(k.trigger, maskedNames(m, tables), written);
+export function notBlind(k: TableConstraint, m: MaskingContext, tables: readonly string[], written: readonly string[] | null = null, deleting = false): string | null {
+  const b = blindTrigger(k.trigger, maskedNames(m, tables), written, deleting);
   return 'why' in b ? b.why : null;
 }
 

@@ -2,6 +2,8 @@
  * A trigger comparing the whole rows OLD and NEW, read as blind to the masked columns
  * (trigger-bodies.ts): in its WHEN clause (`OLD.* IS DISTINCT FROM NEW.*`, trigger-facts.ts) or
  * in its PL/pgSQL body (`IF NEW IS DISTINCT FROM OLD THEN`), judged alike by rowsDistinctWhy.
+ * The body's under a DELETE is not judged: NEW is NULL there, the answer alike for every row
+ * (trigger-bodies.ts blindTrigger).
  */
 import type { Token } from './plpgsql-tokens.js';
 import type { TriggerFacts } from './trigger-bodies.js';

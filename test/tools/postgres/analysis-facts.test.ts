@@ -113,7 +113,7 @@ test('setSizes: a SET item is sized only when it is a literal, a parameter, a sa
   const f = analyzeSql("UPDATE t SET a = 'héllo', b = $2, c = E'x\\n', d = 12, e = 1e300, f = NULL, g = DEFAULT, h = repeat('x', 3), i = 'x'::text, j = a || 'b' WHERE id = 1");
   assert.deepEqual(f.setSizes, [
     { table: 'public.t', column: 'a', bytes: 6 }, { table: 'public.t', column: 'b', param: 2 }, { table: 'public.t', column: 'c', bytes: 3 },
-    { table: 'public.t', column: 'd', bytes: 2 }, { table: 'public.t', column: 'e' }, { table: 'public.t', column: 'f', bytes: 0 },
+    { table: 'public.t', column: 'd', bytes: 2 }, { table: 'public.t', column: 'e' }, { table: 'public.t', column: 'f', bytes: 0, none: true },
     { table: 'public.t', column: 'g' }, { table: 'public.t', column: 'h' }, { table: 'public.t', column: 'i' }, { table: 'public.t', column: 'j' },
   ]);
   // DO UPDATE's SET items only; EXCLUDED.col is what each VALUES row gives col, sized so.
@@ -135,5 +135,7 @@ test('setSizes: a column an UPDATE sets to itself (SET id = id) is marked same, 
   assert.deepEqual(same('UPDATE t AS p SET id = p.id, a = u.a FROM u WHERE u.x = p.id'), ['id']);
   // Quoted names that are not plain, a cast, an expression, another table's column, a subscript: not the same.
   assert.deepEqual(same('UPDATE t SET "ID" = "ID", a = a::text, b = b + 0, c = u.c, d = d[1] FROM u'), []);
-  assert.deepEqual(same('INSERT INTO t (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = t.id'), []);
+  // An upsert's DO UPDATE: the existing row's own value, qualified (a bare id is EXCLUDED's too: ambiguous to PostgreSQL), not EXCLUDED's.
+  assert.deepEqual(same('INSERT INTO t (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = t.id'), ['id']);
+  assert.deepEqual(same('INSERT INTO t (id, a) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET id = id, a = EXCLUDED.id'), []);
 });

@@ -46,6 +46,8 @@ export interface StoredLineage {
 export interface ValueSize {
   bytes?: number;
   param?: number;
+  /** The value is NULL (stored as no bytes, never padded into a char(n) column). */
+  none?: boolean;
 }
 
 /**

@@ -14,7 +14,9 @@
  * `SET x = EXCLUDED.y` stores into x what the INSERT would have stored into y (masked-copies.ts).
  * EXCLUDED of a column the INSERT does not list (its default, or a trigger's value) is refused.
  * A SET item that is a bare `EXCLUDED.col` is sized (SqlFacts.setSizes) by what each VALUES row
- * gives col (sized-writes.ts takes the largest); an INSERT ... SELECT's is not sized.
+ * gives col (sized-writes.ts takes the largest); an INSERT ... SELECT's is not sized. A SET item
+ * `col = t.col` (t the target's name) is the existing row's value, unchanged (SetSize.same: no
+ * foreign key's ON UPDATE action fires, fk-actions.ts).
  * The DO UPDATE WHERE is a write's WHERE for the predicate channels (predicates.ts).
  */
 import { parseError } from '../../../src/tool-api.js';
@@ -103,7 +105,8 @@ export function analyzeConflict(conflict: unknown, target: UpsertTarget, scope: 
     const rows = excluded !== null ? target.sizes.get(excluded) : undefined;
     // EXCLUDED.col is what each VALUES row gives col (SetSize.excluded); anything else is sized as written.
     if (rows?.length) ctx.setSizes.push({ table: target.table, column, excluded: [...rows] });
-    else noteSetSize(ctx, target.table, column, value);
+    // `SET id = t.id`, the existing row's own value, is marked same (SetSize.same); a bare `id` would be EXCLUDED's too (PostgreSQL: ambiguous).
+    else noteSetSize(ctx, target.table, column, value, (value as Node | null)?.table != null ? [target.name] : undefined);
   }
   // The condition picks which conflicting rows the update changes, as an UPDATE's WHERE picks
   // its rows: judged as a write's WHERE (predicates.ts), so a masked value computed in a subquery

@@ -42,9 +42,10 @@ export function writtenColumns(type: string, node: Node): string[] | '*' {
 
 /**
  * A value's size bound (SetSize): a string literal's text as written bounds its size (an escape,
- * a bit or hex string, a cast from it in assignment never grows it past that, but
- * `'x'::char(3000)` would: a cast is computed); a safe integer its digits; `$n` its parameter,
- * sized when it runs; NULL nothing. Anything else (an expression, a column, DEFAULT) is unbounded.
+ * a bit or hex string, a cast from it in assignment never grows it past that, but for the
+ * padding a char(n) target adds, which sized-writes.ts counts; `'x'::char(3000)` is computed); a
+ * safe integer its digits; `$n` its parameter, sized when it runs; NULL nothing (`none`).
+ * Anything else (an expression, a column, DEFAULT) is unbounded.
  */
 export function sizeOf(ctx: Ctx, value: unknown): ValueSize {
   const v = (value ?? {}) as Node;
@@ -54,7 +55,7 @@ export function sizeOf(ctx: Ctx, value: unknown): ValueSize {
     : v.type === 'number' && typeof v.value === 'number' && Number.isSafeInteger(v.value) ? String(v.value).length
     : undefined;
   const param = v.type === 'var' && v.prefix === '$' && typeof v.name === 'number' && Number.isInteger(v.name) ? v.name : undefined;
-  return { ...(bytes !== undefined ? { bytes } : {}), ...(param !== undefined ? { param } : {}) };
+  return { ...(bytes !== undefined ? { bytes } : {}), ...(param !== undefined ? { param } : {}), ...(v.type === 'null' ? { none: true } : {}) };
 }
 
 /** A name PostgreSQL reads alike quoted or not (lower case, plain): two such names are one name. */
