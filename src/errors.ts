@@ -79,6 +79,19 @@ export interface ErrorDetails {
   [key: string]: unknown;
 }
 
+/**
+ * The details key a tool sets (true) on a WARDEN_CANCELLED it throws when nothing of the call
+ * reached its backend: it waited for a session, a lock in its BEGIN, a catalog lookup. Why: the
+ * pipeline then gives back the approvals the call spent (approvals/give-back.ts), as it does for
+ * a cancel seen before `execute`; set only where it is certain, never once a statement was sent.
+ */
+export const NOTHING_SENT = 'nothingSent';
+
+/** Is this a cancel whose tool says nothing of the call reached the backend (NOTHING_SENT)? */
+export function nothingSent(err: WardenError): boolean {
+  return err.code === ErrorCode.CANCELLED && err.details[NOTHING_SENT] === true;
+}
+
 /** The one error type that crosses layers: carries a stable code and agent-safe details. */
 export class WardenError extends Error {
   readonly code: ErrorCodeValue;

@@ -7,9 +7,9 @@
  * family's own condition blocks, e.g. `sql:`), then calls `execute`, then masks and records.
  */
 import type { z } from 'zod';
-import { ErrorCode, WardenError } from './errors.js';
+import { ErrorCode, NOTHING_SENT, WardenError } from './errors.js';
 
-export { ErrorCode, WardenError };
+export { ErrorCode, NOTHING_SENT, WardenError };
 /** SQL identifier rules for names in policies (one parser for the core and the postgres family). */
 export { functionKey, sqlNameParts } from './sql-names.js';
 /** The query parameters of a PostgreSQL URL pg would read over Warden's session settings (the postgres family and the transcript store refuse them). */

@@ -3,7 +3,7 @@
  * the transport calls `handle`, and only `handle` reaches a tool's `execute`.
  */
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, WardenError, toWardenError } from '../errors.js';
+import { ErrorCode, WardenError, nothingSent, toWardenError } from '../errors.js';
 import type { CallView, GovernedTool, Principal } from '../tool-api.js';
 import { familiesOf, grantableOn, grantableTools, visibleTools } from '../policy/engine.js';
 import { givenBack } from '../approvals/give-back.js';
@@ -221,8 +221,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         if (!(e instanceof WardenError)) deps.log('error', 'call failed', { stage: s.stagesRun.at(-1), message: maskError(err, s).message });
         // A store that cannot record the intent stops the call: nothing ran.
         if (err.code === ErrorCode.TRANSCRIPT && !s.intentWritten) return renderError(err, meta(s));
-        // Cancelled before execute (the boundary check): nothing started, its approvals go back.
-        if (err.code === ErrorCode.CANCELLED && s.spent?.length && !s.stagesRun.includes('execute')) err = await givenBack(deps.approvals, deps.log, s.id, s.spent, err);
+        // Cancelled before execute (the boundary check), or in it before anything reached the
+        // backend (the tool says so: NOTHING_SENT): nothing started, its approvals go back.
+        if (err.code === ErrorCode.CANCELLED && s.spent?.length && (!s.stagesRun.includes('execute') || nothingSent(err))) err = await givenBack(deps.approvals, deps.log, s.id, s.spent, err);
         return fail(s, err);
       } finally {
         // Before the answer leaves: the agent's next call finds the slot free, on any replica.

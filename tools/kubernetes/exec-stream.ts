@@ -97,7 +97,8 @@ export function execStream(o: ExecStreamOptions): Promise<ExecResult> {
     }, o.timeoutMs);
     const onAbort = () => {
       ws.terminate();
-      settle(() => reject(new WardenError(ErrorCode.TIMEOUT, 'the call was cancelled; the stream was closed')));
+      // The client's cancel, coded so (the transcript read WARDEN_TIMEOUT); the command may have run: no NOTHING_SENT.
+      settle(() => reject(new WardenError(ErrorCode.CANCELLED, 'the call was cancelled; the stream was closed')));
     };
     o.signal?.addEventListener('abort', onAbort, { once: true });
     ws.on('open', () => {

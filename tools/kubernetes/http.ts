@@ -47,7 +47,7 @@ export function boundedGet(t: RequestTarget, path: string, o: { timeoutMs: numbe
     const url = new URL(path, t.origin);
     const req = https.request(url, { ...t.tls, agent: t.agent, method: 'GET', headers: { ...t.headers, Accept: o.accept, 'User-Agent': 'warden' } });
     const timer = setTimeout(() => req.destroy(new WardenError(ErrorCode.TIMEOUT, `the Kubernetes API server did not answer within ${o.timeoutMs} ms`)), o.timeoutMs);
-    const onAbort = () => req.destroy(new WardenError(ErrorCode.TIMEOUT, 'the call was cancelled'));
+    const onAbort = () => req.destroy(new WardenError(ErrorCode.CANCELLED, 'the call was cancelled'));
     o.signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => {
       clearTimeout(timer);

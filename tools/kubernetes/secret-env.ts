@@ -151,7 +151,7 @@ async function valuesOf(c: KubeConnector, namespace: string, ref: SecretEnvRef, 
   } catch (e) {
     const status = e instanceof WardenError ? e.details.status : undefined;
     if (status === 404 && ref.optional) return [];
-    if (e instanceof WardenError && e.code === ErrorCode.TIMEOUT) throw e;
+    if (e instanceof WardenError && (e.code === ErrorCode.TIMEOUT || e.code === ErrorCode.CANCELLED)) throw e;
     throw unreadable(namespace, ref, status === 404 ? 'it no longer exists, and the container may still hold its values' : status ? `the API server answered ${String(status)}` : 'the read failed');
   }
   // The kubelet takes variables from `data` only (a ConfigMap's binaryData is never one).

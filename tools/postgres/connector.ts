@@ -12,7 +12,7 @@ import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
 import { poolSession, withSession } from './pool-session.js';
-import { cancelledError } from './statement-cancel.js';
+import { cancelledError, unsentCancel } from './statement-cancel.js';
 import { runOnSession } from './statement-run.js';
 import { SetReturningCatalog } from './set-returning-calls.js';
 import { UserOperatorCatalog } from './user-operators.js';
@@ -215,10 +215,12 @@ export class PgConnector {
   async run(sql: string, params: unknown[], o: RunOptions): Promise<CappedResult> {
     const kind = o.readOnly ? 'ro' : 'rw';
     const pool = await this.pool(kind);
-    if (o.signal?.aborted) throw cancelledError('before the statement was sent');
+    if (o.signal?.aborted) throw cancelledError('before the statement was sent', true);
     // The principal's share first: past it, the call waits behind its own calls, not others'.
     const who = o.principal ?? NO_PRINCIPAL;
-    const shareBack = this.shares[kind].tryAcquire(who) ?? (await this.shares[kind].acquire(who, this.waitMs, o.signal));
+    const shareBack = this.shares[kind].tryAcquire(who) ?? (await this.shares[kind].acquire(who, this.waitMs, o.signal).catch((e: unknown): never => {
+      throw unsentCancel(e);
+    }));
     let client: pg.PoolClient;
     try {
       client = await poolSession(pool);
@@ -271,7 +273,10 @@ export class PgConnector {
   private async lookupSession<T>(fn: (client: pg.PoolClient) => Promise<T>, caller?: Caller): Promise<T> {
     const pool = await this.pool('ro');
     const who = caller?.principal ?? NO_PRINCIPAL;
-    const shareBack = this.shares.ro.tryAcquire(who) ?? (await this.shares.ro.acquire(who, caller?.ran ? Infinity : this.waitMs, caller?.signal));
+    // Cancelled waiting here before its statement ran (`ran` false), the call sent nothing.
+    const shareBack = this.shares.ro.tryAcquire(who) ?? (await this.shares.ro.acquire(who, caller?.ran ? Infinity : this.waitMs, caller?.signal).catch((e: unknown): never => {
+      throw caller?.ran === false ? unsentCancel(e) : e;
+    }));
     try {
       return await withSession(() => poolSession(pool), fn);
     } finally {

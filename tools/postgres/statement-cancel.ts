@@ -21,7 +21,7 @@
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import type pg from 'pg';
-import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import { ErrorCode, NOTHING_SENT, WardenError } from '../../src/tool-api.js';
 import type { TlsPlan } from './tls.js';
 
 /** How long a cancelled statement may take to stop before its client is destroyed anyway. */
@@ -39,9 +39,17 @@ interface BackendKey {
   secretKey?: number | null;
 }
 
-/** Why a cancelled call stopped: the client stopped waiting, so the call did not take effect. */
-export function cancelledError(when: string): WardenError {
-  return new WardenError(ErrorCode.CANCELLED, `the call was cancelled by the client ${when}`);
+/**
+ * Why a cancelled call stopped: the client stopped waiting, so the call did not take effect.
+ * `nothingSent`: its statement never reached PostgreSQL (NOTHING_SENT: its approvals go back).
+ */
+export function cancelledError(when: string, nothingSent = false): WardenError {
+  return new WardenError(ErrorCode.CANCELLED, `the call was cancelled by the client ${when}`, nothingSent ? { [NOTHING_SENT]: true } : {});
+}
+
+/** `e` as a cancel that sent nothing of the call (NOTHING_SENT), when it is a cancel; why: a wait for a session knows no statement. */
+export function unsentCancel(e: unknown): unknown {
+  return e instanceof WardenError && e.code === ErrorCode.CANCELLED ? new WardenError(e.code, e.message, { ...e.details, [NOTHING_SENT]: true }) : e;
 }
 
 /**
@@ -50,7 +58,7 @@ export function cancelledError(when: string): WardenError {
  * whatever it did meanwhile (its result, if any, is dropped). A result that arrives before the
  * abort is returned as usual.
  */
-export async function unlessCancelled<T>(done: Promise<T>, client: pg.ClientBase, signal: AbortSignal | undefined, what: string, tls?: TlsPlan): Promise<T> {
+export async function unlessCancelled<T>(done: Promise<T>, client: pg.ClientBase, signal: AbortSignal | undefined, what: string, tls?: TlsPlan, nothingSent = false): Promise<T> {
   if (!signal) return done;
   done.catch(() => undefined); // the cancel path stops listening; a late rejection is expected
   let onAbort!: () => void;
@@ -67,7 +75,7 @@ export async function unlessCancelled<T>(done: Promise<T>, client: pg.ClientBase
   }
   await sendCancelRequest(client as unknown as BackendKey, tls);
   await Promise.race([done.then(noop, noop), sleep(CANCEL_GRACE_MS)]);
-  throw cancelledError(what);
+  throw cancelledError(what, nothingSent);
 }
 
 /**

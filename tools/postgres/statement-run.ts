@@ -38,9 +38,9 @@ export async function runOnSession(client: pg.PoolClient, sql: string, params: u
       return trim(r, o.maxRows);
     }
     // BEGIN, the timeout and the catalog lock in one round trip; the lock may wait (for DDL in flight).
-    await unlessCancelled(client.query(beginSql(o.timeoutMs, o.catalogLock ?? null)), client, o.signal, 'before the statement was sent; nothing was committed', tls);
+    await unlessCancelled(client.query(beginSql(o.timeoutMs, o.catalogLock ?? null)), client, o.signal, 'before the statement was sent; nothing was committed', tls, true);
     if (o.recheck) {
-      const now = await unlessCancelled(client.query({ text: o.recheck.text, values: o.recheck.values }), client, o.signal, 'before the statement was sent; nothing was committed', tls);
+      const now = await unlessCancelled(client.query({ text: o.recheck.text, values: o.recheck.values }), client, o.signal, 'before the statement was sent; nothing was committed', tls, true);
       if (!o.recheck.same(now.rows)) {
         forgetAfterWrite();
         throw catalogChanged();
@@ -52,7 +52,7 @@ export async function runOnSession(client: pg.PoolClient, sql: string, params: u
       if (!o.postcheck.same(now.rows)) throw o.postcheck.changed();
     };
     if (o.postcheck?.before) await postcheck();
-    if (o.signal?.aborted) throw cancelledError('before the statement was sent');
+    if (o.signal?.aborted) throw cancelledError('before the statement was sent', true);
     const q = cappedQuery(sql, params, o.maxRows + 1, wire);
     client.query(q.submittable as pg.QueryConfig);
     const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)', tls);

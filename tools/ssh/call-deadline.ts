@@ -4,7 +4,7 @@
  * it, a host that never answers (or a queue that never moves) holds the call, and its slot,
  * forever, whatever timeout_s said.
  */
-import { ErrorCode, WardenError } from '../../src/tool-api.js';
+import { ErrorCode, NOTHING_SENT, WardenError } from '../../src/tool-api.js';
 
 /** When a call must be over (performance.now() clock), and what may end it sooner. */
 export interface CallDeadline {
@@ -30,9 +30,13 @@ export function seconds(ms: number): number {
   return Math.round(ms / 100) / 10;
 }
 
-/** The error of a call cancelled by its caller. Why shared: the agent sees one wording per case. */
-export function cancelledError(detail: string): WardenError {
-  return new WardenError(ErrorCode.BACKEND, `the call was cancelled; ${detail}`);
+/**
+ * The error of a call cancelled by its caller. Why shared: the agent sees one wording per case.
+ * WARDEN_CANCELLED (it was WARDEN_BACKEND_ERROR: the transcript read a host failure); `nothingSent`
+ * only where the command was certainly never started (NOTHING_SENT: its approvals go back).
+ */
+export function cancelledError(detail: string, nothingSent = false): WardenError {
+  return new WardenError(ErrorCode.CANCELLED, `the call was cancelled; ${detail}`, nothingSent ? { [NOTHING_SENT]: true } : {});
 }
 
 /**
@@ -44,7 +48,7 @@ export function cancelledError(detail: string): WardenError {
  */
 export function within<T>(p: Promise<T>, d: CallDeadline, what: string | (() => string)): Promise<T> {
   p.catch(() => undefined); // a late rejection is nobody's concern once we gave up
-  if (d.signal?.aborted) return Promise.reject(cancelledError('the command was not started'));
+  if (d.signal?.aborted) return Promise.reject(cancelledError('the command was not started', true));
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       done();
@@ -52,7 +56,7 @@ export function within<T>(p: Promise<T>, d: CallDeadline, what: string | (() => 
     }, remainingMs(d));
     const onAbort = () => {
       done();
-      reject(cancelledError('the command was not started'));
+      reject(cancelledError('the command was not started', true));
     };
     const done = () => {
       clearTimeout(timer);

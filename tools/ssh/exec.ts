@@ -84,7 +84,7 @@ export function execOnClient(client: Client, command: string, o: ExecOptions): P
   const deadline = o.deadline ?? started + o.timeoutMs;
   const secs = seconds(o.timeoutMs);
   return new Promise<ExecResult>((resolve, reject) => {
-    if (o.signal?.aborted) return reject(cancelledError('the command was not started'));
+    if (o.signal?.aborted) return reject(cancelledError('the command was not started', true));
     // Until the host answers the session and exec requests, the deadline and a cancel still end
     // the call: a host that sits on them must not hold the call (and its session slot) forever.
     let answered = false;

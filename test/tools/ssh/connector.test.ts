@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sessionsPerPrincipal, sshConnectionSchema, type SshConnection } from '../../../tools/ssh/config.js';
 import type { SshConnector } from '../../../tools/ssh/connector.js';
+import { NOTHING_SENT } from '../../../src/errors.js';
 import { chownToLogin, startSshd, type Sshd, pollUntil, processRunning, sshdConnector } from '../../support/sshd.js';
 
 let sshd: Sshd;
@@ -134,7 +135,14 @@ describe('SshConnector against a real sshd', () => {
     const cancelled = c.run(`'touch' ${join(dir, 'cancelled')}`, { ...LIMITS, signal: ac.signal });
     setTimeout(() => ac.abort(), 100);
     const t1 = Date.now();
-    await assert.rejects(cancelled, (e: Error & { code?: string }) => e.code === 'WARDEN_BACKEND_ERROR' && /cancelled/.test(e.message));
+    // The client's cancel, coded so (it was WARDEN_BACKEND_ERROR, a backend failure in the
+    // transcript), and marked as sending nothing: the pipeline gives back approvals it spent.
+    await assert.rejects(cancelled, (e: Error & { code?: string; details?: Record<string, unknown> }) => {
+      assert.equal(e.code, 'WARDEN_CANCELLED', e.message);
+      assert.match(e.message, /cancelled; the command was not started/);
+      assert.equal(e.details?.[NOTHING_SENT], true);
+      return true;
+    });
     assert.ok(Date.now() - t1 < 800, `the cancelled call answered at once (${Date.now() - t1} ms)`);
     assert.equal((await busy).exitCode, 0);
     assert.equal((await c.run(`'touch' ${join(dir, 'next')}`, LIMITS)).exitCode, 0, 'the slot passed on');

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { SshConnector } from '../../../tools/ssh/connector.js';
+import { NOTHING_SENT } from '../../../src/errors.js';
 import { pollUntil, processRunning, sshdConnector, startSshd, type Sshd } from '../../support/sshd.js';
 
 let sshd: Sshd;
@@ -68,7 +69,8 @@ describe('per-principal session shares against a real sshd', () => {
     } finally {
       ac.abort();
     }
-    for (const h of hog) await assert.rejects(h.p, (e: Error & { code?: string }) => e.code === 'WARDEN_BACKEND_ERROR' && /cancelled/.test(e.message));
+    // Those on the host were killed there (sent: no give-back); those queued for a slot sent nothing.
+    for (const h of hog) await assert.rejects(h.p, (e: Error & { code?: string; details?: Record<string, unknown> }) => e.code === 'WARDEN_CANCELLED' && /cancelled/.test(e.message) && (e.details?.[NOTHING_SENT] === true) === /the command was not started$/.test(e.message));
     assert.equal(await pollUntil(() => !processRunning(`sleep ${tag}`), 5000), true, 'the hog’s remote sleeps are gone');
   });
 
