@@ -3,7 +3,8 @@
  * fails that call with a coded error in Warden's words, and Warden keeps serving: the pg client
  * of a checked-out session emits 'error' when its socket ends, which with no listener ended the
  * whole process. A real `warden serve` reaches the test database through a relay that cuts a
- * connection carrying the catalog query of the deny rules' reach (view-reader.ts), or the marker
+ * connection carrying the catalog query of the deny rules' reach (view-reader.ts, by a phrase of its
+ * own: the pool's opening check reads pg_rewrite too, acting-roles.ts), or the marker
  * of a statement; the transcript store on PostgreSQL is cut the same way mid-write.
  */
 import { after, before, test } from 'node:test';
@@ -24,7 +25,7 @@ before(async () => {
   db = await createTestDatabase({ prefix: 'lookup_err' });
   await db.query('CREATE TABLE public.users (id int, name text); CREATE TABLE public.keys (id int, secret text); INSERT INTO public.users VALUES (1, $$ann$$)');
   await db.query(`GRANT SELECT ON public.users, public.keys TO ${db.role}`);
-  [lookups, statements] = await Promise.all([cuttingRelay(db.port, 'pg_rewrite'), cuttingRelay(db.port, 'cut-here')]);
+  [lookups, statements] = await Promise.all([cuttingRelay(db.port, `'rule ' || r.rulename`), cuttingRelay(db.port, 'cut-here')]);
   const policy = { 'p.yaml': ANALYSTS_READ_ALL + NO_KEYS_DENY };
   [viaLookups, viaStatements] = await Promise.all([
     startSqlWarden({ ...db, url: lookups.through(db.url) }, policy),
