@@ -17,7 +17,7 @@
  * Warden's own user or root (key-source-url.ts, loopback-owner.ts), also through redirects.
  * The token itself never leaves this module: errors name what was wrong, never the token.
  */
-import { createRemoteJWKSet, customFetch, errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { createRemoteJWKSet, customFetch, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
 import { ErrorCode, WardenError } from '../errors.js';
 import type { Principal } from '../tool-api.js';
@@ -27,6 +27,7 @@ import { loopbackOwnedFetch } from './loopback-owner.js';
 import type { DpopOptions } from './dpop-proof.js';
 import { bindingProblem, boundKey, tokenFormProblem } from './token-form.js';
 import { tokenAgeProblem, tokenTypeProblem } from './token-type.js';
+import { fail, mapJoseError } from './token-failures.js';
 
 /** Asymmetric algorithms accepted unless configured otherwise. */
 export const DEFAULT_ALGORITHMS = ['RS256', 'ES256', 'EdDSA', 'PS256'] as const;
@@ -278,29 +279,4 @@ function scopesOf(p: JWTPayload): string[] {
     else if (Array.isArray(v)) v.filter((s): s is string => typeof s === 'string').forEach((s) => out.add(s));
   }
   return [...out];
-}
-
-function fail(reason: TokenFailure, message: string): WardenError {
-  return new WardenError(ErrorCode.UNAUTHENTICATED, message, { reason });
-}
-
-/** Map jose's errors to coded, token-free failures. */
-function mapJoseError(e: unknown): WardenError {
-  if (e instanceof WardenError) return e;
-  if (e instanceof joseErrors.JWTExpired) return fail('expired', 'the token has expired');
-  if (e instanceof joseErrors.JWTClaimValidationFailed) {
-    // jose's reason is 'check_failed' for a time in the future, 'invalid' for a claim that is not a number.
-    if ((e.claim === 'nbf' || e.claim === 'iat') && e.reason === 'check_failed') return fail('not_yet_valid', 'the token is not valid yet');
-    if (e.claim === 'aud') return fail('wrong_audience', 'the token was issued for another audience (resource)');
-    if (e.claim === 'iss') return fail('wrong_issuer', 'the token was issued by another issuer');
-    return fail('claims', `the token's ${e.claim} claim is missing or invalid`);
-  }
-  if (e instanceof joseErrors.JOSEAlgNotAllowed) return fail('algorithm', 'the token is signed with an algorithm this server does not accept');
-  if (e instanceof joseErrors.JWKSNoMatchingKey || e instanceof joseErrors.JWKSMultipleMatchingKeys) return fail('unknown_key', "no key of the issuer's key set matches the token");
-  if (e instanceof joseErrors.JWSSignatureVerificationFailed) return fail('signature', 'the token signature does not verify');
-  if (e instanceof joseErrors.JWKSTimeout || e instanceof joseErrors.JWKSInvalid) return fail('issuer_unavailable', "the issuer's key set cannot be fetched");
-  if (e instanceof joseErrors.JOSENotSupported) return fail('algorithm', 'the token uses an unsupported algorithm or key type');
-  if (e instanceof joseErrors.JWSInvalid || e instanceof joseErrors.JWTInvalid) return fail('malformed', 'the token is malformed');
-  // Fetch failures of the key set surface as plain errors.
-  return fail('issuer_unavailable', "the token could not be verified against the issuer's keys");
 }

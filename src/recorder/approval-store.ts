@@ -1,6 +1,6 @@
 /**
  * The approval store's contract, whatever the database: the row shapes the service, CLI and UI
- * read, the reading of a table row into them, and the ApprovalStore interface that the SQLite
+ * read (a table row is read into them by approval-rows.ts), and the ApprovalStore interface that the SQLite
  * (sqlite-approvals.ts) and PostgreSQL (pg-approvals.ts) stores both implement.
  */
 import type { CallBinding, ConsumeRefusal } from './approval-rules.js';
@@ -43,19 +43,6 @@ export interface ApprovalDecisionRow {
    * reviewer's (approval-rules.ts approvingPersons). Optional: absent reads as recorded.
    */
   namesRecorded?: boolean;
-}
-
-/** An approval_decisions row (SQLite or PostgreSQL, or the PostgreSQL queue's JSON of one) as an ApprovalDecisionRow. */
-export function decisionOf(r: Record<string, unknown>): ApprovalDecisionRow {
-  return {
-    reviewer: String(r.reviewer),
-    decision: r.decision as ApprovalDecisionRow['decision'],
-    comment: (r.comment as string | null | undefined) ?? null,
-    at: String(r.at),
-    auth: String(r.auth),
-    reviewerNames: typeof r.reviewer_names === 'string' ? (JSON.parse(r.reviewer_names) as string[]) : [],
-    namesRecorded: typeof r.reviewer_names === 'string',
-  };
 }
 
 /** A stored approval request with its decisions; why: the service, CLI and UI read one shape. */
@@ -172,41 +159,6 @@ export type CreateOutcome<R> = { created: ApprovalRow & Recorded } | { reuse: Ap
 /** A request this write moved to `expired`, with its `expired` record's seq (for the notice: approvals/expiry.ts). */
 export type Expired = { id: string } & Recorded;
 
-
-/** An approvals table row (SQLite or PostgreSQL: the same columns) as an ApprovalRow. */
-export function rowOf(r: Record<string, unknown>, decisions: ApprovalDecisionRow[]): ApprovalRow {
-  return {
-    id: String(r.id),
-    state: r.state as ApprovalState,
-    requester: String(r.requester),
-    requesterGroups: JSON.parse(String(r.requester_groups)) as string[],
-    requesterAuth: String(r.requester_auth),
-    requesterActors: typeof r.requester_actors === 'string' ? (JSON.parse(r.requester_actors) as string[]) : [],
-    requesterNames: typeof r.requester_names === 'string' ? (JSON.parse(r.requester_names) as string[]) : [],
-    tool: String(r.tool),
-    connection: (r.connection as string | null) ?? null,
-    canonicalCall: String(r.canonical_call),
-    callHash: String(r.call_hash),
-    cooldownHash: (r.cooldown_hash as string | null | undefined) ?? null,
-    summary: String(r.summary),
-    ruleIds: JSON.parse(String(r.rule_ids)) as string[],
-    approvalRule: String(r.approval_rule),
-    approvalsRequired: Number(r.approvals_required),
-    reviewers: JSON.parse(String(r.reviewers)) as ApprovalRow['reviewers'],
-    confirm: (r.confirm as string | null) ?? null,
-    callId: (r.call_id as string | null) ?? null,
-    sessionId: (r.session_id as string | null) ?? null,
-    usedByCall: (r.used_by_call as string | null) ?? null,
-    createdAt: String(r.created_at),
-    expiresAt: String(r.expires_at),
-    decidedAt: (r.decided_at as string | null) ?? null,
-    usedAt: (r.used_at as string | null) ?? null,
-    combinationId: (r.combination_id as string | null | undefined) ?? null,
-    voided: typeof r.voided_reason === 'string' ? (JSON.parse(r.voided_reason) as VoidReason) : null,
-    ruleHash: (r.rule_hash as string | null | undefined) ?? null,
-    decisions,
-  };
-}
 
 /**
  * The approval tables of any store, asynchronous; why: SQLite answers at once, PostgreSQL over

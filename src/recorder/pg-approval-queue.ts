@@ -17,7 +17,8 @@
  */
 import type pg from 'pg';
 import { MAX_REQUESTERS_WALKED } from './approval-queue-sql.js';
-import { type ApprovalRow, type ApprovalStore, decisionOf, rowOf } from './approval-store.js';
+import { type ApprovalRow, type ApprovalStore } from './approval-store.js';
+import { decisionOf, rowOf } from './approval-rows.js';
 
 /** What pendingQueue answers (approval-store.ts): both stores' one shape. */
 export type PendingQueueRows = Awaited<ReturnType<ApprovalStore['pendingQueue']>>;

@@ -20,7 +20,7 @@ import { DB_NOW_ISO, dbNow } from './pg-clock.js';
 import { pgStoreError } from './pg-errors.js';
 import type { PgTx, PgWriter } from './pg-writer.js';
 import type { ApprovalListFilter, ApprovalRow, ApprovalState, ApprovalStore, ConsumeResult, CreateGuard, CreateOutcome, Decided, Expired, NewApproval, Recorded, VoidReason } from './approval-store.js';
-import { decisionOf, rowOf } from './approval-store.js';
+import { decisionOf, rowOf } from './approval-rows.js';
 import { pgPendingQueue } from './pg-approval-queue.js';
 
 /** The NOTIFY channel; why: the store's listener and the writers agree on one name. */
