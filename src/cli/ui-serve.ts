@@ -9,7 +9,7 @@ import type { ApprovalReviewApi } from '../approvals/review-api.js';
 import type { Principal } from '../tool-api.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../ui/index.js';
 import { log as defaultLog } from '../server/log.js';
-import { checkHostAndOrigin, hostPolicy, originAllowed, type HostPolicy } from '../server/http-guards.js';
+import { checkHostAndOrigin, hostPolicy, originAllowed, type HostPolicy } from '../server/http-origins.js';
 import { dropRefused, type ConnectionCap } from '../server/http-connections.js';
 import { createHttpListener, type ListenerLimits } from '../server/http-listener.js';
 import { DEFAULT_HTTP_LIMITS, parseDuration } from '../config/schema-parts.js';

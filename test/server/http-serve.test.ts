@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseListen } from '../../src/server/http-serve.js';
-import { hostPolicy, isLoopback } from '../../src/server/http-guards.js';
+import { hostPolicy, isLoopback } from '../../src/server/http-origins.js';
 import { principalFingerprint } from '../../src/server/http-sessions.js';
 import { watchPolicies } from '../../src/server/policy-watch.js';
 import { startRuntime } from '../../src/server/runtime.js';

@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
+import { hostPolicy, originAllowed } from '../../src/server/http-origins.js';
 import { loadServerConfig } from '../../src/config/server-config.js';
 import { ConfigError } from '../../src/config/yaml-source.js';
 import { openSqliteStore } from '../../src/recorder/index.js';

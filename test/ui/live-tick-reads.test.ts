@@ -18,7 +18,7 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js'
 import { createApprovalService } from '../../src/approvals/index.js';
 import { mountUi } from '../../src/cli/ui-serve.js';
 import { createUiHandler, type UiStore } from '../../src/ui/index.js';
-import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
+import { hostPolicy, originAllowed } from '../../src/server/http-origins.js';
 import { approvalRequest } from '../recorder/fixtures.js';
 
 const FAR = '2099-01-01T00:00:00.000Z';

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { openSqliteStore } from '../../src/recorder/index.js';
 import { mountUi } from '../../src/cli/ui-serve.js';
 import { createUiHandler, type UiHandler, type UiStore } from '../../src/ui/index.js';
-import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
+import { hostPolicy, originAllowed } from '../../src/server/http-origins.js';
 import { seedUi } from './fixtures.js';
 
 /** `audience`: the MCP endpoint's public URL (its host passes the Host check); `seed: false` leaves the store empty. */

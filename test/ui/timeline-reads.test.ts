@@ -21,7 +21,7 @@ import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js'
 import { mountUi } from '../../src/cli/ui-serve.js';
 import { createUiHandler, type UiStore } from '../../src/ui/index.js';
 import { timeline } from '../../src/ui/session-page.js';
-import { hostPolicy, originAllowed } from '../../src/server/http-guards.js';
+import { hostPolicy, originAllowed } from '../../src/server/http-origins.js';
 import { seedUi } from './fixtures.js';
 import { seedMixed } from './timeline-seed.js';
 
