@@ -22,7 +22,8 @@ const B32I = new Int8Array(128).fill(-1);
 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.split('').forEach((c, i) => (B32I[c.charCodeAt(0)] = B32I[c.toLowerCase().charCodeAt(0)] = i));
 '0123456789abcdef'.split('').forEach((c, i) => (HEX[c.charCodeAt(0)] = HEX[c.toUpperCase().charCodeAt(0)] = i));
 
-import { Ascending, type Scratch } from './int-lists.js';
+import { Ascending, IntList, type Scratch } from './int-lists.js';
+import { end32, LOWER_STRETCH, Windows32, type Base32State } from './base32-runs.js';
 
 /** One alphabet's characters in a text, in order: each one's value, and its index in the text. */
 export interface Runs {
@@ -35,13 +36,8 @@ export interface Runs {
   endsText: boolean;
   /** The first run begins the text, or only whitespace comes before it. */
   startsText: boolean;
-  /**
-   * Base64's scan: the longest run of upper-case base32 characters (no other letter or digit
-   * between), or stretch of lower-case ones in a row if longer, to skip base32's scan when short.
-   */
-  longest32?: number;
-  /** Base64's scan: the longest stretch of lower-case base32 characters in a row. */
-  longestLower?: number;
+  /** Base64's scan: where base32's scan reads (base32-runs.ts Windows32), the rest of the text skipped. */
+  windows32?: IntList;
 }
 
 /** In a hex or decimal run's `vals`: the digit follows the previous one with nothing between (one number or group, word-runs.ts). */
@@ -77,146 +73,126 @@ const BIT: Record<Alphabet, number> = { b64: IN64, b32: IN32 | IN32L, hex: INHEX
 const VALUE: Record<Alphabet, Int8Array> = { b64: B64, b32: B32I, hex: HEX };
 
 /**
- * Base32's scan: the kept runs' ends, the current run's start, whether a break came before it,
- * its case (0: digits only so far, 1 upper, 2 lower), the count after its last letter, and its
- * longest stretch of characters next to each other in the text (`stretch`: the current one's).
- */
-interface Base32State {
-  starts: number[];
-  run: number;
-  broken: boolean;
-  runBroken: boolean;
-  first: boolean;
-  kase: number;
-  afterLetter: number;
-  stretch: number;
-  runStretch: number;
-}
-
-/**
- * A lower-case base32 run is kept only with this many characters in a row (its `=` padding
- * counted). Why: lower-case prose is one long run (only a capital or `0`, `1`, `8`, `9` breaks
- * it), decoded at 8 alignments for nothing; `base32` prints 76 characters a line, a value of 10
- * bytes or more 16 in a row.
- */
-export const LOWER_STRETCH = 16;
-
-/**
- * A base32 run ends at `split` (the characters from there to n begin the next run): kept, or
- * dropped when shorter than min32 or, lower case, without min32 characters in a row (its
- * characters' places too); the characters' count after.
- */
-function end32(s: Base32State, split: number, n: number, min32: number, pos: Ascending, vals: Uint8Array): number {
-  const kase = s.kase;
-  const runStretch = s.runStretch;
-  s.kase = 0;
-  s.runStretch = 0;
-  if (split === s.run) return n;
-  if (split - s.run >= min32 && (kase !== 2 || runStretch >= Math.max(min32, LOWER_STRETCH))) {
-    if (s.starts.length === 1) s.first = !s.runBroken;
-    s.starts.push(split);
-    s.run = split;
-    if (split < n) s.runBroken = true;
-    return n;
-  }
-  // Dropped: the next run's first characters (digits) move to where it began.
-  pos.n = n;
-  pos.drop(s.run, split);
-  vals.copyWithin(s.run, split, n);
-  if (split < n) s.runBroken = true;
-  return pos.n;
-}
-
-/**
  * The runs of one alphabet in a text, for the decoders: one pass per alphabet, each alphabet's
  * runs decoded and dropped before the next is scanned (its arrays, 3 bytes a character, are the
  * scan's largest). Base32's differ: a letter or digit outside its alphabet (a lower-case letter,
  * `0`, `1`, `8`, `9`) ends a run, and a run shorter than `min32` characters is dropped. Why:
  * `base32` prints upper case only, and read across lower-case text base32 would decode most of
- * an output's capitals at 8 alignments for nothing.
+ * an output's capitals at 8 alignments for nothing. Base64's scan finds the ranges base32's reads
+ * (`windows32`, base32-runs.ts Windows32: lower case only in a range of it); given none, base32's
+ * scan reads the whole text, lower case too.
  */
-export function scanRuns(text: string, skip: Uint8Array | null, escapes: boolean, alphabet: Alphabet, min32: number, scratch: Scratch, lower = true): Runs {
+export function scanRuns(text: string, skip: Uint8Array | null, escapes: boolean, alphabet: Alphabet, min32: number, scratch: Scratch, windows32: IntList | null = null): Runs {
   const L = text.length;
   const vals = scratch.vals(L);
   const pos = new Ascending(scratch.pos(L));
   const low = pos.lows();
   let next = 0;
-  // Base32 reads lower case too only where base64's scan saw LOWER_STRETCH of it in a row (`longestLower`).
-  const bit = alphabet === 'b32' && !lower ? IN32 : BIT[alphabet];
+  let bit = BIT[alphabet];
   const value = VALUE[alphabet];
   const b32 = alphabet === 'b32';
   const hex = alphabet === 'hex';
   const b64 = alphabet === 'b64';
   const adj = hex ? ADJ : 0;
-  // Base64's: every base32 character and every letter or digit that breaks its run is one of base64's.
+  // Base64's: where base32's scan is to read (base32-runs.ts Windows32). Every base32 character,
+  // and every letter or digit that breaks its run, is one of base64's: the run's length since the
+  // last break, the stretch of base32 characters next to each other (`=` counted), the last breaks.
+  const win = new Windows32(min32);
+  const least32 = win.least;
   let run32 = 0;
-  let longest32 = 0;
+  let stretch = 0;
+  let last32 = -2;
+  let lastBreak = -1;
+  let lastHard = -1;
   let n = 0;
   let lastAt = -2;
-  // And the longest stretch of lower-case base32 characters next to each other.
-  let stretchL = 0;
-  let longestL = 0;
   const s32: Base32State = { starts: [0], run: 0, broken: false, runBroken: false, first: false, kase: 0, afterLetter: 0, stretch: 0, runStretch: 0 };
-  for (let i = 0; i < L; i++) {
-    const code = text.charCodeAt(i);
-    // The hot path first: an ASCII character of the alphabet, not left out.
-    const c = code < 128 ? CLASS[code]! : 0;
-    if ((c & bit) === 0) {
-      if (skip !== null && skip[i] === 1) continue;
-      if (code === 92 && escapes) {
-        const next = text.charCodeAt(i + 1);
-        if (ESCAPES.has(next)) i++;
-        else if (next === 117 && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 5;
-      } else if (code === 61 && b32 && i === lastAt + 1) {
-        // `=` padding: the stretch goes on.
-        if (++s32.stretch > s32.runStretch) s32.runStretch = s32.stretch;
-        lastAt = i;
-      } else if (c & BREAK32) {
-        if (b32) {
+  // Base32 reads only its ranges, each begun as after a break; the other alphabets the whole text.
+  const ranges = b32 && windows32 ? windows32.a : [0, L, b32 ? 1 : 0];
+  const rangesEnd = b32 && windows32 ? windows32.n : 3;
+  for (let r = 0; r < rangesEnd; r += 3) {
+    const from = ranges[r]!;
+    const to = ranges[r + 1]!;
+    if (b32) {
+      // Lower case read only in a range of it: elsewhere a lower-case letter breaks a run.
+      bit = ranges[r + 2] === 1 ? IN32 | IN32L : IN32;
+      if (from > 0) {
+        n = end32(s32, n, n, min32, pos, vals);
+        s32.broken = true;
+      }
+      lastAt = -2;
+    }
+    for (let i = from; i < to; i++) {
+      const code = text.charCodeAt(i);
+      // The hot path first: an ASCII character of the alphabet, not left out.
+      const c = code < 128 ? CLASS[code]! : 0;
+      if ((c & bit) === 0) {
+        if (skip !== null && skip[i] === 1) continue;
+        if (code === 92 && escapes) {
+          const next = text.charCodeAt(i + 1);
+          if (ESCAPES.has(next)) i++;
+          else if (next === 117 && /^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) i += 5;
+        } else if (code === 61) {
+          // `=` padding: the stretch goes on.
+          if (b32 && i === lastAt + 1) {
+            if (++s32.stretch > s32.runStretch) s32.runStretch = s32.stretch;
+            lastAt = i;
+          } else if (b64 && i === last32 + 1) {
+            last32 = i;
+            if (++stretch >= LOWER_STRETCH && win.open !== 2) win.lower(lastHard + 1);
+          }
+        } else if (c & BREAK32 && b32) {
           n = end32(s32, n, n, min32, pos, vals);
           s32.broken = true;
-        } else if (b64) {
-          if (run32 > longest32) longest32 = run32;
+        }
+        continue;
+      }
+      if (skip !== null && skip[i] === 1) continue;
+      if (hex) {
+        if (code === 48 && (text.charCodeAt(i + 1) | 32) === 120 && hexDigit(text.charCodeAt(i + 2)) && !isAlnum(text.charCodeAt(i - 1))) continue;
+      } else if (b64) {
+        if (c & BREAK32) {
+          // A lower-case letter, or `0`, `1`, `8`, `9` (a break in either case: hard).
           run32 = 0;
+          lastBreak = i;
+          const hard = (c & IN32L) === 0;
+          if (hard) lastHard = i;
+          if (win.open !== 0) win.close(i, hard);
         }
-      }
-      continue;
-    }
-    if (skip !== null && skip[i] === 1) continue;
-    if (hex) {
-      if (code === 48 && (text.charCodeAt(i + 1) | 32) === 120 && hexDigit(text.charCodeAt(i + 2)) && !isAlnum(text.charCodeAt(i - 1))) continue;
-    } else if (b64) {
-      if (c & IN32) run32++;
-      else if (c & BREAK32) {
-        if (run32 > longest32) longest32 = run32;
-        run32 = 0;
-      }
-      if (c & IN32L) {
-        stretchL = i === lastAt + 1 ? stretchL + 1 : 1;
-        if (stretchL > longestL) longestL = stretchL;
-      } else stretchL = 0;
-    } else if (b32) {
-      // A letter of the other case ends the run; digits before it go with the upper-case run.
-      const kase = code >= 97 ? 2 : code >= 65 ? 1 : 0;
-      if (kase !== 0) {
-        if (s32.kase !== 0 && kase !== s32.kase) {
-          n = end32(s32, kase === 1 ? s32.afterLetter : n, n, min32, pos, vals);
-          s32.broken = true;
+        if (c & (IN32 | IN32L)) {
+          stretch = i === last32 + 1 ? stretch + 1 : 1;
+          last32 = i;
+          if (stretch >= LOWER_STRETCH && win.open !== 2) win.lower(lastHard + 1);
+          if (c & IN32 && ++run32 >= least32 && win.open === 0) win.upper(lastBreak + 1);
         }
-        s32.kase = kase;
+      } else if (b32) {
+        // A letter of the other case ends the run; digits before it go with the upper-case run.
+        const kase = code >= 97 ? 2 : code >= 65 ? 1 : 0;
+        if (kase !== 0) {
+          if (s32.kase !== 0 && kase !== s32.kase) {
+            n = end32(s32, kase === 1 ? s32.afterLetter : n, n, min32, pos, vals);
+            s32.broken = true;
+          }
+          s32.kase = kase;
+        }
+        if (n === s32.run) s32.runBroken = s32.broken;
+        s32.stretch = i === lastAt + 1 ? s32.stretch + 1 : 1;
+        if (s32.stretch > s32.runStretch) s32.runStretch = s32.stretch;
+        if (kase !== 0) s32.afterLetter = n + 1;
       }
-      if (n === s32.run) s32.runBroken = s32.broken;
-      s32.stretch = i === lastAt + 1 ? s32.stretch + 1 : 1;
-      if (s32.stretch > s32.runStretch) s32.runStretch = s32.stretch;
-      if (kase !== 0) s32.afterLetter = n + 1;
+      if (i >= next) next = pos.begin(i, n);
+      low[n] = i;
+      vals[n++] = value[code]! | (i === lastAt + 1 ? adj : 0);
+      lastAt = i;
     }
-    if (i >= next) next = pos.begin(i, n);
-    low[n] = i;
-    vals[n++] = value[code]! | (i === lastAt + 1 ? adj : 0);
-    lastAt = i;
+    // A range ends at a break (or the text's end): the run ends there.
+    if (b32 && to < L) {
+      n = end32(s32, n, n, min32, pos, vals);
+      s32.broken = true;
+    }
   }
   pos.n = n;
-  if (!b32) return { vals, pos, starts: n > 0 ? [0, n] : [0], endsText: n > 0, startsText: n > 0, longest32: Math.max(longest32, run32, longestL >= LOWER_STRETCH - 6 ? longestL : 0), longestLower: longestL };
+  if (!b32) return { vals, pos, starts: n > 0 ? [0, n] : [0], endsText: n > 0, startsText: n > 0, windows32: b64 ? win.done(L) : new IntList() };
   const before = s32.starts.length;
   end32(s32, n, n, min32, pos, vals);
   return { vals, pos, starts: s32.starts, startsText: s32.starts.length > 1 && s32.first, endsText: s32.starts.length > before };

@@ -33,13 +33,13 @@ const YAML_MANIFEST = /^\s*(apiVersion|kind|data|stringData)\s*:/m;
  * One annotation value of an object that is not a Secret. Deploy tools keep a copy of the whole
  * manifest there (kapp's `kapp.k14s.io/original`, custom last-applied copies): a JSON copy is
  * cleaned like the object it copies, any other manifest-looking text is masked, and so are the
- * value of a secret-named annotation and an encoded copy (base64, gzipped or not: encodedCopy);
+ * value of a secret-named annotation and an encoded copy (base64 or hex, gzipped or not: encodedCopy);
  * other text loses its secret-named assignments.
  */
 function cleanAnnotation(key: string, v: unknown): unknown {
   if (typeof v !== 'string') return SECRET_MASK;
   if (secretValue(key, v)) return SECRET_MASK;
-  // An encoded copy (base64, gzipped or not) of a manifest or of secret text (configmap-values.ts).
+  // An encoded copy (base64 or hex, gzipped or not) of a manifest or of secret text (configmap-values.ts).
   if (encodedCopy(v, (text) => maskSecretText(text) !== text)) return SECRET_MASK;
   const t = v.trimStart();
   if (t.startsWith('{') || t.startsWith('[')) {

@@ -44,18 +44,30 @@ export function secretInValue(v: string): boolean {
 /** Strict base64 text long enough to hold a copy (checksums and short ids are hex or shorter). */
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
+/** Hex digits in pairs, either case (line breaks of `xxd -p` taken out first). */
+const HEX = /^(?:[0-9a-fA-F]{2})+$/;
+/** Hex of gzip data (magic 1f 8b, deflate 08): at least a header and trailer, 18 bytes. */
+const GZIP_HEX = /^1f8b08(?:[0-9a-fA-F]{2}){15}/i;
+
 /**
- * Is this annotation value base64 of gzip data, or of text holding a manifest (JSON, YAML with
- * apiVersion/kind/data/stringData keys) or what `hides` says is secret? Why masked whole: deploy
- * tools keep a copy of the object there encoded (Banzai Cloud's objectmatcher writes
- * `banzaicloud.com/last-applied` as base64 of gzipped JSON), which decodes to the values the
- * object's own fields mask, and an encoded text cannot be shown cleaned.
+ * Is this annotation value base64 or hex of gzip data, or of text holding a manifest (JSON, YAML
+ * with apiVersion/kind/data/stringData keys) or what `hides` says is secret? Why masked whole:
+ * deploy tools keep a copy of the object there encoded (Banzai Cloud's objectmatcher writes
+ * `banzaicloud.com/last-applied` as base64 of gzipped JSON; `xxd -p` gives hex), which decodes
+ * to the values the object's own fields mask, and an encoded text cannot be shown cleaned.
  */
 export function encodedCopy(v: string, hides: (text: string) => boolean): boolean {
   const t = v.trim();
   if (GZIP_BASE64.test(t)) return true;
-  if (t.length < 16 || !BASE64.test(t)) return false;
-  const raw = Buffer.from(t, 'base64');
+  if (t.length < 16) return false;
+  const digits = t.replace(/\s+/g, '');
+  // Hex digits are base64 characters too: a text of both is read both ways.
+  if (HEX.test(digits) && (GZIP_HEX.test(digits) || copyText(Buffer.from(digits, 'hex'), hides))) return true;
+  return BASE64.test(t) && copyText(Buffer.from(t, 'base64'), hides);
+}
+
+/** Decoded bytes that are UTF-8 text holding a manifest or secret text. */
+function copyText(raw: Buffer, hides: (text: string) => boolean): boolean {
   const text = raw.toString('utf8');
   if (!Buffer.from(text, 'utf8').equals(raw)) return false;
   return /^\s*[[{]/.test(text) || /^\s*(apiVersion|kind|data|stringData)\s*:/m.test(text) || hides(text);

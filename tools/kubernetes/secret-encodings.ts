@@ -20,8 +20,8 @@
  * `\n` escapes), and also read with each line's number or offset and a hex dump's text column
  * left out (numbered-lines.ts: `cat -n`, `nl`, `grep -n`, `xxd`, `hexdump -C`, `od -tx1`).
  * How: one pass collects the text's base64 characters (alphabet-runs.ts); the hex and then the
- * decimal characters are taken from its arrays in place, and base32's pass runs only where a
- * long enough run of it occurs; they are
+ * decimal characters are taken from its arrays in place, and base32's scan reads only the ranges
+ * base64's pass found a long enough run of it in (base32-runs.ts Windows32); they are
  * decoded at every alignment, the decoders telling where a value's first two bytes occur, and
  * each value is looked for from those places only (value-search.ts: Knuth-Morris-Pratt, time
  * linear in the output for each value, whatever its length). Memory: one alphabet and one
@@ -49,7 +49,7 @@
  * put between the pieces (`paste -sd x`, `sed 's/^/data: /'`, a timestamp before each line),
  * fewer than MIN_VALUE bytes of a value at a cut end or start.
  */
-import { decimalOf, hexOf, isBlank, LOWER_STRETCH, scanRuns } from './alphabet-runs.js';
+import { decimalOf, hexOf, isBlank, scanRuns } from './alphabet-runs.js';
 import { decodeBase32, decodeBase64, decodeHex, type Decoded, type EachAlignment } from './encoded-runs.js';
 import { candidates, HEAD, headsOf, search, searchAt, suffixAtStart, type Heads, type Value } from './value-search.js';
 import { decodeGroups, decodeNumbers } from './word-runs.js';
@@ -177,11 +177,11 @@ export function encodedMasker(values: readonly SecretValue[], min: number): Enco
         if (d.n > 0) spansIn(d, list, heads, 'bit', least, cut, found);
       };
       // One pass over the text for base64's characters; hex's and decimal's are taken from its
-      // arrays in turn (alphabet-runs.ts hexOf, decimalOf); base32's pass only when a run is long enough.
-      let runs = scanRuns(text, skip, escapes, 'b64', 0, scratch);
-      const longest32 = runs.longest32!;
-      // Up to 6 `=` of padding count in a run's stretch, not in this one.
-      const lower = runs.longestLower! >= LOWER_STRETCH - 6;
+      // arrays in turn (alphabet-runs.ts hexOf, decimalOf); base32's scan only in the ranges it found.
+      const min32 = Math.ceil((8 * least) / 5);
+      let runs = scanRuns(text, skip, escapes, 'b64', min32, scratch);
+      // Where base32's scan is to read: base64's scan found them (base32-runs.ts Windows32).
+      const windows32 = runs.windows32!;
       decodeBase64(runs, Math.ceil((8 * least) / 6), heads.pairs, scratch, inBits);
       // Bytes as numbers, as little-endian hex words, as 8 bits (word-runs.ts).
       const inNumbers = (num: Decoded) => {
@@ -196,8 +196,7 @@ export function encodedMasker(values: readonly SecretValue[], min: number): Enco
       inNumbers(decodeNumbers(runs, 10, heads.pairs, scratch));
       inNumbers(decodeNumbers(runs, 8, heads.pairs, scratch));
       inNumbers(decodeGroups(runs, 'bits', heads.pairs, scratch));
-      const min32 = Math.ceil((8 * least) / 5);
-      if (longest32 >= min32) decodeBase32(scanRuns(text, skip, escapes, 'b32', min32, scratch, lower), heads.pairs, scratch, inBits);
+      if (windows32.n > 0) decodeBase32(scanRuns(text, skip, escapes, 'b32', min32, scratch, windows32), heads.pairs, scratch, inBits);
       // A span ending before a hex dump's text column takes the rest of that line: the value's bytes as text.
       if (view) for (let i = 1; i < found.length; i += 2) found[i] = columnEnd(view, found[i]!);
       for (const x of found) spans.push(x);
