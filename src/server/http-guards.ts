@@ -23,7 +23,9 @@ export function refuse(res: ServerResponse, status: number, message: string, hea
  * (WARDEN_INVALID_INPUT), 403 a request this principal may not make (WARDEN_DENIED), anything else
  * WARDEN_INTERNAL. A 404 "Session not found" is WARDEN_INVALID_INPUT (a session id that names none
  * of the caller's): WARDEN_SESSION_EXPIRED is said only to the session's own principal, so that
- * another learns nothing of a session id.
+ * another learns nothing of an ended session. A live session named by another principal answers
+ * 403 (WARDEN_DENIED, so a client whose token changed its claims is told why); that says the id
+ * is live, which is worth nothing without the owner's token (ids are random, 122 bits).
  */
 export function codedRefusal(status: number, message: string): string {
   if (/^WARDEN_[A-Z_]+: /.test(message)) return message;
