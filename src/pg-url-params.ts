@@ -64,3 +64,15 @@ export function readPgUrl(url: string): URL | null {
     }
   }
 }
+
+/**
+ * Where `url` connects as pg reads it: `?host=`/`?port=` over the authority, then PGHOST/PGPORT
+ * ('' for the local machine: no host, or a socket path; port 5432 by default). Why: a foreign server
+ * an admin vouches for must not name the transcript store's address (tools/postgres/vouched-servers.ts).
+ */
+export function pgUrlAddress(url: string): { host: string; port: number } {
+  const u = readPgUrl(url);
+  const name = u && /^[a-z][a-z0-9+.-]*:\/\//i.test(url) && u.hostname !== '___DUMMY___' ? decodeURIComponent(u.hostname) : '';
+  const host = u?.searchParams.get('host') || name || process.env['PGHOST'] || '';
+  return { host: host.startsWith('/') ? '' : host, port: Number(u?.searchParams.get('port') || u?.port || process.env['PGPORT'] || 5432) };
+}

@@ -13,7 +13,7 @@ export { ErrorCode, NOTHING_SENT, WardenError };
 /** SQL identifier rules for names in policies (one parser for the core and the postgres family). */
 export { functionKey, sqlNameParts } from './sql-names.js';
 /** The query parameters of a PostgreSQL URL pg would read over Warden's session settings (the postgres family and the transcript store refuse them). */
-export { pgUrlSessionParams, readPgUrl } from './pg-url-params.js';
+export { pgUrlAddress, pgUrlSessionParams, readPgUrl } from './pg-url-params.js';
 /** The PostgreSQL transcript store's tables and fingerprint (a postgres connection must not reach them). */
 export { PG_CLUSTER_ID_SQL, PG_STORE_FINGERPRINT, PG_STORE_TABLES } from './pg-store-tables.js';
 /** Deep-frozen facts a parser may cache (the recorder serialises them once). */
@@ -214,8 +214,12 @@ export interface FamilyDeps {
   connections: ConnectionConfig[];
   secrets: SecretResolver;
   log: ExecContext['log'];
-  /** A PostgreSQL transcript store's system identifier (null: unreadable); absent for SQLite. Why: a connection on its cluster must not reach it (tools/postgres/outbound-reach.ts). */
-  storeCluster?: { systemIdentifier: string | null };
+  /**
+   * A PostgreSQL transcript store's system identifier (null: unreadable) and the host and port of
+   * its URL; absent for SQLite. Why: a connection on its cluster must not reach it, and a foreign
+   * server vouched for must not name its address (tools/postgres/outbound-reach.ts, vouched-servers.ts).
+   */
+  storeCluster?: { systemIdentifier: string | null; address?: { host: string; port: number } };
 }
 
 /** What warden.yaml's `connections:` entries of one family are: their `type:` and their schema. */

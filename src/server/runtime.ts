@@ -28,6 +28,7 @@ import { log } from './log.js';
 import { refuseDeadDenies } from './dead-denies.js';
 import { restartOnlyChanges } from './config-drift.js';
 import { loadOrCreateMaskingKey } from './masking-key.js';
+import { pgUrlAddress } from '../pg-url-params.js';
 
 /** A running core. */
 export interface Runtime {
@@ -136,7 +137,7 @@ export async function startRuntime(
     throw e;
   });
   // A PostgreSQL store's cluster (unread: every connection counts as on it): connections there must not open connections from SQL (tools/postgres/outbound-reach.ts).
-  const storeCluster = 'clusterId' in store ? { systemIdentifier: await (store as PgTranscriptStore).clusterId().catch(() => null) } : undefined;
+  const storeCluster = 'clusterId' in store ? { systemIdentifier: await (store as PgTranscriptStore).clusterId().catch(() => null), address: pgUrlAddress(storeUrl) } : undefined;
   const instances: FamilyInstance[] = families.map((f) =>
     f.create({ connections: config.connections.filter((c) => c.type === f.connectionType), secrets, log, ...(storeCluster ? { storeCluster } : {}) }),
   );

@@ -138,3 +138,16 @@ test('transcripts.store: a postgres:// URL with a password inline is refused (a 
     assert.equal(load(`transcripts: { store: "${good}" }\n`).transcripts.store, good);
   }
 });
+
+test("a postgres connection's trusted_foreign_servers: foreign server names, none by default; empty, too long, repeated or not a list is refused at its line", () => {
+  const load = (extra: string) =>
+    loadServerConfig('/x/warden.yaml', families, `policies: []\nconnections:\n  db: { type: postgres, url: env:DB${extra} }\n`).connections[0] as unknown as { trusted_foreign_servers?: string[] };
+  assert.equal(load('').trusted_foreign_servers, undefined);
+  assert.deepEqual(load(', trusted_foreign_servers: []').trusted_foreign_servers, []);
+  assert.deepEqual(load(', trusted_foreign_servers: [reporting, "Sales DW"]').trusted_foreign_servers, ['reporting', 'Sales DW']);
+  for (const bad of ['[""]', `[${'a'.repeat(64)}]`, '["rep\\norting"]', '[reporting, reporting]', 'reporting', '[1]']) {
+    const p = problemsOf(`policies: []\nconnections:\n  db: { type: postgres, url: env:DB, trusted_foreign_servers: ${bad} }\n`);
+    assert.ok(p.some((s) => /^3:connections\.db\.trusted_foreign_servers/.test(s)), `${bad}: ${p.join('\n')}`);
+  }
+  assert.ok(problemsOf(`policies: []\nconnections:\n  db: { type: postgres, url: env:DB, trusted_foreign_servers: [${'é'.repeat(32)}] }\n`).some((s) => s.includes('at most 63 bytes')), '64 bytes in 32 characters');
+});

@@ -6,7 +6,9 @@
  * address with a user mapping holding the store's login, a foreign table over `settings`; under a
  * plain allow rule the agent read the masking key in clear. Neighbours that must keep working: the
  * same connection while the store is SQLite, and a connection of that cluster whose role may use
- * no foreign server.
+ * no foreign server. The opt-out: a connection's trusted_foreign_servers lets those servers through
+ * on another cluster only (vouched-servers.ts), never one that is missing, that the connection's
+ * role could repoint (its owner), or whose options name the store's host and port.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,14 +23,18 @@ let cluster: PgCluster;
 let store: TestDatabase;
 let far: TestDatabase;
 let quiet: TestDatabase;
+let vouch: TestDatabase;
+let near: TestDatabase;
 let key = '';
 
 before(async () => {
   cluster = await startPgCluster();
-  [store, far, quiet] = await Promise.all([
+  [store, far, quiet, vouch, near] = await Promise.all([
     createTestDatabase({ prefix: 'e2eforeignstore' }),
     createTestDatabase({ prefix: 'e2eforeignfar', serverUrl: cluster.url }),
     createTestDatabase({ prefix: 'e2eforeignquiet', serverUrl: cluster.url }),
+    createTestDatabase({ prefix: 'e2eforeignvouch', serverUrl: cluster.url }),
+    createTestDatabase({ prefix: 'e2eforeignnear' }),
   ]);
   await store.query(`GRANT ALL ON SCHEMA public TO ${pg.escapeIdentifier(store.role)}`);
   const lit = pg.escapeLiteral;
@@ -42,16 +48,27 @@ before(async () => {
   // The neighbour: postgres_fdw installed, no server its role may use.
   await quiet.query(`CREATE EXTENSION postgres_fdw;
     CREATE TABLE public.people (id int, email text); INSERT INTO public.people VALUES (1, 'bob@example.com'); GRANT SELECT ON public.people TO ${pg.escapeIdentifier(quiet.role)}`);
+  // A server an admin vouches for: `reporting`, into quiet's people (not the store), in vouch and
+  // far (both on the other cluster) and in near (on the store's cluster).
+  const reporting = (db: TestDatabase) => `CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+    CREATE SERVER reporting FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host ${lit(quiet.host)}, port ${lit(String(quiet.port))}, dbname ${lit(quiet.dbName)});
+    CREATE USER MAPPING FOR PUBLIC SERVER reporting OPTIONS (user ${lit(quiet.role)}, password ${lit(quiet.password)});
+    CREATE FOREIGN TABLE public.remote_people (id int, email text) SERVER reporting OPTIONS (schema_name 'public', table_name 'people');
+    GRANT SELECT ON public.remote_people TO ${pg.escapeIdentifier(db.role)}; GRANT USAGE ON FOREIGN SERVER reporting TO ${pg.escapeIdentifier(db.role)}`;
+  await Promise.all([vouch.query(reporting(vouch)), far.query(reporting(far)), near.query(reporting(near))]);
 });
 
 after(async () => {
-  await Promise.all([far?.drop(), quiet?.drop(), store?.drop()]);
+  await Promise.all([far?.drop(), quiet?.drop(), vouch?.drop(), near?.drop(), store?.drop()]);
   await cluster?.stop();
 });
 
-/** `warden serve` (a plain allow rule, no masks) with the connection `db` at `connUrl` and the store at `storeUrl` (else SQLite). */
-async function withWarden(connUrl: string, storeUrl: string | null, fn: (w: WardenSession) => Promise<void>): Promise<void> {
-  const dir = writeWardenDir(storeUrl ? storeConfig : sqlConfig(), { 'p.yaml': ANALYSTS_READ_ALL });
+/** `warden serve` (a plain allow rule, no masks) with the connection `db` at `connUrl` (vouching for `trusted`) and the store at `storeUrl` (else SQLite). */
+async function withWarden(connUrl: string, storeUrl: string | null, fn: (w: WardenSession) => Promise<void>, trusted?: string[]): Promise<void> {
+  const config = storeUrl ? storeConfig : sqlConfig();
+  const vouching = trusted ? config.replace('statement_timeout: 3s }', `statement_timeout: 3s, trusted_foreign_servers: [${trusted.join(', ')}] }`) : config;
+  assert.equal(vouching.includes('trusted_foreign_servers'), trusted !== undefined);
+  const dir = writeWardenDir(vouching, { 'p.yaml': ANALYSTS_READ_ALL });
   try {
     const w = await connectWarden(dir.configPath, { TEST_DATABASE_URL: connUrl, ...(storeUrl ? { STORE_URL: storeUrl } : {}) });
     try {
@@ -75,7 +92,7 @@ test('a connection on another cluster with a foreign server it may use is refuse
       // Without the fix the first answered the key in clear.
       assert.ok(!r.text.includes(key), `the masking key is not in the answer: ${r.text.slice(0, 300)}`);
       assert.equal(r.isError, true, `${sql}: ${r.text.slice(0, 300)}`);
-      assert.match(r.text, /^WARDEN_CONFIG: connection db may use foreign servers of dblink or postgres_fdw \(storefdw/, sql);
+      assert.match(r.text, /^WARDEN_CONFIG: connection db may use foreign servers of dblink or postgres_fdw \(reporting, storefdw\)/, sql);
     }
   });
 });
@@ -91,4 +108,62 @@ test('the same connection with a SQLite store, and a connection of that cluster 
     assert.equal(r.isError, false, r.text.slice(0, 300));
     assert.match(r.text, /bob@example\.com/);
   });
+});
+
+test('trusted_foreign_servers: a listed server lets a connection on another cluster open, and a query through its foreign table runs', async () => {
+  await withWarden(vouch.url, store.url, async (w) => {
+    const r = await query(w, 'SELECT id, email FROM public.remote_people');
+    assert.equal(r.isError, false, r.text.slice(0, 300));
+    assert.match(r.text, /bob@example\.com/);
+  }, ['reporting']);
+  // Unlisted, the same connection is refused as before.
+  await withWarden(vouch.url, store.url, async (w) => {
+    const r = await query(w, 'SELECT id, email FROM public.remote_people');
+    assert.equal(r.isError, true, r.text.slice(0, 300));
+    assert.match(r.text, /^WARDEN_CONFIG: connection db may use foreign servers of dblink or postgres_fdw \(reporting\)/);
+    assert.match(r.text, /trusted_foreign_servers/, 'the refusal names the opt-out');
+  });
+});
+
+test('trusted_foreign_servers: an unlisted server still refuses, as does a listed one pointing at the store\'s host and port, the key unread', async () => {
+  await withWarden(far.url, store.url, async (w) => {
+    const r = await query(w, 'SELECT name, value FROM public.remote_settings');
+    assert.ok(!r.text.includes(key), `the masking key is not in the answer: ${r.text.slice(0, 300)}`);
+    assert.equal(r.isError, true, r.text.slice(0, 300));
+    // Only the unlisted one is named.
+    assert.match(r.text, /^WARDEN_CONFIG: connection db may use foreign servers of dblink or postgres_fdw \(storefdw\)/);
+  }, ['reporting']);
+  await withWarden(far.url, store.url, async (w) => {
+    const r = await query(w, 'SELECT name, value FROM public.remote_settings');
+    assert.ok(!r.text.includes(key), `the masking key is not in the answer: ${r.text.slice(0, 300)}`);
+    assert.equal(r.isError, true, r.text.slice(0, 300));
+    assert.match(r.text, /^WARDEN_CONFIG: connection db's trusted_foreign_servers: storefdw leads to the Warden transcript store's host and port/);
+  }, ['reporting', 'storefdw']);
+});
+
+test('trusted_foreign_servers: a listed name that is no server of the database, or a server the role could repoint (its owner), is refused', async () => {
+  await withWarden(vouch.url, store.url, async (w) => {
+    const r = await query(w, 'SELECT id, email FROM public.remote_people');
+    assert.equal(r.isError, true, r.text.slice(0, 300));
+    assert.match(r.text, /^WARDEN_CONFIG: connection db's trusted_foreign_servers: reportnig is no foreign server of its database/);
+  }, ['reporting', 'reportnig']);
+  const role = pg.escapeIdentifier(vouch.role);
+  await vouch.query(`GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO ${role}; ALTER SERVER reporting OWNER TO ${role}`);
+  try {
+    await withWarden(vouch.url, store.url, async (w) => {
+      const r = await query(w, 'SELECT id, email FROM public.remote_people');
+      assert.equal(r.isError, true, r.text.slice(0, 300));
+      assert.match(r.text, /^WARDEN_CONFIG: connection db's trusted_foreign_servers: reporting is owned by a role it can act as/);
+    }, ['reporting']);
+  } finally {
+    await vouch.query(`ALTER SERVER reporting OWNER TO CURRENT_USER; REVOKE USAGE ON FOREIGN DATA WRAPPER postgres_fdw FROM ${role}`);
+  }
+});
+
+test("trusted_foreign_servers changes nothing on the store's own cluster: a listed server there is refused as before", async () => {
+  await withWarden(near.url, store.url, async (w) => {
+    const r = await query(w, 'SELECT id, email FROM public.remote_people');
+    assert.equal(r.isError, true, r.text.slice(0, 300));
+    assert.match(r.text, /^WARDEN_CONFIG: connection db is on the cluster of the Warden transcript store and can reach it from SQL \(.*foreign servers reporting/);
+  }, ['reporting']);
 });

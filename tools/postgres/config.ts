@@ -44,6 +44,12 @@ export const postgresTlsSchema = z
     if (t.mode === 'verify-ca' && t.ca === undefined) problem('ca', 'verify-ca needs a ca (with the public CAs any of their customers would pass); or use verify-full');
   });
 
+/** A foreign server's name (trusted_foreign_servers): at most 63 bytes (NAMEDATALEN), no control characters. */
+const serverName = z
+  .string()
+  .min(1)
+  .refine((n) => Buffer.byteLength(n) <= 63 && !/[\u0000-\u001f\u007f]/.test(n), 'a PostgreSQL foreign server name: at most 63 bytes, no control characters');
+
 /** Schema of a postgres connection (name and type are handled by the config loader). */
 export const postgresConnectionSchema = z
   .object({
@@ -64,6 +70,13 @@ export const postgresConnectionSchema = z
       .optional()
       .describe(
         "Most sessions of each pool that one principal's statements hold at once (default pool_size - 1, at least 1), so another principal always finds one; past it a call waits behind that principal's own calls for the pool's wait (5s, or the URL's connect_timeout), then is refused (WARDEN_RATE_LIMITED). At most pool_size",
+      ),
+    trusted_foreign_servers: z
+      .array(serverName)
+      .refine((xs) => new Set(xs).size === xs.length, 'each server once')
+      .optional()
+      .describe(
+        "PostgreSQL transcript store only: foreign servers (pg_foreign_server.srvname, exactly) of dblink or postgres_fdw in this connection's database that the admin states do not lead to the store's cluster. A connection on another cluster than the store's whose role may use such a server is otherwise refused; listed ones are let through there (never on the store's own cluster). The list vouches for the name: a listed name that is no server of the database, a server the connection's role (or a role it can act as) owns, or one whose host and port options name the store URL's are refused (WARDEN_CONFIG)",
       ),
     description: z.string().optional().describe('Shown to agents by list_connections'),
   })
@@ -94,6 +107,8 @@ export interface PostgresConnection {
   pool_size: number;
   /** Sessions of each pool one principal's statements hold at most; absent: pool_size - 1, at least 1 (connector.ts). */
   max_per_principal?: number;
+  /** Foreign servers the admin vouches do not lead to a PostgreSQL transcript store's cluster (vouched-servers.ts); absent: none. */
+  trusted_foreign_servers?: string[];
   description?: string;
 }
 

@@ -201,7 +201,7 @@ export class PgConnector {
         // that ended the process. Its query already failed (and is coded where sessions are used).
         pool.on('connect', (client) => client.on('error', () => undefined));
         // Before its first statement or lookup: a pool whose role can read a transcript store is not kept (store-reach.ts).
-        await storeSafePool(pool, this.conn.name, (e) => this.tellStoreReach(e), this.storeCluster);
+        await storeSafePool(pool, this.conn.name, (e) => this.tellStoreReach(e), this.storeCluster, this.conn.trusted_foreign_servers);
         if (kind === 'ro' && this.log) void reportRoleLimits(pool, this.conn.name, this.log);
         return pool;
       });

@@ -14,16 +14,19 @@
  * cannot read its own counts as the same (fail closed), as does a store that could not read its.
  * On another cluster a foreign server of dblink or postgres_fdw the session may use is refused
  * too: its host is resolved where it is defined, so Warden cannot rule out the store's cluster (a
- * foreign table there over the store's settings read the key in clear).
+ * foreign table there over the store's settings read the key in clear), unless the connection's
+ * trusted_foreign_servers vouches for it (vouched-servers.ts).
  * Checked once when a pool opens, with store-reach.ts (a plain read pays nothing after that).
  */
 import type pg from 'pg';
 import { ErrorCode, PG_CLUSTER_ID_SQL, WardenError } from '../../src/tool-api.js';
 import { ACTORS_SQL, actingAs, viewReaching } from './acting-roles.js';
+import { vouchedServers, type StoreAddress } from './vouched-servers.js';
 
-/** The store's cluster as the family hears it (FamilyDeps.storeCluster): its system identifier, null when it could not be read. */
+/** The store's cluster as the family hears it (FamilyDeps.storeCluster): its system identifier, null when it could not be read; its URL's host and port. */
 export interface StoreCluster {
   systemIdentifier: string | null;
+  address?: StoreAddress;
 }
 
 /** The shared libraries whose functions open connections to a PostgreSQL server. */
@@ -38,7 +41,8 @@ const LIBRARIES = `'(^|/)(dblink|postgres_fdw)(\\.[a-z]+)?$'`;
  * the validator opens nothing), foreign servers of dblink_fdw or postgres_fdw it may use or whose
  * foreign tables it may read (or a view over one: it reads as the view's owner), and those wrappers
  * when it may create servers of them. A row per
- * role that has any (the session's own first).
+ * role that has any (the session's own first). $1: servers not counted (vouched for, on another
+ * cluster than the store's: vouched-servers.ts; empty on the store's).
  */
 const OUTBOUND_SQL = `SELECT x.* FROM (SELECT
   a.oid::pg_catalog.regrole::text AS actor, a.via,
@@ -52,7 +56,7 @@ const OUTBOUND_SQL = `SELECT x.* FROM (SELECT
   ARRAY(SELECT s.srvname::text || COALESCE(' (through view ' || v.through || ')', '') FROM pg_catalog.pg_foreign_server s JOIN pg_catalog.pg_foreign_data_wrapper w ON w.oid = s.srvfdw
     CROSS JOIN LATERAL (SELECT min(${viewReaching('t.ftrelid', 'a.oid')}) AS through FROM pg_catalog.pg_foreign_table t WHERE t.ftserver = s.oid) v
     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.oid IN (w.fdwhandler, w.fdwvalidator) AND p.probin ~ ${LIBRARIES})
-      AND (pg_catalog.has_server_privilege(a.oid, s.oid, 'USAGE') OR v.through IS NOT NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_table t
+      AND s.srvname::text <> ALL ($1::text[]) AND (pg_catalog.has_server_privilege(a.oid, s.oid, 'USAGE') OR v.through IS NOT NULL OR EXISTS (SELECT 1 FROM pg_catalog.pg_foreign_table t
         WHERE t.ftserver = s.oid AND pg_catalog.has_any_column_privilege(a.oid, t.ftrelid, 'SELECT'))) ORDER BY 1) AS servers,
   ARRAY(SELECT w.fdwname::text FROM pg_catalog.pg_foreign_data_wrapper w
     WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_proc p WHERE p.oid IN (w.fdwhandler, w.fdwvalidator) AND p.probin ~ ${LIBRARIES})
@@ -95,17 +99,21 @@ function reaches(o: Outbound): string {
  * SQL, as its own role or one it can act as: on the store's cluster by any of OUTBOUND_SQL's
  * privileges; on another cluster by a foreign server of dblink or postgres_fdw (its host is read
  * where that server runs, so Warden cannot tell it is not the store's; the other privileges need
- * a password of the store's the agent does not have).
+ * a password of the store's the agent does not have), except those of `vouched` (the connection's
+ * trusted_foreign_servers) that vouched-servers.ts lets through; on the store's cluster `vouched`
+ * changes nothing.
  */
-export async function refuseOutboundReach(client: pg.PoolClient, connection: string, store: StoreCluster): Promise<void> {
+export async function refuseOutboundReach(client: pg.PoolClient, connection: string, store: StoreCluster, vouched: readonly string[] = []): Promise<void> {
   const cluster = (await client.query(`SELECT ${PG_CLUSTER_ID_SQL} AS cluster`)).rows[0]?.cluster as string | null;
-  const rows = (await client.query(OUTBOUND_SQL)).rows as Outbound[];
-  if (cluster !== null && store.systemIdentifier !== null && cluster !== store.systemIdentifier) {
+  const elsewhere = cluster !== null && store.systemIdentifier !== null && cluster !== store.systemIdentifier;
+  const trusted = elsewhere ? await vouchedServers(client, connection, vouched, store.address) : [];
+  const rows = (await client.query({ text: OUTBOUND_SQL, values: [trusted] })).rows as Outbound[];
+  if (elsewhere) {
     const servers = rows.filter((o) => o.servers.length).map((o) => (o.via ? `${some(o.servers)} ${actingAs(o)}` : some(o.servers)));
     if (!servers.length) return;
     throw new WardenError(
       ErrorCode.CONFIG,
-      `connection ${connection} may use foreign servers of dblink or postgres_fdw (${servers.join('; ')}) while the Warden transcript store is PostgreSQL: a server's host and port are read on the server it is defined on, so Warden cannot tell it does not lead to the store's cluster (a foreign table over the store's settings read the masking key), and refuses the connection. Revoke USAGE on them and their foreign tables from its role, or keep the transcripts in SQLite`,
+      `connection ${connection} may use foreign servers of dblink or postgres_fdw (${servers.join('; ')}) while the Warden transcript store is PostgreSQL: a server's host and port are read on the server it is defined on, so Warden cannot tell it does not lead to the store's cluster (a foreign table over the store's settings read the masking key), and refuses the connection. Revoke USAGE on them and their foreign tables from its role, list those that do not lead there in the connection's trusted_foreign_servers, or keep the transcripts in SQLite`,
       { reason: 'connection may reach the transcript store through a foreign server' },
     );
   }

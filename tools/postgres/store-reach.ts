@@ -53,18 +53,19 @@ export async function refuseStoreReach(client: pg.PoolClient, connection: string
 
 /**
  * `pool` once a session of it found that its role reads no transcript store, nor, on the cluster
- * of a PostgreSQL store (`store`), opens connections from SQL (outbound-reach.ts); else the pool is
+ * of a PostgreSQL store (`store`), opens connections from SQL, nor elsewhere may use a foreign
+ * server other than those `vouched` for (outbound-reach.ts); else the pool is
  * ended and the refusal thrown (`told` hears a store reach first, for the log). A failure to
  * connect is thrown as the statement's own would be (pool-session.ts), and the pool not kept.
  */
-export async function storeSafePool(pool: pg.Pool, connection: string, told: (e: WardenError) => void, store?: StoreCluster): Promise<pg.Pool> {
+export async function storeSafePool(pool: pg.Pool, connection: string, told: (e: WardenError) => void, store?: StoreCluster, vouched?: readonly string[]): Promise<pg.Pool> {
   try {
     await withSession(() => poolSession(pool), async (c) => {
       // No JIT: these catalog queries follow roles, views and functions per role, and the planner's
       // guesses for them passed jit_above_cost (a compile of seconds on a busy server, for a few ms of work).
       await c.query('BEGIN; SET LOCAL jit = off');
       await refuseStoreReach(c, connection);
-      if (store) await refuseOutboundReach(c, connection, store);
+      if (store) await refuseOutboundReach(c, connection, store, vouched);
       await c.query('COMMIT');
     });
     return pool;
