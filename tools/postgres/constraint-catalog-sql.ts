@@ -68,6 +68,10 @@ const SET_COLUMNS = `(CASE WHEN pg_catalog.jsonb_typeof(pg_catalog.to_jsonb(fk) 
       THEN ARRAY(SELECT x::pg_catalog.int2 FROM pg_catalog.jsonb_array_elements_text(pg_catalog.to_jsonb(fk) -> 'confdelsetcols') AS x)
       ELSE fk.conkey END)`;
 
+/** The type a type `oid` is at last, through domains over domains (the deepest base read). */
+const BASE = (oid: string) => `(WITH RECURSIVE d(oid, n) AS (SELECT ${oid}, 0 UNION ALL SELECT t.typbasetype, d.n + 1 FROM d
+        JOIN pg_catalog.pg_type t ON t.oid = d.oid WHERE t.typtype = 'd' AND d.n < 32) SELECT d.oid FROM d ORDER BY d.n DESC LIMIT 1)`;
+
 /** Whether type `oid` is char(n) (bpchar) or a domain (whose base may be): an array of it pads each element. */
 const PADS = (oid: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.oid = ${oid} AND (e.oid = 'pg_catalog.bpchar'::pg_catalog.regtype OR e.typtype = 'd'))`;
 
@@ -75,15 +79,35 @@ const PADS = (oid: string) => `EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE 
  * Of a size-limited index `zx` (entry `z`), its columns of type char(n), as a JSON object of n by
  * name (TableConstraint.padded): bpchar with a length, directly or through one domain (the
  * column's typmod, else the domain's); 0, padding not read, for an array of bpchar or of a
- * domain, or a domain over a domain or over such an array. bpchar without a length pads nothing.
+ * domain, or a domain over a domain over char(n) or over such an array. bpchar without a length pads nothing.
  */
-const PADDED = `(SELECT COALESCE(pg_catalog.json_object_agg(a.attname::text, p.n), '{}'::json) FROM pg_catalog.pg_attribute a
+const PADDED = `(SELECT COALESCE(pg_catalog.json_object_agg(a.attname::text, p.n ORDER BY a.attnum), '{}'::json) FROM pg_catalog.pg_attribute a
         JOIN pg_catalog.pg_type ty ON ty.oid = a.atttypid LEFT JOIN pg_catalog.pg_type bt ON bt.oid = ty.typbasetype
         CROSS JOIN LATERAL (SELECT CASE
           WHEN ty.oid = 'pg_catalog.bpchar'::pg_catalog.regtype THEN a.atttypmod - 4
           WHEN bt.oid = 'pg_catalog.bpchar'::pg_catalog.regtype THEN COALESCE(NULLIF(a.atttypmod, -1), ty.typtypmod) - 4
-          WHEN bt.typtype = 'd' OR ${PADS('ty.typelem')} OR ${PADS('bt.typelem')} THEN 0 END AS n) p
+          WHEN bt.typtype = 'd' AND ${BASE('bt.oid')} = 'pg_catalog.bpchar'::pg_catalog.regtype OR ${PADS('ty.typelem')} OR ${PADS('bt.typelem')} THEN 0 END AS n) p
         WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0 AND p.n >= 0)`;
+
+/** How many of index `zx`'s columns are keys, not INCLUDE columns (none before PostgreSQL 11, read through to_jsonb). */
+const KEY_ATTS = `COALESCE((pg_catalog.to_jsonb(zx) ->> 'indnkeyatts')::pg_catalog.int4, zx.indnatts)`;
+
+/**
+ * Of a size-limited index `zx` (entry `z`, index `zc`), each column's type class by name
+ * (TableConstraint.classes, sized-writes.ts AS_TEXT): `operator class` for a key column of an index
+ * that is not a btree (its operator class may store another form: pg_trgm's GiST a trigram
+ * array); else the name of its type through domains when that is in pg_catalog (`text`,
+ * `jsonb`, `_int4` for int[]), `citext` for the citext extension's, `other` for any other.
+ */
+const CLASSES = `(SELECT COALESCE(pg_catalog.json_object_agg(a.attname::text, CASE
+          WHEN zc.relam <> (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'btree') AND EXISTS (SELECT 1
+            FROM pg_catalog.unnest(zx.indkey::pg_catalog.int2[]) WITH ORDINALITY AS u(k, o) WHERE u.k = a.attnum AND u.o <= ${KEY_ATTS}) THEN 'operator class'
+          WHEN bt.typnamespace = 'pg_catalog'::pg_catalog.regnamespace THEN bt.typname::text
+          WHEN bt.typname = 'citext' AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend e JOIN pg_catalog.pg_extension x ON x.oid = e.refobjid
+            WHERE e.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND e.objid = bt.oid AND e.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass
+              AND e.deptype = 'e' AND x.extname = 'citext') THEN 'citext'
+          ELSE 'other' END ORDER BY a.attnum), '{}'::json) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type bt ON bt.oid = ${BASE('a.atttypid')}
+        WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0)`;
 
 const GEN_TREE = `d.adbin::text`;
 const KEY_TREE = `COALESCE(pt.partexprs::text, '')`;
@@ -128,7 +152,7 @@ const COMPUTED_SQL = `COALESCE((SELECT json_agg(e.v) FROM (
       WHERE fam.root = r.name AND fk.confupdtype IN ('c', 'n', 'd')
     UNION ALL SELECT ${entry('zx.indrelid', 'zc.relname::text', `'z'`, `ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0 ORDER BY a.attnum)`, 'false', 'false', 'false',
-        'true', `''`, `, 'padded', ${PADDED}`)}
+        'true', `''`, `, 'padded', ${PADDED}, 'classes', ${CLASSES}`)}
       FROM fam JOIN pg_catalog.pg_index zx ON zx.indrelid = fam.oid JOIN pg_catalog.pg_class zc ON zc.oid = zx.indexrelid
       WHERE fam.root = r.name AND zc.relam <> (SELECT am.oid FROM pg_catalog.pg_am am WHERE am.amname = 'hash') AND (SELECT count(*) FROM pg_catalog.pg_attribute a
         WHERE a.attrelid = zx.indrelid AND a.attnum = ANY (zx.indkey::int2[]) AND a.attnum > 0 AND a.attlen < 0) > 1) AS e), '[]'::json)`;

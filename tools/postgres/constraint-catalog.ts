@@ -37,7 +37,8 @@ import type { CatalogRecheck } from './catalog-lock.js';
  * `N` SET NULL or `S` SET DEFAULT: each updates the referencing key columns). Or an index of the
  * family of any access method but hash (`z`) whose plain key or INCLUDE columns hold two or more
  * of variable length (`columns`: those): its row has a size limit a written value may reach
- * beside a masked one (sized-writes.ts); `padded`: those of them a char(n) value is padded into.
+ * beside a masked one (sized-writes.ts); `padded`: those of them a char(n) value is padded into;
+ * `classes`: each one's type class.
  */
 export interface TableConstraint {
   /** The table it is defined on (schema.name): the relation asked or a descendant. */
@@ -74,6 +75,12 @@ export interface TableConstraint {
    * one whose padding is not read (an array of char(n) or of a domain, a domain over a domain).
    */
   padded?: Record<string, number>;
+  /**
+   * Of a size-limited index (`z`), each of its `columns`' type class: the name of its type through
+   * domains when that is built in (`text`, `jsonb`, `_int4`), `citext`, `other`, or `operator
+   * class` for a key column of an index that is not a btree (sized-writes.ts AS_TEXT reads it).
+   */
+  classes?: Record<string, string>;
   /** Of a trigger (`t`), what Warden reads to judge it blind to the masked columns (trigger-bodies.ts). */
   trigger?: TriggerFacts;
 }
@@ -98,10 +105,11 @@ function parse(row: CatalogRow): RelationConstraints {
     return typeof k === 'object' && k !== null && typeof c.table === 'string' && typeof c.name === 'string' && TYPES.includes(c.type) &&
       typeof c.validated === 'boolean' && typeof c.wholeRow === 'boolean' && typeof c.mutable === 'boolean' && typeof c.opaque === 'boolean' && typeof c.events === 'string' &&
       strings(c.columns) && strings(c.refTables) && strings(c.refColumns) && (c.type !== 't' ? c.trigger === undefined : triggerOk(c.trigger)) &&
-      (c.type !== 'z' ? c.padded === undefined : paddedOk(c.padded));
+      (c.type !== 'z' ? c.padded === undefined && c.classes === undefined : paddedOk(c.padded) && classesOk(c.classes));
   };
   const paddedOk = (p: unknown): boolean => typeof p === 'object' && p !== null && !Array.isArray(p) &&
     Object.values(p).every((n) => Number.isInteger(n) && (n as number) >= 0);
+  const classesOk = (p: unknown): boolean => typeof p === 'object' && p !== null && !Array.isArray(p) && Object.values(p).every((n) => typeof n === 'string');
   const triggerOk = (f: TriggerFacts | undefined): boolean => typeof f === 'object' && f !== null &&
     (f.refused === null || typeof f.refused === 'string') && (f.body === null || typeof f.body === 'string') && typeof f.when === 'boolean' &&
     strings(f.whenColumns) && typeof f.whenWholeRow === 'boolean' && typeof f.whenMutable === 'boolean' && typeof f.whenOpaque === 'boolean' &&

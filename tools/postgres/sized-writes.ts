@@ -13,7 +13,10 @@
  * SIZED_WRITE_BYTES: a string literal (its text as written), a parameter (`$1`, its text as
  * sent), a safe integer, NULL (a foreign key's SET NULL too: the UPDATE it makes is `SET k =
  * NULL`); into a char(n) column, padded with blanks to n characters (`'x'` into char(2600) is
- * 2600 bytes: storedBytes). A DO UPDATE's `EXCLUDED.note` is what the INSERT's VALUES give note, row by row: the
+ * 2600 bytes: storedBytes); and only into a column whose type stores at most its text (AS_TEXT:
+ * `'[[[[]]]]'` into jsonb or `'{1,1,1}'` into int[] stores several times its text, so is not
+ * sized; NULL is), of a btree or as an INCLUDE column (another index's key is stored in its
+ * operator class's form). A DO UPDATE's `EXCLUDED.note` is what the INSERT's VALUES give note, row by row: the
  * largest of those, each sized so, unless a BEFORE INSERT row trigger may have changed it. A
  * computed value (`repeat('x', 3000)`, `note || 'x'`, a column, a cast, DEFAULT, EXCLUDED of an
  * INSERT ... SELECT, a foreign key's action carrying the parent's new key or SET DEFAULT) is not
@@ -28,6 +31,16 @@ import type { MaskingContext } from '../../src/tool-api.js';
 import type { SetSize, ValueSize } from './analysis/types.js';
 import type { TableConstraint } from './constraint-catalog.js';
 
+/**
+ * The type classes (TableConstraint.classes) whose stored form is at most its input text's bytes
+ * (and a varlena header): text, varchar, char(n) (padded: storedBytes), bytea (hex or escape input
+ * stores less), json and xml (stored as their text), citext (text's input). Why: any other
+ * (jsonb, an array, numeric, tsquery, a range, a geometric or composite type, a key of an index
+ * that is not a btree) may store more than written (`'[[[[]]]]'` as jsonb, `'{1,1,1}'` as int[]),
+ * so a literal's text does not bound it: not sized.
+ */
+export const AS_TEXT: ReadonlySet<string> = new Set(['text', 'varchar', 'bpchar', 'bytea', 'json', 'xml', 'citext']);
+
 /** The most bytes an UPDATE may write, in total, into the columns of variable length of one index holding a masked column it leaves. */
 export const SIZED_WRITE_BYTES = 256;
 
@@ -40,14 +53,16 @@ function paramBytes(v: unknown): number | undefined {
 }
 
 /**
- * A value's size as stored into a column (undefined: not sized, fail closed): a literal's text, a
- * parameter's as sent, NULL none; into a char(n) column (`width` n, TableConstraint.padded) padded
+ * A value's size as stored into a column (undefined: not sized, fail closed): NULL none; into a
+ * column whose type stores at most its text (`textual`, AS_TEXT) a literal's text, a parameter's
+ * as sent, any other not sized; into a char(n) column (`width` n, TableConstraint.padded) padded
  * with blanks to n characters: a parameter's characters are counted, a literal's are at least a
  * quarter of its UTF-8 bytes. Width 0: a padding not read, not sized.
  */
-function storedBytes(v: ValueSize, params: readonly unknown[], width: number | undefined): number | undefined {
+function storedBytes(v: ValueSize, params: readonly unknown[], width: number | undefined, textual: boolean): number | undefined {
   const x = v.bytes === undefined && v.param !== undefined ? params[v.param - 1] : undefined;
   if (v.none || (v.bytes === undefined && v.param !== undefined && (x === null || x === undefined))) return 0;
+  if (!textual) return undefined;
   const bytes = v.bytes ?? (v.param !== undefined ? paramBytes(x) : undefined);
   if (bytes === undefined || width === undefined) return bytes;
   if (width === 0) return undefined;
@@ -86,8 +101,15 @@ export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[]
     for (const s of mine.length ? mine : [{ table: relation, column: c }]) {
       // EXCLUDED.col: each conflicting row is updated with its own VALUES row's value, the largest counts (none: not sized).
       // Into char(n), each value padded to n characters (k.padded).
-      const sizes = (s.excluded ?? [s]).map((v) => storedBytes(v, params, k.padded?.[c]));
+      // Of a type not stored as its text (jsonb, an array: k.classes), only NULL is sized.
+      const cls = k.classes?.[c] ?? 'other';
+      const sizes = (s.excluded ?? [s]).map((v) => storedBytes(v, params, k.padded?.[c], AS_TEXT.has(cls)));
       const bytes = sizes.length && !sizes.includes(undefined) ? Math.max(...(sizes as number[])) : undefined;
+      if (bytes === undefined && !AS_TEXT.has(cls)) {
+        const kind = cls === 'operator class' ? 'a key of an index that is not a btree, whose operator class may store another form than the value'
+          : `of ${cls === 'other' ? 'a type' : `type ${cls}`} not known to store a value in at most the bytes of its text (as jsonb, an array or numeric may not)`;
+        return { masked, why: `${what}; ${c} is ${kind}, so the size of a value written into it is not known, and ${tail}` };
+      }
       if (bytes === undefined || (s.excluded && insertTriggered)) {
         return { masked, why: `${what}; the value written into ${c} is computed (not a literal or parameter, or a generated column, or EXCLUDED of one a BEFORE INSERT trigger may change, or padded into a char(n) Warden does not read), so its size is not known, and ${tail}` };
       }
@@ -99,5 +121,6 @@ export function sizedWhy(k: TableConstraint, m: MaskingContext, tables: string[]
     : null;
 }
 
-export const ALLOWED_SIZED = `an UPDATE writing string literals or parameters of at most ${SIZED_WRITE_BYTES} bytes in all (into char(n), padded to n characters; or safe integers, NULL; or a DO UPDATE's EXCLUDED.col of such VALUES, with no BEFORE INSERT trigger) into the columns of variable length of an index beside a masked column runs; ` +
+export const ALLOWED_SIZED = `an UPDATE writing string literals or parameters of at most ${SIZED_WRITE_BYTES} bytes in all (into char(n), padded to n characters; or safe integers, NULL; or a DO UPDATE's EXCLUDED.col of such VALUES, with no BEFORE INSERT trigger) into the columns of variable length of an index beside a masked column runs, ` +
+  'when each is of a type stored as at most its text (text, varchar, char(n), bytea, json, xml, citext, or a domain over one) and, but for an INCLUDE column, the index is a btree (any value written into another type is refused but NULL); ' +
   'so does one writing only columns of fixed length, or the masked column itself';

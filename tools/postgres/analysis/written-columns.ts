@@ -41,9 +41,10 @@ export function writtenColumns(type: string, node: Node): string[] | '*' {
 }
 
 /**
- * A value's size bound (SetSize): a string literal's text as written bounds its size (an escape,
- * a bit or hex string, a cast from it in assignment never grows it past that, but for the
- * padding a char(n) target adds, which sized-writes.ts counts; `'x'::char(3000)` is computed); a
+ * A value's size bound (SetSize): a string literal's text as written bounds its size into a
+ * column whose type stores at most its text (sized-writes.ts AS_TEXT, which also counts the
+ * padding a char(n) target adds; into jsonb or an array it does not: not sized there;
+ * `'x'::char(3000)` is computed); a
  * safe integer its digits; `$n` its parameter, sized when it runs; NULL nothing (`none`).
  * Anything else (an expression, a column, DEFAULT) is unbounded.
  */
