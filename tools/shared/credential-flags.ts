@@ -189,9 +189,11 @@ export function maskCredentialArgv(argv: readonly string[]): string[] {
     line += w.length ? w.replace(/[\s;|&'"]/g, '_') : '_';
   }
   const out = [...argv];
+  // Each word by where it starts: an edit finds its word at once (a long argv, such as every line of an output, stays linear).
+  const at = new Map(starts.map((s, i) => [s, i]));
   for (const e of credentialEdits(line)) {
-    const k = starts.findIndex((s, i) => s === e.start && s + (argv[i]!.length || 1) === e.end);
-    if (k === -1 || !e.text.endsWith(MASK)) continue;
+    const k = at.get(e.start) ?? -1;
+    if (k === -1 || e.start + (argv[k]!.length || 1) !== e.end || !e.text.endsWith(MASK)) continue;
     out[k] = argv[k]!.slice(0, e.text.length - MASK.length) + MASK;
   }
   return out;

@@ -25,6 +25,8 @@
  * member or its list). A label's or annotation's key is read with its DNS prefix (PREFIXED). Not seen: a program's
  * password flag it does not know, which the content detectors may still catch.
  */
+import { maskArgvLists } from './argv-lists.js';
+import { maskXmlSecrets } from './xml-secrets.js';
 import { maskCredentialFlags } from './credential-flags.js';
 import { maskConfigSecrets } from './config-secrets.js';
 import { maskNulRecords } from './secret-argv.js';
@@ -126,6 +128,14 @@ function maskMultilineQuoted(text: string, count?: { n: number }): string {
   return at === 0 ? text : out + text.slice(at);
 }
 
+/**
+ * Typographic quotes, read as ASCII quotes are where a form's value starts or ends: GNU tools in a
+ * UTF-8 locale quote a line they read as ‘...’ (`date -f .env`: `invalid date ‘DB_PASSWORD=x’`),
+ * other locales with “ ” « » „ 「 」. Why: without them `‘DB_PASSWORD=` had no boundary before its
+ * name, and `date: invalid date ‘  password: x’` was read as the value of `date:`, its name inside.
+ */
+const TYPO_QUOTES = '\u2018\u2019\u201A\u201B\u201C\u201D\u201E\u201F\u00AB\u00BB\u2039\u203A\u300C\u300D\u300E\u300F';
+
 /** A JSON member with a scalar value, not named `not` (`name"`, `(?:name|value)"`). */
 const jsonMember = (not: string) => String.raw`"(?!${not})[^"\\\n]*"\s*:\s*(?:"(?:[^"\\\n]|\\.)*"|[^\s,{}\[\]"]+)`;
 /** A YAML flow entry with a scalar value, not named `not`; a plain value ends on no blank (one way to split). */
@@ -148,10 +158,10 @@ const FORMS: RegExp[] = [
   // A value opening an object or array is not taken whole (`"db":{"password":"x"}`): the scan
   // goes on inside it, where a secret-named member is masked (OBJECT_VALUE masks a secret-named one whole).
   new RegExp(String.raw`(")(${PREFIXED})("\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
-  new RegExp(String.raw`(^|[\s{,'"])(${PREFIXED})(:[ \t]+)(${QUOTED}|[^\n"'},{\[][^\n"'},]*)`, 'gm'),
-  new RegExp(String.raw`(^|[\s;&|(\x60"'?{,])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,]+)`, 'gm'),
+  new RegExp(String.raw`(^|[\s{,'"${TYPO_QUOTES}])(${PREFIXED})(:[ \t]+)(${QUOTED}|[^\n"'},{\[${TYPO_QUOTES}][^\n"'},${TYPO_QUOTES}]*)`, 'gm'),
+  new RegExp(String.raw`(^|[\s;&|(\x60"'?{,${TYPO_QUOTES}])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,${TYPO_QUOTES}]+)`, 'gm'),
   // A shell line continuation (`--password \` newline value) is a blank between flag and value.
-  new RegExp(String.raw`(^|\s)(--?${NAME})((?:[ \t]|\\\r?\n)+)(${QUOTED}|[^\s;&|\-][^\s;&|]*)`, 'gm'),
+  new RegExp(String.raw`(^|[\s${TYPO_QUOTES}])(--?${NAME})((?:[ \t]|\\\r?\n)+)(${QUOTED}|[^\s;&|\-${TYPO_QUOTES}][^\s;&|${TYPO_QUOTES}]*)`, 'gm'),
   // Name/value pairs (env entries, headers) in JSON and YAML flow: the name is the value's, with
   // other members of the same object between them (`{"name":"X","foo":1,"value":...}`). A member
   // between is a scalar one not named `name` (the next pair's start ends the look): each member is
@@ -223,6 +233,7 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
   out = maskSecretBlocks(out, count);
   out = maskObjectValues(out, count);
   out = maskNameValueItems(out, secretValue, count);
+  out = maskXmlSecrets(out, count);
   out = maskMultilineQuoted(out, count);
   for (const form of FORMS) {
     out = out.replace(form, (all: string, before: string, name: string, between: string, value: string, at: number, whole: string) => {
@@ -262,7 +273,10 @@ export function maskSecretText(text: string, count?: { n: number }): string {
 export function maskSecretStreams<S extends Record<string, string>>(streams: S): { streams: S; masked: number } {
   const count = { n: 0 };
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(streams)) out[k] = maskSecretText(v.includes('\0') ? maskNulRecords(v, maskSecretText, count) : plainText(v), count);
+  for (const [k, v] of Object.entries(streams)) {
+    // An argv written as a list (a manifest's args:, an exec form) after the line masker (argv-lists.ts).
+    out[k] = maskArgvLists(maskSecretText(v.includes('\0') ? maskNulRecords(v, maskSecretText, count) : plainText(v), count), count);
+  }
   return { streams: out as S, masked: count.n };
 }
 

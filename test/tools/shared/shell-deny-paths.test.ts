@@ -93,3 +93,18 @@ describe('deny paths: a folder read whole holds the denied path', () => {
     passes(deny('tar'), ['tar -cf /tmp/a.tar /srv/repo/src', 'tar -tf /srv/repo.tar']);
   });
 });
+
+describe('deny paths: a pattern that may expand to .. reaches any path', () => {
+  const PRIVATE = { programs: { cat: { paths: ['/srv/private'] }, grep: { paths: ['/srv/private'] } } };
+  const CLIMBS = /is a pattern that may expand to \.\./;
+
+  test('a segment starting with a dot (.?, .*, .[.]) or a brace word with a piece of dots matches', () => {
+    matches(PRIVATE, ['cat /srv/public/.?/private/notes', 'cat /srv/public/.*/private/notes', 'cat /srv/public/\\.?/private/notes',
+      'cat /srv/public/.[.]/private/notes', 'cat /srv/a/.?/.?/srv/private/x', 'grep -r x /srv/public/.?', 'cat /srv/public/{.,x}./private/notes',
+      'cat /srv/public{/../private/notes,}', 'cat < /srv/public/.?/private/notes'], CLIMBS);
+  });
+
+  test('patterns that cannot make .. are judged by their folder as before', () => {
+    passes(PRIVATE, ['cat /srv/public/*', 'cat /srv/public/.env*', 'cat /srv/public/..?', 'cat /srv/public/{a,b}.log', 'cat /srv/public/*/../x']);
+  });
+});

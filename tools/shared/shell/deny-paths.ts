@@ -9,7 +9,7 @@
  *   ...) above a denied path holds it, so it matches too. A program Warden does not model may
  *   read any folder it names whole.
  * - a glob or brace word (`/etc/shad?w`) may expand to a denied path: it matches where the folder
- *   before its first pattern character holds one.
+ *   before its first pattern character holds one, and everywhere when it may expand to `..` (climbs).
  * - an option that reads files no word names (journalctl `-m`, `-M`, `--namespace`: option-models.ts
  *   `elsewhere`) may read any path, so it matches every one.
  * - a disk, partition or volume, or the machine's memory (`/dev/sda1`, `/dev/mem`: device-places.ts)
@@ -83,6 +83,36 @@ function globbed(word: string, p: string, denied: readonly string[]): DeniedPath
   return hit === undefined ? null : { path: p, why: `'${word}' is a pattern bash expands in ${folder}, where it may name ${hit}` };
 }
 
+/** A pattern character in a segment (quoted ones count too, generously). */
+const SEGMENT_GLOB = /[*?[]|[@!+]\(/;
+
+/**
+ * May the pattern `word` expand to a path with a `..` segment, which the lexical reading above
+ * cannot see (`/srv/public/.?/private` is /srv/private)? dash, busybox and bash before 5.2 match
+ * a pattern segment that starts with a dot (`.?`, `.*`, `.[.]`, `..?`) against `..`; bash's brace
+ * expansion spells `..` from pieces of dots (`{.,x}.`, `/srv/a{/../b,}`), so a brace word with any
+ * piece of dots between `/`, `{`, `,` and `}` counts (a literal `..` in it too, generously).
+ */
+function climbs(word: string): boolean {
+  const braces = word.includes('{') || word.includes('}');
+  if (!braces && !SEGMENT_GLOB.test(word)) return false;
+  return word.split(braces ? /[/{},]/ : '/').some((piece) => (braces && /^\.+$/.test(piece)) || (piece.startsWith('.') && SEGMENT_GLOB.test(piece) && matchesDots(piece)));
+}
+
+/** May the glob `piece` match `..`? A bracket or an extglob is taken as anything (generous); `.env*` cannot. */
+function matchesDots(piece: string): boolean {
+  let re = '';
+  for (let i = 0; i < piece.length; i++) {
+    const ch = piece[i] as string;
+    const close = ch === '[' ? piece.indexOf(']', i + 2) : '@!+*?'.includes(ch) && piece[i + 1] === '(' ? piece.indexOf(')', i) : -2;
+    if (close >= 0) {
+      re += ch === '[' ? '.' : '.*';
+      i = close;
+    } else re += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`).test('..');
+}
+
 /** A process's folder by its id, self, thread-self, or a thread's (`/proc/1/task/7`): each may name the same process. */
 const PROCESS_FOLDER = /^\/proc\/(?:\d+|self|thread-self)(?:\/task\/[^/]+)?(?=\/|$)/;
 
@@ -115,6 +145,9 @@ function namedReach(word: string, local: string, denied: readonly string[]): Den
     if (throughOpenFile(local)) return { path: word, why: `'${word}' is an open file of a process, whose path Warden cannot know: it may be one under ${denied.join(', ')}` };
     const why = `'${word}' is relative: it resolves in a folder Warden does not know (the login folder, the remote user's home, or one cd moved to), which may lie under ${denied.join(', ')}; name it by an absolute path`;
     return { path: word, why };
+  }
+  if (climbs(local)) {
+    return { path: word, why: `'${word}' is a pattern that may expand to .. (the shell matches a pattern segment starting with a dot against '..', and brace expansion may spell it), so it may name any path, also under ${denied.join(', ')}` };
   }
   const pattern = globbed(word, p, denied);
   if (pattern !== null) return pattern;
