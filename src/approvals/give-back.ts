@@ -11,14 +11,23 @@
 import { ErrorCode, WardenError } from '../errors.js';
 import type { ServiceContext } from './service.js';
 
-/** Give back what call `callId` spent (`spent`: every request id it used, confirmation included); the ids approved again. */
+/**
+ * Give back what call `callId` spent (`spent`: every request id it used, confirmation included);
+ * the ids approved again. A request an approval was withdrawn from while it was used (withdraw.ts:
+ * its reviewer seen out of the group meanwhile) goes back pending, short of its count, not listed.
+ */
 export async function giveBack(ctx: Pick<ServiceContext, 'tables' | 'iso'>, callId: string, spent: readonly string[]): Promise<string[]> {
   const reason = { code: ErrorCode.CANCELLED, message: `the client cancelled call ${callId} after its approvals were spent and before it started; nothing ran, so they were given back`, ruleIds: [] };
   const back = await ctx.tables.giveBack(spent, callId, reason, ctx.iso());
   const confirmations: string[] = [];
-  for (const { id } of back) if ((await ctx.tables.get(id))?.confirm !== null) confirmations.push(id);
+  const approved: string[] = [];
+  for (const { id } of back) {
+    const row = await ctx.tables.get(id);
+    if (row?.confirm !== null) confirmations.push(id);
+    else if (row.state === 'approved') approved.push(id);
+  }
   if (confirmations.length) await ctx.tables.voidAll(confirmations, reason, ctx.iso());
-  return back.map((b) => b.id).filter((id) => !confirmations.includes(id));
+  return approved;
 }
 
 /**

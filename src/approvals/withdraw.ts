@@ -3,11 +3,13 @@
  * it, not whether they may still: a reviewer taken off the group that made them a reviewer (at the
  * IdP) would otherwise keep counting until the request is used. So when Warden next sees a reviewer
  * with a verified token (a decision with a token, from the CLI, the UI or its API, and the UI's
- * token sign-in), every approval of theirs on a request still open (pending, or approved and not
- * yet used) whose reviewers the token no longer matches is withdrawn: a `withdrawn` record, the
- * decision no longer counted, an approved request short of its count pending again (store
- * `withdraw`). Only a verified token says what someone's groups are now: an unchecked `--as` claim
- * or the one-time link does not, and a delegated token (`act`) may carry groups narrowed for the agent.
+ * token sign-in), every approval of theirs on a request still open (pending, approved and not yet
+ * used, or used by a call that has not ended and may still give it back) whose reviewers the token
+ * no longer matches is withdrawn: a `withdrawn` record, the decision no longer counted, an
+ * approved request short of its count pending again, a used one left used (given back short, it
+ * returns pending: give-back.ts) (store `withdraw`). Only a verified token says what someone's
+ * groups are now: an unchecked `--as` claim or the one-time link does not, and a delegated token
+ * (`act`) may carry groups narrowed for the agent.
  */
 import type { Principal } from '../tool-api.js';
 import { whoMatches } from '../policy/engine.js';
@@ -63,5 +65,5 @@ function whyWithdrawn(r: ApprovalRow, recorded: string, p: Principal): string {
 /** The words a refused decision adds about what the same token withdrew ('' when nothing). */
 export function withdrawnNote(w: readonly Withdrawal[]): string {
   if (!w.length) return '';
-  return `; ${w.length} approval${w.length === 1 ? '' : 's'} by ${w[0]!.reviewer} on request${w.length === 1 ? '' : 's'} not yet used ${w.length === 1 ? 'was' : 'were'} withdrawn (${w.map((x) => x.id).join(', ')}): no longer a reviewer of ${w.length === 1 ? 'it' : 'them'}`;
+  return `; ${w.length} approval${w.length === 1 ? '' : 's'} by ${w[0]!.reviewer} on request${w.length === 1 ? '' : 's'} not yet run ${w.length === 1 ? 'was' : 'were'} withdrawn (${w.map((x) => x.id).join(', ')}): no longer a reviewer of ${w.length === 1 ? 'it' : 'them'}`;
 }

@@ -158,9 +158,12 @@ export const OPEN_FOR = `SELECT id FROM approvals WHERE requester = $1 AND call_
  * Every open reviewer request holding at least one approve decision, oldest first: what a
  * reviewer's withdrawal (approvals/withdraw.ts) must see whole. Why no limit: the agent makes as
  * many pending requests as it makes gated calls, but only reviewers make approvals, so a flood of
- * requests can neither grow this nor push an approved-for request out of it.
+ * requests can neither grow this nor push an approved-for request out of it. A request `used` by a
+ * call recorded without its outcome yet (it has not ended) counts as open too (inFlightUse): that
+ * call may still give it back (give-back.ts), and what it gives back must not carry an approval
+ * withdrawn meanwhile. A use whose call has ended, or was never recorded, is history.
  */
-export const OPEN_WITH_APPROVALS = `SELECT id FROM approvals a WHERE state IN ('pending', 'approved') AND confirm IS NULL AND EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decision = 'approve') ORDER BY seq`;
+export const OPEN_WITH_APPROVALS = `SELECT id FROM approvals a WHERE (state IN ('pending', 'approved') OR (state = 'used' AND EXISTS (SELECT 1 FROM calls c WHERE c.id = a.used_by_call AND c.outcome_seq IS NULL))) AND confirm IS NULL AND EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decision = 'approve') ORDER BY seq`;
 
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {
@@ -188,7 +191,29 @@ export function settleEvent(row: ApprovalRow, state: ApprovalState, usedBy?: str
  * that reviewer. Why: a reviewer who no longer qualifies must not keep counting (approvals/withdraw.ts).
  */
 export function withdrawable(row: ApprovalRow | null, reviewer: string): row is ApprovalRow {
-  return voidable(row) && row.confirm === null && row.decisions.some((d) => d.reviewer === reviewer && d.decision === 'approve');
+  return (voidable(row) || inFlightUse(row)) && row.confirm === null && row.decisions.some((d) => d.reviewer === reviewer && d.decision === 'approve');
+}
+
+/**
+ * Whether a request (as loaded under the write lock) is `used` by a call; the store withdraws from
+ * it only while that call is recorded and has not ended (CALL_RUNNING), as OPEN_WITH_APPROVALS
+ * finds. Why: red-team, a reviewer seen out of the group while the call that used her approval
+ * waited for an SSH session slot kept it, and the cancelled call gave it back approved.
+ */
+export function inFlightUse(row: ApprovalRow | null): row is ApprovalRow {
+  return row !== null && row.state === 'used' && row.usedByCall !== null;
+}
+
+/** Whether call `$1` is recorded and has not ended (its use of a request may still be given back); read under the withdrawal's write lock. */
+export const CALL_RUNNING = 'SELECT 1 AS running FROM calls WHERE id = $1 AND outcome_seq IS NULL';
+
+/**
+ * The state a given-back request returns to: `approved` while its approving people still reach
+ * its count, else `pending` (an approval was withdrawn while it was used). Why: a give-back is the
+ * request's approval granted again, and must hold to the count as a decision does.
+ */
+export function returnsTo(row: ApprovalRow): 'approved' | 'pending' {
+  return approvingPersons(row.decisions) >= row.approvalsRequired ? 'approved' : 'pending';
 }
 
 /** Whether withdrawing `reviewer`'s approval takes an approved request back to pending (fewer approvals than required). */
@@ -216,13 +241,16 @@ export function returnable(row: ApprovalRow | null, callId: string): row is Appr
   return row !== null && row.state === 'used' && row.usedByCall === callId;
 }
 
-/** The `returned` event body: the use by `row.usedByCall` is undone (that call never started), and why. */
+/** The `returned` event body: the use by `row.usedByCall` is undone (that call never started), the state it returns `to` (returnsTo), and why. */
 export function returnedEvent(row: ApprovalRow, reason: VoidReason): Record<string, unknown> {
-  return { approvalId: row.id, event: 'returned', callId: row.usedByCall, from: row.state, reason: voidReasonOf(reason) };
+  return { approvalId: row.id, event: 'returned', callId: row.usedByCall, from: row.state, to: returnsTo(row), reason: voidReasonOf(reason) };
 }
 
-/** The UPDATE that gives a used request back, with `ph(n)` the store's n-th placeholder: params [id]. */
-export const returnUpdate = (ph: (n: number) => string): string => `UPDATE approvals SET state = 'approved', used_at = NULL, used_by_call = NULL WHERE id = ${ph(1)}`;
+/** The UPDATE that gives a used request back (to returnsTo(row); pending is undecided again), with `ph(n)` the store's n-th placeholder: params [id]. */
+export const returnUpdate = (ph: (n: number) => string, row: ApprovalRow): string =>
+  returnsTo(row) === 'approved'
+    ? `UPDATE approvals SET state = 'approved', used_at = NULL, used_by_call = NULL WHERE id = ${ph(1)}`
+    : `UPDATE approvals SET state = 'pending', decided_at = NULL, used_at = NULL, used_by_call = NULL WHERE id = ${ph(1)}`;
 
 /** Whether voidAll voids this request (as loaded under the write lock): it is still open. */
 export function voidable(row: ApprovalRow | null): row is ApprovalRow {

@@ -7,7 +7,7 @@ import type { CallBinding, ConsumeRefusal } from './approval-rules.js';
 
 /**
  * Approval states; why: one closed list shared by the schema CHECK, the service and views.
- * pending -> approved | denied | expired | voided; approved -> used | expired | voided; used -> approved (returned: its call was cancelled before it started). `voided`:
+ * pending -> approved | denied | expired | voided; approved -> used | expired | voided; used -> approved, or pending when an approval was withdrawn while it was used (returned: its call was cancelled before it started). `voided`:
  * the call it waited for was refused by the live policy after a reload (approvals/gate.ts,
  * confirm.ts), so it can never run a call, whatever the policy becomes (SQLite v10, PostgreSQL v9).
  */
@@ -243,7 +243,8 @@ export interface ApprovalStore {
   voidAll(ids: readonly string[], reason: VoidReason, at: string): Promise<({ id: string } & Recorded)[]>;
   /**
    * Give back the requests of `ids` that call `callId` used, in ONE transaction (event `returned`
-   * each, with `reason`): approved again, unused, so one later call may use them once. Only for a
+   * each, with `reason`): approved again (pending when a withdrawal while used left one short),
+   * unused, so one later call may use them once. Only for a
    * call that provably never started (cancelled before it executed: pipeline.ts). A request not
    * `used` by exactly that call is left as it is. Returns the requests given back.
    */

@@ -25,8 +25,10 @@
  *              requester's own answer to a `confirm` request)
  *   approved  (pending, with at least the required approvals)   denied (pending, after a deny)
  *   expired / voided (pending or approved)                     used (approved)
- *   withdrawn (pending or approved; an approve by that reviewer; approved -> pending when short)
- *   returned  (used -> approved, by the call that used it: it was cancelled before it started)
+ *   withdrawn (pending, approved, or used by a call that may still give it back; an approve by
+ *              that reviewer; approved -> pending when short, used stays used)
+ *   returned  (used -> approved, or -> pending when a withdrawal left it short (`to`), by the
+ *              call that used it: it was cancelled before it started)
  *   combined  (any state: a link to a combination changes no state, and a request may settle
  *              between the read that lists it and the write that links it)
  */
@@ -59,7 +61,7 @@ const FROM: Record<string, ReadonlySet<string>> = {
   expired: OPEN,
   voided: OPEN,
   used: new Set(['approved']),
-  withdrawn: OPEN,
+  withdrawn: new Set(['pending', 'approved', 'used']),
   returned: new Set(['used']),
   decision: new Set(['pending']),
 };
@@ -170,7 +172,9 @@ export class ApprovalTransitions {
         break;
       case 'returned':
         if (String(b.callId) !== r.usedBy) return `approval request ${name} is given back for call ${String(b.callId)}, which did not use it`;
-        r.state = 'approved';
+        // Back to approved only with its count (older records have no `to`: approved, as then).
+        if (b.to !== 'pending' && this.approvals(r) < r.required) return `approval request ${name} is given back approved with ${this.approvals(r)} of ${r.required} required approvals`;
+        r.state = b.to === 'pending' ? 'pending' : 'approved';
         delete r.usedBy;
         return null;
     }

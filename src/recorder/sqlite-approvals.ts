@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import { readPendingQueue } from './approval-queue-sql.js';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
-  returnable, returnedEvent, returnUpdate, voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
+  returnable, returnedEvent, CALL_RUNNING, inFlightUse, returnUpdate, voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
 import { decisionOf, rowOf } from './approval-rows.js';
 import { type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type CreateGuard, type CreateOutcome, type Expired, type NewApproval, type VoidReason } from './approval-store.js';
@@ -234,7 +234,7 @@ export class ApprovalTables implements ApprovalStore {
         const row = this.load(id);
         if (!returnable(row, callId)) continue;
         back.push({ id, seq: event(id, at, returnedEvent(row, reason)) });
-        this.db.prepare(returnUpdate(() => '?')).run(id);
+        this.db.prepare(returnUpdate(() => '?', row)).run(id);
       }
       return back;
     });
@@ -245,6 +245,8 @@ export class ApprovalTables implements ApprovalStore {
     return this.write((event) => {
       const row = this.load(id);
       if (!withdrawable(row, reviewer)) return null;
+      // A use is withdrawn from only while its call may still give it back: recorded, not ended.
+      if (inFlightUse(row) && !this.db.prepare(CALL_RUNNING.replace('$1', '?')).get(row.usedByCall)) return null;
       const seq = event(id, at, withdrawnEvent(row, reviewer, reason));
       const sql = WITHDRAW(() => '?');
       this.db.prepare(sql.decision).run(id, reviewer);

@@ -136,7 +136,9 @@ export function compareApprovals(events: Iterable<ApprovalEventRecord>, approval
     } else if (b.event === 'used') {
       Object.assign(e.cols, { state: 'used', used_at: r.ts, used_by_call: b.callId ?? null });
     } else if (b.event === 'returned') {
-      Object.assign(e.cols, { state: 'approved', used_at: null, used_by_call: null });
+      // Back to approved, or to pending (undecided) when a withdrawal while it was used left it short.
+      if (b.to === 'pending') Object.assign(e.cols, { state: 'pending', decided_at: null, used_at: null, used_by_call: null });
+      else Object.assign(e.cols, { state: 'approved', used_at: null, used_by_call: null });
     } else if (b.event === 'voided') {
       Object.assign(e.cols, { state: 'voided', decided_at: e.cols.decided_at ?? r.ts, voided_reason: b.reason ?? null });
     } else if (b.event === 'approved' || b.event === 'denied' || b.event === 'expired') {
