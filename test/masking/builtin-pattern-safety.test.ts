@@ -97,7 +97,9 @@ test('no pattern the masking code or the tools\' secret masking ships is refused
   // a backslash, which the run after it cannot hold; secret-text-multiline-quotes.test.ts times it.
   // The config-secrets.ts one is a PHP variable's subscripts (`$cfg['db']['password'] = ...`):
   // each iteration starts with `[`, which no subscript's inside can hold, and ends at its `]`;
-  // shell-secret-files.test.ts times it.
+  // shell-secret-files.test.ts times it. The xml-secrets.ts ones are a tag's attributes: each
+  // iteration starts with a blank, which no name can hold, and its quoted value ends at its
+  // quote; xml-secrets.test.ts reads long runs of them.
   const nested = all.filter(({ source }) => nestedRepeat(source)).map(({ where, source }) => `${where.replace(/:\d+$/, '')}: ${nestedRepeat(source)}`);
   assert.deepEqual([...new Set(nested)].sort(), [
     'src/masking/key-body.js: (?:[ \\t]*(?:\\r?\\n|(?:\\\\r)?\\\\n)[ \\t]*[A-Za-z0-9+/]{4,}={0,2}(?![A-Za-z0-9+/=]))*',
@@ -108,5 +110,7 @@ test('no pattern the masking code or the tools\' secret masking ships is refused
     'tools/shared/secret-text.js: (?:\\\\[^\\n][^"\\\\\\n]*)*',
     'tools/shared/secret-text.js: (?:\\s*,\\s*"(?!(?:name|value)")[^"\\\\\\n]*"\\s*:\\s*(?:"(?:[^"\\\\\\n]|\\\\.)*"|[^\\s,{}\\[\\]"]+))*?',
     'tools/shared/secret-text.js: (?:\\s*,\\s*"(?!name")[^"\\\\\\n]*"\\s*:\\s*(?:"(?:[^"\\\\\\n]|\\\\.)*"|[^\\s,{}\\[\\]"]+))*?',
+    `tools/shared/xml-secrets.js: (?:\\s+(?:[A-Za-z_][\\w.-]*:)?[A-Za-z_][\\w.-]*\\s*=\\s*(?:"[^"]*"|'[^']*'))*`,
+    `tools/shared/xml-secrets.js: (?:\\s+(?:[A-Za-z_][\\w.-]*:)?[A-Za-z_][\\w.-]*\\s*=\\s*(?:"[^"]*"|'[^']*'))+`,
   ]);
 });

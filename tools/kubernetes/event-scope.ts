@@ -29,7 +29,9 @@
  * The object an event is about is `involvedObject` in core/v1 and `regarding` in
  * events.k8s.io/v1 (kubectl_get reads core/v1 only, but an answer in the other shape, or
  * carrying both, is judged on every reference it holds), with `related`; an event with neither,
- * or with a reference that cannot be read, is about pods of unknown labels. An object that no
+ * or with a reference that cannot be read, is about pods of unknown labels. Each reference is
+ * judged in its own namespace (a `related` object may be of another: the scheduler's
+ * `Preempted` names the preempting pod), also under a grant without pod_labels. An object that no
  * longer exists, or exists under another uid than the event names, has unknown labels, and so
  * has one named without a uid: which object of that name it was about cannot be told (a deleted
  * pod's events would be judged by a new pod of its name). When no
@@ -183,12 +185,15 @@ async function readIndexes(kinds: Set<string>, call: KubeFacts, ctx: ExecContext
 async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext, c: KubeConnector, seen?: PodsSeen): Promise<(ItemJudgement | null)[]> {
   const judge: Judge = judgeOf(ctx, 'events');
   const about = events.map((ev) => subjectsOf(ev, call.namespace));
-  // A subject is open when the call is allowed for pods of unknown labels (with its container):
-  // it follows the call's decision, and nothing is read for it.
-  const open = new Map<string | null, boolean>();
+  // A subject is open when the call is allowed for pods of unknown labels in its namespace (a
+  // `related` object may be of another) with its container: it follows the call's decision,
+  // and nothing is read for it. A Node's ('') is the call's.
+  const open = new Map<string, boolean>();
   const isOpen = (s: Subject): boolean => {
-    let v = open.get(s.container);
-    if (v === undefined) open.set(s.container, (v = allowedForAnyLabels({ ...call, container: s.container ?? call.container }, judge)));
+    const namespace = s.namespace || call.namespace;
+    const key = `${namespace ?? ''}/${s.container ?? ''}`;
+    let v = open.get(key);
+    if (v === undefined) open.set(key, (v = allowedForAnyLabels({ ...call, namespace, container: s.container ?? call.container }, judge)));
     return v;
   };
   if (about.every((ss) => ss.every(isOpen))) return events.map(() => null);

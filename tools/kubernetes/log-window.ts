@@ -11,11 +11,15 @@
  * be found (the log moved on by more than MOVED_LINES lines between the two reads, or they lie
  * beyond what is read), nothing is returned (fail closed); fewer of them than CONTEXT_LINES are
  * enough only when the log starts there. No context is read when the window
- * holds the whole log.
+ * holds the whole log. A value may run on for more than CONTEXT_LINES lines (a PEM body under
+ * `private_key: |`): when the lines read do not begin at the log's start, their leading run of
+ * continuation-shaped lines is masked, and where it fills them it goes on into the window
+ * (shared/line-windows.ts maskWindowStart, as for `tail` in a command's output).
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { KubeConnector } from './connector.js';
 import { maskSecretStreams } from '../shared/secret-text.js';
+import { maskWindowStart } from '../shared/line-windows.js';
 import { maskSecretValues, type SecretValue } from './secret-env.js';
 
 /** Lines read before the window (a value's name is on one of them). */
@@ -128,6 +132,8 @@ export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Prom
   const shown = valued.streams.log;
   const maskedValues = valued.masked;
   let before = '';
+  // The lines read before the window begin at the log's start (nothing lies before them).
+  let fromStart = true;
   if (win.length > 0 && !whole) {
     // Lines written between the two reads shift the window's first line towards the start of
     // the answer; up to MOVED_LINES of them leave CONTEXT_LINES before it.
@@ -140,14 +146,23 @@ export async function readLogWindow(c: KubeConnector, r: LogWindowRequest): Prom
     if (j < 0 || (j < CONTEXT_LINES && !atStart)) {
       throw new LogContextMissing(r.what);
     }
-    before = maskSecretValues({ log: text(lines.slice(Math.max(0, j - CONTEXT_LINES), j)) }, r.values ?? [], false, !atStart || j > CONTEXT_LINES).streams.log;
+    fromStart = atStart && j <= CONTEXT_LINES;
+    before = maskSecretValues({ log: text(lines.slice(Math.max(0, j - CONTEXT_LINES), j)) }, r.values ?? [], false, !fromStart).streams.log;
   }
   if (!before) {
     const m = maskSecretStreams({ log: shown });
     return { log: m.streams.log, truncated, masked: m.masked, maskedValues };
   }
-  const both = maskSecretStreams({ log: before + shown });
-  const ctxOnly = maskSecretStreams({ log: before });
+  // Lines before the window that do not begin at the log's start may begin inside a value longer
+  // than them (a `private_key: |` block of 40 lines): their leading run of continuation-shaped
+  // lines is masked, into the window when it fills them (line-windows.ts).
+  const lead = (m: { streams: { log: string }; masked: number }) => {
+    if (fromStart) return m;
+    const w = maskWindowStart(m.streams.log);
+    return { streams: { log: w.text }, masked: m.masked + w.masked };
+  };
+  const both = lead(maskSecretStreams({ log: before + shown }));
+  const ctxOnly = lead(maskSecretStreams({ log: before }));
   // Either way what is returned is the end of the text masked whole. Nothing masked across the
   // boundary: the rest is the window, masked with what came before, line for line.
   const lines = (s: string) => s.split('\n').length;

@@ -21,7 +21,10 @@
  * the ConfigMap values kubectl_get masks that the environment takes (a secret-named key or
  * variable: `configMapKeyRef` under such a name, read only then; every `envFrom.configMapRef`).
  * The Secrets its volumes mount (`secret`, a `projected` volume's `secret` sources) count as
- * Secrets it takes values from: a program prints a mounted file's value as it prints a variable.
+ * Secrets it takes values from: a program prints a mounted file's value as it prints a variable;
+ * so do the ConfigMaps they mount (`configMap`, `projected` sources: every one read, its values
+ * that kubectl_get masks masked, a key judged by its file name too), but the cluster CA
+ * (secret-mounts.ts configMapVolumeRefs).
  */
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 import type { KubeConnector } from './connector.js';
@@ -32,7 +35,7 @@ import { secretName, secretValue } from '../shared/secret-names.js';
 import { secretInValue } from './configmap-values.js';
 import { encodedMasker, type Cut, type EncodedMasker, type SecretValue } from './secret-encodings.js';
 import { maskEscaped } from './escaped-values.js';
-import { secretVolumeRefs } from './secret-mounts.js';
+import { configMapVolumeRefs, secretVolumeRefs } from './secret-mounts.js';
 
 export type { SecretValue };
 
@@ -111,13 +114,15 @@ export function secretEnvOf(spec: unknown): SecretEnv {
   }
   // Secret volumes: their values are files a program prints as it prints a variable (secret-mounts.ts).
   for (const v of secretVolumeRefs(spec)) for (const k of v.keys ?? [null]) add('Secret', v.name, k, v.optional, {});
+  // ConfigMap volumes likewise, each key judged by its file name too (`items[].path`).
+  for (const v of configMapVolumeRefs(spec)) for (const k of v.keys ?? [{ key: null, path: null }]) add('ConfigMap', v.name, k.key, v.optional, k.path !== null ? { env: k.path.slice(k.path.lastIndexOf('/') + 1) } : {});
   return { refs: [...refs.values()], literals };
 }
 
 function unreadable(namespace: string, ref: SecretEnvRef, why: string): WardenError {
   return new WardenError(
     ErrorCode.BACKEND,
-    `the pod takes environment variables${ref.kind === 'Secret' ? ' (or volume files)' : ''} from ${ref.kind} ${namespace}/${ref.name.slice(0, 80)}, which Warden could not read to mask their values in the output (${why}); nothing was run or read`,
+    `the pod takes environment variables (or volume files) from ${ref.kind} ${namespace}/${ref.name.slice(0, 80)}, which Warden could not read to mask their values in the output (${why}); nothing was run or read`,
   );
 }
 

@@ -8,6 +8,7 @@
  * It is cleaned as the kubelet cleans it (`//etc//db-creds/./` is `/etc/db-creds`), or a read by
  * the clean name would not be seen under it. A raw block volume's `devicePath` (`volumeDevices`)
  * counts too: the device holds every file of its filesystem, secrets too, wherever the author put it.
+ * Also which Secrets and ConfigMaps a pod mounts, whose values output is masked by (secret-env.ts).
  */
 import { normalisePath } from '../shared/shell/paths.js';
 
@@ -63,5 +64,43 @@ export function secretVolumeRefs(spec: unknown): SecretVolumeRef[] {
     if (isObj(v.secret)) return [{ name: v.secret.secretName, keys: keysOf(v.secret.items), optional: v.secret.optional }];
     if (!isObj(v.projected) || !Array.isArray(v.projected.sources)) return [];
     return v.projected.sources.flatMap((s) => (isObj(s) && isObj(s.secret) ? [{ name: s.secret.name, keys: keysOf(s.secret.items), optional: s.secret.optional }] : []));
+  });
+}
+
+/** A ConfigMap a pod mounts as files: its name, the keys mounted (null: every key) with the file name each is mounted under, whether every mount of it is optional. */
+export interface ConfigMapVolumeRef {
+  name: unknown;
+  keys: { key: string | null; path: string | null }[] | null;
+  optional: unknown;
+}
+
+/**
+ * The cluster CA every pod's service-account volume projects (`kube-root-ca.crt`, key `ca.crt`):
+ * kube-controller-manager writes it and puts it back when changed, so it is the public CA
+ * certificate, never a value kubectl_get masks. Why exempt: read, it would cost every exec and
+ * log call a request (and `get` on ConfigMaps) for nothing.
+ */
+function clusterCa(cm: Record<string, unknown>): boolean {
+  const items = cm.items;
+  return cm.name === 'kube-root-ca.crt' && Array.isArray(items) && items.length === 1 && isObj(items[0]) && items[0].key === 'ca.crt';
+}
+
+/**
+ * The ConfigMaps a pod spec's volumes hold (a `configMap` volume, a `projected` volume's
+ * `configMap` sources). Why: a program prints a mounted value as it prints a variable's, so
+ * kubectl_exec and kubectl_logs mask the values kubectl_get masks in them (secret-env.ts), as
+ * they do a Secret volume's. A key that is not a string is null (every key).
+ */
+export function configMapVolumeRefs(spec: unknown): ConfigMapVolumeRef[] {
+  if (!isObj(spec) || !Array.isArray(spec.volumes)) return [];
+  const keysOf = (items: unknown) => (Array.isArray(items) && items.length > 0
+    ? items.map((i) => ({ key: isObj(i) && typeof i.key === 'string' ? i.key : null, path: isObj(i) && typeof i.path === 'string' ? i.path : null }))
+    : null);
+  const ref = (cm: Record<string, unknown>): ConfigMapVolumeRef[] => (clusterCa(cm) ? [] : [{ name: cm.name, keys: keysOf(cm.items), optional: cm.optional }]);
+  return spec.volumes.flatMap((v) => {
+    if (!isObj(v)) return [];
+    if (isObj(v.configMap)) return ref(v.configMap);
+    if (!isObj(v.projected) || !Array.isArray(v.projected.sources)) return [];
+    return v.projected.sources.flatMap((s) => (isObj(s) && isObj(s.configMap) ? ref(s.configMap) : []));
   });
 }

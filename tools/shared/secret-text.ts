@@ -227,7 +227,7 @@ function maskObjectValues(text: string, count?: { n: number }): string {
  * values, the forms, assignments nested in another's value, and program password flags.
  */
 function maskText(text: string, count: { n: number } | undefined, depth: number): string {
-  if (text.length < 3 || !/[=:\s]/.test(text)) return text;
+  if (text.length < 3 || !/[=:\s<]/.test(text)) return text;
   let out = maskEncodedJson(text, depth, (inner, d) => maskText(inner, count, d), count);
   out = maskSecretManifests(out, count);
   out = maskSecretBlocks(out, count);

@@ -1,86 +1,84 @@
 /**
- * Secrets in XML configuration, which the name-beside-value forms (secret-text.ts) did not read:
- * an element named as a secret (Maven's settings.xml `<password>x</password>`, `<db:Password>`,
- * `<connectionPassword>`), and a tag whose `name`/`key` attribute names a secret with the value
- * in its `value` attribute or as its text (Spring's `<property name="password" value="x"/>`, .NET's
- * `<add key="DbPassword" value="x" />`, Hibernate's `<property name="hibernate.connection.password">
- * x</property>`). `cat settings.xml` through ssh_run printed them bare. An attribute that is itself
- * secret-named (`password="x"`) is the forms' (`NAME=value`). Not read: a CDATA section's text.
+ * Secrets in XML: a Maven `settings.xml` (`<password>...</password>`), a Spring or Hibernate
+ * property (`<property name="hibernate.connection.password">...</property>`), a .NET
+ * `app.config` (`<add key="DbPassword" value="..."/>`), an Ant or PHPUnit `<env name="DB_PASSWORD"
+ * value="..."/>`. Masking by name reads `name=value`, `name: value` and JSON members; in XML the
+ * name is an element's (its text is the value) or an attribute's (`name`/`key`, the value in
+ * `value`), and both were shown (the pair's name was even masked, `key=***`, and its value
+ * shown). Here: the text of an element whose local name is secret-named (`<api:token>` too, a
+ * CDATA section's content too), or whose `name`/`key` attribute is, and the `value` attribute
+ * beside a secret-named `name`/`key` attribute, are masked, judged by the one name rule
+ * (secret-names.ts: `<maxTokens>4096</maxTokens>` is a count and stays). Attributes named like
+ * secrets (`password="x"`) are assignments secret-text.ts masks already.
  */
-import { secretValue } from './secret-names.js';
+import { secretName, secretValue } from './secret-names.js';
 
 const MASK = '***';
-/** An element with text only (no child tag): its name, attributes and text up to the next `<` (linear: each text is read once). */
-const ELEMENT = /<([A-Za-z_][\w.:-]*)((?:\s[^<>]*)?)>([^<]*)<\/\1\s*>/g;
-/** A tag's text and where it ends: `<NAME attrs>` or `<NAME attrs/>`. */
-const TAG = /<[A-Za-z_][\w.:-]*(\s[^<>]*?)?(\/?)>/g;
-/** One attribute with a quoted value. */
-const ATTRIBUTE = /([\w.:-]+)\s*=\s*("[^"]*"|'[^']*')/g;
-/** Attributes that name the setting a tag holds. */
-const NAMING = /^(?:name|key|id|property)$/i;
+const NAME = String.raw`[A-Za-z_][\w.-]*`;
+/** A CDATA section of at most 64 KiB (bounded: an unclosed one costs a bounded look). */
+const CDATA = String.raw`<!\[CDATA\[(?:[^\]]|\](?!\]>)){0,65536}\]\]>`;
+/** A tag's attributes, each quoted (a value may hold `>` or the other quote). */
+const ATTR_TEXT = String.raw`\s+(?:${NAME}:)?${NAME}\s*=\s*(?:"[^"]*"|'[^']*')`;
+const ATTRS = String.raw`(?:${ATTR_TEXT})*`;
+/** An element holding text only: `<p:name attrs>text</p:name>`; 1 the name, 2 its local part, 3 the attributes, 4 the text. */
+const ELEMENT = new RegExp(String.raw`<((?:${NAME}:)?(${NAME}))(${ATTRS})\s*>(${CDATA}|[^<]*)</\1\s*>`, 'g');
+/** A start (or empty) tag with attributes (one at least); 1 the attributes. */
+const TAG = new RegExp(String.raw`<(?:${NAME}:)?${NAME}((?:${ATTR_TEXT})+)\s*/?>`, 'g');
+/** One attribute; 1 its name, 2 or 3 its value. */
+const ATTR = /([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')/g;
+/** The `value` attribute (any prefix), as ATTR reads it. */
+const VALUE_ATTR = new RegExp(String.raw`(\s(?:${NAME}:)?value\s*=\s*)("|')(?:(?!\2)[^])*\2`);
 
-/** An XML name without its namespace prefix (`db:Password` is `Password`). */
-const local = (name: string) => name.slice(name.lastIndexOf(':') + 1);
+/** The attributes of a tag, by local name (the first of each). */
+function attributes(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of text.matchAll(ATTR)) {
+    const local = m[1]!.slice(m[1]!.indexOf(':') + 1);
+    if (!out.has(local)) out.set(local, m[2] ?? m[3]!);
+  }
+  return out;
+}
 
-/** A text's lines each masked whole, its blanks and line breaks kept (lines already masked or blank left). */
-function maskLines(value: string): string {
-  return value.split('\n').map((line) => {
-    const v = line.trim();
-    if (v === '' || v === MASK) return line;
-    const lead = line.length - line.trimStart().length;
-    return `${line.slice(0, lead)}${MASK}${line.slice(lead + v.length)}`;
+/** The secret-named `name` or `key` attribute of a tag, if any. */
+function namedBy(attrs: Map<string, string>): string | null {
+  for (const k of ['name', 'key']) {
+    const v = attrs.get(k);
+    if (v !== undefined && secretName(v)) return v;
+  }
+  return null;
+}
+
+/** Each line's text masked, its blanks and line breaks kept (the output keeps its line count). */
+function byLine(text: string): string {
+  return text.split('\n').map((l) => {
+    const t = l.trim();
+    return t ? l.replace(t, MASK) : l;
   }).join('\n');
 }
 
-/** `<secret-name>value</secret-name>` with the value masked line by line (an OpenVPN `<auth-user-pass>` keeps its two lines), its blanks kept. */
-function maskElements(text: string, count?: { n: number }): string {
-  return text.replace(ELEMENT, (all: string, name: string, attrs: string, value: string) => {
-    const v = value.trim();
-    if (v === '' || v === MASK || !secretValue(local(name), v)) return all;
-    const masked = maskLines(value);
-    if (masked === value) return all;
-    if (count) count.n++;
-    return `<${name}${attrs}>${masked}</${name}>`;
-  });
-}
-
-/** A tag naming a secret in its `name`/`key` attribute: its `value` attribute masked, or the text after it up to the next `<`. */
-function maskNamedTags(text: string, count?: { n: number }): string {
-  let out = '';
-  let at = 0;
-  TAG.lastIndex = 0;
-  for (let m = TAG.exec(text); m !== null; m = TAG.exec(text)) {
-    const attrs = m[1] ?? '';
-    const attrsAt = m.index + m[0].length - (m[2] as string).length - 1 - attrs.length;
-    let secret: string | null = null;
-    let value: { start: number; end: number; text: string } | null = null;
-    ATTRIBUTE.lastIndex = 0;
-    for (let a = ATTRIBUTE.exec(attrs); a !== null; a = ATTRIBUTE.exec(attrs)) {
-      const [name, quoted] = [a[1] as string, a[2] as string];
-      if (NAMING.test(name) && secret === null) secret = quoted.slice(1, -1);
-      else if (/^value$/i.test(name)) value = { start: attrsAt + a.index + a[0].length - quoted.length + 1, end: attrsAt + a.index + a[0].length - 1, text: quoted.slice(1, -1) };
-    }
-    if (secret === null) continue;
-    if (value === null && m[2] === '') {
-      // The tag's text: up to the next tag.
-      const end = text.indexOf('<', TAG.lastIndex);
-      const body = text.slice(TAG.lastIndex, end === -1 ? text.length : end);
-      const v = body.trim();
-      if (v !== '' && v !== MASK && secretValue(secret, v)) {
-        const from = TAG.lastIndex + (body.length - body.trimStart().length);
-        value = { start: from, end: from + v.length, text: v };
-      }
-    }
-    if (value === null || value.text === '' || value.text === MASK || !secretValue(secret, value.text) || value.start < at) continue;
-    out += text.slice(at, value.start) + MASK;
-    at = value.end;
-    if (count) count.n++;
-  }
-  return at === 0 ? text : out + text.slice(at);
-}
-
-/** `text` with the secrets of XML elements and named tags masked; `count.n` grows by each value masked. */
+/** Mask XML secrets in a text (see the module comment); `count.n` grows by each value masked. */
 export function maskXmlSecrets(text: string, count?: { n: number }): string {
   if (!text.includes('<')) return text;
-  return maskNamedTags(maskElements(text, count), count);
+  const out = text.replace(ELEMENT, (all: string, qname: string, local: string, attrText: string, body: string) => {
+    const cdata = body.startsWith('<![CDATA[');
+    const inner = cdata ? body.slice(9, -3) : body;
+    const value = inner.trim();
+    if (value === '' || value === MASK) return all;
+    const by = secretName(local) ? local : attrText ? namedBy(attributes(attrText)) : null;
+    if (by === null || !secretValue(by, value)) return all;
+    if (count) count.n++;
+    const masked = cdata ? `<![CDATA[${byLine(inner)}]]>` : byLine(inner);
+    return `<${qname}${attrText}>${masked}</${qname}>`;
+  });
+  // A pair in attributes needs a `value` attribute: no look at tags without one.
+  if (!/\svalue\s*=/.test(out)) return out;
+  return out.replace(TAG, (all: string, attrText: string) => {
+    const attrs = attributes(attrText);
+    const by = namedBy(attrs);
+    const value = attrs.get('value');
+    if (by === null || value === undefined || value === MASK || !secretValue(by, value)) return all;
+    if (count) count.n++;
+    // Its own quote kept (`value='***'`).
+    return all.replace(VALUE_ATTR, (_: string, head: string, quote: string) => `${head}${quote}${MASK}${quote}`);
+  });
 }
