@@ -15,7 +15,8 @@
  * type) and PHP config (`define('DB_PASSWORD', 'x')`, `$password = 'x';`, `$cfg['password'] = 'x'`;
  * WordPress's `*_SALT` too). nslcd's and pam_ldap's `bindpw PW` (and `rootpwmodpw`, `rootbindpw`,
  * slapd's `rootpw`) are read as Redis's directives are; OpenVPN's inline blocks and static keys by
- * openvpn-secrets.ts.
+ * openvpn-secrets.ts. A bare secret word with one value on its line (`password PW`, `Password<TAB>PW`)
+ * and Dockerfile's legacy `ENV NAME value` are read as directives too.
  * Not seen: a file whose secret has no key at all (OpenVPN `auth-user-pass`: a user line, then a
  * password line; a Docker secret; pppd's `chap-secrets` lines): shell/secret-files.ts refuses
  * reading the well-known ones.
@@ -42,6 +43,21 @@ const LAST_WORD = /[-_.](?:pass|password|passwd|passphrase|secret|token)$/;
 const CAMEL_LAST = /[a-z0-9](?:Pass|Password|Passwd|Passphrase|Secret|Token)$/;
 /** Directives whose value is a password whatever their name's shape: Redis's, nslcd's and pam_ldap's bind passwords, slapd's `rootpw`. */
 const REDIS = /^(?:requirepass|masterauth|bindpw|rootpwmodpw|rootbindpw|rootpw)$/i;
+
+/**
+ * A key that is a secret word and nothing else (msmtp's or an ssh-config-like `Password x`,
+ * `password<TAB>x`, `secret x`), masked only with one value on its line (a quoted one, a `;`
+ * or a `#` comment after it): prose goes on in words (`password authentication failed`).
+ */
+const BARE = /^(?:password|passwd|passphrase|secret|token|psk)$/i;
+const ONE_VALUE = /^(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|\S+)[ \t]*;?[ \t]*(?:#.*)?$/;
+
+/**
+ * Dockerfile's legacy `ENV NAME value` (also `ONBUILD ENV`): the rest of the line is the value,
+ * with its `\` continuation lines (each backslash takes the character after it, a newline too:
+ * one way to read it). `ENV A=1 B=2` is read by the `NAME=` forms.
+ */
+const DOCKER_ENV = new RegExp(String.raw`^(${LEAD}(?:ONBUILD[ \t]+)?ENV[ \t]+)([A-Za-z_][\w.-]*)([ \t]+)(?=\S)((?:[^\n\\]|\\[\s\S])*\\?)$`, 'gim');
 
 /** slapd's root password as a hash (`rootpw {SSHA}...`, LDIF `olcRootPW: {SSHA}...`), which DIRECTIVE leaves (a value opening with `{`). */
 const ROOTPW_HASH = new RegExp(String.raw`^(${LEAD}(?:rootpw|olcRootPW:)[ \t]+)\{[A-Za-z0-9.-]+\}\S+`, 'gim');
@@ -96,12 +112,17 @@ const masked = (v: string) => v === MASK || /^X{32}$/i.test(v);
 
 function directives(text: string, count: Count): string {
   const mask = (all: string, lead: string, name: string, gap: string, value: string) => {
-    const secret = REDIS.test(name) || LAST_WORD.test(name.toLowerCase()) || CAMEL_LAST.test(name);
+    const secret = REDIS.test(name) || LAST_WORD.test(name.toLowerCase()) || CAMEL_LAST.test(name) || (BARE.test(name) && ONE_VALUE.test(value));
     if (!secret || value.trim() === MASK || (!REDIS.test(name) && !secretValue(name, value))) return all;
     if (count) count.n++;
     return `${lead}${name}${gap}${MASK}`;
   };
-  let out = text.replace(DIRECTIVE, mask);
+  let out = /env/i.test(text) ? text.replace(DOCKER_ENV, (all: string, head: string, name: string, gap: string, value: string) => {
+    if (value.trim() === MASK || !secretValue(name, value)) return all;
+    if (count) count.n++;
+    return `${head}${name}${gap}${MASK}`;
+  }) : text;
+  out = out.replace(DIRECTIVE, mask);
   if (/rootpw/i.test(out)) out = out.replace(ROOTPW_HASH, (_all: string, head: string) => {
     if (count) count.n++;
     return `${head}${MASK}`;

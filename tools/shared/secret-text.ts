@@ -17,7 +17,9 @@
  * a Secret manifest kept as text, YAML flow included (secret-manifests.ts), YAML name/value
  * items with other keys between (name-value-items.ts), and the members of a secret-named block in
  * YAML or pretty-printed JSON (`credentials:` / `  user: admin`, a `password: |` block scalar;
- * secret-blocks.ts). Which names are secret, and when the value
+ * secret-blocks.ts), URL-encoded and bracketed form fields (`password%3D...`, `user[password]=...`;
+ * form-fields.ts), and an assignment split over lines (`PASSWORD` / `=` / value;
+ * split-assignments.ts). Which names are secret, and when the value
  * beside one is a count rather than a secret, is secret-names.ts's one rule, which kubectl_get's
  * object cleaner (kubernetes/clean.ts) shares; there too the `key` of a `secretKeyRef` is a key
  * name (keyRefKey, checked where a form matched a `key`), and so is the `key` of a selector
@@ -36,6 +38,8 @@ import { closingBracket, maskSecretManifests } from './secret-manifests.js';
 import { keyRefKey, secretName, secretValue } from './secret-names.js';
 import { maskNameValueItems } from './name-value-items.js';
 import { maskSecretBlocks } from './secret-blocks.js';
+import { maskFormFields } from './form-fields.js';
+import { maskSplitAssignments } from './split-assignments.js';
 import { STRUCT_MAX, kubeStruct, structKey } from './kube-fields.js';
 
 export { secretName };
@@ -76,9 +80,12 @@ const PREFIXED = String.raw`(?:[a-z0-9](?:[-a-z0-9.]*[a-z0-9])?\/)?${NAME}`;
  */
 const LINE_DECORATION = String.raw`(?:[ \t]*\d+[ \t]|[-+]|[<>][ \t])`;
 
-/** A whole line `NAME=...`/`NAME: ...` after `prefix`. */
+/**
+ * A whole line `NAME=...`/`NAME: ...` after `prefix`; Makefile's `:=`, `::=`, `:::=`, `?=`, `+=`,
+ * `!=` and its `override`/`export` too (`API_KEY ?= x` was read by no form).
+ */
 const wholeLine = (prefix: string, name = PREFIXED) =>
-  new RegExp(String.raw`(^${prefix}[ \t]*(?:export[ \t]+)?["']?)(${name})(["']?[ \t]*(?:=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
+  new RegExp(String.raw`(^${prefix}[ \t]*(?:(?:export|override)[ \t]+){0,2}["']?)(${name})(["']?[ \t]*(?:(?::{1,3}|[?+!])?=|:(?=[ \t]))[ \t]*)(\S.*)$`, 'gm');
 
 /** How many more lines a quoted value may run over (a 4096-bit RSA key in PEM is 52 lines). */
 export const QUOTED_LINES_MAX = 100;
@@ -227,7 +234,7 @@ function maskObjectValues(text: string, count?: { n: number }): string {
  * values, the forms, assignments nested in another's value, and program password flags.
  */
 function maskText(text: string, count: { n: number } | undefined, depth: number): string {
-  if (text.length < 3 || !/[=:\s<]/.test(text)) return text;
+  if (text.length < 3 || !/[=:\s<%]/.test(text)) return text;
   let out = maskEncodedJson(text, depth, (inner, d) => maskText(inner, count, d), count);
   out = maskSecretManifests(out, count);
   out = maskSecretBlocks(out, count);
@@ -235,6 +242,7 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
   out = maskNameValueItems(out, secretValue, count);
   out = maskXmlSecrets(out, count);
   out = maskMultilineQuoted(out, count);
+  out = maskSplitAssignments(out, count);
   for (const form of FORMS) {
     out = out.replace(form, (all: string, before: string, name: string, between: string, value: string, at: number, whole: string) => {
       const from = at + before.length;
@@ -252,6 +260,7 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
       return `${before}${SECRET_MASK}${between}${name}${after}`;
     });
   }
+  out = maskFormFields(out, count);
   if (out.includes('=')) out = maskNestedAssignments(out, secretName, secretValue, count);
   out = maskConfigSecrets(out, count);
   return maskCredentialFlags(out, count);
