@@ -181,11 +181,25 @@ function addJoinGroup(item: Node, scope: Scope, ctx: Ctx): void {
   joinReads(item, scope, ctx);
 }
 
+/**
+ * PostgreSQL's limit on a target list (MaxTupleAttributeNumber). Why here: a `*` over a CTE or
+ * subquery copies its columns, so `SELECT * FROM c x, c y` chains double them per level; beyond
+ * what PostgreSQL would run, that is only analysis cost (2^16 columns from 500 characters). A
+ * table's `*` counts as one entry, so the count never exceeds PostgreSQL's own.
+ */
+export const MAX_TARGET_LIST = 1664;
+
+function tooWide(): never {
+  throw parseError(`a select list of more than ${MAX_TARGET_LIST} columns is refused (PostgreSQL's target list limit)`);
+}
+
 /** Output columns of a select list (or RETURNING list), stars expanded where known. */
 export function selectList(columns: unknown, scope: Scope, ctx: Ctx): OutCol[] {
   if (!Array.isArray(columns)) throw parseError('select list not understood');
+  if (columns.length > MAX_TARGET_LIST) tooWide();
   const out: OutCol[] = [];
   for (const col of columns as Node[]) {
+    if (out.length >= MAX_TARGET_LIST) tooWide();
     const expr = col.expr as Node | undefined;
     if (!expr) throw parseError('select list item not understood');
     if (expr.type === 'column_ref' && expr.column === '*') {
@@ -193,6 +207,7 @@ export function selectList(columns: unknown, scope: Scope, ctx: Ctx): OutCol[] {
       const rels = q ? [findRel(scope, q)] : scope.rels;
       for (const rel of rels) {
         if (!rel) throw parseError(`unknown table or alias "${String(q)}"`);
+        if (out.length + (rel.kind === 'derived' ? rel.cols.length : 1) > MAX_TARGET_LIST) tooWide();
         noteRead(ctx, wholeRow(rel));
         if (rel.kind === 'derived') out.push(...rel.cols);
         else out.push({ name: '*', sources: wholeRow(rel), derived: false, starRel: rel });

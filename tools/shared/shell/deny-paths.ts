@@ -22,6 +22,7 @@ import { fileWords, relevantPathLike } from './operands.js';
 import { aboveProcRoots, lexicalPath, normalisePath, throughOpenFile } from './paths.js';
 import { devicePlace, readsDeviceContent, wholeDeviceRead } from './device-places.js';
 import { deviceLanding } from './device-landings.js';
+import { globMatches } from './glob-match.js';
 
 /** Programs (modelled ones) that read or change a folder's whole tree: always, or with one of these flags (every spelling). */
 const WHOLE: Readonly<Record<string, 'always' | readonly string[]>> = {
@@ -101,16 +102,7 @@ function climbs(word: string): boolean {
 
 /** May the glob `piece` match `..`? A bracket or an extglob is taken as anything (generous); `.env*` cannot. */
 function matchesDots(piece: string): boolean {
-  let re = '';
-  for (let i = 0; i < piece.length; i++) {
-    const ch = piece[i] as string;
-    const close = ch === '[' ? piece.indexOf(']', i + 2) : '@!+*?'.includes(ch) && piece[i + 1] === '(' ? piece.indexOf(')', i) : -2;
-    if (close >= 0) {
-      re += ch === '[' ? '.' : '.*';
-      i = close;
-    } else re += ch === '*' ? '.*' : ch === '?' ? '.' : ch.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`).test('..');
+  return globMatches(piece, '..', 'extglob');
 }
 
 /** A process's folder by its id, self, thread-self, or a thread's (`/proc/1/task/7`): each may name the same process. */

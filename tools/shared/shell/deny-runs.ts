@@ -18,6 +18,7 @@ import { bareShell, commandOption, envSplits, findExecWords, pipedScript, shellS
 import { awkDanger, sedExecDanger } from './script-checks.js';
 import type { ShellCommand, ShellConstruct } from './types.js';
 import { commandVariables, expandedText } from './assignment-runs.js';
+import { globMatcher } from './glob-match.js';
 
 /**
  * A listed program with the words after it (`why` says how it is reached; with `why` and no
@@ -56,32 +57,6 @@ const FEEDS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
   'pipeline', 'pipe_stderr', 'heredoc', 'herestring', 'redirection', 'process_substitution',
 ]);
 
-/** The glob `pattern` as a RegExp, generously: a bracket expression matches any one character. */
-function globRegExp(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i] as string;
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      let j = i + 1;
-      if (pattern[j] === '!' || pattern[j] === '^') j++;
-      if (pattern[j] === ']') j++;
-      while (j < pattern.length && pattern[j] !== ']') {
-        const inner = /^\[([:=.])/.exec(pattern.slice(j));
-        const close = inner === null ? -1 : pattern.indexOf(`${inner[1] as string}]`, j + 2);
-        j = close < 0 ? j + 1 : close + 2;
-      }
-      if (j >= pattern.length) re += '\\[';
-      else {
-        re += '.';
-        i = j;
-      }
-    } else re += c.replace(/[\\^$.|+(){}\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`, 's');
-}
-
 /** Why a word a wrapper runs may be any listed program (the line has expansions), or null. */
 function notLiteral(word: string, names: ReadonlySet<string>): string | null {
   if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) return null; // NAME=value: an assignment for env or sudo, never a program
@@ -90,8 +65,8 @@ function notLiteral(word: string, names: ReadonlySet<string>): string | null {
   const base = programBase(word);
   if (base.startsWith('~')) return `'${word}' is a tilde expansion`;
   if (/[*?[]/.test(base)) {
-    const glob = globRegExp(base); // built once per word, tried against every listed name
-    for (const n of names) if (glob.test(n)) return `the glob '${word}' may name a denied program`;
+    const glob = globMatcher(base); // built once per word, tried against every listed name
+    for (const n of names) if (glob(n)) return `the glob '${word}' may name a denied program`;
   }
   return null;
 }

@@ -15,6 +15,7 @@
  */
 import { lexicalPath, normalisePath } from './paths.js';
 import { FORMED, readOnlyForm } from './device-metadata.js';
+import { globMatches } from './glob-match.js';
 
 /** Single device files under /dev that hold storage or memory (disks, partitions, volumes, memory, raw SCSI). */
 const DEVICE_FILE = new RegExp(`^/dev/(?:${[
@@ -43,12 +44,6 @@ const what = (p: string): string => MEMORY.test(p)
   ? "the machine's memory, which holds every file's and process's content (its secrets too)"
   : 'a storage device, which holds every file on its filesystem (its secrets too)';
 
-/** A bash glob segment as a RegExp (braces and extglobs taken as anything). */
-function segmentPattern(seg: string): RegExp {
-  let re = '';
-  for (const ch of seg) re += ch === '*' ? '.*' : ch === '?' ? '.' : /[[\]{}()@!+|,]/.test(ch) ? '.*' : ch.replace(/[.^$\\]/g, '\\$&');
-  return new RegExp(`^${re}$`);
-}
 
 /** The storage or memory device `path` (absolute; also through a process's root) reaches, or null. */
 export function devicePlace(path: string): DevicePlace | null {
@@ -59,7 +54,7 @@ export function devicePlace(path: string): DevicePlace | null {
     // A pattern: may it expand to a device? Its folder before the first pattern character is /dev, or under it, or `/` with a segment that may be `dev`.
     const folder = p.slice(0, p.lastIndexOf('/', at)) || '/';
     const first = p.slice(1).split('/', 1)[0] as string;
-    const maybe = folder === '/dev' ? !HARMLESS_FOLDER.test(p) : folder.startsWith('/dev/') ? !HARMLESS_FOLDER.test(folder) : folder === '/' && segmentPattern(first).test('dev');
+    const maybe = folder === '/dev' ? !HARMLESS_FOLDER.test(p) : folder.startsWith('/dev/') ? !HARMLESS_FOLDER.test(folder) : folder === '/' && globMatches(first, 'dev', 'loose');
     return maybe ? { place: null, what: `a pattern bash may expand to ${what('/dev/sda')}` } : null;
   }
   const m = DEVICE_FILE.exec(p) ?? DEVICE_FOLDER.exec(p) ?? PROC_MEMORY.exec(p);

@@ -38,6 +38,7 @@ import { findFlag } from './flags.js';
 import { gitRevPaths, gitWholeTree } from './git-secret-reads.js';
 import { gitFolder } from './git-guard.js';
 import type { ShellCommand } from './types.js';
+import { globMatcher } from './glob-match.js';
 
 /** Folders (and files) every file under which is a bare secret. */
 export const SECRET_LOCATIONS: readonly string[] = [
@@ -75,12 +76,6 @@ function localWord(word: string): string | null {
 
 const under = (p: string, loc: string) => loc === '/' || p === loc || p.startsWith(`${loc}/`);
 
-/** A bash glob's last segment as a RegExp (braces and extglobs taken as anything). */
-function segmentPattern(seg: string): RegExp {
-  let re = '';
-  for (const ch of seg) re += ch === '*' ? '.*' : ch === '?' ? '.' : /[[\]{}()@!+|,]/.test(ch) ? '.*' : ch.replace(/[.^$\\]/g, '\\$&');
-  return new RegExp(`^${re}$`);
-}
 
 /** Is `p` (normalised absolute) a bare secret, or may a glob in it expand to one? Returns the secret location or file. */
 function secretAt(p: string, locations: readonly string[]): string | null {
@@ -97,8 +92,9 @@ function secretAt(p: string, locations: readonly string[]): string | null {
   // Only the last segment is a pattern: may it be a secret base name?
   const slash = p.lastIndexOf('/');
   if (slash < at) {
-    const pat = segmentPattern(p.slice(slash + 1));
-    if (BARE_NAMES.some((n) => pat.test(n)) || (/\/credentials$/.test(folder) && (pat.test('x.key') || pat.test('credentials')))) return p;
+    // Braces and extglobs taken as anything; matched without backtracking (glob-match.ts).
+    const pat = globMatcher(p.slice(slash + 1), 'loose');
+    if (BARE_NAMES.some((n) => pat(n)) || (/\/credentials$/.test(folder) && (pat('x.key') || pat('credentials')))) return p;
   }
   return null;
 }
