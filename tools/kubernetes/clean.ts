@@ -27,7 +27,9 @@ export { SECRET_MASK, secretName };
 const DROP_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration'];
 
 /** YAML that looks like a manifest: its Secret data cannot be cleaned without reading it as one. */
-const YAML_MANIFEST = /^\s*(apiVersion|kind|data|stringData)\s*:/m;
+// A line's indentation is blanks other than a line break: `^\s*` under the m flag rereads every
+// following blank line from each line's start, quadratic in a text of blank lines (an annotation).
+const YAML_MANIFEST = /^[^\S\r\n\u2028\u2029]*(apiVersion|kind|data|stringData)\s*:/m;
 
 /**
  * One annotation value of an object that is not a Secret. Deploy tools keep a copy of the whole

@@ -66,9 +66,12 @@ export function encodedCopy(v: string, hides: (text: string) => boolean): boolea
   return BASE64.test(t) && copyText(Buffer.from(t, 'base64'), hides);
 }
 
-/** Decoded bytes that are UTF-8 text holding a manifest or secret text. */
+/**
+ * Decoded bytes that are UTF-8 text holding a manifest or secret text. A line's indentation is
+ * read without line breaks (`^\s*` under the m flag is quadratic in blank lines; clean.ts).
+ */
 function copyText(raw: Buffer, hides: (text: string) => boolean): boolean {
   const text = raw.toString('utf8');
   if (!Buffer.from(text, 'utf8').equals(raw)) return false;
-  return /^\s*[[{]/.test(text) || /^\s*(apiVersion|kind|data|stringData)\s*:/m.test(text) || hides(text);
+  return /^\s*[[{]/.test(text) || /^[^\S\r\n\u2028\u2029]*(apiVersion|kind|data|stringData)\s*:/m.test(text) || hides(text);
 }

@@ -22,8 +22,11 @@ import { SPEC_LISTS, scopeAnnotations, scopeStatusText, scopeVolumes } from './c
 
 const STATUS_LISTS = ['containerStatuses', 'initContainerStatuses', 'ephemeralContainerStatuses'] as const;
 
-/** An annotation value that may copy the object (JSON, or YAML that looks like a manifest). */
-const MANIFEST_COPY = /^\s*[[{]|^\s*(apiVersion|kind|spec|containers)\s*:/m;
+/**
+ * An annotation value that may copy the object (JSON, or YAML that looks like a manifest). A
+ * line's indentation is read without line breaks: `^\s*` under the m flag is quadratic in blank lines (clean.ts).
+ */
+const MANIFEST_COPY = /^[^\S\r\n\u2028\u2029]*(?:[[{]|(apiVersion|kind|spec|containers)\s*:)/m;
 
 /** Does kubectl_get judge the containers of this kind? */
 function showsContainers(call: KubeFacts): boolean {

@@ -48,9 +48,25 @@ export function scopeAnnotations(a: Obj, hidden: ReadonlySet<string>): Obj {
   }));
 }
 
-/** A text without the hidden names in its bracketed lists (`[app sidecar]`); null when it still names one. */
-function scrub(text: string, hidden: ReadonlySet<string>): string | null {
-  const out = text.replace(/\[([^\]]*)\]/g, (_, list: string) => `[${list.split(/\s+/).filter((w) => w && !hidden.has(w)).join(' ')}]`);
+/**
+ * A text without the hidden names in its bracketed lists (`[app sidecar]`); null when it still
+ * names one. Each list runs from a `[` to the first `]` after it (`[` inside it is its own). Why
+ * indexOf and not `/\[([^\]]*)\]/g`: that pattern reads on to the text's end from every `[`
+ * with no `]` after it, quadratic in a condition message of many `[` (anyone who may patch the
+ * pod's status writes one).
+ */
+export function scrub(text: string, hidden: ReadonlySet<string>): string | null {
+  const parts: string[] = [];
+  let at = 0;
+  for (let open = text.indexOf('['); open >= 0; open = text.indexOf('[', at)) {
+    const close = text.indexOf(']', open + 1);
+    if (close < 0) break;
+    const list = text.slice(open + 1, close);
+    parts.push(text.slice(at, open), `[${list.split(/\s+/).filter((w) => w && !hidden.has(w)).join(' ')}]`);
+    at = close + 1;
+  }
+  parts.push(text.slice(at));
+  const out = parts.join('');
   return names(out, hidden) ? null : out;
 }
 

@@ -53,7 +53,9 @@ const MYSQL_SHORT: Readonly<Record<string, string>> = { '!': 'system', '.': 'sou
 export const mysqlEscape: TextJudge = (text) => {
   const short = /\\([!.ePT])/.exec(text);
   if (short !== null) return `\\${short[1] as string} (${MYSQL_SHORT[short[1] as string] ?? ''}) runs a command, an editor or a script file, or writes a file`;
-  const long = /(?:^|[;\n])\s*(system|source|edit|pager|tee)\b/im.exec(text);
+  // Blanks after the start without line breaks: each break is a start of its own (`\s*` rereading
+  // them from every break was quadratic in blank lines).
+  const long = /(?:^|[;\n])[^\S\n]*(system|source|edit|pager|tee)\b/im.exec(text);
   if (long !== null) return `the client command ${long[1] as string} runs a command, an editor or a script file, or writes a file`;
   return null;
 };
@@ -101,6 +103,6 @@ export const ftpEscape: TextJudge = (text) => {
 
 /** lftp: `!cmd`, pipes, backquotes, `>` (writes a file), and commands that run a script or set what later commands run. */
 export const lftpEscape: TextJudge = (text) => {
-  const m = /[!|`>]|on-change|(?:^|[;&\n])\s*(source|shell|exec|set|alias|eval|at|queue|local|edit)\b/.exec(text);
+  const m = /[!|`>]|on-change|(?:^|[;&\n])[^\S\n]*(source|shell|exec|set|alias|eval|at|queue|local|edit)\b/.exec(text);
   return m === null ? null : `'${m[0].trim()}' runs a local command or a script`;
 };
