@@ -106,8 +106,11 @@ export class WardenError extends Error {
 
 const SECRETISH: [RegExp, string][] = [
   // user:password@ in URLs, up to the last @ of the authority: a password may hold a raw @ (the
-  // URL parser takes the last one), and `postgres://app:p@ss@db` showed `ss` before.
-  [/([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/]*@/gi, '$1***@'],
+  // URL parser takes the last one), and `postgres://app:p@ss@db` showed `ss` before. A match
+  // starts only where a run of scheme characters does (its leading digits and signs kept), so a
+  // long run is read once: starting at every letter of it was quadratic (a PostgreSQL error
+  // quoting an agent's 64,000-character literal took 4 s of the event loop).
+  [/(?<![a-z0-9+.-])([0-9+.-]*)([a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/]*@/gi, '$1$2***@'],
   // password=... in key/value strings, and "password":"..." in JSON quoted in a message
   [/((?:password|passwd|pwd|secret|token)["']?\s*[=:]\s*)("[^"]*"|'[^']*'|[^\s,;]+)/gi, '$1***'],
   // An Authorization header's credential (a word of 16 or more, so "bearer token rejected" stays)

@@ -57,11 +57,27 @@ const FEEDS: ReadonlySet<ShellConstruct> = new Set<ShellConstruct>([
   'pipeline', 'pipe_stderr', 'heredoc', 'herestring', 'redirection', 'process_substitution',
 ]);
 
+/**
+ * Whether a `{` in `word` is followed, before the next `}`, by `,` or `..` (what bash may expand),
+ * read in one pass. Why not `/\{[^}]*(,|\.\.)/`: from every `{` with no `}` after it that read on
+ * to the word's end, quadratic in a word of many `{`.
+ */
+export function braceList(word: string): boolean {
+  let open = false;
+  for (let i = 0; i < word.length; i++) {
+    const c = word[i];
+    if (c === '{') open = true;
+    else if (c === '}') open = false;
+    else if (open && (c === ',' || (c === '.' && word[i + 1] === '.'))) return true;
+  }
+  return false;
+}
+
 /** Why a word a wrapper runs may be any listed program (the line has expansions), or null. */
 function notLiteral(word: string, names: ReadonlySet<string>): string | null {
   if (/^[A-Za-z_][A-Za-z0-9_]*=/.test(word)) return null; // NAME=value: an assignment for env or sudo, never a program
   if (/[$`]/.test(word)) return `'${word}' is computed`;
-  if (/\{[^}]*(,|\.\.)/.test(word)) return `'${word}' is a brace expansion`;
+  if (braceList(word)) return `'${word}' is a brace expansion`;
   const base = programBase(word);
   if (base.startsWith('~')) return `'${word}' is a tilde expansion`;
   if (/[*?[]/.test(base)) {
