@@ -21,8 +21,25 @@ interface Item {
   value?: { line: number; at: number; end: number; text: string };
 }
 
+/**
+ * `v` without a trailing comment (blanks, `#`, the rest), as `v.replace(/[ \t]+#.*$/, '')` reads it,
+ * in one pass. Why not that pattern: it read a run of blanks from each of its blanks, quadratic in
+ * a line of 64,000 spaces (3 s). Why exported: a test holds it to the pattern.
+ */
+export function dropComment(v: string): string {
+  // `.*$` holds no line terminator: only a `#` after the last one starts a comment.
+  const last = Math.max(v.lastIndexOf('\n'), v.lastIndexOf('\r'), v.lastIndexOf('\u2028'), v.lastIndexOf('\u2029'));
+  const hash = /[ \t]#/g;
+  hash.lastIndex = last + 1;
+  const m = hash.exec(v);
+  if (m === null) return v;
+  let start = m.index;
+  while (start > 0 && (v[start - 1] === ' ' || v[start - 1] === '\t')) start--;
+  return v.slice(0, start);
+}
+
 /** A quoted scalar without its quotes; a trailing comment dropped. */
-const scalar = (v: string) => v.replace(/[ \t]+#.*$/, '').trim().replace(/^(["'])(.*)\1$/, '$2');
+const scalar = (v: string) => dropComment(v).trim().replace(/^(["'])(.*)\1$/, '$2');
 
 /**
  * Mask the values of secret-named name/value items of YAML text. `secretValue(name, value)` is

@@ -3,13 +3,15 @@
  * every WardenError message (src/errors.ts safeMessage: a PostgreSQL error quoting an agent's
  * 64,000-character literal took 4 s of the event loop, since the old pattern started at every
  * letter of a long run) and the brace-list check of a word a wrapper runs (deny-runs.ts
- * braceList: `/\{[^}]*(,|\.\.)/` read to the word's end from every `{`). Each answers as the old
+ * braceList: `/\{[^}]*(,|\.\.)/` read to the word's end from every `{`), and a YAML scalar's trailing
+ * comment (name-value-items.ts dropComment: `/[ \t]+#.*$/` on a line of 64,000 spaces took 3 s). Each answers as the old
  * pattern did on 100,000 seeded random texts, and on long texts it still finds what it must.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { safeMessage } from '../../../src/errors.js';
 import { braceList } from '../../../tools/shared/shell/deny-runs.js';
+import { dropComment } from '../../../tools/shared/name-value-items.js';
 
 /** A small seeded PRNG (mulberry32): the same texts every run. */
 function prng(seed: number): () => number {
@@ -57,4 +59,18 @@ test('the brace-list check answers as the old pattern did, and reads a word of m
   assert.equal(braceList('{'.repeat(64_000)), false);
   assert.equal(braceList(`${'{'.repeat(64_000)}a,b`), true);
   assert.equal(braceList(`${'{}'.repeat(32_000)}..`), false);
+});
+
+test('a trailing comment is dropped as the old pattern did, and a line of many blanks is read once', () => {
+  const rand = prng(11);
+  const alphabet = [' ', '\t', '#', 'a', '\n', '\r', '\u2028', ' #'];
+  for (let i = 0; i < 100_000; i++) {
+    let v = '';
+    const n = Math.floor(rand() * 10);
+    for (let j = 0; j < n; j++) v += alphabet[Math.floor(rand() * alphabet.length)];
+    assert.equal(dropComment(v), v.replace(/[ \t]+#.*$/, ''), JSON.stringify(v));
+  }
+  const blanks = `x${' '.repeat(64_000)}y`;
+  assert.equal(dropComment(blanks), blanks);
+  assert.equal(dropComment(`x${' '.repeat(64_000)}# note`), 'x');
 });
