@@ -87,7 +87,10 @@ describe('a host that does not answer', () => {
       },
     });
     const c = connector(h, { max_sessions: 1 });
-    await assert.rejects(within(c.run("'echo' hang", { timeoutMs: 600, maxBytes: 4096 }), 5000), code('WARDEN_TIMEOUT'));
+    // Connected and probed first, so that the deadline below covers the session and exec requests
+    // only (on a loaded machine the login and its probe alone could outlast it).
+    assert.equal((await within(c.run("'echo' warm", { timeoutMs: 10_000, maxBytes: 4096 }), 15_000)).stdout, 'ok\n');
+    await assert.rejects(within(c.run("'echo' hang", { timeoutMs: 1000, maxBytes: 4096 }), 5000), code('WARDEN_TIMEOUT'));
     // The host now starts the command it sat on: nothing may reach Warden's (failed) call, and the
     // channel must not stay open on Warden's side.
     assert.ok(held, 'the exec request reached the host');
@@ -99,11 +102,14 @@ describe('a host that does not answer', () => {
   });
 
   test('cancelling while the host sits on the exec request answers at once', async () => {
-    const h = await host({ onExec: () => undefined });
+    let asked = 0;
+    const h = await host({ onExec: () => void asked++ });
     const c = connector(h);
     const ac = new AbortController();
     const pending = c.run("'uptime'", { timeoutMs: 30_000, maxBytes: 4096, signal: ac.signal });
-    await new Promise((r) => setTimeout(r, 300));
+    // Cancelled once the host holds the exec request (the login probe is answered without onExec),
+    // not after a fixed wait: on a loaded machine the connection could still be opening then.
+    assert.equal(await pollUntil(() => asked >= 1, 10_000), true, 'the exec request reached the host');
     ac.abort();
     // The exec request was sent: the host may start the command, so it is no NOTHING_SENT cancel (no give-back).
     await assert.rejects(within(pending, 2000), (e: Error & { code?: string; details?: Record<string, unknown> }) => e.code === 'WARDEN_CANCELLED' && e.details?.nothingSent === undefined);
