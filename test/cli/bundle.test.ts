@@ -69,9 +69,13 @@ test('the bin runs the bundle only while it is newer than every file it was buil
   }
 });
 
-/** Node's --import argument for a loader hook that prints every module Node loads ('LOAD url' on stderr). */
+/**
+ * Node's --import argument for a loader hook that prints every module Node loads ('LOAD url' on
+ * stderr). Written with writeSync: the hooks run on their own thread, and its asynchronous
+ * process.stderr writes were lost when `--version` exited at once (a CI run saw only bin/warden.js).
+ */
 function loadLogger(): string {
-  const hooks = `data:text/javascript,${encodeURIComponent("export async function load(url, context, next) { process.stderr.write('LOAD ' + url + '\\n'); return next(url, context); }")}`;
+  const hooks = `data:text/javascript,${encodeURIComponent("import { writeSync } from 'node:fs'; export async function load(url, context, next) { writeSync(2, 'LOAD ' + url + '\\n'); return next(url, context); }")}`;
   return `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hooks)});`)}`;
 }
 
