@@ -88,7 +88,8 @@ describe('query_database cancelled while its statement runs', () => {
       const t0 = Date.now();
       const ok = await w.call('query_database', { connection: 'main', sql: 'SELECT count(*) FROM notes' });
       assert.equal(ok.isError, false, ok.text);
-      assert.ok(Date.now() - t0 < 1500, 'the one pooled connection was free');
+      // Held, it would be free only at the 10 s statement_timeout.
+      assert.ok(Date.now() - t0 < 5000, 'the one pooled connection was free');
     } finally {
       await w.close();
     }
