@@ -171,7 +171,7 @@ export async function confirmWithRequester(
     const message = 'the token expired while the call waited for approval (your confirmation); nothing ran. Call again with a fresh token; you are asked anew';
     return voidedRefusal(tables, [row], { code: ErrorCode.UNAUTHENTICATED, message, ruleIds: row.approvalRule.split(', ') }, iso(), notifyVoided);
   }
-  const now = input.recheck?.();
+  const now = input.recheck ? await input.recheck() : null;
   if (now) return voidedRefusal(tables, [row], { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(), notifyVoided);
   // A reload while the user answered shortened a confirming rule's `expires` past the prompt's
   // age (gate.ts lapsed): voided, nothing runs.

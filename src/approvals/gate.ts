@@ -250,7 +250,7 @@ async function wait(
         return voidedRefusal(tables, all, reason, iso(clock()), notifyVoided, staleRow.id);
       }
       // The call itself is judged again under the live policy.
-      const now = input.recheck?.();
+      const now = input.recheck ? await input.recheck() : null;
       if (now) return voidedRefusal(tables, all, { code: now.code, message: now.message, ruleIds: now.ruleIds ?? [] }, iso(clock()), notifyVoided);
       // The approving rule itself changed (rule-terms.ts): a widened rule does not widen these approvals.
       const widened = cur.find((c) => ruleChanged(c, live));

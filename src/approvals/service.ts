@@ -22,6 +22,13 @@ import { decisionRefusal } from './decision-refusal.js';
 import { withdrawIneligible } from './withdraw.js';
 import { expireDue } from './expiry.js';
 
+/** Why the recheck refused a waiting call (GateInput.recheck). */
+export interface RecheckRefusal {
+  code: string;
+  message: string;
+  ruleIds?: string[];
+}
+
 /** What the gate receives; the pipeline's ApprovalGate uses this type (pipeline -> approvals). */
 export interface GateInput {
   callId: string;
@@ -42,8 +49,9 @@ export interface GateInput {
    * while the call waited (a freeze rule added, the grant narrowed) must not let it run on the
    * decision taken before. A refusal (with the live decision's rule ids), or null when the live
    * policy still allows it on these approvals. Refused, the approvals are voided (never used).
+   * A promise when it reads something again (the connection's target, approve-call.ts).
    */
-  recheck?: () => { code: string; message: string; ruleIds?: string[] } | null;
+  recheck?: () => RecheckRefusal | null | Promise<RecheckRefusal | null>;
   factsSummary: string;
   signal: AbortSignal;
   progress?: (message: string, progress: number, total?: number) => void;

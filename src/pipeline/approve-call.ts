@@ -28,7 +28,7 @@ export async function approveCall(deps: PipelineDeps, s: CallState): Promise<voi
   // are used (gate.ts), and run under that policy (its masks, its judge) when it still allows
   // on the same approvals and masks no looser (maskingChanged).
   let relive: { policy: CompiledPolicy; decision: Decision; grants?: Record<string, unknown>[] } | undefined;
-  const recheck = (): { code: string; message: string; ruleIds: string[] } | null => {
+  const recheckPolicy = (): { code: string; message: string; ruleIds: string[] } | null => {
     relive = undefined;
     const live = deps.policy();
     if (live === s.policy) return null;
@@ -42,7 +42,23 @@ export async function approveCall(deps: PipelineDeps, s: CallState): Promise<voi
   };
   // Where the connection's secret reference resolves (its URL's host and database), bound too:
   // only for a call that needs approval, never on the plain read path.
-  const target = s.connection && s.tool!.connectionTarget ? await s.tool!.connectionTarget(s.connection) : null;
+  const targetOf = s.connection && s.tool!.connectionTarget ? s.tool!.connectionTarget.bind(s.tool) : null;
+  const target = targetOf ? await targetOf(s.connection!) : null;
+  // The policy first, then the target read again just before the approvals are used: a file the
+  // connection reads (a kubeconfig's CA, a token file) swapped while the call waited is another
+  // target, and the approvals given for the first do not run it (voided, nothing runs).
+  const recheck = async (): Promise<{ code: string; message: string; ruleIds: string[] } | null> => {
+    const why = recheckPolicy();
+    if (why || !targetOf) return why;
+    const ruleIds = (relive?.decision ?? s.decision!).ruleIds;
+    try {
+      if ((await targetOf(s.connection!)) === target) return null;
+    } catch (e) {
+      const detail = e instanceof WardenError ? e.message : 'it could not be read';
+      return { code: ErrorCode.APPROVAL_DENIED, message: `the connection's target could not be read again before the approved call ran (${detail}); nothing ran, calling again asks anew`, ruleIds };
+    }
+    return { code: ErrorCode.APPROVAL_DENIED, message: `the connection's target changed while the call waited for approval (a file its secret reference or kubeconfig names now reaches or trusts another server); the approvals were given for the target as it was, so nothing ran; calling again asks anew`, ruleIds };
+  };
   const r = await deps.approvals.gate({
     recheck,
     callId: s.id,

@@ -42,11 +42,15 @@
  * initContainers and ephemeralContainers) is judged with that container set, as kubectl_get
  * judges a pod's containers (container-scope.ts): under a grant naming `containers:`, an event
  * about a container the grant does not reach is withheld, as that container is from the pod.
+ * One without a fieldPath about a pod or a workload object is withheld when its text names one
+ * of that object's containers the grant does not reach (namesWithheld), and an event that may
+ * show pods Warden cannot name is judged as any container (ANY_CONTAINER, item-scope.ts).
  */
 import type { ExecContext, ItemJudgement } from '../../src/tool-api.js';
 import type { KubeConnector, PodInfo } from './connector.js';
 import type { KubeFacts } from './facts.js';
-import { allowedForAnyLabels, itemFacts, judgeOf, keepAllowed, selectorFacts, templateFacts, type Judge } from './item-scope.js';
+import { ANY_CONTAINER, allowedForAnyLabels, allowedForAnyPods, anyPodFacts, itemFacts, judgeOf, keepAllowed, selectorFacts, templateFacts, type Judge } from './item-scope.js';
+import { names } from './container-traces.js';
 import { aboutNodeItself } from './node-scope.js';
 import { isWorkloadKind, readTemplates } from './pod-templates.js';
 import { isSelectorKind, readSelectors } from './selector-objects.js';
@@ -77,7 +81,7 @@ function containerOf(r: unknown): string | null {
 }
 
 /** The uid and the labels (a pod's, a template's, or those a selector fixes) of the objects of one kind, keyed `namespace/name`. */
-type Index = Map<string, { uid: string; labels: Record<string, string> | null; selectsNoPods?: boolean }>;
+type Index = Map<string, { uid: string; labels: Record<string, string> | null; selectsNoPods?: boolean; containers?: string[] | null; reach?: { all: string[] } }>;
 
 function eventName(ev: unknown, fallbackNs: string | null): { namespace: string; name: string } {
   const m = isObj(ev) && isObj(ev.metadata) ? ev.metadata : {};
@@ -139,9 +143,46 @@ function subjectsOf(ev: unknown, fallbackNs: string | null): Subject[] {
   return out;
 }
 
-/** An event that may show pods Warden cannot name (`who` as reasons name it): pods of unknown labels. */
+/**
+ * An event that may show pods Warden cannot name (`who` as reasons name it): pods of unknown
+ * labels, and any of their containers (ANY_CONTAINER), as a Node's images are (node-scope.ts).
+ */
 function unknownFacts(call: KubeFacts, who: string, namespace: string): KubeFacts {
-  return { ...itemFacts(call, who, null, null, namespace), podLookup: 'unknown' };
+  return { ...anyPodFacts(call, who, namespace), podLookup: 'unknown' };
+}
+
+/** Does a subject of this kind have containers an event's text may name without a fieldPath (a pod's, a template's)? */
+function carriesContainers(s: Subject): boolean {
+  return s.kind === 'Pod' || (s.kind !== null && isWorkloadKind(s.kind));
+}
+
+/** The free text of an event (core/v1's message and reason, events.k8s.io/v1's note and action). */
+function eventText(ev: unknown): string {
+  return isObj(ev) ? ['message', 'reason', 'note', 'action'].flatMap((k) => (typeof ev[k] === 'string' ? [ev[k]] : [])).join('\n') : '';
+}
+
+/**
+ * The refusal of an event about a pod or a pod template (`f`, allowed by its labels) whose text
+ * names one of its containers the call does not reach (`Container vault-agent was using 512Mi`,
+ * a ReplicaSet's FailedCreate quoting its template), as a pod's status message is withheld
+ * (container-traces.ts); null when it names none. The object's containers unknown (gone, of
+ * another uid, no readable template): judged as any container (fail closed).
+ */
+function namesWithheld(ev: unknown, f: KubeFacts, containers: string[] | null, judge: Judge): ItemJudgement | null {
+  const refused = (j: ItemJudgement): ItemJudgement | null => (j.allowed ? null : j);
+  if (containers === null) return refused(judge({ ...f, container: ANY_CONTAINER, alsoReaches: null }));
+  const text = eventText(ev);
+  for (const c of containers) {
+    const j = names(text, new Set([c])) ? refused(judge({ ...f, container: c })) : null;
+    if (j) return j;
+  }
+  return null;
+}
+
+/** Does the subject of `ev` show pods, and their containers, Warden cannot name (unknownFacts)? */
+function showsUnnamed(ev: unknown, s: Subject): boolean {
+  if (s.kind === null || s.name === null) return true;
+  return s.kind === 'Node' ? !aboutNodeItself(ev) : !isRead(s.kind);
 }
 
 /**
@@ -150,7 +191,7 @@ function unknownFacts(call: KubeFacts, who: string, namespace: string): KubeFact
  */
 function factsFor(call: KubeFacts, ev: unknown, s: Subject, indexes: Map<string, Index>): KubeFacts | null {
   const e = eventName(ev, call.namespace);
-  if (s.kind === null || s.name === null) return itemFacts(call, `the unnamed object of event ${e.namespace}/${e.name}`, null, null, s.namespace);
+  if (s.kind === null || s.name === null) return anyPodFacts(call, `the unnamed object of event ${e.namespace}/${e.name}`, s.namespace);
   const obj = `${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}`;
   if (s.kind === 'Node') return aboutNodeItself(ev) ? null : unknownFacts(call, `event ${e.namespace}/${e.name} about ${obj}`, e.namespace);
   if (!isRead(s.kind)) return unknownFacts(call, `event ${e.namespace}/${e.name} about ${obj}`, s.namespace);
@@ -187,24 +228,34 @@ async function judgeEvents(events: unknown[], call: KubeFacts, ctx: ExecContext,
   const about = events.map((ev) => subjectsOf(ev, call.namespace));
   // A subject is open when the call is allowed for pods of unknown labels in its namespace (a
   // `related` object may be of another) with its container: it follows the call's decision,
-  // and nothing is read for it. A Node's ('') is the call's.
+  // and nothing is read for it. A Node's ('') is the call's. One that shows pods Warden cannot
+  // name (showsUnnamed) without naming a container is open only when any container is reached.
   const open = new Map<string, boolean>();
-  const isOpen = (s: Subject): boolean => {
+  const isOpen = (ev: unknown, s: Subject): boolean => {
     const namespace = s.namespace || call.namespace;
-    const key = `${namespace ?? ''}/${s.container ?? ''}`;
+    const any = s.container === null && (showsUnnamed(ev, s) || carriesContainers(s));
+    const key = `${namespace ?? ''}/${any ? '*' : (s.container ?? '')}`;
     let v = open.get(key);
-    if (v === undefined) open.set(key, (v = allowedForAnyLabels({ ...call, namespace, container: s.container ?? call.container }, judge)));
+    if (v === undefined) {
+      const f = { ...call, namespace, container: s.container ?? call.container };
+      open.set(key, (v = any ? allowedForAnyPods(f, judge) : allowedForAnyLabels(f, judge)));
+    }
     return v;
   };
-  if (about.every((ss) => ss.every(isOpen))) return events.map(() => null);
-  const kinds = new Set(about.flat().flatMap((s) => (!isOpen(s) && s.kind !== null && s.name !== null && isRead(s.kind) ? [s.kind] : [])));
+  if (about.every((ss, i) => ss.every((s) => isOpen(events[i], s)))) return events.map(() => null);
+  const kinds = new Set(about.flatMap((ss, i) => ss.flatMap((s) => (!isOpen(events[i], s) && s.kind !== null && s.name !== null && isRead(s.kind) ? [s.kind] : []))));
   const indexes = await readIndexes(kinds, call, ctx, c, seen);
   return events.map((ev, i) => {
     for (const s of about[i]!) {
-      if (isOpen(s)) continue;
+      if (isOpen(ev, s)) continue;
       const f = factsFor(call, ev, s, indexes) ?? (s.container !== null ? call : null);
       const j = f === null ? null : judge(s.container !== null ? { ...f, container: s.container } : f);
       if (j && !j.allowed) return j;
+      if (f === null || s.container !== null || !carriesContainers(s)) continue;
+      const found = indexes.get(s.kind!)?.get(`${s.namespace}/${s.name}`);
+      const same = found !== undefined && s.uid !== null && found.uid === s.uid ? found : undefined;
+      const named = namesWithheld(ev, f, same ? (same.reach?.all ?? same.containers ?? null) : null, judge);
+      if (named) return named;
     }
     return null;
   });

@@ -62,6 +62,28 @@ export function allowedForAnyLabels(call: KubeFacts, judge: Judge): boolean {
   return judge(itemFacts(call, 'pods of unknown labels', null, null)).allowed;
 }
 
+/**
+ * The container of an item that shows containers without saying which (a Node's images, an
+ * event about a Node): not a DNS label, so no `containers:` rule names it. Judged with an
+ * unknown reach (alsoReaches null), it lies outside every `containers:` allow and inside every
+ * `containers:` deny (fail closed), as unknown labels do for pod_labels.
+ */
+export const ANY_CONTAINER = '(any container)';
+
+/** The facts of an item that may show any container of pods of unknown labels (`who` as reasons name them). */
+export function anyPodFacts(call: KubeFacts, who: string, namespace?: string): KubeFacts {
+  return { ...itemFacts(call, who, null, null, namespace), container: ANY_CONTAINER, alsoReaches: null };
+}
+
+/**
+ * Is the call allowed whatever labels the pods have and whichever of their containers? Why:
+ * what shows every container of every pod without naming them (node-scope.ts) may be shown
+ * only to a grant that reaches them all, limited neither by pod_labels nor by `containers:`.
+ */
+export function allowedForAnyPods(call: KubeFacts, judge: Judge): boolean {
+  return judge(anyPodFacts(call, 'pods of unknown labels, any container')).allowed;
+}
+
 /** How a note reads for one kind of item. */
 export interface ItemWords {
   /** The note of a list that lost `n` items. */

@@ -1,9 +1,9 @@
 /**
  * A Node describes the pods it runs: `status.images` lists every image pulled for them (names,
  * tags, digests), and `status.volumesInUse` / `status.volumesAttached` the volumes mounted for
- * them. Nothing in a Node says which pod each belongs to, so they cannot be judged one by one:
- * under a grant limited by `pod_labels`, kubectl_get drops these fields from every node it
- * shows, and shows the rest (capacity, conditions, addresses, nodeInfo, taints: the node's own).
+ * them. Nothing in a Node says which pod or container each belongs to, so they cannot be judged
+ * one by one: under a grant limited by `pod_labels` or by `containers:` (or a deny naming
+ * either), kubectl_get drops these fields from every node it shows, and shows the rest (capacity, conditions, addresses, nodeInfo, taints: the node's own).
  * A condition of a type the kubelet does not set (KUBELET_CONDITIONS) is shown with its type,
  * status and times only, without its message and its reason: node-problem-detector's
  * KernelDeadlock carries the kernel's line naming the hung task (`task postgres:4242 blocked`,
@@ -11,14 +11,14 @@
  * pods by name included; a reason is free text as well (any writer of node status sets it, a
  * CamelCase word by convention only). The kubelet's messages and reasons name none.
  *
- * "Limited by pod_labels" is asked of the policy as every scope asks it (item-scope.ts): the
- * same call, for pods of unknown labels, through ExecContext.judge. When that is allowed (no
- * pod_labels rule applies, and no deny on pod labels), the node is shown whole, and nothing is
- * read beyond the node.
+ * "Limited" is asked of the policy as every scope asks it (item-scope.ts): the same call, for
+ * pods of unknown labels and a container of unknown name (ANY_CONTAINER), through
+ * ExecContext.judge. When that is allowed (no pod_labels nor containers rule applies, and no
+ * deny on either), the node is shown whole, and nothing is read beyond the node.
  */
 import type { ExecContext } from '../../src/tool-api.js';
 import type { KubeFacts } from './facts.js';
-import { allowedForAnyLabels, judgeOf } from './item-scope.js';
+import { allowedForAnyPods, judgeOf } from './item-scope.js';
 import { isObj, type Obj } from './objects.js';
 
 /** The Node status fields that describe its pods. */
@@ -78,12 +78,12 @@ function strip(node: unknown, dropped: Dropped): unknown {
 
 /** The nodes of an answer (a list, or one named node), without the fields of their pods unless this call may read pods of any labels. */
 export function scopeNodes(answer: unknown, call: KubeFacts, ctx: ExecContext): { answer: unknown; notes: string[] } {
-  if (allowedForAnyLabels(call, judgeOf(ctx, 'the pods of nodes'))) return { answer, notes: [] };
+  if (allowedForAnyPods(call, judgeOf(ctx, 'the pods of nodes'))) return { answer, notes: [] };
   const dropped: Dropped = { fields: false, texts: false };
   const out = isObj(answer) && Array.isArray(answer.items) ? { ...answer, items: answer.items.map((n) => strip(n, dropped)) } : strip(answer, dropped);
   const fields = NODE_POD_FIELDS.map((f) => `status.${f}`).join(', ');
-  const notes = dropped.fields ? [`${fields} of nodes are withheld: they show pods of every label, and this grant is limited by pod labels`] : [];
-  if (dropped.texts) notes.push(`the reasons and messages of node conditions the kubelet does not set (${[...KUBELET_CONDITIONS].join(', ')} are shown whole) are withheld: free text any writer of node status sets, they may name what pods of any label run, and this grant is limited by pod labels`);
+  const notes = dropped.fields ? [`${fields} of nodes are withheld: they show every container of pods of every label, and this grant is limited by pod labels or containers`] : [];
+  if (dropped.texts) notes.push(`the reasons and messages of node conditions the kubelet does not set (${[...KUBELET_CONDITIONS].join(', ')} are shown whole) are withheld: free text any writer of node status sets, they may name what pods of any label run, and this grant is limited by pod labels or containers`);
   return { answer: out, notes };
 }
 

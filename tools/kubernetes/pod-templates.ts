@@ -17,6 +17,7 @@
 import type { KubeConnector } from './connector.js';
 import type { Kind } from './facts.js';
 import { isObj } from './objects.js';
+import { reachOf } from './container-reach.js';
 
 /** Where a workload kind lives, and the pod labels its controller adds beside the template's. */
 interface Workload {
@@ -54,15 +55,26 @@ export function addedLabelKeys(kind: string): readonly string[] {
   return WORKLOADS.get(kind)?.added ?? [];
 }
 
+/** An object's pod template (`spec.template`, a CronJob's `spec.jobTemplate.spec.template`), if any. */
+function templateOf(kind: string, obj: unknown): unknown {
+  const spec = isObj(obj) && isObj(obj.spec) ? obj.spec : null;
+  const jobSpec = kind === 'CronJob' && spec && isObj(spec.jobTemplate) && isObj(spec.jobTemplate.spec) ? spec.jobTemplate.spec : null;
+  return kind === 'CronJob' ? jobSpec?.template : spec?.template;
+}
+
+/** Every container name of an object's pod template (containers, init, ephemeral); null when it has no readable template. */
+export function templateContainers(kind: string, obj: unknown): string[] | null {
+  const tpl = templateOf(kind, obj);
+  return isObj(tpl) && isObj(tpl.spec) ? reachOf(tpl.spec).all : null;
+}
+
 /**
  * The labels of an object's pod template (`spec.template`, a CronJob's
  * `spec.jobTemplate.spec.template`). Why null: an object with no readable template is judged
  * as pods of unknown labels (fail closed). A template with no labels has `{}`.
  */
 export function templateLabels(kind: string, obj: unknown): Record<string, string> | null {
-  const spec = isObj(obj) && isObj(obj.spec) ? obj.spec : null;
-  const jobSpec = kind === 'CronJob' && spec && isObj(spec.jobTemplate) && isObj(spec.jobTemplate.spec) ? spec.jobTemplate.spec : null;
-  const tpl = kind === 'CronJob' ? jobSpec?.template : spec?.template;
+  const tpl = templateOf(kind, obj);
   if (!isObj(tpl)) return null;
   const meta = tpl.metadata;
   if (meta === undefined || meta === null) return {};
@@ -81,6 +93,8 @@ export function templateLabels(kind: string, obj: unknown): Record<string, strin
 export interface TemplateInfo {
   uid: string;
   labels: Record<string, string> | null;
+  /** Its template's container names (null: unreadable), for the text of its events (event-scope.ts). */
+  containers: string[] | null;
 }
 
 /**
@@ -94,5 +108,6 @@ export async function readTemplates(c: KubeConnector, kind: string, namespace: s
   return c.listAll(w.group, w.resource, namespace, (o) => ({
     uid: isObj(o) && isObj(o.metadata) && typeof o.metadata.uid === 'string' ? o.metadata.uid : '',
     labels: templateLabels(kind, o),
+    containers: templateContainers(kind, o),
   }), signal);
 }
