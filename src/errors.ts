@@ -63,6 +63,12 @@ export const ErrorCode = {
    * ran and before it took effect (a write is never committed after a cancel); no result.
    */
   CANCELLED: 'WARDEN_CANCELLED',
+  /**
+   * A call stopped while it ran because an approval it ran on was withdrawn (its reviewer seen
+   * out of the reviewers' group: approvals/withdraw.ts), leaving it short of its count; it was
+   * cancelled as a client cancel is (a write never commits after it); no result.
+   */
+  APPROVAL_WITHDRAWN: 'WARDEN_APPROVAL_WITHDRAWN',
   /** An unexpected internal failure; the call did not complete. */
   INTERNAL: 'WARDEN_INTERNAL',
 } as const;

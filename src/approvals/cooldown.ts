@@ -3,7 +3,7 @@
  * agent asking the identical call again at once opens a fresh request, and reviewers asked the
  * same thing over and over may click approve to make it stop. For `deny_cooldown` after a denial
  * the same requester's same call (exactly, or as it would run: reworded by whitespace, comments,
- * keyword case or quoting) is refused without a new request. It is read from the stored
+ * keyword case, quoting, the spelling of a number or a schema its name resolves to) is refused without a new request. It is read from the stored
  * denied request (so it survives a restart and holds on every replica) and judged by the store's
  * clock (on PostgreSQL the database's, which also set the denial's decided_at).
  */
@@ -63,7 +63,7 @@ export function cooldownOf(denied: ApprovalRow | null, call: { callHash: string 
   if (!(retryAt > t)) return undefined;
   const d = denied.decisions.find((x) => x.decision === 'deny');
   const by = d ? `${d.reviewer}${d.comment ? `: ${d.comment}` : ' (no comment)'}` : 'a reviewer';
-  const which = denied.callHash === call.callHash ? 'this same call' : 'a call that is the same as this one up to whitespace/comments/case, quoting and params';
+  const which = denied.callHash === call.callHash ? 'this same call' : 'a call that is the same as this one up to whitespace/comments/case, quoting, params, the spelling of numbers and a resolved schema';
   return {
     granted: false,
     code: ErrorCode.APPROVAL_DENIED,

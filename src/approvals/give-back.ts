@@ -16,8 +16,11 @@ import type { ServiceContext } from './service.js';
  * the ids approved again. A request an approval was withdrawn from while it was used (withdraw.ts:
  * its reviewer seen out of the group meanwhile) goes back pending, short of its count, not listed.
  */
-export async function giveBack(ctx: Pick<ServiceContext, 'tables' | 'iso'>, callId: string, spent: readonly string[]): Promise<string[]> {
-  const reason = { code: ErrorCode.CANCELLED, message: `the client cancelled call ${callId} after its approvals were spent and before it started; nothing ran, so they were given back`, ruleIds: [] };
+export async function giveBack(ctx: Pick<ServiceContext, 'tables' | 'iso'>, callId: string, spent: readonly string[], why?: WardenError): Promise<string[]> {
+  // `why`: the call was stopped for another cause than the client's cancel (an approval withdrawn: in-flight.ts).
+  const reason = why
+    ? { code: why.code, message: `call ${callId} was stopped before it started (${why.message}); nothing ran, so its approvals were given back`, ruleIds: [] }
+    : { code: ErrorCode.CANCELLED, message: `the client cancelled call ${callId} after its approvals were spent and before it started; nothing ran, so they were given back`, ruleIds: [] };
   const back = await ctx.tables.giveBack(spent, callId, reason, ctx.iso());
   const confirmations: string[] = [];
   const approved: string[] = [];
@@ -35,12 +38,13 @@ export async function giveBack(ctx: Pick<ServiceContext, 'tables' | 'iso'>, call
  * that fails leaves them used (logged): never a guess that could let one approval run twice.
  */
 export async function givenBack(
-  gate: { giveBack?(callId: string, spent: readonly string[]): Promise<string[]> } | undefined,
+  gate: { giveBack?(callId: string, spent: readonly string[], why?: WardenError): Promise<string[]> } | undefined,
   log: (level: 'warn', msg: string, data?: Record<string, unknown>) => void,
   callId: string,
   spent: readonly string[],
   err: WardenError,
+  why?: WardenError,
 ): Promise<WardenError> {
-  const back = await gate?.giveBack?.(callId, spent).catch((e: unknown) => (log('warn', 'approvals not given back', { callId, message: String(e) }), []));
+  const back = await gate?.giveBack?.(callId, spent, why).catch((e: unknown) => (log('warn', 'approvals not given back', { callId, message: String(e) }), []));
   return back?.length ? new WardenError(err.code, `${err.message}; nothing ran, so approval ${back.join(', ')} was given back (approved again, for one call)`, err.details) : err;
 }

@@ -6,6 +6,7 @@
  * a CLI in another process and a restarted server see the same requests; the waiting call polls the store.
  */
 import type { Principal } from '../tool-api.js';
+import type { WardenError } from '../errors.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { ApprovalRow, ApprovalStore } from '../recorder/index.js';
 import type { ApprovalNotice, Notifier, NotifySpec } from './notifier.js';
@@ -21,6 +22,7 @@ import { decide } from './decide.js';
 import { decisionRefusal } from './decision-refusal.js';
 import { withdrawIneligible } from './withdraw.js';
 import { expireDue } from './expiry.js';
+import { inFlightCalls, type CallHold, type InFlightCalls } from './in-flight.js';
 
 /** Why the recheck refused a waiting call (GateInput.recheck). */
 export interface RecheckRefusal {
@@ -97,13 +99,17 @@ export interface ApprovalServiceOptions {
    * requester. Default subjects.ts DEFAULT_PERSON_CLAIMS (`email`); [] compares subjects only.
    */
   personClaims?: readonly string[];
+  /** How often a call running on approvals re-reads them for a withdrawal made elsewhere (in-flight.ts IN_FLIGHT_CHECK_MS). */
+  inFlightCheckMs?: number;
 }
 
 /** The service: gate for the pipeline, review API for people, status for the requester. */
 export interface ApprovalService extends ApprovalReviewApi {
   gate(input: GateInput): Promise<GateResult>;
   /** Give back what a granted call spent when it was cancelled before it started (give-back.ts); the ids given back. */
-  giveBack(callId: string, spent: readonly string[]): Promise<string[]>;
+  giveBack(callId: string, spent: readonly string[], why?: WardenError): Promise<string[]>;
+  /** Hold a granted call while it runs: its signal aborts when an approval it used is withdrawn (in-flight.ts). */
+  hold(callId: string, spent: readonly string[]): CallHold;
   /** The caller's own request (null when it does not exist or belongs to someone else). */
   statusFor(principal: Principal, id: string): Promise<ApprovalView | null>;
   /** The caller's own recent requests. */
@@ -122,6 +128,8 @@ export interface ServiceContext {
   notify(row: ApprovalRow, event: ApprovalNotice['event'], seq: number, extra?: Partial<ApprovalNotice>, spec?: NotifySpec, view?: ApprovalView): void;
   /** A request's view with the other requests its call needs (combination.ts). */
   viewOf(row: ApprovalRow): Promise<ApprovalView>;
+  /** The calls of this process running on approvals: a withdrawal stops the one it leaves short (in-flight.ts). */
+  inFlight?: InFlightCalls;
 }
 
 /** Requesters a reviewer's queue shows, and pending requests of each (oldest first): 200 cards at most. */
@@ -156,10 +164,12 @@ export function createApprovalService(tables: ApprovalStore, opts: ApprovalServi
   // The clock a read-only reader judges expiry by: the store's when it has one (as expireDue would).
   const readerNow = async (): Promise<string> => (tables.now ? tables.now() : iso());
 
-  const ctx: ServiceContext = { tables, opts, now, iso, pollMs, progressEveryMs, notify, viewOf };
+  const inFlight = inFlightCalls(tables, opts.inFlightCheckMs);
+  const ctx: ServiceContext = { tables, opts, now, iso, pollMs, progressEveryMs, notify, viewOf, inFlight };
   const service: ApprovalService = {
     gate: (input) => gate(ctx, input),
-    giveBack: (callId, spent) => giveBack(ctx, callId, spent),
+    giveBack: (callId, spent, why) => giveBack(ctx, callId, spent, why),
+    hold: (callId, spent) => inFlight.hold(callId, spent),
     async list(filter = {}) {
       if (opts.readOnly) {
         const at = await readerNow();

@@ -7,7 +7,8 @@
  * used, or used by a call that has not ended and may still give it back) whose reviewers the token
  * no longer matches is withdrawn: a `withdrawn` record, the decision no longer counted, an
  * approved request short of its count pending again, a used one left used (given back short, it
- * returns pending: give-back.ts) (store `withdraw`). Only a verified token says what someone's
+ * returns pending: give-back.ts; still running, and short of its count, it is cancelled:
+ * in-flight.ts) (store `withdraw`). Only a verified token says what someone's
  * groups are now: an unchecked `--as` claim or the one-time link does not, and a delegated token
  * (`act`) may carry groups narrowed for the agent.
  */
@@ -52,6 +53,8 @@ export async function withdrawIneligible(ctx: ServiceContext, reviewer: Principa
       done.push({ id: r.id, reviewer: d.reviewer });
       const now = await tables.get(r.id);
       if (now) notify(now, 'withdrawn', seq, { withdrawn: { reviewer: d.reviewer, why } }, undefined, await ctx.viewOf(now));
+      // Used by a call still running here and now short: that call is stopped (in-flight.ts).
+      if (now?.usedByCall) ctx.inFlight?.withdrawn(now.usedByCall, now);
     }
   }
   return done;

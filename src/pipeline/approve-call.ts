@@ -90,6 +90,8 @@ export async function approveCall(deps: PipelineDeps, s: CallState): Promise<voi
     throw new WardenError(r.code as (typeof ErrorCode)[keyof typeof ErrorCode], r.message, { ruleIds: s.decision!.ruleIds, ...(r.approvalId ? { approvalId: r.approvalId } : {}) });
   }
   s.spent = r.spent;
+  // Held while it runs: an approval withdrawn meanwhile cancels it (approvals/in-flight.ts).
+  if (r.spent?.length && deps.approvals.hold) s.hold = deps.approvals.hold(s.id, r.spent);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { MaskReport } from './mask-output.js';
 import type { StageName } from './stages.js';
 import type { CallRequest, CallResponse } from './types.js';
 import type { RateTicket } from './rate-limit.js';
+import type { CallHold } from '../approvals/in-flight.js';
 
 /** Per-call state carried from stage to stage. */
 export interface CallState {
@@ -32,6 +33,8 @@ export interface CallState {
   stagesRun: StageName[];
   /** The approval requests the gate used up for this call (given back if it is cancelled before execute). */
   spent?: string[];
+  /** The hold on a granted call while it runs (approvals/in-flight.ts): a withdrawn approval cancels it. */
+  hold?: CallHold;
   /** Rate-limit admission for this call (released when the call ends). */
   rate?: RateTicket;
   /** Why the arguments are not stored (too deep, too large, not JSON): the transcript says so instead. */

@@ -139,7 +139,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           onDerived: s.policy.masking.onDerived,
           apply: deps.masking.apply,
         },
-        signal: s.req.signal,
+        // The client's cancel, or the withdrawal of an approval it runs on (approvals/in-flight.ts).
+        signal: s.hold ? AbortSignal.any([s.req.signal, s.hold.signal]) : s.req.signal,
         readOnly: t.isReadOnly ? t.isReadOnly(s.facts!) : false,
         log: deps.log,
         core: deps.core,
@@ -155,6 +156,8 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         await s.intentPending;
       }
       s.output = await running;
+      // Its result is in: an approval withdrawn from now on changes nothing.
+      s.hold?.release();
       if (s.rate) s.output = await withinRowsQuota(s.output, s.rate);
     },
     mask(s) {
@@ -203,6 +206,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           // A call the client cancelled stops at the next stage boundary until it executes
           // (an approved write must not run for a client that no longer waits for it).
           if (req.signal.aborted && STAGES.indexOf(stage) <= EXECUTE_AT) throw new WardenError(ErrorCode.CANCELLED, `the call was cancelled by the client before it ran (at ${stage})`);
+          if (s.hold?.signal.aborted && STAGES.indexOf(stage) <= EXECUTE_AT) throw new WardenError(ErrorCode.CANCELLED, `the call was cancelled before it ran (at ${stage})`);
           s.stagesRun.push(stage);
           if (profile) {
             const t = performance.now();
@@ -223,9 +227,13 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         if (err.code === ErrorCode.TRANSCRIPT && !s.intentWritten) return renderError(err, meta(s));
         // Cancelled before execute (the boundary check), or in it before anything reached the
         // backend (the tool says so: NOTHING_SENT): nothing started, its approvals go back.
-        if (err.code === ErrorCode.CANCELLED && s.spent?.length && (!s.stagesRun.includes('execute') || nothingSent(err))) err = await givenBack(deps.approvals, deps.log, s.id, s.spent, err);
+        // Cancelled because an approval it ran on was withdrawn (approvals/in-flight.ts): said so, coded.
+        const withdrawn = s.hold?.withdrawn();
+        if (err.code === ErrorCode.CANCELLED && s.spent?.length && (!s.stagesRun.includes('execute') || nothingSent(err))) err = await givenBack(deps.approvals, deps.log, s.id, s.spent, err, withdrawn);
+        if (withdrawn && err.code === ErrorCode.CANCELLED) err = new WardenError(withdrawn.code, withdrawn.message, { ...err.details, ...withdrawn.details });
         return fail(s, err);
       } finally {
+        s.hold?.release();
         // Before the answer leaves: the agent's next call finds the slot free, on any replica.
         await s.rate?.release();
       }

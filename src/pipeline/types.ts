@@ -2,9 +2,11 @@
  * Types shared by the pipeline stages and the transports that feed them.
  */
 import type { ConnectionConfig, GovernedTool, Principal } from '../tool-api.js';
+import type { WardenError } from '../errors.js';
 import type { CompiledPolicy, Decision } from '../policy/types.js';
 import type { TranscriptStore } from '../recorder/types.js';
 import type { GateInput, GateResult } from '../approvals/service.js';
+import type { CallHold } from '../approvals/in-flight.js';
 import type { RateLimiter } from './rate-limit.js';
 
 /** One incoming tool call, as a transport hands it over. */
@@ -48,7 +50,9 @@ export interface CallResponse {
 export interface ApprovalGate {
   gate(input: GateInput): Promise<GateResult>;
   /** Give back what a granted call spent, when it was cancelled before it started. */
-  giveBack?(callId: string, spent: readonly string[]): Promise<string[]>;
+  giveBack?(callId: string, spent: readonly string[], why?: WardenError): Promise<string[]>;
+  /** Hold a granted call while it executes: its signal aborts when an approval it used is withdrawn (approvals/in-flight.ts). */
+  hold?(callId: string, spent: readonly string[]): CallHold;
 }
 
 /** Everything the pipeline needs; `policy()` is read once per call so reloads swap atomically. */

@@ -1,0 +1,82 @@
+/**
+ * Red-team neighbour of withdraw-in-flight: the withdrawal lands after the call that used the
+ * approval was recorded and before it executes. The call stops at the execute boundary: answered
+ * WARDEN_APPROVAL_WITHDRAWN, nothing executed, the request given back short of its count
+ * (pending, not approved), recorded. Real SQLite store, the real pipeline and approval service; a
+ * plug-in tool counts its executions, and the store's intent write is wrapped only to deliver
+ * the withdrawal at that moment.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { z } from 'zod';
+import Database from 'better-sqlite3';
+import { createPipeline } from '../../src/pipeline/pipeline.js';
+import { compilePolicy } from '../../src/policy/load.js';
+import { openSqliteStore } from '../../src/recorder/index.js';
+import { createApprovalService } from '../../src/approvals/index.js';
+import type { GovernedTool, Principal } from '../../src/tool-api.js';
+import { tempDir } from '../recorder/fixtures.js';
+import { until } from './support.js';
+
+const POLICY = `rules:
+  - id: probe-approved
+    effect: allow
+    who: { groups: [g] }
+    tool: probe
+    approval: { reviewers: { groups: [dba] }, approvals: 1, expires: 30m, wait: 20s }
+`;
+const alice: Principal = { subject: 'alice', groups: ['g'], claims: {}, authMethod: 'stdio' };
+const dana: Principal = { subject: 'dana', groups: ['dba'], claims: { iss: 'https://idp.example' }, authMethod: 'oidc' };
+
+test('an approval withdrawn between its use and the call\'s start: the call does not run, answered WARDEN_APPROVAL_WITHDRAWN', async (t) => {
+  const dbPath = join(tempDir(t), 't.db');
+  const store = openSqliteStore(dbPath);
+  t.after(() => void store.close());
+  await store.openSession({ id: 's1', principal: { subject: 'alice', groups: ['g'], authMethod: 'stdio' }, client: {}, transport: 'in-process', startedAt: new Date().toISOString() });
+  let executed = 0;
+  const tool: GovernedTool<{ connection: string }, { family: string; summary: string }> = {
+    name: 'probe', title: 'probe', description: 'a write that needs approval', connectionTypes: ['probe'],
+    input: z.object({ connection: z.string() }).strict(), annotations: {},
+    parse: () => ({ family: 'probe', summary: 'write' }),
+    isReadOnly: () => false,
+    async execute() {
+      executed++;
+      return { kind: 'text', streams: { stdout: 'ran' }, exitCode: 0, truncated: false };
+    },
+  };
+  const policy = compilePolicy(['p.yaml'], [], { 'p.yaml': POLICY });
+  const svc = createApprovalService(store.approvals, { pollMs: 5, policy: () => policy });
+  // The withdrawal lands once the call's intent is recorded (its use now open to the sweep), before it executes.
+  let withdrawn: string[] = [];
+  const recording = Object.create(store) as typeof store;
+  recording.recordIntent = async (c, o) => {
+    await store.recordIntent(c, o);
+    if (c.tool === 'probe') withdrawn = await svc.withdrawIneligible!({ ...dana, groups: ['g'] });
+  };
+  const pipeline = createPipeline({
+    tools: [tool as unknown as GovernedTool], connections: [{ name: 'c', type: 'probe' }], policy: () => policy, store: recording,
+    masking: { apply: (v) => v, scanner: () => ({ scan: (text: string) => ({ text, hits: {} }) }) },
+    limits: { maxInputBytes: 65536, maxResultBytes: 1 << 20, defaultTimeoutMs: 5000, defaultMaxRows: 100 },
+    log: () => undefined, approvals: svc,
+  });
+  const answer = pipeline.handle({ sessionId: 's1', principal: alice, tool: 'probe', args: { connection: 'c' }, signal: new AbortController().signal });
+  const req = await until(async () => (await store.approvals.list({ limit: 10 })).find((r) => r.state === 'pending'), 15_000, 'the request');
+  await svc.approve(req.id, dana);
+  const r = await answer;
+  assert.deepEqual(withdrawn, [req.id], 'the sweep withdrew dana\'s approval from the recorded call');
+  assert.match(r.content[0]!.text, /^WARDEN_APPROVAL_WITHDRAWN: /, r.content[0]!.text);
+  assert.equal(executed, 0, 'the call never ran');
+  const row = await store.approvals.get(req.id);
+  assert.equal(row?.state, 'pending', 'given back short of its count: pending, not approved');
+  // The give-back's record names the withdrawal, not a client cancel.
+  const file = new Database(dbPath, { readonly: true });
+  const returned = (file.prepare("SELECT body FROM records WHERE kind = 'approval_event' AND body LIKE '%\"returned\"%'").all() as { body: string }[]).map((r) => r.body);
+  file.close();
+  assert.equal(returned.length, 1);
+  assert.match(JSON.stringify(returned), /WARDEN_APPROVAL_WITHDRAWN/);
+  assert.doesNotMatch(JSON.stringify(returned), /client cancelled/);
+  const calls = (await store.getSession('s1'))!.calls;
+  assert.deepEqual(calls.map((c) => c.outcome?.errorCode), ['WARDEN_APPROVAL_WITHDRAWN']);
+  assert.equal((await store.verify()).ok, true);
+});
