@@ -83,6 +83,16 @@ export const countValue = (name: string, value: string): boolean => (COUNT_NAME.
 const SHELL_DIR = /^(OLD)?PWD$/;
 
 /**
+ * nginx's upstream directives (`proxy_pass`, `fastcgi_pass`, ...: `pass` is "pass to"), lower
+ * case as nginx spells them, and an address as their value: a URL with no `user:pw@`, a unix
+ * socket, `host:port` or a variable, an optional `;` after it. Why: `proxy_pass ***` hid where a
+ * location goes. Any other value (`proxy_pass hunter2`, one with `@`), and `PROXY_PASS=...` (a
+ * proxy's password in an env file), stays masked.
+ */
+const UPSTREAM_DIRECTIVE = /^(?:proxy|fastcgi|uwsgi|scgi|grpc|memcached)_pass$/;
+const UPSTREAM_ADDRESS = /^(?:[a-z][a-z0-9+.-]*:\/\/[^\s@;'"`\\]+|unix:\/[^\s@;'"`\\]+|\$\w+|[\w.-]+:\d{1,5})[ \t]*;?[ \t]*$/;
+
+/**
  * Must the value beside this name be masked? Beside a secret name, unless it is empty or
  * already masked, a count (above), the shell's working directory, or a Kubernetes API setting
  * whose value has the shape the API allows (kube-fields.ts: `automountServiceAccountToken: false`,
@@ -101,6 +111,7 @@ export function secretValue(full: string, value: unknown): boolean {
   // its JSON comma (secret-blocks.ts), is masked already.
   if (v.trim() === '' || /^\*\*\*,?$/.test(v) || /^(?:\[[ \t]*\]|\{[ \t]*\})[,;]?[ \t]*$/.test(v)) return false;
   if (SHELL_DIR.test(name) && /^\/[^\s;]*$/.test(v)) return false;
+  if (UPSTREAM_DIRECTIVE.test(name) && UPSTREAM_ADDRESS.test(v)) return false;
   return !((COUNT_NAME.test(name) || COUNT_CAMEL.test(name)) && COUNT_VALUE.test(v));
 }
 

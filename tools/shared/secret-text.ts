@@ -19,7 +19,7 @@
  * YAML or pretty-printed JSON (`credentials:` / `  user: admin`, a `password: |` block scalar;
  * secret-blocks.ts), URL-encoded and bracketed form fields (`password%3D...`, `user[password]=...`;
  * form-fields.ts), and an assignment split over lines (`PASSWORD` / `=` / value;
- * split-assignments.ts). Which names are secret, and when the value
+ * split-assignments.ts), and a secret-named column's values in a table (secret-columns.ts). Which names are secret, and when the value
  * beside one is a count rather than a secret, is secret-names.ts's one rule, which kubectl_get's
  * object cleaner (kubernetes/clean.ts) shares; there too the `key` of a `secretKeyRef` is a key
  * name (keyRefKey, checked where a form matched a `key`), and so is the `key` of a selector
@@ -40,6 +40,7 @@ import { maskNameValueItems } from './name-value-items.js';
 import { maskSecretBlocks } from './secret-blocks.js';
 import { maskFormFields } from './form-fields.js';
 import { maskSplitAssignments } from './split-assignments.js';
+import { maskSecretColumns } from './secret-columns.js';
 import { STRUCT_MAX, kubeStruct, structKey } from './kube-fields.js';
 
 export { secretName };
@@ -268,7 +269,7 @@ function maskText(text: string, count: { n: number } | undefined, depth: number)
 
 /** Mask the values of secret-named assignments inside a text; `count.n` grows by each value masked. */
 export function maskSecretText(text: string, count?: { n: number }): string {
-  return maskText(text, count, 0);
+  return maskText(maskSecretColumns(text, count), count, 0);
 }
 
 /**

@@ -8,7 +8,8 @@
  * line scan: each line is looked at once and each pattern is anchored at its start, so the cost
  * is linear. Not masked: a value line that opens an assignment, a comment or a section
  * (`DB_PASSWORD=` then `DB_HOST=db` is an empty value), and, unindented, a line of several words
- * (`PASSWORD=` then `echo done` in a script).
+ * (`PASSWORD=` then `echo done` in a script), a line less indented than the name, and a shell
+ * word that ends a compound command (`TOKEN=` then `fi`, `done`, `}`).
  */
 import { secretValue } from './secret-names.js';
 
@@ -24,6 +25,12 @@ const CONTINUED = /^([ \t]*(?:export[ \t]+)?["']?([A-Za-z_][\w.-]*)["']?[ \t]*[=
 /** What a value line is not: an assignment, a comment, a section, an `export`. */
 const NOT_VALUE = /^[ \t]*(?:[#;[]|\/\/|export[ \t]|[A-Za-z_][\w.-]*[ \t]*(?:[:?+!]?=|:(?:[ \t]|\r?$)))/;
 const INDENT = /^[ \t]*/;
+/**
+ * A shell word that closes or continues a compound command (`fi`, `done`, `esac`, `}`, `;;`,
+ * `else`) or leaves it (`exit`, `return`): after `TOKEN=` in a script it is the next command, not
+ * the value (`TOKEN=` is a whole assignment in a shell).
+ */
+const SHELL_WORD = /^[ \t]*(?:fi|done|esac|then|else|elif|do|\{|\}|;;|\)|exit|return|break|continue)[ \t]*;?[ \t]*\r?$/;
 
 /** Does `line` end in an odd number of backslashes (a continuation, not an escaped `\`)? */
 function continues(line: string): boolean {
@@ -79,6 +86,8 @@ export function maskSplitAssignments(text: string, count?: { n: number }): strin
     const value = next.trim();
     if (value === '' || value === MASK || NOT_VALUE.test(next)) continue;
     if (indent <= own && /\s/.test(value)) continue;
+    // A line less indented than the name is no format's continuation (a script's `fi` after `  TOKEN=`).
+    if (indent < own || SHELL_WORD.test(next)) continue;
     if (!secretValue(eq[2] as string, value)) continue;
     out.push(maskLine(next));
     masked++;
