@@ -122,12 +122,24 @@ function preview(n: ApprovalNotice): CallPreview {
   return callPreview(callText(n), MAX_CALL_TEXT, [a.summary, requesterLabel(a), a.connection ?? '', n.reviewer?.subject ?? '', n.reviewer?.comment ?? '']);
 }
 
+/**
+ * The call as a person reads it: the statement or command first, then every other argument that
+ * runs (but the connection, in the headline) as `name: JSON` on a line of its own. Why all: the
+ * preview once showed `sql` alone, so `UPDATE users SET role = $1` read the same with params
+ * ["viewer"] and ["admin"], and two such requests looked identical but for their ids. An argv
+ * (kubectl_exec) keeps its word boundaries: a word with other characters than plain ones is
+ * quoted, as the call's summary quotes it (`sh -c "ls /srv"` is not `sh -c ls /srv`).
+ */
 function callText(n: ApprovalNotice): string {
-  const c = n.call as { args?: { sql?: unknown; command?: unknown } } | null;
-  const sql = c?.args?.sql ?? c?.args?.command;
-  if (typeof sql === 'string') return sql;
-  if (Array.isArray(sql)) return sql.map(String).join(' ');
-  return JSON.stringify(c?.args ?? {});
+  const c = n.call as { args?: unknown } | null;
+  const args = c?.args !== null && typeof c?.args === 'object' && !Array.isArray(c.args) ? (c.args as Record<string, unknown>) : {};
+  const main = typeof args.sql === 'string' ? 'sql' : args.command !== undefined ? 'command' : null;
+  const v = main === null ? undefined : args[main];
+  const head = typeof v === 'string' ? v : Array.isArray(v) ? v.map((w) => (typeof w === 'string' && /^[\w./:=@%+,-]+$/.test(w) ? w : JSON.stringify(w))).join(' ') : '';
+  const rest = Object.entries(args)
+    .filter(([k, a]) => k !== main && k !== 'connection' && a !== null && a !== undefined && !(Array.isArray(a) && a.length === 0))
+    .map(([k, a]) => `${k}: ${JSON.stringify(a)}`);
+  return [head, ...rest].filter(Boolean).join('\n') || JSON.stringify(c?.args ?? {});
 }
 
 /**

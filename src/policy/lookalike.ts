@@ -1,19 +1,36 @@
 /**
  * Look-alike letters in a word, by a script check instead of a confusables table: a word that
- * mixes Latin with Cyrillic or Greek letters, or uses full-width or mathematical letters at all,
- * reads as another word (`uѕers`, `аdmins`). Why here: policy lint warns about such names in
- * `who:`, and the reviewer views (approvals/reviewable.ts) about such words in a call, alike.
+ * mixes Latin with another script's letters (Cyrillic, Greek, Armenian, ...) or with phonetic
+ * Latin, or uses full-width or mathematical letters at all, reads as another word (`uѕers`,
+ * `аdmins`). Why here: policy lint warns about such names in `who:`, and the reviewer views
+ * (approvals/reviewable.ts) about such words in a call, alike.
  */
 
 // Letter classes a reader can mistake for one another. Full-width and mathematical letters are
 // Latin look-alikes wherever they appear; the others only mislead when mixed inside one word.
+// Phonetic Latin (IPA `ɑ` U+0251, small capitals `ᴜ`, the clicks `ǀ`, Latin Extended-D/E/F/G) is
+// Latin script but no European alphabet's letters: mixed with plain Latin it reads as plain Latin
+// (`bob@exɑmple.com`), while a transcription written in it alone is one class and not flagged.
 const CLASSES: [name: string, re: RegExp][] = [
   ['full-width', /[\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/u],
   ['mathematical', /[\u{1d400}-\u{1d7ff}]/u],
+  ['phonetic Latin', /(?=\p{L})[\u01c0-\u01c3\u0250-\u02af\u1d00-\u1dbf\ua720-\ua7ff\uab30-\uab6f\u{10780}-\u{107bf}\u{1df00}-\u{1dfff}]/u],
   ['Latin', /\p{Script=Latin}/u],
   ['Cyrillic', /\p{Script=Cyrillic}/u],
   ['Greek', /\p{Script=Greek}/u],
 ];
+
+// Scripts named in a warning when their letters mix with another class (the ones with letters
+// drawn like Latin ones first); a letter of any other script is `another script`. Why every
+// script and not a list: a red team hid `ս` (Armenian) in `սsers`, `Ꭺ` (Cherokee) in `Ꭺdmin`
+// and `ו` (Hebrew, an `l`) in a name, which the Latin/Cyrillic/Greek check passed.
+const NAMED_SCRIPTS: [name: string, re: RegExp][] = [
+  'Armenian', 'Cherokee', 'Coptic', 'Lisu', 'Canadian_Aboriginal', 'Georgian', 'Tifinagh', 'Vai', 'Osage', 'Old_Italic',
+  'Gothic', 'Deseret', 'Runic', 'Ogham', 'Hebrew', 'Arabic', 'Syriac', 'Thaana', 'Nko', 'Devanagari', 'Thai', 'Ethiopic',
+].map((n): [string, RegExp] => [n.replace('_', ' '), new RegExp(`\\p{Script=${n}}`, 'u')]);
+
+// Han, kana, Hangul and Bopomofo have no Latin look-alikes and mix with Latin in real words (`Tシャツ`, `3D映像`).
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Bopomofo}]/u;
 
 /**
  * A word: letters, marks, digits, `_`, and format characters (a zero-width space must not split
@@ -23,7 +40,9 @@ export const WORD = /[\p{L}\p{M}\p{N}\p{Cf}_]+/gu;
 
 function classOf(ch: string): string | null {
   for (const [name, re] of CLASSES) if (re.test(ch)) return name;
-  return null;
+  if (!/\p{L}/u.test(ch) || CJK.test(ch)) return null;
+  for (const [name, re] of NAMED_SCRIPTS) if (re.test(ch)) return name;
+  return 'another script';
 }
 
 /** Why a word misleads, as `U+0455 Cyrillic, ...` (the letters that are not plain ASCII), or null when it does not. */
