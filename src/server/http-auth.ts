@@ -167,5 +167,7 @@ function countHeader(raw: string[], name: string): number {
  */
 function challenge(res: ServerResponse, status: number, wwwAuthenticate: string | string[], error: string, description: string, coded?: { code: string; reason: string }): void {
   res.writeHead(status, { 'www-authenticate': wwwAuthenticate, 'content-type': 'application/json', 'cache-control': 'no-store', connection: 'close' });
-  res.end(JSON.stringify({ error, error_description: description, ...coded }));
+  // Every refusal names its WARDEN_* code (http-guards.ts codedRefusal), an OAuth one too.
+  const code = coded ?? { code: status === 403 ? ErrorCode.DENIED : status === 503 ? ErrorCode.UNAVAILABLE : ErrorCode.UNAUTHENTICATED };
+  res.end(JSON.stringify({ error, error_description: description, ...code }));
 }

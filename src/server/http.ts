@@ -33,6 +33,7 @@ import { createPrincipalLimits } from './http-limits.js';
 import { boundResponseBuffer, streamBufferBound } from './http-stream-buffer.js';
 import { dropRefused } from './http-connections.js';
 import { createHttpListener } from './http-listener.js';
+import { codeErrorBodies } from './http-coded-bodies.js';
 import { createConnectionServer, type ConnectionSession, type ServeDeps } from './mcp-server.js';
 import type { Runtime } from './runtime.js';
 import { log } from './log.js';
@@ -134,6 +135,8 @@ export async function serveOverHttp(rt: Runtime, opts: HttpServeOptions): Promis
   let postWaiters: (() => void)[] = [];
 
   async function serveMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Every JSON-RPC error body of this response carries a WARDEN_* code, the SDK's own too (http-coded-bodies.ts).
+    codeErrorBodies(res, (msg, data) => log('debug', msg, data));
     const verified = await authenticate(req, res, verifier, resource, log, dpop);
     // Counted from here, before the body is read: a slow body holds its principal's slot, no other's.
     // Past the cap a POST may still bring a notification or response (a cancel, an elicitation answer).

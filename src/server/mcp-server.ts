@@ -11,6 +11,7 @@ import type { TranscriptStore } from '../recorder/types.js';
 import { recordedActors } from '../approvals/actors.js';
 import { recordedName } from '../pipeline/input-guard.js';
 import { ErrorCode } from '../errors.js';
+import { codeOutboundErrors } from './coded-errors.js';
 
 /** What a connection needs to serve. */
 export interface ServeDeps {
@@ -95,6 +96,12 @@ export interface ConnectionSession {
 export function createConnectionServer(deps: ServeDeps, principal: Principal, transport: 'stdio' | 'http', opts: { expiresAt?: number; perRequest?: boolean } = {}): ConnectionSession {
   const server = new Server({ name: 'warden', version: deps.version }, { capabilities: { tools: { listChanged: false } } });
   const sessionId = randomUUID();
+  // Every error this server answers carries a WARDEN_* code (coded-errors.ts), whatever transport it connects.
+  const connect = server.connect.bind(server);
+  server.connect = (t) => {
+    codeOutboundErrors(t, (msg, data) => deps.log('debug', msg, data));
+    return connect(t);
+  };
   // The chain, or every name an `act` that is no RFC 8693 chain holds, marked so (actors.ts).
   const actors = recordedActors(principal.claims);
   // Who vouched for the principal: a `sub` is unique only within its issuer (approvals bind it so,
