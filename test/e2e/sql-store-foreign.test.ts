@@ -12,6 +12,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import pg from 'pg';
 import { createTestDatabase, startPgCluster, type PgCluster, type TestDatabase } from '../support/pg-cluster.js';
 import { ANALYSTS_READ_ALL, sqlConfig } from '../support/sql-warden.js';
@@ -25,16 +26,18 @@ let far: TestDatabase;
 let quiet: TestDatabase;
 let vouch: TestDatabase;
 let near: TestDatabase;
+let alias: TestDatabase;
 let key = '';
 
 before(async () => {
   cluster = await startPgCluster();
-  [store, far, quiet, vouch, near] = await Promise.all([
+  [store, far, quiet, vouch, near, alias] = await Promise.all([
     createTestDatabase({ prefix: 'e2eforeignstore' }),
     createTestDatabase({ prefix: 'e2eforeignfar', serverUrl: cluster.url }),
     createTestDatabase({ prefix: 'e2eforeignquiet', serverUrl: cluster.url }),
     createTestDatabase({ prefix: 'e2eforeignvouch', serverUrl: cluster.url }),
     createTestDatabase({ prefix: 'e2eforeignnear' }),
+    createTestDatabase({ prefix: 'e2eforeignalias', serverUrl: cluster.url }),
   ]);
   await store.query(`GRANT ALL ON SCHEMA public TO ${pg.escapeIdentifier(store.role)}`);
   const lit = pg.escapeLiteral;
@@ -56,10 +59,16 @@ before(async () => {
     CREATE FOREIGN TABLE public.remote_people (id int, email text) SERVER reporting OPTIONS (schema_name 'public', table_name 'people');
     GRANT SELECT ON public.remote_people TO ${pg.escapeIdentifier(db.role)}; GRANT USAGE ON FOREIGN SERVER reporting TO ${pg.escapeIdentifier(db.role)}`;
   await Promise.all([vouch.query(reporting(vouch)), far.query(reporting(far)), near.query(reporting(near))]);
+  // Servers at the store's address spelled otherwise than its URL (127.0.0.1): each one granted and vouched for in turn (grantOnly).
+  const spelled = (name: string, where: string) => `CREATE SERVER ${name} FOREIGN DATA WRAPPER postgres_fdw OPTIONS (${where}, port ${lit(String(store.port))}, dbname ${lit(store.dbName)});
+    CREATE USER MAPPING FOR PUBLIC SERVER ${name} OPTIONS (user ${lit(store.role)}, password ${lit(store.password)});
+    CREATE FOREIGN TABLE public.${name}_settings (name text, value text) SERVER ${name} OPTIONS (schema_name 'public', table_name 'settings')`;
+  await alias.query(`CREATE EXTENSION postgres_fdw; ${spelled('short', "host '127.1'")}; ${spelled('numeric', "host '2130706433'")};
+    ${spelled('named', `host ${lit(hostname())}`)}; ${spelled('byaddr', "host 'reports.invalid', hostaddr '127.0.0.1'")}; ${spelled('nowhere', "host 'nowhere.invalid'")}`);
 });
 
 after(async () => {
-  await Promise.all([far?.drop(), quiet?.drop(), vouch?.drop(), near?.drop(), store?.drop()]);
+  await Promise.all([far?.drop(), quiet?.drop(), vouch?.drop(), near?.drop(), alias?.drop(), store?.drop()]);
   await cluster?.stop();
 });
 
@@ -166,4 +175,53 @@ test("trusted_foreign_servers changes nothing on the store's own cluster: a list
     assert.equal(r.isError, true, r.text.slice(0, 300));
     assert.match(r.text, /^WARDEN_CONFIG: connection db is on the cluster of the Warden transcript store and can reach it from SQL \(.*foreign servers reporting/);
   }, ['reporting']);
+});
+
+/** Let alias's role read the foreign table of server `name` only (the others then are no server it may use). */
+async function grantOnly(name: string): Promise<void> {
+  const role = pg.escapeIdentifier(alias.role);
+  await alias.query(`REVOKE ALL ON ALL TABLES IN SCHEMA public FROM ${role}; GRANT USAGE ON SCHEMA public TO ${role}; GRANT SELECT ON public.${name}_settings TO ${role}`);
+}
+
+test("trusted_foreign_servers: a listed server at the store's address spelled otherwise (127.1, a number, the machine's name, hostaddr) is refused, the key unread", async () => {
+  for (const name of ['short', 'numeric', 'named', 'byaddr']) {
+    await grantOnly(name);
+    await withWarden(alias.url, store.url, async (w) => {
+      const r = await query(w, `SELECT name, value FROM public.${name}_settings`);
+      // Without the fix 127.1 and the others were not the store's 127.0.0.1: the key was answered in clear.
+      assert.ok(!r.text.includes(key), `${name}: the masking key is not in the answer: ${r.text.slice(0, 300)}`);
+      assert.equal(r.isError, true, `${name}: ${r.text.slice(0, 300)}`);
+      assert.match(r.text, new RegExp(`^WARDEN_CONFIG: connection db's trusted_foreign_servers: ${name} leads to the Warden transcript store's host and port`), name);
+    }, [name]);
+  }
+});
+
+test('trusted_foreign_servers: a listed server whose host resolves to nothing is refused (where it leads cannot be told)', async () => {
+  await grantOnly('nowhere');
+  await withWarden(alias.url, store.url, async (w) => {
+    const r = await query(w, 'SELECT 1 AS one');
+    assert.equal(r.isError, true, r.text.slice(0, 300));
+    assert.match(r.text, /^WARDEN_CONFIG: connection db's trusted_foreign_servers: nowhere's host nowhere\.invalid resolves to no address here/);
+  }, ['nowhere']);
+});
+
+test("a connection on another cluster on the store's host whose role reads the host's files (pg_read_server_files, lo_import) is refused", async () => {
+  const role = pg.escapeIdentifier(quiet.role);
+  for (const [grant, revoke, why] of [
+    [`GRANT pg_read_server_files TO ${role}`, `REVOKE pg_read_server_files FROM ${role}`, /member of pg_read_server_files/],
+    [`GRANT EXECUTE ON FUNCTION pg_catalog.lo_import(text) TO ${role}`, `REVOKE EXECUTE ON FUNCTION pg_catalog.lo_import(text) FROM ${role}`, /EXECUTE on lo_import\(text\)/],
+  ] as const) {
+    await quiet.query(grant);
+    try {
+      await withWarden(quiet.url, store.url, async (w) => {
+        // Without the fix this opened: the store's data directory (same host, same OS user) was the agent's to read.
+        const r = await query(w, 'SELECT id, email FROM public.people');
+        assert.equal(r.isError, true, r.text.slice(0, 300));
+        assert.match(r.text, /^WARDEN_CONFIG: connection db is on another cluster on the host of the Warden transcript store/);
+        assert.match(r.text, why);
+      });
+    } finally {
+      await quiet.query(revoke);
+    }
+  }
 });

@@ -15,13 +15,14 @@
  * On another cluster a foreign server of dblink or postgres_fdw the session may use is refused
  * too: its host is resolved where it is defined, so Warden cannot rule out the store's cluster (a
  * foreign table there over the store's settings read the key in clear), unless the connection's
- * trusted_foreign_servers vouches for it (vouched-servers.ts).
+ * trusted_foreign_servers vouches for it (vouched-servers.ts); and on another cluster on the
+ * store's host, superuser and the server-file roles (refuseStoreHostFiles).
  * Checked once when a pool opens, with store-reach.ts (a plain read pays nothing after that).
  */
 import type pg from 'pg';
 import { ErrorCode, PG_CLUSTER_ID_SQL, WardenError } from '../../src/tool-api.js';
 import { ACTORS_SQL, actingAs, viewReaching } from './acting-roles.js';
-import { vouchedServers, type StoreAddress } from './vouched-servers.js';
+import { storeSite, vouchedServers, type StoreAddress } from './vouched-servers.js';
 
 /** The store's cluster as the family hears it (FamilyDeps.storeCluster): its system identifier, null when it could not be read; its URL's host and port. */
 export interface StoreCluster {
@@ -95,6 +96,28 @@ function reaches(o: Outbound): string {
 }
 
 /**
+ * On another cluster that runs on the store's host (the connection's host and the store's resolve
+ * to one place, loopback addresses and sockets being one; not told apart: counted as the same), a
+ * role that reads any file or runs programs as the OS user (superuser, pg_read_server_files,
+ * pg_write_server_files, pg_execute_server_program, or EXECUTE on server-side lo_import, which
+ * reads any path) is refused: the store's data directory is on that host, most often under the
+ * same OS user. Why: the cluster identifiers differ, so the same-cluster check let it through.
+ */
+async function refuseStoreHostFiles(client: pg.PoolClient, connection: string, store: StoreCluster, rows: Outbound[]): Promise<void> {
+  const found = rows.filter((o) => o.superuser || o.roles.length || o.files.some((f) => f.startsWith('lo_import(')));
+  if (!found.length) return;
+  const host = (client as unknown as { host?: unknown }).host;
+  const site = store.address ? await storeSite(store.address, typeof host === 'string' ? host : undefined) : null;
+  if (site?.cluster && ![...site.cluster].some((p) => site.store.has(p))) return;
+  const what = found.map((o) => ({ ...o, functions: [], servers: [], wrappers: [], files: o.files.filter((f) => f.startsWith('lo_import(')) })).map(reaches);
+  throw new WardenError(
+    ErrorCode.CONFIG,
+    `connection ${connection} is on another cluster on the host of the Warden transcript store (or one Warden cannot tell from it) and can read the host's files or run programs there (${what.join('; ')}): through them an agent reads the store's data files (every session's calls and results, the approvals and the masking key), so Warden refuses the connection. Revoke these from its role, or keep the store on a host of its own`,
+    { reason: 'connection reaches the transcript store host files' },
+  );
+}
+
+/**
  * Throw WARDEN_CONFIG when `client` (a session of a connection's pool) can reach the store from
  * SQL, as its own role or one it can act as: on the store's cluster by any of OUTBOUND_SQL's
  * privileges; on another cluster by a foreign server of dblink or postgres_fdw (its host is read
@@ -108,6 +131,7 @@ export async function refuseOutboundReach(client: pg.PoolClient, connection: str
   const elsewhere = cluster !== null && store.systemIdentifier !== null && cluster !== store.systemIdentifier;
   const trusted = elsewhere ? await vouchedServers(client, connection, vouched, store.address) : [];
   const rows = (await client.query({ text: OUTBOUND_SQL, values: [trusted] })).rows as Outbound[];
+  if (elsewhere) await refuseStoreHostFiles(client, connection, store, rows);
   if (elsewhere) {
     const servers = rows.filter((o) => o.servers.length).map((o) => (o.via ? `${some(o.servers)} ${actingAs(o)}` : some(o.servers)));
     if (!servers.length) return;
