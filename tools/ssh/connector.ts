@@ -233,7 +233,10 @@ export class SshConnector {
             // that is its limit. Otherwise a session that just ended may not be freed on the
             // host yet: ask again shortly, and take the sessions open as the limit only when
             // that keeps failing.
-            const atLimit = held.open > 0 && ((held.open >= held.peak && performance.now() - held.lastEnd >= RECENT_END_MS) || this.slots.probing);
+            // During a try of one more session (session-slots.ts), a refusal with the old limit's
+            // sessions open is the try's, unless one just ended (then it may be a race too).
+            const settled = performance.now() - held.lastEnd >= RECENT_END_MS;
+            const atLimit = held.open > 0 && settled && (held.open >= held.peak || this.slots.refusesTry(held.open));
             if (!atLimit && races < RACE_RETRIES.length) {
               await within(new Promise((r) => setTimeout(r, RACE_RETRIES[races])), d, `free session on ${this.where()}`);
               continue;

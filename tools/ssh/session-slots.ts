@@ -25,6 +25,13 @@ interface Share {
 export const PROBE_AFTER = 8;
 /** The most accepted sessions between tries once tries were refused (each refusal doubles the wait). */
 const PROBE_AFTER_MAX = 256;
+/**
+ * Sessions the host must accept above the old limit before a try holds. Why more than one: the
+ * client counts a session open until its close event, which ssh2 emits after sshd has already
+ * freed it, so one accepted session over the old limit can be luck (a session that was ending),
+ * not a higher limit; until the try holds, a refusal puts the old limit back, quietly.
+ */
+export const CONFIRM_TRIES = 3;
 
 /** Hands out at most `max` slots, at most `perPrincipal` of them to one principal. */
 export class SessionSlots {
@@ -39,6 +46,8 @@ export class SessionSlots {
   private probeAfter = PROBE_AFTER;
   /** While one more session is tried: the limit before the try (the host held that many at once). */
   private probeFrom: number | null = null;
+  /** Sessions accepted above probeFrom during the current try. */
+  private confirmed = 0;
 
   constructor(
     private readonly configuredMax: number,
@@ -60,33 +69,43 @@ export class SessionSlots {
    * MaxSessions); the connector learns that from a refusal.
    */
   setLimit(n: number): void {
-    this.probeFrom = null;
+    this.endTry();
     // A new connection starts at the configured number, with tries as often as at first.
     if (n >= this.configuredMax) this.probeAfter = PROBE_AFTER;
     this.setMax(n);
   }
 
-  /** True while one session over the learnt limit is being tried (a refusal now is that try's). */
+  /** True while one session over the learnt limit is being tried. */
   get probing(): boolean {
     return this.probeFrom !== null;
   }
 
   /**
+   * True when a refusal with `open` sessions open is the try's: the host held the old limit's
+   * sessions and refused one more. With fewer open, a session that just ended may not be freed
+   * on the host yet: that refusal is a race, asked again like any other.
+   */
+  refusesTry(open: number): boolean {
+    return this.probeFrom !== null && open >= this.probeFrom;
+  }
+
+  /**
    * The host accepted a session with `open` of this connection's sessions open (it included).
-   * Above the limit before a try: the try succeeded, the new limit holds. At a learnt limit with
+   * Above the limit before a try, CONFIRM_TRIES times: the try succeeded, the new limit holds. At a learnt limit with
    * calls queued, every PROBE_AFTER-th such session raises the limit by one (up to the configured
    * number) and hands the slot to a waiter: the try. Why probe rather than keep the learnt limit:
    * a limit learnt while sessions were ending can be below the host's, and nothing else would
    * ever raise it on this connection.
    */
   accepted(open: number): void {
-    if (this.probeFrom !== null && open > this.probeFrom) {
-      this.probeFrom = null;
+    if (this.probeFrom !== null && open > this.probeFrom && ++this.confirmed >= CONFIRM_TRIES) {
+      this.endTry();
       this.probeAfter = PROBE_AFTER;
     }
     if (this.probeFrom !== null || this.max >= this.configuredMax || open < this.max || !this.queued()) return;
     if (++this.full < this.probeAfter) return;
     this.probeFrom = this.max;
+    this.confirmed = 0;
     this.setMax(this.max + 1);
   }
 
@@ -98,7 +117,7 @@ export class SessionSlots {
   refusedAt(open: number): 'probe' | 'lowered' | 'kept' {
     if (this.probeFrom !== null) {
       const back = this.probeFrom;
-      this.probeFrom = null;
+      this.endTry();
       this.probeAfter = Math.min(this.probeAfter * 2, PROBE_AFTER_MAX);
       this.setMax(back);
       return 'probe';
@@ -106,6 +125,24 @@ export class SessionSlots {
     if (open >= this.max) return 'kept';
     this.setMax(open);
     return 'lowered';
+  }
+
+  /**
+   * A try that has not held yet ends, quietly and without doubling the wait, once nobody queues
+   * and no more than the old limit's sessions are out: the limit then is the one the host proved.
+   * Why: a try is worth its risk only while calls wait; left open, the limit would show (and
+   * hand out) a number the host never confirmed.
+   */
+  private abandonIdleTry(): void {
+    if (this.probeFrom === null || this.active > this.probeFrom || this.queued()) return;
+    const back = this.probeFrom;
+    this.endTry();
+    this.setMax(back);
+  }
+
+  private endTry(): void {
+    this.probeFrom = null;
+    this.confirmed = 0;
   }
 
   private setMax(n: number): void {
@@ -200,6 +237,7 @@ export class SessionSlots {
       this.active--;
       this.forgetIdle(who, s);
       this.dispatch();
+      this.abandonIdleTry();
     };
   }
 }

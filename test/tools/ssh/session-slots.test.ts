@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { deadlineIn } from '../../../tools/ssh/call-deadline.js';
-import { PROBE_AFTER, SessionSlots } from '../../../tools/ssh/session-slots.js';
+import { CONFIRM_TRIES, PROBE_AFTER, SessionSlots } from '../../../tools/ssh/session-slots.js';
 
 const LONG = 30_000;
 const what = (overShare: boolean) => (overShare ? 'session within this share' : 'free session');
@@ -148,6 +148,8 @@ describe('SessionSlots: a share per principal', () => {
     slots.accepted(2);
     assert.equal(slots.limit, 3, 'one more tried');
     assert.equal(slots.probing, true);
+    assert.equal(slots.refusesTry(1), false, 'fewer open than the old limit: a race, not the try');
+    assert.equal(slots.refusesTry(2), true);
     await a3; // the try's slot went to the waiter
     assert.equal(slots.refusedAt(2), 'probe', 'the host refused the try');
     assert.equal(slots.limit, 2, 'back where it was');
@@ -160,7 +162,17 @@ describe('SessionSlots: a share per principal', () => {
     slots.accepted(2);
     assert.equal(slots.limit, 3);
     await a4;
-    slots.accepted(3); // the host took the try: the new limit holds
+    for (let i = 1; i < CONFIRM_TRIES; i++) slots.accepted(3);
+    assert.equal(slots.probing, true, 'one session over the old limit can be luck (one that was ending)');
+    assert.equal(slots.refusedAt(3), 'probe', 'refused before the try held: back, quietly');
+    assert.equal(slots.limit, 2);
+    const a5 = g.ask('A', 'a5');
+    await settle();
+    for (let i = 0; i < 4 * PROBE_AFTER; i++) slots.accepted(2);
+    assert.equal(slots.limit, 3);
+    g.release('a4');
+    await a5;
+    for (let i = 0; i < CONFIRM_TRIES; i++) slots.accepted(3); // the host took the try, again and again: the new limit holds
     assert.equal(slots.probing, false);
     assert.equal(slots.refusedAt(3), 'kept', 'a refusal at the limit, not a try: nothing to learn');
     assert.equal(slots.refusedAt(1), 'lowered');
@@ -168,5 +180,30 @@ describe('SessionSlots: a share per principal', () => {
     slots.setLimit(4);
     for (let i = 0; i < 10 * PROBE_AFTER; i++) slots.accepted(4);
     assert.equal(slots.limit, 4, 'never above max_sessions');
+  });
+
+  test('a try that has not held ends quietly once nobody waits: the limit goes back to the one the host proved', async () => {
+    const slots = new SessionSlots(4, 4);
+    const g = new Grants(slots);
+    slots.setLimit(2);
+    await g.ask('A', 'a1');
+    await g.ask('A', 'a2');
+    const a3 = g.ask('A', 'a3');
+    await settle();
+    for (let i = 0; i < PROBE_AFTER; i++) slots.accepted(2);
+    assert.equal(slots.limit, 3);
+    await a3;
+    slots.accepted(3); // once: maybe luck
+    const a4 = g.ask('A', 'a4');
+    await settle();
+    g.release('a3'); // a4 takes its slot: calls still wait for more than the old limit
+    await a4;
+    assert.equal(slots.probing, true);
+    assert.equal(slots.limit, 3);
+    g.release('a4');
+    assert.equal(slots.probing, false, 'nobody waits, the old limit is out');
+    assert.equal(slots.limit, 2, 'back to the proven limit');
+    g.release('a2');
+    g.release('a1');
   });
 });
