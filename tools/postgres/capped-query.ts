@@ -15,6 +15,7 @@
 import type { Socket } from 'node:net';
 import '../../src/pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
+import { createRequire } from 'node:module';
 import { ErrorCode, WardenError } from '../../src/tool-api.js';
 
 /**
@@ -37,6 +38,14 @@ export function wireCutError(budget: number): WardenError {
 }
 
 type Connection = { sync(): void; stream?: Socket };
+/** pg's own mapping of a JavaScript value to a bound parameter (arrays to array literals), as its queries bind. */
+const prepareValue = (createRequire(import.meta.url)('pg/lib/utils.js') as { prepareValue(v: unknown): unknown }).prepareValue;
+/** The protocol writes pg's Connection makes (its typings do not list them). */
+type TrailerWire = {
+  parse(o: { text: string; name: string; types: unknown[] }): void;
+  bind(o: { portal: string; statement: string; values: unknown[]; valueMapper: (v: unknown) => unknown }): void;
+  execute(o: { portal: string; rows: number }): void;
+};
 
 // pg exports Query at runtime; its typings do not describe the protocol hooks we override.
 const BaseQuery = (pg as unknown as { Query: new (config: Record<string, unknown>) => Record<string, unknown> }).Query;
@@ -53,6 +62,22 @@ export interface CappedResult {
    * socket destroyed (it must never be pooled again), `rows` are those received before.
    */
   cut?: boolean;
+  /**
+   * The rows of the trailer query sent with the statement (cappedQuery's `trailer`), as text
+   * cells in its column order; absent when it was not asked, or its answer did not arrive (a cut).
+   */
+  trailer?: (string | null)[][];
+}
+
+/**
+ * A catalog query sent in the statement's round trip, after it and before Sync: run in the
+ * same implicit transaction, on the same session, once the statement has completed (PostgreSQL
+ * runs nothing after a failed message before Sync, so it runs only after a statement that
+ * succeeded). Its columns are read as text (no Describe is asked).
+ */
+export interface Trailer {
+  text: string;
+  values: unknown[];
 }
 
 /**
@@ -60,7 +85,7 @@ export interface CappedResult {
  * the statement once its session has received more than `maxWireBytes` bytes (no limit when
  * omitted): then it resolves with the rows received before, `truncated` and `cut` set.
  */
-export function cappedQuery(text: string, values: unknown[], limit: number, maxWireBytes?: number): { submittable: object; done: Promise<CappedResult> } {
+export function cappedQuery(text: string, values: unknown[], limit: number, maxWireBytes?: number, trailer?: Trailer): { submittable: object; done: Promise<CappedResult> } {
   let resolve!: (r: CappedResult) => void;
   let reject!: (e: unknown) => void;
   const done = new Promise<CappedResult>((res, rej) => {
@@ -69,6 +94,11 @@ export function cappedQuery(text: string, values: unknown[], limit: number, maxW
   });
   let truncated = false;
   let cut = false;
+  // The statement's answer is complete (its CommandComplete, PortalSuspended or EmptyQuery):
+  // what arrives after it is the trailer's.
+  let statementDone = false;
+  let trailerRows: (string | null)[][] = [];
+  let trailerDone = false;
   let unwatch = (): void => undefined;
   const q = new BaseQuery({
     text,
@@ -89,6 +119,7 @@ export function cappedQuery(text: string, values: unknown[], limit: number, maxW
         command: res.command ?? null,
         rowCount: res.rowCount ?? null,
         truncated,
+        ...(trailerDone ? { trailer: trailerRows } : {}),
       });
     },
   });
@@ -101,6 +132,7 @@ export function cappedQuery(text: string, values: unknown[], limit: number, maxW
     handlePortalSuspended: (c: Connection) => void;
     handleCommandComplete: (msg: unknown, c: Connection) => void;
     handleEmptyQuery: (c: Connection) => void;
+    handleDataRow: (msg: { fields: (string | null)[] }) => void;
     _checkForMultirow: () => void;
     _result: { addCommandComplete(msg: unknown): void };
     submit: (c: Connection) => unknown;
@@ -127,15 +159,38 @@ export function cappedQuery(text: string, values: unknown[], limit: number, maxW
   }
   internals._getRows = (c, rows) => {
     c.execute({ portal: internals.portal, rows });
+    if (trailer) {
+      const wire = c as unknown as TrailerWire;
+      // The unnamed statement and portal: the statement's own portal is done with (suspended
+      // portals are never fetched from again), and both end with the implicit transaction at Sync.
+      wire.parse({ text: trailer.text, name: '', types: [] });
+      wire.bind({ portal: '', statement: '', values: trailer.values, valueMapper: prepareValue });
+      wire.execute({ portal: '', rows: 0 });
+    }
     c.sync();
   };
   internals.handlePortalSuspended = () => {
     truncated = true; // more rows exist; they are never fetched
+    statementDone = true;
   };
+  if (trailer) {
+    const ownRow = internals.handleDataRow.bind(q);
+    internals.handleDataRow = (msg) => {
+      if (!statementDone) return ownRow(msg);
+      trailerRows.push(msg.fields);
+    };
+  }
   internals.handleCommandComplete = (msg) => {
+    if (statementDone) {
+      trailerDone = true; // the trailer's own completion
+      return;
+    }
+    statementDone = true;
     internals._checkForMultirow();
     internals._result.addCommandComplete(msg);
   };
-  internals.handleEmptyQuery = () => undefined;
+  internals.handleEmptyQuery = () => {
+    statementDone = true;
+  };
   return { submittable: q, done };
 }

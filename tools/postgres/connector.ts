@@ -7,7 +7,7 @@
 import '../../src/pg-stream-probe.js'; // before pg: spares its probe loading Node's fetch
 import pg from 'pg';
 import { ErrorCode, WardenError, type ExecContext, type SecretResolver } from '../../src/tool-api.js';
-import type { CappedResult } from './capped-query.js';
+import type { CappedResult, Trailer } from './capped-query.js';
 import type { PostgresConnection } from './config.js';
 import { ViewCatalog } from './view-catalog.js';
 import { pgViewReader } from './view-reader.js';
@@ -90,6 +90,11 @@ export interface RunOptions {
    * `changed()`, nothing committed.
    */
   postcheck?: (CatalogRecheck & { before: boolean; changed(): WardenError }) | null;
+  /**
+   * Of a read: a catalog query sent in its statement's round trip, after it (capped-query.ts
+   * Trailer); its rows come back as the result's `trailer`.
+   */
+  trailer?: Trailer;
 }
 
 /** The share key of statements run without a principal. */
@@ -246,9 +251,10 @@ export class PgConnector {
     return this.names.fieldOrigin(tableID, columnID, named, caller);
   }
 
-  /** view-prints.ts: whether the views a read's masks went through are still as its call read them (one catalog query). */
-  async viewsUnchanged(check: CatalogRecheck, caller?: Caller): Promise<boolean> {
-    return check.same((await this.lookup({ text: check.text, values: check.values }, caller)).rows);
+  /** A trailer's query on its own (its answer did not come with the statement's: a cut), rows as text cells. */
+  async trailerRows(trailer: Trailer, caller?: Caller): Promise<(string | null)[][]> {
+    const r = await this.lookupSession((c) => c.query({ text: trailer.text, values: trailer.values, rowMode: 'array' }), caller);
+    return r.rows as (string | null)[][];
   }
 
   /** After a statement that may write (it may have renamed, dropped or redefined a relation or column). */

@@ -40,6 +40,11 @@ export interface Caller {
    * compared with the catalog's after its statement, before its rows are returned.
    */
   viewPrints?: Map<string, string>;
+  /**
+   * Of a read under masks: the print of each relation whose kind, columns or family its checks
+   * used (relation-prints.ts), compared with the catalog's in its statement's round trip.
+   */
+  relationPrints?: Map<string, string>;
 }
 
 interface Share {

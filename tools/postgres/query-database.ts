@@ -21,6 +21,7 @@ import { checkDeleteOracles, checkUpdateOracles } from './constraint-oracles.js'
 import { checkValidateOracles } from './validate-oracles.js';
 import { catalogLockMode, changesCatalog } from './catalog-lock.js';
 import { viewPrintsCheck, viewsChanged } from './view-prints.js';
+import { catalogMoved, catalogTrailer, sameCatalog } from './relation-prints.js';
 import { byParts } from './view-reader.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
@@ -132,7 +133,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     const caller: Caller = {
       principal: principalKey(ctx.principal), signal: ctx.signal, ran: false,
       ...(ctx.readOnly ? {} : { judged: new Map<string, string>() }),
-      ...(ctx.masking.columns.length ? { viewPrints: new Map<string, string>() } : {}),
+      ...(ctx.masking.columns.length ? { viewPrints: new Map<string, string>(), relationPrints: new Map<string, string>() } : {}),
     };
     const forget = forgetAll ?? (() => connector.forgetAfterWrite());
     const prints = caller.viewPrints;
@@ -164,6 +165,11 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     await checkFunctionBodies(facts, ctx.masking, ctx.judge, connector.views, lineage.families, caller);
     await connector.checkQualifiedColumns(facts.qualifiedColumns, caller);
     const recheck = caller.judged ? connector.constraints.recheck(caller.judged) : null;
+    // Field metadata names relations the statement names: a cached origin naming another is stale.
+    const named = new Set([...facts.reads, ...facts.writes]);
+    // A read under masks re-reads the catalog answers it was judged by in its statement's round trip (relation-prints.ts).
+    const judgedCatalog = ctx.readOnly && prints && caller.relationPrints ? { relationPrints: caller.relationPrints, viewPrints: prints, named } : null;
+    const trailer = judgedCatalog ? catalogTrailer(judgedCatalog, byParts) : undefined;
     let r: CappedResult;
     try {
       r = await connector.run(facts.sql, input.params ?? [], {
@@ -186,6 +192,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
         ...(ctx.readOnly || !prints?.size ? {} : {
           postcheck: { ...viewPrintsCheck(prints, byParts), before: changesCatalog(facts.statements), changed: () => viewsChanged(prints, true) },
         }),
+        ...(trailer ? { trailer } : {}),
       });
     } finally {
       // A statement that may write may have created, dropped, renamed or redefined a relation,
@@ -195,16 +202,19 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     // Its lookups from here on wait for a slot as long as it takes, never refused; a write's are never cancelled (it is committed).
     caller.ran = true;
     if (!ctx.readOnly) caller.signal = undefined;
-    // Field metadata names relations the statement names: a cached origin naming another is stale.
-    const named = new Set([...facts.reads, ...facts.writes]);
     const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named, caller)));
     const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views, caller);
-    // A read whose masks went through views: are they still as read? One catalog query, after
-    // the statement (a change before its parse is seen), before any row is returned.
-    if (ctx.readOnly && prints?.size && !(await connector.viewsUnchanged(viewPrintsCheck(prints, byParts), caller))) {
-      forget();
-      if (again) return executeOnce(input, facts, ctx, false);
-      throw viewsChanged(prints, false);
+    // A read under masks: were the relations, views and field origins it was judged by the
+    // catalog's when its statement ran? The trailer's answer, before any row is returned
+    // (asked on its own when the statement's answer was cut short).
+    if (judgedCatalog && trailer) {
+      const now = r.trailer ?? (await connector.trailerRows(trailer, caller));
+      const judgedFields = r.fields.map((f, i) => ({ tableID: f.tableID, columnID: f.columnID, origin: origins[i] ?? null }));
+      if (!sameCatalog(judgedCatalog, judgedFields, now)) {
+        forget();
+        if (again) return executeOnce(input, facts, ctx, false);
+        throw judgedCatalog.viewPrints.size && !sameCatalog({ ...judgedCatalog, relationPrints: new Map(), named: new Set() }, [], now) ? viewsChanged(prints!, false) : catalogMoved();
+      }
     }
     const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));
     const plan = planColumnMasks(fields, sources, fields.masking, fields.through);

@@ -25,7 +25,7 @@ export async function runOnSession(client: pg.PoolClient, sql: string, params: u
   try {
     const wire = o.maxBytes === undefined ? undefined : wireBudget(o.maxBytes);
     if (o.readOnly) {
-      const q = cappedQuery(sql, params, o.maxRows + 1, wire);
+      const q = cappedQuery(sql, params, o.maxRows + 1, wire, o.trailer);
       client.query(q.submittable as pg.QueryConfig);
       const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and its result was dropped', tls);
       if (r.cut) {

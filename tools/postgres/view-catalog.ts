@@ -212,14 +212,17 @@ export class ViewCatalog {
     const missing: string[] = [];
     for (const r of relations) {
       const c = this.relations.get(r);
-      if (this.fresh(c, now)) out.set(r, c.value);
-      else missing.push(r);
+      if (this.fresh(c, now)) {
+        out.set(r, c.value);
+        notePrint(caller?.relationPrints, r, c.value.print);
+      } else missing.push(r);
     }
     if (missing.length === 0) return out;
     // A relation the catalog does not know is not cached: it may be created the next moment,
     // and PostgreSQL refuses a statement that reads it anyway.
     for (const [r, info] of await this.reader.relations(missing, caller)) {
       this.relations.set(r, { at: now, value: info });
+      notePrint(caller?.relationPrints, r, info.print);
       out.set(r, info);
     }
     return out;

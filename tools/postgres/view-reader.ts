@@ -12,10 +12,13 @@ import { keyChecks, keyChecksSql } from './key-checks.js';
 import { RUNS_ORDER, runsSql } from './write-runs.js';
 import { GENERATED_READS_SQL, generatedReads } from './generated-columns.js';
 import { viewPrintSql } from './view-prints.js';
+import { relationPrintSql } from './relation-prints.js';
 
 /** A relation as the catalog describes it: its pg_class.relkind and its inheritance family. */
 export interface CatalogRelation extends RelationFamily {
   kind: string;
+  /** Its print as read with this answer (relation-prints.ts): a masked read compares it with the catalog's after its statement. */
+  print?: string;
   /** pg_class.relrowsecurity: EXPLAIN of a statement reading it prints its policies' conditions (statistics-values.ts). */
   rowSecurity?: boolean;
   /**
@@ -126,7 +129,7 @@ const action = (column: string, event: string) =>
  * All in the one query a statement's relations already cost (read-only statements included, at
  * no extra round trip: the answer is cached for the writes that need it).
  */
-const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity,
+const RELATIONS_SQL = `SELECT q.name, c.relkind::text AS relkind, c.relrowsecurity AS rowsecurity, ${relationPrintSql('c')} AS print,
   ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum) AS columns,
   f.ancestors, f.descendants, f.foreign_descendants, f.kin, f.kin_via, f.side_effects, f.cascades, f.cascade_actions,
   f.key_checks, f.trigger_names, f.trigger_relations, f.trigger_functions, f.trigger_expressions, f.trigger_events, f.trigger_columns, f.trigger_trusted,
@@ -175,6 +178,7 @@ CROSS JOIN LATERAL (
 type RelationRow = {
   name: string;
   relkind: string;
+  print: string;
   rowsecurity: boolean;
   columns: string[];
   ancestors: string[];
@@ -208,6 +212,7 @@ function catalogRelation(row: RelationRow): CatalogRelation {
   }
   return {
     kind: row.relkind,
+    print: row.print,
     rowSecurity: row.rowsecurity,
     columns: row.columns,
     ancestors: row.ancestors,

@@ -59,3 +59,25 @@ test('at most max_rows rows, truncated past it; no result columns, empty rows; a
   // The session that saw the error was destroyed; the next read runs as before.
   assert.deepEqual((await connector.run('SELECT count(*)::int FROM items', [], opts(5))).rows, [[30]]);
 });
+
+test('a trailer runs after the statement in its round trip: its rows come back as text, the statement\'s rows untouched', async () => {
+  const trailer = { text: 'SELECT $1::text AS a, count(*)::int AS n, NULL::text AS z FROM items WHERE id = ANY($2::int[])', values: ['x', [1, 2, 3]] };
+  const r = await connector.run('SELECT id FROM items WHERE id <= 2 ORDER BY id', [], { ...opts(10), trailer });
+  assert.deepEqual(r.rows, [[1], [2]], 'the statement\'s rows only');
+  assert.equal(r.rowCount, 2);
+  assert.deepEqual(r.trailer, [['x', '3', null]], 'the trailer\'s rows, text cells (no type parsing), arrays bound as pg binds them');
+  // A statement cut short by max_rows (its portal suspended): the trailer still runs after it.
+  const cut = await connector.run('SELECT id FROM items ORDER BY id', [], { ...opts(3), trailer: { text: 'SELECT n FROM generate_series(1, 2) n', values: [] } });
+  assert.deepEqual(cut.rows, [[1], [2], [3]]);
+  assert.equal(cut.truncated, true);
+  assert.deepEqual(cut.trailer, [['1'], ['2']]);
+  // A statement with no rows, and one that fails (PostgreSQL runs nothing after the error before Sync).
+  const none = await connector.run('SELECT id FROM items WHERE false', [], { ...opts(3), trailer });
+  assert.deepEqual(none.rows, []);
+  assert.deepEqual(none.trailer, [['x', '3', null]]);
+  await assert.rejects(connector.run('SELECT nope FROM items', [], { ...opts(3), trailer }), /nope/);
+  // A trailer that fails fails the read (no rows are returned without its answer).
+  await assert.rejects(connector.run('SELECT id FROM items', [], { ...opts(3), trailer: { text: 'SELECT 1/0', values: [] } }), /division by zero/);
+  // Without a trailer, no trailer answer.
+  assert.equal((await connector.run('SELECT 1', [], opts(3))).trailer, undefined);
+});

@@ -1,0 +1,132 @@
+/**
+ * Tables changed out of band while a Warden holds their catalog answers (kind, columns,
+ * inheritance family, field origins: cached up to 60 s), end to end against a real PostgreSQL
+ * through the real MCP client. A migration that renames a column into a masked name, a table
+ * attached as a partition of a masked one, a table swapped for a view: each is seen in the
+ * read's own round trip (relation-prints.ts: the trailer after the statement), the read is judged
+ * anew and comes back masked. Through another Warden replica (whose DDL forgets only its own
+ * caches) too. A read of unchanged tables answers as before, with no round trip more.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
+import { noLeakOf, ownTables, ranOk, startSqlWarden, type SqlResult, type SqlWarden } from '../support/sql-warden.js';
+
+const CAROL = 'carol@example.com';
+const DAVE = 'dave@example.com';
+
+const CONFIG = `
+transcripts: { store: sqlite:warden.db }
+responses: { structured_content: true }
+identity: { stdio: { subject: agent, groups: [analysts] } }
+connections:
+  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 10s }
+policies: [policies/*.yaml]
+`;
+const POLICY = `
+masking:
+  columns:
+    - { column: public.users.email, with: redact }
+    - { column: public.people.email, with: redact }
+    - { column: public.accounts.email, with: redact }
+rules:
+  - id: analysts
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [db]
+    sql:
+      statements: [select, update, alter]
+      read: [public.users, public.people, public.people_new, public.swapped, public.accounts]
+      write: [public.accounts]
+`;
+
+let db: TestDatabase;
+let w: SqlWarden;
+/** A second Warden on the same database (a replica): its catalog cache is its own. */
+let replica: SqlWarden;
+const noLeak = noLeakOf([CAROL, DAVE]);
+
+/** The rows of a result as the agent sees them. */
+function rowsOf(r: SqlResult): unknown[][] {
+  return ((r.structured as { rows?: unknown[][] } | undefined)?.rows ?? []) as unknown[][];
+}
+
+before(async () => {
+  db = await createTestDatabase({ prefix: 'e2etchg' });
+  await db.query(`CREATE TABLE public.users (id int PRIMARY KEY, email text, contact text);
+    INSERT INTO public.users VALUES (1, '${CAROL}', 'c1'), (2, '${DAVE}', 'c2');
+    CREATE TABLE public.people (id int, email text) PARTITION BY LIST (id);
+    CREATE TABLE public.people_old PARTITION OF public.people FOR VALUES IN (0);
+    CREATE TABLE public.people_new (id int, email text);
+    INSERT INTO public.people_new VALUES (1, '${CAROL}');
+    CREATE TABLE public.swapped (id int, note text);
+    INSERT INTO public.swapped VALUES (1, 'n1');
+    CREATE TABLE public.accounts (id int, email text, contact text);
+    INSERT INTO public.accounts VALUES (1, '${DAVE}', 'a1')`);
+  await ownTables(db, ['users', 'people', 'people_old', 'people_new', 'swapped', 'accounts']);
+  await db.query(`GRANT CREATE ON SCHEMA public TO ${db.role}`);
+  [w, replica] = await Promise.all([startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG), startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG)]);
+});
+
+after(async () => {
+  await w?.close();
+  await replica?.close();
+  await db?.drop();
+});
+
+describe('a table changed after Warden cached its catalog answers', () => {
+  test('a migration renames a column into the masked name: the next read masks it', async () => {
+    const warm = await w.query('SELECT id, contact FROM public.users ORDER BY id');
+    ranOk(warm, 'the read that caches the field origins');
+    assert.deepEqual(rowsOf(warm), [[1, 'c1'], [2, 'c2']]);
+    // The new column takes the emails, then takes the masked name; the old one steps aside.
+    await db.query(`UPDATE public.users SET contact = email;
+      ALTER TABLE public.users RENAME COLUMN email TO email_old;
+      ALTER TABLE public.users RENAME COLUMN contact TO email`);
+    for (const sql of ['SELECT id, email FROM public.users ORDER BY id', 'SELECT * FROM public.users ORDER BY id']) {
+      const r = await w.query(sql);
+      ranOk(r, `${sql} (judged anew)`);
+      // email_old is not masked by the config (its name is not), so only the renamed column is checked.
+      const columns = ((r.structured as { columns?: { name: string; masked?: string }[] }).columns ?? []);
+      const email = columns.findIndex((c) => c.name === 'email');
+      assert.ok(email >= 0, sql);
+      assert.equal(columns[email]!.masked, 'redact', `${sql}: the renamed column is masked`);
+      for (const row of rowsOf(r)) assert.ok(![CAROL, DAVE].includes(row[email] as string), `${sql}: ${JSON.stringify(row)}`);
+    }
+  });
+
+  test('a table attached as a partition of a masked table: its rows are masked at once', async () => {
+    const warm = await w.query('SELECT email FROM public.people_new');
+    ranOk(warm, 'the read that caches its family (none yet)');
+    assert.deepEqual(rowsOf(warm), [[CAROL]], 'not a partition yet: not masked');
+    await db.query('ALTER TABLE public.people ATTACH PARTITION public.people_new FOR VALUES IN (1)');
+    const r = await w.query('SELECT email FROM public.people_new');
+    noLeak(r, 'the read after the attach');
+    ranOk(r, 'the read after the attach (judged anew)');
+    assert.equal(rowsOf(r).length, 1);
+  });
+
+  test('a table swapped for a view of the masked column: masked', async () => {
+    ranOk(await w.query('SELECT note FROM public.swapped'), 'the read that caches its kind');
+    await db.query(`DROP TABLE public.swapped; CREATE VIEW public.swapped AS SELECT id, email AS note FROM public.users;
+      ALTER VIEW public.swapped OWNER TO ${db.role}`);
+    const r = await w.query('SELECT note FROM public.swapped ORDER BY id');
+    noLeak(r, 'the read after the swap');
+    ranOk(r, 'the read after the swap (judged anew)');
+    assert.equal(rowsOf(r).length, 2);
+  });
+
+  test('renamed through another Warden replica: the first one masks the next read', async () => {
+    ranOk(await w.query('SELECT * FROM public.accounts'), 'the read that caches the columns and field origins');
+    // The copy and the masked column's rename are out of band: through Warden each is refused
+    // (it would move a masked value into a column of another name).
+    await db.query('UPDATE public.accounts SET contact = email; ALTER TABLE public.accounts RENAME COLUMN email TO email_old');
+    ranOk(await replica.query('ALTER TABLE public.accounts RENAME COLUMN contact TO email'), 'the replica renames');
+    const r = await w.query('SELECT * FROM public.accounts');
+    ranOk(r, 'the read after the renames (judged anew)');
+    const columns = ((r.structured as { columns?: { name: string; masked?: string }[] }).columns ?? []);
+    assert.deepEqual(columns.map((c) => [c.name, c.masked ?? null]), [['id', null], ['email_old', null], ['email', 'redact']]);
+    assert.notEqual(rowsOf(r)[0]![2], DAVE);
+  });
+});
