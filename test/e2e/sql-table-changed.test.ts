@@ -37,7 +37,7 @@ rules:
     on: [db]
     sql:
       statements: [select, update, alter]
-      read: [public.users, public.people, public.people_new, public.swapped, public.accounts]
+      read: [public.users, public.people, public.people_new, public.people_leaf, public.swapped, public.accounts]
       write: [public.accounts]
 `;
 
@@ -60,11 +60,14 @@ before(async () => {
     CREATE TABLE public.people_old PARTITION OF public.people FOR VALUES IN (0);
     CREATE TABLE public.people_new (id int, email text);
     INSERT INTO public.people_new VALUES (1, '${CAROL}');
+    CREATE TABLE public.people_mid PARTITION OF public.people FOR VALUES IN (2, 3) PARTITION BY LIST (id);
+    CREATE TABLE public.people_leaf (id int, email text);
+    INSERT INTO public.people_leaf VALUES (3, '${DAVE}');
     CREATE TABLE public.swapped (id int, note text);
     INSERT INTO public.swapped VALUES (1, 'n1');
     CREATE TABLE public.accounts (id int, email text, contact text);
     INSERT INTO public.accounts VALUES (1, '${DAVE}', 'a1')`);
-  await ownTables(db, ['users', 'people', 'people_old', 'people_new', 'swapped', 'accounts']);
+  await ownTables(db, ['users', 'people', 'people_old', 'people_new', 'people_mid', 'people_leaf', 'swapped', 'accounts']);
   await db.query(`GRANT CREATE ON SCHEMA public TO ${db.role}`);
   [w, replica] = await Promise.all([startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG), startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG)]);
 });
@@ -102,6 +105,18 @@ describe('a table changed after Warden cached its catalog answers', () => {
     assert.deepEqual(rowsOf(warm), [[CAROL]], 'not a partition yet: not masked');
     await db.query('ALTER TABLE public.people ATTACH PARTITION public.people_new FOR VALUES IN (1)');
     const r = await w.query('SELECT email FROM public.people_new');
+    noLeak(r, 'the read after the attach');
+    ranOk(r, 'the read after the attach (judged anew)');
+    assert.equal(rowsOf(r).length, 1);
+  });
+
+  test('a table attached two levels under a masked table (a partition of its partition): masked at once', async () => {
+    // The family as cached: people's (with people_mid) and people_leaf's (none yet).
+    ranOk(await w.query('SELECT id FROM public.people'), 'the read that caches the partitioned family');
+    const warm = await w.query('SELECT email FROM public.people_leaf');
+    assert.deepEqual(rowsOf(warm), [[DAVE]], 'not a partition yet: not masked');
+    await db.query('ALTER TABLE public.people_mid ATTACH PARTITION public.people_leaf FOR VALUES IN (3)');
+    const r = await w.query('SELECT email FROM public.people_leaf');
     noLeak(r, 'the read after the attach');
     ranOk(r, 'the read after the attach (judged anew)');
     assert.equal(rowsOf(r).length, 1);

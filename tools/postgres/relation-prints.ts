@@ -9,13 +9,18 @@
  * `note` to `email`), a table replaced by a view of another table under its name, a table
  * attached as a partition of a masked one.
  *
- * So each relation's answer is read with its print (relationPrintSql: its oid, kind, column
- * names by number, and the names of its ancestors and descendants), the prints a call used are
- * kept on its Caller (notePrint), and a masked read sends one catalog query more in its
- * statement's round trip (capped-query.ts Trailer: after the statement, before Sync, in the same
- * implicit transaction, so no round trip more): the prints of the relations it used and named,
- * the print of each view it followed, and each named relation's oid and column names by number
- * (what its result fields' origins are checked against). After the statement, before any row is
+ * So each relation's answer is read with its print (relationPrintSql): its oid and the member
+ * print of it and of each relation of its inheritance family at any depth (memberPrintSql: oid,
+ * kind, schema and name, column names by number, its parents and children by oid). The
+ * prints a call used are kept on its Caller (notePrint), and a masked read sends one catalog
+ * query more in its statement's round trip (capped-query.ts Trailer: after the statement, before
+ * Sync, in the same implicit transaction, so no round trip more): the member print of every
+ * oid its prints hold, by oid (an index lookup each, cheap to plan: no join, no recursion),
+ * and the print of each view it followed. A relation attached or detached anywhere in a family
+ * changes a member's parents or children; a rename (of a schema too), a column renamed, added or dropped, a
+ * relation dropped or replaced changes or removes a member print; each result field whose
+ * origin is a relation the statement names is checked against that relation's oid and its
+ * column name by number in the print. After the statement, before any row is
  * returned, they are compared (sameCatalog): a difference forgets every catalog answer of the
  * connection and judges the read anew once, then refuses it (fail closed). A change committed
  * before the statement took its locks is seen; DDL on a relation the statement read cannot
@@ -26,34 +31,32 @@ import type { Trailer } from './capped-query.js';
 import type { FieldOrigin } from './catalog-names.js';
 import { CHANGED_PRINT, viewPrintSql } from './view-prints.js';
 
-/** schema.name of the relation whose oid is `oid` (an SQL expression). */
-const qualified = (oid: string): string => `(SELECT pn.nspname::text || '.' || pc.relname::text FROM pg_catalog.pg_class pc
-  JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace WHERE pc.oid = ${oid})`;
+/**
+ * The member print of the relation whose pg_class row is `m` (an SQL expression over it), as
+ * JSON text: [oid, kind, schema (quoted as an identifier where it needs it), name, [column name
+ * by number, null for a dropped one], [its parents' oids], [its children's oids]] (pg_inherits,
+ * partitions and inheritance alike; each an index scan). The same expression in
+ * RELATIONS_SQL (through relationPrintSql) and in the trailer, so equal text means the same answer.
+ */
+const memberPrintSql = (m: string): string => `pg_catalog.json_build_array(${m}.oid::text, ${m}.relkind::text, ${m}.relnamespace::pg_catalog.regnamespace::text, ${m}.relname::text,
+  ARRAY(SELECT CASE WHEN pa.attisdropped THEN NULL ELSE pa.attname::text END FROM pg_catalog.pg_attribute pa WHERE pa.attrelid = ${m}.oid AND pa.attnum > 0 ORDER BY pa.attnum),
+  ARRAY(SELECT pi.inhparent FROM pg_catalog.pg_inherits pi WHERE pi.inhrelid = ${m}.oid ORDER BY 1),
+  ARRAY(SELECT pi.inhrelid FROM pg_catalog.pg_inherits pi WHERE pi.inhparent = ${m}.oid ORDER BY 1))::text`;
 
 /**
- * The print of the relation whose pg_class row is `c` (an SQL expression over it): its oid,
- * kind, column names in column-number order (a dropped column counts as its number), and the
- * names of its ancestors and descendants at any depth (pg_inherits: partitions and inheritance).
- * The same expression in RELATIONS_SQL (view-reader.ts) and in the trailer, so equal prints mean
- * the same answers.
+ * The print of the relation whose pg_class row is `c` (an SQL expression over it), as JSON text:
+ * [its oid, [the member print of it and of each ancestor and descendant at any depth, by oid]].
  */
-export const relationPrintSql = (c: string): string => `${c}.oid::text || ':' || ${c}.relkind::text || ':' || pg_catalog.md5(ARRAY(
-  SELECT CASE WHEN pa.attisdropped THEN '' ELSE pa.attname::text END FROM pg_catalog.pg_attribute pa WHERE pa.attrelid = ${c}.oid AND pa.attnum > 0 ORDER BY pa.attnum)::text)
-  || ':' || pg_catalog.md5(ARRAY(WITH RECURSIVE pu(oid) AS (SELECT pi.inhparent FROM pg_catalog.pg_inherits pi WHERE pi.inhrelid = ${c}.oid
-      UNION SELECT pi.inhparent FROM pg_catalog.pg_inherits pi JOIN pu ON pi.inhrelid = pu.oid)
-    SELECT ${qualified('pu.oid')} FROM pu ORDER BY 1)::text || ARRAY(WITH RECURSIVE pd(oid) AS (SELECT pi.inhrelid FROM pg_catalog.pg_inherits pi WHERE pi.inhparent = ${c}.oid
-      UNION SELECT pi.inhrelid FROM pg_catalog.pg_inherits pi JOIN pd ON pi.inhparent = pd.oid)
-    SELECT ${qualified('pd.oid')} FROM pd ORDER BY 1)::text)`;
+export const relationPrintSql = (c: string): string => `pg_catalog.json_build_array(${c}.oid::text, ARRAY(SELECT ${memberPrintSql('fm')}
+  FROM pg_catalog.pg_class fm WHERE fm.oid IN (WITH RECURSIVE up(oid) AS (SELECT ${c}.oid UNION SELECT pi.inhparent FROM pg_catalog.pg_inherits pi JOIN up ON pi.inhrelid = up.oid),
+    down(oid) AS (SELECT ${c}.oid UNION SELECT pi.inhrelid FROM pg_catalog.pg_inherits pi JOIN down ON pi.inhparent = down.oid)
+    SELECT up.oid FROM up UNION SELECT down.oid FROM down) ORDER BY fm.oid))::text`;
 
-/**
- * The trailer's query: one row per name (kind 'r' relation, 'v' view definition): its print now
- * (NULL when the catalog has no such relation), and for a relation its oid and its column names
- * by number as JSON (null for a dropped column).
- */
-const TRAILER_SQL = `SELECT q.kind, q.name, CASE WHEN q.kind = 'v' THEN ${viewPrintSql('c')} ELSE ${relationPrintSql('c')} END AS print,
-  c.oid::text AS oid, CASE WHEN q.kind = 'r' THEN pg_catalog.to_json(ARRAY(SELECT CASE WHEN a.attisdropped THEN NULL ELSE a.attname::text END
-    FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 ORDER BY a.attnum))::text END AS columns
-FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) AS q(kind, name, nsp, rel)
+/** The trailer's relation part: the member print of each oid asked ($1), none for one the catalog no longer has. */
+const MEMBERS_SQL = `SELECT 'r'::text AS kind, m.oid::text AS key, ${memberPrintSql('m')} AS print FROM pg_catalog.pg_class m WHERE m.oid = ANY($1::oid[])`;
+/** The trailer's view part: the print of each view followed ($2 names, $3 schemas, $4 names in them; NULL when gone). */
+const VIEWS_SQL = `SELECT 'v'::text, q.name, ${viewPrintSql('c')}
+FROM unnest($2::text[], $3::text[], $4::text[]) AS q(name, nsp, rel)
 LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel`;
 
@@ -64,22 +67,38 @@ export interface JudgedCatalog {
   named: ReadonlySet<string>;
 }
 
-/** The trailer that re-reads `judged`'s prints, and each named relation's columns (`split` parts schema.name as the readers do). */
-export function catalogTrailer(judged: JudgedCatalog, split: (names: readonly string[]) => unknown[]): Trailer {
-  // Names the walk does not ask either (a pseudo-relation of the analysis, `\u0000...`) are left out.
-  const relations = [...new Set([...judged.relationPrints.keys(), ...[...judged.named].filter(askable)])];
-  const views = [...judged.viewPrints.keys()];
-  const [, nsp, rel] = split([...relations, ...views]) as [string[], string[], string[]];
-  return {
-    text: TRAILER_SQL,
-    values: [[...relations.map(() => 'r'), ...views.map(() => 'v')], [...relations, ...views], nsp, rel],
-  };
+/** A relation print parsed: its own oid, and its family's member prints (JSON text) by oid. */
+interface ParsedPrint {
+  oid: string;
+  members: Map<string, string>;
 }
 
-/** A name the catalog can be asked for: schema.name, one dot. */
-function askable(name: string): boolean {
-  const dot = name.indexOf('.');
-  return !name.startsWith('\u0000') && dot > 0 && name.indexOf('.', dot + 1) < 0;
+function parsePrint(print: string): ParsedPrint | null {
+  if (print === CHANGED_PRINT) return null;
+  try {
+    const v: unknown = JSON.parse(print);
+    if (!Array.isArray(v) || typeof v[0] !== 'string' || !Array.isArray(v[1])) return null;
+    const members = new Map<string, string>();
+    for (const m of v[1] as unknown[]) {
+      if (typeof m !== 'string') return null;
+      const oid: unknown = (JSON.parse(m) as unknown[])[0];
+      if (typeof oid !== 'string' || !/^\d+$/.test(oid)) return null;
+      members.set(oid, m);
+    }
+    return members.has(v[0]) ? { oid: v[0], members } : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The trailer that re-reads `judged`'s prints (`split` parts schema.name as the readers do). */
+export function catalogTrailer(judged: JudgedCatalog, split: (names: readonly string[]) => unknown[]): Trailer {
+  const oids = new Set<string>();
+  for (const print of judged.relationPrints.values()) for (const oid of parsePrint(print)?.members.keys() ?? []) oids.add(oid);
+  const views = [...judged.viewPrints.keys()];
+  if (views.length === 0) return { text: MEMBERS_SQL, values: [[...oids]] };
+  const [, nsp, rel] = split(views) as [string[], string[], string[]];
+  return { text: `${MEMBERS_SQL}\nUNION ALL\n${VIEWS_SQL}`, values: [[...oids], views, nsp, rel] };
 }
 
 /** A result field: its table OID and column number (PostgreSQL's metadata) and the origin masking used for it. */
@@ -90,34 +109,40 @@ export interface JudgedField {
 }
 
 /**
- * Whether the trailer's answer (`rows`, text cells in TRAILER_SQL's order) shows the catalog the
- * read was judged by: every print it used as the catalog's now, and each field whose origin names
- * a relation the statement names with that relation's oid and column name.
+ * Whether the trailer's answer (`rows`, text cells: kind, key, print) shows the catalog the read
+ * was judged by: every member print of every relation print it used and every view print as the
+ * catalog's now, and each field whose origin names a relation the statement names with that
+ * relation's oid and column name by number.
  */
 export function sameCatalog(judged: JudgedCatalog, fields: readonly JudgedField[], rows: readonly (readonly (string | null)[])[]): boolean {
-  const now = { r: new Map<string, { print: string | null; oid: string | null; columns: string | null }>(), v: new Map<string, string | null>() };
-  for (const [kind, name, print, oid, columns] of rows) {
-    if (kind === 'v' && name) now.v.set(name, print ?? null);
-    else if (kind === 'r' && name) now.r.set(name, { print: print ?? null, oid: oid ?? null, columns: columns ?? null });
+  const now = { r: new Map<string, string | null>(), v: new Map<string, string | null>() };
+  for (const [kind, key, print] of rows) {
+    if (kind === 'v' && key) now.v.set(key, print ?? null);
+    else if (kind === 'r' && key) now.r.set(key, print ?? null);
   }
-  for (const [name, print] of judged.relationPrints) if (print === CHANGED_PRINT || now.r.get(name)?.print !== print) return false;
+  const parsed = new Map<string, ParsedPrint>();
+  for (const [name, print] of judged.relationPrints) {
+    const p = parsePrint(print);
+    if (!p) return false;
+    for (const [oid, member] of p.members) if (now.r.get(oid) !== member) return false;
+    parsed.set(name, p);
+  }
   for (const [name, print] of judged.viewPrints) if (print === CHANGED_PRINT || now.v.get(name) !== print) return false;
-  const columnsOf = new Map<string, (string | null)[] | null>();
   for (const f of fields) {
     if (!f.origin || !judged.named.has(f.origin.relation)) continue; // asked after the statement: the catalog's now
-    const rel = now.r.get(f.origin.relation);
-    if (!rel || rel.oid !== String(f.tableID)) return false;
-    let columns = columnsOf.get(f.origin.relation);
-    if (columns === undefined) columnsOf.set(f.origin.relation, (columns = parseColumns(rel.columns)));
+    // A named relation a field comes from was judged by its print: one without is not vouched for.
+    const p = parsed.get(f.origin.relation);
+    if (!p || p.oid !== String(f.tableID)) return false;
+    const columns = columnsOf(p.members.get(p.oid)!);
     if (!columns || columns[f.columnID - 1] !== f.origin.column) return false;
   }
   return true;
 }
 
-function parseColumns(json: string | null): (string | null)[] | null {
-  if (json === null) return null;
+/** The column names by number of a member print. */
+function columnsOf(member: string): (string | null)[] | null {
   try {
-    const v: unknown = JSON.parse(json);
+    const v = (JSON.parse(member) as unknown[])[4];
     return Array.isArray(v) ? (v as (string | null)[]) : null;
   } catch {
     return null;
