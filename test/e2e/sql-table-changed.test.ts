@@ -41,10 +41,30 @@ rules:
       write: [public.accounts]
 `;
 
+/** No masks: a deny on the vault family; drafts and notes readable and writable. */
+const DENY_POLICY = `
+rules:
+  - id: analysts
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [db]
+    sql:
+      statements: [select, insert, update]
+      read: [public.drafts, public.notes]
+      write: [public.drafts, public.notes]
+  - id: no-vault
+    effect: deny
+    tool: query_database
+    sql: { read: [public.vault], write: [public.vault] }
+`;
+
 let db: TestDatabase;
 let w: SqlWarden;
 /** A second Warden on the same database (a replica): its catalog cache is its own. */
 let replica: SqlWarden;
+/** A Warden with deny rules and no masks (relation prints kept for the deny rules alone). */
+let guarded: SqlWarden;
 const noLeak = noLeakOf([CAROL, DAVE]);
 
 /** The rows of a result as the agent sees them. */
@@ -66,15 +86,23 @@ before(async () => {
     CREATE TABLE public.swapped (id int, note text);
     INSERT INTO public.swapped VALUES (1, 'n1');
     CREATE TABLE public.accounts (id int, email text, contact text);
-    INSERT INTO public.accounts VALUES (1, '${DAVE}', 'a1')`);
-  await ownTables(db, ['users', 'people', 'people_old', 'people_new', 'people_mid', 'people_leaf', 'swapped', 'accounts']);
+    INSERT INTO public.accounts VALUES (1, '${DAVE}', 'a1');
+    CREATE TABLE public.vault (id int, secret text) PARTITION BY LIST (id);
+    CREATE TABLE public.vault_old PARTITION OF public.vault FOR VALUES IN (0);
+    CREATE TABLE public.drafts (id int, secret text);
+    INSERT INTO public.drafts VALUES (1, '${CAROL}');
+    CREATE TABLE public.notes (id int, secret text);
+    INSERT INTO public.notes VALUES (2, '${DAVE}')`);
+  await ownTables(db, ['users', 'people', 'people_old', 'people_new', 'people_mid', 'people_leaf', 'swapped', 'accounts', 'vault', 'vault_old', 'drafts', 'notes']);
   await db.query(`GRANT CREATE ON SCHEMA public TO ${db.role}`);
-  [w, replica] = await Promise.all([startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG), startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG)]);
+  [w, replica, guarded] = await Promise.all([startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG), startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG),
+    startSqlWarden(db, { 'p.yaml': DENY_POLICY }, CONFIG)]);
 });
 
 after(async () => {
   await w?.close();
   await replica?.close();
+  await guarded?.close();
   await db?.drop();
 });
 
@@ -143,5 +171,33 @@ describe('a table changed after Warden cached its catalog answers', () => {
     const columns = ((r.structured as { columns?: { name: string; masked?: string }[] }).columns ?? []);
     assert.deepEqual(columns.map((c) => [c.name, c.masked ?? null]), [['id', null], ['email_old', null], ['email', 'redact']]);
     assert.notEqual(rowsOf(r)[0]![2], DAVE);
+  });
+});
+
+describe('a table attached to a deny-ruled family after Warden cached its answers', () => {
+  test('a read (no masks configured): refused once the attach is seen, never answered', async () => {
+    const warm = await guarded.query('SELECT secret FROM public.drafts');
+    assert.deepEqual(rowsOf(warm), [[CAROL]], 'not in the vault yet: readable');
+    await db.query('ALTER TABLE public.vault ATTACH PARTITION public.drafts FOR VALUES IN (1)');
+    const r = await guarded.query('SELECT secret FROM public.drafts');
+    noLeak(r, 'the read after the attach');
+    assert.equal(r.isError, true, r.text);
+    assert.match(r.text, /WARDEN_DENIED/);
+    assert.match(r.text, /no-vault/, 'judged anew: the deny on the family, not a catalog refusal');
+  });
+
+  test('a write: refused before COMMIT, nothing committed; the next one is judged anew and denied', async () => {
+    ranOk(await guarded.query("UPDATE public.notes SET secret = 'n1' WHERE id = 2"), 'a write (it forgets the catalog answers)');
+    ranOk(await guarded.query('SELECT id FROM public.notes'), 'the read that caches the family (none yet)');
+    await db.query('ALTER TABLE public.vault ATTACH PARTITION public.notes FOR VALUES IN (2)');
+    const r = await guarded.query("UPDATE public.notes SET secret = 'overwritten' WHERE true");
+    assert.equal(r.isError, true, r.text);
+    assert.match(r.text, /WARDEN_DENIED/);
+    const rows = await db.query('SELECT secret FROM public.notes');
+    assert.deepEqual(rows.rows, [{ secret: 'n1' }], 'nothing committed');
+    const again = await guarded.query("UPDATE public.notes SET secret = 'overwritten' WHERE true");
+    assert.equal(again.isError, true, again.text);
+    assert.match(again.text, /no-vault/, 'judged anew: the deny on the family');
+    assert.deepEqual((await db.query('SELECT secret FROM public.notes')).rows, [{ secret: 'n1' }]);
   });
 });

@@ -89,7 +89,7 @@ export interface RunOptions {
    * (a statement that changes the catalog, maybe those very views); a difference refuses it with
    * `changed()`, nothing committed.
    */
-  postcheck?: (CatalogRecheck & { before: boolean; changed(): WardenError }) | null;
+  postcheck?: (Trailer & { same(rows: unknown[]): boolean; before: boolean; changed(rows: unknown[]): WardenError }) | null;
   /**
    * Of a read: a catalog query sent in its statement's round trip, after it (capped-query.ts
    * Trailer); its rows come back as the result's `trailer`.

@@ -20,8 +20,8 @@ import { checkSetReturningCalls } from './set-returning-calls.js';
 import { checkDeleteOracles, checkUpdateOracles } from './constraint-oracles.js';
 import { checkValidateOracles } from './validate-oracles.js';
 import { catalogLockMode, changesCatalog } from './catalog-lock.js';
-import { viewPrintsCheck, viewsChanged } from './view-prints.js';
-import { catalogMoved, catalogTrailer, sameCatalog } from './relation-prints.js';
+import { viewsChanged } from './view-prints.js';
+import { catalogMoved, catalogTrailer, sameCatalog, viewsMoved, writeRecheck } from './relation-prints.js';
 import { byParts } from './view-reader.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
@@ -130,10 +130,15 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     // the read pool, as its statement does (connector.ts lookupSession); a warm call takes none.
     // A write keeps the constraint facts it is judged by, re-read in its transaction (catalog-lock.ts).
     // Under masks, the call keeps the print of every view definition it is judged by (view-prints.ts).
+    // Under masks or deny rules (which follow inheritance), it keeps the print of every relation
+    // whose catalog answer it is judged by, re-read with its statement (relation-prints.ts).
+    // Without a judge, as if deny rules applied (fail closed).
+    const denies = ctx.judge ? ctx.judge.denies() !== null : true;
     const caller: Caller = {
       principal: principalKey(ctx.principal), signal: ctx.signal, ran: false,
       ...(ctx.readOnly ? {} : { judged: new Map<string, string>() }),
-      ...(ctx.masking.columns.length ? { viewPrints: new Map<string, string>(), relationPrints: new Map<string, string>() } : {}),
+      ...(ctx.masking.columns.length ? { viewPrints: new Map<string, string>() } : {}),
+      ...(ctx.masking.columns.length || denies ? { relationPrints: new Map<string, string>() } : {}),
     };
     const forget = forgetAll ?? (() => connector.forgetAfterWrite());
     const prints = caller.viewPrints;
@@ -145,7 +150,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     if (castCheck) await castCheck; // none when every name was found safe within the TTL
     await checkWidenedDenies(facts, ctx, connector.views, caller);
     // Without a judge, as if deny rules applied (fail closed).
-    const guards = { masks: ctx.masking.columns.length > 0, denies: ctx.judge ? ctx.judge.denies() !== null : true };
+    const guards = { masks: ctx.masking.columns.length > 0, denies };
     await checkStatisticsValues(facts, guards, connector.views, caller);
     const lineage = await outputThroughViews(facts, ctx.masking, connector.views, caller);
     const widened = lineage.masking !== ctx.masking;
@@ -167,9 +172,11 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     const recheck = caller.judged ? connector.constraints.recheck(caller.judged) : null;
     // Field metadata names relations the statement names: a cached origin naming another is stale.
     const named = new Set([...facts.reads, ...facts.writes]);
-    // A read under masks re-reads the catalog answers it was judged by in its statement's round trip (relation-prints.ts).
-    const judgedCatalog = ctx.readOnly && prints && caller.relationPrints ? { relationPrints: caller.relationPrints, viewPrints: prints, named } : null;
-    const trailer = judgedCatalog ? catalogTrailer(judgedCatalog, byParts) : undefined;
+    // The catalog answers the call was judged by (relation-prints.ts): a read re-reads them in its
+    // statement's round trip, a write in its transaction before COMMIT.
+    const judgedCatalog = caller.relationPrints ? { relationPrints: caller.relationPrints, viewPrints: prints ?? new Map<string, string>(), named } : null;
+    const trailer = judgedCatalog && ctx.readOnly ? catalogTrailer(judgedCatalog, byParts) : undefined;
+    const writeCheck = judgedCatalog && !ctx.readOnly && (judgedCatalog.relationPrints.size || judgedCatalog.viewPrints.size) ? writeRecheck(judgedCatalog, byParts) : null;
     let r: CappedResult;
     try {
       r = await connector.run(facts.sql, input.params ?? [], {
@@ -187,11 +194,15 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
         // Shared when judged by catalog facts, exclusive when it may change them; reads, and every
         // call of a Warden with no column masks, take none.
         ...(ctx.readOnly || !ctx.masking.columns.length ? {} : { catalogLock: catalogLockMode(facts.statements, facts.functions, recheck !== null), recheck }),
-        // A write whose masks went through views: their prints re-read before COMMIT (view-prints.ts),
-        // or before the statement when it may change the catalog (CREATE OR REPLACE VIEW of one of them).
-        ...(ctx.readOnly || !prints?.size ? {} : {
-          postcheck: { ...viewPrintsCheck(prints, byParts), before: changesCatalog(facts.statements), changed: () => viewsChanged(prints, true) },
-        }),
+        // A write: the prints of the relations and views it was judged by re-read before COMMIT, with
+        // its statement, or before the statement when it may change the catalog (CREATE OR REPLACE
+        // VIEW of one of them, ALTER TABLE ... ATTACH PARTITION).
+        ...(writeCheck && judgedCatalog ? {
+          postcheck: {
+            ...writeCheck, before: changesCatalog(facts.statements),
+            changed: (rows: unknown[]) => (viewsMoved(judgedCatalog, rows as (string | null)[][]) ? viewsChanged(judgedCatalog.viewPrints, true) : catalogMoved(true)),
+          },
+        } : {}),
         ...(trailer ? { trailer } : {}),
       });
     } finally {
@@ -213,7 +224,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
       if (!sameCatalog(judgedCatalog, judgedFields, now)) {
         forget();
         if (again) return executeOnce(input, facts, ctx, false);
-        throw judgedCatalog.viewPrints.size && !sameCatalog({ ...judgedCatalog, relationPrints: new Map(), named: new Set() }, [], now) ? viewsChanged(prints!, false) : catalogMoved();
+        throw viewsMoved(judgedCatalog, now) ? viewsChanged(judgedCatalog.viewPrints, false) : catalogMoved();
       }
     }
     const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));

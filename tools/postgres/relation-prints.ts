@@ -149,13 +149,32 @@ function columnsOf(member: string): (string | null)[] | null {
   }
 }
 
-/** The refusal when the catalog moved twice under one read (coded; names no value). */
-export function catalogMoved(): WardenError {
+/** Whether the view prints alone differ in the trailer's answer (the refusal then names the views). */
+export function viewsMoved(judged: JudgedCatalog, rows: readonly (readonly (string | null)[])[]): boolean {
+  return judged.viewPrints.size > 0 && !sameCatalog({ ...judged, relationPrints: new Map(), named: new Set() }, [], rows);
+}
+
+/**
+ * A write's check of the catalog answers it was judged by, in its transaction before COMMIT
+ * (statement-run.ts: sent as its statement's trailer, or on its own before a statement that may
+ * change the catalog): the trailer and whether its answer (array rows) is the judged catalog.
+ * Result fields are not checked (their origins are read after COMMIT).
+ */
+export function writeRecheck(judged: JudgedCatalog, split: (names: readonly string[]) => unknown[]): Trailer & { same(rows: unknown[]): boolean } {
+  const t = catalogTrailer(judged, split);
+  return { ...t, same: (rows) => sameCatalog(judged, [], rows as (string | null)[][]) };
+}
+
+/** The refusal when the catalog moved under a call (a read: twice; a write: once, nothing committed) (coded; names no value). */
+export function catalogMoved(wrote = false): WardenError {
   return new WardenError(
     ErrorCode.DENIED,
-    "the catalog changed while this read was judged (a relation this call's masks were judged by was renamed, replaced, " +
-      'redefined, or attached or detached as a partition, by an admin or through another Warden); under masks rows are returned ' +
-      "only as judged by the catalog they were read under, so none were; Warden's catalog answers are forgotten: ask again",
+    "the catalog changed while this call was judged (a relation its masks or deny rules were judged by was renamed, replaced, " +
+      'altered, or attached or detached as a partition, by an admin or through another Warden); ' +
+      (wrote
+        ? 'a write runs only under the catalog it was judged by, so nothing was committed; '
+        : 'rows are returned only as judged by the catalog they were read under, so none were; ') +
+      "Warden's catalog answers are forgotten: ask again",
     { ruleIds: ['masking.columns'], reason: 'catalog changed between check and statement' },
   );
 }

@@ -46,24 +46,30 @@ export async function runOnSession(client: pg.PoolClient, sql: string, params: u
         throw catalogChanged();
       }
     }
-    const postcheck = async (): Promise<void> => {
+    // The postcheck (relation-prints.ts writeRecheck): rows as arrays, on its own before a
+    // statement that may change the catalog, else as the statement's trailer (no round trip more).
+    const postcheck = async (given?: unknown[]): Promise<void> => {
       if (!o.postcheck) return;
-      const now = await unlessCancelled(client.query({ text: o.postcheck.text, values: o.postcheck.values }), client, o.signal, 'before COMMIT; nothing was committed (its transaction is rolled back)', tls);
-      if (!o.postcheck.same(now.rows)) throw o.postcheck.changed();
+      const rows = given ?? (await unlessCancelled(client.query({ text: o.postcheck.text, values: o.postcheck.values, rowMode: 'array' }), client, o.signal,
+        'before COMMIT; nothing was committed (its transaction is rolled back)', tls)).rows;
+      if (!o.postcheck.same(rows)) throw o.postcheck.changed(rows);
     };
     if (o.postcheck?.before) await postcheck();
     if (o.signal?.aborted) throw cancelledError('before the statement was sent', true);
-    const q = cappedQuery(sql, params, o.maxRows + 1, wire);
+    const after = o.postcheck && !o.postcheck.before ? { text: o.postcheck.text, values: o.postcheck.values } : undefined;
+    const q = cappedQuery(sql, params, o.maxRows + 1, wire, after);
     client.query(q.submittable as pg.QueryConfig);
     const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)', tls);
     if (r.cut) throw wireCutError(wire ?? 0);
-    if (o.postcheck && !o.postcheck.before) await postcheck();
+    // Its answer came with the statement's; asked on its own should it not have (fail closed either way).
+    if (after) await postcheck(r.trailer);
+    const { trailer: _checked, ...result } = r; // the check's rows are not the statement's
     // The last point of no return: a cancel that arrives once COMMIT is sent finds the write done.
     if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
     await client.query('COMMIT');
     handedOff = true;
     resetThenRelease(client, shareBack);
-    return trim(r, o.maxRows);
+    return trim(result, o.maxRows);
   } catch (e) {
     broken = e;
     throw backendError(e, o.masked === true);
