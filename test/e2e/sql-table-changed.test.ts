@@ -10,19 +10,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { noLeakOf, ownTables, ranOk, startSqlWarden, type SqlResult, type SqlWarden } from '../support/sql-warden.js';
+import { noLeakOf, ownTables, ranOk, rowsOf, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
 
 const CAROL = 'carol@example.com';
 const DAVE = 'dave@example.com';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: agent, groups: [analysts] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 10s }
-policies: [policies/*.yaml]
-`;
+const CONFIG = sqlConfig('agent', ['analysts'], '10s');
 const POLICY = `
 masking:
   columns:
@@ -66,11 +59,6 @@ let replica: SqlWarden;
 /** A Warden with deny rules and no masks (relation prints kept for the deny rules alone). */
 let guarded: SqlWarden;
 const noLeak = noLeakOf([CAROL, DAVE]);
-
-/** The rows of a result as the agent sees them. */
-function rowsOf(r: SqlResult): unknown[][] {
-  return ((r.structured as { rows?: unknown[][] } | undefined)?.rows ?? []) as unknown[][];
-}
 
 before(async () => {
   db = await createTestDatabase({ prefix: 'e2etchg' });

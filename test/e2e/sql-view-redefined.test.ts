@@ -11,19 +11,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { noLeakOf, ownTables, ranOk, startSqlWarden, type SqlResult, type SqlWarden } from '../support/sql-warden.js';
+import { noLeakOf, ownTables, ranOk, rowsOf, sqlConfig, startSqlWarden, type SqlResult, type SqlWarden } from '../support/sql-warden.js';
 
 const CAROL = 'carol@example.com';
 const DAVE = 'dave@example.com';
 
-const CONFIG = `
-transcripts: { store: sqlite:warden.db }
-responses: { structured_content: true }
-identity: { stdio: { subject: agent, groups: [analysts] } }
-connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 10s }
-policies: [policies/*.yaml]
-`;
+const CONFIG = sqlConfig('agent', ['analysts'], '10s');
 const POLICY = `
 masking:
   columns:
@@ -48,11 +41,6 @@ let w: SqlWarden;
 let replica: SqlWarden;
 const noLeak = noLeakOf([CAROL, DAVE]);
 const read = (sql: string): Promise<SqlResult> => w.query(sql);
-
-/** The rows of a result as the agent sees them. */
-function rowsOf(r: SqlResult): unknown[][] {
-  return ((r.structured as { rows?: unknown[][] } | undefined)?.rows ?? []) as unknown[][];
-}
 
 before(async () => {
   db = await createTestDatabase({ prefix: 'e2evdef' });

@@ -8,16 +8,21 @@ import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from './pg-cluster.js';
 import { connectWarden, writeWardenDir, type WardenDir, type WardenSession } from './warden-process.js';
 
-/** warden.yaml for a stdio principal `subject` in `groups` and the connection `db`. */
-export function sqlConfig(subject = 'agent', groups: string[] = ['analysts']): string {
+/** warden.yaml for a stdio principal `subject` in `groups` and the connection `db` (its statement timeout `timeout`). */
+export function sqlConfig(subject = 'agent', groups: string[] = ['analysts'], timeout = '3s'): string {
   return `
 transcripts: { store: sqlite:warden.db }
 responses: { structured_content: true }
 identity: { stdio: { subject: ${subject}, groups: [${groups.join(', ')}] } }
 connections:
-  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: 3s }
+  db: { type: postgres, url: env:TEST_DATABASE_URL, statement_timeout: ${timeout} }
 policies: [policies/*.yaml]
 `;
+}
+
+/** The rows of a result as the agent sees them (structured content). */
+export function rowsOf(r: SqlResult): unknown[][] {
+  return ((r.structured as { rows?: unknown[][] } | undefined)?.rows ?? []) as unknown[][];
 }
 
 /** A running Warden over `db` and what stops it (the session, then its folder). */
