@@ -84,10 +84,10 @@ export interface RunOptions {
   /** Of a write: the catalog facts it was judged by, re-read in its transaction before its statement (catalog-lock.ts). */
   recheck?: CatalogRecheck | null;
   /**
-   * Of a write: catalog facts re-read after its statement, before COMMIT (the view prints its
-   * masks were judged by: view-prints.ts), or, `before`, after `recheck` and before the statement
-   * (a statement that changes the catalog, maybe those very views); a difference refuses it with
-   * `changed()`, nothing committed.
+   * Of a write: the relation and view prints it was judged by (relation-prints.ts), re-read as
+   * its statement's trailer before COMMIT, or, `before`, on their own after `recheck` and before
+   * the statement (a statement that changes the catalog, maybe those very relations); rows as
+   * arrays; a difference refuses it with `changed(rows)`, nothing committed.
    */
   postcheck?: (Trailer & { same(rows: unknown[]): boolean; before: boolean; changed(rows: unknown[]): WardenError }) | null;
   /**

@@ -41,8 +41,8 @@ export interface Caller {
    */
   viewPrints?: Map<string, string>;
   /**
-   * Of a read under masks: the print of each relation whose kind, columns or family its checks
-   * used (relation-prints.ts), compared with the catalog's in its statement's round trip.
+   * Of a call under masks or deny rules: the print of each relation whose kind, columns or
+   * family its checks used (relation-prints.ts), compared with the catalog's by its statement's trailer.
    */
   relationPrints?: Map<string, string>;
 }

@@ -21,7 +21,7 @@ import { checkDeleteOracles, checkUpdateOracles } from './constraint-oracles.js'
 import { checkValidateOracles } from './validate-oracles.js';
 import { catalogLockMode, changesCatalog } from './catalog-lock.js';
 import { viewsChanged } from './view-prints.js';
-import { catalogMoved, catalogTrailer, sameCatalog, viewsMoved, writeRecheck } from './relation-prints.js';
+import { catalogCheck, catalogMoved } from './relation-prints.js';
 import { byParts } from './view-reader.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
@@ -174,9 +174,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     const named = new Set([...facts.reads, ...facts.writes]);
     // The catalog answers the call was judged by (relation-prints.ts): a read re-reads them in its
     // statement's round trip, a write in its transaction before COMMIT.
-    const judgedCatalog = caller.relationPrints ? { relationPrints: caller.relationPrints, viewPrints: prints ?? new Map<string, string>(), named } : null;
-    const trailer = judgedCatalog && ctx.readOnly ? catalogTrailer(judgedCatalog, byParts) : undefined;
-    const writeCheck = judgedCatalog && !ctx.readOnly && (judgedCatalog.relationPrints.size || judgedCatalog.viewPrints.size) ? writeRecheck(judgedCatalog, byParts) : null;
+    const check = caller.relationPrints && (ctx.readOnly || caller.relationPrints.size || prints?.size)
+      ? catalogCheck({ relationPrints: caller.relationPrints, viewPrints: prints ?? new Map<string, string>(), named }, byParts) : null;
     let r: CappedResult;
     try {
       r = await connector.run(facts.sql, input.params ?? [], {
@@ -197,13 +196,14 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
         // A write: the prints of the relations and views it was judged by re-read before COMMIT, with
         // its statement, or before the statement when it may change the catalog (CREATE OR REPLACE
         // VIEW of one of them, ALTER TABLE ... ATTACH PARTITION).
-        ...(writeCheck && judgedCatalog ? {
+        ...(check && !ctx.readOnly ? {
           postcheck: {
-            ...writeCheck, before: changesCatalog(facts.statements),
-            changed: (rows: unknown[]) => (viewsMoved(judgedCatalog, rows as (string | null)[][]) ? viewsChanged(judgedCatalog.viewPrints, true) : catalogMoved(true)),
+            text: check.text, values: check.values, before: changesCatalog(facts.statements),
+            same: (rows: unknown[]) => check.same(rows as string[][]),
+            changed: (rows: unknown[]) => (check.viewsMoved(rows as string[][]) ? viewsChanged(check.views, true) : catalogMoved(true)),
           },
         } : {}),
-        ...(trailer ? { trailer } : {}),
+        ...(check && ctx.readOnly ? { trailer: { text: check.text, values: check.values } } : {}),
       });
     } finally {
       // A statement that may write may have created, dropped, renamed or redefined a relation,
@@ -215,16 +215,15 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     if (!ctx.readOnly) caller.signal = undefined;
     const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named, caller)));
     const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views, caller);
-    // A read under masks: were the relations, views and field origins it was judged by the
-    // catalog's when its statement ran? The trailer's answer, before any row is returned
+    // A read under masks or deny rules: were the relations, views and field origins it was judged
+    // by the catalog's when its statement ran? The trailer's answer, before any row is returned
     // (asked on its own when the statement's answer was cut short).
-    if (judgedCatalog && trailer) {
-      const now = r.trailer ?? (await connector.trailerRows(trailer, caller));
-      const judgedFields = r.fields.map((f, i) => ({ tableID: f.tableID, columnID: f.columnID, origin: origins[i] ?? null }));
-      if (!sameCatalog(judgedCatalog, judgedFields, now)) {
+    if (check && ctx.readOnly) {
+      const now = r.trailer ?? (await connector.trailerRows(check, caller));
+      if (!check.same(now, r.fields.map((f, i) => ({ tableID: f.tableID, columnID: f.columnID, origin: origins[i] ?? null })))) {
         forget();
         if (again) return executeOnce(input, facts, ctx, false);
-        throw viewsMoved(judgedCatalog, now) ? viewsChanged(judgedCatalog.viewPrints, false) : catalogMoved();
+        throw check.viewsMoved(now) ? viewsChanged(check.views, false) : catalogMoved();
       }
     }
     const sources = origins.map((o) => (o ? `${o.relation}.${o.column}` : null));

@@ -1,6 +1,6 @@
 /**
- * Whether the catalog answers a masked read was judged by are still the catalog's when its
- * statement ran. Masking reads cached answers (up to the catalog's 60 s TTL): each relation's
+ * Whether the catalog answers a call under masks or deny rules was judged by are still the
+ * catalog's when its statement ran. Masking reads cached answers (up to the catalog's 60 s TTL): each relation's
  * kind, columns and inheritance family (view-catalog.ts), each view's definition (view-prints.ts),
  * and the relation and column a result field's table OID and column number name
  * (catalog-names.ts). A change made out of band meanwhile (a migration, an admin, another Warden
@@ -12,7 +12,7 @@
  * So each relation's answer is read with its print (relationPrintSql): its oid and the member
  * print of it and of each relation of its inheritance family at any depth (memberPrintSql: oid,
  * kind, schema and name, column names by number, its parents and children by oid). The
- * prints a call used are kept on its Caller (notePrint), and a masked read sends one catalog
+ * prints a call used are kept on its Caller (notePrint), and a read sends one catalog
  * query more in its statement's round trip (capped-query.ts Trailer: after the statement, before
  * Sync, in the same implicit transaction, so no round trip more): the member print of every
  * oid its prints hold, by oid (an index lookup each, cheap to plan: no join, no recursion),
@@ -21,8 +21,9 @@
  * relation dropped or replaced changes or removes a member print; each result field whose
  * origin is a relation the statement names is checked against that relation's oid and its
  * column name by number in the print. After the statement, before any row is
- * returned, they are compared (sameCatalog): a difference forgets every catalog answer of the
- * connection and judges the read anew once, then refuses it (fail closed). A change committed
+ * returned, they are compared (catalogCheck): a difference forgets every catalog answer of the
+ * connection and judges the read anew once, then refuses it (fail closed). A write sends the
+ * same query as its statement's trailer in its transaction and is refused before COMMIT. A change committed
  * before the statement took its locks is seen; DDL on a relation the statement read cannot
  * commit before the trailer has run (the statement's lock is held to Sync).
  */
@@ -60,7 +61,7 @@ FROM unnest($2::text[], $3::text[], $4::text[]) AS q(name, nsp, rel)
 LEFT JOIN pg_catalog.pg_namespace n ON n.nspname = q.nsp
 LEFT JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = q.rel`;
 
-/** What a masked read was judged by: the prints it used, and the relations its statement names. */
+/** What a call was judged by: the prints it used, and the relations its statement names. */
 export interface JudgedCatalog {
   relationPrints: ReadonlyMap<string, string>;
   viewPrints: ReadonlyMap<string, string>;
@@ -91,16 +92,6 @@ function parsePrint(print: string): ParsedPrint | null {
   }
 }
 
-/** The trailer that re-reads `judged`'s prints (`split` parts schema.name as the readers do). */
-export function catalogTrailer(judged: JudgedCatalog, split: (names: readonly string[]) => unknown[]): Trailer {
-  const oids = new Set<string>();
-  for (const print of judged.relationPrints.values()) for (const oid of parsePrint(print)?.members.keys() ?? []) oids.add(oid);
-  const views = [...judged.viewPrints.keys()];
-  if (views.length === 0) return { text: MEMBERS_SQL, values: [[...oids]] };
-  const [, nsp, rel] = split(views) as [string[], string[], string[]];
-  return { text: `${MEMBERS_SQL}\nUNION ALL\n${VIEWS_SQL}`, values: [[...oids], views, nsp, rel] };
-}
-
 /** A result field: its table OID and column number (PostgreSQL's metadata) and the origin masking used for it. */
 export interface JudgedField {
   tableID: number;
@@ -108,35 +99,74 @@ export interface JudgedField {
   origin: FieldOrigin | null;
 }
 
+/** The trailer's answer: text cells (kind, key, print). */
+type Rows = readonly (readonly (string | null)[])[];
+
 /**
- * Whether the trailer's answer (`rows`, text cells: kind, key, print) shows the catalog the read
- * was judged by: every member print of every relation print it used and every view print as the
- * catalog's now, and each field whose origin names a relation the statement names with that
- * relation's oid and column name by number.
+ * The check of what a call was judged by: its trailer (the query), and whether the trailer's
+ * answer shows the same catalog (`same`; with the result's fields for a read) or differs in its
+ * view prints (`viewsMoved`: the refusal then names the views).
  */
-export function sameCatalog(judged: JudgedCatalog, fields: readonly JudgedField[], rows: readonly (readonly (string | null)[])[]): boolean {
+export interface CatalogCheck extends Trailer {
+  same(rows: Rows, fields?: readonly JudgedField[]): boolean;
+  viewsMoved(rows: Rows): boolean;
+  /** The views whose prints were judged (what a refusal names). */
+  views: ReadonlyMap<string, string>;
+}
+
+/**
+ * The check of `judged` (`split` parts schema.name as the readers do). Its prints are taken as
+ * they are now, parsed once: answers the call reads after its statement (a view first met then,
+ * a field's origin) are the catalog's of that moment, not judged before it.
+ */
+export function catalogCheck(judged: JudgedCatalog, split: (names: readonly string[]) => unknown[]): CatalogCheck {
+  const parsed = new Map<string, ParsedPrint | null>();
+  const oids = new Set<string>();
+  for (const [name, print] of judged.relationPrints) {
+    const p = parsePrint(print);
+    parsed.set(name, p);
+    for (const oid of p?.members.keys() ?? []) oids.add(oid);
+  }
+  const views = new Map(judged.viewPrints);
+  const named = new Set(judged.named);
+  const viewsSame = (now: ReadonlyMap<string, string | null>): boolean => [...views].every(([name, print]) => print !== CHANGED_PRINT && now.get(name) === print);
+  let trailer: Trailer = { text: MEMBERS_SQL, values: [[...oids]] };
+  if (views.size) {
+    const [, nsp, rel] = split([...views.keys()]) as [string[], string[], string[]];
+    trailer = { text: `${MEMBERS_SQL}\nUNION ALL\n${VIEWS_SQL}`, values: [[...oids], [...views.keys()], nsp, rel] };
+  }
+  return {
+    ...trailer,
+    views,
+    viewsMoved: (rows) => views.size > 0 && !viewsSame(answer(rows).v),
+    same(rows, fields = []) {
+      const now = answer(rows);
+      for (const p of parsed.values()) {
+        if (!p) return false;
+        for (const [oid, member] of p.members) if (now.r.get(oid) !== member) return false;
+      }
+      if (!viewsSame(now.v)) return false;
+      for (const f of fields) {
+        if (!f.origin || !named.has(f.origin.relation)) continue; // asked after the statement: the catalog's now
+        // A named relation a field comes from was judged by its print: one without is not vouched for.
+        const p = parsed.get(f.origin.relation);
+        if (!p || p.oid !== String(f.tableID)) return false;
+        const columns = columnsOf(p.members.get(p.oid)!);
+        if (!columns || columns[f.columnID - 1] !== f.origin.column) return false;
+      }
+      return true;
+    },
+  };
+}
+
+/** The trailer's answer by kind: member prints by oid, view prints by name (NULL: gone). */
+function answer(rows: Rows): { r: Map<string, string | null>; v: Map<string, string | null> } {
   const now = { r: new Map<string, string | null>(), v: new Map<string, string | null>() };
   for (const [kind, key, print] of rows) {
     if (kind === 'v' && key) now.v.set(key, print ?? null);
     else if (kind === 'r' && key) now.r.set(key, print ?? null);
   }
-  const parsed = new Map<string, ParsedPrint>();
-  for (const [name, print] of judged.relationPrints) {
-    const p = parsePrint(print);
-    if (!p) return false;
-    for (const [oid, member] of p.members) if (now.r.get(oid) !== member) return false;
-    parsed.set(name, p);
-  }
-  for (const [name, print] of judged.viewPrints) if (print === CHANGED_PRINT || now.v.get(name) !== print) return false;
-  for (const f of fields) {
-    if (!f.origin || !judged.named.has(f.origin.relation)) continue; // asked after the statement: the catalog's now
-    // A named relation a field comes from was judged by its print: one without is not vouched for.
-    const p = parsed.get(f.origin.relation);
-    if (!p || p.oid !== String(f.tableID)) return false;
-    const columns = columnsOf(p.members.get(p.oid)!);
-    if (!columns || columns[f.columnID - 1] !== f.origin.column) return false;
-  }
-  return true;
+  return now;
 }
 
 /** The column names by number of a member print. */
@@ -147,22 +177,6 @@ function columnsOf(member: string): (string | null)[] | null {
   } catch {
     return null;
   }
-}
-
-/** Whether the view prints alone differ in the trailer's answer (the refusal then names the views). */
-export function viewsMoved(judged: JudgedCatalog, rows: readonly (readonly (string | null)[])[]): boolean {
-  return judged.viewPrints.size > 0 && !sameCatalog({ ...judged, relationPrints: new Map(), named: new Set() }, [], rows);
-}
-
-/**
- * A write's check of the catalog answers it was judged by, in its transaction before COMMIT
- * (statement-run.ts: sent as its statement's trailer, or on its own before a statement that may
- * change the catalog): the trailer and whether its answer (array rows) is the judged catalog.
- * Result fields are not checked (their origins are read after COMMIT).
- */
-export function writeRecheck(judged: JudgedCatalog, split: (names: readonly string[]) => unknown[]): Trailer & { same(rows: unknown[]): boolean } {
-  const t = catalogTrailer(judged, split);
-  return { ...t, same: (rows) => sameCatalog(judged, [], rows as (string | null)[][]) };
 }
 
 /** The refusal when the catalog moved under a call (a read: twice; a write: once, nothing committed) (coded; names no value). */

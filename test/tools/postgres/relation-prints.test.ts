@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { catalogTrailer, relationPrintSql, sameCatalog, type JudgedCatalog } from '../../../tools/postgres/relation-prints.js';
+import { catalogCheck, relationPrintSql, type JudgedCatalog, type JudgedField } from '../../../tools/postgres/relation-prints.js';
 import { byParts } from '../../../tools/postgres/view-reader.js';
 import { createTestDatabase, type TestDatabase } from '../../support/pg-cluster.js';
 
@@ -39,10 +39,13 @@ async function judge(names: string[]): Promise<JudgedCatalog> {
 
 /** The trailer's answer now, as text cells. */
 async function trailerNow(judged: JudgedCatalog): Promise<(string | null)[][]> {
-  const t = catalogTrailer(judged, byParts);
+  const t = catalogCheck(judged, byParts);
   const r = await db.admin().query({ text: t.text, values: t.values, rowMode: 'array' });
   return r.rows as (string | null)[][];
 }
+
+/** Whether the trailer's answer `now` shows the catalog `judged` was judged by (with `fields`). */
+const sameCatalog = (judged: JudgedCatalog, fields: JudgedField[], now: (string | null)[][]): boolean => catalogCheck(judged, byParts).same(now, fields);
 
 const oid = async (name: string): Promise<number> => Number((await db.query<{ o: string }>('SELECT $1::regclass::oid::text AS o', [name])).rows[0]!.o);
 
@@ -76,4 +79,19 @@ test('each change is seen: a column renamed, an attach two levels down, a schema
   const judged = await judge(['app2.users']);
   await db.query('DROP TABLE app2.users; CREATE TABLE app2.users (id int, email text, note2 text)');
   assert.equal(sameCatalog(judged, [], await trailerNow(judged)), false, 'dropped and created again: another oid');
+});
+
+test('view prints: the check matches only when every view is found with the print the call used, taken when the check was made', () => {
+  const prints = new Map([['public.v', 'a'], ['s.w', 'b']]);
+  const check = catalogCheck({ relationPrints: new Map(), viewPrints: prints, named: new Set() }, byParts);
+  assert.deepEqual(check.values, [[], ['public.v', 's.w'], ['public', 's'], ['v', 'w']]);
+  prints.set('public.v', 'later'); // kept as it was when the check was made
+  assert.equal(check.same([['v', 'public.v', 'a'], ['v', 's.w', 'b']]), true);
+  assert.equal(check.same([['v', 'public.v', 'a2'], ['v', 's.w', 'b']]), false);
+  assert.equal(check.same([['v', 'public.v', 'a'], ['v', 's.w', null]]), false);
+  assert.equal(check.same([['v', 'public.v', 'a']]), false);
+  assert.equal(check.viewsMoved([['v', 'public.v', 'a'], ['v', 's.w', 'b']]), false);
+  assert.equal(check.viewsMoved([['v', 'public.v', 'a']]), true);
+  // Without views, the trailer asks member prints only (no view part to plan).
+  assert.doesNotMatch(catalogCheck({ relationPrints: new Map(), viewPrints: new Map(), named: new Set() }, byParts).text, /pg_rewrite/);
 });
