@@ -46,7 +46,7 @@ export async function runOnSession(client: pg.PoolClient, sql: string, params: u
         throw catalogChanged();
       }
     }
-    // The postcheck (relation-prints.ts writeRecheck): rows as arrays, on its own before a
+    // The postcheck (relation-prints.ts catalogCheck): rows as arrays, on its own before a
     // statement that may change the catalog, else as the statement's trailer (no round trip more).
     const postcheck = async (given?: unknown[]): Promise<void> => {
       if (!o.postcheck) return;
