@@ -87,9 +87,10 @@ export interface RunOptions {
    * Of a write: the relation and view prints it was judged by (relation-prints.ts), re-read as
    * its statement's trailer before COMMIT, or, `before`, on their own after `recheck` and before
    * the statement (a statement that changes the catalog, maybe those very relations); rows as
-   * arrays; a difference refuses it with `changed(rows)`, nothing committed.
+   * arrays; with the statement's result fields (a RETURNING list) when it came after it; a
+   * difference refuses it with `changed(rows)`, nothing committed.
    */
-  postcheck?: (Trailer & { same(rows: unknown[]): boolean; before: boolean; changed(rows: unknown[]): WardenError }) | null;
+  postcheck?: (Trailer & { same(rows: unknown[], fields?: CappedResult['fields']): boolean | Promise<boolean>; before: boolean; changed(rows: unknown[]): WardenError }) | null;
   /**
    * Of a read: a catalog query sent in its statement's round trip, after it (capped-query.ts
    * Trailer); its rows come back as the result's `trailer`.

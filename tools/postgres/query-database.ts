@@ -12,6 +12,7 @@ import { checkDerivedFlows, planColumnMasks } from './column-masking.js';
 import type { PostgresConnection } from './config.js';
 import type { PgConnector } from './connector.js';
 import type { Caller } from './pool-shares.js';
+import type { FieldOrigin } from './catalog-names.js';
 import { checkWidenedDenies } from './widened-denies.js';
 import { checkMaskedCopies } from './masked-copies.js';
 import { checkFunctionBodies } from './function-bodies.js';
@@ -21,7 +22,7 @@ import { checkDeleteOracles, checkUpdateOracles } from './constraint-oracles.js'
 import { checkValidateOracles } from './validate-oracles.js';
 import { catalogLockMode, changesCatalog } from './catalog-lock.js';
 import { viewsChanged } from './view-prints.js';
-import { catalogCheck, catalogMoved } from './relation-prints.js';
+import { catalogCheck, catalogMoved, checkedFieldOrigins } from './relation-prints.js';
 import { byParts } from './view-reader.js';
 import { checkStatisticsValues } from './statistics-values.js';
 import { fieldsThroughViews, outputThroughViews, touchesMaskedTable } from './view-masking.js';
@@ -176,6 +177,8 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     // statement's round trip, a write in its transaction before COMMIT.
     const check = caller.relationPrints && (ctx.readOnly || caller.relationPrints.size || prints?.size)
       ? catalogCheck({ relationPrints: caller.relationPrints, viewPrints: prints ?? new Map<string, string>(), named }, byParts) : null;
+    // A write's result fields (RETURNING): their origins, checked with its prints before COMMIT.
+    let checkedOrigins: (FieldOrigin | null)[] | undefined;
     let r: CappedResult;
     try {
       r = await connector.run(facts.sql, input.params ?? [], {
@@ -199,7 +202,15 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
         ...(check && !ctx.readOnly ? {
           postcheck: {
             text: check.text, values: check.values, before: changesCatalog(facts.statements),
-            same: (rows: unknown[]) => check.same(rows as string[][]),
+            // Its result fields' origins too (RETURNING), asked before COMMIT as a wait that may
+            // be cancelled (the statement was sent: not NOTHING_SENT) and checked by its prints.
+            same: async (rows: unknown[], fields?: CappedResult['fields']) => {
+              if (!check.same(rows as string[][])) return false;
+              if (!fields?.length) return true;
+              const asking: Caller = { principal: caller.principal, signal: caller.signal };
+              checkedOrigins = (await checkedFieldOrigins(check, rows as string[][], fields, (f) => connector.fieldOrigin(f.tableID, f.columnID, named, asking), forget)) ?? undefined;
+              return checkedOrigins !== undefined;
+            },
             changed: (rows: unknown[]) => (check.viewsMoved(rows as string[][]) ? viewsChanged(check.views, true) : catalogMoved(true)),
           },
         } : {}),
@@ -213,7 +224,7 @@ export function queryDatabaseTool(connectorFor: (name: string) => PgConnector, f
     // Its lookups from here on wait for a slot as long as it takes, never refused; a write's are never cancelled (it is committed).
     caller.ran = true;
     if (!ctx.readOnly) caller.signal = undefined;
-    const origins = await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named, caller)));
+    const origins = checkedOrigins ?? (await Promise.all(r.fields.map((f) => connector.fieldOrigin(f.tableID, f.columnID, named, caller))));
     const fields = await fieldsThroughViews(origins, lineage, facts, ctx.masking, connector.views, caller);
     // A read under masks or deny rules: were the relations, views and field origins it was judged
     // by the catalog's when its statement ran? The trailer's answer, before any row is returned

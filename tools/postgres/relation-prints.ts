@@ -159,6 +159,23 @@ export function catalogCheck(judged: JudgedCatalog, split: (names: readonly stri
   };
 }
 
+/**
+ * A write's result fields (its RETURNING list) checked by its trailer's prints before COMMIT:
+ * their origins (`origin`: cached answers, maybe older than the prints), asked of the catalog
+ * once more (`forget` first) when they differ; null when they still do (the write is refused,
+ * nothing committed). The relations its statement names are locked by it until COMMIT, so none of
+ * them is renamed meanwhile: the origins checked are the ones its rows are masked by.
+ */
+export async function checkedFieldOrigins(check: CatalogCheck, rows: Rows, fields: readonly { tableID: number; columnID: number }[],
+  origin: (f: { tableID: number; columnID: number }) => Promise<FieldOrigin | null>, forget: () => void): Promise<(FieldOrigin | null)[] | null> {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (attempt) forget();
+    const origins = await Promise.all(fields.map(origin));
+    if (check.same(rows, fields.map((f, i) => ({ tableID: f.tableID, columnID: f.columnID, origin: origins[i] ?? null })))) return origins;
+  }
+  return null;
+}
+
 /** The trailer's answer by kind: member prints by oid, view prints by name (NULL: gone). */
 function answer(rows: Rows): { r: Map<string, string | null>; v: Map<string, string | null> } {
   const now = { r: new Map<string, string | null>(), v: new Map<string, string | null>() };

@@ -47,12 +47,13 @@ export async function runOnSession(client: pg.PoolClient, sql: string, params: u
       }
     }
     // The postcheck (relation-prints.ts catalogCheck): rows as arrays, on its own before a
-    // statement that may change the catalog, else as the statement's trailer (no round trip more).
-    const postcheck = async (given?: unknown[]): Promise<void> => {
+    // statement that may change the catalog, else as the statement's trailer (no round trip more),
+    // checked with the statement's result fields (their origins, before COMMIT).
+    const postcheck = async (given?: unknown[], fields?: CappedResult['fields']): Promise<void> => {
       if (!o.postcheck) return;
       const rows = given ?? (await unlessCancelled(client.query({ text: o.postcheck.text, values: o.postcheck.values, rowMode: 'array' }), client, o.signal,
         'before COMMIT; nothing was committed (its transaction is rolled back)', tls)).rows;
-      if (!o.postcheck.same(rows)) throw o.postcheck.changed(rows);
+      if (!(await o.postcheck.same(rows, fields))) throw o.postcheck.changed(rows);
     };
     if (o.postcheck?.before) await postcheck();
     if (o.signal?.aborted) throw cancelledError('before the statement was sent', true);
@@ -62,7 +63,7 @@ export async function runOnSession(client: pg.PoolClient, sql: string, params: u
     const r = await unlessCancelled(q.done, client, o.signal, 'while the statement ran; PostgreSQL was asked to cancel it and nothing was committed (its transaction is rolled back)', tls);
     if (r.cut) throw wireCutError(wire ?? 0);
     // Its answer came with the statement's; asked on its own should it not have (fail closed either way).
-    if (after) await postcheck(r.trailer);
+    if (after) await postcheck(r.trailer, r.fields);
     const { trailer: _checked, ...result } = r; // the check's rows are not the statement's
     // The last point of no return: a cancel that arrives once COMMIT is sent finds the write done.
     if (o.signal?.aborted) throw cancelledError('before COMMIT; nothing was committed (its transaction is rolled back)');
