@@ -6,18 +6,37 @@
  * its owner: each read the store's masking key for a role with no right of its own.
  */
 
+/** A dependency (pg_depend row `d`) on a function, operator or type of the database's own (oid past the built-in ones). */
+const USER_REF = `d.refobjid >= 16384 AND d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass)`;
+
+/**
+ * The types whose values a write checks with code of the database's own, as the role the write
+ * runs as: a domain whose CHECK constraints or DEFAULT name a function, operator or type of the
+ * database's own (USER_REF; its own base type aside: a domain over an enum runs no code), a
+ * domain over one, an array, range or multirange of one, and a composite type (a table's row type
+ * too) with an attribute of one (a recursive CTE; one recursive reference, so one join).
+ */
+const CODED_TYPES = `coded_types(t) AS (
+    SELECT x.contypid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_constraint x ON x.oid = d.objid WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND x.contypid <> 0 AND ${USER_REF}
+    UNION SELECT y.oid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_type y ON y.oid = d.objid WHERE d.classid = 'pg_catalog.pg_type'::pg_catalog.regclass AND y.typtype = 'd' AND d.refobjid <> y.typbasetype AND ${USER_REF}
+    UNION SELECT y.oid FROM coded_types c JOIN pg_catalog.pg_type y ON y.typbasetype = c.t OR y.typelem = c.t
+      OR y.oid IN (SELECT r.rngtypid FROM pg_catalog.pg_range r WHERE r.rngsubtype = c.t UNION ALL SELECT r.rngmultitypid FROM pg_catalog.pg_range r WHERE r.rngtypid = c.t)
+      OR y.typrelid IN (SELECT a.attrelid FROM pg_catalog.pg_attribute a WHERE a.atttypid = c.t AND a.attnum > 0 AND NOT a.attisdropped))`;
+
 /**
  * The tables with code of their own a write to them evaluates as the role the write runs as: an
  * enabled trigger, a rule, or a default, generated column, check or index expression naming a
- * function, operator or type of the database's own (oid past the built-in ones). Set-based, read
- * once per check (per table it scanned pg_depend for each cascade pair: minutes on a deep chain).
+ * function, operator or type of the database's own (oid past the built-in ones), or a column of a
+ * type checked by such code (CODED_TYPES: a domain's CHECK runs on each value written, its
+ * DEFAULT on each row that names no value). Set-based, read once per check (per table it scanned
+ * pg_depend for each cascade pair: minutes on a deep chain).
  */
-const USER_REF = `d.refobjid >= 16384 AND d.refclassid IN ('pg_catalog.pg_proc'::pg_catalog.regclass, 'pg_catalog.pg_operator'::pg_catalog.regclass, 'pg_catalog.pg_type'::pg_catalog.regclass)`;
 const CODED = `SELECT g.tgrelid AS rel FROM pg_catalog.pg_trigger g WHERE NOT g.tgisinternal AND g.tgenabled <> 'D'
       UNION SELECT w.ev_class FROM pg_catalog.pg_rewrite w
       UNION SELECT x.adrelid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_attrdef x ON x.oid = d.objid WHERE d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND ${USER_REF}
       UNION SELECT x.conrelid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_constraint x ON x.oid = d.objid WHERE d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND ${USER_REF}
-      UNION SELECT x.indrelid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_index x ON x.indexrelid = d.objid WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ${USER_REF}`;
+      UNION SELECT x.indrelid FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_index x ON x.indexrelid = d.objid WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND ${USER_REF}
+      UNION SELECT a.attrelid FROM pg_catalog.pg_attribute a JOIN coded_types t ON t.t = a.atttypid WHERE a.attnum > 0 AND NOT a.attisdropped`;
 
 /**
  * Each table (root) a write to which reaches, through ON DELETE / ON UPDATE actions at any depth,
@@ -29,7 +48,8 @@ const CODED = `SELECT g.tgrelid AS rel FROM pg_catalog.pg_trigger g WHERE NOT g.
  * and owner. A partition tree read per edge and per coded table, and a row per table pair, took 50-90 ms
  * on a chain of 200 tables with 800 more in fans (now 20-30 ms; storeSafePool runs it without JIT).
  */
-const CASCADES = `WITH RECURSIVE coded AS MATERIALIZED (${CODED}),
+const CASCADES = `WITH RECURSIVE ${CODED_TYPES},
+    coded AS MATERIALIZED (${CODED}),
     edges AS MATERIALIZED (SELECT DISTINCT k.confrelid AS up, k.conrelid AS down FROM pg_catalog.pg_constraint k
       WHERE k.contype = 'f' AND (k.confdeltype IN ('c', 'n', 'd') OR k.confupdtype IN ('c', 'n', 'd'))),
     hooks AS MATERIALIZED (SELECT g.tgrelid AS rel, f.proowner AS owner FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_proc f ON f.oid = g.tgfoid WHERE f.prosecdef),

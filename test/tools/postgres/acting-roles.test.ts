@@ -4,7 +4,9 @@
  * referenced by 150 tables (ON DELETE SET NULL), with a partitioned table among them whose
  * partition holds the code. The result, not the time: the owner at depth 200, of the one coded
  * table of a fan and of the coded partition are found, and no owner of a table without code, nor
- * any owner for a login that may write none of the roots.
+ * any owner for a login that may write none of the roots. A table whose column is of a type
+ * user code checks (a domain's CHECK or DEFAULT naming a user function, through a domain over it,
+ * an array or a composite) holds code too; one of a domain over an enum does not.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +18,9 @@ import { ACTORS_SQL } from '../../../tools/postgres/acting-roles.js';
 let db: TestDatabase;
 const tag = randomBytes(4).toString('hex');
 const [deepOwner, fanOwner, calmOwner, partOwner, idle] = ['deep', 'fan', 'calm', 'part', 'idle'].map((n) => `${n}_${tag}`) as [string, string, string, string, string];
+/** Owners of tables with a column of a type whose values user code checks (a domain's CHECK or DEFAULT). */
+const [domOwner, arrOwner, compOwner, dfltOwner] = ['dom', 'arr', 'comp', 'dflt'].map((n) => `${n}_${tag}`) as [string, string, string, string];
+const typed = [domOwner, arrOwner, compOwner, dfltOwner];
 let idleUrl = '';
 
 before(async () => {
@@ -42,6 +47,25 @@ before(async () => {
     CREATE TABLE public.parts_1 PARTITION OF public.parts FOR VALUES FROM (0) TO (10);
     CREATE TRIGGER h BEFORE DELETE ON public.parts_1 FOR EACH ROW EXECUTE FUNCTION public.hook();
     ALTER TABLE public.parts_1 OWNER TO ${partOwner}`);
+  // hubd's fan (SET NULL): a column of a domain whose CHECK calls a user function, an array of a
+  // domain over it, a composite holding it, a domain whose DEFAULT calls one; and a domain over an
+  // enum (no code: its table, owned by calm, is no actor).
+  ddl.push(`CREATE ROLE ${domOwner} NOLOGIN; CREATE ROLE ${arrOwner} NOLOGIN; CREATE ROLE ${compOwner} NOLOGIN; CREATE ROLE ${dfltOwner} NOLOGIN;
+    CREATE FUNCTION public.okay(text) RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+    CREATE DOMAIN public.checked AS text CHECK (public.okay(VALUE));
+    CREATE DOMAIN public.checked_over AS public.checked;
+    CREATE TYPE public.boxed AS (inner_value public.checked);
+    CREATE DOMAIN public.defaulted AS int DEFAULT public.pick();
+    CREATE TYPE public.mood AS ENUM ('calm');
+    CREATE DOMAIN public.mood_d AS public.mood;
+    CREATE TABLE public.hubd (id int PRIMARY KEY);
+    CREATE TABLE public.dom1 (id int PRIMARY KEY, p int REFERENCES public.hubd ON DELETE SET NULL, v public.checked);
+    CREATE TABLE public.arr1 (id int PRIMARY KEY, p int REFERENCES public.hubd ON DELETE SET NULL, v public.checked_over[]);
+    CREATE TABLE public.comp1 (id int PRIMARY KEY, p int REFERENCES public.hubd ON DELETE SET NULL, v public.boxed);
+    CREATE TABLE public.dflt1 (id int PRIMARY KEY, p int REFERENCES public.hubd ON DELETE SET NULL, v public.defaulted);
+    CREATE TABLE public.enum1 (id int PRIMARY KEY, p int REFERENCES public.hubd ON DELETE SET NULL, v public.mood_d);
+    ALTER TABLE public.dom1 OWNER TO ${domOwner}; ALTER TABLE public.arr1 OWNER TO ${arrOwner}; ALTER TABLE public.comp1 OWNER TO ${compOwner};
+    ALTER TABLE public.dflt1 OWNER TO ${dfltOwner}; ALTER TABLE public.enum1 OWNER TO ${calmOwner}`);
   for (let k = 0; k < ddl.length; k += 100) await db.query(ddl.slice(k, k + 100).join(';\n'));
   await db.query(`GRANT USAGE ON SCHEMA public TO ${pg.escapeIdentifier(db.role)}; GRANT SELECT, DELETE ON public.c0, public.hub3 TO ${pg.escapeIdentifier(db.role)}`);
   const password = randomBytes(12).toString('hex');
@@ -53,7 +77,7 @@ before(async () => {
 });
 
 after(async () => {
-  const roles = [deepOwner, fanOwner, calmOwner, partOwner, idle].join(', ');
+  const roles = [deepOwner, fanOwner, calmOwner, partOwner, idle, ...typed].join(', ');
   await db?.query(`DROP OWNED BY ${roles}; DROP ROLE IF EXISTS ${roles}`).catch(() => undefined);
   await db?.drop();
 });
@@ -91,6 +115,20 @@ test('a login that may delete hub0 reaches the one coded table of its fan (SET N
     assert.equal(got.has(deepOwner), false, 'c0 is not written');
   } finally {
     await db.query(`REVOKE DELETE ON public.hub0, public.hub2 FROM ${idle}`);
+  }
+});
+
+test('a login that may delete hubd reaches each table with a column of a type user code checks: a domain CHECK or DEFAULT, over a domain, in an array or composite', async () => {
+  await db.query(`GRANT DELETE ON public.hubd TO ${idle}`);
+  try {
+    const got = await actors(idleUrl);
+    assert.equal(got.get(domOwner), 'cascade public.dom1', 'a domain whose CHECK calls a user function');
+    assert.equal(got.get(arrOwner), 'cascade public.arr1', 'an array of a domain over it');
+    assert.equal(got.get(compOwner), 'cascade public.comp1', 'a composite type holding it');
+    assert.equal(got.get(dfltOwner), 'cascade public.dflt1', 'a domain whose DEFAULT calls a user function');
+    assert.equal(got.has(calmOwner), false, `a domain over an enum runs no code: ${JSON.stringify([...got])}`);
+  } finally {
+    await db.query(`REVOKE DELETE ON public.hubd FROM ${idle}`);
   }
 });
 
