@@ -7,7 +7,9 @@
  * request it used is found short: at once by the withdrawal in this process (`withdrawn`), and,
  * for a withdrawal by another process on the same store (the CLI, another replica), by the held
  * call re-reading its requests every `everyMs` while it runs (one store read per request it used,
- * only for calls that needed approval). Once the call's result is in, it is released: nothing changes.
+ * only for calls that needed approval), and once when its intent is recorded, before it executes
+ * (`recheck`: a withdrawal between the use and the intent). Once the call's result is in, it is
+ * released: nothing changes.
  */
 import { ErrorCode, WardenError } from '../errors.js';
 import { approvingPersons, type ApprovalRow, type ApprovalStore } from '../recorder/index.js';
@@ -17,6 +19,14 @@ export interface CallHold {
   readonly signal: AbortSignal;
   /** The coded error the call answers with, once its approval was withdrawn. */
   withdrawn(): WardenError | undefined;
+  /**
+   * Re-read the requests it used now (`signal` aborts if one is short). Why: the pipeline asks
+   * once its intent is recorded, before it executes: a withdrawal made between the use and
+   * the intent (by another process, or by this one before the hold was registered) left no
+   * running call to stop, and the periodic re-read would see it only after a fast write committed.
+   * A store that fails to answer stops nothing (as the periodic read; the store logs it).
+   */
+  recheck(): Promise<void>;
   /** The call's result is in (or it failed): later withdrawals change nothing. Idempotent. */
   release(): void;
 }
@@ -77,6 +87,7 @@ export function inFlightCalls(tables: Pick<ApprovalStore, 'get'>, everyMs = IN_F
       return {
         signal: ctrl.signal,
         withdrawn: () => why,
+        recheck: () => (done ? Promise.resolve() : check().catch(() => undefined)),
         release() {
           done = true;
           clearInterval(timer);

@@ -127,6 +127,9 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         return;
       }
       await writeIntent(s, 'allow', !readOnly);
+      // Its requests read again now that its use is on record: one withdrawn between the use and
+      // the intent stops it at execute's boundary (approvals/in-flight.ts recheck).
+      await s.hold?.recheck();
     },
     async execute(s) {
       const t = s.tool!;
@@ -149,13 +152,18 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
           ? { judge: itemJudge(s.policy, s.principal!, { tool: t.name, connection: s.connection?.name ?? null, args: s.input! }, s.decision!) }
           : {}),
       });
+      const overlapped = s.intentPending !== undefined;
       if (s.intentPending) {
         // The intent's failure wins over the statement's outcome: a call whose intent did not
         // land is refused, and its result (if any) is dropped.
         running.catch(() => undefined);
         await s.intentPending;
+        // As after a sequential intent: a withdrawal before it landed cancels the read, and a
+        // result already in is dropped (the call ran on an approval no longer counted).
+        await s.hold?.recheck();
       }
       s.output = await running;
+      if (overlapped && s.hold?.withdrawn()) throw new WardenError(ErrorCode.CANCELLED, 'the call was cancelled before its result was returned (an approval it ran on was withdrawn)');
       // Its result is in: an approval withdrawn from now on changes nothing.
       s.hold?.release();
       if (s.rate) s.output = await withinRowsQuota(s.output, s.rate);

@@ -161,9 +161,24 @@ export const OPEN_FOR = `SELECT id FROM approvals WHERE requester = $1 AND call_
  * requests can neither grow this nor push an approved-for request out of it. A request `used` by a
  * call recorded without its outcome yet (it has not ended) counts as open too (inFlightUse): that
  * call may still give it back (give-back.ts), and what it gives back must not carry an approval
- * withdrawn meanwhile. A use whose call has ended, or was never recorded, is history.
+ * withdrawn meanwhile; so does one used since `$1` (UNRECORDED_USE_MS ago) by a call not recorded
+ * yet: the pipeline records its intent just after the use, and a withdrawal in between was missed
+ * (the call then ran on it; it re-reads its requests once its intent is in: in-flight.ts). A use
+ * whose call has ended, or was never recorded that long after it, is history.
  */
-export const OPEN_WITH_APPROVALS = `SELECT id FROM approvals a WHERE (state IN ('pending', 'approved') OR (state = 'used' AND EXISTS (SELECT 1 FROM calls c WHERE c.id = a.used_by_call AND c.outcome_seq IS NULL))) AND confirm IS NULL AND EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decision = 'approve') ORDER BY seq`;
+export const OPEN_WITH_APPROVALS = `SELECT id FROM approvals a WHERE (state IN ('pending', 'approved') OR (state = 'used' AND (EXISTS (SELECT 1 FROM calls c WHERE c.id = a.used_by_call AND c.outcome_seq IS NULL)
+  OR (a.used_at > $1 AND NOT EXISTS (SELECT 1 FROM calls c WHERE c.id = a.used_by_call))))) AND confirm IS NULL AND EXISTS (SELECT 1 FROM approval_decisions d WHERE d.approval_id = a.id AND d.decision = 'approve') ORDER BY seq`;
+
+/**
+ * How long after its use a request whose call is not recorded counts as in flight. Why this
+ * long: the intent is written milliseconds after the use; a call never recorded (its process
+ * gone, its store failing) stops counting after this, by the caller's clock (replicas' clocks
+ * within minutes of each other).
+ */
+export const UNRECORDED_USE_MS = 10 * 60_000;
+
+/** The `$1` of OPEN_WITH_APPROVALS at `nowMs`: uses since then whose call is not recorded count as in flight. */
+export const unrecordedSince = (nowMs: number): string => new Date(nowMs - UNRECORDED_USE_MS).toISOString();
 
 /** The `requested` event body of a new request. */
 export function requestedEvent(a: NewApproval): Record<string, unknown> {
@@ -196,16 +211,25 @@ export function withdrawable(row: ApprovalRow | null, reviewer: string): row is 
 
 /**
  * Whether a request (as loaded under the write lock) is `used` by a call; the store withdraws from
- * it only while that call is recorded and has not ended (CALL_RUNNING), as OPEN_WITH_APPROVALS
- * finds. Why: red-team, a reviewer seen out of the group while the call that used her approval
+ * it only while that call may still give it back (useInFlight), as OPEN_WITH_APPROVALS finds. Why: red-team, a reviewer seen out of the group while the call that used her approval
  * waited for an SSH session slot kept it, and the cancelled call gave it back approved.
  */
 export function inFlightUse(row: ApprovalRow | null): row is ApprovalRow {
   return row !== null && row.state === 'used' && row.usedByCall !== null;
 }
 
-/** Whether call `$1` is recorded and has not ended (its use of a request may still be given back); read under the withdrawal's write lock. */
-export const CALL_RUNNING = 'SELECT 1 AS running FROM calls WHERE id = $1 AND outcome_seq IS NULL';
+/** Call `$1`'s outcome seq, if it is recorded (NULL: it has not ended); read under the withdrawal's write lock (useInFlight). */
+export const CALL_OUTCOME = 'SELECT outcome_seq FROM calls WHERE id = $1';
+
+/**
+ * Whether a used request's call may still give it back, `call` its CALL_OUTCOME row (undefined:
+ * not recorded) and `at` the withdrawal's time: recorded and not ended, or not recorded yet and
+ * used within UNRECORDED_USE_MS (its intent is on its way: OPEN_WITH_APPROVALS).
+ */
+export function useInFlight(row: ApprovalRow, call: { outcome_seq: unknown } | undefined, at: string): boolean {
+  if (call) return call.outcome_seq === null;
+  return row.usedAt !== null && row.usedAt > unrecordedSince(Date.parse(at));
+}
 
 /**
  * The state a given-back request returns to: `approved` while its approving people still reach

@@ -13,7 +13,7 @@
 import type pg from 'pg';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
-  returnable, returnedEvent, CALL_RUNNING, inFlightUse, returnUpdate, voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
+  returnable, returnedEvent, CALL_OUTCOME, inFlightUse, unrecordedSince, useInFlight, returnUpdate, voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
 import { canonicalParts, joinParts } from './canonical-json.js';
 import { DB_NOW_ISO, dbNow } from './pg-clock.js';
@@ -132,7 +132,7 @@ export class PgApprovalTables implements ApprovalStore {
   }
 
   openWithApprovals(): Promise<ApprovalRow[]> {
-    return this.loadAll(OPEN_WITH_APPROVALS, []);
+    return this.loadAll(OPEN_WITH_APPROVALS, [unrecordedSince(Date.now())]);
   }
 
   combination(combinationId: string, now: string): Promise<ApprovalRow[]> {
@@ -262,8 +262,9 @@ export class PgApprovalTables implements ApprovalStore {
     return this.writer.write(async (tx) => {
       const row = await load(tx.q, id, true);
       if (!withdrawable(row, reviewer)) return null;
-      // A use is withdrawn from only while its call may still give it back: recorded, not ended.
-      if (inFlightUse(row) && !(await tx.q(CALL_RUNNING, [row.usedByCall])).rows.length) return null;
+      // A use is withdrawn from only while its call may still give it back: recorded and not
+      // ended, or not recorded yet (its intent on its way).
+      if (inFlightUse(row) && !useInFlight(row, (await tx.q(CALL_OUTCOME, [row.usedByCall])).rows[0] as { outcome_seq: unknown } | undefined, at)) return null;
       const seq = await event(tx, id, at, withdrawnEvent(row, reviewer, reason));
       const sql = WITHDRAW((n) => `$${n}`);
       await tx.q(sql.decision, [id, reviewer]);

@@ -10,7 +10,7 @@ import type Database from 'better-sqlite3';
 import { readPendingQueue } from './approval-queue-sql.js';
 import {
   actorsColumn, approvalInsert, type CallBinding, checkDecision, combinedEvent, consumeAction, consumeRefusal, decisionEvent, LAST_DENIED, OPEN_FOR, OPEN_WITH_APPROVALS, type ReviewerDecision, requestedEvent, settleEvent, settlesTo, stateCondition, stillDue,
-  returnable, returnedEvent, CALL_RUNNING, inFlightUse, returnUpdate, voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
+  returnable, returnedEvent, CALL_OUTCOME, inFlightUse, unrecordedSince, useInFlight, returnUpdate, voidable, voidedEvent, voidReasonOf, voidUpdate, withdrawable, withdrawnEvent, reopens, WITHDRAW,
 } from './approval-rules.js';
 import { decisionOf, rowOf } from './approval-rows.js';
 import { type ApprovalDecisionRow, type Decided, type Recorded, type ApprovalListFilter, type ApprovalRow, type ApprovalState, type ApprovalStore, type ConsumeResult, type CreateGuard, type CreateOutcome, type Expired, type NewApproval, type VoidReason } from './approval-store.js';
@@ -89,7 +89,7 @@ export class ApprovalTables implements ApprovalStore {
   }
 
   async openWithApprovals(): Promise<ApprovalRow[]> {
-    return this.read(() => (this.db.prepare(OPEN_WITH_APPROVALS).all() as { id: string }[]).map((r) => this.load(r.id)!));
+    return this.read(() => (this.db.prepare(OPEN_WITH_APPROVALS.replace('$1', '?')).all(unrecordedSince(Date.now())) as { id: string }[]).map((r) => this.load(r.id)!));
   }
 
   private openRows(requester: string, callHash: string, now: string): ApprovalRow[] {
@@ -245,8 +245,9 @@ export class ApprovalTables implements ApprovalStore {
     return this.write((event) => {
       const row = this.load(id);
       if (!withdrawable(row, reviewer)) return null;
-      // A use is withdrawn from only while its call may still give it back: recorded, not ended.
-      if (inFlightUse(row) && !this.db.prepare(CALL_RUNNING.replace('$1', '?')).get(row.usedByCall)) return null;
+      // A use is withdrawn from only while its call may still give it back: recorded and not
+      // ended, or not recorded yet (its intent on its way).
+      if (inFlightUse(row) && !useInFlight(row, this.db.prepare(CALL_OUTCOME.replace('$1', '?')).get(row.usedByCall) as { outcome_seq: unknown } | undefined, at)) return null;
       const seq = event(id, at, withdrawnEvent(row, reviewer, reason));
       const sql = WITHDRAW(() => '?');
       this.db.prepare(sql.decision).run(id, reviewer);

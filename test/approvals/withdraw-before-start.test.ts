@@ -1,6 +1,8 @@
 /**
  * Red-team neighbour of withdraw-in-flight: the withdrawal lands after the call that used the
- * approval was recorded and before it executes. The call stops at the execute boundary: answered
+ * approval was recorded and before it executes; or, from another process on the same store,
+ * after the use and before the call's intent is recorded (once missed: the sweep took a use with
+ * no call on record for history, and the call ran on the approval). The call stops at the execute boundary: answered
  * WARDEN_APPROVAL_WITHDRAWN, nothing executed, the request given back short of its count
  * (pending, not approved), recorded. Real SQLite store, the real pipeline and approval service; a
  * plug-in tool counts its executions, and the store's intent write is wrapped only to deliver
@@ -29,7 +31,15 @@ const POLICY = `rules:
 const alice: Principal = { subject: 'alice', groups: ['g'], claims: {}, authMethod: 'stdio' };
 const dana: Principal = { subject: 'dana', groups: ['dba'], claims: { iss: 'https://idp.example' }, authMethod: 'oidc' };
 
-test('an approval withdrawn between its use and the call\'s start: the call does not run, answered WARDEN_APPROVAL_WITHDRAWN', async (t) => {
+/**
+ * Where the withdrawal lands: after the call's intent is recorded, by the service the pipeline
+ * holds its calls in; or between the use and the intent, by another service on the same store
+ * (the CLI, another replica: no held call of its own to stop); or so for a read whose intent is
+ * written while it runs (`read_intent: overlap`): its result is dropped.
+ */
+type Moment = 'after-intent' | 'before-intent-elsewhere' | 'overlap-elsewhere';
+
+async function withdrawnBeforeStart(t: { after(fn: () => void): void }, moment: Moment): Promise<void> {
   const dbPath = join(tempDir(t), 't.db');
   const store = openSqliteStore(dbPath);
   t.after(() => void store.close());
@@ -39,7 +49,7 @@ test('an approval withdrawn between its use and the call\'s start: the call does
     name: 'probe', title: 'probe', description: 'a write that needs approval', connectionTypes: ['probe'],
     input: z.object({ connection: z.string() }).strict(), annotations: {},
     parse: () => ({ family: 'probe', summary: 'write' }),
-    isReadOnly: () => false,
+    isReadOnly: () => moment === 'overlap-elsewhere',
     async execute() {
       executed++;
       return { kind: 'text', streams: { stdout: 'ran' }, exitCode: 0, truncated: false };
@@ -47,18 +57,22 @@ test('an approval withdrawn between its use and the call\'s start: the call does
   };
   const policy = compilePolicy(['p.yaml'], [], { 'p.yaml': POLICY });
   const svc = createApprovalService(store.approvals, { pollMs: 5, policy: () => policy });
-  // The withdrawal lands once the call's intent is recorded (its use now open to the sweep), before it executes.
+  const elsewhere = createApprovalService(store.approvals, { pollMs: 5, policy: () => policy });
+  // The withdrawal lands once the call's intent is recorded (its use now open to the sweep), or
+  // just before it (the use not yet on record), before it executes.
   let withdrawn: string[] = [];
   const recording = Object.create(store) as typeof store;
   recording.recordIntent = async (c, o) => {
+    if (c.tool === 'probe' && moment !== 'after-intent') withdrawn = await elsewhere.withdrawIneligible!({ ...dana, groups: ['g'] });
     await store.recordIntent(c, o);
-    if (c.tool === 'probe') withdrawn = await svc.withdrawIneligible!({ ...dana, groups: ['g'] });
+    if (c.tool === 'probe' && moment === 'after-intent') withdrawn = await svc.withdrawIneligible!({ ...dana, groups: ['g'] });
   };
   const pipeline = createPipeline({
     tools: [tool as unknown as GovernedTool], connections: [{ name: 'c', type: 'probe' }], policy: () => policy, store: recording,
     masking: { apply: (v) => v, scanner: () => ({ scan: (text: string) => ({ text, hits: {} }) }) },
     limits: { maxInputBytes: 65536, maxResultBytes: 1 << 20, defaultTimeoutMs: 5000, defaultMaxRows: 100 },
     log: () => undefined, approvals: svc,
+    ...(moment === 'overlap-elsewhere' ? { readIntent: 'overlap' as const } : {}),
   });
   const answer = pipeline.handle({ sessionId: 's1', principal: alice, tool: 'probe', args: { connection: 'c' }, signal: new AbortController().signal });
   const req = await until(async () => (await store.approvals.list({ limit: 10 })).find((r) => r.state === 'pending'), 15_000, 'the request');
@@ -66,8 +80,18 @@ test('an approval withdrawn between its use and the call\'s start: the call does
   const r = await answer;
   assert.deepEqual(withdrawn, [req.id], 'the sweep withdrew dana\'s approval from the recorded call');
   assert.match(r.content[0]!.text, /^WARDEN_APPROVAL_WITHDRAWN: /, r.content[0]!.text);
-  assert.equal(executed, 0, 'the call never ran');
+  assert.doesNotMatch(JSON.stringify(r), /stdout/, 'no result');
   const row = await store.approvals.get(req.id);
+  if (moment === 'overlap-elsewhere') {
+    // The read ran with its intent on its way; its result is dropped, its use stands (it ran).
+    assert.equal(executed, 1);
+    assert.equal(row?.state, 'used');
+    assert.deepEqual(row?.decisions, [], 'dana\'s approval withdrawn');
+    assert.deepEqual((await store.getSession('s1'))!.calls.map((c) => c.outcome?.errorCode), ['WARDEN_APPROVAL_WITHDRAWN']);
+    assert.equal((await store.verify()).ok, true);
+    return;
+  }
+  assert.equal(executed, 0, 'the call never ran');
   assert.equal(row?.state, 'pending', 'given back short of its count: pending, not approved');
   // The give-back's record names the withdrawal, not a client cancel.
   const file = new Database(dbPath, { readonly: true });
@@ -79,4 +103,12 @@ test('an approval withdrawn between its use and the call\'s start: the call does
   const calls = (await store.getSession('s1'))!.calls;
   assert.deepEqual(calls.map((c) => c.outcome?.errorCode), ['WARDEN_APPROVAL_WITHDRAWN']);
   assert.equal((await store.verify()).ok, true);
-});
+}
+
+test('an approval withdrawn between its use and the call\'s start: the call does not run, answered WARDEN_APPROVAL_WITHDRAWN', (t) => withdrawnBeforeStart(t, 'after-intent'));
+
+test('withdrawn by another process between the use and the intent (no call on record yet): the call re-reads its request once its intent is in and does not run', (t) =>
+  withdrawnBeforeStart(t, 'before-intent-elsewhere'));
+
+test('a read whose intent is written while it runs (read_intent: overlap), withdrawn so: its result is dropped, answered WARDEN_APPROVAL_WITHDRAWN', (t) =>
+  withdrawnBeforeStart(t, 'overlap-elsewhere'));

@@ -19,6 +19,7 @@ import type { Decision } from '../../src/policy/types.js';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { intent, outcome, session, tempDir } from '../recorder/fixtures.js';
 import { ApprovalTransitions } from '../../src/recorder/approval-transitions.js';
+import { UNRECORDED_USE_MS } from '../../src/recorder/approval-rules.js';
 
 const sam: Principal = { subject: 'sam', groups: ['sre'], claims: {}, authMethod: 'local' };
 const iss = 'https://idp.example';
@@ -95,6 +96,30 @@ const withdrawnWhileUsed: Scenario = async (store) => {
   assert.deepEqual(await gate('c3', sql), { granted: true, approvalId: id, spent: [id] });
 };
 
+/**
+ * A use whose call is not recorded yet: the pipeline writes the intent just after the use, and a
+ * withdrawal in between took it for history. Now it is open to the sweep; UNRECORDED_USE_MS after
+ * the use, a call still unrecorded (its process gone) is history.
+ */
+const unrecordedUse: Scenario = async (store) => {
+  const { svc, gate } = gateOf(store);
+  const sql = 'UPDATE t SET a = 3';
+  const id = ((await gate('e0', sql)) as { approvalId: string }).approvalId;
+  await svc.approve(id, dana);
+  assert.equal((await gate('e1', sql)).granted, true, 'e1 uses it; its intent is not recorded yet');
+  const usedAt = (await store.approvals.get(id))!.usedAt!;
+  const later = new Date(Date.parse(usedAt) + UNRECORDED_USE_MS + 60_000).toISOString();
+  assert.equal(await store.approvals.withdraw(id, 'dana', 'test', later), null, 'past UNRECORDED_USE_MS an unrecorded use is history');
+  assert.deepEqual((await store.approvals.openWithApprovals()).map((r) => r.id), [id], 'open to the sweep');
+  assert.deepEqual(await svc.withdrawIneligible!(danaOut), [id], 'the approval an unrecorded call used is withdrawn');
+  const row = await store.approvals.get(id);
+  assert.equal(row?.state, 'used');
+  assert.deepEqual(row?.decisions, []);
+  // Cancelled before it started: given back short of its count, pending.
+  assert.deepEqual(await svc.giveBack('e1', [id]), []);
+  assert.equal((await store.approvals.get(id))?.state, 'pending');
+};
+
 /** Neighbours: a qualifying token withdraws nothing and the give-back is approved again; an ended call's use is history. */
 const neighbours: Scenario = async (store) => {
   const { svc, gate } = gateOf(store);
@@ -120,6 +145,9 @@ test('SQLite: an approval withdrawn while its call had not started is not given 
 test('SQLite: a qualifying token withdraws nothing; an ended call\'s use is history', (t) => onSqlite(t, neighbours));
 test('PostgreSQL: an approval withdrawn while its call had not started is not given back approved', () => onPg(withdrawnWhileUsed));
 test('PostgreSQL: a qualifying token withdraws nothing; an ended call\'s use is history', () => onPg(neighbours));
+
+test('SQLite: a use whose call is not recorded yet is withdrawn from; one unrecorded past UNRECORDED_USE_MS is history', (t) => onSqlite(t, unrecordedUse));
+test('PostgreSQL: a use whose call is not recorded yet is withdrawn from; one unrecorded past UNRECORDED_USE_MS is history', () => onPg(unrecordedUse));
 
 test('verify: a give-back after a withdrawal while used returns pending; one recorded approved short of its count is reported', () => {
   const replay = (to: string | undefined): (string | null)[] => {

@@ -2,7 +2,7 @@
  * The `withdrawn` approval event (approvals/withdraw.ts): a reviewer's approve on an open request
  * no longer counts. Both stores alike: the decision row goes, an approved request short of its
  * count is pending again (decided_at cleared), one still at its count stays approved, a used
- * request or a deny is left alone, and verify replays the event (a forged row is still reported).
+ * request (its call never recorded, that long after) or a deny is left alone, and verify replays the event (a forged row is still reported).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
 import { openPgStore, openSqliteStore, type ApprovalStore } from '../../src/recorder/index.js';
 import { approvalRequest, tempDir } from './fixtures.js';
+import { UNRECORDED_USE_MS } from '../../src/recorder/approval-rules.js';
 
 const LATER = { expiresAt: '2099-01-01T00:00:00.000Z' };
 const AT = '2026-11-28T10:05:00.000Z';
@@ -43,9 +44,10 @@ async function withdrawnBehaviour(s: ApprovalStore): Promise<void> {
   const w2 = (await s.get('w2'))!;
   assert.equal(w2.state, 'pending');
   assert.deepEqual(w2.decisions.map((d) => d.reviewer), ['omar']);
-  // Nothing of dora's on w3; used (w4) and denied (w5) are history.
+  // Nothing of dora's on w3; used (w4, by a call never recorded, UNRECORDED_USE_MS on: its
+  // process gone) and denied (w5) are history.
   assert.equal(await s.withdraw('w3', 'dora', WHY, AT), null);
-  assert.equal(await s.withdraw('w4', 'dora', WHY, AT), null);
+  assert.equal(await s.withdraw('w4', 'dora', WHY, new Date(Date.parse(AT) + UNRECORDED_USE_MS + 1).toISOString()), null);
   assert.equal(await s.withdraw('w5', 'dora', WHY, AT), null);
   assert.equal((await s.get('w3'))!.state, 'approved');
   assert.equal((await s.get('w4'))!.state, 'used');
