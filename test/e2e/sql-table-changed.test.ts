@@ -5,7 +5,9 @@
  * attached as a partition of a masked one, a table swapped for a view: each is seen in the
  * read's own round trip (relation-prints.ts: the trailer after the statement), the read is judged
  * anew and comes back masked. Through another Warden replica (whose DDL forgets only its own
- * caches) too. A read of unchanged tables answers as before, with no round trip more.
+ * caches) too. A read of unchanged tables answers as before, with no round trip more. A write
+ * whose own trigger creates a child table of its family is refused (the child rolls back with
+ * it) until the child exists ahead of it.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,12 +54,31 @@ rules:
     sql: { read: [public.vault], write: [public.vault] }
 `;
 
+/** Masks on an inheritance-partitioned table whose insert trigger creates its child tables. */
+const SELF_POLICY = `
+masking:
+  columns:
+    - { column: public.events.email, with: redact }
+rules:
+  - id: writers
+    effect: allow
+    who: { groups: [analysts] }
+    tool: query_database
+    on: [db]
+    sql:
+      statements: [select, insert]
+      read: [public.events]
+      write: [public.events]
+`;
+
 let db: TestDatabase;
 let w: SqlWarden;
 /** A second Warden on the same database (a replica): its catalog cache is its own. */
 let replica: SqlWarden;
 /** A Warden with deny rules and no masks (relation prints kept for the deny rules alone). */
 let guarded: SqlWarden;
+/** A Warden whose masked table's own trigger creates child tables. */
+let selfChanging: SqlWarden;
 const noLeak = noLeakOf([CAROL, DAVE]);
 
 before(async () => {
@@ -80,17 +101,26 @@ before(async () => {
     CREATE TABLE public.drafts (id int, secret text);
     INSERT INTO public.drafts VALUES (1, '${CAROL}');
     CREATE TABLE public.notes (id int, secret text);
-    INSERT INTO public.notes VALUES (2, '${DAVE}')`);
-  await ownTables(db, ['users', 'people', 'people_old', 'people_new', 'people_mid', 'people_leaf', 'swapped', 'accounts', 'vault', 'vault_old', 'drafts', 'notes']);
+    INSERT INTO public.notes VALUES (2, '${DAVE}');
+    CREATE TABLE public.events (id int, email text);
+    CREATE FUNCTION public.events_route() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        EXECUTE 'CREATE TABLE IF NOT EXISTS public.events_' || NEW.id || ' () INHERITS (public.events)';
+        EXECUTE 'INSERT INTO public.events_' || NEW.id || ' VALUES ($1, $2)' USING NEW.id, NEW.email;
+        RETURN NULL;
+      END $$;
+    CREATE TRIGGER route BEFORE INSERT ON public.events FOR EACH ROW EXECUTE FUNCTION public.events_route()`);
+  await ownTables(db, ['users', 'people', 'people_old', 'people_new', 'people_mid', 'people_leaf', 'swapped', 'accounts', 'vault', 'vault_old', 'drafts', 'notes', 'events']);
   await db.query(`GRANT CREATE ON SCHEMA public TO ${db.role}`);
-  [w, replica, guarded] = await Promise.all([startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG), startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG),
-    startSqlWarden(db, { 'p.yaml': DENY_POLICY }, CONFIG)]);
+  [w, replica, guarded, selfChanging] = await Promise.all([startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG), startSqlWarden(db, { 'p.yaml': POLICY }, CONFIG),
+    startSqlWarden(db, { 'p.yaml': DENY_POLICY }, CONFIG), startSqlWarden(db, { 'p.yaml': SELF_POLICY }, CONFIG)]);
 });
 
 after(async () => {
   await w?.close();
   await replica?.close();
   await guarded?.close();
+  await selfChanging?.close();
   await db?.drop();
 });
 
@@ -187,5 +217,29 @@ describe('a table attached to a deny-ruled family after Warden cached its answer
     assert.equal(again.isError, true, again.text);
     assert.match(again.text, /no-vault/, 'judged anew: the deny on the family');
     assert.deepEqual((await db.query('SELECT secret FROM public.notes')).rows, [{ secret: 'n1' }]);
+  });
+});
+
+describe('a write whose own trigger creates a child table of the family it was judged by', () => {
+  // Its trailer sees the family grown by its own trigger: refused before COMMIT, the child table
+  // rolled back with the row, so every such write is refused alike (fail closed) until the child
+  // exists ahead of it, as inheritance partitioning schemes create theirs.
+  test('refused each time, nothing committed; with the child created ahead it runs, and reads of it are masked', async () => {
+    ranOk(await selfChanging.query('SELECT id, email FROM public.events'), 'the read that caches the family');
+    for (const attempt of ['first', 'second']) {
+      const r = await selfChanging.query(`INSERT INTO public.events VALUES (5, '${CAROL}')`);
+      assert.equal(r.isError, true, `${attempt}: ${r.text}`);
+      assert.match(r.text, /WARDEN_DENIED: the catalog changed .*nothing was committed/s, attempt);
+      assert.deepEqual((await db.query('SELECT id FROM public.events')).rows, [], `${attempt}: no row`);
+      assert.equal((await db.query(`SELECT to_regclass('public.events_5') AS t`)).rows[0]!.t, null, `${attempt}: the child rolled back`);
+    }
+    await db.query(`CREATE TABLE public.events_5 () INHERITS (public.events)`);
+    await ownTables(db, ['events_5']);
+    ranOk(await selfChanging.query(`INSERT INTO public.events VALUES (5, '${CAROL}')`), 'the child exists: the family is as judged');
+    assert.deepEqual((await db.query('SELECT tableoid::regclass::text AS t, email FROM public.events')).rows, [{ t: 'events_5', email: CAROL }]);
+    const read = await selfChanging.query('SELECT id, email FROM public.events');
+    ranOk(read, 'the read of the family');
+    noLeak(read, 'the child\'s row read through its parent');
+    assert.deepEqual(rowsOf(read).map((row) => row[0]), [5]);
   });
 });
