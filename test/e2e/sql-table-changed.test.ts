@@ -12,7 +12,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestDatabase, type TestDatabase } from '../support/pg-cluster.js';
-import { noLeakOf, ownTables, ranOk, rowsOf, sqlConfig, startSqlWarden, type SqlWarden } from '../support/sql-warden.js';
+import { emailRedactions, noLeakOf, ownTables, ranOk, rowsOf, sqlConfig, startSqlWarden, writersPolicy, type SqlWarden } from '../support/sql-warden.js';
 
 const CAROL = 'carol@example.com';
 const DAVE = 'dave@example.com';
@@ -55,21 +55,7 @@ rules:
 `;
 
 /** Masks on an inheritance-partitioned table whose insert trigger creates its child tables. */
-const SELF_POLICY = `
-masking:
-  columns:
-    - { column: public.events.email, with: redact }
-rules:
-  - id: writers
-    effect: allow
-    who: { groups: [analysts] }
-    tool: query_database
-    on: [db]
-    sql:
-      statements: [select, insert]
-      read: [public.events]
-      write: [public.events]
-`;
+const SELF_POLICY = emailRedactions(['events']) + writersPolicy(['events']);
 
 let db: TestDatabase;
 let w: SqlWarden;
