@@ -10,7 +10,8 @@
  * (a numeric or `*` port in a five-field line, a relay host before `user:pw`, a `machine` entry in
  * the text), so ordinary colon text, prose and nginx directives (`ssl_session_cache shared:...`)
  * stay. Every matcher is anchored at a line's start and its parts cannot overlap, so the cost
- * is linear. grep's `FILE:`, `FILE:12:` and context `FILE-12-` prefixes are read before a directive, a `.pgpass` line.
+ * is linear. grep's `FILE:`, `FILE:12:` and context `FILE-12-` prefixes are read before a directive, a `.pgpass` line
+ * (and one file's `12:`, before a `.pgpass` line).
  * Also strongSwan's `ipsec.secrets` (`%any : PSK "x"`, `: RSA key.pem "passphrase"`: all after the
  * type) and PHP config (`define('DB_PASSWORD', 'x')`, `$password = 'x';`, `$cfg['password'] = 'x'`;
  * WordPress's `*_SALT` too). nslcd's and pam_ldap's `bindpw PW` (and `rootpwmodpw`, `rootbindpw`,
@@ -74,10 +75,14 @@ const NETRC_ENTRY = /^[ \t]*(?:machine[ \t]+\S|default(?:[ \t]+(?:login|password
 const NETRC_LINE = /^[ \t]*(?:machine|default|login|password|account)(?=[ \t]|$).*$/gm;
 const NETRC_TOKEN = /(^|[ \t])(password|account)([ \t]+)("(?:[^"\\\n]|\\.)*"?|\S+)/g;
 
-/** `.pgpass`: `host:port:database:user:password`, a port of digits or `*`, `\:` escaped. */
+/**
+ * `.pgpass`: `host:port:database:user:password`, a port of digits or `*`, `\:` escaped; after
+ * grep's `FILE:12:` prefix, or the `12:` of `grep -n` on one file (it once passed unmasked: the
+ * line number read as the host and the host as a port).
+ */
 const PG_FIELD = String.raw`(?:[^:\\\s]|\\.)+`;
 const PG_TEXT = String.raw`(?:[^:\\\n]|\\.)+`;
-const PGPASS = new RegExp(String.raw`^((?:[^\s:]+:\d+:)?${PG_FIELD}:(?:\d{1,5}|\*):${PG_TEXT}:${PG_TEXT}:)(${PG_TEXT})$`, 'gm');
+const PGPASS = new RegExp(String.raw`^((?:[^\s:]+:\d+:|\d+:)?${PG_FIELD}:(?:\d{1,5}|\*):${PG_TEXT}:${PG_TEXT}:)(${PG_TEXT})$`, 'gm');
 
 /** Postfix `sasl_passwd`: a relay (`[host]:port`, `host.domain`, `@domain`, `user@domain`), then `user:password`. */
 /** A dotted host name; its first `.` is fixed (the run before it holds none), so it reads one way. */

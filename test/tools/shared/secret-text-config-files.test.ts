@@ -64,6 +64,8 @@ test('.pgpass: the fifth field of a host:port:db:user:password line', () => {
     ['db.example.com:5432:app:alice:hunter2', 'db.example.com:5432:app:alice:***'],
     ['*:*:*:alice:hunter2\nlocalhost:5432:*:bob:pw\\:with\\:colons\n', '*:*:*:alice:***\nlocalhost:5432:*:bob:***\n'],
     ['/home/u/.pgpass:2:db:5432:app:alice:hunter2', '/home/u/.pgpass:2:db:5432:app:alice:***'],
+    // `grep -n` on one file: the line number before the host (it passed unmasked).
+    ['2:db:5432:app:alice:hunter2\n3:*:*:*:bob:pw2', '2:db:5432:app:alice:***\n3:*:*:*:bob:***'],
   ]);
   same([
     'root:x:0:0:root:/root:/bin/bash',
@@ -74,6 +76,8 @@ test('.pgpass: the fifth field of a host:port:db:user:password line', () => {
     'app.log:12:status ok',
     'Note: host:port:db:user:password is the format',
     'db.example.com:5432:app:alice:',
+    '12:root:x:0:0:root:/root:/bin/bash',
+    '7:daemon:*:1:1::0:0:Owner of many system processes:/root:/usr/sbin/nologin',
   ]);
 });
 
