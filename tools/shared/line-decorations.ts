@@ -72,7 +72,9 @@ export function undecorated(text: string): string | null {
   const lines = text.split('\n');
   const end = lines.length > 1 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
   const body = lines.slice(0, end);
-  if (body.filter((l) => !bare(l)).length < 2) return null; // one line is read the same way either way
+  // One line too: a format read from a line's start (a `.netrc` `machine` entry, an htpasswd hash,
+  // a `sasl_passwd` relay) is not read behind `12:` (`grep -n machine ~/.netrc` showed it).
+  if (!body.some((l) => !bare(l))) return null;
   let out = body;
   let changed = false;
   const prefix = PREFIXES.find((re) => body.every((l) => bare(l) || re.test(l)));

@@ -2,7 +2,8 @@
  * A value that runs over lines (a `password: |` block scalar, a quoted .env value holding a PEM)
  * is masked by the lines after its name; a decoration on every line (`cat -n`, `nl`, `grep -n ''`,
  * grep's `FILE-4-` context lines, `cat -E`'s `$`) made those lines no continuation, and they were
- * shown. Now such output is also masked bare, and the bare text is used when that hides more.
+ * shown. Now such output is also masked bare, and the bare text is used when that hides more;
+ * one decorated line too (a `.netrc` or htpasswd line behind grep -n's `12:` was not read).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -23,6 +24,20 @@ test('a block or quoted value behind decorated lines is masked whole', () => {
     assert.equal(mask(text), want, JSON.stringify(text));
     assert.ok(!mask(text).includes('hunter2'));
   }
+});
+
+test('one decorated line whose format is read from the line\'s start (grep -n of one match) is masked bare', () => {
+  const cases: [string, string][] = [
+    ['12:machine api.example.com login alice password hunter2\n', 'machine api.example.com login alice password ***\n'],
+    ['/root/.netrc:3:machine api.example.com login alice password hunter2\n', 'machine api.example.com login alice password ***\n'],
+    ['4:[smtp.example.com]:587 alice:hunter2\n', '[smtp.example.com]:587 alice:***\n'],
+    ['7:alice:$apr1$abc$hunter2hunter2\n', 'alice:***\n'],
+    ['/etc/app/htpasswd:7:alice:$apr1$abc$hunter2hunter2', 'alice:***'],
+  ];
+  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+  // One decorated line that hides nothing more bare keeps its decoration.
+  assert.equal(mask('12:status ok\n'), '12:status ok\n');
+  assert.equal(mask('2024-05-01 started\n'), '2024-05-01 started\n');
 });
 
 test('decorated output that hides nothing more keeps its decorations', () => {
