@@ -8,7 +8,10 @@
  * decorations taken off; when the bare text masks more values, the bare text is returned, masked
  * (the decorations are lost, the values are not shown). Why twice and not always bare: a
  * decoration is guessed from the text (a log line may start with `2024-`), so the shown text
- * stays unless the guess hides a value.
+ * stays unless the guess hides a value. A text may read as more than one decoration (a pgpass
+ * line's `:5432:` as grep's `FILE:12:`): each reading is masked, and the one hiding most is used.
+ * One decorated line counts (a `.netrc` line behind `grep -n`'s `12:`), and so do `uniq -c`
+ * counts and diff markers, for masking only (BARE_ONLY).
  */
 import { maskSecretStreams, SECRET_MASK } from './secret-text.js';
 import { plainText } from './terminal-text.js';
@@ -18,6 +21,19 @@ export const PREFIXES: readonly RegExp[] = [
   /^ *\d+\t/, // cat -n, cat -b, nl
   /^\d+[:-]/, // grep -n of one file
   /^[^\n]*?(?::\d+:|-\d+-)/, // grep -n of several files: FILE:2: and a context line's FILE-2-
+];
+
+/**
+ * Decorations read only here, to mask the text bare (line-windows.ts reads PREFIXES alone: an
+ * indented line is a continuation there): `uniq -c`'s count, and diff's markers, normal (`< `,
+ * `> `, its `1c1` and `---` lines) or unified (` `, `+`, `-`, its `@@` hunk and file lines).
+ * Behind them a line-anchored format (`+requirepass PW`, `      2 machine h password PW`) was
+ * not read.
+ */
+const BARE_ONLY: readonly { every: RegExp; strip: RegExp }[] = [
+  { every: /^ *\d+ /, strip: /^ *\d+ / },
+  { every: /^(?:[<>] |---$|\d+(?:,\d+)?[acd]\d+(?:,\d+)?$)/, strip: /^[<>] / },
+  { every: /^(?:[ +-]|@@ |\\ |diff |index )/, strip: /^[ +-]/ },
 ];
 
 /** Is this line one a decorating program leaves bare: blank, or grep's `--` between context groups. */
@@ -67,32 +83,30 @@ function withoutFileNames(body: readonly string[]): string[] | null {
   return body.flatMap((l, i) => (l === '--' ? [] : [l.slice((leads[i] as string).length)]));
 }
 
-/** The text with one decoration taken off every line, or null when no decoration is on every line. */
-export function undecorated(text: string): string | null {
+/**
+ * The text with one decoration taken off every line, for each decoration on every line (a line's
+ * `:5432:` reads as grep's `FILE:12:` as well as the pgpass line it is: each reading is masked,
+ * and the one that hides most is used); none when no decoration is on every line.
+ */
+export function undecoratedViews(text: string): string[] {
   const lines = text.split('\n');
   const end = lines.length > 1 && lines[lines.length - 1] === '' ? lines.length - 1 : lines.length;
   const body = lines.slice(0, end);
   // One line too: a format read from a line's start (a `.netrc` `machine` entry, an htpasswd hash,
   // a `sasl_passwd` relay) is not read behind `12:` (`grep -n machine ~/.netrc` showed it).
-  if (!body.some((l) => !bare(l))) return null;
-  let out = body;
-  let changed = false;
-  const prefix = PREFIXES.find((re) => body.every((l) => bare(l) || re.test(l)));
-  if (prefix !== undefined) {
-    out = out.filter((l) => l !== '--').map((l) => l.replace(prefix, ''));
-    changed = true;
-  } else {
-    const named = withoutFileNames(body);
-    if (named !== null) {
-      out = named;
-      changed = true;
-    }
-  }
-  if (out.every((l) => l === '' || l.endsWith('$'))) {
-    out = out.map((l) => (l.endsWith('$') ? l.slice(0, -1) : l));
-    changed = true;
-  }
-  return changed ? [...out, ...lines.slice(end)].join('\n') : null;
+  if (!body.some((l) => !bare(l))) return [];
+  const strips = [...PREFIXES.filter((re) => body.every((l) => bare(l) || re.test(l))), ...BARE_ONLY.filter((d) => body.every((l) => bare(l) || d.every.test(l))).map((d) => d.strip)];
+  const views = strips.map((re) => body.filter((l) => l !== '--').map((l) => l.replace(re, '')));
+  const named = withoutFileNames(body);
+  if (named !== null) views.push(named);
+  // cat -E's `$` at each line's end, behind a decoration or alone.
+  const out = (views.length ? views : [body]).map((v) => (v.every((l) => l === '' || l.endsWith('$')) ? v.map((l) => (l.endsWith('$') ? l.slice(0, -1) : l)) : v));
+  return out.filter((v) => v !== body).map((v) => [...v, ...lines.slice(end)].join('\n'));
+}
+
+/** The first of undecoratedViews, or null. */
+export function undecorated(text: string): string | null {
+  return undecoratedViews(text)[0] ?? null;
 }
 
 /** How many characters of `input` masking hid in `out` (each mask stands for what it replaced). */
@@ -115,10 +129,12 @@ export function maskDecoratedStreams<S extends Record<string, string>>(streams: 
     }
     // Read as shown: escape sequences (grep --color=always around the numbers) removed first.
     const shownText = plainText(v);
-    const shown = maskSecretStreams({ s: shownText });
-    const text = undecorated(shownText);
-    const bare = text === null ? null : maskSecretStreams({ s: text });
-    const use = text !== null && bare !== null && hidden(text, bare) > hidden(shownText, shown) ? bare : shown;
+    let use = maskSecretStreams({ s: shownText });
+    let most = hidden(shownText, use);
+    for (const text of undecoratedViews(shownText)) {
+      const bare = maskSecretStreams({ s: text });
+      if (hidden(text, bare) > most) [use, most] = [bare, hidden(text, bare)];
+    }
     out[k] = use.streams.s;
     masked += use.masked;
   }

@@ -3,7 +3,8 @@
  * is masked by the lines after its name; a decoration on every line (`cat -n`, `nl`, `grep -n ''`,
  * grep's `FILE-4-` context lines, `cat -E`'s `$`) made those lines no continuation, and they were
  * shown. Now such output is also masked bare, and the bare text is used when that hides more;
- * one decorated line too (a `.netrc` or htpasswd line behind grep -n's `12:` was not read).
+ * one decorated line too (a `.netrc` or htpasswd line behind grep -n's `12:` was not read), and
+ * behind `uniq -c` counts and diff markers; every reading of the decorations is tried.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -38,6 +39,24 @@ test('one decorated line whose format is read from the line\'s start (grep -n of
   // One decorated line that hides nothing more bare keeps its decoration.
   assert.equal(mask('12:status ok\n'), '12:status ok\n');
   assert.equal(mask('2024-05-01 started\n'), '2024-05-01 started\n');
+});
+
+test('uniq -c counts and diff markers before a line-anchored format are read past; each reading of a line is tried', () => {
+  const cases: [string, string][] = [
+    ['      2 requirepass hunter2\n      1 port 6379\n', 'requirepass ***\nport 6379\n'],
+    ['+machine api.example.com login alice password hunter2\n', 'machine api.example.com login alice password ***\n'],
+    ['> bindpw hunter2\n', 'bindpw ***\n'],
+    ['3c3\n< requirepass old\n---\n> requirepass hunter2\n', '3c3\nrequirepass ***\n---\nrequirepass ***\n'],
+    ['--- a/redis.conf\n+++ b/redis.conf\n@@ -1,2 +1,2 @@\n port 6379\n-requirepass old\n+requirepass hunter2\n', '-- a/redis.conf\n++ b/redis.conf\n@@ -1,2 +1,2 @@\nport 6379\nrequirepass ***\nrequirepass ***\n'],
+    // `:5432:` reads as grep's FILE:12: too: the pgpass reading hides more, so it is used.
+    ['      2 localhost:5432:db:user:hunter2\n', 'localhost:5432:db:user:***\n'],
+    ['> localhost:5432:db:user:hunter2\n', 'localhost:5432:db:user:***\n'],
+    ['/etc/app/pgpass:localhost:5432:db:user:hunter2\n', 'localhost:5432:db:user:***\n'],
+  ];
+  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+  // A diff that hides nothing more bare keeps its markers.
+  assert.equal(mask(' port 6379\n-bind 0.0.0.0\n+bind 127.0.0.1\n'), ' port 6379\n-bind 0.0.0.0\n+bind 127.0.0.1\n');
+  assert.equal(mask('      3 GET /index.html\n      1 POST /login\n'), '      3 GET /index.html\n      1 POST /login\n');
 });
 
 test('decorated output that hides nothing more keeps its decorations', () => {
