@@ -1,7 +1,8 @@
 /**
  * Passwords a program takes from a flag or a position whose name says nothing: `mysql
  * -phunter2`, `curl -u alice:hunter2`, `sshpass -p`, `smbclient -U alice%pw`, `htpasswd -b FILE
- * USER PASS`, `rabbitmqctl add_user NAME PASS`. A `ps` listing, a shell history, a cron table or
+ * USER PASS`, `rabbitmqctl add_user NAME PASS`, `openssl ... -passin pass:PW`, `vault login TOKEN`,
+ * `az login -p PW`. A `ps` listing, a shell history, a cron table or
  * a script shows them in a command's output; secret-text.ts masks them with the named forms.
  * Why a table per program: `-p` is a password for mysql and sshpass, a port for ssh and docker
  * run, a pid for ps. Generous where unsure (flags before the password flag in a cluster are
@@ -22,6 +23,8 @@ interface Spec {
   endsAtCommand?: boolean;
   /** A password given by position among the words. */
   positional?: (words: Word[]) => Word | null;
+  /** Words that are a password behind a scheme, the scheme kept (openssl's `-passin pass:PW`). */
+  schemes?: string[];
 }
 
 interface Word {
@@ -47,9 +50,12 @@ const SPECS: Record<string, Spec> = {
   bcp: { value: 'P' },
   htpasswd: { positional: htpasswdPassword },
   rabbitmqctl: { positional: rabbitPassword },
+  // `-passin pass:PW`, `-passout pass:PW`, `-pass pass:PW`, `-password pass:PW` (env:, file:, fd: name no password).
+  openssl: { schemes: ['pass:'] },
+  vault: { positional: vaultToken },
 };
 for (const p of ['mysql', 'mysqldump', 'mysqladmin', 'mysqlimport', 'mysqlcheck', 'mysqlshow', 'mysqlslap', 'mysqlpump', 'mysqlbinlog', 'mariadb', 'mariadb-dump', 'mariadb-admin', 'mariadb-import', 'mariadb-check', 'mariadb-show', 'mariadb-slap']) SPECS[p] = MYSQL;
-for (const p of ['docker', 'podman', 'nerdctl', 'buildah', 'skopeo', 'oras', 'helm']) SPECS[p] = LOGIN;
+for (const p of ['docker', 'podman', 'nerdctl', 'buildah', 'skopeo', 'oras', 'helm', 'az']) SPECS[p] = LOGIN;
 for (const p of ['smbclient', 'rpcclient', 'smbmap', 'smbcacls', 'smbget']) SPECS[p] = SMB;
 for (const p of ['mongo', 'mongosh', 'mongodump', 'mongorestore', 'mongoexport', 'mongoimport', 'mongostat', 'mongotop', 'mongofiles']) SPECS[p] = MONGO;
 for (const p of ['search', 'modify', 'add', 'delete', 'whoami', 'passwd', 'compare', 'modrdn', 'exop']) SPECS[`ldap${p}`] = LDAP;
@@ -148,7 +154,18 @@ function editsFor(spec: Spec, words: Word[]): Edit[] {
   }
   const p = spec.positional?.(words);
   if (p) mask(p, '', p.text);
+  for (const w of spec.schemes ? words : []) {
+    const v = unquote(w.text);
+    const scheme = spec.schemes!.find((x) => v.startsWith(x));
+    if (scheme) mask(w, scheme, v.slice(scheme.length));
+  }
   return edits;
+}
+
+/** `vault login TOKEN` (a token as its one plain word; `-method=...` logins name theirs `password=`). */
+function vaultToken(words: Word[]): Word | null {
+  const plain = words.filter((w) => !w.text.startsWith('-'));
+  return plain[0]?.text === 'login' && plain[1] && !plain[1].text.includes('=') && plain[1].text !== '-' ? plain[1] : null;
 }
 
 /** `htpasswd -b[c] FILE USER PASS`, `htpasswd -nb USER PASS` (-C and -r take a value). */

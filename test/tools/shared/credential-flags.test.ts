@@ -41,6 +41,10 @@ const MASKED: [string, string][] = [
   ['mongosh -u admin -p QQQQ --host db', 'mongosh -u admin -p *** --host db'],
   ['  501  2024-05-01 10:00 sshpass -p "QQ QQ" scp f h:', '  501  2024-05-01 10:00 sshpass -p *** scp f h:'],
   ['cd /srv && mysql -pQQQQ -e "show tables"', 'cd /srv && mysql -p*** -e "show tables"'],
+  ['openssl rsa -in k.pem -passin pass:QQQQ -out k2.pem', 'openssl rsa -in k.pem -passin pass:*** -out k2.pem'],
+  ["openssl pkcs12 -export -passout 'pass:QQ QQ' -in c.pem", 'openssl pkcs12 -export -passout pass:*** -in c.pem'],
+  ['vault login QQQQ', 'vault login ***'],
+  ['az login --service-principal -u app -p QQQQ --tenant t', 'az login --service-principal -u app -p *** --tenant t'],
 ];
 
 /** Lines that hold no password in these forms and must come back unchanged. */
@@ -55,6 +59,11 @@ const KEPT = [
   'grep -p mysql file',
   'ps -p 1234',
   'htpasswd -c /etc/htpasswd alice', // no -b: prompts
+  'openssl rsa -in k.pem -passin env:KEY_PASS', // env:, file:, fd: name where the password is
+  'openssl enc -pass file:/run/secrets/k -in f',
+  'vault login -method=oidc', // prompts in a browser
+  'vault kv get secret/app',
+  'az group list -p x', // -p outside `login`
 ];
 
 test('passwords given by program-specific flags and positions are masked', () => {
