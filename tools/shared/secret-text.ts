@@ -168,8 +168,10 @@ const FORMS: RegExp[] = [
   new RegExp(String.raw`(")(${PREFIXED})("\s*:\s*)(${QUOTED}|[^\s,}\]{\[][^\s,}\]]*)`, 'g'),
   new RegExp(String.raw`(^|[\s{,'"${TYPO_QUOTES}])(${PREFIXED})(:[ \t]+)(${QUOTED}|[^\n"'},{\[${TYPO_QUOTES}][^\n"'},${TYPO_QUOTES}]*)`, 'gm'),
   new RegExp(String.raw`(^|[\s;&|(\x60"'?{,${TYPO_QUOTES}])(-{0,2}${NAME})(=)(${QUOTED}|[^\s;&|)"'\x60,${TYPO_QUOTES}]+)`, 'gm'),
-  // A shell line continuation (`--password \` newline value) is a blank between flag and value.
-  new RegExp(String.raw`(^|[\s${TYPO_QUOTES}])(--?${NAME})((?:[ \t]|\\\r?\n)+)(${QUOTED}|[^\s;&|\-${TYPO_QUOTES}][^\s;&|${TYPO_QUOTES}]*)`, 'gm'),
+  // A shell line continuation (`--password \` newline value) is a blank between flag and value,
+  // and so is a here-string's `<<<` (`gh auth login --with-token <<< TOKEN`; it was masked, not
+  // the token); a `<` redirect names a file, not a value.
+  new RegExp(String.raw`(^|[\s${TYPO_QUOTES}])(--?${NAME})((?:[ \t]|\\\r?\n)+(?:<<<[ \t]*)?)(${QUOTED}|[^\s;&|\-<${TYPO_QUOTES}][^\s;&|${TYPO_QUOTES}]*)`, 'gm'),
   // Name/value pairs (env entries, headers) in JSON and YAML flow: the name is the value's, with
   // other members of the same object between them (`{"name":"X","foo":1,"value":...}`). A member
   // between is a scalar one not named `name` (the next pair's start ends the look): each member is

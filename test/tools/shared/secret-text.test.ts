@@ -24,6 +24,7 @@ const LINES = [
   'curl -s -H "Authorization: Bearer QQQQQQ" https://api',
   'app 123 node server.js --db-password="QQQQ QQQQ" --port 80',
   "run --token 'QQQQ QQQQ' now",
+  'gh auth login --with-token <<< QQQQQQ', // a here-string: the token, not `<<<`, is the value
   'GET /x?user=bob&password=QQQQQQ&next=1 200',
   '{auth: "QQQQ QQQ", mode: x}',
 ];
