@@ -101,6 +101,9 @@ export function undecoratedViews(text: string): string[] {
   if (named !== null) views.push(named);
   // cat -E's `$` at each line's end, behind a decoration or alone.
   const out = (views.length ? views : [body]).map((v) => (v.every((l) => l === '' || l.endsWith('$')) ? v.map((l) => (l.endsWith('$') ? l.slice(0, -1) : l)) : v));
+  // cat -A's and cat -T's `^I` for a tab (`^M` a carriage return), sed's `l` command's `\t`: a
+  // `Password<TAB>PW` line was one word behind them.
+  for (const v of [...out]) if (v.some((l) => l.includes('^I') || l.includes('\\t'))) out.push(v.map((l) => l.replace(/\^I|\\t/g, '\t').replace(/\^M$/, '')));
   return out.filter((v) => v !== body).map((v) => [...v, ...lines.slice(end)].join('\n'));
 }
 

@@ -59,6 +59,17 @@ test('uniq -c counts and diff markers before a line-anchored format are read pas
   assert.equal(mask('      3 GET /index.html\n      1 POST /login\n'), '      3 GET /index.html\n      1 POST /login\n');
 });
 
+test("cat -A's and cat -T's ^I, and sed -n l's \\t, for a tab are read as one", () => {
+  const cases: [string, string][] = [
+    ['Password^Ihunter2$\n', 'Password\t***\n'],
+    ['port 25$\npassword^Ihunter2^M$\n', 'port 25\npassword\t***\n'],
+    ['requirepass\\thunter2$\n', 'requirepass\t***\n'],
+    ['Password^Ihunter2\n', 'Password\t***\n'],
+  ];
+  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+  assert.equal(mask('a^Ib$\n'), 'a^Ib$\n', 'nothing hidden: as shown');
+});
+
 test('decorated output that hides nothing more keeps its decorations', () => {
   for (const text of ['     1\thost: x\n     2\tport: 5\n', '     1\tDB_PASSWORD=x\n     2\tA=b\n', '2024-05-01 a\n2024-05-02 b\n', '3:password = x\n', 'plain\ntext\n']) {
     const want = text.replace('DB_PASSWORD=x', 'DB_PASSWORD=***').replace('password = x', 'password = ***');
