@@ -24,7 +24,8 @@ export interface CallHold {
    * once its intent is recorded, before it executes: a withdrawal made between the use and
    * the intent (by another process, or by this one before the hold was registered) left no
    * running call to stop, and the periodic re-read would see it only after a fast write committed.
-   * A store that fails to answer stops nothing (as the periodic read; the store logs it).
+   * A store that fails to answer rejects it: the call is refused before it executes (fail closed;
+   * the periodic read, while the call runs, stops nothing on a failure: the store logs it).
    */
   recheck(): Promise<void>;
   /** The call's result is in (or it failed): later withdrawals change nothing. Idempotent. */
@@ -87,7 +88,7 @@ export function inFlightCalls(tables: Pick<ApprovalStore, 'get'>, everyMs = IN_F
       return {
         signal: ctrl.signal,
         withdrawn: () => why,
-        recheck: () => (done ? Promise.resolve() : check().catch(() => undefined)),
+        recheck: () => (done ? Promise.resolve() : check()),
         release() {
           done = true;
           clearInterval(timer);

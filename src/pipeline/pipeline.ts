@@ -129,7 +129,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
       await writeIntent(s, 'allow', !readOnly);
       // Its requests read again now that its use is on record: one withdrawn between the use and
       // the intent stops it at execute's boundary (approvals/in-flight.ts recheck).
-      await s.hold?.recheck();
+      await recheckApprovals(s);
     },
     async execute(s) {
       const t = s.tool!;
@@ -160,7 +160,7 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
         await s.intentPending;
         // As after a sequential intent: a withdrawal before it landed cancels the read, and a
         // result already in is dropped (the call ran on an approval no longer counted).
-        await s.hold?.recheck();
+        await recheckApprovals(s);
       }
       s.output = await running;
       if (overlapped && s.hold?.withdrawn()) throw new WardenError(ErrorCode.CANCELLED, 'the call was cancelled before its result was returned (an approval it ran on was withdrawn)');
@@ -250,3 +250,14 @@ export function createPipeline(deps: PipelineDeps): Pipeline {
 }
 
 const EXECUTE_AT = STAGES.indexOf('execute');
+
+/**
+ * Re-read the approval requests a call runs on once its intent is recorded (approvals/in-flight.ts
+ * recheck); a store that cannot answer refuses the call before it executes (fail closed: a
+ * withdrawal made since the use would go unseen), coded, its error's text not passed on.
+ */
+async function recheckApprovals(s: CallState): Promise<void> {
+  await s.hold?.recheck().catch(() => {
+    throw new WardenError(ErrorCode.TRANSCRIPT, 'the store could not be read to re-check the approvals this call runs on (one withdrawn since it was used would go unseen), so it did not run; call again');
+  });
+}

@@ -37,7 +37,7 @@ const dana: Principal = { subject: 'dana', groups: ['dba'], claims: { iss: 'http
  * (the CLI, another replica: no held call of its own to stop); or so for a read whose intent is
  * written while it runs (`read_intent: overlap`): its result is dropped.
  */
-type Moment = 'after-intent' | 'before-intent-elsewhere' | 'overlap-elsewhere';
+type Moment = 'after-intent' | 'before-intent-elsewhere' | 'overlap-elsewhere' | 'store-fails';
 
 async function withdrawnBeforeStart(t: { after(fn: () => void): void }, moment: Moment): Promise<void> {
   const dbPath = join(tempDir(t), 't.db');
@@ -56,16 +56,21 @@ async function withdrawnBeforeStart(t: { after(fn: () => void): void }, moment: 
     },
   };
   const policy = compilePolicy(['p.yaml'], [], { 'p.yaml': POLICY });
-  const svc = createApprovalService(store.approvals, { pollMs: 5, policy: () => policy });
+  // store-fails: the store answers no read of a request once the intent is recorded (the recheck's).
+  let failing = false;
+  const approvals = Object.create(store.approvals) as typeof store.approvals;
+  approvals.get = (id) => (failing ? Promise.reject(new Error('store unavailable')) : store.approvals.get(id));
+  const svc = createApprovalService(approvals, { pollMs: 5, policy: () => policy });
   const elsewhere = createApprovalService(store.approvals, { pollMs: 5, policy: () => policy });
   // The withdrawal lands once the call's intent is recorded (its use now open to the sweep), or
   // just before it (the use not yet on record), before it executes.
   let withdrawn: string[] = [];
   const recording = Object.create(store) as typeof store;
   recording.recordIntent = async (c, o) => {
-    if (c.tool === 'probe' && moment !== 'after-intent') withdrawn = await elsewhere.withdrawIneligible!({ ...dana, groups: ['g'] });
+    if (c.tool === 'probe' && moment !== 'after-intent' && moment !== 'store-fails') withdrawn = await elsewhere.withdrawIneligible!({ ...dana, groups: ['g'] });
     await store.recordIntent(c, o);
     if (c.tool === 'probe' && moment === 'after-intent') withdrawn = await svc.withdrawIneligible!({ ...dana, groups: ['g'] });
+    if (c.tool === 'probe' && moment === 'store-fails') failing = true;
   };
   const pipeline = createPipeline({
     tools: [tool as unknown as GovernedTool], connections: [{ name: 'c', type: 'probe' }], policy: () => policy, store: recording,
@@ -78,6 +83,17 @@ async function withdrawnBeforeStart(t: { after(fn: () => void): void }, moment: 
   const req = await until(async () => (await store.approvals.list({ limit: 10 })).find((r) => r.state === 'pending'), 15_000, 'the request');
   await svc.approve(req.id, dana);
   const r = await answer;
+  if (moment === 'store-fails') {
+    // The recheck could not read the request: refused before it executes (fail closed), nothing withdrawn.
+    failing = false;
+    assert.equal(r.isError, true, r.content[0]!.text);
+    assert.match(r.content[0]!.text, /^WARDEN_TRANSCRIPT_UNAVAILABLE: .*did not run/, 'a coded refusal');
+    assert.doesNotMatch(r.content[0]!.text, /store unavailable/, 'the store error\'s own text is not passed on');
+    assert.doesNotMatch(JSON.stringify(r), /stdout/, 'no result');
+    assert.equal(executed, 0, 'the call never ran');
+    assert.equal((await store.approvals.get(req.id))?.state, 'used');
+    return;
+  }
   assert.deepEqual(withdrawn, [req.id], 'the sweep withdrew dana\'s approval from the recorded call');
   assert.match(r.content[0]!.text, /^WARDEN_APPROVAL_WITHDRAWN: /, r.content[0]!.text);
   assert.doesNotMatch(JSON.stringify(r), /stdout/, 'no result');
@@ -112,3 +128,6 @@ test('withdrawn by another process between the use and the intent (no call on re
 
 test('a read whose intent is written while it runs (read_intent: overlap), withdrawn so: its result is dropped, answered WARDEN_APPROVAL_WITHDRAWN', (t) =>
   withdrawnBeforeStart(t, 'overlap-elsewhere'));
+
+test('a store that cannot answer the recheck once the intent is recorded: the call is refused before it executes (fail closed)', (t) =>
+  withdrawnBeforeStart(t, 'store-fails'));
