@@ -12,6 +12,11 @@ import { maskDecoratedStreams, undecorated } from '../../../tools/shared/line-de
 
 const mask = (s: string) => maskDecoratedStreams({ s }).streams.s;
 
+/** Each text masks to what it names. */
+function masksTo(cases: readonly [string, string][]): void {
+  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+}
+
 test('a block or quoted value behind decorated lines is masked whole', () => {
   const cases: [string, string][] = [
     ['     1\tpassword: |\n     2\t  hunter2\n     3\t  more\n     4\tother: 1\n', 'password: ***\nother: 1\n'],
@@ -35,7 +40,7 @@ test('one decorated line whose format is read from the line\'s start (grep -n of
     ['7:alice:$apr1$abc$hunter2hunter2\n', 'alice:***\n'],
     ['/etc/app/htpasswd:7:alice:$apr1$abc$hunter2hunter2', 'alice:***'],
   ];
-  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+  masksTo(cases);
   // One decorated line that hides nothing more bare keeps its decoration.
   assert.equal(mask('12:status ok\n'), '12:status ok\n');
   assert.equal(mask('2024-05-01 started\n'), '2024-05-01 started\n');
@@ -53,7 +58,7 @@ test('uniq -c counts and diff markers before a line-anchored format are read pas
     ['> localhost:5432:db:user:hunter2\n', 'localhost:5432:db:user:***\n'],
     ['/etc/app/pgpass:localhost:5432:db:user:hunter2\n', 'localhost:5432:db:user:***\n'],
   ];
-  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+  masksTo(cases);
   // A diff that hides nothing more bare keeps its markers.
   assert.equal(mask(' port 6379\n-bind 0.0.0.0\n+bind 127.0.0.1\n'), ' port 6379\n-bind 0.0.0.0\n+bind 127.0.0.1\n');
   assert.equal(mask('      3 GET /index.html\n      1 POST /login\n'), '      3 GET /index.html\n      1 POST /login\n');
@@ -66,7 +71,7 @@ test("cat -A's and cat -T's ^I, and sed -n l's \\t, for a tab are read as one", 
     ['requirepass\\thunter2$\n', 'requirepass\t***\n'],
     ['Password^Ihunter2\n', 'Password\t***\n'],
   ];
-  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+  masksTo(cases);
   assert.equal(mask('a^Ib$\n'), 'a^Ib$\n', 'nothing hidden: as shown');
 });
 
@@ -84,7 +89,7 @@ test("grep's FILE: and FILE- prefixes without line numbers (grep -r -A1) are rea
     ['/app/a.yaml:  password: |\n/app/a.yaml-    hunter2\n/app/a.yaml-  port: 1\n', '  password: ***\n  port: 1\n'],
     ['/app/my-app.yaml:  private_key: |\n/app/my-app.yaml-    hunter2\n--\n/app/b.yaml:password: |\n/app/b.yaml-  hunter2\n', '  private_key: ***\npassword: ***\n'],
   ];
-  for (const [text, want] of cases) assert.equal(mask(text), want, JSON.stringify(text));
+  masksTo(cases);
   // Nothing more hidden bare: the prefixes stay.
   assert.equal(mask('/app/a.env:DB_PASSWORD=x\n/app/b.env:HOST=y\n'), '/app/a.env:DB_PASSWORD=***\n/app/b.env:HOST=y\n');
   // A YAML key is no file name: only a name with a `/` is taken off.
