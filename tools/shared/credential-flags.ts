@@ -2,7 +2,7 @@
  * Passwords a program takes from a flag or a position whose name says nothing: `mysql
  * -phunter2`, `curl -u alice:hunter2`, `sshpass -p`, `smbclient -U alice%pw`, `htpasswd -b FILE
  * USER PASS`, `rabbitmqctl add_user NAME PASS`, `openssl ... -passin pass:PW`, `vault login TOKEN`,
- * `az login -p PW`. A `ps` listing, a shell history, a cron table or
+ * `az login -p PW`, `echo PW | docker login --password-stdin`. A `ps` listing, a shell history, a cron table or
  * a script shows them in a command's output; secret-text.ts masks them with the named forms.
  * Why a table per program: `-p` is a password for mysql and sshpass, a port for ssh and docker
  * run, a pid for ps. Generous where unsure (flags before the password flag in a cluster are
@@ -230,9 +230,28 @@ function credentialEdits(text: string): Edit[] {
   return edits;
 }
 
+/**
+ * A password echoed into a program that reads it from stdin (`echo PW | docker login -u u
+ * --password-stdin`, `printf '%s' PW | helm registry login --password-stdin`): the echoed word.
+ * Linear: the echoed word and the rest of the line are runs without a `|` or newline.
+ */
+const STDIN_PASSWORD = /(?<![\w.-])((?:echo|printf)[ \t]+(?:-[neE]+[ \t]+|'%s\\?n?'[ \t]+|"%s\\?n?"[ \t]+)?)('[^'\n]*'|"[^"\n]*"|[^\s|'"]+)([ \t]*\|[^|\n]*--password-stdin)/g;
+
+function stdinEdits(text: string): Edit[] {
+  if (!text.includes('--password-stdin')) return [];
+  const edits: Edit[] = [];
+  for (const m of text.matchAll(STDIN_PASSWORD)) {
+    const start = m.index + m[1]!.length;
+    const v = unquote(m[2]!);
+    // A variable (`"$TOKEN"`) names where the password is; it is not one.
+    if (v !== MASK && !v.startsWith('$')) edits.push({ start, end: start + m[2]!.length, text: MASK });
+  }
+  return edits;
+}
+
 /** Mask the passwords given by program-specific flags and positions; `count.n` grows by each value masked. */
 export function maskCredentialFlags(text: string, count?: { n: number }): string {
-  const edits = credentialEdits(text);
+  const edits = [...credentialEdits(text), ...stdinEdits(text)];
   if (!edits.length) return text;
   edits.sort((a, b) => a.start - b.start);
   let out = '';

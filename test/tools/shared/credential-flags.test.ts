@@ -47,6 +47,15 @@ const MASKED: [string, string][] = [
   ['az login --service-principal -u app -p QQQQ --tenant t', 'az login --service-principal -u app -p *** --tenant t'],
 ];
 
+/**
+ * A password echoed into `--password-stdin`: known by what follows it, so a cut before
+ * `--password-stdin` (the output cap) shows the echoed word (not in the cut test below).
+ */
+const STDIN_MASKED: [string, string][] = [
+  ['echo QQQQ | docker login r.example -u bob --password-stdin', 'echo *** | docker login r.example -u bob --password-stdin'],
+  ["printf '%s' 'QQ QQ' | helm registry login r.example -u bob --password-stdin", "printf '%s' *** | helm registry login r.example -u bob --password-stdin"],
+];
+
 /** Lines that hold no password in these forms and must come back unchanged. */
 const KEPT = [
   'mysql -p shop', // -p alone: mysql prompts; "shop" is the database
@@ -64,10 +73,12 @@ const KEPT = [
   'vault login -method=oidc', // prompts in a browser
   'vault kv get secret/app',
   'az group list -p x', // -p outside `login`
+  'echo "$REGISTRY_TOKEN" | docker login -u bob --password-stdin', // a variable names where it is
+  'echo done | tee log', // no --password-stdin
 ];
 
 test('passwords given by program-specific flags and positions are masked', () => {
-  for (const [line, want] of MASKED) {
+  for (const [line, want] of [...MASKED, ...STDIN_MASKED]) {
     assert.equal(maskCredentialFlags(line), want, line);
     assert.equal(maskSecretText(line), want, `through maskSecretText: ${line}`);
   }
@@ -95,7 +106,9 @@ test('the masked values are counted with the named ones', () => {
 });
 
 test('many program names on one long line cost linear time', () => {
-  for (const unit of ['mysql ', 'curl -u ', 'htpasswd -b ', 'sshpass -p ', 'docker login ', 'mysql -p"']) {
+  for (const unit of ['mysql ', 'curl -u ', 'htpasswd -b ', 'sshpass -p ', 'docker login ', 'mysql -p"', 'echo x | ', 'echo echo echo ', "printf '%s' "]) {
     assertLinear(unit, (n) => unit.repeat(Math.ceil(n / unit.length)).slice(0, n), maskCredentialFlags, { small: 20_000, maxMs: 5000 });
+    // With a --password-stdin at the end, so the echo form is read at all.
+    assertLinear(`${unit}+stdin`, (n) => `${unit.repeat(Math.ceil(n / unit.length)).slice(0, n)} --password-stdin`, maskCredentialFlags, { small: 20_000, maxMs: 5000 });
   }
 });
